@@ -1,0 +1,28 @@
+import type { ReactNode } from 'react'
+
+export function AuthCard({
+  title,
+  children,
+  footer,
+}: {
+  title: string
+  children: ReactNode
+  footer?: ReactNode
+}) {
+  return (
+    <main className="flex min-h-screen items-center justify-center bg-slate-50 p-6 dark:bg-slate-950">
+      <div className="w-full max-w-md">
+        <p className="mb-6 text-center text-lg font-semibold text-indigo-600 dark:text-indigo-400">
+          Switchboard
+        </p>
+        <div className="rounded-xl border border-slate-200 bg-white p-8 shadow-sm dark:border-slate-800 dark:bg-slate-900">
+          <h1 className="mb-6 text-xl font-semibold">{title}</h1>
+          {children}
+        </div>
+        {footer ? (
+          <div className="mt-4 text-center text-sm text-slate-600 dark:text-slate-400">{footer}</div>
+        ) : null}
+      </div>
+    </main>
+  )
+}

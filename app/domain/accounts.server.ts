@@ -1,0 +1,113 @@
+import { eq } from 'drizzle-orm'
+import { getDb, type Tx } from '#db/client.ts'
+import { findUserByEmail, getPasswordHash } from '#db/queries/users.ts'
+import { memberships, users, workspaces } from '#db/schema.ts'
+import { recordAudit } from './audit.server.ts'
+import { isUniqueViolation } from './errors.server.ts'
+import { hashPassword, timingDummyHash, verifyPassword } from './passwords.server.ts'
+import { revokeOtherSessions } from './sessions.server.ts'
+
+export type SignupInput = {
+  name: string
+  email: string
+  password: string
+  workspaceName: string
+  workspaceSlug: string
+}
+
+export type SignupOutcome =
+  | { kind: 'created'; userId: string; workspaceSlug: string }
+  | { kind: 'email-taken' }
+  | { kind: 'slug-taken' }
+
+/** Creates the account, its first workspace and the owner membership, all or nothing. */
+export async function signUp(input: SignupInput): Promise<SignupOutcome> {
+  const passwordHash = await hashPassword(input.password)
+  try {
+    return await getDb().transaction(async (tx) => {
+      const userId = await insertUser(tx, input.name, input.email, passwordHash)
+      await createWorkspaceFor(tx, userId, input.workspaceName, input.workspaceSlug)
+      return { kind: 'created' as const, userId, workspaceSlug: input.workspaceSlug }
+    })
+  } catch (error) {
+    if (isUniqueViolation(error, 'users_email_lower_key')) return { kind: 'email-taken' }
+    if (isUniqueViolation(error, 'workspaces_slug_unique')) return { kind: 'slug-taken' }
+    throw error
+  }
+}
+
+export async function insertUser(tx: Tx, name: string, email: string, passwordHash: string) {
+  const [user] = await tx.insert(users).values({ name, email, passwordHash }).returning({ id: users.id })
+  await recordAudit(tx, {
+    workspaceId: null,
+    actorUserId: user.id,
+    action: 'user.created',
+    targetType: 'user',
+    targetId: user.id,
+  })
+  return user.id
+}
+
+export async function createWorkspaceFor(tx: Tx, userId: string, name: string, slug: string) {
+  const [workspace] = await tx.insert(workspaces).values({ name, slug }).returning({ id: workspaces.id })
+  await tx.insert(memberships).values({ workspaceId: workspace.id, userId, role: 'owner' })
+  await recordAudit(tx, {
+    workspaceId: workspace.id,
+    actorUserId: userId,
+    action: 'workspace.created',
+    targetType: 'workspace',
+    targetId: workspace.id,
+    data: { name, slug },
+  })
+  return workspace.id
+}
+
+/**
+ * Checks an email and password. Unknown emails are verified against a dummy hash so both
+ * failures take the same time and give the same answer.
+ */
+export async function verifyLogin(email: string, password: string) {
+  const user = await findUserByEmail(getDb(), email)
+  const ok = await verifyPassword(password, user?.passwordHash ?? (await timingDummyHash()))
+  return user && ok ? { id: user.id, email: user.email, name: user.name } : null
+}
+
+export async function updateName(userId: string, name: string) {
+  await getDb().transaction(async (tx) => {
+    await tx.update(users).set({ name, updatedAt: new Date() }).where(eq(users.id, userId))
+    await recordAudit(tx, {
+      workspaceId: null,
+      actorUserId: userId,
+      action: 'user.renamed',
+      targetType: 'user',
+      targetId: userId,
+      data: { name },
+    })
+  })
+}
+
+export type PasswordChange = { kind: 'changed'; revokedSessionIds: string[] } | { kind: 'wrong-password' }
+
+/** Changes the password and signs out every other session of the user. */
+export async function changePassword(
+  userId: string,
+  currentSessionId: string,
+  currentPassword: string,
+  newPassword: string,
+): Promise<PasswordChange> {
+  const stored = await getPasswordHash(getDb(), userId)
+  if (!stored || !(await verifyPassword(currentPassword, stored))) return { kind: 'wrong-password' }
+  const passwordHash = await hashPassword(newPassword)
+  await getDb().transaction(async (tx) => {
+    await tx.update(users).set({ passwordHash, updatedAt: new Date() }).where(eq(users.id, userId))
+    await recordAudit(tx, {
+      workspaceId: null,
+      actorUserId: userId,
+      action: 'user.password-changed',
+      targetType: 'user',
+      targetId: userId,
+    })
+  })
+  const revokedSessionIds = await revokeOtherSessions(userId, currentSessionId)
+  return { kind: 'changed', revokedSessionIds }
+}

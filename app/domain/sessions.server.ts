@@ -1,0 +1,112 @@
+import { randomBytes } from 'node:crypto'
+import { createCookieSessionStorage, type SessionStorage } from '@remix-run/node'
+import { and, eq, gt, lt, ne } from 'drizzle-orm'
+import { getDb } from '#db/client.ts'
+import { sessions, users } from '#db/schema.ts'
+import { env } from '#app/env.server.ts'
+
+export const SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000
+// Rolling sessions: extend when less than this much is used, so most requests write nothing.
+const RENEW_AFTER_MS = 24 * 60 * 60 * 1000
+export const SESSION_COOKIE = '__sb_session'
+
+type CookieData = { sid: string }
+const store = globalThis as unknown as { __switchboardSessionStorage?: SessionStorage<CookieData> }
+
+export function sessionStorage() {
+  store.__switchboardSessionStorage ??= createCookieSessionStorage<CookieData>({
+    cookie: {
+      name: SESSION_COOKIE,
+      httpOnly: true,
+      sameSite: 'lax',
+      path: '/',
+      secure: env().isProduction || env().appUrl.startsWith('https:'),
+      secrets: [env().sessionSecret],
+      maxAge: SESSION_TTL_MS / 1000,
+    },
+  })
+  return store.__switchboardSessionStorage
+}
+
+export type CurrentSession = { id: string; userId: string; expiresAt: Date }
+
+/** Reads the signed cookie and returns the live session row it refers to, if any. */
+export async function readSession(cookieHeader: string | null | undefined): Promise<CurrentSession | null> {
+  if (!cookieHeader) return null
+  const cookieSession = await sessionStorage().getSession(cookieHeader)
+  const sid = cookieSession.get('sid')
+  if (!sid) return null
+  const [row] = await getDb()
+    .select({ id: sessions.id, userId: sessions.userId, expiresAt: sessions.expiresAt })
+    .from(sessions)
+    .where(and(eq(sessions.id, sid), gt(sessions.expiresAt, new Date())))
+  return row ?? null
+}
+
+export async function createSession(userId: string, request: Request) {
+  const id = randomBytes(32).toString('base64url')
+  await getDb()
+    .insert(sessions)
+    .values({
+      id,
+      userId,
+      expiresAt: new Date(Date.now() + SESSION_TTL_MS),
+      ip: request.headers.get('x-forwarded-for') ?? null,
+      userAgent: request.headers.get('user-agent')?.slice(0, 300) ?? null,
+    })
+  const cookieSession = await sessionStorage().getSession()
+  cookieSession.set('sid', id)
+  return { id, setCookie: await sessionStorage().commitSession(cookieSession) }
+}
+
+/** Extends a session that is more than a day old; returns a fresh Set-Cookie header when it did. */
+export async function renewSession(session: CurrentSession): Promise<string | null> {
+  const remaining = session.expiresAt.getTime() - Date.now()
+  if (remaining > SESSION_TTL_MS - RENEW_AFTER_MS) return null
+  await getDb()
+    .update(sessions)
+    .set({ expiresAt: new Date(Date.now() + SESSION_TTL_MS) })
+    .where(eq(sessions.id, session.id))
+  const cookieSession = await sessionStorage().getSession()
+  cookieSession.set('sid', session.id)
+  return sessionStorage().commitSession(cookieSession)
+}
+
+export async function destroySession(sessionId: string | undefined) {
+  if (sessionId) await getDb().delete(sessions).where(eq(sessions.id, sessionId))
+  const cookieSession = await sessionStorage().getSession()
+  return sessionStorage().destroySession(cookieSession)
+}
+
+/** Revokes every session of the user except `keepId`; returns the revoked ids. */
+export async function revokeOtherSessions(userId: string, keepId: string) {
+  const rows = await getDb()
+    .delete(sessions)
+    .where(and(eq(sessions.userId, userId), ne(sessions.id, keepId)))
+    .returning({ id: sessions.id })
+  return rows.map((r) => r.id)
+}
+
+export async function countSessions(userId: string) {
+  const rows = await getDb()
+    .select({ id: sessions.id })
+    .from(sessions)
+    .where(and(eq(sessions.userId, userId), gt(sessions.expiresAt, new Date())))
+  return rows.length
+}
+
+export async function deleteExpiredSessions() {
+  const rows = await getDb()
+    .delete(sessions)
+    .where(lt(sessions.expiresAt, new Date()))
+    .returning({ id: sessions.id })
+  return rows.length
+}
+
+export async function getSessionUser(userId: string) {
+  const [user] = await getDb()
+    .select({ id: users.id, email: users.email, name: users.name })
+    .from(users)
+    .where(eq(users.id, userId))
+  return user
+}

@@ -1,0 +1,118 @@
+import { randomBytes } from 'node:crypto'
+import fs from 'node:fs'
+import path from 'node:path'
+import { z } from 'zod'
+
+/**
+ * The one place that reads process.env. Validated once at startup; every missing or
+ * invalid variable is named in a single error so an operator can fix them all at once.
+ */
+const EnvSchema = z.object({
+  APP_ENV: z
+    .enum(['local', 'production'], { error: 'APP_ENV must be "local" or "production"' })
+    .default('local'),
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
+  PORT: z.coerce.number({ error: 'PORT must be a number' }).int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).optional(),
+  DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, { error: 'DATABASE_URL must be a postgres:// URL' })
+    .optional(),
+  SESSION_SECRET: z.string().min(32, { error: 'SESSION_SECRET must be at least 32 characters' }).optional(),
+  APP_URL: z.url({ error: 'APP_URL must be an absolute URL such as https://help.example.com' }).optional(),
+  SENDGRID_API_KEY: z.string().min(1).optional(),
+  INBOUND_DOMAIN: z.string().min(1).optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  RUN_WORKER: z.enum(['true', 'false']).default('true'),
+})
+
+export type AppEnv = {
+  appEnv: 'local' | 'production'
+  isProduction: boolean
+  dev: boolean
+  port: number
+  host: string
+  dataDir: string
+  databaseUrl: string | undefined
+  sessionSecret: string
+  appUrl: string
+  sendgridApiKey: string | undefined
+  inboundDomain: string
+  logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL']
+  runWorker: boolean
+  /** Which local defaults were filled in, for the startup banner. */
+  defaultsUsed: string[]
+}
+
+export class EnvError extends Error {}
+
+export function parseEnv(source: NodeJS.ProcessEnv): AppEnv {
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== ''))
+  const parsed = EnvSchema.safeParse(cleaned)
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  - ${i.path.join('.')}: ${i.message}`)
+    throw new EnvError(`Invalid configuration:\n${lines.join('\n')}`)
+  }
+  const e = parsed.data
+  const production = e.APP_ENV === 'production'
+  if (production) {
+    const missing: string[] = []
+    if (!e.SESSION_SECRET) missing.push('SESSION_SECRET (a random string of at least 32 characters)')
+    if (!e.APP_URL) missing.push('APP_URL (the public URL, e.g. https://help.example.com)')
+    if (!e.DATABASE_URL) missing.push('DATABASE_URL (postgres://user:pass@host:5432/db)')
+    if (!e.SENDGRID_API_KEY) missing.push('SENDGRID_API_KEY (the email transport)')
+    if (missing.length > 0) {
+      throw new EnvError(
+        `APP_ENV=production fills in no defaults. Missing:\n${missing.map((m) => `  - ${m}`).join('\n')}`,
+      )
+    }
+  }
+  const dataDir = path.resolve(e.DATA_DIR)
+  const defaultsUsed: string[] = []
+  let sessionSecret = e.SESSION_SECRET
+  if (!sessionSecret) {
+    sessionSecret = readOrCreateSecret(dataDir)
+    defaultsUsed.push(`session secret in ${path.join(dataDir, 'session-secret')}`)
+  }
+  if (!e.DATABASE_URL) defaultsUsed.push(`embedded PostgreSQL in ${path.join(dataDir, 'postgres')}`)
+  const appUrl = (e.APP_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, '')
+  if (!e.APP_URL) defaultsUsed.push(`APP_URL=${appUrl}`)
+  if (!e.SENDGRID_API_KEY) defaultsUsed.push('outgoing email kept in the local outbox')
+  return {
+    appEnv: e.APP_ENV,
+    isProduction: production,
+    dev: e.NODE_ENV === 'development',
+    port: e.PORT,
+    host: e.HOST ?? (production ? '0.0.0.0' : '127.0.0.1'),
+    dataDir,
+    databaseUrl: e.DATABASE_URL,
+    sessionSecret,
+    appUrl,
+    sendgridApiKey: e.SENDGRID_API_KEY,
+    inboundDomain: e.INBOUND_DOMAIN ?? 'inbound.localhost',
+    logLevel: e.LOG_LEVEL,
+    runWorker: e.RUN_WORKER === 'true',
+    defaultsUsed,
+  }
+}
+
+function readOrCreateSecret(dataDir: string) {
+  const file = path.join(dataDir, 'session-secret')
+  try {
+    return fs.readFileSync(file, 'utf8').trim()
+  } catch {
+    fs.mkdirSync(dataDir, { recursive: true })
+    const secret = randomBytes(48).toString('base64url')
+    fs.writeFileSync(file, secret, { mode: 0o600, flag: 'wx' })
+    return secret
+  }
+}
+
+const store = globalThis as unknown as { __switchboardEnv?: AppEnv }
+
+/** The validated configuration of this process, parsed on first use. */
+export function env(): AppEnv {
+  store.__switchboardEnv ??= parseEnv(process.env)
+  return store.__switchboardEnv
+}

@@ -1,0 +1,64 @@
+import path from 'node:path'
+import { createRequestHandler } from '@remix-run/express'
+import type { ServerBuild } from '@remix-run/node'
+import compression from 'compression'
+import express, { type ErrorRequestHandler } from 'express'
+import { logger } from '#app/logger.server.ts'
+import { realtime } from '#app/realtime/hub.server.ts'
+import { healthz, readyz } from './health.server.ts'
+import { requestLog } from './request-log.server.ts'
+import { bodyLimit, originCheck, securityHeaders } from './security.server.ts'
+import { sessionRenewal } from './session-renewal.server.ts'
+
+export const FORM_BODY_LIMIT = 1024 * 1024
+
+type Options = {
+  appOrigin: string
+  dev: boolean
+  /** Production: the built client assets folder. Development: Vite's middleware. */
+  clientDir?: string
+  viteMiddleware?: express.RequestHandler
+  build: ServerBuild | (() => Promise<ServerBuild>)
+}
+
+/** The Express app: health checks, hardening, static assets, then Remix. */
+export function createApp(options: Options) {
+  const app = express()
+  app.disable('x-powered-by')
+  app.set('trust proxy', 'loopback')
+  app.use(requestLog())
+  app.get('/healthz', healthz)
+  app.get('/readyz', readyz)
+  app.use(compression())
+  app.use(securityHeaders(options.dev))
+  app.use(originCheck(options.appOrigin))
+  app.use(bodyLimit(FORM_BODY_LIMIT))
+  if (options.viteMiddleware) app.use(options.viteMiddleware)
+  if (options.clientDir) {
+    app.use(
+      '/assets',
+      express.static(path.join(options.clientDir, 'assets'), { immutable: true, maxAge: '1y', index: false }),
+    )
+    app.use(express.static(options.clientDir, { maxAge: '1h', index: false }))
+  }
+  app.use(sessionRenewal())
+  app.all(
+    '*',
+    createRequestHandler({
+      build: options.build,
+      mode: options.dev ? 'development' : 'production',
+      getLoadContext: (req, res) => ({
+        cspNonce: res.locals.cspNonce as string,
+        requestId: res.locals.requestId as string,
+        clientIp: req.ip ?? 'unknown',
+        realtime: realtime(),
+      }),
+    }),
+  )
+  const onError: ErrorRequestHandler = (error, _req, res, _next) => {
+    logger().error({ err: error, reqId: res.locals.requestId }, 'unhandled error')
+    if (!res.headersSent) res.status(500).type('text/plain').send('Internal Server Error')
+  }
+  app.use(onError)
+  return app
+}

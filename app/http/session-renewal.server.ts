@@ -1,0 +1,17 @@
+import type { RequestHandler } from 'express'
+import { readSession, renewSession, SESSION_COOKIE } from '#app/domain/sessions.server.ts'
+
+/** Rolling sessions: a signed-in request more than a day after the last renewal extends it 30 days. */
+export function sessionRenewal(): RequestHandler {
+  return (req, res, next) => {
+    const cookie = req.get('cookie')
+    if (!cookie?.includes(SESSION_COOKIE)) return next()
+    readSession(cookie)
+      .then((session) => (session ? renewSession(session) : null))
+      .then((setCookie) => {
+        if (setCookie) res.append('Set-Cookie', setCookie)
+        next()
+      })
+      .catch(next)
+  }
+}

@@ -1,0 +1,22 @@
+import { deleteOldHits } from '#app/domain/rate-limit.server.ts'
+import { deleteExpiredSessions } from '#app/domain/sessions.server.ts'
+import { logger } from '#app/logger.server.ts'
+import { queue } from './queue.server.ts'
+
+/** Runs a cleanup of expired sessions and old rate-limit rows. */
+export async function cleanupSessions() {
+  const sessions = await deleteExpiredSessions()
+  const hits = await deleteOldHits()
+  logger().info({ job: 'sessions.cleanup', sessions, hits }, 'cleanup done')
+  return { sessions, hits }
+}
+
+/** Registers the workers and schedules of every queue on the started pg-boss instance. */
+export async function startWorkers() {
+  const boss = queue()
+  await boss.work('sessions.cleanup', async () => {
+    await cleanupSessions()
+  })
+  // Every 15 minutes; pg-boss makes sure only one instance runs each scheduled slot.
+  await boss.schedule('sessions.cleanup', '*/15 * * * *', {})
+}

@@ -1,0 +1,14 @@
+import type { Realtime } from '#app/realtime/hub.server.ts'
+
+declare module '@remix-run/node' {
+  interface AppLoadContext {
+    /** Per-request CSP nonce, used by Remix's scripts. */
+    cspNonce: string
+    requestId: string
+    /** The client's address as Express sees it (trusting only a loopback proxy). */
+    clientIp: string
+    realtime: Realtime
+  }
+}
+
+export {}

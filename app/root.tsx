@@ -1,0 +1,75 @@
+import type { LinksFunction } from '@remix-run/node'
+import {
+  isRouteErrorResponse,
+  Link,
+  Links,
+  Meta,
+  Outlet,
+  Scripts,
+  ScrollRestoration,
+  useRouteError,
+} from '@remix-run/react'
+import type { ReactNode } from 'react'
+import { useNonce } from '#app/utils/nonce.tsx'
+import stylesheet from './tailwind.css?url'
+
+export const links: LinksFunction = () => [
+  { rel: 'stylesheet', href: stylesheet },
+  { rel: 'icon', href: '/favicon.svg', type: 'image/svg+xml' },
+]
+
+export function Layout({ children }: { children: ReactNode }) {
+  const nonce = useNonce()
+  return (
+    <html lang="en">
+      <head>
+        <meta charSet="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta name="color-scheme" content="light dark" />
+        <Meta />
+        <Links />
+      </head>
+      <body className="min-h-screen">
+        {children}
+        <ScrollRestoration nonce={nonce} />
+        <Scripts nonce={nonce} />
+      </body>
+    </html>
+  )
+}
+
+export default function App() {
+  return <Outlet />
+}
+
+export function ErrorBoundary() {
+  const error = useRouteError()
+  let title = 'Something went wrong'
+  let detail = 'An unexpected error happened. It has been logged; please try again.'
+  if (isRouteErrorResponse(error)) {
+    if (error.status === 404) {
+      title = 'Page not found'
+      detail = 'There is nothing here, or you do not have access to it.'
+    } else if (error.status === 403) {
+      title = 'Not allowed'
+      detail =
+        typeof error.data === 'string' && error.data ? error.data : 'You do not have permission to do that.'
+    } else if (error.status === 429) {
+      title = 'Too many requests'
+      detail = typeof error.data === 'string' ? error.data : 'Please wait a little and try again.'
+    } else {
+      title = `${error.status} ${error.statusText}`
+    }
+  }
+  return (
+    <main className="mx-auto max-w-lg p-10">
+      <h1 className="text-2xl font-semibold">{title}</h1>
+      <p className="mt-3 text-slate-600 dark:text-slate-400">{detail}</p>
+      <p className="mt-6">
+        <Link className="text-indigo-600 underline dark:text-indigo-400" to="/">
+          Go to Switchboard
+        </Link>
+      </p>
+    </main>
+  )
+}

@@ -1,0 +1,166 @@
+import { getFormProps, getInputProps, useForm } from '@conform-to/react'
+import { parseWithZod } from '@conform-to/zod/v4'
+import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
+import { Form, Link, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
+import { z } from 'zod'
+import { AuthCard } from '#app/components/auth-card.tsx'
+import { Button } from '#app/components/ui/button.tsx'
+import { Field, FormErrors } from '#app/components/ui/field.tsx'
+import { changePassword, updateName } from '#app/domain/accounts.server.ts'
+import { requireUser } from '#app/domain/guards.server.ts'
+import { countSessions, revokeOtherSessions } from '#app/domain/sessions.server.ts'
+import { NewPassword, PersonName } from '#app/utils/schemas.ts'
+
+export const meta: MetaFunction = () => [{ title: 'Your account · Switchboard' }]
+
+const NameSchema = z.object({ intent: z.literal('name'), name: PersonName })
+const PasswordSchema = z.object({
+  intent: z.literal('password'),
+  currentPassword: z.string({ error: 'Enter your current password' }).max(256),
+  newPassword: NewPassword,
+})
+const ActionSchema = z.discriminatedUnion('intent', [
+  NameSchema,
+  PasswordSchema,
+  z.object({ intent: z.literal('sign-out-others') }),
+])
+
+export async function loader({ request }: LoaderFunctionArgs) {
+  const { user } = await requireUser(request)
+  return { name: user.name, email: user.email, sessions: await countSessions(user.id) }
+}
+
+export async function action({ request, context }: ActionFunctionArgs) {
+  const { user, session } = await requireUser(request)
+  const submission = parseWithZod(await request.formData(), { schema: ActionSchema })
+  if (submission.status !== 'success') {
+    return data(
+      {
+        intent: String(submission.payload.intent ?? ''),
+        result: submission.reply({ hideFields: ['currentPassword', 'newPassword'] }),
+        notice: null,
+      },
+      { status: 400 },
+    )
+  }
+  const input = submission.value
+  if (input.intent === 'name') {
+    await updateName(user.id, input.name)
+    return { intent: 'name', result: submission.reply(), notice: 'Name saved.' }
+  }
+  if (input.intent === 'password') {
+    const outcome = await changePassword(user.id, session.id, input.currentPassword, input.newPassword)
+    if (outcome.kind === 'wrong-password') {
+      return data(
+        {
+          intent: 'password',
+          result: submission.reply({
+            hideFields: ['currentPassword', 'newPassword'],
+            fieldErrors: { currentPassword: ['Current password is incorrect'] },
+          }),
+          notice: null,
+        },
+        { status: 400 },
+      )
+    }
+    context.realtime.disconnectSessions(outcome.revokedSessionIds)
+    return {
+      intent: 'password',
+      result: submission.reply({ resetForm: true }),
+      notice: 'Password changed. Your other sessions were signed out.',
+    }
+  }
+  const revoked = await revokeOtherSessions(user.id, session.id)
+  context.realtime.disconnectSessions(revoked)
+  return {
+    intent: 'sign-out-others',
+    result: submission.reply(),
+    notice: `Signed out of ${revoked.length} other ${revoked.length === 1 ? 'session' : 'sessions'}.`,
+  }
+}
+
+export default function Account() {
+  const { name, email, sessions } = useLoaderData<typeof loader>()
+  const actionData = useActionData<typeof action>()
+  const navigation = useNavigation()
+  const pendingIntent = navigation.state === 'submitting' ? navigation.formData?.get('intent') : null
+  const [nameForm, nameFields] = useForm({
+    id: 'account-name',
+    lastResult: actionData?.intent === 'name' ? actionData.result : undefined,
+    defaultValue: { name },
+    onValidate: ({ formData }) => parseWithZod(formData, { schema: NameSchema }),
+    shouldRevalidate: 'onInput',
+  })
+  const [passwordForm, passwordFields] = useForm({
+    id: 'account-password',
+    lastResult: actionData?.intent === 'password' ? actionData.result : undefined,
+    onValidate: ({ formData }) => parseWithZod(formData, { schema: PasswordSchema }),
+    shouldRevalidate: 'onInput',
+  })
+  return (
+    <AuthCard
+      title="Your account"
+      footer={
+        <Link className="underline" to="/">
+          Back to Switchboard
+        </Link>
+      }
+    >
+      {actionData?.notice ? (
+        <p
+          role="status"
+          className="mb-4 rounded-md bg-emerald-50 p-3 text-sm text-emerald-800 dark:bg-emerald-950 dark:text-emerald-200"
+        >
+          {actionData.notice}
+        </p>
+      ) : null}
+      <p className="mb-4 text-sm text-slate-600 dark:text-slate-400">Signed in as {email}</p>
+      <Form method="post" {...getFormProps(nameForm)} className="space-y-2">
+        <input type="hidden" name="intent" value="name" />
+        <Field
+          label="Name"
+          inputProps={getInputProps(nameFields.name, { type: 'text' })}
+          errors={nameFields.name.errors}
+        />
+        <Button type="submit" pending={pendingIntent === 'name'}>
+          Save name
+        </Button>
+      </Form>
+      <hr className="my-6 border-slate-200 dark:border-slate-800" />
+      <Form method="post" {...getFormProps(passwordForm)} className="space-y-2">
+        <input type="hidden" name="intent" value="password" />
+        <Field
+          label="Current password"
+          inputProps={{
+            ...getInputProps(passwordFields.currentPassword, { type: 'password' }),
+            autoComplete: 'current-password',
+          }}
+          errors={passwordFields.currentPassword.errors}
+        />
+        <Field
+          label="New password"
+          hint="At least 12 characters. Changing it signs out your other sessions."
+          inputProps={{
+            ...getInputProps(passwordFields.newPassword, { type: 'password' }),
+            autoComplete: 'new-password',
+          }}
+          errors={passwordFields.newPassword.errors}
+        />
+        <Button type="submit" pending={pendingIntent === 'password'}>
+          Change password
+        </Button>
+        <FormErrors id={passwordForm.errorId} errors={passwordForm.errors} />
+      </Form>
+      <hr className="my-6 border-slate-200 dark:border-slate-800" />
+      <Form method="post" className="space-y-2">
+        <input type="hidden" name="intent" value="sign-out-others" />
+        <p className="text-sm">
+          You have {sessions} active {sessions === 1 ? 'session' : 'sessions'}.
+        </p>
+        <Button type="submit" variant="secondary" pending={pendingIntent === 'sign-out-others'}>
+          Sign out of all other devices
+        </Button>
+      </Form>
+    </AuthCard>
+  )
+}

@@ -1,0 +1,159 @@
+import { getFormProps, getInputProps, useForm } from '@conform-to/react'
+import { parseWithZod } from '@conform-to/zod/v4'
+import {
+  data,
+  redirect,
+  type ActionFunctionArgs,
+  type LoaderFunctionArgs,
+  type MetaFunction,
+} from '@remix-run/node'
+import { Form, Link, useActionData, useLoaderData, useLocation } from '@remix-run/react'
+import { z } from 'zod'
+import { AuthCard } from '#app/components/auth-card.tsx'
+import { Button } from '#app/components/ui/button.tsx'
+import { Field, FormErrors } from '#app/components/ui/field.tsx'
+import { getSignedIn } from '#app/domain/guards.server.ts'
+import { acceptInvitation, findOpenInvitation, signUpWithInvitation } from '#app/domain/invitations.server.ts'
+import { createSession } from '#app/domain/sessions.server.ts'
+import { InviteSignupSchema } from '#app/utils/schemas.ts'
+import { useIsPending } from '#app/utils/use-pending.ts'
+
+export const meta: MetaFunction = () => [
+  { title: 'Join a workspace · Switchboard' },
+  { name: 'referrer', content: 'no-referrer' },
+]
+
+const JoinSchema = z.object({ intent: z.literal('join') })
+const SignupSchema = InviteSignupSchema.extend({ intent: z.literal('signup') })
+const ActionSchema = z.discriminatedUnion('intent', [JoinSchema, SignupSchema])
+
+export async function loader({ request, params }: LoaderFunctionArgs) {
+  const invitation = await findOpenInvitation(params.token ?? '')
+  if (!invitation) return { status: 'invalid' as const }
+  const signedIn = await getSignedIn(request)
+  return {
+    status: 'open' as const,
+    workspaceName: invitation.workspaceName,
+    email: invitation.email,
+    role: invitation.role,
+    signedInAs: signedIn?.user.email ?? null,
+    emailMatches: signedIn ? signedIn.user.email.toLowerCase() === invitation.email.toLowerCase() : false,
+  }
+}
+
+export async function action({ request, params }: ActionFunctionArgs) {
+  const token = params.token ?? ''
+  const submission = parseWithZod(await request.formData(), { schema: ActionSchema })
+  if (submission.status !== 'success') {
+    return data({ result: submission.reply({ hideFields: ['password'] }) }, { status: 400 })
+  }
+  if (submission.value.intent === 'join') {
+    const signedIn = await getSignedIn(request)
+    if (!signedIn) throw redirect(`/login?redirectTo=${encodeURIComponent(`/invite/${token}`)}`)
+    const outcome = await acceptInvitation(token, signedIn.user)
+    if (outcome.kind === 'joined') return redirect(`/w/${outcome.workspaceSlug}`)
+    const message =
+      outcome.kind === 'email-mismatch'
+        ? `This invitation is for ${outcome.invitedEmail}. Sign in with that email to accept it.`
+        : 'This invitation is no longer valid.'
+    return data({ result: submission.reply({ formErrors: [message] }) }, { status: 400 })
+  }
+  const outcome = await signUpWithInvitation(token, submission.value.name, submission.value.password)
+  if (outcome.kind === 'joined') {
+    const { setCookie } = await createSession(outcome.userId, request)
+    return redirect(`/w/${outcome.workspaceSlug}`, { headers: { 'Set-Cookie': setCookie } })
+  }
+  const message =
+    outcome.kind === 'email-taken'
+      ? 'An account with this email already exists. Sign in to accept the invitation.'
+      : 'This invitation is no longer valid.'
+  return data(
+    { result: submission.reply({ hideFields: ['password'], formErrors: [message] }) },
+    { status: 400 },
+  )
+}
+
+export default function Invite() {
+  const loaderData = useLoaderData<typeof loader>()
+  const actionData = useActionData<typeof action>()
+  const pending = useIsPending()
+  const location = useLocation()
+  const [form, fields] = useForm({
+    id: 'invite-signup',
+    lastResult: actionData?.result,
+    onValidate: ({ formData }) => parseWithZod(formData, { schema: ActionSchema }),
+    shouldRevalidate: 'onInput',
+  })
+  if (loaderData.status === 'invalid') {
+    return (
+      <AuthCard title="Invitation not valid">
+        <p className="text-sm">
+          This invitation link is unknown, expired, revoked or already used. Ask a workspace admin for a new
+          one.
+        </p>
+        <p className="mt-4 text-sm">
+          <Link className="text-indigo-600 underline dark:text-indigo-400" to="/">
+            Go to Switchboard
+          </Link>
+        </p>
+      </AuthCard>
+    )
+  }
+  const { workspaceName, email, role, signedInAs, emailMatches } = loaderData
+  return (
+    <AuthCard title={`Join ${workspaceName}`}>
+      <p className="mb-4 text-sm">
+        You are invited to <strong>{workspaceName}</strong> as <strong>{role}</strong> ({email}).
+      </p>
+      {signedInAs ? (
+        emailMatches ? (
+          <Form method="post" {...getFormProps(form)}>
+            <input type="hidden" name="intent" value="join" />
+            <Button type="submit" pending={pending} className="w-full">
+              Join {workspaceName}
+            </Button>
+            <FormErrors id={form.errorId} errors={form.errors} />
+          </Form>
+        ) : (
+          <p role="alert" className="text-sm text-red-600 dark:text-red-400">
+            You are signed in as {signedInAs}, but this invitation is for {email}. Sign out and sign in with
+            that email to accept it.
+          </p>
+        )
+      ) : (
+        <>
+          <Form method="post" {...getFormProps(form)} className="space-y-2">
+            <input type="hidden" name="intent" value="signup" />
+            <Field
+              label="Your name"
+              inputProps={{ ...getInputProps(fields.name, { type: 'text' }), autoComplete: 'name' }}
+              errors={fields.name.errors}
+            />
+            <Field
+              label="Choose a password"
+              hint="At least 12 characters."
+              inputProps={{
+                ...getInputProps(fields.password, { type: 'password' }),
+                autoComplete: 'new-password',
+              }}
+              errors={fields.password.errors}
+            />
+            <Button type="submit" pending={pending} className="w-full">
+              Create account and join
+            </Button>
+            <FormErrors id={form.errorId} errors={form.errors} />
+          </Form>
+          <p className="mt-4 text-sm">
+            Already have an account?{' '}
+            <Link
+              className="text-indigo-600 underline dark:text-indigo-400"
+              to={`/login?redirectTo=${encodeURIComponent(location.pathname)}`}
+            >
+              Sign in
+            </Link>
+          </p>
+        </>
+      )}
+    </AuthCard>
+  )
+}

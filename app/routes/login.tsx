@@ -1,0 +1,110 @@
+import { getFormProps, getInputProps, useForm } from '@conform-to/react'
+import { parseWithZod } from '@conform-to/zod/v4'
+import {
+  data,
+  redirect,
+  type ActionFunctionArgs,
+  type LoaderFunctionArgs,
+  type MetaFunction,
+} from '@remix-run/node'
+import { Form, Link, useActionData, useSearchParams } from '@remix-run/react'
+import { AuthCard } from '#app/components/auth-card.tsx'
+import { Button } from '#app/components/ui/button.tsx'
+import { Field, FormErrors } from '#app/components/ui/field.tsx'
+import { authenticator, InvalidCredentials } from '#app/domain/authenticator.server.ts'
+import { getSignedIn } from '#app/domain/guards.server.ts'
+import { clearHits, isLimited, LOGIN_LIMIT, recordHit } from '#app/domain/rate-limit.server.ts'
+import { createSession } from '#app/domain/sessions.server.ts'
+import { safeRedirect } from '#app/utils/redirect.ts'
+import { LoginSchema } from '#app/utils/schemas.ts'
+import { useIsPending } from '#app/utils/use-pending.ts'
+
+export const meta: MetaFunction = () => [{ title: 'Sign in · Switchboard' }]
+
+export async function loader({ request }: LoaderFunctionArgs) {
+  if (await getSignedIn(request)) {
+    throw redirect(safeRedirect(new URL(request.url).searchParams.get('redirectTo'), '/'))
+  }
+  return null
+}
+
+export async function action({ request, context }: ActionFunctionArgs) {
+  // remix-auth's FormStrategy reads the body itself, so we parse a clone first.
+  const submission = parseWithZod(await request.clone().formData(), { schema: LoginSchema })
+  if (submission.status !== 'success') {
+    return data({ result: submission.reply({ hideFields: ['password'] }) }, { status: 400 })
+  }
+  const limiterKey = `login:${submission.value.email.toLowerCase()}:${context.clientIp}`
+  if (await isLimited(limiterKey, LOGIN_LIMIT)) {
+    return data(
+      {
+        result: submission.reply({
+          hideFields: ['password'],
+          formErrors: ['Too many failed sign-in attempts. Wait 15 minutes and try again.'],
+        }),
+      },
+      { status: 429 },
+    )
+  }
+  let user
+  try {
+    user = await authenticator().authenticate('form', request)
+  } catch (error) {
+    if (!(error instanceof InvalidCredentials)) throw error
+    await recordHit(limiterKey)
+    return data(
+      { result: submission.reply({ hideFields: ['password'], formErrors: ['Invalid email or password'] }) },
+      { status: 400 },
+    )
+  }
+  await clearHits(limiterKey)
+  const { setCookie } = await createSession(user.id, request)
+  return redirect(safeRedirect(submission.value.redirectTo, '/'), { headers: { 'Set-Cookie': setCookie } })
+}
+
+export default function Login() {
+  const actionData = useActionData<typeof action>()
+  const [searchParams] = useSearchParams()
+  const pending = useIsPending()
+  const [form, fields] = useForm({
+    id: 'login',
+    lastResult: actionData?.result,
+    onValidate: ({ formData }) => parseWithZod(formData, { schema: LoginSchema }),
+    shouldValidate: 'onSubmit',
+    shouldRevalidate: 'onInput',
+  })
+  return (
+    <AuthCard
+      title="Sign in"
+      footer={
+        <>
+          New to Switchboard?{' '}
+          <Link className="text-indigo-600 underline dark:text-indigo-400" to="/signup">
+            Create an account
+          </Link>
+        </>
+      }
+    >
+      <Form method="post" {...getFormProps(form)} className="space-y-2">
+        <input type="hidden" name="redirectTo" value={searchParams.get('redirectTo') ?? ''} />
+        <Field
+          label="Email"
+          inputProps={{ ...getInputProps(fields.email, { type: 'email' }), autoComplete: 'email' }}
+          errors={fields.email.errors}
+        />
+        <Field
+          label="Password"
+          inputProps={{
+            ...getInputProps(fields.password, { type: 'password' }),
+            autoComplete: 'current-password',
+          }}
+          errors={fields.password.errors}
+        />
+        <Button type="submit" className="w-full" pending={pending}>
+          Sign in
+        </Button>
+        <FormErrors id={form.errorId} errors={form.errors} />
+      </Form>
+    </AuthCard>
+  )
+}

@@ -1,0 +1,62 @@
+import { getFormProps, getInputProps, useForm } from '@conform-to/react'
+import { parseWithZod } from '@conform-to/zod/v4'
+import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-run/node'
+import { Form, useActionData, useLoaderData } from '@remix-run/react'
+import { z } from 'zod'
+import { Button } from '#app/components/ui/button.tsx'
+import { Field } from '#app/components/ui/field.tsx'
+import { requireMember } from '#app/domain/guards.server.ts'
+import { renameWorkspace } from '#app/domain/workspaces.server.ts'
+import { hasRole } from '#app/utils/roles.ts'
+import { WorkspaceName } from '#app/utils/schemas.ts'
+import { useIsPending } from '#app/utils/use-pending.ts'
+
+const RenameSchema = z.object({ name: WorkspaceName })
+
+export async function loader({ request, params }: LoaderFunctionArgs) {
+  const member = await requireMember(request, params.slug)
+  return { name: member.workspaceName, slug: member.workspaceSlug, canEdit: hasRole(member.role, 'admin') }
+}
+
+export async function action({ request, params }: ActionFunctionArgs) {
+  const member = await requireMember(request, params.slug, 'admin')
+  const submission = parseWithZod(await request.formData(), { schema: RenameSchema })
+  if (submission.status !== 'success') return data({ result: submission.reply() }, { status: 400 })
+  await renameWorkspace(member, submission.value.name)
+  return redirect(`/w/${member.workspaceSlug}/settings`)
+}
+
+export default function GeneralSettings() {
+  const { name, slug, canEdit } = useLoaderData<typeof loader>()
+  const actionData = useActionData<typeof action>()
+  const pending = useIsPending()
+  const [form, fields] = useForm({
+    id: 'workspace-general',
+    lastResult: actionData?.result,
+    defaultValue: { name },
+    onValidate: ({ formData }) => parseWithZod(formData, { schema: RenameSchema }),
+    shouldRevalidate: 'onInput',
+  })
+  return (
+    <section className="max-w-md">
+      <h2 className="text-lg font-medium">Workspace</h2>
+      <p className="mt-1 text-sm text-slate-600 dark:text-slate-400">
+        URL: <code>/w/{slug}</code>
+      </p>
+      {canEdit ? (
+        <Form method="post" {...getFormProps(form)} className="mt-4 space-y-2">
+          <Field
+            label="Workspace name"
+            inputProps={getInputProps(fields.name, { type: 'text' })}
+            errors={fields.name.errors}
+          />
+          <Button type="submit" pending={pending}>
+            Save
+          </Button>
+        </Form>
+      ) : (
+        <p className="mt-4 text-sm">Name: {name}. Only owners and admins can change workspace settings.</p>
+      )}
+    </section>
+  )
+}

@@ -1,0 +1,264 @@
+import { getFormProps, getInputProps, getSelectProps, useForm } from '@conform-to/react'
+import { parseWithZod } from '@conform-to/zod/v4'
+import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
+import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
+import { z } from 'zod'
+import { Button } from '#app/components/ui/button.tsx'
+import { Field, FormErrors } from '#app/components/ui/field.tsx'
+import { env } from '#app/env.server.ts'
+import { requireMember } from '#app/domain/guards.server.ts'
+import { inviteMember, revokeInvitation } from '#app/domain/invitations.server.ts'
+import {
+  changeMemberRole,
+  membersOf,
+  pendingInvitationsOf,
+  removeMember,
+} from '#app/domain/workspaces.server.ts'
+import { canAssignRole, hasRole } from '#app/utils/roles.ts'
+import { InviteSchema, Role } from '#app/utils/schemas.ts'
+
+export const meta: MetaFunction = () => [{ title: 'Members · Switchboard' }]
+
+const ROLES = ['owner', 'admin', 'agent'] as const
+
+const ActionSchema = z.discriminatedUnion('intent', [
+  InviteSchema,
+  z.object({ intent: z.literal('revoke-invite'), invitationId: z.uuid() }),
+  z.object({ intent: z.literal('change-role'), membershipId: z.uuid(), role: Role }),
+  z.object({ intent: z.literal('remove'), membershipId: z.uuid() }),
+])
+
+export async function loader({ request, params }: LoaderFunctionArgs) {
+  const member = await requireMember(request, params.slug)
+  const canManage = hasRole(member.role, 'admin')
+  const [members, invitations] = await Promise.all([
+    membersOf(member.workspaceId),
+    canManage ? pendingInvitationsOf(member.workspaceId) : Promise.resolve([]),
+  ])
+  return {
+    me: { userId: member.userId, role: member.role },
+    canManage,
+    members: members.map((m) => ({ ...m, joinedAt: m.joinedAt.toISOString() })),
+    invitations: invitations.map((i) => ({ ...i, expiresAt: i.expiresAt.toISOString() })),
+  }
+}
+
+export async function action({ request, params, context }: ActionFunctionArgs) {
+  const member = await requireMember(request, params.slug, 'admin')
+  const submission = parseWithZod(await request.formData(), { schema: ActionSchema })
+  if (submission.status !== 'success') {
+    return data({ result: submission.reply(), inviteLink: null, notice: null }, { status: 400 })
+  }
+  const input = submission.value
+  switch (input.intent) {
+    case 'invite': {
+      const token = await inviteMember(member, input.email, input.role)
+      return {
+        result: submission.reply({ resetForm: true }),
+        inviteLink: `${env().appUrl}/invite/${token}`,
+        notice: `Invitation created for ${input.email}. Copy the link and send it to them.`,
+      }
+    }
+    case 'revoke-invite':
+      await revokeInvitation(member, input.invitationId)
+      return { result: submission.reply(), inviteLink: null, notice: 'Invitation revoked.' }
+    case 'change-role': {
+      const outcome = await changeMemberRole(member, input.membershipId, input.role)
+      if (outcome.kind === 'last-owner') {
+        return data(
+          {
+            result: submission.reply({ formErrors: ['A workspace needs at least one owner.'] }),
+            inviteLink: null,
+            notice: null,
+          },
+          { status: 400 },
+        )
+      }
+      return { result: submission.reply(), inviteLink: null, notice: 'Role updated.' }
+    }
+    case 'remove': {
+      const outcome = await removeMember(member, input.membershipId)
+      if (outcome.kind === 'last-owner') {
+        return data(
+          {
+            result: submission.reply({ formErrors: ['The last owner cannot be removed.'] }),
+            inviteLink: null,
+            notice: null,
+          },
+          { status: 400 },
+        )
+      }
+      context.realtime.removeFromWorkspace(outcome.userId, member.workspaceId)
+      return { result: submission.reply(), inviteLink: null, notice: 'Member removed.' }
+    }
+  }
+}
+
+export default function Members() {
+  const { me, canManage, members, invitations } = useLoaderData<typeof loader>()
+  const actionData = useActionData<typeof action>()
+  const navigation = useNavigation()
+  const pendingIntent = navigation.state === 'submitting' ? navigation.formData?.get('intent') : null
+  const [form, fields] = useForm({
+    id: 'invite',
+    lastResult: actionData?.result,
+    defaultValue: { role: 'agent' },
+    onValidate: ({ formData }) => parseWithZod(formData, { schema: InviteSchema }),
+    shouldRevalidate: 'onInput',
+  })
+  const formErrors = actionData?.result?.error?.[''] ?? undefined
+  return (
+    <div className="space-y-10">
+      {actionData?.notice ? (
+        <p
+          role="status"
+          className="rounded-md bg-emerald-50 p-3 text-sm text-emerald-800 dark:bg-emerald-950 dark:text-emerald-200"
+        >
+          {actionData.notice}
+        </p>
+      ) : null}
+      {actionData?.inviteLink ? (
+        <div className="rounded-md border border-indigo-200 p-4 dark:border-indigo-900">
+          <label htmlFor="invite-link" className="block text-sm font-medium">
+            Invite link (single use, expires in 7 days)
+          </label>
+          <input
+            id="invite-link"
+            readOnly
+            value={actionData.inviteLink}
+            className="mt-1 block w-full rounded-md border border-slate-300 bg-slate-50 px-3 py-2 font-mono text-xs dark:border-slate-700 dark:bg-slate-900"
+          />
+        </div>
+      ) : null}
+      <FormErrors id="members-errors" errors={formErrors ?? undefined} />
+      <section>
+        <h2 className="text-lg font-medium">Members</h2>
+        <table className="mt-3 w-full text-left text-sm">
+          <thead className="text-slate-500">
+            <tr>
+              <th className="py-2 font-medium">Name</th>
+              <th className="py-2 font-medium">Email</th>
+              <th className="py-2 font-medium">Role</th>
+              {canManage ? <th className="py-2 font-medium">Actions</th> : null}
+            </tr>
+          </thead>
+          <tbody>
+            {members.map((m) => {
+              const editable = canManage && canAssignRole(me.role, m.role)
+              return (
+                <tr key={m.membershipId} className="border-t border-slate-200 dark:border-slate-800">
+                  <td className="py-2">
+                    {m.name}
+                    {m.userId === me.userId ? <span className="text-slate-500"> (you)</span> : null}
+                  </td>
+                  <td className="py-2">{m.email}</td>
+                  <td className="py-2">
+                    {editable ? (
+                      <Form method="post" className="flex items-center gap-2">
+                        <input type="hidden" name="intent" value="change-role" />
+                        <input type="hidden" name="membershipId" value={m.membershipId} />
+                        <label className="sr-only" htmlFor={`role-${m.membershipId}`}>
+                          Role of {m.name}
+                        </label>
+                        <select
+                          id={`role-${m.membershipId}`}
+                          name="role"
+                          defaultValue={m.role}
+                          className="rounded-md border border-slate-300 bg-white px-2 py-1 dark:border-slate-700 dark:bg-slate-900"
+                        >
+                          {ROLES.filter((r) => canAssignRole(me.role, r)).map((r) => (
+                            <option key={r} value={r}>
+                              {r}
+                            </option>
+                          ))}
+                        </select>
+                        <Button type="submit" variant="secondary" aria-label={`Save role of ${m.name}`}>
+                          Save
+                        </Button>
+                      </Form>
+                    ) : (
+                      m.role
+                    )}
+                  </td>
+                  {canManage ? (
+                    <td className="py-2">
+                      {editable ? (
+                        <Form method="post">
+                          <input type="hidden" name="intent" value="remove" />
+                          <input type="hidden" name="membershipId" value={m.membershipId} />
+                          <Button type="submit" variant="danger" aria-label={`Remove ${m.name}`}>
+                            Remove
+                          </Button>
+                        </Form>
+                      ) : null}
+                    </td>
+                  ) : null}
+                </tr>
+              )
+            })}
+          </tbody>
+        </table>
+      </section>
+      {canManage ? (
+        <>
+          <section className="max-w-md">
+            <h2 className="text-lg font-medium">Invite a teammate</h2>
+            <Form method="post" {...getFormProps(form)} className="mt-3 space-y-2">
+              <input type="hidden" name="intent" value="invite" />
+              <Field
+                label="Email"
+                inputProps={getInputProps(fields.email, { type: 'email' })}
+                errors={fields.email.errors}
+              />
+              <div className="space-y-1">
+                <label htmlFor={fields.role.id} className="block text-sm font-medium">
+                  Role
+                </label>
+                <select
+                  {...getSelectProps(fields.role)}
+                  className="block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm dark:border-slate-700 dark:bg-slate-900"
+                >
+                  {ROLES.filter((r) => canAssignRole(me.role, r)).map((r) => (
+                    <option key={r} value={r}>
+                      {r}
+                    </option>
+                  ))}
+                </select>
+              </div>
+              <Button type="submit" pending={pendingIntent === 'invite'}>
+                Create invite link
+              </Button>
+            </Form>
+          </section>
+          <section>
+            <h2 className="text-lg font-medium">Pending invitations</h2>
+            {invitations.length === 0 ? (
+              <p className="mt-2 text-sm text-slate-600 dark:text-slate-400">No pending invitations.</p>
+            ) : (
+              <ul className="mt-3 divide-y divide-slate-200 text-sm dark:divide-slate-800">
+                {invitations.map((i) => (
+                  <li key={i.id} className="flex items-center justify-between py-2">
+                    <span>
+                      {i.email} · {i.role} · expires {new Date(i.expiresAt).toLocaleDateString('en')}
+                    </span>
+                    <Form method="post">
+                      <input type="hidden" name="intent" value="revoke-invite" />
+                      <input type="hidden" name="invitationId" value={i.id} />
+                      <Button
+                        type="submit"
+                        variant="secondary"
+                        aria-label={`Revoke invitation for ${i.email}`}
+                      >
+                        Revoke
+                      </Button>
+                    </Form>
+                  </li>
+                ))}
+              </ul>
+            )}
+          </section>
+        </>
+      ) : null}
+    </div>
+  )
+}

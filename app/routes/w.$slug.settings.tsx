@@ -1,0 +1,35 @@
+import type { LoaderFunctionArgs } from '@remix-run/node'
+import { NavLink, Outlet, useLoaderData } from '@remix-run/react'
+import { requireMember } from '#app/domain/guards.server.ts'
+
+export async function loader({ request, params }: LoaderFunctionArgs) {
+  const member = await requireMember(request, params.slug)
+  return { slug: member.workspaceSlug }
+}
+
+const tabClass = ({ isActive }: { isActive: boolean }) =>
+  `border-b-2 px-1 pb-2 text-sm font-medium ${
+    isActive
+      ? 'border-indigo-600 text-indigo-700 dark:text-indigo-300'
+      : 'border-transparent text-slate-600 hover:text-slate-900 dark:text-slate-400'
+  }`
+
+export default function SettingsLayout() {
+  const { slug } = useLoaderData<typeof loader>()
+  return (
+    <div className="max-w-4xl">
+      <h1 className="text-2xl font-semibold">Settings</h1>
+      <nav aria-label="Settings" className="mt-4 flex gap-6 border-b border-slate-200 dark:border-slate-800">
+        <NavLink to={`/w/${slug}/settings`} end className={tabClass}>
+          General
+        </NavLink>
+        <NavLink to={`/w/${slug}/settings/members`} className={tabClass}>
+          Members
+        </NavLink>
+      </nav>
+      <div className="mt-6">
+        <Outlet />
+      </div>
+    </div>
+  )
+}

@@ -1,0 +1,77 @@
+import { getFormProps, getInputProps, useForm } from '@conform-to/react'
+import { parseWithZod } from '@conform-to/zod/v4'
+import {
+  data,
+  redirect,
+  type ActionFunctionArgs,
+  type LoaderFunctionArgs,
+  type MetaFunction,
+} from '@remix-run/node'
+import { Form, Link, useActionData } from '@remix-run/react'
+import { AuthCard } from '#app/components/auth-card.tsx'
+import { Button } from '#app/components/ui/button.tsx'
+import { Field, FormErrors } from '#app/components/ui/field.tsx'
+import { requireUser } from '#app/domain/guards.server.ts'
+import { createWorkspace } from '#app/domain/workspaces.server.ts'
+import { WorkspaceSchema } from '#app/utils/schemas.ts'
+import { useIsPending } from '#app/utils/use-pending.ts'
+
+export const meta: MetaFunction = () => [{ title: 'New workspace · Switchboard' }]
+
+export async function loader({ request }: LoaderFunctionArgs) {
+  await requireUser(request)
+  return null
+}
+
+export async function action({ request }: ActionFunctionArgs) {
+  const { user } = await requireUser(request)
+  const submission = parseWithZod(await request.formData(), { schema: WorkspaceSchema })
+  if (submission.status !== 'success') return data({ result: submission.reply() }, { status: 400 })
+  const outcome = await createWorkspace(user.id, submission.value.name, submission.value.slug)
+  if (outcome.kind === 'slug-taken') {
+    return data(
+      { result: submission.reply({ fieldErrors: { slug: ['This URL is taken; choose another'] } }) },
+      { status: 400 },
+    )
+  }
+  return redirect(`/w/${outcome.slug}`)
+}
+
+export default function NewWorkspace() {
+  const actionData = useActionData<typeof action>()
+  const pending = useIsPending()
+  const [form, fields] = useForm({
+    id: 'new-workspace',
+    lastResult: actionData?.result,
+    onValidate: ({ formData }) => parseWithZod(formData, { schema: WorkspaceSchema }),
+    shouldRevalidate: 'onInput',
+  })
+  return (
+    <AuthCard
+      title="Create a workspace"
+      footer={
+        <Link className="underline" to="/">
+          Cancel
+        </Link>
+      }
+    >
+      <Form method="post" {...getFormProps(form)} className="space-y-2">
+        <Field
+          label="Workspace name"
+          inputProps={getInputProps(fields.name, { type: 'text' })}
+          errors={fields.name.errors}
+        />
+        <Field
+          label="Workspace URL"
+          hint="Lowercase letters, digits and hyphens: /w/acme"
+          inputProps={{ ...getInputProps(fields.slug, { type: 'text' }), autoCapitalize: 'none' }}
+          errors={fields.slug.errors}
+        />
+        <Button type="submit" className="w-full" pending={pending}>
+          Create workspace
+        </Button>
+        <FormErrors id={form.errorId} errors={form.errors} />
+      </Form>
+    </AuthCard>
+  )
+}
