@@ -1,0 +1,52 @@
+import { randomBytes } from 'node:crypto'
+import { getDb } from '#db/client.ts'
+import { memberships, users, workspaces, type MembershipRole } from '#db/schema.ts'
+import { hashPassword } from '#app/domain/passwords.server.ts'
+import { createSession } from '#app/domain/sessions.server.ts'
+
+export const PASSWORD = 'correct horse battery staple'
+let passwordHash: Promise<string> | undefined
+
+const unique = () => randomBytes(4).toString('hex')
+
+/** A user with the shared test password, and a signed-in cookie for them. */
+export async function createUser(overrides: { email?: string; name?: string } = {}) {
+  passwordHash ??= hashPassword(PASSWORD)
+  const email = overrides.email ?? `user-${unique()}@example.com`
+  const [user] = await getDb()
+    .insert(users)
+    .values({ email, name: overrides.name ?? 'Test User', passwordHash: await passwordHash })
+    .returning({ id: users.id, email: users.email, name: users.name })
+  return user
+}
+
+export async function signIn(userId: string) {
+  const { id, setCookie } = await createSession(userId, new Request('http://localhost/'))
+  return { sessionId: id, cookie: setCookie.split(';')[0] }
+}
+
+export async function createWorkspace(overrides: { slug?: string; name?: string } = {}) {
+  const slug = overrides.slug ?? `ws-${unique()}`
+  const [workspace] = await getDb()
+    .insert(workspaces)
+    .values({ slug, name: overrides.name ?? `Workspace ${slug}` })
+    .returning({ id: workspaces.id, slug: workspaces.slug, name: workspaces.name })
+  return workspace
+}
+
+export async function addMember(workspaceId: string, userId: string, role: MembershipRole) {
+  const [row] = await getDb()
+    .insert(memberships)
+    .values({ workspaceId, userId, role })
+    .returning({ id: memberships.id })
+  return row.id
+}
+
+/** A workspace with a signed-in member of the given role. */
+export async function createMember(role: MembershipRole = 'owner', workspace?: { id: string; slug: string }) {
+  const ws = workspace ?? (await createWorkspace())
+  const user = await createUser()
+  const membershipId = await addMember(ws.id, user.id, role)
+  const { cookie, sessionId } = await signIn(user.id)
+  return { user, workspace: ws, membershipId, cookie, sessionId }
+}

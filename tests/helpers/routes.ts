@@ -1,0 +1,94 @@
+import type { ActionFunctionArgs, AppLoadContext, LoaderFunctionArgs } from '@remix-run/node'
+
+/** What a route returned, normalized: thrown and returned Responses, and single-fetch data(). */
+export type RouteResult = { status: number; headers: Headers; data: any; location: string | null }
+
+export type RealtimeCalls = { disconnected: string[]; removed: Array<[string, string]> }
+
+export function testContext(calls: RealtimeCalls = { disconnected: [], removed: [] }): AppLoadContext {
+  return {
+    cspNonce: 'test-nonce',
+    requestId: 'test-request',
+    clientIp: '203.0.113.7',
+    realtime: {
+      disconnectSessions: (ids) => calls.disconnected.push(...ids),
+      removeFromWorkspace: (userId, workspaceId) => calls.removed.push([userId, workspaceId]),
+    },
+  }
+}
+
+async function normalize(run: () => Promise<unknown>): Promise<RouteResult> {
+  let value: unknown
+  try {
+    value = await run()
+  } catch (thrown) {
+    if (!(thrown instanceof Response)) throw thrown
+    value = thrown
+  }
+  if (value instanceof Response) {
+    const text = await value.text()
+    return {
+      status: value.status,
+      headers: value.headers,
+      data: text,
+      location: value.headers.get('location'),
+    }
+  }
+  if (value && typeof value === 'object' && (value as { type?: string }).type === 'DataWithResponseInit') {
+    const d = value as { data: unknown; init?: ResponseInit }
+    return {
+      status: d.init?.status ?? 200,
+      headers: new Headers(d.init?.headers),
+      data: d.data,
+      location: null,
+    }
+  }
+  return { status: 200, headers: new Headers(), data: value, location: null }
+}
+
+type Route = {
+  loader?: (args: LoaderFunctionArgs) => unknown
+  action?: (args: ActionFunctionArgs) => unknown
+}
+
+type CallOptions = {
+  params?: Record<string, string>
+  cookie?: string
+  context?: AppLoadContext
+  headers?: Record<string, string>
+}
+
+export function callLoader(route: Route, path: string, options: CallOptions = {}) {
+  const request = new Request(`http://localhost:3000${path}`, {
+    headers: { ...(options.cookie ? { cookie: options.cookie } : {}), ...options.headers },
+  })
+  return normalize(async () =>
+    route.loader!({ request, params: options.params ?? {}, context: options.context ?? testContext() }),
+  )
+}
+
+export function callAction(
+  route: Route,
+  path: string,
+  form: Record<string, string>,
+  options: CallOptions = {},
+) {
+  const request = new Request(`http://localhost:3000${path}`, {
+    method: 'POST',
+    body: new URLSearchParams(form),
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      ...(options.cookie ? { cookie: options.cookie } : {}),
+      ...options.headers,
+    },
+  })
+  return normalize(async () =>
+    route.action!({ request, params: options.params ?? {}, context: options.context ?? testContext() }),
+  )
+}
+
+/** The session cookie (name=value) from a Set-Cookie header. */
+export function cookieFrom(result: RouteResult) {
+  const setCookie = result.headers.get('set-cookie')
+  return setCookie ? setCookie.split(';')[0] : undefined
+}

@@ -1,0 +1,124 @@
+import { count, eq, sql } from 'drizzle-orm'
+import { describe, expect, it } from 'vitest'
+import { getDb } from '#db/client.ts'
+import { memberships, users, workspaces } from '#db/schema.ts'
+import * as signupRoute from '#app/routes/signup.tsx'
+import { createUser, createWorkspace } from '#tests/helpers/factories.ts'
+import { callAction, callLoader } from '#tests/helpers/routes.ts'
+
+const valid = {
+  name: 'Dana Scully',
+  email: 'dana@example.com',
+  password: 'a sufficiently long password',
+  workspaceName: 'Acme Support',
+  workspaceSlug: 'acme',
+}
+
+async function rowCounts() {
+  const db = getDb()
+  const [[u], [w], [m]] = await Promise.all([
+    db.select({ n: count() }).from(users),
+    db.select({ n: count() }).from(workspaces),
+    db.select({ n: count() }).from(memberships),
+  ])
+  return { users: u.n, workspaces: w.n, memberships: m.n }
+}
+
+describe('signup', () => {
+  it('creates the account, its first workspace with the user as owner, and signs them in', async () => {
+    const result = await callAction(signupRoute, '/signup', valid)
+    expect(result.status).toBe(302)
+    expect(result.location).toBe('/w/acme')
+    expect(result.headers.get('set-cookie')).toMatch(/__sb_session=.+HttpOnly/i)
+    const [row] = await getDb()
+      .select({ role: memberships.role, slug: workspaces.slug })
+      .from(memberships)
+      .innerJoin(workspaces, eq(workspaces.id, memberships.workspaceId))
+      .innerJoin(users, eq(users.id, memberships.userId))
+      .where(eq(users.email, 'dana@example.com'))
+    expect(row).toEqual({ role: 'owner', slug: 'acme' })
+    const [user] = await getDb()
+      .select({ hash: users.passwordHash })
+      .from(users)
+      .where(eq(users.email, valid.email))
+    expect(user.hash).toMatch(/^scrypt\$/)
+    expect(user.hash).not.toContain(valid.password)
+  })
+
+  it.each([
+    ['an invalid email', { email: 'not-an-email' }, 'email', 'Enter a valid email address'],
+    [
+      'a password shorter than 12 characters',
+      { password: 'short pass' },
+      'password',
+      'Use at least 12 characters',
+    ],
+    [
+      'a password longer than 256 characters',
+      { password: 'x'.repeat(257) },
+      'password',
+      'Use at most 256 characters',
+    ],
+    ['a missing name', { name: '' }, 'name', 'Name is required'],
+    ['an invalid slug', { workspaceSlug: 'Not Valid!' }, 'workspaceSlug', 'Use lowercase letters'],
+    ['a reserved slug', { workspaceSlug: 'settings' }, 'workspaceSlug', 'This URL is reserved'],
+  ])(
+    'rejects %s with a field error, keeps typed values but not the password, writes nothing',
+    async (_, change, field, message) => {
+      const before = await rowCounts()
+      const result = await callAction(signupRoute, '/signup', {
+        ...valid,
+        email: 'other@example.com',
+        ...change,
+      })
+      expect(result.status).toBe(400)
+      expect(result.data.result.error[field].join(' ')).toContain(message)
+      expect(result.data.result.initialValue.workspaceName).toBe(valid.workspaceName)
+      expect(result.data.result.initialValue.password).toBeUndefined()
+      expect(await rowCounts()).toEqual(before)
+    },
+  )
+
+  it('refuses an email already used, case-insensitively, without saying more than needed', async () => {
+    await createUser({ email: 'Taken@Example.com' })
+    const before = await rowCounts()
+    const result = await callAction(signupRoute, '/signup', {
+      ...valid,
+      email: 'taken@example.COM',
+      workspaceSlug: 'new-one',
+    })
+    expect(result.status).toBe(400)
+    expect(result.data.result.error.email[0]).toMatch(/cannot be used to sign up/)
+    expect(result.data.result.initialValue.password).toBeUndefined()
+    expect(await rowCounts()).toEqual(before)
+  })
+
+  it('refuses a workspace URL that is taken, and rolls back the user it had created', async () => {
+    await createWorkspace({ slug: 'taken-slug' })
+    const before = await rowCounts()
+    const result = await callAction(signupRoute, '/signup', {
+      ...valid,
+      email: 'fresh@example.com',
+      workspaceSlug: 'taken-slug',
+    })
+    expect(result.status).toBe(400)
+    expect(result.data.result.error.workspaceSlug[0]).toMatch(/taken/)
+    expect(await rowCounts()).toEqual(before)
+    const found = await getDb()
+      .select()
+      .from(users)
+      .where(eq(sql`lower(${users.email})`, 'fresh@example.com'))
+    expect(found).toHaveLength(0)
+  })
+
+  it('sends a signed-in visitor away from the signup page', async () => {
+    const result = await callAction(signupRoute, '/signup', {
+      ...valid,
+      email: 'x@example.com',
+      workspaceSlug: 'x-ws',
+    })
+    const cookie = result.headers.get('set-cookie')!.split(';')[0]
+    const page = await callLoader(signupRoute, '/signup', { cookie })
+    expect(page.status).toBe(302)
+  })
+})
