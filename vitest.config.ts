@@ -15,7 +15,7 @@ export default defineConfig({
       APP_ENV: 'local',
       SESSION_SECRET: 'test-secret-that-is-long-enough-0123456789',
       APP_URL: 'http://localhost:3000',
-      LOG_LEVEL: 'silent',
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
     },
     coverage: {
       provider: 'v8',

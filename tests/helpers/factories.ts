@@ -1,6 +1,15 @@
 import { randomBytes } from 'node:crypto'
+import { asc, eq } from 'drizzle-orm'
 import { getDb } from '#db/client.ts'
-import { memberships, users, workspaces, type MembershipRole } from '#db/schema.ts'
+import {
+  auditEvents,
+  invitations,
+  memberships,
+  users,
+  workspaces,
+  type MembershipRole,
+} from '#db/schema.ts'
+import { inviteMember } from '#app/domain/invitations.server.ts'
 import { hashPassword } from '#app/domain/passwords.server.ts'
 import { createSession } from '#app/domain/sessions.server.ts'
 
@@ -49,4 +58,55 @@ export async function createMember(role: MembershipRole = 'owner', workspace?: {
   const membershipId = await addMember(ws.id, user.id, role)
   const { cookie, sessionId } = await signIn(user.id)
   return { user, workspace: ws, membershipId, cookie, sessionId }
+}
+
+/** An open invitation created through the domain, as an owner would; returns its one-time token. */
+export async function createInvitation(
+  inviter: { user: { id: string }; workspace: { id: string; slug: string; name: string } },
+  overrides: { email?: string; role?: MembershipRole } = {},
+) {
+  const email = overrides.email ?? `invitee-${unique()}@example.com`
+  const token = await inviteMember(
+    {
+      userId: inviter.user.id,
+      role: 'owner',
+      workspaceId: inviter.workspace.id,
+      workspaceSlug: inviter.workspace.slug,
+      workspaceName: inviter.workspace.name,
+    },
+    email,
+    overrides.role ?? 'agent',
+  )
+  return { token, email }
+}
+
+/** Everything a workspace owns that settings actions can change, to assert "nothing was written". */
+export async function workspaceSnapshot(workspaceId: string) {
+  const db = getDb()
+  const [workspace] = await db
+    .select({ name: workspaces.name, slug: workspaces.slug })
+    .from(workspaces)
+    .where(eq(workspaces.id, workspaceId))
+  const members = await db
+    .select({ id: memberships.id, userId: memberships.userId, role: memberships.role })
+    .from(memberships)
+    .where(eq(memberships.workspaceId, workspaceId))
+    .orderBy(asc(memberships.id))
+  const invites = await db
+    .select({
+      id: invitations.id,
+      email: invitations.email,
+      role: invitations.role,
+      acceptedAt: invitations.acceptedAt,
+      revokedAt: invitations.revokedAt,
+    })
+    .from(invitations)
+    .where(eq(invitations.workspaceId, workspaceId))
+    .orderBy(asc(invitations.id))
+  const audit = await db
+    .select({ id: auditEvents.id })
+    .from(auditEvents)
+    .where(eq(auditEvents.workspaceId, workspaceId))
+    .orderBy(asc(auditEvents.id))
+  return { workspace, members, invites, audit }
 }
