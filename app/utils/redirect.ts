@@ -7,7 +7,8 @@ export function safeRedirect(to: FormDataEntryValue | string | null | undefined,
   if (/[\u0000-\u001f]/.test(to)) return fallback
   try {
     const url = new URL(to, 'http://switchboard.invalid')
-    if (url.origin !== 'http://switchboard.invalid') return fallback
+    // Dot segments resolve away ("/..//evil.com" becomes "//evil.com"), so check the result too.
+    if (url.origin !== 'http://switchboard.invalid' || url.pathname.startsWith('//')) return fallback
     return url.pathname + url.search + url.hash
   } catch {
     return fallback

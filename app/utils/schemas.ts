@@ -72,4 +72,5 @@ export function slugify(name: string) {
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '')
     .slice(0, 40)
+    .replace(/-+$/, '') // the cut can land on a word break
 }

@@ -1,0 +1,176 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { EnvError, parseEnv } from '#app/env.server.ts'
+
+let dataDir: string
+
+beforeEach(() => {
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-env-'))
+})
+
+afterEach(() => {
+  fs.rmSync(dataDir, { recursive: true, force: true })
+})
+
+const productionEnv = {
+  APP_ENV: 'production',
+  SESSION_SECRET: 's'.repeat(32),
+  APP_URL: 'https://help.example.com',
+  DATABASE_URL: 'postgres://switchboard:pw@db:5432/switchboard',
+  SENDGRID_API_KEY: 'SG.test-key',
+}
+
+/** A plain object as the environment; Remix's types make NODE_ENV required, the parser does not. */
+function parse(vars: Record<string, string>) {
+  return parseEnv(vars as NodeJS.ProcessEnv)
+}
+
+function parseError(vars: Record<string, string>) {
+  try {
+    parse(vars)
+  } catch (error) {
+    return error
+  }
+  throw new Error('parseEnv accepted the configuration')
+}
+
+describe('parseEnv in the local profile', () => {
+  it('runs with nothing set but a data directory, filling in every default and listing them', () => {
+    const env = parse({ DATA_DIR: dataDir })
+    expect(env).toMatchObject({
+      appEnv: 'local',
+      isProduction: false,
+      port: 3000,
+      host: '127.0.0.1',
+      dataDir,
+      databaseUrl: undefined,
+      appUrl: 'http://localhost:3000',
+      sendgridApiKey: undefined,
+      inboundDomain: 'inbound.localhost',
+      logLevel: 'info',
+      runWorker: true,
+    })
+    expect(env.defaultsUsed).toEqual([
+      `session secret in ${path.join(dataDir, 'session-secret')}`,
+      `embedded PostgreSQL in ${path.join(dataDir, 'postgres')}`,
+      'APP_URL=http://localhost:3000',
+      'outgoing email kept in the local outbox',
+    ])
+  })
+
+  it('derives APP_URL from PORT when APP_URL is unset', () => {
+    const env = parse({ DATA_DIR: dataDir, PORT: '4100' })
+    expect(env.port).toBe(4100)
+    expect(env.appUrl).toBe('http://localhost:4100')
+    expect(env.defaultsUsed).toContain('APP_URL=http://localhost:4100')
+  })
+
+  it('treats empty variables as unset', () => {
+    const env = parse({ DATA_DIR: dataDir, DATABASE_URL: '', APP_URL: '', SESSION_SECRET: '' })
+    expect(env.databaseUrl).toBeUndefined()
+    expect(env.appUrl).toBe('http://localhost:3000')
+    expect(env.defaultsUsed).toContain(`embedded PostgreSQL in ${path.join(dataDir, 'postgres')}`)
+  })
+
+  it('creates a private session secret file in the data directory and reuses it on the next start', () => {
+    const secretFile = path.join(dataDir, 'session-secret')
+    expect(fs.existsSync(secretFile)).toBe(false)
+
+    const first = parse({ DATA_DIR: dataDir })
+    expect(first.sessionSecret.length).toBeGreaterThanOrEqual(32)
+    expect(fs.readFileSync(secretFile, 'utf8')).toBe(first.sessionSecret)
+    expect(fs.statSync(secretFile).mode & 0o777).toBe(0o600)
+
+    const second = parse({ DATA_DIR: dataDir })
+    expect(second.sessionSecret).toBe(first.sessionSecret)
+  })
+
+  it('creates a data directory that does not exist yet', () => {
+    const nested = path.join(dataDir, 'not', 'there', 'yet')
+    const env = parse({ DATA_DIR: nested })
+    expect(fs.readFileSync(path.join(nested, 'session-secret'), 'utf8')).toBe(env.sessionSecret)
+  })
+
+  it('uses a given session secret without writing a file', () => {
+    const env = parse({ DATA_DIR: dataDir, SESSION_SECRET: 'k'.repeat(40) })
+    expect(env.sessionSecret).toBe('k'.repeat(40))
+    expect(fs.existsSync(path.join(dataDir, 'session-secret'))).toBe(false)
+    expect(env.defaultsUsed.some((d) => d.startsWith('session secret'))).toBe(false)
+  })
+
+  it('drops a trailing slash from APP_URL', () => {
+    expect(parse({ DATA_DIR: dataDir, APP_URL: 'http://localhost:8080/' }).appUrl).toBe(
+      'http://localhost:8080',
+    )
+  })
+
+  it('names every invalid variable in one error', () => {
+    const error = parseError({
+      DATA_DIR: dataDir,
+      PORT: 'eighty',
+      APP_URL: 'help desk',
+      DATABASE_URL: 'mysql://db/switchboard',
+    })
+    expect(error).toBeInstanceOf(EnvError)
+    const message = (error as EnvError).message
+    expect(message).toContain('PORT: PORT must be a number')
+    expect(message).toContain('APP_URL: APP_URL must be an absolute URL')
+    expect(message).toContain('DATABASE_URL: DATABASE_URL must be a postgres:// URL')
+  })
+
+  it('rejects a PORT outside 0–65535', () => {
+    expect(parseError({ DATA_DIR: dataDir, PORT: '65536' })).toBeInstanceOf(EnvError)
+    expect(parse({ DATA_DIR: dataDir, PORT: '65535' }).port).toBe(65535)
+  })
+
+  it('rejects a session secret shorter than 32 characters', () => {
+    const error = parseError({ DATA_DIR: dataDir, SESSION_SECRET: 's'.repeat(31) })
+    expect((error as EnvError).message).toContain('SESSION_SECRET must be at least 32 characters')
+  })
+
+  it('rejects an unknown APP_ENV', () => {
+    const error = parseError({ DATA_DIR: dataDir, APP_ENV: 'staging' })
+    expect((error as EnvError).message).toContain('APP_ENV must be "local" or "production"')
+  })
+})
+
+describe('parseEnv in the production profile', () => {
+  it('fills in no defaults and names every missing variable in one error', () => {
+    const error = parseError({ APP_ENV: 'production', DATA_DIR: dataDir })
+    expect(error).toBeInstanceOf(EnvError)
+    const message = (error as EnvError).message
+    for (const name of ['SESSION_SECRET', 'APP_URL', 'DATABASE_URL', 'SENDGRID_API_KEY']) {
+      expect(message).toContain(name)
+    }
+    expect(fs.readdirSync(dataDir)).toEqual([])
+  })
+
+  it('names only the variables that are actually missing', () => {
+    const { SENDGRID_API_KEY: _omitted, ...rest } = productionEnv
+    const message = (parseError({ ...rest, DATA_DIR: dataDir }) as EnvError).message
+    expect(message).toContain('SENDGRID_API_KEY')
+    expect(message).not.toContain('SESSION_SECRET')
+    expect(message).not.toContain('DATABASE_URL')
+  })
+
+  it('starts with everything set, listening on all interfaces and using no defaults', () => {
+    const env = parse({ ...productionEnv, DATA_DIR: dataDir })
+    expect(env).toMatchObject({
+      appEnv: 'production',
+      isProduction: true,
+      host: '0.0.0.0',
+      appUrl: 'https://help.example.com',
+      databaseUrl: productionEnv.DATABASE_URL,
+      sessionSecret: productionEnv.SESSION_SECRET,
+      sendgridApiKey: productionEnv.SENDGRID_API_KEY,
+    })
+    expect(env.defaultsUsed).toEqual([])
+    expect(fs.readdirSync(dataDir)).toEqual([])
+  })
+
+  it('listens on HOST when it is set', () => {
+    expect(parse({ ...productionEnv, DATA_DIR: dataDir, HOST: '10.0.0.5' }).host).toBe('10.0.0.5')
+  })
+})

@@ -1,0 +1,199 @@
+import { describe, expect, it } from 'vitest'
+import type { z } from 'zod'
+import {
+  Email,
+  LoginSchema,
+  NewPassword,
+  RESERVED_SLUGS,
+  SignupSchema,
+  slugify,
+  WorkspaceSlug,
+} from '#app/utils/schemas.ts'
+
+function messages(result: z.ZodSafeParseResult<unknown>) {
+  return result.success ? [] : result.error.issues.map((i) => i.message)
+}
+
+const validSignup = {
+  name: 'Dana Scully',
+  email: 'dana@example.com',
+  password: 'a sufficiently long password',
+  workspaceName: 'Acme Support',
+  workspaceSlug: 'acme',
+}
+
+describe('NewPassword', () => {
+  it('rejects 11 characters and accepts 12', () => {
+    expect(messages(NewPassword.safeParse('x'.repeat(11)))).toEqual(['Use at least 12 characters'])
+    expect(NewPassword.safeParse('x'.repeat(12)).success).toBe(true)
+  })
+
+  it('accepts 256 characters and rejects 257', () => {
+    expect(NewPassword.safeParse('x'.repeat(256)).success).toBe(true)
+    expect(messages(NewPassword.safeParse('x'.repeat(257)))).toEqual(['Use at most 256 characters'])
+  })
+
+  it('keeps surrounding spaces, because they are part of the password', () => {
+    expect(NewPassword.parse('  twelve chars  ')).toBe('  twelve chars  ')
+  })
+
+  it('says the password is required when it is missing', () => {
+    expect(messages(NewPassword.safeParse(undefined))).toEqual(['Password is required'])
+  })
+})
+
+describe('Email', () => {
+  it('trims surrounding whitespace', () => {
+    expect(Email.parse('  dana@example.com \n')).toBe('dana@example.com')
+  })
+
+  it('rejects something that is not an email address', () => {
+    expect(messages(Email.safeParse('dana at example.com'))).toEqual(['Enter a valid email address'])
+  })
+
+  it('accepts 254 characters and rejects 255, counted after trimming', () => {
+    const domain = '@example.com'
+    const at254 = 'a'.repeat(254 - domain.length) + domain
+    expect(Email.safeParse(`  ${at254}  `).success).toBe(true)
+    expect(messages(Email.safeParse('a' + at254))).toContain('Email is too long')
+  })
+
+  it('says the email is required when it is missing', () => {
+    expect(messages(Email.safeParse(undefined))).toEqual(['Email is required'])
+  })
+})
+
+describe('WorkspaceSlug', () => {
+  it('accepts lowercase letters, digits and inner hyphens', () => {
+    expect(WorkspaceSlug.parse('acme-support-2')).toBe('acme-support-2')
+  })
+
+  it('lowercases and trims what was typed', () => {
+    expect(WorkspaceSlug.parse('  Acme-Support ')).toBe('acme-support')
+  })
+
+  it('rejects 1 character and accepts 2', () => {
+    expect(messages(WorkspaceSlug.safeParse('a'))).toContain('Use at least 2 characters')
+    expect(WorkspaceSlug.parse('ab')).toBe('ab')
+  })
+
+  it('accepts 40 characters and rejects 41', () => {
+    expect(WorkspaceSlug.safeParse('a'.repeat(40)).success).toBe(true)
+    expect(messages(WorkspaceSlug.safeParse('a'.repeat(41)))).toContain('Use at most 40 characters')
+  })
+
+  it.each([
+    ['a leading hyphen', '-acme'],
+    ['a trailing hyphen', 'acme-'],
+    ['an underscore', 'acme_support'],
+    ['a space', 'acme support'],
+    ['a dot', 'acme.support'],
+    ['an accented letter', 'café'],
+    ['a slash', 'acme/support'],
+  ])('rejects a slug with %s', (_what, slug) => {
+    expect(messages(WorkspaceSlug.safeParse(slug))).toContain(
+      'Use lowercase letters, digits and hyphens (not at the start or end)',
+    )
+  })
+
+  it.each(RESERVED_SLUGS)('rejects the reserved slug "%s"', (slug) => {
+    expect(messages(WorkspaceSlug.safeParse(slug))).toEqual(['This URL is reserved'])
+  })
+
+  it('rejects a reserved slug typed in uppercase', () => {
+    expect(messages(WorkspaceSlug.safeParse('Admin'))).toEqual(['This URL is reserved'])
+  })
+
+  it('accepts a slug that only contains a reserved word', () => {
+    expect(WorkspaceSlug.parse('admin-team')).toBe('admin-team')
+  })
+})
+
+describe('SignupSchema', () => {
+  it('accepts a complete signup and normalises the email and slug', () => {
+    const parsed = SignupSchema.parse({ ...validSignup, email: ' dana@example.com ', workspaceSlug: 'ACME' })
+    expect(parsed).toEqual({ ...validSignup, email: 'dana@example.com', workspaceSlug: 'acme' })
+  })
+
+  it('names every invalid field at once', () => {
+    const result = SignupSchema.safeParse({
+      name: '  ',
+      email: 'nope',
+      password: 'short',
+      workspaceName: '',
+      workspaceSlug: '-x',
+    })
+    expect(result.success).toBe(false)
+    const fields = new Set(result.error?.issues.map((i) => i.path[0]))
+    expect(fields).toEqual(new Set(['name', 'email', 'password', 'workspaceName', 'workspaceSlug']))
+  })
+
+  it('rejects an 11-character password and accepts a 12-character one', () => {
+    expect(SignupSchema.safeParse({ ...validSignup, password: 'p'.repeat(11) }).success).toBe(false)
+    expect(SignupSchema.safeParse({ ...validSignup, password: 'p'.repeat(12) }).success).toBe(true)
+  })
+})
+
+describe('LoginSchema', () => {
+  it('accepts a short password, so the login form never hints at the signup policy', () => {
+    expect(LoginSchema.parse({ email: 'dana@example.com', password: 'short' })).toEqual({
+      email: 'dana@example.com',
+      password: 'short',
+    })
+  })
+
+  it('accepts a 256-character password and rejects a 257-character one', () => {
+    expect(LoginSchema.safeParse({ email: 'dana@example.com', password: 'p'.repeat(256) }).success).toBe(true)
+    expect(messages(LoginSchema.safeParse({ email: 'dana@example.com', password: 'p'.repeat(257) }))).toEqual(
+      ['Password is too long'],
+    )
+  })
+
+  it('trims the email and keeps an optional redirect target', () => {
+    expect(LoginSchema.parse({ email: ' dana@example.com ', password: 'pw', redirectTo: '/w/acme' })).toEqual(
+      {
+        email: 'dana@example.com',
+        password: 'pw',
+        redirectTo: '/w/acme',
+      },
+    )
+  })
+
+  it('requires a password', () => {
+    expect(messages(LoginSchema.safeParse({ email: 'dana@example.com' }))).toEqual(['Password is required'])
+  })
+})
+
+describe('slugify', () => {
+  it('turns a name into lowercase words joined by hyphens', () => {
+    expect(slugify('Acme Support Team')).toBe('acme-support-team')
+  })
+
+  it('strips accents rather than dropping the letters', () => {
+    expect(slugify('Café Ünïcorn')).toBe('cafe-unicorn')
+  })
+
+  it('collapses runs of punctuation and trims hyphens from both ends', () => {
+    expect(slugify('  --Acme & Sons, Ltd.!-- ')).toBe('acme-sons-ltd')
+  })
+
+  it('cuts long names to 40 characters', () => {
+    expect(slugify('a'.repeat(60))).toBe('a'.repeat(40))
+  })
+
+  it('never suggests a slug ending in a hyphen when the cut falls on a word break', () => {
+    const slug = slugify(`${'a'.repeat(39)} support`)
+    expect(slug).toBe('a'.repeat(39))
+    expect(WorkspaceSlug.safeParse(slug).success).toBe(true)
+  })
+
+  it('suggests a valid slug for ordinary workspace names', () => {
+    for (const name of ['Acme Support', 'Zoë’s Bakery & Café', 'Help Desk #2', 'ÅLAND — Customer Care']) {
+      expect(WorkspaceSlug.safeParse(slugify(name)).success, name).toBe(true)
+    }
+  })
+
+  it('returns an empty string for a name with no Latin letters or digits', () => {
+    expect(slugify('東京サポート')).toBe('')
+  })
+})
