@@ -1,0 +1,131 @@
+import { expect, test, type Page } from '@playwright/test'
+
+const PASSWORD = 'a long enough passphrase'
+const unique = () => Math.random().toString(36).slice(2, 8)
+
+async function signUp(page: Page, name: string, email: string, workspace: string, slug: string) {
+  await page.goto('/signup')
+  await page.getByLabel('Your name').fill(name)
+  await page.getByLabel('Work email').fill(email)
+  await page.getByLabel('Password').fill(PASSWORD)
+  await page.getByLabel('Workspace name').fill(workspace)
+  await page.getByLabel('Workspace URL').fill(slug)
+  await page.getByRole('button', { name: 'Create account' }).click()
+  await expect(page).toHaveURL(`/w/${slug}`)
+}
+
+test('a team gets going: sign up, sign in again, second workspace, invite, role change and removal', async ({
+  page,
+  browser,
+}) => {
+  const id = unique()
+  const owner = { name: 'Dana Owner', email: `dana-${id}@example.com` }
+  const slug = `acme-${id}`
+  await signUp(page, owner.name, owner.email, 'Acme Support', slug)
+  await expect(page.getByRole('heading', { name: `Welcome, ${owner.name}` })).toBeVisible()
+  await expect(
+    page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Inbox' }),
+  ).toBeVisible()
+  await expect(page.getByRole('status').filter({ hasText: 'Live' })).toBeVisible()
+
+  await page.getByRole('button', { name: 'Sign out' }).click()
+  await expect(page).toHaveURL('/login')
+  await page.getByLabel('Email').fill(owner.email.toUpperCase())
+  await page.getByLabel('Password').fill(PASSWORD)
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await expect(page).toHaveURL(`/w/${slug}`)
+
+  // A second workspace, then switch back.
+  await page.locator('summary', { hasText: 'Switch workspace' }).click()
+  await page.getByRole('link', { name: '+ New workspace' }).click()
+  await page.getByLabel('Workspace name').fill('Acme Billing')
+  await page.getByLabel('Workspace URL').fill(`billing-${id}`)
+  await page.getByRole('button', { name: 'Create workspace' }).click()
+  await expect(page).toHaveURL(`/w/billing-${id}`)
+  await page.locator('summary', { hasText: 'Switch workspace' }).click()
+  await page
+    .getByRole('navigation', { name: 'Workspaces' })
+    .getByRole('link', { name: 'Acme Support' })
+    .click()
+  await expect(page).toHaveURL(`/w/${slug}`)
+
+  // Invite a teammate and copy the link.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click()
+  await page.getByRole('navigation', { name: 'Settings' }).getByRole('link', { name: 'Members' }).click()
+  const teammate = { name: 'Bob Agent', email: `bob-${id}@example.com` }
+  await page.getByLabel('Email').fill(teammate.email)
+  await page.getByLabel('Role', { exact: true }).selectOption('agent')
+  await page.getByRole('button', { name: 'Create invite link' }).click()
+  const link = await page.getByLabel(/Invite link/).inputValue()
+  expect(link).toMatch(/\/invite\/[A-Za-z0-9_-]{43}$/)
+  await expect(page.getByText(`${teammate.email} · agent`)).toBeVisible()
+
+  // The teammate opens it in another browser and signs up into the workspace.
+  const other = await browser.newContext()
+  const bob = await other.newPage()
+  await bob.goto(link)
+  await expect(bob.getByRole('heading', { name: 'Join Acme Support' })).toBeVisible()
+  await bob.getByLabel('Your name').fill(teammate.name)
+  await bob.getByLabel('Choose a password').fill(PASSWORD)
+  await bob.getByRole('button', { name: 'Create account and join' }).click()
+  await expect(bob).toHaveURL(`/w/${slug}`)
+  await expect(bob.getByRole('heading', { name: `Welcome, ${teammate.name}` })).toBeVisible()
+
+  // The link is single use.
+  const again = await (await browser.newContext()).newPage()
+  await again.goto(link)
+  await expect(again.getByRole('heading', { name: 'Invitation not valid' })).toBeVisible()
+
+  // Role change, then removal: Bob loses access at once.
+  await page.reload()
+  await expect(page.getByRole('cell', { name: teammate.email })).toBeVisible()
+  await page.getByLabel(`Role of ${teammate.name}`, { exact: true }).selectOption('admin')
+  await page.getByRole('button', { name: `Save role of ${teammate.name}` }).click()
+  await expect(page.getByText('Role updated.')).toBeVisible()
+  await expect(page.getByLabel(`Role of ${teammate.name}`, { exact: true })).toHaveValue('admin')
+  await page.getByRole('button', { name: `Remove ${teammate.name}` }).click()
+  await expect(page.getByText('Member removed.')).toBeVisible()
+  await expect(page.getByRole('cell', { name: teammate.email })).toHaveCount(0)
+
+  await bob.reload()
+  await expect(bob.getByRole('heading', { name: 'Page not found' })).toBeVisible()
+  await other.close()
+})
+
+test.describe('without JavaScript', () => {
+  test.use({ javaScriptEnabled: false })
+
+  test('signup shows server-rendered errors and keeps what was typed; login works by full page posts', async ({
+    page,
+  }) => {
+    const id = unique()
+    const email = `nojs-${id}@example.com`
+    await page.goto('/signup')
+    await page.getByLabel('Your name').fill('No Script')
+    await page.getByLabel('Work email').fill(email)
+    await page.getByLabel('Password').fill('too short')
+    await page.getByLabel('Workspace name').fill('Plain HTML')
+    await page.getByLabel('Workspace URL').fill(`plain-${id}`)
+    await page.getByRole('button', { name: 'Create account' }).click()
+    await expect(page.getByText('Use at least 12 characters')).toBeVisible()
+    await expect(page.getByLabel('Password')).toHaveAttribute('aria-invalid', 'true')
+    await expect(page.getByLabel('Your name')).toHaveValue('No Script')
+    await expect(page.getByLabel('Work email')).toHaveValue(email)
+    await expect(page.getByLabel('Password')).toHaveValue('')
+
+    await page.getByLabel('Password').fill(PASSWORD)
+    await page.getByRole('button', { name: 'Create account' }).click()
+    await expect(page).toHaveURL(`/w/plain-${id}`)
+
+    await page.getByRole('button', { name: 'Sign out' }).click()
+    await expect(page).toHaveURL('/login')
+    await page.getByLabel('Email').fill(email)
+    await page.getByLabel('Password').fill('not the password')
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    await expect(page.getByText('Invalid email or password')).toBeVisible()
+    await expect(page.getByLabel('Email')).toHaveValue(email)
+    await page.getByLabel('Password').fill(PASSWORD)
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    await expect(page).toHaveURL(`/w/plain-${id}`)
+  })
+})
