@@ -22,10 +22,9 @@ async function main() {
   }
   const { pool } = connectDatabase(databaseUrl)
   await migrateDatabase(pool)
-  if (config.runWorker) {
-    await startQueue(databaseUrl)
-    await startWorkers()
-  }
+  // Every instance can enqueue; RUN_WORKER=false leaves processing to `npm run worker` processes.
+  await startQueue(databaseUrl)
+  if (config.runWorker) await startWorkers()
 
   const appOrigin = new URL(config.appUrl).origin
   let app

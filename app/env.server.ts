@@ -78,7 +78,6 @@ export function parseEnv(source: NodeJS.ProcessEnv): AppEnv {
   if (!e.DATABASE_URL) defaultsUsed.push(`embedded PostgreSQL in ${path.join(dataDir, 'postgres')}`)
   const appUrl = (e.APP_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, '')
   if (!e.APP_URL) defaultsUsed.push(`APP_URL=${appUrl}`)
-  if (!e.SENDGRID_API_KEY) defaultsUsed.push('outgoing email kept in the local outbox')
   return {
     appEnv: e.APP_ENV,
     isProduction: production,

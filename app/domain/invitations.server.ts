@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { and, eq, gt, isNull, sql } from 'drizzle-orm'
+import { and, eq, gt, isNull, sql, TransactionRollbackError } from 'drizzle-orm'
 import { getDb, type Tx } from '#db/client.ts'
 import { findUserByEmail } from '#db/queries/users.ts'
 import { invitations, memberships, workspaces } from '#db/schema.ts'
@@ -54,6 +54,7 @@ export async function revokeInvitation(actor: Member, invitationId: string) {
           eq(invitations.id, invitationId),
           eq(invitations.workspaceId, actor.workspaceId),
           isNull(invitations.acceptedAt),
+          isNull(invitations.revokedAt),
         ),
       )
       .returning({ id: invitations.id })
@@ -115,7 +116,7 @@ export async function acceptInvitation(
       return { kind: 'joined' as const, workspaceSlug: claimed.workspaceSlug, userId: user.id }
     })
     .catch(async (error: unknown) => {
-      if ((error as Error)?.name === 'TransactionRollbackError') {
+      if (error instanceof TransactionRollbackError) {
         const open = await findOpenInvitation(token)
         return open
           ? { kind: 'email-mismatch' as const, invitedEmail: open.email }

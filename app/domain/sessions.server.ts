@@ -43,7 +43,7 @@ export async function readSession(cookieHeader: string | null | undefined): Prom
   return row ?? null
 }
 
-export async function createSession(userId: string, request: Request) {
+export async function createSession(userId: string, request: Request, ip: string | null) {
   const id = randomBytes(32).toString('base64url')
   await getDb()
     .insert(sessions)
@@ -51,7 +51,7 @@ export async function createSession(userId: string, request: Request) {
       id,
       userId,
       expiresAt: new Date(Date.now() + SESSION_TTL_MS),
-      ip: request.headers.get('x-forwarded-for') ?? null,
+      ip,
       userAgent: request.headers.get('user-agent')?.slice(0, 300) ?? null,
     })
   const cookieSession = await sessionStorage().getSession()

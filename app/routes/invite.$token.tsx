@@ -41,7 +41,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   }
 }
 
-export async function action({ request, params }: ActionFunctionArgs) {
+export async function action({ request, params, context }: ActionFunctionArgs) {
   const token = params.token ?? ''
   const submission = parseWithZod(await request.formData(), { schema: ActionSchema })
   if (submission.status !== 'success') {
@@ -60,7 +60,7 @@ export async function action({ request, params }: ActionFunctionArgs) {
   }
   const outcome = await signUpWithInvitation(token, submission.value.name, submission.value.password)
   if (outcome.kind === 'joined') {
-    const { setCookie } = await createSession(outcome.userId, request)
+    const { setCookie } = await createSession(outcome.userId, request, context.clientIp)
     return redirect(`/w/${outcome.workspaceSlug}`, { headers: { 'Set-Cookie': setCookie } })
   }
   const message =

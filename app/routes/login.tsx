@@ -58,7 +58,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
     )
   }
   await clearHits(limiterKey)
-  const { setCookie } = await createSession(user.id, request)
+  const { setCookie } = await createSession(user.id, request, context.clientIp)
   return redirect(safeRedirect(submission.value.redirectTo, '/'), { headers: { 'Set-Cookie': setCookie } })
 }
 

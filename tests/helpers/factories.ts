@@ -1,14 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { asc, eq } from 'drizzle-orm'
 import { getDb } from '#db/client.ts'
-import {
-  auditEvents,
-  invitations,
-  memberships,
-  users,
-  workspaces,
-  type MembershipRole,
-} from '#db/schema.ts'
+import { auditEvents, invitations, memberships, users, workspaces, type MembershipRole } from '#db/schema.ts'
 import { inviteMember } from '#app/domain/invitations.server.ts'
 import { hashPassword } from '#app/domain/passwords.server.ts'
 import { createSession } from '#app/domain/sessions.server.ts'
@@ -30,7 +23,7 @@ export async function createUser(overrides: { email?: string; name?: string } = 
 }
 
 export async function signIn(userId: string) {
-  const { id, setCookie } = await createSession(userId, new Request('http://localhost/'))
+  const { id, setCookie } = await createSession(userId, new Request('http://localhost/'), '127.0.0.1')
   return { sessionId: id, cookie: setCookie.split(';')[0] }
 }
 
@@ -62,17 +55,21 @@ export async function createMember(role: MembershipRole = 'owner', workspace?: {
 
 /** An open invitation created through the domain, as an owner would; returns its one-time token. */
 export async function createInvitation(
-  inviter: { user: { id: string }; workspace: { id: string; slug: string; name: string } },
+  inviter: { user: { id: string }; workspace: { id: string } },
   overrides: { email?: string; role?: MembershipRole } = {},
 ) {
   const email = overrides.email ?? `invitee-${unique()}@example.com`
+  const [workspace] = await getDb()
+    .select({ id: workspaces.id, slug: workspaces.slug, name: workspaces.name })
+    .from(workspaces)
+    .where(eq(workspaces.id, inviter.workspace.id))
   const token = await inviteMember(
     {
       userId: inviter.user.id,
       role: 'owner',
-      workspaceId: inviter.workspace.id,
-      workspaceSlug: inviter.workspace.slug,
-      workspaceName: inviter.workspace.name,
+      workspaceId: workspace.id,
+      workspaceSlug: workspace.slug,
+      workspaceName: workspace.name,
     },
     email,
     overrides.role ?? 'agent',
