@@ -27,10 +27,12 @@ async function main() {
   if (config.runWorker) await startWorkers()
 
   const appOrigin = new URL(config.appUrl).origin
+  const server = http.createServer()
   let app
   if (config.dev) {
     const vite = await import('vite')
-    const devServer = await vite.createServer({ server: { middlewareMode: true } })
+    // HMR shares our HTTP server, so two dev copies on different PORTs do not collide.
+    const devServer = await vite.createServer({ server: { middlewareMode: true, hmr: { server } } })
     app = createApp({
       appOrigin,
       dev: true,
@@ -43,7 +45,7 @@ async function main() {
     app = createApp({ appOrigin, dev: false, clientDir: path.join(here, 'client'), build })
   }
 
-  const server = http.createServer(app)
+  server.on('request', app)
   attachSocketServer(server, [appOrigin])
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve))
   const address = server.address()

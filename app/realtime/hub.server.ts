@@ -24,6 +24,8 @@ const userRoom = (id: string) => `user:${id}`
 export function attachSocketServer(httpServer: HttpServer, allowedOrigins: string[]) {
   const io = new Server(httpServer, {
     serveClient: false,
+    // Leave other upgrade requests (Vite's HMR socket in development) alone.
+    destroyUpgrade: false,
     transports: ['websocket', 'polling'],
     allowRequest: (req, callback) => {
       const origin = req.headers.origin
