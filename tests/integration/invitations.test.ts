@@ -1,0 +1,249 @@
+import { randomBytes } from 'node:crypto'
+import { and, count, eq, sql } from 'drizzle-orm'
+import { describe, expect, it } from 'vitest'
+import { getDb } from '#db/client.ts'
+import { invitations, memberships, users } from '#db/schema.ts'
+import * as inviteRoute from '#app/routes/invite.$token.tsx'
+import * as workspaceRoute from '#app/routes/w.$slug.tsx'
+import {
+  createInvitation,
+  createMember,
+  createUser,
+  createWorkspace,
+  signIn,
+  workspaceSnapshot,
+} from '#tests/helpers/factories.ts'
+import { callAction, callLoader, cookieFrom } from '#tests/helpers/routes.ts'
+
+const NEW_PASSWORD = 'a long enough password'
+
+function openInvite(token: string, cookie?: string) {
+  return callLoader(inviteRoute, `/invite/${token}`, { params: { token }, cookie })
+}
+
+function postInvite(token: string, form: Record<string, string>, cookie?: string) {
+  return callAction(inviteRoute, `/invite/${token}`, form, { params: { token }, cookie })
+}
+
+function signUpThrough(token: string) {
+  return postInvite(token, { intent: 'signup', name: 'Walter Skinner', password: NEW_PASSWORD })
+}
+
+async function userCount() {
+  const [row] = await getDb().select({ n: count() }).from(users)
+  return row.n
+}
+
+async function membershipOf(workspaceId: string, userId: string) {
+  const [row] = await getDb()
+    .select({ role: memberships.role })
+    .from(memberships)
+    .where(and(eq(memberships.workspaceId, workspaceId), eq(memberships.userId, userId)))
+  return row
+}
+
+async function invitationByEmail(email: string) {
+  const [row] = await getDb()
+    .select({ id: invitations.id, acceptedAt: invitations.acceptedAt, revokedAt: invitations.revokedAt })
+    .from(invitations)
+    .where(eq(invitations.email, email))
+  return row
+}
+
+describe('invitations', () => {
+  it('shows what the invitation is for', async () => {
+    const owner = await createMember('owner', await createWorkspace({ name: 'Acme Support' }))
+    const { token, email } = await createInvitation(owner, { role: 'admin' })
+    const page = await openInvite(token)
+    expect(page.status).toBe(200)
+    expect(page.data).toEqual({
+      status: 'open',
+      workspaceName: 'Acme Support',
+      email,
+      role: 'admin',
+      signedInAs: null,
+      emailMatches: false,
+    })
+  })
+
+  it('lets a new person sign up through the link: account, membership with the invited role, signed in', async () => {
+    const owner = await createMember('owner')
+    const { token, email } = await createInvitation(owner, { role: 'admin' })
+    const result = await signUpThrough(token)
+    expect(result.status).toBe(302)
+    expect(result.location).toBe(`/w/${owner.workspace.slug}`)
+
+    const [user] = await getDb()
+      .select({ id: users.id, name: users.name })
+      .from(users)
+      .where(eq(users.email, email))
+    expect(user.name).toBe('Walter Skinner')
+    expect(await membershipOf(owner.workspace.id, user.id)).toEqual({ role: 'admin' })
+    expect((await invitationByEmail(email)).acceptedAt).toBeInstanceOf(Date)
+
+    const home = await callLoader(workspaceRoute, `/w/${owner.workspace.slug}`, {
+      cookie: cookieFrom(result),
+      params: { slug: owner.workspace.slug },
+    })
+    expect(home.status).toBe(200)
+    expect(home.data.role).toBe('admin')
+  })
+
+  it('rejects a short password at signup, keeping the name but not the password', async () => {
+    const owner = await createMember('owner')
+    const { token, email } = await createInvitation(owner)
+    const before = await userCount()
+    const result = await postInvite(token, { intent: 'signup', name: 'Walter', password: 'short' })
+    expect(result.status).toBe(400)
+    expect(result.data.result.error.password).toEqual(['Use at least 12 characters'])
+    expect(result.data.result.initialValue.name).toBe('Walter')
+    expect(result.data.result.initialValue.password).toBeUndefined()
+    expect(await userCount()).toBe(before)
+    expect((await invitationByEmail(email)).acceptedAt).toBeNull()
+  })
+
+  it('lets a signed-in user whose email matches, in any case, join with the invited role', async () => {
+    const owner = await createMember('owner')
+    const user = await createUser({ email: 'Sam.Invitee@Example.com' })
+    const { cookie } = await signIn(user.id)
+    const { token } = await createInvitation(owner, { email: 'sam.invitee@example.com', role: 'agent' })
+
+    const page = await openInvite(token, cookie)
+    expect(page.data).toMatchObject({ status: 'open', signedInAs: user.email, emailMatches: true })
+
+    const result = await postInvite(token, { intent: 'join' }, cookie)
+    expect(result.status).toBe(302)
+    expect(result.location).toBe(`/w/${owner.workspace.slug}`)
+    expect(await membershipOf(owner.workspace.id, user.id)).toEqual({ role: 'agent' })
+  })
+
+  it('sends a signed-out visitor who clicks join to the login page, coming back to the invitation', async () => {
+    const owner = await createMember('owner')
+    const { token, email } = await createInvitation(owner)
+    const result = await postInvite(token, { intent: 'join' })
+    expect(result.status).toBe(302)
+    expect(result.location).toBe(`/login?redirectTo=${encodeURIComponent(`/invite/${token}`)}`)
+    expect((await invitationByEmail(email)).acceptedAt).toBeNull()
+  })
+
+  it('refuses a signed-in user with a different email, says whom it is for, and writes nothing', async () => {
+    const owner = await createMember('owner')
+    const other = await createUser()
+    const { cookie } = await signIn(other.id)
+    const { token, email } = await createInvitation(owner)
+    const before = await workspaceSnapshot(owner.workspace.id)
+
+    const page = await openInvite(token, cookie)
+    expect(page.data).toMatchObject({ status: 'open', emailMatches: false })
+
+    const result = await postInvite(token, { intent: 'join' }, cookie)
+    expect(result.status).toBe(400)
+    expect(result.data.result.error['']).toEqual([
+      `This invitation is for ${email}. Sign in with that email to accept it.`,
+    ])
+    expect(await membershipOf(owner.workspace.id, other.id)).toBeUndefined()
+    expect(await workspaceSnapshot(owner.workspace.id)).toEqual(before)
+    // Still usable by the person it was meant for.
+    expect((await openInvite(token)).data.status).toBe('open')
+  })
+
+  it('can be used only once', async () => {
+    const owner = await createMember('owner')
+    const { token } = await createInvitation(owner)
+    expect((await signUpThrough(token)).status).toBe(302)
+
+    expect((await openInvite(token)).data).toEqual({ status: 'invalid' })
+    const usersBefore = await userCount()
+    const before = await workspaceSnapshot(owner.workspace.id)
+    const again = await signUpThrough(token)
+    expect(again.status).toBe(400)
+    expect(again.data.result.error['']).toEqual(['This invitation is no longer valid.'])
+
+    const someoneElse = await createUser()
+    const { cookie } = await signIn(someoneElse.id)
+    const join = await postInvite(token, { intent: 'join' }, cookie)
+    expect(join.status).toBe(400)
+    expect(join.data.result.error['']).toEqual(['This invitation is no longer valid.'])
+    expect(await userCount()).toBe(usersBefore + 1) // only someoneElse
+    expect(await workspaceSnapshot(owner.workspace.id)).toEqual(before)
+  })
+
+  it('lets only one of two simultaneous signups through the same link succeed', async () => {
+    const owner = await createMember('owner')
+    const { token } = await createInvitation(owner)
+    const results = await Promise.all([signUpThrough(token), signUpThrough(token)])
+    expect(results.map((r) => r.status).sort()).toEqual([302, 400])
+    const members = (await workspaceSnapshot(owner.workspace.id)).members
+    expect(members).toHaveLength(2)
+  })
+
+  it('is invalid once expired', async () => {
+    const owner = await createMember('owner')
+    const { token, email } = await createInvitation(owner)
+    await getDb()
+      .update(invitations)
+      .set({ expiresAt: new Date(Date.now() - 1000) })
+      .where(eq(invitations.email, email))
+    expect((await openInvite(token)).data).toEqual({ status: 'invalid' })
+    const before = await userCount()
+    const result = await signUpThrough(token)
+    expect(result.status).toBe(400)
+    expect(result.data.result.error['']).toEqual(['This invitation is no longer valid.'])
+    expect(await userCount()).toBe(before)
+  })
+
+  it('is invalid once revoked', async () => {
+    const owner = await createMember('owner')
+    const { token, email } = await createInvitation(owner)
+    await getDb()
+      .update(invitations)
+      .set({ revokedAt: sql`now()` })
+      .where(eq(invitations.email, email))
+    expect((await openInvite(token)).data).toEqual({ status: 'invalid' })
+
+    const user = await createUser({ email })
+    const { cookie } = await signIn(user.id)
+    const result = await postInvite(token, { intent: 'join' }, cookie)
+    expect(result.status).toBe(400)
+    expect(result.data.result.error['']).toEqual(['This invitation is no longer valid.'])
+    expect(await membershipOf(owner.workspace.id, user.id)).toBeUndefined()
+  })
+
+  it.each([
+    ['an unknown token', randomBytes(32).toString('base64url')],
+    ['a short token', 'x'],
+    ['an empty token', ''],
+    ['a very long token', 'a'.repeat(5000)],
+    ['a token with SQL in it', "' or 1=1 --aaaaaaaaaaaaaaaaaaaaaaaa"],
+    ['a token with odd characters', '%00%ff\u0000\uffff<script>aaaaaaaaaaaaaa'],
+  ])('shows the invalid page for %s, never a 500', async (_, token) => {
+    const page = await openInvite(token)
+    expect(page.status).toBe(200)
+    expect(page.data).toEqual({ status: 'invalid' })
+    const owner = await createMember('owner')
+    const before = await userCount()
+    const signup = await signUpThrough(token)
+    expect(signup.status).toBe(400)
+    expect(signup.data.result.error['']).toEqual(['This invitation is no longer valid.'])
+    const join = await postInvite(token, { intent: 'join' }, owner.cookie)
+    expect(join.status).toBe(400)
+    expect(await userCount()).toBe(before)
+  })
+
+  it('asks to sign in when the invited email already has an account, and leaves the invitation open', async () => {
+    const owner = await createMember('owner')
+    const existing = await createUser({ email: 'Already@Example.com' })
+    const { token, email } = await createInvitation(owner, { email: 'already@example.com' })
+    const before = await userCount()
+    const result = await signUpThrough(token)
+    expect(result.status).toBe(400)
+    expect(result.data.result.error['']).toEqual([
+      'An account with this email already exists. Sign in to accept the invitation.',
+    ])
+    expect(result.data.result.initialValue.password).toBeUndefined()
+    expect(result.headers.get('set-cookie')).toBeNull()
+    expect(await userCount()).toBe(before)
+    expect(await membershipOf(owner.workspace.id, existing.id)).toBeUndefined()
+    expect((await invitationByEmail(email)).acceptedAt).toBeNull()
+  })
+})

@@ -1,0 +1,190 @@
+import { performance } from 'node:perf_hooks'
+import { eq } from 'drizzle-orm'
+import { describe, expect, it } from 'vitest'
+import { getDb } from '#db/client.ts'
+import { rateLimitHits, sessions } from '#db/schema.ts'
+import * as loginRoute from '#app/routes/login.tsx'
+import { createUser, PASSWORD, signIn } from '#tests/helpers/factories.ts'
+import { callAction, callLoader, cookieFrom, testContext } from '#tests/helpers/routes.ts'
+
+// testContext() reports this client address; the limiter key is email + IP.
+const IP = '203.0.113.7'
+
+function login(email: string, password: string, extra: Record<string, string> = {}, ip = IP) {
+  return callAction(
+    loginRoute,
+    '/login',
+    { email, password, ...extra },
+    { context: { ...testContext(), clientIp: ip } },
+  )
+}
+
+function hitsFor(email: string, ip = IP) {
+  return getDb()
+    .select({ id: rateLimitHits.id, createdAt: rateLimitHits.createdAt })
+    .from(rateLimitHits)
+    .where(eq(rateLimitHits.key, `login:${email.toLowerCase()}:${ip}`))
+}
+
+function median(values: number[]) {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.floor(sorted.length / 2)]
+}
+
+describe('login', () => {
+  it('signs a user in with a session cookie backed by a sessions row and redirects home', async () => {
+    const user = await createUser()
+    const result = await login(user.email, PASSWORD)
+    expect(result.status).toBe(302)
+    expect(result.location).toBe('/')
+    expect(result.headers.get('set-cookie')).toMatch(/__sb_session=.+HttpOnly/i)
+    const rows = await getDb().select({ id: sessions.id }).from(sessions).where(eq(sessions.userId, user.id))
+    expect(rows).toHaveLength(1)
+    // The new cookie is accepted: the login page now sends the visitor on.
+    const page = await callLoader(loginRoute, '/login', { cookie: cookieFrom(result) })
+    expect(page.status).toBe(302)
+  })
+
+  it('gives the same answer for a wrong password and an unknown email', async () => {
+    const user = await createUser()
+    const wrong = await login(user.email, 'not the right password')
+    const unknown = await login('nobody-here@example.com', PASSWORD)
+    for (const result of [wrong, unknown]) {
+      expect(result.status).toBe(400)
+      expect(result.headers.get('set-cookie')).toBeNull()
+      expect(result.data.result.error['']).toEqual(['Invalid email or password'])
+    }
+    expect(wrong.data.result.error).toEqual(unknown.data.result.error)
+  })
+
+  it('takes about as long for an unknown email as for a wrong password', async () => {
+    const user = await createUser()
+    // Warm up both paths (the dummy hash is computed once, lazily).
+    await login(user.email, 'warm-up password')
+    await login('warm-up@example.com', 'warm-up password')
+    const wrong: number[] = []
+    const unknown: number[] = []
+    for (let i = 0; i < 5; i++) {
+      let start = performance.now()
+      await login(user.email, `wrong password ${i}`)
+      wrong.push(performance.now() - start)
+      start = performance.now()
+      await login(`unknown-${i}@example.com`, `wrong password ${i}`)
+      unknown.push(performance.now() - start)
+    }
+    const ratio = median(unknown) / median(wrong)
+    expect(ratio).toBeGreaterThan(0.5)
+    expect(ratio).toBeLessThan(2)
+  })
+
+  it('compares emails case-insensitively', async () => {
+    const user = await createUser({ email: 'Mixed.Case@Example.com' })
+    const result = await login('  mixed.case@EXAMPLE.COM ', PASSWORD)
+    expect(result.status).toBe(302)
+    const [row] = await getDb()
+      .select({ userId: sessions.userId })
+      .from(sessions)
+      .where(eq(sessions.userId, user.id))
+    expect(row.userId).toBe(user.id)
+  })
+
+  it('keeps the typed email but never echoes the password', async () => {
+    const result = await login('someone@example.com', 'a secret password')
+    expect(result.status).toBe(400)
+    expect(result.data.result.initialValue.email).toBe('someone@example.com')
+    expect(result.data.result.initialValue.password).toBeUndefined()
+    expect(JSON.stringify(result.data)).not.toContain('a secret password')
+  })
+
+  it('rejects an invalid email with a field error and records no attempt', async () => {
+    const result = await login('not-an-email', 'whatever password')
+    expect(result.status).toBe(400)
+    expect(result.data.result.error.email).toEqual(['Enter a valid email address'])
+    expect(result.data.result.initialValue.password).toBeUndefined()
+    expect(await hitsFor('not-an-email')).toHaveLength(0)
+  })
+
+  describe('rate limiting', () => {
+    it('refuses the 11th attempt within 15 minutes with 429, even with the right password', async () => {
+      const user = await createUser()
+      for (let i = 0; i < 10; i++) {
+        const result = await login(user.email, `wrong password ${i}`)
+        expect(result.status).toBe(400)
+      }
+      // Stored in PostgreSQL, so every app instance sees the same count.
+      expect(await hitsFor(user.email)).toHaveLength(10)
+
+      const limited = await login(user.email, 'yet another wrong one')
+      expect(limited.status).toBe(429)
+      expect(limited.data.result.error[''][0]).toMatch(/Too many failed sign-in attempts.*15 minutes/)
+      expect(limited.data.result.initialValue.password).toBeUndefined()
+
+      const correct = await login(user.email.toUpperCase(), PASSWORD)
+      expect(correct.status).toBe(429)
+      expect(correct.headers.get('set-cookie')).toBeNull()
+      const rows = await getDb().select().from(sessions).where(eq(sessions.userId, user.id))
+      expect(rows).toHaveLength(0)
+    })
+
+    it('counts per email and IP: another address can still sign in', async () => {
+      const user = await createUser()
+      for (let i = 0; i < 10; i++) await login(user.email, `wrong password ${i}`)
+      expect((await login(user.email, PASSWORD)).status).toBe(429)
+      expect((await login(user.email, PASSWORD, {}, '198.51.100.20')).status).toBe(302)
+    })
+
+    it('forgets attempts older than 15 minutes', async () => {
+      const user = await createUser()
+      for (let i = 0; i < 10; i++) await login(user.email, `wrong password ${i}`)
+      expect((await login(user.email, PASSWORD)).status).toBe(429)
+      await getDb()
+        .update(rateLimitHits)
+        .set({ createdAt: new Date(Date.now() - 16 * 60 * 1000) })
+        .where(eq(rateLimitHits.key, `login:${user.email.toLowerCase()}:${IP}`))
+      expect((await login(user.email, PASSWORD)).status).toBe(302)
+    })
+
+    it('clears the failed attempts after a successful sign-in', async () => {
+      const user = await createUser()
+      for (let i = 0; i < 3; i++) await login(user.email, `wrong password ${i}`)
+      expect(await hitsFor(user.email)).toHaveLength(3)
+      expect((await login(user.email, PASSWORD)).status).toBe(302)
+      expect(await hitsFor(user.email)).toHaveLength(0)
+    })
+  })
+
+  describe('redirectTo', () => {
+    it.each([
+      ['a same-origin path', '/w/x', '/w/x'],
+      ['a protocol-relative URL', '//evil.com', '/'],
+      ['an absolute URL', 'https://evil.com', '/'],
+      ['a backslash trick', '/\\evil.com', '/'],
+    ])('after signing in, follows %s only when it stays on this site', async (_, redirectTo, expected) => {
+      const user = await createUser()
+      const result = await login(user.email, PASSWORD, { redirectTo })
+      expect(result.status).toBe(302)
+      expect(result.location).toBe(expected)
+    })
+
+    it.each([
+      ['/w/x', '/w/x'],
+      ['//evil.com', '/'],
+      ['https://evil.com', '/'],
+      ['/\\evil.com', '/'],
+    ])('sends a signed-in visitor of /login?redirectTo=%s to %s', async (redirectTo, expected) => {
+      const user = await createUser()
+      const { cookie } = await signIn(user.id)
+      const result = await callLoader(loginRoute, `/login?redirectTo=${encodeURIComponent(redirectTo)}`, {
+        cookie,
+      })
+      expect(result.status).toBe(302)
+      expect(result.location).toBe(expected)
+    })
+
+    it('shows the form to a signed-out visitor', async () => {
+      const result = await callLoader(loginRoute, '/login?redirectTo=%2Fw%2Fx')
+      expect(result.status).toBe(200)
+      expect(result.data).toBeNull()
+    })
+  })
+})

@@ -1,0 +1,440 @@
+import { createHash } from 'node:crypto'
+import { and, eq } from 'drizzle-orm'
+import { describe, expect, it } from 'vitest'
+import { getDb } from '#db/client.ts'
+import { auditEvents, invitations, memberships, workspaces } from '#db/schema.ts'
+import * as workspaceRoute from '#app/routes/w.$slug.tsx'
+import * as workspaceHomeRoute from '#app/routes/w.$slug._index.tsx'
+import * as settingsRoute from '#app/routes/w.$slug.settings._index.tsx'
+import * as membersRoute from '#app/routes/w.$slug.settings.members.tsx'
+import * as ticketsRoute from '#app/routes/w.$slug.tickets._index.tsx'
+import {
+  createInvitation,
+  createMember,
+  createWorkspace,
+  workspaceSnapshot,
+} from '#tests/helpers/factories.ts'
+import { callAction, callLoader, testContext, type RealtimeCalls } from '#tests/helpers/routes.ts'
+
+type Actor = Awaited<ReturnType<typeof createMember>>
+
+function postMembers(actor: Actor, form: Record<string, string>, calls?: RealtimeCalls) {
+  const slug = actor.workspace.slug
+  return callAction(membersRoute, `/w/${slug}/settings/members`, form, {
+    cookie: actor.cookie,
+    params: { slug },
+    context: testContext(calls),
+  })
+}
+
+async function roleOf(membershipId: string) {
+  const [row] = await getDb()
+    .select({ role: memberships.role })
+    .from(memberships)
+    .where(eq(memberships.id, membershipId))
+  return row?.role
+}
+
+function auditFor(workspaceId: string, action: string) {
+  return getDb()
+    .select({ actorUserId: auditEvents.actorUserId, targetId: auditEvents.targetId, data: auditEvents.data })
+    .from(auditEvents)
+    .where(and(eq(auditEvents.workspaceId, workspaceId), eq(auditEvents.action, action)))
+}
+
+/** An owner, plus an admin and an agent in the same workspace. */
+async function team() {
+  const workspace = await createWorkspace({ name: 'Acme Support' })
+  const owner = await createMember('owner', workspace)
+  const admin = await createMember('admin', workspace)
+  const agent = await createMember('agent', workspace)
+  return { owner, admin, agent, workspace }
+}
+
+describe('members settings', () => {
+  describe('invitations', () => {
+    it.each(['owner', 'admin'] as const)(
+      'lets an %s create an invite link whose token is only stored as a sha256 hash',
+      async (role) => {
+        const { owner, admin } = await team()
+        const actor = role === 'owner' ? owner : admin
+        const result = await postMembers(actor, { intent: 'invite', email: 'new@example.com', role: 'agent' })
+        expect(result.status).toBe(200)
+        expect(result.data.inviteLink).toMatch(/^http:\/\/localhost:3000\/invite\/[A-Za-z0-9_-]+$/)
+        const token = result.data.inviteLink.split('/').pop()
+        // At least 128 bits: 22 base64url characters.
+        expect(token.length).toBeGreaterThanOrEqual(22)
+
+        const rows = await getDb()
+          .select()
+          .from(invitations)
+          .where(eq(invitations.workspaceId, actor.workspace.id))
+        expect(rows).toHaveLength(1)
+        expect(rows[0]).toMatchObject({ email: 'new@example.com', role: 'agent', invitedById: actor.user.id })
+        expect(rows[0].tokenHash).toBe(createHash('sha256').update(token).digest('hex'))
+        expect(JSON.stringify(rows)).not.toContain(token)
+        const audit = await auditFor(actor.workspace.id, 'invitation.created')
+        expect(audit).toEqual([
+          {
+            actorUserId: actor.user.id,
+            targetId: rows[0].id,
+            data: { email: 'new@example.com', role: 'agent' },
+          },
+        ])
+        expect(JSON.stringify(audit)).not.toContain(token)
+      },
+    )
+
+    it('lists pending invitations to admins, without their token hashes, and hides them from agents', async () => {
+      const { owner, agent } = await team()
+      const { email } = await createInvitation(owner, { role: 'admin' })
+      const expired = await createInvitation(owner)
+      await getDb()
+        .update(invitations)
+        .set({ expiresAt: new Date(Date.now() - 1000) })
+        .where(eq(invitations.email, expired.email))
+
+      const asOwner = await callLoader(membersRoute, `/w/${owner.workspace.slug}/settings/members`, {
+        cookie: owner.cookie,
+        params: { slug: owner.workspace.slug },
+      })
+      expect(asOwner.status).toBe(200)
+      expect(asOwner.data.canManage).toBe(true)
+      expect(asOwner.data.invitations).toEqual([
+        {
+          id: expect.any(String),
+          email,
+          role: 'admin',
+          expiresAt: expect.any(String),
+          createdAt: expect.any(Date),
+        },
+      ])
+      expect(asOwner.data.members).toHaveLength(3)
+
+      const asAgent = await callLoader(membersRoute, `/w/${owner.workspace.slug}/settings/members`, {
+        cookie: agent.cookie,
+        params: { slug: owner.workspace.slug },
+      })
+      expect(asAgent.status).toBe(200)
+      expect(asAgent.data.canManage).toBe(false)
+      expect(asAgent.data.invitations).toEqual([])
+    })
+
+    it('revokes a pending invitation and records it', async () => {
+      const { owner, admin } = await team()
+      const { email } = await createInvitation(owner)
+      const [invite] = await getDb()
+        .select({ id: invitations.id })
+        .from(invitations)
+        .where(eq(invitations.email, email))
+      const result = await postMembers(admin, { intent: 'revoke-invite', invitationId: invite.id })
+      expect(result.status).toBe(200)
+      expect(result.data.notice).toBe('Invitation revoked.')
+      const [row] = await getDb()
+        .select({ revokedAt: invitations.revokedAt })
+        .from(invitations)
+        .where(eq(invitations.id, invite.id))
+      expect(row.revokedAt).toBeInstanceOf(Date)
+      const page = await callLoader(membersRoute, `/w/${owner.workspace.slug}/settings/members`, {
+        cookie: owner.cookie,
+        params: { slug: owner.workspace.slug },
+      })
+      expect(page.data.invitations).toEqual([])
+      expect(await auditFor(owner.workspace.id, 'invitation.revoked')).toEqual([
+        { actorUserId: admin.user.id, targetId: invite.id, data: {} },
+      ])
+    })
+
+    it('answers 404 for revoking an invitation twice or after it was accepted, recording nothing more', async () => {
+      const { owner } = await team()
+      const revoked = await createInvitation(owner)
+      const accepted = await createInvitation(owner)
+      const ids = await getDb()
+        .select({ id: invitations.id, email: invitations.email })
+        .from(invitations)
+        .where(eq(invitations.workspaceId, owner.workspace.id))
+      const idOf = (email: string) => ids.find((i) => i.email === email)!.id
+      expect(
+        (await postMembers(owner, { intent: 'revoke-invite', invitationId: idOf(revoked.email) })).status,
+      ).toBe(200)
+      await getDb()
+        .update(invitations)
+        .set({ acceptedAt: new Date() })
+        .where(eq(invitations.id, idOf(accepted.email)))
+      const before = await workspaceSnapshot(owner.workspace.id)
+      for (const email of [revoked.email, accepted.email]) {
+        const result = await postMembers(owner, { intent: 'revoke-invite', invitationId: idOf(email) })
+        expect(result.status).toBe(404)
+      }
+      expect(await workspaceSnapshot(owner.workspace.id)).toEqual(before)
+    })
+
+    it('answers 404 for revoking an invitation that does not exist', async () => {
+      const { owner } = await team()
+      const before = await workspaceSnapshot(owner.workspace.id)
+      const result = await postMembers(owner, {
+        intent: 'revoke-invite',
+        invitationId: '00000000-0000-4000-8000-000000000000',
+      })
+      expect(result.status).toBe(404)
+      expect(await workspaceSnapshot(owner.workspace.id)).toEqual(before)
+    })
+
+    it('forbids an admin to invite an owner', async () => {
+      const { admin } = await team()
+      const before = await workspaceSnapshot(admin.workspace.id)
+      const result = await postMembers(admin, { intent: 'invite', email: 'boss@example.com', role: 'owner' })
+      expect(result.status).toBe(403)
+      expect(await workspaceSnapshot(admin.workspace.id)).toEqual(before)
+    })
+
+    it('lets an owner invite another owner', async () => {
+      const { owner } = await team()
+      const result = await postMembers(owner, { intent: 'invite', email: 'boss@example.com', role: 'owner' })
+      expect(result.status).toBe(200)
+      const [row] = await getDb()
+        .select({ role: invitations.role })
+        .from(invitations)
+        .where(eq(invitations.workspaceId, owner.workspace.id))
+      expect(row.role).toBe('owner')
+    })
+  })
+
+  describe('an agent', () => {
+    it.each([
+      ['invite', () => ({ intent: 'invite', email: 'x@example.com', role: 'agent' })],
+      ['revoke-invite', (ids: Ids) => ({ intent: 'revoke-invite', invitationId: ids.invitationId })],
+      ['change-role', (ids: Ids) => ({ intent: 'change-role', membershipId: ids.otherAgent, role: 'admin' })],
+      ['change own role', (ids: Ids) => ({ intent: 'change-role', membershipId: ids.self, role: 'owner' })],
+      ['remove', (ids: Ids) => ({ intent: 'remove', membershipId: ids.otherAgent })],
+    ])('is forbidden to %s, and nothing is written', async (_, form) => {
+      const { owner, agent, workspace } = await team()
+      const otherAgent = await createMember('agent', workspace)
+      const { email } = await createInvitation(owner)
+      const [invite] = await getDb()
+        .select({ id: invitations.id })
+        .from(invitations)
+        .where(eq(invitations.email, email))
+      const ids = { invitationId: invite.id, otherAgent: otherAgent.membershipId, self: agent.membershipId }
+      const before = await workspaceSnapshot(workspace.id)
+      const result = await postMembers(agent, form(ids))
+      expect(result.status).toBe(403)
+      expect(await workspaceSnapshot(workspace.id)).toEqual(before)
+    })
+
+    it('is forbidden to rename the workspace', async () => {
+      const { agent, workspace } = await team()
+      const before = await workspaceSnapshot(workspace.id)
+      const result = await callAction(
+        settingsRoute,
+        `/w/${workspace.slug}/settings`,
+        { name: 'Hijacked' },
+        { cookie: agent.cookie, params: { slug: workspace.slug } },
+      )
+      expect(result.status).toBe(403)
+      expect(await workspaceSnapshot(workspace.id)).toEqual(before)
+    })
+  })
+
+  describe('roles', () => {
+    it('lets an admin promote an agent to admin, and records before and after', async () => {
+      const { admin, agent, workspace } = await team()
+      const result = await postMembers(admin, {
+        intent: 'change-role',
+        membershipId: agent.membershipId,
+        role: 'admin',
+      })
+      expect(result.status).toBe(200)
+      expect(result.data.notice).toBe('Role updated.')
+      expect(await roleOf(agent.membershipId)).toBe('admin')
+      expect(await auditFor(workspace.id, 'member.role-changed')).toEqual([
+        {
+          actorUserId: admin.user.id,
+          targetId: agent.membershipId,
+          data: { userId: agent.user.id, before: 'agent', after: 'admin' },
+        },
+      ])
+    })
+
+    it.each([
+      ['demote an owner', (t: Team) => ({ membershipId: t.owner.membershipId, role: 'agent' })],
+      ['promote someone to owner', (t: Team) => ({ membershipId: t.agent.membershipId, role: 'owner' })],
+      ['promote themself to owner', (t: Team) => ({ membershipId: t.admin.membershipId, role: 'owner' })],
+    ])('forbids an admin to %s', async (_, change) => {
+      const t = await team()
+      const before = await workspaceSnapshot(t.workspace.id)
+      const result = await postMembers(t.admin, { intent: 'change-role', ...change(t) })
+      expect(result.status).toBe(403)
+      expect(await workspaceSnapshot(t.workspace.id)).toEqual(before)
+    })
+
+    it('forbids an admin to remove an owner', async () => {
+      const t = await team()
+      const before = await workspaceSnapshot(t.workspace.id)
+      const result = await postMembers(t.admin, { intent: 'remove', membershipId: t.owner.membershipId })
+      expect(result.status).toBe(403)
+      expect(await workspaceSnapshot(t.workspace.id)).toEqual(before)
+    })
+
+    it('refuses to demote the last owner, with a message', async () => {
+      const { owner, workspace } = await team()
+      const before = await workspaceSnapshot(workspace.id)
+      const result = await postMembers(owner, {
+        intent: 'change-role',
+        membershipId: owner.membershipId,
+        role: 'admin',
+      })
+      expect(result.status).toBe(400)
+      expect(result.data.result.error['']).toEqual(['A workspace needs at least one owner.'])
+      expect(await workspaceSnapshot(workspace.id)).toEqual(before)
+    })
+
+    it('refuses to remove the last owner, with a message', async () => {
+      const { owner, workspace } = await team()
+      const before = await workspaceSnapshot(workspace.id)
+      const result = await postMembers(owner, { intent: 'remove', membershipId: owner.membershipId })
+      expect(result.status).toBe(400)
+      expect(result.data.result.error['']).toEqual(['The last owner cannot be removed.'])
+      expect(await workspaceSnapshot(workspace.id)).toEqual(before)
+    })
+
+    it('lets an owner step down once there is another owner', async () => {
+      const { owner, workspace } = await team()
+      const second = await createMember('owner', workspace)
+      const result = await postMembers(owner, {
+        intent: 'change-role',
+        membershipId: owner.membershipId,
+        role: 'admin',
+      })
+      expect(result.status).toBe(200)
+      expect(await roleOf(owner.membershipId)).toBe('admin')
+      expect(await roleOf(second.membershipId)).toBe('owner')
+    })
+  })
+
+  describe('removing a member', () => {
+    it('removes them, tells the realtime hub, records it, and they get 404 on every workspace page at once', async () => {
+      const { admin, agent, workspace } = await team()
+      const calls: RealtimeCalls = { disconnected: [], removed: [] }
+      const result = await postMembers(admin, { intent: 'remove', membershipId: agent.membershipId }, calls)
+      expect(result.status).toBe(200)
+      expect(result.data.notice).toBe('Member removed.')
+      expect(await roleOf(agent.membershipId)).toBeUndefined()
+      expect(calls.removed).toEqual([[agent.user.id, workspace.id]])
+      expect(await auditFor(workspace.id, 'member.removed')).toEqual([
+        {
+          actorUserId: admin.user.id,
+          targetId: agent.membershipId,
+          data: { userId: agent.user.id, role: 'agent' },
+        },
+      ])
+
+      for (const [route, path] of [
+        [workspaceRoute, `/w/${workspace.slug}`],
+        [workspaceHomeRoute, `/w/${workspace.slug}`],
+        [ticketsRoute, `/w/${workspace.slug}/tickets`],
+        [settingsRoute, `/w/${workspace.slug}/settings`],
+        [membersRoute, `/w/${workspace.slug}/settings/members`],
+      ] as const) {
+        const page = await callLoader(route, path, { cookie: agent.cookie, params: { slug: workspace.slug } })
+        expect(page.status, path).toBe(404)
+      }
+    })
+
+    it('lets an owner remove another owner', async () => {
+      const { owner, workspace } = await team()
+      const second = await createMember('owner', workspace)
+      const result = await postMembers(owner, { intent: 'remove', membershipId: second.membershipId })
+      expect(result.status).toBe(200)
+      expect(await roleOf(second.membershipId)).toBeUndefined()
+    })
+  })
+
+  describe('bad input', () => {
+    it.each([
+      ['an invalid email', { intent: 'invite', email: 'not-an-email', role: 'agent' }, 'email'],
+      ['a role outside the enum', { intent: 'invite', email: 'ok@example.com', role: 'superuser' }, 'role'],
+      ['a missing role', { intent: 'invite', email: 'ok@example.com' }, 'role'],
+      ['a malformed invitation id', { intent: 'revoke-invite', invitationId: 'not-a-uuid' }, 'invitationId'],
+      [
+        'a malformed membership id for a role change',
+        { intent: 'change-role', membershipId: "1' or '1'='1", role: 'admin' },
+        'membershipId',
+      ],
+      [
+        'an unknown role for a role change',
+        { intent: 'change-role', membershipId: 'MEMBER', role: 'god' },
+        'role',
+      ],
+      ['a malformed membership id for removal', { intent: 'remove', membershipId: '12345' }, 'membershipId'],
+      ['an unknown intent', { intent: 'drop-workspace' }, 'intent'],
+    ])('rejects %s with 400 and writes nothing', async (_, form, field) => {
+      const { owner, agent, workspace } = await team()
+      const before = await workspaceSnapshot(workspace.id)
+      const body = Object.fromEntries(
+        Object.entries(form).map(([k, v]) => [k, v === 'MEMBER' ? agent.membershipId : v]),
+      )
+      const result = await postMembers(owner, body)
+      expect(result.status).toBe(400)
+      expect(result.data.result.error[field]).toBeDefined()
+      expect(result.data.inviteLink).toBeNull()
+      expect(await workspaceSnapshot(workspace.id)).toEqual(before)
+    })
+  })
+
+  describe('general settings', () => {
+    it('lets an admin rename the workspace and records it', async () => {
+      const { admin, workspace } = await team()
+      const result = await callAction(
+        settingsRoute,
+        `/w/${workspace.slug}/settings`,
+        { name: '  Acme Help  ' },
+        { cookie: admin.cookie, params: { slug: workspace.slug } },
+      )
+      expect(result.status).toBe(302)
+      expect(result.location).toBe(`/w/${workspace.slug}/settings`)
+      const [row] = await getDb()
+        .select({ name: workspaces.name })
+        .from(workspaces)
+        .where(eq(workspaces.id, workspace.id))
+      expect(row.name).toBe('Acme Help')
+      expect(await auditFor(workspace.id, 'workspace.renamed')).toEqual([
+        {
+          actorUserId: admin.user.id,
+          targetId: workspace.id,
+          data: { before: 'Acme Support', after: 'Acme Help' },
+        },
+      ])
+    })
+
+    it.each([
+      ['an empty name', '  ', 'Workspace name is required'],
+      ['a name longer than 80 characters', 'x'.repeat(81), 'Use at most 80 characters'],
+    ])('rejects %s with a field error and writes nothing', async (_, name, message) => {
+      const { owner, workspace } = await team()
+      const before = await workspaceSnapshot(workspace.id)
+      const result = await callAction(
+        settingsRoute,
+        `/w/${workspace.slug}/settings`,
+        { name },
+        { cookie: owner.cookie, params: { slug: workspace.slug } },
+      )
+      expect(result.status).toBe(400)
+      expect(result.data.result.error.name).toEqual([message])
+      expect(await workspaceSnapshot(workspace.id)).toEqual(before)
+    })
+
+    it('shows the settings to an agent as read-only', async () => {
+      const { agent, workspace } = await team()
+      const result = await callLoader(settingsRoute, `/w/${workspace.slug}/settings`, {
+        cookie: agent.cookie,
+        params: { slug: workspace.slug },
+      })
+      expect(result.status).toBe(200)
+      expect(result.data).toEqual({ name: 'Acme Support', slug: workspace.slug, canEdit: false })
+    })
+  })
+})
+
+type Team = Awaited<ReturnType<typeof team>>
+type Ids = { invitationId: string; otherAgent: string; self: string }
