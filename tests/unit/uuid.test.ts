@@ -48,9 +48,10 @@ describe('uuidv7', () => {
     let last = -1
     while (generated.length < 50) {
       // Yield until the clock moves, so each id belongs to a new millisecond.
-      while (Date.now() === last) await new Promise((resolve) => setImmediate(resolve))
-      last = Date.now()
+      while (Date.now() <= last) await new Promise((resolve) => setImmediate(resolve))
       generated.push(uuidv7())
+      // Read after generating: the id's millisecond is at most this one.
+      last = Date.now()
     }
     expect([...generated].sort()).toEqual(generated)
   })
