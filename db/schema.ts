@@ -1,7 +1,11 @@
 import { sql } from 'drizzle-orm'
 import {
+  bigint,
   bigserial,
+  boolean,
+  customType,
   index,
+  primaryKey,
   integer,
   jsonb,
   pgEnum,
@@ -122,4 +126,246 @@ export const auditEvents = pgTable(
   (t) => [index('audit_events_workspace_created_idx').on(t.workspaceId, t.createdAt)],
 )
 
+const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' })
+
+export const ticketStatus = pgEnum('ticket_status', ['open', 'pending', 'resolved', 'closed'])
+// Declared low → urgent so ORDER BY priority sorts by urgency.
+export const ticketPriority = pgEnum('ticket_priority', ['low', 'normal', 'high', 'urgent'])
+export const ticketChannel = pgEnum('ticket_channel', ['email', 'web', 'api', 'phone'])
+export const messageKind = pgEnum('message_kind', ['reply', 'note'])
+export const emailStatus = pgEnum('email_status', ['queued', 'sent', 'failed'])
+
+export const mailboxes = pgTable(
+  'mailboxes',
+  {
+    id: id(),
+    workspaceId: uuid()
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    name: text().notNull(),
+    // The local part of the forwarding address: <workspace-slug>.<key>@<INBOUND_DOMAIN>.
+    key: text().notNull(),
+    address: text().notNull(),
+    fromName: text().notNull(),
+    signature: text().notNull().default(''),
+    archivedAt: timestamp({ withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('mailboxes_workspace_key').on(t.workspaceId, t.key)],
+)
+
+export const contacts = pgTable(
+  'contacts',
+  {
+    id: id(),
+    workspaceId: uuid()
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    email: text().notNull(),
+    name: text().notNull().default(''),
+    createdAt: createdAt(),
+    updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('contacts_workspace_email_key').on(t.workspaceId, sql`lower(${t.email})`),
+    index('contacts_name_trgm').using('gin', sql`${t.name} gin_trgm_ops`),
+    index('contacts_email_trgm').using('gin', sql`${t.email} gin_trgm_ops`),
+  ],
+)
+
+export const tickets = pgTable(
+  'tickets',
+  {
+    id: id(),
+    workspaceId: uuid()
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    number: integer().notNull(),
+    mailboxId: uuid()
+      .notNull()
+      .references(() => mailboxes.id),
+    contactId: uuid()
+      .notNull()
+      .references(() => contacts.id),
+    subject: text().notNull(),
+    status: ticketStatus().notNull().default('open'),
+    priority: ticketPriority().notNull().default('normal'),
+    assigneeId: uuid().references(() => users.id, { onDelete: 'set null' }),
+    channel: ticketChannel().notNull(),
+    // sha256 of the customer's private link token (/support/t/<token>).
+    customerTokenHash: text().notNull(),
+    // The Message-ID of the first email of the thread, for In-Reply-To / References.
+    threadMessageId: text().notNull(),
+    messageCount: integer().notNull().default(0),
+    firstResponseAt: timestamp({ withTimezone: true }),
+    resolvedAt: timestamp({ withTimezone: true }),
+    lastActivityAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    lastCustomerMessageAt: timestamp({ withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    // Subject (A), customer (A) and every message body (B), kept up to date by the domain.
+    search: tsvector()
+      .notNull()
+      .default(sql`''::tsvector`),
+  },
+  (t) => [
+    uniqueIndex('tickets_workspace_number_key').on(t.workspaceId, t.number),
+    uniqueIndex('tickets_customer_token_key').on(t.customerTokenHash),
+    index('tickets_queue_status_idx').on(t.workspaceId, t.status, t.lastActivityAt.desc(), t.id.desc()),
+    index('tickets_queue_assignee_idx').on(
+      t.workspaceId,
+      t.assigneeId,
+      t.status,
+      t.lastActivityAt.desc(),
+      t.id.desc(),
+    ),
+    index('tickets_queue_mailbox_idx').on(
+      t.workspaceId,
+      t.mailboxId,
+      t.status,
+      t.lastActivityAt.desc(),
+      t.id.desc(),
+    ),
+    index('tickets_queue_activity_idx').on(t.workspaceId, t.lastActivityAt.desc(), t.id.desc()),
+    index('tickets_queue_created_idx').on(t.workspaceId, t.createdAt.desc(), t.id.desc()),
+    index('tickets_contact_idx').on(t.contactId, t.lastActivityAt.desc()),
+    index('tickets_search_idx').using('gin', t.search),
+  ],
+)
+
+export const tags = pgTable(
+  'tags',
+  {
+    id: id(),
+    workspaceId: uuid()
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    name: text().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('tags_workspace_name_key').on(t.workspaceId, sql`lower(${t.name})`)],
+)
+
+export const ticketTags = pgTable(
+  'ticket_tags',
+  {
+    ticketId: uuid()
+      .notNull()
+      .references(() => tickets.id, { onDelete: 'cascade' }),
+    tagId: uuid()
+      .notNull()
+      .references(() => tags.id, { onDelete: 'cascade' }),
+    workspaceId: uuid()
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+  },
+  (t) => [
+    primaryKey({ columns: [t.ticketId, t.tagId] }),
+    index('ticket_tags_tag_idx').on(t.tagId, t.ticketId),
+  ],
+)
+
+export const messages = pgTable(
+  'messages',
+  {
+    id: id(),
+    workspaceId: uuid()
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    ticketId: uuid()
+      .notNull()
+      .references(() => tickets.id, { onDelete: 'cascade' }),
+    kind: messageKind().notNull(),
+    authorUserId: uuid().references(() => users.id, { onDelete: 'set null' }),
+    authorContactId: uuid().references(() => contacts.id, { onDelete: 'set null' }),
+    bodyText: text().notNull(),
+    bodyHtml: text(),
+    emailMessageId: text(),
+    inReplyTo: text(),
+    deliveryStatus: emailStatus(),
+    createdAt: createdAt(),
+    search: tsvector()
+      .notNull()
+      .generatedAlwaysAs(sql`to_tsvector('english', left(body_text, 200000))`),
+  },
+  (t) => [index('messages_ticket_created_idx').on(t.ticketId, t.createdAt, t.id)],
+)
+
+export const attachments = pgTable(
+  'attachments',
+  {
+    id: id(),
+    workspaceId: uuid()
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    messageId: uuid()
+      .notNull()
+      .references(() => messages.id, { onDelete: 'cascade' }),
+    filename: text().notNull(),
+    contentType: text().notNull(),
+    size: bigint({ mode: 'number' }).notNull(),
+    sha256: text().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('attachments_message_idx').on(t.messageId)],
+)
+
+/** When each agent last opened each ticket: drives the unread marker. */
+export const ticketReads = pgTable(
+  'ticket_reads',
+  {
+    userId: uuid()
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    ticketId: uuid()
+      .notNull()
+      .references(() => tickets.id, { onDelete: 'cascade' }),
+    readAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.ticketId] })],
+)
+
+export const cannedResponses = pgTable(
+  'canned_responses',
+  {
+    id: id(),
+    workspaceId: uuid()
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    title: text().notNull(),
+    body: text().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('canned_responses_workspace_idx').on(t.workspaceId)],
+)
+
+/** Every outgoing email, rendered. The transport (local outbox or SendGrid) sends it from a job. */
+export const emails = pgTable(
+  'emails',
+  {
+    id: id(),
+    workspaceId: uuid().references(() => workspaces.id, { onDelete: 'cascade' }),
+    ticketId: uuid().references(() => tickets.id, { onDelete: 'set null' }),
+    messageId: uuid().references(() => messages.id, { onDelete: 'set null' }),
+    kind: text().notNull(),
+    fromAddress: text().notNull(),
+    fromName: text().notNull(),
+    toAddress: text().notNull(),
+    replyTo: text(),
+    subject: text().notNull(),
+    html: text().notNull(),
+    text: text().notNull(),
+    headers: jsonb().$type<Record<string, string>>().notNull().default({}),
+    status: emailStatus().notNull().default('queued'),
+    sentAt: timestamp({ withTimezone: true }),
+    providerId: text(),
+    error: text(),
+    isTest: boolean().notNull().default(false),
+    createdAt: createdAt(),
+  },
+  (t) => [index('emails_created_idx').on(t.createdAt.desc())],
+)
+
 export type MembershipRole = (typeof membershipRole.enumValues)[number]
+export type TicketStatus = (typeof ticketStatus.enumValues)[number]
+export type TicketPriority = (typeof ticketPriority.enumValues)[number]
