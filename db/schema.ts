@@ -123,7 +123,10 @@ export const auditEvents = pgTable(
     data: jsonb().notNull().default({}),
     createdAt: createdAt(),
   },
-  (t) => [index('audit_events_workspace_created_idx').on(t.workspaceId, t.createdAt)],
+  (t) => [
+    index('audit_events_workspace_created_idx').on(t.workspaceId, t.createdAt),
+    index('audit_events_target_idx').on(t.targetId, t.createdAt),
+  ],
 )
 
 const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' })
@@ -192,8 +195,6 @@ export const tickets = pgTable(
     priority: ticketPriority().notNull().default('normal'),
     assigneeId: uuid().references(() => users.id, { onDelete: 'set null' }),
     channel: ticketChannel().notNull(),
-    // sha256 of the customer's private link token (/support/t/<token>).
-    customerTokenHash: text().notNull(),
     // The Message-ID of the first email of the thread, for In-Reply-To / References.
     threadMessageId: text().notNull(),
     messageCount: integer().notNull().default(0),
@@ -210,7 +211,6 @@ export const tickets = pgTable(
   },
   (t) => [
     uniqueIndex('tickets_workspace_number_key').on(t.workspaceId, t.number),
-    uniqueIndex('tickets_customer_token_key').on(t.customerTokenHash),
     index('tickets_queue_status_idx').on(t.workspaceId, t.status, t.lastActivityAt.desc(), t.id.desc()),
     index('tickets_queue_assignee_idx').on(
       t.workspaceId,
@@ -227,10 +227,45 @@ export const tickets = pgTable(
       t.id.desc(),
     ),
     index('tickets_queue_activity_idx').on(t.workspaceId, t.lastActivityAt.desc(), t.id.desc()),
+    // "Mine" and "Unassigned" cover active tickets (open or pending): partial indexes keep both ordered.
+    index('tickets_queue_mine_idx')
+      .on(t.workspaceId, t.assigneeId, t.lastActivityAt.desc(), t.id.desc())
+      .where(sql`status in ('open', 'pending')`),
+    index('tickets_queue_unassigned_idx')
+      .on(t.workspaceId, t.lastActivityAt.desc(), t.id.desc())
+      .where(sql`assignee_id is null and status in ('open', 'pending')`),
+    index('tickets_queue_priority_idx').on(
+      t.workspaceId,
+      t.status,
+      t.priority.desc(),
+      t.lastActivityAt.desc(),
+      t.id.desc(),
+    ),
     index('tickets_queue_created_idx').on(t.workspaceId, t.createdAt.desc(), t.id.desc()),
     index('tickets_contact_idx').on(t.contactId, t.lastActivityAt.desc()),
     index('tickets_search_idx').using('gin', t.search),
   ],
+)
+
+/**
+ * Private links that let a customer see one ticket's public thread (/support/t/<token>).
+ * Only the sha256 of the token is stored; every email we send carries a fresh one.
+ */
+export const customerLinks = pgTable(
+  'customer_links',
+  {
+    id: id(),
+    workspaceId: uuid()
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    ticketId: uuid()
+      .notNull()
+      .references(() => tickets.id, { onDelete: 'cascade' }),
+    tokenHash: text().notNull().unique(),
+    expiresAt: timestamp({ withTimezone: true }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('customer_links_ticket_idx').on(t.ticketId)],
 )
 
 export const tags = pgTable(

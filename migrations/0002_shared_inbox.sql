@@ -31,6 +31,16 @@ CREATE TABLE "contacts" (
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE "customer_links" (
+	"id" uuid PRIMARY KEY NOT NULL,
+	"workspace_id" uuid NOT NULL,
+	"ticket_id" uuid NOT NULL,
+	"token_hash" text NOT NULL,
+	"expires_at" timestamp with time zone NOT NULL,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	CONSTRAINT "customer_links_tokenHash_unique" UNIQUE("token_hash")
+);
+--> statement-breakpoint
 CREATE TABLE "emails" (
 	"id" uuid PRIMARY KEY NOT NULL,
 	"workspace_id" uuid,
@@ -113,7 +123,6 @@ CREATE TABLE "tickets" (
 	"priority" "ticket_priority" DEFAULT 'normal' NOT NULL,
 	"assignee_id" uuid,
 	"channel" "ticket_channel" NOT NULL,
-	"customer_token_hash" text NOT NULL,
 	"thread_message_id" text NOT NULL,
 	"message_count" integer DEFAULT 0 NOT NULL,
 	"first_response_at" timestamp with time zone,
@@ -129,6 +138,8 @@ ALTER TABLE "attachments" ADD CONSTRAINT "attachments_workspace_id_workspaces_id
 ALTER TABLE "attachments" ADD CONSTRAINT "attachments_message_id_messages_id_fk" FOREIGN KEY ("message_id") REFERENCES "public"."messages"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "canned_responses" ADD CONSTRAINT "canned_responses_workspace_id_workspaces_id_fk" FOREIGN KEY ("workspace_id") REFERENCES "public"."workspaces"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "contacts" ADD CONSTRAINT "contacts_workspace_id_workspaces_id_fk" FOREIGN KEY ("workspace_id") REFERENCES "public"."workspaces"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "customer_links" ADD CONSTRAINT "customer_links_workspace_id_workspaces_id_fk" FOREIGN KEY ("workspace_id") REFERENCES "public"."workspaces"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "customer_links" ADD CONSTRAINT "customer_links_ticket_id_tickets_id_fk" FOREIGN KEY ("ticket_id") REFERENCES "public"."tickets"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "emails" ADD CONSTRAINT "emails_workspace_id_workspaces_id_fk" FOREIGN KEY ("workspace_id") REFERENCES "public"."workspaces"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "emails" ADD CONSTRAINT "emails_ticket_id_tickets_id_fk" FOREIGN KEY ("ticket_id") REFERENCES "public"."tickets"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "emails" ADD CONSTRAINT "emails_message_id_messages_id_fk" FOREIGN KEY ("message_id") REFERENCES "public"."messages"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
@@ -152,17 +163,21 @@ CREATE INDEX "canned_responses_workspace_idx" ON "canned_responses" USING btree 
 CREATE UNIQUE INDEX "contacts_workspace_email_key" ON "contacts" USING btree ("workspace_id",lower("email"));--> statement-breakpoint
 CREATE INDEX "contacts_name_trgm" ON "contacts" USING gin ("name" gin_trgm_ops);--> statement-breakpoint
 CREATE INDEX "contacts_email_trgm" ON "contacts" USING gin ("email" gin_trgm_ops);--> statement-breakpoint
+CREATE INDEX "customer_links_ticket_idx" ON "customer_links" USING btree ("ticket_id");--> statement-breakpoint
 CREATE INDEX "emails_created_idx" ON "emails" USING btree ("created_at" DESC NULLS LAST);--> statement-breakpoint
 CREATE UNIQUE INDEX "mailboxes_workspace_key" ON "mailboxes" USING btree ("workspace_id","key");--> statement-breakpoint
 CREATE INDEX "messages_ticket_created_idx" ON "messages" USING btree ("ticket_id","created_at","id");--> statement-breakpoint
 CREATE UNIQUE INDEX "tags_workspace_name_key" ON "tags" USING btree ("workspace_id",lower("name"));--> statement-breakpoint
 CREATE INDEX "ticket_tags_tag_idx" ON "ticket_tags" USING btree ("tag_id","ticket_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "tickets_workspace_number_key" ON "tickets" USING btree ("workspace_id","number");--> statement-breakpoint
-CREATE UNIQUE INDEX "tickets_customer_token_key" ON "tickets" USING btree ("customer_token_hash");--> statement-breakpoint
 CREATE INDEX "tickets_queue_status_idx" ON "tickets" USING btree ("workspace_id","status","last_activity_at" DESC NULLS LAST,"id" DESC NULLS LAST);--> statement-breakpoint
 CREATE INDEX "tickets_queue_assignee_idx" ON "tickets" USING btree ("workspace_id","assignee_id","status","last_activity_at" DESC NULLS LAST,"id" DESC NULLS LAST);--> statement-breakpoint
 CREATE INDEX "tickets_queue_mailbox_idx" ON "tickets" USING btree ("workspace_id","mailbox_id","status","last_activity_at" DESC NULLS LAST,"id" DESC NULLS LAST);--> statement-breakpoint
 CREATE INDEX "tickets_queue_activity_idx" ON "tickets" USING btree ("workspace_id","last_activity_at" DESC NULLS LAST,"id" DESC NULLS LAST);--> statement-breakpoint
+CREATE INDEX "tickets_queue_mine_idx" ON "tickets" USING btree ("workspace_id","assignee_id","last_activity_at" DESC NULLS LAST,"id" DESC NULLS LAST) WHERE status in ('open', 'pending');--> statement-breakpoint
+CREATE INDEX "tickets_queue_unassigned_idx" ON "tickets" USING btree ("workspace_id","last_activity_at" DESC NULLS LAST,"id" DESC NULLS LAST) WHERE assignee_id is null and status in ('open', 'pending');--> statement-breakpoint
+CREATE INDEX "tickets_queue_priority_idx" ON "tickets" USING btree ("workspace_id","status","priority" DESC NULLS LAST,"last_activity_at" DESC NULLS LAST,"id" DESC NULLS LAST);--> statement-breakpoint
 CREATE INDEX "tickets_queue_created_idx" ON "tickets" USING btree ("workspace_id","created_at" DESC NULLS LAST,"id" DESC NULLS LAST);--> statement-breakpoint
 CREATE INDEX "tickets_contact_idx" ON "tickets" USING btree ("contact_id","last_activity_at" DESC NULLS LAST);--> statement-breakpoint
-CREATE INDEX "tickets_search_idx" ON "tickets" USING gin ("search");
+CREATE INDEX "tickets_search_idx" ON "tickets" USING gin ("search");--> statement-breakpoint
+CREATE INDEX "audit_events_target_idx" ON "audit_events" USING btree ("target_id","created_at");

@@ -1,7 +1,8 @@
 import { eq } from 'drizzle-orm'
 import { getDb, type Tx } from '#db/client.ts'
 import { findUserByEmail, getPasswordHash } from '#db/queries/users.ts'
-import { memberships, users, workspaces } from '#db/schema.ts'
+import { mailboxes, memberships, users, workspaces } from '#db/schema.ts'
+import { env } from '#app/env.server.ts'
 import { recordAudit } from './audit.server.ts'
 import { isUniqueViolation } from './errors.server.ts'
 import { hashPassword, timingDummyHash, verifyPassword } from './passwords.server.ts'
@@ -51,6 +52,14 @@ export async function insertUser(tx: Tx, name: string, email: string, passwordHa
 export async function createWorkspaceFor(tx: Tx, userId: string, name: string, slug: string) {
   const [workspace] = await tx.insert(workspaces).values({ name, slug }).returning({ id: workspaces.id })
   await tx.insert(memberships).values({ workspaceId: workspace.id, userId, role: 'owner' })
+  // Every workspace starts with one mailbox; its public address defaults to the forwarding address.
+  await tx.insert(mailboxes).values({
+    workspaceId: workspace.id,
+    name: 'Support',
+    key: 'support',
+    address: `${slug}.support@${env().inboundDomain}`,
+    fromName: name,
+  })
   await recordAudit(tx, {
     workspaceId: workspace.id,
     actorUserId: userId,

@@ -6,9 +6,10 @@ import { logger } from '#app/logger.server.ts'
 /** Every queue the app knows, with the payload each carries. */
 export type JobPayloads = {
   'sessions.cleanup': Record<string, never>
+  'email.send': { emailId: string }
 }
 export type JobName = keyof JobPayloads
-export const JOB_NAMES: JobName[] = ['sessions.cleanup']
+export const JOB_NAMES: JobName[] = ['sessions.cleanup', 'email.send']
 
 const store = globalThis as unknown as { __switchboardBoss?: PgBoss }
 

@@ -1,3 +1,4 @@
+import { deliverEmail } from '#app/domain/email.server.ts'
 import { deleteOldHits } from '#app/domain/rate-limit.server.ts'
 import { deleteExpiredSessions } from '#app/domain/sessions.server.ts'
 import { logger } from '#app/logger.server.ts'
@@ -16,6 +17,9 @@ export async function startWorkers() {
   const boss = queue()
   await boss.work('sessions.cleanup', async () => {
     await cleanupSessions()
+  })
+  await boss.work<{ emailId: string }>('email.send', async (jobs) => {
+    for (const job of jobs) await deliverEmail(job.data.emailId)
   })
   // Every 15 minutes; pg-boss makes sure only one instance runs each scheduled slot.
   await boss.schedule('sessions.cleanup', '*/15 * * * *', {})

@@ -1,7 +1,15 @@
 import { randomBytes } from 'node:crypto'
 import { asc, eq } from 'drizzle-orm'
 import { getDb } from '#db/client.ts'
-import { auditEvents, invitations, memberships, users, workspaces, type MembershipRole } from '#db/schema.ts'
+import {
+  auditEvents,
+  invitations,
+  mailboxes,
+  memberships,
+  users,
+  workspaces,
+  type MembershipRole,
+} from '#db/schema.ts'
 import { inviteMember } from '#app/domain/invitations.server.ts'
 import { hashPassword } from '#app/domain/passwords.server.ts'
 import { createSession } from '#app/domain/sessions.server.ts'
@@ -33,6 +41,15 @@ export async function createWorkspace(overrides: { slug?: string; name?: string 
     .insert(workspaces)
     .values({ slug, name: overrides.name ?? `Workspace ${slug}` })
     .returning({ id: workspaces.id, slug: workspaces.slug, name: workspaces.name })
+  await getDb()
+    .insert(mailboxes)
+    .values({
+      workspaceId: workspace.id,
+      name: 'Support',
+      key: 'support',
+      address: `${slug}@example.com`,
+      fromName: workspace.name,
+    })
   return workspace
 }
 
@@ -106,4 +123,27 @@ export async function workspaceSnapshot(workspaceId: string) {
     .where(eq(auditEvents.workspaceId, workspaceId))
     .orderBy(asc(auditEvents.id))
   return { workspace, members, invites, audit }
+}
+
+/** A ticket in the member's workspace, opened by a customer through the web form. */
+export async function createTicketFor(
+  member: { workspace: { id: string } },
+  overrides: Partial<{ subject: string; body: string; customerEmail: string; customerName: string }> = {},
+) {
+  const { createTicket } = await import('#app/domain/tickets.server.ts')
+  const { listMailboxes } = await import('#db/queries/mailboxes.ts')
+  const [mailbox] = await listMailboxes(getDb(), member.workspace.id)
+  const outcome = await createTicket(
+    { workspaceId: member.workspace.id, userId: null },
+    {
+      mailboxId: mailbox.id,
+      customerEmail: overrides.customerEmail ?? `customer-${unique()}@example.net`,
+      customerName: overrides.customerName ?? 'Casey Customer',
+      subject: overrides.subject ?? 'My order has not arrived',
+      body: overrides.body ?? 'I ordered a blue kettle two weeks ago and it still has not arrived.',
+      channel: 'web',
+    },
+  )
+  if (outcome.kind !== 'created') throw new Error('ticket not created')
+  return { ...outcome, mailboxId: mailbox.id }
 }

@@ -1,0 +1,322 @@
+import { and, asc, eq, gt, sql } from 'drizzle-orm'
+import { getDb, type Tx } from '#db/client.ts'
+import { getMailbox } from '#db/queries/mailboxes.ts'
+import {
+  contacts,
+  customerLinks,
+  messages,
+  tickets,
+  users,
+  workspaces,
+  type TicketStatus,
+} from '#db/schema.ts'
+import type { TicketEvent } from '#app/realtime/events.ts'
+import { recordAudit } from './audit.server.ts'
+import { newMessageId, queueEmail } from './email.server.ts'
+import { renderAgentReply } from './email-templates.server.ts'
+import {
+  createCustomerLink,
+  hashToken,
+  insertAttachments,
+  markRead,
+  statusTimestamps,
+  updateTickets,
+  type StoredFile,
+} from './tickets.server.ts'
+import type { Member } from './workspaces.server.ts'
+
+export type ReplyInput = {
+  kind: 'reply' | 'note'
+  body: string
+  /** Set the ticket's status in the same action ("reply and set pending"). */
+  status?: TicketStatus
+  /** The newest message the agent had seen when they started writing (collision detection). */
+  lastSeenMessageId?: string
+  sendAnyway?: boolean
+  files?: StoredFile[]
+}
+
+export type NewerMessage = {
+  id: string
+  kind: 'reply' | 'note'
+  author: string
+  bodyText: string
+  createdAt: Date
+}
+
+export type ReplyOutcome =
+  | { kind: 'sent'; messageId: string; events: TicketEvent[] }
+  | { kind: 'collision'; newer: NewerMessage[] }
+  | { kind: 'not-found' }
+
+/** Messages of the ticket newer than `messageId`, written by someone other than `userId`. */
+async function messagesSince(tx: Tx, ticketId: string, messageId: string, userId: string) {
+  const [seen] = await tx
+    .select({ createdAt: messages.createdAt })
+    .from(messages)
+    .where(and(eq(messages.id, messageId), eq(messages.ticketId, ticketId)))
+  if (!seen) return []
+  const rows = await tx
+    .select({
+      id: messages.id,
+      kind: messages.kind,
+      bodyText: messages.bodyText,
+      createdAt: messages.createdAt,
+      authorUserId: messages.authorUserId,
+      userName: users.name,
+      contactName: contacts.name,
+      contactEmail: contacts.email,
+    })
+    .from(messages)
+    .leftJoin(users, eq(users.id, messages.authorUserId))
+    .leftJoin(contacts, eq(contacts.id, messages.authorContactId))
+    .where(and(eq(messages.ticketId, ticketId), gt(messages.createdAt, seen.createdAt)))
+    .orderBy(asc(messages.createdAt))
+  return rows
+    .filter((r) => r.authorUserId !== userId)
+    .map((r) => ({
+      id: r.id,
+      kind: r.kind,
+      author: r.userName ?? (r.contactName || r.contactEmail) ?? 'Someone',
+      bodyText: r.bodyText.slice(0, 2000),
+      createdAt: r.createdAt,
+    }))
+}
+
+/**
+ * An agent's public reply (emailed to the customer) or internal note, optionally with a status
+ * change, in one transaction. Refuses with the newer messages when someone else wrote since the
+ * agent last looked, unless they chose to send anyway.
+ */
+export async function replyToTicket(
+  member: Member & { user: { name: string } },
+  number: number,
+  input: ReplyInput,
+): Promise<ReplyOutcome> {
+  return getDb().transaction(async (tx) => {
+    const [ticket] = await tx
+      .select({
+        id: tickets.id,
+        number: tickets.number,
+        subject: tickets.subject,
+        status: tickets.status,
+        resolvedAt: tickets.resolvedAt,
+        firstResponseAt: tickets.firstResponseAt,
+        mailboxId: tickets.mailboxId,
+        threadMessageId: tickets.threadMessageId,
+        contactEmail: contacts.email,
+      })
+      .from(tickets)
+      .innerJoin(contacts, eq(contacts.id, tickets.contactId))
+      .where(and(eq(tickets.workspaceId, member.workspaceId), eq(tickets.number, number)))
+      .for('update', { of: tickets })
+    if (!ticket) return { kind: 'not-found' as const }
+    if (input.lastSeenMessageId && !input.sendAnyway) {
+      const newer = await messagesSince(tx, ticket.id, input.lastSeenMessageId, member.userId)
+      if (newer.length > 0) return { kind: 'collision' as const, newer }
+    }
+    const at = new Date()
+    const emailMessageId = input.kind === 'reply' ? newMessageId(`msg-${crypto.randomUUID()}`) : null
+    const [message] = await tx
+      .insert(messages)
+      .values({
+        workspaceId: member.workspaceId,
+        ticketId: ticket.id,
+        kind: input.kind,
+        authorUserId: member.userId,
+        bodyText: input.body,
+        emailMessageId,
+        inReplyTo: input.kind === 'reply' ? ticket.threadMessageId : null,
+        deliveryStatus: input.kind === 'reply' ? 'queued' : null,
+        createdAt: at,
+      })
+      .returning({ id: messages.id })
+    await insertAttachments(tx, member.workspaceId, message.id, input.files ?? [])
+    await tx
+      .update(tickets)
+      .set({
+        lastActivityAt: at,
+        updatedAt: at,
+        messageCount: sql`${tickets.messageCount} + 1`,
+        firstResponseAt: input.kind === 'reply' && !ticket.firstResponseAt ? at : undefined,
+        search: appendToSearch(input.body),
+      })
+      .where(eq(tickets.id, ticket.id))
+    await recordAudit(tx, {
+      workspaceId: member.workspaceId,
+      actorUserId: member.userId,
+      action: input.kind === 'reply' ? 'message.replied' : 'message.noted',
+      targetType: 'ticket',
+      targetId: ticket.id,
+      data: { messageId: message.id, attachments: input.files?.length ?? 0 },
+    })
+    if (input.kind === 'reply') {
+      const mailbox = (await getMailbox(tx, member.workspaceId, ticket.mailboxId))!
+      const link = await createCustomerLink(tx, member.workspaceId, ticket.id)
+      const previous = await tx
+        .select({ id: messages.emailMessageId })
+        .from(messages)
+        .where(and(eq(messages.ticketId, ticket.id), sql`${messages.emailMessageId} is not null`))
+        .orderBy(asc(messages.createdAt))
+      const references = [
+        ticket.threadMessageId,
+        ...previous.map((p) => p.id!).filter((id) => id !== emailMessageId),
+      ]
+      const rendered = renderAgentReply({
+        subject: ticket.subject,
+        number: ticket.number,
+        body: input.body,
+        signature: mailbox.signature,
+        agentName: member.user.name,
+        mailboxName: mailbox.fromName,
+        link,
+      })
+      await queueEmail(tx, {
+        ...rendered,
+        workspaceId: member.workspaceId,
+        ticketId: ticket.id,
+        messageId: message.id,
+        kind: 'agent-reply',
+        fromAddress: mailbox.address,
+        fromName: `${member.user.name} (${mailbox.fromName})`,
+        toAddress: ticket.contactEmail,
+        replyTo: mailbox.address,
+        headers: {
+          'Message-ID': emailMessageId!,
+          'In-Reply-To': references[references.length - 1],
+          References: references.slice(-20).join(' '),
+        },
+      })
+    }
+    const events: TicketEvent[] = [
+      {
+        type: 'message.created',
+        workspaceId: member.workspaceId,
+        ticketId: ticket.id,
+        number: ticket.number,
+        messageId: message.id,
+        kind: input.kind,
+        fromCustomer: false,
+        actorUserId: member.userId,
+        at: at.toISOString(),
+      },
+    ]
+    if (input.status && input.status !== ticket.status) {
+      const outcome = await updateTickets(member, [ticket.id], { status: input.status }, tx)
+      if (outcome.kind === 'updated') events.push(...outcome.events)
+    }
+    await markRead(member.userId, ticket.id, tx)
+    return { kind: 'sent' as const, messageId: message.id, events }
+  })
+}
+
+/** Appends a message body to the ticket's search document, bounded so it never exceeds PostgreSQL's limit. */
+function appendToSearch(body: string) {
+  return sql`case when pg_column_size(${tickets.search}) < 600000
+    then ${tickets.search} || setweight(to_tsvector('english', left(${body}, 200000)), 'B')
+    else ${tickets.search} end`
+}
+
+/** The ticket behind a customer's private link, or undefined when unknown or expired. */
+export async function findTicketByCustomerToken(token: string) {
+  if (token.length < 20 || token.length > 100) return undefined
+  const [row] = await getDb()
+    .select({
+      ticketId: tickets.id,
+      workspaceId: tickets.workspaceId,
+      number: tickets.number,
+      subject: tickets.subject,
+      status: tickets.status,
+      createdAt: tickets.createdAt,
+      contactId: tickets.contactId,
+      contactName: contacts.name,
+      workspaceName: workspaces.name,
+    })
+    .from(customerLinks)
+    .innerJoin(tickets, eq(tickets.id, customerLinks.ticketId))
+    .innerJoin(contacts, eq(contacts.id, tickets.contactId))
+    .innerJoin(workspaces, eq(workspaces.id, tickets.workspaceId))
+    .where(and(eq(customerLinks.tokenHash, hashToken(token)), gt(customerLinks.expiresAt, new Date())))
+  return row
+}
+
+/**
+ * A customer replies through their private link (or, later, by email). A pending, resolved or
+ * closed ticket goes back to open.
+ */
+export async function customerReply(
+  ticket: { ticketId: string; workspaceId: string; contactId: string },
+  body: string,
+  files: StoredFile[] = [],
+) {
+  return getDb().transaction(async (tx) => {
+    const [current] = await tx
+      .select({
+        number: tickets.number,
+        status: tickets.status,
+        resolvedAt: tickets.resolvedAt,
+        assigneeId: tickets.assigneeId,
+      })
+      .from(tickets)
+      .where(and(eq(tickets.id, ticket.ticketId), eq(tickets.workspaceId, ticket.workspaceId)))
+      .for('update')
+    const at = new Date()
+    const [message] = await tx
+      .insert(messages)
+      .values({
+        workspaceId: ticket.workspaceId,
+        ticketId: ticket.ticketId,
+        kind: 'reply',
+        authorContactId: ticket.contactId,
+        bodyText: body,
+        createdAt: at,
+      })
+      .returning({ id: messages.id })
+    await insertAttachments(tx, ticket.workspaceId, message.id, files)
+    const reopen = current.status !== 'open'
+    await tx
+      .update(tickets)
+      .set({
+        lastActivityAt: at,
+        lastCustomerMessageAt: at,
+        updatedAt: at,
+        messageCount: sql`${tickets.messageCount} + 1`,
+        search: appendToSearch(body),
+        ...(reopen ? { status: 'open' as const, ...statusTimestamps(current, 'open') } : {}),
+      })
+      .where(eq(tickets.id, ticket.ticketId))
+    await recordAudit(tx, {
+      workspaceId: ticket.workspaceId,
+      actorUserId: null,
+      action: 'message.customer-replied',
+      targetType: 'ticket',
+      targetId: ticket.ticketId,
+      data: { messageId: message.id, reopenedFrom: reopen ? current.status : undefined },
+    })
+    const events: TicketEvent[] = [
+      {
+        type: 'message.created',
+        workspaceId: ticket.workspaceId,
+        ticketId: ticket.ticketId,
+        number: current.number,
+        messageId: message.id,
+        kind: 'reply',
+        fromCustomer: true,
+        actorUserId: null,
+        at: at.toISOString(),
+      },
+    ]
+    if (reopen) {
+      events.push({
+        type: 'ticket.updated',
+        workspaceId: ticket.workspaceId,
+        ticketId: ticket.ticketId,
+        number: current.number,
+        changes: { status: 'open' },
+        actorUserId: null,
+        at: at.toISOString(),
+      })
+    }
+    return { messageId: message.id, assigneeId: current.assigneeId, events }
+  })
+}

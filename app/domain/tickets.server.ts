@@ -1,0 +1,367 @@
+import { createHash, randomBytes } from 'node:crypto'
+import { and, eq, inArray, sql } from 'drizzle-orm'
+import { getDb, type Tx } from '#db/client.ts'
+import { getMailbox } from '#db/queries/mailboxes.ts'
+import { uuidv7 } from '#db/uuid.ts'
+import {
+  attachments,
+  customerLinks,
+  memberships,
+  messages,
+  tags,
+  ticketReads,
+  ticketTags,
+  tickets,
+  workspaces,
+  type TicketPriority,
+  type TicketStatus,
+} from '#db/schema.ts'
+import { env } from '#app/env.server.ts'
+import type { TicketEvent } from '#app/realtime/events.ts'
+import { recordAudit } from './audit.server.ts'
+import { newMessageId, queueEmail } from './email.server.ts'
+import { renderTicketConfirmation } from './email-templates.server.ts'
+
+export type StoredFile = { filename: string; contentType: string; size: number; sha256: string }
+export type Actor = { workspaceId: string; userId: string | null }
+
+const CUSTOMER_LINK_TTL_MS = 180 * 24 * 60 * 60 * 1000
+
+export function hashToken(token: string) {
+  return createHash('sha256').update(token).digest('hex')
+}
+
+/** A fresh private link for the customer; only its hash is stored. */
+export async function createCustomerLink(tx: Tx, workspaceId: string, ticketId: string) {
+  const token = randomBytes(32).toString('base64url')
+  await tx.insert(customerLinks).values({
+    workspaceId,
+    ticketId,
+    tokenHash: hashToken(token),
+    expiresAt: new Date(Date.now() + CUSTOMER_LINK_TTL_MS),
+  })
+  return `${env().appUrl}/support/t/${token}`
+}
+
+const now = () => new Date()
+
+/** Find or create the contact by email (case-insensitive); a known contact keeps its name unless it had none. */
+export async function upsertContact(tx: Tx, workspaceId: string, email: string, name: string) {
+  const result = await tx.execute<{ id: string; name: string }>(sql`
+    insert into contacts (id, workspace_id, email, name)
+    values (${uuidv7()}, ${workspaceId}, ${email}, ${name})
+    on conflict (workspace_id, lower(email))
+    do update set name = case when contacts.name = '' then excluded.name else contacts.name end
+    returning id, name`)
+  return result.rows[0]
+}
+
+/** Next ticket number of the workspace; the row lock serializes concurrent creations. */
+async function nextTicketNumber(tx: Tx, workspaceId: string) {
+  const [row] = await tx
+    .update(workspaces)
+    .set({ nextTicketNumber: sql`${workspaces.nextTicketNumber} + 1` })
+    .where(eq(workspaces.id, workspaceId))
+    .returning({ number: sql<number>`${workspaces.nextTicketNumber} - 1` })
+  return row.number
+}
+
+export type CreateTicketInput = {
+  mailboxId: string
+  customerEmail: string
+  customerName: string
+  subject: string
+  body: string
+  channel: 'web' | 'api' | 'phone' | 'email'
+  files?: StoredFile[]
+  /** Email the customer a confirmation with their private link (the public form does). */
+  sendConfirmation?: boolean
+}
+
+export type CreateTicketOutcome =
+  | { kind: 'created'; ticketId: string; number: number; customerLink: string; events: TicketEvent[] }
+  | { kind: 'unknown-mailbox' }
+
+/**
+ * Opens a ticket with the customer's first message, in one transaction: contact, number,
+ * message, attachments, audit entry, private link and (optionally) the confirmation email.
+ */
+export async function createTicket(actor: Actor, input: CreateTicketInput): Promise<CreateTicketOutcome> {
+  return getDb().transaction(async (tx) => {
+    const mailbox = await getMailbox(tx, actor.workspaceId, input.mailboxId)
+    if (!mailbox || mailbox.archivedAt) return { kind: 'unknown-mailbox' as const }
+    const contact = await upsertContact(tx, actor.workspaceId, input.customerEmail, input.customerName)
+    const number = await nextTicketNumber(tx, actor.workspaceId)
+    const ticketId = uuidv7()
+    const at = now()
+    await tx.insert(tickets).values({
+      id: ticketId,
+      workspaceId: actor.workspaceId,
+      number,
+      mailboxId: mailbox.id,
+      contactId: contact.id,
+      subject: input.subject,
+      channel: input.channel,
+      threadMessageId: newMessageId(`ticket-${ticketId}`),
+      messageCount: 1,
+      lastActivityAt: at,
+      lastCustomerMessageAt: at,
+      createdAt: at,
+      search: sql`setweight(to_tsvector('english', ${input.subject}), 'A')
+        || setweight(to_tsvector('simple', ${`${contact.name} ${input.customerEmail}`}), 'A')
+        || setweight(to_tsvector('english', left(${input.body}, 200000)), 'B')`,
+    })
+    const [message] = await tx
+      .insert(messages)
+      .values({
+        workspaceId: actor.workspaceId,
+        ticketId,
+        kind: 'reply',
+        authorContactId: contact.id,
+        bodyText: input.body,
+        createdAt: at,
+      })
+      .returning({ id: messages.id })
+    await insertAttachments(tx, actor.workspaceId, message.id, input.files ?? [])
+    await recordAudit(tx, {
+      workspaceId: actor.workspaceId,
+      actorUserId: actor.userId,
+      action: 'ticket.created',
+      targetType: 'ticket',
+      targetId: ticketId,
+      data: { number, channel: input.channel, subject: input.subject },
+    })
+    const customerLink = await createCustomerLink(tx, actor.workspaceId, ticketId)
+    if (input.sendConfirmation) {
+      const rendered = renderTicketConfirmation({
+        customerName: contact.name,
+        subject: input.subject,
+        number,
+        mailboxName: mailbox.fromName,
+        link: customerLink,
+      })
+      await queueEmail(tx, {
+        ...rendered,
+        workspaceId: actor.workspaceId,
+        ticketId,
+        kind: 'ticket-confirmation',
+        fromAddress: mailbox.address,
+        fromName: mailbox.fromName,
+        toAddress: input.customerEmail,
+        replyTo: mailbox.address,
+        headers: {
+          'Auto-Submitted': 'auto-replied',
+          References: `<ticket-${ticketId}@${new URL(env().appUrl).hostname}>`,
+        },
+      })
+    }
+    const events: TicketEvent[] = [
+      { type: 'ticket.created', workspaceId: actor.workspaceId, ticketId, number, at: at.toISOString() },
+    ]
+    return { kind: 'created' as const, ticketId, number, customerLink, events }
+  })
+}
+
+export async function insertAttachments(tx: Tx, workspaceId: string, messageId: string, files: StoredFile[]) {
+  if (files.length === 0) return
+  await tx.insert(attachments).values(files.map((f) => ({ ...f, workspaceId, messageId })))
+}
+
+/** Status changes keep resolved_at true: set when resolved or closed, cleared when reopened. */
+export function statusTimestamps(
+  before: { status: TicketStatus; resolvedAt: Date | null },
+  status: TicketStatus,
+) {
+  if (status === before.status) return {}
+  if (status === 'resolved' || status === 'closed') return { resolvedAt: before.resolvedAt ?? now() }
+  return { resolvedAt: null }
+}
+
+export type TicketChanges = {
+  status?: TicketStatus
+  priority?: TicketPriority
+  /** A member's user id, or null to unassign. */
+  assigneeId?: string | null
+}
+
+export type UpdateOutcome =
+  { kind: 'updated'; events: TicketEvent[] } | { kind: 'not-found' } | { kind: 'unknown-assignee' }
+
+async function isMember(tx: Tx, workspaceId: string, userId: string) {
+  const [row] = await tx
+    .select({ id: memberships.id })
+    .from(memberships)
+    .where(and(eq(memberships.workspaceId, workspaceId), eq(memberships.userId, userId)))
+  return Boolean(row)
+}
+
+/** Changes status, priority and/or assignee of tickets, with one audit entry per field changed. */
+export async function updateTickets(
+  actor: Actor,
+  ticketIds: string[],
+  changes: TicketChanges,
+  tx?: Tx,
+): Promise<UpdateOutcome> {
+  const run = async (tx: Tx): Promise<UpdateOutcome> => {
+    if (changes.assigneeId && !(await isMember(tx, actor.workspaceId, changes.assigneeId))) {
+      return { kind: 'unknown-assignee' }
+    }
+    const rows = await tx
+      .select({
+        id: tickets.id,
+        number: tickets.number,
+        status: tickets.status,
+        priority: tickets.priority,
+        assigneeId: tickets.assigneeId,
+        resolvedAt: tickets.resolvedAt,
+      })
+      .from(tickets)
+      .where(and(eq(tickets.workspaceId, actor.workspaceId), inArray(tickets.id, ticketIds)))
+      .for('update')
+    if (rows.length !== new Set(ticketIds).size) return { kind: 'not-found' }
+    const events: TicketEvent[] = []
+    const at = now()
+    for (const before of rows) {
+      const set: Partial<typeof tickets.$inferInsert> = {}
+      const diff: Record<string, { before: unknown; after: unknown }> = {}
+      if (changes.status && changes.status !== before.status) {
+        Object.assign(set, { status: changes.status }, statusTimestamps(before, changes.status))
+        diff.status = { before: before.status, after: changes.status }
+      }
+      if (changes.priority && changes.priority !== before.priority) {
+        set.priority = changes.priority
+        diff.priority = { before: before.priority, after: changes.priority }
+      }
+      if (changes.assigneeId !== undefined && changes.assigneeId !== before.assigneeId) {
+        set.assigneeId = changes.assigneeId
+        diff.assigneeId = { before: before.assigneeId, after: changes.assigneeId }
+      }
+      if (Object.keys(diff).length === 0) continue
+      await tx
+        .update(tickets)
+        .set({ ...set, updatedAt: at })
+        .where(eq(tickets.id, before.id))
+      for (const [field, change] of Object.entries(diff)) {
+        await recordAudit(tx, {
+          workspaceId: actor.workspaceId,
+          actorUserId: actor.userId,
+          action: `ticket.${field === 'assigneeId' ? 'assigned' : field}-changed`,
+          targetType: 'ticket',
+          targetId: before.id,
+          data: change,
+        })
+      }
+      events.push({
+        type: 'ticket.updated',
+        workspaceId: actor.workspaceId,
+        ticketId: before.id,
+        number: before.number,
+        changes: Object.fromEntries(Object.entries(diff).map(([k, v]) => [k, v.after])),
+        actorUserId: actor.userId,
+        at: at.toISOString(),
+      })
+    }
+    return { kind: 'updated', events }
+  }
+  return tx ? run(tx) : getDb().transaction(run)
+}
+
+/** Finds or creates tags by name (case-insensitive) in the workspace. */
+async function ensureTags(tx: Tx, workspaceId: string, names: string[]) {
+  const ids: Array<{ id: string; name: string }> = []
+  for (const name of names) {
+    const result = await tx.execute<{ id: string; name: string }>(sql`
+      insert into tags (id, workspace_id, name) values (${uuidv7()}, ${workspaceId}, ${name})
+      on conflict (workspace_id, lower(name)) do update set name = tags.name
+      returning id, name`)
+    ids.push(result.rows[0])
+  }
+  return ids
+}
+
+/** Adds tags (created on the fly) to tickets of the workspace. */
+export async function addTags(actor: Actor, ticketIds: string[], names: string[]): Promise<UpdateOutcome> {
+  return getDb().transaction(async (tx) => {
+    const rows = await tx
+      .select({ id: tickets.id, number: tickets.number })
+      .from(tickets)
+      .where(and(eq(tickets.workspaceId, actor.workspaceId), inArray(tickets.id, ticketIds)))
+    if (rows.length !== new Set(ticketIds).size) return { kind: 'not-found' as const }
+    const tagRows = await ensureTags(tx, actor.workspaceId, names)
+    const events: TicketEvent[] = []
+    for (const ticket of rows) {
+      const inserted = await tx
+        .insert(ticketTags)
+        .values(tagRows.map((t) => ({ ticketId: ticket.id, tagId: t.id, workspaceId: actor.workspaceId })))
+        .onConflictDoNothing()
+        .returning({ tagId: ticketTags.tagId })
+      if (inserted.length === 0) continue
+      const added = tagRows.filter((t) => inserted.some((i) => i.tagId === t.id)).map((t) => t.name)
+      await recordAudit(tx, {
+        workspaceId: actor.workspaceId,
+        actorUserId: actor.userId,
+        action: 'ticket.tagged',
+        targetType: 'ticket',
+        targetId: ticket.id,
+        data: { added },
+      })
+      events.push(tagEvent(actor, ticket, { tagsAdded: added }))
+    }
+    return { kind: 'updated' as const, events }
+  })
+}
+
+export async function removeTag(actor: Actor, ticketId: string, tagId: string): Promise<UpdateOutcome> {
+  return getDb().transaction(async (tx) => {
+    const [ticket] = await tx
+      .select({ id: tickets.id, number: tickets.number })
+      .from(tickets)
+      .where(and(eq(tickets.workspaceId, actor.workspaceId), eq(tickets.id, ticketId)))
+    if (!ticket) return { kind: 'not-found' as const }
+    const removed = await tx
+      .delete(ticketTags)
+      .where(
+        and(
+          eq(ticketTags.ticketId, ticketId),
+          eq(ticketTags.tagId, tagId),
+          eq(ticketTags.workspaceId, actor.workspaceId),
+        ),
+      )
+      .returning({ tagId: ticketTags.tagId })
+    if (removed.length === 0) return { kind: 'not-found' as const }
+    const [tag] = await tx.select({ name: tags.name }).from(tags).where(eq(tags.id, tagId))
+    await recordAudit(tx, {
+      workspaceId: actor.workspaceId,
+      actorUserId: actor.userId,
+      action: 'ticket.untagged',
+      targetType: 'ticket',
+      targetId: ticketId,
+      data: { removed: tag?.name },
+    })
+    return { kind: 'updated' as const, events: [tagEvent(actor, ticket, { tagRemoved: tag?.name })] }
+  })
+}
+
+function tagEvent(
+  actor: Actor,
+  ticket: { id: string; number: number },
+  changes: Record<string, unknown>,
+): TicketEvent {
+  return {
+    type: 'ticket.updated',
+    workspaceId: actor.workspaceId,
+    ticketId: ticket.id,
+    number: ticket.number,
+    changes,
+    actorUserId: actor.userId,
+    at: now().toISOString(),
+  }
+}
+
+/** Records that the agent has seen the ticket as it is now (clears the unread marker). */
+export async function markRead(userId: string, ticketId: string, tx?: Tx) {
+  await (tx ?? getDb())
+    .insert(ticketReads)
+    .values({ userId, ticketId, readAt: now() })
+    .onConflictDoUpdate({ target: [ticketReads.userId, ticketReads.ticketId], set: { readAt: now() } })
+}

@@ -1,0 +1,32 @@
+/**
+ * What the live layer publishes after a commit: ids, the changed fields and a timestamp,
+ * never whole records. Receivers revalidate their own (authorized) loader data.
+ */
+export type TicketEvent =
+  | {
+      type: 'ticket.created'
+      workspaceId: string
+      ticketId: string
+      number: number
+      at: string
+    }
+  | {
+      type: 'ticket.updated'
+      workspaceId: string
+      ticketId: string
+      number: number
+      changes: Record<string, unknown>
+      actorUserId: string | null
+      at: string
+    }
+  | {
+      type: 'message.created'
+      workspaceId: string
+      ticketId: string
+      number: number
+      messageId: string
+      kind: 'reply' | 'note'
+      fromCustomer: boolean
+      actorUserId: string | null
+      at: string
+    }

@@ -1,0 +1,170 @@
+import { eq, sql } from 'drizzle-orm'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { getDb } from '#db/client.ts'
+import { listQueue } from '#db/queries/tickets.ts'
+import { emails, tickets } from '#db/schema.ts'
+import { startQueue } from '#app/jobs/queue.server.ts'
+import { replyToTicket, customerReply } from '#app/domain/messages.server.ts'
+import { addTags, updateTickets } from '#app/domain/tickets.server.ts'
+import { createMember, createTicketFor } from '#tests/helpers/factories.ts'
+import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
+
+beforeAll(async () => {
+  await startQueue(testDatabaseUrl)
+})
+
+function asMember(m: Awaited<ReturnType<typeof createMember>>) {
+  return {
+    userId: m.user.id,
+    role: 'owner' as const,
+    workspaceId: m.workspace.id,
+    workspaceSlug: m.workspace.slug,
+    workspaceName: 'W',
+    user: { name: m.user.name },
+  }
+}
+
+describe('ticket numbers', () => {
+  it('gives 100 parallel creations 100 distinct consecutive numbers', async () => {
+    const member = await createMember()
+    const created = await Promise.all(Array.from({ length: 100 }, () => createTicketFor(member)))
+    const numbers = created.map((c) => c.number).sort((a, b) => a - b)
+    expect(numbers).toEqual(Array.from({ length: 100 }, (_, i) => i + 1))
+  })
+})
+
+describe('replies and status', () => {
+  it('records the first response, queues the email with threading headers, and reopens on a customer reply', async () => {
+    const member = await createMember()
+    const ticket = await createTicketFor(member)
+    const outcome = await replyToTicket(asMember(member), ticket.number, {
+      kind: 'reply',
+      body: 'Sorry about that! It ships tomorrow.',
+      status: 'pending',
+    })
+    expect(outcome.kind).toBe('sent')
+    const [row] = await getDb().select().from(tickets).where(eq(tickets.id, ticket.ticketId))
+    expect(row.status).toBe('pending')
+    expect(row.firstResponseAt).not.toBeNull()
+    const [email] = await getDb().select().from(emails).where(eq(emails.ticketId, ticket.ticketId))
+    expect(email.headers['In-Reply-To']).toBe(row.threadMessageId)
+    expect(email.headers['Message-ID']).toMatch(/^<msg-.+@localhost>$/)
+    expect(email.text).toContain('It ships tomorrow')
+    expect(email.text).toContain('/support/t/')
+
+    await updateTickets({ workspaceId: member.workspace.id, userId: member.user.id }, [ticket.ticketId], {
+      status: 'resolved',
+    })
+    const [resolved] = await getDb().select().from(tickets).where(eq(tickets.id, ticket.ticketId))
+    expect(resolved.resolvedAt).not.toBeNull()
+    await customerReply(
+      { ticketId: ticket.ticketId, workspaceId: member.workspace.id, contactId: row.contactId },
+      'Still nothing!',
+    )
+    const [reopened] = await getDb().select().from(tickets).where(eq(tickets.id, ticket.ticketId))
+    expect(reopened.status).toBe('open')
+    expect(reopened.resolvedAt).toBeNull()
+  })
+
+  it('reports a collision when someone else wrote after the message the agent last saw', async () => {
+    const member = await createMember()
+    const ticket = await createTicketFor(member)
+    const first = await replyToTicket(asMember(member), ticket.number, {
+      kind: 'note',
+      body: 'Looking into it',
+    })
+    if (first.kind !== 'sent') throw new Error('expected sent')
+    const [row] = await getDb().select().from(tickets).where(eq(tickets.id, ticket.ticketId))
+    await customerReply(
+      { ticketId: ticket.ticketId, workspaceId: member.workspace.id, contactId: row.contactId },
+      'Any news?',
+    )
+    const second = await replyToTicket(asMember(member), ticket.number, {
+      kind: 'reply',
+      body: 'Here is the news',
+      lastSeenMessageId: first.messageId,
+    })
+    expect(second.kind).toBe('collision')
+    if (second.kind === 'collision') expect(second.newer.map((n) => n.bodyText)).toEqual(['Any news?'])
+  })
+})
+
+describe('queue', () => {
+  it('pages with a stable cursor, filters by tag, and finds tickets by words and partial emails', async () => {
+    const member = await createMember()
+    const actor = { workspaceId: member.workspace.id, userId: member.user.id }
+    const made = []
+    for (let i = 0; i < 30; i++) {
+      made.push(
+        await createTicketFor(member, {
+          subject: `Question ${i}`,
+          customerEmail: `person${i}@acme-corp.example`,
+        }),
+      )
+    }
+    const special = await createTicketFor(member, {
+      subject: 'Refund for broken kettle',
+      body: 'The handle snapped.',
+    })
+    await addTags(actor, [special.ticketId], ['Refunds'])
+    const base = { workspaceId: member.workspace.id, userId: member.user.id, sort: 'activity' as const }
+    const page1 = await listQueue(getDb(), { ...base, filters: { view: 'all' } })
+    expect(page1.rows).toHaveLength(25)
+    expect(page1.rows[0].number).toBe(special.number)
+    expect(page1.hasNext).toBe(true)
+    // A new ticket arrives: page 2 is unaffected.
+    await createTicketFor(member)
+    const page2 = await listQueue(getDb(), {
+      ...base,
+      filters: { view: 'all' },
+      cursor: page1.rows[24].sortKey,
+    })
+    expect(page2.rows).toHaveLength(6)
+    expect(page2.rows[0].number).toBe(page1.rows[24].number - 1)
+    const back = await listQueue(getDb(), {
+      ...base,
+      filters: { view: 'all' },
+      cursor: page2.rows[0].sortKey,
+      direction: 'prev',
+    })
+    expect(back.rows.map((r) => r.number)).toEqual(page1.rows.map((r) => r.number))
+
+    const tagId = page1.rows[0].tags[0].id
+    const tagged = await listQueue(getDb(), { ...base, filters: { view: 'all', tagId } })
+    expect(tagged.rows.map((r) => r.number)).toEqual([special.number])
+
+    const search = await listQueue(getDb(), {
+      ...base,
+      sort: 'relevance',
+      filters: { view: 'all', q: 'snapped kettles' },
+    })
+    expect(search.rows.map((r) => r.number)).toEqual([special.number])
+    expect(search.rows[0].snippet).toContain('\u27e6snapped\u27e7')
+    const partial = await listQueue(getDb(), { ...base, filters: { view: 'all', q: 'son7@acme' } })
+    expect(partial.rows.map((r) => r.number)).toEqual([made[7].number])
+    for (const q of ["'", '&', ':*', '\\', 'x'.repeat(1000), '!(', '"unterminated']) {
+      const result = await listQueue(getDb(), { ...base, sort: 'relevance', filters: { view: 'all', q } })
+      expect(Array.isArray(result.rows)).toBe(true)
+    }
+  })
+})
+
+describe('isolation', () => {
+  it('never updates a ticket of another workspace', async () => {
+    const a = await createMember()
+    const b = await createMember()
+    const ticketB = await createTicketFor(b)
+    const outcome = await updateTickets(
+      { workspaceId: a.workspace.id, userId: a.user.id },
+      [ticketB.ticketId],
+      {
+        status: 'closed',
+      },
+    )
+    expect(outcome.kind).toBe('not-found')
+    const [row] = await getDb()
+      .execute<{ status: string }>(sql`select status from tickets where id = ${ticketB.ticketId}`)
+      .then((r) => r.rows)
+    expect(row.status).toBe('open')
+  })
+})
