@@ -11,6 +11,11 @@ import { bodyLimit, originCheck, securityHeaders } from './security.server.ts'
 import { sessionRenewal } from './session-renewal.server.ts'
 
 export const FORM_BODY_LIMIT = 1024 * 1024
+/** Forms that carry attachments (25 MB of files plus the text fields and multipart framing). */
+export const UPLOAD_ROUTES = [
+  { path: /^\/w\/[^/]+\/tickets\/(\d+|new)$/, maxBytes: 27 * 1024 * 1024 },
+  { path: /^\/support\//, maxBytes: 27 * 1024 * 1024 },
+]
 
 type Options = {
   appOrigin: string
@@ -32,7 +37,7 @@ export function createApp(options: Options) {
   app.get('/readyz', readyz)
   app.use(compression())
   app.use(originCheck(options.appOrigin))
-  app.use(bodyLimit(FORM_BODY_LIMIT))
+  app.use(bodyLimit(FORM_BODY_LIMIT, UPLOAD_ROUTES))
   if (options.viteMiddleware) app.use(options.viteMiddleware)
   if (options.clientDir) {
     app.use(

@@ -71,10 +71,17 @@ export function originCheck(appOrigin: string): RequestHandler {
   }
 }
 
-/** Forms are small: bodies over `maxBytes` get 413 before anything reads them. */
-export function bodyLimit(maxBytes: number): RequestHandler {
+/**
+ * Forms are small: bodies over `maxBytes` get 413 before anything reads them. Paths matching an
+ * entry of `larger` (forms with attachments) get that entry's limit instead.
+ */
+export function bodyLimit(
+  maxBytes: number,
+  larger: Array<{ path: RegExp; maxBytes: number }> = [],
+): RequestHandler {
   return (req, res, next) => {
     if (SAFE_METHODS.has(req.method)) return next()
+    const limit = larger.find((l) => l.path.test(req.path))?.maxBytes ?? maxBytes
     const length = req.get('content-length')
     if (length === undefined) {
       if (req.get('transfer-encoding')) {
@@ -83,7 +90,7 @@ export function bodyLimit(maxBytes: number): RequestHandler {
       }
       return next()
     }
-    if (Number(length) > maxBytes) {
+    if (Number(length) > limit) {
       res.status(413).type('text/plain').send('Request body too large')
       return
     }

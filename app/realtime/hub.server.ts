@@ -4,9 +4,12 @@ import { getDb } from '#db/client.ts'
 import { listUserWorkspaces } from '#db/queries/workspaces.ts'
 import { readSession } from '#app/domain/sessions.server.ts'
 import { logger } from '#app/logger.server.ts'
+import type { TicketEvent } from './events.ts'
 
 /** What routes may do with the live layer: a narrow facade passed through the load context. */
 export type Realtime = {
+  /** Sends events to the agents of each event's workspace. Call only after the transaction committed. */
+  publish(events: TicketEvent[]): void
   disconnectSessions(sessionIds: string[]): void
   removeFromWorkspace(userId: string, workspaceId: string): void
 }
@@ -63,6 +66,11 @@ export function attachSocketServer(httpServer: HttpServer, allowedOrigins: strin
 
 export function realtime(): Realtime {
   return {
+    publish(events) {
+      const io = store.__switchboardIo
+      if (!io) return
+      for (const event of events) io.to(workspaceRoom(event.workspaceId)).emit('ticket-event', event)
+    },
     disconnectSessions(sessionIds) {
       const io = store.__switchboardIo
       if (io && sessionIds.length > 0) io.in(sessionIds.map(sessionRoom)).disconnectSockets(true)

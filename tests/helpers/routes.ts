@@ -3,7 +3,11 @@ import type { ActionFunctionArgs, AppLoadContext, LoaderFunctionArgs } from '@re
 /** What a route returned, normalized: thrown and returned Responses, and single-fetch data(). */
 export type RouteResult = { status: number; headers: Headers; data: any; location: string | null }
 
-export type RealtimeCalls = { disconnected: string[]; removed: Array<[string, string]> }
+export type RealtimeCalls = {
+  disconnected: string[]
+  removed: Array<[string, string]>
+  published?: Array<{ type: string; [key: string]: unknown }>
+}
 
 export function testContext(calls: RealtimeCalls = { disconnected: [], removed: [] }): AppLoadContext {
   return {
@@ -11,6 +15,7 @@ export function testContext(calls: RealtimeCalls = { disconnected: [], removed: 
     requestId: 'test-request',
     clientIp: '203.0.113.7',
     realtime: {
+      publish: (events) => calls.published?.push(...events),
       disconnectSessions: (ids) => calls.disconnected.push(...ids),
       removeFromWorkspace: (userId, workspaceId) => calls.removed.push([userId, workspaceId]),
     },
