@@ -47,7 +47,7 @@ async function main() {
   }
 
   server.on('request', app)
-  attachSocketServer(server, [appOrigin])
+  attachSocketServer(server, { allowedOrigins: [appOrigin], databaseUrl })
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve))
   const address = server.address()
   const port = typeof address === 'object' && address ? address.port : config.port

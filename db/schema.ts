@@ -404,3 +404,10 @@ export const emails = pgTable(
 export type MembershipRole = (typeof membershipRole.enumValues)[number]
 export type TicketStatus = (typeof ticketStatus.enumValues)[number]
 export type TicketPriority = (typeof ticketPriority.enumValues)[number]
+
+/** Used by @socket.io/postgres-adapter for payloads too large for NOTIFY. */
+export const socketIoAttachments = pgTable('socket_io_attachments', {
+  id: bigserial({ mode: 'number' }).unique(),
+  createdAt: timestamp({ withTimezone: true }).defaultNow(),
+  payload: customType<{ data: Buffer }>({ dataType: () => 'bytea' })(),
+})

@@ -1,67 +1,116 @@
 import type { Server as HttpServer } from 'node:http'
-import { Server } from 'socket.io'
+import { createAdapter } from '@socket.io/postgres-adapter'
+import pg from 'pg'
+import { Server, type Socket } from 'socket.io'
 import { getDb } from '#db/client.ts'
+import { getUserById } from '#db/queries/users.ts'
 import { listUserWorkspaces } from '#db/queries/workspaces.ts'
 import { readSession } from '#app/domain/sessions.server.ts'
 import { logger } from '#app/logger.server.ts'
 import type { TicketEvent } from './events.ts'
+import { registerPresence, ticketRoomPrefix } from './presence.server.ts'
+import { MAX_SOCKETS_PER_USER } from './protocol.ts'
 
 /** What routes may do with the live layer: a narrow facade passed through the load context. */
 export type Realtime = {
   /** Sends events to the agents of each event's workspace. Call only after the transaction committed. */
   publish(events: TicketEvent[]): void
+  /** Sends a notification signal to one user's sockets. */
+  notifyUsers(userIds: string[]): void
   disconnectSessions(sessionIds: string[]): void
   removeFromWorkspace(userId: string, workspaceId: string): void
 }
 
-const store = globalThis as unknown as { __switchboardIo?: Server }
+const store = globalThis as unknown as { __switchboardIo?: Server; __switchboardIoPool?: pg.Pool }
 
 export const workspaceRoom = (id: string) => `workspace:${id}`
-const sessionRoom = (id: string) => `session:${id}`
-const userRoom = (id: string) => `user:${id}`
+export const sessionRoom = (id: string) => `session:${id}`
+export const userRoom = (id: string) => `user:${id}`
+
+type Options = {
+  allowedOrigins: string[]
+  /** With a database URL, events and presence travel between instances over PostgreSQL. */
+  databaseUrl?: string
+}
 
 /**
  * Attaches Socket.IO to the HTTP server. The handshake must carry a valid session cookie
  * and come from our own origin; the socket then joins its workspaces' rooms.
  */
-export function attachSocketServer(httpServer: HttpServer, allowedOrigins: string[]) {
+export function attachSocketServer(httpServer: HttpServer, options: Options) {
   const io = new Server(httpServer, {
     serveClient: false,
     // Leave other upgrade requests (Vite's HMR socket in development) alone.
     destroyUpgrade: false,
     transports: ['websocket', 'polling'],
+    maxHttpBufferSize: 16 * 1024,
     allowRequest: (req, callback) => {
       const origin = req.headers.origin
       const host = req.headers.host
-      const ok =
-        !origin || allowedOrigins.includes(origin) || (host !== undefined && new URL(origin).host === host)
+      let ok = !origin || options.allowedOrigins.includes(origin)
+      if (!ok && origin && host) {
+        try {
+          ok = new URL(origin).host === host
+        } catch {
+          ok = false
+        }
+      }
       callback(ok ? null : 'Origin not allowed', ok)
     },
   })
+  if (options.databaseUrl) {
+    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 3 })
+    pool.on('error', (error) => logger().error({ err: error }, 'socket adapter pool error'))
+    io.adapter(createAdapter(pool, { tableName: 'socket_io_attachments' }))
+    store.__switchboardIoPool = pool
+  }
   io.use(async (socket, next) => {
     try {
       const session = await readSession(socket.handshake.headers.cookie)
       if (!session) return next(new Error('Not signed in'))
-      socket.data.userId = session.userId
+      const user = await getUserById(getDb(), session.userId)
+      if (!user) return next(new Error('Not signed in'))
+      socket.data.userId = user.id
+      socket.data.name = user.name
       socket.data.sessionId = session.id
+      socket.data.connectedAt = Date.now()
       next()
     } catch (error) {
       logger().error({ err: error }, 'socket handshake failed')
       next(new Error('Handshake failed'))
     }
   })
-  io.on('connection', async (socket) => {
-    const userId = socket.data.userId as string
-    const workspaces = await listUserWorkspaces(getDb(), userId)
-    await socket.join([
-      sessionRoom(socket.data.sessionId as string),
-      userRoom(userId),
-      ...workspaces.map((w) => workspaceRoom(w.id)),
-    ])
-    socket.emit('ready', { workspaces: workspaces.map((w) => w.slug) })
+  io.on('connection', (socket) => {
+    void onConnection(io, socket).catch((error) => {
+      logger().error({ err: error }, 'socket setup failed')
+      socket.disconnect(true)
+    })
   })
   store.__switchboardIo = io
   return io
+}
+
+async function onConnection(io: Server, socket: Socket) {
+  const userId = socket.data.userId as string
+  registerPresence(io, socket)
+  const workspaces = await listUserWorkspaces(getDb(), userId)
+  await socket.join([
+    sessionRoom(socket.data.sessionId as string),
+    userRoom(userId),
+    ...workspaces.map((w) => workspaceRoom(w.id)),
+  ])
+  await enforceSocketCap(io, userId)
+  socket.emit('ready', { workspaces: workspaces.map((w) => w.slug) })
+}
+
+/** One user may keep MAX_SOCKETS_PER_USER sockets (on all instances); the oldest go first. */
+async function enforceSocketCap(io: Server, userId: string) {
+  const sockets = await io.in(userRoom(userId)).fetchSockets()
+  if (sockets.length <= MAX_SOCKETS_PER_USER) return
+  const oldest = sockets
+    .sort((a, b) => (a.data.connectedAt as number) - (b.data.connectedAt as number))
+    .slice(0, sockets.length - MAX_SOCKETS_PER_USER)
+  for (const socket of oldest) socket.disconnect(true)
 }
 
 export function realtime(): Realtime {
@@ -71,12 +120,31 @@ export function realtime(): Realtime {
       if (!io) return
       for (const event of events) io.to(workspaceRoom(event.workspaceId)).emit('ticket-event', event)
     },
+    notifyUsers(userIds) {
+      const io = store.__switchboardIo
+      if (!io) return
+      for (const userId of new Set(userIds)) io.to(userRoom(userId)).emit('notification')
+    },
     disconnectSessions(sessionIds) {
       const io = store.__switchboardIo
       if (io && sessionIds.length > 0) io.in(sessionIds.map(sessionRoom)).disconnectSockets(true)
     },
     removeFromWorkspace(userId, workspaceId) {
-      store.__switchboardIo?.in(userRoom(userId)).socketsLeave(workspaceRoom(workspaceId))
+      const io = store.__switchboardIo
+      if (!io) return
+      io.in(userRoom(userId)).socketsLeave(workspaceRoom(workspaceId))
+      // Also out of that workspace's ticket rooms, on every instance.
+      void io
+        .in(userRoom(userId))
+        .fetchSockets()
+        .then((sockets) => {
+          for (const socket of sockets) {
+            for (const room of socket.rooms) {
+              if (room.startsWith(ticketRoomPrefix(workspaceId))) socket.leave(room)
+            }
+          }
+        })
+        .catch((error) => logger().error({ err: error }, 'removing sockets from ticket rooms failed'))
     },
   }
 }
@@ -85,4 +153,7 @@ export async function closeSocketServer() {
   const io = store.__switchboardIo
   store.__switchboardIo = undefined
   if (io) await new Promise<void>((resolve) => io.close(() => resolve()))
+  const pool = store.__switchboardIoPool
+  store.__switchboardIoPool = undefined
+  if (pool) await pool.end().catch(() => {})
 }

@@ -13,7 +13,7 @@ export async function startTestServer() {
   const appOrigin = 'http://localhost:3000'
   const app = createApp({ appOrigin, dev: false, build, clientDir: 'build/client' })
   const server = http.createServer(app)
-  attachSocketServer(server, [appOrigin])
+  attachSocketServer(server, { allowedOrigins: [appOrigin], databaseUrl: process.env.TEST_DATABASE_URL })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
   return {
