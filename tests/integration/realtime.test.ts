@@ -1,0 +1,181 @@
+import { io, type Socket } from 'socket.io-client'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { startQueue } from '#app/jobs/queue.server.ts'
+import { realtime } from '#app/realtime/hub.server.ts'
+import { MAX_SOCKETS_PER_USER, type PresencePayload } from '#app/realtime/protocol.ts'
+import { updateTickets } from '#app/domain/tickets.server.ts'
+import { createMember, createTicketFor, signIn } from '#tests/helpers/factories.ts'
+import { startTestServer } from '#tests/helpers/http-server.ts'
+import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
+
+let server: Awaited<ReturnType<typeof startTestServer>>
+const open: Socket[] = []
+
+beforeAll(async () => {
+  await startQueue(testDatabaseUrl)
+  server = await startTestServer()
+})
+afterEach(() => {
+  for (const socket of open.splice(0)) socket.disconnect()
+})
+afterAll(async () => {
+  await server.close()
+})
+
+async function connect(cookie: string) {
+  const socket = io(server.url, {
+    transports: ['websocket'],
+    reconnection: false,
+    extraHeaders: { origin: server.url, cookie },
+  })
+  open.push(socket)
+  await new Promise<void>((resolve, reject) => {
+    socket.once('ready', () => resolve())
+    socket.once('connect_error', reject)
+  })
+  return socket
+}
+
+function emit(socket: Socket, event: string, payload: unknown) {
+  return socket.timeout(5000).emitWithAck(event, payload) as Promise<{ ok: boolean; error?: string }>
+}
+
+function next<T>(socket: Socket, event: string, match: (payload: T) => boolean = () => true) {
+  return new Promise<T>((resolve) => {
+    const handler = (payload: T) => {
+      if (!match(payload)) return
+      socket.off(event, handler)
+      resolve(payload)
+    }
+    socket.on(event, handler)
+  })
+}
+
+describe('ticket rooms', () => {
+  it('lets a member join a ticket of their workspace and refuses one of another workspace', async () => {
+    const a = await createMember('agent')
+    const b = await createMember('agent')
+    const ticketA = await createTicketFor(a)
+    const ticketB = await createTicketFor(b)
+    const socket = await connect(a.cookie)
+    expect(await emit(socket, 'ticket:join', { ticketId: ticketA.ticketId })).toEqual({ ok: true })
+    expect(await emit(socket, 'ticket:join', { ticketId: ticketB.ticketId })).toEqual({
+      ok: false,
+      error: 'Not found',
+    })
+  })
+
+  it('answers malformed payloads with an error ack and keeps the connection healthy', async () => {
+    const a = await createMember('agent')
+    const ticket = await createTicketFor(a)
+    const socket = await connect(a.cookie)
+    for (const payload of [null, 'x', { ticketId: 'not-a-uuid' }, { ticketId: 42 }, [1, 2]]) {
+      expect(await emit(socket, 'ticket:join', payload)).toEqual({ ok: false, error: 'Invalid payload' })
+    }
+    expect(await emit(socket, 'typing', { ticketId: ticket.ticketId, kind: 'shouting' })).toEqual({
+      ok: false,
+      error: 'Invalid payload',
+    })
+    expect(socket.connected).toBe(true)
+    expect(await emit(socket, 'ticket:join', { ticketId: ticket.ticketId })).toEqual({ ok: true })
+  })
+
+  it('never delivers another workspace’s events', async () => {
+    const a = await createMember('agent')
+    const b = await createMember('agent')
+    const socketA = await connect(a.cookie)
+    const received: unknown[] = []
+    socketA.on('ticket-event', (e) => received.push(e))
+    const ticketB = await createTicketFor(b)
+    realtime().publish(ticketB.events)
+    const ticketA = await createTicketFor(a)
+    realtime().publish(ticketA.events)
+    await next(socketA, 'ticket-event', (e: { ticketId: string }) => e.ticketId === ticketA.ticketId).catch(
+      () => {},
+    )
+    expect(received).toEqual(ticketA.events)
+  })
+})
+
+describe('presence', () => {
+  it('shows who is viewing and who is typing, and forgets them when they leave', async () => {
+    const dana = await createMember('agent')
+    const sam = await createMember('agent', dana.workspace)
+    const ticket = await createTicketFor(dana)
+    const danaSocket = await connect(dana.cookie)
+    await emit(danaSocket, 'ticket:join', { ticketId: ticket.ticketId })
+    const samSocket = await connect(sam.cookie)
+    const bothViewing = next<PresencePayload>(danaSocket, 'presence', (p) => p.viewers.length === 2)
+    await emit(samSocket, 'ticket:join', { ticketId: ticket.ticketId })
+    expect((await bothViewing).viewers.map((v) => v.userId).sort()).toEqual(
+      [dana.user.id, sam.user.id].sort(),
+    )
+
+    const typing = next<PresencePayload>(danaSocket, 'presence', (p) =>
+      p.viewers.some((v) => v.userId === sam.user.id && v.typing === 'reply'),
+    )
+    await emit(samSocket, 'typing', { ticketId: ticket.ticketId, kind: 'reply' })
+    await typing
+
+    const gone = next<PresencePayload>(danaSocket, 'presence', (p) => p.viewers.length === 1)
+    samSocket.disconnect()
+    expect((await gone).viewers.map((v) => v.userId)).toEqual([dana.user.id])
+  })
+
+  it('rate limits a client flooding typing events without affecting others', async () => {
+    const flooder = await createMember('agent')
+    const other = await createMember('agent', flooder.workspace)
+    const ticket = await createTicketFor(flooder)
+    const flood = await connect(flooder.cookie)
+    const calm = await connect(other.cookie)
+    await emit(flood, 'ticket:join', { ticketId: ticket.ticketId })
+    await emit(calm, 'ticket:join', { ticketId: ticket.ticketId })
+    const results = await Promise.all(
+      Array.from({ length: 40 }, () => emit(flood, 'typing', { ticketId: ticket.ticketId, kind: 'reply' })),
+    )
+    expect(results.filter((r) => r.error === 'Too many events').length).toBeGreaterThan(20)
+    expect(await emit(calm, 'typing', { ticketId: ticket.ticketId, kind: 'note' })).toEqual({ ok: true })
+    expect(flood.connected).toBe(true)
+  })
+})
+
+describe('socket cap', () => {
+  it(`keeps at most ${MAX_SOCKETS_PER_USER} sockets per user, closing the oldest`, async () => {
+    const member = await createMember('agent')
+    const first = await connect(member.cookie)
+    const firstClosed = new Promise<void>((resolve) => first.once('disconnect', () => resolve()))
+    const others: Socket[] = []
+    for (let i = 0; i < MAX_SOCKETS_PER_USER + 5; i++) others.push(await connect(member.cookie))
+    await firstClosed
+    await new Promise((r) => setTimeout(r, 300))
+    const alive = [first, ...others].filter((s) => s.connected)
+    expect(alive).toHaveLength(MAX_SOCKETS_PER_USER)
+    expect(others[others.length - 1].connected).toBe(true)
+  })
+})
+
+describe('membership changes', () => {
+  it('stops sending a workspace’s events to a member removed from it', async () => {
+    const owner = await createMember('owner')
+    const agent = await createMember('agent', owner.workspace)
+    const socket = await connect(agent.cookie)
+    const received: unknown[] = []
+    socket.on('ticket-event', (e) => received.push(e))
+    realtime().removeFromWorkspace(agent.user.id, owner.workspace.id)
+    await new Promise((r) => setTimeout(r, 100))
+    const ticket = await createTicketFor(owner)
+    realtime().publish(ticket.events)
+    const ownerSocket = await connect((await signIn(owner.user.id)).cookie)
+    const seen = next(ownerSocket, 'ticket-event')
+    const change = await updateTickets(
+      { workspaceId: owner.workspace.id, userId: owner.user.id },
+      [ticket.ticketId],
+      {
+        priority: 'high',
+      },
+    )
+    if (change.kind === 'updated') realtime().publish(change.events)
+    await seen
+    expect(received).toEqual([])
+  })
+})
