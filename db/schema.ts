@@ -411,3 +411,27 @@ export const socketIoAttachments = pgTable('socket_io_attachments', {
   createdAt: timestamp({ withTimezone: true }).defaultNow(),
   payload: customType<{ data: Buffer }>({ dataType: () => 'bytea' })(),
 })
+
+export const notificationKind = pgEnum('notification_kind', ['assigned', 'customer-replied'])
+
+/** In-app notifications for one agent (the bell). */
+export const notifications = pgTable(
+  'notifications',
+  {
+    id: id(),
+    workspaceId: uuid()
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    userId: uuid()
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    kind: notificationKind().notNull(),
+    ticketId: uuid()
+      .notNull()
+      .references(() => tickets.id, { onDelete: 'cascade' }),
+    actorUserId: uuid().references(() => users.id, { onDelete: 'set null' }),
+    readAt: timestamp({ withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [index('notifications_user_idx').on(t.userId, t.workspaceId, t.createdAt.desc())],
+)

@@ -14,6 +14,7 @@ import type { TicketEvent } from '#app/realtime/events.ts'
 import { recordAudit } from './audit.server.ts'
 import { newMessageId, queueEmail } from './email.server.ts'
 import { renderAgentReply } from './email-templates.server.ts'
+import { notify } from './notifications.server.ts'
 import {
   createCustomerLink,
   hashToken,
@@ -306,6 +307,18 @@ export async function customerReply(
         at: at.toISOString(),
       },
     ]
+    if (current.assigneeId) {
+      events.push(
+        await notify(tx, {
+          workspaceId: ticket.workspaceId,
+          userId: current.assigneeId,
+          kind: 'customer-replied',
+          ticketId: ticket.ticketId,
+          number: current.number,
+          actorUserId: null,
+        }),
+      )
+    }
     if (reopen) {
       events.push({
         type: 'ticket.updated',

@@ -20,6 +20,7 @@ import { env } from '#app/env.server.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
 import { recordAudit } from './audit.server.ts'
 import { newMessageId, queueEmail } from './email.server.ts'
+import { notify } from './notifications.server.ts'
 import { renderTicketConfirmation } from './email-templates.server.ts'
 
 export type StoredFile = { filename: string; contentType: string; size: number; sha256: string }
@@ -260,6 +261,18 @@ export async function updateTickets(
         actorUserId: actor.userId,
         at: at.toISOString(),
       })
+      if (diff.assigneeId && changes.assigneeId && changes.assigneeId !== actor.userId) {
+        events.push(
+          await notify(tx, {
+            workspaceId: actor.workspaceId,
+            userId: changes.assigneeId,
+            kind: 'assigned',
+            ticketId: before.id,
+            number: before.number,
+            actorUserId: actor.userId,
+          }),
+        )
+      }
     }
     return { kind: 'updated', events }
   }

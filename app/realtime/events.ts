@@ -30,3 +30,13 @@ export type TicketEvent =
       actorUserId: string | null
       at: string
     }
+  | {
+      /** Delivered to one agent only (their user room), never to the workspace. */
+      type: 'notification.created'
+      workspaceId: string
+      userId: string
+      ticketId: string
+      number: number
+      kind: 'assigned' | 'customer-replied'
+      at: string
+    }

@@ -118,7 +118,10 @@ export function realtime(): Realtime {
     publish(events) {
       const io = store.__switchboardIo
       if (!io) return
-      for (const event of events) io.to(workspaceRoom(event.workspaceId)).emit('ticket-event', event)
+      for (const event of events) {
+        if (event.type === 'notification.created') io.to(userRoom(event.userId)).emit('notification', event)
+        else io.to(workspaceRoom(event.workspaceId)).emit('ticket-event', event)
+      }
     },
     notifyUsers(userIds) {
       const io = store.__switchboardIo

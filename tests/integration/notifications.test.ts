@@ -1,0 +1,71 @@
+import { eq } from 'drizzle-orm'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { getDb } from '#db/client.ts'
+import { tickets } from '#db/schema.ts'
+import { customerReply } from '#app/domain/messages.server.ts'
+import { listNotifications, markNotificationsRead } from '#app/domain/notifications.server.ts'
+import { updateTickets } from '#app/domain/tickets.server.ts'
+import { startQueue } from '#app/jobs/queue.server.ts'
+import { createMember, createTicketFor } from '#tests/helpers/factories.ts'
+import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
+
+beforeAll(async () => {
+  await startQueue(testDatabaseUrl)
+})
+
+describe('notifications', () => {
+  it('notifies an agent when a ticket is assigned to them and when its customer replies', async () => {
+    const lead = await createMember('owner')
+    const agent = await createMember('agent', lead.workspace)
+    const ticket = await createTicketFor(lead)
+    const assigned = await updateTickets(
+      { workspaceId: lead.workspace.id, userId: lead.user.id },
+      [ticket.ticketId],
+      {
+        assigneeId: agent.user.id,
+      },
+    )
+    expect(assigned.kind).toBe('updated')
+    if (assigned.kind === 'updated') {
+      expect(assigned.events).toContainEqual(
+        expect.objectContaining({ type: 'notification.created', userId: agent.user.id, kind: 'assigned' }),
+      )
+    }
+    const [row] = await getDb().select().from(tickets).where(eq(tickets.id, ticket.ticketId))
+    const replied = await customerReply(
+      { ticketId: ticket.ticketId, workspaceId: lead.workspace.id, contactId: row.contactId },
+      'Hello again',
+    )
+    expect(replied.events).toContainEqual(
+      expect.objectContaining({
+        type: 'notification.created',
+        userId: agent.user.id,
+        kind: 'customer-replied',
+      }),
+    )
+    const list = await listNotifications(lead.workspace.id, agent.user.id)
+    expect(list.unread).toBe(2)
+    expect(list.items.map((n) => n.kind)).toEqual(['customer-replied', 'assigned'])
+    expect(list.items[1].actorName).toBe(lead.user.name)
+    await markNotificationsRead(lead.workspace.id, agent.user.id, [list.items[0].id])
+    expect((await listNotifications(lead.workspace.id, agent.user.id)).unread).toBe(1)
+    await markNotificationsRead(lead.workspace.id, agent.user.id)
+    expect((await listNotifications(lead.workspace.id, agent.user.id)).unread).toBe(0)
+    // The lead assigned it: they are not notified of their own action.
+    expect((await listNotifications(lead.workspace.id, lead.user.id)).items).toHaveLength(0)
+  })
+
+  it('does not notify someone who assigns a ticket to themselves', async () => {
+    const agent = await createMember('agent')
+    const ticket = await createTicketFor(agent)
+    const outcome = await updateTickets(
+      { workspaceId: agent.workspace.id, userId: agent.user.id },
+      [ticket.ticketId],
+      {
+        assigneeId: agent.user.id,
+      },
+    )
+    if (outcome.kind !== 'updated') throw new Error('expected update')
+    expect(outcome.events.map((e) => e.type)).toEqual(['ticket.updated'])
+  })
+})
