@@ -26,6 +26,12 @@ export default function SettingsLayout() {
         <NavLink to={`/w/${slug}/settings/members`} className={tabClass}>
           Members
         </NavLink>
+        <NavLink to={`/w/${slug}/settings/mailboxes`} className={tabClass}>
+          Mailboxes
+        </NavLink>
+        <NavLink to={`/w/${slug}/settings/canned-responses`} className={tabClass}>
+          Canned responses
+        </NavLink>
       </nav>
       <div className="mt-6">
         <Outlet />

@@ -43,3 +43,47 @@ export async function getMailboxByKey(db: DbOrTx, workspaceId: string, key: stri
     .where(and(eq(mailboxes.workspaceId, workspaceId), eq(mailboxes.key, key), isNull(mailboxes.archivedAt)))
   return row
 }
+
+export type MailboxValues = { name: string; address: string; fromName: string; signature: string }
+
+export async function insertMailbox(
+  db: DbOrTx,
+  workspaceId: string,
+  values: MailboxValues & { key: string },
+) {
+  const [row] = await db
+    .insert(mailboxes)
+    .values({ workspaceId, ...values })
+    .returning(columns)
+  return row
+}
+
+export async function updateMailboxRow(db: DbOrTx, workspaceId: string, id: string, values: MailboxValues) {
+  const [row] = await db
+    .update(mailboxes)
+    .set(values)
+    .where(and(eq(mailboxes.workspaceId, workspaceId), eq(mailboxes.id, id)))
+    .returning(columns)
+  return row
+}
+
+export async function setMailboxArchivedAt(
+  db: DbOrTx,
+  workspaceId: string,
+  id: string,
+  archivedAt: Date | null,
+) {
+  await db
+    .update(mailboxes)
+    .set({ archivedAt })
+    .where(and(eq(mailboxes.workspaceId, workspaceId), eq(mailboxes.id, id)))
+}
+
+/** Every mailbox of the workspace, locked, so two concurrent archives cannot leave it without one. */
+export async function lockMailboxes(db: DbOrTx, workspaceId: string) {
+  return db
+    .select({ id: mailboxes.id, archivedAt: mailboxes.archivedAt })
+    .from(mailboxes)
+    .where(eq(mailboxes.workspaceId, workspaceId))
+    .for('update')
+}

@@ -1,0 +1,129 @@
+import { getDb } from '#db/client.ts'
+import {
+  getMailbox,
+  insertMailbox,
+  listMailboxes,
+  lockMailboxes,
+  setMailboxArchivedAt,
+  updateMailboxRow,
+  type MailboxValues,
+} from '#db/queries/mailboxes.ts'
+import { env } from '#app/env.server.ts'
+import { mailboxKeyFrom } from '#app/utils/mailbox-schemas.ts'
+import { recordAudit } from './audit.server.ts'
+import { isUniqueViolation, notFound } from './errors.server.ts'
+import type { Member } from './workspaces.server.ts'
+
+export type MailboxInput = MailboxValues & { key?: string }
+
+/** The address a team forwards its public address to: <workspace-slug>.<mailbox-key>@<INBOUND_DOMAIN>. */
+export function forwardingAddress(workspaceSlug: string, mailboxKey: string) {
+  return `${workspaceSlug}.${mailboxKey}@${env().inboundDomain}`
+}
+
+/** Every mailbox of the workspace, active and archived, each with its forwarding address. */
+export async function mailboxesOf(member: Pick<Member, 'workspaceId' | 'workspaceSlug'>) {
+  const rows = await listMailboxes(getDb(), member.workspaceId, { includeArchived: true })
+  return rows.map((m) => ({ ...m, forwardingAddress: forwardingAddress(member.workspaceSlug, m.key) }))
+}
+
+export type CreateMailboxOutcome =
+  { kind: 'created'; mailbox: { id: string; key: string } } | { kind: 'key-taken'; key: string }
+
+export async function createMailbox(member: Member, input: MailboxInput): Promise<CreateMailboxOutcome> {
+  const key = input.key || mailboxKeyFrom(input.name)
+  try {
+    return await getDb().transaction(async (tx) => {
+      const mailbox = await insertMailbox(tx, member.workspaceId, {
+        key,
+        name: input.name,
+        address: input.address,
+        fromName: input.fromName,
+        signature: input.signature,
+      })
+      await recordAudit(tx, {
+        workspaceId: member.workspaceId,
+        actorUserId: member.userId,
+        action: 'mailbox.created',
+        targetType: 'mailbox',
+        targetId: mailbox.id,
+        data: { key, name: input.name, address: input.address, fromName: input.fromName },
+      })
+      return { kind: 'created' as const, mailbox: { id: mailbox.id, key } }
+    })
+  } catch (error) {
+    // Archived mailboxes keep their key: mail forwarded to an old address must not land elsewhere.
+    if (isUniqueViolation(error, 'mailboxes_workspace_key')) return { kind: 'key-taken', key }
+    throw error
+  }
+}
+
+/** Changes a mailbox's name, address, sender name and signature; its key never changes. */
+export async function updateMailbox(member: Member, mailboxId: string, input: MailboxValues) {
+  await getDb().transaction(async (tx) => {
+    const before = await getMailbox(tx, member.workspaceId, mailboxId)
+    if (!before) throw notFound('No such mailbox')
+    const after = {
+      name: input.name,
+      address: input.address,
+      fromName: input.fromName,
+      signature: input.signature,
+    }
+    await updateMailboxRow(tx, member.workspaceId, mailboxId, after)
+    await recordAudit(tx, {
+      workspaceId: member.workspaceId,
+      actorUserId: member.userId,
+      action: 'mailbox.updated',
+      targetType: 'mailbox',
+      targetId: mailboxId,
+      data: {
+        before: {
+          name: before.name,
+          address: before.address,
+          fromName: before.fromName,
+          signature: before.signature,
+        },
+        after,
+      },
+    })
+  })
+}
+
+export type ArchiveOutcome = { kind: 'archived' } | { kind: 'last-active' }
+
+/** Archives a mailbox: it leaves the pickers, its tickets stay. The last active mailbox stays. */
+export async function archiveMailbox(member: Member, mailboxId: string): Promise<ArchiveOutcome> {
+  return getDb().transaction(async (tx) => {
+    const rows = await lockMailboxes(tx, member.workspaceId)
+    const target = rows.find((r) => r.id === mailboxId)
+    if (!target) throw notFound('No such mailbox')
+    if (target.archivedAt) return { kind: 'archived' as const }
+    const active = rows.filter((r) => !r.archivedAt).length
+    if (active <= 1) return { kind: 'last-active' as const }
+    await setMailboxArchivedAt(tx, member.workspaceId, mailboxId, new Date())
+    await recordAudit(tx, {
+      workspaceId: member.workspaceId,
+      actorUserId: member.userId,
+      action: 'mailbox.archived',
+      targetType: 'mailbox',
+      targetId: mailboxId,
+    })
+    return { kind: 'archived' as const }
+  })
+}
+
+export async function unarchiveMailbox(member: Member, mailboxId: string) {
+  await getDb().transaction(async (tx) => {
+    const mailbox = await getMailbox(tx, member.workspaceId, mailboxId)
+    if (!mailbox) throw notFound('No such mailbox')
+    if (!mailbox.archivedAt) return
+    await setMailboxArchivedAt(tx, member.workspaceId, mailboxId, null)
+    await recordAudit(tx, {
+      workspaceId: member.workspaceId,
+      actorUserId: member.userId,
+      action: 'mailbox.unarchived',
+      targetType: 'mailbox',
+      targetId: mailboxId,
+    })
+  })
+}

@@ -1,0 +1,369 @@
+import {
+  getFormProps,
+  getInputProps,
+  getTextareaProps,
+  useForm,
+  type FieldMetadata,
+  type SubmissionResult,
+} from '@conform-to/react'
+import { parseWithZod } from '@conform-to/zod/v4'
+import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
+import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
+import { z } from 'zod'
+import { Button } from '#app/components/ui/button.tsx'
+import { Field, FormErrors } from '#app/components/ui/field.tsx'
+import { TextareaField } from '#app/components/ui/textarea-field.tsx'
+import { requireMember } from '#app/domain/guards.server.ts'
+import {
+  archiveMailbox,
+  createMailbox,
+  mailboxesOf,
+  unarchiveMailbox,
+  updateMailbox,
+} from '#app/domain/mailboxes.server.ts'
+import { CreateMailboxSchema, mailboxKeyFrom, UpdateMailboxSchema } from '#app/utils/mailbox-schemas.ts'
+import { hasRole } from '#app/utils/roles.ts'
+
+export const meta: MetaFunction = () => [{ title: 'Mailboxes · Switchboard' }]
+
+const ActionSchema = z.discriminatedUnion('intent', [
+  CreateMailboxSchema,
+  UpdateMailboxSchema,
+  z.object({ intent: z.literal('archive'), mailboxId: z.uuid({ error: 'Unknown mailbox' }) }),
+  z.object({ intent: z.literal('unarchive'), mailboxId: z.uuid({ error: 'Unknown mailbox' }) }),
+])
+
+const CREATE_FORM_ID = 'new-mailbox'
+const editFormId = (mailboxId: string) => `mailbox-${mailboxId}`
+
+/** Which form on the page the result belongs to, so only that one shows its errors. */
+function formIdOf(payload: Record<string, unknown>) {
+  if (payload.intent === 'create') return CREATE_FORM_ID
+  if (payload.intent === 'update' && typeof payload.mailboxId === 'string')
+    return editFormId(payload.mailboxId)
+  return 'mailboxes'
+}
+
+export async function loader({ request, params }: LoaderFunctionArgs) {
+  const member = await requireMember(request, params.slug)
+  const mailboxes = await mailboxesOf(member)
+  return {
+    canManage: hasRole(member.role, 'admin'),
+    mailboxes: mailboxes.map((m) => ({ ...m, archivedAt: m.archivedAt?.toISOString() ?? null })),
+  }
+}
+
+export async function action({ request, params }: ActionFunctionArgs) {
+  const member = await requireMember(request, params.slug, 'admin')
+  const submission = parseWithZod(await request.formData(), { schema: ActionSchema })
+  const formId = formIdOf(submission.payload)
+  if (submission.status !== 'success') {
+    return data({ result: submission.reply(), formId, notice: null }, { status: 400 })
+  }
+  const input = submission.value
+  switch (input.intent) {
+    case 'create': {
+      const outcome = await createMailbox(member, input)
+      if (outcome.kind === 'key-taken') {
+        const message = `The key “${outcome.key}” is already used by another mailbox (maybe an archived one). Choose another.`
+        return data(
+          { result: submission.reply({ fieldErrors: { key: [message] } }), formId, notice: null },
+          { status: 400 },
+        )
+      }
+      return {
+        result: submission.reply({ resetForm: true }),
+        formId,
+        notice: `Mailbox “${input.name}” created.`,
+      }
+    }
+    case 'update':
+      await updateMailbox(member, input.mailboxId, input)
+      return { result: submission.reply(), formId, notice: `Mailbox “${input.name}” saved.` }
+    case 'archive': {
+      const outcome = await archiveMailbox(member, input.mailboxId)
+      if (outcome.kind === 'last-active') {
+        return data(
+          {
+            result: submission.reply({
+              formErrors: ['The last active mailbox cannot be archived. Create another one first.'],
+            }),
+            formId,
+            notice: null,
+          },
+          { status: 400 },
+        )
+      }
+      return { result: submission.reply(), formId, notice: 'Mailbox archived.' }
+    }
+    case 'unarchive':
+      await unarchiveMailbox(member, input.mailboxId)
+      return { result: submission.reply(), formId, notice: 'Mailbox restored.' }
+  }
+}
+
+type Mailbox = ReturnType<typeof useLoaderData<typeof loader>>['mailboxes'][number]
+
+export default function MailboxesSettings() {
+  const { canManage, mailboxes } = useLoaderData<typeof loader>()
+  const actionData = useActionData<typeof action>()
+  const active = mailboxes.filter((m) => !m.archivedAt)
+  const archived = mailboxes.filter((m) => m.archivedAt)
+  const pageErrors = actionData?.formId === 'mailboxes' ? actionData.result.error?.[''] : undefined
+  const resultFor = (formId: string) => (actionData?.formId === formId ? actionData.result : undefined)
+  return (
+    <div className="space-y-10">
+      {actionData?.notice ? (
+        <p
+          role="status"
+          className="rounded-md bg-emerald-50 p-3 text-sm text-emerald-800 dark:bg-emerald-950 dark:text-emerald-200"
+        >
+          {actionData.notice}
+        </p>
+      ) : null}
+      <FormErrors id="mailboxes-errors" errors={pageErrors ?? undefined} />
+      <section>
+        <h2 className="text-lg font-medium">Mailboxes</h2>
+        <p className="mt-1 text-sm text-slate-600 dark:text-slate-400">
+          Each mailbox receives email at its forwarding address. Forward your support address there, and
+          replies go out under the mailbox’s public address and sender name.
+        </p>
+        <ul className="mt-4 space-y-4">
+          {active.map((m) => (
+            <MailboxCard
+              key={m.id}
+              mailbox={m}
+              canManage={canManage}
+              canArchive={active.length > 1}
+              lastResult={resultFor(editFormId(m.id))}
+            />
+          ))}
+        </ul>
+        {!canManage ? (
+          <p className="mt-4 text-sm text-slate-600 dark:text-slate-400">
+            Only owners and admins can change mailboxes.
+          </p>
+        ) : null}
+      </section>
+      {canManage ? <CreateMailboxForm lastResult={resultFor(CREATE_FORM_ID)} /> : null}
+      {archived.length > 0 ? (
+        <section>
+          <h2 className="text-lg font-medium">Archived mailboxes</h2>
+          <p className="mt-1 text-sm text-slate-600 dark:text-slate-400">
+            Archived mailboxes keep their tickets and their key, and no longer appear in pickers.
+          </p>
+          <ul className="mt-4 space-y-4">
+            {archived.map((m) => (
+              <MailboxCard key={m.id} mailbox={m} canManage={canManage} canArchive={false} />
+            ))}
+          </ul>
+        </section>
+      ) : null}
+    </div>
+  )
+}
+
+function MailboxCard({
+  mailbox,
+  canManage,
+  canArchive,
+  lastResult,
+}: {
+  mailbox: Mailbox
+  canManage: boolean
+  canArchive: boolean
+  lastResult?: SubmissionResult<string[]>
+}) {
+  const navigation = useNavigation()
+  const pendingIntent =
+    navigation.state === 'submitting' && navigation.formData?.get('mailboxId') === mailbox.id
+      ? navigation.formData.get('intent')
+      : null
+  const hintId = `forwarding-${mailbox.id}-hint`
+  return (
+    <li className="rounded-lg border border-slate-200 p-4 dark:border-slate-800">
+      <div className="flex flex-wrap items-start justify-between gap-4">
+        <div className="min-w-0">
+          <h3 className="font-medium">
+            {mailbox.name}
+            {mailbox.archivedAt ? (
+              <span className="ml-2 rounded bg-slate-100 px-1.5 py-0.5 text-xs text-slate-600 dark:bg-slate-800 dark:text-slate-300">
+                archived
+              </span>
+            ) : null}
+          </h3>
+          <dl className="mt-2 grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 text-sm">
+            <dt className="text-slate-500 dark:text-slate-400">Public address</dt>
+            <dd className="break-all">{mailbox.address}</dd>
+            <dt className="text-slate-500 dark:text-slate-400">Sender name</dt>
+            <dd>{mailbox.fromName}</dd>
+            <dt className="text-slate-500 dark:text-slate-400">Key</dt>
+            <dd>
+              <code>{mailbox.key}</code>
+            </dd>
+          </dl>
+        </div>
+        {canManage ? (
+          <Form method="post">
+            <input type="hidden" name="intent" value={mailbox.archivedAt ? 'unarchive' : 'archive'} />
+            <input type="hidden" name="mailboxId" value={mailbox.id} />
+            {mailbox.archivedAt ? (
+              <Button
+                type="submit"
+                variant="secondary"
+                pending={pendingIntent === 'unarchive'}
+                aria-label={`Restore ${mailbox.name}`}
+              >
+                Restore
+              </Button>
+            ) : (
+              <Button
+                type="submit"
+                variant="secondary"
+                pending={pendingIntent === 'archive'}
+                disabled={!canArchive}
+                title={canArchive ? undefined : 'The last active mailbox cannot be archived'}
+                aria-label={`Archive ${mailbox.name}`}
+              >
+                Archive
+              </Button>
+            )}
+          </Form>
+        ) : null}
+      </div>
+      <div className="mt-3 rounded-md bg-slate-50 p-3 dark:bg-slate-900">
+        <label htmlFor={`forwarding-${mailbox.id}`} className="block text-sm font-medium">
+          Forwarding address
+        </label>
+        <input
+          id={`forwarding-${mailbox.id}`}
+          readOnly
+          value={mailbox.forwardingAddress}
+          aria-describedby={hintId}
+          className="mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 font-mono text-xs dark:border-slate-700 dark:bg-slate-950"
+        />
+        <p id={hintId} className="mt-1 text-xs text-slate-500 dark:text-slate-400">
+          Forward your support address ({mailbox.address}) here: every email that arrives at this address
+          becomes a ticket in “{mailbox.name}”.
+        </p>
+      </div>
+      {canManage && !mailbox.archivedAt ? (
+        <EditMailboxForm mailbox={mailbox} lastResult={lastResult} pending={pendingIntent === 'update'} />
+      ) : null}
+    </li>
+  )
+}
+
+function EditMailboxForm({
+  mailbox,
+  lastResult,
+  pending,
+}: {
+  mailbox: Mailbox
+  lastResult?: SubmissionResult<string[]>
+  pending: boolean
+}) {
+  const [form, fields] = useForm({
+    id: editFormId(mailbox.id),
+    lastResult,
+    defaultValue: {
+      name: mailbox.name,
+      address: mailbox.address,
+      fromName: mailbox.fromName,
+      signature: mailbox.signature,
+    },
+    onValidate: ({ formData }) => parseWithZod(formData, { schema: UpdateMailboxSchema }),
+    shouldRevalidate: 'onInput',
+  })
+  const hasErrors = Boolean(lastResult?.error && Object.keys(lastResult.error).length > 0)
+  return (
+    <details className="mt-3" open={hasErrors || undefined}>
+      <summary className="cursor-pointer text-sm font-medium text-indigo-600 dark:text-indigo-400">
+        Edit {mailbox.name}
+      </summary>
+      <Form method="post" {...getFormProps(form)} className="mt-3 max-w-md space-y-2">
+        <input type="hidden" name="intent" value="update" />
+        <input type="hidden" name="mailboxId" value={mailbox.id} />
+        <MailboxFieldsInputs fields={fields} />
+        <Button type="submit" pending={pending}>
+          Save mailbox
+        </Button>
+      </Form>
+    </details>
+  )
+}
+
+function CreateMailboxForm({ lastResult }: { lastResult?: SubmissionResult<string[]> }) {
+  const navigation = useNavigation()
+  const pending = navigation.state === 'submitting' && navigation.formData?.get('intent') === 'create'
+  const [form, fields] = useForm({
+    id: CREATE_FORM_ID,
+    lastResult,
+    onValidate: ({ formData }) => parseWithZod(formData, { schema: CreateMailboxSchema }),
+    shouldRevalidate: 'onInput',
+  })
+  const suggestedKey = mailboxKeyFrom(typeof fields.name.value === 'string' ? fields.name.value : '')
+  return (
+    <section className="max-w-md">
+      <h2 className="text-lg font-medium">New mailbox</h2>
+      <Form method="post" {...getFormProps(form)} className="mt-3 space-y-2">
+        <input type="hidden" name="intent" value="create" />
+        <MailboxFieldsInputs fields={fields} />
+        <Field
+          label="Key (optional)"
+          inputProps={{
+            ...getInputProps(fields.key, { type: 'text' }),
+            placeholder: suggestedKey || 'billing',
+            autoCapitalize: 'none',
+            spellCheck: false,
+          }}
+          errors={fields.key.errors}
+          hint="Used in the forwarding address. Left empty, it is made from the name. It cannot be changed later."
+        />
+        <Button type="submit" pending={pending}>
+          Create mailbox
+        </Button>
+      </Form>
+    </section>
+  )
+}
+
+type MailboxFieldMetas<Schema extends Record<string, unknown>> = {
+  [K in 'name' | 'address' | 'fromName' | 'signature']: FieldMetadata<string, Schema, string[]>
+}
+
+function MailboxFieldsInputs<Schema extends Record<string, unknown>>({
+  fields,
+}: {
+  fields: MailboxFieldMetas<Schema>
+}) {
+  return (
+    <>
+      <Field
+        label="Name"
+        inputProps={getInputProps(fields.name, { type: 'text' })}
+        errors={fields.name.errors}
+      />
+      <Field
+        label="Public address"
+        inputProps={{
+          ...getInputProps(fields.address, { type: 'email' }),
+          placeholder: 'support@example.com',
+        }}
+        errors={fields.address.errors}
+        hint="The address customers write to and see replies from."
+      />
+      <Field
+        label="Sender name"
+        inputProps={getInputProps(fields.fromName, { type: 'text' })}
+        errors={fields.fromName.errors}
+      />
+      <TextareaField
+        label="Signature"
+        textareaProps={getTextareaProps(fields.signature)}
+        errors={fields.signature.errors}
+        hint="Added below every reply sent from this mailbox. At most 2,000 characters."
+      />
+    </>
+  )
+}

@@ -1,0 +1,72 @@
+import { z } from 'zod'
+import { Email } from './schemas.ts'
+
+/** Mailbox form fields, shared by the browser (instant feedback) and the server (the real check). */
+
+export const MAILBOX_KEY_MAX = 40
+
+export const MailboxName = z
+  .string({ error: 'Name is required' })
+  .trim()
+  .min(1, { error: 'Name is required' })
+  .max(80, { error: 'Use at most 80 characters' })
+
+/** The key is the local part of the forwarding address after the workspace slug, so no dots. */
+export const MailboxKey = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .max(MAILBOX_KEY_MAX, { error: `Use at most ${MAILBOX_KEY_MAX} characters` })
+  .regex(/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/, {
+    error: 'Use lowercase letters, digits and hyphens (not at the start or end)',
+  })
+
+export const SenderName = z
+  .string({ error: 'Sender name is required' })
+  .trim()
+  .min(1, { error: 'Sender name is required' })
+  .max(80, { error: 'Use at most 80 characters' })
+
+export const Signature = z
+  .string()
+  .max(2000, { error: 'Use at most 2,000 characters' })
+  .optional()
+  .transform((s) => s ?? '')
+
+export const MailboxFields = z.object({
+  name: MailboxName,
+  address: Email,
+  fromName: SenderName,
+  signature: Signature,
+})
+
+export const CreateMailboxSchema = MailboxFields.extend({
+  intent: z.literal('create'),
+  // Optional: derived from the name when left empty.
+  key: MailboxKey.optional(),
+}).superRefine((value, ctx) => {
+  if (!value.key && !mailboxKeyFrom(value.name)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['key'],
+      message: 'Choose a key: the name has no letters or digits',
+    })
+  }
+})
+
+export const UpdateMailboxSchema = MailboxFields.extend({
+  intent: z.literal('update'),
+  mailboxId: z.uuid({ error: 'Unknown mailbox' }),
+})
+
+/** Turns a mailbox name into its suggested key ("Billing & Refunds" → "billing-refunds"). */
+export function mailboxKeyFrom(name: string) {
+  return name
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, MAILBOX_KEY_MAX)
+    .replace(/-+$/, '')
+}
