@@ -1,5 +1,6 @@
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Form, Link, NavLink, Outlet, useLoaderData } from '@remix-run/react'
+import { LiveProvider } from '#app/components/live/live-provider.tsx'
 import { LiveIndicator } from '#app/components/live-indicator.tsx'
 import { requireMember } from '#app/domain/guards.server.ts'
 import { workspacesOf } from '#app/domain/workspaces.server.ts'
@@ -29,61 +30,63 @@ const navClass = ({ isActive }: { isActive: boolean }) =>
 export default function WorkspaceLayout() {
   const { user, workspace, workspaces } = useLoaderData<typeof loader>()
   return (
-    <div className="flex min-h-screen">
-      <aside className="flex w-60 shrink-0 flex-col border-r border-slate-200 bg-slate-50 p-4 dark:border-slate-800 dark:bg-slate-900">
-        <details className="group relative mb-6">
-          <summary className="cursor-pointer list-none rounded-md px-2 py-1 font-semibold hover:bg-slate-100 dark:hover:bg-slate-800">
-            {workspace.name} <span aria-hidden>▾</span>
-            <span className="sr-only">Switch workspace</span>
-          </summary>
-          <nav
-            aria-label="Workspaces"
-            className="absolute z-10 mt-1 w-56 rounded-md border border-slate-200 bg-white p-1 shadow-lg dark:border-slate-700 dark:bg-slate-900"
-          >
-            {workspaces.map((w) => (
-              <Link
-                key={w.slug}
-                to={`/w/${w.slug}`}
-                className="block rounded px-2 py-1.5 text-sm hover:bg-slate-100 dark:hover:bg-slate-800"
-                aria-current={w.slug === workspace.slug ? 'page' : undefined}
-              >
-                {w.name}
-              </Link>
-            ))}
-            <Link
-              to="/workspaces/new"
-              className="mt-1 block rounded border-t border-slate-200 px-2 py-1.5 text-sm text-indigo-600 hover:bg-slate-100 dark:border-slate-700 dark:text-indigo-400 dark:hover:bg-slate-800"
+    <LiveProvider>
+      <div className="flex min-h-screen">
+        <aside className="flex w-60 shrink-0 flex-col border-r border-slate-200 bg-slate-50 p-4 dark:border-slate-800 dark:bg-slate-900">
+          <details className="group relative mb-6">
+            <summary className="cursor-pointer list-none rounded-md px-2 py-1 font-semibold hover:bg-slate-100 dark:hover:bg-slate-800">
+              {workspace.name} <span aria-hidden>▾</span>
+              <span className="sr-only">Switch workspace</span>
+            </summary>
+            <nav
+              aria-label="Workspaces"
+              className="absolute z-10 mt-1 w-56 rounded-md border border-slate-200 bg-white p-1 shadow-lg dark:border-slate-700 dark:bg-slate-900"
             >
-              + New workspace
-            </Link>
+              {workspaces.map((w) => (
+                <Link
+                  key={w.slug}
+                  to={`/w/${w.slug}`}
+                  className="block rounded px-2 py-1.5 text-sm hover:bg-slate-100 dark:hover:bg-slate-800"
+                  aria-current={w.slug === workspace.slug ? 'page' : undefined}
+                >
+                  {w.name}
+                </Link>
+              ))}
+              <Link
+                to="/workspaces/new"
+                className="mt-1 block rounded border-t border-slate-200 px-2 py-1.5 text-sm text-indigo-600 hover:bg-slate-100 dark:border-slate-700 dark:text-indigo-400 dark:hover:bg-slate-800"
+              >
+                + New workspace
+              </Link>
+            </nav>
+          </details>
+          <nav aria-label="Main" className="space-y-1">
+            <NavLink to={`/w/${workspace.slug}`} end className={navClass}>
+              Home
+            </NavLink>
+            <NavLink to={`/w/${workspace.slug}/tickets`} className={navClass}>
+              Inbox
+            </NavLink>
+            <NavLink to={`/w/${workspace.slug}/settings`} className={navClass}>
+              Settings
+            </NavLink>
           </nav>
-        </details>
-        <nav aria-label="Main" className="space-y-1">
-          <NavLink to={`/w/${workspace.slug}`} end className={navClass}>
-            Home
-          </NavLink>
-          <NavLink to={`/w/${workspace.slug}/tickets`} className={navClass}>
-            Inbox
-          </NavLink>
-          <NavLink to={`/w/${workspace.slug}/settings`} className={navClass}>
-            Settings
-          </NavLink>
-        </nav>
-        <div className="mt-auto space-y-2 border-t border-slate-200 pt-4 text-sm dark:border-slate-800">
-          <LiveIndicator />
-          <Link to="/account" className="block truncate hover:underline" title={user.email}>
-            {user.name}
-          </Link>
-          <Form method="post" action="/logout">
-            <button type="submit" className="text-slate-600 hover:underline dark:text-slate-400">
-              Sign out
-            </button>
-          </Form>
-        </div>
-      </aside>
-      <main className="min-w-0 flex-1 p-8">
-        <Outlet />
-      </main>
-    </div>
+          <div className="mt-auto space-y-2 border-t border-slate-200 pt-4 text-sm dark:border-slate-800">
+            <LiveIndicator />
+            <Link to="/account" className="block truncate hover:underline" title={user.email}>
+              {user.name}
+            </Link>
+            <Form method="post" action="/logout">
+              <button type="submit" className="text-slate-600 hover:underline dark:text-slate-400">
+                Sign out
+              </button>
+            </Form>
+          </div>
+        </aside>
+        <main className="min-w-0 flex-1 p-8">
+          <Outlet />
+        </main>
+      </div>
+    </LiveProvider>
   )
 }

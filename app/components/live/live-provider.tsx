@@ -1,0 +1,53 @@
+import { useRevalidator } from '@remix-run/react'
+import { createContext, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react'
+import type { Socket } from 'socket.io-client'
+
+export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'offline'
+
+type Live = { socket: Socket | null; state: ConnectionState }
+
+const LiveContext = createContext<Live>({ socket: null, state: 'connecting' })
+
+export const useLive = () => useContext(LiveContext)
+
+/**
+ * One Socket.IO connection per tab for the workspace pages. The session cookie authenticates
+ * the handshake. After every reconnect the page revalidates: the adapter between instances
+ * keeps no missed events, so the loaders are the source of truth.
+ */
+export function LiveProvider({ children }: { children: ReactNode }) {
+  const [socket, setSocket] = useState<Socket | null>(null)
+  const [state, setState] = useState<ConnectionState>('connecting')
+  const revalidator = useRevalidator()
+  const revalidate = useRef(revalidator.revalidate)
+  revalidate.current = revalidator.revalidate
+
+  useEffect(() => {
+    let disposed = false
+    let current: Socket | null = null
+    let connectedBefore = false
+    void import('socket.io-client').then(({ io }) => {
+      if (disposed) return
+      const s = io({ transports: ['websocket'], withCredentials: true })
+      current = s
+      s.on('connect', () => {
+        setState('live')
+        if (connectedBefore) revalidate.current()
+        connectedBefore = true
+      })
+      s.on('disconnect', () => setState(navigator.onLine ? 'reconnecting' : 'offline'))
+      s.on('connect_error', () => setState(navigator.onLine ? 'reconnecting' : 'offline'))
+      setSocket(s)
+    })
+    const offline = () => setState('offline')
+    window.addEventListener('offline', offline)
+    return () => {
+      disposed = true
+      window.removeEventListener('offline', offline)
+      current?.disconnect()
+    }
+  }, [])
+
+  const value = useMemo(() => ({ socket, state }), [socket, state])
+  return <LiveContext.Provider value={value}>{children}</LiveContext.Provider>
+}

@@ -1,0 +1,59 @@
+import { useCallback, useEffect, useRef, useState } from 'react'
+import { TYPING_THROTTLE_MS, type PresencePayload, type Viewer } from '#app/realtime/protocol.ts'
+import { useLive } from './live-provider.tsx'
+
+/**
+ * Joins the ticket's room while the page is open (again after each reconnect) and returns who
+ * else is viewing or typing. `typing(kind)` is throttled to one event per 2 s.
+ */
+export function usePresence(ticketId: string, selfUserId: string) {
+  const { socket } = useLive()
+  const [viewers, setViewers] = useState<Viewer[]>([])
+  const lastSent = useRef<{ at: number; kind: 'reply' | 'note' | null }>({ at: 0, kind: null })
+
+  useEffect(() => {
+    if (!socket) return
+    const join = () => socket.emit('ticket:join', { ticketId }, () => {})
+    const onPresence = (payload: PresencePayload) => {
+      if (payload.ticketId === ticketId) setViewers(payload.viewers)
+    }
+    socket.on('presence', onPresence)
+    socket.on('connect', join)
+    if (socket.connected) join()
+    return () => {
+      socket.off('presence', onPresence)
+      socket.off('connect', join)
+      socket.emit('ticket:leave', { ticketId }, () => {})
+    }
+  }, [socket, ticketId])
+
+  const typing = useCallback(
+    (kind: 'reply' | 'note' | null) => {
+      if (!socket) return
+      const now = Date.now()
+      const { at, kind: previous } = lastSent.current
+      if (kind === previous && now - at < TYPING_THROTTLE_MS) return
+      lastSent.current = { at: now, kind }
+      socket.emit('typing', { ticketId, kind }, () => {})
+    },
+    [socket, ticketId],
+  )
+
+  return { others: viewers.filter((v) => v.userId !== selfUserId), typing }
+}
+
+/** Which tickets someone is viewing right now (for markers in the queue). */
+export function useViewing() {
+  const { socket } = useLive()
+  const [viewing, setViewing] = useState<Record<string, string[]>>({})
+  useEffect(() => {
+    if (!socket) return
+    const handler = ({ ticketId, viewers }: { ticketId: string; viewers: string[] }) =>
+      setViewing((current) => ({ ...current, [ticketId]: viewers }))
+    socket.on('viewing', handler)
+    return () => {
+      socket.off('viewing', handler)
+    }
+  }, [socket])
+  return viewing
+}
