@@ -1,4 +1,4 @@
-import { asc, eq } from 'drizzle-orm'
+import { and, asc, eq } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
 import { cannedResponses } from '../schema.ts'
 
@@ -8,4 +8,42 @@ export async function listCannedResponses(db: DbOrTx, workspaceId: string) {
     .from(cannedResponses)
     .where(eq(cannedResponses.workspaceId, workspaceId))
     .orderBy(asc(cannedResponses.title))
+}
+
+export type CannedResponseValues = { title: string; body: string }
+
+const columns = { id: cannedResponses.id, title: cannedResponses.title, body: cannedResponses.body }
+
+export async function getCannedResponse(db: DbOrTx, workspaceId: string, id: string) {
+  const [row] = await db
+    .select(columns)
+    .from(cannedResponses)
+    .where(and(eq(cannedResponses.workspaceId, workspaceId), eq(cannedResponses.id, id)))
+  return row
+}
+
+export async function insertCannedResponse(db: DbOrTx, workspaceId: string, values: CannedResponseValues) {
+  const [row] = await db
+    .insert(cannedResponses)
+    .values({ workspaceId, ...values })
+    .returning(columns)
+  return row
+}
+
+export async function updateCannedResponseRow(
+  db: DbOrTx,
+  workspaceId: string,
+  id: string,
+  values: CannedResponseValues,
+) {
+  await db
+    .update(cannedResponses)
+    .set(values)
+    .where(and(eq(cannedResponses.workspaceId, workspaceId), eq(cannedResponses.id, id)))
+}
+
+export async function deleteCannedResponseRow(db: DbOrTx, workspaceId: string, id: string) {
+  await db
+    .delete(cannedResponses)
+    .where(and(eq(cannedResponses.workspaceId, workspaceId), eq(cannedResponses.id, id)))
 }

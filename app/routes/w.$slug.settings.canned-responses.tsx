@@ -1,0 +1,294 @@
+import {
+  getFormProps,
+  getInputProps,
+  getTextareaProps,
+  useForm,
+  type SubmissionResult,
+} from '@conform-to/react'
+import { parseWithZod } from '@conform-to/zod/v4'
+import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
+import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
+import { z } from 'zod'
+import { Button } from '#app/components/ui/button.tsx'
+import { Field } from '#app/components/ui/field.tsx'
+import { TextareaField } from '#app/components/ui/textarea-field.tsx'
+import {
+  createCannedResponse,
+  deleteCannedResponse,
+  listCannedResponses,
+  updateCannedResponse,
+} from '#app/domain/canned-responses.server.ts'
+import { requireMember } from '#app/domain/guards.server.ts'
+import { hasRole } from '#app/utils/roles.ts'
+
+export const meta: MetaFunction = () => [{ title: 'Canned responses · Switchboard' }]
+
+const PLACEHOLDERS = [
+  ['{{customer.name}}', 'the customer’s name (their email when unknown)'],
+  ['{{customer.email}}', 'the customer’s email address'],
+  ['{{agent.name}}', 'your name'],
+  ['{{ticket.number}}', 'the ticket number'],
+  ['{{ticket.subject}}', 'the ticket subject'],
+] as const
+
+const Title = z
+  .string({ error: 'Title is required' })
+  .trim()
+  .min(1, { error: 'Title is required' })
+  .max(100, { error: 'Use at most 100 characters' })
+
+const Body = z
+  .string({ error: 'Write the response first' })
+  .trim()
+  .min(1, { error: 'Write the response first' })
+  .max(20_000, { error: 'Use at most 20,000 characters' })
+
+const CreateSchema = z.object({ intent: z.literal('create'), title: Title, body: Body })
+const UpdateSchema = z.object({
+  intent: z.literal('update'),
+  cannedResponseId: z.uuid({ error: 'Unknown canned response' }),
+  title: Title,
+  body: Body,
+})
+const ActionSchema = z.discriminatedUnion('intent', [
+  CreateSchema,
+  UpdateSchema,
+  z.object({ intent: z.literal('delete'), cannedResponseId: z.uuid({ error: 'Unknown canned response' }) }),
+])
+
+const CREATE_FORM_ID = 'new-canned-response'
+const editFormId = (id: string) => `canned-${id}`
+
+function formIdOf(payload: Record<string, unknown>) {
+  if (payload.intent === 'create') return CREATE_FORM_ID
+  if (payload.intent === 'update' && typeof payload.cannedResponseId === 'string') {
+    return editFormId(payload.cannedResponseId)
+  }
+  return 'canned-responses'
+}
+
+export async function loader({ request, params }: LoaderFunctionArgs) {
+  const member = await requireMember(request, params.slug)
+  return {
+    canManage: hasRole(member.role, 'admin'),
+    cannedResponses: await listCannedResponses(member.workspaceId),
+  }
+}
+
+export async function action({ request, params }: ActionFunctionArgs) {
+  const member = await requireMember(request, params.slug, 'admin')
+  const submission = parseWithZod(await request.formData(), { schema: ActionSchema })
+  const formId = formIdOf(submission.payload)
+  if (submission.status !== 'success') {
+    return data({ result: submission.reply(), formId, notice: null }, { status: 400 })
+  }
+  const input = submission.value
+  switch (input.intent) {
+    case 'create':
+      await createCannedResponse(member, { title: input.title, body: input.body })
+      return {
+        result: submission.reply({ resetForm: true }),
+        formId,
+        notice: `Canned response “${input.title}” created.`,
+      }
+    case 'update':
+      await updateCannedResponse(member, input.cannedResponseId, { title: input.title, body: input.body })
+      return { result: submission.reply(), formId, notice: `Canned response “${input.title}” saved.` }
+    case 'delete':
+      await deleteCannedResponse(member, input.cannedResponseId)
+      return { result: submission.reply(), formId, notice: 'Canned response deleted.' }
+  }
+}
+
+type CannedResponse = ReturnType<typeof useLoaderData<typeof loader>>['cannedResponses'][number]
+
+export default function CannedResponsesSettings() {
+  const { canManage, cannedResponses } = useLoaderData<typeof loader>()
+  const actionData = useActionData<typeof action>()
+  const resultFor = (formId: string) => (actionData?.formId === formId ? actionData.result : undefined)
+  return (
+    <div className="space-y-10">
+      {actionData?.notice ? (
+        <p
+          role="status"
+          className="rounded-md bg-emerald-50 p-3 text-sm text-emerald-800 dark:bg-emerald-950 dark:text-emerald-200"
+        >
+          {actionData.notice}
+        </p>
+      ) : null}
+      <section>
+        <h2 className="text-lg font-medium">Canned responses</h2>
+        <p className="mt-1 text-sm text-slate-600 dark:text-slate-400">
+          Ready-made replies anyone on the team can insert into the reply composer.
+          {canManage ? null : ' Only owners and admins can change them.'}
+        </p>
+        <Placeholders />
+        {cannedResponses.length === 0 ? (
+          <p className="mt-4 rounded-lg border border-dashed border-slate-300 p-6 text-center text-sm text-slate-600 dark:border-slate-700 dark:text-slate-400">
+            No canned responses yet.
+          </p>
+        ) : (
+          <ul className="mt-4 space-y-4">
+            {cannedResponses.map((c) => (
+              <CannedResponseCard
+                key={c.id}
+                cannedResponse={c}
+                canManage={canManage}
+                lastResult={resultFor(editFormId(c.id))}
+              />
+            ))}
+          </ul>
+        )}
+      </section>
+      {canManage ? <CreateCannedResponseForm lastResult={resultFor(CREATE_FORM_ID)} /> : null}
+    </div>
+  )
+}
+
+function Placeholders() {
+  return (
+    <details className="mt-3 rounded-md bg-slate-50 p-3 text-sm dark:bg-slate-900">
+      <summary className="cursor-pointer font-medium">Placeholders you can use</summary>
+      <p className="mt-2 text-slate-600 dark:text-slate-400">
+        They are filled in when the response is inserted into a reply.
+      </p>
+      <dl className="mt-2 grid grid-cols-[auto_1fr] gap-x-4 gap-y-1">
+        {PLACEHOLDERS.map(([code, meaning]) => (
+          <div key={code} className="contents">
+            <dt>
+              <code className="font-mono text-xs">{code}</code>
+            </dt>
+            <dd className="text-slate-600 dark:text-slate-400">{meaning}</dd>
+          </div>
+        ))}
+      </dl>
+    </details>
+  )
+}
+
+function CannedResponseCard({
+  cannedResponse,
+  canManage,
+  lastResult,
+}: {
+  cannedResponse: CannedResponse
+  canManage: boolean
+  lastResult?: SubmissionResult<string[]>
+}) {
+  const navigation = useNavigation()
+  const pendingIntent =
+    navigation.state === 'submitting' && navigation.formData?.get('cannedResponseId') === cannedResponse.id
+      ? navigation.formData.get('intent')
+      : null
+  return (
+    <li className="rounded-lg border border-slate-200 p-4 dark:border-slate-800">
+      <div className="flex items-start justify-between gap-4">
+        <h3 className="font-medium">{cannedResponse.title}</h3>
+        {canManage ? (
+          <Form method="post">
+            <input type="hidden" name="intent" value="delete" />
+            <input type="hidden" name="cannedResponseId" value={cannedResponse.id} />
+            <Button
+              type="submit"
+              variant="danger"
+              pending={pendingIntent === 'delete'}
+              aria-label={`Delete ${cannedResponse.title}`}
+            >
+              Delete
+            </Button>
+          </Form>
+        ) : null}
+      </div>
+      <p className="mt-2 line-clamp-4 text-sm whitespace-pre-wrap text-slate-700 dark:text-slate-300">
+        {cannedResponse.body}
+      </p>
+      {canManage ? (
+        <EditCannedResponseForm
+          cannedResponse={cannedResponse}
+          lastResult={lastResult}
+          pending={pendingIntent === 'update'}
+        />
+      ) : null}
+    </li>
+  )
+}
+
+function EditCannedResponseForm({
+  cannedResponse,
+  lastResult,
+  pending,
+}: {
+  cannedResponse: CannedResponse
+  lastResult?: SubmissionResult<string[]>
+  pending: boolean
+}) {
+  const [form, fields] = useForm({
+    id: editFormId(cannedResponse.id),
+    lastResult,
+    defaultValue: { title: cannedResponse.title, body: cannedResponse.body },
+    onValidate: ({ formData }) => parseWithZod(formData, { schema: UpdateSchema }),
+    shouldRevalidate: 'onInput',
+  })
+  const hasErrors = Boolean(lastResult?.error && Object.keys(lastResult.error).length > 0)
+  return (
+    <details className="mt-3" open={hasErrors || undefined}>
+      <summary className="cursor-pointer text-sm font-medium text-indigo-600 dark:text-indigo-400">
+        Edit {cannedResponse.title}
+      </summary>
+      <Form method="post" {...getFormProps(form)} className="mt-3 space-y-2">
+        <input type="hidden" name="intent" value="update" />
+        <input type="hidden" name="cannedResponseId" value={cannedResponse.id} />
+        <Field
+          label="Title"
+          inputProps={getInputProps(fields.title, { type: 'text' })}
+          errors={fields.title.errors}
+        />
+        <TextareaField
+          label="Response"
+          textareaProps={{ ...getTextareaProps(fields.body), rows: 8 }}
+          errors={fields.body.errors}
+        />
+        <Button type="submit" pending={pending}>
+          Save response
+        </Button>
+      </Form>
+    </details>
+  )
+}
+
+function CreateCannedResponseForm({ lastResult }: { lastResult?: SubmissionResult<string[]> }) {
+  const navigation = useNavigation()
+  const pending = navigation.state === 'submitting' && navigation.formData?.get('intent') === 'create'
+  const [form, fields] = useForm({
+    id: CREATE_FORM_ID,
+    lastResult,
+    onValidate: ({ formData }) => parseWithZod(formData, { schema: CreateSchema }),
+    shouldRevalidate: 'onInput',
+  })
+  return (
+    <section className="max-w-2xl">
+      <h2 className="text-lg font-medium">New canned response</h2>
+      <Form method="post" {...getFormProps(form)} className="mt-3 space-y-2">
+        <input type="hidden" name="intent" value="create" />
+        <Field
+          label="Title"
+          inputProps={{ ...getInputProps(fields.title, { type: 'text' }), placeholder: 'Refund on its way' }}
+          errors={fields.title.errors}
+        />
+        <TextareaField
+          label="Response"
+          textareaProps={{
+            ...getTextareaProps(fields.body),
+            rows: 8,
+            placeholder: 'Hi {{customer.name}},\n\n…\n\n{{agent.name}}',
+          }}
+          errors={fields.body.errors}
+          hint="At most 20,000 characters. Placeholders such as {{customer.name}} are filled in when inserted."
+        />
+        <Button type="submit" pending={pending}>
+          Create response
+        </Button>
+      </Form>
+    </section>
+  )
+}
