@@ -1,0 +1,99 @@
+import { getFormProps, getInputProps, getTextareaProps, useForm } from '@conform-to/react'
+import { parseWithZod } from '@conform-to/zod/v4'
+import { Form, Link, useActionData, useLoaderData, useLocation } from '@remix-run/react'
+import { Button } from '#app/components/ui/button.tsx'
+import { Field, FormErrors } from '#app/components/ui/field.tsx'
+import { TextareaField } from '#app/components/ui/textarea-field.tsx'
+import type { supportFormAction, supportFormLoader } from '#app/routes/support-form.server.ts'
+import { SupportRequestSchema } from '#app/utils/support-schemas.ts'
+import { useIsPending } from '#app/utils/use-pending.ts'
+import { AttachmentsField, SupportErrorBoundary, SupportShell } from './support-shell.tsx'
+
+/** The public support form and, after the redirect, its confirmation. */
+export function SupportFormPage() {
+  const { workspaceName, sent } = useLoaderData<typeof supportFormLoader>()
+  const { pathname } = useLocation()
+  return (
+    <SupportShell workspaceName={workspaceName}>
+      {sent ? (
+        <div role="status">
+          <h1 className="text-xl font-semibold">We received your request</h1>
+          <p className="mt-3 text-slate-600 dark:text-slate-400">
+            {sent.number ? `Your request is ticket #${sent.number}. ` : null}
+            Check your email: we sent you a confirmation with a private link where you can follow the
+            conversation and reply.
+          </p>
+          <p className="mt-6">
+            <Link className="text-sm text-indigo-600 underline dark:text-indigo-400" to={pathname}>
+              Send another request
+            </Link>
+          </p>
+        </div>
+      ) : (
+        <SupportForm />
+      )}
+    </SupportShell>
+  )
+}
+
+function SupportForm() {
+  const actionData = useActionData<typeof supportFormAction>()
+  const pending = useIsPending()
+  const [form, fields] = useForm({
+    id: 'support-request',
+    lastResult: actionData?.result,
+    onValidate: ({ formData }) => parseWithZod(formData, { schema: SupportRequestSchema }),
+    shouldValidate: 'onSubmit',
+    shouldRevalidate: 'onInput',
+  })
+  return (
+    <>
+      <h1 className="text-xl font-semibold">Contact support</h1>
+      <p className="mt-1 mb-6 text-sm text-slate-600 dark:text-slate-400">
+        Tell us what you need and we will get back to you by email.
+      </p>
+      <Form method="post" encType="multipart/form-data" {...getFormProps(form)} className="space-y-2">
+        <Field
+          label="Your name"
+          inputProps={{ ...getInputProps(fields.name, { type: 'text' }), autoComplete: 'name' }}
+          errors={fields.name.errors}
+        />
+        <Field
+          label="Email"
+          hint="We will reply to this address."
+          inputProps={{ ...getInputProps(fields.email, { type: 'email' }), autoComplete: 'email' }}
+          errors={fields.email.errors}
+        />
+        <Field
+          label="Subject"
+          inputProps={{ ...getInputProps(fields.subject, { type: 'text' }) }}
+          errors={fields.subject.errors}
+        />
+        <TextareaField
+          label="How can we help?"
+          textareaProps={{ ...getTextareaProps(fields.message), rows: 8 }}
+          errors={fields.message.errors}
+        />
+        <AttachmentsField id={`${form.id}-files`} errors={form.allErrors.files} />
+        {/* The honeypot: off-screen for people and assistive technology, tempting for bots. */}
+        <div className="absolute -left-[10000px] h-px w-px overflow-hidden" aria-hidden="true">
+          <label htmlFor={`${form.id}-website`}>Leave this empty</label>
+          <input id={`${form.id}-website`} name="website" type="text" autoComplete="off" tabIndex={-1} />
+        </div>
+        <Button type="submit" className="w-full" pending={pending}>
+          {pending ? 'Sending…' : 'Send request'}
+        </Button>
+        <FormErrors id={form.errorId} errors={form.errors} />
+      </Form>
+    </>
+  )
+}
+
+export function SupportFormErrorBoundary() {
+  return (
+    <SupportErrorBoundary
+      notFoundTitle="We could not find this support page"
+      notFoundDetail="Check the address you were given: this support page does not exist or is no longer available."
+    />
+  )
+}

@@ -1,0 +1,87 @@
+import { z } from 'zod'
+import { getDb } from '#db/client.ts'
+import { getAttachment, listThread } from '#db/queries/tickets.ts'
+import type { TicketEvent } from '#app/realtime/events.ts'
+import { customerReply, findTicketByCustomerToken } from './messages.server.ts'
+import { isLimited, recordHit, type Limit } from './rate-limit.server.ts'
+import { hashToken, type StoredFile } from './tickets.server.ts'
+
+/** What a customer sees and does through their private link (/support/t/<token>): one ticket only. */
+
+export const CUSTOMER_REPLY_LIMIT: Limit = { max: 20, windowMs: 10 * 60 * 1000 }
+
+export type CustomerTicket = NonNullable<Awaited<ReturnType<typeof findTicketByCustomerToken>>>
+
+/** The ticket behind a private link; undefined for unknown, expired or malformed tokens. */
+export async function findCustomerTicket(token: string | undefined) {
+  if (!token || !/^[A-Za-z0-9_-]+$/.test(token)) return undefined
+  return findTicketByCustomerToken(token)
+}
+
+export type PublicMessage = {
+  id: string
+  from: 'customer' | 'support'
+  /** The customer's own name, or the agent's first name only. */
+  author: string
+  bodyText: string
+  createdAt: Date
+  attachments: Array<{ id: string; filename: string; size: number; contentType: string }>
+}
+
+const firstName = (name: string | null) => name?.trim().split(/\s+/)[0] || 'Support'
+
+/** The ticket's public thread: replies only (never internal notes), authors reduced to what a customer may see. */
+export async function customerTicketView(ticket: CustomerTicket) {
+  const rows = await listThread(getDb(), ticket.workspaceId, ticket.ticketId, true)
+  const thread: PublicMessage[] = rows
+    .filter((row) => row.kind === 'reply')
+    .map((row) => {
+      const fromCustomer = row.authorContactId !== null && row.authorUserId === null
+      return {
+        id: row.id,
+        from: fromCustomer ? 'customer' : 'support',
+        author: fromCustomer ? row.authorContactName || 'You' : firstName(row.authorUserName),
+        bodyText: row.bodyText,
+        createdAt: row.createdAt,
+        attachments: row.attachments.map((a) => ({
+          id: a.id,
+          filename: a.filename,
+          size: a.size,
+          contentType: a.contentType,
+        })),
+      }
+    })
+  return {
+    ticket: {
+      number: ticket.number,
+      subject: ticket.subject,
+      status: ticket.status,
+      workspaceName: ticket.workspaceName,
+    },
+    thread,
+  }
+}
+
+export type CustomerReplyOutcome = { kind: 'sent'; events: TicketEvent[] } | { kind: 'limited' }
+
+/** The customer's reply through the link; reopens a pending, resolved or closed ticket. */
+export async function replyThroughLink(
+  ticket: CustomerTicket,
+  token: string,
+  body: string,
+  files: StoredFile[],
+): Promise<CustomerReplyOutcome> {
+  const key = `support:reply:${hashToken(token)}`
+  if (await isLimited(key, CUSTOMER_REPLY_LIMIT)) return { kind: 'limited' }
+  const outcome = await customerReply(ticket, body, files)
+  await recordHit(key)
+  return { kind: 'sent', events: outcome.events }
+}
+
+/** An attachment of a public message of this ticket, or undefined (notes' files and other tickets' files included). */
+export async function findCustomerAttachment(ticket: CustomerTicket, attachmentId: string) {
+  if (!z.uuid().safeParse(attachmentId).success) return undefined
+  const file = await getAttachment(getDb(), ticket.workspaceId, attachmentId)
+  if (!file || file.ticketId !== ticket.ticketId || file.kind !== 'reply') return undefined
+  return file
+}

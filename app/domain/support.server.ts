@@ -1,0 +1,80 @@
+import { getDb } from '#db/client.ts'
+import { getMailboxByKey, listMailboxes } from '#db/queries/mailboxes.ts'
+import { getWorkspaceBySlug } from '#db/queries/workspaces.ts'
+import type { TicketEvent } from '#app/realtime/events.ts'
+import type { SupportRequest } from '#app/utils/support-schemas.ts'
+import { isLimited, recordHit, type Limit } from './rate-limit.server.ts'
+import { createTicket, type StoredFile } from './tickets.server.ts'
+
+/** Five tickets per ten minutes from one address, and the same for one email address. */
+export const SUPPORT_FORM_LIMIT: Limit = { max: 5, windowMs: 10 * 60 * 1000 }
+
+export type SupportTarget = {
+  workspace: { id: string; name: string; slug: string }
+  mailbox: { id: string; key: string }
+}
+
+/**
+ * Where the public form at /support/<slug>[/<mailbox>] files its tickets: the named mailbox, or
+ * the workspace's first active one. Undefined when the workspace or mailbox does not exist.
+ */
+export async function findSupportTarget(
+  slug: string,
+  mailboxKey?: string,
+): Promise<SupportTarget | undefined> {
+  if (slug.length > 100 || (mailboxKey !== undefined && mailboxKey.length > 100)) return undefined
+  const db = getDb()
+  const workspace = await getWorkspaceBySlug(db, slug)
+  if (!workspace) return undefined
+  const mailbox =
+    mailboxKey === undefined
+      ? (await listMailboxes(db, workspace.id))[0]
+      : await getMailboxByKey(db, workspace.id, mailboxKey)
+  if (!mailbox) return undefined
+  return {
+    workspace: { id: workspace.id, name: workspace.name, slug: workspace.slug },
+    mailbox: { id: mailbox.id, key: mailbox.key },
+  }
+}
+
+const limiterKeys = (clientIp: string, email: string) => [
+  `support:ip:${clientIp}`,
+  `support:email:${email.toLowerCase()}`,
+]
+
+export type SupportRequestOutcome =
+  | { kind: 'created'; number: number; events: TicketEvent[] }
+  | { kind: 'limited' }
+  | { kind: 'unknown-mailbox' }
+
+/**
+ * Opens a web ticket from the public form and emails the customer their private link, unless the
+ * sender's address or email has reached the form's rate limit.
+ */
+export async function submitSupportRequest(
+  target: SupportTarget,
+  input: Omit<SupportRequest, 'website'>,
+  files: StoredFile[],
+  clientIp: string,
+): Promise<SupportRequestOutcome> {
+  const keys = limiterKeys(clientIp, input.email)
+  for (const key of keys) {
+    if (await isLimited(key, SUPPORT_FORM_LIMIT)) return { kind: 'limited' }
+  }
+  const outcome = await createTicket(
+    { workspaceId: target.workspace.id, userId: null },
+    {
+      mailboxId: target.mailbox.id,
+      customerEmail: input.email,
+      customerName: input.name ?? '',
+      subject: input.subject,
+      body: input.message,
+      channel: 'web',
+      files,
+      sendConfirmation: true,
+    },
+  )
+  if (outcome.kind !== 'created') return outcome
+  await Promise.all(keys.map((key) => recordHit(key)))
+  return { kind: 'created', number: outcome.number, events: outcome.events }
+}

@@ -1,0 +1,56 @@
+import { parseWithZod } from '@conform-to/zod/v4'
+import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-run/node'
+import { notFound } from '#app/domain/errors.server.ts'
+import { findSupportTarget, submitSupportRequest } from '#app/domain/support.server.ts'
+import { parseFormWithFiles } from '#app/http/uploads.server.ts'
+import { SupportRequestSchema } from '#app/utils/support-schemas.ts'
+
+/** Loader and action shared by /support/<slug> (first mailbox) and /support/<slug>/<mailbox>. */
+
+async function requireTarget(slug: string | undefined, mailboxKey: string | undefined) {
+  const target = await findSupportTarget(slug ?? '', mailboxKey)
+  if (!target) throw notFound()
+  return target
+}
+
+export async function supportFormLoader({ request, params }: LoaderFunctionArgs) {
+  const target = await requireTarget(params.slug, params.mailbox)
+  const sent = new URL(request.url).searchParams.get('sent')
+  return {
+    workspaceName: target.workspace.name,
+    // After the redirect: the confirmation, with the ticket number when we have one.
+    sent: sent === null ? null : { number: /^[1-9]\d{0,8}$/.test(sent) ? Number(sent) : null },
+  }
+}
+
+export async function supportFormAction({ request, params, context }: ActionFunctionArgs) {
+  const target = await requireTarget(params.slug, params.mailbox)
+  const path = new URL(request.url).pathname
+  const upload = await parseFormWithFiles(request)
+  // A filled honeypot is a bot: answer as if all went well, write nothing.
+  const honeypot = upload.formData.get('website')
+  if (typeof honeypot === 'string' && honeypot.trim() !== '') return redirect(`${path}?sent`)
+  const submission = parseWithZod(upload.formData, { schema: SupportRequestSchema })
+  if (submission.status !== 'success' || !upload.ok) {
+    return data(
+      { result: submission.reply(upload.ok ? undefined : { fieldErrors: { files: [upload.error] } }) },
+      { status: 400 },
+    )
+  }
+  const outcome = await submitSupportRequest(target, submission.value, upload.files, context.clientIp)
+  if (outcome.kind === 'limited') {
+    return data(
+      {
+        result: submission.reply({
+          formErrors: [
+            'We have received several requests from you in the last few minutes. Please wait 10 minutes and try again.',
+          ],
+        }),
+      },
+      { status: 429 },
+    )
+  }
+  if (outcome.kind === 'unknown-mailbox') throw notFound()
+  context.realtime.publish(outcome.events)
+  return redirect(`${path}?sent=${outcome.number}`)
+}

@@ -1,0 +1,19 @@
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
+import { SupportFormErrorBoundary, SupportFormPage } from '#app/components/support-form-page.tsx'
+import { supportFormAction, supportFormLoader } from './support-form.server.ts'
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => [
+  { title: data ? `Contact ${data.workspaceName} support` : 'Support' },
+]
+
+/** The public support form of one mailbox, by its key: /support/<slug>/<mailbox>. */
+export async function loader(args: LoaderFunctionArgs) {
+  return supportFormLoader(args)
+}
+
+export async function action(args: ActionFunctionArgs) {
+  return supportFormAction(args)
+}
+
+export default SupportFormPage
+export const ErrorBoundary = SupportFormErrorBoundary

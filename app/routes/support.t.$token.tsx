@@ -1,0 +1,190 @@
+import { getFormProps, getTextareaProps, useForm } from '@conform-to/react'
+import { parseWithZod } from '@conform-to/zod/v4'
+import {
+  data,
+  redirect,
+  type ActionFunctionArgs,
+  type LoaderFunctionArgs,
+  type MetaFunction,
+} from '@remix-run/node'
+import { Form, useActionData, useLoaderData, useParams } from '@remix-run/react'
+import {
+  AttachmentsField,
+  formatBytes,
+  SupportErrorBoundary,
+  SupportShell,
+} from '#app/components/support-shell.tsx'
+import { Button } from '#app/components/ui/button.tsx'
+import { FormErrors } from '#app/components/ui/field.tsx'
+import { TextareaField } from '#app/components/ui/textarea-field.tsx'
+import {
+  customerTicketView,
+  findCustomerTicket,
+  replyThroughLink,
+  type PublicMessage,
+} from '#app/domain/customer-portal.server.ts'
+import { notFound } from '#app/domain/errors.server.ts'
+import { parseFormWithFiles } from '#app/http/uploads.server.ts'
+import { CustomerReplySchema } from '#app/utils/support-schemas.ts'
+import { STATUS_LABEL } from '#app/utils/ticket-schemas.ts'
+import { useIsPending } from '#app/utils/use-pending.ts'
+
+// The token is in the URL: keep it out of Referer headers sent to linked sites.
+export const meta: MetaFunction<typeof loader> = ({ data }) => [
+  { title: data ? `#${data.ticket.number} ${data.ticket.subject}` : 'Your request' },
+  { name: 'referrer', content: 'no-referrer' },
+]
+
+async function requireCustomerTicket(token: string | undefined) {
+  const ticket = await findCustomerTicket(token)
+  if (!ticket) throw notFound('This link is not valid or has expired')
+  return ticket
+}
+
+export async function loader({ request, params }: LoaderFunctionArgs) {
+  const ticket = await requireCustomerTicket(params.token)
+  const view = await customerTicketView(ticket)
+  return { ...view, replied: new URL(request.url).searchParams.has('replied') }
+}
+
+export async function action({ request, params, context }: ActionFunctionArgs) {
+  const ticket = await requireCustomerTicket(params.token)
+  const upload = await parseFormWithFiles(request)
+  const submission = parseWithZod(upload.formData, { schema: CustomerReplySchema })
+  if (submission.status !== 'success' || !upload.ok) {
+    return data(
+      { result: submission.reply(upload.ok ? undefined : { fieldErrors: { files: [upload.error] } }) },
+      { status: 400 },
+    )
+  }
+  const outcome = await replyThroughLink(ticket, params.token!, submission.value.message, upload.files)
+  if (outcome.kind === 'limited') {
+    return data(
+      {
+        result: submission.reply({
+          formErrors: [
+            'You have sent many replies in the last few minutes. Please wait 10 minutes and try again.',
+          ],
+        }),
+      },
+      { status: 429 },
+    )
+  }
+  context.realtime.publish(outcome.events)
+  return redirect(`/support/t/${params.token}?replied`)
+}
+
+export default function CustomerTicket() {
+  const { ticket, thread, replied } = useLoaderData<typeof loader>()
+  return (
+    <SupportShell workspaceName={ticket.workspaceName} wide>
+      <header className="border-b border-slate-200 pb-4 dark:border-slate-800">
+        <p className="text-sm text-slate-500 dark:text-slate-400">
+          Request #{ticket.number} ·{' '}
+          <span className="rounded-full bg-slate-100 px-2 py-0.5 text-xs font-medium text-slate-700 dark:bg-slate-800 dark:text-slate-200">
+            {STATUS_LABEL[ticket.status]}
+          </span>
+        </p>
+        <h1 className="mt-1 text-xl font-semibold break-words">{ticket.subject}</h1>
+      </header>
+      <ol className="mt-6 space-y-4" aria-label="Conversation">
+        {thread.map((message) => (
+          <ThreadMessage key={message.id} message={message} />
+        ))}
+      </ol>
+      {replied ? (
+        <p
+          role="status"
+          className="mt-6 rounded-md bg-emerald-50 px-3 py-2 text-sm text-emerald-800 dark:bg-emerald-950 dark:text-emerald-200"
+        >
+          Reply sent. We will get back to you by email.
+        </p>
+      ) : null}
+      <ReplyForm />
+    </SupportShell>
+  )
+}
+
+function ThreadMessage({ message }: { message: PublicMessage }) {
+  const { token } = useParams()
+  const fromCustomer = message.from === 'customer'
+  return (
+    <li
+      className={`rounded-lg border p-4 ${
+        fromCustomer
+          ? 'border-slate-200 bg-white dark:border-slate-700 dark:bg-slate-900'
+          : 'border-indigo-200 bg-indigo-50 dark:border-indigo-900 dark:bg-indigo-950'
+      }`}
+    >
+      <p className="text-sm">
+        <span className="font-medium">{fromCustomer ? message.author : `${message.author} (support)`}</span>{' '}
+        <time className="text-slate-500 dark:text-slate-400" dateTime={message.createdAt.toISOString()}>
+          {message.createdAt.toLocaleString('en', {
+            dateStyle: 'medium',
+            timeStyle: 'short',
+            timeZone: 'UTC',
+          })}{' '}
+          UTC
+        </time>
+      </p>
+      <div className="mt-2 text-sm break-words whitespace-pre-wrap">{message.bodyText}</div>
+      {message.attachments.length > 0 ? (
+        <ul className="mt-3 space-y-1 text-sm" aria-label="Attachments">
+          {message.attachments.map((file) => (
+            <li key={file.id}>
+              <a
+                className="text-indigo-600 underline dark:text-indigo-400"
+                href={`/support/t/${token}/files/${file.id}`}
+                rel="noreferrer"
+              >
+                {file.filename}
+              </a>{' '}
+              <span className="text-slate-500 dark:text-slate-400">({formatBytes(file.size)})</span>
+            </li>
+          ))}
+        </ul>
+      ) : null}
+    </li>
+  )
+}
+
+function ReplyForm() {
+  const actionData = useActionData<typeof action>()
+  const pending = useIsPending()
+  const [form, fields] = useForm({
+    id: 'customer-reply',
+    lastResult: actionData?.result,
+    onValidate: ({ formData }) => parseWithZod(formData, { schema: CustomerReplySchema }),
+    shouldValidate: 'onSubmit',
+    shouldRevalidate: 'onInput',
+  })
+  return (
+    <Form
+      method="post"
+      encType="multipart/form-data"
+      {...getFormProps(form)}
+      className="mt-8 space-y-2 border-t border-slate-200 pt-6 dark:border-slate-800"
+    >
+      <h2 className="text-base font-semibold">Reply</h2>
+      <TextareaField
+        label="Your message"
+        textareaProps={{ ...getTextareaProps(fields.message), rows: 6 }}
+        errors={fields.message.errors}
+      />
+      <AttachmentsField id={`${form.id}-files`} errors={form.allErrors.files} />
+      <Button type="submit" pending={pending}>
+        {pending ? 'Sending…' : 'Send reply'}
+      </Button>
+      <FormErrors id={form.errorId} errors={form.errors} />
+    </Form>
+  )
+}
+
+export function ErrorBoundary() {
+  return (
+    <SupportErrorBoundary
+      notFoundTitle="This link is not valid or has expired"
+      notFoundDetail="Use the link from the most recent email we sent you, or contact us again through our support page."
+    />
+  )
+}
