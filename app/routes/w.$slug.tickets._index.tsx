@@ -1,23 +1,144 @@
-import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
+import { parseWithZod } from '@conform-to/zod/v4'
+import {
+  data,
+  redirect,
+  type ActionFunctionArgs,
+  type LoaderFunctionArgs,
+  type MetaFunction,
+} from '@remix-run/node'
+import { Link, useActionData, useLoaderData } from '@remix-run/react'
+import { z } from 'zod'
+import { BulkToolbar } from '#app/components/queue/bulk-toolbar.tsx'
+import { QueueFilters } from '#app/components/queue/queue-filters.tsx'
+import { QueuePagination, QueueViews } from '#app/components/queue/queue-nav.tsx'
+import { QueueTable } from '#app/components/queue/queue-table.tsx'
 import { requireMember } from '#app/domain/guards.server.ts'
+import { loadQueue, parseQueueQuery, queueOptions, ticketNumberInQuery } from '#app/domain/queue.server.ts'
+import { addTags, updateTickets, type UpdateOutcome } from '#app/domain/tickets.server.ts'
+import { TicketStatus } from '#app/utils/ticket-schemas.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Inbox · Switchboard' }]
 
+const MAX_BULK_TICKETS = 100
+
+const bulkBase = {
+  intent: z.literal('bulk'),
+  ticketIds: z
+    .array(z.uuid({ error: 'Select tickets from the list' }))
+    .min(1, { error: 'Select at least one ticket' })
+    .max(MAX_BULK_TICKETS, { error: `Select at most ${MAX_BULK_TICKETS} tickets at a time` }),
+}
+
+const BulkSchema = z.discriminatedUnion(
+  'operation',
+  [
+    z.object({
+      ...bulkBase,
+      operation: z.literal('assign'),
+      assignee: z.union([z.uuid(), z.literal('none')], { error: 'Choose a teammate' }),
+    }),
+    z.object({ ...bulkBase, operation: z.literal('status'), status: TicketStatus }),
+    z.object({
+      ...bulkBase,
+      operation: z.literal('tag'),
+      tag: z
+        .string({ error: 'Type a tag' })
+        .trim()
+        .min(1, { error: 'Type a tag' })
+        .max(50, { error: 'Use at most 50 characters' }),
+    }),
+  ],
+  { error: 'Choose an action' },
+)
+
 export async function loader({ request, params }: LoaderFunctionArgs) {
-  await requireMember(request, params.slug)
-  return null
+  const member = await requireMember(request, params.slug)
+  const query = parseQueueQuery(new URL(request.url).searchParams)
+  const number = ticketNumberInQuery(query.filters.q)
+  if (number !== undefined) return redirect(`/w/${member.workspaceSlug}/tickets/${number}`)
+  const [page, options] = await Promise.all([loadQueue(member, query), queueOptions(member)])
+  const { filters } = query
+  return {
+    now: new Date().toISOString(),
+    slug: member.workspaceSlug,
+    query: {
+      view: filters.view,
+      explicitView: query.explicitView ?? null,
+      mailbox: filters.mailboxId ?? '',
+      status: filters.status ?? '',
+      priority: filters.priority ?? '',
+      assignee: filters.assigneeId ?? '',
+      tag: filters.tagId ?? '',
+      q: filters.q ?? '',
+      sort: query.sort,
+    },
+    page,
+    options,
+  }
+}
+
+export async function action({ request, params, context }: ActionFunctionArgs) {
+  const member = await requireMember(request, params.slug)
+  const submission = parseWithZod(await request.formData(), { schema: BulkSchema })
+  if (submission.status !== 'success') {
+    return data({ result: submission.reply() }, { status: 400 })
+  }
+  const input = submission.value
+  const actor = { workspaceId: member.workspaceId, userId: member.userId }
+  let outcome: UpdateOutcome
+  switch (input.operation) {
+    case 'assign':
+      outcome = await updateTickets(actor, input.ticketIds, {
+        assigneeId: input.assignee === 'none' ? null : input.assignee,
+      })
+      break
+    case 'status':
+      outcome = await updateTickets(actor, input.ticketIds, { status: input.status })
+      break
+    case 'tag':
+      outcome = await addTags(actor, input.ticketIds, [input.tag])
+      break
+  }
+  if (outcome.kind === 'not-found') {
+    const formErrors = ['Some of the selected tickets were not found. Nothing was changed.']
+    return data({ result: submission.reply({ formErrors }) }, { status: 404 })
+  }
+  if (outcome.kind === 'unknown-assignee') {
+    const fieldErrors = { assignee: ['Choose a member of this workspace'] }
+    return data({ result: submission.reply({ fieldErrors }) }, { status: 400 })
+  }
+  context.realtime.publish(outcome.events)
+  // Back to the same page of the queue, filters and all (`index` is Remix's marker for this route).
+  const url = new URL(request.url)
+  url.searchParams.delete('index')
+  return redirect(url.pathname + url.search)
 }
 
 export default function Inbox() {
+  const { now, slug, query, page, options } = useLoaderData<typeof loader>()
+  const actionData = useActionData<typeof action>()
   return (
-    <div className="max-w-3xl">
-      <h1 className="text-2xl font-semibold">Inbox</h1>
-      <div className="mt-6 rounded-lg border border-dashed border-slate-300 p-10 text-center dark:border-slate-700">
-        <p className="font-medium">No conversations yet</p>
-        <p className="mt-1 text-sm text-slate-600 dark:text-slate-400">
-          When customers write in, their tickets show up here for your team to work together.
-        </p>
+    <div className="space-y-4">
+      <div className="flex items-center justify-between gap-4">
+        <h1 className="text-2xl font-semibold">Inbox</h1>
+        <Link
+          to={`/w/${slug}/tickets/new`}
+          className="rounded-md bg-indigo-600 px-3 py-2 text-sm font-medium text-white shadow-sm hover:bg-indigo-500"
+        >
+          New ticket
+        </Link>
       </div>
+      <QueueViews current={query.view} />
+      <QueueFilters query={query} options={options} />
+      <BulkToolbar options={options} lastResult={actionData?.result} />
+      <QueueTable
+        rows={page.rows}
+        now={now}
+        slug={slug}
+        searching={Boolean(query.q)}
+        lastResult={actionData?.result}
+      />
+      <QueuePagination nextCursor={page.nextCursor} prevCursor={page.prevCursor} />
     </div>
   )
 }

@@ -1,8 +1,9 @@
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
-import { Form, Link, NavLink, Outlet, useLoaderData } from '@remix-run/react'
+import { Form, Link, NavLink, Outlet, useLoaderData, useLocation } from '@remix-run/react'
 import { LiveProvider } from '#app/components/live/live-provider.tsx'
 import { LiveIndicator } from '#app/components/live-indicator.tsx'
 import { requireMember } from '#app/domain/guards.server.ts'
+import { navigationCounts } from '#app/domain/queue.server.ts'
 import { workspacesOf } from '#app/domain/workspaces.server.ts'
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
@@ -11,8 +12,9 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const member = await requireMember(request, params.slug)
-  const workspaces = await workspacesOf(member.userId)
+  const [workspaces, counts] = await Promise.all([workspacesOf(member.userId), navigationCounts(member)])
   return {
+    counts,
     user: { name: member.user.name, email: member.user.email },
     role: member.role,
     workspace: { name: member.workspaceName, slug: member.workspaceSlug },
@@ -28,7 +30,11 @@ const navClass = ({ isActive }: { isActive: boolean }) =>
   }`
 
 export default function WorkspaceLayout() {
-  const { user, workspace, workspaces } = useLoaderData<typeof loader>()
+  const { user, workspace, workspaces, counts } = useLoaderData<typeof loader>()
+  const location = useLocation()
+  const ticketsPath = `/w/${workspace.slug}/tickets`
+  const currentView =
+    location.pathname === ticketsPath ? new URLSearchParams(location.search).get('view') : null
   return (
     <LiveProvider>
       <div className="flex min-h-screen">
@@ -64,8 +70,33 @@ export default function WorkspaceLayout() {
             <NavLink to={`/w/${workspace.slug}`} end className={navClass}>
               Home
             </NavLink>
-            <NavLink to={`/w/${workspace.slug}/tickets`} className={navClass}>
+            <NavLink to={ticketsPath} className={navClass}>
               Inbox
+            </NavLink>
+            <ul className="space-y-1 pl-3">
+              {(
+                [
+                  ['mine', 'Mine', counts.mine],
+                  ['unassigned', 'Unassigned', counts.unassigned],
+                ] as const
+              ).map(([view, label, count]) => (
+                <li key={view}>
+                  <Link
+                    to={`${ticketsPath}?view=${view}`}
+                    aria-current={currentView === view ? 'page' : undefined}
+                    className={`flex items-center justify-between ${navClass({ isActive: currentView === view })}`}
+                  >
+                    {label}
+                    <span className="rounded-full bg-slate-200 px-2 text-xs text-slate-700 tabular-nums dark:bg-slate-700 dark:text-slate-200">
+                      {count}
+                      <span className="sr-only"> open tickets</span>
+                    </span>
+                  </Link>
+                </li>
+              ))}
+            </ul>
+            <NavLink to={`/w/${workspace.slug}/customers`} className={navClass}>
+              Customers
             </NavLink>
             <NavLink to={`/w/${workspace.slug}/settings`} className={navClass}>
               Settings

@@ -182,8 +182,11 @@ export async function listQueue(db: DbOrTx, input: ListQueueInput) {
     tags: Array<{ id: string; name: string }>
     snippet: string | null
     rank: number
+    activity_key: string
+    created_key: string
   }>(sql`
     select page.*, c.name as contact_name, c.email as contact_email, u.name as assignee_name,
+      ${isoMicros(sql`page.last_activity_at`)} as activity_key, ${isoMicros(sql`page.created_at`)} as created_key,
       (r.read_at is null or r.read_at < page.last_customer_message_at) as unread,
       (select coalesce(json_agg(json_build_object('id', tg.id, 'name', tg.name) order by tg.name), '[]'::json)
          from ticket_tags tt join tags tg on tg.id = tt.tag_id where tt.ticket_id = page.id) as tags
@@ -203,12 +206,12 @@ export async function listQueue(db: DbOrTx, input: ListQueueInput) {
   const rows = result.rows.map((row) => {
     const sortKey: Array<string | number> =
       sort === 'created'
-        ? [new Date(row.created_at).toISOString(), row.id]
+        ? [row.created_key, row.id]
         : sort === 'priority'
-          ? [row.priority, new Date(row.last_activity_at).toISOString(), row.id]
+          ? [row.priority, row.activity_key, row.id]
           : sort === 'relevance'
-            ? [Number(row.rank), new Date(row.last_activity_at).toISOString(), row.id]
-            : [new Date(row.last_activity_at).toISOString(), row.id]
+            ? [Number(row.rank), row.activity_key, row.id]
+            : [row.activity_key, row.id]
     return {
       id: row.id,
       number: row.number,
@@ -236,6 +239,14 @@ export async function listQueue(db: DbOrTx, input: ListQueueInput) {
   // Fetched ascending from the cursor: the rows nearest the cursor are the last `limit`.
   const page = rows.slice(Math.max(0, rows.length - limit))
   return { rows: page, hasNext: true, hasPrev: hasMore }
+}
+
+/**
+ * ISO 8601 in UTC with PostgreSQL's full microsecond precision: a JS Date (milliseconds) as a
+ * cursor would skip rows whose timestamps differ only below the millisecond.
+ */
+function isoMicros(column: SQL) {
+  return sql`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`
 }
 
 const PRIORITY_RANK: Record<string, number> = { low: 0, normal: 1, high: 2, urgent: 3 }

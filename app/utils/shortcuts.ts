@@ -1,0 +1,24 @@
+/** Keyboard shortcuts of the agent pages, listed in the "?" dialog and implemented by each page. */
+export type Shortcut = {
+  key: string
+  label: string
+  description: string
+  scope: 'queue' | 'ticket' | 'global'
+}
+
+export const SHORTCUTS: readonly Shortcut[] = [
+  { key: 'j', label: 'j', description: 'Move to the next ticket', scope: 'queue' },
+  { key: 'k', label: 'k', description: 'Move to the previous ticket', scope: 'queue' },
+  { key: 'Enter', label: 'Enter', description: 'Open the selected ticket', scope: 'queue' },
+  { key: 'x', label: 'x', description: 'Select the ticket for a bulk action', scope: 'queue' },
+  { key: '/', label: '/', description: 'Search tickets', scope: 'queue' },
+  { key: 'r', label: 'r', description: 'Reply to the customer', scope: 'ticket' },
+  { key: 'n', label: 'n', description: 'Write an internal note', scope: 'ticket' },
+  { key: '?', label: '?', description: 'Show keyboard shortcuts', scope: 'global' },
+]
+
+export const SHORTCUT_SCOPE_LABEL: Record<Shortcut['scope'], string> = {
+  queue: 'Inbox',
+  ticket: 'Ticket',
+  global: 'Everywhere',
+}
