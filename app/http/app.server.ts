@@ -13,7 +13,8 @@ import { sessionRenewal } from './session-renewal.server.ts'
 export const FORM_BODY_LIMIT = 1024 * 1024
 /** Forms that carry attachments (25 MB of files plus the text fields and multipart framing). */
 export const UPLOAD_ROUTES = [
-  { path: /^\/w\/[^/]+\/tickets\/(\d+|new)$/, maxBytes: 27 * 1024 * 1024 },
+  // With JavaScript, Remix single fetch posts to the same path plus `.data`.
+  { path: /^\/w\/[^/]+\/tickets\/(\d+|new)(\.data)?$/, maxBytes: 27 * 1024 * 1024 },
   { path: /^\/support\//, maxBytes: 27 * 1024 * 1024 },
 ]
 

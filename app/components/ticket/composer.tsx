@@ -1,0 +1,315 @@
+import { getFormProps, getTextareaProps, useForm, type SubmissionResult } from '@conform-to/react'
+import { parseWithZod } from '@conform-to/zod/v4'
+import { Form, useNavigation } from '@remix-run/react'
+import { useRef, useState, type ChangeEvent } from 'react'
+import { Button } from '#app/components/ui/button.tsx'
+import { FormErrors } from '#app/components/ui/field.tsx'
+import { fillPlaceholders, insertAtSelection, type CannedContext } from '#app/utils/canned.ts'
+import { ComposerSchema, type MessageKind } from '#app/utils/ticket-page-schemas.ts'
+import {
+  isBlockedFilename,
+  MAX_FILES,
+  MAX_TOTAL_BYTES,
+  STATUS_LABEL,
+  TICKET_STATUSES,
+  type TicketStatus,
+} from '#app/utils/ticket-schemas.ts'
+import { useShortcuts } from '#app/utils/use-shortcuts.ts'
+import { useHydrated } from '#app/utils/use-hydrated.ts'
+import { RelativeTime } from '#app/components/queue/relative-time.tsx'
+
+export type CollidingMessage = {
+  id: string
+  kind: MessageKind
+  author: string
+  bodyText: string
+  createdAt: Date
+}
+
+type Props = {
+  /** The newest message the page shows: the server compares it with the thread on send. */
+  latestMessageId: string | undefined
+  currentStatus: TicketStatus
+  cannedResponses: Array<{ id: string; title: string; body: string }>
+  cannedContext: CannedContext
+  lastResult: SubmissionResult<string[]> | null | undefined
+  collision: CollidingMessage[] | undefined
+  /** The server's clock, for relative times that render the same on both sides. */
+  now: string
+}
+
+/** Checks the chosen files the way the server will, so the agent learns before uploading. */
+function fileProblem(files: FileList | null) {
+  if (!files) return ''
+  if (files.length > MAX_FILES) return `Attach at most ${MAX_FILES} files`
+  const blocked = Array.from(files).find((f) => isBlockedFilename(f.name))
+  if (blocked) return `${blocked.name}: executable files are not allowed`
+  const total = Array.from(files).reduce((sum, f) => sum + f.size, 0)
+  if (total > MAX_TOTAL_BYTES) return 'Attachments are limited to 25 MB in total'
+  return ''
+}
+
+/**
+ * Public reply or internal note, with attachments, canned responses and "send and set status".
+ * A plain multipart form: everything but canned insertion-at-the-caret works without JavaScript.
+ */
+export function Composer(props: Props) {
+  const { lastResult, collision, now } = props
+  const navigation = useNavigation()
+  const hydrated = useHydrated()
+  const initialKind = lastResult?.initialValue?.kind === 'note' ? 'note' : 'reply'
+  const [kind, setKind] = useState<MessageKind>(initialKind)
+  const [status, setStatus] = useState(
+    typeof lastResult?.initialValue?.status === 'string' ? lastResult.initialValue.status : '',
+  )
+  const [clientFileError, setClientFileError] = useState('')
+  const bodyRef = useRef<HTMLTextAreaElement>(null)
+  const [form, fields] = useForm({
+    id: 'composer',
+    lastResult,
+    shouldValidate: 'onSubmit',
+    shouldRevalidate: 'onInput',
+    onValidate: ({ formData }) => parseWithZod(formData, { schema: ComposerSchema }),
+  })
+  const submittingIntent =
+    navigation.state !== 'idle' && navigation.formMethod?.toLowerCase() === 'post'
+      ? navigation.formData?.get('intent')
+      : null
+
+  function focusComposer(next: MessageKind) {
+    setKind(next)
+    bodyRef.current?.focus()
+  }
+  useShortcuts({ r: () => focusComposer('reply'), n: () => focusComposer('note') })
+
+  function insertCanned(event: ChangeEvent<HTMLSelectElement>) {
+    const chosen = props.cannedResponses.find((c) => c.id === event.currentTarget.value)
+    event.currentTarget.value = ''
+    const textarea = bodyRef.current
+    if (!chosen || !textarea) return
+    const text = fillPlaceholders(chosen.body, props.cannedContext)
+    const next = insertAtSelection(textarea.value, text, textarea.selectionStart, textarea.selectionEnd)
+    // Set the value natively and announce it, so Conform sees the edit like typing.
+    const setter = Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, 'value')?.set
+    setter?.call(textarea, next.value)
+    textarea.dispatchEvent(new Event('input', { bubbles: true }))
+    textarea.focus()
+    textarea.setSelectionRange(next.caret, next.caret)
+  }
+
+  const serverFileErrors = lastResult?.error?.files ?? undefined
+  const fileErrors = clientFileError ? [clientFileError] : serverFileErrors
+  const statusLabel = status && status !== props.currentStatus ? ` & set ${status}` : ''
+  const sendLabel = `${kind === 'note' ? 'Add note' : 'Send reply'}${statusLabel}`
+  const isNote = kind === 'note'
+
+  return (
+    <Form
+      method="post"
+      encType="multipart/form-data"
+      {...getFormProps(form)}
+      aria-label="Reply composer"
+      className={`space-y-3 rounded-lg border p-4 ${
+        isNote
+          ? 'border-amber-300 bg-amber-50/60 dark:border-amber-800 dark:bg-amber-950/30'
+          : 'border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900'
+      }`}
+    >
+      <input type="hidden" name="lastSeenMessageId" value={props.latestMessageId ?? ''} />
+      <fieldset className="flex gap-1">
+        <legend className="sr-only">Message type</legend>
+        {(
+          [
+            ['reply', 'Reply', 'r'],
+            ['note', 'Internal note', 'n'],
+          ] as const
+        ).map(([value, label, key]) => (
+          <label
+            key={value}
+            className="cursor-pointer rounded-md px-3 py-1.5 text-sm font-medium text-slate-600 has-[:checked]:bg-indigo-600 has-[:checked]:text-white has-[:focus-visible]:ring-2 has-[:focus-visible]:ring-indigo-500 dark:text-slate-300"
+          >
+            <input
+              type="radio"
+              name="kind"
+              value={value}
+              checked={kind === value}
+              onChange={() => setKind(value)}
+              className="sr-only"
+            />
+            {label}
+            <kbd className="ml-1.5 hidden text-xs opacity-70 sm:inline" aria-hidden>
+              {key}
+            </kbd>
+          </label>
+        ))}
+      </fieldset>
+      <div className="space-y-1">
+        <label htmlFor={fields.body.id} className="block text-sm font-medium">
+          {isNote
+            ? 'Internal note (only your team sees it)'
+            : `Reply to ${props.cannedContext.customer.name || props.cannedContext.customer.email}`}
+        </label>
+        <textarea
+          {...getTextareaProps(fields.body)}
+          ref={bodyRef}
+          rows={6}
+          className={`block w-full rounded-md border px-3 py-2 text-sm shadow-sm aria-[invalid]:border-red-500 ${
+            isNote
+              ? 'border-amber-300 bg-amber-50 dark:border-amber-800 dark:bg-amber-950/40'
+              : 'border-slate-300 bg-white dark:border-slate-700 dark:bg-slate-950'
+          }`}
+        />
+        <div
+          id={fields.body.errorId}
+          className="min-h-5 text-sm text-red-600 dark:text-red-400"
+          aria-live="polite"
+        >
+          {fields.body.errors?.join(' ')}
+        </div>
+      </div>
+
+      <div className="flex flex-wrap items-end gap-4">
+        {props.cannedResponses.length > 0 ? (
+          <div className="space-y-1">
+            <label htmlFor="composer-canned" className="block text-sm font-medium">
+              Canned response
+            </label>
+            <div className="flex gap-2">
+              <select
+                id="composer-canned"
+                name="cannedId"
+                defaultValue=""
+                onChange={hydrated ? insertCanned : undefined}
+                aria-invalid={fields.cannedId.errors ? true : undefined}
+                aria-describedby={fields.cannedId.errors ? fields.cannedId.errorId : undefined}
+                className="rounded-md border border-slate-300 bg-white px-2 py-1.5 text-sm dark:border-slate-700 dark:bg-slate-900"
+              >
+                <option value="">{hydrated ? 'Insert…' : 'Choose…'}</option>
+                {props.cannedResponses.map((c) => (
+                  <option key={c.id} value={c.id}>
+                    {c.title}
+                  </option>
+                ))}
+              </select>
+              {hydrated ? null : (
+                <Button type="submit" name="intent" value="insert-canned" variant="secondary">
+                  Insert
+                </Button>
+              )}
+            </div>
+            {fields.cannedId.errors ? (
+              <p id={fields.cannedId.errorId} className="text-xs text-red-600 dark:text-red-400">
+                {fields.cannedId.errors.join(' ')}
+              </p>
+            ) : null}
+          </div>
+        ) : null}
+        <div className="space-y-1">
+          <label htmlFor="composer-files" className="block text-sm font-medium">
+            Attachments
+          </label>
+          <input
+            id="composer-files"
+            type="file"
+            name="files"
+            multiple
+            onChange={(event) => {
+              const problem = fileProblem(event.currentTarget.files)
+              event.currentTarget.setCustomValidity(problem)
+              setClientFileError(problem)
+            }}
+            aria-invalid={fileErrors ? true : undefined}
+            aria-describedby={`composer-files-hint${fileErrors ? ' composer-files-error' : ''}`}
+            className="block text-sm file:mr-2 file:rounded-md file:border file:border-slate-300 file:bg-white file:px-2 file:py-1 file:text-sm dark:file:border-slate-700 dark:file:bg-slate-900 dark:file:text-slate-100"
+          />
+          <p id="composer-files-hint" className="text-xs text-slate-500 dark:text-slate-400">
+            Up to {MAX_FILES} files, 25 MB in total. No executables.
+          </p>
+          {fileErrors ? (
+            <p id="composer-files-error" className="text-sm text-red-600 dark:text-red-400" role="alert">
+              {fileErrors.join(' ')}
+            </p>
+          ) : null}
+        </div>
+      </div>
+
+      {collision && collision.length > 0 ? (
+        <div
+          role="alert"
+          className="space-y-3 rounded-md border border-amber-400 bg-amber-100 p-3 text-sm text-amber-950 dark:border-amber-700 dark:bg-amber-950 dark:text-amber-100"
+        >
+          <p className="font-semibold">New activity since you started typing</p>
+          <ul className="space-y-2">
+            {collision.map((m) => (
+              <li
+                key={m.id}
+                className="rounded border border-amber-300 bg-white/70 p-2 dark:border-amber-800 dark:bg-slate-900/60"
+              >
+                <p className="text-xs">
+                  <span className="font-medium">{m.author}</span> ·{' '}
+                  {m.kind === 'note' ? 'Internal note' : 'Reply'} ·{' '}
+                  <RelativeTime iso={m.createdAt.toISOString()} now={now} />
+                </p>
+                <p className="mt-1 line-clamp-6 break-words whitespace-pre-wrap">{m.bodyText}</p>
+              </li>
+            ))}
+          </ul>
+          {hydrated ? null : (
+            <p className="text-xs">
+              Attachments are not kept across this check: select your files again before sending.
+            </p>
+          )}
+          <input type="hidden" name="sendAnyway" value="1" />
+          <input type="hidden" name="status" value={status} />
+          <div className="flex flex-wrap gap-2">
+            <Button type="submit" name="intent" value="reply" pending={submittingIntent === 'reply'}>
+              Send anyway
+            </Button>
+            <Button
+              type="submit"
+              name="intent"
+              value="review"
+              variant="secondary"
+              pending={submittingIntent === 'review'}
+            >
+              Review
+            </Button>
+          </div>
+        </div>
+      ) : (
+        <div className="flex flex-wrap items-end gap-3">
+          <div className="space-y-1">
+            <label htmlFor="composer-status" className="block text-sm font-medium">
+              Then set status
+            </label>
+            <select
+              id="composer-status"
+              name="status"
+              value={status}
+              onChange={(event) => setStatus(event.currentTarget.value)}
+              aria-invalid={fields.status.errors ? true : undefined}
+              aria-describedby={fields.status.errors ? fields.status.errorId : undefined}
+              className="rounded-md border border-slate-300 bg-white px-2 py-1.5 text-sm dark:border-slate-700 dark:bg-slate-900"
+            >
+              <option value="">Keep ({STATUS_LABEL[props.currentStatus].toLowerCase()})</option>
+              {TICKET_STATUSES.map((s) => (
+                <option key={s} value={s}>
+                  {STATUS_LABEL[s]}
+                </option>
+              ))}
+            </select>
+          </div>
+          <Button type="submit" name="intent" value="reply" pending={submittingIntent === 'reply'}>
+            {sendLabel}
+          </Button>
+        </div>
+      )}
+      {fields.status.errors || fields.kind.errors ? (
+        <p id={fields.status.errorId} className="text-sm text-red-600 dark:text-red-400">
+          {[...(fields.kind.errors ?? []), ...(fields.status.errors ?? [])].join(' ')}
+        </p>
+      ) : null}
+      <FormErrors id={form.errorId} errors={form.errors} />
+    </Form>
+  )
+}

@@ -1,0 +1,99 @@
+import { RelativeTime } from '#app/components/queue/relative-time.tsx'
+
+export type ThreadEntry = {
+  id: string
+  kind: 'reply' | 'note'
+  bodyText: string
+  createdAt: Date
+  deliveryStatus: 'queued' | 'sent' | 'failed' | null
+  fromCustomer: boolean
+  author: string
+  attachments: Array<{ id: string; filename: string; contentType: string; size: number }>
+}
+
+const STYLE = {
+  customer: 'mr-8 border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900',
+  agent: 'ml-8 border-indigo-200 bg-indigo-50 dark:border-indigo-900 dark:bg-indigo-950/40',
+  note: 'ml-8 border-amber-300 bg-amber-50 dark:border-amber-800 dark:bg-amber-950/40',
+}
+
+const LABEL = { customer: 'Customer', agent: 'Reply', note: 'Internal note' }
+
+const DELIVERY = {
+  queued: { label: 'Queued', className: 'bg-slate-200 text-slate-700 dark:bg-slate-800 dark:text-slate-300' },
+  sent: {
+    label: 'Sent',
+    className: 'bg-emerald-100 text-emerald-800 dark:bg-emerald-950 dark:text-emerald-300',
+  },
+  failed: {
+    label: 'Delivery failed',
+    className: 'bg-red-100 text-red-800 dark:bg-red-950 dark:text-red-300',
+  },
+}
+
+export function formatBytes(size: number) {
+  if (size < 1024) return `${size} B`
+  if (size < 1024 * 1024) return `${(size / 1024).toFixed(1)} KB`
+  return `${(size / 1024 / 1024).toFixed(1)} MB`
+}
+
+/** The conversation oldest → newest. Bodies are plain text and rendered as text, never as HTML. */
+export function Thread({ messages, slug, now }: { messages: ThreadEntry[]; slug: string; now: string }) {
+  return (
+    <ol aria-label="Conversation" className="space-y-4">
+      {messages.map((message) => {
+        const role = message.kind === 'note' ? 'note' : message.fromCustomer ? 'customer' : 'agent'
+        const delivery = role === 'agent' && message.deliveryStatus ? DELIVERY[message.deliveryStatus] : null
+        return (
+          <li key={message.id}>
+            <article
+              id={`m-${message.id}`}
+              aria-label={`${LABEL[role]} from ${message.author}`}
+              className={`scroll-mt-8 rounded-lg border p-4 shadow-sm ${STYLE[role]}`}
+            >
+              <header className="flex flex-wrap items-center gap-x-2 gap-y-1 text-sm">
+                <span className="font-medium">{message.author}</span>
+                <span
+                  className={`rounded px-1.5 py-0.5 text-xs font-medium ${
+                    role === 'note'
+                      ? 'bg-amber-200 text-amber-900 dark:bg-amber-900 dark:text-amber-100'
+                      : role === 'agent'
+                        ? 'bg-indigo-100 text-indigo-800 dark:bg-indigo-900 dark:text-indigo-200'
+                        : 'bg-slate-100 text-slate-700 dark:bg-slate-800 dark:text-slate-300'
+                  }`}
+                >
+                  {LABEL[role]}
+                </span>
+                <span className="text-slate-500 dark:text-slate-400">
+                  <RelativeTime iso={message.createdAt.toISOString()} now={now} />
+                </span>
+                {delivery ? (
+                  <span className={`ml-auto rounded px-1.5 py-0.5 text-xs ${delivery.className}`}>
+                    {delivery.label}
+                  </span>
+                ) : null}
+              </header>
+              <div className="mt-2 text-sm break-words whitespace-pre-wrap">{message.bodyText}</div>
+              {message.attachments.length > 0 ? (
+                <ul aria-label="Attachments" className="mt-3 flex flex-wrap gap-2">
+                  {message.attachments.map((file) => (
+                    <li key={file.id}>
+                      <a
+                        href={`/w/${slug}/attachments/${file.id}`}
+                        className="inline-flex items-center gap-1 rounded-md border border-slate-300 bg-white px-2 py-1 text-xs text-indigo-700 hover:bg-slate-50 dark:border-slate-700 dark:bg-slate-900 dark:text-indigo-300 dark:hover:bg-slate-800"
+                      >
+                        <span aria-hidden>📎</span>
+                        {file.filename}
+                        <span className="text-slate-500 dark:text-slate-400">({formatBytes(file.size)})</span>
+                      </a>
+                    </li>
+                  ))}
+                </ul>
+              ) : null}
+            </article>
+          </li>
+        )
+      })}
+    </ol>
+  )
+}

@@ -1,0 +1,220 @@
+import { useFetcher } from '@remix-run/react'
+import { useEffect, useRef } from 'react'
+import { Button } from '#app/components/ui/button.tsx'
+import {
+  PRIORITY_LABEL,
+  STATUS_LABEL,
+  TICKET_PRIORITIES,
+  TICKET_STATUSES,
+  type TicketPriority,
+  type TicketStatus,
+} from '#app/utils/ticket-schemas.ts'
+import { useHydrated } from '#app/utils/use-hydrated.ts'
+
+export type SidebarField = 'status' | 'priority' | 'assigneeId' | 'tag'
+/** What the action answers a sidebar form with when it refuses the change. */
+export type SidebarError = { field: SidebarField; message: string }
+type SidebarResult = { sidebarError?: SidebarError }
+
+type Props = {
+  ticket: { status: TicketStatus; priority: TicketPriority; assigneeId: string | null }
+  members: Array<{ userId: string; name: string }>
+  tags: Array<{ id: string; name: string }>
+  workspaceTags: Array<{ id: string; name: string }>
+  /** An error from a full-page (no JavaScript) post. */
+  pageError?: SidebarError
+}
+
+const selectClass =
+  'block w-full rounded-md border border-slate-300 bg-white px-2 py-1.5 text-sm aria-[invalid]:border-red-500 dark:border-slate-700 dark:bg-slate-900'
+
+/**
+ * Status, priority, assignee and tags, each saved on its own: with JavaScript on change through
+ * a fetcher (no reload), without it by a small form with a Save button.
+ */
+export function TicketSidebar({ ticket, members, tags, workspaceTags, pageError }: Props) {
+  return (
+    <section aria-label="Ticket properties" className="space-y-4">
+      <FieldForm
+        name="status"
+        label="Status"
+        value={ticket.status}
+        options={TICKET_STATUSES.map((s) => ({ value: s, label: STATUS_LABEL[s] }))}
+        pageError={pageError}
+      />
+      <FieldForm
+        name="priority"
+        label="Priority"
+        value={ticket.priority}
+        options={TICKET_PRIORITIES.map((p) => ({ value: p, label: PRIORITY_LABEL[p] }))}
+        pageError={pageError}
+      />
+      <FieldForm
+        name="assigneeId"
+        label="Assignee"
+        value={ticket.assigneeId ?? 'none'}
+        options={[
+          { value: 'none', label: 'Unassigned' },
+          ...members.map((m) => ({ value: m.userId, label: m.name })),
+        ]}
+        pageError={pageError}
+      />
+      <TagsEditor tags={tags} workspaceTags={workspaceTags} pageError={pageError} />
+    </section>
+  )
+}
+
+function errorFor(field: SidebarField, fetched: SidebarResult | undefined, pageError?: SidebarError) {
+  const error = fetched?.sidebarError ?? pageError
+  return error?.field === field ? error.message : undefined
+}
+
+function FieldForm(props: {
+  name: Exclude<SidebarField, 'tag'>
+  label: string
+  value: string
+  options: Array<{ value: string; label: string }>
+  pageError?: SidebarError
+}) {
+  const fetcher = useFetcher<SidebarResult>()
+  const hydrated = useHydrated()
+  const id = `ticket-${props.name}`
+  const errorId = `${id}-error`
+  const pending = fetcher.state !== 'idle'
+  // Optimistic: show the choice being saved; fall back to the server's value once settled.
+  const submitted = fetcher.formData?.get(props.name)
+  const value = typeof submitted === 'string' ? submitted : props.value
+  const error = fetcher.state === 'idle' ? errorFor(props.name, fetcher.data, props.pageError) : undefined
+  return (
+    <fetcher.Form method="post" preventScrollReset className="space-y-1">
+      <input type="hidden" name="intent" value="update" />
+      <label htmlFor={id} className="block text-sm font-medium">
+        {props.label}
+      </label>
+      <div className="flex items-center gap-2">
+        <select
+          id={id}
+          name={props.name}
+          value={value}
+          aria-invalid={error ? true : undefined}
+          aria-describedby={error ? errorId : undefined}
+          onChange={(event) => fetcher.submit(event.currentTarget.form, { preventScrollReset: true })}
+          className={selectClass}
+        >
+          {props.options.map((o) => (
+            <option key={o.value} value={o.value}>
+              {o.label}
+            </option>
+          ))}
+        </select>
+        {hydrated ? null : (
+          <Button type="submit" variant="secondary" aria-label={`Save ${props.label.toLowerCase()}`}>
+            Save
+          </Button>
+        )}
+      </div>
+      <div id={errorId} className="min-h-5 text-xs" aria-live="polite">
+        {pending ? (
+          <span className="text-slate-500 dark:text-slate-400">Saving…</span>
+        ) : error ? (
+          <span className="text-red-600 dark:text-red-400">{error}</span>
+        ) : null}
+      </div>
+    </fetcher.Form>
+  )
+}
+
+function TagsEditor(props: {
+  tags: Array<{ id: string; name: string }>
+  workspaceTags: Array<{ id: string; name: string }>
+  pageError?: SidebarError
+}) {
+  const adder = useFetcher<SidebarResult>()
+  const formRef = useRef<HTMLFormElement>(null)
+  const error = adder.state === 'idle' ? errorFor('tag', adder.data, props.pageError) : undefined
+  const adding = adder.formData?.get('name')
+  const wasAdding = useRef(false)
+  useEffect(() => {
+    // Clear the input once a tag was added (an error keeps what was typed).
+    if (adder.state === 'idle' && wasAdding.current && !adder.data?.sidebarError) formRef.current?.reset()
+    wasAdding.current = adder.state !== 'idle'
+  }, [adder.state, adder.data])
+  const suggestions = props.workspaceTags.filter((t) => !props.tags.some((x) => x.id === t.id))
+  return (
+    <div className="space-y-2">
+      <h3 className="text-sm font-medium" id="tags-heading">
+        Tags
+      </h3>
+      <ul aria-labelledby="tags-heading" className="flex flex-wrap gap-1.5">
+        {props.tags.map((tag) => (
+          <TagChip key={tag.id} tag={tag} />
+        ))}
+        {typeof adding === 'string' && adding.trim() ? (
+          <li className="rounded-full bg-slate-100 px-2 py-0.5 text-xs text-slate-500 dark:bg-slate-800">
+            {adding.trim()}…
+          </li>
+        ) : null}
+        {props.tags.length === 0 && !adding ? (
+          <li className="text-xs text-slate-500 dark:text-slate-400">No tags</li>
+        ) : null}
+      </ul>
+      <adder.Form method="post" preventScrollReset ref={formRef} className="flex items-start gap-2">
+        <input type="hidden" name="intent" value="add-tag" />
+        <div className="min-w-0 flex-1">
+          <label htmlFor="ticket-add-tag" className="sr-only">
+            Add a tag
+          </label>
+          <input
+            id="ticket-add-tag"
+            name="name"
+            list="ticket-tag-suggestions"
+            placeholder="Add a tag"
+            maxLength={50}
+            autoComplete="off"
+            aria-invalid={error ? true : undefined}
+            aria-describedby={error ? 'ticket-add-tag-error' : undefined}
+            className="block w-full rounded-md border border-slate-300 bg-white px-2 py-1.5 text-sm aria-[invalid]:border-red-500 dark:border-slate-700 dark:bg-slate-900"
+          />
+          <datalist id="ticket-tag-suggestions">
+            {suggestions.map((t) => (
+              <option key={t.id} value={t.name} />
+            ))}
+          </datalist>
+        </div>
+        <Button type="submit" variant="secondary" pending={adder.state !== 'idle'}>
+          Add
+        </Button>
+      </adder.Form>
+      <div
+        id="ticket-add-tag-error"
+        className="min-h-5 text-xs text-red-600 dark:text-red-400"
+        aria-live="polite"
+      >
+        {error ?? null}
+      </div>
+    </div>
+  )
+}
+
+function TagChip({ tag }: { tag: { id: string; name: string } }) {
+  const fetcher = useFetcher<SidebarResult>()
+  if (fetcher.state !== 'idle' && !fetcher.data?.sidebarError) {
+    return null // optimistically gone
+  }
+  return (
+    <li className="inline-flex items-center gap-1 rounded-full bg-indigo-50 py-0.5 pr-1 pl-2 text-xs text-indigo-800 dark:bg-indigo-950 dark:text-indigo-200">
+      {tag.name}
+      <fetcher.Form method="post" preventScrollReset className="inline">
+        <input type="hidden" name="intent" value="remove-tag" />
+        <input type="hidden" name="tagId" value={tag.id} />
+        <button
+          type="submit"
+          aria-label={`Remove tag ${tag.name}`}
+          className="rounded-full px-1 leading-none hover:bg-indigo-200 dark:hover:bg-indigo-800"
+        >
+          ×
+        </button>
+      </fetcher.Form>
+    </li>
+  )
+}

@@ -1,0 +1,136 @@
+import { getDb } from '#db/client.ts'
+import { getMailbox } from '#db/queries/mailboxes.ts'
+import {
+  getTicketByNumber,
+  listThread,
+  listTicketActivity,
+  listTicketTags,
+  listWorkspaceTags,
+} from '#db/queries/tickets.ts'
+import { listMembers } from '#db/queries/workspaces.ts'
+import { listCannedResponses } from '#db/queries/canned-responses.ts'
+import { fillPlaceholders } from '#app/utils/canned.ts'
+import { notFound } from './errors.server.ts'
+import {
+  addTags,
+  markRead,
+  removeTag,
+  updateTickets,
+  type TicketChanges,
+  type UpdateOutcome,
+} from './tickets.server.ts'
+import type { Member } from './workspaces.server.ts'
+
+/** Ticket numbers are positive PostgreSQL integers; anything else in the URL is a 404. */
+const MAX_TICKET_NUMBER = 2_147_483_647
+
+export function ticketNumberFrom(param: string | undefined) {
+  if (!param || !/^[1-9][0-9]{0,9}$/.test(param)) throw notFound('Ticket not found')
+  const number = Number(param)
+  if (number > MAX_TICKET_NUMBER) throw notFound('Ticket not found')
+  return number
+}
+
+async function requireTicket(member: Member, number: number) {
+  const ticket = await getTicketByNumber(getDb(), member.workspaceId, number)
+  if (!ticket) throw notFound('Ticket not found')
+  return ticket
+}
+
+/**
+ * Everything the ticket page shows, for an agent of the ticket's workspace. Opening the page
+ * marks the ticket read for this agent.
+ */
+export async function loadTicketPage(member: Member, number: number) {
+  const db = getDb()
+  const ticket = await requireTicket(member, number)
+  const [thread, tags, workspaceTags, members, mailbox, activity, cannedResponses] = await Promise.all([
+    listThread(db, member.workspaceId, ticket.id),
+    listTicketTags(db, ticket.id),
+    listWorkspaceTags(db, member.workspaceId),
+    listMembers(db, member.workspaceId),
+    getMailbox(db, member.workspaceId, ticket.mailboxId),
+    listTicketActivity(db, member.workspaceId, ticket.id),
+    listCannedResponses(db, member.workspaceId),
+    markRead(member.userId, ticket.id),
+  ])
+  return {
+    ticket: {
+      id: ticket.id,
+      number: ticket.number,
+      subject: ticket.subject,
+      status: ticket.status,
+      priority: ticket.priority,
+      channel: ticket.channel,
+      assigneeId: ticket.assigneeId,
+      createdAt: ticket.createdAt,
+      lastActivityAt: ticket.lastActivityAt,
+      customer: { name: ticket.contactName, email: ticket.contactEmail },
+    },
+    thread: thread.map((m) => ({
+      id: m.id,
+      kind: m.kind,
+      bodyText: m.bodyText,
+      createdAt: m.createdAt,
+      deliveryStatus: m.deliveryStatus,
+      fromCustomer: m.authorUserId === null,
+      authorUserId: m.authorUserId,
+      author: m.authorUserName ?? (m.authorContactName || m.authorContactEmail) ?? 'Unknown',
+      attachments: m.attachments.map((a) => ({
+        id: a.id,
+        filename: a.filename,
+        contentType: a.contentType,
+        size: a.size,
+      })),
+    })),
+    tags,
+    workspaceTags,
+    members: members.map((m) => ({ userId: m.userId, name: m.name })),
+    mailbox: mailbox ? { name: mailbox.name, address: mailbox.address } : null,
+    activity: activity.map((a) => ({
+      id: a.id,
+      action: a.action,
+      data: isRecord(a.data) ? a.data : {},
+      actorName: a.actorName,
+      createdAt: a.createdAt,
+    })),
+    cannedResponses,
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/** Status, priority and/or assignee of the ticket `number` (see updateTickets). */
+export async function changeTicket(member: Member, number: number, changes: TicketChanges) {
+  const ticket = await requireTicket(member, number)
+  return updateTickets(member, [ticket.id], changes)
+}
+
+export async function tagTicket(member: Member, number: number, name: string): Promise<UpdateOutcome> {
+  const ticket = await requireTicket(member, number)
+  return addTags(member, [ticket.id], [name])
+}
+
+export async function untagTicket(member: Member, number: number, tagId: string): Promise<UpdateOutcome> {
+  const ticket = await requireTicket(member, number)
+  return removeTag(member, ticket.id, tagId)
+}
+
+/** A canned response of the workspace with its placeholders filled for this ticket and agent. */
+export async function fillCannedResponse(
+  member: Member & { user: { name: string } },
+  number: number,
+  cannedId: string,
+) {
+  const ticket = await requireTicket(member, number)
+  const canned = await listCannedResponses(getDb(), member.workspaceId)
+  const chosen = canned.find((c) => c.id === cannedId)
+  if (!chosen) return undefined
+  return fillPlaceholders(chosen.body, {
+    customer: { name: ticket.contactName, email: ticket.contactEmail },
+    agent: { name: member.user.name },
+    ticket: { number: ticket.number, subject: ticket.subject },
+  })
+}

@@ -1,0 +1,15 @@
+import type { LoaderFunctionArgs } from '@remix-run/node'
+import { z } from 'zod'
+import { downloadAttachment } from '#app/domain/attachments.server.ts'
+import { notFound } from '#app/domain/errors.server.ts'
+import { requireMember } from '#app/domain/guards.server.ts'
+
+const AttachmentId = z.uuid()
+
+/** Streams an attachment to an agent of its workspace (resource route: no UI). */
+export async function loader({ request, params }: LoaderFunctionArgs) {
+  const member = await requireMember(request, params.slug)
+  const id = AttachmentId.safeParse(params.id)
+  if (!id.success) throw notFound('Attachment not found')
+  return downloadAttachment(member, id.data)
+}

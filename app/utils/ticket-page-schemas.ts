@@ -1,0 +1,52 @@
+import { z } from 'zod'
+import { MAX_BODY_CHARS, MessageBody, TicketPriority, TicketStatus } from './ticket-schemas.ts'
+
+export const MessageKind = z.enum(['reply', 'note'], { error: 'Choose a reply or an internal note' })
+export type MessageKind = z.infer<typeof MessageKind>
+
+const Draft = z.string().max(MAX_BODY_CHARS, { error: 'The message is too long (100 KB at most)' }).optional()
+
+/**
+ * The reply composer. Its buttons choose the intent: send, review the thread after a collision
+ * (keeping the draft), or insert a canned response without JavaScript.
+ */
+export const ComposerSchema = z.discriminatedUnion('intent', [
+  z.object({
+    intent: z.literal('reply'),
+    kind: MessageKind,
+    body: MessageBody,
+    status: TicketStatus.optional(),
+    lastSeenMessageId: z.uuid().optional(),
+    sendAnyway: z.literal('1').optional(),
+  }),
+  z.object({ intent: z.literal('review'), kind: MessageKind, body: Draft, status: TicketStatus.optional() }),
+  z.object({
+    intent: z.literal('insert-canned'),
+    kind: MessageKind,
+    body: Draft,
+    status: TicketStatus.optional(),
+    cannedId: z.uuid({ error: 'Choose a canned response' }),
+  }),
+])
+
+export const TagName = z
+  .string({ error: 'Type a tag name' })
+  .trim()
+  .min(1, { error: 'Type a tag name' })
+  .max(50, { error: 'Use at most 50 characters' })
+
+/** The ticket sidebar: each control saves on its own. `none` unassigns. */
+export const SidebarSchema = z.discriminatedUnion('intent', [
+  z.object({
+    intent: z.literal('update'),
+    status: TicketStatus.optional(),
+    priority: TicketPriority.optional(),
+    assigneeId: z
+      .union([z.literal('none'), z.uuid()], { error: 'Choose a member of this workspace' })
+      .optional(),
+  }),
+  z.object({ intent: z.literal('add-tag'), name: TagName }),
+  z.object({ intent: z.literal('remove-tag'), tagId: z.uuid({ error: 'Unknown tag' }) }),
+])
+
+export const SIDEBAR_INTENTS = ['update', 'add-tag', 'remove-tag'] as const
