@@ -74,17 +74,20 @@ export function callLoader(route: Route, path: string, options: CallOptions = {}
   )
 }
 
+/** Posts a form: url-encoded from a record, or multipart (files included) from a FormData. */
 export function callAction(
   route: Route,
   path: string,
-  form: Record<string, string>,
+  form: Record<string, string> | FormData,
   options: CallOptions = {},
 ) {
+  const multipart = form instanceof FormData
   const request = new Request(`http://localhost:3000${path}`, {
     method: 'POST',
-    body: new URLSearchParams(form),
+    body: multipart ? form : new URLSearchParams(form),
     headers: {
-      'content-type': 'application/x-www-form-urlencoded',
+      // A FormData body sets its own multipart content type with the boundary.
+      ...(multipart ? {} : { 'content-type': 'application/x-www-form-urlencoded' }),
       ...(options.cookie ? { cookie: options.cookie } : {}),
       ...options.headers,
     },
