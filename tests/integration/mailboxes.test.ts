@@ -1,0 +1,401 @@
+import { and, asc, eq } from 'drizzle-orm'
+import { describe, expect, it } from 'vitest'
+import { getDb } from '#db/client.ts'
+import { auditEvents, mailboxes } from '#db/schema.ts'
+import { forwardingAddress } from '#app/domain/mailboxes.server.ts'
+import * as mailboxesRoute from '#app/routes/w.$slug.settings.mailboxes.tsx'
+import { createMember, createWorkspace } from '#tests/helpers/factories.ts'
+import { callAction, callLoader } from '#tests/helpers/routes.ts'
+
+type Actor = Awaited<ReturnType<typeof createMember>>
+
+function postMailboxes(actor: Actor, form: Record<string, string>, slug = actor.workspace.slug) {
+  return callAction(mailboxesRoute, `/w/${slug}/settings/mailboxes`, form, {
+    cookie: actor.cookie,
+    params: { slug },
+  })
+}
+
+function loadMailboxes(actor: Actor, slug = actor.workspace.slug) {
+  return callLoader(mailboxesRoute, `/w/${slug}/settings/mailboxes`, {
+    cookie: actor.cookie,
+    params: { slug },
+  })
+}
+
+/** Every mailbox and audit row of the workspace, to assert "nothing was written". */
+async function snapshot(workspaceId: string) {
+  const db = getDb()
+  const rows = await db
+    .select()
+    .from(mailboxes)
+    .where(eq(mailboxes.workspaceId, workspaceId))
+    .orderBy(asc(mailboxes.id))
+  const audit = await db
+    .select({ id: auditEvents.id })
+    .from(auditEvents)
+    .where(eq(auditEvents.workspaceId, workspaceId))
+  return { rows, audit }
+}
+
+function auditFor(workspaceId: string, action: string) {
+  return getDb()
+    .select({ actorUserId: auditEvents.actorUserId, targetId: auditEvents.targetId, data: auditEvents.data })
+    .from(auditEvents)
+    .where(and(eq(auditEvents.workspaceId, workspaceId), eq(auditEvents.action, action)))
+}
+
+async function mailboxByKey(workspaceId: string, key: string) {
+  const [row] = await getDb()
+    .select()
+    .from(mailboxes)
+    .where(and(eq(mailboxes.workspaceId, workspaceId), eq(mailboxes.key, key)))
+  return row
+}
+
+async function team() {
+  const workspace = await createWorkspace({ name: 'Acme Support' })
+  const owner = await createMember('owner', workspace)
+  const admin = await createMember('admin', workspace)
+  const agent = await createMember('agent', workspace)
+  return { owner, admin, agent, workspace }
+}
+
+const valid = {
+  intent: 'create',
+  name: 'Billing & Refunds',
+  address: 'billing@acme.example',
+  fromName: 'Acme Billing',
+  signature: '— The Acme billing team',
+}
+
+describe('mailboxes settings', () => {
+  it('builds the forwarding address from the workspace slug, the mailbox key and INBOUND_DOMAIN', () => {
+    expect(forwardingAddress('acme', 'billing')).toBe('acme.billing@inbound.localhost')
+  })
+
+  it('lists active and archived mailboxes with their forwarding addresses, editable by owners only', async () => {
+    const { owner, agent, workspace } = await team()
+    const page = await loadMailboxes(owner)
+    expect(page.status).toBe(200)
+    expect(page.data.canManage).toBe(true)
+    expect(page.data.mailboxes).toEqual([
+      expect.objectContaining({
+        name: 'Support',
+        key: 'support',
+        archivedAt: null,
+        forwardingAddress: `${workspace.slug}.support@inbound.localhost`,
+      }),
+    ])
+
+    const asAgent = await loadMailboxes(agent)
+    expect(asAgent.status).toBe(200)
+    expect(asAgent.data.canManage).toBe(false)
+    expect(asAgent.data.mailboxes).toHaveLength(1)
+  })
+
+  describe('creating', () => {
+    it.each(['owner', 'admin'] as const)(
+      'lets an %s create a mailbox whose key is derived from its name, and records it',
+      async (role) => {
+        const t = await team()
+        const actor = t[role]
+        const result = await postMailboxes(actor, valid)
+        expect(result.status).toBe(200)
+        expect(result.data.notice).toBe('Mailbox “Billing & Refunds” created.')
+        const row = await mailboxByKey(t.workspace.id, 'billing-refunds')
+        expect(row).toMatchObject({
+          name: 'Billing & Refunds',
+          address: 'billing@acme.example',
+          fromName: 'Acme Billing',
+          signature: '— The Acme billing team',
+          archivedAt: null,
+        })
+        expect(await auditFor(t.workspace.id, 'mailbox.created')).toEqual([
+          {
+            actorUserId: actor.user.id,
+            targetId: row.id,
+            data: {
+              key: 'billing-refunds',
+              name: 'Billing & Refunds',
+              address: 'billing@acme.example',
+              fromName: 'Acme Billing',
+            },
+          },
+        ])
+        const page = await loadMailboxes(actor)
+        expect(page.data.mailboxes.map((m: { forwardingAddress: string }) => m.forwardingAddress)).toEqual([
+          `${t.workspace.slug}.support@inbound.localhost`,
+          `${t.workspace.slug}.billing-refunds@inbound.localhost`,
+        ])
+      },
+    )
+
+    it('takes a key typed on create, lowercased, and an empty signature', async () => {
+      const { owner, workspace } = await team()
+      const result = await postMailboxes(owner, { ...valid, key: ' Sales-EU ', signature: '' })
+      expect(result.status).toBe(200)
+      expect(await mailboxByKey(workspace.id, 'sales-eu')).toMatchObject({ name: valid.name, signature: '' })
+    })
+
+    it.each([
+      ['a typed key', { key: 'support' }],
+      ['a key derived from the name', { name: 'Support' }],
+    ])(
+      'rejects %s that another mailbox already uses with a field error, writing nothing',
+      async (_, form) => {
+        const { owner, workspace } = await team()
+        const before = await snapshot(workspace.id)
+        const result = await postMailboxes(owner, { ...valid, ...form })
+        expect(result.status).toBe(400)
+        expect(result.data.result.error.key).toEqual([
+          'The key “support” is already used by another mailbox (maybe an archived one). Choose another.',
+        ])
+        // What was typed comes back so the form keeps it.
+        expect(result.data.result.initialValue).toMatchObject({ address: valid.address })
+        expect(await snapshot(workspace.id)).toEqual(before)
+      },
+    )
+
+    it('rejects the key of an archived mailbox too', async () => {
+      const { owner, workspace } = await team()
+      expect((await postMailboxes(owner, { ...valid, key: 'old' })).status).toBe(200)
+      const old = await mailboxByKey(workspace.id, 'old')
+      expect((await postMailboxes(owner, { intent: 'archive', mailboxId: old.id })).status).toBe(200)
+      const result = await postMailboxes(owner, { ...valid, key: 'old' })
+      expect(result.status).toBe(400)
+      expect(result.data.result.error.key).toBeDefined()
+    })
+
+    it.each([
+      ['an invalid address', { address: 'not-an-email' }, 'address', 'Enter a valid email address'],
+      ['a missing address', { address: '' }, 'address', 'Email is required'],
+      ['an empty name', { name: '   ' }, 'name', 'Name is required'],
+      ['a name over 80 characters', { name: 'x'.repeat(81) }, 'name', 'Use at most 80 characters'],
+      ['an empty sender name', { fromName: '' }, 'fromName', 'Sender name is required'],
+      [
+        'a sender name over 80 characters',
+        { fromName: 'y'.repeat(81) },
+        'fromName',
+        'Use at most 80 characters',
+      ],
+      [
+        'a signature over 2000 characters',
+        { signature: 's'.repeat(2001) },
+        'signature',
+        'Use at most 2,000 characters',
+      ],
+      [
+        'a key with a dot',
+        { key: 'a.b' },
+        'key',
+        'Use lowercase letters, digits and hyphens (not at the start or end)',
+      ],
+      ['a key over 40 characters', { key: 'k'.repeat(41) }, 'key', 'Use at most 40 characters'],
+      [
+        'a name without letters or digits and no key',
+        { name: '!!!' },
+        'key',
+        'Choose a key: the name has no letters or digits',
+      ],
+    ])('rejects %s with a field error and writes nothing', async (_, form, field, message) => {
+      const { owner, workspace } = await team()
+      const before = await snapshot(workspace.id)
+      const result = await postMailboxes(owner, { ...valid, ...form })
+      expect(result.status).toBe(400)
+      expect(result.data.result.error[field]).toEqual([message])
+      expect(await snapshot(workspace.id)).toEqual(before)
+    })
+
+    it('accepts a name of exactly 80 characters and a signature of exactly 2000', async () => {
+      const { owner, workspace } = await team()
+      const result = await postMailboxes(owner, {
+        ...valid,
+        name: 'n'.repeat(80),
+        key: 'long',
+        signature: 's'.repeat(2000),
+      })
+      expect(result.status).toBe(200)
+      expect((await mailboxByKey(workspace.id, 'long')).signature).toHaveLength(2000)
+    })
+  })
+
+  describe('editing', () => {
+    it('changes name, address, sender name and signature, never the key, and records before and after', async () => {
+      const { admin, workspace } = await team()
+      const support = await mailboxByKey(workspace.id, 'support')
+      const result = await postMailboxes(admin, {
+        intent: 'update',
+        mailboxId: support.id,
+        key: 'hijacked',
+        name: 'Help',
+        address: 'help@acme.example',
+        fromName: 'Acme Help',
+        signature: 'Thanks!',
+      })
+      expect(result.status).toBe(200)
+      expect(result.data.formId).toBe(`mailbox-${support.id}`)
+      const [row] = await getDb().select().from(mailboxes).where(eq(mailboxes.id, support.id))
+      expect(row).toMatchObject({
+        key: 'support',
+        name: 'Help',
+        address: 'help@acme.example',
+        fromName: 'Acme Help',
+        signature: 'Thanks!',
+      })
+      expect(await auditFor(workspace.id, 'mailbox.updated')).toEqual([
+        {
+          actorUserId: admin.user.id,
+          targetId: support.id,
+          data: {
+            before: {
+              name: 'Support',
+              address: support.address,
+              fromName: support.fromName,
+              signature: '',
+            },
+            after: {
+              name: 'Help',
+              address: 'help@acme.example',
+              fromName: 'Acme Help',
+              signature: 'Thanks!',
+            },
+          },
+        },
+      ])
+    })
+
+    it.each([
+      ['a bad address', { address: 'nope@' }, 'address'],
+      ['an empty name', { name: '' }, 'name'],
+      ['a malformed mailbox id', { mailboxId: "1' or 1=1 --" }, 'mailboxId'],
+    ])('rejects %s and writes nothing', async (_, form, field) => {
+      const { owner, workspace } = await team()
+      const support = await mailboxByKey(workspace.id, 'support')
+      const before = await snapshot(workspace.id)
+      const result = await postMailboxes(owner, {
+        intent: 'update',
+        mailboxId: support.id,
+        name: 'Help',
+        address: 'help@acme.example',
+        fromName: 'Acme Help',
+        ...form,
+      })
+      expect(result.status).toBe(400)
+      expect(result.data.result.error[field]).toBeDefined()
+      expect(await snapshot(workspace.id)).toEqual(before)
+    })
+  })
+
+  describe('archiving', () => {
+    it('archives and restores a mailbox, recording both', async () => {
+      const { owner, workspace } = await team()
+      await postMailboxes(owner, { ...valid, key: 'billing' })
+      const billing = await mailboxByKey(workspace.id, 'billing')
+
+      const archived = await postMailboxes(owner, { intent: 'archive', mailboxId: billing.id })
+      expect(archived.status).toBe(200)
+      expect(archived.data.notice).toBe('Mailbox archived.')
+      expect((await mailboxByKey(workspace.id, 'billing')).archivedAt).toBeInstanceOf(Date)
+      const page = await loadMailboxes(owner)
+      expect(page.data.mailboxes.find((m: { id: string }) => m.id === billing.id).archivedAt).toEqual(
+        expect.any(String),
+      )
+
+      const restored = await postMailboxes(owner, { intent: 'unarchive', mailboxId: billing.id })
+      expect(restored.status).toBe(200)
+      expect((await mailboxByKey(workspace.id, 'billing')).archivedAt).toBeNull()
+      for (const action of ['mailbox.archived', 'mailbox.unarchived']) {
+        expect(await auditFor(workspace.id, action)).toEqual([
+          { actorUserId: owner.user.id, targetId: billing.id, data: {} },
+        ])
+      }
+    })
+
+    it('refuses to archive the last active mailbox, with a message, writing nothing', async () => {
+      const { owner, workspace } = await team()
+      await postMailboxes(owner, { ...valid, key: 'billing' })
+      const billing = await mailboxByKey(workspace.id, 'billing')
+      const support = await mailboxByKey(workspace.id, 'support')
+      expect((await postMailboxes(owner, { intent: 'archive', mailboxId: billing.id })).status).toBe(200)
+
+      const before = await snapshot(workspace.id)
+      const result = await postMailboxes(owner, { intent: 'archive', mailboxId: support.id })
+      expect(result.status).toBe(400)
+      expect(result.data.result.error['']).toEqual([
+        'The last active mailbox cannot be archived. Create another one first.',
+      ])
+      expect(await snapshot(workspace.id)).toEqual(before)
+    })
+
+    it('treats archiving an archived mailbox and restoring an active one as no-ops', async () => {
+      const { owner, workspace } = await team()
+      await postMailboxes(owner, { ...valid, key: 'billing' })
+      const billing = await mailboxByKey(workspace.id, 'billing')
+      await postMailboxes(owner, { intent: 'archive', mailboxId: billing.id })
+      const support = await mailboxByKey(workspace.id, 'support')
+      const before = await snapshot(workspace.id)
+      expect((await postMailboxes(owner, { intent: 'archive', mailboxId: billing.id })).status).toBe(200)
+      expect((await postMailboxes(owner, { intent: 'unarchive', mailboxId: support.id })).status).toBe(200)
+      expect(await snapshot(workspace.id)).toEqual(before)
+    })
+  })
+
+  describe('an agent', () => {
+    it.each([
+      ['create', () => valid],
+      ['update', (id: string) => ({ ...valid, intent: 'update', mailboxId: id })],
+      ['archive', (id: string) => ({ intent: 'archive', mailboxId: id })],
+      ['unarchive', (id: string) => ({ intent: 'unarchive', mailboxId: id })],
+    ])('is forbidden to %s, and nothing is written', async (_, form) => {
+      const { agent, workspace } = await team()
+      const support = await mailboxByKey(workspace.id, 'support')
+      const before = await snapshot(workspace.id)
+      const result = await postMailboxes(agent, form(support.id))
+      expect(result.status).toBe(403)
+      expect(await snapshot(workspace.id)).toEqual(before)
+    })
+  })
+
+  describe('tenancy', () => {
+    it('answers 404 to a member of another workspace, on the page and on every action', async () => {
+      const a = await createMember('owner')
+      const b = await createMember('owner')
+      const bSupport = await mailboxByKey(b.workspace.id, 'support')
+      expect((await loadMailboxes(a, b.workspace.slug)).status).toBe(404)
+      const before = await snapshot(b.workspace.id)
+      for (const form of [
+        valid,
+        { ...valid, intent: 'update', mailboxId: bSupport.id },
+        { intent: 'archive', mailboxId: bSupport.id },
+      ]) {
+        expect((await postMailboxes(a, form, b.workspace.slug)).status).toBe(404)
+      }
+      expect(await snapshot(b.workspace.id)).toEqual(before)
+    })
+
+    it.each([
+      ['update', (id: string) => ({ ...valid, intent: 'update', mailboxId: id })],
+      ['archive', (id: string) => ({ intent: 'archive', mailboxId: id })],
+      ['unarchive', (id: string) => ({ intent: 'unarchive', mailboxId: id })],
+    ])(
+      "answers 404 to %s another workspace's mailbox through one's own, changing nothing",
+      async (_, form) => {
+        const a = await createMember('owner')
+        const b = await createMember('owner')
+        // B has two mailboxes and one archived, so archive and unarchive would both have an effect.
+        await postMailboxes(b, { ...valid, key: 'billing' })
+        const bBilling = await mailboxByKey(b.workspace.id, 'billing')
+        const bSupport = await mailboxByKey(b.workspace.id, 'support')
+        await postMailboxes(b, { intent: 'archive', mailboxId: bBilling.id })
+        const target = form('').intent === 'unarchive' ? bBilling : bSupport
+        const beforeA = await snapshot(a.workspace.id)
+        const beforeB = await snapshot(b.workspace.id)
+        const result = await postMailboxes(a, form(target.id))
+        expect(result.status).toBe(404)
+        expect(await snapshot(a.workspace.id)).toEqual(beforeA)
+        expect(await snapshot(b.workspace.id)).toEqual(beforeB)
+      },
+    )
+  })
+})
