@@ -3,7 +3,7 @@ import type { RouteResult } from './routes.ts'
 import { testContext } from './routes.ts'
 
 /** A file part for a multipart form post. */
-export function file(name: string, content: string | Uint8Array, type = 'text/plain') {
+export function file(name: string, content: string | Uint8Array<ArrayBuffer>, type = 'text/plain') {
   return new File([content], name, { type })
 }
 
