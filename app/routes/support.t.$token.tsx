@@ -100,7 +100,8 @@ export default function CustomerTicket() {
           Reply sent. We will get back to you by email.
         </p>
       ) : null}
-      <ReplyForm />
+      {/* A new key after each reply clears the form when JavaScript kept the page mounted. */}
+      <ReplyForm key={thread.length} />
     </SupportShell>
   )
 }
