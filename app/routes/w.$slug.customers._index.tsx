@@ -1,0 +1,166 @@
+import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
+import { Form, Link, useLoaderData, useNavigation } from '@remix-run/react'
+import { z } from 'zod'
+import { Button } from '#app/components/ui/button.tsx'
+import { searchContacts, type ContactCursor } from '#app/domain/contacts.server.ts'
+import { requireMember } from '#app/domain/guards.server.ts'
+
+export const meta: MetaFunction = () => [{ title: 'Customers · Switchboard' }]
+
+const MAX_QUERY = 1000
+
+// A cursor is "<created_at as PostgreSQL prints it>|<id>"; anything else reads as "first page".
+const CursorSchema = z
+  .string()
+  .max(100)
+  .transform((s) => s.split('|'))
+  .pipe(
+    z.tuple([
+      z.string().regex(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2}){0,2}$/),
+      z.uuid(),
+    ]),
+  )
+  .transform(([createdAt, id]): ContactCursor => ({ createdAt, id }))
+
+const SearchParamsSchema = z.object({
+  q: z.string().trim().optional().catch(undefined),
+  after: CursorSchema.optional().catch(undefined),
+  before: CursorSchema.optional().catch(undefined),
+})
+
+const encodeCursor = (c: ContactCursor) => `${c.createdAt}|${c.id}`
+
+export async function loader({ request, params }: LoaderFunctionArgs) {
+  const member = await requireMember(request, params.slug)
+  const url = new URL(request.url)
+  const search = SearchParamsSchema.parse({
+    q: url.searchParams.get('q') ?? undefined,
+    after: url.searchParams.get('after') ?? undefined,
+    before: url.searchParams.get('before') ?? undefined,
+  })
+  const q = search.q || undefined
+  const base = { slug: member.workspaceSlug, q: q ?? '' }
+  if (q && q.length > MAX_QUERY) {
+    return {
+      ...base,
+      error: `Search for at most ${MAX_QUERY} characters.`,
+      customers: [],
+      next: null,
+      prev: null,
+    }
+  }
+  const page = await searchContacts(member.workspaceId, {
+    q,
+    after: search.after,
+    before: search.after ? undefined : search.before,
+  })
+  return {
+    ...base,
+    error: null,
+    customers: page.contacts.map((c) => ({ ...c, createdAt: c.createdAt.toISOString() })),
+    next: page.next ? encodeCursor(page.next) : null,
+    prev: page.prev ? encodeCursor(page.prev) : null,
+  }
+}
+
+const dateFormat = new Intl.DateTimeFormat('en', { dateStyle: 'medium', timeZone: 'UTC' })
+
+function pageLink(q: string, key: 'after' | 'before', cursor: string) {
+  const params = new URLSearchParams()
+  if (q) params.set('q', q)
+  params.set(key, cursor)
+  return `?${params}`
+}
+
+export default function Customers() {
+  const { slug, q, error, customers, next, prev } = useLoaderData<typeof loader>()
+  const navigation = useNavigation()
+  const searching = navigation.state === 'loading' && navigation.location.pathname === `/w/${slug}/customers`
+  return (
+    <div className="max-w-5xl">
+      <h1 className="text-2xl font-semibold">Customers</h1>
+      <Form method="get" role="search" className="mt-4 flex max-w-xl items-end gap-2">
+        <div className="flex-1 space-y-1">
+          <label htmlFor="customer-search" className="block text-sm font-medium">
+            Search by name or email
+          </label>
+          <input
+            id="customer-search"
+            type="search"
+            name="q"
+            defaultValue={q}
+            key={q}
+            aria-invalid={error ? true : undefined}
+            aria-describedby={error ? 'customer-search-error' : undefined}
+            className="block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm aria-[invalid]:border-red-500 dark:border-slate-700 dark:bg-slate-900"
+          />
+        </div>
+        <Button type="submit" pending={searching}>
+          Search
+        </Button>
+      </Form>
+      <div
+        id="customer-search-error"
+        className="mt-1 min-h-5 text-sm text-red-600 dark:text-red-400"
+        aria-live="polite"
+      >
+        {error}
+      </div>
+      {customers.length === 0 ? (
+        <p className="mt-4 rounded-lg border border-dashed border-slate-300 p-10 text-center text-sm text-slate-600 dark:border-slate-700 dark:text-slate-400">
+          {q ? `No customers match “${q.length > 80 ? `${q.slice(0, 80)}…` : q}”.` : 'No customers yet.'}
+        </p>
+      ) : (
+        <table className="mt-4 w-full text-left text-sm" aria-busy={searching || undefined}>
+          <thead className="text-slate-500 dark:text-slate-400">
+            <tr>
+              <th className="py-2 font-medium">Name</th>
+              <th className="py-2 font-medium">Email</th>
+              <th className="py-2 text-right font-medium">Tickets</th>
+              <th className="py-2 pl-6 font-medium">Customer since</th>
+            </tr>
+          </thead>
+          <tbody>
+            {customers.map((c) => (
+              <tr key={c.id} className="border-t border-slate-200 dark:border-slate-800">
+                <td className="py-2">
+                  <Link
+                    to={`/w/${slug}/customers/${c.id}`}
+                    className="font-medium text-indigo-700 hover:underline dark:text-indigo-300"
+                  >
+                    {c.name || <span className="italic text-slate-500">No name</span>}
+                  </Link>
+                </td>
+                <td className="py-2 break-all">{c.email}</td>
+                <td className="py-2 text-right tabular-nums">{c.ticketCount}</td>
+                <td className="py-2 pl-6">
+                  <time dateTime={c.createdAt}>{dateFormat.format(new Date(c.createdAt))}</time>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {prev || next ? (
+        <nav aria-label="Pages" className="mt-4 flex gap-3 text-sm">
+          {prev ? (
+            <Link
+              to={pageLink(q, 'before', prev)}
+              className="text-indigo-700 hover:underline dark:text-indigo-300"
+            >
+              ← Previous
+            </Link>
+          ) : null}
+          {next ? (
+            <Link
+              to={pageLink(q, 'after', next)}
+              className="text-indigo-700 hover:underline dark:text-indigo-300"
+            >
+              Next →
+            </Link>
+          ) : null}
+        </nav>
+      ) : null}
+    </div>
+  )
+}

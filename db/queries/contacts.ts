@@ -1,0 +1,104 @@
+import { and, desc, eq, or, sql, type SQL } from 'drizzle-orm'
+import type { DbOrTx } from '../client.ts'
+import { contacts, tickets } from '../schema.ts'
+
+/** A position in the customer list: created_at as PostgreSQL prints it (microseconds intact), and id. */
+export type ContactCursor = { createdAt: string; id: string }
+
+export type ListContactsInput = {
+  q?: string
+  after?: ContactCursor
+  before?: ContactCursor
+  limit: number
+}
+
+/** `q` as an ILIKE pattern matching it literally anywhere: %, _ and \ lose their meaning. */
+export function containsPattern(q: string) {
+  return `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+}
+
+/**
+ * One page of the workspace's contacts, newest first, keyset-paginated by (created_at, id).
+ * `before` reads the page above a cursor (for "previous"); the rows still come back newest first.
+ * Returns up to limit + 1 rows so the caller can tell whether there is more in that direction.
+ */
+export async function listContacts(db: DbOrTx, workspaceId: string, input: ListContactsInput) {
+  const where: SQL[] = [eq(contacts.workspaceId, workspaceId)]
+  if (input.q) {
+    const pattern = containsPattern(input.q)
+    where.push(or(sql`${contacts.name} ilike ${pattern}`, sql`${contacts.email} ilike ${pattern}`)!)
+  }
+  const position = input.after ?? input.before
+  if (position) {
+    const cursor = sql`(${position.createdAt}::timestamptz, ${position.id}::uuid)`
+    where.push(
+      input.after
+        ? sql`(${contacts.createdAt}, ${contacts.id}) < ${cursor}`
+        : sql`(${contacts.createdAt}, ${contacts.id}) > ${cursor}`,
+    )
+  }
+  const rows = await db
+    .select({
+      id: contacts.id,
+      name: contacts.name,
+      email: contacts.email,
+      createdAt: contacts.createdAt,
+      cursorAt: sql<string>`${contacts.createdAt}::text`,
+      // Qualified by hand: inside the subquery, Drizzle's unqualified "id" would mean tickets.id.
+      ticketCount: sql<number>`(select count(*) from tickets t where t.contact_id = ${contacts}.id)::int`,
+    })
+    .from(contacts)
+    .where(and(...where))
+    .orderBy(
+      ...(input.before ? [contacts.createdAt, contacts.id] : [desc(contacts.createdAt), desc(contacts.id)]),
+    )
+    .limit(input.limit + 1)
+  return rows
+}
+
+export async function getContact(db: DbOrTx, workspaceId: string, id: string) {
+  const [row] = await db
+    .select({ id: contacts.id, name: contacts.name, email: contacts.email, createdAt: contacts.createdAt })
+    .from(contacts)
+    .where(and(eq(contacts.workspaceId, workspaceId), eq(contacts.id, id)))
+  return row
+}
+
+/** The contact's most recently active tickets (tickets_contact_idx). */
+export async function listContactTickets(db: DbOrTx, workspaceId: string, contactId: string, limit: number) {
+  return db
+    .select({
+      id: tickets.id,
+      number: tickets.number,
+      subject: tickets.subject,
+      status: tickets.status,
+      lastActivityAt: tickets.lastActivityAt,
+    })
+    .from(tickets)
+    .where(and(eq(tickets.workspaceId, workspaceId), eq(tickets.contactId, contactId)))
+    .orderBy(desc(tickets.lastActivityAt))
+    .limit(limit)
+}
+
+export async function setContactName(db: DbOrTx, workspaceId: string, id: string, name: string) {
+  await db
+    .update(contacts)
+    .set({ name, updatedAt: new Date() })
+    .where(and(eq(contacts.workspaceId, workspaceId), eq(contacts.id, id)))
+}
+
+/**
+ * Adds the contact's new name to the search document of their tickets, so searching for it finds
+ * them (the old name stays searchable too: rebuilding the document would mean re-reading every body).
+ */
+export async function addNameToTicketSearch(
+  db: DbOrTx,
+  workspaceId: string,
+  contactId: string,
+  name: string,
+) {
+  await db
+    .update(tickets)
+    .set({ search: sql`${tickets.search} || setweight(to_tsvector('simple', ${name}), 'A')` })
+    .where(and(eq(tickets.workspaceId, workspaceId), eq(tickets.contactId, contactId)))
+}
