@@ -147,3 +147,19 @@ export async function createTicketFor(
   if (outcome.kind !== 'created') throw new Error('ticket not created')
   return { ...outcome, mailboxId: mailbox.id }
 }
+
+/** Sets ticket columns directly (timestamps, status, priority…) to arrange a queue. */
+export async function setTicket(
+  ticketId: string,
+  values: Partial<{
+    status: 'open' | 'pending' | 'resolved' | 'closed'
+    priority: 'low' | 'normal' | 'high' | 'urgent'
+    assigneeId: string | null
+    mailboxId: string
+    lastActivityAt: Date
+    createdAt: Date
+  }>,
+) {
+  const { tickets } = await import('#db/schema.ts')
+  await getDb().update(tickets).set(values).where(eq(tickets.id, ticketId))
+}
