@@ -8,8 +8,8 @@ import * as mailboxRoute from '#app/routes/support.$slug.$mailbox.tsx'
 import * as formRoute from '#app/routes/support.$slug._index.tsx'
 import * as linkRoute from '#app/routes/support.t.$token.tsx'
 import { createWorkspace } from '#tests/helpers/factories.ts'
-import { callMultipartAction, file } from '#tests/helpers/multipart.ts'
-import { callLoader, testContext, type RealtimeCalls } from '#tests/helpers/routes.ts'
+import { file, multipartForm } from '#tests/helpers/multipart.ts'
+import { callAction, callLoader, testContext, type RealtimeCalls } from '#tests/helpers/routes.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 
 beforeAll(async () => {
@@ -42,7 +42,7 @@ async function submit(
   const { context, calls } = contextFrom(options.ip)
   const route = options.mailbox ? mailboxRoute : formRoute
   const path = options.mailbox ? `/support/${slug}/${options.mailbox}` : `/support/${slug}`
-  const result = await callMultipartAction(route, path, fields, options.files ?? [], {
+  const result = await callAction(route, path, multipartForm(fields, options.files ?? []), {
     params: options.mailbox ? { slug, mailbox: options.mailbox } : { slug },
     context,
   })
