@@ -228,10 +228,11 @@ describe('canned responses settings', () => {
       const bRow = await createCanned(b)
       expect((await loadCanned(a, b.workspace.slug)).status).toBe(404)
       const before = await snapshot(b.workspace.id)
-      for (const form of [
+      const forms: Array<Record<string, string>> = [
         { intent: 'create', title: 'x', body: 'y' },
         { intent: 'delete', cannedResponseId: bRow.id },
-      ]) {
+      ]
+      for (const form of forms) {
         expect((await postCanned(a, form, b.workspace.slug)).status).toBe(404)
       }
       expect(await snapshot(b.workspace.id)).toEqual(before)
