@@ -367,12 +367,13 @@ describe('ticket sidebar', () => {
     await post(stranger, theirs.number, { intent: 'add-tag', name: 'secret' })
     const [theirTag] = (await loadTicket(stranger, theirs.number)).data.tags
     const before = await snapshot(ticket)
-    for (const form of [
+    const refusals: Array<Record<string, string>> = [
       { intent: 'add-tag', name: '   ' },
       { intent: 'add-tag', name: 'x'.repeat(51) },
       { intent: 'remove-tag', tagId: 'nope' },
       { intent: 'remove-tag', tagId: theirTag.id },
-    ]) {
+    ]
+    for (const form of refusals) {
       const result = await post(agent, ticket.number, form)
       expect(result.status).toBe(400)
       expect(result.data.sidebarError.field).toBe('tag')

@@ -80,7 +80,17 @@ export function Composer(props: Props) {
     setKind(next)
     bodyRef.current?.focus()
   }
-  useShortcuts({ r: () => focusComposer('reply'), n: () => focusComposer('note') })
+  // preventDefault: focus moves during keydown, so the key would otherwise be typed into the draft.
+  useShortcuts({
+    r: (event) => {
+      event.preventDefault()
+      focusComposer('reply')
+    },
+    n: (event) => {
+      event.preventDefault()
+      focusComposer('note')
+    },
+  })
 
   function insertCanned(event: ChangeEvent<HTMLSelectElement>) {
     const chosen = props.cannedResponses.find((c) => c.id === event.currentTarget.value)
