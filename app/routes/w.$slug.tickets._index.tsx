@@ -8,6 +8,7 @@ import {
 } from '@remix-run/node'
 import { Link, useActionData, useLoaderData } from '@remix-run/react'
 import { z } from 'zod'
+import { useLiveEvents } from '#app/components/live/use-live-events.ts'
 import { BulkToolbar } from '#app/components/queue/bulk-toolbar.tsx'
 import { QueueFilters } from '#app/components/queue/queue-filters.tsx'
 import { QueuePagination, QueueViews } from '#app/components/queue/queue-nav.tsx'
@@ -61,6 +62,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   return {
     now: new Date().toISOString(),
     slug: member.workspaceSlug,
+    workspaceId: member.workspaceId,
     query: {
       view: filters.view,
       explicitView: query.explicitView ?? null,
@@ -115,8 +117,10 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
 }
 
 export default function Inbox() {
-  const { now, slug, query, page, options } = useLoaderData<typeof loader>()
+  const { now, slug, workspaceId, query, page, options } = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
+  // New tickets, replies and changes by teammates refresh the page (and the navigation counts).
+  useLiveEvents((event) => event.workspaceId === workspaceId)
   return (
     <div className="space-y-4">
       <div className="flex items-center justify-between gap-4">

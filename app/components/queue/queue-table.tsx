@@ -74,10 +74,11 @@ export function QueueTable({
   const [hydrated, setHydrated] = useState(false)
   useEffect(() => setHydrated(true), [])
 
-  // Other rows (a filter, another page): start over. Realtime revalidation keeps the selection.
+  // Other rows (a filter, another page, a live update): keep what is still on the page.
   const rowIds = rows.map((r) => r.id).join(',')
   useEffect(() => {
-    setSelected(new Set())
+    const present = new Set(rowIds.split(','))
+    setSelected((current) => new Set([...current].filter((id) => present.has(id))))
     setActive(null)
   }, [rowIds])
 
