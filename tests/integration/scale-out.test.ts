@@ -1,0 +1,74 @@
+import { io, type Socket } from 'socket.io-client'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { PresencePayload } from '#app/realtime/protocol.ts'
+import { createMember, createTicketFor } from '#tests/helpers/factories.ts'
+import { startInstance, type Instance } from '#tests/helpers/instances.ts'
+import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
+
+let a: Instance
+let b: Instance
+const sockets: Socket[] = []
+
+beforeAll(async () => {
+  ;[a, b] = await Promise.all([startInstance(testDatabaseUrl), startInstance(testDatabaseUrl)])
+}, 60_000)
+afterAll(async () => {
+  for (const s of sockets) s.disconnect()
+  await Promise.all([a?.stop(), b?.stop()])
+})
+
+async function connect(instance: Instance, cookie: string) {
+  const socket = io(instance.url, {
+    transports: ['websocket'],
+    reconnection: false,
+    extraHeaders: { origin: instance.url, cookie },
+  })
+  sockets.push(socket)
+  await new Promise<void>((resolve, reject) => {
+    socket.once('ready', () => resolve())
+    socket.once('connect_error', reject)
+  })
+  return socket
+}
+
+describe('two app instances on one PostgreSQL', () => {
+  it('share presence: an agent on instance A sees an agent who opened the same ticket on instance B', async () => {
+    const dana = await createMember('agent')
+    const sam = await createMember('agent', dana.workspace)
+    const ticket = await createTicketFor(dana)
+    const onA = await connect(a, dana.cookie)
+    const onB = await connect(b, sam.cookie)
+    expect(await onA.timeout(5000).emitWithAck('ticket:join', { ticketId: ticket.ticketId })).toEqual({
+      ok: true,
+    })
+    const both = new Promise<PresencePayload>((resolve) =>
+      onA.on('presence', (p: PresencePayload) => p.viewers.length === 2 && resolve(p)),
+    )
+    expect(await onB.timeout(5000).emitWithAck('ticket:join', { ticketId: ticket.ticketId })).toEqual({
+      ok: true,
+    })
+    expect((await both).viewers.map((v) => v.name).sort()).toEqual([dana.user.name, sam.user.name].sort())
+  })
+
+  it('deliver an event committed through instance A to a client connected to instance B', async () => {
+    const owner = await createMember('owner')
+    const onB = await connect(b, owner.cookie)
+    const received = new Promise<{ type: string; number: number }>((resolve) =>
+      onB.on('ticket-event', (e: { type: string; number: number }) => resolve(e)),
+    )
+    const response = await fetch(`${a.url}/support/${owner.workspace.slug}`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { origin: a.url, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        name: 'Robin Buyer',
+        email: 'robin@example.org',
+        subject: 'Where is my parcel?',
+        message: 'It was due yesterday.',
+      }),
+    })
+    expect(response.status).toBe(302)
+    const event = await received
+    expect(event).toMatchObject({ type: 'ticket.created', number: 1 })
+  })
+})
