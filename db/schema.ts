@@ -241,6 +241,16 @@ export const tickets = pgTable(
       t.lastActivityAt.desc(),
       t.id.desc(),
     ),
+    // Priority sort without a status (the All view) and for Mine: both sorted straight from an index.
+    index('tickets_queue_all_priority_idx').on(
+      t.workspaceId,
+      t.priority.desc(),
+      t.lastActivityAt.desc(),
+      t.id.desc(),
+    ),
+    index('tickets_queue_mine_priority_idx')
+      .on(t.workspaceId, t.assigneeId, t.priority.desc(), t.lastActivityAt.desc(), t.id.desc())
+      .where(sql`status in ('open', 'pending')`),
     index('tickets_queue_created_idx').on(t.workspaceId, t.createdAt.desc(), t.id.desc()),
     index('tickets_contact_idx').on(t.contactId, t.lastActivityAt.desc()),
     index('tickets_search_idx').using('gin', t.search),

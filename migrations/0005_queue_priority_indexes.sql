@@ -1,0 +1,2 @@
+CREATE INDEX "tickets_queue_all_priority_idx" ON "tickets" USING btree ("workspace_id","priority" DESC NULLS LAST,"last_activity_at" DESC NULLS LAST,"id" DESC NULLS LAST);--> statement-breakpoint
+CREATE INDEX "tickets_queue_mine_priority_idx" ON "tickets" USING btree ("workspace_id","assignee_id","priority" DESC NULLS LAST,"last_activity_at" DESC NULLS LAST,"id" DESC NULLS LAST) WHERE status in ('open', 'pending');
