@@ -3,6 +3,7 @@ import { getDb } from '#db/client.ts'
 import { ticketForMember } from '#db/queries/realtime.ts'
 import { logger } from '#app/logger.server.ts'
 import {
+  WorkspacePayload,
   TicketRoomPayload,
   TYPING_TTL_MS,
   TypingPayload,
@@ -96,6 +97,33 @@ export function registerPresence(io: Server, socket: Socket) {
         TYPING_TTL_MS + 50,
       )
       timer.unref()
+    }
+  })
+
+  socket.on('workspace:viewing', async (payload: unknown, ack: unknown) => {
+    if (!allow(socket)) return reply(ack, { ok: false, error: 'Too many events' })
+    const parsed = WorkspacePayload.safeParse(payload)
+    if (!parsed.success) return reply(ack, { ok: false, error: 'Invalid payload' })
+    // Only for a workspace this socket belongs to (joined at connection after the membership check).
+    if (!socket.rooms.has(`workspace:${parsed.data.workspaceId}`))
+      return reply(ack, { ok: false, error: 'Not found' })
+    try {
+      const sockets = await io.in(`workspace:${parsed.data.workspaceId}`).fetchSockets()
+      const prefix = ticketRoomPrefix(parsed.data.workspaceId)
+      const names = new Map<string, Set<string>>()
+      for (const s of sockets) {
+        for (const room of s.rooms) {
+          if (!room.startsWith(prefix)) continue
+          const ticketId = room.slice(prefix.length)
+          if (!names.has(ticketId)) names.set(ticketId, new Set())
+          names.get(ticketId)!.add(s.data.name as string)
+        }
+      }
+      const viewing = Object.fromEntries([...names].map(([id, set]) => [id, [...set].sort()]))
+      if (typeof ack === 'function') ack({ ok: true, viewing })
+    } catch (error) {
+      logger().error({ err: error }, 'workspace:viewing failed')
+      reply(ack, { ok: false, error: 'Server error' })
     }
   })
 

@@ -2,6 +2,7 @@ import { z } from 'zod'
 
 /** Client → server payloads, validated on arrival; shared with the browser for types. */
 export const TicketRoomPayload = z.object({ ticketId: z.uuid() })
+export const WorkspacePayload = z.object({ workspaceId: z.uuid() })
 export const TypingPayload = z.object({ ticketId: z.uuid(), kind: z.enum(['reply', 'note']).nullable() })
 
 export type Ack = (response: { ok: true } | { ok: false; error: string }) => void

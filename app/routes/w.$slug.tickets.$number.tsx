@@ -7,6 +7,9 @@ import {
   type MetaFunction,
 } from '@remix-run/node'
 import { Link, useActionData, useLoaderData } from '@remix-run/react'
+import { useLiveEvents } from '#app/components/live/use-live-events.ts'
+import { usePresence } from '#app/components/live/use-presence.ts'
+import { PresenceBar } from '#app/components/ticket/presence-bar.tsx'
 import { ActivityLog } from '#app/components/ticket/activity-log.tsx'
 import { Composer } from '#app/components/ticket/composer.tsx'
 import { RelativeTime } from '#app/components/queue/relative-time.tsx'
@@ -152,6 +155,14 @@ export default function TicketPage() {
   const composerData = actionData && 'result' in actionData ? actionData : undefined
   const sidebarError = actionData && 'sidebarError' in actionData ? actionData.sidebarError : undefined
   const latest = thread.at(-1)
+  const { others, typing } = usePresence(ticket.id, page.me.userId)
+  // Others' changes to this ticket refresh the thread and sidebar (the draft is untouched).
+  useLiveEvents(
+    (event) =>
+      (event.type === 'ticket.updated' || event.type === 'message.created') &&
+      event.ticketId === ticket.id &&
+      event.actorUserId !== page.me.userId,
+  )
   // A new message of mine means the last send went through: start a fresh composer.
   const myLatest = thread.findLast((m) => m.authorUserId === page.me.userId)?.id ?? 'none'
   return (
@@ -165,6 +176,7 @@ export default function TicketPage() {
             / #{ticket.number}
           </p>
           <h1 className="text-2xl font-semibold break-words">{ticket.subject}</h1>
+          <PresenceBar others={others} />
           <p className="text-sm text-slate-600 dark:text-slate-400">
             {ticket.customer.name
               ? `${ticket.customer.name} <${ticket.customer.email}>`
@@ -186,6 +198,7 @@ export default function TicketPage() {
             ticket: { number: ticket.number, subject: ticket.subject },
           }}
           lastResult={composerData?.result}
+          onTyping={typing}
           collision={composerData?.collision}
           now={now}
         />

@@ -9,6 +9,7 @@ import {
 import { Link, useActionData, useLoaderData } from '@remix-run/react'
 import { z } from 'zod'
 import { useLiveEvents } from '#app/components/live/use-live-events.ts'
+import { useViewing } from '#app/components/live/use-presence.ts'
 import { BulkToolbar } from '#app/components/queue/bulk-toolbar.tsx'
 import { QueueFilters } from '#app/components/queue/queue-filters.tsx'
 import { QueuePagination, QueueViews } from '#app/components/queue/queue-nav.tsx'
@@ -121,6 +122,7 @@ export default function Inbox() {
   const actionData = useActionData<typeof action>()
   // New tickets, replies and changes by teammates refresh the page (and the navigation counts).
   useLiveEvents((event) => event.workspaceId === workspaceId)
+  const viewing = useViewing(workspaceId)
   return (
     <div className="space-y-4">
       <div className="flex items-center justify-between gap-4">
@@ -141,6 +143,7 @@ export default function Inbox() {
         slug={slug}
         searching={Boolean(query.q)}
         lastResult={actionData?.result}
+        viewing={viewing}
       />
       <QueuePagination nextCursor={page.nextCursor} prevCursor={page.prevCursor} />
     </div>

@@ -2,7 +2,9 @@ import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Form, Link, NavLink, Outlet, useLoaderData, useLocation } from '@remix-run/react'
 import { LiveProvider } from '#app/components/live/live-provider.tsx'
 import { LiveIndicator } from '#app/components/live-indicator.tsx'
+import { NotificationsBell } from '#app/components/notifications-bell.tsx'
 import { requireMember } from '#app/domain/guards.server.ts'
+import { listNotifications } from '#app/domain/notifications.server.ts'
 import { navigationCounts } from '#app/domain/queue.server.ts'
 import { workspacesOf } from '#app/domain/workspaces.server.ts'
 
@@ -12,9 +14,24 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const member = await requireMember(request, params.slug)
-  const [workspaces, counts] = await Promise.all([workspacesOf(member.userId), navigationCounts(member)])
+  const [workspaces, counts, notifications] = await Promise.all([
+    workspacesOf(member.userId),
+    navigationCounts(member),
+    listNotifications(member.workspaceId, member.userId),
+  ])
   return {
     counts,
+    notifications: {
+      unread: notifications.unread,
+      items: notifications.items.map((n) => ({
+        id: n.id,
+        kind: n.kind,
+        read: n.readAt !== null,
+        number: n.number,
+        subject: n.subject,
+        actorName: n.actorName,
+      })),
+    },
     user: { name: member.user.name, email: member.user.email },
     role: member.role,
     workspace: { name: member.workspaceName, slug: member.workspaceSlug },
@@ -30,7 +47,7 @@ const navClass = ({ isActive }: { isActive: boolean }) =>
   }`
 
 export default function WorkspaceLayout() {
-  const { user, workspace, workspaces, counts } = useLoaderData<typeof loader>()
+  const { user, workspace, workspaces, counts, notifications } = useLoaderData<typeof loader>()
   const location = useLocation()
   const ticketsPath = `/w/${workspace.slug}/tickets`
   const currentView =
@@ -103,6 +120,11 @@ export default function WorkspaceLayout() {
             </NavLink>
           </nav>
           <div className="mt-auto space-y-2 border-t border-slate-200 pt-4 text-sm dark:border-slate-800">
+            <NotificationsBell
+              slug={workspace.slug}
+              unread={notifications.unread}
+              items={notifications.items}
+            />
             <LiveIndicator />
             <Link to="/account" className="block truncate hover:underline" title={user.email}>
               {user.name}

@@ -69,3 +69,55 @@ describe('notifications', () => {
     expect(outcome.events.map((e) => e.type)).toEqual(['ticket.updated'])
   })
 })
+
+describe('notifications route', () => {
+  it('marks one notification read and opens its ticket; a member of another workspace gets 404', async () => {
+    const { callAction, callLoader } = await import('#tests/helpers/routes.ts')
+    const route = await import('#app/routes/w.$slug.notifications.tsx')
+    const layout = await import('#app/routes/w.$slug.tsx')
+    const lead = await createMember('owner')
+    const agent = await createMember('agent', lead.workspace)
+    const outsider = await createMember('owner')
+    const ticket = await createTicketFor(lead)
+    await updateTickets({ workspaceId: lead.workspace.id, userId: lead.user.id }, [ticket.ticketId], {
+      assigneeId: agent.user.id,
+    })
+    const page = await callLoader(layout, `/w/${lead.workspace.slug}`, {
+      cookie: agent.cookie,
+      params: { slug: lead.workspace.slug },
+    })
+    expect(page.data.notifications.unread).toBe(1)
+    const [item] = page.data.notifications.items
+    const foreign = await callAction(
+      route,
+      `/w/${lead.workspace.slug}/notifications`,
+      { intent: 'open', id: item.id, number: String(item.number) },
+      { cookie: outsider.cookie, params: { slug: lead.workspace.slug } },
+    )
+    expect(foreign.status).toBe(404)
+    // Someone else's notification id changes nothing.
+    await callAction(
+      route,
+      `/w/${lead.workspace.slug}/notifications`,
+      { intent: 'open', id: item.id, number: String(item.number) },
+      { cookie: lead.cookie, params: { slug: lead.workspace.slug } },
+    )
+    expect((await listNotifications(lead.workspace.id, agent.user.id)).unread).toBe(1)
+    const opened = await callAction(
+      route,
+      `/w/${lead.workspace.slug}/notifications`,
+      { intent: 'open', id: item.id, number: String(item.number) },
+      { cookie: agent.cookie, params: { slug: lead.workspace.slug } },
+    )
+    expect(opened.status).toBe(302)
+    expect(opened.location).toBe(`/w/${lead.workspace.slug}/tickets/${ticket.number}`)
+    expect((await listNotifications(lead.workspace.id, agent.user.id)).unread).toBe(0)
+    const bad = await callAction(
+      route,
+      `/w/${lead.workspace.slug}/notifications`,
+      { intent: 'open', id: 'nope', number: 'x' },
+      { cookie: agent.cookie, params: { slug: lead.workspace.slug } },
+    )
+    expect(bad.status).toBe(400)
+  })
+})

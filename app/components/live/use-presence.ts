@@ -42,18 +42,30 @@ export function usePresence(ticketId: string, selfUserId: string) {
   return { others: viewers.filter((v) => v.userId !== selfUserId), typing }
 }
 
-/** Which tickets someone is viewing right now (for markers in the queue). */
-export function useViewing() {
+/** Which tickets of the workspace someone is viewing right now (for markers in the queue). */
+export function useViewing(workspaceId: string) {
   const { socket } = useLive()
   const [viewing, setViewing] = useState<Record<string, string[]>>({})
   useEffect(() => {
     if (!socket) return
     const handler = ({ ticketId, viewers }: { ticketId: string; viewers: string[] }) =>
       setViewing((current) => ({ ...current, [ticketId]: viewers }))
+    // A snapshot on (re)connect, then changes as they happen.
+    const snapshot = () =>
+      socket.emit(
+        'workspace:viewing',
+        { workspaceId },
+        (response: { ok: true; viewing: Record<string, string[]> } | { ok: false }) => {
+          if (response.ok) setViewing(response.viewing)
+        },
+      )
     socket.on('viewing', handler)
+    socket.on('connect', snapshot)
+    if (socket.connected) snapshot()
     return () => {
       socket.off('viewing', handler)
+      socket.off('connect', snapshot)
     }
-  }, [socket])
+  }, [socket, workspaceId])
   return viewing
 }

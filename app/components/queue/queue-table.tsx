@@ -57,7 +57,10 @@ export function QueueTable({
   slug,
   searching,
   lastResult,
+  viewing = {},
 }: {
+  /** Ticket id → names of teammates who have it open right now. */
+  viewing?: Record<string, string[]>
   rows: QueueTableRow[]
   now: string
   slug: string
@@ -229,6 +232,16 @@ export function QueueTable({
                     >
                       {row.subject}
                     </Link>
+                    {viewing[row.id]?.length ? (
+                      <span
+                        className="rounded-full bg-indigo-50 px-2 py-0.5 text-xs text-indigo-700 dark:bg-indigo-950 dark:text-indigo-300"
+                        title={`Open now: ${viewing[row.id].join(', ')}`}
+                      >
+                        <span aria-hidden>👁 </span>
+                        {viewing[row.id].map((n) => n.split(' ')[0]).join(', ')}
+                        <span className="sr-only"> viewing</span>
+                      </span>
+                    ) : null}
                   </div>
                   {row.snippet ? (
                     <p className="mt-1 text-xs text-slate-600 dark:text-slate-400">

@@ -1,7 +1,7 @@
 import { getFormProps, getTextareaProps, useForm, type SubmissionResult } from '@conform-to/react'
 import { parseWithZod } from '@conform-to/zod/v4'
 import { Form, useNavigation } from '@remix-run/react'
-import { useRef, useState, type ChangeEvent } from 'react'
+import { useEffect, useRef, useState, type ChangeEvent } from 'react'
 import { Button } from '#app/components/ui/button.tsx'
 import { FormErrors } from '#app/components/ui/field.tsx'
 import { fillPlaceholders, insertAtSelection, type CannedContext } from '#app/utils/canned.ts'
@@ -36,6 +36,8 @@ type Props = {
   collision: CollidingMessage[] | undefined
   /** The server's clock, for relative times that render the same on both sides. */
   now: string
+  /** Called as the agent types (reply or note) and with null when they stop. */
+  onTyping?: (kind: MessageKind | null) => void
 }
 
 /** Checks the chosen files the way the server will, so the agent learns before uploading. */
@@ -64,6 +66,18 @@ export function Composer(props: Props) {
   )
   const [clientFileError, setClientFileError] = useState('')
   const bodyRef = useRef<HTMLTextAreaElement>(null)
+  // The newest message the agent had seen when they started writing. Live updates may add
+  // messages to the thread while they type; those must still trigger the collision check,
+  // so the id only follows the thread while the draft is empty.
+  const [seenMessageId, setSeenMessageId] = useState(props.latestMessageId)
+  useEffect(() => {
+    if (!bodyRef.current?.value.trim()) setSeenMessageId(props.latestMessageId)
+  }, [props.latestMessageId])
+  const { onTyping } = props
+  useEffect(() => {
+    // Tell the others we stopped when the composer goes away.
+    return () => onTyping?.(null)
+  }, [onTyping])
   const [form, fields] = useForm({
     id: 'composer',
     lastResult,
@@ -125,7 +139,7 @@ export function Composer(props: Props) {
           : 'border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900'
       }`}
     >
-      <input type="hidden" name="lastSeenMessageId" value={props.latestMessageId ?? ''} />
+      <input type="hidden" name="lastSeenMessageId" value={seenMessageId ?? ''} />
       <fieldset className="flex gap-1">
         <legend className="sr-only">Message type</legend>
         {(
@@ -163,6 +177,8 @@ export function Composer(props: Props) {
           {...getTextareaProps(fields.body)}
           ref={bodyRef}
           rows={6}
+          onInput={(event) => props.onTyping?.(event.currentTarget.value.trim() ? kind : null)}
+          onBlur={() => props.onTyping?.(null)}
           className={`block w-full rounded-md border px-3 py-2 text-sm shadow-sm aria-[invalid]:border-red-500 ${
             isNote
               ? 'border-amber-300 bg-amber-50 dark:border-amber-800 dark:bg-amber-950/40'

@@ -1,0 +1,30 @@
+import { parseWithZod } from '@conform-to/zod/v4'
+import { redirect, type ActionFunctionArgs } from '@remix-run/node'
+import { z } from 'zod'
+import { requireMember } from '#app/domain/guards.server.ts'
+import { markNotificationsRead } from '#app/domain/notifications.server.ts'
+import { safeRedirect } from '#app/utils/redirect.ts'
+
+const Schema = z.discriminatedUnion('intent', [
+  z.object({ intent: z.literal('open'), id: z.uuid(), number: z.coerce.number().int().positive() }),
+  z.object({ intent: z.literal('read-all') }),
+])
+
+export async function loader({ params }: ActionFunctionArgs) {
+  return redirect(`/w/${params.slug}`)
+}
+
+/** Marks notifications read: one (then opens its ticket) or all (then back where the agent was). */
+export async function action({ request, params }: ActionFunctionArgs) {
+  const member = await requireMember(request, params.slug)
+  const submission = parseWithZod(await request.formData(), { schema: Schema })
+  if (submission.status !== 'success') throw new Response('Invalid request', { status: 400 })
+  if (submission.value.intent === 'open') {
+    await markNotificationsRead(member.workspaceId, member.userId, [submission.value.id])
+    return redirect(`/w/${member.workspaceSlug}/tickets/${submission.value.number}`)
+  }
+  await markNotificationsRead(member.workspaceId, member.userId)
+  const referer = request.headers.get('referer')
+  const back = referer ? new URL(referer).pathname + new URL(referer).search : null
+  return redirect(safeRedirect(back, `/w/${member.workspaceSlug}`))
+}
