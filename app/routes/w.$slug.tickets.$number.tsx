@@ -8,6 +8,7 @@ import {
 } from '@remix-run/node'
 import { Link, useActionData, useLoaderData } from '@remix-run/react'
 import { useLiveEvents } from '#app/components/live/use-live-events.ts'
+import { useLastQueueUrl } from '#app/utils/last-queue.ts'
 import { usePresence } from '#app/components/live/use-presence.ts'
 import { PresenceBar } from '#app/components/ticket/presence-bar.tsx'
 import { ActivityLog } from '#app/components/ticket/activity-log.tsx'
@@ -156,6 +157,7 @@ export default function TicketPage() {
   const sidebarError = actionData && 'sidebarError' in actionData ? actionData.sidebarError : undefined
   const latest = thread.at(-1)
   const { others, typing } = usePresence(ticket.id, page.me.userId)
+  const backToQueue = useLastQueueUrl(page.slug)
   // Others' changes to this ticket refresh the thread and sidebar (the draft is untouched).
   useLiveEvents(
     (event) =>
@@ -170,7 +172,7 @@ export default function TicketPage() {
       <div className="min-w-0 flex-1 space-y-6">
         <header className="space-y-1">
           <p className="text-sm text-slate-500 dark:text-slate-400">
-            <Link to={`/w/${page.slug}/tickets`} className="hover:underline">
+            <Link to={backToQueue} className="hover:underline">
               Inbox
             </Link>{' '}
             / #{ticket.number}

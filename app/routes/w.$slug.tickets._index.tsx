@@ -9,6 +9,7 @@ import {
 import { Link, useActionData, useLoaderData } from '@remix-run/react'
 import { z } from 'zod'
 import { useLiveEvents } from '#app/components/live/use-live-events.ts'
+import { useRememberQueueUrl } from '#app/utils/last-queue.ts'
 import { useViewing } from '#app/components/live/use-presence.ts'
 import { BulkToolbar } from '#app/components/queue/bulk-toolbar.tsx'
 import { QueueFilters } from '#app/components/queue/queue-filters.tsx'
@@ -123,6 +124,7 @@ export default function Inbox() {
   // New tickets, replies and changes by teammates refresh the page (and the navigation counts).
   useLiveEvents((event) => event.workspaceId === workspaceId)
   const viewing = useViewing(workspaceId)
+  useRememberQueueUrl(slug)
   return (
     <div className="space-y-4">
       <div className="flex items-center justify-between gap-4">
