@@ -50,7 +50,9 @@ export function isSameOrigin(
       return false
     }
   }
-  if (origin === 'null') return false
+  // No Origin, or "null" (sent for posts from pages with Referrer-Policy: no-referrer, and from
+  // sandboxed documents): Sec-Fetch-Site still tells a same-origin request apart. Our own
+  // token pages use `same-origin`, because Remix refuses an action whose Origin is "null".
   return headers['sec-fetch-site'] === 'same-origin'
 }
 

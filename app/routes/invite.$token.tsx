@@ -20,7 +20,7 @@ import { useIsPending } from '#app/utils/use-pending.ts'
 
 export const meta: MetaFunction = () => [
   { title: 'Join a workspace · Switchboard' },
-  { name: 'referrer', content: 'no-referrer' },
+  { name: 'referrer', content: 'same-origin' },
 ]
 
 const JoinSchema = z.object({ intent: z.literal('join') })

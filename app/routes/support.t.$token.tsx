@@ -32,7 +32,7 @@ import { useIsPending } from '#app/utils/use-pending.ts'
 // The token is in the URL: keep it out of Referer headers sent to linked sites.
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: data ? `#${data.ticket.number} ${data.ticket.subject}` : 'Your request' },
-  { name: 'referrer', content: 'no-referrer' },
+  { name: 'referrer', content: 'same-origin' },
 ]
 
 async function requireCustomerTicket(token: string | undefined) {

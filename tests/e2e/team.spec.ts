@@ -97,6 +97,7 @@ test.describe('without JavaScript', () => {
 
   test('signup shows server-rendered errors and keeps what was typed; login works by full page posts', async ({
     page,
+    browser,
   }) => {
     const id = unique()
     const email = `nojs-${id}@example.com`
@@ -127,5 +128,19 @@ test.describe('without JavaScript', () => {
     await page.getByLabel('Password').fill(PASSWORD)
     await page.getByRole('button', { name: 'Sign in' }).click()
     await expect(page).toHaveURL(`/w/plain-${id}`)
+
+    // An invitation accepted without JavaScript (the invite page must still post same-origin).
+    await page.goto(`/w/plain-${id}/settings/members`)
+    await page.getByLabel('Email').fill(`guest-${id}@example.com`)
+    await page.getByRole('button', { name: 'Create invite link' }).click()
+    const link = await page.getByLabel(/Invite link/).inputValue()
+    const guestContext = await browser.newContext({ javaScriptEnabled: false })
+    const guest = await guestContext.newPage()
+    await guest.goto(link)
+    await guest.getByLabel('Your name').fill('Gus Guest')
+    await guest.getByLabel('Choose a password').fill(PASSWORD)
+    await guest.getByRole('button', { name: 'Create account and join' }).click()
+    await expect(guest).toHaveURL(`/w/plain-${id}`)
+    await guestContext.close()
   })
 })

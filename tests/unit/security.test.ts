@@ -43,10 +43,17 @@ describe('isSameOrigin', () => {
     ).toBe(false)
   })
 
-  it('refuses the opaque "null" Origin of sandboxed frames and data: URLs', () => {
+  it('refuses the opaque "null" Origin of sandboxed frames and data: URLs, which browsers mark cross-site', () => {
+    expect(
+      isSameOrigin({ origin: 'null', host: 'help.example.com', 'sec-fetch-site': 'cross-site' }, APP_ORIGIN),
+    ).toBe(false)
+    expect(isSameOrigin({ origin: 'null', host: 'help.example.com' }, APP_ORIGIN)).toBe(false)
+  })
+
+  it('accepts "null" Origin from our own no-referrer pages when Sec-Fetch-Site says same-origin', () => {
     expect(
       isSameOrigin({ origin: 'null', host: 'help.example.com', 'sec-fetch-site': 'same-origin' }, APP_ORIGIN),
-    ).toBe(false)
+    ).toBe(true)
   })
 
   it('refuses an Origin that is not a URL', () => {

@@ -1,0 +1,62 @@
+import { expect, type Browser, type Page } from '@playwright/test'
+
+export const PASSWORD = 'a long enough passphrase'
+export const unique = () => Math.random().toString(36).slice(2, 8)
+
+export async function signUp(page: Page, name: string, email: string, workspace: string, slug: string) {
+  await page.goto('/signup')
+  await page.getByLabel('Your name').fill(name)
+  await page.getByLabel('Work email').fill(email)
+  await page.getByLabel('Password').fill(PASSWORD)
+  await page.getByLabel('Workspace name').fill(workspace)
+  await page.getByLabel('Workspace URL').fill(slug)
+  await page.getByRole('button', { name: 'Create account' }).click()
+  await expect(page).toHaveURL(`/w/${slug}`)
+}
+
+/** A customer writes in through the public support form (in a fresh browser context). */
+export async function submitSupportForm(
+  browser: Browser,
+  slug: string,
+  input: { name: string; email: string; subject: string; message: string },
+  options: { javaScriptEnabled?: boolean } = {},
+) {
+  // Each customer comes from their own address (the app trusts X-Forwarded-For from a loopback
+  // proxy, as behind a load balancer), so the per-IP limit of the form applies per customer.
+  const context = await browser.newContext({
+    javaScriptEnabled: options.javaScriptEnabled ?? true,
+    extraHTTPHeaders: { 'x-forwarded-for': `198.51.100.${Math.floor(Math.random() * 250) + 1}` },
+  })
+  const page = await context.newPage()
+  await page.goto(`/support/${slug}`)
+  await page.getByLabel('Your name').fill(input.name)
+  await page.getByLabel('Email').fill(input.email)
+  await page.getByLabel('Subject').fill(input.subject)
+  await page.getByLabel('How can we help?').fill(input.message)
+  await page.getByRole('button', { name: /send/i }).click()
+  await expect(page).toHaveURL(/[?&]sent=\d+/)
+  return { context, page }
+}
+
+/** Owner invites a teammate who signs up through the link in another browser context. */
+export async function inviteTeammate(
+  page: Page,
+  browser: Browser,
+  slug: string,
+  name: string,
+  email: string,
+) {
+  await page.goto(`/w/${slug}/settings/members`)
+  await page.getByLabel('Email').fill(email)
+  await page.getByLabel('Role', { exact: true }).selectOption('agent')
+  await page.getByRole('button', { name: 'Create invite link' }).click()
+  const link = await page.getByLabel(/Invite link/).inputValue()
+  const context = await browser.newContext()
+  const teammate = await context.newPage()
+  await teammate.goto(link)
+  await teammate.getByLabel('Your name').fill(name)
+  await teammate.getByLabel('Choose a password').fill(PASSWORD)
+  await teammate.getByRole('button', { name: 'Create account and join' }).click()
+  await expect(teammate).toHaveURL(`/w/${slug}`)
+  return { context, page: teammate }
+}

@@ -1,0 +1,119 @@
+import { expect, test } from '@playwright/test'
+import { signUp, submitSupportForm, unique } from './helpers.ts'
+
+test('an agent works a ticket: queue → open → reply with attachment and set pending → back to the filtered queue', async ({
+  page,
+  browser,
+}) => {
+  const id = unique()
+  const slug = `work-${id}`
+  await signUp(page, 'Dana Agent', `dana-${id}@example.com`, 'Work Co', slug)
+  const customer = await submitSupportForm(browser, slug, {
+    name: 'Casey Customer',
+    email: `casey-${id}@example.net`,
+    subject: 'The kettle arrived broken',
+    message: 'The handle snapped off on the first use.',
+  })
+  await customer.context.close()
+
+  await page.goto(`/w/${slug}/tickets`)
+  await page.getByRole('search', { name: 'Filter tickets' }).getByLabel('Status').selectOption('open')
+  await page.getByRole('search', { name: 'Filter tickets' }).getByRole('button').first().click()
+  await expect(page).toHaveURL(/status=open/)
+  const filtered = page.url()
+  await page.getByRole('link', { name: 'The kettle arrived broken' }).click()
+  await expect(page.getByRole('heading', { name: 'The kettle arrived broken' })).toBeVisible()
+  await expect(page.getByText('The handle snapped off on the first use.')).toBeVisible()
+
+  await page.getByLabel(/Reply to Casey Customer/).fill('So sorry! A replacement is on its way.')
+  await page.locator('#composer-files').setInputFiles({
+    name: 'label.png',
+    mimeType: 'image/png',
+    buffer: Buffer.from(
+      '89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000201a5d6a6460000000049454e44ae426082',
+      'hex',
+    ),
+  })
+  await page.getByLabel('Then set status').selectOption('pending')
+  await page.getByRole('button', { name: /Send reply & set pending/ }).click()
+  const conversation = page.getByRole('list', { name: 'Conversation' })
+  await expect(conversation.getByText('So sorry! A replacement is on its way.')).toBeVisible()
+  await expect(conversation.getByRole('link', { name: /label\.png/ })).toBeVisible()
+  await expect(page.getByRole('region', { name: 'Ticket properties' }).getByLabel('Status')).toHaveValue(
+    'pending',
+  )
+
+  await page.getByRole('main').getByRole('link', { name: 'Inbox', exact: true }).click()
+  await expect(page).toHaveURL(filtered)
+  await expect(page.getByRole('search', { name: 'Filter tickets' }).getByLabel('Status')).toHaveValue('open')
+  await expect(page.getByRole('link', { name: 'The kettle arrived broken' })).toHaveCount(0)
+})
+
+test('bulk assign: select several tickets in the queue and assign them at once', async ({
+  page,
+  browser,
+}) => {
+  const id = unique()
+  const slug = `bulk-${id}`
+  await signUp(page, 'Bea Bulk', `bea-${id}@example.com`, 'Bulk Co', slug)
+  for (const subject of ['First question', 'Second question', 'Third question']) {
+    const c = await submitSupportForm(browser, slug, {
+      name: 'Pat',
+      email: `pat-${id}@example.net`,
+      subject,
+      message: `About the ${subject.toLowerCase()}.`,
+    })
+    await c.context.close()
+  }
+  await page.goto(`/w/${slug}/tickets?view=unassigned`)
+  await page.getByRole('checkbox', { name: 'Select ticket #1' }).check()
+  await page.getByRole('checkbox', { name: 'Select ticket #3' }).check()
+  await page.getByLabel('Assign to').selectOption({ label: 'Bea Bulk' })
+  await page.getByRole('button', { name: 'Assign', exact: true }).click()
+  await expect(page.getByRole('link', { name: 'First question' })).toHaveCount(0)
+  await expect(page.getByRole('link', { name: 'Second question' })).toBeVisible()
+  await page.goto(`/w/${slug}/tickets?view=mine`)
+  await expect(page.getByRole('link', { name: 'First question' })).toBeVisible()
+  await expect(page.getByRole('link', { name: 'Third question' })).toBeVisible()
+  await expect(page.getByRole('link', { name: 'Second question' })).toHaveCount(0)
+})
+
+test.describe('without JavaScript', () => {
+  test.use({ javaScriptEnabled: false })
+
+  test('a customer submits the public form and replies through the private link from their email', async ({
+    page,
+    browser,
+  }) => {
+    const id = unique()
+    const slug = `nojs-${id}`
+    const owner = await browser.newContext()
+    await signUp(await owner.newPage(), 'Olive Owner', `olive-${id}@example.com`, 'Plain Co', slug)
+    await owner.close()
+
+    await page.setExtraHTTPHeaders({ 'x-forwarded-for': '203.0.113.77' })
+    await page.goto(`/support/${slug}`)
+    await page.getByLabel('Your name').fill('Nora No-Script')
+    await page.getByLabel('Email').fill(`nora-${id}@example.net`)
+    await page.getByLabel('Subject').fill('Invoice question')
+    await page.getByLabel('How can we help?').fill('Why was I charged twice?')
+    await page.getByRole('button', { name: /send/i }).click()
+    await expect(page.getByText(/received/i).first()).toBeVisible()
+
+    await page.goto('/dev/emails')
+    await page
+      .getByRole('link', { name: /Invoice question/ })
+      .first()
+      .click()
+    const text = await page.locator('body').innerText()
+    const link = /https?:\/\/\S+\/support\/t\/[A-Za-z0-9_-]+/.exec(text)?.[0]
+    expect(link).toBeTruthy()
+
+    await page.goto(link!)
+    await expect(page.getByText('Why was I charged twice?')).toBeVisible()
+    await page.getByLabel('Your message').fill('Any update on this?')
+    await page.getByRole('button', { name: /send/i }).click()
+    await expect(page.getByText(/Reply sent/i)).toBeVisible()
+    await expect(page.getByText('Any update on this?')).toBeVisible()
+  })
+})

@@ -1,0 +1,49 @@
+import { expect, test } from '@playwright/test'
+import { inviteTeammate, signUp, submitSupportForm, unique } from './helpers.ts'
+
+test('two agents on one ticket: live replies, typing indicator and the collision warning', async ({
+  page,
+  browser,
+}) => {
+  const id = unique()
+  const slug = `live-${id}`
+  await signUp(page, 'Alice Agent', `alice-${id}@example.com`, 'Live Co', slug)
+  const bob = await inviteTeammate(page, browser, slug, 'Bob Buddy', `bob-${id}@example.com`)
+  const customer = await submitSupportForm(browser, slug, {
+    name: 'Carla Customer',
+    email: `carla-${id}@example.net`,
+    subject: 'Password reset mail never arrives',
+    message: 'I tried three times.',
+  })
+  await customer.context.close()
+
+  await page.goto(`/w/${slug}/tickets/1`)
+
+  await bob.page.goto(`/w/${slug}/tickets/1`)
+  await expect(page.getByRole('status').filter({ hasText: 'Live' })).toBeVisible()
+  await expect(bob.page.getByRole('status').filter({ hasText: 'Live' })).toBeVisible()
+  await expect(page.getByText('Bob is viewing')).toBeVisible()
+
+  // Bob starts typing: Alice sees it.
+  await bob.page.getByLabel(/Reply to Carla Customer/).fill('Let me check the mail logs')
+  await expect(page.getByText('Bob is replying…')).toBeVisible()
+
+  // Alice replies: Bob sees it arrive without reloading, and his draft stays.
+  await page.getByLabel(/Reply to Carla Customer/).fill('Resent it just now, please check spam too.')
+  await page.getByRole('button', { name: 'Send reply', exact: true }).click()
+  await expect(
+    bob.page
+      .getByRole('list', { name: 'Conversation' })
+      .getByText('Resent it just now, please check spam too.'),
+  ).toBeVisible()
+  await expect(bob.page.getByLabel(/Reply to Carla Customer/)).toHaveValue('Let me check the mail logs')
+
+  // Bob sends his draft: the server warns him that something new arrived since he started typing.
+  await bob.page.getByRole('button', { name: 'Send reply', exact: true }).click()
+  await expect(bob.page.getByText('New activity since you started typing')).toBeVisible()
+  await bob.page.getByRole('button', { name: 'Send anyway' }).click()
+  await expect(
+    page.getByRole('list', { name: 'Conversation' }).getByText('Let me check the mail logs'),
+  ).toBeVisible()
+  await bob.context.close()
+})
