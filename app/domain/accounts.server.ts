@@ -3,6 +3,7 @@ import { getDb, type Tx } from '#db/client.ts'
 import { findUserByEmail, getPasswordHash } from '#db/queries/users.ts'
 import { mailboxes, memberships, users, workspaces } from '#db/schema.ts'
 import { env } from '#app/env.server.ts'
+import { forgetPerRequest } from '#app/http/request-scope.server.ts'
 import { recordAudit } from './audit.server.ts'
 import { isUniqueViolation } from './errors.server.ts'
 import { hashPassword, timingDummyHash, verifyPassword } from './passwords.server.ts'
@@ -82,6 +83,7 @@ export async function verifyLogin(email: string, password: string) {
 }
 
 export async function updateName(userId: string, name: string) {
+  forgetPerRequest(`user:${userId}`)
   await getDb().transaction(async (tx) => {
     await tx.update(users).set({ name, updatedAt: new Date() }).where(eq(users.id, userId))
     await recordAudit(tx, {

@@ -3,6 +3,7 @@ import { getDb } from '#db/client.ts'
 import { getUserById } from '#db/queries/users.ts'
 import { getMembershipBySlug } from '#db/queries/workspaces.ts'
 import { hasRole, type Role } from '#app/utils/roles.ts'
+import { memoizePerRequest } from '#app/http/request-scope.server.ts'
 import { forbidden, notFound } from './errors.server.ts'
 import { readSession, type CurrentSession } from './sessions.server.ts'
 import type { Member } from './workspaces.server.ts'
@@ -15,7 +16,7 @@ export type SignedIn = {
 export async function getSignedIn(request: Request): Promise<SignedIn | null> {
   const session = await readSession(request.headers.get('cookie'))
   if (!session) return null
-  const user = await getUserById(getDb(), session.userId)
+  const user = await memoizePerRequest(`user:${session.userId}`, () => getUserById(getDb(), session.userId))
   return user ? { session, user } : null
 }
 
@@ -38,7 +39,11 @@ export async function requireMember(
   role: Role = 'agent',
 ): Promise<Member & SignedIn> {
   const signedIn = await requireUser(request)
-  const row = slug ? await getMembershipBySlug(getDb(), signedIn.user.id, slug) : undefined
+  const row = slug
+    ? await memoizePerRequest(`member:${signedIn.user.id}:${slug}`, () =>
+        getMembershipBySlug(getDb(), signedIn.user.id, slug),
+      )
+    : undefined
   if (!row) throw notFound('Workspace not found')
   if (!hasRole(row.role, role)) throw forbidden()
   return {

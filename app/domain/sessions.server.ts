@@ -4,6 +4,7 @@ import { and, eq, gt, lt, ne } from 'drizzle-orm'
 import { getDb } from '#db/client.ts'
 import { sessions, users } from '#db/schema.ts'
 import { env } from '#app/env.server.ts'
+import { memoizePerRequest } from '#app/http/request-scope.server.ts'
 
 export const SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000
 // Rolling sessions: extend when less than this much is used, so most requests write nothing.
@@ -33,6 +34,10 @@ export type CurrentSession = { id: string; userId: string; expiresAt: Date }
 /** Reads the signed cookie and returns the live session row it refers to, if any. */
 export async function readSession(cookieHeader: string | null | undefined): Promise<CurrentSession | null> {
   if (!cookieHeader) return null
+  return memoizePerRequest(`session:${cookieHeader}`, () => lookupSession(cookieHeader))
+}
+
+async function lookupSession(cookieHeader: string): Promise<CurrentSession | null> {
   const cookieSession = await sessionStorage().getSession(cookieHeader)
   const sid = cookieSession.get('sid')
   if (!sid) return null

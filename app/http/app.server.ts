@@ -7,6 +7,7 @@ import { logger } from '#app/logger.server.ts'
 import { realtime } from '#app/realtime/hub.server.ts'
 import { healthz, readyz } from './health.server.ts'
 import { requestLog } from './request-log.server.ts'
+import { requestScope } from './request-scope.server.ts'
 import { bodyLimit, originCheck, securityHeaders } from './security.server.ts'
 import { sessionRenewal } from './session-renewal.server.ts'
 
@@ -33,19 +34,24 @@ export function createApp(options: Options) {
   app.disable('x-powered-by')
   app.set('trust proxy', 'loopback')
   app.use(requestLog())
+  app.use(requestScope())
   app.use(securityHeaders(options.dev))
   app.get('/healthz', healthz)
   app.get('/readyz', readyz)
-  app.use(compression())
   app.use(originCheck(options.appOrigin))
   app.use(bodyLimit(FORM_BODY_LIMIT, UPLOAD_ROUTES))
   if (options.viteMiddleware) app.use(options.viteMiddleware)
   if (options.clientDir) {
+    // Hashed, cacheable assets are compressed; HTML is streamed uncompressed (compressing the
+    // stream cost ~20% throughput here; put a compressing proxy in front if the network is slow).
     app.use(
       '/assets',
+      compression(),
       express.static(path.join(options.clientDir, 'assets'), { immutable: true, maxAge: '1y', index: false }),
     )
-    app.use(express.static(options.clientDir, { maxAge: '1h', index: false }))
+    // Other public files (favicon…) only for paths with an extension: no disk lookup for pages.
+    const publicFiles = express.static(options.clientDir, { maxAge: '1h', index: false })
+    app.use((req, res, next) => (/\.[a-z0-9]+$/i.test(req.path) ? publicFiles(req, res, next) : next()))
   }
   app.use(sessionRenewal())
   app.all(
