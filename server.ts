@@ -37,13 +37,20 @@ async function main() {
     app = createApp({
       appOrigin,
       dev: true,
+      trustProxy: config.trustProxy,
       viteMiddleware: devServer.middlewares,
       build: () => devServer.ssrLoadModule('virtual:remix/server-build') as Promise<ServerBuild>,
     })
   } else {
     const here = path.dirname(new URL(import.meta.url).pathname)
     const build = (await import(/* @vite-ignore */ path.join(here, 'server/index.js'))) as ServerBuild
-    app = createApp({ appOrigin, dev: false, clientDir: path.join(here, 'client'), build })
+    app = createApp({
+      appOrigin,
+      dev: false,
+      trustProxy: config.trustProxy,
+      clientDir: path.join(here, 'client'),
+      build,
+    })
   }
 
   server.on('request', app)

@@ -1,3 +1,5 @@
+import os from 'node:os'
+import path from 'node:path'
 import { defineConfig } from 'vitest/config'
 
 // Kept apart from vite.config.ts so the Remix plugin stays out of Vitest.
@@ -16,6 +18,8 @@ export default defineConfig({
       SESSION_SECRET: 'test-secret-that-is-long-enough-0123456789',
       APP_URL: 'http://localhost:3000',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+      // Uploaded test files go to a temporary directory, never into the checkout's ./data.
+      DATA_DIR: path.join(os.tmpdir(), 'switchboard-vitest-data'),
     },
     coverage: {
       provider: 'v8',

@@ -25,6 +25,8 @@ const EnvSchema = z.object({
   INBOUND_DOMAIN: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   RUN_WORKER: z.enum(['true', 'false']).default('true'),
+  // Express "trust proxy": which proxies may set X-Forwarded-For (the client address used by rate limits).
+  TRUST_PROXY: z.string().min(1).default('loopback'),
 })
 
 export type AppEnv = {
@@ -41,6 +43,8 @@ export type AppEnv = {
   inboundDomain: string
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL']
   runWorker: boolean
+  /** Express "trust proxy" value: 'loopback', a hop count, or comma-separated addresses/CIDRs. */
+  trustProxy: string | number
   /** Which local defaults were filled in, for the startup banner. */
   defaultsUsed: string[]
 }
@@ -92,6 +96,7 @@ export function parseEnv(source: NodeJS.ProcessEnv): AppEnv {
     inboundDomain: e.INBOUND_DOMAIN ?? 'inbound.localhost',
     logLevel: e.LOG_LEVEL,
     runWorker: e.RUN_WORKER === 'true',
+    trustProxy: /^\d+$/.test(e.TRUST_PROXY) ? Number(e.TRUST_PROXY) : e.TRUST_PROXY,
     defaultsUsed,
   }
 }

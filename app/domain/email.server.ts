@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm'
 import { getDb, type DbOrTx } from '#db/client.ts'
-import { emails } from '#db/schema.ts'
+import { emails, messages } from '#db/schema.ts'
 import { env } from '#app/env.server.ts'
 import { enqueue } from '#app/jobs/queue.server.ts'
 import type { Rendered } from './email-templates.server.ts'
@@ -59,8 +59,14 @@ export async function queueEmail(tx: DbOrTx, email: OutgoingEmail) {
 export async function deliverEmail(emailId: string) {
   const [email] = await getDb().select().from(emails).where(eq(emails.id, emailId))
   if (!email || email.status === 'sent') return
-  await getDb()
-    .update(emails)
-    .set({ status: 'sent', sentAt: new Date(), providerId: 'local-outbox' })
-    .where(eq(emails.id, emailId))
+  await getDb().transaction(async (tx) => {
+    await tx
+      .update(emails)
+      .set({ status: 'sent', sentAt: new Date(), providerId: 'local-outbox' })
+      .where(eq(emails.id, emailId))
+    // The agent's reply shows its delivery state on the ticket.
+    if (email.messageId) {
+      await tx.update(messages).set({ deliveryStatus: 'sent' }).where(eq(messages.id, email.messageId))
+    }
+  })
 }

@@ -71,7 +71,13 @@ async function messagesSince(tx: Tx, ticketId: string, messageId: string, userId
     .from(messages)
     .leftJoin(users, eq(users.id, messages.authorUserId))
     .leftJoin(contacts, eq(contacts.id, messages.authorContactId))
-    .where(and(eq(messages.ticketId, ticketId), gt(messages.createdAt, seen.createdAt)))
+    // Row comparison with the id (UUIDv7) as tie-breaker: a message in the same millisecond counts.
+    .where(
+      and(
+        eq(messages.ticketId, ticketId),
+        sql`(${messages.createdAt}, ${messages.id}) > (select m.created_at, m.id from messages m where m.id = ${messageId})`,
+      ),
+    )
     .orderBy(asc(messages.createdAt))
   return rows
     .filter((r) => r.authorUserId !== userId)

@@ -64,6 +64,15 @@ export async function createSession(userId: string, request: Request, ip: string
   return { id, setCookie: await sessionStorage().commitSession(cookieSession) }
 }
 
+/** The live session with this id, if any. */
+export async function findSessionById(id: string): Promise<CurrentSession | null> {
+  const [row] = await getDb()
+    .select({ id: sessions.id, userId: sessions.userId, expiresAt: sessions.expiresAt })
+    .from(sessions)
+    .where(and(eq(sessions.id, id), gt(sessions.expiresAt, new Date())))
+  return row ?? null
+}
+
 /** Extends a session that is more than a day old; returns a fresh Set-Cookie header when it did. */
 export async function renewSession(session: CurrentSession): Promise<string | null> {
   const remaining = session.expiresAt.getTime() - Date.now()

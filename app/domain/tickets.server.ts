@@ -94,6 +94,7 @@ export async function createTicket(actor: Actor, input: CreateTicketInput): Prom
     const contact = await upsertContact(tx, actor.workspaceId, input.customerEmail, input.customerName)
     const number = await nextTicketNumber(tx, actor.workspaceId)
     const ticketId = uuidv7()
+    const threadMessageId = newMessageId(`ticket-${ticketId}`)
     const at = now()
     await tx.insert(tickets).values({
       id: ticketId,
@@ -103,7 +104,7 @@ export async function createTicket(actor: Actor, input: CreateTicketInput): Prom
       contactId: contact.id,
       subject: input.subject,
       channel: input.channel,
-      threadMessageId: newMessageId(`ticket-${ticketId}`),
+      threadMessageId,
       messageCount: 1,
       lastActivityAt: at,
       lastCustomerMessageAt: at,
@@ -150,10 +151,8 @@ export async function createTicket(actor: Actor, input: CreateTicketInput): Prom
         fromName: mailbox.fromName,
         toAddress: input.customerEmail,
         replyTo: mailbox.address,
-        headers: {
-          'Auto-Submitted': 'auto-replied',
-          References: `<ticket-${ticketId}@${new URL(env().appUrl).hostname}>`,
-        },
+        // The thread's root: agent replies answer this Message-ID, so mail clients thread them.
+        headers: { 'Auto-Submitted': 'auto-replied', 'Message-ID': threadMessageId },
       })
     }
     const events: TicketEvent[] = [

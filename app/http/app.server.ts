@@ -22,6 +22,8 @@ export const UPLOAD_ROUTES = [
 type Options = {
   appOrigin: string
   dev: boolean
+  /** Which proxies may set X-Forwarded-For (TRUST_PROXY). */
+  trustProxy?: string | number
   /** Production: the built client assets folder. Development: Vite's middleware. */
   clientDir?: string
   viteMiddleware?: express.RequestHandler
@@ -32,7 +34,7 @@ type Options = {
 export function createApp(options: Options) {
   const app = express()
   app.disable('x-powered-by')
-  app.set('trust proxy', 'loopback')
+  app.set('trust proxy', options.trustProxy ?? 'loopback')
   app.use(requestLog())
   app.use(requestScope())
   app.use(securityHeaders(options.dev))

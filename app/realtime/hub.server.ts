@@ -5,7 +5,7 @@ import { Server, type Socket } from 'socket.io'
 import { getDb } from '#db/client.ts'
 import { getUserById } from '#db/queries/users.ts'
 import { listUserWorkspaces } from '#db/queries/workspaces.ts'
-import { readSession } from '#app/domain/sessions.server.ts'
+import { findSessionById, readSession } from '#app/domain/sessions.server.ts'
 import { logger } from '#app/logger.server.ts'
 import type { TicketEvent } from './events.ts'
 import { registerPresence, ticketRoomPrefix } from './presence.server.ts'
@@ -15,8 +15,6 @@ import { MAX_SOCKETS_PER_USER } from './protocol.ts'
 export type Realtime = {
   /** Sends events to the agents of each event's workspace. Call only after the transaction committed. */
   publish(events: TicketEvent[]): void
-  /** Sends a notification signal to one user's sockets. */
-  notifyUsers(userIds: string[]): void
   disconnectSessions(sessionIds: string[]): void
   removeFromWorkspace(userId: string, workspaceId: string): void
 }
@@ -42,7 +40,11 @@ export function attachSocketServer(httpServer: HttpServer, options: Options) {
     serveClient: false,
     // Leave other upgrade requests (Vite's HMR socket in development) alone.
     destroyUpgrade: false,
-    transports: ['websocket', 'polling'],
+    // WebSocket only: any instance can serve any client, no sticky sessions needed.
+    transports: ['websocket'],
+    // Detect dropped connections within ~10 s, so presence never lingers long.
+    pingInterval: 6_000,
+    pingTimeout: 4_000,
     maxHttpBufferSize: 16 * 1024,
     allowRequest: (req, callback) => {
       const origin = req.headers.origin
@@ -74,6 +76,7 @@ export function attachSocketServer(httpServer: HttpServer, options: Options) {
       socket.data.name = user.name
       socket.data.sessionId = session.id
       socket.data.connectedAt = Date.now()
+      socket.data.expiresAt = session.expiresAt.getTime()
       next()
     } catch (error) {
       logger().error({ err: error }, 'socket handshake failed')
@@ -93,6 +96,7 @@ export function attachSocketServer(httpServer: HttpServer, options: Options) {
 async function onConnection(io: Server, socket: Socket) {
   const userId = socket.data.userId as string
   registerPresence(io, socket)
+  watchSessionExpiry(socket)
   const workspaces = await listUserWorkspaces(getDb(), userId)
   await socket.join([
     sessionRoom(socket.data.sessionId as string),
@@ -101,6 +105,30 @@ async function onConnection(io: Server, socket: Socket) {
   ])
   await enforceSocketCap(io, userId)
   socket.emit('ready', { workspaces: workspaces.map((w) => w.slug) })
+}
+
+/**
+ * A socket lives no longer than its session: at the session's expiry it is checked again (the
+ * session may have been renewed by page views) and closed if the session is gone.
+ */
+function watchSessionExpiry(socket: Socket) {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const schedule = (at: number) => {
+    timer = setTimeout(check, Math.min(Math.max(at - Date.now(), 1000), 2 ** 31 - 1))
+    timer.unref()
+  }
+  const check = async () => {
+    try {
+      const session = await findSessionById(socket.data.sessionId as string)
+      if (!session) socket.disconnect(true)
+      else schedule(session.expiresAt.getTime())
+    } catch (error) {
+      logger().error({ err: error }, 'session expiry check failed')
+      schedule(Date.now() + 60_000)
+    }
+  }
+  schedule(socket.data.expiresAt as number)
+  socket.on('disconnect', () => clearTimeout(timer))
 }
 
 /** One user may keep MAX_SOCKETS_PER_USER sockets (on all instances); the oldest go first. */
@@ -122,11 +150,6 @@ export function realtime(): Realtime {
         if (event.type === 'notification.created') io.to(userRoom(event.userId)).emit('notification', event)
         else io.to(workspaceRoom(event.workspaceId)).emit('ticket-event', event)
       }
-    },
-    notifyUsers(userIds) {
-      const io = store.__switchboardIo
-      if (!io) return
-      for (const userId of new Set(userIds)) io.to(userRoom(userId)).emit('notification')
     },
     disconnectSessions(sessionIds) {
       const io = store.__switchboardIo

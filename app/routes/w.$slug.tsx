@@ -1,5 +1,6 @@
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Form, Link, NavLink, Outlet, useLoaderData, useLocation } from '@remix-run/react'
+import { formatCount } from '#app/utils/format-count.ts'
 import { LiveProvider } from '#app/components/live/live-provider.tsx'
 import { LiveIndicator } from '#app/components/live-indicator.tsx'
 import { NotificationsBell } from '#app/components/notifications-bell.tsx'
@@ -105,7 +106,7 @@ export default function WorkspaceLayout() {
                   >
                     {label}
                     <span className="rounded-full bg-slate-200 px-2 text-xs text-slate-700 tabular-nums dark:bg-slate-700 dark:text-slate-200">
-                      {count}
+                      {formatCount(count)}
                       <span className="sr-only"> open tickets</span>
                     </span>
                   </Link>

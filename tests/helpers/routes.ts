@@ -7,7 +7,6 @@ export type RealtimeCalls = {
   disconnected: string[]
   removed: Array<[string, string]>
   published?: Array<{ type: string; [key: string]: unknown }>
-  notified?: string[]
 }
 
 export function testContext(calls: RealtimeCalls = { disconnected: [], removed: [] }): AppLoadContext {
@@ -17,7 +16,6 @@ export function testContext(calls: RealtimeCalls = { disconnected: [], removed: 
     clientIp: '203.0.113.7',
     realtime: {
       publish: (events) => calls.published?.push(...events),
-      notifyUsers: (userIds) => calls.notified?.push(...userIds),
       disconnectSessions: (ids) => calls.disconnected.push(...ids),
       removeFromWorkspace: (userId, workspaceId) => calls.removed.push([userId, workspaceId]),
     },

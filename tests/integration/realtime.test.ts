@@ -154,6 +154,22 @@ describe('socket cap', () => {
   })
 })
 
+describe('session expiry', () => {
+  it('closes a socket when its session expires without renewal', async () => {
+    const { getDb } = await import('#db/client.ts')
+    const { sessions } = await import('#db/schema.ts')
+    const { eq } = await import('drizzle-orm')
+    const member = await createMember('agent')
+    await getDb()
+      .update(sessions)
+      .set({ expiresAt: new Date(Date.now() + 1500) })
+      .where(eq(sessions.id, member.sessionId))
+    const socket = await connect(member.cookie)
+    const closed = new Promise<string>((resolve) => socket.once('disconnect', (reason) => resolve(reason)))
+    expect(await closed).toBe('io server disconnect')
+  })
+})
+
 describe('membership changes', () => {
   it('stops sending a workspace’s events to a member removed from it', async () => {
     const owner = await createMember('owner')

@@ -168,3 +168,42 @@ describe('isolation', () => {
     expect(row.status).toBe('open')
   })
 })
+
+describe('email threading and delivery', () => {
+  it('sends the confirmation as the thread root and marks a reply sent once delivered', async () => {
+    const { createTicket } = await import('#app/domain/tickets.server.ts')
+    const { deliverEmail } = await import('#app/domain/email.server.ts')
+    const { messages, mailboxes } = await import('#db/schema.ts')
+    const member = await createMember()
+    const [mailbox] = await getDb()
+      .select()
+      .from(mailboxes)
+      .where(eq(mailboxes.workspaceId, member.workspace.id))
+    const created = await createTicket(
+      { workspaceId: member.workspace.id, userId: null },
+      {
+        mailboxId: mailbox.id,
+        customerEmail: 'root@example.net',
+        customerName: 'Root',
+        subject: 'Threading',
+        body: 'Please thread me',
+        channel: 'web',
+        sendConfirmation: true,
+      },
+    )
+    if (created.kind !== 'created') throw new Error('expected created')
+    const [ticket] = await getDb().select().from(tickets).where(eq(tickets.id, created.ticketId))
+    const [confirmation] = await getDb().select().from(emails).where(eq(emails.ticketId, created.ticketId))
+    expect(confirmation.headers['Message-ID']).toBe(ticket.threadMessageId)
+
+    const reply = await replyToTicket(asMember(member), created.number, { kind: 'reply', body: 'Threaded!' })
+    if (reply.kind !== 'sent') throw new Error('expected sent')
+    const [message] = await getDb().select().from(messages).where(eq(messages.id, reply.messageId))
+    expect(message.deliveryStatus).toBe('queued')
+    const [replyEmail] = await getDb().select().from(emails).where(eq(emails.messageId, reply.messageId))
+    expect(replyEmail.headers['In-Reply-To']).toBe(ticket.threadMessageId)
+    await deliverEmail(replyEmail.id)
+    const [delivered] = await getDb().select().from(messages).where(eq(messages.id, reply.messageId))
+    expect(delivered.deliveryStatus).toBe('sent')
+  })
+})

@@ -51,12 +51,20 @@ describe('parseEnv in the local profile', () => {
       inboundDomain: 'inbound.localhost',
       logLevel: 'info',
       runWorker: true,
+      trustProxy: 'loopback',
     })
     expect(env.defaultsUsed).toEqual([
       `session secret in ${path.join(dataDir, 'session-secret')}`,
       `embedded PostgreSQL in ${path.join(dataDir, 'postgres')}`,
       'APP_URL=http://localhost:3000',
     ])
+  })
+
+  it('reads TRUST_PROXY as a hop count or as addresses', () => {
+    expect(parse({ DATA_DIR: dataDir, TRUST_PROXY: '1' }).trustProxy).toBe(1)
+    expect(parse({ DATA_DIR: dataDir, TRUST_PROXY: '10.0.0.0/8, 192.168.1.1' }).trustProxy).toBe(
+      '10.0.0.0/8, 192.168.1.1',
+    )
   })
 
   it('derives APP_URL from PORT when APP_URL is unset', () => {
