@@ -1,12 +1,7 @@
-import { PassThrough } from 'node:stream'
-import {
-  createReadableStreamFromReadable,
-  type EntryContext,
-  type HandleErrorFunction,
-} from '@remix-run/node'
+import { Writable } from 'node:stream'
+import { type EntryContext, type HandleErrorFunction } from '@remix-run/node'
 import type { AppLoadContext } from '@remix-run/node'
 import { RemixServer } from '@remix-run/react'
-import { isbot } from 'isbot'
 import { renderToPipeableStream } from 'react-dom/server'
 import { logger } from '#app/logger.server.ts'
 import { NonceProvider } from '#app/utils/nonce.tsx'
@@ -21,37 +16,42 @@ export default function handleRequest(
   loadContext: AppLoadContext,
 ) {
   const nonce = loadContext.cspNonce ?? ''
-  const waitForAll = isbot(request.headers.get('user-agent') ?? '') || remixContext.isSpaMode
+  // We stream nothing lazily (no defer/Suspense), so the page is rendered whole and sent in one
+  // write: streaming it in small chunks cost ~15% of the CPU in writev calls.
   return new Promise<Response>((resolve, reject) => {
-    let shellRendered = false
+    let failed = false
+    const chunks: Buffer[] = []
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        chunks.push(chunk)
+        callback()
+      },
+      final(callback) {
+        responseHeaders.set('Content-Type', 'text/html; charset=utf-8')
+        resolve(new Response(Buffer.concat(chunks), { headers: responseHeaders, status: responseStatusCode }))
+        callback()
+      },
+    })
     const { pipe, abort } = renderToPipeableStream(
       <NonceProvider value={nonce}>
         <RemixServer context={remixContext} url={request.url} abortDelay={ABORT_DELAY} nonce={nonce} />
       </NonceProvider>,
       {
         nonce,
-        [waitForAll ? 'onAllReady' : 'onShellReady']() {
-          shellRendered = true
-          const body = new PassThrough()
-          responseHeaders.set('Content-Type', 'text/html; charset=utf-8')
-          resolve(
-            new Response(createReadableStreamFromReadable(body), {
-              headers: responseHeaders,
-              status: responseStatusCode,
-            }),
-          )
-          pipe(body)
+        onAllReady() {
+          if (!failed) pipe(sink)
         },
         onShellError(error: unknown) {
+          failed = true
           reject(error)
         },
         onError(error: unknown) {
           responseStatusCode = 500
-          if (shellRendered) logger().error({ err: error, reqId: loadContext.requestId }, 'render error')
+          logger().error({ err: error, reqId: loadContext.requestId }, 'render error')
         },
       },
     )
-    setTimeout(abort, ABORT_DELAY)
+    setTimeout(abort, ABORT_DELAY).unref()
   })
 }
 

@@ -138,7 +138,7 @@ async function load(task: (i: number) => Promise<unknown>, seconds: number) {
 }
 
 async function measure(name: string, target: number, task: (i: number) => Promise<unknown>) {
-  if (ONLY && !ONLY.some((o) => name.startsWith(o))) return
+  if (ONLY && !ONLY.some((o) => name.toLowerCase().startsWith(o.toLowerCase()))) return
   await load(task, Math.min(2, SECONDS)) // warm-up
   const runs = []
   for (let r = 0; r < RUNS; r++) runs.push(await load(task, SECONDS))
