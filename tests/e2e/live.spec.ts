@@ -24,6 +24,12 @@ test('two agents on one ticket: live replies, typing indicator and the collision
   await expect(bob.page.getByRole('status').filter({ hasText: 'Live' })).toBeVisible()
   await expect(page.getByText('Bob is viewing')).toBeVisible()
 
+  // Alice changes the priority: Bob's sidebar follows without a reload.
+  await page.getByRole('region', { name: 'Ticket properties' }).getByLabel('Priority').selectOption('urgent')
+  await expect(
+    bob.page.getByRole('region', { name: 'Ticket properties' }).getByLabel('Priority'),
+  ).toHaveValue('urgent')
+
   // Bob starts typing: Alice sees it.
   await bob.page.getByLabel(/Reply to Carla Customer/).fill('Let me check the mail logs')
   await expect(page.getByText('Bob is replying…')).toBeVisible()
