@@ -7,9 +7,10 @@ import { logger } from '#app/logger.server.ts'
 export type JobPayloads = {
   'sessions.cleanup': Record<string, never>
   'email.send': { emailId: string }
+  'files.cleanup': Record<string, never>
 }
 export type JobName = keyof JobPayloads
-export const JOB_NAMES: JobName[] = ['sessions.cleanup', 'email.send']
+export const JOB_NAMES: JobName[] = ['sessions.cleanup', 'email.send', 'files.cleanup']
 
 const store = globalThis as unknown as { __switchboardBoss?: PgBoss }
 

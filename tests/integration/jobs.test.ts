@@ -79,3 +79,40 @@ describe('job queue', () => {
     expect(remaining).toBe(0)
   })
 })
+
+describe('orphan file cleanup', () => {
+  it('removes day-old stored files that no attachment names, and keeps referenced and fresh ones', async () => {
+    const fs = await import('node:fs')
+    const path = await import('node:path')
+    const { Readable } = await import('node:stream')
+    const { storeStream, pathFor } = await import('#app/integrations/storage.server.ts')
+    const { cleanupOrphanFiles } = await import('#app/jobs/files-cleanup.server.ts')
+    const { createMember, createTicketFor } = await import('#tests/helpers/factories.ts')
+    const { attachments, messages } = await import('#db/schema.ts')
+    const orphan = await storeStream(Readable.from([Buffer.from(`orphan ${Math.random()}`)]), 1000)
+    const kept = await storeStream(Readable.from([Buffer.from(`kept ${Math.random()}`)]), 1000)
+    const fresh = await storeStream(Readable.from([Buffer.from(`fresh ${Math.random()}`)]), 1000)
+    const member = await createMember()
+    const ticket = await createTicketFor(member)
+    const [message] = await getDb().select().from(messages).where(eq(messages.ticketId, ticket.ticketId))
+    await getDb().insert(attachments).values({
+      workspaceId: member.workspace.id,
+      messageId: message.id,
+      filename: 'kept.txt',
+      contentType: 'text/plain',
+      size: kept.size,
+      sha256: kept.sha256,
+    })
+    const dayAgo = new Date(Date.now() - 2 * 24 * 3600 * 1000)
+    for (const file of [orphan, kept]) fs.utimesSync(pathFor(file.sha256), dayAgo, dayAgo)
+    const tmpFile = path.join(path.dirname(path.dirname(pathFor(orphan.sha256))), 'tmp', 'interrupted-upload')
+    fs.writeFileSync(tmpFile, 'partial')
+    fs.utimesSync(tmpFile, dayAgo, dayAgo)
+    const { removed } = await cleanupOrphanFiles()
+    expect(removed).toBeGreaterThanOrEqual(2)
+    expect(fs.existsSync(pathFor(orphan.sha256))).toBe(false)
+    expect(fs.existsSync(tmpFile)).toBe(false)
+    expect(fs.existsSync(pathFor(kept.sha256))).toBe(true)
+    expect(fs.existsSync(pathFor(fresh.sha256))).toBe(true)
+  })
+})

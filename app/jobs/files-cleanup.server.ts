@@ -1,0 +1,54 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { inArray } from 'drizzle-orm'
+import { getDb } from '#db/client.ts'
+import { attachments } from '#db/schema.ts'
+import { filesDir } from '#app/integrations/storage.server.ts'
+import { logger } from '#app/logger.server.ts'
+
+/** Files younger than this are left alone: their message may still be committing. */
+const GRACE_MS = 24 * 60 * 60 * 1000
+
+/**
+ * Deletes stored files no attachment refers to: uploads of forms that were then refused
+ * (validation, rate limit, collision) and interrupted uploads in tmp/. Files are shared by
+ * content hash, so a file is only removed when no row anywhere names its sha256.
+ */
+export async function cleanupOrphanFiles(now = Date.now()) {
+  const root = filesDir()
+  let removed = 0
+  const old = (file: string) => now - fs.statSync(file).mtimeMs > GRACE_MS
+  const tmp = path.join(root, 'tmp')
+  if (fs.existsSync(tmp)) {
+    for (const name of fs.readdirSync(tmp)) {
+      const file = path.join(tmp, name)
+      if (old(file)) {
+        fs.rmSync(file, { force: true })
+        removed++
+      }
+    }
+  }
+  if (!fs.existsSync(root)) return { removed }
+  for (const prefix of fs.readdirSync(root)) {
+    if (!/^[0-9a-f]{2}$/.test(prefix)) continue
+    const dir = path.join(root, prefix)
+    const candidates = fs
+      .readdirSync(dir)
+      .filter((name) => /^[0-9a-f]{64}$/.test(name) && old(path.join(dir, name)))
+    for (let i = 0; i < candidates.length; i += 500) {
+      const batch = candidates.slice(i, i + 500)
+      const used = await getDb()
+        .selectDistinct({ sha256: attachments.sha256 })
+        .from(attachments)
+        .where(inArray(attachments.sha256, batch))
+      const keep = new Set(used.map((u) => u.sha256))
+      for (const sha of batch) {
+        if (keep.has(sha)) continue
+        fs.rmSync(path.join(dir, sha), { force: true })
+        removed++
+      }
+    }
+  }
+  logger().info({ job: 'files.cleanup', removed }, 'orphan files removed')
+  return { removed }
+}
