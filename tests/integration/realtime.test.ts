@@ -122,6 +122,44 @@ describe('presence', () => {
     expect((await gone).viewers.map((v) => v.userId)).toEqual([dana.user.id])
   })
 
+  it('marks viewed tickets for the queue: a snapshot on request and changes as agents come and go', async () => {
+    const dana = await createMember('agent')
+    const sam = await createMember('agent', dana.workspace)
+    const outsider = await createMember('agent')
+    const ticket = await createTicketFor(dana)
+    const queueSocket = await connect(dana.cookie)
+    const samSocket = await connect(sam.cookie)
+    const viewingSam = next<{ ticketId: string; viewers: string[] }>(queueSocket, 'viewing', (v) =>
+      v.viewers.includes(sam.user.name),
+    )
+    await emit(samSocket, 'ticket:join', { ticketId: ticket.ticketId })
+    expect((await viewingSam).ticketId).toBe(ticket.ticketId)
+    const snapshot = (await queueSocket
+      .timeout(5000)
+      .emitWithAck('workspace:viewing', { workspaceId: dana.workspace.id })) as {
+      ok: boolean
+      viewing: Record<string, string[]>
+    }
+    expect(snapshot).toEqual({ ok: true, viewing: { [ticket.ticketId]: [sam.user.name] } })
+    // Another workspace's viewers are not for outsiders to see.
+    const outsiderSocket = await connect(outsider.cookie)
+    expect(await emit(outsiderSocket, 'workspace:viewing', { workspaceId: dana.workspace.id })).toEqual({
+      ok: false,
+      error: 'Not found',
+    })
+    const left = next<{ ticketId: string; viewers: string[] }>(
+      queueSocket,
+      'viewing',
+      (v) => v.viewers.length === 0,
+    )
+    expect(await emit(samSocket, 'ticket:leave', { ticketId: ticket.ticketId })).toEqual({ ok: true })
+    expect((await left).ticketId).toBe(ticket.ticketId)
+    expect(await emit(samSocket, 'typing', { ticketId: ticket.ticketId, kind: 'reply' })).toEqual({
+      ok: false,
+      error: 'Join the ticket first',
+    })
+  })
+
   it('rate limits a client flooding typing events without affecting others', async () => {
     const flooder = await createMember('agent')
     const other = await createMember('agent', flooder.workspace)
