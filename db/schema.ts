@@ -20,6 +20,12 @@ import { uuidv7 } from './uuid.ts'
 const id = () => uuid().primaryKey().$defaultFn(uuidv7)
 const createdAt = () => timestamp({ withTimezone: true }).notNull().defaultNow()
 
+/** The owning workspace of a tenant row: every such table carries one, deleted with it. */
+const workspaceRef = () =>
+  uuid()
+    .notNull()
+    .references(() => workspaces.id, { onDelete: 'cascade' })
+
 export const membershipRole = pgEnum('membership_role', ['owner', 'admin', 'agent'])
 
 export const users = pgTable(
@@ -65,9 +71,7 @@ export const memberships = pgTable(
   'memberships',
   {
     id: id(),
-    workspaceId: uuid()
-      .notNull()
-      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    workspaceId: workspaceRef(),
     userId: uuid()
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
@@ -84,9 +88,7 @@ export const invitations = pgTable(
   'invitations',
   {
     id: id(),
-    workspaceId: uuid()
-      .notNull()
-      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    workspaceId: workspaceRef(),
     email: text().notNull(),
     role: membershipRole().notNull(),
     // sha256 of the token; the token itself is shown once, in the invite link.
@@ -142,9 +144,7 @@ export const mailboxes = pgTable(
   'mailboxes',
   {
     id: id(),
-    workspaceId: uuid()
-      .notNull()
-      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    workspaceId: workspaceRef(),
     name: text().notNull(),
     // The local part of the forwarding address: <workspace-slug>.<key>@<INBOUND_DOMAIN>.
     key: text().notNull(),
@@ -161,9 +161,7 @@ export const contacts = pgTable(
   'contacts',
   {
     id: id(),
-    workspaceId: uuid()
-      .notNull()
-      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    workspaceId: workspaceRef(),
     email: text().notNull(),
     name: text().notNull().default(''),
     createdAt: createdAt(),
@@ -180,9 +178,7 @@ export const tickets = pgTable(
   'tickets',
   {
     id: id(),
-    workspaceId: uuid()
-      .notNull()
-      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    workspaceId: workspaceRef(),
     number: integer().notNull(),
     mailboxId: uuid()
       .notNull()
@@ -265,9 +261,7 @@ export const customerLinks = pgTable(
   'customer_links',
   {
     id: id(),
-    workspaceId: uuid()
-      .notNull()
-      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    workspaceId: workspaceRef(),
     ticketId: uuid()
       .notNull()
       .references(() => tickets.id, { onDelete: 'cascade' }),
@@ -282,9 +276,7 @@ export const tags = pgTable(
   'tags',
   {
     id: id(),
-    workspaceId: uuid()
-      .notNull()
-      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    workspaceId: workspaceRef(),
     name: text().notNull(),
     createdAt: createdAt(),
   },
@@ -300,9 +292,7 @@ export const ticketTags = pgTable(
     tagId: uuid()
       .notNull()
       .references(() => tags.id, { onDelete: 'cascade' }),
-    workspaceId: uuid()
-      .notNull()
-      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    workspaceId: workspaceRef(),
   },
   (t) => [
     primaryKey({ columns: [t.ticketId, t.tagId] }),
@@ -314,9 +304,7 @@ export const messages = pgTable(
   'messages',
   {
     id: id(),
-    workspaceId: uuid()
-      .notNull()
-      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    workspaceId: workspaceRef(),
     ticketId: uuid()
       .notNull()
       .references(() => tickets.id, { onDelete: 'cascade' }),
@@ -340,9 +328,7 @@ export const attachments = pgTable(
   'attachments',
   {
     id: id(),
-    workspaceId: uuid()
-      .notNull()
-      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    workspaceId: workspaceRef(),
     messageId: uuid()
       .notNull()
       .references(() => messages.id, { onDelete: 'cascade' }),
@@ -374,9 +360,7 @@ export const cannedResponses = pgTable(
   'canned_responses',
   {
     id: id(),
-    workspaceId: uuid()
-      .notNull()
-      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    workspaceId: workspaceRef(),
     title: text().notNull(),
     body: text().notNull(),
     createdAt: createdAt(),
@@ -429,9 +413,7 @@ export const notifications = pgTable(
   'notifications',
   {
     id: id(),
-    workspaceId: uuid()
-      .notNull()
-      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    workspaceId: workspaceRef(),
     userId: uuid()
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
