@@ -15,6 +15,7 @@ import {
 } from '#db/queries/tickets.ts'
 import { listMembers } from '#db/queries/workspaces.ts'
 import { TICKET_PRIORITIES, TICKET_STATUSES } from '#app/utils/ticket-schemas.ts'
+import { memoizePerRequest } from '#app/http/request-scope.server.ts'
 import type { Member } from './workspaces.server.ts'
 
 export type { QueueSort, QueueView }
@@ -209,6 +210,9 @@ export async function activeMailboxes(member: Member) {
 
 /** Navigation counts: the member's active tickets and the unassigned ones. */
 export async function navigationCounts(member: Member) {
-  const counts = await queueCounts(getDb(), member.workspaceId, member.userId)
+  // The layout and the page may both ask within one request.
+  const counts = await memoizePerRequest(`counts:${member.workspaceId}:${member.userId}`, () =>
+    queueCounts(getDb(), member.workspaceId, member.userId),
+  )
   return { mine: counts?.mine ?? 0, unassigned: counts?.unassigned ?? 0 }
 }

@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm'
+import { and, count, eq } from 'drizzle-orm'
 import { getDb } from '#db/client.ts'
 import { listMembers, listPendingInvitations, listUserWorkspaces } from '#db/queries/workspaces.ts'
 import { memberships, workspaces } from '#db/schema.ts'
@@ -110,6 +110,14 @@ export async function removeMember(actor: Member, membershipId: string): Promise
 
 export function workspacesOf(userId: string) {
   return listUserWorkspaces(getDb(), userId)
+}
+
+export async function memberCount(workspaceId: string) {
+  const [row] = await getDb()
+    .select({ n: count() })
+    .from(memberships)
+    .where(eq(memberships.workspaceId, workspaceId))
+  return row?.n ?? 0
 }
 
 export function membersOf(workspaceId: string) {

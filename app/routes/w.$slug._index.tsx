@@ -3,17 +3,17 @@ import { Link, useLoaderData } from '@remix-run/react'
 import { requireMember } from '#app/domain/guards.server.ts'
 import { formatCount } from '#app/utils/format-count.ts'
 import { navigationCounts } from '#app/domain/queue.server.ts'
-import { membersOf } from '#app/domain/workspaces.server.ts'
+import { memberCount } from '#app/domain/workspaces.server.ts'
 import { hasRole } from '#app/utils/roles.ts'
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const member = await requireMember(request, params.slug)
-  const [members, counts] = await Promise.all([membersOf(member.workspaceId), navigationCounts(member)])
+  const [members, counts] = await Promise.all([memberCount(member.workspaceId), navigationCounts(member)])
   return {
     name: member.workspaceName,
     slug: member.workspaceSlug,
     userName: member.user.name,
-    memberCount: members.length,
+    memberCount: members,
     counts,
     canManage: hasRole(member.role, 'admin'),
   }
