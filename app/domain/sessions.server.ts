@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { createCookieSessionStorage, type SessionStorage } from '@remix-run/node'
-import { and, eq, gt, lt, ne } from 'drizzle-orm'
+import { and, eq, gt, lt, ne, sql } from 'drizzle-orm'
 import { getDb } from '#db/client.ts'
+import { prepared } from '#db/prepared.ts'
 import { sessions, users } from '#db/schema.ts'
 import { env } from '#app/env.server.ts'
 import { memoizePerRequest } from '#app/http/request-scope.server.ts'
@@ -41,10 +42,14 @@ async function lookupSession(cookieHeader: string): Promise<CurrentSession | nul
   const cookieSession = await sessionStorage().getSession(cookieHeader)
   const sid = cookieSession.get('sid')
   if (!sid) return null
-  const [row] = await getDb()
-    .select({ id: sessions.id, userId: sessions.userId, expiresAt: sessions.expiresAt })
-    .from(sessions)
-    .where(and(eq(sessions.id, sid), gt(sessions.expiresAt, new Date())))
+  const query = prepared(getDb(), 'session_by_id', (db) =>
+    db
+      .select({ id: sessions.id, userId: sessions.userId, expiresAt: sessions.expiresAt })
+      .from(sessions)
+      .where(and(eq(sessions.id, sql.placeholder('id')), gt(sessions.expiresAt, sql`now()`)))
+      .prepare('session_by_id'),
+  )
+  const [row] = await query.execute({ id: sid })
   return row ?? null
 }
 

@@ -1,5 +1,6 @@
-import { and, asc, eq, gt, isNull } from 'drizzle-orm'
-import type { DbOrTx } from '../client.ts'
+import { and, asc, eq, gt, isNull, sql } from 'drizzle-orm'
+import type { Db, DbOrTx } from '../client.ts'
+import { prepared } from '../prepared.ts'
 import { invitations, memberships, users, workspaces } from '../schema.ts'
 
 export async function getWorkspaceBySlug(db: DbOrTx, slug: string) {
@@ -12,17 +13,23 @@ export async function getWorkspaceBySlug(db: DbOrTx, slug: string) {
 
 /** The user's membership in the workspace with this slug; undefined when either does not exist. */
 export async function getMembershipBySlug(db: DbOrTx, userId: string, slug: string) {
-  const [row] = await db
-    .select({
-      membershipId: memberships.id,
-      role: memberships.role,
-      workspaceId: workspaces.id,
-      workspaceName: workspaces.name,
-      workspaceSlug: workspaces.slug,
-    })
-    .from(memberships)
-    .innerJoin(workspaces, eq(workspaces.id, memberships.workspaceId))
-    .where(and(eq(memberships.userId, userId), eq(workspaces.slug, slug)))
+  const query = prepared(db as Db, 'membership_by_slug', (d) =>
+    d
+      .select({
+        membershipId: memberships.id,
+        role: memberships.role,
+        workspaceId: workspaces.id,
+        workspaceName: workspaces.name,
+        workspaceSlug: workspaces.slug,
+      })
+      .from(memberships)
+      .innerJoin(workspaces, eq(workspaces.id, memberships.workspaceId))
+      .where(
+        and(eq(memberships.userId, sql.placeholder('userId')), eq(workspaces.slug, sql.placeholder('slug'))),
+      )
+      .prepare('membership_by_slug'),
+  )
+  const [row] = await query.execute({ userId, slug })
   return row
 }
 
