@@ -13,7 +13,8 @@ import { isBlockedFilename, MAX_FILES, MAX_TOTAL_BYTES } from '#app/utils/ticket
 export type ParsedUpload =
   { ok: true; formData: FormData; files: StoredFile[] } | { ok: false; formData: FormData; error: string }
 
-const FIELD_LIMIT = 200_000
+// Text fields are checked by the form schemas (a message is at most 100 KB); this only stops abuse.
+const FIELD_LIMIT = 1024 * 1024
 
 /**
  * Parses a form that may carry files (field name `files`). Files stream to content-addressed
