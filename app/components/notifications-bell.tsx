@@ -1,6 +1,7 @@
 import { Form, Link, useRevalidator } from '@remix-run/react'
 import { useEffect, useRef } from 'react'
 import { useLive } from './live/live-provider.tsx'
+import { BellIcon } from './ui/icons.tsx'
 
 export type NotificationItem = {
   id: string
@@ -42,7 +43,7 @@ export function NotificationsBell({
   return (
     <details className="relative">
       <summary className="flex cursor-pointer list-none items-center gap-2 rounded-md px-2 py-1 text-sm hover:bg-slate-100 dark:hover:bg-slate-800">
-        <span aria-hidden>🔔</span>
+        <BellIcon />
         <span>Notifications</span>
         {unread > 0 ? (
           <span

@@ -10,6 +10,7 @@ import {
 import { useShortcuts } from '#app/utils/use-shortcuts.ts'
 import { BULK_FORM_ID } from './bulk-toolbar.tsx'
 import { RelativeTime } from './relative-time.tsx'
+import { EyeIcon } from '#app/components/ui/icons.tsx'
 import { ShortcutsDialog } from './shortcuts-dialog.tsx'
 
 export type QueueTableRow = {
@@ -237,7 +238,7 @@ export function QueueTable({
                         className="rounded-full bg-indigo-50 px-2 py-0.5 text-xs text-indigo-700 dark:bg-indigo-950 dark:text-indigo-300"
                         title={`Open now: ${viewing[row.id].join(', ')}`}
                       >
-                        <span aria-hidden>👁 </span>
+                        <EyeIcon className="mr-1 inline size-3.5 align-[-2px]" />
                         {viewing[row.id].map((n) => n.split(' ')[0]).join(', ')}
                         <span className="sr-only"> viewing</span>
                       </span>
