@@ -10,16 +10,26 @@ export const meta: MetaFunction = () => [{ title: 'Customers · Switchboard' }]
 const MAX_QUERY = 1000
 
 // A cursor is "<created_at as PostgreSQL prints it>|<id>"; anything else reads as "first page".
+const CURSOR_TIME =
+  /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.\d{1,6})?[+-](\d{2})(?::(\d{2}))?(?::(\d{2}))?$/
+
+/** Only a real date and time with an offset PostgreSQL accepts: anything else fails its cast (a 500). */
+function isReadableTimestamp(s: string) {
+  const m = CURSOR_TIME.exec(s)
+  if (!m) return false
+  const [y, mo, d, h, mi, se, oh, om = 0, os = 0] = m.slice(1).map((v) => (v === undefined ? 0 : Number(v)))
+  const date = new Date(0)
+  date.setUTCFullYear(y, mo - 1, d)
+  const realDate =
+    y >= 1 && date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d
+  return realDate && h < 24 && mi < 60 && se < 60 && oh < 16 && om < 60 && os < 60
+}
+
 const CursorSchema = z
   .string()
   .max(100)
   .transform((s) => s.split('|'))
-  .pipe(
-    z.tuple([
-      z.string().regex(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2}){0,2}$/),
-      z.uuid(),
-    ]),
-  )
+  .pipe(z.tuple([z.string().refine(isReadableTimestamp), z.uuid()]))
   .transform(([createdAt, id]): ContactCursor => ({ createdAt, id }))
 
 const SearchParamsSchema = z.object({
