@@ -263,6 +263,9 @@ export async function customerReply(
         status: tickets.status,
         resolvedAt: tickets.resolvedAt,
         assigneeId: tickets.assigneeId,
+        // A removed member can stay assignee; they must not be notified about this workspace.
+        assigneeIsMember: sql<boolean>`exists (select 1 from memberships m
+          where m.workspace_id = ${tickets.workspaceId} and m.user_id = ${tickets.assigneeId})`,
       })
       .from(tickets)
       .where(and(eq(tickets.id, ticket.ticketId), eq(tickets.workspaceId, ticket.workspaceId)))
@@ -313,7 +316,7 @@ export async function customerReply(
         at: at.toISOString(),
       },
     ]
-    if (current.assigneeId) {
+    if (current.assigneeId && current.assigneeIsMember) {
       events.push(
         await notify(tx, {
           workspaceId: ticket.workspaceId,

@@ -1,7 +1,7 @@
-import { eq } from 'drizzle-orm'
+import { and, eq } from 'drizzle-orm'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
-import { tickets } from '#db/schema.ts'
+import { memberships, notifications, tickets } from '#db/schema.ts'
 import { customerReply } from '#app/domain/messages.server.ts'
 import { listNotifications, markNotificationsRead } from '#app/domain/notifications.server.ts'
 import { updateTickets } from '#app/domain/tickets.server.ts'
@@ -53,6 +53,29 @@ describe('notifications', () => {
     expect((await listNotifications(lead.workspace.id, agent.user.id)).unread).toBe(0)
     // The lead assigned it: they are not notified of their own action.
     expect((await listNotifications(lead.workspace.id, lead.user.id)).items).toHaveLength(0)
+  })
+
+  it('does not notify an assignee who was removed from the workspace when the customer replies', async () => {
+    const lead = await createMember('owner')
+    const agent = await createMember('agent', lead.workspace)
+    const ticket = await createTicketFor(lead)
+    await updateTickets({ workspaceId: lead.workspace.id, userId: lead.user.id }, [ticket.ticketId], {
+      assigneeId: agent.user.id,
+    })
+    await getDb()
+      .delete(memberships)
+      .where(and(eq(memberships.workspaceId, lead.workspace.id), eq(memberships.userId, agent.user.id)))
+    const [row] = await getDb().select().from(tickets).where(eq(tickets.id, ticket.ticketId))
+    const replied = await customerReply(
+      { ticketId: ticket.ticketId, workspaceId: lead.workspace.id, contactId: row.contactId },
+      'Anyone there?',
+    )
+    expect(replied.events.map((e) => e.type)).not.toContain('notification.created')
+    const stored = await getDb()
+      .select({ id: notifications.id })
+      .from(notifications)
+      .where(and(eq(notifications.userId, agent.user.id), eq(notifications.kind, 'customer-replied')))
+    expect(stored).toHaveLength(0)
   })
 
   it('does not notify someone who assigns a ticket to themselves', async () => {
