@@ -24,7 +24,13 @@ export async function action({ request, params }: ActionFunctionArgs) {
     return redirect(`/w/${member.workspaceSlug}/tickets/${submission.value.number}`)
   }
   await markNotificationsRead(member.workspaceId, member.userId)
+  return redirect(safeRedirect(refererPath(request), `/w/${member.workspaceSlug}`))
+}
+
+/** The path of the page the request came from; none when the header is absent or malformed. */
+function refererPath(request: Request) {
   const referer = request.headers.get('referer')
-  const back = referer ? new URL(referer).pathname + new URL(referer).search : null
-  return redirect(safeRedirect(back, `/w/${member.workspaceSlug}`))
+  if (!referer || !URL.canParse(referer)) return null
+  const url = new URL(referer)
+  return url.pathname + url.search
 }

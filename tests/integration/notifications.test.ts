@@ -143,4 +143,24 @@ describe('notifications route', () => {
     )
     expect(bad.status).toBe(400)
   })
+
+  it('marks all read and goes back to the referring page, or home when the Referer is malformed', async () => {
+    const { callAction } = await import('#tests/helpers/routes.ts')
+    const route = await import('#app/routes/w.$slug.notifications.tsx')
+    const agent = await createMember('agent')
+    const slug = agent.workspace.slug
+    const readAll = (referer: string) =>
+      callAction(
+        route,
+        `/w/${slug}/notifications`,
+        { intent: 'read-all' },
+        { cookie: agent.cookie, params: { slug }, headers: { referer } },
+      )
+    const back = await readAll(`http://localhost:3000/w/${slug}/tickets?view=mine`)
+    expect(back.status).toBe(302)
+    expect(back.location).toBe(`/w/${slug}/tickets?view=mine`)
+    const malformed = await readAll('http://[not a url')
+    expect(malformed.status).toBe(302)
+    expect(malformed.location).toBe(`/w/${slug}`)
+  })
 })
