@@ -109,7 +109,8 @@ export async function changePassword(
   const stored = await getPasswordHash(getDb(), userId)
   if (!stored || !(await verifyPassword(currentPassword, stored))) return { kind: 'wrong-password' }
   const passwordHash = await hashPassword(newPassword)
-  await getDb().transaction(async (tx) => {
+  // The new password and the sign-out of every other session commit together.
+  const revokedSessionIds = await getDb().transaction(async (tx) => {
     await tx.update(users).set({ passwordHash, updatedAt: new Date() }).where(eq(users.id, userId))
     await recordAudit(tx, {
       workspaceId: null,
@@ -118,7 +119,7 @@ export async function changePassword(
       targetType: 'user',
       targetId: userId,
     })
+    return revokeOtherSessions(userId, currentSessionId, tx)
   })
-  const revokedSessionIds = await revokeOtherSessions(userId, currentSessionId)
   return { kind: 'changed', revokedSessionIds }
 }

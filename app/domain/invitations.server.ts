@@ -95,7 +95,7 @@ export async function findOpenInvitation(token: string) {
 }
 
 export type InvitationOutcome =
-  | { kind: 'joined'; workspaceSlug: string; userId: string }
+  | { kind: 'joined'; workspaceId: string; workspaceSlug: string; userId: string }
   | { kind: 'invalid' }
   | { kind: 'email-mismatch'; invitedEmail: string }
   | { kind: 'email-taken' }
@@ -113,7 +113,12 @@ export async function acceptInvitation(
         tx.rollback()
       }
       await join(tx, claimed, user.id)
-      return { kind: 'joined' as const, workspaceSlug: claimed.workspaceSlug, userId: user.id }
+      return {
+        kind: 'joined' as const,
+        workspaceId: claimed.workspaceId,
+        workspaceSlug: claimed.workspaceSlug,
+        userId: user.id,
+      }
     })
     .catch(async (error: unknown) => {
       if (error instanceof TransactionRollbackError) {
@@ -142,7 +147,12 @@ export async function signUpWithInvitation(
       if (!claimed) return { kind: 'invalid' as const }
       const userId = await insertUser(tx, name, claimed.email, passwordHash)
       await join(tx, claimed, userId)
-      return { kind: 'joined' as const, workspaceSlug: claimed.workspaceSlug, userId }
+      return {
+        kind: 'joined' as const,
+        workspaceId: claimed.workspaceId,
+        workspaceSlug: claimed.workspaceSlug,
+        userId,
+      }
     })
   } catch (error) {
     if (isUniqueViolation(error, 'users_email_lower_key')) return { kind: 'email-taken' }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { createCookieSessionStorage, type SessionStorage } from '@remix-run/node'
 import { and, eq, gt, lt, ne, sql } from 'drizzle-orm'
-import { getDb } from '#db/client.ts'
+import { getDb, type DbOrTx } from '#db/client.ts'
 import { prepared } from '#db/prepared.ts'
 import { sessions, users } from '#db/schema.ts'
 import { env } from '#app/env.server.ts'
@@ -98,8 +98,8 @@ export async function destroySession(sessionId: string | undefined) {
 }
 
 /** Revokes every session of the user except `keepId`; returns the revoked ids. */
-export async function revokeOtherSessions(userId: string, keepId: string) {
-  const rows = await getDb()
+export async function revokeOtherSessions(userId: string, keepId: string, tx?: DbOrTx) {
+  const rows = await (tx ?? getDb())
     .delete(sessions)
     .where(and(eq(sessions.userId, userId), ne(sessions.id, keepId)))
     .returning({ id: sessions.id })

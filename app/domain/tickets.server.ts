@@ -217,6 +217,8 @@ export async function updateTickets(
       })
       .from(tickets)
       .where(and(eq(tickets.workspaceId, actor.workspaceId), inArray(tickets.id, ticketIds)))
+      // Locked in id order, so two overlapping bulk updates queue instead of deadlocking.
+      .orderBy(tickets.id)
       .for('update')
     if (rows.length !== new Set(ticketIds).size) return { kind: 'not-found' }
     const events: TicketEvent[] = []

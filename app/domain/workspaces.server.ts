@@ -19,8 +19,8 @@ export type Member = {
 
 export async function createWorkspace(userId: string, name: string, slug: string) {
   try {
-    await getDb().transaction((tx) => createWorkspaceFor(tx, userId, name, slug))
-    return { kind: 'created' as const, slug }
+    const workspaceId = await getDb().transaction((tx) => createWorkspaceFor(tx, userId, name, slug))
+    return { kind: 'created' as const, slug, workspaceId }
   } catch (error) {
     if (isUniqueViolation(error, 'workspaces_slug_unique')) return { kind: 'slug-taken' as const }
     throw error

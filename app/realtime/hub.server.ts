@@ -17,6 +17,8 @@ export type Realtime = {
   publish(events: TicketEvent[]): void
   disconnectSessions(sessionIds: string[]): void
   removeFromWorkspace(userId: string, workspaceId: string): void
+  /** A user's open sockets (on every instance) join a workspace they just created or joined. */
+  joinWorkspace(userId: string, workspaceId: string): void
 }
 
 const store = globalThis as unknown as { __switchboardIo?: Server; __switchboardIoPool?: pg.Pool }
@@ -154,6 +156,9 @@ export function realtime(): Realtime {
     disconnectSessions(sessionIds) {
       const io = store.__switchboardIo
       if (io && sessionIds.length > 0) io.in(sessionIds.map(sessionRoom)).disconnectSockets(true)
+    },
+    joinWorkspace(userId, workspaceId) {
+      store.__switchboardIo?.in(userRoom(userId)).socketsJoin(workspaceRoom(workspaceId))
     },
     removeFromWorkspace(userId, workspaceId) {
       const io = store.__switchboardIo

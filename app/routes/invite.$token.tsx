@@ -51,7 +51,11 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     const signedIn = await getSignedIn(request)
     if (!signedIn) throw redirect(`/login?redirectTo=${encodeURIComponent(`/invite/${token}`)}`)
     const outcome = await acceptInvitation(token, signedIn.user)
-    if (outcome.kind === 'joined') return redirect(`/w/${outcome.workspaceSlug}`)
+    if (outcome.kind === 'joined') {
+      // The user's open tabs start receiving the new workspace's live events.
+      context.realtime.joinWorkspace(outcome.userId, outcome.workspaceId)
+      return redirect(`/w/${outcome.workspaceSlug}`)
+    }
     const message =
       outcome.kind === 'email-mismatch'
         ? `This invitation is for ${outcome.invitedEmail}. Sign in with that email to accept it.`

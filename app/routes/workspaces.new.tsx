@@ -23,7 +23,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
   return null
 }
 
-export async function action({ request }: ActionFunctionArgs) {
+export async function action({ request, context }: ActionFunctionArgs) {
   const { user } = await requireUser(request)
   const submission = parseWithZod(await request.formData(), { schema: WorkspaceSchema })
   if (submission.status !== 'success') return data({ result: submission.reply() }, { status: 400 })
@@ -34,6 +34,7 @@ export async function action({ request }: ActionFunctionArgs) {
       { status: 400 },
     )
   }
+  context.realtime.joinWorkspace(user.id, outcome.workspaceId)
   return redirect(`/w/${outcome.slug}`)
 }
 

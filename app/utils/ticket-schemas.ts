@@ -13,9 +13,15 @@ export const MAX_SUBJECT_CHARS = 250
 
 export const Subject = z
   .string({ error: 'Subject is required' })
-  .trim()
-  .min(1, { error: 'Subject is required' })
-  .max(MAX_SUBJECT_CHARS, { error: `Use at most ${MAX_SUBJECT_CHARS} characters` })
+  // A subject is one line: it becomes an email header, where a line break could inject headers.
+  .transform((s) => s.replace(/[\r\n\t]+/g, ' '))
+  .pipe(
+    z
+      .string()
+      .trim()
+      .min(1, { error: 'Subject is required' })
+      .max(MAX_SUBJECT_CHARS, { error: `Use at most ${MAX_SUBJECT_CHARS} characters` }),
+  )
 
 export const MessageBody = z
   .string({ error: 'Write a message first' })

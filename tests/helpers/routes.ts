@@ -7,6 +7,7 @@ export type RealtimeCalls = {
   disconnected: string[]
   removed: Array<[string, string]>
   published?: Array<{ type: string; [key: string]: unknown }>
+  joined?: Array<[string, string]>
 }
 
 export function testContext(calls: RealtimeCalls = { disconnected: [], removed: [] }): AppLoadContext {
@@ -18,6 +19,7 @@ export function testContext(calls: RealtimeCalls = { disconnected: [], removed: 
       publish: (events) => calls.published?.push(...events),
       disconnectSessions: (ids) => calls.disconnected.push(...ids),
       removeFromWorkspace: (userId, workspaceId) => calls.removed.push([userId, workspaceId]),
+      joinWorkspace: (userId, workspaceId) => calls.joined?.push([userId, workspaceId]),
     },
   }
 }

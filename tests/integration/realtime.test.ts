@@ -214,6 +214,18 @@ describe('session expiry', () => {
 })
 
 describe('membership changes', () => {
+  it('lets open sockets follow a workspace the user creates or joins while connected', async () => {
+    const member = await createMember('agent')
+    const socket = await connect(member.cookie)
+    const other = await createMember('owner')
+    realtime().joinWorkspace(member.user.id, other.workspace.id)
+    await new Promise((r) => setTimeout(r, 100))
+    const ticket = await createTicketFor(other)
+    const seen = next<{ ticketId: string }>(socket, 'ticket-event', (e) => e.ticketId === ticket.ticketId)
+    realtime().publish(ticket.events)
+    expect((await seen).ticketId).toBe(ticket.ticketId)
+  })
+
   it('stops sending a workspace’s events to a member removed from it', async () => {
     const owner = await createMember('owner')
     const agent = await createMember('agent', owner.workspace)

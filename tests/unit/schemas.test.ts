@@ -197,3 +197,13 @@ describe('slugify', () => {
     expect(slugify('東京サポート')).toBe('')
   })
 })
+
+describe('Subject', () => {
+  it('folds line breaks and tabs into spaces, so a subject can never add an email header', async () => {
+    const { Subject } = await import('#app/utils/ticket-schemas.ts')
+    expect(Subject.parse('Hello\r\nBcc: victim@example.com')).toBe('Hello Bcc: victim@example.com')
+    expect(Subject.parse('  Tabs\tand\nlines  ')).toBe('Tabs and lines')
+    expect(Subject.safeParse('\r\n').success).toBe(false)
+    expect(Subject.safeParse('x'.repeat(251)).success).toBe(false)
+  })
+})
