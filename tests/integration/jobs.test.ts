@@ -80,6 +80,44 @@ describe('job queue', () => {
   })
 })
 
+describe('email delivery job', () => {
+  it('delivers a queued reply through the worker and marks the message sent', async () => {
+    const { createMember, createTicketFor } = await import('#tests/helpers/factories.ts')
+    const { replyToTicket } = await import('#app/domain/messages.server.ts')
+    const { emails, messages } = await import('#db/schema.ts')
+    // A second set of workers next to the ones the test above started does no harm.
+    await startWorkers()
+    const member = await createMember()
+    const ticket = await createTicketFor(member)
+    const outcome = await replyToTicket(
+      {
+        userId: member.user.id,
+        role: 'owner',
+        workspaceId: member.workspace.id,
+        workspaceSlug: member.workspace.slug,
+        workspaceName: 'W',
+        user: { name: member.user.name },
+      },
+      ticket.number,
+      { kind: 'reply', body: 'On its way' },
+    )
+    if (outcome.kind !== 'sent') throw new Error('expected sent')
+    const deadline = Date.now() + 15_000
+    let status: string | null = null
+    while (Date.now() < deadline) {
+      ;[{ status }] = await getDb()
+        .select({ status: messages.deliveryStatus })
+        .from(messages)
+        .where(eq(messages.id, outcome.messageId))
+      if (status === 'sent') break
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    expect(status).toBe('sent')
+    const [email] = await getDb().select().from(emails).where(eq(emails.messageId, outcome.messageId))
+    expect(email).toMatchObject({ status: 'sent', providerId: 'local-outbox' })
+  })
+})
+
 describe('orphan file cleanup', () => {
   it('removes day-old stored files that no attachment names, and keeps referenced and fresh ones', async () => {
     const fs = await import('node:fs')
