@@ -5,7 +5,7 @@ import {
   HIGHLIGHT_END,
   HIGHLIGHT_START,
   listQueue,
-  listWorkspaceTags,
+  listQueueOptions,
   queueCounts,
   QUEUE_SORTS,
   QUEUE_VIEWS,
@@ -13,7 +13,6 @@ import {
   type QueueSort,
   type QueueView,
 } from '#db/queries/tickets.ts'
-import { listMembers } from '#db/queries/workspaces.ts'
 import { TICKET_PRIORITIES, TICKET_STATUSES } from '#app/utils/ticket-schemas.ts'
 import { memoizePerRequest } from '#app/http/request-scope.server.ts'
 import type { Member } from './workspaces.server.ts'
@@ -189,17 +188,7 @@ export async function loadQueue(member: Member, query: QueueQuery) {
 
 /** What the filter and bulk controls offer: the workspace's mailboxes, members and tags. */
 export async function queueOptions(member: Member) {
-  const db = getDb()
-  const [mailboxes, members, tags] = await Promise.all([
-    listMailboxes(db, member.workspaceId),
-    listMembers(db, member.workspaceId),
-    listWorkspaceTags(db, member.workspaceId),
-  ])
-  return {
-    mailboxes: mailboxes.map((m) => ({ id: m.id, name: m.name })),
-    members: members.map((m) => ({ userId: m.userId, name: m.name })),
-    tags,
-  }
+  return listQueueOptions(getDb(), member.workspaceId)
 }
 
 /** The workspace's active mailboxes, oldest first (the first is the default). */
