@@ -200,6 +200,7 @@ export async function activeMailboxes(member: Member) {
 /** Navigation counts: the member's active tickets and the unassigned ones. */
 export async function navigationCounts(member: Member) {
   // The layout and the page may both ask within one request.
+  // The layout may already have them from its combined query (primePerRequest).
   const counts = await memoizePerRequest(`counts:${member.workspaceId}:${member.userId}`, () =>
     queueCounts(getDb(), member.workspaceId, member.userId),
   )

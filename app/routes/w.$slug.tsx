@@ -5,9 +5,7 @@ import { LiveProvider } from '#app/components/live/live-provider.tsx'
 import { LiveIndicator } from '#app/components/live-indicator.tsx'
 import { NotificationsBell } from '#app/components/notifications-bell.tsx'
 import { requireMember } from '#app/domain/guards.server.ts'
-import { listNotifications } from '#app/domain/notifications.server.ts'
-import { navigationCounts } from '#app/domain/queue.server.ts'
-import { workspacesOf } from '#app/domain/workspaces.server.ts'
+import { workspaceLayout } from '#app/domain/layout.server.ts'
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: data ? `${data.workspace.name} · Switchboard` : 'Switchboard' },
@@ -15,24 +13,10 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const member = await requireMember(request, params.slug)
-  const [workspaces, counts, notifications] = await Promise.all([
-    workspacesOf(member.userId),
-    navigationCounts(member),
-    listNotifications(member.workspaceId, member.userId),
-  ])
+  const { workspaces, counts, notifications } = await workspaceLayout(member)
   return {
     counts,
-    notifications: {
-      unread: notifications.unread,
-      items: notifications.items.map((n) => ({
-        id: n.id,
-        kind: n.kind,
-        read: n.readAt !== null,
-        number: n.number,
-        subject: n.subject,
-        actorName: n.actorName,
-      })),
-    },
+    notifications,
     user: { name: member.user.name, email: member.user.email },
     role: member.role,
     workspace: { name: member.workspaceName, slug: member.workspaceSlug },

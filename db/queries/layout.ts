@@ -1,0 +1,43 @@
+import { sql } from 'drizzle-orm'
+import type { DbOrTx } from '../client.ts'
+import { COUNT_CAP } from './tickets.ts'
+
+export type LayoutRow = {
+  workspaces: Array<{ id: string; name: string; slug: string }>
+  mine: number
+  unassigned: number
+  unread: number
+  notifications: Array<{
+    id: string
+    kind: 'assigned' | 'customer-replied'
+    read_at: string | null
+    number: number
+    subject: string
+    actor_name: string | null
+  }>
+}
+
+/**
+ * Everything the workspace layout shows on every page, in one round trip: the user's
+ * workspaces, the Mine/Unassigned counts (capped) and the latest notifications.
+ */
+export async function loadLayoutRow(db: DbOrTx, userId: string, workspaceId: string) {
+  const result = await db.execute<LayoutRow>(sql`
+    select
+      (select coalesce(json_agg(json_build_object('id', w.id, 'name', w.name, 'slug', w.slug) order by w.name), '[]'::json)
+         from memberships m join workspaces w on w.id = m.workspace_id where m.user_id = ${userId}) as workspaces,
+      (select count(*)::int from (select 1 from tickets t where t.workspace_id = ${workspaceId}
+         and t.assignee_id = ${userId} and t.status in ('open', 'pending') limit ${COUNT_CAP}) s) as mine,
+      (select count(*)::int from (select 1 from tickets t where t.workspace_id = ${workspaceId}
+         and t.assignee_id is null and t.status in ('open', 'pending') limit ${COUNT_CAP}) s) as unassigned,
+      (select count(*)::int from notifications n where n.workspace_id = ${workspaceId}
+         and n.user_id = ${userId} and n.read_at is null) as unread,
+      (select coalesce(json_agg(x), '[]'::json) from (
+         select n.id, n.kind, n.read_at, t.number, t.subject, a.name as actor_name
+         from notifications n
+         join tickets t on t.id = n.ticket_id
+         left join users a on a.id = n.actor_user_id
+         where n.workspace_id = ${workspaceId} and n.user_id = ${userId}
+         order by n.created_at desc limit 30) x) as notifications`)
+  return result.rows[0]
+}
