@@ -15,8 +15,7 @@ import {
   SupportShell,
 } from '#app/components/support-shell.tsx'
 import { Button } from '#app/components/ui/button.tsx'
-import { FormErrors } from '#app/components/ui/field.tsx'
-import { TextareaField } from '#app/components/ui/textarea-field.tsx'
+import { FormErrors, TextareaField } from '#app/components/ui/field.tsx'
 import {
   customerTicketView,
   findCustomerTicket,

@@ -10,8 +10,7 @@ import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFuncti
 import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
 import { z } from 'zod'
 import { Button } from '#app/components/ui/button.tsx'
-import { Field } from '#app/components/ui/field.tsx'
-import { TextareaField } from '#app/components/ui/textarea-field.tsx'
+import { Field, TextareaField } from '#app/components/ui/field.tsx'
 import {
   createCannedResponse,
   deleteCannedResponse,

@@ -11,8 +11,7 @@ import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFuncti
 import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
 import { z } from 'zod'
 import { Button } from '#app/components/ui/button.tsx'
-import { Field, FormErrors } from '#app/components/ui/field.tsx'
-import { TextareaField } from '#app/components/ui/textarea-field.tsx'
+import { Field, FormErrors, TextareaField } from '#app/components/ui/field.tsx'
 import { requireMember } from '#app/domain/guards.server.ts'
 import {
   archiveMailbox,

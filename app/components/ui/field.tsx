@@ -1,4 +1,47 @@
-import type { InputHTMLAttributes, ReactNode } from 'react'
+import type { InputHTMLAttributes, ReactNode, TextareaHTMLAttributes } from 'react'
+
+const CONTROL_CLASS =
+  'block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm aria-[invalid]:border-red-500 dark:border-slate-700 dark:bg-slate-900'
+
+type Described = { 'aria-invalid': true | undefined; 'aria-describedby': string | undefined }
+
+/**
+ * Label, control, hint and announced errors (aria-invalid + aria-describedby) for any control.
+ * `control` receives the aria attributes and the shared class to spread onto the element.
+ */
+function FieldFrame(props: {
+  id: string
+  label: ReactNode
+  errors?: string[]
+  hint?: ReactNode
+  control: (described: Described & { className: string }) => ReactNode
+}) {
+  const errorId = `${props.id}-error`
+  const hintId = `${props.id}-hint`
+  const invalid = Boolean(props.errors?.length)
+  const describedBy =
+    [invalid ? errorId : null, props.hint ? hintId : null].filter(Boolean).join(' ') || undefined
+  return (
+    <div className="space-y-1">
+      <label htmlFor={props.id} className="block text-sm font-medium">
+        {props.label}
+      </label>
+      {props.control({
+        'aria-invalid': invalid || undefined,
+        'aria-describedby': describedBy,
+        className: CONTROL_CLASS,
+      })}
+      {props.hint ? (
+        <p id={hintId} className="text-xs text-slate-500 dark:text-slate-400">
+          {props.hint}
+        </p>
+      ) : null}
+      <div id={errorId} className="min-h-5 text-sm text-red-600 dark:text-red-400" aria-live="polite">
+        {invalid ? props.errors?.join(' ') : null}
+      </div>
+    </div>
+  )
+}
 
 type FieldProps = {
   label: ReactNode
@@ -7,32 +50,36 @@ type FieldProps = {
   hint?: ReactNode
 }
 
-/** A labelled input whose errors are announced (aria-invalid + aria-describedby). */
+/** A labelled input whose errors are announced. */
 export function Field({ label, inputProps, errors, hint }: FieldProps) {
-  const errorId = `${inputProps.id}-error`
-  const hintId = `${inputProps.id}-hint`
-  const invalid = Boolean(errors?.length)
-  const describedBy = [invalid ? errorId : null, hint ? hintId : null].filter(Boolean).join(' ') || undefined
   return (
-    <div className="space-y-1">
-      <label htmlFor={inputProps.id} className="block text-sm font-medium">
-        {label}
-      </label>
-      <input
-        {...inputProps}
-        aria-invalid={invalid || undefined}
-        aria-describedby={describedBy}
-        className="block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm aria-[invalid]:border-red-500 dark:border-slate-700 dark:bg-slate-900"
-      />
-      {hint ? (
-        <p id={hintId} className="text-xs text-slate-500 dark:text-slate-400">
-          {hint}
-        </p>
-      ) : null}
-      <div id={errorId} className="min-h-5 text-sm text-red-600 dark:text-red-400" aria-live="polite">
-        {invalid ? errors?.join(' ') : null}
-      </div>
-    </div>
+    <FieldFrame
+      id={inputProps.id}
+      label={label}
+      errors={errors}
+      hint={hint}
+      control={(described) => <input {...inputProps} {...described} />}
+    />
+  )
+}
+
+type TextareaFieldProps = {
+  label: ReactNode
+  textareaProps: TextareaHTMLAttributes<HTMLTextAreaElement> & { id: string }
+  errors?: string[]
+  hint?: ReactNode
+}
+
+/** A labelled textarea whose errors are announced, like Field for inputs. */
+export function TextareaField({ label, textareaProps, errors, hint }: TextareaFieldProps) {
+  return (
+    <FieldFrame
+      id={textareaProps.id}
+      label={label}
+      errors={errors}
+      hint={hint}
+      control={(described) => <textarea rows={4} {...textareaProps} {...described} />}
+    />
   )
 }
 
