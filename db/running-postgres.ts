@@ -1,0 +1,56 @@
+import fs from 'node:fs'
+import path from 'node:path'
+
+// The embedded server's only role. Loopback only, so a fixed password protects nothing that
+// the file permissions on DATA_DIR don't already protect.
+export const EMBEDDED_USER = 'switchboard'
+export const EMBEDDED_PASSWORD = 'switchboard'
+
+export function embeddedDatabaseUrl(port: number, database: string) {
+  return `postgres://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@127.0.0.1:${port}/${database}`
+}
+
+export type RunningPostmaster = { pid: number; port: number }
+
+/**
+ * The PostgreSQL server that holds `databaseDir` right now, if any: its postmaster.pid names a
+ * live postgres process. PostgreSQL refuses to start a second server on the same directory, so
+ * a caller either connects to this one (its port is line 4 of the file) or says it is in use.
+ * A pid file left by a killed server whose pid is dead (or reused by another program) reads as
+ * none. Layout of the file: src/include/utils/pidfile.h in the PostgreSQL sources.
+ */
+export function findRunningPostmaster(databaseDir: string): RunningPostmaster | undefined {
+  let lines: string[]
+  try {
+    lines = fs.readFileSync(path.join(databaseDir, 'postmaster.pid'), 'utf8').split('\n')
+  } catch {
+    return undefined
+  }
+  const pid = Number(lines[0])
+  const port = Number(lines[3])
+  if (!isPostgresProcess(pid)) return undefined
+  if (!Number.isInteger(port) || port <= 0 || port > 65535) return undefined
+  return { pid, port }
+}
+
+/** Whether `pid` is a live process and, where /proc says what it runs, a postgres one. */
+export function isPostgresProcess(pid: number) {
+  if (!isProcessAlive(pid)) return false
+  try {
+    // After a crash and a reboot (or in a container), the old pid often belongs to another program.
+    return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres'
+  } catch {
+    return true // no /proc (macOS): trust the signal check
+  }
+}
+
+export function isProcessAlive(pid: number) {
+  if (!Number.isInteger(pid) || pid <= 0) return false
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    // EPERM: the process exists but belongs to another user (postgres runs as its own user under root).
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
