@@ -1,6 +1,6 @@
-import { and, count, desc, eq, inArray, isNull } from 'drizzle-orm'
+import { and, eq, inArray, isNull } from 'drizzle-orm'
 import { getDb, type Tx } from '#db/client.ts'
-import { notifications, tickets, users } from '#db/schema.ts'
+import { notifications } from '#db/schema.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
 
 type NewNotification = {
@@ -32,34 +32,6 @@ export async function notify(tx: Tx, n: NewNotification): Promise<TicketEvent> {
     kind: n.kind,
     at: at.toISOString(),
   }
-}
-
-export async function listNotifications(workspaceId: string, userId: string) {
-  const db = getDb()
-  const where = and(eq(notifications.workspaceId, workspaceId), eq(notifications.userId, userId))
-  const [items, [unread]] = await Promise.all([
-    db
-      .select({
-        id: notifications.id,
-        kind: notifications.kind,
-        readAt: notifications.readAt,
-        createdAt: notifications.createdAt,
-        number: tickets.number,
-        subject: tickets.subject,
-        actorName: users.name,
-      })
-      .from(notifications)
-      .innerJoin(tickets, eq(tickets.id, notifications.ticketId))
-      .leftJoin(users, eq(users.id, notifications.actorUserId))
-      .where(where)
-      .orderBy(desc(notifications.createdAt))
-      .limit(30),
-    db
-      .select({ n: count() })
-      .from(notifications)
-      .where(and(where, isNull(notifications.readAt))),
-  ])
-  return { items, unread: unread?.n ?? 0 }
 }
 
 /** Marks the given notifications (or all, without ids) of this user in this workspace as read. */

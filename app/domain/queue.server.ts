@@ -6,7 +6,6 @@ import {
   HIGHLIGHT_START,
   listQueue,
   listQueueOptions,
-  queueCounts,
   QUEUE_SORTS,
   QUEUE_VIEWS,
   type QueueFilters,
@@ -14,7 +13,6 @@ import {
   type QueueView,
 } from '#db/queries/tickets.ts'
 import { TICKET_PRIORITIES, TICKET_STATUSES } from '#app/utils/ticket-schemas.ts'
-import { memoizePerRequest } from '#app/http/request-scope.server.ts'
 import type { Member } from './workspaces.server.ts'
 
 export type { QueueSort, QueueView }
@@ -195,14 +193,4 @@ export async function queueOptions(member: Member) {
 export async function activeMailboxes(member: Member) {
   const rows = await listMailboxes(getDb(), member.workspaceId)
   return rows.map((m) => ({ id: m.id, name: m.name }))
-}
-
-/** Navigation counts: the member's active tickets and the unassigned ones. */
-export async function navigationCounts(member: Member) {
-  // The layout and the page may both ask within one request.
-  // The layout may already have them from its combined query (primePerRequest).
-  const counts = await memoizePerRequest(`counts:${member.workspaceId}:${member.userId}`, () =>
-    queueCounts(getDb(), member.workspaceId, member.userId),
-  )
-  return { mine: counts?.mine ?? 0, unassigned: counts?.unassigned ?? 0 }
 }

@@ -3,7 +3,7 @@ import { createCookieSessionStorage, type SessionStorage } from '@remix-run/node
 import { and, eq, gt, lt, ne, sql } from 'drizzle-orm'
 import { getDb, type DbOrTx } from '#db/client.ts'
 import { prepared } from '#db/prepared.ts'
-import { sessions, users } from '#db/schema.ts'
+import { sessions } from '#db/schema.ts'
 import { env } from '#app/env.server.ts'
 import { memoizePerRequest } from '#app/http/request-scope.server.ts'
 
@@ -120,12 +120,4 @@ export async function deleteExpiredSessions() {
     .where(lt(sessions.expiresAt, new Date()))
     .returning({ id: sessions.id })
   return rows.length
-}
-
-export async function getSessionUser(userId: string) {
-  const [user] = await getDb()
-    .select({ id: users.id, email: users.email, name: users.name })
-    .from(users)
-    .where(eq(users.id, userId))
-  return user
 }

@@ -29,12 +29,6 @@ export function memoizePerRequest<T>(key: string, load: () => Promise<T>): Promi
   return promise
 }
 
-/** Records a value already known (e.g. from a combined query) for later lookups in this request. */
-export function primePerRequest<T>(key: string, value: T) {
-  const scope = store.__switchboardScope!.getStore()
-  if (scope && !scope.memo.has(key)) scope.memo.set(key, Promise.resolve(value))
-}
-
 /** Forgets memoized lookups (after a write that changes them, e.g. sign-out). */
 export function forgetPerRequest(prefix: string) {
   const scope = store.__switchboardScope!.getStore()

@@ -1,26 +1,30 @@
 import type { LoaderFunctionArgs } from '@remix-run/node'
-import { Link, useLoaderData } from '@remix-run/react'
+import { Link, useLoaderData, useRouteLoaderData } from '@remix-run/react'
 import { requireMember } from '#app/domain/guards.server.ts'
 import { formatCount } from '#app/utils/format-count.ts'
-import { navigationCounts } from '#app/domain/queue.server.ts'
 import { memberCount } from '#app/domain/workspaces.server.ts'
 import { hasRole } from '#app/utils/roles.ts'
+import type { loader as layoutLoader } from './w.$slug.tsx'
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const member = await requireMember(request, params.slug)
-  const [members, counts] = await Promise.all([memberCount(member.workspaceId), navigationCounts(member)])
+  const members = await memberCount(member.workspaceId)
   return {
     name: member.workspaceName,
     slug: member.workspaceSlug,
     userName: member.user.name,
     memberCount: members,
-    counts,
     canManage: hasRole(member.role, 'admin'),
   }
 }
 
 export default function WorkspaceHome() {
-  const { name, slug, userName, memberCount, canManage, counts } = useLoaderData<typeof loader>()
+  const { name, slug, userName, memberCount, canManage } = useLoaderData<typeof loader>()
+  // The layout's combined query already counted them; its loader runs with this one.
+  const counts = useRouteLoaderData<typeof layoutLoader>('routes/w.$slug')?.counts ?? {
+    mine: 0,
+    unassigned: 0,
+  }
   return (
     <div className="max-w-3xl">
       <h1 className="text-2xl font-semibold">Welcome, {userName}</h1>

@@ -273,19 +273,8 @@ function compareKeys(a: Array<string | number>, b: Array<string | number>) {
   return 0
 }
 
-/** Counts for the navigation: active tickets assigned to me, and unassigned. */
 /** Counts stop at this number: the navigation shows "999+" and never scans a huge backlog. */
 export const COUNT_CAP = 1000
-
-export async function queueCounts(db: DbOrTx, workspaceId: string, userId: string) {
-  const result = await db.execute<{ mine: number; unassigned: number }>(sql`
-    select
-      (select count(*)::int from (select 1 from tickets t where t.workspace_id = ${workspaceId}
-         and t.assignee_id = ${userId} and t.status in ('open', 'pending') limit ${COUNT_CAP}) s) as mine,
-      (select count(*)::int from (select 1 from tickets t where t.workspace_id = ${workspaceId}
-         and t.assignee_id is null and t.status in ('open', 'pending') limit ${COUNT_CAP}) s) as unassigned`)
-  return result.rows[0]
-}
 
 export async function getTicketByNumber(db: DbOrTx, workspaceId: string, number: number) {
   const [row] = await db

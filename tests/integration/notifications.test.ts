@@ -3,11 +3,24 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
 import { memberships, notifications, tickets } from '#db/schema.ts'
 import { customerReply } from '#app/domain/messages.server.ts'
-import { listNotifications, markNotificationsRead } from '#app/domain/notifications.server.ts'
+import { workspaceLayout } from '#app/domain/layout.server.ts'
+import { markNotificationsRead } from '#app/domain/notifications.server.ts'
 import { updateTickets } from '#app/domain/tickets.server.ts'
 import { startQueue } from '#app/jobs/queue.server.ts'
 import { createMember, createTicketFor } from '#tests/helpers/factories.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
+
+/** The bell's data, as the workspace layout loads it. */
+async function bell(workspaceId: string, userId: string) {
+  const layout = await workspaceLayout({
+    workspaceId,
+    userId,
+    role: 'agent',
+    workspaceSlug: '',
+    workspaceName: '',
+  })
+  return layout.notifications
+}
 
 beforeAll(async () => {
   await startQueue(testDatabaseUrl)
@@ -43,16 +56,16 @@ describe('notifications', () => {
         kind: 'customer-replied',
       }),
     )
-    const list = await listNotifications(lead.workspace.id, agent.user.id)
+    const list = await bell(lead.workspace.id, agent.user.id)
     expect(list.unread).toBe(2)
     expect(list.items.map((n) => n.kind)).toEqual(['customer-replied', 'assigned'])
     expect(list.items[1].actorName).toBe(lead.user.name)
     await markNotificationsRead(lead.workspace.id, agent.user.id, [list.items[0].id])
-    expect((await listNotifications(lead.workspace.id, agent.user.id)).unread).toBe(1)
+    expect((await bell(lead.workspace.id, agent.user.id)).unread).toBe(1)
     await markNotificationsRead(lead.workspace.id, agent.user.id)
-    expect((await listNotifications(lead.workspace.id, agent.user.id)).unread).toBe(0)
+    expect((await bell(lead.workspace.id, agent.user.id)).unread).toBe(0)
     // The lead assigned it: they are not notified of their own action.
-    expect((await listNotifications(lead.workspace.id, lead.user.id)).items).toHaveLength(0)
+    expect((await bell(lead.workspace.id, lead.user.id)).items).toHaveLength(0)
   })
 
   it('does not notify an assignee who was removed from the workspace when the customer replies', async () => {
@@ -125,7 +138,7 @@ describe('notifications route', () => {
       { intent: 'open', id: item.id, number: String(item.number) },
       { cookie: lead.cookie, params: { slug: lead.workspace.slug } },
     )
-    expect((await listNotifications(lead.workspace.id, agent.user.id)).unread).toBe(1)
+    expect((await bell(lead.workspace.id, agent.user.id)).unread).toBe(1)
     const opened = await callAction(
       route,
       `/w/${lead.workspace.slug}/notifications`,
@@ -134,7 +147,7 @@ describe('notifications route', () => {
     )
     expect(opened.status).toBe(302)
     expect(opened.location).toBe(`/w/${lead.workspace.slug}/tickets/${ticket.number}`)
-    expect((await listNotifications(lead.workspace.id, agent.user.id)).unread).toBe(0)
+    expect((await bell(lead.workspace.id, agent.user.id)).unread).toBe(0)
     const bad = await callAction(
       route,
       `/w/${lead.workspace.slug}/notifications`,
