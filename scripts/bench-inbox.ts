@@ -4,16 +4,15 @@
 // Options: --seconds S (per run, default 8), --runs R (default 3), --only queue,search,...
 import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
-import path from 'node:path'
 import { sql } from 'drizzle-orm'
 import { connectDatabase, disconnectDatabase, getDb } from '#db/client.ts'
-import { startEmbeddedPostgres } from '#db/embedded.ts'
 import { replyToTicket } from '#app/domain/messages.server.ts'
 import { loadQueue, parseQueueQuery, queueOptions } from '#app/domain/queue.server.ts'
 import { loadTicketPage } from '#app/domain/ticket-page.server.ts'
 import type { Member } from '#app/domain/workspaces.server.ts'
 import { env } from '#app/env.server.ts'
 import { startQueue, stopQueue } from '#app/jobs/queue.server.ts'
+import { exitOnScriptDatabaseError, openScriptDatabase } from './database.ts'
 import { BENCH_OWNER, LONG_THREAD_SUBJECT } from './seed/bench-data.ts'
 
 const CONCURRENCY = 16
@@ -27,10 +26,8 @@ const ONLY = arg('only')?.split(',')
 const SSR_PORT = Number(process.env.BENCH_PORT ?? 3391)
 
 const config = env()
-const embedded = config.databaseUrl
-  ? undefined
-  : await startEmbeddedPostgres(path.join(config.dataDir, 'postgres'))
-const url = config.databaseUrl ?? embedded!.url
+const database = await openScriptDatabase(config).catch(exitOnScriptDatabaseError)
+const url = database.url
 connectDatabase(url, 20)
 await startQueue(url)
 
@@ -180,7 +177,7 @@ await measure('reply post (replyToTicket)', 50, (i) =>
 await benchSsr()
 await stopQueue()
 await disconnectDatabase()
-await embedded?.stop()
+await database.stop()
 
 /** The SSR queue page through the production build, signed in as the bench owner. */
 async function benchSsr() {

@@ -1,19 +1,17 @@
 // `npm run db:migrate`: applies pending migrations to DATABASE_URL (or the embedded database under DATA_DIR).
-import path from 'node:path'
+// With the server running on that DATA_DIR, it migrates the server's running database.
 import pg from 'pg'
-import { startEmbeddedPostgres } from '#db/embedded.ts'
 import { migrateDatabase } from '#db/migrate.ts'
 import { env } from '#app/env.server.ts'
+import { exitOnScriptDatabaseError, openScriptDatabase } from './database.ts'
 
 const config = env()
-const embedded = config.databaseUrl
-  ? undefined
-  : await startEmbeddedPostgres(path.join(config.dataDir, 'postgres'))
-const pool = new pg.Pool({ connectionString: config.databaseUrl ?? embedded!.url })
+const database = await openScriptDatabase(config).catch(exitOnScriptDatabaseError)
+const pool = new pg.Pool({ connectionString: database.url })
 try {
   await migrateDatabase(pool)
   console.log('Migrations applied.')
 } finally {
   await pool.end()
-  await embedded?.stop()
+  await database.stop()
 }

@@ -1,14 +1,14 @@
 // `npm run db:seed -- --demo [--reset]`: a demo workspace a new user can sign in to.
 // `npm run db:seed -- --tickets N`: N generated tickets in the 'bench' workspace for benchmarks.
-// Uses DATABASE_URL, or the embedded database under DATA_DIR (migrated first either way).
-import path from 'node:path'
+// Uses DATABASE_URL, or the embedded database under DATA_DIR (migrated first either way); with the
+// server running on that DATA_DIR, it seeds the server's running database.
 import { z } from 'zod'
 import { connectDatabase, disconnectDatabase } from '#db/client.ts'
-import { startEmbeddedPostgres } from '#db/embedded.ts'
 import { migrateDatabase } from '#db/migrate.ts'
 import { env } from '#app/env.server.ts'
 import { startQueue, stopQueue } from '#app/jobs/queue.server.ts'
 import { BENCH_OWNER, seedBenchTickets } from './seed/bench-data.ts'
+import { exitOnScriptDatabaseError, openScriptDatabase } from './database.ts'
 import { seedDemo } from './seed/demo.ts'
 
 const Args = z.union([
@@ -26,10 +26,8 @@ function parseArgs(argv: string[]) {
 
 const args = parseArgs(process.argv.slice(2))
 const config = env()
-const embedded = config.databaseUrl
-  ? undefined
-  : await startEmbeddedPostgres(path.join(config.dataDir, 'postgres'))
-const url = config.databaseUrl ?? embedded!.url
+const database = await openScriptDatabase(config).catch(exitOnScriptDatabaseError)
+const url = database.url
 const { pool } = connectDatabase(url)
 try {
   await migrateDatabase(pool)
@@ -53,5 +51,5 @@ try {
 } finally {
   await stopQueue()
   await disconnectDatabase()
-  await embedded?.stop()
+  await database.stop()
 }
