@@ -87,9 +87,3 @@ export function AttachmentsField({
     </div>
   )
 }
-
-export function formatBytes(size: number) {
-  if (size < 1024) return `${size} B`
-  if (size < 1024 * 1024) return `${Math.round(size / 1024)} KB`
-  return `${(size / (1024 * 1024)).toFixed(1)} MB`
-}

@@ -12,7 +12,7 @@ import {
   type QueueSort,
   type QueueView,
 } from '#db/queries/tickets.ts'
-import { TICKET_PRIORITIES, TICKET_STATUSES } from '#app/utils/ticket-schemas.ts'
+import { TICKET_PRIORITIES, TICKET_STATUSES } from '#app/utils/vocabulary.ts'
 import type { Member } from './workspaces.server.ts'
 
 export type { QueueSort, QueueView }

@@ -8,12 +8,7 @@ import {
   type MetaFunction,
 } from '@remix-run/node'
 import { Form, useActionData, useLoaderData, useParams } from '@remix-run/react'
-import {
-  AttachmentsField,
-  formatBytes,
-  SupportErrorBoundary,
-  SupportShell,
-} from '#app/components/support-shell.tsx'
+import { AttachmentsField, SupportErrorBoundary, SupportShell } from '#app/components/support-shell.tsx'
 import { Button } from '#app/components/ui/button.tsx'
 import { FormErrors, TextareaField } from '#app/components/ui/field.tsx'
 import {
@@ -25,7 +20,8 @@ import {
 import { notFound } from '#app/domain/errors.server.ts'
 import { parseFormWithFiles } from '#app/http/uploads.server.ts'
 import { CustomerReplySchema } from '#app/utils/support-schemas.ts'
-import { STATUS_LABEL } from '#app/utils/ticket-schemas.ts'
+import { formatBytes } from '#app/utils/format.ts'
+import { STATUS_LABEL } from '#app/utils/vocabulary.ts'
 import { useIsPending } from '#app/utils/use-pending.ts'
 
 // The token is in the URL: keep it out of Referer headers sent to linked sites.

@@ -14,6 +14,8 @@ import { Field } from '#app/components/ui/field.tsx'
 import { contactWithTickets, renameContact } from '#app/domain/contacts.server.ts'
 import { notFound } from '#app/domain/errors.server.ts'
 import { requireMember } from '#app/domain/guards.server.ts'
+import { formatDateTime } from '#app/utils/format.ts'
+import { STATUS_BADGE, STATUS_LABEL } from '#app/utils/vocabulary.ts'
 import { PersonName } from '#app/utils/schemas.ts'
 import { useIsPending } from '#app/utils/use-pending.ts'
 
@@ -49,19 +51,6 @@ export async function action({ request, params }: ActionFunctionArgs) {
   return redirect(`/w/${member.workspaceSlug}/customers/${contactId}`)
 }
 
-const dateTimeFormat = new Intl.DateTimeFormat('en', {
-  dateStyle: 'medium',
-  timeStyle: 'short',
-  timeZone: 'UTC',
-})
-
-const STATUS_CLASSES: Record<string, string> = {
-  open: 'bg-sky-100 text-sky-800 dark:bg-sky-950 dark:text-sky-200',
-  pending: 'bg-amber-100 text-amber-800 dark:bg-amber-950 dark:text-amber-200',
-  resolved: 'bg-emerald-100 text-emerald-800 dark:bg-emerald-950 dark:text-emerald-200',
-  closed: 'bg-slate-100 text-slate-700 dark:bg-slate-800 dark:text-slate-300',
-}
-
 export default function Customer() {
   const { slug, contact, tickets } = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
@@ -85,7 +74,7 @@ export default function Customer() {
       </h1>
       <p className="mt-1 text-sm text-slate-600 dark:text-slate-400">
         <span className="break-all">{contact.email}</span> · customer since{' '}
-        <time dateTime={contact.createdAt}>{dateTimeFormat.format(new Date(contact.createdAt))}</time>
+        <time dateTime={contact.createdAt}>{formatDateTime(contact.createdAt)}</time>
       </p>
 
       <section className="mt-6 max-w-md">
@@ -131,14 +120,12 @@ export default function Customer() {
                     </Link>
                   </td>
                   <td className="py-2">
-                    <span className={`rounded px-1.5 py-0.5 text-xs font-medium ${STATUS_CLASSES[t.status]}`}>
-                      {t.status}
+                    <span className={`rounded px-1.5 py-0.5 text-xs font-medium ${STATUS_BADGE[t.status]}`}>
+                      {STATUS_LABEL[t.status]}
                     </span>
                   </td>
                   <td className="py-2">
-                    <time dateTime={t.lastActivityAt}>
-                      {dateTimeFormat.format(new Date(t.lastActivityAt))}
-                    </time>
+                    <time dateTime={t.lastActivityAt}>{formatDateTime(t.lastActivityAt)}</time>
                   </td>
                 </tr>
               ))}

@@ -4,6 +4,7 @@ import { z } from 'zod'
 import { Button } from '#app/components/ui/button.tsx'
 import { searchContacts, type ContactCursor } from '#app/domain/contacts.server.ts'
 import { requireMember } from '#app/domain/guards.server.ts'
+import { formatDate } from '#app/utils/format.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Customers · Switchboard' }]
 
@@ -72,8 +73,6 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     prev: page.prev ? encodeCursor(page.prev) : null,
   }
 }
-
-const dateFormat = new Intl.DateTimeFormat('en', { dateStyle: 'medium', timeZone: 'UTC' })
 
 function pageLink(q: string, key: 'after' | 'before', cursor: string) {
   const params = new URLSearchParams()
@@ -144,7 +143,7 @@ export default function Customers() {
                 <td className="py-2 break-all">{c.email}</td>
                 <td className="py-2 text-right tabular-nums">{c.ticketCount}</td>
                 <td className="py-2 pl-6">
-                  <time dateTime={c.createdAt}>{dateFormat.format(new Date(c.createdAt))}</time>
+                  <time dateTime={c.createdAt}>{formatDate(c.createdAt)}</time>
                 </td>
               </tr>
             ))}

@@ -16,10 +16,9 @@ import {
 } from '#app/domain/workspaces.server.ts'
 import { canAssignRole, hasRole } from '#app/utils/roles.ts'
 import { InviteSchema, Role } from '#app/utils/schemas.ts'
+import { ROLES } from '#app/utils/vocabulary.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Members · Switchboard' }]
-
-const ROLES = ['owner', 'admin', 'agent'] as const
 
 const ActionSchema = z.discriminatedUnion('intent', [
   InviteSchema,

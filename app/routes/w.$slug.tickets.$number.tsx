@@ -30,7 +30,7 @@ import {
 import type { UpdateOutcome } from '#app/domain/tickets.server.ts'
 import { parseFormWithFiles } from '#app/http/uploads.server.ts'
 import { ComposerSchema, SIDEBAR_INTENTS, SidebarSchema } from '#app/utils/ticket-page-schemas.ts'
-import { PRIORITY_LABEL, STATUS_LABEL } from '#app/utils/ticket-schemas.ts'
+import { PRIORITY_LABEL, STATUS_LABEL } from '#app/utils/vocabulary.ts'
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: data ? `#${data.ticket.number} ${data.ticket.subject} · Switchboard` : 'Ticket · Switchboard' },

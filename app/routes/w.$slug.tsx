@@ -1,6 +1,6 @@
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Form, Link, NavLink, Outlet, useLoaderData, useLocation } from '@remix-run/react'
-import { formatCount } from '#app/utils/format-count.ts'
+import { formatCount } from '#app/utils/format.ts'
 import { LiveProvider } from '#app/components/live/live-provider.tsx'
 import { LiveIndicator } from '#app/components/live-indicator.tsx'
 import { NotificationsBell } from '#app/components/notifications-bell.tsx'

@@ -1,4 +1,6 @@
-export type Role = 'owner' | 'admin' | 'agent'
+import type { Role } from './vocabulary.ts'
+
+export type { Role }
 
 const RANK: Record<Role, number> = { agent: 1, admin: 2, owner: 3 }
 

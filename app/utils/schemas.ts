@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { ROLES } from './vocabulary.ts'
 
 /** Form schemas shared by the browser (instant feedback) and the server (the real check). */
 
@@ -38,7 +39,7 @@ export const WorkspaceSlug = z
   })
   .refine((s) => !RESERVED_SLUGS.includes(s), { error: 'This URL is reserved' })
 
-export const Role = z.enum(['owner', 'admin', 'agent'], { error: 'Choose a role' })
+export const Role = z.enum(ROLES, { error: 'Choose a role' })
 
 export const SignupSchema = z.object({
   name: PersonName,

@@ -1,8 +1,7 @@
 import { z } from 'zod'
 
-/** Ticket vocabulary shared by forms, loaders and the browser. */
-export const TICKET_STATUSES = ['open', 'pending', 'resolved', 'closed'] as const
-export const TICKET_PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const
+import { TICKET_PRIORITIES, TICKET_STATUSES } from './vocabulary.ts'
+
 export const TicketStatus = z.enum(TICKET_STATUSES, { error: 'Choose a valid status' })
 export const TicketPriority = z.enum(TICKET_PRIORITIES, { error: 'Choose a valid priority' })
 export type TicketStatus = z.infer<typeof TicketStatus>
@@ -68,17 +67,4 @@ export const BLOCKED_EXTENSIONS = [
 export function isBlockedFilename(filename: string) {
   const ext = filename.toLowerCase().split('.').pop() ?? ''
   return BLOCKED_EXTENSIONS.includes(ext)
-}
-
-export const STATUS_LABEL: Record<TicketStatus, string> = {
-  open: 'Open',
-  pending: 'Pending',
-  resolved: 'Resolved',
-  closed: 'Closed',
-}
-export const PRIORITY_LABEL: Record<TicketPriority, string> = {
-  low: 'Low',
-  normal: 'Normal',
-  high: 'High',
-  urgent: 'Urgent',
 }

@@ -1,10 +1,33 @@
 import { describe, expect, it } from 'vitest'
-import { formatCount } from '#app/utils/format-count.ts'
+import { formatBytes, formatCount, formatDate, formatDateTime, relativeTime } from '#app/utils/format.ts'
 
 describe('formatCount', () => {
   it('shows counts as they are below the cap and "999+" at it (the query stops counting at 1,000)', () => {
     expect(formatCount(0)).toBe('0')
     expect(formatCount(999)).toBe('999')
     expect(formatCount(1000)).toBe('999+')
+  })
+})
+
+describe('formatBytes', () => {
+  it('uses B below a kilobyte, one decimal for KB and MB', () => {
+    expect(formatBytes(512)).toBe('512 B')
+    expect(formatBytes(1536)).toBe('1.5 KB')
+    expect(formatBytes(25 * 1024 * 1024)).toBe('25.0 MB')
+  })
+})
+
+describe('dates', () => {
+  it('are shown in UTC whatever the local time zone', () => {
+    expect(formatDate('2026-12-02T23:30:00Z')).toBe('Dec 2, 2026')
+    expect(formatDateTime('2026-12-02T23:30:00Z')).toBe('Dec 2, 2026, 11:30 PM')
+  })
+
+  it('read relative to the server time for recent ones', () => {
+    const now = '2026-12-02T12:00:00Z'
+    expect(relativeTime('2026-12-02T11:59:30Z', now)).toBe('just now')
+    expect(relativeTime('2026-12-02T11:55:00Z', now)).toBe('5 min ago')
+    expect(relativeTime('2026-12-01T11:00:00Z', now)).toBe('yesterday')
+    expect(relativeTime('2026-10-01T11:00:00Z', now)).toBe('Oct 1, 2026')
   })
 })

@@ -8,7 +8,7 @@ import {
 import { Form, useNavigation } from '@remix-run/react'
 import { Button } from '#app/components/ui/button.tsx'
 import { FormErrors } from '#app/components/ui/field.tsx'
-import { STATUS_LABEL, TICKET_STATUSES } from '#app/utils/ticket-schemas.ts'
+import { STATUS_LABEL, TICKET_STATUSES } from '#app/utils/vocabulary.ts'
 import type { QueueOptions } from './queue-filters.tsx'
 
 export const BULK_FORM_ID = 'bulk'

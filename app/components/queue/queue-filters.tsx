@@ -2,12 +2,7 @@ import { Form, Link, useNavigation } from '@remix-run/react'
 import type { ReactNode } from 'react'
 import type { QueueSort } from '#app/domain/queue.server.ts'
 import { Button } from '#app/components/ui/button.tsx'
-import {
-  PRIORITY_LABEL,
-  STATUS_LABEL,
-  TICKET_PRIORITIES,
-  TICKET_STATUSES,
-} from '#app/utils/ticket-schemas.ts'
+import { PRIORITY_LABEL, STATUS_LABEL, TICKET_PRIORITIES, TICKET_STATUSES } from '#app/utils/vocabulary.ts'
 
 export type QueueQueryValues = {
   explicitView: string | null

@@ -3,10 +3,12 @@ import { Link, useNavigate, useNavigation } from '@remix-run/react'
 import { useEffect, useRef, useState } from 'react'
 import {
   PRIORITY_LABEL,
+  PRIORITY_TEXT,
+  STATUS_BADGE,
   STATUS_LABEL,
   type TicketPriority,
   type TicketStatus,
-} from '#app/utils/ticket-schemas.ts'
+} from '#app/utils/vocabulary.ts'
 import { useShortcuts } from '#app/utils/use-shortcuts.ts'
 import { BULK_FORM_ID } from './bulk-toolbar.tsx'
 import { RelativeTime } from './relative-time.tsx'
@@ -26,19 +28,6 @@ export type QueueTableRow = {
   unread: boolean
   tags: Array<{ id: string; name: string }>
   snippet: Array<{ text: string; highlight: boolean }> | null
-}
-
-const STATUS_CLASS: Record<TicketStatus, string> = {
-  open: 'bg-emerald-100 text-emerald-800 dark:bg-emerald-950 dark:text-emerald-300',
-  pending: 'bg-amber-100 text-amber-800 dark:bg-amber-950 dark:text-amber-300',
-  resolved: 'bg-slate-100 text-slate-700 dark:bg-slate-800 dark:text-slate-300',
-  closed: 'bg-slate-100 text-slate-500 dark:bg-slate-800 dark:text-slate-400',
-}
-const PRIORITY_CLASS: Record<TicketPriority, string> = {
-  low: 'text-slate-500 dark:text-slate-400',
-  normal: 'text-slate-700 dark:text-slate-300',
-  high: 'font-medium text-orange-700 dark:text-orange-400',
-  urgent: 'font-semibold text-red-700 dark:text-red-400',
 }
 
 /** Ids the server sent back with a rejected bulk submission, to keep them checked. */
@@ -277,13 +266,11 @@ export function QueueTable({
                   <span title={row.contactEmail}>{row.contactName || row.contactEmail}</span>
                 </td>
                 <td className="py-2 pr-4">
-                  <span className={`rounded px-1.5 py-0.5 text-xs font-medium ${STATUS_CLASS[row.status]}`}>
+                  <span className={`rounded px-1.5 py-0.5 text-xs font-medium ${STATUS_BADGE[row.status]}`}>
                     {STATUS_LABEL[row.status]}
                   </span>
                 </td>
-                <td className={`py-2 pr-4 ${PRIORITY_CLASS[row.priority]}`}>
-                  {PRIORITY_LABEL[row.priority]}
-                </td>
+                <td className={`py-2 pr-4 ${PRIORITY_TEXT[row.priority]}`}>{PRIORITY_LABEL[row.priority]}</td>
                 <td className="py-2 pr-4">
                   {row.assigneeName ?? <span className="text-slate-500 dark:text-slate-400">Unassigned</span>}
                 </td>

@@ -6,14 +6,8 @@ import { Button } from '#app/components/ui/button.tsx'
 import { FormErrors } from '#app/components/ui/field.tsx'
 import { fillPlaceholders, insertAtSelection, type CannedContext } from '#app/utils/canned.ts'
 import { ComposerSchema, type MessageKind } from '#app/utils/ticket-page-schemas.ts'
-import {
-  isBlockedFilename,
-  MAX_FILES,
-  MAX_TOTAL_BYTES,
-  STATUS_LABEL,
-  TICKET_STATUSES,
-  type TicketStatus,
-} from '#app/utils/ticket-schemas.ts'
+import { isBlockedFilename, MAX_FILES, MAX_TOTAL_BYTES } from '#app/utils/ticket-schemas.ts'
+import { STATUS_LABEL, TICKET_STATUSES, type TicketStatus } from '#app/utils/vocabulary.ts'
 import { useShortcuts } from '#app/utils/use-shortcuts.ts'
 import { useHydrated } from '#app/utils/use-hydrated.ts'
 import { RelativeTime } from '#app/components/queue/relative-time.tsx'

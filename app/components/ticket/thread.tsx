@@ -1,4 +1,5 @@
 import { RelativeTime } from '#app/components/queue/relative-time.tsx'
+import { formatBytes } from '#app/utils/format.ts'
 
 export type ThreadEntry = {
   id: string
@@ -29,12 +30,6 @@ const DELIVERY = {
     label: 'Delivery failed',
     className: 'bg-red-100 text-red-800 dark:bg-red-950 dark:text-red-300',
   },
-}
-
-export function formatBytes(size: number) {
-  if (size < 1024) return `${size} B`
-  if (size < 1024 * 1024) return `${(size / 1024).toFixed(1)} KB`
-  return `${(size / 1024 / 1024).toFixed(1)} MB`
 }
 
 /** The conversation oldest → newest. Bodies are plain text and rendered as text, never as HTML. */

@@ -8,7 +8,7 @@ import {
   TICKET_STATUSES,
   type TicketPriority,
   type TicketStatus,
-} from '#app/utils/ticket-schemas.ts'
+} from '#app/utils/vocabulary.ts'
 import { useHydrated } from '#app/utils/use-hydrated.ts'
 
 export type SidebarField = 'status' | 'priority' | 'assigneeId' | 'tag'
