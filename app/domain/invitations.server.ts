@@ -44,21 +44,25 @@ export async function inviteMember(actor: Member, email: string, role: Role) {
   return token
 }
 
+/** Revokes a pending invitation. Like inviting: admins revoke agent and admin invitations, only owners owner ones. */
 export async function revokeInvitation(actor: Member, invitationId: string) {
   await getDb().transaction(async (tx) => {
-    const rows = await tx
-      .update(invitations)
-      .set({ revokedAt: new Date() })
-      .where(
-        and(
-          eq(invitations.id, invitationId),
-          eq(invitations.workspaceId, actor.workspaceId),
-          isNull(invitations.acceptedAt),
-          isNull(invitations.revokedAt),
-        ),
-      )
-      .returning({ id: invitations.id })
-    if (rows.length === 0) throw notFound('No such invitation')
+    const open = and(
+      eq(invitations.id, invitationId),
+      eq(invitations.workspaceId, actor.workspaceId),
+      isNull(invitations.acceptedAt),
+      isNull(invitations.revokedAt),
+    )
+    const [invitation] = await tx
+      .select({ role: invitations.role })
+      .from(invitations)
+      .where(open)
+      .for('update')
+    if (!invitation) throw notFound('No such invitation')
+    if (!canAssignRole(actor.role, invitation.role)) {
+      throw forbidden('Only an owner can revoke an owner invitation')
+    }
+    await tx.update(invitations).set({ revokedAt: new Date() }).where(open)
     await recordAudit(tx, {
       workspaceId: actor.workspaceId,
       actorUserId: actor.userId,

@@ -240,17 +240,19 @@ export default function Members() {
                     <span>
                       {i.email} · {i.role} · expires {new Date(i.expiresAt).toLocaleDateString('en')}
                     </span>
-                    <Form method="post">
-                      <input type="hidden" name="intent" value="revoke-invite" />
-                      <input type="hidden" name="invitationId" value={i.id} />
-                      <Button
-                        type="submit"
-                        variant="secondary"
-                        aria-label={`Revoke invitation for ${i.email}`}
-                      >
-                        Revoke
-                      </Button>
-                    </Form>
+                    {canAssignRole(me.role, i.role) ? (
+                      <Form method="post">
+                        <input type="hidden" name="intent" value="revoke-invite" />
+                        <input type="hidden" name="invitationId" value={i.id} />
+                        <Button
+                          type="submit"
+                          variant="secondary"
+                          aria-label={`Revoke invitation for ${i.email}`}
+                        >
+                          Revoke
+                        </Button>
+                      </Form>
+                    ) : null}
                   </li>
                 ))}
               </ul>

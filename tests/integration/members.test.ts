@@ -188,6 +188,25 @@ describe('members settings', () => {
       expect(await workspaceSnapshot(admin.workspace.id)).toEqual(before)
     })
 
+    it('forbids an admin to revoke an owner invitation, and nothing is written', async () => {
+      const { owner, admin } = await team()
+      const { email } = await createInvitation(owner, { role: 'owner' })
+      const [invite] = await getDb()
+        .select({ id: invitations.id })
+        .from(invitations)
+        .where(eq(invitations.email, email))
+      const before = await workspaceSnapshot(owner.workspace.id)
+      const result = await postMembers(admin, { intent: 'revoke-invite', invitationId: invite.id })
+      expect(result.status).toBe(403)
+      expect(await workspaceSnapshot(owner.workspace.id)).toEqual(before)
+
+      const asOwner = await postMembers(owner, { intent: 'revoke-invite', invitationId: invite.id })
+      expect(asOwner.status).toBe(200)
+      expect(await auditFor(owner.workspace.id, 'invitation.revoked')).toEqual([
+        { actorUserId: owner.user.id, targetId: invite.id, data: {} },
+      ])
+    })
+
     it('lets an owner invite another owner', async () => {
       const { owner } = await team()
       const result = await postMembers(owner, { intent: 'invite', email: 'boss@example.com', role: 'owner' })
