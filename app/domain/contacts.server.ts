@@ -7,28 +7,40 @@ import {
   setContactName,
   type ContactCursor,
 } from '#db/queries/contacts.ts'
+import { z } from 'zod'
 import { recordAudit } from './audit.server.ts'
+import { CursorId, CursorTime, decodeCursor, encodeCursor } from './cursor.server.ts'
 import { notFound } from './errors.server.ts'
 import type { Member } from './workspaces.server.ts'
-
-export type { ContactCursor }
 
 export const CONTACTS_PAGE_SIZE = 50
 export const CONTACT_TICKETS_LIMIT = 100
 
-export type ContactSearch = { q?: string; after?: ContactCursor; before?: ContactCursor }
+/** Cursors as the page links carry them (opaque); a malformed one reads as the first page. */
+export type ContactSearch = { q?: string; after?: string; before?: string }
+
+const ContactCursorKey = z
+  .tuple([CursorTime, CursorId])
+  .transform(([createdAt, id]): ContactCursor => ({ createdAt, id }))
 
 /** One page of contacts matching `q` (name or email, literally), with cursors for the pages around it. */
 export async function searchContacts(workspaceId: string, search: ContactSearch) {
-  const fetched = await listContacts(getDb(), workspaceId, { ...search, limit: CONTACTS_PAGE_SIZE })
+  const after = decodeCursor(search.after, ContactCursorKey)
+  const before = after ? undefined : decodeCursor(search.before, ContactCursorKey)
+  const fetched = await listContacts(getDb(), workspaceId, {
+    q: search.q,
+    after,
+    before,
+    limit: CONTACTS_PAGE_SIZE,
+  })
   const more = fetched.length > CONTACTS_PAGE_SIZE
   const page = fetched.slice(0, CONTACTS_PAGE_SIZE)
-  if (search.before) page.reverse()
+  if (before) page.reverse()
   const cursorOf = (row: (typeof page)[number] | undefined) =>
-    row ? { createdAt: row.cursorAt, id: row.id } : null
+    row ? encodeCursor([row.cursorAt, row.id]) : null
   // Coming from a cursor means there is a page on the side we came from.
-  const hasNext = search.before ? true : more
-  const hasPrev = search.before ? more : Boolean(search.after)
+  const hasNext = before ? true : more
+  const hasPrev = before ? more : Boolean(after)
   return {
     contacts: page.map(({ cursorAt: _, ...row }) => row),
     next: hasNext ? cursorOf(page.at(-1)) : null,

@@ -13,6 +13,7 @@ import {
   type QueueView,
 } from '#db/queries/tickets.ts'
 import { TICKET_PRIORITIES, TICKET_STATUSES } from '#app/utils/vocabulary.ts'
+import { CursorId, CursorTime, decodeCursor, encodeCursor } from './cursor.server.ts'
 import type { Member } from './workspaces.server.ts'
 
 export type { QueueSort, QueueView }
@@ -42,39 +43,12 @@ const QueueParams = z.object({
   before: lenient(z.string().max(400)),
 })
 
-/** Timestamps as listQueue writes them into sort keys; parseable by PostgreSQL and in range. */
-const CursorTime = z
-  .string()
-  .regex(/^[1-9]\d{3}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/)
-  .refine((s) => {
-    const ms = Date.parse(s.replace(/(\.\d{3})\d+Z$/, '$1Z'))
-    return Number.isFinite(ms) && s.startsWith(new Date(ms).toISOString().slice(0, 19))
-  })
-const CursorId = z.uuid()
-
-/** The shape of a sort key per sort, so a forged cursor can never reach a SQL cast. */
+/** The shape of a sort key per sort: a cursor made for another sort reads as none. */
 const CURSOR_SCHEMAS: Record<QueueSort, z.ZodType<Array<string | number>>> = {
   activity: z.tuple([CursorTime, CursorId]),
   created: z.tuple([CursorTime, CursorId]),
   priority: z.tuple([z.enum(TICKET_PRIORITIES), CursorTime, CursorId]),
   relevance: z.tuple([z.number().finite(), CursorTime, CursorId]),
-}
-
-export function encodeCursor(sortKey: Array<string | number>) {
-  return Buffer.from(JSON.stringify(sortKey)).toString('base64url')
-}
-
-/** A cursor from the query string, or undefined when it is garbage or made for another sort. */
-export function decodeCursor(cursor: string | undefined, sort: QueueSort) {
-  if (!cursor) return undefined
-  let json: unknown
-  try {
-    json = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
-  } catch {
-    return undefined
-  }
-  const parsed = CURSOR_SCHEMAS[sort].safeParse(json)
-  return parsed.success ? parsed.data : undefined
 }
 
 export type QueueQuery = {
@@ -100,8 +74,8 @@ export function parseQueueQuery(searchParams: URLSearchParams): QueueQuery {
   const view = params.view ?? (q ? 'all' : 'open')
   let sort: QueueSort = params.sort ?? (q ? 'relevance' : 'activity')
   if (sort === 'relevance' && !q) sort = 'activity'
-  const after = decodeCursor(params.after, sort)
-  const before = after ? undefined : decodeCursor(params.before, sort)
+  const after = decodeCursor(params.after, CURSOR_SCHEMAS[sort])
+  const before = after ? undefined : decodeCursor(params.before, CURSOR_SCHEMAS[sort])
   return {
     filters: {
       view,

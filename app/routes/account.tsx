@@ -9,6 +9,7 @@ import { Field, FormErrors } from '#app/components/ui/field.tsx'
 import { changePassword, updateName } from '#app/domain/accounts.server.ts'
 import { requireUser } from '#app/domain/guards.server.ts'
 import { countSessions, revokeOtherSessions } from '#app/domain/sessions.server.ts'
+import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 import { NewPassword, PersonName } from '#app/utils/schemas.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Your account · Switchboard' }]
@@ -32,7 +33,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const { user, session } = await requireUser(request)
-  const submission = parseWithZod(await request.formData(), { schema: ActionSchema })
+  const submission = parseSubmission(await readForm(request), { schema: ActionSchema })
   if (submission.status !== 'success') {
     return data(
       {

@@ -15,6 +15,7 @@ import { Field, FormErrors } from '#app/components/ui/field.tsx'
 import { getSignedIn } from '#app/domain/guards.server.ts'
 import { acceptInvitation, findOpenInvitation, signUpWithInvitation } from '#app/domain/invitations.server.ts'
 import { createSession } from '#app/domain/sessions.server.ts'
+import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 import { InviteSignupSchema } from '#app/utils/schemas.ts'
 import { useIsPending } from '#app/utils/use-pending.ts'
 
@@ -43,7 +44,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
   const token = params.token ?? ''
-  const submission = parseWithZod(await request.formData(), { schema: ActionSchema })
+  const submission = parseSubmission(await readForm(request), { schema: ActionSchema })
   if (submission.status !== 'success') {
     return data({ result: submission.reply({ hideFields: ['password'] }) }, { status: 400 })
   }

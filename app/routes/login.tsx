@@ -15,6 +15,7 @@ import { authenticator, InvalidCredentials } from '#app/domain/authenticator.ser
 import { getSignedIn } from '#app/domain/guards.server.ts'
 import { clearHits, isLimited, LOGIN_LIMIT, recordHit } from '#app/domain/rate-limit.server.ts'
 import { createSession } from '#app/domain/sessions.server.ts'
+import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 import { safeRedirect } from '#app/utils/redirect.ts'
 import { LoginSchema } from '#app/utils/schemas.ts'
 import { useIsPending } from '#app/utils/use-pending.ts'
@@ -30,7 +31,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
 
 export async function action({ request, context }: ActionFunctionArgs) {
   // remix-auth's FormStrategy reads the body itself, so we parse a clone first.
-  const submission = parseWithZod(await request.clone().formData(), { schema: LoginSchema })
+  const submission = parseSubmission(await readForm(request.clone()), { schema: LoginSchema })
   if (submission.status !== 'success') {
     return data({ result: submission.reply({ hideFields: ['password'] }) }, { status: 400 })
   }

@@ -14,6 +14,7 @@ import { Field, FormErrors } from '#app/components/ui/field.tsx'
 import { signUp } from '#app/domain/accounts.server.ts'
 import { getSignedIn } from '#app/domain/guards.server.ts'
 import { createSession } from '#app/domain/sessions.server.ts'
+import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 import { SignupSchema } from '#app/utils/schemas.ts'
 import { useIsPending } from '#app/utils/use-pending.ts'
 
@@ -25,7 +26,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
-  const submission = parseWithZod(await request.formData(), { schema: SignupSchema })
+  const submission = parseSubmission(await readForm(request), { schema: SignupSchema })
   if (submission.status !== 'success') {
     return data({ result: submission.reply({ hideFields: ['password'] }) }, { status: 400 })
   }

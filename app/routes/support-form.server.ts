@@ -1,7 +1,7 @@
-import { parseWithZod } from '@conform-to/zod/v4'
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-run/node'
 import { notFound } from '#app/domain/errors.server.ts'
 import { findSupportTarget, submitSupportRequest } from '#app/domain/support.server.ts'
+import { parseSubmission } from '#app/http/form-data.server.ts'
 import { parseFormWithFiles } from '#app/http/uploads.server.ts'
 import { SupportRequestSchema } from '#app/utils/support-schemas.ts'
 
@@ -30,7 +30,7 @@ export async function supportFormAction({ request, params, context }: ActionFunc
   // A filled honeypot is a bot: answer as if all went well, write nothing.
   const honeypot = upload.formData.get('website')
   if (typeof honeypot === 'string' && honeypot.trim() !== '') return redirect(`${path}?sent`)
-  const submission = parseWithZod(upload.formData, { schema: SupportRequestSchema })
+  const submission = parseSubmission(upload.formData, { schema: SupportRequestSchema })
   if (submission.status !== 'success' || !upload.ok) {
     return data(
       { result: submission.reply(upload.ok ? undefined : { fieldErrors: { files: [upload.error] } }) },

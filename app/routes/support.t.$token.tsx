@@ -18,6 +18,7 @@ import {
   type PublicMessage,
 } from '#app/domain/customer-portal.server.ts'
 import { notFound } from '#app/domain/errors.server.ts'
+import { parseSubmission } from '#app/http/form-data.server.ts'
 import { parseFormWithFiles } from '#app/http/uploads.server.ts'
 import { CustomerReplySchema } from '#app/utils/support-schemas.ts'
 import { formatBytes } from '#app/utils/format.ts'
@@ -45,7 +46,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 export async function action({ request, params, context }: ActionFunctionArgs) {
   const ticket = await requireCustomerTicket(params.token)
   const upload = await parseFormWithFiles(request)
-  const submission = parseWithZod(upload.formData, { schema: CustomerReplySchema })
+  const submission = parseSubmission(upload.formData, { schema: CustomerReplySchema })
   if (submission.status !== 'success' || !upload.ok) {
     return data(
       { result: submission.reply(upload.ok ? undefined : { fieldErrors: { files: [upload.error] } }) },

@@ -14,6 +14,7 @@ import { Field } from '#app/components/ui/field.tsx'
 import { contactWithTickets, renameContact } from '#app/domain/contacts.server.ts'
 import { notFound } from '#app/domain/errors.server.ts'
 import { requireMember } from '#app/domain/guards.server.ts'
+import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 import { formatDateTime } from '#app/utils/format.ts'
 import { STATUS_BADGE, STATUS_LABEL } from '#app/utils/vocabulary.ts'
 import { PersonName } from '#app/utils/schemas.ts'
@@ -45,7 +46,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 export async function action({ request, params }: ActionFunctionArgs) {
   const member = await requireMember(request, params.slug)
   const contactId = contactIdOf(params)
-  const submission = parseWithZod(await request.formData(), { schema: RenameSchema })
+  const submission = parseSubmission(await readForm(request), { schema: RenameSchema })
   if (submission.status !== 'success') return data({ result: submission.reply() }, { status: 400 })
   await renameContact(member, contactId, submission.value.name)
   return redirect(`/w/${member.workspaceSlug}/customers/${contactId}`)

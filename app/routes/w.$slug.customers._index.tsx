@@ -2,7 +2,7 @@ import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Form, Link, useLoaderData, useNavigation } from '@remix-run/react'
 import { z } from 'zod'
 import { Button } from '#app/components/ui/button.tsx'
-import { searchContacts, type ContactCursor } from '#app/domain/contacts.server.ts'
+import { searchContacts } from '#app/domain/contacts.server.ts'
 import { requireMember } from '#app/domain/guards.server.ts'
 import { formatDate } from '#app/utils/format.ts'
 
@@ -10,36 +10,11 @@ export const meta: MetaFunction = () => [{ title: 'Customers · Switchboard' }]
 
 const MAX_QUERY = 1000
 
-// A cursor is "<created_at as PostgreSQL prints it>|<id>"; anything else reads as "first page".
-const CURSOR_TIME =
-  /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.\d{1,6})?[+-](\d{2})(?::(\d{2}))?(?::(\d{2}))?$/
-
-/** Only a real date and time with an offset PostgreSQL accepts: anything else fails its cast (a 500). */
-function isReadableTimestamp(s: string) {
-  const m = CURSOR_TIME.exec(s)
-  if (!m) return false
-  const [y, mo, d, h, mi, se, oh, om = 0, os = 0] = m.slice(1).map((v) => (v === undefined ? 0 : Number(v)))
-  const date = new Date(0)
-  date.setUTCFullYear(y, mo - 1, d)
-  const realDate =
-    y >= 1 && date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d
-  return realDate && h < 24 && mi < 60 && se < 60 && oh < 16 && om < 60 && os < 60
-}
-
-const CursorSchema = z
-  .string()
-  .max(100)
-  .transform((s) => s.split('|'))
-  .pipe(z.tuple([z.string().refine(isReadableTimestamp), z.uuid()]))
-  .transform(([createdAt, id]): ContactCursor => ({ createdAt, id }))
-
 const SearchParamsSchema = z.object({
   q: z.string().trim().optional().catch(undefined),
-  after: CursorSchema.optional().catch(undefined),
-  before: CursorSchema.optional().catch(undefined),
+  after: z.string().optional().catch(undefined),
+  before: z.string().optional().catch(undefined),
 })
-
-const encodeCursor = (c: ContactCursor) => `${c.createdAt}|${c.id}`
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const member = await requireMember(request, params.slug)
@@ -60,17 +35,13 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
       prev: null,
     }
   }
-  const page = await searchContacts(member.workspaceId, {
-    q,
-    after: search.after,
-    before: search.after ? undefined : search.before,
-  })
+  const page = await searchContacts(member.workspaceId, { q, after: search.after, before: search.before })
   return {
     ...base,
     error: null,
     customers: page.contacts.map((c) => ({ ...c, createdAt: c.createdAt.toISOString() })),
-    next: page.next ? encodeCursor(page.next) : null,
-    prev: page.prev ? encodeCursor(page.prev) : null,
+    next: page.next,
+    prev: page.prev,
   }
 }
 

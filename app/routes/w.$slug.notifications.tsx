@@ -1,8 +1,8 @@
-import { parseWithZod } from '@conform-to/zod/v4'
 import { redirect, type ActionFunctionArgs } from '@remix-run/node'
 import { z } from 'zod'
 import { requireMember } from '#app/domain/guards.server.ts'
 import { markNotificationsRead } from '#app/domain/notifications.server.ts'
+import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 import { safeRedirect } from '#app/utils/redirect.ts'
 
 const Schema = z.discriminatedUnion('intent', [
@@ -17,7 +17,7 @@ export async function loader({ params }: ActionFunctionArgs) {
 /** Marks notifications read: one (then opens its ticket) or all (then back where the agent was). */
 export async function action({ request, params }: ActionFunctionArgs) {
   const member = await requireMember(request, params.slug)
-  const submission = parseWithZod(await request.formData(), { schema: Schema })
+  const submission = parseSubmission(await readForm(request), { schema: Schema })
   if (submission.status !== 'success') throw new Response('Invalid request', { status: 400 })
   if (submission.value.intent === 'open') {
     await markNotificationsRead(member.workspaceId, member.userId, [submission.value.id])

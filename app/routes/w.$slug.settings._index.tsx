@@ -7,6 +7,7 @@ import { Button } from '#app/components/ui/button.tsx'
 import { Field } from '#app/components/ui/field.tsx'
 import { requireMember } from '#app/domain/guards.server.ts'
 import { renameWorkspace } from '#app/domain/workspaces.server.ts'
+import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 import { hasRole } from '#app/utils/roles.ts'
 import { WorkspaceName } from '#app/utils/schemas.ts'
 import { useIsPending } from '#app/utils/use-pending.ts'
@@ -20,7 +21,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 
 export async function action({ request, params }: ActionFunctionArgs) {
   const member = await requireMember(request, params.slug, 'admin')
-  const submission = parseWithZod(await request.formData(), { schema: RenameSchema })
+  const submission = parseSubmission(await readForm(request), { schema: RenameSchema })
   if (submission.status !== 'success') return data({ result: submission.reply() }, { status: 400 })
   await renameWorkspace(member, submission.value.name)
   return redirect(`/w/${member.workspaceSlug}/settings`)

@@ -18,6 +18,7 @@ import {
   updateCannedResponse,
 } from '#app/domain/canned-responses.server.ts'
 import { requireMember } from '#app/domain/guards.server.ts'
+import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 import { hasRole } from '#app/utils/roles.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Canned responses · Switchboard' }]
@@ -76,7 +77,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 
 export async function action({ request, params }: ActionFunctionArgs) {
   const member = await requireMember(request, params.slug, 'admin')
-  const submission = parseWithZod(await request.formData(), { schema: ActionSchema })
+  const submission = parseSubmission(await readForm(request), { schema: ActionSchema })
   const formId = formIdOf(submission.payload)
   if (submission.status !== 'success') {
     return data({ result: submission.reply(), formId, notice: null }, { status: 400 })

@@ -20,6 +20,7 @@ import {
   unarchiveMailbox,
   updateMailbox,
 } from '#app/domain/mailboxes.server.ts'
+import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 import { CreateMailboxSchema, mailboxKeyFrom, UpdateMailboxSchema } from '#app/utils/mailbox-schemas.ts'
 import { hasRole } from '#app/utils/roles.ts'
 
@@ -54,7 +55,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 
 export async function action({ request, params }: ActionFunctionArgs) {
   const member = await requireMember(request, params.slug, 'admin')
-  const submission = parseWithZod(await request.formData(), { schema: ActionSchema })
+  const submission = parseSubmission(await readForm(request), { schema: ActionSchema })
   const formId = formIdOf(submission.payload)
   if (submission.status !== 'success') {
     return data({ result: submission.reply(), formId, notice: null }, { status: 400 })

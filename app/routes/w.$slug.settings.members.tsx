@@ -14,6 +14,7 @@ import {
   pendingInvitationsOf,
   removeMember,
 } from '#app/domain/workspaces.server.ts'
+import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 import { canAssignRole, hasRole } from '#app/utils/roles.ts'
 import { InviteSchema, Role } from '#app/utils/schemas.ts'
 import { ROLES } from '#app/utils/vocabulary.ts'
@@ -44,7 +45,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
   const member = await requireMember(request, params.slug, 'admin')
-  const submission = parseWithZod(await request.formData(), { schema: ActionSchema })
+  const submission = parseSubmission(await readForm(request), { schema: ActionSchema })
   if (submission.status !== 'success') {
     return data({ result: submission.reply(), inviteLink: null, notice: null }, { status: 400 })
   }

@@ -1,4 +1,3 @@
-import { parseWithZod } from '@conform-to/zod/v4'
 import {
   data,
   redirect,
@@ -28,6 +27,7 @@ import {
   untagTicket,
 } from '#app/domain/ticket-page.server.ts'
 import type { UpdateOutcome } from '#app/domain/tickets.server.ts'
+import { parseSubmission } from '#app/http/form-data.server.ts'
 import { parseFormWithFiles } from '#app/http/uploads.server.ts'
 import { ComposerSchema, SIDEBAR_INTENTS, SidebarSchema } from '#app/utils/ticket-page-schemas.ts'
 import { PRIORITY_LABEL, STATUS_LABEL } from '#app/utils/vocabulary.ts'
@@ -59,7 +59,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   formData.delete('files')
 
   if (isSidebarIntent(formData.get('intent'))) {
-    const submission = parseWithZod(formData, { schema: SidebarSchema })
+    const submission = parseSubmission(formData, { schema: SidebarSchema })
     if (submission.status !== 'success') {
       const field = Object.keys(submission.error ?? {}).find((k) => k !== 'intent' && k !== '')
       return sidebarRefusal({
@@ -91,7 +91,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     return redirect(ticketUrl)
   }
 
-  const submission = parseWithZod(formData, { schema: ComposerSchema })
+  const submission = parseSubmission(formData, { schema: ComposerSchema })
   if (!upload.ok) {
     // A field too large for the parser leaves no fields at all: report it for the whole form.
     const problem = formData.has('intent')
@@ -124,7 +124,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
         if (key !== 'body' && key !== 'cannedId') withText.append(key, value)
       withText.set('intent', 'review')
       withText.set('body', draft)
-      return { result: parseWithZod(withText, { schema: ComposerSchema }).reply(), collision: undefined }
+      return { result: parseSubmission(withText, { schema: ComposerSchema }).reply(), collision: undefined }
     }
     case 'reply': {
       const outcome = await replyToTicket(member, number, {

@@ -1,4 +1,3 @@
-import { parseWithZod } from '@conform-to/zod/v4'
 import {
   data,
   redirect,
@@ -9,6 +8,7 @@ import {
 import { Link, useActionData, useLoaderData } from '@remix-run/react'
 import { z } from 'zod'
 import { useLiveEvents } from '#app/components/live/use-live-events.ts'
+import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 import { useRememberQueueUrl } from '#app/utils/last-queue.ts'
 import { useViewing } from '#app/components/live/use-presence.ts'
 import { BulkToolbar } from '#app/components/queue/bulk-toolbar.tsx'
@@ -83,7 +83,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
   const member = await requireMember(request, params.slug)
-  const submission = parseWithZod(await request.formData(), { schema: BulkSchema })
+  const submission = parseSubmission(await readForm(request), { schema: BulkSchema })
   if (submission.status !== 'success') {
     return data({ result: submission.reply() }, { status: 400 })
   }

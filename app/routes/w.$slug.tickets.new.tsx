@@ -15,6 +15,7 @@ import { Field, FormErrors, TextareaField } from '#app/components/ui/field.tsx'
 import { requireMember } from '#app/domain/guards.server.ts'
 import { activeMailboxes } from '#app/domain/queue.server.ts'
 import { createTicket } from '#app/domain/tickets.server.ts'
+import { parseSubmission } from '#app/http/form-data.server.ts'
 import { parseFormWithFiles } from '#app/http/uploads.server.ts'
 import { Email } from '#app/utils/schemas.ts'
 import { CustomerName, MessageBody, Subject } from '#app/utils/ticket-schemas.ts'
@@ -39,7 +40,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 export async function action({ request, params, context }: ActionFunctionArgs) {
   const member = await requireMember(request, params.slug)
   const upload = await parseFormWithFiles(request)
-  const submission = parseWithZod(upload.formData, { schema: NewTicketSchema })
+  const submission = parseSubmission(upload.formData, { schema: NewTicketSchema })
   if (submission.status !== 'success' || !upload.ok) {
     return data(
       { result: submission.reply(upload.ok ? undefined : { fieldErrors: { files: [upload.error] } }) },

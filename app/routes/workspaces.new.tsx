@@ -13,6 +13,7 @@ import { Button } from '#app/components/ui/button.tsx'
 import { Field, FormErrors } from '#app/components/ui/field.tsx'
 import { requireUser } from '#app/domain/guards.server.ts'
 import { createWorkspace } from '#app/domain/workspaces.server.ts'
+import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 import { WorkspaceSchema } from '#app/utils/schemas.ts'
 import { useIsPending } from '#app/utils/use-pending.ts'
 
@@ -25,7 +26,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const { user } = await requireUser(request)
-  const submission = parseWithZod(await request.formData(), { schema: WorkspaceSchema })
+  const submission = parseSubmission(await readForm(request), { schema: WorkspaceSchema })
   if (submission.status !== 'success') return data({ result: submission.reply() }, { status: 400 })
   const outcome = await createWorkspace(user.id, submission.value.name, submission.value.slug)
   if (outcome.kind === 'slug-taken') {

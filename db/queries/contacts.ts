@@ -1,8 +1,9 @@
 import { and, desc, eq, or, sql, type SQL } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
 import { contacts, tickets } from '../schema.ts'
+import { isoMicros } from './sql.ts'
 
-/** A position in the customer list: created_at as PostgreSQL prints it (microseconds intact), and id. */
+/** A position in the customer list: created_at as ISO 8601 with microseconds (isoMicros), and id. */
 export type ContactCursor = { createdAt: string; id: string }
 
 export type ListContactsInput = {
@@ -43,7 +44,7 @@ export async function listContacts(db: DbOrTx, workspaceId: string, input: ListC
       name: contacts.name,
       email: contacts.email,
       createdAt: contacts.createdAt,
-      cursorAt: sql<string>`${contacts.createdAt}::text`,
+      cursorAt: isoMicros(sql`${contacts.createdAt}`),
       // Qualified by hand: inside the subquery, Drizzle's unqualified "id" would mean tickets.id.
       ticketCount: sql<number>`(select count(*) from tickets t where t.contact_id = ${contacts}.id)::int`,
     })

@@ -13,6 +13,7 @@ import {
   type TicketPriority,
   type TicketStatus,
 } from '../schema.ts'
+import { isoMicros } from './sql.ts'
 
 export const QUEUE_VIEWS = ['mine', 'unassigned', 'open', 'pending', 'resolved', 'all'] as const
 export type QueueView = (typeof QUEUE_VIEWS)[number]
@@ -257,10 +258,6 @@ export async function listQueue(db: DbOrTx, input: ListQueueInput) {
  * ISO 8601 in UTC with PostgreSQL's full microsecond precision: a JS Date (milliseconds) as a
  * cursor would skip rows whose timestamps differ only below the millisecond.
  */
-function isoMicros(column: SQL) {
-  return sql`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`
-}
-
 const PRIORITY_RANK: Record<string, number> = { low: 0, normal: 1, high: 2, urgent: 3 }
 
 function compareKeys(a: Array<string | number>, b: Array<string | number>) {
