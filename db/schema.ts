@@ -102,15 +102,21 @@ export const invitations = pgTable(
   (t) => [index('invitations_workspace_id_idx').on(t.workspaceId)],
 )
 
-/** One row per counted attempt (failed login, form post...). Shared by every app instance. */
-export const rateLimitHits = pgTable(
-  'rate_limit_hits',
+/**
+ * Rate-limit counters: one row per key and fixed window, shared by every app instance. A slot is
+ * taken with one atomic upsert (app/domain/rate-limit.server.ts); `expires_at` (the end of the
+ * window after this one, the last moment the row still counts) lets the cleanup job delete rows
+ * whatever their window length.
+ */
+export const rateLimitCounters = pgTable(
+  'rate_limit_counters',
   {
-    id: bigserial({ mode: 'number' }).primaryKey(),
     key: text().notNull(),
-    createdAt: createdAt(),
+    windowStart: timestamp({ withTimezone: true }).notNull(),
+    hits: integer().notNull(),
+    expiresAt: timestamp({ withTimezone: true }).notNull(),
   },
-  (t) => [index('rate_limit_hits_key_created_at_idx').on(t.key, t.createdAt)],
+  (t) => [primaryKey({ columns: [t.key, t.windowStart] })],
 )
 
 export const auditEvents = pgTable(

@@ -9,7 +9,8 @@ import type { TicketEvent } from '#app/realtime/events.ts'
 import { downloadHeaders } from './attachments.server.ts'
 import { customerReply, findTicketByCustomerToken } from './messages.server.ts'
 import { isLimited, recordHit, type Limit } from './rate-limit.server.ts'
-import { hashToken, type StoredFile } from './tickets.server.ts'
+import type { StoredFile } from './tickets.server.ts'
+import { hashToken } from './tokens.server.ts'
 
 /** What a customer sees and does through their private link (/support/t/<token>): one ticket only. */
 

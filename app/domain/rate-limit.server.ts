@@ -1,36 +1,75 @@
-import { and, count, eq, gt, lt } from 'drizzle-orm'
 import { getDb } from '#db/client.ts'
-import { rateLimitHits } from '#db/schema.ts'
+import {
+  deleteExpiredRateLimitCounters,
+  deleteRateLimitCounters,
+  releaseRateLimitSlot,
+  takeRateLimitSlot,
+} from '#db/queries/rate-limits.ts'
 
+/** At most `max` slots per `windowMs` (a sliding window, estimated from two fixed windows). */
 export type Limit = { max: number; windowMs: number }
 
-export const LOGIN_LIMIT: Limit = { max: 10, windowMs: 15 * 60 * 1000 }
-
-/** How many hits `key` has in its window. Stored in PostgreSQL so every instance shares it. */
-export async function hitsInWindow(key: string, limit: Limit) {
-  const since = new Date(Date.now() - limit.windowMs)
-  const [row] = await getDb()
-    .select({ n: count() })
-    .from(rateLimitHits)
-    .where(and(eq(rateLimitHits.key, key), gt(rateLimitHits.createdAt, since)))
-  return row?.n ?? 0
+export type Slot = {
+  allowed: boolean
+  /** Slots left after this one (0 when refused). */
+  remaining: number
+  /**
+   * When `remaining` is 0: the earliest moment a slot frees up (a Retry-After). Otherwise the end
+   * of the current fixed window, from when this window's count starts to fade out.
+   */
+  resetAt: Date
+  /** Gives the slot back (the work it reserved did not happen). A no-op when refused. */
+  release: () => Promise<void>
 }
 
-export async function isLimited(key: string, limit: Limit) {
-  return (await hitsInWindow(key, limit)) >= limit.max
+/**
+ * Reserves a slot for `key` BEFORE doing the work it limits: one atomic SQL statement in
+ * PostgreSQL, so parallel requests and other instances can never take more than `limit.max`
+ * (see db/queries/rate-limits.ts for the statement and the sliding-window estimate).
+ */
+export async function takeSlot(key: string, limit: Limit): Promise<Slot> {
+  const row = await takeRateLimitSlot(getDb(), { key, ...limit })
+  const current = row.taken ?? row.seen ?? 0
+  const used = row.carried + current
+  const remaining = row.taken === null ? 0 : Math.max(0, limit.max - used)
+  const windowStart = row.windowStart
+  let released = row.taken === null
+  return {
+    allowed: row.taken !== null,
+    remaining,
+    resetAt:
+      remaining > 0
+        ? new Date(windowStart.getTime() + limit.windowMs)
+        : nextFreeSlot(limit, windowStart, row.previous, current),
+    release: async () => {
+      if (released) return
+      released = true
+      await releaseRateLimitSlot(getDb(), key, windowStart)
+    },
+  }
 }
 
-export async function recordHit(key: string) {
-  await getDb().insert(rateLimitHits).values({ key })
+/**
+ * When the estimate floor(previous × (1 − elapsed/window)) + current first drops below max, with
+ * no further hits: later in this window while the previous window fades, or else in the next
+ * window as this one becomes the fading one.
+ */
+function nextFreeSlot(limit: Limit, windowStart: Date, previous: number, current: number) {
+  const { max, windowMs } = limit
+  const start = windowStart.getTime()
+  const at =
+    current < max
+      ? start + windowMs * (1 - (max - current) / previous)
+      : start + windowMs + windowMs * (1 - max / current)
+  return new Date(Math.ceil(at) + 1)
 }
 
-export async function clearHits(key: string) {
-  await getDb().delete(rateLimitHits).where(eq(rateLimitHits.key, key))
+/** Forgets every counted hit of `key` (e.g. a successful sign-in clears that email's failures). */
+export async function clearSlots(key: string) {
+  await deleteRateLimitCounters(getDb(), key)
 }
 
-export async function deleteOldHits(olderThanMs = 24 * 60 * 60 * 1000) {
-  const result = await getDb()
-    .delete(rateLimitHits)
-    .where(lt(rateLimitHits.createdAt, new Date(Date.now() - olderThanMs)))
-  return result.rowCount ?? 0
+/** Deletes the counters no window counts any more; run by the `sessions.cleanup` job. */
+export async function deleteOldHits() {
+  return deleteExpiredRateLimitCounters(getDb())
 }

@@ -3,7 +3,7 @@ import { getMailboxByKey, listMailboxes } from '#db/queries/mailboxes.ts'
 import { getWorkspaceBySlug } from '#db/queries/workspaces.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
 import type { SupportRequest } from '#app/utils/support-schemas.ts'
-import { isLimited, recordHit, type Limit } from './rate-limit.server.ts'
+import { takeSlot, type Limit } from './rate-limit.server.ts'
 import { createTicket, type StoredFile } from './tickets.server.ts'
 
 /** Five tickets per ten minutes from one address, and the same for one email address. */
@@ -57,24 +57,38 @@ export async function submitSupportRequest(
   files: StoredFile[],
   clientIp: string,
 ): Promise<SupportRequestOutcome> {
-  const keys = limiterKeys(clientIp, input.email)
-  for (const key of keys) {
-    if (await isLimited(key, SUPPORT_FORM_LIMIT)) return { kind: 'limited' }
-  }
-  const outcome = await createTicket(
-    { workspaceId: target.workspace.id, userId: null },
-    {
-      mailboxId: target.mailbox.id,
-      customerEmail: input.email,
-      customerName: input.name ?? '',
-      subject: input.subject,
-      body: input.message,
-      channel: 'web',
-      files,
-      sendConfirmation: true,
-    },
+  // Both slots are reserved before the ticket exists (atomic, so a burst cannot overshoot) and
+  // given back when no ticket is created: only successful submissions count.
+  const slots = await Promise.all(
+    limiterKeys(clientIp, input.email).map((key) => takeSlot(key, SUPPORT_FORM_LIMIT)),
   )
-  if (outcome.kind !== 'created') return outcome
-  await Promise.all(keys.map((key) => recordHit(key)))
+  const releaseSlots = () => Promise.all(slots.map((slot) => slot.release()))
+  if (slots.some((slot) => !slot.allowed)) {
+    await releaseSlots()
+    return { kind: 'limited' }
+  }
+  let outcome
+  try {
+    outcome = await createTicket(
+      { workspaceId: target.workspace.id, userId: null },
+      {
+        mailboxId: target.mailbox.id,
+        customerEmail: input.email,
+        customerName: input.name ?? '',
+        subject: input.subject,
+        body: input.message,
+        channel: 'web',
+        files,
+        sendConfirmation: true,
+      },
+    )
+  } catch (error) {
+    await releaseSlots()
+    throw error
+  }
+  if (outcome.kind !== 'created') {
+    await releaseSlots()
+    return outcome
+  }
   return { kind: 'created', number: outcome.number, events: outcome.events }
 }

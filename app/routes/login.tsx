@@ -13,7 +13,7 @@ import { Button } from '#app/components/ui/button.tsx'
 import { Field, FormErrors } from '#app/components/ui/field.tsx'
 import { authenticator, InvalidCredentials } from '#app/domain/authenticator.server.ts'
 import { getSignedIn } from '#app/domain/guards.server.ts'
-import { clearHits, isLimited, LOGIN_LIMIT, recordHit } from '#app/domain/rate-limit.server.ts'
+import { reserveLoginAttempt } from '#app/domain/login-attempts.server.ts'
 import { createSession } from '#app/domain/sessions.server.ts'
 import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 import { safeRedirect } from '#app/utils/redirect.ts'
@@ -35,8 +35,9 @@ export async function action({ request, context }: ActionFunctionArgs) {
   if (submission.status !== 'success') {
     return data({ result: submission.reply({ hideFields: ['password'] }) }, { status: 400 })
   }
-  const limiterKey = `login:${submission.value.email.toLowerCase()}:${context.clientIp}`
-  if (await isLimited(limiterKey, LOGIN_LIMIT)) {
+  // Reserved before the password is hashed: refused attempts never reach scrypt.
+  const attempt = await reserveLoginAttempt(submission.value.email, context.clientIp)
+  if (!attempt.allowed) {
     return data(
       {
         result: submission.reply({
@@ -51,14 +52,16 @@ export async function action({ request, context }: ActionFunctionArgs) {
   try {
     user = await authenticator().authenticate('form', request)
   } catch (error) {
-    if (!(error instanceof InvalidCredentials)) throw error
-    await recordHit(limiterKey)
+    if (!(error instanceof InvalidCredentials)) {
+      await attempt.abandoned()
+      throw error
+    }
     return data(
       { result: submission.reply({ hideFields: ['password'], formErrors: ['Invalid email or password'] }) },
       { status: 400 },
     )
   }
-  await clearHits(limiterKey)
+  await attempt.succeeded()
   const { setCookie } = await createSession(user.id, request, context.clientIp)
   return redirect(safeRedirect(submission.value.redirectTo, '/'), { headers: { 'Set-Cookie': setCookie } })
 }

@@ -1,7 +1,7 @@
 import { eq, sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
-import { rateLimitHits, sessions } from '#db/schema.ts'
+import { rateLimitCounters, sessions } from '#db/schema.ts'
 import { enqueue, queue, startQueue } from '#app/jobs/queue.server.ts'
 import { cleanupSessions, startWorkers } from '#app/jobs/worker.server.ts'
 import { createUser, signIn } from '#tests/helpers/factories.ts'
@@ -46,20 +46,36 @@ describe('job queue', () => {
     expect(await jobCount('sessions.cleanup')).toBe(before + 1)
   })
 
-  it('cleans up expired sessions and old rate-limit rows, keeping live ones', async () => {
+  it('cleans up expired sessions and rate-limit counters past their last window, keeping live ones', async () => {
     const user = await createUser()
     const expired = await expireSession(user.id)
     const live = await signIn(user.id)
+    // A counter still counts until the end of the window after its own.
+    const minute = 60 * 1000
     await getDb()
-      .insert(rateLimitHits)
-      .values({ key: 'old', createdAt: new Date(Date.now() - 2 * 24 * 3600 * 1000) })
-    await getDb().insert(rateLimitHits).values({ key: 'fresh' })
+      .insert(rateLimitCounters)
+      .values([
+        {
+          key: 'old',
+          windowStart: new Date(Date.now() - 31 * minute),
+          hits: 3,
+          expiresAt: new Date(Date.now() - minute),
+        },
+        {
+          key: 'fresh',
+          windowStart: new Date(Date.now() - 16 * minute),
+          hits: 3,
+          expiresAt: new Date(Date.now() + 14 * minute),
+        },
+      ])
     const result = await cleanupSessions()
     expect(result.sessions).toBeGreaterThanOrEqual(1)
     const left = await getDb().select({ id: sessions.id }).from(sessions).where(eq(sessions.userId, user.id))
     expect(left.map((s) => s.id)).toEqual([live.sessionId])
     expect(left.map((s) => s.id)).not.toContain(expired)
-    const keys = (await getDb().select({ key: rateLimitHits.key }).from(rateLimitHits)).map((r) => r.key)
+    const keys = (await getDb().select({ key: rateLimitCounters.key }).from(rateLimitCounters)).map(
+      (r) => r.key,
+    )
     expect(keys).toContain('fresh')
     expect(keys).not.toContain('old')
   })

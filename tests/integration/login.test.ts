@@ -1,8 +1,9 @@
 import { performance } from 'node:perf_hooks'
-import { eq } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
-import { rateLimitHits, sessions } from '#db/schema.ts'
+import { rateLimitCounters, sessions } from '#db/schema.ts'
+import { LOGIN_IP_LIMIT, LOGIN_LIMIT } from '#app/domain/login-attempts.server.ts'
 import * as loginRoute from '#app/routes/login.tsx'
 import { createUser, PASSWORD, signIn } from '#tests/helpers/factories.ts'
 import { callAction, callLoader, cookieFrom, testContext } from '#tests/helpers/routes.ts'
@@ -19,11 +20,34 @@ function login(email: string, password: string, extra: Record<string, string> = 
   )
 }
 
-function hitsFor(email: string, ip = IP) {
-  return getDb()
-    .select({ id: rateLimitHits.id, createdAt: rateLimitHits.createdAt })
-    .from(rateLimitHits)
-    .where(eq(rateLimitHits.key, `login:${email.toLowerCase()}:${ip}`))
+/** Failed attempts counted for this email from this address (all windows). */
+async function hitsFor(email: string, ip = IP) {
+  const rows = await getDb()
+    .select({ hits: rateLimitCounters.hits })
+    .from(rateLimitCounters)
+    .where(eq(rateLimitCounters.key, `login:${email.toLowerCase()}:${ip}`))
+  return rows.reduce((total, row) => total + row.hits, 0)
+}
+
+/** Moves a key's counters two windows back: as if its attempts were made that long ago. */
+async function age(key: string, windowMs: number) {
+  const by = sql`${2 * windowMs} * interval '1 millisecond'`
+  await getDb()
+    .update(rateLimitCounters)
+    .set({
+      windowStart: sql`${rateLimitCounters.windowStart} - ${by}`,
+      expiresAt: sql`${rateLimitCounters.expiresAt} - ${by}`,
+    })
+    .where(eq(rateLimitCounters.key, key))
+}
+
+let ipCounter = 0
+const freshIp = () => `198.51.100.${++ipCounter}`
+
+async function timed<T>(run: () => Promise<T>) {
+  const start = performance.now()
+  const value = await run()
+  return { value, ms: performance.now() - start }
 }
 
 function median(values: number[]) {
@@ -101,7 +125,7 @@ describe('login', () => {
     expect(result.status).toBe(400)
     expect(result.data.result.error.email).toEqual(['Enter a valid email address'])
     expect(result.data.result.initialValue.password).toBeUndefined()
-    expect(await hitsFor('not-an-email')).toHaveLength(0)
+    expect(await hitsFor('not-an-email')).toBe(0)
   })
 
   describe('rate limiting', () => {
@@ -112,7 +136,7 @@ describe('login', () => {
         expect(result.status).toBe(400)
       }
       // Stored in PostgreSQL, so every app instance sees the same count.
-      expect(await hitsFor(user.email)).toHaveLength(10)
+      expect(await hitsFor(user.email)).toBe(10)
 
       const limited = await login(user.email, 'yet another wrong one')
       expect(limited.status).toBe(429)
@@ -137,19 +161,64 @@ describe('login', () => {
       const user = await createUser()
       for (let i = 0; i < 10; i++) await login(user.email, `wrong password ${i}`)
       expect((await login(user.email, PASSWORD)).status).toBe(429)
-      await getDb()
-        .update(rateLimitHits)
-        .set({ createdAt: new Date(Date.now() - 16 * 60 * 1000) })
-        .where(eq(rateLimitHits.key, `login:${user.email.toLowerCase()}:${IP}`))
+      await age(`login:${user.email.toLowerCase()}:${IP}`, LOGIN_LIMIT.windowMs)
       expect((await login(user.email, PASSWORD)).status).toBe(302)
     })
 
     it('clears the failed attempts after a successful sign-in', async () => {
       const user = await createUser()
       for (let i = 0; i < 3; i++) await login(user.email, `wrong password ${i}`)
-      expect(await hitsFor(user.email)).toHaveLength(3)
+      expect(await hitsFor(user.email)).toBe(3)
       expect((await login(user.email, PASSWORD)).status).toBe(302)
-      expect(await hitsFor(user.email)).toHaveLength(0)
+      expect(await hitsFor(user.email)).toBe(0)
+    })
+
+    it('tries at most 10 of 60 parallel wrong passwords for one account, refusing the rest before hashing', async () => {
+      const user = await createUser()
+      const ip = freshIp()
+      const results = await Promise.all(
+        Array.from({ length: 60 }, (_, i) => timed(() => login(user.email, `wrong password ${i}`, {}, ip))),
+      )
+      const tried = results.filter((r) => r.value.status === 400)
+      const refused = results.filter((r) => r.value.status === 429)
+      expect(tried).toHaveLength(LOGIN_LIMIT.max)
+      expect(refused).toHaveLength(60 - LOGIN_LIMIT.max)
+      expect(await hitsFor(user.email, ip)).toBe(LOGIN_LIMIT.max)
+      // Refused without waiting for a hash: every 429 is back before the first hashed answer.
+      expect(Math.max(...refused.map((r) => r.ms))).toBeLessThan(Math.min(...tried.map((r) => r.ms)))
+      expect((await login(user.email, PASSWORD, {}, ip)).status).toBe(429)
+    })
+
+    it('caps failures per address across all emails (password spraying), before hashing', async () => {
+      const ip = freshIp()
+      const results = await Promise.all(
+        Array.from({ length: 60 }, (_, i) =>
+          timed(() => login(`sprayed-${i}-${ip}@example.com`, 'Summer2026!', {}, ip)),
+        ),
+      )
+      const tried = results.filter((r) => r.value.status === 400)
+      const refused = results.filter((r) => r.value.status === 429)
+      expect(tried).toHaveLength(LOGIN_IP_LIMIT.max)
+      expect(refused).toHaveLength(60 - LOGIN_IP_LIMIT.max)
+      expect(Math.max(...refused.map((r) => r.ms))).toBeLessThan(Math.min(...tried.map((r) => r.ms)))
+      // Even a right password from that address waits; the account itself is not locked.
+      const user = await createUser()
+      expect((await login(user.email, PASSWORD, {}, ip)).status).toBe(429)
+      expect((await login(user.email, PASSWORD, {}, freshIp())).status).toBe(302)
+      // Once the window has passed, the address can sign in again.
+      await age(`login-ip:${ip}`, LOGIN_IP_LIMIT.windowMs)
+      expect((await login(user.email, PASSWORD, {}, ip)).status).toBe(302)
+    })
+
+    it('does not count successful sign-ins against the per-address cap', async () => {
+      const ip = freshIp()
+      const user = await createUser()
+      for (let i = 0; i < 3; i++) expect((await login(user.email, PASSWORD, {}, ip)).status).toBe(302)
+      const [row] = await getDb()
+        .select({ hits: rateLimitCounters.hits })
+        .from(rateLimitCounters)
+        .where(eq(rateLimitCounters.key, `login-ip:${ip}`))
+      expect(row?.hits ?? 0).toBe(0)
     })
   })
 

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto'
-import { count, eq } from 'drizzle-orm'
+import { count, eq, sum } from 'drizzle-orm'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
-import { attachments, contacts, emails, mailboxes, messages, rateLimitHits, tickets } from '#db/schema.ts'
+import { attachments, contacts, emails, mailboxes, messages, rateLimitCounters, tickets } from '#db/schema.ts'
 import { startQueue } from '#app/jobs/queue.server.ts'
 import * as mailboxRoute from '#app/routes/support.$slug.$mailbox.tsx'
 import * as formRoute from '#app/routes/support.$slug._index.tsx'
@@ -57,9 +57,10 @@ async function written(workspaceId: string) {
     db.select({ n: count() }).from(messages).where(eq(messages.workspaceId, workspaceId)),
     db.select({ n: count() }).from(emails).where(eq(emails.workspaceId, workspaceId)),
     db.select({ n: count() }).from(attachments).where(eq(attachments.workspaceId, workspaceId)),
-    db.select({ n: count() }).from(rateLimitHits),
+    db.select({ n: sum(rateLimitCounters.hits).mapWith(Number) }).from(rateLimitCounters),
   ])
-  return { tickets: t.n, contacts: c.n, messages: m.n, emails: e.n, attachments: a.n, hits: h.n }
+  // hits: every rate-limit slot held, so a refused or failed post must leave it unchanged.
+  return { tickets: t.n, contacts: c.n, messages: m.n, emails: e.n, attachments: a.n, hits: h.n ?? 0 }
 }
 
 describe('the public support form', () => {
@@ -173,6 +174,23 @@ describe('the public support form', () => {
     const { result } = await submit(workspace.slug, validForm({ email }))
     expect(result.status).toBe(429)
     expect(await written(workspace.id)).toEqual(before)
+  })
+
+  it.each([
+    ['one address', (i: number) => ({ ip: '192.0.2.60', email: `burst-${i}-${unique()}@example.net` })],
+    ['one email address', (i: number) => ({ ip: `192.0.2.${100 + i}`, email: 'Burst@Example.net' })],
+  ])('lets at most 5 of 60 parallel posts from %s through', async (_label, sender) => {
+    const workspace = await createWorkspace()
+    const results = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => {
+        const { ip, email } = sender(i)
+        return submit(workspace.slug, validForm({ email }), { ip })
+      }),
+    )
+    const statuses = results.map(({ result }) => result.status)
+    expect(statuses.filter((s) => s === 302)).toHaveLength(5)
+    expect(statuses.filter((s) => s === 429)).toHaveLength(55)
+    expect((await written(workspace.id)).tickets).toBe(5)
   })
 
   describe('refuses bad input with a field error, keeps the typed values and writes nothing', () => {

@@ -60,12 +60,12 @@ describe('checkFieldName', () => {
 
 describe('checkFormShape', () => {
   it('accepts a bulk change of 100 tickets and stops counting past the limit', () => {
-    const bulk = [
+    const bulk: Array<[string, string]> = [
       ['intent', 'bulk'],
       ['operation', 'tag'],
       ['tag', 'vip'],
-      ...Array.from({ length: 100 }, () => ['ticketIds', crypto.randomUUID()]),
-    ] as const
+      ...Array.from({ length: 100 }, (): [string, string] => ['ticketIds', crypto.randomUUID()]),
+    ]
     expect(checkFormShape(bulk)).toBeNull()
     let visited = 0
     function* endless(): Generator<[string, string]> {

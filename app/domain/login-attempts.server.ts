@@ -1,0 +1,49 @@
+import { clearSlots, takeSlot, type Limit } from './rate-limit.server.ts'
+
+const FIFTEEN_MINUTES = 15 * 60 * 1000
+
+/** Failed sign-ins per (lower-cased email, client IP): guessing one account's password. */
+export const LOGIN_LIMIT: Limit = { max: 10, windowMs: FIFTEEN_MINUTES }
+
+/**
+ * Failed sign-ins per client IP across ALL emails: password spraying (one common password tried
+ * on many accounts). 50 leaves room for an office behind one NAT address; raise it if yours is
+ * bigger. There is deliberately no per-email cap across IPs: anyone could then lock a user out.
+ */
+export const LOGIN_IP_LIMIT: Limit = { max: 50, windowMs: FIFTEEN_MINUTES }
+
+export type LoginAttempt =
+  | { allowed: false }
+  | {
+      allowed: true
+      /** The password was right: that email's failures from this IP are forgotten. */
+      succeeded: () => Promise<void>
+      /** Something other than a wrong password went wrong: the attempt does not count. */
+      abandoned: () => Promise<void>
+    }
+
+/**
+ * Reserves a failure slot in both limits BEFORE the password is hashed, so a burst can never
+ * hash more than the limits allow and refused attempts cost one SQL statement each. A wrong
+ * password keeps the slots (that is the counted failure).
+ */
+export async function reserveLoginAttempt(email: string, clientIp: string): Promise<LoginAttempt> {
+  const pairKey = `login:${email.toLowerCase()}:${clientIp}`
+  const [pair, ip] = await Promise.all([
+    takeSlot(pairKey, LOGIN_LIMIT),
+    takeSlot(`login-ip:${clientIp}`, LOGIN_IP_LIMIT),
+  ])
+  if (!pair.allowed || !ip.allowed) {
+    await Promise.all([pair.release(), ip.release()])
+    return { allowed: false }
+  }
+  return {
+    allowed: true,
+    succeeded: async () => {
+      await Promise.all([clearSlots(pairKey), ip.release()])
+    },
+    abandoned: async () => {
+      await Promise.all([pair.release(), ip.release()])
+    },
+  }
+}

@@ -1,0 +1,97 @@
+import { and, eq, gt, lt, sql } from 'drizzle-orm'
+import type { DbOrTx } from '../client.ts'
+import { rateLimitCounters } from '../schema.ts'
+
+export type SlotRow = {
+  /** The current window's count after taking the slot; null when the slot was refused. */
+  taken: number | null
+  /** The current window's count as this statement's snapshot saw it (for a refusal's figures). */
+  seen: number | null
+  /** The previous window's count, raw. */
+  previous: number
+  /** floor(previous × the share of the previous window still inside the sliding window). */
+  carried: number
+  windowStart: Date
+}
+
+/**
+ * Takes one slot for `key` in ONE statement, so concurrent callers on any instance cannot both
+ * take the last slot: the upsert locks the key's row for the current window, and PostgreSQL
+ * re-checks `hits + carried < max` against the latest committed count before incrementing.
+ *
+ * Sliding-window approximation: the estimate is the current fixed window's count plus the
+ * previous window's count weighted by how much of it still overlaps the last `windowMs`.
+ * Windows are aligned on the epoch (date_bin) and timed by the database clock, one clock for
+ * every instance.
+ */
+export async function takeRateLimitSlot(
+  db: DbOrTx,
+  params: { key: string; max: number; windowMs: number },
+): Promise<SlotRow> {
+  const window = sql`(${params.windowMs}::bigint * interval '1 millisecond')`
+  const result = await db.execute<{
+    taken: number | null
+    seen: number | null
+    previous: number
+    carried: number
+    window_start_ms: number
+  }>(sql`
+    with bounds as (
+      select date_bin(${window}, now(), timestamptz 'epoch') as window_start
+    ), estimate as (
+      select
+        b.window_start,
+        coalesce(p.hits, 0) as previous,
+        floor(coalesce(p.hits, 0) * (1 - extract(epoch from now() - b.window_start) * 1000 / ${params.windowMs}))::int
+          as carried
+      from bounds b
+      left join rate_limit_counters p on p.key = ${params.key} and p.window_start = b.window_start - ${window}
+    ), taken as (
+      insert into rate_limit_counters as c (key, window_start, hits, expires_at)
+      select ${params.key}, e.window_start, 1, e.window_start + 2 * ${window}
+      from estimate e
+      where e.carried + 1 <= ${params.max}
+      on conflict (key, window_start) do update set hits = c.hits + 1
+      where c.hits + (select carried from estimate) + 1 <= ${params.max}
+      returning c.hits
+    )
+    select
+      (select hits from taken) as taken,
+      (select hits from rate_limit_counters c where c.key = ${params.key} and c.window_start = e.window_start) as seen,
+      e.previous,
+      e.carried,
+      extract(epoch from e.window_start)::float8 * 1000 as window_start_ms
+    from estimate e`)
+  const row = result.rows[0]
+  return {
+    taken: row.taken,
+    seen: row.seen,
+    previous: Number(row.previous),
+    carried: Number(row.carried),
+    windowStart: new Date(Number(row.window_start_ms)),
+  }
+}
+
+/** Gives back one slot taken in the window that started at `windowStart`. */
+export async function releaseRateLimitSlot(db: DbOrTx, key: string, windowStart: Date) {
+  await db
+    .update(rateLimitCounters)
+    .set({ hits: sql`${rateLimitCounters.hits} - 1` })
+    .where(
+      and(
+        eq(rateLimitCounters.key, key),
+        eq(rateLimitCounters.windowStart, windowStart),
+        gt(rateLimitCounters.hits, 0),
+      ),
+    )
+}
+
+export async function deleteRateLimitCounters(db: DbOrTx, key: string) {
+  await db.delete(rateLimitCounters).where(eq(rateLimitCounters.key, key))
+}
+
+/** Counters past their last counting moment (the end of the window after theirs). */
+export async function deleteExpiredRateLimitCounters(db: DbOrTx, now = new Date()) {
+  const result = await db.delete(rateLimitCounters).where(lt(rateLimitCounters.expiresAt, now))
+  return result.rowCount ?? 0
+}

@@ -1,0 +1,152 @@
+import { randomBytes } from 'node:crypto'
+import { eq, sql } from 'drizzle-orm'
+import { drizzle } from 'drizzle-orm/node-postgres'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { getDb } from '#db/client.ts'
+import { takeRateLimitSlot } from '#db/queries/rate-limits.ts'
+import * as schema from '#db/schema.ts'
+import { rateLimitCounters } from '#db/schema.ts'
+import { clearSlots, deleteOldHits, takeSlot } from '#app/domain/rate-limit.server.ts'
+import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
+
+const MINUTE = 60 * 1000
+const uniqueKey = () => `test:${randomBytes(6).toString('hex')}`
+
+// A second pool, as a second app instance would have: the limit must hold across both.
+let otherPool: pg.Pool
+let otherInstance: ReturnType<typeof drizzle<typeof schema>>
+beforeAll(() => {
+  otherPool = new pg.Pool({ connectionString: testDatabaseUrl, max: 10 })
+  otherInstance = drizzle(otherPool, { schema, casing: 'snake_case' })
+})
+afterAll(async () => {
+  await otherPool.end()
+})
+
+async function counters(key: string) {
+  return getDb()
+    .select({ hits: rateLimitCounters.hits, windowStart: rateLimitCounters.windowStart })
+    .from(rateLimitCounters)
+    .where(eq(rateLimitCounters.key, key))
+}
+
+/** The database's current window start for a window length (windows are aligned on the epoch). */
+async function currentWindowStart(windowMs: number) {
+  const result = await getDb().execute<{ ms: number }>(
+    sql`select extract(epoch from date_bin(${windowMs}::bigint * interval '1 millisecond', now(), timestamptz 'epoch'))::float8 * 1000 as ms`,
+  )
+  return new Date(Number(result.rows[0].ms))
+}
+
+describe('takeSlot', () => {
+  it('grants exactly max of 60 concurrent takes from two instances, in one counter row', async () => {
+    const key = uniqueKey()
+    const limit = { max: 7, windowMs: 10 * MINUTE }
+    const granted = await Promise.all(
+      Array.from({ length: 60 }, async (_, i) => {
+        if (i % 2 === 0) return (await takeSlot(key, limit)).allowed
+        const row = await takeRateLimitSlot(otherInstance, { key, ...limit })
+        return row.taken !== null
+      }),
+    )
+    expect(granted.filter(Boolean)).toHaveLength(7)
+    const rows = await counters(key)
+    expect(rows).toHaveLength(1)
+    expect(rows[0].hits).toBe(7)
+  })
+
+  it('counts down remaining, then refuses with a reset time in the next window', async () => {
+    const key = uniqueKey()
+    const limit = { max: 3, windowMs: 10 * MINUTE }
+    const slots = []
+    for (let i = 0; i < 4; i++) slots.push(await takeSlot(key, limit))
+    expect(slots.map((s) => s.allowed)).toEqual([true, true, true, false])
+    expect(slots.map((s) => s.remaining)).toEqual([2, 1, 0, 0])
+    const windowEnd = (await currentWindowStart(limit.windowMs)).getTime() + limit.windowMs
+    expect(slots[0].resetAt.getTime()).toBe(windowEnd)
+    // Full in this window with nothing before it: free again as soon as the next window starts.
+    expect(slots[3].resetAt.getTime()).toBeGreaterThan(windowEnd)
+    expect(slots[3].resetAt.getTime()).toBeLessThan(windowEnd + 1000)
+  })
+
+  it('gives a released slot back, once', async () => {
+    const key = uniqueKey()
+    const limit = { max: 2, windowMs: 10 * MINUTE }
+    const first = await takeSlot(key, limit)
+    await takeSlot(key, limit)
+    expect((await takeSlot(key, limit)).allowed).toBe(false)
+    await first.release()
+    await first.release()
+    expect((await counters(key))[0].hits).toBe(1)
+    expect((await takeSlot(key, limit)).allowed).toBe(true)
+    expect((await takeSlot(key, limit)).allowed).toBe(false)
+  })
+
+  it('forgets everything for a key on clearSlots', async () => {
+    const key = uniqueKey()
+    const limit = { max: 1, windowMs: 10 * MINUTE }
+    await takeSlot(key, limit)
+    expect((await takeSlot(key, limit)).allowed).toBe(false)
+    await clearSlots(key)
+    expect(await counters(key)).toEqual([])
+    expect((await takeSlot(key, limit)).allowed).toBe(true)
+  })
+
+  it("carries the previous window's count, weighted by how much of it the sliding window still covers", async () => {
+    const key = uniqueKey()
+    // A day-long window so the weight barely moves while the test runs.
+    const limit = { max: 1000, windowMs: 24 * 60 * MINUTE }
+    const start = await currentWindowStart(limit.windowMs)
+    await getDb()
+      .insert(rateLimitCounters)
+      .values({
+        key,
+        windowStart: new Date(start.getTime() - limit.windowMs),
+        hits: 800,
+        expiresAt: new Date(start.getTime() + limit.windowMs),
+      })
+    const before = Date.now()
+    const slot = await takeSlot(key, limit)
+    const weight = 1 - (before - start.getTime()) / limit.windowMs
+    const carried = Math.floor(800 * weight)
+    expect(slot.allowed).toBe(true)
+    expect(Math.abs(slot.remaining - (limit.max - carried - 1))).toBeLessThanOrEqual(1)
+  })
+
+  it('refuses while the carried count alone reaches max, and says when it will have faded enough', async () => {
+    const key = uniqueKey()
+    const limit = { max: 10, windowMs: 24 * 60 * MINUTE }
+    const start = await currentWindowStart(limit.windowMs)
+    await getDb()
+      .insert(rateLimitCounters)
+      .values({
+        key,
+        windowStart: new Date(start.getTime() - limit.windowMs),
+        hits: 1_000_000,
+        expiresAt: new Date(start.getTime() + limit.windowMs),
+      })
+    const slot = await takeSlot(key, limit)
+    expect(slot).toMatchObject({ allowed: false, remaining: 0 })
+    // 1,000,000 × (1 − elapsed/window) < 10 only in the window's last ~0.9 s.
+    const windowEnd = start.getTime() + limit.windowMs
+    expect(slot.resetAt.getTime()).toBeGreaterThan(windowEnd - 1000)
+    expect(slot.resetAt.getTime()).toBeLessThanOrEqual(windowEnd)
+    expect(await counters(key)).toHaveLength(1)
+  })
+
+  it('deletes only counters past the end of the window after theirs', async () => {
+    const limit = { max: 5, windowMs: 15 * MINUTE }
+    const live = uniqueKey()
+    const expired = uniqueKey()
+    await takeSlot(live, limit)
+    await takeSlot(expired, limit)
+    await getDb()
+      .update(rateLimitCounters)
+      .set({ expiresAt: sql`now() - interval '1 second'` })
+      .where(eq(rateLimitCounters.key, expired))
+    expect(await deleteOldHits()).toBeGreaterThanOrEqual(1)
+    expect(await counters(live)).toHaveLength(1)
+    expect(await counters(expired)).toEqual([])
+  })
+})
