@@ -1,4 +1,3 @@
-import { createHash, randomBytes } from 'node:crypto'
 import { and, eq, gt, isNull, sql, TransactionRollbackError } from 'drizzle-orm'
 import { getDb, type Tx } from '#db/client.ts'
 import { findUserByEmail } from '#db/queries/users.ts'
@@ -8,18 +7,15 @@ import { insertUser } from './accounts.server.ts'
 import { recordAudit } from './audit.server.ts'
 import { forbidden, isUniqueViolation, notFound } from './errors.server.ts'
 import { hashPassword } from './passwords.server.ts'
+import { hashToken, newToken } from './tokens.server.ts'
 import type { Member } from './workspaces.server.ts'
 
 export const INVITE_TTL_MS = 7 * 24 * 60 * 60 * 1000
 
-export function hashToken(token: string) {
-  return createHash('sha256').update(token).digest('hex')
-}
-
 /** Creates an invitation and returns its one-time token (256 random bits; only the hash is stored). */
 export async function inviteMember(actor: Member, email: string, role: Role) {
   if (!canAssignRole(actor.role, role)) throw forbidden('Only an owner can invite another owner')
-  const token = randomBytes(32).toString('base64url')
+  const token = newToken()
   await getDb().transaction(async (tx) => {
     const [invitation] = await tx
       .insert(invitations)

@@ -14,10 +14,10 @@ import type { TicketEvent } from '#app/realtime/events.ts'
 import { recordAudit } from './audit.server.ts'
 import { newMessageId, queueEmail } from './email.server.ts'
 import { renderAgentReply } from './email-templates.server.ts'
+import { hashToken } from './tokens.server.ts'
 import { notify } from './notifications.server.ts'
 import {
   createCustomerLink,
-  hashToken,
   insertAttachments,
   markRead,
   statusTimestamps,

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import { createCookieSessionStorage, type SessionStorage } from '@remix-run/node'
 import { and, eq, gt, lt, ne, sql } from 'drizzle-orm'
 import { getDb, type DbOrTx } from '#db/client.ts'
@@ -6,6 +5,7 @@ import { prepared } from '#db/prepared.ts'
 import { sessions } from '#db/schema.ts'
 import { env } from '#app/env.server.ts'
 import { memoizePerRequest } from '#app/http/request-scope.server.ts'
+import { newToken } from './tokens.server.ts'
 
 export const SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000
 // Rolling sessions: extend when less than this much is used, so most requests write nothing.
@@ -54,7 +54,7 @@ async function lookupSession(cookieHeader: string): Promise<CurrentSession | nul
 }
 
 export async function createSession(userId: string, request: Request, ip: string | null) {
-  const id = randomBytes(32).toString('base64url')
+  const id = newToken()
   await getDb()
     .insert(sessions)
     .values({

@@ -1,4 +1,3 @@
-import { createHash, randomBytes } from 'node:crypto'
 import { and, eq, inArray, sql } from 'drizzle-orm'
 import { getDb, type Tx } from '#db/client.ts'
 import { getMailbox } from '#db/queries/mailboxes.ts'
@@ -19,6 +18,7 @@ import {
 import { env } from '#app/env.server.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
 import { recordAudit } from './audit.server.ts'
+import { hashToken, newToken } from './tokens.server.ts'
 import { newMessageId, queueEmail } from './email.server.ts'
 import { notify } from './notifications.server.ts'
 import { renderTicketConfirmation } from './email-templates.server.ts'
@@ -28,13 +28,9 @@ export type Actor = { workspaceId: string; userId: string | null }
 
 const CUSTOMER_LINK_TTL_MS = 180 * 24 * 60 * 60 * 1000
 
-export function hashToken(token: string) {
-  return createHash('sha256').update(token).digest('hex')
-}
-
 /** A fresh private link for the customer; only its hash is stored. */
 export async function createCustomerLink(tx: Tx, workspaceId: string, ticketId: string) {
-  const token = randomBytes(32).toString('base64url')
+  const token = newToken()
   await tx.insert(customerLinks).values({
     workspaceId,
     ticketId,

@@ -1,0 +1,15 @@
+import { createHash, randomBytes } from 'node:crypto'
+
+/**
+ * Secret tokens carried in links and cookies (customer links, invitations, session ids): 256
+ * random bits, base64url. Only `hashToken(token)` is stored where a database leak must not hand
+ * out working links.
+ */
+export function newToken() {
+  return randomBytes(32).toString('base64url')
+}
+
+/** sha256, hex. Tokens are long and random, so a fast unsalted hash is enough to look them up. */
+export function hashToken(token: string) {
+  return createHash('sha256').update(token).digest('hex')
+}
