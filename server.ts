@@ -6,6 +6,7 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from '#db/embedded.ts'
 import { migrateDatabase } from '#db/migrate.ts'
 import { env, EnvError } from '#app/env.server.ts'
 import { createApp } from '#app/http/app.server.ts'
+import { databasePoolGuards } from '#app/http/database-outage.server.ts'
 import { startQueue, stopQueue } from '#app/jobs/queue.server.ts'
 import { startWorkers } from '#app/jobs/worker.server.ts'
 import { logger } from '#app/logger.server.ts'
@@ -21,7 +22,7 @@ async function main() {
     embedded = await startEmbeddedPostgres(path.join(config.dataDir, 'postgres'))
     databaseUrl = embedded.url
   }
-  const { pool } = connectDatabase(databaseUrl)
+  const { pool } = connectDatabase(databaseUrl, 20, databasePoolGuards('app'))
   await migrateDatabase(pool)
   // Every instance can enqueue; RUN_WORKER=false leaves processing to `npm run worker` processes.
   await startQueue(databaseUrl)

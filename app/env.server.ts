@@ -27,7 +27,20 @@ const EnvSchema = z.object({
   RUN_WORKER: z.enum(['true', 'false']).default('true'),
   // Express "trust proxy": which proxies may set X-Forwarded-For (the client address used by rate limits).
   TRUST_PROXY: z.string().min(1).default('loopback'),
+  // How long the database may take before a request fails with 503 instead of waiting.
+  DATABASE_CONNECT_TIMEOUT_MS: milliseconds('DATABASE_CONNECT_TIMEOUT_MS').default(5_000),
+  DATABASE_STATEMENT_TIMEOUT_MS: milliseconds('DATABASE_STATEMENT_TIMEOUT_MS').default(15_000),
+  DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: milliseconds('DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS').default(
+    30_000,
+  ),
 })
+
+function milliseconds(name: string) {
+  return z.coerce
+    .number({ error: `${name} must be a number of milliseconds` })
+    .int({ error: `${name} must be a whole number of milliseconds` })
+    .min(100, { error: `${name} must be at least 100 (milliseconds)` })
+}
 
 export type AppEnv = {
   appEnv: 'local' | 'production'
@@ -45,6 +58,8 @@ export type AppEnv = {
   runWorker: boolean
   /** Express "trust proxy" value: 'loopback', a hop count, or comma-separated addresses/CIDRs. */
   trustProxy: string | number
+  /** Timeouts of the app's database pools (db/pool.ts). */
+  database: { connectTimeoutMs: number; statementTimeoutMs: number; idleInTransactionTimeoutMs: number }
   /** Which local defaults were filled in, for the startup banner. */
   defaultsUsed: string[]
 }
@@ -97,6 +112,11 @@ export function parseEnv(source: NodeJS.ProcessEnv): AppEnv {
     logLevel: e.LOG_LEVEL,
     runWorker: e.RUN_WORKER === 'true',
     trustProxy: /^\d+$/.test(e.TRUST_PROXY) ? Number(e.TRUST_PROXY) : e.TRUST_PROXY,
+    database: {
+      connectTimeoutMs: e.DATABASE_CONNECT_TIMEOUT_MS,
+      statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+      idleInTransactionTimeoutMs: e.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    },
     defaultsUsed,
   }
 }

@@ -8,6 +8,8 @@ declare module '@remix-run/node' {
     /** The client's address as Express sees it (trusting only a loopback proxy). */
     clientIp: string
     realtime: Realtime
+    /** The database failed before Remix ran (in a middleware): loaders and actions answer 503 at once. */
+    databaseUnavailable?: boolean
   }
 }
 

@@ -54,6 +54,9 @@ export function ErrorBoundary() {
       title = 'Not allowed'
       detail =
         typeof error.data === 'string' && error.data ? error.data : 'You do not have permission to do that.'
+    } else if (error.status === 503) {
+      title = 'Service temporarily unavailable'
+      detail = 'Switchboard cannot reach its database right now. Try again in a moment.'
     } else if (error.status === 429) {
       title = 'Too many requests'
       detail = typeof error.data === 'string' ? error.data : 'Please wait a little and try again.'

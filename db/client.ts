@@ -1,5 +1,6 @@
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres'
-import pg from 'pg'
+import type pg from 'pg'
+import { createPool, endPool, type PoolGuards } from './pool.ts'
 import * as schema from './schema.ts'
 
 export type Db = NodePgDatabase<typeof schema>
@@ -11,10 +12,13 @@ export type DbOrTx = Db | Tx
 // the pool lives on globalThis so both share one.
 const store = globalThis as unknown as { __switchboardDb?: { pool: pg.Pool; db: Db; url: string } }
 
-export function connectDatabase(url: string, max = 20) {
+/**
+ * Opens the process's pool. The server passes `guards` (timeouts from the environment) so a
+ * database that stops answering fails requests instead of holding them; see db/pool.ts.
+ */
+export function connectDatabase(url: string, max = 20, guards: PoolGuards = {}) {
   if (store.__switchboardDb) return store.__switchboardDb
-  const pool = new pg.Pool({ connectionString: url, max })
-  pool.on('error', () => {}) // idle client errors surface on the next query
+  const pool = createPool(url, max, guards)
   const db = drizzle(pool, { schema, casing: 'snake_case' })
   store.__switchboardDb = { pool, db, url }
   return store.__switchboardDb
@@ -29,8 +33,12 @@ export function getDb(): Db {
   return database().db
 }
 
-export async function disconnectDatabase() {
+/**
+ * Closes the pool. Bounded: returns within `deadlineMs` even when the database is gone or a
+ * connection is stuck (those are then closed without waiting for the server).
+ */
+export async function disconnectDatabase(deadlineMs = 5_000) {
   const current = store.__switchboardDb
   store.__switchboardDb = undefined
-  if (current) await current.pool.end()
+  if (current) await endPool(current.pool, deadlineMs)
 }

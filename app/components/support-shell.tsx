@@ -43,6 +43,9 @@ export function SupportErrorBoundary({
     if (error.status === 404) {
       title = notFoundTitle
       detail = notFoundDetail
+    } else if (error.status === 503) {
+      title = 'Service temporarily unavailable'
+      detail = 'We cannot take requests right now. Please try again in a moment.'
     } else if (error.status === 429) {
       title = 'Too many requests'
       detail = 'Please wait a few minutes and try again.'

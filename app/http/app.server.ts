@@ -5,6 +5,13 @@ import compression from 'compression'
 import express, { type ErrorRequestHandler } from 'express'
 import { logger } from '#app/logger.server.ts'
 import { realtime } from '#app/realtime/hub.server.ts'
+import {
+  isDatabaseUnavailable,
+  logDatabaseUnavailable,
+  RETRY_AFTER_SECONDS,
+  UNAVAILABLE_MESSAGE,
+  withDatabaseOutagePages,
+} from './database-outage.server.ts'
 import { healthz, readyz } from './health.server.ts'
 import { requestLog } from './request-log.server.ts'
 import { requestScope } from './request-scope.server.ts'
@@ -56,20 +63,48 @@ export function createApp(options: Options) {
     app.use((req, res, next) => (/\.[a-z0-9]+$/i.test(req.path) ? publicFiles(req, res, next) : next()))
   }
   app.use(sessionRenewal())
-  app.all(
-    '*',
-    createRequestHandler({
-      build: options.build,
-      mode: options.dev ? 'development' : 'production',
-      getLoadContext: (req, res) => ({
-        cspNonce: res.locals.cspNonce as string,
-        requestId: res.locals.requestId as string,
-        clientIp: req.ip ?? 'unknown',
-        realtime: realtime(),
-      }),
+  const build = options.build
+  const remix = createRequestHandler({
+    build:
+      typeof build === 'function'
+        ? () => build().then(withDatabaseOutagePages)
+        : withDatabaseOutagePages(build),
+    mode: options.dev ? 'development' : 'production',
+    getLoadContext: (req, res) => ({
+      cspNonce: res.locals.cspNonce as string,
+      requestId: res.locals.requestId as string,
+      clientIp: req.ip ?? 'unknown',
+      realtime: realtime(),
+      databaseUnavailable: res.locals.databaseUnavailable === true,
     }),
-  )
-  const onError: ErrorRequestHandler = (error, _req, res, _next) => {
+  })
+  app.all('*', remix)
+  const onError: ErrorRequestHandler = (error, req, res, _next) => {
+    if (isDatabaseUnavailable(error) && !res.headersSent) {
+      // A middleware before Remix (session renewal) met the outage: Remix still renders the page,
+      // as the 503 page (or its `.data` equivalent), without trying the database again.
+      logDatabaseUnavailable(error, res.locals.requestId as string | undefined, req.path)
+      if (res.locals.databaseUnavailable === true || req.path.startsWith('/assets/')) {
+        res
+          .status(503)
+          .set('Retry-After', String(RETRY_AFTER_SECONDS))
+          .type('text/plain')
+          .send(UNAVAILABLE_MESSAGE)
+        return
+      }
+      res.locals.databaseUnavailable = true
+      void remix(req, res, (renderError?: unknown) => {
+        logger().error({ err: renderError, reqId: res.locals.requestId }, 'unhandled error')
+        if (!res.headersSent) {
+          res
+            .status(503)
+            .set('Retry-After', String(RETRY_AFTER_SECONDS))
+            .type('text/plain')
+            .send(UNAVAILABLE_MESSAGE)
+        }
+      })
+      return
+    }
     logger().error({ err: error, reqId: res.locals.requestId }, 'unhandled error')
     if (!res.headersSent) res.status(500).type('text/plain').send('Internal Server Error')
   }

@@ -2,14 +2,32 @@ import type { RequestHandler } from 'express'
 import { database } from '#db/client.ts'
 import { migrationsApplied } from '#db/migrate.ts'
 
+/** How long /readyz waits for the database: an orchestrator's probe must get an answer. */
+export const READYZ_BUDGET_MS = 2_000
+
 export const healthz: RequestHandler = (_req, res) => {
   res.json({ status: 'ok', uptime: Math.round(process.uptime()) })
 }
 
-/** Ready when the database answers and every migration is applied. */
+/**
+ * Ready when the database answers within READYZ_BUDGET_MS and every migration is applied. A
+ * database that is down, refuses connections or does not answer (frozen, partitioned) gives
+ * 503 `{"database":"unreachable"}` within the budget.
+ */
 export const readyz: RequestHandler = async (_req, res) => {
+  let timer: NodeJS.Timeout | undefined
+  const budget = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), READYZ_BUDGET_MS)
+  })
   try {
-    const applied = await migrationsApplied(database().pool)
+    // The race also covers waiting for a connection (the pool's connect timeout may be longer).
+    const check = migrationsApplied(database().pool, READYZ_BUDGET_MS)
+    check.catch(() => {})
+    const applied = await Promise.race([check, budget])
+    if (applied === 'timeout') {
+      res.status(503).json({ status: 'unavailable', database: 'unreachable' })
+      return
+    }
     if (!applied) {
       res.status(503).json({ status: 'unavailable', database: 'ok', migrations: 'pending' })
       return
@@ -17,5 +35,7 @@ export const readyz: RequestHandler = async (_req, res) => {
     res.json({ status: 'ok', database: 'ok', migrations: 'applied' })
   } catch {
     res.status(503).json({ status: 'unavailable', database: 'unreachable' })
+  } finally {
+    clearTimeout(timer)
   }
 }

@@ -1,11 +1,13 @@
 import type { Server as HttpServer } from 'node:http'
 import { createAdapter } from '@socket.io/postgres-adapter'
-import pg from 'pg'
+import type pg from 'pg'
 import { Server, type Socket } from 'socket.io'
 import { getDb } from '#db/client.ts'
+import { createPool, endPool } from '#db/pool.ts'
 import { getUserById } from '#db/queries/users.ts'
 import { listUserWorkspaces } from '#db/queries/workspaces.ts'
 import { findSessionById, readSession } from '#app/domain/sessions.server.ts'
+import { databasePoolGuards } from '#app/http/database-outage.server.ts'
 import { logger } from '#app/logger.server.ts'
 import type { TicketEvent } from './events.ts'
 import { registerPresence, ticketRoomPrefix } from './presence.server.ts'
@@ -63,9 +65,16 @@ export function attachSocketServer(httpServer: HttpServer, options: Options) {
     },
   })
   if (options.databaseUrl) {
-    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 3 })
-    pool.on('error', (error) => logger().error({ err: error }, 'socket adapter pool error'))
-    io.adapter(createAdapter(pool, { tableName: 'socket_io_attachments' }))
+    // The adapter holds one client for LISTEN and never listens for its errors, nor releases it
+    // when its connection ends: createPool does both, and the adapter then reconnects by itself
+    // (every 1-3 s until the database answers again).
+    const pool = createPool(options.databaseUrl, 3, databasePoolGuards('socket.io'))
+    io.adapter(
+      createAdapter(pool, {
+        tableName: 'socket_io_attachments',
+        errorHandler: (error) => logger().warn({ err: error }, 'socket adapter error'),
+      }),
+    )
     store.__switchboardIoPool = pool
   }
   io.use(async (socket, next) => {
@@ -180,11 +189,25 @@ export function realtime(): Realtime {
   }
 }
 
-export async function closeSocketServer() {
+/**
+ * Closes every socket and the adapter's pool. Bounded: returns within about `deadlineMs` even when
+ * the database is gone (the adapter's goodbye to other instances then goes unsent).
+ */
+export async function closeSocketServer(deadlineMs = 5_000) {
   const io = store.__switchboardIo
   store.__switchboardIo = undefined
-  if (io) await new Promise<void>((resolve) => io.close(() => resolve()))
+  if (io) {
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([
+      new Promise<void>((resolve) => io.close(() => resolve())),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, deadlineMs)
+        timer.unref()
+      }),
+    ])
+    clearTimeout(timer)
+  }
   const pool = store.__switchboardIoPool
   store.__switchboardIoPool = undefined
-  if (pool) await pool.end().catch(() => {})
+  if (pool) await endPool(pool, deadlineMs)
 }

@@ -10,7 +10,10 @@ export type Instance = { url: string; process: ChildProcess; stop: () => Promise
  * Starts the production build (npm run build) as a separate process on this test file's
  * database, like one of several app instances behind a load balancer.
  */
-export async function startInstance(databaseUrl: string): Promise<Instance> {
+export async function startInstance(
+  databaseUrl: string,
+  extraEnv: Record<string, string> = {},
+): Promise<Instance> {
   const port = await freePort()
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-instance-'))
   const child = spawn(process.execPath, ['build/server.js'], {
@@ -24,6 +27,7 @@ export async function startInstance(databaseUrl: string): Promise<Instance> {
       APP_ENV: 'local',
       RUN_WORKER: 'false',
       LOG_LEVEL: 'error',
+      ...extraEnv,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   })

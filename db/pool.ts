@@ -1,0 +1,138 @@
+import pg from 'pg'
+
+/** How long the database may take before a request gives up on it. Unset: wait (scripts, tests). */
+export type PoolGuards = {
+  /** Opening a connection, or waiting for a free one, fails after this long. */
+  connectTimeoutMs?: number
+  /**
+   * Server side: a statement running longer is cancelled (57014). The client also gives up one
+   * second later, for a database that does not answer at all (frozen, partitioned).
+   */
+  statementTimeoutMs?: number
+  /** Server side: a session idle inside a transaction this long is closed (25P03). */
+  idleInTransactionTimeoutMs?: number
+  /** Told about each lost or failed connection; the pool itself recovers. */
+  onConnectionError?: (error: Error) => void
+}
+
+const openClients = new WeakMap<pg.Pool, Set<pg.Client>>()
+
+/** Margin between the server's statement timeout and the client's own read timeout. */
+const READ_TIMEOUT_MARGIN_MS = 1_000
+
+/**
+ * A pg.Pool that survives losing its database.
+ *
+ * pg-pool listens for errors on idle clients only: a checked-out client (a transaction, a LISTEN)
+ * whose connection drops emits an unhandled 'error' that ends the process. Every client here gets
+ * a permanent error listener. A checked-out client whose connection ends is released (and
+ * discarded) by itself, so a caller that never releases a dead client (drizzle when BEGIN fails,
+ * the Socket.IO adapter's LISTEN client) cannot leak pool slots or keep `pool.end()` waiting. A
+ * query that times out on the client side closes its connection: the server may still be working
+ * on it, and the connection is not reusable.
+ */
+export function createPool(url: string, max: number, guards: PoolGuards = {}) {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    Client: WatchedClient,
+    connectionTimeoutMillis: guards.connectTimeoutMs,
+    statement_timeout: guards.statementTimeoutMs,
+    query_timeout: guards.statementTimeoutMs ? guards.statementTimeoutMs + READ_TIMEOUT_MARGIN_MS : undefined,
+    idle_in_transaction_session_timeout: guards.idleInTransactionTimeoutMs,
+    // Notices a silently dropped connection (a proxy or firewall that forgets it) eventually.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+  })
+  const onError = guards.onConnectionError ?? (() => {})
+  // Idle clients: pg-pool already discards them; each client's own listener below reports it.
+  pool.on('error', () => {})
+  const open = new Set<pg.Client>()
+  openClients.set(pool, open)
+  pool.on('connect', (client) => {
+    open.add(client)
+    client.on('error', onError)
+  })
+  pool.on('remove', (client) => open.delete(client))
+  const connect = pool.connect.bind(pool) as (
+    callback: (error: Error | undefined, client: pg.PoolClient | undefined, done: () => void) => void,
+  ) => void
+  // pool.query() checks out through this too (with a callback).
+  pool.connect = ((
+    callback?: (error: Error | undefined, client?: pg.PoolClient, done?: () => void) => void,
+  ) => {
+    if (callback) {
+      connect((error, client, done) => {
+        if (client) releaseWhenEnded(client)
+        callback(error, client, client ? client.release : done)
+      })
+      return
+    }
+    return new Promise<pg.PoolClient>((resolve, reject) => {
+      connect((error, client) => {
+        if (error || !client) return reject(error ?? new Error('No client'))
+        releaseWhenEnded(client)
+        resolve(client)
+      })
+    })
+  }) as typeof pool.connect
+  return pool
+}
+
+/** Makes `release` idempotent and calls it (with an error: discard) if the connection ends first. */
+function releaseWhenEnded(client: pg.PoolClient) {
+  const release = client.release
+  let released = false
+  const releaseOnce = (error?: Error | boolean) => {
+    if (released) return
+    released = true
+    client.removeListener('end', onEnd)
+    release(error)
+  }
+  const onEnd = () => releaseOnce(new Error('Connection ended while checked out'))
+  client.once('end', onEnd)
+  client.release = releaseOnce
+}
+
+/** A client that closes its connection when a query times out on the client side. */
+class WatchedClient extends pg.Client {
+  override query(...args: unknown[]): never {
+    const callback = args.at(-1)
+    if (typeof callback === 'function') {
+      args[args.length - 1] = (error: Error | undefined, result: unknown) => {
+        this.dropIfUnanswered(error)
+        ;(callback as (error: Error | undefined, result: unknown) => void)(error, result)
+      }
+    }
+    const result = (pg.Client.prototype.query as (...args: unknown[]) => unknown).apply(this, args)
+    if (result instanceof Promise) result.catch((error: unknown) => this.dropIfUnanswered(error))
+    return result as never
+  }
+
+  private dropIfUnanswered(error: unknown) {
+    // pg's query_timeout answers the caller but leaves the query on the connection, and every later
+    // query on it waits behind that one.
+    if (error instanceof Error && error.message === 'Query read timeout') this.connection.stream.destroy()
+  }
+}
+
+/**
+ * Ends a pool within `deadlineMs`, even when the database is gone or a client is stuck: past the
+ * deadline, every connection is closed without a goodbye and the pool is left behind.
+ */
+export async function endPool(pool: pg.Pool, deadlineMs: number) {
+  // Connections the pool still holds, idle or checked out (pg-pool keeps no public list of them).
+  const clients = [...(openClients.get(pool) ?? [])]
+  let timer: NodeJS.Timeout | undefined
+  const deadline = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), deadlineMs)
+    timer.unref()
+  })
+  const ended = pool.ending ? Promise.resolve('ended' as const) : pool.end().then(() => 'ended' as const)
+  const outcome = await Promise.race([ended.catch(() => 'ended' as const), deadline])
+  clearTimeout(timer)
+  if (outcome === 'late') {
+    for (const client of clients) client.connection.stream.destroy()
+  }
+  return outcome
+}
