@@ -3,6 +3,7 @@ import { getDb, type DbOrTx } from '#db/client.ts'
 import { emails, messages } from '#db/schema.ts'
 import { env } from '#app/env.server.ts'
 import { enqueue } from '#app/jobs/queue.server.ts'
+import { headerRecord, headerValue } from './email-headers.server.ts'
 import type { Rendered } from './email-templates.server.ts'
 
 export type OutgoingEmail = Rendered & {
@@ -38,14 +39,15 @@ export async function queueEmail(tx: DbOrTx, email: OutgoingEmail) {
       ticketId: email.ticketId ?? null,
       messageId: email.messageId ?? null,
       kind: email.kind,
-      fromAddress: email.fromAddress,
-      fromName: email.fromName,
-      toAddress: email.toAddress,
-      replyTo: email.replyTo ?? null,
-      subject: email.subject,
+      // Everything that becomes a header is one line, whatever the caller passed.
+      fromAddress: headerValue(email.fromAddress),
+      fromName: headerValue(email.fromName),
+      toAddress: headerValue(email.toAddress),
+      replyTo: email.replyTo ? headerValue(email.replyTo) : null,
+      subject: headerValue(email.subject),
       html: email.html,
       text: email.text,
-      headers: email.headers ?? {},
+      headers: headerRecord(email.headers ?? {}),
     })
     .returning({ id: emails.id })
   await enqueue(tx, 'email.send', { emailId: row.id })

@@ -1,15 +1,11 @@
 import { z } from 'zod'
-import { Email } from './schemas.ts'
+import { displayName, Email } from './schemas.ts'
 
 /** Mailbox form fields, shared by the browser (instant feedback) and the server (the real check). */
 
 export const MAILBOX_KEY_MAX = 40
 
-export const MailboxName = z
-  .string({ error: 'Name is required' })
-  .trim()
-  .min(1, { error: 'Name is required' })
-  .max(80, { error: 'Use at most 80 characters' })
+export const MailboxName = displayName('Name', 80)
 
 /** The key is the local part of the forwarding address after the workspace slug, so no dots. */
 export const MailboxKey = z
@@ -21,11 +17,8 @@ export const MailboxKey = z
     error: 'Use lowercase letters, digits and hyphens (not at the start or end)',
   })
 
-export const SenderName = z
-  .string({ error: 'Sender name is required' })
-  .trim()
-  .min(1, { error: 'Sender name is required' })
-  .max(80, { error: 'Use at most 80 characters' })
+/** The From display name of this mailbox's emails. */
+export const SenderName = displayName('Sender name', 80)
 
 export const Signature = z
   .string()

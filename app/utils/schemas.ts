@@ -14,17 +14,46 @@ export const NewPassword = z
   .min(12, { error: 'Use at least 12 characters' })
   .max(256, { error: 'Use at most 256 characters' })
 
-export const PersonName = z
-  .string({ error: 'Name is required' })
-  .trim()
-  .min(1, { error: 'Name is required' })
-  .max(100, { error: 'Use at most 100 characters' })
+/**
+ * What a name may not contain. Names end up in email headers (a From display name is the
+ * agent's, the mailbox's or the workspace's; the customer's greets them), where CR or LF would
+ * start a new header. Also refused: the other C0 controls (NUL breaks PostgreSQL text), DEL,
+ * C1 controls (U+0085 ends a line for some mail software), the Unicode line and paragraph
+ * separators, and the bidi embeddings, overrides and isolates, which reorder the text around a
+ * name as it is displayed (a sender that reads as someone else). Left-to-right and
+ * right-to-left marks (U+200E, U+200F) stay allowed: real names need them.
+ */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+export const UNSAFE_NAME_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/
 
-export const WorkspaceName = z
-  .string({ error: 'Workspace name is required' })
-  .trim()
-  .min(1, { error: 'Workspace name is required' })
-  .max(80, { error: 'Use at most 80 characters' })
+/**
+ * One line of at most `max` characters, trimmed. The check runs before the trim, so a leading
+ * "\r\n" is refused rather than trimmed away.
+ */
+function nameText(label: string, max: number) {
+  return z
+    .string({ error: `${label} is required` })
+    .refine((s) => !UNSAFE_NAME_CHARACTERS.test(s), {
+      error: `${label} can't contain line breaks or control characters`,
+      abort: true,
+    })
+    .trim()
+    .max(max, { error: `Use at most ${max} characters` })
+}
+
+/** A required name field: "<label> is required" when missing or blank. */
+export function displayName(label: string, max: number) {
+  return nameText(label, max).min(1, { error: `${label} is required` })
+}
+
+/** A name field that may be left empty (Conform turns an empty field into undefined). */
+export function optionalDisplayName(label: string, max: number) {
+  return nameText(label, max).optional()
+}
+
+export const PersonName = displayName('Name', 100)
+
+export const WorkspaceName = displayName('Workspace name', 80)
 
 export const RESERVED_SLUGS = ['new', 'api', 'admin', 'settings', 'support', 'login', 'signup', 'dev']
 

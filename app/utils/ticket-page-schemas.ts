@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { UNSAFE_NAME_CHARACTERS } from './schemas.ts'
 import { MAX_BODY_CHARS, MessageBody, TicketPriority, TicketStatus } from './ticket-schemas.ts'
 
 export const MessageKind = z.enum(['reply', 'note'], { error: 'Choose a reply or an internal note' })
@@ -31,6 +32,10 @@ export const ComposerSchema = z.discriminatedUnion('intent', [
 
 export const TagName = z
   .string({ error: 'Type a tag name' })
+  .refine((s) => !UNSAFE_NAME_CHARACTERS.test(s), {
+    error: "A tag can't contain control characters",
+    abort: true,
+  })
   .trim()
   .min(1, { error: 'Type a tag name' })
   .max(50, { error: 'Use at most 50 characters' })

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 
+import { optionalDisplayName } from './schemas.ts'
 import { TICKET_PRIORITIES, TICKET_STATUSES } from './vocabulary.ts'
 
 export const TicketStatus = z.enum(TICKET_STATUSES, { error: 'Choose a valid status' })
@@ -28,7 +29,7 @@ export const MessageBody = z
   .min(1, { error: 'Write a message first' })
   .max(MAX_BODY_CHARS, { error: 'The message is too long (100 KB at most)' })
 
-export const CustomerName = z.string().trim().max(100, { error: 'Use at most 100 characters' }).optional()
+export const CustomerName = optionalDisplayName('Name', 100)
 
 /** Attachment limits: 10 files, 25 MB together; executables are refused. */
 export const MAX_FILES = 10

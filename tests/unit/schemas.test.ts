@@ -1,12 +1,16 @@
 import { describe, expect, it } from 'vitest'
 import type { z } from 'zod'
 import {
+  displayName,
   Email,
   LoginSchema,
   NewPassword,
+  optionalDisplayName,
+  PersonName,
   RESERVED_SLUGS,
   SignupSchema,
   slugify,
+  WorkspaceName,
   WorkspaceSlug,
 } from '#app/utils/schemas.ts'
 
@@ -205,5 +209,67 @@ describe('Subject', () => {
     expect(Subject.parse('  Tabs\tand\nlines  ')).toBe('Tabs and lines')
     expect(Subject.safeParse('\r\n').success).toBe(false)
     expect(Subject.safeParse('x'.repeat(251)).success).toBe(false)
+  })
+})
+
+describe('name fields', () => {
+  const unsafe = [
+    ['CR LF', '\r\nBcc: x@y'],
+    ['a lone LF inside', 'Dana\nBcc: x@y'],
+    ['a lone CR', 'Dana\rScully'],
+    ['NUL', 'Dana\u0000'],
+    ['TAB inside', 'Dana\tScully'],
+    ['DEL', 'Dana\u007f'],
+    ['NEL (C1)', 'Dana\u0085Scully'],
+    ['line separator', 'Dana\u2028Scully'],
+    ['paragraph separator', 'Dana\u2029Scully'],
+    ['right-to-left override', 'Dana\u202eexe.gpj'],
+    ['left-to-right isolate', '\u2066Dana\u2069'],
+  ] as const
+
+  it.each(unsafe)('refuses %s with a field message', (_, value) => {
+    const result = displayName('Sender name', 80).safeParse(value)
+    expect(messages(result)).toEqual(["Sender name can't contain line breaks or control characters"])
+  })
+
+  it.each(unsafe)('refuses %s in an optional name too', (_, value) => {
+    expect(messages(optionalDisplayName('Name', 100).safeParse(value))).toEqual([
+      "Name can't contain line breaks or control characters",
+    ])
+  })
+
+  it('keeps ordinary names, trimmed, including non-Latin ones and directional marks', () => {
+    expect(PersonName.parse('  Dana Scully ')).toBe('Dana Scully')
+    expect(PersonName.parse('Zoë O’Brien-Łukasz')).toBe('Zoë O’Brien-Łukasz')
+    expect(PersonName.parse('דנה\u200f סקאלי')).toBe('דנה\u200f סקאלי')
+    expect(WorkspaceName.parse('東京サポート')).toBe('東京サポート')
+  })
+
+  it('says a blank required name is required, and lets an optional one be empty', () => {
+    expect(messages(PersonName.safeParse('   '))).toEqual(['Name is required'])
+    expect(messages(PersonName.safeParse(undefined))).toEqual(['Name is required'])
+    expect(optionalDisplayName('Name', 100).parse(undefined)).toBeUndefined()
+    expect(optionalDisplayName('Name', 100).parse('  ')).toBe('')
+  })
+
+  it('keeps the length limits', () => {
+    expect(messages(WorkspaceName.safeParse('x'.repeat(81)))).toEqual(['Use at most 80 characters'])
+    expect(PersonName.safeParse('x'.repeat(100)).success).toBe(true)
+  })
+
+  it('applies to every name that can reach an email header', async () => {
+    const { MailboxFields } = await import('#app/utils/mailbox-schemas.ts')
+    const { CustomerName } = await import('#app/utils/ticket-schemas.ts')
+    const { SupportRequestSchema } = await import('#app/utils/support-schemas.ts')
+    const bad = 'Dana\r\nBcc: x@y'
+    for (const schema of [PersonName, WorkspaceName, CustomerName]) {
+      expect(schema.safeParse(bad).success).toBe(false)
+    }
+    const mailbox = MailboxFields.safeParse({ name: bad, address: 'help@example.com', fromName: bad })
+    expect(mailbox.success ? [] : mailbox.error.issues.map((i) => i.path.join('.'))).toEqual([
+      'name',
+      'fromName',
+    ])
+    expect(SupportRequestSchema.shape.name.safeParse(bad).success).toBe(false)
   })
 })
