@@ -5,8 +5,10 @@ import { connectDatabase, disconnectDatabase } from '#db/client.ts'
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '#db/embedded.ts'
 import { migrateDatabase } from '#db/migrate.ts'
 import { env, EnvError } from '#app/env.server.ts'
+import { describeStartupError } from '#app/startup-error.server.ts'
 import { createApp } from '#app/http/app.server.ts'
 import { databasePoolGuards } from '#app/http/database-outage.server.ts'
+import { drainableServer } from '#app/http/graceful.server.ts'
 import { startQueue, stopQueue } from '#app/jobs/queue.server.ts'
 import { startWorkers } from '#app/jobs/worker.server.ts'
 import { logger } from '#app/logger.server.ts'
@@ -15,11 +17,27 @@ import { attachSocketServer, closeSocketServer } from '#app/realtime/hub.server.
 // Thin process entry: reads config, starts the database, wires the app, shuts down cleanly.
 let embedded: EmbeddedDatabase | undefined
 
+/** In-flight requests get this long to finish after SIGTERM; then their connections are cut. */
+const DRAIN_MS = 10_000
+/** Every later step of the shutdown has its own deadline, so the process always exits. */
+const STEP_MS = { sockets: 3_000, queue: 5_000, pool: 3_000, embedded: 8_000 }
+
+/** Replaced by the graceful shutdown once the server is up. */
+let onSignal = (signal: NodeJS.Signals) => {
+  logger().warn({ signal }, 'signal during start-up: exiting')
+  void (embedded?.stop(5_000) ?? Promise.resolve()).finally(() => process.exit(1))
+}
+for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => onSignal(signal))
+
 async function main() {
   const config = env()
   let databaseUrl = config.databaseUrl
   if (!databaseUrl) {
-    embedded = await startEmbeddedPostgres(path.join(config.dataDir, 'postgres'))
+    embedded = await startEmbeddedPostgres(path.join(config.dataDir, 'postgres'), {
+      // Its own session: a Ctrl-C reaches this process, which stops PostgreSQL after draining.
+      detached: true,
+      log: (message) => logger().warn(message),
+    })
     databaseUrl = embedded.url
   }
   const { pool } = connectDatabase(databaseUrl, 20, databasePoolGuards('app'))
@@ -30,6 +48,8 @@ async function main() {
 
   const appOrigin = new URL(config.appUrl).origin
   const server = http.createServer()
+  // Before the app's listener: it marks responses `Connection: close` once draining.
+  const traffic = drainableServer(server)
   let app
   if (config.dev) {
     const vite = await import('vite')
@@ -56,7 +76,13 @@ async function main() {
 
   server.on('request', app)
   attachSocketServer(server, { allowedOrigins: [appOrigin], databaseUrl })
-  await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve))
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
   const address = server.address()
   const port = typeof address === 'object' && address ? address.port : config.port
   if (config.appEnv === 'local') {
@@ -69,32 +95,69 @@ async function main() {
   const shutdown = async (signal: string) => {
     if (stopping) return
     stopping = true
+    const started = Date.now()
     logger().info({ signal }, 'shutting down')
-    const force = setTimeout(() => server.closeAllConnections(), 10_000)
-    force.unref()
-    // Stop accepting; in-flight requests finish (up to 10 s), idle keep-alive sockets close.
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()))
-    server.closeIdleConnections()
-    await closeSocketServer()
-    await closed
-    clearTimeout(force)
-    await stopQueue().catch((error) => logger().error({ err: error }, 'queue stop failed'))
-    await disconnectDatabase()
-    if (embedded) await embedded.stop()
-    logger().info('stopped')
-    process.exit(0)
+    // Belt and braces: whatever happens below, the process ends.
+    setTimeout(() => {
+      logger().error({ afterMs: Date.now() - started }, 'shutdown did not finish: exiting anyway')
+      process.exit(1)
+    }, DRAIN_MS + 20_000).unref()
+    const forced: string[] = []
+    const step = async (name: string, deadlineMs: number, run: () => Promise<unknown>) => {
+      let timer: NodeJS.Timeout | undefined
+      const outcome = await Promise.race([
+        run().then(
+          (result) => (result === 'forced' ? 'forced' : 'done'),
+          (error: unknown) => {
+            logger().error({ err: error, step: name }, `shutdown step "${name}" failed`)
+            return 'failed'
+          },
+        ),
+        new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), deadlineMs))),
+      ])
+      clearTimeout(timer)
+      if (outcome === 'done') return
+      forced.push(name)
+      if (outcome === 'timeout') {
+        logger().error(
+          { step: name, deadlineMs },
+          `shutdown step "${name}" did not finish in time: moving on`,
+        )
+      } else if (outcome === 'forced') {
+        logger().error({ step: name }, `shutdown step "${name}" had to be forced`)
+      }
+    }
+    // Stop accepting, finish in-flight requests, close keep-alive connections as they go idle.
+    await step('http', DRAIN_MS + 1_000, () => traffic.drain(DRAIN_MS))
+    await Promise.all([
+      step('sockets', STEP_MS.sockets, () => closeSocketServer()),
+      step('queue', STEP_MS.queue, () => stopQueue()),
+    ])
+    await step('database pool', STEP_MS.pool, () => disconnectDatabase())
+    const database = embedded
+    if (database)
+      await step('embedded postgres', STEP_MS.embedded, () =>
+        database.stopWithOutcome(STEP_MS.embedded - 1_000),
+      )
+    logger().info({ forced, durationMs: Date.now() - started }, 'stopped')
+    process.exit(forced.length > 0 ? 1 : 0)
   }
-  process.on('SIGTERM', () => void shutdown('SIGTERM'))
-  process.on('SIGINT', () => void shutdown('SIGINT'))
+  onSignal = (signal) => void shutdown(signal)
 }
 
 main().catch(async (error: unknown) => {
   if (error instanceof EnvError) {
     console.error(error.message)
   } else {
-    logger().fatal({ err: error }, 'failed to start')
-    console.error(error)
+    const reason = describeStartupError(error, process.env.DATA_DIR || './data')
+    logger().fatal({ err: error instanceof Error ? error : undefined, reason }, 'failed to start')
+    console.error(`Switchboard failed to start: ${reason}`)
   }
-  await embedded?.stop().catch(() => {})
+  // Close what did start (bounded), so the database's shutdown does not log our connections' errors.
+  const within = (ms: number, run: () => Promise<unknown>) =>
+    Promise.race([run().catch(() => {}), new Promise((r) => setTimeout(r, ms))])
+  await within(STEP_MS.queue, () => stopQueue())
+  await within(STEP_MS.pool, () => disconnectDatabase())
+  await embedded?.stop(5_000).catch(() => {})
   process.exit(1)
 })
