@@ -1,83 +1,225 @@
-import { Readable } from 'node:stream'
-import {
-  MaxPartSizeExceededError,
-  unstable_composeUploadHandlers,
-  unstable_createMemoryUploadHandler,
-  unstable_parseMultipartFormData,
-  type UploadHandler,
-} from '@remix-run/node'
+import { PassThrough, Readable, Transform, type TransformCallback } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web'
+import busboy from 'busboy'
 import type { StoredFile } from '#app/domain/tickets.server.ts'
-import { storeStream, TooLargeError } from '#app/integrations/storage.server.ts'
+import { StorageError, storeStream, TooLargeError } from '#app/integrations/storage.server.ts'
+import { logger } from '#app/logger.server.ts'
 import { isBlockedFilename, MAX_FILES, MAX_TOTAL_BYTES } from '#app/utils/ticket-schemas.ts'
+import { assertFormShape, checkFieldName, FORM_LIMITS } from './form-data.server.ts'
 
 export type ParsedUpload =
   { ok: true; formData: FormData; files: StoredFile[] } | { ok: false; formData: FormData; error: string }
+
+export const UNREADABLE_UPLOAD = 'The upload could not be read'
+export const STORAGE_FAILED = 'The file could not be stored, try again later'
+export const FIELD_TOO_LONG = 'The message is too long'
 
 // Text fields are checked by the form schemas (a message is at most 100 KB); this only stops abuse.
 const FIELD_LIMIT = 1024 * 1024
 
 /**
- * Parses a form that may carry files (field name `files`). Files stream to content-addressed
- * storage while counted: more than 10 files, more than 25 MB together, or an executable type
- * stops the upload with a message for the user. Plain url-encoded forms work too.
+ * Parses a form that may carry files (field name `files`) with busboy, as it streams in. Files
+ * go to content-addressed storage while counted: more than 10 files, more than 25 MB together,
+ * an executable type or a disk that refuses the file stops the upload with a message for the
+ * user, and the rest of the body is still read so the typed text comes back. A body that is not
+ * a readable form (no boundary, a part without a name or Content-Disposition, cut short) is
+ * reported as UNREADABLE_UPLOAD, never thrown. Field names beyond FORM_LIMITS (too many, too
+ * deep) throw form-data.server.ts's small 400 before anything reaches Conform. Plain
+ * url-encoded forms go through the same parser and limits.
  */
 export async function parseFormWithFiles(request: Request): Promise<ParsedUpload> {
-  const contentType = request.headers.get('content-type') ?? ''
-  if (!contentType.startsWith('multipart/form-data')) {
-    return { ok: true, formData: await request.formData(), files: [] }
-  }
+  const formData = new FormData()
   const files: StoredFile[] = []
-  let total = 0
-  let problem: string | null = null
-  const fileHandler: UploadHandler = async ({ name, filename, contentType, data }) => {
-    if (name !== 'files' || filename === undefined) return undefined
-    if (!filename) {
-      // An empty file input submits a nameless, empty part: skip it.
-      for await (const _ of data) void _
-      return undefined
-    }
-    if (problem) {
-      for await (const _ of data) void _
-      return undefined
-    }
-    if (files.length >= MAX_FILES) problem = `Attach at most ${MAX_FILES} files`
-    else if (isBlockedFilename(filename)) problem = `${filename}: executable files are not allowed`
-    if (problem) {
-      for await (const _ of data) void _
-      return undefined
-    }
-    try {
-      const stored = await storeStream(Readable.from(data), MAX_TOTAL_BYTES - total)
-      total += stored.size
-      files.push({
-        // eslint-disable-next-line no-control-regex -- control characters are what we strip
-        filename: filename.replace(/[\\/\u0000-\u001f]/g, '_').slice(0, 200),
-        contentType: (contentType || 'application/octet-stream').slice(0, 100),
-        size: stored.size,
-        sha256: stored.sha256,
-      })
-    } catch (error) {
-      if (!(error instanceof TooLargeError)) throw error
-      problem = 'Attachments are limited to 25 MB in total'
-      for await (const _ of data) void _
-    }
-    return undefined
-  }
-  let formData: FormData
+  let parser: busboy.Busboy
   try {
-    formData = await unstable_parseMultipartFormData(
-      request,
-      unstable_composeUploadHandlers(
-        fileHandler,
-        unstable_createMemoryUploadHandler({ maxPartSize: FIELD_LIMIT }),
-      ),
-    )
-  } catch (error) {
-    if (error instanceof MaxPartSizeExceededError) {
-      return { ok: false, formData: new FormData(), error: 'The message is too long' }
-    }
-    throw error
+    parser = busboy({
+      headers: { 'content-type': request.headers.get('content-type') ?? undefined },
+      // Browsers send filenames as raw UTF-8 inside filename="…" (busboy assumes latin1).
+      defParamCharset: 'utf8',
+      // One more of each than allowed, so going over is seen and refused with a message.
+      limits: {
+        fields: FORM_LIMITS.maxFields + 1,
+        fieldSize: FIELD_LIMIT,
+        // And one for the empty part of a file input left empty.
+        files: MAX_FILES + 2,
+        parts: FORM_LIMITS.maxFields + 2,
+        // One byte past the total, so storeStream's meter (not busboy's silent cut) stops it.
+        fileSize: MAX_TOTAL_BYTES + 1,
+      },
+    })
+  } catch {
+    // No or unsupported content type, multipart without a boundary.
+    return { ok: false, formData, error: UNREADABLE_UPLOAD }
   }
+
+  let unreadable = false
+  let fieldTooLong = false
+  let shapeRefused = false
+  let problem: string | null = null
+  // Every part's name, for the form-shape check (bounded by the parts limit).
+  const names: string[] = []
+  let accepted = 0
+  let stored = 0
+  // Files are stored one after the other, so each knows how much of the 25 MB is left.
+  let storing: Promise<void> = Promise.resolve()
+
+  /** Records a part's name; false when the part must be ignored. */
+  const acceptName = (name: string | undefined): name is string => {
+    if (name === undefined || name === '') {
+      unreadable = true
+      return false
+    }
+    names.push(name)
+    if (names.length > FORM_LIMITS.maxFields || checkFieldName(name) !== null) shapeRefused = true
+    return !shapeRefused
+  }
+
+  parser.on('field', (name, value, info) => {
+    if (!acceptName(name)) return
+    if (info.valueTruncated) fieldTooLong = true
+    else formData.append(name, value)
+  })
+
+  parser.on('file', (name, stream, info) => {
+    // busboy's file stream must be read to its end whatever happens, or the parser stalls.
+    const drain = () => void stream.resume()
+    // It fails when the body is cut short inside the file.
+    stream.on('error', () => (unreadable = true))
+    const skip = () => problem !== null || unreadable || shapeRefused
+    if (!acceptName(name) || name !== 'files' || !info.filename || skip()) return drain()
+    const filename = displayFilename(info.filename)
+    if (accepted >= MAX_FILES) problem = `Attach at most ${MAX_FILES} files`
+    else if (isBlockedFilename(info.filename) || isBlockedFilename(filename))
+      problem = `${filename}: executable files are not allowed`
+    if (problem) return drain()
+    accepted++
+    storing = storing.then(async () => {
+      if (skip() || stream.destroyed) return drain()
+      // Storage reads a copy it may destroy on failure; the original is then drained.
+      const copy = new PassThrough()
+      copy.on('error', () => undefined) // storeStream's pipeline reports it
+      stream.on('error', (error) => copy.destroy(error))
+      stream.pipe(copy)
+      try {
+        const { sha256, size } = await storeStream(copy, MAX_TOTAL_BYTES - stored)
+        stored += size
+        files.push({
+          filename,
+          contentType: (info.mimeType || 'application/octet-stream').slice(0, 100),
+          size,
+          sha256,
+        })
+      } catch (error) {
+        stream.unpipe(copy)
+        drain()
+        if (error instanceof TooLargeError) problem ??= 'Attachments are limited to 25 MB in total'
+        else if (error instanceof StorageError) {
+          logger().error({ err: error.cause, code: error.code }, 'upload could not be stored')
+          problem ??= STORAGE_FAILED
+        }
+        // The source failed: the body was cut short.
+        else unreadable = true
+      }
+    })
+  })
+
+  parser.on('filesLimit', () => (problem ??= `Attach at most ${MAX_FILES} files`))
+  // More parts than fields and files allow: the names collected already break FORM_LIMITS.
+  parser.on('partsLimit', () => (shapeRefused = true))
+
+  const multipart = (request.headers.get('content-type') ?? '').toLowerCase().startsWith('multipart/')
+  const counter = multipart ? PartCounter.for(request.headers.get('content-type')!) : null
+  const body = request.body
+    ? Readable.fromWeb(request.body as unknown as NodeReadableStream<Uint8Array>)
+    : Readable.from([])
+  try {
+    await (counter ? pipeline(body, counter, parser) : pipeline(body, parser))
+  } catch {
+    // Unterminated, truncated, a malformed part header, or the client went away.
+    unreadable = true
+  }
+  await storing
+  if (shapeRefused) {
+    const shape = new FormData()
+    for (const name of names) shape.append(name, '')
+    assertFormShape(shape)
+  }
+  // busboy skips parts without a (valid) Content-Disposition in silence; the count shows them.
+  if (counter && !unreadable && counter.parts > names.length) unreadable = true
+  if (unreadable) return { ok: false, formData, error: UNREADABLE_UPLOAD }
+  // A field too large leaves no fields at all: the rest of the form would be misleading.
+  if (fieldTooLong) return { ok: false, formData: new FormData(), error: FIELD_TOO_LONG }
   if (problem) return { ok: false, formData, error: problem }
   return { ok: true, formData, files }
+}
+
+/**
+ * The filename as we store and show it. Browsers escape `"`, CR and LF as %22, %0D and %0A inside
+ * filename="…" (WHATWG HTML, multipart/form-data encoding) and nothing else, so those three are
+ * decoded. Bidi overrides, isolates and marks are removed (they can make `exe.txt` read as
+ * `txt.exe`), control characters and path separators become `_`.
+ */
+export function displayFilename(raw: string) {
+  const name = raw
+    .replace(/%22/gi, '"')
+    .replace(/%0d|%0a/gi, '_')
+    .normalize('NFC')
+    .replace(/[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/g, '')
+    // eslint-disable-next-line no-control-regex -- control characters are what we replace
+    .replace(/[\\/\u0000-\u001f\u007f-\u009f]/g, '_')
+    .trim()
+  // At most 200 characters, without splitting a surrogate pair.
+  return Array.from(name).slice(0, 200).join('') || 'file'
+}
+
+/**
+ * Counts the parts a multipart body announces (each delimiter followed by CRLF, up to the close
+ * delimiter). busboy drops a part without a Content-Disposition, or with one it cannot parse,
+ * without a word; comparing this count with the parts it reported finds them.
+ */
+class PartCounter extends Transform {
+  parts = 0
+  private readonly delimiter: Buffer
+  // The first delimiter may open the body with no CRLF before it (no preamble).
+  private tail = Buffer.from('\r\n')
+  private ended = false
+
+  static for(contentType: string) {
+    const boundary = /;\s*boundary=(?:"([^"]+)"|([^\s;]+))/i.exec(contentType)
+    return new PartCounter(boundary?.[1] ?? boundary?.[2] ?? '')
+  }
+
+  private constructor(boundary: string) {
+    super()
+    this.delimiter = Buffer.from(`\r\n--${boundary}`, 'latin1')
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
+    if (!this.ended) this.scan(chunk)
+    callback(null, chunk)
+  }
+
+  private scan(chunk: Buffer) {
+    const data = Buffer.concat([this.tail, chunk])
+    let from = 0
+    for (;;) {
+      const at = data.indexOf(this.delimiter, from)
+      if (at === -1) break
+      const after = at + this.delimiter.length
+      if (after + 2 > data.length) {
+        // What follows the delimiter is in the next chunk: look at this one again then.
+        this.tail = data.subarray(at)
+        return
+      }
+      const next = data.toString('latin1', after, after + 2)
+      if (next === '--') {
+        this.ended = true
+        return
+      }
+      if (next === '\r\n') this.parts++
+      from = after
+    }
+    this.tail = data.subarray(Math.max(from, data.length - this.delimiter.length - 1))
+  }
 }

@@ -18,12 +18,32 @@ export function pathFor(sha256: string) {
 export class TooLargeError extends Error {}
 
 /**
+ * The disk refused the file (full, read-only, missing permissions, a path that is not a
+ * directory…). Kept apart from errors of the source stream, which are the uploader's doing.
+ */
+export class StorageError extends Error {
+  readonly code: string | undefined
+  constructor(cause: unknown) {
+    const code = (cause as NodeJS.ErrnoException | undefined)?.code
+    super(`Could not store the file${code ? ` (${code})` : ''}`, { cause })
+    this.name = 'StorageError'
+    this.code = code
+  }
+}
+
+/**
  * Streams `source` to disk while hashing it, giving up past `maxBytes`. The file lands at its
- * content address only when complete, so a failed upload leaves nothing behind.
+ * content address only when complete, so a failed upload leaves nothing behind: the temporary
+ * file is removed whatever failed. Throws TooLargeError past `maxBytes`, StorageError when the
+ * disk fails, and the source's own error when the source fails (a truncated upload).
  */
 export async function storeStream(source: Readable | AsyncIterable<Uint8Array>, maxBytes: number) {
   const tmpDir = path.join(filesDir(), 'tmp')
-  await fs.promises.mkdir(tmpDir, { recursive: true })
+  try {
+    await fs.promises.mkdir(tmpDir, { recursive: true })
+  } catch (error) {
+    throw new StorageError(error)
+  }
   const tmp = path.join(tmpDir, randomBytes(12).toString('hex'))
   const hash = createHash('sha256')
   let size = 0
@@ -35,17 +55,34 @@ export async function storeStream(source: Readable | AsyncIterable<Uint8Array>, 
       callback(null, chunk)
     },
   })
+  const out = fs.createWriteStream(tmp)
+  // A failure anywhere destroys every stream of the pipeline with the same error: the stream
+  // that reports first is where it happened.
+  let failedFirst: 'disk' | 'source' | undefined
+  out.once('error', () => (failedFirst ??= 'disk'))
+  meter.once('error', () => (failedFirst ??= 'source'))
   try {
-    await pipeline(source, meter, fs.createWriteStream(tmp))
+    await pipeline(source, meter, out)
   } catch (error) {
-    await fs.promises.rm(tmp, { force: true })
+    await removeQuietly(tmp)
+    if (failedFirst === 'disk') throw new StorageError(error)
     throw error
   }
   const sha256 = hash.digest('hex')
   const target = pathFor(sha256)
-  await fs.promises.mkdir(path.dirname(target), { recursive: true })
-  await fs.promises.rename(tmp, target)
+  try {
+    await fs.promises.mkdir(path.dirname(target), { recursive: true })
+    await fs.promises.rename(tmp, target)
+  } catch (error) {
+    await removeQuietly(tmp)
+    throw new StorageError(error)
+  }
   return { sha256, size }
+}
+
+/** Best effort: the disk that just failed may refuse this too; files.cleanup retries later. */
+async function removeQuietly(file: string) {
+  await fs.promises.rm(file, { force: true }).catch(() => undefined)
 }
 
 export function openStored(sha256: string) {

@@ -34,38 +34,39 @@ export const CustomerName = optionalDisplayName('Name', 100)
 /** Attachment limits: 10 files, 25 MB together; executables are refused. */
 export const MAX_FILES = 10
 export const MAX_TOTAL_BYTES = 25 * 1024 * 1024
-export const BLOCKED_EXTENSIONS = [
-  'exe',
-  'bat',
-  'cmd',
-  'com',
-  'scr',
-  'msi',
-  'msp',
-  'pif',
-  'cpl',
-  'dll',
-  'jar',
-  'vbs',
-  'vbe',
-  'js',
-  'jse',
-  'wsf',
-  'wsh',
-  'ps1',
-  'psm1',
-  'sh',
-  'app',
-  'apk',
-  'deb',
-  'rpm',
-  'dmg',
-  'hta',
-  'lnk',
-  'reg',
-]
+/**
+ * Extensions a click can run, install or mount (Windows, macOS, Linux, Java, scripts), after
+ * Gmail's list of blocked attachment types plus the script languages a desktop runs directly.
+ */
+export const BLOCKED_EXTENSIONS: ReadonlySet<string> = new Set(
+  [
+    // Windows programs, installers and libraries
+    'exe com scr pif cpl dll sys drv ocx vxd msi msp mst msix msixbundle appx appxbundle',
+    'appinstaller application appref-ms gadget xbap xll cab diagcab diagcfg diagpkg ex_ lib',
+    // Windows scripts, shortcuts and settings
+    'bat cmd vb vbs vbe js jse mjs cjs wsf wsh wsc ws sct hta chm hlp ps1 ps1xml ps2 ps2xml psc1',
+    'psc2 psd1 psm1 msh msh1 msh2 mshxml msh1xml msh2xml lnk url scf shb shs inf ins isp reg msc',
+    'nsh settingcontent-ms library-ms search-ms searchconnector-ms ade adp mde jnlp',
+    // Disk images: they mount, and what is inside escapes the Mark of the Web
+    'iso img vhd vhdx dmg',
+    // Java, Python, Unix shells, macOS and Linux packages
+    'jar py pyw pyc pyz sh command app pkg mpkg apk deb rpm',
+  ]
+    .join(' ')
+    .split(' '),
+)
 
+/**
+ * Would Windows (or another desktop) treat the file as something to run? Windows drops trailing
+ * dots and spaces (`evil.exe. `) and reads `evil.exe::$DATA` or `evil.exe:x` as (a stream of)
+ * `evil.exe`, so the extension is taken after the same normalisation, ignoring case.
+ */
 export function isBlockedFilename(filename: string) {
-  const ext = filename.toLowerCase().split('.').pop() ?? ''
-  return BLOCKED_EXTENSIONS.includes(ext)
+  const lower = filename.toLowerCase()
+  const beforeStream = lower.split(':')[0]
+  return [lower, beforeStream].some((name) => {
+    const trimmed = name.replace(/[\s.]+$/u, '')
+    const dot = trimmed.lastIndexOf('.')
+    return dot !== -1 && BLOCKED_EXTENSIONS.has(trimmed.slice(dot + 1))
+  })
 }
