@@ -16,7 +16,8 @@ if (!config.databaseUrl) {
 }
 const { pool } = connectDatabase(config.databaseUrl)
 await migrateDatabase(pool)
-await startQueue(config.databaseUrl)
+// This process exists to run workers, whatever RUN_WORKER says: listen for NOTIFY wake-ups.
+await startQueue(config.databaseUrl, { listen: true })
 await startWorkers()
 logger().info('worker started')
 

@@ -1,6 +1,7 @@
 import type { RequestHandler } from 'express'
 import { database } from '#db/client.ts'
 import { migrationsApplied } from '#db/migrate.ts'
+import { countDeadLetters } from '#app/jobs/dead-letters.server.ts'
 
 /** How long /readyz waits for the database: an orchestrator's probe must get an answer. */
 export const READYZ_BUDGET_MS = 2_000
@@ -19,6 +20,7 @@ export const readyz: RequestHandler = async (_req, res) => {
   const budget = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(() => resolve('timeout'), READYZ_BUDGET_MS)
   })
+  const started = Date.now()
   try {
     // The race also covers waiting for a connection (the pool's connect timeout may be longer).
     const check = migrationsApplied(database().pool, READYZ_BUDGET_MS)
@@ -32,7 +34,10 @@ export const readyz: RequestHandler = async (_req, res) => {
       res.status(503).json({ status: 'unavailable', database: 'ok', migrations: 'pending' })
       return
     }
-    res.json({ status: 'ok', database: 'ok', migrations: 'applied' })
+    // Jobs that exhausted their retries, in what is left of the budget (null if not counted in
+    // time): never a reason to be unready.
+    const deadLetters = await countDeadLetters(READYZ_BUDGET_MS - (Date.now() - started))
+    res.json({ status: 'ok', database: 'ok', migrations: 'applied', jobs: { deadLetters } })
   } catch {
     res.status(503).json({ status: 'unavailable', database: 'unreachable' })
   } finally {

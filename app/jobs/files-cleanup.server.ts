@@ -17,7 +17,11 @@ const GRACE_MS = 24 * 60 * 60 * 1000
 export async function cleanupOrphanFiles(now = Date.now()) {
   const root = filesDir()
   let removed = 0
-  const old = (file: string) => now - fs.statSync(file).mtimeMs > GRACE_MS
+  // A file another run (or instance) removed meanwhile is simply gone: running twice is safe.
+  const old = (file: string) => {
+    const stat = fs.statSync(file, { throwIfNoEntry: false })
+    return stat !== undefined && now - stat.mtimeMs > GRACE_MS
+  }
   const tmp = path.join(root, 'tmp')
   if (fs.existsSync(tmp)) {
     for (const name of fs.readdirSync(tmp)) {

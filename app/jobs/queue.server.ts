@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm'
-import { PgBoss, fromDrizzle } from 'pg-boss'
+import { PgBoss, fromDrizzle, type Queue } from 'pg-boss'
 import type { DbOrTx } from '#db/client.ts'
+import { env } from '#app/env.server.ts'
 import { logger } from '#app/logger.server.ts'
 
 /** Every queue the app knows, with the payload each carries. */
@@ -12,16 +13,94 @@ export type JobPayloads = {
 export type JobName = keyof JobPayloads
 export const JOB_NAMES: JobName[] = ['sessions.cleanup', 'email.send', 'files.cleanup']
 
+/**
+ * Where jobs go once their retries are exhausted. Nothing works this queue: its jobs stay
+ * `created`, counted on /readyz, until an operator redrives them (`boss.redrive()`) or they
+ * age out after DEAD_LETTER_RETENTION_SECONDS.
+ */
+export const DEAD_LETTER_QUEUE = 'jobs.dead-letter'
+const DEAD_LETTER_RETENTION_SECONDS = 30 * 24 * 3600
+
+/**
+ * A job whose worker died keeps `active` until its heartbeat (refreshed every 5 s while the
+ * handler runs) is 10 s stale; the supervisor, every SUPERVISE_SECONDS, then puts it back to
+ * retry. Worst case from the crash to the next attempt: 10 + 10 + retry delay + one backstop
+ * poll, about 30 s. `expireInSeconds` separately bounds a handler that hangs while alive.
+ */
+const HEARTBEAT_SECONDS = 10
+const SUPERVISE_SECONDS = 10
+
+type QueueSettings = Omit<Queue, 'name' | 'policy' | 'partition'>
+
+/** Per-queue settings, applied on every start so databases created earlier pick them up too. */
+export const QUEUE_SETTINGS: Record<JobName, QueueSettings> = {
+  'email.send': {
+    // A NOTIFY in the enqueuing transaction wakes the workers the moment it commits.
+    notify: true,
+    // 6 attempts over about a minute (2 s, 4 s, 8 s, 16 s, 32 s with jitter); then a dead letter.
+    retryLimit: 5,
+    retryDelay: 2,
+    retryBackoff: true,
+    retryDelayMax: 300,
+    expireInSeconds: 120,
+    heartbeatSeconds: HEARTBEAT_SECONDS,
+    deadLetter: DEAD_LETTER_QUEUE,
+  },
+  'sessions.cleanup': {
+    notify: true,
+    retryLimit: 2,
+    retryDelay: 30,
+    expireInSeconds: 15 * 60,
+    heartbeatSeconds: HEARTBEAT_SECONDS,
+    deadLetter: DEAD_LETTER_QUEUE,
+  },
+  'files.cleanup': {
+    notify: true,
+    retryLimit: 2,
+    retryDelay: 60,
+    expireInSeconds: 60 * 60,
+    heartbeatSeconds: HEARTBEAT_SECONDS,
+    deadLetter: DEAD_LETTER_QUEUE,
+  },
+}
+
+export type QueueOptions = {
+  /**
+   * Hold a LISTEN connection so workers wake on NOTIFY. Only worth a connection where workers
+   * run; defaults to RUN_WORKER.
+   */
+  listen?: boolean
+  /** How often expired and heartbeat-lost jobs are put back to retry. Tests shorten it. */
+  superviseIntervalSeconds?: number
+}
+
 const store = globalThis as unknown as { __switchboardBoss?: PgBoss }
 
 /** Starts pg-boss (creating its schema and our queues on first run). One per process. */
-export async function startQueue(databaseUrl: string) {
+export async function startQueue(databaseUrl: string, options: QueueOptions = {}) {
   if (store.__switchboardBoss) return store.__switchboardBoss
-  const boss = new PgBoss({ connectionString: databaseUrl, max: 4, schema: 'pgboss' })
+  const supervise = options.superviseIntervalSeconds ?? SUPERVISE_SECONDS
+  const boss = new PgBoss({
+    connectionString: databaseUrl,
+    // Fetches, completions and heartbeats of each worker loop, plus supervision.
+    max: 6,
+    schema: 'pgboss',
+    useListenNotify: options.listen ?? env().runWorker,
+    // Expiry and lost heartbeats are checked per queue at most every monitorIntervalSeconds, on
+    // the supervise timer: both short, so a crashed worker's job is retried within a minute.
+    superviseIntervalSeconds: supervise,
+    monitorIntervalSeconds: supervise,
+  })
+  // Covers the pool and the LISTEN connection too: pg-boss reconnects LISTEN by itself (with
+  // backoff) and reports each loss here instead of crashing the process.
   boss.on('error', (error) => logger().error({ err: error }, 'job queue error'))
   await boss.start()
+  await boss.createQueue(DEAD_LETTER_QUEUE, { retentionSeconds: DEAD_LETTER_RETENTION_SECONDS })
+  await boss.updateQueue(DEAD_LETTER_QUEUE, { retentionSeconds: DEAD_LETTER_RETENTION_SECONDS })
   for (const name of JOB_NAMES) {
-    if (!(await boss.getQueue(name))) await boss.createQueue(name)
+    // createQueue does nothing for an existing queue, so updateQueue brings older ones up to date.
+    await boss.createQueue(name, QUEUE_SETTINGS[name])
+    await boss.updateQueue(name, QUEUE_SETTINGS[name])
   }
   store.__switchboardBoss = boss
   return boss

@@ -1,11 +1,35 @@
-import { deliverEmail } from '#app/domain/email.server.ts'
+import type { JobResult, JobWithMetadata } from 'pg-boss'
+import { deliverEmail, markEmailFailed } from '#app/domain/email.server.ts'
 import { deleteOldHits } from '#app/domain/rate-limit.server.ts'
 import { deleteExpiredSessions } from '#app/domain/sessions.server.ts'
 import { logger } from '#app/logger.server.ts'
 import { cleanupOrphanFiles } from './files-cleanup.server.ts'
-import { queue } from './queue.server.ts'
+import { queue, type JobPayloads } from './queue.server.ts'
 
-/** Runs a cleanup of expired sessions and old rate-limit rows. */
+/**
+ * How the email worker fetches: up to 50 jobs at a time, back to back while fetches come back
+ * full, and otherwise woken by the NOTIFY of the enqueuing transaction. Polling is only the
+ * backstop: for retries (which send no NOTIFY), and every second while LISTEN is down.
+ */
+const EMAIL_WORK = {
+  batchSize: 50,
+  burstWhenBatchFull: true,
+  pollingIntervalSeconds: 1,
+  notifyPollingIntervalSeconds: 5,
+  includeMetadata: true,
+  perJobResults: true,
+} as const
+/** Emails of one batch delivered at the same time: each holds a pool connection while it runs. */
+const EMAIL_PARALLEL = 8
+
+/** Cleanups are rare: one at a time, woken by NOTIFY, with a slow backstop poll. */
+const CLEANUP_WORK = {
+  pollingIntervalSeconds: 5,
+  notifyPollingIntervalSeconds: 30,
+  includeMetadata: true,
+} as const
+
+/** Runs a cleanup of expired sessions and old rate-limit rows. Safe to run twice, or at once. */
 export async function cleanupSessions() {
   const sessions = await deleteExpiredSessions()
   const hits = await deleteOldHits()
@@ -16,17 +40,88 @@ export async function cleanupSessions() {
 /** Registers the workers and schedules of every queue on the started pg-boss instance. */
 export async function startWorkers() {
   const boss = queue()
-  await boss.work('sessions.cleanup', async () => {
-    await cleanupSessions()
-  })
-  await boss.work<{ emailId: string }>('email.send', async (jobs) => {
-    for (const job of jobs) await deliverEmail(job.data.emailId)
-  })
-  await boss.work('files.cleanup', async () => {
-    await cleanupOrphanFiles()
-  })
+  await boss.work('sessions.cleanup', CLEANUP_WORK, eachJob(cleanupSessions))
+  await boss.work('email.send', EMAIL_WORK, sendEmails)
+  await boss.work(
+    'files.cleanup',
+    CLEANUP_WORK,
+    eachJob(() => cleanupOrphanFiles()),
+  )
   // Nightly: stored files that no attachment refers to (refused uploads).
   await boss.schedule('files.cleanup', '17 3 * * *', {})
   // Every 15 minutes; pg-boss makes sure only one instance runs each scheduled slot.
   await boss.schedule('sessions.cleanup', '*/15 * * * *', {})
+}
+
+/**
+ * Delivers a batch of email jobs, settling each on its own: one failing email is retried
+ * without sending the others of its batch again.
+ */
+export async function sendEmails(jobs: JobWithMetadata<JobPayloads['email.send']>[]) {
+  return mapWithLimit(jobs, EMAIL_PARALLEL, async (job): Promise<JobResult> => {
+    try {
+      const outcome = await deliverEmail(job.data.emailId)
+      return { id: job.id, status: 'completed', output: { outcome } }
+    } catch (error) {
+      if (reportFailure(job, error)) {
+        await markEmailFailed(job.data.emailId, messageOf(error)).catch((markError: unknown) =>
+          logger().error({ err: markError, job: job.name, jobId: job.id }, 'could not mark the email failed'),
+        )
+      }
+      return { id: job.id, status: 'failed', output: { message: messageOf(error) } }
+    }
+  })
+}
+
+/** A handler for queues whose jobs carry no data: runs `task` once per job, reporting failures. */
+function eachJob(task: () => Promise<unknown>) {
+  return async (jobs: JobWithMetadata<object>[]) => {
+    for (const job of jobs) {
+      try {
+        await task()
+      } catch (error) {
+        reportFailure(job, error)
+        throw error
+      }
+    }
+  }
+}
+
+/**
+ * Logs a failed attempt: a warning while retries remain, an error once it was the last, when
+ * pg-boss moves the job to the dead-letter queue. Names and ids only: payloads stay out of logs.
+ * Returns whether it was the last attempt.
+ */
+function reportFailure(job: JobWithMetadata<unknown>, error: unknown) {
+  const last = job.retryCount >= job.retryLimit
+  const fields = {
+    job: job.name,
+    jobId: job.id,
+    attempt: job.retryCount + 1,
+    attempts: job.retryLimit + 1,
+    error: messageOf(error),
+  }
+  if (last) {
+    logger().error({ ...fields, deadLetter: job.deadLetter }, 'job failed on its last attempt: dead-lettered')
+  } else {
+    logger().warn(fields, 'job failed, will retry')
+  }
+  return last
+}
+
+function messageOf(error: unknown) {
+  return error instanceof Error ? error.message : String(error)
+}
+
+async function mapWithLimit<T, R>(items: T[], limit: number, run: (item: T) => Promise<R>) {
+  const results: R[] = new Array(items.length)
+  let next = 0
+  const lane = async () => {
+    while (next < items.length) {
+      const index = next++
+      results[index] = await run(items[index])
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane))
+  return results
 }

@@ -30,7 +30,12 @@ describe('health checks', () => {
     expect(await health.json()).toMatchObject({ status: 'ok' })
     const ready = await fetch(`${server.url}/readyz`)
     expect(ready.status).toBe(200)
-    expect(await ready.json()).toEqual({ status: 'ok', database: 'ok', migrations: 'applied' })
+    expect(await ready.json()).toEqual({
+      status: 'ok',
+      database: 'ok',
+      migrations: 'applied',
+      jobs: { deadLetters: 0 },
+    })
   })
 
   it('reports 503 from /readyz while a migration is not applied', async () => {
