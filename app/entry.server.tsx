@@ -4,7 +4,7 @@ import type { AppLoadContext } from '@remix-run/node'
 import { RemixServer } from '@remix-run/react'
 import { renderToPipeableStream } from 'react-dom/server'
 import { RETRY_AFTER_SECONDS } from '#app/http/database-outage.server.ts'
-import { logger } from '#app/logger.server.ts'
+import { loggablePath, logger } from '#app/logger.server.ts'
 import { NonceProvider } from '#app/utils/nonce.tsx'
 
 const ABORT_DELAY = 5_000
@@ -73,7 +73,7 @@ export const handleError: HandleErrorFunction = (error, { request, context }) =>
     {
       err: error,
       reqId: (context as AppLoadContext | undefined)?.requestId,
-      path: new URL(request.url).pathname,
+      path: loggablePath(new URL(request.url).pathname),
     },
     'request failed',
   )

@@ -1,21 +1,148 @@
 import pino from 'pino'
+import { decodedSegments } from '#app/http/request-target.server.ts'
 
 const store = globalThis as unknown as { __switchboardLogger?: pino.Logger }
 
-/** One JSON line per event. Secrets are redacted by path as a second line of defence. */
-export function logger(): pino.Logger {
-  store.__switchboardLogger ??= pino({
-    level: process.env.LOG_LEVEL ?? (process.env.NODE_ENV === 'test' ? 'silent' : 'info'),
+/** SQL text in error logs is cut here: enough to recognise the query, never a whole batch. */
+export const LOGGED_SQL_LIMIT = 300
+
+/**
+ * Logger options, shared by the process logger and tests that capture log lines. Secrets are
+ * redacted by key as a second line of defence; errors go through serializeError.
+ */
+export function loggerOptions(level: string): pino.LoggerOptions {
+  return {
+    level,
     base: undefined,
+    serializers: { err: serializeError, error: serializeError },
     redact: {
       paths: ['password', '*.password', 'token', '*.token', 'cookie', '*.cookie', 'headers.cookie', 'secret'],
       censor: '[redacted]',
     },
-  })
+  }
+}
+
+export function createLogger(level: string, destination?: pino.DestinationStream) {
+  return destination ? pino(loggerOptions(level), destination) : pino(loggerOptions(level))
+}
+
+/** One JSON line per event. */
+export function logger(): pino.Logger {
+  store.__switchboardLogger ??= createLogger(
+    process.env.LOG_LEVEL ?? (process.env.NODE_ENV === 'test' ? 'silent' : 'info'),
+  )
   return store.__switchboardLogger
 }
 
-/** Paths that carry a secret token in a segment are logged with the token masked. */
-export function loggablePath(path: string) {
-  return path.replace(/^\/(invite|support\/t)\/[^/?]+/, '/$1/[token]')
+type ErrorLike = Error & Record<string, unknown>
+
+/** Bound parameters: Drizzle's DrizzleQueryError `params`, and the same name elsewhere. */
+const PARAMETER_KEYS = new Set(['params', 'parameters', 'values', 'bindings'])
+/** SQL text, kept but cut to LOGGED_SQL_LIMIT. */
+const SQL_KEYS = new Set(['query', 'sql', 'internalQuery'])
+
+function truncate(text: string, limit = LOGGED_SQL_LIMIT) {
+  return text.length > limit ? `${text.slice(0, limit)}… [${text.length - limit} more]` : text
+}
+
+/**
+ * An error's message without the values it may quote: Drizzle appends "params: …" (the bound
+ * values, e.g. a password hash), and PostgreSQL quotes the rejected input of a type error.
+ */
+function safeMessage(error: ErrorLike) {
+  let message = String(error.message ?? '')
+  const failed = /^Failed query: ([\s\S]*?)\nparams: [\s\S]*$/.exec(message)
+  if (failed) message = `Failed query: ${truncate(failed[1])}`
+  return message.replace(/(invalid input (?:syntax|value) for [^:\n]*: )"(?:[^"]|"")*"/g, '$1"[redacted]"')
+}
+
+/**
+ * PostgreSQL's detail and context quote row values ("Failing row contains (…)",
+ * "Key (email)=(…) already exists", "unnamed portal parameter $1 = '…'"): keep their shape,
+ * drop the values.
+ */
+function safeDetail(detail: string) {
+  if (detail.startsWith('Failing row contains')) return 'Failing row contains ([redacted])'
+  const key = /^Key \((.*?)\)=\([\s\S]*\)( [^()]*)$/.exec(detail)
+  if (key) return `Key (${key[1]})=([redacted])${key[2]}`
+  return '[redacted]'
+}
+
+/**
+ * Serializes an error (and its `cause` chain) for the log without the values of a failed
+ * query: bound parameters are dropped, SQL is truncated, and PostgreSQL's messages and details
+ * lose the row values they quote. Everything else stays, so the log still says what failed.
+ */
+export function serializeError(value: unknown, depth = 0): unknown {
+  if (!(value instanceof Error)) return value
+  const error = value as ErrorLike
+  const out: Record<string, unknown> = {
+    type: error.constructor?.name ?? error.name,
+    message: safeMessage(error),
+  }
+  if (typeof error.stack === 'string') {
+    const frames = error.stack.indexOf('\n    at ')
+    out.stack = `${error.name}: ${out.message as string}${frames === -1 ? '' : error.stack.slice(frames)}`
+  }
+  for (const key of Object.keys(error)) {
+    const field = error[key]
+    if (key === 'cause' || key === 'message' || key === 'stack' || PARAMETER_KEYS.has(key)) continue
+    if (SQL_KEYS.has(key) && typeof field === 'string') out[key] = truncate(field)
+    else if ((key === 'detail' || key === 'where') && typeof field === 'string') out[key] = safeDetail(field)
+    else out[key] = field instanceof Error && depth < 5 ? serializeError(field, depth + 1) : field
+  }
+  if (error.cause !== undefined) {
+    out.cause = depth < 5 && error.cause instanceof Error ? serializeError(error.cause, depth + 1) : '[cause]'
+  }
+  if (error instanceof AggregateError && depth < 5) {
+    out.errors = error.errors.map((e: unknown) => serializeError(e, depth + 1))
+  }
+  return out
+}
+
+/** Routes whose next path segment is a secret: `/invite/<token>`, `/support/t/<token>`. */
+const TOKEN_ROUTES = [['invite'], ['support', 't'], ['reset-password']]
+/** Query parameters whose value is a secret wherever they appear. */
+const SECRET_PARAMETER = /token|secret|password|passwd|key|code|sig|auth/i
+
+/**
+ * A request path (with or without a query string) safe to log: the token of a customer link,
+ * an invitation or a password reset is masked, matched the way routing matches it (case
+ * insensitive, percent-decoded, `.data` single-fetch variants too). Query values with a
+ * secret-looking name are masked, and query values that are paths (`redirectTo=/invite/…`) are
+ * masked like paths.
+ */
+export function loggablePath(url: string): string {
+  const queryAt = url.indexOf('?')
+  const path = queryAt === -1 ? url : url.slice(0, queryAt)
+  const segments = path.split('/')
+  const decoded = (decodedSegments(path) ?? segments).map((s) => s.toLowerCase())
+  for (const route of TOKEN_ROUTES) {
+    const at = route.length + 1
+    if (segments.length > at && segments[at] !== '' && route.every((name, i) => decoded[i + 1] === name)) {
+      segments[at] = decoded[at].endsWith('.data') ? '[token].data' : '[token]'
+    }
+  }
+  const masked = segments.join('/')
+  if (queryAt === -1) return masked
+  const pairs = url
+    .slice(queryAt + 1)
+    .split('&')
+    .map((pair) => {
+      const equals = pair.indexOf('=')
+      if (equals === -1) return pair
+      const name = pair.slice(0, equals)
+      if (SECRET_PARAMETER.test(decodeQueryPart(name))) return `${name}=[redacted]`
+      const value = decodeQueryPart(pair.slice(equals + 1))
+      return value.startsWith('/') ? `${name}=${encodeURIComponent(loggablePath(value))}` : pair
+    })
+  return `${masked}?${pairs.join('&')}`
+}
+
+function decodeQueryPart(part: string) {
+  try {
+    return decodeURIComponent(part.replace(/\+/g, ' '))
+  } catch {
+    return part
+  }
 }

@@ -15,7 +15,8 @@ import {
 import { healthz, readyz } from './health.server.ts'
 import { requestLog } from './request-log.server.ts'
 import { requestScope } from './request-scope.server.ts'
-import { bodyLimit, originCheck, securityHeaders } from './security.server.ts'
+import { requestTarget } from './request-target.server.ts'
+import { bodyLimit, hostCheck, originCheck, securityHeaders } from './security.server.ts'
 import { sessionRenewal } from './session-renewal.server.ts'
 
 export const FORM_BODY_LIMIT = 1024 * 1024
@@ -28,6 +29,8 @@ export const UPLOAD_ROUTES = [
 
 type Options = {
   appOrigin: string
+  /** The local profile also answers to localhost/127.0.0.1/[::1]; production gets HSTS on https. */
+  appEnv: 'local' | 'production'
   dev: boolean
   /** Which proxies may set X-Forwarded-For (TRUST_PROXY). */
   trustProxy?: string | number
@@ -44,10 +47,16 @@ export function createApp(options: Options) {
   app.set('trust proxy', options.trustProxy ?? 'loopback')
   app.use(requestLog())
   app.use(requestScope())
-  app.use(securityHeaders(options.dev))
+  const site = { appOrigin: options.appOrigin, local: options.appEnv === 'local' }
+  const hsts = options.appEnv === 'production' && options.appOrigin.startsWith('https:')
+  app.use(securityHeaders(options.dev, hsts))
+  app.use(requestTarget())
+  // Probed by load balancers and orchestrators with whatever Host they like (a pod address):
+  // exactly these two paths answer before the Host check. They reveal nothing but up/ready.
   app.get('/healthz', healthz)
   app.get('/readyz', readyz)
-  app.use(originCheck(options.appOrigin))
+  app.use(hostCheck(site))
+  app.use(originCheck(site))
   app.use(bodyLimit(FORM_BODY_LIMIT, UPLOAD_ROUTES))
   if (options.viteMiddleware) app.use(options.viteMiddleware)
   if (options.clientDir) {

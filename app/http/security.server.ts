@@ -1,9 +1,13 @@
 import { randomBytes } from 'node:crypto'
-import type { RequestHandler } from 'express'
+import type { Request, RequestHandler } from 'express'
+import { decodedSegments, normalisedTarget } from './request-target.server.ts'
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 /** Token-authenticated API and signed webhooks are not browser form posts. */
-const ORIGIN_EXEMPT = [/^\/api\//, /^\/webhooks\//]
+const ORIGIN_EXEMPT = ['api', 'webhooks']
+
+/** Where the app is served: `APP_URL`'s origin, and whether this is the local profile. */
+export type Site = { appOrigin: string; local: boolean }
 
 export function contentSecurityPolicy(nonce: string, dev: boolean) {
   const script = dev ? "'self' 'unsafe-inline' 'unsafe-eval'" : `'nonce-${nonce}' 'strict-dynamic'`
@@ -21,9 +25,17 @@ export function contentSecurityPolicy(nonce: string, dev: boolean) {
   ].join('; ')
 }
 
-/** CSP with a fresh nonce per request, plus the usual hardening headers. */
-export function securityHeaders(dev: boolean): RequestHandler {
+/** One year, subdomains included: the production site is HTTPS-only once a browser has seen it. */
+export const HSTS = 'max-age=31536000; includeSubDomains'
+
+/**
+ * CSP with a fresh nonce per request, plus the usual hardening headers. `hsts` only in
+ * production with an https `APP_URL` (over plain HTTP browsers ignore it, and locally it would
+ * pin localhost to HTTPS for every other project on the machine).
+ */
+export function securityHeaders(dev: boolean, hsts = false): RequestHandler {
   return (_req, res, next) => {
+    if (hsts) res.setHeader('Strict-Transport-Security', HSTS)
     const nonce = randomBytes(16).toString('base64')
     res.locals.cspNonce = nonce
     res.setHeader('Content-Security-Policy', contentSecurityPolicy(nonce, dev))
@@ -36,40 +48,129 @@ export function securityHeaders(dev: boolean): RequestHandler {
   }
 }
 
-/** Is this state-changing request from our own origin? Origin first, then Sec-Fetch-Site. */
-export function isSameOrigin(
-  headers: { origin?: string; host?: string; 'sec-fetch-site'?: string },
-  appOrigin: string,
-) {
-  const origin = headers.origin
-  if (origin && origin !== 'null') {
-    if (origin === appOrigin) return true
-    try {
-      return new URL(origin).host === headers.host
-    } catch {
-      return false
-    }
+const HOST_SYNTAX = /^(?:[a-z0-9-]+(?:\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i
+
+/**
+ * A Host header value in the form URL.host gives it (lower case, default port dropped, IPv6
+ * compressed), or undefined if it is not a plain host[:port].
+ */
+export function canonicalHost(value: string, protocol: string) {
+  if (!HOST_SYNTAX.test(value)) return undefined
+  try {
+    return new URL(`${protocol}//${value}`).host
+  } catch {
+    return undefined
   }
-  // No Origin, or "null" (sent for posts from pages with Referrer-Policy: no-referrer, and from
-  // sandboxed documents): Sec-Fetch-Site still tells a same-origin request apart. Our own
-  // token pages use `same-origin`, because Remix refuses an action whose Origin is "null".
-  return headers['sec-fetch-site'] === 'same-origin'
 }
 
 /**
- * Refuses cross-origin state-changing requests whether or not they carry a cookie
- * (this also stops login CSRF).
+ * The hosts this app answers to: `APP_URL`'s, plus, in the local profile, the loopback names
+ * on the port the request actually arrived on (so `PORT=0` works and a browser on
+ * 127.0.0.1 works when `APP_URL` says localhost). Any other name, such as the attacker's
+ * domain in a DNS-rebinding attack on a local instance, is refused.
  */
-export function originCheck(appOrigin: string): RequestHandler {
+export function isAllowedHost(host: string | undefined, site: Site, localPort: number | undefined) {
+  if (host === undefined) return false
+  const app = new URL(site.appOrigin)
+  if (host === app.host) return true
+  if (!site.local || !localPort) return false
+  return ['localhost', '127.0.0.1', '[::1]'].some(
+    (name) => canonicalHost(`${name}:${localPort}`, app.protocol) === host,
+  )
+}
+
+type TrustProxy = (address: string | undefined, hop: number) => boolean
+
+/** Host, or the first X-Forwarded-Host when the peer is a trusted proxy (as Express's req.hostname). */
+function requestHost(req: Request) {
+  const forwarded = req.get('x-forwarded-host')
+  const trust = req.app.get('trust proxy fn') as TrustProxy
+  if (forwarded && trust(req.socket.remoteAddress, 0)) return forwarded.split(',')[0].trim()
+  return req.get('host')
+}
+
+/**
+ * 400 for any Host other than the app's (see isAllowedHost). Mount after the health checks:
+ * load balancers and orchestrators probe those by pod address.
+ *
+ * Downstream, Remix sees `Host: <APP_URL host>` and no X-Forwarded-Host: its request URL is
+ * then canonical, and its own action check (Origin host against X-Forwarded-Host or Host, read
+ * without regard to TRUST_PROXY) cannot disagree with originCheck.
+ */
+export function hostCheck(site: Site): RequestHandler {
+  const app = new URL(site.appOrigin)
   return (req, res, next) => {
-    if (SAFE_METHODS.has(req.method) || ORIGIN_EXEMPT.some((p) => p.test(req.path))) return next()
-    const headers = {
-      origin: req.get('origin'),
-      host: req.get('host'),
-      'sec-fetch-site': req.get('sec-fetch-site'),
+    const raw = requestHost(req)
+    const host = raw === undefined ? undefined : canonicalHost(raw, app.protocol)
+    if (!isAllowedHost(host, site, req.socket.localPort)) {
+      // Named in the request log line, so a proxy that loses the Host header is easy to spot.
+      res.locals.refusedHost = (raw ?? '').slice(0, 100)
+      res.status(400).type('text/plain').send('Unknown host')
+      return
     }
-    if (isSameOrigin(headers, appOrigin)) return next()
-    res.status(403).type('text/plain').send('Cross-origin request refused')
+    // The origin this request was made to, for originCheck (the local profile's loopback names).
+    res.locals.requestOrigin = `${app.protocol}//${host}`
+    req.headers.host = app.host
+    delete req.headers['x-forwarded-host']
+    next()
+  }
+}
+
+/**
+ * Is this state-changing request from one of `origins` (compared as scheme, host and port)?
+ * Origin first, then Sec-Fetch-Site.
+ */
+export function isSameOrigin(
+  headers: { origin?: string; 'sec-fetch-site'?: string },
+  origins: readonly string[],
+) {
+  const origin = headers.origin
+  if (origin !== undefined && origin !== 'null') {
+    let parsed: URL
+    try {
+      parsed = new URL(origin)
+    } catch {
+      return false
+    }
+    return origins.some((allowed) => new URL(allowed).origin === parsed.origin)
+  }
+  // No Origin, or "null" (sent for posts from pages with Referrer-Policy: no-referrer, and from
+  // sandboxed documents): Sec-Fetch-Site, which pages cannot set, still tells a same-origin
+  // request apart (browsers mark opaque origins cross-site).
+  return headers['sec-fetch-site'] === 'same-origin'
+}
+
+/** `/api/…` and `/webhooks/…` once decoded, with no segment that could still move the path. */
+export function isOriginExempt(pathname: string) {
+  const segments = decodedSegments(pathname)
+  if (!segments || segments.length < 3 || !ORIGIN_EXEMPT.includes(segments[1])) return false
+  return !segments.some((s) => s === '.' || s === '..' || s.includes('/') || s.includes('\\'))
+}
+
+/**
+ * Refuses cross-origin state-changing requests whether or not they carry a cookie (this also
+ * stops login CSRF). The origin must be `APP_URL`'s, or in the local profile the loopback
+ * origin the request was made to. Mount after requestTarget (exempt paths are matched on the
+ * normalised path) and hostCheck.
+ *
+ * This is the one check: a request it lets through reaches Remix with `Origin: <APP_URL origin>`
+ * (when it had one), so Remix's own check, which throws a 500 for `Origin: null` and for an
+ * Origin whose host is not the Host header, always agrees with it.
+ */
+export function originCheck(site: Site): RequestHandler {
+  return (req, res, next) => {
+    if (SAFE_METHODS.has(req.method)) return next()
+    const pathname = normalisedTarget(req.url)?.pathname
+    const exempt = pathname !== undefined && isOriginExempt(pathname)
+    const origins = [site.appOrigin]
+    if (site.local && typeof res.locals.requestOrigin === 'string') origins.push(res.locals.requestOrigin)
+    const headers = { origin: req.get('origin'), 'sec-fetch-site': req.get('sec-fetch-site') }
+    if (!exempt && !isSameOrigin(headers, origins)) {
+      res.status(403).type('text/plain').send('Cross-origin request refused')
+      return
+    }
+    if (req.headers.origin !== undefined) req.headers.origin = site.appOrigin
+    next()
   }
 }
 

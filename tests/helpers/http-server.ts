@@ -4,23 +4,47 @@ import type { ServerBuild } from '@remix-run/node'
 import { createApp } from '#app/http/app.server.ts'
 import { attachSocketServer, closeSocketServer } from '#app/realtime/hub.server.ts'
 
+type TestServerOptions = {
+  /** Defaults to production (no loopback aliases, HSTS when appOrigin is https). */
+  appEnv?: 'local' | 'production'
+  /** APP_URL's origin; defaults to the address the server listens on. */
+  appOrigin?: (url: string) => string
+  trustProxy?: string | number
+  /** Socket.IO is a process singleton: a file that starts several servers turns it off. */
+  sockets?: boolean
+}
+
 /**
  * The real Express app and Socket.IO server over the production Remix build (npm run build),
  * on a free port, against this test file's database.
  */
-export async function startTestServer() {
+export async function startTestServer(options: TestServerOptions = {}) {
   const build = (await import('../../build/server/index.js' as string)) as ServerBuild
-  const appOrigin = 'http://localhost:3000'
-  const app = createApp({ appOrigin, dev: false, build, clientDir: 'build/client' })
-  const server = http.createServer(app)
-  attachSocketServer(server, { allowedOrigins: [appOrigin], databaseUrl: process.env.TEST_DATABASE_URL })
+  const server = http.createServer()
+  // Listen first: APP_URL is the address tests reach, so its Host passes the host check.
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
+  const url = `http://127.0.0.1:${port}`
+  const appOrigin = options.appOrigin?.(url) ?? url
+  const app = createApp({
+    appOrigin,
+    appEnv: options.appEnv ?? 'production',
+    dev: false,
+    build,
+    clientDir: 'build/client',
+    trustProxy: options.trustProxy,
+  })
+  server.on('request', app)
+  const sockets = options.sockets ?? true
+  if (sockets) {
+    attachSocketServer(server, { allowedOrigins: [appOrigin], databaseUrl: process.env.TEST_DATABASE_URL })
+  }
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     port,
+    appOrigin,
     async close() {
-      await closeSocketServer()
+      if (sockets) await closeSocketServer()
       server.closeAllConnections()
       await new Promise<void>((resolve) => server.close(() => resolve()))
     },

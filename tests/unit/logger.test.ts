@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { loggablePath } from '#app/logger.server.ts'
+import { LOGGED_SQL_LIMIT, loggablePath, serializeError } from '#app/logger.server.ts'
 
 describe('loggablePath', () => {
   it('masks the token of an invitation link', () => {
@@ -22,5 +22,85 @@ describe('loggablePath', () => {
 
   it('does not mask a segment that merely looks like a token route deeper in the path', () => {
     expect(loggablePath('/w/acme/invite/settings')).toBe('/w/acme/invite/settings')
+  })
+})
+
+describe('loggablePath in the forms routing accepts', () => {
+  it('masks single-fetch .data variants and keeps the suffix', () => {
+    expect(loggablePath('/invite/Zm9vYmFy.data')).toBe('/invite/[token].data')
+    expect(loggablePath('/support/t/c2VjcmV0.data')).toBe('/support/t/[token].data')
+  })
+
+  it('masks whatever the case or percent-encoding of the route name', () => {
+    expect(loggablePath('/INVITE/Zm9vYmFy')).toBe('/INVITE/[token]')
+    expect(loggablePath('/%69nvite/Zm9vYmFy')).toBe('/%69nvite/[token]')
+    expect(loggablePath('/Support/%74/c2VjcmV0')).toBe('/Support/%74/[token]')
+  })
+
+  it('masks a token in a path whose percent-encoding is malformed', () => {
+    expect(loggablePath('/invite/Zm9vYmFy%zz')).toBe('/invite/[token]')
+  })
+
+  it('masks a password reset token, should such a route be added', () => {
+    expect(loggablePath('/reset-password/Zm9vYmFy')).toBe('/reset-password/[token]')
+  })
+
+  it('masks secret-looking query parameters and paths carried in the query', () => {
+    expect(loggablePath('/login?token=abc&redirectTo=%2Finvite%2FZm9vYmFy&index')).toBe(
+      '/login?token=[redacted]&redirectTo=%2Finvite%2F%5Btoken%5D&index',
+    )
+    expect(loggablePath('/x?api_key=1&password=2&code=3&q=hello')).toBe(
+      '/x?api_key=[redacted]&password=[redacted]&code=[redacted]&q=hello',
+    )
+    expect(loggablePath('/invite/Zm9vYmFy.data?_routes=routes%2Finvite.%24token')).toBe(
+      '/invite/[token].data?_routes=routes%2Finvite.%24token',
+    )
+  })
+})
+
+describe('serializeError', () => {
+  /** Shaped like pg's DatabaseError for a bad bound value. */
+  function pgError(message: string, fields: Record<string, unknown>) {
+    return Object.assign(new Error(message), fields)
+  }
+
+  it('drops bound parameters and the "params:" part of a Drizzle message, in message and stack', () => {
+    const cause = pgError('null value in column "name" violates not-null constraint', {
+      code: '23502',
+      detail: 'Failing row contains (1, null, scrypt$hash-secret).',
+    })
+    const error = Object.assign(
+      new Error('Failed query: insert into "users" values ($1, $2)\nparams: a@b.c,scrypt$hash-secret'),
+      { query: 'insert into "users" values ($1, $2)', params: ['a@b.c', 'scrypt$hash-secret'], cause },
+    )
+    const out = JSON.stringify(serializeError(error))
+    expect(out).not.toContain('hash-secret')
+    expect(out).not.toContain('a@b.c')
+    expect(out).toContain('Failed query: insert into \\"users\\" values ($1, $2)')
+    expect(out).toContain('Failing row contains ([redacted])')
+    expect(out).toContain('23502')
+  })
+
+  it('drops parameters under the other names libraries use, and the value in a type error', () => {
+    const error = pgError('invalid input syntax for type uuid: "s3cr3t-value"', {
+      parameters: ['s3cr3t-value'],
+      where: "unnamed portal parameter $1 = 's3cr3t-value'",
+    })
+    const out = JSON.stringify(serializeError(error))
+    expect(out).not.toContain('s3cr3t-value')
+    expect(out).toContain('invalid input syntax for type uuid: \\"[redacted]\\"')
+  })
+
+  it('truncates long SQL', () => {
+    const query = `select ${'x, '.repeat(1000)}1`
+    const out = serializeError(Object.assign(new Error('boom'), { query })) as { query: string }
+    expect(out.query.length).toBeLessThan(LOGGED_SQL_LIMIT + 30)
+  })
+
+  it('keeps ordinary errors readable and leaves non-errors alone', () => {
+    const out = serializeError(new TypeError('nope')) as { type: string; message: string; stack: string }
+    expect(out).toMatchObject({ type: 'TypeError', message: 'nope' })
+    expect(out.stack).toMatch(/^TypeError: nope\n {4}at /)
+    expect(serializeError('text')).toBe('text')
   })
 })

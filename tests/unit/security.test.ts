@@ -2,9 +2,15 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import express from 'express'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { rawRequest } from '#tests/helpers/raw-http.ts'
+import { normalisedTarget } from '#app/http/request-target.server.ts'
 import {
   bodyLimit,
+  canonicalHost,
   contentSecurityPolicy,
+  HSTS,
+  isAllowedHost,
+  isOriginExempt,
   isSameOrigin,
   originCheck,
   securityHeaders,
@@ -22,55 +28,135 @@ function directives(policy: string) {
 }
 
 describe('isSameOrigin', () => {
-  it('accepts an Origin equal to the app origin', () => {
-    expect(isSameOrigin({ origin: APP_ORIGIN, host: 'internal:3000' }, APP_ORIGIN)).toBe(true)
+  const origins = [APP_ORIGIN]
+
+  it('accepts an Origin equal to the app origin, default port written or not', () => {
+    expect(isSameOrigin({ origin: APP_ORIGIN }, origins)).toBe(true)
+    expect(isSameOrigin({ origin: 'https://help.example.com:443' }, origins)).toBe(true)
+    expect(isSameOrigin({ origin: 'https://HELP.example.com' }, origins)).toBe(true)
   })
 
-  it('accepts an Origin whose host matches the Host header', () => {
-    expect(isSameOrigin({ origin: 'http://localhost:3000', host: 'localhost:3000' }, APP_ORIGIN)).toBe(true)
-  })
-
-  it('refuses a foreign Origin', () => {
-    expect(isSameOrigin({ origin: 'https://evil.com', host: 'help.example.com' }, APP_ORIGIN)).toBe(false)
+  it('refuses an Origin that differs from the app origin in scheme, host or port', () => {
+    expect(isSameOrigin({ origin: 'http://help.example.com' }, origins)).toBe(false)
+    expect(isSameOrigin({ origin: 'https://help.example.com:8443' }, origins)).toBe(false)
+    expect(isSameOrigin({ origin: 'https://evil.help.example.com' }, origins)).toBe(false)
   })
 
   it('refuses a foreign Origin even when Sec-Fetch-Site claims same-origin', () => {
-    expect(
-      isSameOrigin(
-        { origin: 'https://evil.com', host: 'help.example.com', 'sec-fetch-site': 'same-origin' },
-        APP_ORIGIN,
-      ),
-    ).toBe(false)
+    expect(isSameOrigin({ origin: 'https://evil.com', 'sec-fetch-site': 'same-origin' }, origins)).toBe(false)
   })
 
   it('refuses the opaque "null" Origin of sandboxed frames and data: URLs, which browsers mark cross-site', () => {
-    expect(
-      isSameOrigin({ origin: 'null', host: 'help.example.com', 'sec-fetch-site': 'cross-site' }, APP_ORIGIN),
-    ).toBe(false)
-    expect(isSameOrigin({ origin: 'null', host: 'help.example.com' }, APP_ORIGIN)).toBe(false)
+    expect(isSameOrigin({ origin: 'null', 'sec-fetch-site': 'cross-site' }, origins)).toBe(false)
+    expect(isSameOrigin({ origin: 'null' }, origins)).toBe(false)
   })
 
   it('accepts "null" Origin from our own no-referrer pages when Sec-Fetch-Site says same-origin', () => {
-    expect(
-      isSameOrigin({ origin: 'null', host: 'help.example.com', 'sec-fetch-site': 'same-origin' }, APP_ORIGIN),
-    ).toBe(true)
+    expect(isSameOrigin({ origin: 'null', 'sec-fetch-site': 'same-origin' }, origins)).toBe(true)
   })
 
   it('refuses an Origin that is not a URL', () => {
-    expect(isSameOrigin({ origin: 'garbage', host: 'help.example.com' }, APP_ORIGIN)).toBe(false)
+    expect(isSameOrigin({ origin: 'garbage', 'sec-fetch-site': 'same-origin' }, origins)).toBe(false)
   })
 
   it('accepts a request without Origin when Sec-Fetch-Site says same-origin', () => {
-    expect(isSameOrigin({ host: 'help.example.com', 'sec-fetch-site': 'same-origin' }, APP_ORIGIN)).toBe(true)
+    expect(isSameOrigin({ 'sec-fetch-site': 'same-origin' }, origins)).toBe(true)
   })
 
   it('refuses a request without Origin when Sec-Fetch-Site says cross-site or same-site', () => {
-    expect(isSameOrigin({ host: 'help.example.com', 'sec-fetch-site': 'cross-site' }, APP_ORIGIN)).toBe(false)
-    expect(isSameOrigin({ host: 'help.example.com', 'sec-fetch-site': 'same-site' }, APP_ORIGIN)).toBe(false)
+    expect(isSameOrigin({ 'sec-fetch-site': 'cross-site' }, origins)).toBe(false)
+    expect(isSameOrigin({ 'sec-fetch-site': 'same-site' }, origins)).toBe(false)
   })
 
   it('refuses a request with neither Origin nor Sec-Fetch-Site', () => {
-    expect(isSameOrigin({ host: 'help.example.com' }, APP_ORIGIN)).toBe(false)
+    expect(isSameOrigin({}, origins)).toBe(false)
+  })
+})
+
+describe('canonicalHost', () => {
+  it('lower-cases, drops the default port and keeps other ports', () => {
+    expect(canonicalHost('Help.Example.com', 'https:')).toBe('help.example.com')
+    expect(canonicalHost('help.example.com:443', 'https:')).toBe('help.example.com')
+    expect(canonicalHost('localhost:80', 'http:')).toBe('localhost')
+    expect(canonicalHost('localhost:3000', 'http:')).toBe('localhost:3000')
+    expect(canonicalHost('[0:0:0:0:0:0:0:1]:3000', 'http:')).toBe('[::1]:3000')
+  })
+
+  it('refuses anything that is not a plain host and port', () => {
+    for (const value of [
+      '',
+      'evil.com/x',
+      'a@b.com',
+      'evil.com:99999',
+      'evil.com:',
+      'a b',
+      'x.com\\y',
+      '[zz]:1',
+    ]) {
+      expect(canonicalHost(value, 'https:'), value).toBeUndefined()
+    }
+  })
+})
+
+describe('isAllowedHost', () => {
+  const production = { appOrigin: APP_ORIGIN, local: false }
+  const local = { appOrigin: 'http://localhost:3000', local: true }
+
+  it("accepts only APP_URL's host in production", () => {
+    expect(isAllowedHost('help.example.com', production, 443)).toBe(true)
+    expect(isAllowedHost('localhost:443', production, 443)).toBe(false)
+    expect(isAllowedHost('10.0.0.7:3000', production, 3000)).toBe(false)
+    expect(isAllowedHost(undefined, production, 443)).toBe(false)
+  })
+
+  it('also accepts the loopback names on the port the request came in on in the local profile', () => {
+    expect(isAllowedHost('localhost:3000', local, 3000)).toBe(true)
+    expect(isAllowedHost('127.0.0.1:3000', local, 3000)).toBe(true)
+    expect(isAllowedHost('[::1]:3000', local, 3000)).toBe(true)
+    expect(isAllowedHost('127.0.0.1:41234', local, 41234)).toBe(true)
+    expect(isAllowedHost('127.0.0.1:8080', local, 3000)).toBe(false)
+  })
+
+  it("refuses a rebinding attacker's name even on the right port in the local profile", () => {
+    expect(isAllowedHost('rebind.evil.example:3000', local, 3000)).toBe(false)
+    expect(isAllowedHost('127.0.0.2:3000', local, 3000)).toBe(false)
+  })
+})
+
+describe('isOriginExempt', () => {
+  it('exempts /api/ and /webhooks/ paths', () => {
+    expect(isOriginExempt('/api/v1/tickets')).toBe(true)
+    expect(isOriginExempt('/webhooks/sendgrid/inbound')).toBe(true)
+  })
+
+  it('does not exempt look-alikes or encoded tricks that routing could resolve elsewhere', () => {
+    for (const path of [
+      '/apiary',
+      '/api',
+      '/API/v1',
+      '/x/api/v1',
+      '/api/..%2Fw/acme',
+      '/api/%2e%2e',
+      '/api/a%5C..%5Cw',
+    ]) {
+      expect(isOriginExempt(path), path).toBe(false)
+    }
+  })
+})
+
+describe('normalisedTarget', () => {
+  it('resolves dot segments, encoded dot segments and backslashes as routing does', () => {
+    expect(normalisedTarget('/api/../w/acme')?.pathname).toBe('/w/acme')
+    expect(normalisedTarget('/api/%2e%2e/w/acme')?.pathname).toBe('/w/acme')
+    expect(normalisedTarget('/api/.%2E/w/acme?x=1')).toEqual({ pathname: '/w/acme', search: '?x=1' })
+    expect(normalisedTarget('/api\\..\\w/acme')?.pathname).toBe('/w/acme')
+    expect(normalisedTarget('//evil.example/x')?.pathname).toBe('//evil.example/x')
+  })
+
+  it('refuses malformed percent-encoding and targets that are not paths', () => {
+    for (const target of ['/w/%E0%A4%A/tickets', '/%', '/support/%zz', '/%ff', 'http://evil.example/', '*']) {
+      expect(normalisedTarget(target), target).toBeUndefined()
+    }
   })
 })
 
@@ -121,7 +207,7 @@ describe('security middlewares on an Express app', () => {
     // The app's public origin differs from where the test reaches it, as behind a proxy.
     appOrigin = 'https://help.example.com'
     app.use(securityHeaders(false))
-    app.use(originCheck(appOrigin))
+    app.use(originCheck({ appOrigin, local: false }))
     app.use(bodyLimit(BODY_LIMIT))
     app.all('*', (_req, res) => {
       res.type('text/plain').send(`reached ${res.locals.cspNonce}`)
@@ -163,13 +249,25 @@ describe('security middlewares on an Express app', () => {
       expect(await response.text()).toMatch(/^reached /)
     })
 
-    it('lets a post whose Origin matches the Host header through', async () => {
+    it('refuses a post whose Origin only matches the Host header, not APP_URL', async () => {
       const response = await fetch(`${base}/login`, {
         method: 'POST',
         headers: { origin: base },
         body: 'x=1',
       })
-      expect(response.status).toBe(200)
+      expect(response.status).toBe(403)
+    })
+
+    it('refuses a cross-origin post to an exempt prefix that normalises to another path', async () => {
+      for (const path of ['/api/../w/acme', '/api/%2e%2e/w/acme', '/webhooks/%2E./login', '/api\\..\\w']) {
+        const response = await rawRequest(base, {
+          method: 'POST',
+          path,
+          headers: { origin: 'https://evil.com' },
+          body: 'x=1',
+        })
+        expect(response.status, path).toBe(403)
+      }
     })
 
     it('lets a post with no Origin but a same-origin Sec-Fetch-Site through', async () => {
@@ -274,6 +372,16 @@ describe('security middlewares on an Express app', () => {
       expect(response.headers.get('referrer-policy')).toBe('strict-origin-when-cross-origin')
       expect(response.headers.get('x-frame-options')).toBe('DENY')
       expect(response.headers.get('cross-origin-opener-policy')).toBe('same-origin')
+    })
+
+    it('sets Strict-Transport-Security only when asked to (production over https)', async () => {
+      const response = await fetch(`${base}/`)
+      expect(response.headers.get('strict-transport-security')).toBeNull()
+      const headers = new Map<string, string>()
+      const res = { locals: {}, setHeader: (name: string, value: string) => headers.set(name, value) }
+      securityHeaders(false, true)({} as never, res as never, () => {})
+      expect(headers.get('Strict-Transport-Security')).toBe(HSTS)
+      expect(HSTS).toBe('max-age=31536000; includeSubDomains')
     })
 
     it('sets the headers on refused requests too', async () => {

@@ -1,0 +1,47 @@
+import http from 'node:http'
+
+export type RawResponse = { status: number; headers: http.IncomingHttpHeaders; body: string }
+
+/**
+ * One HTTP request sent exactly as written: the path is not normalised (fetch would resolve
+ * `..` and `%2e%2e` before sending) and Host, Origin and Sec-Fetch-Site can be anything.
+ */
+export function rawRequest(
+  base: string,
+  options: { method?: string; path: string; headers?: Record<string, string>; body?: string },
+): Promise<RawResponse> {
+  const { hostname, port } = new URL(base)
+  const body = options.body ?? ''
+  const method = options.method ?? 'GET'
+  return new Promise((resolve, reject) => {
+    const request = http.request({
+      host: hostname,
+      port,
+      method,
+      path: options.path,
+      headers: {
+        ...(method === 'GET' || method === 'HEAD'
+          ? {}
+          : { 'content-length': String(Buffer.byteLength(body)) }),
+        ...options.headers,
+      },
+    })
+    request.on('response', (response) => {
+      const chunks: Buffer[] = []
+      response.on('data', (chunk: Buffer) => chunks.push(chunk))
+      response.on('end', () =>
+        resolve({
+          status: response.statusCode ?? 0,
+          headers: response.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+        }),
+      )
+      response.on('error', reject)
+    })
+    request.on('error', reject)
+    request.end(body)
+  })
+}
+
+/** A url-encoded form body. */
+export const formBody = (form: Record<string, string>) => new URLSearchParams(form).toString()
