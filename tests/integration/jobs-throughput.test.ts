@@ -116,6 +116,34 @@ describe('email outbox throughput', () => {
   })
 })
 
+describe('LISTEN connection', () => {
+  it('survives its LISTEN connection being terminated, and wakes workers again once it reconnects', async () => {
+    const listener = () =>
+      getDb().execute<{ pid: number }>(
+        sql`select pid from pg_stat_activity
+            where datname = current_database() and pid <> pg_backend_pid()
+              and (query ilike 'LISTEN%' or query ilike '%pg_listening_channels%')`,
+      )
+    const [{ pid }] = (await listener()).rows
+    await getDb().execute(sql`select pg_terminate_backend(${pid})`)
+    const reconnected = await until(
+      listener,
+      (result) => result.rows.length === 1 && result.rows[0].pid !== pid,
+      10_000,
+    )
+    expect(reconnected.rows[0].pid).not.toBe(pid)
+    expect(logLines.some((line) => line.msg === 'job queue error')).toBe(true)
+    const id = await getDb().transaction((tx) => queueEmail(tx, testEmail(1500)))
+    const committed = Date.now()
+    const [row] = await until(
+      () => getDb().select({ sentAt: emails.sentAt }).from(emails).where(eq(emails.id, id)),
+      (rows) => rows[0].sentAt !== null,
+      5000,
+    )
+    expect(row.sentAt!.getTime() - committed).toBeLessThan(1000)
+  })
+})
+
 describe('email job idempotency', () => {
   it('sends nothing for an email an earlier attempt already sent, and completes the job', async () => {
     const sentEarlier = new Date(Date.now() - 60_000)
