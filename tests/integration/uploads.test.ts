@@ -1,7 +1,24 @@
 import fs from 'node:fs'
-import { describe, expect, it } from 'vitest'
-import { parseFormWithFiles } from '#app/http/uploads.server.ts'
-import { pathFor } from '#app/integrations/storage.server.ts'
+import path from 'node:path'
+import { afterAll, describe, expect, it, vi } from 'vitest'
+import { parseFormWithFiles, UNREADABLE_UPLOAD, type ParsedUpload } from '#app/http/uploads.server.ts'
+import { filesDir, pathFor } from '#app/integrations/storage.server.ts'
+import { RAW_BOUNDARY, rawMultipart, rawMultipartRequest, type RawPart } from '#tests/helpers/multipart.ts'
+
+// Stored files go to a DATA_DIR of this file's own, set before any app module reads the
+// configuration (hoisted above the imports).
+const dataDir = vi.hoisted(() => {
+  const nodeFs = process.getBuiltinModule('node:fs')
+  const nodePath = process.getBuiltinModule('node:path')
+  const nodeOs = process.getBuiltinModule('node:os')
+  const dir = nodeFs.mkdtempSync(nodePath.join(nodeOs.tmpdir(), 'switchboard-uploads-'))
+  process.env.DATA_DIR = dir
+  return dir
+})
+
+afterAll(() => {
+  fs.rmSync(dataDir, { recursive: true, force: true })
+})
 
 function multipart(build: (form: FormData) => void) {
   const form = new FormData()
@@ -69,4 +86,235 @@ describe('parseFormWithFiles', () => {
     )
     expect(parsed.ok && parsed.formData.get('body')).toBe('plain')
   })
+
+  it.each([
+    ['quotes, a semicolon and an equals sign', 'Résumé "final"; v=2.pdf'],
+    ['Japanese', '請求書 2024年 第3四半期.pdf'],
+    ['parameters that look like more parameters', 'a=b; filename="c.exe"; d.txt'],
+    ['an apostrophe and an emoji', "l'été 📎.txt"],
+  ])('keeps a filename with %s exactly as the browser sent it', async (_case, filename) => {
+    const parsed = await parseFormWithFiles(
+      multipart((form) => form.append('files', new File(['content'], filename))),
+    )
+    if (!parsed.ok) throw new Error(parsed.error)
+    expect(parsed.files.map((f) => f.filename)).toEqual([filename])
+  })
+
+  it.each([
+    ['an RFC 5987 filename*', `filename*=UTF-8''R%C3%A9sum%C3%A9%20%E6%9B%B8.pdf`, 'Résumé 書.pdf'],
+    ['filename* over a plain fallback', `filename="fallback.pdf"; filename*=UTF-8''%E2%9C%93.pdf`, '✓.pdf'],
+    ['raw UTF-8 inside filename="…"', 'filename="Résumé.pdf"', 'Résumé.pdf'],
+    ['a backslash-escaped quote', 'filename="say \\"hi\\".txt"', 'say "hi".txt'],
+    ['a Windows path', 'filename="C:\\\\Users\\\\pat\\\\report.pdf"', 'report.pdf'],
+    ['control characters', `filename*=UTF-8''a%07b%1B%7Fc.txt`, 'a_b__c.txt'],
+    ['an escaped line break', 'filename="two%0D%0Alines.txt"', 'two__lines.txt'],
+    [
+      'bidi overrides, isolates and marks',
+      `filename*=UTF-8''${encodeURIComponent('in\u202Ev\u202Doice\u2066\u2069\u200E\u200F\u202A\u202B\u202C\u2067\u2068 txt.pdf')}`,
+      'invoice txt.pdf',
+    ],
+    ['nothing left after cleaning', `filename*=UTF-8''%E2%80%AE%E2%80%AE`, 'file'],
+  ])('reads %s', async (_case, disposition, shown) => {
+    const parsed = await parseRaw([
+      { headers: [`Content-Disposition: form-data; name="files"; ${disposition}`], content: 'x' },
+    ])
+    if (!parsed.ok) throw new Error(parsed.error)
+    expect(parsed.files.map((f) => f.filename)).toEqual([shown])
+  })
+
+  it('refuses an executable disguised by a right-to-left override, naming it as it will be shown', async () => {
+    const parsed = await parseFormWithFiles(
+      multipart((form) => form.append('files', new File(['MZ'], 'holiday\u202Egpj.exe'))),
+    )
+    expect(parsed).toMatchObject({ ok: false, error: 'holidaygpj.exe: executable files are not allowed' })
+  })
+
+  it.each([
+    'evil.exe.',
+    'evil.exe ',
+    'evil.exe. . ',
+    'evil.exe::$DATA',
+    'evil.exe:Zone.Identifier',
+    'EVIL.PS1',
+    'Setup.MsI',
+  ])('refuses the executable %j', async (filename) => {
+    const parsed = await parseFormWithFiles(
+      multipart((form) => form.append('files', new File(['MZ'], filename))),
+    )
+    expect(parsed.ok).toBe(false)
+    if (parsed.ok) return
+    expect(parsed.error).toMatch(/: executable files are not allowed$/)
+    expect(parsed.files).toBeUndefined()
+  })
+
+  describe('a body that is not a readable form', () => {
+    const body = { headers: ['Content-Disposition: form-data; name="body"'], content: 'typed text' }
+    const fileOf = (bytes: number): RawPart => ({
+      headers: [
+        'Content-Disposition: form-data; name="files"; filename="a.bin"',
+        'Content-Type: application/octet-stream',
+      ],
+      content: new Uint8Array(bytes).fill(97),
+    })
+    const cases: Array<[string, () => Request]> = [
+      ['multipart without a boundary', () => raw(rawMultipart([body]), 'multipart/form-data')],
+      ['multipart with an empty boundary', () => raw(rawMultipart([body]), 'multipart/form-data; boundary=')],
+      [
+        'a part without Content-Disposition',
+        () => raw(rawMultipart([body, { headers: ['Content-Type: text/plain'], content: 'x' }])),
+      ],
+      [
+        'a part whose disposition is not form-data',
+        () =>
+          raw(rawMultipart([{ headers: ['Content-Disposition: attachment; name="x"'], content: 'x' }, body])),
+      ],
+      [
+        'a field without a name',
+        () => raw(rawMultipart([{ headers: ['Content-Disposition: form-data'], content: 'x' }])),
+      ],
+      [
+        'a file without a name',
+        () =>
+          raw(
+            rawMultipart([{ headers: ['Content-Disposition: form-data; filename="a.txt"'], content: 'x' }]),
+          ),
+      ],
+      [
+        'an empty name',
+        () => raw(rawMultipart([{ headers: ['Content-Disposition: form-data; name=""'], content: 'x' }])),
+      ],
+      [
+        'an unterminated quoted name',
+        () => raw(rawMultipart([{ headers: ['Content-Disposition: form-data; name="body'], content: 'x' }])),
+      ],
+      [
+        'a header line without a colon',
+        () => raw(rawMultipart([{ headers: [...body.headers, 'garbage'], content: 'x' }])),
+      ],
+      [
+        'a header with a control character',
+        () =>
+          raw(
+            rawMultipart([
+              {
+                headers: ['Content-Disposition: form-data; name="files"; filename="a\u0007.txt"'],
+                content: 'x',
+              },
+            ]),
+          ),
+      ],
+      ['no close delimiter', () => raw(rawMultipart([body], { close: false }))],
+      ['a body cut inside a file', () => raw(rawMultipart([body, fileOf(100_000)]).subarray(0, 60_000))],
+      ['an empty body', () => raw(new Uint8Array())],
+      ['a body of JSON', () => raw(Buffer.from('{"body":"x"}'), 'application/json')],
+      ['a body of plain text', () => raw(Buffer.from('body=x'), 'text/plain')],
+      ['no content type at all', () => raw(rawMultipart([body]), null)],
+      [
+        'a client that goes away in the middle of a file',
+        () => raw(failingStream(rawMultipart([body, fileOf(200_000)]).subarray(0, 150_000))),
+      ],
+    ]
+
+    it.each(cases)('%s → "The upload could not be read"', async (_case, request) => {
+      const parsed = await parseFormWithFiles(request())
+      expect(parsed).toMatchObject({ ok: false, error: UNREADABLE_UPLOAD })
+      expect(temporaryFiles()).toEqual([])
+    })
+
+    it('keeps the fields read before the problem', async () => {
+      const parsed = await parseFormWithFiles(raw(rawMultipart([body, fileOf(10)], { close: false })))
+      expect(parsed.formData.get('body')).toBe('typed text')
+    })
+  })
+
+  describe('form shape (FORM_LIMITS of form-data.server.ts)', () => {
+    it.each([
+      ['201 fields', (form: FormData) => Array.from({ length: 201 }, (_, i) => form.append(`f${i}`, 'x'))],
+      ['a huge array index', (form: FormData) => form.append('x[100000000]', '1')],
+      ['deep nesting', (form: FormData) => form.append(`a${'[0]'.repeat(1000)}`, '1')],
+      [
+        'a file part with a deep name',
+        (form: FormData) => form.append('a[0][0][0]', new File(['x'], 'a.txt')),
+      ],
+    ])('refuses %s with a small 400 before any form sees it', async (_case, build) => {
+      const refused = await parseFormWithFiles(multipart(build)).catch((thrown: unknown) => thrown)
+      expect(refused).toBeInstanceOf(Response)
+      const response = refused as Response
+      expect(response.status).toBe(400)
+      expect((await response.text()).length).toBeLessThan(200)
+    })
+
+    it('refuses the same shapes in a url-encoded body', async () => {
+      const refused = await parseFormWithFiles(
+        new Request('http://localhost/upload', {
+          method: 'POST',
+          body: new URLSearchParams({ 'x[100000000]': '1' }),
+        }),
+      ).catch((thrown: unknown) => thrown)
+      expect((refused as Response).status).toBe(400)
+    })
+
+    it('still takes the 200 fields the limit allows', async () => {
+      const parsed = await parseFormWithFiles(
+        multipart((form) => Array.from({ length: 200 }, (_, i) => form.append(`f${i}`, 'x'))),
+      )
+      expect(parsed.ok && Array.from(parsed.formData.keys()).length).toBe(200)
+    })
+  })
+
+  it('stops a file past 25 MB while it streams and leaves no temporary file', async () => {
+    const megabyte = new Uint8Array(1024 * 1024).fill(97)
+    const chunks = [
+      Buffer.from(
+        `--${RAW_BOUNDARY}\r\nContent-Disposition: form-data; name="files"; filename="big.bin"\r\n\r\n`,
+      ),
+      ...Array.from({ length: 30 }, () => megabyte),
+      Buffer.from(`\r\n--${RAW_BOUNDARY}--\r\n`),
+    ]
+    // Produced on demand, so the body is never in memory as a whole.
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        const next = chunks.shift()
+        if (next) controller.enqueue(next)
+        else controller.close()
+      },
+    })
+    const parsed = await parseFormWithFiles(raw(stream))
+    expect(parsed).toMatchObject({ ok: false, error: 'Attachments are limited to 25 MB in total' })
+    expect(temporaryFiles()).toEqual([])
+    expect(storedFiles().filter((file) => fs.statSync(file).size > 25 * 1024 * 1024)).toEqual([])
+  })
 })
+
+function raw(body: Uint8Array | ReadableStream<Uint8Array>, contentType?: string | null) {
+  return rawMultipartRequest('http://localhost/upload', body, { contentType })
+}
+
+function parseRaw(parts: RawPart[]): Promise<ParsedUpload> {
+  return parseFormWithFiles(raw(rawMultipart(parts)))
+}
+
+/** A body that sends `bytes` and then fails, as when the client disconnects. */
+function failingStream(bytes: Uint8Array) {
+  let sent = false
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (sent) return controller.error(new Error('client went away'))
+      sent = true
+      controller.enqueue(bytes)
+    },
+  })
+}
+
+function temporaryFiles() {
+  const tmp = path.join(filesDir(), 'tmp')
+  return fs.existsSync(tmp) ? fs.readdirSync(tmp) : []
+}
+
+function storedFiles() {
+  if (!fs.existsSync(filesDir())) return []
+  return fs
+    .readdirSync(filesDir(), { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.join(entry.parentPath, entry.name))
+}
