@@ -20,7 +20,7 @@ let embedded: EmbeddedDatabase | undefined
 /** In-flight requests get this long to finish after SIGTERM; then their connections are cut. */
 const DRAIN_MS = 10_000
 /** Every later step of the shutdown has its own deadline, so the process always exits. */
-const STEP_MS = { sockets: 3_000, queue: 5_000, pool: 3_000, embedded: 8_000 }
+const STEP_MS = { sockets: 2_000, queue: 4_000, pool: 2_000, embedded: 6_000 }
 
 /** Replaced by the graceful shutdown once the server is up. */
 let onSignal = (signal: NodeJS.Signals) => {
@@ -57,7 +57,6 @@ async function main() {
     const devServer = await vite.createServer({ server: { middlewareMode: true, hmr: { server } } })
     app = createApp({
       appOrigin,
-      appEnv: config.appEnv,
       dev: true,
       trustProxy: config.trustProxy,
       viteMiddleware: devServer.middlewares,
@@ -68,7 +67,6 @@ async function main() {
     const build = (await import(/* @vite-ignore */ path.join(here, 'server/index.js'))) as ServerBuild
     app = createApp({
       appOrigin,
-      appEnv: config.appEnv,
       dev: false,
       trustProxy: config.trustProxy,
       clientDir: path.join(here, 'client'),

@@ -190,12 +190,12 @@ export async function startEmbeddedPostgres(
 
 /**
  * Stops a postmaster: SIGINT is PostgreSQL's fast shutdown (roll back open transactions,
- * checkpoint, exit). A frozen one (SIGSTOP) gets SIGCONT so it can act on it. After
- * `deadlineMs`, SIGQUIT (immediate shutdown), then SIGKILL for it and its backends.
+ * checkpoint, exit). A frozen one (SIGSTOP, backends too) gets SIGCONT so it can act on it.
+ * After `deadlineMs`, SIGQUIT (immediate shutdown), then SIGKILL for it and its backends.
  */
 async function stopProcess(pid: number, deadlineMs: number): Promise<StopOutcome> {
   signal(pid, 'SIGINT')
-  signal(pid, 'SIGCONT')
+  for (const frozen of [pid, ...childrenOf(pid)]) signal(frozen, 'SIGCONT')
   if (await until(() => !isRunning(pid), deadlineMs)) return 'stopped'
   signal(pid, 'SIGQUIT')
   if (await until(() => !isRunning(pid), 3_000)) return 'forced'
