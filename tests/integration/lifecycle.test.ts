@@ -204,7 +204,11 @@ describe('process lifecycle with the embedded PostgreSQL', () => {
       if (process.getuid?.() === 0) return context.skip('cannot mount a read-only file system here')
       fs.chmodSync(readOnly, 0o555)
     }
-    for (const env of [{}, { SESSION_SECRET: 'a-session-secret-that-is-long-enough-0123456789' }]) {
+    const variants: Record<string, string>[] = [
+      {},
+      { SESSION_SECRET: 'a-session-secret-that-is-long-enough-0123456789' },
+    ]
+    for (const env of variants) {
       const server = await start({ dataDir: readOnly, env, waitReady: false })
       expect((await server.exited).code).toBe(1)
       expect(server.output()).toMatch(
