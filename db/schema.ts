@@ -433,3 +433,63 @@ export const notifications = pgTable(
   },
   (t) => [index('notifications_user_idx').on(t.userId, t.workspaceId, t.createdAt.desc())],
 )
+
+export const apiTokenScope = pgEnum('api_token_scope', [
+  'tickets:read',
+  'tickets:write',
+  'contacts:read',
+  'contacts:write',
+  'webhooks:manage',
+])
+
+/**
+ * Personal access tokens for the REST API (and later webhooks management and MCP). The token
+ * (`sb_pat_…`) is shown once; only its sha256 is stored. It acts as its creator's membership of
+ * the workspace, so removing the creator disables it (app/domain/api-tokens.server.ts).
+ */
+export const apiTokens = pgTable(
+  'api_tokens',
+  {
+    id: id(),
+    workspaceId: workspaceRef(),
+    createdById: uuid()
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text().notNull(),
+    // The first characters of the token, shown in the list so people can tell tokens apart.
+    prefix: text().notNull(),
+    tokenHash: text().notNull().unique(),
+    scopes: apiTokenScope().array().notNull(),
+    expiresAt: timestamp({ withTimezone: true }),
+    lastUsedAt: timestamp({ withTimezone: true }),
+    lastUsedIp: text(),
+    revokedAt: timestamp({ withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [index('api_tokens_workspace_idx').on(t.workspaceId, t.createdAt)],
+)
+
+/**
+ * Idempotency-Key records of API POSTs: inserted first with no status (in progress), so a
+ * concurrent duplicate conflicts on the primary key; completed with the first response, which
+ * replays for 24 hours (the sessions.cleanup job deletes older rows).
+ */
+export const apiIdempotencyKeys = pgTable(
+  'api_idempotency_keys',
+  {
+    tokenId: uuid()
+      .notNull()
+      .references(() => apiTokens.id, { onDelete: 'cascade' }),
+    key: text().notNull(),
+    // sha256 of method, path and body: the same key with another request is refused (422).
+    requestHash: text().notNull(),
+    status: integer(),
+    responseBody: text(),
+    responseHeaders: jsonb().$type<Record<string, string>>(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tokenId, t.key] }),
+    index('api_idempotency_keys_created_idx').on(t.createdAt),
+  ],
+)
