@@ -57,6 +57,7 @@ async function main() {
     const devServer = await vite.createServer({ server: { middlewareMode: true, hmr: { server } } })
     app = createApp({
       appOrigin,
+      appEnv: config.appEnv,
       dev: true,
       trustProxy: config.trustProxy,
       viteMiddleware: devServer.middlewares,
@@ -67,6 +68,7 @@ async function main() {
     const build = (await import(/* @vite-ignore */ path.join(here, 'server/index.js'))) as ServerBuild
     app = createApp({
       appOrigin,
+      appEnv: config.appEnv,
       dev: false,
       trustProxy: config.trustProxy,
       clientDir: path.join(here, 'client'),
