@@ -1,13 +1,22 @@
 import fs from 'node:fs'
 import { Readable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import type { ActionFunctionArgs } from '@remix-run/node'
+import { count, eq } from 'drizzle-orm'
+import { getDb } from '#db/client.ts'
+import { attachments, messages, tickets } from '#db/schema.ts'
 import { startQueue } from '#app/jobs/queue.server.ts'
 import { replyToTicket } from '#app/domain/messages.server.ts'
+import { UNREADABLE_UPLOAD } from '#app/http/uploads.server.ts'
 import { storeStream } from '#app/integrations/storage.server.ts'
+import * as supportRoute from '#app/routes/support.$slug._index.tsx'
+import * as linkRoute from '#app/routes/support.t.$token.tsx'
 import * as attachmentRoute from '#app/routes/w.$slug.attachments.$id.tsx'
 import * as ticketRoute from '#app/routes/w.$slug.tickets.$number.tsx'
+import * as newTicketRoute from '#app/routes/w.$slug.tickets.new.tsx'
 import { createMember, createTicketFor } from '#tests/helpers/factories.ts'
-import { callLoader, testContext } from '#tests/helpers/routes.ts'
+import { file, multipartForm, rawMultipart, rawMultipartRequest } from '#tests/helpers/multipart.ts'
+import { callAction, callLoader, testContext } from '#tests/helpers/routes.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 
 // Attachments are stored under DATA_DIR/files: a directory of this test file's own, set before
@@ -182,4 +191,130 @@ describe('attachment downloads', () => {
     const response = await download(agent, ids['gone.txt'])
     expect(response.status).toBe(404)
   })
+})
+
+describe('attachments uploaded through the composer', () => {
+  it.each([
+    [
+      'Résumé "final"; v=2.pdf',
+      `attachment; filename="R_sum_ _final_; v=2.pdf"; filename*=UTF-8''R%C3%A9sum%C3%A9%20%22final%22%3B%20v%3D2.pdf`,
+    ],
+    [
+      '見積書 第2版.pdf',
+      `attachment; filename="___ _2_.pdf"; filename*=UTF-8''%E8%A6%8B%E7%A9%8D%E6%9B%B8%20%E7%AC%AC2%E7%89%88.pdf`,
+    ],
+    ['a=b;c=d.txt', `attachment; filename="a=b;c=d.txt"; filename*=UTF-8''a%3Db%3Bc%3Dd.txt`],
+    ['50%\\off.txt', `attachment; filename="off.txt"; filename*=UTF-8''off.txt`],
+    ['photo\u202Egnp.txt', `attachment; filename="photognp.txt"; filename*=UTF-8''photognp.txt`],
+  ])('shows %j in the thread and downloads it under that name', async (filename, disposition) => {
+    const agent = await createMember('agent')
+    const ticket = await createTicketFor(agent)
+    const path = `/w/${agent.workspace.slug}/tickets/${ticket.number}`
+    const params = { slug: agent.workspace.slug, number: String(ticket.number) }
+    const posted = await callAction(
+      ticketRoute,
+      path,
+      multipartForm({ intent: 'reply', kind: 'note', body: 'See attached' }, [file(filename, 'content')]),
+      { cookie: agent.cookie, params },
+    )
+    expect(posted.status).toBe(302)
+    const page = await callLoader(ticketRoute, path, { cookie: agent.cookie, params })
+    const note = page.data.thread.at(-1) as { attachments: Array<{ id: string; filename: string }> }
+    const shown = filename.replace('\u202E', '').replace(/^.*\\/, '')
+    expect(note.attachments.map((a) => a.filename)).toEqual([shown])
+    const response = await download(agent, note.attachments[0].id)
+    expect(response.status).toBe(200)
+    expect(response.headers.get('content-disposition')).toBe(disposition)
+    expect(await response.text()).toBe('content')
+  })
+})
+
+describe('a malformed upload body on each form that takes files', () => {
+  /** Posts a hand-written body straight to a route's action, as a broken client would. */
+  async function postRaw(
+    route: { action: (args: ActionFunctionArgs) => unknown },
+    path: string,
+    params: Record<string, string>,
+    body: Uint8Array,
+    options: { cookie?: string; contentType?: string } = {},
+  ) {
+    const request = rawMultipartRequest(`http://localhost:3000${path}`, body, {
+      contentType: options.contentType,
+      headers: options.cookie ? { cookie: options.cookie } : {},
+    })
+    const value = await Promise.resolve(
+      route.action({ request, params, context: { ...testContext(), clientIp: '192.0.2.9' } }),
+    ).catch((thrown: unknown) => thrown)
+    if (value instanceof Response) return { status: value.status, text: await value.text() }
+    const result = value as { type?: string; data: unknown; init?: { status?: number } }
+    return { status: result.init?.status ?? 200, text: JSON.stringify(result.data) }
+  }
+
+  const typed = { headers: ['Content-Disposition: form-data; name="body"'], content: 'typed text' }
+  const BODIES: Array<[string, Uint8Array, string | undefined]> = [
+    ['no boundary', rawMultipart([typed]), 'multipart/form-data'],
+    ['a part without Content-Disposition', rawMultipart([typed, { headers: [], content: 'x' }]), undefined],
+    [
+      'a part without a name',
+      rawMultipart([{ headers: ['Content-Disposition: form-data'], content: 'x' }]),
+      undefined,
+    ],
+    ['an unterminated body', rawMultipart([typed], { close: false }), undefined],
+    [
+      'a body cut inside a file',
+      rawMultipart([
+        typed,
+        {
+          headers: ['Content-Disposition: form-data; name="files"; filename="a.txt"'],
+          content: 'x'.repeat(5000),
+        },
+      ]).subarray(0, 300),
+      undefined,
+    ],
+  ]
+
+  it.each(BODIES)(
+    '%s → 400 with the message, nothing written, on all four forms',
+    async (_case, body, contentType) => {
+      const agent = await createMember('agent')
+      const ticket = await createTicketFor(agent)
+      const token = new URL(ticket.customerLink).pathname.split('/').pop()!
+      const slug = agent.workspace.slug
+      const db = getDb()
+      const written = async () =>
+        Promise.all(
+          [tickets, messages, attachments].map(async (table) => {
+            const [row] = await db
+              .select({ n: count() })
+              .from(table)
+              .where(eq(table.workspaceId, agent.workspace.id))
+            return row.n
+          }),
+        )
+      const before = await written()
+      const answers = [
+        await postRaw(newTicketRoute, `/w/${slug}/tickets/new`, { slug }, body, {
+          cookie: agent.cookie,
+          contentType,
+        }),
+        await postRaw(
+          ticketRoute,
+          `/w/${slug}/tickets/${ticket.number}`,
+          { slug, number: String(ticket.number) },
+          body,
+          {
+            cookie: agent.cookie,
+            contentType,
+          },
+        ),
+        await postRaw(supportRoute, `/support/${slug}`, { slug }, body, { contentType }),
+        await postRaw(linkRoute, `/support/t/${token}`, { token }, body, { contentType }),
+      ]
+      for (const answer of answers) {
+        expect(answer.status).toBe(400)
+        expect(answer.text).toContain(UNREADABLE_UPLOAD)
+      }
+      expect(await written()).toEqual(before)
+    },
+  )
 })
