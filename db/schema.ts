@@ -144,7 +144,19 @@ export const ticketStatus = pgEnum('ticket_status', ['open', 'pending', 'resolve
 export const ticketPriority = pgEnum('ticket_priority', ['low', 'normal', 'high', 'urgent'])
 export const ticketChannel = pgEnum('ticket_channel', ['email', 'web', 'api', 'phone'])
 export const messageKind = pgEnum('message_kind', ['reply', 'note'])
-export const emailStatus = pgEnum('email_status', ['queued', 'sent', 'failed'])
+/**
+ * An email's life: queued → sending (claimed by one job attempt, see emails.lease_expires_at) →
+ * sent (accepted by the transport) → delivered | bounced (delivery events), or failed.
+ * Messages show the same vocabulary as their delivery badge.
+ */
+export const emailStatus = pgEnum('email_status', [
+  'queued',
+  'sending',
+  'sent',
+  'delivered',
+  'bounced',
+  'failed',
+])
 
 export const mailboxes = pgTable(
   'mailboxes',
@@ -157,6 +169,9 @@ export const mailboxes = pgTable(
     address: text().notNull(),
     fromName: text().notNull(),
     signature: text().notNull().default(''),
+    // Auto-acknowledgement of tickets that arrive by email (off by default; at most one per sender per hour).
+    autoAcknowledge: boolean().notNull().default(false),
+    autoAcknowledgeText: text().notNull().default(''),
     archivedAt: timestamp({ withTimezone: true }),
     createdAt: createdAt(),
   },
@@ -199,6 +214,11 @@ export const tickets = pgTable(
     channel: ticketChannel().notNull(),
     // The Message-ID of the first email of the thread, for In-Reply-To / References.
     threadMessageId: text().notNull(),
+    // Routes replies: our emails carry Reply-To <slug>.<key>+<reply token>@INBOUND_DOMAIN. Random
+    // (100 bits, lower-case base32); it routes mail to this ticket and authenticates nobody.
+    replyToken: text(),
+    // The customer's CC'd addresses, copied on agent replies (reply-all). Inbound email adds to it.
+    cc: text().array().notNull().default(sql`'{}'::text[]`),
     messageCount: integer().notNull().default(0),
     firstResponseAt: timestamp({ withTimezone: true }),
     resolvedAt: timestamp({ withTimezone: true }),
@@ -213,6 +233,7 @@ export const tickets = pgTable(
   },
   (t) => [
     uniqueIndex('tickets_workspace_number_key').on(t.workspaceId, t.number),
+    uniqueIndex('tickets_reply_token_key').on(t.replyToken),
     index('tickets_queue_status_idx').on(t.workspaceId, t.status, t.lastActivityAt.desc(), t.id.desc()),
     index('tickets_queue_assignee_idx').on(
       t.workspaceId,
@@ -386,13 +407,22 @@ export const emails = pgTable(
     fromAddress: text().notNull(),
     fromName: text().notNull(),
     toAddress: text().notNull(),
+    cc: text().array().notNull().default(sql`'{}'::text[]`),
+    bcc: text().array().notNull().default(sql`'{}'::text[]`),
     replyTo: text(),
     subject: text().notNull(),
     html: text().notNull(),
     text: text().notNull(),
     headers: jsonb().$type<Record<string, string>>().notNull().default({}),
     status: emailStatus().notNull().default('queued'),
+    // Delivery attempts made (transport calls), across retries and Retry-After reschedules.
+    attempts: integer().notNull().default(0),
+    // The email.send job that may deliver it, and until when its claim ('sending') holds: only
+    // that job's retry takes over a claim whose lease has run out (see deliverEmail).
+    jobId: text(),
+    leaseExpiresAt: timestamp({ withTimezone: true }),
     sentAt: timestamp({ withTimezone: true }),
+    // 'local-outbox', or SendGrid's X-Message-Id (delivery events name it as sg_message_id's prefix).
     providerId: text(),
     error: text(),
     isTest: boolean().notNull().default(false),
