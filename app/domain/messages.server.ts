@@ -50,8 +50,11 @@ export type ReplyOutcome =
   | { kind: 'collision'; newer: NewerMessage[] }
   | { kind: 'not-found' }
 
-/** Messages of the ticket newer than `messageId`, written by someone other than `userId`. */
-async function messagesSince(tx: Tx, ticketId: string, messageId: string, userId: string) {
+/**
+ * Messages of the ticket newer than `messageId`, whoever wrote them: the agent's own message
+ * sent from another tab counts too (this tab's composer had not seen it).
+ */
+async function messagesSince(tx: Tx, ticketId: string, messageId: string) {
   const [seen] = await tx
     .select({ createdAt: messages.createdAt })
     .from(messages)
@@ -63,7 +66,6 @@ async function messagesSince(tx: Tx, ticketId: string, messageId: string, userId
       kind: messages.kind,
       bodyText: messages.bodyText,
       createdAt: messages.createdAt,
-      authorUserId: messages.authorUserId,
       userName: users.name,
       contactName: contacts.name,
       contactEmail: contacts.email,
@@ -79,21 +81,20 @@ async function messagesSince(tx: Tx, ticketId: string, messageId: string, userId
       ),
     )
     .orderBy(asc(messages.createdAt))
-  return rows
-    .filter((r) => r.authorUserId !== userId)
-    .map((r) => ({
-      id: r.id,
-      kind: r.kind,
-      author: r.userName ?? (r.contactName || r.contactEmail) ?? 'Someone',
-      bodyText: r.bodyText.slice(0, 2000),
-      createdAt: r.createdAt,
-    }))
+  return rows.map((r) => ({
+    id: r.id,
+    kind: r.kind,
+    author: r.userName ?? (r.contactName || r.contactEmail) ?? 'Someone',
+    bodyText: r.bodyText.slice(0, 2000),
+    createdAt: r.createdAt,
+  }))
 }
 
 /**
  * An agent's public reply (emailed to the customer) or internal note, optionally with a status
- * change, in one transaction. Refuses with the newer messages when someone else wrote since the
- * agent last looked, unless they chose to send anyway.
+ * change, in one transaction. Refuses with the newer messages when anyone (another agent, the
+ * customer, or this agent in another tab) wrote since the composer last looked, unless they chose
+ * to send anyway.
  */
 export async function replyToTicket(
   member: Member & { user: { name: string } },
@@ -119,7 +120,7 @@ export async function replyToTicket(
       .for('update', { of: tickets })
     if (!ticket) return { kind: 'not-found' as const }
     if (input.lastSeenMessageId && !input.sendAnyway) {
-      const newer = await messagesSince(tx, ticket.id, input.lastSeenMessageId, member.userId)
+      const newer = await messagesSince(tx, ticket.id, input.lastSeenMessageId)
       if (newer.length > 0) return { kind: 'collision' as const, newer }
     }
     const at = new Date()

@@ -11,17 +11,23 @@ import { databasePoolGuards } from '#app/http/database-outage.server.ts'
 import { logger } from '#app/logger.server.ts'
 import type { TicketEvent } from './events.ts'
 import { registerPresence, ticketRoomPrefix } from './presence.server.ts'
-import { MAX_SOCKETS_PER_USER } from './protocol.ts'
+import { MAX_SOCKETS_PER_USER, SocketId } from './protocol.ts'
 
 /** What routes may do with the live layer: a narrow facade passed through the load context. */
 export type Realtime = {
-  /** Sends events to the agents of each event's workspace. Call only after the transaction committed. */
-  publish(events: TicketEvent[]): void
+  /**
+   * Sends events to the agents of each event's workspace (notifications to their user). Call only
+   * after the transaction committed. `exceptSocketId`: the socket of the tab that made the change,
+   * which reloads by itself; the same user's other tabs still get the events.
+   */
+  publish(events: TicketEvent[], options?: PublishOptions): void
   disconnectSessions(sessionIds: string[]): void
   removeFromWorkspace(userId: string, workspaceId: string): void
   /** A user's open sockets (on every instance) join a workspace they just created or joined. */
   joinWorkspace(userId: string, workspaceId: string): void
 }
+
+export type PublishOptions = { exceptSocketId?: string }
 
 const store = globalThis as unknown as { __switchboardIo?: Server; __switchboardIoPool?: pg.Pool }
 
@@ -154,12 +160,15 @@ async function enforceSocketCap(io: Server, userId: string) {
 
 export function realtime(): Realtime {
   return {
-    publish(events) {
+    publish(events, { exceptSocketId } = {}) {
       const io = store.__switchboardIo
       if (!io) return
+      // A socket id only: a room name here (they all contain ':') would silence a whole room.
+      const except = SocketId.safeParse(exceptSocketId).success ? [exceptSocketId!] : []
       for (const event of events) {
-        if (event.type === 'notification.created') io.to(userRoom(event.userId)).emit('notification', event)
-        else io.to(workspaceRoom(event.workspaceId)).emit('ticket-event', event)
+        if (event.type === 'notification.created') {
+          io.to(userRoom(event.userId)).except(except).emit('notification', event)
+        } else io.to(workspaceRoom(event.workspaceId)).except(except).emit('ticket-event', event)
       }
     },
     disconnectSessions(sessionIds) {

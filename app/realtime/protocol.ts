@@ -16,3 +16,19 @@ export const TYPING_TTL_MS = 5_000
 export const TYPING_THROTTLE_MS = 2_000
 /** Sockets one user may hold open; the oldest are closed beyond it. */
 export const MAX_SOCKETS_PER_USER = 20
+
+/**
+ * The hidden form field in which a tab posts its socket id, so the events its change causes
+ * skip that one socket (the tab reloads its own data from the action's response) and still
+ * reach the same user's other tabs. Without JavaScript there is no socket and no field.
+ */
+export const LIVE_SOCKET_FIELD = 'liveSocketId'
+
+/** A Socket.IO socket id (20 url-safe characters). Never one of our room names, which all contain ':'. */
+export const SocketId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/)
+
+/** The publish options for a change posted with `form`: skip the posting tab's socket, if valid. */
+export function exceptPostingSocket(form: FormData): { exceptSocketId?: string } {
+  const parsed = SocketId.safeParse(form.get(LIVE_SOCKET_FIELD))
+  return parsed.success ? { exceptSocketId: parsed.data } : {}
+}

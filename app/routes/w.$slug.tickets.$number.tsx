@@ -6,12 +6,12 @@ import {
   type MetaFunction,
 } from '@remix-run/node'
 import { Link, useActionData, useLoaderData } from '@remix-run/react'
-import { useLiveEvents } from '#app/components/live/use-live-events.ts'
+import { changesTicket, useLiveEvents } from '#app/components/live/use-live-events.ts'
 import { useLastQueueUrl } from '#app/utils/last-queue.ts'
 import { usePresence } from '#app/components/live/use-presence.ts'
 import { PresenceBar } from '#app/components/ticket/presence-bar.tsx'
 import { ActivityLog } from '#app/components/ticket/activity-log.tsx'
-import { Composer } from '#app/components/ticket/composer.tsx'
+import { Composer, useComposerKey } from '#app/components/ticket/composer.tsx'
 import { RelativeTime } from '#app/components/queue/relative-time.tsx'
 import { Thread } from '#app/components/ticket/thread.tsx'
 import { TicketSidebar, type SidebarError } from '#app/components/ticket/ticket-sidebar.tsx'
@@ -29,6 +29,7 @@ import {
 import type { UpdateOutcome } from '#app/domain/tickets.server.ts'
 import { parseSubmission } from '#app/http/form-data.server.ts'
 import { parseFormWithFiles } from '#app/http/uploads.server.ts'
+import { exceptPostingSocket } from '#app/realtime/protocol.ts'
 import { ComposerSchema, SIDEBAR_INTENTS, SidebarSchema } from '#app/utils/ticket-page-schemas.ts'
 import { PRIORITY_LABEL, STATUS_LABEL } from '#app/utils/vocabulary.ts'
 
@@ -87,7 +88,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     if (outcome.kind === 'not-found') {
       return sidebarRefusal({ field: 'tag', message: 'That tag is not on this ticket' })
     }
-    context.realtime.publish(outcome.events)
+    context.realtime.publish(outcome.events, exceptPostingSocket(formData))
     return redirect(ticketUrl)
   }
 
@@ -139,7 +140,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
       if (outcome.kind === 'collision') {
         return data({ result: submission.reply(), collision: outcome.newer }, { status: 409 })
       }
-      context.realtime.publish(outcome.events)
+      context.realtime.publish(outcome.events, exceptPostingSocket(formData))
       return redirect(`${ticketUrl}#m-${outcome.messageId}`)
     }
   }
@@ -158,15 +159,10 @@ export default function TicketPage() {
   const latest = thread.at(-1)
   const { others, typing } = usePresence(ticket.id, page.me.userId)
   const backToQueue = useLastQueueUrl(page.slug)
-  // Others' changes to this ticket refresh the thread and sidebar (the draft is untouched).
-  useLiveEvents(
-    (event) =>
-      (event.type === 'ticket.updated' || event.type === 'message.created') &&
-      event.ticketId === ticket.id &&
-      event.actorUserId !== page.me.userId,
-  )
-  // A new message of mine means the last send went through: start a fresh composer.
-  const myLatest = thread.findLast((m) => m.authorUserId === page.me.userId)?.id ?? 'none'
+  // Changes to this ticket from elsewhere (other agents, and this agent's other tabs: the
+  // server skips only this tab's socket) refresh the thread and sidebar; the draft is untouched.
+  useLiveEvents(changesTicket(ticket.id))
+  const composerKey = useComposerKey()
   return (
     <div className="flex flex-col gap-8 lg:flex-row">
       <div className="min-w-0 flex-1 space-y-6">
@@ -190,7 +186,7 @@ export default function TicketPage() {
         </header>
         <Thread messages={thread} slug={page.slug} now={now} />
         <Composer
-          key={myLatest}
+          key={composerKey}
           latestMessageId={latest?.id}
           currentStatus={ticket.status}
           cannedResponses={page.cannedResponses}

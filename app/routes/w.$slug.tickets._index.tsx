@@ -9,6 +9,7 @@ import { Link, useActionData, useLoaderData } from '@remix-run/react'
 import { z } from 'zod'
 import { useLiveEvents } from '#app/components/live/use-live-events.ts'
 import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
+import { exceptPostingSocket } from '#app/realtime/protocol.ts'
 import { useRememberQueueUrl } from '#app/utils/last-queue.ts'
 import { useViewing } from '#app/components/live/use-presence.ts'
 import { BulkToolbar } from '#app/components/queue/bulk-toolbar.tsx'
@@ -83,7 +84,8 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
   const member = await requireMember(request, params.slug)
-  const submission = parseSubmission(await readForm(request), { schema: BulkSchema })
+  const form = await readForm(request)
+  const submission = parseSubmission(form, { schema: BulkSchema })
   if (submission.status !== 'success') {
     return data({ result: submission.reply() }, { status: 400 })
   }
@@ -111,7 +113,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     const fieldErrors = { assignee: ['Choose a member of this workspace'] }
     return data({ result: submission.reply({ fieldErrors }) }, { status: 400 })
   }
-  context.realtime.publish(outcome.events)
+  context.realtime.publish(outcome.events, exceptPostingSocket(form))
   // Back to the same page of the queue, filters and all (`index` is Remix's marker for this route).
   const url = new URL(request.url)
   url.searchParams.delete('index')

@@ -2,7 +2,7 @@ import { io, type Socket } from 'socket.io-client'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startQueue } from '#app/jobs/queue.server.ts'
 import { realtime } from '#app/realtime/hub.server.ts'
-import { MAX_SOCKETS_PER_USER, type PresencePayload } from '#app/realtime/protocol.ts'
+import { LIVE_SOCKET_FIELD, MAX_SOCKETS_PER_USER, type PresencePayload } from '#app/realtime/protocol.ts'
 import { updateTickets } from '#app/domain/tickets.server.ts'
 import { createMember, createTicketFor, signIn } from '#tests/helpers/factories.ts'
 import { startTestServer } from '#tests/helpers/http-server.ts'
@@ -94,6 +94,53 @@ describe('ticket rooms', () => {
       () => {},
     )
     expect(received).toEqual(ticketA.events)
+  })
+})
+
+describe('one agent in two tabs', () => {
+  it('delivers a reply posted in one tab to the same agent’s other tab, and not back to the posting tab', async () => {
+    const agent = await createMember('agent')
+    const ticket = await createTicketFor(agent)
+    const postingTab = await connect(agent.cookie)
+    const otherTab = await connect(agent.cookie)
+    const isReply = (e: { type: string; ticketId: string }) =>
+      e.type === 'message.created' && e.ticketId === ticket.ticketId
+    const otherSees = next(otherTab, 'ticket-event', isReply)
+    const postingReceived: Array<{ type: string; ticketId: string }> = []
+    postingTab.on('ticket-event', (e) => postingReceived.push(e))
+
+    const form = new FormData()
+    form.append('intent', 'reply')
+    form.append('kind', 'reply')
+    form.append('body', 'Sent from the first tab')
+    form.append(LIVE_SOCKET_FIELD, postingTab.id!)
+    const response = await fetch(`${server.url}/w/${agent.workspace.slug}/tickets/${ticket.number}`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie: agent.cookie, origin: server.url },
+      body: form,
+    })
+    expect(response.status).toBe(302)
+    expect(await otherSees).toMatchObject({ type: 'message.created', actorUserId: agent.user.id })
+    // Events reach a socket in order: once a later event arrives, the reply's would have.
+    const later = await createTicketFor(agent)
+    const laterSeen = next<{ ticketId: string }>(
+      postingTab,
+      'ticket-event',
+      (e) => e.ticketId === later.ticketId,
+    )
+    realtime().publish(later.events)
+    await laterSeen
+    expect(postingReceived.filter(isReply)).toEqual([])
+  })
+
+  it('skips only a socket id: a room name given as the socket to skip is ignored', async () => {
+    const agent = await createMember('agent')
+    const socket = await connect(agent.cookie)
+    const ticket = await createTicketFor(agent)
+    const seen = next<{ ticketId: string }>(socket, 'ticket-event', (e) => e.ticketId === ticket.ticketId)
+    realtime().publish(ticket.events, { exceptSocketId: `workspace:${agent.workspace.id}` })
+    expect((await seen).ticketId).toBe(ticket.ticketId)
   })
 })
 

@@ -547,17 +547,25 @@ describe('reply composer', () => {
     expect(after.thread).toHaveLength(before.thread.length + 1)
   })
 
-  it('does not count the agent’s own messages as a collision', async () => {
+  it('counts the agent’s own message from another tab as new activity', async () => {
     const agent = await createMember('agent')
     const ticket = await createTicketFor(agent)
     const seen = await latestMessageId(ticket)
+    // The same agent, in another tab, adds a note after this tab's composer last looked.
     await replyToTicket(asMember(agent), ticket.number, { kind: 'note', body: 'My own note' })
-    const result = await post(
-      agent,
-      ticket.number,
-      composerForm({ intent: 'reply', kind: 'reply', body: 'Hello', lastSeenMessageId: seen }),
-    )
-    expect(result.status).toBe(302)
+    const before = await snapshot(ticket)
+    const fields = { intent: 'reply', kind: 'reply', body: 'Hello', lastSeenMessageId: seen }
+    const result = await post(agent, ticket.number, composerForm(fields))
+    expect(result.status).toBe(409)
+    expect(
+      result.data.collision.map((m: { author: string; bodyText: string }) => [m.author, m.bodyText]),
+    ).toEqual([[agent.user.name, 'My own note']])
+    expect(await snapshot(ticket)).toEqual(before)
+    // Having seen it (the composer follows the thread), the reply goes through.
+    const seenNow = await latestMessageId(ticket)
+    expect(
+      (await post(agent, ticket.number, composerForm({ ...fields, lastSeenMessageId: seenNow }))).status,
+    ).toBe(302)
   })
 
   it('inserts a canned response with its placeholders filled, without JavaScript', async () => {

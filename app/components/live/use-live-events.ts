@@ -4,6 +4,16 @@ import type { TicketEvent } from '#app/realtime/events.ts'
 import { useLive } from './live-provider.tsx'
 
 /**
+ * Events that change the ticket page of `ticketId`: its updates and new messages, whoever made
+ * them. Not filtered by the acting user: the same agent's change from another tab must show
+ * here; the server already leaves out the tab that posted it (publish's `exceptSocketId`).
+ */
+export function changesTicket(ticketId: string) {
+  return (event: TicketEvent) =>
+    (event.type === 'ticket.updated' || event.type === 'message.created') && event.ticketId === ticketId
+}
+
+/**
  * Revalidates the page's loader data when a matching event arrives. Debounced: a burst of
  * events (50 in a second) causes one revalidation after it settles, and at least one per
  * `maxWaitMs` while it lasts.

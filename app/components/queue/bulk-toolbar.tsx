@@ -6,6 +6,7 @@ import {
   type SubmissionResult,
 } from '@conform-to/react'
 import { Form, useNavigation } from '@remix-run/react'
+import { LiveSocketField } from '#app/components/live/live-socket-field.tsx'
 import { Button } from '#app/components/ui/button.tsx'
 import { FormErrors } from '#app/components/ui/field.tsx'
 import { STATUS_LABEL, TICKET_STATUSES } from '#app/utils/vocabulary.ts'
@@ -43,6 +44,7 @@ export function BulkToolbar({
       className="rounded-md border border-slate-200 bg-slate-50 p-3 dark:border-slate-800 dark:bg-slate-900"
     >
       <input type="hidden" name="intent" value="bulk" />
+      <LiveSocketField />
       <div className="flex flex-wrap items-start gap-x-6 gap-y-2">
         <div className="flex items-center gap-2">
           <label htmlFor={fields.tag.id} className="text-sm font-medium">

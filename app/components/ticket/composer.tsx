@@ -1,7 +1,8 @@
 import { getFormProps, getTextareaProps, useForm, type SubmissionResult } from '@conform-to/react'
 import { parseWithZod } from '@conform-to/zod/v4'
-import { Form, useNavigation } from '@remix-run/react'
+import { Form, useLocation, useNavigation } from '@remix-run/react'
 import { useEffect, useRef, useState, type ChangeEvent } from 'react'
+import { LiveSocketField } from '#app/components/live/live-socket-field.tsx'
 import { Button } from '#app/components/ui/button.tsx'
 import { FormErrors } from '#app/components/ui/field.tsx'
 import { fillPlaceholders, insertAtSelection, type CannedContext } from '#app/utils/canned.ts'
@@ -32,6 +33,22 @@ type Props = {
   now: string
   /** Called as the agent types (reply or note) and with null when they stop. */
   onTyping?: (kind: MessageKind | null) => void
+}
+
+/**
+ * The key for the page's <Composer>: it changes when a send from this tab went through (the
+ * action redirects to `#m-<new message id>`), so the composer starts fresh then and only then.
+ * A message of the same agent posted in another tab reloads the thread here, but must not
+ * clear this tab's draft (and the collision check then counts it).
+ */
+export function useComposerKey() {
+  const { hash } = useLocation()
+  const sent = hash.startsWith('#m-') ? hash.slice(3) : undefined
+  const [key, setKey] = useState(sent ?? 'composer')
+  // Adjusting state while rendering, from a value of the previous render (a sidebar change
+  // navigates to the page without the hash: the key stays).
+  if (sent && sent !== key) setKey(sent)
+  return key
 }
 
 /** Checks the chosen files the way the server will, so the agent learns before uploading. */
@@ -134,6 +151,7 @@ export function Composer(props: Props) {
       }`}
     >
       <input type="hidden" name="lastSeenMessageId" value={seenMessageId ?? ''} />
+      <LiveSocketField />
       <fieldset className="flex gap-1">
         <legend className="sr-only">Message type</legend>
         {(

@@ -1,5 +1,6 @@
 import { useFetcher } from '@remix-run/react'
 import { useEffect, useRef } from 'react'
+import { LiveSocketField } from '#app/components/live/live-socket-field.tsx'
 import { Button } from '#app/components/ui/button.tsx'
 import {
   PRIORITY_LABEL,
@@ -88,6 +89,7 @@ function FieldForm(props: {
   return (
     <fetcher.Form method="post" preventScrollReset className="space-y-1">
       <input type="hidden" name="intent" value="update" />
+      <LiveSocketField />
       <label htmlFor={id} className="block text-sm font-medium">
         {props.label}
       </label>
@@ -160,6 +162,7 @@ function TagsEditor(props: {
       </ul>
       <adder.Form method="post" preventScrollReset ref={formRef} className="flex items-start gap-2">
         <input type="hidden" name="intent" value="add-tag" />
+        <LiveSocketField />
         <div className="min-w-0 flex-1">
           <label htmlFor="ticket-add-tag" className="sr-only">
             Add a tag
@@ -206,6 +209,7 @@ function TagChip({ tag }: { tag: { id: string; name: string } }) {
       {tag.name}
       <fetcher.Form method="post" preventScrollReset className="inline">
         <input type="hidden" name="intent" value="remove-tag" />
+        <LiveSocketField />
         <input type="hidden" name="tagId" value={tag.id} />
         <button
           type="submit"
