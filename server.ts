@@ -1,3 +1,5 @@
+// First: sizes libuv's threadpool before anything uses it (see the module).
+import '#app/threadpool.server.ts'
 import http from 'node:http'
 import path from 'node:path'
 import type { ServerBuild } from '@remix-run/node'

@@ -76,9 +76,10 @@ export async function createWorkspaceFor(tx: Tx, userId: string, name: string, s
  * Checks an email and password. Unknown emails are verified against a dummy hash so both
  * failures take the same time and give the same answer.
  */
-export async function verifyLogin(email: string, password: string) {
+/** `priority`: the hash's place among waiting hashes, lower first (see verifyPassword). */
+export async function verifyLogin(email: string, password: string, priority = 0) {
   const user = await findUserByEmail(getDb(), email)
-  const ok = await verifyPassword(password, user?.passwordHash ?? (await timingDummyHash()))
+  const ok = await verifyPassword(password, user?.passwordHash ?? (await timingDummyHash()), priority)
   return user && ok ? { id: user.id, email: user.email, name: user.name } : null
 }
 

@@ -16,6 +16,8 @@ export type LoginAttempt =
   | { allowed: false }
   | {
       allowed: true
+      /** Failures counted for the client address before this attempt: its hash's priority. */
+      priority: number
       /** The password was right: that email's failures from this IP are forgotten. */
       succeeded: () => Promise<void>
       /** Something other than a wrong password went wrong: the attempt does not count. */
@@ -24,21 +26,21 @@ export type LoginAttempt =
 
 /**
  * Reserves a failure slot in both limits BEFORE the password is hashed, so a burst can never
- * hash more than the limits allow and refused attempts cost one SQL statement each. A wrong
- * password keeps the slots (that is the counted failure).
+ * hash more than the limits allow, and an address over its cap costs one SQL statement per
+ * attempt. A wrong password keeps the slots (that is the counted failure).
  */
 export async function reserveLoginAttempt(email: string, clientIp: string): Promise<LoginAttempt> {
+  const ip = await takeSlot(`login-ip:${clientIp}`, LOGIN_IP_LIMIT)
+  if (!ip.allowed) return { allowed: false }
   const pairKey = `login:${email.toLowerCase()}:${clientIp}`
-  const [pair, ip] = await Promise.all([
-    takeSlot(pairKey, LOGIN_LIMIT),
-    takeSlot(`login-ip:${clientIp}`, LOGIN_IP_LIMIT),
-  ])
-  if (!pair.allowed || !ip.allowed) {
-    await Promise.all([pair.release(), ip.release()])
+  const pair = await takeSlot(pairKey, LOGIN_LIMIT)
+  if (!pair.allowed) {
+    await ip.release()
     return { allowed: false }
   }
   return {
     allowed: true,
+    priority: LOGIN_IP_LIMIT.max - ip.remaining - 1,
     succeeded: async () => {
       await Promise.all([clearSlots(pairKey), ip.release()])
     },

@@ -11,7 +11,7 @@ import { Form, Link, useActionData, useSearchParams } from '@remix-run/react'
 import { AuthCard } from '#app/components/auth-card.tsx'
 import { Button } from '#app/components/ui/button.tsx'
 import { Field, FormErrors } from '#app/components/ui/field.tsx'
-import { authenticator, InvalidCredentials } from '#app/domain/authenticator.server.ts'
+import { authenticateLogin, InvalidCredentials } from '#app/domain/authenticator.server.ts'
 import { getSignedIn } from '#app/domain/guards.server.ts'
 import { reserveLoginAttempt } from '#app/domain/login-attempts.server.ts'
 import { createSession } from '#app/domain/sessions.server.ts'
@@ -50,7 +50,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   }
   let user
   try {
-    user = await authenticator().authenticate('form', request)
+    user = await authenticateLogin(request, attempt.priority)
   } catch (error) {
     if (!(error instanceof InvalidCredentials)) {
       await attempt.abandoned()

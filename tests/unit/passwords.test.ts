@@ -1,7 +1,22 @@
+import os from 'node:os'
 import { describe, expect, it } from 'vitest'
 import { hashPassword, verifyPassword } from '#app/domain/passwords.server.ts'
 
 describe('password hashing', () => {
+  it('runs one hash per CPU at a time and starts a lower priority number first', async () => {
+    const stored = await hashPassword('correct horse battery staple')
+    const cpus = os.availableParallelism()
+    const finished: string[] = []
+    const verify = (label: string, priority: number) =>
+      verifyPassword('wrong', stored, priority).then(() => finished.push(label))
+    // 3 × cpus flood hashes: cpus run, 2 × cpus wait. Then one with a better priority arrives.
+    const flood = Array.from({ length: 3 * cpus }, (_, i) => verify(`flood ${i}`, 5))
+    await Promise.all([...flood, verify('clean', 0)])
+    // It takes the first free slot: at most the running batch and its own batch finish first,
+    // where arrival order would put it last.
+    expect(finished.indexOf('clean')).toBeLessThan(2 * cpus + 1)
+  })
+
   it('verifies the password a hash was made from', async () => {
     const stored = await hashPassword('correct horse battery staple')
     expect(stored).toMatch(/^scrypt\$32768\$8\$1\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/)
