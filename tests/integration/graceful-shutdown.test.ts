@@ -143,11 +143,14 @@ describe('graceful shutdown under keep-alive write load', () => {
 
 /**
  * A minimal round-robin reverse proxy. It retries a request on the next upstream only when the
- * connection was refused, i.e. before the request was sent (a fresh connection per request).
+ * connection was refused, i.e. before the request was sent; any other failure is a 502.
  */
 async function startProxy() {
   const upstreams: string[] = []
   let next = 0
+  // Keep-alive to the upstreams, as load balancers do: an instance must tell the proxy to stop
+  // reusing its connections (Connection: close) rather than cut them.
+  const agent = new http.Agent({ keepAlive: true })
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (chunk: Buffer) => chunks.push(chunk))
@@ -157,7 +160,7 @@ async function startProxy() {
         const upstream = upstreams[next++ % upstreams.length]!
         const forward = http.request(
           `${upstream}${req.url}`,
-          { method: req.method, headers: req.headers, agent: false },
+          { method: req.method, headers: req.headers, agent },
           (answer) => {
             res.writeHead(answer.statusCode ?? 502, answer.headers)
             answer.pipe(res)
@@ -181,6 +184,7 @@ async function startProxy() {
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections()
+        agent.destroy()
         server.close(() => resolve())
       }),
   }
