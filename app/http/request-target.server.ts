@@ -26,7 +26,9 @@ export function normalisedTarget(target: string): { pathname: string; search: st
 /** Each path segment percent-decoded, or undefined if one of them cannot be. */
 export function decodedSegments(pathname: string): string[] | undefined {
   try {
-    return pathname.split('/').map((segment) => decodeURIComponent(segment))
+    const segments = pathname.split('/').map((segment) => decodeURIComponent(segment))
+    // A NUL (`%00`) would reach SQL through a route param, and PostgreSQL refuses it in text.
+    return segments.some((segment) => segment.includes('\u0000')) ? undefined : segments
   } catch {
     return undefined
   }

@@ -4,6 +4,7 @@ import { z } from 'zod'
 import { Button } from '#app/components/ui/button.tsx'
 import { searchContacts } from '#app/domain/contacts.server.ts'
 import { requireMember } from '#app/domain/guards.server.ts'
+import { searchParamsOf } from '#app/http/form-data.server.ts'
 import { formatDate } from '#app/utils/format.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Customers · Switchboard' }]
@@ -18,11 +19,11 @@ const SearchParamsSchema = z.object({
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const member = await requireMember(request, params.slug)
-  const url = new URL(request.url)
+  const searchParams = searchParamsOf(request)
   const search = SearchParamsSchema.parse({
-    q: url.searchParams.get('q') ?? undefined,
-    after: url.searchParams.get('after') ?? undefined,
-    before: url.searchParams.get('before') ?? undefined,
+    q: searchParams.get('q') ?? undefined,
+    after: searchParams.get('after') ?? undefined,
+    before: searchParams.get('before') ?? undefined,
   })
   const q = search.q || undefined
   const base = { slug: member.workspaceSlug, q: q ?? '' }

@@ -8,7 +8,7 @@ import {
 import { Link, useActionData, useLoaderData } from '@remix-run/react'
 import { z } from 'zod'
 import { useLiveEvents } from '#app/components/live/use-live-events.ts'
-import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
+import { parseSubmission, readForm, searchParamsOf } from '#app/http/form-data.server.ts'
 import { exceptPostingSocket } from '#app/realtime/protocol.ts'
 import { useRememberQueueUrl } from '#app/utils/last-queue.ts'
 import { useViewing } from '#app/components/live/use-presence.ts'
@@ -57,7 +57,7 @@ const BulkSchema = z.discriminatedUnion(
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const member = await requireMember(request, params.slug)
-  const query = parseQueueQuery(new URL(request.url).searchParams)
+  const query = parseQueueQuery(searchParamsOf(request))
   const number = ticketNumberInQuery(query.filters.q)
   if (number !== undefined) return redirect(`/w/${member.workspaceSlug}/tickets/${number}`)
   const [page, options] = await Promise.all([loadQueue(member, query), queueOptions(member)])
