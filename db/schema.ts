@@ -158,6 +158,23 @@ export const emailStatus = pgEnum('email_status', [
   'failed',
 ])
 
+/** Why an inbound email landed where it did: its reply token, its In-Reply-To/References, a new ticket. */
+export const inboundThreading = pgEnum('inbound_threading', ['token', 'header', 'new', 'rate-limited'])
+/**
+ * An inbound post's life: received (stored, job queued) → filed (a message exists), duplicate
+ * (that message already existed), unrouted (no mailbox matched), bounce (a DSN, attached to the
+ * email it reports on), dropped (noise we keep no message for), failed (could not be parsed).
+ */
+export const inboundStatus = pgEnum('inbound_status', [
+  'received',
+  'filed',
+  'duplicate',
+  'unrouted',
+  'bounce',
+  'dropped',
+  'failed',
+])
+
 export const mailboxes = pgTable(
   'mailboxes',
   {
@@ -185,6 +202,9 @@ export const contacts = pgTable(
     workspaceId: workspaceRef(),
     email: text().notNull(),
     name: text().notNull().default(''),
+    // Set by a hard bounce (delivery event or DSN): mail to this address does not arrive.
+    bouncedAt: timestamp({ withTimezone: true }),
+    bounceReason: text(),
     createdAt: createdAt(),
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
@@ -276,6 +296,7 @@ export const tickets = pgTable(
       .where(sql`status in ('open', 'pending')`),
     index('tickets_queue_created_idx').on(t.workspaceId, t.createdAt.desc(), t.id.desc()),
     index('tickets_contact_idx').on(t.contactId, t.lastActivityAt.desc()),
+    index('tickets_workspace_thread_message_id_idx').on(t.workspaceId, t.threadMessageId),
     index('tickets_search_idx').using('gin', t.search),
   ],
 )
@@ -343,12 +364,28 @@ export const messages = pgTable(
     emailMessageId: text(),
     inReplyTo: text(),
     deliveryStatus: emailStatus(),
+    // Inbound email only: the stored post it came from, why it landed on this ticket, whether the
+    // sender was not the customer or a CC'd address, and its dedup key (Message-ID, else sha256).
+    inboundEmailId: uuid().references(() => inboundEmails.id, { onDelete: 'set null' }),
+    threadedBy: inboundThreading(),
+    notFromParticipant: boolean().notNull().default(false),
+    inboundKey: text(),
     createdAt: createdAt(),
     search: tsvector()
       .notNull()
       .generatedAlwaysAs(sql`to_tsvector('english', left(body_text, 200000))`),
   },
-  (t) => [index('messages_ticket_created_idx').on(t.ticketId, t.createdAt, t.id)],
+  (t) => [
+    index('messages_ticket_created_idx').on(t.ticketId, t.createdAt, t.id),
+    // Threading by In-Reply-To / References looks Message-IDs up per workspace.
+    index('messages_workspace_email_message_id_idx')
+      .on(t.workspaceId, t.emailMessageId)
+      .where(sql`email_message_id is not null`),
+    // SendGrid retries, and one email sent to two of our addresses, never file a second message.
+    uniqueIndex('messages_workspace_inbound_key')
+      .on(t.workspaceId, t.inboundKey)
+      .where(sql`inbound_key is not null`),
+  ],
 )
 
 export const attachments = pgTable(
@@ -428,7 +465,56 @@ export const emails = pgTable(
     isTest: boolean().notNull().default(false),
     createdAt: createdAt(),
   },
-  (t) => [index('emails_created_idx').on(t.createdAt.desc())],
+  (t) => [
+    index('emails_created_idx').on(t.createdAt.desc()),
+    // Delivery events name SendGrid's X-Message-Id; bounces (DSNs) name our Message-ID.
+    index('emails_provider_id_idx').on(t.providerId),
+  ],
+)
+
+/**
+ * Every SendGrid Inbound Parse post, stored raw before we answer 200; the email.inbound job
+ * parses and files it. `sha256` of the post dedups SendGrid's retries of the same request.
+ */
+export const inboundEmails = pgTable(
+  'inbound_emails',
+  {
+    id: id(),
+    sha256: text().notNull().unique(),
+    // The post's Content-Type (multipart boundary) and body, exactly as received.
+    contentType: text().notNull(),
+    raw: customType<{ data: Buffer }>({ dataType: () => 'bytea' })().notNull(),
+    size: integer().notNull(),
+    status: inboundStatus().notNull().default('received'),
+    // Known once the job has routed it.
+    workspaceId: uuid().references(() => workspaces.id, { onDelete: 'cascade' }),
+    mailboxId: uuid().references(() => mailboxes.id, { onDelete: 'set null' }),
+    ticketId: uuid().references(() => tickets.id, { onDelete: 'set null' }),
+    // The outgoing email a bounce reports on.
+    emailId: uuid().references(() => emails.id, { onDelete: 'set null' }),
+    error: text(),
+    receivedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    processedAt: timestamp({ withTimezone: true }),
+  },
+  (t) => [
+    index('inbound_emails_mailbox_idx').on(t.mailboxId, t.receivedAt.desc()),
+    index('inbound_emails_received_idx').on(t.receivedAt.desc()),
+  ],
+)
+
+/** SendGrid Event Webhook events we recorded, one row per sg_event_id (SendGrid retries posts). */
+export const emailEvents = pgTable(
+  'email_events',
+  {
+    sgEventId: text().primaryKey(),
+    emailId: uuid().references(() => emails.id, { onDelete: 'cascade' }),
+    event: text().notNull(),
+    // Bounce classification or drop reason, as SendGrid words it (no addresses).
+    reason: text(),
+    occurredAt: timestamp({ withTimezone: true }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('email_events_email_idx').on(t.emailId, t.occurredAt)],
 )
 
 export type MembershipRole = (typeof membershipRole.enumValues)[number]
