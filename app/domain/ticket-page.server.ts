@@ -39,7 +39,8 @@ async function requireTicket(member: Member, number: number) {
 
 /**
  * Everything the ticket page shows, for an agent of the ticket's workspace. Opening the page
- * marks the ticket read for this agent.
+ * marks the ticket read for this agent: the one write a GET makes, safe because it is this
+ * agent's own marker, idempotent, and changes nothing anyone else sees (docs/security.md).
  */
 export async function loadTicketPage(member: Member, number: number) {
   const db = getDb()
