@@ -62,6 +62,8 @@ export function ErrorBoundary() {
       detail = typeof error.data === 'string' ? error.data : 'Please wait a little and try again.'
     } else {
       title = `${error.status} ${error.statusText}`
+      // Our own 4xx refusals (an unreadable form, say) carry a sentence for the reader.
+      if (error.status < 500 && typeof error.data === 'string' && error.data) detail = error.data
     }
   }
   return (
