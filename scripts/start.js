@@ -1,4 +1,7 @@
 // `npm start`: runs the optimized build, building it first when there is none.
+// The server runs in this process, not in a child: package.json's `exec node scripts/start.js`
+// leaves no shell between npm and us, so the SIGTERM/SIGINT npm forwards reaches the server's
+// graceful shutdown (a shell swallowed it and the server ran on orphaned).
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 
