@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm'
 import {
+  type AnyPgColumn,
   bigint,
   bigserial,
   boolean,
@@ -238,7 +239,10 @@ export const tickets = pgTable(
     // (100 bits, lower-case base32); it routes mail to this ticket and authenticates nobody.
     replyToken: text(),
     // The customer's CC'd addresses, copied on agent replies (reply-all). Inbound email adds to it.
-    cc: text().array().notNull().default(sql`'{}'::text[]`),
+    cc: text()
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
     messageCount: integer().notNull().default(0),
     firstResponseAt: timestamp({ withTimezone: true }),
     resolvedAt: timestamp({ withTimezone: true }),
@@ -366,7 +370,7 @@ export const messages = pgTable(
     deliveryStatus: emailStatus(),
     // Inbound email only: the stored post it came from, why it landed on this ticket, whether the
     // sender was not the customer or a CC'd address, and its dedup key (Message-ID, else sha256).
-    inboundEmailId: uuid().references(() => inboundEmails.id, { onDelete: 'set null' }),
+    inboundEmailId: uuid().references((): AnyPgColumn => inboundEmails.id, { onDelete: 'set null' }),
     threadedBy: inboundThreading(),
     notFromParticipant: boolean().notNull().default(false),
     inboundKey: text(),
@@ -444,8 +448,14 @@ export const emails = pgTable(
     fromAddress: text().notNull(),
     fromName: text().notNull(),
     toAddress: text().notNull(),
-    cc: text().array().notNull().default(sql`'{}'::text[]`),
-    bcc: text().array().notNull().default(sql`'{}'::text[]`),
+    cc: text()
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
+    bcc: text()
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
     replyTo: text(),
     subject: text().notNull(),
     html: text().notNull(),
