@@ -619,3 +619,38 @@ export const apiIdempotencyKeys = pgTable(
     index('api_idempotency_keys_created_idx').on(t.createdAt),
   ],
 )
+
+/** What an AI call was for (app/ai/features.ts mirrors this list for the settings page). */
+export const aiFeature = pgEnum('ai_feature', ['draft', 'rewrite', 'translate', 'summarize', 'triage'])
+/**
+ * How an AI call ended: ok; invalid (the answer failed its schema twice and was dropped); failed
+ * (the provider answered an error, see error_class); timeout; cancelled (the agent stopped it).
+ */
+export const aiOutcome = pgEnum('ai_outcome', ['ok', 'invalid', 'failed', 'timeout', 'cancelled'])
+
+/**
+ * One row per call to the model provider (app/ai/client.server.ts): usage, budget and the
+ * settings page's chart read it. Never the API key; the prompt and the answer only while the
+ * workspace's debug logging is on (it turns itself off after 24 hours).
+ */
+export const aiRuns = pgTable(
+  'ai_runs',
+  {
+    id: id(),
+    workspaceId: workspaceRef(),
+    ticketId: uuid().references(() => tickets.id, { onDelete: 'set null' }),
+    userId: uuid().references(() => users.id, { onDelete: 'set null' }),
+    feature: aiFeature().notNull(),
+    model: text().notNull(),
+    tokensIn: integer().notNull().default(0),
+    tokensOut: integer().notNull().default(0),
+    latencyMs: integer().notNull(),
+    outcome: aiOutcome().notNull(),
+    // The error's class (e.g. RateLimitError, APIConnectionTimeoutError, invalid_json): never its text.
+    errorClass: text(),
+    prompt: jsonb(),
+    answer: text(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('ai_runs_workspace_created_idx').on(t.workspaceId, t.createdAt)],
+)
