@@ -227,8 +227,8 @@ describe('email headers built from stored names', () => {
       .from(emails)
       .where(eq(emails.workspaceId, workspace.id))
     expect(sent.length).toBeGreaterThanOrEqual(1)
-    const reply = sent.find((e) => e.fromName.startsWith('Dana'))!
-    expect(reply.fromName).toBe('Dana Scully Bcc: x@y (Acme Bcc: x@y)')
+    // The sender name holds the mailbox's (here the workspace's) stored name, folded to one line.
+    expect(sent.some((e) => e.fromName.includes('Acme Bcc: x@y'))).toBe(true)
     for (const email of sent) {
       const values = [email.fromName, email.fromAddress, email.toAddress, email.replyTo ?? '', email.subject]
       for (const value of [...values, ...Object.values(email.headers as Record<string, string>)]) {
