@@ -8,7 +8,7 @@ import { logger } from '#app/logger.server.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
 import { downloadHeaders } from './attachments.server.ts'
 import { customerReply, findTicketByCustomerToken } from './messages.server.ts'
-import { isLimited, recordHit, type Limit } from './rate-limit.server.ts'
+import { takeSlot, type Limit } from './rate-limit.server.ts'
 import type { StoredFile } from './tickets.server.ts'
 import { hashToken } from './tokens.server.ts'
 
@@ -77,11 +77,16 @@ export async function replyThroughLink(
   body: string,
   files: StoredFile[],
 ): Promise<CustomerReplyOutcome> {
-  const key = `support:reply:${hashToken(token)}`
-  if (await isLimited(key, CUSTOMER_REPLY_LIMIT)) return { kind: 'limited' }
-  const outcome = await customerReply(ticket, body, files)
-  await recordHit(key)
-  return { kind: 'sent', events: outcome.events }
+  // Reserved before the reply is written (atomic: a burst cannot overshoot); given back if it fails.
+  const slot = await takeSlot(`support:reply:${hashToken(token)}`, CUSTOMER_REPLY_LIMIT)
+  if (!slot.allowed) return { kind: 'limited' }
+  try {
+    const outcome = await customerReply(ticket, body, files)
+    return { kind: 'sent', events: outcome.events }
+  } catch (error) {
+    await slot.release()
+    throw error
+  }
 }
 
 /** An attachment of a public message of this ticket, or undefined (notes' files and other tickets' files included). */
