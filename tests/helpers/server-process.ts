@@ -28,6 +28,22 @@ type Options = {
   waitReady?: boolean
 }
 
+const children = new Set<ChildProcess>()
+const detachedPids = new Set<number>()
+
+/** For afterAll: SIGKILLs every server this file started that still runs (its group if detached). */
+export function killServers() {
+  for (const child of children) {
+    if (!child.pid) continue
+    try {
+      process.kill(detachedPids.has(child.pid) ? -child.pid : child.pid, 'SIGKILL')
+    } catch {
+      // already gone
+    }
+  }
+  children.clear()
+}
+
 /** Starts the production build (npm run build) as a separate process and waits until it is ready. */
 export async function startServer(options: Options): Promise<ServerProcess> {
   const port = options.port ?? (await freePort())
@@ -47,19 +63,27 @@ export async function startServer(options: Options): Promise<ServerProcess> {
   else delete env.DATABASE_URL
   const [command, ...args] = options.command ?? [process.execPath, 'build/server.js']
   const child = spawn(command!, args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached })
+  children.add(child)
+  if (options.detached && child.pid) detachedPids.add(child.pid)
   let output = ''
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()))
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()))
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
+    child.once('exit', (code, signal) => {
+      children.delete(child)
+      resolve({ code, signal, at: Date.now() })
+    }),
   )
   const server = { url, port, child, output: () => output, exited }
   if (options.waitReady === false) return server
-  const deadline = Date.now() + 30_000
+  const deadline = Date.now() + 45_000
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${output}`)
     if ((await getStatus(`${url}/readyz`)) === 200) return server
-    if (Date.now() > deadline) throw new Error(`server did not become ready:\n${output}`)
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL')
+      throw new Error(`server did not become ready:\n${output}`)
+    }
     await new Promise((r) => setTimeout(r, 50))
   }
 }

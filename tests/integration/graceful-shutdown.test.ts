@@ -8,30 +8,27 @@ import { getDb } from '#db/client.ts'
 import { tickets } from '#db/schema.ts'
 import { createMember } from '#tests/helpers/factories.ts'
 import {
+  killServers,
   postForm,
   signalAndWait,
   startServer,
   type Outcome,
-  type ServerProcess,
 } from '#tests/helpers/server-process.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 
 // Production build instances on this file's database, shut down under steady keep-alive write load.
 const CLIENTS = 16
-const started: ServerProcess[] = []
 const dirs: string[] = []
 
-afterAll(async () => {
-  for (const server of started) if (server.child.exitCode === null) server.child.kill('SIGKILL')
+afterAll(() => {
+  killServers()
   for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true })
 })
 
 async function instance(options: { port?: number; appUrl?: string } = {}) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-drain-'))
   dirs.push(dataDir)
-  const server = await startServer({ databaseUrl: testDatabaseUrl, dataDir, ...options })
-  started.push(server)
-  return server
+  return startServer({ databaseUrl: testDatabaseUrl, dataDir, ...options })
 }
 
 type Sent = { subject: string; outcome: Outcome }
@@ -101,7 +98,8 @@ async function until(check: () => boolean) {
   while (!check()) await new Promise((r) => setTimeout(r, 20))
 }
 
-describe('graceful shutdown under keep-alive write load', () => {
+// Generous timeouts: starting production instances is slow on a busy machine (seconds here).
+describe('graceful shutdown under keep-alive write load', { timeout: 90_000 }, () => {
   it('finishes in-flight requests, closes keep-alive connections, loses no acknowledged write and exits in time', async () => {
     const owner = await createMember('owner')
     const server = await instance()
@@ -121,16 +119,16 @@ describe('graceful shutdown under keep-alive write load', () => {
   it('loses no request through a rolling restart of one of two instances behind a proxy', async () => {
     const owner = await createMember('owner')
     const proxy = await startProxy()
-    let a = await instance({ appUrl: proxy.url })
-    const b = await instance({ appUrl: proxy.url })
+    const [first, b] = await Promise.all([instance({ appUrl: proxy.url }), instance({ appUrl: proxy.url })])
+    let a = first
     proxy.upstreams.push(a.url, b.url)
     const run = `rolling-${Date.now()}`
     const load = writeLoad(() => proxy.url, proxy.url, owner.workspace.slug, run)
-    await until(() => load.sent.length >= 100)
+    await until(() => load.sent.length >= 50)
     const { code } = await signalAndWait(a, 'SIGTERM')
     a = await instance({ port: a.port, appUrl: proxy.url })
     const before = load.sent.length
-    await until(() => load.sent.length >= before + 100)
+    await until(() => load.sent.length >= before + 50) // the new instance serves its share too
     const result = tally(await load.stop(), await savedSubjects(run))
     console.log(JSON.stringify({ test: 'rolling-restart-behind-proxy', code, ...result }))
     await Promise.all([signalAndWait(a), signalAndWait(b)])

@@ -4,18 +4,23 @@ import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { postForm, signalAndWait, startServer, type ServerProcess } from '#tests/helpers/server-process.ts'
+import {
+  killServers,
+  postForm,
+  signalAndWait,
+  startServer,
+  type ServerProcess,
+} from '#tests/helpers/server-process.ts'
 
 // The production build with its own embedded PostgreSQL in a temporary DATA_DIR: crashes,
 // signals, a frozen database and unusable data directories, as an operator meets them.
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-lifecycle-'))
 fs.chmodSync(dataDir, 0o755) // as root, PostgreSQL runs as the postgres user and must reach its directory
 const pgDir = path.join(dataDir, 'postgres')
-const servers: ServerProcess[] = []
 const mounts: string[] = []
 
 afterAll(() => {
-  for (const server of servers) if (server.child.exitCode === null) server.child.kill('SIGKILL')
+  killServers()
   const leftover = postmasterPid()
   if (leftover && isRunning(leftover)) {
     for (const pid of [leftover, ...childrenOf(leftover)]) signal(pid, 'SIGCONT')
@@ -28,10 +33,8 @@ afterAll(() => {
   fs.rmSync(dataDir, { recursive: true, force: true })
 })
 
-async function start(options: Partial<Parameters<typeof startServer>[0]> = {}) {
-  const server = await startServer({ dataDir, ...options })
-  servers.push(server)
-  return server
+function start(options: Partial<Parameters<typeof startServer>[0]> = {}) {
+  return startServer({ dataDir, ...options })
 }
 
 function postmasterPid() {
@@ -94,7 +97,8 @@ function login(server: ServerProcess) {
   return postForm(new http.Agent(), `${server.url}/login`, account, { origin: server.url })
 }
 
-describe('process lifecycle with the embedded PostgreSQL', () => {
+// Generous timeouts: initdb and server starts take seconds on a busy machine.
+describe('process lifecycle with the embedded PostgreSQL', { timeout: 60_000 }, () => {
   it('starts again after a kill -9: stops the leftover PostgreSQL first, and the data is still there', async () => {
     const first = await start()
     const signup = await postForm(
