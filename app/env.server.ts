@@ -23,6 +23,13 @@ const EnvSchema = z.object({
   APP_URL: z.url({ error: 'APP_URL must be an absolute URL such as https://help.example.com' }).optional(),
   SENDGRID_API_KEY: z.string().min(1).optional(),
   INBOUND_DOMAIN: z.string().min(1).optional(),
+  // AI assist (docs/ai.md). With neither a key nor a base URL, AI is off and its controls say so.
+  OPENAI_API_KEY: z.string().min(1).optional(),
+  // Any OpenAI-compatible server (Ollama, vLLM, llama.cpp); tests point it at tests/fakes/openai.ts.
+  OPENAI_BASE_URL: z
+    .url({ error: 'OPENAI_BASE_URL must be an absolute URL such as http://localhost:11434/v1' })
+    .optional(),
+  OPENAI_MODEL: z.string().min(1).max(200).default('gpt-4.1-mini'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   RUN_WORKER: z.enum(['true', 'false']).default('true'),
   // Express "trust proxy": which proxies may set X-Forwarded-For (the client address used by rate limits).
@@ -54,6 +61,8 @@ export type AppEnv = {
   appUrl: string
   sendgridApiKey: string | undefined
   inboundDomain: string
+  /** The model provider (app/ai/client.server.ts); `configured` is false with neither key nor base URL. */
+  ai: { configured: boolean; apiKey: string | undefined; baseUrl: string; model: string }
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL']
   runWorker: boolean
   /** Express "trust proxy" value: 'loopback', a hop count, or comma-separated addresses/CIDRs. */
@@ -109,6 +118,12 @@ export function parseEnv(source: NodeJS.ProcessEnv): AppEnv {
     appUrl,
     sendgridApiKey: e.SENDGRID_API_KEY,
     inboundDomain: e.INBOUND_DOMAIN ?? 'inbound.localhost',
+    ai: {
+      configured: Boolean(e.OPENAI_API_KEY || e.OPENAI_BASE_URL),
+      apiKey: e.OPENAI_API_KEY,
+      baseUrl: (e.OPENAI_BASE_URL ?? 'https://api.openai.com/v1').replace(/\/$/, ''),
+      model: e.OPENAI_MODEL,
+    },
     logLevel: e.LOG_LEVEL,
     runWorker: e.RUN_WORKER === 'true',
     trustProxy: /^\d+$/.test(e.TRUST_PROXY) ? Number(e.TRUST_PROXY) : e.TRUST_PROXY,

@@ -1,0 +1,465 @@
+import OpenAI, {
+  APIConnectionError,
+  APIConnectionTimeoutError,
+  APIError,
+  APIUserAbortError,
+  BadRequestError,
+  RateLimitError,
+} from 'openai'
+import { zodResponseFormat } from 'openai/helpers/zod'
+import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions'
+import { z } from 'zod'
+import { getDb } from '#db/client.ts'
+import { insertAiRun } from '#db/queries/ai.ts'
+import { env } from '#app/env.server.ts'
+import { logger } from '#app/logger.server.ts'
+import { takeSlot } from '#app/domain/rate-limit.server.ts'
+import { AI_INTERACTIVE_PER_MINUTE, AI_MESSAGES, type AiFeature } from './features.ts'
+import { getAiSettings, tokensUsedThisMonth, type AiSettings } from './settings.server.ts'
+
+/**
+ * The one way the app talks to a model (Chat Completions, OpenAI or any compatible server).
+ *
+ * Every call goes through the same gate (configured? feature on? budget left? under the
+ * per-user rate?), the same deadline (20 s interactive, 60 s jobs), the same bounded retries
+ * (429 honouring Retry-After, 5xx and network errors with backoff) and leaves one `ai_runs` row.
+ * Callers get a result or a refusal with the message to show; nothing here throws for a
+ * provider problem.
+ *
+ *   runStructured(feature, ctx, schema, messages) → { ok: true, value } | AiRefusal
+ *   runStream(feature, ctx, messages)             → { ok: true, deltas } | AiRefusal
+ *   aiAvailability(workspaceId, feature)          → what a loader shows instead of a control
+ */
+
+export type AiContext = {
+  workspaceId: string
+  ticketId?: string | null
+  /** The agent who asked; null for jobs. Interactive calls count against their rate. */
+  userId?: string | null
+  mode: 'interactive' | 'job'
+  /** Aborts the call and the upstream request (the agent pressed Cancel or left). */
+  signal?: AbortSignal
+}
+
+export type AiMessage = { role: 'system' | 'user' | 'assistant'; content: string }
+
+export type AiRefusalReason =
+  'not-configured' | 'disabled' | 'budget' | 'rate-limited' | 'failed' | 'invalid' | 'timeout' | 'cancelled'
+
+export type AiRefusal = {
+  ok: false
+  reason: AiRefusalReason
+  /** What the agent sees. */
+  message: string
+  /** rate-limited only: seconds until a slot frees up. */
+  retryAfterSeconds?: number
+}
+
+export const AI_TIMEOUT_MS = { interactive: 20_000, job: 60_000 } as const
+/** Attempts per request on 429, 5xx and network errors (the first one included). */
+export const AI_MAX_ATTEMPTS = 3
+const BACKOFF_BASE_MS = 250
+
+/** Tests shorten the deadlines and backoff so failure modes run in milliseconds. */
+const tuning = globalThis as unknown as {
+  __switchboardAiTuning?: { timeoutMs?: number; backoffBaseMs?: number }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The gate
+
+type Gate = { ok: true; settings: AiSettings } | AiRefusal
+
+function refusal(reason: AiRefusalReason, retryAfterSeconds?: number): AiRefusal {
+  const message =
+    reason === 'not-configured'
+      ? AI_MESSAGES.notConfigured
+      : reason === 'disabled'
+        ? AI_MESSAGES.disabled
+        : reason === 'budget'
+          ? AI_MESSAGES.budgetUsed
+          : reason === 'rate-limited'
+            ? AI_MESSAGES.rateLimited
+            : AI_MESSAGES.noSuggestion
+  return { ok: false, reason, message, ...(retryAfterSeconds ? { retryAfterSeconds } : {}) }
+}
+
+/**
+ * What a page shows for `feature`: 'ok' (the control), or why not. Does not take a rate slot.
+ * Not configured is an expected state, never logged.
+ */
+export async function aiAvailability(
+  workspaceId: string,
+  feature: AiFeature,
+): Promise<'ok' | 'not-configured' | 'disabled' | 'budget'> {
+  if (!env().ai.configured) return 'not-configured'
+  const settings = await getAiSettings(workspaceId)
+  if (!settings.features[feature]) return 'disabled'
+  if (await budgetSpent(workspaceId, settings)) return 'budget'
+  return 'ok'
+}
+
+async function budgetSpent(workspaceId: string, settings: AiSettings) {
+  if (settings.monthlyTokenBudget === null) return false
+  return (await tokensUsedThisMonth(workspaceId)) >= settings.monthlyTokenBudget
+}
+
+async function gate(feature: AiFeature, ctx: AiContext): Promise<Gate> {
+  if (!env().ai.configured) return refusal('not-configured')
+  const settings = await getAiSettings(ctx.workspaceId)
+  if (!settings.features[feature]) return refusal('disabled')
+  // The budget is checked before the call; calls running at the same moment may overshoot it
+  // by their own size (documented in docs/ai.md).
+  if (await budgetSpent(ctx.workspaceId, settings)) return refusal('budget')
+  if (ctx.mode === 'interactive' && ctx.userId) {
+    const slot = await takeSlot(`ai:user:${ctx.userId}`, {
+      max: AI_INTERACTIVE_PER_MINUTE,
+      windowMs: 60_000,
+    })
+    if (!slot.allowed) {
+      const seconds = Math.max(1, Math.ceil((slot.resetAt.getTime() - Date.now()) / 1000))
+      return refusal('rate-limited', seconds)
+    }
+  }
+  return { ok: true, settings }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The provider client, deadlines and retries
+
+const clients = new Map<string, OpenAI>()
+
+function provider() {
+  const { apiKey, baseUrl } = env().ai
+  const key = `${baseUrl}\n${apiKey ?? ''}`
+  let client = clients.get(key)
+  if (!client) {
+    // Self-hosted servers (Ollama, llama.cpp) need no key, but the SDK insists on one.
+    client = new OpenAI({ apiKey: apiKey ?? 'not-needed', baseURL: baseUrl, maxRetries: 0 })
+    clients.set(key, client)
+  }
+  return client
+}
+
+/** The call's deadline and the agent's cancel, as one signal, and which of them fired. */
+function deadline(ctx: AiContext) {
+  const ms = tuning.__switchboardAiTuning?.timeoutMs ?? AI_TIMEOUT_MS[ctx.mode]
+  const timeout = AbortSignal.timeout(ms)
+  const signal = ctx.signal ? AbortSignal.any([ctx.signal, timeout]) : timeout
+  const endsAt = Date.now() + ms
+  return {
+    signal,
+    ms,
+    remaining: () => Math.max(0, endsAt - Date.now()),
+    why: (): 'cancelled' | 'timeout' | null =>
+      ctx.signal?.aborted ? 'cancelled' : timeout.aborted ? 'timeout' : null,
+  }
+}
+type Deadline = ReturnType<typeof deadline>
+
+/** How long to wait before retrying after `error`, or null when it is not worth retrying. */
+export function retryDelayMs(error: unknown, attempt: number): number | null {
+  const base = tuning.__switchboardAiTuning?.backoffBaseMs ?? BACKOFF_BASE_MS
+  const backoff = base * 2 ** attempt + Math.floor(Math.random() * base)
+  if (error instanceof RateLimitError) return retryAfterMs(error.headers) ?? backoff * 4
+  if (error instanceof APIUserAbortError || error instanceof APIConnectionTimeoutError) return null
+  if (error instanceof APIConnectionError) return backoff
+  if (error instanceof APIError && typeof error.status === 'number' && error.status >= 500) return backoff
+  return null
+}
+
+/** Retry-After as seconds or an HTTP date, or OpenAI's retry-after-ms. */
+export function retryAfterMs(headers: Headers | undefined): number | null {
+  const ms = Number(headers?.get('retry-after-ms'))
+  if (headers?.get('retry-after-ms') && Number.isFinite(ms) && ms >= 0) return ms
+  const value = headers?.get('retry-after')
+  if (!value) return null
+  const seconds = Number(value)
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000
+  const date = Date.parse(value)
+  return Number.isNaN(date) ? null : Math.max(0, date - Date.now())
+}
+
+function sleep(ms: number, signal: AbortSignal) {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(done, ms)
+    signal.addEventListener('abort', done, { once: true })
+    function done() {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+  })
+}
+
+/** Runs `request` with bounded retries inside the deadline; rethrows the last error. */
+async function withRetries<T>(limit: Deadline, request: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await request()
+    } catch (error) {
+      const wait = limit.why() ? null : retryDelayMs(error, attempt)
+      if (wait === null || attempt + 1 >= AI_MAX_ATTEMPTS || wait >= limit.remaining()) throw error
+      await sleep(wait, limit.signal)
+      if (limit.why()) throw error
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Recording
+
+type RunRecord = {
+  feature: AiFeature
+  ctx: AiContext
+  settings: AiSettings
+  startedAt: number
+  tokensIn: number
+  tokensOut: number
+  outcome: 'ok' | 'invalid' | 'failed' | 'timeout' | 'cancelled'
+  errorClass: string | null
+  messages: AiMessage[]
+  answer: string | null
+}
+
+async function record(run: RunRecord) {
+  const debug = run.settings.debugUntil !== null
+  try {
+    await insertAiRun(getDb(), {
+      workspaceId: run.ctx.workspaceId,
+      ticketId: run.ctx.ticketId ?? null,
+      userId: run.ctx.userId ?? null,
+      feature: run.feature,
+      model: run.settings.model,
+      tokensIn: run.tokensIn,
+      tokensOut: run.tokensOut,
+      latencyMs: Math.round(performance.now() - run.startedAt),
+      outcome: run.outcome,
+      errorClass: run.errorClass,
+      prompt: debug ? run.messages : null,
+      answer: debug ? run.answer : null,
+    })
+  } catch (error) {
+    logger().error({ err: error, feature: run.feature }, 'could not record an AI run')
+  }
+  if (run.outcome === 'failed' || run.outcome === 'timeout' || run.outcome === 'invalid') {
+    // One line per failed call: the class and status only, never the prompt or the key.
+    logger().warn(
+      { feature: run.feature, outcome: run.outcome, errorClass: run.errorClass, model: run.settings.model },
+      'AI call failed',
+    )
+  }
+}
+
+function errorClassOf(error: unknown) {
+  if (error instanceof Error) return error.constructor.name || error.name
+  return 'UnknownError'
+}
+
+function outcomeOf(limit: Deadline, error: unknown): 'failed' | 'timeout' | 'cancelled' {
+  const why = limit.why()
+  if (why) return why
+  if (error instanceof APIConnectionTimeoutError) return 'timeout'
+  return 'failed'
+}
+
+// ---------------------------------------------------------------------------------------------
+// Structured answers
+
+/** Servers that answered 400 to json_schema: they get json_object from then on (per process). */
+const refusesJsonSchema = new Set<string>()
+
+function refusedResponseFormat(error: unknown) {
+  if (!(error instanceof BadRequestError)) return false
+  const text = `${error.message} ${error.param ?? ''} ${error.code ?? ''}`.toLowerCase()
+  return text.includes('response_format') || text.includes('json_schema')
+}
+
+function jsonObjectInstructions(schema: z.ZodType): AiMessage {
+  return {
+    role: 'system',
+    content: `Answer with one JSON object, and nothing else, that matches this JSON Schema:\n${JSON.stringify(
+      z.toJSONSchema(schema),
+    )}`,
+  }
+}
+
+type Parsed<T> = { ok: true; value: T } | { ok: false; errorClass: 'invalid_json' | 'schema_mismatch' }
+
+function parseAnswer<T>(schema: z.ZodType<T>, content: string | null | undefined): Parsed<T> {
+  let json: unknown
+  try {
+    // Some compatible servers wrap JSON in a Markdown fence even in JSON mode.
+    json = JSON.parse((content ?? '').replace(/^\s*```(?:json)?\s*|\s*```\s*$/g, ''))
+  } catch {
+    return { ok: false, errorClass: 'invalid_json' }
+  }
+  const result = schema.safeParse(json)
+  return result.success ? { ok: true, value: result.data } : { ok: false, errorClass: 'schema_mismatch' }
+}
+
+/**
+ * One structured answer validated by `schema` (a Zod object). Uses json_schema (strict) and
+ * falls back to json_object + the same validation when the server refuses it. An answer that
+ * fails validation is asked for once more, then dropped (outcome `invalid`).
+ */
+export async function runStructured<T>(
+  feature: AiFeature,
+  ctx: AiContext,
+  schema: z.ZodType<T>,
+  messages: AiMessage[],
+  options: { name?: string } = {},
+): Promise<{ ok: true; value: T } | AiRefusal> {
+  const admitted = await gate(feature, ctx)
+  if (!admitted.ok) return admitted
+  const { settings } = admitted
+  const client = provider()
+  const limit = deadline(ctx)
+  const run: RunRecord = {
+    feature,
+    ctx,
+    settings,
+    startedAt: performance.now(),
+    tokensIn: 0,
+    tokensOut: 0,
+    outcome: 'ok',
+    errorClass: null,
+    messages,
+    answer: null,
+  }
+  const serverKey = `${env().ai.baseUrl}\n${settings.model}`
+  // zodResponseFormat's types are for Zod object schemas; every schema we pass is one.
+  const jsonSchema = zodResponseFormat(schema as unknown as z.ZodObject, options.name ?? feature)
+
+  async function ask(): Promise<string | null> {
+    const useJsonObject = refusesJsonSchema.has(serverKey)
+    const body: ChatCompletionCreateParamsNonStreaming = {
+      model: settings.model,
+      messages: useJsonObject ? [...messages, jsonObjectInstructions(schema)] : messages,
+      response_format: useJsonObject ? { type: 'json_object' } : jsonSchema,
+    }
+    try {
+      const completion = await client.chat.completions.create(body, {
+        signal: limit.signal,
+        timeout: limit.remaining(),
+      })
+      run.tokensIn += completion.usage?.prompt_tokens ?? 0
+      run.tokensOut += completion.usage?.completion_tokens ?? 0
+      return completion.choices[0]?.message?.content ?? null
+    } catch (error) {
+      if (!useJsonObject && refusedResponseFormat(error)) {
+        refusesJsonSchema.add(serverKey)
+        return ask()
+      }
+      throw error
+    }
+  }
+
+  try {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const content = await withRetries(limit, ask)
+      run.answer = content
+      const parsed = parseAnswer(schema, content)
+      if (parsed.ok) {
+        await record(run)
+        return { ok: true, value: parsed.value }
+      }
+      run.outcome = 'invalid'
+      run.errorClass = parsed.errorClass
+    }
+    await record(run)
+    return refusal('invalid')
+  } catch (error) {
+    run.outcome = outcomeOf(limit, error)
+    run.errorClass = errorClassOf(error)
+    await record(run)
+    return refusal(run.outcome)
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Streamed text
+
+/**
+ * Streams a text answer. Resolves once the provider started answering (retries happen before
+ * that), so the caller can send its headers; `deltas` yields the text as it arrives. Stopping
+ * the iteration early (or aborting ctx.signal) aborts the upstream request. The run is recorded
+ * when the stream ends, with the usage the server reports in its last chunk.
+ */
+export async function runStream(
+  feature: AiFeature,
+  ctx: AiContext,
+  messages: AiMessage[],
+): Promise<{ ok: true; deltas: AsyncGenerator<string, void, undefined> } | AiRefusal> {
+  const admitted = await gate(feature, ctx)
+  if (!admitted.ok) return admitted
+  const { settings } = admitted
+  const client = provider()
+  const limit = deadline(ctx)
+  const run: RunRecord = {
+    feature,
+    ctx,
+    settings,
+    startedAt: performance.now(),
+    tokensIn: 0,
+    tokensOut: 0,
+    outcome: 'ok',
+    errorClass: null,
+    messages,
+    answer: null,
+  }
+  let stream
+  try {
+    stream = await withRetries(limit, () =>
+      client.chat.completions.create(
+        { model: settings.model, messages, stream: true, stream_options: { include_usage: true } },
+        { signal: limit.signal, timeout: limit.remaining() },
+      ),
+    )
+  } catch (error) {
+    run.outcome = outcomeOf(limit, error)
+    run.errorClass = errorClassOf(error)
+    await record(run)
+    return refusal(run.outcome)
+  }
+  const opened = stream
+
+  async function* deltas() {
+    let text = ''
+    let finished = false
+    try {
+      for await (const chunk of opened) {
+        if (chunk.usage) {
+          run.tokensIn = chunk.usage.prompt_tokens ?? 0
+          run.tokensOut = chunk.usage.completion_tokens ?? 0
+        }
+        const delta = chunk.choices[0]?.delta?.content
+        if (delta) {
+          text += delta
+          yield delta
+        }
+      }
+      finished = true
+    } catch (error) {
+      run.outcome = outcomeOf(limit, error)
+      run.errorClass = errorClassOf(error)
+      throw new AiStreamError(run.outcome)
+    } finally {
+      if (!finished && run.outcome === 'ok') {
+        // The consumer stopped reading (the agent cancelled or left): stop the upstream too.
+        run.outcome = 'cancelled'
+        opened.controller.abort()
+      }
+      run.answer = text
+      await record(run)
+    }
+  }
+  return { ok: true, deltas: deltas() }
+}
+
+/** Thrown by `deltas` when the stream broke after it started; `message` is for the agent. */
+export class AiStreamError extends Error {
+  constructor(readonly outcome: 'failed' | 'timeout' | 'cancelled') {
+    super(AI_MESSAGES.noSuggestion)
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * AI vocabulary shared by the server and the browser (no secrets, no database): the features,
+ * the messages agents see, the rewrite modes and the languages offered. `ai_feature` in
+ * db/schema.ts has the same list.
+ */
+export const AI_FEATURES = ['draft', 'rewrite', 'translate', 'summarize', 'triage'] as const
+export type AiFeature = (typeof AI_FEATURES)[number]
+
+export const AI_FEATURE_LABEL: Record<AiFeature, string> = {
+  draft: 'Draft a reply',
+  rewrite: 'Rewrite',
+  translate: 'Translate',
+  summarize: 'Summarize',
+  triage: 'Triage',
+}
+
+/** Features a workspace has on until an owner or admin turns them off. */
+export const AI_FEATURES_ON_BY_DEFAULT: Record<AiFeature, boolean> = {
+  draft: true,
+  rewrite: true,
+  translate: true,
+  summarize: true,
+  triage: false,
+}
+
+export const AI_MESSAGES = {
+  notConfigured: 'AI is not configured — see Settings → AI',
+  budgetUsed: 'AI budget used up for this month',
+  noSuggestion: 'No suggestion right now',
+  rateLimited: 'Too many AI requests: at most 30 a minute. Try again in a moment.',
+  disabled: 'This AI feature is turned off for this workspace',
+} as const
+
+/** Interactive calls per user per minute (all features together). */
+export const AI_INTERACTIVE_PER_MINUTE = 30
+
+export const REWRITE_MODES = ['grammar', 'friendlier', 'shorter', 'translate'] as const
+export type RewriteMode = (typeof REWRITE_MODES)[number]
+export const REWRITE_LABEL: Record<RewriteMode, string> = {
+  grammar: 'Fix grammar',
+  friendlier: 'Make friendlier',
+  shorter: 'Make shorter',
+  translate: 'Translate',
+}
+
+/** Languages the agent can pick for a draft or a translation (the model knows many more). */
+export const AI_LANGUAGES = [
+  'English',
+  'French',
+  'German',
+  'Spanish',
+  'Italian',
+  'Portuguese',
+  'Dutch',
+  'Polish',
+  'Swedish',
+  'Danish',
+  'Norwegian',
+  'Finnish',
+  'Czech',
+  'Turkish',
+  'Greek',
+  'Russian',
+  'Ukrainian',
+  'Arabic',
+  'Hebrew',
+  'Hindi',
+  'Japanese',
+  'Korean',
+  'Chinese (Simplified)',
+  'Chinese (Traditional)',
+  'Vietnamese',
+  'Indonesian',
+  'Thai',
+] as const

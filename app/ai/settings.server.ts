@@ -1,0 +1,90 @@
+import { z } from 'zod'
+import { getDb } from '#db/client.ts'
+import { getAiSettingsJson, setAiSettingsJson, tokensUsedSince } from '#db/queries/ai.ts'
+import { env } from '#app/env.server.ts'
+import { recordAudit } from '#app/domain/audit.server.ts'
+import { AI_FEATURES, AI_FEATURES_ON_BY_DEFAULT, type AiFeature } from './features.ts'
+
+/** How long debug logging (prompts kept in ai_runs) stays on after an admin turns it on. */
+export const DEBUG_LOGGING_MS = 24 * 60 * 60 * 1000
+
+/**
+ * A workspace's AI settings, stored under `workspaces.settings.ai` and parsed on every read:
+ * anything unreadable falls back to the defaults rather than breaking a page.
+ */
+const StoredAiSettings = z.object({
+  features: z.partialRecord(z.enum(AI_FEATURES), z.boolean()).catch({}).default({}),
+  model: z.string().trim().min(1).max(200).nullable().catch(null).default(null),
+  monthlyTokenBudget: z.number().int().min(0).nullable().catch(null).default(null),
+  debugUntil: z.iso.datetime().nullable().catch(null).default(null),
+})
+export type StoredAiSettings = z.infer<typeof StoredAiSettings>
+
+export type AiSettings = {
+  features: Record<AiFeature, boolean>
+  /** The model chosen for this workspace, or null for OPENAI_MODEL. */
+  modelOverride: string | null
+  model: string
+  defaultModel: string
+  monthlyTokenBudget: number | null
+  debugUntil: Date | null
+}
+
+export async function getAiSettings(workspaceId: string): Promise<AiSettings> {
+  const stored = StoredAiSettings.parse((await getAiSettingsJson(getDb(), workspaceId)) ?? {})
+  const features = { ...AI_FEATURES_ON_BY_DEFAULT }
+  for (const f of AI_FEATURES) if (typeof stored.features[f] === 'boolean') features[f] = stored.features[f]
+  const debugUntil = stored.debugUntil ? new Date(stored.debugUntil) : null
+  const defaultModel = env().ai.model
+  return {
+    features,
+    modelOverride: stored.model,
+    model: stored.model ?? defaultModel,
+    defaultModel,
+    monthlyTokenBudget: stored.monthlyTokenBudget,
+    // Auto-off: past its end, debug logging is simply off (nothing needs to run to turn it off).
+    debugUntil: debugUntil && debugUntil.getTime() > Date.now() ? debugUntil : null,
+  }
+}
+
+export type AiSettingsInput = {
+  features: Record<AiFeature, boolean>
+  model: string | undefined
+  monthlyTokenBudget: number | undefined
+  debugLogging: boolean
+}
+
+/** Saves the settings page; the audit log records who changed them (never prompts or keys). */
+export async function saveAiSettings(actor: { workspaceId: string; userId: string }, input: AiSettingsInput) {
+  const { workspaceId } = actor
+  const current = await getAiSettings(workspaceId)
+  const debugUntil = !input.debugLogging
+    ? null
+    : (current.debugUntil ?? new Date(Date.now() + DEBUG_LOGGING_MS))
+  const stored: StoredAiSettings = {
+    features: input.features,
+    model: input.model ?? null,
+    monthlyTokenBudget: input.monthlyTokenBudget ?? null,
+    debugUntil: debugUntil?.toISOString() ?? null,
+  }
+  await getDb().transaction(async (tx) => {
+    await setAiSettingsJson(tx, workspaceId, stored)
+    await recordAudit(tx, {
+      workspaceId,
+      actorUserId: actor.userId,
+      action: 'ai.settings-changed',
+      targetType: 'workspace',
+      targetId: workspaceId,
+      data: { ...stored, debugUntil: stored.debugUntil },
+    })
+  })
+}
+
+/** The first moment of the current calendar month, UTC: budgets reset then. */
+export function startOfMonthUtc(now = new Date()) {
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1))
+}
+
+export async function tokensUsedThisMonth(workspaceId: string) {
+  return tokensUsedSince(getDb(), workspaceId, startOfMonthUtc())
+}

@@ -1,0 +1,72 @@
+import { and, eq, gte, sql } from 'drizzle-orm'
+import type { DbOrTx } from '../client.ts'
+import { aiRuns, workspaces } from '../schema.ts'
+
+type AiRunRow = typeof aiRuns.$inferInsert
+
+export async function insertAiRun(db: DbOrTx, row: AiRunRow) {
+  await db.insert(aiRuns).values(row)
+}
+
+/** The workspace's `settings.ai` object as stored (validated by the caller). */
+export async function getAiSettingsJson(db: DbOrTx, workspaceId: string): Promise<unknown> {
+  const [row] = await db
+    .select({ ai: sql<unknown>`${workspaces.settings} -> 'ai'` })
+    .from(workspaces)
+    .where(eq(workspaces.id, workspaceId))
+  return row?.ai ?? null
+}
+
+/** Replaces `settings.ai` only, so other keys of `settings` written concurrently survive. */
+export async function setAiSettingsJson(db: DbOrTx, workspaceId: string, ai: object) {
+  await db
+    .update(workspaces)
+    .set({
+      settings: sql`jsonb_set(coalesce(${workspaces.settings}, '{}'::jsonb), '{ai}', ${JSON.stringify(ai)}::jsonb)`,
+    })
+    .where(eq(workspaces.id, workspaceId))
+}
+
+/** Tokens (in + out) the workspace's calls used since `since` (the start of the month). */
+export async function tokensUsedSince(db: DbOrTx, workspaceId: string, since: Date) {
+  const [row] = await db
+    .select({ used: sql<string>`coalesce(sum(${aiRuns.tokensIn} + ${aiRuns.tokensOut}), 0)` })
+    .from(aiRuns)
+    .where(and(eq(aiRuns.workspaceId, workspaceId), gte(aiRuns.createdAt, since)))
+  return Number(row?.used ?? 0)
+}
+
+/** Per feature since `since`: calls, tokens, latency p50/p95 and failures. */
+export async function aiUsageByFeature(db: DbOrTx, workspaceId: string, since: Date) {
+  const rows = await db
+    .select({
+      feature: aiRuns.feature,
+      calls: sql<number>`count(*)::int`,
+      tokensIn: sql<number>`coalesce(sum(${aiRuns.tokensIn}), 0)::int`,
+      tokensOut: sql<number>`coalesce(sum(${aiRuns.tokensOut}), 0)::int`,
+      p50: sql<number>`(percentile_cont(0.5) within group (order by ${aiRuns.latencyMs}))::int`,
+      p95: sql<number>`(percentile_cont(0.95) within group (order by ${aiRuns.latencyMs}))::int`,
+      failures: sql<number>`(count(*) filter (where ${aiRuns.outcome} not in ('ok', 'cancelled')))::int`,
+    })
+    .from(aiRuns)
+    .where(and(eq(aiRuns.workspaceId, workspaceId), gte(aiRuns.createdAt, since)))
+    .groupBy(aiRuns.feature)
+    .orderBy(aiRuns.feature)
+  return rows
+}
+
+/** Calls and tokens per UTC day since `since`, for the usage chart. */
+export async function aiUsageByDay(db: DbOrTx, workspaceId: string, since: Date) {
+  const rows = await db
+    .select({
+      day: sql<string>`to_char(date_trunc('day', ${aiRuns.createdAt} at time zone 'UTC'), 'YYYY-MM-DD')`,
+      calls: sql<number>`count(*)::int`,
+      tokens: sql<number>`coalesce(sum(${aiRuns.tokensIn} + ${aiRuns.tokensOut}), 0)::int`,
+      failures: sql<number>`(count(*) filter (where ${aiRuns.outcome} not in ('ok', 'cancelled')))::int`,
+    })
+    .from(aiRuns)
+    .where(and(eq(aiRuns.workspaceId, workspaceId), gte(aiRuns.createdAt, since)))
+    .groupBy(sql`1`)
+    .orderBy(sql`1`)
+  return rows
+}

@@ -1,0 +1,304 @@
+import { eq } from 'drizzle-orm'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { z } from 'zod'
+import { getDb } from '#db/client.ts'
+import { aiRuns } from '#db/schema.ts'
+import { parseEnv, type AppEnv } from '#app/env.server.ts'
+import { runStream, runStructured, aiAvailability, type AiContext } from '#app/ai/client.server.ts'
+import { saveAiSettings } from '#app/ai/settings.server.ts'
+import { AI_FEATURES_ON_BY_DEFAULT, AI_MESSAGES } from '#app/ai/features.ts'
+import { createMember, createWorkspace } from '#tests/helpers/factories.ts'
+import { FakeOpenAI } from '#tests/fakes/openai.ts'
+
+const envStore = globalThis as unknown as {
+  __switchboardEnv?: AppEnv
+  __switchboardAiTuning?: { timeoutMs?: number; backoffBaseMs?: number }
+}
+const fake = new FakeOpenAI()
+const Rewrite = z.object({ text: z.string().min(1) })
+
+function useProvider(vars: Record<string, string | undefined>) {
+  envStore.__switchboardEnv = parseEnv({ ...process.env, ...vars })
+}
+
+beforeAll(async () => {
+  await fake.start()
+  envStore.__switchboardAiTuning = { backoffBaseMs: 5 }
+})
+afterAll(async () => {
+  envStore.__switchboardEnv = undefined
+  envStore.__switchboardAiTuning = undefined
+  await fake.stop()
+})
+beforeEach(() => {
+  fake.reset()
+  useProvider({
+    OPENAI_BASE_URL: fake.baseUrl,
+    OPENAI_API_KEY: 'sk-test-secret-key',
+    OPENAI_MODEL: 'fake-mini',
+  })
+})
+
+async function context(mode: AiContext['mode'] = 'interactive'): Promise<AiContext & { slug: string }> {
+  const workspace = await createWorkspace()
+  const owner = await createMember('owner', workspace)
+  return { workspaceId: workspace.id, userId: owner.user.id, mode, slug: workspace.slug }
+}
+
+function runsOf(workspaceId: string) {
+  return getDb().select().from(aiRuns).where(eq(aiRuns.workspaceId, workspaceId))
+}
+
+const ask = [
+  { role: 'system' as const, content: 'You rewrite text.' },
+  { role: 'user' as const, content: 'make this nicer' },
+]
+
+describe('runStructured', () => {
+  it('sends the model, the messages and a strict json_schema, and records the run without the key', async () => {
+    const ctx = await context()
+    fake.respond = () => ({ content: JSON.stringify({ text: 'Nicer.' }) })
+    const result = await runStructured('rewrite', ctx, Rewrite, ask, { name: 'rewrite' })
+    expect(result).toEqual({ ok: true, value: { text: 'Nicer.' } })
+    const [sent] = fake.requests
+    expect(sent!.body.model).toBe('fake-mini')
+    expect(sent!.body.messages).toEqual(ask)
+    expect(sent!.body.response_format?.type).toBe('json_schema')
+    expect(sent!.body.response_format?.json_schema?.strict).toBe(true)
+    expect(sent!.body.response_format?.json_schema?.schema).toMatchObject({
+      type: 'object',
+      required: ['text'],
+      additionalProperties: false,
+    })
+    expect(sent!.authorization).toBe('Bearer sk-test-secret-key')
+    const [run] = await runsOf(ctx.workspaceId)
+    expect(run).toMatchObject({ feature: 'rewrite', model: 'fake-mini', outcome: 'ok', errorClass: null })
+    expect(run!.tokensIn).toBeGreaterThan(0)
+    expect(run!.tokensOut).toBeGreaterThan(0)
+    expect(run!.prompt).toBeNull()
+    expect(run!.answer).toBeNull()
+    expect(JSON.stringify(run)).not.toContain('sk-test-secret-key')
+  })
+
+  it('falls back to json_object with the same validation when the server refuses json_schema', async () => {
+    const ctx = await context()
+    useProvider({ OPENAI_BASE_URL: fake.baseUrl, OPENAI_MODEL: 'no-structured-outputs' })
+    fake.refuseJsonSchema = true
+    fake.respond = () => ({ content: '```json\n{"text":"Fenced but fine"}\n```' })
+    const result = await runStructured('rewrite', ctx, Rewrite, ask)
+    expect(result).toEqual({ ok: true, value: { text: 'Fenced but fine' } })
+    expect(fake.requests.map((r) => r.body.response_format?.type)).toEqual(['json_schema', 'json_object'])
+    expect(FakeOpenAI.promptText(fake.requests[1]!)).toContain('JSON Schema')
+    // Remembered: the next call goes straight to json_object.
+    await runStructured('rewrite', ctx, Rewrite, ask)
+    expect(fake.requests.at(-1)!.body.response_format?.type).toBe('json_object')
+    // No key and a base URL: a self-hosted server; the SDK still sends a placeholder bearer.
+    expect(fake.requests[0]!.authorization).toBe('Bearer not-needed')
+  })
+
+  it('asks once more for an invalid answer, then drops it and records invalid', async () => {
+    const ctx = await context()
+    fake.failNext({ kind: 'invalid-json' }, { kind: 'answer', answer: { content: '{"text": ""}' } })
+    const result = await runStructured('rewrite', ctx, Rewrite, ask)
+    expect(result).toMatchObject({ ok: false, reason: 'invalid', message: AI_MESSAGES.noSuggestion })
+    expect(fake.requests).toHaveLength(2)
+    const [run] = await runsOf(ctx.workspaceId)
+    expect(run).toMatchObject({ outcome: 'invalid', errorClass: 'schema_mismatch' })
+
+    fake.failNext({ kind: 'invalid-json' })
+    fake.respond = () => ({ content: '{"text":"second time lucky"}' })
+    expect(await runStructured('rewrite', ctx, Rewrite, ask)).toEqual({
+      ok: true,
+      value: { text: 'second time lucky' },
+    })
+  })
+
+  it('retries 500s and network errors with backoff, and honours Retry-After on 429', async () => {
+    const ctx = await context()
+    fake.respond = () => ({ content: '{"text":"ok"}' })
+    fake.failNext({ kind: 'status', status: 500 }, { kind: 'status', status: 503 })
+    expect(await runStructured('rewrite', ctx, Rewrite, ask)).toMatchObject({ ok: true })
+    expect(fake.requests.map((r) => r.status)).toEqual([500, 503, 200])
+
+    fake.reset()
+    fake.respond = () => ({ content: '{"text":"ok"}' })
+    fake.failNext({ kind: 'status', status: 429, retryAfter: '1' })
+    const started = Date.now()
+    expect(await runStructured('rewrite', ctx, Rewrite, ask)).toMatchObject({ ok: true })
+    const [first, second] = fake.requests
+    expect(second!.at - first!.at).toBeGreaterThanOrEqual(950)
+    expect(Date.now() - started).toBeLessThan(5_000)
+  })
+
+  it('gives up after three attempts and records the error class, never the message', async () => {
+    const ctx = await context()
+    fake.failNext(
+      { kind: 'status', status: 500 },
+      { kind: 'status', status: 500 },
+      { kind: 'status', status: 500 },
+      { kind: 'status', status: 500 },
+    )
+    const result = await runStructured('rewrite', ctx, Rewrite, ask)
+    expect(result).toMatchObject({ ok: false, reason: 'failed', message: AI_MESSAGES.noSuggestion })
+    expect(fake.requests).toHaveLength(3)
+    const [run] = await runsOf(ctx.workspaceId)
+    expect(run).toMatchObject({ outcome: 'failed', errorClass: 'InternalServerError' })
+  })
+
+  it('does not retry a 401 or a plain 400', async () => {
+    const ctx = await context()
+    fake.failNext({ kind: 'status', status: 401 })
+    expect(await runStructured('rewrite', ctx, Rewrite, ask)).toMatchObject({ ok: false, reason: 'failed' })
+    fake.failNext({ kind: 'status', status: 400, message: 'messages too long' })
+    expect(await runStructured('rewrite', ctx, Rewrite, ask)).toMatchObject({ ok: false, reason: 'failed' })
+    expect(fake.requests).toHaveLength(2)
+    const runs = await runsOf(ctx.workspaceId)
+    expect(runs.map((r) => r.errorClass).sort()).toEqual(['AuthenticationError', 'BadRequestError'])
+  })
+
+  it('times out a slow server at the deadline and records timeout', async () => {
+    const ctx = await context()
+    envStore.__switchboardAiTuning = { backoffBaseMs: 5, timeoutMs: 300 }
+    try {
+      fake.failNext({ kind: 'slow', delayMs: 'forever' })
+      const started = Date.now()
+      const result = await runStructured('rewrite', ctx, Rewrite, ask)
+      expect(result).toMatchObject({ ok: false, reason: 'timeout', message: AI_MESSAGES.noSuggestion })
+      expect(Date.now() - started).toBeLessThan(2_000)
+      const [run] = await runsOf(ctx.workspaceId)
+      expect(run!.outcome).toBe('timeout')
+      await expect.poll(() => fake.requests[0]!.aborted).toBe(true)
+    } finally {
+      envStore.__switchboardAiTuning = { backoffBaseMs: 5 }
+    }
+  })
+
+  it('keeps the prompt and answer only while debug logging is on', async () => {
+    const ctx = await context()
+    await saveAiSettings(
+      { workspaceId: ctx.workspaceId, userId: ctx.userId! },
+      {
+        features: AI_FEATURES_ON_BY_DEFAULT,
+        model: undefined,
+        monthlyTokenBudget: undefined,
+        debugLogging: true,
+      },
+    )
+    fake.respond = () => ({ content: '{"text":"debug me"}' })
+    await runStructured('rewrite', ctx, Rewrite, ask)
+    const [run] = await runsOf(ctx.workspaceId)
+    expect(run!.prompt).toEqual(ask)
+    expect(run!.answer).toBe('{"text":"debug me"}')
+  })
+})
+
+describe('the gate', () => {
+  it('refuses without calling anyone when AI is not configured', async () => {
+    const ctx = await context()
+    useProvider({ OPENAI_BASE_URL: undefined, OPENAI_API_KEY: undefined })
+    expect(await runStructured('rewrite', ctx, Rewrite, ask)).toMatchObject({
+      ok: false,
+      reason: 'not-configured',
+      message: 'AI is not configured — see Settings → AI',
+    })
+    expect(await aiAvailability(ctx.workspaceId, 'draft')).toBe('not-configured')
+    expect(fake.requests).toHaveLength(0)
+    expect(await runsOf(ctx.workspaceId)).toHaveLength(0)
+  })
+
+  it('stops calls once the monthly token budget is spent', async () => {
+    const ctx = await context()
+    await saveAiSettings(
+      { workspaceId: ctx.workspaceId, userId: ctx.userId! },
+      {
+        features: AI_FEATURES_ON_BY_DEFAULT,
+        model: 'budget-model',
+        monthlyTokenBudget: 20,
+        debugLogging: false,
+      },
+    )
+    fake.respond = () => ({ content: JSON.stringify({ text: 'x'.repeat(200) }) })
+    expect(await runStructured('rewrite', ctx, Rewrite, ask)).toMatchObject({ ok: true })
+    expect(fake.requests[0]!.body.model).toBe('budget-model')
+    expect(await runStructured('rewrite', ctx, Rewrite, ask)).toMatchObject({
+      ok: false,
+      reason: 'budget',
+      message: 'AI budget used up for this month',
+    })
+    expect(await aiAvailability(ctx.workspaceId, 'draft')).toBe('budget')
+    expect(fake.requests).toHaveLength(1)
+  })
+
+  it('refuses a feature the workspace turned off', async () => {
+    const ctx = await context()
+    await saveAiSettings(
+      { workspaceId: ctx.workspaceId, userId: ctx.userId! },
+      {
+        features: { ...AI_FEATURES_ON_BY_DEFAULT, rewrite: false },
+        model: undefined,
+        monthlyTokenBudget: undefined,
+        debugLogging: false,
+      },
+    )
+    expect(await runStructured('rewrite', ctx, Rewrite, ask)).toMatchObject({ ok: false, reason: 'disabled' })
+    expect(fake.requests).toHaveLength(0)
+  })
+
+  it('allows 30 interactive calls per user per minute, jobs are not counted', async () => {
+    const ctx = await context()
+    fake.respond = () => ({ content: '{"text":"ok"}' })
+    for (let i = 0; i < 30; i++) expect((await runStructured('rewrite', ctx, Rewrite, ask)).ok).toBe(true)
+    const refused = await runStructured('rewrite', ctx, Rewrite, ask)
+    expect(refused).toMatchObject({ ok: false, reason: 'rate-limited' })
+    expect(refused.ok === false && refused.retryAfterSeconds).toBeGreaterThan(0)
+    expect((await runStructured('rewrite', { ...ctx, mode: 'job', userId: null }, Rewrite, ask)).ok).toBe(
+      true,
+    )
+    expect(fake.requests).toHaveLength(31)
+  })
+})
+
+describe('runStream', () => {
+  it('streams deltas and records the usage of the final chunk', async () => {
+    const ctx = await context()
+    fake.respond = () => ({ content: 'Hi there, thanks for waiting.' })
+    const result = await runStream('draft', ctx, ask)
+    expect(result.ok).toBe(true)
+    if (!result.ok) return
+    const pieces: string[] = []
+    for await (const delta of result.deltas) pieces.push(delta)
+    expect(pieces.length).toBeGreaterThan(2)
+    expect(pieces.join('')).toBe('Hi there, thanks for waiting.')
+    expect(fake.requests[0]!.body).toMatchObject({ stream: true, stream_options: { include_usage: true } })
+    const [run] = await runsOf(ctx.workspaceId)
+    expect(run).toMatchObject({ feature: 'draft', outcome: 'ok' })
+    expect(run!.tokensOut).toBeGreaterThan(0)
+  })
+
+  it('aborts the upstream request when the reader stops, and records cancelled', async () => {
+    const ctx = await context()
+    fake.respond = () => ({ content: 'one two three four five six', chunkDelayMs: 50 })
+    const result = await runStream('draft', ctx, ask)
+    if (!result.ok) throw new Error('expected a stream')
+    for await (const delta of result.deltas) {
+      expect(delta).toBeTruthy()
+      break
+    }
+    await expect.poll(() => fake.requests[0]!.aborted).toBe(true)
+    await expect.poll(async () => (await runsOf(ctx.workspaceId))[0]?.outcome).toBe('cancelled')
+  })
+
+  it('retries before the stream opens and answers No suggestion right now when it never does', async () => {
+    const ctx = await context()
+    fake.failNext({ kind: 'status', status: 502 })
+    const ok = await runStream('draft', ctx, ask)
+    expect(ok.ok).toBe(true)
+    if (ok.ok) for await (const _ of ok.deltas) void _
+    fake.failNext({ kind: 'status', status: 401 })
+    expect(await runStream('draft', ctx, ask)).toMatchObject({
+      ok: false,
+      reason: 'failed',
+      message: 'No suggestion right now',
+    })
+  })
+})
