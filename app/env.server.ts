@@ -22,6 +22,15 @@ const EnvSchema = z.object({
   SESSION_SECRET: z.string().min(32, { error: 'SESSION_SECRET must be at least 32 characters' }).optional(),
   APP_URL: z.url({ error: 'APP_URL must be an absolute URL such as https://help.example.com' }).optional(),
   SENDGRID_API_KEY: z.string().min(1).optional(),
+  // Where the SendGrid client sends (tests point it at tests/fakes/sendgrid.ts).
+  SENDGRID_API_BASE_URL: z
+    .url({ error: 'SENDGRID_API_BASE_URL must be an absolute URL such as https://api.sendgrid.com' })
+    .default('https://api.sendgrid.com'),
+  // Which transport sends email: "sendgrid" (needs SENDGRID_API_KEY) or "outbox" (the emails
+  // table only, shown at /dev/emails in the local profile). Default: sendgrid when a key is set.
+  EMAIL_TRANSPORT: z
+    .enum(['sendgrid', 'outbox'], { error: 'EMAIL_TRANSPORT must be "sendgrid" or "outbox"' })
+    .optional(),
   INBOUND_DOMAIN: z.string().min(1).optional(),
   // AI assist (docs/ai.md). With neither a key nor a base URL, AI is off and its controls say so.
   OPENAI_API_KEY: z.string().min(1).optional(),
@@ -60,6 +69,9 @@ export type AppEnv = {
   sessionSecret: string
   appUrl: string
   sendgridApiKey: string | undefined
+  /** How outgoing email leaves: SendGrid's v3 mail send, or the local outbox (nothing leaves). */
+  email:
+    { transport: 'sendgrid'; sendgridApiKey: string; sendgridApiBaseUrl: string } | { transport: 'outbox' }
   inboundDomain: string
   /** The model provider (app/ai/client.server.ts); `configured` is false with neither key nor base URL. */
   ai: { configured: boolean; apiKey: string | undefined; baseUrl: string; model: string }
@@ -89,13 +101,19 @@ export function parseEnv(source: NodeJS.ProcessEnv): AppEnv {
     if (!e.SESSION_SECRET) missing.push('SESSION_SECRET (a random string of at least 32 characters)')
     if (!e.APP_URL) missing.push('APP_URL (the public URL, e.g. https://help.example.com)')
     if (!e.DATABASE_URL) missing.push('DATABASE_URL (postgres://user:pass@host:5432/db)')
-    if (!e.SENDGRID_API_KEY) missing.push('SENDGRID_API_KEY (the email transport)')
+    if (!e.SENDGRID_API_KEY && e.EMAIL_TRANSPORT !== 'outbox') {
+      missing.push('SENDGRID_API_KEY (the email transport), or EMAIL_TRANSPORT=outbox to send no email')
+    }
     if (missing.length > 0) {
       throw new EnvError(
         `APP_ENV=production fills in no defaults. Missing:\n${missing.map((m) => `  - ${m}`).join('\n')}`,
       )
     }
   }
+  if (e.EMAIL_TRANSPORT === 'sendgrid' && !e.SENDGRID_API_KEY) {
+    throw new EnvError('Invalid configuration:\n  - EMAIL_TRANSPORT=sendgrid needs SENDGRID_API_KEY')
+  }
+  const transport = e.EMAIL_TRANSPORT ?? (e.SENDGRID_API_KEY ? 'sendgrid' : 'outbox')
   const dataDir = path.resolve(e.DATA_DIR)
   const defaultsUsed: string[] = []
   let sessionSecret = e.SESSION_SECRET
@@ -117,6 +135,14 @@ export function parseEnv(source: NodeJS.ProcessEnv): AppEnv {
     sessionSecret,
     appUrl,
     sendgridApiKey: e.SENDGRID_API_KEY,
+    email:
+      transport === 'sendgrid'
+        ? {
+            transport,
+            sendgridApiKey: e.SENDGRID_API_KEY!,
+            sendgridApiBaseUrl: e.SENDGRID_API_BASE_URL.replace(/\/$/, ''),
+          }
+        : { transport: 'outbox' },
     inboundDomain: e.INBOUND_DOMAIN ?? 'inbound.localhost',
     ai: {
       configured: Boolean(e.OPENAI_API_KEY || e.OPENAI_BASE_URL),

@@ -6,6 +6,7 @@ import { env } from '#app/env.server.ts'
 import { startQueue, stopQueue } from '#app/jobs/queue.server.ts'
 import { startWorkers } from '#app/jobs/worker.server.ts'
 import { logger } from '#app/logger.server.ts'
+import { closeSocketServer, startEventEmitter } from '#app/realtime/hub.server.ts'
 
 const config = env()
 if (!config.databaseUrl) {
@@ -18,11 +19,14 @@ const { pool } = connectDatabase(config.databaseUrl)
 await migrateDatabase(pool)
 // This process exists to run workers, whatever RUN_WORKER says: listen for NOTIFY wake-ups.
 await startQueue(config.databaseUrl, { listen: true })
+// Delivery badges change live: events go to the web instances through the Socket.IO adapter.
+startEventEmitter(config.databaseUrl)
 await startWorkers()
 logger().info('worker started')
 
 const stop = async () => {
   await stopQueue()
+  await closeSocketServer()
   await disconnectDatabase()
   process.exit(0)
 }

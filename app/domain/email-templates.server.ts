@@ -1,12 +1,21 @@
-import { escapeHtml, textToHtml } from '#app/utils/html.ts'
+import { render } from '@react-email/render'
+import { createElement, type ReactElement } from 'react'
+import { AgentReplyEmail, type QuotedMessage } from '#app/emails/agent-reply.tsx'
+import { AutoAcknowledgementEmail } from '#app/emails/auto-acknowledgement.tsx'
+import { TicketConfirmationEmail } from '#app/emails/ticket-confirmation.tsx'
 
-/** Rendered email bodies. Everything from users or customers is escaped; no template language. */
+/**
+ * Rendered email bodies: React Email components (app/emails/) rendered to HTML, and the same
+ * tree to plain text (blockquotes become `> ` lines). React escapes everything from people.
+ */
 export type Rendered = { subject: string; html: string; text: string }
 
-const layout = (inner: string) =>
-  `<!doctype html><html><body style="font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;font-size:15px;line-height:1.5;color:#0f172a">${inner}</body></html>`
+async function renderBoth(element: ReactElement) {
+  const [html, text] = await Promise.all([render(element), render(element, { plainText: true })])
+  return { html, text }
+}
 
-export function renderAgentReply(input: {
+export async function renderAgentReply(input: {
   subject: string
   number: number
   body: string
@@ -14,40 +23,42 @@ export function renderAgentReply(input: {
   agentName: string
   mailboxName: string
   link: string
-}): Rendered {
-  const signature = input.signature.trim()
-  const text = [
-    input.body.trim(),
-    signature ? `\n--\n${signature}` : `\n--\n${input.agentName}, ${input.mailboxName}`,
-    `\nView this conversation: ${input.link}`,
-  ].join('\n')
-  const html = layout(
-    `${textToHtml(input.body)}
-<p style="color:#475569">--<br>${signature ? escapeHtml(signature).replace(/\n/g, '<br>') : `${escapeHtml(input.agentName)}, ${escapeHtml(input.mailboxName)}`}</p>
-<p style="font-size:13px;color:#64748b"><a href="${escapeHtml(input.link)}">View this conversation</a> · Ticket #${input.number}</p>`,
+  quoted?: QuotedMessage[]
+}): Promise<Rendered> {
+  const signature = input.signature.trim() || `${input.agentName}, ${input.mailboxName}`
+  const bodies = await renderBoth(
+    createElement(AgentReplyEmail, {
+      number: input.number,
+      body: input.body,
+      signature,
+      link: input.link,
+      quoted: input.quoted ?? [],
+    }),
   )
-  return { subject: `Re: ${input.subject} [#${input.number}]`, html, text }
+  return { subject: replySubject(input.subject, input.number), ...bodies }
 }
 
-export function renderTicketConfirmation(input: {
+export function replySubject(subject: string, number: number) {
+  return `Re: ${subject} [#${number}]`
+}
+
+export async function renderTicketConfirmation(input: {
   customerName: string
   subject: string
   number: number
   mailboxName: string
   link: string
-}): Rendered {
-  const greeting = input.customerName ? `Hi ${input.customerName},` : 'Hi,'
-  const text = `${greeting}
+}): Promise<Rendered> {
+  const bodies = await renderBoth(createElement(TicketConfirmationEmail, input))
+  return { subject: `We received your request: ${input.subject} [#${input.number}]`, ...bodies }
+}
 
-We received your request "${input.subject}" (ticket #${input.number}). Our team will get back to you soon.
-
-You can follow the conversation and reply here:
-${input.link}
-
-${input.mailboxName}`
-  const html = layout(`<p>${escapeHtml(greeting)}</p>
-<p>We received your request “${escapeHtml(input.subject)}” (ticket #${input.number}). Our team will get back to you soon.</p>
-<p><a href="${escapeHtml(input.link)}">Follow the conversation and reply</a></p>
-<p style="color:#475569">${escapeHtml(input.mailboxName)}</p>`)
-  return { subject: `We received your request: ${input.subject} [#${input.number}]`, html, text }
+export async function renderAutoAcknowledgement(input: {
+  subject: string
+  number: number
+  text: string
+  mailboxName: string
+}): Promise<Rendered> {
+  const bodies = await renderBoth(createElement(AutoAcknowledgementEmail, input))
+  return { subject: replySubject(input.subject, input.number), ...bodies }
 }

@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto'
-import { and, eq, ne } from 'drizzle-orm'
+import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm'
 import { getDb, type DbOrTx } from '#db/client.ts'
 import { emails, messages } from '#db/schema.ts'
 import { env } from '#app/env.server.ts'
+import { sendWithSendGrid, TransportError, type TransportEmail } from '#app/integrations/sendgrid.server.ts'
 import { enqueue } from '#app/jobs/queue.server.ts'
+import type { TicketEvent } from '#app/realtime/events.ts'
+import { recordAudit } from './audit.server.ts'
 import { headerRecord, headerValue } from './email-headers.server.ts'
 import type { Rendered } from './email-templates.server.ts'
 
@@ -11,10 +14,12 @@ export type OutgoingEmail = Rendered & {
   workspaceId: string
   ticketId?: string
   messageId?: string
-  kind: 'agent-reply' | 'ticket-confirmation'
+  kind: 'agent-reply' | 'ticket-confirmation' | 'auto-acknowledgement'
   fromAddress: string
   fromName: string
   toAddress: string
+  cc?: string[]
+  bcc?: string[]
   replyTo?: string
   headers?: Record<string, string>
 }
@@ -30,9 +35,11 @@ export function newMessageId(localPart: string) {
 
 /**
  * Records the email and enqueues its delivery on the caller's transaction: the email is sent
- * exactly when the write that caused it commits.
+ * exactly when the write that caused it commits. The job's id is stored on the row: only that
+ * job may take over the email's claim later (see deliverEmail).
  */
 export async function queueEmail(tx: DbOrTx, email: OutgoingEmail) {
+  const jobId = randomUUID()
   const [row] = await tx
     .insert(emails)
     .values({
@@ -44,59 +51,335 @@ export async function queueEmail(tx: DbOrTx, email: OutgoingEmail) {
       fromAddress: headerValue(email.fromAddress),
       fromName: headerValue(email.fromName),
       toAddress: headerValue(email.toAddress),
+      cc: (email.cc ?? []).map(headerValue),
+      bcc: (email.bcc ?? []).map(headerValue),
       replyTo: email.replyTo ? headerValue(email.replyTo) : null,
       subject: headerValue(email.subject),
       html: email.html,
       text: email.text,
       // Stored with the email, so every retry sends the same Message-ID.
       headers: { 'Message-ID': newMessageId(`email-${randomUUID()}`), ...headerRecord(email.headers ?? {}) },
+      jobId,
     })
     .returning({ id: emails.id })
-  await enqueue(tx, 'email.send', { emailId: row.id })
+  await enqueue(tx, 'email.send', { emailId: row.id }, { id: jobId })
   return row.id
 }
 
-export type DeliveryOutcome = 'sent' | 'already-sent' | 'missing'
+/**
+ * How long one attempt's claim on an email holds. Longer than the transport's own timeout
+ * (SENDGRID_TIMEOUT_MS, 20 s) plus the writes around it, so a claim never lapses while its HTTP
+ * call may still be running in a live process.
+ */
+export const CLAIM_LEASE_SECONDS = 60
+
+/** Transport calls per email before a 429-only history counts as a failure. */
+export const MAX_DELIVERY_ATTEMPTS = 10
+
+/** Longest Retry-After we wait for before retrying (SendGrid sends seconds to minutes). */
+const MAX_RETRY_AFTER_SECONDS = 3600
+
+export type DeliveryOutcome =
+  'sent' | 'already-sent' | 'already-failed' | 'superseded' | 'rescheduled' | 'failed' | 'missing'
+
+export type DeliveryResult = { outcome: DeliveryOutcome; events: TicketEvent[] }
+
+/** Thrown when this job's earlier attempt still holds the claim: pg-boss retries it with backoff. */
+export class ClaimHeldError extends Error {}
+
+/** Thrown for 5xx and network failures after the claim was released: pg-boss retries. */
+export class TransientDeliveryError extends Error {}
+
+const claimedColumns = {
+  id: emails.id,
+  workspaceId: emails.workspaceId,
+  ticketId: emails.ticketId,
+  messageId: emails.messageId,
+  fromAddress: emails.fromAddress,
+  fromName: emails.fromName,
+  toAddress: emails.toAddress,
+  cc: emails.cc,
+  bcc: emails.bcc,
+  replyTo: emails.replyTo,
+  subject: emails.subject,
+  html: emails.html,
+  text: emails.text,
+  headers: emails.headers,
+  attempts: emails.attempts,
+  ticketNumber: sql<number | null>`(select t.number from tickets t where t.id = ${emails.ticketId})`,
+}
+type ClaimedEmail = {
+  id: string
+  workspaceId: string | null
+  ticketId: string | null
+  messageId: string | null
+  fromAddress: string
+  fromName: string
+  toAddress: string
+  cc: string[]
+  bcc: string[]
+  replyTo: string | null
+  subject: string
+  html: string
+  text: string
+  headers: Record<string, string>
+  attempts: number
+  ticketNumber: number | null
+}
 
 /**
- * Delivers one queued email, at most once from our side however often its job runs: the row is
- * locked, so overlapping attempts (a worker presumed dead that is still running, and the retry
- * of its job) take turns, and the second finds it 'sent' and sends nothing. Every attempt sends
- * the Message-ID stored when the email was queued. Until the SendGrid channel is wired, the
- * transport is the local outbox: the emails row itself, readable at /dev/emails in the local
- * profile, so marking it sent is the delivery.
+ * Delivers one queued email, at most once from our side however often its job runs, without
+ * holding a row lock or a pool connection across the transport's HTTP call:
+ *
+ * 1. Claim: one UPDATE moves the row `queued → sending` with a lease (CLAIM_LEASE_SECONDS) and
+ *    this job's id. Only one attempt can win it; an attempt that loses re-reads the state and
+ *    sends nothing (already sent or failed, or owned by another job).
+ * 2. Send through the configured transport, with the Message-ID stored at queue time.
+ * 3. Mark `sent` with the provider's id (SendGrid's X-Message-Id), guarded by the claim.
+ *
+ * A `sending` row whose attempt vanished (the process died mid-call) is taken over only by a
+ * retry of the same job, and only once the lease has run out. That is the at-least-once corner:
+ * if the process died after SendGrid accepted the email but before step 3 committed, the retry
+ * sends it again (with the same Message-ID, which most mail clients de-duplicate). The
+ * alternative, never retrying a lapsed claim, would lose such emails instead; we prefer a rare
+ * duplicate to a lost reply. Every other path sends at most once.
  */
-export async function deliverEmail(emailId: string): Promise<DeliveryOutcome> {
+export async function deliverEmail(emailId: string, jobIdOrNone?: string): Promise<DeliveryResult> {
+  // Without a job (scripts, tests): a one-off claimant that may take any queued email.
+  const jobId = jobIdOrNone ?? `direct-${randomUUID()}`
+  const anyQueued = jobIdOrNone === undefined
+  const [email]: ClaimedEmail[] = await getDb()
+    .update(emails)
+    .set({
+      status: 'sending',
+      jobId,
+      leaseExpiresAt: sql`now() + make_interval(secs => ${CLAIM_LEASE_SECONDS})`,
+      attempts: sql`${emails.attempts} + 1`,
+    })
+    .where(
+      and(
+        eq(emails.id, emailId),
+        or(
+          and(
+            eq(emails.status, 'queued'),
+            anyQueued ? undefined : or(isNull(emails.jobId), eq(emails.jobId, jobId)),
+          ),
+          and(eq(emails.status, 'sending'), eq(emails.jobId, jobId), lt(emails.leaseExpiresAt, sql`now()`)),
+        ),
+      ),
+    )
+    .returning(claimedColumns)
+  if (!email) return { outcome: await whyNotClaimed(emailId, jobId), events: [] }
+
+  let providerId: string
+  try {
+    providerId = (await transport(email)).providerId
+  } catch (error) {
+    if (!(error instanceof TransportError)) {
+      await releaseClaim(emailId, jobId)
+      throw error
+    }
+    return settleFailure(email, jobId, error)
+  }
+  return markSent(email, jobId, providerId)
+}
+
+async function whyNotClaimed(emailId: string, jobId: string): Promise<DeliveryOutcome> {
+  const [row] = await getDb()
+    .select({ status: emails.status, jobId: emails.jobId, leaseExpiresAt: emails.leaseExpiresAt })
+    .from(emails)
+    .where(eq(emails.id, emailId))
+  if (!row) return 'missing'
+  if (row.status === 'sent' || row.status === 'delivered' || row.status === 'bounced') return 'already-sent'
+  if (row.status === 'failed') return 'already-failed'
+  if (row.status === 'sending' && row.jobId === jobId) {
+    // An earlier attempt of this job may still be in its HTTP call: wait for its lease.
+    throw new ClaimHeldError(`email claimed by an earlier attempt until ${row.leaseExpiresAt?.toISOString()}`)
+  }
+  // Queued for, or being sent by, another job (a manual retry, a Retry-After reschedule).
+  return 'superseded'
+}
+
+async function transport(email: ClaimedEmail) {
+  const config = env().email
+  if (config.transport === 'outbox') {
+    // The local outbox: the emails row itself, readable at /dev/emails in the local profile.
+    return { providerId: 'local-outbox' }
+  }
+  const message: TransportEmail = {
+    emailId: email.id,
+    from: { email: email.fromAddress, name: email.fromName },
+    to: email.toAddress,
+    cc: email.cc,
+    bcc: email.bcc,
+    replyTo: email.replyTo,
+    subject: email.subject,
+    text: email.text,
+    html: email.html,
+    headers: email.headers,
+  }
+  return sendWithSendGrid({ apiKey: config.sendgridApiKey, baseUrl: config.sendgridApiBaseUrl }, message)
+}
+
+/** The claim of this job, and only this job, on a `sending` row. */
+const heldBy = (emailId: string, jobId: string) =>
+  and(eq(emails.id, emailId), eq(emails.status, 'sending'), eq(emails.jobId, jobId))
+
+async function releaseClaim(emailId: string, jobId: string) {
+  await getDb().update(emails).set({ status: 'queued', leaseExpiresAt: null }).where(heldBy(emailId, jobId))
+}
+
+async function markSent(email: ClaimedEmail, jobId: string, providerId: string): Promise<DeliveryResult> {
   return getDb().transaction(async (tx) => {
-    const [email] = await tx
-      .select({ status: emails.status, messageId: emails.messageId })
-      .from(emails)
-      .where(eq(emails.id, emailId))
-      .for('update')
-    if (!email) return 'missing'
-    if (email.status === 'sent') return 'already-sent'
     await tx
       .update(emails)
-      .set({ status: 'sent', sentAt: new Date(), providerId: 'local-outbox', error: null })
-      .where(eq(emails.id, emailId))
-    // The agent's reply shows its delivery state on the ticket.
-    if (email.messageId) {
-      await tx.update(messages).set({ deliveryStatus: 'sent' }).where(eq(messages.id, email.messageId))
-    }
-    return 'sent'
+      .set({ status: 'sent', sentAt: new Date(), providerId, error: null, leaseExpiresAt: null })
+      .where(heldBy(email.id, jobId))
+    const events = await setMessageDelivery(tx, email, 'sent')
+    return { outcome: 'sent' as const, events }
   })
 }
 
-/** Records that an email's last delivery attempt failed, unless an earlier one got through. */
-export async function markEmailFailed(emailId: string, reason: string) {
-  await getDb().transaction(async (tx) => {
+async function settleFailure(
+  email: ClaimedEmail,
+  jobId: string,
+  error: TransportError,
+): Promise<DeliveryResult> {
+  if (error.kind === 'transient') {
+    await releaseClaim(email.id, jobId)
+    throw new TransientDeliveryError(error.message)
+  }
+  if (error.kind === 'rate-limited' && email.attempts < MAX_DELIVERY_ATTEMPTS) {
+    // pg-boss has no per-failure delay: this job completes, and a new one (recorded on the row,
+    // so only it may send) starts after the Retry-After, or after our own backoff without one.
+    const delay = Math.min(
+      Math.max(1, error.retryAfterSeconds ?? 2 ** email.attempts),
+      MAX_RETRY_AFTER_SECONDS,
+    )
+    const nextJobId = randomUUID()
+    await getDb().transaction(async (tx) => {
+      const [requeued] = await tx
+        .update(emails)
+        .set({
+          status: 'queued',
+          jobId: nextJobId,
+          leaseExpiresAt: null,
+          error: error.message.slice(0, 1000),
+        })
+        .where(heldBy(email.id, jobId))
+        .returning({ id: emails.id })
+      if (requeued)
+        await enqueue(tx, 'email.send', { emailId: email.id }, { id: nextJobId, startAfterSeconds: delay })
+    })
+    return { outcome: 'rescheduled', events: [] }
+  }
+  const reason =
+    error.kind === 'rate-limited'
+      ? `${error.message} (gave up after ${email.attempts} attempts)`
+      : error.message
+  const events = await getDb().transaction(async (tx) => {
+    const [failed] = await tx
+      .update(emails)
+      .set({ status: 'failed', error: reason.slice(0, 1000), leaseExpiresAt: null })
+      .where(heldBy(email.id, jobId))
+      .returning({ id: emails.id })
+    return failed ? setMessageDelivery(tx, email, 'failed') : []
+  })
+  return { outcome: 'failed', events }
+}
+
+type EmailOfMessage = {
+  messageId: string | null
+  ticketId: string | null
+  workspaceId: string | null
+  ticketNumber: number | null
+}
+
+/** The agent reply's badge follows its email; returns the live event for the ticket page. */
+async function setMessageDelivery(
+  tx: DbOrTx,
+  email: EmailOfMessage,
+  status: 'queued' | 'sent' | 'failed',
+): Promise<TicketEvent[]> {
+  if (!email.messageId) return []
+  await tx.update(messages).set({ deliveryStatus: status }).where(eq(messages.id, email.messageId))
+  if (!email.ticketId || !email.workspaceId || email.ticketNumber === null) return []
+  return [
+    {
+      type: 'message.delivery',
+      workspaceId: email.workspaceId,
+      ticketId: email.ticketId,
+      number: email.ticketNumber,
+      messageId: email.messageId,
+      status,
+      at: new Date().toISOString(),
+    },
+  ]
+}
+
+/**
+ * Records that an email's last delivery attempt failed (retries exhausted), unless an attempt
+ * got through or it failed already. Returns the live event for its message.
+ */
+export async function markEmailFailed(emailId: string, reason: string): Promise<TicketEvent[]> {
+  return getDb().transaction(async (tx) => {
     const [email] = await tx
       .update(emails)
-      .set({ status: 'failed', error: reason.slice(0, 1000) })
-      .where(and(eq(emails.id, emailId), ne(emails.status, 'sent')))
-      .returning({ messageId: emails.messageId })
-    if (email?.messageId) {
-      await tx.update(messages).set({ deliveryStatus: 'failed' }).where(eq(messages.id, email.messageId))
-    }
+      .set({ status: 'failed', error: reason.slice(0, 1000), leaseExpiresAt: null })
+      .where(and(eq(emails.id, emailId), inArray(emails.status, ['queued', 'sending'])))
+      .returning({
+        messageId: emails.messageId,
+        ticketId: emails.ticketId,
+        workspaceId: emails.workspaceId,
+        ticketNumber: claimedColumns.ticketNumber,
+      })
+    return email ? setMessageDelivery(tx, email, 'failed') : []
+  })
+}
+
+export type RetryOutcome = { kind: 'queued'; events: TicketEvent[] } | { kind: 'not-found' }
+
+/**
+ * An agent's "Retry" on a reply whose email failed: the same email row (same Message-ID, same
+ * rendered body) goes back to `queued` with a fresh attempt count and a new job, in one
+ * transaction with its audit entry. Only emails of the member's workspace, and only failed ones.
+ */
+export async function retryEmailDelivery(
+  member: { workspaceId: string; userId: string },
+  ticketNumber: number,
+  messageId: string,
+): Promise<RetryOutcome> {
+  return getDb().transaction(async (tx) => {
+    const jobId = randomUUID()
+    const [email] = await tx
+      .update(emails)
+      .set({ status: 'queued', attempts: 0, error: null, jobId, leaseExpiresAt: null })
+      .where(
+        and(
+          eq(emails.workspaceId, member.workspaceId),
+          eq(emails.messageId, messageId),
+          eq(emails.status, 'failed'),
+          sql`exists (select 1 from tickets t where t.id = ${emails.ticketId}
+            and t.workspace_id = ${member.workspaceId} and t.number = ${ticketNumber})`,
+        ),
+      )
+      .returning({
+        id: emails.id,
+        messageId: emails.messageId,
+        ticketId: emails.ticketId,
+        workspaceId: emails.workspaceId,
+        ticketNumber: claimedColumns.ticketNumber,
+      })
+    if (!email) return { kind: 'not-found' as const }
+    await enqueue(tx, 'email.send', { emailId: email.id }, { id: jobId })
+    await recordAudit(tx, {
+      workspaceId: member.workspaceId,
+      actorUserId: member.userId,
+      action: 'message.delivery-retried',
+      targetType: 'ticket',
+      targetId: email.ticketId,
+      data: { messageId },
+    })
+    return { kind: 'queued' as const, events: await setMessageDelivery(tx, email, 'queued') }
   })
 }

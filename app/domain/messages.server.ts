@@ -1,6 +1,5 @@
 import { and, asc, eq, gt, sql } from 'drizzle-orm'
 import { getDb, type Tx } from '#db/client.ts'
-import { getMailbox } from '#db/queries/mailboxes.ts'
 import {
   contacts,
   customerLinks,
@@ -12,16 +11,16 @@ import {
 } from '#db/schema.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
 import { recordAudit } from './audit.server.ts'
-import { newMessageId, queueEmail } from './email.server.ts'
-import { renderAgentReply } from './email-templates.server.ts'
+import { newMessageId } from './email.server.ts'
+import { queueAgentReplyEmail } from './reply-email.server.ts'
 import { hashToken } from './tokens.server.ts'
 import { notify } from './notifications.server.ts'
 import {
-  createCustomerLink,
   insertAttachments,
   markRead,
   statusTimestamps,
   updateTickets,
+  type InboundFields,
   type StoredFile,
 } from './tickets.server.ts'
 import type { Member } from './workspaces.server.ts'
@@ -35,6 +34,12 @@ export type ReplyInput = {
   lastSeenMessageId?: string
   sendAnyway?: boolean
   files?: StoredFile[]
+  /**
+   * Replies only. CC: replaces the ticket's CC list (reply-all: omitted, the stored list is
+   * copied). BCC: this reply only. Both already validated (addresses, at most 10 each).
+   */
+  cc?: string[]
+  bcc?: string[]
 }
 
 export type NewerMessage = {
@@ -112,6 +117,8 @@ export async function replyToTicket(
         firstResponseAt: tickets.firstResponseAt,
         mailboxId: tickets.mailboxId,
         threadMessageId: tickets.threadMessageId,
+        replyToken: tickets.replyToken,
+        cc: tickets.cc,
         contactEmail: contacts.email,
       })
       .from(tickets)
@@ -159,41 +166,15 @@ export async function replyToTicket(
       data: { messageId: message.id, attachments: input.files?.length ?? 0 },
     })
     if (input.kind === 'reply') {
-      const mailbox = (await getMailbox(tx, member.workspaceId, ticket.mailboxId))!
-      const link = await createCustomerLink(tx, member.workspaceId, ticket.id)
-      const previous = await tx
-        .select({ id: messages.emailMessageId })
-        .from(messages)
-        .where(and(eq(messages.ticketId, ticket.id), sql`${messages.emailMessageId} is not null`))
-        .orderBy(asc(messages.createdAt))
-      const references = [
-        ticket.threadMessageId,
-        ...previous.map((p) => p.id!).filter((id) => id !== emailMessageId),
-      ]
-      const rendered = renderAgentReply({
-        subject: ticket.subject,
-        number: ticket.number,
-        body: input.body,
-        signature: mailbox.signature,
+      // Reply-all: the ticket's CCs unless the agent changed them; what was sent becomes the list.
+      const cc = input.cc ?? ticket.cc
+      if (input.cc) await tx.update(tickets).set({ cc: input.cc }).where(eq(tickets.id, ticket.id))
+      await queueAgentReplyEmail(tx, {
+        ticket: { ...ticket, workspaceId: member.workspaceId },
+        message: { id: message.id, emailMessageId: emailMessageId!, body: input.body, createdAt: at },
         agentName: member.user.name,
-        mailboxName: mailbox.fromName,
-        link,
-      })
-      await queueEmail(tx, {
-        ...rendered,
-        workspaceId: member.workspaceId,
-        ticketId: ticket.id,
-        messageId: message.id,
-        kind: 'agent-reply',
-        fromAddress: mailbox.address,
-        fromName: `${member.user.name} (${mailbox.fromName})`,
-        toAddress: ticket.contactEmail,
-        replyTo: mailbox.address,
-        headers: {
-          'Message-ID': emailMessageId!,
-          'In-Reply-To': references[references.length - 1],
-          References: references.slice(-20).join(' '),
-        },
+        cc,
+        bcc: input.bcc ?? [],
       })
     }
     const events: TicketEvent[] = [
@@ -256,8 +237,10 @@ export async function customerReply(
   ticket: { ticketId: string; workspaceId: string; contactId: string },
   body: string,
   files: StoredFile[] = [],
+  /** Inbound email: its transaction, its message fields, and the ticket's new CC list. */
+  options: { tx?: Tx; inbound?: InboundFields; cc?: string[] } = {},
 ) {
-  return getDb().transaction(async (tx) => {
+  const run = async (tx: Tx) => {
     const [current] = await tx
       .select({
         number: tickets.number,
@@ -281,6 +264,7 @@ export async function customerReply(
         authorContactId: ticket.contactId,
         bodyText: body,
         createdAt: at,
+        ...options.inbound,
       })
       .returning({ id: messages.id })
     await insertAttachments(tx, ticket.workspaceId, message.id, files)
@@ -293,6 +277,7 @@ export async function customerReply(
         updatedAt: at,
         messageCount: sql`${tickets.messageCount} + 1`,
         search: appendToSearch(body),
+        ...(options.cc ? { cc: options.cc } : {}),
         ...(reopen ? { status: 'open' as const, ...statusTimestamps(current, 'open') } : {}),
       })
       .where(eq(tickets.id, ticket.ticketId))
@@ -341,5 +326,6 @@ export async function customerReply(
       })
     }
     return { messageId: message.id, assigneeId: current.assigneeId, events }
-  })
+  }
+  return options.tx ? run(options.tx) : getDb().transaction(run)
 }

@@ -1,4 +1,6 @@
+import { and, eq } from 'drizzle-orm'
 import { getDb } from '#db/client.ts'
+import { emails, tickets } from '#db/schema.ts'
 import { getMailbox } from '#db/queries/mailboxes.ts'
 import {
   getTicketByNumber,
@@ -45,16 +47,19 @@ async function requireTicket(member: Member, number: number) {
 export async function loadTicketPage(member: Member, number: number) {
   const db = getDb()
   const ticket = await requireTicket(member, number)
-  const [thread, tags, workspaceTags, members, mailbox, activity, cannedResponses] = await Promise.all([
-    listThread(db, member.workspaceId, ticket.id),
-    listTicketTags(db, ticket.id),
-    listWorkspaceTags(db, member.workspaceId),
-    listMembers(db, member.workspaceId),
-    getMailbox(db, member.workspaceId, ticket.mailboxId),
-    listTicketActivity(db, member.workspaceId, ticket.id),
-    listCannedResponses(db, member.workspaceId),
-    markRead(member.userId, ticket.id),
-  ])
+  const [thread, tags, workspaceTags, members, mailbox, activity, cannedResponses, email] = await Promise.all(
+    [
+      listThread(db, member.workspaceId, ticket.id),
+      listTicketTags(db, ticket.id),
+      listWorkspaceTags(db, member.workspaceId),
+      listMembers(db, member.workspaceId),
+      getMailbox(db, member.workspaceId, ticket.mailboxId),
+      listTicketActivity(db, member.workspaceId, ticket.id),
+      listCannedResponses(db, member.workspaceId),
+      ticketEmailState(member.workspaceId, ticket.id),
+      markRead(member.userId, ticket.id),
+    ],
+  )
   return {
     ticket: {
       id: ticket.id,
@@ -67,6 +72,8 @@ export async function loadTicketPage(member: Member, number: number) {
       createdAt: ticket.createdAt,
       lastActivityAt: ticket.lastActivityAt,
       customer: { name: ticket.contactName, email: ticket.contactEmail },
+      // Copied on replies (reply-all); the composer shows them for the agent to keep or remove.
+      cc: email.cc,
     },
     thread: thread.map((m) => ({
       id: m.id,
@@ -74,6 +81,7 @@ export async function loadTicketPage(member: Member, number: number) {
       bodyText: m.bodyText,
       createdAt: m.createdAt,
       deliveryStatus: m.deliveryStatus,
+      deliveryError: m.deliveryStatus === 'failed' ? (email.failures.get(m.id) ?? null) : null,
       fromCustomer: m.authorUserId === null,
       authorUserId: m.authorUserId,
       author: m.authorUserName ?? (m.authorContactName || m.authorContactEmail) ?? 'Unknown',
@@ -96,6 +104,24 @@ export async function loadTicketPage(member: Member, number: number) {
       createdAt: a.createdAt,
     })),
     cannedResponses,
+  }
+}
+
+/** The ticket's CC list, and why each failed reply's email failed (by message id). */
+async function ticketEmailState(workspaceId: string, ticketId: string) {
+  const db = getDb()
+  const [[ticket], failed] = await Promise.all([
+    db.select({ cc: tickets.cc }).from(tickets).where(eq(tickets.id, ticketId)),
+    db
+      .select({ messageId: emails.messageId, error: emails.error })
+      .from(emails)
+      .where(
+        and(eq(emails.workspaceId, workspaceId), eq(emails.ticketId, ticketId), eq(emails.status, 'failed')),
+      ),
+  ])
+  return {
+    cc: ticket?.cc ?? [],
+    failures: new Map(failed.map((f) => [f.messageId ?? '', f.error])),
   }
 }
 

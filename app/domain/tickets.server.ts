@@ -22,6 +22,7 @@ import { hashToken, newToken } from './tokens.server.ts'
 import { newMessageId, queueEmail } from './email.server.ts'
 import { notify } from './notifications.server.ts'
 import { renderTicketConfirmation } from './email-templates.server.ts'
+import { newReplyToken, replyAddress } from './reply-address.server.ts'
 
 export type StoredFile = { filename: string; contentType: string; size: number; sha256: string }
 export type Actor = { workspaceId: string; userId: string | null }
@@ -91,6 +92,7 @@ export async function createTicket(actor: Actor, input: CreateTicketInput): Prom
     const number = await nextTicketNumber(tx, actor.workspaceId)
     const ticketId = uuidv7()
     const threadMessageId = newMessageId(`ticket-${ticketId}`)
+    const replyToken = newReplyToken()
     const at = now()
     await tx.insert(tickets).values({
       id: ticketId,
@@ -101,6 +103,7 @@ export async function createTicket(actor: Actor, input: CreateTicketInput): Prom
       subject: input.subject,
       channel: input.channel,
       threadMessageId,
+      replyToken,
       messageCount: 1,
       lastActivityAt: at,
       lastCustomerMessageAt: at,
@@ -131,7 +134,11 @@ export async function createTicket(actor: Actor, input: CreateTicketInput): Prom
     })
     const customerLink = await createCustomerLink(tx, actor.workspaceId, ticketId)
     if (input.sendConfirmation) {
-      const rendered = renderTicketConfirmation({
+      const [workspace] = await tx
+        .select({ slug: workspaces.slug })
+        .from(workspaces)
+        .where(eq(workspaces.id, actor.workspaceId))
+      const rendered = await renderTicketConfirmation({
         customerName: contact.name,
         subject: input.subject,
         number,
@@ -146,7 +153,8 @@ export async function createTicket(actor: Actor, input: CreateTicketInput): Prom
         fromAddress: mailbox.address,
         fromName: mailbox.fromName,
         toAddress: input.customerEmail,
-        replyTo: mailbox.address,
+        // A reply to the confirmation lands on this ticket (by its token), not as a new one.
+        replyTo: replyAddress(workspace.slug, mailbox.key, replyToken),
         // The thread's root: agent replies answer this Message-ID, so mail clients thread them.
         headers: { 'Auto-Submitted': 'auto-replied', 'Message-ID': threadMessageId },
       })

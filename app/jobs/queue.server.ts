@@ -121,6 +121,20 @@ export async function stopQueue() {
  * Enqueues a job on the given transaction: the job exists exactly when the transaction
  * commits, so a rolled-back write never leaves a side effect behind.
  */
-export async function enqueue<N extends JobName>(tx: DbOrTx, name: N, data: JobPayloads[N]) {
-  return queue().send(name, data, { db: fromDrizzle(tx, sql) })
+export async function enqueue<N extends JobName>(
+  tx: DbOrTx,
+  name: N,
+  data: JobPayloads[N],
+  options: {
+    /** The job's id (a UUID), when the caller records it beside the work (emails.job_id). */
+    id?: string
+    /** Not before this many seconds from now (a Retry-After). */
+    startAfterSeconds?: number
+  } = {},
+) {
+  return queue().send(name, data, {
+    db: fromDrizzle(tx, sql),
+    ...(options.id ? { id: options.id } : {}),
+    ...(options.startAfterSeconds ? { startAfter: options.startAfterSeconds } : {}),
+  })
 }

@@ -3,6 +3,8 @@ import { deliverEmail, markEmailFailed } from '#app/domain/email.server.ts'
 import { deleteOldHits } from '#app/domain/rate-limit.server.ts'
 import { deleteExpiredSessions } from '#app/domain/sessions.server.ts'
 import { logger } from '#app/logger.server.ts'
+import type { TicketEvent } from '#app/realtime/events.ts'
+import { realtime } from '#app/realtime/hub.server.ts'
 import { cleanupOrphanFiles } from './files-cleanup.server.ts'
 import { queue, type JobPayloads } from './queue.server.ts'
 
@@ -55,22 +57,34 @@ export async function startWorkers() {
 
 /**
  * Delivers a batch of email jobs, settling each on its own: one failing email is retried
- * without sending the others of its batch again.
+ * without sending the others of its batch again. Each state change is published to the
+ * ticket's page (the delivery badge) once its transaction has committed.
  */
 export async function sendEmails(jobs: JobWithMetadata<JobPayloads['email.send']>[]) {
   return mapWithLimit(jobs, EMAIL_PARALLEL, async (job): Promise<JobResult> => {
     try {
-      const outcome = await deliverEmail(job.data.emailId)
+      const { outcome, events } = await deliverEmail(job.data.emailId, job.id)
+      publish(events)
       return { id: job.id, status: 'completed', output: { outcome } }
     } catch (error) {
       if (reportFailure(job, error)) {
-        await markEmailFailed(job.data.emailId, messageOf(error)).catch((markError: unknown) =>
-          logger().error({ err: markError, job: job.name, jobId: job.id }, 'could not mark the email failed'),
-        )
+        await markEmailFailed(job.data.emailId, messageOf(error))
+          .then(publish)
+          .catch((markError: unknown) =>
+            logger().error(
+              { err: markError, job: job.name, jobId: job.id },
+              'could not mark the email failed',
+            ),
+          )
       }
       return { id: job.id, status: 'failed', output: { message: messageOf(error) } }
     }
   })
+}
+
+/** Through this process's Socket.IO server (or the worker's emitter), to every instance. */
+function publish(events: TicketEvent[]) {
+  if (events.length > 0) realtime().publish(events)
 }
 
 /** A handler for queues whose jobs carry no data: runs `task` once per job, reporting failures. */

@@ -31,6 +31,19 @@ export type TicketEvent =
       at: string
     }
   | {
+      /**
+       * An agent reply's email changed state (sent by the transport, delivered, bounced, failed).
+       * Published by the email worker, to the ticket's room only (the ticket page shows the badge).
+       */
+      type: 'message.delivery'
+      workspaceId: string
+      ticketId: string
+      number: number
+      messageId: string
+      status: 'queued' | 'sent' | 'delivered' | 'bounced' | 'failed'
+      at: string
+    }
+  | {
       /** Delivered to one agent only (their user room), never to the workspace. */
       type: 'notification.created'
       workspaceId: string

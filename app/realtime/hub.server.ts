@@ -10,7 +10,7 @@ import { findSessionById, readSession } from '#app/domain/sessions.server.ts'
 import { databasePoolGuards } from '#app/http/database-outage.server.ts'
 import { logger } from '#app/logger.server.ts'
 import type { TicketEvent } from './events.ts'
-import { registerPresence, ticketRoomPrefix } from './presence.server.ts'
+import { registerPresence, ticketRoom, ticketRoomPrefix } from './presence.server.ts'
 import { MAX_SOCKETS_PER_USER, SocketId } from './protocol.ts'
 
 /** What routes may do with the live layer: a narrow facade passed through the load context. */
@@ -158,6 +158,25 @@ async function enforceSocketCap(io: Server, userId: string) {
   for (const socket of oldest) socket.disconnect(true)
 }
 
+/**
+ * For processes that publish without serving sockets (`npm run worker`): a Socket.IO server
+ * attached to no HTTP server, whose PostgreSQL adapter carries each emit to the instances that
+ * hold the sockets. A no-op where attachSocketServer already ran.
+ */
+export function startEventEmitter(databaseUrl: string) {
+  if (store.__switchboardIo) return
+  const pool = createPool(databaseUrl, 2, databasePoolGuards('socket.io'))
+  const io = new Server({ serveClient: false })
+  io.adapter(
+    createAdapter(pool, {
+      tableName: 'socket_io_attachments',
+      errorHandler: (error) => logger().warn({ err: error }, 'socket adapter error'),
+    }),
+  )
+  store.__switchboardIo = io
+  store.__switchboardIoPool = pool
+}
+
 export function realtime(): Realtime {
   return {
     publish(events, { exceptSocketId } = {}) {
@@ -168,6 +187,9 @@ export function realtime(): Realtime {
       for (const event of events) {
         if (event.type === 'notification.created') {
           io.to(userRoom(event.userId)).except(except).emit('notification', event)
+        } else if (event.type === 'message.delivery') {
+          // Only the ticket page shows delivery badges: its viewers, not the whole workspace.
+          io.to(ticketRoom(event.workspaceId, event.ticketId)).except(except).emit('ticket-event', event)
         } else io.to(workspaceRoom(event.workspaceId)).except(except).emit('ticket-event', event)
       }
     },

@@ -13,7 +13,7 @@ import {
 } from './protocol.ts'
 
 export const ticketRoomPrefix = (workspaceId: string) => `ticket:${workspaceId}:`
-const ticketRoom = (workspaceId: string, ticketId: string) => `${ticketRoomPrefix(workspaceId)}${ticketId}`
+export const ticketRoom = (workspaceId: string, ticketId: string) => `${ticketRoomPrefix(workspaceId)}${ticketId}`
 
 type Typing = { ticketId: string; kind: 'reply' | 'note'; until: number }
 

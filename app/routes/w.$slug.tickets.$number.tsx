@@ -17,6 +17,7 @@ import { Thread } from '#app/components/ticket/thread.tsx'
 import { TicketSidebar, type SidebarError } from '#app/components/ticket/ticket-sidebar.tsx'
 import { requireMember } from '#app/domain/guards.server.ts'
 import { notFound } from '#app/domain/errors.server.ts'
+import { retryEmailDelivery } from '#app/domain/email.server.ts'
 import { replyToTicket } from '#app/domain/messages.server.ts'
 import {
   changeTicket,
@@ -30,7 +31,12 @@ import type { UpdateOutcome } from '#app/domain/tickets.server.ts'
 import { parseSubmission } from '#app/http/form-data.server.ts'
 import { parseFormWithFiles } from '#app/http/uploads.server.ts'
 import { exceptPostingSocket } from '#app/realtime/protocol.ts'
-import { ComposerSchema, SIDEBAR_INTENTS, SidebarSchema } from '#app/utils/ticket-page-schemas.ts'
+import {
+  ComposerSchema,
+  RetryDeliverySchema,
+  SIDEBAR_INTENTS,
+  SidebarSchema,
+} from '#app/utils/ticket-page-schemas.ts'
 import { PRIORITY_LABEL, STATUS_LABEL } from '#app/utils/vocabulary.ts'
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
@@ -58,6 +64,16 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   const formData = upload.formData
   // Stored files come back in `upload.files`; the form keeps only the text fields.
   formData.delete('files')
+
+  if (formData.get('intent') === 'retry-delivery') {
+    // The Retry button of a reply whose email failed: the same email, queued again.
+    const submission = parseSubmission(formData, { schema: RetryDeliverySchema })
+    if (submission.status !== 'success') throw notFound('Message not found')
+    const outcome = await retryEmailDelivery(member, number, submission.value.messageId)
+    if (outcome.kind === 'not-found') throw notFound('Message not found')
+    context.realtime.publish(outcome.events, exceptPostingSocket(formData))
+    return redirect(ticketUrl)
+  }
 
   if (isSidebarIntent(formData.get('intent'))) {
     const submission = parseSubmission(formData, { schema: SidebarSchema })

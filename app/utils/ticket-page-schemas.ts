@@ -30,6 +30,12 @@ export const ComposerSchema = z.discriminatedUnion('intent', [
   }),
 ])
 
+/** The Retry button of a reply whose email failed. */
+export const RetryDeliverySchema = z.object({
+  intent: z.literal('retry-delivery'),
+  messageId: z.uuid({ error: 'Unknown message' }),
+})
+
 export const TagName = z
   .string({ error: 'Type a tag name' })
   .refine((s) => !UNSAFE_NAME_CHARACTERS.test(s), {

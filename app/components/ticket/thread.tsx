@@ -1,3 +1,4 @@
+import { Form } from '@remix-run/react'
 import { RelativeTime } from '#app/components/queue/relative-time.tsx'
 import { formatBytes } from '#app/utils/format.ts'
 
@@ -6,7 +7,9 @@ export type ThreadEntry = {
   kind: 'reply' | 'note'
   bodyText: string
   createdAt: Date
-  deliveryStatus: 'queued' | 'sent' | 'failed' | null
+  deliveryStatus: 'queued' | 'sending' | 'sent' | 'delivered' | 'bounced' | 'failed' | null
+  /** Why the email of a failed reply was not sent (the transport's answer). */
+  deliveryError?: string | null
   fromCustomer: boolean
   author: string
   attachments: Array<{ id: string; filename: string; contentType: string; size: number }>
@@ -20,8 +23,18 @@ const STYLE = {
 
 const LABEL = { customer: 'Customer', agent: 'Reply', note: 'Internal note' }
 
+const QUEUED = 'bg-slate-200 text-slate-700 dark:bg-slate-800 dark:text-slate-300'
 const DELIVERY = {
-  queued: { label: 'Queued', className: 'bg-slate-200 text-slate-700 dark:bg-slate-800 dark:text-slate-300' },
+  queued: { label: 'Queued', className: QUEUED },
+  sending: { label: 'Sending', className: QUEUED },
+  delivered: {
+    label: 'Delivered',
+    className: 'bg-emerald-100 text-emerald-800 dark:bg-emerald-950 dark:text-emerald-300',
+  },
+  bounced: {
+    label: 'Bounced',
+    className: 'bg-red-100 text-red-800 dark:bg-red-950 dark:text-red-300',
+  },
   sent: {
     label: 'Sent',
     className: 'bg-emerald-100 text-emerald-800 dark:bg-emerald-950 dark:text-emerald-300',
@@ -69,6 +82,9 @@ export function Thread({ messages, slug, now }: { messages: ThreadEntry[]; slug:
                 ) : null}
               </header>
               <div className="mt-2 text-sm break-words whitespace-pre-wrap">{message.bodyText}</div>
+              {role === 'agent' && message.deliveryStatus === 'failed' ? (
+                <DeliveryFailure messageId={message.id} reason={message.deliveryError} />
+              ) : null}
               {message.attachments.length > 0 ? (
                 <ul aria-label="Attachments" className="mt-3 flex flex-wrap gap-2">
                   {message.attachments.map((file) => (
@@ -90,5 +106,27 @@ export function Thread({ messages, slug, now }: { messages: ThreadEntry[]; slug:
         )
       })}
     </ol>
+  )
+}
+
+/** A reply whose email failed: the transport's reason and a Retry button (a plain form). */
+function DeliveryFailure({ messageId, reason }: { messageId: string; reason?: string | null }) {
+  return (
+    <div
+      role="alert"
+      className="mt-3 flex flex-wrap items-center gap-3 rounded-md border border-red-300 bg-red-50 p-2 text-sm text-red-900 dark:border-red-800 dark:bg-red-950/40 dark:text-red-200"
+    >
+      <p className="min-w-0 flex-1 break-words">The email was not sent{reason ? `: ${reason}` : '.'}</p>
+      <Form method="post" aria-label="Retry sending this reply">
+        <input type="hidden" name="intent" value="retry-delivery" />
+        <input type="hidden" name="messageId" value={messageId} />
+        <button
+          type="submit"
+          className="rounded-md border border-red-300 bg-white px-2 py-1 text-xs font-medium text-red-800 hover:bg-red-100 dark:border-red-700 dark:bg-slate-900 dark:text-red-200"
+        >
+          Retry
+        </button>
+      </Form>
+    </div>
   )
 }

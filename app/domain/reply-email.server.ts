@@ -1,0 +1,172 @@
+import { and, desc, eq, isNotNull, lt, or, sql } from 'drizzle-orm'
+import type { Tx } from '#db/client.ts'
+import { getMailbox } from '#db/queries/mailboxes.ts'
+import { contacts, messages, tickets, users, workspaces } from '#db/schema.ts'
+import type { QuotedMessage } from '#app/emails/agent-reply.tsx'
+import { queueEmail } from './email.server.ts'
+import { renderAgentReply } from './email-templates.server.ts'
+import { newReplyToken, replyAddress } from './reply-address.server.ts'
+import { createCustomerLink } from './tickets.server.ts'
+
+/** Message-IDs of the thread's latest emails that go into References, after the thread root. */
+export const REFERENCES_KEPT = 10
+/** Earlier public messages quoted below a reply. */
+export const QUOTED_MESSAGES = 3
+const QUOTED_CHARS = 2000
+
+/**
+ * The ticket's reply token, created on first use (tickets opened before tokens existed have
+ * none). The caller holds the ticket's row lock or has just inserted it.
+ */
+export async function ensureReplyToken(tx: Tx, ticketId: string, current: string | null) {
+  if (current) return current
+  const token = newReplyToken()
+  await tx.update(tickets).set({ replyToken: token }).where(eq(tickets.id, ticketId))
+  return token
+}
+
+/** The Reply-To of a ticket's emails (see replyAddress), creating its token if needed. */
+export async function ticketReplyAddress(
+  tx: Tx,
+  ticket: { id: string; workspaceId: string; mailboxId: string; replyToken: string | null },
+) {
+  const [row] = await tx
+    .select({ slug: workspaces.slug })
+    .from(workspaces)
+    .where(eq(workspaces.id, ticket.workspaceId))
+  const mailbox = (await getMailbox(tx, ticket.workspaceId, ticket.mailboxId))!
+  const token = await ensureReplyToken(tx, ticket.id, ticket.replyToken)
+  return { address: replyAddress(row.slug, mailbox.key, token), mailbox }
+}
+
+/**
+ * Addresses as one list: trimmed, without duplicates (case-insensitive, first spelling kept) and
+ * without any in `exclude` (SendGrid refuses an address twice across to, cc and bcc).
+ */
+export function distinctAddresses(addresses: string[], exclude: string[] = []) {
+  const seen = new Set(exclude.map((a) => a.trim().toLowerCase()))
+  const out: string[] = []
+  for (const raw of addresses) {
+    const address = raw.trim()
+    const key = address.toLowerCase()
+    if (!address || seen.has(key)) continue
+    seen.add(key)
+    out.push(address)
+  }
+  return out
+}
+
+export type AgentReplyEmailInput = {
+  ticket: {
+    id: string
+    workspaceId: string
+    number: number
+    subject: string
+    mailboxId: string
+    threadMessageId: string
+    replyToken: string | null
+    contactEmail: string
+  }
+  message: { id: string; emailMessageId: string; body: string; createdAt: Date }
+  agentName: string
+  cc: string[]
+  bcc: string[]
+}
+
+/**
+ * Renders and queues the email of an agent's public reply, in the reply's transaction: from the
+ * mailbox's address and sender name, Reply-To the ticket's token address, threaded with
+ * In-Reply-To (the customer's last email, else the thread root) and References (the root and the
+ * last REFERENCES_KEPT Message-IDs), the mailbox signature, and the last public messages quoted
+ * below a marker (never internal notes).
+ */
+export async function queueAgentReplyEmail(tx: Tx, input: AgentReplyEmailInput) {
+  const { ticket, message } = input
+  const { address: replyTo, mailbox } = await ticketReplyAddress(tx, ticket)
+  const link = await createCustomerLink(tx, ticket.workspaceId, ticket.id)
+  const earlier = await tx
+    .select({
+      emailMessageId: messages.emailMessageId,
+      fromCustomer: sql<boolean>`${messages.authorUserId} is null`,
+    })
+    .from(messages)
+    .where(
+      and(
+        eq(messages.ticketId, ticket.id),
+        isNotNull(messages.emailMessageId),
+        sql`${messages.id} <> ${message.id}`,
+      ),
+    )
+    .orderBy(desc(messages.createdAt), desc(messages.id))
+    .limit(REFERENCES_KEPT)
+  const recent = earlier
+    .map((m) => m.emailMessageId!)
+    .filter((id) => id !== ticket.threadMessageId)
+    .reverse()
+  const lastFromCustomer = earlier.find((m) => m.fromCustomer)?.emailMessageId
+  const rendered = await renderAgentReply({
+    subject: ticket.subject,
+    number: ticket.number,
+    body: message.body,
+    signature: mailbox.signature,
+    agentName: input.agentName,
+    mailboxName: mailbox.fromName,
+    link,
+    quoted: await quotedThread(tx, ticket.id, message),
+  })
+  const cc = distinctAddresses(input.cc, [ticket.contactEmail])
+  return queueEmail(tx, {
+    ...rendered,
+    workspaceId: ticket.workspaceId,
+    ticketId: ticket.id,
+    messageId: message.id,
+    kind: 'agent-reply',
+    fromAddress: mailbox.address,
+    fromName: mailbox.fromName,
+    toAddress: ticket.contactEmail,
+    cc,
+    bcc: distinctAddresses(input.bcc, [ticket.contactEmail, ...cc]),
+    replyTo,
+    headers: {
+      'Message-ID': message.emailMessageId,
+      'In-Reply-To': lastFromCustomer ?? ticket.threadMessageId,
+      References: [ticket.threadMessageId, ...recent].join(' '),
+    },
+  })
+}
+
+/** The last public messages before `message`, newest first, cut to QUOTED_CHARS each. */
+async function quotedThread(
+  tx: Tx,
+  ticketId: string,
+  message: { id: string; createdAt: Date },
+): Promise<QuotedMessage[]> {
+  const rows = await tx
+    .select({
+      bodyText: messages.bodyText,
+      createdAt: messages.createdAt,
+      userName: users.name,
+      contactName: contacts.name,
+      contactEmail: contacts.email,
+    })
+    .from(messages)
+    .leftJoin(users, eq(users.id, messages.authorUserId))
+    .leftJoin(contacts, eq(contacts.id, messages.authorContactId))
+    .where(
+      and(
+        eq(messages.ticketId, ticketId),
+        eq(messages.kind, 'reply'),
+        or(
+          lt(messages.createdAt, message.createdAt),
+          and(eq(messages.createdAt, message.createdAt), lt(messages.id, message.id)),
+        ),
+      ),
+    )
+    .orderBy(desc(messages.createdAt), desc(messages.id))
+    .limit(QUOTED_MESSAGES)
+  return rows.map((r) => ({
+    author: r.userName ?? (r.contactName || r.contactEmail) ?? 'Someone',
+    at: r.createdAt.toUTCString().replace('GMT', 'UTC'),
+    body: r.bodyText.length > QUOTED_CHARS ? `${r.bodyText.slice(0, QUOTED_CHARS)}…` : r.bodyText,
+  }))
+}

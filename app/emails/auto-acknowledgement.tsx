@@ -1,0 +1,21 @@
+import { Text } from '@react-email/components'
+import { EmailLayout, Paragraphs } from './layout.tsx'
+
+export type AutoAcknowledgementProps = {
+  /** The mailbox's own text, written in Settings → Mailboxes. */
+  text: string
+  number: number
+  mailboxName: string
+}
+
+/** The automatic answer to a new ticket that arrived by email (when the mailbox turns it on). */
+export function AutoAcknowledgementEmail({ text, number, mailboxName }: AutoAcknowledgementProps) {
+  return (
+    <EmailLayout preview={text.slice(0, 140)}>
+      <Paragraphs text={text} />
+      <Text style={{ color: '#475569', fontSize: '13px' }}>
+        {mailboxName} · Ticket #{number}
+      </Text>
+    </EmailLayout>
+  )
+}

@@ -1,0 +1,156 @@
+import { Client } from '@sendgrid/client'
+import { MailService } from '@sendgrid/mail'
+
+/** One email as the transports take it: everything already rendered and header-safe. */
+export type TransportEmail = {
+  /** Our emails.id, sent as a custom arg so delivery events map back to it (ids only, no addresses). */
+  emailId: string
+  from: { email: string; name: string }
+  to: string
+  cc: string[]
+  bcc: string[]
+  replyTo: string | null
+  subject: string
+  text: string
+  html: string
+  headers: Record<string, string>
+}
+
+/**
+ * Why a send failed, as the job needs it: `rate-limited` (429: try again after `retryAfterSeconds`),
+ * `transient` (5xx, network, timeout: retry with backoff) or `permanent` (any other 4xx: retrying
+ * would fail the same way; shown on the message with a Retry button).
+ */
+export class TransportError extends Error {
+  constructor(
+    message: string,
+    readonly kind: 'rate-limited' | 'transient' | 'permanent',
+    readonly status?: number,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message)
+    this.name = 'TransportError'
+  }
+}
+
+/**
+ * SendGrid's mail send: SendGrid refuses these in `headers` (they have fields of their own), so
+ * a custom header by one of these names would turn every email into a 400.
+ * https://www.twilio.com/docs/sendgrid/api-reference/mail-send/mail-send (headers)
+ */
+const RESERVED_HEADERS = new Set([
+  'x-sg-id',
+  'x-sg-eid',
+  'received',
+  'dkim-signature',
+  'content-type',
+  'content-transfer-encoding',
+  'to',
+  'from',
+  'subject',
+  'reply-to',
+  'cc',
+  'bcc',
+])
+
+/** How long one mail-send call may take; the email's claim lease is longer (see email.server.ts). */
+export const SENDGRID_TIMEOUT_MS = 20_000
+
+const store = globalThis as unknown as { __switchboardSendGrid?: { key: string; service: MailService } }
+
+/** One MailService per API key and base URL, on a client whose default request has that base URL. */
+function mailService(apiKey: string, baseUrl: string) {
+  const key = `${baseUrl} ${apiKey}`
+  if (store.__switchboardSendGrid?.key === key) return store.__switchboardSendGrid.service
+  const client = new Client()
+  client.setApiKey(apiKey)
+  client.setDefaultRequest('baseUrl', baseUrl)
+  const service = new MailService()
+  service.setClient(client)
+  service.setTimeout(SENDGRID_TIMEOUT_MS)
+  store.__switchboardSendGrid = { key, service }
+  return service
+}
+
+/**
+ * Sends one email through SendGrid v3 mail send (POST /v3/mail/send). Returns SendGrid's
+ * `X-Message-Id`, which its delivery events carry (as the prefix of `sg_message_id`).
+ * Throws a TransportError that says whether and when to try again.
+ */
+export async function sendWithSendGrid(
+  config: { apiKey: string; baseUrl: string },
+  email: TransportEmail,
+): Promise<{ providerId: string }> {
+  const service = mailService(config.apiKey, config.baseUrl)
+  const headers = Object.fromEntries(
+    Object.entries(email.headers).filter(([name]) => !RESERVED_HEADERS.has(name.toLowerCase())),
+  )
+  try {
+    const [response] = await service.send({
+      from: { email: email.from.email, name: email.from.name || undefined },
+      // One personalization: SendGrid refuses an address repeated across to, cc and bcc.
+      personalizations: [
+        {
+          to: [{ email: email.to }],
+          ...(email.cc.length > 0 ? { cc: email.cc.map((a) => ({ email: a })) } : {}),
+          ...(email.bcc.length > 0 ? { bcc: email.bcc.map((a) => ({ email: a })) } : {}),
+        },
+      ],
+      ...(email.replyTo ? { replyTo: { email: email.replyTo } } : {}),
+      subject: email.subject,
+      // SendGrid wants text/plain before text/html.
+      content: [
+        { type: 'text/plain', value: email.text },
+        { type: 'text/html', value: email.html },
+      ],
+      headers,
+      customArgs: { email_id: email.emailId },
+    })
+    const messageId = response.headers['x-message-id'] as string | undefined
+    return { providerId: messageId ?? `sendgrid-${response.statusCode}` }
+  } catch (error) {
+    throw classify(error)
+  }
+}
+
+type SendGridFailure = Error & {
+  code?: number | string
+  response?: { headers?: Record<string, unknown>; body?: unknown }
+}
+
+function classify(error: unknown): TransportError {
+  const failure = error as SendGridFailure
+  const status = typeof failure.code === 'number' ? failure.code : undefined
+  if (status === undefined) {
+    // No HTTP answer: a refused or reset connection, DNS, a timeout.
+    const code = typeof failure.code === 'string' ? ` (${failure.code})` : ''
+    return new TransportError(`SendGrid unreachable: ${failure.message}${code}`, 'transient')
+  }
+  const reason = `SendGrid ${status}: ${errorMessages(failure.response?.body) || failure.message}`
+  if (status === 429) {
+    return new TransportError(reason, 'rate-limited', status, retryAfter(failure.response?.headers))
+  }
+  if (status >= 500) return new TransportError(reason, 'transient', status)
+  return new TransportError(reason, 'permanent', status)
+}
+
+/** SendGrid's error body: {"errors":[{"message","field","help"}]}. Messages only, bounded. */
+function errorMessages(body: unknown) {
+  const errors = (body as { errors?: Array<{ message?: unknown; field?: unknown }> } | undefined)?.errors
+  if (!Array.isArray(errors)) return ''
+  return errors
+    .map((e) =>
+      [typeof e.field === 'string' && e.field ? `${e.field}: ` : '', String(e.message ?? '')].join(''),
+    )
+    .join('; ')
+    .slice(0, 500)
+}
+
+/** Retry-After in seconds (delta-seconds or an HTTP date); undefined when absent or unreadable. */
+export function retryAfter(headers: Record<string, unknown> | undefined) {
+  const value = headers?.['retry-after']
+  if (typeof value !== 'string' || !value.trim()) return undefined
+  if (/^\d+$/.test(value.trim())) return Number(value.trim())
+  const at = Date.parse(value)
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - Date.now()) / 1000))
+}
