@@ -538,7 +538,11 @@ export const socketIoAttachments = pgTable('socket_io_attachments', {
   payload: customType<{ data: Buffer }>({ dataType: () => 'bytea' })(),
 })
 
-export const notificationKind = pgEnum('notification_kind', ['assigned', 'customer-replied'])
+export const notificationKind = pgEnum('notification_kind', [
+  'assigned',
+  'customer-replied',
+  'webhook-disabled',
+])
 
 /** In-app notifications for one agent (the bell). */
 export const notifications = pgTable(
@@ -550,9 +554,9 @@ export const notifications = pgTable(
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
     kind: notificationKind().notNull(),
-    ticketId: uuid()
-      .notNull()
-      .references(() => tickets.id, { onDelete: 'cascade' }),
+    // The ticket it is about; none for a workspace notice (webhook-disabled names an endpoint).
+    ticketId: uuid().references(() => tickets.id, { onDelete: 'cascade' }),
+    webhookEndpointId: uuid().references((): AnyPgColumn => webhookEndpoints.id, { onDelete: 'cascade' }),
     actorUserId: uuid().references(() => users.id, { onDelete: 'set null' }),
     readAt: timestamp({ withTimezone: true }),
     createdAt: createdAt(),
@@ -653,4 +657,75 @@ export const aiRuns = pgTable(
     createdAt: createdAt(),
   },
   (t) => [index('ai_runs_workspace_created_idx').on(t.workspaceId, t.createdAt)],
+)
+
+/** What an outbound webhook endpoint can subscribe to (app/domain/webhooks.server.ts mirrors it). */
+export const webhookEventType = pgEnum('webhook_event_type', [
+  'ticket.created',
+  'ticket.updated',
+  'message.created',
+  'contact.created',
+])
+
+/**
+ * Outbound webhook endpoints of a workspace (issue 9). The signing secret (`whsec_` + base64)
+ * must be readable to sign, so it is stored as is and shown once; after a rotation the previous
+ * one keeps signing beside it until previous_secret_expires_at. failing_since is the first failed
+ * attempt since the last success: three days of that disable the endpoint (disabled_at).
+ */
+export const webhookEndpoints = pgTable(
+  'webhook_endpoints',
+  {
+    id: id(),
+    workspaceId: workspaceRef(),
+    url: text().notNull(),
+    description: text().notNull().default(''),
+    events: webhookEventType().array().notNull(),
+    // message.created carries internal notes only when this is on.
+    includeNotes: boolean().notNull().default(false),
+    secret: text().notNull(),
+    previousSecret: text(),
+    previousSecretExpiresAt: timestamp({ withTimezone: true }),
+    failingSince: timestamp({ withTimezone: true }),
+    disabledAt: timestamp({ withTimezone: true }),
+    disabledReason: text(),
+    createdById: uuid().references(() => users.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+    updatedAt: createdAt(),
+  },
+  (t) => [index('webhook_endpoints_workspace_idx').on(t.workspaceId, t.createdAt)],
+)
+
+/** pending (an attempt is scheduled) → succeeded (2xx) | failed (retries exhausted or endpoint disabled). */
+export const webhookDeliveryStatus = pgEnum('webhook_delivery_status', ['pending', 'succeeded', 'failed'])
+
+/**
+ * One message to one endpoint: the exact signed body (text, so every retry sends the same bytes),
+ * its state and the last attempt's outcome. event_id is the `webhook-id` header, shared by the
+ * endpoints that got the same event and by redeliveries, so receivers can deduplicate.
+ */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: id(),
+    workspaceId: workspaceRef(),
+    endpointId: uuid()
+      .notNull()
+      .references(() => webhookEndpoints.id, { onDelete: 'cascade' }),
+    eventId: text().notNull(),
+    // A subscribed event type, or webhook.test for "Send test event".
+    eventType: text().notNull(),
+    payload: text().notNull(),
+    status: webhookDeliveryStatus().notNull().default('pending'),
+    attempts: integer().notNull().default(0),
+    nextAttemptAt: timestamp({ withTimezone: true }),
+    lastAttemptAt: timestamp({ withTimezone: true }),
+    responseStatus: integer(),
+    // The first 500 characters of the last response body (never sent anywhere else).
+    responseSnippet: text(),
+    latencyMs: integer(),
+    error: text(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('webhook_deliveries_endpoint_created_idx').on(t.endpointId, t.createdAt)],
 )
