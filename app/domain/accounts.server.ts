@@ -3,7 +3,6 @@ import { getDb, type Tx } from '#db/client.ts'
 import { findUserByEmail, getPasswordHash } from '#db/queries/users.ts'
 import { mailboxes, memberships, users, workspaces } from '#db/schema.ts'
 import { env } from '#app/env.server.ts'
-import { forgetPerRequest } from '#app/http/request-scope.server.ts'
 import { recordAudit } from './audit.server.ts'
 import { isUniqueViolation } from './errors.server.ts'
 import { hashPassword, timingDummyHash, verifyPassword } from './passwords.server.ts'
@@ -84,7 +83,6 @@ export async function verifyLogin(email: string, password: string, priority = 0)
 }
 
 export async function updateName(userId: string, name: string) {
-  forgetPerRequest(`user:${userId}`)
   await getDb().transaction(async (tx) => {
     await tx.update(users).set({ name, updatedAt: new Date() }).where(eq(users.id, userId))
     await recordAudit(tx, {

@@ -4,7 +4,6 @@ import { listMembers, listPendingInvitations, listUserWorkspaces } from '#db/que
 import { memberships, workspaces } from '#db/schema.ts'
 import type { Role } from '#app/utils/roles.ts'
 import { canAssignRole } from '#app/utils/roles.ts'
-import { forgetPerRequest } from '#app/http/request-scope.server.ts'
 import { createWorkspaceFor } from './accounts.server.ts'
 import { recordAudit } from './audit.server.ts'
 import { forbidden, isUniqueViolation, notFound } from './errors.server.ts'
@@ -28,7 +27,6 @@ export async function createWorkspace(userId: string, name: string, slug: string
 }
 
 export async function renameWorkspace(member: Member, name: string) {
-  forgetPerRequest('member:')
   await getDb().transaction(async (tx) => {
     await tx.update(workspaces).set({ name }).where(eq(workspaces.id, member.workspaceId))
     await recordAudit(tx, {
@@ -53,7 +51,6 @@ export async function changeMemberRole(
   membershipId: string,
   role: Role,
 ): Promise<MemberChange> {
-  forgetPerRequest('member:')
   return getDb().transaction(async (tx) => {
     const rows = await tx
       .select({ id: memberships.id, userId: memberships.userId, role: memberships.role })
@@ -81,7 +78,6 @@ export async function changeMemberRole(
 }
 
 export async function removeMember(actor: Member, membershipId: string): Promise<MemberChange> {
-  forgetPerRequest('member:')
   return getDb().transaction(async (tx) => {
     const rows = await tx
       .select({ id: memberships.id, userId: memberships.userId, role: memberships.role })

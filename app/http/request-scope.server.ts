@@ -3,9 +3,11 @@ import type { RequestHandler } from 'express'
 
 /**
  * Per-request memory: a page request runs several loaders (layout + page), each with its own
- * guard. Lookups memoized here (the session, the membership) run once per HTTP request.
+ * guard. Lookups memoized here (the session, the user, the membership) run once per HTTP request.
+ * Only GET and HEAD requests memoize: a POST may change what was looked up (a rename, a role
+ * change, a sign-out) and then run the page's loaders in the same request, so it always reads fresh.
  */
-type Scope = { memo: Map<string, Promise<unknown>> }
+type Scope = { memo: Map<string, Promise<unknown>> | null }
 
 const storage = new AsyncLocalStorage<Scope>()
 const store = globalThis as unknown as { __switchboardScope?: AsyncLocalStorage<Scope> }
@@ -13,25 +15,21 @@ const store = globalThis as unknown as { __switchboardScope?: AsyncLocalStorage<
 store.__switchboardScope ??= storage
 
 export function requestScope(): RequestHandler {
-  return (_req, _res, next) => store.__switchboardScope!.run({ memo: new Map() }, next)
+  return (req, _res, next) => {
+    const safe = req.method === 'GET' || req.method === 'HEAD'
+    store.__switchboardScope!.run({ memo: safe ? new Map() : null }, next)
+  }
 }
 
-/** Runs `load` once per request and key; outside a request (tests, scripts) it always runs. */
+/** Runs `load` once per GET/HEAD request and key; otherwise (a POST, tests, scripts) it always runs. */
 export function memoizePerRequest<T>(key: string, load: () => Promise<T>): Promise<T> {
-  const scope = store.__switchboardScope!.getStore()
-  if (!scope) return load()
-  const existing = scope.memo.get(key)
+  const memo = store.__switchboardScope!.getStore()?.memo
+  if (!memo) return load()
+  const existing = memo.get(key)
   if (existing) return existing as Promise<T>
   const promise = load()
-  scope.memo.set(key, promise)
+  memo.set(key, promise)
   // A failed lookup is not remembered.
-  promise.catch(() => scope.memo.delete(key))
+  promise.catch(() => memo.delete(key))
   return promise
-}
-
-/** Forgets memoized lookups (after a write that changes them, e.g. sign-out). */
-export function forgetPerRequest(prefix: string) {
-  const scope = store.__switchboardScope!.getStore()
-  if (!scope) return
-  for (const key of scope.memo.keys()) if (key.startsWith(prefix)) scope.memo.delete(key)
 }

@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express'
-import { readSession, renewSession, SESSION_COOKIE } from '#app/domain/sessions.server.ts'
+import { readSession, renewSession, SESSION_COOKIE } from './auth.server.ts'
 
 /** Rolling sessions: a signed-in request more than a day after the last renewal extends it 30 days. */
 export function sessionRenewal(): RequestHandler {

@@ -1,5 +1,5 @@
 import { redirect, type LoaderFunctionArgs } from '@remix-run/node'
-import { getSignedIn } from '#app/domain/guards.server.ts'
+import { getSignedIn } from '#app/http/auth.server.ts'
 import { workspacesOf } from '#app/domain/workspaces.server.ts'
 
 export async function loader({ request }: LoaderFunctionArgs) {

@@ -1,5 +1,5 @@
 import { redirect, type ActionFunctionArgs } from '@remix-run/node'
-import { destroySession, readSession } from '#app/domain/sessions.server.ts'
+import { destroySession, readSession } from '#app/http/auth.server.ts'
 
 export async function loader() {
   return redirect('/')

@@ -1,6 +1,6 @@
 import type { LoaderFunctionArgs } from '@remix-run/node'
 import { Link, useLoaderData, useRouteLoaderData } from '@remix-run/react'
-import { requireMember } from '#app/domain/guards.server.ts'
+import { requireMember } from '#app/http/auth.server.ts'
 import { formatCount } from '#app/utils/format.ts'
 import { memberCount } from '#app/domain/workspaces.server.ts'
 import { hasRole } from '#app/utils/roles.ts'

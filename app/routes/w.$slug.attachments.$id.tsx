@@ -2,7 +2,7 @@ import type { LoaderFunctionArgs } from '@remix-run/node'
 import { z } from 'zod'
 import { downloadAttachment } from '#app/domain/attachments.server.ts'
 import { notFound } from '#app/domain/errors.server.ts'
-import { requireMember } from '#app/domain/guards.server.ts'
+import { requireMember } from '#app/http/auth.server.ts'
 
 const AttachmentId = z.uuid()
 

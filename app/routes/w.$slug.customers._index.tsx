@@ -3,7 +3,7 @@ import { Form, Link, useLoaderData, useNavigation } from '@remix-run/react'
 import { z } from 'zod'
 import { Button } from '#app/components/ui/button.tsx'
 import { searchContacts } from '#app/domain/contacts.server.ts'
-import { requireMember } from '#app/domain/guards.server.ts'
+import { requireMember } from '#app/http/auth.server.ts'
 import { searchParamsOf } from '#app/http/form-data.server.ts'
 import { formatDate } from '#app/utils/format.ts'
 

@@ -17,7 +17,7 @@ import {
   listCannedResponses,
   updateCannedResponse,
 } from '#app/domain/canned-responses.server.ts'
-import { requireMember } from '#app/domain/guards.server.ts'
+import { requireMember } from '#app/http/auth.server.ts'
 import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 import { hasRole } from '#app/utils/roles.ts'
 

@@ -12,7 +12,7 @@ import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/re
 import { z } from 'zod'
 import { Button } from '#app/components/ui/button.tsx'
 import { Field, FormErrors, TextareaField } from '#app/components/ui/field.tsx'
-import { requireMember } from '#app/domain/guards.server.ts'
+import { requireMember } from '#app/http/auth.server.ts'
 import {
   archiveMailbox,
   createMailbox,

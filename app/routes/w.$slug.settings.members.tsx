@@ -6,7 +6,7 @@ import { z } from 'zod'
 import { Button } from '#app/components/ui/button.tsx'
 import { Field, FormErrors } from '#app/components/ui/field.tsx'
 import { env } from '#app/env.server.ts'
-import { requireMember } from '#app/domain/guards.server.ts'
+import { requireMember } from '#app/http/auth.server.ts'
 import { inviteMember, revokeInvitation } from '#app/domain/invitations.server.ts'
 import {
   changeMemberRole,

@@ -4,7 +4,7 @@ import { formatCount } from '#app/utils/format.ts'
 import { LiveProvider } from '#app/components/live/live-provider.tsx'
 import { LiveIndicator } from '#app/components/live-indicator.tsx'
 import { NotificationsBell } from '#app/components/notifications-bell.tsx'
-import { requireMember } from '#app/domain/guards.server.ts'
+import { requireMember } from '#app/http/auth.server.ts'
 import { workspaceLayout } from '#app/domain/layout.server.ts'
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [

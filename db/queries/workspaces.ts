@@ -12,7 +12,7 @@ export async function getWorkspaceBySlug(db: DbOrTx, slug: string) {
 }
 
 /** The user's membership in the workspace with this slug; undefined when either does not exist. */
-export async function getMembershipBySlug(db: DbOrTx, userId: string, slug: string) {
+export async function getMembershipBySlug(db: DbOrTx, { userId, slug }: { userId: string; slug: string }) {
   const query = prepared(db as Db, 'membership_by_slug', (d) =>
     d
       .select({

@@ -12,7 +12,7 @@ import {
 } from '#db/schema.ts'
 import { inviteMember } from '#app/domain/invitations.server.ts'
 import { hashPassword } from '#app/domain/passwords.server.ts'
-import { createSession } from '#app/domain/sessions.server.ts'
+import { createSession } from '#app/http/auth.server.ts'
 
 export const PASSWORD = 'correct horse battery staple'
 let passwordHash: Promise<string> | undefined

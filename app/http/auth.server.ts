@@ -1,0 +1,167 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
+import { createCookieSessionStorage, redirect, type SessionStorage } from '@remix-run/node'
+import { Authenticator } from 'remix-auth'
+import { FormStrategy } from 'remix-auth-form'
+import { getDb } from '#db/client.ts'
+import { getUserById } from '#db/queries/users.ts'
+import { getMembershipBySlug } from '#db/queries/workspaces.ts'
+import { verifyLogin } from '#app/domain/accounts.server.ts'
+import { forbidden, notFound } from '#app/domain/errors.server.ts'
+import {
+  closeSession,
+  extendSessionIfDue,
+  findSessionById,
+  openSession,
+  SESSION_TTL_MS,
+  type CurrentSession,
+} from '#app/domain/sessions.server.ts'
+import type { Member } from '#app/domain/workspaces.server.ts'
+import { env } from '#app/env.server.ts'
+import { hasRole, type Role } from '#app/utils/roles.ts'
+import { memoizePerRequest } from './request-scope.server.ts'
+
+// Everything about who is asking that needs the Request: the session cookie, the guards and
+// the login form's authenticator. The domain below takes plain values (user id, ip, user agent).
+
+export const SESSION_COOKIE = '__sb_session'
+
+type CookieData = { sid: string }
+const store = globalThis as unknown as {
+  __switchboardSessionStorage?: SessionStorage<CookieData>
+  __switchboardAuth?: Authenticator<AuthUser>
+}
+
+function sessionStorage() {
+  store.__switchboardSessionStorage ??= createCookieSessionStorage<CookieData>({
+    cookie: {
+      name: SESSION_COOKIE,
+      httpOnly: true,
+      sameSite: 'lax',
+      path: '/',
+      secure: env().isProduction || env().appUrl.startsWith('https:'),
+      secrets: [env().sessionSecret],
+      maxAge: SESSION_TTL_MS / 1000,
+    },
+  })
+  return store.__switchboardSessionStorage
+}
+
+async function cookieFor(sessionId: string) {
+  const cookieSession = await sessionStorage().getSession()
+  cookieSession.set('sid', sessionId)
+  return sessionStorage().commitSession(cookieSession)
+}
+
+/** Reads the signed cookie and returns the live session row it refers to, if any. */
+export async function readSession(cookieHeader: string | null | undefined): Promise<CurrentSession | null> {
+  if (!cookieHeader) return null
+  return memoizePerRequest(`session:${cookieHeader}`, async () => {
+    const sid = (await sessionStorage().getSession(cookieHeader)).get('sid')
+    return sid ? findSessionById(sid) : null
+  })
+}
+
+/** Opens a session for the user who just signed in; returns its id and the cookie that carries it. */
+export async function createSession(userId: string, request: Request, ip: string | null) {
+  const id = await openSession(userId, { ip, userAgent: request.headers.get('user-agent') })
+  return { id, setCookie: await cookieFor(id) }
+}
+
+/** Extends a session that is due; returns a fresh Set-Cookie header when it did. */
+export async function renewSession(session: CurrentSession): Promise<string | null> {
+  return (await extendSessionIfDue(session)) ? cookieFor(session.id) : null
+}
+
+/** Ends the session (when there is one); returns the Set-Cookie header that clears the cookie. */
+export async function destroySession(sessionId: string | undefined) {
+  if (sessionId) await closeSession(sessionId)
+  return sessionStorage().destroySession(await sessionStorage().getSession())
+}
+
+export type SignedIn = {
+  session: CurrentSession
+  user: { id: string; email: string; name: string }
+}
+
+export async function getSignedIn(request: Request): Promise<SignedIn | null> {
+  const session = await readSession(request.headers.get('cookie'))
+  if (!session) return null
+  const user = await memoizePerRequest(`user:${session.userId}`, () => getUserById(getDb(), session.userId))
+  return user ? { session, user } : null
+}
+
+/** The signed-in user, or a redirect to the login page that comes back here afterwards. */
+export async function requireUser(request: Request): Promise<SignedIn> {
+  const signedIn = await getSignedIn(request)
+  if (signedIn) return signedIn
+  const url = new URL(request.url)
+  const back = url.pathname + url.search
+  throw redirect(back === '/' ? '/login' : `/login?redirectTo=${encodeURIComponent(back)}`)
+}
+
+/**
+ * The signed-in user's membership of the workspace `slug`. Not a member (or no such
+ * workspace) → 404, so a workspace's existence is not revealed. Too low a role → 403.
+ */
+export async function requireMember(
+  request: Request,
+  slug: string | undefined,
+  role: Role = 'agent',
+): Promise<Member & SignedIn> {
+  const signedIn = await requireUser(request)
+  const userId = signedIn.user.id
+  const row = slug
+    ? await memoizePerRequest(`member:${userId}:${slug}`, () =>
+        getMembershipBySlug(getDb(), { userId, slug }),
+      )
+    : undefined
+  if (!row) throw notFound('Workspace not found')
+  if (!hasRole(row.role, role)) throw forbidden()
+  return {
+    ...signedIn,
+    userId,
+    role: row.role,
+    workspaceId: row.workspaceId,
+    workspaceSlug: row.workspaceSlug,
+    workspaceName: row.workspaceName,
+  }
+}
+
+export type AuthUser = { id: string; email: string; name: string }
+
+export class InvalidCredentials extends Error {
+  constructor() {
+    super('Invalid email or password')
+  }
+}
+
+// remix-auth hands the strategy a copy of the Request, so the priority travels alongside.
+const hashPriority = new AsyncLocalStorage<number>()
+
+/**
+ * Verifies the form's email and password; throws InvalidCredentials. `priority` orders the
+ * password hash among waiting ones (lower first): the route passes the client address's recent
+ * failures, so a flood of wrong passwords from elsewhere does not delay a clean sign-in.
+ */
+export function authenticateLogin(request: Request, priority: number) {
+  return hashPriority.run(priority, () => authenticator().authenticate('form', request))
+}
+
+/** remix-auth v4: the authenticator only verifies; sessions and redirects are ours. */
+function authenticator() {
+  if (!store.__switchboardAuth) {
+    const auth = new Authenticator<AuthUser>()
+    auth.use(
+      new FormStrategy(async ({ form }) => {
+        const email = String(form.get('email') ?? '')
+        const password = String(form.get('password') ?? '')
+        const user = await verifyLogin(email.trim(), password, hashPriority.getStore() ?? 0)
+        if (!user) throw new InvalidCredentials()
+        return user
+      }),
+      'form',
+    )
+    store.__switchboardAuth = auth
+  }
+  return store.__switchboardAuth
+}
