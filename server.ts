@@ -79,7 +79,12 @@ async function main() {
   }
 
   server.on('request', app)
-  attachSocketServer(server, { allowedOrigins: [appOrigin], databaseUrl })
+  attachSocketServer(server, {
+    appOrigin,
+    appEnv: config.appEnv,
+    trustProxy: config.trustProxy,
+    databaseUrl,
+  })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(config.port, config.host, () => {

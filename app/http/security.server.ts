@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
-import type { Request, RequestHandler } from 'express'
+import type { IncomingMessage } from 'node:http'
+import express, { type RequestHandler } from 'express'
 import { decodedSegments, normalisedTarget } from './request-target.server.ts'
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
@@ -79,14 +80,47 @@ export function isAllowedHost(host: string | undefined, site: Site, localPort: n
   )
 }
 
-type TrustProxy = (address: string | undefined, hop: number) => boolean
+export type TrustProxy = (address: string | undefined, hop: number) => boolean
+
+/**
+ * Express's own compilation of a "trust proxy" value (TRUST_PROXY; `loopback` is createApp's
+ * default too), so a request Express never sees (the Socket.IO handshake) trusts exactly the
+ * proxies the app trusts.
+ */
+export function compileTrustProxy(value: string | number = 'loopback'): TrustProxy {
+  return express().set('trust proxy', value).get('trust proxy fn') as TrustProxy
+}
+
+/** One value of a header (Node joins repeated unknown headers with ", "). */
+function headerValue(req: IncomingMessage, name: string) {
+  const value = req.headers[name]
+  return Array.isArray(value) ? value[0] : value
+}
 
 /** Host, or the first X-Forwarded-Host when the peer is a trusted proxy (as Express's req.hostname). */
-function requestHost(req: Request) {
-  const forwarded = req.get('x-forwarded-host')
-  const trust = req.app.get('trust proxy fn') as TrustProxy
+function requestHost(req: IncomingMessage, trust: TrustProxy) {
+  const forwarded = headerValue(req, 'x-forwarded-host')
   if (forwarded && trust(req.socket.remoteAddress, 0)) return forwarded.split(',')[0].trim()
-  return req.get('host')
+  return req.headers.host
+}
+
+/**
+ * The Host check on a raw request: the origin it was made to (`APP_URL`'s scheme and the
+ * canonical host) when the host is one this app answers to (isAllowedHost), else the raw host,
+ * for the log.
+ */
+export function checkHost(
+  req: IncomingMessage,
+  site: Site,
+  trust: TrustProxy,
+): { ok: true; requestOrigin: string } | { ok: false; raw: string } {
+  const protocol = new URL(site.appOrigin).protocol
+  const raw = requestHost(req, trust)
+  const host = raw === undefined ? undefined : canonicalHost(raw, protocol)
+  if (host === undefined || !isAllowedHost(host, site, req.socket.localPort)) {
+    return { ok: false, raw: (raw ?? '').slice(0, 100) }
+  }
+  return { ok: true, requestOrigin: `${protocol}//${host}` }
 }
 
 /**
@@ -100,16 +134,15 @@ function requestHost(req: Request) {
 export function hostCheck(site: Site): RequestHandler {
   const app = new URL(site.appOrigin)
   return (req, res, next) => {
-    const raw = requestHost(req)
-    const host = raw === undefined ? undefined : canonicalHost(raw, app.protocol)
-    if (!isAllowedHost(host, site, req.socket.localPort)) {
+    const checked = checkHost(req, site, req.app.get('trust proxy fn') as TrustProxy)
+    if (!checked.ok) {
       // Named in the request log line, so a proxy that loses the Host header is easy to spot.
-      res.locals.refusedHost = (raw ?? '').slice(0, 100)
+      res.locals.refusedHost = checked.raw
       res.status(400).type('text/plain').send('Unknown host')
       return
     }
     // The origin this request was made to, for originCheck (the local profile's loopback names).
-    res.locals.requestOrigin = `${app.protocol}//${host}`
+    res.locals.requestOrigin = checked.requestOrigin
     req.headers.host = app.host
     delete req.headers['x-forwarded-host']
     next()
@@ -140,6 +173,33 @@ export function isSameOrigin(
   return headers['sec-fetch-site'] === 'same-origin'
 }
 
+/**
+ * The origin check: from `APP_URL`'s origin or, in the local profile, from the loopback origin
+ * the request was made to (checkHost's `requestOrigin`).
+ */
+export function isFromOwnOrigin(
+  headers: { origin?: string; 'sec-fetch-site'?: string },
+  site: Site,
+  requestOrigin: string | undefined,
+) {
+  const origins = [site.appOrigin]
+  if (site.local && requestOrigin !== undefined) origins.push(requestOrigin)
+  return isSameOrigin(headers, origins)
+}
+
+/**
+ * The Host check and then the origin check, for a request that does not pass through Express:
+ * the Socket.IO handshake, which engine.io answers before Express sees it. Undefined when both
+ * pass, else why it is refused.
+ */
+export function handshakeRefusal(req: IncomingMessage, site: Site, trust: TrustProxy) {
+  const host = checkHost(req, site, trust)
+  if (!host.ok) return 'Unknown host'
+  const headers = { origin: req.headers.origin, 'sec-fetch-site': headerValue(req, 'sec-fetch-site') }
+  if (!isFromOwnOrigin(headers, site, host.requestOrigin)) return 'Cross-origin request refused'
+  return undefined
+}
+
 /** `/api/…` and `/webhooks/…` once decoded, with no segment that could still move the path. */
 export function isOriginExempt(pathname: string) {
   const segments = decodedSegments(pathname)
@@ -162,10 +222,9 @@ export function originCheck(site: Site): RequestHandler {
     if (SAFE_METHODS.has(req.method)) return next()
     const pathname = normalisedTarget(req.url)?.pathname
     const exempt = pathname !== undefined && isOriginExempt(pathname)
-    const origins = [site.appOrigin]
-    if (site.local && typeof res.locals.requestOrigin === 'string') origins.push(res.locals.requestOrigin)
+    const requestOrigin = typeof res.locals.requestOrigin === 'string' ? res.locals.requestOrigin : undefined
     const headers = { origin: req.get('origin'), 'sec-fetch-site': req.get('sec-fetch-site') }
-    if (!exempt && !isSameOrigin(headers, origins)) {
+    if (!exempt && !isFromOwnOrigin(headers, site, requestOrigin)) {
       res.status(403).type('text/plain').send('Cross-origin request refused')
       return
     }

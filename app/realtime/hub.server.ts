@@ -9,6 +9,7 @@ import { listUserWorkspaces } from '#db/queries/workspaces.ts'
 import { findSessionById } from '#app/domain/sessions.server.ts'
 import { readSession } from '#app/http/auth.server.ts'
 import { databasePoolGuards } from '#app/http/database-outage.server.ts'
+import { compileTrustProxy, handshakeRefusal } from '#app/http/security.server.ts'
 import { logger } from '#app/logger.server.ts'
 import type { TicketEvent } from './events.ts'
 import { registerPresence, ticketRoom, ticketRoomPrefix } from './presence.server.ts'
@@ -37,16 +38,24 @@ export const sessionRoom = (id: string) => `session:${id}`
 export const userRoom = (id: string) => `user:${id}`
 
 type Options = {
-  allowedOrigins: string[]
+  /** APP_URL's origin, as for createApp. */
+  appOrigin: string
+  /** The local profile also answers to the loopback names (as createApp). */
+  appEnv: 'local' | 'production'
+  /** Which proxies may set X-Forwarded-Host (TRUST_PROXY), as for createApp. */
+  trustProxy?: string | number
   /** With a database URL, events and presence travel between instances over PostgreSQL. */
   databaseUrl?: string
 }
 
 /**
- * Attaches Socket.IO to the HTTP server. The handshake must carry a valid session cookie
- * and come from our own origin; the socket then joins its workspaces' rooms.
+ * Attaches Socket.IO to the HTTP server. The handshake passes the app's own Host and origin
+ * checks (engine.io answers it before Express, so they run here: 400 before any upgrade) and
+ * must carry a valid session cookie; the socket then joins its workspaces' rooms.
  */
 export function attachSocketServer(httpServer: HttpServer, options: Options) {
+  const site = { appOrigin: options.appOrigin, local: options.appEnv === 'local' }
+  const trust = compileTrustProxy(options.trustProxy)
   const io = new Server(httpServer, {
     serveClient: false,
     // Leave other upgrade requests (Vite's HMR socket in development) alone.
@@ -58,17 +67,8 @@ export function attachSocketServer(httpServer: HttpServer, options: Options) {
     pingTimeout: 4_000,
     maxHttpBufferSize: 16 * 1024,
     allowRequest: (req, callback) => {
-      const origin = req.headers.origin
-      const host = req.headers.host
-      let ok = !origin || options.allowedOrigins.includes(origin)
-      if (!ok && origin && host) {
-        try {
-          ok = new URL(origin).host === host
-        } catch {
-          ok = false
-        }
-      }
-      callback(ok ? null : 'Origin not allowed', ok)
+      const refusal = handshakeRefusal(req, site, trust)
+      callback(refusal ?? null, refusal === undefined)
     },
   })
   if (options.databaseUrl) {

@@ -37,7 +37,12 @@ export async function startTestServer(options: TestServerOptions = {}) {
   server.on('request', app)
   const sockets = options.sockets ?? true
   if (sockets) {
-    attachSocketServer(server, { allowedOrigins: [appOrigin], databaseUrl: process.env.TEST_DATABASE_URL })
+    attachSocketServer(server, {
+      appOrigin,
+      appEnv: options.appEnv ?? 'production',
+      trustProxy: options.trustProxy,
+      databaseUrl: process.env.TEST_DATABASE_URL,
+    })
   }
   return {
     url,

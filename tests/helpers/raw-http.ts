@@ -45,3 +45,40 @@ export function rawRequest(
 
 /** A url-encoded form body. */
 export const formBody = (form: Record<string, string>) => new URLSearchParams(form).toString()
+
+/**
+ * A WebSocket upgrade request for the Socket.IO endpoint, sent as written (any Host, Origin,
+ * Cookie). Resolves with 101 if the server upgraded (the connection is then closed), else the
+ * status and body it answered instead.
+ */
+export function socketUpgrade(base: string, headers: Record<string, string>) {
+  const { hostname, port } = new URL(base)
+  return new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const request = http.request({
+      host: hostname,
+      port,
+      path: '/socket.io/?EIO=4&transport=websocket',
+      headers: {
+        connection: 'Upgrade',
+        upgrade: 'websocket',
+        'sec-websocket-version': '13',
+        'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+        ...headers,
+      },
+    })
+    request.on('upgrade', (_response, socket) => {
+      socket.destroy()
+      resolve({ status: 101, body: '' })
+    })
+    request.on('response', (response) => {
+      const chunks: Buffer[] = []
+      response.on('data', (chunk: Buffer) => chunks.push(chunk))
+      response.on('end', () =>
+        resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+      )
+      response.on('error', reject)
+    })
+    request.on('error', reject)
+    request.end()
+  })
+}

@@ -1,0 +1,46 @@
+import { io, type Socket } from 'socket.io-client'
+
+/**
+ * Sockets opened by a test file, closed by closeSockets() (in afterEach or afterAll).
+ * One list per process is enough: Vitest runs each test file in its own worker.
+ */
+const open: Socket[] = []
+
+/**
+ * A Socket.IO client as the browser opens it: WebSocket only, no reconnection, and by default
+ * `Origin` = `url` (a browser always sends Origin on a WebSocket handshake). `headers` may
+ * replace Origin and add Host or Cookie.
+ */
+export function openSocket(url: string, headers: Record<string, string> = {}) {
+  const socket = io(url, {
+    transports: ['websocket'],
+    reconnection: false,
+    extraHeaders: { origin: url, ...headers },
+  })
+  open.push(socket)
+  return socket
+}
+
+export type HandshakeOutcome = { ok: true; workspaces: string[] } | { ok: false; error: string }
+
+/** How the handshake ended: `ready` (signed in, rooms joined) or the connect_error's message. */
+export function handshakeOutcome(socket: Socket) {
+  return new Promise<HandshakeOutcome>((resolve) => {
+    socket.once('ready', (payload: { workspaces: string[] }) =>
+      resolve({ ok: true, workspaces: payload.workspaces }),
+    )
+    socket.once('connect_error', (error) => resolve({ ok: false, error: error.message }))
+  })
+}
+
+/** A signed-in socket, once the server has said `ready`; rejects if the handshake is refused. */
+export async function connectSocket(url: string, cookie: string) {
+  const socket = openSocket(url, { cookie })
+  const outcome = await handshakeOutcome(socket)
+  if (!outcome.ok) throw new Error(`socket handshake refused: ${outcome.error}`)
+  return socket
+}
+
+export function closeSockets() {
+  for (const socket of open.splice(0)) socket.disconnect()
+}
