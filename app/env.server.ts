@@ -32,6 +32,20 @@ const EnvSchema = z.object({
     .enum(['sendgrid', 'outbox'], { error: 'EMAIL_TRANSPORT must be "sendgrid" or "outbox"' })
     .optional(),
   INBOUND_DOMAIN: z.string().min(1).optional(),
+  // The secret path segment (and Basic auth password) of the Inbound Parse webhook; unset: no inbound email.
+  SENDGRID_INBOUND_SECRET: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{24,200}$/, {
+      error: 'SENDGRID_INBOUND_SECRET must be 24+ letters, digits, - or _',
+    })
+    .optional(),
+  // SendGrid's signed-webhook verification key (base64 DER or PEM, ECDSA P-256).
+  SENDGRID_WEBHOOK_PUBLIC_KEY: z.string().min(1).optional(),
+  INBOUND_MAX_PER_SENDER_HOUR: z.coerce
+    .number({ error: 'INBOUND_MAX_PER_SENDER_HOUR must be a number' })
+    .int()
+    .min(1)
+    .default(30),
   // AI assist (docs/ai.md). With neither a key nor a base URL, AI is off and its controls say so.
   OPENAI_API_KEY: z.string().min(1).optional(),
   // Any OpenAI-compatible server (Ollama, vLLM, llama.cpp); tests point it at tests/fakes/openai.ts.
@@ -73,6 +87,12 @@ export type AppEnv = {
   email:
     { transport: 'sendgrid'; sendgridApiKey: string; sendgridApiBaseUrl: string } | { transport: 'outbox' }
   inboundDomain: string
+  /** Inbound Parse and Event Webhook settings (app/http/inbound.server.ts). */
+  inbound: {
+    secret: string | undefined
+    webhookPublicKey: string | undefined
+    maxNewTicketsPerSenderHour: number
+  }
   /** The model provider (app/ai/client.server.ts); `configured` is false with neither key nor base URL. */
   ai: { configured: boolean; apiKey: string | undefined; baseUrl: string; model: string }
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL']
@@ -144,6 +164,11 @@ export function parseEnv(source: NodeJS.ProcessEnv): AppEnv {
           }
         : { transport: 'outbox' },
     inboundDomain: e.INBOUND_DOMAIN ?? 'inbound.localhost',
+    inbound: {
+      secret: e.SENDGRID_INBOUND_SECRET,
+      webhookPublicKey: e.SENDGRID_WEBHOOK_PUBLIC_KEY,
+      maxNewTicketsPerSenderHour: e.INBOUND_MAX_PER_SENDER_HOUR,
+    },
     ai: {
       configured: Boolean(e.OPENAI_API_KEY || e.OPENAI_BASE_URL),
       apiKey: e.OPENAI_API_KEY,

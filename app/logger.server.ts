@@ -100,8 +100,11 @@ export function serializeError(value: unknown, depth = 0): unknown {
   return out
 }
 
-/** Routes whose next path segment is a secret: `/invite/<token>`, `/support/t/<token>`. */
-const TOKEN_ROUTES = [['invite'], ['support', 't'], ['reset-password']]
+/**
+ * Routes whose next path segment is a secret: `/invite/<token>`, `/support/t/<token>`, the
+ * Inbound Parse webhook's `/webhooks/sendgrid/inbound/<secret>`.
+ */
+const TOKEN_ROUTES = [['invite'], ['support', 't'], ['reset-password'], ['webhooks', 'sendgrid', 'inbound']]
 /** Query parameters whose value is a secret wherever they appear. */
 const SECRET_PARAMETER = /token|secret|password|passwd|key|code|sig|auth/i
 

@@ -74,7 +74,23 @@ export type CreateTicketInput = {
   files?: StoredFile[]
   /** Email the customer a confirmation with their private link (the public form does). */
   sendConfirmation?: boolean
+  /** The customer's CC'd addresses (an inbound email's To/Cc), copied on agent replies. */
+  cc?: string[]
+  /** An inbound email's fields on the first message (app/domain/inbound-email.server.ts). */
+  inbound?: InboundFields
 }
+
+/** What an inbound email adds to its message: sanitized HTML, Message-IDs, why it was threaded there. */
+export type InboundFields = Pick<
+  typeof messages.$inferInsert,
+  | 'inboundEmailId'
+  | 'threadedBy'
+  | 'notFromParticipant'
+  | 'inboundKey'
+  | 'emailMessageId'
+  | 'inReplyTo'
+  | 'bodyHtml'
+>
 
 export type CreateTicketOutcome =
   | { kind: 'created'; ticketId: string; number: number; customerLink: string; events: TicketEvent[] }
@@ -84,8 +100,12 @@ export type CreateTicketOutcome =
  * Opens a ticket with the customer's first message, in one transaction: contact, number,
  * message, attachments, audit entry, private link and (optionally) the confirmation email.
  */
-export async function createTicket(actor: Actor, input: CreateTicketInput): Promise<CreateTicketOutcome> {
-  return getDb().transaction(async (tx) => {
+export async function createTicket(
+  actor: Actor,
+  input: CreateTicketInput,
+  outerTx?: Tx,
+): Promise<CreateTicketOutcome> {
+  const run = async (tx: Tx) => {
     const mailbox = await getMailbox(tx, actor.workspaceId, input.mailboxId)
     if (!mailbox || mailbox.archivedAt) return { kind: 'unknown-mailbox' as const }
     const contact = await upsertContact(tx, actor.workspaceId, input.customerEmail, input.customerName)
@@ -104,6 +124,7 @@ export async function createTicket(actor: Actor, input: CreateTicketInput): Prom
       channel: input.channel,
       threadMessageId,
       replyToken,
+      cc: input.cc ?? [],
       messageCount: 1,
       lastActivityAt: at,
       lastCustomerMessageAt: at,
@@ -121,6 +142,7 @@ export async function createTicket(actor: Actor, input: CreateTicketInput): Prom
         authorContactId: contact.id,
         bodyText: input.body,
         createdAt: at,
+        ...input.inbound,
       })
       .returning({ id: messages.id })
     await insertAttachments(tx, actor.workspaceId, message.id, input.files ?? [])
@@ -163,7 +185,8 @@ export async function createTicket(actor: Actor, input: CreateTicketInput): Prom
       { type: 'ticket.created', workspaceId: actor.workspaceId, ticketId, number, at: at.toISOString() },
     ]
     return { kind: 'created' as const, ticketId, number, customerLink, events }
-  })
+  }
+  return outerTx ? run(outerTx) : getDb().transaction(run)
 }
 
 export async function insertAttachments(tx: Tx, workspaceId: string, messageId: string, files: StoredFile[]) {

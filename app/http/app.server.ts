@@ -13,6 +13,7 @@ import {
   withDatabaseOutagePages,
 } from './database-outage.server.ts'
 import { healthz, readyz } from './health.server.ts'
+import { sendgridWebhooks } from './inbound.server.ts'
 import { requestLog } from './request-log.server.ts'
 import { requestScope } from './request-scope.server.ts'
 import { requestTarget } from './request-target.server.ts'
@@ -57,6 +58,8 @@ export function createApp(options: Options) {
   app.get('/readyz', readyz)
   app.use(hostCheck(site))
   app.use(originCheck(site))
+  // SendGrid's webhooks read their bodies raw, with their own limits (35 MB for Inbound Parse).
+  app.use(sendgridWebhooks())
   app.use(bodyLimit(FORM_BODY_LIMIT, UPLOAD_ROUTES))
   if (options.viteMiddleware) app.use(options.viteMiddleware)
   if (options.clientDir) {

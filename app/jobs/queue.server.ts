@@ -8,10 +8,11 @@ import { logger } from '#app/logger.server.ts'
 export type JobPayloads = {
   'sessions.cleanup': Record<string, never>
   'email.send': { emailId: string }
+  'email.inbound': { inboundEmailId: string }
   'files.cleanup': Record<string, never>
 }
 export type JobName = keyof JobPayloads
-export const JOB_NAMES: JobName[] = ['sessions.cleanup', 'email.send', 'files.cleanup']
+export const JOB_NAMES: JobName[] = ['sessions.cleanup', 'email.send', 'files.cleanup', 'email.inbound']
 
 /**
  * Where jobs go once their retries are exhausted. Nothing works this queue: its jobs stay
@@ -43,6 +44,19 @@ export const QUEUE_SETTINGS: Record<JobName, QueueSettings> = {
     retryBackoff: true,
     retryDelayMax: 300,
     expireInSeconds: 120,
+    heartbeatSeconds: HEARTBEAT_SECONDS,
+    deadLetter: DEAD_LETTER_QUEUE,
+  },
+  'email.inbound': {
+    // Woken at commit like email.send. Filing is idempotent (a stored post is filed once, the
+    // message's dedup key is unique per workspace): 4 retries over about 30 s, then a dead
+    // letter; 5 minutes bound a 30 MB message.
+    notify: true,
+    retryLimit: 4,
+    retryDelay: 2,
+    retryBackoff: true,
+    retryDelayMax: 300,
+    expireInSeconds: 5 * 60,
     heartbeatSeconds: HEARTBEAT_SECONDS,
     deadLetter: DEAD_LETTER_QUEUE,
   },

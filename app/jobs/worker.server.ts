@@ -1,5 +1,6 @@
 import type { JobResult, JobWithMetadata } from 'pg-boss'
 import { deliverEmail, markEmailFailed } from '#app/domain/email.server.ts'
+import { fileInboundEmail } from '#app/domain/inbound-email.server.ts'
 import { deleteOldHits } from '#app/domain/rate-limit.server.ts'
 import { deleteExpiredSessions } from '#app/domain/sessions.server.ts'
 import { logger } from '#app/logger.server.ts'
@@ -24,6 +25,30 @@ const EMAIL_WORK = {
 /** Emails of one batch delivered at the same time: each holds a pool connection while it runs. */
 const EMAIL_PARALLEL = 8
 
+/** Inbound email: woken at commit, a few at a time (parsing is CPU; each filing is one transaction). */
+const INBOUND_WORK = {
+  batchSize: 4,
+  pollingIntervalSeconds: 1,
+  notifyPollingIntervalSeconds: 5,
+  includeMetadata: true,
+  perJobResults: true,
+} as const
+
+/** Files inbound emails one after the other, settling each job on its own. */
+export async function fileInboundEmails(jobs: JobWithMetadata<JobPayloads['email.inbound']>[]) {
+  const results: JobResult[] = []
+  for (const job of jobs) {
+    try {
+      const outcome = await fileInboundEmail(job.data.inboundEmailId)
+      results.push({ id: job.id, status: 'completed', output: { outcome } })
+    } catch (error) {
+      reportFailure(job, error)
+      results.push({ id: job.id, status: 'failed', output: { message: messageOf(error) } })
+    }
+  }
+  return results
+}
+
 /** Cleanups are rare: one at a time, woken by NOTIFY, with a slow backstop poll. */
 const CLEANUP_WORK = {
   pollingIntervalSeconds: 5,
@@ -44,6 +69,7 @@ export async function startWorkers() {
   const boss = queue()
   await boss.work('sessions.cleanup', CLEANUP_WORK, eachJob(cleanupSessions))
   await boss.work('email.send', EMAIL_WORK, sendEmails)
+  await boss.work('email.inbound', INBOUND_WORK, fileInboundEmails)
   await boss.work(
     'files.cleanup',
     CLEANUP_WORK,

@@ -1,0 +1,132 @@
+import { eq, sql } from 'drizzle-orm'
+import { z } from 'zod'
+import { getDb } from '#db/client.ts'
+import { emailEvents, emails, messages, tickets } from '#db/schema.ts'
+import type { TicketEvent } from '#app/realtime/events.ts'
+import { markAddressBouncing } from './inbound-email.server.ts'
+
+/**
+ * One SendGrid Event Webhook event, as much of it as we use. Everything else (addresses, IPs,
+ * user agents) is ignored and never stored. See SendGrid's "Event Webhook reference".
+ */
+const SendgridEvent = z.object({
+  sg_event_id: z.string().min(1).max(200),
+  event: z.string().min(1).max(40),
+  timestamp: z.number().int().positive(),
+  sg_message_id: z.string().max(300).optional(),
+  // Our custom arg: the emails row id.
+  email_id: z.string().uuid().optional(),
+  type: z.string().max(40).optional(),
+  bounce_classification: z.string().max(100).optional(),
+  reason: z.string().max(2000).optional(),
+  status: z.string().max(40).optional(),
+})
+export const SendgridEvents = z.array(z.unknown()).max(10_000)
+
+/** The events that change what an agent sees; others (open, click…) are not recorded. */
+const RECORDED = new Set(['delivered', 'deferred', 'bounce', 'dropped', 'spamreport', 'blocked'])
+
+export type EventsOutcome = {
+  recorded: number
+  duplicates: number
+  unknown: number
+  ignored: number
+  events: TicketEvent[]
+}
+
+/**
+ * Records a batch of delivery events: each sg_event_id once (SendGrid retries a batch it got no
+ * 2xx for), mapped to our email by its custom arg (email_id) or SendGrid's X-Message-Id (the
+ * prefix of sg_message_id). delivered / bounced / dropped change the email's state, which the
+ * message's delivery badge shows live; a hard bounce marks the contact's address as bouncing.
+ */
+export async function recordDeliveryEvents(batch: unknown[]): Promise<EventsOutcome> {
+  const outcome: EventsOutcome = { recorded: 0, duplicates: 0, unknown: 0, ignored: 0, events: [] }
+  for (const item of batch) {
+    const parsed = SendgridEvent.safeParse(item)
+    if (!parsed.success || !RECORDED.has(parsed.data.event)) {
+      outcome.ignored++
+      continue
+    }
+    const result = await recordOne(parsed.data)
+    outcome[result.kind]++
+    if (result.kind === 'recorded' && result.event) outcome.events.push(result.event)
+  }
+  return outcome
+}
+
+type Event = z.infer<typeof SendgridEvent>
+
+async function recordOne(event: Event) {
+  return getDb().transaction(async (tx) => {
+    const providerId = event.sg_message_id?.split('.')[0]
+    const [email] = await tx
+      .select({
+        id: emails.id,
+        status: emails.status,
+        workspaceId: emails.workspaceId,
+        messageId: emails.messageId,
+        ticketId: emails.ticketId,
+        to: emails.toAddress,
+      })
+      .from(emails)
+      .where(
+        event.email_id
+          ? eq(emails.id, event.email_id)
+          : providerId
+            ? eq(emails.providerId, providerId)
+            : sql`false`,
+      )
+      .limit(1)
+      .for('update')
+    if (!email) return { kind: 'unknown' as const }
+    const reason = event.bounce_classification ?? event.type ?? event.reason?.slice(0, 300) ?? null
+    const inserted = await tx
+      .insert(emailEvents)
+      .values({
+        sgEventId: event.sg_event_id,
+        emailId: email.id,
+        event: event.event,
+        reason,
+        occurredAt: new Date(event.timestamp * 1000),
+      })
+      .onConflictDoNothing()
+      .returning({ id: emailEvents.sgEventId })
+    if (inserted.length === 0) return { kind: 'duplicates' as const }
+    const next = nextStatus(event, email.status)
+    if (!next) return { kind: 'recorded' as const, event: undefined }
+    const error = next === 'delivered' ? null : (event.reason ?? event.type ?? event.event).slice(0, 300)
+    await tx.update(emails).set({ status: next, error }).where(eq(emails.id, email.id))
+    if (email.messageId)
+      await tx.update(messages).set({ deliveryStatus: next }).where(eq(messages.id, email.messageId))
+    const hard = event.event === 'bounce' && (event.type ?? 'bounce') === 'bounce'
+    if (hard && email.workspaceId)
+      await markAddressBouncing(tx, email.workspaceId, email.to, error ?? 'Bounced')
+    if (!email.messageId || !email.ticketId || !email.workspaceId)
+      return { kind: 'recorded' as const, event: undefined }
+    const [ticket] = await tx
+      .select({ number: tickets.number })
+      .from(tickets)
+      .where(eq(tickets.id, email.ticketId))
+    const live: TicketEvent = {
+      type: 'message.delivery',
+      workspaceId: email.workspaceId,
+      ticketId: email.ticketId,
+      number: ticket?.number ?? 0,
+      messageId: email.messageId,
+      status: next,
+      at: new Date().toISOString(),
+    }
+    return { kind: 'recorded' as const, event: live }
+  })
+}
+
+/** The email's new state, never going back: delivered after sent; bounced/failed win over delivered. */
+function nextStatus(event: Event, current: string): 'delivered' | 'bounced' | 'failed' | undefined {
+  if (event.event === 'delivered')
+    return ['queued', 'sending', 'sent'].includes(current) ? 'delivered' : undefined
+  if (event.event === 'bounce' || event.event === 'blocked')
+    return current === 'bounced' ? undefined : 'bounced'
+  if (event.event === 'dropped') return current === 'failed' ? undefined : 'failed'
+  return undefined
+}

@@ -1,0 +1,485 @@
+import { createHash } from 'node:crypto'
+import { Readable } from 'node:stream'
+import { and, desc, eq, inArray, isNull, ne, sql } from 'drizzle-orm'
+import { getDb, type Tx } from '#db/client.ts'
+import { contacts, emails, inboundEmails, mailboxes, messages, tickets } from '#db/schema.ts'
+import { uuidv7 } from '#db/uuid.ts'
+import { env } from '#app/env.server.ts'
+import { displayFilename } from '#app/http/uploads.server.ts'
+import { storeStream } from '#app/integrations/storage.server.ts'
+import { enqueue } from '#app/jobs/queue.server.ts'
+import { logger } from '#app/logger.server.ts'
+import { realtime } from '#app/realtime/hub.server.ts'
+import type { TicketEvent } from '#app/realtime/events.ts'
+import { isBlockedFilename, MAX_FILES, MAX_TOTAL_BYTES } from '#app/utils/ticket-schemas.ts'
+import { sanitizeEmailHtml } from './email-html.server.ts'
+import { InboundParseError, parseInboundPost, type InboundMessage } from './inbound-parse.server.ts'
+import { noAutoReplyReason } from './inbound-noise.server.ts'
+import { routeInbound, ticketByHeaders, type Route } from './inbound-routing.server.ts'
+import { customerReply } from './messages.server.ts'
+import { takeSlot } from './rate-limit.server.ts'
+import { createTicket, upsertContact, type InboundFields, type StoredFile } from './tickets.server.ts'
+
+/** SendGrid posts up to 30 MB of email; the multipart framing and fields need a little more. */
+export const INBOUND_BODY_LIMIT = 35 * 1024 * 1024
+/** A ticket keeps at most this many CC'd addresses (the composer's limit). */
+const MAX_CC = 10
+const MAX_BODY_CHARS = 200_000
+
+export type StoreOutcome = { kind: 'stored'; id: string } | { kind: 'duplicate'; id: string | undefined }
+
+/**
+ * Keeps an Inbound Parse post exactly as it arrived and queues its filing, in one transaction:
+ * the 200 that follows means the email is safe. The same post again (SendGrid retries when it
+ * got no 2xx in time) has the same sha256 and is not stored or queued twice.
+ */
+export async function storeInboundPost(contentType: string, body: Buffer): Promise<StoreOutcome> {
+  const sha256 = createHash('sha256')
+    .update(contentType.replace(/^.*boundary=/i, ''))
+    .update(body)
+    .digest('hex')
+  return getDb().transaction(async (tx) => {
+    const [row] = await tx
+      .insert(inboundEmails)
+      .values({ id: uuidv7(), sha256, contentType, raw: body, size: body.length })
+      .onConflictDoNothing({ target: inboundEmails.sha256 })
+      .returning({ id: inboundEmails.id })
+    if (!row) {
+      const [existing] = await tx
+        .select({ id: inboundEmails.id })
+        .from(inboundEmails)
+        .where(eq(inboundEmails.sha256, sha256))
+      return { kind: 'duplicate' as const, id: existing?.id }
+    }
+    await enqueue(tx, 'email.inbound', { inboundEmailId: row.id })
+    return { kind: 'stored' as const, id: row.id }
+  })
+}
+
+export type FileOutcome =
+  'already-processed' | 'failed' | 'unrouted' | 'duplicate' | 'bounce' | 'dropped' | 'filed'
+
+/**
+ * The email.inbound job: parses a stored post, routes it to a mailbox, threads it (reply token,
+ * then In-Reply-To/References, then a new ticket) and files it through createTicket or
+ * customerReply, then publishes their events. Safe to run twice: a post already processed is
+ * skipped, and the message's dedup key (Message-ID, else sha256) is unique per workspace.
+ */
+export async function fileInboundEmail(inboundEmailId: string): Promise<FileOutcome> {
+  const db = getDb()
+  const [row] = await db
+    .select({ status: inboundEmails.status, contentType: inboundEmails.contentType, raw: inboundEmails.raw })
+    .from(inboundEmails)
+    .where(eq(inboundEmails.id, inboundEmailId))
+  if (!row || row.status !== 'received') return 'already-processed'
+  const log = logger().child({ job: 'email.inbound', inboundEmailId })
+  let email: InboundMessage
+  try {
+    email = await parseInboundPost(row.contentType, row.raw)
+  } catch (error) {
+    if (!(error instanceof InboundParseError)) throw error
+    log.warn({ error: error.message }, 'inbound email could not be parsed')
+    await finish(db, inboundEmailId, { status: 'failed', error: error.message })
+    return 'failed'
+  }
+  const route = await routeInbound(db, email)
+  if (!route) {
+    // Logged without addresses: which recipients we tried is visible from the stored post.
+    log.info({ recipients: email.envelope.to.length + email.to.length }, 'inbound email matched no mailbox')
+    await finish(db, inboundEmailId, { status: 'unrouted', error: 'No mailbox matched the recipients' })
+    return 'unrouted'
+  }
+  const at = { workspaceId: route.workspaceId, mailboxId: route.mailboxId }
+  if (email.report) return fileReport(inboundEmailId, email, route, log)
+  if (!email.from) {
+    await finish(db, inboundEmailId, { ...at, status: 'failed', error: 'No sender address (From)' })
+    return 'failed'
+  }
+  const [existing] = await db
+    .select({ id: messages.id, ticketId: messages.ticketId })
+    .from(messages)
+    .where(and(eq(messages.workspaceId, route.workspaceId), eq(messages.inboundKey, email.dedupKey)))
+  if (existing) {
+    await finish(db, inboundEmailId, { ...at, status: 'duplicate', ticketId: existing.ticketId })
+    return 'duplicate'
+  }
+  const stored = await storeAttachments(email)
+  const html = email.html ? sanitizeEmailHtml(rewriteCids(email.html, stored.byContentId)) : null
+  const text = bodyText(email, html)
+  let outcome: { ticketId: string; events: TicketEvent[]; created: boolean }
+  try {
+    outcome = await fileMessage(inboundEmailId, email, route, {
+      text,
+      html,
+      files: stored.files,
+      notes: stored.notes,
+    })
+  } catch (error) {
+    // Another attempt (or the same email posted twice, in both modes) filed it first.
+    if (isDedupViolation(error)) {
+      await finish(db, inboundEmailId, { ...at, status: 'duplicate' })
+      return 'duplicate'
+    }
+    throw error
+  }
+  realtime().publish(outcome.events)
+  if (outcome.created) await acknowledge(email, route, outcome.ticketId, log)
+  return 'filed'
+}
+
+type Body = { text: string; html: string | null; files: StoredFile[]; notes: string[] }
+
+async function fileMessage(inboundEmailId: string, email: InboundMessage, route: Route, body: Body) {
+  const sender = email.from!
+  const maxPerHour = env().inbound.maxNewTicketsPerSenderHour
+  return getDb().transaction(async (tx) => {
+    const finishIn = (ticketId: string) =>
+      finish(tx, inboundEmailId, {
+        workspaceId: route.workspaceId,
+        mailboxId: route.mailboxId,
+        ticketId,
+        status: 'filed',
+        error: body.notes.length > 0 ? body.notes.join(' ') : null,
+      })
+    const inbound = (
+      threadedBy: 'token' | 'header' | 'new' | 'rate-limited',
+      notFromParticipant = false,
+    ) => ({
+      inboundEmailId,
+      threadedBy,
+      notFromParticipant,
+      inboundKey: email.dedupKey,
+      emailMessageId: email.messageId ?? null,
+      inReplyTo: email.inReplyTo[0] ?? null,
+      bodyHtml: body.html,
+    })
+    const tokenTicket = route.tokenTicketId
+    const headerTicket = tokenTicket ? undefined : await ticketByHeaders(tx, route.workspaceId, email)
+    const threadTicket = tokenTicket ?? headerTicket
+    if (threadTicket) {
+      const outcome = await replyOnTicket(
+        tx,
+        threadTicket,
+        route.workspaceId,
+        email,
+        body,
+        inbound(tokenTicket ? 'token' : 'header'),
+      )
+      await finishIn(threadTicket)
+      return { ticketId: threadTicket, events: outcome.events, created: false }
+    }
+    const slot = await takeSlot(`inbound-new:${route.workspaceId}:${sender.address}`, {
+      max: maxPerHour,
+      windowMs: 60 * 60 * 1000,
+    })
+    if (!slot.allowed) {
+      const kept = await rateLimitedTicket(tx, route.workspaceId, sender.address)
+      if (kept) {
+        const outcome = await replyOnTicket(tx, kept, route.workspaceId, email, body, inbound('rate-limited'))
+        await finishIn(kept)
+        return { ticketId: kept, events: outcome.events, created: false }
+      }
+    }
+    const created = await createTicket(
+      { workspaceId: route.workspaceId, userId: null },
+      {
+        mailboxId: route.mailboxId,
+        customerEmail: sender.address,
+        customerName: senderName(sender.name),
+        subject: slot.allowed ? subjectOf(email) : `Rate-limited: more mail from ${sender.address}`,
+        body: body.text,
+        channel: 'email',
+        files: body.files,
+        cc: ccOf(email, route, []),
+        inbound: inbound(slot.allowed ? 'new' : 'rate-limited'),
+      },
+      tx,
+    )
+    if (created.kind !== 'created') throw new Error('The routed mailbox is archived')
+    await finishIn(created.ticketId)
+    return { ticketId: created.ticketId, events: created.events, created: slot.allowed }
+  })
+}
+
+/**
+ * Adds the email to a ticket as the customer's reply (which reopens it). The sender becomes or
+ * matches a contact; one who is neither the ticket's customer nor CC'd is flagged.
+ */
+async function replyOnTicket(
+  tx: Tx,
+  ticketId: string,
+  workspaceId: string,
+  email: InboundMessage,
+  body: Body,
+  inbound: InboundFields,
+) {
+  const sender = email.from!
+  const [ticket] = await tx
+    .select({ contactId: tickets.contactId, cc: tickets.cc, contactEmail: contacts.email })
+    .from(tickets)
+    .innerJoin(contacts, eq(contacts.id, tickets.contactId))
+    .where(and(eq(tickets.id, ticketId), eq(tickets.workspaceId, workspaceId)))
+  const contact = await upsertContact(tx, workspaceId, sender.address, senderName(sender.name))
+  const participant =
+    contact.id === ticket.contactId || ticket.cc.some((a) => a.toLowerCase() === sender.address)
+  const cc = participant ? ccOf(email, undefined, ticket.cc, ticket.contactEmail) : undefined
+  return customerReply({ ticketId, workspaceId, contactId: contact.id }, body.text, body.files, {
+    tx,
+    inbound: { ...inbound, notFromParticipant: !participant },
+    cc: cc && cc.length !== ticket.cc.length ? cc : undefined,
+  })
+}
+
+/** The open "rate-limited" ticket of this sender, where their mail goes once over the hourly limit. */
+async function rateLimitedTicket(tx: Tx, workspaceId: string, sender: string) {
+  const [row] = await tx
+    .select({ ticketId: messages.ticketId })
+    .from(messages)
+    .innerJoin(tickets, eq(tickets.id, messages.ticketId))
+    .innerJoin(contacts, eq(contacts.id, tickets.contactId))
+    .where(
+      and(
+        eq(messages.workspaceId, workspaceId),
+        eq(messages.threadedBy, 'rate-limited'),
+        sql`lower(${contacts.email}) = ${sender}`,
+        ne(tickets.status, 'closed'),
+      ),
+    )
+    .orderBy(desc(messages.createdAt))
+    .limit(1)
+  return row?.ticketId
+}
+
+/**
+ * A delivery status notification: attached to the email it reports on (found by the returned
+ * Message-ID among our sent emails of this workspace), which a permanent failure marks bounced.
+ * Otherwise dropped, with a log line.
+ */
+async function fileReport(
+  inboundEmailId: string,
+  email: InboundMessage,
+  route: Route,
+  log: ReturnType<typeof logger>,
+) {
+  const report = email.report!
+  const db = getDb()
+  const ids = report.originalMessageIds
+  const [original] =
+    ids.length === 0
+      ? []
+      : await db
+          .select({
+            emailId: emails.id,
+            ticketId: emails.ticketId,
+            status: emails.status,
+            to: emails.toAddress,
+          })
+          .from(emails)
+          .where(
+            and(
+              eq(emails.workspaceId, route.workspaceId),
+              inArray(sql`${emails.headers} ->> 'Message-ID'`, ids),
+            ),
+          )
+          .limit(1)
+  const at = { workspaceId: route.workspaceId, mailboxId: route.mailboxId }
+  if (!original) {
+    log.info({ action: report.action ?? null }, 'delivery report for no email of ours: dropped')
+    await finish(db, inboundEmailId, {
+      ...at,
+      status: 'dropped',
+      error: 'Delivery report for an unknown email',
+    })
+    return 'dropped' as const
+  }
+  await db.transaction(async (tx) => {
+    const failed = report.action === 'failed' || /^5\./.test(report.status ?? '')
+    if (failed) {
+      const reason = [report.status, report.diagnostic].filter(Boolean).join(' ').slice(0, 300) || 'Bounced'
+      await tx
+        .update(emails)
+        .set({ status: 'bounced', error: reason })
+        .where(and(eq(emails.id, original.emailId), inArray(emails.status, ['sent', 'delivered'])))
+      await tx
+        .update(messages)
+        .set({ deliveryStatus: 'bounced' })
+        .where(sql`${messages.id} = (select message_id from emails where id = ${original.emailId})`)
+      await markAddressBouncing(tx, route.workspaceId, original.to, reason)
+    }
+    await finish(tx, inboundEmailId, {
+      ...at,
+      status: 'bounce',
+      ticketId: original.ticketId,
+      emailId: original.emailId,
+    })
+  })
+  return 'bounce' as const
+}
+
+/** A hard bounce: the contact with that address is shown as bouncing on the ticket and customer page. */
+export async function markAddressBouncing(tx: Tx, workspaceId: string, address: string, reason: string) {
+  await tx
+    .update(contacts)
+    .set({ bouncedAt: new Date(), bounceReason: reason.slice(0, 300) })
+    .where(
+      and(eq(contacts.workspaceId, workspaceId), sql`lower(${contacts.email}) = ${address.toLowerCase()}`),
+    )
+}
+
+/**
+ * Stores attachments and inline images like uploads: at most MAX_FILES files and MAX_TOTAL_BYTES
+ * together, executables refused. What is left out is said in `notes` (kept on the inbound row).
+ */
+async function storeAttachments(email: InboundMessage) {
+  const files: StoredFile[] = []
+  const byContentId = new Map<string, string>()
+  const notes: string[] = []
+  let total = 0
+  let blocked = 0
+  let overLimit = email.droppedAttachments
+  for (const part of email.attachments) {
+    const filename = displayFilename(part.filename)
+    if (isBlockedFilename(part.filename) || isBlockedFilename(filename)) {
+      blocked++
+      continue
+    }
+    if (files.length >= MAX_FILES || total + part.content.length > MAX_TOTAL_BYTES) {
+      overLimit++
+      continue
+    }
+    const { sha256, size } = await storeStream(Readable.from([part.content]), MAX_TOTAL_BYTES)
+    total += size
+    files.push({ filename, contentType: safeType(part.contentType), size, sha256 })
+    if (part.contentId) byContentId.set(part.contentId.toLowerCase(), sha256)
+  }
+  if (blocked > 0) notes.push(`${blocked} executable attachment(s) refused.`)
+  if (overLimit > 0)
+    notes.push(`${overLimit} attachment(s) over the limit (${MAX_FILES} files, 25 MB) not kept.`)
+  return { files, byContentId, notes }
+}
+
+function safeType(value: string) {
+  return /^[\w.+-]+\/[\w.+-]+$/.test(value) ? value.toLowerCase() : 'application/octet-stream'
+}
+
+/** `cid:<content-id>` becomes `cid:<sha256>` of the stored part; the thread maps it to the attachment route. */
+function rewriteCids(html: string, byContentId: Map<string, string>) {
+  return html.replace(/cid:([^"'\s>)]+)/gi, (whole, id: string) => {
+    const sha = byContentId.get(decodeURIComponent(id).toLowerCase())
+    return sha ? `cid:${sha}` : whole
+  })
+}
+
+/** The text part, else the sanitized HTML's text; cut to what search and storage take. */
+function bodyText(email: InboundMessage, html: string | null) {
+  let text = email.text.replace(/\r\n/g, '\n').trim()
+  if (!text && html) {
+    text = html
+      .replace(/<(br|\/p|\/div|\/tr|\/li|\/h\d)[^>]*>/gi, '\n')
+      .replace(/<[^>]+>/g, '')
+      .replace(/&nbsp;/g, ' ')
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&quot;/g, '"')
+      .replace(/&#39;/g, "'")
+      .replace(/&amp;/g, '&')
+      .replace(/\n{3,}/g, '\n\n')
+      .trim()
+  }
+  return (text || '(no text)').slice(0, MAX_BODY_CHARS)
+}
+
+function subjectOf(email: InboundMessage) {
+  // eslint-disable-next-line no-control-regex -- headers must stay one line
+  const subject = email.subject.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').trim()
+  return (subject || '(no subject)').slice(0, 250)
+}
+
+/** A display name from From, made one line and short (it reaches our email headers later). */
+function senderName(name: string) {
+  return (
+    name
+      // eslint-disable-next-line no-control-regex -- see displayName() in app/utils/schemas.ts
+      .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]+/g, ' ')
+      .trim()
+      .slice(0, 100)
+  )
+}
+
+/**
+ * The customer's CC'd addresses (To and Cc, less the sender, the customer and our own
+ * addresses) added to the ticket's list, at most MAX_CC.
+ */
+function ccOf(email: InboundMessage, route: Route | undefined, current: string[], customer?: string) {
+  const domain = `@${env().inboundDomain.toLowerCase()}`
+  const ours = new Set([route?.mailboxAddress.toLowerCase(), email.from?.address, customer?.toLowerCase()])
+  const list = [...current]
+  for (const { address } of [...email.to, ...email.cc]) {
+    if (list.length >= MAX_CC) break
+    if (address.endsWith(domain) || ours.has(address) || list.some((a) => a.toLowerCase() === address))
+      continue
+    list.push(address)
+  }
+  return list
+}
+
+async function finish(
+  db: ReturnType<typeof getDb> | Tx,
+  id: string,
+  values: Partial<
+    Pick<
+      typeof inboundEmails.$inferInsert,
+      'status' | 'workspaceId' | 'mailboxId' | 'ticketId' | 'emailId' | 'error'
+    >
+  >,
+) {
+  await db
+    .update(inboundEmails)
+    .set({ ...values, processedAt: new Date() })
+    .where(eq(inboundEmails.id, id))
+}
+
+function isDedupViolation(error: unknown) {
+  const cause =
+    (error as { cause?: { code?: string; constraint?: string } }).cause ??
+    (error as { code?: string; constraint?: string })
+  return cause?.code === '23505' && cause.constraint === 'messages_workspace_inbound_key'
+}
+
+/**
+ * The auto-acknowledgement of a new ticket that arrived by email, unless the email is an
+ * automatic one or a loop (RFC 3834). The sending itself (per-mailbox setting, template, at most
+ * one per sender per hour) belongs to the outbound side: `sendAutoAcknowledgement`.
+ */
+async function acknowledge(
+  email: InboundMessage,
+  route: Route,
+  ticketId: string,
+  log: ReturnType<typeof logger>,
+) {
+  const ours = await getDb()
+    .select({ address: sql<string>`lower(${mailboxes.address})` })
+    .from(mailboxes)
+    .where(and(eq(mailboxes.workspaceId, route.workspaceId), isNull(mailboxes.archivedAt)))
+  const reason = noAutoReplyReason(
+    email,
+    ours.map((m) => m.address),
+  )
+  if (reason) {
+    log.debug({ reason }, 'no auto-acknowledgement')
+    return
+  }
+  await autoAcknowledgementHook({ workspaceId: route.workspaceId, mailboxId: route.mailboxId, ticketId })
+}
+
+/**
+ * INBOUND → OUTBOUND HOOK: called for each new email ticket that may be auto-acknowledged. The
+ * outbound helper's `sendAutoAcknowledgement` plugs in here (not present when this was written).
+ */
+export async function autoAcknowledgementHook(_ticket: {
+  workspaceId: string
+  mailboxId: string
+  ticketId: string
+}) {
+  return undefined
+}

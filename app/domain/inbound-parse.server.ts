@@ -1,0 +1,318 @@
+import { createHash } from 'node:crypto'
+import { Readable } from 'node:stream'
+import busboy from 'busboy'
+import PostalMime, { addressParser, type Address, type Mailbox } from 'postal-mime'
+
+/**
+ * Turns a stored SendGrid Inbound Parse post into one shape, whichever mode it was posted in:
+ * the default ("parsed": `from`, `to`, `text`, `html`, `headers`, `charsets`, `attachmentN`…)
+ * or raw (`email` = the whole MIME message, parsed with postal-mime). See SendGrid's "Inbound
+ * Parse Webhook" reference, "Default parameters" and "Raw parameters".
+ */
+
+export type ParsedAddress = { address: string; name: string }
+export type ParsedAttachment = {
+  filename: string
+  contentType: string
+  content: Buffer
+  /** Without angle brackets; set for inline parts that the HTML names as cid:… */
+  contentId: string | undefined
+}
+/** A delivery status notification (RFC 3464): what it reports on. */
+export type DeliveryReport = {
+  /** Message-IDs of the original message found in the returned headers. */
+  originalMessageIds: string[]
+  recipients: string[]
+  /** failed, delayed, delivered, relayed, expanded (the first per-recipient Action). */
+  action: string | undefined
+  status: string | undefined
+  diagnostic: string | undefined
+}
+
+export type InboundMessage = {
+  mode: 'parsed' | 'raw'
+  /** SMTP envelope: the empty reverse-path (bounces) is ''. */
+  envelope: { from: string | undefined; to: string[] }
+  from: ParsedAddress | undefined
+  to: ParsedAddress[]
+  cc: ParsedAddress[]
+  deliveredTo: string[]
+  subject: string
+  text: string
+  html: string | undefined
+  /** Header names lower-cased, in order; values unfolded and decoded. */
+  headers: Array<{ key: string; value: string }>
+  messageId: string | undefined
+  inReplyTo: string[]
+  references: string[]
+  attachments: ParsedAttachment[]
+  /** Attachments beyond the first MAX_PARSED_ATTACHMENTS, counted and dropped while parsing. */
+  droppedAttachments: number
+  spf: string | undefined
+  dkim: string | undefined
+  report: DeliveryReport | undefined
+  /** Message-ID, else the sha256 of the message: the dedup key within a workspace. */
+  dedupKey: string
+}
+
+export class InboundParseError extends Error {}
+
+/** Parts kept in memory at most: more are counted, not read (a 500-attachment email is refused later anyway). */
+const MAX_PARSED_ATTACHMENTS = 50
+const MAX_FIELD_BYTES = 36 * 1024 * 1024
+
+type RawPost = {
+  fields: Map<string, Buffer>
+  files: ParsedAttachment[]
+  dropped: number
+  fileFields: string[]
+}
+
+/** Reads the multipart post with busboy: field values as latin1 (bytes kept as they are), re-decoded later by `charsets`. */
+export async function readPost(contentType: string, body: Buffer): Promise<RawPost> {
+  const fields = new Map<string, Buffer>()
+  const files: ParsedAttachment[] = []
+  const fileFields: string[] = []
+  let dropped = 0
+  await new Promise<void>((resolve, reject) => {
+    let parser: busboy.Busboy
+    try {
+      parser = busboy({
+        headers: { 'content-type': contentType },
+        defCharset: 'latin1',
+        defParamCharset: 'utf8',
+        limits: { fieldSize: MAX_FIELD_BYTES, fields: 200, parts: 2000, files: 1500 },
+      })
+    } catch (error) {
+      reject(new InboundParseError(`Unreadable post: ${(error as Error).message}`))
+      return
+    }
+    parser.on('field', (name, value, info) => {
+      if (info.valueTruncated) return reject(new InboundParseError(`Field ${name} is too large`))
+      fields.set(name, Buffer.from(value, 'latin1'))
+    })
+    parser.on('file', (name, stream, info) => {
+      fileFields.push(name)
+      if (files.length >= MAX_PARSED_ATTACHMENTS) {
+        dropped++
+        stream.resume()
+        return
+      }
+      const chunks: Buffer[] = []
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk))
+      stream.on('end', () =>
+        files.push({
+          filename: info.filename ?? name,
+          contentType: info.mimeType,
+          content: Buffer.concat(chunks),
+          contentId: undefined,
+          // The field name (attachment1…) is kept in contentId's place until attachment-info names it.
+          ...{ field: name },
+        } as ParsedAttachment),
+      )
+    })
+    parser.on('error', (error: Error) => reject(new InboundParseError(`Unreadable post: ${error.message}`)))
+    parser.on('close', () => resolve())
+    Readable.from([body]).pipe(parser)
+  })
+  return { fields, files, dropped, fileFields }
+}
+
+/** Decodes bytes in a charset SendGrid named (ISO-8859-1, Shift_JIS, UTF-8…); unknown labels fall back to UTF-8. */
+export function decodeCharset(bytes: Buffer, charset: string | undefined) {
+  const label = (charset ?? 'utf-8').trim().toLowerCase() || 'utf-8'
+  try {
+    return new TextDecoder(label).decode(bytes)
+  } catch {
+    return new TextDecoder('utf-8').decode(bytes)
+  }
+}
+
+export async function parseInboundPost(contentType: string, body: Buffer): Promise<InboundMessage> {
+  const post = await readPost(contentType, body)
+  const charsets = parseJson<Record<string, string>>(post.fields.get('charsets')?.toString('utf8')) ?? {}
+  const field = (name: string) => {
+    const bytes = post.fields.get(name)
+    return bytes === undefined ? undefined : decodeCharset(bytes, charsets[name])
+  }
+  const envelope = parseEnvelope(field('envelope'))
+  const rawEmail = post.fields.get('email')
+  if (rawEmail) {
+    return {
+      ...(await parseMime(rawEmail)),
+      mode: 'raw',
+      envelope,
+      spf: field('SPF'),
+      dkim: field('dkim'),
+    }
+  }
+  if (post.fields.size === 0 && post.files.length === 0) throw new InboundParseError('Empty post')
+  const headerBlock = field('headers') ?? ''
+  // The header block alone is a message without a body: postal-mime unfolds and decodes it.
+  const head = await PostalMime.parse(`${headerBlock.replace(/\r?\n/g, '\r\n').trimEnd()}\r\n\r\n`)
+  const info = parseJson<
+    Record<string, { filename?: string; name?: string; type?: string; 'content-id'?: string }>
+  >(field('attachment-info'))
+  const attachments = post.files.map((file) => {
+    const meta = info?.[(file as ParsedAttachment & { field: string }).field]
+    return {
+      filename: meta?.filename ?? meta?.name ?? file.filename,
+      contentType: meta?.type ?? file.contentType,
+      content: file.content,
+      contentId: stripBrackets(meta?.['content-id']),
+    }
+  })
+  const from = firstAddress(field('from')) ?? mailbox(head.from)
+  const to = addressList(field('to'))
+  const cc = addressList(field('cc'))
+  const text = field('text') ?? ''
+  const html = field('html')
+  const headers = head.headers.map((h) => ({ key: h.key.toLowerCase(), value: h.value }))
+  const messageId = cleanMessageId(head.messageId)
+  const hashed = createHash('sha256')
+    .update(headerBlock)
+    .update('\0')
+    .update(text)
+    .update('\0')
+    .update(html ?? '')
+  return {
+    mode: 'parsed',
+    envelope,
+    from,
+    to: to.length > 0 ? to : mailboxes(head.to),
+    cc: cc.length > 0 ? cc : mailboxes(head.cc),
+    deliveredTo: headers.filter((h) => h.key === 'delivered-to').map((h) => h.value.trim()),
+    subject: field('subject') ?? head.subject ?? '',
+    text,
+    html,
+    headers,
+    messageId,
+    inReplyTo: messageIdsIn(head.inReplyTo),
+    references: messageIdsIn(head.references),
+    attachments,
+    droppedAttachments: post.dropped,
+    spf: field('SPF'),
+    dkim: field('dkim'),
+    report: isReport(headers) ? reportFrom(text, attachments) : undefined,
+    dedupKey: messageId ? `mid:${messageId}` : `sha256:${hashed.digest('hex')}`,
+  }
+}
+
+/** Raw mode: the whole message, with postal-mime (cid: links kept, charsets decoded). */
+export async function parseMime(
+  raw: Buffer,
+): Promise<Omit<InboundMessage, 'mode' | 'envelope' | 'spf' | 'dkim'>> {
+  const email = await PostalMime.parse(raw, { attachmentEncoding: 'arraybuffer', maxNestingDepth: 50 })
+  const headers = email.headers.map((h) => ({ key: h.key.toLowerCase(), value: h.value }))
+  const all = email.attachments.map((a) => ({
+    filename: a.filename ?? defaultName(a.mimeType),
+    contentType: a.mimeType,
+    content: Buffer.from(a.content as ArrayBuffer),
+    contentId: stripBrackets(a.contentId),
+  }))
+  const attachments = all.slice(0, MAX_PARSED_ATTACHMENTS)
+  const messageId = cleanMessageId(email.messageId)
+  return {
+    from: mailbox(email.from),
+    to: mailboxes(email.to),
+    cc: mailboxes(email.cc),
+    deliveredTo: headers.filter((h) => h.key === 'delivered-to').map((h) => h.value.trim()),
+    subject: email.subject ?? '',
+    text: email.text ?? '',
+    html: email.html,
+    headers,
+    messageId,
+    inReplyTo: messageIdsIn(email.inReplyTo),
+    references: messageIdsIn(email.references),
+    attachments,
+    droppedAttachments: all.length - attachments.length,
+    report: isReport(headers) ? reportFrom(email.text ?? '', all) : undefined,
+    dedupKey: messageId ? `mid:${messageId}` : `sha256:${createHash('sha256').update(raw).digest('hex')}`,
+  }
+}
+
+function defaultName(mimeType: string) {
+  if (mimeType === 'message/delivery-status') return 'delivery-status.txt'
+  if (mimeType.startsWith('message/')) return 'message.eml'
+  return 'attachment'
+}
+
+function isReport(headers: Array<{ key: string; value: string }>) {
+  const type = headers.find((h) => h.key === 'content-type')?.value ?? ''
+  return /multipart\/report/i.test(type) && /report-type\s*=\s*"?delivery-status/i.test(type)
+}
+
+/** Reads RFC 3464 fields and the returned message's Message-ID from a DSN's parts. */
+function reportFrom(text: string, parts: ParsedAttachment[]): DeliveryReport {
+  const bodies = [
+    text,
+    ...parts.filter((p) => /^(message|text)\//i.test(p.contentType)).map((p) => p.content.toString('utf8')),
+  ]
+  const all = bodies.join('\n')
+  const field = (name: string) => new RegExp(`^${name}:\\s*(.+)$`, 'im').exec(all)?.[1]?.trim()
+  const originalMessageIds = [...all.matchAll(/^Message-ID:\s*(<[^>\s]+>)/gim)].map((m) => m[1])
+  const recipients = [...all.matchAll(/^Final-Recipient:\s*rfc822;\s*(\S+)/gim)].map((m) =>
+    m[1].toLowerCase(),
+  )
+  return {
+    originalMessageIds: [...new Set(originalMessageIds)],
+    recipients: [...new Set(recipients)],
+    action: field('Action')?.toLowerCase(),
+    status: field('Status'),
+    diagnostic: field('Diagnostic-Code')?.slice(0, 300),
+  }
+}
+
+function parseEnvelope(value: string | undefined) {
+  const parsed = parseJson<{ from?: unknown; to?: unknown }>(value)
+  const from = typeof parsed?.from === 'string' ? parsed.from.trim().toLowerCase() : undefined
+  const to = Array.isArray(parsed?.to) ? parsed.to.filter((t): t is string => typeof t === 'string') : []
+  return { from, to: to.map((t) => t.trim().toLowerCase()) }
+}
+
+function parseJson<T>(value: string | undefined): T | undefined {
+  if (!value) return undefined
+  try {
+    return JSON.parse(value) as T
+  } catch {
+    return undefined
+  }
+}
+
+function addressList(value: string | undefined): ParsedAddress[] {
+  if (!value) return []
+  return mailboxes(addressParser(value, { flatten: true }))
+}
+
+function firstAddress(value: string | undefined) {
+  return addressList(value)[0]
+}
+
+function mailbox(address: Address | undefined): ParsedAddress | undefined {
+  return address ? mailboxes([address])[0] : undefined
+}
+
+function mailboxes(list: Address[] | undefined): ParsedAddress[] {
+  const out: ParsedAddress[] = []
+  for (const entry of list ?? []) {
+    for (const m of entry.group ?? [entry as Mailbox]) {
+      const address = m.address?.trim().toLowerCase()
+      if (address && /^[^\s@]+@[^\s@]+$/.test(address)) out.push({ address, name: (m.name ?? '').trim() })
+    }
+  }
+  return out
+}
+
+/** Message-IDs in a header (`<a@b> <c@d>`), brackets kept, at most 50 (a References header can be long). */
+export function messageIdsIn(value: string | undefined) {
+  return [...(value ?? '').matchAll(/<[^<>\s]{1,250}>/g)].map((m) => m[0]).slice(-50)
+}
+
+function cleanMessageId(value: string | undefined) {
+  return messageIdsIn(value)[0]
+}
+
+function stripBrackets(value: string | undefined) {
+  const trimmed = value?.trim().replace(/^<|>$/g, '')
+  return trimmed || undefined
+}

@@ -1,0 +1,79 @@
+import { createPublicKey, timingSafeEqual, verify, type KeyObject } from 'node:crypto'
+
+/** SendGrid's signed webhooks (Event Webhook, Inbound Parse): the signature and timestamp headers. */
+export const SIGNATURE_HEADER = 'x-twilio-email-event-webhook-signature'
+export const TIMESTAMP_HEADER = 'x-twilio-email-event-webhook-timestamp'
+
+/** Older signed posts are refused: a captured request cannot be replayed later. */
+export const MAX_SIGNATURE_AGE_SECONDS = 5 * 60
+
+const keys = new Map<string, KeyObject>()
+
+/**
+ * SendGrid shows the verification key as base64 DER (SubjectPublicKeyInfo, ECDSA P-256); a PEM
+ * is accepted too. Parsed once per process.
+ */
+export function webhookPublicKey(configured: string) {
+  let key = keys.get(configured)
+  if (!key) {
+    key = configured.includes('BEGIN PUBLIC KEY')
+      ? createPublicKey(configured)
+      : createPublicKey({
+          key: Buffer.from(configured.replace(/\s+/g, ''), 'base64'),
+          format: 'der',
+          type: 'spki',
+        })
+    keys.set(configured, key)
+  }
+  return key
+}
+
+export type SignatureCheck = { ok: true } | { ok: false; reason: 'missing' | 'stale' | 'bad-signature' }
+
+/**
+ * Verifies SendGrid's ECDSA signature (SHA-256, DER-encoded, base64) over timestamp + raw body,
+ * with node:crypto: @sendgrid/eventwebhook verifies over `payload.toString()`, which garbles
+ * binary multipart bodies, and is pure-JS slow. See SendGrid's "Event Webhook security features".
+ */
+export function verifySendgridSignature(
+  publicKey: string,
+  headers: { signature: string | undefined; timestamp: string | undefined },
+  rawBody: Buffer,
+  nowMs = Date.now(),
+): SignatureCheck {
+  const { signature, timestamp } = headers
+  if (!signature || !timestamp || !/^\d{1,12}$/.test(timestamp)) return { ok: false, reason: 'missing' }
+  const ageSeconds = nowMs / 1000 - Number(timestamp)
+  // A little clock skew forward is tolerated; anything older than five minutes is a replay.
+  if (ageSeconds > MAX_SIGNATURE_AGE_SECONDS || ageSeconds < -60) return { ok: false, reason: 'stale' }
+  let valid = false
+  try {
+    valid = verify(
+      'sha256',
+      Buffer.concat([Buffer.from(timestamp, 'utf8'), rawBody]),
+      webhookPublicKey(publicKey),
+      Buffer.from(signature, 'base64'),
+    )
+  } catch {
+    valid = false
+  }
+  return valid ? { ok: true } : { ok: false, reason: 'bad-signature' }
+}
+
+/** Compares a presented secret with the configured one in constant time (lengths hashed away). */
+export function secretMatches(presented: string | undefined, expected: string) {
+  if (presented === undefined) return false
+  const a = Buffer.from(presented, 'utf8')
+  const b = Buffer.from(expected, 'utf8')
+  // timingSafeEqual needs equal lengths; comparing against itself keeps the time the same.
+  return timingSafeEqual(a.length === b.length ? a : b, b) && a.length === b.length
+}
+
+/** The password of an HTTP Basic Authorization header, if any (the user name is ignored). */
+export function basicAuthPassword(header: string | undefined) {
+  const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? '')
+  if (!match) return undefined
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8')
+  const colon = decoded.indexOf(':')
+  return colon === -1 ? undefined : decoded.slice(colon + 1)
+}

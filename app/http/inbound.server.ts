@@ -1,0 +1,147 @@
+import type { Request, RequestHandler, Response } from 'express'
+import { Router } from 'express'
+import { recordDeliveryEvents, SendgridEvents } from '#app/domain/delivery-events.server.ts'
+import { INBOUND_BODY_LIMIT, storeInboundPost } from '#app/domain/inbound-email.server.ts'
+import {
+  basicAuthPassword,
+  secretMatches,
+  SIGNATURE_HEADER,
+  TIMESTAMP_HEADER,
+  verifySendgridSignature,
+} from '#app/domain/webhook-signature.server.ts'
+import { env } from '#app/env.server.ts'
+import { logger } from '#app/logger.server.ts'
+import { realtime } from '#app/realtime/hub.server.ts'
+
+/** SendGrid batches events; a batch of a few thousand is a few MB. */
+const EVENTS_BODY_LIMIT = 5 * 1024 * 1024
+
+/**
+ * SendGrid's webhooks, mounted before the 1 MB form limit: they read their bodies raw, with
+ * their own limits (Inbound Parse 35 MB, events 5 MB), because the inbound post's bytes are
+ * stored as they are (charsets other than UTF-8) and signatures are computed over raw bytes.
+ */
+export function sendgridWebhooks() {
+  const router = Router()
+  router.post('/webhooks/sendgrid/inbound', inbound)
+  router.post('/webhooks/sendgrid/inbound/:secret', inbound)
+  router.post('/webhooks/sendgrid/events', events)
+  return router
+}
+
+/**
+ * POST /webhooks/sendgrid/inbound/<SENDGRID_INBOUND_SECRET> (or Basic auth with the secret as
+ * the password): stores the post and answers 200; the email.inbound job files it.
+ */
+const inbound: RequestHandler = async (req, res, next) => {
+  try {
+    const config = env().inbound
+    if (!config.secret) return void res.status(404).type('text/plain').send('Not found')
+    const presented =
+      (req.params as { secret?: string }).secret ?? basicAuthPassword(req.get('authorization'))
+    if (!secretMatches(presented, config.secret)) {
+      res.set('WWW-Authenticate', 'Basic realm="inbound"')
+      return void refuse(req, res, 401, 'Unauthorized')
+    }
+    const contentType = req.get('content-type') ?? ''
+    if (!/^multipart\/form-data;.*boundary=/i.test(contentType)) {
+      return void refuse(req, res, 400, 'Expected multipart/form-data')
+    }
+    const body = await readRaw(req, res, INBOUND_BODY_LIMIT)
+    if (!body) return
+    if (config.webhookPublicKey) {
+      const check = verifySendgridSignature(config.webhookPublicKey, signatureHeaders(req), body)
+      if (!check.ok) {
+        logger().warn({ reqId: res.locals.requestId, reason: check.reason }, 'inbound post signature refused')
+        return void res.status(401).type('text/plain').send('Bad signature')
+      }
+    }
+    const stored = await storeInboundPost(contentType, body)
+    res
+      .status(200)
+      .type('text/plain')
+      .send(stored.kind === 'stored' ? 'Stored' : 'Already stored')
+  } catch (error) {
+    next(error)
+  }
+}
+
+/** POST /webhooks/sendgrid/events: signed (ECDSA) delivery events, recorded at once. */
+const events: RequestHandler = async (req, res, next) => {
+  try {
+    const key = env().inbound.webhookPublicKey
+    const body = await readRaw(req, res, EVENTS_BODY_LIMIT)
+    if (!body) return
+    const check = key
+      ? verifySendgridSignature(key, signatureHeaders(req), body)
+      : ({ ok: false, reason: 'missing' } as const)
+    if (!check.ok) {
+      logger().warn({ reqId: res.locals.requestId, reason: check.reason }, 'event webhook signature refused')
+      return void res.status(401).type('text/plain').send('Bad signature')
+    }
+    let batch: unknown
+    try {
+      batch = JSON.parse(body.toString('utf8'))
+    } catch {
+      return void res.status(400).type('text/plain').send('Expected a JSON array')
+    }
+    const parsed = SendgridEvents.safeParse(batch)
+    if (!parsed.success) return void res.status(400).type('text/plain').send('Expected a JSON array')
+    const outcome = await recordDeliveryEvents(parsed.data)
+    if (outcome.events.length > 0) realtime().publish(outcome.events)
+    const { recorded, duplicates, unknown, ignored } = outcome
+    logger().info({ reqId: res.locals.requestId, recorded, duplicates, unknown, ignored }, 'delivery events')
+    res.status(200).json({ recorded, duplicates, unknown, ignored })
+  } catch (error) {
+    next(error)
+  }
+}
+
+function signatureHeaders(req: Request) {
+  return { signature: req.get(SIGNATURE_HEADER), timestamp: req.get(TIMESTAMP_HEADER) }
+}
+
+/** Refuses without reading the body; the connection closes so an unread upload is not drained. */
+function refuse(req: Request, res: Response, status: number, text: string) {
+  res.set('Connection', 'close').status(status).type('text/plain').send(text)
+  req.resume()
+}
+
+/**
+ * The body's bytes, or undefined after answering 413 (over `limit`, announced or counted while
+ * reading: a chunked body is accepted and counted) or 400 (the client went away).
+ */
+async function readRaw(req: Request, res: Response, limit: number): Promise<Buffer | undefined> {
+  const announced = req.get('content-length')
+  if (announced !== undefined && Number(announced) > limit) {
+    refuse(req, res, 413, 'Request body too large')
+    return undefined
+  }
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    let done = false
+    const finish = (value: Buffer | undefined) => {
+      if (done) return
+      done = true
+      resolve(value)
+    }
+    req.on('data', (chunk: Buffer) => {
+      if (done) return
+      size += chunk.length
+      if (size > limit) {
+        chunks.length = 0
+        refuse(req, res, 413, 'Request body too large')
+        finish(undefined)
+        return
+      }
+      chunks.push(chunk)
+    })
+    req.on('end', () => finish(Buffer.concat(chunks, size)))
+    req.on('error', () => {
+      if (!res.headersSent) res.status(400).type('text/plain').send('The request could not be read')
+      finish(undefined)
+    })
+    req.on('aborted', () => finish(undefined))
+  })
+}

@@ -1,0 +1,396 @@
+import { generateKeyPairSync, sign } from 'node:crypto'
+import { eq, sql } from 'drizzle-orm'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { getDb } from '#db/client.ts'
+import { attachments, contacts, inboundEmails, messages, tickets } from '#db/schema.ts'
+import { type parseEnv } from '#app/env.server.ts'
+import { queue, startQueue } from '#app/jobs/queue.server.ts'
+import { startWorkers } from '#app/jobs/worker.server.ts'
+import { createMember, createTicketFor, setTicket } from '#tests/helpers/factories.ts'
+import { startTestServer } from '#tests/helpers/http-server.ts'
+import { fixture, multipartBody, parsedModePost, rawModePost } from '#tests/helpers/inbound-post.ts'
+import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
+
+const SECRET = 'inbound-secret-0123456789abcdef'
+const INBOUND = 'in.example.test'
+const envStore = globalThis as unknown as { __switchboardEnv?: ReturnType<typeof parseEnv> }
+let server: Awaited<ReturnType<typeof startTestServer>>
+let n = 0
+
+beforeAll(async () => {
+  process.env.SENDGRID_INBOUND_SECRET = SECRET
+  process.env.INBOUND_DOMAIN = INBOUND
+  process.env.INBOUND_MAX_PER_SENDER_HOUR = '3'
+  envStore.__switchboardEnv = undefined
+  await startQueue(testDatabaseUrl, { listen: true })
+  await startWorkers()
+  server = await startTestServer({ sockets: false })
+})
+afterAll(async () => {
+  await server?.close()
+  await queue().stop({ graceful: false, timeout: 1000 })
+})
+
+type Post = { body: Buffer; contentType: string }
+
+async function post(
+  p: Post,
+  path = `/webhooks/sendgrid/inbound/${SECRET}`,
+  headers: Record<string, string> = {},
+) {
+  return fetch(`${server.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': p.contentType, ...headers },
+    body: new Uint8Array(p.body),
+  })
+}
+
+/** Waits until the job has processed every stored post (a condition, not a sleep). */
+async function settled() {
+  const deadline = Date.now() + 10_000
+  for (;;) {
+    const [row] = await getDb()
+      .select({ n: sql<number>`count(*)::int` })
+      .from(inboundEmails)
+      .where(eq(inboundEmails.status, 'received'))
+    if (row.n === 0) return
+    if (Date.now() > deadline) throw new Error('inbound jobs did not finish')
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
+
+async function lastInbound() {
+  const [row] = await getDb()
+    .select()
+    .from(inboundEmails)
+    .orderBy(sql`received_at desc, id desc`)
+    .limit(1)
+  return row
+}
+
+async function messagesOf(ticketId: string) {
+  return getDb().select().from(messages).where(eq(messages.ticketId, ticketId)).orderBy(messages.createdAt)
+}
+
+const forwarding = (slug: string) => `${slug}.support@${INBOUND}`
+
+describe.each(['raw', 'parsed'] as const)('%s mode', (mode) => {
+  const build = (eml: Buffer, envelopeTo: string[], envelopeFrom?: string) =>
+    mode === 'raw'
+      ? rawModePost(eml, { envelopeTo, envelopeFrom })
+      : parsedModePost(eml, { envelopeTo, envelopeFrom })
+
+  it('opens a ticket from a forwarded email, with its attachment, the sender as contact and the reason "new"', async () => {
+    const m = await createMember()
+    const eml = fixture('forwarded.eml', {
+      FROM: 'alex@example.org',
+      TO: `Support <${forwarding(m.workspace.slug)}>`,
+      N: `${mode}${++n}`,
+    })
+    const response = await post(await build(eml, [forwarding(m.workspace.slug)]))
+    expect(response.status).toBe(200)
+    await settled()
+    const inbound = await lastInbound()
+    expect(inbound.status).toBe('filed')
+    const [ticket] = await getDb().select().from(tickets).where(eq(tickets.id, inbound.ticketId!))
+    expect(ticket.subject).toBe('Fwd: Broken lid')
+    expect(ticket.channel).toBe('email')
+    const [message] = await messagesOf(ticket.id)
+    expect(message.threadedBy).toBe('new')
+    expect(message.bodyText).toContain('Can you take this one?')
+    const [contact] = await getDb().select().from(contacts).where(eq(contacts.id, ticket.contactId))
+    expect(contact).toMatchObject({ email: 'alex@example.org', name: 'Alex Colleague' })
+    const files = await getDb().select().from(attachments).where(eq(attachments.messageId, message.id))
+    expect(files.map((f) => f.filename)).toEqual(['order.txt'])
+  })
+
+  it('threads a Gmail reply by its reply token and reopens the resolved ticket', async () => {
+    const m = await createMember()
+    const t = await createTicketFor(m, { customerEmail: 'casey@example.net' })
+    await setTicket(t.ticketId, { status: 'resolved' })
+    const [{ replyToken }] = await getDb()
+      .select({ replyToken: tickets.replyToken })
+      .from(tickets)
+      .where(eq(tickets.id, t.ticketId))
+    const to = `${m.workspace.slug}.support+${replyToken}@${INBOUND}`
+    const eml = fixture('gmail-reply.eml', {
+      FROM: 'casey@example.net',
+      TO: to,
+      N: `${mode}${++n}`,
+      NUMBER: String(t.number),
+    })
+    expect((await post(await build(eml, [to]))).status).toBe(200)
+    await settled()
+    const list = await messagesOf(t.ticketId)
+    expect(list).toHaveLength(2)
+    expect(list[1]).toMatchObject({ threadedBy: 'token', notFromParticipant: false })
+    expect(list[1].bodyHtml).toContain('class="gmail_quote"')
+    const [ticket] = await getDb()
+      .select({ status: tickets.status })
+      .from(tickets)
+      .where(eq(tickets.id, t.ticketId))
+    expect(ticket.status).toBe('open')
+  })
+
+  it('threads an Outlook reply by In-Reply-To, keeps its CC on the ticket and decodes ISO-8859-1 quoted-printable', async () => {
+    const m = await createMember()
+    const t = await createTicketFor(m, { customerEmail: 'morgan@example.com' })
+    const [{ root }] = await getDb()
+      .select({ root: tickets.threadMessageId })
+      .from(tickets)
+      .where(eq(tickets.id, t.ticketId))
+    const eml = fixture('outlook-reply.eml', {
+      FROM: 'morgan@example.com',
+      TO: forwarding(m.workspace.slug),
+      IN_REPLY_TO: root,
+      REFERENCES: root,
+      N: `${mode}${++n}`,
+    })
+    expect((await post(await build(eml, [forwarding(m.workspace.slug)]))).status).toBe(200)
+    await settled()
+    const list = await messagesOf(t.ticketId)
+    expect(list[1].threadedBy).toBe('header')
+    expect(list[1].bodyText).toContain('120 € instead of 100 €')
+    expect(list[1].bodyHtml).not.toMatch(/<style|<meta|<head/i)
+    const [ticket] = await getDb().select({ cc: tickets.cc }).from(tickets).where(eq(tickets.id, t.ticketId))
+    expect(ticket.cc).toEqual(['jamie.partner@example.org'])
+  })
+
+  it("flags a reply from someone who is neither the customer nor CC'd", async () => {
+    const m = await createMember()
+    const t = await createTicketFor(m, { customerEmail: 'owner@example.com' })
+    const [{ replyToken }] = await getDb()
+      .select({ replyToken: tickets.replyToken })
+      .from(tickets)
+      .where(eq(tickets.id, t.ticketId))
+    const to = `${m.workspace.slug}.support+${replyToken}@${INBOUND}`
+    const eml = fixture('apple-mail-reply.eml', { FROM: 'stranger@example.net', TO: to, N: `${mode}${++n}` })
+    await post(await build(eml, [to]))
+    await settled()
+    const list = await messagesOf(t.ticketId)
+    expect(list[1]).toMatchObject({ notFromParticipant: true, threadedBy: 'token' })
+    // The inline image is stored as an attachment and its cid: names the stored file.
+    const files = await getDb().select().from(attachments).where(eq(attachments.messageId, list[1].id))
+    expect(files).toHaveLength(1)
+    expect(list[1].bodyHtml).toContain(`cid:${files[0].sha256}`)
+  })
+
+  it('decodes ISO-8859-1 and Shift_JIS 8-bit bodies and encoded-word subjects', async () => {
+    const m = await createMember()
+    const to = forwarding(m.workspace.slug)
+    await post(
+      await build(fixture('iso-8859-1.eml', { FROM: 'renee@example.fr', TO: to, N: `${mode}${++n}` }), [to]),
+    )
+    await settled()
+    const latin = await lastInbound()
+    const [l] = await messagesOf(latin.ticketId!)
+    expect(l.bodyText).toContain('Déjà payé, merci à vous.')
+    await post(
+      await build(fixture('shift-jis.eml', { FROM: 'yamada@example.jp', TO: to, N: `${mode}${++n}` }), [to]),
+    )
+    await settled()
+    const sjis = await lastInbound()
+    const [s] = await messagesOf(sjis.ticketId!)
+    expect(s.bodyText).toContain('お世話になっております。注文番号12345の件です。')
+    const [ticket] = await getDb().select().from(tickets).where(eq(tickets.id, sjis.ticketId!))
+    expect(ticket.subject).toBe('ご注文について')
+  })
+
+  it('files the same email posted twice (a SendGrid retry, or both modes) once', async () => {
+    const m = await createMember()
+    const to = forwarding(m.workspace.slug)
+    const eml = fixture('forwarded.eml', { FROM: 'dup@example.org', TO: to, N: `dup-${mode}${++n}` })
+    const once = await build(eml, [to])
+    expect((await post(once)).status).toBe(200)
+    expect((await post(once)).status).toBe(200)
+    const other =
+      mode === 'raw'
+        ? await parsedModePost(eml, { envelopeTo: [to] })
+        : rawModePost(eml, { envelopeTo: [to] })
+    expect((await post(other)).status).toBe(200)
+    await settled()
+    const rows = await getDb()
+      .select({ n: sql<number>`count(*)::int` })
+      .from(messages)
+      .where(eq(messages.inboundKey, `mid:<fwd-dup-${mode}${n}@mail.example.org>`))
+    expect(rows[0].n).toBe(1)
+  })
+})
+
+describe('the webhook', () => {
+  it('refuses a wrong secret with 401 and accepts Basic auth with the secret as password', async () => {
+    const m = await createMember()
+    const to = forwarding(m.workspace.slug)
+    const p = rawModePost(fixture('auto-reply.eml', { FROM: 'away@example.net', TO: to, N: `basic${++n}` }), {
+      envelopeTo: [to],
+    })
+    expect((await post(p, '/webhooks/sendgrid/inbound/wrong-secret-0123456789abcdef')).status).toBe(401)
+    expect((await post(p, '/webhooks/sendgrid/inbound')).status).toBe(401)
+    const basic = `Basic ${Buffer.from(`sendgrid:${SECRET}`).toString('base64')}`
+    expect((await post(p, '/webhooks/sendgrid/inbound', { authorization: basic })).status).toBe(200)
+    await settled()
+    expect((await lastInbound()).status).toBe('filed')
+  })
+
+  it('answers 413 to a 40 MB post and stores nothing', async () => {
+    const before = await getDb()
+      .select({ n: sql<number>`count(*)::int` })
+      .from(inboundEmails)
+    const big = multipartBody([{ name: 'email', value: Buffer.alloc(40 * 1024 * 1024, 'a') }])
+    const response = await post(big).catch(() => undefined)
+    if (response) expect(response.status).toBe(413)
+    const after = await getDb()
+      .select({ n: sql<number>`count(*)::int` })
+      .from(inboundEmails)
+    expect(after[0].n).toBe(before[0].n)
+  })
+
+  it('answers 200 to a recipient that matches no mailbox and creates nothing', async () => {
+    const to = `nobody.nothing@${INBOUND}`
+    const ticketsBefore = await getDb()
+      .select({ n: sql<number>`count(*)::int` })
+      .from(tickets)
+    expect(
+      (
+        await post(
+          rawModePost(fixture('forwarded.eml', { FROM: 'x@example.org', TO: to, N: `nr${++n}` }), {
+            envelopeTo: [to],
+          }),
+        )
+      ).status,
+    ).toBe(200)
+    await settled()
+    expect((await lastInbound()).status).toBe('unrouted')
+    const ticketsAfter = await getDb()
+      .select({ n: sql<number>`count(*)::int` })
+      .from(tickets)
+    expect(ticketsAfter[0].n).toBe(ticketsBefore[0].n)
+  })
+
+  it('files a forged reply token as a new ticket of the addressed mailbox', async () => {
+    const m = await createMember()
+    const to = `${m.workspace.slug}.support+abcdefghijklmnopqrst@${INBOUND}`
+    await post(
+      rawModePost(fixture('forwarded.eml', { FROM: 'forger@example.org', TO: to, N: `forged${++n}` }), {
+        envelopeTo: [to],
+      }),
+    )
+    await settled()
+    const inbound = await lastInbound()
+    expect(inbound).toMatchObject({ status: 'filed', workspaceId: m.workspace.id })
+    const [message] = await messagesOf(inbound.ticketId!)
+    expect(message.threadedBy).toBe('new')
+  })
+
+  it('marks a post with missing fields as failed, answering 200', async () => {
+    const response = await post(multipartBody([{ name: 'subject', value: 'only a subject' }]))
+    expect(response.status).toBe(200)
+    await settled()
+    expect((await lastInbound()).status).toBe('unrouted')
+    expect((await post({ body: Buffer.from('x'), contentType: 'text/plain' })).status).toBe(400)
+  })
+
+  it('survives malformed headers', async () => {
+    const m = await createMember()
+    const to = forwarding(m.workspace.slug)
+    const eml = Buffer.from(
+      `From: <<<broken\r\nTo: ${to}\r\nSubject: =?bogus?Q?x?=\r\nIn-Reply-To: <unterminated\r\nContent-Type: multipart/mixed; boundary=\r\n\r\nbody without parts\r\n`,
+    )
+    expect((await post(rawModePost(eml, { envelopeTo: [to] }))).status).toBe(200)
+    await settled()
+    expect(['failed', 'filed']).toContain((await lastInbound()).status)
+  })
+
+  it('keeps at most 10 of 500 attachments and refuses executables and path names', async () => {
+    const m = await createMember()
+    const to = forwarding(m.workspace.slug)
+    const parts = [
+      { name: 'from', value: 'Bulk Sender <bulk@example.org>' },
+      { name: 'to', value: to },
+      { name: 'subject', value: 'Many files' },
+      { name: 'text', value: 'See attached' },
+      {
+        name: 'headers',
+        value: `From: bulk@example.org\r\nTo: ${to}\r\nMessage-ID: <many-${++n}@example.org>\r\n`,
+      },
+      { name: 'envelope', value: JSON.stringify({ to: [to], from: 'bulk@example.org' }) },
+      { name: 'charsets', value: '{}' },
+      { name: 'attachment1', value: 'root:x:0:0', filename: '../../etc/passwd', type: 'text/plain' },
+      { name: 'attachment2', value: 'MZ', filename: 'invoice.pdf.exe', type: 'application/octet-stream' },
+      ...Array.from({ length: 498 }, (_, i) => ({
+        name: `attachment${i + 3}`,
+        value: `file ${i}`,
+        filename: `f${i}.txt`,
+        type: 'text/plain',
+      })),
+    ]
+    expect((await post(multipartBody(parts))).status).toBe(200)
+    await settled()
+    const inbound = await lastInbound()
+    expect(inbound.status).toBe('filed')
+    const [message] = await messagesOf(inbound.ticketId!)
+    const files = await getDb().select().from(attachments).where(eq(attachments.messageId, message.id))
+    expect(files).toHaveLength(10)
+    expect(files.map((f) => f.filename)).not.toContain('invoice.pdf.exe')
+    expect(files.every((f) => !f.filename.includes('/'))).toBe(true)
+    expect(inbound.error).toMatch(/executable/)
+  })
+
+  it('keeps mail beyond INBOUND_MAX_PER_SENDER_HOUR new tickets in one rate-limited ticket', async () => {
+    const m = await createMember()
+    const to = forwarding(m.workspace.slug)
+    for (let i = 0; i < 5; i++) {
+      await post(
+        rawModePost(fixture('forwarded.eml', { FROM: 'flood@example.org', TO: to, N: `flood${++n}` }), {
+          envelopeTo: [to],
+        }),
+      )
+    }
+    await settled()
+    const rows = await getDb()
+      .select({ subject: tickets.subject, count: tickets.messageCount })
+      .from(tickets)
+      .where(eq(tickets.workspaceId, m.workspace.id))
+    expect(rows).toHaveLength(4)
+    expect(rows.filter((r) => r.subject.startsWith('Rate-limited'))).toEqual([
+      { subject: 'Rate-limited: more mail from flood@example.org', count: 2 },
+    ])
+  })
+
+  it('verifies the signature when a public key is configured', async () => {
+    const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
+    process.env.SENDGRID_WEBHOOK_PUBLIC_KEY = publicKey
+      .export({ format: 'der', type: 'spki' })
+      .toString('base64')
+    envStore.__switchboardEnv = undefined
+    try {
+      const m = await createMember()
+      const to = forwarding(m.workspace.slug)
+      const p = rawModePost(
+        fixture('forwarded.eml', { FROM: 'signed@example.org', TO: to, N: `sig${++n}` }),
+        { envelopeTo: [to] },
+      )
+      const timestamp = String(Math.floor(Date.now() / 1000))
+      const signature = sign('sha256', Buffer.concat([Buffer.from(timestamp), p.body]), privateKey).toString(
+        'base64',
+      )
+      const headers = {
+        'x-twilio-email-event-webhook-signature': signature,
+        'x-twilio-email-event-webhook-timestamp': timestamp,
+      }
+      expect((await post(p)).status).toBe(401)
+      expect(
+        (
+          await post(p, undefined, {
+            ...headers,
+            'x-twilio-email-event-webhook-timestamp': String(Number(timestamp) - 1),
+          })
+        ).status,
+      ).toBe(401)
+      expect((await post(p, undefined, headers)).status).toBe(200)
+    } finally {
+      delete process.env.SENDGRID_WEBHOOK_PUBLIC_KEY
+      envStore.__switchboardEnv = undefined
+    }
+  })
+})
