@@ -11,8 +11,9 @@ import {
 } from '#db/schema.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
 import { recordAudit } from './audit.server.ts'
+import { enqueueWebhooks } from './webhooks.server.ts'
 import { newMessageId } from './email.server.ts'
-import { queueAgentReplyEmail } from './reply-email.server.ts'
+import { distinctAddresses, queueAgentReplyEmail } from './reply-email.server.ts'
 import { hashToken } from './tokens.server.ts'
 import { notify } from './notifications.server.ts'
 import {
@@ -167,8 +168,8 @@ export async function replyToTicket(
     })
     if (input.kind === 'reply') {
       // Reply-all: the ticket's CCs unless the agent changed them; what was sent becomes the list.
-      const cc = input.cc ?? ticket.cc
-      if (input.cc) await tx.update(tickets).set({ cc: input.cc }).where(eq(tickets.id, ticket.id))
+      const cc = distinctAddresses(input.cc ?? ticket.cc, [ticket.contactEmail])
+      if (input.cc) await tx.update(tickets).set({ cc }).where(eq(tickets.id, ticket.id))
       await queueAgentReplyEmail(tx, {
         ticket: { ...ticket, workspaceId: member.workspaceId },
         message: { id: message.id, emailMessageId: emailMessageId!, body: input.body, createdAt: at },
@@ -190,6 +191,8 @@ export async function replyToTicket(
         at: at.toISOString(),
       },
     ]
+    // Only this message: the status change below enqueues its own ticket.updated.
+    await enqueueWebhooks(tx, member.workspaceId, events)
     if (input.status && input.status !== ticket.status) {
       const outcome = await updateTickets(member, [ticket.id], { status: input.status }, tx)
       if (outcome.kind === 'updated') events.push(...outcome.events)
@@ -325,6 +328,7 @@ export async function customerReply(
         at: at.toISOString(),
       })
     }
+    await enqueueWebhooks(tx, ticket.workspaceId, events)
     return { messageId: message.id, assigneeId: current.assigneeId, events }
   }
   return options.tx ? run(options.tx) : getDb().transaction(run)

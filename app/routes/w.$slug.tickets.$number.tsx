@@ -151,6 +151,8 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
         lastSeenMessageId: input.lastSeenMessageId,
         sendAnyway: input.sendAnyway === '1',
         files: upload.files,
+        cc: input.ccShown ? (input.cc ?? []) : input.cc,
+        bcc: input.bcc,
       })
       if (outcome.kind === 'not-found') throw notFound('Ticket not found')
       if (outcome.kind === 'collision') {
@@ -211,6 +213,7 @@ export default function TicketPage() {
             agent: { name: page.me.name },
             ticket: { number: ticket.number, subject: ticket.subject },
           }}
+          defaultCc={ticket.cc}
           lastResult={composerData?.result}
           onTyping={typing}
           collision={composerData?.collision}

@@ -5,6 +5,45 @@ import { MAX_BODY_CHARS, MessageBody, TicketPriority, TicketStatus } from './tic
 export const MessageKind = z.enum(['reply', 'note'], { error: 'Choose a reply or an internal note' })
 export type MessageKind = z.infer<typeof MessageKind>
 
+/** At most this many CC and, separately, BCC addresses on one reply. */
+export const MAX_COPY_ADDRESSES = 10
+
+/**
+ * A CC or BCC field: addresses separated by commas, semicolons or spaces, each a valid email
+ * address, at most MAX_COPY_ADDRESSES, duplicates dropped. Refused as a whole with a field error
+ * that names the first bad address (the typed text is kept by Conform).
+ */
+function addressList(label: 'CC' | 'BCC') {
+  return z
+    .string()
+    .max(5000, { error: `The ${label} list is too long` })
+    .optional()
+    .transform((value, ctx) => {
+      const addresses = (value ?? '').split(/[\s,;]+/).filter(Boolean)
+      const bad = addresses.find((a) => !z.email().safeParse(a).success)
+      if (bad) {
+        ctx.issues.push({
+          code: 'custom',
+          input: value,
+          message: `${label}: “${bad.slice(0, 100)}” is not an email address`,
+        })
+        return z.NEVER
+      }
+      const unique = [...new Map(addresses.map((a) => [a.toLowerCase(), a])).values()]
+      if (unique.length > MAX_COPY_ADDRESSES) {
+        ctx.issues.push({
+          code: 'custom',
+          input: value,
+          message: `${label}: at most ${MAX_COPY_ADDRESSES} addresses`,
+        })
+        return z.NEVER
+      }
+      return unique
+    })
+}
+export const CcList = addressList('CC')
+export const BccList = addressList('BCC')
+
 const Draft = z.string().max(MAX_BODY_CHARS, { error: 'The message is too long (100 KB at most)' }).optional()
 
 /**
@@ -19,14 +58,29 @@ export const ComposerSchema = z.discriminatedUnion('intent', [
     status: TicketStatus.optional(),
     lastSeenMessageId: z.uuid().optional(),
     sendAnyway: z.literal('1').optional(),
+    cc: CcList,
+    bcc: BccList,
+    // The composer showed the CC field: an empty one then means "no CCs", not "keep the ticket's".
+    ccShown: z.literal('1').optional(),
   }),
-  z.object({ intent: z.literal('review'), kind: MessageKind, body: Draft, status: TicketStatus.optional() }),
+  z.object({
+    intent: z.literal('review'),
+    kind: MessageKind,
+    body: Draft,
+    status: TicketStatus.optional(),
+    cc: z.string().optional(),
+    bcc: z.string().optional(),
+    ccShown: z.literal('1').optional(),
+  }),
   z.object({
     intent: z.literal('insert-canned'),
     kind: MessageKind,
     body: Draft,
     status: TicketStatus.optional(),
     cannedId: z.uuid({ error: 'Choose a canned response' }),
+    cc: z.string().optional(),
+    bcc: z.string().optional(),
+    ccShown: z.literal('1').optional(),
   }),
 ])
 

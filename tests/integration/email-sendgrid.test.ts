@@ -472,6 +472,85 @@ describe('the ticket page', () => {
   })
 })
 
+describe('CC and BCC from the composer', () => {
+  type Agent = Awaited<ReturnType<typeof createMember>>
+  const path = (agent: Agent, number: number) => `/w/${agent.workspace.slug}/tickets/${number}`
+  function send(agent: Agent, number: number, fields: Record<string, string>) {
+    const form = new FormData()
+    for (const [name, value] of Object.entries({ intent: 'reply', kind: 'reply', ccShown: '1', ...fields }))
+      form.append(name, value)
+    form.append('files', new File([], '', { type: 'application/octet-stream' }))
+    return callAction(ticketRoute, path(agent, number), form, {
+      cookie: agent.cookie,
+      params: { slug: agent.workspace.slug, number: String(number) },
+    })
+  }
+  const messageCount = async (ticketId: string) =>
+    (await getDb().select({ n: tickets.messageCount }).from(tickets).where(eq(tickets.id, ticketId)))[0].n
+
+  it('copies the ticket CCs (reply-all), adds the typed ones, BCCs this reply only, and lets the agent remove them', async () => {
+    const member = await createMember()
+    const ticket = await createTicketFor(member, { customerEmail: 'casey@example.net' })
+    // As inbound email will keep them.
+    await getDb()
+      .update(tickets)
+      .set({ cc: ['partner@example.net'] })
+      .where(eq(tickets.id, ticket.ticketId))
+    const page = await callLoader(ticketRoute, path(member, ticket.number), {
+      cookie: member.cookie,
+      params: { slug: member.workspace.slug, number: String(ticket.number) },
+    })
+    expect(page.data.ticket.cc).toEqual(['partner@example.net'])
+
+    fake.reset()
+    const posted = await send(member, ticket.number, {
+      body: 'Copying my manager',
+      cc: 'partner@example.net, Casey@example.net; new@example.org partner@example.net',
+      bcc: 'boss@example.com',
+    })
+    expect(posted.status).toBe(302)
+    const [first] = await getDb().select().from(emails).where(eq(emails.ticketId, ticket.ticketId))
+    await runJob(first.id)
+    // The customer is not copied on their own email; duplicates are dropped.
+    expect(lastMail().personalizations).toEqual([
+      {
+        to: [{ email: 'casey@example.net' }],
+        cc: [{ email: 'partner@example.net' }, { email: 'new@example.org' }],
+        bcc: [{ email: 'boss@example.com' }],
+      },
+    ])
+    const [row] = await getDb().select().from(tickets).where(eq(tickets.id, ticket.ticketId))
+    expect(row.cc).toEqual(['partner@example.net', 'new@example.org'])
+
+    // Reply-all without BCC; then the agent empties the CC field: no CCs from then on.
+    const again = await replyToTicket(asMember(member), ticket.number, { kind: 'reply', body: 'Second' })
+    if (again.kind !== 'sent') throw new Error(again.kind)
+    const second = await emailOf(again.messageId)
+    expect(second.cc).toEqual(['partner@example.net', 'new@example.org'])
+    expect(second.bcc).toEqual([])
+    expect((await send(member, ticket.number, { body: 'Just you now', cc: '' })).status).toBe(302)
+    const [cleared] = await getDb().select().from(tickets).where(eq(tickets.id, ticket.ticketId))
+    expect(cleared.cc).toEqual([])
+  })
+
+  it('refuses a bad address or more than 10, with the field error and the typed text kept, writing nothing', async () => {
+    const member = await createMember()
+    const ticket = await createTicketFor(member)
+    const before = await messageCount(ticket.ticketId)
+    const bad = await send(member, ticket.number, { body: 'Hi', cc: 'ok@example.com, not-an-address' })
+    expect(bad.status).toBe(400)
+    expect(bad.data.result.error.cc).toEqual(['CC: “not-an-address” is not an email address'])
+    expect(bad.data.result.initialValue.cc).toBe('ok@example.com, not-an-address')
+    expect(bad.data.result.initialValue.body).toBe('Hi')
+    const eleven = Array.from({ length: 11 }, (_, i) => `p${i}@example.com`).join(', ')
+    const many = await send(member, ticket.number, { body: 'Hi', bcc: eleven })
+    expect(many.status).toBe(400)
+    expect(many.data.result.error.bcc).toEqual(['BCC: at most 10 addresses'])
+    expect(many.data.result.initialValue.bcc).toBe(eleven)
+    expect(await messageCount(ticket.ticketId)).toBe(before)
+  })
+})
+
 describe('throughput', () => {
   it('sends 500 emails through the worker to the fake SendGrid at 50 or more per second', async () => {
     const workspace = await createWorkspace()

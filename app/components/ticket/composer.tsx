@@ -1,4 +1,10 @@
-import { getFormProps, getTextareaProps, useForm, type SubmissionResult } from '@conform-to/react'
+import {
+  getFormProps,
+  getInputProps,
+  getTextareaProps,
+  useForm,
+  type SubmissionResult,
+} from '@conform-to/react'
 import { parseWithZod } from '@conform-to/zod/v4'
 import { Form, useLocation, useNavigation } from '@remix-run/react'
 import { useEffect, useRef, useState, type ChangeEvent } from 'react'
@@ -25,6 +31,8 @@ type Props = {
   /** The newest message the page shows: the server compares it with the thread on send. */
   latestMessageId: string | undefined
   currentStatus: TicketStatus
+  /** The ticket's CC list, copied on replies (reply-all) unless the agent removes them. */
+  defaultCc?: string[]
   cannedResponses: Array<{ id: string; title: string; body: string }>
   cannedContext: CannedContext
   lastResult: SubmissionResult<string[]> | null | undefined
@@ -94,6 +102,7 @@ export function Composer(props: Props) {
     lastResult,
     shouldValidate: 'onSubmit',
     shouldRevalidate: 'onInput',
+    defaultValue: { cc: (props.defaultCc ?? []).join(', ') },
     onValidate: ({ formData }) => parseWithZod(formData, { schema: ComposerSchema }),
   })
   const submittingIntent =
@@ -205,6 +214,39 @@ export function Composer(props: Props) {
           {fields.body.errors?.join(' ')}
         </div>
       </div>
+
+      {isNote ? null : (
+        <div className="grid gap-3 sm:grid-cols-2">
+          <input type="hidden" name="ccShown" value="1" />
+          {(
+            [
+              [fields.cc, 'CC', 'Copied on this reply and later ones (reply-all). Remove to stop copying.'],
+              [fields.bcc, 'BCC', 'This reply only; recipients do not see each other.'],
+            ] as const
+          ).map(([field, label, hint]) => (
+            <div key={label} className="space-y-1">
+              <label htmlFor={field.id} className="block text-sm font-medium">
+                {label}
+              </label>
+              <input
+                {...getInputProps(field, { type: 'text' })}
+                autoComplete="off"
+                placeholder="name@example.com, …"
+                aria-describedby={`${field.descriptionId}${field.errors ? ` ${field.errorId}` : ''}`}
+                className="block w-full rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm aria-[invalid]:border-red-500 dark:border-slate-700 dark:bg-slate-950"
+              />
+              <p id={field.descriptionId} className="text-xs text-slate-500 dark:text-slate-400">
+                {hint} At most 10.
+              </p>
+              {field.errors ? (
+                <p id={field.errorId} className="text-sm text-red-600 dark:text-red-400">
+                  {field.errors.join(' ')}
+                </p>
+              ) : null}
+            </div>
+          ))}
+        </div>
+      )}
 
       <div className="flex flex-wrap items-end gap-4">
         {props.cannedResponses.length > 0 ? (
