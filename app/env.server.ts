@@ -63,6 +63,12 @@ const EnvSchema = z.object({
   DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: milliseconds('DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS').default(
     30_000,
   ),
+  // Requests per minute per API token (app/api/operation.server.ts).
+  API_RATE_LIMIT_PER_MINUTE: z.coerce
+    .number({ error: 'API_RATE_LIMIT_PER_MINUTE must be a number' })
+    .int()
+    .min(1, { error: 'API_RATE_LIMIT_PER_MINUTE must be at least 1' })
+    .default(600),
 })
 
 function milliseconds(name: string) {
@@ -101,6 +107,8 @@ export type AppEnv = {
   trustProxy: string | number
   /** Timeouts of the app's database pools (db/pool.ts). */
   database: { connectTimeoutMs: number; statementTimeoutMs: number; idleInTransactionTimeoutMs: number }
+  /** Requests per minute per API token. */
+  apiRateLimitPerMinute: number
   /** Which local defaults were filled in, for the startup banner. */
   defaultsUsed: string[]
 }
@@ -183,6 +191,7 @@ export function parseEnv(source: NodeJS.ProcessEnv): AppEnv {
       statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
       idleInTransactionTimeoutMs: e.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
     },
+    apiRateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE,
     defaultsUsed,
   }
 }

@@ -7,7 +7,9 @@ import {
   setContactName,
   type ContactCursor,
 } from '#db/queries/contacts.ts'
+import { sql } from 'drizzle-orm'
 import { z } from 'zod'
+import { uuidv7 } from '#db/uuid.ts'
 import { recordAudit } from './audit.server.ts'
 import { CursorId, CursorTime, decodeCursor, encodeCursor } from './cursor.server.ts'
 import { notFound } from './errors.server.ts'
@@ -72,5 +74,37 @@ export async function renameContact(member: Member, contactId: string, name: str
       targetId: contactId,
       data: { before: before.name, after: name },
     })
+  })
+}
+
+export type CreateContactOutcome =
+  { kind: 'created'; contactId: string } | { kind: 'exists'; contactId: string }
+
+/**
+ * A new contact. An email the workspace already knows (in any case) is `exists` and changes
+ * nothing; the unique index decides, so two concurrent creations make one contact.
+ */
+export async function createContact(member: Member, input: { email: string; name: string }) {
+  return getDb().transaction(async (tx): Promise<CreateContactOutcome> => {
+    const inserted = await tx.execute<{ id: string }>(sql`
+      insert into contacts (id, workspace_id, email, name)
+      values (${uuidv7()}, ${member.workspaceId}, ${input.email}, ${input.name})
+      on conflict (workspace_id, lower(email)) do nothing
+      returning id`)
+    const created = inserted.rows[0]
+    if (!created) {
+      const existing = await tx.execute<{ id: string }>(sql`
+        select id from contacts where workspace_id = ${member.workspaceId} and lower(email) = lower(${input.email})`)
+      return { kind: 'exists', contactId: existing.rows[0]!.id }
+    }
+    await recordAudit(tx, {
+      workspaceId: member.workspaceId,
+      actorUserId: member.userId,
+      action: 'contact.created',
+      targetType: 'contact',
+      targetId: created.id,
+      data: { email: input.email, name: input.name },
+    })
+    return { kind: 'created', contactId: created.id }
   })
 }

@@ -307,6 +307,40 @@ export async function updateTickets(
   return tx ? run(tx) : getDb().transaction(run)
 }
 
+/**
+ * Renames a ticket. The new subject is added to the search document (the old one stays
+ * searchable, as with a renamed contact: rebuilding it would mean re-reading every body).
+ */
+export async function changeSubject(actor: Actor, ticketId: string, subject: string): Promise<UpdateOutcome> {
+  return getDb().transaction(async (tx) => {
+    const [before] = await tx
+      .select({ id: tickets.id, number: tickets.number, subject: tickets.subject })
+      .from(tickets)
+      .where(and(eq(tickets.workspaceId, actor.workspaceId), eq(tickets.id, ticketId)))
+      .for('update')
+    if (!before) return { kind: 'not-found' as const }
+    if (before.subject === subject) return { kind: 'updated' as const, events: [] }
+    const at = now()
+    await tx
+      .update(tickets)
+      .set({
+        subject,
+        updatedAt: at,
+        search: sql`${tickets.search} || setweight(to_tsvector('english', ${subject}), 'A')`,
+      })
+      .where(eq(tickets.id, ticketId))
+    await recordAudit(tx, {
+      workspaceId: actor.workspaceId,
+      actorUserId: actor.userId,
+      action: 'ticket.subject-changed',
+      targetType: 'ticket',
+      targetId: ticketId,
+      data: { before: before.subject, after: subject },
+    })
+    return { kind: 'updated' as const, events: [tagEvent(actor, before, { subject })] }
+  })
+}
+
 /** Finds or creates tags by name (case-insensitive) in the workspace. */
 async function ensureTags(tx: Tx, workspaceId: string, names: string[]) {
   const ids: Array<{ id: string; name: string }> = []

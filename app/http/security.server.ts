@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
-import express, { type RequestHandler } from 'express'
+import express, { type RequestHandler, type Response } from 'express'
+import { PROBLEM_CONTENT_TYPE, problemBody, type ProblemType } from '#app/api/problem.server.ts'
 import { decodedSegments, normalisedTarget } from './request-target.server.ts'
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
@@ -233,6 +234,16 @@ export function originCheck(site: Site): RequestHandler {
   }
 }
 
+/** The token API answers its refusals as problem+json (RFC 9457), like everything else it says. */
+function isApiPath(path: string) {
+  return path === '/api' || path.startsWith('/api/')
+}
+
+function sendProblem(res: Response, type: ProblemType, detail: string) {
+  const body = problemBody(type, detail)
+  res.status(body.status).set('content-type', PROBLEM_CONTENT_TYPE).end(JSON.stringify(body))
+}
+
 /**
  * Forms are small: bodies over `maxBytes` get 413 before anything reads them. Paths matching an
  * entry of `larger` (forms with attachments) get that entry's limit instead.
@@ -247,12 +258,15 @@ export function bodyLimit(
     const length = req.get('content-length')
     if (length === undefined) {
       if (req.get('transfer-encoding')) {
+        if (isApiPath(req.path)) return sendProblem(res, 'length-required', 'Send a Content-Length.')
         res.status(411).type('text/plain').send('Length required')
         return
       }
       return next()
     }
     if (Number(length) > limit) {
+      if (isApiPath(req.path))
+        return sendProblem(res, 'payload-too-large', `The body is over ${limit} bytes.`)
       res.status(413).type('text/plain').send('Request body too large')
       return
     }

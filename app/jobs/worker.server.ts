@@ -1,6 +1,7 @@
 import type { JobResult, JobWithMetadata } from 'pg-boss'
 import { deliverEmail, markEmailFailed } from '#app/domain/email.server.ts'
 import { fileInboundEmail } from '#app/domain/inbound-email.server.ts'
+import { deleteOldIdempotencyKeys } from '#app/domain/api-idempotency.server.ts'
 import { deleteOldHits } from '#app/domain/rate-limit.server.ts'
 import { deleteExpiredSessions } from '#app/domain/sessions.server.ts'
 import { logger } from '#app/logger.server.ts'
@@ -56,12 +57,16 @@ const CLEANUP_WORK = {
   includeMetadata: true,
 } as const
 
-/** Runs a cleanup of expired sessions and old rate-limit rows. Safe to run twice, or at once. */
+/**
+ * Runs a cleanup of expired sessions, old rate-limit rows and API Idempotency-Keys older than
+ * 24 hours. Safe to run twice, or at once.
+ */
 export async function cleanupSessions() {
   const sessions = await deleteExpiredSessions()
   const hits = await deleteOldHits()
-  logger().info({ job: 'sessions.cleanup', sessions, hits }, 'cleanup done')
-  return { sessions, hits }
+  const idempotencyKeys = await deleteOldIdempotencyKeys()
+  logger().info({ job: 'sessions.cleanup', sessions, hits, idempotencyKeys }, 'cleanup done')
+  return { sessions, hits, idempotencyKeys }
 }
 
 /** Registers the workers and schedules of every queue on the started pg-boss instance. */

@@ -1,10 +1,11 @@
 import type { LoaderFunctionArgs } from '@remix-run/node'
 import { NavLink, Outlet, useLoaderData } from '@remix-run/react'
 import { requireMember } from '#app/http/auth.server.ts'
+import { hasRole } from '#app/utils/roles.ts'
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const member = await requireMember(request, params.slug)
-  return { slug: member.workspaceSlug }
+  return { slug: member.workspaceSlug, canManageTokens: hasRole(member.role, 'admin') }
 }
 
 const tabClass = ({ isActive }: { isActive: boolean }) =>
@@ -15,7 +16,7 @@ const tabClass = ({ isActive }: { isActive: boolean }) =>
   }`
 
 export default function SettingsLayout() {
-  const { slug } = useLoaderData<typeof loader>()
+  const { slug, canManageTokens } = useLoaderData<typeof loader>()
   return (
     <div className="max-w-4xl">
       <h1 className="text-2xl font-semibold">Settings</h1>
@@ -32,6 +33,11 @@ export default function SettingsLayout() {
         <NavLink to={`/w/${slug}/settings/canned-responses`} className={tabClass}>
           Canned responses
         </NavLink>
+        {canManageTokens ? (
+          <NavLink to={`/w/${slug}/settings/api-tokens`} className={tabClass}>
+            API tokens
+          </NavLink>
+        ) : null}
       </nav>
       <div className="mt-6">
         <Outlet />

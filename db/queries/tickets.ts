@@ -31,6 +31,8 @@ export type QueueFilters = {
   assigneeId?: string
   tagId?: string
   q?: string
+  /** Tickets changed at or after this ISO 8601 time (the API's `updated_since`). */
+  updatedSince?: string
 }
 
 export type QueueRow = {
@@ -105,6 +107,7 @@ export async function listQueue(db: DbOrTx, input: ListQueueInput) {
   if (filters.mailboxId) where.push(sql`t.mailbox_id = ${filters.mailboxId}`)
   if (filters.assigneeId === 'none') where.push(sql`t.assignee_id is null`)
   else if (filters.assigneeId) where.push(sql`t.assignee_id = ${filters.assigneeId}`)
+  if (filters.updatedSince) where.push(sql`t.updated_at >= ${filters.updatedSince}::timestamptz`)
   if (filters.tagId) {
     where.push(
       sql`exists (select 1 from ticket_tags tt where tt.ticket_id = t.id and tt.tag_id = ${filters.tagId})`,

@@ -1,0 +1,46 @@
+import { verifyApiToken, type ApiPrincipal, type ApiScope } from '#app/domain/api-tokens.server.ts'
+import { hasRole, type Role } from '#app/utils/roles.ts'
+import { problem } from './problem.server.ts'
+
+export type { ApiPrincipal, ApiScope }
+
+const REALM = 'realm="switchboard"'
+
+/** 401 with the RFC 6750 challenge. No hint which check failed beyond "invalid". */
+function unauthorized(detail: string, error?: 'invalid_request' | 'invalid_token') {
+  const challenge = error ? `Bearer ${REALM}, error="${error}"` : `Bearer ${REALM}`
+  return problem('unauthorized', detail, { headers: { 'www-authenticate': challenge } })
+}
+
+/**
+ * The principal behind a request's `Authorization: Bearer sb_pat_…` header, or a thrown 401
+ * problem. Session cookies are never read: the API has no ambient credentials, hence no CSRF.
+ * Shared by the REST routes and (planned) the MCP endpoint and webhook management.
+ */
+export async function authenticateApiRequest(request: Request, clientIp: string): Promise<ApiPrincipal> {
+  const header = request.headers.get('authorization')
+  if (!header) throw unauthorized('Send an API token: Authorization: Bearer sb_pat_…')
+  const match = /^Bearer +(\S+) *$/i.exec(header)
+  if (!match) throw unauthorized('The Authorization header must be "Bearer <token>".', 'invalid_request')
+  const check = await verifyApiToken(match[1]!, clientIp)
+  if (check.kind === 'ok') return check.principal
+  // Malformed, unknown, revoked, expired and disabled tokens get the same answer.
+  throw unauthorized('The API token is invalid, expired or revoked.', 'invalid_token')
+}
+
+/** 403 unless the token carries `scope`. */
+export function requireScope(principal: ApiPrincipal, scope: ApiScope) {
+  if (principal.scopes.includes(scope)) return
+  throw problem('insufficient-scope', `This token lacks the ${scope} scope.`, {
+    headers: { 'www-authenticate': `Bearer ${REALM}, error="insufficient_scope", scope="${scope}"` },
+  })
+}
+
+/** 403 unless the token's creator (now) has at least `role` in the workspace. */
+export function requireApiRole(principal: ApiPrincipal, role: Role) {
+  if (hasRole(principal.role, role)) return
+  throw problem(
+    'forbidden',
+    `This needs the ${role} role; the token acts as its creator (${principal.role}).`,
+  )
+}

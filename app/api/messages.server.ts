@@ -1,0 +1,76 @@
+import { getApiMessage, listMessagesPage } from '#app/domain/api-resources.server.ts'
+import { replyToTicket } from '#app/domain/messages.server.ts'
+import { operation } from './operation.server.ts'
+import { linkHeaders, pageOrThrow } from './pagination.server.ts'
+import { problem } from './problem.server.ts'
+import { CreateMessageBody, Message, MessageList, PageQuery, TicketNumberParams } from './schemas.server.ts'
+import { messageJson } from './serializers.server.ts'
+
+export const listMessages = operation({
+  operationId: 'listMessages',
+  method: 'GET',
+  path: '/tickets/{number}/messages',
+  summary: 'List a ticket’s messages, oldest first (notes included)',
+  tag: 'Messages',
+  scope: 'tickets:read',
+  params: TicketNumberParams,
+  query: PageQuery,
+  response: { status: 200, description: 'A page of the thread', schema: MessageList },
+  errors: [404],
+  async handle({ principal, params, query, url }) {
+    const result = await listMessagesPage(principal, params.number, query.cursor, query.limit)
+    if (result.kind === 'not-found')
+      throw problem('not-found', `No ticket #${params.number} in this workspace.`)
+    const page = pageOrThrow(result)
+    return {
+      body: { data: page.rows.map(messageJson), next_cursor: page.nextCursor },
+      headers: linkHeaders(url, page.nextCursor),
+    }
+  },
+})
+
+export const createMessage = operation({
+  operationId: 'createMessage',
+  method: 'POST',
+  path: '/tickets/{number}/messages',
+  summary: 'Reply to the customer (emailed) or add an internal note',
+  tag: 'Messages',
+  scope: 'tickets:write',
+  params: TicketNumberParams,
+  body: CreateMessageBody,
+  response: { status: 201, description: 'The new message', schema: Message },
+  errors: [404, 409, 413, 415],
+  async handle({ principal, params, body, publish }) {
+    const outcome = await replyToTicket(principal, params.number, {
+      kind: body.kind,
+      body: body.body,
+      status: body.status,
+      lastSeenMessageId: body.last_seen_message_id,
+    })
+    if (outcome.kind === 'not-found')
+      throw problem('not-found', `No ticket #${params.number} in this workspace.`)
+    if (outcome.kind === 'collision') {
+      throw problem(
+        'conflict',
+        'Someone wrote on this ticket since last_seen_message_id; nothing was sent.',
+        {
+          extensions: {
+            newer_messages: outcome.newer.map((m) => ({
+              id: m.id,
+              kind: m.kind,
+              author: m.author,
+              created_at: m.createdAt.toISOString(),
+            })),
+          },
+        },
+      )
+    }
+    publish(outcome.events)
+    const message = await getApiMessage(principal, params.number, outcome.messageId)
+    if (!message) throw new Error('The new message is missing')
+    return {
+      body: messageJson(message),
+      headers: { location: `/api/v1/tickets/${params.number}/messages` },
+    }
+  },
+})

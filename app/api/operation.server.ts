@@ -1,0 +1,295 @@
+import type { ActionFunctionArgs, AppLoadContext, LoaderFunctionArgs } from '@remix-run/node'
+import { z } from 'zod'
+import type { $ZodIssue } from 'zod/v4/core'
+import {
+  claimIdempotencyKey,
+  completeIdempotencyKey,
+  releaseIdempotencyKey,
+  requestFingerprint,
+} from '#app/domain/api-idempotency.server.ts'
+import { takeSlot } from '#app/domain/rate-limit.server.ts'
+import { env } from '#app/env.server.ts'
+import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from '#app/http/database-outage.server.ts'
+import { logger } from '#app/logger.server.ts'
+import type { TicketEvent } from '#app/realtime/events.ts'
+import { authenticateApiRequest, requireScope, type ApiPrincipal, type ApiScope } from './auth.server.ts'
+import { problem, PROBLEM_CONTENT_TYPE, validationProblem, type FieldError } from './problem.server.ts'
+
+/**
+ * One API operation: its method, path, scope and Zod schemas (which both validate the request
+ * and generate its part of the OpenAPI document) and the handler that makes the domain call.
+ * Routes in app/routes/api.v1.* list their operations with `apiRoute`.
+ */
+export type Operation<
+  P extends z.ZodType = z.ZodType,
+  Q extends z.ZodType = z.ZodType,
+  B extends z.ZodType = z.ZodType,
+  R extends z.ZodType = z.ZodType,
+> = {
+  operationId: string
+  method: 'GET' | 'POST' | 'PATCH'
+  /** OpenAPI path under /api/v1, e.g. `/tickets/{number}`. */
+  path: string
+  summary: string
+  tag: string
+  scope: ApiScope
+  params?: P
+  query?: Q
+  body?: B
+  response: { status: 200 | 201; description: string; schema: R }
+  /** Error statuses this operation can answer besides the common ones (400/401/403/429). */
+  errors?: number[]
+  handle: (input: OperationInput<P, Q, B>) => Promise<OperationResult<R>>
+}
+
+export type OperationInput<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType> = {
+  principal: ApiPrincipal
+  params: z.output<P>
+  query: z.output<Q>
+  body: z.output<B>
+  url: URL
+  /** Publishes the domain's events; call after the domain call returned (after its commit). */
+  publish: (events: TicketEvent[]) => void
+}
+
+export type OperationResult<R extends z.ZodType> = {
+  body: z.input<R>
+  headers?: Record<string, string>
+}
+
+/** Defines an operation with its types inferred from its schemas. */
+export function operation<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType, R extends z.ZodType>(
+  op: Operation<P, Q, B, R>,
+) {
+  return op as unknown as Operation
+}
+
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json$/i
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/
+/** How long a duplicate waits for the first request with its Idempotency-Key to finish. */
+const IDEMPOTENCY_WAIT_MS = 3_000
+/** Response headers replayed with an idempotent response. */
+const REPLAYED_HEADERS = ['location']
+
+/** The loader and action of an API resource route: each method goes to its operation. */
+export function apiRoute(operations: Operation[]) {
+  const handle = ({ request, params, context }: LoaderFunctionArgs | ActionFunctionArgs) =>
+    runOperation(operations, request, params, context)
+  return { loader: handle, action: handle }
+}
+
+async function runOperation(
+  operations: Operation[],
+  request: Request,
+  rawParams: Record<string, string | undefined>,
+  context: AppLoadContext,
+): Promise<Response> {
+  const method = request.method === 'HEAD' ? 'GET' : request.method
+  const op = operations.find((o) => o.method === method)
+  if (!op) {
+    const allow = operations.map((o) => o.method).join(', ')
+    return problem('method-not-allowed', `Use ${allow}.`, { headers: { allow } })
+  }
+  const rateHeaders = new Headers()
+  try {
+    const principal = await authenticateApiRequest(request, context.clientIp)
+    await takeRateLimitSlot(principal, rateHeaders)
+    requireScope(principal, op.scope)
+    const url = new URL(request.url)
+    const params = parseParams(op, rawParams)
+    const query = parseOrThrow(op.query ?? z.strictObject({}), Object.fromEntries(url.searchParams))
+    const bodyText = op.body ? await readJsonText(request) : ''
+    const body = op.body ? parseOrThrow(op.body, parseJson(bodyText)) : undefined
+    const run = async () => {
+      const result = await op.handle({
+        principal,
+        params,
+        query,
+        body,
+        url,
+        publish: (events) => context.realtime.publish(events),
+      })
+      return new Response(JSON.stringify(result.body), {
+        status: op.response.status,
+        headers: { 'content-type': 'application/json; charset=utf-8', ...result.headers },
+      })
+    }
+    const key = request.headers.get('idempotency-key')
+    const response =
+      method === 'POST' && key !== null
+        ? await idempotently(principal, key, requestFingerprint(method, url.pathname, bodyText), run)
+        : await run()
+    return withHeaders(response, rateHeaders)
+  } catch (thrown) {
+    return withHeaders(toProblem(thrown, context, request), rateHeaders)
+  }
+}
+
+async function takeRateLimitSlot(principal: ApiPrincipal, headers: Headers) {
+  const max = env().apiRateLimitPerMinute
+  const slot = await takeSlot(`api:token:${principal.tokenId}`, { max, windowMs: 60_000 })
+  const resetSeconds = Math.max(0, Math.ceil((slot.resetAt.getTime() - Date.now()) / 1000))
+  headers.set('ratelimit-limit', String(max))
+  headers.set('ratelimit-remaining', String(slot.remaining))
+  headers.set('ratelimit-reset', String(resetSeconds))
+  if (!slot.allowed) {
+    throw problem(
+      'rate-limited',
+      `At most ${max} requests per minute per token. Retry after ${resetSeconds} s.`,
+      {
+        headers: { 'retry-after': String(Math.max(1, resetSeconds)) },
+      },
+    )
+  }
+}
+
+/** A path parameter that fails its schema names nothing that exists: 404, as in the UI. */
+function parseParams(op: Operation, raw: Record<string, string | undefined>) {
+  if (!op.params) return {}
+  const parsed = op.params.safeParse(raw)
+  if (!parsed.success) throw problem('not-found', 'No such resource.')
+  return parsed.data
+}
+
+function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
+  const parsed = schema.safeParse(value)
+  if (!parsed.success) throw validationProblem(fieldErrors(parsed.error.issues))
+  return parsed.data
+}
+
+export function fieldErrors(issues: readonly $ZodIssue[]): FieldError[] {
+  return issues.flatMap((issue) => {
+    const path = issue.path.map(String)
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({ field: [...path, key].join('.'), message: 'Unknown field' }))
+    }
+    return [{ field: path.join('.'), message: issue.message }]
+  })
+}
+
+/** The body as text, after checking it is JSON (415 otherwise). Its size is capped by bodyLimit. */
+async function readJsonText(request: Request) {
+  const type = (request.headers.get('content-type') ?? '').split(';')[0]!.trim()
+  if (!JSON_TYPE.test(type)) {
+    throw problem('unsupported-media-type', 'Send the body as application/json.')
+  }
+  return request.text()
+}
+
+function parseJson(text: string): unknown {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    throw problem('bad-request', 'The body is not valid JSON.')
+  }
+  const nul = findNul(value, [])
+  // PostgreSQL text cannot hold NUL: refuse it here rather than fail in the database.
+  if (nul) throw validationProblem([{ field: nul, message: 'Must not contain NUL characters' }])
+  return value
+}
+
+function findNul(value: unknown, path: string[]): string | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? path.join('.') : null
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) {
+      const found = findNul(item, [...path, String(i)])
+      if (found !== null) return found
+    }
+  } else if (value && typeof value === 'object') {
+    for (const [k, item] of Object.entries(value)) {
+      const found = findNul(k, [...path, k]) ?? findNul(item, [...path, k])
+      if (found !== null) return found
+    }
+  }
+  return null
+}
+
+/**
+ * Runs `run` once per (token, Idempotency-Key): a replay of the stored response, 422 for the key
+ * reused with another request, and for a duplicate arriving while the first still runs, a short
+ * wait for its response, then 409 (retry later).
+ */
+async function idempotently(
+  principal: ApiPrincipal,
+  key: string,
+  fingerprint: string,
+  run: () => Promise<Response>,
+): Promise<Response> {
+  if (!IDEMPOTENCY_KEY.test(key)) {
+    throw validationProblem([
+      { field: 'Idempotency-Key', message: 'Use 1 to 255 visible ASCII characters (a UUID is ideal)' },
+    ])
+  }
+  const deadline = Date.now() + IDEMPOTENCY_WAIT_MS
+  let pause = 25
+  for (;;) {
+    const claim = await claimIdempotencyKey(principal.tokenId, key, fingerprint)
+    if (claim.kind === 'mismatch') {
+      throw problem('idempotency-key-reused', 'This Idempotency-Key was used with another request.')
+    }
+    if (claim.kind === 'replay') {
+      return new Response(claim.response.body, {
+        status: claim.response.status,
+        headers: { ...claim.response.headers, 'idempotent-replayed': 'true' },
+      })
+    }
+    if (claim.kind === 'claimed') break
+    if (Date.now() >= deadline) {
+      throw problem('idempotency-in-progress', 'A request with this Idempotency-Key is still running.', {
+        headers: { 'retry-after': '1' },
+      })
+    }
+    await new Promise((resolve) => setTimeout(resolve, pause))
+    pause = Math.min(pause * 2, 200)
+  }
+  let response: Response
+  try {
+    response = await run()
+  } catch (thrown) {
+    // A problem the client can fix (404, 409, 422…) is the answer to this request: keep it.
+    if (thrown instanceof Response && thrown.status < 500) response = thrown
+    else {
+      await releaseIdempotencyKey(principal.tokenId, key)
+      throw thrown
+    }
+  }
+  if (response.status >= 500) {
+    await releaseIdempotencyKey(principal.tokenId, key)
+    return response
+  }
+  const body = await response.text()
+  const headers: Record<string, string> = { 'content-type': response.headers.get('content-type') ?? '' }
+  for (const name of REPLAYED_HEADERS) {
+    const value = response.headers.get(name)
+    if (value) headers[name] = value
+  }
+  await completeIdempotencyKey(principal.tokenId, key, { status: response.status, body, headers })
+  return new Response(body, { status: response.status, headers: response.headers })
+}
+
+/** Every failure as problem+json: our problems pass through, the domain's 403/404 are wrapped. */
+function toProblem(thrown: unknown, context: AppLoadContext, request: Request): Response {
+  if (thrown instanceof Response) {
+    if (thrown.headers.get('content-type') === PROBLEM_CONTENT_TYPE) return thrown
+    if (thrown.status === 404) return problem('not-found', 'No such resource.')
+    if (thrown.status === 403) return problem('forbidden', 'The token’s creator may not do that.')
+    if (thrown.status === 413) return problem('payload-too-large', 'The body is too large.')
+  }
+  if (isDatabaseUnavailable(thrown)) {
+    logger().warn({ reqId: context.requestId }, 'api: database unavailable')
+    return problem('unavailable', 'The service is temporarily unavailable, try again in a moment.', {
+      headers: { 'retry-after': String(RETRY_AFTER_SECONDS) },
+    })
+  }
+  logger().error(
+    { err: thrown, reqId: context.requestId, method: request.method },
+    'unhandled error in API operation',
+  )
+  return problem('internal', 'Something went wrong on our side. The request id is in X-Request-Id.')
+}
+
+function withHeaders(response: Response, extra: Headers) {
+  for (const [name, value] of extra) response.headers.set(name, value)
+  return response
+}

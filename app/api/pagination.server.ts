@@ -1,0 +1,19 @@
+import { env } from '#app/env.server.ts'
+import type { Page } from '#app/domain/api-resources.server.ts'
+import { problem } from './problem.server.ts'
+
+/** The page, or a 400 for a cursor the list did not give out (forged, truncated, another list's). */
+export function pageOrThrow<T>(page: Page<T>) {
+  if (page.kind === 'invalid-cursor') {
+    throw problem('invalid-cursor', 'The cursor is not one this list gave out. Start again without it.')
+  }
+  return page
+}
+
+/** RFC 8288 `Link: <…>; rel="next"` with the same query and the next cursor, when there is more. */
+export function linkHeaders(url: URL, nextCursor: string | null): Record<string, string> {
+  if (!nextCursor) return {}
+  const next = new URL(url.pathname + url.search, env().appUrl)
+  next.searchParams.set('cursor', nextCursor)
+  return { link: `<${next.toString()}>; rel="next"` }
+}

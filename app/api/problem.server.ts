@@ -1,0 +1,73 @@
+/**
+ * RFC 9457 problem details, the API's one error shape. `type` is a stable identifier per kind
+ * of problem (documented in docs/api.md); clients branch on it, never on `title` or `detail`.
+ * Nothing here ever carries a stack trace or echoes a request body.
+ */
+export const PROBLEM_BASE = 'https://switchboard.dev/problems/'
+
+export const PROBLEMS = {
+  'bad-request': { status: 400, title: 'Bad request' },
+  validation: { status: 400, title: 'Validation failed' },
+  'invalid-cursor': { status: 400, title: 'Invalid cursor' },
+  unauthorized: { status: 401, title: 'Unauthorized' },
+  'insufficient-scope': { status: 403, title: 'Insufficient scope' },
+  forbidden: { status: 403, title: 'Forbidden' },
+  'not-found': { status: 404, title: 'Not found' },
+  'method-not-allowed': { status: 405, title: 'Method not allowed' },
+  conflict: { status: 409, title: 'Conflict' },
+  'idempotency-in-progress': { status: 409, title: 'Request with this Idempotency-Key in progress' },
+  'length-required': { status: 411, title: 'Length required' },
+  'payload-too-large': { status: 413, title: 'Payload too large' },
+  'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
+  'idempotency-key-reused': { status: 422, title: 'Idempotency-Key reused with another request' },
+  unprocessable: { status: 422, title: 'Unprocessable request' },
+  'rate-limited': { status: 429, title: 'Too many requests' },
+  internal: { status: 500, title: 'Internal server error' },
+  unavailable: { status: 503, title: 'Service unavailable' },
+} as const satisfies Record<string, { status: number; title: string }>
+
+export type ProblemType = keyof typeof PROBLEMS
+export type FieldError = { field: string; message: string }
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json'
+
+export type ProblemBody = {
+  type: string
+  title: string
+  status: number
+  detail: string
+  errors?: FieldError[]
+  [extension: string]: unknown
+}
+
+/** The JSON body of a problem (also used by the Express body limit, before Remix). */
+export function problemBody(
+  type: ProblemType,
+  detail: string,
+  extensions: Record<string, unknown> = {},
+): ProblemBody {
+  const { status, title } = PROBLEMS[type]
+  return { type: PROBLEM_BASE + type, title, status, detail, ...extensions }
+}
+
+/** A problem+json Response; routes throw or return it. */
+export function problem(
+  type: ProblemType,
+  detail: string,
+  init: { headers?: HeadersInit; extensions?: Record<string, unknown> } = {},
+) {
+  const body = problemBody(type, detail, init.extensions)
+  const headers = new Headers(init.headers)
+  headers.set('content-type', PROBLEM_CONTENT_TYPE)
+  headers.set('cache-control', 'no-store')
+  return new Response(JSON.stringify(body), { status: body.status, headers })
+}
+
+export function validationProblem(errors: FieldError[], detail?: string) {
+  return problem('validation', detail ?? describeErrors(errors), { extensions: { errors } })
+}
+
+function describeErrors(errors: FieldError[]) {
+  const named = errors.map((e) => e.field || '(body)').slice(0, 5)
+  return `Check ${named.join(', ')}${errors.length > 5 ? ' and more' : ''}.`
+}

@@ -1,0 +1,206 @@
+import 'zod-openapi'
+import { z } from 'zod'
+import {
+  CustomerName,
+  MessageBody,
+  Subject,
+  TicketPriority,
+  TicketStatus,
+} from '#app/utils/ticket-schemas.ts'
+import { MessageKind, TagName } from '#app/utils/ticket-page-schemas.ts'
+import { Email, PersonName } from '#app/utils/schemas.ts'
+import { ROLES } from '#app/utils/vocabulary.ts'
+import { emailStatus } from '#db/schema.ts'
+
+/**
+ * The API's request and response schemas. The same objects validate requests at the edge,
+ * describe responses, and generate the OpenAPI document (app/api/openapi.server.ts): there is
+ * no hand-written copy. Requests are strict (an unknown field is a 400 naming it); the form
+ * schemas' field rules (subject, body, names, tags) are reused so the API and the UI agree.
+ */
+
+const Id = z.uuid()
+const Timestamp = z.iso.datetime().meta({ description: 'ISO 8601, UTC', example: '2026-11-02T09:30:00.000Z' })
+
+export const MAX_LIMIT = 100
+export const DEFAULT_LIMIT = 25
+
+const Limit = z.coerce
+  .number({ error: 'limit must be a number' })
+  .int({ error: 'limit must be a whole number' })
+  .min(1, { error: `limit must be between 1 and ${MAX_LIMIT}` })
+  .max(MAX_LIMIT, { error: `limit must be between 1 and ${MAX_LIMIT}` })
+  .default(DEFAULT_LIMIT)
+  .meta({ description: `Page size, 1–${MAX_LIMIT}` })
+const Cursor = z
+  .string()
+  .max(400)
+  .optional()
+  .meta({ description: 'The `next_cursor` of the previous page (opaque)' })
+
+export const PageQuery = z.strictObject({ limit: Limit, cursor: Cursor })
+
+export function listOf<T extends z.ZodType>(item: T, id: string) {
+  return z
+    .object({
+      data: z.array(item),
+      next_cursor: z
+        .string()
+        .nullable()
+        .meta({ description: 'Pass as `cursor` for the next page; null on the last page' }),
+    })
+    .meta({ id })
+}
+
+export const Problem = z
+  .object({
+    type: z.string().meta({ example: 'https://switchboard.dev/problems/validation' }),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+  })
+  .meta({ id: 'Problem', description: 'RFC 9457 problem details' })
+
+// ---------------------------------------------------------------- tickets
+
+const TagRef = z.object({ id: Id, name: z.string() }).meta({ id: 'Tag' })
+const Person = z.object({ name: z.string(), email: z.string() })
+
+export const TicketSummary = z
+  .object({
+    id: Id,
+    number: z.number().int().meta({ description: 'Per-workspace ticket number, used in paths' }),
+    subject: z.string(),
+    status: TicketStatus,
+    priority: TicketPriority,
+    contact: Person,
+    assignee: z.object({ id: Id, name: z.string() }).nullable(),
+    tags: z.array(TagRef),
+    created_at: Timestamp,
+    last_activity_at: Timestamp,
+  })
+  .meta({ id: 'TicketSummary' })
+
+export const Ticket = TicketSummary.extend({
+  channel: z.enum(['email', 'web', 'api', 'phone']),
+  mailbox: z.object({ id: Id, name: z.string() }),
+  contact: Person.extend({ id: Id }),
+  first_response_at: Timestamp.nullable(),
+  resolved_at: Timestamp.nullable(),
+}).meta({ id: 'Ticket' })
+
+export const TicketList = listOf(TicketSummary, 'TicketList')
+
+export const TicketListQuery = PageQuery.extend({
+  status: TicketStatus.optional(),
+  priority: TicketPriority.optional(),
+  assignee: z
+    .union([Id, z.literal('none')])
+    .optional()
+    .meta({ description: 'A member’s user id, or `none` for unassigned tickets' }),
+  mailbox: Id.optional(),
+  tag: Id.optional().meta({ description: 'A tag id' }),
+  updated_since: z.iso.datetime({ offset: true, error: 'updated_since must be an ISO 8601 time' }).optional(),
+  q: z.string().min(1).max(1000).optional().meta({ description: 'Full-text search (web-search syntax)' }),
+})
+
+export const TicketNumberParams = z.object({
+  number: z.coerce.number().int().min(1).max(2_147_483_647).meta({ description: 'The ticket number' }),
+})
+
+export const CreateTicketBody = z
+  .strictObject({
+    subject: Subject,
+    body: MessageBody.meta({ description: 'The customer’s first message (plain text)' }),
+    customer: z.strictObject({ email: Email, name: CustomerName }),
+    mailbox_id: Id.optional().meta({ description: 'Defaults to the workspace’s first active mailbox' }),
+  })
+  .meta({ id: 'CreateTicket' })
+
+export const UpdateTicketBody = z
+  .strictObject({
+    subject: Subject.optional(),
+    status: TicketStatus.optional(),
+    priority: TicketPriority.optional(),
+    assignee_id: Id.nullable().optional().meta({ description: 'A member’s user id; null unassigns' }),
+    tags: z
+      .array(TagName)
+      .max(50)
+      .optional()
+      .meta({ description: 'The complete set of tag names (created when new); [] removes all' }),
+  })
+  .refine((v) => Object.values(v).some((x) => x !== undefined), { error: 'Change at least one field' })
+  .meta({ id: 'UpdateTicket' })
+
+// ---------------------------------------------------------------- messages
+
+export const Message = z
+  .object({
+    id: Id,
+    kind: MessageKind,
+    body: z.string(),
+    author: z.object({
+      type: z.enum(['agent', 'customer']),
+      id: Id.nullable().meta({ description: 'The user id (agents) or contact id (customers)' }),
+      name: z.string(),
+    }),
+    delivery_status: z
+      .enum(emailStatus.enumValues)
+      .nullable()
+      .meta({ description: 'Public replies: how far the email got; null for notes and customer messages' }),
+    attachments: z.array(
+      z.object({ id: Id, filename: z.string(), content_type: z.string(), size: z.number().int() }),
+    ),
+    created_at: Timestamp,
+  })
+  .meta({ id: 'Message' })
+
+export const MessageList = listOf(Message, 'MessageList')
+
+export const CreateMessageBody = z
+  .strictObject({
+    kind: MessageKind.default('reply').meta({ description: '`reply` is emailed to the customer' }),
+    body: MessageBody,
+    status: TicketStatus.optional().meta({ description: 'Set the ticket’s status in the same step' }),
+    last_seen_message_id: Id.optional().meta({
+      description:
+        'The newest message you had read; if anyone wrote since, the answer is 409 and nothing is sent',
+    }),
+  })
+  .meta({ id: 'CreateMessage' })
+
+// ---------------------------------------------------------------- contacts
+
+export const Contact = z
+  .object({ id: Id, name: z.string(), email: z.string(), created_at: Timestamp })
+  .meta({ id: 'Contact' })
+
+export const ContactList = listOf(Contact, 'ContactList')
+
+export const ContactListQuery = PageQuery.extend({
+  q: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .meta({ description: 'Part of a name or email, matched literally' }),
+})
+
+export const ContactIdParams = z.object({ id: Id })
+
+export const CreateContactBody = z
+  .strictObject({ email: Email, name: CustomerName })
+  .meta({ id: 'CreateContact' })
+
+export const UpdateContactBody = z.strictObject({ name: PersonName }).meta({ id: 'UpdateContact' })
+
+// ---------------------------------------------------------------- workspace
+
+export const Mailbox = z.object({ id: Id, name: z.string(), address: z.string() }).meta({ id: 'Mailbox' })
+export const MailboxList = listOf(Mailbox, 'MailboxList')
+export const TagList = listOf(TagRef, 'TagList')
+export const WorkspaceMember = z
+  .object({ user_id: Id, name: z.string(), email: z.string(), role: z.enum(ROLES) })
+  .meta({ id: 'Member' })
+export const MemberList = listOf(WorkspaceMember, 'MemberList')

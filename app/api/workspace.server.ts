@@ -1,0 +1,64 @@
+import { listMailboxesPage, listMembersPage, listTagsPage } from '#app/domain/api-resources.server.ts'
+import { operation } from './operation.server.ts'
+import { linkHeaders, pageOrThrow } from './pagination.server.ts'
+import { MailboxList, MemberList, PageQuery, TagList } from './schemas.server.ts'
+
+export const listMailboxes = operation({
+  operationId: 'listMailboxes',
+  method: 'GET',
+  path: '/mailboxes',
+  summary: 'List the active mailboxes, oldest first',
+  tag: 'Workspace',
+  scope: 'tickets:read',
+  query: PageQuery,
+  response: { status: 200, description: 'A page of mailboxes', schema: MailboxList },
+  async handle({ principal, query, url }) {
+    const page = pageOrThrow(await listMailboxesPage(principal, query.cursor, query.limit))
+    return {
+      body: {
+        data: page.rows.map((m) => ({ id: m.id, name: m.name, address: m.address })),
+        next_cursor: page.nextCursor,
+      },
+      headers: linkHeaders(url, page.nextCursor),
+    }
+  },
+})
+
+export const listTags = operation({
+  operationId: 'listTags',
+  method: 'GET',
+  path: '/tags',
+  summary: 'List the workspace’s tags by name',
+  tag: 'Workspace',
+  scope: 'tickets:read',
+  query: PageQuery,
+  response: { status: 200, description: 'A page of tags', schema: TagList },
+  async handle({ principal, query, url }) {
+    const page = pageOrThrow(await listTagsPage(principal, query.cursor, query.limit))
+    return {
+      body: { data: page.rows.map((t) => ({ id: t.id, name: t.name })), next_cursor: page.nextCursor },
+      headers: linkHeaders(url, page.nextCursor),
+    }
+  },
+})
+
+export const listMembers = operation({
+  operationId: 'listMembers',
+  method: 'GET',
+  path: '/members',
+  summary: 'List the workspace’s members by name',
+  tag: 'Workspace',
+  scope: 'tickets:read',
+  query: PageQuery,
+  response: { status: 200, description: 'A page of members', schema: MemberList },
+  async handle({ principal, query, url }) {
+    const page = pageOrThrow(await listMembersPage(principal, query.cursor, query.limit))
+    return {
+      body: {
+        data: page.rows.map((m) => ({ user_id: m.userId, name: m.name, email: m.email, role: m.role })),
+        next_cursor: page.nextCursor,
+      },
+      headers: linkHeaders(url, page.nextCursor),
+    }
+  },
+})

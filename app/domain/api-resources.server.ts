@@ -1,0 +1,208 @@
+import { z } from 'zod'
+import { getDb } from '#db/client.ts'
+import { getContact, listContacts } from '#db/queries/contacts.ts'
+import { listMailboxes } from '#db/queries/mailboxes.ts'
+import {
+  getTicketByNumber,
+  listQueue,
+  listThread,
+  listTicketTags,
+  listWorkspaceTags,
+  type QueueFilters,
+} from '#db/queries/tickets.ts'
+import { getUserById } from '#db/queries/users.ts'
+import { listMembers } from '#db/queries/workspaces.ts'
+import type { TicketEvent } from '#app/realtime/events.ts'
+import { CursorId, CursorTime, decodeCursor, encodeCursor } from './cursor.server.ts'
+import { addTags, removeTag, changeSubject } from './tickets.server.ts'
+import { changeTicket } from './ticket-page.server.ts'
+import type { TicketChanges } from './tickets.server.ts'
+import type { Member } from './workspaces.server.ts'
+
+/**
+ * What the public API reads, and the one composite write it has (a ticket update touching
+ * several fields), built on the queue's query and the inbox's domain operations. Lists are
+ * keyset pages: a cursor is the sort key of the last row, so rows inserted meanwhile never
+ * shift or repeat what follows. A cursor that does not decode is `invalid-cursor` (a 400).
+ */
+
+export type Page<T> = { kind: 'page'; rows: T[]; nextCursor: string | null } | { kind: 'invalid-cursor' }
+
+const CreatedKey = z.tuple([CursorTime, CursorId])
+const IdKey = z.tuple([CursorId])
+
+/** Newest first by (created_at, id): creation never changes, so pages are stable. */
+export async function listTicketsPage(
+  member: Member,
+  filters: Omit<QueueFilters, 'view'>,
+  cursor: string | undefined,
+  limit: number,
+): Promise<Page<Awaited<ReturnType<typeof listQueue>>['rows'][number]>> {
+  const key = cursor === undefined ? undefined : decodeCursor(cursor, CreatedKey)
+  if (cursor !== undefined && !key) return { kind: 'invalid-cursor' }
+  const page = await listQueue(getDb(), {
+    workspaceId: member.workspaceId,
+    userId: member.userId,
+    filters: { view: 'all', ...filters },
+    sort: 'created',
+    cursor: key,
+    direction: 'next',
+    limit,
+  })
+  const last = page.rows.at(-1)
+  return {
+    kind: 'page',
+    rows: page.rows,
+    nextCursor: page.hasNext && last ? encodeCursor(last.sortKey) : null,
+  }
+}
+
+/** A ticket with its tags and assignee, or undefined (another workspace's number too). */
+export async function getApiTicket(member: Member, number: number) {
+  const db = getDb()
+  const ticket = await getTicketByNumber(db, member.workspaceId, number)
+  if (!ticket) return undefined
+  const [tags, assignee] = await Promise.all([
+    listTicketTags(db, ticket.id),
+    ticket.assigneeId ? getUserById(db, ticket.assigneeId) : undefined,
+  ])
+  return { ...ticket, tags, assignee: assignee ? { id: assignee.id, name: assignee.name } : null }
+}
+
+export type ApiTicketChanges = TicketChanges & { subject?: string; tags?: string[] }
+
+/**
+ * Applies an API ticket update with the UI's operations: status, priority and assignee first
+ * (which checks the assignee before writing anything), then the subject, then the tag set.
+ * Each step is its own transaction; input errors are all caught before the first one.
+ */
+export async function updateApiTicket(member: Member, number: number, changes: ApiTicketChanges) {
+  const ticket = await getApiTicket(member, number)
+  if (!ticket) return { kind: 'not-found' as const }
+  const events: TicketEvent[] = []
+  const { subject, tags, ...fields } = changes
+  if (Object.values(fields).some((v) => v !== undefined)) {
+    const outcome = await changeTicket(member, number, fields)
+    if (outcome.kind !== 'updated') return outcome
+    events.push(...outcome.events)
+  }
+  if (subject !== undefined) {
+    const outcome = await changeSubject(member, ticket.id, subject)
+    if (outcome.kind !== 'updated') return outcome
+    events.push(...outcome.events)
+  }
+  if (tags !== undefined) {
+    const wanted = new Map(tags.map((name) => [name.toLowerCase(), name]))
+    const current = new Set(ticket.tags.map((t) => t.name.toLowerCase()))
+    const toAdd = [...wanted].filter(([lower]) => !current.has(lower)).map(([, name]) => name)
+    if (toAdd.length > 0) {
+      const outcome = await addTags(member, [ticket.id], toAdd)
+      if (outcome.kind !== 'updated') return outcome
+      events.push(...outcome.events)
+    }
+    for (const tag of ticket.tags.filter((t) => !wanted.has(t.name.toLowerCase()))) {
+      const outcome = await removeTag(member, ticket.id, tag.id)
+      if (outcome.kind === 'updated') events.push(...outcome.events)
+    }
+  }
+  return { kind: 'updated' as const, events }
+}
+
+type ThreadMessage = Awaited<ReturnType<typeof listThread>>[number]
+
+/**
+ * A ticket's messages oldest first, notes included (the API acts as an agent). Threads are
+ * short, so the page is cut from the whole thread; the cursor is the last message's id.
+ */
+export async function listMessagesPage(
+  member: Member,
+  number: number,
+  cursor: string | undefined,
+  limit: number,
+): Promise<Page<ThreadMessage> | { kind: 'not-found' }> {
+  const ticket = await getTicketByNumber(getDb(), member.workspaceId, number)
+  if (!ticket) return { kind: 'not-found' }
+  const thread = await listThread(getDb(), member.workspaceId, ticket.id)
+  return pageAfterId(thread, cursor, limit)
+}
+
+export async function getApiMessage(member: Member, number: number, messageId: string) {
+  const ticket = await getTicketByNumber(getDb(), member.workspaceId, number)
+  if (!ticket) return undefined
+  const thread = await listThread(getDb(), member.workspaceId, ticket.id)
+  return thread.find((m) => m.id === messageId)
+}
+
+const ContactKey = z.tuple([CursorTime, CursorId])
+
+/** Contacts newest first by (created_at, id), optionally matching `q` in name or email. */
+export async function listContactsPage(
+  member: Member,
+  q: string | undefined,
+  cursor: string | undefined,
+  limit: number,
+) {
+  const key = cursor === undefined ? undefined : decodeCursor(cursor, ContactKey)
+  if (cursor !== undefined && !key) return { kind: 'invalid-cursor' as const }
+  const rows = await listContacts(getDb(), member.workspaceId, {
+    q,
+    after: key ? { createdAt: key[0], id: key[1] } : undefined,
+    limit,
+  })
+  const page = rows.slice(0, limit)
+  const last = page.at(-1)
+  return {
+    kind: 'page' as const,
+    rows: page,
+    nextCursor: rows.length > limit && last ? encodeCursor([last.cursorAt, last.id]) : null,
+  }
+}
+
+export async function getApiContact(member: Member, contactId: string) {
+  return getContact(getDb(), member.workspaceId, contactId)
+}
+
+/** The workspace's active mailboxes, oldest first. */
+export async function listMailboxesPage(member: Member, cursor: string | undefined, limit: number) {
+  return pageAfterId(await listMailboxes(getDb(), member.workspaceId), cursor, limit)
+}
+
+/** The workspace's tags by name. */
+export async function listTagsPage(member: Member, cursor: string | undefined, limit: number) {
+  return pageAfterId(await listWorkspaceTags(getDb(), member.workspaceId), cursor, limit)
+}
+
+/** The workspace's members by name. */
+export async function listMembersPage(member: Member, cursor: string | undefined, limit: number) {
+  const rows = await listMembers(getDb(), member.workspaceId)
+  return pageAfterId(
+    rows.map((r) => ({ ...r, id: r.userId })),
+    cursor,
+    limit,
+  )
+}
+
+/**
+ * A page of a short, fully loaded list (a thread, mailboxes, tags, members), continuing after
+ * the row whose id the cursor names.
+ */
+function pageAfterId<T extends { id: string }>(
+  rows: T[],
+  cursor: string | undefined,
+  limit: number,
+): Page<T> {
+  let start = 0
+  if (cursor !== undefined) {
+    const key = decodeCursor(cursor, IdKey)
+    const index = key ? rows.findIndex((r) => r.id === key[0]) : -1
+    if (index === -1) return { kind: 'invalid-cursor' }
+    start = index + 1
+  }
+  const page = rows.slice(start, start + limit)
+  const last = page.at(-1)
+  return {
+    kind: 'page',
+    rows: page,
+    nextCursor: start + limit < rows.length && last ? encodeCursor([last.id]) : null,
+  }
+}

@@ -1,0 +1,237 @@
+import { randomInt } from 'node:crypto'
+import { crc32 } from 'node:zlib'
+import { and, desc, eq, isNull, lt, or, sql } from 'drizzle-orm'
+import { getDb } from '#db/client.ts'
+import { apiTokens, memberships, users, workspaces } from '#db/schema.ts'
+import type { ApiScope } from '#app/api/scopes.ts'
+import type { Role } from '#app/utils/roles.ts'
+import { recordAudit } from './audit.server.ts'
+import { notFound } from './errors.server.ts'
+import { hashToken } from './tokens.server.ts'
+import type { Member } from './workspaces.server.ts'
+
+/**
+ * Personal access tokens for the REST API (and the planned webhook management and MCP server).
+ * Format, like GitHub's: `sb_pat_` + 30 random base62 characters (178 bits) + 6 base62
+ * characters of the CRC32 of those 30, so a mistyped or made-up token is refused without a
+ * database lookup and secret scanners can recognise ours. Only the sha256 is stored.
+ */
+export const API_TOKEN_PREFIX = 'sb_pat_'
+export { API_SCOPES, type ApiScope } from '#app/api/scopes.ts'
+
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
+const RANDOM_CHARS = 30
+const CHECKSUM_CHARS = 6
+const TOKEN_PATTERN = new RegExp(`^${API_TOKEN_PREFIX}[0-9A-Za-z]{${RANDOM_CHARS + CHECKSUM_CHARS}}$`)
+/** How much of the token the list shows: the prefix and 4 random characters. */
+const SHOWN_CHARS = API_TOKEN_PREFIX.length + 4
+/** Last use is written at most this often per token, so authenticating is usually one read. */
+const LAST_USED_EVERY_MS = 60_000
+
+function base62(value: number, width: number) {
+  let out = ''
+  let rest = value
+  while (rest > 0) {
+    out = BASE62[rest % 62] + out
+    rest = Math.floor(rest / 62)
+  }
+  return out.padStart(width, '0')
+}
+
+function checksum(random: string) {
+  return base62(crc32(random), CHECKSUM_CHARS)
+}
+
+/** A new token (shown once). */
+export function generateApiToken() {
+  let random = ''
+  for (let i = 0; i < RANDOM_CHARS; i++) random += BASE62[randomInt(62)]
+  return `${API_TOKEN_PREFIX}${random}${checksum(random)}`
+}
+
+/** Shape and checksum only: true for every token we could have made, false for typos and guesses. */
+export function isWellFormedApiToken(token: string) {
+  if (!TOKEN_PATTERN.test(token)) return false
+  const body = token.slice(API_TOKEN_PREFIX.length)
+  return checksum(body.slice(0, RANDOM_CHARS)) === body.slice(RANDOM_CHARS)
+}
+
+export type CreateApiTokenInput = { name: string; scopes: ApiScope[]; expiresInDays?: number }
+
+/** Creates a token acting as `member` (owners and admins; the route checks the role). */
+export async function createApiToken(member: Member, input: CreateApiTokenInput) {
+  const token = generateApiToken()
+  const expiresAt = input.expiresInDays ? new Date(Date.now() + input.expiresInDays * 86_400_000) : null
+  const scopes = [...new Set(input.scopes)]
+  const id = await getDb().transaction(async (tx) => {
+    const [row] = await tx
+      .insert(apiTokens)
+      .values({
+        workspaceId: member.workspaceId,
+        createdById: member.userId,
+        name: input.name,
+        prefix: token.slice(0, SHOWN_CHARS),
+        tokenHash: hashToken(token),
+        scopes,
+        expiresAt,
+      })
+      .returning({ id: apiTokens.id })
+    await recordAudit(tx, {
+      workspaceId: member.workspaceId,
+      actorUserId: member.userId,
+      action: 'api-token.created',
+      targetType: 'api_token',
+      targetId: row.id,
+      data: { name: input.name, scopes, expiresAt: expiresAt?.toISOString() ?? null },
+    })
+    return row.id
+  })
+  return { id, token, expiresAt }
+}
+
+/** The workspace's tokens, newest first, with their creator and whether they still work. */
+export async function listApiTokens(member: Member) {
+  const rows = await getDb()
+    .select({
+      id: apiTokens.id,
+      name: apiTokens.name,
+      prefix: apiTokens.prefix,
+      scopes: apiTokens.scopes,
+      createdAt: apiTokens.createdAt,
+      expiresAt: apiTokens.expiresAt,
+      lastUsedAt: apiTokens.lastUsedAt,
+      lastUsedIp: apiTokens.lastUsedIp,
+      revokedAt: apiTokens.revokedAt,
+      createdByName: users.name,
+      creatorIsMember: sql<boolean>`exists (select 1 from memberships m
+        where m.workspace_id = ${apiTokens.workspaceId} and m.user_id = ${apiTokens.createdById})`,
+    })
+    .from(apiTokens)
+    .innerJoin(users, eq(users.id, apiTokens.createdById))
+    .where(eq(apiTokens.workspaceId, member.workspaceId))
+    .orderBy(desc(apiTokens.createdAt))
+  const now = Date.now()
+  return rows.map((row) => ({
+    ...row,
+    state: row.revokedAt
+      ? ('revoked' as const)
+      : row.expiresAt && row.expiresAt.getTime() <= now
+        ? ('expired' as const)
+        : !row.creatorIsMember
+          ? ('disabled' as const)
+          : ('active' as const),
+  }))
+}
+
+/** Revokes a token of the member's workspace; the next request with it is refused. */
+export async function revokeApiToken(member: Member, tokenId: string) {
+  await getDb().transaction(async (tx) => {
+    const [row] = await tx
+      .update(apiTokens)
+      .set({ revokedAt: new Date() })
+      .where(
+        and(
+          eq(apiTokens.workspaceId, member.workspaceId),
+          eq(apiTokens.id, tokenId),
+          isNull(apiTokens.revokedAt),
+        ),
+      )
+      .returning({ id: apiTokens.id, name: apiTokens.name })
+    if (!row) throw notFound('No such token')
+    await recordAudit(tx, {
+      workspaceId: member.workspaceId,
+      actorUserId: member.userId,
+      action: 'api-token.revoked',
+      targetType: 'api_token',
+      targetId: row.id,
+      data: { name: row.name },
+    })
+  })
+}
+
+/**
+ * Who a request's token acts as: a member of the token's workspace, with the creator's current
+ * role (so a demoted creator's tokens lose rights with them) and the token's scopes.
+ */
+export type ApiPrincipal = Member & {
+  tokenId: string
+  scopes: ApiScope[]
+  user: { id: string; name: string; email: string }
+}
+
+export type TokenCheck =
+  | { kind: 'ok'; principal: ApiPrincipal }
+  | { kind: 'malformed' }
+  | { kind: 'unknown' }
+  | { kind: 'revoked' }
+  | { kind: 'expired' }
+  | { kind: 'creator-removed' }
+
+/**
+ * Checks a presented token: shape and checksum first (no query for garbage), then one read
+ * joining the creator's membership. Records the last use (time and IP) at most once a minute.
+ */
+export async function verifyApiToken(token: string, clientIp: string): Promise<TokenCheck> {
+  if (!isWellFormedApiToken(token)) return { kind: 'malformed' }
+  const db = getDb()
+  const [row] = await db
+    .select({
+      id: apiTokens.id,
+      workspaceId: apiTokens.workspaceId,
+      scopes: apiTokens.scopes,
+      expiresAt: apiTokens.expiresAt,
+      revokedAt: apiTokens.revokedAt,
+      lastUsedAt: apiTokens.lastUsedAt,
+      userId: users.id,
+      userName: users.name,
+      userEmail: users.email,
+      role: memberships.role,
+      workspaceSlug: workspaces.slug,
+      workspaceName: workspaces.name,
+    })
+    .from(apiTokens)
+    .innerJoin(users, eq(users.id, apiTokens.createdById))
+    .innerJoin(workspaces, eq(workspaces.id, apiTokens.workspaceId))
+    .leftJoin(
+      memberships,
+      and(eq(memberships.workspaceId, apiTokens.workspaceId), eq(memberships.userId, apiTokens.createdById)),
+    )
+    .where(eq(apiTokens.tokenHash, hashToken(token)))
+  if (!row) return { kind: 'unknown' }
+  if (row.revokedAt) return { kind: 'revoked' }
+  const now = new Date()
+  if (row.expiresAt && row.expiresAt <= now) return { kind: 'expired' }
+  if (!row.role) return { kind: 'creator-removed' }
+  if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() >= LAST_USED_EVERY_MS) {
+    await recordLastUse(row.id, clientIp, now)
+  }
+  return {
+    kind: 'ok',
+    principal: {
+      tokenId: row.id,
+      scopes: row.scopes,
+      userId: row.userId,
+      role: row.role as Role,
+      workspaceId: row.workspaceId,
+      workspaceSlug: row.workspaceSlug,
+      workspaceName: row.workspaceName,
+      user: { id: row.userId, name: row.userName, email: row.userEmail },
+    },
+  }
+}
+
+/** Conditional, so parallel requests of one token write the row about once a minute. */
+async function recordLastUse(tokenId: string, ip: string, at: Date) {
+  await getDb()
+    .update(apiTokens)
+    .set({ lastUsedAt: at, lastUsedIp: ip })
+    .where(
+      and(
+        eq(apiTokens.id, tokenId),
+        or(
+          isNull(apiTokens.lastUsedAt),
+          lt(apiTokens.lastUsedAt, new Date(at.getTime() - LAST_USED_EVERY_MS)),
+        ),
+      ),
+    )
+}

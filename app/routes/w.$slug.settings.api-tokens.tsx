@@ -1,0 +1,291 @@
+import { getFormProps, getInputProps, getSelectProps, useForm } from '@conform-to/react'
+import { parseWithZod } from '@conform-to/zod/v4'
+import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
+import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
+import { z } from 'zod'
+import { API_SCOPES, SCOPE_DESCRIPTIONS, TOKEN_EXPIRY_CHOICES } from '#app/api/scopes.ts'
+import { Button } from '#app/components/ui/button.tsx'
+import { Field } from '#app/components/ui/field.tsx'
+import { createApiToken, listApiTokens, revokeApiToken } from '#app/domain/api-tokens.server.ts'
+import { requireMember } from '#app/http/auth.server.ts'
+import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
+import { formatDateTime } from '#app/utils/format.ts'
+import { displayName } from '#app/utils/schemas.ts'
+
+export const meta: MetaFunction = () => [{ title: 'API tokens · Switchboard' }]
+
+const CreateSchema = z.object({
+  intent: z.literal('create'),
+  name: displayName('Name', 100),
+  scopes: z
+    .array(z.enum(API_SCOPES, { error: 'Unknown scope' }), { error: 'Choose at least one scope' })
+    .min(1, { error: 'Choose at least one scope' }),
+  expiresIn: z.enum(TOKEN_EXPIRY_CHOICES, { error: 'Choose when the token expires' }),
+})
+const ActionSchema = z.discriminatedUnion('intent', [
+  CreateSchema,
+  z.object({ intent: z.literal('revoke'), tokenId: z.uuid({ error: 'Unknown token' }) }),
+])
+
+const EXPIRY_LABEL: Record<(typeof TOKEN_EXPIRY_CHOICES)[number], string> = {
+  '7': '7 days',
+  '30': '30 days',
+  '90': '90 days',
+  '365': '1 year',
+  never: 'Never',
+}
+
+export async function loader({ request, params }: LoaderFunctionArgs) {
+  const member = await requireMember(request, params.slug, 'admin')
+  const tokens = await listApiTokens(member)
+  return {
+    tokens: tokens.map((t) => ({
+      id: t.id,
+      name: t.name,
+      prefix: t.prefix,
+      scopes: t.scopes,
+      createdByName: t.createdByName,
+      createdAt: t.createdAt.toISOString(),
+      expiresAt: t.expiresAt?.toISOString() ?? null,
+      lastUsedAt: t.lastUsedAt?.toISOString() ?? null,
+      lastUsedIp: t.lastUsedIp,
+      state: t.state,
+    })),
+  }
+}
+
+export async function action({ request, params }: ActionFunctionArgs) {
+  const member = await requireMember(request, params.slug, 'admin')
+  const submission = parseSubmission(await readForm(request), { schema: ActionSchema })
+  if (submission.status !== 'success') {
+    return data({ result: submission.reply(), created: null, notice: null }, { status: 400 })
+  }
+  const input = submission.value
+  if (input.intent === 'revoke') {
+    await revokeApiToken(member, input.tokenId)
+    return { result: submission.reply(), created: null, notice: 'Token revoked. It stops working at once.' }
+  }
+  const created = await createApiToken(member, {
+    name: input.name,
+    scopes: input.scopes,
+    expiresInDays: input.expiresIn === 'never' ? undefined : Number(input.expiresIn),
+  })
+  // The only time the token is ever shown: it is stored as a hash.
+  return {
+    result: submission.reply({ resetForm: true }),
+    created: { name: input.name, token: created.token },
+    notice: null,
+  }
+}
+
+export default function ApiTokensSettings() {
+  const { tokens } = useLoaderData<typeof loader>()
+  const actionData = useActionData<typeof action>()
+  return (
+    <div className="space-y-10">
+      {actionData?.notice ? (
+        <p
+          role="status"
+          className="rounded-md bg-emerald-50 p-3 text-sm text-emerald-800 dark:bg-emerald-950 dark:text-emerald-200"
+        >
+          {actionData.notice}
+        </p>
+      ) : null}
+      {actionData?.created ? (
+        <NewToken name={actionData.created.name} token={actionData.created.token} />
+      ) : null}
+      <section>
+        <h2 className="text-lg font-medium">API tokens</h2>
+        <p className="mt-1 text-sm text-slate-600 dark:text-slate-400">
+          Tokens let scripts and integrations use the <a href="/api/docs">REST API</a>. A token acts as the
+          person who created it, with their role in this workspace at most, and stops working if they leave
+          it.
+        </p>
+        {tokens.length === 0 ? (
+          <p className="mt-4 rounded-lg border border-dashed border-slate-300 p-6 text-center text-sm text-slate-600 dark:border-slate-700 dark:text-slate-400">
+            No API tokens yet.
+          </p>
+        ) : (
+          <TokenTable tokens={tokens} />
+        )}
+      </section>
+      <CreateTokenForm />
+    </div>
+  )
+}
+
+function NewToken({ name, token }: { name: string; token: string }) {
+  return (
+    <section
+      aria-labelledby="new-token-heading"
+      className="rounded-lg border border-amber-300 bg-amber-50 p-4 dark:border-amber-700 dark:bg-amber-950"
+    >
+      <h2 id="new-token-heading" className="font-medium">
+        Token “{name}” created
+      </h2>
+      <p className="mt-1 text-sm">Copy it now. It is not shown again.</p>
+      <label htmlFor="new-token" className="sr-only">
+        New API token
+      </label>
+      <input
+        id="new-token"
+        readOnly
+        value={token}
+        className="mt-2 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 font-mono text-sm dark:border-slate-700 dark:bg-slate-900"
+      />
+    </section>
+  )
+}
+
+type TokenRow = ReturnType<typeof useLoaderData<typeof loader>>['tokens'][number]
+
+const STATE_LABEL: Record<TokenRow['state'], string> = {
+  active: 'Active',
+  revoked: 'Revoked',
+  expired: 'Expired',
+  disabled: 'Disabled (creator left)',
+}
+
+function TokenTable({ tokens }: { tokens: TokenRow[] }) {
+  const navigation = useNavigation()
+  const revoking = navigation.state === 'submitting' ? navigation.formData?.get('tokenId') : null
+  return (
+    <div className="mt-4 overflow-x-auto">
+      <table className="w-full text-left text-sm">
+        <thead className="text-xs text-slate-500 uppercase dark:text-slate-400">
+          <tr>
+            <th className="py-2 pr-4">Name</th>
+            <th className="py-2 pr-4">Token</th>
+            <th className="py-2 pr-4">Scopes</th>
+            <th className="py-2 pr-4">Created by</th>
+            <th className="py-2 pr-4">Last used</th>
+            <th className="py-2 pr-4">Expires</th>
+            <th className="py-2">
+              <span className="sr-only">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody className="divide-y divide-slate-200 dark:divide-slate-800">
+          {tokens.map((t) => (
+            <tr key={t.id}>
+              <td className="py-2 pr-4 font-medium">
+                {t.name}
+                {t.state === 'active' ? null : (
+                  <span className="ml-2 text-xs text-slate-500">{STATE_LABEL[t.state]}</span>
+                )}
+              </td>
+              <td className="py-2 pr-4 font-mono text-xs">{t.prefix}…</td>
+              <td className="py-2 pr-4 text-xs">{t.scopes.join(', ')}</td>
+              <td className="py-2 pr-4">
+                {t.createdByName}
+                <div className="text-xs text-slate-500">{formatDateTime(t.createdAt)}</div>
+              </td>
+              <td className="py-2 pr-4">
+                {t.lastUsedAt ? (
+                  <>
+                    {formatDateTime(t.lastUsedAt)}
+                    <div className="text-xs text-slate-500">{t.lastUsedIp}</div>
+                  </>
+                ) : (
+                  'Never'
+                )}
+              </td>
+              <td className="py-2 pr-4">{t.expiresAt ? formatDateTime(t.expiresAt) : 'Never'}</td>
+              <td className="py-2">
+                {t.state === 'revoked' ? null : (
+                  <Form method="post">
+                    <input type="hidden" name="intent" value="revoke" />
+                    <input type="hidden" name="tokenId" value={t.id} />
+                    <Button
+                      type="submit"
+                      variant="danger"
+                      pending={revoking === t.id}
+                      aria-label={`Revoke ${t.name}`}
+                    >
+                      Revoke
+                    </Button>
+                  </Form>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  )
+}
+
+function CreateTokenForm() {
+  const actionData = useActionData<typeof action>()
+  const navigation = useNavigation()
+  const pending = navigation.state === 'submitting' && navigation.formData?.get('intent') === 'create'
+  const [form, fields] = useForm({
+    id: 'new-api-token',
+    lastResult: actionData?.result,
+    defaultValue: { scopes: ['tickets:read'], expiresIn: '90' },
+    onValidate: ({ formData }) => parseWithZod(formData, { schema: CreateSchema }),
+    shouldRevalidate: 'onInput',
+  })
+  const scopeErrors = fields.scopes.errors
+  return (
+    <section className="max-w-2xl">
+      <h2 className="text-lg font-medium">New API token</h2>
+      <Form method="post" {...getFormProps(form)} className="mt-3 space-y-3">
+        <input type="hidden" name="intent" value="create" />
+        <Field
+          label="Name"
+          inputProps={{ ...getInputProps(fields.name, { type: 'text' }), placeholder: 'CRM sync' }}
+          errors={fields.name.errors}
+        />
+        <fieldset aria-describedby={scopeErrors?.length ? 'scopes-error' : undefined}>
+          <legend className="text-sm font-medium">Scopes</legend>
+          <div className="mt-1 space-y-1">
+            {API_SCOPES.map((scope) => (
+              <label key={scope} className="flex items-start gap-2 text-sm">
+                <input
+                  type="checkbox"
+                  name={fields.scopes.name}
+                  value={scope}
+                  defaultChecked={fields.scopes.initialValue?.includes(scope)}
+                  className="mt-1"
+                />
+                <span>
+                  <code className="font-mono text-xs">{scope}</code>{' '}
+                  <span className="text-slate-600 dark:text-slate-400">{SCOPE_DESCRIPTIONS[scope]}</span>
+                </span>
+              </label>
+            ))}
+          </div>
+          <div
+            id="scopes-error"
+            className="min-h-5 text-sm text-red-600 dark:text-red-400"
+            aria-live="polite"
+          >
+            {scopeErrors?.join(' ')}
+          </div>
+        </fieldset>
+        <div className="space-y-1">
+          <label htmlFor={fields.expiresIn.id} className="block text-sm font-medium">
+            Expires after
+          </label>
+          <select
+            {...getSelectProps(fields.expiresIn)}
+            className="block rounded-md border border-slate-300 bg-white px-3 py-2 text-sm dark:border-slate-700 dark:bg-slate-900"
+          >
+            {TOKEN_EXPIRY_CHOICES.map((choice) => (
+              <option key={choice} value={choice}>
+                {EXPIRY_LABEL[choice]}
+              </option>
+            ))}
+          </select>
+          <div className="min-h-5 text-sm text-red-600 dark:text-red-400" aria-live="polite">
+            {fields.expiresIn.errors?.join(' ')}
+          </div>
+        </div>
+        <Button type="submit" pending={pending}>
+          Create token
+        </Button>
+      </Form>
+    </section>
+  )
+}
