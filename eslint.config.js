@@ -3,6 +3,19 @@ import reactHooks from 'eslint-plugin-react-hooks'
 import globals from 'globals'
 import tseslint from 'typescript-eslint'
 
+const dbOnlyFromServer = {
+  group: ['#db/*', '**/db/*'],
+  message: 'Import #db/* only from *.server.ts modules.',
+}
+const noHttpInDomain = {
+  group: ['#app/http/*', '**/http/*'],
+  message: 'The domain never imports app/http: read the Request there and pass plain values in.',
+}
+const noRoutes = (who) => ({
+  group: ['#app/routes/*', '**/routes/*'],
+  message: `Nothing imports a route; ${who} least of all. Move what both need to app/utils or app/domain.`,
+})
+
 export default tseslint.config(
   {
     ignores: [
@@ -26,16 +39,48 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
     },
   },
+  // Layer rules (docs/architecture.md, "Import rules"). In flat config a later block replaces an
+  // earlier block's no-restricted-imports for the files both match, so each block lists every
+  // pattern that applies to its files.
   {
     // db/ lives outside app/, so Remix's .server guard does not cover it: only server modules,
     // scripts, tests and the server entry may import the database layer.
     files: ['app/**/*.{ts,tsx}'],
     ignores: ['app/**/*.server.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [dbOnlyFromServer] }] },
+  },
+  {
+    // The domain takes plain values: it never sees a Request, a cookie or a route.
+    files: ['app/domain/**/*.{ts,tsx}'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [noHttpInDomain, noRoutes('the domain')] }] },
+  },
+  {
+    files: ['app/domain/**/*.{ts,tsx}'],
+    ignores: ['app/domain/**/*.server.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [dbOnlyFromServer, noHttpInDomain, noRoutes('the domain')] },
+      ],
+    },
+  },
+  {
+    files: ['app/components/**/*.{ts,tsx}'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [dbOnlyFromServer, noRoutes('a component')] }] },
+  },
+  {
+    // The data layer knows nothing of the app: no HTTP, no sessions, no domain rules.
+    files: ['db/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
-          patterns: [{ group: ['#db/*', '**/db/*'], message: 'Import #db/* only from *.server.ts modules.' }],
+          patterns: [
+            {
+              group: ['#app/*', '**/app/*'],
+              message: 'db/ never imports app/: the app depends on the database layer, not the reverse.',
+            },
+          ],
         },
       ],
     },

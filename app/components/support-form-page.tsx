@@ -1,16 +1,32 @@
-import { getFormProps, getInputProps, getTextareaProps, useForm } from '@conform-to/react'
+import {
+  getFormProps,
+  getInputProps,
+  getTextareaProps,
+  useForm,
+  type SubmissionResult,
+} from '@conform-to/react'
 import { parseWithZod } from '@conform-to/zod/v4'
-import { Form, Link, useActionData, useLoaderData, useLocation } from '@remix-run/react'
+import { Form, Link, useLocation } from '@remix-run/react'
 import { Button } from '#app/components/ui/button.tsx'
 import { Field, FormErrors, TextareaField } from '#app/components/ui/field.tsx'
-import type { supportFormAction, supportFormLoader } from '#app/routes/support-form.server.ts'
 import { SupportRequestSchema } from '#app/utils/support-schemas.ts'
 import { useIsPending } from '#app/utils/use-pending.ts'
 import { AttachmentsField, SupportErrorBoundary, SupportShell } from './support-shell.tsx'
 
-/** The public support form and, after the redirect, its confirmation. */
-export function SupportFormPage() {
-  const { workspaceName, sent } = useLoaderData<typeof supportFormLoader>()
+/** What the support routes' loader returns (app/routes/support-form.server.ts). */
+export type SupportFormPageData = { workspaceName: string; sent: { number: number | null } | null }
+
+/**
+ * The public support form and, after the redirect, its confirmation. The routes pass in their
+ * loader and action data (a component never imports a route module).
+ */
+export function SupportFormPage({
+  data: { workspaceName, sent },
+  actionData,
+}: {
+  data: SupportFormPageData
+  actionData: { result: SubmissionResult<string[]> } | undefined
+}) {
   const { pathname } = useLocation()
   return (
     <SupportShell workspaceName={workspaceName}>
@@ -29,18 +45,17 @@ export function SupportFormPage() {
           </p>
         </div>
       ) : (
-        <SupportForm />
+        <SupportForm lastResult={actionData?.result} />
       )}
     </SupportShell>
   )
 }
 
-function SupportForm() {
-  const actionData = useActionData<typeof supportFormAction>()
+function SupportForm({ lastResult }: { lastResult: SubmissionResult<string[]> | undefined }) {
   const pending = useIsPending()
   const [form, fields] = useForm({
     id: 'support-request',
-    lastResult: actionData?.result,
+    lastResult,
     onValidate: ({ formData }) => parseWithZod(formData, { schema: SupportRequestSchema }),
     shouldValidate: 'onSubmit',
     shouldRevalidate: 'onInput',

@@ -6,6 +6,7 @@ import type { StoredFile } from '#app/domain/tickets.server.ts'
 import { StorageError, storeStream, TooLargeError } from '#app/integrations/storage.server.ts'
 import { logger } from '#app/logger.server.ts'
 import { isBlockedFilename, MAX_FILES, MAX_TOTAL_BYTES } from '#app/utils/ticket-schemas.ts'
+import { displayFilename } from '#app/utils/filename.ts'
 import { assertFormShape, checkFieldName, FORM_LIMITS } from './form-data.server.ts'
 
 export type ParsedUpload =
@@ -152,25 +153,6 @@ export async function parseFormWithFiles(request: Request): Promise<ParsedUpload
   if (fieldTooLong) return { ok: false, formData: new FormData(), error: FIELD_TOO_LONG }
   if (problem) return { ok: false, formData, error: problem }
   return { ok: true, formData, files }
-}
-
-/**
- * The filename as we store and show it. Browsers escape `"`, CR and LF as %22, %0D and %0A inside
- * filename="…" (WHATWG HTML, multipart/form-data encoding) and nothing else, so those three are
- * decoded. Bidi overrides, isolates and marks are removed (they can make `exe.txt` read as
- * `txt.exe`), control characters and path separators become `_`.
- */
-export function displayFilename(raw: string) {
-  const name = raw
-    .replace(/%22/gi, '"')
-    .replace(/%0d|%0a/gi, '_')
-    .normalize('NFC')
-    .replace(/[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/g, '')
-    // eslint-disable-next-line no-control-regex -- control characters are what we replace
-    .replace(/[\\/\u0000-\u001f\u007f-\u009f]/g, '_')
-    .trim()
-  // At most 200 characters, without splitting a surrogate pair.
-  return Array.from(name).slice(0, 200).join('') || 'file'
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
+import { useActionData, useLoaderData } from '@remix-run/react'
 import { SupportFormErrorBoundary, SupportFormPage } from '#app/components/support-form-page.tsx'
 import { supportFormAction, supportFormLoader } from './support-form.server.ts'
 
@@ -15,5 +16,7 @@ export async function action(args: ActionFunctionArgs) {
   return supportFormAction(args)
 }
 
-export default SupportFormPage
+export default function SupportFormRoute() {
+  return <SupportFormPage data={useLoaderData<typeof loader>()} actionData={useActionData<typeof action>()} />
+}
 export const ErrorBoundary = SupportFormErrorBoundary
