@@ -1,0 +1,63 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { apiClient, apiTokenFor } from '#tests/helpers/api.ts'
+import { createMember } from '#tests/helpers/factories.ts'
+import { startTestServer } from '#tests/helpers/http-server.ts'
+
+const LIMIT = 5
+let server: Awaited<ReturnType<typeof startTestServer>>
+let call: ReturnType<typeof apiClient>
+
+beforeAll(async () => {
+  // A low limit for this file's process: env() is parsed once, so parse it again with it.
+  process.env.API_RATE_LIMIT_PER_MINUTE = String(LIMIT)
+  delete (globalThis as { __switchboardEnv?: unknown }).__switchboardEnv
+  server = await startTestServer({ sockets: false })
+  call = apiClient(server.url)
+})
+afterAll(async () => {
+  await server.close()
+  delete process.env.API_RATE_LIMIT_PER_MINUTE
+})
+
+describe('per-token rate limit', () => {
+  it('lets exactly the limit through in parallel, then answers 429 with Retry-After, per token', async () => {
+    const member = await createMember('owner')
+    const { token } = await apiTokenFor(member)
+    const results = await Promise.all(
+      Array.from({ length: LIMIT + 7 }, () => call('GET', '/api/v1/tags', { token })),
+    )
+    const ok = results.filter((r) => r.status === 200)
+    const refused = results.filter((r) => r.status === 429)
+    expect(ok).toHaveLength(LIMIT)
+    expect(refused).toHaveLength(7)
+    for (const r of ok) {
+      expect(r.headers.get('ratelimit-limit')).toBe(String(LIMIT))
+      expect(Number(r.headers.get('ratelimit-remaining'))).toBeLessThan(LIMIT)
+      expect(Number(r.headers.get('ratelimit-reset'))).toBeGreaterThanOrEqual(0)
+    }
+    expect(ok.map((r) => Number(r.headers.get('ratelimit-remaining'))).sort()).toEqual([0, 1, 2, 3, 4])
+    for (const r of refused) {
+      expect(r.headers.get('content-type')).toBe('application/problem+json')
+      expect(r.json.type).toBe('https://switchboard.dev/problems/rate-limited')
+      expect(r.headers.get('ratelimit-remaining')).toBe('0')
+      const retryAfter = Number(r.headers.get('retry-after'))
+      expect(retryAfter).toBeGreaterThanOrEqual(1)
+      expect(retryAfter).toBeLessThanOrEqual(60)
+    }
+    // Another token of the same workspace has its own budget.
+    const { token: second } = await apiTokenFor(member)
+    expect((await call('GET', '/api/v1/tags', { token: second })).status).toBe(200)
+  })
+
+  it('does not count requests without a valid token', async () => {
+    const member = await createMember('owner')
+    const { token } = await apiTokenFor(member)
+    for (let i = 0; i < LIMIT + 2; i++) {
+      expect(
+        (await call('GET', '/api/v1/tags', { token: token.slice(0, -1) + (token.endsWith('0') ? '1' : '0') }))
+          .status,
+      ).toBe(401)
+    }
+    expect((await call('GET', '/api/v1/tags', { token })).status).toBe(200)
+  })
+})

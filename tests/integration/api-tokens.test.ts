@@ -1,0 +1,139 @@
+import { eq } from 'drizzle-orm'
+import { describe, expect, it } from 'vitest'
+import { getDb } from '#db/client.ts'
+import { apiTokens, auditEvents } from '#db/schema.ts'
+import { generateApiToken, isWellFormedApiToken, verifyApiToken } from '#app/domain/api-tokens.server.ts'
+import { hashToken } from '#app/domain/tokens.server.ts'
+import * as tokensRoute from '#app/routes/w.$slug.settings.api-tokens.tsx'
+import { createMember } from '#tests/helpers/factories.ts'
+import { callAction, callLoader } from '#tests/helpers/routes.ts'
+
+type Actor = Awaited<ReturnType<typeof createMember>>
+
+function post(actor: Actor, fields: Array<[string, string]>, slug = actor.workspace.slug) {
+  const form = new FormData()
+  for (const [name, value] of fields) form.append(name, value)
+  return callAction(tokensRoute, `/w/${slug}/settings/api-tokens`, form, {
+    cookie: actor.cookie,
+    params: { slug },
+  })
+}
+
+function load(actor: Actor, slug = actor.workspace.slug) {
+  return callLoader(tokensRoute, `/w/${slug}/settings/api-tokens`, { cookie: actor.cookie, params: { slug } })
+}
+
+const createFields = (name = 'CRM sync'): Array<[string, string]> => [
+  ['intent', 'create'],
+  ['name', name],
+  ['scopes', 'tickets:read'],
+  ['scopes', 'contacts:write'],
+  ['expiresIn', '30'],
+]
+
+describe('API token format', () => {
+  it('makes sb_pat_ tokens whose checksum catches any changed character', () => {
+    const token = generateApiToken()
+    expect(token).toMatch(/^sb_pat_[0-9A-Za-z]{36}$/)
+    expect(isWellFormedApiToken(token)).toBe(true)
+    for (let i = 7; i < token.length; i++) {
+      const changed = token.slice(0, i) + (token[i] === 'a' ? 'b' : 'a') + token.slice(i + 1)
+      expect(isWellFormedApiToken(changed), `position ${i}`).toBe(false)
+    }
+    expect(new Set(Array.from({ length: 200 }, generateApiToken)).size).toBe(200)
+  })
+})
+
+describe('Settings → API tokens', () => {
+  it('lets an owner create a token shown once, stored only as its sha256, with scopes and expiry', async () => {
+    const owner = await createMember('owner')
+    const result = await post(owner, createFields())
+    expect(result.status).toBe(200)
+    const token = result.data.created.token as string
+    expect(isWellFormedApiToken(token)).toBe(true)
+    const [row] = await getDb().select().from(apiTokens).where(eq(apiTokens.workspaceId, owner.workspace.id))
+    expect(row.tokenHash).toBe(hashToken(token))
+    expect(JSON.stringify(row)).not.toContain(token.slice(7))
+    expect(row.scopes).toEqual(['tickets:read', 'contacts:write'])
+    expect(row.expiresAt!.getTime() - Date.now()).toBeGreaterThan(29 * 86_400_000)
+    const list = await load(owner)
+    expect(list.data.tokens).toEqual([
+      expect.objectContaining({
+        name: 'CRM sync',
+        prefix: token.slice(0, 11),
+        state: 'active',
+        lastUsedAt: null,
+      }),
+    ])
+    expect(JSON.stringify(list.data)).not.toContain(token)
+    const audit = await getDb()
+      .select({ action: auditEvents.action })
+      .from(auditEvents)
+      .where(eq(auditEvents.targetId, row.id))
+    expect(audit.map((a) => a.action)).toEqual(['api-token.created'])
+  })
+
+  it('shows field errors and writes nothing for a missing name, no scope or an unknown scope', async () => {
+    const owner = await createMember('owner')
+    const result = await post(owner, [
+      ['intent', 'create'],
+      ['name', ''],
+      ['expiresIn', 'forever'],
+    ])
+    expect(result.status).toBe(400)
+    expect(Object.keys(result.data.result.error).sort()).toEqual(['expiresIn', 'name', 'scopes'])
+    const unknown = await post(owner, [
+      ...createFields().filter(([k]) => k !== 'scopes'),
+      ['scopes', 'admin:all'],
+    ])
+    expect(unknown.status).toBe(400)
+    expect(
+      await getDb().select().from(apiTokens).where(eq(apiTokens.workspaceId, owner.workspace.id)),
+    ).toEqual([])
+  })
+
+  it('revokes: the token is refused on its next request', async () => {
+    const owner = await createMember('owner')
+    const token = (await post(owner, createFields())).data.created.token as string
+    expect((await verifyApiToken(token, '203.0.113.1')).kind).toBe('ok')
+    const [row] = await getDb().select().from(apiTokens).where(eq(apiTokens.workspaceId, owner.workspace.id))
+    expect(
+      (
+        await post(owner, [
+          ['intent', 'revoke'],
+          ['tokenId', row.id],
+        ])
+      ).status,
+    ).toBe(200)
+    expect((await verifyApiToken(token, '203.0.113.1')).kind).toBe('revoked')
+    expect((await load(owner)).data.tokens[0].state).toBe('revoked')
+  })
+
+  it('is for owners and admins: an agent gets 403, another workspace’s member 404, another workspace’s token id 404', async () => {
+    const owner = await createMember('owner')
+    const admin = await createMember('admin', owner.workspace)
+    const agent = await createMember('agent', owner.workspace)
+    expect((await post(admin, createFields('Admin token'))).status).toBe(200)
+    expect((await load(agent)).status).toBe(403)
+    expect((await post(agent, createFields())).status).toBe(403)
+    const stranger = await createMember('owner')
+    expect((await load(stranger, owner.workspace.slug)).status).toBe(404)
+    expect((await post(stranger, createFields(), owner.workspace.slug)).status).toBe(404)
+    // Revoking another workspace's token by id: 404, and it keeps working.
+    const token = (await post(owner, createFields())).data.created.token as string
+    const [row] = await getDb()
+      .select()
+      .from(apiTokens)
+      .where(eq(apiTokens.tokenHash, hashToken(token)))
+    expect(
+      (
+        await post(stranger, [
+          ['intent', 'revoke'],
+          ['tokenId', row.id],
+        ])
+      ).status,
+    ).toBe(404)
+    expect((await verifyApiToken(token, '203.0.113.1')).kind).toBe('ok')
+    expect((await load(owner)).data.tokens).toHaveLength(2)
+  })
+})
