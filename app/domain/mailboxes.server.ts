@@ -5,6 +5,7 @@ import {
   listMailboxes,
   lockMailboxes,
   setMailboxArchivedAt,
+  setMailboxAutoAcknowledgement,
   updateMailboxRow,
   type MailboxValues,
 } from '#db/queries/mailboxes.ts'
@@ -124,6 +125,29 @@ export async function unarchiveMailbox(member: Member, mailboxId: string) {
       action: 'mailbox.unarchived',
       targetType: 'mailbox',
       targetId: mailboxId,
+    })
+  })
+}
+
+/** Turns the mailbox's auto-acknowledgement on or off and sets its text (audited). */
+export async function setAutoAcknowledgement(
+  member: Member,
+  mailboxId: string,
+  input: { enabled: boolean; text: string },
+) {
+  await getDb().transaction(async (tx) => {
+    const row = await setMailboxAutoAcknowledgement(tx, member.workspaceId, mailboxId, {
+      autoAcknowledge: input.enabled,
+      autoAcknowledgeText: input.text,
+    })
+    if (!row) throw notFound('No such mailbox')
+    await recordAudit(tx, {
+      workspaceId: member.workspaceId,
+      actorUserId: member.userId,
+      action: 'mailbox.auto-acknowledgement',
+      targetType: 'mailbox',
+      targetId: mailboxId,
+      data: { enabled: input.enabled },
     })
   })
 }

@@ -13,15 +13,23 @@ import { z } from 'zod'
 import { Button } from '#app/components/ui/button.tsx'
 import { Field, FormErrors, TextareaField } from '#app/components/ui/field.tsx'
 import { requireMember } from '#app/http/auth.server.ts'
+import { inboundWiring } from '#app/domain/inbound-status.server.ts'
+import { MailboxWiring } from '#app/components/mailbox-wiring.tsx'
 import {
   archiveMailbox,
   createMailbox,
   mailboxesOf,
+  setAutoAcknowledgement,
   unarchiveMailbox,
   updateMailbox,
 } from '#app/domain/mailboxes.server.ts'
 import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
-import { CreateMailboxSchema, mailboxKeyFrom, UpdateMailboxSchema } from '#app/utils/mailbox-schemas.ts'
+import {
+  AutoAcknowledgementSchema,
+  CreateMailboxSchema,
+  mailboxKeyFrom,
+  UpdateMailboxSchema,
+} from '#app/utils/mailbox-schemas.ts'
 import { hasRole } from '#app/utils/roles.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Mailboxes · Switchboard' }]
@@ -31,24 +39,35 @@ const ActionSchema = z.discriminatedUnion('intent', [
   UpdateMailboxSchema,
   z.object({ intent: z.literal('archive'), mailboxId: z.uuid({ error: 'Unknown mailbox' }) }),
   z.object({ intent: z.literal('unarchive'), mailboxId: z.uuid({ error: 'Unknown mailbox' }) }),
+  AutoAcknowledgementSchema,
 ])
 
 const CREATE_FORM_ID = 'new-mailbox'
 const editFormId = (mailboxId: string) => `mailbox-${mailboxId}`
+const autoAckFormId = (mailboxId: string) => `auto-ack-${mailboxId}`
 
 /** Which form on the page the result belongs to, so only that one shows its errors. */
 function formIdOf(payload: Record<string, unknown>) {
   if (payload.intent === 'create') return CREATE_FORM_ID
   if (payload.intent === 'update' && typeof payload.mailboxId === 'string')
     return editFormId(payload.mailboxId)
+  if (payload.intent === 'auto-acknowledge' && typeof payload.mailboxId === 'string')
+    return autoAckFormId(payload.mailboxId)
   return 'mailboxes'
 }
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const member = await requireMember(request, params.slug)
   const mailboxes = await mailboxesOf(member)
+  const canManage = hasRole(member.role, 'admin')
+  const inbound = await inboundWiring(
+    member,
+    mailboxes.map((m) => m.id),
+    { revealSecret: canManage },
+  )
   return {
-    canManage: hasRole(member.role, 'admin'),
+    inbound,
+    canManage,
     mailboxes: mailboxes.map((m) => ({ ...m, archivedAt: m.archivedAt?.toISOString() ?? null })),
   }
 }
@@ -99,6 +118,16 @@ export async function action({ request, params }: ActionFunctionArgs) {
     case 'unarchive':
       await unarchiveMailbox(member, input.mailboxId)
       return { result: submission.reply(), formId, notice: 'Mailbox restored.' }
+    case 'auto-acknowledge':
+      await setAutoAcknowledgement(member, input.mailboxId, {
+        enabled: Boolean(input.enabled),
+        text: input.text,
+      })
+      return {
+        result: submission.reply(),
+        formId,
+        notice: input.enabled ? 'Auto-acknowledgement on.' : 'Auto-acknowledgement off.',
+      }
   }
 }
 
@@ -175,6 +204,7 @@ function MailboxCard({
   lastResult?: SubmissionResult<string[]>
 }) {
   const navigation = useNavigation()
+  const { inbound } = useLoaderData<typeof loader>()
   const pendingIntent =
     navigation.state === 'submitting' && navigation.formData?.get('mailboxId') === mailbox.id
       ? navigation.formData.get('intent')
@@ -247,8 +277,16 @@ function MailboxCard({
           becomes a ticket in “{mailbox.name}”.
         </p>
       </div>
+      <MailboxWiring wiring={inbound} status={inbound.perMailbox[mailbox.id]} />
       {canManage && !mailbox.archivedAt ? (
         <EditMailboxForm mailbox={mailbox} lastResult={lastResult} pending={pendingIntent === 'update'} />
+      ) : null}
+      {canManage && !mailbox.archivedAt ? (
+        <AutoAcknowledgementForm
+          mailbox={mailbox}
+          lastResult={lastResult}
+          pending={pendingIntent === 'auto-acknowledge'}
+        />
       ) : null}
     </li>
   )
@@ -287,6 +325,50 @@ function EditMailboxForm({
         <MailboxFieldsInputs fields={fields} />
         <Button type="submit" pending={pending}>
           Save mailbox
+        </Button>
+      </Form>
+    </details>
+  )
+}
+
+/** Per mailbox: the automatic answer to new tickets that arrive by email (off by default). */
+function AutoAcknowledgementForm({
+  mailbox,
+  lastResult,
+  pending,
+}: {
+  mailbox: Mailbox
+  lastResult?: SubmissionResult<string[]>
+  pending: boolean
+}) {
+  const [form, fields] = useForm({
+    id: autoAckFormId(mailbox.id),
+    lastResult,
+    defaultValue: { enabled: mailbox.autoAcknowledge ? 'on' : '', text: mailbox.autoAcknowledgeText },
+    onValidate: ({ formData }) => parseWithZod(formData, { schema: AutoAcknowledgementSchema }),
+    shouldRevalidate: 'onInput',
+  })
+  const hasErrors = Boolean(lastResult?.error && Object.keys(lastResult.error).length > 0)
+  return (
+    <details className="mt-3" open={hasErrors || undefined}>
+      <summary className="cursor-pointer text-sm font-medium text-indigo-600 dark:text-indigo-400">
+        Auto-acknowledgement: {mailbox.autoAcknowledge ? 'on' : 'off'}
+      </summary>
+      <Form method="post" {...getFormProps(form)} className="mt-3 max-w-md space-y-2">
+        <input type="hidden" name="intent" value="auto-acknowledge" />
+        <input type="hidden" name="mailboxId" value={mailbox.id} />
+        <label className="flex items-center gap-2 text-sm">
+          <input {...getInputProps(fields.enabled, { type: 'checkbox' })} />
+          Answer new tickets that arrive by email
+        </label>
+        <TextareaField
+          label="Text"
+          textareaProps={getTextareaProps(fields.text)}
+          errors={fields.text.errors}
+          hint="Sent once per sender per hour, marked as an automatic reply. Not sent to automatic mail, lists or bounces."
+        />
+        <Button type="submit" pending={pending}>
+          Save auto-acknowledgement
         </Button>
       </Form>
     </details>

@@ -63,3 +63,21 @@ export function mailboxKeyFrom(name: string) {
     .slice(0, MAILBOX_KEY_MAX)
     .replace(/-+$/, '')
 }
+
+/** Settings → Mailboxes: the automatic answer to new tickets that arrive by email (off by default). */
+export const AutoAcknowledgementSchema = z
+  .object({
+    intent: z.literal('auto-acknowledge'),
+    mailboxId: z.uuid({ error: 'Unknown mailbox' }),
+    enabled: z.literal('on').optional(),
+    text: z
+      .string()
+      .max(5000, { error: 'Use at most 5,000 characters' })
+      .optional()
+      .transform((s) => s?.trim() ?? ''),
+  })
+  .superRefine((value, ctx) => {
+    if (value.enabled && !value.text) {
+      ctx.addIssue({ code: 'custom', path: ['text'], message: 'Write the text to send, or turn it off' })
+    }
+  })

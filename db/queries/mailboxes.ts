@@ -9,6 +9,8 @@ const columns = {
   address: mailboxes.address,
   fromName: mailboxes.fromName,
   signature: mailboxes.signature,
+  autoAcknowledge: mailboxes.autoAcknowledge,
+  autoAcknowledgeText: mailboxes.autoAcknowledgeText,
   archivedAt: mailboxes.archivedAt,
 }
 
@@ -86,4 +88,18 @@ export async function lockMailboxes(db: DbOrTx, workspaceId: string) {
     .from(mailboxes)
     .where(eq(mailboxes.workspaceId, workspaceId))
     .for('update')
+}
+
+export async function setMailboxAutoAcknowledgement(
+  db: DbOrTx,
+  workspaceId: string,
+  id: string,
+  values: { autoAcknowledge: boolean; autoAcknowledgeText: string },
+) {
+  const [row] = await db
+    .update(mailboxes)
+    .set(values)
+    .where(and(eq(mailboxes.workspaceId, workspaceId), eq(mailboxes.id, id)))
+    .returning({ id: mailboxes.id })
+  return row
 }

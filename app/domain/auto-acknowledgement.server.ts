@@ -1,0 +1,90 @@
+import { and, eq, gt, sql } from 'drizzle-orm'
+import type { Tx } from '#db/client.ts'
+import { emails } from '#db/schema.ts'
+import { queueEmail } from './email.server.ts'
+import { renderAutoAcknowledgement } from './email-templates.server.ts'
+import { takeSlot } from './rate-limit.server.ts'
+
+export const AUTO_ACK_WINDOW_MS = 60 * 60 * 1000
+
+export type AutoAcknowledgementInput = {
+  workspaceId: string
+  ticket: { id: string; number: number; subject: string }
+  mailbox: {
+    address: string
+    fromName: string
+    autoAcknowledge: boolean
+    autoAcknowledgeText: string
+  }
+  /** The sender of the email that opened the ticket. */
+  to: string
+  /** Reply-To of the ticket (its token address), so an answer lands on the same ticket. */
+  replyTo: string
+  /** The Message-ID of the customer's email, answered with In-Reply-To / References. */
+  inReplyTo?: string
+}
+
+export type AutoAcknowledgementOutcome =
+  { kind: 'queued'; emailId: string } | { kind: 'off' } | { kind: 'rate-limited' }
+
+/**
+ * The automatic answer to a new ticket that arrived by email, when its mailbox turns it on.
+ * RFC 3834: marked `Auto-Submitted: auto-replied` (and `X-Auto-Response-Suppress: All` for
+ * Exchange), so other robots do not answer it, and at most one per sender per hour per
+ * workspace. The caller (inbound email) decides whether the message deserves one at all (no
+ * auto-replies to bounces, lists or other auto-replies).
+ *
+ * The hourly limit is reserved with takeSlot (one atomic statement, so parallel inbound jobs and
+ * other instances cannot both pass) and checked exactly against the emails table, because
+ * takeSlot's sliding estimate rounds a single hit in the previous window down to zero at the
+ * window boundary. The slot is taken outside `tx`: a rolled-back filing still counts (no second
+ * acknowledgement for a retried email within the hour, which is the safe side).
+ */
+export async function sendAutoAcknowledgement(
+  tx: Tx,
+  input: AutoAcknowledgementInput,
+): Promise<AutoAcknowledgementOutcome> {
+  const text = input.mailbox.autoAcknowledgeText.trim()
+  if (!input.mailbox.autoAcknowledge || !text) return { kind: 'off' }
+  const sender = input.to.trim().toLowerCase()
+  const slot = await takeSlot(`auto-ack:${input.workspaceId}:${sender}`, {
+    max: 1,
+    windowMs: AUTO_ACK_WINDOW_MS,
+  })
+  if (!slot.allowed) return { kind: 'rate-limited' }
+  const [recent] = await tx
+    .select({ id: emails.id })
+    .from(emails)
+    .where(
+      and(
+        eq(emails.workspaceId, input.workspaceId),
+        eq(emails.kind, 'auto-acknowledgement'),
+        sql`lower(${emails.toAddress}) = ${sender}`,
+        gt(emails.createdAt, new Date(Date.now() - AUTO_ACK_WINDOW_MS)),
+      ),
+    )
+    .limit(1)
+  if (recent) return { kind: 'rate-limited' }
+  const rendered = await renderAutoAcknowledgement({
+    subject: input.ticket.subject,
+    number: input.ticket.number,
+    text,
+    mailboxName: input.mailbox.fromName,
+  })
+  const emailId = await queueEmail(tx, {
+    ...rendered,
+    workspaceId: input.workspaceId,
+    ticketId: input.ticket.id,
+    kind: 'auto-acknowledgement',
+    fromAddress: input.mailbox.address,
+    fromName: input.mailbox.fromName,
+    toAddress: input.to,
+    replyTo: input.replyTo,
+    headers: {
+      'Auto-Submitted': 'auto-replied',
+      'X-Auto-Response-Suppress': 'All',
+      ...(input.inReplyTo ? { 'In-Reply-To': input.inReplyTo, References: input.inReplyTo } : {}),
+    },
+  })
+  return { kind: 'queued', emailId }
+}

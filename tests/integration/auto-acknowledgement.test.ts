@@ -1,0 +1,105 @@
+import { eq, sql } from 'drizzle-orm'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { getDb } from '#db/client.ts'
+import { getMailbox } from '#db/queries/mailboxes.ts'
+import { emails, mailboxes } from '#db/schema.ts'
+import { sendAutoAcknowledgement } from '#app/domain/auto-acknowledgement.server.ts'
+import { startQueue } from '#app/jobs/queue.server.ts'
+import * as mailboxesRoute from '#app/routes/w.$slug.settings.mailboxes.tsx'
+import { createMember, createTicketFor } from '#tests/helpers/factories.ts'
+import { callAction } from '#tests/helpers/routes.ts'
+import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
+
+beforeAll(async () => {
+  await startQueue(testDatabaseUrl)
+})
+
+type Agent = Awaited<ReturnType<typeof createMember>>
+
+async function setting(agent: Agent, fields: Record<string, string>) {
+  const [mailbox] = await getDb()
+    .select()
+    .from(mailboxes)
+    .where(eq(mailboxes.workspaceId, agent.workspace.id))
+  const result = await callAction(
+    mailboxesRoute,
+    `/w/${agent.workspace.slug}/settings/mailboxes`,
+    { intent: 'auto-acknowledge', mailboxId: mailbox.id, ...fields },
+    { cookie: agent.cookie, params: { slug: agent.workspace.slug } },
+  )
+  return { result, mailbox: (await getMailbox(getDb(), agent.workspace.id, mailbox.id))! }
+}
+
+async function acknowledge(agent: Agent, to: string) {
+  const ticket = await createTicketFor(agent, { customerEmail: to })
+  const [mailbox] = await getDb()
+    .select()
+    .from(mailboxes)
+    .where(eq(mailboxes.workspaceId, agent.workspace.id))
+  return getDb().transaction((tx) =>
+    sendAutoAcknowledgement(tx, {
+      workspaceId: agent.workspace.id,
+      ticket: { id: ticket.ticketId, number: ticket.number, subject: 'Kettle' },
+      mailbox,
+      to,
+      replyTo: `${agent.workspace.slug}.support+abcdefghijklmnopqrst@inbound.localhost`,
+      inReplyTo: '<original@mail.example>',
+    }),
+  )
+}
+
+describe('auto-acknowledgement', () => {
+  it('is off by default, and an owner turns it on with a text in Settings → Mailboxes', async () => {
+    const owner = await createMember('owner')
+    expect(await acknowledge(owner, 'first@example.net')).toEqual({ kind: 'off' })
+    const missing = await setting(owner, { enabled: 'on', text: '  ' })
+    expect(missing.result.status).toBe(400)
+    expect(missing.result.data.result.error.text).toEqual(['Write the text to send, or turn it off'])
+    expect(missing.mailbox.autoAcknowledge).toBe(false)
+    const saved = await setting(owner, { enabled: 'on', text: 'Thanks, we got it.\nWe answer within a day.' })
+    expect(saved.result.status).toBe(200)
+    expect(saved.mailbox.autoAcknowledge).toBe(true)
+    expect(saved.mailbox.autoAcknowledgeText).toBe('Thanks, we got it.\nWe answer within a day.')
+    const agent = await createMember('agent', owner.workspace)
+    expect((await setting(agent, { text: 'x' })).result.status).toBe(403)
+    expect((await setting(owner, { text: 'kept' })).mailbox.autoAcknowledge).toBe(false)
+  })
+
+  it('sends auto-replied, suppressing other auto-responses, at most once per sender per hour', async () => {
+    const owner = await createMember('owner')
+    await setting(owner, { enabled: 'on', text: 'Thanks, we got it.' })
+    const first = await acknowledge(owner, 'Sam@Example.net')
+    expect(first.kind).toBe('queued')
+    const [email] = await getDb()
+      .select()
+      .from(emails)
+      .where(eq(emails.id, (first as { emailId: string }).emailId))
+    expect(email.kind).toBe('auto-acknowledgement')
+    expect(email.fromAddress).toBe(`${owner.workspace.slug}@example.com`)
+    expect(email.headers['Auto-Submitted']).toBe('auto-replied')
+    expect(email.headers['X-Auto-Response-Suppress']).toBe('All')
+    expect(email.headers['In-Reply-To']).toBe('<original@mail.example>')
+    expect(email.replyTo).toMatch(/\+abcdefghijklmnopqrst@/)
+    expect(email.text).toContain('Thanks, we got it.')
+    // The same sender (any case) again: nothing; another sender: yes.
+    expect(await acknowledge(owner, 'sam@example.net')).toEqual({ kind: 'rate-limited' })
+    expect((await acknowledge(owner, 'other@example.net')).kind).toBe('queued')
+    // Even when the limiter's window has turned over, the last hour counts exactly.
+    await getDb().execute(
+      sql`delete from rate_limit_counters where key like ${`auto-ack:${owner.workspace.id}:%`}`,
+    )
+    await getDb()
+      .update(emails)
+      .set({ createdAt: new Date(Date.now() - 30 * 60 * 1000) })
+      .where(eq(emails.id, email.id))
+    expect(await acknowledge(owner, 'sam@example.net')).toEqual({ kind: 'rate-limited' })
+    await getDb().execute(
+      sql`delete from rate_limit_counters where key like ${`auto-ack:${owner.workspace.id}:%`}`,
+    )
+    await getDb()
+      .update(emails)
+      .set({ createdAt: new Date(Date.now() - 61 * 60 * 1000) })
+      .where(eq(emails.id, email.id))
+    expect((await acknowledge(owner, 'sam@example.net')).kind).toBe('queued')
+  })
+})
