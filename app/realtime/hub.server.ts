@@ -1,7 +1,7 @@
 import type { Server as HttpServer } from 'node:http'
 import { createAdapter } from '@socket.io/postgres-adapter'
 import type pg from 'pg'
-import { Server, type Socket } from 'socket.io'
+import { Server } from 'socket.io'
 import { getDb } from '#db/client.ts'
 import { createPool, endPool } from '#db/pool.ts'
 import { getUserById } from '#db/queries/users.ts'
@@ -12,6 +12,7 @@ import { databasePoolGuards } from '#app/http/database-outage.server.ts'
 import { compileTrustProxy, handshakeRefusal } from '#app/http/security.server.ts'
 import { logger } from '#app/logger.server.ts'
 import type { TicketEvent } from './events.ts'
+import type { AppServer, AppSocket } from './io.server.ts'
 import { registerPresence, ticketRoom, ticketRoomPrefix } from './presence.server.ts'
 import { MAX_SOCKETS_PER_USER, SocketId } from './protocol.ts'
 
@@ -31,7 +32,7 @@ export type Realtime = {
 
 export type PublishOptions = { exceptSocketId?: string }
 
-const store = globalThis as unknown as { __switchboardIo?: Server; __switchboardIoPool?: pg.Pool }
+const store = globalThis as unknown as { __switchboardIo?: AppServer; __switchboardIoPool?: pg.Pool }
 
 export const workspaceRoom = (id: string) => `workspace:${id}`
 export const sessionRoom = (id: string) => `session:${id}`
@@ -56,7 +57,7 @@ type Options = {
 export function attachSocketServer(httpServer: HttpServer, options: Options) {
   const site = { appOrigin: options.appOrigin, local: options.appEnv === 'local' }
   const trust = compileTrustProxy(options.trustProxy)
-  const io = new Server(httpServer, {
+  const io: AppServer = new Server(httpServer, {
     serveClient: false,
     // Leave other upgrade requests (Vite's HMR socket in development) alone.
     destroyUpgrade: false,
@@ -90,11 +91,13 @@ export function attachSocketServer(httpServer: HttpServer, options: Options) {
       if (!session) return next(new Error('Not signed in'))
       const user = await getUserById(getDb(), session.userId)
       if (!user) return next(new Error('Not signed in'))
-      socket.data.userId = user.id
-      socket.data.name = user.name
-      socket.data.sessionId = session.id
-      socket.data.connectedAt = Date.now()
-      socket.data.expiresAt = session.expiresAt.getTime()
+      socket.data = {
+        userId: user.id,
+        name: user.name,
+        sessionId: session.id,
+        connectedAt: Date.now(),
+        expiresAt: session.expiresAt.getTime(),
+      }
       next()
     } catch (error) {
       logger().error({ err: error }, 'socket handshake failed')
@@ -111,16 +114,12 @@ export function attachSocketServer(httpServer: HttpServer, options: Options) {
   return io
 }
 
-async function onConnection(io: Server, socket: Socket) {
-  const userId = socket.data.userId as string
+async function onConnection(io: AppServer, socket: AppSocket) {
+  const { userId, sessionId } = socket.data
   registerPresence(io, socket)
   watchSessionExpiry(socket)
   const workspaces = await listUserWorkspaces(getDb(), userId)
-  await socket.join([
-    sessionRoom(socket.data.sessionId as string),
-    userRoom(userId),
-    ...workspaces.map((w) => workspaceRoom(w.id)),
-  ])
+  await socket.join([sessionRoom(sessionId), userRoom(userId), ...workspaces.map((w) => workspaceRoom(w.id))])
   await enforceSocketCap(io, userId)
   socket.emit('ready', { workspaces: workspaces.map((w) => w.slug) })
 }
@@ -129,7 +128,7 @@ async function onConnection(io: Server, socket: Socket) {
  * A socket lives no longer than its session: at the session's expiry it is checked again (the
  * session may have been renewed by page views) and closed if the session is gone.
  */
-function watchSessionExpiry(socket: Socket) {
+function watchSessionExpiry(socket: AppSocket) {
   let timer: ReturnType<typeof setTimeout> | undefined
   const schedule = (at: number) => {
     timer = setTimeout(check, Math.min(Math.max(at - Date.now(), 1000), 2 ** 31 - 1))
@@ -137,7 +136,7 @@ function watchSessionExpiry(socket: Socket) {
   }
   const check = async () => {
     try {
-      const session = await findSessionById(socket.data.sessionId as string)
+      const session = await findSessionById(socket.data.sessionId)
       if (!session) socket.disconnect(true)
       else schedule(session.expiresAt.getTime())
     } catch (error) {
@@ -145,16 +144,16 @@ function watchSessionExpiry(socket: Socket) {
       schedule(Date.now() + 60_000)
     }
   }
-  schedule(socket.data.expiresAt as number)
+  schedule(socket.data.expiresAt)
   socket.on('disconnect', () => clearTimeout(timer))
 }
 
 /** One user may keep MAX_SOCKETS_PER_USER sockets (on all instances); the oldest go first. */
-async function enforceSocketCap(io: Server, userId: string) {
+async function enforceSocketCap(io: AppServer, userId: string) {
   const sockets = await io.in(userRoom(userId)).fetchSockets()
   if (sockets.length <= MAX_SOCKETS_PER_USER) return
   const oldest = sockets
-    .sort((a, b) => (a.data.connectedAt as number) - (b.data.connectedAt as number))
+    .sort((a, b) => a.data.connectedAt - b.data.connectedAt)
     .slice(0, sockets.length - MAX_SOCKETS_PER_USER)
   for (const socket of oldest) socket.disconnect(true)
 }
@@ -167,7 +166,7 @@ async function enforceSocketCap(io: Server, userId: string) {
 export function startEventEmitter(databaseUrl: string) {
   if (store.__switchboardIo) return
   const pool = createPool(databaseUrl, 2, databasePoolGuards('socket.io'))
-  const io = new Server({ serveClient: false })
+  const io: AppServer = new Server({ serveClient: false })
   io.adapter(
     createAdapter(pool, {
       tableName: 'socket_io_attachments',
@@ -184,7 +183,8 @@ export function realtime(): Realtime {
       const io = store.__switchboardIo
       if (!io) return
       // A socket id only: a room name here (they all contain ':') would silence a whole room.
-      const except = SocketId.safeParse(exceptSocketId).success ? [exceptSocketId!] : []
+      const parsed = SocketId.safeParse(exceptSocketId)
+      const except = parsed.success ? [parsed.data] : []
       for (const event of events) {
         if (event.type === 'notification.created') {
           io.to(userRoom(event.userId)).except(except).emit('notification', event)

@@ -1,42 +1,70 @@
-import type { Server, Socket } from 'socket.io'
+import type { z } from 'zod'
 import { getDb } from '#db/client.ts'
 import { ticketForMember } from '#db/queries/realtime.ts'
 import { logger } from '#app/logger.server.ts'
+import type { AppServer, AppSocket } from './io.server.ts'
 import {
   WorkspacePayload,
   TicketRoomPayload,
   TYPING_TTL_MS,
   TypingPayload,
   type Ack,
+  type AckResponse,
   type PresencePayload,
   type Viewer,
 } from './protocol.ts'
 
 export const ticketRoomPrefix = (workspaceId: string) => `ticket:${workspaceId}:`
-export const ticketRoom = (workspaceId: string, ticketId: string) => `${ticketRoomPrefix(workspaceId)}${ticketId}`
+export const ticketRoom = (workspaceId: string, ticketId: string) =>
+  `${ticketRoomPrefix(workspaceId)}${ticketId}`
 
-type Typing = { ticketId: string; kind: 'reply' | 'note'; until: number }
-
-// Flood control for client events: a small token bucket per socket.
+// Flood control for client events: a small token bucket per socket (this instance only).
 const BUCKET_SIZE = 10
 const REFILL_PER_SECOND = 2
+const buckets = new WeakMap<AppSocket, { tokens: number; at: number }>()
 
-function allow(socket: Socket) {
+function allow(socket: AppSocket) {
   const now = Date.now()
-  const bucket = (socket.data.bucket as { tokens: number; at: number } | undefined) ?? {
-    tokens: BUCKET_SIZE,
-    at: now,
-  }
+  const bucket = buckets.get(socket) ?? { tokens: BUCKET_SIZE, at: now }
   bucket.tokens = Math.min(BUCKET_SIZE, bucket.tokens + ((now - bucket.at) / 1000) * REFILL_PER_SECOND)
   bucket.at = now
-  socket.data.bucket = bucket
+  buckets.set(socket, bucket)
   if (bucket.tokens < 1) return false
   bucket.tokens -= 1
   return true
 }
 
-function reply(ack: unknown, response: Parameters<Ack>[0]) {
-  if (typeof ack === 'function') (ack as Ack)(response)
+/**
+ * The listener of one client event. Anything can arrive (any payload; anything or nothing in
+ * the acknowledgement's place, whatever the protocol's types say), so: flood control, then the
+ * payload through `schema`, then `run` with the parsed input and the acknowledgement. A failure
+ * is logged and answered `Server error`. The answer's type comes from the event the listener is
+ * registered for.
+ */
+function clientEvent<S extends z.ZodType, T extends object>(
+  socket: AppSocket,
+  schema: S,
+  run: (input: z.infer<S>, answer: Ack<T>) => Promise<void>,
+) {
+  return async (payload: unknown, ack: Ack<T>) => {
+    const answer = (response: AckResponse<T>) => {
+      if (typeof ack === 'function') ack(response)
+    }
+    if (!allow(socket)) return answer({ ok: false, error: 'Too many events' })
+    const parsed = schema.safeParse(payload)
+    if (!parsed.success) return answer({ ok: false, error: 'Invalid payload' })
+    try {
+      await run(parsed.data, answer)
+    } catch (error) {
+      logger().error({ err: error }, 'socket event failed')
+      answer({ ok: false, error: 'Server error' })
+    }
+  }
+}
+
+/** The ticket room this socket is in for `ticketId`, if any. */
+function joinedTicketRoom(socket: AppSocket, ticketId: string) {
+  return [...socket.rooms].find((r) => r.startsWith('ticket:') && r.endsWith(`:${ticketId}`))
 }
 
 /**
@@ -45,87 +73,68 @@ function reply(ack: unknown, response: Parameters<Ack>[0]) {
  * the sockets in the room (on every instance, through the adapter) and sent to the room and,
  * as a marker for the queue, to the workspace.
  */
-export function registerPresence(io: Server, socket: Socket) {
-  socket.on('ticket:join', async (payload: unknown, ack: unknown) => {
-    if (!allow(socket)) return reply(ack, { ok: false, error: 'Too many events' })
-    const parsed = TicketRoomPayload.safeParse(payload)
-    if (!parsed.success) return reply(ack, { ok: false, error: 'Invalid payload' })
-    try {
-      const ticket = await ticketForMember(getDb(), socket.data.userId as string, parsed.data.ticketId)
-      if (!ticket) return reply(ack, { ok: false, error: 'Not found' })
-      await socket.join(ticketRoom(ticket.workspaceId, parsed.data.ticketId))
-      reply(ack, { ok: true })
-      await broadcastPresence(io, ticket.workspaceId, parsed.data.ticketId)
-    } catch (error) {
-      logger().error({ err: error }, 'ticket:join failed')
-      reply(ack, { ok: false, error: 'Server error' })
-    }
-  })
+export function registerPresence(io: AppServer, socket: AppSocket) {
+  socket.on(
+    'ticket:join',
+    clientEvent(socket, TicketRoomPayload, async ({ ticketId }, answer) => {
+      const ticket = await ticketForMember(getDb(), socket.data.userId, ticketId)
+      if (!ticket) return answer({ ok: false, error: 'Not found' })
+      await socket.join(ticketRoom(ticket.workspaceId, ticketId))
+      answer({ ok: true })
+      await broadcastPresence(io, ticket.workspaceId, ticketId)
+    }),
+  )
 
-  socket.on('ticket:leave', async (payload: unknown, ack: unknown) => {
-    if (!allow(socket)) return reply(ack, { ok: false, error: 'Too many events' })
-    const parsed = TicketRoomPayload.safeParse(payload)
-    if (!parsed.success) return reply(ack, { ok: false, error: 'Invalid payload' })
-    const room = [...socket.rooms].find(
-      (r) => r.startsWith('ticket:') && r.endsWith(`:${parsed.data.ticketId}`),
-    )
-    if (!room) return reply(ack, { ok: true })
-    await socket.leave(room)
-    if ((socket.data.typing as Typing | undefined)?.ticketId === parsed.data.ticketId)
-      socket.data.typing = undefined
-    reply(ack, { ok: true })
-    await broadcastPresence(io, workspaceOf(room), parsed.data.ticketId)
-  })
+  socket.on(
+    'ticket:leave',
+    clientEvent(socket, TicketRoomPayload, async ({ ticketId }, answer) => {
+      const room = joinedTicketRoom(socket, ticketId)
+      if (!room) return answer({ ok: true })
+      await socket.leave(room)
+      if (socket.data.typing?.ticketId === ticketId) socket.data.typing = undefined
+      answer({ ok: true })
+      await broadcastPresence(io, workspaceOf(room), ticketId)
+    }),
+  )
 
-  socket.on('typing', async (payload: unknown, ack: unknown) => {
-    if (!allow(socket)) return reply(ack, { ok: false, error: 'Too many events' })
-    const parsed = TypingPayload.safeParse(payload)
-    if (!parsed.success) return reply(ack, { ok: false, error: 'Invalid payload' })
-    const room = [...socket.rooms].find(
-      (r) => r.startsWith('ticket:') && r.endsWith(`:${parsed.data.ticketId}`),
-    )
-    if (!room) return reply(ack, { ok: false, error: 'Join the ticket first' })
-    socket.data.typing = parsed.data.kind
-      ? { ticketId: parsed.data.ticketId, kind: parsed.data.kind, until: Date.now() + TYPING_TTL_MS }
-      : undefined
-    reply(ack, { ok: true })
-    await broadcastPresence(io, workspaceOf(room), parsed.data.ticketId)
-    if (parsed.data.kind) {
-      // When the signal lapses without renewal, everyone should see it stop.
-      const timer = setTimeout(
-        () => void broadcastPresence(io, workspaceOf(room), parsed.data.ticketId),
-        TYPING_TTL_MS + 50,
-      )
-      timer.unref()
-    }
-  })
+  socket.on(
+    'typing',
+    clientEvent(socket, TypingPayload, async ({ ticketId, kind }, answer) => {
+      const room = joinedTicketRoom(socket, ticketId)
+      if (!room) return answer({ ok: false, error: 'Join the ticket first' })
+      socket.data.typing = kind ? { ticketId, kind, until: Date.now() + TYPING_TTL_MS } : undefined
+      answer({ ok: true })
+      await broadcastPresence(io, workspaceOf(room), ticketId)
+      if (kind) {
+        // When the signal lapses without renewal, everyone should see it stop.
+        const timer = setTimeout(
+          () => void broadcastPresence(io, workspaceOf(room), ticketId),
+          TYPING_TTL_MS + 50,
+        )
+        timer.unref()
+      }
+    }),
+  )
 
-  socket.on('workspace:viewing', async (payload: unknown, ack: unknown) => {
-    if (!allow(socket)) return reply(ack, { ok: false, error: 'Too many events' })
-    const parsed = WorkspacePayload.safeParse(payload)
-    if (!parsed.success) return reply(ack, { ok: false, error: 'Invalid payload' })
-    // Only for a workspace this socket belongs to (joined at connection after the membership check).
-    if (!socket.rooms.has(`workspace:${parsed.data.workspaceId}`))
-      return reply(ack, { ok: false, error: 'Not found' })
-    try {
-      const sockets = await io.in(`workspace:${parsed.data.workspaceId}`).fetchSockets()
-      const prefix = ticketRoomPrefix(parsed.data.workspaceId)
+  socket.on(
+    'workspace:viewing',
+    clientEvent(socket, WorkspacePayload, async ({ workspaceId }, answer) => {
+      // Only for a workspace this socket belongs to (joined at connection after the membership check).
+      if (!socket.rooms.has(`workspace:${workspaceId}`)) return answer({ ok: false, error: 'Not found' })
+      const sockets = await io.in(`workspace:${workspaceId}`).fetchSockets()
+      const prefix = ticketRoomPrefix(workspaceId)
       const names = new Map<string, Set<string>>()
       for (const s of sockets) {
         for (const room of s.rooms) {
           if (!room.startsWith(prefix)) continue
           const ticketId = room.slice(prefix.length)
           if (!names.has(ticketId)) names.set(ticketId, new Set())
-          names.get(ticketId)!.add(s.data.name as string)
+          names.get(ticketId)?.add(s.data.name)
         }
       }
-      const viewing = Object.fromEntries([...names].map(([id, set]) => [id, [...set].sort()]))
-      if (typeof ack === 'function') ack({ ok: true, viewing })
-    } catch (error) {
-      logger().error({ err: error }, 'workspace:viewing failed')
-      reply(ack, { ok: false, error: 'Server error' })
-    }
-  })
+      answer({ ok: true, viewing: Object.fromEntries([...names].map(([id, set]) => [id, [...set].sort()])) })
+    }),
+  )
 
   socket.on('disconnecting', () => {
     const rooms = [...socket.rooms].filter((r) => r.startsWith('ticket:'))
@@ -141,22 +150,21 @@ function workspaceOf(room: string) {
   return room.split(':')[1]
 }
 
-export async function viewersOf(io: Server, workspaceId: string, ticketId: string): Promise<Viewer[]> {
+export async function viewersOf(io: AppServer, workspaceId: string, ticketId: string): Promise<Viewer[]> {
   const sockets = await io.in(ticketRoom(workspaceId, ticketId)).fetchSockets()
   const byUser = new Map<string, Viewer>()
   const now = Date.now()
   for (const s of sockets) {
-    const userId = s.data.userId as string
-    const typing = s.data.typing as Typing | undefined
+    const { userId, name, typing } = s.data
     const kind = typing && typing.ticketId === ticketId && typing.until > now ? typing.kind : null
     const existing = byUser.get(userId)
-    if (!existing) byUser.set(userId, { userId, name: s.data.name as string, typing: kind })
+    if (!existing) byUser.set(userId, { userId, name, typing: kind })
     else if (kind) existing.typing = kind
   }
   return [...byUser.values()].sort((a, b) => a.name.localeCompare(b.name))
 }
 
-async function broadcastPresence(io: Server, workspaceId: string, ticketId: string) {
+async function broadcastPresence(io: AppServer, workspaceId: string, ticketId: string) {
   try {
     const viewers = await viewersOf(io, workspaceId, ticketId)
     const payload: PresencePayload = { ticketId, viewers }

@@ -1,14 +1,55 @@
 import { z } from 'zod'
+import type { TicketEvent } from './events.ts'
 
 /** Client → server payloads, validated on arrival; shared with the browser for types. */
-export const TicketRoomPayload = z.object({ ticketId: z.uuid() })
-export const WorkspacePayload = z.object({ workspaceId: z.uuid() })
-export const TypingPayload = z.object({ ticketId: z.uuid(), kind: z.enum(['reply', 'note']).nullable() })
+export const TicketRoomPayload = z.strictObject({ ticketId: z.uuid() })
+export const WorkspacePayload = z.strictObject({ workspaceId: z.uuid() })
+export const TypingPayload = z.strictObject({
+  ticketId: z.uuid(),
+  kind: z.enum(['reply', 'note']).nullable(),
+})
 
-export type Ack = (response: { ok: true } | { ok: false; error: string }) => void
+/** An acknowledgement: `ok` with the answer's fields, or why not. */
+export type AckResponse<T extends object = Record<never, never>> =
+  ({ ok: true } & T) | { ok: false; error: string }
+export type Ack<T extends object = Record<never, never>> = (response: AckResponse<T>) => void
 
 export type Viewer = { userId: string; name: string; typing: 'reply' | 'note' | null }
 export type PresencePayload = { ticketId: string; viewers: Viewer[] }
+/** To the workspace room: who is viewing one ticket, for the queue's markers. */
+export type ViewingPayload = { ticketId: string; viewers: string[] }
+/** `workspace:viewing`'s answer: viewer names by ticket id. */
+export type ViewingSnapshot = { viewing: Record<string, string[]> }
+
+export type NotificationEvent = Extract<TicketEvent, { type: 'notification.created' }>
+/** Every other event goes out as `ticket-event`. */
+export type WorkspaceEvent = Exclude<TicketEvent, NotificationEvent>
+
+/**
+ * The events of our Socket.IO protocol, given to the library's generics on both ends
+ * (`Server<ClientToServerEvents, ServerToClientEvents, …>` in app/realtime/io.server.ts,
+ * `Socket<ServerToClientEvents, ClientToServerEvents>` in the browser), so emits and handlers
+ * are checked by the compiler and need no casts.
+ */
+export type ServerToClientEvents = {
+  /** Sent once per connection, after the socket joined its rooms. */
+  ready: (payload: { workspaces: string[] }) => void
+  'ticket-event': (event: WorkspaceEvent) => void
+  notification: (event: NotificationEvent) => void
+  presence: (payload: PresencePayload) => void
+  viewing: (payload: ViewingPayload) => void
+}
+
+/**
+ * What a well-behaved client emits. Anything can arrive, so the server's handlers take `unknown`
+ * and parse with the schemas above (a handler of unknowns satisfies these signatures).
+ */
+export type ClientToServerEvents = {
+  'ticket:join': (payload: z.infer<typeof TicketRoomPayload>, ack: Ack) => void
+  'ticket:leave': (payload: z.infer<typeof TicketRoomPayload>, ack: Ack) => void
+  typing: (payload: z.infer<typeof TypingPayload>, ack: Ack) => void
+  'workspace:viewing': (payload: z.infer<typeof WorkspacePayload>, ack: Ack<ViewingSnapshot>) => void
+}
 
 /** How long a "typing" signal lasts without being renewed. */
 export const TYPING_TTL_MS = 5_000

@@ -1,10 +1,14 @@
 import { useRevalidator } from '@remix-run/react'
 import { createContext, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react'
 import type { Socket } from 'socket.io-client'
+import type { ClientToServerEvents, ServerToClientEvents } from '#app/realtime/protocol.ts'
 
 export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'offline'
 
-type Live = { socket: Socket | null; state: ConnectionState }
+/** The tab's socket, typed by our protocol's event maps. */
+export type LiveSocket = Socket<ServerToClientEvents, ClientToServerEvents>
+
+type Live = { socket: LiveSocket | null; state: ConnectionState }
 
 const LiveContext = createContext<Live>({ socket: null, state: 'connecting' })
 
@@ -16,7 +20,7 @@ export const useLive = () => useContext(LiveContext)
  * keeps no missed events, so the loaders are the source of truth.
  */
 export function LiveProvider({ children }: { children: ReactNode }) {
-  const [socket, setSocket] = useState<Socket | null>(null)
+  const [socket, setSocket] = useState<LiveSocket | null>(null)
   const [state, setState] = useState<ConnectionState>('connecting')
   const revalidator = useRevalidator()
   const revalidate = useRef(revalidator.revalidate)
@@ -24,11 +28,11 @@ export function LiveProvider({ children }: { children: ReactNode }) {
 
   useEffect(() => {
     let disposed = false
-    let current: Socket | null = null
+    let current: LiveSocket | null = null
     let connectedBefore = false
     void import('socket.io-client').then(({ io }) => {
       if (disposed) return
-      const s = io({ transports: ['websocket'], withCredentials: true })
+      const s: LiveSocket = io({ transports: ['websocket'], withCredentials: true })
       current = s
       s.on('connect', () => {
         setState('live')

@@ -1,5 +1,10 @@
 import { useCallback, useEffect, useRef, useState } from 'react'
-import { TYPING_THROTTLE_MS, type PresencePayload, type Viewer } from '#app/realtime/protocol.ts'
+import {
+  TYPING_THROTTLE_MS,
+  type PresencePayload,
+  type Viewer,
+  type ViewingPayload,
+} from '#app/realtime/protocol.ts'
 import { useLive } from './live-provider.tsx'
 
 /**
@@ -48,17 +53,13 @@ export function useViewing(workspaceId: string) {
   const [viewing, setViewing] = useState<Record<string, string[]>>({})
   useEffect(() => {
     if (!socket) return
-    const handler = ({ ticketId, viewers }: { ticketId: string; viewers: string[] }) =>
+    const handler = ({ ticketId, viewers }: ViewingPayload) =>
       setViewing((current) => ({ ...current, [ticketId]: viewers }))
     // A snapshot on (re)connect, then changes as they happen.
     const snapshot = () =>
-      socket.emit(
-        'workspace:viewing',
-        { workspaceId },
-        (response: { ok: true; viewing: Record<string, string[]> } | { ok: false }) => {
-          if (response.ok) setViewing(response.viewing)
-        },
-      )
+      socket.emit('workspace:viewing', { workspaceId }, (response) => {
+        if (response.ok) setViewing(response.viewing)
+      })
     socket.on('viewing', handler)
     socket.on('connect', snapshot)
     if (socket.connected) snapshot()
