@@ -11,7 +11,6 @@ import {
 } from '#db/schema.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
 import { recordAudit } from './audit.server.ts'
-import { enqueueWebhooks } from './webhooks.server.ts'
 import { newMessageId } from './email.server.ts'
 import { distinctAddresses, queueAgentReplyEmail } from './reply-email.server.ts'
 import { hashToken } from './tokens.server.ts'
@@ -191,8 +190,6 @@ export async function replyToTicket(
         at: at.toISOString(),
       },
     ]
-    // Only this message: the status change below enqueues its own ticket.updated.
-    await enqueueWebhooks(tx, member.workspaceId, events)
     if (input.status && input.status !== ticket.status) {
       const outcome = await updateTickets(member, [ticket.id], { status: input.status }, tx)
       if (outcome.kind === 'updated') events.push(...outcome.events)
@@ -328,7 +325,6 @@ export async function customerReply(
         at: at.toISOString(),
       })
     }
-    await enqueueWebhooks(tx, ticket.workspaceId, events)
     return { messageId: message.id, assigneeId: current.assigneeId, events }
   }
   return options.tx ? run(options.tx) : getDb().transaction(run)

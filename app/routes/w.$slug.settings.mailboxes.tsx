@@ -13,8 +13,6 @@ import { z } from 'zod'
 import { Button } from '#app/components/ui/button.tsx'
 import { Field, FormErrors, TextareaField } from '#app/components/ui/field.tsx'
 import { requireMember } from '#app/http/auth.server.ts'
-import { inboundWiring } from '#app/domain/inbound-status.server.ts'
-import { MailboxWiring } from '#app/components/mailbox-wiring.tsx'
 import {
   archiveMailbox,
   createMailbox,
@@ -59,15 +57,8 @@ function formIdOf(payload: Record<string, unknown>) {
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const member = await requireMember(request, params.slug)
   const mailboxes = await mailboxesOf(member)
-  const canManage = hasRole(member.role, 'admin')
-  const inbound = await inboundWiring(
-    member,
-    mailboxes.map((m) => m.id),
-    { revealSecret: canManage },
-  )
   return {
-    inbound,
-    canManage,
+    canManage: hasRole(member.role, 'admin'),
     mailboxes: mailboxes.map((m) => ({ ...m, archivedAt: m.archivedAt?.toISOString() ?? null })),
   }
 }
@@ -204,7 +195,6 @@ function MailboxCard({
   lastResult?: SubmissionResult<string[]>
 }) {
   const navigation = useNavigation()
-  const { inbound } = useLoaderData<typeof loader>()
   const pendingIntent =
     navigation.state === 'submitting' && navigation.formData?.get('mailboxId') === mailbox.id
       ? navigation.formData.get('intent')
@@ -277,7 +267,6 @@ function MailboxCard({
           becomes a ticket in “{mailbox.name}”.
         </p>
       </div>
-      <MailboxWiring wiring={inbound} status={inbound.perMailbox[mailbox.id]} />
       {canManage && !mailbox.archivedAt ? (
         <EditMailboxForm mailbox={mailbox} lastResult={lastResult} pending={pendingIntent === 'update'} />
       ) : null}
