@@ -1,51 +1,14 @@
-import fs from 'node:fs'
-import { createReadableStreamFromReadable } from '@remix-run/node'
 import { getDb } from '#db/client.ts'
 import { getAttachment } from '#db/queries/tickets.ts'
-import { openStored, pathFor } from '#app/integrations/storage.server.ts'
-import { logger } from '#app/logger.server.ts'
 import { notFound } from './errors.server.ts'
 import type { Member } from './workspaces.server.ts'
 
-/** Raster images a browser may show inline; everything else (SVG and HTML included) downloads. */
-const INLINE_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp'])
-const MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/
-
 /**
- * Response headers for an attachment. The stored type came from the uploader, so it is only
- * trusted as a label: inline display is limited to safe raster images, and the sandbox CSP plus
- * nosniff keep anything else from running as our origin.
+ * The attachment `id` of the member's workspace (its metadata: app/http/files.server.ts streams
+ * it); 404 when it is not theirs.
  */
-export function downloadHeaders(file: { filename: string; contentType: string; size: number }) {
-  const mediaType = file.contentType.split(';')[0].trim().toLowerCase()
-  const contentType = MEDIA_TYPE.test(mediaType) ? mediaType : 'application/octet-stream'
-  const disposition = INLINE_TYPES.has(contentType) ? 'inline' : 'attachment'
-  // RFC 6266: an ASCII fallback for old clients, and the exact name as RFC 8187 filename*.
-  const fallback = file.filename.replace(/[^\x20-\x7e]|["\\%]/g, '_') || 'download'
-  const encoded = encodeURIComponent(file.filename).replace(
-    /['()*]/g,
-    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
-  )
-  return new Headers({
-    'Content-Type': contentType,
-    'Content-Disposition': `${disposition}; filename="${fallback}"; filename*=UTF-8''${encoded}`,
-    'Content-Length': String(file.size),
-    'X-Content-Type-Options': 'nosniff',
-    'Content-Security-Policy': 'sandbox',
-    'Cache-Control': 'private',
-  })
-}
-
-/** The attachment `id` of the member's workspace as a streamed download; 404 when it is not theirs. */
-export async function downloadAttachment(member: Member, id: string) {
+export async function findMemberAttachment(member: Member, id: string) {
   const file = await getAttachment(getDb(), member.workspaceId, id)
   if (!file) throw notFound('Attachment not found')
-  try {
-    await fs.promises.access(pathFor(file.sha256), fs.constants.R_OK)
-  } catch {
-    logger().error({ attachmentId: file.id, sha256: file.sha256 }, 'attachment missing from storage')
-    throw notFound('Attachment not found')
-  }
-  const body = createReadableStreamFromReadable(openStored(file.sha256))
-  return new Response(body, { status: 200, headers: downloadHeaders(file) })
+  return file
 }

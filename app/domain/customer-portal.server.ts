@@ -1,12 +1,7 @@
-import fs from 'node:fs'
-import { createReadableStreamFromReadable } from '@remix-run/node'
 import { z } from 'zod'
 import { getDb } from '#db/client.ts'
 import { getAttachment, listThread } from '#db/queries/tickets.ts'
-import { openStored, pathFor } from '#app/integrations/storage.server.ts'
-import { logger } from '#app/logger.server.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
-import { downloadHeaders } from './attachments.server.ts'
 import { customerReply, findTicketByCustomerToken } from './messages.server.ts'
 import { takeSlot, type Limit } from './rate-limit.server.ts'
 import type { StoredFile } from './tickets.server.ts'
@@ -89,25 +84,13 @@ export async function replyThroughLink(
   }
 }
 
-/** An attachment of a public message of this ticket, or undefined (notes' files and other tickets' files included). */
-async function findCustomerAttachment(ticket: CustomerTicket, attachmentId: string) {
+/**
+ * An attachment of a public message of this ticket (its metadata: app/http/files.server.ts streams
+ * it), or undefined (notes' files and other tickets' files included).
+ */
+export async function findCustomerAttachment(ticket: CustomerTicket, attachmentId: string) {
   if (!z.uuid().safeParse(attachmentId).success) return undefined
   const file = await getAttachment(getDb(), ticket.workspaceId, attachmentId)
   if (!file || file.ticketId !== ticket.ticketId || file.kind !== 'reply') return undefined
   return file
-}
-
-/** The download of a public message's attachment, with the same safe headers as agents' downloads. */
-export async function customerAttachmentResponse(ticket: CustomerTicket, attachmentId: string) {
-  const file = await findCustomerAttachment(ticket, attachmentId)
-  if (!file) return undefined
-  try {
-    await fs.promises.access(pathFor(file.sha256), fs.constants.R_OK)
-  } catch {
-    logger().error({ attachmentId: file.id, sha256: file.sha256 }, 'attachment missing from storage')
-    return undefined
-  }
-  const headers = downloadHeaders(file)
-  headers.set('Referrer-Policy', 'no-referrer')
-  return new Response(createReadableStreamFromReadable(openStored(file.sha256)), { headers })
 }
