@@ -84,19 +84,28 @@ function refusal(reason: AiRefusalReason, retryAfterSeconds?: number): AiRefusal
   return { ok: false, reason, message, ...(retryAfterSeconds ? { retryAfterSeconds } : {}) }
 }
 
+export type AiAvailability = 'ok' | 'not-configured' | 'disabled' | 'budget'
+
 /**
  * What a page shows for `feature`: 'ok' (the control), or why not. Does not take a rate slot.
  * Not configured is an expected state, never logged.
  */
-export async function aiAvailability(
+export async function aiAvailability(workspaceId: string, feature: AiFeature): Promise<AiAvailability> {
+  return (await aiAvailabilities(workspaceId, [feature]))[feature]!
+}
+
+/** aiAvailability for several features with one settings read and one budget query. */
+export async function aiAvailabilities<F extends AiFeature>(
   workspaceId: string,
-  feature: AiFeature,
-): Promise<'ok' | 'not-configured' | 'disabled' | 'budget'> {
-  if (!env().ai.configured) return 'not-configured'
+  features: readonly F[],
+): Promise<Record<F, AiAvailability>> {
+  const answer = (value: (f: F) => AiAvailability) =>
+    Object.fromEntries(features.map((f) => [f, value(f)])) as Record<F, AiAvailability>
+  if (!env().ai.configured) return answer(() => 'not-configured')
   const settings = await getAiSettings(workspaceId)
-  if (!settings.features[feature]) return 'disabled'
-  if (await budgetSpent(workspaceId, settings)) return 'budget'
-  return 'ok'
+  const anyOn = features.some((f) => settings.features[f])
+  const spent = anyOn && (await budgetSpent(workspaceId, settings))
+  return answer((f) => (!settings.features[f] ? 'disabled' : spent ? 'budget' : 'ok'))
 }
 
 async function budgetSpent(workspaceId: string, settings: AiSettings) {

@@ -34,6 +34,11 @@ export default function SettingsLayout() {
           Canned responses
         </NavLink>
         {canManageTokens ? (
+          <NavLink to={`/w/${slug}/settings/ai`} className={tabClass}>
+            AI
+          </NavLink>
+        ) : null}
+        {canManageTokens ? (
           <NavLink to={`/w/${slug}/settings/api-tokens`} className={tabClass}>
             API tokens
           </NavLink>

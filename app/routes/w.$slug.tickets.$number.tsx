@@ -12,6 +12,9 @@ import { usePresence } from '#app/components/live/use-presence.ts'
 import { PresenceBar } from '#app/components/ticket/presence-bar.tsx'
 import { ActivityLog } from '#app/components/ticket/activity-log.tsx'
 import { Composer, useComposerKey } from '#app/components/ticket/composer.tsx'
+import { AiComposerTools } from '#app/components/ai/ai-composer-tools.tsx'
+import { SimilarTickets } from '#app/components/ai/similar-tickets.tsx'
+import { loadTicketAssist } from '#app/ai/ticket-assist.server.ts'
 import { RelativeTime } from '#app/components/queue/relative-time.tsx'
 import { Thread } from '#app/components/ticket/thread.tsx'
 import { TicketSidebar, type SidebarError } from '#app/components/ticket/ticket-sidebar.tsx'
@@ -45,9 +48,11 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const member = await requireMember(request, params.slug)
-  const page = await loadTicketPage(member, ticketNumberFrom(params.number))
+  const number = ticketNumberFrom(params.number)
+  const [page, assist] = await Promise.all([loadTicketPage(member, number), loadTicketAssist(member, number)])
   return {
     ...page,
+    assist,
     slug: member.workspaceSlug,
     me: { userId: member.userId, name: member.user.name },
     now: new Date().toISOString(),
@@ -216,6 +221,11 @@ export default function TicketPage() {
           defaultCc={ticket.cc}
           lastResult={composerData?.result}
           onTyping={typing}
+          aiTools={(body) =>
+            page.assist ? (
+              <AiComposerTools slug={page.slug} number={ticket.number} bodyRef={body} assist={page.assist} />
+            ) : null
+          }
           collision={composerData?.collision}
           now={now}
         />
@@ -228,6 +238,7 @@ export default function TicketPage() {
           workspaceTags={page.workspaceTags}
           pageError={sidebarError}
         />
+        {page.assist ? <SimilarTickets slug={page.slug} tickets={page.assist.similar} /> : null}
         <ActivityLog entries={page.activity} members={page.members} now={now} />
       </aside>
     </div>

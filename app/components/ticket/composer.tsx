@@ -7,7 +7,7 @@ import {
 } from '@conform-to/react'
 import { parseWithZod } from '@conform-to/zod/v4'
 import { Form, useLocation, useNavigation } from '@remix-run/react'
-import { useEffect, useRef, useState, type ChangeEvent } from 'react'
+import { useEffect, useRef, useState, type ChangeEvent, type ReactNode, type RefObject } from 'react'
 import { LiveSocketField } from '#app/components/live/live-socket-field.tsx'
 import { Button } from '#app/components/ui/button.tsx'
 import { FormErrors } from '#app/components/ui/field.tsx'
@@ -41,6 +41,8 @@ type Props = {
   now: string
   /** Called as the agent types (reply or note) and with null when they stop. */
   onTyping?: (kind: MessageKind | null) => void
+  /** AI tools shown under the textarea (app/components/ai); they write into it through the ref. */
+  aiTools?: (body: RefObject<HTMLTextAreaElement | null>) => ReactNode
 }
 
 /**
@@ -214,6 +216,7 @@ export function Composer(props: Props) {
           {fields.body.errors?.join(' ')}
         </div>
       </div>
+      {props.aiTools?.(bodyRef)}
 
       {isNote ? null : (
         <div className="grid gap-3 sm:grid-cols-2">

@@ -1,0 +1,177 @@
+import { getFormProps, getInputProps, useForm } from '@conform-to/react'
+import { parseWithZod } from '@conform-to/zod/v4'
+import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
+import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
+import { AI_FEATURE_LABEL, AI_FEATURES, AI_MESSAGES } from '#app/ai/features.ts'
+import { AiSettingsSchema } from '#app/ai/schemas.ts'
+import { saveAiSettings } from '#app/ai/settings.server.ts'
+import { loadAiSettingsPage } from '#app/ai/usage.server.ts'
+import { UsageChart } from '#app/components/ai/usage-chart.tsx'
+import { Button } from '#app/components/ui/button.tsx'
+import { Field, FormErrors } from '#app/components/ui/field.tsx'
+import { requireMember } from '#app/http/auth.server.ts'
+import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
+
+export const meta: MetaFunction = () => [{ title: 'AI settings · Switchboard' }]
+
+export async function loader({ request, params }: LoaderFunctionArgs) {
+  const member = await requireMember(request, params.slug, 'admin')
+  return loadAiSettingsPage(member.workspaceId)
+}
+
+export async function action({ request, params }: ActionFunctionArgs) {
+  const member = await requireMember(request, params.slug, 'admin')
+  const submission = parseSubmission(await readForm(request), { schema: AiSettingsSchema })
+  if (submission.status !== 'success') {
+    return data({ result: submission.reply(), notice: null }, { status: 400 })
+  }
+  const input = submission.value
+  await saveAiSettings(member, {
+    features: Object.fromEntries(AI_FEATURES.map((f) => [f, input[`feature_${f}`] === 'on'])) as Record<
+      (typeof AI_FEATURES)[number],
+      boolean
+    >,
+    model: input.model || undefined,
+    monthlyTokenBudget: input.monthlyTokenBudget,
+    debugLogging: input.debugLogging === 'on',
+  })
+  return { result: submission.reply(), notice: 'AI settings saved.' }
+}
+
+const number = new Intl.NumberFormat('en')
+
+export default function AiSettings() {
+  const page = useLoaderData<typeof loader>()
+  const actionData = useActionData<typeof action>()
+  const navigation = useNavigation()
+  const { settings } = page
+  const [form, fields] = useForm({
+    id: 'ai-settings',
+    lastResult: actionData?.result,
+    shouldValidate: 'onSubmit',
+    onValidate: ({ formData }) => parseWithZod(formData, { schema: AiSettingsSchema }),
+  })
+  const budget = settings.monthlyTokenBudget
+  return (
+    <div className="space-y-10">
+      {actionData?.notice ? (
+        <p
+          role="status"
+          className="rounded-md bg-emerald-50 p-3 text-sm text-emerald-800 dark:bg-emerald-950 dark:text-emerald-200"
+        >
+          {actionData.notice}
+        </p>
+      ) : null}
+      <section className="space-y-2">
+        <h2 className="text-lg font-medium">AI assist</h2>
+        {page.configured ? (
+          <p className="text-sm text-slate-600 dark:text-slate-400">
+            Drafts, rewrites, translations, summaries and triage suggestions from a language model. The agent
+            always decides: nothing is sent or changed without them. What is sent to the model is described in
+            docs/ai.md.
+          </p>
+        ) : (
+          <p className="rounded-md bg-amber-50 p-3 text-sm text-amber-900 dark:bg-amber-950 dark:text-amber-100">
+            {AI_MESSAGES.notConfigured.replace(' — see Settings → AI', '')}: the server has neither{' '}
+            <code>OPENAI_API_KEY</code> nor <code>OPENAI_BASE_URL</code>. Set a key for OpenAI, or the base
+            URL of an OpenAI-compatible server (Ollama, vLLM, llama.cpp), and restart. The settings below
+            apply once it is.
+          </p>
+        )}
+        <p className="text-sm">
+          Tokens used this month: <strong>{number.format(page.usedThisMonth)}</strong>
+          {budget === null ? ' (no monthly budget)' : ` of ${number.format(budget)}`}
+          {budget !== null && page.usedThisMonth >= budget ? ` — ${AI_MESSAGES.budgetUsed}` : ''}
+        </p>
+      </section>
+
+      <Form method="post" {...getFormProps(form)} className="space-y-6">
+        <fieldset className="space-y-2">
+          <legend className="text-sm font-medium">Features</legend>
+          {AI_FEATURES.map((f) => (
+            <label key={f} className="flex items-center gap-2 text-sm">
+              <input type="checkbox" name={`feature_${f}`} defaultChecked={settings.features[f]} />
+              {AI_FEATURE_LABEL[f]}
+            </label>
+          ))}
+        </fieldset>
+        <Field
+          label="Model"
+          hint={`Leave empty for the server's default: ${settings.defaultModel}`}
+          inputProps={{
+            ...getInputProps(fields.model, { type: 'text' }),
+            defaultValue: settings.modelOverride ?? '',
+            placeholder: settings.defaultModel,
+          }}
+          errors={fields.model.errors}
+        />
+        <Field
+          label="Monthly token budget"
+          hint="Input and output tokens of all AI calls in a calendar month (UTC). Empty: no limit."
+          inputProps={{
+            ...getInputProps(fields.monthlyTokenBudget, { type: 'number' }),
+            defaultValue: budget === null ? '' : String(budget),
+            min: 0,
+            step: 1,
+          }}
+          errors={fields.monthlyTokenBudget.errors}
+        />
+        <label className="flex items-start gap-2 text-sm">
+          <input
+            type="checkbox"
+            name="debugLogging"
+            defaultChecked={settings.debugUntil !== null}
+            className="mt-1"
+          />
+          <span>
+            Keep prompts and answers in the AI log for 24 hours (debugging; they contain customer messages).
+            {settings.debugUntil ? (
+              <span className="block text-slate-500 dark:text-slate-400">
+                On until {settings.debugUntil.toISOString().replace('T', ' ').slice(0, 16)} UTC.
+              </span>
+            ) : null}
+          </span>
+        </label>
+        <Button type="submit" pending={navigation.state === 'submitting'}>
+          Save AI settings
+        </Button>
+        <FormErrors id={form.errorId} errors={form.errors} />
+      </Form>
+
+      <section className="space-y-3">
+        <h2 className="text-lg font-medium">Usage, last 30 days</h2>
+        <UsageChart days={page.days} />
+        {page.byFeature.length === 0 ? (
+          <p className="text-sm text-slate-600 dark:text-slate-400">No AI calls in the last 30 days.</p>
+        ) : (
+          <table className="w-full text-left text-sm">
+            <thead>
+              <tr className="border-b border-slate-200 dark:border-slate-800">
+                <th className="py-1 font-medium">Feature</th>
+                <th className="py-1 text-right font-medium">Calls</th>
+                <th className="py-1 text-right font-medium">Tokens in</th>
+                <th className="py-1 text-right font-medium">Tokens out</th>
+                <th className="py-1 text-right font-medium">Latency p50</th>
+                <th className="py-1 text-right font-medium">Latency p95</th>
+                <th className="py-1 text-right font-medium">Failures</th>
+              </tr>
+            </thead>
+            <tbody>
+              {page.byFeature.map((row) => (
+                <tr key={row.feature} className="border-b border-slate-100 dark:border-slate-900">
+                  <td className="py-1">{AI_FEATURE_LABEL[row.feature]}</td>
+                  <td className="py-1 text-right">{number.format(row.calls)}</td>
+                  <td className="py-1 text-right">{number.format(row.tokensIn)}</td>
+                  <td className="py-1 text-right">{number.format(row.tokensOut)}</td>
+                  <td className="py-1 text-right">{number.format(row.p50)} ms</td>
+                  <td className="py-1 text-right">{number.format(row.p95)} ms</td>
+                  <td className="py-1 text-right">{number.format(row.failures)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </section>
+    </div>
+  )
+}
