@@ -63,6 +63,12 @@ const EnvSchema = z.object({
   DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: milliseconds('DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS').default(
     30_000,
   ),
+  // Outbound webhooks (docs/security.md#outbound-webhooks): http:// endpoints only when true
+  // (local development); a comma-separated list of internal hosts (host or host:port) to allow.
+  WEBHOOKS_ALLOW_HTTP: z
+    .enum(['true', 'false'], { error: 'WEBHOOKS_ALLOW_HTTP must be true or false' })
+    .default('false'),
+  WEBHOOKS_ALLOWED_HOSTS: z.string().default(''),
   // Requests per minute per API token (app/api/operation.server.ts).
   API_RATE_LIMIT_PER_MINUTE: z.coerce
     .number({ error: 'API_RATE_LIMIT_PER_MINUTE must be a number' })
@@ -107,6 +113,8 @@ export type AppEnv = {
   trustProxy: string | number
   /** Timeouts of the app's database pools (db/pool.ts). */
   database: { connectTimeoutMs: number; statementTimeoutMs: number; idleInTransactionTimeoutMs: number }
+  /** Where outbound webhooks may go (app/domain/webhook-address.server.ts). */
+  webhooks: { allowHttp: boolean; allowedHosts: string[] }
   /** Requests per minute per API token. */
   apiRateLimitPerMinute: number
   /** Which local defaults were filled in, for the startup banner. */
@@ -190,6 +198,12 @@ export function parseEnv(source: NodeJS.ProcessEnv): AppEnv {
       connectTimeoutMs: e.DATABASE_CONNECT_TIMEOUT_MS,
       statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
       idleInTransactionTimeoutMs: e.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    },
+    webhooks: {
+      allowHttp: e.WEBHOOKS_ALLOW_HTTP === 'true',
+      allowedHosts: e.WEBHOOKS_ALLOWED_HOSTS.split(',')
+        .map((h) => h.trim().toLowerCase())
+        .filter(Boolean),
     },
     apiRateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE,
     defaultsUsed,

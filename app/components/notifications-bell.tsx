@@ -5,14 +5,15 @@ import { BellIcon } from './ui/icons.tsx'
 
 export type NotificationItem = {
   id: string
-  kind: 'assigned' | 'customer-replied'
+  kind: 'assigned' | 'customer-replied' | 'webhook-disabled'
   read: boolean
-  number: number
+  number: number | null
   subject: string
   actorName: string | null
 }
 
 function describe(n: NotificationItem) {
+  if (n.kind === 'webhook-disabled') return 'A webhook endpoint was disabled'
   return n.kind === 'assigned'
     ? `${n.actorName ?? 'Someone'} assigned you #${n.number}`
     : `Customer replied on #${n.number}`
@@ -65,7 +66,7 @@ export function NotificationsBell({
                 <Form method="post" action={`/w/${slug}/notifications`}>
                   <input type="hidden" name="intent" value="open" />
                   <input type="hidden" name="id" value={n.id} />
-                  <input type="hidden" name="number" value={n.number} />
+                  {n.number !== null ? <input type="hidden" name="number" value={n.number} /> : null}
                   <button
                     type="submit"
                     className={`block w-full rounded px-2 py-1.5 text-left text-sm hover:bg-slate-100 dark:hover:bg-slate-800 ${n.read ? 'text-slate-500' : 'font-medium'}`}

@@ -11,6 +11,7 @@ import { sql } from 'drizzle-orm'
 import { z } from 'zod'
 import { uuidv7 } from '#db/uuid.ts'
 import { recordAudit } from './audit.server.ts'
+import { enqueueWebhooks } from './webhooks.server.ts'
 import { CursorId, CursorTime, decodeCursor, encodeCursor } from './cursor.server.ts'
 import { notFound } from './errors.server.ts'
 import type { Member } from './workspaces.server.ts'
@@ -105,6 +106,14 @@ export async function createContact(member: Member, input: { email: string; name
       targetId: created.id,
       data: { email: input.email, name: input.name },
     })
+    await enqueueWebhooks(tx, member.workspaceId, [
+      {
+        type: 'contact.created',
+        workspaceId: member.workspaceId,
+        contactId: created.id,
+        at: new Date().toISOString(),
+      },
+    ])
     return { kind: 'created', contactId: created.id }
   })
 }

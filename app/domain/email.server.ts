@@ -14,7 +14,7 @@ export type OutgoingEmail = Rendered & {
   workspaceId: string
   ticketId?: string
   messageId?: string
-  kind: 'agent-reply' | 'ticket-confirmation' | 'auto-acknowledgement'
+  kind: 'agent-reply' | 'ticket-confirmation' | 'auto-acknowledgement' | 'webhook-disabled'
   fromAddress: string
   fromName: string
   toAddress: string

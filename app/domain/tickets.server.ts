@@ -23,6 +23,7 @@ import { newMessageId, queueEmail } from './email.server.ts'
 import { notify } from './notifications.server.ts'
 import { renderTicketConfirmation } from './email-templates.server.ts'
 import { newReplyToken, replyAddress } from './reply-address.server.ts'
+import { enqueueWebhooks } from './webhooks.server.ts'
 
 export type StoredFile = { filename: string; contentType: string; size: number; sha256: string }
 export type Actor = { workspaceId: string; userId: string | null }
@@ -45,12 +46,13 @@ const now = () => new Date()
 
 /** Find or create the contact by email (case-insensitive); a known contact keeps its name unless it had none. */
 export async function upsertContact(tx: Tx, workspaceId: string, email: string, name: string) {
-  const result = await tx.execute<{ id: string; name: string }>(sql`
+  // xmax = 0 only on a row this statement inserted: tells a new contact (contact.created) from a known one.
+  const result = await tx.execute<{ id: string; name: string; inserted: boolean }>(sql`
     insert into contacts (id, workspace_id, email, name)
     values (${uuidv7()}, ${workspaceId}, ${email}, ${name})
     on conflict (workspace_id, lower(email))
     do update set name = case when contacts.name = '' then excluded.name else contacts.name end
-    returning id, name`)
+    returning id, name, (xmax = 0) as inserted`)
   return result.rows[0]
 }
 
@@ -184,6 +186,19 @@ export async function createTicket(
     const events: TicketEvent[] = [
       { type: 'ticket.created', workspaceId: actor.workspaceId, ticketId, number, at: at.toISOString() },
     ]
+    await enqueueWebhooks(tx, actor.workspaceId, [
+      ...(contact.inserted
+        ? [
+            {
+              type: 'contact.created' as const,
+              workspaceId: actor.workspaceId,
+              contactId: contact.id,
+              at: at.toISOString(),
+            },
+          ]
+        : []),
+      ...events,
+    ])
     return { kind: 'created' as const, ticketId, number, customerLink, events }
   }
   return outerTx ? run(outerTx) : getDb().transaction(run)
@@ -302,6 +317,7 @@ export async function updateTickets(
         )
       }
     }
+    await enqueueWebhooks(tx, actor.workspaceId, events)
     return { kind: 'updated', events }
   }
   return tx ? run(tx) : getDb().transaction(run)
@@ -337,7 +353,9 @@ export async function changeSubject(actor: Actor, ticketId: string, subject: str
       targetId: ticketId,
       data: { before: before.subject, after: subject },
     })
-    return { kind: 'updated' as const, events: [tagEvent(actor, before, { subject })] }
+    const events = [tagEvent(actor, before, { subject })]
+    await enqueueWebhooks(tx, actor.workspaceId, events)
+    return { kind: 'updated' as const, events }
   })
 }
 
@@ -382,6 +400,7 @@ export async function addTags(actor: Actor, ticketIds: string[], names: string[]
       })
       events.push(tagEvent(actor, ticket, { tagsAdded: added }))
     }
+    await enqueueWebhooks(tx, actor.workspaceId, events)
     return { kind: 'updated' as const, events }
   })
 }
@@ -413,7 +432,9 @@ export async function removeTag(actor: Actor, ticketId: string, tagId: string): 
       targetId: ticketId,
       data: { removed: tag?.name },
     })
-    return { kind: 'updated' as const, events: [tagEvent(actor, ticket, { tagRemoved: tag?.name })] }
+    const events = [tagEvent(actor, ticket, { tagRemoved: tag?.name })]
+    await enqueueWebhooks(tx, actor.workspaceId, events)
+    return { kind: 'updated' as const, events }
   })
 }
 

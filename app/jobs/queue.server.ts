@@ -10,9 +10,16 @@ export type JobPayloads = {
   'email.send': { emailId: string }
   'email.inbound': { inboundEmailId: string }
   'files.cleanup': Record<string, never>
+  'webhook.deliver': { deliveryId: string }
 }
 export type JobName = keyof JobPayloads
-export const JOB_NAMES: JobName[] = ['sessions.cleanup', 'email.send', 'files.cleanup', 'email.inbound']
+export const JOB_NAMES: JobName[] = [
+  'sessions.cleanup',
+  'email.send',
+  'files.cleanup',
+  'email.inbound',
+  'webhook.deliver',
+]
 
 /**
  * Where jobs go once their retries are exhausted. Nothing works this queue: its jobs stay
@@ -57,6 +64,20 @@ export const QUEUE_SETTINGS: Record<JobName, QueueSettings> = {
     retryBackoff: true,
     retryDelayMax: 300,
     expireInSeconds: 5 * 60,
+    heartbeatSeconds: HEARTBEAT_SECONDS,
+    deadLetter: DEAD_LETTER_QUEUE,
+  },
+  'webhook.deliver': {
+    // Woken at commit. HTTP failures are not job failures: deliverWebhook records each attempt
+    // and schedules the next one itself (5 s … 10 h, about 27.5 h in all). pg-boss retries only
+    // a handler that threw (the database) or died; the attempt counter keeps that to one POST.
+    notify: true,
+    retryLimit: 3,
+    retryDelay: 5,
+    retryBackoff: true,
+    retryDelayMax: 300,
+    // A POST has 10 s; recording it is one short transaction.
+    expireInSeconds: 60,
     heartbeatSeconds: HEARTBEAT_SECONDS,
     deadLetter: DEAD_LETTER_QUEUE,
   },

@@ -9,6 +9,7 @@ import type { TicketEvent } from '#app/realtime/events.ts'
 import { realtime } from '#app/realtime/hub.server.ts'
 import { cleanupOrphanFiles } from './files-cleanup.server.ts'
 import { queue, type JobPayloads } from './queue.server.ts'
+import { deliverWebhookJobs, WEBHOOK_WORK } from './webhook-worker.server.ts'
 
 /**
  * How the email worker fetches: up to 50 jobs at a time, back to back while fetches come back
@@ -75,6 +76,7 @@ export async function startWorkers() {
   await boss.work('sessions.cleanup', CLEANUP_WORK, eachJob(cleanupSessions))
   await boss.work('email.send', EMAIL_WORK, sendEmails)
   await boss.work('email.inbound', INBOUND_WORK, fileInboundEmails)
+  await boss.work('webhook.deliver', WEBHOOK_WORK, deliverWebhookJobs)
   await boss.work(
     'files.cleanup',
     CLEANUP_WORK,

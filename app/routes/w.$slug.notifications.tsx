@@ -6,7 +6,12 @@ import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 import { safeRedirect } from '#app/utils/redirect.ts'
 
 const Schema = z.discriminatedUnion('intent', [
-  z.object({ intent: z.literal('open'), id: z.uuid(), number: z.coerce.number().int().positive() }),
+  // Without a number the notification is about the workspace (a disabled webhook endpoint).
+  z.object({
+    intent: z.literal('open'),
+    id: z.uuid(),
+    number: z.coerce.number().int().positive().optional(),
+  }),
   z.object({ intent: z.literal('read-all') }),
 ])
 
@@ -21,7 +26,12 @@ export async function action({ request, params }: ActionFunctionArgs) {
   if (submission.status !== 'success') throw new Response('Invalid request', { status: 400 })
   if (submission.value.intent === 'open') {
     await markNotificationsRead(member.workspaceId, member.userId, [submission.value.id])
-    return redirect(`/w/${member.workspaceSlug}/tickets/${submission.value.number}`)
+    const { number } = submission.value
+    return redirect(
+      number === undefined
+        ? `/w/${member.workspaceSlug}/settings/webhooks`
+        : `/w/${member.workspaceSlug}/tickets/${number}`,
+    )
   }
   await markNotificationsRead(member.workspaceId, member.userId)
   return redirect(safeRedirect(refererPath(request), `/w/${member.workspaceSlug}`))

@@ -9,9 +9,10 @@ export type LayoutRow = {
   unread: number
   notifications: Array<{
     id: string
-    kind: 'assigned' | 'customer-replied'
+    kind: 'assigned' | 'customer-replied' | 'webhook-disabled'
     read_at: string | null
-    number: number
+    // null for a workspace notice (webhook-disabled): subject is then the endpoint's URL
+    number: number | null
     subject: string
     actor_name: string | null
   }>
@@ -33,9 +34,10 @@ export async function loadLayoutRow(db: DbOrTx, userId: string, workspaceId: str
       (select count(*)::int from notifications n where n.workspace_id = ${workspaceId}
          and n.user_id = ${userId} and n.read_at is null) as unread,
       (select coalesce(json_agg(x), '[]'::json) from (
-         select n.id, n.kind, n.read_at, t.number, t.subject, a.name as actor_name
+         select n.id, n.kind, n.read_at, t.number, coalesce(t.subject, we.url, '') as subject, a.name as actor_name
          from notifications n
-         join tickets t on t.id = n.ticket_id
+         left join tickets t on t.id = n.ticket_id
+         left join webhook_endpoints we on we.id = n.webhook_endpoint_id
          left join users a on a.id = n.actor_user_id
          where n.workspace_id = ${workspaceId} and n.user_id = ${userId}
          order by n.created_at desc limit 30) x) as notifications`)

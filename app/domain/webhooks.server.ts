@@ -1,0 +1,413 @@
+import { and, desc, eq, isNull } from 'drizzle-orm'
+import { getDb, type Tx } from '#db/client.ts'
+import { getContact } from '#db/queries/contacts.ts'
+import { getTicketByNumber, listThread, listTicketTags } from '#db/queries/tickets.ts'
+import { getUserById } from '#db/queries/users.ts'
+import { webhookDeliveries, webhookEndpoints } from '#db/schema.ts'
+import { uuidv7 } from '#db/uuid.ts'
+import { contactJson, messageJson, ticketJson } from '#app/api/serializers.server.ts'
+import { env } from '#app/env.server.ts'
+import { enqueue } from '#app/jobs/queue.server.ts'
+import type { TicketEvent } from '#app/realtime/events.ts'
+import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from '#app/utils/webhook-schemas.ts'
+import { recordAudit } from './audit.server.ts'
+import { checkWebhookUrl, type WebhookPolicy } from './webhook-address.server.ts'
+import { newWebhookSecret } from './webhook-signing.server.ts'
+import type { Member } from './workspaces.server.ts'
+
+/**
+ * Outbound webhooks: a workspace's endpoints, and the deliveries that domain operations enqueue
+ * in their own transaction (enqueueWebhooks), so a webhook leaves exactly when the change
+ * commits. Delivery, retries and disabling live in webhook-delivery.server.ts.
+ */
+
+/** After a rotation the previous secret keeps signing beside the new one this long. */
+export const ROTATION_OVERLAP_MS = 24 * 3600_000
+/** Deliveries listed per endpoint on the settings page and by the API. */
+export const RECENT_DELIVERIES = 25
+
+export function webhookPolicy(): WebhookPolicy {
+  return env().webhooks
+}
+
+/** A change that may become a webhook: the domain's live events plus contact creation. */
+export type WebhookTrigger =
+  TicketEvent | { type: 'contact.created'; workspaceId: string; contactId: string; at: string }
+
+const SUBSCRIBABLE = new Set<string>(WEBHOOK_EVENT_TYPES)
+
+/**
+ * Records one delivery per (event, subscribed endpoint) and enqueues its job, on the caller's
+ * transaction. One indexed read when the workspace has no endpoint; the payload (the ticket,
+ * message or contact as the API shows it) is built from the transaction's own view, so it is
+ * exactly what was committed.
+ */
+export async function enqueueWebhooks(tx: Tx, workspaceId: string, triggers: WebhookTrigger[]) {
+  const relevant = triggers.filter((t) => SUBSCRIBABLE.has(t.type))
+  if (relevant.length === 0) return
+  const endpoints = await tx
+    .select({
+      id: webhookEndpoints.id,
+      events: webhookEndpoints.events,
+      includeNotes: webhookEndpoints.includeNotes,
+    })
+    .from(webhookEndpoints)
+    .where(and(eq(webhookEndpoints.workspaceId, workspaceId), isNull(webhookEndpoints.disabledAt)))
+  if (endpoints.length === 0) return
+  for (const trigger of relevant) {
+    const targets = endpoints.filter(
+      (e) =>
+        e.events.includes(trigger.type as WebhookEventType) &&
+        !(trigger.type === 'message.created' && trigger.kind === 'note' && !e.includeNotes),
+    )
+    if (targets.length === 0) continue
+    const payload = await buildPayload(tx, workspaceId, trigger)
+    if (!payload) continue
+    await insertDeliveries(
+      tx,
+      workspaceId,
+      targets.map((t) => t.id),
+      `msg_${uuidv7()}`,
+      trigger.type,
+      JSON.stringify(payload),
+    )
+  }
+}
+
+async function insertDeliveries(
+  tx: Tx,
+  workspaceId: string,
+  endpointIds: string[],
+  eventId: string,
+  eventType: string,
+  payload: string,
+) {
+  const rows = await tx
+    .insert(webhookDeliveries)
+    .values(
+      endpointIds.map((endpointId) => ({
+        workspaceId,
+        endpointId,
+        eventId,
+        eventType,
+        payload,
+        nextAttemptAt: new Date(),
+      })),
+    )
+    .returning({ id: webhookDeliveries.id })
+  for (const row of rows) await enqueue(tx, 'webhook.deliver', { deliveryId: row.id })
+  return rows.map((r) => r.id)
+}
+
+const snake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)
+
+/** The Standard Webhooks envelope `{ type, timestamp, data }` with the API's JSON shapes inside. */
+async function buildPayload(tx: Tx, workspaceId: string, trigger: WebhookTrigger) {
+  const envelope = (data: Record<string, unknown>) => ({ type: trigger.type, timestamp: trigger.at, data })
+  if (trigger.type === 'contact.created') {
+    const contact = await getContact(tx, workspaceId, trigger.contactId)
+    return contact ? envelope({ contact: contactJson(contact) }) : undefined
+  }
+  if (
+    trigger.type !== 'ticket.created' &&
+    trigger.type !== 'ticket.updated' &&
+    trigger.type !== 'message.created'
+  ) {
+    return undefined
+  }
+  const ticket = await ticketSnapshot(tx, workspaceId, trigger.number)
+  if (!ticket) return undefined
+  if (trigger.type === 'ticket.created') return envelope({ ticket })
+  if (trigger.type === 'ticket.updated') {
+    const changes = Object.fromEntries(Object.entries(trigger.changes).map(([k, v]) => [snake(k), v]))
+    return envelope({ ticket, changes })
+  }
+  const message = (await listThread(tx, workspaceId, ticket.id)).find((m) => m.id === trigger.messageId)
+  if (!message) return undefined
+  return envelope({
+    ticket: { id: ticket.id, number: ticket.number, subject: ticket.subject, status: ticket.status },
+    message: messageJson(message),
+  })
+}
+
+async function ticketSnapshot(tx: Tx, workspaceId: string, number: number) {
+  const row = await getTicketByNumber(tx, workspaceId, number)
+  if (!row) return undefined
+  const [tags, assignee] = await Promise.all([
+    listTicketTags(tx, row.id),
+    row.assigneeId ? getUserById(tx, row.assigneeId) : undefined,
+  ])
+  return ticketJson({ ...row, tags, assignee: assignee ? { id: assignee.id, name: assignee.name } : null })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Endpoints (owners and admins; the routes check the role, the API the webhooks:manage scope)
+
+export type EndpointInput = {
+  url: string
+  description: string
+  events: WebhookEventType[]
+  includeNotes: boolean
+}
+
+export type EndpointOutcome =
+  | { kind: 'ok'; id: string; secret?: string }
+  | { kind: 'invalid-url'; reason: string }
+  | { kind: 'not-found' }
+
+const endpointColumns = {
+  id: webhookEndpoints.id,
+  url: webhookEndpoints.url,
+  description: webhookEndpoints.description,
+  events: webhookEndpoints.events,
+  includeNotes: webhookEndpoints.includeNotes,
+  failingSince: webhookEndpoints.failingSince,
+  disabledAt: webhookEndpoints.disabledAt,
+  disabledReason: webhookEndpoints.disabledReason,
+  previousSecretExpiresAt: webhookEndpoints.previousSecretExpiresAt,
+  createdAt: webhookEndpoints.createdAt,
+  updatedAt: webhookEndpoints.updatedAt,
+}
+
+export type WebhookEndpoint = Awaited<ReturnType<typeof listWebhookEndpoints>>[number]
+
+/** The workspace's endpoints, oldest first. Never the secret: it is shown once, at creation or rotation. */
+export async function listWebhookEndpoints(member: Member) {
+  return getDb()
+    .select(endpointColumns)
+    .from(webhookEndpoints)
+    .where(eq(webhookEndpoints.workspaceId, member.workspaceId))
+    .orderBy(webhookEndpoints.createdAt, webhookEndpoints.id)
+}
+
+export async function getWebhookEndpoint(member: Member, id: string) {
+  const [row] = await getDb()
+    .select(endpointColumns)
+    .from(webhookEndpoints)
+    .where(and(eq(webhookEndpoints.workspaceId, member.workspaceId), eq(webhookEndpoints.id, id)))
+  return row
+}
+
+/** Creates an endpoint and returns its secret (shown once). */
+export async function createWebhookEndpoint(member: Member, input: EndpointInput): Promise<EndpointOutcome> {
+  const check = checkWebhookUrl(input.url, webhookPolicy())
+  if (!check.ok) return { kind: 'invalid-url', reason: check.reason }
+  const secret = newWebhookSecret()
+  return getDb().transaction(async (tx) => {
+    const [row] = await tx
+      .insert(webhookEndpoints)
+      .values({
+        workspaceId: member.workspaceId,
+        url: check.url.toString(),
+        description: input.description,
+        events: [...new Set(input.events)],
+        includeNotes: input.includeNotes,
+        secret,
+        createdById: member.userId,
+      })
+      .returning({ id: webhookEndpoints.id })
+    await audit(tx, member, 'webhook.created', row.id, { url: check.url.toString(), events: input.events })
+    return { kind: 'ok' as const, id: row.id, secret }
+  })
+}
+
+/** Changes an endpoint's URL, description or events (any subset). */
+export async function updateWebhookEndpoint(
+  member: Member,
+  id: string,
+  input: Partial<EndpointInput>,
+): Promise<EndpointOutcome> {
+  let url: string | undefined
+  if (input.url !== undefined) {
+    const check = checkWebhookUrl(input.url, webhookPolicy())
+    if (!check.ok) return { kind: 'invalid-url', reason: check.reason }
+    url = check.url.toString()
+  }
+  return getDb().transaction(async (tx) => {
+    const [row] = await tx
+      .update(webhookEndpoints)
+      .set({
+        ...(url !== undefined ? { url } : {}),
+        ...(input.description !== undefined ? { description: input.description } : {}),
+        ...(input.events !== undefined ? { events: [...new Set(input.events)] } : {}),
+        ...(input.includeNotes !== undefined ? { includeNotes: input.includeNotes } : {}),
+        updatedAt: new Date(),
+      })
+      .where(and(eq(webhookEndpoints.workspaceId, member.workspaceId), eq(webhookEndpoints.id, id)))
+      .returning({ id: webhookEndpoints.id })
+    if (!row) return { kind: 'not-found' as const }
+    await audit(tx, member, 'webhook.updated', id, { ...input })
+    return { kind: 'ok' as const, id }
+  })
+}
+
+/** Turns an endpoint off, or back on (which forgets its failure streak). */
+export async function setWebhookEndpointEnabled(member: Member, id: string, enabled: boolean) {
+  return getDb().transaction(async (tx) => {
+    const [row] = await tx
+      .update(webhookEndpoints)
+      .set(
+        enabled
+          ? { disabledAt: null, disabledReason: null, failingSince: null, updatedAt: new Date() }
+          : { disabledAt: new Date(), disabledReason: 'Disabled by a member', updatedAt: new Date() },
+      )
+      .where(and(eq(webhookEndpoints.workspaceId, member.workspaceId), eq(webhookEndpoints.id, id)))
+      .returning({ id: webhookEndpoints.id })
+    if (!row) return { kind: 'not-found' as const }
+    await audit(tx, member, enabled ? 'webhook.enabled' : 'webhook.disabled', id)
+    return { kind: 'ok' as const, id }
+  })
+}
+
+export async function deleteWebhookEndpoint(member: Member, id: string) {
+  return getDb().transaction(async (tx) => {
+    const [row] = await tx
+      .delete(webhookEndpoints)
+      .where(and(eq(webhookEndpoints.workspaceId, member.workspaceId), eq(webhookEndpoints.id, id)))
+      .returning({ id: webhookEndpoints.id, url: webhookEndpoints.url })
+    if (!row) return { kind: 'not-found' as const }
+    await audit(tx, member, 'webhook.deleted', id, { url: row.url })
+    return { kind: 'ok' as const, id }
+  })
+}
+
+/**
+ * A new secret (returned once). The old one keeps signing beside it for ROTATION_OVERLAP_MS, so
+ * receivers can switch without losing a delivery; a second rotation inside the window drops the
+ * oldest.
+ */
+export async function rotateWebhookSecret(member: Member, id: string): Promise<EndpointOutcome> {
+  const secret = newWebhookSecret()
+  return getDb().transaction(async (tx) => {
+    const [current] = await tx
+      .select({ secret: webhookEndpoints.secret })
+      .from(webhookEndpoints)
+      .where(and(eq(webhookEndpoints.workspaceId, member.workspaceId), eq(webhookEndpoints.id, id)))
+      .for('update')
+    if (!current) return { kind: 'not-found' as const }
+    const until = new Date(Date.now() + ROTATION_OVERLAP_MS)
+    await tx
+      .update(webhookEndpoints)
+      .set({ secret, previousSecret: current.secret, previousSecretExpiresAt: until, updatedAt: new Date() })
+      .where(eq(webhookEndpoints.id, id))
+    await audit(tx, member, 'webhook.secret-rotated', id, { previousValidUntil: until.toISOString() })
+    return { kind: 'ok' as const, id, secret }
+  })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Deliveries
+
+const deliveryColumns = {
+  id: webhookDeliveries.id,
+  endpointId: webhookDeliveries.endpointId,
+  eventId: webhookDeliveries.eventId,
+  eventType: webhookDeliveries.eventType,
+  status: webhookDeliveries.status,
+  attempts: webhookDeliveries.attempts,
+  nextAttemptAt: webhookDeliveries.nextAttemptAt,
+  lastAttemptAt: webhookDeliveries.lastAttemptAt,
+  responseStatus: webhookDeliveries.responseStatus,
+  responseSnippet: webhookDeliveries.responseSnippet,
+  latencyMs: webhookDeliveries.latencyMs,
+  error: webhookDeliveries.error,
+  createdAt: webhookDeliveries.createdAt,
+}
+
+export type WebhookDelivery = Awaited<ReturnType<typeof listWebhookDeliveries>>[number]
+
+/** An endpoint's most recent deliveries, newest first (webhook_deliveries_endpoint_created_idx). */
+export async function listWebhookDeliveries(member: Member, endpointId: string, limit = RECENT_DELIVERIES) {
+  return getDb()
+    .select(deliveryColumns)
+    .from(webhookDeliveries)
+    .where(
+      and(
+        eq(webhookDeliveries.workspaceId, member.workspaceId),
+        eq(webhookDeliveries.endpointId, endpointId),
+      ),
+    )
+    .orderBy(desc(webhookDeliveries.createdAt), desc(webhookDeliveries.id))
+    .limit(limit)
+}
+
+/** Sends a `webhook.test` event to one endpoint now (disabled or not: that is how you check a fix). */
+export async function sendTestEvent(member: Member, endpointId: string) {
+  return getDb().transaction(async (tx) => {
+    const endpoint = await endpointOf(tx, member, endpointId)
+    if (!endpoint) return { kind: 'not-found' as const }
+    const at = new Date().toISOString()
+    const payload = JSON.stringify({
+      type: 'webhook.test',
+      timestamp: at,
+      data: {
+        workspace: { slug: member.workspaceSlug, name: member.workspaceName },
+        endpoint_id: endpointId,
+      },
+    })
+    const [deliveryId] = await insertDeliveries(
+      tx,
+      member.workspaceId,
+      [endpointId],
+      `msg_${uuidv7()}`,
+      'webhook.test',
+      payload,
+    )
+    await audit(tx, member, 'webhook.test-sent', endpointId, { deliveryId })
+    return { kind: 'ok' as const, deliveryId: deliveryId! }
+  })
+}
+
+/**
+ * Sends a past delivery again as a new delivery with the same body and webhook-id (so a
+ * receiver that already processed it can tell), freshly signed and timestamped.
+ */
+export async function redeliverWebhook(member: Member, deliveryId: string) {
+  return getDb().transaction(async (tx) => {
+    const [original] = await tx
+      .select({
+        endpointId: webhookDeliveries.endpointId,
+        eventId: webhookDeliveries.eventId,
+        eventType: webhookDeliveries.eventType,
+        payload: webhookDeliveries.payload,
+      })
+      .from(webhookDeliveries)
+      .where(and(eq(webhookDeliveries.workspaceId, member.workspaceId), eq(webhookDeliveries.id, deliveryId)))
+    if (!original) return { kind: 'not-found' as const }
+    const [id] = await insertDeliveries(
+      tx,
+      member.workspaceId,
+      [original.endpointId],
+      original.eventId,
+      original.eventType,
+      original.payload,
+    )
+    await audit(tx, member, 'webhook.redelivered', original.endpointId, { deliveryId, newDeliveryId: id })
+    return { kind: 'ok' as const, deliveryId: id!, endpointId: original.endpointId }
+  })
+}
+
+async function endpointOf(tx: Tx, member: Member, id: string) {
+  const [row] = await tx
+    .select({ id: webhookEndpoints.id })
+    .from(webhookEndpoints)
+    .where(and(eq(webhookEndpoints.workspaceId, member.workspaceId), eq(webhookEndpoints.id, id)))
+  return row
+}
+
+async function audit(
+  tx: Tx,
+  member: Member,
+  action: string,
+  endpointId: string,
+  data: Record<string, unknown> = {},
+) {
+  await recordAudit(tx, {
+    workspaceId: member.workspaceId,
+    actorUserId: member.userId,
+    action,
+    targetType: 'webhook_endpoint',
+    targetId: endpointId,
+    data,
+  })
+}

@@ -1,0 +1,43 @@
+import { z } from 'zod'
+
+/** What an endpoint can subscribe to; mirrors the webhook_event_type enum in db/schema.ts. */
+export const WEBHOOK_EVENT_TYPES = [
+  'ticket.created',
+  'ticket.updated',
+  'message.created',
+  'contact.created',
+] as const
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number]
+export const WebhookEventType = z.enum(WEBHOOK_EVENT_TYPES)
+
+export const WEBHOOK_EVENT_DESCRIPTIONS: Record<WebhookEventType, string> = {
+  'ticket.created': 'A ticket was opened (any channel)',
+  'ticket.updated': 'Status, priority, assignee, subject or tags changed',
+  'message.created': 'A reply on a ticket (internal notes only if you include them)',
+  'contact.created': 'A new contact (by the API, the support form or an email)',
+}
+
+/** The settings page's forms (the API has its own snake_case schemas in app/api/webhooks.server.ts). */
+const url = z
+  .string({ error: 'Enter the URL that receives the webhooks' })
+  .trim()
+  .max(2000, { error: 'At most 2,000 characters' })
+const description = z.string().trim().max(200, { error: 'At most 200 characters' }).default('')
+const events = z
+  .array(WebhookEventType, { error: 'Choose at least one event' })
+  .min(1, { error: 'Choose at least one event' })
+const includeNotes = z
+  .literal('on')
+  .optional()
+  .transform((v) => v === 'on')
+
+export const WebhookEndpointForm = z.discriminatedUnion('intent', [
+  z.object({ intent: z.literal('create'), url, description, events, includeNotes }),
+  z.object({ intent: z.literal('update'), id: z.uuid(), url, description, events, includeNotes }),
+  z.object({ intent: z.literal('delete'), id: z.uuid() }),
+  z.object({ intent: z.literal('rotate'), id: z.uuid() }),
+  z.object({ intent: z.literal('enable'), id: z.uuid() }),
+  z.object({ intent: z.literal('disable'), id: z.uuid() }),
+  z.object({ intent: z.literal('test'), id: z.uuid() }),
+  z.object({ intent: z.literal('redeliver'), id: z.uuid(), deliveryId: z.uuid() }),
+])
