@@ -729,3 +729,63 @@ export const webhookDeliveries = pgTable(
   },
   (t) => [index('webhook_deliveries_endpoint_created_idx').on(t.endpointId, t.createdAt)],
 )
+
+/** The tone triage read in a new ticket's first message (app/ai/triage.server.ts). */
+export const aiSentiment = pgEnum('ai_sentiment', ['negative', 'neutral', 'positive'])
+
+/**
+ * What the triage job suggested for a new ticket, one row per ticket: only values from the
+ * allowed sets survive (a workspace's existing tags by id, the four priorities, ISO 639-1
+ * codes); anything else the model said was dropped before this row was written. `applied_at` is
+ * set when the workspace's auto-apply mode applied it through the normal domain operations.
+ */
+export const ticketTriage = pgTable(
+  'ticket_triage',
+  {
+    ticketId: uuid()
+      .primaryKey()
+      .references(() => tickets.id, { onDelete: 'cascade' }),
+    workspaceId: workspaceRef(),
+    priority: ticketPriority(),
+    tagIds: uuid()
+      .array()
+      .notNull()
+      .default(sql`'{}'::uuid[]`),
+    language: text(),
+    sentiment: aiSentiment(),
+    gist: text().notNull().default(''),
+    appliedAt: timestamp({ withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [index('ticket_triage_workspace_idx').on(t.workspaceId)],
+)
+
+/** A customer message translated for agents, cached per message and target language (ISO 639-1). */
+export const messageTranslations = pgTable(
+  'message_translations',
+  {
+    messageId: uuid()
+      .notNull()
+      .references(() => messages.id, { onDelete: 'cascade' }),
+    language: text().notNull(),
+    workspaceId: workspaceRef(),
+    text: text().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.messageId, t.language] })],
+)
+
+/**
+ * The AI summary of a ticket (issue, what was tried, what is pending as 3–6 bullets), cached per
+ * ticket. It is stale once the thread's last message is no longer `last_message_id`.
+ */
+export const ticketSummaries = pgTable('ticket_summaries', {
+  ticketId: uuid()
+    .primaryKey()
+    .references(() => tickets.id, { onDelete: 'cascade' }),
+  workspaceId: workspaceRef(),
+  bullets: jsonb().notNull(),
+  messageCount: integer().notNull(),
+  lastMessageId: uuid(),
+  updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+})
