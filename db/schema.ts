@@ -103,6 +103,30 @@ export const invitations = pgTable(
   (t) => [index('invitations_workspace_id_idx').on(t.workspaceId)],
 )
 
+export const accountTokenPurpose = pgEnum('account_token_purpose', ['verify-email', 'password-reset'])
+
+/**
+ * One-time links of account emails (app/domain/account-emails.server.ts): 256 random bits in
+ * the link, only the sha256 stored here. `email` is the address the link was sent to: a
+ * verify-email link confirms that address only, and stops working if the account's email changed.
+ */
+export const accountTokens = pgTable(
+  'account_tokens',
+  {
+    id: id(),
+    userId: uuid()
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    purpose: accountTokenPurpose().notNull(),
+    tokenHash: text().notNull().unique(),
+    email: text().notNull(),
+    expiresAt: timestamp({ withTimezone: true }).notNull(),
+    usedAt: timestamp({ withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [index('account_tokens_user_idx').on(t.userId, t.purpose)],
+)
+
 /**
  * Rate-limit counters: one row per key and fixed window, shared by every app instance. A slot is
  * taken with one atomic upsert (app/domain/rate-limit.server.ts); `expires_at` (the end of the
@@ -542,6 +566,7 @@ export const notificationKind = pgEnum('notification_kind', [
   'assigned',
   'customer-replied',
   'webhook-disabled',
+  'mentioned',
 ])
 
 /** In-app notifications for one agent (the bell). */
@@ -562,6 +587,19 @@ export const notifications = pgTable(
     createdAt: createdAt(),
   },
   (t) => [index('notifications_user_idx').on(t.userId, t.workspaceId, t.createdAt.desc())],
+)
+
+/** Notification kinds a user does not want by email (account page, or the link in the email). */
+export const notificationEmailOptOuts = pgTable(
+  'notification_email_opt_outs',
+  {
+    userId: uuid()
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    kind: notificationKind().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.kind] })],
 )
 
 export const apiTokenScope = pgEnum('api_token_scope', [
