@@ -1,0 +1,458 @@
+// `npm run bench:compare`: the inbox's hot paths through the production build, side by side with a
+// bare node:http + pg server answering the same "All open" query, in one run on this machine.
+// Seeds (or reuses) the bench workspace in its own DATA_DIR (default .data-bench, never ./data),
+// signs in through POST /login, drives each path with autocannon and prints req/s, p50/p95/p99,
+// bytes and each path's ratio to the baseline, plus the server's RSS. Prints figures; asserts nothing.
+//
+// Options: --tickets N (default 1,000,000; seeds the difference when the workspace has fewer)
+//          --seconds S (per path, default 10) --connections C (default 16) --runs R (default 1:
+//          medians of R rounds, each with its own baseline) --only queue,inbox,... --build (build
+//          first) --idle S (seconds before the idle RSS, default 20) --node-args "--cpu-prof ..."
+//          --api-token T (a bearer token for the API path; else the session cookie is tried)
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import type { EventEmitter } from 'node:events'
+import fs from 'node:fs'
+import path from 'node:path'
+import autocannon from 'autocannon'
+import pg from 'pg'
+import { exitOnScriptDatabaseError, openScriptDatabase } from './database.ts'
+import { BENCH_OWNER, LONG_THREAD_SUBJECT } from './seed/bench-data.ts'
+
+const arg = (name: string) => {
+  const at = process.argv.indexOf(`--${name}`)
+  return at === -1 ? undefined : process.argv[at + 1]
+}
+const TICKETS = Number(arg('tickets') ?? 1_000_000)
+const SECONDS = Number(arg('seconds') ?? 10)
+const CONNECTIONS = Number(arg('connections') ?? 16)
+const RUNS = Number(arg('runs') ?? 1)
+const IDLE_SECONDS = Number(arg('idle') ?? 20)
+const ONLY = arg('only')?.split(',')
+const NODE_ARGS = arg('node-args')?.split(' ').filter(Boolean) ?? []
+const WARMUP_SECONDS = 2
+const DATA_DIR = path.resolve(process.env.DATA_DIR ?? '.data-bench')
+const APP_PORT = Number(process.env.BENCH_PORT ?? 3395)
+const BASELINE_PORT = APP_PORT + 1
+const app = `http://127.0.0.1:${APP_PORT}`
+const baselineBase = `http://127.0.0.1:${BASELINE_PORT}`
+// A private copy of build/: other people's rebuilds (which empty build/) cannot change the server
+// under a run. A sibling of build/ so the bundle's `../migrations` still resolves.
+const BUILD_COPY = path.resolve('.data-bench-build')
+
+if (path.resolve(DATA_DIR) === path.resolve('data')) {
+  console.error('bench:compare never uses ./data: set DATA_DIR to a directory of its own.')
+  process.exit(2)
+}
+fs.mkdirSync(DATA_DIR, { recursive: true })
+fs.chmodSync(DATA_DIR, 0o755) // the embedded initdb runs as another user when root
+process.env.DATA_DIR = DATA_DIR
+
+const database = await openScriptDatabase({ databaseUrl: process.env.DATABASE_URL, dataDir: DATA_DIR }).catch(
+  exitOnScriptDatabaseError,
+)
+const children: ChildProcess[] = []
+
+async function main(url: string) {
+  await seedIfNeeded(url)
+  const bench = await benchFacts(url)
+  prepareBuild()
+
+  const baseline = await startProcess(
+    'baseline',
+    [path.resolve('scripts/bench-baseline-server.js')],
+    { DATABASE_URL: url, WORKSPACE_ID: bench.workspaceId, PORT: String(BASELINE_PORT) },
+    `${baselineBase}/`,
+  )
+  const server = await startProcess(
+    'server',
+    // The query counter answers X-Debug-Query-Count on the probe requests (see the module).
+    [
+      '--import',
+      path.resolve('scripts/bench-query-counter.js'),
+      ...NODE_ARGS,
+      path.join(BUILD_COPY, 'server.js'),
+    ],
+    {
+      DATABASE_URL: url,
+      PORT: String(APP_PORT),
+      HOST: '127.0.0.1',
+      APP_URL: app,
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'silent',
+      RUN_WORKER: 'false',
+      EMAIL_TRANSPORT: 'outbox',
+    },
+    `${app}/readyz`,
+  )
+  const cookie = await signIn()
+  const paths = await benchPaths(bench, cookie)
+
+  console.log(
+    `\n${bench.tickets.toLocaleString()} tickets; ${CONNECTIONS} connections × ${SECONDS} s per path ` +
+      `(after a ${WARMUP_SECONDS} s warm-up), ${RUNS} run(s), signed in as ${BENCH_OWNER.email}; ` +
+      `${fs.readFileSync('/proc/cpuinfo', 'utf8').match(/^processor/gm)?.length ?? '?'} CPUs, load average ` +
+      `${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} at the start\n`,
+  )
+  const rss = { peak: 0 }
+  const sampler = setInterval(() => (rss.peak = Math.max(rss.peak, rssOf(server.pid))), 250)
+  const rounds: Array<Map<string, Measured>> = []
+  for (let run = 0; run < RUNS; run++) {
+    const round = new Map<string, Measured>()
+    round.set('baseline', await measure(baselineBase, { path: '/', method: 'GET' }, {}))
+    for (const p of paths) {
+      if (p.skip) continue
+      round.set(p.name, await measure(app, p.request, p.headers))
+    }
+    rounds.push(round)
+  }
+  clearInterval(sampler)
+  const afterRun = rssOf(server.pid)
+  await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000))
+  const afterIdle = rssOf(server.pid)
+
+  printTable(rounds, paths)
+  console.log(
+    `\nserver RSS: peak under load ${mb(rss.peak)}, after the run ${mb(afterRun)}, after ${IDLE_SECONDS} s idle ${mb(afterIdle)}` +
+      ` (baseline process: ${mb(rssOf(baseline.pid))})`,
+  )
+  for (const p of paths) if (p.skip) console.log(`skipped ${p.name}: ${p.skip}`)
+  await stopProcess(server)
+  await stopProcess(baseline)
+}
+
+type Bench = { workspaceId: string; tickets: number; longThread: number }
+
+async function withClient<T>(url: string, run: (client: pg.Client) => Promise<T>) {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    return await run(client)
+  } finally {
+    await client.end()
+  }
+}
+
+/** Tickets in the bench workspace (0 when there is none), not counting the long thread. */
+async function benchTickets(url: string) {
+  return withClient(url, async (client) => {
+    const exists = await client.query(`select to_regclass('public.workspaces') is not null as ok`)
+    if (!exists.rows[0].ok) return 0
+    const { rows } = await client.query<{ n: number }>(
+      `select (w.next_ticket_number - 1 - (select count(*) from tickets t where t.workspace_id = w.id
+         and t.subject = $1))::int as n from workspaces w where w.slug = 'bench'`,
+      [LONG_THREAD_SUBJECT],
+    )
+    return rows[0]?.n ?? 0
+  })
+}
+
+async function seedIfNeeded(url: string) {
+  const have = await benchTickets(url)
+  if (have >= TICKETS) {
+    console.log(`Reusing the bench workspace in ${DATA_DIR}: ${have.toLocaleString()} tickets.`)
+    await vacuumIfNeverVacuumed(url)
+    return
+  }
+  const missing = TICKETS - have
+  console.log(`Seeding ${missing.toLocaleString()} tickets into ${DATA_DIR} (has ${have.toLocaleString()})…`)
+  const started = performance.now()
+  execFileSync(process.execPath, ['--import', 'tsx', 'scripts/seed.ts', '--tickets', String(missing)], {
+    stdio: 'inherit',
+    env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'warn' },
+  })
+  console.log(`Seeded in ${((performance.now() - started) / 1000).toFixed(0)} s.`)
+  await vacuumIfNeverVacuumed(url)
+}
+
+/** A bulk load leaves the visibility map empty: index-only scans would visit the heap. */
+async function vacuumIfNeverVacuumed(url: string) {
+  await withClient(url, async (client) => {
+    const { rows } = await client.query<{ vacuumed: boolean }>(
+      `select coalesce(last_vacuum, last_autovacuum) is not null as vacuumed
+       from pg_stat_user_tables where relname = 'tickets'`,
+    )
+    if (rows[0]?.vacuumed) return
+    const started = performance.now()
+    await client.query('vacuum (analyze) tickets, messages, ticket_tags')
+    console.log(
+      `vacuum (analyze) after the bulk load: ${((performance.now() - started) / 1000).toFixed(0)} s`,
+    )
+  })
+}
+
+async function benchFacts(url: string): Promise<Bench> {
+  return withClient(url, async (client) => {
+    const { rows } = await client.query<{ workspace_id: string; long_thread: number | null }>(
+      `select w.id as workspace_id,
+         (select max(number) from tickets t where t.workspace_id = w.id and t.subject = $1) as long_thread
+       from workspaces w where w.slug = 'bench'`,
+      [LONG_THREAD_SUBJECT],
+    )
+    if (!rows[0]?.long_thread) throw new Error('The bench workspace has no 200-message ticket: reseed it.')
+    return {
+      workspaceId: rows[0].workspace_id,
+      tickets: await benchTickets(url),
+      longThread: rows[0].long_thread,
+    }
+  })
+}
+
+function prepareBuild() {
+  const lock = ['/tmp/sb-build.lock']
+  if (process.argv.includes('--build')) {
+    execFileSync('flock', [...lock, 'npm', 'run', 'build'], { stdio: 'inherit' })
+  }
+  // Copied under the build lock, so never half-built.
+  const copied = execFileSync('flock', [
+    ...lock,
+    'sh',
+    '-c',
+    `if test -f build/server.js -a -f build/server/index.js; then rm -rf '${BUILD_COPY}' && cp -r build '${BUILD_COPY}' && echo copied; fi`,
+  ]).toString()
+  if (copied.includes('copied')) return
+  if (!fs.existsSync(path.join(BUILD_COPY, 'server.js'))) {
+    throw new Error('No production build: run `flock /tmp/sb-build.lock npm run build` (or pass --build).')
+  }
+  console.log(`build/ is incomplete (a build failed or is under way): using the copy in ${BUILD_COPY}.`)
+}
+
+async function startProcess(name: string, args: string[], env: Record<string, string>, readyUrl: string) {
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  })
+  children.push(child)
+  const started = performance.now()
+  while (performance.now() - started < 60_000) {
+    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}`)
+    try {
+      if ((await fetch(readyUrl)).ok) return child
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  throw new Error(`${name} did not become ready`)
+}
+
+function stopProcess(child: ChildProcess) {
+  if (child.exitCode !== null) return Promise.resolve()
+  return new Promise<void>((resolve) => {
+    child.once('exit', () => resolve())
+    child.kill('SIGTERM')
+  })
+}
+
+async function signIn() {
+  const response = await fetch(`${app}/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { origin: app, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ email: BENCH_OWNER.email, password: BENCH_OWNER.password, redirectTo: '' }),
+  })
+  const cookie = response.headers.get('set-cookie')?.split(';')[0]
+  if (response.status !== 302 || !cookie) throw new Error(`sign-in failed: ${response.status}`)
+  return cookie
+}
+
+type BenchRequest = {
+  path: string
+  method: 'GET' | 'POST'
+  body?: string
+  setupRequest?: (request: autocannon.Request) => autocannon.Request
+}
+type BenchPath = {
+  name: string
+  request: BenchRequest
+  headers: Record<string, string>
+  expect: number
+  skip?: string
+  bytes?: number
+  queries?: string
+}
+
+async function benchPaths(bench: Bench, cookie: string): Promise<BenchPath[]> {
+  const signedIn = { cookie }
+  const form = {
+    cookie,
+    origin: app,
+    'content-type': 'application/x-www-form-urlencoded',
+  }
+  let replies = 0
+  const paths: BenchPath[] = [
+    { name: 'queue data', request: get('/w/bench/tickets.data'), headers: signedIn, expect: 200 },
+    { name: 'SSR inbox', request: get('/w/bench/tickets'), headers: signedIn, expect: 200 },
+    { name: 'SSR home', request: get('/w/bench'), headers: signedIn, expect: 200 },
+    {
+      name: 'ticket page (200 messages)',
+      request: get(`/w/bench/tickets/${bench.longThread}`),
+      headers: signedIn,
+      expect: 200,
+    },
+    { name: 'search', request: get('/w/bench/tickets?view=all&q=refund'), headers: signedIn, expect: 200 },
+    {
+      // A real reply form post (no JavaScript: the redirect is the success), a different ticket
+      // each time so replies do not queue on one ticket's lock.
+      name: 'reply POST',
+      request: {
+        path: '/w/bench/tickets/1',
+        method: 'POST',
+        body: new URLSearchParams({
+          intent: 'reply',
+          kind: 'reply',
+          body: 'Thanks for your patience, this is a benchmark reply.',
+        }).toString(),
+        setupRequest: (request) => ({
+          ...request,
+          path: `/w/bench/tickets/${1 + ((replies++ * 7919) % bench.tickets)}`,
+        }),
+      },
+      headers: form,
+      expect: 302,
+    },
+    { name: '/healthz', request: get('/healthz'), headers: {}, expect: 200 },
+    {
+      name: 'API list',
+      request: get('/api/v1/tickets?status=open&limit=25'),
+      headers: { authorization: `Bearer ${arg('api-token') ?? (await createApiToken(cookie))}` },
+      expect: 200,
+    },
+  ]
+  for (const p of paths) {
+    if (ONLY && !ONLY.some((o) => p.name.toLowerCase().includes(o.toLowerCase()))) {
+      p.skip = 'not in --only'
+      continue
+    }
+    // One request to check the path answers as expected, its size and how many queries it ran.
+    const response = await fetch(`${app}${p.request.path}`, {
+      method: p.request.method,
+      headers: p.headers,
+      body: p.request.body,
+      redirect: 'manual',
+    })
+    const body = await response.arrayBuffer()
+    p.bytes = body.byteLength
+    p.queries = response.headers.get('x-debug-query-count') ?? undefined
+    if (p.name === 'API list' && response.status === 404)
+      p.skip = 'GET /api/v1/tickets answers 404 (no API yet)'
+    else if (p.name === 'API list' && response.status === 401)
+      p.skip = 'the API refused the token (401): pass one with --api-token'
+    else if (response.status !== p.expect)
+      throw new Error(`${p.name}: ${p.request.path} answered ${response.status}, expected ${p.expect}`)
+  }
+  return paths
+}
+
+/**
+ * A read-only API token made the way a person makes one: the settings form, signed in as the
+ * owner (the token is shown once, in the page). Undefined when there is no such form yet.
+ */
+async function createApiToken(cookie: string) {
+  const response = await fetch(`${app}/w/bench/settings/api-tokens`, {
+    method: 'POST',
+    headers: { cookie, origin: app, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      intent: 'create',
+      name: `bench:compare ${new Date().toISOString()}`,
+      scopes: 'tickets:read',
+      expiresIn: '7',
+    }),
+  })
+  return (await response.text()).match(/sb_pat_[A-Za-z0-9]+/)?.[0] ?? 'none'
+}
+
+function get(p: string): BenchRequest {
+  return { path: p, method: 'GET' }
+}
+
+type Measured = {
+  rps: number
+  p50: number
+  p95: number
+  p99: number
+  bytes: number
+  non2xx: number
+  errors: number
+}
+
+/** A warm-up, then CONNECTIONS connections for SECONDS; every response's latency is kept. */
+async function measure(base: string, request: BenchRequest, headers: Record<string, string>) {
+  const options = {
+    url: base,
+    connections: CONNECTIONS,
+    headers,
+    requests: [request],
+  }
+  await autocannon({ ...options, duration: WARMUP_SECONDS })
+  const latencies: number[] = []
+  // Without a callback autocannon returns its tracker (an EventEmitter) made thenable.
+  const instance = autocannon({ ...options, duration: SECONDS }) as unknown as Promise<autocannon.Result> &
+    EventEmitter
+  instance.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) =>
+    latencies.push(ms),
+  )
+  const result = await instance
+  latencies.sort((a, b) => a - b)
+  const at = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? NaN
+  const expected3xx = request.method === 'POST' ? result['3xx'] : 0
+  return {
+    rps: latencies.length / SECONDS,
+    p50: at(0.5),
+    p95: at(0.95),
+    p99: at(0.99),
+    bytes: result.throughput.total / Math.max(1, latencies.length),
+    non2xx: result.non2xx - expected3xx,
+    errors: result.errors + result.timeouts,
+  } satisfies Measured
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`
+const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`
+
+function rssOf(pid: number | undefined) {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8')
+    return Number(status.match(/VmRSS:\s+(\d+) kB/)?.[1] ?? 0) * 1024
+  } catch {
+    return 0
+  }
+}
+
+function printTable(rounds: Array<Map<string, Measured>>, paths: BenchPath[]) {
+  const names = ['baseline', ...paths.filter((p) => !p.skip).map((p) => p.name)]
+  const byName = new Map(paths.map((p) => [p.name, p]))
+  const pick = (name: string, field: keyof Measured) => median(rounds.map((r) => r.get(name)![field]))
+  const rows = names.map((name) => {
+    const p = byName.get(name)
+    // Each round's ratio to that round's baseline, then the median of the ratios.
+    const ratio = median(rounds.map((r) => r.get(name)!.rps / r.get('baseline')!.rps))
+    return [
+      name === 'baseline'
+        ? 'bare node:http + pg, All open (JSON)'
+        : `${name} ${p!.request.method} ${p!.request.path}`,
+      pick(name, 'rps').toFixed(0),
+      pick(name, 'p50').toFixed(1),
+      pick(name, 'p95').toFixed(1),
+      pick(name, 'p99').toFixed(1),
+      p?.bytes !== undefined ? kb(p.bytes) : kb(pick(name, 'bytes')),
+      `${(ratio * 100).toFixed(1)}%`,
+      p?.queries ?? '',
+      `${pick(name, 'non2xx')}/${pick(name, 'errors')}`,
+    ]
+  })
+  const header = ['path', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'bytes', 'of baseline', 'queries', 'bad/err']
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`
+  console.log(line(header))
+  console.log(line(widths.map((w) => '-'.repeat(w))))
+  for (const row of rows) console.log(line(row))
+}
+
+// Last: the helpers above are module constants.
+try {
+  await main(database.url)
+} finally {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL')
+  await database.stop()
+}

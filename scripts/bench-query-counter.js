@@ -1,0 +1,29 @@
+// Preloaded by `npm run bench:compare` into the server (`node --import ./scripts/bench-query-counter.js`):
+// counts the PostgreSQL statements each HTTP request runs and answers it in `X-Debug-Query-Count`.
+// A debug hook for measuring, never loaded by the app itself. Accurate when requests arrive one at a
+// time (the bench's probe requests); queries of background work in that window are counted too.
+import http from 'node:http'
+import pg from 'pg'
+
+let total = 0
+const query = pg.Client.prototype.query
+pg.Client.prototype.query = function countedQuery(...args) {
+  total++
+  return query.apply(this, args)
+}
+
+const startedAt = new WeakMap()
+const emit = http.Server.prototype.emit
+http.Server.prototype.emit = function emitCounted(event, req, res) {
+  if (event === 'request') startedAt.set(res, total)
+  return emit.apply(this, [event, req, res])
+}
+
+const writeHead = http.ServerResponse.prototype.writeHead
+http.ServerResponse.prototype.writeHead = function writeHeadCounted(...args) {
+  const started = startedAt.get(this)
+  if (started !== undefined && !this.headersSent) {
+    this.setHeader('X-Debug-Query-Count', String(total - started))
+  }
+  return writeHead.apply(this, args)
+}
