@@ -2,14 +2,8 @@ import { z } from 'zod'
 import { getDb } from '#db/client.ts'
 import { getContact, listContacts } from '#db/queries/contacts.ts'
 import { listMailboxes } from '#db/queries/mailboxes.ts'
-import {
-  getTicketByNumber,
-  listQueue,
-  listThread,
-  listTicketTags,
-  listWorkspaceTags,
-  type QueueFilters,
-} from '#db/queries/tickets.ts'
+import { listQueue, type QueueFilters } from '#db/queries/queue.ts'
+import { getTicketByNumber, listThread, listTicketTags, listWorkspaceTags } from '#db/queries/tickets.ts'
 import { getUserById } from '#db/queries/users.ts'
 import { listMembers } from '#db/queries/workspaces.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'

@@ -11,7 +11,7 @@ import {
   type QueueFilters,
   type QueueSort,
   type QueueView,
-} from '#db/queries/tickets.ts'
+} from '#db/queries/queue.ts'
 import { TICKET_PRIORITIES, TICKET_STATUSES } from '#app/utils/vocabulary.ts'
 import { CursorId, CursorTime, decodeCursor, encodeCursor } from './cursor.server.ts'
 import type { Member } from './workspaces.server.ts'
@@ -160,7 +160,7 @@ export async function loadQueue(member: Member, query: QueueQuery) {
 
 /** What the filter and bulk controls offer: the workspace's mailboxes, members and tags. */
 export async function queueOptions(member: Member) {
-  return listQueueOptions(getDb(), member.workspaceId)
+  return listQueueOptions(getDb(), { workspaceId: member.workspaceId })
 }
 
 /** The workspace's active mailboxes, oldest first (the first is the default). */

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
-import { COUNT_CAP } from './tickets.ts'
+import { COUNT_CAP } from './queue.ts'
 
 export type LayoutRow = {
   workspaces: Array<{ id: string; name: string; slug: string }>

@@ -1,7 +1,7 @@
 import { eq, sql } from 'drizzle-orm'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
-import { listQueue } from '#db/queries/tickets.ts'
+import { listQueue } from '#db/queries/queue.ts'
 import { emails, tickets } from '#db/schema.ts'
 import { startQueue } from '#app/jobs/queue.server.ts'
 import { replyToTicket, customerReply } from '#app/domain/messages.server.ts'
