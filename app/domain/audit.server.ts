@@ -1,16 +1,9 @@
 import type { DbOrTx } from '#db/client.ts'
-import { auditEvents } from '#db/schema.ts'
+import { insertAuditEvent, type AuditEventValues } from '#db/queries/audit.ts'
 
-export type AuditEntry = {
-  workspaceId: string | null
-  actorUserId: string | null
-  action: string
-  targetType: string
-  targetId?: string | null
-  data?: Record<string, unknown>
-}
+export type AuditEntry = AuditEventValues
 
 /** Written in the same transaction as the change it describes. */
 export async function recordAudit(tx: DbOrTx, entry: AuditEntry) {
-  await tx.insert(auditEvents).values({ ...entry, targetId: entry.targetId ?? null, data: entry.data ?? {} })
+  await insertAuditEvent(tx, entry)
 }

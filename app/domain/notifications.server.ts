@@ -1,6 +1,5 @@
-import { and, eq, inArray, isNull } from 'drizzle-orm'
 import { getDb, type Tx } from '#db/client.ts'
-import { notifications } from '#db/schema.ts'
+import { insertNotification, markNotificationsRead as markRead } from '#db/queries/notifications.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
 
 type NewNotification = {
@@ -15,7 +14,7 @@ type NewNotification = {
 /** Records a notification in the caller's transaction and returns the event that announces it. */
 export async function notify(tx: Tx, n: NewNotification): Promise<TicketEvent> {
   const at = new Date()
-  await tx.insert(notifications).values({
+  await insertNotification(tx, {
     workspaceId: n.workspaceId,
     userId: n.userId,
     kind: n.kind,
@@ -36,15 +35,5 @@ export async function notify(tx: Tx, n: NewNotification): Promise<TicketEvent> {
 
 /** Marks the given notifications (or all, without ids) of this user in this workspace as read. */
 export async function markNotificationsRead(workspaceId: string, userId: string, ids?: string[]) {
-  await getDb()
-    .update(notifications)
-    .set({ readAt: new Date() })
-    .where(
-      and(
-        eq(notifications.workspaceId, workspaceId),
-        eq(notifications.userId, userId),
-        isNull(notifications.readAt),
-        ids ? inArray(notifications.id, ids) : undefined,
-      ),
-    )
+  await markRead(getDb(), { workspaceId, userId, ids, at: new Date() })
 }
