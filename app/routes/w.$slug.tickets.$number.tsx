@@ -2,6 +2,7 @@ import {
   data,
   redirect,
   type ActionFunctionArgs,
+  type AppLoadContext,
   type LoaderFunctionArgs,
   type MetaFunction,
 } from '@remix-run/node'
@@ -32,13 +33,14 @@ import {
 } from '#app/domain/ticket-page.server.ts'
 import type { UpdateOutcome } from '#app/domain/tickets.server.ts'
 import { parseSubmission } from '#app/http/form-data.server.ts'
-import { parseFormWithFiles } from '#app/http/uploads.server.ts'
+import { parseFormWithFiles, type ParsedUpload } from '#app/http/uploads.server.ts'
 import { exceptPostingSocket } from '#app/realtime/protocol.ts'
 import {
+  AddTagSchema,
   ComposerSchema,
+  RemoveTagSchema,
   RetryDeliverySchema,
-  SIDEBAR_INTENTS,
-  SidebarSchema,
+  UpdateTicketSchema,
 } from '#app/utils/ticket-page-schemas.ts'
 import { PRIORITY_LABEL, STATUS_LABEL } from '#app/utils/vocabulary.ts'
 
@@ -59,114 +61,185 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   }
 }
 
-const isSidebarIntent = (intent: unknown) => SIDEBAR_INTENTS.some((i) => i === intent)
+/** What every intent's handler gets: the guarded member, the ticket, the form as read once. */
+type IntentArgs = {
+  member: Awaited<ReturnType<typeof requireMember>>
+  number: number
+  ticketUrl: string
+  upload: ParsedUpload
+  context: AppLoadContext
+}
 
+/**
+ * The ticket page's forms (composer, sidebar, the Retry button) post here with an `intent`. The
+ * guard runs and the body is read once; then the intent's own handler parses, makes one domain
+ * call and responds. An unknown or missing intent is a 400.
+ */
 export async function action({ request, params, context }: ActionFunctionArgs) {
   const member = await requireMember(request, params.slug)
   const number = ticketNumberFrom(params.number)
-  const ticketUrl = `/w/${member.workspaceSlug}/tickets/${number}`
   const upload = await parseFormWithFiles(request)
-  const formData = upload.formData
   // Stored files come back in `upload.files`; the form keeps only the text fields.
-  formData.delete('files')
+  upload.formData.delete('files')
+  const intent = upload.formData.get('intent')
+  const handle = isIntent(intent) ? INTENTS[intent] : refuseUnknownIntent
+  return handle({
+    member,
+    number,
+    ticketUrl: `/w/${member.workspaceSlug}/tickets/${number}`,
+    upload,
+    context,
+  })
+}
 
-  if (formData.get('intent') === 'retry-delivery') {
-    // The Retry button of a reply whose email failed: the same email, queued again.
-    const submission = parseSubmission(formData, { schema: RetryDeliverySchema })
-    if (submission.status !== 'success') throw notFound('Message not found')
-    const outcome = await retryEmailDelivery(member, number, submission.value.messageId)
-    if (outcome.kind === 'not-found') throw notFound('Message not found')
-    context.realtime.publish(outcome.events, exceptPostingSocket(formData))
-    return redirect(ticketUrl)
+/** The reply or note: sent unless someone else wrote meanwhile (409 with their messages). */
+async function handleReply(args: IntentArgs) {
+  const parsed = parseComposer(args)
+  if (!parsed.ok) return parsed.refusal
+  const { submission, input, files } = parsed
+  if (input.intent !== 'reply') return composerRefusal(submission)
+  const outcome = await replyToTicket(args.member, args.number, {
+    kind: input.kind,
+    body: input.body,
+    status: input.status,
+    lastSeenMessageId: input.lastSeenMessageId,
+    sendAnyway: input.sendAnyway === '1',
+    files,
+    cc: input.ccShown ? (input.cc ?? []) : input.cc,
+    bcc: input.bcc,
+  })
+  if (outcome.kind === 'not-found') throw notFound('Ticket not found')
+  if (outcome.kind === 'collision') {
+    return data({ result: submission.reply(), collision: outcome.newer }, { status: 409 })
   }
+  args.context.realtime.publish(outcome.events, exceptPostingSocket(args.upload.formData))
+  return redirect(`${args.ticketUrl}#m-${outcome.messageId}`)
+}
 
-  if (isSidebarIntent(formData.get('intent'))) {
-    const submission = parseSubmission(formData, { schema: SidebarSchema })
-    if (submission.status !== 'success') {
-      const field = Object.keys(submission.error ?? {}).find((k) => k !== 'intent' && k !== '')
-      return sidebarRefusal({
-        field: field === 'priority' || field === 'assigneeId' || field === 'status' ? field : 'tag',
-        message: Object.values(submission.error ?? {}).flat()[0] ?? 'Check this value',
-      })
-    }
-    const input = submission.value
-    let outcome: UpdateOutcome
-    if (input.intent === 'update') {
-      const { status, priority, assigneeId } = input
-      outcome = await changeTicket(member, number, {
-        status,
-        priority,
-        assigneeId: assigneeId === 'none' ? null : assigneeId,
-      })
-    } else if (input.intent === 'add-tag') {
-      outcome = await tagTicket(member, number, input.name)
-    } else {
-      outcome = await untagTicket(member, number, input.tagId)
-    }
-    if (outcome.kind === 'unknown-assignee') {
-      return sidebarRefusal({ field: 'assigneeId', message: 'Choose a member of this workspace' })
-    }
-    if (outcome.kind === 'not-found') {
-      return sidebarRefusal({ field: 'tag', message: 'That tag is not on this ticket' })
-    }
-    context.realtime.publish(outcome.events, exceptPostingSocket(formData))
-    return redirect(ticketUrl)
+/** "Review" after a collision: a 200 reloads the thread, and the reply keeps the draft. */
+async function handleReview(args: IntentArgs) {
+  const parsed = parseComposer(args)
+  if (!parsed.ok) return parsed.refusal
+  return { result: parsed.submission.reply(), collision: undefined }
+}
+
+/** Without JavaScript: the chosen canned response is appended to the draft, which comes back. */
+async function handleInsertCanned(args: IntentArgs) {
+  const parsed = parseComposer(args)
+  if (!parsed.ok) return parsed.refusal
+  const { submission, input } = parsed
+  if (input.intent !== 'insert-canned') return composerRefusal(submission)
+  const text = await fillCannedResponse(args.member, args.number, input.cannedId)
+  if (text === undefined) {
+    return composerRefusal(submission, { fieldErrors: { cannedId: ['Choose a canned response'] } })
   }
+  const draft = input.body ? `${input.body}\n${text}` : text
+  const withText = new FormData()
+  for (const [key, value] of args.upload.formData)
+    if (key !== 'body' && key !== 'cannedId') withText.append(key, value)
+  withText.set('intent', 'review')
+  withText.set('body', draft)
+  return { result: parseSubmission(withText, { schema: ComposerSchema }).reply(), collision: undefined }
+}
 
-  const submission = parseSubmission(formData, { schema: ComposerSchema })
+/** The sidebar's status, priority and assignee controls. `none` unassigns. */
+async function handleUpdate(args: IntentArgs) {
+  const submission = parseSubmission(args.upload.formData, { schema: UpdateTicketSchema })
+  if (submission.status !== 'success') return sidebarFieldRefusal(submission.error)
+  const { status, priority, assigneeId } = submission.value
+  const outcome = await changeTicket(args.member, args.number, {
+    status,
+    priority,
+    assigneeId: assigneeId === 'none' ? null : assigneeId,
+  })
+  return sidebarResponse(args, outcome)
+}
+
+async function handleAddTag(args: IntentArgs) {
+  const submission = parseSubmission(args.upload.formData, { schema: AddTagSchema })
+  if (submission.status !== 'success') return sidebarFieldRefusal(submission.error)
+  return sidebarResponse(args, await tagTicket(args.member, args.number, submission.value.name))
+}
+
+async function handleRemoveTag(args: IntentArgs) {
+  const submission = parseSubmission(args.upload.formData, { schema: RemoveTagSchema })
+  if (submission.status !== 'success') return sidebarFieldRefusal(submission.error)
+  return sidebarResponse(args, await untagTicket(args.member, args.number, submission.value.tagId))
+}
+
+/** The Retry button of a reply whose email failed: the same email, queued again. */
+async function handleRetryDelivery(args: IntentArgs) {
+  const submission = parseSubmission(args.upload.formData, { schema: RetryDeliverySchema })
+  if (submission.status !== 'success') throw notFound('Message not found')
+  const outcome = await retryEmailDelivery(args.member, args.number, submission.value.messageId)
+  if (outcome.kind === 'not-found') throw notFound('Message not found')
+  args.context.realtime.publish(outcome.events, exceptPostingSocket(args.upload.formData))
+  return redirect(args.ticketUrl)
+}
+
+const INTENTS = {
+  reply: handleReply,
+  review: handleReview,
+  'insert-canned': handleInsertCanned,
+  update: handleUpdate,
+  'add-tag': handleAddTag,
+  'remove-tag': handleRemoveTag,
+  'retry-delivery': handleRetryDelivery,
+}
+
+function isIntent(value: unknown): value is keyof typeof INTENTS {
+  return typeof value === 'string' && Object.hasOwn(INTENTS, value)
+}
+
+/** No handler for this intent: the composer's 400 (its form-level error if nothing was readable). */
+async function refuseUnknownIntent(args: IntentArgs) {
+  const parsed = parseComposer(args)
+  return parsed.ok ? composerRefusal(parsed.submission) : parsed.refusal
+}
+
+/**
+ * The composer's form through its schema. Refused (400, the typed values kept) when the upload
+ * could not be read or a field is invalid.
+ */
+function parseComposer({ upload }: IntentArgs) {
+  const submission = parseSubmission(upload.formData, { schema: ComposerSchema })
   if (!upload.ok) {
     // A field too large for the parser leaves no fields at all: report it for the whole form.
-    const problem = formData.has('intent')
+    const problem = upload.formData.has('intent')
       ? { fieldErrors: { files: [upload.error] } }
       : { formErrors: [upload.error] }
-    return data({ result: submission.reply(problem), collision: undefined }, { status: 400 })
+    return { ok: false, refusal: composerRefusal(submission, problem) } as const
   }
-  if (submission.status !== 'success') {
-    return data({ result: submission.reply(), collision: undefined }, { status: 400 })
+  if (submission.status !== 'success') return { ok: false, refusal: composerRefusal(submission) } as const
+  return { ok: true, submission, input: submission.value, files: upload.files } as const
+}
+
+function composerRefusal(
+  submission: ReturnType<typeof parseSubmission<typeof ComposerSchema>>,
+  problem?: Parameters<ReturnType<typeof parseSubmission<typeof ComposerSchema>>['reply']>[0],
+) {
+  return data({ result: submission.reply(problem), collision: undefined }, { status: 400 })
+}
+
+/** A sidebar change's outcome: refused on its control, or published (this tab reloads). */
+function sidebarResponse(args: IntentArgs, outcome: UpdateOutcome) {
+  if (outcome.kind === 'unknown-assignee') {
+    return sidebarRefusal({ field: 'assigneeId', message: 'Choose a member of this workspace' })
   }
-  const input = submission.value
-  switch (input.intent) {
-    case 'review':
-      // A 200 reloads the thread; the reply keeps the draft.
-      return { result: submission.reply(), collision: undefined }
-    case 'insert-canned': {
-      const text = await fillCannedResponse(member, number, input.cannedId)
-      if (text === undefined) {
-        return data(
-          {
-            result: submission.reply({ fieldErrors: { cannedId: ['Choose a canned response'] } }),
-            collision: undefined,
-          },
-          { status: 400 },
-        )
-      }
-      const draft = input.body ? `${input.body}\n${text}` : text
-      const withText = new FormData()
-      for (const [key, value] of formData)
-        if (key !== 'body' && key !== 'cannedId') withText.append(key, value)
-      withText.set('intent', 'review')
-      withText.set('body', draft)
-      return { result: parseSubmission(withText, { schema: ComposerSchema }).reply(), collision: undefined }
-    }
-    case 'reply': {
-      const outcome = await replyToTicket(member, number, {
-        kind: input.kind,
-        body: input.body,
-        status: input.status,
-        lastSeenMessageId: input.lastSeenMessageId,
-        sendAnyway: input.sendAnyway === '1',
-        files: upload.files,
-        cc: input.ccShown ? (input.cc ?? []) : input.cc,
-        bcc: input.bcc,
-      })
-      if (outcome.kind === 'not-found') throw notFound('Ticket not found')
-      if (outcome.kind === 'collision') {
-        return data({ result: submission.reply(), collision: outcome.newer }, { status: 409 })
-      }
-      context.realtime.publish(outcome.events, exceptPostingSocket(formData))
-      return redirect(`${ticketUrl}#m-${outcome.messageId}`)
-    }
+  if (outcome.kind === 'not-found') {
+    return sidebarRefusal({ field: 'tag', message: 'That tag is not on this ticket' })
   }
+  args.context.realtime.publish(outcome.events, exceptPostingSocket(args.upload.formData))
+  return redirect(args.ticketUrl)
+}
+
+/** A sidebar field refused by its schema: the first message, on the control that sent it. */
+function sidebarFieldRefusal(error: Record<string, string[] | null> | null | undefined) {
+  const field = Object.keys(error ?? {}).find((k) => k !== 'intent' && k !== '')
+  return sidebarRefusal({
+    field: field === 'priority' || field === 'assigneeId' || field === 'status' ? field : 'tag',
+    message: Object.values(error ?? {}).flat()[0] ?? 'Check this value',
+  })
 }
 
 function sidebarRefusal(error: SidebarError) {

@@ -100,18 +100,17 @@ export const TagName = z
   .min(1, { error: 'Type a tag name' })
   .max(50, { error: 'Use at most 50 characters' })
 
-/** The ticket sidebar: each control saves on its own. `none` unassigns. */
-export const SidebarSchema = z.discriminatedUnion('intent', [
-  z.object({
-    intent: z.literal('update'),
-    status: TicketStatus.optional(),
-    priority: TicketPriority.optional(),
-    assigneeId: z
-      .union([z.literal('none'), z.uuid()], { error: 'Choose a member of this workspace' })
-      .optional(),
-  }),
-  z.object({ intent: z.literal('add-tag'), name: TagName }),
-  z.object({ intent: z.literal('remove-tag'), tagId: z.uuid({ error: 'Unknown tag' }) }),
-])
-
-export const SIDEBAR_INTENTS = ['update', 'add-tag', 'remove-tag'] as const
+/** The ticket sidebar: each control saves on its own, with its own intent. `none` unassigns. */
+export const UpdateTicketSchema = z.object({
+  intent: z.literal('update'),
+  status: TicketStatus.optional(),
+  priority: TicketPriority.optional(),
+  assigneeId: z
+    .union([z.literal('none'), z.uuid()], { error: 'Choose a member of this workspace' })
+    .optional(),
+})
+export const AddTagSchema = z.object({ intent: z.literal('add-tag'), name: TagName })
+export const RemoveTagSchema = z.object({
+  intent: z.literal('remove-tag'),
+  tagId: z.uuid({ error: 'Unknown tag' }),
+})

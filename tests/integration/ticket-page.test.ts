@@ -383,6 +383,24 @@ describe('ticket sidebar', () => {
   })
 })
 
+describe('intents', () => {
+  it('refuses an unknown or missing intent with 400 and changes nothing', async () => {
+    const agent = await createMember('agent')
+    const ticket = await createTicketFor(agent)
+    const before = await snapshot(ticket)
+    const calls: RealtimeCalls = { disconnected: [], removed: [], published: [] }
+    for (const intent of ['delete', 'constructor', '__proto__', 'toString', '', undefined]) {
+      const fields: Record<string, string> = { kind: 'reply', body: 'Hello' }
+      if (intent !== undefined) fields.intent = intent
+      const result = await post(agent, ticket.number, composerForm(fields), calls)
+      expect(result.status, String(intent)).toBe(400)
+      expect(result.data.result.status, String(intent)).toBe('error')
+    }
+    expect(calls.published).toEqual([])
+    expect(await snapshot(ticket)).toEqual(before)
+  })
+})
+
 describe('reply composer', () => {
   it('sends a public reply with an attachment stored under DATA_DIR by sha256, and sets the status', async () => {
     const agent = await createMember('agent')
