@@ -5,7 +5,7 @@ import { getDb, type Tx } from '#db/client.ts'
 import { contacts, emails, inboundEmails, mailboxes, messages, tickets } from '#db/schema.ts'
 import { uuidv7 } from '#db/uuid.ts'
 import { env } from '#app/env.server.ts'
-import { displayFilename } from '#app/http/uploads.server.ts'
+import { displayFilename } from '#app/utils/filename.ts'
 import { storeStream } from '#app/integrations/storage.server.ts'
 import { enqueue } from '#app/jobs/queue.server.ts'
 import { logger } from '#app/logger.server.ts'
@@ -15,6 +15,8 @@ import { isBlockedFilename, MAX_FILES, MAX_TOTAL_BYTES } from '#app/utils/ticket
 import { sanitizeEmailHtml } from './email-html.server.ts'
 import { InboundParseError, parseInboundPost, type InboundMessage } from './inbound-parse.server.ts'
 import { noAutoReplyReason } from './inbound-noise.server.ts'
+import { sendAutoAcknowledgement } from './auto-acknowledgement.server.ts'
+import { replyAddress } from './reply-address.server.ts'
 import { routeInbound, ticketByHeaders, type Route } from './inbound-routing.server.ts'
 import { customerReply } from './messages.server.ts'
 import { takeSlot } from './rate-limit.server.ts'
@@ -123,7 +125,6 @@ export async function fileInboundEmail(inboundEmailId: string): Promise<FileOutc
     throw error
   }
   realtime().publish(outcome.events)
-  if (outcome.created) await acknowledge(email, route, outcome.ticketId, log)
   return 'filed'
 }
 
@@ -196,6 +197,7 @@ async function fileMessage(inboundEmailId: string, email: InboundMessage, route:
       tx,
     )
     if (created.kind !== 'created') throw new Error('The routed mailbox is archived')
+    if (slot.allowed) await acknowledge(tx, email, route, created)
     await finishIn(created.ticketId)
     return { ticketId: created.ticketId, events: created.events, created: slot.allowed }
   })
@@ -447,17 +449,17 @@ function isDedupViolation(error: unknown) {
 }
 
 /**
- * The auto-acknowledgement of a new ticket that arrived by email, unless the email is an
- * automatic one or a loop (RFC 3834). The sending itself (per-mailbox setting, template, at most
- * one per sender per hour) belongs to the outbound side: `sendAutoAcknowledgement`.
+ * The auto-acknowledgement of a new ticket that arrived by email, in the filing transaction,
+ * unless the email is an automatic one or would loop (RFC 3834, inbound-noise.server.ts). The
+ * mailbox setting, the template and the one-per-sender-per-hour limit are sendAutoAcknowledgement's.
  */
 async function acknowledge(
+  tx: Tx,
   email: InboundMessage,
   route: Route,
-  ticketId: string,
-  log: ReturnType<typeof logger>,
+  created: { ticketId: string; number: number },
 ) {
-  const ours = await getDb()
+  const ours = await tx
     .select({ address: sql<string>`lower(${mailboxes.address})` })
     .from(mailboxes)
     .where(and(eq(mailboxes.workspaceId, route.workspaceId), isNull(mailboxes.archivedAt)))
@@ -466,20 +468,28 @@ async function acknowledge(
     ours.map((m) => m.address),
   )
   if (reason) {
-    log.debug({ reason }, 'no auto-acknowledgement')
+    logger().debug({ job: 'email.inbound', reason }, 'no auto-acknowledgement')
     return
   }
-  await autoAcknowledgementHook({ workspaceId: route.workspaceId, mailboxId: route.mailboxId, ticketId })
-}
-
-/**
- * INBOUND → OUTBOUND HOOK: called for each new email ticket that may be auto-acknowledged. The
- * outbound helper's `sendAutoAcknowledgement` plugs in here (not present when this was written).
- */
-export async function autoAcknowledgementHook(_ticket: {
-  workspaceId: string
-  mailboxId: string
-  ticketId: string
-}) {
-  return undefined
+  const [row] = await tx
+    .select({
+      subject: tickets.subject,
+      replyToken: tickets.replyToken,
+      key: mailboxes.key,
+      address: mailboxes.address,
+      fromName: mailboxes.fromName,
+      autoAcknowledge: mailboxes.autoAcknowledge,
+      autoAcknowledgeText: mailboxes.autoAcknowledgeText,
+    })
+    .from(tickets)
+    .innerJoin(mailboxes, eq(mailboxes.id, tickets.mailboxId))
+    .where(eq(tickets.id, created.ticketId))
+  await sendAutoAcknowledgement(tx, {
+    workspaceId: route.workspaceId,
+    ticket: { id: created.ticketId, number: created.number, subject: row.subject },
+    mailbox: row,
+    to: email.from!.address,
+    replyTo: row.replyToken ? replyAddress(route.workspaceSlug, row.key, row.replyToken) : row.address,
+    inReplyTo: email.messageId,
+  })
 }

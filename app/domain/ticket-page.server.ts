@@ -22,6 +22,7 @@ import {
   type UpdateOutcome,
 } from './tickets.server.ts'
 import type { Member } from './workspaces.server.ts'
+import { splitQuotedText } from './inbound-display.server.ts'
 
 /** Ticket numbers are positive PostgreSQL integers; anything else in the URL is a 404. */
 const MAX_TICKET_NUMBER = 2_147_483_647
@@ -85,6 +86,14 @@ export async function loadTicketPage(member: Member, number: number) {
       fromCustomer: m.authorUserId === null,
       authorUserId: m.authorUserId,
       author: m.authorUserName ?? (m.authorContactName || m.authorContactEmail) ?? 'Unknown',
+      inbound: m.threadedBy
+        ? {
+            threadedBy: m.threadedBy,
+            hasHtml: m.hasHtml,
+            notFromParticipant: m.notFromParticipant,
+            ...(m.hasHtml ? { visibleText: m.bodyText, quotedText: '' } : splitQuotedText(m.bodyText)),
+          }
+        : null,
       attachments: m.attachments.map((a) => ({
         id: a.id,
         filename: a.filename,

@@ -13,6 +13,7 @@ import {
   withDatabaseOutagePages,
 } from './database-outage.server.ts'
 import { healthz, readyz } from './health.server.ts'
+import { emailFrameHeaders } from './email-frame.server.ts'
 import { sendgridWebhooks } from './inbound.server.ts'
 import { requestLog } from './request-log.server.ts'
 import { requestScope } from './request-scope.server.ts'
@@ -51,6 +52,8 @@ export function createApp(options: Options) {
   const site = { appOrigin: options.appOrigin, local: options.appEnv === 'local' }
   const hsts = options.appEnv === 'production' && options.appOrigin.startsWith('https:')
   app.use(securityHeaders(options.dev, hsts))
+  // A customer email's frame gets its own CSP (no scripts, remote images on request).
+  app.use(emailFrameHeaders())
   app.use(requestTarget())
   // Probed by load balancers and orchestrators with whatever Host they like (a pod address):
   // exactly these two paths answer before the Host check. They reveal nothing but up/ready.

@@ -13,6 +13,8 @@ import { z } from 'zod'
 import { Button } from '#app/components/ui/button.tsx'
 import { Field, FormErrors, TextareaField } from '#app/components/ui/field.tsx'
 import { requireMember } from '#app/http/auth.server.ts'
+import { inboundWiring } from '#app/domain/inbound-status.server.ts'
+import { MailboxWiring } from '#app/components/mailbox-wiring.tsx'
 import {
   archiveMailbox,
   createMailbox,
@@ -57,8 +59,15 @@ function formIdOf(payload: Record<string, unknown>) {
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const member = await requireMember(request, params.slug)
   const mailboxes = await mailboxesOf(member)
+  const canManage = hasRole(member.role, 'admin')
+  const inbound = await inboundWiring(
+    member,
+    mailboxes.map((m) => m.id),
+    { revealSecret: canManage },
+  )
   return {
-    canManage: hasRole(member.role, 'admin'),
+    inbound,
+    canManage,
     mailboxes: mailboxes.map((m) => ({ ...m, archivedAt: m.archivedAt?.toISOString() ?? null })),
   }
 }
@@ -195,6 +204,7 @@ function MailboxCard({
   lastResult?: SubmissionResult<string[]>
 }) {
   const navigation = useNavigation()
+  const { inbound } = useLoaderData<typeof loader>()
   const pendingIntent =
     navigation.state === 'submitting' && navigation.formData?.get('mailboxId') === mailbox.id
       ? navigation.formData.get('intent')
@@ -267,6 +277,7 @@ function MailboxCard({
           becomes a ticket in “{mailbox.name}”.
         </p>
       </div>
+      <MailboxWiring wiring={inbound} status={inbound.perMailbox[mailbox.id]} />
       {canManage && !mailbox.archivedAt ? (
         <EditMailboxForm mailbox={mailbox} lastResult={lastResult} pending={pendingIntent === 'update'} />
       ) : null}

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, sql, type SQL } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
 import {
   attachments,
@@ -10,9 +10,271 @@ import {
   ticketTags,
   tickets,
   users,
+  type TicketPriority,
+  type TicketStatus,
 } from '../schema.ts'
+import { isoMicros } from './sql.ts'
 
-// One ticket's reads. The queue (listing, search, counts, filter options) is in queue.ts.
+export const QUEUE_VIEWS = ['mine', 'unassigned', 'open', 'pending', 'resolved', 'all'] as const
+export type QueueView = (typeof QUEUE_VIEWS)[number]
+export const QUEUE_SORTS = ['activity', 'created', 'priority', 'relevance'] as const
+export type QueueSort = (typeof QUEUE_SORTS)[number]
+/** How many of the most recently active matches a search ranks by relevance. */
+export const RELEVANCE_CANDIDATES = 1000
+
+export type QueueFilters = {
+  view: QueueView
+  mailboxId?: string
+  status?: TicketStatus
+  priority?: TicketPriority
+  /** A member's user id, or 'none' for unassigned. */
+  assigneeId?: string
+  tagId?: string
+  q?: string
+  /** Tickets changed at or after this ISO 8601 time (the API's `updated_since`). */
+  updatedSince?: string
+}
+
+export type QueueRow = {
+  id: string
+  number: number
+  subject: string
+  status: TicketStatus
+  priority: TicketPriority
+  lastActivityAt: Date
+  createdAt: Date
+  contactName: string
+  contactEmail: string
+  assigneeId: string | null
+  assigneeName: string | null
+  unread: boolean
+  tags: Array<{ id: string; name: string }>
+  snippet: string | null
+  sortKey: Array<string | number>
+}
+
+export const HIGHLIGHT_START = '\u27e6'
+export const HIGHLIGHT_END = '\u27e7'
+
+/** Escapes LIKE wildcards so user input matches literally. */
+function likePattern(q: string) {
+  return `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+}
+
+function viewCondition(view: QueueView, userId: string): SQL | undefined {
+  switch (view) {
+    case 'mine':
+      return sql`t.assignee_id = ${userId} and t.status in ('open', 'pending')`
+    case 'unassigned':
+      return sql`t.assignee_id is null and t.status in ('open', 'pending')`
+    case 'open':
+    case 'pending':
+    case 'resolved':
+      return sql`t.status = ${view}`
+    case 'all':
+      return undefined
+  }
+}
+
+type ListQueueInput = {
+  workspaceId: string
+  userId: string
+  filters: QueueFilters
+  sort: QueueSort
+  /** The sort key of the row to continue after (next) or before (prev). */
+  cursor?: Array<string | number>
+  direction?: 'next' | 'prev'
+  limit?: number
+}
+
+/**
+ * One page of the queue with keyset pagination (never OFFSET): rows stay put while new tickets
+ * arrive. Every view + sort has an index that returns rows already ordered.
+ */
+export async function listQueue(db: DbOrTx, input: ListQueueInput) {
+  const { workspaceId, userId, filters } = input
+  const limit = input.limit ?? 25
+  const direction = input.direction ?? 'next'
+  const q = filters.q?.trim() ? filters.q.trim().slice(0, 200) : undefined
+  const sort: QueueSort = input.sort === 'relevance' && !q ? 'activity' : input.sort
+  const tsquery = q ? sql`websearch_to_tsquery('english', ${q})` : undefined
+
+  const where: SQL[] = [sql`t.workspace_id = ${workspaceId}`]
+  const view = viewCondition(filters.view, userId)
+  if (view) where.push(view)
+  if (filters.status) where.push(sql`t.status = ${filters.status}`)
+  if (filters.priority) where.push(sql`t.priority = ${filters.priority}`)
+  if (filters.mailboxId) where.push(sql`t.mailbox_id = ${filters.mailboxId}`)
+  if (filters.assigneeId === 'none') where.push(sql`t.assignee_id is null`)
+  else if (filters.assigneeId) where.push(sql`t.assignee_id = ${filters.assigneeId}`)
+  if (filters.updatedSince) where.push(sql`t.updated_at >= ${filters.updatedSince}::timestamptz`)
+  if (filters.tagId) {
+    where.push(
+      sql`exists (select 1 from ticket_tags tt where tt.ticket_id = t.id and tt.tag_id = ${filters.tagId})`,
+    )
+  }
+  if (q && tsquery) {
+    const partial =
+      q.length >= 3
+        ? // `= any(array(...))` (an InitPlan) rather than `in (subquery)`: PostgreSQL can then
+          // OR the GIN bitmap with tickets_contact_idx instead of scanning every ticket.
+          sql` or t.contact_id = any(array(select c.id from contacts c where c.workspace_id = ${workspaceId}
+                 and (c.email ilike ${likePattern(q)} or c.name ilike ${likePattern(q)}) limit 500))`
+        : sql``
+    where.push(sql`(t.search @@ ${tsquery}${partial})`)
+  }
+
+  // Sort keys: the ORDER BY columns and the row comparison that continues after a cursor.
+  const rank = tsquery ? sql`ts_rank(t.search, ${tsquery})::float8` : sql`0::float8`
+  const keys: { expr: SQL; cast: string }[] =
+    sort === 'created'
+      ? [
+          { expr: sql`t.created_at`, cast: 'timestamptz' },
+          { expr: sql`t.id`, cast: 'uuid' },
+        ]
+      : sort === 'priority'
+        ? [
+            { expr: sql`t.priority`, cast: 'ticket_priority' },
+            { expr: sql`t.last_activity_at`, cast: 'timestamptz' },
+            { expr: sql`t.id`, cast: 'uuid' },
+          ]
+        : sort === 'relevance'
+          ? [
+              { expr: rank, cast: 'float8' },
+              { expr: sql`t.last_activity_at`, cast: 'timestamptz' },
+              { expr: sql`t.id`, cast: 'uuid' },
+            ]
+          : [
+              { expr: sql`t.last_activity_at`, cast: 'timestamptz' },
+              { expr: sql`t.id`, cast: 'uuid' },
+            ]
+  // Ranking every match of a common word (hundreds of thousands of tickets) takes seconds:
+  // relevance ranks the most recently active RELEVANCE_CANDIDATES matches.
+  const source =
+    sort === 'relevance'
+      ? sql`(select * from tickets t where ${sql.join(where, sql` and `)}
+           order by t.last_activity_at desc nulls last, t.id desc nulls last limit ${RELEVANCE_CANDIDATES}) t`
+      : sql`tickets t`
+  if (sort === 'relevance') where.splice(0, where.length, sql`true`)
+  if (input.cursor && input.cursor.length === keys.length) {
+    const left = sql.join(
+      keys.map((k) => k.expr),
+      sql`, `,
+    )
+    const right = sql.join(
+      keys.map((k, i) => sql`${input.cursor![i]}::${sql.raw(k.cast)}`),
+      sql`, `,
+    )
+    where.push(direction === 'next' ? sql`(${left}) < (${right})` : sql`(${left}) > (${right})`)
+  }
+  const order = sql.join(
+    keys.map((k) => (direction === 'next' ? sql`${k.expr} desc nulls last` : sql`${k.expr} asc nulls first`)),
+    sql`, `,
+  )
+  const snippet =
+    q && tsquery
+      ? sql`ts_headline('english',
+            coalesce((select left(m.body_text, 3000) from messages m
+                      where m.ticket_id = t.id
+                        and m.search @@ regexp_replace((${tsquery})::text, ' & ', ' | ', 'g')::tsquery
+                      order by m.created_at limit 1), t.subject),
+            ${tsquery},
+            ${`StartSel=${HIGHLIGHT_START}, StopSel=${HIGHLIGHT_END}, MaxWords=24, MinWords=8, MaxFragments=1`})`
+      : sql`null`
+
+  const result = await db.execute<{
+    id: string
+    number: number
+    subject: string
+    status: TicketStatus
+    priority: TicketPriority
+    last_activity_at: string
+    created_at: string
+    contact_name: string
+    contact_email: string
+    assignee_id: string | null
+    assignee_name: string | null
+    unread: boolean
+    tags: Array<{ id: string; name: string }>
+    snippet: string | null
+    rank: number
+    activity_key: string
+    created_key: string
+  }>(sql`
+    select page.*, c.name as contact_name, c.email as contact_email, u.name as assignee_name,
+      ${isoMicros(sql`page.last_activity_at`)} as activity_key, ${isoMicros(sql`page.created_at`)} as created_key,
+      (r.read_at is null or r.read_at < page.last_customer_message_at) as unread,
+      (select coalesce(json_agg(json_build_object('id', tg.id, 'name', tg.name) order by tg.name), '[]'::json)
+         from ticket_tags tt join tags tg on tg.id = tt.tag_id where tt.ticket_id = page.id) as tags
+    from (
+      select t.id, t.number, t.subject, t.status, t.priority, t.last_activity_at, t.created_at,
+        t.contact_id, t.assignee_id, t.last_customer_message_at, ${rank} as rank, ${snippet} as snippet
+      from ${source}
+      where ${sql.join(where, sql` and `)}
+      order by ${order}
+      limit ${limit + 1}
+    ) page
+    join contacts c on c.id = page.contact_id
+    left join users u on u.id = page.assignee_id
+    left join ticket_reads r on r.ticket_id = page.id and r.user_id = ${userId}
+  `)
+  // The outer joins do not keep the inner order: restore it from the sort keys.
+  const rows = result.rows.map((row) => {
+    const sortKey: Array<string | number> =
+      sort === 'created'
+        ? [row.created_key, row.id]
+        : sort === 'priority'
+          ? [row.priority, row.activity_key, row.id]
+          : sort === 'relevance'
+            ? [Number(row.rank), row.activity_key, row.id]
+            : [row.activity_key, row.id]
+    return {
+      id: row.id,
+      number: row.number,
+      subject: row.subject,
+      status: row.status,
+      priority: row.priority,
+      lastActivityAt: new Date(row.last_activity_at),
+      createdAt: new Date(row.created_at),
+      contactName: row.contact_name,
+      contactEmail: row.contact_email,
+      assigneeId: row.assignee_id,
+      assigneeName: row.assignee_name,
+      unread: row.unread,
+      tags: row.tags,
+      snippet: row.snippet,
+      sortKey,
+    } satisfies QueueRow
+  })
+  rows.sort((a, b) => compareKeys(b.sortKey, a.sortKey))
+  const hasMore = rows.length > limit
+  if (direction === 'next') {
+    const page = rows.slice(0, limit)
+    return { rows: page, hasNext: hasMore, hasPrev: Boolean(input.cursor) }
+  }
+  // Fetched ascending from the cursor: the rows nearest the cursor are the last `limit`.
+  const page = rows.slice(Math.max(0, rows.length - limit))
+  return { rows: page, hasNext: true, hasPrev: hasMore }
+}
+
+/**
+ * ISO 8601 in UTC with PostgreSQL's full microsecond precision: a JS Date (milliseconds) as a
+ * cursor would skip rows whose timestamps differ only below the millisecond.
+ */
+const PRIORITY_RANK: Record<string, number> = { low: 0, normal: 1, high: 2, urgent: 3 }
+
+function compareKeys(a: Array<string | number>, b: Array<string | number>) {
+  for (let i = 0; i < a.length; i++) {
+    const x = typeof a[i] === 'string' && a[i] in PRIORITY_RANK ? PRIORITY_RANK[a[i]] : a[i]
+    const y = typeof b[i] === 'string' && b[i] in PRIORITY_RANK ? PRIORITY_RANK[b[i]] : b[i]
+    if (x < y) return -1
+    if (x > y) return 1
+  }
+  return 0
+}
+
+/** Counts stop at this number: the navigation shows "999+" and never scans a huge backlog. */
+export const COUNT_CAP = 1000
 
 export async function getTicketByNumber(db: DbOrTx, workspaceId: string, number: number) {
   const [row] = await db
@@ -58,6 +320,10 @@ export async function listThread(db: DbOrTx, workspaceId: string, ticketId: stri
       authorContactId: messages.authorContactId,
       authorContactName: contacts.name,
       authorContactEmail: contacts.email,
+      // Inbound email: whether it has (sanitized) HTML, why it was threaded here, the sender flag.
+      hasHtml: sql<boolean>`${messages.bodyHtml} is not null`,
+      threadedBy: messages.threadedBy,
+      notFromParticipant: messages.notFromParticipant,
     })
     .from(messages)
     .leftJoin(users, eq(users.id, messages.authorUserId))
@@ -137,4 +403,21 @@ export async function getAttachment(db: DbOrTx, workspaceId: string, attachmentI
     .innerJoin(messages, eq(messages.id, attachments.messageId))
     .where(and(eq(attachments.workspaceId, workspaceId), eq(attachments.id, attachmentId)))
   return row
+}
+
+/** Everything the queue's filters offer, in one round trip: active mailboxes, members, tags. */
+export async function listQueueOptions(db: DbOrTx, workspaceId: string) {
+  const result = await db.execute<{
+    mailboxes: Array<{ id: string; name: string }>
+    members: Array<{ userId: string; name: string }>
+    tags: Array<{ id: string; name: string }>
+  }>(sql`
+    select
+      (select coalesce(json_agg(json_build_object('id', m.id, 'name', m.name) order by m.created_at), '[]'::json)
+         from mailboxes m where m.workspace_id = ${workspaceId} and m.archived_at is null) as mailboxes,
+      (select coalesce(json_agg(json_build_object('userId', u.id, 'name', u.name) order by u.name), '[]'::json)
+         from memberships ms join users u on u.id = ms.user_id where ms.workspace_id = ${workspaceId}) as members,
+      (select coalesce(json_agg(json_build_object('id', t.id, 'name', t.name) order by t.name), '[]'::json)
+         from tags t where t.workspace_id = ${workspaceId}) as tags`)
+  return result.rows[0]
 }

@@ -1,8 +1,8 @@
 import { generateKeyPairSync, sign } from 'node:crypto'
-import { eq, sql } from 'drizzle-orm'
+import { and, eq, sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
-import { attachments, contacts, inboundEmails, messages, tickets } from '#db/schema.ts'
+import { attachments, contacts, emails, inboundEmails, mailboxes, messages, tickets } from '#db/schema.ts'
 import { type parseEnv } from '#app/env.server.ts'
 import { queue, startQueue } from '#app/jobs/queue.server.ts'
 import { startWorkers } from '#app/jobs/worker.server.ts'
@@ -392,5 +392,93 @@ describe('the webhook', () => {
       delete process.env.SENDGRID_WEBHOOK_PUBLIC_KEY
       envStore.__switchboardEnv = undefined
     }
+  })
+
+  it('auto-acknowledges a new email ticket once, and never an auto-reply', async () => {
+    const m = await createMember()
+    await getDb()
+      .update(mailboxes)
+      .set({ autoAcknowledge: true, autoAcknowledgeText: 'We got your message.' })
+      .where(eq(mailboxes.workspaceId, m.workspace.id))
+    const to = forwarding(m.workspace.slug)
+    await post(
+      rawModePost(fixture('forwarded.eml', { FROM: 'ack@example.org', TO: to, N: `ack${++n}` }), {
+        envelopeTo: [to],
+      }),
+    )
+    await post(
+      rawModePost(fixture('auto-reply.eml', { FROM: 'away@example.org', TO: to, N: `ack${++n}` }), {
+        envelopeTo: [to],
+      }),
+    )
+    await settled()
+    const acks = await getDb()
+      .select({ to: emails.toAddress, replyTo: emails.replyTo })
+      .from(emails)
+      .where(and(eq(emails.workspaceId, m.workspace.id), eq(emails.kind, 'auto-acknowledgement')))
+    expect(acks).toHaveLength(1)
+    expect(acks[0].to).toBe('ack@example.org')
+    expect(acks[0].replyTo).toMatch(
+      new RegExp(`^${m.workspace.slug}\\.support\\+[a-z2-7]{20}@${INBOUND.replace(/\./g, '\\.')}$`),
+    )
+  })
+
+  it('attaches a DSN to the email it reports on, marking it and the address bounced', async () => {
+    const m = await createMember()
+    const t = await createTicketFor(m, { customerEmail: 'gone@example.net' })
+    const originalId = `<reply-${++n}@switchboard.test>`
+    const [email] = await getDb()
+      .insert(emails)
+      .values({
+        workspaceId: m.workspace.id,
+        ticketId: t.ticketId,
+        kind: 'agent-reply',
+        fromAddress: 'support@example.com',
+        fromName: 'Support',
+        toAddress: 'gone@example.net',
+        subject: 'Re: x',
+        html: 'x',
+        text: 'x',
+        status: 'sent',
+        headers: { 'Message-ID': originalId },
+      })
+      .returning({ id: emails.id })
+    const to = forwarding(m.workspace.slug)
+    const eml = fixture('dsn-bounce.eml', {
+      TO: to,
+      BOUNCED: 'gone@example.net',
+      ORIGINAL_ID: originalId,
+      N: String(n),
+    })
+    await post(rawModePost(eml, { envelopeTo: [to], envelopeFrom: '' }))
+    const unknown = fixture('dsn-bounce.eml', {
+      TO: to,
+      BOUNCED: 'x@example.net',
+      ORIGINAL_ID: '<nope@x>',
+      N: `u${n}`,
+    })
+    await post(rawModePost(unknown, { envelopeTo: [to], envelopeFrom: '' }))
+    await settled()
+    const rows = await getDb()
+      .select()
+      .from(inboundEmails)
+      .where(eq(inboundEmails.workspaceId, m.workspace.id))
+    expect(rows.map((r) => r.status).sort()).toEqual(['bounce', 'dropped'])
+    expect(rows.find((r) => r.status === 'bounce')!.emailId).toBe(email.id)
+    const [after] = await getDb()
+      .select({ status: emails.status })
+      .from(emails)
+      .where(eq(emails.id, email.id))
+    expect(after.status).toBe('bounced')
+    const [contact] = await getDb()
+      .select({ bouncedAt: contacts.bouncedAt })
+      .from(contacts)
+      .where(sql`lower(email) = 'gone@example.net'`)
+    expect(contact.bouncedAt).not.toBeNull()
+    const ticketCount = await getDb()
+      .select({ n: sql<number>`count(*)::int` })
+      .from(tickets)
+      .where(eq(tickets.workspaceId, m.workspace.id))
+    expect(ticketCount[0].n).toBe(1)
   })
 })

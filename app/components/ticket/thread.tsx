@@ -1,6 +1,7 @@
 import { Form } from '@remix-run/react'
 import { RelativeTime } from '#app/components/queue/relative-time.tsx'
 import { formatBytes } from '#app/utils/format.ts'
+import { InboundEmailBody, type InboundInfo } from './inbound-email-body.tsx'
 
 export type ThreadEntry = {
   id: string
@@ -13,6 +14,8 @@ export type ThreadEntry = {
   fromCustomer: boolean
   author: string
   attachments: Array<{ id: string; filename: string; contentType: string; size: number }>
+  /** Messages that arrived by email: shown by InboundEmailBody (sanitized HTML in a sandboxed frame). */
+  inbound?: InboundInfo | null
 }
 
 const STYLE = {
@@ -81,7 +84,16 @@ export function Thread({ messages, slug, now }: { messages: ThreadEntry[]; slug:
                   </span>
                 ) : null}
               </header>
-              <div className="mt-2 text-sm break-words whitespace-pre-wrap">{message.bodyText}</div>
+              {message.inbound ? (
+                <InboundEmailBody
+                  slug={slug}
+                  messageId={message.id}
+                  text={message.bodyText}
+                  info={message.inbound}
+                />
+              ) : (
+                <div className="mt-2 text-sm break-words whitespace-pre-wrap">{message.bodyText}</div>
+              )}
               {role === 'agent' && message.deliveryStatus === 'failed' ? (
                 <DeliveryFailure messageId={message.id} reason={message.deliveryError} />
               ) : null}

@@ -1,0 +1,65 @@
+import { useState } from 'react'
+import { useHydrated } from '#app/utils/use-hydrated.ts'
+
+export type Wiring = {
+  configured: boolean
+  parseUrlMasked: string | null
+  parseUrl: string | null
+  signed: boolean
+}
+export type MailboxWiringStatus = {
+  lastReceivedAt: string | null
+  lastFailureAt: string | null
+  lastFailure: string | null
+}
+
+/** Per mailbox: where SendGrid Inbound Parse must post, and whether mail is flowing. */
+export function MailboxWiring({
+  wiring,
+  status,
+}: {
+  wiring: Wiring
+  status: MailboxWiringStatus | undefined
+}) {
+  const hydrated = useHydrated()
+  const [copied, setCopied] = useState(false)
+  return (
+    <div className="mt-3 rounded-md bg-slate-50 p-3 text-sm dark:bg-slate-900">
+      <h4 className="font-medium">Email in (SendGrid Inbound Parse)</h4>
+      {wiring.configured ? (
+        <div className="mt-1 flex items-center gap-2">
+          <code className="block flex-1 truncate rounded border border-slate-300 bg-white px-2 py-1 font-mono text-xs dark:border-slate-700 dark:bg-slate-950">
+            {wiring.parseUrlMasked}
+          </code>
+          {wiring.parseUrl && hydrated ? (
+            <button
+              type="button"
+              className="rounded border border-slate-300 px-2 py-1 text-xs hover:bg-white dark:border-slate-700"
+              onClick={() => {
+                void navigator.clipboard.writeText(wiring.parseUrl!).then(() => setCopied(true))
+              }}
+            >
+              {copied ? 'Copied' : 'Copy URL'}
+            </button>
+          ) : null}
+        </div>
+      ) : (
+        <p className="mt-1 text-xs text-amber-800 dark:text-amber-300">
+          Inbound email is off: set SENDGRID_INBOUND_SECRET, then point Inbound Parse at the URL shown here.
+        </p>
+      )}
+      <dl className="mt-2 grid grid-cols-[auto_1fr] gap-x-3 gap-y-1 text-xs">
+        <dt className="text-slate-500">Last email received</dt>
+        <dd>{status?.lastReceivedAt ? new Date(status.lastReceivedAt).toUTCString() : 'None yet'}</dd>
+        <dt className="text-slate-500">Last failure</dt>
+        <dd>
+          {status?.lastFailureAt
+            ? `${new Date(status.lastFailureAt).toUTCString()}: ${status.lastFailure ?? 'could not be read'}`
+            : 'None'}
+        </dd>
+        <dt className="text-slate-500">Signed posts</dt>
+        <dd>{wiring.signed ? 'Verified (SENDGRID_WEBHOOK_PUBLIC_KEY)' : 'Not checked'}</dd>
+      </dl>
+    </div>
+  )
+}

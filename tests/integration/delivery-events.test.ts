@@ -1,0 +1,149 @@
+import { generateKeyPairSync, sign } from 'node:crypto'
+import { eq } from 'drizzle-orm'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { getDb } from '#db/client.ts'
+import { contacts, emailEvents, emails, messages, tickets } from '#db/schema.ts'
+import type { parseEnv } from '#app/env.server.ts'
+import { createMember, createTicketFor } from '#tests/helpers/factories.ts'
+import { startTestServer } from '#tests/helpers/http-server.ts'
+
+const envStore = globalThis as unknown as { __switchboardEnv?: ReturnType<typeof parseEnv> }
+const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
+let server: Awaited<ReturnType<typeof startTestServer>>
+
+beforeAll(async () => {
+  process.env.SENDGRID_WEBHOOK_PUBLIC_KEY = publicKey
+    .export({ format: 'der', type: 'spki' })
+    .toString('base64')
+  envStore.__switchboardEnv = undefined
+  server = await startTestServer({ sockets: false })
+})
+afterAll(async () => {
+  await server?.close()
+  delete process.env.SENDGRID_WEBHOOK_PUBLIC_KEY
+  envStore.__switchboardEnv = undefined
+})
+
+/** An agent reply's email, accepted by SendGrid with an X-Message-Id. */
+async function sentEmail(customerEmail: string) {
+  const m = await createMember()
+  const t = await createTicketFor(m, { customerEmail })
+  const [message] = await getDb()
+    .select({ id: messages.id })
+    .from(messages)
+    .where(eq(messages.ticketId, t.ticketId))
+  const providerId = `sg${Math.random().toString(36).slice(2)}`
+  const [email] = await getDb()
+    .insert(emails)
+    .values({
+      workspaceId: m.workspace.id,
+      ticketId: t.ticketId,
+      messageId: message.id,
+      kind: 'agent-reply',
+      fromAddress: 'support@example.com',
+      fromName: 'Support',
+      toAddress: customerEmail,
+      subject: 'Re: test',
+      html: '<p>x</p>',
+      text: 'x',
+      status: 'sent',
+      providerId,
+    })
+    .returning({ id: emails.id })
+  return {
+    emailId: email.id,
+    providerId,
+    messageId: message.id,
+    workspaceId: m.workspace.id,
+    ticketId: t.ticketId,
+  }
+}
+
+function signed(body: string, timestamp = String(Math.floor(Date.now() / 1000))) {
+  const signature = sign(
+    'sha256',
+    Buffer.concat([Buffer.from(timestamp), Buffer.from(body)]),
+    privateKey,
+  ).toString('base64')
+  return {
+    'content-type': 'application/json',
+    'x-twilio-email-event-webhook-signature': signature,
+    'x-twilio-email-event-webhook-timestamp': timestamp,
+  }
+}
+
+async function postEvents(body: string, headers: Record<string, string>) {
+  return fetch(`${server.url}/webhooks/sendgrid/events`, { method: 'POST', headers, body })
+}
+
+describe('POST /webhooks/sendgrid/events', () => {
+  it('records delivered by X-Message-Id once, however often SendGrid retries the batch', async () => {
+    const e = await sentEmail('d@example.net')
+    const body = JSON.stringify([
+      {
+        sg_event_id: `ev-${e.emailId}`,
+        event: 'delivered',
+        timestamp: 1_770_000_000,
+        sg_message_id: `${e.providerId}.filter0001.1.0`,
+        email: 'd@example.net',
+      },
+    ])
+    const first = await postEvents(body, signed(body))
+    expect(first.status).toBe(200)
+    expect(await first.json()).toMatchObject({ recorded: 1 })
+    const again = await postEvents(body, signed(body))
+    expect(await again.json()).toMatchObject({ recorded: 0, duplicates: 1 })
+    const [row] = await getDb().select({ status: emails.status }).from(emails).where(eq(emails.id, e.emailId))
+    expect(row.status).toBe('delivered')
+    const [message] = await getDb()
+      .select({ s: messages.deliveryStatus })
+      .from(messages)
+      .where(eq(messages.id, e.messageId))
+    expect(message.s).toBe('delivered')
+    const stored = await getDb().select().from(emailEvents).where(eq(emailEvents.emailId, e.emailId))
+    expect(stored).toHaveLength(1)
+  })
+
+  it("marks a hard bounce by custom arg, and the contact's address as bouncing", async () => {
+    const e = await sentEmail('gone@example.net')
+    const body = JSON.stringify([
+      {
+        sg_event_id: `b-${e.emailId}`,
+        event: 'bounce',
+        type: 'bounce',
+        timestamp: 1_770_000_000,
+        email_id: e.emailId,
+        reason: '550 5.1.1 unknown user',
+      },
+      { sg_event_id: `o-${e.emailId}`, event: 'open', timestamp: 1_770_000_000, email_id: e.emailId },
+    ])
+    const response = await postEvents(body, signed(body))
+    expect(await response.json()).toMatchObject({ recorded: 1, ignored: 1 })
+    const [row] = await getDb()
+      .select({ status: emails.status, error: emails.error })
+      .from(emails)
+      .where(eq(emails.id, e.emailId))
+    expect(row).toMatchObject({ status: 'bounced', error: '550 5.1.1 unknown user' })
+    const [ticket] = await getDb()
+      .select({ contactId: tickets.contactId })
+      .from(tickets)
+      .where(eq(tickets.id, e.ticketId))
+    const [contact] = await getDb().select().from(contacts).where(eq(contacts.id, ticket.contactId))
+    expect(contact.bouncedAt).not.toBeNull()
+  })
+
+  it('refuses a missing or bad signature and an old timestamp with 401, recording nothing', async () => {
+    const e = await sentEmail('r@example.net')
+    const body = JSON.stringify([
+      { sg_event_id: `r-${e.emailId}`, event: 'dropped', timestamp: 1_770_000_000, email_id: e.emailId },
+    ])
+    expect((await postEvents(body, { 'content-type': 'application/json' })).status).toBe(401)
+    const old = String(Math.floor(Date.now() / 1000) - 6 * 60)
+    expect((await postEvents(body, signed(body, old))).status).toBe(401)
+    const tampered = signed(body)
+    expect((await postEvents(body.replace('dropped', 'delivered'), tampered)).status).toBe(401)
+    const [row] = await getDb().select({ status: emails.status }).from(emails).where(eq(emails.id, e.emailId))
+    expect(row.status).toBe('sent')
+    expect((await postEvents('not json', signed('not json'))).status).toBe(400)
+  })
+})
