@@ -1,8 +1,15 @@
-import { eq } from 'drizzle-orm'
 import { getDb, type Tx } from '#db/client.ts'
-import { findUserByEmail, getPasswordHash } from '#db/queries/users.ts'
-import { mailboxes, memberships, users, workspaces } from '#db/schema.ts'
+import { insertMailbox } from '#db/queries/mailboxes.ts'
+import {
+  findUserByEmail,
+  getPasswordHash,
+  insertUser as insertUserRow,
+  setPasswordHash,
+  setUserName,
+} from '#db/queries/users.ts'
+import { insertMembership, insertWorkspace } from '#db/queries/workspaces.ts'
 import { env } from '#app/env.server.ts'
+import { queueVerificationEmail } from './account-emails.server.ts'
 import { recordAudit } from './audit.server.ts'
 import { isUniqueViolation } from './errors.server.ts'
 import { hashPassword, timingDummyHash, verifyPassword } from './passwords.server.ts'
@@ -28,6 +35,8 @@ export async function signUp(input: SignupInput): Promise<SignupOutcome> {
     return await getDb().transaction(async (tx) => {
       const userId = await insertUser(tx, input.name, input.email, passwordHash)
       await createWorkspaceFor(tx, userId, input.workspaceName, input.workspaceSlug)
+      // The address is unconfirmed until the link in this email is opened (no notification emails till then).
+      await queueVerificationEmail(tx, { id: userId, email: input.email, name: input.name })
       return { kind: 'created' as const, userId, workspaceSlug: input.workspaceSlug }
     })
   } catch (error) {
@@ -38,37 +47,37 @@ export async function signUp(input: SignupInput): Promise<SignupOutcome> {
 }
 
 export async function insertUser(tx: Tx, name: string, email: string, passwordHash: string) {
-  const [user] = await tx.insert(users).values({ name, email, passwordHash }).returning({ id: users.id })
+  const userId = await insertUserRow(tx, { name, email, passwordHash })
   await recordAudit(tx, {
     workspaceId: null,
-    actorUserId: user.id,
+    actorUserId: userId,
     action: 'user.created',
     targetType: 'user',
-    targetId: user.id,
+    targetId: userId,
   })
-  return user.id
+  return userId
 }
 
 export async function createWorkspaceFor(tx: Tx, userId: string, name: string, slug: string) {
-  const [workspace] = await tx.insert(workspaces).values({ name, slug }).returning({ id: workspaces.id })
-  await tx.insert(memberships).values({ workspaceId: workspace.id, userId, role: 'owner' })
+  const workspaceId = await insertWorkspace(tx, { name, slug })
+  await insertMembership(tx, { workspaceId, userId, role: 'owner' })
   // Every workspace starts with one mailbox; its public address defaults to the forwarding address.
-  await tx.insert(mailboxes).values({
-    workspaceId: workspace.id,
+  await insertMailbox(tx, workspaceId, {
     name: 'Support',
     key: 'support',
     address: `${slug}.support@${env().inboundDomain}`,
     fromName: name,
+    signature: '',
   })
   await recordAudit(tx, {
-    workspaceId: workspace.id,
+    workspaceId,
     actorUserId: userId,
     action: 'workspace.created',
     targetType: 'workspace',
-    targetId: workspace.id,
+    targetId: workspaceId,
     data: { name, slug },
   })
-  return workspace.id
+  return workspaceId
 }
 
 /**
@@ -84,7 +93,7 @@ export async function verifyLogin(email: string, password: string, priority = 0)
 
 export async function updateName(userId: string, name: string) {
   await getDb().transaction(async (tx) => {
-    await tx.update(users).set({ name, updatedAt: new Date() }).where(eq(users.id, userId))
+    await setUserName(tx, { userId, name, at: new Date() })
     await recordAudit(tx, {
       workspaceId: null,
       actorUserId: userId,
@@ -110,7 +119,7 @@ export async function changePassword(
   const passwordHash = await hashPassword(newPassword)
   // The new password and the sign-out of every other session commit together.
   const revokedSessionIds = await getDb().transaction(async (tx) => {
-    await tx.update(users).set({ passwordHash, updatedAt: new Date() }).where(eq(users.id, userId))
+    await setPasswordHash(tx, { userId, passwordHash, at: new Date() })
     await recordAudit(tx, {
       workspaceId: null,
       actorUserId: userId,

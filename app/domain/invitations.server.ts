@@ -1,8 +1,16 @@
-import { and, eq, gt, isNull, sql, TransactionRollbackError } from 'drizzle-orm'
+import { TransactionRollbackError } from 'drizzle-orm'
 import { getDb, type Tx } from '#db/client.ts'
+import {
+  claimInvitation,
+  findOpenInvitationByTokenHash,
+  insertInvitation,
+  lockOpenInvitation,
+  revokeOpenInvitation,
+} from '#db/queries/invitations.ts'
 import { findUserByEmail } from '#db/queries/users.ts'
-import { invitations, memberships, workspaces } from '#db/schema.ts'
+import { insertMembership } from '#db/queries/workspaces.ts'
 import { canAssignRole, type Role } from '#app/utils/roles.ts'
+import { queueVerificationEmail } from './account-emails.server.ts'
 import { insertUser } from './accounts.server.ts'
 import { recordAudit } from './audit.server.ts'
 import { forbidden, isUniqueViolation, notFound } from './errors.server.ts'
@@ -17,23 +25,20 @@ export async function inviteMember(actor: Member, email: string, role: Role) {
   if (!canAssignRole(actor.role, role)) throw forbidden('Only an owner can invite another owner')
   const token = newToken()
   await getDb().transaction(async (tx) => {
-    const [invitation] = await tx
-      .insert(invitations)
-      .values({
-        workspaceId: actor.workspaceId,
-        email,
-        role,
-        tokenHash: hashToken(token),
-        invitedById: actor.userId,
-        expiresAt: new Date(Date.now() + INVITE_TTL_MS),
-      })
-      .returning({ id: invitations.id })
+    const invitationId = await insertInvitation(tx, {
+      workspaceId: actor.workspaceId,
+      email,
+      role,
+      tokenHash: hashToken(token),
+      invitedById: actor.userId,
+      expiresAt: new Date(Date.now() + INVITE_TTL_MS),
+    })
     await recordAudit(tx, {
       workspaceId: actor.workspaceId,
       actorUserId: actor.userId,
       action: 'invitation.created',
       targetType: 'invitation',
-      targetId: invitation.id,
+      targetId: invitationId,
       data: { email, role },
     })
   })
@@ -43,22 +48,13 @@ export async function inviteMember(actor: Member, email: string, role: Role) {
 /** Revokes a pending invitation. Like inviting: admins revoke agent and admin invitations, only owners owner ones. */
 export async function revokeInvitation(actor: Member, invitationId: string) {
   await getDb().transaction(async (tx) => {
-    const open = and(
-      eq(invitations.id, invitationId),
-      eq(invitations.workspaceId, actor.workspaceId),
-      isNull(invitations.acceptedAt),
-      isNull(invitations.revokedAt),
-    )
-    const [invitation] = await tx
-      .select({ role: invitations.role })
-      .from(invitations)
-      .where(open)
-      .for('update')
+    const which = { workspaceId: actor.workspaceId, id: invitationId }
+    const invitation = await lockOpenInvitation(tx, which)
     if (!invitation) throw notFound('No such invitation')
     if (!canAssignRole(actor.role, invitation.role)) {
       throw forbidden('Only an owner can revoke an owner invitation')
     }
-    await tx.update(invitations).set({ revokedAt: new Date() }).where(open)
+    await revokeOpenInvitation(tx, { ...which, at: new Date() })
     await recordAudit(tx, {
       workspaceId: actor.workspaceId,
       actorUserId: actor.userId,
@@ -72,26 +68,7 @@ export async function revokeInvitation(actor: Member, invitationId: string) {
 /** The pending invitation behind a token, or undefined when unknown, used, revoked or expired. */
 export async function findOpenInvitation(token: string) {
   if (token.length < 20 || token.length > 100) return undefined
-  const [row] = await getDb()
-    .select({
-      id: invitations.id,
-      email: invitations.email,
-      role: invitations.role,
-      workspaceId: invitations.workspaceId,
-      workspaceName: workspaces.name,
-      workspaceSlug: workspaces.slug,
-    })
-    .from(invitations)
-    .innerJoin(workspaces, eq(workspaces.id, invitations.workspaceId))
-    .where(
-      and(
-        eq(invitations.tokenHash, hashToken(token)),
-        isNull(invitations.acceptedAt),
-        isNull(invitations.revokedAt),
-        gt(invitations.expiresAt, new Date()),
-      ),
-    )
-  return row
+  return findOpenInvitationByTokenHash(getDb(), { tokenHash: hashToken(token) })
 }
 
 export type InvitationOutcome =
@@ -147,6 +124,8 @@ export async function signUpWithInvitation(
       if (!claimed) return { kind: 'invalid' as const }
       const userId = await insertUser(tx, name, claimed.email, passwordHash)
       await join(tx, claimed, userId)
+      // An invitation link can be copied and forwarded: the address is confirmed by its own link.
+      await queueVerificationEmail(tx, { id: userId, email: claimed.email, name })
       return {
         kind: 'joined' as const,
         workspaceId: claimed.workspaceId,
@@ -163,37 +142,17 @@ export async function signUpWithInvitation(
 type Claimed = { id: string; email: string; role: Role; workspaceId: string; workspaceSlug: string }
 
 async function claim(tx: Tx, token: string): Promise<Claimed | undefined> {
-  const [row] = await tx
-    .update(invitations)
-    .set({ acceptedAt: new Date() })
-    .where(
-      and(
-        eq(invitations.tokenHash, hashToken(token)),
-        isNull(invitations.acceptedAt),
-        isNull(invitations.revokedAt),
-        gt(invitations.expiresAt, sql`now()`),
-      ),
-    )
-    .returning({
-      id: invitations.id,
-      email: invitations.email,
-      role: invitations.role,
-      workspaceId: invitations.workspaceId,
-    })
-  if (!row) return undefined
-  const [workspace] = await tx
-    .select({ slug: workspaces.slug })
-    .from(workspaces)
-    .where(eq(workspaces.id, row.workspaceId))
-  return { ...row, workspaceSlug: workspace.slug }
+  return claimInvitation(tx, { tokenHash: hashToken(token), at: new Date() })
 }
 
 async function join(tx: Tx, invitation: Claimed, userId: string) {
   // Already a member (e.g. invited twice): keep the existing role rather than fail.
-  await tx
-    .insert(memberships)
-    .values({ workspaceId: invitation.workspaceId, userId, role: invitation.role })
-    .onConflictDoNothing()
+  await insertMembership(tx, {
+    workspaceId: invitation.workspaceId,
+    userId,
+    role: invitation.role,
+    ifAbsent: true,
+  })
   await recordAudit(tx, {
     workspaceId: invitation.workspaceId,
     actorUserId: userId,

@@ -1,7 +1,14 @@
-import { and, count, eq } from 'drizzle-orm'
 import { getDb } from '#db/client.ts'
-import { listMembers, listPendingInvitations, listUserWorkspaces } from '#db/queries/workspaces.ts'
-import { memberships, workspaces } from '#db/schema.ts'
+import {
+  countMembers,
+  deleteMembership,
+  listMembers,
+  listPendingInvitations,
+  listUserWorkspaces,
+  lockMemberships,
+  setMembershipRole,
+  setWorkspaceName,
+} from '#db/queries/workspaces.ts'
 import type { Role } from '#app/utils/roles.ts'
 import { canAssignRole } from '#app/utils/roles.ts'
 import { createWorkspaceFor } from './accounts.server.ts'
@@ -28,7 +35,7 @@ export async function createWorkspace(userId: string, name: string, slug: string
 
 export async function renameWorkspace(member: Member, name: string) {
   await getDb().transaction(async (tx) => {
-    await tx.update(workspaces).set({ name }).where(eq(workspaces.id, member.workspaceId))
+    await setWorkspaceName(tx, { workspaceId: member.workspaceId, name })
     await recordAudit(tx, {
       workspaceId: member.workspaceId,
       actorUserId: member.userId,
@@ -52,11 +59,7 @@ export async function changeMemberRole(
   role: Role,
 ): Promise<MemberChange> {
   return getDb().transaction(async (tx) => {
-    const rows = await tx
-      .select({ id: memberships.id, userId: memberships.userId, role: memberships.role })
-      .from(memberships)
-      .where(eq(memberships.workspaceId, actor.workspaceId))
-      .for('update')
+    const rows = await lockMemberships(tx, { workspaceId: actor.workspaceId })
     const target = rows.find((r) => r.id === membershipId)
     if (!target) throw notFound('No such member')
     if (!canAssignRole(actor.role, role) || !canAssignRole(actor.role, target.role)) {
@@ -64,7 +67,7 @@ export async function changeMemberRole(
     }
     const owners = rows.filter((r) => r.role === 'owner').length
     if (target.role === 'owner' && role !== 'owner' && owners <= 1) return { kind: 'last-owner' as const }
-    await tx.update(memberships).set({ role }).where(eq(memberships.id, membershipId))
+    await setMembershipRole(tx, { workspaceId: actor.workspaceId, membershipId, role })
     await recordAudit(tx, {
       workspaceId: actor.workspaceId,
       actorUserId: actor.userId,
@@ -79,19 +82,13 @@ export async function changeMemberRole(
 
 export async function removeMember(actor: Member, membershipId: string): Promise<MemberChange> {
   return getDb().transaction(async (tx) => {
-    const rows = await tx
-      .select({ id: memberships.id, userId: memberships.userId, role: memberships.role })
-      .from(memberships)
-      .where(eq(memberships.workspaceId, actor.workspaceId))
-      .for('update')
+    const rows = await lockMemberships(tx, { workspaceId: actor.workspaceId })
     const target = rows.find((r) => r.id === membershipId)
     if (!target) throw notFound('No such member')
     if (!canAssignRole(actor.role, target.role)) throw forbidden('Only an owner can remove an owner')
     const owners = rows.filter((r) => r.role === 'owner').length
     if (target.role === 'owner' && owners <= 1) return { kind: 'last-owner' as const }
-    await tx
-      .delete(memberships)
-      .where(and(eq(memberships.id, membershipId), eq(memberships.workspaceId, actor.workspaceId)))
+    await deleteMembership(tx, { workspaceId: actor.workspaceId, membershipId })
     await recordAudit(tx, {
       workspaceId: actor.workspaceId,
       actorUserId: actor.userId,
@@ -109,11 +106,7 @@ export function workspacesOf(userId: string) {
 }
 
 export async function memberCount(workspaceId: string) {
-  const [row] = await getDb()
-    .select({ n: count() })
-    .from(memberships)
-    .where(eq(memberships.workspaceId, workspaceId))
-  return row?.n ?? 0
+  return countMembers(getDb(), { workspaceId })
 }
 
 export function membersOf(workspaceId: string) {

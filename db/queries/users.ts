@@ -27,3 +27,22 @@ export async function getPasswordHash(db: DbOrTx, id: string) {
   const [row] = await db.select({ passwordHash: users.passwordHash }).from(users).where(eq(users.id, id))
   return row?.passwordHash
 }
+
+export async function insertUser(db: DbOrTx, values: { name: string; email: string; passwordHash: string }) {
+  const [row] = await db.insert(users).values(values).returning({ id: users.id })
+  return row.id
+}
+
+export async function setUserName(
+  db: DbOrTx,
+  { userId, name, at }: { userId: string; name: string; at: Date },
+) {
+  await db.update(users).set({ name, updatedAt: at }).where(eq(users.id, userId))
+}
+
+export async function setPasswordHash(
+  db: DbOrTx,
+  { userId, passwordHash, at }: { userId: string; passwordHash: string; at: Date },
+) {
+  await db.update(users).set({ passwordHash, updatedAt: at }).where(eq(users.id, userId))
+}

@@ -1,7 +1,7 @@
-import { and, asc, eq, gt, isNull, sql } from 'drizzle-orm'
+import { and, asc, count, eq, gt, isNull, sql } from 'drizzle-orm'
 import type { Db, DbOrTx } from '../client.ts'
 import { prepared } from '../prepared.ts'
-import { invitations, memberships, users, workspaces } from '../schema.ts'
+import { invitations, memberships, users, workspaces, type MembershipRole } from '../schema.ts'
 
 export async function getWorkspaceBySlug(db: DbOrTx, slug: string) {
   const [row] = await db
@@ -77,4 +77,62 @@ export async function listPendingInvitations(db: DbOrTx, workspaceId: string) {
       ),
     )
     .orderBy(asc(invitations.createdAt))
+}
+
+export async function insertWorkspace(db: DbOrTx, values: { name: string; slug: string }) {
+  const [row] = await db.insert(workspaces).values(values).returning({ id: workspaces.id })
+  return row.id
+}
+
+export async function setWorkspaceName(
+  db: DbOrTx,
+  { workspaceId, name }: { workspaceId: string; name: string },
+) {
+  await db.update(workspaces).set({ name }).where(eq(workspaces.id, workspaceId))
+}
+
+/** Adds the membership; with `ifAbsent`, an existing membership of the user is kept as it is. */
+export async function insertMembership(
+  db: DbOrTx,
+  values: { workspaceId: string; userId: string; role: MembershipRole; ifAbsent?: boolean },
+) {
+  const { ifAbsent, ...row } = values
+  const insert = db.insert(memberships).values(row)
+  await (ifAbsent ? insert.onConflictDoNothing() : insert)
+}
+
+/** The workspace's memberships, locked (FOR UPDATE) so concurrent role changes see each other. */
+export async function lockMemberships(db: DbOrTx, { workspaceId }: { workspaceId: string }) {
+  return db
+    .select({ id: memberships.id, userId: memberships.userId, role: memberships.role })
+    .from(memberships)
+    .where(eq(memberships.workspaceId, workspaceId))
+    .for('update')
+}
+
+export async function setMembershipRole(
+  db: DbOrTx,
+  { workspaceId, membershipId, role }: { workspaceId: string; membershipId: string; role: MembershipRole },
+) {
+  await db
+    .update(memberships)
+    .set({ role })
+    .where(and(eq(memberships.id, membershipId), eq(memberships.workspaceId, workspaceId)))
+}
+
+export async function deleteMembership(
+  db: DbOrTx,
+  { workspaceId, membershipId }: { workspaceId: string; membershipId: string },
+) {
+  await db
+    .delete(memberships)
+    .where(and(eq(memberships.id, membershipId), eq(memberships.workspaceId, workspaceId)))
+}
+
+export async function countMembers(db: DbOrTx, { workspaceId }: { workspaceId: string }) {
+  const [row] = await db
+    .select({ n: count() })
+    .from(memberships)
+    .where(eq(memberships.workspaceId, workspaceId))
+  return row?.n ?? 0
 }

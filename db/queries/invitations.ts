@@ -1,0 +1,100 @@
+import { and, eq, gt, isNull, sql } from 'drizzle-orm'
+import type { DbOrTx } from '../client.ts'
+import { invitations, workspaces, type MembershipRole } from '../schema.ts'
+
+export async function insertInvitation(
+  db: DbOrTx,
+  values: {
+    workspaceId: string
+    email: string
+    role: MembershipRole
+    tokenHash: string
+    invitedById: string
+    expiresAt: Date
+  },
+) {
+  const [row] = await db.insert(invitations).values(values).returning({ id: invitations.id })
+  return row.id
+}
+
+const isOpen = (workspaceId: string, id: string) =>
+  and(
+    eq(invitations.id, id),
+    eq(invitations.workspaceId, workspaceId),
+    isNull(invitations.acceptedAt),
+    isNull(invitations.revokedAt),
+  )
+
+/** The pending invitation's role, locked (FOR UPDATE) until the transaction ends; undefined if none. */
+export async function lockOpenInvitation(
+  db: DbOrTx,
+  { workspaceId, id }: { workspaceId: string; id: string },
+) {
+  const [row] = await db
+    .select({ role: invitations.role })
+    .from(invitations)
+    .where(isOpen(workspaceId, id))
+    .for('update')
+  return row
+}
+
+export async function revokeOpenInvitation(
+  db: DbOrTx,
+  { workspaceId, id, at }: { workspaceId: string; id: string; at: Date },
+) {
+  await db.update(invitations).set({ revokedAt: at }).where(isOpen(workspaceId, id))
+}
+
+/** The pending (not used, revoked or expired) invitation with this token hash, with its workspace. */
+export async function findOpenInvitationByTokenHash(db: DbOrTx, { tokenHash }: { tokenHash: string }) {
+  const [row] = await db
+    .select({
+      id: invitations.id,
+      email: invitations.email,
+      role: invitations.role,
+      workspaceId: invitations.workspaceId,
+      workspaceName: workspaces.name,
+      workspaceSlug: workspaces.slug,
+    })
+    .from(invitations)
+    .innerJoin(workspaces, eq(workspaces.id, invitations.workspaceId))
+    .where(
+      and(
+        eq(invitations.tokenHash, tokenHash),
+        isNull(invitations.acceptedAt),
+        isNull(invitations.revokedAt),
+        gt(invitations.expiresAt, sql`now()`),
+      ),
+    )
+  return row
+}
+
+/**
+ * Marks the pending invitation with this token hash accepted, in one statement (so two
+ * simultaneous acceptances cannot both succeed), and returns it with its workspace's slug.
+ */
+export async function claimInvitation(db: DbOrTx, { tokenHash, at }: { tokenHash: string; at: Date }) {
+  const [row] = await db
+    .update(invitations)
+    .set({ acceptedAt: at })
+    .where(
+      and(
+        eq(invitations.tokenHash, tokenHash),
+        isNull(invitations.acceptedAt),
+        isNull(invitations.revokedAt),
+        gt(invitations.expiresAt, sql`now()`),
+      ),
+    )
+    .returning({
+      id: invitations.id,
+      email: invitations.email,
+      role: invitations.role,
+      workspaceId: invitations.workspaceId,
+    })
+  if (!row) return undefined
+  const [workspace] = await db
+    .select({ slug: workspaces.slug })
+    .from(workspaces)
+    .where(eq(workspaces.id, row.workspaceId))
+  return { ...row, workspaceSlug: workspace.slug }
+}
