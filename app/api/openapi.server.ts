@@ -13,6 +13,15 @@ import { PROBLEMS } from './problem.server.ts'
 import { Problem } from './schemas.server.ts'
 import { createTicketOp, getTicket, listTickets, updateTicket } from './tickets.server.ts'
 import { listMailboxes, listMembers, listTags } from './workspace.server.ts'
+import {
+  createWebhook,
+  deleteWebhook,
+  listWebhookDeliveriesOp,
+  listWebhooks,
+  redeliverWebhookOp,
+  rotateWebhookSecretOp,
+  updateWebhook,
+} from './webhooks.server.ts'
 
 /** Every operation of /api/v1: the document below is generated from exactly these. */
 export const OPERATIONS: Operation[] = [
@@ -29,6 +38,13 @@ export const OPERATIONS: Operation[] = [
   listMailboxes,
   listTags,
   listMembers,
+  listWebhooks,
+  createWebhook,
+  updateWebhook,
+  deleteWebhook,
+  rotateWebhookSecretOp,
+  listWebhookDeliveriesOp,
+  redeliverWebhookOp,
 ]
 
 const COMMON_ERRORS = [400, 401, 403, 429]
@@ -103,7 +119,7 @@ export function openApiDocument() {
   const paths: ZodOpenApiPathsObject = {}
   for (const op of OPERATIONS) {
     const item = (paths[op.path] ??= {})
-    item[op.method.toLowerCase() as 'get' | 'post' | 'patch'] = toOpenApi(op)
+    item[op.method.toLowerCase() as 'get' | 'post' | 'patch' | 'delete'] = toOpenApi(op)
   }
   cached = createDocument({
     openapi: '3.1.0',

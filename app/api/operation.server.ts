@@ -27,7 +27,7 @@ export type Operation<
   R extends z.ZodType = z.ZodType,
 > = {
   operationId: string
-  method: 'GET' | 'POST' | 'PATCH'
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE'
   /** OpenAPI path under /api/v1, e.g. `/tickets/{number}`. */
   path: string
   summary: string

@@ -362,7 +362,7 @@ export async function sendTestEvent(member: Member, endpointId: string) {
  * Sends a past delivery again as a new delivery with the same body and webhook-id (so a
  * receiver that already processed it can tell), freshly signed and timestamped.
  */
-export async function redeliverWebhook(member: Member, deliveryId: string) {
+export async function redeliverWebhook(member: Member, deliveryId: string, endpointId?: string) {
   return getDb().transaction(async (tx) => {
     const [original] = await tx
       .select({
@@ -372,7 +372,13 @@ export async function redeliverWebhook(member: Member, deliveryId: string) {
         payload: webhookDeliveries.payload,
       })
       .from(webhookDeliveries)
-      .where(and(eq(webhookDeliveries.workspaceId, member.workspaceId), eq(webhookDeliveries.id, deliveryId)))
+      .where(
+        and(
+          eq(webhookDeliveries.workspaceId, member.workspaceId),
+          eq(webhookDeliveries.id, deliveryId),
+          endpointId ? eq(webhookDeliveries.endpointId, endpointId) : undefined,
+        ),
+      )
     if (!original) return { kind: 'not-found' as const }
     const [id] = await insertDeliveries(
       tx,

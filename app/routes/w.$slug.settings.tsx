@@ -43,6 +43,11 @@ export default function SettingsLayout() {
             API tokens
           </NavLink>
         ) : null}
+        {canManageTokens ? (
+          <NavLink to={`/w/${slug}/settings/webhooks`} className={tabClass}>
+            Webhooks
+          </NavLink>
+        ) : null}
       </nav>
       <div className="mt-6">
         <Outlet />

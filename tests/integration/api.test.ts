@@ -166,6 +166,28 @@ describe('contract: every operation answers what the spec says', () => {
     })
     await check('listMailboxes', 'GET', '/api/v1/mailboxes')
     await check('listTags', 'GET', '/api/v1/tags')
+    // Webhooks (app/api/webhooks.server.ts): a contact created after the endpoint makes a delivery.
+    const hook = await check('createWebhook', 'POST', '/api/v1/webhooks', {
+      url: 'https://hooks.example.com/in',
+      events: ['contact.created'],
+    })
+    expect(hook.secret).toMatch(/^whsec_/)
+    await check('listWebhooks', 'GET', '/api/v1/webhooks')
+    await check('updateWebhook', 'PATCH', `/api/v1/webhooks/${hook.id}`, {
+      description: 'CRM',
+      enabled: false,
+    })
+    await check('rotateWebhookSecret', 'POST', `/api/v1/webhooks/${hook.id}/rotate-secret`)
+    await check('updateWebhook', 'PATCH', `/api/v1/webhooks/${hook.id}`, { enabled: true })
+    await check('createContact', 'POST', '/api/v1/contacts', { email: 'hooked@example.org' })
+    const deliveries = await check('listWebhookDeliveries', 'GET', `/api/v1/webhooks/${hook.id}/deliveries`)
+    expect(deliveries.data).toEqual([expect.objectContaining({ event_type: 'contact.created' })])
+    await check(
+      'redeliverWebhook',
+      'POST',
+      `/api/v1/webhooks/${hook.id}/deliveries/${deliveries.data[0].id}/redeliver`,
+    )
+    await check('deleteWebhook', 'DELETE', `/api/v1/webhooks/${hook.id}`)
     expect([...called].sort()).toEqual(OPERATIONS.map((o) => o.operationId).sort())
   })
 
@@ -196,6 +218,8 @@ describe('authorization matrix', () => {
       createMessage: { kind: 'note', body: 'n' },
       createContact: { email: `c-${Math.random()}@example.com` },
       updateContact: { name: 'Renamed' },
+      createWebhook: { url: 'https://hooks.example.com/in', events: ['ticket.created'] },
+      updateWebhook: { description: 'Renamed' },
     } as Record<string, unknown>
     return OPERATIONS.map((op) => ({
       op,

@@ -1,0 +1,496 @@
+import { getFormProps, getInputProps, useForm, type SubmissionResult } from '@conform-to/react'
+import { parseWithZod } from '@conform-to/zod/v4'
+import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
+import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
+import { Button } from '#app/components/ui/button.tsx'
+import { Field } from '#app/components/ui/field.tsx'
+import {
+  createWebhookEndpoint,
+  deleteWebhookEndpoint,
+  listWebhookDeliveries,
+  listWebhookEndpoints,
+  redeliverWebhook,
+  rotateWebhookSecret,
+  sendTestEvent,
+  setWebhookEndpointEnabled,
+  updateWebhookEndpoint,
+} from '#app/domain/webhooks.server.ts'
+import { requireMember } from '#app/http/auth.server.ts'
+import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
+import { formatDateTime } from '#app/utils/format.ts'
+import {
+  WEBHOOK_EVENT_DESCRIPTIONS,
+  WEBHOOK_EVENT_TYPES,
+  WebhookEndpointForm,
+} from '#app/utils/webhook-schemas.ts'
+
+export const meta: MetaFunction = () => [{ title: 'Webhooks · Switchboard' }]
+
+/** Deliveries shown per endpoint. */
+const SHOWN_DELIVERIES = 10
+
+export async function loader({ request, params }: LoaderFunctionArgs) {
+  const member = await requireMember(request, params.slug, 'admin')
+  const endpoints = await listWebhookEndpoints(member)
+  return {
+    endpoints: await Promise.all(
+      endpoints.map(async (e) => ({
+        id: e.id,
+        url: e.url,
+        description: e.description,
+        events: e.events,
+        includeNotes: e.includeNotes,
+        failingSince: e.failingSince?.toISOString() ?? null,
+        disabledAt: e.disabledAt?.toISOString() ?? null,
+        disabledReason: e.disabledReason,
+        previousSecretExpiresAt:
+          e.previousSecretExpiresAt && e.previousSecretExpiresAt > new Date()
+            ? e.previousSecretExpiresAt.toISOString()
+            : null,
+        deliveries: (await listWebhookDeliveries(member, e.id, SHOWN_DELIVERIES)).map((d) => ({
+          id: d.id,
+          eventType: d.eventType,
+          status: d.status,
+          attempts: d.attempts,
+          responseStatus: d.responseStatus,
+          responseSnippet: d.responseSnippet,
+          latencyMs: d.latencyMs,
+          error: d.error,
+          createdAt: d.createdAt.toISOString(),
+          nextAttemptAt: d.status === 'pending' ? (d.nextAttemptAt?.toISOString() ?? null) : null,
+        })),
+      })),
+    ),
+  }
+}
+
+type ActionResult = {
+  result: SubmissionResult<string[]>
+  /** The endpoint whose form answered (its edit form shows the errors). */
+  endpointId: string | null
+  secret: { url: string; value: string } | null
+  notice: string | null
+}
+
+export async function action({ request, params }: ActionFunctionArgs) {
+  const member = await requireMember(request, params.slug, 'admin')
+  const submission = parseSubmission(await readForm(request), { schema: WebhookEndpointForm })
+  if (submission.status !== 'success') {
+    // The edit form that was sent shows its errors; without an id it was the create form.
+    const id = submission.payload.id
+    return data<ActionResult>(
+      {
+        result: submission.reply(),
+        endpointId: typeof id === 'string' ? id : null,
+        secret: null,
+        notice: null,
+      },
+      { status: 400 },
+    )
+  }
+  const input = submission.value
+  const answer = (notice: string, extra: Partial<ActionResult> = {}): ActionResult => ({
+    result: submission.reply({ resetForm: true }),
+    endpointId: 'id' in input ? input.id : null,
+    secret: null,
+    notice,
+    ...extra,
+  })
+  const missing = () => {
+    throw new Response('No such endpoint', { status: 404 })
+  }
+  switch (input.intent) {
+    case 'create':
+    case 'update': {
+      const fields = {
+        url: input.url,
+        description: input.description,
+        events: input.events,
+        includeNotes: input.includeNotes,
+      }
+      const outcome =
+        input.intent === 'create'
+          ? await createWebhookEndpoint(member, fields)
+          : await updateWebhookEndpoint(member, input.id, fields)
+      if (outcome.kind === 'not-found') return missing()
+      if (outcome.kind === 'invalid-url') {
+        return data<ActionResult>(
+          {
+            result: submission.reply({ fieldErrors: { url: [outcome.reason] } }),
+            endpointId: input.intent === 'update' ? input.id : null,
+            secret: null,
+            notice: null,
+          },
+          { status: 400 },
+        )
+      }
+      return input.intent === 'create'
+        ? answer('Endpoint created.', { secret: { url: fields.url, value: outcome.secret! } })
+        : answer('Endpoint saved.')
+    }
+    case 'rotate': {
+      const outcome = await rotateWebhookSecret(member, input.id)
+      if (outcome.kind !== 'ok') return missing()
+      return answer('New secret created. The old one keeps signing beside it for 24 hours.', {
+        secret: { url: 'this endpoint', value: outcome.secret! },
+      })
+    }
+    case 'enable':
+    case 'disable': {
+      const outcome = await setWebhookEndpointEnabled(member, input.id, input.intent === 'enable')
+      if (outcome.kind !== 'ok') return missing()
+      return answer(input.intent === 'enable' ? 'Endpoint turned on.' : 'Endpoint turned off.')
+    }
+    case 'delete': {
+      const outcome = await deleteWebhookEndpoint(member, input.id)
+      if (outcome.kind !== 'ok') return missing()
+      return answer('Endpoint deleted.')
+    }
+    case 'test': {
+      const outcome = await sendTestEvent(member, input.id)
+      if (outcome.kind !== 'ok') return missing()
+      return answer('Test event queued. Reload to see how it went.')
+    }
+    case 'redeliver': {
+      const outcome = await redeliverWebhook(member, input.deliveryId, input.id)
+      if (outcome.kind !== 'ok') return missing()
+      return answer('Delivery queued again.')
+    }
+  }
+}
+
+export default function WebhooksSettings() {
+  const { endpoints } = useLoaderData<typeof loader>()
+  const actionData = useActionData<typeof action>()
+  return (
+    <div className="space-y-10">
+      {actionData?.notice ? (
+        <p
+          role="status"
+          className="rounded-md bg-emerald-50 p-3 text-sm text-emerald-800 dark:bg-emerald-950 dark:text-emerald-200"
+        >
+          {actionData.notice}
+        </p>
+      ) : null}
+      {actionData?.secret ? <NewSecret url={actionData.secret.url} secret={actionData.secret.value} /> : null}
+      <section>
+        <h2 className="text-lg font-medium">Webhooks</h2>
+        <p className="mt-1 text-sm text-slate-600 dark:text-slate-400">
+          Switchboard POSTs a signed JSON event to each endpoint when something happens in this workspace
+          (Standard Webhooks signatures; see the API documentation for how to verify them). Failed deliveries
+          are retried for about a day; an endpoint that fails for 3 days is turned off.
+        </p>
+        {endpoints.length === 0 ? (
+          <p className="mt-4 rounded-lg border border-dashed border-slate-300 p-6 text-center text-sm text-slate-600 dark:border-slate-700 dark:text-slate-400">
+            No webhook endpoints yet.
+          </p>
+        ) : (
+          <ul className="mt-4 space-y-6">
+            {endpoints.map((endpoint) => (
+              <li key={endpoint.id}>
+                <EndpointCard endpoint={endpoint} />
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+      <EndpointForm key="create" />
+    </div>
+  )
+}
+
+function NewSecret({ url, secret }: { url: string; secret: string }) {
+  return (
+    <section
+      aria-labelledby="new-secret-heading"
+      className="rounded-lg border border-amber-300 bg-amber-50 p-4 dark:border-amber-700 dark:bg-amber-950"
+    >
+      <h2 id="new-secret-heading" className="font-medium">
+        Signing secret for {url}
+      </h2>
+      <p className="mt-1 text-sm">Copy it now. It is not shown again.</p>
+      <label htmlFor="new-secret" className="sr-only">
+        Signing secret
+      </label>
+      <input
+        id="new-secret"
+        readOnly
+        value={secret}
+        className="mt-2 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 font-mono text-sm dark:border-slate-700 dark:bg-slate-900"
+      />
+    </section>
+  )
+}
+
+type EndpointRow = ReturnType<typeof useLoaderData<typeof loader>>['endpoints'][number]
+
+function IntentButton(props: {
+  id: string
+  intent: string
+  label: string
+  accessibleLabel: string
+  variant?: 'primary' | 'secondary' | 'danger'
+  extra?: Record<string, string>
+}) {
+  const navigation = useNavigation()
+  const pending =
+    navigation.state === 'submitting' &&
+    navigation.formData?.get('intent') === props.intent &&
+    navigation.formData?.get('id') === props.id &&
+    (!props.extra?.deliveryId || navigation.formData?.get('deliveryId') === props.extra.deliveryId)
+  return (
+    <Form method="post">
+      <input type="hidden" name="intent" value={props.intent} />
+      <input type="hidden" name="id" value={props.id} />
+      {Object.entries(props.extra ?? {}).map(([name, value]) => (
+        <input key={name} type="hidden" name={name} value={value} />
+      ))}
+      <Button
+        type="submit"
+        variant={props.variant ?? 'secondary'}
+        pending={pending}
+        aria-label={props.accessibleLabel}
+      >
+        {props.label}
+      </Button>
+    </Form>
+  )
+}
+
+function EndpointCard({ endpoint }: { endpoint: EndpointRow }) {
+  const name = endpoint.description || endpoint.url
+  return (
+    <article
+      aria-label={`Endpoint ${name}`}
+      className="rounded-lg border border-slate-200 p-4 dark:border-slate-800"
+    >
+      <div className="flex flex-wrap items-start justify-between gap-3">
+        <div className="min-w-0">
+          <p className="font-mono text-sm break-all">{endpoint.url}</p>
+          {endpoint.description ? (
+            <p className="text-sm text-slate-600 dark:text-slate-400">{endpoint.description}</p>
+          ) : null}
+          <p className="mt-1 text-xs text-slate-500">
+            {endpoint.events.join(', ')}
+            {endpoint.includeNotes ? ' (with internal notes)' : ''}
+          </p>
+          <p className="mt-1 text-sm">
+            {endpoint.disabledAt ? (
+              <span className="font-medium text-red-700 dark:text-red-400">
+                Off since {formatDateTime(endpoint.disabledAt)}: {endpoint.disabledReason}
+              </span>
+            ) : endpoint.failingSince ? (
+              <span className="font-medium text-amber-700 dark:text-amber-400">
+                Failing since {formatDateTime(endpoint.failingSince)}
+              </span>
+            ) : (
+              <span className="text-emerald-700 dark:text-emerald-400">Active</span>
+            )}
+            {endpoint.previousSecretExpiresAt ? (
+              <span className="ml-2 text-xs text-slate-500">
+                Previous secret also signs until {formatDateTime(endpoint.previousSecretExpiresAt)}
+              </span>
+            ) : null}
+          </p>
+        </div>
+        <div className="flex flex-wrap gap-2">
+          <IntentButton
+            id={endpoint.id}
+            intent="test"
+            label="Send test event"
+            accessibleLabel={`Send test event to ${name}`}
+          />
+          <IntentButton
+            id={endpoint.id}
+            intent="rotate"
+            label="Rotate secret"
+            accessibleLabel={`Rotate the secret of ${name}`}
+          />
+          {endpoint.disabledAt ? (
+            <IntentButton
+              id={endpoint.id}
+              intent="enable"
+              label="Turn on"
+              accessibleLabel={`Turn on ${name}`}
+            />
+          ) : (
+            <IntentButton
+              id={endpoint.id}
+              intent="disable"
+              label="Turn off"
+              accessibleLabel={`Turn off ${name}`}
+            />
+          )}
+          <IntentButton
+            id={endpoint.id}
+            intent="delete"
+            label="Delete"
+            variant="danger"
+            accessibleLabel={`Delete ${name}`}
+          />
+        </div>
+      </div>
+      <details className="mt-3">
+        <summary className="cursor-pointer text-sm text-indigo-700 dark:text-indigo-300">Edit</summary>
+        <EndpointForm endpoint={endpoint} />
+      </details>
+      <Deliveries endpoint={endpoint} name={name} />
+    </article>
+  )
+}
+
+const STATUS_LABEL = { pending: 'Retrying', succeeded: 'Delivered', failed: 'Failed' } as const
+
+function Deliveries({ endpoint, name }: { endpoint: EndpointRow; name: string }) {
+  if (endpoint.deliveries.length === 0) {
+    return <p className="mt-3 text-sm text-slate-500">No deliveries yet.</p>
+  }
+  return (
+    <div className="mt-3 overflow-x-auto">
+      <table className="w-full text-left text-sm">
+        <caption className="text-left text-sm font-medium">Recent deliveries to {name}</caption>
+        <thead className="text-xs text-slate-500 uppercase dark:text-slate-400">
+          <tr>
+            <th className="py-2 pr-3">Event</th>
+            <th className="py-2 pr-3">Status</th>
+            <th className="py-2 pr-3">Response</th>
+            <th className="py-2 pr-3">Latency</th>
+            <th className="py-2 pr-3">Sent</th>
+            <th className="py-2">
+              <span className="sr-only">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody className="divide-y divide-slate-200 dark:divide-slate-800">
+          {endpoint.deliveries.map((d) => (
+            <tr key={d.id}>
+              <td className="py-2 pr-3 font-mono text-xs">{d.eventType}</td>
+              <td className="py-2 pr-3">
+                {d.status === 'pending' && d.attempts === 0 ? 'Queued' : STATUS_LABEL[d.status]}
+                <div className="text-xs text-slate-500">
+                  {d.attempts} {d.attempts === 1 ? 'attempt' : 'attempts'}
+                  {d.nextAttemptAt && d.attempts > 0 ? `, next ${formatDateTime(d.nextAttemptAt)}` : ''}
+                </div>
+              </td>
+              <td className="max-w-xs py-2 pr-3">
+                {d.responseStatus !== null ? <span className="font-mono">{d.responseStatus}</span> : null}
+                {d.error && d.responseStatus === null ? <span>{d.error}</span> : null}
+                {d.responseSnippet ? (
+                  <pre className="mt-1 max-h-20 overflow-hidden text-xs break-all whitespace-pre-wrap text-slate-500">
+                    {d.responseSnippet.slice(0, 200)}
+                  </pre>
+                ) : null}
+              </td>
+              <td className="py-2 pr-3 tabular-nums">{d.latencyMs !== null ? `${d.latencyMs} ms` : '—'}</td>
+              <td className="py-2 pr-3 text-xs">{formatDateTime(d.createdAt)}</td>
+              <td className="py-2">
+                <IntentButton
+                  id={endpoint.id}
+                  intent="redeliver"
+                  label="Redeliver"
+                  accessibleLabel={`Redeliver ${d.eventType} from ${formatDateTime(d.createdAt)}`}
+                  extra={{ deliveryId: d.id }}
+                />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  )
+}
+
+function EndpointForm({ endpoint }: { endpoint?: EndpointRow }) {
+  const actionData = useActionData<typeof action>()
+  const navigation = useNavigation()
+  const intent = endpoint ? 'update' : 'create'
+  const formId = endpoint ? `webhook-${endpoint.id}` : 'new-webhook'
+  const mine = endpoint ? actionData?.endpointId === endpoint.id : actionData?.endpointId === null
+  const pending =
+    navigation.state === 'submitting' &&
+    navigation.formData?.get('intent') === intent &&
+    (!endpoint || navigation.formData?.get('id') === endpoint.id)
+  const [form, fields] = useForm({
+    id: formId,
+    lastResult: mine ? actionData?.result : undefined,
+    defaultValue: endpoint
+      ? {
+          url: endpoint.url,
+          description: endpoint.description,
+          events: endpoint.events,
+          includeNotes: endpoint.includeNotes ? 'on' : undefined,
+        }
+      : { events: ['ticket.created'] },
+    onValidate: ({ formData }) => parseWithZod(formData, { schema: WebhookEndpointForm }),
+    shouldRevalidate: 'onInput',
+  })
+  const eventErrors = fields.events.errors
+  const body = (
+    <Form method="post" {...getFormProps(form)} className="mt-3 space-y-3">
+      <input type="hidden" name="intent" value={intent} />
+      {endpoint ? <input type="hidden" name="id" value={endpoint.id} /> : null}
+      <Field
+        label="URL"
+        inputProps={{
+          ...getInputProps(fields.url, { type: 'url' }),
+          placeholder: 'https://example.com/switchboard-events',
+        }}
+        errors={fields.url.errors}
+      />
+      <Field
+        label="Description"
+        inputProps={{ ...getInputProps(fields.description, { type: 'text' }), placeholder: 'CRM sync' }}
+        errors={fields.description.errors}
+      />
+      <fieldset aria-describedby={eventErrors?.length ? `${formId}-events-error` : undefined}>
+        <legend className="text-sm font-medium">Events</legend>
+        <div className="mt-1 space-y-1">
+          {WEBHOOK_EVENT_TYPES.map((event) => (
+            <label key={event} className="flex items-start gap-2 text-sm">
+              <input
+                type="checkbox"
+                name={fields.events.name}
+                value={event}
+                defaultChecked={fields.events.initialValue?.includes(event)}
+                className="mt-1"
+              />
+              <span>
+                <code className="font-mono text-xs">{event}</code>{' '}
+                <span className="text-slate-600 dark:text-slate-400">
+                  {WEBHOOK_EVENT_DESCRIPTIONS[event]}
+                </span>
+              </span>
+            </label>
+          ))}
+          <label className="flex items-start gap-2 text-sm">
+            <input
+              type="checkbox"
+              name={fields.includeNotes.name}
+              value="on"
+              defaultChecked={fields.includeNotes.initialValue === 'on'}
+              className="mt-1"
+            />
+            <span>Include internal notes in message.created</span>
+          </label>
+        </div>
+        <div
+          id={`${formId}-events-error`}
+          className="min-h-5 text-sm text-red-600 dark:text-red-400"
+          aria-live="polite"
+        >
+          {eventErrors?.join(' ')}
+        </div>
+      </fieldset>
+      <Button type="submit" pending={pending}>
+        {endpoint ? 'Save endpoint' : 'Add endpoint'}
+      </Button>
+    </Form>
+  )
+  if (endpoint) return body
+  return (
+    <section className="max-w-2xl">
+      <h2 className="text-lg font-medium">New endpoint</h2>
+      {body}
+    </section>
+  )
+}

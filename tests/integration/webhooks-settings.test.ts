@@ -1,0 +1,250 @@
+import { eq } from 'drizzle-orm'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { getDb } from '#db/client.ts'
+import { auditEvents, webhookDeliveries, webhookEndpoints } from '#db/schema.ts'
+import { startQueue, stopQueue } from '#app/jobs/queue.server.ts'
+import * as webhooksRoute from '#app/routes/w.$slug.settings.webhooks.tsx'
+import { apiClient, apiTokenFor } from '#tests/helpers/api.ts'
+import { createMember } from '#tests/helpers/factories.ts'
+import { startTestServer } from '#tests/helpers/http-server.ts'
+import { callAction, callLoader } from '#tests/helpers/routes.ts'
+import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
+
+type Actor = Awaited<ReturnType<typeof createMember>>
+
+function post(actor: Actor, fields: Array<[string, string]>, slug = actor.workspace.slug) {
+  const form = new FormData()
+  for (const [name, value] of fields) form.append(name, value)
+  return callAction(webhooksRoute, `/w/${slug}/settings/webhooks`, form, {
+    cookie: actor.cookie,
+    params: { slug },
+  })
+}
+
+function load(actor: Actor, slug = actor.workspace.slug) {
+  return callLoader(webhooksRoute, `/w/${slug}/settings/webhooks`, { cookie: actor.cookie, params: { slug } })
+}
+
+const create = (url: string, events = ['ticket.created']): Array<[string, string]> => [
+  ['intent', 'create'],
+  ['url', url],
+  ['description', 'CRM'],
+  ...events.map((e): [string, string] => ['events', e]),
+]
+
+async function endpointsOf(workspaceId: string) {
+  return getDb().select().from(webhookEndpoints).where(eq(webhookEndpoints.workspaceId, workspaceId))
+}
+
+let server: Awaited<ReturnType<typeof startTestServer>>
+let call: ReturnType<typeof apiClient>
+
+beforeAll(async () => {
+  await startQueue(testDatabaseUrl)
+  server = await startTestServer({ sockets: false })
+  call = apiClient(server.url)
+})
+afterAll(async () => {
+  await server.close()
+  await stopQueue()
+})
+
+describe('Settings → Webhooks', () => {
+  it('creates an endpoint and shows its secret once; the list never carries it', async () => {
+    const owner = await createMember('owner')
+    const result = await post(
+      owner,
+      create('https://hooks.example.com/in', ['ticket.created', 'message.created']),
+    )
+    expect(result.status).toBe(200)
+    const secret = result.data.secret.value as string
+    expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{32}$/)
+    const [row] = await endpointsOf(owner.workspace.id)
+    expect(row).toMatchObject({
+      url: 'https://hooks.example.com/in',
+      events: ['ticket.created', 'message.created'],
+    })
+    const page = await load(owner)
+    expect(page.data.endpoints).toHaveLength(1)
+    expect(JSON.stringify(page.data)).not.toContain(secret.slice(6))
+    const [audit] = await getDb().select().from(auditEvents).where(eq(auditEvents.targetId, row!.id))
+    expect(audit).toMatchObject({ action: 'webhook.created', actorUserId: owner.user.id })
+  })
+
+  it.each([
+    'https://127.0.0.1/hook',
+    'https://[::ffff:127.0.0.1]/hook',
+    'https://169.254.169.254/latest/meta-data',
+    'https://10.0.0.1/hook',
+    'https://0x7f000001/hook',
+    'http://hooks.example.com/in',
+  ])('refuses %s with a field error and writes nothing', async (url) => {
+    const owner = await createMember('owner')
+    const result = await post(owner, create(url))
+    expect(result.status).toBe(400)
+    expect(result.data.result.error.url[0]).toMatch(/not reachable|https/)
+    expect(await endpointsOf(owner.workspace.id)).toHaveLength(0)
+  })
+
+  it('asks for at least one event', async () => {
+    const owner = await createMember('owner')
+    const result = await post(owner, create('https://hooks.example.com/in', []))
+    expect(result.status).toBe(400)
+    expect(result.data.result.error.events).toEqual(['Choose at least one event'])
+    expect(await endpointsOf(owner.workspace.id)).toHaveLength(0)
+  })
+
+  it('edits, rotates, turns off and on, tests, redelivers and deletes', async () => {
+    const owner = await createMember('owner')
+    await post(owner, create('https://hooks.example.com/in'))
+    const [endpoint] = await endpointsOf(owner.workspace.id)
+    const id = endpoint!.id
+    expect(
+      (
+        await post(owner, [
+          ['intent', 'update'],
+          ['id', id],
+          ['url', 'https://hooks.example.com/v2'],
+          ['events', 'contact.created'],
+          ['includeNotes', 'on'],
+        ])
+      ).status,
+    ).toBe(200)
+    const rotated = await post(owner, [
+      ['intent', 'rotate'],
+      ['id', id],
+    ])
+    expect(rotated.data.secret.value).toMatch(/^whsec_/)
+    await post(owner, [
+      ['intent', 'disable'],
+      ['id', id],
+    ])
+    expect((await endpointsOf(owner.workspace.id))[0]!.disabledAt).not.toBeNull()
+    await post(owner, [
+      ['intent', 'enable'],
+      ['id', id],
+    ])
+    const [after] = await endpointsOf(owner.workspace.id)
+    expect(after).toMatchObject({
+      url: 'https://hooks.example.com/v2',
+      events: ['contact.created'],
+      includeNotes: true,
+      disabledAt: null,
+    })
+    expect(after!.previousSecret).toBe(endpoint!.secret)
+    expect(
+      (
+        await post(owner, [
+          ['intent', 'test'],
+          ['id', id],
+        ])
+      ).status,
+    ).toBe(200)
+    const [delivery] = await getDb()
+      .select()
+      .from(webhookDeliveries)
+      .where(eq(webhookDeliveries.endpointId, id))
+    expect(delivery).toMatchObject({ eventType: 'webhook.test', status: 'pending' })
+    const page = await load(owner)
+    expect(page.data.endpoints[0].deliveries).toEqual([
+      expect.objectContaining({ id: delivery!.id, eventType: 'webhook.test' }),
+    ])
+    expect(
+      (
+        await post(owner, [
+          ['intent', 'redeliver'],
+          ['id', id],
+          ['deliveryId', delivery!.id],
+        ])
+      ).status,
+    ).toBe(200)
+    expect(
+      await getDb().select().from(webhookDeliveries).where(eq(webhookDeliveries.endpointId, id)),
+    ).toHaveLength(2)
+    expect(
+      (
+        await post(owner, [
+          ['intent', 'delete'],
+          ['id', id],
+        ])
+      ).status,
+    ).toBe(200)
+    expect(await endpointsOf(owner.workspace.id)).toHaveLength(0)
+  })
+
+  it('is for owners and admins: an agent gets 403, another workspace’s member 404 and its ids 404', async () => {
+    const owner = await createMember('owner')
+    await post(owner, create('https://hooks.example.com/in'))
+    const [endpoint] = await endpointsOf(owner.workspace.id)
+    const agent = await createMember('agent', owner.workspace)
+    expect((await load(agent)).status).toBe(403)
+    expect((await post(agent, create('https://hooks.example.com/agent'))).status).toBe(403)
+    const stranger = await createMember('owner')
+    expect((await load(stranger, owner.workspace.slug)).status).toBe(404)
+    const foreign = await post(stranger, [
+      ['intent', 'delete'],
+      ['id', endpoint!.id],
+    ])
+    expect(foreign.status).toBe(404)
+    expect(await endpointsOf(owner.workspace.id)).toHaveLength(1)
+  })
+})
+
+describe('/api/v1/webhooks', () => {
+  it('refuses internal URLs with 422 naming the url field, and writes nothing', async () => {
+    const owner = await createMember('owner')
+    const { token } = await apiTokenFor(owner)
+    for (const url of [
+      'https://169.254.169.254/',
+      'https://[::ffff:127.0.0.1]/',
+      'https://2130706433/',
+      'http://hooks.example.com/',
+    ]) {
+      const res = await call('POST', '/api/v1/webhooks', { token, body: { url, events: ['ticket.created'] } })
+      expect(res.status, url).toBe(422)
+      expect(res.json.errors).toEqual([expect.objectContaining({ field: 'url' })])
+    }
+    const unknown = await call('POST', '/api/v1/webhooks', {
+      token,
+      body: { url: 'https://hooks.example.com/', events: ['ticket.deleted'], secret: 'mine' },
+    })
+    expect(unknown.status).toBe(400)
+    expect(unknown.json.errors.map((e: { field: string }) => e.field).sort()).toEqual(['events.0', 'secret'])
+    expect(await endpointsOf(owner.workspace.id)).toHaveLength(0)
+  })
+
+  it('needs webhooks:manage, and a token whose creator is an owner or admin', async () => {
+    const owner = await createMember('owner')
+    const narrow = await apiTokenFor(owner, { scopes: ['tickets:read', 'tickets:write'] })
+    const body = { url: 'https://hooks.example.com/', events: ['ticket.created'] }
+    const noScope = await call('POST', '/api/v1/webhooks', { token: narrow.token, body })
+    expect(noScope.status).toBe(403)
+    expect(noScope.headers.get('www-authenticate')).toContain('scope="webhooks:manage"')
+    const agent = await createMember('agent', owner.workspace)
+    const agentToken = await apiTokenFor(agent, { role: 'agent' })
+    const asAgent = await call('POST', '/api/v1/webhooks', { token: agentToken.token, body })
+    expect(asAgent.status).toBe(403)
+    expect(asAgent.json.type).toMatch(/forbidden$/)
+    expect(await endpointsOf(owner.workspace.id)).toHaveLength(0)
+  })
+
+  it('answers 404 for another workspace’s endpoint and delivery ids', async () => {
+    const owner = await createMember('owner')
+    const { token } = await apiTokenFor(owner)
+    const stranger = await createMember('owner')
+    const theirs = await call('POST', '/api/v1/webhooks', {
+      token: (await apiTokenFor(stranger)).token,
+      body: { url: 'https://hooks.example.com/', events: ['ticket.created'] },
+    })
+    expect(theirs.status).toBe(201)
+    const id = theirs.json.id
+    expect((await call('PATCH', `/api/v1/webhooks/${id}`, { token, body: { enabled: false } })).status).toBe(
+      404,
+    )
+    expect((await call('DELETE', `/api/v1/webhooks/${id}`, { token })).status).toBe(404)
+    expect((await call('GET', `/api/v1/webhooks/${id}/deliveries`, { token })).status).toBe(404)
+    expect((await call('POST', `/api/v1/webhooks/${id}/rotate-secret`, { token })).status).toBe(404)
+    const [row] = await getDb().select().from(webhookEndpoints).where(eq(webhookEndpoints.id, id))
+    expect(row!.disabledAt).toBeNull()
+  })
+})
