@@ -6,7 +6,13 @@ import {
   type LoaderFunctionArgs,
   type MetaFunction,
 } from '@remix-run/node'
-import { Link, useActionData, useLoaderData } from '@remix-run/react'
+import {
+  isRouteErrorResponse,
+  Link,
+  useActionData,
+  useLoaderData,
+  type ClientActionFunctionArgs,
+} from '@remix-run/react'
 import { changesTicket, useLiveEvents } from '#app/components/live/use-live-events.ts'
 import { useLastQueueUrl } from '#app/utils/last-queue.ts'
 import { usePresence } from '#app/components/live/use-presence.ts'
@@ -90,6 +96,23 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     upload,
     context,
   })
+}
+
+/**
+ * With JavaScript, every form of the page posts through here. A send that never got an answer
+ * (network down, timeout, a 5xx from us or a proxy) comes back as `sendFailed` instead of
+ * replacing the page with the ErrorBoundary: the composer keeps its text and files and offers
+ * Retry. Redirects (the send went through) and 4xx refusals (404, 403) keep their usual path.
+ */
+export async function clientAction({ serverAction }: ClientActionFunctionArgs) {
+  try {
+    return await serverAction<typeof action>()
+  } catch (error) {
+    if (error instanceof Response) throw error
+    if (isRouteErrorResponse(error) && error.status < 500) throw error
+    console.error('The ticket page could not post its form', error)
+    return { sendFailed: true as const }
+  }
 }
 
 /** The reply or note: sent unless someone else wrote meanwhile (409 with their messages). */

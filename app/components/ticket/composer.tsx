@@ -6,7 +6,7 @@ import {
   type SubmissionResult,
 } from '@conform-to/react'
 import { parseWithZod } from '@conform-to/zod/v4'
-import { Form, useLocation, useNavigation } from '@remix-run/react'
+import { useFetcher, useLocation } from '@remix-run/react'
 import { useEffect, useRef, useState, type ChangeEvent, type ReactNode, type RefObject } from 'react'
 import { LiveSocketField } from '#app/components/live/live-socket-field.tsx'
 import { Button } from '#app/components/ui/button.tsx'
@@ -73,12 +73,31 @@ function fileProblem(files: FileList | null) {
 }
 
 /**
+ * What the ticket page's action answers the composer with. `sendFailed`: the page's
+ * clientAction caught a network error, a timeout or a 5xx; the form is untouched (text, CC and
+ * chosen files stay) and offers Retry.
+ */
+export type ComposerResponse = {
+  result?: SubmissionResult<string[]>
+  collision?: CollidingMessage[]
+  sendFailed?: true
+}
+
+/**
  * Public reply or internal note, with attachments, canned responses and "send and set status".
  * A plain multipart form: everything but canned insertion-at-the-caret works without JavaScript.
+ * With JavaScript it posts through a fetcher, so a failed send never leaves the page: the
+ * composer keeps what was written and says so (the route's clientAction turns the failure into
+ * `sendFailed`). A send that went through redirects to `#m-<id>`, which resets the composer.
  */
 export function Composer(props: Props) {
-  const { lastResult, collision, now } = props
-  const navigation = useNavigation()
+  const fetcher = useFetcher<ComposerResponse>({ key: 'composer' })
+  const fetched = fetcher.state === 'idle' ? fetcher.data : undefined
+  // A fetcher answer is newer than the page's (no-JS) action data.
+  const lastResult = fetched ? fetched.result : props.lastResult
+  const collision = fetched ? fetched.collision : props.collision
+  const sendFailed = fetched?.sendFailed === true
+  const { now } = props
   const hydrated = useHydrated()
   const initialKind = lastResult?.initialValue?.kind === 'note' ? 'note' : 'reply'
   const [kind, setKind] = useState<MessageKind>(initialKind)
@@ -107,10 +126,7 @@ export function Composer(props: Props) {
     defaultValue: { cc: (props.defaultCc ?? []).join(', ') },
     onValidate: ({ formData }) => parseWithZod(formData, { schema: ComposerSchema }),
   })
-  const submittingIntent =
-    navigation.state !== 'idle' && navigation.formMethod?.toLowerCase() === 'post'
-      ? navigation.formData?.get('intent')
-      : null
+  const submittingIntent = fetcher.state === 'submitting' ? fetcher.formData?.get('intent') : null
 
   function focusComposer(next: MessageKind) {
     setKind(next)
@@ -150,9 +166,10 @@ export function Composer(props: Props) {
   const isNote = kind === 'note'
 
   return (
-    <Form
+    <fetcher.Form
       method="post"
       encType="multipart/form-data"
+      preventScrollReset
       {...getFormProps(form)}
       aria-label="Reply composer"
       className={`space-y-3 rounded-lg border p-4 ${
@@ -392,7 +409,23 @@ export function Composer(props: Props) {
           {[...(fields.kind.errors ?? []), ...(fields.status.errors ?? [])].join(' ')}
         </p>
       ) : null}
+      {sendFailed ? <SendFailure pending={submittingIntent === 'reply'} /> : null}
       <FormErrors id={form.errorId} errors={form.errors} />
-    </Form>
+    </fetcher.Form>
+  )
+}
+
+/** The inline notice after a send that did not reach the server; Retry posts the same form again. */
+function SendFailure({ pending }: { pending: boolean }) {
+  return (
+    <div
+      role="alert"
+      className="flex flex-wrap items-center gap-3 rounded-md border border-red-300 bg-red-50 p-3 text-sm text-red-900 dark:border-red-800 dark:bg-red-950 dark:text-red-100"
+    >
+      <p className="font-medium">Couldn’t send — your message is still here.</p>
+      <Button type="submit" name="intent" value="reply" variant="secondary" pending={pending}>
+        Retry
+      </Button>
+    </div>
   )
 }
