@@ -39,6 +39,8 @@ export const users = pgTable(
     emailVerifiedAt: timestamp({ withTimezone: true }),
     createdAt: createdAt(),
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    // Undo send: how long this agent's replies wait before their email goes (0–30 s, Zod-checked).
+    undoSendSeconds: integer().notNull().default(5),
   },
   (t) => [uniqueIndex('users_email_lower_key').on(sql`lower(${t.email})`)],
 )
@@ -398,6 +400,9 @@ export const messages = pgTable(
     threadedBy: inboundThreading(),
     notFromParticipant: boolean().notNull().default(false),
     inboundKey: text(),
+    // An agent's reply in its undo window: not announced (live events, webhooks) nor shown to the
+    // customer until the email job releases it and clears this. Null for everything else.
+    heldUntil: timestamp({ withTimezone: true }),
     createdAt: createdAt(),
     search: tsvector()
       .notNull()
@@ -431,6 +436,32 @@ export const attachments = pgTable(
     createdAt: createdAt(),
   },
   (t) => [index('attachments_message_idx').on(t.messageId)],
+)
+
+/**
+ * An agent's unsent composer text, one per ticket and agent, saved as they type and deleted when
+ * they send. Teammates in the workspace may read it (shared drafts, like Help Scout's).
+ */
+export const drafts = pgTable(
+  'drafts',
+  {
+    id: id(),
+    workspaceId: workspaceRef(),
+    ticketId: uuid()
+      .notNull()
+      .references(() => tickets.id, { onDelete: 'cascade' }),
+    userId: uuid()
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    body: text().notNull(),
+    kind: messageKind().notNull(),
+    updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('drafts_ticket_user_key').on(t.ticketId, t.userId),
+    // The queue's "your draft" markers: this agent's drafts in this workspace.
+    index('drafts_workspace_user_idx').on(t.workspaceId, t.userId),
+  ],
 )
 
 /** When each agent last opened each ticket: drives the unread marker. */
