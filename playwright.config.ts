@@ -2,6 +2,8 @@ import { defineConfig } from '@playwright/test'
 
 const PORT = Number(process.env.E2E_PORT ?? 3210)
 const baseURL = `http://127.0.0.1:${PORT}`
+// tests/e2e/ai.spec.ts starts the fake OpenAI-compatible server (tests/fakes/openai.ts) on this port.
+export const E2E_OPENAI_PORT = Number(process.env.E2E_OPENAI_PORT ?? 3219)
 
 // End-to-end tests run against the production build (npm run build) on a fresh database,
 // in Debian's chromium: nothing is downloaded.
@@ -42,6 +44,7 @@ export default defineConfig({
       DATA_DIR: '.data-e2e',
       NODE_ENV: 'production',
       LOG_LEVEL: 'warn',
+      OPENAI_BASE_URL: `http://127.0.0.1:${E2E_OPENAI_PORT}/v1`,
     },
   },
 })

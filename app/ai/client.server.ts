@@ -448,8 +448,16 @@ export async function runStream(
           yield delta
         }
       }
+      // The SDK ends the iteration quietly when its signal aborts: say why it stopped.
+      const stopped = limit.why()
+      if (stopped) {
+        run.outcome = stopped
+        run.errorClass = stopped === 'timeout' ? 'TimeoutError' : 'APIUserAbortError'
+        throw new AiStreamError(stopped)
+      }
       finished = true
     } catch (error) {
+      if (error instanceof AiStreamError) throw error
       run.outcome = outcomeOf(limit, error)
       run.errorClass = errorClassOf(error)
       throw new AiStreamError(run.outcome)

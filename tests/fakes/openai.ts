@@ -59,8 +59,9 @@ export class FakeOpenAI {
   private server = http.createServer((req, res) => void this.handle(req, res))
   url = ''
 
-  async start() {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve))
+  /** Listens on `port` (0: a free one; the e2e spec uses the port playwright.config.ts names). */
+  async start(port = 0) {
+    await new Promise<void>((resolve) => this.server.listen(port, '127.0.0.1', resolve))
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`
     return this
   }

@@ -17,7 +17,7 @@ const envStore = globalThis as unknown as {
 const fake = new FakeOpenAI()
 const Rewrite = z.object({ text: z.string().min(1) })
 
-function useProvider(vars: Record<string, string | undefined>) {
+function setProvider(vars: Record<string, string | undefined>) {
   envStore.__switchboardEnv = parseEnv({ ...process.env, ...vars })
 }
 
@@ -32,7 +32,7 @@ afterAll(async () => {
 })
 beforeEach(() => {
   fake.reset()
-  useProvider({
+  setProvider({
     OPENAI_BASE_URL: fake.baseUrl,
     OPENAI_API_KEY: 'sk-test-secret-key',
     OPENAI_MODEL: 'fake-mini',
@@ -82,7 +82,7 @@ describe('runStructured', () => {
 
   it('falls back to json_object with the same validation when the server refuses json_schema', async () => {
     const ctx = await context()
-    useProvider({ OPENAI_BASE_URL: fake.baseUrl, OPENAI_MODEL: 'no-structured-outputs' })
+    setProvider({ OPENAI_BASE_URL: fake.baseUrl, OPENAI_MODEL: 'no-structured-outputs' })
     fake.refuseJsonSchema = true
     fake.respond = () => ({ content: '```json\n{"text":"Fenced but fine"}\n```' })
     const result = await runStructured('rewrite', ctx, Rewrite, ask)
@@ -195,7 +195,7 @@ describe('runStructured', () => {
 describe('the gate', () => {
   it('refuses without calling anyone when AI is not configured', async () => {
     const ctx = await context()
-    useProvider({ OPENAI_BASE_URL: undefined, OPENAI_API_KEY: undefined })
+    setProvider({ OPENAI_BASE_URL: undefined, OPENAI_API_KEY: undefined })
     expect(await runStructured('rewrite', ctx, Rewrite, ask)).toMatchObject({
       ok: false,
       reason: 'not-configured',
@@ -247,14 +247,22 @@ describe('the gate', () => {
   it('allows 30 interactive calls per user per minute, jobs are not counted', async () => {
     const ctx = await context()
     fake.respond = () => ({ content: '{"text":"ok"}' })
-    for (let i = 0; i < 30; i++) expect((await runStructured('rewrite', ctx, Rewrite, ask)).ok).toBe(true)
-    const refused = await runStructured('rewrite', ctx, Rewrite, ask)
+    // Sliding window estimated from two fixed windows: at a minute boundary one or two more may pass.
+    let allowed = 0
+    let refused: Awaited<ReturnType<typeof runStructured>> | undefined
+    for (let i = 0; i < 40 && !refused; i++) {
+      const result = await runStructured('rewrite', ctx, Rewrite, ask)
+      if (result.ok) allowed++
+      else refused = result
+    }
+    expect(allowed).toBeGreaterThanOrEqual(30)
+    expect(allowed).toBeLessThanOrEqual(33)
     expect(refused).toMatchObject({ ok: false, reason: 'rate-limited' })
-    expect(refused.ok === false && refused.retryAfterSeconds).toBeGreaterThan(0)
+    expect(refused?.ok === false && refused.retryAfterSeconds).toBeGreaterThan(0)
     expect((await runStructured('rewrite', { ...ctx, mode: 'job', userId: null }, Rewrite, ask)).ok).toBe(
       true,
     )
-    expect(fake.requests).toHaveLength(31)
+    expect(fake.requests).toHaveLength(allowed + 1)
   })
 })
 

@@ -1,0 +1,77 @@
+import { expect, test } from '@playwright/test'
+import { FakeOpenAI } from '../fakes/openai.ts'
+import { E2E_OPENAI_PORT } from '../../playwright.config.ts'
+import { signUp, submitSupportForm, unique } from './helpers.ts'
+
+// The e2e server's OPENAI_BASE_URL (playwright.config.ts) points at this fake, run by the spec.
+const fake = new FakeOpenAI()
+
+test.beforeAll(async () => {
+  await fake.start(E2E_OPENAI_PORT)
+})
+test.afterAll(async () => {
+  await fake.stop()
+})
+
+test('Draft reply streams into the composer token by token, can be cancelled, and Rewrite previews', async ({
+  page,
+  browser,
+}) => {
+  const id = unique()
+  const slug = `ai-${id}`
+  await signUp(page, 'Ada Agent', `ada-${id}@example.com`, 'AI Co', slug)
+  const { context } = await submitSupportForm(browser, slug, {
+    name: 'Casey Customer',
+    email: `casey-${id}@example.net`,
+    subject: 'Kettle not delivered',
+    message: 'My kettle was not delivered.',
+  })
+  await context.close()
+  await page.goto(`/w/${slug}/tickets/1`)
+  const body = page.getByLabel(/Reply to Casey Customer/)
+
+  // Streaming: the first words appear while the rest is still coming, and the agent can type.
+  fake.respond = () => ({ content: 'Hello Casey, your kettle is on its way today.', chunkDelayMs: 60 })
+  const samples: number[] = []
+  await page.getByRole('button', { name: 'Draft reply' }).click()
+  await expect(body).toHaveValue(/^Hello/)
+  await expect(body).not.toHaveValue('Hello Casey, your kettle is on its way today.')
+  await expect(body).toHaveValue('Hello Casey, your kettle is on its way today.')
+  await expect(page.getByTestId('ai-status')).toHaveText(/Draft ready/)
+  expect(fake.requests.at(-1)?.body.stream).toBe(true)
+
+  // Cancel stops the stream and the upstream request.
+  await body.fill('')
+  fake.respond = () => ({ content: 'one two three four five six seven eight nine ten', chunkDelayMs: 300 })
+  await page.getByRole('button', { name: 'Draft reply' }).click()
+  await expect(body).toHaveValue(/one/)
+  await page.getByRole('button', { name: 'Cancel draft' }).click()
+  await expect(page.getByTestId('ai-status')).toHaveText('Draft stopped.')
+  await expect.poll(() => fake.requests.at(-1)?.aborted).toBe(true)
+  await expect(body).not.toHaveValue(/ten/)
+
+  // Rewrite: a preview, the agent's text untouched until Accept; Discard keeps it.
+  await body.fill('teh kettle is late')
+  fake.respond = () => ({ content: JSON.stringify({ text: 'The kettle is late. <b>bold</b>' }) })
+  await page.getByRole('button', { name: 'Rewrite' }).click()
+  await expect(page.getByTestId('ai-preview')).toHaveText('The kettle is late. <b>bold</b>')
+  await expect(body).toHaveValue('teh kettle is late')
+  await page.getByRole('button', { name: 'Discard' }).click()
+  await expect(body).toHaveValue('teh kettle is late')
+  await page.getByRole('button', { name: 'Rewrite' }).click()
+  await page.getByRole('button', { name: 'Accept' }).click()
+  await expect(body).toHaveValue('The kettle is late. <b>bold</b>')
+
+  // Click → first token on screen with the fake answering at once, measured by the composer.
+  fake.respond = () => ({ content: 'Quick answer for you.' })
+  for (let i = 0; i < 20; i++) {
+    await body.fill('')
+    await page.getByRole('button', { name: 'Draft reply' }).click()
+    await expect(body).toHaveValue('Quick answer for you.')
+    samples.push(Number(await page.getByTestId('ai-tools').getAttribute('data-first-token-ms')))
+  }
+  samples.sort((a, b) => a - b)
+  const p95 = samples[Math.ceil(samples.length * 0.95) - 1]!
+  console.log(`Draft reply click → first token on screen: p50 ${samples[10]} ms, p95 ${p95} ms (n=20)`)
+  expect(p95).toBeLessThan(150)
+})
