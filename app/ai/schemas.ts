@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { AI_FEATURES, AI_LANGUAGES, REWRITE_MODES } from './features.ts'
+import { TRIAGE_MODES } from './triage-vocabulary.ts'
 
 /** Form schemas of the AI routes (shared with the browser: no server imports). */
 
@@ -49,4 +50,5 @@ export const AiSettingsSchema = z.object({
     .max(1_000_000_000_000, { error: 'That budget is too large' })
     .optional(),
   debugLogging: z.literal('on').optional(),
+  triageMode: z.enum(TRIAGE_MODES, { error: 'Choose suggest or auto-apply' }).optional(),
 })

@@ -4,6 +4,7 @@ import { getAiSettingsJson, setAiSettingsJson, tokensUsedSince } from '#db/queri
 import { env } from '#app/env.server.ts'
 import { recordAudit } from '#app/domain/audit.server.ts'
 import { AI_FEATURES, AI_FEATURES_ON_BY_DEFAULT, type AiFeature } from './features.ts'
+import { TRIAGE_MODES, type TriageMode } from './triage-vocabulary.ts'
 
 /** How long debug logging (prompts kept in ai_runs) stays on after an admin turns it on. */
 export const DEBUG_LOGGING_MS = 24 * 60 * 60 * 1000
@@ -17,6 +18,7 @@ const StoredAiSettings = z.object({
   model: z.string().trim().min(1).max(200).nullable().catch(null).default(null),
   monthlyTokenBudget: z.number().int().min(0).nullable().catch(null).default(null),
   debugUntil: z.iso.datetime().nullable().catch(null).default(null),
+  triageMode: z.enum(TRIAGE_MODES).catch('suggest').default('suggest'),
 })
 export type StoredAiSettings = z.infer<typeof StoredAiSettings>
 
@@ -28,10 +30,17 @@ export type AiSettings = {
   defaultModel: string
   monthlyTokenBudget: number | null
   debugUntil: Date | null
+  /** What triage does with its suggestions when the triage feature is on. */
+  triageMode: TriageMode
 }
 
 export async function getAiSettings(workspaceId: string): Promise<AiSettings> {
-  const stored = StoredAiSettings.parse((await getAiSettingsJson(getDb(), workspaceId)) ?? {})
+  return aiSettingsFrom(await getAiSettingsJson(getDb(), workspaceId))
+}
+
+/** The settings from the stored `settings.ai` JSON (for callers that already read it). */
+export function aiSettingsFrom(json: unknown): AiSettings {
+  const stored = StoredAiSettings.parse(json ?? {})
   const features = { ...AI_FEATURES_ON_BY_DEFAULT }
   for (const f of AI_FEATURES) if (typeof stored.features[f] === 'boolean') features[f] = stored.features[f]
   const debugUntil = stored.debugUntil ? new Date(stored.debugUntil) : null
@@ -44,6 +53,7 @@ export async function getAiSettings(workspaceId: string): Promise<AiSettings> {
     monthlyTokenBudget: stored.monthlyTokenBudget,
     // Auto-off: past its end, debug logging is simply off (nothing needs to run to turn it off).
     debugUntil: debugUntil && debugUntil.getTime() > Date.now() ? debugUntil : null,
+    triageMode: stored.triageMode,
   }
 }
 
@@ -52,6 +62,8 @@ export type AiSettingsInput = {
   model: string | undefined
   monthlyTokenBudget: number | undefined
   debugLogging: boolean
+  /** Unchanged when absent. */
+  triageMode?: TriageMode
 }
 
 /** Saves the settings page; the audit log records who changed them (never prompts or keys). */
@@ -66,6 +78,7 @@ export async function saveAiSettings(actor: { workspaceId: string; userId: strin
     model: input.model ?? null,
     monthlyTokenBudget: input.monthlyTokenBudget ?? null,
     debugUntil: debugUntil?.toISOString() ?? null,
+    triageMode: input.triageMode ?? current.triageMode,
   }
   await getDb().transaction(async (tx) => {
     await setAiSettingsJson(tx, workspaceId, stored)

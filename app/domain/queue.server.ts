@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { getDb } from '#db/client.ts'
+import { listTriageGists } from '#db/queries/ai-assist.ts'
 import { listMailboxes } from '#db/queries/mailboxes.ts'
 import {
   HIGHLIGHT_END,
@@ -138,6 +139,13 @@ export async function loadQueue(member: Member, query: QueueQuery) {
   if (query.direction === 'prev' && page.rows.length === 0) page = await listQueue(db, input)
   const first = page.rows[0]
   const last = page.rows.at(-1)
+  // AI triage's one-line gist under each subject: one primary-key lookup for the page.
+  const gists = await listTriageGists(
+    db,
+    member.workspaceId,
+    page.rows.map((row) => row.id),
+  )
+  const gistOf = new Map(gists.map((g) => [g.ticketId, g.gist]))
   return {
     rows: page.rows.map((row) => ({
       id: row.id,
@@ -152,6 +160,7 @@ export async function loadQueue(member: Member, query: QueueQuery) {
       unread: row.unread,
       tags: row.tags,
       snippet: snippetParts(row.snippet),
+      gist: gistOf.get(row.id) || null,
     })),
     nextCursor: page.hasNext && last ? encodeCursor(last.sortKey) : null,
     prevCursor: page.hasPrev && first ? encodeCursor(first.sortKey) : null,

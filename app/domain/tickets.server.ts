@@ -24,9 +24,16 @@ import { notify } from './notifications.server.ts'
 import { renderTicketConfirmation } from './email-templates.server.ts'
 import { newReplyToken, replyAddress } from './reply-address.server.ts'
 import { enqueueWebhooks } from './webhooks.server.ts'
+import { enqueueTriageIfWanted } from '#app/ai/triage-enqueue.server.ts'
 
 export type StoredFile = { filename: string; contentType: string; size: number; sha256: string }
-export type Actor = { workspaceId: string; userId: string | null }
+/** `via: 'ai'`: a change the AI triage made itself (audit rows carry `by: 'ai'`; userId is null). */
+export type Actor = { workspaceId: string; userId: string | null; via?: 'ai' }
+
+/** The audit data of a change, marked when AI made it (the activity log then says "by AI"). */
+function auditData(actor: Actor, data: Record<string, unknown>) {
+  return actor.via ? { ...data, by: actor.via } : data
+}
 
 const CUSTOMER_LINK_TTL_MS = 180 * 24 * 60 * 60 * 1000
 
@@ -56,14 +63,20 @@ export async function upsertContact(tx: Tx, workspaceId: string, email: string, 
   return result.rows[0]
 }
 
-/** Next ticket number of the workspace; the row lock serializes concurrent creations. */
+/**
+ * Next ticket number of the workspace; the row lock serializes concurrent creations. Also
+ * returns the workspace's AI settings, so deciding on triage costs no extra query.
+ */
 async function nextTicketNumber(tx: Tx, workspaceId: string) {
   const [row] = await tx
     .update(workspaces)
     .set({ nextTicketNumber: sql`${workspaces.nextTicketNumber} + 1` })
     .where(eq(workspaces.id, workspaceId))
-    .returning({ number: sql<number>`${workspaces.nextTicketNumber} - 1` })
-  return row.number
+    .returning({
+      number: sql<number>`${workspaces.nextTicketNumber} - 1`,
+      ai: sql<unknown>`${workspaces.settings} -> 'ai'`,
+    })
+  return row
 }
 
 export type CreateTicketInput = {
@@ -111,7 +124,7 @@ export async function createTicket(
     const mailbox = await getMailbox(tx, actor.workspaceId, input.mailboxId)
     if (!mailbox || mailbox.archivedAt) return { kind: 'unknown-mailbox' as const }
     const contact = await upsertContact(tx, actor.workspaceId, input.customerEmail, input.customerName)
-    const number = await nextTicketNumber(tx, actor.workspaceId)
+    const { number, ai } = await nextTicketNumber(tx, actor.workspaceId)
     const ticketId = uuidv7()
     const threadMessageId = newMessageId(`ticket-${ticketId}`)
     const replyToken = newReplyToken()
@@ -157,6 +170,8 @@ export async function createTicket(
       data: { number, channel: input.channel, subject: input.subject },
     })
     const customerLink = await createCustomerLink(tx, actor.workspaceId, ticketId)
+    // Any channel (form, email, API, agent): the triage job, if the workspace has it on.
+    await enqueueTriageIfWanted(tx, ai, actor.workspaceId, ticketId)
     if (input.sendConfirmation) {
       const [workspace] = await tx
         .select({ slug: workspaces.slug })
@@ -292,7 +307,7 @@ export async function updateTickets(
           action: `ticket.${field === 'assigneeId' ? 'assigned' : field}-changed`,
           targetType: 'ticket',
           targetId: before.id,
-          data: change,
+          data: auditData(actor, change),
         })
       }
       events.push({
@@ -396,7 +411,7 @@ export async function addTags(actor: Actor, ticketIds: string[], names: string[]
         action: 'ticket.tagged',
         targetType: 'ticket',
         targetId: ticket.id,
-        data: { added },
+        data: auditData(actor, { added }),
       })
       events.push(tagEvent(actor, ticket, { tagsAdded: added }))
     }

@@ -11,6 +11,7 @@ export type JobPayloads = {
   'email.inbound': { inboundEmailId: string }
   'files.cleanup': Record<string, never>
   'webhook.deliver': { deliveryId: string }
+  'ai.triage': { workspaceId: string; ticketId: string }
 }
 export type JobName = keyof JobPayloads
 export const JOB_NAMES: JobName[] = [
@@ -19,6 +20,7 @@ export const JOB_NAMES: JobName[] = [
   'files.cleanup',
   'email.inbound',
   'webhook.deliver',
+  'ai.triage',
 ]
 
 /**
@@ -78,6 +80,18 @@ export const QUEUE_SETTINGS: Record<JobName, QueueSettings> = {
     retryDelayMax: 300,
     // A POST has 10 s; recording it is one short transaction.
     expireInSeconds: 60,
+    heartbeatSeconds: HEARTBEAT_SECONDS,
+    deadLetter: DEAD_LETTER_QUEUE,
+  },
+  'ai.triage': {
+    // Woken at commit of the ticket. Provider failures are not job failures (the run is
+    // recorded and the ticket simply has no suggestion); only a database error retries, twice.
+    // 60 s is the model's deadline for jobs; 3 minutes bound the retries inside it.
+    notify: true,
+    retryLimit: 2,
+    retryDelay: 10,
+    retryBackoff: true,
+    expireInSeconds: 3 * 60,
     heartbeatSeconds: HEARTBEAT_SECONDS,
     deadLetter: DEAD_LETTER_QUEUE,
   },

@@ -10,6 +10,7 @@ import { realtime } from '#app/realtime/hub.server.ts'
 import { cleanupOrphanFiles } from './files-cleanup.server.ts'
 import { queue, type JobPayloads } from './queue.server.ts'
 import { deliverWebhookJobs, WEBHOOK_WORK } from './webhook-worker.server.ts'
+import { TRIAGE_WORK, triageTickets } from './triage-worker.server.ts'
 
 /**
  * How the email worker fetches: up to 50 jobs at a time, back to back while fetches come back
@@ -77,6 +78,7 @@ export async function startWorkers() {
   await boss.work('email.send', EMAIL_WORK, sendEmails)
   await boss.work('email.inbound', INBOUND_WORK, fileInboundEmails)
   await boss.work('webhook.deliver', WEBHOOK_WORK, deliverWebhookJobs)
+  await boss.work('ai.triage', TRIAGE_WORK, triageTickets)
   await boss.work(
     'files.cleanup',
     CLEANUP_WORK,

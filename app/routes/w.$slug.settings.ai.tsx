@@ -4,6 +4,7 @@ import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFuncti
 import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
 import { AI_FEATURE_LABEL, AI_FEATURES, AI_MESSAGES } from '#app/ai/features.ts'
 import { AiSettingsSchema } from '#app/ai/schemas.ts'
+import { TRIAGE_MODE_LABEL, TRIAGE_MODES } from '#app/ai/triage-vocabulary.ts'
 import { saveAiSettings } from '#app/ai/settings.server.ts'
 import { loadAiSettingsPage } from '#app/ai/usage.server.ts'
 import { UsageChart } from '#app/components/ai/usage-chart.tsx'
@@ -34,6 +35,7 @@ export async function action({ request, params }: ActionFunctionArgs) {
     model: input.model || undefined,
     monthlyTokenBudget: input.monthlyTokenBudget,
     debugLogging: input.debugLogging === 'on',
+    triageMode: input.triageMode,
   })
   return { result: submission.reply(), notice: 'AI settings saved.' }
 }
@@ -94,6 +96,18 @@ export default function AiSettings() {
               {AI_FEATURE_LABEL[f]}
             </label>
           ))}
+        </fieldset>
+        <fieldset className="space-y-2">
+          <legend className="text-sm font-medium">When Triage is on, new tickets get</legend>
+          {TRIAGE_MODES.map((m) => (
+            <label key={m} className="flex items-center gap-2 text-sm">
+              <input type="radio" name="triageMode" value={m} defaultChecked={settings.triageMode === m} />
+              {TRIAGE_MODE_LABEL[m]}
+            </label>
+          ))}
+          <p className="text-xs text-slate-500 dark:text-slate-400">
+            Triage off: untick Triage above. Tags are only ever chosen from this workspace's existing tags.
+          </p>
         </fieldset>
         <Field
           label="Model"

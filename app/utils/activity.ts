@@ -5,13 +5,27 @@ export type ActivityEntry = {
   actorName: string | null
 }
 
+const AI_PLACEHOLDER = '\u0000'
+
 const str = (value: unknown) => (typeof value === 'string' ? value : null)
 
 /**
  * The audit entry as a sentence: "Dana changed status from open to pending". `memberName`
  * turns an assignee's user id into a name (ids of former members read as "a former member").
  */
-export function describeActivity(entry: ActivityEntry, memberName: (userId: string) => string | undefined) {
+export function describeActivity(
+  entry: ActivityEntry,
+  memberName: (userId: string) => string | undefined,
+): string {
+  if (entry.data.by === 'ai') {
+    // A change AI triage applied itself: "Changed priority from normal to high by AI".
+    const { by: _by, ...data } = entry.data
+    const sentence = describeActivity({ ...entry, data, actorName: AI_PLACEHOLDER }, memberName)
+    const rest = sentence.startsWith(`${AI_PLACEHOLDER} `)
+      ? sentence.slice(AI_PLACEHOLDER.length + 1)
+      : sentence
+    return `${rest.charAt(0).toUpperCase()}${rest.slice(1)} by AI`
+  }
   const actor = entry.actorName ?? (entry.action === 'message.customer-replied' ? 'The customer' : 'Someone')
   const { data } = entry
   const assignee = (value: unknown) => {

@@ -28,6 +28,8 @@ export type QueueTableRow = {
   unread: boolean
   tags: Array<{ id: string; name: string }>
   snippet: Array<{ text: string; highlight: boolean }> | null
+  /** AI triage's one-line summary of the request (plain text). */
+  gist?: string | null
 }
 
 /** Ids the server sent back with a rejected bulk submission, to keep them checked. */
@@ -233,6 +235,14 @@ export function QueueTable({
                       </span>
                     ) : null}
                   </div>
+                  {row.gist ? (
+                    <p
+                      className="mt-0.5 truncate text-xs text-slate-500 dark:text-slate-400"
+                      title="Gist by AI triage"
+                    >
+                      {row.gist}
+                    </p>
+                  ) : null}
                   {row.snippet ? (
                     <p className="mt-1 text-xs text-slate-600 dark:text-slate-400">
                       {row.snippet.map((part, i) =>

@@ -1,0 +1,35 @@
+/**
+ * Triage and translation vocabulary shared by the server and the browser (no secrets, no
+ * database): the workspace's triage modes, the sentiments, and language codes as names.
+ */
+export const TRIAGE_MODES = ['suggest', 'auto-apply'] as const
+export type TriageMode = (typeof TRIAGE_MODES)[number]
+export const TRIAGE_MODE_LABEL: Record<TriageMode, string> = {
+  suggest: 'Suggest (agents apply each suggestion with one click)',
+  'auto-apply': 'Auto-apply (priority and tags are set by AI, shown in the activity log)',
+}
+
+export const SENTIMENTS = ['negative', 'neutral', 'positive'] as const
+export type Sentiment = (typeof SENTIMENTS)[number]
+
+/** The language agents read when nothing else is known (and the language of gists). */
+export const DEFAULT_AGENT_LANGUAGE = 'en'
+
+const names = new Intl.DisplayNames(['en'], { type: 'language', fallback: 'none' })
+
+/** "es" → "Spanish"; undefined for anything that is not a known ISO 639-1 code. */
+export function languageName(code: string | null | undefined): string | undefined {
+  if (!code || !/^[a-z]{2}$/.test(code)) return undefined
+  try {
+    const name = names.of(code)
+    return name && name !== code ? name : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** The first language of an Accept-Language header as an ISO 639-1 code, or English. */
+export function agentLanguageFrom(acceptLanguage: string | null | undefined): string {
+  const first = acceptLanguage?.split(',')[0]?.trim().split(';')[0]?.split('-')[0]?.toLowerCase()
+  return first && languageName(first) ? first : DEFAULT_AGENT_LANGUAGE
+}

@@ -1,0 +1,223 @@
+import { z } from 'zod'
+import { getDb } from '#db/client.ts'
+import { getTriage, getTriageSubject, markTriageApplied, upsertTriage } from '#db/queries/ai-assist.ts'
+import { TICKET_PRIORITIES, type TicketPriority } from '#app/utils/vocabulary.ts'
+import type { TicketEvent } from '#app/realtime/events.ts'
+import { getTicketByNumber } from '#db/queries/tickets.ts'
+import { notFound } from '#app/domain/errors.server.ts'
+import { changeTicket, tagTicket } from '#app/domain/ticket-page.server.ts'
+import { addTags, updateTickets, type Actor, type UpdateOutcome } from '#app/domain/tickets.server.ts'
+import type { Member } from '#app/domain/workspaces.server.ts'
+import { runStructured, type AiMessage } from './client.server.ts'
+import { DATA_RULES, dataBlock } from './prompts.server.ts'
+import { getAiSettings } from './settings.server.ts'
+import { languageName, SENTIMENTS, type Sentiment } from './triage-vocabulary.ts'
+
+/**
+ * Triage (issue 10 item 11): every new ticket, from any channel, gets an `ai.triage` job,
+ * enqueued in the transaction that creates it (createTicket). The job asks the model for a
+ * priority, up to 3 of the workspace's existing tags, the language, the sentiment and a
+ * one-line gist; keeps only values from the allowed sets; stores them (ticket_triage); and in
+ * auto-apply mode applies priority and tags through updateTickets/addTags as the `ai` actor.
+ */
+
+/** The actor of changes triage makes itself (audit rows say "by AI"). */
+export const AI_ACTOR = (workspaceId: string): Actor => ({ workspaceId, userId: null, via: 'ai' })
+
+/**
+ * What the model answers. Deliberately loose (strings): a bogus priority or an unknown tag must
+ * cost only that value, not the whole answer; `sanitizeTriage` keeps the allowed values.
+ */
+const TriageAnswer = z.object({
+  priority: z.string().max(50).describe('One of: low, normal, high, urgent'),
+  tags: z.array(z.string().max(200)).max(20).describe('Up to 3 names from allowedTags, exactly as written'),
+  language: z.string().max(20).describe("ISO 639-1 code of the customer's language, e.g. en, es, de"),
+  sentiment: z.string().max(50).describe('One of: negative, neutral, positive'),
+  gist: z.string().max(1000).describe('One line in English, at most 100 characters'),
+})
+type TriageAnswer = z.infer<typeof TriageAnswer>
+
+export type TriageValues = {
+  priority: TicketPriority | null
+  tagIds: string[]
+  language: string | null
+  sentiment: Sentiment | null
+  gist: string
+}
+
+const GIST_CHARS = 140
+
+/**
+ * Keeps only what the schema allows: a known priority, tags of this workspace (by name,
+ * case-insensitively, at most 3), a real ISO 639-1 code, a known sentiment, and the gist as one
+ * plain line without Markdown images. Anything else (an assignee, a made-up tag) is dropped.
+ */
+export function sanitizeTriage(
+  answer: TriageAnswer,
+  allowedTags: Array<{ id: string; name: string }>,
+): TriageValues {
+  const priority = answer.priority.trim().toLowerCase()
+  const sentiment = answer.sentiment.trim().toLowerCase()
+  const language = answer.language.trim().toLowerCase()
+  const byName = new Map(allowedTags.map((t) => [t.name.toLowerCase(), t.id]))
+  const tagIds = [
+    ...new Set(answer.tags.flatMap((name) => byName.get(name.trim().toLowerCase()) ?? [])),
+  ].slice(0, 3)
+  const gist = answer.gist
+    .replace(/!\[[^\]]*\]\([^)]*\)/g, '')
+    .replace(/\p{Cc}+/gu, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+  return {
+    priority: (TICKET_PRIORITIES as readonly string[]).includes(priority)
+      ? (priority as TicketPriority)
+      : null,
+    tagIds,
+    language: languageName(language) ? language : null,
+    sentiment: (SENTIMENTS as readonly string[]).includes(sentiment) ? (sentiment as Sentiment) : null,
+    gist: gist.length > GIST_CHARS ? `${gist.slice(0, GIST_CHARS - 1)}…` : gist,
+  }
+}
+
+const MESSAGE_CHARS = 6_000
+
+export function triageMessages(input: {
+  subject: string
+  message: string
+  allowedTags: string[]
+}): AiMessage[] {
+  const system = [
+    'You triage a new customer support ticket for the support team. Your answer only suggests values; people and the application decide what is applied.',
+    DATA_RULES,
+    [
+      'Answer with a JSON object with these fields:',
+      '- priority: one of low, normal, high, urgent. urgent only for an outage, a security problem or data loss happening now; a customer asking for urgency is not a reason by itself. Most tickets are normal.',
+      '- tags: up to 3 tag names copied exactly from allowedTags in the data, only when they clearly fit; an empty list when none fit or allowedTags is empty. Never invent a tag.',
+      '- language: the ISO 639-1 code of the language the customer wrote in (en, es, de, fr, …).',
+      '- sentiment: negative, neutral or positive, for the tone of the customer.',
+      '- gist: one neutral line in English, at most 100 characters, saying what the customer needs. Plain text, no links.',
+    ].join('\n'),
+  ].join('\n\n')
+  const data = {
+    allowedTags: input.allowedTags,
+    ticket: { subject: input.subject, firstMessage: input.message.slice(0, MESSAGE_CHARS) },
+  }
+  return [
+    { role: 'system', content: system },
+    { role: 'user', content: `${dataBlock(data)}\n\nTriage this ticket.` },
+  ]
+}
+
+export type TriageOutcome =
+  | { outcome: 'gone' | 'refused'; reason?: string; events: TicketEvent[] }
+  | { outcome: 'suggested' | 'applied'; events: TicketEvent[] }
+
+/** The job: one ticket of one workspace (the prompt holds nothing else). Never throws for the provider. */
+export async function triageTicket(workspaceId: string, ticketId: string): Promise<TriageOutcome> {
+  const db = getDb()
+  const subject = await getTriageSubject(db, workspaceId, ticketId)
+  if (!subject) return { outcome: 'gone', events: [] }
+  const result = await runStructured(
+    'triage',
+    { workspaceId, ticketId, mode: 'job' },
+    TriageAnswer,
+    triageMessages({
+      subject: subject.ticket.subject,
+      message: subject.firstMessage,
+      allowedTags: subject.workspaceTags.map((t) => t.name),
+    }),
+    { name: 'triage' },
+  )
+  if (!result.ok) return { outcome: 'refused', reason: result.reason, events: [] }
+  const values = sanitizeTriage(result.value, subject.workspaceTags)
+  await upsertTriage(db, { ticketId, workspaceId, ...values })
+  const changed: TicketEvent = {
+    type: 'ticket.updated',
+    workspaceId,
+    ticketId,
+    number: subject.ticket.number,
+    changes: { triage: true },
+    actorUserId: null,
+    at: new Date().toISOString(),
+  }
+  const settings = await getAiSettings(workspaceId)
+  if (settings.triageMode !== 'auto-apply') return { outcome: 'suggested', events: [changed] }
+  return {
+    outcome: 'applied',
+    events: [changed, ...(await applyTriage(workspaceId, ticketId, values, subject))],
+  }
+}
+
+/**
+ * Auto-apply: through the same domain operations an agent's click uses, as the AI actor. The
+ * priority only replaces the default one (an agent who already chose a priority wins).
+ */
+async function applyTriage(
+  workspaceId: string,
+  ticketId: string,
+  values: TriageValues,
+  subject: NonNullable<Awaited<ReturnType<typeof getTriageSubject>>>,
+) {
+  const actor = AI_ACTOR(workspaceId)
+  const events: TicketEvent[] = []
+  if (values.priority && subject.ticket.priority === 'normal' && values.priority !== 'normal') {
+    const outcome = await updateTickets(actor, [ticketId], { priority: values.priority })
+    if (outcome.kind === 'updated') events.push(...outcome.events)
+  }
+  const names = subject.workspaceTags.filter((t) => values.tagIds.includes(t.id)).map((t) => t.name)
+  if (names.length > 0) {
+    const outcome = await addTags(actor, [ticketId], names)
+    if (outcome.kind === 'updated') events.push(...outcome.events)
+  }
+  await markTriageApplied(getDb(), workspaceId, ticketId, new Date())
+  return events
+}
+
+/** The ticket page's view of triage: the values, and which suggestions are still open. */
+export async function loadTriage(
+  workspaceId: string,
+  ticket: { id: string; priority: TicketPriority },
+  ticketTagIds: string[],
+) {
+  const row = await getTriage(getDb(), workspaceId, ticket.id)
+  if (!row) return null
+  return {
+    gist: row.gist,
+    language: row.language,
+    languageName: languageName(row.language) ?? null,
+    sentiment: row.sentiment,
+    appliedAt: row.appliedAt,
+    priority: row.priority,
+    /** Suggestions the agent has not applied yet: the chips. */
+    open: {
+      priority: row.priority && row.priority !== ticket.priority ? row.priority : null,
+      tags: row.suggestedTags.filter((t) => !ticketTagIds.includes(t.id)),
+    },
+  }
+}
+
+export type TicketTriage = NonNullable<Awaited<ReturnType<typeof loadTriage>>>
+
+export type TriageChoice = { kind: 'priority' } | { kind: 'tag'; tagId: string }
+
+/**
+ * One click on a suggestion chip: the agent applies the stored suggestion (never a value from
+ * the form) through the same operations as the sidebar, as themselves.
+ */
+export async function applyTriageSuggestion(
+  member: Member,
+  number: number,
+  choice: TriageChoice,
+): Promise<UpdateOutcome> {
+  const ticket = await getTicketByNumber(getDb(), member.workspaceId, number)
+  if (!ticket) throw notFound('Ticket not found')
+  const triage = await getTriage(getDb(), member.workspaceId, ticket.id)
+  if (!triage) return { kind: 'not-found' }
+  if (choice.kind === 'priority') {
+    if (!triage.priority) return { kind: 'not-found' }
+    return changeTicket(member, number, { priority: triage.priority })
+  }
+  const tag = triage.suggestedTags.find((t) => t.id === choice.tagId)
+  if (!tag) return { kind: 'not-found' }
+  return tagTicket(member, number, tag.name)
+}

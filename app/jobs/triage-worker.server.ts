@@ -1,0 +1,52 @@
+import type { JobResult, JobWithMetadata } from 'pg-boss'
+import { triageTicket } from '#app/ai/triage.server.ts'
+import { logger } from '#app/logger.server.ts'
+import { realtime } from '#app/realtime/hub.server.ts'
+import type { JobPayloads } from './queue.server.ts'
+
+/**
+ * How the triage worker fetches: woken by the NOTIFY of the ticket-creating transaction, up to
+ * 8 jobs at once, 4 model calls in parallel (each bounded by the 60 s job deadline).
+ */
+export const TRIAGE_WORK = {
+  batchSize: 8,
+  pollingIntervalSeconds: 2,
+  notifyPollingIntervalSeconds: 10,
+  includeMetadata: true,
+  perJobResults: true,
+} as const
+const TRIAGE_PARALLEL = 4
+
+/**
+ * Triage each ticket, settling each job on its own. A provider failure completes the job (the
+ * ticket just has no suggestion; the ai_runs row says why); only a database error fails it.
+ * The changes are published after their transactions committed, so pages refresh.
+ */
+export async function triageTickets(jobs: JobWithMetadata<JobPayloads['ai.triage']>[]) {
+  const results: JobResult[] = new Array(jobs.length)
+  let next = 0
+  const lane = async () => {
+    while (next < jobs.length) {
+      const index = next++
+      const job = jobs[index]!
+      try {
+        const { outcome, events } = await triageTicket(job.data.workspaceId, job.data.ticketId)
+        if (events.length > 0) realtime().publish(events)
+        results[index] = { id: job.id, status: 'completed', output: { outcome } }
+      } catch (error) {
+        logger().warn(
+          {
+            job: job.name,
+            jobId: job.id,
+            attempt: job.retryCount + 1,
+            error: error instanceof Error ? error.message : String(error),
+          },
+          'triage job failed',
+        )
+        results[index] = { id: job.id, status: 'failed', output: { message: String(error) } }
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(TRIAGE_PARALLEL, jobs.length) }, lane))
+  return results
+}

@@ -1,0 +1,210 @@
+import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm'
+import type { DbOrTx } from '../client.ts'
+import {
+  contacts,
+  messageTranslations,
+  messages,
+  tags,
+  ticketSummaries,
+  ticketTriage,
+  tickets,
+  workspaces,
+} from '../schema.ts'
+
+/** Queries of the AI triage, summaries and translations (app/ai/triage|summarize|translate). */
+
+/** What the triage job reads: the ticket, its first message and the workspace's tags. */
+export async function getTriageSubject(db: DbOrTx, workspaceId: string, ticketId: string) {
+  const [ticket] = await db
+    .select({
+      id: tickets.id,
+      number: tickets.number,
+      subject: tickets.subject,
+      priority: tickets.priority,
+      workspaceId: tickets.workspaceId,
+    })
+    .from(tickets)
+    .where(and(eq(tickets.workspaceId, workspaceId), eq(tickets.id, ticketId)))
+  if (!ticket) return undefined
+  const [first] = await db
+    .select({ bodyText: messages.bodyText })
+    .from(messages)
+    .where(and(eq(messages.workspaceId, workspaceId), eq(messages.ticketId, ticketId)))
+    .orderBy(asc(messages.createdAt), asc(messages.id))
+    .limit(1)
+  const workspaceTags = await db
+    .select({ id: tags.id, name: tags.name })
+    .from(tags)
+    .where(eq(tags.workspaceId, workspaceId))
+    .orderBy(asc(tags.name))
+  return { ticket, firstMessage: first?.bodyText ?? '', workspaceTags }
+}
+
+export type TriageRow = typeof ticketTriage.$inferInsert
+
+export async function upsertTriage(db: DbOrTx, row: TriageRow) {
+  await db
+    .insert(ticketTriage)
+    .values(row)
+    .onConflictDoUpdate({
+      target: ticketTriage.ticketId,
+      set: {
+        priority: row.priority,
+        tagIds: row.tagIds,
+        language: row.language,
+        sentiment: row.sentiment,
+        gist: row.gist,
+        appliedAt: row.appliedAt ?? null,
+      },
+    })
+}
+
+export async function markTriageApplied(db: DbOrTx, workspaceId: string, ticketId: string, at: Date) {
+  await db
+    .update(ticketTriage)
+    .set({ appliedAt: at })
+    .where(and(eq(ticketTriage.workspaceId, workspaceId), eq(ticketTriage.ticketId, ticketId)))
+}
+
+/** The ticket's triage with its suggested tags' names (tags deleted since are left out). */
+export async function getTriage(db: DbOrTx, workspaceId: string, ticketId: string) {
+  const [row] = await db
+    .select()
+    .from(ticketTriage)
+    .where(and(eq(ticketTriage.workspaceId, workspaceId), eq(ticketTriage.ticketId, ticketId)))
+  if (!row) return undefined
+  const suggestedTags =
+    row.tagIds.length === 0
+      ? []
+      : await db
+          .select({ id: tags.id, name: tags.name })
+          .from(tags)
+          .where(and(eq(tags.workspaceId, workspaceId), inArray(tags.id, row.tagIds)))
+          .orderBy(asc(tags.name))
+  return { ...row, suggestedTags }
+}
+
+/** The one-line gists of these tickets (the queue shows them under the subject). */
+export async function listTriageGists(db: DbOrTx, workspaceId: string, ticketIds: string[]) {
+  if (ticketIds.length === 0) return []
+  return db
+    .select({ ticketId: ticketTriage.ticketId, gist: ticketTriage.gist })
+    .from(ticketTriage)
+    .where(and(eq(ticketTriage.workspaceId, workspaceId), inArray(ticketTriage.ticketId, ticketIds)))
+}
+
+/** The `ai` part of a workspace's settings, read where the ticket number is taken. */
+export async function getStoredAiSettings(db: DbOrTx, workspaceId: string) {
+  const [row] = await db
+    .select({ ai: sql<unknown>`${workspaces.settings} -> 'ai'` })
+    .from(workspaces)
+    .where(eq(workspaces.id, workspaceId))
+  return row?.ai ?? null
+}
+
+// ---------------------------------------------------------------------------------------------
+// Summaries
+
+export async function getSummary(db: DbOrTx, workspaceId: string, ticketId: string) {
+  const [row] = await db
+    .select()
+    .from(ticketSummaries)
+    .where(and(eq(ticketSummaries.workspaceId, workspaceId), eq(ticketSummaries.ticketId, ticketId)))
+  return row
+}
+
+export async function upsertSummary(db: DbOrTx, row: typeof ticketSummaries.$inferInsert) {
+  await db
+    .insert(ticketSummaries)
+    .values(row)
+    .onConflictDoUpdate({
+      target: ticketSummaries.ticketId,
+      set: {
+        bullets: row.bullets,
+        messageCount: row.messageCount,
+        lastMessageId: row.lastMessageId,
+        updatedAt: row.updatedAt,
+      },
+    })
+}
+
+/** The thread's size and newest message, to tell a cached summary from a stale one. */
+export async function threadState(db: DbOrTx, workspaceId: string, ticketId: string) {
+  const [row] = await db
+    .select({
+      count: sql<number>`count(*) over ()::int`,
+      lastMessageId: messages.id,
+    })
+    .from(messages)
+    .where(and(eq(messages.workspaceId, workspaceId), eq(messages.ticketId, ticketId)))
+    .orderBy(desc(messages.createdAt), desc(messages.id))
+    .limit(1)
+  return { count: row?.count ?? 0, lastMessageId: row?.lastMessageId ?? null }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Translations
+
+/** A message of the ticket (workspace-scoped), with whether a customer wrote it. */
+export async function getTicketMessage(db: DbOrTx, workspaceId: string, ticketId: string, messageId: string) {
+  const [row] = await db
+    .select({
+      id: messages.id,
+      bodyText: messages.bodyText,
+      kind: messages.kind,
+      authorUserId: messages.authorUserId,
+    })
+    .from(messages)
+    .where(
+      and(eq(messages.workspaceId, workspaceId), eq(messages.ticketId, ticketId), eq(messages.id, messageId)),
+    )
+  return row
+}
+
+export async function getTranslation(db: DbOrTx, workspaceId: string, messageId: string, language: string) {
+  const [row] = await db
+    .select({ text: messageTranslations.text })
+    .from(messageTranslations)
+    .where(
+      and(
+        eq(messageTranslations.workspaceId, workspaceId),
+        eq(messageTranslations.messageId, messageId),
+        eq(messageTranslations.language, language),
+      ),
+    )
+  return row
+}
+
+export async function insertTranslation(db: DbOrTx, row: typeof messageTranslations.$inferInsert) {
+  await db.insert(messageTranslations).values(row).onConflictDoNothing()
+}
+
+/** The cached translations of a ticket's messages into `language`. */
+export async function listTicketTranslations(
+  db: DbOrTx,
+  workspaceId: string,
+  ticketId: string,
+  language: string,
+) {
+  return db
+    .select({ messageId: messageTranslations.messageId, text: messageTranslations.text })
+    .from(messageTranslations)
+    .innerJoin(messages, eq(messages.id, messageTranslations.messageId))
+    .where(
+      and(
+        eq(messageTranslations.workspaceId, workspaceId),
+        eq(messages.ticketId, ticketId),
+        eq(messageTranslations.language, language),
+      ),
+    )
+}
+
+/** The customer's name for prompts (never their address: the model does not need it). */
+export async function getTicketCustomerName(db: DbOrTx, workspaceId: string, ticketId: string) {
+  const [row] = await db
+    .select({ name: contacts.name })
+    .from(tickets)
+    .innerJoin(contacts, eq(contacts.id, tickets.contactId))
+    .where(and(eq(tickets.workspaceId, workspaceId), eq(tickets.id, ticketId)))
+  return row?.name ?? ''
+}
