@@ -32,6 +32,10 @@ const EnvSchema = z.object({
     .enum(['sendgrid', 'outbox'], { error: 'EMAIL_TRANSPORT must be "sendgrid" or "outbox"' })
     .optional(),
   INBOUND_DOMAIN: z.string().min(1).optional(),
+  // The sender of account and notification emails (verify, reset, invitations, notifications).
+  EMAIL_FROM: z
+    .email({ error: 'EMAIL_FROM must be an email address such as no-reply@example.com' })
+    .optional(),
   // The secret path segment (and Basic auth password) of the Inbound Parse webhook; unset: no inbound email.
   SENDGRID_INBOUND_SECRET: z
     .string()
@@ -99,6 +103,8 @@ export type AppEnv = {
   email:
     { transport: 'sendgrid'; sendgridApiKey: string; sendgridApiBaseUrl: string } | { transport: 'outbox' }
   inboundDomain: string
+  /** The sender of account and notification emails (default no-reply@<INBOUND_DOMAIN>). */
+  emailFrom: string
   /** Inbound Parse and Event Webhook settings (app/http/inbound.server.ts). */
   inbound: {
     secret: string | undefined
@@ -180,6 +186,7 @@ export function parseEnv(source: NodeJS.ProcessEnv): AppEnv {
           }
         : { transport: 'outbox' },
     inboundDomain: e.INBOUND_DOMAIN ?? 'inbound.localhost',
+    emailFrom: e.EMAIL_FROM ?? `no-reply@${e.INBOUND_DOMAIN ?? 'inbound.localhost'}`,
     inbound: {
       secret: e.SENDGRID_INBOUND_SECRET,
       webhookPublicKey: e.SENDGRID_WEBHOOK_PUBLIC_KEY,

@@ -101,10 +101,18 @@ export function serializeError(value: unknown, depth = 0): unknown {
 }
 
 /**
- * Routes whose next path segment is a secret: `/invite/<token>`, `/support/t/<token>`, the
+ * Routes whose next path segment is a secret: `/invite/<token>`, `/support/t/<token>`,
+ * `/reset-password/<token>`, `/verify-email/<token>`, `/notifications/unsubscribe/<token>`, the
  * Inbound Parse webhook's `/webhooks/sendgrid/inbound/<secret>`.
  */
-const TOKEN_ROUTES = [['invite'], ['support', 't'], ['reset-password'], ['webhooks', 'sendgrid', 'inbound']]
+const TOKEN_ROUTES = [
+  ['invite'],
+  ['support', 't'],
+  ['reset-password'],
+  ['verify-email'],
+  ['notifications', 'unsubscribe'],
+  ['webhooks', 'sendgrid', 'inbound'],
+]
 /** Query parameters whose value is a secret wherever they appear. */
 const SECRET_PARAMETER = /token|secret|password|passwd|key|code|sig|auth/i
 

@@ -1,7 +1,9 @@
 import { render } from '@react-email/render'
 import { createElement, type ReactElement } from 'react'
+import { AccountLinkEmail, type AccountLinkProps } from '#app/emails/account-link.tsx'
 import { AgentReplyEmail, type QuotedMessage } from '#app/emails/agent-reply.tsx'
 import { AutoAcknowledgementEmail } from '#app/emails/auto-acknowledgement.tsx'
+import { NotificationEmail, type NotificationEmailProps } from '#app/emails/notification.tsx'
 import { TicketConfirmationEmail } from '#app/emails/ticket-confirmation.tsx'
 
 /**
@@ -61,4 +63,16 @@ export async function renderAutoAcknowledgement(input: {
 }): Promise<Rendered> {
   const bodies = await renderBoth(createElement(AutoAcknowledgementEmail, input))
   return { subject: replySubject(input.subject, input.number), ...bodies }
+}
+
+export async function renderAccountLink(input: AccountLinkProps & { subject: string }): Promise<Rendered> {
+  const { subject, ...props } = input
+  return { subject, ...(await renderBoth(createElement(AccountLinkEmail, props))) }
+}
+
+export async function renderNotification(
+  input: NotificationEmailProps & { subject: string },
+): Promise<Rendered> {
+  const { subject, ...props } = input
+  return { subject, ...(await renderBoth(createElement(NotificationEmail, props))) }
 }

@@ -11,10 +11,19 @@ import { headerRecord, headerValue } from './email-headers.server.ts'
 import type { Rendered } from './email-templates.server.ts'
 
 export type OutgoingEmail = Rendered & {
-  workspaceId: string
+  /** None for account emails (verify, password reset), which belong to no workspace. */
+  workspaceId: string | null
   ticketId?: string
   messageId?: string
-  kind: 'agent-reply' | 'ticket-confirmation' | 'auto-acknowledgement' | 'webhook-disabled'
+  kind:
+    | 'agent-reply'
+    | 'ticket-confirmation'
+    | 'auto-acknowledgement'
+    | 'webhook-disabled'
+    | 'verify-email'
+    | 'password-reset'
+    | 'invitation'
+    | 'notification'
   fromAddress: string
   fromName: string
   toAddress: string

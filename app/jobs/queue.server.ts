@@ -12,6 +12,7 @@ export type JobPayloads = {
   'files.cleanup': Record<string, never>
   'webhook.deliver': { deliveryId: string }
   'ai.triage': { workspaceId: string; ticketId: string }
+  'account.password-reset': { email: string }
 }
 export type JobName = keyof JobPayloads
 export const JOB_NAMES: JobName[] = [
@@ -21,6 +22,7 @@ export const JOB_NAMES: JobName[] = [
   'email.inbound',
   'webhook.deliver',
   'ai.triage',
+  'account.password-reset',
 ]
 
 /**
@@ -92,6 +94,17 @@ export const QUEUE_SETTINGS: Record<JobName, QueueSettings> = {
     retryDelay: 10,
     retryBackoff: true,
     expireInSeconds: 3 * 60,
+    heartbeatSeconds: HEARTBEAT_SECONDS,
+    deadLetter: DEAD_LETTER_QUEUE,
+  },
+  'account.password-reset': {
+    // Woken at commit. Looks the address up and queues the reset email (or nothing): the
+    // "Forgot password?" request does the same work whether or not the account exists.
+    notify: true,
+    retryLimit: 3,
+    retryDelay: 2,
+    retryBackoff: true,
+    expireInSeconds: 60,
     heartbeatSeconds: HEARTBEAT_SECONDS,
     deadLetter: DEAD_LETTER_QUEUE,
   },

@@ -1,4 +1,5 @@
 import type { JobResult, JobWithMetadata } from 'pg-boss'
+import { sendPasswordResetEmail } from '#app/domain/account-emails.server.ts'
 import { deliverEmail, markEmailFailed } from '#app/domain/email.server.ts'
 import { fileInboundEmail } from '#app/domain/inbound-email.server.ts'
 import { deleteOldIdempotencyKeys } from '#app/domain/api-idempotency.server.ts'
@@ -52,6 +53,27 @@ export async function fileInboundEmails(jobs: JobWithMetadata<JobPayloads['email
   return results
 }
 
+/** "Forgot password?" requests: woken at commit, one job at a time (a failure retries only its own). */
+const ACCOUNT_WORK = {
+  pollingIntervalSeconds: 1,
+  notifyPollingIntervalSeconds: 5,
+  includeMetadata: true,
+} as const
+
+/** Emails a reset link to each requested address that has an account (the rest: nothing). */
+export async function sendPasswordResetEmails(
+  jobs: JobWithMetadata<JobPayloads['account.password-reset']>[],
+) {
+  for (const job of jobs) {
+    try {
+      await sendPasswordResetEmail(job.data.email)
+    } catch (error) {
+      reportFailure(job, error)
+      throw error
+    }
+  }
+}
+
 /** Cleanups are rare: one at a time, woken by NOTIFY, with a slow backstop poll. */
 const CLEANUP_WORK = {
   pollingIntervalSeconds: 5,
@@ -78,6 +100,7 @@ export async function startWorkers() {
   await boss.work('email.send', EMAIL_WORK, sendEmails)
   await boss.work('email.inbound', INBOUND_WORK, fileInboundEmails)
   await boss.work('webhook.deliver', WEBHOOK_WORK, deliverWebhookJobs)
+  await boss.work('account.password-reset', ACCOUNT_WORK, sendPasswordResetEmails)
   await boss.work('ai.triage', TRIAGE_WORK, triageTickets)
   await boss.work(
     'files.cleanup',

@@ -6,6 +6,7 @@ import { z } from 'zod'
 import { AuthCard } from '#app/components/auth-card.tsx'
 import { Button } from '#app/components/ui/button.tsx'
 import { Field, FormErrors } from '#app/components/ui/field.tsx'
+import { isEmailVerified, resendVerificationEmail } from '#app/domain/account-emails.server.ts'
 import { changePassword, updateName } from '#app/domain/accounts.server.ts'
 import { requireUser } from '#app/http/auth.server.ts'
 import { countSessions, revokeOtherSessions } from '#app/domain/sessions.server.ts'
@@ -24,11 +25,13 @@ const ActionSchema = z.discriminatedUnion('intent', [
   NameSchema,
   PasswordSchema,
   z.object({ intent: z.literal('sign-out-others') }),
+  z.object({ intent: z.literal('resend-verification') }),
 ])
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const { user } = await requireUser(request)
-  return { name: user.name, email: user.email, sessions: await countSessions(user.id) }
+  const [sessions, emailVerified] = await Promise.all([countSessions(user.id), isEmailVerified(user.id)])
+  return { name: user.name, email: user.email, sessions, emailVerified }
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
@@ -71,6 +74,29 @@ export async function action({ request, context }: ActionFunctionArgs) {
       notice: 'Password changed. Your other sessions were signed out.',
     }
   }
+  if (input.intent === 'resend-verification') {
+    const outcome = await resendVerificationEmail(user.id)
+    if (outcome.kind === 'rate-limited') {
+      return data(
+        {
+          intent: 'resend-verification',
+          result: submission.reply({
+            formErrors: ['We sent several links recently. Check your inbox, or try again in an hour.'],
+          }),
+          notice: null,
+        },
+        { status: 429 },
+      )
+    }
+    return {
+      intent: 'resend-verification',
+      result: submission.reply(),
+      notice:
+        outcome.kind === 'sent'
+          ? `We sent a new confirmation link to ${user.email}.`
+          : 'Your email address is already confirmed.',
+    }
+  }
   const revoked = await revokeOtherSessions(user.id, session.id)
   context.realtime.disconnectSessions(revoked)
   return {
@@ -81,7 +107,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
 }
 
 export default function Account() {
-  const { name, email, sessions } = useLoaderData<typeof loader>()
+  const { name, email, sessions, emailVerified } = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
   const navigation = useNavigation()
   const pendingIntent = navigation.state === 'submitting' ? navigation.formData?.get('intent') : null
@@ -115,7 +141,27 @@ export default function Account() {
           {actionData.notice}
         </p>
       ) : null}
-      <p className="mb-4 text-sm text-slate-600 dark:text-slate-400">Signed in as {email}</p>
+      {actionData?.intent === 'resend-verification' && actionData.result.error?.[''] ? (
+        <p role="alert" className="mb-4 text-sm text-red-600 dark:text-red-400">
+          {actionData.result.error[''].join(' ')}
+        </p>
+      ) : null}
+      <p className="mb-4 text-sm text-slate-600 dark:text-slate-400">
+        Signed in as {email}{' '}
+        {emailVerified ? (
+          <span className="text-emerald-700 dark:text-emerald-400">(confirmed)</span>
+        ) : (
+          <span>(not confirmed yet: no notification emails until you open the link we sent)</span>
+        )}
+      </p>
+      {emailVerified ? null : (
+        <Form method="post" className="mb-4">
+          <input type="hidden" name="intent" value="resend-verification" />
+          <Button type="submit" variant="secondary" pending={pendingIntent === 'resend-verification'}>
+            Resend confirmation email
+          </Button>
+        </Form>
+      )}
       <Form method="post" {...getFormProps(nameForm)} className="space-y-2">
         <input type="hidden" name="intent" value="name" />
         <Field

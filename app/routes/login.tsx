@@ -102,6 +102,11 @@ export default function Login() {
           }}
           errors={fields.password.errors}
         />
+        <p className="text-right text-sm">
+          <Link className="text-indigo-600 underline dark:text-indigo-400" to="/forgot-password">
+            Forgot password?
+          </Link>
+        </p>
         <Button type="submit" className="w-full" pending={pending}>
           Sign in
         </Button>

@@ -4,7 +4,9 @@ import { formatCount } from '#app/utils/format.ts'
 import { LiveProvider } from '#app/components/live/live-provider.tsx'
 import { LiveIndicator } from '#app/components/live-indicator.tsx'
 import { NotificationsBell } from '#app/components/notifications-bell.tsx'
+import { VerifyEmailBanner } from '#app/components/verify-email-banner.tsx'
 import { requireMember } from '#app/http/auth.server.ts'
+import { isEmailVerified } from '#app/domain/account-emails.server.ts'
 import { workspaceLayout } from '#app/domain/layout.server.ts'
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
@@ -13,11 +15,14 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const member = await requireMember(request, params.slug)
-  const { workspaces, counts, notifications } = await workspaceLayout(member)
+  const [{ workspaces, counts, notifications }, emailVerified] = await Promise.all([
+    workspaceLayout(member),
+    isEmailVerified(member.userId),
+  ])
   return {
     counts,
     notifications,
-    user: { name: member.user.name, email: member.user.email },
+    user: { name: member.user.name, email: member.user.email, emailVerified },
     role: member.role,
     workspace: { name: member.workspaceName, slug: member.workspaceSlug },
     workspaces: workspaces.map((w) => ({ name: w.name, slug: w.slug })),
@@ -121,9 +126,12 @@ export default function WorkspaceLayout() {
             </Form>
           </div>
         </aside>
-        <main className="min-w-0 flex-1 p-8">
-          <Outlet />
-        </main>
+        <div className="min-w-0 flex-1">
+          {user.emailVerified ? null : <VerifyEmailBanner email={user.email} />}
+          <main className="p-8">
+            <Outlet />
+          </main>
+        </div>
       </div>
     </LiveProvider>
   )

@@ -48,7 +48,12 @@ describe('account', () => {
     await signIn(user.id)
     const result = await callLoader(accountRoute, '/account', { cookie })
     expect(result.status).toBe(200)
-    expect(result.data).toEqual({ name: 'Fox Mulder', email: user.email, sessions: 2 })
+    expect(result.data).toMatchObject({
+      name: 'Fox Mulder',
+      email: user.email,
+      sessions: 2,
+      emailVerified: false,
+    })
   })
 
   it('sends a signed-out visitor to the login page, coming back afterwards', async () => {

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import { and, count, eq, sql } from 'drizzle-orm'
-import { describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
 import { invitations, memberships, users } from '#db/schema.ts'
+import { startQueue } from '#app/jobs/queue.server.ts'
 import * as inviteRoute from '#app/routes/invite.$token.tsx'
 import * as workspaceRoute from '#app/routes/w.$slug.tsx'
 import {
@@ -14,6 +15,12 @@ import {
   workspaceSnapshot,
 } from '#tests/helpers/factories.ts'
 import { callAction, callLoader, cookieFrom } from '#tests/helpers/routes.ts'
+import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
+
+// Signing up through an invitation queues the verify-email email.
+beforeAll(async () => {
+  await startQueue(testDatabaseUrl, { listen: false })
+})
 
 const NEW_PASSWORD = 'a long enough password'
 

@@ -1,10 +1,17 @@
 import { count, eq, sql } from 'drizzle-orm'
-import { describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
 import { memberships, users, workspaces } from '#db/schema.ts'
+import { startQueue } from '#app/jobs/queue.server.ts'
 import * as signupRoute from '#app/routes/signup.tsx'
 import { createUser, createWorkspace } from '#tests/helpers/factories.ts'
 import { callAction, callLoader } from '#tests/helpers/routes.ts'
+import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
+
+// Signup queues the verify-email email.
+beforeAll(async () => {
+  await startQueue(testDatabaseUrl, { listen: false })
+})
 
 const valid = {
   name: 'Dana Scully',

@@ -1,0 +1,289 @@
+import { and, eq, gt, isNull, sql } from 'drizzle-orm'
+import { getDb, type DbOrTx, type Tx } from '#db/client.ts'
+import { findUserByEmail } from '#db/queries/users.ts'
+import { accountTokens, sessions, users } from '#db/schema.ts'
+import { env } from '#app/env.server.ts'
+import { enqueue } from '#app/jobs/queue.server.ts'
+import { recordAudit } from './audit.server.ts'
+import { queueEmail } from './email.server.ts'
+import { renderAccountLink } from './email-templates.server.ts'
+import { hashPassword } from './passwords.server.ts'
+import { takeSlot, type Limit } from './rate-limit.server.ts'
+import { hashToken, newToken } from './tokens.server.ts'
+
+// Account emails: confirm the address after signup, reset a forgotten password. Each carries a
+// one-time link with 256 random bits; only its sha256 is stored (account_tokens).
+
+const MINUTE = 60 * 1000
+const HOUR = 60 * MINUTE
+
+export const VERIFY_EMAIL_TTL_MS = 48 * HOUR
+export const PASSWORD_RESET_TTL_MS = HOUR
+
+/** "Resend" on the banner: per user. */
+export const VERIFY_RESEND_LIMIT: Limit = { max: 3, windowMs: HOUR }
+/** "Forgot password?" posts per client address, whatever the email. */
+export const RESET_IP_LIMIT: Limit = { max: 10, windowMs: 15 * MINUTE }
+/** …and per email address, from anywhere: nobody floods an inbox with reset links. */
+export const RESET_EMAIL_LIMIT: Limit = { max: 3, windowMs: HOUR }
+/** Setting a new password through a reset link hashes a password: per client address. */
+export const RESET_SUBMIT_IP_LIMIT: Limit = { max: 10, windowMs: 15 * MINUTE }
+
+/** The sender of account and notification emails. */
+export function systemSender() {
+  return { fromAddress: env().emailFrom, fromName: 'Switchboard' }
+}
+
+/** Links carry newToken() (43 characters); anything far off is not worth a query. */
+function plausible(token: string) {
+  return token.length >= 20 && token.length <= 100
+}
+
+async function issueToken(
+  tx: DbOrTx,
+  user: { id: string; email: string },
+  purpose: 'verify-email' | 'password-reset',
+  ttlMs: number,
+) {
+  const token = newToken()
+  await tx.insert(accountTokens).values({
+    userId: user.id,
+    purpose,
+    tokenHash: hashToken(token),
+    email: user.email,
+    expiresAt: new Date(Date.now() + ttlMs),
+  })
+  return token
+}
+
+// ——— Verify the address ———
+
+/** Records a verify-email link for the user's current address and queues its email on `tx`. */
+export async function queueVerificationEmail(tx: DbOrTx, user: { id: string; email: string; name: string }) {
+  const token = await issueToken(tx, user, 'verify-email', VERIFY_EMAIL_TTL_MS)
+  const rendered = await renderAccountLink({
+    subject: 'Confirm your email address',
+    name: user.name,
+    intro: 'Confirm that this is your email address, so Switchboard can send you notifications.',
+    linkLabel: 'Confirm your email',
+    link: `${env().appUrl}/verify-email/${token}`,
+    footnote: 'The link works for 48 hours. If you did not create a Switchboard account, ignore this email.',
+  })
+  await queueEmail(tx, {
+    ...rendered,
+    ...systemSender(),
+    workspaceId: null,
+    kind: 'verify-email',
+    toAddress: user.email,
+    headers: { 'Auto-Submitted': 'auto-generated' },
+  })
+}
+
+export type ResendOutcome = { kind: 'sent' } | { kind: 'already-verified' } | { kind: 'rate-limited' }
+
+/** The banner's "resend": a fresh link, at most VERIFY_RESEND_LIMIT per user. */
+export async function resendVerificationEmail(userId: string): Promise<ResendOutcome> {
+  const slot = await takeSlot(`verify-resend:${userId}`, VERIFY_RESEND_LIMIT)
+  if (!slot.allowed) return { kind: 'rate-limited' }
+  const outcome = await getDb().transaction(async (tx) => {
+    const [user] = await tx
+      .select({ id: users.id, email: users.email, name: users.name, verifiedAt: users.emailVerifiedAt })
+      .from(users)
+      .where(eq(users.id, userId))
+    if (!user || user.verifiedAt) return { kind: 'already-verified' as const }
+    await queueVerificationEmail(tx, user)
+    return { kind: 'sent' as const }
+  })
+  if (outcome.kind !== 'sent') await slot.release()
+  return outcome
+}
+
+/** Is the user's address confirmed? (Unconfirmed users get no notification emails.) */
+export async function isEmailVerified(userId: string) {
+  const [row] = await getDb()
+    .select({ verifiedAt: users.emailVerifiedAt })
+    .from(users)
+    .where(eq(users.id, userId))
+  return Boolean(row?.verifiedAt)
+}
+
+export type VerifyOutcome = { kind: 'verified'; email: string } | { kind: 'invalid' }
+
+/** Is this a live verify-email link? (The GET of the page; it changes nothing.) */
+export async function findVerificationLink(token: string) {
+  if (!plausible(token)) return undefined
+  const [row] = await getDb()
+    .select({ email: accountTokens.email })
+    .from(accountTokens)
+    .where(
+      and(
+        eq(accountTokens.tokenHash, hashToken(token)),
+        eq(accountTokens.purpose, 'verify-email'),
+        gt(accountTokens.expiresAt, sql`now()`),
+      ),
+    )
+  return row
+}
+
+/**
+ * Confirms the address the link was sent to, if it is still the account's address (a changed
+ * email needs a new link). Clicking a live link again says "confirmed" again; it changes nothing.
+ */
+export async function verifyEmailAddress(token: string): Promise<VerifyOutcome> {
+  if (!plausible(token)) return { kind: 'invalid' }
+  return getDb().transaction(async (tx) => {
+    const [link] = await tx
+      .update(accountTokens)
+      .set({ usedAt: sql`coalesce(${accountTokens.usedAt}, now())` })
+      .where(
+        and(
+          eq(accountTokens.tokenHash, hashToken(token)),
+          eq(accountTokens.purpose, 'verify-email'),
+          gt(accountTokens.expiresAt, sql`now()`),
+        ),
+      )
+      .returning({ userId: accountTokens.userId, email: accountTokens.email })
+    if (!link) return { kind: 'invalid' as const }
+    const [user] = await tx
+      .update(users)
+      .set({ emailVerifiedAt: sql`coalesce(${users.emailVerifiedAt}, now())` })
+      .where(and(eq(users.id, link.userId), sql`lower(${users.email}) = lower(${link.email})`))
+      .returning({ id: users.id })
+    if (!user) return { kind: 'invalid' as const }
+    await recordAudit(tx, {
+      workspaceId: null,
+      actorUserId: user.id,
+      action: 'user.email-verified',
+      targetType: 'user',
+      targetId: user.id,
+    })
+    return { kind: 'verified' as const, email: link.email }
+  })
+}
+
+// ——— Password reset ———
+
+export type ResetRequestOutcome = { kind: 'accepted' } | { kind: 'rate-limited' }
+
+/**
+ * "Forgot password?": reserves the per-IP and per-email slots before anything else, then
+ * enqueues a job that looks the address up and emails a link if an account has it. The request
+ * itself does the same two statements and one insert whether or not the account exists, so
+ * neither its answer nor its timing tells them apart.
+ */
+export async function requestPasswordReset(email: string, clientIp: string): Promise<ResetRequestOutcome> {
+  const ip = await takeSlot(`reset-ip:${clientIp}`, RESET_IP_LIMIT)
+  if (!ip.allowed) return { kind: 'rate-limited' }
+  const address = await takeSlot(`reset-email:${email.trim().toLowerCase()}`, RESET_EMAIL_LIMIT)
+  if (!address.allowed) return { kind: 'rate-limited' }
+  await enqueue(getDb(), 'account.password-reset', { email: email.trim() })
+  return { kind: 'accepted' }
+}
+
+/** The `account.password-reset` job: a link for the account with this email, if there is one. */
+export async function sendPasswordResetEmail(email: string) {
+  const user = await findUserByEmail(getDb(), email)
+  if (!user) return 'no-account' as const
+  await getDb().transaction(async (tx) => {
+    const token = await issueToken(tx, user, 'password-reset', PASSWORD_RESET_TTL_MS)
+    const rendered = await renderAccountLink({
+      subject: 'Reset your Switchboard password',
+      name: user.name,
+      intro: 'Someone (hopefully you) asked to reset the password of your Switchboard account.',
+      linkLabel: 'Choose a new password',
+      link: `${env().appUrl}/reset-password/${token}`,
+      footnote:
+        'The link works once, for 1 hour. If you did not ask for it, ignore this email: your password stays as it is.',
+    })
+    await queueEmail(tx, {
+      ...rendered,
+      ...systemSender(),
+      workspaceId: null,
+      kind: 'password-reset',
+      toAddress: user.email,
+      headers: { 'Auto-Submitted': 'auto-generated' },
+    })
+  })
+  return 'sent' as const
+}
+
+const liveReset = (token: string) =>
+  and(
+    eq(accountTokens.tokenHash, hashToken(token)),
+    eq(accountTokens.purpose, 'password-reset'),
+    isNull(accountTokens.usedAt),
+    gt(accountTokens.expiresAt, sql`now()`),
+  )
+
+/** Is this an unused, unexpired reset link? (The GET of the reset page; it changes nothing.) */
+export async function findPasswordResetLink(token: string) {
+  if (!plausible(token)) return undefined
+  const [row] = await getDb().select({ id: accountTokens.id }).from(accountTokens).where(liveReset(token))
+  return row
+}
+
+export type PasswordResetOutcome =
+  | { kind: 'reset'; userId: string; revokedSessionIds: string[] }
+  | { kind: 'invalid' }
+  | { kind: 'rate-limited' }
+
+/**
+ * Sets the new password through a reset link: single use (the link is claimed by one UPDATE,
+ * so two parallel posts cannot both use it), every other reset link of the user dies with it,
+ * the address counts as confirmed (the link reached it), and EVERY session of the user is
+ * revoked, the one that asked included. The caller signs the person in afresh.
+ */
+export async function resetPassword(
+  token: string,
+  newPassword: string,
+  clientIp: string,
+): Promise<PasswordResetOutcome> {
+  // Reserved before anything is looked up or hashed.
+  const slot = await takeSlot(`reset-submit-ip:${clientIp}`, RESET_SUBMIT_IP_LIMIT)
+  if (!slot.allowed) return { kind: 'rate-limited' }
+  // Checked before hashing, so a dead link costs no scrypt; claimed again atomically below.
+  if (!(await findPasswordResetLink(token))) return { kind: 'invalid' }
+  const passwordHash = await hashPassword(newPassword)
+  return getDb().transaction(async (tx) => {
+    const [link] = await tx
+      .update(accountTokens)
+      .set({ usedAt: sql`now()` })
+      .where(liveReset(token))
+      .returning({ userId: accountTokens.userId, email: accountTokens.email })
+    if (!link) return { kind: 'invalid' as const }
+    await tx
+      .update(accountTokens)
+      .set({ usedAt: sql`now()` })
+      .where(
+        and(
+          eq(accountTokens.userId, link.userId),
+          eq(accountTokens.purpose, 'password-reset'),
+          isNull(accountTokens.usedAt),
+        ),
+      )
+    await tx
+      .update(users)
+      .set({
+        passwordHash,
+        updatedAt: new Date(),
+        emailVerifiedAt: sql`case when lower(${users.email}) = lower(${link.email})
+          then coalesce(${users.emailVerifiedAt}, now()) else ${users.emailVerifiedAt} end`,
+      })
+      .where(eq(users.id, link.userId))
+    const revokedSessionIds = await revokeAllSessions(tx, link.userId)
+    await recordAudit(tx, {
+      workspaceId: null,
+      actorUserId: link.userId,
+      action: 'user.password-reset',
+      targetType: 'user',
+      targetId: link.userId,
+      data: { revokedSessions: revokedSessionIds.length },
+    })
+    return { kind: 'reset' as const, userId: link.userId, revokedSessionIds }
+  })
+}
+
+async function revokeAllSessions(tx: Tx, userId: string) {
+  const rows = await tx.delete(sessions).where(eq(sessions.userId, userId)).returning({ id: sessions.id })
+  return rows.map((r) => r.id)
+}

@@ -1,0 +1,107 @@
+import { getFormProps, getInputProps, useForm } from '@conform-to/react'
+import { parseWithZod } from '@conform-to/zod/v4'
+import {
+  data,
+  redirect,
+  type ActionFunctionArgs,
+  type LoaderFunctionArgs,
+  type MetaFunction,
+} from '@remix-run/node'
+import { Form, Link, useActionData, useLoaderData } from '@remix-run/react'
+import { z } from 'zod'
+import { AuthCard } from '#app/components/auth-card.tsx'
+import { Button } from '#app/components/ui/button.tsx'
+import { Field, FormErrors } from '#app/components/ui/field.tsx'
+import { findPasswordResetLink, resetPassword } from '#app/domain/account-emails.server.ts'
+import { createSession } from '#app/http/auth.server.ts'
+import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
+import { NewPassword } from '#app/utils/schemas.ts'
+import { useIsPending } from '#app/utils/use-pending.ts'
+
+// The path is /reset-password/<token>: loggablePath masks that segment in every log line.
+
+export const meta: MetaFunction = () => [
+  { title: 'Choose a new password · Switchboard' },
+  // The token is in the URL: never send it to another site as a Referer.
+  { name: 'referrer', content: 'no-referrer' },
+]
+
+const ResetPasswordSchema = z.object({ password: NewPassword })
+
+export async function loader({ params }: LoaderFunctionArgs) {
+  const link = await findPasswordResetLink(params.token ?? '')
+  return { valid: Boolean(link) }
+}
+
+export async function action({ request, params, context }: ActionFunctionArgs) {
+  const submission = parseSubmission(await readForm(request), { schema: ResetPasswordSchema })
+  if (submission.status !== 'success') {
+    return data({ result: submission.reply({ hideFields: ['password'] }), invalid: false }, { status: 400 })
+  }
+  const outcome = await resetPassword(params.token ?? '', submission.value.password, context.clientIp)
+  if (outcome.kind === 'rate-limited') {
+    return data(
+      {
+        result: submission.reply({
+          hideFields: ['password'],
+          formErrors: ['Too many attempts from your network. Wait 15 minutes and try again.'],
+        }),
+        invalid: false,
+      },
+      { status: 429 },
+    )
+  }
+  if (outcome.kind === 'invalid') {
+    return data({ result: submission.reply({ hideFields: ['password'] }), invalid: true }, { status: 400 })
+  }
+  context.realtime.disconnectSessions(outcome.revokedSessionIds)
+  const { setCookie } = await createSession(outcome.userId, request, context.clientIp)
+  return redirect('/', { headers: { 'Set-Cookie': setCookie } })
+}
+
+export default function ResetPassword() {
+  const { valid } = useLoaderData<typeof loader>()
+  const actionData = useActionData<typeof action>()
+  const pending = useIsPending()
+  const [form, fields] = useForm({
+    id: 'reset-password',
+    lastResult: actionData?.result,
+    onValidate: ({ formData }) => parseWithZod(formData, { schema: ResetPasswordSchema }),
+    shouldValidate: 'onSubmit',
+    shouldRevalidate: 'onInput',
+  })
+  if (!valid || actionData?.invalid) {
+    return (
+      <AuthCard title="This reset link does not work">
+        <p className="text-sm">
+          The link was already used, has expired (links work for 1 hour) or is not complete. Your password has
+          not changed.
+        </p>
+        <p className="mt-4 text-sm">
+          <Link className="text-indigo-600 underline dark:text-indigo-400" to="/forgot-password">
+            Ask for a new link
+          </Link>
+        </p>
+      </AuthCard>
+    )
+  }
+  return (
+    <AuthCard title="Choose a new password">
+      <Form method="post" {...getFormProps(form)} className="space-y-2">
+        <Field
+          label="New password"
+          hint="At least 12 characters. Every device signed in to your account is signed out."
+          inputProps={{
+            ...getInputProps(fields.password, { type: 'password' }),
+            autoComplete: 'new-password',
+          }}
+          errors={fields.password.errors}
+        />
+        <Button type="submit" className="w-full" pending={pending}>
+          Set new password
+        </Button>
+        <FormErrors id={form.errorId} errors={form.errors} />
+      </Form>
+    </AuthCard>
+  )
+}

@@ -1,0 +1,160 @@
+import { and, eq, sql } from 'drizzle-orm'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { getDb } from '#db/client.ts'
+import { accountTokens, emails, users } from '#db/schema.ts'
+import { queueVerificationEmail, VERIFY_RESEND_LIMIT } from '#app/domain/account-emails.server.ts'
+import { startQueue } from '#app/jobs/queue.server.ts'
+import { loggablePath } from '#app/logger.server.ts'
+import * as accountRoute from '#app/routes/account.tsx'
+import * as signupRoute from '#app/routes/signup.tsx'
+import * as verifyRoute from '#app/routes/verify-email.$token.tsx'
+import * as workspaceRoute from '#app/routes/w.$slug.tsx'
+import { createUser, signIn } from '#tests/helpers/factories.ts'
+import { callAction, callLoader, cookieFrom } from '#tests/helpers/routes.ts'
+import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
+
+beforeAll(async () => {
+  await startQueue(testDatabaseUrl, { listen: false })
+})
+
+async function verifyEmailsTo(address: string) {
+  return getDb()
+    .select({ text: emails.text, from: emails.fromAddress, workspaceId: emails.workspaceId })
+    .from(emails)
+    .where(and(eq(emails.kind, 'verify-email'), eq(emails.toAddress, address)))
+}
+
+async function latestToken(address: string) {
+  const sent = await verifyEmailsTo(address)
+  return /\/verify-email\/([A-Za-z0-9_-]+)/.exec(sent.at(-1)!.text)![1]
+}
+
+async function verifiedAt(userId: string) {
+  const [row] = await getDb().select({ at: users.emailVerifiedAt }).from(users).where(eq(users.id, userId))
+  return row.at
+}
+
+/** A fresh user with a verify-email link, as signup leaves them. */
+async function unverifiedUser() {
+  const user = await createUser()
+  await getDb().transaction((tx) => queueVerificationEmail(tx, user))
+  return { ...user, token: await latestToken(user.email) }
+}
+
+describe('email verification', () => {
+  it('signup sends a link, and the workspace shows the banner until the address is confirmed', async () => {
+    const result = await callAction(signupRoute, '/signup', {
+      name: 'Dana Scully',
+      email: 'dana.verify@example.com',
+      password: 'a sufficiently long password',
+      workspaceName: 'Verify Co',
+      workspaceSlug: 'verify-co',
+    })
+    expect(result.status).toBe(302)
+    const cookie = cookieFrom(result)
+    const sent = await verifyEmailsTo('dana.verify@example.com')
+    expect(sent).toHaveLength(1)
+    expect(sent[0].workspaceId).toBeNull()
+    expect(sent[0].from).toBe('no-reply@inbound.localhost')
+    const layout = await callLoader(workspaceRoute, '/w/verify-co', { cookie, params: { slug: 'verify-co' } })
+    expect(layout.data.user.emailVerified).toBe(false)
+
+    const token = await latestToken('dana.verify@example.com')
+    // The GET shows a button and changes nothing (mail scanners open links).
+    const page = await callLoader(verifyRoute, `/verify-email/${token}`, { params: { token } })
+    expect(page.data).toEqual({ status: 'open', email: 'dana.verify@example.com' })
+    const [user] = await getDb()
+      .select({ id: users.id })
+      .from(users)
+      .where(eq(users.email, 'dana.verify@example.com'))
+    expect(await verifiedAt(user.id)).toBeNull()
+
+    const confirmed = await callAction(verifyRoute, `/verify-email/${token}`, {}, { params: { token } })
+    expect(confirmed.status).toBe(200)
+    expect(confirmed.data).toEqual({ verified: true })
+    expect(await verifiedAt(user.id)).not.toBeNull()
+    const after = await callLoader(workspaceRoute, '/w/verify-co', { cookie, params: { slug: 'verify-co' } })
+    expect(after.data.user.emailVerified).toBe(true)
+    // Opening the link again says confirmed again.
+    expect((await callAction(verifyRoute, `/verify-email/${token}`, {}, { params: { token } })).data).toEqual(
+      {
+        verified: true,
+      },
+    )
+  })
+
+  it('refuses a link older than 48 hours', async () => {
+    const user = await unverifiedUser()
+    await getDb()
+      .update(accountTokens)
+      .set({ expiresAt: sql`now() - interval '1 second'` })
+      .where(eq(accountTokens.userId, user.id))
+    const page = await callLoader(verifyRoute, `/verify-email/${user.token}`, {
+      params: { token: user.token },
+    })
+    expect(page.data).toEqual({ status: 'invalid' })
+    const post = await callAction(
+      verifyRoute,
+      `/verify-email/${user.token}`,
+      {},
+      { params: { token: user.token } },
+    )
+    expect(post.status).toBe(400)
+    expect(await verifiedAt(user.id)).toBeNull()
+  })
+
+  it('confirms only the address the link was sent to', async () => {
+    const user = await unverifiedUser()
+    await getDb().update(users).set({ email: 'changed-since@example.com' }).where(eq(users.id, user.id))
+    const post = await callAction(
+      verifyRoute,
+      `/verify-email/${user.token}`,
+      {},
+      { params: { token: user.token } },
+    )
+    expect(post.status).toBe(400)
+    expect(await verifiedAt(user.id)).toBeNull()
+  })
+
+  it('refuses unknown tokens', async () => {
+    for (const token of ['short', 'B'.repeat(43)]) {
+      expect(
+        (await callAction(verifyRoute, `/verify-email/${token}`, {}, { params: { token } })).status,
+      ).toBe(400)
+    }
+  })
+
+  it('resends from the account page, at most the limit even when 60 requests arrive at once', async () => {
+    const user = await unverifiedUser()
+    const { cookie } = await signIn(user.id)
+    const results = await Promise.all(
+      Array.from({ length: 60 }, () =>
+        callAction(accountRoute, '/account', { intent: 'resend-verification' }, { cookie }),
+      ),
+    )
+    const sent = results.filter((r) => r.status === 200)
+    expect(sent).toHaveLength(VERIFY_RESEND_LIMIT.max)
+    expect(sent[0].data.notice).toBe(`We sent a new confirmation link to ${user.email}.`)
+    const refused = results.filter((r) => r.status === 429)
+    expect(refused).toHaveLength(60 - VERIFY_RESEND_LIMIT.max)
+    expect(refused[0].data.result.error['']).toEqual([
+      'We sent several links recently. Check your inbox, or try again in an hour.',
+    ])
+    // The signup email plus the resent ones.
+    expect(await verifyEmailsTo(user.email)).toHaveLength(1 + VERIFY_RESEND_LIMIT.max)
+  })
+
+  it('sends nothing to a confirmed address', async () => {
+    const user = await unverifiedUser()
+    await callAction(verifyRoute, `/verify-email/${user.token}`, {}, { params: { token: user.token } })
+    const { cookie } = await signIn(user.id)
+    const result = await callAction(accountRoute, '/account', { intent: 'resend-verification' }, { cookie })
+    expect(result.data.notice).toBe('Your email address is already confirmed.')
+    expect(await verifyEmailsTo(user.email)).toHaveLength(1)
+    expect((await callLoader(accountRoute, '/account', { cookie })).data.emailVerified).toBe(true)
+  })
+
+  it('masks the token in logged paths', () => {
+    expect(loggablePath('/verify-email/Zm9vYmFyYmF6cXV4cXV1eA')).toBe('/verify-email/[token]')
+  })
+})
