@@ -79,6 +79,8 @@ export const memberships = pgTable(
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
     role: membershipRole().notNull(),
+    // The home page's getting-started checklist, hidden by this member (it also hides once done).
+    checklistDismissedAt: timestamp({ withTimezone: true }),
     createdAt: createdAt(),
   },
   (t) => [
@@ -232,6 +234,12 @@ export const contacts = pgTable(
     // Set by a hard bounce (delivery event or DSN): mail to this address does not arrive.
     bouncedAt: timestamp({ withTimezone: true }),
     bounceReason: text(),
+    // Null: derived from the email domain for display; '' means the agents cleared it.
+    company: text(),
+    // IANA zone name (Europe/Paris), set by agents; the customer card shows their local time.
+    timeZone: text(),
+    // Private notes about the customer, for agents only.
+    notes: text().notNull().default(''),
     createdAt: createdAt(),
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
