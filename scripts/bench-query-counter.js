@@ -7,8 +7,14 @@ import pg from 'pg'
 
 let total = 0
 const query = pg.Client.prototype.query
+// BENCH_LOG_QUERIES=1: each statement's first line to stderr, to see which ones a request runs.
+const log = process.env.BENCH_LOG_QUERIES === '1'
 pg.Client.prototype.query = function countedQuery(...args) {
   total++
+  if (log) {
+    const text = typeof args[0] === 'string' ? args[0] : (args[0]?.text ?? args[0]?.name ?? '?')
+    process.stderr.write(`[query ${total}] ${String(text).replace(/\s+/g, ' ').slice(0, 160)}\n`)
+  }
   return query.apply(this, args)
 }
 

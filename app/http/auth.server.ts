@@ -3,14 +3,13 @@ import { createCookieSessionStorage, redirect, type SessionStorage } from '@remi
 import { Authenticator } from 'remix-auth'
 import { FormStrategy } from 'remix-auth-form'
 import { getDb } from '#db/client.ts'
-import { getUserById } from '#db/queries/users.ts'
+import { getIdentity } from '#db/queries/sessions.ts'
 import { getMembershipBySlug } from '#db/queries/workspaces.ts'
 import { verifyLogin } from '#app/domain/accounts.server.ts'
 import { forbidden, notFound } from '#app/domain/errors.server.ts'
 import {
   closeSession,
   extendSessionIfDue,
-  findSessionById,
   openSession,
   SESSION_TTL_MS,
   type CurrentSession,
@@ -52,13 +51,63 @@ async function cookieFor(sessionId: string) {
   return sessionStorage().commitSession(cookieSession)
 }
 
-/** Reads the signed cookie and returns the live session row it refers to, if any. */
-export async function readSession(cookieHeader: string | null | undefined): Promise<CurrentSession | null> {
-  if (!cookieHeader) return null
-  return memoizePerRequest(`session:${cookieHeader}`, async () => {
+type Identity = {
+  session: CurrentSession
+  user: { id: string; email: string; name: string }
+  /** The membership of the workspace named in the request's path (`/w/:slug/…`), if any. */
+  membership: { role: Role; workspaceId: string; workspaceName: string; workspaceSlug: string } | null
+  slug: string | null
+}
+
+/** The workspace slug of a `/w/:slug/…` path (or `/w/:slug.data`), as Remix's params.slug has it. */
+export function workspaceSlugOf(pathname: string) {
+  const match = /^\/w\/([^/]+?)(?:\.data)?(?:\/|$)/.exec(pathname)
+  if (!match) return null
+  try {
+    return decodeURIComponent(match[1])
+  } catch {
+    return null
+  }
+}
+
+/**
+ * Session, user and the path's workspace membership in one prepared statement, once per HTTP
+ * request (the session-renewal middleware, the layout's and the page's guards all share it).
+ * Per request only: nothing is remembered across requests.
+ */
+function readIdentity(cookieHeader: string, slug: string | null): Promise<Identity | null> {
+  return memoizePerRequest(`identity:${slug ?? ''}:${cookieHeader}`, async () => {
     const sid = (await sessionStorage().getSession(cookieHeader)).get('sid')
-    return sid ? findSessionById(sid) : null
+    if (!sid) return null
+    const row = await getIdentity(getDb(), { sessionId: sid, slug })
+    if (!row) return null
+    return {
+      session: { id: row.sessionId, userId: row.userId, expiresAt: row.expiresAt },
+      user: { id: row.userId, email: row.email, name: row.name },
+      membership:
+        row.role && row.workspaceId && row.workspaceName !== null && row.workspaceSlug !== null
+          ? {
+              role: row.role,
+              workspaceId: row.workspaceId,
+              workspaceName: row.workspaceName,
+              workspaceSlug: row.workspaceSlug,
+            }
+          : null,
+      slug,
+    }
   })
+}
+
+/**
+ * Reads the signed cookie and returns the live session row it refers to, if any. `pathname`
+ * (the request's) lets the same lookup bring the workspace membership the guards will ask for.
+ */
+export async function readSession(
+  cookieHeader: string | null | undefined,
+  pathname = '',
+): Promise<CurrentSession | null> {
+  if (!cookieHeader) return null
+  return (await readIdentity(cookieHeader, workspaceSlugOf(pathname)))?.session ?? null
 }
 
 /** Opens a session for the user who just signed in; returns its id and the cookie that carries it. */
@@ -84,10 +133,14 @@ export type SignedIn = {
 }
 
 export async function getSignedIn(request: Request): Promise<SignedIn | null> {
-  const session = await readSession(request.headers.get('cookie'))
-  if (!session) return null
-  const user = await memoizePerRequest(`user:${session.userId}`, () => getUserById(getDb(), session.userId))
-  return user ? { session, user } : null
+  const identity = await identityOf(request)
+  return identity ? { session: identity.session, user: identity.user } : null
+}
+
+function identityOf(request: Request) {
+  const cookie = request.headers.get('cookie')
+  if (!cookie) return Promise.resolve(null)
+  return readIdentity(cookie, workspaceSlugOf(new URL(request.url).pathname))
 }
 
 /** The signed-in user, or a redirect to the login page that comes back here afterwards. */
@@ -110,11 +163,17 @@ export async function requireMember(
 ): Promise<Member & SignedIn> {
   const signedIn = await requireUser(request)
   const userId = signedIn.user.id
-  const row = slug
-    ? await memoizePerRequest(`member:${userId}:${slug}`, () =>
-        getMembershipBySlug(getDb(), { userId, slug }),
-      )
-    : undefined
+  const identity = await identityOf(request)
+  // The identity lookup already read the membership of the path's workspace; any other slug
+  // (none of today's routes) is looked up on its own.
+  const row =
+    slug && identity?.slug === slug
+      ? identity.membership
+      : slug
+        ? await memoizePerRequest(`member:${userId}:${slug}`, () =>
+            getMembershipBySlug(getDb(), { userId, slug }),
+          )
+        : undefined
   if (!row) throw notFound('Workspace not found')
   if (!hasRole(row.role, role)) throw forbidden()
   return {

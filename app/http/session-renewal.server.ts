@@ -6,7 +6,8 @@ export function sessionRenewal(): RequestHandler {
   return (req, res, next) => {
     const cookie = req.get('cookie')
     if (!cookie?.includes(SESSION_COOKIE)) return next()
-    readSession(cookie)
+    // With the path: the same lookup brings the membership the page's guards will need.
+    readSession(cookie, req.path)
       .then((session) => (session ? renewSession(session) : null))
       .then((setCookie) => {
         if (setCookie) res.append('Set-Cookie', setCookie)

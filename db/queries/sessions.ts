@@ -1,7 +1,40 @@
 import { and, eq, gt, lt, ne, sql } from 'drizzle-orm'
 import type { Db, DbOrTx } from '../client.ts'
 import { prepared } from '../prepared.ts'
-import { sessions } from '../schema.ts'
+import { memberships, sessions, users, workspaces } from '../schema.ts'
+
+/**
+ * Who is asking, in one round trip: the live session with this id, its user, and (when `slug` is
+ * given) the user's membership of that workspace (nulls when not a member or no such workspace).
+ * Prepared: every signed-in request reads it once (app/http/auth.server.ts).
+ */
+export async function getIdentity(db: Db, { sessionId, slug }: { sessionId: string; slug: string | null }) {
+  const query = prepared(db, 'identity_by_session', (d) =>
+    d
+      .select({
+        sessionId: sessions.id,
+        userId: sessions.userId,
+        expiresAt: sessions.expiresAt,
+        email: users.email,
+        name: users.name,
+        role: memberships.role,
+        workspaceId: memberships.workspaceId,
+        workspaceName: workspaces.name,
+        workspaceSlug: workspaces.slug,
+      })
+      .from(sessions)
+      .innerJoin(users, eq(users.id, sessions.userId))
+      .leftJoin(workspaces, eq(workspaces.slug, sql.placeholder('slug')))
+      .leftJoin(
+        memberships,
+        and(eq(memberships.workspaceId, workspaces.id), eq(memberships.userId, sessions.userId)),
+      )
+      .where(and(eq(sessions.id, sql.placeholder('id')), gt(sessions.expiresAt, sql`now()`)))
+      .prepare('identity_by_session'),
+  )
+  const [row] = await query.execute({ id: sessionId, slug })
+  return row
+}
 
 /** The session with this id if it has not expired. Prepared: every signed-in request reads it. */
 export async function getLiveSession(db: Db, { id }: { id: string }) {
