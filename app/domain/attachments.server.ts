@@ -8,7 +8,7 @@ import type { Member } from './workspaces.server.ts'
  * it); 404 when it is not theirs.
  */
 export async function findMemberAttachment(member: Member, id: string) {
-  const file = await getAttachment(getDb(), member.workspaceId, id)
+  const file = await getAttachment(getDb(), { workspaceId: member.workspaceId, id })
   if (!file) throw notFound('Attachment not found')
   return file
 }

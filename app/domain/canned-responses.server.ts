@@ -18,7 +18,7 @@ export function listCannedResponses(workspaceId: string) {
 
 export async function createCannedResponse(member: Member, input: CannedResponseValues) {
   return getDb().transaction(async (tx) => {
-    const row = await insertCannedResponse(tx, member.workspaceId, input)
+    const row = await insertCannedResponse(tx, { workspaceId: member.workspaceId, values: input })
     await recordAudit(tx, {
       workspaceId: member.workspaceId,
       actorUserId: member.userId,
@@ -33,9 +33,9 @@ export async function createCannedResponse(member: Member, input: CannedResponse
 
 export async function updateCannedResponse(member: Member, id: string, input: CannedResponseValues) {
   await getDb().transaction(async (tx) => {
-    const before = await getCannedResponse(tx, member.workspaceId, id)
+    const before = await getCannedResponse(tx, { workspaceId: member.workspaceId, id })
     if (!before) throw notFound('No such canned response')
-    await updateCannedResponseRow(tx, member.workspaceId, id, input)
+    await updateCannedResponseRow(tx, { workspaceId: member.workspaceId, id, values: input })
     await recordAudit(tx, {
       workspaceId: member.workspaceId,
       actorUserId: member.userId,
@@ -49,9 +49,9 @@ export async function updateCannedResponse(member: Member, id: string, input: Ca
 
 export async function deleteCannedResponse(member: Member, id: string) {
   await getDb().transaction(async (tx) => {
-    const before = await getCannedResponse(tx, member.workspaceId, id)
+    const before = await getCannedResponse(tx, { workspaceId: member.workspaceId, id })
     if (!before) throw notFound('No such canned response')
-    await deleteCannedResponseRow(tx, member.workspaceId, id)
+    await deleteCannedResponseRow(tx, { workspaceId: member.workspaceId, id })
     await recordAudit(tx, {
       workspaceId: member.workspaceId,
       actorUserId: member.userId,

@@ -90,7 +90,7 @@ export async function replyThroughLink(
  */
 export async function findCustomerAttachment(ticket: CustomerTicket, attachmentId: string) {
   if (!z.uuid().safeParse(attachmentId).success) return undefined
-  const file = await getAttachment(getDb(), ticket.workspaceId, attachmentId)
+  const file = await getAttachment(getDb(), { workspaceId: ticket.workspaceId, id: attachmentId })
   if (!file || file.ticketId !== ticket.ticketId || file.kind !== 'reply') return undefined
   return file
 }

@@ -4,7 +4,7 @@ import type { Member } from './workspaces.server.ts'
 
 /** The workspace layout's data (switcher, navigation counts, notification bell) for a member. */
 export async function workspaceLayout(member: Member) {
-  const row = await loadLayoutRow(getDb(), member.userId, member.workspaceId)
+  const row = await loadLayoutRow(getDb(), { userId: member.userId, workspaceId: member.workspaceId })
   return {
     workspaces: row.workspaces,
     counts: { mine: row.mine, unassigned: row.unassigned },

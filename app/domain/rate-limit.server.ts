@@ -44,7 +44,7 @@ export async function takeSlot(key: string, limit: Limit): Promise<Slot> {
     release: async () => {
       if (released) return
       released = true
-      await releaseRateLimitSlot(getDb(), key, windowStart)
+      await releaseRateLimitSlot(getDb(), { key, windowStart })
     },
   }
 }

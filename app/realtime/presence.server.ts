@@ -77,7 +77,7 @@ export function registerPresence(io: AppServer, socket: AppSocket) {
   socket.on(
     'ticket:join',
     clientEvent(socket, TicketRoomPayload, async ({ ticketId }, answer) => {
-      const ticket = await ticketForMember(getDb(), socket.data.userId, ticketId)
+      const ticket = await ticketForMember(getDb(), { userId: socket.data.userId, ticketId })
       if (!ticket) return answer({ ok: false, error: 'Not found' })
       await socket.join(ticketRoom(ticket.workspaceId, ticketId))
       answer({ ok: true })

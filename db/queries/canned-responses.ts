@@ -14,7 +14,10 @@ export type CannedResponseValues = { title: string; body: string }
 
 const columns = { id: cannedResponses.id, title: cannedResponses.title, body: cannedResponses.body }
 
-export async function getCannedResponse(db: DbOrTx, workspaceId: string, id: string) {
+export async function getCannedResponse(
+  db: DbOrTx,
+  { workspaceId, id }: { workspaceId: string; id: string },
+) {
   const [row] = await db
     .select(columns)
     .from(cannedResponses)
@@ -22,7 +25,10 @@ export async function getCannedResponse(db: DbOrTx, workspaceId: string, id: str
   return row
 }
 
-export async function insertCannedResponse(db: DbOrTx, workspaceId: string, values: CannedResponseValues) {
+export async function insertCannedResponse(
+  db: DbOrTx,
+  { workspaceId, values }: { workspaceId: string; values: CannedResponseValues },
+) {
   const [row] = await db
     .insert(cannedResponses)
     .values({ workspaceId, ...values })
@@ -32,9 +38,7 @@ export async function insertCannedResponse(db: DbOrTx, workspaceId: string, valu
 
 export async function updateCannedResponseRow(
   db: DbOrTx,
-  workspaceId: string,
-  id: string,
-  values: CannedResponseValues,
+  { workspaceId, id, values }: { workspaceId: string; id: string; values: CannedResponseValues },
 ) {
   await db
     .update(cannedResponses)
@@ -42,7 +46,10 @@ export async function updateCannedResponseRow(
     .where(and(eq(cannedResponses.workspaceId, workspaceId), eq(cannedResponses.id, id)))
 }
 
-export async function deleteCannedResponseRow(db: DbOrTx, workspaceId: string, id: string) {
+export async function deleteCannedResponseRow(
+  db: DbOrTx,
+  { workspaceId, id }: { workspaceId: string; id: string },
+) {
   await db
     .delete(cannedResponses)
     .where(and(eq(cannedResponses.workspaceId, workspaceId), eq(cannedResponses.id, id)))

@@ -22,7 +22,10 @@ export type LayoutRow = {
  * Everything the workspace layout shows on every page, in one round trip: the user's
  * workspaces, the Mine/Unassigned counts (capped) and the latest notifications.
  */
-export async function loadLayoutRow(db: DbOrTx, userId: string, workspaceId: string) {
+export async function loadLayoutRow(
+  db: DbOrTx,
+  { workspaceId, userId }: { workspaceId: string; userId: string },
+) {
   const result = await db.execute<LayoutRow>(sql`
     select
       (select coalesce(json_agg(json_build_object('id', w.id, 'name', w.name, 'slug', w.slug) order by w.name), '[]'::json)

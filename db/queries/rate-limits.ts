@@ -73,7 +73,10 @@ export async function takeRateLimitSlot(
 }
 
 /** Gives back one slot taken in the window that started at `windowStart`. */
-export async function releaseRateLimitSlot(db: DbOrTx, key: string, windowStart: Date) {
+export async function releaseRateLimitSlot(
+  db: DbOrTx,
+  { key, windowStart }: { key: string; windowStart: Date },
+) {
   await db
     .update(rateLimitCounters)
     .set({ hits: sql`${rateLimitCounters.hits} - 1` })

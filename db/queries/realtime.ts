@@ -2,7 +2,10 @@ import { sql } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
 
 /** The ticket's workspace, only when the user is a member of it. */
-export async function ticketForMember(db: DbOrTx, userId: string, ticketId: string) {
+export async function ticketForMember(
+  db: DbOrTx,
+  { userId, ticketId }: { userId: string; ticketId: string },
+) {
   const result = await db.execute<{ workspace_id: string; number: number }>(sql`
     select t.workspace_id, t.number from tickets t
     join memberships m on m.workspace_id = t.workspace_id and m.user_id = ${userId}

@@ -126,7 +126,7 @@ export async function listTicketActivity(db: DbOrTx, workspaceId: string, ticket
     .limit(100)
 }
 
-export async function getAttachment(db: DbOrTx, workspaceId: string, attachmentId: string) {
+export async function getAttachment(db: DbOrTx, { workspaceId, id }: { workspaceId: string; id: string }) {
   const [row] = await db
     .select({
       id: attachments.id,
@@ -139,6 +139,6 @@ export async function getAttachment(db: DbOrTx, workspaceId: string, attachmentI
     })
     .from(attachments)
     .innerJoin(messages, eq(messages.id, attachments.messageId))
-    .where(and(eq(attachments.workspaceId, workspaceId), eq(attachments.id, attachmentId)))
+    .where(and(eq(attachments.workspaceId, workspaceId), eq(attachments.id, id)))
   return row
 }
