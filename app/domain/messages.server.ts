@@ -10,6 +10,7 @@ import {
   type TicketStatus,
 } from '#db/schema.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
+import { deleteDraft } from '#db/queries/drafts.ts'
 import { recordAudit } from './audit.server.ts'
 import { newMessageId } from './email.server.ts'
 import { distinctAddresses, queueAgentReplyEmail } from './reply-email.server.ts'
@@ -195,6 +196,8 @@ export async function replyToTicket(
       if (outcome.kind === 'updated') events.push(...outcome.events)
     }
     await markRead(member.userId, ticket.id, tx)
+    // Sent: the composer's saved draft has done its job.
+    await deleteDraft(tx, { workspaceId: member.workspaceId, ticketId: ticket.id, userId: member.userId })
     return { kind: 'sent' as const, messageId: message.id, events }
   })
 }

@@ -17,6 +17,8 @@ import { changesTicket, useLiveEvents } from '#app/components/live/use-live-even
 import { useLastQueueUrl } from '#app/utils/last-queue.ts'
 import { usePresence } from '#app/components/live/use-presence.ts'
 import { PresenceBar } from '#app/components/ticket/presence-bar.tsx'
+import { TeammateDrafts } from '#app/components/ticket/teammate-drafts.tsx'
+import { loadTicketDrafts } from '#app/domain/drafts.server.ts'
 import { ActivityLog } from '#app/components/ticket/activity-log.tsx'
 import { Composer, useComposerKey } from '#app/components/ticket/composer.tsx'
 import { AiComposerTools } from '#app/components/ai/ai-composer-tools.tsx'
@@ -58,8 +60,10 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const member = await requireMember(request, params.slug)
   const number = ticketNumberFrom(params.number)
   const [page, assist] = await Promise.all([loadTicketPage(member, number), loadTicketAssist(member, number)])
+  const drafts = await loadTicketDrafts(member, page.ticket.id)
   return {
     ...page,
+    drafts,
     assist,
     slug: member.workspaceSlug,
     me: { userId: member.userId, name: member.user.name },
@@ -294,6 +298,7 @@ export default function TicketPage() {
           </p>
           <h1 className="text-2xl font-semibold break-words">{ticket.subject}</h1>
           <PresenceBar others={others} />
+          <TeammateDrafts drafts={page.drafts.others} now={now} />
           <p className="text-sm text-slate-600 dark:text-slate-400">
             {ticket.customer.name
               ? `${ticket.customer.name} <${ticket.customer.email}>`
@@ -307,6 +312,8 @@ export default function TicketPage() {
         <Composer
           key={composerKey}
           latestMessageId={latest?.id}
+          draft={page.drafts.mine}
+          draftUrl={`/w/${page.slug}/tickets/${ticket.number}/draft`}
           currentStatus={ticket.status}
           cannedResponses={page.cannedResponses}
           cannedContext={{

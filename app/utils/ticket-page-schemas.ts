@@ -114,3 +114,9 @@ export const RemoveTagSchema = z.object({
   intent: z.literal('remove-tag'),
   tagId: z.uuid({ error: 'Unknown tag' }),
 })
+
+/** The composer's draft, saved as the agent types (the draft route); empty text deletes it. */
+export const DraftSchema = z.object({
+  kind: MessageKind,
+  body: z.string().max(MAX_BODY_CHARS, { error: 'The message is too long (100 KB at most)' }).optional(),
+})

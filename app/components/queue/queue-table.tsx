@@ -28,6 +28,8 @@ export type QueueTableRow = {
   unread: boolean
   tags: Array<{ id: string; name: string }>
   snippet: Array<{ text: string; highlight: boolean }> | null
+  /** The viewing agent has an unsent draft on this ticket. */
+  draft?: boolean
   /** AI triage's one-line summary of the request (plain text). */
   gist?: string | null
 }
@@ -224,6 +226,14 @@ export function QueueTable({
                     >
                       {row.subject}
                     </Link>
+                    {row.draft ? (
+                      <span
+                        className="rounded-full bg-amber-100 px-2 py-0.5 text-xs font-medium text-amber-900 dark:bg-amber-950 dark:text-amber-200"
+                        title="You have an unsent draft on this ticket"
+                      >
+                        Draft
+                      </span>
+                    ) : null}
                     {viewing[row.id]?.length ? (
                       <span
                         className="rounded-full bg-indigo-50 px-2 py-0.5 text-xs text-indigo-700 dark:bg-indigo-950 dark:text-indigo-300"

@@ -18,6 +18,7 @@ import { STATUS_LABEL, TICKET_STATUSES, type TicketStatus } from '#app/utils/voc
 import { useShortcuts } from '#app/utils/use-shortcuts.ts'
 import { useHydrated } from '#app/utils/use-hydrated.ts'
 import { RelativeTime } from '#app/components/queue/relative-time.tsx'
+import { useDraftAutosave } from './use-draft-autosave.ts'
 
 export type CollidingMessage = {
   id: string
@@ -41,6 +42,9 @@ type Props = {
   now: string
   /** Called as the agent types (reply or note) and with null when they stop. */
   onTyping?: (kind: MessageKind | null) => void
+  /** The agent's saved draft for this ticket (restored from any device), and where to save it. */
+  draft?: { body: string; kind: MessageKind } | null
+  draftUrl?: string
   /** AI tools shown under the textarea (app/components/ai); they write into it through the ref. */
   aiTools?: (body: RefObject<HTMLTextAreaElement | null>) => ReactNode
 }
@@ -99,7 +103,9 @@ export function Composer(props: Props) {
   const sendFailed = fetched?.sendFailed === true
   const { now } = props
   const hydrated = useHydrated()
-  const initialKind = lastResult?.initialValue?.kind === 'note' ? 'note' : 'reply'
+  const draft = props.draft ?? null
+  const initialKind =
+    lastResult?.initialValue?.kind === 'note' || (!lastResult && draft?.kind === 'note') ? 'note' : 'reply'
   const [kind, setKind] = useState<MessageKind>(initialKind)
   const [status, setStatus] = useState(
     typeof lastResult?.initialValue?.status === 'string' ? lastResult.initialValue.status : '',
@@ -123,10 +129,22 @@ export function Composer(props: Props) {
     lastResult,
     shouldValidate: 'onSubmit',
     shouldRevalidate: 'onInput',
-    defaultValue: { cc: (props.defaultCc ?? []).join(', ') },
+    defaultValue: { cc: (props.defaultCc ?? []).join(', '), body: draft?.body ?? '' },
     onValidate: ({ formData }) => parseWithZod(formData, { schema: ComposerSchema }),
   })
   const submittingIntent = fetcher.state === 'submitting' ? fetcher.formData?.get('intent') : null
+  const autosave = useDraftAutosave({
+    url: props.draftUrl ?? '',
+    bodyRef,
+    kind,
+    initial: draft,
+  })
+  // An answer other than the redirect (failed, collision, refused): the reply was not stored and
+  // its draft not deleted, so bring the server's copy up to date with what is in the composer.
+  const { flush } = autosave
+  useEffect(() => {
+    if (fetched) flush()
+  }, [fetched, flush])
 
   function focusComposer(next: MessageKind) {
     setKind(next)
@@ -171,6 +189,11 @@ export function Composer(props: Props) {
       encType="multipart/form-data"
       preventScrollReset
       {...getFormProps(form)}
+      onSubmit={(event) => {
+        const submitter = (event.nativeEvent as SubmitEvent).submitter
+        if (submitter?.getAttribute('value') === 'reply') autosave.sending()
+        form.onSubmit(event)
+      }}
       aria-label="Reply composer"
       className={`space-y-3 rounded-lg border p-4 ${
         isNote
@@ -217,7 +240,10 @@ export function Composer(props: Props) {
           {...getTextareaProps(fields.body)}
           ref={bodyRef}
           rows={6}
-          onInput={(event) => props.onTyping?.(event.currentTarget.value.trim() ? kind : null)}
+          onInput={(event) => {
+            props.onTyping?.(event.currentTarget.value.trim() ? kind : null)
+            if (props.draftUrl) autosave.changed()
+          }}
           onBlur={() => props.onTyping?.(null)}
           className={`block w-full rounded-md border px-3 py-2 text-sm shadow-sm aria-[invalid]:border-red-500 ${
             isNote

@@ -1,0 +1,93 @@
+import { useCallback, useEffect, useRef, type RefObject } from 'react'
+import type { MessageKind } from '#app/utils/ticket-page-schemas.ts'
+
+/** Wait this long after the last keystroke before saving. */
+const SAVE_DEBOUNCE_MS = 1000
+
+type Saved = { body: string; kind: MessageKind }
+
+/**
+ * Saves the composer's text as a server-side draft (POST to the ticket's draft route): 1 s after
+ * the agent stops typing, and with `keepalive` when the page is hidden or the composer goes away,
+ * so a closed tab or a navigation keeps the words. Only changes are sent. `sending()` is called
+ * when a send starts: the reply's transaction deletes the draft, so no save may race it (the
+ * composer unmounts with the sent text); `flush()` saves again after a send that failed.
+ */
+export function useDraftAutosave({
+  url,
+  bodyRef,
+  kind,
+  initial,
+}: {
+  url: string
+  bodyRef: RefObject<HTMLTextAreaElement | null>
+  kind: MessageKind
+  /** What the server holds now (the restored draft, or nothing). */
+  initial: Saved | null
+}) {
+  const saved = useRef<Saved>(initial ?? { body: '', kind })
+  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined)
+  const latest = useRef({ url, kind })
+  latest.current = { url, kind }
+
+  const flush = useCallback(
+    (keepalive = false) => {
+      clearTimeout(timer.current)
+      timer.current = undefined
+      const textarea = bodyRef.current
+      if (!textarea || !latest.current.url) return
+      const next = { body: textarea.value, kind: latest.current.kind }
+      if (next.body === saved.current.body && (next.kind === saved.current.kind || next.body === '')) return
+      const previous = saved.current
+      saved.current = next
+      fetch(latest.current.url, {
+        method: 'POST',
+        body: new URLSearchParams(next),
+        keepalive,
+        credentials: 'same-origin',
+      }).then(
+        (response) => {
+          if (!response.ok && saved.current === next) saved.current = previous
+        },
+        () => {
+          // Offline: the next keystroke or leaving the page tries again.
+          if (saved.current === next) saved.current = previous
+        },
+      )
+    },
+    [bodyRef],
+  )
+
+  const changed = useCallback(() => {
+    clearTimeout(timer.current)
+    timer.current = setTimeout(() => flush(), SAVE_DEBOUNCE_MS)
+  }, [flush])
+
+  const sending = useCallback(() => {
+    clearTimeout(timer.current)
+    timer.current = undefined
+    saved.current = { body: bodyRef.current?.value ?? '', kind: latest.current.kind }
+  }, [bodyRef])
+
+  // A changed kind (reply ↔ note) is part of the draft too.
+  useEffect(() => {
+    if (bodyRef.current?.value) changed()
+  }, [kind, changed, bodyRef])
+
+  useEffect(() => {
+    const onHide = () => {
+      if (document.visibilityState === 'hidden') flush(true)
+    }
+    const onPageHide = () => flush(true)
+    document.addEventListener('visibilitychange', onHide)
+    window.addEventListener('pagehide', onPageHide)
+    return () => {
+      document.removeEventListener('visibilitychange', onHide)
+      window.removeEventListener('pagehide', onPageHide)
+      // Leaving the ticket inside the app (a link, Back): save what is not saved yet.
+      flush(true)
+    }
+  }, [flush])
+
+  return { changed, sending, flush }
+}

@@ -1,0 +1,42 @@
+import { getDb } from '#db/client.ts'
+import {
+  deleteDraft,
+  listTicketDrafts,
+  ticketIdByNumber,
+  ticketsWithDraft,
+  upsertDraft,
+  type DraftValues,
+} from '#db/queries/drafts.ts'
+import type { Member } from './workspaces.server.ts'
+
+/**
+ * Saves the agent's composer text for the ticket (as they type, and when they leave the page).
+ * Empty text deletes the draft. Not audited: a draft is work in progress, not an action.
+ */
+export async function saveDraft(member: Member, number: number, values: DraftValues) {
+  const db = getDb()
+  const ticketId = await ticketIdByNumber(db, member.workspaceId, number)
+  if (!ticketId) return { kind: 'not-found' as const }
+  const key = { workspaceId: member.workspaceId, ticketId, userId: member.userId }
+  if (values.body.trim() === '') await deleteDraft(db, key)
+  else await upsertDraft(db, key, values)
+  return { kind: 'saved' as const }
+}
+
+/**
+ * The ticket's drafts for its page: the agent's own (restored into the composer, from any
+ * device) and the teammates' (shown as "<name> has a draft", readable on click).
+ */
+export async function loadTicketDrafts(member: Member, ticketId: string) {
+  const rows = await listTicketDrafts(getDb(), member.workspaceId, ticketId)
+  const mine = rows.find((r) => r.userId === member.userId)
+  return {
+    mine: mine ? { body: mine.body, kind: mine.kind, updatedAt: mine.updatedAt } : null,
+    others: rows.filter((r) => r.userId !== member.userId),
+  }
+}
+
+/** The set of these tickets on which the agent has a draft. */
+export async function draftMarkers(member: Member, ticketIds: string[]) {
+  return new Set(await ticketsWithDraft(getDb(), member.workspaceId, member.userId, ticketIds))
+}

@@ -1,0 +1,25 @@
+import { data, type ActionFunctionArgs } from '@remix-run/node'
+import { saveDraft } from '#app/domain/drafts.server.ts'
+import { notFound } from '#app/domain/errors.server.ts'
+import { ticketNumberFrom } from '#app/domain/ticket-page.server.ts'
+import { requireMember } from '#app/http/auth.server.ts'
+import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
+import { DraftSchema } from '#app/utils/ticket-page-schemas.ts'
+
+/**
+ * POST: the composer's draft for this ticket (debounced as the agent types, and by
+ * `fetch(…, { keepalive: true })` when they leave the page). Same-origin only, like every POST
+ * (the origin check in app/http); 204 when saved, 400 with the field errors when refused.
+ */
+export async function action({ request, params }: ActionFunctionArgs) {
+  const member = await requireMember(request, params.slug)
+  const number = ticketNumberFrom(params.number)
+  const submission = parseSubmission(await readForm(request), { schema: DraftSchema })
+  if (submission.status !== 'success') return data({ error: submission.error }, { status: 400 })
+  const outcome = await saveDraft(member, number, {
+    body: submission.value.body ?? '',
+    kind: submission.value.kind,
+  })
+  if (outcome.kind === 'not-found') throw notFound('Ticket not found')
+  return new Response(null, { status: 204 })
+}
