@@ -62,12 +62,15 @@ export async function createWorkspaceFor(tx: Tx, userId: string, name: string, s
   const workspaceId = await insertWorkspace(tx, { name, slug })
   await insertMembership(tx, { workspaceId, userId, role: 'owner' })
   // Every workspace starts with one mailbox; its public address defaults to the forwarding address.
-  await insertMailbox(tx, workspaceId, {
-    name: 'Support',
-    key: 'support',
-    address: `${slug}.support@${env().inboundDomain}`,
-    fromName: name,
-    signature: '',
+  await insertMailbox(tx, {
+    workspaceId,
+    values: {
+      name: 'Support',
+      key: 'support',
+      address: `${slug}.support@${env().inboundDomain}`,
+      fromName: name,
+      signature: '',
+    },
   })
   await recordAudit(tx, {
     workspaceId,

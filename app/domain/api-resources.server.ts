@@ -138,7 +138,8 @@ export async function listContactsPage(
 ) {
   const key = cursor === undefined ? undefined : decodeCursor(cursor, ContactKey)
   if (cursor !== undefined && !key) return { kind: 'invalid-cursor' as const }
-  const rows = await listContacts(getDb(), member.workspaceId, {
+  const rows = await listContacts(getDb(), {
+    workspaceId: member.workspaceId,
     q,
     after: key ? { createdAt: key[0], id: key[1] } : undefined,
     limit,

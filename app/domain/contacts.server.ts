@@ -30,7 +30,8 @@ const ContactCursorKey = z
 export async function searchContacts(workspaceId: string, search: ContactSearch) {
   const after = decodeCursor(search.after, ContactCursorKey)
   const before = after ? undefined : decodeCursor(search.before, ContactCursorKey)
-  const fetched = await listContacts(getDb(), workspaceId, {
+  const fetched = await listContacts(getDb(), {
+    workspaceId,
     q: search.q,
     after,
     before,
@@ -56,7 +57,7 @@ export async function contactWithTickets(workspaceId: string, contactId: string)
   const db = getDb()
   const contact = await getContact(db, workspaceId, contactId)
   if (!contact) throw notFound('No such customer')
-  const tickets = await listContactTickets(db, workspaceId, contactId, CONTACT_TICKETS_LIMIT)
+  const tickets = await listContactTickets(db, { workspaceId, contactId, limit: CONTACT_TICKETS_LIMIT })
   return { contact, tickets }
 }
 
@@ -65,8 +66,8 @@ export async function renameContact(member: Member, contactId: string, name: str
     const before = await getContact(tx, member.workspaceId, contactId)
     if (!before) throw notFound('No such customer')
     if (before.name === name) return
-    await setContactName(tx, member.workspaceId, contactId, name)
-    await addNameToTicketSearch(tx, member.workspaceId, contactId, name)
+    await setContactName(tx, { workspaceId: member.workspaceId, id: contactId, name })
+    await addNameToTicketSearch(tx, { workspaceId: member.workspaceId, contactId, name })
     await recordAudit(tx, {
       workspaceId: member.workspaceId,
       actorUserId: member.userId,

@@ -35,12 +35,15 @@ export async function createMailbox(member: Member, input: MailboxInput): Promis
   const key = input.key || mailboxKeyFrom(input.name)
   try {
     return await getDb().transaction(async (tx) => {
-      const mailbox = await insertMailbox(tx, member.workspaceId, {
-        key,
-        name: input.name,
-        address: input.address,
-        fromName: input.fromName,
-        signature: input.signature,
+      const mailbox = await insertMailbox(tx, {
+        workspaceId: member.workspaceId,
+        values: {
+          key,
+          name: input.name,
+          address: input.address,
+          fromName: input.fromName,
+          signature: input.signature,
+        },
       })
       await recordAudit(tx, {
         workspaceId: member.workspaceId,
@@ -70,7 +73,7 @@ export async function updateMailbox(member: Member, mailboxId: string, input: Ma
       fromName: input.fromName,
       signature: input.signature,
     }
-    await updateMailboxRow(tx, member.workspaceId, mailboxId, after)
+    await updateMailboxRow(tx, { workspaceId: member.workspaceId, id: mailboxId, values: after })
     await recordAudit(tx, {
       workspaceId: member.workspaceId,
       actorUserId: member.userId,
@@ -101,7 +104,7 @@ export async function archiveMailbox(member: Member, mailboxId: string): Promise
     if (target.archivedAt) return { kind: 'archived' as const }
     const active = rows.filter((r) => !r.archivedAt).length
     if (active <= 1) return { kind: 'last-active' as const }
-    await setMailboxArchivedAt(tx, member.workspaceId, mailboxId, new Date())
+    await setMailboxArchivedAt(tx, { workspaceId: member.workspaceId, id: mailboxId, archivedAt: new Date() })
     await recordAudit(tx, {
       workspaceId: member.workspaceId,
       actorUserId: member.userId,
@@ -118,7 +121,7 @@ export async function unarchiveMailbox(member: Member, mailboxId: string) {
     const mailbox = await getMailbox(tx, member.workspaceId, mailboxId)
     if (!mailbox) throw notFound('No such mailbox')
     if (!mailbox.archivedAt) return
-    await setMailboxArchivedAt(tx, member.workspaceId, mailboxId, null)
+    await setMailboxArchivedAt(tx, { workspaceId: member.workspaceId, id: mailboxId, archivedAt: null })
     await recordAudit(tx, {
       workspaceId: member.workspaceId,
       actorUserId: member.userId,
@@ -136,9 +139,13 @@ export async function setAutoAcknowledgement(
   input: { enabled: boolean; text: string },
 ) {
   await getDb().transaction(async (tx) => {
-    const row = await setMailboxAutoAcknowledgement(tx, member.workspaceId, mailboxId, {
-      autoAcknowledge: input.enabled,
-      autoAcknowledgeText: input.text,
+    const row = await setMailboxAutoAcknowledgement(tx, {
+      workspaceId: member.workspaceId,
+      id: mailboxId,
+      values: {
+        autoAcknowledge: input.enabled,
+        autoAcknowledgeText: input.text,
+      },
     })
     if (!row) throw notFound('No such mailbox')
     await recordAudit(tx, {

@@ -29,7 +29,7 @@ export async function findSupportTarget(
   const mailbox =
     mailboxKey === undefined
       ? (await listMailboxes(db, workspace.id))[0]
-      : await getMailboxByKey(db, workspace.id, mailboxKey)
+      : await getMailboxByKey(db, { workspaceId: workspace.id, key: mailboxKey })
   if (!mailbox) return undefined
   return {
     workspace: { id: workspace.id, name: workspace.name, slug: workspace.slug },

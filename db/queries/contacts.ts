@@ -23,7 +23,10 @@ export function containsPattern(q: string) {
  * `before` reads the page above a cursor (for "previous"); the rows still come back newest first.
  * Returns up to limit + 1 rows so the caller can tell whether there is more in that direction.
  */
-export async function listContacts(db: DbOrTx, workspaceId: string, input: ListContactsInput) {
+export async function listContacts(
+  db: DbOrTx,
+  { workspaceId, ...input }: ListContactsInput & { workspaceId: string },
+) {
   const where: SQL[] = [eq(contacts.workspaceId, workspaceId)]
   if (input.q) {
     const pattern = containsPattern(input.q)
@@ -66,7 +69,10 @@ export async function getContact(db: DbOrTx, workspaceId: string, id: string) {
 }
 
 /** The contact's most recently active tickets (tickets_contact_idx). */
-export async function listContactTickets(db: DbOrTx, workspaceId: string, contactId: string, limit: number) {
+export async function listContactTickets(
+  db: DbOrTx,
+  { workspaceId, contactId, limit }: { workspaceId: string; contactId: string; limit: number },
+) {
   return db
     .select({
       id: tickets.id,
@@ -81,7 +87,10 @@ export async function listContactTickets(db: DbOrTx, workspaceId: string, contac
     .limit(limit)
 }
 
-export async function setContactName(db: DbOrTx, workspaceId: string, id: string, name: string) {
+export async function setContactName(
+  db: DbOrTx,
+  { workspaceId, id, name }: { workspaceId: string; id: string; name: string },
+) {
   await db
     .update(contacts)
     .set({ name, updatedAt: new Date() })
@@ -94,9 +103,7 @@ export async function setContactName(db: DbOrTx, workspaceId: string, id: string
  */
 export async function addNameToTicketSearch(
   db: DbOrTx,
-  workspaceId: string,
-  contactId: string,
-  name: string,
+  { workspaceId, contactId, name }: { workspaceId: string; contactId: string; name: string },
 ) {
   await db
     .update(tickets)

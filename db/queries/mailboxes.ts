@@ -38,7 +38,10 @@ export async function getMailbox(db: DbOrTx, workspaceId: string, id: string) {
   return row
 }
 
-export async function getMailboxByKey(db: DbOrTx, workspaceId: string, key: string) {
+export async function getMailboxByKey(
+  db: DbOrTx,
+  { workspaceId, key }: { workspaceId: string; key: string },
+) {
   const [row] = await db
     .select(columns)
     .from(mailboxes)
@@ -50,8 +53,7 @@ export type MailboxValues = { name: string; address: string; fromName: string; s
 
 export async function insertMailbox(
   db: DbOrTx,
-  workspaceId: string,
-  values: MailboxValues & { key: string },
+  { workspaceId, values }: { workspaceId: string; values: MailboxValues & { key: string } },
 ) {
   const [row] = await db
     .insert(mailboxes)
@@ -60,7 +62,10 @@ export async function insertMailbox(
   return row
 }
 
-export async function updateMailboxRow(db: DbOrTx, workspaceId: string, id: string, values: MailboxValues) {
+export async function updateMailboxRow(
+  db: DbOrTx,
+  { workspaceId, id, values }: { workspaceId: string; id: string; values: MailboxValues },
+) {
   const [row] = await db
     .update(mailboxes)
     .set(values)
@@ -71,9 +76,7 @@ export async function updateMailboxRow(db: DbOrTx, workspaceId: string, id: stri
 
 export async function setMailboxArchivedAt(
   db: DbOrTx,
-  workspaceId: string,
-  id: string,
-  archivedAt: Date | null,
+  { workspaceId, id, archivedAt }: { workspaceId: string; id: string; archivedAt: Date | null },
 ) {
   await db
     .update(mailboxes)
@@ -92,9 +95,11 @@ export async function lockMailboxes(db: DbOrTx, workspaceId: string) {
 
 export async function setMailboxAutoAcknowledgement(
   db: DbOrTx,
-  workspaceId: string,
-  id: string,
-  values: { autoAcknowledge: boolean; autoAcknowledgeText: string },
+  {
+    workspaceId,
+    id,
+    values,
+  }: { workspaceId: string; id: string; values: { autoAcknowledge: boolean; autoAcknowledgeText: string } },
 ) {
   const [row] = await db
     .update(mailboxes)
