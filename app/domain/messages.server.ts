@@ -106,8 +106,10 @@ export async function replyToTicket(
   member: Member & { user: { name: string } },
   number: number,
   input: ReplyInput,
+  /** A caller's transaction (a translated reply adds its note in the same one): a savepoint in it. */
+  outerTx?: Tx,
 ): Promise<ReplyOutcome> {
-  return getDb().transaction(async (tx) => {
+  return (outerTx ?? getDb()).transaction(async (tx) => {
     const [ticket] = await tx
       .select({
         id: tickets.id,

@@ -24,6 +24,11 @@ import { Composer, useComposerKey } from '#app/components/ticket/composer.tsx'
 import { AiComposerTools } from '#app/components/ai/ai-composer-tools.tsx'
 import { SimilarTickets } from '#app/components/ai/similar-tickets.tsx'
 import { loadTicketAssist } from '#app/ai/ticket-assist.server.ts'
+import { loadTicketInsights } from '#app/ai/ticket-insights.server.ts'
+import { MessageTranslation } from '#app/components/ai/message-translation.tsx'
+import { SummaryPanel } from '#app/components/ai/summary-panel.tsx'
+import { TranslatedReplyButton } from '#app/components/ai/translated-reply-button.tsx'
+import { TriagePanel } from '#app/components/ai/triage-panel.tsx'
 import { RelativeTime } from '#app/components/queue/relative-time.tsx'
 import { Thread } from '#app/components/ticket/thread.tsx'
 import { TicketSidebar, type SidebarError } from '#app/components/ticket/ticket-sidebar.tsx'
@@ -59,12 +64,17 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const member = await requireMember(request, params.slug)
   const number = ticketNumberFrom(params.number)
-  const [page, assist] = await Promise.all([loadTicketPage(member, number), loadTicketAssist(member, number)])
+  const [page, assist, insights] = await Promise.all([
+    loadTicketPage(member, number),
+    loadTicketAssist(member, number),
+    loadTicketInsights(member, number, request.headers.get('accept-language')),
+  ])
   const drafts = await loadTicketDrafts(member, page.ticket.id)
   return {
     ...page,
     drafts,
     assist,
+    insights,
     slug: member.workspaceSlug,
     me: { userId: member.userId, name: member.user.name },
     now: new Date().toISOString(),
@@ -276,7 +286,7 @@ function sidebarRefusal(error: SidebarError) {
 export default function TicketPage() {
   const page = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
-  const { ticket, thread, now } = page
+  const { ticket, thread, now, insights } = page
   const composerData = actionData && 'result' in actionData ? actionData : undefined
   const sidebarError = actionData && 'sidebarError' in actionData ? actionData.sidebarError : undefined
   const latest = thread.at(-1)
@@ -308,7 +318,34 @@ export default function TicketPage() {
             {PRIORITY_LABEL[ticket.priority]} priority
           </p>
         </header>
-        <Thread messages={thread} slug={page.slug} now={now} />
+        {insights ? (
+          <SummaryPanel
+            slug={page.slug}
+            number={ticket.number}
+            availability={insights.available.summarize}
+            summary={insights.summary}
+          />
+        ) : null}
+        <Thread
+          messages={thread}
+          slug={page.slug}
+          now={now}
+          afterBody={(message) =>
+            insights?.foreign &&
+            message.fromCustomer &&
+            message.kind === 'reply' &&
+            (insights.available.translate === 'ok' || insights.translations[message.id] !== undefined) ? (
+              <MessageTranslation
+                slug={page.slug}
+                number={ticket.number}
+                messageId={message.id}
+                translation={insights.translations[message.id]}
+                from={insights.customerLanguageName}
+                to={insights.agentLanguageName}
+              />
+            ) : null
+          }
+        />
         <Composer
           key={composerKey}
           latestMessageId={latest?.id}
@@ -326,7 +363,22 @@ export default function TicketPage() {
           onTyping={typing}
           aiTools={(body) =>
             page.assist ? (
-              <AiComposerTools slug={page.slug} number={ticket.number} bodyRef={body} assist={page.assist} />
+              <>
+                <AiComposerTools
+                  slug={page.slug}
+                  number={ticket.number}
+                  bodyRef={body}
+                  assist={page.assist}
+                />
+                {insights?.foreign && insights.customerLanguage && insights.available.translate === 'ok' ? (
+                  <TranslatedReplyButton
+                    slug={page.slug}
+                    number={ticket.number}
+                    language={insights.customerLanguage}
+                    languageName={insights.customerLanguageName ?? insights.customerLanguage}
+                  />
+                ) : null}
+              </>
             ) : null
           }
           collision={composerData?.collision}
@@ -341,6 +393,14 @@ export default function TicketPage() {
           workspaceTags={page.workspaceTags}
           pageError={sidebarError}
         />
+        {insights && insights.available.triage !== 'not-configured' ? (
+          <TriagePanel
+            slug={page.slug}
+            number={ticket.number}
+            mode={insights.triageMode}
+            triage={insights.triage}
+          />
+        ) : null}
         {page.assist ? <SimilarTickets slug={page.slug} tickets={page.assist.similar} /> : null}
         <ActivityLog entries={page.activity} members={page.members} now={now} />
       </aside>

@@ -25,7 +25,7 @@ const envStore = globalThis as unknown as {
 const fake = new FakeOpenAI()
 type Agent = Awaited<ReturnType<typeof createMember>>
 
-function useProvider(vars: Record<string, string | undefined>) {
+function setProvider(vars: Record<string, string | undefined>) {
   envStore.__switchboardEnv = parseEnv({ ...process.env, ...vars })
 }
 
@@ -41,7 +41,7 @@ afterAll(async () => {
 })
 beforeEach(() => {
   fake.reset()
-  useProvider({ OPENAI_BASE_URL: fake.baseUrl, OPENAI_API_KEY: 'sk-triage-test' })
+  setProvider({ OPENAI_BASE_URL: fake.baseUrl, OPENAI_API_KEY: 'sk-triage-test' })
 })
 
 let answer: Record<string, unknown> = {}
@@ -107,7 +107,7 @@ describe('enqueueing', () => {
     const notTriaged = await createTicketFor(off)
     expect(await triageJobs(notTriaged.ticketId)).toBe(0)
 
-    useProvider({ OPENAI_BASE_URL: undefined, OPENAI_API_KEY: undefined })
+    setProvider({ OPENAI_BASE_URL: undefined, OPENAI_API_KEY: undefined })
     const unconfigured = await createTicketFor(on)
     expect(await triageJobs(unconfigured.ticketId)).toBe(0)
   })

@@ -1,4 +1,5 @@
 import { Form } from '@remix-run/react'
+import type { ReactNode } from 'react'
 import { RelativeTime } from '#app/components/queue/relative-time.tsx'
 import { formatBytes } from '#app/utils/format.ts'
 import { InboundEmailBody, type InboundInfo } from './inbound-email-body.tsx'
@@ -49,7 +50,18 @@ const DELIVERY = {
 }
 
 /** The conversation oldest → newest. Bodies are plain text and rendered as text, never as HTML. */
-export function Thread({ messages, slug, now }: { messages: ThreadEntry[]; slug: string; now: string }) {
+export function Thread({
+  messages,
+  slug,
+  now,
+  afterBody,
+}: {
+  messages: ThreadEntry[]
+  slug: string
+  now: string
+  /** Shown under a message's body (the AI translation of a customer message). */
+  afterBody?: (message: ThreadEntry) => ReactNode
+}) {
   return (
     <ol aria-label="Conversation" className="space-y-4">
       {messages.map((message) => {
@@ -94,6 +106,7 @@ export function Thread({ messages, slug, now }: { messages: ThreadEntry[]; slug:
               ) : (
                 <div className="mt-2 text-sm break-words whitespace-pre-wrap">{message.bodyText}</div>
               )}
+              {afterBody?.(message)}
               {role === 'agent' && message.deliveryStatus === 'failed' ? (
                 <DeliveryFailure messageId={message.id} reason={message.deliveryError} />
               ) : null}

@@ -1,0 +1,122 @@
+import { z } from 'zod'
+import { getDb } from '#db/client.ts'
+import { getSummary, upsertSummary } from '#db/queries/ai-assist.ts'
+import { getTicketByNumber, listThread } from '#db/queries/tickets.ts'
+import { notFound } from '#app/domain/errors.server.ts'
+import type { Member } from '#app/domain/workspaces.server.ts'
+import { runStructured, type AiMessage, type AiRefusal } from './client.server.ts'
+import { DATA_RULES, dataBlock } from './prompts.server.ts'
+import { SUMMARY_MIN_MESSAGES, SummaryBullets, type SummaryBullet } from './summarize-vocabulary.ts'
+
+/**
+ * Summaries (issue 10 item 9): tickets with more than 4 messages get a panel with the issue,
+ * what was tried and what is pending, as 3–6 bullets. Cached per ticket (ticket_summaries) with
+ * the message count and last message id it covered; stale as soon as the thread moved on;
+ * refreshed when an agent asks (a plain form).
+ */
+
+const SummaryAnswer = z.object({ bullets: SummaryBullets })
+
+const MESSAGE_CHARS = 2_000
+const THREAD_CHARS = 24_000
+
+type ThreadRow = Awaited<ReturnType<typeof listThread>>[number]
+
+export function summaryMessages(input: { subject: string; thread: ThreadRow[] }): AiMessage[] {
+  let budget = THREAD_CHARS
+  const recent: Array<{ from: string; author: string; at: string; text: string }> = []
+  for (const m of [...input.thread].reverse()) {
+    const text = m.bodyText.slice(0, MESSAGE_CHARS)
+    if (text.length > budget) break
+    budget -= text.length
+    recent.unshift({
+      from: m.kind === 'note' ? 'internal-note' : m.authorUserId === null ? 'customer' : 'agent',
+      author: m.authorUserName ?? (m.authorContactName || 'Customer'),
+      at: m.createdAt.toISOString(),
+      text,
+    })
+  }
+  const system = [
+    'You summarize a support ticket for the agents working on it. They read your summary instead of the whole thread.',
+    DATA_RULES,
+    [
+      'Answer with a JSON object {"bullets": [...]} of 3 to 6 bullets, in this order:',
+      '- kind "issue": what the customer needs (one bullet);',
+      '- kind "tried": what was already tried or answered (one or more);',
+      '- kind "pending": what is still open and who is waiting for whom (one or more).',
+      'Each text is one short plain sentence in English, without links, Markdown or email addresses.',
+    ].join('\n'),
+  ].join('\n\n')
+  return [
+    { role: 'system', content: system },
+    {
+      role: 'user',
+      content: `${dataBlock({ subject: input.subject, thread: recent })}\n\nSummarize this ticket.`,
+    },
+  ]
+}
+
+export type SummaryView = {
+  state: 'missing' | 'fresh' | 'stale'
+  bullets: SummaryBullet[]
+  updatedAt: Date | null
+}
+
+/** The cached summary of a ticket whose thread is `thread`, or null below the threshold. */
+export async function loadSummary(
+  workspaceId: string,
+  ticketId: string,
+  thread: Array<{ id: string }>,
+): Promise<SummaryView | null> {
+  if (thread.length < SUMMARY_MIN_MESSAGES) return null
+  const row = await getSummary(getDb(), workspaceId, ticketId)
+  if (!row) return { state: 'missing', bullets: [], updatedAt: null }
+  const parsed = SummaryBullets.safeParse(row.bullets)
+  const fresh = row.lastMessageId === thread.at(-1)?.id && row.messageCount === thread.length
+  return {
+    state: parsed.success && fresh ? 'fresh' : 'stale',
+    bullets: parsed.success ? parsed.data : [],
+    updatedAt: row.updatedAt,
+  }
+}
+
+/**
+ * Summarizes the ticket now and caches it with the thread state it covered (a message that
+ * arrives during the call leaves it stale, as it should).
+ */
+export async function refreshSummary(
+  member: Member,
+  number: number,
+  signal?: AbortSignal,
+): Promise<{ ok: true } | AiRefusal | { ok: false; reason: 'too-short'; message: string }> {
+  const db = getDb()
+  const ticket = await getTicketByNumber(db, member.workspaceId, number)
+  if (!ticket) throw notFound('Ticket not found')
+  const thread = await listThread(db, member.workspaceId, ticket.id)
+  if (thread.length < SUMMARY_MIN_MESSAGES) {
+    return { ok: false, reason: 'too-short', message: 'Summaries start at 5 messages' }
+  }
+  const result = await runStructured(
+    'summarize',
+    {
+      workspaceId: member.workspaceId,
+      ticketId: ticket.id,
+      userId: member.userId,
+      mode: 'interactive',
+      signal,
+    },
+    SummaryAnswer,
+    summaryMessages({ subject: ticket.subject, thread }),
+    { name: 'summary' },
+  )
+  if (!result.ok) return result
+  await upsertSummary(db, {
+    ticketId: ticket.id,
+    workspaceId: member.workspaceId,
+    bullets: result.value.bullets,
+    messageCount: thread.length,
+    lastMessageId: thread.at(-1)?.id ?? null,
+    updatedAt: new Date(),
+  })
+  return { ok: true }
+}

@@ -1,0 +1,57 @@
+import { getDb } from '#db/client.ts'
+import { listTicketTranslations } from '#db/queries/ai-assist.ts'
+import { getTicketByNumber, listThread, listTicketTags } from '#db/queries/tickets.ts'
+import type { Member } from '#app/domain/workspaces.server.ts'
+import { hasRole } from '#app/utils/roles.ts'
+import { aiAvailabilities } from './client.server.ts'
+import { getAiSettings } from './settings.server.ts'
+import { loadSummary } from './summarize.server.ts'
+import { loadTriage } from './triage.server.ts'
+import { agentLanguageFrom, languageName } from './triage-vocabulary.ts'
+
+/**
+ * What the ticket page shows of triage, the summary and translations. `acceptLanguage` (the
+ * route reads the header) gives the agent's language; the customer's comes from triage.
+ * Nothing here calls the model: every panel renders from cached rows.
+ */
+export async function loadTicketInsights(member: Member, number: number, acceptLanguage: string | null) {
+  const db = getDb()
+  const ticket = await getTicketByNumber(db, member.workspaceId, number)
+  if (!ticket) return null
+  const agentLanguage = agentLanguageFrom(acceptLanguage)
+  const [available, settings, thread, tags] = await Promise.all([
+    aiAvailabilities(member.workspaceId, ['translate', 'summarize', 'triage'] as const),
+    getAiSettings(member.workspaceId),
+    listThread(db, member.workspaceId, ticket.id),
+    listTicketTags(db, ticket.id),
+  ])
+  const [triage, summary, translations] = await Promise.all([
+    loadTriage(
+      member.workspaceId,
+      ticket,
+      tags.map((t) => t.id),
+    ),
+    loadSummary(member.workspaceId, ticket.id, thread),
+    listTicketTranslations(db, member.workspaceId, ticket.id, agentLanguage),
+  ])
+  const customerLanguage = triage?.language ?? null
+  return {
+    available,
+    triage,
+    triageMode: settings.triageMode,
+    summary,
+    agentLanguage,
+    agentLanguageName: languageName(agentLanguage) ?? 'English',
+    customerLanguage,
+    customerLanguageName: languageName(customerLanguage) ?? null,
+    /** The customer wrote in another language than the agent reads: Translate buttons show. */
+    foreign: customerLanguage !== null && customerLanguage !== agentLanguage,
+    translations: Object.fromEntries(translations.map((t) => [t.messageId, t.text])) as Record<
+      string,
+      string
+    >,
+    canConfigure: hasRole(member.role, 'admin'),
+  }
+}
+
+export type TicketInsights = NonNullable<Awaited<ReturnType<typeof loadTicketInsights>>>

@@ -1,0 +1,30 @@
+import { useSearchParams } from '@remix-run/react'
+import { AI_MESSAGES } from '#app/ai/features.ts'
+import { AI_ERROR_FOR_PARAM, AI_ERROR_PARAM } from '#app/ai/insight-schemas.ts'
+
+const MESSAGE: Record<string, string> = {
+  'not-configured': AI_MESSAGES.notConfigured,
+  disabled: AI_MESSAGES.disabled,
+  budget: AI_MESSAGES.budgetUsed,
+  'rate-limited': AI_MESSAGES.rateLimited,
+  collision: 'Not sent: someone wrote on this ticket meanwhile. Read the new message, then send again.',
+  empty: 'Write something first',
+  'too-short': 'Summaries start at 5 messages',
+}
+
+/** The message for a refused AI action the server redirected back with (?ai-error=…&ai-for=…). */
+export function useAiError(target: string) {
+  const [params] = useSearchParams()
+  if (params.get(AI_ERROR_FOR_PARAM) !== target) return null
+  const reason = params.get(AI_ERROR_PARAM)
+  return reason ? (MESSAGE[reason] ?? AI_MESSAGES.noSuggestion) : null
+}
+
+export function AiNotice({ message }: { message: string | null }) {
+  if (!message) return null
+  return (
+    <p role="status" className="text-sm text-amber-800 dark:text-amber-300">
+      {message}
+    </p>
+  )
+}

@@ -1,0 +1,18 @@
+import { redirect, type ActionFunctionArgs } from '@remix-run/node'
+import { aiErrorUrl } from '#app/ai/insight-schemas.ts'
+import { refreshSummary } from '#app/ai/summarize.server.ts'
+import { ticketNumberFrom } from '#app/domain/ticket-page.server.ts'
+import { requireMember } from '#app/http/auth.server.ts'
+import { readForm } from '#app/http/form-data.server.ts'
+
+/** POST: summarizes the ticket again (the panel's Refresh/Summarize button, a plain form). */
+export async function action({ request, params }: ActionFunctionArgs) {
+  const member = await requireMember(request, params.slug)
+  const number = ticketNumberFrom(params.number)
+  // The form carries no fields; reading it still refuses what is not a form (415).
+  await readForm(request)
+  const ticketUrl = `/w/${member.workspaceSlug}/tickets/${number}`
+  const result = await refreshSummary(member, number, request.signal)
+  if (!result.ok) return redirect(aiErrorUrl(ticketUrl, result.reason, 'summary'))
+  return redirect(ticketUrl)
+}

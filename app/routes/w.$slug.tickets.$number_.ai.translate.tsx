@@ -1,0 +1,25 @@
+import { redirect, type ActionFunctionArgs } from '@remix-run/node'
+import { aiErrorUrl, TranslateRequestSchema } from '#app/ai/insight-schemas.ts'
+import { translateMessage } from '#app/ai/translate.server.ts'
+import { agentLanguageFrom } from '#app/ai/triage-vocabulary.ts'
+import { notFound } from '#app/domain/errors.server.ts'
+import { ticketNumberFrom } from '#app/domain/ticket-page.server.ts'
+import { requireMember } from '#app/http/auth.server.ts'
+import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
+
+/**
+ * POST {messageId}: translates a customer message into the agent's language (cached), then back
+ * to the ticket, where the translation shows under the original. A plain form: works without JS.
+ */
+export async function action({ request, params }: ActionFunctionArgs) {
+  const member = await requireMember(request, params.slug)
+  const number = ticketNumberFrom(params.number)
+  const ticketUrl = `/w/${member.workspaceSlug}/tickets/${number}`
+  const submission = parseSubmission(await readForm(request), { schema: TranslateRequestSchema })
+  if (submission.status !== 'success') throw notFound('Message not found')
+  const { messageId } = submission.value
+  const language = agentLanguageFrom(request.headers.get('accept-language'))
+  const result = await translateMessage(member, number, messageId, language, request.signal)
+  if (!result.ok) return redirect(aiErrorUrl(ticketUrl, result.reason, `m-${messageId}`))
+  return redirect(`${ticketUrl}#m-${messageId}`)
+}

@@ -1,0 +1,31 @@
+import { redirect, type ActionFunctionArgs } from '@remix-run/node'
+import { aiErrorUrl, TranslatedReplySchema } from '#app/ai/insight-schemas.ts'
+import { replyInLanguage } from '#app/ai/translate.server.ts'
+import { notFound } from '#app/domain/errors.server.ts'
+import { ticketNumberFrom } from '#app/domain/ticket-page.server.ts'
+import { requireMember } from '#app/http/auth.server.ts'
+import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
+import { exceptPostingSocket } from '#app/realtime/protocol.ts'
+
+/**
+ * POST from the composer ("Send in <language>"): the reply goes out translated into the
+ * customer's language and the agent's text stays as an internal note, in one transaction. The
+ * ticket's CC list is copied as on any reply; attachments are not part of this send.
+ */
+export async function action({ request, params, context }: ActionFunctionArgs) {
+  const member = await requireMember(request, params.slug)
+  const number = ticketNumberFrom(params.number)
+  const ticketUrl = `/w/${member.workspaceSlug}/tickets/${number}`
+  const formData = await readForm(request)
+  const submission = parseSubmission(formData, { schema: TranslatedReplySchema })
+  if (submission.status !== 'success') {
+    return redirect(aiErrorUrl(ticketUrl, submission.error?.body ? 'empty' : 'invalid', 'reply'))
+  }
+  const { replyLanguage, ...reply } = submission.value
+  const outcome = await replyInLanguage(member, number, { ...reply, language: replyLanguage }, request.signal)
+  if ('reason' in outcome) return redirect(aiErrorUrl(ticketUrl, outcome.reason, 'reply'))
+  if (outcome.kind === 'not-found') throw notFound('Ticket not found')
+  if (outcome.kind === 'collision') return redirect(aiErrorUrl(ticketUrl, 'collision', 'reply'))
+  context.realtime.publish(outcome.events, exceptPostingSocket(formData))
+  return redirect(`${ticketUrl}#m-${outcome.messageId}`)
+}

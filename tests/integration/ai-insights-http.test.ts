@@ -1,0 +1,381 @@
+import { and, eq } from 'drizzle-orm'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { getDb } from '#db/client.ts'
+import {
+  aiRuns,
+  messageTranslations,
+  messages,
+  tags,
+  ticketSummaries,
+  ticketTags,
+  tickets,
+} from '#db/schema.ts'
+import { parseEnv, type AppEnv } from '#app/env.server.ts'
+import { getAiSettings, saveAiSettings } from '#app/ai/settings.server.ts'
+import { triageTicket } from '#app/ai/triage.server.ts'
+import { startQueue } from '#app/jobs/queue.server.ts'
+import { createMember, createTicketFor } from '#tests/helpers/factories.ts'
+import { startTestServer } from '#tests/helpers/http-server.ts'
+import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
+import { FakeOpenAI, type ChatRequest } from '#tests/fakes/openai.ts'
+
+/**
+ * Triage chips, summaries and translations over HTTP: the production build on a real Express
+ * server, the fake provider through OPENAI_BASE_URL.
+ */
+
+const envStore = globalThis as unknown as {
+  __switchboardEnv?: AppEnv
+  __switchboardAiTuning?: { timeoutMs?: number; backoffBaseMs?: number }
+}
+const fake = new FakeOpenAI()
+let server: Awaited<ReturnType<typeof startTestServer>>
+type Agent = Awaited<ReturnType<typeof createMember>>
+
+function setProvider(vars: Record<string, string | undefined>) {
+  envStore.__switchboardEnv = parseEnv({ ...process.env, ...vars })
+}
+const configured = () => setProvider({ OPENAI_BASE_URL: fake.baseUrl, OPENAI_API_KEY: 'sk-insights' })
+
+let triageAnswer: Record<string, unknown> = {}
+let translation = 'TRANSLATED: my kettle has not arrived'
+function respond(request: ChatRequest) {
+  const system = request.messages[0]?.content ?? ''
+  if (system.includes('You triage')) return { content: JSON.stringify(triageAnswer) }
+  if (system.includes('You summarize')) {
+    return {
+      content: JSON.stringify({
+        bullets: [
+          { kind: 'issue', text: 'Kettle not delivered' },
+          { kind: 'tried', text: 'Agent checked the tracking' },
+          { kind: 'pending', text: `Waiting for the courier (${request.messages[1]!.content.length})` },
+        ],
+      }),
+    }
+  }
+  if (system.includes("translate a support agent's reply"))
+    return { content: '{"text":"RESPUESTA: su hervidor sale hoy"}' }
+  return { content: JSON.stringify({ text: translation }) }
+}
+
+beforeAll(async () => {
+  await fake.start()
+  await startQueue(testDatabaseUrl)
+  server = await startTestServer()
+  envStore.__switchboardAiTuning = { backoffBaseMs: 5 }
+})
+afterAll(async () => {
+  envStore.__switchboardEnv = undefined
+  envStore.__switchboardAiTuning = undefined
+  await server.close()
+  await fake.stop()
+})
+beforeEach(() => {
+  fake.reset()
+  fake.respond = respond
+  translation = 'TRANSLATED: my kettle has not arrived'
+  configured()
+})
+
+async function workspace(options: { mode?: 'suggest' | 'auto-apply'; budget?: number } = {}) {
+  const agent = await createMember('owner')
+  const settings = await getAiSettings(agent.workspace.id)
+  await saveAiSettings(
+    { workspaceId: agent.workspace.id, userId: agent.user.id },
+    {
+      features: { ...settings.features, triage: true },
+      model: undefined,
+      monthlyTokenBudget: options.budget,
+      debugLogging: false,
+      triageMode: options.mode ?? 'suggest',
+    },
+  )
+  await getDb()
+    .insert(tags)
+    .values(['Billing', 'Shipping'].map((name) => ({ workspaceId: agent.workspace.id, name })))
+  return agent
+}
+
+/** A ticket written in Spanish, triaged (language es, a priority and a tag suggested). */
+async function spanishTicket(agent: Agent) {
+  const ticket = await createTicketFor(agent, { subject: 'Hervidor', body: 'Mi hervidor no ha llegado.' })
+  triageAnswer = {
+    priority: 'high',
+    tags: ['Shipping'],
+    language: 'es',
+    sentiment: 'negative',
+    gist: 'Kettle <img src=x onerror=alert(1)> not delivered',
+  }
+  await triageTicket(agent.workspace.id, ticket.ticketId)
+  fake.requests.length = 0
+  return ticket
+}
+
+const ticketPath = (agent: Agent, number: number) => `/w/${agent.workspace.slug}/tickets/${number}`
+
+function getPage(agent: Agent, path: string) {
+  return fetch(`${server.url}${path}`, {
+    headers: { cookie: agent.cookie, 'accept-language': 'en-GB,en;q=0.8' },
+    redirect: 'manual',
+  })
+}
+
+function post(agent: Agent, path: string, form: Record<string, string>) {
+  return fetch(`${server.url}${path}`, {
+    method: 'POST',
+    headers: {
+      cookie: agent.cookie,
+      origin: server.url,
+      'accept-language': 'en-GB,en;q=0.8',
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: new URLSearchParams(form).toString(),
+    redirect: 'manual',
+  })
+}
+
+async function addMessages(
+  ticketId: string,
+  workspaceId: string,
+  count: number,
+  authorUserId: string | null = null,
+) {
+  for (let i = 0; i < count; i++) {
+    await getDb()
+      .insert(messages)
+      .values({ workspaceId, ticketId, kind: 'reply', bodyText: `Message ${i}`, authorUserId })
+  }
+}
+
+async function firstMessageId(ticketId: string) {
+  const [row] = await getDb()
+    .select({ id: messages.id })
+    .from(messages)
+    .where(eq(messages.ticketId, ticketId))
+  return row!.id
+}
+
+describe('Translate', () => {
+  it('translates a customer message once, shows it under the original, and the second click calls nobody', async () => {
+    const agent = await workspace()
+    const ticket = await spanishTicket(agent)
+    const messageId = await firstMessageId(ticket.ticketId)
+    const before = await (await getPage(agent, ticketPath(agent, ticket.number))).text()
+    expect(before).toContain('Translate from Spanish')
+    expect(before).toContain('Send reply in Spanish')
+
+    const first = await post(agent, `${ticketPath(agent, ticket.number)}/ai/translate`, { messageId })
+    expect(first.status).toBe(302)
+    expect(first.headers.get('location')).toBe(`${ticketPath(agent, ticket.number)}#m-${messageId}`)
+    expect(fake.requests).toHaveLength(1)
+    const prompt = FakeOpenAI.promptText(fake.requests[0]!)
+    expect(prompt).toContain('Mi hervidor no ha llegado.')
+    expect(prompt).toContain('into English')
+
+    const second = await post(agent, `${ticketPath(agent, ticket.number)}/ai/translate`, { messageId })
+    expect(second.status).toBe(302)
+    expect(fake.requests).toHaveLength(1) // cached
+    const rows = await getDb()
+      .select()
+      .from(messageTranslations)
+      .where(eq(messageTranslations.messageId, messageId))
+    expect(rows).toMatchObject([{ language: 'en', text: 'TRANSLATED: my kettle has not arrived' }])
+
+    const after = await (await getPage(agent, ticketPath(agent, ticket.number))).text()
+    expect(after).toContain('TRANSLATED: my kettle has not arrived')
+    expect(after).toContain('Translated by AI from Spanish into English')
+  })
+
+  it('renders the model’s text escaped, never as HTML', async () => {
+    const agent = await workspace()
+    const ticket = await spanishTicket(agent)
+    translation = '<img src=x onerror=alert(1)> ![x](https://evil.example/?q=1)'
+    await post(agent, `${ticketPath(agent, ticket.number)}/ai/translate`, {
+      messageId: await firstMessageId(ticket.ticketId),
+    })
+    const html = await (await getPage(agent, ticketPath(agent, ticket.number))).text()
+    expect(html).not.toContain('<img src=x')
+    expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;')
+    // The gist, in the sidebar and in the queue, is text too.
+    expect(html).toContain('Kettle &lt;img src=x onerror=alert(1)&gt; not delivered')
+    const queue = await (await getPage(agent, `/w/${agent.workspace.slug}/tickets?view=all`)).text()
+    expect(queue).toContain('Kettle &lt;img src=x onerror=alert(1)&gt; not delivered')
+  })
+
+  it('sends a reply in the customer’s language and keeps the original as an internal note, together', async () => {
+    const agent = await workspace()
+    const ticket = await spanishTicket(agent)
+    const lastSeen = await firstMessageId(ticket.ticketId)
+    const response = await post(agent, `${ticketPath(agent, ticket.number)}/ai/translated-reply`, {
+      body: 'Your kettle ships today.',
+      replyLanguage: 'es',
+      lastSeenMessageId: lastSeen,
+    })
+    expect(response.status).toBe(302)
+    expect(response.headers.get('location')).toMatch(/#m-/)
+    expect(FakeOpenAI.promptText(fake.requests[0]!)).toContain('into Spanish')
+    const thread = await getDb()
+      .select({ kind: messages.kind, bodyText: messages.bodyText, deliveryStatus: messages.deliveryStatus })
+      .from(messages)
+      .where(eq(messages.ticketId, ticket.ticketId))
+      .orderBy(messages.createdAt, messages.id)
+    expect(thread.slice(1)).toEqual([
+      { kind: 'reply', bodyText: 'RESPUESTA: su hervidor sale hoy', deliveryStatus: 'queued' },
+      {
+        kind: 'note',
+        bodyText: expect.stringContaining('Your kettle ships today.') as string,
+        deliveryStatus: null,
+      },
+    ])
+
+    // Someone wrote meanwhile: nothing is sent, the agent is told why.
+    const stale = await post(agent, `${ticketPath(agent, ticket.number)}/ai/translated-reply`, {
+      body: 'Second answer',
+      replyLanguage: 'es',
+      lastSeenMessageId: lastSeen,
+    })
+    expect(stale.headers.get('location')).toContain('ai-error=collision')
+    expect(await getDb().select().from(messages).where(eq(messages.ticketId, ticket.ticketId))).toHaveLength(
+      3,
+    )
+  })
+
+  it('is 404 for a member of another workspace', async () => {
+    const agent = await workspace()
+    const ticket = await spanishTicket(agent)
+    const outsider = await createMember('owner')
+    const response = await post(outsider, `${ticketPath(agent, ticket.number)}/ai/translate`, {
+      messageId: await firstMessageId(ticket.ticketId),
+    })
+    expect(response.status).toBe(404)
+    expect(fake.requests).toHaveLength(0)
+  })
+})
+
+describe('Summary', () => {
+  it('appears past 4 messages, is cached, turns stale with a new message and refreshes on demand', async () => {
+    const agent = await workspace()
+    const ticket = await createTicketFor(agent)
+    await addMessages(ticket.ticketId, agent.workspace.id, 3)
+    const path = ticketPath(agent, ticket.number)
+    expect(await (await getPage(agent, path)).text()).not.toContain('Refresh summary')
+    expect(await (await getPage(agent, path)).text()).not.toContain('>Summarize<')
+
+    await addMessages(ticket.ticketId, agent.workspace.id, 1, agent.user.id)
+    expect(await (await getPage(agent, path)).text()).toContain('Summarize')
+    expect((await post(agent, `${path}/ai/summary`, {})).status).toBe(302)
+    expect(fake.requests).toHaveLength(1)
+    expect(FakeOpenAI.promptText(fake.requests[0]!)).toContain('Message 2')
+    let html = await (await getPage(agent, path)).text()
+    expect(html).toContain('Kettle not delivered')
+    expect(html).toContain('Refresh summary')
+    expect(html).not.toContain('Stale')
+    const [cached] = await getDb()
+      .select()
+      .from(ticketSummaries)
+      .where(eq(ticketSummaries.ticketId, ticket.ticketId))
+    expect(cached!.messageCount).toBe(5)
+
+    await addMessages(ticket.ticketId, agent.workspace.id, 1)
+    html = await (await getPage(agent, path)).text()
+    expect(html).toContain('Stale')
+    expect(html).toContain('Kettle not delivered') // the old summary stays readable
+    expect(fake.requests).toHaveLength(1) // showing it calls nobody
+
+    await post(agent, `${path}/ai/summary`, {})
+    expect(fake.requests).toHaveLength(2)
+    html = await (await getPage(agent, path)).text()
+    expect(html).not.toContain('Stale')
+  })
+
+  it('says “No suggestion right now” when the provider fails, and the page still works', async () => {
+    const agent = await workspace()
+    const ticket = await createTicketFor(agent)
+    await addMessages(ticket.ticketId, agent.workspace.id, 4)
+    fake.failNext(
+      { kind: 'status', status: 500 },
+      { kind: 'status', status: 502 },
+      { kind: 'status', status: 503 },
+    )
+    const path = ticketPath(agent, ticket.number)
+    const response = await post(agent, `${path}/ai/summary`, {})
+    expect(response.status).toBe(302)
+    const location = response.headers.get('location')!
+    expect(location).toContain('ai-error=failed')
+    const page = await getPage(agent, location)
+    expect(page.status).toBe(200)
+    const html = await page.text()
+    expect(html).toContain('No suggestion right now')
+    expect(html).toContain('Send reply')
+  })
+})
+
+describe('Triage on the ticket page', () => {
+  it('suggest mode: chips apply the stored suggestion with one click; other values are refused', async () => {
+    const agent = await workspace()
+    const ticket = await spanishTicket(agent)
+    const path = ticketPath(agent, ticket.number)
+    const html = await (await getPage(agent, path)).text()
+    expect(html).toContain('Set priority: High')
+    expect(html).toContain('Add tag: Shipping')
+
+    expect((await post(agent, `${path}/ai/triage`, { apply: 'priority' })).status).toBe(302)
+    const [row] = await getDb().select().from(tickets).where(eq(tickets.id, ticket.ticketId))
+    expect(row!.priority).toBe('high')
+
+    const [billing] = await getDb()
+      .select()
+      .from(tags)
+      .where(and(eq(tags.workspaceId, agent.workspace.id), eq(tags.name, 'Billing')))
+    const refused = await post(agent, `${path}/ai/triage`, { apply: 'tag', tagId: billing!.id })
+    expect(refused.headers.get('location')).toContain('ai-error=no-suggestion')
+    const [shipping] = await getDb()
+      .select()
+      .from(tags)
+      .where(and(eq(tags.workspaceId, agent.workspace.id), eq(tags.name, 'Shipping')))
+    await post(agent, `${path}/ai/triage`, { apply: 'tag', tagId: shipping!.id })
+    const applied = await getDb().select().from(ticketTags).where(eq(ticketTags.ticketId, ticket.ticketId))
+    expect(applied.map((t) => t.tagId)).toEqual([shipping!.id])
+    const after = await (await getPage(agent, path)).text()
+    expect(after).not.toContain('Set priority: High')
+    expect(after).not.toContain('Add tag: Shipping')
+  })
+})
+
+describe('Budget and configuration', () => {
+  it('with the budget spent: agents see the message, nothing calls the provider', async () => {
+    const agent = await workspace({ budget: 10 })
+    const ticket = await createTicketFor(agent)
+    await addMessages(ticket.ticketId, agent.workspace.id, 4)
+    await getDb().insert(aiRuns).values({
+      workspaceId: agent.workspace.id,
+      feature: 'draft',
+      model: 'm',
+      tokensIn: 10,
+      tokensOut: 5,
+      latencyMs: 1,
+      outcome: 'ok',
+    })
+    const path = ticketPath(agent, ticket.number)
+    const html = await (await getPage(agent, path)).text()
+    expect(html).toContain('AI budget used up for this month')
+    const response = await post(agent, `${path}/ai/summary`, {})
+    expect(response.headers.get('location')).toContain('ai-error=budget')
+    expect(fake.requests).toHaveLength(0)
+  })
+
+  it('not configured: one hint instead of the controls, the page works', async () => {
+    const agent = await workspace()
+    const ticket = await spanishTicket(agent)
+    await addMessages(ticket.ticketId, agent.workspace.id, 4)
+    setProvider({ OPENAI_BASE_URL: undefined, OPENAI_API_KEY: undefined })
+    const page = await getPage(agent, ticketPath(agent, ticket.number))
+    expect(page.status).toBe(200)
+    const html = await page.text()
+    expect(html).toContain('AI is not configured — see Settings → AI')
+    expect(html).not.toContain('Translate from')
+    expect(html).not.toContain('Refresh summary')
+    expect(html).not.toContain('Set priority: High')
+    expect(html).not.toContain('Send reply in Spanish')
+  })
+})
