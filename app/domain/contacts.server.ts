@@ -1,15 +1,15 @@
 import { getDb } from '#db/client.ts'
 import {
   addNameToTicketSearch,
+  findContactIdByEmail,
   getContact,
+  insertContactIfNew,
   listContactTickets,
   listContacts,
   setContactName,
   type ContactCursor,
 } from '#db/queries/contacts.ts'
-import { sql } from 'drizzle-orm'
 import { z } from 'zod'
-import { uuidv7 } from '#db/uuid.ts'
 import { recordAudit } from './audit.server.ts'
 import { enqueueWebhooks } from './webhooks.server.ts'
 import { CursorId, CursorTime, decodeCursor, encodeCursor } from './cursor.server.ts'
@@ -88,33 +88,25 @@ export type CreateContactOutcome =
  */
 export async function createContact(member: Member, input: { email: string; name: string }) {
   return getDb().transaction(async (tx): Promise<CreateContactOutcome> => {
-    const inserted = await tx.execute<{ id: string }>(sql`
-      insert into contacts (id, workspace_id, email, name)
-      values (${uuidv7()}, ${member.workspaceId}, ${input.email}, ${input.name})
-      on conflict (workspace_id, lower(email)) do nothing
-      returning id`)
-    const created = inserted.rows[0]
-    if (!created) {
-      const existing = await tx.execute<{ id: string }>(sql`
-        select id from contacts where workspace_id = ${member.workspaceId} and lower(email) = lower(${input.email})`)
-      return { kind: 'exists', contactId: existing.rows[0]!.id }
-    }
+    const which = { workspaceId: member.workspaceId, email: input.email }
+    const createdId = await insertContactIfNew(tx, { ...which, name: input.name })
+    if (!createdId) return { kind: 'exists', contactId: (await findContactIdByEmail(tx, which))! }
     await recordAudit(tx, {
       workspaceId: member.workspaceId,
       actorUserId: member.userId,
       action: 'contact.created',
       targetType: 'contact',
-      targetId: created.id,
+      targetId: createdId,
       data: { email: input.email, name: input.name },
     })
     await enqueueWebhooks(tx, member.workspaceId, [
       {
         type: 'contact.created',
         workspaceId: member.workspaceId,
-        contactId: created.id,
+        contactId: createdId,
         at: new Date().toISOString(),
       },
     ])
-    return { kind: 'created', contactId: created.id }
+    return { kind: 'created', contactId: createdId }
   })
 }

@@ -1,6 +1,7 @@
 import { and, desc, eq, or, sql, type SQL } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
 import { contacts, tickets } from '../schema.ts'
+import { uuidv7 } from '../uuid.ts'
 import { isoMicros } from './sql.ts'
 
 /** A position in the customer list: created_at as ISO 8601 with microseconds (isoMicros), and id. */
@@ -109,4 +110,31 @@ export async function addNameToTicketSearch(
     .update(tickets)
     .set({ search: sql`${tickets.search} || setweight(to_tsvector('simple', ${name}), 'A')` })
     .where(and(eq(tickets.workspaceId, workspaceId), eq(tickets.contactId, contactId)))
+}
+
+/**
+ * Inserts the contact unless the workspace already has one with this email (in any case); the
+ * unique index decides, so two concurrent inserts make one contact. Returns the new id, or
+ * undefined when it existed.
+ */
+export async function insertContactIfNew(
+  db: DbOrTx,
+  { workspaceId, email, name }: { workspaceId: string; email: string; name: string },
+) {
+  const inserted = await db.execute<{ id: string }>(sql`
+    insert into contacts (id, workspace_id, email, name)
+    values (${uuidv7()}, ${workspaceId}, ${email}, ${name})
+    on conflict (workspace_id, lower(email)) do nothing
+    returning id`)
+  return inserted.rows[0]?.id
+}
+
+/** The id of the workspace's contact with this email (in any case). */
+export async function findContactIdByEmail(
+  db: DbOrTx,
+  { workspaceId, email }: { workspaceId: string; email: string },
+) {
+  const found = await db.execute<{ id: string }>(sql`
+    select id from contacts where workspace_id = ${workspaceId} and lower(email) = lower(${email})`)
+  return found.rows[0]?.id
 }
