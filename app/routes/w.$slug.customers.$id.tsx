@@ -1,22 +1,33 @@
-import { getFormProps, getInputProps, useForm } from '@conform-to/react'
+import { getFormProps, getInputProps, useForm, type SubmissionResult } from '@conform-to/react'
 import { parseWithZod } from '@conform-to/zod/v4'
 import {
   data,
   redirect,
   type ActionFunctionArgs,
+  type AppLoadContext,
   type LoaderFunctionArgs,
   type MetaFunction,
 } from '@remix-run/node'
 import { Form, Link, useActionData, useLoaderData } from '@remix-run/react'
 import { z } from 'zod'
+import { CustomerProfileForm } from '#app/components/customer/profile-form.tsx'
+import { MergeCustomer } from '#app/components/customer/merge-customer.tsx'
+import { QueueTable } from '#app/components/queue/queue-table.tsx'
 import { Button } from '#app/components/ui/button.tsx'
 import { Field } from '#app/components/ui/field.tsx'
-import { contactWithTickets, renameContact } from '#app/domain/contacts.server.ts'
+import { mergeCandidates, mergeContacts } from '#app/domain/contact-merge.server.ts'
+import { renameContact } from '#app/domain/contacts.server.ts'
+import {
+  loadCustomerProfile,
+  loadCustomerTickets,
+  updateContactProfile,
+} from '#app/domain/customer-profile.server.ts'
 import { notFound } from '#app/domain/errors.server.ts'
+import type { Member } from '#app/domain/workspaces.server.ts'
 import { requireMember } from '#app/http/auth.server.ts'
-import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
+import { parseSubmission, readForm, searchParamsOf } from '#app/http/form-data.server.ts'
+import { CustomerProfileSchema } from '#app/utils/customer-profile.ts'
 import { formatDateTime } from '#app/utils/format.ts'
-import { STATUS_BADGE, STATUS_LABEL } from '#app/utils/vocabulary.ts'
 import { PersonName } from '#app/utils/schemas.ts'
 import { useIsPending } from '#app/utils/use-pending.ts'
 
@@ -24,7 +35,11 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: data ? `${data.contact.name || data.contact.email} · Customers · Switchboard` : 'Switchboard' },
 ]
 
-const RenameSchema = z.object({ name: PersonName })
+const RenameSchema = z.object({ intent: z.literal('rename').default('rename'), name: PersonName })
+const MergeSchema = z.object({
+  intent: z.literal('merge'),
+  mergeId: z.uuid({ error: 'Choose the customer to merge' }),
+})
 
 /** A malformed id is as unknown as another workspace's: 404 either way. */
 function contactIdOf(params: { id?: string }) {
@@ -35,36 +50,111 @@ function contactIdOf(params: { id?: string }) {
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const member = await requireMember(request, params.slug)
-  const { contact, tickets } = await contactWithTickets(member.workspaceId, contactIdOf(params))
+  const contactId = contactIdOf(params)
+  const search = searchParamsOf(request)
+  const [contact, tickets] = await Promise.all([
+    loadCustomerProfile(member, contactId),
+    loadCustomerTickets(member, contactId, search),
+  ])
+  // Merging: `merge_q` searches for the other contact, `merge` is the one chosen (the confirm step).
+  const mergeQuery = search.get('merge_q')?.trim().slice(0, 200) ?? ''
+  const mergeId = z.uuid().safeParse(search.get('merge'))
+  const [candidates, mergeTarget] = await Promise.all([
+    mergeQuery ? mergeCandidates(member, contactId, mergeQuery) : [],
+    mergeId.success && mergeId.data !== contactId
+      ? loadCustomerProfile(member, mergeId.data).catch((error: unknown) => {
+          // Another workspace's or a deleted contact: no confirm step, the same as no choice.
+          if (error instanceof Response && error.status === 404) return null
+          throw error
+        })
+      : null,
+  ])
   return {
     slug: member.workspaceSlug,
-    contact: { ...contact, createdAt: contact.createdAt.toISOString() },
-    tickets: tickets.map((t) => ({ ...t, lastActivityAt: t.lastActivityAt.toISOString() })),
+    contact,
+    tickets,
+    now: new Date().toISOString(),
+    merge: { query: mergeQuery, candidates, target: mergeTarget },
   }
 }
 
-export async function action({ request, params }: ActionFunctionArgs) {
+type IntentArgs = { member: Member; contactId: string; formData: FormData; context: AppLoadContext }
+
+/**
+ * The page's forms post here with an `intent` (a form without one is the rename form, as before):
+ * one small handler per intent; an unknown intent is a 400.
+ */
+export async function action({ request, params, context }: ActionFunctionArgs) {
   const member = await requireMember(request, params.slug)
   const contactId = contactIdOf(params)
-  const submission = parseSubmission(await readForm(request), { schema: RenameSchema })
-  if (submission.status !== 'success') return data({ result: submission.reply() }, { status: 400 })
-  await renameContact(member, contactId, submission.value.name)
-  return redirect(`/w/${member.workspaceSlug}/customers/${contactId}`)
+  const formData = await readForm(request)
+  const intent = formData.get('intent') ?? 'rename'
+  const handle =
+    typeof intent === 'string' && Object.hasOwn(INTENTS, intent) ? INTENTS[intent as Intent] : null
+  if (!handle) return data({ intent: 'unknown', error: 'Unknown action' }, { status: 400 })
+  return handle({ member, contactId, formData, context })
 }
 
+const INTENTS = {
+  async rename({ member, contactId, formData }: IntentArgs) {
+    const submission = parseSubmission(formData, { schema: RenameSchema })
+    if (submission.status !== 'success') {
+      return data({ intent: 'rename', result: submission.reply() }, { status: 400 })
+    }
+    await renameContact(member, contactId, submission.value.name)
+    return redirect(`/w/${member.workspaceSlug}/customers/${contactId}`)
+  },
+  async profile({ member, contactId, formData }: IntentArgs) {
+    const submission = parseSubmission(formData, { schema: CustomerProfileSchema })
+    if (submission.status !== 'success') {
+      return data({ intent: 'profile', result: submission.reply() }, { status: 400 })
+    }
+    await updateContactProfile(member, contactId, submission.value)
+    const back = submission.value.returnTo
+    return redirect(
+      back
+        ? `/w/${member.workspaceSlug}/tickets/${back}`
+        : `/w/${member.workspaceSlug}/customers/${contactId}`,
+    )
+  },
+  async merge({ member, contactId, formData, context }: IntentArgs) {
+    const submission = parseSubmission(formData, { schema: MergeSchema })
+    if (submission.status !== 'success') {
+      return data({ intent: 'merge', result: submission.reply() }, { status: 400 })
+    }
+    const outcome = await mergeContacts(member, { keepId: contactId, mergeId: submission.value.mergeId })
+    if (outcome.kind === 'same-contact') {
+      return data(
+        {
+          intent: 'merge',
+          result: submission.reply({ formErrors: ['A customer cannot be merged into itself'] }),
+        },
+        { status: 400 },
+      )
+    }
+    context.realtime.publish(outcome.events)
+    return redirect(`/w/${member.workspaceSlug}/customers/${contactId}`)
+  },
+}
+type Intent = keyof typeof INTENTS
+
+type ActionData = { intent: string; result?: SubmissionResult<string[]> }
+
 export default function Customer() {
-  const { slug, contact, tickets } = useLoaderData<typeof loader>()
-  const actionData = useActionData<typeof action>()
-  const pending = useIsPending()
+  const { slug, contact, tickets, now, merge } = useLoaderData<typeof loader>()
+  const actionData = useActionData<typeof action>() as ActionData | undefined
+  const resultFor = (intent: string) => (actionData?.intent === intent ? actionData.result : undefined)
+  const pending = useIsPending('rename')
   const [form, fields] = useForm({
     id: `contact-${contact.id}`,
-    lastResult: actionData?.result,
+    lastResult: resultFor('rename'),
     defaultValue: { name: contact.name },
     onValidate: ({ formData }) => parseWithZod(formData, { schema: RenameSchema }),
     shouldRevalidate: 'onInput',
   })
+  const customerUrl = `/w/${slug}/customers/${contact.id}`
   return (
-    <div className="max-w-4xl">
+    <div className="max-w-5xl">
       <p className="text-sm">
         <Link to={`/w/${slug}/customers`} className="text-indigo-700 hover:underline dark:text-indigo-300">
           ← Customers
@@ -74,71 +164,81 @@ export default function Customer() {
         {contact.name || <span className="italic text-slate-500">No name</span>}
       </h1>
       <p className="mt-1 text-sm text-slate-600 dark:text-slate-400">
-        <span className="break-all">{contact.email}</span> · customer since{' '}
+        <span className="break-all">{contact.email}</span>
+        {contact.company ? ` · ${contact.company}` : ''} · customer since{' '}
         <time dateTime={contact.createdAt}>{formatDateTime(contact.createdAt)}</time>
+        {contact.bouncing ? (
+          <span className="ml-2 rounded bg-red-100 px-1.5 py-0.5 text-xs font-medium text-red-800 dark:bg-red-950 dark:text-red-300">
+            Bouncing{contact.bouncing.reason ? `: ${contact.bouncing.reason}` : ''}
+          </span>
+        ) : null}
       </p>
 
-      <section className="mt-6 max-w-md">
-        <h2 className="text-lg font-medium">Name</h2>
-        <Form method="post" {...getFormProps(form)} className="mt-3 flex items-start gap-2">
-          <div className="flex-1">
-            <Field
-              label="Customer name"
-              inputProps={getInputProps(fields.name, { type: 'text' })}
-              errors={fields.name.errors}
-            />
-          </div>
-          <Button type="submit" pending={pending} className="mt-6">
-            Save name
-          </Button>
-        </Form>
-      </section>
-
       <section className="mt-8">
-        <h2 className="text-lg font-medium">Tickets</h2>
-        {tickets.length === 0 ? (
+        <h2 className="text-lg font-medium">
+          Tickets <span className="text-slate-500 dark:text-slate-400">({contact.ticketCount})</span>
+        </h2>
+        {tickets.rows.length === 0 ? (
           <p className="mt-2 text-sm text-slate-600 dark:text-slate-400">No tickets yet.</p>
         ) : (
-          <table className="mt-3 w-full text-left text-sm">
-            <thead className="text-slate-500 dark:text-slate-400">
-              <tr>
-                <th className="py-2 font-medium">#</th>
-                <th className="py-2 font-medium">Subject</th>
-                <th className="py-2 font-medium">Status</th>
-                <th className="py-2 font-medium">Last activity</th>
-              </tr>
-            </thead>
-            <tbody>
-              {tickets.map((t) => (
-                <tr key={t.id} className="border-t border-slate-200 dark:border-slate-800">
-                  <td className="py-2 tabular-nums">{t.number}</td>
-                  <td className="py-2">
-                    <Link
-                      to={`/w/${slug}/tickets/${t.number}`}
-                      className="font-medium text-indigo-700 hover:underline dark:text-indigo-300"
-                    >
-                      {t.subject}
-                    </Link>
-                  </td>
-                  <td className="py-2">
-                    <span className={`rounded px-1.5 py-0.5 text-xs font-medium ${STATUS_BADGE[t.status]}`}>
-                      {STATUS_LABEL[t.status]}
-                    </span>
-                  </td>
-                  <td className="py-2">
-                    <time dateTime={t.lastActivityAt}>{formatDateTime(t.lastActivityAt)}</time>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <div className="mt-3">
+            <QueueTable
+              rows={tickets.rows}
+              now={now}
+              slug={slug}
+              searching={false}
+              lastResult={undefined}
+              selectable={false}
+            />
+            <nav aria-label="Ticket pages" className="mt-3 flex gap-4 text-sm">
+              {tickets.prevCursor ? (
+                <Link
+                  to={`${customerUrl}?${new URLSearchParams({ before: tickets.prevCursor })}`}
+                  className="hover:underline"
+                >
+                  ← Newer
+                </Link>
+              ) : null}
+              {tickets.nextCursor ? (
+                <Link
+                  to={`${customerUrl}?${new URLSearchParams({ after: tickets.nextCursor })}`}
+                  className="hover:underline"
+                >
+                  Older →
+                </Link>
+              ) : null}
+            </nav>
+          </div>
         )}
-        {tickets.length >= 100 ? (
-          <p className="mt-2 text-xs text-slate-500 dark:text-slate-400">
-            Showing the 100 most recently active tickets.
-          </p>
-        ) : null}
       </section>
+
+      <div className="mt-10 grid gap-10 md:grid-cols-2">
+        <section>
+          <h2 className="text-lg font-medium">Name</h2>
+          <Form method="post" {...getFormProps(form)} className="mt-3 flex items-start gap-2">
+            <input type="hidden" name="intent" value="rename" />
+            <div className="flex-1">
+              <Field
+                label="Customer name"
+                inputProps={getInputProps(fields.name, { type: 'text' })}
+                errors={fields.name.errors}
+              />
+            </div>
+            <Button type="submit" pending={pending} className="mt-6">
+              Save name
+            </Button>
+          </Form>
+        </section>
+
+        <section>
+          <h2 className="text-lg font-medium">Details</h2>
+          <div className="mt-3">
+            <CustomerProfileForm slug={slug} contact={contact} pageResult={resultFor('profile')} />
+          </div>
+        </section>
+      </div>
+
+      <MergeCustomer slug={slug} contact={contact} merge={merge} lastResult={resultFor('merge')} />
     </div>
   )
 }

@@ -32,6 +32,8 @@ import { TriagePanel } from '#app/components/ai/triage-panel.tsx'
 import { RelativeTime } from '#app/components/queue/relative-time.tsx'
 import { Thread } from '#app/components/ticket/thread.tsx'
 import { TicketSidebar, type SidebarError } from '#app/components/ticket/ticket-sidebar.tsx'
+import { CustomerCard } from '#app/components/ticket/customer-card.tsx'
+import { loadCustomerCard } from '#app/domain/customer-profile.server.ts'
 import { requireMember } from '#app/http/auth.server.ts'
 import { notFound } from '#app/domain/errors.server.ts'
 import { retryEmailDelivery } from '#app/domain/email.server.ts'
@@ -70,8 +72,10 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     loadTicketInsights(member, number, request.headers.get('accept-language')),
   ])
   const drafts = await loadTicketDrafts(member, page.ticket.id)
+  const customer = await loadCustomerCard(member, page.ticket.id)
   return {
     ...page,
+    customer,
     drafts,
     assist,
     insights,
@@ -386,6 +390,7 @@ export default function TicketPage() {
         />
       </div>
       <aside className="w-full shrink-0 space-y-8 lg:w-72">
+        <CustomerCard slug={page.slug} ticketNumber={ticket.number} now={now} customer={page.customer} />
         <TicketSidebar
           ticket={ticket}
           members={page.members}

@@ -1,6 +1,6 @@
-import { and, desc, eq, or, sql, type SQL } from 'drizzle-orm'
+import { and, desc, eq, inArray, ne, or, sql, type SQL } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
-import { contacts, tickets } from '../schema.ts'
+import { contacts, messages, tickets } from '../schema.ts'
 import { uuidv7 } from '../uuid.ts'
 import { isoMicros } from './sql.ts'
 
@@ -110,6 +110,135 @@ export async function addNameToTicketSearch(
     .update(tickets)
     .set({ search: sql`${tickets.search} || setweight(to_tsvector('simple', ${name}), 'A')` })
     .where(and(eq(tickets.workspaceId, workspaceId), eq(tickets.contactId, contactId)))
+}
+
+// The customer card, the profile (company, time zone, notes) and merging two contacts.
+
+const profileColumns = {
+  id: contacts.id,
+  name: contacts.name,
+  email: contacts.email,
+  company: contacts.company,
+  timeZone: contacts.timeZone,
+  notes: contacts.notes,
+  bouncedAt: contacts.bouncedAt,
+  bounceReason: contacts.bounceReason,
+  createdAt: contacts.createdAt,
+  // Qualified by hand: inside the subquery, Drizzle's unqualified "id" would mean tickets.id.
+  ticketCount: sql<number>`(select count(*) from tickets t where t.contact_id = ${contacts}.id)::int`,
+}
+
+/** A contact with their profile and ticket count (notes included: agents only). */
+export async function getContactProfile(
+  db: DbOrTx,
+  { workspaceId, contactId }: { workspaceId: string; contactId: string },
+) {
+  const [row] = await db
+    .select(profileColumns)
+    .from(contacts)
+    .where(and(eq(contacts.workspaceId, workspaceId), eq(contacts.id, contactId)))
+  return row
+}
+
+/** The profile of the customer behind a ticket of the workspace. */
+export async function getTicketContactProfile(
+  db: DbOrTx,
+  { workspaceId, ticketId }: { workspaceId: string; ticketId: string },
+) {
+  const [row] = await db
+    .select(profileColumns)
+    .from(tickets)
+    .innerJoin(contacts, eq(contacts.id, tickets.contactId))
+    .where(and(eq(tickets.workspaceId, workspaceId), eq(tickets.id, ticketId)))
+  return row
+}
+
+/** The contact's most recently active tickets other than `exceptTicketId` (tickets_contact_idx). */
+export async function listOtherContactTickets(
+  db: DbOrTx,
+  input: { workspaceId: string; contactId: string; exceptTicketId: string; limit: number },
+) {
+  return db
+    .select({
+      id: tickets.id,
+      number: tickets.number,
+      subject: tickets.subject,
+      status: tickets.status,
+      lastActivityAt: tickets.lastActivityAt,
+    })
+    .from(tickets)
+    .where(
+      and(
+        eq(tickets.workspaceId, input.workspaceId),
+        eq(tickets.contactId, input.contactId),
+        ne(tickets.id, input.exceptTicketId),
+      ),
+    )
+    .orderBy(desc(tickets.lastActivityAt))
+    .limit(input.limit)
+}
+
+export async function setContactProfile(
+  db: DbOrTx,
+  input: {
+    workspaceId: string
+    contactId: string
+    company: string | null
+    timeZone: string | null
+    notes: string
+  },
+) {
+  await db
+    .update(contacts)
+    .set({ company: input.company, timeZone: input.timeZone, notes: input.notes, updatedAt: new Date() })
+    .where(and(eq(contacts.workspaceId, input.workspaceId), eq(contacts.id, input.contactId)))
+}
+
+/** Both contacts of a merge, locked (FOR UPDATE) so a concurrent merge or rename waits. */
+export async function lockContactsForMerge(
+  db: DbOrTx,
+  { workspaceId, contactIds }: { workspaceId: string; contactIds: string[] },
+) {
+  return db
+    .select({
+      id: contacts.id,
+      name: contacts.name,
+      email: contacts.email,
+      company: contacts.company,
+      timeZone: contacts.timeZone,
+      notes: contacts.notes,
+    })
+    .from(contacts)
+    .where(and(eq(contacts.workspaceId, workspaceId), inArray(contacts.id, contactIds)))
+    .orderBy(contacts.id)
+    .for('update')
+}
+
+/** Moves the tickets (with their emails) and the authored messages of one contact to another. */
+export async function moveContactActivity(
+  db: DbOrTx,
+  input: { workspaceId: string; fromContactId: string; toContactId: string },
+) {
+  const moved = await db
+    .update(tickets)
+    .set({ contactId: input.toContactId })
+    .where(and(eq(tickets.workspaceId, input.workspaceId), eq(tickets.contactId, input.fromContactId)))
+    .returning({ id: tickets.id, number: tickets.number })
+  const messagesMoved = await db
+    .update(messages)
+    .set({ authorContactId: input.toContactId })
+    .where(
+      and(eq(messages.workspaceId, input.workspaceId), eq(messages.authorContactId, input.fromContactId)),
+    )
+    .returning({ id: messages.id })
+  return { tickets: moved, messageCount: messagesMoved.length }
+}
+
+export async function deleteContact(
+  db: DbOrTx,
+  { workspaceId, contactId }: { workspaceId: string; contactId: string },
+) {
+  await db.delete(contacts).where(and(eq(contacts.workspaceId, workspaceId), eq(contacts.id, contactId)))
 }
 
 /**

@@ -23,6 +23,8 @@ export type QueueFilters = {
   q?: string
   /** Tickets changed at or after this ISO 8601 time (the API's `updated_since`). */
   updatedSince?: string
+  /** One customer's tickets (the customer page; tickets_contact_idx). */
+  contactId?: string
 }
 
 export type QueueRow = {
@@ -97,6 +99,7 @@ export async function listQueue(db: DbOrTx, input: ListQueueInput) {
   if (filters.mailboxId) where.push(sql`t.mailbox_id = ${filters.mailboxId}`)
   if (filters.assigneeId === 'none') where.push(sql`t.assignee_id is null`)
   else if (filters.assigneeId) where.push(sql`t.assignee_id = ${filters.assigneeId}`)
+  if (filters.contactId) where.push(sql`t.contact_id = ${filters.contactId}`)
   if (filters.updatedSince) where.push(sql`t.updated_at >= ${filters.updatedSince}::timestamptz`)
   if (filters.tagId) {
     where.push(

@@ -52,7 +52,10 @@ export function QueueTable({
   searching,
   lastResult,
   viewing = {},
+  selectable = true,
 }: {
+  /** False where there is no bulk form (the customer page): no checkbox column. */
+  selectable?: boolean
   /** Ticket id → names of teammates who have it open right now. */
   viewing?: Record<string, string[]>
   rows: QueueTableRow[]
@@ -152,22 +155,24 @@ export function QueueTable({
           <caption className="sr-only">Tickets</caption>
           <thead className="text-slate-500 dark:text-slate-400">
             <tr>
-              <th scope="col" className="w-8 py-2">
-                {/* Needs JavaScript: rendered only once hydrated, so it never shows up inert. */}
-                {hydrated ? (
-                  <input
-                    type="checkbox"
-                    aria-label="Select all tickets on this page"
-                    checked={allChecked}
-                    onChange={(e) =>
-                      setSelected(e.target.checked ? new Set(rows.map((r) => r.id)) : new Set())
-                    }
-                    className="size-4"
-                  />
-                ) : (
-                  <span className="sr-only">Select</span>
-                )}
-              </th>
+              {selectable ? (
+                <th scope="col" className="w-8 py-2">
+                  {/* Needs JavaScript: rendered only once hydrated, so it never shows up inert. */}
+                  {hydrated ? (
+                    <input
+                      type="checkbox"
+                      aria-label="Select all tickets on this page"
+                      checked={allChecked}
+                      onChange={(e) =>
+                        setSelected(e.target.checked ? new Set(rows.map((r) => r.id)) : new Set())
+                      }
+                      className="size-4"
+                    />
+                  ) : (
+                    <span className="sr-only">Select</span>
+                  )}
+                </th>
+              ) : null}
               <th scope="col" className="py-2 font-medium">
                 Ticket
               </th>
@@ -195,18 +200,20 @@ export function QueueTable({
                 data-active={index === active || undefined}
                 className="border-t border-slate-200 align-top data-[active]:bg-indigo-50 dark:border-slate-800 dark:data-[active]:bg-indigo-950"
               >
-                <td className="py-2">
-                  <input
-                    type="checkbox"
-                    form={BULK_FORM_ID}
-                    name="ticketIds"
-                    value={row.id}
-                    checked={selected.has(row.id)}
-                    onChange={(e) => toggle(row.id, e.target.checked)}
-                    aria-label={`Select ticket #${row.number}`}
-                    className="size-4"
-                  />
-                </td>
+                {selectable ? (
+                  <td className="py-2">
+                    <input
+                      type="checkbox"
+                      form={BULK_FORM_ID}
+                      name="ticketIds"
+                      value={row.id}
+                      checked={selected.has(row.id)}
+                      onChange={(e) => toggle(row.id, e.target.checked)}
+                      aria-label={`Select ticket #${row.number}`}
+                      className="size-4"
+                    />
+                  </td>
+                ) : null}
                 <td className="py-2 pr-4">
                   <div className="flex items-baseline gap-2">
                     {row.unread ? (

@@ -1,0 +1,77 @@
+import {
+  getFormProps,
+  getInputProps,
+  getTextareaProps,
+  useForm,
+  type SubmissionResult,
+} from '@conform-to/react'
+import { parseWithZod } from '@conform-to/zod/v4'
+import { useFetcher } from '@remix-run/react'
+import { Button } from '#app/components/ui/button.tsx'
+import { Field, TextareaField } from '#app/components/ui/field.tsx'
+import { CustomerProfileSchema, NOTES_MAX } from '#app/utils/customer-profile.ts'
+
+/** What the customer page's action answers a refused profile form with. */
+export type ProfileActionData = { intent?: string; result?: SubmissionResult<string[]> }
+
+type Props = {
+  slug: string
+  contact: { id: string; company: string | null; timeZone: string | null; notes: string }
+  /** Set on the ticket page: after saving, the agent comes back to this ticket. */
+  returnTo?: number
+  /** The refusal of a full-page (no JavaScript) post, on the customer page. */
+  pageResult?: SubmissionResult<string[]>
+}
+
+/**
+ * Company, time zone and private notes. It posts to the customer page's action (intent
+ * `profile`): with JavaScript through a fetcher, so the ticket page stays where it is and field
+ * errors show in place; without it as a plain form, which lands on the customer page on errors.
+ */
+export function CustomerProfileForm({ slug, contact, returnTo, pageResult }: Props) {
+  const fetcher = useFetcher<ProfileActionData>()
+  const fetched = fetcher.data?.intent === 'profile' ? fetcher.data.result : undefined
+  const [form, fields] = useForm({
+    id: `profile-${contact.id}${returnTo ? '-card' : ''}`,
+    lastResult: fetched ?? pageResult,
+    defaultValue: { company: contact.company ?? '', timeZone: contact.timeZone ?? '', notes: contact.notes },
+    onValidate: ({ formData }) => parseWithZod(formData, { schema: CustomerProfileSchema }),
+    shouldRevalidate: 'onBlur',
+  })
+  return (
+    <fetcher.Form
+      method="post"
+      action={`/w/${slug}/customers/${contact.id}`}
+      preventScrollReset
+      {...getFormProps(form)}
+      className="space-y-1"
+    >
+      <input type="hidden" name="intent" value="profile" />
+      {returnTo ? <input type="hidden" name="returnTo" value={returnTo} /> : null}
+      <Field
+        label="Company"
+        inputProps={{ ...getInputProps(fields.company, { type: 'text' }), maxLength: 100 }}
+        errors={fields.company.errors}
+      />
+      <Field
+        label="Time zone"
+        inputProps={{
+          ...getInputProps(fields.timeZone, { type: 'text' }),
+          placeholder: 'Europe/Paris',
+          autoComplete: 'off',
+        }}
+        hint="A name such as America/New_York; leave empty when unknown."
+        errors={fields.timeZone.errors}
+      />
+      <TextareaField
+        label="Private notes"
+        textareaProps={{ ...getTextareaProps(fields.notes), maxLength: NOTES_MAX }}
+        hint="Only agents of this workspace see these."
+        errors={fields.notes.errors}
+      />
+      <Button type="submit" variant="secondary" pending={fetcher.state !== 'idle'}>
+        Save customer details
+      </Button>
+    </fetcher.Form>
+  )
+}

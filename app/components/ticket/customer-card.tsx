@@ -1,0 +1,119 @@
+import { Link } from '@remix-run/react'
+import { CustomerProfileForm } from '#app/components/customer/profile-form.tsx'
+import { RelativeTime } from '#app/components/queue/relative-time.tsx'
+import { localTime } from '#app/utils/customer-profile.ts'
+import { formatDateTime } from '#app/utils/format.ts'
+import { STATUS_BADGE, STATUS_LABEL, type TicketStatus } from '#app/utils/vocabulary.ts'
+
+export type CustomerCardProps = {
+  slug: string
+  /** The open ticket: the card lists the customer's other conversations and comes back here. */
+  ticketNumber: number
+  now: string
+  customer: {
+    id: string
+    name: string
+    email: string
+    company: string | null
+    timeZone: string | null
+    notes: string
+    bouncing: { at: string; reason: string | null } | null
+    ticketCount: number
+    others: Array<{
+      id: string
+      number: number
+      subject: string
+      status: TicketStatus
+      lastActivityAt: string
+    }>
+  }
+}
+
+/** Who the customer is, at a glance: contact, company, local time, history and private notes. */
+export function CustomerCard({ slug, ticketNumber, now, customer }: CustomerCardProps) {
+  const customerUrl = `/w/${slug}/customers/${customer.id}`
+  return (
+    <section aria-labelledby="customer-card-heading" className="space-y-3 text-sm">
+      <h2
+        id="customer-card-heading"
+        className="text-xs font-semibold tracking-wide text-slate-600 uppercase dark:text-slate-400"
+      >
+        Customer
+      </h2>
+      <div>
+        <p className="flex flex-wrap items-center gap-2">
+          <Link to={customerUrl} className="font-medium text-indigo-700 hover:underline dark:text-indigo-300">
+            {customer.name || customer.email}
+          </Link>
+          {customer.bouncing ? (
+            <span
+              className="rounded bg-red-100 px-1.5 py-0.5 text-xs font-medium text-red-800 dark:bg-red-950 dark:text-red-300"
+              title={`Email to this address bounced on ${formatDateTime(customer.bouncing.at)} UTC${customer.bouncing.reason ? `: ${customer.bouncing.reason}` : ''}`}
+            >
+              Bouncing
+            </span>
+          ) : null}
+        </p>
+        <p className="break-all text-slate-600 dark:text-slate-400">{customer.email}</p>
+        {customer.company ? <p>{customer.company}</p> : null}
+        {customer.timeZone ? (
+          <p className="text-slate-600 dark:text-slate-400">
+            <span title={customer.timeZone}>{localTime(now, customer.timeZone)} local</span>
+          </p>
+        ) : null}
+        <p className="text-slate-600 dark:text-slate-400">
+          {customer.ticketCount === 1 ? '1 ticket' : `${customer.ticketCount} tickets`}
+        </p>
+      </div>
+
+      {customer.others.length > 0 ? (
+        <div>
+          <h3 className="font-medium">Other conversations</h3>
+          <ul className="mt-1 space-y-1">
+            {customer.others.map((t) => (
+              <li key={t.id} className="flex items-baseline gap-2">
+                <span
+                  className={`shrink-0 rounded px-1.5 py-0.5 text-xs font-medium ${STATUS_BADGE[t.status]}`}
+                >
+                  {STATUS_LABEL[t.status]}
+                </span>
+                <Link to={`/w/${slug}/tickets/${t.number}`} className="min-w-0 truncate hover:underline">
+                  #{t.number} {t.subject}
+                </Link>
+                <span className="ml-auto shrink-0 text-xs text-slate-500 dark:text-slate-400">
+                  <RelativeTime iso={t.lastActivityAt} now={now} />
+                </span>
+              </li>
+            ))}
+          </ul>
+          {customer.ticketCount > customer.others.length + 1 ? (
+            <Link
+              to={customerUrl}
+              className="mt-1 inline-block text-indigo-700 hover:underline dark:text-indigo-300"
+            >
+              All {customer.ticketCount} tickets
+            </Link>
+          ) : null}
+        </div>
+      ) : null}
+
+      {customer.notes ? (
+        <div>
+          <h3 className="font-medium">Notes</h3>
+          <p className="mt-1 whitespace-pre-wrap break-words text-slate-700 dark:text-slate-300">
+            {customer.notes}
+          </p>
+        </div>
+      ) : null}
+
+      <details className="group">
+        <summary className="cursor-pointer text-indigo-700 hover:underline dark:text-indigo-300">
+          Edit company, time zone and notes
+        </summary>
+        <div className="mt-2">
+          <CustomerProfileForm slug={slug} contact={customer} returnTo={ticketNumber} />
+        </div>
+      </details>
+    </section>
+  )
+}

@@ -1,0 +1,112 @@
+import { getDb } from '#db/client.ts'
+import {
+  getContactProfile,
+  getTicketContactProfile,
+  listOtherContactTickets,
+  setContactProfile,
+} from '#db/queries/contacts.ts'
+import { effectiveCompany, type CustomerProfileInput } from '#app/utils/customer-profile.ts'
+import { recordAudit } from './audit.server.ts'
+import { loadQueue, parseQueueQuery } from './queue.server.ts'
+import { notFound } from './errors.server.ts'
+import type { Member } from './workspaces.server.ts'
+
+/** How many of the customer's other conversations the card lists. */
+export const CARD_OTHER_TICKETS = 5
+
+type ProfileRow = NonNullable<Awaited<ReturnType<typeof getContactProfile>>>
+
+/** A contact's profile as loaders send it: dates as ISO strings, the company already resolved. */
+export function profileView(row: ProfileRow) {
+  return {
+    id: row.id,
+    name: row.name,
+    email: row.email,
+    company: effectiveCompany(row),
+    timeZone: row.timeZone,
+    notes: row.notes,
+    bouncing: row.bouncedAt ? { at: row.bouncedAt.toISOString(), reason: row.bounceReason } : null,
+    ticketCount: row.ticketCount,
+    createdAt: row.createdAt.toISOString(),
+  }
+}
+
+export type CustomerProfileView = ReturnType<typeof profileView>
+
+/**
+ * The ticket sidebar's customer card: who wrote the ticket, their profile, and their latest other
+ * conversations. The ticket must belong to the member's workspace (else 404).
+ */
+export async function loadCustomerCard(member: Member, ticketId: string) {
+  const db = getDb()
+  const row = await getTicketContactProfile(db, { workspaceId: member.workspaceId, ticketId })
+  if (!row) throw notFound('Ticket not found')
+  const others = await listOtherContactTickets(db, {
+    workspaceId: member.workspaceId,
+    contactId: row.id,
+    exceptTicketId: ticketId,
+    limit: CARD_OTHER_TICKETS,
+  })
+  return {
+    ...profileView(row),
+    others: others.map((t) => ({ ...t, lastActivityAt: t.lastActivityAt.toISOString() })),
+  }
+}
+
+export type CustomerCardData = Awaited<ReturnType<typeof loadCustomerCard>>
+
+/** A contact of the member's workspace with their profile; another workspace's is a 404. */
+export async function loadCustomerProfile(member: Member, contactId: string) {
+  const row = await getContactProfile(getDb(), { workspaceId: member.workspaceId, contactId })
+  if (!row) throw notFound('No such customer')
+  return profileView(row)
+}
+
+/**
+ * Saves company, time zone and notes. The audit row names what changed, with the old and new
+ * company and zone; the notes' text stays out of it (they are private and can be long).
+ */
+export async function updateContactProfile(member: Member, contactId: string, input: CustomerProfileInput) {
+  await getDb().transaction(async (tx) => {
+    const before = await getContactProfile(tx, { workspaceId: member.workspaceId, contactId })
+    if (!before) throw notFound('No such customer')
+    const changed: Record<string, unknown> = {}
+    if (input.company !== effectiveCompany(before)) {
+      changed.company = { before: effectiveCompany(before), after: input.company }
+    }
+    if (input.timeZone !== before.timeZone)
+      changed.timeZone = { before: before.timeZone, after: input.timeZone }
+    if (input.notes !== before.notes) changed.notes = true
+    if (Object.keys(changed).length === 0) return
+    await setContactProfile(tx, {
+      workspaceId: member.workspaceId,
+      contactId,
+      // Unchanged, a derived company stays derived (so a later rule change still applies).
+      company: 'company' in changed ? input.company : before.company,
+      timeZone: input.timeZone,
+      notes: input.notes,
+    })
+    await recordAudit(tx, {
+      workspaceId: member.workspaceId,
+      actorUserId: member.userId,
+      action: 'contact.profile-updated',
+      targetType: 'contact',
+      targetId: contactId,
+      data: changed,
+    })
+  })
+}
+
+/**
+ * A page of the customer's tickets as queue rows (the inbox's row design), newest activity first,
+ * with the queue's cursors (`after` / `before` in the page's query string).
+ */
+export async function loadCustomerTickets(member: Member, contactId: string, searchParams: URLSearchParams) {
+  const paging = new URLSearchParams({ view: 'all', sort: 'activity' })
+  for (const key of ['after', 'before']) {
+    const value = searchParams.get(key)
+    if (value) paging.set(key, value)
+  }
+  const query = parseQueueQuery(paging)
+  return loadQueue(member, { ...query, filters: { ...query.filters, contactId } })
+}

@@ -1,0 +1,151 @@
+import { z } from 'zod'
+import { UNSAFE_NAME_CHARACTERS } from './schemas.ts'
+
+/**
+ * Mail providers whose domain says nothing about where a person works. A domain listed here (or
+ * one of the provider's country variants, see FREE_MAIL_PREFIXES) derives no company.
+ */
+export const FREE_MAIL_DOMAINS = new Set([
+  'gmail.com',
+  'googlemail.com',
+  'outlook.com',
+  'hotmail.com',
+  'live.com',
+  'msn.com',
+  'yahoo.com',
+  'ymail.com',
+  'rocketmail.com',
+  'aol.com',
+  'icloud.com',
+  'me.com',
+  'mac.com',
+  'proton.me',
+  'protonmail.com',
+  'pm.me',
+  'gmx.com',
+  'gmx.net',
+  'gmx.de',
+  'web.de',
+  't-online.de',
+  'mail.com',
+  'zoho.com',
+  'yandex.com',
+  'yandex.ru',
+  'mail.ru',
+  'qq.com',
+  '163.com',
+  '126.com',
+  'fastmail.com',
+  'hey.com',
+  'tutanota.com',
+  'tuta.io',
+  'orange.fr',
+  'free.fr',
+  'laposte.net',
+  'libero.it',
+  'btinternet.com',
+  'comcast.net',
+  'verizon.net',
+  'att.net',
+])
+/** yahoo.co.uk, hotmail.fr, outlook.de, live.nl…: the big providers' country domains. */
+const FREE_MAIL_PREFIXES = ['yahoo.', 'hotmail.', 'outlook.', 'live.', 'gmx.', 'yandex.']
+
+/** Second-level labels under a country code (acme.co.uk, acme.com.au): not the company's name. */
+const GENERIC_SECOND_LEVEL = new Set([
+  'co',
+  'com',
+  'org',
+  'net',
+  'ac',
+  'gov',
+  'edu',
+  'ltd',
+  'plc',
+  'ne',
+  'or',
+])
+
+export function isFreeMailDomain(domain: string) {
+  const d = domain.toLowerCase()
+  return FREE_MAIL_DOMAINS.has(d) || FREE_MAIL_PREFIXES.some((prefix) => d.startsWith(prefix))
+}
+
+/**
+ * A company name guessed from an email address: the label before the public suffix, capitalized
+ * (ada@eu.acme.co.uk → "Acme"). Null for free-mail providers and addresses without a domain.
+ */
+export function companyFromEmail(email: string): string | null {
+  const domain = email.split('@')[1]?.trim().toLowerCase()
+  if (!domain || isFreeMailDomain(domain)) return null
+  const labels = domain.split('.').filter(Boolean)
+  if (labels.length < 2) return null
+  let nameIndex = labels.length - 2
+  const tld = labels.at(-1)!
+  if (tld.length === 2 && labels.length >= 3 && GENERIC_SECOND_LEVEL.has(labels[nameIndex]!)) nameIndex -= 1
+  const name = labels[nameIndex]!
+  return name.charAt(0).toUpperCase() + name.slice(1)
+}
+
+/** What the card shows: the company agents set ('' = cleared on purpose), else the derived one. */
+export function effectiveCompany(contact: { company: string | null; email: string }) {
+  return contact.company ?? companyFromEmail(contact.email)
+}
+
+/** The zone's canonical name (Intl accepts any case), or null when this runtime does not know it. */
+export function canonicalTimeZone(zone: string) {
+  try {
+    return new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone
+  } catch {
+    return null
+  }
+}
+
+/** "14:05" in the zone at the given instant (the loader's `now`, so server and browser agree). */
+export function localTime(nowIso: string, zone: string) {
+  return new Intl.DateTimeFormat('en-GB', {
+    timeZone: zone,
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).format(new Date(nowIso))
+}
+
+export const NOTES_MAX = 5000
+
+/**
+ * The customer's company, time zone and private notes, edited from the ticket's customer card and
+ * the customer page. `returnTo` (a ticket number) sends the agent back to that ticket.
+ */
+export const CustomerProfileSchema = z.object({
+  intent: z.literal('profile'),
+  company: z
+    .string()
+    .trim()
+    .max(100, { error: 'Use at most 100 characters' })
+    .refine((s) => !UNSAFE_NAME_CHARACTERS.test(s), { error: 'Remove the control characters' })
+    .optional()
+    .transform((s) => s ?? ''),
+  timeZone: z
+    .string()
+    .trim()
+    .max(64, { error: 'Use a time zone name such as Europe/Paris' })
+    .optional()
+    .transform((zone, ctx) => {
+      if (!zone) return null
+      const canonical = canonicalTimeZone(zone)
+      if (!canonical) {
+        ctx.addIssue({ code: 'custom', message: 'Unknown time zone: use a name such as Europe/Paris' })
+        return z.NEVER
+      }
+      return canonical
+    }),
+  notes: z
+    .string()
+    .max(NOTES_MAX, { error: `Notes can be at most ${NOTES_MAX.toLocaleString('en-US')} characters` })
+    .optional()
+    .transform((s) => s?.trim() ?? ''),
+  returnTo: z.coerce.number().int().positive().max(2_147_483_647).optional(),
+})
+
+export type CustomerProfileInput = z.output<typeof CustomerProfileSchema>

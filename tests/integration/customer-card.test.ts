@@ -1,0 +1,186 @@
+import { and, eq } from 'drizzle-orm'
+import { describe, expect, it } from 'vitest'
+import { getDb } from '#db/client.ts'
+import { auditEvents, contacts, tickets } from '#db/schema.ts'
+import * as customerRoute from '#app/routes/w.$slug.customers.$id.tsx'
+import * as ticketRoute from '#app/routes/w.$slug.tickets.$number.tsx'
+import { createMember, createTicketFor, setTicket } from '#tests/helpers/factories.ts'
+import { callAction, callLoader } from '#tests/helpers/routes.ts'
+
+type Agent = Awaited<ReturnType<typeof createMember>>
+
+function loadTicket(agent: Agent, number: number) {
+  return callLoader(ticketRoute, `/w/${agent.workspace.slug}/tickets/${number}`, {
+    cookie: agent.cookie,
+    params: { slug: agent.workspace.slug, number: String(number) },
+  })
+}
+
+function postProfile(
+  agent: Agent,
+  contactId: string,
+  form: Record<string, string>,
+  slug = agent.workspace.slug,
+) {
+  return callAction(
+    customerRoute,
+    `/w/${slug}/customers/${contactId}`,
+    { intent: 'profile', ...form },
+    { cookie: agent.cookie, params: { slug, id: contactId } },
+  )
+}
+
+async function contactOf(ticketId: string) {
+  const [row] = await getDb()
+    .select({
+      id: contacts.id,
+      company: contacts.company,
+      timeZone: contacts.timeZone,
+      notes: contacts.notes,
+    })
+    .from(tickets)
+    .innerJoin(contacts, eq(contacts.id, tickets.contactId))
+    .where(eq(tickets.id, ticketId))
+  return row!
+}
+
+function profileAudits(workspaceId: string) {
+  return getDb()
+    .select({ actorUserId: auditEvents.actorUserId, targetId: auditEvents.targetId, data: auditEvents.data })
+    .from(auditEvents)
+    .where(and(eq(auditEvents.workspaceId, workspaceId), eq(auditEvents.action, 'contact.profile-updated')))
+}
+
+describe('customer card on the ticket page', () => {
+  it("shows the customer's 5 most recent other conversations, newest first, and counts all their tickets", async () => {
+    const agent = await createMember('agent')
+    const email = 'ada@analytical.co.uk'
+    const created = []
+    for (let i = 0; i < 8; i++) {
+      created.push(
+        await createTicketFor(agent, { customerEmail: email, customerName: 'Ada', subject: `Question ${i}` }),
+      )
+    }
+    // Someone else's ticket never shows up on Ada's card.
+    await createTicketFor(agent, { customerEmail: 'grace@navy.example', subject: 'Not Ada' })
+    for (const [i, t] of created.entries()) {
+      await setTicket(t.ticketId, { lastActivityAt: new Date(Date.UTC(2026, 0, 1 + i)) })
+    }
+    await setTicket(created[6]!.ticketId, { status: 'resolved' })
+    const current = created[7]!
+
+    const page = await loadTicket(agent, current.number)
+    expect(page.status).toBe(200)
+    const card = page.data.customer
+    expect(card).toMatchObject({ name: 'Ada', email, company: 'Analytical', ticketCount: 8, bouncing: null })
+    expect(card.others.map((t: { subject: string }) => t.subject)).toEqual([
+      'Question 6',
+      'Question 5',
+      'Question 4',
+      'Question 3',
+      'Question 2',
+    ])
+    expect(card.others[0]).toMatchObject({ number: created[6]!.number, status: 'resolved' })
+  })
+
+  it('derives no company from a free-mail address, and marks a bouncing address', async () => {
+    const agent = await createMember('agent')
+    const ticket = await createTicketFor(agent, { customerEmail: 'someone@gmail.com' })
+    const contact = await contactOf(ticket.ticketId)
+    await getDb()
+      .update(contacts)
+      .set({ bouncedAt: new Date('2026-02-01T10:00:00Z'), bounceReason: 'mailbox does not exist' })
+      .where(eq(contacts.id, contact.id))
+    const card = (await loadTicket(agent, ticket.number)).data.customer
+    expect(card.company).toBeNull()
+    expect(card.others).toEqual([])
+    expect(card.ticketCount).toBe(1)
+    expect(card.bouncing).toEqual({ at: '2026-02-01T10:00:00.000Z', reason: 'mailbox does not exist' })
+  })
+
+  it('saves company, time zone and notes, returns to the ticket, and audits what changed', async () => {
+    const agent = await createMember('agent')
+    const ticket = await createTicketFor(agent, { customerEmail: 'lin@acme.example' })
+    const contact = await contactOf(ticket.ticketId)
+    const saved = await postProfile(agent, contact.id, {
+      company: 'Acme Europe',
+      timeZone: 'europe/paris',
+      notes: 'Prefers email over phone.\nVIP since 2024.',
+      returnTo: String(ticket.number),
+    })
+    expect(saved.status).toBe(302)
+    expect(saved.location).toBe(`/w/${agent.workspace.slug}/tickets/${ticket.number}`)
+    expect(await contactOf(ticket.ticketId)).toMatchObject({
+      company: 'Acme Europe',
+      timeZone: 'Europe/Paris',
+      notes: 'Prefers email over phone.\nVIP since 2024.',
+    })
+    const audits = await profileAudits(agent.workspace.id)
+    expect(audits).toEqual([
+      {
+        actorUserId: agent.user.id,
+        targetId: contact.id,
+        data: {
+          company: { before: 'Acme', after: 'Acme Europe' },
+          timeZone: { before: null, after: 'Europe/Paris' },
+          notes: true,
+        },
+      },
+    ])
+    const card = (await loadTicket(agent, ticket.number)).data.customer
+    expect(card).toMatchObject({ company: 'Acme Europe', timeZone: 'Europe/Paris' })
+
+    // Saving the same values again changes nothing and writes no audit row.
+    await postProfile(agent, contact.id, {
+      company: 'Acme Europe',
+      timeZone: 'Europe/Paris',
+      notes: 'Prefers email over phone.\nVIP since 2024.',
+    })
+    expect(await profileAudits(agent.workspace.id)).toHaveLength(1)
+  })
+
+  it('keeps a derived company derived when only the notes change, and lets agents clear it', async () => {
+    const agent = await createMember('agent')
+    const ticket = await createTicketFor(agent, { customerEmail: 'kim@initech.example' })
+    const contact = await contactOf(ticket.ticketId)
+    await postProfile(agent, contact.id, { company: 'Initech', notes: 'Call before noon.' })
+    expect(await contactOf(ticket.ticketId)).toMatchObject({ company: null, notes: 'Call before noon.' })
+    await postProfile(agent, contact.id, { company: '', notes: 'Call before noon.' })
+    expect((await contactOf(ticket.ticketId)).company).toBe('')
+    expect((await loadTicket(agent, ticket.number)).data.customer.company).toBe('')
+  })
+
+  it.each([
+    [{ timeZone: 'Mars/Olympus_Mons' }, 'timeZone', 'Unknown time zone: use a name such as Europe/Paris'],
+    [{ notes: 'x'.repeat(5001) }, 'notes', 'Notes can be at most 5,000 characters'],
+    [{ company: 'y'.repeat(101) }, 'company', 'Use at most 100 characters'],
+  ])('refuses %o with a field error and writes nothing', async (form, field, message) => {
+    const agent = await createMember('agent')
+    const ticket = await createTicketFor(agent)
+    const contact = await contactOf(ticket.ticketId)
+    const refused = await postProfile(agent, contact.id, form as Record<string, string>)
+    expect(refused.status).toBe(400)
+    expect(refused.data.intent).toBe('profile')
+    expect(refused.data.result.error[field]).toEqual([message])
+    expect(await contactOf(ticket.ticketId)).toMatchObject({ company: null, timeZone: null, notes: '' })
+    expect(await profileAudits(agent.workspace.id)).toEqual([])
+  })
+
+  it("is a 404 for another workspace's customer, and changes nothing there", async () => {
+    const owner = await createMember('owner')
+    const outsider = await createMember('owner')
+    const ticket = await createTicketFor(owner)
+    const contact = await contactOf(ticket.ticketId)
+    // Through the outsider's own workspace URL, and through the owner's (not a member there).
+    const viaOwnSlug = await postProfile(outsider, contact.id, { notes: 'mine now' })
+    expect(viaOwnSlug.status).toBe(404)
+    const viaTheirSlug = await postProfile(outsider, contact.id, { notes: 'mine now' }, owner.workspace.slug)
+    expect(viaTheirSlug.status).toBe(404)
+    const page = await callLoader(customerRoute, `/w/${outsider.workspace.slug}/customers/${contact.id}`, {
+      cookie: outsider.cookie,
+      params: { slug: outsider.workspace.slug, id: contact.id },
+    })
+    expect(page.status).toBe(404)
+    expect((await contactOf(ticket.ticketId)).notes).toBe('')
+  })
+})

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest'
+import {
+  canonicalTimeZone,
+  companyFromEmail,
+  CustomerProfileSchema,
+  effectiveCompany,
+  localTime,
+} from '#app/utils/customer-profile.ts'
+
+describe('companyFromEmail', () => {
+  it.each([
+    ['ada@acme.com', 'Acme'],
+    ['ada@eu.acme.com', 'Acme'],
+    ['ada@acme.co.uk', 'Acme'],
+    ['ada@shop.acme.com.au', 'Acme'],
+    ['ada@ACME.io', 'Acme'],
+    ['ada@acme.de', 'Acme'],
+  ])('derives %s → %s', (email, company) => {
+    expect(companyFromEmail(email)).toBe(company)
+  })
+
+  it.each([
+    'a@gmail.com',
+    'a@outlook.com',
+    'a@yahoo.com',
+    'a@yahoo.co.uk',
+    'a@hotmail.fr',
+    'a@icloud.com',
+    'a@proton.me',
+    'nodomain',
+    'a@localhost',
+  ])('derives nothing from %s', (email) => {
+    expect(companyFromEmail(email)).toBeNull()
+  })
+
+  it('prefers what agents set, including an empty company', () => {
+    expect(effectiveCompany({ company: null, email: 'a@acme.com' })).toBe('Acme')
+    expect(effectiveCompany({ company: 'Acme Labs', email: 'a@acme.com' })).toBe('Acme Labs')
+    expect(effectiveCompany({ company: '', email: 'a@acme.com' })).toBe('')
+  })
+})
+
+describe('time zones', () => {
+  it('canonicalizes known zones and refuses unknown ones', () => {
+    expect(canonicalTimeZone('europe/paris')).toBe('Europe/Paris')
+    expect(canonicalTimeZone('Mars/Base')).toBeNull()
+  })
+
+  it('shows the local time at the given instant as HH:MM', () => {
+    expect(localTime('2026-07-01T12:05:00Z', 'Europe/Paris')).toBe('14:05')
+    expect(localTime('2026-01-01T00:30:00Z', 'America/New_York')).toBe('19:30')
+  })
+
+  it('reads an empty time zone as unknown', () => {
+    const parsed = CustomerProfileSchema.parse({ intent: 'profile', timeZone: undefined, notes: '  hi  ' })
+    expect(parsed).toMatchObject({ timeZone: null, notes: 'hi', company: '' })
+  })
+})
