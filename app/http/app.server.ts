@@ -14,6 +14,7 @@ import {
 } from './database-outage.server.ts'
 import { healthz, readyz } from './health.server.ts'
 import { emailFrameHeaders } from './email-frame.server.ts'
+import { mcpEndpoint } from '#app/mcp/endpoint.server.ts'
 import { sendgridWebhooks } from './inbound.server.ts'
 import { requestLog } from './request-log.server.ts'
 import { requestScope } from './request-scope.server.ts'
@@ -64,6 +65,8 @@ export function createApp(options: Options) {
   // SendGrid's webhooks read their bodies raw, with their own limits (35 MB for Inbound Parse).
   app.use(sendgridWebhooks())
   app.use(bodyLimit(FORM_BODY_LIMIT, UPLOAD_ROUTES))
+  // POST /mcp: the MCP server (Bearer API tokens, no cookie), before Remix and session renewal.
+  app.use(mcpEndpoint())
   if (options.viteMiddleware) app.use(options.viteMiddleware)
   if (options.clientDir) {
     // Hashed, cacheable assets are compressed; HTML is streamed uncompressed (compressing the

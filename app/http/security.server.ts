@@ -7,6 +7,8 @@ import { decodedSegments, normalisedTarget } from './request-target.server.ts'
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 /** Token-authenticated API and signed webhooks are not browser form posts. */
 const ORIGIN_EXEMPT = ['api', 'webhooks']
+/** Paths exempt as a whole: the MCP endpoint (Bearer API tokens, like /api). */
+const ORIGIN_EXEMPT_EXACT = ['mcp']
 
 /** Where the app is served: `APP_URL`'s origin, and whether this is the local profile. */
 export type Site = { appOrigin: string; local: boolean }
@@ -201,9 +203,10 @@ export function handshakeRefusal(req: IncomingMessage, site: Site, trust: TrustP
   return undefined
 }
 
-/** `/api/…` and `/webhooks/…` once decoded, with no segment that could still move the path. */
+/** `/api/…`, `/webhooks/…` and `/mcp` once decoded, with no segment that could still move the path. */
 export function isOriginExempt(pathname: string) {
   const segments = decodedSegments(pathname)
+  if (segments?.length === 2 && ORIGIN_EXEMPT_EXACT.includes(segments[1])) return true
   if (!segments || segments.length < 3 || !ORIGIN_EXEMPT.includes(segments[1])) return false
   return !segments.some((s) => s === '.' || s === '..' || s.includes('/') || s.includes('\\'))
 }

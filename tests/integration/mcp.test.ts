@@ -1,0 +1,216 @@
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client'
+import { and, eq } from 'drizzle-orm'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { getDb } from '#db/client.ts'
+import { auditEvents, messages, tickets } from '#db/schema.ts'
+import { startQueue, stopQueue } from '#app/jobs/queue.server.ts'
+import { TOOL_NAMES } from '#app/mcp/tools.server.ts'
+import { apiTokenFor } from '#tests/helpers/api.ts'
+import { createMember, createTicketFor } from '#tests/helpers/factories.ts'
+import { startTestServer } from '#tests/helpers/http-server.ts'
+import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
+
+let server: Awaited<ReturnType<typeof startTestServer>>
+let owner: Awaited<ReturnType<typeof createMember>>
+let token: string
+const clients: Client[] = []
+
+beforeAll(async () => {
+  await startQueue(testDatabaseUrl)
+  server = await startTestServer({ sockets: false })
+  owner = await createMember('owner')
+  token = (await apiTokenFor(owner)).token
+})
+afterAll(async () => {
+  for (const client of clients) await client.close()
+  await server.close()
+  await stopQueue()
+})
+
+/** An MCP client from the official SDK, over Streamable HTTP, with a Bearer token. */
+async function connect(bearer: string) {
+  const client = new Client({ name: 'switchboard-test', version: '1.0.0' })
+  const transport = new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`), {
+    requestInit: { headers: { authorization: `Bearer ${bearer}` } },
+  })
+  await client.connect(transport)
+  clients.push(client)
+  return client
+}
+
+type ToolResult = {
+  isError?: boolean
+  structuredContent?: any
+  content: Array<{ type: string; text?: string }>
+}
+
+async function callTool(client: Client, name: string, args: Record<string, unknown>) {
+  return (await client.callTool({ name, arguments: args })) as ToolResult
+}
+
+describe('MCP over Streamable HTTP', () => {
+  it('refuses a request without a valid token: 401 with a Bearer challenge', async () => {
+    const body = JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'x', version: '1' } },
+    })
+    for (const authorization of [undefined, 'Bearer sb_pat_nope', 'Basic dXNlcjpwYXNz']) {
+      const res = await fetch(`${server.url}/mcp`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          // A browser on another site: the origin check must not be what answers.
+          origin: 'https://evil.example',
+          ...(authorization ? { authorization } : {}),
+        },
+        body,
+      })
+      expect(res.status, String(authorization)).toBe(401)
+      expect(res.headers.get('www-authenticate')).toMatch(/^Bearer /)
+    }
+    // The SDK's client sees the same refusal.
+    await expect(connect('sb_pat_000000000000000000000000000000000000')).rejects.toThrow()
+  })
+
+  it('lists the tools and calls each one', async () => {
+    const client = await connect(token)
+    const { tools } = await client.listTools()
+    expect(tools.map((t) => t.name).sort()).toEqual([...TOOL_NAMES].sort())
+    const ticket = await createTicketFor(owner, {
+      subject: 'Kettle never arrived',
+      customerEmail: 'kim@example.net',
+    })
+
+    const search = await callTool(client, 'search_tickets', { status: 'open', q: 'kettle' })
+    expect(search.isError).toBeFalsy()
+    expect(search.structuredContent.data.map((t: { number: number }) => t.number)).toContain(ticket.number)
+
+    const got = await callTool(client, 'get_ticket', { number: ticket.number })
+    expect(got.structuredContent.ticket).toMatchObject({
+      number: ticket.number,
+      subject: 'Kettle never arrived',
+    })
+    expect(got.structuredContent.messages).toHaveLength(1)
+    const lastSeen = got.structuredContent.messages[0].id as string
+
+    const views = await callTool(client, 'list_views', {})
+    expect(views.structuredContent.views).toEqual(
+      expect.arrayContaining([expect.objectContaining({ view: 'unassigned', count: 1 })]),
+    )
+
+    const note = await callTool(client, 'add_note', {
+      number: ticket.number,
+      body: 'Checking with the courier',
+    })
+    expect(note.structuredContent).toMatchObject({ kind: 'note', body: 'Checking with the courier' })
+
+    const draft = await callTool(client, 'draft_reply', { number: ticket.number, body: 'It ships today.' })
+    expect(draft.structuredContent).toMatchObject({
+      sent: false,
+      to: 'kim@example.net',
+      body: 'It ships today.',
+    })
+    expect(draft.structuredContent.last_seen_message_id).toBe(note.structuredContent.id)
+
+    // The collision rule: someone (the note above) wrote after lastSeen, so nothing is sent.
+    const collided = await callTool(client, 'send_reply', {
+      number: ticket.number,
+      body: 'It ships today.',
+      last_seen_message_id: lastSeen,
+    })
+    expect(collided.isError).toBe(true)
+    expect(collided.structuredContent).toMatchObject({ status: 409 })
+    const sent = await callTool(client, 'send_reply', {
+      number: ticket.number,
+      body: 'It ships today.',
+      status: 'pending',
+      last_seen_message_id: draft.structuredContent.last_seen_message_id,
+    })
+    expect(sent.structuredContent).toMatchObject({ kind: 'reply', body: 'It ships today.' })
+
+    const updated = await callTool(client, 'update_ticket', {
+      number: ticket.number,
+      changes: { priority: 'high', tags: ['shipping'], assignee_id: owner.user.id },
+    })
+    expect(updated.structuredContent).toMatchObject({
+      priority: 'high',
+      status: 'pending',
+      assignee: { id: owner.user.id },
+    })
+
+    const contacts = await callTool(client, 'lookup_contact', { q: 'kim@' })
+    expect(contacts.isError, JSON.stringify(contacts.content)).toBeFalsy()
+    const kim = contacts.structuredContent.data[0]
+    expect(kim).toMatchObject({ email: 'kim@example.net' })
+    expect((await callTool(client, 'lookup_contact', { id: kim.id })).structuredContent).toMatchObject({
+      id: kim.id,
+    })
+
+    const replies = await getDb()
+      .select({ kind: messages.kind })
+      .from(messages)
+      .where(eq(messages.ticketId, ticket.ticketId))
+    expect(replies.map((m) => m.kind).sort()).toEqual(['note', 'reply', 'reply'])
+    // Every call is audited, with its outcome.
+    const audited = await getDb()
+      .select({ tool: auditEvents.targetId, data: auditEvents.data })
+      .from(auditEvents)
+      .where(and(eq(auditEvents.workspaceId, owner.workspace.id), eq(auditEvents.action, 'mcp.tool-called')))
+    expect(new Set(audited.map((a) => a.tool))).toEqual(new Set(TOOL_NAMES))
+    expect(audited.find((a) => (a.data as { ok: boolean }).ok === false)).toMatchObject({
+      tool: 'send_reply',
+    })
+  })
+
+  it('validates tool input with the API’s schemas', async () => {
+    const client = await connect(token)
+    const bad = await callTool(client, 'update_ticket', { number: 1, changes: { status: 'exploded' } })
+    expect(bad.isError).toBe(true)
+    const empty = await callTool(client, 'add_note', { number: 1, body: '' })
+    expect(empty.isError).toBe(true)
+  })
+
+  it('needs the operation’s scope: a read-only token can search but not write', async () => {
+    const readOnly = (await apiTokenFor(owner, { scopes: ['tickets:read'] })).token
+    const client = await connect(readOnly)
+    const ticket = await createTicketFor(owner)
+    expect((await callTool(client, 'get_ticket', { number: ticket.number })).isError).toBeFalsy()
+    const refused = await callTool(client, 'add_note', { number: ticket.number, body: 'Not allowed' })
+    expect(refused.isError).toBe(true)
+    expect(refused.structuredContent).toMatchObject({
+      status: 403,
+      type: expect.stringMatching(/insufficient-scope$/),
+    })
+    expect((await callTool(client, 'lookup_contact', { q: 'x' })).structuredContent).toMatchObject({
+      status: 403,
+    })
+    const notes = await getDb().select().from(messages).where(eq(messages.ticketId, ticket.ticketId))
+    expect(notes).toHaveLength(1)
+  })
+
+  it('cannot see or change another workspace’s tickets', async () => {
+    const stranger = await createMember('owner')
+    const theirs = await createTicketFor(stranger, { subject: 'Private matter' })
+    const client = await connect(token)
+    const got = await callTool(client, 'get_ticket', { number: theirs.number + 500 })
+    expect(got.structuredContent).toMatchObject({ status: 404 })
+    // Same number in both workspaces: ours answers, theirs is untouched.
+    const updated = await callTool(client, 'update_ticket', {
+      number: theirs.number,
+      changes: { priority: 'urgent' },
+    })
+    const [row] = await getDb().select().from(tickets).where(eq(tickets.id, theirs.ticketId))
+    expect(row!.priority).toBe('normal')
+    if (!updated.isError) expect(updated.structuredContent.subject).not.toBe('Private matter')
+  })
+
+  it('answers GET and DELETE with 405 (stateless, no sessions)', async () => {
+    for (const method of ['GET', 'DELETE']) {
+      const res = await fetch(`${server.url}/mcp`, { method, headers: { authorization: `Bearer ${token}` } })
+      expect(res.status).toBe(405)
+    }
+  })
+})
