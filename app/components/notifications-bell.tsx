@@ -5,7 +5,7 @@ import { BellIcon } from './ui/icons.tsx'
 
 export type NotificationItem = {
   id: string
-  kind: 'assigned' | 'customer-replied' | 'webhook-disabled'
+  kind: 'assigned' | 'customer-replied' | 'webhook-disabled' | 'mentioned'
   read: boolean
   number: number | null
   subject: string
@@ -14,6 +14,7 @@ export type NotificationItem = {
 
 function describe(n: NotificationItem) {
   if (n.kind === 'webhook-disabled') return 'A webhook endpoint was disabled'
+  if (n.kind === 'mentioned') return `${n.actorName ?? 'Someone'} mentioned you on #${n.number}`
   return n.kind === 'assigned'
     ? `${n.actorName ?? 'Someone'} assigned you #${n.number}`
     : `Customer replied on #${n.number}`

@@ -287,3 +287,28 @@ async function revokeAllSessions(tx: Tx, userId: string) {
   const rows = await tx.delete(sessions).where(eq(sessions.userId, userId)).returning({ id: sessions.id })
   return rows.map((r) => r.id)
 }
+
+// ——— Invitations ———
+
+/** Emails an invitation's link (the same link the members page shows to copy). */
+export async function queueInvitationEmail(
+  tx: DbOrTx,
+  input: { to: string; role: string; token: string; workspaceName: string },
+) {
+  const rendered = await renderAccountLink({
+    subject: `You are invited to ${input.workspaceName} on Switchboard`,
+    name: '',
+    intro: `You are invited to join ${input.workspaceName} on Switchboard as ${input.role === 'agent' ? 'an agent' : `an ${input.role}`}.`,
+    linkLabel: 'Accept the invitation',
+    link: `${env().appUrl}/invite/${input.token}`,
+    footnote: 'The link works once, for 7 days. If you did not expect this invitation, ignore this email.',
+  })
+  await queueEmail(tx, {
+    ...rendered,
+    ...systemSender(),
+    workspaceId: null,
+    kind: 'invitation',
+    toAddress: input.to,
+    headers: { 'Auto-Submitted': 'auto-generated' },
+  })
+}

@@ -10,6 +10,7 @@ import {
 import { insertMembership, insertWorkspace } from '#db/queries/workspaces.ts'
 import { env } from '#app/env.server.ts'
 import { queueVerificationEmail } from './account-emails.server.ts'
+import { reservePasswordChange, reserveSignup } from './hashing-limits.server.ts'
 import { recordAudit } from './audit.server.ts'
 import { isUniqueViolation } from './errors.server.ts'
 import { hashPassword, timingDummyHash, verifyPassword } from './passwords.server.ts'
@@ -27,9 +28,15 @@ export type SignupOutcome =
   | { kind: 'created'; userId: string; workspaceSlug: string }
   | { kind: 'email-taken' }
   | { kind: 'slug-taken' }
+  | { kind: 'rate-limited' }
 
 /** Creates the account, its first workspace and the owner membership, all or nothing. */
-export async function signUp(input: SignupInput): Promise<SignupOutcome> {
+export async function signUp(
+  input: SignupInput,
+  /** The client address, limited by SIGNUP_IP_LIMIT before the hash (scripts pass none). */
+  clientIp?: string,
+): Promise<SignupOutcome> {
+  if (clientIp !== undefined && !(await reserveSignup(clientIp))) return { kind: 'rate-limited' }
   const passwordHash = await hashPassword(input.password)
   try {
     return await getDb().transaction(async (tx) => {
@@ -108,7 +115,8 @@ export async function updateName(userId: string, name: string) {
   })
 }
 
-export type PasswordChange = { kind: 'changed'; revokedSessionIds: string[] } | { kind: 'wrong-password' }
+export type PasswordChange =
+  { kind: 'changed'; revokedSessionIds: string[] } | { kind: 'wrong-password' } | { kind: 'rate-limited' }
 
 /** Changes the password and signs out every other session of the user. */
 export async function changePassword(
@@ -116,7 +124,10 @@ export async function changePassword(
   currentSessionId: string,
   currentPassword: string,
   newPassword: string,
+  clientIp: string,
 ): Promise<PasswordChange> {
+  // Per address and per user, before the current password is hashed.
+  if (!(await reservePasswordChange(userId, clientIp))) return { kind: 'rate-limited' }
   const stored = await getPasswordHash(getDb(), userId)
   if (!stored || !(await verifyPassword(currentPassword, stored))) return { kind: 'wrong-password' }
   const passwordHash = await hashPassword(newPassword)

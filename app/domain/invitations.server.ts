@@ -5,22 +5,31 @@ import {
   findOpenInvitationByTokenHash,
   insertInvitation,
   lockOpenInvitation,
+  renewOpenInvitation,
   revokeOpenInvitation,
 } from '#db/queries/invitations.ts'
 import { findUserByEmail } from '#db/queries/users.ts'
 import { insertMembership } from '#db/queries/workspaces.ts'
 import { canAssignRole, type Role } from '#app/utils/roles.ts'
-import { queueVerificationEmail } from './account-emails.server.ts'
+import { queueInvitationEmail, queueVerificationEmail } from './account-emails.server.ts'
 import { insertUser } from './accounts.server.ts'
 import { recordAudit } from './audit.server.ts'
 import { forbidden, isUniqueViolation, notFound } from './errors.server.ts'
+import { reserveSignup } from './hashing-limits.server.ts'
 import { hashPassword } from './passwords.server.ts'
+import { takeSlot, type Limit } from './rate-limit.server.ts'
 import { hashToken, newToken } from './tokens.server.ts'
 import type { Member } from './workspaces.server.ts'
 
 export const INVITE_TTL_MS = 7 * 24 * 60 * 60 * 1000
 
-/** Creates an invitation and returns its one-time token (256 random bits; only the hash is stored). */
+/** "Resend" on the members page: per invitation. */
+export const INVITE_RESEND_LIMIT: Limit = { max: 3, windowMs: 60 * 60 * 1000 }
+
+/**
+ * Creates an invitation, emails its link to the invitee (queued in the same transaction) and
+ * returns the one-time token for the copyable link (256 random bits; only the hash is stored).
+ */
 export async function inviteMember(actor: Member, email: string, role: Role) {
   if (!canAssignRole(actor.role, role)) throw forbidden('Only an owner can invite another owner')
   const token = newToken()
@@ -41,8 +50,57 @@ export async function inviteMember(actor: Member, email: string, role: Role) {
       targetId: invitationId,
       data: { email, role },
     })
+    await queueInvitationEmail(tx, { to: email, role, token, workspaceName: actor.workspaceName })
   })
   return token
+}
+
+export type ResendInvitationOutcome =
+  { kind: 'sent'; token: string; email: string } | { kind: 'rate-limited' }
+
+/**
+ * Emails a pending invitation again with a fresh link (7 more days; the previous link, copied or
+ * emailed, stops working). At most INVITE_RESEND_LIMIT per invitation. Same role rule as revoking.
+ */
+export async function resendInvitation(
+  actor: Member,
+  invitationId: string,
+): Promise<ResendInvitationOutcome> {
+  const slot = await takeSlot(`invite-resend:${invitationId}`, INVITE_RESEND_LIMIT)
+  if (!slot.allowed) return { kind: 'rate-limited' }
+  const token = newToken()
+  try {
+    return await getDb().transaction(async (tx) => {
+      const which = { workspaceId: actor.workspaceId, id: invitationId }
+      const invitation = await lockOpenInvitation(tx, which)
+      if (!invitation) throw notFound('No such invitation')
+      if (!canAssignRole(actor.role, invitation.role)) {
+        throw forbidden('Only an owner can resend an owner invitation')
+      }
+      const renewed = await renewOpenInvitation(tx, {
+        ...which,
+        tokenHash: hashToken(token),
+        expiresAt: new Date(Date.now() + INVITE_TTL_MS),
+      })
+      await recordAudit(tx, {
+        workspaceId: actor.workspaceId,
+        actorUserId: actor.userId,
+        action: 'invitation.resent',
+        targetType: 'invitation',
+        targetId: invitationId,
+      })
+      await queueInvitationEmail(tx, {
+        to: renewed.email,
+        role: renewed.role,
+        token,
+        workspaceName: actor.workspaceName,
+      })
+      return { kind: 'sent' as const, token, email: renewed.email }
+    })
+  } catch (error) {
+    await slot.release()
+    throw error
+  }
 }
 
 /** Revokes a pending invitation. Like inviting: admins revoke agent and admin invitations, only owners owner ones. */
@@ -76,6 +134,7 @@ export type InvitationOutcome =
   | { kind: 'invalid' }
   | { kind: 'email-mismatch'; invitedEmail: string }
   | { kind: 'email-taken' }
+  | { kind: 'rate-limited' }
 
 /** A signed-in user accepts; the invitation's email must be theirs. Single use, even under races. */
 export async function acceptInvitation(
@@ -113,10 +172,13 @@ export async function signUpWithInvitation(
   token: string,
   name: string,
   password: string,
+  clientIp: string,
 ): Promise<InvitationOutcome> {
   const open = await findOpenInvitation(token)
   if (!open) return { kind: 'invalid' }
   if (await findUserByEmail(getDb(), open.email)) return { kind: 'email-taken' }
+  // A new account: the signup limit per client address, before the password is hashed.
+  if (!(await reserveSignup(clientIp))) return { kind: 'rate-limited' }
   const passwordHash = await hashPassword(password)
   try {
     return await getDb().transaction(async (tx) => {

@@ -12,6 +12,7 @@ import {
 import type { TicketEvent } from '#app/realtime/events.ts'
 import { deleteDraft } from '#db/queries/drafts.ts'
 import { recordAudit } from './audit.server.ts'
+import { notifyMentions } from './mentions.server.ts'
 import { newMessageId } from './email.server.ts'
 import { distinctAddresses, queueAgentReplyEmail } from './reply-email.server.ts'
 import { hashToken } from './tokens.server.ts'
@@ -193,6 +194,18 @@ export async function replyToTicket(
         at: at.toISOString(),
       },
     ]
+    if (input.kind === 'note') {
+      // `@name` of workspace members: a notification each, in this transaction.
+      events.push(
+        ...(await notifyMentions(tx, {
+          workspaceId: member.workspaceId,
+          ticketId: ticket.id,
+          number: ticket.number,
+          authorUserId: member.userId,
+          body: input.body,
+        })),
+      )
+    }
     if (input.status && input.status !== ticket.status) {
       const outcome = await updateTickets(member, [ticket.id], { status: input.status }, tx)
       if (outcome.kind === 'updated') events.push(...outcome.events)

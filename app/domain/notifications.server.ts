@@ -1,17 +1,24 @@
 import { getDb, type Tx } from '#db/client.ts'
 import { insertNotification, markNotificationsRead as markRead } from '#db/queries/notifications.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
+import { queueNotificationEmail } from './notification-emails.server.ts'
 
 type NewNotification = {
   workspaceId: string
   userId: string
-  kind: 'assigned' | 'customer-replied'
+  kind: 'assigned' | 'customer-replied' | 'mentioned'
   ticketId: string
   number: number
   actorUserId: string | null
+  /** The note that mentioned them (for the email). */
+  excerpt?: string
 }
 
-/** Records a notification in the caller's transaction and returns the event that announces it. */
+/**
+ * Records a notification in the caller's transaction, queues its email there too (unless the
+ * user's address is unconfirmed or they turned the kind off), and returns the event that
+ * announces it.
+ */
 export async function notify(tx: Tx, n: NewNotification): Promise<TicketEvent> {
   const at = new Date()
   await insertNotification(tx, {
@@ -22,6 +29,7 @@ export async function notify(tx: Tx, n: NewNotification): Promise<TicketEvent> {
     actorUserId: n.actorUserId,
     createdAt: at,
   })
+  await queueNotificationEmail(tx, n)
   return {
     type: 'notification.created',
     workspaceId: n.workspaceId,

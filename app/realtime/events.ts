@@ -50,6 +50,6 @@ export type TicketEvent =
       userId: string
       ticketId: string
       number: number
-      kind: 'assigned' | 'customer-replied'
+      kind: 'assigned' | 'customer-replied' | 'mentioned'
       at: string
     }

@@ -7,6 +7,8 @@ import { AuthCard } from '#app/components/auth-card.tsx'
 import { Button } from '#app/components/ui/button.tsx'
 import { Field, FormErrors } from '#app/components/ui/field.tsx'
 import { isEmailVerified, resendVerificationEmail } from '#app/domain/account-emails.server.ts'
+import { notificationEmailSettings, setNotificationEmails } from '#app/domain/notification-emails.server.ts'
+import { EMAIL_NOTIFICATION_KINDS, KIND_LABELS } from '#app/utils/notification-kinds.ts'
 import { changePassword, updateName } from '#app/domain/accounts.server.ts'
 import { requireUser } from '#app/http/auth.server.ts'
 import { countSessions, revokeOtherSessions } from '#app/domain/sessions.server.ts'
@@ -26,12 +28,22 @@ const ActionSchema = z.discriminatedUnion('intent', [
   PasswordSchema,
   z.object({ intent: z.literal('sign-out-others') }),
   z.object({ intent: z.literal('resend-verification') }),
+  z.object({
+    intent: z.literal('notification-emails'),
+    assigned: z.boolean().optional(),
+    'customer-replied': z.boolean().optional(),
+    mentioned: z.boolean().optional(),
+  }),
 ])
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const { user } = await requireUser(request)
-  const [sessions, emailVerified] = await Promise.all([countSessions(user.id), isEmailVerified(user.id)])
-  return { name: user.name, email: user.email, sessions, emailVerified }
+  const [sessions, emailVerified, notificationEmails] = await Promise.all([
+    countSessions(user.id),
+    isEmailVerified(user.id),
+    notificationEmailSettings(user.id),
+  ])
+  return { name: user.name, email: user.email, sessions, emailVerified, notificationEmails }
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
@@ -53,7 +65,26 @@ export async function action({ request, context }: ActionFunctionArgs) {
     return { intent: 'name', result: submission.reply(), notice: 'Name saved.' }
   }
   if (input.intent === 'password') {
-    const outcome = await changePassword(user.id, session.id, input.currentPassword, input.newPassword)
+    const outcome = await changePassword(
+      user.id,
+      session.id,
+      input.currentPassword,
+      input.newPassword,
+      context.clientIp,
+    )
+    if (outcome.kind === 'rate-limited') {
+      return data(
+        {
+          intent: 'password',
+          result: submission.reply({
+            hideFields: ['currentPassword', 'newPassword'],
+            formErrors: ['Too many password changes. Wait 15 minutes and try again.'],
+          }),
+          notice: null,
+        },
+        { status: 429 },
+      )
+    }
     if (outcome.kind === 'wrong-password') {
       return data(
         {
@@ -73,6 +104,14 @@ export async function action({ request, context }: ActionFunctionArgs) {
       result: submission.reply({ resetForm: true }),
       notice: 'Password changed. Your other sessions were signed out.',
     }
+  }
+  if (input.intent === 'notification-emails') {
+    await setNotificationEmails(user.id, {
+      assigned: input.assigned ?? false,
+      'customer-replied': input['customer-replied'] ?? false,
+      mentioned: input.mentioned ?? false,
+    })
+    return { intent: 'notification-emails', result: submission.reply(), notice: 'Email notifications saved.' }
   }
   if (input.intent === 'resend-verification') {
     const outcome = await resendVerificationEmail(user.id)
@@ -107,7 +146,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
 }
 
 export default function Account() {
-  const { name, email, sessions, emailVerified } = useLoaderData<typeof loader>()
+  const { name, email, sessions, emailVerified, notificationEmails } = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
   const navigation = useNavigation()
   const pendingIntent = navigation.state === 'submitting' ? navigation.formData?.get('intent') : null
@@ -197,6 +236,22 @@ export default function Account() {
           Change password
         </Button>
         <FormErrors id={passwordForm.errorId} errors={passwordForm.errors} />
+      </Form>
+      <hr className="my-6 border-slate-200 dark:border-slate-800" />
+      <Form method="post" className="space-y-2">
+        <input type="hidden" name="intent" value="notification-emails" />
+        <fieldset className="space-y-1">
+          <legend className="text-sm font-medium">Email me when</legend>
+          {EMAIL_NOTIFICATION_KINDS.map((kind) => (
+            <label key={kind} className="flex items-center gap-2 text-sm">
+              <input type="checkbox" name={kind} defaultChecked={notificationEmails[kind]} />
+              {KIND_LABELS[kind]}
+            </label>
+          ))}
+        </fieldset>
+        <Button type="submit" variant="secondary" pending={pendingIntent === 'notification-emails'}>
+          Save email notifications
+        </Button>
       </Form>
       <hr className="my-6 border-slate-200 dark:border-slate-800" />
       <Form method="post" className="space-y-2">

@@ -62,7 +62,23 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
         : 'This invitation is no longer valid.'
     return data({ result: submission.reply({ formErrors: [message] }) }, { status: 400 })
   }
-  const outcome = await signUpWithInvitation(token, submission.value.name, submission.value.password)
+  const outcome = await signUpWithInvitation(
+    token,
+    submission.value.name,
+    submission.value.password,
+    context.clientIp,
+  )
+  if (outcome.kind === 'rate-limited') {
+    return data(
+      {
+        result: submission.reply({
+          hideFields: ['password'],
+          formErrors: ['Too many accounts were created from your network. Try again in an hour.'],
+        }),
+      },
+      { status: 429 },
+    )
+  }
   if (outcome.kind === 'joined') {
     const { setCookie } = await createSession(outcome.userId, request, context.clientIp)
     return redirect(`/w/${outcome.workspaceSlug}`, { headers: { 'Set-Cookie': setCookie } })

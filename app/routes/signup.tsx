@@ -29,7 +29,18 @@ export async function action({ request, context }: ActionFunctionArgs) {
   if (submission.status !== 'success') {
     return data({ result: submission.reply({ hideFields: ['password'] }) }, { status: 400 })
   }
-  const outcome = await signUp(submission.value)
+  const outcome = await signUp(submission.value, context.clientIp)
+  if (outcome.kind === 'rate-limited') {
+    return data(
+      {
+        result: submission.reply({
+          hideFields: ['password'],
+          formErrors: ['Too many accounts were created from your network. Try again in an hour.'],
+        }),
+      },
+      { status: 429 },
+    )
+  }
   if (outcome.kind === 'email-taken') {
     return data(
       {

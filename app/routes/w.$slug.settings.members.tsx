@@ -7,7 +7,7 @@ import { Button } from '#app/components/ui/button.tsx'
 import { Field, FormErrors } from '#app/components/ui/field.tsx'
 import { env } from '#app/env.server.ts'
 import { requireMember } from '#app/http/auth.server.ts'
-import { inviteMember, revokeInvitation } from '#app/domain/invitations.server.ts'
+import { inviteMember, resendInvitation, revokeInvitation } from '#app/domain/invitations.server.ts'
 import {
   changeMemberRole,
   membersOf,
@@ -24,6 +24,7 @@ export const meta: MetaFunction = () => [{ title: 'Members · Switchboard' }]
 const ActionSchema = z.discriminatedUnion('intent', [
   InviteSchema,
   z.object({ intent: z.literal('revoke-invite'), invitationId: z.uuid() }),
+  z.object({ intent: z.literal('resend-invite'), invitationId: z.uuid() }),
   z.object({ intent: z.literal('change-role'), membershipId: z.uuid(), role: Role }),
   z.object({ intent: z.literal('remove'), membershipId: z.uuid() }),
 ])
@@ -56,7 +57,27 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
       return {
         result: submission.reply({ resetForm: true }),
         inviteLink: `${env().appUrl}/invite/${token}`,
-        notice: `Invitation created for ${input.email}. Copy the link and send it to them.`,
+        notice: `Invitation emailed to ${input.email}. You can also copy the link below and send it yourself.`,
+      }
+    }
+    case 'resend-invite': {
+      const outcome = await resendInvitation(member, input.invitationId)
+      if (outcome.kind === 'rate-limited') {
+        return data(
+          {
+            result: submission.reply({
+              formErrors: ['This invitation was sent 3 times in the last hour. Try again later.'],
+            }),
+            inviteLink: null,
+            notice: null,
+          },
+          { status: 429 },
+        )
+      }
+      return {
+        result: submission.reply(),
+        inviteLink: `${env().appUrl}/invite/${outcome.token}`,
+        notice: `Invitation emailed again to ${outcome.email}, with a new link (the previous one no longer works).`,
       }
     }
     case 'revoke-invite':
@@ -242,17 +263,30 @@ export default function Members() {
                       {i.email} · {i.role} · expires {new Date(i.expiresAt).toLocaleDateString('en')}
                     </span>
                     {canAssignRole(me.role, i.role) ? (
-                      <Form method="post">
-                        <input type="hidden" name="intent" value="revoke-invite" />
-                        <input type="hidden" name="invitationId" value={i.id} />
-                        <Button
-                          type="submit"
-                          variant="secondary"
-                          aria-label={`Revoke invitation for ${i.email}`}
-                        >
-                          Revoke
-                        </Button>
-                      </Form>
+                      <span className="flex gap-2">
+                        <Form method="post">
+                          <input type="hidden" name="intent" value="resend-invite" />
+                          <input type="hidden" name="invitationId" value={i.id} />
+                          <Button
+                            type="submit"
+                            variant="secondary"
+                            aria-label={`Resend invitation to ${i.email}`}
+                          >
+                            Resend
+                          </Button>
+                        </Form>
+                        <Form method="post">
+                          <input type="hidden" name="intent" value="revoke-invite" />
+                          <input type="hidden" name="invitationId" value={i.id} />
+                          <Button
+                            type="submit"
+                            variant="secondary"
+                            aria-label={`Revoke invitation for ${i.email}`}
+                          >
+                            Revoke
+                          </Button>
+                        </Form>
+                      </span>
                     ) : null}
                   </li>
                 ))}

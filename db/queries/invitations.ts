@@ -38,6 +38,27 @@ export async function lockOpenInvitation(
   return row
 }
 
+/**
+ * Gives a pending invitation a new token hash and expiry (a resend: the old link stops working);
+ * returns its email, or undefined when it is not pending in this workspace.
+ */
+export async function renewOpenInvitation(
+  db: DbOrTx,
+  {
+    workspaceId,
+    id,
+    tokenHash,
+    expiresAt,
+  }: { workspaceId: string; id: string; tokenHash: string; expiresAt: Date },
+) {
+  const [row] = await db
+    .update(invitations)
+    .set({ tokenHash, expiresAt })
+    .where(isOpen(workspaceId, id))
+    .returning({ email: invitations.email, role: invitations.role })
+  return row
+}
+
 export async function revokeOpenInvitation(
   db: DbOrTx,
   { workspaceId, id, at }: { workspaceId: string; id: string; at: Date },

@@ -7,7 +7,7 @@ export async function insertNotification(
   values: {
     workspaceId: string
     userId: string
-    kind: 'assigned' | 'customer-replied'
+    kind: 'assigned' | 'customer-replied' | 'mentioned'
     ticketId: string
     actorUserId: string | null
     createdAt: Date

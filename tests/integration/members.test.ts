@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto'
 import { and, eq } from 'drizzle-orm'
-import { describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
 import { auditEvents, invitations, memberships, workspaces } from '#db/schema.ts'
+import { startQueue } from '#app/jobs/queue.server.ts'
 import * as workspaceRoute from '#app/routes/w.$slug.tsx'
 import * as workspaceHomeRoute from '#app/routes/w.$slug._index.tsx'
 import * as settingsRoute from '#app/routes/w.$slug.settings._index.tsx'
@@ -15,6 +16,12 @@ import {
   workspaceSnapshot,
 } from '#tests/helpers/factories.ts'
 import { callAction, callLoader, testContext, type RealtimeCalls } from '#tests/helpers/routes.ts'
+import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
+
+// Inviting emails the link.
+beforeAll(async () => {
+  await startQueue(testDatabaseUrl, { listen: false })
+})
 
 type Actor = Awaited<ReturnType<typeof createMember>>
 

@@ -1,0 +1,138 @@
+import { createHmac, timingSafeEqual } from 'node:crypto'
+import { and, eq, sql } from 'drizzle-orm'
+import { getDb, type DbOrTx } from '#db/client.ts'
+import { notificationEmailOptOuts, tickets, users, workspaces } from '#db/schema.ts'
+import { env } from '#app/env.server.ts'
+import {
+  EMAIL_NOTIFICATION_KINDS,
+  KIND_LABELS,
+  type EmailNotificationKind,
+} from '#app/utils/notification-kinds.ts'
+import { systemSender } from './account-emails.server.ts'
+import { queueEmail } from './email.server.ts'
+import { renderNotification } from './email-templates.server.ts'
+
+// ——— Unsubscribe links: HMAC-SHA256 with SESSION_SECRET over the user id and the kind ———
+
+function signature(userId: string, kind: string) {
+  return createHmac('sha256', env().sessionSecret)
+    .update(`notification-unsubscribe:v1:${userId}:${kind}`)
+    .digest('base64url')
+}
+
+/** `<user id>.<kind>.<signature>`: names one user and one kind; it never expires. */
+export function unsubscribeToken(userId: string, kind: EmailNotificationKind) {
+  return `${userId}.${kind}.${signature(userId, kind)}`
+}
+
+/** The user and kind a token names, or undefined when it is malformed or its signature is wrong. */
+export function readUnsubscribeToken(
+  token: string,
+): { userId: string; kind: EmailNotificationKind } | undefined {
+  const [userId, kind, given, ...rest] = token.split('.')
+  if (rest.length > 0 || !userId || !kind || !given) return undefined
+  if (!/^[0-9a-f-]{36}$/.test(userId)) return undefined
+  if (!(EMAIL_NOTIFICATION_KINDS as readonly string[]).includes(kind)) return undefined
+  const expected = Buffer.from(signature(userId, kind))
+  const actual = Buffer.from(given)
+  if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) return undefined
+  return { userId, kind: kind as EmailNotificationKind }
+}
+
+// ——— Preferences ———
+
+export type NotificationEmailSettings = Record<EmailNotificationKind, boolean>
+
+export async function notificationEmailSettings(userId: string): Promise<NotificationEmailSettings> {
+  const off = await getDb()
+    .select({ kind: notificationEmailOptOuts.kind })
+    .from(notificationEmailOptOuts)
+    .where(eq(notificationEmailOptOuts.userId, userId))
+  const offKinds = new Set<string>(off.map((o) => o.kind))
+  return Object.fromEntries(
+    EMAIL_NOTIFICATION_KINDS.map((k) => [k, !offKinds.has(k)]),
+  ) as NotificationEmailSettings
+}
+
+/** Saves the account page's checkboxes: a row per kind turned off. */
+export async function setNotificationEmails(userId: string, settings: NotificationEmailSettings) {
+  await getDb().transaction(async (tx) => {
+    await tx.delete(notificationEmailOptOuts).where(eq(notificationEmailOptOuts.userId, userId))
+    const off = EMAIL_NOTIFICATION_KINDS.filter((k) => !settings[k])
+    if (off.length > 0)
+      await tx.insert(notificationEmailOptOuts).values(off.map((kind) => ({ userId, kind })))
+  })
+}
+
+/** The unsubscribe link's POST. Idempotent. */
+export async function turnOffNotificationEmails(userId: string, kind: EmailNotificationKind) {
+  await getDb().insert(notificationEmailOptOuts).values({ userId, kind }).onConflictDoNothing()
+}
+
+/** The address an unsubscribe page names, partly hidden (the link may have been forwarded). */
+export async function maskedEmailOf(userId: string) {
+  const [row] = await getDb().select({ email: users.email }).from(users).where(eq(users.id, userId))
+  if (!row) return undefined
+  const [local, domain] = row.email.split('@')
+  return `${local.slice(0, 2)}…@${domain}`
+}
+
+// ——— The email ———
+
+export type NotificationEmailInput = {
+  workspaceId: string
+  userId: string
+  kind: EmailNotificationKind
+  ticketId: string
+  number: number
+  actorUserId: string | null
+  /** The note that mentioned them. */
+  excerpt?: string
+}
+
+/**
+ * Queues the email of a notification on the notification's own transaction, unless the user
+ * has not confirmed their address or turned this kind off.
+ */
+export async function queueNotificationEmail(tx: DbOrTx, n: NotificationEmailInput) {
+  const [row] = await tx
+    .select({
+      email: users.email,
+      verifiedAt: users.emailVerifiedAt,
+      optedOut: sql<boolean>`exists (select 1 from ${notificationEmailOptOuts} o
+        where o.user_id = ${users.id} and o.kind = ${n.kind})`,
+      subject: tickets.subject,
+      slug: workspaces.slug,
+      actorName: sql<string | null>`(select a.name from users a where a.id = ${n.actorUserId})`,
+    })
+    .from(users)
+    .innerJoin(tickets, and(eq(tickets.id, n.ticketId), eq(tickets.workspaceId, n.workspaceId)))
+    .innerJoin(workspaces, eq(workspaces.id, n.workspaceId))
+    .where(eq(users.id, n.userId))
+  if (!row || !row.verifiedAt || row.optedOut) return undefined
+  const actor = row.actorName ?? 'Someone'
+  const headline =
+    n.kind === 'assigned'
+      ? `${actor} assigned you #${n.number} “${row.subject}”.`
+      : n.kind === 'customer-replied'
+        ? `The customer replied on #${n.number} “${row.subject}”.`
+        : `${actor} mentioned you in a note on #${n.number} “${row.subject}”.`
+  const unsubscribeLink = `${env().appUrl}/notifications/unsubscribe/${unsubscribeToken(n.userId, n.kind)}`
+  const rendered = await renderNotification({
+    subject: `${headline.replace(/\.$/, '')}`,
+    headline,
+    excerpt: n.excerpt ? n.excerpt.slice(0, 1000) : undefined,
+    ticketLink: `${env().appUrl}/w/${row.slug}/tickets/${n.number}`,
+    unsubscribeLink,
+    kindLabel: KIND_LABELS[n.kind],
+  })
+  return queueEmail(tx, {
+    ...rendered,
+    ...systemSender(),
+    workspaceId: n.workspaceId,
+    ticketId: n.ticketId,
+    kind: 'notification',
+    toAddress: row.email,
+    headers: { 'Auto-Submitted': 'auto-generated', 'List-Unsubscribe': `<${unsubscribeLink}>` },
+  })
+}

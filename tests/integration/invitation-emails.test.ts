@@ -1,0 +1,108 @@
+import { and, eq } from 'drizzle-orm'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { getDb } from '#db/client.ts'
+import { emails, invitations } from '#db/schema.ts'
+import { INVITE_RESEND_LIMIT } from '#app/domain/invitations.server.ts'
+import { startQueue } from '#app/jobs/queue.server.ts'
+import * as inviteRoute from '#app/routes/invite.$token.tsx'
+import * as membersRoute from '#app/routes/w.$slug.settings.members.tsx'
+import { createMember } from '#tests/helpers/factories.ts'
+import { callAction, callLoader } from '#tests/helpers/routes.ts'
+import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
+
+beforeAll(async () => {
+  await startQueue(testDatabaseUrl, { listen: false })
+})
+
+type Actor = Awaited<ReturnType<typeof createMember>>
+
+function members(actor: Actor, form: Record<string, string>) {
+  const slug = actor.workspace.slug
+  return callAction(membersRoute, `/w/${slug}/settings/members`, form, {
+    cookie: actor.cookie,
+    params: { slug },
+  })
+}
+
+async function invitationEmailsTo(address: string) {
+  return getDb()
+    .select({ text: emails.text, html: emails.html, subject: emails.subject })
+    .from(emails)
+    .where(and(eq(emails.kind, 'invitation'), eq(emails.toAddress, address)))
+    .orderBy(emails.createdAt)
+}
+
+const tokenIn = (text: string) => /\/invite\/([A-Za-z0-9_-]+)/.exec(text)![1]
+
+async function invitationId(address: string) {
+  const [row] = await getDb()
+    .select({ id: invitations.id })
+    .from(invitations)
+    .where(eq(invitations.email, address))
+  return row.id
+}
+
+async function inviteIsOpen(token: string) {
+  const page = await callLoader(inviteRoute, `/invite/${token}`, { params: { token } })
+  return page.data.status === 'open'
+}
+
+describe('invitations by email', () => {
+  it('emails the same link the members page shows to copy', async () => {
+    const owner = await createMember('owner')
+    const result = await members(owner, { intent: 'invite', email: 'new.agent@example.com', role: 'agent' })
+    expect(result.status).toBe(200)
+    expect(result.data.notice).toBe(
+      'Invitation emailed to new.agent@example.com. You can also copy the link below and send it yourself.',
+    )
+    const sent = await invitationEmailsTo('new.agent@example.com')
+    expect(sent).toHaveLength(1)
+    expect(sent[0].subject).toMatch(/^You are invited to .+ on Switchboard$/)
+    expect(result.data.inviteLink).toBe(`http://localhost:3000/invite/${tokenIn(sent[0].text)}`)
+    expect(await inviteIsOpen(tokenIn(sent[0].text))).toBe(true)
+  })
+
+  it('resends with a fresh link that replaces the old one, at most the limit per hour', async () => {
+    const owner = await createMember('owner')
+    await members(owner, { intent: 'invite', email: 'resend.me@example.com', role: 'agent' })
+    const id = await invitationId('resend.me@example.com')
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => members(owner, { intent: 'resend-invite', invitationId: id })),
+    )
+    expect(results.filter((r) => r.status === 200)).toHaveLength(INVITE_RESEND_LIMIT.max)
+    const refused = results.filter((r) => r.status === 429)
+    expect(refused).toHaveLength(10 - INVITE_RESEND_LIMIT.max)
+    expect(refused[0].data.result.error['']).toEqual([
+      'This invitation was sent 3 times in the last hour. Try again later.',
+    ])
+    const sent = await invitationEmailsTo('resend.me@example.com')
+    expect(sent).toHaveLength(1 + INVITE_RESEND_LIMIT.max)
+    // Only one of the links works: the one stored last.
+    const open = await Promise.all(sent.map((s) => inviteIsOpen(tokenIn(s.text))))
+    expect(open.filter(Boolean)).toHaveLength(1)
+  })
+
+  it('revoking kills the emailed link', async () => {
+    const owner = await createMember('owner')
+    await members(owner, { intent: 'invite', email: 'revoke.me@example.com', role: 'agent' })
+    const [sent] = await invitationEmailsTo('revoke.me@example.com')
+    const id = await invitationId('revoke.me@example.com')
+    // `confirmed` answers the confirmation step the page may ask for first.
+    const revoked = await members(owner, { intent: 'revoke-invite', invitationId: id, confirmed: '1' })
+    expect(revoked.data.notice).toBe('Invitation revoked.')
+    expect(await inviteIsOpen(tokenIn(sent.text))).toBe(false)
+    // A revoked invitation cannot be resent.
+    expect((await members(owner, { intent: 'resend-invite', invitationId: id })).status).toBe(404)
+  })
+
+  it('another workspace cannot resend it (404), an agent may not (403)', async () => {
+    const owner = await createMember('owner')
+    await members(owner, { intent: 'invite', email: 'tenancy@example.com', role: 'agent' })
+    const id = await invitationId('tenancy@example.com')
+    const stranger = await createMember('owner')
+    expect((await members(stranger, { intent: 'resend-invite', invitationId: id })).status).toBe(404)
+    const agent = await createMember('agent', owner.workspace)
+    expect((await members(agent, { intent: 'resend-invite', invitationId: id })).status).toBe(403)
+    expect(await invitationEmailsTo('tenancy@example.com')).toHaveLength(1)
+  })
+})
