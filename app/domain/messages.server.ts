@@ -13,6 +13,7 @@ import type { TicketEvent } from '#app/realtime/events.ts'
 import { deleteDraft } from '#db/queries/drafts.ts'
 import { recordAudit } from './audit.server.ts'
 import { notifyMentions } from './mentions.server.ts'
+import { enqueueWebhooks } from './webhooks.server.ts'
 import { newMessageId } from './email.server.ts'
 import { distinctAddresses, queueAgentReplyEmail } from './reply-email.server.ts'
 import { hashToken } from './tokens.server.ts'
@@ -194,6 +195,8 @@ export async function replyToTicket(
         at: at.toISOString(),
       },
     ]
+    // Only this message: the status change below enqueues its own ticket.updated.
+    await enqueueWebhooks(tx, member.workspaceId, events)
     if (input.kind === 'note') {
       // `@name` of workspace members: a notification each, in this transaction.
       events.push(
@@ -343,6 +346,7 @@ export async function customerReply(
         at: at.toISOString(),
       })
     }
+    await enqueueWebhooks(tx, ticket.workspaceId, events)
     return { messageId: message.id, assigneeId: current.assigneeId, events }
   }
   return options.tx ? run(options.tx) : getDb().transaction(run)
