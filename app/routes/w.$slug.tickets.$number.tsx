@@ -363,6 +363,7 @@ export default function TicketPage() {
             ticket: { number: ticket.number, subject: ticket.subject },
           }}
           defaultCc={ticket.cc}
+          mentionMembers={page.members}
           lastResult={composerData?.result}
           onTyping={typing}
           aiTools={(body) =>

@@ -18,6 +18,7 @@ import { STATUS_LABEL, TICKET_STATUSES, type TicketStatus } from '#app/utils/voc
 import { useShortcuts } from '#app/utils/use-shortcuts.ts'
 import { useHydrated } from '#app/utils/use-hydrated.ts'
 import { RelativeTime } from '#app/components/queue/relative-time.tsx'
+import { MentionAutocomplete } from './mention-autocomplete.tsx'
 import { useDraftAutosave } from './use-draft-autosave.ts'
 
 export type CollidingMessage = {
@@ -45,6 +46,8 @@ type Props = {
   /** The agent's saved draft for this ticket (restored from any device), and where to save it. */
   draft?: { body: string; kind: MessageKind } | null
   draftUrl?: string
+  /** Workspace members a note can `@mention` (suggested while typing one). */
+  mentionMembers?: Array<{ userId: string; name: string }>
   /** AI tools shown under the textarea (app/components/ai); they write into it through the ref. */
   aiTools?: (body: RefObject<HTMLTextAreaElement | null>) => ReactNode
 }
@@ -251,6 +254,9 @@ export function Composer(props: Props) {
               : 'border-slate-300 bg-white dark:border-slate-700 dark:bg-slate-950'
           }`}
         />
+        {isNote && props.mentionMembers ? (
+          <MentionAutocomplete textarea={bodyRef} members={props.mentionMembers} />
+        ) : null}
         <div
           id={fields.body.errorId}
           className="min-h-5 text-sm text-red-600 dark:text-red-400"
