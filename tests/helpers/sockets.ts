@@ -44,3 +44,20 @@ export async function connectSocket(url: string, cookie: string) {
 export function closeSockets() {
   for (const socket of open.splice(0)) socket.disconnect()
 }
+
+/** The next `event` on `socket` whose payload passes `match`. */
+export function nextEvent<T>(socket: Socket, event: string, match: (payload: T) => boolean = () => true) {
+  return new Promise<T>((resolve) => {
+    const handler = (payload: T) => {
+      if (!match(payload)) return
+      socket.off(event, handler)
+      resolve(payload)
+    }
+    socket.on(event, handler)
+  })
+}
+
+/** Emits `event` with any payload (well-formed or not) and waits up to 5 s for the ack. */
+export function emitWithAck(socket: Socket, event: string, payload: unknown) {
+  return socket.timeout(5000).emitWithAck(event, payload) as Promise<{ ok: boolean; error?: string }>
+}

@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm'
-import { io, type Socket } from 'socket.io-client'
+import type { Socket } from 'socket.io-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connectDatabase, disconnectDatabase, getDb } from '#db/client.ts'
 import { migrateDatabase } from '#db/migrate.ts'
@@ -9,6 +9,8 @@ import { startQueue, stopQueue } from '#app/jobs/queue.server.ts'
 import { createMember, PASSWORD } from '#tests/helpers/factories.ts'
 import { startFaultablePostgres, type FaultablePostgres } from '#tests/helpers/faultable-postgres.ts'
 import { startInstance, type Instance } from '#tests/helpers/instances.ts'
+import { closeSockets, connectSocket } from '#tests/helpers/sockets.ts'
+import { waitFor } from '#tests/helpers/wait.ts'
 
 // Short timeouts so each fault is reported in seconds.
 const CONNECT_TIMEOUT_MS = 1_000
@@ -25,7 +27,6 @@ let database: FaultablePostgres
 let a: Instance // runs the job workers too
 let b: Instance
 let owner: Awaited<ReturnType<typeof createMember>>
-const sockets: Socket[] = []
 let customers = 0
 
 beforeAll(async () => {
@@ -44,7 +45,7 @@ beforeAll(async () => {
 }, 60_000)
 
 afterAll(async () => {
-  for (const socket of sockets) socket.disconnect()
+  closeSockets()
   database?.thaw()
   await Promise.all([a?.stop(), b?.stop()])
   await disconnectDatabase()
@@ -61,32 +62,11 @@ async function timed<T>(run: () => Promise<T>) {
   return { value, ms: Math.round(performance.now() - started) }
 }
 
-async function until(check: () => Promise<boolean>, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    if (await check().catch(() => false)) return
-    if (Date.now() > deadline) throw new Error('condition not met in time')
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
-
 const readyz = (instance: Instance) => fetch(`${instance.url}/readyz`)
 const queuePage = (instance: Instance, suffix = '') =>
   fetch(`${instance.url}/w/${owner.workspace.slug}/tickets${suffix}`, { headers: { cookie: owner.cookie } })
 
-async function connect(instance: Instance) {
-  const socket = io(instance.url, {
-    transports: ['websocket'],
-    reconnection: false,
-    extraHeaders: { origin: instance.url, cookie: owner.cookie },
-  })
-  sockets.push(socket)
-  await new Promise<void>((resolve, reject) => {
-    socket.once('ready', () => resolve())
-    socket.once('connect_error', reject)
-  })
-  return socket
-}
+const connect = (instance: Instance) => connectSocket(instance.url, owner.cookie)
 
 /** A customer writes in through instance A (each from their own address: the form is rate limited per IP). */
 async function submitSupportForm() {
@@ -112,7 +92,7 @@ async function submitSupportForm() {
 
 /** Both instances' Socket.IO adapters LISTEN again (they reconnect by themselves). */
 async function adaptersListening() {
-  await until(async () => {
+  await waitFor(async () => {
     const [row] = await database.admin<{ n: number }>(
       `select count(*)::int as n from pg_stat_activity where datname = 'switchboard' and query like 'LISTEN "socket.io#%'`,
     )
@@ -141,10 +121,10 @@ describe('a database outage under running instances', () => {
     const load = (async () => {
       while (!stop) statuses.push((await queuePage(a)).status, (await queuePage(b, '.data')).status)
     })()
-    await until(async () => statuses.length > 10, 10_000)
+    await waitFor(async () => statuses.length > 10, 10_000)
     const terminated = await database.terminateBackends()
     expect(terminated).toBeGreaterThanOrEqual(4) // both adapters' LISTEN, pools, pg-boss
-    await until(async () => statuses.length > 40, 15_000)
+    await waitFor(async () => statuses.length > 40, 15_000)
     stop = true
     await load
     expect(alive(a) && alive(b)).toBe(true)
@@ -176,7 +156,7 @@ describe('a database outage under running instances', () => {
     } finally {
       database.thaw()
     }
-    const recovery = await timed(() => until(async () => (await queuePage(a)).status === 200, 15_000))
+    const recovery = await timed(() => waitFor(async () => (await queuePage(a)).status === 200, 15_000))
     expect((await readyz(b)).status).toBe(200)
     expect(alive(a) && alive(b)).toBe(true)
     console.info(`frozen: page 200 again ${recovery.ms} ms after SIGCONT`)
@@ -202,7 +182,7 @@ describe('a database outage under running instances', () => {
 
     await database.start()
     const recovery = await timed(() =>
-      until(async () => (await readyz(a)).status === 200 && (await readyz(b)).status === 200, 15_000),
+      waitFor(async () => (await readyz(a)).status === 200 && (await readyz(b)).status === 200, 15_000),
     )
     console.info(`restarted: readyz 200 on both ${recovery.ms} ms after the database accepted connections`)
     const signIn = await fetch(`${a.url}/login`, {
@@ -217,7 +197,7 @@ describe('a database outage under running instances', () => {
     expect(await eventCrossesInstances(onB)).toMatchObject({ type: 'ticket.created' })
     // Jobs resume: the acknowledgement email of a ticket created now is sent by instance A's worker.
     const { email } = await submitSupportForm()
-    await until(async () => {
+    await waitFor(async () => {
       const rows = await getDb()
         .select({ status: emails.status })
         .from(emails)

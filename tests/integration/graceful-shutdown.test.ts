@@ -15,6 +15,7 @@ import {
   type Outcome,
 } from '#tests/helpers/server-process.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
+import { waitFor } from '#tests/helpers/wait.ts'
 
 // Production build instances on this file's database, shut down under steady keep-alive write load.
 const CLIENTS = 16
@@ -94,10 +95,6 @@ function tally(sent: Sent[], saved: Set<string>) {
   }
 }
 
-async function until(check: () => boolean) {
-  while (!check()) await new Promise((r) => setTimeout(r, 20))
-}
-
 // Generous timeouts: starting production instances is slow on a busy machine (seconds here).
 describe('graceful shutdown under keep-alive write load', { timeout: 90_000 }, () => {
   it('finishes in-flight requests, closes keep-alive connections, loses no acknowledged write and exits in time', async () => {
@@ -105,7 +102,7 @@ describe('graceful shutdown under keep-alive write load', { timeout: 90_000 }, (
     const server = await instance()
     const run = `drain-${Date.now()}`
     const load = writeLoad(() => server.url, server.url, owner.workspace.slug, run)
-    await until(() => load.sent.length >= 100) // steady state
+    await waitFor(() => load.sent.length >= 100, 60_000) // steady state
     const { code, ms } = await signalAndWait(server, 'SIGTERM')
     const result = tally(await load.stop(), await savedSubjects(run))
     console.log(JSON.stringify({ test: 'sigterm-under-keepalive-load', exitMs: ms, code, ...result }))
@@ -124,11 +121,11 @@ describe('graceful shutdown under keep-alive write load', { timeout: 90_000 }, (
     proxy.upstreams.push(a.url, b.url)
     const run = `rolling-${Date.now()}`
     const load = writeLoad(() => proxy.url, proxy.url, owner.workspace.slug, run)
-    await until(() => load.sent.length >= 50)
+    await waitFor(() => load.sent.length >= 50, 60_000)
     const { code } = await signalAndWait(a, 'SIGTERM')
     a = await instance({ port: a.port, appUrl: proxy.url })
     const before = load.sent.length
-    await until(() => load.sent.length >= before + 50) // the new instance serves its share too
+    await waitFor(() => load.sent.length >= before + 50, 60_000) // the new instance serves its share too
     const result = tally(await load.stop(), await savedSubjects(run))
     console.log(JSON.stringify({ test: 'rolling-restart-behind-proxy', code, ...result }))
     await Promise.all([signalAndWait(a), signalAndWait(b)])

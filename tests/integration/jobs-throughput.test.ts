@@ -15,6 +15,7 @@ import { DEAD_LETTER_QUEUE, QUEUE_SETTINGS, queue, startQueue } from '#app/jobs/
 import { startWorkers } from '#app/jobs/worker.server.ts'
 import { createWorkspace } from '#tests/helpers/factories.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
+import { until } from '#tests/helpers/wait.ts'
 
 // The app's logger, at warn level into memory, so the dead-letter log line can be read back.
 const logLines: Record<string, unknown>[] = []
@@ -49,15 +50,6 @@ function testEmail(n: number) {
     subject: `Message ${n}`,
     html: `<p>Message ${n}</p>`,
     text: `Message ${n}`,
-  }
-}
-
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await read()
-    if (done(value) || Date.now() > deadline) return value
-    await new Promise((resolve) => setTimeout(resolve, 20))
   }
 }
 

@@ -6,6 +6,7 @@ import { enqueue, queue, startQueue } from '#app/jobs/queue.server.ts'
 import { cleanupSessions, startWorkers } from '#app/jobs/worker.server.ts'
 import { createUser, signIn } from '#tests/helpers/factories.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
+import { until, waitFor } from '#tests/helpers/wait.ts'
 
 beforeAll(async () => {
   await startQueue(testDatabaseUrl)
@@ -85,14 +86,10 @@ describe('job queue', () => {
     const user = await createUser()
     const expired = await expireSession(user.id)
     await queue().send('sessions.cleanup', {})
-    const deadline = Date.now() + 15_000
-    let remaining = 1
-    while (Date.now() < deadline) {
-      remaining = (await getDb().select().from(sessions).where(eq(sessions.id, expired))).length
-      if (remaining === 0) break
-      await new Promise((r) => setTimeout(r, 100))
-    }
-    expect(remaining).toBe(0)
+    await waitFor(
+      async () => (await getDb().select().from(sessions).where(eq(sessions.id, expired))).length === 0,
+      15_000,
+    )
   })
 })
 
@@ -118,17 +115,15 @@ describe('email delivery job', () => {
       { kind: 'reply', body: 'On its way' },
     )
     if (outcome.kind !== 'sent') throw new Error('expected sent')
-    const deadline = Date.now() + 15_000
-    let status: string | null = null
-    while (Date.now() < deadline) {
-      ;[{ status }] = await getDb()
-        .select({ status: messages.deliveryStatus })
-        .from(messages)
-        .where(eq(messages.id, outcome.messageId))
-      if (status === 'sent') break
-      await new Promise((r) => setTimeout(r, 100))
-    }
-    expect(status).toBe('sent')
+    await until(
+      () =>
+        getDb()
+          .select({ status: messages.deliveryStatus })
+          .from(messages)
+          .where(eq(messages.id, outcome.messageId)),
+      ([row]) => row.status === 'sent',
+      15_000,
+    )
     const [email] = await getDb().select().from(emails).where(eq(emails.messageId, outcome.messageId))
     expect(email).toMatchObject({ status: 'sent', providerId: 'local-outbox' })
   })

@@ -11,6 +11,7 @@ import {
   startServer,
   type ServerProcess,
 } from '#tests/helpers/server-process.ts'
+import { waitFor } from '#tests/helpers/wait.ts'
 
 // The production build with its own embedded PostgreSQL in a temporary DATA_DIR: crashes,
 // signals, a frozen database and unusable data directories, as an operator meets them.
@@ -83,14 +84,6 @@ function signal(pid: number, name: NodeJS.Signals) {
   }
 }
 
-async function until(check: () => boolean, ms = 10_000) {
-  const deadline = Date.now() + ms
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time')
-    await new Promise((r) => setTimeout(r, 25))
-  }
-}
-
 const account = { email: 'operator@example.org', password: 'correct horse battery staple' }
 
 function login(server: ServerProcess) {
@@ -153,7 +146,7 @@ describe('process lifecycle with the embedded PostgreSQL', { timeout: 60_000 }, 
     process.kill(server.child.pid!, 'SIGTERM')
     const { code } = await server.exited
     expect(code).toBe(0)
-    await until(() => !isRunning(node!) && !isRunning(postgres))
+    await waitFor(() => !isRunning(node!) && !isRunning(postgres))
   })
 
   it('Ctrl-C under load reaches the server, not PostgreSQL (its own process group); requests in flight finish', async () => {
@@ -172,14 +165,14 @@ describe('process lifecycle with the embedded PostgreSQL', { timeout: 60_000 }, 
         return outcome
       }),
     )
-    await until(() => answered >= 2) // the rest are being hashed and checked right now
+    await waitFor(() => answered >= 2) // the rest are being hashed and checked right now
     process.kill(-server.child.pid!, 'SIGINT') // what a terminal does on Ctrl-C
     const outcomes = await Promise.all(inFlight)
     agent.destroy()
     expect(outcomes.filter((o) => o.kind !== 'answered')).toEqual([])
     expect(outcomes.every((o) => o.kind === 'answered' && o.status === 302)).toBe(true)
     expect((await server.exited).code).toBe(0)
-    await until(() => !isRunning(postgres))
+    await waitFor(() => !isRunning(postgres))
     const log = fs.readFileSync(path.join(dataDir, 'postgres.log'), 'utf8')
     expect(log).toContain('received fast shutdown request')
   })
@@ -194,7 +187,7 @@ describe('process lifecycle with the embedded PostgreSQL', { timeout: 60_000 }, 
     expect(ms).toBeLessThan(12_000)
     // Whatever had to be forced is named in the log, and the exit code says so.
     expect(code).toBe(forced.length > 0 ? 1 : 0)
-    await until(() => !isRunning(postgres))
+    await waitFor(() => !isRunning(postgres))
   })
 
   it('says plainly that a read-only DATA_DIR is read-only', async (context) => {

@@ -1,4 +1,4 @@
-import { io, type Socket } from 'socket.io-client'
+import type { Socket } from 'socket.io-client'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startQueue } from '#app/jobs/queue.server.ts'
 import { realtime } from '#app/realtime/hub.server.ts'
@@ -7,48 +7,33 @@ import { updateTickets } from '#app/domain/tickets.server.ts'
 import { createMember, createTicketFor, signIn } from '#tests/helpers/factories.ts'
 import { startTestServer } from '#tests/helpers/http-server.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
+import { closeSockets, connectSocket, emitWithAck, nextEvent } from '#tests/helpers/sockets.ts'
+import { waitFor } from '#tests/helpers/wait.ts'
 
 let server: Awaited<ReturnType<typeof startTestServer>>
-const open: Socket[] = []
 
 beforeAll(async () => {
   await startQueue(testDatabaseUrl)
   server = await startTestServer()
 })
-afterEach(() => {
-  for (const socket of open.splice(0)) socket.disconnect()
-})
+afterEach(closeSockets)
 afterAll(async () => {
   await server.close()
 })
 
-async function connect(cookie: string) {
-  const socket = io(server.url, {
-    transports: ['websocket'],
-    reconnection: false,
-    extraHeaders: { origin: server.url, cookie },
-  })
-  open.push(socket)
-  await new Promise<void>((resolve, reject) => {
-    socket.once('ready', () => resolve())
-    socket.once('connect_error', reject)
-  })
-  return socket
-}
+const connect = (cookie: string) => connectSocket(server.url, cookie)
+const emit = emitWithAck
+const next = nextEvent
 
-function emit(socket: Socket, event: string, payload: unknown) {
-  return socket.timeout(5000).emitWithAck(event, payload) as Promise<{ ok: boolean; error?: string }>
-}
-
-function next<T>(socket: Socket, event: string, match: (payload: T) => boolean = () => true) {
-  return new Promise<T>((resolve) => {
-    const handler = (payload: T) => {
-      if (!match(payload)) return
-      socket.off(event, handler)
-      resolve(payload)
-    }
-    socket.on(event, handler)
-  })
+/**
+ * Whether the server has `socket` in the workspace's room, asked through the protocol itself:
+ * `workspace:viewing` answers `Not found` for a workspace room the socket is not in.
+ */
+async function inWorkspaceRoom(socket: Socket, workspaceId: string) {
+  const answer = await emit(socket, 'workspace:viewing', { workspaceId })
+  if (answer.ok) return true
+  if (answer.error === 'Not found') return false
+  throw new Error(`workspace:viewing answered ${answer.error}`)
 }
 
 describe('ticket rooms', () => {
@@ -237,9 +222,9 @@ describe('socket cap', () => {
     }
     await firstClosed
     const newest = await connect(member.cookie)
-    await new Promise((r) => setTimeout(r, 500))
-    const alive = [first, ...others, newest].filter((s) => s.connected)
-    expect(alive).toHaveLength(MAX_SOCKETS_PER_USER)
+    // The cap closes the oldest sockets asynchronously: wait until the count settles at the cap.
+    const alive = () => [first, ...others, newest].filter((s) => s.connected)
+    await waitFor(() => alive().length === MAX_SOCKETS_PER_USER)
     expect(newest.connected).toBe(true)
   })
 })
@@ -266,7 +251,7 @@ describe('membership changes', () => {
     const socket = await connect(member.cookie)
     const other = await createMember('owner')
     realtime().joinWorkspace(member.user.id, other.workspace.id)
-    await new Promise((r) => setTimeout(r, 100))
+    await waitFor(() => inWorkspaceRoom(socket, other.workspace.id))
     const ticket = await createTicketFor(other)
     const seen = next<{ ticketId: string }>(socket, 'ticket-event', (e) => e.ticketId === ticket.ticketId)
     realtime().publish(ticket.events)
@@ -279,21 +264,35 @@ describe('membership changes', () => {
     const socket = await connect(agent.cookie)
     const received: unknown[] = []
     socket.on('ticket-event', (e) => received.push(e))
+    expect(await inWorkspaceRoom(socket, owner.workspace.id)).toBe(true)
     realtime().removeFromWorkspace(agent.user.id, owner.workspace.id)
-    await new Promise((r) => setTimeout(r, 100))
+    await waitFor(async () => !(await inWorkspaceRoom(socket, owner.workspace.id)))
+    const ownerSocket = await connect((await signIn(owner.user.id)).cookie)
+    const ownerSees = next(ownerSocket, 'ticket-event')
     const ticket = await createTicketFor(owner)
     realtime().publish(ticket.events)
-    const ownerSocket = await connect((await signIn(owner.user.id)).cookie)
-    const seen = next(ownerSocket, 'ticket-event')
     const change = await updateTickets(
       { workspaceId: owner.workspace.id, userId: owner.user.id },
       [ticket.ticketId],
-      {
-        priority: 'high',
-      },
+      { priority: 'high' },
     )
     if (change.kind === 'updated') realtime().publish(change.events)
-    await seen
+    await ownerSees
+    // A marker to the removed agent's own room, sent after the workspace's events: the socket
+    // still receives, and events reach a socket in order, so theirs would have come first.
+    const marker = next<{ ticketId: string }>(socket, 'notification')
+    realtime().publish([
+      {
+        type: 'notification.created',
+        workspaceId: owner.workspace.id,
+        userId: agent.user.id,
+        ticketId: ticket.ticketId,
+        number: ticket.number,
+        kind: 'assigned',
+        at: new Date().toISOString(),
+      },
+    ])
+    expect((await marker).ticketId).toBe(ticket.ticketId)
     expect(received).toEqual([])
   })
 })

@@ -1,35 +1,22 @@
-import { io, type Socket } from 'socket.io-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { PresencePayload } from '#app/realtime/protocol.ts'
 import { createMember, createTicketFor } from '#tests/helpers/factories.ts'
 import { startInstance, type Instance } from '#tests/helpers/instances.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
+import { closeSockets, connectSocket } from '#tests/helpers/sockets.ts'
 
 let a: Instance
 let b: Instance
-const sockets: Socket[] = []
 
 beforeAll(async () => {
   ;[a, b] = await Promise.all([startInstance(testDatabaseUrl), startInstance(testDatabaseUrl)])
 }, 60_000)
 afterAll(async () => {
-  for (const s of sockets) s.disconnect()
+  closeSockets()
   await Promise.all([a?.stop(), b?.stop()])
 })
 
-async function connect(instance: Instance, cookie: string) {
-  const socket = io(instance.url, {
-    transports: ['websocket'],
-    reconnection: false,
-    extraHeaders: { origin: instance.url, cookie },
-  })
-  sockets.push(socket)
-  await new Promise<void>((resolve, reject) => {
-    socket.once('ready', () => resolve())
-    socket.once('connect_error', reject)
-  })
-  return socket
-}
+const connect = (instance: Instance, cookie: string) => connectSocket(instance.url, cookie)
 
 describe('two app instances on one PostgreSQL', () => {
   it('share presence: an agent on instance A sees an agent who opened the same ticket on instance B', async () => {

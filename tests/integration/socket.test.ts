@@ -1,42 +1,22 @@
 import { eq } from 'drizzle-orm'
-import { io, type Socket } from 'socket.io-client'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
 import { sessions } from '#db/schema.ts'
 import { createMember, createWorkspace, addMember } from '#tests/helpers/factories.ts'
 import { startTestServer } from '#tests/helpers/http-server.ts'
+import { closeSockets, handshakeOutcome as outcome, openSocket } from '#tests/helpers/sockets.ts'
 
 let server: Awaited<ReturnType<typeof startTestServer>>
-const open: Socket[] = []
 
 beforeAll(async () => {
   server = await startTestServer()
 })
-afterEach(() => {
-  for (const socket of open.splice(0)) socket.disconnect()
-})
+afterEach(closeSockets)
 afterAll(async () => {
   await server.close()
 })
 
-function connect(headers: Record<string, string> = {}) {
-  const socket = io(server.url, {
-    transports: ['websocket'],
-    reconnection: false,
-    extraHeaders: { origin: server.url, ...headers },
-  })
-  open.push(socket)
-  return socket
-}
-
-function outcome(socket: Socket) {
-  return new Promise<{ ok: true; workspaces: string[] } | { ok: false; error: string }>((resolve) => {
-    socket.on('ready', (payload: { workspaces: string[] }) =>
-      resolve({ ok: true, workspaces: payload.workspaces }),
-    )
-    socket.on('connect_error', (error) => resolve({ ok: false, error: error.message }))
-  })
-}
+const connect = (headers: Record<string, string> = {}) => openSocket(server.url, headers)
 
 describe('socket handshake', () => {
   it('refuses a socket without a session cookie', async () => {

@@ -27,6 +27,7 @@ import { queue, startQueue } from '#app/jobs/queue.server.ts'
 import { startWorkers } from '#app/jobs/worker.server.ts'
 import { addMember, createMember, createTicketFor, createUser } from '#tests/helpers/factories.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
+import { until } from '#tests/helpers/wait.ts'
 
 type Received = { at: number; headers: http.IncomingHttpHeaders; body: string; path: string }
 
@@ -130,16 +131,6 @@ async function deliveriesOf(endpointId: string) {
     .from(webhookDeliveries)
     .where(eq(webhookDeliveries.endpointId, endpointId))
     .orderBy(webhookDeliveries.createdAt, webhookDeliveries.id)
-}
-
-async function until<T>(read: () => T | Promise<T>, done: (v: T) => boolean, timeoutMs = 5000) {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await read()
-    if (done(value)) return value
-    if (Date.now() > deadline) throw new Error('condition not met in time')
-    await new Promise((r) => setTimeout(r, 10))
-  }
 }
 
 const PRIVATE_URLS = [
