@@ -5,6 +5,8 @@ import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/re
 import { z } from 'zod'
 import { API_SCOPES, SCOPE_DESCRIPTIONS, TOKEN_EXPIRY_CHOICES } from '#app/api/scopes.ts'
 import { Button } from '#app/components/ui/button.tsx'
+import { ConfirmButton, ConfirmStepPage } from '#app/components/ui/confirm-dialog.tsx'
+import { askToConfirm, confirmStepOf, isConfirmed, withoutConfirmStep } from '#app/utils/confirmation.ts'
 import { Field } from '#app/components/ui/field.tsx'
 import { createApiToken, listApiTokens, revokeApiToken } from '#app/domain/api-tokens.server.ts'
 import { requireMember } from '#app/http/auth.server.ts'
@@ -56,12 +58,24 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 
 export async function action({ request, params }: ActionFunctionArgs) {
   const member = await requireMember(request, params.slug, 'admin')
-  const submission = parseSubmission(await readForm(request), { schema: ActionSchema })
+  const form = await readForm(request)
+  const submission = parseSubmission(form, { schema: ActionSchema })
   if (submission.status !== 'success') {
     return data({ result: submission.reply(), created: null, notice: null }, { status: 400 })
   }
   const input = submission.value
   if (input.intent === 'revoke') {
+    if (!isConfirmed(form)) {
+      return askToConfirm({
+        title: 'Revoke this API token?',
+        description: 'Anything using it stops working at once. This cannot be undone.',
+        confirmLabel: 'Revoke',
+        fields: [
+          ['intent', 'revoke'],
+          ['tokenId', input.tokenId],
+        ],
+      })
+    }
     await revokeApiToken(member, input.tokenId)
     return { result: submission.reply(), created: null, notice: 'Token revoked. It stops working at once.' }
   }
@@ -80,7 +94,9 @@ export async function action({ request, params }: ActionFunctionArgs) {
 
 export default function ApiTokensSettings() {
   const { tokens } = useLoaderData<typeof loader>()
-  const actionData = useActionData<typeof action>()
+  const actionData = withoutConfirmStep(useActionData<typeof action>())
+  const confirmStep = confirmStepOf(useActionData<typeof action>())
+  if (confirmStep) return <ConfirmStepPage step={confirmStep} />
   return (
     <div className="space-y-10">
       {actionData?.notice ? (
@@ -196,14 +212,15 @@ function TokenTable({ tokens }: { tokens: TokenRow[] }) {
                   <Form method="post">
                     <input type="hidden" name="intent" value="revoke" />
                     <input type="hidden" name="tokenId" value={t.id} />
-                    <Button
-                      type="submit"
-                      variant="danger"
+                    <ConfirmButton
+                      title={`Revoke the token “${t.name}”?`}
+                      description="Anything using it stops working at once. This cannot be undone."
+                      confirmLabel="Revoke"
                       pending={revoking === t.id}
                       aria-label={`Revoke ${t.name}`}
                     >
                       Revoke
-                    </Button>
+                    </ConfirmButton>
                   </Form>
                 )}
               </td>
@@ -216,7 +233,7 @@ function TokenTable({ tokens }: { tokens: TokenRow[] }) {
 }
 
 function CreateTokenForm() {
-  const actionData = useActionData<typeof action>()
+  const actionData = withoutConfirmStep(useActionData<typeof action>())
   const navigation = useNavigation()
   const pending = navigation.state === 'submitting' && navigation.formData?.get('intent') === 'create'
   const [form, fields] = useForm({

@@ -10,6 +10,8 @@ import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFuncti
 import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
 import { z } from 'zod'
 import { Button } from '#app/components/ui/button.tsx'
+import { ConfirmButton, ConfirmStepPage } from '#app/components/ui/confirm-dialog.tsx'
+import { askToConfirm, confirmStepOf, isConfirmed, withoutConfirmStep } from '#app/utils/confirmation.ts'
 import { Field, TextareaField } from '#app/components/ui/field.tsx'
 import {
   createCannedResponse,
@@ -77,7 +79,8 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 
 export async function action({ request, params }: ActionFunctionArgs) {
   const member = await requireMember(request, params.slug, 'admin')
-  const submission = parseSubmission(await readForm(request), { schema: ActionSchema })
+  const form = await readForm(request)
+  const submission = parseSubmission(form, { schema: ActionSchema })
   const formId = formIdOf(submission.payload)
   if (submission.status !== 'success') {
     return data({ result: submission.reply(), formId, notice: null }, { status: 400 })
@@ -95,6 +98,17 @@ export async function action({ request, params }: ActionFunctionArgs) {
       await updateCannedResponse(member, input.cannedResponseId, { title: input.title, body: input.body })
       return { result: submission.reply(), formId, notice: `Canned response “${input.title}” saved.` }
     case 'delete':
+      if (!isConfirmed(form)) {
+        return askToConfirm({
+          title: 'Delete this canned response?',
+          description: 'Agents will no longer be able to insert it. This cannot be undone.',
+          confirmLabel: 'Delete',
+          fields: [
+            ['intent', 'delete'],
+            ['cannedResponseId', input.cannedResponseId],
+          ],
+        })
+      }
       await deleteCannedResponse(member, input.cannedResponseId)
       return { result: submission.reply(), formId, notice: 'Canned response deleted.' }
   }
@@ -104,8 +118,10 @@ type CannedResponse = ReturnType<typeof useLoaderData<typeof loader>>['cannedRes
 
 export default function CannedResponsesSettings() {
   const { canManage, cannedResponses } = useLoaderData<typeof loader>()
-  const actionData = useActionData<typeof action>()
+  const confirmStep = confirmStepOf(useActionData<typeof action>())
+  const actionData = withoutConfirmStep(useActionData<typeof action>())
   const resultFor = (formId: string) => (actionData?.formId === formId ? actionData.result : undefined)
+  if (confirmStep) return <ConfirmStepPage step={confirmStep} />
   return (
     <div className="space-y-10">
       {actionData?.notice ? (
@@ -188,14 +204,15 @@ function CannedResponseCard({
           <Form method="post">
             <input type="hidden" name="intent" value="delete" />
             <input type="hidden" name="cannedResponseId" value={cannedResponse.id} />
-            <Button
-              type="submit"
-              variant="danger"
+            <ConfirmButton
+              title={`Delete “${cannedResponse.title}”?`}
+              description="Agents will no longer be able to insert it. This cannot be undone."
+              confirmLabel="Delete"
               pending={pendingIntent === 'delete'}
               aria-label={`Delete ${cannedResponse.title}`}
             >
               Delete
-            </Button>
+            </ConfirmButton>
           </Form>
         ) : null}
       </div>

@@ -11,6 +11,8 @@ import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFuncti
 import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
 import { z } from 'zod'
 import { Button } from '#app/components/ui/button.tsx'
+import { ConfirmButton, ConfirmStepPage } from '#app/components/ui/confirm-dialog.tsx'
+import { askToConfirm, confirmStepOf, isConfirmed, withoutConfirmStep } from '#app/utils/confirmation.ts'
 import { Field, FormErrors, TextareaField } from '#app/components/ui/field.tsx'
 import { requireMember } from '#app/http/auth.server.ts'
 import { inboundWiring } from '#app/domain/inbound-status.server.ts'
@@ -74,7 +76,8 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 
 export async function action({ request, params }: ActionFunctionArgs) {
   const member = await requireMember(request, params.slug, 'admin')
-  const submission = parseSubmission(await readForm(request), { schema: ActionSchema })
+  const form = await readForm(request)
+  const submission = parseSubmission(form, { schema: ActionSchema })
   const formId = formIdOf(submission.payload)
   if (submission.status !== 'success') {
     return data({ result: submission.reply(), formId, notice: null }, { status: 400 })
@@ -100,6 +103,17 @@ export async function action({ request, params }: ActionFunctionArgs) {
       await updateMailbox(member, input.mailboxId, input)
       return { result: submission.reply(), formId, notice: `Mailbox “${input.name}” saved.` }
     case 'archive': {
+      if (!isConfirmed(form)) {
+        return askToConfirm({
+          title: 'Archive this mailbox?',
+          description: 'It keeps its tickets and disappears from pickers. You can restore it later.',
+          confirmLabel: 'Archive',
+          fields: [
+            ['intent', 'archive'],
+            ['mailboxId', input.mailboxId],
+          ],
+        })
+      }
       const outcome = await archiveMailbox(member, input.mailboxId)
       if (outcome.kind === 'last-active') {
         return data(
@@ -135,11 +149,13 @@ type Mailbox = ReturnType<typeof useLoaderData<typeof loader>>['mailboxes'][numb
 
 export default function MailboxesSettings() {
   const { canManage, mailboxes } = useLoaderData<typeof loader>()
-  const actionData = useActionData<typeof action>()
+  const confirmStep = confirmStepOf(useActionData<typeof action>())
+  const actionData = withoutConfirmStep(useActionData<typeof action>())
   const active = mailboxes.filter((m) => !m.archivedAt)
   const archived = mailboxes.filter((m) => m.archivedAt)
   const pageErrors = actionData?.formId === 'mailboxes' ? actionData.result.error?.[''] : undefined
   const resultFor = (formId: string) => (actionData?.formId === formId ? actionData.result : undefined)
+  if (confirmStep) return <ConfirmStepPage step={confirmStep} />
   return (
     <div className="space-y-10">
       {actionData?.notice ? (
@@ -247,16 +263,18 @@ function MailboxCard({
                 Restore
               </Button>
             ) : (
-              <Button
-                type="submit"
+              <ConfirmButton
+                title={`Archive the mailbox “${mailbox.name}”?`}
+                description="It keeps its tickets and disappears from pickers. You can restore it later."
+                confirmLabel="Archive"
                 variant="secondary"
                 pending={pendingIntent === 'archive'}
                 disabled={!canArchive}
-                title={canArchive ? undefined : 'The last active mailbox cannot be archived'}
+                tooltip={canArchive ? undefined : 'The last active mailbox cannot be archived'}
                 aria-label={`Archive ${mailbox.name}`}
               >
                 Archive
-              </Button>
+              </ConfirmButton>
             )}
           </Form>
         ) : null}

@@ -1,9 +1,11 @@
-import { getFormProps, getInputProps, getSelectProps, useForm } from '@conform-to/react'
 import { parseWithZod } from '@conform-to/zod/v4'
+import { getFormProps, getInputProps, getSelectProps, useForm } from '@conform-to/react'
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
 import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
 import { z } from 'zod'
 import { Button } from '#app/components/ui/button.tsx'
+import { ConfirmButton, ConfirmStepPage } from '#app/components/ui/confirm-dialog.tsx'
+import { askToConfirm, confirmStepOf, isConfirmed, withoutConfirmStep } from '#app/utils/confirmation.ts'
 import { Field, FormErrors } from '#app/components/ui/field.tsx'
 import { env } from '#app/env.server.ts'
 import { requireMember } from '#app/http/auth.server.ts'
@@ -46,7 +48,8 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
   const member = await requireMember(request, params.slug, 'admin')
-  const submission = parseSubmission(await readForm(request), { schema: ActionSchema })
+  const form = await readForm(request)
+  const submission = parseSubmission(form, { schema: ActionSchema })
   if (submission.status !== 'success') {
     return data({ result: submission.reply(), inviteLink: null, notice: null }, { status: 400 })
   }
@@ -81,6 +84,17 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
       }
     }
     case 'revoke-invite':
+      if (!isConfirmed(form)) {
+        return askToConfirm({
+          title: 'Revoke this invitation?',
+          description: 'Its link stops working at once. You can invite the person again later.',
+          confirmLabel: 'Revoke',
+          fields: [
+            ['intent', 'revoke-invite'],
+            ['invitationId', input.invitationId],
+          ],
+        })
+      }
       await revokeInvitation(member, input.invitationId)
       return { result: submission.reply(), inviteLink: null, notice: 'Invitation revoked.' }
     case 'change-role': {
@@ -98,6 +112,17 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
       return { result: submission.reply(), inviteLink: null, notice: 'Role updated.' }
     }
     case 'remove': {
+      if (!isConfirmed(form)) {
+        return askToConfirm({
+          title: 'Remove this member from the workspace?',
+          description: 'They lose access at once; their tickets and messages stay.',
+          confirmLabel: 'Remove',
+          fields: [
+            ['intent', 'remove'],
+            ['membershipId', input.membershipId],
+          ],
+        })
+      }
       const outcome = await removeMember(member, input.membershipId)
       if (outcome.kind === 'last-owner') {
         return data(
@@ -117,7 +142,8 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
 
 export default function Members() {
   const { me, canManage, members, invitations } = useLoaderData<typeof loader>()
-  const actionData = useActionData<typeof action>()
+  const confirmStep = confirmStepOf(useActionData<typeof action>())
+  const actionData = withoutConfirmStep(useActionData<typeof action>())
   const navigation = useNavigation()
   const pendingIntent = navigation.state === 'submitting' ? navigation.formData?.get('intent') : null
   const [form, fields] = useForm({
@@ -128,6 +154,9 @@ export default function Members() {
     shouldRevalidate: 'onInput',
   })
   const formErrors = actionData?.result?.error?.[''] ?? undefined
+  // The last owner is never offered "Remove" (the server refuses it too).
+  const owners = members.filter((m) => m.role === 'owner').length
+  if (confirmStep) return <ConfirmStepPage step={confirmStep} />
   return (
     <div className="space-y-10">
       {actionData?.notice ? (
@@ -203,13 +232,18 @@ export default function Members() {
                   </td>
                   {canManage ? (
                     <td className="py-2">
-                      {editable ? (
+                      {editable && !(m.role === 'owner' && owners === 1) ? (
                         <Form method="post">
                           <input type="hidden" name="intent" value="remove" />
                           <input type="hidden" name="membershipId" value={m.membershipId} />
-                          <Button type="submit" variant="danger" aria-label={`Remove ${m.name}`}>
+                          <ConfirmButton
+                            title={`Remove ${m.name} from the workspace?`}
+                            description="They lose access at once; their tickets and messages stay."
+                            confirmLabel="Remove"
+                            aria-label={`Remove ${m.name}`}
+                          >
                             Remove
-                          </Button>
+                          </ConfirmButton>
                         </Form>
                       ) : null}
                     </td>
@@ -278,13 +312,15 @@ export default function Members() {
                         <Form method="post">
                           <input type="hidden" name="intent" value="revoke-invite" />
                           <input type="hidden" name="invitationId" value={i.id} />
-                          <Button
-                            type="submit"
+                          <ConfirmButton
+                            title={`Revoke the invitation for ${i.email}?`}
+                            description="Its link stops working at once. You can invite the person again later."
+                            confirmLabel="Revoke"
                             variant="secondary"
                             aria-label={`Revoke invitation for ${i.email}`}
                           >
                             Revoke
-                          </Button>
+                          </ConfirmButton>
                         </Form>
                       </span>
                     ) : null}

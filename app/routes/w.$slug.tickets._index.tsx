@@ -12,6 +12,14 @@ import { parseSubmission, readForm, searchParamsOf } from '#app/http/form-data.s
 import { exceptPostingSocket } from '#app/realtime/protocol.ts'
 import { useRememberQueueUrl } from '#app/utils/last-queue.ts'
 import { useViewing } from '#app/components/live/use-presence.ts'
+import { ConfirmStepPage } from '#app/components/ui/confirm-dialog.tsx'
+import {
+  askToConfirm,
+  BULK_CONFIRM_ABOVE,
+  confirmStepOf,
+  isConfirmed,
+  withoutConfirmStep,
+} from '#app/utils/confirmation.ts'
 import { BulkToolbar } from '#app/components/queue/bulk-toolbar.tsx'
 import { QueueFilters } from '#app/components/queue/queue-filters.tsx'
 import { QueuePagination, QueueViews } from '#app/components/queue/queue-nav.tsx'
@@ -104,6 +112,19 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
       })
       break
     case 'status':
+      if (input.ticketIds.length > BULK_CONFIRM_ABOVE && !isConfirmed(form)) {
+        return askToConfirm({
+          title: `Change the status of ${input.ticketIds.length} tickets to ${input.status}?`,
+          description: 'Each ticket gets the new status; this is recorded in its activity.',
+          confirmLabel: 'Set status',
+          fields: [
+            ['intent', 'bulk'],
+            ['operation', 'status'],
+            ['status', input.status],
+            ...input.ticketIds.map((id): [string, string] => ['ticketIds', id]),
+          ],
+        })
+      }
       outcome = await updateTickets(actor, input.ticketIds, { status: input.status })
       break
     case 'tag':
@@ -127,11 +148,13 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
 
 export default function Inbox() {
   const { now, slug, workspaceId, query, page, options } = useLoaderData<typeof loader>()
-  const actionData = useActionData<typeof action>()
+  const confirmStep = confirmStepOf(useActionData<typeof action>())
+  const actionData = withoutConfirmStep(useActionData<typeof action>())
   // New tickets, replies and changes by teammates refresh the page (and the navigation counts).
   useLiveEvents((event) => event.workspaceId === workspaceId)
   const viewing = useViewing(workspaceId)
   useRememberQueueUrl(slug)
+  if (confirmStep) return <ConfirmStepPage step={confirmStep} />
   return (
     <div className="space-y-4">
       <div className="flex items-center justify-between gap-4">

@@ -13,6 +13,8 @@ type Actor = Awaited<ReturnType<typeof createMember>>
 function post(actor: Actor, fields: Array<[string, string]>, slug = actor.workspace.slug) {
   const form = new FormData()
   for (const [name, value] of fields) form.append(name, value)
+  // Posted as the confirmation step does (tests/integration/confirmations.test.ts covers the step itself).
+  form.append('confirmed', '1')
   return callAction(tokensRoute, `/w/${slug}/settings/api-tokens`, form, {
     cookie: actor.cookie,
     params: { slug },

@@ -9,10 +9,16 @@ import { callAction, callLoader } from '#tests/helpers/routes.ts'
 type Actor = Awaited<ReturnType<typeof createMember>>
 
 function postCanned(actor: Actor, form: Record<string, string>, slug = actor.workspace.slug) {
-  return callAction(cannedRoute, `/w/${slug}/settings/canned-responses`, form, {
-    cookie: actor.cookie,
-    params: { slug },
-  })
+  // Posted as the confirmation step does (tests/integration/confirmations.test.ts covers the step itself).
+  return callAction(
+    cannedRoute,
+    `/w/${slug}/settings/canned-responses`,
+    { ...form, confirmed: '1' },
+    {
+      cookie: actor.cookie,
+      params: { slug },
+    },
+  )
 }
 
 function loadCanned(actor: Actor, slug = actor.workspace.slug) {

@@ -10,10 +10,16 @@ import { callAction, callLoader } from '#tests/helpers/routes.ts'
 type Actor = Awaited<ReturnType<typeof createMember>>
 
 function postMailboxes(actor: Actor, form: Record<string, string>, slug = actor.workspace.slug) {
-  return callAction(mailboxesRoute, `/w/${slug}/settings/mailboxes`, form, {
-    cookie: actor.cookie,
-    params: { slug },
-  })
+  // Posted as the confirmation step does (tests/integration/confirmations.test.ts covers the step itself).
+  return callAction(
+    mailboxesRoute,
+    `/w/${slug}/settings/mailboxes`,
+    { ...form, confirmed: '1' },
+    {
+      cookie: actor.cookie,
+      params: { slug },
+    },
+  )
 }
 
 function loadMailboxes(actor: Actor, slug = actor.workspace.slug) {

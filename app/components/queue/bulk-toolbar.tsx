@@ -8,11 +8,18 @@ import {
 import { Form, useNavigation } from '@remix-run/react'
 import { LiveSocketField } from '#app/components/live/live-socket-field.tsx'
 import { Button } from '#app/components/ui/button.tsx'
+import { ConfirmButton } from '#app/components/ui/confirm-dialog.tsx'
+import { BULK_CONFIRM_ABOVE } from '#app/utils/confirmation.ts'
 import { FormErrors } from '#app/components/ui/field.tsx'
 import { STATUS_LABEL, TICKET_STATUSES } from '#app/utils/vocabulary.ts'
 import type { QueueOptions } from './queue-filters.tsx'
 
 export const BULK_FORM_ID = 'bulk'
+
+/** The ticket checkboxes checked in the bulk form (they belong to it through `form=`). */
+function selectedCount(form: HTMLFormElement) {
+  return new FormData(form).getAll('ticketIds').length
+}
 
 const controlClass =
   'rounded-md border border-slate-300 bg-white px-2 py-1.5 text-sm aria-[invalid]:border-red-500 dark:border-slate-700 dark:bg-slate-900'
@@ -96,15 +103,18 @@ export function BulkToolbar({
               </option>
             ))}
           </select>
-          <Button
-            type="submit"
+          <ConfirmButton
             name="operation"
             value="status"
             variant="secondary"
             pending={pendingOperation === 'status'}
+            when={(form) => selectedCount(form) > BULK_CONFIRM_ABOVE}
+            title={(form) => `Change the status of ${selectedCount(form)} tickets?`}
+            description="Each ticket gets the new status; this is recorded in its activity."
+            confirmLabel="Set status"
           >
             Set status
-          </Button>
+          </ConfirmButton>
         </div>
       </div>
       {[fields.tag, fields.assignee, fields.status].map((field) =>

@@ -1,0 +1,135 @@
+import { Form, Link, useLocation, useSubmit } from '@remix-run/react'
+import { useId, useRef, useState, type ReactNode } from 'react'
+import { Button } from '#app/components/ui/button.tsx'
+import { useHydrated } from '#app/utils/use-hydrated.ts'
+import { CONFIRMED_FIELD, type ConfirmStep } from '#app/utils/confirmation.ts'
+
+type ConfirmButtonProps = {
+  /** The question, e.g. "Remove Ana Lopez from the workspace?" (or made from the form when asked). */
+  title: string | ((form: HTMLFormElement) => string)
+  description?: string
+  confirmLabel: string
+  /** Ask only when this says so (a bulk change of more than 10 tickets); always when omitted. */
+  when?: (form: HTMLFormElement) => boolean
+  /** The button's own name/value (a submitter that names the operation) travel with the confirmation. */
+  name?: string
+  value?: string
+  variant?: 'primary' | 'secondary' | 'danger'
+  pending?: boolean
+  disabled?: boolean
+  className?: string
+  'aria-label'?: string
+  tooltip?: string
+  children: ReactNode
+}
+
+/**
+ * The submit button of a destructive form. With JavaScript a click opens a native <dialog>
+ * ("Are you sure?"); confirming posts the form with `confirmed=1`. Without JavaScript the click
+ * posts the form as it is, and the action answers with a confirmation page (ConfirmStepPage)
+ * whose own form carries `confirmed=1`: nothing changes on the first post either way.
+ */
+export function ConfirmButton(props: ConfirmButtonProps) {
+  const hydrated = useHydrated()
+  const dialog = useRef<HTMLDialogElement>(null)
+  const owner = useRef<HTMLFormElement | null>(null)
+  const submit = useSubmit()
+  const titleId = useId()
+  const [question, setQuestion] = useState(typeof props.title === 'string' ? props.title : '')
+  function confirm() {
+    const form = owner.current
+    dialog.current?.close()
+    if (!form) return
+    const formData = new FormData(form)
+    if (props.name) formData.set(props.name, props.value ?? '')
+    formData.set(CONFIRMED_FIELD, '1')
+    submit(formData, { method: 'post', action: form.getAttribute('action') ?? undefined })
+  }
+  return (
+    <>
+      <Button
+        type="submit"
+        name={props.name}
+        value={props.value}
+        variant={props.variant ?? 'danger'}
+        pending={props.pending}
+        disabled={props.disabled}
+        className={props.className}
+        aria-label={props['aria-label']}
+        title={props.tooltip}
+        onClick={
+          hydrated
+            ? (event) => {
+                const form = event.currentTarget.form
+                if (props.when && form && !props.when(form)) return
+                owner.current = form
+                if (form && typeof props.title === 'function') setQuestion(props.title(form))
+                event.preventDefault()
+                dialog.current?.showModal()
+              }
+            : undefined
+        }
+      >
+        {props.children}
+      </Button>
+      {hydrated ? (
+        <dialog
+          ref={dialog}
+          aria-labelledby={titleId}
+          className="m-auto max-w-md rounded-lg border border-slate-200 bg-white p-5 text-left text-slate-900 shadow-xl backdrop:bg-slate-950/50 dark:border-slate-700 dark:bg-slate-900 dark:text-slate-100"
+        >
+          <h2 id={titleId} className="text-lg font-semibold">
+            {question}
+          </h2>
+          {props.description ? (
+            <p className="mt-2 text-sm text-slate-600 dark:text-slate-300">{props.description}</p>
+          ) : null}
+          <div className="mt-5 flex justify-end gap-2">
+            <Button type="button" variant="secondary" onClick={() => dialog.current?.close()} autoFocus>
+              Cancel
+            </Button>
+            <Button type="button" variant={props.variant ?? 'danger'} onClick={confirm}>
+              {props.confirmLabel}
+            </Button>
+          </div>
+        </dialog>
+      ) : null}
+    </>
+  )
+}
+
+/**
+ * The no-JavaScript confirmation page an action answers a destructive first post with: the
+ * question, and a form that posts the same fields again with `confirmed=1`, or Cancel.
+ */
+export function ConfirmStepPage({ step }: { step: ConfirmStep }) {
+  const location = useLocation()
+  return (
+    <section
+      aria-labelledby="confirm-step-title"
+      className="max-w-lg space-y-4 rounded-lg border border-red-200 bg-red-50/60 p-5 dark:border-red-900 dark:bg-red-950/30"
+    >
+      <h2 id="confirm-step-title" className="text-lg font-semibold">
+        {step.title}
+      </h2>
+      {step.description ? (
+        <p className="text-sm text-slate-700 dark:text-slate-300">{step.description}</p>
+      ) : null}
+      <Form method="post" className="flex flex-wrap gap-2">
+        {step.fields.map(([name, value], i) => (
+          <input key={`${name}-${i}`} type="hidden" name={name} value={value} />
+        ))}
+        <input type="hidden" name={CONFIRMED_FIELD} value="1" />
+        <Button type="submit" variant="danger">
+          {step.confirmLabel}
+        </Button>
+        <Link
+          to={location.pathname + location.search}
+          className="inline-flex items-center rounded-md border border-slate-300 bg-white px-3 py-2 text-sm font-medium dark:border-slate-700 dark:bg-slate-900"
+        >
+          Cancel
+        </Link>
+      </Form>
+    </section>
+  )
+}

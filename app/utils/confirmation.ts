@@ -1,0 +1,35 @@
+/** The field a confirmed destructive post carries (from the dialog, or the confirmation page). */
+export const CONFIRMED_FIELD = 'confirmed'
+
+/** A bulk status change of more tickets than this asks for confirmation first. */
+export const BULK_CONFIRM_ABOVE = 10
+
+/** What an action answers a destructive post without `confirmed=1` with. */
+export type ConfirmStep = {
+  title: string
+  description?: string
+  confirmLabel: string
+  /** The validated fields to post again (never the raw form: only what the schema accepted). */
+  fields: Array<[string, string]>
+}
+
+export function isConfirmed(form: FormData) {
+  return form.get(CONFIRMED_FIELD) === '1'
+}
+
+/** The confirmation step of an action's answer, if it is one. */
+export function confirmStepOf(actionData: unknown): ConfirmStep | undefined {
+  return actionData && typeof actionData === 'object' && 'confirmStep' in actionData
+    ? (actionData as { confirmStep: ConfirmStep }).confirmStep
+    : undefined
+}
+
+/** The action's answer without the confirmation-step variant (for the page's own forms). */
+export function withoutConfirmStep<T>(actionData: T): Exclude<T, { confirmStep: ConfirmStep }> | undefined {
+  return confirmStepOf(actionData) ? undefined : (actionData as Exclude<T, { confirmStep: ConfirmStep }>)
+}
+
+/** The answer itself: 200, nothing changed. */
+export function askToConfirm(step: ConfirmStep) {
+  return { confirmStep: step }
+}
