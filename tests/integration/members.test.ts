@@ -28,11 +28,16 @@ type Actor = Awaited<ReturnType<typeof createMember>>
 function postMembers(actor: Actor, form: Record<string, string>, calls?: RealtimeCalls) {
   const slug = actor.workspace.slug
   // Posted as the confirmation step does (tests/integration/confirmations.test.ts covers the step itself).
-  return callAction(membersRoute, `/w/${slug}/settings/members`, { ...form, confirmed: '1' }, {
-    cookie: actor.cookie,
-    params: { slug },
-    context: testContext(calls),
-  })
+  return callAction(
+    membersRoute,
+    `/w/${slug}/settings/members`,
+    { ...form, confirmed: '1' },
+    {
+      cookie: actor.cookie,
+      params: { slug },
+      context: testContext(calls),
+    },
+  )
 }
 
 async function roleOf(membershipId: string) {
