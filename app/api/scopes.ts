@@ -13,7 +13,7 @@ export const SCOPE_DESCRIPTIONS: Record<ApiScope, string> = {
   'tickets:write': 'Create and update tickets, reply and add notes',
   'contacts:read': 'Read and search contacts',
   'contacts:write': 'Create and rename contacts',
-  'webhooks:manage': 'Manage outbound webhooks (planned)',
+  'webhooks:manage': 'Manage outbound webhooks and see their deliveries',
 }
 
 /** Expiry choices offered when creating a token, in days ('never' = no expiry). */
