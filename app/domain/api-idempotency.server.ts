@@ -1,7 +1,12 @@
 import { createHash } from 'node:crypto'
-import { and, eq, lt, sql } from 'drizzle-orm'
 import { getDb } from '#db/client.ts'
-import { apiIdempotencyKeys } from '#db/schema.ts'
+import {
+  deleteIdempotencyKey,
+  deleteIdempotencyKeysBefore,
+  getIdempotencyKey,
+  insertIdempotencyKey,
+  setIdempotencyResponse,
+} from '#db/queries/api-idempotency.ts'
 
 /**
  * Idempotency-Key for API POSTs (draft-ietf-httpapi-idempotency-key-header). A key is claimed
@@ -29,24 +34,9 @@ export async function claimIdempotencyKey(tokenId: string, key: string, fingerpr
   const db = getDb()
   // One retry: a row older than 24 h is deleted and the key claimed afresh.
   for (let attempt = 0; attempt < 2; attempt++) {
-    const inserted = await db
-      .insert(apiIdempotencyKeys)
-      .values({ tokenId, key, requestHash: fingerprint })
-      .onConflictDoNothing()
-      .returning({ key: apiIdempotencyKeys.key })
-    if (inserted.length > 0) return { kind: 'claimed' }
-    const [row] = await db
-      .select({
-        requestHash: apiIdempotencyKeys.requestHash,
-        status: apiIdempotencyKeys.status,
-        responseBody: apiIdempotencyKeys.responseBody,
-        responseHeaders: apiIdempotencyKeys.responseHeaders,
-        // Older than 24 h, or claimed over a minute ago and never finished (its process died).
-        expired: sql<boolean>`${apiIdempotencyKeys.createdAt} < now() - make_interval(secs => ${IDEMPOTENCY_TTL_MS / 1000})
-          or (${apiIdempotencyKeys.status} is null and ${apiIdempotencyKeys.createdAt} < now() - interval '1 minute')`,
-      })
-      .from(apiIdempotencyKeys)
-      .where(and(eq(apiIdempotencyKeys.tokenId, tokenId), eq(apiIdempotencyKeys.key, key)))
+    if (await insertIdempotencyKey(db, { tokenId, key, requestHash: fingerprint })) return { kind: 'claimed' }
+    // Older than 24 h, or claimed over a minute ago and never finished (its process died).
+    const row = await getIdempotencyKey(db, { tokenId, key, ttlMs: IDEMPOTENCY_TTL_MS })
     if (!row) continue // released in between: try to claim it again
     if (row.expired) {
       await releaseIdempotencyKey(tokenId, key)
@@ -63,23 +53,14 @@ export async function claimIdempotencyKey(tokenId: string, key: string, fingerpr
 }
 
 export async function completeIdempotencyKey(tokenId: string, key: string, response: StoredResponse) {
-  await getDb()
-    .update(apiIdempotencyKeys)
-    .set({ status: response.status, responseBody: response.body, responseHeaders: response.headers })
-    .where(and(eq(apiIdempotencyKeys.tokenId, tokenId), eq(apiIdempotencyKeys.key, key)))
+  await setIdempotencyResponse(getDb(), { tokenId, key, response })
 }
 
 export async function releaseIdempotencyKey(tokenId: string, key: string) {
-  await getDb()
-    .delete(apiIdempotencyKeys)
-    .where(and(eq(apiIdempotencyKeys.tokenId, tokenId), eq(apiIdempotencyKeys.key, key)))
+  await deleteIdempotencyKey(getDb(), { tokenId, key })
 }
 
 /** Run by the sessions.cleanup job: keys older than 24 hours are forgotten. */
 export async function deleteOldIdempotencyKeys() {
-  const deleted = await getDb()
-    .delete(apiIdempotencyKeys)
-    .where(lt(apiIdempotencyKeys.createdAt, new Date(Date.now() - IDEMPOTENCY_TTL_MS)))
-    .returning({ key: apiIdempotencyKeys.key })
-  return deleted.length
+  return deleteIdempotencyKeysBefore(getDb(), { before: new Date(Date.now() - IDEMPOTENCY_TTL_MS) })
 }

@@ -1,8 +1,13 @@
 import { randomInt } from 'node:crypto'
 import { crc32 } from 'node:zlib'
-import { and, desc, eq, isNull, lt, or, sql } from 'drizzle-orm'
 import { getDb } from '#db/client.ts'
-import { apiTokens, memberships, users, workspaces } from '#db/schema.ts'
+import {
+  findApiTokenByHash,
+  insertApiToken,
+  listApiTokenRows,
+  recordApiTokenUse,
+  revokeApiTokenRow,
+} from '#db/queries/api-tokens.ts'
 import type { ApiScope } from '#app/api/scopes.ts'
 import type { Role } from '#app/utils/roles.ts'
 import { recordAudit } from './audit.server.ts'
@@ -64,52 +69,31 @@ export async function createApiToken(member: Member, input: CreateApiTokenInput)
   const expiresAt = input.expiresInDays ? new Date(Date.now() + input.expiresInDays * 86_400_000) : null
   const scopes = [...new Set(input.scopes)]
   const id = await getDb().transaction(async (tx) => {
-    const [row] = await tx
-      .insert(apiTokens)
-      .values({
-        workspaceId: member.workspaceId,
-        createdById: member.userId,
-        name: input.name,
-        prefix: token.slice(0, SHOWN_CHARS),
-        tokenHash: hashToken(token),
-        scopes,
-        expiresAt,
-      })
-      .returning({ id: apiTokens.id })
+    const tokenId = await insertApiToken(tx, {
+      workspaceId: member.workspaceId,
+      createdById: member.userId,
+      name: input.name,
+      prefix: token.slice(0, SHOWN_CHARS),
+      tokenHash: hashToken(token),
+      scopes,
+      expiresAt,
+    })
     await recordAudit(tx, {
       workspaceId: member.workspaceId,
       actorUserId: member.userId,
       action: 'api-token.created',
       targetType: 'api_token',
-      targetId: row.id,
+      targetId: tokenId,
       data: { name: input.name, scopes, expiresAt: expiresAt?.toISOString() ?? null },
     })
-    return row.id
+    return tokenId
   })
   return { id, token, expiresAt }
 }
 
 /** The workspace's tokens, newest first, with their creator and whether they still work. */
 export async function listApiTokens(member: Member) {
-  const rows = await getDb()
-    .select({
-      id: apiTokens.id,
-      name: apiTokens.name,
-      prefix: apiTokens.prefix,
-      scopes: apiTokens.scopes,
-      createdAt: apiTokens.createdAt,
-      expiresAt: apiTokens.expiresAt,
-      lastUsedAt: apiTokens.lastUsedAt,
-      lastUsedIp: apiTokens.lastUsedIp,
-      revokedAt: apiTokens.revokedAt,
-      createdByName: users.name,
-      creatorIsMember: sql<boolean>`exists (select 1 from memberships m
-        where m.workspace_id = ${apiTokens.workspaceId} and m.user_id = ${apiTokens.createdById})`,
-    })
-    .from(apiTokens)
-    .innerJoin(users, eq(users.id, apiTokens.createdById))
-    .where(eq(apiTokens.workspaceId, member.workspaceId))
-    .orderBy(desc(apiTokens.createdAt))
+  const rows = await listApiTokenRows(getDb(), { workspaceId: member.workspaceId })
   const now = Date.now()
   return rows.map((row) => ({
     ...row,
@@ -126,17 +110,7 @@ export async function listApiTokens(member: Member) {
 /** Revokes a token of the member's workspace; the next request with it is refused. */
 export async function revokeApiToken(member: Member, tokenId: string) {
   await getDb().transaction(async (tx) => {
-    const [row] = await tx
-      .update(apiTokens)
-      .set({ revokedAt: new Date() })
-      .where(
-        and(
-          eq(apiTokens.workspaceId, member.workspaceId),
-          eq(apiTokens.id, tokenId),
-          isNull(apiTokens.revokedAt),
-        ),
-      )
-      .returning({ id: apiTokens.id, name: apiTokens.name })
+    const row = await revokeApiTokenRow(tx, { workspaceId: member.workspaceId, id: tokenId, at: new Date() })
     if (!row) throw notFound('No such token')
     await recordAudit(tx, {
       workspaceId: member.workspaceId,
@@ -173,30 +147,7 @@ export type TokenCheck =
  */
 export async function verifyApiToken(token: string, clientIp: string): Promise<TokenCheck> {
   if (!isWellFormedApiToken(token)) return { kind: 'malformed' }
-  const db = getDb()
-  const [row] = await db
-    .select({
-      id: apiTokens.id,
-      workspaceId: apiTokens.workspaceId,
-      scopes: apiTokens.scopes,
-      expiresAt: apiTokens.expiresAt,
-      revokedAt: apiTokens.revokedAt,
-      lastUsedAt: apiTokens.lastUsedAt,
-      userId: users.id,
-      userName: users.name,
-      userEmail: users.email,
-      role: memberships.role,
-      workspaceSlug: workspaces.slug,
-      workspaceName: workspaces.name,
-    })
-    .from(apiTokens)
-    .innerJoin(users, eq(users.id, apiTokens.createdById))
-    .innerJoin(workspaces, eq(workspaces.id, apiTokens.workspaceId))
-    .leftJoin(
-      memberships,
-      and(eq(memberships.workspaceId, apiTokens.workspaceId), eq(memberships.userId, apiTokens.createdById)),
-    )
-    .where(eq(apiTokens.tokenHash, hashToken(token)))
+  const row = await findApiTokenByHash(getDb(), { tokenHash: hashToken(token) })
   if (!row) return { kind: 'unknown' }
   if (row.revokedAt) return { kind: 'revoked' }
   const now = new Date()
@@ -222,16 +173,10 @@ export async function verifyApiToken(token: string, clientIp: string): Promise<T
 
 /** Conditional, so parallel requests of one token write the row about once a minute. */
 async function recordLastUse(tokenId: string, ip: string, at: Date) {
-  await getDb()
-    .update(apiTokens)
-    .set({ lastUsedAt: at, lastUsedIp: ip })
-    .where(
-      and(
-        eq(apiTokens.id, tokenId),
-        or(
-          isNull(apiTokens.lastUsedAt),
-          lt(apiTokens.lastUsedAt, new Date(at.getTime() - LAST_USED_EVERY_MS)),
-        ),
-      ),
-    )
+  await recordApiTokenUse(getDb(), {
+    id: tokenId,
+    ip,
+    at,
+    unlessSince: new Date(at.getTime() - LAST_USED_EVERY_MS),
+  })
 }
