@@ -1,6 +1,9 @@
-import type { LoaderFunctionArgs } from '@remix-run/node'
+import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-run/node'
 import { Link, useLoaderData, useRouteLoaderData } from '@remix-run/react'
+import { GettingStarted } from '#app/components/getting-started.tsx'
+import { hideChecklist, loadChecklist } from '#app/domain/onboarding.server.ts'
 import { requireMember } from '#app/http/auth.server.ts'
+import { readForm } from '#app/http/form-data.server.ts'
 import { formatCount } from '#app/utils/format.ts'
 import { memberCount } from '#app/domain/workspaces.server.ts'
 import { hasRole } from '#app/utils/roles.ts'
@@ -8,18 +11,28 @@ import type { loader as layoutLoader } from './w.$slug.tsx'
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const member = await requireMember(request, params.slug)
-  const members = await memberCount(member.workspaceId)
+  const [members, checklist] = await Promise.all([memberCount(member.workspaceId), loadChecklist(member)])
   return {
     name: member.workspaceName,
     slug: member.workspaceSlug,
     userName: member.user.name,
     memberCount: members,
     canManage: hasRole(member.role, 'admin'),
+    checklist,
   }
 }
 
+/** The home page's one form: hiding the getting-started checklist for this member. */
+export async function action({ request, params }: ActionFunctionArgs) {
+  const member = await requireMember(request, params.slug)
+  const form = await readForm(request)
+  if (form.get('intent') !== 'dismiss-checklist') return data({ error: 'Unknown action' }, { status: 400 })
+  await hideChecklist(member)
+  return redirect(`/w/${member.workspaceSlug}`)
+}
+
 export default function WorkspaceHome() {
-  const { name, slug, userName, memberCount, canManage } = useLoaderData<typeof loader>()
+  const { name, slug, userName, memberCount, canManage, checklist } = useLoaderData<typeof loader>()
   // The layout's combined query already counted them; its loader runs with this one.
   const counts = useRouteLoaderData<typeof layoutLoader>('routes/w.$slug')?.counts ?? {
     mine: 0,
@@ -34,6 +47,14 @@ export default function WorkspaceHome() {
           ? 'No open tickets need anyone right now.'
           : `${formatCount(counts.mine)} open ${counts.mine === 1 ? 'ticket is' : 'tickets are'} assigned to you; ${formatCount(counts.unassigned)} ${counts.unassigned === 1 ? 'is' : 'are'} unassigned.`}
       </p>
+      {checklist ? (
+        <GettingStarted
+          slug={slug}
+          supportFormUrl={checklist.supportFormUrl}
+          canManage={canManage}
+          done={checklist.done}
+        />
+      ) : null}
       <ul className="mt-8 grid gap-4 sm:grid-cols-2">
         <li className="rounded-lg border border-slate-200 p-5 dark:border-slate-800">
           <h2 className="font-medium">Inbox</h2>

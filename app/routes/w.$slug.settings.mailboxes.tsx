@@ -70,6 +70,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   return {
     inbound,
     canManage,
+    slug: member.workspaceSlug,
     mailboxes: mailboxes.map((m) => ({ ...m, archivedAt: m.archivedAt?.toISOString() ?? null })),
   }
 }
@@ -148,7 +149,7 @@ export async function action({ request, params }: ActionFunctionArgs) {
 type Mailbox = ReturnType<typeof useLoaderData<typeof loader>>['mailboxes'][number]
 
 export default function MailboxesSettings() {
-  const { canManage, mailboxes } = useLoaderData<typeof loader>()
+  const { canManage, mailboxes, inbound } = useLoaderData<typeof loader>()
   const confirmStep = confirmStepOf(useActionData<typeof action>())
   const actionData = withoutConfirmStep(useActionData<typeof action>())
   const active = mailboxes.filter((m) => !m.archivedAt)
@@ -170,8 +171,14 @@ export default function MailboxesSettings() {
       <section>
         <h2 className="text-lg font-medium">Mailboxes</h2>
         <p className="mt-1 text-sm text-slate-600 dark:text-slate-400">
-          Each mailbox receives email at its forwarding address. Forward your support address there, and
-          replies go out under the mailbox’s public address and sender name.
+          Customers reach a mailbox in two ways. Its <strong>support form</strong> (linked on each mailbox
+          below) works as soon as the mailbox exists. <strong>Email</strong>: forward your support address to
+          the mailbox’s forwarding address; SendGrid Inbound Parse posts each message here and it becomes a
+          ticket
+          {inbound.configured
+            ? ' (each mailbox shows when mail last arrived).'
+            : ', once inbound email is switched on for this server (see “Email in” below).'}{' '}
+          Replies go out by email under the mailbox’s public address and sender name.
         </p>
         <ul className="mt-4 space-y-4">
           {active.map((m) => (
@@ -296,6 +303,7 @@ function MailboxCard({
         </p>
       </div>
       <MailboxWiring wiring={inbound} status={inbound.perMailbox[mailbox.id]} />
+      {mailbox.archivedAt ? null : <SupportFormLink mailboxKey={mailbox.key} />}
       {canManage && !mailbox.archivedAt ? (
         <EditMailboxForm mailbox={mailbox} lastResult={lastResult} pending={pendingIntent === 'update'} />
       ) : null}
@@ -390,6 +398,25 @@ function AutoAcknowledgementForm({
         </Button>
       </Form>
     </details>
+  )
+}
+
+/** The mailbox's own support form: the web channel, which needs no setup. */
+function SupportFormLink({ mailboxKey }: { mailboxKey: string }) {
+  const { slug } = useLoaderData<typeof loader>()
+  const path = `/support/${slug}/${mailboxKey}`
+  return (
+    <p className="mt-3 text-sm">
+      <span className="font-medium">Support form:</span>{' '}
+      <a
+        href={path}
+        target="_blank"
+        rel="noreferrer"
+        className="font-mono text-xs text-indigo-700 underline dark:text-indigo-300"
+      >
+        {path}
+      </a>
+    </p>
   )
 }
 

@@ -149,6 +149,22 @@ export function QueueTable({
           <p className="mt-1 text-sm text-slate-600 dark:text-slate-400">
             Try another view or fewer filters.
           </p>
+          {searching ? null : (
+            <p className="mt-3 text-sm text-slate-600 dark:text-slate-400">
+              Tickets arrive when customers use your{' '}
+              <a href={`/support/${slug}`} className="text-indigo-700 underline dark:text-indigo-300">
+                support form
+              </a>{' '}
+              or write to a support address forwarded to one of your{' '}
+              <Link
+                to={`/w/${slug}/settings/mailboxes`}
+                className="text-indigo-700 underline dark:text-indigo-300"
+              >
+                mailboxes
+              </Link>
+              .
+            </p>
+          )}
         </div>
       ) : (
         <table aria-busy={busy || undefined} className="w-full text-left text-sm">

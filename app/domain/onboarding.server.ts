@@ -1,0 +1,30 @@
+import { getDb } from '#db/client.ts'
+import { dismissChecklist, getChecklistState } from '#db/queries/onboarding.ts'
+import { env } from '#app/env.server.ts'
+import type { Member } from './workspaces.server.ts'
+
+export const CHECKLIST_ITEMS = ['supportForm', 'teammate', 'answered', 'mailbox'] as const
+export type ChecklistItem = (typeof CHECKLIST_ITEMS)[number]
+
+/**
+ * The home page's getting-started checklist, or null once every item is done or this member
+ * dismissed it. Nothing is ticked by hand: each item is done when the data says so.
+ * - supportForm: a ticket arrived through the web support form;
+ * - teammate: the workspace has a second member or an open invitation;
+ * - answered: a ticket got its first reply;
+ * - mailbox: an email arrived through inbound forwarding (inbound_emails).
+ */
+export async function loadChecklist(member: Member) {
+  const state = await getChecklistState(getDb(), { workspaceId: member.workspaceId, userId: member.userId })
+  const done = Object.fromEntries(CHECKLIST_ITEMS.map((item) => [item, state[item]])) as Record<
+    ChecklistItem,
+    boolean
+  >
+  if (state.dismissed || CHECKLIST_ITEMS.every((item) => done[item])) return null
+  return { done, supportFormUrl: `${env().appUrl}/support/${member.workspaceSlug}` }
+}
+
+/** Hides the checklist for this member only (teammates keep theirs). */
+export async function hideChecklist(member: Member) {
+  await dismissChecklist(getDb(), { workspaceId: member.workspaceId, userId: member.userId })
+}

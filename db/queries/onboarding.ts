@@ -1,0 +1,48 @@
+import { and, eq, sql } from 'drizzle-orm'
+import type { DbOrTx } from '../client.ts'
+import { memberships } from '../schema.ts'
+
+/**
+ * What the getting-started checklist is made of, all derived from the workspace's data in one
+ * round trip: each `exists` stops at the first row it finds.
+ */
+export async function getChecklistState(
+  db: DbOrTx,
+  { workspaceId, userId }: { workspaceId: string; userId: string },
+) {
+  const result = await db.execute<{
+    dismissed: boolean
+    web_ticket: boolean
+    teammate: boolean
+    answered: boolean
+    inbound_email: boolean
+  }>(sql`
+    select
+      coalesce((select checklist_dismissed_at is not null from memberships
+                where workspace_id = ${workspaceId} and user_id = ${userId}), false) as dismissed,
+      exists (select 1 from tickets where workspace_id = ${workspaceId} and channel = 'web') as web_ticket,
+      (select count(*) from memberships where workspace_id = ${workspaceId}) > 1
+        or exists (select 1 from invitations where workspace_id = ${workspaceId} and revoked_at is null) as teammate,
+      exists (select 1 from tickets where workspace_id = ${workspaceId} and first_response_at is not null) as answered,
+      -- Through inbound_emails_mailbox_idx (the table has no workspace index of its own).
+      exists (select 1 from inbound_emails ie
+              where ie.mailbox_id in (select id from mailboxes where workspace_id = ${workspaceId})) as inbound_email`)
+  const row = result.rows[0]!
+  return {
+    dismissed: row.dismissed,
+    supportForm: row.web_ticket,
+    teammate: row.teammate,
+    answered: row.answered,
+    mailbox: row.inbound_email,
+  }
+}
+
+export async function dismissChecklist(
+  db: DbOrTx,
+  { workspaceId, userId }: { workspaceId: string; userId: string },
+) {
+  await db
+    .update(memberships)
+    .set({ checklistDismissedAt: new Date() })
+    .where(and(eq(memberships.workspaceId, workspaceId), eq(memberships.userId, userId)))
+}
