@@ -1,7 +1,11 @@
-import { and, desc, eq, isNotNull, lt, or, sql } from 'drizzle-orm'
 import type { Tx } from '#db/client.ts'
+import {
+  getWorkspaceSlug,
+  listEmailedMessageIds,
+  listRepliesBefore,
+  setTicketReplyToken,
+} from '#db/queries/email-threading.ts'
 import { getMailbox } from '#db/queries/mailboxes.ts'
-import { contacts, messages, tickets, users, workspaces } from '#db/schema.ts'
 import type { QuotedMessage } from '#app/emails/agent-reply.tsx'
 import { queueEmail } from './email.server.ts'
 import { renderAgentReply } from './email-templates.server.ts'
@@ -21,7 +25,7 @@ const QUOTED_CHARS = 2000
 export async function ensureReplyToken(tx: Tx, ticketId: string, current: string | null) {
   if (current) return current
   const token = newReplyToken()
-  await tx.update(tickets).set({ replyToken: token }).where(eq(tickets.id, ticketId))
+  await setTicketReplyToken(tx, { ticketId, token })
   return token
 }
 
@@ -30,13 +34,10 @@ export async function ticketReplyAddress(
   tx: Tx,
   ticket: { id: string; workspaceId: string; mailboxId: string; replyToken: string | null },
 ) {
-  const [row] = await tx
-    .select({ slug: workspaces.slug })
-    .from(workspaces)
-    .where(eq(workspaces.id, ticket.workspaceId))
+  const slug = (await getWorkspaceSlug(tx, { workspaceId: ticket.workspaceId }))!
   const mailbox = (await getMailbox(tx, ticket.workspaceId, ticket.mailboxId))!
   const token = await ensureReplyToken(tx, ticket.id, ticket.replyToken)
-  return { address: replyAddress(row.slug, mailbox.key, token), mailbox }
+  return { address: replyAddress(slug, mailbox.key, token), mailbox }
 }
 
 /**
@@ -71,6 +72,8 @@ export type AgentReplyEmailInput = {
   agentName: string
   cc: string[]
   bcc: string[]
+  /** Undo send: hold the email job this long (seconds). */
+  holdSeconds?: number
 }
 
 /**
@@ -84,21 +87,11 @@ export async function queueAgentReplyEmail(tx: Tx, input: AgentReplyEmailInput) 
   const { ticket, message } = input
   const { address: replyTo, mailbox } = await ticketReplyAddress(tx, ticket)
   const link = await createCustomerLink(tx, ticket.workspaceId, ticket.id)
-  const earlier = await tx
-    .select({
-      emailMessageId: messages.emailMessageId,
-      fromCustomer: sql<boolean>`${messages.authorUserId} is null`,
-    })
-    .from(messages)
-    .where(
-      and(
-        eq(messages.ticketId, ticket.id),
-        isNotNull(messages.emailMessageId),
-        sql`${messages.id} <> ${message.id}`,
-      ),
-    )
-    .orderBy(desc(messages.createdAt), desc(messages.id))
-    .limit(REFERENCES_KEPT)
+  const earlier = await listEmailedMessageIds(tx, {
+    ticketId: ticket.id,
+    exceptMessageId: message.id,
+    limit: REFERENCES_KEPT,
+  })
   const recent = earlier
     .map((m) => m.emailMessageId!)
     .filter((id) => id !== ticket.threadMessageId)
@@ -132,6 +125,8 @@ export async function queueAgentReplyEmail(tx: Tx, input: AgentReplyEmailInput) 
       'In-Reply-To': lastFromCustomer ?? ticket.threadMessageId,
       References: [ticket.threadMessageId, ...recent].join(' '),
     },
+  }, {
+    startAfterSeconds: input.holdSeconds,
   })
 }
 
@@ -141,29 +136,7 @@ async function quotedThread(
   ticketId: string,
   message: { id: string; createdAt: Date },
 ): Promise<QuotedMessage[]> {
-  const rows = await tx
-    .select({
-      bodyText: messages.bodyText,
-      createdAt: messages.createdAt,
-      userName: users.name,
-      contactName: contacts.name,
-      contactEmail: contacts.email,
-    })
-    .from(messages)
-    .leftJoin(users, eq(users.id, messages.authorUserId))
-    .leftJoin(contacts, eq(contacts.id, messages.authorContactId))
-    .where(
-      and(
-        eq(messages.ticketId, ticketId),
-        eq(messages.kind, 'reply'),
-        or(
-          lt(messages.createdAt, message.createdAt),
-          and(eq(messages.createdAt, message.createdAt), lt(messages.id, message.id)),
-        ),
-      ),
-    )
-    .orderBy(desc(messages.createdAt), desc(messages.id))
-    .limit(QUOTED_MESSAGES)
+  const rows = await listRepliesBefore(tx, { ticketId, message, limit: QUOTED_MESSAGES })
   return rows.map((r) => ({
     author: r.userName ?? (r.contactName || r.contactEmail) ?? 'Someone',
     at: r.createdAt.toUTCString().replace('GMT', 'UTC'),
