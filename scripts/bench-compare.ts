@@ -8,7 +8,8 @@
 //          --seconds S (per path, default 10) --connections C (default 16) --runs R (default 1:
 //          medians of R rounds, each with its own baseline) --only queue,inbox,... --build (build
 //          first) --idle S (seconds before the idle RSS, default 20) --node-args "--cpu-prof ..."
-//          --api-token T (a bearer token for the API path; else the session cookie is tried)
+//          --api-token T (a bearer token for the API path; else one is made through the settings form)
+//          --save-bodies DIR (writes each path's probe response there)
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import type { EventEmitter } from 'node:events'
 import fs from 'node:fs'
@@ -332,6 +333,11 @@ async function benchPaths(bench: Bench, cookie: string): Promise<BenchPath[]> {
     })
     const body = await response.arrayBuffer()
     p.bytes = body.byteLength
+    const saveTo = arg('save-bodies')
+    if (saveTo) {
+      fs.mkdirSync(saveTo, { recursive: true })
+      fs.writeFileSync(path.join(saveTo, `${p.name.replace(/[^a-z0-9]+/gi, '-')}.txt`), Buffer.from(body))
+    }
     p.queries = response.headers.get('x-debug-query-count') ?? undefined
     if (p.name === 'API list' && response.status === 404)
       p.skip = 'GET /api/v1/tickets answers 404 (no API yet)'

@@ -4,7 +4,7 @@ import { emails, tickets } from '#db/schema.ts'
 import { getMailbox } from '#db/queries/mailboxes.ts'
 import {
   getTicketByNumber,
-  listThread,
+  listThreadTail,
   listTicketActivity,
   listTicketTags,
   listWorkspaceTags,
@@ -24,6 +24,9 @@ import {
 import type { Member } from './workspaces.server.ts'
 import { splitQuotedText } from './inbound-display.server.ts'
 
+/** "The full thread": every message (a bound all the same). */
+const MAX_THREAD = 100_000
+
 /** Ticket numbers are positive PostgreSQL integers; anything else in the URL is a 404. */
 const MAX_TICKET_NUMBER = 2_147_483_647
 
@@ -41,21 +44,32 @@ async function requireTicket(member: Member, number: number) {
 }
 
 /**
+ * How many of the newest messages the ticket page renders; the earlier ones collapse behind
+ * "Show N earlier messages" (a 200-message thread was 290 KB of HTML).
+ */
+export const THREAD_TAIL = 20
+/** The activity log's newest entries shown; the full history (`?thread=all`) shows MAX_ACTIVITY. */
+export const ACTIVITY_TAIL = 15
+const MAX_ACTIVITY = 100
+
+/**
  * Everything the ticket page shows, for an agent of the ticket's workspace. Opening the page
  * marks the ticket read for this agent: the one write a GET makes, safe because it is this
  * agent's own marker, idempotent, and changes nothing anyone else sees (docs/security.md).
+ * The thread is its newest THREAD_TAIL messages unless `fullThread`.
  */
-export async function loadTicketPage(member: Member, number: number) {
+export async function loadTicketPage(member: Member, number: number, { fullThread = false } = {}) {
   const db = getDb()
   const ticket = await requireTicket(member, number)
   const [thread, tags, workspaceTags, members, mailbox, activity, cannedResponses, email] = await Promise.all(
     [
-      listThread(db, member.workspaceId, ticket.id),
+      listThreadTail(db, member.workspaceId, ticket.id, fullThread ? MAX_THREAD : THREAD_TAIL),
       listTicketTags(db, ticket.id),
       listWorkspaceTags(db, member.workspaceId),
       listMembers(db, member.workspaceId),
       getMailbox(db, member.workspaceId, ticket.mailboxId),
-      listTicketActivity(db, member.workspaceId, ticket.id),
+      // One more than shown: whether there is earlier activity to offer.
+      listTicketActivity(db, member.workspaceId, ticket.id, fullThread ? MAX_ACTIVITY : ACTIVITY_TAIL + 1),
       listCannedResponses(db, member.workspaceId),
       ticketEmailState(member.workspaceId, ticket.id),
       markRead(member.userId, ticket.id),
@@ -76,7 +90,8 @@ export async function loadTicketPage(member: Member, number: number) {
       // Copied on replies (reply-all); the composer shows them for the agent to keep or remove.
       cc: email.cc,
     },
-    thread: thread.map((m) => ({
+    earlierMessages: thread.total - thread.messages.length,
+    thread: thread.messages.map((m) => ({
       id: m.id,
       kind: m.kind,
       bodyText: m.bodyText,
@@ -105,7 +120,8 @@ export async function loadTicketPage(member: Member, number: number) {
     workspaceTags,
     members: members.map((m) => ({ userId: m.userId, name: m.name })),
     mailbox: mailbox ? { name: mailbox.name, address: mailbox.address } : null,
-    activity: activity.map((a) => ({
+    earlierActivity: !fullThread && activity.length > ACTIVITY_TAIL,
+    activity: activity.slice(0, fullThread ? MAX_ACTIVITY : ACTIVITY_TAIL).map((a) => ({
       id: a.id,
       action: a.action,
       data: isRecord(a.data) ? a.data : {},

@@ -31,6 +31,7 @@ import { TranslatedReplyButton } from '#app/components/ai/translated-reply-butto
 import { TriagePanel } from '#app/components/ai/triage-panel.tsx'
 import { RelativeTime } from '#app/components/queue/relative-time.tsx'
 import { Thread } from '#app/components/ticket/thread.tsx'
+import { EarlierMessages } from '#app/components/ticket/earlier-messages.tsx'
 import { TicketSidebar, type SidebarError } from '#app/components/ticket/ticket-sidebar.tsx'
 import { CustomerCard } from '#app/components/ticket/customer-card.tsx'
 import { loadCustomerCard } from '#app/domain/customer-profile.server.ts'
@@ -47,7 +48,7 @@ import {
   untagTicket,
 } from '#app/domain/ticket-page.server.ts'
 import type { UpdateOutcome } from '#app/domain/tickets.server.ts'
-import { parseSubmission } from '#app/http/form-data.server.ts'
+import { parseSubmission, searchParamsOf } from '#app/http/form-data.server.ts'
 import { parseFormWithFiles, type ParsedUpload } from '#app/http/uploads.server.ts'
 import { exceptPostingSocket } from '#app/realtime/protocol.ts'
 import {
@@ -67,7 +68,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const member = await requireMember(request, params.slug)
   const number = ticketNumberFrom(params.number)
   const [page, assist, insights] = await Promise.all([
-    loadTicketPage(member, number),
+    loadTicketPage(member, number, { fullThread: searchParamsOf(request).get('thread') === 'all' }),
     loadTicketAssist(member, number),
     loadTicketInsights(member, number, request.headers.get('accept-language')),
   ])
@@ -330,6 +331,7 @@ export default function TicketPage() {
             summary={insights.summary}
           />
         ) : null}
+        <EarlierMessages count={page.earlierMessages} />
         <Thread
           messages={thread}
           slug={page.slug}
@@ -408,7 +410,12 @@ export default function TicketPage() {
           />
         ) : null}
         {page.assist ? <SimilarTickets slug={page.slug} tickets={page.assist.similar} /> : null}
-        <ActivityLog entries={page.activity} members={page.members} now={now} />
+        <ActivityLog
+          entries={page.activity}
+          members={page.members}
+          now={now}
+          earlier={page.earlierActivity}
+        />
       </aside>
     </div>
   )

@@ -46,7 +46,24 @@ export type ThreadMessage = Awaited<ReturnType<typeof listThread>>[number]
 
 /** The thread oldest → newest with authors and attachments. `publicOnly` drops internal notes. */
 export async function listThread(db: DbOrTx, workspaceId: string, ticketId: string, publicOnly = false) {
-  const rows = await db
+  return (await threadMessages(db, workspaceId, ticketId, { publicOnly })).messages
+}
+
+/**
+ * The newest `newest` messages of the thread (oldest → newest) and how many the thread has in all:
+ * the ticket page renders these and collapses the earlier ones.
+ */
+export async function listThreadTail(db: DbOrTx, workspaceId: string, ticketId: string, newest: number) {
+  return threadMessages(db, workspaceId, ticketId, { publicOnly: false, newest })
+}
+
+async function threadMessages(
+  db: DbOrTx,
+  workspaceId: string,
+  ticketId: string,
+  { publicOnly, newest }: { publicOnly: boolean; newest?: number },
+) {
+  const query = db
     .select({
       id: messages.id,
       kind: messages.kind,
@@ -62,6 +79,8 @@ export async function listThread(db: DbOrTx, workspaceId: string, ticketId: stri
       hasHtml: sql<boolean>`${messages.bodyHtml} is not null`,
       threadedBy: messages.threadedBy,
       notFromParticipant: messages.notFromParticipant,
+      // The whole thread's length, counted before the LIMIT.
+      total: sql<number>`(count(*) over ())::int`,
     })
     .from(messages)
     .leftJoin(users, eq(users.id, messages.authorUserId))
@@ -75,7 +94,10 @@ export async function listThread(db: DbOrTx, workspaceId: string, ticketId: stri
           )
         : and(eq(messages.workspaceId, workspaceId), eq(messages.ticketId, ticketId)),
     )
-    .orderBy(asc(messages.createdAt), asc(messages.id))
+  const rows =
+    newest === undefined
+      ? await query.orderBy(asc(messages.createdAt), asc(messages.id))
+      : (await query.orderBy(desc(messages.createdAt), desc(messages.id)).limit(newest)).reverse()
   const files =
     rows.length === 0
       ? []
@@ -90,7 +112,13 @@ export async function listThread(db: DbOrTx, workspaceId: string, ticketId: stri
           .from(attachments)
           .innerJoin(messages, eq(messages.id, attachments.messageId))
           .where(and(eq(messages.ticketId, ticketId), eq(attachments.workspaceId, workspaceId)))
-  return rows.map((row) => ({ ...row, attachments: files.filter((f) => f.messageId === row.id) }))
+  return {
+    total: rows[0]?.total ?? 0,
+    messages: rows.map(({ total: _total, ...row }) => ({
+      ...row,
+      attachments: files.filter((f) => f.messageId === row.id),
+    })),
+  }
 }
 
 export async function listTicketTags(db: DbOrTx, ticketId: string) {
@@ -110,7 +138,7 @@ export async function listWorkspaceTags(db: DbOrTx, workspaceId: string) {
     .orderBy(asc(tags.name))
 }
 
-export async function listTicketActivity(db: DbOrTx, workspaceId: string, ticketId: string) {
+export async function listTicketActivity(db: DbOrTx, workspaceId: string, ticketId: string, limit = 100) {
   return db
     .select({
       id: auditEvents.id,
@@ -123,7 +151,7 @@ export async function listTicketActivity(db: DbOrTx, workspaceId: string, ticket
     .leftJoin(users, eq(users.id, auditEvents.actorUserId))
     .where(and(eq(auditEvents.workspaceId, workspaceId), eq(auditEvents.targetId, ticketId)))
     .orderBy(desc(auditEvents.createdAt))
-    .limit(100)
+    .limit(limit)
 }
 
 export async function getAttachment(db: DbOrTx, { workspaceId, id }: { workspaceId: string; id: string }) {

@@ -1,3 +1,4 @@
+import { Link } from '@remix-run/react'
 import { describeActivity } from '#app/utils/activity.ts'
 import { RelativeTime } from '#app/components/queue/relative-time.tsx'
 
@@ -9,15 +10,17 @@ type Entry = {
   createdAt: Date
 }
 
-/** Who changed what and when, newest first. */
+/** Who changed what and when, newest first; `earlier`: older entries are left out (link to all). */
 export function ActivityLog({
   entries,
   members,
   now,
+  earlier = false,
 }: {
   entries: Entry[]
   members: Array<{ userId: string; name: string }>
   now: string
+  earlier?: boolean
 }) {
   const nameOf = (userId: string) => members.find((m) => m.userId === userId)?.name
   return (
@@ -40,6 +43,16 @@ export function ActivityLog({
           ))}
         </ol>
       )}
+      {earlier ? (
+        <Link
+          to="?thread=all"
+          preventScrollReset
+          replace
+          className="mt-2 inline-block text-sm text-indigo-700 hover:underline dark:text-indigo-300"
+        >
+          Show earlier activity
+        </Link>
+      ) : null}
     </section>
   )
 }
