@@ -35,7 +35,15 @@ async function inHashSlot<T>(priority: number, run: () => Promise<T>): Promise<T
   }
 }
 
+let derivations = 0
+
+/** How many scrypt derivations this process has started: proves refused sign-ins cost no hash. */
+export function hashCount() {
+  return derivations
+}
+
 function derive(password: string, salt: Buffer, options: ScryptOptions, priority = 0) {
+  derivations++
   return inHashSlot(
     priority,
     () =>

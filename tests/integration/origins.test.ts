@@ -229,14 +229,15 @@ describe('one origin check', () => {
     }
   })
 
-  it('lets an exempt path through to routing with a foreign Origin (404 here: no API yet), not 500', async () => {
+  it('lets an exempt path through to the API with a foreign Origin (the token decides: 401 without one), not 403 or 500', async () => {
     const response = await rawRequest(production.url, {
       method: 'POST',
       path: '/api/v1/tickets',
       headers: { origin: 'https://evil.example', 'content-type': 'application/json' },
       body: '{}',
     })
-    expect(response.status).toBe(404)
+    expect(response.status).toBe(401)
+    expect(response.headers['www-authenticate']).toMatch(/^Bearer/)
   })
 })
 
