@@ -8,13 +8,15 @@ import {
   type MetaFunction,
 } from '@remix-run/node'
 import { Form, Link, useActionData } from '@remix-run/react'
+import { useState } from 'react'
 import { AuthCard } from '#app/components/auth-card.tsx'
+import { SlugAvailability, useSlugAvailability } from '#app/components/workspace-slug-field.tsx'
 import { Button } from '#app/components/ui/button.tsx'
 import { Field, FormErrors } from '#app/components/ui/field.tsx'
 import { signUp } from '#app/domain/accounts.server.ts'
 import { createSession, getSignedIn } from '#app/http/auth.server.ts'
 import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
-import { SignupSchema } from '#app/utils/schemas.ts'
+import { SignupSchema, slugify } from '#app/utils/schemas.ts'
 import { useIsPending } from '#app/utils/use-pending.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Create your account · Switchboard' }]
@@ -25,7 +27,11 @@ export async function loader({ request }: LoaderFunctionArgs) {
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
-  const submission = parseSubmission(await readForm(request), { schema: SignupSchema })
+  const form = await readForm(request)
+  // Left empty (no JavaScript to suggest one), the URL is made from the workspace name.
+  const name = form.get('workspaceName')
+  if (!form.get('workspaceSlug') && typeof name === 'string') form.set('workspaceSlug', slugify(name))
+  const submission = parseSubmission(form, { schema: SignupSchema })
   if (submission.status !== 'success') {
     return data({ result: submission.reply({ hideFields: ['password'] }) }, { status: 400 })
   }
@@ -77,6 +83,10 @@ export default function Signup() {
     shouldValidate: 'onSubmit',
     shouldRevalidate: 'onInput',
   })
+  // The URL follows the workspace name until the person edits it themselves.
+  const [slug, setSlug] = useState(fields.workspaceSlug.initialValue ?? '')
+  const [slugEdited, setSlugEdited] = useState(Boolean(fields.workspaceSlug.initialValue))
+  const availability = useSlugAvailability(slug)
   return (
     <AuthCard
       title="Create your account"
@@ -102,7 +112,8 @@ export default function Signup() {
         />
         <Field
           label="Password"
-          hint="At least 12 characters."
+          // The error says the same thing once it shows: one or the other, never both.
+          hint={fields.password.errors?.length ? undefined : 'At least 12 characters.'}
           inputProps={{
             ...getInputProps(fields.password, { type: 'password' }),
             autoComplete: 'new-password',
@@ -112,15 +123,31 @@ export default function Signup() {
         <Field
           label="Workspace name"
           hint="Your team or company, e.g. Acme Support."
-          inputProps={{ ...getInputProps(fields.workspaceName, { type: 'text' }) }}
+          inputProps={{
+            ...getInputProps(fields.workspaceName, { type: 'text' }),
+            onChange: (event) => {
+              if (!slugEdited) setSlug(slugify(event.currentTarget.value))
+            },
+          }}
           errors={fields.workspaceName.errors}
         />
         <Field
           label="Workspace URL"
-          hint="Lowercase letters, digits and hyphens: /w/acme"
-          inputProps={{ ...getInputProps(fields.workspaceSlug, { type: 'text' }), autoCapitalize: 'none' }}
+          hint="Lowercase letters, digits and hyphens: /w/acme. Left empty, it is made from the workspace name."
+          inputProps={{
+            ...getInputProps(fields.workspaceSlug, { type: 'text' }),
+            autoCapitalize: 'none',
+            // Controlled so the suggestion can fill it; the server still checks what is posted.
+            defaultValue: undefined,
+            value: slug,
+            onChange: (event) => {
+              setSlug(event.currentTarget.value)
+              setSlugEdited(event.currentTarget.value !== '')
+            },
+          }}
           errors={fields.workspaceSlug.errors}
         />
+        {fields.workspaceSlug.errors?.length ? null : <SlugAvailability slug={slug} state={availability} />}
         <Button type="submit" className="w-full" pending={pending}>
           Create account
         </Button>

@@ -1,6 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
-import { memberships } from '../schema.ts'
+import { memberships, workspaces } from '../schema.ts'
 
 /**
  * What the getting-started checklist is made of, all derived from the workspace's data in one
@@ -45,4 +45,14 @@ export async function dismissChecklist(
     .update(memberships)
     .set({ checklistDismissedAt: new Date() })
     .where(and(eq(memberships.workspaceId, workspaceId), eq(memberships.userId, userId)))
+}
+
+/** Whether a workspace already uses this URL (the signup form's availability check). */
+export async function workspaceSlugTaken(db: DbOrTx, { slug }: { slug: string }) {
+  const [row] = await db
+    .select({ id: workspaces.id })
+    .from(workspaces)
+    .where(eq(workspaces.slug, slug))
+    .limit(1)
+  return row !== undefined
 }
