@@ -1,7 +1,6 @@
-import { eq, sql } from 'drizzle-orm'
 import { z } from 'zod'
 import { getDb } from '#db/client.ts'
-import { emailEvents, emails, messages, tickets } from '#db/schema.ts'
+import { insertEmailEvent, lockEmailForEvent, setEmailDeliveryStatus } from '#db/queries/emails.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
 import { markAddressBouncing } from './inbound-email.server.ts'
 
@@ -60,59 +59,31 @@ type Event = z.infer<typeof SendgridEvent>
 async function recordOne(event: Event) {
   return getDb().transaction(async (tx) => {
     const providerId = event.sg_message_id?.split('.')[0]
-    const [email] = await tx
-      .select({
-        id: emails.id,
-        status: emails.status,
-        workspaceId: emails.workspaceId,
-        messageId: emails.messageId,
-        ticketId: emails.ticketId,
-        to: emails.toAddress,
-      })
-      .from(emails)
-      .where(
-        event.email_id
-          ? eq(emails.id, event.email_id)
-          : providerId
-            ? eq(emails.providerId, providerId)
-            : sql`false`,
-      )
-      .limit(1)
-      .for('update')
+    const email = await lockEmailForEvent(tx, { emailId: event.email_id, providerId })
     if (!email) return { kind: 'unknown' as const }
     const reason = event.bounce_classification ?? event.type ?? event.reason?.slice(0, 300) ?? null
-    const inserted = await tx
-      .insert(emailEvents)
-      .values({
-        sgEventId: event.sg_event_id,
-        emailId: email.id,
-        event: event.event,
-        reason,
-        occurredAt: new Date(event.timestamp * 1000),
-      })
-      .onConflictDoNothing()
-      .returning({ id: emailEvents.sgEventId })
-    if (inserted.length === 0) return { kind: 'duplicates' as const }
+    const stored = await insertEmailEvent(tx, {
+      sgEventId: event.sg_event_id,
+      emailId: email.id,
+      event: event.event,
+      reason,
+      occurredAt: new Date(event.timestamp * 1000),
+    })
+    if (!stored) return { kind: 'duplicates' as const }
     const next = nextStatus(event, email.status)
     if (!next) return { kind: 'recorded' as const, event: undefined }
     const error = next === 'delivered' ? null : (event.reason ?? event.type ?? event.event).slice(0, 300)
-    await tx.update(emails).set({ status: next, error }).where(eq(emails.id, email.id))
-    if (email.messageId)
-      await tx.update(messages).set({ deliveryStatus: next }).where(eq(messages.id, email.messageId))
+    await setEmailDeliveryStatus(tx, { emailId: email.id, messageId: email.messageId, status: next, error })
     const hard = event.event === 'bounce' && (event.type ?? 'bounce') === 'bounce'
     if (hard && email.workspaceId)
       await markAddressBouncing(tx, email.workspaceId, email.to, error ?? 'Bounced')
     if (!email.messageId || !email.ticketId || !email.workspaceId)
       return { kind: 'recorded' as const, event: undefined }
-    const [ticket] = await tx
-      .select({ number: tickets.number })
-      .from(tickets)
-      .where(eq(tickets.id, email.ticketId))
     const live: TicketEvent = {
       type: 'message.delivery',
       workspaceId: email.workspaceId,
       ticketId: email.ticketId,
-      number: ticket?.number ?? 0,
+      number: email.ticketNumber ?? 0,
       messageId: email.messageId,
       status: next,
       at: new Date().toISOString(),

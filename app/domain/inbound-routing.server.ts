@@ -1,6 +1,10 @@
-import { and, eq, inArray, isNull, sql } from 'drizzle-orm'
 import type { DbOrTx } from '#db/client.ts'
-import { mailboxes, messages, tickets, workspaces } from '#db/schema.ts'
+import {
+  findRouteByForwardingAddress,
+  findRouteByReplyToken,
+  findTicketsByMessageIds,
+  listRoutesByPublicAddress,
+} from '#db/queries/inbound-routing.ts'
 import { env } from '#app/env.server.ts'
 import type { InboundMessage } from './inbound-parse.server.ts'
 import { replyTokenOf } from './reply-address.server.ts'
@@ -49,47 +53,17 @@ export async function routeInbound(db: DbOrTx, email: InboundMessage): Promise<R
     if (!forwardingParts(address)) continue
     const token = replyTokenOf(address)
     if (!token) continue
-    const [row] = await db
-      .select({
-        ticketId: tickets.id,
-        workspaceId: tickets.workspaceId,
-        workspaceSlug: workspaces.slug,
-        mailboxId: mailboxes.id,
-        mailboxAddress: mailboxes.address,
-      })
-      .from(tickets)
-      .innerJoin(workspaces, eq(workspaces.id, tickets.workspaceId))
-      .innerJoin(mailboxes, eq(mailboxes.id, tickets.mailboxId))
-      .where(eq(tickets.replyToken, token))
+    const row = await findRouteByReplyToken(db, { token })
     if (row) return { ...row, tokenTicketId: row.ticketId }
   }
   for (const address of candidates) {
     const parts = forwardingParts(address)
     if (!parts) continue
-    const [row] = await db
-      .select({
-        workspaceId: workspaces.id,
-        workspaceSlug: workspaces.slug,
-        mailboxId: mailboxes.id,
-        mailboxAddress: mailboxes.address,
-      })
-      .from(mailboxes)
-      .innerJoin(workspaces, eq(workspaces.id, mailboxes.workspaceId))
-      .where(and(eq(workspaces.slug, parts.slug), eq(mailboxes.key, parts.key), isNull(mailboxes.archivedAt)))
+    const row = await findRouteByForwardingAddress(db, parts)
     if (row) return { ...row, tokenTicketId: undefined }
   }
   for (const address of candidates) {
-    const rows = await db
-      .select({
-        workspaceId: workspaces.id,
-        workspaceSlug: workspaces.slug,
-        mailboxId: mailboxes.id,
-        mailboxAddress: mailboxes.address,
-      })
-      .from(mailboxes)
-      .innerJoin(workspaces, eq(workspaces.id, mailboxes.workspaceId))
-      .where(and(sql`lower(${mailboxes.address}) = ${address}`, isNull(mailboxes.archivedAt)))
-      .limit(2)
+    const rows = await listRoutesByPublicAddress(db, { address, limit: 2 })
     if (rows.length === 1) return { ...rows[0], tokenTicketId: undefined }
   }
   return undefined
@@ -102,14 +76,7 @@ export async function routeInbound(db: DbOrTx, email: InboundMessage): Promise<R
 export async function ticketByHeaders(db: DbOrTx, workspaceId: string, email: InboundMessage) {
   const ids = [...new Set([...email.inReplyTo, ...[...email.references].reverse()])].slice(0, 50)
   if (ids.length === 0) return undefined
-  const found = await db
-    .select({ ticketId: messages.ticketId, messageId: messages.emailMessageId })
-    .from(messages)
-    .where(and(eq(messages.workspaceId, workspaceId), inArray(messages.emailMessageId, ids)))
-  const roots = await db
-    .select({ ticketId: tickets.id, messageId: tickets.threadMessageId })
-    .from(tickets)
-    .where(and(eq(tickets.workspaceId, workspaceId), inArray(tickets.threadMessageId, ids)))
+  const { found, roots } = await findTicketsByMessageIds(db, { workspaceId, messageIds: ids })
   const byId = new Map([...roots, ...found].map((r) => [r.messageId, r.ticketId]))
   for (const id of ids) {
     const ticketId = byId.get(id)
