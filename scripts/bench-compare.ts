@@ -85,6 +85,8 @@ async function main(url: string) {
     },
     `${app}/readyz`,
   )
+  console.log(`server RSS at start: ${mb(rssOf(server.pid))}`)
+  server.kill('SIGUSR2')
   const cookie = await signIn()
   const paths = await benchPaths(bench, cookie)
 
@@ -108,8 +110,10 @@ async function main(url: string) {
   }
   clearInterval(sampler)
   const afterRun = rssOf(server.pid)
+  server.kill('SIGUSR2') // the query counter's preload prints the server's heap figures
   await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000))
   const afterIdle = rssOf(server.pid)
+  server.kill('SIGUSR2')
 
   printTable(rounds, paths)
   console.log(

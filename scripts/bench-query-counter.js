@@ -33,3 +33,12 @@ http.ServerResponse.prototype.writeHead = function writeHeadCounted(...args) {
   }
   return writeHead.apply(this, args)
 }
+
+// SIGUSR2: the server's memory by kind (heap, external, array buffers) to stderr.
+process.on('SIGUSR2', () => {
+  const mb = (n) => `${(n / 1024 / 1024).toFixed(0)} MB`
+  const m = process.memoryUsage()
+  process.stderr.write(
+    `[memory] rss ${mb(m.rss)} heapTotal ${mb(m.heapTotal)} heapUsed ${mb(m.heapUsed)} external ${mb(m.external)} arrayBuffers ${mb(m.arrayBuffers)}\n`,
+  )
+})
