@@ -58,7 +58,7 @@ export function CustomerCard({ slug, ticketNumber, now, customer }: CustomerCard
         {customer.company ? <p>{customer.company}</p> : null}
         {customer.timeZone ? (
           <p className="text-slate-600 dark:text-slate-400">
-            <span title={customer.timeZone}>{localTime(now, customer.timeZone)} local</span>
+            <span title={customer.timeZone}>{`${localTime(now, customer.timeZone)} local`}</span>
           </p>
         ) : null}
         <p className="text-slate-600 dark:text-slate-400">
