@@ -92,8 +92,11 @@ export function NotificationsBell({
             </button>
           </Form>
         ) : null}
-        <Link to={`/w/${slug}/tickets?view=mine`} className="sr-only">
-          Your tickets
+        <Link
+          to={`/w/${slug}/notifications`}
+          className="mt-2 block border-t border-slate-200 pt-2 text-sm text-indigo-700 hover:underline dark:border-slate-700 dark:text-indigo-300"
+        >
+          All notifications
         </Link>
       </div>
     </details>

@@ -1,9 +1,47 @@
-import { redirect, type ActionFunctionArgs } from '@remix-run/node'
+import {
+  redirect,
+  type ActionFunctionArgs,
+  type LoaderFunctionArgs,
+  type MetaFunction,
+} from '@remix-run/node'
+import { Form, useLoaderData } from '@remix-run/react'
 import { z } from 'zod'
+import { RelativeTime } from '#app/components/queue/relative-time.tsx'
+import { Button } from '#app/components/ui/button.tsx'
 import { requireMember } from '#app/http/auth.server.ts'
-import { markNotificationsRead } from '#app/domain/notifications.server.ts'
-import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
+import {
+  markNotificationGroup,
+  markNotificationsRead,
+  NOTIFICATION_GROUP_LIMIT,
+  notificationGroups,
+} from '#app/domain/notifications.server.ts'
+import { parseSubmission, readForm, searchParamsOf } from '#app/http/form-data.server.ts'
+import {
+  describeNotificationGroup,
+  NOTIFICATION_KIND_FILTER_LABELS,
+  NOTIFICATION_KINDS,
+  type NotificationGroup,
+} from '#app/utils/notification-groups.ts'
 import { safeRedirect } from '#app/utils/redirect.ts'
+
+export const meta: MetaFunction = () => [{ title: 'Notifications · Switchboard' }]
+
+const FiltersSchema = z.object({
+  unread: z
+    .literal('1')
+    .optional()
+    .catch(undefined)
+    .transform((v) => v === '1'),
+  kind: z.enum(NOTIFICATION_KINDS).nullable().catch(null),
+})
+
+// A group of the page is a ticket's notifications, or a webhook endpoint's (no ticket).
+const GroupFields = {
+  ticketId: z.uuid().optional(),
+  endpointId: z.uuid().optional(),
+  number: z.coerce.number().int().positive().optional(),
+}
+const hasOneGroup = (v: { ticketId?: string; endpointId?: string }) => !!v.ticketId !== !!v.endpointId
 
 const Schema = z.discriminatedUnion('intent', [
   // Without a number the notification is about the workspace (a disabled webhook endpoint).
@@ -13,28 +51,53 @@ const Schema = z.discriminatedUnion('intent', [
     number: z.coerce.number().int().positive().optional(),
   }),
   z.object({ intent: z.literal('read-all') }),
+  z.object({ intent: z.literal('open-group'), ...GroupFields }).refine(hasOneGroup),
+  z.object({ intent: z.literal('read'), ...GroupFields }).refine(hasOneGroup),
+  z.object({ intent: z.literal('unread'), ...GroupFields }).refine(hasOneGroup),
 ])
 
-export async function loader({ params }: ActionFunctionArgs) {
-  return redirect(`/w/${params.slug}`)
+export async function loader({ request, params }: LoaderFunctionArgs) {
+  const member = await requireMember(request, params.slug)
+  const search = searchParamsOf(request)
+  const filters = FiltersSchema.parse({
+    unread: search.get('unread') ?? undefined,
+    kind: search.get('kind'),
+  })
+  const groups = await notificationGroups(member, { unreadOnly: filters.unread, kind: filters.kind })
+  return {
+    slug: member.workspaceSlug,
+    filters,
+    groups,
+    limited: groups.length === NOTIFICATION_GROUP_LIMIT,
+    now: new Date().toISOString(),
+  }
 }
 
-/** Marks notifications read: one (then opens its ticket) or all (then back where the agent was). */
+/**
+ * Marks notifications read or unread: one (then opens its ticket), a ticket's group (from this
+ * page), or all (then back where the agent was).
+ */
 export async function action({ request, params }: ActionFunctionArgs) {
   const member = await requireMember(request, params.slug)
   const submission = parseSubmission(await readForm(request), { schema: Schema })
   if (submission.status !== 'success') throw new Response('Invalid request', { status: 400 })
-  if (submission.value.intent === 'open') {
-    await markNotificationsRead(member.workspaceId, member.userId, [submission.value.id])
-    const { number } = submission.value
-    return redirect(
-      number === undefined
-        ? `/w/${member.workspaceSlug}/settings/webhooks`
-        : `/w/${member.workspaceSlug}/tickets/${number}`,
-    )
+  const input = submission.value
+  const back = safeRedirect(refererPath(request), `/w/${member.workspaceSlug}/notifications`)
+  const target = (number: number | undefined) =>
+    number === undefined
+      ? `/w/${member.workspaceSlug}/settings/webhooks`
+      : `/w/${member.workspaceSlug}/tickets/${number}`
+  if (input.intent === 'open') {
+    await markNotificationsRead(member.workspaceId, member.userId, [input.id])
+    return redirect(target(input.number))
   }
-  await markNotificationsRead(member.workspaceId, member.userId)
-  return redirect(safeRedirect(refererPath(request), `/w/${member.workspaceSlug}`))
+  if (input.intent === 'read-all') {
+    await markNotificationsRead(member.workspaceId, member.userId)
+    return redirect(safeRedirect(refererPath(request), `/w/${member.workspaceSlug}`))
+  }
+  const group = input.ticketId ? { ticketId: input.ticketId } : { webhookEndpointId: input.endpointId! }
+  await markNotificationGroup(member, group, input.intent !== 'unread')
+  return redirect(input.intent === 'open-group' ? target(input.number) : back)
 }
 
 /** The path of the page the request came from; none when the header is absent or malformed. */
@@ -43,4 +106,118 @@ function refererPath(request: Request) {
   if (!referer || !URL.canParse(referer)) return null
   const url = new URL(referer)
   return url.pathname + url.search
+}
+
+function GroupFieldsInputs({ group }: { group: NotificationGroup }) {
+  return (
+    <>
+      {group.ticketId ? <input type="hidden" name="ticketId" value={group.ticketId} /> : null}
+      {group.webhookEndpointId ? (
+        <input type="hidden" name="endpointId" value={group.webhookEndpointId} />
+      ) : null}
+      {group.number !== null ? <input type="hidden" name="number" value={group.number} /> : null}
+    </>
+  )
+}
+
+export default function Notifications() {
+  const { slug, filters, groups, limited, now } = useLoaderData<typeof loader>()
+  const action = `/w/${slug}/notifications`
+  const anyUnread = groups.some((g) => g.unread > 0)
+  return (
+    <div className="mx-auto max-w-3xl">
+      <div className="mb-4 flex flex-wrap items-center justify-between gap-3">
+        <h1 className="text-2xl font-semibold">Notifications</h1>
+        {anyUnread ? (
+          <Form method="post" action={action}>
+            <input type="hidden" name="intent" value="read-all" />
+            <Button type="submit" variant="secondary">
+              Mark all as read
+            </Button>
+          </Form>
+        ) : null}
+      </div>
+      <Form
+        method="get"
+        action={action}
+        className="mb-4 flex flex-wrap items-end gap-3 rounded-md border border-slate-200 p-3 text-sm dark:border-slate-800"
+        aria-label="Filter notifications"
+      >
+        <label className="flex items-center gap-2">
+          <input type="checkbox" name="unread" value="1" defaultChecked={filters.unread} />
+          Unread only
+        </label>
+        <label className="flex items-center gap-2">
+          Kind
+          <select
+            name="kind"
+            defaultValue={filters.kind ?? ''}
+            className="rounded-md border border-slate-300 bg-white px-2 py-1 dark:border-slate-700 dark:bg-slate-900"
+          >
+            <option value="">All kinds</option>
+            {NOTIFICATION_KINDS.map((k) => (
+              <option key={k} value={k}>
+                {NOTIFICATION_KIND_FILTER_LABELS[k]}
+              </option>
+            ))}
+          </select>
+        </label>
+        <Button type="submit" variant="secondary">
+          Apply
+        </Button>
+      </Form>
+      {groups.length === 0 ? (
+        <p className="text-sm text-slate-600 dark:text-slate-400">
+          {filters.unread || filters.kind ? 'No notifications match these filters.' : 'No notifications yet.'}
+        </p>
+      ) : (
+        <ul
+          aria-label="Notifications"
+          className="divide-y divide-slate-200 rounded-md border border-slate-200 dark:divide-slate-800 dark:border-slate-800"
+        >
+          {groups.map((g) => (
+            <li
+              key={g.ticketId ?? g.webhookEndpointId}
+              className="flex flex-wrap items-center gap-3 p-3"
+              data-unread={g.unread > 0 || undefined}
+            >
+              <Form method="post" action={action} className="min-w-0 flex-1">
+                <input type="hidden" name="intent" value="open-group" />
+                <GroupFieldsInputs group={g} />
+                <button
+                  type="submit"
+                  className={`block w-full text-left text-sm hover:underline ${g.unread > 0 ? 'font-semibold' : 'text-slate-600 dark:text-slate-400'}`}
+                >
+                  {g.unread > 0 ? <span className="sr-only">Unread: </span> : null}
+                  {describeNotificationGroup(g)}
+                  <span className="block truncate text-xs font-normal text-slate-600 dark:text-slate-400">
+                    {g.subject}
+                  </span>
+                </button>
+              </Form>
+              <span className="text-xs text-slate-600 dark:text-slate-400">
+                <RelativeTime iso={g.latestAt} now={now} />
+              </span>
+              <Form method="post" action={action}>
+                <input type="hidden" name="intent" value={g.unread > 0 ? 'read' : 'unread'} />
+                <GroupFieldsInputs group={g} />
+                <button
+                  type="submit"
+                  className="text-xs text-indigo-700 hover:underline dark:text-indigo-300"
+                >
+                  {g.unread > 0 ? 'Mark read' : 'Mark unread'}
+                  <span className="sr-only">: {describeNotificationGroup(g)}</span>
+                </button>
+              </Form>
+            </li>
+          ))}
+        </ul>
+      )}
+      {limited ? (
+        <p className="mt-3 text-xs text-slate-600 dark:text-slate-400">
+          Showing the {NOTIFICATION_GROUP_LIMIT} most recent tickets.
+        </p>
+      ) : null}
+    </div>
+  )
 }

@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNull } from 'drizzle-orm'
+import { and, eq, inArray, isNotNull, isNull, sql } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
 import { notifications } from '../schema.ts'
 
@@ -30,6 +30,104 @@ export async function markNotificationsRead(
         eq(notifications.userId, userId),
         isNull(notifications.readAt),
         ids ? inArray(notifications.id, ids) : undefined,
+      ),
+    )
+}
+
+export type NotificationKind = (typeof notifications.kind.enumValues)[number]
+
+export type NotificationGroupRow = {
+  ticket_id: string | null
+  webhook_endpoint_id: string | null
+  // null for a workspace notice (webhook-disabled): subject is then the endpoint's URL
+  number: number | null
+  subject: string
+  latest_at: string
+  total: number
+  unread: number
+  assigned: number
+  customer_replied: number
+  mentioned: number
+  webhook_disabled: number
+  latest_actor_name: string | null
+}
+
+/**
+ * One user's notifications in one workspace, grouped per ticket (and per webhook endpoint for
+ * workspace notices), newest group first: counts per kind and unread, the latest time and actor.
+ */
+export async function listNotificationGroups(
+  db: DbOrTx,
+  {
+    workspaceId,
+    userId,
+    unreadOnly,
+    kind,
+    limit,
+  }: {
+    workspaceId: string
+    userId: string
+    unreadOnly: boolean
+    kind: NotificationKind | null
+    limit: number
+  },
+) {
+  const result = await db.execute<NotificationGroupRow>(sql`
+    select n.ticket_id, n.webhook_endpoint_id,
+      min(t.number) as number,
+      coalesce(min(t.subject), min(we.url), '') as subject,
+      max(n.created_at) as latest_at,
+      count(*)::int as total,
+      (count(*) filter (where n.read_at is null))::int as unread,
+      (count(*) filter (where n.kind = 'assigned'))::int as assigned,
+      (count(*) filter (where n.kind = 'customer-replied'))::int as customer_replied,
+      (count(*) filter (where n.kind = 'mentioned'))::int as mentioned,
+      (count(*) filter (where n.kind = 'webhook-disabled'))::int as webhook_disabled,
+      (array_agg(a.name order by n.created_at desc))[1] as latest_actor_name
+    from notifications n
+    left join tickets t on t.id = n.ticket_id and t.workspace_id = n.workspace_id
+    left join webhook_endpoints we on we.id = n.webhook_endpoint_id and we.workspace_id = n.workspace_id
+    left join users a on a.id = n.actor_user_id
+    where n.workspace_id = ${workspaceId} and n.user_id = ${userId}
+      ${unreadOnly ? sql`and n.read_at is null` : sql``}
+      ${kind ? sql`and n.kind = ${kind}` : sql``}
+    group by n.ticket_id, n.webhook_endpoint_id
+    order by max(n.created_at) desc
+    limit ${limit}`)
+  return result.rows
+}
+
+/**
+ * Marks one group of the notifications page (a ticket's, or a webhook endpoint's) read or unread
+ * for this user in this workspace. Unread clears read_at on every notification of the group.
+ */
+export async function setNotificationGroupRead(
+  db: DbOrTx,
+  {
+    workspaceId,
+    userId,
+    group,
+    read,
+    at,
+  }: {
+    workspaceId: string
+    userId: string
+    group: { ticketId: string } | { webhookEndpointId: string }
+    read: boolean
+    at: Date
+  },
+) {
+  await db
+    .update(notifications)
+    .set({ readAt: read ? at : null })
+    .where(
+      and(
+        eq(notifications.workspaceId, workspaceId),
+        eq(notifications.userId, userId),
+        'ticketId' in group
+          ? eq(notifications.ticketId, group.ticketId)
+          : eq(notifications.webhookEndpointId, group.webhookEndpointId),
+        read ? isNull(notifications.readAt) : isNotNull(notifications.readAt),
       ),
     )
 }

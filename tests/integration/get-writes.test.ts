@@ -1,5 +1,5 @@
 import { eq, sql } from 'drizzle-orm'
-import { describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
 import { emails, ticketReads } from '#db/schema.ts'
 import * as homeRoute from '#app/routes/_index.tsx'
@@ -25,8 +25,15 @@ import * as queueRoute from '#app/routes/w.$slug.tickets._index.tsx'
 import * as newTicketRoute from '#app/routes/w.$slug.tickets.new.tsx'
 import * as workspaceRoute from '#app/routes/w.$slug.tsx'
 import * as newWorkspaceRoute from '#app/routes/workspaces.new.tsx'
+import { startQueue } from '#app/jobs/queue.server.ts'
 import { createInvitation, createMember, createTicketFor } from '#tests/helpers/factories.ts'
 import { callLoader } from '#tests/helpers/routes.ts'
+import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
+
+// Creating an invitation queues its email.
+beforeAll(async () => {
+  await startQueue(testDatabaseUrl)
+})
 
 /**
  * A fingerprint of every table of the app, but the one a GET may write (ticket_reads, the
@@ -80,7 +87,7 @@ describe('GET requests', () => {
       ['members', membersRoute, `/w/${slug}/settings/members`, { slug }],
       ['mailboxes', mailboxesRoute, `/w/${slug}/settings/mailboxes`, { slug }],
       ['canned responses', cannedRoute, `/w/${slug}/settings/canned-responses`, { slug }],
-      ['notifications (GET redirects)', notificationsRoute, `/w/${slug}/notifications`, { slug }],
+      ['notifications', notificationsRoute, `/w/${slug}/notifications`, { slug }],
       ['logout (GET redirects)', logoutRoute, '/logout', {}],
       ['login', loginRoute, '/login', {}],
       ['signup', signupRoute, '/signup', {}],
