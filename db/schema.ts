@@ -41,6 +41,11 @@ export const users = pgTable(
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     // Undo send: how long this agent's replies wait before their email goes (0–30 s, Zod-checked).
     undoSendSeconds: integer().notNull().default(5),
+    // IANA zone every date is shown in (account page; Zod-checked against Intl). null = not chosen
+    // yet: the browser reports its zone on the first visit, and until then dates are in UTC.
+    timeZone: text(),
+    // Appended after the mailbox signature in this agent's replies (account page; at most 2,000 characters).
+    signature: text().notNull().default(''),
   },
   (t) => [uniqueIndex('users_email_lower_key').on(sql`lower(${t.email})`)],
 )
