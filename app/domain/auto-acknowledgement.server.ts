@@ -1,6 +1,5 @@
-import { and, eq, gt, sql } from 'drizzle-orm'
 import type { Tx } from '#db/client.ts'
-import { emails } from '#db/schema.ts'
+import { hasRecentEmailTo } from '#db/queries/emails.ts'
 import { queueEmail } from './email.server.ts'
 import { renderAutoAcknowledgement } from './email-templates.server.ts'
 import { takeSlot } from './rate-limit.server.ts'
@@ -52,18 +51,12 @@ export async function sendAutoAcknowledgement(
     windowMs: AUTO_ACK_WINDOW_MS,
   })
   if (!slot.allowed) return { kind: 'rate-limited' }
-  const [recent] = await tx
-    .select({ id: emails.id })
-    .from(emails)
-    .where(
-      and(
-        eq(emails.workspaceId, input.workspaceId),
-        eq(emails.kind, 'auto-acknowledgement'),
-        sql`lower(${emails.toAddress}) = ${sender}`,
-        gt(emails.createdAt, new Date(Date.now() - AUTO_ACK_WINDOW_MS)),
-      ),
-    )
-    .limit(1)
+  const recent = await hasRecentEmailTo(tx, {
+    workspaceId: input.workspaceId,
+    kind: 'auto-acknowledgement',
+    address: sender,
+    since: new Date(Date.now() - AUTO_ACK_WINDOW_MS),
+  })
   if (recent) return { kind: 'rate-limited' }
   const rendered = await renderAutoAcknowledgement({
     subject: input.ticket.subject,

@@ -1,4 +1,4 @@
-import { desc, eq, sql } from 'drizzle-orm'
+import { and, desc, eq, gt, sql } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
 import { emailEvents, emails, messages } from '../schema.ts'
 
@@ -91,4 +91,29 @@ export async function setEmailDeliveryStatus(
 ) {
   await db.update(emails).set({ status, error }).where(eq(emails.id, emailId))
   if (messageId) await db.update(messages).set({ deliveryStatus: status }).where(eq(messages.id, messageId))
+}
+
+/** Whether an email of `kind` went to `address` (lower case) in the workspace since `since`. */
+export async function hasRecentEmailTo(
+  db: DbOrTx,
+  {
+    workspaceId,
+    kind,
+    address,
+    since,
+  }: { workspaceId: string; kind: (typeof emails.$inferSelect)['kind']; address: string; since: Date },
+) {
+  const [row] = await db
+    .select({ id: emails.id })
+    .from(emails)
+    .where(
+      and(
+        eq(emails.workspaceId, workspaceId),
+        eq(emails.kind, kind),
+        sql`lower(${emails.toAddress}) = ${address}`,
+        gt(emails.createdAt, since),
+      ),
+    )
+    .limit(1)
+  return Boolean(row)
 }
