@@ -580,6 +580,8 @@ export const inboundEmails = pgTable(
   (t) => [
     index('inbound_emails_mailbox_idx').on(t.mailboxId, t.receivedAt.desc()),
     index('inbound_emails_received_idx').on(t.receivedAt.desc()),
+    // files.cleanup keeps the stored posts a row still names.
+    index('inbound_emails_raw_sha256_idx').on(t.rawSha256),
   ],
 )
 

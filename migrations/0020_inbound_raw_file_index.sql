@@ -1,0 +1,1 @@
+CREATE INDEX "inbound_emails_raw_sha256_idx" ON "inbound_emails" USING btree ("raw_sha256");
