@@ -1,7 +1,6 @@
 import EmailReplyParser from 'email-reply-parser'
-import { and, eq, isNotNull } from 'drizzle-orm'
 import { getDb } from '#db/client.ts'
-import { attachments, messages } from '#db/schema.ts'
+import { getMessageHtml, listMessageAttachmentHashes } from '#db/queries/inbound-emails.ts'
 import { QUOTE_SELECTORS } from './email-html.server.ts'
 
 /**
@@ -29,23 +28,12 @@ export async function inboundEmailDocument(
   messageId: string,
   options: { quoted: boolean },
 ) {
-  const [message] = await getDb()
-    .select({ html: messages.bodyHtml })
-    .from(messages)
-    .where(
-      and(
-        eq(messages.id, messageId),
-        eq(messages.workspaceId, member.workspaceId),
-        isNotNull(messages.bodyHtml),
-      ),
-    )
-  if (!message?.html) return undefined
-  const files = await getDb()
-    .select({ id: attachments.id, sha256: attachments.sha256 })
-    .from(attachments)
-    .where(and(eq(attachments.messageId, messageId), eq(attachments.workspaceId, member.workspaceId)))
+  const which = { workspaceId: member.workspaceId, messageId }
+  const html = await getMessageHtml(getDb(), which)
+  if (!html) return undefined
+  const files = await listMessageAttachmentHashes(getDb(), which)
   const bySha = new Map(files.map((f) => [f.sha256, f.id]))
-  const body = message.html.replace(/(["'])cid:([0-9a-f]{64})\1/g, (whole, quote: string, sha: string) => {
+  const body = html.replace(/(["'])cid:([0-9a-f]{64})\1/g, (whole, quote: string, sha: string) => {
     const id = bySha.get(sha)
     return id ? `${quote}/w/${member.workspaceSlug}/attachments/${id}${quote}` : whole
   })

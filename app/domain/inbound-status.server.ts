@@ -1,6 +1,5 @@
-import { and, desc, eq, inArray, sql } from 'drizzle-orm'
 import { getDb } from '#db/client.ts'
-import { inboundEmails } from '#db/schema.ts'
+import { lastInboundFailure, lastInboundReceivedAt } from '#db/queries/inbound-emails.ts'
 import { env } from '#app/env.server.ts'
 
 export type MailboxWiring = {
@@ -23,32 +22,11 @@ export async function inboundWiring(
   const base = `${env().appUrl}/webhooks/sendgrid/inbound/`
   const perMailbox: Record<string, MailboxWiring> = {}
   for (const id of mailboxIds) {
-    const [received] = await getDb()
-      .select({ at: inboundEmails.receivedAt })
-      .from(inboundEmails)
-      .where(
-        and(
-          eq(inboundEmails.workspaceId, member.workspaceId),
-          eq(inboundEmails.mailboxId, id),
-          inArray(inboundEmails.status, ['filed', 'duplicate', 'bounce', 'dropped']),
-        ),
-      )
-      .orderBy(desc(inboundEmails.receivedAt))
-      .limit(1)
-    const [failure] = await getDb()
-      .select({ at: inboundEmails.receivedAt, error: inboundEmails.error })
-      .from(inboundEmails)
-      .where(
-        and(
-          eq(inboundEmails.workspaceId, member.workspaceId),
-          eq(inboundEmails.mailboxId, id),
-          sql`(${inboundEmails.status} = 'failed' or ${inboundEmails.error} is not null)`,
-        ),
-      )
-      .orderBy(desc(inboundEmails.receivedAt))
-      .limit(1)
+    const which = { workspaceId: member.workspaceId, mailboxId: id }
+    const receivedAt = await lastInboundReceivedAt(getDb(), which)
+    const failure = await lastInboundFailure(getDb(), which)
     perMailbox[id] = {
-      lastReceivedAt: received?.at.toISOString() ?? null,
+      lastReceivedAt: receivedAt?.toISOString() ?? null,
       lastFailureAt: failure?.at.toISOString() ?? null,
       lastFailure: failure?.error ?? null,
     }
