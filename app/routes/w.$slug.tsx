@@ -8,6 +8,9 @@ import { VerifyEmailBanner } from '#app/components/verify-email-banner.tsx'
 import { requireMember } from '#app/http/auth.server.ts'
 import { isEmailVerified } from '#app/domain/account-emails.server.ts'
 import { workspaceLayout } from '#app/domain/layout.server.ts'
+import { layoutShouldRevalidate } from '#app/utils/layout-revalidation.ts'
+
+export const shouldRevalidate = layoutShouldRevalidate
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: data ? `${data.workspace.name} · Switchboard` : 'Switchboard' },
