@@ -46,7 +46,7 @@ export function NotificationsBell({
     <details className="relative">
       <summary className="flex cursor-pointer list-none items-center gap-2 rounded-md px-2 py-1 text-sm hover:bg-slate-100 dark:hover:bg-slate-800">
         <BellIcon />
-        <span>Notifications</span>
+        <span className="sr-only xl:not-sr-only">Notifications</span>
         {unread > 0 ? (
           <span
             className="rounded-full bg-red-600 px-2 text-xs font-semibold text-white tabular-nums"
@@ -57,7 +57,7 @@ export function NotificationsBell({
           </span>
         ) : null}
       </summary>
-      <div className="absolute bottom-full z-10 mb-1 w-72 rounded-md border border-slate-200 bg-white p-2 shadow-lg dark:border-slate-700 dark:bg-slate-900">
+      <div className="absolute top-full right-0 z-40 mt-1 w-72 max-w-[calc(100vw-1.5rem)] rounded-md border border-slate-200 bg-white p-2 shadow-lg dark:border-slate-700 dark:bg-slate-900">
         {items.length === 0 ? (
           <p className="p-2 text-sm text-slate-600 dark:text-slate-400">No notifications yet.</p>
         ) : (

@@ -20,7 +20,10 @@ export default function SettingsLayout() {
   return (
     <div className="max-w-4xl">
       <h1 className="text-2xl font-semibold">Settings</h1>
-      <nav aria-label="Settings" className="mt-4 flex gap-6 border-b border-slate-200 dark:border-slate-800">
+      <nav
+        aria-label="Settings"
+        className="mt-4 flex gap-6 overflow-x-auto border-b border-slate-200 whitespace-nowrap dark:border-slate-800"
+      >
         <NavLink to={`/w/${slug}/settings`} end className={tabClass}>
           General
         </NavLink>

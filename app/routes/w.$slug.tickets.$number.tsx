@@ -18,6 +18,7 @@ import { useLastQueueUrl } from '#app/utils/last-queue.ts'
 import { usePresence } from '#app/components/live/use-presence.ts'
 import { PresenceBar } from '#app/components/ticket/presence-bar.tsx'
 import { TeammateDrafts } from '#app/components/ticket/teammate-drafts.tsx'
+import { ReplyJump } from '#app/components/ticket/reply-jump.tsx'
 import { loadTicketDrafts } from '#app/domain/drafts.server.ts'
 import { ActivityLog } from '#app/components/ticket/activity-log.tsx'
 import { Composer, useComposerKey } from '#app/components/ticket/composer.tsx'
@@ -352,6 +353,7 @@ export default function TicketPage() {
             ) : null
           }
         />
+        <ReplyJump />
         <Composer
           key={composerKey}
           latestMessageId={latest?.id}
@@ -394,13 +396,21 @@ export default function TicketPage() {
       </div>
       <aside className="w-full shrink-0 space-y-8 lg:w-72">
         <CustomerCard slug={page.slug} ticketNumber={ticket.number} now={now} customer={page.customer} />
-        <TicketSidebar
-          ticket={ticket}
-          members={page.members}
-          tags={page.tags}
-          workspaceTags={page.workspaceTags}
-          pageError={sidebarError}
-        />
+        {/* On phones the fields fold into a sheet; from 1024 px it is always open (::details-content). */}
+        <details className="rounded-lg border border-slate-200 p-3 lg:border-0 lg:p-0 dark:border-slate-800 lg:[&::details-content]:[content-visibility:visible]">
+          <summary className="cursor-pointer text-sm font-medium lg:hidden">
+            Ticket fields · {STATUS_LABEL[ticket.status]} · {PRIORITY_LABEL[ticket.priority]} priority
+          </summary>
+          <div className="mt-3 lg:mt-0">
+            <TicketSidebar
+              ticket={ticket}
+              members={page.members}
+              tags={page.tags}
+              workspaceTags={page.workspaceTags}
+              pageError={sidebarError}
+            />
+          </div>
+        </details>
         {insights && insights.available.triage !== 'not-configured' ? (
           <TriagePanel
             slug={page.slug}

@@ -4,6 +4,7 @@ import { formatCount } from '#app/utils/format.ts'
 import { LiveProvider } from '#app/components/live/live-provider.tsx'
 import { LiveIndicator } from '#app/components/live-indicator.tsx'
 import { NotificationsBell } from '#app/components/notifications-bell.tsx'
+import { NavDrawerState, NAV_DRAWER_ID, TopBar, UserMenu } from '#app/components/shell/top-bar.tsx'
 import { VerifyEmailBanner } from '#app/components/verify-email-banner.tsx'
 import { requireMember } from '#app/http/auth.server.ts'
 import { isEmailVerified } from '#app/domain/account-emails.server.ts'
@@ -47,8 +48,29 @@ export default function WorkspaceLayout() {
     location.pathname === ticketsPath ? new URLSearchParams(location.search).get('view') : null
   return (
     <LiveProvider>
-      <div className="flex min-h-screen">
-        <aside className="flex w-60 shrink-0 flex-col border-r border-slate-200 bg-slate-50 p-4 dark:border-slate-800 dark:bg-slate-900">
+      {/* Below 1024 px the sidebar is a drawer: a checkbox (NavDrawerState) before the header and
+          the sidebar opens it through peer-checked, so it works without JavaScript. */}
+      <div className="min-h-screen lg:grid lg:grid-cols-[15rem_minmax(0,1fr)]">
+        <NavDrawerState />
+        <TopBar slug={workspace.slug}>
+          <NotificationsBell
+            slug={workspace.slug}
+            unread={notifications.unread}
+            items={notifications.items}
+          />
+          <LiveIndicator />
+          <UserMenu name={user.name} email={user.email} />
+        </TopBar>
+        <label
+          htmlFor={NAV_DRAWER_ID}
+          aria-hidden
+          className="fixed inset-0 z-30 hidden bg-slate-950/40 peer-checked:block lg:hidden"
+        />
+        <aside
+          id="main-navigation"
+          aria-label="Workspace navigation"
+          className="fixed inset-y-0 left-0 z-40 flex w-64 -translate-x-full flex-col overflow-y-auto border-r border-slate-200 bg-slate-50 p-4 transition-transform peer-checked:translate-x-0 lg:sticky lg:top-14 lg:z-auto lg:h-[calc(100vh-3.5rem)] lg:w-auto lg:translate-x-0 lg:transition-none dark:border-slate-800 dark:bg-slate-900"
+        >
           <details className="group relative mb-6">
             <summary className="cursor-pointer list-none rounded-md px-2 py-1 font-semibold hover:bg-slate-100 dark:hover:bg-slate-800">
               {workspace.name} <span aria-hidden>▾</span>
@@ -113,12 +135,6 @@ export default function WorkspaceLayout() {
             </NavLink>
           </nav>
           <div className="mt-auto space-y-2 border-t border-slate-200 pt-4 text-sm dark:border-slate-800">
-            <NotificationsBell
-              slug={workspace.slug}
-              unread={notifications.unread}
-              items={notifications.items}
-            />
-            <LiveIndicator />
             <Link to="/account" className="block truncate hover:underline" title={user.email}>
               {user.name}
             </Link>
@@ -129,9 +145,9 @@ export default function WorkspaceLayout() {
             </Form>
           </div>
         </aside>
-        <div className="min-w-0 flex-1">
+        <div className="min-w-0">
           {user.emailVerified ? null : <VerifyEmailBanner email={user.email} />}
-          <main className="p-8">
+          <main className="min-w-0 p-4 sm:p-6 lg:p-8">
             <Outlet />
           </main>
         </div>

@@ -71,11 +71,13 @@ export function InboundEmailBody({
         </>
       ) : (
         <>
-          <div className="break-words whitespace-pre-wrap">{info.visibleText || text}</div>
+          <div className="whitespace-pre-wrap [overflow-wrap:anywhere]">{info.visibleText || text}</div>
           {info.quotedText ? (
             <details className="mt-2">
               <summary className="cursor-pointer text-xs text-slate-500">Show quoted text</summary>
-              <div className="mt-1 break-words whitespace-pre-wrap text-slate-500">{info.quotedText}</div>
+              <div className="mt-1 whitespace-pre-wrap text-slate-500 [overflow-wrap:anywhere]">
+                {info.quotedText}
+              </div>
             </details>
           ) : null}
         </>

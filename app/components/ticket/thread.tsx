@@ -104,7 +104,9 @@ export function Thread({
                   info={message.inbound}
                 />
               ) : (
-                <div className="mt-2 text-sm break-words whitespace-pre-wrap">{message.bodyText}</div>
+                <div className="mt-2 text-sm whitespace-pre-wrap [overflow-wrap:anywhere]">
+                  {message.bodyText}
+                </div>
               )}
               {afterBody?.(message)}
               {role === 'agent' && message.deliveryStatus === 'failed' ? (

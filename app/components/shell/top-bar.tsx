@@ -1,0 +1,112 @@
+import { Form, Link, useLocation } from '@remix-run/react'
+import { useEffect, type ReactNode } from 'react'
+
+/** The id of the checkbox that opens the navigation drawer below 1024 px (no JavaScript needed). */
+export const NAV_DRAWER_ID = 'nav-drawer'
+
+/**
+ * The drawer's state: a visually hidden checkbox placed before the header and the sidebar, so
+ * `peer-checked:` opens the drawer and a <label> anywhere toggles it, without JavaScript. With
+ * JavaScript the drawer also closes on navigation and on Escape.
+ */
+export function NavDrawerState() {
+  const location = useLocation()
+  useEffect(() => {
+    const box = document.getElementById(NAV_DRAWER_ID)
+    if (box instanceof HTMLInputElement) box.checked = false
+  }, [location.pathname, location.search])
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      const box = document.getElementById(NAV_DRAWER_ID)
+      if (event.key === 'Escape' && box instanceof HTMLInputElement && box.checked) box.checked = false
+    }
+    document.addEventListener('keydown', onKey)
+    return () => document.removeEventListener('keydown', onKey)
+  }, [])
+  return (
+    <input
+      id={NAV_DRAWER_ID}
+      type="checkbox"
+      aria-label="Show navigation"
+      aria-controls="main-navigation"
+      className="peer sr-only lg:hidden"
+    />
+  )
+}
+
+/**
+ * The fixed bar at the top of every workspace page: the drawer toggle (below 1024 px), search,
+ * and whatever the layout passes (notifications, connection state, user menu).
+ */
+export function TopBar({ slug, children }: { slug: string; children: ReactNode }) {
+  const location = useLocation()
+  const ticketsPath = `/w/${slug}/tickets`
+  const q = location.pathname === ticketsPath ? (new URLSearchParams(location.search).get('q') ?? '') : ''
+  return (
+    <header className="sticky top-0 z-30 col-span-full flex h-14 items-center gap-2 border-b border-slate-200 bg-white/95 px-3 backdrop-blur lg:px-4 dark:border-slate-800 dark:bg-slate-950/95">
+      <label
+        htmlFor={NAV_DRAWER_ID}
+        aria-hidden
+        className="flex size-9 shrink-0 cursor-pointer items-center justify-center rounded-md hover:bg-slate-100 lg:hidden dark:hover:bg-slate-800 [#nav-drawer:focus-visible~header_&]:outline-2 [#nav-drawer:focus-visible~header_&]:outline-indigo-500"
+      >
+        <svg viewBox="0 0 20 20" className="size-5" fill="currentColor" aria-hidden>
+          <path d="M3 5h14v2H3zM3 9h14v2H3zM3 13h14v2H3z" />
+        </svg>
+      </label>
+      <Link to={`/w/${slug}`} className="hidden shrink-0 font-semibold sm:block">
+        Switchboard
+      </Link>
+      <Form method="get" action={ticketsPath} role="search" className="min-w-0 flex-1 sm:max-w-md">
+        <label htmlFor="top-search" className="sr-only">
+          Search tickets
+        </label>
+        <input
+          id="top-search"
+          type="search"
+          name="q"
+          key={q}
+          defaultValue={q}
+          placeholder="Search tickets…"
+          className="w-full min-w-0 rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm dark:border-slate-700 dark:bg-slate-900"
+        />
+      </Form>
+      <div className="ml-auto flex shrink-0 items-center gap-1 sm:gap-3">{children}</div>
+    </header>
+  )
+}
+
+/** Account link and Sign out, in a disclosure (works without JavaScript). */
+export function UserMenu({ name, email }: { name: string; email: string }) {
+  const initials =
+    name
+      .split(/\s+/)
+      .filter(Boolean)
+      .slice(0, 2)
+      .map((p) => p[0]?.toUpperCase())
+      .join('') || '?'
+  return (
+    <details className="relative">
+      <summary
+        className="flex size-9 cursor-pointer list-none items-center justify-center rounded-full bg-indigo-100 text-xs font-semibold text-indigo-800 dark:bg-indigo-900 dark:text-indigo-100"
+        title={email}
+      >
+        <span aria-hidden>{initials}</span>
+        <span className="sr-only">Account menu for {name}</span>
+      </summary>
+      <div className="absolute top-full right-0 z-40 mt-1 w-56 rounded-md border border-slate-200 bg-white p-1 text-sm shadow-lg dark:border-slate-700 dark:bg-slate-900">
+        <p className="truncate px-2 py-1.5 text-slate-500 dark:text-slate-400">{email}</p>
+        <Link to="/account" className="block rounded px-2 py-1.5 hover:bg-slate-100 dark:hover:bg-slate-800">
+          Account
+        </Link>
+        <Form method="post" action="/logout">
+          <button
+            type="submit"
+            className="block w-full rounded px-2 py-1.5 text-left hover:bg-slate-100 dark:hover:bg-slate-800"
+          >
+            Sign out
+          </button>
+        </Form>
+      </div>
+    </details>
+  )
+}
