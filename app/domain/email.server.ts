@@ -47,7 +47,12 @@ export function newMessageId(localPart: string) {
  * exactly when the write that caused it commits. The job's id is stored on the row: only that
  * job may take over the email's claim later (see deliverEmail).
  */
-export async function queueEmail(tx: DbOrTx, email: OutgoingEmail) {
+export async function queueEmail(
+  tx: DbOrTx,
+  email: OutgoingEmail,
+  /** Undo send: the job runs only after this many seconds (the email row exists at once). */
+  options: { startAfterSeconds?: number } = {},
+) {
   const jobId = randomUUID()
   const [row] = await tx
     .insert(emails)
@@ -71,7 +76,12 @@ export async function queueEmail(tx: DbOrTx, email: OutgoingEmail) {
       jobId,
     })
     .returning({ id: emails.id })
-  await enqueue(tx, 'email.send', { emailId: row.id }, { id: jobId })
+  await enqueue(
+    tx,
+    'email.send',
+    { emailId: row.id },
+    { id: jobId, startAfterSeconds: options.startAfterSeconds },
+  )
   return row.id
 }
 

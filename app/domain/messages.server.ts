@@ -11,6 +11,7 @@ import {
 } from '#db/schema.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
 import { deleteDraft } from '#db/queries/drafts.ts'
+import { undoSendSeconds } from '#db/queries/held-replies.ts'
 import { recordAudit } from './audit.server.ts'
 import { notifyMentions } from './mentions.server.ts'
 import { enqueueWebhooks } from './webhooks.server.ts'
@@ -43,6 +44,11 @@ export type ReplyInput = {
    */
   cc?: string[]
   bcc?: string[]
+  /**
+   * Replies from the ticket page: held for the author's undo-send delay (users.undo_send_seconds)
+   * before the email job runs and the message is announced. The API and other callers send at once.
+   */
+  undoable?: boolean
 }
 
 export type NewerMessage = {
@@ -136,6 +142,7 @@ export async function replyToTicket(
       if (newer.length > 0) return { kind: 'collision' as const, newer }
     }
     const at = new Date()
+    const hold = input.kind === 'reply' && input.undoable ? await undoSendSeconds(tx, member.userId) : 0
     const emailMessageId = input.kind === 'reply' ? newMessageId(`msg-${crypto.randomUUID()}`) : null
     const [message] = await tx
       .insert(messages)
@@ -148,6 +155,7 @@ export async function replyToTicket(
         emailMessageId,
         inReplyTo: input.kind === 'reply' ? ticket.threadMessageId : null,
         deliveryStatus: input.kind === 'reply' ? 'queued' : null,
+        heldUntil: hold > 0 ? new Date(at.getTime() + hold * 1000) : null,
         createdAt: at,
       })
       .returning({ id: messages.id })
@@ -180,6 +188,7 @@ export async function replyToTicket(
         agentName: member.user.name,
         cc,
         bcc: input.bcc ?? [],
+        holdSeconds: hold,
       })
     }
     const events: TicketEvent[] = [
@@ -195,6 +204,9 @@ export async function replyToTicket(
         at: at.toISOString(),
       },
     ]
+    // A held reply (undo send) is announced, to other agents and to webhooks, by its email job once
+    // the delay has passed (releaseHeldReply); until then only its author sees it.
+    if (hold > 0) events.length = 0
     // Only this message: the status change below enqueues its own ticket.updated.
     await enqueueWebhooks(tx, member.workspaceId, events)
     if (input.kind === 'note') {

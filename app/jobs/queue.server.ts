@@ -200,3 +200,8 @@ export async function enqueue<N extends JobName>(
     ...(options.startAfterSeconds ? { startAfter: options.startAfterSeconds } : {}),
   })
 }
+
+/** Deletes a job that has not run yet, in the caller's transaction (undo send). */
+export async function deleteJob(tx: DbOrTx, name: JobName, id: string) {
+  await queue().deleteJob(name, id, { db: fromDrizzle(tx, sql) })
+}

@@ -1,6 +1,7 @@
 import type { JobResult, JobWithMetadata } from 'pg-boss'
 import { sendPasswordResetEmail } from '#app/domain/account-emails.server.ts'
 import { deliverEmail, markEmailFailed } from '#app/domain/email.server.ts'
+import { releaseHeldReply } from '#app/domain/undo-send.server.ts'
 import { fileInboundEmail } from '#app/domain/inbound-email.server.ts'
 import { deleteOldIdempotencyKeys } from '#app/domain/api-idempotency.server.ts'
 import { deleteOldHits } from '#app/domain/rate-limit.server.ts'
@@ -121,6 +122,8 @@ export async function startWorkers() {
 export async function sendEmails(jobs: JobWithMetadata<JobPayloads['email.send']>[]) {
   return mapWithLimit(jobs, EMAIL_PARALLEL, async (job): Promise<JobResult> => {
     try {
+      // Undo send: a held reply is announced now that its delay has passed, before its email goes.
+      publish(await releaseHeldReply(job.data.emailId))
       const { outcome, events } = await deliverEmail(job.data.emailId, job.id)
       publish(events)
       return { id: job.id, status: 'completed', output: { outcome } }

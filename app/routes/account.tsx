@@ -11,6 +11,7 @@ import { notificationEmailSettings, setNotificationEmails } from '#app/domain/no
 import { EMAIL_NOTIFICATION_KINDS, KIND_LABELS } from '#app/utils/notification-kinds.ts'
 import { changePassword, updateName } from '#app/domain/accounts.server.ts'
 import { requireUser } from '#app/http/auth.server.ts'
+import { changeUndoSendDelay, MAX_UNDO_SEND_SECONDS, undoSendDelay } from '#app/domain/undo-send.server.ts'
 import { countSessions, revokeOtherSessions } from '#app/domain/sessions.server.ts'
 import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 import { NewPassword, PersonName } from '#app/utils/schemas.ts'
@@ -29,6 +30,14 @@ const ActionSchema = z.discriminatedUnion('intent', [
   z.object({ intent: z.literal('sign-out-others') }),
   z.object({ intent: z.literal('resend-verification') }),
   z.object({
+    intent: z.literal('undo-send'),
+    seconds: z
+      .number({ error: 'Choose a delay' })
+      .int()
+      .min(0)
+      .max(MAX_UNDO_SEND_SECONDS, { error: `At most ${MAX_UNDO_SEND_SECONDS} seconds` }),
+  }),
+  z.object({
     intent: z.literal('notification-emails'),
     assigned: z.boolean().optional(),
     'customer-replied': z.boolean().optional(),
@@ -38,12 +47,13 @@ const ActionSchema = z.discriminatedUnion('intent', [
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const { user } = await requireUser(request)
-  const [sessions, emailVerified, notificationEmails] = await Promise.all([
+  const [sessions, emailVerified, notificationEmails, undoSendSeconds] = await Promise.all([
     countSessions(user.id),
     isEmailVerified(user.id),
     notificationEmailSettings(user.id),
+    undoSendDelay(user.id),
   ])
-  return { name: user.name, email: user.email, sessions, emailVerified, notificationEmails }
+  return { name: user.name, email: user.email, sessions, emailVerified, notificationEmails, undoSendSeconds }
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
@@ -113,6 +123,10 @@ export async function action({ request, context }: ActionFunctionArgs) {
     })
     return { intent: 'notification-emails', result: submission.reply(), notice: 'Email notifications saved.' }
   }
+  if (input.intent === 'undo-send') {
+    await changeUndoSendDelay(user.id, input.seconds)
+    return { intent: 'undo-send', result: submission.reply(), notice: 'Undo send delay saved.' }
+  }
   if (input.intent === 'resend-verification') {
     const outcome = await resendVerificationEmail(user.id)
     if (outcome.kind === 'rate-limited') {
@@ -146,7 +160,8 @@ export async function action({ request, context }: ActionFunctionArgs) {
 }
 
 export default function Account() {
-  const { name, email, sessions, emailVerified, notificationEmails } = useLoaderData<typeof loader>()
+  const { name, email, sessions, emailVerified, notificationEmails, undoSendSeconds } =
+    useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
   const navigation = useNavigation()
   const pendingIntent = navigation.state === 'submitting' ? navigation.formData?.get('intent') : null
@@ -251,6 +266,32 @@ export default function Account() {
         </fieldset>
         <Button type="submit" variant="secondary" pending={pendingIntent === 'notification-emails'}>
           Save email notifications
+        </Button>
+      </Form>
+      <hr className="my-6 border-slate-200 dark:border-slate-800" />
+      <Form method="post" className="space-y-2">
+        <input type="hidden" name="intent" value="undo-send" />
+        <label htmlFor="undo-send-seconds" className="block text-sm font-medium">
+          Undo send
+        </label>
+        <select
+          id="undo-send-seconds"
+          name="seconds"
+          defaultValue={String(undoSendSeconds)}
+          aria-describedby="undo-send-hint"
+          className="block rounded-md border border-slate-300 bg-white px-2 py-1.5 text-sm dark:border-slate-700 dark:bg-slate-900"
+        >
+          {[0, 5, 10, 15, 20, 30].map((s) => (
+            <option key={s} value={s}>
+              {s === 0 ? 'Off (send at once)' : `${s} seconds`}
+            </option>
+          ))}
+        </select>
+        <p id="undo-send-hint" className="text-xs text-slate-500 dark:text-slate-400">
+          Your replies wait this long before they are emailed, with an Undo button meanwhile.
+        </p>
+        <Button type="submit" variant="secondary" pending={pendingIntent === 'undo-send'}>
+          Save undo send
         </Button>
       </Form>
       <hr className="my-6 border-slate-200 dark:border-slate-800" />

@@ -19,6 +19,8 @@ import { usePresence } from '#app/components/live/use-presence.ts'
 import { PresenceBar } from '#app/components/ticket/presence-bar.tsx'
 import { TeammateDrafts } from '#app/components/ticket/teammate-drafts.tsx'
 import { ReplyJump } from '#app/components/ticket/reply-jump.tsx'
+import { UndoSendToasts } from '#app/components/ticket/undo-send.tsx'
+import { heldReplies, undoReply } from '#app/domain/undo-send.server.ts'
 import { loadTicketDrafts } from '#app/domain/drafts.server.ts'
 import { ActivityLog } from '#app/components/ticket/activity-log.tsx'
 import { Composer, useComposerKey } from '#app/components/ticket/composer.tsx'
@@ -57,6 +59,7 @@ import {
   ComposerSchema,
   RemoveTagSchema,
   RetryDeliverySchema,
+  UndoSendSchema,
   UpdateTicketSchema,
 } from '#app/utils/ticket-page-schemas.ts'
 import { PRIORITY_LABEL, STATUS_LABEL } from '#app/utils/vocabulary.ts'
@@ -73,12 +76,16 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     loadTicketAssist(member, number),
     loadTicketInsights(member, number, request.headers.get('accept-language')),
   ])
-  const drafts = await loadTicketDrafts(member, page.ticket.id)
+  const [drafts, held] = await Promise.all([
+    loadTicketDrafts(member, page.ticket.id),
+    heldReplies(member, page.ticket.id),
+  ])
   const customer = await loadCustomerCard(member, page.ticket.id)
   return {
     ...page,
     customer,
     drafts,
+    held,
     assist,
     insights,
     slug: member.workspaceSlug,
@@ -150,6 +157,7 @@ async function handleReply(args: IntentArgs) {
     files,
     cc: input.ccShown ? (input.cc ?? []) : input.cc,
     bcc: input.bcc,
+    undoable: true,
   })
   if (outcome.kind === 'not-found') throw notFound('Ticket not found')
   if (outcome.kind === 'collision') {
@@ -228,6 +236,21 @@ const INTENTS = {
   'add-tag': handleAddTag,
   'remove-tag': handleRemoveTag,
   'retry-delivery': handleRetryDelivery,
+  'undo-send': handleUndoSend,
+}
+
+/**
+ * Undo send: the held reply is taken back and its text restored as the draft; the redirect's
+ * `#undone-…` remounts the composer with it. Too late (the email job took it): a 409 notice.
+ */
+async function handleUndoSend(args: IntentArgs) {
+  const submission = parseSubmission(args.upload.formData, { schema: UndoSendSchema })
+  if (submission.status !== 'success') throw notFound('Message not found')
+  const outcome = await undoReply(args.member, args.number, submission.value.messageId)
+  if (outcome.kind === 'too-late') {
+    return data({ undoTooLate: true as const }, { status: 409 })
+  }
+  return redirect(`${args.ticketUrl}#undone-${submission.value.messageId}`)
 }
 
 function isIntent(value: unknown): value is keyof typeof INTENTS {
@@ -354,6 +377,15 @@ export default function TicketPage() {
           }
         />
         <ReplyJump />
+        <UndoSendToasts held={page.held} now={now} />
+        {actionData && 'undoTooLate' in actionData ? (
+          <p
+            role="alert"
+            className="rounded-md bg-amber-50 p-3 text-sm text-amber-900 dark:bg-amber-950 dark:text-amber-100"
+          >
+            Too late to undo: the reply has been sent.
+          </p>
+        ) : null}
         <Composer
           key={composerKey}
           latestMessageId={latest?.id}

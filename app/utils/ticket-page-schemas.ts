@@ -120,3 +120,9 @@ export const DraftSchema = z.object({
   kind: MessageKind,
   body: z.string().max(MAX_BODY_CHARS, { error: 'The message is too long (100 KB at most)' }).optional(),
 })
+
+/** Undo send: the held reply to take back. */
+export const UndoSendSchema = z.object({
+  intent: z.literal('undo-send'),
+  messageId: z.uuid({ error: 'Unknown message' }),
+})

@@ -37,11 +37,12 @@ test('two agents on one ticket: live replies, typing indicator and the collision
   // Alice replies: Bob sees it arrive without reloading, and his draft stays.
   await page.getByLabel(/Reply to Carla Customer/).fill('Resent it just now, please check spam too.')
   await page.getByRole('button', { name: 'Send reply', exact: true }).click()
+  // Teammates see a reply once its undo-send delay (5 s by default) has passed.
   await expect(
     bob.page
       .getByRole('list', { name: 'Conversation' })
       .getByText('Resent it just now, please check spam too.'),
-  ).toBeVisible()
+  ).toBeVisible({ timeout: 20_000 })
   await expect(bob.page.getByLabel(/Reply to Carla Customer/)).toHaveValue('Let me check the mail logs')
 
   // Bob sends his draft: the server warns him that something new arrived since he started typing.
@@ -50,6 +51,6 @@ test('two agents on one ticket: live replies, typing indicator and the collision
   await bob.page.getByRole('button', { name: 'Send anyway' }).click()
   await expect(
     page.getByRole('list', { name: 'Conversation' }).getByText('Let me check the mail logs'),
-  ).toBeVisible()
+  ).toBeVisible({ timeout: 20_000 })
   await bob.context.close()
 })

@@ -4,6 +4,7 @@ import { startQueue } from '#app/jobs/queue.server.ts'
 import { realtime } from '#app/realtime/hub.server.ts'
 import { LIVE_SOCKET_FIELD, MAX_SOCKETS_PER_USER, type PresencePayload } from '#app/realtime/protocol.ts'
 import { updateTickets } from '#app/domain/tickets.server.ts'
+import { changeUndoSendDelay } from '#app/domain/undo-send.server.ts'
 import { createMember, createTicketFor, signIn } from '#tests/helpers/factories.ts'
 import { startTestServer } from '#tests/helpers/http-server.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
@@ -94,6 +95,8 @@ describe('one agent in two tabs', () => {
     const postingReceived: Array<{ type: string; ticketId: string }> = []
     postingTab.on('ticket-event', (e) => postingReceived.push(e))
 
+    // Undo send off for this agent: the reply is announced when it is posted, not after a delay.
+    await changeUndoSendDelay(agent.user.id, 0)
     const form = new FormData()
     form.append('intent', 'reply')
     form.append('kind', 'reply')

@@ -60,7 +60,8 @@ type Props = {
  */
 export function useComposerKey() {
   const { hash } = useLocation()
-  const sent = hash.startsWith('#m-') ? hash.slice(3) : undefined
+  // `#undone-<id>`: an undo send restored the reply's text as the draft; start from it.
+  const sent = hash.startsWith('#m-') ? hash.slice(3) : hash.startsWith('#undone-') ? hash : undefined
   const [key, setKey] = useState(sent ?? 'composer')
   // Adjusting state while rendering, from a value of the previous render (a sidebar change
   // navigates to the page without the hash: the key stays).

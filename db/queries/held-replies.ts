@@ -1,0 +1,108 @@
+import { and, eq, gt, isNotNull, sql } from 'drizzle-orm'
+import type { DbOrTx } from '../client.ts'
+import { attachments, emails, messages, tickets, users } from '../schema.ts'
+
+/** The agent's undo-send delay in seconds (0 sends at once). */
+export async function undoSendSeconds(db: DbOrTx, userId: string) {
+  const [row] = await db.select({ seconds: users.undoSendSeconds }).from(users).where(eq(users.id, userId))
+  return row?.seconds ?? 0
+}
+
+export async function setUndoSendSeconds(db: DbOrTx, userId: string, seconds: number) {
+  await db.update(users).set({ undoSendSeconds: seconds, updatedAt: new Date() }).where(eq(users.id, userId))
+}
+
+/**
+ * Releases the held reply behind this email (its undo window is over): clears `held_until` and
+ * returns what the announcement needs, or undefined when there is nothing held (already released,
+ * undone, or not a held reply). Waits for an undo holding the message's row lock.
+ */
+export async function releaseHeldMessage(db: DbOrTx, emailId: string) {
+  const [row] = await db
+    .update(messages)
+    .set({ heldUntil: null })
+    .from(emails)
+    .where(and(eq(emails.id, emailId), eq(messages.id, emails.messageId), isNotNull(messages.heldUntil)))
+    .returning({
+      id: messages.id,
+      workspaceId: messages.workspaceId,
+      ticketId: messages.ticketId,
+      authorUserId: messages.authorUserId,
+      createdAt: messages.createdAt,
+      number: sql<number>`(select t.number from tickets t where t.id = ${messages.ticketId})`,
+    })
+  return row
+}
+
+/**
+ * The agent's still-held reply on this ticket, locked for the undo (with its queued email), or
+ * undefined when it was released, already sent, or is not theirs.
+ */
+export async function lockHeldReply(
+  db: DbOrTx,
+  key: { workspaceId: string; number: number; userId: string; messageId: string },
+) {
+  const [row] = await db
+    .select({
+      id: messages.id,
+      ticketId: messages.ticketId,
+      bodyText: messages.bodyText,
+      createdAt: messages.createdAt,
+      firstResponseAt: tickets.firstResponseAt,
+    })
+    .from(messages)
+    .innerJoin(tickets, eq(tickets.id, messages.ticketId))
+    .where(
+      and(
+        eq(messages.id, key.messageId),
+        eq(messages.workspaceId, key.workspaceId),
+        eq(tickets.workspaceId, key.workspaceId),
+        eq(tickets.number, key.number),
+        eq(messages.authorUserId, key.userId),
+        eq(messages.kind, 'reply'),
+        isNotNull(messages.heldUntil),
+      ),
+    )
+    .for('update', { of: messages })
+  if (!row) return undefined
+  const mail = await db
+    .select({ id: emails.id, jobId: emails.jobId, status: emails.status })
+    .from(emails)
+    .where(eq(emails.messageId, row.id))
+    .for('update')
+  return { ...row, emails: mail }
+}
+
+/** Takes a held reply back out of the ticket: its email rows, attachments and the message. */
+export async function deleteHeldReply(
+  db: DbOrTx,
+  reply: { id: string; ticketId: string; createdAt: Date; firstResponseAt: Date | null },
+) {
+  await db.delete(emails).where(eq(emails.messageId, reply.id))
+  await db.delete(attachments).where(eq(attachments.messageId, reply.id))
+  await db.delete(messages).where(eq(messages.id, reply.id))
+  const wasFirstResponse = reply.firstResponseAt?.getTime() === reply.createdAt.getTime()
+  await db
+    .update(tickets)
+    .set({
+      messageCount: sql`greatest(${tickets.messageCount} - 1, 0)`,
+      ...(wasFirstResponse ? { firstResponseAt: null } : {}),
+      updatedAt: new Date(),
+    })
+    .where(eq(tickets.id, reply.ticketId))
+}
+
+/** The agent's replies on this ticket still in their undo window. */
+export async function listHeldReplies(db: DbOrTx, workspaceId: string, ticketId: string, userId: string) {
+  return db
+    .select({ messageId: messages.id, heldUntil: messages.heldUntil })
+    .from(messages)
+    .where(
+      and(
+        eq(messages.workspaceId, workspaceId),
+        eq(messages.ticketId, ticketId),
+        eq(messages.authorUserId, userId),
+        gt(messages.heldUntil, sql`now()`),
+      ),
+    )
+}

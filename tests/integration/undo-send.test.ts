@@ -1,0 +1,167 @@
+import { eq, sql } from 'drizzle-orm'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { getDb } from '#db/client.ts'
+import { drafts, emails, messages, tickets, users } from '#db/schema.ts'
+import { deliverEmail } from '#app/domain/email.server.ts'
+import { releaseHeldReply } from '#app/domain/undo-send.server.ts'
+import { queue, startQueue } from '#app/jobs/queue.server.ts'
+import * as accountRoute from '#app/routes/account.tsx'
+import * as ticketRoute from '#app/routes/w.$slug.tickets.$number.tsx'
+import { createMember, createTicketFor } from '#tests/helpers/factories.ts'
+import { callAction, callLoader, testContext, type RealtimeCalls } from '#tests/helpers/routes.ts'
+import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
+import { until } from '#tests/helpers/wait.ts'
+
+beforeAll(async () => {
+  await startQueue(testDatabaseUrl)
+})
+
+type Agent = Awaited<ReturnType<typeof createMember>>
+
+function post(agent: Agent, number: number, fields: Record<string, string>, calls?: RealtimeCalls) {
+  const form = new FormData()
+  for (const [k, v] of Object.entries(fields)) form.append(k, v)
+  return callAction(ticketRoute, `/w/${agent.workspace.slug}/tickets/${number}`, form, {
+    cookie: agent.cookie,
+    params: { slug: agent.workspace.slug, number: String(number) },
+    context: testContext(calls),
+  })
+}
+
+async function setDelay(agent: Agent, seconds: number) {
+  await getDb().update(users).set({ undoSendSeconds: seconds }).where(eq(users.id, agent.user.id))
+}
+
+async function jobRow(id: string) {
+  const result = await getDb().execute(
+    sql`select state, start_after, created_on from pgboss.job where name = 'email.send' and id = ${id}`,
+  )
+  return result.rows[0] as { state: string; start_after: Date; created_on: Date } | undefined
+}
+
+async function sendReply(agent: Agent, number: number, body: string, calls: RealtimeCalls) {
+  const sent = await post(agent, number, { intent: 'reply', kind: 'reply', body }, calls)
+  expect(sent.status).toBe(302)
+  const messageId = sent.location!.split('#m-')[1]
+  const [email] = await getDb().select().from(emails).where(eq(emails.messageId, messageId))
+  return { messageId, email }
+}
+
+describe('undo send', () => {
+  it('holds a reply for the agent’s delay: the email row exists at once, its job starts later, nothing is announced', async () => {
+    const agent = await createMember('agent')
+    await setDelay(agent, 5)
+    const ticket = await createTicketFor(agent)
+    const calls: RealtimeCalls = { disconnected: [], removed: [], published: [] }
+    const { messageId, email } = await sendReply(agent, ticket.number, 'On its way', calls)
+    expect(email).toMatchObject({ status: 'queued', kind: 'agent-reply' })
+    expect(email.headers['Message-ID']).toMatch(/^<msg-.+>$/)
+    const job = await jobRow(email.jobId!)
+    const wait = (new Date(job!.start_after).getTime() - new Date(job!.created_on).getTime()) / 1000
+    expect(wait).toBeGreaterThanOrEqual(4.5)
+    expect(wait).toBeLessThanOrEqual(6)
+    const [message] = await getDb().select().from(messages).where(eq(messages.id, messageId))
+    expect(message.heldUntil).toBeInstanceOf(Date)
+    expect(calls.published!.filter((e) => e.type === 'message.created')).toEqual([])
+    const page = await callLoader(ticketRoute, `/w/${agent.workspace.slug}/tickets/${ticket.number}`, {
+      cookie: agent.cookie,
+      params: { slug: agent.workspace.slug, number: String(ticket.number) },
+    })
+    expect(page.data.held).toEqual([{ messageId, heldUntil: message.heldUntil }])
+  })
+
+  it('Undo deletes the reply, its email row and its job in one go and restores the text as the draft', async () => {
+    const agent = await createMember('agent')
+    await setDelay(agent, 30)
+    const ticket = await createTicketFor(agent)
+    const before = (await getDb().select().from(tickets).where(eq(tickets.id, ticket.ticketId)))[0]
+    const { messageId, email } = await sendReply(agent, ticket.number, 'Oops, wrong ticket', {
+      disconnected: [],
+      removed: [],
+    })
+    const undone = await post(agent, ticket.number, { intent: 'undo-send', messageId })
+    expect(undone.status).toBe(302)
+    expect(undone.location).toBe(`/w/${agent.workspace.slug}/tickets/${ticket.number}#undone-${messageId}`)
+    expect(await getDb().select().from(messages).where(eq(messages.id, messageId))).toEqual([])
+    expect(await getDb().select().from(emails).where(eq(emails.id, email.id))).toEqual([])
+    expect(await jobRow(email.jobId!)).toBeUndefined()
+    const after = (await getDb().select().from(tickets).where(eq(tickets.id, ticket.ticketId)))[0]
+    expect(after.messageCount).toBe(before.messageCount)
+    expect(after.firstResponseAt).toBeNull()
+    expect(
+      await getDb()
+        .select({ body: drafts.body, kind: drafts.kind })
+        .from(drafts)
+        .where(eq(drafts.ticketId, ticket.ticketId)),
+    ).toEqual([{ body: 'Oops, wrong ticket', kind: 'reply' }])
+    // A second Undo (or one after the job ran) is too late and changes nothing.
+    expect((await post(agent, ticket.number, { intent: 'undo-send', messageId })).status).toBe(409)
+  })
+
+  it('after the delay the job releases the reply (announced then) and the email goes; Undo is then too late', async () => {
+    const agent = await createMember('agent')
+    await setDelay(agent, 1)
+    const ticket = await createTicketFor(agent)
+    const { messageId, email } = await sendReply(agent, ticket.number, 'Here you go', {
+      disconnected: [],
+      removed: [],
+    })
+    // Not available to a worker before its delay; then it is.
+    const fetchOurs = async () =>
+      ((await queue().fetch<{ emailId: string }>('email.send', { batchSize: 10 })) ?? []).filter(
+        (j) => j.id === email.jobId,
+      )
+    expect(await fetchOurs()).toEqual([])
+    await until(fetchOurs, (jobs) => jobs.length === 1)
+    const events = await releaseHeldReply(email.id)
+    expect(events).toEqual([
+      expect.objectContaining({ type: 'message.created', messageId, actorUserId: agent.user.id }),
+    ])
+    expect((await deliverEmail(email.id, email.jobId!)).outcome).toBe('sent')
+    expect((await post(agent, ticket.number, { intent: 'undo-send', messageId })).status).toBe(409)
+    expect(
+      await getDb().select({ id: messages.id }).from(messages).where(eq(messages.id, messageId)),
+    ).toHaveLength(1)
+  })
+
+  it('sends at once with a delay of 0, and an agent cannot undo someone else’s reply or another workspace’s', async () => {
+    const agent = await createMember('agent')
+    const teammate = await createMember('agent', agent.workspace)
+    const outsider = await createMember('agent')
+    await setDelay(agent, 0)
+    const ticket = await createTicketFor(agent)
+    const calls: RealtimeCalls = { disconnected: [], removed: [], published: [] }
+    const { messageId } = await sendReply(agent, ticket.number, 'Immediate', calls)
+    expect(calls.published!.some((e) => e.type === 'message.created')).toBe(true)
+    expect((await post(agent, ticket.number, { intent: 'undo-send', messageId })).status).toBe(409)
+
+    await setDelay(agent, 30)
+    const held = await sendReply(agent, ticket.number, 'Held', { disconnected: [], removed: [] })
+    expect(
+      (await post(teammate, ticket.number, { intent: 'undo-send', messageId: held.messageId })).status,
+    ).toBe(409)
+    const foreign = await callAction(
+      ticketRoute,
+      `/w/${agent.workspace.slug}/tickets/${ticket.number}`,
+      { intent: 'undo-send', messageId: held.messageId },
+      { cookie: outsider.cookie, params: { slug: agent.workspace.slug, number: String(ticket.number) } },
+    )
+    expect(foreign.status).toBe(404)
+    expect(
+      await getDb().select({ id: messages.id }).from(messages).where(eq(messages.id, held.messageId)),
+    ).toHaveLength(1)
+  })
+
+  it('stores the delay from the account page, 0 to 30 seconds', async () => {
+    const agent = await createMember('agent')
+    const save = (seconds: string) =>
+      callAction(accountRoute, '/account', { intent: 'undo-send', seconds }, { cookie: agent.cookie })
+    expect((await save('12')).status).toBe(200)
+    const stored = async () =>
+      (await getDb().select({ s: users.undoSendSeconds }).from(users).where(eq(users.id, agent.user.id)))[0].s
+    expect(await stored()).toBe(12)
+    expect((await save('31')).status).toBe(400)
+    expect((await save('-1')).status).toBe(400)
+    expect(await stored()).toBe(12)
+  })
+})
