@@ -29,7 +29,9 @@ export type Slot = {
  */
 export async function takeSlot(key: string, limit: Limit): Promise<Slot> {
   const row = await takeRateLimitSlot(getDb(), { key, ...limit })
-  const current = row.taken ?? row.seen ?? 0
+  // A refusal proves the window already held at least max − carried hits, even when this
+  // statement's snapshot could not see a concurrent taker's row yet (seen is then null or stale).
+  const current = row.taken ?? Math.max(row.seen ?? 0, limit.max - row.carried)
   const used = row.carried + current
   const remaining = row.taken === null ? 0 : Math.max(0, limit.max - used)
   const windowStart = row.windowStart
@@ -58,7 +60,7 @@ function nextFreeSlot(limit: Limit, windowStart: Date, previous: number, current
   const { max, windowMs } = limit
   const start = windowStart.getTime()
   const at =
-    current < max
+    current < max && previous > 0
       ? start + windowMs * (1 - (max - current) / previous)
       : start + windowMs + windowMs * (1 - max / current)
   return new Date(Math.ceil(at) + 1)
