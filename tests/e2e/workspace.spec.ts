@@ -1,0 +1,137 @@
+import { expect, test, type Page } from '@playwright/test'
+import { signUp, submitSupportForm, unique } from './helpers.ts'
+
+/** A workspace with one ticket from a customer; returns its slug and the ticket's URL. */
+async function workspaceWithTicket(
+  page: Page,
+  browser: Parameters<typeof submitSupportForm>[0],
+  subject: string,
+) {
+  const id = unique()
+  const slug = `ws-${id}`
+  await signUp(page, 'Wren Worker', `wren-${id}@example.com`, 'Workspace Co', slug)
+  const customer = await submitSupportForm(browser, slug, {
+    name: 'Casey Customer',
+    email: `casey-${id}@example.net`,
+    subject,
+    message: 'Something went wrong with my order.',
+  })
+  await customer.context.close()
+  await page.goto(`/w/${slug}/tickets`)
+  await page.getByRole('link', { name: subject }).click()
+  await expect(page.getByRole('heading', { name: subject })).toBeVisible()
+  return { slug, ticketUrl: new URL(page.url()).pathname }
+}
+
+const composer = (page: Page) => page.getByLabel(/Reply to Casey Customer/)
+const conversation = (page: Page) => page.getByRole('list', { name: 'Conversation' })
+
+test('a send with the network cut keeps the text and succeeds on Retry', async ({ page, browser }) => {
+  await workspaceWithTicket(page, browser, 'Network trouble')
+  await composer(page).fill('This text must survive a failed send.')
+  const cut = /\/tickets\/\d+\.data/
+  await page.route(cut, (route) =>
+    route.request().method() === 'POST' ? route.abort('internetdisconnected') : route.continue(),
+  )
+  await page.getByRole('button', { name: 'Send reply', exact: true }).click()
+  await expect(page.getByRole('alert').filter({ hasText: /Couldn.t send/ })).toBeVisible()
+  await expect(composer(page)).toHaveValue('This text must survive a failed send.')
+  await expect(page.getByRole('heading', { name: 'Network trouble' })).toBeVisible()
+
+  await page.unroute(cut)
+  await page.getByRole('button', { name: 'Retry' }).click()
+  await expect(conversation(page).getByText('This text must survive a failed send.')).toBeVisible()
+  await expect(composer(page)).toHaveValue('')
+})
+
+test('a draft survives navigation and a reload, and shows in the queue', async ({ page, browser }) => {
+  const { slug, ticketUrl } = await workspaceWithTicket(page, browser, 'Draft keeper')
+  const saved = page.waitForResponse((r) => r.url().endsWith('/draft') && r.status() === 204)
+  await composer(page).fill('Half-written answer')
+  await saved
+
+  await page.goto(`/w/${slug}/tickets`)
+  const row = page.getByRole('row').filter({ hasText: 'Draft keeper' })
+  await expect(row.getByText('Draft', { exact: true })).toBeVisible()
+  await row.getByRole('link', { name: 'Draft keeper' }).click()
+  await expect(composer(page)).toHaveValue('Half-written answer')
+  await page.reload()
+  await expect(composer(page)).toHaveValue('Half-written answer')
+
+  // Sent: the draft is gone, from the queue too.
+  await page.getByRole('button', { name: 'Send reply', exact: true }).click()
+  await expect(conversation(page).getByText('Half-written answer')).toBeVisible()
+  await page.goto(`/w/${slug}/tickets`)
+  await expect(
+    page.getByRole('row').filter({ hasText: 'Draft keeper' }).getByText('Draft', { exact: true }),
+  ).toHaveCount(0)
+  await page.goto(ticketUrl)
+  await expect(composer(page)).toHaveValue('')
+})
+
+test('undo send puts the reply back in the composer; without undo it stays sent', async ({
+  page,
+  browser,
+}) => {
+  await workspaceWithTicket(page, browser, 'Second thoughts')
+  await composer(page).fill('Wait, I did not mean that.')
+  await page.getByRole('button', { name: 'Send reply', exact: true }).click()
+  await expect(page.getByText(/Sending in \d+ s/)).toBeVisible()
+  await page.getByRole('button', { name: 'Undo' }).click()
+  await expect(composer(page)).toHaveValue('Wait, I did not mean that.')
+  await expect(conversation(page).getByText('Wait, I did not mean that.')).toHaveCount(0)
+
+  await composer(page).fill('This one is fine.')
+  await page.getByRole('button', { name: 'Send reply', exact: true }).click()
+  await expect(page.getByText(/Sending in \d+ s/)).toBeVisible()
+  await expect(page.getByText(/Sending in \d+ s/)).toHaveCount(0, { timeout: 15_000 })
+  await page.reload()
+  await expect(conversation(page).getByText('This one is fine.')).toBeVisible()
+  await expect(page.getByRole('button', { name: 'Undo' })).toHaveCount(0)
+})
+
+test('at 390 px nothing scrolls sideways: inbox, ticket, settings; the navigation is a drawer', async ({
+  page,
+  browser,
+}) => {
+  const { slug, ticketUrl } = await workspaceWithTicket(
+    page,
+    browser,
+    'A rather long subject line that would not fit on a phone at all',
+  )
+  await page.setViewportSize({ width: 390, height: 844 })
+  const noSideways = async () =>
+    expect(
+      await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth),
+    ).toBeLessThanOrEqual(0)
+
+  for (const path of [
+    `/w/${slug}/tickets`,
+    ticketUrl,
+    `/w/${slug}/settings`,
+    `/w/${slug}/settings/members`,
+    `/w/${slug}/settings/mailboxes`,
+    `/w/${slug}/customers`,
+  ]) {
+    await page.goto(path)
+    await noSideways()
+  }
+
+  // The navigation is hidden in a drawer that the top bar opens.
+  await page.goto(`/w/${slug}/tickets`)
+  const nav = page.getByRole('navigation', { name: 'Main' })
+  await expect(nav).not.toBeInViewport()
+  await page.locator('label[for="nav-drawer"]').first().click()
+  await expect(nav).toBeInViewport()
+  await nav.getByRole('link', { name: 'Settings' }).click()
+  await expect(page).toHaveURL(`/w/${slug}/settings`)
+  await expect(nav).not.toBeInViewport()
+
+  // The ticket page: fields in a sheet, the composer one tap away.
+  await page.goto(ticketUrl)
+  await expect(page.getByRole('region', { name: 'Ticket properties' }).getByLabel('Status')).toBeHidden()
+  await page.getByText(/^Ticket fields/).click()
+  await expect(page.getByRole('region', { name: 'Ticket properties' }).getByLabel('Status')).toBeVisible()
+  await page.getByRole('link', { name: 'Reply', exact: true }).click()
+  await expect(composer(page)).toBeFocused()
+})
