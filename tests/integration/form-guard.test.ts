@@ -323,45 +323,63 @@ describe('over HTTP', () => {
       await (
         await send(target, payloads[0], { 'content-type': 'application/x-www-form-urlencoded' })
       ).arrayBuffer()
+    /** /healthz latencies, sorted, sampled back to back while `load` runs. */
+    const healthzDuring = async (load: Promise<unknown>) => {
+      let done = false
+      const finished = load.finally(() => (done = true))
+      const latencies: number[] = []
+      while (!done) {
+        const started = performance.now()
+        const health = await fetch(`${server.url}/healthz`)
+        await health.arrayBuffer()
+        latencies.push(performance.now() - started)
+        expect(health.status).toBe(200)
+      }
+      await finished
+      expect(latencies.length).toBeGreaterThan(0)
+      return latencies.sort((a, b) => a - b)
+    }
+    const p95 = (sorted: number[]) => sorted[Math.floor(sorted.length * 0.95)]
+    // The same run's baseline: three clients loading the login page 50 times each, ordinary
+    // traffic of about the same cost per request as an error page.
+    const control = await healthzDuring(
+      Promise.all(
+        [0, 1, 2].map(async () => {
+          for (let i = 0; i < 50; i++) await (await fetch(`${server.url}/login`)).arrayBuffer()
+        }),
+      ),
+    )
     const sizes = new Map<string, Set<number>>()
     const statuses = new Set<number>()
-    let done = false
     // Three attackers, each posting 50 oversized forms back to back (150 in all), over the four forms.
-    const burst = Promise.all(
-      [0, 1, 2].map(async (attacker) => {
-        for (let i = 0; i < 50; i++) {
-          const target = targets[(attacker + i) % targets.length]
-          const response = await send(target, payloads[i % payloads.length], {
-            'content-type': 'application/x-www-form-urlencoded',
-          })
-          statuses.add(response.status)
-          const size = (await response.arrayBuffer()).byteLength
-          sizes.set(target, (sizes.get(target) ?? new Set()).add(size))
-        }
-      }),
-    ).finally(() => (done = true))
-    const latencies: number[] = []
-    while (!done) {
-      const started = performance.now()
-      const health = await fetch(`${server.url}/healthz`)
-      await health.arrayBuffer()
-      latencies.push(performance.now() - started)
-      expect(health.status).toBe(200)
-    }
-    await burst
+    const latencies = await healthzDuring(
+      Promise.all(
+        [0, 1, 2].map(async (attacker) => {
+          for (let i = 0; i < 50; i++) {
+            const target = targets[(attacker + i) % targets.length]
+            const response = await send(target, payloads[i % payloads.length], {
+              'content-type': 'application/x-www-form-urlencoded',
+            })
+            statuses.add(response.status)
+            const size = (await response.arrayBuffer()).byteLength
+            sizes.set(target, (sizes.get(target) ?? new Set()).add(size))
+          }
+        }),
+      ),
+    )
     expect([...statuses]).toEqual([400])
-    latencies.sort((a, b) => a - b)
     const max = latencies.at(-1)!
     console.info(
-      `healthz during the burst: ${latencies.length} checks, p50 ${latencies[latencies.length >> 1].toFixed(1)} ms, max ${max.toFixed(1)} ms; ` +
+      `healthz during the burst: ${latencies.length} checks, p50 ${latencies[latencies.length >> 1].toFixed(1)} ms, ` +
+        `p95 ${p95(latencies).toFixed(1)} ms, max ${max.toFixed(1)} ms (same run, ordinary traffic: p95 ${p95(control).toFixed(1)} ms); ` +
         `answers: ${[...sizes].map(([t, s]) => `${t.split('/')[1]} ${[...s].join('/')} B`).join(', ')}`,
     )
-    expect(latencies.length).toBeGreaterThan(0)
-    // Before the fix one `x[100000000]` blocked the event loop for over a minute. The bound is on
-    // the 95th percentile: on a shared 2-core runner even an idle /healthz has 100 ms outliers
-    // (measured: idle max 107 ms, plain GET /login traffic max 235 ms at load average 12).
-    expect(latencies[Math.floor(latencies.length * 0.95)]).toBeLessThan(100)
-    expect(max).toBeLessThan(1000)
+    // Before the fix one `x[100000000]` blocked the event loop for over a minute. Now the attack
+    // costs no more than ordinary traffic: /healthz stays under 100 ms at the 95th percentile, or
+    // (on a machine so loaded that ordinary traffic alone exceeds that) within twice the p95 it
+    // has under the same amount of ordinary traffic measured just before.
+    expect(p95(latencies)).toBeLessThan(Math.max(100, 2 * p95(control)))
+    expect(max).toBeLessThan(Math.max(1000, 2 * control.at(-1)!))
     // Whatever was posted, each page answers the same small error page: nothing is echoed.
     for (const [target, set] of sizes) {
       expect(set.size, target).toBe(1)
