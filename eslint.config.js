@@ -23,6 +23,8 @@ export default tseslint.config(
       'node_modules/',
       'coverage/',
       'data/',
+      // Scratch copies (e.g. bench:compare's build copy in .data-bench-build/), git-ignored too.
+      '.data-*/',
       'migrations/',
       'test-results/',
       'playwright-report/',
