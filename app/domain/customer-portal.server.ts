@@ -31,11 +31,15 @@ export type PublicMessage = {
 
 const firstName = (name: string | null) => name?.trim().split(/\s+/)[0] || 'Support'
 
-/** The ticket's public thread: replies only (never internal notes), authors reduced to what a customer may see. */
+/**
+ * The ticket's public thread: replies only (never internal notes, nor an agent's reply still in
+ * its undo-send window: the customer sees it when it is emailed), authors reduced to what a
+ * customer may see.
+ */
 export async function customerTicketView(ticket: CustomerTicket) {
   const rows = await listThread(getDb(), ticket.workspaceId, ticket.ticketId, true)
   const thread: PublicMessage[] = rows
-    .filter((row) => row.kind === 'reply')
+    .filter((row) => row.kind === 'reply' && row.heldUntil === null)
     .map((row) => {
       const fromCustomer = row.authorContactId !== null && row.authorUserId === null
       return {

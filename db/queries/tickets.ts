@@ -70,6 +70,7 @@ async function threadMessages(
       bodyText: messages.bodyText,
       createdAt: messages.createdAt,
       deliveryStatus: messages.deliveryStatus,
+      heldUntil: messages.heldUntil,
       authorUserId: messages.authorUserId,
       authorUserName: users.name,
       authorContactId: messages.authorContactId,

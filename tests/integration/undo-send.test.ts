@@ -2,7 +2,9 @@ import { eq, sql } from 'drizzle-orm'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
 import { drafts, emails, messages, tickets, users } from '#db/schema.ts'
+import { customerTicketView } from '#app/domain/customer-portal.server.ts'
 import { deliverEmail } from '#app/domain/email.server.ts'
+import { findTicketByCustomerToken } from '#app/domain/messages.server.ts'
 import { releaseHeldReply } from '#app/domain/undo-send.server.ts'
 import { queue, startQueue } from '#app/jobs/queue.server.ts'
 import * as accountRoute from '#app/routes/account.tsx'
@@ -63,6 +65,10 @@ describe('undo send', () => {
     const [message] = await getDb().select().from(messages).where(eq(messages.id, messageId))
     expect(message.heldUntil).toBeInstanceOf(Date)
     expect(calls.published!.filter((e) => e.type === 'message.created')).toEqual([])
+    // Nor does the customer's private link show it before its email goes.
+    const token = ticket.customerLink.split('/support/t/')[1]
+    const portal = await customerTicketView((await findTicketByCustomerToken(token))!)
+    expect(portal.thread.map((m) => m.bodyText)).not.toContain('On its way')
     const page = await callLoader(ticketRoute, `/w/${agent.workspace.slug}/tickets/${ticket.number}`, {
       cookie: agent.cookie,
       params: { slug: agent.workspace.slug, number: String(ticket.number) },
@@ -118,6 +124,9 @@ describe('undo send', () => {
       expect.objectContaining({ type: 'message.created', messageId, actorUserId: agent.user.id }),
     ])
     expect((await deliverEmail(email.id, email.jobId!)).outcome).toBe('sent')
+    const token = ticket.customerLink.split('/support/t/')[1]
+    const portal = await customerTicketView((await findTicketByCustomerToken(token))!)
+    expect(portal.thread.map((m) => m.bodyText)).toContain('Here you go')
     expect((await post(agent, ticket.number, { intent: 'undo-send', messageId })).status).toBe(409)
     expect(
       await getDb().select({ id: messages.id }).from(messages).where(eq(messages.id, messageId)),
