@@ -7,7 +7,7 @@ import {
   type NotificationKind,
 } from '#db/queries/notifications.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
-import type { NotificationGroup } from '#app/utils/notification-groups.ts'
+import { NOTIFICATION_GROUP_LIMIT, type NotificationGroup } from '#app/utils/notification-groups.ts'
 import { queueNotificationEmail } from './notification-emails.server.ts'
 
 type NewNotification = {
@@ -52,9 +52,6 @@ export async function notify(tx: Tx, n: NewNotification): Promise<TicketEvent> {
 export async function markNotificationsRead(workspaceId: string, userId: string, ids?: string[]) {
   await markRead(getDb(), { workspaceId, userId, ids, at: new Date() })
 }
-
-/** Groups shown on the notifications page; older ones are not listed (the page says so). */
-export const NOTIFICATION_GROUP_LIMIT = 50
 
 /** The notifications page: this user's notifications in this workspace, one entry per ticket. */
 export async function notificationGroups(

@@ -12,12 +12,12 @@ import { requireMember } from '#app/http/auth.server.ts'
 import {
   markNotificationGroup,
   markNotificationsRead,
-  NOTIFICATION_GROUP_LIMIT,
   notificationGroups,
 } from '#app/domain/notifications.server.ts'
 import { parseSubmission, readForm, searchParamsOf } from '#app/http/form-data.server.ts'
 import {
   describeNotificationGroup,
+  NOTIFICATION_GROUP_LIMIT,
   NOTIFICATION_KIND_FILTER_LABELS,
   NOTIFICATION_KINDS,
   type NotificationGroup,

@@ -2,6 +2,9 @@
 export const NOTIFICATION_KINDS = ['assigned', 'customer-replied', 'mentioned', 'webhook-disabled'] as const
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number]
 
+/** Groups shown on the notifications page; older ones are not listed (the page says so). */
+export const NOTIFICATION_GROUP_LIMIT = 50
+
 /** The kind filter's labels on the notifications page. */
 export const NOTIFICATION_KIND_FILTER_LABELS: Record<NotificationKind, string> = {
   assigned: 'Assigned to you',
