@@ -1,6 +1,5 @@
-import { eq } from 'drizzle-orm'
 import type { Tx } from '#db/client.ts'
-import { memberships, users } from '#db/schema.ts'
+import { listMembers } from '#db/queries/workspaces.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
 import { findMentions } from '#app/utils/mentions.ts'
 import { notify } from './notifications.server.ts'
@@ -21,11 +20,7 @@ export async function notifyMentions(
   },
 ): Promise<TicketEvent[]> {
   if (!note.body.includes('@')) return []
-  const members = await tx
-    .select({ userId: users.id, name: users.name })
-    .from(memberships)
-    .innerJoin(users, eq(users.id, memberships.userId))
-    .where(eq(memberships.workspaceId, note.workspaceId))
+  const members = await listMembers(tx, note.workspaceId)
   const mentioned = findMentions(note.body, members).filter((id) => id !== note.authorUserId)
   const events: TicketEvent[] = []
   for (const userId of mentioned) {
