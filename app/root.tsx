@@ -1,4 +1,4 @@
-import type { LinksFunction } from '@remix-run/node'
+import type { LinksFunction, LoaderFunctionArgs } from '@remix-run/node'
 import {
   isRouteErrorResponse,
   Link,
@@ -7,9 +7,13 @@ import {
   Outlet,
   Scripts,
   ScrollRestoration,
+  useLoaderData,
   useRouteError,
 } from '@remix-run/react'
 import type { ReactNode } from 'react'
+import { TimeZoneDetector } from '#app/components/account/time-zone-detector.tsx'
+import { getSignedIn } from '#app/http/auth.server.ts'
+import { DEFAULT_TIME_ZONE } from '#app/utils/format.ts'
 import { useNonce } from '#app/utils/nonce.tsx'
 import stylesheet from './tailwind.css?url'
 
@@ -17,6 +21,19 @@ export const links: LinksFunction = () => [
   { rel: 'stylesheet', href: stylesheet },
   { rel: 'icon', href: '/favicon.svg', type: 'image/svg+xml' },
 ]
+
+/**
+ * The viewer's time zone for every page (the session lookup is shared with the route guards, so
+ * this adds no query). `timeZoneChosen` is false until the user picks one or the browser reports
+ * it on the first visit.
+ */
+export async function loader({ request }: LoaderFunctionArgs) {
+  const signedIn = await getSignedIn(request)
+  return {
+    timeZone: signedIn?.user.timeZone ?? DEFAULT_TIME_ZONE,
+    timeZoneChosen: signedIn ? signedIn.user.timeZone !== null : null,
+  }
+}
 
 export function Layout({ children }: { children: ReactNode }) {
   const nonce = useNonce()
@@ -39,7 +56,13 @@ export function Layout({ children }: { children: ReactNode }) {
 }
 
 export default function App() {
-  return <Outlet />
+  const { timeZoneChosen } = useLoaderData<typeof loader>()
+  return (
+    <>
+      {timeZoneChosen === false ? <TimeZoneDetector /> : null}
+      <Outlet />
+    </>
+  )
 }
 
 export function ErrorBoundary() {

@@ -1,5 +1,6 @@
 import { Form, Link, useRevalidator } from '@remix-run/react'
 import { useEffect, useRef } from 'react'
+import { useDesktopNotifications } from './account/desktop-notifications.ts'
 import { useLive } from './live/live-provider.tsx'
 import { BellIcon } from './ui/icons.tsx'
 
@@ -31,6 +32,7 @@ export function NotificationsBell({
   items: NotificationItem[]
 }) {
   const { socket } = useLive()
+  useDesktopNotifications(socket)
   const revalidator = useRevalidator()
   const revalidate = useRef(revalidator.revalidate)
   revalidate.current = revalidator.revalidate

@@ -22,12 +22,19 @@ export async function renderAgentReply(input: {
   number: number
   body: string
   signature: string
+  /** The agent's own signature (account page), after the mailbox's. */
+  personalSignature?: string
   agentName: string
   mailboxName: string
   link: string
   quoted?: QuotedMessage[]
 }): Promise<Rendered> {
-  const signature = input.signature.trim() || `${input.agentName}, ${input.mailboxName}`
+  const signature = [
+    input.signature.trim() || `${input.agentName}, ${input.mailboxName}`,
+    input.personalSignature?.trim(),
+  ]
+    .filter(Boolean)
+    .join('\n\n')
   const bodies = await renderBoth(
     createElement(AgentReplyEmail, {
       number: input.number,

@@ -6,6 +6,7 @@ import {
   setTicketReplyToken,
 } from '#db/queries/email-threading.ts'
 import { getMailbox } from '#db/queries/mailboxes.ts'
+import { getAuthorSignature } from '#db/queries/users.ts'
 import type { QuotedMessage } from '#app/emails/agent-reply.tsx'
 import { queueEmail } from './email.server.ts'
 import { renderAgentReply } from './email-templates.server.ts'
@@ -102,32 +103,37 @@ export async function queueAgentReplyEmail(tx: Tx, input: AgentReplyEmailInput) 
     number: ticket.number,
     body: message.body,
     signature: mailbox.signature,
+    personalSignature: await getAuthorSignature(tx, { messageId: message.id }),
     agentName: input.agentName,
     mailboxName: mailbox.fromName,
     link,
     quoted: await quotedThread(tx, ticket.id, message),
   })
   const cc = distinctAddresses(input.cc, [ticket.contactEmail])
-  return queueEmail(tx, {
-    ...rendered,
-    workspaceId: ticket.workspaceId,
-    ticketId: ticket.id,
-    messageId: message.id,
-    kind: 'agent-reply',
-    fromAddress: mailbox.address,
-    fromName: mailbox.fromName,
-    toAddress: ticket.contactEmail,
-    cc,
-    bcc: distinctAddresses(input.bcc, [ticket.contactEmail, ...cc]),
-    replyTo,
-    headers: {
-      'Message-ID': message.emailMessageId,
-      'In-Reply-To': lastFromCustomer ?? ticket.threadMessageId,
-      References: [ticket.threadMessageId, ...recent].join(' '),
+  return queueEmail(
+    tx,
+    {
+      ...rendered,
+      workspaceId: ticket.workspaceId,
+      ticketId: ticket.id,
+      messageId: message.id,
+      kind: 'agent-reply',
+      fromAddress: mailbox.address,
+      fromName: mailbox.fromName,
+      toAddress: ticket.contactEmail,
+      cc,
+      bcc: distinctAddresses(input.bcc, [ticket.contactEmail, ...cc]),
+      replyTo,
+      headers: {
+        'Message-ID': message.emailMessageId,
+        'In-Reply-To': lastFromCustomer ?? ticket.threadMessageId,
+        References: [ticket.threadMessageId, ...recent].join(' '),
+      },
     },
-  }, {
-    startAfterSeconds: input.holdSeconds,
-  })
+    {
+      startAfterSeconds: input.holdSeconds,
+    },
+  )
 }
 
 /** The last public messages before `message`, newest first, cut to QUOTED_CHARS each. */

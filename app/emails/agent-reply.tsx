@@ -12,7 +12,7 @@ export type QuotedMessage = { author: string; at: string; body: string }
 export type AgentReplyProps = {
   number: number
   body: string
-  /** The mailbox signature, or the agent's and mailbox's names when it has none. */
+  /** The mailbox signature (or the agent's and mailbox's names), then the agent's own. */
   signature: string
   link: string
   /** The recent public thread before this reply, newest first. Never internal notes. */

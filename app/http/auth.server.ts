@@ -53,7 +53,7 @@ async function cookieFor(sessionId: string) {
 
 type Identity = {
   session: CurrentSession
-  user: { id: string; email: string; name: string }
+  user: SignedIn['user']
   /** The membership of the workspace named in the request's path (`/w/:slug/…`), if any. */
   membership: { role: Role; workspaceId: string; workspaceName: string; workspaceSlug: string } | null
   slug: string | null
@@ -83,7 +83,7 @@ function readIdentity(cookieHeader: string, slug: string | null): Promise<Identi
     if (!row) return null
     return {
       session: { id: row.sessionId, userId: row.userId, expiresAt: row.expiresAt },
-      user: { id: row.userId, email: row.email, name: row.name },
+      user: { id: row.userId, email: row.email, name: row.name, timeZone: row.timeZone },
       membership:
         row.role && row.workspaceId && row.workspaceName !== null && row.workspaceSlug !== null
           ? {
@@ -129,7 +129,8 @@ export async function destroySession(sessionId: string | undefined) {
 
 export type SignedIn = {
   session: CurrentSession
-  user: { id: string; email: string; name: string }
+  /** timeZone: the IANA zone dates are shown in; null until chosen (or detected), shown as UTC. */
+  user: { id: string; email: string; name: string; timeZone: string | null }
 }
 
 export async function getSignedIn(request: Request): Promise<SignedIn | null> {

@@ -1,16 +1,32 @@
 import { getFormProps, getInputProps, useForm } from '@conform-to/react'
 import { parseWithZod } from '@conform-to/zod/v4'
-import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
+import {
+  data,
+  redirect,
+  type ActionFunctionArgs,
+  type LoaderFunctionArgs,
+  type MetaFunction,
+} from '@remix-run/node'
 import { Form, Link, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
 import { z } from 'zod'
-import { AuthCard } from '#app/components/auth-card.tsx'
+import { AccountFrame } from '#app/components/account/account-frame.tsx'
+import { PersonalSettingsForms } from '#app/components/account/personal-settings-forms.tsx'
 import { Button } from '#app/components/ui/button.tsx'
 import { Field, FormErrors } from '#app/components/ui/field.tsx'
 import { isEmailVerified, resendVerificationEmail } from '#app/domain/account-emails.server.ts'
 import { notificationEmailSettings, setNotificationEmails } from '#app/domain/notification-emails.server.ts'
 import { EMAIL_NOTIFICATION_KINDS, KIND_LABELS } from '#app/utils/notification-kinds.ts'
 import { changePassword, updateName } from '#app/domain/accounts.server.ts'
-import { requireUser } from '#app/http/auth.server.ts'
+import { requireMember, requireUser, workspaceSlugOf } from '#app/http/auth.server.ts'
+import {
+  adoptDetectedTimeZone,
+  changeSignature,
+  changeTimeZone,
+  personalSettings,
+} from '#app/domain/personal-settings.server.ts'
+import { workspacesOf } from '#app/domain/workspaces.server.ts'
+import { timeZoneNames } from '#app/utils/format.ts'
+import { PersonalSignature, TimeZoneName } from '#app/utils/personal-settings.ts'
 import { changeUndoSendDelay, MAX_UNDO_SEND_SECONDS, undoSendDelay } from '#app/domain/undo-send.server.ts'
 import { countSessions, revokeOtherSessions } from '#app/domain/sessions.server.ts'
 import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
@@ -29,6 +45,10 @@ const ActionSchema = z.discriminatedUnion('intent', [
   PasswordSchema,
   z.object({ intent: z.literal('sign-out-others') }),
   z.object({ intent: z.literal('resend-verification') }),
+  z.object({ intent: z.literal('time-zone'), timeZone: TimeZoneName }),
+  // The browser's zone, posted once by TimeZoneDetector (root) while the user has none.
+  z.object({ intent: z.literal('detect-time-zone'), timeZone: TimeZoneName }),
+  z.object({ intent: z.literal('signature'), signature: PersonalSignature }),
   z.object({
     intent: z.literal('undo-send'),
     seconds: z
@@ -45,19 +65,51 @@ const ActionSchema = z.discriminatedUnion('intent', [
   }),
 ])
 
-export async function loader({ request }: LoaderFunctionArgs) {
-  const { user } = await requireUser(request)
+/** At /w/:slug/account the page is inside that workspace's shell: the user must be a member. */
+async function requireAccountUser(request: Request, slug: string | undefined) {
+  return slug ? requireMember(request, slug) : requireUser(request)
+}
+
+/** The workspace whose shell /account opens in: the one the user came from, else their first. */
+async function accountWorkspaceSlug(request: Request, userId: string) {
+  const workspaces = await workspacesOf(userId)
+  const referer = request.headers.get('referer')
+  const from = referer && URL.canParse(referer) ? workspaceSlugOf(new URL(referer).pathname) : null
+  return (workspaces.find((w) => w.slug === from) ?? workspaces[0])?.slug ?? null
+}
+
+/**
+ * Also the loader of /w/:slug/account (w.$slug.account.tsx), where the page sits in the workspace
+ * shell; /account sends a user with a workspace there and keeps the card for one without.
+ */
+export async function loader({ request, params }: LoaderFunctionArgs) {
+  const { user } = await requireAccountUser(request, params.slug)
+  if (!params.slug) {
+    const slug = await accountWorkspaceSlug(request, user.id)
+    if (slug) throw redirect(`/w/${slug}/account`)
+  }
+  const personal = personalSettings(user.id)
   const [sessions, emailVerified, notificationEmails, undoSendSeconds] = await Promise.all([
     countSessions(user.id),
     isEmailVerified(user.id),
     notificationEmailSettings(user.id),
     undoSendDelay(user.id),
   ])
-  return { name: user.name, email: user.email, sessions, emailVerified, notificationEmails, undoSendSeconds }
+  return {
+    ...(await personal),
+    timeZones: timeZoneNames(),
+    inShell: Boolean(params.slug),
+    name: user.name,
+    email: user.email,
+    sessions,
+    emailVerified,
+    notificationEmails,
+    undoSendSeconds,
+  }
 }
 
-export async function action({ request, context }: ActionFunctionArgs) {
-  const { user, session } = await requireUser(request)
+export async function action({ request, context, params }: ActionFunctionArgs) {
+  const { user, session } = await requireAccountUser(request, params.slug)
   const submission = parseSubmission(await readForm(request), { schema: ActionSchema })
   if (submission.status !== 'success') {
     return data(
@@ -115,6 +167,22 @@ export async function action({ request, context }: ActionFunctionArgs) {
       notice: 'Password changed. Your other sessions were signed out.',
     }
   }
+  if (input.intent === 'time-zone') {
+    await changeTimeZone(user.id, input.timeZone)
+    return {
+      intent: 'time-zone',
+      result: submission.reply(),
+      notice: `Dates are now shown in ${input.timeZone}.`,
+    }
+  }
+  if (input.intent === 'detect-time-zone') {
+    await adoptDetectedTimeZone(user.id, input.timeZone)
+    return { intent: 'detect-time-zone', result: submission.reply(), notice: null }
+  }
+  if (input.intent === 'signature') {
+    await changeSignature(user.id, input.signature)
+    return { intent: 'signature', result: submission.reply(), notice: 'Signature saved.' }
+  }
   if (input.intent === 'notification-emails') {
     await setNotificationEmails(user.id, {
       assigned: input.assigned ?? false,
@@ -163,6 +231,7 @@ export default function Account() {
   const { name, email, sessions, emailVerified, notificationEmails, undoSendSeconds } =
     useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
+  const { timeZone, timeZones, signature, inShell } = useLoaderData<typeof loader>()
   const navigation = useNavigation()
   const pendingIntent = navigation.state === 'submitting' ? navigation.formData?.get('intent') : null
   const [nameForm, nameFields] = useForm({
@@ -179,7 +248,8 @@ export default function Account() {
     shouldRevalidate: 'onInput',
   })
   return (
-    <AuthCard
+    <AccountFrame
+      inShell={inShell}
       title="Your account"
       footer={
         <Link className="underline" to="/">
@@ -228,6 +298,14 @@ export default function Account() {
         </Button>
       </Form>
       <hr className="my-6 border-slate-200 dark:border-slate-800" />
+      <PersonalSettingsForms
+        name={name}
+        timeZone={timeZone}
+        timeZones={timeZones}
+        signature={signature}
+        errors={actionData ? { intent: actionData.intent, fields: actionData.result.error } : null}
+        pendingIntent={pendingIntent}
+      />
       <Form method="post" {...getFormProps(passwordForm)} className="space-y-2">
         <input type="hidden" name="intent" value="password" />
         <Field
@@ -304,6 +382,6 @@ export default function Account() {
           Sign out of all other devices
         </Button>
       </Form>
-    </AuthCard>
+    </AccountFrame>
   )
 }

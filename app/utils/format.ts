@@ -1,23 +1,40 @@
 /**
- * Formatting shared by the server render and the browser. Dates are shown in UTC so the server's
- * HTML and the hydrated page agree whatever the visitor's time zone.
+ * Formatting shared by the server render and the browser. Dates are shown in the viewer's time
+ * zone (the user's stored zone, UTC until they have one), passed in explicitly so the server's
+ * HTML and the hydrated page agree; components get it through `useFormatters()`.
  */
 
-const UTC_DATE = new Intl.DateTimeFormat('en', { dateStyle: 'medium', timeZone: 'UTC' })
-const UTC_DATE_TIME = new Intl.DateTimeFormat('en', {
-  dateStyle: 'medium',
-  timeStyle: 'short',
-  timeZone: 'UTC',
-})
+export const DEFAULT_TIME_ZONE = 'UTC'
 
-/** "Dec 2, 2026" */
-export function formatDate(value: string | Date) {
-  return UTC_DATE.format(new Date(value))
+type ZoneFormats = { date: Intl.DateTimeFormat; dateTime: Intl.DateTimeFormat }
+const byZone = new Map<string, ZoneFormats>()
+
+/** Intl formatters are costly to build: one pair per zone, built on first use. */
+function formatsFor(timeZone: string): ZoneFormats {
+  let formats = byZone.get(timeZone)
+  if (!formats) {
+    formats = {
+      date: new Intl.DateTimeFormat('en', { dateStyle: 'medium', timeZone }),
+      dateTime: new Intl.DateTimeFormat('en', { dateStyle: 'medium', timeStyle: 'short', timeZone }),
+    }
+    byZone.set(timeZone, formats)
+  }
+  return formats
 }
 
-/** "Dec 2, 2026, 1:05 PM" (UTC) */
-export function formatDateTime(value: string | Date) {
-  return UTC_DATE_TIME.format(new Date(value))
+/** "Dec 2, 2026" in the zone. */
+export function formatDate(value: string | Date, timeZone = DEFAULT_TIME_ZONE) {
+  return formatsFor(timeZone).date.format(new Date(value))
+}
+
+/** "Dec 2, 2026, 1:05 PM" in the zone. */
+export function formatDateTime(value: string | Date, timeZone = DEFAULT_TIME_ZONE) {
+  return formatsFor(timeZone).dateTime.format(new Date(value))
+}
+
+/** A tooltip that names the zone: "Dec 2, 2026, 10:05 PM (Asia/Tokyo)". */
+export function formatDateTimeWithZone(value: string | Date, timeZone = DEFAULT_TIME_ZONE) {
+  return `${formatDateTime(value, timeZone)} (${timeZone})`
 }
 
 /** "512 B", "1.5 KB", "2.3 MB" */
@@ -34,9 +51,9 @@ export function formatCount(n: number) {
 
 /**
  * "3 min ago", measured against `now` from the server so the server render and hydration
- * produce the same text. Older than a month: the date.
+ * produce the same text. Older than a month: the date in the zone.
  */
-export function relativeTime(iso: string, now: string) {
+export function relativeTime(iso: string, now: string, timeZone = DEFAULT_TIME_ZONE) {
   const seconds = Math.max(0, Math.round((Date.parse(now) - Date.parse(iso)) / 1000))
   if (seconds < 60) return 'just now'
   const minutes = Math.floor(seconds / 60)
@@ -45,5 +62,25 @@ export function relativeTime(iso: string, now: string) {
   if (hours < 24) return `${hours} h ago`
   const days = Math.floor(hours / 24)
   if (days < 30) return days === 1 ? 'yesterday' : `${days} days ago`
-  return formatDate(iso)
+  return formatDate(iso, timeZone)
+}
+
+/** Every IANA zone this runtime knows, plus UTC (which Intl does not list). */
+export function timeZoneNames(): string[] {
+  return [DEFAULT_TIME_ZONE, ...Intl.supportedValuesOf('timeZone')]
+}
+
+/**
+ * The zone's name as `timeZoneNames()` lists it (Intl accepts any case and aliases such as
+ * Asia/Kolkata), or null when it is not a zone of the list.
+ */
+export function listedTimeZone(zone: string): string | null {
+  let canonical: string
+  try {
+    canonical = new Intl.DateTimeFormat('en', { timeZone: zone }).resolvedOptions().timeZone
+  } catch {
+    return null
+  }
+  if (canonical === 'Etc/UTC' || canonical === 'Etc/GMT') return DEFAULT_TIME_ZONE
+  return timeZoneNames().includes(canonical) ? canonical : null
 }

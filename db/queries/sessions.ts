@@ -17,6 +17,7 @@ export async function getIdentity(db: Db, { sessionId, slug }: { sessionId: stri
         expiresAt: sessions.expiresAt,
         email: users.email,
         name: users.name,
+        timeZone: users.timeZone,
         role: memberships.role,
         workspaceId: memberships.workspaceId,
         workspaceName: workspaces.name,

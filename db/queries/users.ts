@@ -1,7 +1,7 @@
-import { eq, sql } from 'drizzle-orm'
+import { and, eq, isNull, sql } from 'drizzle-orm'
 import type { Db, DbOrTx } from '../client.ts'
 import { prepared } from '../prepared.ts'
-import { users } from '../schema.ts'
+import { messages, users } from '../schema.ts'
 
 export async function findUserByEmail(db: DbOrTx, email: string) {
   const [row] = await db
@@ -45,4 +45,40 @@ export async function setPasswordHash(
   { userId, passwordHash, at }: { userId: string; passwordHash: string; at: Date },
 ) {
   await db.update(users).set({ passwordHash, updatedAt: at }).where(eq(users.id, userId))
+}
+
+/** The personal settings the account page edits (time zone, reply signature). */
+export async function getPersonalSettings(db: DbOrTx, userId: string) {
+  const [row] = await db
+    .select({ timeZone: users.timeZone, signature: users.signature })
+    .from(users)
+    .where(eq(users.id, userId))
+  return row
+}
+
+export async function setUserTimeZone(
+  db: DbOrTx,
+  { userId, timeZone, onlyIfUnset, at }: { userId: string; timeZone: string; onlyIfUnset: boolean; at: Date },
+) {
+  await db
+    .update(users)
+    .set({ timeZone, updatedAt: at })
+    .where(and(eq(users.id, userId), onlyIfUnset ? isNull(users.timeZone) : undefined))
+}
+
+export async function setUserSignature(
+  db: DbOrTx,
+  { userId, signature, at }: { userId: string; signature: string; at: Date },
+) {
+  await db.update(users).set({ signature, updatedAt: at }).where(eq(users.id, userId))
+}
+
+/** The personal signature of the agent who wrote this message ('' when none or not an agent's). */
+export async function getAuthorSignature(db: DbOrTx, { messageId }: { messageId: string }) {
+  const [row] = await db
+    .select({ signature: users.signature })
+    .from(messages)
+    .innerJoin(users, eq(users.id, messages.authorUserId))
+    .where(eq(messages.id, messageId))
+  return row?.signature ?? ''
 }

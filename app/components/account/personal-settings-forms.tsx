@@ -1,0 +1,123 @@
+import { Form } from '@remix-run/react'
+import { Button } from '#app/components/ui/button.tsx'
+import { TextareaField } from '#app/components/ui/field.tsx'
+import { SIGNATURE_MAX } from '#app/utils/personal-settings.ts'
+import { useDesktopNotificationsSetting } from './desktop-notifications.ts'
+import { Avatar } from './avatar.tsx'
+
+type Errors = Record<string, string[] | null> | undefined
+
+const SELECT_CLASS =
+  'block w-full rounded-md border border-slate-300 bg-white px-2 py-2 text-sm aria-[invalid]:border-red-500 dark:border-slate-700 dark:bg-slate-900'
+
+/**
+ * The account page's personal settings: the avatar (initials), time zone, reply signature and
+ * desktop notifications. Plain forms: they work without JavaScript (desktop notifications need it).
+ */
+export function PersonalSettingsForms({
+  name,
+  timeZone,
+  timeZones,
+  signature,
+  errors,
+  pendingIntent,
+}: {
+  name: string
+  timeZone: string | null
+  timeZones: string[]
+  signature: string
+  /** The last failed submission's field errors, when it was one of these forms. */
+  errors: { intent: string; fields: Errors } | null
+  pendingIntent: FormDataEntryValue | null | undefined
+}) {
+  const zoneErrors = errors?.intent === 'time-zone' ? errors.fields?.timeZone : null
+  const signatureErrors = errors?.intent === 'signature' ? errors.fields?.signature : null
+  return (
+    <>
+      <div className="mb-6 flex items-center gap-3">
+        <Avatar name={name} size="lg" />
+        <p className="text-sm text-slate-600 dark:text-slate-400">
+          Your avatar shows your initials wherever you appear to teammates.
+        </p>
+      </div>
+      <Form method="post" className="space-y-2">
+        <input type="hidden" name="intent" value="time-zone" />
+        <label htmlFor="account-time-zone" className="block text-sm font-medium">
+          Time zone
+        </label>
+        <select
+          id="account-time-zone"
+          name="timeZone"
+          defaultValue={timeZone ?? 'UTC'}
+          aria-invalid={zoneErrors?.length ? true : undefined}
+          aria-describedby="account-time-zone-hint account-time-zone-error"
+          className={SELECT_CLASS}
+        >
+          {timeZones.map((zone) => (
+            <option key={zone} value={zone}>
+              {zone.replaceAll('_', ' ')}
+            </option>
+          ))}
+        </select>
+        <p id="account-time-zone-hint" className="text-xs text-slate-600 dark:text-slate-400">
+          Every date in Switchboard is shown in this zone.
+          {timeZone ? null : ' Not set yet: dates are in UTC until your browser tells us its zone.'}
+        </p>
+        <p id="account-time-zone-error" className="text-sm text-red-600 dark:text-red-400" aria-live="polite">
+          {zoneErrors?.join(' ')}
+        </p>
+        <Button type="submit" variant="secondary" pending={pendingIntent === 'time-zone'}>
+          Save time zone
+        </Button>
+      </Form>
+      <hr className="my-6 border-slate-200 dark:border-slate-800" />
+      <Form method="post" className="space-y-2">
+        <input type="hidden" name="intent" value="signature" />
+        <TextareaField
+          label="Your signature"
+          hint={`Added to your replies after the mailbox's signature. Plain text, at most ${SIGNATURE_MAX.toLocaleString('en-US')} characters.`}
+          textareaProps={{
+            id: 'account-signature',
+            name: 'signature',
+            defaultValue: signature,
+            maxLength: SIGNATURE_MAX,
+            rows: 3,
+          }}
+          errors={signatureErrors ?? undefined}
+        />
+        <Button type="submit" variant="secondary" pending={pendingIntent === 'signature'}>
+          Save signature
+        </Button>
+      </Form>
+      <hr className="my-6 border-slate-200 dark:border-slate-800" />
+      <DesktopNotificationsToggle />
+      <hr className="my-6 border-slate-200 dark:border-slate-800" />
+    </>
+  )
+}
+
+/** Opt-in desktop notifications, stored in this browser (they need JavaScript and permission). */
+function DesktopNotificationsToggle() {
+  const { supported, state, change } = useDesktopNotificationsSetting()
+  return (
+    <fieldset className="space-y-1">
+      <legend className="text-sm font-medium">Desktop notifications</legend>
+      <label className="flex items-center gap-2 text-sm">
+        <input
+          type="checkbox"
+          checked={state?.on ?? false}
+          disabled={!supported || state?.permission === 'denied'}
+          onChange={(e) => void change(e.currentTarget.checked)}
+        />
+        Notify me on this computer when Switchboard is in a background tab
+      </label>
+      <p className="text-xs text-slate-600 dark:text-slate-400">
+        {!supported
+          ? 'Needs JavaScript and a browser with notifications.'
+          : state?.permission === 'denied'
+            ? 'Your browser blocks notifications from Switchboard: allow them in its site settings.'
+            : 'Stored in this browser only.'}
+      </p>
+    </fieldset>
+  )
+}
