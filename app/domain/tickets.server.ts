@@ -1,20 +1,28 @@
-import { and, eq, inArray, sql } from 'drizzle-orm'
 import { getDb, type Tx } from '#db/client.ts'
+import { upsertContactByEmail } from '#db/queries/contacts.ts'
+import { getWorkspaceSlug } from '#db/queries/email-threading.ts'
 import { getMailbox } from '#db/queries/mailboxes.ts'
-import { uuidv7 } from '#db/uuid.ts'
 import {
-  attachments,
-  customerLinks,
-  memberships,
-  messages,
-  tags,
-  ticketReads,
-  ticketTags,
-  tickets,
-  workspaces,
-  type TicketPriority,
-  type TicketStatus,
-} from '#db/schema.ts'
+  deleteTicketTag,
+  ensureTag,
+  getTagName,
+  getTicketNumber,
+  insertAttachmentRows,
+  insertCustomerLink,
+  insertMessage,
+  insertTicket,
+  insertTicketTags,
+  listTicketNumbers,
+  lockTicketSubject,
+  lockTicketsForUpdate,
+  setTicketFields,
+  setTicketSubject,
+  takeNextTicketNumber,
+  upsertTicketRead,
+} from '#db/queries/tickets.ts'
+import { isMember } from '#db/queries/workspaces.ts'
+import { uuidv7 } from '#db/uuid.ts'
+import { type messages, type TicketPriority, type TicketStatus, type tickets } from '#db/schema.ts'
 import { env } from '#app/env.server.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
 import { recordAudit } from './audit.server.ts'
@@ -40,7 +48,7 @@ const CUSTOMER_LINK_TTL_MS = 180 * 24 * 60 * 60 * 1000
 /** A fresh private link for the customer; only its hash is stored. */
 export async function createCustomerLink(tx: Tx, workspaceId: string, ticketId: string) {
   const token = newToken()
-  await tx.insert(customerLinks).values({
+  await insertCustomerLink(tx, {
     workspaceId,
     ticketId,
     tokenHash: hashToken(token),
@@ -53,30 +61,8 @@ const now = () => new Date()
 
 /** Find or create the contact by email (case-insensitive); a known contact keeps its name unless it had none. */
 export async function upsertContact(tx: Tx, workspaceId: string, email: string, name: string) {
-  // xmax = 0 only on a row this statement inserted: tells a new contact (contact.created) from a known one.
-  const result = await tx.execute<{ id: string; name: string; inserted: boolean }>(sql`
-    insert into contacts (id, workspace_id, email, name)
-    values (${uuidv7()}, ${workspaceId}, ${email}, ${name})
-    on conflict (workspace_id, lower(email))
-    do update set name = case when contacts.name = '' then excluded.name else contacts.name end
-    returning id, name, (xmax = 0) as inserted`)
-  return result.rows[0]
-}
-
-/**
- * Next ticket number of the workspace; the row lock serializes concurrent creations. Also
- * returns the workspace's AI settings, so deciding on triage costs no extra query.
- */
-async function nextTicketNumber(tx: Tx, workspaceId: string) {
-  const [row] = await tx
-    .update(workspaces)
-    .set({ nextTicketNumber: sql`${workspaces.nextTicketNumber} + 1` })
-    .where(eq(workspaces.id, workspaceId))
-    .returning({
-      number: sql<number>`${workspaces.nextTicketNumber} - 1`,
-      ai: sql<unknown>`${workspaces.settings} -> 'ai'`,
-    })
-  return row
+  // `inserted` tells a new contact (contact.created) from a known one.
+  return upsertContactByEmail(tx, { workspaceId, email, name })
 }
 
 export type CreateTicketInput = {
@@ -124,42 +110,40 @@ export async function createTicket(
     const mailbox = await getMailbox(tx, actor.workspaceId, input.mailboxId)
     if (!mailbox || mailbox.archivedAt) return { kind: 'unknown-mailbox' as const }
     const contact = await upsertContact(tx, actor.workspaceId, input.customerEmail, input.customerName)
-    const { number, ai } = await nextTicketNumber(tx, actor.workspaceId)
+    const { number, ai } = await takeNextTicketNumber(tx, { workspaceId: actor.workspaceId })
     const ticketId = uuidv7()
     const threadMessageId = newMessageId(`ticket-${ticketId}`)
     const replyToken = newReplyToken()
     const at = now()
-    await tx.insert(tickets).values({
-      id: ticketId,
-      workspaceId: actor.workspaceId,
-      number,
-      mailboxId: mailbox.id,
-      contactId: contact.id,
-      subject: input.subject,
-      channel: input.channel,
-      threadMessageId,
-      replyToken,
-      cc: input.cc ?? [],
-      messageCount: 1,
-      lastActivityAt: at,
-      lastCustomerMessageAt: at,
-      createdAt: at,
-      search: sql`setweight(to_tsvector('english', ${input.subject}), 'A')
-        || setweight(to_tsvector('simple', ${`${contact.name} ${input.customerEmail}`}), 'A')
-        || setweight(to_tsvector('english', left(${input.body}, 200000)), 'B')`,
-    })
-    const [message] = await tx
-      .insert(messages)
-      .values({
+    await insertTicket(tx, {
+      values: {
+        id: ticketId,
         workspaceId: actor.workspaceId,
-        ticketId,
-        kind: 'reply',
-        authorContactId: contact.id,
-        bodyText: input.body,
+        number,
+        mailboxId: mailbox.id,
+        contactId: contact.id,
+        subject: input.subject,
+        channel: input.channel,
+        threadMessageId,
+        replyToken,
+        cc: input.cc ?? [],
+        messageCount: 1,
+        lastActivityAt: at,
+        lastCustomerMessageAt: at,
         createdAt: at,
-        ...input.inbound,
-      })
-      .returning({ id: messages.id })
+      },
+      searchContact: `${contact.name} ${input.customerEmail}`,
+      body: input.body,
+    })
+    const message = await insertMessage(tx, {
+      workspaceId: actor.workspaceId,
+      ticketId,
+      kind: 'reply',
+      authorContactId: contact.id,
+      bodyText: input.body,
+      createdAt: at,
+      ...input.inbound,
+    })
     await insertAttachments(tx, actor.workspaceId, message.id, input.files ?? [])
     await recordAudit(tx, {
       workspaceId: actor.workspaceId,
@@ -173,10 +157,7 @@ export async function createTicket(
     // Any channel (form, email, API, agent): the triage job, if the workspace has it on.
     await enqueueTriageIfWanted(tx, ai, actor.workspaceId, ticketId)
     if (input.sendConfirmation) {
-      const [workspace] = await tx
-        .select({ slug: workspaces.slug })
-        .from(workspaces)
-        .where(eq(workspaces.id, actor.workspaceId))
+      const slug = (await getWorkspaceSlug(tx, { workspaceId: actor.workspaceId }))!
       const rendered = await renderTicketConfirmation({
         customerName: contact.name,
         subject: input.subject,
@@ -193,7 +174,7 @@ export async function createTicket(
         fromName: mailbox.fromName,
         toAddress: input.customerEmail,
         // A reply to the confirmation lands on this ticket (by its token), not as a new one.
-        replyTo: replyAddress(workspace.slug, mailbox.key, replyToken),
+        replyTo: replyAddress(slug, mailbox.key, replyToken),
         // The thread's root: agent replies answer this Message-ID, so mail clients thread them.
         headers: { 'Auto-Submitted': 'auto-replied', 'Message-ID': threadMessageId },
       })
@@ -221,7 +202,7 @@ export async function createTicket(
 
 export async function insertAttachments(tx: Tx, workspaceId: string, messageId: string, files: StoredFile[]) {
   if (files.length === 0) return
-  await tx.insert(attachments).values(files.map((f) => ({ ...f, workspaceId, messageId })))
+  await insertAttachmentRows(tx, { workspaceId, messageId, files })
 }
 
 /** Status changes keep resolved_at true: set when resolved or closed, cleared when reopened. */
@@ -244,14 +225,6 @@ export type TicketChanges = {
 export type UpdateOutcome =
   { kind: 'updated'; events: TicketEvent[] } | { kind: 'not-found' } | { kind: 'unknown-assignee' }
 
-async function isMember(tx: Tx, workspaceId: string, userId: string) {
-  const [row] = await tx
-    .select({ id: memberships.id })
-    .from(memberships)
-    .where(and(eq(memberships.workspaceId, workspaceId), eq(memberships.userId, userId)))
-  return Boolean(row)
-}
-
 /** Changes status, priority and/or assignee of tickets, with one audit entry per field changed. */
 export async function updateTickets(
   actor: Actor,
@@ -260,23 +233,14 @@ export async function updateTickets(
   tx?: Tx,
 ): Promise<UpdateOutcome> {
   const run = async (tx: Tx): Promise<UpdateOutcome> => {
-    if (changes.assigneeId && !(await isMember(tx, actor.workspaceId, changes.assigneeId))) {
+    if (
+      changes.assigneeId &&
+      !(await isMember(tx, { workspaceId: actor.workspaceId, userId: changes.assigneeId }))
+    ) {
       return { kind: 'unknown-assignee' }
     }
-    const rows = await tx
-      .select({
-        id: tickets.id,
-        number: tickets.number,
-        status: tickets.status,
-        priority: tickets.priority,
-        assigneeId: tickets.assigneeId,
-        resolvedAt: tickets.resolvedAt,
-      })
-      .from(tickets)
-      .where(and(eq(tickets.workspaceId, actor.workspaceId), inArray(tickets.id, ticketIds)))
-      // Locked in id order, so two overlapping bulk updates queue instead of deadlocking.
-      .orderBy(tickets.id)
-      .for('update')
+    // Locked in id order, so two overlapping bulk updates queue instead of deadlocking.
+    const rows = await lockTicketsForUpdate(tx, { workspaceId: actor.workspaceId, ticketIds })
     if (rows.length !== new Set(ticketIds).size) return { kind: 'not-found' }
     const events: TicketEvent[] = []
     const at = now()
@@ -296,10 +260,7 @@ export async function updateTickets(
         diff.assigneeId = { before: before.assigneeId, after: changes.assigneeId }
       }
       if (Object.keys(diff).length === 0) continue
-      await tx
-        .update(tickets)
-        .set({ ...set, updatedAt: at })
-        .where(eq(tickets.id, before.id))
+      await setTicketFields(tx, { ticketId: before.id, set: { ...set, updatedAt: at } })
       for (const [field, change] of Object.entries(diff)) {
         await recordAudit(tx, {
           workspaceId: actor.workspaceId,
@@ -344,22 +305,11 @@ export async function updateTickets(
  */
 export async function changeSubject(actor: Actor, ticketId: string, subject: string): Promise<UpdateOutcome> {
   return getDb().transaction(async (tx) => {
-    const [before] = await tx
-      .select({ id: tickets.id, number: tickets.number, subject: tickets.subject })
-      .from(tickets)
-      .where(and(eq(tickets.workspaceId, actor.workspaceId), eq(tickets.id, ticketId)))
-      .for('update')
+    const before = await lockTicketSubject(tx, { workspaceId: actor.workspaceId, ticketId })
     if (!before) return { kind: 'not-found' as const }
     if (before.subject === subject) return { kind: 'updated' as const, events: [] }
     const at = now()
-    await tx
-      .update(tickets)
-      .set({
-        subject,
-        updatedAt: at,
-        search: sql`${tickets.search} || setweight(to_tsvector('english', ${subject}), 'A')`,
-      })
-      .where(eq(tickets.id, ticketId))
+    await setTicketSubject(tx, { ticketId, subject, updatedAt: at })
     await recordAudit(tx, {
       workspaceId: actor.workspaceId,
       actorUserId: actor.userId,
@@ -378,11 +328,7 @@ export async function changeSubject(actor: Actor, ticketId: string, subject: str
 async function ensureTags(tx: Tx, workspaceId: string, names: string[]) {
   const ids: Array<{ id: string; name: string }> = []
   for (const name of names) {
-    const result = await tx.execute<{ id: string; name: string }>(sql`
-      insert into tags (id, workspace_id, name) values (${uuidv7()}, ${workspaceId}, ${name})
-      on conflict (workspace_id, lower(name)) do update set name = tags.name
-      returning id, name`)
-    ids.push(result.rows[0])
+    ids.push(await ensureTag(tx, { workspaceId, name }))
   }
   return ids
 }
@@ -390,19 +336,16 @@ async function ensureTags(tx: Tx, workspaceId: string, names: string[]) {
 /** Adds tags (created on the fly) to tickets of the workspace. */
 export async function addTags(actor: Actor, ticketIds: string[], names: string[]): Promise<UpdateOutcome> {
   return getDb().transaction(async (tx) => {
-    const rows = await tx
-      .select({ id: tickets.id, number: tickets.number })
-      .from(tickets)
-      .where(and(eq(tickets.workspaceId, actor.workspaceId), inArray(tickets.id, ticketIds)))
+    const rows = await listTicketNumbers(tx, { workspaceId: actor.workspaceId, ticketIds })
     if (rows.length !== new Set(ticketIds).size) return { kind: 'not-found' as const }
     const tagRows = await ensureTags(tx, actor.workspaceId, names)
     const events: TicketEvent[] = []
     for (const ticket of rows) {
-      const inserted = await tx
-        .insert(ticketTags)
-        .values(tagRows.map((t) => ({ ticketId: ticket.id, tagId: t.id, workspaceId: actor.workspaceId })))
-        .onConflictDoNothing()
-        .returning({ tagId: ticketTags.tagId })
+      const inserted = await insertTicketTags(tx, {
+        workspaceId: actor.workspaceId,
+        ticketId: ticket.id,
+        tagIds: tagRows.map((t) => t.id),
+      })
       if (inserted.length === 0) continue
       const added = tagRows.filter((t) => inserted.some((i) => i.tagId === t.id)).map((t) => t.name)
       await recordAudit(tx, {
@@ -422,23 +365,11 @@ export async function addTags(actor: Actor, ticketIds: string[], names: string[]
 
 export async function removeTag(actor: Actor, ticketId: string, tagId: string): Promise<UpdateOutcome> {
   return getDb().transaction(async (tx) => {
-    const [ticket] = await tx
-      .select({ id: tickets.id, number: tickets.number })
-      .from(tickets)
-      .where(and(eq(tickets.workspaceId, actor.workspaceId), eq(tickets.id, ticketId)))
+    const ticket = await getTicketNumber(tx, { workspaceId: actor.workspaceId, ticketId })
     if (!ticket) return { kind: 'not-found' as const }
-    const removed = await tx
-      .delete(ticketTags)
-      .where(
-        and(
-          eq(ticketTags.ticketId, ticketId),
-          eq(ticketTags.tagId, tagId),
-          eq(ticketTags.workspaceId, actor.workspaceId),
-        ),
-      )
-      .returning({ tagId: ticketTags.tagId })
+    const removed = await deleteTicketTag(tx, { workspaceId: actor.workspaceId, ticketId, tagId })
     if (removed.length === 0) return { kind: 'not-found' as const }
-    const [tag] = await tx.select({ name: tags.name }).from(tags).where(eq(tags.id, tagId))
+    const tag = await getTagName(tx, { tagId })
     await recordAudit(tx, {
       workspaceId: actor.workspaceId,
       actorUserId: actor.userId,
@@ -471,8 +402,5 @@ function tagEvent(
 
 /** Records that the agent has seen the ticket as it is now (clears the unread marker). */
 export async function markRead(userId: string, ticketId: string, tx?: Tx) {
-  await (tx ?? getDb())
-    .insert(ticketReads)
-    .values({ userId, ticketId, readAt: now() })
-    .onConflictDoUpdate({ target: [ticketReads.userId, ticketReads.ticketId], set: { readAt: now() } })
+  await upsertTicketRead(tx ?? getDb(), { userId, ticketId })
 }

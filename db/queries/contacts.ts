@@ -267,3 +267,21 @@ export async function findContactIdByEmail(
     select id from contacts where workspace_id = ${workspaceId} and lower(email) = lower(${email})`)
   return found.rows[0]?.id
 }
+
+/**
+ * Finds or creates the contact by email (case-insensitive); a known contact keeps its name unless it
+ * had none. `inserted` tells a new contact from a known one (xmax = 0 only on a row this statement
+ * inserted).
+ */
+export async function upsertContactByEmail(
+  db: DbOrTx,
+  { workspaceId, email, name }: { workspaceId: string; email: string; name: string },
+) {
+  const result = await db.execute<{ id: string; name: string; inserted: boolean }>(sql`
+    insert into contacts (id, workspace_id, email, name)
+    values (${uuidv7()}, ${workspaceId}, ${email}, ${name})
+    on conflict (workspace_id, lower(email))
+    do update set name = case when contacts.name = '' then excluded.name else contacts.name end
+    returning id, name, (xmax = 0) as inserted`)
+  return result.rows[0]
+}

@@ -1,16 +1,20 @@
-import { and, asc, desc, eq, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
 import {
   attachments,
   auditEvents,
   contacts,
+  customerLinks,
   mailboxes,
   messages,
   tags,
+  ticketReads,
   ticketTags,
   tickets,
   users,
+  workspaces,
 } from '../schema.ts'
+import { uuidv7 } from '../uuid.ts'
 
 // One ticket's reads. The queue (listing, search, counts, filter options) is in queue.ts.
 
@@ -170,4 +174,207 @@ export async function getAttachment(db: DbOrTx, { workspaceId, id }: { workspace
     .innerJoin(messages, eq(messages.id, attachments.messageId))
     .where(and(eq(attachments.workspaceId, workspaceId), eq(attachments.id, id)))
   return row
+}
+
+// Writes of one ticket (app/domain/tickets.server.ts opens the transaction and passes `tx`).
+
+export async function insertCustomerLink(
+  db: DbOrTx,
+  values: { workspaceId: string; ticketId: string; tokenHash: string; expiresAt: Date },
+) {
+  await db.insert(customerLinks).values(values)
+}
+
+/**
+ * Takes the workspace's next ticket number; the row lock serializes concurrent creations. Also
+ * returns the workspace's AI settings, so deciding on triage costs no extra query.
+ */
+export async function takeNextTicketNumber(db: DbOrTx, { workspaceId }: { workspaceId: string }) {
+  const [row] = await db
+    .update(workspaces)
+    .set({ nextTicketNumber: sql`${workspaces.nextTicketNumber} + 1` })
+    .where(eq(workspaces.id, workspaceId))
+    .returning({
+      number: sql<number>`${workspaces.nextTicketNumber} - 1`,
+      ai: sql<unknown>`${workspaces.settings} -> 'ai'`,
+    })
+  return row
+}
+
+/**
+ * Inserts a new ticket; its search document is the subject and the customer (weight A) and the
+ * first message's body (B).
+ */
+export async function insertTicket(
+  db: DbOrTx,
+  {
+    values,
+    searchContact,
+    body,
+  }: {
+    values: Omit<typeof tickets.$inferInsert, 'search'> & { subject: string }
+    searchContact: string
+    body: string
+  },
+) {
+  await db.insert(tickets).values({
+    ...values,
+    search: sql`setweight(to_tsvector('english', ${values.subject}), 'A')
+        || setweight(to_tsvector('simple', ${searchContact}), 'A')
+        || setweight(to_tsvector('english', left(${body}, 200000)), 'B')`,
+  })
+}
+
+export async function insertMessage(db: DbOrTx, values: typeof messages.$inferInsert) {
+  const [row] = await db.insert(messages).values(values).returning({ id: messages.id })
+  return row
+}
+
+export async function insertAttachmentRows(
+  db: DbOrTx,
+  {
+    workspaceId,
+    messageId,
+    files,
+  }: {
+    workspaceId: string
+    messageId: string
+    files: Array<{ filename: string; contentType: string; size: number; sha256: string }>
+  },
+) {
+  await db.insert(attachments).values(files.map((f) => ({ ...f, workspaceId, messageId })))
+}
+
+/** The tickets' fields a status, priority or assignee change reads, locked FOR UPDATE in id order. */
+export async function lockTicketsForUpdate(
+  db: DbOrTx,
+  { workspaceId, ticketIds }: { workspaceId: string; ticketIds: string[] },
+) {
+  return (
+    db
+      .select({
+        id: tickets.id,
+        number: tickets.number,
+        status: tickets.status,
+        priority: tickets.priority,
+        assigneeId: tickets.assigneeId,
+        resolvedAt: tickets.resolvedAt,
+      })
+      .from(tickets)
+      .where(and(eq(tickets.workspaceId, workspaceId), inArray(tickets.id, ticketIds)))
+      // Locked in id order, so two overlapping bulk updates queue instead of deadlocking.
+      .orderBy(tickets.id)
+      .for('update')
+  )
+}
+
+export async function setTicketFields(
+  db: DbOrTx,
+  { ticketId, set }: { ticketId: string; set: Partial<typeof tickets.$inferInsert> },
+) {
+  await db.update(tickets).set(set).where(eq(tickets.id, ticketId))
+}
+
+/** The ticket's number and subject, locked FOR UPDATE (renaming). */
+export async function lockTicketSubject(
+  db: DbOrTx,
+  { workspaceId, ticketId }: { workspaceId: string; ticketId: string },
+) {
+  const [row] = await db
+    .select({ id: tickets.id, number: tickets.number, subject: tickets.subject })
+    .from(tickets)
+    .where(and(eq(tickets.workspaceId, workspaceId), eq(tickets.id, ticketId)))
+    .for('update')
+  return row
+}
+
+/** Sets the subject; the new one is added to the search document (the old one stays searchable). */
+export async function setTicketSubject(
+  db: DbOrTx,
+  { ticketId, subject, updatedAt }: { ticketId: string; subject: string; updatedAt: Date },
+) {
+  await db
+    .update(tickets)
+    .set({
+      subject,
+      updatedAt,
+      search: sql`${tickets.search} || setweight(to_tsvector('english', ${subject}), 'A')`,
+    })
+    .where(eq(tickets.id, ticketId))
+}
+
+/** The workspace's tickets among these ids (id and number). */
+export async function listTicketNumbers(
+  db: DbOrTx,
+  { workspaceId, ticketIds }: { workspaceId: string; ticketIds: string[] },
+) {
+  return db
+    .select({ id: tickets.id, number: tickets.number })
+    .from(tickets)
+    .where(and(eq(tickets.workspaceId, workspaceId), inArray(tickets.id, ticketIds)))
+}
+
+export async function getTicketNumber(
+  db: DbOrTx,
+  { workspaceId, ticketId }: { workspaceId: string; ticketId: string },
+) {
+  const [row] = await db
+    .select({ id: tickets.id, number: tickets.number })
+    .from(tickets)
+    .where(and(eq(tickets.workspaceId, workspaceId), eq(tickets.id, ticketId)))
+  return row
+}
+
+/** Finds or creates a tag by name (case-insensitive) in the workspace. */
+export async function ensureTag(db: DbOrTx, { workspaceId, name }: { workspaceId: string; name: string }) {
+  const result = await db.execute<{ id: string; name: string }>(sql`
+      insert into tags (id, workspace_id, name) values (${uuidv7()}, ${workspaceId}, ${name})
+      on conflict (workspace_id, lower(name)) do update set name = tags.name
+      returning id, name`)
+  return result.rows[0]
+}
+
+/** Tags the ticket; returns the tag ids it did not have yet. */
+export async function insertTicketTags(
+  db: DbOrTx,
+  { workspaceId, ticketId, tagIds }: { workspaceId: string; ticketId: string; tagIds: string[] },
+) {
+  return db
+    .insert(ticketTags)
+    .values(tagIds.map((tagId) => ({ ticketId, tagId, workspaceId })))
+    .onConflictDoNothing()
+    .returning({ tagId: ticketTags.tagId })
+}
+
+/** Untags the ticket; returns the removed rows (none when it did not have the tag). */
+export async function deleteTicketTag(
+  db: DbOrTx,
+  { workspaceId, ticketId, tagId }: { workspaceId: string; ticketId: string; tagId: string },
+) {
+  return db
+    .delete(ticketTags)
+    .where(
+      and(
+        eq(ticketTags.ticketId, ticketId),
+        eq(ticketTags.tagId, tagId),
+        eq(ticketTags.workspaceId, workspaceId),
+      ),
+    )
+    .returning({ tagId: ticketTags.tagId })
+}
+
+export async function getTagName(db: DbOrTx, { tagId }: { tagId: string }) {
+  const [row] = await db.select({ name: tags.name }).from(tags).where(eq(tags.id, tagId))
+  return row
+}
+
+/** Records that the user has seen the ticket as it is now (the unread marker). */
+export async function upsertTicketRead(
+  db: DbOrTx,
+  { userId, ticketId }: { userId: string; ticketId: string },
+) {
+  await db
+    .insert(ticketReads)
+    .values({ userId, ticketId, readAt: new Date() })
+    .onConflictDoUpdate({ target: [ticketReads.userId, ticketReads.ticketId], set: { readAt: new Date() } })
 }

@@ -136,3 +136,12 @@ export async function countMembers(db: DbOrTx, { workspaceId }: { workspaceId: s
     .where(eq(memberships.workspaceId, workspaceId))
   return row?.n ?? 0
 }
+
+/** Whether the user is a member of the workspace. */
+export async function isMember(db: DbOrTx, { workspaceId, userId }: { workspaceId: string; userId: string }) {
+  const [row] = await db
+    .select({ id: memberships.id })
+    .from(memberships)
+    .where(and(eq(memberships.workspaceId, workspaceId), eq(memberships.userId, userId)))
+  return Boolean(row)
+}
