@@ -1,17 +1,16 @@
-import { and, asc, eq, gt, sql } from 'drizzle-orm'
 import { getDb, type Tx } from '#db/client.ts'
-import {
-  contacts,
-  customerLinks,
-  messages,
-  tickets,
-  users,
-  workspaces,
-  type TicketStatus,
-} from '#db/schema.ts'
+import { type TicketStatus } from '#db/schema.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
 import { deleteDraft } from '#db/queries/drafts.ts'
 import { undoSendSeconds } from '#db/queries/held-replies.ts'
+import {
+  findTicketByCustomerTokenHash,
+  listMessagesSince,
+  lockTicketForCustomerReply,
+  lockTicketForReply,
+  recordTicketMessage,
+} from '#db/queries/messages.ts'
+import { insertMessage, setTicketFields } from '#db/queries/tickets.ts'
 import { recordAudit } from './audit.server.ts'
 import { notifyMentions } from './mentions.server.ts'
 import { enqueueWebhooks } from './webhooks.server.ts'
@@ -69,32 +68,7 @@ export type ReplyOutcome =
  * sent from another tab counts too (this tab's composer had not seen it).
  */
 async function messagesSince(tx: Tx, ticketId: string, messageId: string) {
-  const [seen] = await tx
-    .select({ createdAt: messages.createdAt })
-    .from(messages)
-    .where(and(eq(messages.id, messageId), eq(messages.ticketId, ticketId)))
-  if (!seen) return []
-  const rows = await tx
-    .select({
-      id: messages.id,
-      kind: messages.kind,
-      bodyText: messages.bodyText,
-      createdAt: messages.createdAt,
-      userName: users.name,
-      contactName: contacts.name,
-      contactEmail: contacts.email,
-    })
-    .from(messages)
-    .leftJoin(users, eq(users.id, messages.authorUserId))
-    .leftJoin(contacts, eq(contacts.id, messages.authorContactId))
-    // Row comparison with the id (UUIDv7) as tie-breaker: a message in the same millisecond counts.
-    .where(
-      and(
-        eq(messages.ticketId, ticketId),
-        sql`(${messages.createdAt}, ${messages.id}) > (select m.created_at, m.id from messages m where m.id = ${messageId})`,
-      ),
-    )
-    .orderBy(asc(messages.createdAt))
+  const rows = await listMessagesSince(tx, { ticketId, messageId })
   return rows.map((r) => ({
     id: r.id,
     kind: r.kind,
@@ -118,24 +92,7 @@ export async function replyToTicket(
   outerTx?: Tx,
 ): Promise<ReplyOutcome> {
   return (outerTx ?? getDb()).transaction(async (tx) => {
-    const [ticket] = await tx
-      .select({
-        id: tickets.id,
-        number: tickets.number,
-        subject: tickets.subject,
-        status: tickets.status,
-        resolvedAt: tickets.resolvedAt,
-        firstResponseAt: tickets.firstResponseAt,
-        mailboxId: tickets.mailboxId,
-        threadMessageId: tickets.threadMessageId,
-        replyToken: tickets.replyToken,
-        cc: tickets.cc,
-        contactEmail: contacts.email,
-      })
-      .from(tickets)
-      .innerJoin(contacts, eq(contacts.id, tickets.contactId))
-      .where(and(eq(tickets.workspaceId, member.workspaceId), eq(tickets.number, number)))
-      .for('update', { of: tickets })
+    const ticket = await lockTicketForReply(tx, { workspaceId: member.workspaceId, number })
     if (!ticket) return { kind: 'not-found' as const }
     if (input.lastSeenMessageId && !input.sendAnyway) {
       const newer = await messagesSince(tx, ticket.id, input.lastSeenMessageId)
@@ -144,32 +101,28 @@ export async function replyToTicket(
     const at = new Date()
     const hold = input.kind === 'reply' && input.undoable ? await undoSendSeconds(tx, member.userId) : 0
     const emailMessageId = input.kind === 'reply' ? newMessageId(`msg-${crypto.randomUUID()}`) : null
-    const [message] = await tx
-      .insert(messages)
-      .values({
-        workspaceId: member.workspaceId,
-        ticketId: ticket.id,
-        kind: input.kind,
-        authorUserId: member.userId,
-        bodyText: input.body,
-        emailMessageId,
-        inReplyTo: input.kind === 'reply' ? ticket.threadMessageId : null,
-        deliveryStatus: input.kind === 'reply' ? 'queued' : null,
-        heldUntil: hold > 0 ? new Date(at.getTime() + hold * 1000) : null,
-        createdAt: at,
-      })
-      .returning({ id: messages.id })
+    const message = await insertMessage(tx, {
+      workspaceId: member.workspaceId,
+      ticketId: ticket.id,
+      kind: input.kind,
+      authorUserId: member.userId,
+      bodyText: input.body,
+      emailMessageId,
+      inReplyTo: input.kind === 'reply' ? ticket.threadMessageId : null,
+      deliveryStatus: input.kind === 'reply' ? 'queued' : null,
+      heldUntil: hold > 0 ? new Date(at.getTime() + hold * 1000) : null,
+      createdAt: at,
+    })
     await insertAttachments(tx, member.workspaceId, message.id, input.files ?? [])
-    await tx
-      .update(tickets)
-      .set({
+    await recordTicketMessage(tx, {
+      ticketId: ticket.id,
+      body: input.body,
+      set: {
         lastActivityAt: at,
         updatedAt: at,
-        messageCount: sql`${tickets.messageCount} + 1`,
         firstResponseAt: input.kind === 'reply' && !ticket.firstResponseAt ? at : undefined,
-        search: appendToSearch(input.body),
-      })
-      .where(eq(tickets.id, ticket.id))
+      },
+    })
     await recordAudit(tx, {
       workspaceId: member.workspaceId,
       actorUserId: member.userId,
@@ -181,7 +134,7 @@ export async function replyToTicket(
     if (input.kind === 'reply') {
       // Reply-all: the ticket's CCs unless the agent changed them; what was sent becomes the list.
       const cc = distinctAddresses(input.cc ?? ticket.cc, [ticket.contactEmail])
-      if (input.cc) await tx.update(tickets).set({ cc }).where(eq(tickets.id, ticket.id))
+      if (input.cc) await setTicketFields(tx, { ticketId: ticket.id, set: { cc } })
       await queueAgentReplyEmail(tx, {
         ticket: { ...ticket, workspaceId: member.workspaceId },
         message: { id: message.id, emailMessageId: emailMessageId!, body: input.body, createdAt: at },
@@ -232,34 +185,10 @@ export async function replyToTicket(
   })
 }
 
-/** Appends a message body to the ticket's search document, bounded so it never exceeds PostgreSQL's limit. */
-function appendToSearch(body: string) {
-  return sql`case when pg_column_size(${tickets.search}) < 600000
-    then ${tickets.search} || setweight(to_tsvector('english', left(${body}, 200000)), 'B')
-    else ${tickets.search} end`
-}
-
 /** The ticket behind a customer's private link, or undefined when unknown or expired. */
 export async function findTicketByCustomerToken(token: string) {
   if (token.length < 20 || token.length > 100) return undefined
-  const [row] = await getDb()
-    .select({
-      ticketId: tickets.id,
-      workspaceId: tickets.workspaceId,
-      number: tickets.number,
-      subject: tickets.subject,
-      status: tickets.status,
-      createdAt: tickets.createdAt,
-      contactId: tickets.contactId,
-      contactName: contacts.name,
-      workspaceName: workspaces.name,
-    })
-    .from(customerLinks)
-    .innerJoin(tickets, eq(tickets.id, customerLinks.ticketId))
-    .innerJoin(contacts, eq(contacts.id, tickets.contactId))
-    .innerJoin(workspaces, eq(workspaces.id, tickets.workspaceId))
-    .where(and(eq(customerLinks.tokenHash, hashToken(token)), gt(customerLinks.expiresAt, new Date())))
-  return row
+  return findTicketByCustomerTokenHash(getDb(), { tokenHash: hashToken(token) })
 }
 
 /**
@@ -274,46 +203,34 @@ export async function customerReply(
   options: { tx?: Tx; inbound?: InboundFields; cc?: string[] } = {},
 ) {
   const run = async (tx: Tx) => {
-    const [current] = await tx
-      .select({
-        number: tickets.number,
-        status: tickets.status,
-        resolvedAt: tickets.resolvedAt,
-        assigneeId: tickets.assigneeId,
-        // A removed member can stay assignee; they must not be notified about this workspace.
-        assigneeIsMember: sql<boolean>`exists (select 1 from memberships m
-          where m.workspace_id = ${tickets.workspaceId} and m.user_id = ${tickets.assigneeId})`,
-      })
-      .from(tickets)
-      .where(and(eq(tickets.id, ticket.ticketId), eq(tickets.workspaceId, ticket.workspaceId)))
-      .for('update')
+    // A removed member can stay assignee (assigneeIsMember): they must not be notified about this workspace.
+    const current = await lockTicketForCustomerReply(tx, {
+      workspaceId: ticket.workspaceId,
+      ticketId: ticket.ticketId,
+    })
     const at = new Date()
-    const [message] = await tx
-      .insert(messages)
-      .values({
-        workspaceId: ticket.workspaceId,
-        ticketId: ticket.ticketId,
-        kind: 'reply',
-        authorContactId: ticket.contactId,
-        bodyText: body,
-        createdAt: at,
-        ...options.inbound,
-      })
-      .returning({ id: messages.id })
+    const message = await insertMessage(tx, {
+      workspaceId: ticket.workspaceId,
+      ticketId: ticket.ticketId,
+      kind: 'reply',
+      authorContactId: ticket.contactId,
+      bodyText: body,
+      createdAt: at,
+      ...options.inbound,
+    })
     await insertAttachments(tx, ticket.workspaceId, message.id, files)
     const reopen = current.status !== 'open'
-    await tx
-      .update(tickets)
-      .set({
+    await recordTicketMessage(tx, {
+      ticketId: ticket.ticketId,
+      body,
+      set: {
         lastActivityAt: at,
         lastCustomerMessageAt: at,
         updatedAt: at,
-        messageCount: sql`${tickets.messageCount} + 1`,
-        search: appendToSearch(body),
         ...(options.cc ? { cc: options.cc } : {}),
         ...(reopen ? { status: 'open' as const, ...statusTimestamps(current, 'open') } : {}),
-      })
-      .where(eq(tickets.id, ticket.ticketId))
+      },
+    })
     await recordAudit(tx, {
       workspaceId: ticket.workspaceId,
       actorUserId: null,

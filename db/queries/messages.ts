@@ -1,0 +1,133 @@
+import { and, asc, eq, gt, sql } from 'drizzle-orm'
+import type { DbOrTx } from '../client.ts'
+import { contacts, customerLinks, messages, tickets, users, workspaces } from '../schema.ts'
+
+// Messages on a ticket: the agent's reply or note and the customer's reply (app/domain/messages.server.ts
+// opens the transaction and passes `tx`). The thread's reads are in tickets.ts.
+
+/**
+ * Messages of the ticket newer than `messageId` (oldest first) with their authors; none when that
+ * message is not on the ticket.
+ */
+export async function listMessagesSince(
+  db: DbOrTx,
+  { ticketId, messageId }: { ticketId: string; messageId: string },
+) {
+  const [seen] = await db
+    .select({ createdAt: messages.createdAt })
+    .from(messages)
+    .where(and(eq(messages.id, messageId), eq(messages.ticketId, ticketId)))
+  if (!seen) return []
+  return (
+    db
+      .select({
+        id: messages.id,
+        kind: messages.kind,
+        bodyText: messages.bodyText,
+        createdAt: messages.createdAt,
+        userName: users.name,
+        contactName: contacts.name,
+        contactEmail: contacts.email,
+      })
+      .from(messages)
+      .leftJoin(users, eq(users.id, messages.authorUserId))
+      .leftJoin(contacts, eq(contacts.id, messages.authorContactId))
+      // Row comparison with the id (UUIDv7) as tie-breaker: a message in the same millisecond counts.
+      .where(
+        and(
+          eq(messages.ticketId, ticketId),
+          sql`(${messages.createdAt}, ${messages.id}) > (select m.created_at, m.id from messages m where m.id = ${messageId})`,
+        ),
+      )
+      .orderBy(asc(messages.createdAt))
+  )
+}
+
+/** The ticket an agent replies to, by number, locked FOR UPDATE (the ticket row only). */
+export async function lockTicketForReply(
+  db: DbOrTx,
+  { workspaceId, number }: { workspaceId: string; number: number },
+) {
+  const [row] = await db
+    .select({
+      id: tickets.id,
+      number: tickets.number,
+      subject: tickets.subject,
+      status: tickets.status,
+      resolvedAt: tickets.resolvedAt,
+      firstResponseAt: tickets.firstResponseAt,
+      mailboxId: tickets.mailboxId,
+      threadMessageId: tickets.threadMessageId,
+      replyToken: tickets.replyToken,
+      cc: tickets.cc,
+      contactEmail: contacts.email,
+    })
+    .from(tickets)
+    .innerJoin(contacts, eq(contacts.id, tickets.contactId))
+    .where(and(eq(tickets.workspaceId, workspaceId), eq(tickets.number, number)))
+    .for('update', { of: tickets })
+  return row
+}
+
+/** The ticket a customer replies to, locked FOR UPDATE, with whether its assignee is still a member. */
+export async function lockTicketForCustomerReply(
+  db: DbOrTx,
+  { workspaceId, ticketId }: { workspaceId: string; ticketId: string },
+) {
+  const [row] = await db
+    .select({
+      number: tickets.number,
+      status: tickets.status,
+      resolvedAt: tickets.resolvedAt,
+      assigneeId: tickets.assigneeId,
+      // A removed member can stay assignee; they must not be notified about this workspace.
+      assigneeIsMember: sql<boolean>`exists (select 1 from memberships m
+          where m.workspace_id = ${tickets.workspaceId} and m.user_id = ${tickets.assigneeId})`,
+    })
+    .from(tickets)
+    .where(and(eq(tickets.id, ticketId), eq(tickets.workspaceId, workspaceId)))
+    .for('update')
+  return row
+}
+
+/**
+ * A new message on the ticket: sets the given fields, counts the message and appends its body to
+ * the search document, bounded so it never exceeds PostgreSQL's limit.
+ */
+export async function recordTicketMessage(
+  db: DbOrTx,
+  { ticketId, body, set }: { ticketId: string; body: string; set: Partial<typeof tickets.$inferInsert> },
+) {
+  await db
+    .update(tickets)
+    .set({
+      ...set,
+      messageCount: sql`${tickets.messageCount} + 1`,
+      search: sql`case when pg_column_size(${tickets.search}) < 600000
+    then ${tickets.search} || setweight(to_tsvector('english', left(${body}, 200000)), 'B')
+    else ${tickets.search} end`,
+    })
+    .where(eq(tickets.id, ticketId))
+}
+
+/** The ticket behind a customer's private link (by the token's hash), unless the link expired. */
+export async function findTicketByCustomerTokenHash(db: DbOrTx, { tokenHash }: { tokenHash: string }) {
+  const [row] = await db
+    .select({
+      ticketId: tickets.id,
+      workspaceId: tickets.workspaceId,
+      number: tickets.number,
+      subject: tickets.subject,
+      status: tickets.status,
+      createdAt: tickets.createdAt,
+      contactId: tickets.contactId,
+      contactName: contacts.name,
+      workspaceName: workspaces.name,
+    })
+    .from(customerLinks)
+    .innerJoin(tickets, eq(tickets.id, customerLinks.ticketId))
+    .innerJoin(contacts, eq(contacts.id, tickets.contactId))
+    .innerJoin(workspaces, eq(workspaces.id, tickets.workspaceId))
+    .where(and(eq(customerLinks.tokenHash, tokenHash), gt(customerLinks.expiresAt, new Date())))
+  return row
+}
