@@ -27,7 +27,7 @@ import type { Member } from '#app/domain/workspaces.server.ts'
 import { requireMember } from '#app/http/auth.server.ts'
 import { parseSubmission, readForm, searchParamsOf } from '#app/http/form-data.server.ts'
 import { CustomerProfileSchema } from '#app/utils/customer-profile.ts'
-import { formatDateTime } from '#app/utils/format.ts'
+import { useFormatters } from '#app/utils/use-formatters.ts'
 import { PersonName } from '#app/utils/schemas.ts'
 import { useIsPending } from '#app/utils/use-pending.ts'
 
@@ -141,6 +141,7 @@ type Intent = keyof typeof INTENTS
 type ActionData = { intent: string; result?: SubmissionResult<string[]> }
 
 export default function Customer() {
+  const format = useFormatters()
   const { slug, contact, tickets, now, merge } = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>() as ActionData | undefined
   const resultFor = (intent: string) => (actionData?.intent === intent ? actionData.result : undefined)
@@ -166,7 +167,7 @@ export default function Customer() {
       <p className="mt-1 text-sm text-slate-600 dark:text-slate-400">
         <span className="break-all">{contact.email}</span>
         {contact.company ? ` · ${contact.company}` : ''} · customer since{' '}
-        <time dateTime={contact.createdAt}>{formatDateTime(contact.createdAt)}</time>
+        <time dateTime={contact.createdAt}>{format.dateTime(contact.createdAt)}</time>
         {contact.bouncing ? (
           <span className="ml-2 rounded bg-red-100 px-1.5 py-0.5 text-xs font-medium text-red-800 dark:bg-red-950 dark:text-red-300">
             Bouncing{contact.bouncing.reason ? `: ${contact.bouncing.reason}` : ''}

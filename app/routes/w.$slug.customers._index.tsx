@@ -5,7 +5,7 @@ import { Button } from '#app/components/ui/button.tsx'
 import { searchContacts } from '#app/domain/contacts.server.ts'
 import { requireMember } from '#app/http/auth.server.ts'
 import { searchParamsOf } from '#app/http/form-data.server.ts'
-import { formatDate } from '#app/utils/format.ts'
+import { useFormatters } from '#app/utils/use-formatters.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Customers · Switchboard' }]
 
@@ -54,6 +54,7 @@ function pageLink(q: string, key: 'after' | 'before', cursor: string) {
 }
 
 export default function Customers() {
+  const format = useFormatters()
   const { slug, q, error, customers, next, prev } = useLoaderData<typeof loader>()
   const navigation = useNavigation()
   const searching = navigation.state === 'loading' && navigation.location.pathname === `/w/${slug}/customers`
@@ -115,7 +116,7 @@ export default function Customers() {
                 <td className="py-2 break-all">{c.email}</td>
                 <td className="py-2 text-right tabular-nums">{c.ticketCount}</td>
                 <td className="py-2 pl-6">
-                  <time dateTime={c.createdAt}>{formatDate(c.createdAt)}</time>
+                  <time dateTime={c.createdAt}>{format.date(c.createdAt)}</time>
                 </td>
               </tr>
             ))}

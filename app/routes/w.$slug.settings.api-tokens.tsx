@@ -11,7 +11,7 @@ import { Field } from '#app/components/ui/field.tsx'
 import { createApiToken, listApiTokens, revokeApiToken } from '#app/domain/api-tokens.server.ts'
 import { requireMember } from '#app/http/auth.server.ts'
 import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
-import { formatDateTime } from '#app/utils/format.ts'
+import { useFormatters } from '#app/utils/use-formatters.ts'
 import { displayName } from '#app/utils/schemas.ts'
 
 export const meta: MetaFunction = () => [{ title: 'API tokens · Switchboard' }]
@@ -163,6 +163,7 @@ const STATE_LABEL: Record<TokenRow['state'], string> = {
 }
 
 function TokenTable({ tokens }: { tokens: TokenRow[] }) {
+  const format = useFormatters()
   const navigation = useNavigation()
   const revoking = navigation.state === 'submitting' ? navigation.formData?.get('tokenId') : null
   return (
@@ -194,19 +195,19 @@ function TokenTable({ tokens }: { tokens: TokenRow[] }) {
               <td className="py-2 pr-4 text-xs">{t.scopes.join(', ')}</td>
               <td className="py-2 pr-4">
                 {t.createdByName}
-                <div className="text-xs text-slate-500">{formatDateTime(t.createdAt)}</div>
+                <div className="text-xs text-slate-500">{format.dateTime(t.createdAt)}</div>
               </td>
               <td className="py-2 pr-4">
                 {t.lastUsedAt ? (
                   <>
-                    {formatDateTime(t.lastUsedAt)}
+                    {format.dateTime(t.lastUsedAt)}
                     <div className="text-xs text-slate-500">{t.lastUsedIp}</div>
                   </>
                 ) : (
                   'Never'
                 )}
               </td>
-              <td className="py-2 pr-4">{t.expiresAt ? formatDateTime(t.expiresAt) : 'Never'}</td>
+              <td className="py-2 pr-4">{t.expiresAt ? format.dateTime(t.expiresAt) : 'Never'}</td>
               <td className="py-2">
                 {t.state === 'revoked' ? null : (
                   <Form method="post">

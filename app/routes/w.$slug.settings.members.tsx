@@ -20,6 +20,7 @@ import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 import { canAssignRole, hasRole } from '#app/utils/roles.ts'
 import { InviteSchema, Role } from '#app/utils/schemas.ts'
 import { ROLES } from '#app/utils/vocabulary.ts'
+import { useFormatters } from '#app/utils/use-formatters.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Members · Switchboard' }]
 
@@ -141,6 +142,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
 }
 
 export default function Members() {
+  const format = useFormatters()
   const { me, canManage, members, invitations } = useLoaderData<typeof loader>()
   const confirmStep = confirmStepOf(useActionData<typeof action>())
   const actionData = withoutConfirmStep(useActionData<typeof action>())
@@ -294,7 +296,7 @@ export default function Members() {
                 {invitations.map((i) => (
                   <li key={i.id} className="flex items-center justify-between py-2">
                     <span>
-                      {i.email} · {i.role} · expires {new Date(i.expiresAt).toLocaleDateString('en')}
+                      {i.email} · {i.role} · expires {format.date(i.expiresAt)}
                     </span>
                     {canAssignRole(me.role, i.role) ? (
                       <span className="flex gap-2">

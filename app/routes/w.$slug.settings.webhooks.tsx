@@ -17,7 +17,7 @@ import {
 } from '#app/domain/webhooks.server.ts'
 import { requireMember } from '#app/http/auth.server.ts'
 import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
-import { formatDateTime } from '#app/utils/format.ts'
+import { useFormatters } from '#app/utils/use-formatters.ts'
 import {
   WEBHOOK_EVENT_DESCRIPTIONS,
   WEBHOOK_EVENT_TYPES,
@@ -258,6 +258,7 @@ function IntentButton(props: {
 }
 
 function EndpointCard({ endpoint }: { endpoint: EndpointRow }) {
+  const format = useFormatters()
   const name = endpoint.description || endpoint.url
   return (
     <article
@@ -277,18 +278,18 @@ function EndpointCard({ endpoint }: { endpoint: EndpointRow }) {
           <p className="mt-1 text-sm">
             {endpoint.disabledAt ? (
               <span className="font-medium text-red-700 dark:text-red-400">
-                Off since {formatDateTime(endpoint.disabledAt)}: {endpoint.disabledReason}
+                Off since {format.dateTime(endpoint.disabledAt)}: {endpoint.disabledReason}
               </span>
             ) : endpoint.failingSince ? (
               <span className="font-medium text-amber-700 dark:text-amber-400">
-                Failing since {formatDateTime(endpoint.failingSince)}
+                Failing since {format.dateTime(endpoint.failingSince)}
               </span>
             ) : (
               <span className="text-emerald-700 dark:text-emerald-400">Active</span>
             )}
             {endpoint.previousSecretExpiresAt ? (
               <span className="ml-2 text-xs text-slate-500">
-                Previous secret also signs until {formatDateTime(endpoint.previousSecretExpiresAt)}
+                Previous secret also signs until {format.dateTime(endpoint.previousSecretExpiresAt)}
               </span>
             ) : null}
           </p>
@@ -342,6 +343,7 @@ function EndpointCard({ endpoint }: { endpoint: EndpointRow }) {
 const STATUS_LABEL = { pending: 'Retrying', succeeded: 'Delivered', failed: 'Failed' } as const
 
 function Deliveries({ endpoint, name }: { endpoint: EndpointRow; name: string }) {
+  const format = useFormatters()
   if (endpoint.deliveries.length === 0) {
     return <p className="mt-3 text-sm text-slate-500">No deliveries yet.</p>
   }
@@ -369,7 +371,7 @@ function Deliveries({ endpoint, name }: { endpoint: EndpointRow; name: string })
                 {d.status === 'pending' && d.attempts === 0 ? 'Queued' : STATUS_LABEL[d.status]}
                 <div className="text-xs text-slate-500">
                   {d.attempts} {d.attempts === 1 ? 'attempt' : 'attempts'}
-                  {d.nextAttemptAt && d.attempts > 0 ? `, next ${formatDateTime(d.nextAttemptAt)}` : ''}
+                  {d.nextAttemptAt && d.attempts > 0 ? `, next ${format.dateTime(d.nextAttemptAt)}` : ''}
                 </div>
               </td>
               <td className="max-w-xs py-2 pr-3">
@@ -382,13 +384,13 @@ function Deliveries({ endpoint, name }: { endpoint: EndpointRow; name: string })
                 ) : null}
               </td>
               <td className="py-2 pr-3 tabular-nums">{d.latencyMs !== null ? `${d.latencyMs} ms` : '—'}</td>
-              <td className="py-2 pr-3 text-xs">{formatDateTime(d.createdAt)}</td>
+              <td className="py-2 pr-3 text-xs">{format.dateTime(d.createdAt)}</td>
               <td className="py-2">
                 <IntentButton
                   id={endpoint.id}
                   intent="redeliver"
                   label="Redeliver"
-                  accessibleLabel={`Redeliver ${d.eventType} from ${formatDateTime(d.createdAt)}`}
+                  accessibleLabel={`Redeliver ${d.eventType} from ${format.dateTime(d.createdAt)}`}
                   extra={{ deliveryId: d.id }}
                 />
               </td>

@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
-import { users } from '#db/schema.ts'
+import { contacts, tickets, users } from '#db/schema.ts'
 import { createMember, createTicketFor, setTicket } from '#tests/helpers/factories.ts'
 import { startTestServer } from '#tests/helpers/http-server.ts'
 
@@ -43,6 +43,20 @@ describe('dates in the viewer’s time zone', () => {
     expect(inUtc).toEqual({ text: 'Jan 1, 2026', title: 'Jan 1, 2026, 8:00 PM (UTC)' })
     const inTokyo = timeElement(await page(tokyoAgent.cookie), createdAt)
     expect(inTokyo).toEqual({ text: 'Jan 2, 2026', title: 'Jan 2, 2026, 5:00 AM (Asia/Tokyo)' })
+
+    // Pages that show plain dates use the same zone: the customers list's "added" date.
+    const [{ contactId }] = await getDb()
+      .select({ contactId: tickets.contactId })
+      .from(tickets)
+      .where(eq(tickets.id, ticket.ticketId))
+    await getDb()
+      .update(contacts)
+      .set({ createdAt: new Date(createdAt) })
+      .where(eq(contacts.id, contactId))
+    const customers = async (cookie: string) =>
+      (await fetch(`${server.url}/w/${utcAgent.workspace.slug}/customers`, { headers: { cookie } })).text()
+    expect(await customers(utcAgent.cookie)).toContain(`<time dateTime="${createdAt}">Jan 1, 2026</time>`)
+    expect(await customers(tokyoAgent.cookie)).toContain(`<time dateTime="${createdAt}">Jan 2, 2026</time>`)
   })
 
   it('renders the account page inside the workspace shell, and the notifications page without JavaScript', async () => {

@@ -2,7 +2,7 @@ import { Link } from '@remix-run/react'
 import { CustomerProfileForm } from '#app/components/customer/profile-form.tsx'
 import { RelativeTime } from '#app/components/queue/relative-time.tsx'
 import { localTime } from '#app/utils/customer-profile.ts'
-import { formatDateTime } from '#app/utils/format.ts'
+import { useFormatters } from '#app/utils/use-formatters.ts'
 import { STATUS_BADGE, STATUS_LABEL, type TicketStatus } from '#app/utils/vocabulary.ts'
 
 export type CustomerCardProps = {
@@ -31,6 +31,7 @@ export type CustomerCardProps = {
 
 /** Who the customer is, at a glance: contact, company, local time, history and private notes. */
 export function CustomerCard({ slug, ticketNumber, now, customer }: CustomerCardProps) {
+  const format = useFormatters()
   const customerUrl = `/w/${slug}/customers/${customer.id}`
   return (
     <section aria-labelledby="customer-card-heading" className="space-y-3 text-sm">
@@ -48,7 +49,7 @@ export function CustomerCard({ slug, ticketNumber, now, customer }: CustomerCard
           {customer.bouncing ? (
             <span
               className="rounded bg-red-100 px-1.5 py-0.5 text-xs font-medium text-red-800 dark:bg-red-950 dark:text-red-300"
-              title={`Email to this address bounced on ${formatDateTime(customer.bouncing.at)} UTC${customer.bouncing.reason ? `: ${customer.bouncing.reason}` : ''}`}
+              title={`Email to this address bounced on ${format.dateTimeWithZone(customer.bouncing.at)}${customer.bouncing.reason ? `: ${customer.bouncing.reason}` : ''}`}
             >
               Bouncing
             </span>
