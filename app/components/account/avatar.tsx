@@ -23,13 +23,24 @@ function colourOf(name: string) {
   return COLOURS[hash % COLOURS.length]
 }
 
-/** A person's avatar: their initials on a colour derived from the name (no uploads yet). */
-export function Avatar({ name, size = 'md' }: { name: string; size?: 'sm' | 'md' | 'lg' }) {
-  const sizes = { sm: 'size-6 text-[0.625rem]', md: 'size-8 text-xs', lg: 'size-12 text-base' }
+/**
+ * A person's avatar wherever one is shown (presence bar, user menu, account page): their initials
+ * on a colour derived from the name (no uploads yet). Decorative: say the name next to it.
+ */
+export function Avatar({
+  name,
+  size = 'md',
+  className = '',
+}: {
+  name: string
+  size?: 'sm' | 'md' | 'lg'
+  className?: string
+}) {
+  const sizes = { sm: 'size-7 text-xs', md: 'size-9 text-xs', lg: 'size-12 text-base' }
   return (
     <span
       aria-hidden
-      className={`inline-flex shrink-0 items-center justify-center rounded-full font-semibold ${sizes[size]} ${colourOf(name)}`}
+      className={`inline-flex shrink-0 items-center justify-center rounded-full font-semibold ${sizes[size]} ${colourOf(name)} ${className}`}
     >
       {initialsOf(name)}
     </span>

@@ -1,5 +1,6 @@
 import { Form, Link, useLocation } from '@remix-run/react'
 import { useEffect, type ReactNode } from 'react'
+import { Avatar } from '#app/components/account/avatar.tsx'
 
 /** The id of the checkbox that opens the navigation drawer below 1024 px (no JavaScript needed). */
 export const NAV_DRAWER_ID = 'nav-drawer'
@@ -77,20 +78,10 @@ export function TopBar({ slug, children }: { slug: string; children: ReactNode }
 
 /** Account link and Sign out, in a disclosure (works without JavaScript). */
 export function UserMenu({ name, email }: { name: string; email: string }) {
-  const initials =
-    name
-      .split(/\s+/)
-      .filter(Boolean)
-      .slice(0, 2)
-      .map((p) => p[0]?.toUpperCase())
-      .join('') || '?'
   return (
     <details className="relative">
-      <summary
-        className="flex size-9 cursor-pointer list-none items-center justify-center rounded-full bg-indigo-100 text-xs font-semibold text-indigo-800 dark:bg-indigo-900 dark:text-indigo-100"
-        title={email}
-      >
-        <span aria-hidden>{initials}</span>
+      <summary className="flex cursor-pointer list-none items-center rounded-full" title={email}>
+        <Avatar name={name} />
         <span className="sr-only">Account menu for {name}</span>
       </summary>
       <div className="absolute top-full right-0 z-40 mt-1 w-56 rounded-md border border-slate-200 bg-white p-1 text-sm shadow-lg dark:border-slate-700 dark:bg-slate-900">

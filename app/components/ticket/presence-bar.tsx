@@ -1,15 +1,5 @@
+import { Avatar } from '#app/components/account/avatar.tsx'
 import type { Viewer } from '#app/realtime/protocol.ts'
-
-function initials(name: string) {
-  return (
-    name
-      .split(/\s+/)
-      .filter(Boolean)
-      .slice(0, 2)
-      .map((part) => part[0]?.toUpperCase())
-      .join('') || '?'
-  )
-}
 
 /** Who else has this ticket open, and who is writing a reply or a note right now. */
 export function PresenceBar({ others }: { others: Viewer[] }) {
@@ -20,12 +10,8 @@ export function PresenceBar({ others }: { others: Viewer[] }) {
         <>
           <ul className="flex -space-x-2" aria-label="Also viewing this ticket">
             {others.map((v) => (
-              <li
-                key={v.userId}
-                title={v.name}
-                className="flex size-7 items-center justify-center rounded-full border-2 border-white bg-indigo-100 text-xs font-semibold text-indigo-800 dark:border-slate-950 dark:bg-indigo-900 dark:text-indigo-100"
-              >
-                <span aria-hidden>{initials(v.name)}</span>
+              <li key={v.userId} title={v.name} className="flex">
+                <Avatar name={v.name} size="sm" className="border-2 border-white dark:border-slate-950" />
                 <span className="sr-only">{v.name}</span>
               </li>
             ))}
