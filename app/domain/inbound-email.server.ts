@@ -6,7 +6,7 @@ import { contacts, emails, inboundEmails, mailboxes, messages, tickets } from '#
 import { uuidv7 } from '#db/uuid.ts'
 import { env } from '#app/env.server.ts'
 import { displayFilename } from '#app/utils/filename.ts'
-import { storeStream } from '#app/integrations/storage.server.ts'
+import { readStored, storeBytesDurably, storeStream } from '#app/integrations/storage.server.ts'
 import { enqueue } from '#app/jobs/queue.server.ts'
 import { logger } from '#app/logger.server.ts'
 import { realtime } from '#app/realtime/hub.server.ts'
@@ -40,10 +40,13 @@ export async function storeInboundPost(contentType: string, body: Buffer): Promi
     .update(contentType.replace(/^.*boundary=/i, ''))
     .update(body)
     .digest('hex')
+  // The bytes go to the file store (fsynced) rather than a bytea: ~5 ms instead of ~100 ms for
+  // 1 MB (TOAST compression, the WAL, and ~50 ms more to read it back as hex).
+  const file = await storeBytesDurably(body)
   return getDb().transaction(async (tx) => {
     const [row] = await tx
       .insert(inboundEmails)
-      .values({ id: uuidv7(), sha256, contentType, raw: body, size: body.length })
+      .values({ id: uuidv7(), sha256, contentType, rawSha256: file.sha256, size: body.length })
       .onConflictDoNothing({ target: inboundEmails.sha256 })
       .returning({ id: inboundEmails.id })
     if (!row) {
@@ -70,14 +73,22 @@ export type FileOutcome =
 export async function fileInboundEmail(inboundEmailId: string): Promise<FileOutcome> {
   const db = getDb()
   const [row] = await db
-    .select({ status: inboundEmails.status, contentType: inboundEmails.contentType, raw: inboundEmails.raw })
+    .select({
+      status: inboundEmails.status,
+      contentType: inboundEmails.contentType,
+      rawSha256: inboundEmails.rawSha256,
+      // Only posts stored before raw_sha256 existed have their bytes here.
+      raw: sql<Buffer | null>`case when ${inboundEmails.rawSha256} is null then ${inboundEmails.raw} end`,
+    })
     .from(inboundEmails)
     .where(eq(inboundEmails.id, inboundEmailId))
   if (!row || row.status !== 'received') return 'already-processed'
   const log = logger().child({ job: 'email.inbound', inboundEmailId })
   let email: InboundMessage
   try {
-    email = await parseInboundPost(row.contentType, row.raw)
+    const raw = row.rawSha256 ? await readStored(row.rawSha256) : row.raw
+    if (!raw) throw new InboundParseError('The stored post has no body')
+    email = await parseInboundPost(row.contentType, raw)
   } catch (error) {
     if (!(error instanceof InboundParseError)) throw error
     log.warn({ error: error.message }, 'inbound email could not be parsed')

@@ -80,6 +80,37 @@ export async function storeStream(source: Readable | AsyncIterable<Uint8Array>, 
   return { sha256, size }
 }
 
+/**
+ * Stores `bytes` at their content address and flushes them to disk (fsync) before returning, for
+ * callers that answer "safe" right after (the Inbound Parse webhook). Identical content is
+ * stored once. Throws StorageError when the disk fails.
+ */
+export async function storeBytesDurably(bytes: Buffer) {
+  const sha256 = createHash('sha256').update(bytes).digest('hex')
+  const target = pathFor(sha256)
+  const tmp = path.join(filesDir(), 'tmp', randomBytes(12).toString('hex'))
+  try {
+    await fs.promises.mkdir(path.dirname(tmp), { recursive: true })
+    const file = await fs.promises.open(tmp, 'w')
+    try {
+      await file.writeFile(bytes)
+      await file.sync()
+    } finally {
+      await file.close()
+    }
+    await fs.promises.mkdir(path.dirname(target), { recursive: true })
+    await fs.promises.rename(tmp, target)
+  } catch (error) {
+    await removeQuietly(tmp)
+    throw new StorageError(error)
+  }
+  return { sha256, size: bytes.length }
+}
+
+export function readStored(sha256: string) {
+  return fs.promises.readFile(pathFor(sha256))
+}
+
 /** Best effort: the disk that just failed may refuse this too; files.cleanup retries later. */
 async function removeQuietly(file: string) {
   await fs.promises.rm(file, { force: true }).catch(() => undefined)

@@ -1,8 +1,8 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { inArray } from 'drizzle-orm'
+import { inArray, sql } from 'drizzle-orm'
 import { getDb } from '#db/client.ts'
-import { attachments } from '#db/schema.ts'
+import { attachments, inboundEmails } from '#db/schema.ts'
 import { filesDir } from '#app/integrations/storage.server.ts'
 import { logger } from '#app/logger.server.ts'
 
@@ -10,9 +10,10 @@ import { logger } from '#app/logger.server.ts'
 const GRACE_MS = 24 * 60 * 60 * 1000
 
 /**
- * Deletes stored files no attachment refers to: uploads of forms that were then refused
- * (validation, rate limit, collision) and interrupted uploads in tmp/. Files are shared by
- * content hash, so a file is only removed when no row anywhere names its sha256.
+ * Deletes stored files no attachment and no stored inbound post (inbound_emails.raw_sha256)
+ * refers to: uploads of forms that were then refused (validation, rate limit, collision) and
+ * interrupted uploads in tmp/. Files are shared by content hash, so a file is only removed when
+ * no row anywhere names its sha256.
  */
 export async function cleanupOrphanFiles(now = Date.now()) {
   const root = filesDir()
@@ -45,6 +46,12 @@ export async function cleanupOrphanFiles(now = Date.now()) {
         .selectDistinct({ sha256: attachments.sha256 })
         .from(attachments)
         .where(inArray(attachments.sha256, batch))
+        .union(
+          getDb()
+            .selectDistinct({ sha256: sql<string>`${inboundEmails.rawSha256}` })
+            .from(inboundEmails)
+            .where(inArray(inboundEmails.rawSha256, batch)),
+        )
       const keep = new Set(used.map((u) => u.sha256))
       for (const sha of batch) {
         if (keep.has(sha)) continue

@@ -1,9 +1,13 @@
-import { generateKeyPairSync, sign } from 'node:crypto'
+import { createHash, generateKeyPairSync, sign } from 'node:crypto'
+import fs from 'node:fs'
 import { and, eq, sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
 import { attachments, contacts, emails, inboundEmails, mailboxes, messages, tickets } from '#db/schema.ts'
+import { fileInboundEmail } from '#app/domain/inbound-email.server.ts'
 import { type parseEnv } from '#app/env.server.ts'
+import { pathFor } from '#app/integrations/storage.server.ts'
+import { cleanupOrphanFiles } from '#app/jobs/files-cleanup.server.ts'
 import { queue, startQueue } from '#app/jobs/queue.server.ts'
 import { startWorkers } from '#app/jobs/worker.server.ts'
 import { createMember, createTicketFor, setTicket } from '#tests/helpers/factories.ts'
@@ -243,6 +247,37 @@ describe('the webhook', () => {
       .select({ n: sql<number>`count(*)::int` })
       .from(inboundEmails)
     expect(after[0].n).toBe(before[0].n)
+  })
+
+  it('keeps the post as a file at its content address, which files.cleanup leaves alone, and files it', async () => {
+    const m = await createMember()
+    const to = forwarding(m.workspace.slug)
+    const p = rawModePost(fixture('forwarded.eml', { FROM: 'file@example.org', TO: to, N: `fs${++n}` }), {
+      envelopeTo: [to],
+    })
+    expect((await post(p)).status).toBe(200)
+    const row = await lastInbound()
+    expect(row.raw).toBeNull()
+    expect(row.rawSha256).toBe(createHash('sha256').update(p.body).digest('hex'))
+    expect(fs.readFileSync(pathFor(row.rawSha256!)).equals(p.body)).toBe(true)
+    await settled()
+    expect((await lastInbound()).status).toBe('filed')
+    // A day and more later, an orphan would be removed; the post is named by its row.
+    await cleanupOrphanFiles(Date.now() + 3 * 24 * 60 * 60 * 1000)
+    expect(fs.existsSync(pathFor(row.rawSha256!))).toBe(true)
+  })
+
+  it('still files a post stored as a bytea before the file store', async () => {
+    const m = await createMember()
+    const to = forwarding(m.workspace.slug)
+    const p = rawModePost(fixture('forwarded.eml', { FROM: 'old@example.org', TO: to, N: `old${++n}` }), {
+      envelopeTo: [to],
+    })
+    const [row] = await getDb()
+      .insert(inboundEmails)
+      .values({ sha256: `old-${n}`, contentType: p.contentType, raw: p.body, size: p.body.length })
+      .returning({ id: inboundEmails.id })
+    expect(await fileInboundEmail(row.id)).toBe('filed')
   })
 
   it('answers 200 to a recipient that matches no mailbox and creates nothing', async () => {

@@ -12,7 +12,7 @@ import { rawModePost } from '#tests/helpers/inbound-post.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 
 /**
- * Issue 8's inbound figures, measured and printed (asserted only loosely: the machine is shared):
+ * Issue 8's inbound figures, measured and printed (medians asserted loosely: the machine is shared):
  * a 1 MB email with 3 attachments from POST to committed ticket, and the webhook's own answer.
  */
 const SECRET = 'speed-secret-0123456789abcdef'
@@ -54,6 +54,7 @@ function megabyteEmail(to: string, i: number) {
 }
 
 const p95 = (values: number[]) => [...values].sort((a, b) => a - b)[Math.ceil(values.length * 0.95) - 1]
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
 
 it('files a 1 MB email with 3 attachments quickly, and the webhook answers at once', async () => {
   const m = await createMember()
@@ -93,8 +94,16 @@ it('files a 1 MB email with 3 attachments quickly, and the webhook answers at on
   const w = webhook.slice(5)
   const e = endToEnd.slice(5)
   console.log(
-    `inbound 1 MB + 3 attachments, ${e.length} runs: webhook median ${[...w].sort((a, b) => a - b)[Math.floor(w.length / 2)].toFixed(1)} ms p95 ${p95(w).toFixed(1)} ms; POST→filed p95 ${p95(e).toFixed(1)} ms (median ${[...e].sort((a, b) => a - b)[Math.floor(e.length / 2)].toFixed(1)} ms)`,
+    `inbound 1 MB + 3 attachments, ${e.length} runs: webhook median ${median(w).toFixed(1)} ms p95 ${p95(w).toFixed(1)} ms; POST→filed p95 ${p95(e).toFixed(1)} ms (median ${median(e).toFixed(1)} ms)`,
   )
-  // A loose bound only: figures depend on the machine's load; they are printed for docs/performance.md.
-  expect(p95(e)).toBeLessThan(15_000)
-})
+  // What made it slow cannot come back unnoticed: the post is a file, not a 1 MB bytea
+  // (~100 ms to write, ~50 ms to read back as hex on this machine).
+  const stored = await getDb()
+    .select({ raw: inboundEmails.raw, rawSha256: inboundEmails.rawSha256 })
+    .from(inboundEmails)
+  expect(stored.every((r) => r.raw === null && r.rawSha256 !== null)).toBe(true)
+  // Medians, loose enough for 2 shared cores under other people's test runs (measured there:
+  // webhook 30-45 ms, POST→filed 170-200 ms; before the file store 125 ms and 660 ms).
+  expect(median(w)).toBeLessThan(250)
+  expect(median(e)).toBeLessThan(1_500)
+}, 180_000)
