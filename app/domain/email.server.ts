@@ -1,7 +1,18 @@
 import { randomUUID } from 'node:crypto'
-import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm'
 import { getDb, type DbOrTx } from '#db/client.ts'
-import { emails, messages } from '#db/schema.ts'
+import {
+  claimEmail,
+  failClaimedEmail,
+  failPendingEmail,
+  getEmailClaimState,
+  insertEmail,
+  markClaimedEmailSent,
+  releaseEmailClaim,
+  requeueClaimedEmail,
+  requeueFailedEmail,
+  setMessageDeliveryStatus,
+  type ClaimedEmail,
+} from '#db/queries/emails.ts'
 import { env } from '#app/env.server.ts'
 import { sendWithSendGrid, TransportError, type TransportEmail } from '#app/integrations/sendgrid.server.ts'
 import { enqueue } from '#app/jobs/queue.server.ts'
@@ -54,28 +65,25 @@ export async function queueEmail(
   options: { startAfterSeconds?: number } = {},
 ) {
   const jobId = randomUUID()
-  const [row] = await tx
-    .insert(emails)
-    .values({
-      workspaceId: email.workspaceId,
-      ticketId: email.ticketId ?? null,
-      messageId: email.messageId ?? null,
-      kind: email.kind,
-      // Everything that becomes a header is one line, whatever the caller passed.
-      fromAddress: headerValue(email.fromAddress),
-      fromName: headerValue(email.fromName),
-      toAddress: headerValue(email.toAddress),
-      cc: (email.cc ?? []).map(headerValue),
-      bcc: (email.bcc ?? []).map(headerValue),
-      replyTo: email.replyTo ? headerValue(email.replyTo) : null,
-      subject: headerValue(email.subject),
-      html: email.html,
-      text: email.text,
-      // Stored with the email, so every retry sends the same Message-ID.
-      headers: { 'Message-ID': newMessageId(`email-${randomUUID()}`), ...headerRecord(email.headers ?? {}) },
-      jobId,
-    })
-    .returning({ id: emails.id })
+  const row = await insertEmail(tx, {
+    workspaceId: email.workspaceId,
+    ticketId: email.ticketId ?? null,
+    messageId: email.messageId ?? null,
+    kind: email.kind,
+    // Everything that becomes a header is one line, whatever the caller passed.
+    fromAddress: headerValue(email.fromAddress),
+    fromName: headerValue(email.fromName),
+    toAddress: headerValue(email.toAddress),
+    cc: (email.cc ?? []).map(headerValue),
+    bcc: (email.bcc ?? []).map(headerValue),
+    replyTo: email.replyTo ? headerValue(email.replyTo) : null,
+    subject: headerValue(email.subject),
+    html: email.html,
+    text: email.text,
+    // Stored with the email, so every retry sends the same Message-ID.
+    headers: { 'Message-ID': newMessageId(`email-${randomUUID()}`), ...headerRecord(email.headers ?? {}) },
+    jobId,
+  })
   await enqueue(
     tx,
     'email.send',
@@ -109,43 +117,6 @@ export class ClaimHeldError extends Error {}
 /** Thrown for 5xx and network failures after the claim was released: pg-boss retries. */
 export class TransientDeliveryError extends Error {}
 
-const claimedColumns = {
-  id: emails.id,
-  workspaceId: emails.workspaceId,
-  ticketId: emails.ticketId,
-  messageId: emails.messageId,
-  fromAddress: emails.fromAddress,
-  fromName: emails.fromName,
-  toAddress: emails.toAddress,
-  cc: emails.cc,
-  bcc: emails.bcc,
-  replyTo: emails.replyTo,
-  subject: emails.subject,
-  html: emails.html,
-  text: emails.text,
-  headers: emails.headers,
-  attempts: emails.attempts,
-  ticketNumber: sql<number | null>`(select t.number from tickets t where t.id = ${emails.ticketId})`,
-}
-type ClaimedEmail = {
-  id: string
-  workspaceId: string | null
-  ticketId: string | null
-  messageId: string | null
-  fromAddress: string
-  fromName: string
-  toAddress: string
-  cc: string[]
-  bcc: string[]
-  replyTo: string | null
-  subject: string
-  html: string
-  text: string
-  headers: Record<string, string>
-  attempts: number
-  ticketNumber: number | null
-}
-
 /**
  * Delivers one queued email, at most once from our side however often its job runs, without
  * holding a row lock or a pool connection across the transport's HTTP call:
@@ -167,27 +138,7 @@ export async function deliverEmail(emailId: string, jobIdOrNone?: string): Promi
   // Without a job (scripts, tests): a one-off claimant that may take any queued email.
   const jobId = jobIdOrNone ?? `direct-${randomUUID()}`
   const anyQueued = jobIdOrNone === undefined
-  const [email]: ClaimedEmail[] = await getDb()
-    .update(emails)
-    .set({
-      status: 'sending',
-      jobId,
-      leaseExpiresAt: sql`now() + make_interval(secs => ${CLAIM_LEASE_SECONDS})`,
-      attempts: sql`${emails.attempts} + 1`,
-    })
-    .where(
-      and(
-        eq(emails.id, emailId),
-        or(
-          and(
-            eq(emails.status, 'queued'),
-            anyQueued ? undefined : or(isNull(emails.jobId), eq(emails.jobId, jobId)),
-          ),
-          and(eq(emails.status, 'sending'), eq(emails.jobId, jobId), lt(emails.leaseExpiresAt, sql`now()`)),
-        ),
-      ),
-    )
-    .returning(claimedColumns)
+  const email = await claimEmail(getDb(), { emailId, jobId, anyQueued, leaseSeconds: CLAIM_LEASE_SECONDS })
   if (!email) return { outcome: await whyNotClaimed(emailId, jobId), events: [] }
 
   let providerId: string
@@ -204,10 +155,7 @@ export async function deliverEmail(emailId: string, jobIdOrNone?: string): Promi
 }
 
 async function whyNotClaimed(emailId: string, jobId: string): Promise<DeliveryOutcome> {
-  const [row] = await getDb()
-    .select({ status: emails.status, jobId: emails.jobId, leaseExpiresAt: emails.leaseExpiresAt })
-    .from(emails)
-    .where(eq(emails.id, emailId))
+  const row = await getEmailClaimState(getDb(), { emailId })
   if (!row) return 'missing'
   if (row.status === 'sent' || row.status === 'delivered' || row.status === 'bounced') return 'already-sent'
   if (row.status === 'failed') return 'already-failed'
@@ -240,20 +188,13 @@ async function transport(email: ClaimedEmail) {
   return sendWithSendGrid({ apiKey: config.sendgridApiKey, baseUrl: config.sendgridApiBaseUrl }, message)
 }
 
-/** The claim of this job, and only this job, on a `sending` row. */
-const heldBy = (emailId: string, jobId: string) =>
-  and(eq(emails.id, emailId), eq(emails.status, 'sending'), eq(emails.jobId, jobId))
-
 async function releaseClaim(emailId: string, jobId: string) {
-  await getDb().update(emails).set({ status: 'queued', leaseExpiresAt: null }).where(heldBy(emailId, jobId))
+  await releaseEmailClaim(getDb(), { emailId, jobId })
 }
 
 async function markSent(email: ClaimedEmail, jobId: string, providerId: string): Promise<DeliveryResult> {
   return getDb().transaction(async (tx) => {
-    await tx
-      .update(emails)
-      .set({ status: 'sent', sentAt: new Date(), providerId, error: null, leaseExpiresAt: null })
-      .where(heldBy(email.id, jobId))
+    await markClaimedEmailSent(tx, { emailId: email.id, jobId, providerId })
     const events = await setMessageDelivery(tx, email, 'sent')
     return { outcome: 'sent' as const, events }
   })
@@ -277,16 +218,12 @@ async function settleFailure(
     )
     const nextJobId = randomUUID()
     await getDb().transaction(async (tx) => {
-      const [requeued] = await tx
-        .update(emails)
-        .set({
-          status: 'queued',
-          jobId: nextJobId,
-          leaseExpiresAt: null,
-          error: error.message.slice(0, 1000),
-        })
-        .where(heldBy(email.id, jobId))
-        .returning({ id: emails.id })
+      const requeued = await requeueClaimedEmail(tx, {
+        emailId: email.id,
+        jobId,
+        nextJobId,
+        error: error.message.slice(0, 1000),
+      })
       if (requeued)
         await enqueue(tx, 'email.send', { emailId: email.id }, { id: nextJobId, startAfterSeconds: delay })
     })
@@ -297,11 +234,7 @@ async function settleFailure(
       ? `${error.message} (gave up after ${email.attempts} attempts)`
       : error.message
   const events = await getDb().transaction(async (tx) => {
-    const [failed] = await tx
-      .update(emails)
-      .set({ status: 'failed', error: reason.slice(0, 1000), leaseExpiresAt: null })
-      .where(heldBy(email.id, jobId))
-      .returning({ id: emails.id })
+    const failed = await failClaimedEmail(tx, { emailId: email.id, jobId, error: reason.slice(0, 1000) })
     return failed ? setMessageDelivery(tx, email, 'failed') : []
   })
   return { outcome: 'failed', events }
@@ -321,7 +254,7 @@ async function setMessageDelivery(
   status: 'queued' | 'sent' | 'failed',
 ): Promise<TicketEvent[]> {
   if (!email.messageId) return []
-  await tx.update(messages).set({ deliveryStatus: status }).where(eq(messages.id, email.messageId))
+  await setMessageDeliveryStatus(tx, { messageId: email.messageId, status })
   if (!email.ticketId || !email.workspaceId || email.ticketNumber === null) return []
   return [
     {
@@ -342,16 +275,7 @@ async function setMessageDelivery(
  */
 export async function markEmailFailed(emailId: string, reason: string): Promise<TicketEvent[]> {
   return getDb().transaction(async (tx) => {
-    const [email] = await tx
-      .update(emails)
-      .set({ status: 'failed', error: reason.slice(0, 1000), leaseExpiresAt: null })
-      .where(and(eq(emails.id, emailId), inArray(emails.status, ['queued', 'sending'])))
-      .returning({
-        messageId: emails.messageId,
-        ticketId: emails.ticketId,
-        workspaceId: emails.workspaceId,
-        ticketNumber: claimedColumns.ticketNumber,
-      })
+    const email = await failPendingEmail(tx, { emailId, error: reason.slice(0, 1000) })
     return email ? setMessageDelivery(tx, email, 'failed') : []
   })
 }
@@ -370,25 +294,12 @@ export async function retryEmailDelivery(
 ): Promise<RetryOutcome> {
   return getDb().transaction(async (tx) => {
     const jobId = randomUUID()
-    const [email] = await tx
-      .update(emails)
-      .set({ status: 'queued', attempts: 0, error: null, jobId, leaseExpiresAt: null })
-      .where(
-        and(
-          eq(emails.workspaceId, member.workspaceId),
-          eq(emails.messageId, messageId),
-          eq(emails.status, 'failed'),
-          sql`exists (select 1 from tickets t where t.id = ${emails.ticketId}
-            and t.workspace_id = ${member.workspaceId} and t.number = ${ticketNumber})`,
-        ),
-      )
-      .returning({
-        id: emails.id,
-        messageId: emails.messageId,
-        ticketId: emails.ticketId,
-        workspaceId: emails.workspaceId,
-        ticketNumber: claimedColumns.ticketNumber,
-      })
+    const email = await requeueFailedEmail(tx, {
+      workspaceId: member.workspaceId,
+      ticketNumber,
+      messageId,
+      jobId,
+    })
     if (!email) return { kind: 'not-found' as const }
     await enqueue(tx, 'email.send', { emailId: email.id }, { id: jobId })
     await recordAudit(tx, {

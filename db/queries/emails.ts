@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, sql } from 'drizzle-orm'
+import { and, desc, eq, gt, inArray, isNull, lt, or, sql } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
 import { emailEvents, emails, messages } from '../schema.ts'
 
@@ -116,4 +116,203 @@ export async function hasRecentEmailTo(
     )
     .limit(1)
   return Boolean(row)
+}
+
+// Delivery (app/domain/email.server.ts): queueing, the claim, and settling an attempt.
+
+export async function insertEmail(db: DbOrTx, values: typeof emails.$inferInsert) {
+  const [row] = await db.insert(emails).values(values).returning({ id: emails.id })
+  return row
+}
+
+const ticketNumberOfEmail = sql<
+  number | null
+>`(select t.number from tickets t where t.id = ${emails.ticketId})`
+
+const claimedColumns = {
+  id: emails.id,
+  workspaceId: emails.workspaceId,
+  ticketId: emails.ticketId,
+  messageId: emails.messageId,
+  fromAddress: emails.fromAddress,
+  fromName: emails.fromName,
+  toAddress: emails.toAddress,
+  cc: emails.cc,
+  bcc: emails.bcc,
+  replyTo: emails.replyTo,
+  subject: emails.subject,
+  html: emails.html,
+  text: emails.text,
+  headers: emails.headers,
+  attempts: emails.attempts,
+  ticketNumber: ticketNumberOfEmail,
+}
+export type ClaimedEmail = {
+  id: string
+  workspaceId: string | null
+  ticketId: string | null
+  messageId: string | null
+  fromAddress: string
+  fromName: string
+  toAddress: string
+  cc: string[]
+  bcc: string[]
+  replyTo: string | null
+  subject: string
+  html: string
+  text: string
+  headers: Record<string, string>
+  attempts: number
+  ticketNumber: number | null
+}
+
+/**
+ * Claims the email for this job in one UPDATE: `queued → sending` (queued for this job or for none;
+ * `anyQueued`: any queued email), or a `sending` row of this job whose lease ran out, with a new
+ * lease and one more attempt. Undefined when the claim was not won.
+ */
+export async function claimEmail(
+  db: DbOrTx,
+  {
+    emailId,
+    jobId,
+    anyQueued,
+    leaseSeconds,
+  }: { emailId: string; jobId: string; anyQueued: boolean; leaseSeconds: number },
+): Promise<ClaimedEmail | undefined> {
+  const [email]: ClaimedEmail[] = await db
+    .update(emails)
+    .set({
+      status: 'sending',
+      jobId,
+      leaseExpiresAt: sql`now() + make_interval(secs => ${leaseSeconds})`,
+      attempts: sql`${emails.attempts} + 1`,
+    })
+    .where(
+      and(
+        eq(emails.id, emailId),
+        or(
+          and(
+            eq(emails.status, 'queued'),
+            anyQueued ? undefined : or(isNull(emails.jobId), eq(emails.jobId, jobId)),
+          ),
+          and(eq(emails.status, 'sending'), eq(emails.jobId, jobId), lt(emails.leaseExpiresAt, sql`now()`)),
+        ),
+      ),
+    )
+    .returning(claimedColumns)
+  return email
+}
+
+/** The email's delivery state: status, the job holding it, the lease. */
+export async function getEmailClaimState(db: DbOrTx, { emailId }: { emailId: string }) {
+  const [row] = await db
+    .select({ status: emails.status, jobId: emails.jobId, leaseExpiresAt: emails.leaseExpiresAt })
+    .from(emails)
+    .where(eq(emails.id, emailId))
+  return row
+}
+
+/** The claim of this job, and only this job, on a `sending` row. */
+const heldBy = (emailId: string, jobId: string) =>
+  and(eq(emails.id, emailId), eq(emails.status, 'sending'), eq(emails.jobId, jobId))
+
+/** Gives this job's claim back (`sending → queued`). */
+export async function releaseEmailClaim(db: DbOrTx, { emailId, jobId }: { emailId: string; jobId: string }) {
+  await db.update(emails).set({ status: 'queued', leaseExpiresAt: null }).where(heldBy(emailId, jobId))
+}
+
+/** Marks the email sent, if this job still holds its claim. */
+export async function markClaimedEmailSent(
+  db: DbOrTx,
+  { emailId, jobId, providerId }: { emailId: string; jobId: string; providerId: string },
+) {
+  await db
+    .update(emails)
+    .set({ status: 'sent', sentAt: new Date(), providerId, error: null, leaseExpiresAt: null })
+    .where(heldBy(emailId, jobId))
+}
+
+/** Queues the email again for another job, if this job still holds its claim; undefined otherwise. */
+export async function requeueClaimedEmail(
+  db: DbOrTx,
+  { emailId, jobId, nextJobId, error }: { emailId: string; jobId: string; nextJobId: string; error: string },
+) {
+  const [row] = await db
+    .update(emails)
+    .set({ status: 'queued', jobId: nextJobId, leaseExpiresAt: null, error })
+    .where(heldBy(emailId, jobId))
+    .returning({ id: emails.id })
+  return row
+}
+
+/** Marks the email failed, if this job still holds its claim; undefined otherwise. */
+export async function failClaimedEmail(
+  db: DbOrTx,
+  { emailId, jobId, error }: { emailId: string; jobId: string; error: string },
+) {
+  const [row] = await db
+    .update(emails)
+    .set({ status: 'failed', error, leaseExpiresAt: null })
+    .where(heldBy(emailId, jobId))
+    .returning({ id: emails.id })
+  return row
+}
+
+/** The message's delivery badge. */
+export async function setMessageDeliveryStatus(
+  db: DbOrTx,
+  { messageId, status }: { messageId: string; status: 'queued' | 'sent' | 'failed' },
+) {
+  await db.update(messages).set({ deliveryStatus: status }).where(eq(messages.id, messageId))
+}
+
+/** Marks a queued or sending email failed; undefined when it was neither. */
+export async function failPendingEmail(db: DbOrTx, { emailId, error }: { emailId: string; error: string }) {
+  const [row] = await db
+    .update(emails)
+    .set({ status: 'failed', error, leaseExpiresAt: null })
+    .where(and(eq(emails.id, emailId), inArray(emails.status, ['queued', 'sending'])))
+    .returning({
+      messageId: emails.messageId,
+      ticketId: emails.ticketId,
+      workspaceId: emails.workspaceId,
+      ticketNumber: ticketNumberOfEmail,
+    })
+  return row
+}
+
+/**
+ * Queues a failed email of the message on the workspace's ticket `ticketNumber` again, with a fresh
+ * attempt count and a new job; undefined when there is none.
+ */
+export async function requeueFailedEmail(
+  db: DbOrTx,
+  {
+    workspaceId,
+    ticketNumber,
+    messageId,
+    jobId,
+  }: { workspaceId: string; ticketNumber: number; messageId: string; jobId: string },
+) {
+  const [row] = await db
+    .update(emails)
+    .set({ status: 'queued', attempts: 0, error: null, jobId, leaseExpiresAt: null })
+    .where(
+      and(
+        eq(emails.workspaceId, workspaceId),
+        eq(emails.messageId, messageId),
+        eq(emails.status, 'failed'),
+        sql`exists (select 1 from tickets t where t.id = ${emails.ticketId}
+            and t.workspace_id = ${workspaceId} and t.number = ${ticketNumber})`,
+      ),
+    )
+    .returning({
+      id: emails.id,
+      messageId: emails.messageId,
+      ticketId: emails.ticketId,
+      workspaceId: emails.workspaceId,
+      ticketNumber: ticketNumberOfEmail,
+    })
+  return row
 }
