@@ -4,6 +4,7 @@ import {
   deleteRateLimitCounters,
   releaseRateLimitSlot,
   takeRateLimitSlot,
+  type SlotRow,
 } from '#db/queries/rate-limits.ts'
 
 /** At most `max` slots per `windowMs` (a sliding window, estimated from two fixed windows). */
@@ -22,16 +23,63 @@ export type Slot = {
   release: () => Promise<void>
 }
 
+type Waiter = { limit: Limit; resolve: (slot: Slot) => void; reject: (error: unknown) => void }
+type Pending = { waiters: Waiter[]; running: boolean }
+/** Per key: the callers waiting for the key's statement in flight to return. */
+const pending = new Map<string, Pending>()
+
 /**
- * Reserves a slot for `key` BEFORE doing the work it limits: one atomic SQL statement in
- * PostgreSQL, so parallel requests and other instances can never take more than `limit.max`
- * (see db/queries/rate-limits.ts for the statement and the sliding-window estimate).
+ * Reserves a slot for `key` BEFORE doing the work it limits, counted atomically in PostgreSQL, so
+ * parallel requests and other instances can never take more than `limit.max` (see
+ * db/queries/rate-limits.ts for the statement and the sliding-window estimate).
+ *
+ * Callers of one key in this process are coalesced: while the key's statement is in flight, new
+ * callers wait, and the next statement takes one slot for each of them at once (all or none; if
+ * none, one slot is tried for the first and the rest wait again). One statement per key in flight
+ * per process instead of one per request queueing on the counter row's lock (32 API requests of
+ * one token were a convoy of 32 row-lock waits). Exact all the same: every slot handed out was
+ * counted in PostgreSQL before, within the limit.
  */
-export async function takeSlot(key: string, limit: Limit): Promise<Slot> {
-  const row = await takeRateLimitSlot(getDb(), { key, ...limit })
-  // A refusal proves the window already held at least max − carried hits, even when this
-  // statement's snapshot could not see a concurrent taker's row yet (seen is then null or stale).
-  const current = row.taken ?? Math.max(row.seen ?? 0, limit.max - row.carried)
+export function takeSlot(key: string, limit: Limit): Promise<Slot> {
+  return new Promise((resolve, reject) => {
+    let entry = pending.get(key)
+    if (!entry) {
+      entry = { waiters: [], running: false }
+      pending.set(key, entry)
+    }
+    entry.waiters.push({ limit, resolve, reject })
+    if (!entry.running) void drain(key, entry)
+  })
+}
+
+async function drain(key: string, entry: Pending) {
+  entry.running = true
+  while (entry.waiters.length > 0) {
+    const { limit } = entry.waiters[0]!
+    const same = (w: Waiter) => w.limit.max === limit.max && w.limit.windowMs === limit.windowMs
+    const batch = entry.waiters.filter(same)
+    entry.waiters = entry.waiters.filter((w) => !same(w))
+    try {
+      let row = await takeRateLimitSlot(getDb(), { key, ...limit, count: batch.length })
+      if (row.taken === null && batch.length > 1) {
+        // Not room for all: one more slot for the first, the others try again after it.
+        row = await takeRateLimitSlot(getDb(), { key, ...limit, count: 1 })
+        if (row.taken !== null) {
+          entry.waiters.unshift(...batch.splice(1))
+        }
+      }
+      batch.forEach((waiter, i) => waiter.resolve(slotOf(key, limit, row, batch.length - 1 - i)))
+    } catch (error) {
+      for (const waiter of batch) waiter.reject(error)
+    }
+  }
+  entry.running = false
+  pending.delete(key)
+}
+
+/** A caller's slot from its batch's row; `later` is how many slots of the batch were counted after its own. */
+function slotOf(key: string, limit: Limit, row: SlotRow, later: number): Slot {
+  const current = row.taken !== null ? row.taken - later : (row.seen ?? 0)
   const used = row.carried + current
   const remaining = row.taken === null ? 0 : Math.max(0, limit.max - used)
   const windowStart = row.windowStart

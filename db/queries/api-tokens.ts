@@ -1,5 +1,6 @@
 import { and, desc, eq, isNull, lt, or, sql } from 'drizzle-orm'
-import type { DbOrTx } from '../client.ts'
+import type { Db, DbOrTx } from '../client.ts'
+import { prepared } from '../prepared.ts'
 import { apiTokens, memberships, users, workspaces } from '../schema.ts'
 
 export async function insertApiToken(
@@ -54,31 +55,41 @@ export async function revokeApiTokenRow(
   return row
 }
 
-/** The token with this hash, its creator, workspace and the creator's membership (role null when gone). */
-export async function findApiTokenByHash(db: DbOrTx, { tokenHash }: { tokenHash: string }) {
-  const [row] = await db
-    .select({
-      id: apiTokens.id,
-      workspaceId: apiTokens.workspaceId,
-      scopes: apiTokens.scopes,
-      expiresAt: apiTokens.expiresAt,
-      revokedAt: apiTokens.revokedAt,
-      lastUsedAt: apiTokens.lastUsedAt,
-      userId: users.id,
-      userName: users.name,
-      userEmail: users.email,
-      role: memberships.role,
-      workspaceSlug: workspaces.slug,
-      workspaceName: workspaces.name,
-    })
-    .from(apiTokens)
-    .innerJoin(users, eq(users.id, apiTokens.createdById))
-    .innerJoin(workspaces, eq(workspaces.id, apiTokens.workspaceId))
-    .leftJoin(
-      memberships,
-      and(eq(memberships.workspaceId, apiTokens.workspaceId), eq(memberships.userId, apiTokens.createdById)),
-    )
-    .where(eq(apiTokens.tokenHash, tokenHash))
+/**
+ * The token with this hash, its creator, workspace and the creator's membership (role null when
+ * gone). Prepared: every API request reads it.
+ */
+export async function findApiTokenByHash(db: Db, { tokenHash }: { tokenHash: string }) {
+  const query = prepared(db, 'api_token_by_hash', (d) =>
+    d
+      .select({
+        id: apiTokens.id,
+        workspaceId: apiTokens.workspaceId,
+        scopes: apiTokens.scopes,
+        expiresAt: apiTokens.expiresAt,
+        revokedAt: apiTokens.revokedAt,
+        lastUsedAt: apiTokens.lastUsedAt,
+        userId: users.id,
+        userName: users.name,
+        userEmail: users.email,
+        role: memberships.role,
+        workspaceSlug: workspaces.slug,
+        workspaceName: workspaces.name,
+      })
+      .from(apiTokens)
+      .innerJoin(users, eq(users.id, apiTokens.createdById))
+      .innerJoin(workspaces, eq(workspaces.id, apiTokens.workspaceId))
+      .leftJoin(
+        memberships,
+        and(
+          eq(memberships.workspaceId, apiTokens.workspaceId),
+          eq(memberships.userId, apiTokens.createdById),
+        ),
+      )
+      .where(eq(apiTokens.tokenHash, sql.placeholder('tokenHash')))
+      .prepare('api_token_by_hash'),
+  )
+  const [row] = await query.execute({ tokenHash })
   return row
 }
 

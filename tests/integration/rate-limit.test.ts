@@ -56,6 +56,24 @@ describe('takeSlot', () => {
     expect(rows[0].hits).toBe(7)
   })
 
+  it('grants exactly max of 40 concurrent takes coalesced in one process, each caller with its own remaining', async () => {
+    const key = uniqueKey()
+    const limit = { max: 25, windowMs: 10 * MINUTE }
+    const slots = await Promise.all(Array.from({ length: 40 }, () => takeSlot(key, limit)))
+    expect(slots.filter((s) => s.allowed)).toHaveLength(25)
+    // Every granted caller saw a different count: 24, 23, … 0 remaining.
+    expect(
+      slots
+        .filter((s) => s.allowed)
+        .map((s) => s.remaining)
+        .sort((a, b) => b - a),
+    ).toEqual(Array.from({ length: 25 }, (_, i) => 24 - i))
+    expect((await counters(key))[0].hits).toBe(25)
+    // Released slots are counted back one by one.
+    await Promise.all(slots.slice(0, 3).map((s) => s.release()))
+    expect((await counters(key))[0].hits).toBe(22)
+  })
+
   it('counts down remaining, then refuses with a reset time in the next window', async () => {
     const key = uniqueKey()
     const limit = { max: 3, windowMs: 10 * MINUTE }
