@@ -1,9 +1,21 @@
-import { and, desc, eq, isNull } from 'drizzle-orm'
 import { getDb, type Tx } from '#db/client.ts'
 import { getContact } from '#db/queries/contacts.ts'
 import { getTicketByNumber, listThread, listTicketTags } from '#db/queries/tickets.ts'
 import { getUserById } from '#db/queries/users.ts'
-import { webhookDeliveries, webhookEndpoints } from '#db/schema.ts'
+import {
+  deleteWebhookEndpointRow,
+  getWebhookDeliveryForRedelivery,
+  getWebhookEndpointId,
+  getWebhookEndpointRow,
+  insertWebhookDeliveries,
+  insertWebhookEndpoint,
+  listActiveWebhookEndpoints,
+  listWebhookDeliveryRows,
+  listWebhookEndpointRows,
+  lockWebhookSecret,
+  setWebhookEndpointFields,
+  setWebhookSecrets,
+} from '#db/queries/webhooks.ts'
 import { uuidv7 } from '#db/uuid.ts'
 import { contactJson, messageJson, ticketJson } from '#app/api/serializers.server.ts'
 import { env } from '#app/env.server.ts'
@@ -45,14 +57,7 @@ const SUBSCRIBABLE = new Set<string>(WEBHOOK_EVENT_TYPES)
 export async function enqueueWebhooks(tx: Tx, workspaceId: string, triggers: WebhookTrigger[]) {
   const relevant = triggers.filter((t) => SUBSCRIBABLE.has(t.type))
   if (relevant.length === 0) return
-  const endpoints = await tx
-    .select({
-      id: webhookEndpoints.id,
-      events: webhookEndpoints.events,
-      includeNotes: webhookEndpoints.includeNotes,
-    })
-    .from(webhookEndpoints)
-    .where(and(eq(webhookEndpoints.workspaceId, workspaceId), isNull(webhookEndpoints.disabledAt)))
+  const endpoints = await listActiveWebhookEndpoints(tx, { workspaceId })
   if (endpoints.length === 0) return
   for (const trigger of relevant) {
     const targets = endpoints.filter(
@@ -82,19 +87,7 @@ async function insertDeliveries(
   eventType: string,
   payload: string,
 ) {
-  const rows = await tx
-    .insert(webhookDeliveries)
-    .values(
-      endpointIds.map((endpointId) => ({
-        workspaceId,
-        endpointId,
-        eventId,
-        eventType,
-        payload,
-        nextAttemptAt: new Date(),
-      })),
-    )
-    .returning({ id: webhookDeliveries.id })
+  const rows = await insertWebhookDeliveries(tx, { workspaceId, endpointIds, eventId, eventType, payload })
   for (const row of rows) await enqueue(tx, 'webhook.deliver', { deliveryId: row.id })
   return rows.map((r) => r.id)
 }
@@ -155,37 +148,15 @@ export type EndpointOutcome =
   | { kind: 'invalid-url'; reason: string }
   | { kind: 'not-found' }
 
-const endpointColumns = {
-  id: webhookEndpoints.id,
-  url: webhookEndpoints.url,
-  description: webhookEndpoints.description,
-  events: webhookEndpoints.events,
-  includeNotes: webhookEndpoints.includeNotes,
-  failingSince: webhookEndpoints.failingSince,
-  disabledAt: webhookEndpoints.disabledAt,
-  disabledReason: webhookEndpoints.disabledReason,
-  previousSecretExpiresAt: webhookEndpoints.previousSecretExpiresAt,
-  createdAt: webhookEndpoints.createdAt,
-  updatedAt: webhookEndpoints.updatedAt,
-}
-
 export type WebhookEndpoint = Awaited<ReturnType<typeof listWebhookEndpoints>>[number]
 
 /** The workspace's endpoints, oldest first. Never the secret: it is shown once, at creation or rotation. */
 export async function listWebhookEndpoints(member: Member) {
-  return getDb()
-    .select(endpointColumns)
-    .from(webhookEndpoints)
-    .where(eq(webhookEndpoints.workspaceId, member.workspaceId))
-    .orderBy(webhookEndpoints.createdAt, webhookEndpoints.id)
+  return listWebhookEndpointRows(getDb(), { workspaceId: member.workspaceId })
 }
 
 export async function getWebhookEndpoint(member: Member, id: string) {
-  const [row] = await getDb()
-    .select(endpointColumns)
-    .from(webhookEndpoints)
-    .where(and(eq(webhookEndpoints.workspaceId, member.workspaceId), eq(webhookEndpoints.id, id)))
-  return row
+  return getWebhookEndpointRow(getDb(), { workspaceId: member.workspaceId, id })
 }
 
 /** Creates an endpoint and returns its secret (shown once). */
@@ -194,18 +165,15 @@ export async function createWebhookEndpoint(member: Member, input: EndpointInput
   if (!check.ok) return { kind: 'invalid-url', reason: check.reason }
   const secret = newWebhookSecret()
   return getDb().transaction(async (tx) => {
-    const [row] = await tx
-      .insert(webhookEndpoints)
-      .values({
-        workspaceId: member.workspaceId,
-        url: check.url.toString(),
-        description: input.description,
-        events: [...new Set(input.events)],
-        includeNotes: input.includeNotes,
-        secret,
-        createdById: member.userId,
-      })
-      .returning({ id: webhookEndpoints.id })
+    const row = await insertWebhookEndpoint(tx, {
+      workspaceId: member.workspaceId,
+      url: check.url.toString(),
+      description: input.description,
+      events: [...new Set(input.events)],
+      includeNotes: input.includeNotes,
+      secret,
+      createdById: member.userId,
+    })
     await audit(tx, member, 'webhook.created', row.id, { url: check.url.toString(), events: input.events })
     return { kind: 'ok' as const, id: row.id, secret }
   })
@@ -224,17 +192,17 @@ export async function updateWebhookEndpoint(
     url = check.url.toString()
   }
   return getDb().transaction(async (tx) => {
-    const [row] = await tx
-      .update(webhookEndpoints)
-      .set({
+    const row = await setWebhookEndpointFields(tx, {
+      workspaceId: member.workspaceId,
+      id,
+      set: {
         ...(url !== undefined ? { url } : {}),
         ...(input.description !== undefined ? { description: input.description } : {}),
         ...(input.events !== undefined ? { events: [...new Set(input.events)] } : {}),
         ...(input.includeNotes !== undefined ? { includeNotes: input.includeNotes } : {}),
         updatedAt: new Date(),
-      })
-      .where(and(eq(webhookEndpoints.workspaceId, member.workspaceId), eq(webhookEndpoints.id, id)))
-      .returning({ id: webhookEndpoints.id })
+      },
+    })
     if (!row) return { kind: 'not-found' as const }
     await audit(tx, member, 'webhook.updated', id, { ...input })
     return { kind: 'ok' as const, id }
@@ -244,15 +212,13 @@ export async function updateWebhookEndpoint(
 /** Turns an endpoint off, or back on (which forgets its failure streak). */
 export async function setWebhookEndpointEnabled(member: Member, id: string, enabled: boolean) {
   return getDb().transaction(async (tx) => {
-    const [row] = await tx
-      .update(webhookEndpoints)
-      .set(
-        enabled
-          ? { disabledAt: null, disabledReason: null, failingSince: null, updatedAt: new Date() }
-          : { disabledAt: new Date(), disabledReason: 'Disabled by a member', updatedAt: new Date() },
-      )
-      .where(and(eq(webhookEndpoints.workspaceId, member.workspaceId), eq(webhookEndpoints.id, id)))
-      .returning({ id: webhookEndpoints.id })
+    const row = await setWebhookEndpointFields(tx, {
+      workspaceId: member.workspaceId,
+      id,
+      set: enabled
+        ? { disabledAt: null, disabledReason: null, failingSince: null, updatedAt: new Date() }
+        : { disabledAt: new Date(), disabledReason: 'Disabled by a member', updatedAt: new Date() },
+    })
     if (!row) return { kind: 'not-found' as const }
     await audit(tx, member, enabled ? 'webhook.enabled' : 'webhook.disabled', id)
     return { kind: 'ok' as const, id }
@@ -261,10 +227,7 @@ export async function setWebhookEndpointEnabled(member: Member, id: string, enab
 
 export async function deleteWebhookEndpoint(member: Member, id: string) {
   return getDb().transaction(async (tx) => {
-    const [row] = await tx
-      .delete(webhookEndpoints)
-      .where(and(eq(webhookEndpoints.workspaceId, member.workspaceId), eq(webhookEndpoints.id, id)))
-      .returning({ id: webhookEndpoints.id, url: webhookEndpoints.url })
+    const row = await deleteWebhookEndpointRow(tx, { workspaceId: member.workspaceId, id })
     if (!row) return { kind: 'not-found' as const }
     await audit(tx, member, 'webhook.deleted', id, { url: row.url })
     return { kind: 'ok' as const, id }
@@ -279,17 +242,15 @@ export async function deleteWebhookEndpoint(member: Member, id: string) {
 export async function rotateWebhookSecret(member: Member, id: string): Promise<EndpointOutcome> {
   const secret = newWebhookSecret()
   return getDb().transaction(async (tx) => {
-    const [current] = await tx
-      .select({ secret: webhookEndpoints.secret })
-      .from(webhookEndpoints)
-      .where(and(eq(webhookEndpoints.workspaceId, member.workspaceId), eq(webhookEndpoints.id, id)))
-      .for('update')
+    const current = await lockWebhookSecret(tx, { workspaceId: member.workspaceId, id })
     if (!current) return { kind: 'not-found' as const }
     const until = new Date(Date.now() + ROTATION_OVERLAP_MS)
-    await tx
-      .update(webhookEndpoints)
-      .set({ secret, previousSecret: current.secret, previousSecretExpiresAt: until, updatedAt: new Date() })
-      .where(eq(webhookEndpoints.id, id))
+    await setWebhookSecrets(tx, {
+      id,
+      secret,
+      previousSecret: current.secret,
+      previousSecretExpiresAt: until,
+    })
     await audit(tx, member, 'webhook.secret-rotated', id, { previousValidUntil: until.toISOString() })
     return { kind: 'ok' as const, id, secret }
   })
@@ -298,37 +259,11 @@ export async function rotateWebhookSecret(member: Member, id: string): Promise<E
 // ---------------------------------------------------------------------------------------------
 // Deliveries
 
-const deliveryColumns = {
-  id: webhookDeliveries.id,
-  endpointId: webhookDeliveries.endpointId,
-  eventId: webhookDeliveries.eventId,
-  eventType: webhookDeliveries.eventType,
-  status: webhookDeliveries.status,
-  attempts: webhookDeliveries.attempts,
-  nextAttemptAt: webhookDeliveries.nextAttemptAt,
-  lastAttemptAt: webhookDeliveries.lastAttemptAt,
-  responseStatus: webhookDeliveries.responseStatus,
-  responseSnippet: webhookDeliveries.responseSnippet,
-  latencyMs: webhookDeliveries.latencyMs,
-  error: webhookDeliveries.error,
-  createdAt: webhookDeliveries.createdAt,
-}
-
 export type WebhookDelivery = Awaited<ReturnType<typeof listWebhookDeliveries>>[number]
 
 /** An endpoint's most recent deliveries, newest first (webhook_deliveries_endpoint_created_idx). */
 export async function listWebhookDeliveries(member: Member, endpointId: string, limit = RECENT_DELIVERIES) {
-  return getDb()
-    .select(deliveryColumns)
-    .from(webhookDeliveries)
-    .where(
-      and(
-        eq(webhookDeliveries.workspaceId, member.workspaceId),
-        eq(webhookDeliveries.endpointId, endpointId),
-      ),
-    )
-    .orderBy(desc(webhookDeliveries.createdAt), desc(webhookDeliveries.id))
-    .limit(limit)
+  return listWebhookDeliveryRows(getDb(), { workspaceId: member.workspaceId, endpointId, limit })
 }
 
 /** Sends a `webhook.test` event to one endpoint now (disabled or not: that is how you check a fix). */
@@ -364,21 +299,11 @@ export async function sendTestEvent(member: Member, endpointId: string) {
  */
 export async function redeliverWebhook(member: Member, deliveryId: string, endpointId?: string) {
   return getDb().transaction(async (tx) => {
-    const [original] = await tx
-      .select({
-        endpointId: webhookDeliveries.endpointId,
-        eventId: webhookDeliveries.eventId,
-        eventType: webhookDeliveries.eventType,
-        payload: webhookDeliveries.payload,
-      })
-      .from(webhookDeliveries)
-      .where(
-        and(
-          eq(webhookDeliveries.workspaceId, member.workspaceId),
-          eq(webhookDeliveries.id, deliveryId),
-          endpointId ? eq(webhookDeliveries.endpointId, endpointId) : undefined,
-        ),
-      )
+    const original = await getWebhookDeliveryForRedelivery(tx, {
+      workspaceId: member.workspaceId,
+      id: deliveryId,
+      endpointId,
+    })
     if (!original) return { kind: 'not-found' as const }
     const [id] = await insertDeliveries(
       tx,
@@ -394,11 +319,7 @@ export async function redeliverWebhook(member: Member, deliveryId: string, endpo
 }
 
 async function endpointOf(tx: Tx, member: Member, id: string) {
-  const [row] = await tx
-    .select({ id: webhookEndpoints.id })
-    .from(webhookEndpoints)
-    .where(and(eq(webhookEndpoints.workspaceId, member.workspaceId), eq(webhookEndpoints.id, id)))
-  return row
+  return getWebhookEndpointId(tx, { workspaceId: member.workspaceId, id })
 }
 
 async function audit(

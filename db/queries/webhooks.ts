@@ -1,0 +1,202 @@
+import { and, desc, eq, isNull } from 'drizzle-orm'
+import type { DbOrTx } from '../client.ts'
+import { webhookDeliveries, webhookEndpoints } from '../schema.ts'
+
+// Outbound webhooks: endpoints and deliveries (app/domain/webhooks.server.ts opens the transaction
+// and passes `tx`).
+
+/** The workspace's enabled endpoints with what they subscribe to. */
+export async function listActiveWebhookEndpoints(db: DbOrTx, { workspaceId }: { workspaceId: string }) {
+  return db
+    .select({
+      id: webhookEndpoints.id,
+      events: webhookEndpoints.events,
+      includeNotes: webhookEndpoints.includeNotes,
+    })
+    .from(webhookEndpoints)
+    .where(and(eq(webhookEndpoints.workspaceId, workspaceId), isNull(webhookEndpoints.disabledAt)))
+}
+
+/** One delivery row per endpoint, due now; returns their ids. */
+export async function insertWebhookDeliveries(
+  db: DbOrTx,
+  {
+    workspaceId,
+    endpointIds,
+    eventId,
+    eventType,
+    payload,
+  }: { workspaceId: string; endpointIds: string[]; eventId: string; eventType: string; payload: string },
+) {
+  return db
+    .insert(webhookDeliveries)
+    .values(
+      endpointIds.map((endpointId) => ({
+        workspaceId,
+        endpointId,
+        eventId,
+        eventType,
+        payload,
+        nextAttemptAt: new Date(),
+      })),
+    )
+    .returning({ id: webhookDeliveries.id })
+}
+
+const endpointColumns = {
+  id: webhookEndpoints.id,
+  url: webhookEndpoints.url,
+  description: webhookEndpoints.description,
+  events: webhookEndpoints.events,
+  includeNotes: webhookEndpoints.includeNotes,
+  failingSince: webhookEndpoints.failingSince,
+  disabledAt: webhookEndpoints.disabledAt,
+  disabledReason: webhookEndpoints.disabledReason,
+  previousSecretExpiresAt: webhookEndpoints.previousSecretExpiresAt,
+  createdAt: webhookEndpoints.createdAt,
+  updatedAt: webhookEndpoints.updatedAt,
+}
+
+/** The workspace's endpoints, oldest first, without their secrets. */
+export async function listWebhookEndpointRows(db: DbOrTx, { workspaceId }: { workspaceId: string }) {
+  return db
+    .select(endpointColumns)
+    .from(webhookEndpoints)
+    .where(eq(webhookEndpoints.workspaceId, workspaceId))
+    .orderBy(webhookEndpoints.createdAt, webhookEndpoints.id)
+}
+
+export async function getWebhookEndpointRow(
+  db: DbOrTx,
+  { workspaceId, id }: { workspaceId: string; id: string },
+) {
+  const [row] = await db
+    .select(endpointColumns)
+    .from(webhookEndpoints)
+    .where(and(eq(webhookEndpoints.workspaceId, workspaceId), eq(webhookEndpoints.id, id)))
+  return row
+}
+
+export async function insertWebhookEndpoint(db: DbOrTx, values: typeof webhookEndpoints.$inferInsert) {
+  const [row] = await db.insert(webhookEndpoints).values(values).returning({ id: webhookEndpoints.id })
+  return row
+}
+
+/** Sets fields of the workspace's endpoint; undefined when it has none with this id. */
+export async function setWebhookEndpointFields(
+  db: DbOrTx,
+  {
+    workspaceId,
+    id,
+    set,
+  }: { workspaceId: string; id: string; set: Partial<typeof webhookEndpoints.$inferInsert> },
+) {
+  const [row] = await db
+    .update(webhookEndpoints)
+    .set(set)
+    .where(and(eq(webhookEndpoints.workspaceId, workspaceId), eq(webhookEndpoints.id, id)))
+    .returning({ id: webhookEndpoints.id })
+  return row
+}
+
+export async function deleteWebhookEndpointRow(
+  db: DbOrTx,
+  { workspaceId, id }: { workspaceId: string; id: string },
+) {
+  const [row] = await db
+    .delete(webhookEndpoints)
+    .where(and(eq(webhookEndpoints.workspaceId, workspaceId), eq(webhookEndpoints.id, id)))
+    .returning({ id: webhookEndpoints.id, url: webhookEndpoints.url })
+  return row
+}
+
+/** The endpoint's current secret, locked FOR UPDATE (rotation). */
+export async function lockWebhookSecret(
+  db: DbOrTx,
+  { workspaceId, id }: { workspaceId: string; id: string },
+) {
+  const [row] = await db
+    .select({ secret: webhookEndpoints.secret })
+    .from(webhookEndpoints)
+    .where(and(eq(webhookEndpoints.workspaceId, workspaceId), eq(webhookEndpoints.id, id)))
+    .for('update')
+  return row
+}
+
+export async function setWebhookSecrets(
+  db: DbOrTx,
+  {
+    id,
+    secret,
+    previousSecret,
+    previousSecretExpiresAt,
+  }: { id: string; secret: string; previousSecret: string; previousSecretExpiresAt: Date },
+) {
+  await db
+    .update(webhookEndpoints)
+    .set({ secret, previousSecret, previousSecretExpiresAt, updatedAt: new Date() })
+    .where(eq(webhookEndpoints.id, id))
+}
+
+export async function getWebhookEndpointId(
+  db: DbOrTx,
+  { workspaceId, id }: { workspaceId: string; id: string },
+) {
+  const [row] = await db
+    .select({ id: webhookEndpoints.id })
+    .from(webhookEndpoints)
+    .where(and(eq(webhookEndpoints.workspaceId, workspaceId), eq(webhookEndpoints.id, id)))
+  return row
+}
+
+const deliveryColumns = {
+  id: webhookDeliveries.id,
+  endpointId: webhookDeliveries.endpointId,
+  eventId: webhookDeliveries.eventId,
+  eventType: webhookDeliveries.eventType,
+  status: webhookDeliveries.status,
+  attempts: webhookDeliveries.attempts,
+  nextAttemptAt: webhookDeliveries.nextAttemptAt,
+  lastAttemptAt: webhookDeliveries.lastAttemptAt,
+  responseStatus: webhookDeliveries.responseStatus,
+  responseSnippet: webhookDeliveries.responseSnippet,
+  latencyMs: webhookDeliveries.latencyMs,
+  error: webhookDeliveries.error,
+  createdAt: webhookDeliveries.createdAt,
+}
+
+/** An endpoint's most recent deliveries, newest first (webhook_deliveries_endpoint_created_idx). */
+export async function listWebhookDeliveryRows(
+  db: DbOrTx,
+  { workspaceId, endpointId, limit }: { workspaceId: string; endpointId: string; limit: number },
+) {
+  return db
+    .select(deliveryColumns)
+    .from(webhookDeliveries)
+    .where(and(eq(webhookDeliveries.workspaceId, workspaceId), eq(webhookDeliveries.endpointId, endpointId)))
+    .orderBy(desc(webhookDeliveries.createdAt), desc(webhookDeliveries.id))
+    .limit(limit)
+}
+
+/** A past delivery of the workspace (optionally: of this endpoint), to send again. */
+export async function getWebhookDeliveryForRedelivery(
+  db: DbOrTx,
+  { workspaceId, id, endpointId }: { workspaceId: string; id: string; endpointId?: string },
+) {
+  const [row] = await db
+    .select({
+      endpointId: webhookDeliveries.endpointId,
+      eventId: webhookDeliveries.eventId,
+      eventType: webhookDeliveries.eventType,
+      payload: webhookDeliveries.payload,
+    })
+    .from(webhookDeliveries)
+    .where(
+      and(
+        eq(webhookDeliveries.workspaceId, workspaceId),
+        eq(webhookDeliveries.id, id),
+        endpointId ? eq(webhookDeliveries.endpointId, endpointId) : undefined,
+      ),
+    )
+  return row
+}
