@@ -1,7 +1,18 @@
-import { and, eq, inArray, sql } from 'drizzle-orm'
 import { getDb, type Tx } from '#db/client.ts'
+import { getWorkspaceSlug } from '#db/queries/email-threading.ts'
 import { listMailboxes } from '#db/queries/mailboxes.ts'
-import { memberships, notifications, users, webhookDeliveries, webhookEndpoints } from '#db/schema.ts'
+import {
+  claimWebhookAttempt,
+  clearWebhookFailingSince,
+  disableFailingWebhookEndpoint,
+  failPendingWebhookDeliveriesOf,
+  failPendingWebhookDelivery,
+  getWebhookDeliveryWithEndpoint,
+  insertWebhookDisabledNotifications,
+  markWebhookFailing,
+  setWebhookDeliveryFields,
+} from '#db/queries/webhooks.ts'
+import { listOwnersAndAdmins } from '#db/queries/workspaces.ts'
 import { env } from '#app/env.server.ts'
 import { enqueue } from '#app/jobs/queue.server.ts'
 import { logger } from '#app/logger.server.ts'
@@ -36,47 +47,17 @@ export async function deliverWebhook(
   options: DeliverOptions = {},
 ): Promise<DeliveryOutcome> {
   const db = getDb()
-  const [row] = await db
-    .select({
-      status: webhookDeliveries.status,
-      attempts: webhookDeliveries.attempts,
-      eventId: webhookDeliveries.eventId,
-      eventType: webhookDeliveries.eventType,
-      payload: webhookDeliveries.payload,
-      endpointId: webhookEndpoints.id,
-      url: webhookEndpoints.url,
-      secret: webhookEndpoints.secret,
-      previousSecret: webhookEndpoints.previousSecret,
-      previousSecretExpiresAt: webhookEndpoints.previousSecretExpiresAt,
-      disabledAt: webhookEndpoints.disabledAt,
-    })
-    .from(webhookDeliveries)
-    .innerJoin(webhookEndpoints, eq(webhookEndpoints.id, webhookDeliveries.endpointId))
-    .where(eq(webhookDeliveries.id, deliveryId))
+  const row = await getWebhookDeliveryWithEndpoint(db, { deliveryId })
   if (!row || row.status !== 'pending') return 'skipped'
   const now = options.now ?? new Date()
   if (row.disabledAt && row.eventType !== 'webhook.test') {
-    await db
-      .update(webhookDeliveries)
-      .set({ status: 'failed', error: 'Endpoint disabled', nextAttemptAt: null })
-      .where(and(eq(webhookDeliveries.id, deliveryId), eq(webhookDeliveries.status, 'pending')))
+    await failPendingWebhookDelivery(db, { deliveryId })
     return 'skipped'
   }
   // Claim this attempt: a second job for the same attempt (a retry after a lost heartbeat) finds
   // the counter moved and stops, so one attempt is one POST.
-  const claimed = await db
-    .update(webhookDeliveries)
-    .set({ attempts: sql`${webhookDeliveries.attempts} + 1`, lastAttemptAt: now })
-    .where(
-      and(
-        eq(webhookDeliveries.id, deliveryId),
-        eq(webhookDeliveries.status, 'pending'),
-        eq(webhookDeliveries.attempts, row.attempts),
-      ),
-    )
-    .returning({ attempts: webhookDeliveries.attempts })
-  if (claimed.length === 0) return 'skipped'
-  const attempt = claimed[0]!.attempts
+  const attempt = await claimWebhookAttempt(db, { deliveryId, attempts: row.attempts, at: now })
+  if (attempt === undefined) return 'skipped'
   const secrets = [row.secret]
   if (row.previousSecret && row.previousSecretExpiresAt && row.previousSecretExpiresAt > now) {
     secrets.push(row.previousSecret)
@@ -94,45 +75,38 @@ export async function deliverWebhook(
       error: errorOf(result),
     }
     if (succeeded) {
-      await tx
-        .update(webhookDeliveries)
-        .set({ ...recorded, status: 'succeeded', nextAttemptAt: null })
-        .where(eq(webhookDeliveries.id, deliveryId))
-      await tx
-        .update(webhookEndpoints)
-        .set({ failingSince: null })
-        .where(eq(webhookEndpoints.id, row.endpointId))
+      await setWebhookDeliveryFields(tx, {
+        deliveryId,
+        set: { ...recorded, status: 'succeeded', nextAttemptAt: null },
+      })
+      await clearWebhookFailingSince(tx, { endpointId: row.endpointId })
       return 'succeeded' as const
     }
-    const [endpoint] = await tx
-      .update(webhookEndpoints)
-      .set({ failingSince: sql`coalesce(${webhookEndpoints.failingSince}, ${now})` })
-      .where(eq(webhookEndpoints.id, row.endpointId))
-      .returning({ failingSince: webhookEndpoints.failingSince, disabledAt: webhookEndpoints.disabledAt })
+    const endpoint = await markWebhookFailing(tx, { endpointId: row.endpointId, at: now })
     if (
       endpoint?.failingSince &&
       !endpoint.disabledAt &&
       now.getTime() - endpoint.failingSince.getTime() >= DISABLE_AFTER_MS
     ) {
-      await tx
-        .update(webhookDeliveries)
-        .set({ ...recorded, status: 'failed', nextAttemptAt: null })
-        .where(eq(webhookDeliveries.id, deliveryId))
+      await setWebhookDeliveryFields(tx, {
+        deliveryId,
+        set: { ...recorded, status: 'failed', nextAttemptAt: null },
+      })
       await disableEndpoint(tx, row.endpointId, now)
       return 'endpoint-disabled' as const
     }
     if (attempt >= MAX_ATTEMPTS) {
-      await tx
-        .update(webhookDeliveries)
-        .set({ ...recorded, status: 'failed', nextAttemptAt: null })
-        .where(eq(webhookDeliveries.id, deliveryId))
+      await setWebhookDeliveryFields(tx, {
+        deliveryId,
+        set: { ...recorded, status: 'failed', nextAttemptAt: null },
+      })
       return 'failed' as const
     }
     const delay = RETRY_DELAYS_SECONDS[attempt - 1]!
-    await tx
-      .update(webhookDeliveries)
-      .set({ ...recorded, nextAttemptAt: new Date(now.getTime() + delay * 1000) })
-      .where(eq(webhookDeliveries.id, deliveryId))
+    await setWebhookDeliveryFields(tx, {
+      deliveryId,
+      set: { ...recorded, nextAttemptAt: new Date(now.getTime() + delay * 1000) },
+    })
     await enqueue(tx, 'webhook.deliver', { deliveryId }, { startAfterSeconds: delay })
     return 'retrying' as const
   })
@@ -151,16 +125,9 @@ function errorOf(result: WebhookAttempt) {
  * admins: a bell notification each, and an email from the workspace's first mailbox.
  */
 async function disableEndpoint(tx: Tx, endpointId: string, now: Date) {
-  const [endpoint] = await tx
-    .update(webhookEndpoints)
-    .set({ disabledAt: now, disabledReason: 'Every delivery failed for 3 days' })
-    .where(eq(webhookEndpoints.id, endpointId))
-    .returning({ workspaceId: webhookEndpoints.workspaceId, url: webhookEndpoints.url })
+  const endpoint = await disableFailingWebhookEndpoint(tx, { endpointId, at: now })
   if (!endpoint) return
-  await tx
-    .update(webhookDeliveries)
-    .set({ status: 'failed', error: 'Endpoint disabled', nextAttemptAt: null })
-    .where(and(eq(webhookDeliveries.endpointId, endpointId), eq(webhookDeliveries.status, 'pending')))
+  await failPendingWebhookDeliveriesOf(tx, { endpointId })
   await recordAudit(tx, {
     workspaceId: endpoint.workspaceId,
     actorUserId: null,
@@ -169,23 +136,14 @@ async function disableEndpoint(tx: Tx, endpointId: string, now: Date) {
     targetId: endpointId,
     data: { url: endpoint.url },
   })
-  const admins = await tx
-    .select({ userId: users.id, email: users.email, name: users.name })
-    .from(memberships)
-    .innerJoin(users, eq(users.id, memberships.userId))
-    .where(
-      and(eq(memberships.workspaceId, endpoint.workspaceId), inArray(memberships.role, ['owner', 'admin'])),
-    )
+  const admins = await listOwnersAndAdmins(tx, { workspaceId: endpoint.workspaceId })
   if (admins.length === 0) return
-  await tx.insert(notifications).values(
-    admins.map((a) => ({
-      workspaceId: endpoint.workspaceId,
-      userId: a.userId,
-      kind: 'webhook-disabled' as const,
-      webhookEndpointId: endpointId,
-      createdAt: now,
-    })),
-  )
+  await insertWebhookDisabledNotifications(tx, {
+    workspaceId: endpoint.workspaceId,
+    userIds: admins.map((a) => a.userId),
+    endpointId,
+    createdAt: now,
+  })
   const [mailbox] = await listMailboxes(tx, endpoint.workspaceId)
   if (!mailbox) return
   const link = `${env().appUrl}/w/${await workspaceSlug(tx, endpoint.workspaceId)}/settings/webhooks`
@@ -208,10 +166,7 @@ async function disableEndpoint(tx: Tx, endpointId: string, now: Date) {
 }
 
 async function workspaceSlug(tx: Tx, workspaceId: string) {
-  const result = await tx.execute<{ slug: string }>(
-    sql`select slug from workspaces where id = ${workspaceId}`,
-  )
-  return result.rows[0]?.slug ?? ''
+  return (await getWorkspaceSlug(tx, { workspaceId })) ?? ''
 }
 
 const escapeHtml = (text: string) =>

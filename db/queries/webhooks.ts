@@ -1,9 +1,9 @@
-import { and, desc, eq, isNull } from 'drizzle-orm'
+import { and, desc, eq, isNull, sql } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
-import { webhookDeliveries, webhookEndpoints } from '../schema.ts'
+import { notifications, webhookDeliveries, webhookEndpoints } from '../schema.ts'
 
 // Outbound webhooks: endpoints and deliveries (app/domain/webhooks.server.ts opens the transaction
-// and passes `tx`).
+// and passes `tx`), and one attempt of one delivery (app/domain/webhook-delivery.server.ts).
 
 /** The workspace's enabled endpoints with what they subscribe to. */
 export async function listActiveWebhookEndpoints(db: DbOrTx, { workspaceId }: { workspaceId: string }) {
@@ -199,4 +199,122 @@ export async function getWebhookDeliveryForRedelivery(
       ),
     )
   return row
+}
+
+// One attempt of one delivery (app/domain/webhook-delivery.server.ts).
+
+/** The delivery with its endpoint's URL, secrets and state. */
+export async function getWebhookDeliveryWithEndpoint(db: DbOrTx, { deliveryId }: { deliveryId: string }) {
+  const [row] = await db
+    .select({
+      status: webhookDeliveries.status,
+      attempts: webhookDeliveries.attempts,
+      eventId: webhookDeliveries.eventId,
+      eventType: webhookDeliveries.eventType,
+      payload: webhookDeliveries.payload,
+      endpointId: webhookEndpoints.id,
+      url: webhookEndpoints.url,
+      secret: webhookEndpoints.secret,
+      previousSecret: webhookEndpoints.previousSecret,
+      previousSecretExpiresAt: webhookEndpoints.previousSecretExpiresAt,
+      disabledAt: webhookEndpoints.disabledAt,
+    })
+    .from(webhookDeliveries)
+    .innerJoin(webhookEndpoints, eq(webhookEndpoints.id, webhookDeliveries.endpointId))
+    .where(eq(webhookDeliveries.id, deliveryId))
+  return row
+}
+
+/** Fails a still-pending delivery because its endpoint is disabled. */
+export async function failPendingWebhookDelivery(db: DbOrTx, { deliveryId }: { deliveryId: string }) {
+  await db
+    .update(webhookDeliveries)
+    .set({ status: 'failed', error: 'Endpoint disabled', nextAttemptAt: null })
+    .where(and(eq(webhookDeliveries.id, deliveryId), eq(webhookDeliveries.status, 'pending')))
+}
+
+/**
+ * Claims the attempt after `attempts`: counts it, only while the delivery is pending and its counter
+ * has not moved. Returns the new count, or undefined when another job claimed it.
+ */
+export async function claimWebhookAttempt(
+  db: DbOrTx,
+  { deliveryId, attempts, at }: { deliveryId: string; attempts: number; at: Date },
+) {
+  const claimed = await db
+    .update(webhookDeliveries)
+    .set({ attempts: sql`${webhookDeliveries.attempts} + 1`, lastAttemptAt: at })
+    .where(
+      and(
+        eq(webhookDeliveries.id, deliveryId),
+        eq(webhookDeliveries.status, 'pending'),
+        eq(webhookDeliveries.attempts, attempts),
+      ),
+    )
+    .returning({ attempts: webhookDeliveries.attempts })
+  return claimed[0]?.attempts
+}
+
+export async function setWebhookDeliveryFields(
+  db: DbOrTx,
+  { deliveryId, set }: { deliveryId: string; set: Partial<typeof webhookDeliveries.$inferInsert> },
+) {
+  await db.update(webhookDeliveries).set(set).where(eq(webhookDeliveries.id, deliveryId))
+}
+
+/** A delivery got through: the endpoint's failure streak ends. */
+export async function clearWebhookFailingSince(db: DbOrTx, { endpointId }: { endpointId: string }) {
+  await db.update(webhookEndpoints).set({ failingSince: null }).where(eq(webhookEndpoints.id, endpointId))
+}
+
+/** A delivery failed: the endpoint's failure streak starts now unless it had started. */
+export async function markWebhookFailing(db: DbOrTx, { endpointId, at }: { endpointId: string; at: Date }) {
+  const [row] = await db
+    .update(webhookEndpoints)
+    .set({ failingSince: sql`coalesce(${webhookEndpoints.failingSince}, ${at})` })
+    .where(eq(webhookEndpoints.id, endpointId))
+    .returning({ failingSince: webhookEndpoints.failingSince, disabledAt: webhookEndpoints.disabledAt })
+  return row
+}
+
+/** Disables the endpoint after 3 days of failures; undefined when it is gone. */
+export async function disableFailingWebhookEndpoint(
+  db: DbOrTx,
+  { endpointId, at }: { endpointId: string; at: Date },
+) {
+  const [row] = await db
+    .update(webhookEndpoints)
+    .set({ disabledAt: at, disabledReason: 'Every delivery failed for 3 days' })
+    .where(eq(webhookEndpoints.id, endpointId))
+    .returning({ workspaceId: webhookEndpoints.workspaceId, url: webhookEndpoints.url })
+  return row
+}
+
+/** Fails every pending delivery of the endpoint (it was disabled). */
+export async function failPendingWebhookDeliveriesOf(db: DbOrTx, { endpointId }: { endpointId: string }) {
+  await db
+    .update(webhookDeliveries)
+    .set({ status: 'failed', error: 'Endpoint disabled', nextAttemptAt: null })
+    .where(and(eq(webhookDeliveries.endpointId, endpointId), eq(webhookDeliveries.status, 'pending')))
+}
+
+/** A bell notification for each of these users that the endpoint was disabled. */
+export async function insertWebhookDisabledNotifications(
+  db: DbOrTx,
+  {
+    workspaceId,
+    userIds,
+    endpointId,
+    createdAt,
+  }: { workspaceId: string; userIds: string[]; endpointId: string; createdAt: Date },
+) {
+  await db.insert(notifications).values(
+    userIds.map((userId) => ({
+      workspaceId,
+      userId,
+      kind: 'webhook-disabled' as const,
+      webhookEndpointId: endpointId,
+      createdAt,
+    })),
+  )
 }

@@ -1,4 +1,4 @@
-import { and, asc, count, eq, gt, isNull, sql } from 'drizzle-orm'
+import { and, asc, count, eq, gt, inArray, isNull, sql } from 'drizzle-orm'
 import type { Db, DbOrTx } from '../client.ts'
 import { prepared } from '../prepared.ts'
 import { invitations, memberships, users, workspaces, type MembershipRole } from '../schema.ts'
@@ -144,4 +144,13 @@ export async function isMember(db: DbOrTx, { workspaceId, userId }: { workspaceI
     .from(memberships)
     .where(and(eq(memberships.workspaceId, workspaceId), eq(memberships.userId, userId)))
   return Boolean(row)
+}
+
+/** The workspace's owners and admins with their email addresses. */
+export async function listOwnersAndAdmins(db: DbOrTx, { workspaceId }: { workspaceId: string }) {
+  return db
+    .select({ userId: users.id, email: users.email, name: users.name })
+    .from(memberships)
+    .innerJoin(users, eq(users.id, memberships.userId))
+    .where(and(eq(memberships.workspaceId, workspaceId), inArray(memberships.role, ['owner', 'admin'])))
 }
