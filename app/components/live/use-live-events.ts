@@ -10,7 +10,9 @@ import { useLive } from './live-provider.tsx'
  */
 export function changesTicket(ticketId: string) {
   return (event: TicketEvent) =>
-    (event.type === 'ticket.updated' || event.type === 'message.created' || event.type === 'message.delivery') &&
+    (event.type === 'ticket.updated' ||
+      event.type === 'message.created' ||
+      event.type === 'message.delivery') &&
     event.ticketId === ticketId
 }
 
