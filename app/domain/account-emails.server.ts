@@ -1,7 +1,18 @@
-import { and, eq, gt, isNull, sql } from 'drizzle-orm'
 import { getDb, type DbOrTx, type Tx } from '#db/client.ts'
+import {
+  deleteUserSessions,
+  expireResetTokens,
+  findLiveResetToken,
+  findLiveVerificationToken,
+  getEmailVerifiedAt,
+  getUserVerification,
+  insertAccountToken,
+  markEmailVerified,
+  setPasswordAfterReset,
+  useResetToken,
+  useVerificationToken,
+} from '#db/queries/account-tokens.ts'
 import { findUserByEmail } from '#db/queries/users.ts'
-import { accountTokens, sessions, users } from '#db/schema.ts'
 import { env } from '#app/env.server.ts'
 import { enqueue } from '#app/jobs/queue.server.ts'
 import { recordAudit } from './audit.server.ts'
@@ -46,7 +57,7 @@ async function issueToken(
   ttlMs: number,
 ) {
   const token = newToken()
-  await tx.insert(accountTokens).values({
+  await insertAccountToken(tx, {
     userId: user.id,
     purpose,
     tokenHash: hashToken(token),
@@ -86,10 +97,7 @@ export async function resendVerificationEmail(userId: string): Promise<ResendOut
   const slot = await takeSlot(`verify-resend:${userId}`, VERIFY_RESEND_LIMIT)
   if (!slot.allowed) return { kind: 'rate-limited' }
   const outcome = await getDb().transaction(async (tx) => {
-    const [user] = await tx
-      .select({ id: users.id, email: users.email, name: users.name, verifiedAt: users.emailVerifiedAt })
-      .from(users)
-      .where(eq(users.id, userId))
+    const user = await getUserVerification(tx, { userId })
     if (!user || user.verifiedAt) return { kind: 'already-verified' as const }
     await queueVerificationEmail(tx, user)
     return { kind: 'sent' as const }
@@ -100,10 +108,7 @@ export async function resendVerificationEmail(userId: string): Promise<ResendOut
 
 /** Is the user's address confirmed? (Unconfirmed users get no notification emails.) */
 export async function isEmailVerified(userId: string) {
-  const [row] = await getDb()
-    .select({ verifiedAt: users.emailVerifiedAt })
-    .from(users)
-    .where(eq(users.id, userId))
+  const row = await getEmailVerifiedAt(getDb(), { userId })
   return Boolean(row?.verifiedAt)
 }
 
@@ -112,17 +117,7 @@ export type VerifyOutcome = { kind: 'verified'; email: string } | { kind: 'inval
 /** Is this a live verify-email link? (The GET of the page; it changes nothing.) */
 export async function findVerificationLink(token: string) {
   if (!plausible(token)) return undefined
-  const [row] = await getDb()
-    .select({ email: accountTokens.email })
-    .from(accountTokens)
-    .where(
-      and(
-        eq(accountTokens.tokenHash, hashToken(token)),
-        eq(accountTokens.purpose, 'verify-email'),
-        gt(accountTokens.expiresAt, sql`now()`),
-      ),
-    )
-  return row
+  return findLiveVerificationToken(getDb(), { tokenHash: hashToken(token) })
 }
 
 /**
@@ -132,23 +127,9 @@ export async function findVerificationLink(token: string) {
 export async function verifyEmailAddress(token: string): Promise<VerifyOutcome> {
   if (!plausible(token)) return { kind: 'invalid' }
   return getDb().transaction(async (tx) => {
-    const [link] = await tx
-      .update(accountTokens)
-      .set({ usedAt: sql`coalesce(${accountTokens.usedAt}, now())` })
-      .where(
-        and(
-          eq(accountTokens.tokenHash, hashToken(token)),
-          eq(accountTokens.purpose, 'verify-email'),
-          gt(accountTokens.expiresAt, sql`now()`),
-        ),
-      )
-      .returning({ userId: accountTokens.userId, email: accountTokens.email })
+    const link = await useVerificationToken(tx, { tokenHash: hashToken(token) })
     if (!link) return { kind: 'invalid' as const }
-    const [user] = await tx
-      .update(users)
-      .set({ emailVerifiedAt: sql`coalesce(${users.emailVerifiedAt}, now())` })
-      .where(and(eq(users.id, link.userId), sql`lower(${users.email}) = lower(${link.email})`))
-      .returning({ id: users.id })
+    const user = await markEmailVerified(tx, { userId: link.userId, email: link.email })
     if (!user) return { kind: 'invalid' as const }
     await recordAudit(tx, {
       workspaceId: null,
@@ -207,19 +188,10 @@ export async function sendPasswordResetEmail(email: string) {
   return 'sent' as const
 }
 
-const liveReset = (token: string) =>
-  and(
-    eq(accountTokens.tokenHash, hashToken(token)),
-    eq(accountTokens.purpose, 'password-reset'),
-    isNull(accountTokens.usedAt),
-    gt(accountTokens.expiresAt, sql`now()`),
-  )
-
 /** Is this an unused, unexpired reset link? (The GET of the reset page; it changes nothing.) */
 export async function findPasswordResetLink(token: string) {
   if (!plausible(token)) return undefined
-  const [row] = await getDb().select({ id: accountTokens.id }).from(accountTokens).where(liveReset(token))
-  return row
+  return findLiveResetToken(getDb(), { tokenHash: hashToken(token) })
 }
 
 export type PasswordResetOutcome =
@@ -245,31 +217,10 @@ export async function resetPassword(
   if (!(await findPasswordResetLink(token))) return { kind: 'invalid' }
   const passwordHash = await hashPassword(newPassword)
   return getDb().transaction(async (tx) => {
-    const [link] = await tx
-      .update(accountTokens)
-      .set({ usedAt: sql`now()` })
-      .where(liveReset(token))
-      .returning({ userId: accountTokens.userId, email: accountTokens.email })
+    const link = await useResetToken(tx, { tokenHash: hashToken(token) })
     if (!link) return { kind: 'invalid' as const }
-    await tx
-      .update(accountTokens)
-      .set({ usedAt: sql`now()` })
-      .where(
-        and(
-          eq(accountTokens.userId, link.userId),
-          eq(accountTokens.purpose, 'password-reset'),
-          isNull(accountTokens.usedAt),
-        ),
-      )
-    await tx
-      .update(users)
-      .set({
-        passwordHash,
-        updatedAt: new Date(),
-        emailVerifiedAt: sql`case when lower(${users.email}) = lower(${link.email})
-          then coalesce(${users.emailVerifiedAt}, now()) else ${users.emailVerifiedAt} end`,
-      })
-      .where(eq(users.id, link.userId))
+    await expireResetTokens(tx, { userId: link.userId })
+    await setPasswordAfterReset(tx, { userId: link.userId, email: link.email, passwordHash })
     const revokedSessionIds = await revokeAllSessions(tx, link.userId)
     await recordAudit(tx, {
       workspaceId: null,
@@ -284,8 +235,7 @@ export async function resetPassword(
 }
 
 async function revokeAllSessions(tx: Tx, userId: string) {
-  const rows = await tx.delete(sessions).where(eq(sessions.userId, userId)).returning({ id: sessions.id })
-  return rows.map((r) => r.id)
+  return deleteUserSessions(tx, { userId })
 }
 
 // ——— Invitations ———
