@@ -1,7 +1,12 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
-import { and, eq, sql } from 'drizzle-orm'
 import { getDb, type DbOrTx } from '#db/client.ts'
-import { notificationEmailOptOuts, tickets, users, workspaces } from '#db/schema.ts'
+import {
+  getNotificationEmailContext,
+  getUserEmailAddress,
+  insertNotificationEmailOptOut,
+  listNotificationEmailOptOuts,
+  replaceNotificationEmailOptOuts,
+} from '#db/queries/notifications.ts'
 import { env } from '#app/env.server.ts'
 import {
   EMAIL_NOTIFICATION_KINDS,
@@ -44,10 +49,7 @@ export function readUnsubscribeToken(
 export type NotificationEmailSettings = Record<EmailNotificationKind, boolean>
 
 export async function notificationEmailSettings(userId: string): Promise<NotificationEmailSettings> {
-  const off = await getDb()
-    .select({ kind: notificationEmailOptOuts.kind })
-    .from(notificationEmailOptOuts)
-    .where(eq(notificationEmailOptOuts.userId, userId))
+  const off = await listNotificationEmailOptOuts(getDb(), { userId })
   const offKinds = new Set<string>(off.map((o) => o.kind))
   return Object.fromEntries(
     EMAIL_NOTIFICATION_KINDS.map((k) => [k, !offKinds.has(k)]),
@@ -57,21 +59,19 @@ export async function notificationEmailSettings(userId: string): Promise<Notific
 /** Saves the account page's checkboxes: a row per kind turned off. */
 export async function setNotificationEmails(userId: string, settings: NotificationEmailSettings) {
   await getDb().transaction(async (tx) => {
-    await tx.delete(notificationEmailOptOuts).where(eq(notificationEmailOptOuts.userId, userId))
     const off = EMAIL_NOTIFICATION_KINDS.filter((k) => !settings[k])
-    if (off.length > 0)
-      await tx.insert(notificationEmailOptOuts).values(off.map((kind) => ({ userId, kind })))
+    await replaceNotificationEmailOptOuts(tx, { userId, kinds: off })
   })
 }
 
 /** The unsubscribe link's POST. Idempotent. */
 export async function turnOffNotificationEmails(userId: string, kind: EmailNotificationKind) {
-  await getDb().insert(notificationEmailOptOuts).values({ userId, kind }).onConflictDoNothing()
+  await insertNotificationEmailOptOut(getDb(), { userId, kind })
 }
 
 /** The address an unsubscribe page names, partly hidden (the link may have been forwarded). */
 export async function maskedEmailOf(userId: string) {
-  const [row] = await getDb().select({ email: users.email }).from(users).where(eq(users.id, userId))
+  const row = await getUserEmailAddress(getDb(), { userId })
   if (!row) return undefined
   const [local, domain] = row.email.split('@')
   return `${local.slice(0, 2)}…@${domain}`
@@ -95,20 +95,13 @@ export type NotificationEmailInput = {
  * has not confirmed their address or turned this kind off.
  */
 export async function queueNotificationEmail(tx: DbOrTx, n: NotificationEmailInput) {
-  const [row] = await tx
-    .select({
-      email: users.email,
-      verifiedAt: users.emailVerifiedAt,
-      optedOut: sql<boolean>`exists (select 1 from ${notificationEmailOptOuts} o
-        where o.user_id = ${users.id} and o.kind = ${n.kind})`,
-      subject: tickets.subject,
-      slug: workspaces.slug,
-      actorName: sql<string | null>`(select a.name from users a where a.id = ${n.actorUserId})`,
-    })
-    .from(users)
-    .innerJoin(tickets, and(eq(tickets.id, n.ticketId), eq(tickets.workspaceId, n.workspaceId)))
-    .innerJoin(workspaces, eq(workspaces.id, n.workspaceId))
-    .where(eq(users.id, n.userId))
+  const row = await getNotificationEmailContext(tx, {
+    workspaceId: n.workspaceId,
+    userId: n.userId,
+    ticketId: n.ticketId,
+    kind: n.kind,
+    actorUserId: n.actorUserId,
+  })
   if (!row || !row.verifiedAt || row.optedOut) return undefined
   const actor = row.actorName ?? 'Someone'
   const headline =

@@ -1,6 +1,6 @@
 import { and, eq, inArray, isNotNull, isNull, sql } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
-import { notifications } from '../schema.ts'
+import { notificationEmailOptOuts, notifications, tickets, users, workspaces } from '../schema.ts'
 
 export async function insertNotification(
   db: DbOrTx,
@@ -130,4 +130,72 @@ export async function setNotificationGroupRead(
         read ? isNull(notifications.readAt) : isNotNull(notifications.readAt),
       ),
     )
+}
+
+// ——— Notification emails (app/domain/notification-emails.server.ts) ———
+
+type EmailKind = (typeof notificationEmailOptOuts.$inferInsert)['kind']
+
+/** The kinds of notification email the user turned off. */
+export async function listNotificationEmailOptOuts(db: DbOrTx, { userId }: { userId: string }) {
+  return db
+    .select({ kind: notificationEmailOptOuts.kind })
+    .from(notificationEmailOptOuts)
+    .where(eq(notificationEmailOptOuts.userId, userId))
+}
+
+/** Replaces the user's opt-outs with these kinds (two statements: run it in a transaction). */
+export async function replaceNotificationEmailOptOuts(
+  db: DbOrTx,
+  { userId, kinds }: { userId: string; kinds: EmailKind[] },
+) {
+  await db.delete(notificationEmailOptOuts).where(eq(notificationEmailOptOuts.userId, userId))
+  if (kinds.length > 0)
+    await db.insert(notificationEmailOptOuts).values(kinds.map((kind) => ({ userId, kind })))
+}
+
+/** Turns one kind off; idempotent. */
+export async function insertNotificationEmailOptOut(
+  db: DbOrTx,
+  { userId, kind }: { userId: string; kind: EmailKind },
+) {
+  await db.insert(notificationEmailOptOuts).values({ userId, kind }).onConflictDoNothing()
+}
+
+/** The user's email address (the unsubscribe page shows it partly hidden). */
+export async function getUserEmailAddress(db: DbOrTx, { userId }: { userId: string }) {
+  const [row] = await db.select({ email: users.email }).from(users).where(eq(users.id, userId))
+  return row
+}
+
+/**
+ * What a notification email needs in one query: the recipient's address, whether it is confirmed
+ * and whether they turned this kind off, the ticket's subject (of this workspace), the workspace's
+ * slug and the actor's name.
+ */
+export async function getNotificationEmailContext(
+  db: DbOrTx,
+  {
+    workspaceId,
+    userId,
+    ticketId,
+    kind,
+    actorUserId,
+  }: { workspaceId: string; userId: string; ticketId: string; kind: EmailKind; actorUserId: string | null },
+) {
+  const [row] = await db
+    .select({
+      email: users.email,
+      verifiedAt: users.emailVerifiedAt,
+      optedOut: sql<boolean>`exists (select 1 from ${notificationEmailOptOuts} o
+        where o.user_id = ${users.id} and o.kind = ${kind})`,
+      subject: tickets.subject,
+      slug: workspaces.slug,
+      actorName: sql<string | null>`(select a.name from users a where a.id = ${actorUserId})`,
+    })
+    .from(users)
+    .innerJoin(tickets, and(eq(tickets.id, ticketId), eq(tickets.workspaceId, workspaceId)))
+    .innerJoin(workspaces, eq(workspaces.id, workspaceId))
+    .where(eq(users.id, userId))
+  return row
 }
