@@ -1,9 +1,9 @@
-import { and, eq } from 'drizzle-orm'
 import { getDb } from '#db/client.ts'
-import { emails, tickets } from '#db/schema.ts'
+import { listFailedTicketEmails } from '#db/queries/emails.ts'
 import { getMailbox } from '#db/queries/mailboxes.ts'
 import {
   getTicketByNumber,
+  getTicketCc,
   listThreadTail,
   listTicketActivity,
   listTicketTags,
@@ -135,14 +135,9 @@ export async function loadTicketPage(member: Member, number: number, { fullThrea
 /** The ticket's CC list, and why each failed reply's email failed (by message id). */
 async function ticketEmailState(workspaceId: string, ticketId: string) {
   const db = getDb()
-  const [[ticket], failed] = await Promise.all([
-    db.select({ cc: tickets.cc }).from(tickets).where(eq(tickets.id, ticketId)),
-    db
-      .select({ messageId: emails.messageId, error: emails.error })
-      .from(emails)
-      .where(
-        and(eq(emails.workspaceId, workspaceId), eq(emails.ticketId, ticketId), eq(emails.status, 'failed')),
-      ),
+  const [ticket, failed] = await Promise.all([
+    getTicketCc(db, { ticketId }),
+    listFailedTicketEmails(db, { workspaceId, ticketId }),
   ])
   return {
     cc: ticket?.cc ?? [],

@@ -316,3 +316,16 @@ export async function requeueFailedEmail(
     })
   return row
 }
+
+/** The ticket's failed emails: their message and why they failed. */
+export async function listFailedTicketEmails(
+  db: DbOrTx,
+  { workspaceId, ticketId }: { workspaceId: string; ticketId: string },
+) {
+  return db
+    .select({ messageId: emails.messageId, error: emails.error })
+    .from(emails)
+    .where(
+      and(eq(emails.workspaceId, workspaceId), eq(emails.ticketId, ticketId), eq(emails.status, 'failed')),
+    )
+}

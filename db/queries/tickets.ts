@@ -176,6 +176,12 @@ export async function getAttachment(db: DbOrTx, { workspaceId, id }: { workspace
   return row
 }
 
+/** The ticket's CC list (copied on agent replies). */
+export async function getTicketCc(db: DbOrTx, { ticketId }: { ticketId: string }) {
+  const [row] = await db.select({ cc: tickets.cc }).from(tickets).where(eq(tickets.id, ticketId))
+  return row
+}
+
 // Writes of one ticket (app/domain/tickets.server.ts opens the transaction and passes `tx`).
 
 export async function insertCustomerLink(
