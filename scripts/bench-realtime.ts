@@ -88,7 +88,7 @@ async function team(slug: string, agents: number) {
   })
   if (owner.kind !== 'created') throw new Error('signup failed')
   const [workspace] = await workspacesOf(owner.userId)
-  const [mailbox] = await listMailboxes(getDb(), workspace.id)
+  const [mailbox] = await listMailboxes(getDb(), { workspaceId: workspace.id })
   const ticket = await createTicket(
     { workspaceId: workspace.id, userId: owner.userId },
     {

@@ -38,7 +38,7 @@ function withoutQuotedHistory(text: string) {
 }
 
 async function requireTicket(member: Member, number: number) {
-  const ticket = await getTicketByNumber(getDb(), member.workspaceId, number)
+  const ticket = await getTicketByNumber(getDb(), { workspaceId: member.workspaceId, number })
   if (!ticket) throw notFound('Ticket not found')
   return ticket
 }
@@ -56,7 +56,7 @@ export async function draftInput(
   const db = getDb()
   const ticket = await requireTicket(member, number)
   const [thread, mailbox, terms] = await Promise.all([
-    listThread(db, member.workspaceId, ticket.id, !options.useNotes),
+    listThread(db, { workspaceId: member.workspaceId, ticketId: ticket.id, publicOnly: !options.useNotes }),
     getMailbox(db, member.workspaceId, ticket.mailboxId),
     ticketTerms(member.workspaceId, ticket.id),
   ])

@@ -90,9 +90,9 @@ export async function refreshSummary(
   signal?: AbortSignal,
 ): Promise<{ ok: true } | AiRefusal | { ok: false; reason: 'too-short'; message: string }> {
   const db = getDb()
-  const ticket = await getTicketByNumber(db, member.workspaceId, number)
+  const ticket = await getTicketByNumber(db, { workspaceId: member.workspaceId, number })
   if (!ticket) throw notFound('Ticket not found')
-  const thread = await listThread(db, member.workspaceId, ticket.id)
+  const thread = await listThread(db, { workspaceId: member.workspaceId, ticketId: ticket.id })
   if (thread.length < SUMMARY_MIN_MESSAGES) {
     return { ok: false, reason: 'too-short', message: 'Summaries start at 5 messages' }
   }

@@ -11,7 +11,7 @@ import { listSimilarTickets } from './similar.server.ts'
  * so they show even when AI is not configured).
  */
 export async function loadTicketAssist(member: Member, number: number) {
-  const ticket = await getTicketByNumber(getDb(), member.workspaceId, number)
+  const ticket = await getTicketByNumber(getDb(), { workspaceId: member.workspaceId, number })
   if (!ticket) return null
   const [available, similar] = await Promise.all([
     aiAvailabilities(member.workspaceId, ['draft', 'rewrite'] as const),

@@ -16,13 +16,13 @@ import { agentLanguageFrom, languageName } from './triage-vocabulary.ts'
  */
 export async function loadTicketInsights(member: Member, number: number, acceptLanguage: string | null) {
   const db = getDb()
-  const ticket = await getTicketByNumber(db, member.workspaceId, number)
+  const ticket = await getTicketByNumber(db, { workspaceId: member.workspaceId, number })
   if (!ticket) return null
   const agentLanguage = agentLanguageFrom(acceptLanguage)
   const [available, settings, thread, tags] = await Promise.all([
     aiAvailabilities(member.workspaceId, ['translate', 'summarize', 'triage'] as const),
     getAiSettings(member.workspaceId),
-    listThread(db, member.workspaceId, ticket.id),
+    listThread(db, { workspaceId: member.workspaceId, ticketId: ticket.id }),
     listTicketTags(db, ticket.id),
   ])
   const [triage, summary, translations] = await Promise.all([

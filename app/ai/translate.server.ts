@@ -40,7 +40,7 @@ export function translationMessages(input: {
 }
 
 async function requireTicket(member: Member, number: number) {
-  const ticket = await getTicketByNumber(getDb(), member.workspaceId, number)
+  const ticket = await getTicketByNumber(getDb(), { workspaceId: member.workspaceId, number })
   if (!ticket) throw notFound('Ticket not found')
   return ticket
 }

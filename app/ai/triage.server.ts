@@ -209,7 +209,7 @@ export async function applyTriageSuggestion(
   number: number,
   choice: TriageChoice,
 ): Promise<UpdateOutcome> {
-  const ticket = await getTicketByNumber(getDb(), member.workspaceId, number)
+  const ticket = await getTicketByNumber(getDb(), { workspaceId: member.workspaceId, number })
   if (!ticket) throw notFound('Ticket not found')
   const triage = await getTriage(getDb(), member.workspaceId, ticket.id)
   if (!triage) return { kind: 'not-found' }

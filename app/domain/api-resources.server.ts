@@ -54,7 +54,7 @@ export async function listTicketsPage(
 /** A ticket with its tags and assignee, or undefined (another workspace's number too). */
 export async function getApiTicket(member: Member, number: number) {
   const db = getDb()
-  const ticket = await getTicketByNumber(db, member.workspaceId, number)
+  const ticket = await getTicketByNumber(db, { workspaceId: member.workspaceId, number })
   if (!ticket) return undefined
   const [tags, assignee] = await Promise.all([
     listTicketTags(db, ticket.id),
@@ -114,16 +114,16 @@ export async function listMessagesPage(
   cursor: string | undefined,
   limit: number,
 ): Promise<Page<ThreadMessage> | { kind: 'not-found' }> {
-  const ticket = await getTicketByNumber(getDb(), member.workspaceId, number)
+  const ticket = await getTicketByNumber(getDb(), { workspaceId: member.workspaceId, number })
   if (!ticket) return { kind: 'not-found' }
-  const thread = await listThread(getDb(), member.workspaceId, ticket.id)
+  const thread = await listThread(getDb(), { workspaceId: member.workspaceId, ticketId: ticket.id })
   return pageAfterId(thread, cursor, limit)
 }
 
 export async function getApiMessage(member: Member, number: number, messageId: string) {
-  const ticket = await getTicketByNumber(getDb(), member.workspaceId, number)
+  const ticket = await getTicketByNumber(getDb(), { workspaceId: member.workspaceId, number })
   if (!ticket) return undefined
-  const thread = await listThread(getDb(), member.workspaceId, ticket.id)
+  const thread = await listThread(getDb(), { workspaceId: member.workspaceId, ticketId: ticket.id })
   return thread.find((m) => m.id === messageId)
 }
 
@@ -154,12 +154,12 @@ export async function listContactsPage(
 }
 
 export async function getApiContact(member: Member, contactId: string) {
-  return getContact(getDb(), member.workspaceId, contactId)
+  return getContact(getDb(), { workspaceId: member.workspaceId, id: contactId })
 }
 
 /** The workspace's active mailboxes, oldest first. */
 export async function listMailboxesPage(member: Member, cursor: string | undefined, limit: number) {
-  return pageAfterId(await listMailboxes(getDb(), member.workspaceId), cursor, limit)
+  return pageAfterId(await listMailboxes(getDb(), { workspaceId: member.workspaceId }), cursor, limit)
 }
 
 /** The workspace's tags by name. */

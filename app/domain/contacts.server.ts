@@ -55,7 +55,7 @@ export async function searchContacts(workspaceId: string, search: ContactSearch)
 /** A contact and their latest tickets; another workspace's contact is a 404. */
 export async function contactWithTickets(workspaceId: string, contactId: string) {
   const db = getDb()
-  const contact = await getContact(db, workspaceId, contactId)
+  const contact = await getContact(db, { workspaceId, id: contactId })
   if (!contact) throw notFound('No such customer')
   const tickets = await listContactTickets(db, { workspaceId, contactId, limit: CONTACT_TICKETS_LIMIT })
   return { contact, tickets }
@@ -63,7 +63,7 @@ export async function contactWithTickets(workspaceId: string, contactId: string)
 
 export async function renameContact(member: Member, contactId: string, name: string) {
   await getDb().transaction(async (tx) => {
-    const before = await getContact(tx, member.workspaceId, contactId)
+    const before = await getContact(tx, { workspaceId: member.workspaceId, id: contactId })
     if (!before) throw notFound('No such customer')
     if (before.name === name) return
     await setContactName(tx, { workspaceId: member.workspaceId, id: contactId, name })

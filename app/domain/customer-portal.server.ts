@@ -37,7 +37,11 @@ const firstName = (name: string | null) => name?.trim().split(/\s+/)[0] || 'Supp
  * customer may see.
  */
 export async function customerTicketView(ticket: CustomerTicket) {
-  const rows = await listThread(getDb(), ticket.workspaceId, ticket.ticketId, true)
+  const rows = await listThread(getDb(), {
+    workspaceId: ticket.workspaceId,
+    ticketId: ticket.ticketId,
+    publicOnly: true,
+  })
   const thread: PublicMessage[] = rows
     .filter((row) => row.kind === 'reply' && row.heldUntil === null)
     .map((row) => {

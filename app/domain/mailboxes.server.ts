@@ -24,7 +24,7 @@ export function forwardingAddress(workspaceSlug: string, mailboxKey: string) {
 
 /** Every mailbox of the workspace, active and archived, each with its forwarding address. */
 export async function mailboxesOf(member: Pick<Member, 'workspaceId' | 'workspaceSlug'>) {
-  const rows = await listMailboxes(getDb(), member.workspaceId, { includeArchived: true })
+  const rows = await listMailboxes(getDb(), { workspaceId: member.workspaceId, includeArchived: true })
   return rows.map((m) => ({ ...m, forwardingAddress: forwardingAddress(member.workspaceSlug, m.key) }))
 }
 

@@ -174,6 +174,6 @@ export async function queueOptions(member: Member) {
 
 /** The workspace's active mailboxes, oldest first (the first is the default). */
 export async function activeMailboxes(member: Member) {
-  const rows = await listMailboxes(getDb(), member.workspaceId)
+  const rows = await listMailboxes(getDb(), { workspaceId: member.workspaceId })
   return rows.map((m) => ({ id: m.id, name: m.name }))
 }

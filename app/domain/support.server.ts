@@ -28,7 +28,7 @@ export async function findSupportTarget(
   if (!workspace) return undefined
   const mailbox =
     mailboxKey === undefined
-      ? (await listMailboxes(db, workspace.id))[0]
+      ? (await listMailboxes(db, { workspaceId: workspace.id }))[0]
       : await getMailboxByKey(db, { workspaceId: workspace.id, key: mailboxKey })
   if (!mailbox) return undefined
   return {

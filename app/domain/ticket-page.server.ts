@@ -38,7 +38,7 @@ export function ticketNumberFrom(param: string | undefined) {
 }
 
 async function requireTicket(member: Member, number: number) {
-  const ticket = await getTicketByNumber(getDb(), member.workspaceId, number)
+  const ticket = await getTicketByNumber(getDb(), { workspaceId: member.workspaceId, number })
   if (!ticket) throw notFound('Ticket not found')
   return ticket
 }
@@ -63,13 +63,21 @@ export async function loadTicketPage(member: Member, number: number, { fullThrea
   const ticket = await requireTicket(member, number)
   const [thread, tags, workspaceTags, members, mailbox, activity, cannedResponses, email] = await Promise.all(
     [
-      listThreadTail(db, member.workspaceId, ticket.id, fullThread ? MAX_THREAD : THREAD_TAIL),
+      listThreadTail(db, {
+        workspaceId: member.workspaceId,
+        ticketId: ticket.id,
+        newest: fullThread ? MAX_THREAD : THREAD_TAIL,
+      }),
       listTicketTags(db, ticket.id),
       listWorkspaceTags(db, member.workspaceId),
       listMembers(db, member.workspaceId),
       getMailbox(db, member.workspaceId, ticket.mailboxId),
       // One more than shown: whether there is earlier activity to offer.
-      listTicketActivity(db, member.workspaceId, ticket.id, fullThread ? MAX_ACTIVITY : ACTIVITY_TAIL + 1),
+      listTicketActivity(db, {
+        workspaceId: member.workspaceId,
+        ticketId: ticket.id,
+        limit: fullThread ? MAX_ACTIVITY : ACTIVITY_TAIL + 1,
+      }),
       listCannedResponses(db, member.workspaceId),
       ticketEmailState(member.workspaceId, ticket.id),
       markRead(member.userId, ticket.id),

@@ -144,7 +144,7 @@ async function disableEndpoint(tx: Tx, endpointId: string, now: Date) {
     endpointId,
     createdAt: now,
   })
-  const [mailbox] = await listMailboxes(tx, endpoint.workspaceId)
+  const [mailbox] = await listMailboxes(tx, { workspaceId: endpoint.workspaceId })
   if (!mailbox) return
   const link = `${env().appUrl}/w/${await workspaceSlug(tx, endpoint.workspaceId)}/settings/webhooks`
   for (const admin of admins) {

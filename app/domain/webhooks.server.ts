@@ -98,7 +98,7 @@ const snake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}
 async function buildPayload(tx: Tx, workspaceId: string, trigger: WebhookTrigger) {
   const envelope = (data: Record<string, unknown>) => ({ type: trigger.type, timestamp: trigger.at, data })
   if (trigger.type === 'contact.created') {
-    const contact = await getContact(tx, workspaceId, trigger.contactId)
+    const contact = await getContact(tx, { workspaceId, id: trigger.contactId })
     return contact ? envelope({ contact: contactJson(contact) }) : undefined
   }
   if (
@@ -115,7 +115,9 @@ async function buildPayload(tx: Tx, workspaceId: string, trigger: WebhookTrigger
     const changes = Object.fromEntries(Object.entries(trigger.changes).map(([k, v]) => [snake(k), v]))
     return envelope({ ticket, changes })
   }
-  const message = (await listThread(tx, workspaceId, ticket.id)).find((m) => m.id === trigger.messageId)
+  const message = (await listThread(tx, { workspaceId, ticketId: ticket.id })).find(
+    (m) => m.id === trigger.messageId,
+  )
   if (!message) return undefined
   return envelope({
     ticket: { id: ticket.id, number: ticket.number, subject: ticket.subject, status: ticket.status },
@@ -124,7 +126,7 @@ async function buildPayload(tx: Tx, workspaceId: string, trigger: WebhookTrigger
 }
 
 async function ticketSnapshot(tx: Tx, workspaceId: string, number: number) {
-  const row = await getTicketByNumber(tx, workspaceId, number)
+  const row = await getTicketByNumber(tx, { workspaceId, number })
   if (!row) return undefined
   const [tags, assignee] = await Promise.all([
     listTicketTags(tx, row.id),

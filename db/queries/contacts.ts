@@ -61,7 +61,7 @@ export async function listContacts(
   return rows
 }
 
-export async function getContact(db: DbOrTx, workspaceId: string, id: string) {
+export async function getContact(db: DbOrTx, { workspaceId, id }: { workspaceId: string; id: string }) {
   const [row] = await db
     .select({ id: contacts.id, name: contacts.name, email: contacts.email, createdAt: contacts.createdAt })
     .from(contacts)

@@ -16,14 +16,13 @@ const columns = {
 
 export async function listMailboxes(
   db: DbOrTx,
-  workspaceId: string,
-  options: { includeArchived?: boolean } = {},
+  { workspaceId, includeArchived = false }: { workspaceId: string; includeArchived?: boolean },
 ) {
   return db
     .select(columns)
     .from(mailboxes)
     .where(
-      options.includeArchived
+      includeArchived
         ? eq(mailboxes.workspaceId, workspaceId)
         : and(eq(mailboxes.workspaceId, workspaceId), isNull(mailboxes.archivedAt)),
     )

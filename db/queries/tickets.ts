@@ -18,7 +18,10 @@ import { uuidv7 } from '../uuid.ts'
 
 // One ticket's reads. The queue (listing, search, counts, filter options) is in queue.ts.
 
-export async function getTicketByNumber(db: DbOrTx, workspaceId: string, number: number) {
+export async function getTicketByNumber(
+  db: DbOrTx,
+  { workspaceId, number }: { workspaceId: string; number: number },
+) {
   const [row] = await db
     .select({
       id: tickets.id,
@@ -49,7 +52,14 @@ export async function getTicketByNumber(db: DbOrTx, workspaceId: string, number:
 export type ThreadMessage = Awaited<ReturnType<typeof listThread>>[number]
 
 /** The thread oldest → newest with authors and attachments. `publicOnly` drops internal notes. */
-export async function listThread(db: DbOrTx, workspaceId: string, ticketId: string, publicOnly = false) {
+export async function listThread(
+  db: DbOrTx,
+  {
+    workspaceId,
+    ticketId,
+    publicOnly = false,
+  }: { workspaceId: string; ticketId: string; publicOnly?: boolean },
+) {
   return (await threadMessages(db, workspaceId, ticketId, { publicOnly })).messages
 }
 
@@ -57,7 +67,10 @@ export async function listThread(db: DbOrTx, workspaceId: string, ticketId: stri
  * The newest `newest` messages of the thread (oldest → newest) and how many the thread has in all:
  * the ticket page renders these and collapses the earlier ones.
  */
-export async function listThreadTail(db: DbOrTx, workspaceId: string, ticketId: string, newest: number) {
+export async function listThreadTail(
+  db: DbOrTx,
+  { workspaceId, ticketId, newest }: { workspaceId: string; ticketId: string; newest: number },
+) {
   return threadMessages(db, workspaceId, ticketId, { publicOnly: false, newest })
 }
 
@@ -143,7 +156,10 @@ export async function listWorkspaceTags(db: DbOrTx, workspaceId: string) {
     .orderBy(asc(tags.name))
 }
 
-export async function listTicketActivity(db: DbOrTx, workspaceId: string, ticketId: string, limit = 100) {
+export async function listTicketActivity(
+  db: DbOrTx,
+  { workspaceId, ticketId, limit = 100 }: { workspaceId: string; ticketId: string; limit?: number },
+) {
   return db
     .select({
       id: auditEvents.id,

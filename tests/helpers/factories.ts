@@ -132,7 +132,7 @@ export async function createTicketFor(
 ) {
   const { createTicket } = await import('#app/domain/tickets.server.ts')
   const { listMailboxes } = await import('#db/queries/mailboxes.ts')
-  const [mailbox] = await listMailboxes(getDb(), member.workspace.id)
+  const [mailbox] = await listMailboxes(getDb(), { workspaceId: member.workspace.id })
   const outcome = await createTicket(
     { workspaceId: member.workspace.id, userId: null },
     {

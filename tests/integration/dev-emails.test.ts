@@ -30,7 +30,7 @@ afterEach(() => {
 
 async function confirmationEmail(subject: string) {
   const workspace = await createWorkspace()
-  const [mailbox] = await listMailboxes(getDb(), workspace.id)
+  const [mailbox] = await listMailboxes(getDb(), { workspaceId: workspace.id })
   const outcome = await createTicket(
     { workspaceId: workspace.id, userId: null },
     {
