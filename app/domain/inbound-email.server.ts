@@ -1,9 +1,20 @@
 import { createHash } from 'node:crypto'
 import { Readable } from 'node:stream'
-import { and, desc, eq, inArray, isNull, ne, sql } from 'drizzle-orm'
 import { getDb, type Tx } from '#db/client.ts'
-import { contacts, emails, inboundEmails, mailboxes, messages, tickets } from '#db/schema.ts'
-import { uuidv7 } from '#db/uuid.ts'
+import {
+  findEmailByMessageIds,
+  findInboundEmailIdBySha256,
+  findMessageByInboundKey,
+  findRateLimitedTicket,
+  finishInboundEmail,
+  getInboundPost,
+  getTicketAcknowledgementContext,
+  getTicketParticipants,
+  insertInboundEmailIfNew,
+  listActiveMailboxAddresses,
+  markContactBouncing,
+  markEmailBounced,
+} from '#db/queries/inbound-emails.ts'
 import { env } from '#app/env.server.ts'
 import { displayFilename } from '#app/utils/filename.ts'
 import { readStored, storeBytesDurably, storeStream } from '#app/integrations/storage.server.ts'
@@ -44,20 +55,18 @@ export async function storeInboundPost(contentType: string, body: Buffer): Promi
   // 1 MB (TOAST compression, the WAL, and ~50 ms more to read it back as hex).
   const file = await storeBytesDurably(body)
   return getDb().transaction(async (tx) => {
-    const [row] = await tx
-      .insert(inboundEmails)
-      .values({ id: uuidv7(), sha256, contentType, rawSha256: file.sha256, size: body.length })
-      .onConflictDoNothing({ target: inboundEmails.sha256 })
-      .returning({ id: inboundEmails.id })
-    if (!row) {
-      const [existing] = await tx
-        .select({ id: inboundEmails.id })
-        .from(inboundEmails)
-        .where(eq(inboundEmails.sha256, sha256))
+    const id = await insertInboundEmailIfNew(tx, {
+      sha256,
+      contentType,
+      rawSha256: file.sha256,
+      size: body.length,
+    })
+    if (!id) {
+      const existing = await findInboundEmailIdBySha256(tx, { sha256 })
       return { kind: 'duplicate' as const, id: existing?.id }
     }
-    await enqueue(tx, 'email.inbound', { inboundEmailId: row.id })
-    return { kind: 'stored' as const, id: row.id }
+    await enqueue(tx, 'email.inbound', { inboundEmailId: id })
+    return { kind: 'stored' as const, id }
   })
 }
 
@@ -72,16 +81,8 @@ export type FileOutcome =
  */
 export async function fileInboundEmail(inboundEmailId: string): Promise<FileOutcome> {
   const db = getDb()
-  const [row] = await db
-    .select({
-      status: inboundEmails.status,
-      contentType: inboundEmails.contentType,
-      rawSha256: inboundEmails.rawSha256,
-      // Only posts stored before raw_sha256 existed have their bytes here.
-      raw: sql<Buffer | null>`case when ${inboundEmails.rawSha256} is null then ${inboundEmails.raw} end`,
-    })
-    .from(inboundEmails)
-    .where(eq(inboundEmails.id, inboundEmailId))
+  // Only posts stored before raw_sha256 existed have their bytes in `raw`.
+  const row = await getInboundPost(db, { id: inboundEmailId })
   if (!row || row.status !== 'received') return 'already-processed'
   const log = logger().child({ job: 'email.inbound', inboundEmailId })
   let email: InboundMessage
@@ -108,10 +109,10 @@ export async function fileInboundEmail(inboundEmailId: string): Promise<FileOutc
     await finish(db, inboundEmailId, { ...at, status: 'failed', error: 'No sender address (From)' })
     return 'failed'
   }
-  const [existing] = await db
-    .select({ id: messages.id, ticketId: messages.ticketId })
-    .from(messages)
-    .where(and(eq(messages.workspaceId, route.workspaceId), eq(messages.inboundKey, email.dedupKey)))
+  const existing = await findMessageByInboundKey(db, {
+    workspaceId: route.workspaceId,
+    inboundKey: email.dedupKey,
+  })
   if (existing) {
     await finish(db, inboundEmailId, { ...at, status: 'duplicate', ticketId: existing.ticketId })
     return 'duplicate'
@@ -227,11 +228,7 @@ async function replyOnTicket(
   inbound: InboundFields,
 ) {
   const sender = email.from!
-  const [ticket] = await tx
-    .select({ contactId: tickets.contactId, cc: tickets.cc, contactEmail: contacts.email })
-    .from(tickets)
-    .innerJoin(contacts, eq(contacts.id, tickets.contactId))
-    .where(and(eq(tickets.id, ticketId), eq(tickets.workspaceId, workspaceId)))
+  const ticket = await getTicketParticipants(tx, { workspaceId, ticketId })
   const contact = await upsertContact(tx, workspaceId, sender.address, senderName(sender.name))
   const participant =
     contact.id === ticket.contactId || ticket.cc.some((a) => a.toLowerCase() === sender.address)
@@ -245,22 +242,7 @@ async function replyOnTicket(
 
 /** The open "rate-limited" ticket of this sender, where their mail goes once over the hourly limit. */
 async function rateLimitedTicket(tx: Tx, workspaceId: string, sender: string) {
-  const [row] = await tx
-    .select({ ticketId: messages.ticketId })
-    .from(messages)
-    .innerJoin(tickets, eq(tickets.id, messages.ticketId))
-    .innerJoin(contacts, eq(contacts.id, tickets.contactId))
-    .where(
-      and(
-        eq(messages.workspaceId, workspaceId),
-        eq(messages.threadedBy, 'rate-limited'),
-        sql`lower(${contacts.email}) = ${sender}`,
-        ne(tickets.status, 'closed'),
-      ),
-    )
-    .orderBy(desc(messages.createdAt))
-    .limit(1)
-  return row?.ticketId
+  return findRateLimitedTicket(tx, { workspaceId, sender })
 }
 
 /**
@@ -277,24 +259,10 @@ async function fileReport(
   const report = email.report!
   const db = getDb()
   const ids = report.originalMessageIds
-  const [original] =
+  const original =
     ids.length === 0
-      ? []
-      : await db
-          .select({
-            emailId: emails.id,
-            ticketId: emails.ticketId,
-            status: emails.status,
-            to: emails.toAddress,
-          })
-          .from(emails)
-          .where(
-            and(
-              eq(emails.workspaceId, route.workspaceId),
-              inArray(sql`${emails.headers} ->> 'Message-ID'`, ids),
-            ),
-          )
-          .limit(1)
+      ? undefined
+      : await findEmailByMessageIds(db, { workspaceId: route.workspaceId, messageIds: ids })
   const at = { workspaceId: route.workspaceId, mailboxId: route.mailboxId }
   if (!original) {
     log.info({ action: report.action ?? null }, 'delivery report for no email of ours: dropped')
@@ -309,14 +277,7 @@ async function fileReport(
     const failed = report.action === 'failed' || /^5\./.test(report.status ?? '')
     if (failed) {
       const reason = [report.status, report.diagnostic].filter(Boolean).join(' ').slice(0, 300) || 'Bounced'
-      await tx
-        .update(emails)
-        .set({ status: 'bounced', error: reason })
-        .where(and(eq(emails.id, original.emailId), inArray(emails.status, ['sent', 'delivered'])))
-      await tx
-        .update(messages)
-        .set({ deliveryStatus: 'bounced' })
-        .where(sql`${messages.id} = (select message_id from emails where id = ${original.emailId})`)
+      await markEmailBounced(tx, { emailId: original.emailId, reason })
       await markAddressBouncing(tx, route.workspaceId, original.to, reason)
     }
     await finish(tx, inboundEmailId, {
@@ -331,12 +292,7 @@ async function fileReport(
 
 /** A hard bounce: the contact with that address is shown as bouncing on the ticket and customer page. */
 export async function markAddressBouncing(tx: Tx, workspaceId: string, address: string, reason: string) {
-  await tx
-    .update(contacts)
-    .set({ bouncedAt: new Date(), bounceReason: reason.slice(0, 300) })
-    .where(
-      and(eq(contacts.workspaceId, workspaceId), sql`lower(${contacts.email}) = ${address.toLowerCase()}`),
-    )
+  await markContactBouncing(tx, { workspaceId, address, reason: reason.slice(0, 300) })
 }
 
 /**
@@ -439,17 +395,9 @@ function ccOf(email: InboundMessage, route: Route | undefined, current: string[]
 async function finish(
   db: ReturnType<typeof getDb> | Tx,
   id: string,
-  values: Partial<
-    Pick<
-      typeof inboundEmails.$inferInsert,
-      'status' | 'workspaceId' | 'mailboxId' | 'ticketId' | 'emailId' | 'error'
-    >
-  >,
+  values: Parameters<typeof finishInboundEmail>[1]['values'],
 ) {
-  await db
-    .update(inboundEmails)
-    .set({ ...values, processedAt: new Date() })
-    .where(eq(inboundEmails.id, id))
+  await finishInboundEmail(db, { id, values })
 }
 
 function isDedupViolation(error: unknown) {
@@ -470,10 +418,7 @@ async function acknowledge(
   route: Route,
   created: { ticketId: string; number: number },
 ) {
-  const ours = await tx
-    .select({ address: sql<string>`lower(${mailboxes.address})` })
-    .from(mailboxes)
-    .where(and(eq(mailboxes.workspaceId, route.workspaceId), isNull(mailboxes.archivedAt)))
+  const ours = await listActiveMailboxAddresses(tx, { workspaceId: route.workspaceId })
   const reason = noAutoReplyReason(
     email,
     ours.map((m) => m.address),
@@ -482,19 +427,7 @@ async function acknowledge(
     logger().debug({ job: 'email.inbound', reason }, 'no auto-acknowledgement')
     return
   }
-  const [row] = await tx
-    .select({
-      subject: tickets.subject,
-      replyToken: tickets.replyToken,
-      key: mailboxes.key,
-      address: mailboxes.address,
-      fromName: mailboxes.fromName,
-      autoAcknowledge: mailboxes.autoAcknowledge,
-      autoAcknowledgeText: mailboxes.autoAcknowledgeText,
-    })
-    .from(tickets)
-    .innerJoin(mailboxes, eq(mailboxes.id, tickets.mailboxId))
-    .where(eq(tickets.id, created.ticketId))
+  const row = await getTicketAcknowledgementContext(tx, { ticketId: created.ticketId })
   await sendAutoAcknowledgement(tx, {
     workspaceId: route.workspaceId,
     ticket: { id: created.ticketId, number: created.number, subject: row.subject },

@@ -1,6 +1,7 @@
-import { and, desc, eq, inArray, isNotNull, sql } from 'drizzle-orm'
+import { and, desc, eq, inArray, isNotNull, isNull, ne, sql } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
-import { attachments, inboundEmails, messages } from '../schema.ts'
+import { attachments, contacts, emails, inboundEmails, mailboxes, messages, tickets } from '../schema.ts'
+import { uuidv7 } from '../uuid.ts'
 
 /** When the mailbox last received an email that was filed (or deliberately not filed). */
 export async function lastInboundReceivedAt(
@@ -65,4 +66,188 @@ export async function listMessageAttachmentHashes(
     .select({ id: attachments.id, sha256: attachments.sha256 })
     .from(attachments)
     .where(and(eq(attachments.messageId, messageId), eq(attachments.workspaceId, workspaceId)))
+}
+
+// Filing (app/domain/inbound-email.server.ts): storing a post, the job's reads and writes.
+
+/** Stores a post unless one with this sha256 exists; returns the new row's id, or undefined. */
+export async function insertInboundEmailIfNew(
+  db: DbOrTx,
+  {
+    sha256,
+    contentType,
+    rawSha256,
+    size,
+  }: { sha256: string; contentType: string; rawSha256: string; size: number },
+) {
+  const [row] = await db
+    .insert(inboundEmails)
+    .values({ id: uuidv7(), sha256, contentType, rawSha256, size })
+    .onConflictDoNothing({ target: inboundEmails.sha256 })
+    .returning({ id: inboundEmails.id })
+  return row?.id
+}
+
+export async function findInboundEmailIdBySha256(db: DbOrTx, { sha256 }: { sha256: string }) {
+  const [row] = await db
+    .select({ id: inboundEmails.id })
+    .from(inboundEmails)
+    .where(eq(inboundEmails.sha256, sha256))
+  return row
+}
+
+/** A stored post to file: its state, content type and where its bytes are. */
+export async function getInboundPost(db: DbOrTx, { id }: { id: string }) {
+  const [row] = await db
+    .select({
+      status: inboundEmails.status,
+      contentType: inboundEmails.contentType,
+      rawSha256: inboundEmails.rawSha256,
+      // Only posts stored before raw_sha256 existed have their bytes here.
+      raw: sql<Buffer | null>`case when ${inboundEmails.rawSha256} is null then ${inboundEmails.raw} end`,
+    })
+    .from(inboundEmails)
+    .where(eq(inboundEmails.id, id))
+  return row
+}
+
+/** The message of the workspace already filed under this dedup key (Message-ID, else sha256). */
+export async function findMessageByInboundKey(
+  db: DbOrTx,
+  { workspaceId, inboundKey }: { workspaceId: string; inboundKey: string },
+) {
+  const [row] = await db
+    .select({ id: messages.id, ticketId: messages.ticketId })
+    .from(messages)
+    .where(and(eq(messages.workspaceId, workspaceId), eq(messages.inboundKey, inboundKey)))
+  return row
+}
+
+/** The ticket's customer, CC list and customer address (an email replying on it). */
+export async function getTicketParticipants(
+  db: DbOrTx,
+  { workspaceId, ticketId }: { workspaceId: string; ticketId: string },
+) {
+  const [row] = await db
+    .select({ contactId: tickets.contactId, cc: tickets.cc, contactEmail: contacts.email })
+    .from(tickets)
+    .innerJoin(contacts, eq(contacts.id, tickets.contactId))
+    .where(and(eq(tickets.id, ticketId), eq(tickets.workspaceId, workspaceId)))
+  return row
+}
+
+/** The sender's newest not-closed "rate-limited" ticket (`sender` lower-case). */
+export async function findRateLimitedTicket(
+  db: DbOrTx,
+  { workspaceId, sender }: { workspaceId: string; sender: string },
+) {
+  const [row] = await db
+    .select({ ticketId: messages.ticketId })
+    .from(messages)
+    .innerJoin(tickets, eq(tickets.id, messages.ticketId))
+    .innerJoin(contacts, eq(contacts.id, tickets.contactId))
+    .where(
+      and(
+        eq(messages.workspaceId, workspaceId),
+        eq(messages.threadedBy, 'rate-limited'),
+        sql`lower(${contacts.email}) = ${sender}`,
+        ne(tickets.status, 'closed'),
+      ),
+    )
+    .orderBy(desc(messages.createdAt))
+    .limit(1)
+  return row?.ticketId
+}
+
+/** The workspace's sent email with one of these Message-IDs (a delivery report's original). */
+export async function findEmailByMessageIds(
+  db: DbOrTx,
+  { workspaceId, messageIds }: { workspaceId: string; messageIds: string[] },
+) {
+  const [row] = await db
+    .select({
+      emailId: emails.id,
+      ticketId: emails.ticketId,
+      status: emails.status,
+      to: emails.toAddress,
+    })
+    .from(emails)
+    .where(
+      and(eq(emails.workspaceId, workspaceId), inArray(sql`${emails.headers} ->> 'Message-ID'`, messageIds)),
+    )
+    .limit(1)
+  return row
+}
+
+/** A permanent failure report: the sent (or delivered) email and its message become bounced. */
+export async function markEmailBounced(db: DbOrTx, { emailId, reason }: { emailId: string; reason: string }) {
+  await db
+    .update(emails)
+    .set({ status: 'bounced', error: reason })
+    .where(and(eq(emails.id, emailId), inArray(emails.status, ['sent', 'delivered'])))
+  await db
+    .update(messages)
+    .set({ deliveryStatus: 'bounced' })
+    .where(sql`${messages.id} = (select message_id from emails where id = ${emailId})`)
+}
+
+/** The workspace's contact with this address (any case) is shown as bouncing. */
+export async function markContactBouncing(
+  db: DbOrTx,
+  { workspaceId, address, reason }: { workspaceId: string; address: string; reason: string },
+) {
+  await db
+    .update(contacts)
+    .set({ bouncedAt: new Date(), bounceReason: reason })
+    .where(
+      and(eq(contacts.workspaceId, workspaceId), sql`lower(${contacts.email}) = ${address.toLowerCase()}`),
+    )
+}
+
+/** Records how the post was filed (or why not). */
+export async function finishInboundEmail(
+  db: DbOrTx,
+  {
+    id,
+    values,
+  }: {
+    id: string
+    values: Partial<
+      Pick<
+        typeof inboundEmails.$inferInsert,
+        'status' | 'workspaceId' | 'mailboxId' | 'ticketId' | 'emailId' | 'error'
+      >
+    >
+  },
+) {
+  await db
+    .update(inboundEmails)
+    .set({ ...values, processedAt: new Date() })
+    .where(eq(inboundEmails.id, id))
+}
+
+/** The workspace's active mailbox addresses, lower-case. */
+export async function listActiveMailboxAddresses(db: DbOrTx, { workspaceId }: { workspaceId: string }) {
+  return db
+    .select({ address: sql<string>`lower(${mailboxes.address})` })
+    .from(mailboxes)
+    .where(and(eq(mailboxes.workspaceId, workspaceId), isNull(mailboxes.archivedAt)))
+}
+
+/** A new ticket's subject and reply token with its mailbox's sender and auto-acknowledgement settings. */
+export async function getTicketAcknowledgementContext(db: DbOrTx, { ticketId }: { ticketId: string }) {
+  const [row] = await db
+    .select({
+      subject: tickets.subject,
+      replyToken: tickets.replyToken,
+      key: mailboxes.key,
+      address: mailboxes.address,
+      fromName: mailboxes.fromName,
+      autoAcknowledge: mailboxes.autoAcknowledge,
+      autoAcknowledgeText: mailboxes.autoAcknowledgeText,
+    })
+    .from(tickets)
+    .innerJoin(mailboxes, eq(mailboxes.id, tickets.mailboxId))
+    .where(eq(tickets.id, ticketId))
+  return row
 }
