@@ -57,7 +57,7 @@ export async function draftInput(
   const ticket = await requireTicket(member, number)
   const [thread, mailbox, terms] = await Promise.all([
     listThread(db, { workspaceId: member.workspaceId, ticketId: ticket.id, publicOnly: !options.useNotes }),
-    getMailbox(db, member.workspaceId, ticket.mailboxId),
+    getMailbox(db, { workspaceId: member.workspaceId, id: ticket.mailboxId }),
     ticketTerms(member.workspaceId, ticket.id),
   ])
   const [canned, similar] = await Promise.all([

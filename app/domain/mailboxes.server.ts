@@ -65,7 +65,7 @@ export async function createMailbox(member: Member, input: MailboxInput): Promis
 /** Changes a mailbox's name, address, sender name and signature; its key never changes. */
 export async function updateMailbox(member: Member, mailboxId: string, input: MailboxValues) {
   await getDb().transaction(async (tx) => {
-    const before = await getMailbox(tx, member.workspaceId, mailboxId)
+    const before = await getMailbox(tx, { workspaceId: member.workspaceId, id: mailboxId })
     if (!before) throw notFound('No such mailbox')
     const after = {
       name: input.name,
@@ -118,7 +118,7 @@ export async function archiveMailbox(member: Member, mailboxId: string): Promise
 
 export async function unarchiveMailbox(member: Member, mailboxId: string) {
   await getDb().transaction(async (tx) => {
-    const mailbox = await getMailbox(tx, member.workspaceId, mailboxId)
+    const mailbox = await getMailbox(tx, { workspaceId: member.workspaceId, id: mailboxId })
     if (!mailbox) throw notFound('No such mailbox')
     if (!mailbox.archivedAt) return
     await setMailboxArchivedAt(tx, { workspaceId: member.workspaceId, id: mailboxId, archivedAt: null })

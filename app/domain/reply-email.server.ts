@@ -36,7 +36,7 @@ export async function ticketReplyAddress(
   ticket: { id: string; workspaceId: string; mailboxId: string; replyToken: string | null },
 ) {
   const slug = (await getWorkspaceSlug(tx, { workspaceId: ticket.workspaceId }))!
-  const mailbox = (await getMailbox(tx, ticket.workspaceId, ticket.mailboxId))!
+  const mailbox = (await getMailbox(tx, { workspaceId: ticket.workspaceId, id: ticket.mailboxId }))!
   const token = await ensureReplyToken(tx, ticket.id, ticket.replyToken)
   return { address: replyAddress(slug, mailbox.key, token), mailbox }
 }

@@ -71,7 +71,7 @@ export async function loadTicketPage(member: Member, number: number, { fullThrea
       listTicketTags(db, ticket.id),
       listWorkspaceTags(db, member.workspaceId),
       listMembers(db, member.workspaceId),
-      getMailbox(db, member.workspaceId, ticket.mailboxId),
+      getMailbox(db, { workspaceId: member.workspaceId, id: ticket.mailboxId }),
       // One more than shown: whether there is earlier activity to offer.
       listTicketActivity(db, {
         workspaceId: member.workspaceId,

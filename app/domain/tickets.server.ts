@@ -107,7 +107,7 @@ export async function createTicket(
   outerTx?: Tx,
 ): Promise<CreateTicketOutcome> {
   const run = async (tx: Tx) => {
-    const mailbox = await getMailbox(tx, actor.workspaceId, input.mailboxId)
+    const mailbox = await getMailbox(tx, { workspaceId: actor.workspaceId, id: input.mailboxId })
     if (!mailbox || mailbox.archivedAt) return { kind: 'unknown-mailbox' as const }
     const contact = await upsertContact(tx, actor.workspaceId, input.customerEmail, input.customerName)
     const { number, ai } = await takeNextTicketNumber(tx, { workspaceId: actor.workspaceId })

@@ -29,7 +29,7 @@ export async function listMailboxes(
     .orderBy(asc(mailboxes.createdAt))
 }
 
-export async function getMailbox(db: DbOrTx, workspaceId: string, id: string) {
+export async function getMailbox(db: DbOrTx, { workspaceId, id }: { workspaceId: string; id: string }) {
   const [row] = await db
     .select(columns)
     .from(mailboxes)

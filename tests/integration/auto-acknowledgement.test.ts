@@ -27,7 +27,10 @@ async function setting(agent: Agent, fields: Record<string, string>) {
     { intent: 'auto-acknowledge', mailboxId: mailbox.id, ...fields },
     { cookie: agent.cookie, params: { slug: agent.workspace.slug } },
   )
-  return { result, mailbox: (await getMailbox(getDb(), agent.workspace.id, mailbox.id))! }
+  return {
+    result,
+    mailbox: (await getMailbox(getDb(), { workspaceId: agent.workspace.id, id: mailbox.id }))!,
+  }
 }
 
 async function acknowledge(agent: Agent, to: string) {
