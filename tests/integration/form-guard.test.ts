@@ -189,7 +189,8 @@ describe('oversized form shapes', () => {
   }
 
   it('still accepts the largest real form: a bulk change of 100 tickets', async () => {
-    const form = multipartForm({ intent: 'bulk', operation: 'status', status: 'pending' })
+    // confirmed: a status change of more than 10 tickets asks first (issue 11); this is the confirmed post.
+    const form = multipartForm({ intent: 'bulk', operation: 'status', status: 'pending', confirmed: '1' })
     for (let i = 0; i < 100; i++) form.append('ticketIds', crypto.randomUUID())
     expect([...form].length).toBeLessThan(FORM_LIMITS.maxFields)
     const result = await callAction(inboxRoute, `/w/${owner.workspace.slug}/tickets?index`, form, {

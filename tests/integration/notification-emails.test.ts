@@ -151,7 +151,11 @@ describe('email preferences', () => {
       { cookie: agent.cookie },
     )
     expect(off.data.notice).toBe('Email notifications saved.')
-    const page = await callLoader(accountRoute, '/account', { cookie: agent.cookie })
+    // The account page lives in the workspace shell (/account redirects there).
+    const page = await callLoader(accountRoute, `/w/${lead.workspace.slug}/account`, {
+      cookie: agent.cookie,
+      params: { slug: lead.workspace.slug },
+    })
     expect(page.data.notificationEmails).toEqual({
       assigned: false,
       'customer-replied': true,

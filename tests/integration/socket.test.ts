@@ -62,7 +62,8 @@ describe('socket handshake', () => {
     const disconnected = new Promise<string>((resolve) =>
       socket.on('disconnect', (reason) => resolve(reason)),
     )
-    const response = await fetch(`${server.url}/account`, {
+    // The account page lives in the workspace shell (/account redirects there).
+    const response = await fetch(`${server.url}/w/${member.workspace.slug}/account`, {
       method: 'POST',
       redirect: 'manual',
       headers: {

@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm'
-import { describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
 import { invitations } from '#db/schema.ts'
 import * as workspaceRoute from '#app/routes/w.$slug.tsx'
@@ -8,8 +8,15 @@ import * as settingsLayoutRoute from '#app/routes/w.$slug.settings.tsx'
 import * as settingsRoute from '#app/routes/w.$slug.settings._index.tsx'
 import * as membersRoute from '#app/routes/w.$slug.settings.members.tsx'
 import * as ticketsRoute from '#app/routes/w.$slug.tickets._index.tsx'
+import { startQueue } from '#app/jobs/queue.server.ts'
 import { createInvitation, createMember, workspaceSnapshot } from '#tests/helpers/factories.ts'
 import { callAction, callLoader, testContext, type RealtimeCalls } from '#tests/helpers/routes.ts'
+import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
+
+// Invitations are emailed: their email job is enqueued in the invitation's transaction.
+beforeAll(async () => {
+  await startQueue(testDatabaseUrl)
+})
 
 const loaders = [
   ['w.$slug', workspaceRoute, ''],
