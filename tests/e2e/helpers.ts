@@ -3,7 +3,18 @@ import { expect, type Browser, type Page } from '@playwright/test'
 export const PASSWORD = 'a long enough passphrase'
 export const unique = () => Math.random().toString(36).slice(2, 8)
 
+/**
+ * Gives this page's requests their own client address (the app trusts X-Forwarded-For from a
+ * loopback proxy, as behind a load balancer), so per-address limits such as 10 new accounts per
+ * address per hour apply per simulated person, not to the whole suite.
+ */
+export async function ownAddress(page: Page) {
+  const octet = () => Math.floor(Math.random() * 250) + 1
+  await page.setExtraHTTPHeaders({ 'x-forwarded-for': `198.18.${octet()}.${octet()}` })
+}
+
 export async function signUp(page: Page, name: string, email: string, workspace: string, slug: string) {
+  await ownAddress(page)
   await page.goto('/signup')
   await page.getByLabel('Your name').fill(name)
   await page.getByLabel('Work email').fill(email)
@@ -53,6 +64,7 @@ export async function inviteTeammate(
   const link = await page.getByLabel(/Invite link/).inputValue()
   const context = await browser.newContext()
   const teammate = await context.newPage()
+  await ownAddress(teammate)
   await teammate.goto(link)
   await teammate.getByLabel('Your name').fill(name)
   await teammate.getByLabel('Choose a password').fill(PASSWORD)

@@ -1,9 +1,11 @@
 import { expect, test, type Page } from '@playwright/test'
+import { ownAddress } from './helpers.ts'
 
 const PASSWORD = 'a long enough passphrase'
 const unique = () => Math.random().toString(36).slice(2, 8)
 
 async function signUp(page: Page, name: string, email: string, workspace: string, slug: string) {
+  await ownAddress(page)
   await page.goto('/signup')
   await page.getByLabel('Your name').fill(name)
   await page.getByLabel('Work email').fill(email)
@@ -63,6 +65,7 @@ test('a team gets going: sign up, sign in again, second workspace, invite, role 
   // The teammate opens it in another browser and signs up into the workspace.
   const other = await browser.newContext()
   const bob = await other.newPage()
+  await ownAddress(bob)
   await bob.goto(link)
   await expect(bob.getByRole('heading', { name: 'Join Acme Support' })).toBeVisible()
   await bob.getByLabel('Your name').fill(teammate.name)
@@ -84,6 +87,9 @@ test('a team gets going: sign up, sign in again, second workspace, invite, role 
   await expect(page.getByText('Role updated.')).toBeVisible()
   await expect(page.getByLabel(`Role of ${teammate.name}`, { exact: true })).toHaveValue('admin')
   await page.getByRole('button', { name: `Remove ${teammate.name}` }).click()
+  // Removing a member asks first, in a dialog.
+  const confirm = page.getByRole('dialog', { name: `Remove ${teammate.name} from the workspace?` })
+  await confirm.getByRole('button', { name: 'Remove', exact: true }).click()
   await expect(page.getByText('Member removed.')).toBeVisible()
   await expect(page.getByRole('cell', { name: teammate.email })).toHaveCount(0)
 
@@ -101,6 +107,7 @@ test.describe('without JavaScript', () => {
   }) => {
     const id = unique()
     const email = `nojs-${id}@example.com`
+    await ownAddress(page)
     await page.goto('/signup')
     await page.getByLabel('Your name').fill('No Script')
     await page.getByLabel('Work email').fill(email)
