@@ -33,6 +33,9 @@ export default defineConfig({
   },
   webServer: {
     command: 'node scripts/e2e-server.js',
+    // SIGTERM lets the server drain and stop its embedded PostgreSQL (its own session, so a
+    // process-group kill would leave it running).
+    gracefulShutdown: { signal: 'SIGTERM', timeout: 15_000 },
     url: `${baseURL}/readyz`,
     timeout: 120_000,
     reuseExistingServer: false,
