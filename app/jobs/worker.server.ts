@@ -10,6 +10,7 @@ import { logger } from '#app/logger.server.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
 import { realtime } from '#app/realtime/hub.server.ts'
 import { cleanupOrphanFiles } from './files-cleanup.server.ts'
+import { mapWithLimit } from './map-with-limit.server.ts'
 import { queue, type JobPayloads } from './queue.server.ts'
 import { deliverWebhookJobs, WEBHOOK_WORK } from './webhook-worker.server.ts'
 import { TRIAGE_WORK, triageTickets } from './triage-worker.server.ts'
@@ -186,17 +187,4 @@ function reportFailure(job: JobWithMetadata<unknown>, error: unknown) {
 
 function messageOf(error: unknown) {
   return error instanceof Error ? error.message : String(error)
-}
-
-async function mapWithLimit<T, R>(items: T[], limit: number, run: (item: T) => Promise<R>) {
-  const results: R[] = new Array(items.length)
-  let next = 0
-  const lane = async () => {
-    while (next < items.length) {
-      const index = next++
-      results[index] = await run(items[index])
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane))
-  return results
 }
