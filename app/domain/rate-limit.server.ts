@@ -100,7 +100,7 @@ function slotOf(key: string, limit: Limit, row: SlotRow, later: number): Slot {
 }
 
 /**
- * When the estimate floor(previous × (1 − elapsed/window)) + current first drops below max, with
+ * When the estimate ceil(previous × (1 − elapsed/window)) + current first leaves room for one, with
  * no further hits: later in this window while the previous window fades, or else in the next
  * window as this one becomes the fading one.
  */
@@ -109,8 +109,8 @@ function nextFreeSlot(limit: Limit, windowStart: Date, previous: number, current
   const start = windowStart.getTime()
   const at =
     current < max && previous > 0
-      ? start + windowMs * (1 - (max - current) / previous)
-      : start + windowMs + windowMs * (1 - max / current)
+      ? start + windowMs * (1 - (max - current - 1) / previous)
+      : start + windowMs + windowMs * (1 - (max - 1) / current)
   return new Date(Math.ceil(at) + 1)
 }
 

@@ -9,7 +9,10 @@ export type SlotRow = {
   seen: number | null
   /** The previous window's count, raw. */
   previous: number
-  /** floor(previous × the share of the previous window still inside the sliding window). */
+  /**
+   * ceil(previous × the share of the previous window still inside the sliding window): rounded up,
+   * so a burst that straddles a window boundary can never take one slot more than `max`.
+   */
   carried: number
   windowStart: Date
 }
@@ -49,7 +52,7 @@ export async function takeRateLimitSlot(
       select
         b.window_start,
         coalesce(p.hits, 0) as previous,
-        floor(coalesce(p.hits, 0) * (1 - extract(epoch from now() - b.window_start) * 1000 / ${params.windowMs}))::int
+        ceil(coalesce(p.hits, 0) * (1 - extract(epoch from now() - b.window_start) * 1000 / ${params.windowMs}))::int
           as carried
       from bounds b
       left join rate_limit_counters p on p.key = ${params.key} and p.window_start = b.window_start - ${window}

@@ -83,9 +83,33 @@ describe('takeSlot', () => {
     expect(slots.map((s) => s.remaining)).toEqual([2, 1, 0, 0])
     const windowEnd = (await currentWindowStart(limit.windowMs)).getTime() + limit.windowMs
     expect(slots[0].resetAt.getTime()).toBe(windowEnd)
-    // Full in this window with nothing before it: free again as soon as the next window starts.
-    expect(slots[3].resetAt.getTime()).toBeGreaterThan(windowEnd)
-    expect(slots[3].resetAt.getTime()).toBeLessThan(windowEnd + 1000)
+    // Full in this window: in the next one its 3 hits fade as the sliding window moves on, rounded
+    // up, so a slot frees once a third of the next window has passed (ceil(3 × (1 − f)) ≤ 2).
+    const freeAt = windowEnd + limit.windowMs / 3
+    expect(slots[3].resetAt.getTime()).toBeGreaterThan(freeAt)
+    expect(slots[3].resetAt.getTime()).toBeLessThan(freeAt + 1000)
+  })
+
+  it('never lets a burst that straddles a window boundary take more than max', async () => {
+    const key = uniqueKey()
+    const limit = { max: 10, windowMs: 15 * MINUTE }
+    const start = await currentWindowStart(limit.windowMs)
+    // 5 attempts in the previous window, then a burst in this one.
+    await getDb()
+      .insert(rateLimitCounters)
+      .values({
+        key,
+        windowStart: new Date(start.getTime() - limit.windowMs),
+        hits: 5,
+        expiresAt: new Date(start.getTime() + limit.windowMs),
+      })
+    const slots = []
+    for (let i = 0; i < 12; i++) slots.push(await takeSlot(key, limit))
+    // The previous window's 5 still count as ceil(5 × (1 − elapsed/window)): rounded down, a burst
+    // right after the boundary would get max − 4 more, i.e. 11 attempts within a few seconds.
+    const elapsed = (Date.now() - start.getTime()) / limit.windowMs
+    const carried = Math.ceil(5 * (1 - elapsed))
+    expect(slots.filter((s) => s.allowed)).toHaveLength(limit.max - carried)
   })
 
   it('gives a released slot back, once', async () => {
