@@ -44,7 +44,7 @@ export default defineConfig({
     env: {
       PORT: String(PORT),
       APP_URL: baseURL,
-      DATA_DIR: '.data-e2e',
+      DATA_DIR: process.env.E2E_DATA_DIR ?? '.data-e2e',
       NODE_ENV: 'production',
       LOG_LEVEL: 'warn',
       OPENAI_BASE_URL: `http://127.0.0.1:${E2E_OPENAI_PORT}/v1`,
