@@ -260,6 +260,39 @@ async function record(run: RunRecord) {
   }
 }
 
+/**
+ * The start every call shares: through the gate, then the provider, the deadline and the run's
+ * record (filled in as the call goes, written once by `record`). A refusal when the gate says no.
+ */
+async function startRun(feature: AiFeature, ctx: AiContext, messages: AiMessage[]) {
+  const admitted = await gate(feature, ctx)
+  if (!admitted.ok) return admitted
+  const { settings } = admitted
+  const client = provider()
+  const limit = deadline(ctx)
+  const run: RunRecord = {
+    feature,
+    ctx,
+    settings,
+    startedAt: performance.now(),
+    tokensIn: 0,
+    tokensOut: 0,
+    outcome: 'ok',
+    errorClass: null,
+    messages,
+    answer: null,
+  }
+  return { ok: true as const, settings, client, limit, run }
+}
+
+/** A call that failed before an answer: records why and returns the refusal the agent sees. */
+async function failRun(run: RunRecord, limit: Deadline, error: unknown): Promise<AiRefusal> {
+  run.outcome = outcomeOf(limit, error)
+  run.errorClass = errorClassOf(error)
+  await record(run)
+  return refusal(run.outcome)
+}
+
 function errorClassOf(error: unknown) {
   if (error instanceof Error) return error.constructor.name || error.name
   return 'UnknownError'
@@ -319,23 +352,9 @@ export async function runStructured<T>(
   messages: AiMessage[],
   options: { name?: string } = {},
 ): Promise<{ ok: true; value: T } | AiRefusal> {
-  const admitted = await gate(feature, ctx)
-  if (!admitted.ok) return admitted
-  const { settings } = admitted
-  const client = provider()
-  const limit = deadline(ctx)
-  const run: RunRecord = {
-    feature,
-    ctx,
-    settings,
-    startedAt: performance.now(),
-    tokensIn: 0,
-    tokensOut: 0,
-    outcome: 'ok',
-    errorClass: null,
-    messages,
-    answer: null,
-  }
+  const started = await startRun(feature, ctx, messages)
+  if (!started.ok) return started
+  const { settings, client, limit, run } = started
   const serverKey = `${env().ai.baseUrl}\n${settings.model}`
   // zodResponseFormat's types are for Zod object schemas; every schema we pass is one.
   const jsonSchema = zodResponseFormat(schema as unknown as z.ZodObject, options.name ?? feature)
@@ -379,10 +398,7 @@ export async function runStructured<T>(
     await record(run)
     return refusal('invalid')
   } catch (error) {
-    run.outcome = outcomeOf(limit, error)
-    run.errorClass = errorClassOf(error)
-    await record(run)
-    return refusal(run.outcome)
+    return failRun(run, limit, error)
   }
 }
 
@@ -400,23 +416,9 @@ export async function runStream(
   ctx: AiContext,
   messages: AiMessage[],
 ): Promise<{ ok: true; deltas: AsyncGenerator<string, void, undefined> } | AiRefusal> {
-  const admitted = await gate(feature, ctx)
-  if (!admitted.ok) return admitted
-  const { settings } = admitted
-  const client = provider()
-  const limit = deadline(ctx)
-  const run: RunRecord = {
-    feature,
-    ctx,
-    settings,
-    startedAt: performance.now(),
-    tokensIn: 0,
-    tokensOut: 0,
-    outcome: 'ok',
-    errorClass: null,
-    messages,
-    answer: null,
-  }
+  const started = await startRun(feature, ctx, messages)
+  if (!started.ok) return started
+  const { settings, client, limit, run } = started
   let stream
   try {
     stream = await withRetries(limit, () =>
@@ -426,10 +428,7 @@ export async function runStream(
       ),
     )
   } catch (error) {
-    run.outcome = outcomeOf(limit, error)
-    run.errorClass = errorClassOf(error)
-    await record(run)
-    return refusal(run.outcome)
+    return failRun(run, limit, error)
   }
   const opened = stream
 
