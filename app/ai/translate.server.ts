@@ -45,6 +45,22 @@ async function requireTicket(member: Member, number: number) {
   return ticket
 }
 
+/** The model's translation, asked for as the agent (an interactive call on their rate). */
+function translate(
+  member: Member,
+  ticketId: string,
+  input: Parameters<typeof translationMessages>[0],
+  signal: AbortSignal | undefined,
+) {
+  return runStructured(
+    'translate',
+    { workspaceId: member.workspaceId, ticketId, userId: member.userId, mode: 'interactive', signal },
+    TranslationAnswer,
+    translationMessages(input),
+    { name: 'translation' },
+  )
+}
+
 export type TranslateOutcome = { ok: true; text: string; cached: boolean } | AiRefusal
 
 /** A customer message of this ticket in `language` (ISO 639-1): from the cache, else the model. */
@@ -63,18 +79,11 @@ export async function translateMessage(
     throw notFound('Message not found')
   const cached = await getTranslation(db, member.workspaceId, messageId, language)
   if (cached) return { ok: true, text: cached.text, cached: true }
-  const result = await runStructured(
-    'translate',
-    {
-      workspaceId: member.workspaceId,
-      ticketId: ticket.id,
-      userId: member.userId,
-      mode: 'interactive',
-      signal,
-    },
-    TranslationAnswer,
-    translationMessages({ text: message.bodyText, language, purpose: 'read' }),
-    { name: 'translation' },
+  const result = await translate(
+    member,
+    ticket.id,
+    { text: message.bodyText, language, purpose: 'read' },
+    signal,
   )
   if (!result.ok) return result
   await insertTranslation(db, {
@@ -106,18 +115,11 @@ export async function replyInLanguage(
   signal?: AbortSignal,
 ): Promise<ReplyOutcome | AiRefusal> {
   const ticket = await requireTicket(member, number)
-  const translated = await runStructured(
-    'translate',
-    {
-      workspaceId: member.workspaceId,
-      ticketId: ticket.id,
-      userId: member.userId,
-      mode: 'interactive',
-      signal,
-    },
-    TranslationAnswer,
-    translationMessages({ text: input.body, language: input.language, purpose: 'send' }),
-    { name: 'translation' },
+  const translated = await translate(
+    member,
+    ticket.id,
+    { text: input.body, language: input.language, purpose: 'send' },
+    signal,
   )
   if (!translated.ok) return translated
   const name = languageName(input.language) ?? input.language
