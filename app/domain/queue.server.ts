@@ -1,6 +1,5 @@
 import { z } from 'zod'
 import { getDb } from '#db/client.ts'
-import { listTriageGists } from '#db/queries/ai-assist.ts'
 import { listMailboxes } from '#db/queries/mailboxes.ts'
 import {
   HIGHLIGHT_END,
@@ -133,19 +132,13 @@ export async function loadQueue(member: Member, query: QueueQuery) {
     filters: query.filters,
     sort: query.sort,
     limit: PAGE_SIZE,
+    rowExtras: true,
   }
   let page = await listQueue(db, { ...input, cursor: query.cursor, direction: query.direction })
   // Everything before the cursor is gone (deleted or moved): show the first page instead.
   if (query.direction === 'prev' && page.rows.length === 0) page = await listQueue(db, input)
   const first = page.rows[0]
   const last = page.rows.at(-1)
-  // AI triage's one-line gist under each subject: one primary-key lookup for the page.
-  const gists = await listTriageGists(
-    db,
-    member.workspaceId,
-    page.rows.map((row) => row.id),
-  )
-  const gistOf = new Map(gists.map((g) => [g.ticketId, g.gist]))
   return {
     rows: page.rows.map((row) => ({
       id: row.id,
@@ -160,7 +153,9 @@ export async function loadQueue(member: Member, query: QueueQuery) {
       unread: row.unread,
       tags: row.tags,
       snippet: snippetParts(row.snippet),
-      gist: gistOf.get(row.id) || null,
+      // AI triage's one-line gist under the subject, and the member's own unsent draft.
+      gist: row.gist || null,
+      draft: row.hasDraft,
     })),
     nextCursor: page.hasNext && last ? encodeCursor(last.sortKey) : null,
     prevCursor: page.hasPrev && first ? encodeCursor(first.sortKey) : null,

@@ -76,9 +76,11 @@ export function createApp(options: Options) {
       compression(),
       express.static(path.join(options.clientDir, 'assets'), { immutable: true, maxAge: '1y', index: false }),
     )
-    // Other public files (favicon…) only for paths with an extension: no disk lookup for pages.
+    // Other public files (favicon…) only for paths with an extension: no disk lookup for pages,
+    // nor for Remix's single-fetch data requests (`….data`, the queue's every navigation).
     const publicFiles = express.static(options.clientDir, { maxAge: '1h', index: false })
-    app.use((req, res, next) => (/\.[a-z0-9]+$/i.test(req.path) ? publicFiles(req, res, next) : next()))
+    const isPublicFile = (p: string) => /\.[a-z0-9]+$/i.test(p) && !p.endsWith('.data')
+    app.use((req, res, next) => (isPublicFile(req.path) ? publicFiles(req, res, next) : next()))
   }
   app.use(sessionRenewal())
   const build = options.build

@@ -54,6 +54,8 @@ async function cookieFor(sessionId: string) {
 type Identity = {
   session: CurrentSession
   user: SignedIn['user']
+  /** Whether the user has confirmed their address (the layout's banner), read with the session. */
+  emailVerified: boolean
   /** The membership of the workspace named in the request's path (`/w/:slug/…`), if any. */
   membership: { role: Role; workspaceId: string; workspaceName: string; workspaceSlug: string } | null
   slug: string | null
@@ -84,6 +86,7 @@ function readIdentity(cookieHeader: string, slug: string | null): Promise<Identi
     return {
       session: { id: row.sessionId, userId: row.userId, expiresAt: row.expiresAt },
       user: { id: row.userId, email: row.email, name: row.name, timeZone: row.timeZone },
+      emailVerified: row.emailVerifiedAt !== null,
       membership:
         row.role && row.workspaceId && row.workspaceName !== null && row.workspaceSlug !== null
           ? {
@@ -161,10 +164,11 @@ export async function requireMember(
   request: Request,
   slug: string | undefined,
   role: Role = 'agent',
-): Promise<Member & SignedIn> {
+): Promise<Member & SignedIn & { emailVerified: boolean }> {
   const signedIn = await requireUser(request)
   const userId = signedIn.user.id
   const identity = await identityOf(request)
+  const emailVerified = identity?.emailVerified ?? false
   // The identity lookup already read the membership of the path's workspace; any other slug
   // (none of today's routes) is looked up on its own.
   const row =
@@ -184,6 +188,7 @@ export async function requireMember(
     workspaceId: row.workspaceId,
     workspaceSlug: row.workspaceSlug,
     workspaceName: row.workspaceName,
+    emailVerified,
   }
 }
 

@@ -25,7 +25,6 @@ import { QueueFilters } from '#app/components/queue/queue-filters.tsx'
 import { QueuePagination, QueueViews } from '#app/components/queue/queue-nav.tsx'
 import { QueueTable } from '#app/components/queue/queue-table.tsx'
 import { requireMember } from '#app/http/auth.server.ts'
-import { draftMarkers } from '#app/domain/drafts.server.ts'
 import { loadQueue, parseQueueQuery, queueOptions, ticketNumberInQuery } from '#app/domain/queue.server.ts'
 import { addTags, updateTickets, type UpdateOutcome } from '#app/domain/tickets.server.ts'
 import { TicketStatus } from '#app/utils/ticket-schemas.ts'
@@ -70,10 +69,6 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const number = ticketNumberInQuery(query.filters.q)
   if (number !== undefined) return redirect(`/w/${member.workspaceSlug}/tickets/${number}`)
   const [page, options] = await Promise.all([loadQueue(member, query), queueOptions(member)])
-  const drafts = await draftMarkers(
-    member,
-    page.rows.map((r) => r.id),
-  )
   const { filters } = query
   return {
     now: new Date().toISOString(),
@@ -90,7 +85,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
       q: filters.q ?? '',
       sort: query.sort,
     },
-    page: { ...page, rows: page.rows.map((row) => ({ ...row, draft: drafts.has(row.id) })) },
+    page,
     options,
   }
 }

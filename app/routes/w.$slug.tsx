@@ -7,7 +7,6 @@ import { NotificationsBell } from '#app/components/notifications-bell.tsx'
 import { NavDrawerState, NAV_DRAWER_ID, TopBar, UserMenu } from '#app/components/shell/top-bar.tsx'
 import { VerifyEmailBanner } from '#app/components/verify-email-banner.tsx'
 import { requireMember } from '#app/http/auth.server.ts'
-import { isEmailVerified } from '#app/domain/account-emails.server.ts'
 import { workspaceLayout } from '#app/domain/layout.server.ts'
 import { layoutShouldRevalidate } from '#app/utils/layout-revalidation.ts'
 
@@ -19,14 +18,11 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const member = await requireMember(request, params.slug)
-  const [{ workspaces, counts, notifications }, emailVerified] = await Promise.all([
-    workspaceLayout(member),
-    isEmailVerified(member.userId),
-  ])
+  const { workspaces, counts, notifications } = await workspaceLayout(member)
   return {
     counts,
     notifications,
-    user: { name: member.user.name, email: member.user.email, emailVerified },
+    user: { name: member.user.name, email: member.user.email, emailVerified: member.emailVerified },
     role: member.role,
     workspace: { name: member.workspaceName, slug: member.workspaceSlug },
     workspaces: workspaces.map((w) => ({ name: w.name, slug: w.slug })),

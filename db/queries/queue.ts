@@ -42,6 +42,9 @@ export type QueueRow = {
   unread: boolean
   tags: Array<{ id: string; name: string }>
   snippet: string | null
+  /** With `rowExtras`: AI triage's one-line gist ('' or null when none), and the user's draft. */
+  gist: string | null
+  hasDraft: boolean
   sortKey: Array<string | number>
 }
 
@@ -77,6 +80,11 @@ type ListQueueInput = {
   cursor?: Array<string | number>
   direction?: 'next' | 'prev'
   limit?: number
+  /**
+   * The inbox's extras in the same statement (no second and third round trip): each row's triage
+   * gist and whether `userId` has a draft on it. The API's list does not need them.
+   */
+  rowExtras?: boolean
 }
 
 /**
@@ -190,12 +198,21 @@ export async function listQueue(db: DbOrTx, input: ListQueueInput) {
     unread: boolean
     tags: Array<{ id: string; name: string }>
     snippet: string | null
+    gist: string | null
+    has_draft: boolean
     rank: number
     activity_key: string
     created_key: string
   }>(sql`
     select page.*, c.name as contact_name, c.email as contact_email, u.name as assignee_name,
       ${isoMicros(sql`page.last_activity_at`)} as activity_key, ${isoMicros(sql`page.created_at`)} as created_key,
+      ${
+        input.rowExtras
+          ? sql`(select tr.gist from ticket_triage tr where tr.ticket_id = page.id and tr.workspace_id = ${workspaceId}) as gist,
+      exists (select 1 from drafts d where d.ticket_id = page.id and d.user_id = ${userId}
+              and d.workspace_id = ${workspaceId}) as has_draft,`
+          : sql`null::text as gist, false as has_draft,`
+      }
       (r.read_at is null or r.read_at < page.last_customer_message_at) as unread,
       (select coalesce(json_agg(json_build_object('id', tg.id, 'name', tg.name) order by tg.name), '[]'::json)
          from ticket_tags tt join tags tg on tg.id = tt.tag_id where tt.ticket_id = page.id) as tags
@@ -236,6 +253,8 @@ export async function listQueue(db: DbOrTx, input: ListQueueInput) {
       unread: row.unread,
       tags: row.tags,
       snippet: row.snippet,
+      gist: row.gist,
+      hasDraft: row.has_draft,
       sortKey,
     } satisfies QueueRow
   })

@@ -4,7 +4,8 @@ import { prepared } from '../prepared.ts'
 import { memberships, sessions, users, workspaces } from '../schema.ts'
 
 /**
- * Who is asking, in one round trip: the live session with this id, its user, and (when `slug` is
+ * Who is asking, in one round trip: the live session with this id, its user (with whether the
+ * address is confirmed, which the workspace layout shows on every page), and (when `slug` is
  * given) the user's membership of that workspace (nulls when not a member or no such workspace).
  * Prepared: every signed-in request reads it once (app/http/auth.server.ts).
  */
@@ -18,6 +19,7 @@ export async function getIdentity(db: Db, { sessionId, slug }: { sessionId: stri
         email: users.email,
         name: users.name,
         timeZone: users.timeZone,
+        emailVerifiedAt: users.emailVerifiedAt,
         role: memberships.role,
         workspaceId: memberships.workspaceId,
         workspaceName: workspaces.name,
