@@ -24,6 +24,17 @@ export default defineConfig({
     }),
   ],
   optimizeDeps: {
-    include: ['@conform-to/react', '@conform-to/zod/v4', 'zod', 'socket.io-client'],
+    include: [
+      '@conform-to/react',
+      '@conform-to/zod/v4',
+      'zod',
+      'socket.io-client',
+      'lucide-react',
+      '@radix-ui/react-dialog',
+      '@radix-ui/react-dropdown-menu',
+      '@radix-ui/react-tabs',
+      '@radix-ui/react-toast',
+      '@radix-ui/react-tooltip',
+    ],
   },
 })

@@ -1,6 +1,8 @@
 import { Form, Link, useLocation } from '@remix-run/react'
 import { useEffect, type ReactNode } from 'react'
 import { Avatar } from '#app/components/account/avatar.tsx'
+import { MenuIcon } from '#app/components/ui/icons.tsx'
+import { Menu } from '#app/components/ui/menu.tsx'
 
 /** The id of the checkbox that opens the navigation drawer below 1024 px (no JavaScript needed). */
 export const NAV_DRAWER_ID = 'nav-drawer'
@@ -50,9 +52,7 @@ export function TopBar({ slug, children }: { slug: string; children: ReactNode }
         aria-hidden
         className="flex size-9 shrink-0 cursor-pointer items-center justify-center rounded-md hover:bg-slate-100 lg:hidden dark:hover:bg-slate-800 [#nav-drawer:focus-visible~header_&]:outline-2 [#nav-drawer:focus-visible~header_&]:outline-indigo-500"
       >
-        <svg viewBox="0 0 20 20" className="size-5" fill="currentColor" aria-hidden>
-          <path d="M3 5h14v2H3zM3 9h14v2H3zM3 13h14v2H3z" />
-        </svg>
+        <MenuIcon className="size-5" />
       </label>
       <Link to={`/w/${slug}`} className="hidden shrink-0 font-semibold sm:block">
         Switchboard
@@ -76,28 +76,27 @@ export function TopBar({ slug, children }: { slug: string; children: ReactNode }
   )
 }
 
-/** Account link and Sign out, in a disclosure (works without JavaScript). */
+/** Account link and Sign out: a menu button (a disclosure of the same link and form without JavaScript). */
 export function UserMenu({ name, email }: { name: string; email: string }) {
   return (
-    <details className="relative">
-      <summary className="flex cursor-pointer list-none items-center rounded-full" title={email}>
-        <Avatar name={name} />
-        <span className="sr-only">Account menu for {name}</span>
-      </summary>
-      <div className="absolute top-full right-0 z-40 mt-1 w-56 rounded-md border border-slate-200 bg-white p-1 text-sm shadow-lg dark:border-slate-700 dark:bg-slate-900">
-        <p className="truncate px-2 py-1.5 text-slate-500 dark:text-slate-400">{email}</p>
-        <Link to="/account" className="block rounded px-2 py-1.5 hover:bg-slate-100 dark:hover:bg-slate-800">
-          Account
-        </Link>
-        <Form method="post" action="/logout">
-          <button
-            type="submit"
-            className="block w-full rounded px-2 py-1.5 text-left hover:bg-slate-100 dark:hover:bg-slate-800"
-          >
-            Sign out
-          </button>
-        </Form>
-      </div>
-    </details>
+    <Menu
+      triggerClassName="flex items-center rounded-full"
+      trigger={
+        <>
+          <Avatar name={name} />
+          <span className="sr-only">Account menu for {name}</span>
+        </>
+      }
+      entries={[
+        {
+          type: 'text',
+          key: 'email',
+          label: email,
+          className: 'truncate text-slate-500 dark:text-slate-400',
+        },
+        { type: 'link', key: 'account', to: '/account', label: 'Account' },
+        { type: 'form', key: 'sign-out', action: '/logout', label: 'Sign out' },
+      ]}
+    />
   )
 }

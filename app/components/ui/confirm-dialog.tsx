@@ -1,6 +1,7 @@
 import { Form, Link, useLocation, useSubmit } from '@remix-run/react'
-import { useId, useRef, useState, type ReactNode } from 'react'
+import { useRef, useState, type ReactNode } from 'react'
 import { Button } from '#app/components/ui/button.tsx'
+import { useLazyModule } from '#app/components/ui/lazy.ts'
 import { useHydrated } from '#app/utils/use-hydrated.ts'
 import { CONFIRMED_FIELD, type ConfirmStep } from '#app/utils/confirmation.ts'
 
@@ -23,28 +24,32 @@ type ConfirmButtonProps = {
   children: ReactNode
 }
 
+const loadDialog = () => import('#app/components/ui/dialog.tsx')
+
 /**
- * The submit button of a destructive form. With JavaScript a click opens a native <dialog>
- * ("Are you sure?"); confirming posts the form with `confirmed=1`. Without JavaScript the click
- * posts the form as it is, and the action answers with a confirmation page (ConfirmStepPage)
- * whose own form carries `confirmed=1`: nothing changes on the first post either way.
+ * The submit button of a destructive form. With JavaScript a click opens a dialog ("Are you
+ * sure?", the Radix Dialog, fetched when the pointer or focus first reaches the button);
+ * confirming posts the form with `confirmed=1`. Without JavaScript the click posts the form as it
+ * is, and the action answers with a confirmation page (ConfirmStepPage) whose own form carries
+ * `confirmed=1`: nothing changes on the first post either way.
  */
 export function ConfirmButton(props: ConfirmButtonProps) {
   const hydrated = useHydrated()
-  const dialog = useRef<HTMLDialogElement>(null)
+  const dialog = useLazyModule(loadDialog)
   const owner = useRef<HTMLFormElement | null>(null)
   const submit = useSubmit()
-  const titleId = useId()
+  const [open, setOpen] = useState(false)
   const [question, setQuestion] = useState(typeof props.title === 'string' ? props.title : '')
   function confirm() {
     const form = owner.current
-    dialog.current?.close()
+    setOpen(false)
     if (!form) return
     const formData = new FormData(form)
     if (props.name) formData.set(props.name, props.value ?? '')
     formData.set(CONFIRMED_FIELD, '1')
     submit(formData, { method: 'post', action: form.getAttribute('action') ?? undefined })
   }
+  const Dialog = dialog.module?.Dialog
   return (
     <>
       <Button
@@ -57,6 +62,8 @@ export function ConfirmButton(props: ConfirmButtonProps) {
         className={props.className}
         aria-label={props['aria-label']}
         title={props.tooltip}
+        onPointerEnter={hydrated ? dialog.request : undefined}
+        onFocus={hydrated ? dialog.request : undefined}
         onClick={
           hydrated
             ? (event) => {
@@ -65,34 +72,25 @@ export function ConfirmButton(props: ConfirmButtonProps) {
                 owner.current = form
                 if (form && typeof props.title === 'function') setQuestion(props.title(form))
                 event.preventDefault()
-                dialog.current?.showModal()
+                dialog.request()
+                setOpen(true)
               }
             : undefined
         }
       >
         {props.children}
       </Button>
-      {hydrated ? (
-        <dialog
-          ref={dialog}
-          aria-labelledby={titleId}
-          className="m-auto max-w-md rounded-lg border border-slate-200 bg-white p-5 text-left text-slate-900 shadow-xl backdrop:bg-slate-950/50 dark:border-slate-700 dark:bg-slate-900 dark:text-slate-100"
-        >
-          <h2 id={titleId} className="text-lg font-semibold">
-            {question}
-          </h2>
-          {props.description ? (
-            <p className="mt-2 text-sm text-slate-600 dark:text-slate-300">{props.description}</p>
-          ) : null}
+      {Dialog ? (
+        <Dialog open={open} onOpenChange={setOpen} title={question} description={props.description}>
           <div className="mt-5 flex justify-end gap-2">
-            <Button type="button" variant="secondary" onClick={() => dialog.current?.close()} autoFocus>
+            <Button type="button" variant="secondary" onClick={() => setOpen(false)} autoFocus>
               Cancel
             </Button>
             <Button type="button" variant={props.variant ?? 'danger'} onClick={confirm}>
               {props.confirmLabel}
             </Button>
           </div>
-        </dialog>
+        </Dialog>
       ) : null}
     </>
   )

@@ -1,4 +1,4 @@
-import type { InputHTMLAttributes, ReactNode, TextareaHTMLAttributes } from 'react'
+import type { InputHTMLAttributes, ReactNode, SelectHTMLAttributes, TextareaHTMLAttributes } from 'react'
 
 const CONTROL_CLASS =
   'block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm aria-[invalid]:border-red-500 dark:border-slate-700 dark:bg-slate-900'
@@ -79,6 +79,31 @@ export function TextareaField({ label, textareaProps, errors, hint }: TextareaFi
       errors={errors}
       hint={hint}
       control={(described) => <textarea rows={4} {...textareaProps} {...described} />}
+    />
+  )
+}
+
+type SelectFieldProps = {
+  label: ReactNode
+  selectProps: SelectHTMLAttributes<HTMLSelectElement> & { id: string }
+  errors?: string[]
+  hint?: ReactNode
+  children: ReactNode
+}
+
+/** A labelled native select whose errors are announced, like Field for inputs. */
+export function SelectField({ label, selectProps, errors, hint, children }: SelectFieldProps) {
+  return (
+    <FieldFrame
+      id={selectProps.id}
+      label={label}
+      errors={errors}
+      hint={hint}
+      control={(described) => (
+        <select {...selectProps} {...described}>
+          {children}
+        </select>
+      )}
     />
   )
 }

@@ -1,0 +1,48 @@
+import * as RadixDialog from '@radix-ui/react-dialog'
+import type { ReactNode } from 'react'
+
+/**
+ * A modal dialog on Radix: focus trapped and returned to the opener, Escape and the overlay close
+ * it, the rest of the page inert for assistive technology. JavaScript-only: whatever opens it
+ * needs a no-JavaScript path (ConfirmButton's confirmation page, a link to a page). Import it
+ * lazily (useLazyModule) from components every page loads, so it is not first-load JavaScript.
+ */
+export function Dialog({
+  open,
+  onOpenChange,
+  title,
+  description,
+  children,
+  className = 'max-w-md',
+}: {
+  open: boolean
+  onOpenChange: (open: boolean) => void
+  title: ReactNode
+  description?: ReactNode
+  children: ReactNode
+  className?: string
+}) {
+  return (
+    <RadixDialog.Root open={open} onOpenChange={onOpenChange}>
+      <RadixDialog.Portal>
+        <RadixDialog.Overlay className="fixed inset-0 z-50 bg-slate-950/50" />
+        <RadixDialog.Content
+          // Without a description, say so explicitly (Radix warns otherwise).
+          {...(description ? {} : { 'aria-describedby': undefined })}
+          className={`fixed top-1/2 left-1/2 z-50 w-[calc(100vw-2rem)] -translate-x-1/2 -translate-y-1/2 rounded-lg border border-slate-200 bg-white p-5 text-left text-slate-900 shadow-xl focus:outline-none dark:border-slate-700 dark:bg-slate-900 dark:text-slate-100 ${className}`}
+        >
+          <RadixDialog.Title className="text-lg font-semibold">{title}</RadixDialog.Title>
+          {description ? (
+            <RadixDialog.Description className="mt-2 text-sm text-slate-600 dark:text-slate-300">
+              {description}
+            </RadixDialog.Description>
+          ) : null}
+          {children}
+        </RadixDialog.Content>
+      </RadixDialog.Portal>
+    </RadixDialog.Root>
+  )
+}
+
+/** A button that closes the surrounding Dialog. */
+export const DialogClose = RadixDialog.Close
