@@ -66,13 +66,14 @@ export type SummaryView = {
 export async function loadSummary(
   workspaceId: string,
   ticketId: string,
-  thread: Array<{ id: string }>,
+  /** The thread's length and newest message (the ticket page has them already). */
+  thread: { length: number; lastMessageId: string | undefined },
 ): Promise<SummaryView | null> {
   if (thread.length < SUMMARY_MIN_MESSAGES) return null
   const row = await getSummary(getDb(), workspaceId, ticketId)
   if (!row) return { state: 'missing', bullets: [], updatedAt: null }
   const parsed = SummaryBullets.safeParse(row.bullets)
-  const fresh = row.lastMessageId === thread.at(-1)?.id && row.messageCount === thread.length
+  const fresh = row.lastMessageId === thread.lastMessageId && row.messageCount === thread.length
   return {
     state: parsed.success && fresh ? 'fresh' : 'stale',
     bullets: parsed.success ? parsed.data : [],

@@ -1,5 +1,3 @@
-import { getDb } from '#db/client.ts'
-import { getTicketByNumber } from '#db/queries/tickets.ts'
 import type { Member } from '#app/domain/workspaces.server.ts'
 import { hasRole } from '#app/utils/roles.ts'
 import { aiAvailabilities } from './client.server.ts'
@@ -10,9 +8,7 @@ import { listSimilarTickets } from './similar.server.ts'
  * available (or the hint that replaces them), and the similar resolved tickets (no model needed,
  * so they show even when AI is not configured).
  */
-export async function loadTicketAssist(member: Member, number: number) {
-  const ticket = await getTicketByNumber(getDb(), { workspaceId: member.workspaceId, number })
-  if (!ticket) return null
+export async function loadTicketAssist(member: Member, ticket: { id: string }) {
   const [available, similar] = await Promise.all([
     aiAvailabilities(member.workspaceId, ['draft', 'rewrite'] as const),
     listSimilarTickets(member.workspaceId, ticket.id),

@@ -1,7 +1,7 @@
 import { getDb } from '#db/client.ts'
 import { listTicketTranslations } from '#db/queries/ai-assist.ts'
-import { getTicketByNumber, listThread, listTicketTags } from '#db/queries/tickets.ts'
 import type { Member } from '#app/domain/workspaces.server.ts'
+import type { TicketPriority } from '#app/utils/vocabulary.ts'
 import { hasRole } from '#app/utils/roles.ts'
 import { aiAvailabilities } from './client.server.ts'
 import { getAiSettings } from './settings.server.ts'
@@ -12,26 +12,27 @@ import { agentLanguageFrom, languageName } from './triage-vocabulary.ts'
 /**
  * What the ticket page shows of triage, the summary and translations. `acceptLanguage` (the
  * route reads the header) gives the agent's language; the customer's comes from triage.
- * Nothing here calls the model: every panel renders from cached rows.
+ * Nothing here calls the model: every panel renders from cached rows. The ticket page passes
+ * what it has already read (the ticket, its tag ids, the thread's length and newest message), so
+ * nothing is read twice.
  */
-export async function loadTicketInsights(member: Member, number: number, acceptLanguage: string | null) {
+export async function loadTicketInsights(
+  member: Member,
+  page: {
+    ticket: { id: string; priority: TicketPriority }
+    tagIds: string[]
+    thread: { length: number; lastMessageId: string | undefined }
+  },
+  acceptLanguage: string | null,
+) {
   const db = getDb()
-  const ticket = await getTicketByNumber(db, { workspaceId: member.workspaceId, number })
-  if (!ticket) return null
+  const { ticket } = page
   const agentLanguage = agentLanguageFrom(acceptLanguage)
-  const [available, settings, thread, tags] = await Promise.all([
+  const [available, settings, triage, summary, translations] = await Promise.all([
     aiAvailabilities(member.workspaceId, ['translate', 'summarize', 'triage'] as const),
     getAiSettings(member.workspaceId),
-    listThread(db, { workspaceId: member.workspaceId, ticketId: ticket.id }),
-    listTicketTags(db, ticket.id),
-  ])
-  const [triage, summary, translations] = await Promise.all([
-    loadTriage(
-      member.workspaceId,
-      ticket,
-      tags.map((t) => t.id),
-    ),
-    loadSummary(member.workspaceId, ticket.id, thread),
+    loadTriage(member.workspaceId, ticket, page.tagIds),
+    loadSummary(member.workspaceId, ticket.id, page.thread),
     listTicketTranslations(db, member.workspaceId, ticket.id, agentLanguage),
   ])
   const customerLanguage = triage?.language ?? null

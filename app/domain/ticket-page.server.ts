@@ -1,9 +1,7 @@
 import { getDb } from '#db/client.ts'
 import { listFailedTicketEmails } from '#db/queries/emails.ts'
-import { getMailbox } from '#db/queries/mailboxes.ts'
 import {
   getTicketByNumber,
-  getTicketCc,
   listThreadTail,
   listTicketActivity,
   listTicketTags,
@@ -37,7 +35,8 @@ export function ticketNumberFrom(param: string | undefined) {
   return number
 }
 
-async function requireTicket(member: Member, number: number) {
+/** The ticket `number` of the member's workspace, with its contact and mailbox; a 404 if none. */
+export async function requireTicket(member: Member, number: number) {
   const ticket = await getTicketByNumber(getDb(), { workspaceId: member.workspaceId, number })
   if (!ticket) throw notFound('Ticket not found')
   return ticket
@@ -58,31 +57,29 @@ const MAX_ACTIVITY = 100
  * agent's own marker, idempotent, and changes nothing anyone else sees (docs/security.md).
  * The thread is its newest THREAD_TAIL messages unless `fullThread`.
  */
-export async function loadTicketPage(member: Member, number: number, { fullThread = false } = {}) {
+export type PageTicket = Awaited<ReturnType<typeof requireTicket>>
+
+export async function loadTicketPage(member: Member, ticket: PageTicket, { fullThread = false } = {}) {
   const db = getDb()
-  const ticket = await requireTicket(member, number)
-  const [thread, tags, workspaceTags, members, mailbox, activity, cannedResponses, email] = await Promise.all(
-    [
-      listThreadTail(db, {
-        workspaceId: member.workspaceId,
-        ticketId: ticket.id,
-        newest: fullThread ? MAX_THREAD : THREAD_TAIL,
-      }),
-      listTicketTags(db, ticket.id),
-      listWorkspaceTags(db, member.workspaceId),
-      listMembers(db, member.workspaceId),
-      getMailbox(db, { workspaceId: member.workspaceId, id: ticket.mailboxId }),
-      // One more than shown: whether there is earlier activity to offer.
-      listTicketActivity(db, {
-        workspaceId: member.workspaceId,
-        ticketId: ticket.id,
-        limit: fullThread ? MAX_ACTIVITY : ACTIVITY_TAIL + 1,
-      }),
-      listCannedResponses(db, member.workspaceId),
-      ticketEmailState(member.workspaceId, ticket.id),
-      markRead(member.userId, ticket.id),
-    ],
-  )
+  const [thread, tags, workspaceTags, members, activity, cannedResponses, failures] = await Promise.all([
+    listThreadTail(db, {
+      workspaceId: member.workspaceId,
+      ticketId: ticket.id,
+      newest: fullThread ? MAX_THREAD : THREAD_TAIL,
+    }),
+    listTicketTags(db, ticket.id),
+    listWorkspaceTags(db, member.workspaceId),
+    listMembers(db, member.workspaceId),
+    // One more than shown: whether there is earlier activity to offer.
+    listTicketActivity(db, {
+      workspaceId: member.workspaceId,
+      ticketId: ticket.id,
+      limit: fullThread ? MAX_ACTIVITY : ACTIVITY_TAIL + 1,
+    }),
+    listCannedResponses(db, member.workspaceId),
+    failedEmails(member.workspaceId, ticket.id),
+    markRead(member.userId, ticket.id),
+  ])
   return {
     ticket: {
       id: ticket.id,
@@ -96,7 +93,7 @@ export async function loadTicketPage(member: Member, number: number, { fullThrea
       lastActivityAt: ticket.lastActivityAt,
       customer: { name: ticket.contactName, email: ticket.contactEmail },
       // Copied on replies (reply-all); the composer shows them for the agent to keep or remove.
-      cc: email.cc,
+      cc: ticket.cc,
     },
     earlierMessages: thread.total - thread.messages.length,
     thread: thread.messages.map((m) => ({
@@ -105,7 +102,7 @@ export async function loadTicketPage(member: Member, number: number, { fullThrea
       bodyText: m.bodyText,
       createdAt: m.createdAt,
       deliveryStatus: m.deliveryStatus,
-      deliveryError: m.deliveryStatus === 'failed' ? (email.failures.get(m.id) ?? null) : null,
+      deliveryError: m.deliveryStatus === 'failed' ? (failures.get(m.id) ?? null) : null,
       fromCustomer: m.authorUserId === null,
       authorUserId: m.authorUserId,
       author: m.authorUserName ?? (m.authorContactName || m.authorContactEmail) ?? 'Unknown',
@@ -117,17 +114,12 @@ export async function loadTicketPage(member: Member, number: number, { fullThrea
             ...(m.hasHtml ? { visibleText: m.bodyText, quotedText: '' } : splitQuotedText(m.bodyText)),
           }
         : null,
-      attachments: m.attachments.map((a) => ({
-        id: a.id,
-        filename: a.filename,
-        contentType: a.contentType,
-        size: a.size,
-      })),
+      attachments: m.attachments,
     })),
     tags,
     workspaceTags,
     members: members.map((m) => ({ userId: m.userId, name: m.name })),
-    mailbox: mailbox ? { name: mailbox.name, address: mailbox.address } : null,
+    mailbox: { name: ticket.mailboxName, address: ticket.mailboxAddress },
     earlierActivity: !fullThread && activity.length > ACTIVITY_TAIL,
     activity: activity.slice(0, fullThread ? MAX_ACTIVITY : ACTIVITY_TAIL).map((a) => ({
       id: a.id,
@@ -140,17 +132,10 @@ export async function loadTicketPage(member: Member, number: number, { fullThrea
   }
 }
 
-/** The ticket's CC list, and why each failed reply's email failed (by message id). */
-async function ticketEmailState(workspaceId: string, ticketId: string) {
-  const db = getDb()
-  const [ticket, failed] = await Promise.all([
-    getTicketCc(db, { ticketId }),
-    listFailedTicketEmails(db, { workspaceId, ticketId }),
-  ])
-  return {
-    cc: ticket?.cc ?? [],
-    failures: new Map(failed.map((f) => [f.messageId ?? '', f.error])),
-  }
+/** Why each failed reply's email failed, by message id. */
+async function failedEmails(workspaceId: string, ticketId: string) {
+  const failed = await listFailedTicketEmails(getDb(), { workspaceId, ticketId })
+  return new Map(failed.map((f) => [f.messageId ?? '', f.error]))
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -46,6 +46,7 @@ import {
   changeTicket,
   fillCannedResponse,
   loadTicketPage,
+  requireTicket,
   tagTicket,
   ticketNumberFrom,
   untagTicket,
@@ -68,19 +69,30 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: data ? `#${data.ticket.number} ${data.ticket.subject} · Switchboard` : 'Ticket · Switchboard' },
 ]
 
+/**
+ * The ticket is read once (a 404 if it is not this workspace's) and handed to every panel: the
+ * thread and fields, AI assist, drafts, held replies and the customer card run side by side;
+ * the AI insights then reuse the thread's length and the tags the page read.
+ */
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const member = await requireMember(request, params.slug)
-  const number = ticketNumberFrom(params.number)
-  const [page, assist, insights] = await Promise.all([
-    loadTicketPage(member, number, { fullThread: searchParamsOf(request).get('thread') === 'all' }),
-    loadTicketAssist(member, number),
-    loadTicketInsights(member, number, request.headers.get('accept-language')),
+  const ticket = await requireTicket(member, ticketNumberFrom(params.number))
+  const [page, assist, drafts, held, customer] = await Promise.all([
+    loadTicketPage(member, ticket, { fullThread: searchParamsOf(request).get('thread') === 'all' }),
+    loadTicketAssist(member, ticket),
+    loadTicketDrafts(member, ticket.id),
+    heldReplies(member, ticket.id),
+    loadCustomerCard(member, ticket.id),
   ])
-  const [drafts, held] = await Promise.all([
-    loadTicketDrafts(member, page.ticket.id),
-    heldReplies(member, page.ticket.id),
-  ])
-  const customer = await loadCustomerCard(member, page.ticket.id)
+  const insights = await loadTicketInsights(
+    member,
+    {
+      ticket,
+      tagIds: page.tags.map((t) => t.id),
+      thread: { length: page.earlierMessages + page.thread.length, lastMessageId: page.thread.at(-1)?.id },
+    },
+    request.headers.get('accept-language'),
+  )
   return {
     ...page,
     customer,

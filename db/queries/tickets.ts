@@ -41,6 +41,9 @@ export async function getTicketByNumber(
       contactName: contacts.name,
       contactEmail: contacts.email,
       mailboxName: mailboxes.name,
+      mailboxAddress: mailboxes.address,
+      // Copied on agent replies (reply-all); read here so the ticket page needs no second read.
+      cc: tickets.cc,
     })
     .from(tickets)
     .innerJoin(contacts, eq(contacts.id, tickets.contactId))
@@ -99,6 +102,15 @@ async function threadMessages(
       notFromParticipant: messages.notFromParticipant,
       // The whole thread's length, counted before the LIMIT.
       total: sql<number>`(count(*) over ())::int`,
+      // The message's files in the same statement (one round trip instead of two).
+      attachments: sql<ThreadAttachment[]>`coalesce((
+        select json_agg(json_build_object(
+          'id', ${attachments.id}, 'filename', ${attachments.filename},
+          'contentType', ${attachments.contentType}, 'size', ${attachments.size}
+        ) order by ${attachments.id})
+        from ${attachments}
+        where ${attachments.messageId} = ${messages.id} and ${attachments.workspaceId} = ${workspaceId}
+      ), '[]'::json)`,
     })
     .from(messages)
     .leftJoin(users, eq(users.id, messages.authorUserId))
@@ -116,28 +128,13 @@ async function threadMessages(
     newest === undefined
       ? await query.orderBy(asc(messages.createdAt), asc(messages.id))
       : (await query.orderBy(desc(messages.createdAt), desc(messages.id)).limit(newest)).reverse()
-  const files =
-    rows.length === 0
-      ? []
-      : await db
-          .select({
-            id: attachments.id,
-            messageId: attachments.messageId,
-            filename: attachments.filename,
-            contentType: attachments.contentType,
-            size: attachments.size,
-          })
-          .from(attachments)
-          .innerJoin(messages, eq(messages.id, attachments.messageId))
-          .where(and(eq(messages.ticketId, ticketId), eq(attachments.workspaceId, workspaceId)))
   return {
     total: rows[0]?.total ?? 0,
-    messages: rows.map(({ total: _total, ...row }) => ({
-      ...row,
-      attachments: files.filter((f) => f.messageId === row.id),
-    })),
+    messages: rows.map(({ total: _total, ...row }) => row),
   }
 }
+
+type ThreadAttachment = { id: string; filename: string; contentType: string; size: number }
 
 export async function listTicketTags(db: DbOrTx, ticketId: string) {
   return db
