@@ -1,6 +1,7 @@
 import { Form, Link } from '@remix-run/react'
 import { useState, type ReactNode } from 'react'
 import { Button } from '#app/components/ui/button.tsx'
+import { Check } from '#app/components/ui/icons.tsx'
 import { useHydrated } from '#app/utils/use-hydrated.ts'
 
 type Props = {
@@ -88,7 +89,7 @@ function Step({ done, title, children }: { done: boolean; title: string; childre
             : 'border-slate-400 bg-white dark:border-slate-600 dark:bg-slate-900'
         }`}
       >
-        {done ? '✓' : ''}
+        {done ? <Check className="size-3.5" strokeWidth={3} /> : null}
       </span>
       <div className="min-w-0 space-y-1 text-sm">
         <h3 className={`font-medium ${done ? 'text-slate-500 line-through dark:text-slate-400' : ''}`}>

@@ -9,6 +9,7 @@ import {
 } from '@remix-run/node'
 import { Form, useActionData, useLoaderData, useParams } from '@remix-run/react'
 import { AttachmentsField, SupportErrorBoundary, SupportShell } from '#app/components/support-shell.tsx'
+import { StatusBadge } from '#app/components/ui/badge.tsx'
 import { Button } from '#app/components/ui/button.tsx'
 import { FormErrors, TextareaField } from '#app/components/ui/field.tsx'
 import {
@@ -22,7 +23,6 @@ import { parseSubmission } from '#app/http/form-data.server.ts'
 import { parseFormWithFiles } from '#app/http/uploads.server.ts'
 import { CustomerReplySchema } from '#app/utils/support-schemas.ts'
 import { formatBytes } from '#app/utils/format.ts'
-import { STATUS_LABEL } from '#app/utils/vocabulary.ts'
 import { useIsPending } from '#app/utils/use-pending.ts'
 
 // The token is in the URL: keep it out of Referer headers sent to linked sites.
@@ -76,10 +76,7 @@ export default function CustomerTicket() {
     <SupportShell workspaceName={ticket.workspaceName} wide>
       <header className="border-b border-slate-200 pb-4 dark:border-slate-800">
         <p className="text-sm text-slate-500 dark:text-slate-400">
-          Request #{ticket.number} ·{' '}
-          <span className="rounded-full bg-slate-100 px-2 py-0.5 text-xs font-medium text-slate-700 dark:bg-slate-800 dark:text-slate-200">
-            {STATUS_LABEL[ticket.status]}
-          </span>
+          Request #{ticket.number} · <StatusBadge status={ticket.status} />
         </p>
         <h1 className="mt-1 text-xl font-semibold break-words">{ticket.subject}</h1>
       </header>

@@ -13,6 +13,8 @@ import { z } from 'zod'
 import { CustomerProfileForm } from '#app/components/customer/profile-form.tsx'
 import { MergeCustomer } from '#app/components/customer/merge-customer.tsx'
 import { QueueTable } from '#app/components/queue/queue-table.tsx'
+import { Badge } from '#app/components/ui/badge.tsx'
+import { ChevronLeft, ChevronRight } from '#app/components/ui/icons.tsx'
 import { Button } from '#app/components/ui/button.tsx'
 import { Field } from '#app/components/ui/field.tsx'
 import { mergeCandidates, mergeContacts } from '#app/domain/contact-merge.server.ts'
@@ -158,7 +160,8 @@ export default function Customer() {
     <div className="max-w-5xl">
       <p className="text-sm">
         <Link to={`/w/${slug}/customers`} className="text-indigo-700 hover:underline dark:text-indigo-300">
-          ← Customers
+          <ChevronLeft className="inline size-4 align-[-3px]" />
+          Customers
         </Link>
       </p>
       <h1 className="mt-2 text-2xl font-semibold">
@@ -169,9 +172,9 @@ export default function Customer() {
         {contact.company ? ` · ${contact.company}` : ''} · customer since{' '}
         <time dateTime={contact.createdAt}>{format.dateTime(contact.createdAt)}</time>
         {contact.bouncing ? (
-          <span className="ml-2 rounded bg-red-100 px-1.5 py-0.5 text-xs font-medium text-red-800 dark:bg-red-950 dark:text-red-300">
+          <Badge tone="danger" className="ml-2">
             Bouncing{contact.bouncing.reason ? `: ${contact.bouncing.reason}` : ''}
-          </span>
+          </Badge>
         ) : null}
       </p>
 
@@ -197,7 +200,8 @@ export default function Customer() {
                   to={`${customerUrl}?${new URLSearchParams({ before: tickets.prevCursor })}`}
                   className="hover:underline"
                 >
-                  ← Newer
+                  <ChevronLeft className="inline size-4 align-[-3px]" />
+                  Newer
                 </Link>
               ) : null}
               {tickets.nextCursor ? (
@@ -205,7 +209,8 @@ export default function Customer() {
                   to={`${customerUrl}?${new URLSearchParams({ after: tickets.nextCursor })}`}
                   className="hover:underline"
                 >
-                  Older →
+                  Older
+                  <ChevronRight className="inline size-4 align-[-3px]" />
                 </Link>
               ) : null}
             </nav>

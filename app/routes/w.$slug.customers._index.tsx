@@ -1,6 +1,7 @@
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Form, Link, useLoaderData, useNavigation } from '@remix-run/react'
 import { z } from 'zod'
+import { ChevronLeft, ChevronRight } from '#app/components/ui/icons.tsx'
 import { Button } from '#app/components/ui/button.tsx'
 import { searchContacts } from '#app/domain/contacts.server.ts'
 import { requireMember } from '#app/http/auth.server.ts'
@@ -130,7 +131,8 @@ export default function Customers() {
               to={pageLink(q, 'before', prev)}
               className="text-indigo-700 hover:underline dark:text-indigo-300"
             >
-              ← Previous
+              <ChevronLeft className="inline size-4 align-[-3px]" />
+              Previous
             </Link>
           ) : null}
           {next ? (
@@ -138,7 +140,8 @@ export default function Customers() {
               to={pageLink(q, 'after', next)}
               className="text-indigo-700 hover:underline dark:text-indigo-300"
             >
-              Next →
+              Next
+              <ChevronRight className="inline size-4 align-[-3px]" />
             </Link>
           ) : null}
         </nav>

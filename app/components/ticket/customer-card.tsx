@@ -3,7 +3,8 @@ import { CustomerProfileForm } from '#app/components/customer/profile-form.tsx'
 import { RelativeTime } from '#app/components/queue/relative-time.tsx'
 import { localTime } from '#app/utils/customer-profile.ts'
 import { useFormatters } from '#app/utils/use-formatters.ts'
-import { STATUS_BADGE, STATUS_LABEL, type TicketStatus } from '#app/utils/vocabulary.ts'
+import { Badge, StatusBadge } from '#app/components/ui/badge.tsx'
+import type { TicketStatus } from '#app/utils/vocabulary.ts'
 
 export type CustomerCardProps = {
   slug: string
@@ -47,12 +48,12 @@ export function CustomerCard({ slug, ticketNumber, now, customer }: CustomerCard
             {customer.name || customer.email}
           </Link>
           {customer.bouncing ? (
-            <span
-              className="rounded bg-red-100 px-1.5 py-0.5 text-xs font-medium text-red-800 dark:bg-red-950 dark:text-red-300"
+            <Badge
+              tone="danger"
               title={`Email to this address bounced on ${format.dateTimeWithZone(customer.bouncing.at)}${customer.bouncing.reason ? `: ${customer.bouncing.reason}` : ''}`}
             >
               Bouncing
-            </span>
+            </Badge>
           ) : null}
         </p>
         <p className="break-all text-slate-600 dark:text-slate-400">{customer.email}</p>
@@ -73,11 +74,7 @@ export function CustomerCard({ slug, ticketNumber, now, customer }: CustomerCard
           <ul className="mt-1 space-y-1">
             {customer.others.map((t) => (
               <li key={t.id} className="flex items-baseline gap-2">
-                <span
-                  className={`shrink-0 rounded px-1.5 py-0.5 text-xs font-medium ${STATUS_BADGE[t.status]}`}
-                >
-                  {STATUS_LABEL[t.status]}
-                </span>
+                <StatusBadge status={t.status} />
                 <Link to={`/w/${slug}/tickets/${t.number}`} className="min-w-0 truncate hover:underline">
                   #{t.number} {t.subject}
                 </Link>

@@ -1,6 +1,7 @@
 import { Form } from '@remix-run/react'
 import type { ReactNode } from 'react'
 import { RelativeTime } from '#app/components/queue/relative-time.tsx'
+import { Paperclip } from '#app/components/ui/icons.tsx'
 import { formatBytes } from '#app/utils/format.ts'
 import { InboundEmailBody, type InboundInfo } from './inbound-email-body.tsx'
 
@@ -120,7 +121,7 @@ export function Thread({
                         href={`/w/${slug}/attachments/${file.id}`}
                         className="inline-flex items-center gap-1 rounded-md border border-slate-300 bg-white px-2 py-1 text-xs text-indigo-700 hover:bg-slate-50 dark:border-slate-700 dark:bg-slate-900 dark:text-indigo-300 dark:hover:bg-slate-800"
                       >
-                        <span aria-hidden>📎</span>
+                        <Paperclip className="size-3.5" />
                         {file.filename}
                         <span className="text-slate-500 dark:text-slate-400">({formatBytes(file.size)})</span>
                       </a>

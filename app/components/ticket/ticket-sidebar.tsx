@@ -2,6 +2,7 @@ import { useFetcher } from '@remix-run/react'
 import { useEffect, useRef } from 'react'
 import { LiveSocketField } from '#app/components/live/live-socket-field.tsx'
 import { Button } from '#app/components/ui/button.tsx'
+import { X } from '#app/components/ui/icons.tsx'
 import {
   PRIORITY_LABEL,
   STATUS_LABEL,
@@ -214,9 +215,9 @@ function TagChip({ tag }: { tag: { id: string; name: string } }) {
         <button
           type="submit"
           aria-label={`Remove tag ${tag.name}`}
-          className="rounded-full px-1 leading-none hover:bg-indigo-200 dark:hover:bg-indigo-800"
+          className="rounded-full p-0.5 leading-none hover:bg-indigo-200 dark:hover:bg-indigo-800"
         >
-          ×
+          <X className="size-3" />
         </button>
       </fetcher.Form>
     </li>
