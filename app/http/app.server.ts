@@ -17,6 +17,7 @@ import { emailFrameHeaders } from './email-frame.server.ts'
 import { mcpEndpoint } from '#app/mcp/endpoint.server.ts'
 import { sendgridWebhooks } from './inbound.server.ts'
 import { requestLog } from './request-log.server.ts'
+import { refuse } from './refusal.server.ts'
 import { requestScope } from './request-scope.server.ts'
 import { requestTarget } from './request-target.server.ts'
 import { bodyLimit, hostCheck, originCheck, securityHeaders } from './security.server.ts'
@@ -126,7 +127,7 @@ export function createApp(options: Options) {
       return
     }
     logger().error({ err: error, reqId: res.locals.requestId }, 'unhandled error')
-    if (!res.headersSent) res.status(500).type('text/plain').send('Internal Server Error')
+    if (!res.headersSent) refuse(res, req.path, 'internal', 'Internal Server Error')
   }
   app.use(onError)
   return app

@@ -1,4 +1,5 @@
 import type { RequestHandler } from 'express'
+import { refuse } from './refusal.server.ts'
 
 /**
  * Remix builds `request.url` as scheme://host + the raw target and lets WHATWG URL parsing
@@ -43,7 +44,8 @@ export function requestTarget(): RequestHandler {
   return (req, res, next) => {
     const target = normalisedTarget(req.url)
     if (!target) {
-      res.status(400).type('text/plain').send('Bad request: malformed URL')
+      // The raw target picks the shape: /api clients get problem+json.
+      refuse(res, req.url, 'bad-request', 'Bad request: malformed URL')
       return
     }
     req.url = target.pathname + target.search

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
-import express, { type RequestHandler, type Response } from 'express'
-import { PROBLEM_CONTENT_TYPE, problemBody, type ProblemType } from '#app/api/problem.server.ts'
+import express, { type RequestHandler } from 'express'
+import { isApiPath, refuse, sendProblem } from './refusal.server.ts'
 import { decodedSegments, normalisedTarget } from './request-target.server.ts'
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
@@ -141,7 +141,7 @@ export function hostCheck(site: Site): RequestHandler {
     if (!checked.ok) {
       // Named in the request log line, so a proxy that loses the Host header is easy to spot.
       res.locals.refusedHost = checked.raw
-      res.status(400).type('text/plain').send('Unknown host')
+      refuse(res, req.path, 'bad-request', 'Unknown host')
       return
     }
     // The origin this request was made to, for originCheck (the local profile's loopback names).
@@ -229,22 +229,12 @@ export function originCheck(site: Site): RequestHandler {
     const requestOrigin = typeof res.locals.requestOrigin === 'string' ? res.locals.requestOrigin : undefined
     const headers = { origin: req.get('origin'), 'sec-fetch-site': req.get('sec-fetch-site') }
     if (!exempt && !isFromOwnOrigin(headers, site, requestOrigin)) {
-      res.status(403).type('text/plain').send('Cross-origin request refused')
+      refuse(res, req.path, 'forbidden', 'Cross-origin request refused')
       return
     }
     if (req.headers.origin !== undefined) req.headers.origin = site.appOrigin
     next()
   }
-}
-
-/** The token API answers its refusals as problem+json (RFC 9457), like everything else it says. */
-function isApiPath(path: string) {
-  return path === '/api' || path.startsWith('/api/')
-}
-
-function sendProblem(res: Response, type: ProblemType, detail: string) {
-  const body = problemBody(type, detail)
-  res.status(body.status).set('content-type', PROBLEM_CONTENT_TYPE).end(JSON.stringify(body))
 }
 
 /**
