@@ -92,12 +92,14 @@ export async function createWorkspaceFor(tx: Tx, userId: string, name: string, s
 
 /**
  * Checks an email and password. Unknown emails are verified against a dummy hash so both
- * failures take the same time and give the same answer.
+ * failures take the same time and give the same answer. `priority`: the hash's place among
+ * waiting hashes, lower first; under a flood the hash may be refused before it runs (throws
+ * HashQueueFull, see passwords.server.ts), whether or not the email exists.
  */
-/** `priority`: the hash's place among waiting hashes, lower first (see verifyPassword). */
 export async function verifyLogin(email: string, password: string, priority = 0) {
   const user = await findUserByEmail(getDb(), email)
-  const ok = await verifyPassword(password, user?.passwordHash ?? (await timingDummyHash()), priority)
+  const stored = user?.passwordHash ?? (await timingDummyHash())
+  const ok = await verifyPassword(password, stored, { priority, sheddable: true })
   return user && ok ? { id: user.id, email: user.email, name: user.name } : null
 }
 

@@ -22,6 +22,12 @@ export type LoginAttempt =
       succeeded: () => Promise<void>
       /** Something other than a wrong password went wrong: the attempt does not count. */
       abandoned: () => Promise<void>
+      /**
+       * The hash was refused under load (HashQueueFull): no password was tried, so the account's
+       * count is given back, but the address keeps the failure. A flood's addresses thereby rank
+       * behind clean ones at once, and reach the per-IP cap (refused in SQL, no queue) sooner.
+       */
+      shed: () => Promise<void>
     }
 
 /**
@@ -46,6 +52,9 @@ export async function reserveLoginAttempt(email: string, clientIp: string): Prom
     },
     abandoned: async () => {
       await Promise.all([pair.release(), ip.release()])
+    },
+    shed: async () => {
+      await pair.release()
     },
   }
 }

@@ -204,9 +204,10 @@ export class InvalidCredentials extends Error {
 const hashPriority = new AsyncLocalStorage<number>()
 
 /**
- * Verifies the form's email and password; throws InvalidCredentials. `priority` orders the
- * password hash among waiting ones (lower first): the route passes the client address's recent
- * failures, so a flood of wrong passwords from elsewhere does not delay a clean sign-in.
+ * Verifies the form's email and password; throws InvalidCredentials, or HashQueueFull when the
+ * hash was refused under load. `priority` orders the password hash among waiting ones (lower
+ * first): the route passes the client address's recent failures, so a flood of wrong passwords
+ * from elsewhere does not delay a clean sign-in.
  */
 export function authenticateLogin(request: Request, priority: number) {
   return hashPriority.run(priority, () => authenticator().authenticate('form', request))

@@ -13,6 +13,7 @@ import { Button } from '#app/components/ui/button.tsx'
 import { Field, FormErrors } from '#app/components/ui/field.tsx'
 import { authenticateLogin, createSession, getSignedIn, InvalidCredentials } from '#app/http/auth.server.ts'
 import { reserveLoginAttempt } from '#app/domain/login-attempts.server.ts'
+import { HashQueueFull } from '#app/domain/passwords.server.ts'
 import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 import { safeRedirect } from '#app/utils/redirect.ts'
 import { LoginSchema } from '#app/utils/schemas.ts'
@@ -50,6 +51,18 @@ export async function action({ request, context }: ActionFunctionArgs) {
   try {
     user = await authenticateLogin(request, attempt.priority)
   } catch (error) {
+    if (error instanceof HashQueueFull) {
+      await attempt.shed()
+      return data(
+        {
+          result: submission.reply({
+            hideFields: ['password'],
+            formErrors: ['Too many sign-in attempts right now. Try again in a few seconds.'],
+          }),
+        },
+        { status: 503, headers: { 'Retry-After': '5' } },
+      )
+    }
     if (!(error instanceof InvalidCredentials)) {
       await attempt.abandoned()
       throw error

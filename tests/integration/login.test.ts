@@ -4,10 +4,11 @@ import { describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
 import { rateLimitCounters, sessions } from '#db/schema.ts'
 import { LOGIN_IP_LIMIT, LOGIN_LIMIT } from '#app/domain/login-attempts.server.ts'
-import { hashCount, timingDummyHash } from '#app/domain/passwords.server.ts'
+import { hashStats, LOGIN_HASHES_WAITING, timingDummyHash } from '#app/domain/passwords.server.ts'
 import * as loginRoute from '#app/routes/login.tsx'
 import { createUser, PASSWORD, signIn } from '#tests/helpers/factories.ts'
 import { callAction, callLoader, cookieFrom, testContext } from '#tests/helpers/routes.ts'
+import { waitFor } from '#tests/helpers/wait.ts'
 
 // testContext() reports this client address; the limiter key is email + IP.
 const IP = '203.0.113.7'
@@ -27,6 +28,15 @@ async function hitsFor(email: string, ip = IP) {
     .select({ hits: rateLimitCounters.hits })
     .from(rateLimitCounters)
     .where(eq(rateLimitCounters.key, `login:${email.toLowerCase()}:${ip}`))
+  return rows.reduce((total, row) => total + row.hits, 0)
+}
+
+/** Failed attempts counted for this address across all emails (all windows). */
+async function ipHits(ip: string) {
+  const rows = await getDb()
+    .select({ hits: rateLimitCounters.hits })
+    .from(rateLimitCounters)
+    .where(eq(rateLimitCounters.key, `login-ip:${ip}`))
   return rows.reduce((total, row) => total + row.hits, 0)
 }
 
@@ -177,34 +187,41 @@ describe('login', () => {
     it('tries at most 10 of 60 parallel wrong passwords for one account, refusing the rest before hashing', async () => {
       const user = await createUser()
       const ip = freshIp()
-      const hashesBefore = hashCount()
+      const before = hashStats()
       const results = await Promise.all(
         Array.from({ length: 60 }, (_, i) => timed(() => login(user.email, `wrong password ${i}`, {}, ip))),
       )
       const tried = results.filter((r) => r.value.status === 400)
+      const shed = results.filter((r) => r.value.status === 503)
       const refused = results.filter((r) => r.value.status === 429)
-      expect(tried).toHaveLength(LOGIN_LIMIT.max)
-      expect(refused).toHaveLength(60 - LOGIN_LIMIT.max)
-      expect(await hitsFor(user.email, ip)).toBe(LOGIN_LIMIT.max)
+      // Each is hashed, refused by a limit, or shed under load before hashing (see the flood
+      // tests). A shed attempt tried no password and gives the account's slot back, so others
+      // can take it, but never more than the limit are hashed.
+      expect(tried.length + shed.length + refused.length).toBe(60)
+      expect(tried.length).toBeGreaterThan(0)
+      expect(tried.length).toBeLessThanOrEqual(LOGIN_LIMIT.max)
+      expect(await hitsFor(user.email, ip)).toBe(tried.length)
       // Refused before hashing: only the tried attempts ran scrypt.
-      expect(hashCount() - hashesBefore).toBe(LOGIN_LIMIT.max)
+      expect(hashStats().derivations - before.derivations).toBe(tried.length)
+      expect(hashStats().shed - before.shed).toBe(shed.length)
       expect((await login(user.email, PASSWORD, {}, ip)).status).toBe(429)
     })
 
     it('caps failures per address across all emails (password spraying), before hashing', async () => {
       const ip = freshIp()
       await timingDummyHash() // unknown emails verify against it: computed once, outside the count
-      const hashesBefore = hashCount()
+      const before = hashStats()
       const results = await Promise.all(
         Array.from({ length: 60 }, (_, i) =>
           timed(() => login(`sprayed-${i}-${ip}@example.com`, 'Summer2026!', {}, ip)),
         ),
       )
       const tried = results.filter((r) => r.value.status === 400)
+      const shed = results.filter((r) => r.value.status === 503)
       const refused = results.filter((r) => r.value.status === 429)
-      expect(tried).toHaveLength(LOGIN_IP_LIMIT.max)
+      expect(tried.length + shed.length).toBe(LOGIN_IP_LIMIT.max)
       expect(refused).toHaveLength(60 - LOGIN_IP_LIMIT.max)
-      expect(hashCount() - hashesBefore).toBe(LOGIN_IP_LIMIT.max)
+      expect(hashStats().derivations - before.derivations).toBe(tried.length)
       // Even a right password from that address waits; the account itself is not locked.
       const user = await createUser()
       expect((await login(user.email, PASSWORD, {}, ip)).status).toBe(429)
@@ -218,11 +235,51 @@ describe('login', () => {
       const ip = freshIp()
       const user = await createUser()
       for (let i = 0; i < 3; i++) expect((await login(user.email, PASSWORD, {}, ip)).status).toBe(302)
-      const [row] = await getDb()
-        .select({ hits: rateLimitCounters.hits })
-        .from(rateLimitCounters)
-        .where(eq(rateLimitCounters.key, `login-ip:${ip}`))
-      expect(row?.hits ?? 0).toBe(0)
+      expect(await ipHits(ip)).toBe(0)
+    })
+  })
+
+  describe('under a flood of wrong passwords from many addresses', () => {
+    /** Every flood request has reached the hash queue: hashed, waiting, or refused before hashing. */
+    function settled(before: ReturnType<typeof hashStats>, requests: number) {
+      const now = hashStats()
+      return now.derivations - before.derivations + now.waiting + (now.shed - before.shed) >= requests
+    }
+
+    it("signs a real user in after at most one round of the flood's hashes, shedding the rest before hashing", async () => {
+      const user = await createUser()
+      await timingDummyHash()
+      const before = hashStats()
+      const addresses = Array.from({ length: 80 }, (_, i) => `10.80.${i}.1`)
+      // The flood's first round: 80 addresses without failures, so no better priority than the
+      // real user's. Without a bound they all queued, and the real sign-in waited for 80 hashes.
+      const flood = addresses.map((ip, i) => login(`flood-${i}@example.com`, 'not the password', {}, ip))
+      await waitFor(() => settled(before, addresses.length))
+      const atArrival = hashStats().derivations
+      const real = await login(user.email, PASSWORD, {}, freshIp())
+      expect(real.status).toBe(302)
+      // Hashes started from its arrival to its answer: its own, and at most the LOGIN_HASHES_WAITING
+      // flood hashes waiting when it came (it may even take the place of the last). With an
+      // unbounded queue, all 78 not running would have been waiting ahead of it.
+      expect(hashStats().derivations - atArrival).toBeLessThanOrEqual(LOGIN_HASHES_WAITING + 1)
+
+      const results = await Promise.all(flood)
+      const tried = results.filter((r) => r.status === 400)
+      const shed = results.filter((r) => r.status === 503)
+      expect(tried.length + shed.length).toBe(addresses.length)
+      expect(shed.length).toBeGreaterThan(0)
+      expect(hashStats().shed - before.shed).toBe(shed.length)
+      expect(hashStats().derivations - before.derivations).toBe(tried.length + 1)
+      expect(shed[0].headers.get('retry-after')).toBe('5')
+      expect(shed[0].data.result.error['']).toEqual([
+        'Too many sign-in attempts right now. Try again in a few seconds.',
+      ])
+      expect(shed[0].data.result.initialValue.password).toBeUndefined()
+      // A shed attempt counts against its address (so it ranks behind clean ones next time), not
+      // against the account it named: no password was tried.
+      const i = results.findIndex((r) => r.status === 503)
+      expect(await hitsFor(`flood-${i}@example.com`, addresses[i])).toBe(0)
+      expect(await ipHits(addresses[i])).toBe(1)
     })
   })
 
