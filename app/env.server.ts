@@ -50,6 +50,18 @@ const EnvSchema = z.object({
     .int()
     .min(1)
     .default(30),
+  // Days a processed inbound post's raw bytes are kept after filing (the message keeps its content).
+  INBOUND_RAW_RETENTION_DAYS: z.coerce
+    .number({ error: 'INBOUND_RAW_RETENTION_DAYS must be a number of days' })
+    .int()
+    .min(1)
+    .default(30),
+  // Days an unrouted or failed post is kept (never less than INBOUND_RAW_RETENTION_DAYS).
+  INBOUND_FAILED_RETENTION_DAYS: z.coerce
+    .number({ error: 'INBOUND_FAILED_RETENTION_DAYS must be a number of days' })
+    .int()
+    .min(1)
+    .default(90),
   // AI assist (docs/ai.md). With neither a key nor a base URL, AI is off and its controls say so.
   OPENAI_API_KEY: z.string().min(1).optional(),
   // Any OpenAI-compatible server (Ollama, vLLM, llama.cpp); tests point it at tests/fakes/openai.ts.
@@ -110,6 +122,10 @@ export type AppEnv = {
     secret: string | undefined
     webhookPublicKey: string | undefined
     maxNewTicketsPerSenderHour: number
+    /** Days a processed post's raw bytes are kept (email.inbound-retention). */
+    rawRetentionDays: number
+    /** Days an unrouted or failed post's bytes are kept. */
+    failedRetentionDays: number
   }
   /** The model provider (app/ai/client.server.ts); `configured` is false with neither key nor base URL. */
   ai: { configured: boolean; apiKey: string | undefined; baseUrl: string; model: string }
@@ -191,6 +207,8 @@ export function parseEnv(source: NodeJS.ProcessEnv): AppEnv {
       secret: e.SENDGRID_INBOUND_SECRET,
       webhookPublicKey: e.SENDGRID_WEBHOOK_PUBLIC_KEY,
       maxNewTicketsPerSenderHour: e.INBOUND_MAX_PER_SENDER_HOUR,
+      rawRetentionDays: e.INBOUND_RAW_RETENTION_DAYS,
+      failedRetentionDays: Math.max(e.INBOUND_FAILED_RETENTION_DAYS, e.INBOUND_RAW_RETENTION_DAYS),
     },
     ai: {
       configured: Boolean(e.OPENAI_API_KEY || e.OPENAI_BASE_URL),

@@ -10,6 +10,7 @@ export type JobPayloads = {
   'email.send': { emailId: string }
   'email.inbound': { inboundEmailId: string }
   'files.cleanup': Record<string, never>
+  'email.inbound-retention': Record<string, never>
   'webhook.deliver': { deliveryId: string }
   'ai.triage': { workspaceId: string; ticketId: string }
   'account.password-reset': { email: string }
@@ -20,6 +21,7 @@ export const JOB_NAMES: JobName[] = [
   'email.send',
   'files.cleanup',
   'email.inbound',
+  'email.inbound-retention',
   'webhook.deliver',
   'ai.triage',
   'account.password-reset',
@@ -117,6 +119,15 @@ export const QUEUE_SETTINGS: Record<JobName, QueueSettings> = {
     deadLetter: DEAD_LETTER_QUEUE,
   },
   'files.cleanup': {
+    notify: true,
+    retryLimit: 2,
+    retryDelay: 60,
+    expireInSeconds: 60 * 60,
+    heartbeatSeconds: HEARTBEAT_SECONDS,
+    deadLetter: DEAD_LETTER_QUEUE,
+  },
+  'email.inbound-retention': {
+    // Nightly; idempotent (a post already forgotten is skipped), so a retry is harmless.
     notify: true,
     retryLimit: 2,
     retryDelay: 60,

@@ -3,6 +3,7 @@ import { sendPasswordResetEmail } from '#app/domain/account-emails.server.ts'
 import { deliverEmail, markEmailFailed } from '#app/domain/email.server.ts'
 import { releaseHeldReply } from '#app/domain/undo-send.server.ts'
 import { fileInboundEmail } from '#app/domain/inbound-email.server.ts'
+import { deleteOldInboundPosts } from '#app/domain/inbound-retention.server.ts'
 import { deleteOldIdempotencyKeys } from '#app/domain/api-idempotency.server.ts'
 import { deleteOldHits } from '#app/domain/rate-limit.server.ts'
 import { deleteExpiredSessions } from '#app/domain/sessions.server.ts'
@@ -109,8 +110,15 @@ export async function startWorkers() {
     CLEANUP_WORK,
     eachJob(() => cleanupOrphanFiles()),
   )
+  await boss.work(
+    'email.inbound-retention',
+    CLEANUP_WORK,
+    eachJob(() => deleteOldInboundPosts()),
+  )
   // Nightly: stored files that no attachment refers to (refused uploads).
   await boss.schedule('files.cleanup', '17 3 * * *', {})
+  // Nightly: raw inbound posts past INBOUND_RAW_RETENTION_DAYS (unfiled ones: the longer window).
+  await boss.schedule('email.inbound-retention', '47 2 * * *', {})
   // Every 15 minutes; pg-boss makes sure only one instance runs each scheduled slot.
   await boss.schedule('sessions.cleanup', '*/15 * * * *', {})
 }

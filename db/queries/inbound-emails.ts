@@ -251,3 +251,67 @@ export async function getTicketAcknowledgementContext(db: DbOrTx, { ticketId }: 
     .where(eq(tickets.id, ticketId))
   return row
 }
+
+// Retention (app/domain/inbound-retention.server.ts): the raw posts of processed emails.
+
+const PROCESSED = ['filed', 'duplicate', 'bounce', 'dropped'] as const
+const NOT_FILED = ['unrouted', 'failed'] as const
+
+/**
+ * Forgets the stored bytes of up to `limit` posts: processed ones (filed, duplicate, bounce,
+ * dropped) processed before `processedBefore`, unrouted and failed ones before `failedBefore`.
+ * Posts still `received` (not filed yet, or dead-lettered) are never touched. The row stays, as
+ * the record of what arrived (mailbox wiring, dedup of a late retry); returns the content
+ * addresses whose files may now be unused.
+ */
+export async function forgetInboundRaw(
+  db: DbOrTx,
+  { processedBefore, failedBefore, limit }: { processedBefore: Date; failedBefore: Date; limit: number },
+) {
+  const picked = db
+    .select({ id: inboundEmails.id })
+    .from(inboundEmails)
+    .where(
+      and(
+        sql`(${inboundEmails.rawSha256} is not null or ${inboundEmails.raw} is not null)`,
+        sql`(
+          (${inboundEmails.status} in ${PROCESSED} and ${inboundEmails.processedAt} < ${processedBefore})
+          or (${inboundEmails.status} in ${NOT_FILED} and ${inboundEmails.processedAt} < ${failedBefore})
+        )`,
+      ),
+    )
+    .limit(limit)
+  const old = db
+    .$with('old')
+    .as(
+      db
+        .select({ id: inboundEmails.id, rawSha256: inboundEmails.rawSha256 })
+        .from(inboundEmails)
+        .where(inArray(inboundEmails.id, picked))
+        .for('update', { skipLocked: true }),
+    )
+  const rows = await db
+    .with(old)
+    .update(inboundEmails)
+    .set({ raw: null, rawSha256: null })
+    .from(old)
+    .where(eq(inboundEmails.id, old.id))
+    .returning({ rawSha256: old.rawSha256 })
+  return rows.map((r) => r.rawSha256)
+}
+
+/** Which of these content addresses an attachment or a stored post still names. */
+export async function listStoredFilesInUse(db: DbOrTx, { sha256s }: { sha256s: string[] }) {
+  if (sha256s.length === 0) return new Set<string>()
+  const used = await db
+    .selectDistinct({ sha256: attachments.sha256 })
+    .from(attachments)
+    .where(inArray(attachments.sha256, sha256s))
+    .union(
+      db
+        .selectDistinct({ sha256: sql<string>`${inboundEmails.rawSha256}` })
+        .from(inboundEmails)
+        .where(inArray(inboundEmails.rawSha256, sha256s)),
+    )
+  return new Set(used.map((u) => u.sha256))
+}
