@@ -4,11 +4,14 @@ const PORT = Number(process.env.E2E_PORT ?? 3210)
 const baseURL = `http://127.0.0.1:${PORT}`
 // tests/e2e/ai.spec.ts starts the fake OpenAI-compatible server (tests/fakes/openai.ts) on this port.
 export const E2E_OPENAI_PORT = Number(process.env.E2E_OPENAI_PORT ?? 3219)
+// tests/e2e/email-threading.spec.ts posts Inbound Parse emails to /webhooks/sendgrid/inbound/<this>.
+export const E2E_INBOUND_SECRET = 'e2e-inbound-secret-0123456789abcdef'
 
 // End-to-end tests run against the production build (npm run build) on a fresh database,
 // in Debian's chromium: nothing is downloaded.
 export default defineConfig({
   testDir: 'tests/e2e',
+  outputDir: process.env.E2E_OUTPUT_DIR ?? 'test-results',
   timeout: 60_000,
   expect: { timeout: 10_000 },
   fullyParallel: false,
@@ -48,6 +51,7 @@ export default defineConfig({
       NODE_ENV: 'production',
       LOG_LEVEL: 'warn',
       OPENAI_BASE_URL: `http://127.0.0.1:${E2E_OPENAI_PORT}/v1`,
+      SENDGRID_INBOUND_SECRET: E2E_INBOUND_SECRET,
     },
   },
 })
