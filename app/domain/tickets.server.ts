@@ -334,8 +334,14 @@ async function ensureTags(tx: Tx, workspaceId: string, names: string[]) {
 }
 
 /** Adds tags (created on the fly) to tickets of the workspace. */
-export async function addTags(actor: Actor, ticketIds: string[], names: string[]): Promise<UpdateOutcome> {
-  return getDb().transaction(async (tx) => {
+export async function addTags(
+  actor: Actor,
+  ticketIds: string[],
+  names: string[],
+  tx?: Tx,
+): Promise<UpdateOutcome> {
+  // `tx`: part of a caller's transaction (a bulk action that records its undo in the same one).
+  const run = async (tx: Tx): Promise<UpdateOutcome> => {
     const rows = await listTicketNumbers(tx, { workspaceId: actor.workspaceId, ticketIds })
     if (rows.length !== new Set(ticketIds).size) return { kind: 'not-found' as const }
     const tagRows = await ensureTags(tx, actor.workspaceId, names)
@@ -360,7 +366,8 @@ export async function addTags(actor: Actor, ticketIds: string[], names: string[]
     }
     await enqueueWebhooks(tx, actor.workspaceId, events)
     return { kind: 'updated' as const, events }
-  })
+  }
+  return tx ? run(tx) : getDb().transaction(run)
 }
 
 export async function removeTag(actor: Actor, ticketId: string, tagId: string): Promise<UpdateOutcome> {

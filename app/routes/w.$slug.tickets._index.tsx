@@ -20,13 +20,15 @@ import {
   isConfirmed,
   withoutConfirmStep,
 } from '#app/utils/confirmation.ts'
+import { BulkResult } from '#app/components/queue/bulk-result.tsx'
 import { BulkToolbar } from '#app/components/queue/bulk-toolbar.tsx'
 import { QueueFilters } from '#app/components/queue/queue-filters.tsx'
 import { QueuePagination, QueueViews } from '#app/components/queue/queue-nav.tsx'
 import { QueueTable } from '#app/components/queue/queue-table.tsx'
 import { requireMember } from '#app/http/auth.server.ts'
 import { loadQueue, parseQueueQuery, queueOptions, ticketNumberInQuery } from '#app/domain/queue.server.ts'
-import { addTags, updateTickets, type UpdateOutcome } from '#app/domain/tickets.server.ts'
+import { describeBulkResult, runBulkAction, undoBulkAction } from '#app/domain/bulk-actions.server.ts'
+import { queueRowDetails } from '#app/domain/queue-rows.server.ts'
 import { TicketStatus } from '#app/utils/ticket-schemas.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Inbox · Switchboard' }]
@@ -40,6 +42,11 @@ const bulkBase = {
     .min(1, { error: 'Select at least one ticket' })
     .max(MAX_BULK_TICKETS, { error: `Select at most ${MAX_BULK_TICKETS} tickets at a time` }),
 }
+
+const UndoBulkSchema = z.object({
+  intent: z.literal('undo-bulk'),
+  batchId: z.uuid({ error: 'Nothing to undo' }),
+})
 
 const BulkSchema = z.discriminatedUnion(
   'operation',
@@ -68,7 +75,13 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const query = parseQueueQuery(searchParamsOf(request))
   const number = ticketNumberInQuery(query.filters.q)
   if (number !== undefined) return redirect(`/w/${member.workspaceSlug}/tickets/${number}`)
-  const [page, options] = await Promise.all([loadQueue(member, query), queueOptions(member)])
+  const [page, options, bulkResult] = await Promise.all([
+    loadQueue(member, query),
+    queueOptions(member),
+    describeBulkResult(member, searchParamsOf(request).get('bulk')),
+  ])
+  const ids = page.rows.map((r) => r.id)
+  const details = await queueRowDetails(member, ids)
   const { filters } = query
   return {
     now: new Date().toISOString(),
@@ -85,64 +98,108 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
       q: filters.q ?? '',
       sort: query.sort,
     },
-    page,
+    page: {
+      ...page,
+      rows: page.rows.map((row) => ({ ...row, ...details.get(row.id) })),
+    },
     options,
+    bulkResult: bulkResult ?? null,
   }
 }
 
+type IntentArgs = {
+  member: Awaited<ReturnType<typeof requireMember>>
+  form: FormData
+  request: Request
+  context: ActionFunctionArgs['context']
+}
+
+/** The queue's forms: the bulk toolbar, and Undo in the toast or banner after a bulk action. */
 export async function action({ request, params, context }: ActionFunctionArgs) {
   const member = await requireMember(request, params.slug)
   const form = await readForm(request)
-  const submission = parseSubmission(form, { schema: BulkSchema })
-  if (submission.status !== 'success') {
-    return data({ result: submission.reply() }, { status: 400 })
-  }
-  const input = submission.value
-  const actor = { workspaceId: member.workspaceId, userId: member.userId }
-  let outcome: UpdateOutcome
-  switch (input.operation) {
-    case 'assign':
-      outcome = await updateTickets(actor, input.ticketIds, {
-        assigneeId: input.assignee === 'none' ? null : input.assignee,
-      })
-      break
-    case 'status':
-      if (input.ticketIds.length > BULK_CONFIRM_ABOVE && !isConfirmed(form)) {
-        return askToConfirm({
-          title: `Change the status of ${input.ticketIds.length} tickets to ${input.status}?`,
-          description: 'Each ticket gets the new status; this is recorded in its activity.',
-          confirmLabel: 'Set status',
-          fields: [
-            ['intent', 'bulk'],
-            ['operation', 'status'],
-            ['status', input.status],
-            ...input.ticketIds.map((id): [string, string] => ['ticketIds', id]),
-          ],
-        })
-      }
-      outcome = await updateTickets(actor, input.ticketIds, { status: input.status })
-      break
-    case 'tag':
-      outcome = await addTags(actor, input.ticketIds, [input.tag])
-      break
-  }
-  if (outcome.kind === 'not-found') {
-    const formErrors = ['Some of the selected tickets were not found. Nothing was changed.']
-    return data({ result: submission.reply({ formErrors }) }, { status: 404 })
-  }
-  if (outcome.kind === 'unknown-assignee') {
-    const fieldErrors = { assignee: ['Choose a member of this workspace'] }
-    return data({ result: submission.reply({ fieldErrors }) }, { status: 400 })
-  }
-  context.realtime.publish(outcome.events, exceptPostingSocket(form))
-  // Back to the same page of the queue, filters and all (`index` is Remix's marker for this route).
+  const intent = form.get('intent')
+  const handle = intent === 'undo-bulk' ? undoBulk : bulk
+  return handle({ member, form, request, context })
+}
+
+/** Back to the same page of the queue, filters and all, showing the result of `batchId`. */
+function backToQueue(request: Request, batchId: string | null) {
   const url = new URL(request.url)
-  url.searchParams.delete('index')
+  url.searchParams.delete('index') // Remix's marker for this route
+  url.searchParams.delete('bulk')
+  if (batchId) url.searchParams.set('bulk', batchId)
   return redirect(url.pathname + url.search)
 }
 
+// Also answers unknown intents: the schema's `intent: 'bulk'` makes them a 400.
+async function bulk({ member, form, request, context }: IntentArgs) {
+  const submission = parseSubmission(form, { schema: BulkSchema })
+  if (submission.status !== 'success') {
+    return data({ result: submission.reply(), undo: null }, { status: 400 })
+  }
+  const input = submission.value
+  if (input.operation === 'status' && input.ticketIds.length > BULK_CONFIRM_ABOVE && !isConfirmed(form)) {
+    return askToConfirm({
+      title: `Change the status of ${input.ticketIds.length} tickets to ${input.status}?`,
+      description: 'Each ticket gets the new status; this is recorded in its activity.',
+      confirmLabel: 'Set status',
+      fields: [
+        ['intent', 'bulk'],
+        ['operation', 'status'],
+        ['status', input.status],
+        ...input.ticketIds.map((id): [string, string] => ['ticketIds', id]),
+      ],
+    })
+  }
+  const actor = { workspaceId: member.workspaceId, userId: member.userId }
+  const outcome = await runBulkAction(
+    actor,
+    input.operation === 'assign'
+      ? {
+          operation: 'assign',
+          ticketIds: input.ticketIds,
+          assigneeId: input.assignee === 'none' ? null : input.assignee,
+        }
+      : input,
+  )
+  if (outcome.kind === 'not-found') {
+    const formErrors = ['Some of the selected tickets were not found. Nothing was changed.']
+    return data({ result: submission.reply({ formErrors }), undo: null }, { status: 404 })
+  }
+  if (outcome.kind === 'unknown-assignee') {
+    const fieldErrors = { assignee: ['Choose a member of this workspace'] }
+    return data({ result: submission.reply({ fieldErrors }), undo: null }, { status: 400 })
+  }
+  context.realtime.publish(outcome.events, exceptPostingSocket(form))
+  return backToQueue(request, outcome.batchId)
+}
+
+const UNDO_REFUSAL = {
+  'not-found': 'There is nothing to undo.',
+  'already-undone': 'This action was already undone.',
+  expired: 'This action is too old to undo.',
+} as const
+
+async function undoBulk({ member, form, request, context }: IntentArgs) {
+  const submission = parseSubmission(form, { schema: UndoBulkSchema })
+  if (submission.status !== 'success') {
+    return data({ result: undefined, undo: { error: UNDO_REFUSAL['not-found'] } }, { status: 400 })
+  }
+  const actor = { workspaceId: member.workspaceId, userId: member.userId }
+  const outcome = await undoBulkAction(actor, submission.value.batchId)
+  if (outcome.kind !== 'undone') {
+    return data(
+      { result: undefined, undo: { error: UNDO_REFUSAL[outcome.kind] } },
+      { status: outcome.kind === 'not-found' ? 404 : 409 },
+    )
+  }
+  context.realtime.publish(outcome.events, exceptPostingSocket(form))
+  return backToQueue(request, submission.value.batchId)
+}
+
 export default function Inbox() {
-  const { now, slug, workspaceId, query, page, options } = useLoaderData<typeof loader>()
+  const { now, slug, workspaceId, query, page, options, bulkResult } = useLoaderData<typeof loader>()
   const confirmStep = confirmStepOf(useActionData<typeof action>())
   const actionData = withoutConfirmStep(useActionData<typeof action>())
   // New tickets, replies and changes by teammates refresh the page (and the navigation counts).
@@ -150,20 +207,27 @@ export default function Inbox() {
   const viewing = useViewing(workspaceId)
   useRememberQueueUrl(slug)
   if (confirmStep) return <ConfirmStepPage step={confirmStep} />
+  const undoError = actionData && 'undo' in actionData ? actionData.undo?.error : undefined
   return (
-    <div className="space-y-4">
-      <div className="flex items-center justify-between gap-4">
-        <h1 className="text-2xl font-semibold">Inbox</h1>
+    // The bulk toolbar shows once a ticket is checked (CSS :has, so without JavaScript too).
+    <div className="group/queue space-y-2 has-[input[name=ticketIds]:checked]:pb-20">
+      <div className="flex flex-wrap items-center gap-x-4 gap-y-1">
+        <h1 className="text-xl font-semibold">Inbox</h1>
+        <QueueViews current={query.view} />
         <Link
           to={`/w/${slug}/tickets/new`}
-          className="rounded-md bg-indigo-600 px-3 py-2 text-sm font-medium text-white shadow-sm hover:bg-indigo-500"
+          className="ml-auto rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-medium text-white shadow-sm hover:bg-indigo-500"
         >
           New ticket
         </Link>
       </div>
-      <QueueViews current={query.view} />
       <QueueFilters query={query} options={options} />
-      <BulkToolbar options={options} lastResult={actionData?.result} />
+      <BulkResult result={bulkResult} undoError={undoError} />
+      <BulkToolbar
+        options={options}
+        lastResult={actionData?.result}
+        className="hidden group-has-[input[name=ticketIds]:checked]/queue:block"
+      />
       <QueueTable
         rows={page.rows}
         now={now}

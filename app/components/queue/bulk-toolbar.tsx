@@ -25,16 +25,19 @@ const controlClass =
   'rounded-md border border-slate-300 bg-white px-2 py-1.5 text-sm aria-[invalid]:border-red-500 dark:border-slate-700 dark:bg-slate-900'
 
 /**
- * The bulk action form. The row checkboxes belong to it through their `form` attribute, so it
+ * The bulk action form, floating at the bottom of the window. The row checkboxes belong to it through their `form` attribute, so it
  * works without JavaScript; each button names its operation. The tag group comes first because
  * Enter in its text field submits with the form's first button.
  */
 export function BulkToolbar({
   options,
   lastResult,
+  className = '',
 }: {
   options: QueueOptions
   lastResult: SubmissionResult<string[]> | undefined
+  /** The inbox hides it (CSS only, so without JavaScript too) until a ticket is checked. */
+  className?: string
 }) {
   const navigation = useNavigation()
   const pendingOperation =
@@ -48,11 +51,11 @@ export function BulkToolbar({
       method="post"
       {...getFormProps(form)}
       aria-label="Bulk actions on selected tickets"
-      className="rounded-md border border-slate-200 bg-slate-50 p-3 dark:border-slate-800 dark:bg-slate-900"
+      className={`fixed bottom-4 left-1/2 z-20 w-max max-w-[calc(100vw-2rem)] -translate-x-1/2 rounded-lg border border-slate-200 bg-white p-2 shadow-lg dark:border-slate-700 dark:bg-slate-900 ${className}`}
     >
       <input type="hidden" name="intent" value="bulk" />
       <LiveSocketField />
-      <div className="flex flex-wrap items-start gap-x-6 gap-y-2">
+      <div className="flex flex-wrap items-center gap-x-4 gap-y-2">
         <div className="flex items-center gap-2">
           <label htmlFor={fields.tag.id} className="text-sm font-medium">
             Add tag

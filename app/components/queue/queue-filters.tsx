@@ -1,7 +1,11 @@
-import { Form, Link, useNavigation } from '@remix-run/react'
+import { Form, Link, useLocation, useNavigate, useNavigation } from '@remix-run/react'
+import { Search } from 'lucide-react'
 import type { ReactNode } from 'react'
-import type { QueueSort } from '#app/domain/queue.server.ts'
+import type { QueueSort, QueueView } from '#app/domain/queue.server.ts'
 import { Button } from '#app/components/ui/button.tsx'
+import { X } from '#app/components/ui/icons.tsx'
+import { useHydrated } from '#app/utils/use-hydrated.ts'
+import { VIEW_LABEL } from './queue-nav.tsx'
 import { PRIORITY_LABEL, STATUS_LABEL, TICKET_PRIORITIES, TICKET_STATUSES } from '#app/utils/vocabulary.ts'
 
 export type QueueQueryValues = {
@@ -29,7 +33,7 @@ const SORT_LABEL: Record<QueueSort, string> = {
 }
 
 const selectClass =
-  'block w-full rounded-md border border-slate-300 bg-white px-2 py-1.5 text-sm dark:border-slate-700 dark:bg-slate-900'
+  'block h-8 max-w-40 rounded-md border border-slate-300 bg-white py-0 pr-7 pl-2 text-sm dark:border-slate-700 dark:bg-slate-900'
 
 function Select({
   name,
@@ -43,118 +47,166 @@ function Select({
   children: ReactNode
 }) {
   return (
-    <div className="space-y-1">
-      <label
-        htmlFor={`filter-${name}`}
-        className="block text-xs font-medium text-slate-600 dark:text-slate-400"
-      >
+    <div>
+      <label htmlFor={`filter-${name}`} className="sr-only">
         {label}
       </label>
       {/* key: a new value from the URL (back button) resets the uncontrolled select */}
-      <select key={value} id={`filter-${name}`} name={name} defaultValue={value} className={selectClass}>
+      <select
+        key={value}
+        id={`filter-${name}`}
+        name={name}
+        defaultValue={value}
+        title={label}
+        className={selectClass}
+      >
         {children}
       </select>
     </div>
   )
 }
 
+/** The form's values as a query string without the empty ones (`?status=open`, not `?mailbox=&…`). */
+function queryWithoutEmpty(form: HTMLFormElement) {
+  const params = new URLSearchParams()
+  for (const [key, value] of new FormData(form)) {
+    if (typeof value === 'string' && value.trim() !== '') params.append(key, value)
+  }
+  const search = params.toString()
+  return search ? `?${search}` : ''
+}
+
 /**
- * Search and filters as one GET form: the URL is the state, so a filtered queue can be shared
- * and the back button restores it. Works without JavaScript.
+ * Search and filters as one compact GET form: the URL is the state, so a filtered queue can be
+ * shared and the back button restores it. With JavaScript a filter applies as soon as it changes
+ * and empty parameters stay out of the URL; without it, the Apply button submits the form.
  */
 export function QueueFilters({ query, options }: { query: QueueQueryValues; options: QueueOptions }) {
   const navigation = useNavigation()
+  const navigate = useNavigate()
+  const location = useLocation()
+  const hydrated = useHydrated()
   const loading = navigation.state === 'loading' && navigation.formMethod?.toUpperCase() === 'GET'
+  const apply = (form: HTMLFormElement) =>
+    navigate(`${location.pathname}${queryWithoutEmpty(form)}`, { preventScrollReset: true })
+  const filtered = Boolean(
+    query.mailbox || query.status || query.priority || query.assignee || query.tag || query.q,
+  )
+  const scoped = query.q && query.explicitView && query.explicitView !== 'all' ? query.explicitView : null
   return (
-    <Form method="get" role="search" aria-label="Filter tickets" className="space-y-3">
+    <Form
+      method="get"
+      role="search"
+      aria-label="Filter tickets"
+      className="flex flex-wrap items-center gap-2"
+      onChange={(event) => {
+        // Selects apply at once; the search box waits for Enter (or the Search button).
+        if (event.target instanceof HTMLSelectElement) apply(event.currentTarget)
+      }}
+      onSubmit={(event) => {
+        event.preventDefault()
+        apply(event.currentTarget)
+      }}
+    >
       {query.explicitView ? <input type="hidden" name="view" value={query.explicitView} /> : null}
-      <div className="flex items-end gap-2">
-        <div className="flex-1 space-y-1">
-          <label
-            htmlFor="queue-search"
-            className="block text-xs font-medium text-slate-600 dark:text-slate-400"
-          >
-            Search tickets
-          </label>
-          <input
-            key={query.q}
-            id="queue-search"
-            type="search"
-            name="q"
-            defaultValue={query.q}
-            maxLength={1000}
-            placeholder="Words, a customer, an email, or #123"
-            aria-keyshortcuts="/"
-            className="block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm dark:border-slate-700 dark:bg-slate-900"
-          />
-        </div>
-        <Button type="submit" pending={loading}>
-          Search
-        </Button>
+      <div className="flex min-w-48 flex-1 items-center gap-1">
+        <label htmlFor="queue-search" className="sr-only">
+          Search tickets
+        </label>
+        <input
+          key={query.q}
+          id="queue-search"
+          type="search"
+          name="q"
+          defaultValue={query.q}
+          maxLength={1000}
+          placeholder="Search all tickets: words, a customer, an email, or #123"
+          aria-keyshortcuts="/"
+          className="block h-8 w-full min-w-0 rounded-md border border-slate-300 bg-white px-2.5 text-sm dark:border-slate-700 dark:bg-slate-900"
+        />
+        <button
+          type="submit"
+          aria-busy={loading || undefined}
+          className="flex size-8 shrink-0 items-center justify-center rounded-md border border-slate-300 bg-white hover:bg-slate-50 dark:border-slate-700 dark:bg-slate-900 dark:hover:bg-slate-800"
+        >
+          <Search aria-hidden className="size-4" />
+          <span className="sr-only">Search</span>
+        </button>
       </div>
-      <div className="grid grid-cols-2 gap-3 sm:grid-cols-3 lg:grid-cols-6">
-        <Select name="mailbox" label="Mailbox" value={query.mailbox}>
-          <option value="">All</option>
-          {options.mailboxes.map((m) => (
-            <option key={m.id} value={m.id}>
-              {m.name}
-            </option>
-          ))}
-        </Select>
-        <Select name="status" label="Status" value={query.status}>
-          <option value="">All</option>
-          {TICKET_STATUSES.map((s) => (
+      {scoped ? (
+        <Link
+          to={`?q=${encodeURIComponent(query.q)}`}
+          className="flex h-8 items-center gap-1 rounded-full bg-indigo-50 px-3 text-xs font-medium text-indigo-800 hover:bg-indigo-100 dark:bg-indigo-950 dark:text-indigo-200"
+          title="Search all tickets instead"
+        >
+          Only in {VIEW_LABEL[scoped as QueueView] ?? scoped}
+          <X aria-hidden className="size-3.5" />
+          <span className="sr-only">(remove this scope)</span>
+        </Link>
+      ) : null}
+      <Select name="mailbox" label="Mailbox" value={query.mailbox}>
+        <option value="">All mailboxes</option>
+        {options.mailboxes.map((m) => (
+          <option key={m.id} value={m.id}>
+            {m.name}
+          </option>
+        ))}
+      </Select>
+      <Select name="status" label="Status" value={query.status}>
+        <option value="">Any status</option>
+        {TICKET_STATUSES.map((s) => (
+          <option key={s} value={s}>
+            {STATUS_LABEL[s]}
+          </option>
+        ))}
+      </Select>
+      <Select name="priority" label="Priority" value={query.priority}>
+        <option value="">Any priority</option>
+        {TICKET_PRIORITIES.map((p) => (
+          <option key={p} value={p}>
+            {PRIORITY_LABEL[p]}
+          </option>
+        ))}
+      </Select>
+      <Select name="assignee" label="Assignee" value={query.assignee}>
+        <option value="">Anyone</option>
+        <option value="none">Unassigned</option>
+        {options.members.map((m) => (
+          <option key={m.userId} value={m.userId}>
+            {m.name}
+          </option>
+        ))}
+      </Select>
+      <Select name="tag" label="Tag" value={query.tag}>
+        <option value="">Any tag</option>
+        {options.tags.map((t) => (
+          <option key={t.id} value={t.id}>
+            {t.name}
+          </option>
+        ))}
+      </Select>
+      <Select name="sort" label="Sort by" value={query.sort}>
+        {(Object.keys(SORT_LABEL) as QueueSort[])
+          .filter((s) => s !== 'relevance' || query.q)
+          .map((s) => (
             <option key={s} value={s}>
-              {STATUS_LABEL[s]}
+              Sort: {SORT_LABEL[s]}
             </option>
           ))}
-        </Select>
-        <Select name="priority" label="Priority" value={query.priority}>
-          <option value="">All</option>
-          {TICKET_PRIORITIES.map((p) => (
-            <option key={p} value={p}>
-              {PRIORITY_LABEL[p]}
-            </option>
-          ))}
-        </Select>
-        <Select name="assignee" label="Assignee" value={query.assignee}>
-          <option value="">All</option>
-          <option value="none">Unassigned</option>
-          {options.members.map((m) => (
-            <option key={m.userId} value={m.userId}>
-              {m.name}
-            </option>
-          ))}
-        </Select>
-        <Select name="tag" label="Tag" value={query.tag}>
-          <option value="">All</option>
-          {options.tags.map((t) => (
-            <option key={t.id} value={t.id}>
-              {t.name}
-            </option>
-          ))}
-        </Select>
-        <Select name="sort" label="Sort by" value={query.sort}>
-          {(Object.keys(SORT_LABEL) as QueueSort[])
-            .filter((s) => s !== 'relevance' || query.q)
-            .map((s) => (
-              <option key={s} value={s}>
-                {SORT_LABEL[s]}
-              </option>
-            ))}
-        </Select>
-      </div>
-      <div className="flex gap-3 text-sm">
-        <Button type="submit" variant="secondary" pending={loading}>
+      </Select>
+      {hydrated ? null : (
+        <Button type="submit" variant="secondary" className="h-8 py-0">
           Apply filters
         </Button>
+      )}
+      {filtered ? (
         <Link
           to={query.explicitView ? `?view=${query.explicitView}` : '.'}
-          className="self-center text-indigo-600 hover:underline dark:text-indigo-400"
+          className="text-sm text-indigo-700 hover:underline dark:text-indigo-300"
         >
-          Clear filters
+          Clear
         </Link>
-      </div>
+      ) : null}
     </Form>
   )
 }

@@ -18,6 +18,7 @@ export function useQueueHref() {
     params.delete('after')
     params.delete('before')
     params.delete('index')
+    params.delete('bulk')
     for (const [key, value] of Object.entries(changes)) {
       if (value === null) params.delete(key)
       else params.set(key, value)
@@ -31,17 +32,17 @@ export function useQueueHref() {
 export function QueueViews({ current }: { current: QueueView }) {
   const href = useQueueHref()
   return (
-    <nav aria-label="Views">
-      <ul className="flex flex-wrap gap-1 border-b border-slate-200 dark:border-slate-800">
+    <nav aria-label="Views" className="min-w-0">
+      <ul className="flex flex-wrap gap-0.5">
         {(Object.keys(VIEW_LABEL) as QueueView[]).map((view) => (
           <li key={view}>
             <Link
               to={href({ view })}
               aria-current={view === current ? 'page' : undefined}
-              className={`-mb-px block border-b-2 px-3 py-2 text-sm font-medium ${
+              className={`block rounded-md px-2.5 py-1 text-sm font-medium ${
                 view === current
-                  ? 'border-indigo-600 text-indigo-700 dark:border-indigo-400 dark:text-indigo-300'
-                  : 'border-transparent text-slate-600 hover:text-slate-900 dark:text-slate-400 dark:hover:text-slate-100'
+                  ? 'bg-indigo-50 text-indigo-800 dark:bg-indigo-950 dark:text-indigo-200'
+                  : 'text-slate-600 hover:bg-slate-100 hover:text-slate-900 dark:text-slate-400 dark:hover:bg-slate-800 dark:hover:text-slate-100'
               }`}
             >
               {VIEW_LABEL[view]}

@@ -12,7 +12,8 @@ import {
 import { useShortcuts } from '#app/utils/use-shortcuts.ts'
 import { BULK_FORM_ID } from './bulk-toolbar.tsx'
 import { RelativeTime } from './relative-time.tsx'
-import { EyeIcon } from '#app/components/ui/icons.tsx'
+import { CornerUpLeft, MessageSquare } from 'lucide-react'
+import { EyeIcon, Paperclip } from '#app/components/ui/icons.tsx'
 import { ShortcutsDialog } from './shortcuts-dialog.tsx'
 
 export type QueueTableRow = {
@@ -32,6 +33,15 @@ export type QueueTableRow = {
   draft?: boolean
   /** AI triage's one-line summary of the request (plain text). */
   gist?: string | null
+  /** The first line of the last message the customer can see (never an internal note). */
+  preview?: string | null
+  /** The preview is the team's reply rather than the customer's message. */
+  previewFromAgent?: boolean
+  /** When the customer's still-unanswered message arrived (open and pending tickets only). */
+  waitingSince?: string | null
+  messageCount?: number
+  hasAttachments?: boolean
+  mailboxName?: string
 }
 
 /** Ids the server sent back with a rejected bulk submission, to keep them checked. */
@@ -131,17 +141,6 @@ export function QueueTable({
 
   return (
     <div>
-      <div className="mb-2 flex items-center justify-between text-sm text-slate-600 dark:text-slate-400">
-        <p aria-live="polite">{selected.size > 0 ? `${selected.size} selected` : ''}</p>
-        <button
-          type="button"
-          onClick={() => dialog.current?.showModal()}
-          className="hover:underline"
-          aria-keyshortcuts="?"
-        >
-          Keyboard shortcuts
-        </button>
-      </div>
       <ShortcutsDialog ref={dialog} />
       {rows.length === 0 ? (
         <div className="rounded-lg border border-dashed border-slate-300 p-10 text-center dark:border-slate-700">
@@ -167,12 +166,12 @@ export function QueueTable({
           )}
         </div>
       ) : (
-        <table aria-busy={busy || undefined} className="w-full text-left text-sm">
+        <table aria-busy={busy || undefined} className="w-full table-fixed text-left text-sm">
           <caption className="sr-only">Tickets</caption>
-          <thead className="text-slate-500 dark:text-slate-400">
+          <thead className="text-xs text-slate-500 dark:text-slate-400">
             <tr>
               {selectable ? (
-                <th scope="col" className="w-8 py-2">
+                <th scope="col" className="w-8 py-1">
                   {/* Needs JavaScript: rendered only once hydrated, so it never shows up inert. */}
                   {hydrated ? (
                     <input
@@ -182,149 +181,269 @@ export function QueueTable({
                       onChange={(e) =>
                         setSelected(e.target.checked ? new Set(rows.map((r) => r.id)) : new Set())
                       }
-                      className="size-4"
+                      className="size-4 align-middle"
                     />
                   ) : (
                     <span className="sr-only">Select</span>
                   )}
                 </th>
               ) : null}
-              <th scope="col" className="py-2 font-medium">
+              <th scope="col" className="py-1 font-medium">
                 Ticket
+                {/* The count lives in the header row, so checking a ticket never moves the rows. */}
+                <span aria-live="polite" className="ml-2 font-normal text-indigo-700 dark:text-indigo-300">
+                  {selected.size > 0 ? `${selected.size} selected` : ''}
+                </span>
               </th>
-              <th scope="col" className="py-2 font-medium">
+              <th scope="col" className="hidden w-44 py-1 font-medium md:table-cell">
                 Customer
               </th>
-              <th scope="col" className="py-2 font-medium">
+              <th scope="col" className="w-24 py-1 font-medium">
                 Status
               </th>
-              <th scope="col" className="py-2 font-medium">
-                Priority
-              </th>
-              <th scope="col" className="py-2 font-medium">
+              <th scope="col" className="hidden w-32 py-1 font-medium lg:table-cell">
                 Assignee
               </th>
-              <th scope="col" className="py-2 font-medium">
-                Last activity
+              <th scope="col" className="w-28 py-1 text-right font-medium">
+                Waiting · activity
               </th>
             </tr>
           </thead>
           <tbody>
             {rows.map((row, index) => (
-              <tr
+              <QueueRow
                 key={row.id}
-                data-active={index === active || undefined}
-                className="border-t border-slate-200 align-top data-[active]:bg-indigo-50 dark:border-slate-800 dark:data-[active]:bg-indigo-950"
-              >
-                {selectable ? (
-                  <td className="py-2">
-                    <input
-                      type="checkbox"
-                      form={BULK_FORM_ID}
-                      name="ticketIds"
-                      value={row.id}
-                      checked={selected.has(row.id)}
-                      onChange={(e) => toggle(row.id, e.target.checked)}
-                      aria-label={`Select ticket #${row.number}`}
-                      className="size-4"
-                    />
-                  </td>
-                ) : null}
-                <td className="py-2 pr-4">
-                  <div className="flex items-baseline gap-2">
-                    {row.unread ? (
-                      <>
-                        <span className="size-2 shrink-0 rounded-full bg-indigo-500" aria-hidden />
-                        <span className="sr-only">Unread:</span>
-                      </>
-                    ) : null}
-                    <span className="text-slate-500 dark:text-slate-400">#{row.number}</span>
-                    <Link
-                      ref={(el) => {
-                        links.current[index] = el
-                      }}
-                      to={`/w/${slug}/tickets/${row.number}`}
-                      onFocus={() => setActive(index)}
-                      className={`hover:underline focus:outline-2 focus:outline-indigo-500 ${row.unread ? 'font-semibold' : ''}`}
-                    >
-                      {row.subject}
-                    </Link>
-                    {row.draft ? (
-                      <span
-                        className="rounded-full bg-amber-100 px-2 py-0.5 text-xs font-medium text-amber-900 dark:bg-amber-950 dark:text-amber-200"
-                        title="You have an unsent draft on this ticket"
-                      >
-                        Draft
-                      </span>
-                    ) : null}
-                    {viewing[row.id]?.length ? (
-                      <span
-                        className="rounded-full bg-indigo-50 px-2 py-0.5 text-xs text-indigo-700 dark:bg-indigo-950 dark:text-indigo-300"
-                        title={`Open now: ${viewing[row.id].join(', ')}`}
-                      >
-                        <EyeIcon className="mr-1 inline size-3.5 align-[-2px]" />
-                        {viewing[row.id].map((n) => n.split(' ')[0]).join(', ')}
-                        <span className="sr-only"> viewing</span>
-                      </span>
-                    ) : null}
-                  </div>
-                  {row.gist ? (
-                    <p
-                      className="mt-0.5 truncate text-xs text-slate-500 dark:text-slate-400"
-                      title="Gist by AI triage"
-                    >
-                      {row.gist}
-                    </p>
-                  ) : null}
-                  {row.snippet ? (
-                    <p className="mt-1 text-xs text-slate-600 dark:text-slate-400">
-                      {row.snippet.map((part, i) =>
-                        part.highlight ? (
-                          <mark
-                            key={i}
-                            className="rounded bg-yellow-200 px-0.5 dark:bg-yellow-700 dark:text-white"
-                          >
-                            {part.text}
-                          </mark>
-                        ) : (
-                          <span key={i}>{part.text}</span>
-                        ),
-                      )}
-                    </p>
-                  ) : null}
-                  {row.tags.length > 0 ? (
-                    <ul aria-label="Tags" className="mt-1 flex flex-wrap gap-1">
-                      {row.tags.map((tag) => (
-                        <li
-                          key={tag.id}
-                          className="rounded bg-slate-100 px-1.5 py-0.5 text-xs text-slate-700 dark:bg-slate-800 dark:text-slate-300"
-                        >
-                          {tag.name}
-                        </li>
-                      ))}
-                    </ul>
-                  ) : null}
-                </td>
-                <td className="py-2 pr-4">
-                  <span title={row.contactEmail}>{row.contactName || row.contactEmail}</span>
-                </td>
-                <td className="py-2 pr-4">
-                  <span className={`rounded px-1.5 py-0.5 text-xs font-medium ${STATUS_BADGE[row.status]}`}>
-                    {STATUS_LABEL[row.status]}
-                  </span>
-                </td>
-                <td className={`py-2 pr-4 ${PRIORITY_TEXT[row.priority]}`}>{PRIORITY_LABEL[row.priority]}</td>
-                <td className="py-2 pr-4">
-                  {row.assigneeName ?? <span className="text-slate-500 dark:text-slate-400">Unassigned</span>}
-                </td>
-                <td className="py-2 whitespace-nowrap text-slate-600 dark:text-slate-400">
-                  <RelativeTime iso={row.lastActivityAt} now={now} />
-                </td>
-              </tr>
+                row={row}
+                index={index}
+                now={now}
+                slug={slug}
+                active={index === active}
+                selectable={selectable}
+                checked={selected.has(row.id)}
+                onCheck={(checked) => toggle(row.id, checked)}
+                onFocus={() => setActive(index)}
+                linkRef={(el) => {
+                  links.current[index] = el
+                }}
+                viewing={viewing[row.id]}
+              />
             ))}
           </tbody>
         </table>
       )}
+      <button
+        type="button"
+        onClick={() => dialog.current?.showModal()}
+        className="mt-2 text-xs text-slate-600 hover:underline dark:text-slate-400"
+        aria-keyshortcuts="?"
+      >
+        Keyboard shortcuts
+      </button>
     </div>
+  )
+}
+
+const chipClass = 'shrink-0 rounded px-1.5 text-xs leading-5'
+
+/**
+ * One ticket in two short lines: number, subject and markers (draft, open by teammates,
+ * attachments, tags), then the last message's first line (or the search snippet). A checked row
+ * is highlighted by CSS, so that works without JavaScript too.
+ */
+function QueueRow({
+  row,
+  index,
+  now,
+  slug,
+  active,
+  selectable,
+  checked,
+  onCheck,
+  onFocus,
+  linkRef,
+  viewing,
+}: {
+  row: QueueTableRow
+  index: number
+  now: string
+  slug: string
+  active: boolean
+  selectable: boolean
+  checked: boolean
+  onCheck: (checked: boolean) => void
+  onFocus: () => void
+  linkRef: (el: HTMLAnchorElement | null) => void
+  viewing: string[] | undefined
+}) {
+  const shownTags = row.tags.slice(0, 3)
+  return (
+    <tr
+      data-active={active || undefined}
+      data-row={index}
+      className="border-t border-slate-200 align-top has-[input[name=ticketIds]:checked]:bg-indigo-50/70 data-[active]:bg-indigo-50 dark:border-slate-800 dark:has-[input[name=ticketIds]:checked]:bg-indigo-950/60 dark:data-[active]:bg-indigo-950"
+    >
+      {selectable ? (
+        <td className="py-0.5">
+          <input
+            type="checkbox"
+            form={BULK_FORM_ID}
+            name="ticketIds"
+            value={row.id}
+            checked={checked}
+            onChange={(e) => onCheck(e.target.checked)}
+            aria-label={`Select ticket #${row.number}`}
+            className="size-4 align-middle"
+          />
+        </td>
+      ) : null}
+      <td className="min-w-0 py-0.5 pr-3">
+        <div className="flex min-w-0 items-center gap-1.5 leading-5">
+          {row.unread ? (
+            <>
+              <span className="size-2 shrink-0 rounded-full bg-indigo-500" aria-hidden />
+              <span className="sr-only">Unread:</span>
+            </>
+          ) : null}
+          <span className="shrink-0 text-xs text-slate-500 tabular-nums dark:text-slate-400">
+            #{row.number}
+          </span>
+          <Link
+            ref={linkRef}
+            to={`/w/${slug}/tickets/${row.number}`}
+            onFocus={onFocus}
+            title={row.gist ? `${row.subject} — ${row.gist}` : undefined}
+            className={`min-w-0 truncate hover:underline focus:outline-2 focus:outline-indigo-500 ${row.unread ? 'font-semibold' : ''}`}
+          >
+            {row.subject}
+          </Link>
+          {row.hasAttachments ? (
+            <span className="shrink-0 text-slate-500 dark:text-slate-400" title="Has attachments">
+              <Paperclip aria-hidden className="size-3.5" />
+              <span className="sr-only">Has attachments</span>
+            </span>
+          ) : null}
+          {row.draft ? (
+            <span
+              className={`${chipClass} bg-amber-100 font-medium text-amber-900 dark:bg-amber-950 dark:text-amber-200`}
+              title="You have an unsent draft on this ticket"
+            >
+              Draft
+            </span>
+          ) : null}
+          {viewing?.length ? (
+            <span
+              className={`${chipClass} bg-indigo-50 text-indigo-700 dark:bg-indigo-950 dark:text-indigo-300`}
+              title={`Open now: ${viewing.join(', ')}`}
+            >
+              <EyeIcon className="mr-1 inline size-3.5 align-[-2px]" />
+              {viewing.map((n) => n.split(' ')[0]).join(', ')}
+              <span className="sr-only"> viewing</span>
+            </span>
+          ) : null}
+          {shownTags.length > 0 ? (
+            <ul aria-label="Tags" className="flex shrink-0 gap-1">
+              {shownTags.map((tag) => (
+                <li
+                  key={tag.id}
+                  className={`${chipClass} bg-slate-100 text-slate-700 dark:bg-slate-800 dark:text-slate-300`}
+                >
+                  {tag.name}
+                </li>
+              ))}
+              {row.tags.length > shownTags.length ? (
+                <li
+                  className={`${chipClass} text-slate-600 dark:text-slate-400`}
+                  title={row.tags.map((t) => t.name).join(', ')}
+                >
+                  +{row.tags.length - shownTags.length}
+                </li>
+              ) : null}
+            </ul>
+          ) : null}
+        </div>
+        <RowSecondLine row={row} />
+      </td>
+      <td className="hidden min-w-0 py-0.5 pr-3 md:table-cell">
+        <p className="truncate" title={row.contactEmail}>
+          {row.contactName || row.contactEmail}
+        </p>
+        {row.mailboxName ? (
+          <p className="truncate text-xs text-slate-500 dark:text-slate-400" title="Mailbox">
+            <span className="sr-only">Mailbox: </span>
+            {row.mailboxName}
+          </p>
+        ) : null}
+      </td>
+      <td className="py-0.5 pr-3">
+        <span className={`rounded px-1.5 py-0.5 text-xs font-medium ${STATUS_BADGE[row.status]}`}>
+          {STATUS_LABEL[row.status]}
+        </span>
+        {row.priority !== 'normal' ? (
+          <p className={`text-xs ${PRIORITY_TEXT[row.priority]}`}>
+            <span className="sr-only">Priority: </span>
+            {PRIORITY_LABEL[row.priority]}
+          </p>
+        ) : null}
+      </td>
+      <td className="hidden min-w-0 truncate py-0.5 pr-3 lg:table-cell">
+        {row.assigneeName ?? <span className="text-slate-500 dark:text-slate-400">Unassigned</span>}
+      </td>
+      <td className="py-0.5 text-right text-xs whitespace-nowrap text-slate-600 dark:text-slate-400">
+        {row.waitingSince ? (
+          <p
+            className="font-medium text-amber-800 dark:text-amber-300"
+            title="Since the customer's last message"
+          >
+            <span className="sr-only">Waiting for </span>
+            <RelativeTime iso={row.waitingSince} now={now} />
+          </p>
+        ) : (
+          <p>
+            <span className="sr-only">Last activity </span>
+            <RelativeTime iso={row.lastActivityAt} now={now} />
+          </p>
+        )}
+        {row.messageCount !== undefined ? (
+          <p title={`${row.messageCount} message${row.messageCount === 1 ? '' : 's'}`}>
+            <MessageSquare aria-hidden className="mr-0.5 inline size-3 align-[-1px]" />
+            {row.messageCount}
+            <span className="sr-only"> message{row.messageCount === 1 ? '' : 's'}</span>
+          </p>
+        ) : null}
+      </td>
+    </tr>
+  )
+}
+
+/** Under the subject: the search snippet when searching, else the last message's first line. */
+function RowSecondLine({ row }: { row: QueueTableRow }) {
+  const lineClass = 'truncate text-xs leading-4 text-slate-600 dark:text-slate-400'
+  if (row.snippet) {
+    return (
+      <p className={lineClass}>
+        {row.snippet.map((part, i) =>
+          part.highlight ? (
+            <mark key={i} className="rounded bg-yellow-200 px-0.5 dark:bg-yellow-700 dark:text-white">
+              {part.text}
+            </mark>
+          ) : (
+            <span key={i}>{part.text}</span>
+          ),
+        )}
+      </p>
+    )
+  }
+  const text = row.preview ?? row.gist
+  if (!text) return null
+  return (
+    <p className={lineClass}>
+      {row.preview && row.previewFromAgent ? (
+        <>
+          <CornerUpLeft aria-hidden className="mr-1 inline size-3 align-[-1px]" />
+          <span className="sr-only">Your team replied: </span>
+        </>
+      ) : null}
+      {text}
+    </p>
   )
 }
