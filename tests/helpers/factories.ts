@@ -67,7 +67,30 @@ export async function createMember(role: MembershipRole = 'owner', workspace?: {
   const user = await createUser()
   const membershipId = await addMember(ws.id, user.id, role)
   const { cookie, sessionId } = await signIn(user.id)
-  return { user, workspace: ws, membershipId, cookie, sessionId }
+  return { user, workspace: ws, role, membershipId, cookie, sessionId }
+}
+
+export type TestMember = Awaited<ReturnType<typeof createMember>>
+
+/** An owner, an admin and an agent, all signed in, in one workspace. */
+export async function team() {
+  const workspace = await createWorkspace({ name: 'Acme Support' })
+  const owner = await createMember('owner', workspace)
+  const admin = await createMember('admin', workspace)
+  const agent = await createMember('agent', workspace)
+  return { owner, admin, agent, workspace }
+}
+
+/** The actor a domain call takes (what `requireMember` gives a route), for a test member in its own role. */
+export function asMember(m: Pick<TestMember, 'user' | 'workspace' | 'role'>) {
+  return {
+    userId: m.user.id,
+    role: m.role,
+    workspaceId: m.workspace.id,
+    workspaceSlug: m.workspace.slug,
+    workspaceName: 'W',
+    user: { name: m.user.name },
+  }
 }
 
 /** An open invitation created through the domain, as an owner would; returns its one-time token. */

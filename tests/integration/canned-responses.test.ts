@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
 import { auditEvents, cannedResponses } from '#db/schema.ts'
 import * as cannedRoute from '#app/routes/w.$slug.settings.canned-responses.tsx'
-import { createMember, createWorkspace } from '#tests/helpers/factories.ts'
+import { createMember, team } from '#tests/helpers/factories.ts'
+import { auditFor } from '#tests/helpers/db-reads.ts'
 import { callAction, callLoader } from '#tests/helpers/routes.ts'
 
 type Actor = Awaited<ReturnType<typeof createMember>>
@@ -39,21 +40,6 @@ async function snapshot(workspaceId: string) {
     .from(auditEvents)
     .where(eq(auditEvents.workspaceId, workspaceId))
   return { rows, audit }
-}
-
-function auditFor(workspaceId: string, action: string) {
-  return getDb()
-    .select({ actorUserId: auditEvents.actorUserId, targetId: auditEvents.targetId, data: auditEvents.data })
-    .from(auditEvents)
-    .where(and(eq(auditEvents.workspaceId, workspaceId), eq(auditEvents.action, action)))
-}
-
-async function team() {
-  const workspace = await createWorkspace()
-  const owner = await createMember('owner', workspace)
-  const admin = await createMember('admin', workspace)
-  const agent = await createMember('agent', workspace)
-  return { owner, admin, agent, workspace }
 }
 
 /** A canned response created through the route, as an owner would. */

@@ -10,7 +10,15 @@ import { storeStream } from '#app/integrations/storage.server.ts'
 import { startQueue } from '#app/jobs/queue.server.ts'
 import * as filesRoute from '#app/routes/support.t.$token.files.$id.tsx'
 import * as linkRoute from '#app/routes/support.t.$token.tsx'
-import { createMember, createTicketFor, createUser, addMember, signIn } from '#tests/helpers/factories.ts'
+import {
+  addMember,
+  asMember,
+  createMember,
+  createTicketFor,
+  createUser,
+  signIn,
+  type TestMember,
+} from '#tests/helpers/factories.ts'
 import { file, multipartForm } from '#tests/helpers/multipart.ts'
 import { callAction, callLoader, testContext, type RealtimeCalls } from '#tests/helpers/routes.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
@@ -19,25 +27,12 @@ beforeAll(async () => {
   await startQueue(testDatabaseUrl)
 })
 
-type TestMember = Awaited<ReturnType<typeof createMember>>
-
-function asMember(m: TestMember) {
-  return {
-    userId: m.user.id,
-    role: 'owner' as const,
-    workspaceId: m.workspace.id,
-    workspaceSlug: m.workspace.slug,
-    workspaceName: 'W',
-    user: { name: m.user.name },
-  }
-}
-
 async function agentNamed(name: string) {
   const base = await createMember()
   const user = await createUser({ name })
-  await addMember(base.workspace.id, user.id, 'agent')
+  const membershipId = await addMember(base.workspace.id, user.id, 'agent')
   const { cookie, sessionId } = await signIn(user.id)
-  return { user, workspace: base.workspace, membershipId: '', cookie, sessionId }
+  return { user, workspace: base.workspace, role: 'agent' as const, membershipId, cookie, sessionId }
 }
 
 async function ticketWithLink(member: TestMember) {

@@ -1,10 +1,11 @@
-import { and, eq, sql } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
 import { auditEvents, contacts, tickets } from '#db/schema.ts'
 import * as customerRoute from '#app/routes/w.$slug.customers.$id.tsx'
 import * as customersRoute from '#app/routes/w.$slug.customers._index.tsx'
 import { createMember, createTicketFor } from '#tests/helpers/factories.ts'
+import { auditFor } from '#tests/helpers/db-reads.ts'
 import { callAction, callLoader } from '#tests/helpers/routes.ts'
 
 type Actor = Awaited<ReturnType<typeof createMember>>
@@ -50,13 +51,6 @@ async function contactRow(id: string) {
     .from(contacts)
     .where(eq(contacts.id, id))
   return row
-}
-
-function auditFor(workspaceId: string, action: string) {
-  return getDb()
-    .select({ actorUserId: auditEvents.actorUserId, targetId: auditEvents.targetId, data: auditEvents.data })
-    .from(auditEvents)
-    .where(and(eq(auditEvents.workspaceId, workspaceId), eq(auditEvents.action, action)))
 }
 
 async function auditCount(workspaceId: string) {

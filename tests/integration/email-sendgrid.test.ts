@@ -20,7 +20,7 @@ import { sendEmails, startWorkers } from '#app/jobs/worker.server.ts'
 import * as ticketRoute from '#app/routes/w.$slug.tickets.$number.tsx'
 import { FakeSendGrid, type SendGridMail } from '#tests/fakes/sendgrid.ts'
 import { callAction, callLoader, testContext, type RealtimeCalls } from '#tests/helpers/routes.ts'
-import { createMember, createTicketFor, createWorkspace } from '#tests/helpers/factories.ts'
+import { asMember, createMember, createTicketFor, createWorkspace } from '#tests/helpers/factories.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 
 const fake = new FakeSendGrid()
@@ -39,17 +39,6 @@ afterAll(async () => {
   await queue().stop({ graceful: false, timeout: 1000 })
   await fake.stop()
 })
-
-function asMember(m: Awaited<ReturnType<typeof createMember>>) {
-  return {
-    userId: m.user.id,
-    role: 'owner' as const,
-    workspaceId: m.workspace.id,
-    workspaceSlug: m.workspace.slug,
-    workspaceName: 'W',
-    user: { name: m.user.name },
-  }
-}
 
 async function emailOf(messageId: string) {
   const [row] = await getDb().select().from(emails).where(eq(emails.messageId, messageId))

@@ -1,6 +1,4 @@
-import { count } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { getDb } from '#db/client.ts'
 import {
   auditEvents,
   contacts,
@@ -26,6 +24,7 @@ import * as inboxRoute from '#app/routes/w.$slug.tickets._index.tsx'
 import { createInvitation, createMember, createTicketFor, PASSWORD } from '#tests/helpers/factories.ts'
 import { startTestServer } from '#tests/helpers/http-server.ts'
 import { multipartForm } from '#tests/helpers/multipart.ts'
+import { rowCounts } from '#tests/helpers/db-reads.ts'
 import { callAction, callLoader } from '#tests/helpers/routes.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 
@@ -45,26 +44,16 @@ beforeAll(async () => {
 })
 
 /** Rows every form here could write: "nothing written" means none of these counts moved. */
-async function rowCounts() {
-  const db = getDb()
-  const tables = {
-    users,
-    sessions,
-    workspaces,
-    memberships,
-    auditEvents,
-    contacts,
-    tickets,
-    messages,
-    customerLinks,
-  }
-  const entries = await Promise.all(
-    Object.entries(tables).map(async ([name, table]) => [
-      name,
-      (await db.select({ n: count() }).from(table))[0].n,
-    ]),
-  )
-  return Object.fromEntries(entries)
+const watched = {
+  users,
+  sessions,
+  workspaces,
+  memberships,
+  auditEvents,
+  contacts,
+  tickets,
+  messages,
+  customerLinks,
 }
 
 type Form = {
@@ -176,14 +165,14 @@ describe('oversized form shapes', () => {
       ? (['urlencoded', 'multipart'] as const)
       : (['urlencoded'] as const)) {
       it(`${form.name} (${encoding}) refuses large indices, deep nesting and too many fields with a small 400`, async () => {
-        const before = await rowCounts()
+        const before = await rowCounts(watched)
         for (const [attack, fields] of ATTACKS) {
           const result = await post(form, fields(), encoding)
           expect(result.status, attack).toBe(400)
           expect(result.data, attack).toBe(FORM_REFUSED_MESSAGE)
           expect(JSON.stringify(result.data).length, attack).toBeLessThan(2048)
         }
-        expect(await rowCounts()).toEqual(before)
+        expect(await rowCounts(watched)).toEqual(before)
       })
     }
   }
@@ -215,14 +204,14 @@ describe('oversized form shapes', () => {
 describe('NUL characters', () => {
   for (const form of FORMS) {
     it(`${form.name}: a NUL in a text field is a 400 field error, keeping the rest, writing nothing`, async () => {
-      const before = await rowCounts()
+      const before = await rowCounts(watched)
       const valid = form.valid()
       const fields = { ...valid, [form.textField]: `${valid[form.textField]}\u0000` }
       const result = await post(form, fields, form.multipart ? 'multipart' : 'urlencoded')
       expect(result.status).toBe(400)
       expect(result.data.result.error[form.textField]).toEqual([NUL_MESSAGE])
       expect(result.data.result.initialValue[form.textField]).toBe(valid[form.textField])
-      expect(await rowCounts()).toEqual(before)
+      expect(await rowCounts(watched)).toEqual(before)
     })
   }
 

@@ -4,7 +4,8 @@ import { getDb } from '#db/client.ts'
 import { auditEvents, mailboxes } from '#db/schema.ts'
 import { forwardingAddress } from '#app/domain/mailboxes.server.ts'
 import * as mailboxesRoute from '#app/routes/w.$slug.settings.mailboxes.tsx'
-import { createMember, createWorkspace } from '#tests/helpers/factories.ts'
+import { createMember, team } from '#tests/helpers/factories.ts'
+import { auditFor } from '#tests/helpers/db-reads.ts'
 import { callAction, callLoader } from '#tests/helpers/routes.ts'
 
 type Actor = Awaited<ReturnType<typeof createMember>>
@@ -44,27 +45,12 @@ async function snapshot(workspaceId: string) {
   return { rows, audit }
 }
 
-function auditFor(workspaceId: string, action: string) {
-  return getDb()
-    .select({ actorUserId: auditEvents.actorUserId, targetId: auditEvents.targetId, data: auditEvents.data })
-    .from(auditEvents)
-    .where(and(eq(auditEvents.workspaceId, workspaceId), eq(auditEvents.action, action)))
-}
-
 async function mailboxByKey(workspaceId: string, key: string) {
   const [row] = await getDb()
     .select()
     .from(mailboxes)
     .where(and(eq(mailboxes.workspaceId, workspaceId), eq(mailboxes.key, key)))
   return row
-}
-
-async function team() {
-  const workspace = await createWorkspace({ name: 'Acme Support' })
-  const owner = await createMember('owner', workspace)
-  const admin = await createMember('admin', workspace)
-  const agent = await createMember('agent', workspace)
-  return { owner, admin, agent, workspace }
 }
 
 const valid = {

@@ -1,20 +1,16 @@
 import { createHash } from 'node:crypto'
-import { and, eq } from 'drizzle-orm'
+import { eq } from 'drizzle-orm'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
-import { auditEvents, invitations, memberships, workspaces } from '#db/schema.ts'
+import { invitations, memberships, workspaces } from '#db/schema.ts'
 import { startQueue } from '#app/jobs/queue.server.ts'
 import * as workspaceRoute from '#app/routes/w.$slug.tsx'
 import * as workspaceHomeRoute from '#app/routes/w.$slug._index.tsx'
 import * as settingsRoute from '#app/routes/w.$slug.settings._index.tsx'
 import * as membersRoute from '#app/routes/w.$slug.settings.members.tsx'
 import * as ticketsRoute from '#app/routes/w.$slug.tickets._index.tsx'
-import {
-  createInvitation,
-  createMember,
-  createWorkspace,
-  workspaceSnapshot,
-} from '#tests/helpers/factories.ts'
+import { createInvitation, createMember, workspaceSnapshot, team } from '#tests/helpers/factories.ts'
+import { auditFor } from '#tests/helpers/db-reads.ts'
 import { callAction, callLoader, testContext, type RealtimeCalls } from '#tests/helpers/routes.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 
@@ -46,22 +42,6 @@ async function roleOf(membershipId: string) {
     .from(memberships)
     .where(eq(memberships.id, membershipId))
   return row?.role
-}
-
-function auditFor(workspaceId: string, action: string) {
-  return getDb()
-    .select({ actorUserId: auditEvents.actorUserId, targetId: auditEvents.targetId, data: auditEvents.data })
-    .from(auditEvents)
-    .where(and(eq(auditEvents.workspaceId, workspaceId), eq(auditEvents.action, action)))
-}
-
-/** An owner, plus an admin and an agent in the same workspace. */
-async function team() {
-  const workspace = await createWorkspace({ name: 'Acme Support' })
-  const owner = await createMember('owner', workspace)
-  const admin = await createMember('admin', workspace)
-  const agent = await createMember('agent', workspace)
-  return { owner, admin, agent, workspace }
 }
 
 describe('members settings', () => {

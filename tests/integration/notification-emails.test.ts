@@ -9,7 +9,7 @@ import { startQueue } from '#app/jobs/queue.server.ts'
 import * as accountRoute from '#app/routes/account.tsx'
 import * as unsubscribeRoute from '#app/routes/notifications.unsubscribe.$token.tsx'
 import { findMentions } from '#app/utils/mentions.ts'
-import { createMember, createTicketFor, createUser } from '#tests/helpers/factories.ts'
+import { asMember, createMember, createTicketFor, createUser } from '#tests/helpers/factories.ts'
 import { callAction, callLoader } from '#tests/helpers/routes.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 
@@ -28,15 +28,6 @@ async function named(agent: Agent, name: string) {
   await getDb().update(users).set({ name }).where(eq(users.id, agent.user.id))
   return { ...agent, user: { ...agent.user, name } }
 }
-
-const asMember = (agent: Agent) => ({
-  userId: agent.user.id,
-  role: 'agent' as const,
-  workspaceId: agent.workspace.id,
-  workspaceSlug: agent.workspace.slug,
-  workspaceName: 'W',
-  user: { name: agent.user.name },
-})
 
 async function note(author: Agent, number: number, body: string) {
   const outcome = await replyToTicket(asMember(author), number, { kind: 'note', body })

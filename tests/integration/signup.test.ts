@@ -1,10 +1,11 @@
-import { count, eq, sql } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
 import { memberships, users, workspaces } from '#db/schema.ts'
 import { startQueue } from '#app/jobs/queue.server.ts'
 import * as signupRoute from '#app/routes/signup.tsx'
 import { createUser, createWorkspace } from '#tests/helpers/factories.ts'
+import { rowCounts } from '#tests/helpers/db-reads.ts'
 import { callAction, callLoader } from '#tests/helpers/routes.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 
@@ -21,15 +22,8 @@ const valid = {
   workspaceSlug: 'acme',
 }
 
-async function rowCounts() {
-  const db = getDb()
-  const [[u], [w], [m]] = await Promise.all([
-    db.select({ n: count() }).from(users),
-    db.select({ n: count() }).from(workspaces),
-    db.select({ n: count() }).from(memberships),
-  ])
-  return { users: u.n, workspaces: w.n, memberships: m.n }
-}
+/** The tables a refused form must leave as they were. */
+const watched = { users, workspaces, memberships }
 
 describe('signup', () => {
   it('creates the account, its first workspace with the user as owner, and signs them in', async () => {
@@ -72,7 +66,7 @@ describe('signup', () => {
   ])(
     'rejects %s with a field error, keeps typed values but not the password, writes nothing',
     async (_, change, field, message) => {
-      const before = await rowCounts()
+      const before = await rowCounts(watched)
       const result = await callAction(signupRoute, '/signup', {
         ...valid,
         email: 'other@example.com',
@@ -82,13 +76,13 @@ describe('signup', () => {
       expect(result.data.result.error[field].join(' ')).toContain(message)
       expect(result.data.result.initialValue.workspaceName).toBe(valid.workspaceName)
       expect(result.data.result.initialValue.password).toBeUndefined()
-      expect(await rowCounts()).toEqual(before)
+      expect(await rowCounts(watched)).toEqual(before)
     },
   )
 
   it('refuses an email already used, case-insensitively, without saying more than needed', async () => {
     await createUser({ email: 'Taken@Example.com' })
-    const before = await rowCounts()
+    const before = await rowCounts(watched)
     const result = await callAction(signupRoute, '/signup', {
       ...valid,
       email: 'taken@example.COM',
@@ -97,12 +91,12 @@ describe('signup', () => {
     expect(result.status).toBe(400)
     expect(result.data.result.error.email[0]).toMatch(/cannot be used to sign up/)
     expect(result.data.result.initialValue.password).toBeUndefined()
-    expect(await rowCounts()).toEqual(before)
+    expect(await rowCounts(watched)).toEqual(before)
   })
 
   it('refuses a workspace URL that is taken, and rolls back the user it had created', async () => {
     await createWorkspace({ slug: 'taken-slug' })
-    const before = await rowCounts()
+    const before = await rowCounts(watched)
     const result = await callAction(signupRoute, '/signup', {
       ...valid,
       email: 'fresh@example.com',
@@ -110,7 +104,7 @@ describe('signup', () => {
     })
     expect(result.status).toBe(400)
     expect(result.data.result.error.workspaceSlug[0]).toMatch(/taken/)
-    expect(await rowCounts()).toEqual(before)
+    expect(await rowCounts(watched)).toEqual(before)
     const found = await getDb()
       .select()
       .from(users)

@@ -6,23 +6,12 @@ import { emails, tickets } from '#db/schema.ts'
 import { startQueue } from '#app/jobs/queue.server.ts'
 import { replyToTicket, customerReply } from '#app/domain/messages.server.ts'
 import { addTags, updateTickets } from '#app/domain/tickets.server.ts'
-import { createMember, createTicketFor } from '#tests/helpers/factories.ts'
+import { asMember, createMember, createTicketFor } from '#tests/helpers/factories.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 
 beforeAll(async () => {
   await startQueue(testDatabaseUrl)
 })
-
-function asMember(m: Awaited<ReturnType<typeof createMember>>) {
-  return {
-    userId: m.user.id,
-    role: 'owner' as const,
-    workspaceId: m.workspace.id,
-    workspaceSlug: m.workspace.slug,
-    workspaceName: 'W',
-    user: { name: m.user.name },
-  }
-}
 
 describe('ticket numbers', () => {
   it('gives 100 parallel creations 100 distinct consecutive numbers', async () => {

@@ -25,7 +25,7 @@ import type { WebhookEventType } from '#app/utils/webhook-schemas.ts'
 import { parseEnv } from '#app/env.server.ts'
 import { queue, startQueue } from '#app/jobs/queue.server.ts'
 import { startWorkers } from '#app/jobs/worker.server.ts'
-import { addMember, createMember, createTicketFor, createUser } from '#tests/helpers/factories.ts'
+import { addMember, asMember, createMember, createTicketFor, createUser } from '#tests/helpers/factories.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 import { until } from '#tests/helpers/wait.ts'
 
@@ -78,16 +78,6 @@ let member: Member
 let other: Member
 
 const envStore = globalThis as unknown as { __switchboardEnv?: ReturnType<typeof parseEnv> }
-
-function asMember(m: Awaited<ReturnType<typeof createMember>>, role: Member['role'] = 'owner'): Member {
-  return {
-    userId: m.user.id,
-    role,
-    workspaceId: m.workspace.id,
-    workspaceSlug: m.workspace.slug,
-    workspaceName: 'Test',
-  }
-}
 
 beforeAll(async () => {
   receiver = await startReceiver()
