@@ -1,7 +1,7 @@
 import { getApiContact, listContactsPage } from '#app/domain/api-resources.server.ts'
 import { createContact, renameContact } from '#app/domain/contacts.server.ts'
 import { operation } from './operation.server.ts'
-import { linkHeaders, pageOrThrow } from './pagination.server.ts'
+import { pageResponse } from './pagination.server.ts'
 import { problem } from './problem.server.ts'
 import {
   Contact,
@@ -30,11 +30,11 @@ export const listContacts = operation({
   query: ContactListQuery,
   response: { status: 200, description: 'A page of contacts', schema: ContactList },
   async handle({ principal, query, url }) {
-    const page = pageOrThrow(await listContactsPage(principal, query.q, query.cursor, query.limit))
-    return {
-      body: { data: page.rows.map(contactJson), next_cursor: page.nextCursor },
-      headers: linkHeaders(url, page.nextCursor),
-    }
+    return pageResponse(
+      url,
+      await listContactsPage(principal, query.q, query.cursor, query.limit),
+      contactJson,
+    )
   },
 })
 

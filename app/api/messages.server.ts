@@ -1,7 +1,7 @@
 import { getApiMessage, listMessagesPage } from '#app/domain/api-resources.server.ts'
 import { replyToTicket } from '#app/domain/messages.server.ts'
 import { operation } from './operation.server.ts'
-import { linkHeaders, pageOrThrow } from './pagination.server.ts'
+import { pageResponse } from './pagination.server.ts'
 import { problem } from './problem.server.ts'
 import { CreateMessageBody, Message, MessageList, PageQuery, TicketNumberParams } from './schemas.server.ts'
 import { messageJson } from './serializers.server.ts'
@@ -21,11 +21,7 @@ export const listMessages = operation({
     const result = await listMessagesPage(principal, params.number, query.cursor, query.limit)
     if (result.kind === 'not-found')
       throw problem('not-found', `No ticket #${params.number} in this workspace.`)
-    const page = pageOrThrow(result)
-    return {
-      body: { data: page.rows.map(messageJson), next_cursor: page.nextCursor },
-      headers: linkHeaders(url, page.nextCursor),
-    }
+    return pageResponse(url, result, messageJson)
   },
 })
 

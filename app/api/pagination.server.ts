@@ -4,10 +4,13 @@ import { problem } from './problem.server.ts'
 
 /** The page, or a 400 for a cursor the list did not give out (forged, truncated, another list's). */
 export function pageOrThrow<T>(page: Page<T>) {
-  if (page.kind === 'invalid-cursor') {
-    throw problem('invalid-cursor', 'The cursor is not one this list gave out. Start again without it.')
-  }
+  if (page.kind === 'invalid-cursor') throw invalidCursor()
   return page
+}
+
+/** The 400 for a cursor the list did not give out. */
+export function invalidCursor() {
+  return problem('invalid-cursor', 'The cursor is not one this list gave out. Start again without it.')
 }
 
 /** RFC 8288 `Link: <…>; rel="next"` with the same query and the next cursor, when there is more. */
@@ -16,4 +19,13 @@ export function linkHeaders(url: URL, nextCursor: string | null): Record<string,
   const next = new URL(url.pathname + url.search, env().appUrl)
   next.searchParams.set('cursor', nextCursor)
   return { link: `<${next.toString()}>; rel="next"` }
+}
+
+/** A list operation's answer: the page's rows through `toJson`, its next cursor and the Link to it. */
+export function pageResponse<T, J>(url: URL, page: Page<T>, toJson: (row: T) => J) {
+  const { rows, nextCursor } = pageOrThrow(page)
+  return {
+    body: { data: rows.map((row) => toJson(row)), next_cursor: nextCursor },
+    headers: linkHeaders(url, nextCursor),
+  }
 }

@@ -2,7 +2,7 @@ import { activeMailboxes } from '#app/domain/queue.server.ts'
 import { getApiTicket, listTicketsPage, updateApiTicket } from '#app/domain/api-resources.server.ts'
 import { createTicket } from '#app/domain/tickets.server.ts'
 import { operation } from './operation.server.ts'
-import { linkHeaders, pageOrThrow } from './pagination.server.ts'
+import { pageResponse } from './pagination.server.ts'
 import { problem } from './problem.server.ts'
 import {
   CreateTicketBody,
@@ -31,26 +31,21 @@ export const listTickets = operation({
   query: TicketListQuery,
   response: { status: 200, description: 'A page of tickets', schema: TicketList },
   async handle({ principal, query, url }) {
-    const page = pageOrThrow(
-      await listTicketsPage(
-        principal,
-        {
-          status: query.status,
-          priority: query.priority,
-          assigneeId: query.assignee,
-          mailboxId: query.mailbox,
-          tagId: query.tag,
-          updatedSince: query.updated_since,
-          q: query.q,
-        },
-        query.cursor,
-        query.limit,
-      ),
+    const page = await listTicketsPage(
+      principal,
+      {
+        status: query.status,
+        priority: query.priority,
+        assigneeId: query.assignee,
+        mailboxId: query.mailbox,
+        tagId: query.tag,
+        updatedSince: query.updated_since,
+        q: query.q,
+      },
+      query.cursor,
+      query.limit,
     )
-    return {
-      body: { data: page.rows.map(ticketSummaryJson), next_cursor: page.nextCursor },
-      headers: linkHeaders(url, page.nextCursor),
-    }
+    return pageResponse(url, page, ticketSummaryJson)
   },
 })
 

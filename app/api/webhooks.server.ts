@@ -17,7 +17,7 @@ import {
 import { WebhookEventType } from '#app/utils/webhook-schemas.ts'
 import { requireApiRole, type ApiPrincipal } from './auth.server.ts'
 import { operation } from './operation.server.ts'
-import { linkHeaders } from './pagination.server.ts'
+import { invalidCursor, linkHeaders } from './pagination.server.ts'
 import { problem } from './problem.server.ts'
 import { listOf, MAX_LIMIT, PageQuery } from './schemas.server.ts'
 
@@ -173,9 +173,7 @@ export const listWebhooks = operation({
     if (query.cursor !== undefined) {
       const key = decodeCursor(query.cursor, IdKey)
       start = key ? all.findIndex((e) => e.id === key[0]) + 1 : 0
-      if (!key || start === 0) {
-        throw problem('invalid-cursor', 'The cursor is not one this list gave out. Start again without it.')
-      }
+      if (!key || start === 0) throw invalidCursor()
     }
     const page = all.slice(start, start + query.limit)
     const nextCursor = start + query.limit < all.length ? encodeCursor([page.at(-1)!.id]) : null

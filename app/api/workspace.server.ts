@@ -1,6 +1,6 @@
 import { listMailboxesPage, listMembersPage, listTagsPage } from '#app/domain/api-resources.server.ts'
 import { operation } from './operation.server.ts'
-import { linkHeaders, pageOrThrow } from './pagination.server.ts'
+import { pageResponse } from './pagination.server.ts'
 import { MailboxList, MemberList, PageQuery, TagList } from './schemas.server.ts'
 
 export const listMailboxes = operation({
@@ -13,14 +13,11 @@ export const listMailboxes = operation({
   query: PageQuery,
   response: { status: 200, description: 'A page of mailboxes', schema: MailboxList },
   async handle({ principal, query, url }) {
-    const page = pageOrThrow(await listMailboxesPage(principal, query.cursor, query.limit))
-    return {
-      body: {
-        data: page.rows.map((m) => ({ id: m.id, name: m.name, address: m.address })),
-        next_cursor: page.nextCursor,
-      },
-      headers: linkHeaders(url, page.nextCursor),
-    }
+    return pageResponse(url, await listMailboxesPage(principal, query.cursor, query.limit), (m) => ({
+      id: m.id,
+      name: m.name,
+      address: m.address,
+    }))
   },
 })
 
@@ -34,11 +31,10 @@ export const listTags = operation({
   query: PageQuery,
   response: { status: 200, description: 'A page of tags', schema: TagList },
   async handle({ principal, query, url }) {
-    const page = pageOrThrow(await listTagsPage(principal, query.cursor, query.limit))
-    return {
-      body: { data: page.rows.map((t) => ({ id: t.id, name: t.name })), next_cursor: page.nextCursor },
-      headers: linkHeaders(url, page.nextCursor),
-    }
+    return pageResponse(url, await listTagsPage(principal, query.cursor, query.limit), (t) => ({
+      id: t.id,
+      name: t.name,
+    }))
   },
 })
 
@@ -52,13 +48,11 @@ export const listMembers = operation({
   query: PageQuery,
   response: { status: 200, description: 'A page of members', schema: MemberList },
   async handle({ principal, query, url }) {
-    const page = pageOrThrow(await listMembersPage(principal, query.cursor, query.limit))
-    return {
-      body: {
-        data: page.rows.map((m) => ({ user_id: m.userId, name: m.name, email: m.email, role: m.role })),
-        next_cursor: page.nextCursor,
-      },
-      headers: linkHeaders(url, page.nextCursor),
-    }
+    return pageResponse(url, await listMembersPage(principal, query.cursor, query.limit), (m) => ({
+      user_id: m.userId,
+      name: m.name,
+      email: m.email,
+      role: m.role,
+    }))
   },
 })
