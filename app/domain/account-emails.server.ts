@@ -45,6 +45,26 @@ export function systemSender() {
   return { fromAddress: env().emailFrom, fromName: 'Switchboard' }
 }
 
+/**
+ * Queues one account email (a one-time link: confirm, reset, invitation) on `tx`: rendered from
+ * `content`, from the system sender, in no workspace, marked automatic so nobody auto-replies.
+ */
+async function queueAccountLinkEmail(
+  tx: DbOrTx,
+  kind: 'verify-email' | 'password-reset' | 'invitation',
+  to: string,
+  content: Parameters<typeof renderAccountLink>[0],
+) {
+  await queueEmail(tx, {
+    ...(await renderAccountLink(content)),
+    ...systemSender(),
+    workspaceId: null,
+    kind,
+    toAddress: to,
+    headers: { 'Auto-Submitted': 'auto-generated' },
+  })
+}
+
 /** Links carry newToken() (43 characters); anything far off is not worth a query. */
 function plausible(token: string) {
   return token.length >= 20 && token.length <= 100
@@ -72,21 +92,13 @@ async function issueToken(
 /** Records a verify-email link for the user's current address and queues its email on `tx`. */
 export async function queueVerificationEmail(tx: DbOrTx, user: { id: string; email: string; name: string }) {
   const token = await issueToken(tx, user, 'verify-email', VERIFY_EMAIL_TTL_MS)
-  const rendered = await renderAccountLink({
+  await queueAccountLinkEmail(tx, 'verify-email', user.email, {
     subject: 'Confirm your email address',
     name: user.name,
     intro: 'Confirm that this is your email address, so Switchboard can send you notifications.',
     linkLabel: 'Confirm your email',
     link: `${env().appUrl}/verify-email/${token}`,
     footnote: 'The link works for 48 hours. If you did not create a Switchboard account, ignore this email.',
-  })
-  await queueEmail(tx, {
-    ...rendered,
-    ...systemSender(),
-    workspaceId: null,
-    kind: 'verify-email',
-    toAddress: user.email,
-    headers: { 'Auto-Submitted': 'auto-generated' },
   })
 }
 
@@ -167,7 +179,7 @@ export async function sendPasswordResetEmail(email: string) {
   if (!user) return 'no-account' as const
   await getDb().transaction(async (tx) => {
     const token = await issueToken(tx, user, 'password-reset', PASSWORD_RESET_TTL_MS)
-    const rendered = await renderAccountLink({
+    await queueAccountLinkEmail(tx, 'password-reset', user.email, {
       subject: 'Reset your Switchboard password',
       name: user.name,
       intro: 'Someone (hopefully you) asked to reset the password of your Switchboard account.',
@@ -175,14 +187,6 @@ export async function sendPasswordResetEmail(email: string) {
       link: `${env().appUrl}/reset-password/${token}`,
       footnote:
         'The link works once, for 1 hour. If you did not ask for it, ignore this email: your password stays as it is.',
-    })
-    await queueEmail(tx, {
-      ...rendered,
-      ...systemSender(),
-      workspaceId: null,
-      kind: 'password-reset',
-      toAddress: user.email,
-      headers: { 'Auto-Submitted': 'auto-generated' },
     })
   })
   return 'sent' as const
@@ -245,20 +249,12 @@ export async function queueInvitationEmail(
   tx: DbOrTx,
   input: { to: string; role: string; token: string; workspaceName: string },
 ) {
-  const rendered = await renderAccountLink({
+  await queueAccountLinkEmail(tx, 'invitation', input.to, {
     subject: `You are invited to ${input.workspaceName} on Switchboard`,
     name: '',
     intro: `You are invited to join ${input.workspaceName} on Switchboard as ${input.role === 'agent' ? 'an agent' : `an ${input.role}`}.`,
     linkLabel: 'Accept the invitation',
     link: `${env().appUrl}/invite/${input.token}`,
     footnote: 'The link works once, for 7 days. If you did not expect this invitation, ignore this email.',
-  })
-  await queueEmail(tx, {
-    ...rendered,
-    ...systemSender(),
-    workspaceId: null,
-    kind: 'invitation',
-    toAddress: input.to,
-    headers: { 'Auto-Submitted': 'auto-generated' },
   })
 }
