@@ -1,8 +1,7 @@
-import type { JobResult, JobWithMetadata } from 'pg-boss'
+import type { JobWithMetadata } from 'pg-boss'
 import { triageTicket } from '#app/ai/triage.server.ts'
-import { logger } from '#app/logger.server.ts'
 import { realtime } from '#app/realtime/hub.server.ts'
-import { mapWithLimit } from './map-with-limit.server.ts'
+import { settleJobs } from './map-with-limit.server.ts'
 import type { JobPayloads } from './queue.server.ts'
 
 /**
@@ -24,22 +23,9 @@ const TRIAGE_PARALLEL = 4
  * The changes are published after their transactions committed, so pages refresh.
  */
 export async function triageTickets(jobs: JobWithMetadata<JobPayloads['ai.triage']>[]) {
-  return mapWithLimit(jobs, TRIAGE_PARALLEL, async (job): Promise<JobResult> => {
-    try {
-      const { outcome, events } = await triageTicket(job.data.workspaceId, job.data.ticketId)
-      if (events.length > 0) realtime().publish(events)
-      return { id: job.id, status: 'completed', output: { outcome } }
-    } catch (error) {
-      logger().warn(
-        {
-          job: job.name,
-          jobId: job.id,
-          attempt: job.retryCount + 1,
-          error: error instanceof Error ? error.message : String(error),
-        },
-        'triage job failed',
-      )
-      return { id: job.id, status: 'failed', output: { message: String(error) } }
-    }
+  return settleJobs(jobs, TRIAGE_PARALLEL, 'triage job failed', async (job) => {
+    const { outcome, events } = await triageTicket(job.data.workspaceId, job.data.ticketId)
+    if (events.length > 0) realtime().publish(events)
+    return { outcome }
   })
 }

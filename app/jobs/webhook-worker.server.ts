@@ -1,7 +1,6 @@
-import type { JobResult, JobWithMetadata } from 'pg-boss'
+import type { JobWithMetadata } from 'pg-boss'
 import { deliverWebhook } from '#app/domain/webhook-delivery.server.ts'
-import { logger } from '#app/logger.server.ts'
-import { mapWithLimit } from './map-with-limit.server.ts'
+import { settleJobs } from './map-with-limit.server.ts'
 import type { JobPayloads } from './queue.server.ts'
 
 /**
@@ -24,21 +23,7 @@ const WEBHOOK_PARALLEL = 10
  * itself. A job fails (and pg-boss retries it) only when the database did.
  */
 export async function deliverWebhookJobs(jobs: JobWithMetadata<JobPayloads['webhook.deliver']>[]) {
-  return mapWithLimit(jobs, WEBHOOK_PARALLEL, async (job): Promise<JobResult> => {
-    try {
-      const outcome = await deliverWebhook(job.data.deliveryId)
-      return { id: job.id, status: 'completed', output: { outcome } }
-    } catch (error) {
-      logger().warn(
-        {
-          job: job.name,
-          jobId: job.id,
-          attempt: job.retryCount + 1,
-          error: error instanceof Error ? error.message : String(error),
-        },
-        'webhook delivery job failed',
-      )
-      return { id: job.id, status: 'failed', output: { message: String(error) } }
-    }
-  })
+  return settleJobs(jobs, WEBHOOK_PARALLEL, 'webhook delivery job failed', async (job) => ({
+    outcome: await deliverWebhook(job.data.deliveryId),
+  }))
 }
