@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { displayName, Email } from './schemas.ts'
+import { slugFrom, slugSchema } from './slugs.ts'
 
 /** Mailbox form fields, shared by the browser (instant feedback) and the server (the real check). */
 
@@ -7,15 +8,8 @@ export const MAILBOX_KEY_MAX = 40
 
 export const MailboxName = displayName('Name', 80)
 
-/** The key is the local part of the forwarding address after the workspace slug, so no dots. */
-export const MailboxKey = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .max(MAILBOX_KEY_MAX, { error: `Use at most ${MAILBOX_KEY_MAX} characters` })
-  .regex(/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/, {
-    error: 'Use lowercase letters, digits and hyphens (not at the start or end)',
-  })
+/** The key is the local part of the forwarding address after the workspace slug (so no dots). */
+export const MailboxKey = slugSchema({ max: MAILBOX_KEY_MAX })
 
 /** The From display name of this mailbox's emails. */
 export const SenderName = displayName('Sender name', 80)
@@ -54,14 +48,7 @@ export const UpdateMailboxSchema = MailboxFields.extend({
 
 /** Turns a mailbox name into its suggested key ("Billing & Refunds" → "billing-refunds"). */
 export function mailboxKeyFrom(name: string) {
-  return name
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, MAILBOX_KEY_MAX)
-    .replace(/-+$/, '')
+  return slugFrom(name, MAILBOX_KEY_MAX)
 }
 
 /** Settings → Mailboxes: the automatic answer to new tickets that arrive by email (off by default). */

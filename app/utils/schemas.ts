@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { slugFrom, slugSchema } from './slugs.ts'
 import { ROLES } from './vocabulary.ts'
 
 /** Form schemas shared by the browser (instant feedback) and the server (the real check). */
@@ -57,16 +58,15 @@ export const WorkspaceName = displayName('Workspace name', 80)
 
 export const RESERVED_SLUGS = ['new', 'api', 'admin', 'settings', 'support', 'login', 'signup', 'dev']
 
-export const WorkspaceSlug = z
-  .string({ error: 'URL is required' })
-  .trim()
-  .toLowerCase()
-  .min(2, { error: 'Use at least 2 characters' })
-  .max(40, { error: 'Use at most 40 characters' })
-  .regex(/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/, {
-    error: 'Use lowercase letters, digits and hyphens (not at the start or end)',
-  })
-  .refine((s) => !RESERVED_SLUGS.includes(s), { error: 'This URL is reserved' })
+export const WORKSPACE_SLUG_MAX = 40
+
+export const WorkspaceSlug = slugSchema({
+  min: 2,
+  max: WORKSPACE_SLUG_MAX,
+  reserved: RESERVED_SLUGS,
+  requiredError: 'URL is required',
+  reservedError: 'This URL is reserved',
+})
 
 export const Role = z.enum(ROLES, { error: 'Choose a role' })
 
@@ -95,12 +95,5 @@ export const InviteSchema = z.object({ intent: z.literal('invite'), email: Email
 
 /** Turns a workspace name into a suggested URL slug. */
 export function slugify(name: string) {
-  return name
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 40)
-    .replace(/-+$/, '') // the cut can land on a word break
+  return slugFrom(name, WORKSPACE_SLUG_MAX)
 }
