@@ -11,6 +11,7 @@ import { listMembers } from '#db/queries/workspaces.ts'
 import { listCannedResponses } from '#db/queries/canned-responses.ts'
 import { fillPlaceholders } from '#app/utils/canned.ts'
 import { notFound } from './errors.server.ts'
+import { loadQueue, parseQueueQuery } from './queue.server.ts'
 import {
   addTags,
   markRead,
@@ -47,9 +48,8 @@ export async function requireTicket(member: Member, number: number) {
  * "Show N earlier messages" (a 200-message thread was 290 KB of HTML).
  */
 export const THREAD_TAIL = 20
-/** The activity log's newest entries shown; the full history (`?thread=all`) shows MAX_ACTIVITY. */
-export const ACTIVITY_TAIL = 15
-const MAX_ACTIVITY = 100
+/** Field changes shown inline in the thread, at most (the newest). */
+const MAX_ACTIVITY = 200
 
 /**
  * Everything the ticket page shows, for an agent of the ticket's workspace. Opening the page
@@ -70,11 +70,13 @@ export async function loadTicketPage(member: Member, ticket: PageTicket, { fullT
     listTicketTags(db, ticket.id),
     listWorkspaceTags(db, member.workspaceId),
     listMembers(db, member.workspaceId),
-    // One more than shown: whether there is earlier activity to offer.
+    // The field changes between the messages shown (the thread shows the messages themselves).
     listTicketActivity(db, {
       workspaceId: member.workspaceId,
       ticketId: ticket.id,
-      limit: fullThread ? MAX_ACTIVITY : ACTIVITY_TAIL + 1,
+      limit: MAX_ACTIVITY,
+      fieldChanges: true,
+      sinceNewestMessages: fullThread ? undefined : THREAD_TAIL,
     }),
     listCannedResponses(db, member.workspaceId),
     failedEmails(member.workspaceId, ticket.id),
@@ -120,8 +122,7 @@ export async function loadTicketPage(member: Member, ticket: PageTicket, { fullT
     workspaceTags,
     members: members.map((m) => ({ userId: m.userId, name: m.name })),
     mailbox: { name: ticket.mailboxName, address: ticket.mailboxAddress },
-    earlierActivity: !fullThread && activity.length > ACTIVITY_TAIL,
-    activity: activity.slice(0, fullThread ? MAX_ACTIVITY : ACTIVITY_TAIL).map((a) => ({
+    activity: activity.map((a) => ({
       id: a.id,
       action: a.action,
       data: isRecord(a.data) ? a.data : {},
@@ -140,6 +141,23 @@ async function failedEmails(workspaceId: string, ticketId: string) {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/**
+ * "Send & next": the ticket after `number` in the queue page the agent came from (`from`, the
+ * queue's query string: view, filters, sort, page). Read before the reply changes the ticket,
+ * which may take it out of the view. Undefined when the view has nothing after it.
+ */
+export async function nextTicketInQueue(member: Member, number: number, from: string) {
+  const params = new URLSearchParams(from)
+  const page = await loadQueue(member, parseQueueQuery(params))
+  const at = page.rows.findIndex((row) => row.number === number)
+  if (at === -1) return page.rows.find((row) => row.number !== number)?.number
+  const next = page.rows[at + 1]
+  if (next || !page.nextCursor) return next?.number
+  params.delete('before')
+  params.set('after', page.nextCursor)
+  return (await loadQueue(member, parseQueueQuery(params))).rows[0]?.number
 }
 
 /** Status, priority and/or assignee of the ticket `number` (see updateTickets). */

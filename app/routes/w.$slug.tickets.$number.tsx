@@ -22,7 +22,8 @@ import { ReplyJump } from '#app/components/ticket/reply-jump.tsx'
 import { UndoSendToasts } from '#app/components/ticket/undo-send.tsx'
 import { heldReplies, undoReply } from '#app/domain/undo-send.server.ts'
 import { loadTicketDrafts } from '#app/domain/drafts.server.ts'
-import { ActivityLog } from '#app/components/ticket/activity-log.tsx'
+import { describeActivity } from '#app/utils/activity.ts'
+import { useOpenAtNewest } from '#app/components/ticket/use-open-at-newest.ts'
 import { Composer, useComposerKey } from '#app/components/ticket/composer.tsx'
 import { AiComposerTools } from '#app/components/ai/ai-composer-tools.tsx'
 import { SimilarTickets } from '#app/components/ai/similar-tickets.tsx'
@@ -46,6 +47,7 @@ import {
   changeTicket,
   fillCannedResponse,
   loadTicketPage,
+  nextTicketInQueue,
   requireTicket,
   tagTicket,
   ticketNumberFrom,
@@ -58,6 +60,7 @@ import { exceptPostingSocket } from '#app/realtime/protocol.ts'
 import {
   AddTagSchema,
   ComposerSchema,
+  QueueFrom,
   RemoveTagSchema,
   RetryDeliverySchema,
   UndoSendSchema,
@@ -77,8 +80,10 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const member = await requireMember(request, params.slug)
   const ticket = await requireTicket(member, ticketNumberFrom(params.number))
+  const search = searchParamsOf(request)
+  const from = QueueFrom.safeParse(search.get('from') ?? undefined)
   const [page, assist, drafts, held, customer] = await Promise.all([
-    loadTicketPage(member, ticket, { fullThread: searchParamsOf(request).get('thread') === 'all' }),
+    loadTicketPage(member, ticket, { fullThread: search.get('thread') === 'all' }),
     loadTicketAssist(member, ticket),
     loadTicketDrafts(member, ticket.id),
     heldReplies(member, ticket.id),
@@ -101,6 +106,8 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     assist,
     insights,
     slug: member.workspaceSlug,
+    /** The queue the agent came from (its query string), for "Send & next" and the Inbox link. */
+    from: from.success ? (from.data ?? null) : null,
     me: { userId: member.userId, name: member.user.name },
     now: new Date().toISOString(),
   }
@@ -154,12 +161,19 @@ export async function clientAction({ serverAction }: ClientActionFunctionArgs) {
   }
 }
 
-/** The reply or note: sent unless someone else wrote meanwhile (409 with their messages). */
+/**
+ * The reply or note: sent unless someone else wrote meanwhile (409 with their messages).
+ * "Send & next" (`reply-next`) then goes to the next ticket of the queue the agent came from
+ * (looked up before the reply, which may take this ticket out of that view), or back to that
+ * queue when nothing follows.
+ */
 async function handleReply(args: IntentArgs) {
   const parsed = parseComposer(args)
   if (!parsed.ok) return parsed.refusal
   const { submission, input, files } = parsed
-  if (input.intent !== 'reply') return composerRefusal(submission)
+  if (input.intent !== 'reply' && input.intent !== 'reply-next') return composerRefusal(submission)
+  const from = input.intent === 'reply-next' ? (input.from ?? '') : undefined
+  const next = from === undefined ? undefined : await nextTicketInQueue(args.member, args.number, from)
   const outcome = await replyToTicket(args.member, args.number, {
     kind: input.kind,
     body: input.body,
@@ -176,7 +190,10 @@ async function handleReply(args: IntentArgs) {
     return data({ result: submission.reply(), collision: outcome.newer }, { status: 409 })
   }
   args.context.realtime.publish(outcome.events, exceptPostingSocket(args.upload.formData))
-  return redirect(`${args.ticketUrl}#m-${outcome.messageId}`)
+  if (from === undefined) return redirect(`${args.ticketUrl}#m-${outcome.messageId}`)
+  const queue = `/w/${args.member.workspaceSlug}/tickets`
+  if (next === undefined) return redirect(from ? `${queue}?${from}` : queue)
+  return redirect(`${queue}/${next}${from ? `?${new URLSearchParams({ from })}` : ''}#latest`)
 }
 
 /** "Review" after a collision: a 200 reloads the thread, and the reply keeps the draft. */
@@ -242,6 +259,7 @@ async function handleRetryDelivery(args: IntentArgs) {
 
 const INTENTS = {
   reply: handleReply,
+  'reply-next': handleReply,
   review: handleReview,
   'insert-canned': handleInsertCanned,
   update: handleUpdate,
@@ -332,7 +350,17 @@ export default function TicketPage() {
   const sidebarError = actionData && 'sidebarError' in actionData ? actionData.sidebarError : undefined
   const latest = thread.at(-1)
   const { others, typing } = usePresence(ticket.id, page.me.userId)
-  const backToQueue = useLastQueueUrl(page.slug)
+  const lastQueue = useLastQueueUrl(page.slug)
+  // The queue the inbox link named (works without JavaScript), else this tab's last queue.
+  const from = page.from ?? (lastQueue.split('?')[1] || '')
+  const backToQueue = `/w/${page.slug}/tickets${from ? `?${from}` : ''}`
+  const nameOf = (userId: string) => page.members.find((m) => m.userId === userId)?.name
+  const events = page.activity.map((entry) => ({
+    id: entry.id,
+    text: describeActivity(entry, nameOf),
+    createdAt: entry.createdAt,
+  }))
+  useOpenAtNewest(ticket.id)
   // Changes to this ticket from elsewhere (other agents, and this agent's other tabs: the
   // server skips only this tab's socket) refresh the thread and sidebar; the draft is untouched.
   useLiveEvents(changesTicket(ticket.id))
@@ -370,6 +398,7 @@ export default function TicketPage() {
         <EarlierMessages count={page.earlierMessages} />
         <Thread
           messages={thread}
+          events={events}
           slug={page.slug}
           now={now}
           afterBody={(message) =>
@@ -399,7 +428,8 @@ export default function TicketPage() {
           </p>
         ) : null}
         <Composer
-          key={composerKey}
+          key={`${ticket.id}:${composerKey}`}
+          from={from}
           latestMessageId={latest?.id}
           draft={page.drafts.mine}
           draftUrl={`/w/${page.slug}/tickets/${ticket.number}/draft`}
@@ -438,8 +468,11 @@ export default function TicketPage() {
           now={now}
         />
       </div>
-      <aside className="w-full shrink-0 space-y-8 lg:w-72">
-        <CustomerCard slug={page.slug} ticketNumber={ticket.number} now={now} customer={page.customer} />
+      {/* From 1024 px the ticket fields stay in view while the thread scrolls. */}
+      <aside
+        aria-label="Ticket details"
+        className="w-full shrink-0 space-y-8 lg:sticky lg:top-4 lg:max-h-[calc(100vh-2rem)] lg:w-72 lg:self-start lg:overflow-y-auto"
+      >
         {/* On phones the fields fold into a sheet; from 1024 px it is always open (::details-content). */}
         <details className="rounded-lg border border-slate-200 p-3 lg:border-0 lg:p-0 dark:border-slate-800 lg:[&::details-content]:[content-visibility:visible]">
           <summary className="cursor-pointer text-sm font-medium lg:hidden">
@@ -455,6 +488,7 @@ export default function TicketPage() {
             />
           </div>
         </details>
+        <CustomerCard slug={page.slug} ticketNumber={ticket.number} now={now} customer={page.customer} />
         {insights && insights.available.triage !== 'not-configured' ? (
           <TriagePanel
             slug={page.slug}
@@ -464,12 +498,6 @@ export default function TicketPage() {
           />
         ) : null}
         {page.assist ? <SimilarTickets slug={page.slug} tickets={page.assist.similar} /> : null}
-        <ActivityLog
-          entries={page.activity}
-          members={page.members}
-          now={now}
-          earlier={page.earlierActivity}
-        />
       </aside>
     </div>
   )

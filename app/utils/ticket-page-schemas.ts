@@ -46,15 +46,21 @@ export const BccList = addressList('BCC')
 
 const Draft = z.string().max(MAX_BODY_CHARS, { error: 'The message is too long (100 KB at most)' }).optional()
 
+/** A queue's query string carried from the inbox to the ticket page ("Send & next"). */
+export const QueueFrom = z.string().max(2000).optional()
+
 /**
  * The reply composer. Its buttons choose the intent: send, review the thread after a collision
  * (keeping the draft), or insert a canned response without JavaScript.
  */
 export const ComposerSchema = z.discriminatedUnion('intent', [
   z.object({
-    intent: z.literal('reply'),
+    // `reply-next`: "Send & next", then on to the next ticket of the queue the agent came from.
+    intent: z.enum(['reply', 'reply-next']),
     kind: MessageKind,
     body: MessageBody,
+    // That queue's query string (view, filters, sort, page), from the inbox link or the tab.
+    from: QueueFrom,
     status: TicketStatus.optional(),
     lastSeenMessageId: z.uuid().optional(),
     sendAnyway: z.literal('1').optional(),

@@ -153,9 +153,27 @@ export async function listWorkspaceTags(db: DbOrTx, workspaceId: string) {
     .orderBy(asc(tags.name))
 }
 
+/**
+ * The ticket's audit entries, newest first. `fieldChanges`: only what the thread does not show
+ * already (status, priority, assignee, tags, opening; a customer reply only when it reopened the
+ * ticket), and only since the oldest of the thread's newest `sinceNewestMessages` messages, so
+ * the ticket page can place them between the messages it renders.
+ */
 export async function listTicketActivity(
   db: DbOrTx,
-  { workspaceId, ticketId, limit = 100 }: { workspaceId: string; ticketId: string; limit?: number },
+  {
+    workspaceId,
+    ticketId,
+    limit = 100,
+    fieldChanges = false,
+    sinceNewestMessages,
+  }: {
+    workspaceId: string
+    ticketId: string
+    limit?: number
+    fieldChanges?: boolean
+    sinceNewestMessages?: number
+  },
 ) {
   return db
     .select({
@@ -167,7 +185,23 @@ export async function listTicketActivity(
     })
     .from(auditEvents)
     .leftJoin(users, eq(users.id, auditEvents.actorUserId))
-    .where(and(eq(auditEvents.workspaceId, workspaceId), eq(auditEvents.targetId, ticketId)))
+    .where(
+      and(
+        eq(auditEvents.workspaceId, workspaceId),
+        eq(auditEvents.targetId, ticketId),
+        fieldChanges
+          ? sql`(${auditEvents.action} not like 'message.%' or (${auditEvents.action} = 'message.customer-replied' and ${auditEvents.data} ? 'reopenedFrom'))`
+          : undefined,
+        sinceNewestMessages === undefined
+          ? undefined
+          : sql`${auditEvents.createdAt} >= coalesce((
+              select ${messages.createdAt} from ${messages}
+              where ${messages.workspaceId} = ${workspaceId} and ${messages.ticketId} = ${ticketId}
+              order by ${messages.createdAt} desc, ${messages.id} desc
+              offset ${sinceNewestMessages - 1} limit 1
+            ), '-infinity')`,
+      ),
+    )
     .orderBy(desc(auditEvents.createdAt))
     .limit(limit)
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
 import { auditEvents, messages } from '#db/schema.ts'
-import { ACTIVITY_TAIL, THREAD_TAIL } from '#app/domain/ticket-page.server.ts'
+import { THREAD_TAIL } from '#app/domain/ticket-page.server.ts'
 import { createMember, createTicketFor } from '#tests/helpers/factories.ts'
 import { startTestServer } from '#tests/helpers/http-server.ts'
 
@@ -34,27 +34,26 @@ async function longTicket() {
         createdAt: new Date(start + (i + 1) * 1000),
       })),
     )
-  // And a long activity log (priority changes).
+  // And 30 priority changes, one every 7 seconds along the thread: they show between the
+  // messages they came between.
   await getDb()
     .insert(auditEvents)
     .values(
       Array.from({ length: 30 }, (_, i) => ({
         workspaceId: owner.workspace.id,
         actorUserId: owner.user.id,
-        action: 'ticket.updated',
+        action: 'ticket.priority-changed',
         targetType: 'ticket',
         targetId: ticket.ticketId,
-        data: { priority: i % 2 === 0 ? 'high' : 'low' },
+        data: { before: i % 2 === 0 ? 'low' : 'high', after: i % 2 === 0 ? 'high' : 'low' },
+        createdAt: new Date(start + i * 7000 + 500),
       })),
     )
   return { owner, url: `${server.url}/w/${owner.workspace.slug}/tickets/${ticket.number}` }
 }
 
 const articles = (html: string) => html.match(/<article /g)?.length ?? 0
-const activityEntries = (html: string) => {
-  const log = html.slice(html.indexOf('id="activity-heading"'))
-  return log.slice(0, log.indexOf('</ol>')).match(/<li /g)?.length ?? 0
-}
+const inlineEvents = (html: string) => html.match(/changed priority from/g)?.length ?? 0
 
 describe('ticket page thread', () => {
   it(`renders the newest ${THREAD_TAIL} of 200 messages in under 80 KB, behind a link to the rest`, async () => {
@@ -70,9 +69,14 @@ describe('ticket page thread', () => {
     expect(html).toContain(`Show ${200 - THREAD_TAIL} earlier messages`)
     // Without JavaScript the link loads the full thread.
     expect(html).toMatch(/<a [^>]*href="[^"]*\?thread=all"[^>]*>Show 180 earlier messages</)
-    // The activity log shows its newest entries, and links to the rest the same way.
-    expect(html).toMatch(/<a [^>]*href="[^"]*\?thread=all"[^>]*>Show earlier activity</)
-    expect(activityEntries(html)).toBe(ACTIVITY_TAIL)
+    // Field changes show inline, only those since the oldest message shown (message 181 at
+    // start + 180 s: the changes at 182.5, 189.5, 196.5 and 203.5 s), and no second activity list.
+    expect(inlineEvents(html)).toBe(4)
+    expect(html).not.toContain('id="activity-heading"')
+    // The newest message is the target of `#latest` (the inbox links land there without JS).
+    expect(html.match(/ id="latest"/g)).toHaveLength(1)
+    expect(html.indexOf('id="latest"')).toBeGreaterThan(html.indexOf('Message number 199.'))
+    expect(html.indexOf('id="latest"')).toBeLessThan(html.indexOf('Message number 200.'))
   })
 
   it('renders every message, oldest first, without the link when asked for the full thread', async () => {
@@ -85,8 +89,13 @@ describe('ticket page thread', () => {
       html.indexOf('Message number 2.'),
     )
     expect(html).not.toContain('earlier messages')
-    expect(html).not.toContain('Show earlier activity')
-    expect(activityEntries(html)).toBe(31)
+    expect(inlineEvents(html)).toBe(30)
+    // Each change sits between the messages around it: the first (start + 0.5 s) after the
+    // first message, before message 2 (start + 1 s).
+    expect(html.indexOf('The very first message of this thread.')).toBeLessThan(
+      html.indexOf('changed priority from low to high'),
+    )
+    expect(html.indexOf('changed priority from low to high')).toBeLessThan(html.indexOf('Message number 2.'))
   })
 
   it('loads the earlier messages on demand as data (what the link fetches with JavaScript)', async () => {

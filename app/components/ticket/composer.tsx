@@ -48,6 +48,8 @@ type Props = {
   draftUrl?: string
   /** Workspace members a note can `@mention` (suggested while typing one). */
   mentionMembers?: Array<{ userId: string; name: string }>
+  /** The queue the agent came from (its query string): "Send & next" goes to its next ticket. */
+  from?: string
   /** AI tools shown under the textarea (app/components/ai); they write into it through the ref. */
   aiTools?: (body: RefObject<HTMLTextAreaElement | null>) => ReactNode
 }
@@ -115,6 +117,11 @@ export function Composer(props: Props) {
     typeof lastResult?.initialValue?.status === 'string' ? lastResult.initialValue.status : '',
   )
   const [clientFileError, setClientFileError] = useState('')
+  // A compact bar (the text field, the send buttons, the options folded) until the agent focuses
+  // it; open from the start when there is something to show (a draft, an answer, a collision).
+  const [expanded, setExpanded] = useState(
+    Boolean(draft?.body || lastResult || (collision && collision.length > 0)),
+  )
   const bodyRef = useRef<HTMLTextAreaElement>(null)
   // The newest message the agent had seen when they started writing. Live updates may add
   // messages to the thread while they type; those must still trigger the collision check,
@@ -195,17 +202,19 @@ export function Composer(props: Props) {
       {...getFormProps(form)}
       onSubmit={(event) => {
         const submitter = (event.nativeEvent as SubmitEvent).submitter
-        if (submitter?.getAttribute('value') === 'reply') autosave.sending()
+        const intent = submitter?.getAttribute('value')
+        if (intent === 'reply' || intent === 'reply-next') autosave.sending()
         form.onSubmit(event)
       }}
       aria-label="Reply composer"
-      className={`space-y-3 rounded-lg border p-4 ${
+      className={`${expanded ? 'space-y-3 p-4' : 'space-y-2 p-2'} rounded-lg border ${
         isNote
           ? 'border-amber-300 bg-amber-50/60 dark:border-amber-800 dark:bg-amber-950/30'
           : 'border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900'
       }`}
     >
       <input type="hidden" name="lastSeenMessageId" value={seenMessageId ?? ''} />
+      <input type="hidden" name="from" value={props.from ?? ''} />
       <LiveSocketField />
       <fieldset className="flex gap-1">
         <legend className="sr-only">Message type</legend>
@@ -235,7 +244,7 @@ export function Composer(props: Props) {
         ))}
       </fieldset>
       <div className="space-y-1">
-        <label htmlFor={fields.body.id} className="block text-sm font-medium">
+        <label htmlFor={fields.body.id} className={expanded ? 'block text-sm font-medium' : 'sr-only'}>
           {isNote
             ? 'Internal note (only your team sees it)'
             : `Reply to ${props.cannedContext.customer.name || props.cannedContext.customer.email}`}
@@ -243,13 +252,29 @@ export function Composer(props: Props) {
         <textarea
           {...getTextareaProps(fields.body)}
           ref={bodyRef}
-          rows={6}
+          rows={expanded ? 6 : 1}
+          placeholder={isNote ? 'Write an internal note…' : 'Write a reply…'}
+          onFocus={() => setExpanded(true)}
+          onKeyDown={(event) => {
+            if (event.defaultPrevented) return
+            if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
+              // Ctrl/Cmd+Enter sends, as the Send button would (the collision's "Send anyway" too).
+              event.preventDefault()
+              const send = event.currentTarget.form?.querySelector<HTMLButtonElement>(
+                'button[name="intent"][value="reply"]',
+              )
+              if (send) event.currentTarget.form?.requestSubmit(send)
+            } else if (event.key === 'Escape') {
+              // Esc leaves the text field, so the page's single-key shortcuts work again.
+              event.currentTarget.blur()
+            }
+          }}
           onInput={(event) => {
             props.onTyping?.(event.currentTarget.value.trim() ? kind : null)
             if (props.draftUrl) autosave.changed()
           }}
           onBlur={() => props.onTyping?.(null)}
-          className={`block w-full rounded-md border px-3 py-2 text-sm shadow-sm aria-[invalid]:border-red-500 ${
+          className={`block w-full rounded-md border px-3 py-2 text-sm shadow-sm focus:min-h-32 aria-[invalid]:border-red-500 [&:not(:placeholder-shown)]:min-h-32 ${
             isNote
               ? 'border-amber-300 bg-amber-50 dark:border-amber-800 dark:bg-amber-950/40'
               : 'border-slate-300 bg-white dark:border-slate-700 dark:bg-slate-950'
@@ -266,105 +291,150 @@ export function Composer(props: Props) {
           {fields.body.errors?.join(' ')}
         </div>
       </div>
-      {props.aiTools?.(bodyRef)}
+      <details
+        open={expanded}
+        onToggle={(event) => {
+          if (event.currentTarget.open !== expanded) setExpanded(event.currentTarget.open)
+        }}
+        className="group space-y-3"
+      >
+        <summary
+          className={`cursor-pointer text-sm text-slate-600 dark:text-slate-400 ${expanded ? 'sr-only' : ''}`}
+        >
+          More: {isNote ? '' : 'CC, '}attachments, canned responses, status
+        </summary>
+        <div className="space-y-3 pt-1">
+          {props.aiTools?.(bodyRef)}
 
-      {isNote ? null : (
-        <div className="grid gap-3 sm:grid-cols-2">
-          <input type="hidden" name="ccShown" value="1" />
-          {(
-            [
-              [fields.cc, 'CC', 'Copied on this reply and later ones (reply-all). Remove to stop copying.'],
-              [fields.bcc, 'BCC', 'This reply only; recipients do not see each other.'],
-            ] as const
-          ).map(([field, label, hint]) => (
-            <div key={label} className="space-y-1">
-              <label htmlFor={field.id} className="block text-sm font-medium">
-                {label}
+          {isNote ? null : (
+            <div className="grid gap-3 sm:grid-cols-2">
+              <input type="hidden" name="ccShown" value="1" />
+              {(
+                [
+                  [
+                    fields.cc,
+                    'CC',
+                    'Copied on this reply and later ones (reply-all). Remove to stop copying.',
+                  ],
+                  [fields.bcc, 'BCC', 'This reply only; recipients do not see each other.'],
+                ] as const
+              ).map(([field, label, hint]) => (
+                <div key={label} className="space-y-1">
+                  <label htmlFor={field.id} className="block text-sm font-medium">
+                    {label}
+                  </label>
+                  <input
+                    {...getInputProps(field, { type: 'text' })}
+                    autoComplete="off"
+                    placeholder="name@example.com, …"
+                    aria-describedby={`${field.descriptionId}${field.errors ? ` ${field.errorId}` : ''}`}
+                    className="block w-full rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm aria-[invalid]:border-red-500 dark:border-slate-700 dark:bg-slate-950"
+                  />
+                  <p id={field.descriptionId} className="text-xs text-slate-500 dark:text-slate-400">
+                    {hint} At most 10.
+                  </p>
+                  {field.errors ? (
+                    <p id={field.errorId} className="text-sm text-red-600 dark:text-red-400">
+                      {field.errors.join(' ')}
+                    </p>
+                  ) : null}
+                </div>
+              ))}
+            </div>
+          )}
+
+          <div className="flex flex-wrap items-end gap-4">
+            {props.cannedResponses.length > 0 ? (
+              <div className="space-y-1">
+                <label htmlFor="composer-canned" className="block text-sm font-medium">
+                  Canned response
+                </label>
+                <div className="flex gap-2">
+                  <select
+                    id="composer-canned"
+                    name="cannedId"
+                    defaultValue=""
+                    onChange={hydrated ? insertCanned : undefined}
+                    aria-invalid={fields.cannedId.errors ? true : undefined}
+                    aria-describedby={fields.cannedId.errors ? fields.cannedId.errorId : undefined}
+                    className="rounded-md border border-slate-300 bg-white px-2 py-1.5 text-sm dark:border-slate-700 dark:bg-slate-900"
+                  >
+                    <option value="">{hydrated ? 'Insert…' : 'Choose…'}</option>
+                    {props.cannedResponses.map((c) => (
+                      <option key={c.id} value={c.id}>
+                        {c.title}
+                      </option>
+                    ))}
+                  </select>
+                  {hydrated ? null : (
+                    <Button type="submit" name="intent" value="insert-canned" variant="secondary">
+                      Insert
+                    </Button>
+                  )}
+                </div>
+                {fields.cannedId.errors ? (
+                  <p id={fields.cannedId.errorId} className="text-xs text-red-600 dark:text-red-400">
+                    {fields.cannedId.errors.join(' ')}
+                  </p>
+                ) : null}
+              </div>
+            ) : null}
+            <div className="space-y-1">
+              <label htmlFor="composer-files" className="block text-sm font-medium">
+                Attachments
               </label>
               <input
-                {...getInputProps(field, { type: 'text' })}
-                autoComplete="off"
-                placeholder="name@example.com, …"
-                aria-describedby={`${field.descriptionId}${field.errors ? ` ${field.errorId}` : ''}`}
-                className="block w-full rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm aria-[invalid]:border-red-500 dark:border-slate-700 dark:bg-slate-950"
+                id="composer-files"
+                type="file"
+                name="files"
+                multiple
+                onChange={(event) => {
+                  const problem = fileProblem(event.currentTarget.files)
+                  event.currentTarget.setCustomValidity(problem)
+                  setClientFileError(problem)
+                }}
+                aria-invalid={fileErrors ? true : undefined}
+                aria-describedby={`composer-files-hint${fileErrors ? ' composer-files-error' : ''}`}
+                className="block text-sm file:mr-2 file:rounded-md file:border file:border-slate-300 file:bg-white file:px-2 file:py-1 file:text-sm dark:file:border-slate-700 dark:file:bg-slate-900 dark:file:text-slate-100"
               />
-              <p id={field.descriptionId} className="text-xs text-slate-500 dark:text-slate-400">
-                {hint} At most 10.
+              <p id="composer-files-hint" className="text-xs text-slate-500 dark:text-slate-400">
+                Up to {MAX_FILES} files, 25 MB in total. No executables.
               </p>
-              {field.errors ? (
-                <p id={field.errorId} className="text-sm text-red-600 dark:text-red-400">
-                  {field.errors.join(' ')}
+              {fileErrors ? (
+                <p id="composer-files-error" className="text-sm text-red-600 dark:text-red-400" role="alert">
+                  {fileErrors.join(' ')}
                 </p>
               ) : null}
             </div>
-          ))}
-        </div>
-      )}
-
-      <div className="flex flex-wrap items-end gap-4">
-        {props.cannedResponses.length > 0 ? (
-          <div className="space-y-1">
-            <label htmlFor="composer-canned" className="block text-sm font-medium">
-              Canned response
-            </label>
-            <div className="flex gap-2">
-              <select
-                id="composer-canned"
-                name="cannedId"
-                defaultValue=""
-                onChange={hydrated ? insertCanned : undefined}
-                aria-invalid={fields.cannedId.errors ? true : undefined}
-                aria-describedby={fields.cannedId.errors ? fields.cannedId.errorId : undefined}
-                className="rounded-md border border-slate-300 bg-white px-2 py-1.5 text-sm dark:border-slate-700 dark:bg-slate-900"
-              >
-                <option value="">{hydrated ? 'Insert…' : 'Choose…'}</option>
-                {props.cannedResponses.map((c) => (
-                  <option key={c.id} value={c.id}>
-                    {c.title}
-                  </option>
-                ))}
-              </select>
-              {hydrated ? null : (
-                <Button type="submit" name="intent" value="insert-canned" variant="secondary">
-                  Insert
-                </Button>
-              )}
-            </div>
-            {fields.cannedId.errors ? (
-              <p id={fields.cannedId.errorId} className="text-xs text-red-600 dark:text-red-400">
-                {fields.cannedId.errors.join(' ')}
-              </p>
-            ) : null}
           </div>
-        ) : null}
-        <div className="space-y-1">
-          <label htmlFor="composer-files" className="block text-sm font-medium">
-            Attachments
-          </label>
-          <input
-            id="composer-files"
-            type="file"
-            name="files"
-            multiple
-            onChange={(event) => {
-              const problem = fileProblem(event.currentTarget.files)
-              event.currentTarget.setCustomValidity(problem)
-              setClientFileError(problem)
-            }}
-            aria-invalid={fileErrors ? true : undefined}
-            aria-describedby={`composer-files-hint${fileErrors ? ' composer-files-error' : ''}`}
-            className="block text-sm file:mr-2 file:rounded-md file:border file:border-slate-300 file:bg-white file:px-2 file:py-1 file:text-sm dark:file:border-slate-700 dark:file:bg-slate-900 dark:file:text-slate-100"
-          />
-          <p id="composer-files-hint" className="text-xs text-slate-500 dark:text-slate-400">
-            Up to {MAX_FILES} files, 25 MB in total. No executables.
-          </p>
-          {fileErrors ? (
-            <p id="composer-files-error" className="text-sm text-red-600 dark:text-red-400" role="alert">
-              {fileErrors.join(' ')}
-            </p>
-          ) : null}
+
+          {collision && collision.length > 0 ? null : (
+            <div className="flex flex-wrap items-end gap-3">
+              <div className="space-y-1">
+                <label htmlFor="composer-status" className="block text-sm font-medium">
+                  Then set status
+                </label>
+                <select
+                  id="composer-status"
+                  name="status"
+                  value={status}
+                  onChange={(event) => setStatus(event.currentTarget.value)}
+                  aria-invalid={fields.status.errors ? true : undefined}
+                  aria-describedby={fields.status.errors ? fields.status.errorId : undefined}
+                  className="rounded-md border border-slate-300 bg-white px-2 py-1.5 text-sm dark:border-slate-700 dark:bg-slate-900"
+                >
+                  <option value="">Keep ({STATUS_LABEL[props.currentStatus].toLowerCase()})</option>
+                  {TICKET_STATUSES.map((s) => (
+                    <option key={s} value={s}>
+                      {STATUS_LABEL[s]}
+                    </option>
+                  ))}
+                </select>
+              </div>
+            </div>
+          )}
         </div>
-      </div>
+      </details>
 
       {collision && collision.length > 0 ? (
         <div
@@ -411,30 +481,21 @@ export function Composer(props: Props) {
         </div>
       ) : (
         <div className="flex flex-wrap items-end gap-3">
-          <div className="space-y-1">
-            <label htmlFor="composer-status" className="block text-sm font-medium">
-              Then set status
-            </label>
-            <select
-              id="composer-status"
-              name="status"
-              value={status}
-              onChange={(event) => setStatus(event.currentTarget.value)}
-              aria-invalid={fields.status.errors ? true : undefined}
-              aria-describedby={fields.status.errors ? fields.status.errorId : undefined}
-              className="rounded-md border border-slate-300 bg-white px-2 py-1.5 text-sm dark:border-slate-700 dark:bg-slate-900"
-            >
-              <option value="">Keep ({STATUS_LABEL[props.currentStatus].toLowerCase()})</option>
-              {TICKET_STATUSES.map((s) => (
-                <option key={s} value={s}>
-                  {STATUS_LABEL[s]}
-                </option>
-              ))}
-            </select>
-          </div>
           <Button type="submit" name="intent" value="reply" pending={submittingIntent === 'reply'}>
             {sendLabel}
           </Button>
+          <Button
+            type="submit"
+            name="intent"
+            value="reply-next"
+            variant="secondary"
+            pending={submittingIntent === 'reply-next'}
+          >
+            {isNote ? 'Add note & next' : 'Send & next'}
+          </Button>
+          <span className="hidden text-xs text-slate-500 sm:inline dark:text-slate-400">
+            <kbd>Ctrl</kbd>+<kbd>Enter</kbd> sends
+          </span>
         </div>
       )}
       {fields.status.errors || fields.kind.errors ? (

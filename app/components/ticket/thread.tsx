@@ -20,6 +20,9 @@ export type ThreadEntry = {
   inbound?: InboundInfo | null
 }
 
+/** A field change (status, priority, assignee, tags) shown between the messages it came between. */
+export type ThreadEvent = { id: string; text: string; createdAt: Date }
+
 const STYLE = {
   customer: 'mr-8 border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900',
   agent: 'ml-8 border-indigo-200 bg-indigo-50 dark:border-indigo-900 dark:bg-indigo-950/40',
@@ -50,26 +53,52 @@ const DELIVERY = {
   },
 }
 
-/** The conversation oldest → newest. Bodies are plain text and rendered as text, never as HTML. */
+/**
+ * The conversation oldest → newest, with the ticket's field changes as small inline events
+ * between the messages (there is no second activity list). Bodies are plain text and rendered as
+ * text, never as HTML. The newest message's item has the id `latest` (`#latest` lands on it).
+ */
 export function Thread({
   messages,
+  events = [],
   slug,
   now,
   afterBody,
 }: {
   messages: ThreadEntry[]
+  events?: ThreadEvent[]
   slug: string
   now: string
   /** Shown under a message's body (the AI translation of a customer message). */
   afterBody?: (message: ThreadEntry) => ReactNode
 }) {
+  const items = [
+    ...messages.map((message) => ({ at: message.createdAt.getTime(), message, event: undefined })),
+    ...events.map((event) => ({ at: event.createdAt.getTime(), message: undefined, event })),
+  ].sort((a, b) => a.at - b.at)
+  const latestId = messages.at(-1)?.id
   return (
     <ol aria-label="Conversation" className="space-y-4">
-      {messages.map((message) => {
+      {items.map(({ message, event }) => {
+        if (event) {
+          return (
+            <li
+              key={event.id}
+              className="flex items-center gap-2 px-2 text-xs text-slate-600 dark:text-slate-400"
+            >
+              <span aria-hidden className="h-px flex-1 bg-slate-200 dark:bg-slate-800" />
+              <span>
+                {event.text} · <RelativeTime iso={event.createdAt.toISOString()} now={now} />
+              </span>
+              <span aria-hidden className="h-px flex-1 bg-slate-200 dark:bg-slate-800" />
+            </li>
+          )
+        }
+        if (!message) return null
         const role = message.kind === 'note' ? 'note' : message.fromCustomer ? 'customer' : 'agent'
         const delivery = role === 'agent' && message.deliveryStatus ? DELIVERY[message.deliveryStatus] : null
         return (
-          <li key={message.id}>
+          <li key={message.id} id={message.id === latestId ? 'latest' : undefined} className="scroll-mt-8">
             <article
               id={`m-${message.id}`}
               aria-label={`${LABEL[role]} from ${message.author}`}

@@ -1,0 +1,119 @@
+import { expect, test, type Page } from '@playwright/test'
+import { signUp, submitSupportForm, unique } from './helpers.ts'
+
+// The ticket page as an agent works it (issue 11 item 6): it opens at the newest message, field
+// changes show inline in the thread, Ctrl+Enter sends, and "Send & next" moves on through the
+// view the agent came from, with and without JavaScript.
+
+async function customerWrites(page: Page, slug: string, subject: string, message: string) {
+  const customer = await submitSupportForm(page.context().browser()!, slug, {
+    name: 'Casey Customer',
+    email: `casey-${unique()}@example.net`,
+    subject,
+    message,
+  })
+  await customer.context.close()
+}
+
+/** Posts internal notes through the ticket page's own form endpoint, as the signed-in agent. */
+async function addNotes(page: Page, url: string, count: number) {
+  const origin = new URL(page.url()).origin
+  for (let i = 1; i <= count; i++) {
+    const response = await page.request.post(url, {
+      headers: { origin },
+      form: { intent: 'reply', kind: 'note', body: `Note number ${i} on this long thread.` },
+      maxRedirects: 0,
+    })
+    expect(response.status()).toBe(302)
+  }
+}
+
+test('a long thread opens at its newest message, with the earlier ones collapsed', async ({ page }) => {
+  const id = unique()
+  const slug = `long-${id}`
+  await signUp(page, 'Dana Agent', `dana-${id}@example.com`, 'Long Co', slug)
+  await customerWrites(page, slug, 'A very long story', 'It all started on a Monday.')
+  await page.goto(`/w/${slug}/tickets`)
+  await page.getByRole('link', { name: 'A very long story' }).click()
+  await expect(page.getByRole('heading', { name: 'A very long story' })).toBeVisible()
+  await addNotes(page, page.url(), 30)
+
+  await page.setViewportSize({ width: 1440, height: 900 })
+  await page.goto(`/w/${slug}/tickets`)
+  await page.getByRole('link', { name: 'A very long story' }).click()
+  const conversation = page.getByRole('list', { name: 'Conversation' })
+  await expect(conversation.getByText('Note number 30 on this long thread.')).toBeInViewport()
+  await expect(page.getByRole('heading', { name: 'A very long story' })).not.toBeInViewport()
+  await expect(page.getByRole('link', { name: 'Show 11 earlier messages' })).toBeAttached()
+  // The ticket fields stay in view while the thread is scrolled to its end (sticky).
+  await expect(page.getByRole('region', { name: 'Ticket properties' }).getByLabel('Status')).toBeInViewport()
+})
+
+test('field changes show inline in the thread; Ctrl+Enter sends; Esc leaves the text field', async ({
+  page,
+}) => {
+  const id = unique()
+  const slug = `inline-${id}`
+  await signUp(page, 'Dana Agent', `dana-${id}@example.com`, 'Inline Co', slug)
+  await customerWrites(page, slug, 'Printer on fire', 'Smoke everywhere.')
+  await page.goto(`/w/${slug}/tickets`)
+  await page.getByRole('link', { name: 'Printer on fire' }).click()
+
+  const properties = page.getByRole('region', { name: 'Ticket properties' })
+  await properties.getByLabel('Priority').selectOption('urgent')
+  const conversation = page.getByRole('list', { name: 'Conversation' })
+  await expect(conversation.getByText(/Dana Agent changed priority from normal to urgent/)).toBeVisible()
+  // Between the customer's message and whatever comes next, and no second activity list.
+  await expect(page.getByRole('heading', { name: 'Activity' })).toHaveCount(0)
+
+  // The composer is a compact bar until focused.
+  const body = page.getByLabel(/Reply to Casey Customer/)
+  await expect(page.getByLabel('CC', { exact: true })).toBeHidden()
+  await body.click()
+  await expect(page.getByLabel('CC', { exact: true })).toBeVisible()
+  await body.fill('Please step away from the printer.')
+  await body.press('Control+Enter')
+  await expect(conversation.getByText('Please step away from the printer.')).toBeVisible()
+  await expect(body).toHaveValue('')
+
+  await body.click()
+  await body.press('Escape')
+  await expect(body).not.toBeFocused()
+})
+
+test('Send & next replies and opens the next ticket of the view the agent came from', async ({
+  page,
+  browser,
+}) => {
+  const id = unique()
+  const slug = `next-${id}`
+  await signUp(page, 'Dana Agent', `dana-${id}@example.com`, 'Next Co', slug)
+  // The queue lists the newest activity first: third, second, first.
+  for (const subject of ['First in line', 'Second in line', 'Third in line']) {
+    await customerWrites(page, slug, subject, `About ${subject.toLowerCase()}.`)
+  }
+  await page.goto(`/w/${slug}/tickets?view=unassigned`)
+  await page.getByRole('link', { name: 'Third in line' }).click()
+  await page.getByLabel(/Reply to Casey Customer/).fill('Done with the third.')
+  await page.getByRole('button', { name: 'Send & next' }).click()
+  await expect(page.getByRole('heading', { name: 'Second in line' })).toBeVisible()
+  await expect(page).toHaveURL(/from=view%3Dunassigned/)
+
+  // Without JavaScript: the same two buttons of a plain form, the view carried in the URL.
+  const context = await browser.newContext({
+    javaScriptEnabled: false,
+    storageState: await page.context().storageState(),
+    extraHTTPHeaders: { 'x-forwarded-for': `198.18.7.${Math.floor(Math.random() * 250) + 1}` },
+  })
+  const noJs = await context.newPage()
+  await noJs.goto(page.url())
+  await expect(noJs.getByRole('heading', { name: 'Second in line' })).toBeVisible()
+  await noJs.getByLabel(/Reply to Casey Customer/).fill('Done with the second.')
+  await noJs.getByRole('button', { name: 'Send & next' }).click()
+  await expect(noJs.getByRole('heading', { name: 'First in line' })).toBeVisible()
+  // The last one: back to that view.
+  await noJs.getByLabel(/Reply to Casey Customer/).fill('Done with the first.')
+  await noJs.getByRole('button', { name: 'Send & next' }).click()
+  await expect(noJs).toHaveURL(new RegExp(`/w/${slug}/tickets\\?view=unassigned$`))
+  await context.close()
+})
