@@ -2,7 +2,7 @@ import { getDb } from '#db/client.ts'
 import {
   getContactProfile,
   getTicketContactProfile,
-  listOtherContactTickets,
+  listContactTickets,
   setContactProfile,
 } from '#db/queries/contacts.ts'
 import { effectiveCompany, type CustomerProfileInput } from '#app/utils/customer-profile.ts'
@@ -41,7 +41,7 @@ export async function loadCustomerCard(member: Member, ticketId: string) {
   const db = getDb()
   const row = await getTicketContactProfile(db, { workspaceId: member.workspaceId, ticketId })
   if (!row) throw notFound('Ticket not found')
-  const others = await listOtherContactTickets(db, {
+  const others = await listContactTickets(db, {
     workspaceId: member.workspaceId,
     contactId: row.id,
     exceptTicketId: ticketId,

@@ -69,10 +69,13 @@ export async function getContact(db: DbOrTx, { workspaceId, id }: { workspaceId:
   return row
 }
 
-/** The contact's most recently active tickets (tickets_contact_idx). */
+/**
+ * The contact's most recently active tickets (tickets_contact_idx), without `exceptTicketId`
+ * when given (the ticket the customer card is on).
+ */
 export async function listContactTickets(
   db: DbOrTx,
-  { workspaceId, contactId, limit }: { workspaceId: string; contactId: string; limit: number },
+  input: { workspaceId: string; contactId: string; exceptTicketId?: string; limit: number },
 ) {
   return db
     .select({
@@ -83,9 +86,15 @@ export async function listContactTickets(
       lastActivityAt: tickets.lastActivityAt,
     })
     .from(tickets)
-    .where(and(eq(tickets.workspaceId, workspaceId), eq(tickets.contactId, contactId)))
+    .where(
+      and(
+        eq(tickets.workspaceId, input.workspaceId),
+        eq(tickets.contactId, input.contactId),
+        input.exceptTicketId === undefined ? undefined : ne(tickets.id, input.exceptTicketId),
+      ),
+    )
     .orderBy(desc(tickets.lastActivityAt))
-    .limit(limit)
+    .limit(input.limit)
 }
 
 export async function setContactName(
@@ -151,31 +160,6 @@ export async function getTicketContactProfile(
     .innerJoin(contacts, eq(contacts.id, tickets.contactId))
     .where(and(eq(tickets.workspaceId, workspaceId), eq(tickets.id, ticketId)))
   return row
-}
-
-/** The contact's most recently active tickets other than `exceptTicketId` (tickets_contact_idx). */
-export async function listOtherContactTickets(
-  db: DbOrTx,
-  input: { workspaceId: string; contactId: string; exceptTicketId: string; limit: number },
-) {
-  return db
-    .select({
-      id: tickets.id,
-      number: tickets.number,
-      subject: tickets.subject,
-      status: tickets.status,
-      lastActivityAt: tickets.lastActivityAt,
-    })
-    .from(tickets)
-    .where(
-      and(
-        eq(tickets.workspaceId, input.workspaceId),
-        eq(tickets.contactId, input.contactId),
-        ne(tickets.id, input.exceptTicketId),
-      ),
-    )
-    .orderBy(desc(tickets.lastActivityAt))
-    .limit(input.limit)
 }
 
 export async function setContactProfile(
