@@ -1,6 +1,7 @@
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Form, Link, NavLink, Outlet, useLoaderData, useLocation } from '@remix-run/react'
 import { formatCount } from '#app/utils/format.ts'
+import { CommandPalette } from '#app/components/command-palette.tsx'
 import { LiveProvider } from '#app/components/live/live-provider.tsx'
 import { LiveIndicator } from '#app/components/live-indicator.tsx'
 import { NotificationsBell } from '#app/components/notifications-bell.tsx'
@@ -49,6 +50,7 @@ export default function WorkspaceLayout() {
       <div className="min-h-screen lg:grid lg:grid-cols-[15rem_minmax(0,1fr)]">
         <NavDrawerState />
         <TopBar slug={workspace.slug}>
+          <CommandPalette slug={workspace.slug} />
           <NotificationsBell
             slug={workspace.slug}
             unread={notifications.unread}

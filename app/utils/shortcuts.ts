@@ -15,6 +15,12 @@ export const SHORTCUTS: readonly Shortcut[] = [
   { key: 'r', label: 'r', description: 'Reply to the customer', scope: 'ticket' },
   { key: 'n', label: 'n', description: 'Write an internal note', scope: 'ticket' },
   { key: '?', label: '?', description: 'Show keyboard shortcuts', scope: 'global' },
+  {
+    key: 'mod+k',
+    label: 'Ctrl/⌘ K',
+    description: 'Command palette: jump to a ticket, customer, view or page; act on the open ticket',
+    scope: 'global',
+  },
 ]
 
 export const SHORTCUT_SCOPE_LABEL: Record<Shortcut['scope'], string> = {

@@ -62,3 +62,67 @@ test('the inbox shows at least 15 tickets above the fold at 1440×900', async ({
   console.log(`rows above the fold at 1440x900: ${rows}`)
   expect(rows).toBeGreaterThanOrEqual(15)
 })
+
+test("a bulk action's toast offers Undo, which puts exactly those tickets back", async ({ page }) => {
+  const id = unique()
+  const slug = `undo-${id}`
+  await signUp(page, 'Uma Undo', `uma-${id}@example.com`, 'Undo Co', slug)
+  await openTickets(page, slug, 3, 'Undo')
+  await page.goto(`/w/${slug}/tickets`)
+  const bulkBar = page.getByRole('form', { name: 'Bulk actions on selected tickets' })
+  await expect(bulkBar).toBeHidden()
+  await page.getByRole('checkbox', { name: 'Select ticket #1' }).check()
+  await page.getByRole('checkbox', { name: 'Select ticket #2' }).check()
+  await expect(bulkBar).toBeVisible()
+  await bulkBar.getByLabel('Status').selectOption('resolved')
+  await bulkBar.getByRole('button', { name: 'Set status' }).click()
+
+  const toast = page.getByRole('status').filter({ hasText: '2 tickets set to Resolved' })
+  await expect(toast).toBeVisible()
+  await expect(page.getByRole('link', { name: 'Undo question 1' })).toHaveCount(0)
+  await expect(page.getByRole('link', { name: 'Undo question 3' })).toBeVisible()
+  await toast.getByRole('button', { name: 'Undo' }).click()
+  await expect(page.getByRole('status').filter({ hasText: 'Undone: 2 tickets restored' })).toBeVisible()
+  await expect(page.getByRole('link', { name: 'Undo question 1' })).toBeVisible()
+  await expect(page.getByRole('link', { name: 'Undo question 2' })).toBeVisible()
+})
+
+test('the command palette (Ctrl+K) jumps to a ticket by subject or number and assigns it', async ({
+  page,
+}) => {
+  const id = unique()
+  const slug = `palette-${id}`
+  await signUp(page, 'Pat Palette', `pat-${id}@example.com`, 'Palette Co', slug)
+  await openTickets(page, slug, 3, 'Palette')
+  await page.goto(`/w/${slug}/tickets`)
+  await expect(page.getByRole('button', { name: /Jump to/ })).toBeVisible()
+
+  await page.keyboard.press('Control+K')
+  const input = page.getByRole('combobox', { name: 'Search tickets, customers, views and actions' })
+  await input.fill('palette quest 2')
+  await expect(page.getByRole('option', { name: /#2 Palette question 2/ })).toHaveAttribute(
+    'aria-selected',
+    'true',
+  )
+  await input.press('Enter')
+  await expect(page).toHaveURL(`/w/${slug}/tickets/2`)
+  await expect(page.getByRole('heading', { name: 'Palette question 2' })).toBeVisible()
+
+  await page.keyboard.press('Control+K')
+  await input.fill('#3')
+  await expect(page.getByRole('option', { name: /#3 Palette question 3/ })).toHaveAttribute(
+    'aria-selected',
+    'true',
+  )
+  await input.press('Enter')
+  await expect(page).toHaveURL(`/w/${slug}/tickets/3`)
+
+  await page.keyboard.press('Control+K')
+  await input.fill('assign to me')
+  await expect(page.getByRole('option', { name: /Assign to me/ })).toHaveAttribute('aria-selected', 'true')
+  await input.press('Enter')
+  await expect(input).toBeHidden()
+  await page.goto(`/w/${slug}/tickets?view=mine`)
+  await expect(page.getByRole('link', { name: 'Palette question 3' })).toBeVisible()
+  await expect(page.getByRole('link', { name: 'Palette question 2' })).toHaveCount(0)
+})
