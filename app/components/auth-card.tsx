@@ -1,3 +1,4 @@
+import { Link } from '@remix-run/react'
 import type { ReactNode } from 'react'
 
 export function AuthCard({
@@ -24,5 +25,34 @@ export function AuthCard({
         ) : null}
       </div>
     </main>
+  )
+}
+
+/**
+ * A card that only tells something and offers one way on: a used or expired link, a confirmation
+ * done. `status` announces the text (a result of what the person just did).
+ */
+export function AuthMessage({
+  title,
+  children,
+  link,
+  status,
+}: {
+  title: string
+  children: ReactNode
+  link: { to: string; label: string }
+  status?: boolean
+}) {
+  return (
+    <AuthCard title={title}>
+      <p role={status ? 'status' : undefined} className="text-sm">
+        {children}
+      </p>
+      <p className="mt-4 text-sm">
+        <Link className="text-indigo-600 underline dark:text-indigo-400" to={link.to}>
+          {link.label}
+        </Link>
+      </p>
+    </AuthCard>
   )
 }

@@ -1,14 +1,8 @@
-import {
-  getFormProps,
-  getInputProps,
-  getTextareaProps,
-  useForm,
-  type SubmissionResult,
-} from '@conform-to/react'
-import { parseWithZod } from '@conform-to/zod/v4'
+import { getFormProps, getInputProps, getTextareaProps, type SubmissionResult } from '@conform-to/react'
 import { Form, Link, useLocation } from '@remix-run/react'
 import { Button } from '#app/components/ui/button.tsx'
 import { Field, FormErrors, TextareaField } from '#app/components/ui/field.tsx'
+import { useSchemaForm } from '#app/utils/use-schema-form.ts'
 import { SupportRequestSchema } from '#app/utils/support-schemas.ts'
 import { useIsPending } from '#app/utils/use-pending.ts'
 import { AttachmentsField, SupportErrorBoundary, SupportShell } from './support-shell.tsx'
@@ -53,12 +47,9 @@ export function SupportFormPage({
 
 function SupportForm({ lastResult }: { lastResult: SubmissionResult<string[]> | undefined }) {
   const pending = useIsPending()
-  const [form, fields] = useForm({
+  const [form, fields] = useSchemaForm(SupportRequestSchema, {
     id: 'support-request',
     lastResult,
-    onValidate: ({ formData }) => parseWithZod(formData, { schema: SupportRequestSchema }),
-    shouldValidate: 'onSubmit',
-    shouldRevalidate: 'onInput',
   })
   return (
     <>

@@ -1,5 +1,4 @@
-import { getFormProps, getInputProps, useForm } from '@conform-to/react'
-import { parseWithZod } from '@conform-to/zod/v4'
+import { getFormProps, getInputProps } from '@conform-to/react'
 import {
   data,
   redirect,
@@ -11,10 +10,13 @@ import { Form, Link, useActionData, useLoaderData, useNavigation } from '@remix-
 import { z } from 'zod'
 import { AccountFrame } from '#app/components/account/account-frame.tsx'
 import { PersonalSettingsForms } from '#app/components/account/personal-settings-forms.tsx'
+import { Notice } from '#app/components/ui/notice.tsx'
 import { Button } from '#app/components/ui/button.tsx'
-import { Field, FormErrors } from '#app/components/ui/field.tsx'
+import { Field, FormErrors, SelectField } from '#app/components/ui/field.tsx'
+import { IntentForm } from '#app/components/ui/intent-form.tsx'
 import { isEmailVerified, resendVerificationEmail } from '#app/domain/account-emails.server.ts'
 import { notificationEmailSettings, setNotificationEmails } from '#app/domain/notification-emails.server.ts'
+import { useSchemaForm } from '#app/utils/use-schema-form.ts'
 import { EMAIL_NOTIFICATION_KINDS, KIND_LABELS } from '#app/utils/notification-kinds.ts'
 import { changePassword, updateName } from '#app/domain/accounts.server.ts'
 import { requireMember, requireUser, workspaceSlugOf } from '#app/http/auth.server.ts'
@@ -234,18 +236,14 @@ export default function Account() {
   const { timeZone, timeZones, signature, inShell } = useLoaderData<typeof loader>()
   const navigation = useNavigation()
   const pendingIntent = navigation.state === 'submitting' ? navigation.formData?.get('intent') : null
-  const [nameForm, nameFields] = useForm({
+  const [nameForm, nameFields] = useSchemaForm(NameSchema, {
     id: 'account-name',
     lastResult: actionData?.intent === 'name' ? actionData.result : undefined,
     defaultValue: { name },
-    onValidate: ({ formData }) => parseWithZod(formData, { schema: NameSchema }),
-    shouldRevalidate: 'onInput',
   })
-  const [passwordForm, passwordFields] = useForm({
+  const [passwordForm, passwordFields] = useSchemaForm(PasswordSchema, {
     id: 'account-password',
     lastResult: actionData?.intent === 'password' ? actionData.result : undefined,
-    onValidate: ({ formData }) => parseWithZod(formData, { schema: PasswordSchema }),
-    shouldRevalidate: 'onInput',
   })
   return (
     <AccountFrame
@@ -257,14 +255,7 @@ export default function Account() {
         </Link>
       }
     >
-      {actionData?.notice ? (
-        <p
-          role="status"
-          className="mb-4 rounded-md bg-emerald-50 p-3 text-sm text-emerald-800 dark:bg-emerald-950 dark:text-emerald-200"
-        >
-          {actionData.notice}
-        </p>
-      ) : null}
+      <Notice className="mb-4">{actionData?.notice}</Notice>
       {actionData?.intent === 'resend-verification' && actionData.result.error?.[''] ? (
         <p role="alert" className="mb-4 text-sm text-red-600 dark:text-red-400">
           {actionData.result.error[''].join(' ')}
@@ -331,8 +322,11 @@ export default function Account() {
         <FormErrors id={passwordForm.errorId} errors={passwordForm.errors} />
       </Form>
       <hr className="my-6 border-slate-200 dark:border-slate-800" />
-      <Form method="post" className="space-y-2">
-        <input type="hidden" name="intent" value="notification-emails" />
+      <IntentForm
+        intent="notification-emails"
+        submitLabel="Save email notifications"
+        pendingIntent={pendingIntent}
+      >
         <fieldset className="space-y-1">
           <legend className="text-sm font-medium">Email me when</legend>
           {EMAIL_NOTIFICATION_KINDS.map((kind) => (
@@ -342,46 +336,31 @@ export default function Account() {
             </label>
           ))}
         </fieldset>
-        <Button type="submit" variant="secondary" pending={pendingIntent === 'notification-emails'}>
-          Save email notifications
-        </Button>
-      </Form>
+      </IntentForm>
       <hr className="my-6 border-slate-200 dark:border-slate-800" />
-      <Form method="post" className="space-y-2">
-        <input type="hidden" name="intent" value="undo-send" />
-        <label htmlFor="undo-send-seconds" className="block text-sm font-medium">
-          Undo send
-        </label>
-        <select
-          id="undo-send-seconds"
-          name="seconds"
-          defaultValue={String(undoSendSeconds)}
-          aria-describedby="undo-send-hint"
-          className="block rounded-md border border-slate-300 bg-white px-2 py-1.5 text-sm dark:border-slate-700 dark:bg-slate-900"
+      <IntentForm intent="undo-send" submitLabel="Save undo send" pendingIntent={pendingIntent}>
+        <SelectField
+          label="Undo send"
+          hint="Your replies wait this long before they are emailed, with an Undo button meanwhile."
+          selectProps={{ id: 'undo-send-seconds', name: 'seconds', defaultValue: String(undoSendSeconds) }}
         >
           {[0, 5, 10, 15, 20, 30].map((s) => (
             <option key={s} value={s}>
               {s === 0 ? 'Off (send at once)' : `${s} seconds`}
             </option>
           ))}
-        </select>
-        <p id="undo-send-hint" className="text-xs text-slate-500 dark:text-slate-400">
-          Your replies wait this long before they are emailed, with an Undo button meanwhile.
-        </p>
-        <Button type="submit" variant="secondary" pending={pendingIntent === 'undo-send'}>
-          Save undo send
-        </Button>
-      </Form>
+        </SelectField>
+      </IntentForm>
       <hr className="my-6 border-slate-200 dark:border-slate-800" />
-      <Form method="post" className="space-y-2">
-        <input type="hidden" name="intent" value="sign-out-others" />
+      <IntentForm
+        intent="sign-out-others"
+        submitLabel="Sign out of all other devices"
+        pendingIntent={pendingIntent}
+      >
         <p className="text-sm">
           You have {sessions} active {sessions === 1 ? 'session' : 'sessions'}.
         </p>
-        <Button type="submit" variant="secondary" pending={pendingIntent === 'sign-out-others'}>
-          Sign out of all other devices
-        </Button>
-      </Form>
+      </IntentForm>
     </AccountFrame>
   )
 }

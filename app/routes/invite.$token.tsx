@@ -1,5 +1,4 @@
-import { getFormProps, getInputProps, useForm } from '@conform-to/react'
-import { parseWithZod } from '@conform-to/zod/v4'
+import { getFormProps, getInputProps } from '@conform-to/react'
 import {
   data,
   redirect,
@@ -9,12 +8,13 @@ import {
 } from '@remix-run/node'
 import { Form, Link, useActionData, useLoaderData, useLocation } from '@remix-run/react'
 import { z } from 'zod'
-import { AuthCard } from '#app/components/auth-card.tsx'
+import { AuthCard, AuthMessage } from '#app/components/auth-card.tsx'
 import { Button } from '#app/components/ui/button.tsx'
 import { Field, FormErrors } from '#app/components/ui/field.tsx'
 import { createSession, getSignedIn } from '#app/http/auth.server.ts'
 import { acceptInvitation, findOpenInvitation, signUpWithInvitation } from '#app/domain/invitations.server.ts'
 import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
+import { useSchemaForm } from '#app/utils/use-schema-form.ts'
 import { InviteSignupSchema } from '#app/utils/schemas.ts'
 import { useIsPending } from '#app/utils/use-pending.ts'
 
@@ -98,25 +98,16 @@ export default function Invite() {
   const actionData = useActionData<typeof action>()
   const pending = useIsPending()
   const location = useLocation()
-  const [form, fields] = useForm({
+  const [form, fields] = useSchemaForm(ActionSchema, {
     id: 'invite-signup',
     lastResult: actionData?.result,
-    onValidate: ({ formData }) => parseWithZod(formData, { schema: ActionSchema }),
-    shouldRevalidate: 'onInput',
   })
   if (loaderData.status === 'invalid') {
     return (
-      <AuthCard title="Invitation not valid">
-        <p className="text-sm">
-          This invitation link is unknown, expired, revoked or already used. Ask a workspace admin for a new
-          one.
-        </p>
-        <p className="mt-4 text-sm">
-          <Link className="text-indigo-600 underline dark:text-indigo-400" to="/">
-            Go to Switchboard
-          </Link>
-        </p>
-      </AuthCard>
+      <AuthMessage title="Invitation not valid" link={{ to: '/', label: 'Go to Switchboard' }}>
+        This invitation link is unknown, expired, revoked or already used. Ask a workspace admin for a new
+        one.
+      </AuthMessage>
     )
   }
   const { workspaceName, email, role, signedInAs, emailMatches } = loaderData

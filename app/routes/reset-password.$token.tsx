@@ -1,5 +1,4 @@
-import { getFormProps, getInputProps, useForm } from '@conform-to/react'
-import { parseWithZod } from '@conform-to/zod/v4'
+import { getFormProps, getInputProps } from '@conform-to/react'
 import {
   data,
   redirect,
@@ -7,14 +6,15 @@ import {
   type LoaderFunctionArgs,
   type MetaFunction,
 } from '@remix-run/node'
-import { Form, Link, useActionData, useLoaderData } from '@remix-run/react'
+import { Form, useActionData, useLoaderData } from '@remix-run/react'
 import { z } from 'zod'
-import { AuthCard } from '#app/components/auth-card.tsx'
+import { AuthCard, AuthMessage } from '#app/components/auth-card.tsx'
 import { Button } from '#app/components/ui/button.tsx'
 import { Field, FormErrors } from '#app/components/ui/field.tsx'
 import { findPasswordResetLink, resetPassword } from '#app/domain/account-emails.server.ts'
 import { createSession } from '#app/http/auth.server.ts'
 import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
+import { useSchemaForm } from '#app/utils/use-schema-form.ts'
 import { NewPassword } from '#app/utils/schemas.ts'
 import { useIsPending } from '#app/utils/use-pending.ts'
 
@@ -63,26 +63,19 @@ export default function ResetPassword() {
   const { valid } = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
   const pending = useIsPending()
-  const [form, fields] = useForm({
+  const [form, fields] = useSchemaForm(ResetPasswordSchema, {
     id: 'reset-password',
     lastResult: actionData?.result,
-    onValidate: ({ formData }) => parseWithZod(formData, { schema: ResetPasswordSchema }),
-    shouldValidate: 'onSubmit',
-    shouldRevalidate: 'onInput',
   })
   if (!valid || actionData?.invalid) {
     return (
-      <AuthCard title="This reset link does not work">
-        <p className="text-sm">
-          The link was already used, has expired (links work for 1 hour) or is not complete. Your password has
-          not changed.
-        </p>
-        <p className="mt-4 text-sm">
-          <Link className="text-indigo-600 underline dark:text-indigo-400" to="/forgot-password">
-            Ask for a new link
-          </Link>
-        </p>
-      </AuthCard>
+      <AuthMessage
+        title="This reset link does not work"
+        link={{ to: '/forgot-password', label: 'Ask for a new link' }}
+      >
+        The link was already used, has expired (links work for 1 hour) or is not complete. Your password has
+        not changed.
+      </AuthMessage>
     )
   }
   return (

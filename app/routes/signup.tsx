@@ -1,5 +1,4 @@
-import { getFormProps, getInputProps, useForm } from '@conform-to/react'
-import { parseWithZod } from '@conform-to/zod/v4'
+import { getFormProps, getInputProps } from '@conform-to/react'
 import {
   data,
   redirect,
@@ -16,6 +15,7 @@ import { Field, FormErrors } from '#app/components/ui/field.tsx'
 import { signUp } from '#app/domain/accounts.server.ts'
 import { createSession, getSignedIn } from '#app/http/auth.server.ts'
 import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
+import { useSchemaForm } from '#app/utils/use-schema-form.ts'
 import { SignupSchema, slugify } from '#app/utils/schemas.ts'
 import { useIsPending } from '#app/utils/use-pending.ts'
 
@@ -76,12 +76,9 @@ export async function action({ request, context }: ActionFunctionArgs) {
 export default function Signup() {
   const actionData = useActionData<typeof action>()
   const pending = useIsPending()
-  const [form, fields] = useForm({
+  const [form, fields] = useSchemaForm(SignupSchema, {
     id: 'signup',
     lastResult: actionData?.result,
-    onValidate: ({ formData }) => parseWithZod(formData, { schema: SignupSchema }),
-    shouldValidate: 'onSubmit',
-    shouldRevalidate: 'onInput',
   })
   // The URL follows the workspace name until the person edits it themselves.
   const [slug, setSlug] = useState(fields.workspaceSlug.initialValue ?? '')

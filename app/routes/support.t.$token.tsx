@@ -1,5 +1,4 @@
-import { getFormProps, getTextareaProps, useForm } from '@conform-to/react'
-import { parseWithZod } from '@conform-to/zod/v4'
+import { getFormProps, getTextareaProps } from '@conform-to/react'
 import {
   data,
   redirect,
@@ -21,6 +20,7 @@ import {
 import { notFound } from '#app/domain/errors.server.ts'
 import { parseSubmission } from '#app/http/form-data.server.ts'
 import { parseFormWithFiles } from '#app/http/uploads.server.ts'
+import { useSchemaForm } from '#app/utils/use-schema-form.ts'
 import { CustomerReplySchema } from '#app/utils/support-schemas.ts'
 import { formatBytes } from '#app/utils/format.ts'
 import { useIsPending } from '#app/utils/use-pending.ts'
@@ -145,12 +145,9 @@ function ThreadMessage({ message }: { message: PublicMessage }) {
 function ReplyForm() {
   const actionData = useActionData<typeof action>()
   const pending = useIsPending()
-  const [form, fields] = useForm({
+  const [form, fields] = useSchemaForm(CustomerReplySchema, {
     id: 'customer-reply',
     lastResult: actionData?.result,
-    onValidate: ({ formData }) => parseWithZod(formData, { schema: CustomerReplySchema }),
-    shouldValidate: 'onSubmit',
-    shouldRevalidate: 'onInput',
   })
   return (
     <Form

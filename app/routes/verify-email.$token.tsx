@@ -1,6 +1,6 @@
 import { type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction, data } from '@remix-run/node'
-import { Form, Link, useActionData, useLoaderData } from '@remix-run/react'
-import { AuthCard } from '#app/components/auth-card.tsx'
+import { Form, useActionData, useLoaderData } from '@remix-run/react'
+import { AuthCard, AuthMessage } from '#app/components/auth-card.tsx'
 import { Button } from '#app/components/ui/button.tsx'
 import { findVerificationLink, verifyEmailAddress } from '#app/domain/account-emails.server.ts'
 import { readForm } from '#app/http/form-data.server.ts'
@@ -32,31 +32,17 @@ export default function VerifyEmail() {
   const pending = useIsPending()
   if (actionData?.verified) {
     return (
-      <AuthCard title="Email confirmed">
-        <p role="status" className="text-sm">
-          Thank you. Your email address is confirmed, so Switchboard can send you notifications.
-        </p>
-        <p className="mt-4 text-sm">
-          <Link className="text-indigo-600 underline dark:text-indigo-400" to="/">
-            Go to Switchboard
-          </Link>
-        </p>
-      </AuthCard>
+      <AuthMessage title="Email confirmed" status link={{ to: '/', label: 'Go to Switchboard' }}>
+        Thank you. Your email address is confirmed, so Switchboard can send you notifications.
+      </AuthMessage>
     )
   }
   if (loaderData.status === 'invalid' || actionData?.verified === false) {
     return (
-      <AuthCard title="This link does not work">
-        <p className="text-sm">
-          The confirmation link has expired (links work for 48 hours), is not complete, or your account now
-          has another email address. Sign in and choose “Resend” on the banner for a new one.
-        </p>
-        <p className="mt-4 text-sm">
-          <Link className="text-indigo-600 underline dark:text-indigo-400" to="/account">
-            Your account
-          </Link>
-        </p>
-      </AuthCard>
+      <AuthMessage title="This link does not work" link={{ to: '/account', label: 'Your account' }}>
+        The confirmation link has expired (links work for 48 hours), is not complete, or your account now has
+        another email address. Sign in and choose “Resend” on the banner for a new one.
+      </AuthMessage>
     )
   }
   return (

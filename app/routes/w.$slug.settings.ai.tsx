@@ -1,13 +1,14 @@
-import { getFormProps, getInputProps, useForm } from '@conform-to/react'
-import { parseWithZod } from '@conform-to/zod/v4'
+import { getFormProps, getInputProps } from '@conform-to/react'
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
 import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
+import { useSchemaForm } from '#app/utils/use-schema-form.ts'
 import { AI_FEATURE_LABEL, AI_FEATURES, AI_MESSAGES } from '#app/ai/features.ts'
 import { AiSettingsSchema } from '#app/ai/schemas.ts'
 import { TRIAGE_MODE_LABEL, TRIAGE_MODES } from '#app/ai/triage-vocabulary.ts'
 import { saveAiSettings } from '#app/ai/settings.server.ts'
 import { loadAiSettingsPage } from '#app/ai/usage.server.ts'
 import { UsageChart } from '#app/components/ai/usage-chart.tsx'
+import { Notice } from '#app/components/ui/notice.tsx'
 import { Button } from '#app/components/ui/button.tsx'
 import { Field, FormErrors } from '#app/components/ui/field.tsx'
 import { requireMember } from '#app/http/auth.server.ts'
@@ -47,23 +48,15 @@ export default function AiSettings() {
   const actionData = useActionData<typeof action>()
   const navigation = useNavigation()
   const { settings } = page
-  const [form, fields] = useForm({
+  const [form, fields] = useSchemaForm(AiSettingsSchema, {
     id: 'ai-settings',
     lastResult: actionData?.result,
-    shouldValidate: 'onSubmit',
-    onValidate: ({ formData }) => parseWithZod(formData, { schema: AiSettingsSchema }),
+    shouldRevalidate: 'onSubmit',
   })
   const budget = settings.monthlyTokenBudget
   return (
     <div className="space-y-10">
-      {actionData?.notice ? (
-        <p
-          role="status"
-          className="rounded-md bg-emerald-50 p-3 text-sm text-emerald-800 dark:bg-emerald-950 dark:text-emerald-200"
-        >
-          {actionData.notice}
-        </p>
-      ) : null}
+      <Notice>{actionData?.notice}</Notice>
       <section className="space-y-2">
         <h2 className="text-lg font-medium">AI assist</h2>
         {page.configured ? (

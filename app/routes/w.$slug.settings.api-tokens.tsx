@@ -1,13 +1,14 @@
-import { getFormProps, getInputProps, getSelectProps, useForm } from '@conform-to/react'
-import { parseWithZod } from '@conform-to/zod/v4'
+import { getFormProps, getInputProps, getSelectProps } from '@conform-to/react'
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
 import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
 import { z } from 'zod'
 import { API_SCOPES, SCOPE_DESCRIPTIONS, TOKEN_EXPIRY_CHOICES } from '#app/api/scopes.ts'
+import { Notice } from '#app/components/ui/notice.tsx'
 import { Button } from '#app/components/ui/button.tsx'
 import { ConfirmButton, ConfirmStepPage } from '#app/components/ui/confirm-dialog.tsx'
+import { useSchemaForm } from '#app/utils/use-schema-form.ts'
 import { askToConfirm, confirmStepOf, isConfirmed, withoutConfirmStep } from '#app/utils/confirmation.ts'
-import { Field } from '#app/components/ui/field.tsx'
+import { CheckboxGroupField, CodeOption, Field, SelectField } from '#app/components/ui/field.tsx'
 import { createApiToken, listApiTokens, revokeApiToken } from '#app/domain/api-tokens.server.ts'
 import { requireMember } from '#app/http/auth.server.ts'
 import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
@@ -99,14 +100,7 @@ export default function ApiTokensSettings() {
   if (confirmStep) return <ConfirmStepPage step={confirmStep} />
   return (
     <div className="space-y-10">
-      {actionData?.notice ? (
-        <p
-          role="status"
-          className="rounded-md bg-emerald-50 p-3 text-sm text-emerald-800 dark:bg-emerald-950 dark:text-emerald-200"
-        >
-          {actionData.notice}
-        </p>
-      ) : null}
+      <Notice>{actionData?.notice}</Notice>
       {actionData?.created ? (
         <NewToken name={actionData.created.name} token={actionData.created.token} />
       ) : null}
@@ -237,12 +231,10 @@ function CreateTokenForm() {
   const actionData = withoutConfirmStep(useActionData<typeof action>())
   const navigation = useNavigation()
   const pending = navigation.state === 'submitting' && navigation.formData?.get('intent') === 'create'
-  const [form, fields] = useForm({
+  const [form, fields] = useSchemaForm(CreateSchema, {
     id: 'new-api-token',
     lastResult: actionData?.result,
     defaultValue: { scopes: ['tickets:read'], expiresIn: '90' },
-    onValidate: ({ formData }) => parseWithZod(formData, { schema: CreateSchema }),
-    shouldRevalidate: 'onInput',
   })
   const scopeErrors = fields.scopes.errors
   return (
@@ -255,51 +247,28 @@ function CreateTokenForm() {
           inputProps={{ ...getInputProps(fields.name, { type: 'text' }), placeholder: 'CRM sync' }}
           errors={fields.name.errors}
         />
-        <fieldset aria-describedby={scopeErrors?.length ? 'scopes-error' : undefined}>
-          <legend className="text-sm font-medium">Scopes</legend>
-          <div className="mt-1 space-y-1">
-            {API_SCOPES.map((scope) => (
-              <label key={scope} className="flex items-start gap-2 text-sm">
-                <input
-                  type="checkbox"
-                  name={fields.scopes.name}
-                  value={scope}
-                  defaultChecked={fields.scopes.initialValue?.includes(scope)}
-                  className="mt-1"
-                />
-                <span>
-                  <code className="font-mono text-xs">{scope}</code>{' '}
-                  <span className="text-slate-600 dark:text-slate-400">{SCOPE_DESCRIPTIONS[scope]}</span>
-                </span>
-              </label>
-            ))}
-          </div>
-          <div
-            id="scopes-error"
-            className="min-h-5 text-sm text-red-600 dark:text-red-400"
-            aria-live="polite"
-          >
-            {scopeErrors?.join(' ')}
-          </div>
-        </fieldset>
-        <div className="space-y-1">
-          <label htmlFor={fields.expiresIn.id} className="block text-sm font-medium">
-            Expires after
-          </label>
-          <select
-            {...getSelectProps(fields.expiresIn)}
-            className="block rounded-md border border-slate-300 bg-white px-3 py-2 text-sm dark:border-slate-700 dark:bg-slate-900"
-          >
-            {TOKEN_EXPIRY_CHOICES.map((choice) => (
-              <option key={choice} value={choice}>
-                {EXPIRY_LABEL[choice]}
-              </option>
-            ))}
-          </select>
-          <div className="min-h-5 text-sm text-red-600 dark:text-red-400" aria-live="polite">
-            {fields.expiresIn.errors?.join(' ')}
-          </div>
-        </div>
+        <CheckboxGroupField
+          legend="Scopes"
+          name={fields.scopes.name}
+          errorId="scopes-error"
+          options={API_SCOPES.map((scope) => ({
+            value: scope,
+            label: <CodeOption code={scope}>{SCOPE_DESCRIPTIONS[scope]}</CodeOption>,
+          }))}
+          checked={fields.scopes.initialValue}
+          errors={scopeErrors}
+        />
+        <SelectField
+          label="Expires after"
+          selectProps={getSelectProps(fields.expiresIn)}
+          errors={fields.expiresIn.errors}
+        >
+          {TOKEN_EXPIRY_CHOICES.map((choice) => (
+            <option key={choice} value={choice}>
+              {EXPIRY_LABEL[choice]}
+            </option>
+          ))}
+        </SelectField>
         <Button type="submit" pending={pending}>
           Create token
         </Button>

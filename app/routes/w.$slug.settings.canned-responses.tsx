@@ -1,16 +1,11 @@
-import {
-  getFormProps,
-  getInputProps,
-  getTextareaProps,
-  useForm,
-  type SubmissionResult,
-} from '@conform-to/react'
-import { parseWithZod } from '@conform-to/zod/v4'
+import { getFormProps, getInputProps, getTextareaProps, type SubmissionResult } from '@conform-to/react'
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
 import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
 import { z } from 'zod'
+import { Notice } from '#app/components/ui/notice.tsx'
 import { Button } from '#app/components/ui/button.tsx'
 import { ConfirmButton, ConfirmStepPage } from '#app/components/ui/confirm-dialog.tsx'
+import { useSchemaForm } from '#app/utils/use-schema-form.ts'
 import { askToConfirm, confirmStepOf, isConfirmed, withoutConfirmStep } from '#app/utils/confirmation.ts'
 import { Field, TextareaField } from '#app/components/ui/field.tsx'
 import {
@@ -124,14 +119,7 @@ export default function CannedResponsesSettings() {
   if (confirmStep) return <ConfirmStepPage step={confirmStep} />
   return (
     <div className="space-y-10">
-      {actionData?.notice ? (
-        <p
-          role="status"
-          className="rounded-md bg-emerald-50 p-3 text-sm text-emerald-800 dark:bg-emerald-950 dark:text-emerald-200"
-        >
-          {actionData.notice}
-        </p>
-      ) : null}
+      <Notice>{actionData?.notice}</Notice>
       <section>
         <h2 className="text-lg font-medium">Canned responses</h2>
         <p className="mt-1 text-sm text-slate-600 dark:text-slate-400">
@@ -239,12 +227,10 @@ function EditCannedResponseForm({
   lastResult?: SubmissionResult<string[]>
   pending: boolean
 }) {
-  const [form, fields] = useForm({
+  const [form, fields] = useSchemaForm(UpdateSchema, {
     id: editFormId(cannedResponse.id),
     lastResult,
     defaultValue: { title: cannedResponse.title, body: cannedResponse.body },
-    onValidate: ({ formData }) => parseWithZod(formData, { schema: UpdateSchema }),
-    shouldRevalidate: 'onInput',
   })
   const hasErrors = Boolean(lastResult?.error && Object.keys(lastResult.error).length > 0)
   return (
@@ -276,11 +262,9 @@ function EditCannedResponseForm({
 function CreateCannedResponseForm({ lastResult }: { lastResult?: SubmissionResult<string[]> }) {
   const navigation = useNavigation()
   const pending = navigation.state === 'submitting' && navigation.formData?.get('intent') === 'create'
-  const [form, fields] = useForm({
+  const [form, fields] = useSchemaForm(CreateSchema, {
     id: CREATE_FORM_ID,
     lastResult,
-    onValidate: ({ formData }) => parseWithZod(formData, { schema: CreateSchema }),
-    shouldRevalidate: 'onInput',
   })
   return (
     <section className="max-w-2xl">

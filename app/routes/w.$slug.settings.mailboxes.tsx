@@ -2,16 +2,16 @@ import {
   getFormProps,
   getInputProps,
   getTextareaProps,
-  useForm,
   type FieldMetadata,
   type SubmissionResult,
 } from '@conform-to/react'
-import { parseWithZod } from '@conform-to/zod/v4'
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
 import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
 import { z } from 'zod'
+import { Notice } from '#app/components/ui/notice.tsx'
 import { Button } from '#app/components/ui/button.tsx'
 import { ConfirmButton, ConfirmStepPage } from '#app/components/ui/confirm-dialog.tsx'
+import { useSchemaForm } from '#app/utils/use-schema-form.ts'
 import { askToConfirm, confirmStepOf, isConfirmed, withoutConfirmStep } from '#app/utils/confirmation.ts'
 import { Field, FormErrors, TextareaField } from '#app/components/ui/field.tsx'
 import { requireMember } from '#app/http/auth.server.ts'
@@ -159,14 +159,7 @@ export default function MailboxesSettings() {
   if (confirmStep) return <ConfirmStepPage step={confirmStep} />
   return (
     <div className="space-y-10">
-      {actionData?.notice ? (
-        <p
-          role="status"
-          className="rounded-md bg-emerald-50 p-3 text-sm text-emerald-800 dark:bg-emerald-950 dark:text-emerald-200"
-        >
-          {actionData.notice}
-        </p>
-      ) : null}
+      <Notice>{actionData?.notice}</Notice>
       <FormErrors id="mailboxes-errors" errors={pageErrors ?? undefined} />
       <section>
         <h2 className="text-lg font-medium">Mailboxes</h2>
@@ -327,7 +320,7 @@ function EditMailboxForm({
   lastResult?: SubmissionResult<string[]>
   pending: boolean
 }) {
-  const [form, fields] = useForm({
+  const [form, fields] = useSchemaForm(UpdateMailboxSchema, {
     id: editFormId(mailbox.id),
     lastResult,
     defaultValue: {
@@ -336,8 +329,6 @@ function EditMailboxForm({
       fromName: mailbox.fromName,
       signature: mailbox.signature,
     },
-    onValidate: ({ formData }) => parseWithZod(formData, { schema: UpdateMailboxSchema }),
-    shouldRevalidate: 'onInput',
   })
   const hasErrors = Boolean(lastResult?.error && Object.keys(lastResult.error).length > 0)
   return (
@@ -367,12 +358,10 @@ function AutoAcknowledgementForm({
   lastResult?: SubmissionResult<string[]>
   pending: boolean
 }) {
-  const [form, fields] = useForm({
+  const [form, fields] = useSchemaForm(AutoAcknowledgementSchema, {
     id: autoAckFormId(mailbox.id),
     lastResult,
     defaultValue: { enabled: mailbox.autoAcknowledge ? 'on' : '', text: mailbox.autoAcknowledgeText },
-    onValidate: ({ formData }) => parseWithZod(formData, { schema: AutoAcknowledgementSchema }),
-    shouldRevalidate: 'onInput',
   })
   const hasErrors = Boolean(lastResult?.error && Object.keys(lastResult.error).length > 0)
   return (
@@ -423,11 +412,9 @@ function SupportFormLink({ mailboxKey }: { mailboxKey: string }) {
 function CreateMailboxForm({ lastResult }: { lastResult?: SubmissionResult<string[]> }) {
   const navigation = useNavigation()
   const pending = navigation.state === 'submitting' && navigation.formData?.get('intent') === 'create'
-  const [form, fields] = useForm({
+  const [form, fields] = useSchemaForm(CreateMailboxSchema, {
     id: CREATE_FORM_ID,
     lastResult,
-    onValidate: ({ formData }) => parseWithZod(formData, { schema: CreateMailboxSchema }),
-    shouldRevalidate: 'onInput',
   })
   const suggestedKey = mailboxKeyFrom(typeof fields.name.value === 'string' ? fields.name.value : '')
   return (

@@ -1,12 +1,13 @@
-import { parseWithZod } from '@conform-to/zod/v4'
-import { getFormProps, getInputProps, getSelectProps, useForm } from '@conform-to/react'
+import { getFormProps, getInputProps, getSelectProps } from '@conform-to/react'
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
 import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
 import { z } from 'zod'
+import { Notice } from '#app/components/ui/notice.tsx'
 import { Button } from '#app/components/ui/button.tsx'
 import { ConfirmButton, ConfirmStepPage } from '#app/components/ui/confirm-dialog.tsx'
+import { useSchemaForm } from '#app/utils/use-schema-form.ts'
 import { askToConfirm, confirmStepOf, isConfirmed, withoutConfirmStep } from '#app/utils/confirmation.ts'
-import { Field, FormErrors } from '#app/components/ui/field.tsx'
+import { Field, FormErrors, SelectField } from '#app/components/ui/field.tsx'
 import { env } from '#app/env.server.ts'
 import { requireMember } from '#app/http/auth.server.ts'
 import { inviteMember, resendInvitation, revokeInvitation } from '#app/domain/invitations.server.ts'
@@ -148,12 +149,10 @@ export default function Members() {
   const actionData = withoutConfirmStep(useActionData<typeof action>())
   const navigation = useNavigation()
   const pendingIntent = navigation.state === 'submitting' ? navigation.formData?.get('intent') : null
-  const [form, fields] = useForm({
+  const [form, fields] = useSchemaForm(InviteSchema, {
     id: 'invite',
     lastResult: actionData?.result,
     defaultValue: { role: 'agent' },
-    onValidate: ({ formData }) => parseWithZod(formData, { schema: InviteSchema }),
-    shouldRevalidate: 'onInput',
   })
   const formErrors = actionData?.result?.error?.[''] ?? undefined
   // The last owner is never offered "Remove" (the server refuses it too).
@@ -161,14 +160,7 @@ export default function Members() {
   if (confirmStep) return <ConfirmStepPage step={confirmStep} />
   return (
     <div className="space-y-10">
-      {actionData?.notice ? (
-        <p
-          role="status"
-          className="rounded-md bg-emerald-50 p-3 text-sm text-emerald-800 dark:bg-emerald-950 dark:text-emerald-200"
-        >
-          {actionData.notice}
-        </p>
-      ) : null}
+      <Notice>{actionData?.notice}</Notice>
       {actionData?.inviteLink ? (
         <div className="rounded-md border border-indigo-200 p-4 dark:border-indigo-900">
           <label htmlFor="invite-link" className="block text-sm font-medium">
@@ -267,21 +259,13 @@ export default function Members() {
                 inputProps={getInputProps(fields.email, { type: 'email' })}
                 errors={fields.email.errors}
               />
-              <div className="space-y-1">
-                <label htmlFor={fields.role.id} className="block text-sm font-medium">
-                  Role
-                </label>
-                <select
-                  {...getSelectProps(fields.role)}
-                  className="block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm dark:border-slate-700 dark:bg-slate-900"
-                >
-                  {ROLES.filter((r) => canAssignRole(me.role, r)).map((r) => (
-                    <option key={r} value={r}>
-                      {r}
-                    </option>
-                  ))}
-                </select>
-              </div>
+              <SelectField label="Role" selectProps={getSelectProps(fields.role)} errors={fields.role.errors}>
+                {ROLES.filter((r) => canAssignRole(me.role, r)).map((r) => (
+                  <option key={r} value={r}>
+                    {r}
+                  </option>
+                ))}
+              </SelectField>
               <Button type="submit" pending={pendingIntent === 'invite'}>
                 Create invite link
               </Button>

@@ -1,9 +1,9 @@
-import { getFormProps, getInputProps, useForm, type SubmissionResult } from '@conform-to/react'
-import { parseWithZod } from '@conform-to/zod/v4'
+import { getFormProps, getInputProps, type SubmissionResult } from '@conform-to/react'
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
 import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
+import { Notice } from '#app/components/ui/notice.tsx'
 import { Button } from '#app/components/ui/button.tsx'
-import { Field } from '#app/components/ui/field.tsx'
+import { CheckboxGroupField, CodeOption, Field } from '#app/components/ui/field.tsx'
 import {
   createWebhookEndpoint,
   deleteWebhookEndpoint,
@@ -17,6 +17,7 @@ import {
 } from '#app/domain/webhooks.server.ts'
 import { requireMember } from '#app/http/auth.server.ts'
 import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
+import { useSchemaForm } from '#app/utils/use-schema-form.ts'
 import { useFormatters } from '#app/utils/use-formatters.ts'
 import {
   WEBHOOK_EVENT_DESCRIPTIONS,
@@ -164,14 +165,7 @@ export default function WebhooksSettings() {
   const actionData = useActionData<typeof action>()
   return (
     <div className="space-y-10">
-      {actionData?.notice ? (
-        <p
-          role="status"
-          className="rounded-md bg-emerald-50 p-3 text-sm text-emerald-800 dark:bg-emerald-950 dark:text-emerald-200"
-        >
-          {actionData.notice}
-        </p>
-      ) : null}
+      <Notice>{actionData?.notice}</Notice>
       {actionData?.secret ? <NewSecret url={actionData.secret.url} secret={actionData.secret.value} /> : null}
       <section>
         <h2 className="text-lg font-medium">Webhooks</h2>
@@ -412,7 +406,7 @@ function EndpointForm({ endpoint }: { endpoint?: EndpointRow }) {
     navigation.state === 'submitting' &&
     navigation.formData?.get('intent') === intent &&
     (!endpoint || navigation.formData?.get('id') === endpoint.id)
-  const [form, fields] = useForm({
+  const [form, fields] = useSchemaForm(WebhookEndpointForm, {
     id: formId,
     lastResult: mine ? actionData?.result : undefined,
     defaultValue: endpoint
@@ -423,8 +417,6 @@ function EndpointForm({ endpoint }: { endpoint?: EndpointRow }) {
           includeNotes: endpoint.includeNotes ? 'on' : undefined,
         }
       : { events: ['ticket.created'] },
-    onValidate: ({ formData }) => parseWithZod(formData, { schema: WebhookEndpointForm }),
-    shouldRevalidate: 'onInput',
   })
   const eventErrors = fields.events.errors
   const body = (
@@ -444,26 +436,17 @@ function EndpointForm({ endpoint }: { endpoint?: EndpointRow }) {
         inputProps={{ ...getInputProps(fields.description, { type: 'text' }), placeholder: 'CRM sync' }}
         errors={fields.description.errors}
       />
-      <fieldset aria-describedby={eventErrors?.length ? `${formId}-events-error` : undefined}>
-        <legend className="text-sm font-medium">Events</legend>
-        <div className="mt-1 space-y-1">
-          {WEBHOOK_EVENT_TYPES.map((event) => (
-            <label key={event} className="flex items-start gap-2 text-sm">
-              <input
-                type="checkbox"
-                name={fields.events.name}
-                value={event}
-                defaultChecked={fields.events.initialValue?.includes(event)}
-                className="mt-1"
-              />
-              <span>
-                <code className="font-mono text-xs">{event}</code>{' '}
-                <span className="text-slate-600 dark:text-slate-400">
-                  {WEBHOOK_EVENT_DESCRIPTIONS[event]}
-                </span>
-              </span>
-            </label>
-          ))}
+      <CheckboxGroupField
+        legend="Events"
+        name={fields.events.name}
+        errorId={`${formId}-events-error`}
+        options={WEBHOOK_EVENT_TYPES.map((event) => ({
+          value: event,
+          label: <CodeOption code={event}>{WEBHOOK_EVENT_DESCRIPTIONS[event]}</CodeOption>,
+        }))}
+        checked={fields.events.initialValue}
+        errors={eventErrors}
+        extra={
           <label className="flex items-start gap-2 text-sm">
             <input
               type="checkbox"
@@ -474,15 +457,8 @@ function EndpointForm({ endpoint }: { endpoint?: EndpointRow }) {
             />
             <span>Include internal notes in message.created</span>
           </label>
-        </div>
-        <div
-          id={`${formId}-events-error`}
-          className="min-h-5 text-sm text-red-600 dark:text-red-400"
-          aria-live="polite"
-        >
-          {eventErrors?.join(' ')}
-        </div>
-      </fieldset>
+        }
+      />
       <Button type="submit" pending={pending}>
         {endpoint ? 'Save endpoint' : 'Add endpoint'}
       </Button>

@@ -1,5 +1,4 @@
-import { getFormProps, getInputProps, useForm } from '@conform-to/react'
-import { parseWithZod } from '@conform-to/zod/v4'
+import { getFormProps, getInputProps } from '@conform-to/react'
 import {
   data,
   redirect,
@@ -14,6 +13,7 @@ import { Field, FormErrors } from '#app/components/ui/field.tsx'
 import { requireUser } from '#app/http/auth.server.ts'
 import { createWorkspace } from '#app/domain/workspaces.server.ts'
 import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
+import { useSchemaForm } from '#app/utils/use-schema-form.ts'
 import { WorkspaceSchema } from '#app/utils/schemas.ts'
 import { useIsPending } from '#app/utils/use-pending.ts'
 
@@ -42,11 +42,9 @@ export async function action({ request, context }: ActionFunctionArgs) {
 export default function NewWorkspace() {
   const actionData = useActionData<typeof action>()
   const pending = useIsPending()
-  const [form, fields] = useForm({
+  const [form, fields] = useSchemaForm(WorkspaceSchema, {
     id: 'new-workspace',
     lastResult: actionData?.result,
-    onValidate: ({ formData }) => parseWithZod(formData, { schema: WorkspaceSchema }),
-    shouldRevalidate: 'onInput',
   })
   return (
     <AuthCard

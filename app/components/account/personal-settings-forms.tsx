@@ -1,14 +1,10 @@
-import { Form } from '@remix-run/react'
-import { Button } from '#app/components/ui/button.tsx'
-import { TextareaField } from '#app/components/ui/field.tsx'
+import { SelectField, TextareaField } from '#app/components/ui/field.tsx'
+import { IntentForm } from '#app/components/ui/intent-form.tsx'
 import { SIGNATURE_MAX } from '#app/utils/personal-settings.ts'
 import { useDesktopNotificationsSetting } from './desktop-notifications.ts'
 import { Avatar } from './avatar.tsx'
 
 type Errors = Record<string, string[] | null> | undefined
-
-const SELECT_CLASS =
-  'block w-full rounded-md border border-slate-300 bg-white px-2 py-2 text-sm aria-[invalid]:border-red-500 dark:border-slate-700 dark:bg-slate-900'
 
 /**
  * The account page's personal settings: the avatar (initials), time zone, reply signature and
@@ -40,39 +36,22 @@ export function PersonalSettingsForms({
           Your avatar shows your initials wherever you appear to teammates.
         </p>
       </div>
-      <Form method="post" className="space-y-2">
-        <input type="hidden" name="intent" value="time-zone" />
-        <label htmlFor="account-time-zone" className="block text-sm font-medium">
-          Time zone
-        </label>
-        <select
-          id="account-time-zone"
-          name="timeZone"
-          defaultValue={timeZone ?? 'UTC'}
-          aria-invalid={zoneErrors?.length ? true : undefined}
-          aria-describedby="account-time-zone-hint account-time-zone-error"
-          className={SELECT_CLASS}
+      <IntentForm intent="time-zone" submitLabel="Save time zone" pendingIntent={pendingIntent}>
+        <SelectField
+          label="Time zone"
+          hint={`Every date in Switchboard is shown in this zone.${timeZone ? '' : ' Not set yet: dates are in UTC until your browser tells us its zone.'}`}
+          selectProps={{ id: 'account-time-zone', name: 'timeZone', defaultValue: timeZone ?? 'UTC' }}
+          errors={zoneErrors ?? undefined}
         >
           {timeZones.map((zone) => (
             <option key={zone} value={zone}>
               {zone.replaceAll('_', ' ')}
             </option>
           ))}
-        </select>
-        <p id="account-time-zone-hint" className="text-xs text-slate-600 dark:text-slate-400">
-          Every date in Switchboard is shown in this zone.
-          {timeZone ? null : ' Not set yet: dates are in UTC until your browser tells us its zone.'}
-        </p>
-        <p id="account-time-zone-error" className="text-sm text-red-600 dark:text-red-400" aria-live="polite">
-          {zoneErrors?.join(' ')}
-        </p>
-        <Button type="submit" variant="secondary" pending={pendingIntent === 'time-zone'}>
-          Save time zone
-        </Button>
-      </Form>
+        </SelectField>
+      </IntentForm>
       <hr className="my-6 border-slate-200 dark:border-slate-800" />
-      <Form method="post" className="space-y-2">
-        <input type="hidden" name="intent" value="signature" />
+      <IntentForm intent="signature" submitLabel="Save signature" pendingIntent={pendingIntent}>
         <TextareaField
           label="Your signature"
           hint={`Added to your replies after the mailbox's signature. Plain text, at most ${SIGNATURE_MAX.toLocaleString('en-US')} characters.`}
@@ -85,10 +64,7 @@ export function PersonalSettingsForms({
           }}
           errors={signatureErrors ?? undefined}
         />
-        <Button type="submit" variant="secondary" pending={pendingIntent === 'signature'}>
-          Save signature
-        </Button>
-      </Form>
+      </IntentForm>
       <hr className="my-6 border-slate-200 dark:border-slate-800" />
       <DesktopNotificationsToggle />
       <hr className="my-6 border-slate-200 dark:border-slate-800" />

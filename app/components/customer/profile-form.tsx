@@ -1,14 +1,8 @@
-import {
-  getFormProps,
-  getInputProps,
-  getTextareaProps,
-  useForm,
-  type SubmissionResult,
-} from '@conform-to/react'
-import { parseWithZod } from '@conform-to/zod/v4'
+import { getFormProps, getInputProps, getTextareaProps, type SubmissionResult } from '@conform-to/react'
 import { useFetcher } from '@remix-run/react'
 import { Button } from '#app/components/ui/button.tsx'
 import { Field, TextareaField } from '#app/components/ui/field.tsx'
+import { useSchemaForm } from '#app/utils/use-schema-form.ts'
 import { CustomerProfileSchema, NOTES_MAX } from '#app/utils/customer-profile.ts'
 
 /** What the customer page's action answers a refused profile form with. */
@@ -31,11 +25,10 @@ type Props = {
 export function CustomerProfileForm({ slug, contact, returnTo, pageResult }: Props) {
   const fetcher = useFetcher<ProfileActionData>()
   const fetched = fetcher.data?.intent === 'profile' ? fetcher.data.result : undefined
-  const [form, fields] = useForm({
+  const [form, fields] = useSchemaForm(CustomerProfileSchema, {
     id: `profile-${contact.id}${returnTo ? '-card' : ''}`,
     lastResult: fetched ?? pageResult,
     defaultValue: { company: contact.company ?? '', timeZone: contact.timeZone ?? '', notes: contact.notes },
-    onValidate: ({ formData }) => parseWithZod(formData, { schema: CustomerProfileSchema }),
     shouldRevalidate: 'onBlur',
   })
   return (

@@ -108,6 +108,59 @@ export function SelectField({ label, selectProps, errors, hint, children }: Sele
   )
 }
 
+type CheckboxOption = { value: string; label: ReactNode }
+
+/**
+ * A group of checkboxes posting one field name (API scopes, webhook events): a fieldset with its
+ * legend, the options, and the group's errors announced. `extra` adds other checkboxes inside it.
+ */
+export function CheckboxGroupField(props: {
+  legend: string
+  name: string
+  errorId: string
+  options: CheckboxOption[]
+  /** Conform's initialValue: one value or several. */
+  checked?: string | readonly (string | undefined)[]
+  errors?: string[]
+  extra?: ReactNode
+}) {
+  const invalid = Boolean(props.errors?.length)
+  const checked = typeof props.checked === 'string' ? [props.checked] : (props.checked ?? [])
+  return (
+    <fieldset aria-describedby={invalid ? props.errorId : undefined}>
+      <legend className="text-sm font-medium">{props.legend}</legend>
+      <div className="mt-1 space-y-1">
+        {props.options.map((option) => (
+          <label key={option.value} className="flex items-start gap-2 text-sm">
+            <input
+              type="checkbox"
+              name={props.name}
+              value={option.value}
+              defaultChecked={checked.includes(option.value)}
+              className="mt-1"
+            />
+            <span>{option.label}</span>
+          </label>
+        ))}
+        {props.extra}
+      </div>
+      <div id={props.errorId} className="min-h-5 text-sm text-red-600 dark:text-red-400" aria-live="polite">
+        {props.errors?.join(' ')}
+      </div>
+    </fieldset>
+  )
+}
+
+/** A checkbox option's label: the machine name in code, then what it means. */
+export function CodeOption({ code, children }: { code: string; children: ReactNode }) {
+  return (
+    <>
+      <code className="font-mono text-xs">{code}</code>{' '}
+      <span className="text-slate-600 dark:text-slate-400">{children}</span>
+    </>
+  )
+}
+
 export function FormErrors({ id, errors }: { id: string; errors?: string[] }) {
   return (
     <div id={id} role="alert" className="min-h-5 text-sm text-red-600 dark:text-red-400">
