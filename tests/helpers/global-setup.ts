@@ -15,12 +15,32 @@ declare module 'vitest' {
   }
 }
 
+type SharedDatabase = { ready: Promise<{ adminUrl: string; stop: () => Promise<void> }>; projects: number }
+
+// Vitest runs this once per project (vitest.config.ts has two), each time in a fresh module
+// runner; the one PostgreSQL and its template are shared through globalThis, and stopped by the
+// last project's teardown.
+const shared = globalThis as unknown as { __switchboardTestDatabase?: SharedDatabase }
+
 /**
  * Starts one real PostgreSQL for the run (embedded, or DATABASE_URL when set), migrates a
  * template database, and installs pg-boss's schema in it. Each test file then clones the
  * template (CREATE DATABASE … TEMPLATE), which takes milliseconds.
  */
 export default async function setup(project: TestProject) {
+  const database = (shared.__switchboardTestDatabase ??= { ready: startDatabase(), projects: 0 })
+  database.projects += 1
+  const { adminUrl, stop } = await database.ready
+  project.provide('adminDatabaseUrl', adminUrl)
+  return async () => {
+    database.projects -= 1
+    if (database.projects > 0) return
+    shared.__switchboardTestDatabase = undefined
+    await stop()
+  }
+}
+
+async function startDatabase() {
   let embedded: EmbeddedDatabase | undefined
   let tmp: string | undefined
   let adminUrl = process.env.DATABASE_URL
@@ -41,10 +61,12 @@ export default async function setup(project: TestProject) {
   await startQueue(templateUrl)
   await stopQueue()
   await admin.end()
-  project.provide('adminDatabaseUrl', adminUrl)
-  return async () => {
-    if (embedded) await embedded.stop()
-    if (tmp) fs.rmSync(tmp, { recursive: true, force: true })
+  return {
+    adminUrl,
+    async stop() {
+      if (embedded) await embedded.stop()
+      if (tmp) fs.rmSync(tmp, { recursive: true, force: true })
+    },
   }
 }
 
