@@ -66,6 +66,15 @@ export async function revokeOpenInvitation(
   await db.update(invitations).set({ revokedAt: at }).where(isOpen(workspaceId, id))
 }
 
+/** The invitation whose link has this token hash, while the link works (not used, revoked or expired). */
+const isLiveLink = (tokenHash: string) =>
+  and(
+    eq(invitations.tokenHash, tokenHash),
+    isNull(invitations.acceptedAt),
+    isNull(invitations.revokedAt),
+    gt(invitations.expiresAt, sql`now()`),
+  )
+
 /** The pending (not used, revoked or expired) invitation with this token hash, with its workspace. */
 export async function findOpenInvitationByTokenHash(db: DbOrTx, { tokenHash }: { tokenHash: string }) {
   const [row] = await db
@@ -79,14 +88,7 @@ export async function findOpenInvitationByTokenHash(db: DbOrTx, { tokenHash }: {
     })
     .from(invitations)
     .innerJoin(workspaces, eq(workspaces.id, invitations.workspaceId))
-    .where(
-      and(
-        eq(invitations.tokenHash, tokenHash),
-        isNull(invitations.acceptedAt),
-        isNull(invitations.revokedAt),
-        gt(invitations.expiresAt, sql`now()`),
-      ),
-    )
+    .where(isLiveLink(tokenHash))
   return row
 }
 
@@ -95,23 +97,12 @@ export async function findOpenInvitationByTokenHash(db: DbOrTx, { tokenHash }: {
  * simultaneous acceptances cannot both succeed), and returns it with its workspace's slug.
  */
 export async function claimInvitation(db: DbOrTx, { tokenHash, at }: { tokenHash: string; at: Date }) {
-  const [row] = await db
-    .update(invitations)
-    .set({ acceptedAt: at })
-    .where(
-      and(
-        eq(invitations.tokenHash, tokenHash),
-        isNull(invitations.acceptedAt),
-        isNull(invitations.revokedAt),
-        gt(invitations.expiresAt, sql`now()`),
-      ),
-    )
-    .returning({
-      id: invitations.id,
-      email: invitations.email,
-      role: invitations.role,
-      workspaceId: invitations.workspaceId,
-    })
+  const [row] = await db.update(invitations).set({ acceptedAt: at }).where(isLiveLink(tokenHash)).returning({
+    id: invitations.id,
+    email: invitations.email,
+    role: invitations.role,
+    workspaceId: invitations.workspaceId,
+  })
   if (!row) return undefined
   const [workspace] = await db
     .select({ slug: workspaces.slug })
