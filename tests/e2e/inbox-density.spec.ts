@@ -126,3 +126,32 @@ test('the command palette (Ctrl+K) jumps to a ticket by subject or number and as
   await expect(page.getByRole('link', { name: 'Palette question 3' })).toBeVisible()
   await expect(page.getByRole('link', { name: 'Palette question 2' })).toHaveCount(0)
 })
+
+test.describe('without JavaScript', () => {
+  test.use({ javaScriptEnabled: false })
+
+  test('filters apply with the Apply button, and a bulk action ends on a banner whose Undo works', async ({
+    page,
+  }) => {
+    const id = unique()
+    const slug = `nojs-${id}`
+    await signUp(page, 'Noah Nojs', `noah-${id}@example.com`, 'No JS Co', slug)
+    await openTickets(page, slug, 2, 'Plain')
+    await page.goto(`/w/${slug}/tickets`)
+    const filters = page.getByRole('search', { name: 'Filter tickets' })
+    await filters.getByLabel('Status').selectOption('open')
+    await filters.getByRole('button', { name: 'Apply filters' }).click()
+    await expect(page).toHaveURL(/status=open/)
+
+    await page.getByRole('checkbox', { name: 'Select ticket #1' }).check()
+    const bulkBar = page.getByRole('form', { name: 'Bulk actions on selected tickets' })
+    await bulkBar.getByLabel('Status').selectOption('pending')
+    await bulkBar.getByRole('button', { name: 'Set status' }).click()
+    const banner = page.getByRole('status').filter({ hasText: '1 ticket set to Pending' })
+    await expect(banner).toBeVisible()
+    await expect(page.getByRole('link', { name: 'Plain question 1' })).toHaveCount(0)
+    await banner.getByRole('button', { name: 'Undo' }).click()
+    await expect(page.getByRole('status').filter({ hasText: 'Undone: 1 ticket restored' })).toBeVisible()
+    await expect(page.getByRole('link', { name: 'Plain question 1' })).toBeVisible()
+  })
+})
