@@ -4,8 +4,6 @@ import { useEffect, useRef, useState } from 'react'
 import {
   PRIORITY_LABEL,
   PRIORITY_TEXT,
-  STATUS_BADGE,
-  STATUS_LABEL,
   type TicketPriority,
   type TicketStatus,
 } from '#app/utils/vocabulary.ts'
@@ -15,6 +13,7 @@ import { RelativeTime } from './relative-time.tsx'
 import { CornerUpLeft, MessageSquare } from 'lucide-react'
 import { EyeIcon, Paperclip } from '#app/components/ui/icons.tsx'
 import { ShortcutsDialog } from './shortcuts-dialog.tsx'
+import { StatusBadge } from '#app/components/ui/badge.tsx'
 
 export type QueueTableRow = {
   id: string
@@ -79,7 +78,7 @@ export function QueueTable({
   const [selected, setSelected] = useState(() => new Set(submittedIds(lastResult)))
   const [active, setActive] = useState<number | null>(null)
   const links = useRef<Array<HTMLAnchorElement | null>>([])
-  const dialog = useRef<HTMLDialogElement>(null)
+  const [shortcutsOpen, setShortcutsOpen] = useState(false)
 
   const [hydrated, setHydrated] = useState(false)
   useEffect(() => setHydrated(true), [])
@@ -133,7 +132,7 @@ export function QueueTable({
       event.preventDefault()
       document.getElementById('queue-search')?.focus()
     },
-    '?': () => dialog.current?.showModal(),
+    '?': () => setShortcutsOpen(true),
   })
 
   const allChecked = rows.length > 0 && rows.every((r) => selected.has(r.id))
@@ -141,7 +140,7 @@ export function QueueTable({
 
   return (
     <div>
-      <ShortcutsDialog ref={dialog} />
+      <ShortcutsDialog open={shortcutsOpen} onOpenChange={setShortcutsOpen} />
       {rows.length === 0 ? (
         <div className="rounded-lg border border-dashed border-slate-300 p-10 text-center dark:border-slate-700">
           <p className="font-medium">{searching ? 'No tickets match your search' : 'No tickets here'}</p>
@@ -233,7 +232,7 @@ export function QueueTable({
       )}
       <button
         type="button"
-        onClick={() => dialog.current?.showModal()}
+        onClick={() => setShortcutsOpen(true)}
         className="mt-2 text-xs text-slate-600 hover:underline dark:text-slate-400"
         aria-keyshortcuts="?"
       >
@@ -375,9 +374,7 @@ function QueueRow({
         ) : null}
       </td>
       <td className="py-0.5 pr-3">
-        <span className={`rounded px-1.5 py-0.5 text-xs font-medium ${STATUS_BADGE[row.status]}`}>
-          {STATUS_LABEL[row.status]}
-        </span>
+        <StatusBadge status={row.status} />
         {row.priority !== 'normal' ? (
           <p className={`text-xs ${PRIORITY_TEXT[row.priority]}`}>
             <span className="sr-only">Priority: </span>

@@ -1,20 +1,36 @@
-import { forwardRef } from 'react'
+import { useEffect } from 'react'
+import { useLazyModule } from '#app/components/ui/lazy.ts'
 import { SHORTCUT_SCOPE_LABEL, SHORTCUTS } from '#app/utils/shortcuts.ts'
 
-/** The list of keyboard shortcuts in a native modal dialog (Escape and the button close it). */
-export const ShortcutsDialog = forwardRef<HTMLDialogElement>(function ShortcutsDialog(_, ref) {
+const loadDialog = () => import('#app/components/ui/dialog.tsx')
+
+/**
+ * The list of keyboard shortcuts in the kit's Dialog (Escape and Close close it; focus returns).
+ * Shortcuts need JavaScript, so the dialog does too; it is fetched the first time it opens.
+ */
+export function ShortcutsDialog({
+  open,
+  onOpenChange,
+}: {
+  open: boolean
+  onOpenChange: (open: boolean) => void
+}) {
+  const dialog = useLazyModule(loadDialog)
+  const { request } = dialog
+  useEffect(() => {
+    if (open) request()
+  }, [open, request])
+  const Dialog = dialog.module?.Dialog
+  const DialogClose = dialog.module?.DialogClose
+  if (!Dialog || !DialogClose) return null
   return (
-    <dialog
-      ref={ref}
-      aria-labelledby="shortcuts-title"
-      className="m-auto w-full max-w-md rounded-lg border border-slate-200 bg-white p-6 text-slate-900 shadow-xl backdrop:bg-slate-900/40 dark:border-slate-700 dark:bg-slate-900 dark:text-slate-100"
+    <Dialog
+      open={open}
+      onOpenChange={onOpenChange}
+      title="Keyboard shortcuts"
+      description="Shortcuts do nothing while you type in a field."
+      className="max-w-md"
     >
-      <h2 id="shortcuts-title" className="text-lg font-semibold">
-        Keyboard shortcuts
-      </h2>
-      <p className="mt-1 text-sm text-slate-600 dark:text-slate-400">
-        Shortcuts do nothing while you type in a field.
-      </p>
       <dl className="mt-4 space-y-2 text-sm">
         {SHORTCUTS.map((s) => (
           <div key={s.key} className="flex items-center justify-between gap-4">
@@ -32,14 +48,11 @@ export const ShortcutsDialog = forwardRef<HTMLDialogElement>(function ShortcutsD
           </div>
         ))}
       </dl>
-      <form method="dialog" className="mt-6 text-right">
-        <button
-          type="submit"
-          className="rounded-md border border-slate-300 bg-white px-3 py-2 text-sm font-medium hover:bg-slate-50 dark:border-slate-700 dark:bg-slate-900 dark:hover:bg-slate-800"
-        >
+      <div className="mt-6 text-right">
+        <DialogClose className="rounded-md border border-slate-300 bg-white px-3 py-2 text-sm font-medium hover:bg-slate-50 dark:border-slate-700 dark:bg-slate-900 dark:hover:bg-slate-800">
           Close
-        </button>
-      </form>
-    </dialog>
+        </DialogClose>
+      </div>
+    </Dialog>
   )
-})
+}
