@@ -1,11 +1,9 @@
 import { getDb } from '#db/client.ts'
-import { listFailedTicketEmails } from '#db/queries/emails.ts'
 import {
   getTicketByNumber,
   listThreadTail,
   listTicketActivity,
-  listTicketTags,
-  listWorkspaceTags,
+  listWorkspaceTagsForTicket,
 } from '#db/queries/tickets.ts'
 import { listMembers } from '#db/queries/workspaces.ts'
 import { listCannedResponses } from '#db/queries/canned-responses.ts'
@@ -61,14 +59,13 @@ export type PageTicket = Awaited<ReturnType<typeof requireTicket>>
 
 export async function loadTicketPage(member: Member, ticket: PageTicket, { fullThread = false } = {}) {
   const db = getDb()
-  const [thread, tags, workspaceTags, members, activity, cannedResponses, failures] = await Promise.all([
+  const [thread, allTags, members, activity, cannedResponses] = await Promise.all([
     listThreadTail(db, {
       workspaceId: member.workspaceId,
       ticketId: ticket.id,
       newest: fullThread ? MAX_THREAD : THREAD_TAIL,
     }),
-    listTicketTags(db, ticket.id),
-    listWorkspaceTags(db, member.workspaceId),
+    listWorkspaceTagsForTicket(db, { workspaceId: member.workspaceId, ticketId: ticket.id }),
     listMembers(db, member.workspaceId),
     // The field changes between the messages shown (the thread shows the messages themselves).
     listTicketActivity(db, {
@@ -79,7 +76,6 @@ export async function loadTicketPage(member: Member, ticket: PageTicket, { fullT
       sinceNewestMessages: fullThread ? undefined : THREAD_TAIL,
     }),
     listCannedResponses(db, member.workspaceId),
-    failedEmails(member.workspaceId, ticket.id),
     markRead(member.userId, ticket.id),
   ])
   return {
@@ -104,7 +100,7 @@ export async function loadTicketPage(member: Member, ticket: PageTicket, { fullT
       bodyText: m.bodyText,
       createdAt: m.createdAt,
       deliveryStatus: m.deliveryStatus,
-      deliveryError: m.deliveryStatus === 'failed' ? (failures.get(m.id) ?? null) : null,
+      deliveryError: m.deliveryStatus === 'failed' ? m.deliveryError : null,
       fromCustomer: m.authorUserId === null,
       authorUserId: m.authorUserId,
       author: m.authorUserName ?? (m.authorContactName || m.authorContactEmail) ?? 'Unknown',
@@ -118,8 +114,8 @@ export async function loadTicketPage(member: Member, ticket: PageTicket, { fullT
         : null,
       attachments: m.attachments,
     })),
-    tags,
-    workspaceTags,
+    tags: allTags.filter((t) => t.onTicket).map((t) => ({ id: t.id, name: t.name })),
+    workspaceTags: allTags.map((t) => ({ id: t.id, name: t.name })),
     members: members.map((m) => ({ userId: m.userId, name: m.name })),
     mailbox: { name: ticket.mailboxName, address: ticket.mailboxAddress },
     activity: activity.map((a) => ({
@@ -131,12 +127,6 @@ export async function loadTicketPage(member: Member, ticket: PageTicket, { fullT
     })),
     cannedResponses,
   }
-}
-
-/** Why each failed reply's email failed, by message id. */
-async function failedEmails(workspaceId: string, ticketId: string) {
-  const failed = await listFailedTicketEmails(getDb(), { workspaceId, ticketId })
-  return new Map(failed.map((f) => [f.messageId ?? '', f.error]))
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

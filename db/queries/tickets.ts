@@ -5,6 +5,7 @@ import {
   auditEvents,
   contacts,
   customerLinks,
+  emails,
   mailboxes,
   messages,
   tags,
@@ -63,7 +64,8 @@ export async function listThread(
     publicOnly = false,
   }: { workspaceId: string; ticketId: string; publicOnly?: boolean },
 ) {
-  return (await threadMessages(db, workspaceId, ticketId, { publicOnly })).messages
+  const { messages } = await threadMessages(db, workspaceId, ticketId, { publicOnly })
+  return messages.map(({ deliveryError: _deliveryError, ...message }) => message)
 }
 
 /**
@@ -102,6 +104,13 @@ async function threadMessages(
       notFromParticipant: messages.notFromParticipant,
       // The whole thread's length, counted before the LIMIT.
       total: sql<number>`(count(*) over ())::int`,
+      // Why a failed reply's email failed (the transport's answer); looked up for failed ones only.
+      deliveryError: sql<string | null>`case when ${messages.deliveryStatus} = 'failed' then (
+        select ${emails.error} from ${emails}
+        where ${emails.messageId} = ${messages.id} and ${emails.workspaceId} = ${workspaceId}
+          and ${emails.status} = 'failed'
+        order by ${emails.createdAt} desc limit 1
+      ) end`,
       // The message's files in the same statement (one round trip instead of two).
       attachments: sql<ThreadAttachment[]>`coalesce((
         select json_agg(json_build_object(
@@ -142,6 +151,24 @@ export async function listTicketTags(db: DbOrTx, ticketId: string) {
     .from(ticketTags)
     .innerJoin(tags, eq(tags.id, ticketTags.tagId))
     .where(eq(ticketTags.ticketId, ticketId))
+    .orderBy(asc(tags.name))
+}
+
+/** The workspace's tags by name, each marked whether it is on this ticket (one read for the page). */
+export async function listWorkspaceTagsForTicket(
+  db: DbOrTx,
+  { workspaceId, ticketId }: { workspaceId: string; ticketId: string },
+) {
+  return db
+    .select({
+      id: tags.id,
+      name: tags.name,
+      onTicket: sql<boolean>`exists (
+        select 1 from ${ticketTags} where ${ticketTags.ticketId} = ${ticketId} and ${ticketTags.tagId} = ${tags.id}
+      )`,
+    })
+    .from(tags)
+    .where(eq(tags.workspaceId, workspaceId))
     .orderBy(asc(tags.name))
 }
 
