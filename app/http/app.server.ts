@@ -44,6 +44,11 @@ type Options = {
   build: ServerBuild | (() => Promise<ServerBuild>)
 }
 
+/** The plain-text 503 of a database outage, where no page can be rendered. */
+function sendUnavailable(res: express.Response) {
+  res.status(503).set('Retry-After', String(RETRY_AFTER_SECONDS)).type('text/plain').send(UNAVAILABLE_MESSAGE)
+}
+
 /** The Express app: health checks, hardening, static assets, then Remix. */
 export function createApp(options: Options) {
   const app = express()
@@ -106,23 +111,13 @@ export function createApp(options: Options) {
       // as the 503 page (or its `.data` equivalent), without trying the database again.
       logDatabaseUnavailable(error, res.locals.requestId as string | undefined, req.path)
       if (res.locals.databaseUnavailable === true || req.path.startsWith('/assets/')) {
-        res
-          .status(503)
-          .set('Retry-After', String(RETRY_AFTER_SECONDS))
-          .type('text/plain')
-          .send(UNAVAILABLE_MESSAGE)
+        sendUnavailable(res)
         return
       }
       res.locals.databaseUnavailable = true
       void remix(req, res, (renderError?: unknown) => {
         logger().error({ err: renderError, reqId: res.locals.requestId }, 'unhandled error')
-        if (!res.headersSent) {
-          res
-            .status(503)
-            .set('Retry-After', String(RETRY_AFTER_SECONDS))
-            .type('text/plain')
-            .send(UNAVAILABLE_MESSAGE)
-        }
+        if (!res.headersSent) sendUnavailable(res)
       })
       return
     }
