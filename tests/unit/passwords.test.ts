@@ -1,12 +1,6 @@
 import os from 'node:os'
 import { describe, expect, it } from 'vitest'
-import {
-  hashPassword,
-  hashStats,
-  HashQueueFull,
-  LOGIN_HASHES_WAITING,
-  verifyPassword,
-} from '#app/domain/passwords.server.ts'
+import { hashPassword, verifyPassword } from '#app/domain/passwords.server.ts'
 
 describe('password hashing', () => {
   it('runs one hash per CPU at a time and starts a lower priority number first', async () => {
@@ -21,44 +15,6 @@ describe('password hashing', () => {
     // It takes the first free slot: at most the running batch and its own batch finish first,
     // where arrival order would put it last.
     expect(finished.indexOf('clean')).toBeLessThan(2 * cpus + 1)
-  })
-
-  it('lets at most LOGIN_HASHES_WAITING sign-in hashes wait, refusing the worst before hashing it', async () => {
-    const stored = await hashPassword('correct horse battery staple')
-    const cpus = os.availableParallelism()
-    const outcome = new Map<string, 'hashed' | 'shed'>()
-    const finished: string[] = []
-    const login = (label: string, priority: number) =>
-      verifyPassword('wrong', stored, { priority, sheddable: true }).then(
-        () => {
-          outcome.set(label, 'hashed')
-          finished.push(label)
-        },
-        (error: unknown) => {
-          if (!(error instanceof HashQueueFull)) throw error
-          outcome.set(label, 'shed')
-        },
-      )
-    const before = hashStats()
-    // cpus start, LOGIN_HASHES_WAITING wait, the rest of these equals is refused on arrival.
-    const flood = Array.from({ length: cpus + LOGIN_HASHES_WAITING + 5 }, (_, i) => login(`flood ${i}`, 3))
-    expect(hashStats().waiting).toBe(LOGIN_HASHES_WAITING)
-    const worse = login('worse', 7) // refused: every waiting one is better
-    const clean = login('clean', 0) // takes the place of the last flood hash waiting
-    // Hashes other than sign-ins (signup, password change) are never refused and don't count.
-    const signup = verifyPassword('wrong', stored).then(() => finished.push('signup'))
-    expect(hashStats().waiting).toBe(LOGIN_HASHES_WAITING + 1)
-    await Promise.all([...flood, worse, clean, signup])
-
-    expect(outcome.get('worse')).toBe('shed')
-    expect(outcome.get('clean')).toBe('hashed')
-    const floodHashed = [...outcome].filter(([label, o]) => label.startsWith('flood') && o === 'hashed')
-    expect(floodHashed).toHaveLength(cpus + LOGIN_HASHES_WAITING - 1)
-    // Work counted: the refused ones never reached scrypt.
-    expect(hashStats().derivations - before.derivations).toBe(cpus + LOGIN_HASHES_WAITING + 1)
-    expect(hashStats().shed - before.shed).toBe(7)
-    // The clean sign-in ran in the round after the running one.
-    expect(finished.indexOf('clean')).toBeLessThan(2 * cpus)
   })
 
   it('verifies the password a hash was made from', async () => {
