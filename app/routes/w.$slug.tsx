@@ -3,6 +3,8 @@ import { Form, Link, NavLink, Outlet, useLoaderData, useLocation } from '@remix-
 import { formatCount } from '#app/utils/format.ts'
 import { CommandPalette } from '#app/components/command-palette.tsx'
 import { LiveProvider } from '#app/components/live/live-provider.tsx'
+import { ChevronDown } from '#app/components/ui/icons.tsx'
+import { ToastProvider } from '#app/components/ui/toast.tsx'
 import { LiveIndicator } from '#app/components/live-indicator.tsx'
 import { NotificationsBell } from '#app/components/notifications-bell.tsx'
 import { NavDrawerState, NAV_DRAWER_ID, TopBar, UserMenu } from '#app/components/shell/top-bar.tsx'
@@ -71,7 +73,8 @@ export default function WorkspaceLayout() {
         >
           <details className="group relative mb-6">
             <summary className="cursor-pointer list-none rounded-md px-2 py-1 font-semibold hover:bg-slate-100 dark:hover:bg-slate-800">
-              {workspace.name} <span aria-hidden>▾</span>
+              {workspace.name}{' '}
+              <ChevronDown className="inline size-4 align-[-3px] transition-transform group-open:rotate-180" />
               <span className="sr-only">Switch workspace</span>
             </summary>
             <nav
@@ -146,7 +149,10 @@ export default function WorkspaceLayout() {
         <div className="min-w-0">
           {user.emailVerified ? null : <VerifyEmailBanner email={user.email} />}
           <main className="min-w-0 p-4 sm:p-6 lg:p-8">
-            <Outlet />
+            {/* Pages show toasts (useToast) after an action, e.g. a bulk change with Undo. */}
+            <ToastProvider>
+              <Outlet />
+            </ToastProvider>
           </main>
         </div>
       </div>
