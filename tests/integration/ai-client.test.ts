@@ -1,37 +1,19 @@
 import { eq } from 'drizzle-orm'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { getDb } from '#db/client.ts'
 import { aiRuns } from '#db/schema.ts'
-import { parseEnv, type AppEnv } from '#app/env.server.ts'
 import { runStream, runStructured, aiAvailability, type AiContext } from '#app/ai/client.server.ts'
 import { saveAiSettings } from '#app/ai/settings.server.ts'
 import { AI_FEATURES_ON_BY_DEFAULT, AI_MESSAGES } from '#app/ai/features.ts'
 import { createMember, createWorkspace } from '#tests/helpers/factories.ts'
 import { FakeOpenAI } from '#tests/fakes/openai.ts'
+import { setProvider, tuneAi, withFakeOpenAI } from '#tests/helpers/ai.ts'
 
-const envStore = globalThis as unknown as {
-  __switchboardEnv?: AppEnv
-  __switchboardAiTuning?: { timeoutMs?: number; backoffBaseMs?: number }
-}
-const fake = new FakeOpenAI()
+const fake = withFakeOpenAI()
 const Rewrite = z.object({ text: z.string().min(1) })
 
-function setProvider(vars: Record<string, string | undefined>) {
-  envStore.__switchboardEnv = parseEnv({ ...process.env, ...vars })
-}
-
-beforeAll(async () => {
-  await fake.start()
-  envStore.__switchboardAiTuning = { backoffBaseMs: 5 }
-})
-afterAll(async () => {
-  envStore.__switchboardEnv = undefined
-  envStore.__switchboardAiTuning = undefined
-  await fake.stop()
-})
 beforeEach(() => {
-  fake.reset()
   setProvider({
     OPENAI_BASE_URL: fake.baseUrl,
     OPENAI_API_KEY: 'sk-test-secret-key',
@@ -158,7 +140,7 @@ describe('runStructured', () => {
 
   it('times out a slow server at the deadline and records timeout', async () => {
     const ctx = await context()
-    envStore.__switchboardAiTuning = { backoffBaseMs: 5, timeoutMs: 300 }
+    tuneAi({ backoffBaseMs: 5, timeoutMs: 300 })
     try {
       fake.failNext({ kind: 'slow', delayMs: 'forever' })
       const started = Date.now()
@@ -169,7 +151,7 @@ describe('runStructured', () => {
       expect(run!.outcome).toBe('timeout')
       await expect.poll(() => fake.requests[0]!.aborted).toBe(true)
     } finally {
-      envStore.__switchboardAiTuning = { backoffBaseMs: 5 }
+      tuneAi({ backoffBaseMs: 5 })
     }
   })
 

@@ -2,41 +2,28 @@ import { and, eq } from 'drizzle-orm'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
 import { aiRuns, cannedResponses, messages, tickets } from '#db/schema.ts'
-import { parseEnv, type AppEnv } from '#app/env.server.ts'
 import { createMember, createTicketFor, createWorkspace, setTicket } from '#tests/helpers/factories.ts'
 import { startTestServer } from '#tests/helpers/http-server.ts'
 import { FakeOpenAI, type RecordedChat } from '#tests/fakes/openai.ts'
+import { setProvider, tuneAi, withFakeOpenAI } from '#tests/helpers/ai.ts'
 
 /**
  * AI over HTTP: the production build on a real Express server, the fake provider selected
  * through OPENAI_BASE_URL, and what the app sent inspected on the fake.
  */
 
-const envStore = globalThis as unknown as {
-  __switchboardEnv?: AppEnv
-  __switchboardAiTuning?: { timeoutMs?: number; backoffBaseMs?: number }
-}
-const fake = new FakeOpenAI()
+const fake = withFakeOpenAI()
 let server: Awaited<ReturnType<typeof startTestServer>>
 
-function setProvider(vars: Record<string, string | undefined>) {
-  envStore.__switchboardEnv = parseEnv({ ...process.env, ...vars })
-}
 const configured = () => setProvider({ OPENAI_BASE_URL: fake.baseUrl, OPENAI_API_KEY: 'sk-http-test' })
 
 beforeAll(async () => {
-  await fake.start()
   server = await startTestServer()
-  envStore.__switchboardAiTuning = { backoffBaseMs: 5 }
 })
 afterAll(async () => {
-  envStore.__switchboardEnv = undefined
-  envStore.__switchboardAiTuning = undefined
   await server.close()
-  await fake.stop()
 })
 beforeEach(() => {
-  fake.reset()
   fake.respond = (request) =>
     request.response_format
       ? { content: '{"text":"Rewritten text."}' }
@@ -250,7 +237,7 @@ describe('Draft reply', () => {
 
   it('times out a slow provider with 504 and No suggestion right now', async () => {
     const { agent, ticket } = await kettleWorkspace()
-    envStore.__switchboardAiTuning = { backoffBaseMs: 5, timeoutMs: 300 }
+    tuneAi({ backoffBaseMs: 5, timeoutMs: 300 })
     try {
       fake.failNext({ kind: 'slow', delayMs: 'forever' })
       const response = await post(agent, draftPath(agent, ticket.number), {})
@@ -258,7 +245,7 @@ describe('Draft reply', () => {
       expect((await response.json()).error).toBe('No suggestion right now')
       expect((await runsOf(agent.workspace.id))[0]).toMatchObject({ outcome: 'timeout' })
     } finally {
-      envStore.__switchboardAiTuning = { backoffBaseMs: 5 }
+      tuneAi({ backoffBaseMs: 5 })
     }
   })
 

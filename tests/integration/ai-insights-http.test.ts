@@ -10,31 +10,23 @@ import {
   ticketTags,
   tickets,
 } from '#db/schema.ts'
-import { parseEnv, type AppEnv } from '#app/env.server.ts'
-import { getAiSettings, saveAiSettings } from '#app/ai/settings.server.ts'
 import { triageTicket } from '#app/ai/triage.server.ts'
 import { startQueue } from '#app/jobs/queue.server.ts'
 import { createMember, createTicketFor } from '#tests/helpers/factories.ts'
 import { startTestServer } from '#tests/helpers/http-server.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 import { FakeOpenAI, type ChatRequest } from '#tests/fakes/openai.ts'
+import { memberWithTriage, setProvider, withFakeOpenAI } from '#tests/helpers/ai.ts'
 
 /**
  * Triage chips, summaries and translations over HTTP: the production build on a real Express
  * server, the fake provider through OPENAI_BASE_URL.
  */
 
-const envStore = globalThis as unknown as {
-  __switchboardEnv?: AppEnv
-  __switchboardAiTuning?: { timeoutMs?: number; backoffBaseMs?: number }
-}
-const fake = new FakeOpenAI()
+const fake = withFakeOpenAI()
 let server: Awaited<ReturnType<typeof startTestServer>>
 type Agent = Awaited<ReturnType<typeof createMember>>
 
-function setProvider(vars: Record<string, string | undefined>) {
-  envStore.__switchboardEnv = parseEnv({ ...process.env, ...vars })
-}
 const configured = () => setProvider({ OPENAI_BASE_URL: fake.baseUrl, OPENAI_API_KEY: 'sk-insights' })
 
 let triageAnswer: Record<string, unknown> = {}
@@ -59,42 +51,20 @@ function respond(request: ChatRequest) {
 }
 
 beforeAll(async () => {
-  await fake.start()
   await startQueue(testDatabaseUrl)
   server = await startTestServer()
-  envStore.__switchboardAiTuning = { backoffBaseMs: 5 }
 })
 afterAll(async () => {
-  envStore.__switchboardEnv = undefined
-  envStore.__switchboardAiTuning = undefined
   await server.close()
-  await fake.stop()
 })
 beforeEach(() => {
-  fake.reset()
   fake.respond = respond
   translation = 'TRANSLATED: my kettle has not arrived'
   configured()
 })
 
-async function workspace(options: { mode?: 'suggest' | 'auto-apply'; budget?: number } = {}) {
-  const agent = await createMember('owner')
-  const settings = await getAiSettings(agent.workspace.id)
-  await saveAiSettings(
-    { workspaceId: agent.workspace.id, userId: agent.user.id },
-    {
-      features: { ...settings.features, triage: true },
-      model: undefined,
-      monthlyTokenBudget: options.budget,
-      debugLogging: false,
-      triageMode: options.mode ?? 'suggest',
-    },
-  )
-  await getDb()
-    .insert(tags)
-    .values(['Billing', 'Shipping'].map((name) => ({ workspaceId: agent.workspace.id, name })))
-  return agent
-}
+/** An owner whose workspace has triage on and the tags Billing and Shipping. */
+const workspace = (options: { budget?: number } = {}) => memberWithTriage(['Billing', 'Shipping'], options)
 
 /** A ticket written in Spanish, triaged (language es, a priority and a tag suggested). */
 async function spanishTicket(agent: Agent) {

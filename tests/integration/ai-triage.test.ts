@@ -1,9 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
 import { aiRuns, auditEvents, tags, ticketTags, ticketTriage, tickets } from '#db/schema.ts'
-import { parseEnv, type AppEnv } from '#app/env.server.ts'
-import { saveAiSettings, getAiSettings } from '#app/ai/settings.server.ts'
 import { triageTicket } from '#app/ai/triage.server.ts'
 import { startQueue } from '#app/jobs/queue.server.ts'
 import { startWorkers } from '#app/jobs/worker.server.ts'
@@ -11,6 +9,7 @@ import { describeActivity } from '#app/utils/activity.ts'
 import { createMember, createTicketFor } from '#tests/helpers/factories.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 import { FakeOpenAI } from '#tests/fakes/openai.ts'
+import { memberWithTriage, setProvider, withFakeOpenAI } from '#tests/helpers/ai.ts'
 
 /**
  * Triage (issue 10 item 11) against the real PostgreSQL and the fake provider: the job enqueued
@@ -18,53 +17,21 @@ import { FakeOpenAI } from '#tests/fakes/openai.ts'
  * fixtures, and what the prompt holds.
  */
 
-const envStore = globalThis as unknown as {
-  __switchboardEnv?: AppEnv
-  __switchboardAiTuning?: { timeoutMs?: number; backoffBaseMs?: number }
-}
-const fake = new FakeOpenAI()
+const fake = withFakeOpenAI()
 type Agent = Awaited<ReturnType<typeof createMember>>
 
-function setProvider(vars: Record<string, string | undefined>) {
-  envStore.__switchboardEnv = parseEnv({ ...process.env, ...vars })
-}
-
 beforeAll(async () => {
-  await fake.start()
-  envStore.__switchboardAiTuning = { backoffBaseMs: 5 }
   await startQueue(testDatabaseUrl, { listen: true })
 })
-afterAll(async () => {
-  envStore.__switchboardEnv = undefined
-  envStore.__switchboardAiTuning = undefined
-  await fake.stop()
-})
 beforeEach(() => {
-  fake.reset()
   setProvider({ OPENAI_BASE_URL: fake.baseUrl, OPENAI_API_KEY: 'sk-triage-test' })
 })
 
 let answer: Record<string, unknown> = {}
 fake.respond = () => ({ content: JSON.stringify(answer) })
 
-async function workspaceWithTags(mode: 'suggest' | 'auto-apply', budget?: number) {
-  const agent = await createMember('owner')
-  const settings = await getAiSettings(agent.workspace.id)
-  await saveAiSettings(
-    { workspaceId: agent.workspace.id, userId: agent.user.id },
-    {
-      features: { ...settings.features, triage: true },
-      model: undefined,
-      monthlyTokenBudget: budget,
-      debugLogging: false,
-      triageMode: mode,
-    },
-  )
-  await getDb()
-    .insert(tags)
-    .values(['Billing', 'Shipping', 'Refund'].map((name) => ({ workspaceId: agent.workspace.id, name })))
-  return agent
-}
+const workspaceWithTags = (mode: 'suggest' | 'auto-apply', budget?: number) =>
+  memberWithTriage(['Billing', 'Shipping', 'Refund'], { mode, budget })
 
 async function tagIdsOf(agent: Agent) {
   const rows = await getDb().select().from(tags).where(eq(tags.workspaceId, agent.workspace.id))

@@ -39,6 +39,20 @@ async function currentWindowStart(windowMs: number) {
   return new Date(Number(result.rows[0].ms))
 }
 
+/** `hits` counted in the window before the current one; returns the current window's start. */
+async function previousWindowHits(key: string, windowMs: number, hits: number) {
+  const start = await currentWindowStart(windowMs)
+  await getDb()
+    .insert(rateLimitCounters)
+    .values({
+      key,
+      windowStart: new Date(start.getTime() - windowMs),
+      hits,
+      expiresAt: new Date(start.getTime() + windowMs),
+    })
+  return start
+}
+
 describe('takeSlot', () => {
   it('grants exactly max of 60 concurrent takes from two instances, in one counter row', async () => {
     const key = uniqueKey()
@@ -93,16 +107,8 @@ describe('takeSlot', () => {
   it('never lets a burst that straddles a window boundary take more than max', async () => {
     const key = uniqueKey()
     const limit = { max: 10, windowMs: 15 * MINUTE }
-    const start = await currentWindowStart(limit.windowMs)
     // 5 attempts in the previous window, then a burst in this one.
-    await getDb()
-      .insert(rateLimitCounters)
-      .values({
-        key,
-        windowStart: new Date(start.getTime() - limit.windowMs),
-        hits: 5,
-        expiresAt: new Date(start.getTime() + limit.windowMs),
-      })
+    const start = await previousWindowHits(key, limit.windowMs, 5)
     const slots = []
     for (let i = 0; i < 12; i++) slots.push(await takeSlot(key, limit))
     // The previous window's 5 still count as ceil(5 × (1 − elapsed/window)): rounded down, a burst
@@ -139,15 +145,7 @@ describe('takeSlot', () => {
     const key = uniqueKey()
     // A day-long window so the weight barely moves while the test runs.
     const limit = { max: 1000, windowMs: 24 * 60 * MINUTE }
-    const start = await currentWindowStart(limit.windowMs)
-    await getDb()
-      .insert(rateLimitCounters)
-      .values({
-        key,
-        windowStart: new Date(start.getTime() - limit.windowMs),
-        hits: 800,
-        expiresAt: new Date(start.getTime() + limit.windowMs),
-      })
+    const start = await previousWindowHits(key, limit.windowMs, 800)
     const before = Date.now()
     const slot = await takeSlot(key, limit)
     const weight = 1 - (before - start.getTime()) / limit.windowMs
@@ -159,15 +157,7 @@ describe('takeSlot', () => {
   it('refuses while the carried count alone reaches max, and says when it will have faded enough', async () => {
     const key = uniqueKey()
     const limit = { max: 10, windowMs: 24 * 60 * MINUTE }
-    const start = await currentWindowStart(limit.windowMs)
-    await getDb()
-      .insert(rateLimitCounters)
-      .values({
-        key,
-        windowStart: new Date(start.getTime() - limit.windowMs),
-        hits: 1_000_000,
-        expiresAt: new Date(start.getTime() + limit.windowMs),
-      })
+    const start = await previousWindowHits(key, limit.windowMs, 1_000_000)
     const slot = await takeSlot(key, limit)
     expect(slot).toMatchObject({ allowed: false, remaining: 0 })
     // 1,000,000 × (1 − elapsed/window) < 10 only in the window's last ~0.9 s.
