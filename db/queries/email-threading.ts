@@ -1,6 +1,7 @@
 import { and, desc, eq, isNotNull, lt, ne, or, sql } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
-import { contacts, messages, tickets, users, workspaces } from '../schema.ts'
+import { messages, tickets, workspaces } from '../schema.ts'
+import { selectMessagesWithAuthors } from './messages.ts'
 
 // What an outgoing reply's threading reads and writes: the ticket's reply token (Reply-To),
 // the Message-IDs of its earlier emails (References) and the public messages quoted below it.
@@ -47,17 +48,7 @@ export async function listRepliesBefore(
   db: DbOrTx,
   { ticketId, message, limit }: { ticketId: string; message: { id: string; createdAt: Date }; limit: number },
 ) {
-  return db
-    .select({
-      bodyText: messages.bodyText,
-      createdAt: messages.createdAt,
-      userName: users.name,
-      contactName: contacts.name,
-      contactEmail: contacts.email,
-    })
-    .from(messages)
-    .leftJoin(users, eq(users.id, messages.authorUserId))
-    .leftJoin(contacts, eq(contacts.id, messages.authorContactId))
+  return selectMessagesWithAuthors(db)
     .where(
       and(
         eq(messages.ticketId, ticketId),

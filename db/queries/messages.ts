@@ -6,6 +6,26 @@ import { contacts, customerLinks, messages, tickets, users, workspaces } from '.
 // opens the transaction and passes `tx`). The thread's reads are in tickets.ts.
 
 /**
+ * Messages with who wrote them: the agent's name, or the customer's name and email (the collision
+ * check's list and the quoted history below an emailed reply). The caller adds where and order.
+ */
+export function selectMessagesWithAuthors(db: DbOrTx) {
+  return db
+    .select({
+      id: messages.id,
+      kind: messages.kind,
+      bodyText: messages.bodyText,
+      createdAt: messages.createdAt,
+      userName: users.name,
+      contactName: contacts.name,
+      contactEmail: contacts.email,
+    })
+    .from(messages)
+    .leftJoin(users, eq(users.id, messages.authorUserId))
+    .leftJoin(contacts, eq(contacts.id, messages.authorContactId))
+}
+
+/**
  * Messages of the ticket newer than `messageId` (oldest first) with their authors; none when that
  * message is not on the ticket.
  */
@@ -19,19 +39,7 @@ export async function listMessagesSince(
     .where(and(eq(messages.id, messageId), eq(messages.ticketId, ticketId)))
   if (!seen) return []
   return (
-    db
-      .select({
-        id: messages.id,
-        kind: messages.kind,
-        bodyText: messages.bodyText,
-        createdAt: messages.createdAt,
-        userName: users.name,
-        contactName: contacts.name,
-        contactEmail: contacts.email,
-      })
-      .from(messages)
-      .leftJoin(users, eq(users.id, messages.authorUserId))
-      .leftJoin(contacts, eq(contacts.id, messages.authorContactId))
+    selectMessagesWithAuthors(db)
       // Row comparison with the id (UUIDv7) as tie-breaker: a message in the same millisecond counts.
       .where(
         and(
