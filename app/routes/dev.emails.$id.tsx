@@ -1,5 +1,6 @@
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Link, useLoaderData } from '@remix-run/react'
+import { ChevronLeft } from '#app/components/ui/icons.tsx'
 import { getOutboxEmail, requireLocalProfile } from '#app/domain/dev-emails.server.ts'
 import { notFound } from '#app/domain/errors.server.ts'
 
@@ -33,7 +34,8 @@ export default function DevEmail() {
   return (
     <main className="mx-auto max-w-5xl p-6">
       <Link className="text-sm text-indigo-600 underline dark:text-indigo-400" to="/dev/emails">
-        ← Outbox
+        <ChevronLeft className="inline size-4 align-[-3px]" />
+        Outbox
       </Link>
       <h1 className="mt-2 text-2xl font-semibold break-words">{email.subject}</h1>
       <section aria-labelledby="headers-heading" className="mt-6">

@@ -9,6 +9,7 @@ import {
 } from '@remix-run/node'
 import { Form, Link, useActionData, useLoaderData } from '@remix-run/react'
 import { z } from 'zod'
+import { ChevronLeft } from '#app/components/ui/icons.tsx'
 import { AttachmentsField } from '#app/components/support-shell.tsx'
 import { Button } from '#app/components/ui/button.tsx'
 import { Field, FormErrors, TextareaField } from '#app/components/ui/field.tsx'
@@ -87,7 +88,8 @@ export default function NewTicket() {
     <div className="max-w-2xl">
       <p className="text-sm">
         <Link to={`/w/${slug}/tickets`} className="text-indigo-600 hover:underline dark:text-indigo-400">
-          ← Inbox
+          <ChevronLeft className="inline size-4 align-[-3px]" />
+          Inbox
         </Link>
       </p>
       <h1 className="mt-2 text-2xl font-semibold">New ticket</h1>
