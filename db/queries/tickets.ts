@@ -163,8 +163,9 @@ export async function listWorkspaceTagsForTicket(
     .select({
       id: tags.id,
       name: tags.name,
+      // Spelled out: inside a single-table select Drizzle leaves column names unqualified.
       onTicket: sql<boolean>`exists (
-        select 1 from ${ticketTags} where ${ticketTags.ticketId} = ${ticketId} and ${ticketTags.tagId} = ${tags.id}
+        select 1 from ticket_tags tt where tt.ticket_id = ${ticketId} and tt.tag_id = "tags"."id"
       )`,
     })
     .from(tags)
