@@ -11,8 +11,8 @@ import { describeStartupError } from '#app/startup-error.server.ts'
 import { createApp } from '#app/http/app.server.ts'
 import { databasePoolGuards } from '#app/http/database-outage.server.ts'
 import { drainableServer } from '#app/http/graceful.server.ts'
+import { collectGarbageWhenIdle } from '#app/http/idle-gc.server.ts'
 import { startQueue, stopQueue } from '#app/jobs/queue.server.ts'
-import { startWorkers } from '#app/jobs/worker.server.ts'
 import { logger } from '#app/logger.server.ts'
 import { attachSocketServer, closeSocketServer } from '#app/realtime/hub.server.ts'
 
@@ -46,7 +46,9 @@ async function main() {
   await migrateDatabase(pool)
   // Every instance can enqueue; RUN_WORKER=false leaves processing to `npm run worker` processes.
   await startQueue(databaseUrl)
-  if (config.runWorker) await startWorkers()
+  // Imported only here: the job handlers bring email rendering, SendGrid, the AI client and the
+  // webhook sender, which a web-only instance (RUN_WORKER=false) never loads.
+  if (config.runWorker) await (await import('#app/jobs/worker.server.ts')).startWorkers()
 
   const appOrigin = new URL(config.appUrl).origin
   const server = http.createServer()
@@ -79,6 +81,7 @@ async function main() {
   }
 
   server.on('request', app)
+  collectGarbageWhenIdle(server)
   attachSocketServer(server, {
     appOrigin,
     appEnv: config.appEnv,

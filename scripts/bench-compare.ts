@@ -30,6 +30,13 @@ const RUNS = Number(arg('runs') ?? 1)
 const IDLE_SECONDS = Number(arg('idle') ?? 20)
 const ONLY = arg('only')?.split(',')
 const NODE_ARGS = arg('node-args')?.split(' ').filter(Boolean) ?? []
+// The server runs with the Node flags `npm start` gives it in production (package.json), so the
+// measured memory is production's.
+const START_FLAGS =
+  /exec node (.*?) ?scripts\/start\.js/
+    .exec(JSON.parse(fs.readFileSync('package.json', 'utf8')).scripts.start)?.[1]
+    ?.split(' ')
+    .filter(Boolean) ?? []
 const WARMUP_SECONDS = 2
 const DATA_DIR = path.resolve(process.env.DATA_DIR ?? '.data-bench')
 const APP_PORT = Number(process.env.BENCH_PORT ?? 3395)
@@ -70,6 +77,7 @@ async function main(url: string) {
     [
       '--import',
       path.resolve('scripts/bench-query-counter.js'),
+      ...START_FLAGS,
       ...NODE_ARGS,
       path.join(BUILD_COPY, 'server.js'),
     ],
@@ -87,7 +95,9 @@ async function main(url: string) {
     },
     `${app}/readyz`,
   )
-  console.log(`server RSS at start: ${mb(rssOf(server.pid))}`)
+  console.log(
+    `server RSS at start: ${mb(rssOf(server.pid))} (node ${[...START_FLAGS, ...NODE_ARGS].join(' ')})`,
+  )
   server.kill('SIGUSR2')
   const cookie = await signIn()
   const paths = await benchPaths(bench, cookie)

@@ -1,10 +1,15 @@
 // Bundles server.ts (and the app modules it wires) into build/server.js, after remix vite:build,
-// which empties build/. npm packages stay external.
+// which empties build/. npm packages stay external. Split: what server.ts imports dynamically (the
+// job workers, the MCP endpoint) is its own chunk next to server.js, loaded only when used.
 import { build } from 'esbuild'
 
 await build({
   entryPoints: ['server.ts'],
-  outfile: 'build/server.js',
+  outdir: 'build',
+  entryNames: '[name]',
+  // In build/ itself, so import.meta.url-relative paths (`../migrations`) resolve as from server.js.
+  chunkNames: 'server-chunk-[name]-[hash]',
+  splitting: true,
   bundle: true,
   platform: 'node',
   format: 'esm',

@@ -1,12 +1,12 @@
-import OpenAI, {
+import {
   APIConnectionError,
   APIConnectionTimeoutError,
   APIError,
   APIUserAbortError,
   BadRequestError,
   RateLimitError,
-} from 'openai'
-import { zodResponseFormat } from 'openai/helpers/zod'
+} from 'openai/error'
+import type OpenAI from 'openai'
 import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions'
 import { z } from 'zod'
 import { getDb } from '#db/client.ts'
@@ -138,11 +138,13 @@ async function gate(feature: AiFeature, ctx: AiContext): Promise<Gate> {
 
 const clients = new Map<string, OpenAI>()
 
-function provider() {
+/** The SDK (~10 MB of heap with its zod helpers) loads with the first AI call, not at start-up. */
+async function provider() {
   const { apiKey, baseUrl } = env().ai
   const key = `${baseUrl}\n${apiKey ?? ''}`
   let client = clients.get(key)
   if (!client) {
+    const { default: OpenAI } = await import('openai')
     // Self-hosted servers (Ollama, llama.cpp) need no key, but the SDK insists on one.
     client = new OpenAI({ apiKey: apiKey ?? 'not-needed', baseURL: baseUrl, maxRetries: 0 })
     clients.set(key, client)
@@ -268,7 +270,7 @@ async function startRun(feature: AiFeature, ctx: AiContext, messages: AiMessage[
   const admitted = await gate(feature, ctx)
   if (!admitted.ok) return admitted
   const { settings } = admitted
-  const client = provider()
+  const client = await provider()
   const limit = deadline(ctx)
   const run: RunRecord = {
     feature,
@@ -356,6 +358,7 @@ export async function runStructured<T>(
   if (!started.ok) return started
   const { settings, client, limit, run } = started
   const serverKey = `${env().ai.baseUrl}\n${settings.model}`
+  const { zodResponseFormat } = await import('openai/helpers/zod')
   // zodResponseFormat's types are for Zod object schemas; every schema we pass is one.
   const jsonSchema = zodResponseFormat(schema as unknown as z.ZodObject, options.name ?? feature)
 

@@ -1,10 +1,10 @@
-import { render } from '@react-email/render'
 import { createElement, type ReactElement } from 'react'
-import { AccountLinkEmail, type AccountLinkProps } from '#app/emails/account-link.tsx'
-import { AgentReplyEmail, type QuotedMessage } from '#app/emails/agent-reply.tsx'
-import { AutoAcknowledgementEmail } from '#app/emails/auto-acknowledgement.tsx'
-import { NotificationEmail, type NotificationEmailProps } from '#app/emails/notification.tsx'
-import { TicketConfirmationEmail } from '#app/emails/ticket-confirmation.tsx'
+import type { AccountLinkProps } from '#app/emails/account-link.tsx'
+import type { QuotedMessage } from '#app/emails/agent-reply.tsx'
+import type { NotificationEmailProps } from '#app/emails/notification.tsx'
+
+// React Email (its components bring prismjs) and the templates are ~15 MB of heap that most
+// requests never use: each is imported on first use (a separate chunk of the build), not at start.
 
 /**
  * Rendered email bodies: React Email components (app/emails/) rendered to HTML, and the same
@@ -13,6 +13,7 @@ import { TicketConfirmationEmail } from '#app/emails/ticket-confirmation.tsx'
 export type Rendered = { subject: string; html: string; text: string }
 
 async function renderBoth(element: ReactElement) {
+  const { render } = await import('@react-email/render')
   const [html, text] = await Promise.all([render(element), render(element, { plainText: true })])
   return { html, text }
 }
@@ -35,6 +36,7 @@ export async function renderAgentReply(input: {
   ]
     .filter(Boolean)
     .join('\n\n')
+  const { AgentReplyEmail } = await import('#app/emails/agent-reply.tsx')
   const bodies = await renderBoth(
     createElement(AgentReplyEmail, {
       number: input.number,
@@ -58,6 +60,7 @@ export async function renderTicketConfirmation(input: {
   mailboxName: string
   link: string
 }): Promise<Rendered> {
+  const { TicketConfirmationEmail } = await import('#app/emails/ticket-confirmation.tsx')
   const bodies = await renderBoth(createElement(TicketConfirmationEmail, input))
   return { subject: `We received your request: ${input.subject} [#${input.number}]`, ...bodies }
 }
@@ -68,12 +71,14 @@ export async function renderAutoAcknowledgement(input: {
   text: string
   mailboxName: string
 }): Promise<Rendered> {
+  const { AutoAcknowledgementEmail } = await import('#app/emails/auto-acknowledgement.tsx')
   const bodies = await renderBoth(createElement(AutoAcknowledgementEmail, input))
   return { subject: replySubject(input.subject, input.number), ...bodies }
 }
 
 export async function renderAccountLink(input: AccountLinkProps & { subject: string }): Promise<Rendered> {
   const { subject, ...props } = input
+  const { AccountLinkEmail } = await import('#app/emails/account-link.tsx')
   return { subject, ...(await renderBoth(createElement(AccountLinkEmail, props))) }
 }
 
@@ -81,5 +86,6 @@ export async function renderNotification(
   input: NotificationEmailProps & { subject: string },
 ): Promise<Rendered> {
   const { subject, ...props } = input
+  const { NotificationEmail } = await import('#app/emails/notification.tsx')
   return { subject, ...(await renderBoth(createElement(NotificationEmail, props))) }
 }

@@ -14,7 +14,6 @@ import {
 } from './database-outage.server.ts'
 import { healthz, readyz } from './health.server.ts'
 import { emailFrameHeaders } from './email-frame.server.ts'
-import { mcpEndpoint } from '#app/mcp/endpoint.server.ts'
 import { sendgridWebhooks } from './inbound.server.ts'
 import { requestLog } from './request-log.server.ts'
 import { refuse } from './refusal.server.ts'
@@ -49,6 +48,25 @@ function sendUnavailable(res: express.Response) {
   res.status(503).set('Retry-After', String(RETRY_AFTER_SECONDS)).type('text/plain').send(UNAVAILABLE_MESSAGE)
 }
 
+/**
+ * The MCP SDK is ~11 MB of heap that an instance nobody connects an agent to never needs: it is
+ * imported with the first request to /mcp (its own chunk of the build), not at start-up.
+ */
+function lazyMcpEndpoint(): express.RequestHandler {
+  let endpoint: Promise<express.RequestHandler> | undefined
+  return (req, res, next) => {
+    if (!/^\/mcp\/?$/i.test(req.path)) return next()
+    endpoint ??= import('#app/mcp/endpoint.server.ts').then((m) => m.mcpEndpoint())
+    endpoint.then(
+      (handler) => handler(req, res, next),
+      (error: unknown) => {
+        endpoint = undefined
+        next(error)
+      },
+    )
+  }
+}
+
 /** The Express app: health checks, hardening, static assets, then Remix. */
 export function createApp(options: Options) {
   const app = express()
@@ -72,7 +90,7 @@ export function createApp(options: Options) {
   app.use(sendgridWebhooks())
   app.use(bodyLimit(FORM_BODY_LIMIT, UPLOAD_ROUTES))
   // POST /mcp: the MCP server (Bearer API tokens, no cookie), before Remix and session renewal.
-  app.use(mcpEndpoint())
+  app.use(lazyMcpEndpoint())
   if (options.viteMiddleware) app.use(options.viteMiddleware)
   if (options.clientDir) {
     // Hashed, cacheable assets are compressed; HTML is streamed uncompressed (compressing the

@@ -1,5 +1,5 @@
-import { Client } from '@sendgrid/client'
-import { MailService } from '@sendgrid/mail'
+import type { Client } from '@sendgrid/client'
+import type { MailService } from '@sendgrid/mail'
 
 /** One email as the transports take it: everything already rendered and header-safe. */
 export type TransportEmail = {
@@ -58,10 +58,19 @@ export const SENDGRID_TIMEOUT_MS = 20_000
 
 const store = globalThis as unknown as { __switchboardSendGrid?: { key: string; service: MailService } }
 
-/** One MailService per API key and base URL, on a client whose default request has that base URL. */
-function mailService(apiKey: string, baseUrl: string) {
+/**
+ * One MailService per API key and base URL, on a client whose default request has that base URL.
+ * The SendGrid packages (~5 MB of heap) load with the first email sent, not at start-up.
+ */
+async function mailService(apiKey: string, baseUrl: string) {
   const key = `${baseUrl} ${apiKey}`
   if (store.__switchboardSendGrid?.key === key) return store.__switchboardSendGrid.service
+  // CommonJS packages whose typings (`export =` plus named classes) type a dynamic import as the
+  // default only; Node's named exports are there, as the static form saw them.
+  const [{ Client }, { MailService }] = (await Promise.all([
+    import('@sendgrid/client'),
+    import('@sendgrid/mail'),
+  ])) as unknown as [{ Client: new () => Client }, { MailService: new () => MailService }]
   const client = new Client()
   client.setApiKey(apiKey)
   client.setDefaultRequest('baseUrl', baseUrl)
@@ -81,7 +90,7 @@ export async function sendWithSendGrid(
   config: { apiKey: string; baseUrl: string },
   email: TransportEmail,
 ): Promise<{ providerId: string }> {
-  const service = mailService(config.apiKey, config.baseUrl)
+  const service = await mailService(config.apiKey, config.baseUrl)
   const headers = Object.fromEntries(
     Object.entries(email.headers).filter(([name]) => !RESERVED_HEADERS.has(name.toLowerCase())),
   )
