@@ -8,31 +8,21 @@ import { fileInboundEmail } from '#app/domain/inbound-email.server.ts'
 import { type parseEnv } from '#app/env.server.ts'
 import { pathFor } from '#app/integrations/storage.server.ts'
 import { cleanupOrphanFiles } from '#app/jobs/files-cleanup.server.ts'
-import { queue, startQueue } from '#app/jobs/queue.server.ts'
-import { startWorkers } from '#app/jobs/worker.server.ts'
 import { createMember, createTicketFor, setTicket } from '#tests/helpers/factories.ts'
-import { startTestServer } from '#tests/helpers/http-server.ts'
 import { fixture, multipartBody, parsedModePost, rawModePost } from '#tests/helpers/inbound-post.ts'
-import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
+import { startInboundServer } from '#tests/helpers/inbound-server.ts'
 
 const SECRET = 'inbound-secret-0123456789abcdef'
 const INBOUND = 'in.example.test'
 const envStore = globalThis as unknown as { __switchboardEnv?: ReturnType<typeof parseEnv> }
-let server: Awaited<ReturnType<typeof startTestServer>>
+let server: Awaited<ReturnType<typeof startInboundServer>>
 let n = 0
 
 beforeAll(async () => {
-  process.env.SENDGRID_INBOUND_SECRET = SECRET
-  process.env.INBOUND_DOMAIN = INBOUND
-  process.env.INBOUND_MAX_PER_SENDER_HOUR = '3'
-  envStore.__switchboardEnv = undefined
-  await startQueue(testDatabaseUrl, { listen: true })
-  await startWorkers()
-  server = await startTestServer({ sockets: false })
+  server = await startInboundServer({ secret: SECRET, domain: INBOUND, maxPerSenderHour: 3 })
 })
 afterAll(async () => {
   await server?.close()
-  await queue().stop({ graceful: false, timeout: 1000 })
 })
 
 type Post = { body: Buffer; contentType: string }

@@ -3,13 +3,9 @@ import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
 import { inboundEmails } from '#db/schema.ts'
-import type { parseEnv } from '#app/env.server.ts'
-import { queue, startQueue } from '#app/jobs/queue.server.ts'
-import { startWorkers } from '#app/jobs/worker.server.ts'
 import { createMember } from '#tests/helpers/factories.ts'
-import { startTestServer } from '#tests/helpers/http-server.ts'
 import { rawModePost } from '#tests/helpers/inbound-post.ts'
-import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
+import { startInboundServer } from '#tests/helpers/inbound-server.ts'
 
 /**
  * Issue 8's inbound figures, measured and printed (medians asserted loosely: the machine is shared):
@@ -17,21 +13,13 @@ import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
  */
 const SECRET = 'speed-secret-0123456789abcdef'
 const INBOUND = 'speed.example.test'
-const envStore = globalThis as unknown as { __switchboardEnv?: ReturnType<typeof parseEnv> }
-let server: Awaited<ReturnType<typeof startTestServer>>
+let server: Awaited<ReturnType<typeof startInboundServer>>
 
 beforeAll(async () => {
-  process.env.SENDGRID_INBOUND_SECRET = SECRET
-  process.env.INBOUND_DOMAIN = INBOUND
-  process.env.INBOUND_MAX_PER_SENDER_HOUR = '1000'
-  envStore.__switchboardEnv = undefined
-  await startQueue(testDatabaseUrl, { listen: true })
-  await startWorkers()
-  server = await startTestServer({ sockets: false })
+  server = await startInboundServer({ secret: SECRET, domain: INBOUND, maxPerSenderHour: 1_000 })
 })
 afterAll(async () => {
   await server?.close()
-  await queue().stop({ graceful: false, timeout: 1000 })
 })
 
 /** A MIME message of about 1 MB: text, HTML and three base64 attachments. */

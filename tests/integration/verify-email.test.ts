@@ -41,6 +41,12 @@ async function unverifiedUser() {
   return { ...user, token: await latestToken(user.email) }
 }
 
+/** What the link's page shows (GET: a button, nothing changed; mail scanners open links). */
+const openLink = (token: string) => callLoader(verifyRoute, `/verify-email/${token}`, { params: { token } })
+/** The page's button: confirms the address. */
+const confirmLink = (token: string) =>
+  callAction(verifyRoute, `/verify-email/${token}`, {}, { params: { token } })
+
 describe('email verification', () => {
   it('signup sends a link, and the workspace shows the banner until the address is confirmed', async () => {
     const result = await callAction(signupRoute, '/signup', {
@@ -61,7 +67,7 @@ describe('email verification', () => {
 
     const token = await latestToken('dana.verify@example.com')
     // The GET shows a button and changes nothing (mail scanners open links).
-    const page = await callLoader(verifyRoute, `/verify-email/${token}`, { params: { token } })
+    const page = await openLink(token)
     expect(page.data).toEqual({ status: 'open', email: 'dana.verify@example.com' })
     const [user] = await getDb()
       .select({ id: users.id })
@@ -69,18 +75,16 @@ describe('email verification', () => {
       .where(eq(users.email, 'dana.verify@example.com'))
     expect(await verifiedAt(user.id)).toBeNull()
 
-    const confirmed = await callAction(verifyRoute, `/verify-email/${token}`, {}, { params: { token } })
+    const confirmed = await confirmLink(token)
     expect(confirmed.status).toBe(200)
     expect(confirmed.data).toEqual({ verified: true })
     expect(await verifiedAt(user.id)).not.toBeNull()
     const after = await callLoader(workspaceRoute, '/w/verify-co', { cookie, params: { slug: 'verify-co' } })
     expect(after.data.user.emailVerified).toBe(true)
     // Opening the link again says confirmed again.
-    expect((await callAction(verifyRoute, `/verify-email/${token}`, {}, { params: { token } })).data).toEqual(
-      {
-        verified: true,
-      },
-    )
+    expect((await confirmLink(token)).data).toEqual({
+      verified: true,
+    })
   })
 
   it('refuses a link older than 48 hours', async () => {
@@ -89,16 +93,9 @@ describe('email verification', () => {
       .update(accountTokens)
       .set({ expiresAt: sql`now() - interval '1 second'` })
       .where(eq(accountTokens.userId, user.id))
-    const page = await callLoader(verifyRoute, `/verify-email/${user.token}`, {
-      params: { token: user.token },
-    })
+    const page = await openLink(user.token)
     expect(page.data).toEqual({ status: 'invalid' })
-    const post = await callAction(
-      verifyRoute,
-      `/verify-email/${user.token}`,
-      {},
-      { params: { token: user.token } },
-    )
+    const post = await confirmLink(user.token)
     expect(post.status).toBe(400)
     expect(await verifiedAt(user.id)).toBeNull()
   })
@@ -106,21 +103,14 @@ describe('email verification', () => {
   it('confirms only the address the link was sent to', async () => {
     const user = await unverifiedUser()
     await getDb().update(users).set({ email: 'changed-since@example.com' }).where(eq(users.id, user.id))
-    const post = await callAction(
-      verifyRoute,
-      `/verify-email/${user.token}`,
-      {},
-      { params: { token: user.token } },
-    )
+    const post = await confirmLink(user.token)
     expect(post.status).toBe(400)
     expect(await verifiedAt(user.id)).toBeNull()
   })
 
   it('refuses unknown tokens', async () => {
     for (const token of ['short', 'B'.repeat(43)]) {
-      expect(
-        (await callAction(verifyRoute, `/verify-email/${token}`, {}, { params: { token } })).status,
-      ).toBe(400)
+      expect((await confirmLink(token)).status).toBe(400)
     }
   })
 
@@ -146,7 +136,7 @@ describe('email verification', () => {
 
   it('sends nothing to a confirmed address', async () => {
     const user = await unverifiedUser()
-    await callAction(verifyRoute, `/verify-email/${user.token}`, {}, { params: { token: user.token } })
+    await confirmLink(user.token)
     const { cookie } = await signIn(user.id)
     const result = await callAction(accountRoute, '/account', { intent: 'resend-verification' }, { cookie })
     expect(result.data.notice).toBe('Your email address is already confirmed.')

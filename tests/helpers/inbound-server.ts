@@ -1,0 +1,33 @@
+import type { parseEnv } from '#app/env.server.ts'
+import { queue, startQueue } from '#app/jobs/queue.server.ts'
+import { startWorkers } from '#app/jobs/worker.server.ts'
+import { startTestServer } from '#tests/helpers/http-server.ts'
+import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
+
+const envStore = globalThis as unknown as { __switchboardEnv?: ReturnType<typeof parseEnv> }
+
+/**
+ * For an inbound-email test file's beforeAll: the Inbound Parse webhook configured (its secret,
+ * the inbound domain, the per-sender hourly cap), the job queue and its workers running, and the
+ * production build served without sockets. `close()` stops the server and the queue.
+ */
+export async function startInboundServer(settings: {
+  secret: string
+  domain: string
+  maxPerSenderHour: number
+}) {
+  process.env.SENDGRID_INBOUND_SECRET = settings.secret
+  process.env.INBOUND_DOMAIN = settings.domain
+  process.env.INBOUND_MAX_PER_SENDER_HOUR = String(settings.maxPerSenderHour)
+  envStore.__switchboardEnv = undefined
+  await startQueue(testDatabaseUrl, { listen: true })
+  await startWorkers()
+  const server = await startTestServer({ sockets: false })
+  return {
+    url: server.url,
+    async close() {
+      await server.close()
+      await queue().stop({ graceful: false, timeout: 1000 })
+    },
+  }
+}
