@@ -3,6 +3,7 @@ import { Form, Link, useLoaderData, useNavigation } from '@remix-run/react'
 import { z } from 'zod'
 import { ChevronLeft, ChevronRight } from '#app/components/ui/icons.tsx'
 import { Button } from '#app/components/ui/button.tsx'
+import { EmptyState } from '#app/components/ui/empty-state.tsx'
 import { searchContacts } from '#app/domain/contacts.server.ts'
 import { requireMember } from '#app/http/auth.server.ts'
 import { searchParamsOf } from '#app/http/form-data.server.ts'
@@ -90,9 +91,9 @@ export default function Customers() {
         {error}
       </div>
       {customers.length === 0 ? (
-        <p className="mt-4 rounded-lg border border-dashed border-slate-300 p-10 text-center text-sm text-slate-600 dark:border-slate-700 dark:text-slate-400">
+        <EmptyState className="mt-4 p-10">
           {q ? `No customers match “${q.length > 80 ? `${q.slice(0, 80)}…` : q}”.` : 'No customers yet.'}
-        </p>
+        </EmptyState>
       ) : (
         <table className="mt-4 w-full text-left text-sm" aria-busy={searching || undefined}>
           <thead className="text-slate-500 dark:text-slate-400">

@@ -3,6 +3,8 @@ import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFuncti
 import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
 import { z } from 'zod'
 import { API_SCOPES, SCOPE_DESCRIPTIONS, TOKEN_EXPIRY_CHOICES } from '#app/api/scopes.ts'
+import { EmptyState } from '#app/components/ui/empty-state.tsx'
+import { ShownOnce } from '#app/components/ui/shown-once.tsx'
 import { Notice } from '#app/components/ui/notice.tsx'
 import { Button } from '#app/components/ui/button.tsx'
 import { ConfirmButton, ConfirmStepPage } from '#app/components/ui/confirm-dialog.tsx'
@@ -102,7 +104,12 @@ export default function ApiTokensSettings() {
     <div className="space-y-10">
       <Notice>{actionData?.notice}</Notice>
       {actionData?.created ? (
-        <NewToken name={actionData.created.name} token={actionData.created.token} />
+        <ShownOnce
+          id="new-token"
+          heading={`Token “${actionData.created.name}” created`}
+          label="New API token"
+          value={actionData.created.token}
+        />
       ) : null}
       <section>
         <h2 className="text-lg font-medium">API tokens</h2>
@@ -111,39 +118,10 @@ export default function ApiTokensSettings() {
           person who created it, with their role in this workspace at most, and stops working if they leave
           it.
         </p>
-        {tokens.length === 0 ? (
-          <p className="mt-4 rounded-lg border border-dashed border-slate-300 p-6 text-center text-sm text-slate-600 dark:border-slate-700 dark:text-slate-400">
-            No API tokens yet.
-          </p>
-        ) : (
-          <TokenTable tokens={tokens} />
-        )}
+        {tokens.length === 0 ? <EmptyState>No API tokens yet.</EmptyState> : <TokenTable tokens={tokens} />}
       </section>
       <CreateTokenForm />
     </div>
-  )
-}
-
-function NewToken({ name, token }: { name: string; token: string }) {
-  return (
-    <section
-      aria-labelledby="new-token-heading"
-      className="rounded-lg border border-amber-300 bg-amber-50 p-4 dark:border-amber-700 dark:bg-amber-950"
-    >
-      <h2 id="new-token-heading" className="font-medium">
-        Token “{name}” created
-      </h2>
-      <p className="mt-1 text-sm">Copy it now. It is not shown again.</p>
-      <label htmlFor="new-token" className="sr-only">
-        New API token
-      </label>
-      <input
-        id="new-token"
-        readOnly
-        value={token}
-        className="mt-2 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 font-mono text-sm dark:border-slate-700 dark:bg-slate-900"
-      />
-    </section>
   )
 }
 

@@ -2,6 +2,7 @@ import { getFormProps, getInputProps, getTextareaProps, type SubmissionResult } 
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
 import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
 import { z } from 'zod'
+import { EmptyState } from '#app/components/ui/empty-state.tsx'
 import { Notice } from '#app/components/ui/notice.tsx'
 import { Button } from '#app/components/ui/button.tsx'
 import { ConfirmButton, ConfirmStepPage } from '#app/components/ui/confirm-dialog.tsx'
@@ -128,9 +129,7 @@ export default function CannedResponsesSettings() {
         </p>
         <Placeholders />
         {cannedResponses.length === 0 ? (
-          <p className="mt-4 rounded-lg border border-dashed border-slate-300 p-6 text-center text-sm text-slate-600 dark:border-slate-700 dark:text-slate-400">
-            No canned responses yet.
-          </p>
+          <EmptyState>No canned responses yet.</EmptyState>
         ) : (
           <ul className="mt-4 space-y-4">
             {cannedResponses.map((c) => (

@@ -1,6 +1,8 @@
 import { getFormProps, getInputProps, type SubmissionResult } from '@conform-to/react'
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
 import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
+import { EmptyState } from '#app/components/ui/empty-state.tsx'
+import { ShownOnce } from '#app/components/ui/shown-once.tsx'
 import { Notice } from '#app/components/ui/notice.tsx'
 import { Button } from '#app/components/ui/button.tsx'
 import { CheckboxGroupField, CodeOption, Field } from '#app/components/ui/field.tsx'
@@ -166,7 +168,14 @@ export default function WebhooksSettings() {
   return (
     <div className="space-y-10">
       <Notice>{actionData?.notice}</Notice>
-      {actionData?.secret ? <NewSecret url={actionData.secret.url} secret={actionData.secret.value} /> : null}
+      {actionData?.secret ? (
+        <ShownOnce
+          id="new-secret"
+          heading={`Signing secret for ${actionData.secret.url}`}
+          label="Signing secret"
+          value={actionData.secret.value}
+        />
+      ) : null}
       <section>
         <h2 className="text-lg font-medium">Webhooks</h2>
         <p className="mt-1 text-sm text-slate-600 dark:text-slate-400">
@@ -175,9 +184,7 @@ export default function WebhooksSettings() {
           are retried for about a day; an endpoint that fails for 3 days is turned off.
         </p>
         {endpoints.length === 0 ? (
-          <p className="mt-4 rounded-lg border border-dashed border-slate-300 p-6 text-center text-sm text-slate-600 dark:border-slate-700 dark:text-slate-400">
-            No webhook endpoints yet.
-          </p>
+          <EmptyState>No webhook endpoints yet.</EmptyState>
         ) : (
           <ul className="mt-4 space-y-6">
             {endpoints.map((endpoint) => (
@@ -190,29 +197,6 @@ export default function WebhooksSettings() {
       </section>
       <EndpointForm key="create" />
     </div>
-  )
-}
-
-function NewSecret({ url, secret }: { url: string; secret: string }) {
-  return (
-    <section
-      aria-labelledby="new-secret-heading"
-      className="rounded-lg border border-amber-300 bg-amber-50 p-4 dark:border-amber-700 dark:bg-amber-950"
-    >
-      <h2 id="new-secret-heading" className="font-medium">
-        Signing secret for {url}
-      </h2>
-      <p className="mt-1 text-sm">Copy it now. It is not shown again.</p>
-      <label htmlFor="new-secret" className="sr-only">
-        Signing secret
-      </label>
-      <input
-        id="new-secret"
-        readOnly
-        value={secret}
-        className="mt-2 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 font-mono text-sm dark:border-slate-700 dark:bg-slate-900"
-      />
-    </section>
   )
 }
 
