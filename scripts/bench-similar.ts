@@ -12,6 +12,7 @@ import {
   findSimilarTickets,
   orQuery,
   pickTerms,
+  SIMILAR_CANDIDATES,
   ticketLexemes,
 } from '#db/queries/similar-tickets.ts'
 import { exitOnScriptDatabaseError, openScriptDatabase } from './database.ts'
@@ -46,16 +47,24 @@ try {
   const lookup = async (ticketId: string) => {
     const started = performance.now()
     const terms = pickTerms(await ticketLexemes(db, workspaceId, ticketId), shares)
+    const lexemesMs = performance.now() - started
     const found = await findSimilarTickets(db, { workspaceId, excludeTicketId: ticketId, terms, limit: 5 })
-    return { ms: performance.now() - started, ticketId, terms, found: found.length }
+    const ms = performance.now() - started
+    return { ms, lexemesMs, matchMs: ms - lexemesMs, ticketId, terms, found: found.length }
   }
   for (const t of picked.slice(0, 20)) await lookup(t.id) // warm the cache
   const report = (label: string, runs: Awaited<ReturnType<typeof lookup>>[]) => {
     const ms = runs.map((r) => r.ms).sort((a, b) => a - b)
     const at = (q: number) => ms[Math.min(ms.length - 1, Math.ceil(q * ms.length) - 1)]!.toFixed(2)
     const empty = runs.filter((r) => r.found === 0).length
+    const part = (key: 'lexemesMs' | 'matchMs') => {
+      const v = runs.map((r) => r[key]).sort((a, b) => a - b)
+      const q = (p: number) => v[Math.min(v.length - 1, Math.ceil(p * v.length) - 1)]!.toFixed(2)
+      return `p50 ${q(0.5)} / p95 ${q(0.95)} ms`
+    }
     console.log(
-      `${label}: n=${ms.length} p50 ${at(0.5)} ms, p95 ${at(0.95)} ms, p99 ${at(0.99)} ms, max ${at(1)} ms; ${empty} with no match`,
+      `${label}: n=${ms.length} p50 ${at(0.5)} ms, p95 ${at(0.95)} ms, p99 ${at(0.99)} ms, max ${at(1)} ms; ${empty} with no match` +
+        ` (lexemes ${part('lexemesMs')}, match ${part('matchMs')})`,
     )
   }
   const sequential = []
@@ -80,7 +89,7 @@ try {
         from tickets t
         where t.workspace_id = ${workspaceId} and t.status in ('resolved', 'closed')
           and t.id <> ${slowest.ticketId} and t.search @@ ${query}::tsquery
-        order by t.last_activity_at desc nulls last, t.id desc nulls last limit 200
+        order by t.last_activity_at desc nulls last, t.id desc nulls last limit ${SIMILAR_CANDIDATES}
       ) c order by c.rank desc, c.last_activity_at desc limit 5`)
     for (const row of plan.rows) console.log(row['QUERY PLAN'])
   }
