@@ -7,7 +7,7 @@ import type { Contact, Message, Ticket, TicketSummary } from './schemas.server.t
  */
 
 const iso = (date: Date) => date.toISOString()
-const isoOrNull = (date: Date | null) => (date ? date.toISOString() : null)
+export const isoOrNull = (date: Date | null) => (date ? date.toISOString() : null)
 
 type TagRow = { id: string; name: string }
 

@@ -19,6 +19,7 @@ import { requireApiRole, type ApiPrincipal } from './auth.server.ts'
 import { operation } from './operation.server.ts'
 import { invalidCursor, linkHeaders } from './pagination.server.ts'
 import { problem } from './problem.server.ts'
+import { isoOrNull } from './serializers.server.ts'
 import { listOf, MAX_LIMIT, PageQuery } from './schemas.server.ts'
 
 /**
@@ -99,8 +100,6 @@ const EndpointParams = z.object({ id: Id })
 const DeliveryParams = z.object({ id: Id, delivery_id: Id })
 const DeliveriesQuery = z.strictObject({ limit: PageQuery.shape.limit })
 
-const iso = (d: Date | null) => (d ? d.toISOString() : null)
-
 function endpointJson(e: WebhookEndpoint): z.input<typeof Endpoint> {
   return {
     id: e.id,
@@ -110,10 +109,10 @@ function endpointJson(e: WebhookEndpoint): z.input<typeof Endpoint> {
     include_notes: e.includeNotes,
     enabled: e.disabledAt === null,
     disabled_reason: e.disabledReason,
-    failing_since: iso(e.failingSince),
+    failing_since: isoOrNull(e.failingSince),
     previous_secret_expires_at:
       e.previousSecretExpiresAt && e.previousSecretExpiresAt > new Date()
-        ? iso(e.previousSecretExpiresAt)
+        ? isoOrNull(e.previousSecretExpiresAt)
         : null,
     created_at: e.createdAt.toISOString(),
   }
@@ -130,7 +129,7 @@ function deliveryJson(d: WebhookDelivery): z.input<typeof Delivery> {
     response_snippet: d.responseSnippet,
     latency_ms: d.latencyMs,
     error: d.error,
-    next_attempt_at: d.status === 'pending' ? iso(d.nextAttemptAt) : null,
+    next_attempt_at: d.status === 'pending' ? isoOrNull(d.nextAttemptAt) : null,
     created_at: d.createdAt.toISOString(),
   }
 }
