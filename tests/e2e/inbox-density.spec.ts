@@ -85,6 +85,16 @@ test("a bulk action's toast offers Undo, which puts exactly those tickets back",
   await expect(page.getByRole('status').filter({ hasText: 'Undone: 2 tickets restored' })).toBeVisible()
   await expect(page.getByRole('link', { name: 'Undo question 1' })).toBeVisible()
   await expect(page.getByRole('link', { name: 'Undo question 2' })).toBeVisible()
+
+  // A search from a view covers all tickets; the view is an optional scope chip.
+  await page.goto(`/w/${slug}/tickets?view=unassigned`)
+  const search = page.getByRole('search', { name: 'Filter tickets' }).getByLabel('Search tickets')
+  await search.fill('question')
+  await search.press('Enter')
+  await expect(page).toHaveURL(`/w/${slug}/tickets?q=question`)
+  await page.getByRole('link', { name: 'Only in Unassigned' }).click()
+  await expect(page).toHaveURL(`/w/${slug}/tickets?q=question&view=unassigned`)
+  await expect(page.getByRole('link', { name: /Only in Unassigned.*remove this scope/ })).toBeVisible()
 })
 
 test('the command palette (Ctrl+K) jumps to a ticket by subject or number and assigns it', async ({
@@ -120,8 +130,12 @@ test('the command palette (Ctrl+K) jumps to a ticket by subject or number and as
   await page.keyboard.press('Control+K')
   await input.fill('assign to me')
   await expect(page.getByRole('option', { name: /Assign to me/ })).toHaveAttribute('aria-selected', 'true')
+  const posted = page.waitForResponse(
+    (r) => r.request().method() === 'POST' && new URL(r.url()).pathname.startsWith(`/w/${slug}/tickets/3`),
+  )
   await input.press('Enter')
   await expect(input).toBeHidden()
+  expect((await posted).status()).toBeLessThan(400)
   await page.goto(`/w/${slug}/tickets?view=mine`)
   await expect(page.getByRole('link', { name: 'Palette question 3' })).toBeVisible()
   await expect(page.getByRole('link', { name: 'Palette question 2' })).toHaveCount(0)

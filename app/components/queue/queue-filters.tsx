@@ -3,9 +3,9 @@ import { Search } from 'lucide-react'
 import type { ReactNode } from 'react'
 import type { QueueSort, QueueView } from '#app/domain/queue.server.ts'
 import { Button } from '#app/components/ui/button.tsx'
-import { X } from '#app/components/ui/icons.tsx'
+import { Plus, X } from '#app/components/ui/icons.tsx'
 import { useHydrated } from '#app/utils/use-hydrated.ts'
-import { VIEW_LABEL } from './queue-nav.tsx'
+import { useQueueHref, VIEW_LABEL } from './queue-nav.tsx'
 import { PRIORITY_LABEL, STATUS_LABEL, TICKET_PRIORITIES, TICKET_STATUSES } from '#app/utils/vocabulary.ts'
 
 export type QueueQueryValues = {
@@ -66,15 +66,20 @@ function Select({
   )
 }
 
-/** The form's values as a query string without the empty ones (`?status=open`, not `?mailbox=&…`). */
-function queryWithoutEmpty(form: HTMLFormElement) {
+/** The form's values without the empty ones (`?status=open`, not `?mailbox=&…`). */
+function paramsWithoutEmpty(form: HTMLFormElement) {
   const params = new URLSearchParams()
   for (const [key, value] of new FormData(form)) {
     if (typeof value === 'string' && value.trim() !== '') params.append(key, value)
   }
-  const search = params.toString()
-  return search ? `?${search}` : ''
+  return params
 }
+
+/**
+ * The view a search was started from (with JavaScript), offered back as the optional
+ * "Only in …" chip on the results. Browser memory only: the URL stays the search's own.
+ */
+let viewBeforeSearch: QueueView | null = null
 
 /**
  * Search and filters as one compact GET form: the URL is the state, so a filtered queue can be
@@ -87,12 +92,26 @@ export function QueueFilters({ query, options }: { query: QueueQueryValues; opti
   const location = useLocation()
   const hydrated = useHydrated()
   const loading = navigation.state === 'loading' && navigation.formMethod?.toUpperCase() === 'GET'
-  const apply = (form: HTMLFormElement) =>
-    navigate(`${location.pathname}${queryWithoutEmpty(form)}`, { preventScrollReset: true })
+  const href = useQueueHref()
+  const apply = (form: HTMLFormElement, fromSearch = false) => {
+    const params = paramsWithoutEmpty(form)
+    // A new search covers all tickets; the view it started from becomes an optional chip.
+    if (fromSearch && params.get('q') && !query.q && query.explicitView) {
+      viewBeforeSearch = query.explicitView as QueueView
+      params.delete('view')
+    }
+    // The default order is not a parameter either; a new search starts with its own (relevance).
+    if (fromSearch && params.get('q') && !query.q && params.get('sort') === 'activity') params.delete('sort')
+    if (params.get('sort') === (params.get('q') ? 'relevance' : 'activity')) params.delete('sort')
+    const search = params.toString()
+    navigate(`${location.pathname}${search ? `?${search}` : ''}`, { preventScrollReset: true })
+  }
   const filtered = Boolean(
     query.mailbox || query.status || query.priority || query.assignee || query.tag || query.q,
   )
   const scoped = query.q && query.explicitView && query.explicitView !== 'all' ? query.explicitView : null
+  const offered =
+    hydrated && query.q && !query.explicitView && viewBeforeSearch !== 'all' ? viewBeforeSearch : null
   return (
     <Form
       method="get"
@@ -105,7 +124,7 @@ export function QueueFilters({ query, options }: { query: QueueQueryValues; opti
       }}
       onSubmit={(event) => {
         event.preventDefault()
-        apply(event.currentTarget)
+        apply(event.currentTarget, true)
       }}
     >
       {query.explicitView ? <input type="hidden" name="view" value={query.explicitView} /> : null}
@@ -135,13 +154,22 @@ export function QueueFilters({ query, options }: { query: QueueQueryValues; opti
       </div>
       {scoped ? (
         <Link
-          to={`?q=${encodeURIComponent(query.q)}`}
+          to={href({ view: null })}
           className="flex h-8 items-center gap-1 rounded-full bg-indigo-50 px-3 text-xs font-medium text-indigo-800 hover:bg-indigo-100 dark:bg-indigo-950 dark:text-indigo-200"
           title="Search all tickets instead"
         >
           Only in {VIEW_LABEL[scoped as QueueView] ?? scoped}
           <X aria-hidden className="size-3.5" />
           <span className="sr-only">(remove this scope)</span>
+        </Link>
+      ) : offered ? (
+        <Link
+          to={href({ view: offered })}
+          className="flex h-8 items-center gap-1 rounded-full border border-dashed border-slate-300 px-3 text-xs font-medium text-slate-700 hover:bg-slate-50 dark:border-slate-600 dark:text-slate-300 dark:hover:bg-slate-800"
+          title="Search only this view"
+        >
+          <Plus aria-hidden className="size-3.5" />
+          Only in {VIEW_LABEL[offered]}
         </Link>
       ) : null}
       <Select name="mailbox" label="Mailbox" value={query.mailbox}>
