@@ -46,7 +46,7 @@ try {
 
   const lookup = async (ticketId: string) => {
     const started = performance.now()
-    const terms = pickTerms(await ticketLexemes(db, workspaceId, ticketId), shares)
+    const terms = pickTerms(await ticketLexemes(db, { workspaceId, ticketId }), shares)
     const lexemesMs = performance.now() - started
     const found = await findSimilarTickets(db, { workspaceId, excludeTicketId: ticketId, terms, limit: 5 })
     const ms = performance.now() - started

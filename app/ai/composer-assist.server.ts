@@ -61,15 +61,14 @@ export async function draftInput(
     ticketTerms(member.workspaceId, ticket.id),
   ])
   const [canned, similar] = await Promise.all([
-    relevantCannedResponses(db, member.workspaceId, terms, 3),
+    relevantCannedResponses(db, { workspaceId: member.workspaceId, terms, limit: 3 }),
     listSimilarTickets(member.workspaceId, ticket.id, terms),
   ])
   const examples = similar.slice(0, 3)
-  const replies = await finalReplies(
-    db,
-    member.workspaceId,
-    examples.map((t) => t.id),
-  )
+  const replies = await finalReplies(db, {
+    workspaceId: member.workspaceId,
+    ticketIds: examples.map((t) => t.id),
+  })
   let budget = THREAD_CHARS
   const recent: DraftInput['thread'] = []
   for (const m of thread.slice(-THREAD_MESSAGES).reverse()) {

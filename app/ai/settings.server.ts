@@ -35,7 +35,7 @@ export type AiSettings = {
 }
 
 export async function getAiSettings(workspaceId: string): Promise<AiSettings> {
-  return aiSettingsFrom(await getAiSettingsJson(getDb(), workspaceId))
+  return aiSettingsFrom(await getAiSettingsJson(getDb(), { workspaceId }))
 }
 
 /** The settings from the stored `settings.ai` JSON (for callers that already read it). */
@@ -81,7 +81,7 @@ export async function saveAiSettings(actor: { workspaceId: string; userId: strin
     triageMode: input.triageMode ?? current.triageMode,
   }
   await getDb().transaction(async (tx) => {
-    await setAiSettingsJson(tx, workspaceId, stored)
+    await setAiSettingsJson(tx, { workspaceId, ai: stored })
     await recordAudit(tx, {
       workspaceId,
       actorUserId: actor.userId,
@@ -99,5 +99,5 @@ export function startOfMonthUtc(now = new Date()) {
 }
 
 export async function tokensUsedThisMonth(workspaceId: string) {
-  return tokensUsedSince(getDb(), workspaceId, startOfMonthUtc())
+  return tokensUsedSince(getDb(), { workspaceId, since: startOfMonthUtc() })
 }

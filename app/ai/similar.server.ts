@@ -28,7 +28,10 @@ function lexemeShares() {
 
 /** The distinctive words of a ticket (subject + first message), for similar tickets and canned ranking. */
 export async function ticketTerms(workspaceId: string, ticketId: string) {
-  const [lexemes, shares] = await Promise.all([ticketLexemes(getDb(), workspaceId, ticketId), lexemeShares()])
+  const [lexemes, shares] = await Promise.all([
+    ticketLexemes(getDb(), { workspaceId, ticketId }),
+    lexemeShares(),
+  ])
   return pickTerms(lexemes, shares)
 }
 

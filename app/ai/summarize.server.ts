@@ -70,7 +70,7 @@ export async function loadSummary(
   thread: { length: number; lastMessageId: string | undefined },
 ): Promise<SummaryView | null> {
   if (thread.length < SUMMARY_MIN_MESSAGES) return null
-  const row = await getSummary(getDb(), workspaceId, ticketId)
+  const row = await getSummary(getDb(), { workspaceId, ticketId })
   if (!row) return { state: 'missing', bullets: [], updatedAt: null }
   const parsed = SummaryBullets.safeParse(row.bullets)
   const fresh = row.lastMessageId === thread.lastMessageId && row.messageCount === thread.length

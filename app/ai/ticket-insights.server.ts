@@ -33,7 +33,11 @@ export async function loadTicketInsights(
     getAiSettings(member.workspaceId),
     loadTriage(member.workspaceId, ticket, page.tagIds),
     loadSummary(member.workspaceId, ticket.id, page.thread),
-    listTicketTranslations(db, member.workspaceId, ticket.id, agentLanguage),
+    listTicketTranslations(db, {
+      workspaceId: member.workspaceId,
+      ticketId: ticket.id,
+      language: agentLanguage,
+    }),
   ])
   const customerLanguage = triage?.language ?? null
   return {

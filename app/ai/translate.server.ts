@@ -73,11 +73,15 @@ export async function translateMessage(
 ): Promise<TranslateOutcome> {
   const db = getDb()
   const ticket = await requireTicket(member, number)
-  const message = await getTicketMessage(db, member.workspaceId, ticket.id, messageId)
+  const message = await getTicketMessage(db, {
+    workspaceId: member.workspaceId,
+    ticketId: ticket.id,
+    messageId,
+  })
   // Customer messages only: agents' replies and notes are already in the agents' language.
   if (!message || message.authorUserId !== null || message.kind !== 'reply')
     throw notFound('Message not found')
-  const cached = await getTranslation(db, member.workspaceId, messageId, language)
+  const cached = await getTranslation(db, { workspaceId: member.workspaceId, messageId, language })
   if (cached) return { ok: true, text: cached.text, cached: true }
   const result = await translate(
     member,

@@ -115,7 +115,7 @@ export type TriageOutcome =
 /** The job: one ticket of one workspace (the prompt holds nothing else). Never throws for the provider. */
 export async function triageTicket(workspaceId: string, ticketId: string): Promise<TriageOutcome> {
   const db = getDb()
-  const subject = await getTriageSubject(db, workspaceId, ticketId)
+  const subject = await getTriageSubject(db, { workspaceId, ticketId })
   if (!subject) return { outcome: 'gone', events: [] }
   const result = await runStructured(
     'triage',
@@ -169,7 +169,7 @@ async function applyTriage(
     const outcome = await addTags(actor, [ticketId], names)
     if (outcome.kind === 'updated') events.push(...outcome.events)
   }
-  await markTriageApplied(getDb(), workspaceId, ticketId, new Date())
+  await markTriageApplied(getDb(), { workspaceId, ticketId, at: new Date() })
   return events
 }
 
@@ -179,7 +179,7 @@ export async function loadTriage(
   ticket: { id: string; priority: TicketPriority },
   ticketTagIds: string[],
 ) {
-  const row = await getTriage(getDb(), workspaceId, ticket.id)
+  const row = await getTriage(getDb(), { workspaceId, ticketId: ticket.id })
   if (!row) return null
   return {
     gist: row.gist,
@@ -211,7 +211,7 @@ export async function applyTriageSuggestion(
 ): Promise<UpdateOutcome> {
   const ticket = await getTicketByNumber(getDb(), { workspaceId: member.workspaceId, number })
   if (!ticket) throw notFound('Ticket not found')
-  const triage = await getTriage(getDb(), member.workspaceId, ticket.id)
+  const triage = await getTriage(getDb(), { workspaceId: member.workspaceId, ticketId: ticket.id })
   if (!triage) return { kind: 'not-found' }
   if (choice.kind === 'priority') {
     if (!triage.priority) return { kind: 'not-found' }

@@ -16,8 +16,8 @@ export async function loadAiSettingsPage(workspaceId: string) {
   const [settings, usedThisMonth, byFeature, byDay] = await Promise.all([
     getAiSettings(workspaceId),
     tokensUsedThisMonth(workspaceId),
-    aiUsageByFeature(db, workspaceId, firstDay),
-    aiUsageByDay(db, workspaceId, firstDay),
+    aiUsageByFeature(db, { workspaceId, since: firstDay }),
+    aiUsageByDay(db, { workspaceId, since: firstDay }),
   ])
   const days = Array.from({ length: USAGE_DAYS }, (_, i) => {
     const day = new Date(firstDay.getTime() + i * DAY_MS).toISOString().slice(0, 10)

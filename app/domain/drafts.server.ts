@@ -15,11 +15,11 @@ import type { Member } from './workspaces.server.ts'
  */
 export async function saveDraft(member: Member, number: number, values: DraftValues) {
   const db = getDb()
-  const ticketId = await ticketIdByNumber(db, member.workspaceId, number)
+  const ticketId = await ticketIdByNumber(db, { workspaceId: member.workspaceId, number })
   if (!ticketId) return { kind: 'not-found' as const }
   const key = { workspaceId: member.workspaceId, ticketId, userId: member.userId }
   if (values.body.trim() === '') await deleteDraft(db, key)
-  else await upsertDraft(db, key, values)
+  else await upsertDraft(db, { ...key, ...values })
   return { kind: 'saved' as const }
 }
 
@@ -28,7 +28,7 @@ export async function saveDraft(member: Member, number: number, values: DraftVal
  * device) and the teammates' (shown as "<name> has a draft", readable on click).
  */
 export async function loadTicketDrafts(member: Member, ticketId: string) {
-  const rows = await listTicketDrafts(getDb(), member.workspaceId, ticketId)
+  const rows = await listTicketDrafts(getDb(), { workspaceId: member.workspaceId, ticketId })
   const mine = rows.find((r) => r.userId === member.userId)
   return {
     mine: mine ? { body: mine.body, kind: mine.kind, updatedAt: mine.updatedAt } : null,
@@ -38,5 +38,7 @@ export async function loadTicketDrafts(member: Member, ticketId: string) {
 
 /** The set of these tickets on which the agent has a draft. */
 export async function draftMarkers(member: Member, ticketIds: string[]) {
-  return new Set(await ticketsWithDraft(getDb(), member.workspaceId, member.userId, ticketIds))
+  return new Set(
+    await ticketsWithDraft(getDb(), { workspaceId: member.workspaceId, userId: member.userId, ticketIds }),
+  )
 }

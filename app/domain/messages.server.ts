@@ -99,7 +99,8 @@ export async function replyToTicket(
       if (newer.length > 0) return { kind: 'collision' as const, newer }
     }
     const at = new Date()
-    const hold = input.kind === 'reply' && input.undoable ? await undoSendSeconds(tx, member.userId) : 0
+    const hold =
+      input.kind === 'reply' && input.undoable ? await undoSendSeconds(tx, { userId: member.userId }) : 0
     const emailMessageId = input.kind === 'reply' ? newMessageId(`msg-${crypto.randomUUID()}`) : null
     const message = await insertMessage(tx, {
       workspaceId: member.workspaceId,

@@ -35,11 +35,13 @@ export async function undoReply(member: Member, number: number, messageId: strin
     if (!reply || reply.emails.some((e) => e.status !== 'queued')) return { kind: 'too-late' as const }
     for (const email of reply.emails) if (email.jobId) await deleteJob(tx, 'email.send', email.jobId)
     await deleteHeldReply(tx, reply)
-    await upsertDraft(
-      tx,
-      { workspaceId: member.workspaceId, ticketId: reply.ticketId, userId: member.userId },
-      { body: reply.bodyText, kind: 'reply' },
-    )
+    await upsertDraft(tx, {
+      workspaceId: member.workspaceId,
+      ticketId: reply.ticketId,
+      userId: member.userId,
+      body: reply.bodyText,
+      kind: 'reply',
+    })
     await recordAudit(tx, {
       workspaceId: member.workspaceId,
       actorUserId: member.userId,
@@ -59,7 +61,7 @@ export async function undoReply(member: Member, number: number, messageId: strin
  */
 export async function releaseHeldReply(emailId: string): Promise<TicketEvent[]> {
   return getDb().transaction(async (tx) => {
-    const released = await releaseHeldMessage(tx, emailId)
+    const released = await releaseHeldMessage(tx, { emailId })
     if (!released) return []
     const events: TicketEvent[] = [
       {
@@ -81,14 +83,14 @@ export async function releaseHeldReply(emailId: string): Promise<TicketEvent[]> 
 
 /** The agent's replies on this ticket still in their undo window (the page's Undo buttons). */
 export async function heldReplies(member: Member, ticketId: string) {
-  return listHeldReplies(getDb(), member.workspaceId, ticketId, member.userId)
+  return listHeldReplies(getDb(), { workspaceId: member.workspaceId, ticketId, userId: member.userId })
 }
 
 /** The agent's undo-send delay in seconds (the account page). */
 export async function undoSendDelay(userId: string) {
-  return undoSendSeconds(getDb(), userId)
+  return undoSendSeconds(getDb(), { userId })
 }
 
 export async function changeUndoSendDelay(userId: string, seconds: number) {
-  await setUndoSendSeconds(getDb(), userId, seconds)
+  await setUndoSendSeconds(getDb(), { userId, seconds })
 }

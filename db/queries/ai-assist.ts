@@ -1,20 +1,14 @@
-import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm'
+import { and, asc, eq, inArray } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
-import {
-  contacts,
-  messageTranslations,
-  messages,
-  tags,
-  ticketSummaries,
-  ticketTriage,
-  tickets,
-  workspaces,
-} from '../schema.ts'
+import { messageTranslations, messages, tags, ticketSummaries, ticketTriage, tickets } from '../schema.ts'
 
 /** Queries of the AI triage, summaries and translations (app/ai/triage|summarize|translate). */
 
 /** What the triage job reads: the ticket, its first message and the workspace's tags. */
-export async function getTriageSubject(db: DbOrTx, workspaceId: string, ticketId: string) {
+export async function getTriageSubject(
+  db: DbOrTx,
+  { workspaceId, ticketId }: { workspaceId: string; ticketId: string },
+) {
   const [ticket] = await db
     .select({
       id: tickets.id,
@@ -59,7 +53,10 @@ export async function upsertTriage(db: DbOrTx, row: TriageRow) {
     })
 }
 
-export async function markTriageApplied(db: DbOrTx, workspaceId: string, ticketId: string, at: Date) {
+export async function markTriageApplied(
+  db: DbOrTx,
+  { workspaceId, ticketId, at }: { workspaceId: string; ticketId: string; at: Date },
+) {
   await db
     .update(ticketTriage)
     .set({ appliedAt: at })
@@ -67,7 +64,10 @@ export async function markTriageApplied(db: DbOrTx, workspaceId: string, ticketI
 }
 
 /** The ticket's triage with its suggested tags' names (tags deleted since are left out). */
-export async function getTriage(db: DbOrTx, workspaceId: string, ticketId: string) {
+export async function getTriage(
+  db: DbOrTx,
+  { workspaceId, ticketId }: { workspaceId: string; ticketId: string },
+) {
   const [row] = await db
     .select()
     .from(ticketTriage)
@@ -84,28 +84,13 @@ export async function getTriage(db: DbOrTx, workspaceId: string, ticketId: strin
   return { ...row, suggestedTags }
 }
 
-/** The one-line gists of these tickets (the queue shows them under the subject). */
-export async function listTriageGists(db: DbOrTx, workspaceId: string, ticketIds: string[]) {
-  if (ticketIds.length === 0) return []
-  return db
-    .select({ ticketId: ticketTriage.ticketId, gist: ticketTriage.gist })
-    .from(ticketTriage)
-    .where(and(eq(ticketTriage.workspaceId, workspaceId), inArray(ticketTriage.ticketId, ticketIds)))
-}
-
-/** The `ai` part of a workspace's settings, read where the ticket number is taken. */
-export async function getStoredAiSettings(db: DbOrTx, workspaceId: string) {
-  const [row] = await db
-    .select({ ai: sql<unknown>`${workspaces.settings} -> 'ai'` })
-    .from(workspaces)
-    .where(eq(workspaces.id, workspaceId))
-  return row?.ai ?? null
-}
-
 // ---------------------------------------------------------------------------------------------
 // Summaries
 
-export async function getSummary(db: DbOrTx, workspaceId: string, ticketId: string) {
+export async function getSummary(
+  db: DbOrTx,
+  { workspaceId, ticketId }: { workspaceId: string; ticketId: string },
+) {
   const [row] = await db
     .select()
     .from(ticketSummaries)
@@ -128,25 +113,14 @@ export async function upsertSummary(db: DbOrTx, row: typeof ticketSummaries.$inf
     })
 }
 
-/** The thread's size and newest message, to tell a cached summary from a stale one. */
-export async function threadState(db: DbOrTx, workspaceId: string, ticketId: string) {
-  const [row] = await db
-    .select({
-      count: sql<number>`count(*) over ()::int`,
-      lastMessageId: messages.id,
-    })
-    .from(messages)
-    .where(and(eq(messages.workspaceId, workspaceId), eq(messages.ticketId, ticketId)))
-    .orderBy(desc(messages.createdAt), desc(messages.id))
-    .limit(1)
-  return { count: row?.count ?? 0, lastMessageId: row?.lastMessageId ?? null }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Translations
 
 /** A message of the ticket (workspace-scoped), with whether a customer wrote it. */
-export async function getTicketMessage(db: DbOrTx, workspaceId: string, ticketId: string, messageId: string) {
+export async function getTicketMessage(
+  db: DbOrTx,
+  { workspaceId, ticketId, messageId }: { workspaceId: string; ticketId: string; messageId: string },
+) {
   const [row] = await db
     .select({
       id: messages.id,
@@ -161,7 +135,10 @@ export async function getTicketMessage(db: DbOrTx, workspaceId: string, ticketId
   return row
 }
 
-export async function getTranslation(db: DbOrTx, workspaceId: string, messageId: string, language: string) {
+export async function getTranslation(
+  db: DbOrTx,
+  { workspaceId, messageId, language }: { workspaceId: string; messageId: string; language: string },
+) {
   const [row] = await db
     .select({ text: messageTranslations.text })
     .from(messageTranslations)
@@ -182,9 +159,7 @@ export async function insertTranslation(db: DbOrTx, row: typeof messageTranslati
 /** The cached translations of a ticket's messages into `language`. */
 export async function listTicketTranslations(
   db: DbOrTx,
-  workspaceId: string,
-  ticketId: string,
-  language: string,
+  { workspaceId, ticketId, language }: { workspaceId: string; ticketId: string; language: string },
 ) {
   return db
     .select({ messageId: messageTranslations.messageId, text: messageTranslations.text })
@@ -197,14 +172,4 @@ export async function listTicketTranslations(
         eq(messageTranslations.language, language),
       ),
     )
-}
-
-/** The customer's name for prompts (never their address: the model does not need it). */
-export async function getTicketCustomerName(db: DbOrTx, workspaceId: string, ticketId: string) {
-  const [row] = await db
-    .select({ name: contacts.name })
-    .from(tickets)
-    .innerJoin(contacts, eq(contacts.id, tickets.contactId))
-    .where(and(eq(tickets.workspaceId, workspaceId), eq(tickets.id, ticketId)))
-  return row?.name ?? ''
 }

@@ -9,7 +9,10 @@ export async function insertAiRun(db: DbOrTx, row: AiRunRow) {
 }
 
 /** The workspace's `settings.ai` object as stored (validated by the caller). */
-export async function getAiSettingsJson(db: DbOrTx, workspaceId: string): Promise<unknown> {
+export async function getAiSettingsJson(
+  db: DbOrTx,
+  { workspaceId }: { workspaceId: string },
+): Promise<unknown> {
   const [row] = await db
     .select({ ai: sql<unknown>`${workspaces.settings} -> 'ai'` })
     .from(workspaces)
@@ -18,7 +21,10 @@ export async function getAiSettingsJson(db: DbOrTx, workspaceId: string): Promis
 }
 
 /** Replaces `settings.ai` only, so other keys of `settings` written concurrently survive. */
-export async function setAiSettingsJson(db: DbOrTx, workspaceId: string, ai: object) {
+export async function setAiSettingsJson(
+  db: DbOrTx,
+  { workspaceId, ai }: { workspaceId: string; ai: object },
+) {
   await db
     .update(workspaces)
     .set({
@@ -28,7 +34,10 @@ export async function setAiSettingsJson(db: DbOrTx, workspaceId: string, ai: obj
 }
 
 /** Tokens (in + out) the workspace's calls used since `since` (the start of the month). */
-export async function tokensUsedSince(db: DbOrTx, workspaceId: string, since: Date) {
+export async function tokensUsedSince(
+  db: DbOrTx,
+  { workspaceId, since }: { workspaceId: string; since: Date },
+) {
   const [row] = await db
     .select({ used: sql<string>`coalesce(sum(${aiRuns.tokensIn} + ${aiRuns.tokensOut}), 0)` })
     .from(aiRuns)
@@ -37,7 +46,10 @@ export async function tokensUsedSince(db: DbOrTx, workspaceId: string, since: Da
 }
 
 /** Per feature since `since`: calls, tokens, latency p50/p95 and failures. */
-export async function aiUsageByFeature(db: DbOrTx, workspaceId: string, since: Date) {
+export async function aiUsageByFeature(
+  db: DbOrTx,
+  { workspaceId, since }: { workspaceId: string; since: Date },
+) {
   const rows = await db
     .select({
       feature: aiRuns.feature,
@@ -56,7 +68,7 @@ export async function aiUsageByFeature(db: DbOrTx, workspaceId: string, since: D
 }
 
 /** Calls and tokens per UTC day since `since`, for the usage chart. */
-export async function aiUsageByDay(db: DbOrTx, workspaceId: string, since: Date) {
+export async function aiUsageByDay(db: DbOrTx, { workspaceId, since }: { workspaceId: string; since: Date }) {
   const rows = await db
     .select({
       day: sql<string>`to_char(date_trunc('day', ${aiRuns.createdAt} at time zone 'UTC'), 'YYYY-MM-DD')`,

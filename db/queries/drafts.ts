@@ -5,7 +5,10 @@ import { drafts, tickets, users } from '../schema.ts'
 export type DraftValues = { body: string; kind: 'reply' | 'note' }
 
 /** The ticket's id by number, within the workspace, or undefined. */
-export async function ticketIdByNumber(db: DbOrTx, workspaceId: string, number: number) {
+export async function ticketIdByNumber(
+  db: DbOrTx,
+  { workspaceId, number }: { workspaceId: string; number: number },
+) {
   const [row] = await db
     .select({ id: tickets.id })
     .from(tickets)
@@ -16,16 +19,21 @@ export async function ticketIdByNumber(db: DbOrTx, workspaceId: string, number: 
 /** One draft per ticket and agent: the newest text replaces the stored one. */
 export async function upsertDraft(
   db: DbOrTx,
-  key: { workspaceId: string; ticketId: string; userId: string },
-  values: DraftValues,
+  {
+    workspaceId,
+    ticketId,
+    userId,
+    body,
+    kind,
+  }: { workspaceId: string; ticketId: string; userId: string } & DraftValues,
 ) {
   const updatedAt = new Date()
   await db
     .insert(drafts)
-    .values({ ...key, ...values, updatedAt })
+    .values({ workspaceId, ticketId, userId, body, kind, updatedAt })
     .onConflictDoUpdate({
       target: [drafts.ticketId, drafts.userId],
-      set: { body: values.body, kind: values.kind, updatedAt },
+      set: { body, kind, updatedAt },
     })
 }
 
@@ -45,7 +53,10 @@ export async function deleteDraft(
 }
 
 /** Every draft on the ticket, newest first, with its author's name. */
-export async function listTicketDrafts(db: DbOrTx, workspaceId: string, ticketId: string) {
+export async function listTicketDrafts(
+  db: DbOrTx,
+  { workspaceId, ticketId }: { workspaceId: string; ticketId: string },
+) {
   return db
     .select({
       userId: drafts.userId,
@@ -61,7 +72,10 @@ export async function listTicketDrafts(db: DbOrTx, workspaceId: string, ticketId
 }
 
 /** Which of these tickets the agent has a draft on (the queue's markers). */
-export async function ticketsWithDraft(db: DbOrTx, workspaceId: string, userId: string, ticketIds: string[]) {
+export async function ticketsWithDraft(
+  db: DbOrTx,
+  { workspaceId, userId, ticketIds }: { workspaceId: string; userId: string; ticketIds: string[] },
+) {
   if (ticketIds.length === 0) return []
   const rows = await db
     .select({ ticketId: drafts.ticketId })

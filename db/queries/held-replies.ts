@@ -3,12 +3,15 @@ import type { DbOrTx } from '../client.ts'
 import { attachments, emails, messages, tickets, users } from '../schema.ts'
 
 /** The agent's undo-send delay in seconds (0 sends at once). */
-export async function undoSendSeconds(db: DbOrTx, userId: string) {
+export async function undoSendSeconds(db: DbOrTx, { userId }: { userId: string }) {
   const [row] = await db.select({ seconds: users.undoSendSeconds }).from(users).where(eq(users.id, userId))
   return row?.seconds ?? 0
 }
 
-export async function setUndoSendSeconds(db: DbOrTx, userId: string, seconds: number) {
+export async function setUndoSendSeconds(
+  db: DbOrTx,
+  { userId, seconds }: { userId: string; seconds: number },
+) {
   await db.update(users).set({ undoSendSeconds: seconds, updatedAt: new Date() }).where(eq(users.id, userId))
 }
 
@@ -17,7 +20,7 @@ export async function setUndoSendSeconds(db: DbOrTx, userId: string, seconds: nu
  * returns what the announcement needs, or undefined when there is nothing held (already released,
  * undone, or not a held reply). Waits for an undo holding the message's row lock.
  */
-export async function releaseHeldMessage(db: DbOrTx, emailId: string) {
+export async function releaseHeldMessage(db: DbOrTx, { emailId }: { emailId: string }) {
   const [row] = await db
     .update(messages)
     .set({ heldUntil: null })
@@ -93,7 +96,10 @@ export async function deleteHeldReply(
 }
 
 /** The agent's replies on this ticket still in their undo window. */
-export async function listHeldReplies(db: DbOrTx, workspaceId: string, ticketId: string, userId: string) {
+export async function listHeldReplies(
+  db: DbOrTx,
+  { workspaceId, ticketId, userId }: { workspaceId: string; ticketId: string; userId: string },
+) {
   return db
     .select({ messageId: messages.id, heldUntil: messages.heldUntil })
     .from(messages)

@@ -18,7 +18,10 @@ const COMMON_SHARE = 0.05
 const MAX_TERMS = 10
 
 /** The lexemes of a ticket's subject and first message (first 4,000 characters). */
-export async function ticketLexemes(db: DbOrTx, workspaceId: string, ticketId: string) {
+export async function ticketLexemes(
+  db: DbOrTx,
+  { workspaceId, ticketId }: { workspaceId: string; ticketId: string },
+) {
   const result = await db.execute<{ lexeme: string }>(sql`
     select distinct l as lexeme
     from tickets t
@@ -101,7 +104,10 @@ export async function findSimilarTickets(
 }
 
 /** The last public agent reply of each ticket (the answer that resolved it), same workspace. */
-export async function finalReplies(db: DbOrTx, workspaceId: string, ticketIds: string[]) {
+export async function finalReplies(
+  db: DbOrTx,
+  { workspaceId, ticketIds }: { workspaceId: string; ticketIds: string[] },
+) {
   if (ticketIds.length === 0) return []
   const result = await db.execute<{ ticket_id: string; body_text: string }>(sql`
     select t.id as ticket_id, last.body_text
@@ -122,9 +128,7 @@ export async function finalReplies(db: DbOrTx, workspaceId: string, ticketIds: s
 /** The workspace's canned responses that best match `terms` (few per workspace: ranked on the fly). */
 export async function relevantCannedResponses(
   db: DbOrTx,
-  workspaceId: string,
-  terms: string[],
-  limit: number,
+  { workspaceId, terms, limit }: { workspaceId: string; terms: string[]; limit: number },
 ) {
   if (terms.length === 0) return []
   const query = orQuery(terms)
