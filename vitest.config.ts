@@ -15,6 +15,7 @@ const TIMED = [
   'tests/integration/form-guard.test.ts',
   'tests/integration/ai-triage.test.ts',
   'tests/integration/database-outage.test.ts',
+  'tests/integration/graceful-shutdown.test.ts',
 ]
 
 // Kept apart from vite.config.ts so the Remix plugin stays out of Vitest.
