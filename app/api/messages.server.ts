@@ -5,6 +5,7 @@ import { pageResponse } from './pagination.server.ts'
 import { problem } from './problem.server.ts'
 import { CreateMessageBody, Message, MessageList, PageQuery, TicketNumberParams } from './schemas.server.ts'
 import { messageJson } from './serializers.server.ts'
+import { noSuchTicket } from './tickets.server.ts'
 
 export const listMessages = operation({
   operationId: 'listMessages',
@@ -19,8 +20,7 @@ export const listMessages = operation({
   errors: [404],
   async handle({ principal, params, query, url }) {
     const result = await listMessagesPage(principal, params.number, query.cursor, query.limit)
-    if (result.kind === 'not-found')
-      throw problem('not-found', `No ticket #${params.number} in this workspace.`)
+    if (result.kind === 'not-found') throw noSuchTicket(params.number)
     return pageResponse(url, result, messageJson)
   },
 })
@@ -43,8 +43,7 @@ export const createMessage = operation({
       status: body.status,
       lastSeenMessageId: body.last_seen_message_id,
     })
-    if (outcome.kind === 'not-found')
-      throw problem('not-found', `No ticket #${params.number} in this workspace.`)
+    if (outcome.kind === 'not-found') throw noSuchTicket(params.number)
     if (outcome.kind === 'collision') {
       throw problem(
         'conflict',

@@ -15,9 +15,14 @@ import {
 import { ticketJson, ticketSummaryJson } from './serializers.server.ts'
 import type { ApiPrincipal } from './auth.server.ts'
 
+/** The 404 for a ticket number the workspace does not have. */
+export function noSuchTicket(number: number) {
+  return problem('not-found', `No ticket #${number} in this workspace.`)
+}
+
 async function ticketOr404(principal: ApiPrincipal, number: number) {
   const ticket = await getApiTicket(principal, number)
-  if (!ticket) throw problem('not-found', `No ticket #${number} in this workspace.`)
+  if (!ticket) throw noSuchTicket(number)
   return ticketJson(ticket)
 }
 
@@ -120,8 +125,7 @@ export const updateTicket = operation({
       assigneeId: body.assignee_id,
       tags: body.tags,
     })
-    if (outcome.kind === 'not-found')
-      throw problem('not-found', `No ticket #${params.number} in this workspace.`)
+    if (outcome.kind === 'not-found') throw noSuchTicket(params.number)
     if (outcome.kind === 'unknown-assignee') {
       throw problem('unprocessable', 'assignee_id is not a member of this workspace.', {
         extensions: { errors: [{ field: 'assignee_id', message: 'Not a member of this workspace' }] },
