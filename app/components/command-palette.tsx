@@ -276,10 +276,10 @@ function PaletteBody({ slug, onDone }: { slug: string; onDone: () => void }) {
             onClick={item.run}
             className="flex cursor-pointer items-center gap-3 rounded-md px-3 py-1.5 text-sm aria-selected:bg-indigo-50 aria-selected:text-indigo-900 dark:aria-selected:bg-indigo-950 dark:aria-selected:text-indigo-100"
           >
-            <span className="w-20 shrink-0 text-xs text-slate-500 dark:text-slate-400">{item.group}</span>
+            <span className="w-20 shrink-0 text-xs text-slate-600 dark:text-slate-400">{item.group}</span>
             <span className="min-w-0 flex-1 truncate">{item.label}</span>
             {item.hint ? (
-              <span className="shrink-0 text-xs text-slate-500 dark:text-slate-400">{item.hint}</span>
+              <span className="shrink-0 text-xs text-slate-600 dark:text-slate-400">{item.hint}</span>
             ) : null}
           </li>
         ))}

@@ -303,7 +303,7 @@ function QueueRow({
               <span className="sr-only">Unread:</span>
             </>
           ) : null}
-          <span className="shrink-0 text-xs text-slate-500 tabular-nums dark:text-slate-400">
+          <span className="shrink-0 text-xs text-slate-600 tabular-nums dark:text-slate-400">
             #{row.number}
           </span>
           <Link
@@ -316,7 +316,7 @@ function QueueRow({
             {row.subject}
           </Link>
           {row.hasAttachments ? (
-            <span className="shrink-0 text-slate-500 dark:text-slate-400" title="Has attachments">
+            <span className="shrink-0 text-slate-600 dark:text-slate-400" title="Has attachments">
               <Paperclip aria-hidden className="size-3.5" />
               <span className="sr-only">Has attachments</span>
             </span>
@@ -367,7 +367,7 @@ function QueueRow({
           {row.contactName || row.contactEmail}
         </p>
         {row.mailboxName ? (
-          <p className="truncate text-xs text-slate-500 dark:text-slate-400" title="Mailbox">
+          <p className="truncate text-xs text-slate-600 dark:text-slate-400" title="Mailbox">
             <span className="sr-only">Mailbox: </span>
             {row.mailboxName}
           </p>
@@ -383,7 +383,7 @@ function QueueRow({
         ) : null}
       </td>
       <td className="hidden min-w-0 truncate py-0.5 pr-3 lg:table-cell">
-        {row.assigneeName ?? <span className="text-slate-500 dark:text-slate-400">Unassigned</span>}
+        {row.assigneeName ?? <span className="text-slate-600 dark:text-slate-400">Unassigned</span>}
       </td>
       <td className="py-0.5 text-right text-xs whitespace-nowrap text-slate-600 dark:text-slate-400">
         {row.waitingSince ? (
