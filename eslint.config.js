@@ -11,6 +11,11 @@ const noHttpInDomain = {
   group: ['#app/http/*', '**/http/*'],
   message: 'The domain never imports app/http: read the Request there and pass plain values in.',
 }
+const noApiInDomain = {
+  group: ['#app/api/*', '**/api/*'],
+  message:
+    'The domain never imports app/api: the API calls the domain. Move what both need to app/domain or app/utils.',
+}
 const noRoutes = (who) => ({
   group: ['#app/routes/*', '**/routes/*'],
   message: `Nothing imports a route; ${who} least of all. Move what both need to app/utils or app/domain.`,
@@ -54,6 +59,17 @@ export default tseslint.config(
   {
     // The domain takes plain values: it never sees a Request, a cookie or a route.
     files: ['app/domain/**/*.{ts,tsx}'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [noHttpInDomain, noApiInDomain, noRoutes('the domain')] },
+      ],
+    },
+  },
+  {
+    // The one exception (docs/architecture.md): webhook payloads carry the API's JSON shapes, built
+    // inside the domain's transaction with app/api/serializers.server.ts until those move.
+    files: ['app/domain/webhooks.server.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [noHttpInDomain, noRoutes('the domain')] }] },
   },
   {
@@ -62,7 +78,7 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [dbOnlyFromServer, noHttpInDomain, noRoutes('the domain')] },
+        { patterns: [dbOnlyFromServer, noHttpInDomain, noApiInDomain, noRoutes('the domain')] },
       ],
     },
   },

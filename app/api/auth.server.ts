@@ -1,4 +1,5 @@
-import { verifyApiToken, type ApiPrincipal, type ApiScope } from '#app/domain/api-tokens.server.ts'
+import { verifyApiToken, type ApiPrincipal } from '#app/domain/api-tokens.server.ts'
+import type { ApiScope } from '#app/utils/api-scopes.ts'
 import { hasRole, type Role } from '#app/utils/roles.ts'
 import { problem } from './problem.server.ts'
 

@@ -5,7 +5,7 @@ import {
   type ZodOpenApiPathsObject,
   type ZodOpenApiResponsesObject,
 } from 'zod-openapi'
-import { API_SCOPES } from '#app/domain/api-tokens.server.ts'
+import { API_SCOPES } from '#app/utils/api-scopes.ts'
 import { createContactOp, getContact, listContacts, updateContact } from './contacts.server.ts'
 import { createMessage, listMessages } from './messages.server.ts'
 import type { Operation } from './operation.server.ts'

@@ -8,7 +8,7 @@ import {
   recordApiTokenUse,
   revokeApiTokenRow,
 } from '#db/queries/api-tokens.ts'
-import type { ApiScope } from '#app/api/scopes.ts'
+import type { ApiScope } from '#app/utils/api-scopes.ts'
 import type { Role } from '#app/utils/roles.ts'
 import { recordAudit } from './audit.server.ts'
 import { notFound } from './errors.server.ts'
@@ -22,7 +22,6 @@ import type { Member } from './workspaces.server.ts'
  * database lookup and secret scanners can recognise ours. Only the sha256 is stored.
  */
 export const API_TOKEN_PREFIX = 'sb_pat_'
-export { API_SCOPES, type ApiScope } from '#app/api/scopes.ts'
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
 const RANDOM_CHARS = 30

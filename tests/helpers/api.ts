@@ -1,5 +1,5 @@
-import { createApiToken, type ApiScope } from '#app/domain/api-tokens.server.ts'
-import { API_SCOPES } from '#app/api/scopes.ts'
+import { createApiToken } from '#app/domain/api-tokens.server.ts'
+import { API_SCOPES, type ApiScope } from '#app/utils/api-scopes.ts'
 import type { createMember } from './factories.ts'
 
 type Actor = Awaited<ReturnType<typeof createMember>>
