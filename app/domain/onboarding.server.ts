@@ -7,21 +7,25 @@ export const CHECKLIST_ITEMS = ['supportForm', 'teammate', 'answered', 'mailbox'
 export type ChecklistItem = (typeof CHECKLIST_ITEMS)[number]
 
 /**
- * The home page's getting-started checklist, or null once every item is done or this member
- * dismissed it. Nothing is ticked by hand: each item is done when the data says so.
+ * The home page's data in one round trip: the member count, and the getting-started checklist
+ * (null once every item is done or this member dismissed it). Nothing is ticked by hand: each
+ * item is done when the data says so.
  * - supportForm: a ticket arrived through the web support form;
  * - teammate: the workspace has a second member or an open invitation;
  * - answered: a ticket got its first reply;
  * - mailbox: an email arrived through inbound forwarding (inbound_emails).
  */
-export async function loadChecklist(member: Member) {
+export async function loadHome(member: Member) {
   const state = await getChecklistState(getDb(), { workspaceId: member.workspaceId, userId: member.userId })
   const done = Object.fromEntries(CHECKLIST_ITEMS.map((item) => [item, state[item]])) as Record<
     ChecklistItem,
     boolean
   >
-  if (state.dismissed || CHECKLIST_ITEMS.every((item) => done[item])) return null
-  return { done, supportFormUrl: `${env().appUrl}/support/${member.workspaceSlug}` }
+  const hidden = state.dismissed || CHECKLIST_ITEMS.every((item) => done[item])
+  return {
+    memberCount: state.members,
+    checklist: hidden ? null : { done, supportFormUrl: `${env().appUrl}/support/${member.workspaceSlug}` },
+  }
 }
 
 /** Hides the checklist for this member only (teammates keep theirs). */

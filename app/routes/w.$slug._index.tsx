@@ -1,22 +1,21 @@
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-run/node'
 import { Link, useLoaderData, useRouteLoaderData } from '@remix-run/react'
 import { GettingStarted } from '#app/components/getting-started.tsx'
-import { hideChecklist, loadChecklist } from '#app/domain/onboarding.server.ts'
+import { hideChecklist, loadHome } from '#app/domain/onboarding.server.ts'
 import { requireMember } from '#app/http/auth.server.ts'
 import { readForm } from '#app/http/form-data.server.ts'
 import { formatCount } from '#app/utils/format.ts'
-import { memberCount } from '#app/domain/workspaces.server.ts'
 import { hasRole } from '#app/utils/roles.ts'
 import type { loader as layoutLoader } from './w.$slug.tsx'
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const member = await requireMember(request, params.slug)
-  const [members, checklist] = await Promise.all([memberCount(member.workspaceId), loadChecklist(member)])
+  const { memberCount, checklist } = await loadHome(member)
   return {
     name: member.workspaceName,
     slug: member.workspaceSlug,
     userName: member.user.name,
-    memberCount: members,
+    memberCount,
     canManage: hasRole(member.role, 'admin'),
     checklist,
   }

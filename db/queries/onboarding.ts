@@ -4,7 +4,8 @@ import { memberships, workspaces } from '../schema.ts'
 
 /**
  * What the getting-started checklist is made of, all derived from the workspace's data in one
- * round trip: each `exists` stops at the first row it finds.
+ * round trip: each `exists` stops at the first row it finds. With the member count the home page
+ * shows, which the teammate item counts anyway.
  */
 export async function getChecklistState(
   db: DbOrTx,
@@ -12,8 +13,9 @@ export async function getChecklistState(
 ) {
   const result = await db.execute<{
     dismissed: boolean
+    members: number
     web_ticket: boolean
-    teammate: boolean
+    invited: boolean
     answered: boolean
     inbound_email: boolean
   }>(sql`
@@ -21,8 +23,8 @@ export async function getChecklistState(
       coalesce((select checklist_dismissed_at is not null from memberships
                 where workspace_id = ${workspaceId} and user_id = ${userId}), false) as dismissed,
       exists (select 1 from tickets where workspace_id = ${workspaceId} and channel = 'web') as web_ticket,
-      (select count(*) from memberships where workspace_id = ${workspaceId}) > 1
-        or exists (select 1 from invitations where workspace_id = ${workspaceId} and revoked_at is null) as teammate,
+      (select count(*)::int from memberships where workspace_id = ${workspaceId}) as members,
+      exists (select 1 from invitations where workspace_id = ${workspaceId} and revoked_at is null) as invited,
       exists (select 1 from tickets where workspace_id = ${workspaceId} and first_response_at is not null) as answered,
       -- Through inbound_emails_mailbox_idx (the table has no workspace index of its own).
       exists (select 1 from inbound_emails ie
@@ -31,7 +33,8 @@ export async function getChecklistState(
   return {
     dismissed: row.dismissed,
     supportForm: row.web_ticket,
-    teammate: row.teammate,
+    teammate: row.members > 1 || row.invited,
+    members: row.members,
     answered: row.answered,
     mailbox: row.inbound_email,
   }
