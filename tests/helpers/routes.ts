@@ -74,11 +74,14 @@ export function callLoader(route: Route, path: string, options: CallOptions = {}
   )
 }
 
-/** Posts a form: url-encoded from a record, or multipart (files included) from a FormData. */
+/**
+ * Posts a form: url-encoded from a record or from [name, value] pairs (a name may repeat, as
+ * checkboxes do), or multipart (files included) from a FormData.
+ */
 export function callAction(
   route: Route,
   path: string,
-  form: Record<string, string> | FormData,
+  form: Record<string, string> | Array<[string, string]> | FormData,
   options: CallOptions = {},
 ) {
   const multipart = form instanceof FormData

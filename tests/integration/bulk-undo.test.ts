@@ -6,7 +6,13 @@ import { replyToTicket } from '#app/domain/messages.server.ts'
 import { startQueue } from '#app/jobs/queue.server.ts'
 import * as ticketsRoute from '#app/routes/w.$slug.tickets._index.tsx'
 import { asMember, createMember, createTicketFor, setTicket } from '#tests/helpers/factories.ts'
-import { callLoader, testContext, type RealtimeCalls, type RouteResult } from '#tests/helpers/routes.ts'
+import {
+  callAction,
+  callLoader,
+  testContext,
+  type RealtimeCalls,
+  type RouteResult,
+} from '#tests/helpers/routes.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 
 // Replies enqueue their email job.
@@ -17,34 +23,17 @@ beforeAll(async () => {
 type Actor = Awaited<ReturnType<typeof createMember>>
 
 /** Posts the queue's form as a browser would (repeated ticketIds), from the given queue URL. */
-async function post(
+function post(
   actor: Actor,
   fields: Array<[string, string]>,
   options: { search?: string; calls?: RealtimeCalls; slug?: string } = {},
-): Promise<RouteResult> {
+) {
   const slug = options.slug ?? actor.workspace.slug
-  const request = new Request(`http://localhost:3000/w/${slug}/tickets${options.search ?? '?index'}`, {
-    method: 'POST',
-    body: new URLSearchParams(fields),
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: actor.cookie },
+  return callAction(ticketsRoute, `/w/${slug}/tickets${options.search ?? '?index'}`, fields, {
+    cookie: actor.cookie,
+    params: { slug },
+    context: testContext(options.calls),
   })
-  let value: unknown
-  try {
-    value = await ticketsRoute.action({ request, params: { slug }, context: testContext(options.calls) })
-  } catch (thrown) {
-    if (!(thrown instanceof Response)) throw thrown
-    value = thrown
-  }
-  if (value instanceof Response) {
-    return {
-      status: value.status,
-      headers: value.headers,
-      data: null,
-      location: value.headers.get('location'),
-    }
-  }
-  const d = value as { data: unknown; init?: ResponseInit }
-  return { status: d.init?.status ?? 200, headers: new Headers(), data: d.data, location: null }
 }
 
 function queue(actor: Actor, search: string) {

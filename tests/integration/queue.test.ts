@@ -6,7 +6,13 @@ import { addTags } from '#app/domain/tickets.server.ts'
 import * as workspaceRoute from '#app/routes/w.$slug.tsx'
 import * as ticketsRoute from '#app/routes/w.$slug.tickets._index.tsx'
 import { createMember, createTicketFor, createWorkspace, setTicket } from '#tests/helpers/factories.ts'
-import { callLoader, testContext, type RealtimeCalls, type RouteResult } from '#tests/helpers/routes.ts'
+import {
+  callAction,
+  callLoader,
+  testContext,
+  type RealtimeCalls,
+  type RouteResult,
+} from '#tests/helpers/routes.ts'
 
 type Actor = Awaited<ReturnType<typeof createMember>>
 
@@ -18,34 +24,22 @@ const numbers = (result: RouteResult) => result.data.page.rows.map((r: { number:
 const cursor = (key: Array<string | number>) => Buffer.from(JSON.stringify(key)).toString('base64url')
 
 /** Posts the bulk form as a browser would: repeated ticketIds, the query string kept in the URL. */
-async function bulk(
+function bulk(
   actor: Actor,
   fields: Array<[string, string]>,
   options: { search?: string; calls?: RealtimeCalls; slug?: string } = {},
-): Promise<RouteResult> {
+) {
   const slug = options.slug ?? actor.workspace.slug
-  const request = new Request(`http://localhost:3000/w/${slug}/tickets${options.search ?? '?index'}`, {
-    method: 'POST',
-    body: new URLSearchParams([['intent', 'bulk'], ...fields]),
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: actor.cookie },
-  })
-  let value: unknown
-  try {
-    value = await ticketsRoute.action({ request, params: { slug }, context: testContext(options.calls) })
-  } catch (thrown) {
-    if (!(thrown instanceof Response)) throw thrown
-    value = thrown
-  }
-  if (value instanceof Response) {
-    return {
-      status: value.status,
-      headers: value.headers,
-      data: null,
-      location: value.headers.get('location'),
-    }
-  }
-  const d = value as { data: unknown; init?: ResponseInit }
-  return { status: d.init?.status ?? 200, headers: new Headers(), data: d.data, location: null }
+  return callAction(
+    ticketsRoute,
+    `/w/${slug}/tickets${options.search ?? '?index'}`,
+    [['intent', 'bulk'], ...fields],
+    {
+      cookie: actor.cookie,
+      params: { slug },
+      context: testContext(options.calls),
+    },
+  )
 }
 
 const ids = (list: Array<{ ticketId: string }>) =>
