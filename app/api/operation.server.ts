@@ -7,13 +7,12 @@ import {
   releaseIdempotencyKey,
   requestFingerprint,
 } from '#app/domain/api-idempotency.server.ts'
-import { takeSlot } from '#app/domain/rate-limit.server.ts'
-import { env } from '#app/env.server.ts'
 import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from '#app/http/database-outage.server.ts'
 import { logger } from '#app/logger.server.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
 import { authenticateApiRequest, requireScope, type ApiPrincipal, type ApiScope } from './auth.server.ts'
 import { problem, PROBLEM_CONTENT_TYPE, validationProblem, type FieldError } from './problem.server.ts'
+import { takeApiTokenSlot } from './token-limit.server.ts'
 
 /**
  * One API operation: its method, path, scope and Zod schemas (which both validate the request
@@ -126,19 +125,13 @@ async function runOperation(
 }
 
 async function takeRateLimitSlot(principal: ApiPrincipal, headers: Headers) {
-  const max = env().apiRateLimitPerMinute
-  const slot = await takeSlot(`api:token:${principal.tokenId}`, { max, windowMs: 60_000 })
-  const resetSeconds = Math.max(0, Math.ceil((slot.resetAt.getTime() - Date.now()) / 1000))
-  headers.set('ratelimit-limit', String(max))
-  headers.set('ratelimit-remaining', String(slot.remaining))
-  headers.set('ratelimit-reset', String(resetSeconds))
+  const slot = await takeApiTokenSlot(principal.tokenId)
+  for (const [name, value] of Object.entries(slot.headers)) headers.set(name, value)
   if (!slot.allowed) {
     throw problem(
       'rate-limited',
-      `At most ${max} requests per minute per token. Retry after ${resetSeconds} s.`,
-      {
-        headers: { 'retry-after': String(Math.max(1, resetSeconds)) },
-      },
+      `At most ${slot.max} requests per minute per token. Retry after ${slot.resetSeconds} s.`,
+      { headers: { 'retry-after': slot.retryAfter } },
     )
   }
 }

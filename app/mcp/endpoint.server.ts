@@ -6,8 +6,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { getDb } from '#db/client.ts'
 import { apiTokens } from '#db/schema.ts'
 import { verifyApiToken, type ApiPrincipal } from '#app/domain/api-tokens.server.ts'
-import { takeSlot } from '#app/domain/rate-limit.server.ts'
-import { env } from '#app/env.server.ts'
+import { takeApiTokenSlot } from '#app/api/token-limit.server.ts'
 import { logger } from '#app/logger.server.ts'
 import { realtime } from '#app/realtime/hub.server.ts'
 import { createMcpServer } from './tools.server.ts'
@@ -60,14 +59,10 @@ function authenticate(req: Request, res: Response, next: NextFunction) {
 /** The API's per-token limit, shared: a token's REST and MCP requests count together. */
 async function rateLimit(req: Request, res: Response, next: NextFunction) {
   const principal = req.auth?.extra?.principal as ApiPrincipal
-  const max = env().apiRateLimitPerMinute
-  const slot = await takeSlot(`api:token:${principal.tokenId}`, { max, windowMs: 60_000 })
-  const reset = Math.max(0, Math.ceil((slot.resetAt.getTime() - Date.now()) / 1000))
-  res.setHeader('ratelimit-limit', String(max))
-  res.setHeader('ratelimit-remaining', String(slot.remaining))
-  res.setHeader('ratelimit-reset', String(reset))
+  const slot = await takeApiTokenSlot(principal.tokenId)
+  for (const [name, value] of Object.entries(slot.headers)) res.setHeader(name, value)
   if (slot.allowed) return next()
-  res.setHeader('retry-after', String(Math.max(1, reset)))
+  res.setHeader('retry-after', slot.retryAfter)
   res.status(429).json({ jsonrpc: '2.0', error: { code: -32000, message: 'Too many requests' }, id: null })
 }
 
