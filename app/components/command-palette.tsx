@@ -3,6 +3,7 @@ import { Command } from 'lucide-react'
 import { useEffect, useId, useMemo, useRef, useState, type KeyboardEvent } from 'react'
 import { useLazyModule } from '#app/components/ui/lazy.ts'
 import { useHydrated } from '#app/utils/use-hydrated.ts'
+import { useShortcuts } from '#app/utils/use-shortcuts.ts'
 import { STATUS_LABEL, TICKET_STATUSES, type TicketStatus } from '#app/utils/vocabulary.ts'
 
 const loadDialog = () => import('#app/components/ui/dialog.tsx')
@@ -17,6 +18,27 @@ type PaletteResults = {
 type Item = { id: string; group: string; label: string; hint?: string; run: () => void }
 
 const EMPTY: PaletteResults = { me: null, tickets: [], customers: [] }
+
+/** The ticket number when the page is a ticket page of this workspace. */
+function ticketNumberOf(pathname: string, slug: string) {
+  const match = pathname.match(new RegExp(`^/w/${slug}/tickets/(\\d+)$`))
+  return match ? Number(match[1]) : null
+}
+
+/** Posts one of the ticket page's own intents (as its sidebar would) and stays on the page. */
+function useTicketIntent(slug: string) {
+  const submit = useSubmit()
+  return (number: number, fields: Record<string, string>) => {
+    const form = new FormData()
+    for (const [k, v] of Object.entries(fields)) form.set(k, v)
+    submit(form, {
+      method: 'post',
+      action: `/w/${slug}/tickets/${number}`,
+      encType: 'multipart/form-data',
+      preventScrollReset: true,
+    })
+  }
+}
 
 /** Every word of the query appears in the label (any order, any case). */
 function matches(label: string, query: string) {
@@ -38,13 +60,40 @@ export function CommandPalette({ slug }: { slug: string }) {
   const hydrated = useHydrated()
   const dialog = useLazyModule(loadDialog)
   const [open, setOpen] = useState(false)
+  const [initialQuery, setInitialQuery] = useState('')
   const { request } = dialog
+  const location = useLocation()
+  const ticket = ticketNumberOf(location.pathname, slug)
+  const postIntent = useTicketIntent(slug)
+
+  // On a ticket page: a assigns it to me, e resolves it, s offers the statuses in the palette.
+  useShortcuts(
+    ticket === null
+      ? {}
+      : {
+          a: () => {
+            void fetch(`/w/${slug}/palette?q=`, { headers: { accept: 'application/json' } })
+              .then((response) => response.json() as Promise<PaletteResults>)
+              .then(({ me }) => {
+                if (me) postIntent(ticket, { intent: 'update', assigneeId: me })
+              })
+          },
+          e: () => postIntent(ticket, { intent: 'update', status: 'resolved' }),
+          s: (event) => {
+            event.preventDefault()
+            request()
+            setInitialQuery('status')
+            setOpen(true)
+          },
+        },
+  )
 
   useEffect(() => {
     const onKey = (event: globalThis.KeyboardEvent) => {
       if (event.key.toLowerCase() !== 'k' || !(event.ctrlKey || event.metaKey) || event.altKey) return
       event.preventDefault()
       request()
+      setInitialQuery('')
       setOpen((was) => !was)
     }
     document.addEventListener('keydown', onKey)
@@ -61,6 +110,7 @@ export function CommandPalette({ slug }: { slug: string }) {
         onFocus={request}
         onClick={() => {
           request()
+          setInitialQuery('')
           setOpen(true)
         }}
         aria-keyshortcuts="Control+K Meta+K"
@@ -72,19 +122,27 @@ export function CommandPalette({ slug }: { slug: string }) {
       </button>
       {Dialog && open ? (
         <Dialog open onOpenChange={setOpen} title="Jump to…" className="max-w-xl">
-          <PaletteBody slug={slug} onDone={() => setOpen(false)} />
+          <PaletteBody slug={slug} initialQuery={initialQuery} onDone={() => setOpen(false)} />
         </Dialog>
       ) : null}
     </>
   )
 }
 
-function PaletteBody({ slug, onDone }: { slug: string; onDone: () => void }) {
+function PaletteBody({
+  slug,
+  initialQuery,
+  onDone,
+}: {
+  slug: string
+  initialQuery: string
+  onDone: () => void
+}) {
   const navigate = useNavigate()
-  const submit = useSubmit()
+  const postIntent = useTicketIntent(slug)
   const location = useLocation()
   const listId = useId()
-  const [query, setQuery] = useState('')
+  const [query, setQuery] = useState(initialQuery)
   const [results, setResults] = useState<PaletteResults>(EMPTY)
   const [loading, setLoading] = useState(false)
   const [active, setActive] = useState(0)
@@ -115,8 +173,7 @@ function PaletteBody({ slug, onDone }: { slug: string; onDone: () => void }) {
     }
   }, [slug, query])
 
-  const ticketMatch = location.pathname.match(new RegExp(`^/w/${slug}/tickets/(\\d+)$`))
-  const currentTicket = ticketMatch ? Number(ticketMatch[1]) : null
+  const currentTicket = ticketNumberOf(location.pathname, slug)
 
   const items = useMemo(() => {
     const go = (to: string) => () => {
@@ -125,14 +182,7 @@ function PaletteBody({ slug, onDone }: { slug: string; onDone: () => void }) {
     }
     const act = (fields: Record<string, string>) => () => {
       onDone()
-      const form = new FormData()
-      for (const [k, v] of Object.entries(fields)) form.set(k, v)
-      submit(form, {
-        method: 'post',
-        action: `/w/${slug}/tickets/${currentTicket}`,
-        encType: 'multipart/form-data',
-        preventScrollReset: true,
-      })
+      if (currentTicket !== null) postIntent(currentTicket, fields)
     }
     const q = query.trim()
     const list: Item[] = []
@@ -219,7 +269,7 @@ function PaletteBody({ slug, onDone }: { slug: string; onDone: () => void }) {
       ...places.filter((i) => matches(i.label, q)),
     )
     return list
-  }, [query, results, currentTicket, slug, navigate, submit, onDone])
+  }, [query, results, currentTicket, slug, navigate, postIntent, onDone])
 
   // A new list starts at its first item.
   useEffect(() => setActive(0), [items.length, query])

@@ -14,6 +14,9 @@ export const SHORTCUTS: readonly Shortcut[] = [
   { key: '/', label: '/', description: 'Search tickets', scope: 'queue' },
   { key: 'r', label: 'r', description: 'Reply to the customer', scope: 'ticket' },
   { key: 'n', label: 'n', description: 'Write an internal note', scope: 'ticket' },
+  { key: 'a', label: 'a', description: 'Assign the ticket to me', scope: 'ticket' },
+  { key: 's', label: 's', description: 'Set the status (in the command palette)', scope: 'ticket' },
+  { key: 'e', label: 'e', description: 'Resolve the ticket', scope: 'ticket' },
   { key: '?', label: '?', description: 'Show keyboard shortcuts', scope: 'global' },
   {
     key: 'mod+k',

@@ -139,6 +139,19 @@ test('the command palette (Ctrl+K) jumps to a ticket by subject or number and as
   await page.goto(`/w/${slug}/tickets?view=mine`)
   await expect(page.getByRole('link', { name: 'Palette question 3' })).toBeVisible()
   await expect(page.getByRole('link', { name: 'Palette question 2' })).toHaveCount(0)
+
+  // The ticket page's single keys: e resolves, a assigns to me.
+  await page.goto(`/w/${slug}/tickets/1`)
+  await expect(page.getByRole('heading', { name: 'Palette question 1' })).toBeVisible()
+  const resolved = page.waitForResponse((r) => r.request().method() === 'POST')
+  await page.keyboard.press('e')
+  expect((await resolved).status()).toBeLessThan(400)
+  const assigned = page.waitForResponse((r) => r.request().method() === 'POST')
+  await page.keyboard.press('a')
+  expect((await assigned).status()).toBeLessThan(400)
+  await page.goto(`/w/${slug}/tickets?view=resolved`)
+  await expect(page.getByRole('link', { name: 'Palette question 1' })).toBeVisible()
+  await expect(page.getByRole('row', { name: /Palette question 1/ })).toContainText('Pat Palette')
 })
 
 test.describe('without JavaScript', () => {
