@@ -117,7 +117,7 @@ const signup = await fetch(`${base}/signup`, {
 if (signup.status !== 302) throw new Error(`signup answered ${signup.status}`)
 
 const fmt = (ms: number[]) =>
-  `median ${median(ms).toFixed(0)} ms (min ${Math.min(...ms).toFixed(0)}, max ${Math.max(...ms).toFixed(0)})`
+  `median ${median(ms).toFixed(0)} ms (min ${Math.min(...ms).toFixed(0)}, max ${Math.max(...ms).toFixed(0)}; in order: ${ms.map((v) => v.toFixed(0)).join(', ')})`
 const quiet = await realLogins()
 console.log(`cpus ${os.availableParallelism()}; real sign-in, quiet: ${fmt(quiet)}`)
 const spread = await underFlood('spread', (k) => `10.9.${k}.1`)
