@@ -11,7 +11,6 @@ import { describeStartupError } from '#app/startup-error.server.ts'
 import { createApp } from '#app/http/app.server.ts'
 import { databasePoolGuards } from '#app/http/database-outage.server.ts'
 import { drainableServer } from '#app/http/graceful.server.ts'
-import { collectGarbageWhenIdle } from '#app/http/idle-gc.server.ts'
 import { startQueue, stopQueue } from '#app/jobs/queue.server.ts'
 import { logger } from '#app/logger.server.ts'
 import { attachSocketServer, closeSocketServer } from '#app/realtime/hub.server.ts'
@@ -81,7 +80,6 @@ async function main() {
   }
 
   server.on('request', app)
-  collectGarbageWhenIdle(server)
   attachSocketServer(server, {
     appOrigin,
     appEnv: config.appEnv,
