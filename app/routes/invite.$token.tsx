@@ -8,6 +8,7 @@ import {
 } from '@remix-run/node'
 import { Form, Link, useActionData, useLoaderData, useLocation } from '@remix-run/react'
 import { z } from 'zod'
+import { tooManyAccounts } from './account-creation.server.ts'
 import { AuthCard, AuthMessage } from '#app/components/auth-card.tsx'
 import { Button } from '#app/components/ui/button.tsx'
 import { Field, FormErrors } from '#app/components/ui/field.tsx'
@@ -68,17 +69,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     submission.value.password,
     context.clientIp,
   )
-  if (outcome.kind === 'rate-limited') {
-    return data(
-      {
-        result: submission.reply({
-          hideFields: ['password'],
-          formErrors: ['Too many accounts were created from your network. Try again in an hour.'],
-        }),
-      },
-      { status: 429 },
-    )
-  }
+  if (outcome.kind === 'rate-limited') return tooManyAccounts(submission)
   if (outcome.kind === 'joined') {
     const { setCookie } = await createSession(outcome.userId, request, context.clientIp)
     return redirect(`/w/${outcome.workspaceSlug}`, { headers: { 'Set-Cookie': setCookie } })

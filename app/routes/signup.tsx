@@ -8,6 +8,7 @@ import {
 } from '@remix-run/node'
 import { Form, Link, useActionData } from '@remix-run/react'
 import { useState } from 'react'
+import { tooManyAccounts } from './account-creation.server.ts'
 import { AuthCard } from '#app/components/auth-card.tsx'
 import { SlugAvailability, useSlugAvailability } from '#app/components/workspace-slug-field.tsx'
 import { Button } from '#app/components/ui/button.tsx'
@@ -36,17 +37,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
     return data({ result: submission.reply({ hideFields: ['password'] }) }, { status: 400 })
   }
   const outcome = await signUp(submission.value, context.clientIp)
-  if (outcome.kind === 'rate-limited') {
-    return data(
-      {
-        result: submission.reply({
-          hideFields: ['password'],
-          formErrors: ['Too many accounts were created from your network. Try again in an hour.'],
-        }),
-      },
-      { status: 429 },
-    )
-  }
+  if (outcome.kind === 'rate-limited') return tooManyAccounts(submission)
   if (outcome.kind === 'email-taken') {
     return data(
       {

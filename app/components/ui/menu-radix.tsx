@@ -1,7 +1,13 @@
 import * as DropdownMenu from '@radix-ui/react-dropdown-menu'
-import { Link, useSubmit } from '@remix-run/react'
+import { useSubmit } from '@remix-run/react'
 import { useEffect, useRef } from 'react'
-import { CONTENT_CLASS, ITEM_CLASS, type MenuEntry, type MenuProps } from '#app/components/ui/menu.tsx'
+import {
+  CONTENT_CLASS,
+  ITEM_CLASS,
+  MenuLink,
+  type MenuEntry,
+  type MenuProps,
+} from '#app/components/ui/menu.tsx'
 
 /** Menu's JavaScript half (loaded on demand by Menu): the same entries in a Radix DropdownMenu. */
 export function RadixMenu(props: MenuProps & { defaultOpen: boolean; focusTrigger: boolean }) {
@@ -48,13 +54,7 @@ function Entry({
     case 'link':
       return (
         <DropdownMenu.Item asChild>
-          <Link
-            to={entry.to}
-            aria-current={entry.current ? 'page' : undefined}
-            className={`${ITEM_CLASS} ${entry.className ?? ''}`}
-          >
-            {entry.label}
-          </Link>
+          <MenuLink entry={entry} />
         </DropdownMenu.Item>
       )
     case 'form':

@@ -1,5 +1,5 @@
 import { Form, Link } from '@remix-run/react'
-import { useRef, type ReactNode } from 'react'
+import { forwardRef, useRef, type ReactNode } from 'react'
 import { useLazyModule } from '#app/components/ui/lazy.ts'
 import { useHydrated } from '#app/utils/use-hydrated.ts'
 
@@ -81,18 +81,30 @@ export function Menu(props: MenuProps) {
   )
 }
 
+type LinkEntry = Extract<MenuEntry, { type: 'link' }>
+
+/** A link entry; Radix's Item wraps it (asChild) and passes its props through. */
+export const MenuLink = forwardRef<HTMLAnchorElement, { entry: LinkEntry }>(function MenuLink(
+  { entry, ...radixProps },
+  ref,
+) {
+  return (
+    <Link
+      {...radixProps}
+      ref={ref}
+      to={entry.to}
+      aria-current={entry.current ? 'page' : undefined}
+      className={`${ITEM_CLASS} ${entry.className ?? ''}`}
+    >
+      {entry.label}
+    </Link>
+  )
+})
+
 function FallbackEntry({ entry }: { entry: MenuEntry }) {
   switch (entry.type) {
     case 'link':
-      return (
-        <Link
-          to={entry.to}
-          aria-current={entry.current ? 'page' : undefined}
-          className={`${ITEM_CLASS} ${entry.className ?? ''}`}
-        >
-          {entry.label}
-        </Link>
-      )
+      return <MenuLink entry={entry} />
     case 'form':
       return (
         <Form method="post" action={entry.action}>

@@ -1,0 +1,52 @@
+import { expect, test } from '@playwright/test'
+import { signUp, unique } from './helpers.ts'
+
+// The kit's Radix menus and dialogs with JavaScript, and their HTML fallbacks without it.
+
+test('the user menu and the shortcuts list work from the keyboard, on Radix', async ({ page }) => {
+  const id = unique()
+  await signUp(page, 'Kit Keyboard', `kit-${id}@example.com`, 'Kit Co', `kit-${id}`)
+  await expect(page.getByRole('status').filter({ hasText: 'Live' })).toBeVisible()
+
+  // Focus reaching the HTML fallback fetches the Radix menu, which takes over with focus kept.
+  await page.locator('summary', { hasText: 'Account menu for Kit Keyboard' }).focus()
+  const button = page.getByRole('button', { name: 'Account menu for Kit Keyboard' })
+  await expect(button).toHaveAttribute('aria-haspopup', 'menu')
+  await expect(button).toBeFocused()
+  await page.keyboard.press('Enter')
+  const menu = page.getByRole('menu')
+  await expect(menu.getByRole('menuitem', { name: 'Account' })).toBeFocused()
+  await page.keyboard.press('Escape')
+  await expect(menu).toHaveCount(0)
+  await expect(button).toBeFocused()
+
+  await button.click()
+  await page.getByRole('menuitem', { name: 'Account' }).click()
+  await expect(page).toHaveURL(/\/account$/)
+  await page.goBack()
+
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Inbox' }).click()
+  await page.getByRole('button', { name: 'Keyboard shortcuts' }).click()
+  const dialog = page.getByRole('dialog', { name: 'Keyboard shortcuts' })
+  await expect(dialog).toBeVisible()
+  await page.keyboard.press('Escape')
+  await expect(dialog).toHaveCount(0)
+
+  await page.getByRole('button', { name: 'Account menu for Kit Keyboard' }).click()
+  await page.getByRole('menuitem', { name: 'Sign out' }).click()
+  await expect(page).toHaveURL('/login')
+})
+
+test.describe('without JavaScript', () => {
+  test.use({ javaScriptEnabled: false })
+
+  test('the user menu is a disclosure of the same link and form', async ({ page }) => {
+    const id = unique()
+    await signUp(page, 'Kit Plain', `kit-plain-${id}@example.com`, 'Kit Plain', `kit-plain-${id}`)
+    await page.locator('summary', { hasText: 'Account menu for Kit Plain' }).click()
+    const header = page.getByRole('banner')
+    await expect(header.getByRole('link', { name: 'Account' })).toBeVisible()
+    await header.getByRole('button', { name: 'Sign out' }).click()
+    await expect(page).toHaveURL('/login')
+  })
+})
