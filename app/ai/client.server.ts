@@ -13,7 +13,7 @@ import { getDb } from '#db/client.ts'
 import { insertAiRun } from '#db/queries/ai.ts'
 import { env } from '#app/env.server.ts'
 import { logger } from '#app/logger.server.ts'
-import { takeSlot } from '#app/domain/rate-limit.server.ts'
+import { secondsUntilReset, takeSlot } from '#app/domain/rate-limit.server.ts'
 import { AI_INTERACTIVE_PER_MINUTE, AI_MESSAGES, type AiFeature } from './features.ts'
 import { getAiSettings, tokensUsedThisMonth, type AiSettings } from './settings.server.ts'
 
@@ -126,7 +126,7 @@ async function gate(feature: AiFeature, ctx: AiContext): Promise<Gate> {
       windowMs: 60_000,
     })
     if (!slot.allowed) {
-      const seconds = Math.max(1, Math.ceil((slot.resetAt.getTime() - Date.now()) / 1000))
+      const seconds = Math.max(1, secondsUntilReset(slot))
       return refusal('rate-limited', seconds)
     }
   }

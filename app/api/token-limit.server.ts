@@ -1,4 +1,4 @@
-import { takeSlot } from '#app/domain/rate-limit.server.ts'
+import { secondsUntilReset, takeSlot } from '#app/domain/rate-limit.server.ts'
 import { env } from '#app/env.server.ts'
 
 /**
@@ -9,7 +9,7 @@ import { env } from '#app/env.server.ts'
 export async function takeApiTokenSlot(tokenId: string) {
   const max = env().apiRateLimitPerMinute
   const slot = await takeSlot(`api:token:${tokenId}`, { max, windowMs: 60_000 })
-  const resetSeconds = Math.max(0, Math.ceil((slot.resetAt.getTime() - Date.now()) / 1000))
+  const resetSeconds = secondsUntilReset(slot)
   return {
     allowed: slot.allowed,
     max,

@@ -23,6 +23,11 @@ export type Slot = {
   release: () => Promise<void>
 }
 
+/** Whole seconds until the slot's resetAt (0 once it passed): what Retry-After and RateLimit-Reset say. */
+export function secondsUntilReset(slot: Pick<Slot, 'resetAt'>) {
+  return Math.max(0, Math.ceil((slot.resetAt.getTime() - Date.now()) / 1000))
+}
+
 type Waiter = { limit: Limit; resolve: (slot: Slot) => void; reject: (error: unknown) => void }
 type Pending = { waiters: Waiter[]; running: boolean }
 /** Per key: the callers waiting for the key's statement in flight to return. */

@@ -1,7 +1,7 @@
 import { getDb } from '#db/client.ts'
 import { workspaceSlugTaken } from '#db/queries/onboarding.ts'
 import { WorkspaceSlug } from '#app/utils/schemas.ts'
-import { takeSlot, type Limit } from './rate-limit.server.ts'
+import { secondsUntilReset, takeSlot, type Limit } from './rate-limit.server.ts'
 
 /** Generous for typing (one check per pause), too slow to list which workspaces exist. */
 export const SLUG_CHECK_LIMIT: Limit = { max: 30, windowMs: 60_000 }
@@ -19,7 +19,7 @@ export async function checkSlugAvailability(slug: string, clientIp: string): Pro
   if (!slot.allowed) {
     return {
       kind: 'rate-limited',
-      retryAfterSeconds: Math.max(1, Math.ceil((slot.resetAt.getTime() - Date.now()) / 1000)),
+      retryAfterSeconds: Math.max(1, secondsUntilReset(slot)),
     }
   }
   // Checked as signup would store it (trimmed, lowercased).
