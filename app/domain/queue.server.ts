@@ -14,6 +14,7 @@ import {
 } from '#db/queries/queue.ts'
 import { TICKET_PRIORITIES, TICKET_STATUSES } from '#app/utils/vocabulary.ts'
 import { CursorId, CursorTime, decodeCursor, encodeCursor } from './cursor.server.ts'
+import { previewLine } from './queue-rows.server.ts'
 import type { Member } from './workspaces.server.ts'
 
 export type { QueueSort, QueueView }
@@ -156,6 +157,13 @@ export async function loadQueue(member: Member, query: QueueQuery) {
       // AI triage's one-line gist under the subject, and the member's own unsent draft.
       gist: row.gist || null,
       draft: row.hasDraft,
+      // The row's preview line and markers (issue 11 item 7).
+      preview: previewLine(row.lastMessage?.text ?? null),
+      previewFromAgent: row.lastMessage?.fromAgent ?? false,
+      waitingSince: row.waitingSince?.toISOString() ?? null,
+      messageCount: row.messageCount ?? undefined,
+      hasAttachments: row.hasAttachments,
+      mailboxName: row.mailboxName ?? undefined,
     })),
     nextCursor: page.hasNext && last ? encodeCursor(last.sortKey) : null,
     prevCursor: page.hasPrev && first ? encodeCursor(first.sortKey) : null,

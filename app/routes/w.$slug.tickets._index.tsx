@@ -28,7 +28,6 @@ import { QueueTable } from '#app/components/queue/queue-table.tsx'
 import { requireMember } from '#app/http/auth.server.ts'
 import { loadQueue, parseQueueQuery, queueOptions, ticketNumberInQuery } from '#app/domain/queue.server.ts'
 import { describeBulkResult, runBulkAction, undoBulkAction } from '#app/domain/bulk-actions.server.ts'
-import { queueRowDetails } from '#app/domain/queue-rows.server.ts'
 import { TicketStatus } from '#app/utils/ticket-schemas.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Inbox · Switchboard' }]
@@ -80,8 +79,6 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     queueOptions(member),
     describeBulkResult(member, searchParamsOf(request).get('bulk')),
   ])
-  const ids = page.rows.map((r) => r.id)
-  const details = await queueRowDetails(member, ids)
   const { filters } = query
   return {
     now: new Date().toISOString(),
@@ -98,10 +95,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
       q: filters.q ?? '',
       sort: query.sort,
     },
-    page: {
-      ...page,
-      rows: page.rows.map((row) => ({ ...row, ...details.get(row.id) })),
-    },
+    page,
     options,
     bulkResult: bulkResult ?? null,
   }

@@ -45,6 +45,17 @@ export type QueueRow = {
   /** With `rowExtras`: AI triage's one-line gist ('' or null when none), and the user's draft. */
   gist: string | null
   hasDraft: boolean
+  /**
+   * With `rowExtras`, the inbox row's details: the last message the customer can see (internal
+   * notes and replies in their undo window skipped; its first 600 characters, and whether an
+   * agent wrote it), when the customer's still-unanswered message arrived (open and pending
+   * only), how many messages, whether any has a file, and the mailbox's name.
+   */
+  lastMessage: { text: string; fromAgent: boolean } | null
+  waitingSince: Date | null
+  messageCount: number | null
+  hasAttachments: boolean
+  mailboxName: string | null
   sortKey: Array<string | number>
 }
 
@@ -200,6 +211,11 @@ export async function listQueue(db: DbOrTx, input: ListQueueInput) {
     snippet: string | null
     gist: string | null
     has_draft: boolean
+    last_message: { text: string; fromAgent: boolean } | null
+    waiting_since: string | null
+    message_count: number | null
+    has_attachments: boolean
+    mailbox_name: string | null
     rank: number
     activity_key: string
     created_key: string
@@ -210,15 +226,29 @@ export async function listQueue(db: DbOrTx, input: ListQueueInput) {
         input.rowExtras
           ? sql`(select tr.gist from ticket_triage tr where tr.ticket_id = page.id and tr.workspace_id = ${workspaceId}) as gist,
       exists (select 1 from drafts d where d.ticket_id = page.id and d.user_id = ${userId}
-              and d.workspace_id = ${workspaceId}) as has_draft,`
-          : sql`null::text as gist, false as has_draft,`
+              and d.workspace_id = ${workspaceId}) as has_draft,
+      (select json_build_object('text', left(m.body_text, 600), 'fromAgent', m.author_user_id is not null)
+         from messages m where m.ticket_id = page.id and m.kind = 'reply' and m.held_until is null
+         order by m.created_at desc, m.id desc limit 1) as last_message,
+      case when page.status in ('open', 'pending') and page.last_customer_message_at is not null
+             and not exists (select 1 from messages m where m.ticket_id = page.id and m.kind = 'reply'
+                             and m.author_user_id is not null and m.held_until is null
+                             and m.created_at > page.last_customer_message_at)
+           then page.last_customer_message_at end as waiting_since,
+      (select count(*)::int from messages m where m.ticket_id = page.id and m.held_until is null) as message_count,
+      exists (select 1 from messages m join attachments a on a.message_id = m.id
+              where m.ticket_id = page.id and m.held_until is null) as has_attachments,
+      (select mb.name from mailboxes mb where mb.id = page.mailbox_id) as mailbox_name,`
+          : sql`null::text as gist, false as has_draft, null::json as last_message,
+      null::timestamptz as waiting_since, null::int as message_count, false as has_attachments,
+      null::text as mailbox_name,`
       }
       (r.read_at is null or r.read_at < page.last_customer_message_at) as unread,
       (select coalesce(json_agg(json_build_object('id', tg.id, 'name', tg.name) order by tg.name), '[]'::json)
          from ticket_tags tt join tags tg on tg.id = tt.tag_id where tt.ticket_id = page.id) as tags
     from (
       select t.id, t.number, t.subject, t.status, t.priority, t.last_activity_at, t.created_at,
-        t.contact_id, t.assignee_id, t.last_customer_message_at, ${rank} as rank, ${snippet} as snippet
+        t.contact_id, t.assignee_id, t.mailbox_id, t.last_customer_message_at, ${rank} as rank, ${snippet} as snippet
       from ${source}
       where ${sql.join(where, sql` and `)}
       order by ${order}
@@ -255,6 +285,11 @@ export async function listQueue(db: DbOrTx, input: ListQueueInput) {
       snippet: row.snippet,
       gist: row.gist,
       hasDraft: row.has_draft,
+      lastMessage: row.last_message,
+      waitingSince: row.waiting_since ? new Date(row.waiting_since) : null,
+      messageCount: row.message_count === null ? null : Number(row.message_count),
+      hasAttachments: row.has_attachments,
+      mailboxName: row.mailbox_name,
       sortKey,
     } satisfies QueueRow
   })
