@@ -29,3 +29,12 @@ export function useLastQueueUrl(slug: string) {
   }, [base, slug])
   return url
 }
+
+/**
+ * A ticket's link from a queue: it names the queue (`?from=<its query string>`, for "Send & next"
+ * and the way back, without JavaScript too) and lands on the newest message (`#latest`).
+ */
+export function ticketHref(slug: string, number: number, queueSearch: string) {
+  const from = queueSearch.replace(/^\?/, '')
+  return `/w/${slug}/tickets/${number}${from ? `?${new URLSearchParams({ from })}` : ''}#latest`
+}

@@ -1,5 +1,5 @@
 import type { SubmissionResult } from '@conform-to/react'
-import { Link, useNavigate, useNavigation } from '@remix-run/react'
+import { Link, useLocation, useNavigate, useNavigation } from '@remix-run/react'
 import { useEffect, useRef, useState } from 'react'
 import {
   PRIORITY_LABEL,
@@ -8,6 +8,7 @@ import {
   type TicketStatus,
 } from '#app/utils/vocabulary.ts'
 import { useShortcuts } from '#app/utils/use-shortcuts.ts'
+import { ticketHref } from '#app/utils/last-queue.ts'
 import { BULK_FORM_ID } from './bulk-toolbar.tsx'
 import { RelativeTime } from './relative-time.tsx'
 import { CornerUpLeft, MessageSquare } from 'lucide-react'
@@ -73,6 +74,9 @@ export function QueueTable({
   searching: boolean
   lastResult: SubmissionResult<string[]> | undefined
 }) {
+  // Links from the queue name it (the customer page's rows name no queue).
+  const location = useLocation()
+  const queueSearch = location.pathname === `/w/${slug}/tickets` ? location.search : ''
   const navigate = useNavigate()
   const navigation = useNavigation()
   const [selected, setSelected] = useState(() => new Set(submittedIds(lastResult)))
@@ -126,7 +130,7 @@ export function QueueTable({
     Enter: (event) => {
       // Links and buttons act on Enter themselves.
       if (event.target instanceof Element && event.target.closest('a, button, summary')) return
-      if (active !== null && rows[active]) navigate(`/w/${slug}/tickets/${rows[active].number}`)
+      if (active !== null && rows[active]) navigate(ticketHref(slug, rows[active].number, queueSearch))
     },
     '/': (event) => {
       event.preventDefault()
@@ -274,6 +278,9 @@ function QueueRow({
   linkRef: (el: HTMLAnchorElement | null) => void
   viewing: string[] | undefined
 }) {
+  // Links from the queue name it (the customer page's rows name no queue).
+  const location = useLocation()
+  const queueSearch = location.pathname === `/w/${slug}/tickets` ? location.search : ''
   const shownTags = row.tags.slice(0, 3)
   return (
     <tr
@@ -308,7 +315,7 @@ function QueueRow({
           </span>
           <Link
             ref={linkRef}
-            to={`/w/${slug}/tickets/${row.number}`}
+            to={ticketHref(slug, row.number, queueSearch)}
             onFocus={onFocus}
             title={row.gist ? `${row.subject} — ${row.gist}` : undefined}
             className={`min-w-0 truncate hover:underline focus:outline-2 focus:outline-indigo-500 ${row.unread ? 'font-semibold' : ''}`}
