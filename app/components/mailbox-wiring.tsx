@@ -49,15 +49,15 @@ export function MailboxWiring({
         </p>
       )}
       <dl className="mt-2 grid grid-cols-[auto_1fr] gap-x-3 gap-y-1 text-xs">
-        <dt className="text-slate-500">Last email received</dt>
+        <dt className="text-slate-500 dark:text-slate-400">Last email received</dt>
         <dd>{status?.lastReceivedAt ? new Date(status.lastReceivedAt).toUTCString() : 'None yet'}</dd>
-        <dt className="text-slate-500">Last failure</dt>
+        <dt className="text-slate-500 dark:text-slate-400">Last failure</dt>
         <dd>
           {status?.lastFailureAt
             ? `${new Date(status.lastFailureAt).toUTCString()}: ${status.lastFailure ?? 'could not be read'}`
             : 'None'}
         </dd>
-        <dt className="text-slate-500">Signed posts</dt>
+        <dt className="text-slate-500 dark:text-slate-400">Signed posts</dt>
         <dd>{wiring.signed ? 'Verified (SENDGRID_WEBHOOK_PUBLIC_KEY)' : 'Not checked'}</dd>
       </dl>
     </div>

@@ -67,7 +67,14 @@ export default function DevEmail() {
         <h2 id="text-heading" className="text-lg font-semibold">
           Text version
         </h2>
-        <pre className="mt-2 overflow-x-auto rounded-md border border-slate-200 bg-slate-50 p-4 text-sm whitespace-pre-wrap dark:border-slate-800 dark:bg-slate-900">
+        {/* Focusable (a named region, so focus lands on something announced), so a keyboard can
+            scroll it when a long line overflows. */}
+        <pre
+          tabIndex={0}
+          role="region"
+          aria-label="Email text"
+          className="mt-2 overflow-x-auto rounded-md border border-slate-200 bg-slate-50 p-4 text-sm whitespace-pre-wrap dark:border-slate-800 dark:bg-slate-900"
+        >
           {email.text}
         </pre>
       </section>

@@ -112,7 +112,7 @@ function ThreadMessage({ message }: { message: PublicMessage }) {
     >
       <p className="text-sm">
         <span className="font-medium">{fromCustomer ? message.author : `${message.author} (support)`}</span>{' '}
-        <time className="text-slate-500 dark:text-slate-400" dateTime={message.createdAt.toISOString()}>
+        <time className="text-slate-600 dark:text-slate-400" dateTime={message.createdAt.toISOString()}>
           {message.createdAt.toLocaleString('en', {
             dateStyle: 'medium',
             timeStyle: 'short',
@@ -133,7 +133,7 @@ function ThreadMessage({ message }: { message: PublicMessage }) {
               >
                 {file.filename}
               </a>{' '}
-              <span className="text-slate-500 dark:text-slate-400">({formatBytes(file.size)})</span>
+              <span className="text-slate-600 dark:text-slate-400">({formatBytes(file.size)})</span>
             </li>
           ))}
         </ul>

@@ -63,7 +63,12 @@ export default function Customers() {
   return (
     <div className="max-w-5xl">
       <h1 className="text-2xl font-semibold">Customers</h1>
-      <Form method="get" role="search" className="mt-4 flex max-w-xl items-end gap-2">
+      <Form
+        method="get"
+        role="search"
+        aria-label="Search customers"
+        className="mt-4 flex max-w-xl items-end gap-2"
+      >
         <div className="flex-1 space-y-1">
           <label htmlFor="customer-search" className="block text-sm font-medium">
             Search by name or email

@@ -178,7 +178,7 @@ export default function Members() {
       <section>
         <h2 className="text-lg font-medium">Members</h2>
         <table className="mt-3 w-full text-left text-sm">
-          <thead className="text-slate-500">
+          <thead className="text-slate-500 dark:text-slate-400">
             <tr>
               <th className="py-2 font-medium">Name</th>
               <th className="py-2 font-medium">Email</th>
@@ -193,7 +193,9 @@ export default function Members() {
                 <tr key={m.membershipId} className="border-t border-slate-200 dark:border-slate-800">
                   <td className="py-2">
                     {m.name}
-                    {m.userId === me.userId ? <span className="text-slate-500"> (you)</span> : null}
+                    {m.userId === me.userId ? (
+                      <span className="text-slate-500 dark:text-slate-400"> (you)</span>
+                    ) : null}
                   </td>
                   <td className="py-2">{m.email}</td>
                   <td className="py-2">

@@ -117,7 +117,8 @@ export function Thread({
                 >
                   {LABEL[role]}
                 </span>
-                <span className="text-slate-500 dark:text-slate-400">
+                {/* slate-600: slate-500 is under 4.5:1 on the tinted reply and note backgrounds. */}
+                <span className="text-slate-600 dark:text-slate-400">
                   <RelativeTime iso={message.createdAt.toISOString()} now={now} />
                 </span>
                 {delivery ? (
@@ -152,7 +153,7 @@ export function Thread({
                       >
                         <Paperclip className="size-3.5" />
                         {file.filename}
-                        <span className="text-slate-500 dark:text-slate-400">({formatBytes(file.size)})</span>
+                        <span className="text-slate-600 dark:text-slate-400">({formatBytes(file.size)})</span>
                       </a>
                     </li>
                   ))}

@@ -27,7 +27,7 @@ export function UndoSendToasts({ held, now }: { held: Held[]; now: string }) {
   return (
     <div
       className="fixed inset-x-3 bottom-20 z-40 flex flex-col items-center gap-2 lg:bottom-6"
-      aria-live="polite"
+      role="status"
     >
       {pending.map((h) => {
         const seconds = Math.max(1, Math.ceil((new Date(h.heldUntil!).getTime() - clock) / 1000))
@@ -36,7 +36,6 @@ export function UndoSendToasts({ held, now }: { held: Held[]; now: string }) {
             key={h.messageId}
             method="post"
             preventScrollReset
-            role="status"
             className="flex items-center gap-3 rounded-lg bg-slate-900 px-4 py-2 text-sm text-white shadow-lg dark:bg-slate-100 dark:text-slate-900"
           >
             <input type="hidden" name="intent" value="undo-send" />
