@@ -32,6 +32,16 @@ test('the user menu and the shortcuts list work from the keyboard, on Radix', as
   await page.keyboard.press('Escape')
   await expect(dialog).toHaveCount(0)
 
+  // The pointer reaching the bell's HTML fallback brings in Radix; the menu opens on click.
+  await page.locator('summary', { hasText: 'Notifications' }).hover()
+  await page
+    .getByRole('banner')
+    .getByRole('button', { name: /Notifications/ })
+    .click()
+  await expect(page.getByRole('menu').getByText('No notifications yet.')).toBeVisible()
+  await page.getByRole('menuitem', { name: 'All notifications' }).click()
+  await expect(page).toHaveURL(/\/notifications$/)
+
   await page.getByRole('button', { name: 'Account menu for Kit Keyboard' }).click()
   await page.getByRole('menuitem', { name: 'Sign out' }).click()
   await expect(page).toHaveURL('/login')
