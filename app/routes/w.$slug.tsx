@@ -7,7 +7,7 @@ import { ChevronDown } from '#app/components/ui/icons.tsx'
 import { ToastProvider } from '#app/components/ui/toast.tsx'
 import { LiveIndicator } from '#app/components/live-indicator.tsx'
 import { NotificationsBell } from '#app/components/notifications-bell.tsx'
-import { NavDrawerState, NAV_DRAWER_ID, TopBar, UserMenu } from '#app/components/shell/top-bar.tsx'
+import { NAV_DRAWER_ID, TopBar, UserMenu } from '#app/components/shell/top-bar.tsx'
 import { VerifyEmailBanner } from '#app/components/verify-email-banner.tsx'
 import { requireMember } from '#app/http/auth.server.ts'
 import { workspaceLayout } from '#app/domain/layout.server.ts'
@@ -47,10 +47,9 @@ export default function WorkspaceLayout() {
     location.pathname === ticketsPath ? new URLSearchParams(location.search).get('view') : null
   return (
     <LiveProvider>
-      {/* Below 1024 px the sidebar is a drawer: a checkbox (NavDrawerState) before the header and
-          the sidebar opens it through peer-checked, so it works without JavaScript. */}
-      <div className="min-h-screen lg:grid lg:grid-cols-[15rem_minmax(0,1fr)]">
-        <NavDrawerState />
+      {/* Below 1024 px the sidebar is a drawer: the checkbox in the top bar (NavDrawerState) opens
+          it through group-has-[#nav-drawer:checked]/shell, so it works without JavaScript. */}
+      <div className="group/shell min-h-screen lg:grid lg:grid-cols-[15rem_minmax(0,1fr)]">
         <TopBar slug={workspace.slug}>
           <CommandPalette slug={workspace.slug} />
           <NotificationsBell
@@ -64,12 +63,12 @@ export default function WorkspaceLayout() {
         <label
           htmlFor={NAV_DRAWER_ID}
           aria-hidden
-          className="fixed inset-0 z-30 hidden bg-slate-950/40 peer-checked:block lg:hidden"
+          className="fixed inset-0 z-30 hidden bg-slate-950/40 max-lg:group-has-[#nav-drawer:checked]/shell:block"
         />
         <aside
           id="main-navigation"
           aria-label="Workspace navigation"
-          className="fixed inset-y-0 left-0 z-40 flex w-64 -translate-x-full flex-col overflow-y-auto border-r border-slate-200 bg-slate-50 p-4 transition-transform peer-checked:translate-x-0 lg:sticky lg:top-14 lg:z-auto lg:h-[calc(100vh-3.5rem)] lg:w-auto lg:translate-x-0 lg:transition-none dark:border-slate-800 dark:bg-slate-900"
+          className="fixed inset-y-0 left-0 z-40 flex w-64 -translate-x-full flex-col overflow-y-auto border-r border-slate-200 bg-slate-50 p-4 transition-transform group-has-[#nav-drawer:checked]/shell:translate-x-0 lg:sticky lg:top-14 lg:z-auto lg:h-[calc(100vh-3.5rem)] lg:w-auto lg:translate-x-0 lg:transition-none dark:border-slate-800 dark:bg-slate-900"
         >
           <details className="group relative mb-6">
             <summary className="cursor-pointer list-none rounded-md px-2 py-1 font-semibold hover:bg-slate-100 dark:hover:bg-slate-800">

@@ -8,11 +8,12 @@ import { Menu } from '#app/components/ui/menu.tsx'
 export const NAV_DRAWER_ID = 'nav-drawer'
 
 /**
- * The drawer's state: a visually hidden checkbox placed before the header and the sidebar, so
- * `peer-checked:` opens the drawer and a <label> anywhere toggles it, without JavaScript. With
- * JavaScript the drawer also closes on navigation and on Escape.
+ * The drawer's state: a visually hidden checkbox, first in the header (inside the banner landmark,
+ * so no content sits outside a landmark). The layout is `group/shell`, so
+ * `group-has-[#nav-drawer:checked]/shell:` opens the drawer and a <label> anywhere toggles it,
+ * without JavaScript. With JavaScript the drawer also closes on navigation and on Escape.
  */
-export function NavDrawerState() {
+function NavDrawerState() {
   const location = useLocation()
   useEffect(() => {
     const box = document.getElementById(NAV_DRAWER_ID)
@@ -38,7 +39,7 @@ export function NavDrawerState() {
 }
 
 /**
- * The fixed bar at the top of every workspace page: the drawer toggle (below 1024 px), search,
+ * The fixed bar at the top of every workspace page: the drawer's state and toggle (below 1024 px), search,
  * and whatever the layout passes (notifications, connection state, user menu).
  */
 export function TopBar({ slug, children }: { slug: string; children: ReactNode }) {
@@ -47,17 +48,24 @@ export function TopBar({ slug, children }: { slug: string; children: ReactNode }
   const q = location.pathname === ticketsPath ? (new URLSearchParams(location.search).get('q') ?? '') : ''
   return (
     <header className="sticky top-0 z-30 col-span-full flex h-14 items-center gap-2 border-b border-slate-200 bg-white/95 px-3 backdrop-blur lg:px-4 dark:border-slate-800 dark:bg-slate-950/95">
+      <NavDrawerState />
       <label
         htmlFor={NAV_DRAWER_ID}
         aria-hidden
-        className="flex size-9 shrink-0 cursor-pointer items-center justify-center rounded-md hover:bg-slate-100 lg:hidden dark:hover:bg-slate-800 [#nav-drawer:focus-visible~header_&]:outline-2 [#nav-drawer:focus-visible~header_&]:outline-indigo-500"
+        className="flex size-9 shrink-0 cursor-pointer items-center justify-center rounded-md hover:bg-slate-100 lg:hidden dark:hover:bg-slate-800 peer-focus-visible:outline-2 peer-focus-visible:outline-indigo-500"
       >
         <MenuIcon className="size-5" />
       </label>
       <Link to={`/w/${slug}`} className="hidden shrink-0 font-semibold sm:block">
         Switchboard
       </Link>
-      <Form method="get" action={ticketsPath} role="search" className="min-w-0 flex-1 sm:max-w-md">
+      <Form
+        method="get"
+        action={ticketsPath}
+        role="search"
+        aria-label="Search tickets"
+        className="min-w-0 flex-1 sm:max-w-md"
+      >
         <label htmlFor="top-search" className="sr-only">
           Search tickets
         </label>
