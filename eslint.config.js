@@ -67,12 +67,6 @@ export default tseslint.config(
     },
   },
   {
-    // The one exception (docs/architecture.md): webhook payloads carry the API's JSON shapes, built
-    // inside the domain's transaction with app/api/serializers.server.ts until those move.
-    files: ['app/domain/webhooks.server.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [noHttpInDomain, noRoutes('the domain')] }] },
-  },
-  {
     files: ['app/domain/**/*.{ts,tsx}'],
     ignores: ['app/domain/**/*.server.ts'],
     rules: {

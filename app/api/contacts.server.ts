@@ -11,7 +11,7 @@ import {
   CreateContactBody,
   UpdateContactBody,
 } from './schemas.server.ts'
-import { contactJson } from './serializers.server.ts'
+import { contactJson } from '#app/domain/serializers.server.ts'
 import type { ApiPrincipal } from './auth.server.ts'
 
 async function contactOr404(principal: ApiPrincipal, id: string) {

@@ -4,7 +4,7 @@ import { operation } from './operation.server.ts'
 import { pageResponse } from './pagination.server.ts'
 import { problem } from './problem.server.ts'
 import { CreateMessageBody, Message, MessageList, PageQuery, TicketNumberParams } from './schemas.server.ts'
-import { messageJson } from './serializers.server.ts'
+import { messageJson } from '#app/domain/serializers.server.ts'
 import { noSuchTicket } from './tickets.server.ts'
 
 export const listMessages = operation({

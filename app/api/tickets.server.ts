@@ -1,4 +1,3 @@
-import { activeMailboxes } from '#app/domain/queue.server.ts'
 import { getApiTicket, listTicketsPage, updateApiTicket } from '#app/domain/api-resources.server.ts'
 import { createTicket } from '#app/domain/tickets.server.ts'
 import { operation } from './operation.server.ts'
@@ -12,7 +11,7 @@ import {
   TicketNumberParams,
   UpdateTicketBody,
 } from './schemas.server.ts'
-import { ticketJson, ticketSummaryJson } from './serializers.server.ts'
+import { ticketJson, ticketSummaryJson } from '#app/domain/serializers.server.ts'
 import type { ApiPrincipal } from './auth.server.ts'
 
 /** The 404 for a ticket number the workspace does not have. */
@@ -65,12 +64,11 @@ export const createTicketOp = operation({
   response: { status: 201, description: 'The new ticket', schema: Ticket },
   errors: [409, 413, 415, 422],
   async handle({ principal, body, publish }) {
-    const mailboxId = body.mailbox_id ?? (await activeMailboxes(principal))[0]?.id
-    if (!mailboxId) throw problem('unprocessable', 'The workspace has no active mailbox.')
+    // Without mailbox_id, createTicket takes the oldest active mailbox in its own transaction.
     const outcome = await createTicket(
       { workspaceId: principal.workspaceId, userId: principal.userId },
       {
-        mailboxId,
+        mailboxId: body.mailbox_id,
         customerEmail: body.customer.email,
         customerName: body.customer.name ?? '',
         subject: body.subject,
@@ -79,13 +77,16 @@ export const createTicketOp = operation({
       },
     )
     if (outcome.kind === 'unknown-mailbox') {
+      if (body.mailbox_id === undefined)
+        throw problem('unprocessable', 'The workspace has no active mailbox.')
       throw problem('unprocessable', 'mailbox_id is not an active mailbox of this workspace.', {
         extensions: { errors: [{ field: 'mailbox_id', message: 'Unknown or archived mailbox' }] },
       })
     }
     publish(outcome.events)
     return {
-      body: await ticketOr404(principal, outcome.number),
+      // Built from what the transaction wrote (a new ticket has no assignee and no tags yet).
+      body: ticketJson(outcome.ticket),
       headers: { location: `/api/v1/tickets/${outcome.number}` },
     }
   },

@@ -19,7 +19,7 @@ import { requireApiRole, type ApiPrincipal } from './auth.server.ts'
 import { operation } from './operation.server.ts'
 import { invalidCursor, linkHeaders } from './pagination.server.ts'
 import { problem } from './problem.server.ts'
-import { isoOrNull } from './serializers.server.ts'
+import { isoOrNull } from '#app/domain/serializers.server.ts'
 import { listOf, MAX_LIMIT, PageQuery } from './schemas.server.ts'
 
 /**

@@ -1,7 +1,7 @@
 import { getDb, type Tx } from '#db/client.ts'
 import { upsertContactByEmail } from '#db/queries/contacts.ts'
 import { getWorkspaceSlug } from '#db/queries/email-threading.ts'
-import { getMailbox } from '#db/queries/mailboxes.ts'
+import { getFirstActiveMailbox, getMailbox } from '#db/queries/mailboxes.ts'
 import {
   deleteTicketTag,
   ensureTag,
@@ -66,7 +66,8 @@ export async function upsertContact(tx: Tx, workspaceId: string, email: string, 
 }
 
 export type CreateTicketInput = {
-  mailboxId: string
+  /** Absent: the workspace's oldest active mailbox (the API's default when `mailbox_id` is left out). */
+  mailboxId?: string
   customerEmail: string
   customerName: string
   subject: string
@@ -93,8 +94,36 @@ export type InboundFields = Pick<
   | 'bodyHtml'
 >
 
+/** The new ticket as committed, so a caller that answers with it (the API) need not read it back. */
+export type CreatedTicket = {
+  id: string
+  number: number
+  subject: string
+  status: TicketStatus
+  priority: TicketPriority
+  channel: CreateTicketInput['channel']
+  mailboxId: string
+  mailboxName: string
+  contactId: string
+  contactName: string
+  contactEmail: string
+  assignee: null
+  tags: []
+  createdAt: Date
+  lastActivityAt: Date
+  firstResponseAt: Date | null
+  resolvedAt: Date | null
+}
+
 export type CreateTicketOutcome =
-  | { kind: 'created'; ticketId: string; number: number; customerLink: string; events: TicketEvent[] }
+  | {
+      kind: 'created'
+      ticketId: string
+      number: number
+      ticket: CreatedTicket
+      customerLink: string
+      events: TicketEvent[]
+    }
   | { kind: 'unknown-mailbox' }
 
 /**
@@ -107,7 +136,9 @@ export async function createTicket(
   outerTx?: Tx,
 ): Promise<CreateTicketOutcome> {
   const run = async (tx: Tx) => {
-    const mailbox = await getMailbox(tx, { workspaceId: actor.workspaceId, id: input.mailboxId })
+    const mailbox = input.mailboxId
+      ? await getMailbox(tx, { workspaceId: actor.workspaceId, id: input.mailboxId })
+      : await getFirstActiveMailbox(tx, { workspaceId: actor.workspaceId })
     if (!mailbox || mailbox.archivedAt) return { kind: 'unknown-mailbox' as const }
     const contact = await upsertContact(tx, actor.workspaceId, input.customerEmail, input.customerName)
     const { number, ai } = await takeNextTicketNumber(tx, { workspaceId: actor.workspaceId })
@@ -115,7 +146,7 @@ export async function createTicket(
     const threadMessageId = newMessageId(`ticket-${ticketId}`)
     const replyToken = newReplyToken()
     const at = now()
-    await insertTicket(tx, {
+    const defaults = await insertTicket(tx, {
       values: {
         id: ticketId,
         workspaceId: actor.workspaceId,
@@ -195,7 +226,26 @@ export async function createTicket(
         : []),
       ...events,
     ])
-    return { kind: 'created' as const, ticketId, number, customerLink, events }
+    const ticket: CreatedTicket = {
+      id: ticketId,
+      number,
+      subject: input.subject,
+      status: defaults.status,
+      priority: defaults.priority,
+      channel: input.channel,
+      mailboxId: mailbox.id,
+      mailboxName: mailbox.name,
+      contactId: contact.id,
+      contactName: contact.name,
+      contactEmail: contact.email,
+      assignee: null,
+      tags: [],
+      createdAt: at,
+      lastActivityAt: at,
+      firstResponseAt: defaults.firstResponseAt,
+      resolvedAt: defaults.resolvedAt,
+    }
+    return { kind: 'created' as const, ticketId, number, ticket, customerLink, events }
   }
   return outerTx ? run(outerTx) : getDb().transaction(run)
 }

@@ -17,7 +17,7 @@ import {
   setWebhookSecrets,
 } from '#db/queries/webhooks.ts'
 import { uuidv7 } from '#db/uuid.ts'
-import { contactJson, messageJson, ticketJson } from '#app/api/serializers.server.ts'
+import { contactJson, messageJson, ticketJson } from './serializers.server.ts'
 import { env } from '#app/env.server.ts'
 import { enqueue } from '#app/jobs/queue.server.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'

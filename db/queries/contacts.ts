@@ -261,11 +261,11 @@ export async function upsertContactByEmail(
   db: DbOrTx,
   { workspaceId, email, name }: { workspaceId: string; email: string; name: string },
 ) {
-  const result = await db.execute<{ id: string; name: string; inserted: boolean }>(sql`
+  const result = await db.execute<{ id: string; name: string; email: string; inserted: boolean }>(sql`
     insert into contacts (id, workspace_id, email, name)
     values (${uuidv7()}, ${workspaceId}, ${email}, ${name})
     on conflict (workspace_id, lower(email))
     do update set name = case when contacts.name = '' then excluded.name else contacts.name end
-    returning id, name, (xmax = 0) as inserted`)
+    returning id, name, email, (xmax = 0) as inserted`)
   return result.rows[0]
 }

@@ -37,6 +37,17 @@ export async function getMailbox(db: DbOrTx, { workspaceId, id }: { workspaceId:
   return row
 }
 
+/** The oldest active mailbox: where a ticket goes when its creator names none (the API's default). */
+export async function getFirstActiveMailbox(db: DbOrTx, { workspaceId }: { workspaceId: string }) {
+  const [row] = await db
+    .select(columns)
+    .from(mailboxes)
+    .where(and(eq(mailboxes.workspaceId, workspaceId), isNull(mailboxes.archivedAt)))
+    .orderBy(asc(mailboxes.createdAt))
+    .limit(1)
+  return row
+}
+
 export async function getMailboxByKey(
   db: DbOrTx,
   { workspaceId, key }: { workspaceId: string; key: string },

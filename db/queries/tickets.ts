@@ -298,12 +298,22 @@ export async function insertTicket(
     body: string
   },
 ) {
-  await db.insert(tickets).values({
-    ...values,
-    search: sql`setweight(to_tsvector('english', ${values.subject}), 'A')
+  // The columns the database fills in (defaults), so the caller can answer without reading the row back.
+  const [row] = await db
+    .insert(tickets)
+    .values({
+      ...values,
+      search: sql`setweight(to_tsvector('english', ${values.subject}), 'A')
         || setweight(to_tsvector('simple', ${searchContact}), 'A')
         || setweight(to_tsvector('english', left(${body}, 200000)), 'B')`,
-  })
+    })
+    .returning({
+      status: tickets.status,
+      priority: tickets.priority,
+      firstResponseAt: tickets.firstResponseAt,
+      resolvedAt: tickets.resolvedAt,
+    })
+  return row!
 }
 
 export async function insertMessage(db: DbOrTx, values: typeof messages.$inferInsert) {

@@ -1,22 +1,38 @@
-import type { z } from 'zod'
-import type { Contact, Message, Ticket, TicketSummary } from './schemas.server.ts'
+import type { emailStatus, ticketChannel, TicketPriority, TicketStatus } from '#db/schema.ts'
 
 /**
- * Domain rows → the API's JSON: snake_case, ISO 8601 UTC times, ids as strings. Typed by the
- * response schemas' input, so a field the schema lacks (or a wrong type) fails to compile.
+ * Domain rows → the public JSON shapes: snake_case, ISO 8601 UTC times, ids as strings. The API
+ * answers with them and webhook payloads carry them, so they live in the domain (which must not
+ * import app/api). The API's response schemas still check them at compile time: an operation's
+ * `handle` must return its schema's input type (app/api/operation.server.ts), so a field the
+ * schema lacks, or a wrong type, fails to compile there.
  */
 
 const iso = (date: Date) => date.toISOString()
 export const isoOrNull = (date: Date | null) => (date ? date.toISOString() : null)
 
 type TagRow = { id: string; name: string }
+type TagJson = { id: string; name: string }
+
+export type TicketSummaryJson = {
+  id: string
+  number: number
+  subject: string
+  status: TicketStatus
+  priority: TicketPriority
+  contact: { name: string; email: string }
+  assignee: { id: string; name: string } | null
+  tags: TagJson[]
+  created_at: string
+  last_activity_at: string
+}
 
 export function ticketSummaryJson(row: {
   id: string
   number: number
   subject: string
-  status: z.input<typeof TicketSummary>['status']
-  priority: z.input<typeof TicketSummary>['priority']
+  status: TicketStatus
+  priority: TicketPriority
   contactName: string
   contactEmail: string
   assigneeId: string | null
@@ -24,7 +40,7 @@ export function ticketSummaryJson(row: {
   tags: TagRow[]
   createdAt: Date
   lastActivityAt: Date
-}): z.input<typeof TicketSummary> {
+}): TicketSummaryJson {
   return {
     id: row.id,
     number: row.number,
@@ -39,13 +55,21 @@ export function ticketSummaryJson(row: {
   }
 }
 
+export type TicketJson = Omit<TicketSummaryJson, 'contact'> & {
+  channel: (typeof ticketChannel.enumValues)[number]
+  mailbox: { id: string; name: string }
+  contact: { id: string; name: string; email: string }
+  first_response_at: string | null
+  resolved_at: string | null
+}
+
 export function ticketJson(row: {
   id: string
   number: number
   subject: string
-  status: z.input<typeof Ticket>['status']
-  priority: z.input<typeof Ticket>['priority']
-  channel: z.input<typeof Ticket>['channel']
+  status: TicketStatus
+  priority: TicketPriority
+  channel: TicketJson['channel']
   mailboxId: string
   mailboxName: string
   contactId: string
@@ -57,7 +81,7 @@ export function ticketJson(row: {
   lastActivityAt: Date
   firstResponseAt: Date | null
   resolvedAt: Date | null
-}): z.input<typeof Ticket> {
+}): TicketJson {
   return {
     id: row.id,
     number: row.number,
@@ -76,19 +100,31 @@ export function ticketJson(row: {
   }
 }
 
+type DeliveryStatus = (typeof emailStatus.enumValues)[number]
+
+export type MessageJson = {
+  id: string
+  kind: 'reply' | 'note'
+  body: string
+  author: { type: 'agent' | 'customer'; id: string | null; name: string }
+  delivery_status: DeliveryStatus | null
+  attachments: Array<{ id: string; filename: string; content_type: string; size: number }>
+  created_at: string
+}
+
 export function messageJson(row: {
   id: string
   kind: 'reply' | 'note'
   bodyText: string
   createdAt: Date
-  deliveryStatus: z.input<typeof Message>['delivery_status']
+  deliveryStatus: DeliveryStatus | null
   authorUserId: string | null
   authorUserName: string | null
   authorContactId: string | null
   authorContactName: string | null
   authorContactEmail: string | null
   attachments: Array<{ id: string; filename: string; contentType: string; size: number }>
-}): z.input<typeof Message> {
+}): MessageJson {
   const agent = row.authorUserId !== null || row.authorContactId === null
   return {
     id: row.id,
@@ -112,11 +148,8 @@ export function messageJson(row: {
   }
 }
 
-export function contactJson(row: {
-  id: string
-  name: string
-  email: string
-  createdAt: Date
-}): z.input<typeof Contact> {
+export type ContactJson = { id: string; name: string; email: string; created_at: string }
+
+export function contactJson(row: { id: string; name: string; email: string; createdAt: Date }): ContactJson {
   return { id: row.id, name: row.name, email: row.email, created_at: iso(row.createdAt) }
 }
