@@ -172,7 +172,8 @@ async function handleReply(args: IntentArgs) {
   if (!parsed.ok) return parsed.refusal
   const { submission, input, files } = parsed
   if (input.intent !== 'reply' && input.intent !== 'reply-next') return composerRefusal(submission)
-  const from = input.intent === 'reply-next' ? (input.from ?? '') : undefined
+  // Re-encoded, so only a well-formed query string reaches the redirect's Location.
+  const from = input.intent === 'reply-next' ? new URLSearchParams(input.from ?? '').toString() : undefined
   const next = from === undefined ? undefined : await nextTicketInQueue(args.member, args.number, from)
   const outcome = await replyToTicket(args.member, args.number, {
     kind: input.kind,

@@ -390,6 +390,47 @@ describe('intents', () => {
 })
 
 describe('reply composer', () => {
+  it('Send & next: replies, then redirects to the next ticket of the queue named in `from`, or back to that queue', async () => {
+    const agent = await createMember('agent')
+    const first = await createTicketFor(agent)
+    const second = await createTicketFor(agent)
+    const third = await createTicketFor(agent)
+    const from = 'view=all&sort=created'
+    const send = (ticket: Ticket, fields: Record<string, string> = {}) =>
+      post(
+        agent,
+        ticket.number,
+        composerForm({
+          intent: 'reply-next',
+          kind: 'reply',
+          body: `Done with #${ticket.number}.`,
+          from,
+          ...fields,
+        }),
+      )
+    // Newest created first: third, second, first.
+    const next = await send(third)
+    expect(next.status).toBe(302)
+    expect(next.location).toBe(`${ticketPath(agent, second.number)}?from=${encodeURIComponent(from)}#latest`)
+    const sent = await getDb().select().from(messages).where(eq(messages.ticketId, third.ticketId))
+    expect(sent.map((m) => m.bodyText)).toContain(`Done with #${third.number}.`)
+    // The last one of the view: back to the view.
+    const last = await send(first)
+    expect(last.location).toBe(`/w/${agent.workspace.slug}/tickets?${from}`)
+    // A `from` that is not a clean query string is re-encoded before it reaches Location.
+    const odd = await send(second, { from: 'view=all\r\nSet-Cookie: x=1' })
+    expect(odd.status).toBe(302)
+    expect(odd.location).not.toMatch(/[\r\n]/)
+    // Too long: refused like any composer field, nothing written.
+    const before = (await getDb().select().from(messages).where(eq(messages.ticketId, second.ticketId)))
+      .length
+    const refused = await send(second, { from: 'x'.repeat(2001) })
+    expect(refused.status).toBe(400)
+    expect(await getDb().select().from(messages).where(eq(messages.ticketId, second.ticketId))).toHaveLength(
+      before,
+    )
+  })
+
   it('sends a public reply with an attachment stored under DATA_DIR by sha256, and sets the status', async () => {
     const agent = await createMember('agent')
     const ticket = await createTicketFor(agent)
