@@ -33,6 +33,8 @@ test('Draft reply streams into the composer token by token, can be cancelled, an
   // Streaming: the first words appear while the rest is still coming, and the agent can type.
   fake.respond = () => ({ content: 'Hello Casey, your kettle is on its way today.', chunkDelayMs: 60 })
   const samples: number[] = []
+  // The composer is a compact bar until focused; its tools (AI included) open with it.
+  await body.click()
   await page.getByRole('button', { name: 'Draft reply' }).click()
   await expect(body).toHaveValue(/^Hello/)
   await expect(body).not.toHaveValue('Hello Casey, your kettle is on its way today.')
@@ -47,7 +49,9 @@ test('Draft reply streams into the composer token by token, can be cancelled, an
   await expect(body).toHaveValue(/one/)
   await page.getByRole('button', { name: 'Cancel draft' }).click()
   await expect(page.getByTestId('ai-status')).toHaveText('Draft stopped.')
-  await expect.poll(() => fake.requests.at(-1)?.aborted).toBe(true)
+  // That closing the connection aborts the upstream call is asserted over HTTP in
+  // tests/integration/ai-http.test.ts: Chromium may keep reading a cancelled response for a while
+  // to reuse its connection, so the browser cannot prove it here.
   await expect(body).not.toHaveValue(/ten/)
 
   // Rewrite: a preview, the agent's text untouched until Accept; Discard keeps it.
