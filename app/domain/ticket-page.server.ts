@@ -134,21 +134,39 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * "Send & next": the ticket after `number` in the queue page the agent came from (`from`, the
- * queue's query string: view, filters, sort, page). Read before the reply changes the ticket,
- * which may take it out of the view. Undefined when the view has nothing after it.
+ * The ticket beside `number` in the queue page the agent came from (`from`, the queue's query
+ * string: view, filters, sort, page), the next or the previous one, crossing into the following
+ * or preceding page when `number` ends its page; with the query string of the page it is on,
+ * so the next step goes on from there. Undefined when the view has nothing there.
+ * "Send & next" reads it before the reply changes the ticket, which may take it out of the view.
  */
-export async function nextTicketInQueue(member: Member, number: number, from: string) {
+export async function ticketBesideInQueue(
+  member: Member,
+  number: number,
+  from: string,
+  direction: 'next' | 'previous',
+): Promise<{ number: number; from: string } | undefined> {
   const params = new URLSearchParams(from)
   const page = await loadQueue(member, parseQueueQuery(params))
   const at = page.rows.findIndex((row) => row.number === number)
-  if (at === -1) return page.rows.find((row) => row.number !== number)?.number
-  const next = page.rows[at + 1]
-  if (next || !page.nextCursor) return next?.number
+  if (at === -1) {
+    const first = direction === 'next' ? page.rows.find((row) => row.number !== number) : undefined
+    return first && { number: first.number, from }
+  }
+  const beside = page.rows[direction === 'next' ? at + 1 : at - 1]
+  if (beside) return { number: beside.number, from }
+  const cursor = direction === 'next' ? page.nextCursor : page.prevCursor
+  if (!cursor) return undefined
+  params.delete('after')
   params.delete('before')
-  params.set('after', page.nextCursor)
-  return (await loadQueue(member, parseQueueQuery(params))).rows[0]?.number
+  params.set(direction === 'next' ? 'after' : 'before', cursor)
+  const rows = (await loadQueue(member, parseQueueQuery(params))).rows
+  const found = direction === 'next' ? rows[0] : rows.at(-1)
+  return found && { number: found.number, from: params.toString() }
 }
+
+export const nextTicketInQueue = (member: Member, number: number, from: string) =>
+  ticketBesideInQueue(member, number, from, 'next')
 
 /** Status, priority and/or assignee of the ticket `number` (see updateTickets). */
 export async function changeTicket(member: Member, number: number, changes: TicketChanges) {

@@ -11,10 +11,11 @@ import {
   Link,
   useActionData,
   useLoaderData,
+  useNavigate,
   type ClientActionFunctionArgs,
 } from '@remix-run/react'
 import { changesTicket, useLiveEvents } from '#app/components/live/use-live-events.ts'
-import { useLastQueueUrl } from '#app/utils/last-queue.ts'
+import { ticketHref, useLastQueueUrl } from '#app/utils/last-queue.ts'
 import { usePresence } from '#app/components/live/use-presence.ts'
 import { PresenceBar } from '#app/components/ticket/presence-bar.tsx'
 import { TeammateDrafts } from '#app/components/ticket/teammate-drafts.tsx'
@@ -67,6 +68,8 @@ import {
   UpdateTicketSchema,
 } from '#app/utils/ticket-page-schemas.ts'
 import { PRIORITY_LABEL, STATUS_LABEL } from '#app/utils/vocabulary.ts'
+import { useShortcuts } from '#app/utils/use-shortcuts.ts'
+import { ChevronLeft, ChevronRight } from '#app/components/ui/icons.tsx'
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: data ? `#${data.ticket.number} ${data.ticket.subject} · Switchboard` : 'Ticket · Switchboard' },
@@ -194,7 +197,7 @@ async function handleReply(args: IntentArgs) {
   if (from === undefined) return redirect(`${args.ticketUrl}#m-${outcome.messageId}`)
   const queue = `/w/${args.member.workspaceSlug}/tickets`
   if (next === undefined) return redirect(from ? `${queue}?${from}` : queue)
-  return redirect(`${queue}/${next}${from ? `?${new URLSearchParams({ from })}` : ''}#latest`)
+  return redirect(ticketHref(args.member.workspaceSlug, next.number, next.from))
 }
 
 /** "Review" after a collision: a 200 reloads the thread, and the reply keeps the draft. */
@@ -355,6 +358,11 @@ export default function TicketPage() {
   // The queue the inbox link named (works without JavaScript), else this tab's last queue.
   const from = page.from ?? (lastQueue.split('?')[1] || '')
   const backToQueue = `/w/${page.slug}/tickets${from ? `?${from}` : ''}`
+  // The tickets beside this one in that view (a redirecting route, so no lookup on page load).
+  const beside = (direction: 'next' | 'previous') =>
+    `/w/${page.slug}/tickets/${ticket.number}/beside/${direction}${from ? `?${new URLSearchParams({ from })}` : ''}`
+  const navigate = useNavigate()
+  useShortcuts({ j: () => navigate(beside('next')), k: () => navigate(beside('previous')) })
   const nameOf = (userId: string) => page.members.find((m) => m.userId === userId)?.name
   const events = page.activity.map((entry) => ({
     id: entry.id,
@@ -375,6 +383,24 @@ export default function TicketPage() {
               Inbox
             </Link>{' '}
             / #{ticket.number}
+            <span className="ml-3 inline-flex gap-2">
+              <Link
+                to={beside('previous')}
+                aria-keyshortcuts="k"
+                className="inline-flex items-center hover:underline"
+              >
+                <ChevronLeft aria-hidden className="size-4" />
+                Previous
+              </Link>
+              <Link
+                to={beside('next')}
+                aria-keyshortcuts="j"
+                className="inline-flex items-center hover:underline"
+              >
+                Next
+                <ChevronRight aria-hidden className="size-4" />
+              </Link>
+            </span>
           </p>
           <h1 className="text-2xl font-semibold break-words">{ticket.subject}</h1>
           <PresenceBar others={others} />

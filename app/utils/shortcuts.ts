@@ -12,6 +12,8 @@ export const SHORTCUTS: readonly Shortcut[] = [
   { key: 'Enter', label: 'Enter', description: 'Open the selected ticket', scope: 'queue' },
   { key: 'x', label: 'x', description: 'Select the ticket for a bulk action', scope: 'queue' },
   { key: '/', label: '/', description: 'Search tickets', scope: 'queue' },
+  { key: 'j', label: 'j', description: 'Next ticket of the view you came from', scope: 'ticket' },
+  { key: 'k', label: 'k', description: 'Previous ticket of the view you came from', scope: 'ticket' },
   { key: 'r', label: 'r', description: 'Reply to the customer', scope: 'ticket' },
   { key: 'n', label: 'n', description: 'Write an internal note', scope: 'ticket' },
   { key: 'a', label: 'a', description: 'Assign the ticket to me', scope: 'ticket' },

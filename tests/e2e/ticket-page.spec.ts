@@ -98,6 +98,11 @@ test('Send & next replies and opens the next ticket of the view the agent came f
   await page.getByRole('button', { name: 'Send & next' }).click()
   await expect(page.getByRole('heading', { name: 'Second in line' })).toBeVisible()
   await expect(page).toHaveURL(/from=view%3Dunassigned/)
+  // k and j step to the previous and next ticket of that view (links that work without JS too).
+  await page.locator('body').press('k')
+  await expect(page.getByRole('heading', { name: 'Third in line' })).toBeVisible()
+  await page.locator('body').press('j')
+  await expect(page.getByRole('heading', { name: 'Second in line' })).toBeVisible()
 
   // Without JavaScript: the same two buttons of a plain form, the view carried in the URL.
   const context = await browser.newContext({

@@ -33,7 +33,7 @@ export function ShortcutsDialog({
     >
       <dl className="mt-4 space-y-2 text-sm">
         {SHORTCUTS.map((s) => (
-          <div key={s.key} className="flex items-center justify-between gap-4">
+          <div key={`${s.scope}:${s.key}`} className="flex items-center justify-between gap-4">
             <dt>
               <kbd className="rounded border border-slate-300 bg-slate-50 px-1.5 py-0.5 font-mono text-xs dark:border-slate-600 dark:bg-slate-800">
                 {s.label}
