@@ -42,7 +42,9 @@ describe('per-token rate limit', () => {
       expect(r.headers.get('ratelimit-remaining')).toBe('0')
       const retryAfter = Number(r.headers.get('retry-after'))
       expect(retryAfter).toBeGreaterThanOrEqual(1)
-      expect(retryAfter).toBeLessThanOrEqual(60)
+      // At most the rest of this minute plus the part of the next one it takes this minute's
+      // hits (carried into the estimate) to fade below the limit: 60 s / LIMIT, rounded up.
+      expect(retryAfter).toBeLessThanOrEqual(60 + Math.ceil(60 / LIMIT) + 1)
     }
     // Another token of the same workspace has its own budget.
     const { token: second } = await apiTokenFor(member)
