@@ -5,11 +5,14 @@
 // bytes and each path's ratio to the baseline, plus the server's RSS. Prints figures; asserts nothing.
 //
 // Options: --tickets N (default 1,000,000; seeds the difference when the workspace has fewer)
-//          --seconds S (per path, default 10) --connections C (default 16) --runs R (default 1:
+//          --seconds S (per path, default 10) --connections C (default 16; the API list and its bare query use
+//          --api-connections, default 32) --runs R (default 1:
 //          medians of R rounds, each with its own baseline) --only queue,inbox,... --build (build
 //          first) --idle S (seconds before the idle RSS, default 20) --node-args "--cpu-prof ..."
 //          --api-token T (a bearer token for the API path; else one is made through the settings form)
 //          --save-bodies DIR (writes each path's probe response there)
+//          --pg-stats (per path, the statements by PostgreSQL time, from pg_stat_statements; the
+//          database must preload it: shared_preload_libraries = 'pg_stat_statements')
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import type { EventEmitter } from 'node:events'
 import fs from 'node:fs'
@@ -27,8 +30,11 @@ const TICKETS = Number(arg('tickets') ?? 1_000_000)
 const SECONDS = Number(arg('seconds') ?? 10)
 const CONNECTIONS = Number(arg('connections') ?? 16)
 const RUNS = Number(arg('runs') ?? 1)
+// Issue 9 measures the API list (and its bare query) at 32 connections.
+const API_CONNECTIONS = Number(arg('api-connections') ?? 32)
 const IDLE_SECONDS = Number(arg('idle') ?? 20)
 const ONLY = arg('only')?.split(',')
+const PG_STATS = process.argv.includes('--pg-stats')
 const NODE_ARGS = arg('node-args')?.split(' ').filter(Boolean) ?? []
 // The server runs with the Node flags `npm start` gives it in production (package.json), so the
 // measured memory is production's.
@@ -45,7 +51,8 @@ const app = `http://127.0.0.1:${APP_PORT}`
 const baselineBase = `http://127.0.0.1:${BASELINE_PORT}`
 // A private copy of build/: other people's rebuilds (which empty build/) cannot change the server
 // under a run. A sibling of build/ so the bundle's `../migrations` still resolves.
-const BUILD_COPY = path.resolve('.data-bench-build')
+// Named after DATA_DIR, so two benches on two databases don't replace each other's copy.
+const BUILD_COPY = path.resolve(`${DATA_DIR}-build`)
 
 if (path.resolve(DATA_DIR) === path.resolve('data')) {
   console.error('bench:compare never uses ./data: set DATA_DIR to a directory of its own.')
@@ -62,6 +69,8 @@ const children: ChildProcess[] = []
 
 async function main(url: string) {
   await seedIfNeeded(url)
+  if (PG_STATS)
+    await withClient(url, (client) => client.query('create extension if not exists pg_stat_statements'))
   const bench = await benchFacts(url)
   prepareBuild()
 
@@ -103,7 +112,7 @@ async function main(url: string) {
   const paths = await benchPaths(bench, cookie)
 
   console.log(
-    `\n${bench.tickets.toLocaleString()} tickets; ${CONNECTIONS} connections × ${SECONDS} s per path ` +
+    `\n${bench.tickets.toLocaleString()} tickets; ${CONNECTIONS} connections (API list: ${API_CONNECTIONS}) × ${SECONDS} s per path ` +
       `(after a ${WARMUP_SECONDS} s warm-up), ${RUNS} run(s), signed in as ${BENCH_OWNER.email}; ` +
       `${fs.readFileSync('/proc/cpuinfo', 'utf8').match(/^processor/gm)?.length ?? '?'} CPUs, load average ` +
       `${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} at the start\n`,
@@ -116,11 +125,17 @@ async function main(url: string) {
     round.set('baseline', await measure(baselineBase, { path: '/', method: 'GET' }, {}))
     // The API list's own query on the bare server: the API row's ratio is to this one.
     if (paths.some((p) => p.name === 'API list' && !p.skip)) {
-      round.set('baseline API', await measure(baselineBase, { path: '/api', method: 'GET' }, {}))
+      round.set(
+        'baseline API',
+        await measure(baselineBase, { path: '/api', method: 'GET' }, {}, API_CONNECTIONS),
+      )
     }
     for (const p of paths) {
       if (p.skip) continue
-      round.set(p.name, await measure(app, p.request, p.headers))
+      if (PG_STATS) await withClient(url, (client) => client.query('select pg_stat_statements_reset()'))
+      const connections = p.name === 'API list' ? API_CONNECTIONS : CONNECTIONS
+      round.set(p.name, await measure(app, p.request, p.headers, connections))
+      if (PG_STATS) await printPgStats(url, p.name, round.get(p.name)!)
     }
     rounds.push(round)
   }
@@ -198,6 +213,31 @@ async function vacuumIfNeverVacuumed(url: string) {
     console.log(
       `vacuum (analyze) after the bulk load: ${((performance.now() - started) / 1000).toFixed(0)} s`,
     )
+  })
+}
+
+/** The statements a path ran during its measurement, by total PostgreSQL execution time. */
+async function printPgStats(url: string, name: string, measured: Measured) {
+  const requests = measured.rps * (SECONDS + WARMUP_SECONDS)
+  await withClient(url, async (client) => {
+    const { rows } = await client.query<{
+      calls: string
+      total: number
+      mean: number
+      rows: string
+      query: string
+    }>(
+      `select calls, total_exec_time + total_plan_time as total, mean_exec_time as mean, rows, query
+       from pg_stat_statements where dbid = (select oid from pg_database where datname = current_database())
+       order by total desc limit 8`,
+    )
+    console.log(`\n${name}: PostgreSQL time per request, by statement (pg_stat_statements)`)
+    for (const row of rows) {
+      console.log(
+        `  ${(row.total / requests).toFixed(3)} ms/req  ${(Number(row.calls) / requests).toFixed(2)} calls/req  ` +
+          `mean ${row.mean.toFixed(3)} ms  ${row.query.replace(/\s+/g, ' ').slice(0, 150)}`,
+      )
+    }
   })
 }
 
@@ -402,10 +442,15 @@ type Measured = {
 }
 
 /** A warm-up, then CONNECTIONS connections for SECONDS; every response's latency is kept. */
-async function measure(base: string, request: BenchRequest, headers: Record<string, string>) {
+async function measure(
+  base: string,
+  request: BenchRequest,
+  headers: Record<string, string>,
+  connections = CONNECTIONS,
+) {
   const options = {
     url: base,
-    connections: CONNECTIONS,
+    connections,
     headers,
     requests: [request],
   }
