@@ -13,6 +13,7 @@ import {
   pgTable,
   text,
   timestamp,
+  unique,
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core'
@@ -342,6 +343,24 @@ export const tickets = pgTable(
     index('tickets_workspace_thread_message_id_idx').on(t.workspaceId, t.threadMessageId),
     index('tickets_search_idx').using('gin', t.search),
   ],
+)
+
+/**
+ * How many tickets each (workspace, assignee, status) has: the navigation's Mine and Unassigned
+ * counts read these rows instead of counting tickets. PostgreSQL keeps them exact itself, in the
+ * same transaction as every change to tickets (statement-level triggers with transition tables,
+ * migration 0021_queue_counts). No foreign keys: a deleted workspace's or user's rows are
+ * corrected by the triggers when the cascade deletes or unassigns their tickets.
+ */
+export const queueCounts = pgTable(
+  'queue_counts',
+  {
+    workspaceId: uuid().notNull(),
+    assigneeId: uuid(),
+    status: ticketStatus().notNull(),
+    n: integer().notNull(),
+  },
+  (t) => [unique('queue_counts_key').on(t.workspaceId, t.assigneeId, t.status).nullsNotDistinct()],
 )
 
 /**
