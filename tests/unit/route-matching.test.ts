@@ -1,0 +1,81 @@
+import fs from 'node:fs'
+import { createRequire } from 'node:module'
+import type * as Router from '@remix-run/router'
+import { describe, expect, it } from 'vitest'
+
+// The CommonJS build, as @remix-run/server-runtime loads it on the server (the browser bundle is the
+// ES module build, which is not patched); a plain import here would get the ES module build.
+const require = createRequire(import.meta.url)
+const routerFile = require.resolve('@remix-run/router')
+const { createMemoryHistory, createRouter, matchPath, matchRoutes } =
+  require('@remix-run/router') as typeof Router
+
+// patches/@remix-run+router+1.23.3.patch (applied by `postinstall: patch-package`) keeps the ranked
+// route branches per routes array and the compiled path patterns, which Remix rebuilt several times
+// per request. These tests pin down that matching behaves exactly as before.
+
+const routes: Router.AgnosticRouteObject[] = [
+  {
+    id: 'root',
+    path: '/',
+    children: [
+      { id: 'home', index: true },
+      {
+        id: 'workspace',
+        path: 'w/:slug',
+        children: [
+          { id: 'inbox', path: 'tickets' },
+          { id: 'ticket', path: 'tickets/:number' },
+          { id: 'new', path: 'tickets/new' },
+        ],
+      },
+      { id: 'splat', path: '*' },
+    ],
+  },
+]
+
+describe('route matching (patched @remix-run/router)', () => {
+  it('is the patched build that Node loads', () => {
+    expect(routerFile).toMatch(/router\.cjs\.js$/)
+    expect(fs.readFileSync(routerFile, 'utf8')).toContain('Switchboard patch')
+  })
+
+  it('gives the same matches, params and ranking when the same tree is matched again', () => {
+    for (let round = 0; round < 3; round++) {
+      expect(matchRoutes(routes, '/w/acme/tickets/new')?.map((m) => m.route.id)).toEqual([
+        'root',
+        'workspace',
+        'new',
+      ])
+      const ticket = matchRoutes(routes, '/w/acme/tickets/42')
+      expect(ticket?.map((m) => m.route.id)).toEqual(['root', 'workspace', 'ticket'])
+      expect(ticket?.at(-1)?.params).toEqual({ slug: 'acme', number: '42' })
+      expect(matchRoutes(routes, '/W/Other/TICKETS')?.at(-1)?.params).toEqual({ slug: 'Other' })
+      expect(matchRoutes(routes, '/nowhere/at/all')?.at(-1)?.params).toEqual({ '*': 'nowhere/at/all' })
+      expect(matchRoutes(routes, '/')?.map((m) => m.route.id)).toEqual(['root', 'home'])
+    }
+  })
+
+  it('keeps case sensitivity and partial matching apart for one pattern', () => {
+    const pattern = { path: '/w/:slug', caseSensitive: true, end: true }
+    expect(matchPath(pattern, '/w/acme')?.params).toEqual({ slug: 'acme' })
+    expect(matchPath(pattern, '/W/acme')).toBeNull()
+    expect(matchPath({ ...pattern, caseSensitive: false }, '/W/acme')?.params).toEqual({ slug: 'acme' })
+    expect(matchPath(pattern, '/w/acme/tickets')).toBeNull()
+    expect(matchPath({ ...pattern, end: false }, '/w/acme/tickets')?.pathnameBase).toBe('/w/acme')
+  })
+
+  it('matches routes patched into a tree after it was matched once', () => {
+    const router = createRouter({
+      routes: [{ id: 'root', path: '/', children: [{ id: 'home', index: true }] }],
+      history: createMemoryHistory(),
+    })
+    // The router hands out a new top-level array after a patch, but its own discovery loop goes
+    // on matching the array it started with, whose routes gained children in place.
+    const tree = router.routes
+    expect(matchRoutes(tree, '/late')).toBeNull()
+    router.patchRoutes('root', [{ id: 'late', path: 'late' }])
+    expect(matchRoutes(tree, '/late')?.map((m) => m.route.id)).toEqual(['root', 'late'])
+    expect(matchRoutes(router.routes, '/late')?.map((m) => m.route.id)).toEqual(['root', 'late'])
+  })
+})
