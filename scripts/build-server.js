@@ -4,7 +4,8 @@
 import { build } from 'esbuild'
 
 await build({
-  entryPoints: ['server.ts'],
+  // The inbound-email parser's thread (app/domain/inbound-parse-thread.server.ts) loads its own file.
+  entryPoints: ['server.ts', { in: 'app/domain/inbound-parse.worker.ts', out: 'inbound-parse-worker' }],
   outdir: 'build',
   entryNames: '[name]',
   // In build/ itself, so import.meta.url-relative paths (`../migrations`) resolve as from server.js.

@@ -24,7 +24,8 @@ import { realtime } from '#app/realtime/hub.server.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
 import { isBlockedFilename, MAX_FILES, MAX_TOTAL_BYTES } from '#app/utils/ticket-schemas.ts'
 import { sanitizeEmailHtml } from './email-html.server.ts'
-import { InboundParseError, parseInboundPost, type InboundMessage } from './inbound-parse.server.ts'
+import { InboundParseError, type InboundMessage } from './inbound-parse.server.ts'
+import { parseInboundPostInThread } from './inbound-parse-thread.server.ts'
 import { noAutoReplyReason } from './inbound-noise.server.ts'
 import { sendAutoAcknowledgement } from './auto-acknowledgement.server.ts'
 import { replyAddress } from './reply-address.server.ts'
@@ -99,7 +100,7 @@ export async function fileInboundEmail(inboundEmailId: string): Promise<FileOutc
   try {
     const raw = row.rawSha256 ? await readStored(row.rawSha256) : row.raw
     if (!raw) throw new InboundParseError('The stored post has no body')
-    email = await parseInboundPost(row.contentType, raw)
+    email = await parseInboundPostInThread(row.contentType, raw)
   } catch (error) {
     if (!(error instanceof InboundParseError)) throw error
     log.warn({ error: error.message }, 'inbound email could not be parsed')

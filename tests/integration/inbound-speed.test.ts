@@ -1,26 +1,48 @@
 import { randomBytes } from 'node:crypto'
+import fs from 'node:fs'
 import { request } from 'node:http'
+import os from 'node:os'
+import path from 'node:path'
 import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
 import { inboundEmails } from '#db/schema.ts'
 import { createMember } from '#tests/helpers/factories.ts'
 import { rawModePost } from '#tests/helpers/inbound-post.ts'
-import { startInboundServer } from '#tests/helpers/inbound-server.ts'
+import { killServers, startServer, type ServerProcess } from '#tests/helpers/server-process.ts'
+import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
+import { waitFor } from '#tests/helpers/wait.ts'
 
 /**
  * Issue 8's inbound figures, measured and printed (medians asserted loosely: the machine is shared):
  * a 1 MB email with 3 attachments from POST to committed ticket, and the webhook's own answer.
+ *
+ * The server is the production build in its own process with its job worker (what `npm start`
+ * runs), and this file posts to it like SendGrid does, from outside. In one process the test's
+ * client shared the event loop with the worker, which starts parsing the email the post just
+ * stored (a 1 MB MIME parse, tens of ms of synchronous work) as soon as the commit's NOTIFY
+ * arrives: the client then read the server's finished answer only after that parse.
  */
 const SECRET = 'speed-secret-0123456789abcdef'
 const INBOUND = 'speed.example.test'
-let server: Awaited<ReturnType<typeof startInboundServer>>
+let server: ServerProcess
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-inbound-speed-'))
 
 beforeAll(async () => {
-  server = await startInboundServer({ secret: SECRET, domain: INBOUND, maxPerSenderHour: 1_000 })
-})
-afterAll(async () => {
-  await server?.close()
+  server = await startServer({
+    databaseUrl: testDatabaseUrl,
+    dataDir,
+    env: {
+      RUN_WORKER: 'true',
+      SENDGRID_INBOUND_SECRET: SECRET,
+      INBOUND_DOMAIN: INBOUND,
+      INBOUND_MAX_PER_SENDER_HOUR: '1000',
+    },
+  })
+}, 60_000)
+afterAll(() => {
+  killServers()
+  fs.rmSync(dataDir, { recursive: true, force: true })
 })
 
 /** A MIME message of about 1 MB: text, HTML and three base64 attachments. */
@@ -107,6 +129,30 @@ it('files a 1 MB email with 3 attachments quickly, and the webhook answers at on
   console.log(
     `inbound 1 MB + 3 attachments, ${e.length} runs: webhook median ${median(w).toFixed(1)} ms p95 ${p95(w).toFixed(1)} ms; POST→filed p95 ${p95(e).toFixed(1)} ms (median ${median(e).toFixed(1)} ms)`,
   )
+  // Back to back, as SendGrid delivers a burst: each post follows the previous one's 200, so it
+  // arrives while the worker parses and files the ones before it. The parse runs on its own thread
+  // (inbound-parse-thread.server.ts): it must not hold up the webhook's answer.
+  const burst: number[] = []
+  const before = (await getDb().select({ id: inboundEmails.id }).from(inboundEmails)).length
+  for (let i = 0; i < 30; i++) {
+    const post = rawModePost(megabyteEmail(to, 100 + i), { envelopeTo: [to] })
+    const started = performance.now()
+    const status = await postNoDelay(
+      `${server.url}/webhooks/sendgrid/inbound/${SECRET}`,
+      post.contentType,
+      post.body,
+    )
+    burst.push(performance.now() - started)
+    expect(status).toBe(200)
+  }
+  await waitFor(async () => {
+    const rows = await getDb().select({ status: inboundEmails.status }).from(inboundEmails)
+    return rows.length === before + 30 && rows.every((r) => r.status === 'filed')
+  }, 120_000)
+  console.log(
+    `inbound 1 MB back to back, ${burst.length} posts while earlier ones are filed: webhook median ${median(burst).toFixed(1)} ms p95 ${p95(burst).toFixed(1)} ms`,
+  )
+  expect(median(burst)).toBeLessThan(250)
   // What made it slow cannot come back unnoticed: the post is a file, not a 1 MB bytea
   // (~100 ms to write, ~50 ms to read back as hex on this machine).
   const stored = await getDb()
@@ -117,4 +163,4 @@ it('files a 1 MB email with 3 attachments quickly, and the webhook answers at on
   // webhook 30-45 ms, POST→filed 170-200 ms; before the file store 125 ms and 660 ms).
   expect(median(w)).toBeLessThan(250)
   expect(median(e)).toBeLessThan(1_500)
-}, 180_000)
+}, 300_000)

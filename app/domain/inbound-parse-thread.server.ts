@@ -1,0 +1,113 @@
+import fs from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { Worker } from 'node:worker_threads'
+import { logger } from '#app/logger.server.ts'
+import type { ParseAnswer, ParseRequest } from './inbound-parse.worker.ts'
+import { InboundParseError, type InboundMessage } from './inbound-parse.server.ts'
+
+/**
+ * Parses stored inbound posts on a thread of their own. A 1 MB MIME message is 15-20 ms of
+ * parsing on this machine (postal-mime, charset decoding, base64): on the main thread that work
+ * delays every request the process serves meanwhile, among them the next Inbound Parse posts,
+ * whose answer is meant to take a few ms. One thread, started on first use, posts queued in order;
+ * it does not keep the process alive.
+ *
+ * Limits a hostile email cannot pass: PARSE_TIMEOUT_MS per post and the thread's heap
+ * (PARSE_HEAP_MB); either ends the thread (a new one starts for the next post) and fails the post
+ * as unparseable instead of stalling or exhausting the server.
+ */
+const PARSE_TIMEOUT_MS = 60_000
+const PARSE_HEAP_MB = 512
+
+type Pending = {
+  resolve: (email: InboundMessage) => void
+  reject: (error: Error) => void
+  timer: NodeJS.Timeout
+}
+
+let thread: { worker: Worker; pending: Map<number, Pending> } | undefined
+let nextId = 1
+
+/** The worker's file: source (.ts, run with Node's type stripping) or the server bundle's .js. */
+function workerFile() {
+  const here = import.meta.url
+  const candidates = here.endsWith('.ts')
+    ? [new URL('./inbound-parse.worker.ts', here)]
+    : // build/server.js's chunks sit in build/; the Remix build's in build/server/assets/.
+      [new URL('./inbound-parse-worker.js', here), new URL('../../inbound-parse-worker.js', here)]
+  const found = candidates.find((url) => fs.existsSync(fileURLToPath(url)))
+  if (!found) throw new Error(`The inbound parse worker is missing (looked for ${candidates.join(', ')})`)
+  return found
+}
+
+function start() {
+  const worker = new Worker(workerFile(), { resourceLimits: { maxOldGenerationSizeMb: PARSE_HEAP_MB } })
+  worker.unref()
+  const pending = new Map<number, Pending>()
+  const current = { worker, pending }
+  const failAll = (error: Error) => {
+    if (thread === current) thread = undefined
+    for (const [id, p] of pending) {
+      clearTimeout(p.timer)
+      pending.delete(id)
+      p.reject(error)
+    }
+  }
+  worker.on('message', (answer: ParseAnswer) => {
+    const p = pending.get(answer.id)
+    if (!p) return
+    pending.delete(answer.id)
+    clearTimeout(p.timer)
+    if (answer.ok) return p.resolve(restoreBuffers(answer.email))
+    if (answer.parseError) return p.reject(new InboundParseError(answer.message))
+    const error = new Error(answer.message)
+    error.stack = answer.stack
+    p.reject(error)
+  })
+  worker.on('error', (error: Error & { code?: string }) => {
+    // Out of memory in the thread: the post is what exhausted it.
+    failAll(
+      error.code === 'ERR_WORKER_OUT_OF_MEMORY'
+        ? new InboundParseError(`The email needs more than ${PARSE_HEAP_MB} MB to parse`)
+        : error,
+    )
+  })
+  worker.on('exit', (code) => failAll(new Error(`The inbound parse thread exited (code ${code})`)))
+  thread = current
+  return current
+}
+
+/** parseInboundPost, on the parse thread. Rejects with InboundParseError when the post is unparseable. */
+export function parseInboundPostInThread(contentType: string, body: Buffer): Promise<InboundMessage> {
+  const current = thread ?? start()
+  const id = nextId++
+  // A copy whose memory moves to the thread (the stored bytes may share a pooled buffer).
+  const copy = new Uint8Array(body)
+  return new Promise<InboundMessage>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      logger().warn({ timeoutMs: PARSE_TIMEOUT_MS }, 'inbound parse timed out: restarting the parse thread')
+      current.pending.delete(id)
+      reject(new InboundParseError(`The email could not be parsed within ${PARSE_TIMEOUT_MS / 1000} s`))
+      void current.worker.terminate()
+    }, PARSE_TIMEOUT_MS)
+    timer.unref()
+    current.pending.set(id, { resolve, reject, timer })
+    current.worker.postMessage({ id, contentType, body: copy } satisfies ParseRequest, [copy.buffer])
+  })
+}
+
+/** Structured clone turns Buffers into Uint8Arrays: the attachments' bytes become Buffers again. */
+function restoreBuffers(email: InboundMessage): InboundMessage {
+  for (const attachment of email.attachments) {
+    const bytes = attachment.content as Uint8Array
+    attachment.content = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  }
+  return email
+}
+
+/** For tests and shutdown: ends the thread (pending posts fail). */
+export async function stopParseThread() {
+  const current = thread
+  thread = undefined
+  if (current) await current.worker.terminate()
+}

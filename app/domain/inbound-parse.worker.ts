@@ -1,0 +1,25 @@
+// The inbound-email parser's thread (see inbound-parse-thread.server.ts): parses one stored post
+// per message and answers with the result or the error. Plain Node (type stripping in source,
+// bundled as build/inbound-parse-worker.js), so it imports nothing through `#app/*`.
+import { parentPort } from 'node:worker_threads'
+import { InboundParseError, parseInboundPost } from './inbound-parse.server.ts'
+
+export type ParseRequest = { id: number; contentType: string; body: Uint8Array }
+export type ParseAnswer =
+  | { id: number; ok: true; email: Awaited<ReturnType<typeof parseInboundPost>> }
+  | { id: number; ok: false; parseError: boolean; message: string; stack: string | undefined }
+
+parentPort?.on('message', async ({ id, contentType, body }: ParseRequest) => {
+  let answer: ParseAnswer
+  try {
+    const email = await parseInboundPost(
+      contentType,
+      Buffer.from(body.buffer, body.byteOffset, body.byteLength),
+    )
+    answer = { id, ok: true, email }
+  } catch (error) {
+    const e = error instanceof Error ? error : new Error(String(error))
+    answer = { id, ok: false, parseError: e instanceof InboundParseError, message: e.message, stack: e.stack }
+  }
+  parentPort?.postMessage(answer)
+})

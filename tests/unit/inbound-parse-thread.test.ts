@@ -1,0 +1,49 @@
+import { afterAll, expect, it } from 'vitest'
+import { parseInboundPost, InboundParseError } from '#app/domain/inbound-parse.server.ts'
+import { parseInboundPostInThread, stopParseThread } from '#app/domain/inbound-parse-thread.server.ts'
+import { fixture, multipartBody, rawModePost } from '#tests/helpers/inbound-post.ts'
+
+afterAll(() => stopParseThread())
+
+const withAttachment = () =>
+  Buffer.from(
+    'From: Ana <ana@example.org>\r\nTo: desk@example.test\r\nSubject: Invoice\r\nMessage-ID: <inv-1@example.org>\r\n' +
+      'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b1"\r\n\r\n' +
+      '--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nSee attached.\r\n' +
+      '--b1\r\nContent-Type: application/pdf; name="a.pdf"\r\nContent-Disposition: attachment; filename="a.pdf"\r\n' +
+      `Content-Transfer-Encoding: base64\r\n\r\n${Buffer.from('%PDF-1.4 fake').toString('base64')}\r\n--b1--\r\n`,
+  )
+
+it('gives the same result as parsing on the main thread, with attachments as Buffers', async () => {
+  for (const eml of [withAttachment(), fixture('gmail-reply.eml')]) {
+    const post = rawModePost(eml, { envelopeTo: ['desk@example.test'] })
+    const inThread = await parseInboundPostInThread(post.contentType, post.body)
+    expect(inThread).toEqual(await parseInboundPost(post.contentType, post.body))
+    for (const a of inThread.attachments) expect(Buffer.isBuffer(a.content)).toBe(true)
+  }
+  const post = rawModePost(withAttachment(), { envelopeTo: ['x@y.test'] })
+  const [pdf] = (await parseInboundPostInThread(post.contentType, post.body)).attachments
+  expect(pdf.content.toString()).toBe('%PDF-1.4 fake')
+})
+
+it('rejects an unparseable post with InboundParseError, and keeps working after', async () => {
+  const empty = multipartBody([])
+  await expect(parseInboundPostInThread(empty.contentType, empty.body)).rejects.toBeInstanceOf(
+    InboundParseError,
+  )
+  await expect(
+    parseInboundPostInThread('multipart/form-data; boundary=zz', Buffer.from('junk')),
+  ).rejects.toThrow()
+  const post = rawModePost(withAttachment(), { envelopeTo: ['desk@example.test'] })
+  expect((await parseInboundPostInThread(post.contentType, post.body)).subject).toBe('Invoice')
+})
+
+it('starts a new thread when the old one ended, failing only the posts it held', async () => {
+  const post = rawModePost(withAttachment(), { envelopeTo: ['desk@example.test'] })
+  await stopParseThread()
+  // A new thread loads its modules before it reads a message: ended right away, it holds this post.
+  const held = parseInboundPostInThread(post.contentType, post.body)
+  await stopParseThread()
+  await expect(held).rejects.toThrow(/exited/)
+  expect((await parseInboundPostInThread(post.contentType, post.body)).subject).toBe('Invoice')
+})
