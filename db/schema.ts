@@ -566,6 +566,10 @@ export const emails = pgTable(
     index('emails_created_idx').on(t.createdAt.desc()),
     // Delivery events name SendGrid's X-Message-Id; bounces (DSNs) name our Message-ID.
     index('emails_provider_id_idx').on(t.providerId),
+    // A message's delivery state and a ticket's failed replies; and the foreign keys' ON DELETE
+    // SET NULL, which scanned the whole table for each deleted ticket or message without these.
+    index('emails_message_idx').on(t.messageId),
+    index('emails_ticket_idx').on(t.ticketId),
   ],
 )
 
