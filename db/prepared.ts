@@ -1,4 +1,8 @@
-import type { Db } from './client.ts'
+import { createHash } from 'node:crypto'
+import type { SQL } from 'drizzle-orm'
+import { PgDialect, type PreparedQueryConfig } from 'drizzle-orm/pg-core'
+import type { QueryResult } from 'pg'
+import type { Db, DbOrTx } from './client.ts'
 
 // Hot queries of every page request are prepared once per connection (PostgreSQL then skips
 // parsing and planning them). Prepared query objects belong to one drizzle instance.
@@ -12,4 +16,24 @@ export function prepared<T>(db: Db, name: string, build: (db: Db) => T): T {
   }
   if (!byName.has(name)) byName.set(name, build(db))
   return byName.get(name) as T
+}
+
+const dialect = new PgDialect()
+
+/**
+ * `db.execute(query)` as a named prepared statement: PostgreSQL parses and plans it once per
+ * connection instead of on every call (the queue's statement costs more to plan than to run).
+ * The name is derived from the SQL text, so each shape of a dynamic query gets its own, and a name
+ * never meets a different text (node-postgres refuses that).
+ */
+export async function executePrepared<T extends Record<string, unknown>>(db: DbOrTx, query: SQL) {
+  const built = dialect.sqlToQuery(query)
+  const name = `x_${createHash('sha1').update(built.sql).digest('base64url').slice(0, 20)}`
+  const statement = db._.session.prepareQuery<PreparedQueryConfig & { execute: QueryResult<T> }>(
+    built,
+    undefined,
+    name,
+    false,
+  )
+  return statement.execute()
 }

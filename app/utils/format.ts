@@ -44,9 +44,9 @@ export function formatBytes(size: number) {
   return `${(size / 1024 / 1024).toFixed(1)} MB`
 }
 
-/** Navigation counts are capped at 1000 by the query: show that as "999+". */
+/** Navigation counts are exact (kept by PostgreSQL in queue_counts): "7", "1,234". */
 export function formatCount(n: number) {
-  return n >= 1000 ? '999+' : String(n)
+  return n.toLocaleString('en-US')
 }
 
 /**

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
-import { COUNT_CAP } from './queue.ts'
+import { executePrepared } from '../prepared.ts'
 
 export type LayoutRow = {
   workspaces: Array<{ id: string; name: string; slug: string }>
@@ -20,20 +20,24 @@ export type LayoutRow = {
 
 /**
  * Everything the workspace layout shows on every page, in one round trip: the user's
- * workspaces, the Mine/Unassigned counts (capped) and the latest notifications.
+ * workspaces, the Mine/Unassigned counts and the latest notifications. The counts are exact and
+ * cost two index lookups: they read queue_counts, which triggers on tickets keep up to date in
+ * the same transaction as every change (migration 0021_queue_counts).
  */
 export async function loadLayoutRow(
   db: DbOrTx,
   { workspaceId, userId }: { workspaceId: string; userId: string },
 ) {
-  const result = await db.execute<LayoutRow>(sql`
+  const result = await executePrepared<LayoutRow>(
+    db,
+    sql`
     select
       (select coalesce(json_agg(json_build_object('id', w.id, 'name', w.name, 'slug', w.slug) order by w.name), '[]'::json)
          from memberships m join workspaces w on w.id = m.workspace_id where m.user_id = ${userId}) as workspaces,
-      (select count(*)::int from (select 1 from tickets t where t.workspace_id = ${workspaceId}
-         and t.assignee_id = ${userId} and t.status in ('open', 'pending') limit ${COUNT_CAP}) s) as mine,
-      (select count(*)::int from (select 1 from tickets t where t.workspace_id = ${workspaceId}
-         and t.assignee_id is null and t.status in ('open', 'pending') limit ${COUNT_CAP}) s) as unassigned,
+      (select coalesce(sum(q.n), 0)::int from queue_counts q where q.workspace_id = ${workspaceId}
+         and q.assignee_id = ${userId} and q.status in ('open', 'pending')) as mine,
+      (select coalesce(sum(q.n), 0)::int from queue_counts q where q.workspace_id = ${workspaceId}
+         and q.assignee_id is null and q.status in ('open', 'pending')) as unassigned,
       (select count(*)::int from notifications n where n.workspace_id = ${workspaceId}
          and n.user_id = ${userId} and n.read_at is null) as unread,
       (select coalesce(json_agg(x), '[]'::json) from (
@@ -43,6 +47,7 @@ export async function loadLayoutRow(
          left join webhook_endpoints we on we.id = n.webhook_endpoint_id
          left join users a on a.id = n.actor_user_id
          where n.workspace_id = ${workspaceId} and n.user_id = ${userId}
-         order by n.created_at desc limit 30) x) as notifications`)
+         order by n.created_at desc limit 30) x) as notifications`,
+  )
   return result.rows[0]
 }

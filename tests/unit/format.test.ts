@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest'
 import { formatBytes, formatCount, formatDate, formatDateTime, relativeTime } from '#app/utils/format.ts'
 
 describe('formatCount', () => {
-  it('shows counts as they are below the cap and "999+" at it (the query stops counting at 1,000)', () => {
+  it('shows counts exactly, with thousands separators', () => {
     expect(formatCount(0)).toBe('0')
     expect(formatCount(999)).toBe('999')
-    expect(formatCount(1000)).toBe('999+')
+    expect(formatCount(76_333)).toBe('76,333')
   })
 })
 
