@@ -5,6 +5,8 @@ test('two agents on one ticket: live replies, typing indicator and the collision
   page,
   browser,
 }) => {
+  // Two browsers, two undo-send windows and the live round trips: over a minute on a loaded machine.
+  test.setTimeout(120_000)
   const id = unique()
   const slug = `live-${id}`
   await signUp(page, 'Alice Agent', `alice-${id}@example.com`, 'Live Co', slug)
@@ -51,6 +53,24 @@ test('two agents on one ticket: live replies, typing indicator and the collision
   await bob.page.getByRole('button', { name: 'Send anyway' }).click()
   await expect(
     page.getByRole('list', { name: 'Conversation' }).getByText('Let me check the mail logs'),
+  ).toBeVisible({ timeout: 20_000 })
+
+  // Sent: the warning goes with it.
+  await expect(bob.page.getByText('New activity since you started typing')).toBeHidden()
+
+  // The same warning after "Send & next": sending anyway still moves on from this ticket.
+  await bob.page.getByLabel(/Reply to Carla Customer/).fill('One more check on our side')
+  await page.getByLabel(/Reply to Carla Customer/).fill('Also look in the junk folder.')
+  await page.getByRole('button', { name: 'Send reply', exact: true }).click()
+  await expect(
+    bob.page.getByRole('list', { name: 'Conversation' }).getByText('Also look in the junk folder.'),
+  ).toBeVisible({ timeout: 20_000 })
+  await bob.page.getByRole('button', { name: 'Send & next' }).click()
+  await expect(bob.page.getByText('New activity since you started typing')).toBeVisible()
+  await bob.page.getByRole('button', { name: 'Send anyway & next' }).click()
+  await expect(bob.page).not.toHaveURL(/\/tickets\/1(?:[?#]|$)/)
+  await expect(
+    page.getByRole('list', { name: 'Conversation' }).getByText('One more check on our side'),
   ).toBeVisible({ timeout: 20_000 })
   await bob.context.close()
 })

@@ -102,11 +102,16 @@ export type ComposerResponse = {
  */
 export function Composer(props: Props) {
   const fetcher = useFetcher<ComposerResponse>({ key: 'composer' })
-  const fetched = fetcher.state === 'idle' ? fetcher.data : undefined
+  // A keyed fetcher keeps its last answer across the remount a sent reply causes (the redirect
+  // does not replace it): what it held when this composer mounted answered the previous one
+  // (a collision warning would otherwise stay up after "Send anyway" went through).
+  const [answerAtMount] = useState(() => fetcher.data)
+  const fetched = fetcher.state === 'idle' && fetcher.data !== answerAtMount ? fetcher.data : undefined
   // A fetcher answer is newer than the page's (no-JS) action data.
   const lastResult = fetched ? fetched.result : props.lastResult
   const collision = fetched ? fetched.collision : props.collision
   const sendFailed = fetched?.sendFailed === true
+  const collisionIntent = lastResult?.initialValue?.intent === 'reply-next' ? 'reply-next' : 'reply'
   const { now } = props
   const hydrated = useHydrated()
   const draft = props.draft ?? null
@@ -465,8 +470,14 @@ export function Composer(props: Props) {
           <input type="hidden" name="sendAnyway" value="1" />
           <input type="hidden" name="status" value={status} />
           <div className="flex flex-wrap gap-2">
-            <Button type="submit" name="intent" value="reply" pending={submittingIntent === 'reply'}>
-              Send anyway
+            {/* The send the agent chose: "Send & next" still moves on once sent anyway. */}
+            <Button
+              type="submit"
+              name="intent"
+              value={collisionIntent}
+              pending={submittingIntent === collisionIntent}
+            >
+              {collisionIntent === 'reply-next' ? 'Send anyway & next' : 'Send anyway'}
             </Button>
             <Button
               type="submit"
