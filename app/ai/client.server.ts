@@ -102,7 +102,18 @@ export async function aiAvailabilities<F extends AiFeature>(
   const answer = (value: (f: F) => AiAvailability) =>
     Object.fromEntries(features.map((f) => [f, value(f)])) as Record<F, AiAvailability>
   if (!env().ai.configured) return answer(() => 'not-configured')
-  const settings = await getAiSettings(workspaceId)
+  return availabilitiesWith(workspaceId, await getAiSettings(workspaceId), features)
+}
+
+/** aiAvailabilities with the workspace's settings already read (the ticket page's one AI read). */
+export async function availabilitiesWith<F extends AiFeature>(
+  workspaceId: string,
+  settings: AiSettings,
+  features: readonly F[],
+): Promise<Record<F, AiAvailability>> {
+  const answer = (value: (f: F) => AiAvailability) =>
+    Object.fromEntries(features.map((f) => [f, value(f)])) as Record<F, AiAvailability>
+  if (!env().ai.configured) return answer(() => 'not-configured')
   const anyOn = features.some((f) => settings.features[f])
   const spent = anyOn && (await budgetSpent(workspaceId, settings))
   return answer((f) => (!settings.features[f] ? 'disabled' : spent ? 'budget' : 'ok'))

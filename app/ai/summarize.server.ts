@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { getDb } from '#db/client.ts'
-import { getSummary, upsertSummary } from '#db/queries/ai-assist.ts'
+import { upsertSummary } from '#db/queries/ai-assist.ts'
 import { getTicketByNumber, listThread } from '#db/queries/tickets.ts'
 import { notFound } from '#app/domain/errors.server.ts'
 import type { Member } from '#app/domain/workspaces.server.ts'
@@ -62,15 +62,15 @@ export type SummaryView = {
   updatedAt: Date | null
 }
 
-/** The cached summary of a ticket whose thread is `thread`, or null below the threshold. */
-export async function loadSummary(
-  workspaceId: string,
-  ticketId: string,
-  /** The thread's length and newest message (the ticket page has them already). */
+/** What the panel shows of a stored summary row for this thread (null below the threshold). */
+export function summaryView(
+  row:
+    | { bullets: unknown; messageCount: number; lastMessageId: string | null; updatedAt: Date }
+    | null
+    | undefined,
   thread: { length: number; lastMessageId: string | undefined },
-): Promise<SummaryView | null> {
+): SummaryView | null {
   if (thread.length < SUMMARY_MIN_MESSAGES) return null
-  const row = await getSummary(getDb(), { workspaceId, ticketId })
   if (!row) return { state: 'missing', bullets: [], updatedAt: null }
   const parsed = SummaryBullets.safeParse(row.bullets)
   const fresh = row.lastMessageId === thread.lastMessageId && row.messageCount === thread.length

@@ -1,19 +1,14 @@
+import { requireTicket } from '#app/domain/ticket-page.server.ts'
 import type { Member } from '#app/domain/workspaces.server.ts'
-import { hasRole } from '#app/utils/roles.ts'
-import { aiAvailabilities } from './client.server.ts'
 import { listSimilarTickets } from './similar.server.ts'
 
 /**
- * What the ticket page shows of AI: whether the composer's Draft and Rewrite controls are
- * available (or the hint that replaces them), and the similar resolved tickets (no model needed,
- * so they show even when AI is not configured).
+ * The similar resolved tickets of the member's ticket `number` (no model needed, so they show
+ * even when AI is not configured); a 404 when the ticket is not the workspace's. Its own request
+ * (/tickets/<n>/similar), loaded after the ticket page.
  */
-export async function loadTicketAssist(member: Member, ticket: { id: string }) {
-  const [available, similar] = await Promise.all([
-    aiAvailabilities(member.workspaceId, ['draft', 'rewrite'] as const),
-    listSimilarTickets(member.workspaceId, ticket.id),
-  ])
-  return { ...available, similar, canConfigure: hasRole(member.role, 'admin') }
+export async function loadSimilarTickets(member: Member, number: number) {
+  const ticket = await requireTicket(member, number)
+  const similar = await listSimilarTickets(member.workspaceId, ticket.id)
+  return similar.map((t) => ({ id: t.id, number: t.number, subject: t.subject }))
 }
-
-export type TicketAssist = NonNullable<Awaited<ReturnType<typeof loadTicketAssist>>>

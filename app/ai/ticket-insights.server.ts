@@ -1,62 +1,70 @@
 import { getDb } from '#db/client.ts'
-import { listTicketTranslations } from '#db/queries/ai-assist.ts'
+import { getTicketAiState, type TicketAiState } from '#db/queries/ai-assist.ts'
 import type { Member } from '#app/domain/workspaces.server.ts'
 import type { TicketPriority } from '#app/utils/vocabulary.ts'
 import { hasRole } from '#app/utils/roles.ts'
-import { aiAvailabilities } from './client.server.ts'
-import { getAiSettings } from './settings.server.ts'
-import { loadSummary } from './summarize.server.ts'
-import { loadTriage } from './triage.server.ts'
+import { availabilitiesWith } from './client.server.ts'
+import { aiSettingsFrom } from './settings.server.ts'
+import { summaryView } from './summarize.server.ts'
+import { triageView } from './triage.server.ts'
 import { agentLanguageFrom, languageName } from './triage-vocabulary.ts'
 
+const FEATURES = ['draft', 'rewrite', 'translate', 'summarize', 'triage'] as const
+
 /**
- * What the ticket page shows of triage, the summary and translations. `acceptLanguage` (the
- * route reads the header) gives the agent's language; the customer's comes from triage.
- * Nothing here calls the model: every panel renders from cached rows. The ticket page passes
- * what it has already read (the ticket, its tag ids, the thread's length and newest message), so
- * nothing is read twice.
+ * Everything AI the ticket page shows, read in one statement (settings, triage, summary,
+ * translations; plus this month's token use when a budget is set and AI is configured).
+ * `acceptLanguage` (the route reads the header) gives the agent's language. Nothing here calls
+ * the model: every panel renders from cached rows. It runs beside the page's other reads;
+ * `ticketAiViews` then combines it with what the page read (the ticket's tags, the thread).
  */
-export async function loadTicketInsights(
-  member: Member,
+export async function loadTicketAi(member: Member, ticket: { id: string }, acceptLanguage: string | null) {
+  const agentLanguage = agentLanguageFrom(acceptLanguage)
+  const state = await getTicketAiState(getDb(), {
+    workspaceId: member.workspaceId,
+    ticketId: ticket.id,
+    language: agentLanguage,
+  })
+  const settings = aiSettingsFrom(state.settings)
+  const available = await availabilitiesWith(member.workspaceId, settings, FEATURES)
+  return { state, settings, available, agentLanguage, canConfigure: hasRole(member.role, 'admin') }
+}
+
+/**
+ * The composer's AI tools (`assist`: whether Draft and Rewrite show, or the hint that replaces
+ * them) and the panels' data (`insights`: triage, the summary and translations).
+ */
+export function ticketAiViews(
+  ai: Awaited<ReturnType<typeof loadTicketAi>>,
   page: {
-    ticket: { id: string; priority: TicketPriority }
+    ticket: { priority: TicketPriority }
     tagIds: string[]
     thread: { length: number; lastMessageId: string | undefined }
   },
-  acceptLanguage: string | null,
 ) {
-  const db = getDb()
-  const { ticket } = page
-  const agentLanguage = agentLanguageFrom(acceptLanguage)
-  const [available, settings, triage, summary, translations] = await Promise.all([
-    aiAvailabilities(member.workspaceId, ['translate', 'summarize', 'triage'] as const),
-    getAiSettings(member.workspaceId),
-    loadTriage(member.workspaceId, ticket, page.tagIds),
-    loadSummary(member.workspaceId, ticket.id, page.thread),
-    listTicketTranslations(db, {
-      workspaceId: member.workspaceId,
-      ticketId: ticket.id,
-      language: agentLanguage,
-    }),
-  ])
+  const { state, available, agentLanguage, canConfigure } = ai
+  const triage = triageView(state.triage, page.ticket, page.tagIds)
   const customerLanguage = triage?.language ?? null
   return {
-    available,
-    triage,
-    triageMode: settings.triageMode,
-    summary,
-    agentLanguage,
-    agentLanguageName: languageName(agentLanguage) ?? 'English',
-    customerLanguage,
-    customerLanguageName: languageName(customerLanguage) ?? null,
-    /** The customer wrote in another language than the agent reads: Translate buttons show. */
-    foreign: customerLanguage !== null && customerLanguage !== agentLanguage,
-    translations: Object.fromEntries(translations.map((t) => [t.messageId, t.text])) as Record<
-      string,
-      string
-    >,
-    canConfigure: hasRole(member.role, 'admin'),
+    assist: { draft: available.draft, rewrite: available.rewrite, canConfigure },
+    insights: {
+      available: { translate: available.translate, summarize: available.summarize, triage: available.triage },
+      triage,
+      triageMode: ai.settings.triageMode,
+      summary: summaryView(state.summary, page.thread),
+      agentLanguage,
+      agentLanguageName: languageName(agentLanguage) ?? 'English',
+      customerLanguage,
+      customerLanguageName: languageName(customerLanguage) ?? null,
+      /** The customer wrote in another language than the agent reads: Translate buttons show. */
+      foreign: customerLanguage !== null && customerLanguage !== agentLanguage,
+      translations: Object.fromEntries(
+        state.translations.map((t: TicketAiState['translations'][number]) => [t.messageId, t.text]),
+      ) as Record<string, string>,
+      canConfigure,
+    },
   }
 }
 
-export type TicketInsights = NonNullable<Awaited<ReturnType<typeof loadTicketInsights>>>
+export type TicketInsights = ReturnType<typeof ticketAiViews>['insights']
+export type TicketAssist = ReturnType<typeof ticketAiViews>['assist']

@@ -173,13 +173,21 @@ async function applyTriage(
   return events
 }
 
-/** The ticket page's view of triage: the values, and which suggestions are still open. */
-export async function loadTriage(
-  workspaceId: string,
-  ticket: { id: string; priority: TicketPriority },
+/**
+ * The ticket page's view of a stored triage row: the values, and which suggestions are still
+ * open (the page reads the row with its other AI state).
+ */
+export function triageView(
+  row:
+    | Pick<
+        NonNullable<Awaited<ReturnType<typeof getTriage>>>,
+        'gist' | 'language' | 'sentiment' | 'appliedAt' | 'priority' | 'suggestedTags'
+      >
+    | null
+    | undefined,
+  ticket: { priority: TicketPriority },
   ticketTagIds: string[],
 ) {
-  const row = await getTriage(getDb(), { workspaceId, ticketId: ticket.id })
   if (!row) return null
   return {
     gist: row.gist,
@@ -196,7 +204,7 @@ export async function loadTriage(
   }
 }
 
-export type TicketTriage = NonNullable<Awaited<ReturnType<typeof loadTriage>>>
+export type TicketTriage = NonNullable<ReturnType<typeof triageView>>
 
 export type TriageChoice = { kind: 'priority' } | { kind: 'tag'; tagId: string }
 

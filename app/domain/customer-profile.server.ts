@@ -1,10 +1,5 @@
 import { getDb } from '#db/client.ts'
-import {
-  getContactProfile,
-  getTicketContactProfile,
-  listContactTickets,
-  setContactProfile,
-} from '#db/queries/contacts.ts'
+import { getContactProfile, getTicketCustomerCard, setContactProfile } from '#db/queries/contacts.ts'
 import { effectiveCompany, type CustomerProfileInput } from '#app/utils/customer-profile.ts'
 import { recordAudit } from './audit.server.ts'
 import { loadQueue, parseQueueQuery } from './queue.server.ts'
@@ -38,18 +33,21 @@ export type CustomerProfileView = ReturnType<typeof profileView>
  * conversations. The ticket must belong to the member's workspace (else 404).
  */
 export async function loadCustomerCard(member: Member, ticketId: string) {
-  const db = getDb()
-  const row = await getTicketContactProfile(db, { workspaceId: member.workspaceId, ticketId })
-  if (!row) throw notFound('Ticket not found')
-  const others = await listContactTickets(db, {
+  const row = await getTicketCustomerCard(getDb(), {
     workspaceId: member.workspaceId,
-    contactId: row.id,
-    exceptTicketId: ticketId,
-    limit: CARD_OTHER_TICKETS,
+    ticketId,
+    othersLimit: CARD_OTHER_TICKETS,
   })
+  if (!row) throw notFound('Ticket not found')
   return {
     ...profileView(row),
-    others: others.map((t) => ({ ...t, lastActivityAt: t.lastActivityAt.toISOString() })),
+    others: row.others.map((t) => ({
+      id: t.id,
+      number: t.number,
+      subject: t.subject,
+      status: t.status,
+      lastActivityAt: new Date(t.lastActivityAt).toISOString(),
+    })),
   }
 }
 

@@ -1,7 +1,7 @@
 import { getDb } from '#db/client.ts'
 import {
   deleteDraft,
-  listTicketDrafts,
+  getTicketComposerState,
   ticketIdByNumber,
   ticketsWithDraft,
   upsertDraft,
@@ -25,14 +25,20 @@ export async function saveDraft(member: Member, number: number, values: DraftVal
 
 /**
  * The ticket's drafts for its page: the agent's own (restored into the composer, from any
- * device) and the teammates' (shown as "<name> has a draft", readable on click).
+ * device) and the teammates' (shown as "<name> has a draft", readable on click); and the agent's
+ * replies still in their undo window (the page's Undo buttons). One statement.
  */
 export async function loadTicketDrafts(member: Member, ticketId: string) {
-  const rows = await listTicketDrafts(getDb(), { workspaceId: member.workspaceId, ticketId })
-  const mine = rows.find((r) => r.userId === member.userId)
+  const { drafts, held } = await getTicketComposerState(getDb(), {
+    workspaceId: member.workspaceId,
+    ticketId,
+    userId: member.userId,
+  })
+  const mine = drafts.find((r) => r.userId === member.userId)
   return {
     mine: mine ? { body: mine.body, kind: mine.kind, updatedAt: mine.updatedAt } : null,
-    others: rows.filter((r) => r.userId !== member.userId),
+    others: drafts.filter((r) => r.userId !== member.userId),
+    held,
   }
 }
 

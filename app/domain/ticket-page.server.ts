@@ -1,18 +1,17 @@
 import { getDb } from '#db/client.ts'
 import {
   getTicketByNumber,
+  getTicketPageLists,
   listThreadTail,
   listTicketActivity,
-  listWorkspaceTagsForTicket,
 } from '#db/queries/tickets.ts'
-import { listMembers } from '#db/queries/workspaces.ts'
 import { listCannedResponses } from '#db/queries/canned-responses.ts'
 import { fillPlaceholders } from '#app/utils/canned.ts'
 import { notFound } from './errors.server.ts'
 import { loadQueue, parseQueueQuery } from './queue.server.ts'
 import {
   addTags,
-  markRead,
+  markViewed,
   removeTag,
   updateTickets,
   type TicketChanges,
@@ -52,21 +51,21 @@ const MAX_ACTIVITY = 200
 /**
  * Everything the ticket page shows, for an agent of the ticket's workspace. Opening the page
  * marks the ticket read for this agent: the one write a GET makes, safe because it is this
- * agent's own marker, idempotent, and changes nothing anyone else sees (docs/security.md).
+ * agent's own marker, idempotent, and changes nothing anyone else sees (docs/security.md); and
+ * made only when the ticket had activity since the agent's marker.
  * The thread is its newest THREAD_TAIL messages unless `fullThread`.
  */
 export type PageTicket = Awaited<ReturnType<typeof requireTicket>>
 
 export async function loadTicketPage(member: Member, ticket: PageTicket, { fullThread = false } = {}) {
   const db = getDb()
-  const [thread, allTags, members, activity, cannedResponses] = await Promise.all([
+  const [thread, lists, activity] = await Promise.all([
     listThreadTail(db, {
       workspaceId: member.workspaceId,
       ticketId: ticket.id,
       newest: fullThread ? MAX_THREAD : THREAD_TAIL,
     }),
-    listWorkspaceTagsForTicket(db, { workspaceId: member.workspaceId, ticketId: ticket.id }),
-    listMembers(db, member.workspaceId),
+    getTicketPageLists(db, { workspaceId: member.workspaceId, ticketId: ticket.id }),
     // The field changes between the messages shown (the thread shows the messages themselves).
     listTicketActivity(db, {
       workspaceId: member.workspaceId,
@@ -75,9 +74,9 @@ export async function loadTicketPage(member: Member, ticket: PageTicket, { fullT
       fieldChanges: true,
       sinceNewestMessages: fullThread ? undefined : THREAD_TAIL,
     }),
-    listCannedResponses(db, member.workspaceId),
-    markRead(member.userId, ticket.id),
+    markViewed(member.userId, ticket.id),
   ])
+  const { tags: allTags, members, cannedResponses } = lists
   return {
     ticket: {
       id: ticket.id,

@@ -2,7 +2,6 @@ import { getDb } from '#db/client.ts'
 import { upsertDraft } from '#db/queries/drafts.ts'
 import {
   deleteHeldReply,
-  listHeldReplies,
   lockHeldReply,
   releaseHeldMessage,
   setUndoSendSeconds,
@@ -79,11 +78,6 @@ export async function releaseHeldReply(emailId: string): Promise<TicketEvent[]> 
     await enqueueWebhooks(tx, released.workspaceId, events)
     return events
   })
-}
-
-/** The agent's replies on this ticket still in their undo window (the page's Undo buttons). */
-export async function heldReplies(member: Member, ticketId: string) {
-  return listHeldReplies(getDb(), { workspaceId: member.workspaceId, ticketId, userId: member.userId })
 }
 
 /** The agent's undo-send delay in seconds (the account page). */

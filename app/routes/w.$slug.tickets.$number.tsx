@@ -21,15 +21,14 @@ import { PresenceBar } from '#app/components/ticket/presence-bar.tsx'
 import { TeammateDrafts } from '#app/components/ticket/teammate-drafts.tsx'
 import { ReplyJump } from '#app/components/ticket/reply-jump.tsx'
 import { UndoSendToasts } from '#app/components/ticket/undo-send.tsx'
-import { heldReplies, undoReply } from '#app/domain/undo-send.server.ts'
+import { undoReply } from '#app/domain/undo-send.server.ts'
 import { loadTicketDrafts } from '#app/domain/drafts.server.ts'
 import { describeActivity } from '#app/utils/activity.ts'
 import { useOpenAtNewest } from '#app/components/ticket/use-open-at-newest.ts'
 import { Composer, useComposerKey } from '#app/components/ticket/composer.tsx'
 import { AiComposerTools } from '#app/components/ai/ai-composer-tools.tsx'
 import { SimilarTickets } from '#app/components/ai/similar-tickets.tsx'
-import { loadTicketAssist } from '#app/ai/ticket-assist.server.ts'
-import { loadTicketInsights } from '#app/ai/ticket-insights.server.ts'
+import { loadTicketAi, ticketAiViews } from '#app/ai/ticket-insights.server.ts'
 import { MessageTranslation } from '#app/components/ai/message-translation.tsx'
 import { SummaryPanel } from '#app/components/ai/summary-panel.tsx'
 import { TranslatedReplyButton } from '#app/components/ai/translated-reply-button.tsx'
@@ -77,34 +76,31 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [
 
 /**
  * The ticket is read once (a 404 if it is not this workspace's) and handed to every panel: the
- * thread and fields, AI assist, drafts, held replies and the customer card run side by side;
- * the AI insights then reuse the thread's length and the tags the page read.
+ * thread and fields, the AI state, drafts with held replies and the customer card run side by
+ * side; the AI views then combine with the thread's length and the tags the page read. Similar
+ * tickets load after the page (their own route, /similar).
  */
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const member = await requireMember(request, params.slug)
   const ticket = await requireTicket(member, ticketNumberFrom(params.number))
   const search = searchParamsOf(request)
   const from = QueueFrom.safeParse(search.get('from') ?? undefined)
-  const [page, assist, drafts, held, customer] = await Promise.all([
+  const [page, ai, drafts, customer] = await Promise.all([
     loadTicketPage(member, ticket, { fullThread: search.get('thread') === 'all' }),
-    loadTicketAssist(member, ticket),
+    loadTicketAi(member, ticket, request.headers.get('accept-language')),
     loadTicketDrafts(member, ticket.id),
-    heldReplies(member, ticket.id),
     loadCustomerCard(member, ticket.id),
   ])
-  const insights = await loadTicketInsights(
-    member,
-    {
-      ticket,
-      tagIds: page.tags.map((t) => t.id),
-      thread: { length: page.earlierMessages + page.thread.length, lastMessageId: page.thread.at(-1)?.id },
-    },
-    request.headers.get('accept-language'),
-  )
+  const { assist, insights } = ticketAiViews(ai, {
+    ticket,
+    tagIds: page.tags.map((t) => t.id),
+    thread: { length: page.earlierMessages + page.thread.length, lastMessageId: page.thread.at(-1)?.id },
+  })
+  const { held, ...composerDrafts } = drafts
   return {
     ...page,
     customer,
-    drafts,
+    drafts: composerDrafts,
     held,
     assist,
     insights,
@@ -524,7 +520,7 @@ export default function TicketPage() {
             triage={insights.triage}
           />
         ) : null}
-        {page.assist ? <SimilarTickets slug={page.slug} tickets={page.assist.similar} /> : null}
+        <SimilarTickets slug={page.slug} number={ticket.number} />
       </aside>
     </div>
   )

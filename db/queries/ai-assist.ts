@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray } from 'drizzle-orm'
+import { and, asc, eq, inArray, sql } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
 import { messageTranslations, messages, tags, ticketSummaries, ticketTriage, tickets } from '../schema.ts'
 
@@ -87,17 +87,6 @@ export async function getTriage(
 // ---------------------------------------------------------------------------------------------
 // Summaries
 
-export async function getSummary(
-  db: DbOrTx,
-  { workspaceId, ticketId }: { workspaceId: string; ticketId: string },
-) {
-  const [row] = await db
-    .select()
-    .from(ticketSummaries)
-    .where(and(eq(ticketSummaries.workspaceId, workspaceId), eq(ticketSummaries.ticketId, ticketId)))
-  return row
-}
-
 export async function upsertSummary(db: DbOrTx, row: typeof ticketSummaries.$inferInsert) {
   await db
     .insert(ticketSummaries)
@@ -172,4 +161,67 @@ export async function listTicketTranslations(
         eq(messageTranslations.language, language),
       ),
     )
+}
+
+// ---------------------------------------------------------------------------------------------
+// The ticket page
+
+export type TicketAiState = {
+  /** The workspace's stored `settings.ai` JSON (null when never saved). */
+  settings: unknown
+  triage: {
+    priority: NonNullable<TriageRow['priority']> | null
+    language: string | null
+    sentiment: NonNullable<TriageRow['sentiment']> | null
+    gist: string
+    appliedAt: Date | null
+    suggestedTags: Array<{ id: string; name: string }>
+  } | null
+  summary: { bullets: unknown; messageCount: number; lastMessageId: string | null; updatedAt: Date } | null
+  translations: Array<{ messageId: string; text: string }>
+}
+
+/**
+ * Everything AI the ticket page shows, in one statement: the workspace's AI settings, the
+ * ticket's triage (its suggested tags' names; tags deleted since are left out), its cached
+ * summary and the cached translations of its messages into `language`. Each part filtered by
+ * the workspace.
+ */
+export async function getTicketAiState(
+  db: DbOrTx,
+  { workspaceId, ticketId, language }: { workspaceId: string; ticketId: string; language: string },
+): Promise<TicketAiState> {
+  const result = await db.execute<{
+    settings: unknown
+    triage: (Omit<NonNullable<TicketAiState['triage']>, 'appliedAt'> & { appliedAt: string | null }) | null
+    summary: (Omit<NonNullable<TicketAiState['summary']>, 'updatedAt'> & { updatedAt: string }) | null
+    translations: TicketAiState['translations']
+  }>(sql`
+    select
+      (select w.settings -> 'ai' from workspaces w where w.id = ${workspaceId}) as settings,
+      (select json_build_object(
+          'priority', tr.priority, 'language', tr.language, 'sentiment', tr.sentiment,
+          'gist', tr.gist, 'appliedAt', tr.applied_at,
+          'suggestedTags', (
+            select coalesce(json_agg(json_build_object('id', tg.id, 'name', tg.name) order by tg.name), '[]'::json)
+            from tags tg where tg.workspace_id = tr.workspace_id and tg.id = any(tr.tag_ids)))
+        from ticket_triage tr where tr.workspace_id = ${workspaceId} and tr.ticket_id = ${ticketId}) as triage,
+      (select json_build_object(
+          'bullets', s.bullets, 'messageCount', s.message_count,
+          'lastMessageId', s.last_message_id, 'updatedAt', s.updated_at)
+        from ticket_summaries s where s.workspace_id = ${workspaceId} and s.ticket_id = ${ticketId}) as summary,
+      (select coalesce(json_agg(json_build_object('messageId', mt.message_id, 'text', mt.text)), '[]'::json)
+        from message_translations mt join messages m on m.id = mt.message_id
+        where mt.workspace_id = ${workspaceId} and m.ticket_id = ${ticketId}
+          and mt.language = ${language}) as translations`)
+  const row = result.rows[0]!
+  return {
+    settings: row.settings ?? null,
+    triage: row.triage && {
+      ...row.triage,
+      appliedAt: row.triage.appliedAt ? new Date(row.triage.appliedAt) : null,
+    },
+    summary: row.summary && { ...row.summary, updatedAt: new Date(row.summary.updatedAt) },
+    translations: row.translations,
+  }
 }

@@ -149,13 +149,33 @@ export async function getContactProfile(
   return row
 }
 
-/** The profile of the customer behind a ticket of the workspace. */
-export async function getTicketContactProfile(
+/**
+ * The customer card of a ticket of the workspace in one statement: the profile of the customer
+ * behind it and their `othersLimit` most recently active other tickets (tickets_contact_idx).
+ */
+export async function getTicketCustomerCard(
   db: DbOrTx,
-  { workspaceId, ticketId }: { workspaceId: string; ticketId: string },
+  { workspaceId, ticketId, othersLimit }: { workspaceId: string; ticketId: string; othersLimit: number },
 ) {
   const [row] = await db
-    .select(profileColumns)
+    .select({
+      ...profileColumns,
+      others: sql<
+        Array<{
+          id: string
+          number: number
+          subject: string
+          status: (typeof tickets.$inferSelect)['status']
+          lastActivityAt: string
+        }>
+      >`(select coalesce(json_agg(o order by o."lastActivityAt" desc), '[]'::json) from (
+          select o.id, o.number, o.subject, o.status, o.last_activity_at as "lastActivityAt"
+          from tickets o
+          where o.workspace_id = ${tickets.workspaceId} and o.contact_id = ${contacts}.id
+            and o.id <> ${tickets.id}
+          order by o.last_activity_at desc
+          limit ${othersLimit}) o)`,
+    })
     .from(tickets)
     .innerJoin(contacts, eq(contacts.id, tickets.contactId))
     .where(and(eq(tickets.workspaceId, workspaceId), eq(tickets.id, ticketId)))

@@ -1,6 +1,6 @@
-import { and, desc, eq, inArray, ne } from 'drizzle-orm'
+import { and, eq, inArray, sql } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
-import { drafts, tickets, users } from '../schema.ts'
+import { drafts, tickets } from '../schema.ts'
 
 export type DraftValues = { body: string; kind: 'reply' | 'note' }
 
@@ -52,23 +52,33 @@ export async function deleteDraft(
     )
 }
 
-/** Every draft on the ticket, newest first, with its author's name. */
-export async function listTicketDrafts(
+/**
+ * The ticket page's composer state in one statement: the ticket's non-empty drafts with their
+ * authors' names, newest first, and `userId`'s replies on it still in their undo window.
+ */
+export async function getTicketComposerState(
   db: DbOrTx,
-  { workspaceId, ticketId }: { workspaceId: string; ticketId: string },
+  { workspaceId, ticketId, userId }: { workspaceId: string; ticketId: string; userId: string },
 ) {
-  return db
-    .select({
-      userId: drafts.userId,
-      name: users.name,
-      body: drafts.body,
-      kind: drafts.kind,
-      updatedAt: drafts.updatedAt,
-    })
-    .from(drafts)
-    .innerJoin(users, eq(users.id, drafts.userId))
-    .where(and(eq(drafts.workspaceId, workspaceId), eq(drafts.ticketId, ticketId), ne(drafts.body, '')))
-    .orderBy(desc(drafts.updatedAt))
+  const result = await db.execute<{
+    drafts: Array<{ userId: string; name: string; body: string; kind: 'reply' | 'note'; updatedAt: string }>
+    held: Array<{ messageId: string; heldUntil: string }>
+  }>(sql`
+    select
+      (select coalesce(json_agg(json_build_object(
+          'userId', d.user_id, 'name', u.name, 'body', d.body, 'kind', d.kind, 'updatedAt', d.updated_at)
+          order by d.updated_at desc), '[]'::json)
+        from drafts d join users u on u.id = d.user_id
+        where d.workspace_id = ${workspaceId} and d.ticket_id = ${ticketId} and d.body <> '') as drafts,
+      (select coalesce(json_agg(json_build_object('messageId', m.id, 'heldUntil', m.held_until)), '[]'::json)
+        from messages m
+        where m.workspace_id = ${workspaceId} and m.ticket_id = ${ticketId}
+          and m.author_user_id = ${userId} and m.held_until > now()) as held`)
+  const row = result.rows[0]!
+  return {
+    drafts: row.drafts.map((d) => ({ ...d, updatedAt: new Date(d.updatedAt) })),
+    held: row.held.map((h) => ({ messageId: h.messageId, heldUntil: new Date(h.heldUntil) })),
+  }
 }
 
 /** Which of these tickets the agent has a draft on (the queue's markers). */

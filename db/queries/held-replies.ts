@@ -1,4 +1,4 @@
-import { and, eq, gt, isNotNull, sql } from 'drizzle-orm'
+import { and, eq, isNotNull, sql } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
 import { attachments, emails, messages, tickets, users } from '../schema.ts'
 
@@ -93,22 +93,4 @@ export async function deleteHeldReply(
       updatedAt: new Date(),
     })
     .where(eq(tickets.id, reply.ticketId))
-}
-
-/** The agent's replies on this ticket still in their undo window. */
-export async function listHeldReplies(
-  db: DbOrTx,
-  { workspaceId, ticketId, userId }: { workspaceId: string; ticketId: string; userId: string },
-) {
-  return db
-    .select({ messageId: messages.id, heldUntil: messages.heldUntil })
-    .from(messages)
-    .where(
-      and(
-        eq(messages.workspaceId, workspaceId),
-        eq(messages.ticketId, ticketId),
-        eq(messages.authorUserId, userId),
-        gt(messages.heldUntil, sql`now()`),
-      ),
-    )
 }

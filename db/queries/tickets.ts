@@ -154,23 +154,30 @@ export async function listTicketTags(db: DbOrTx, ticketId: string) {
     .orderBy(asc(tags.name))
 }
 
-/** The workspace's tags by name, each marked whether it is on this ticket (one read for the page). */
-export async function listWorkspaceTagsForTicket(
+/**
+ * The ticket page's pick lists in one statement, each filtered by the workspace: its tags (with
+ * whether the ticket has each), its members and its canned responses, each ordered by name.
+ */
+export async function getTicketPageLists(
   db: DbOrTx,
   { workspaceId, ticketId }: { workspaceId: string; ticketId: string },
 ) {
-  return db
-    .select({
-      id: tags.id,
-      name: tags.name,
-      // Spelled out: inside a single-table select Drizzle leaves column names unqualified.
-      onTicket: sql<boolean>`exists (
-        select 1 from ticket_tags tt where tt.ticket_id = ${ticketId} and tt.tag_id = "tags"."id"
-      )`,
-    })
-    .from(tags)
-    .where(eq(tags.workspaceId, workspaceId))
-    .orderBy(asc(tags.name))
+  const result = await db.execute<{
+    tags: Array<{ id: string; name: string; onTicket: boolean }>
+    members: Array<{ userId: string; name: string }>
+    canned: Array<{ id: string; title: string; body: string }>
+  }>(sql`
+    select
+      (select coalesce(json_agg(json_build_object('id', tg.id, 'name', tg.name, 'onTicket', exists (
+            select 1 from ticket_tags tt where tt.ticket_id = ${ticketId} and tt.tag_id = tg.id))
+          order by tg.name), '[]'::json)
+        from tags tg where tg.workspace_id = ${workspaceId}) as tags,
+      (select coalesce(json_agg(json_build_object('userId', u.id, 'name', u.name) order by u.name), '[]'::json)
+        from memberships m join users u on u.id = m.user_id where m.workspace_id = ${workspaceId}) as members,
+      (select coalesce(json_agg(json_build_object('id', c.id, 'title', c.title, 'body', c.body) order by c.title), '[]'::json)
+        from canned_responses c where c.workspace_id = ${workspaceId}) as canned`)
+  const row = result.rows[0]!
+  return { tags: row.tags, members: row.members, cannedResponses: row.canned }
 }
 
 export async function listWorkspaceTags(db: DbOrTx, workspaceId: string) {
@@ -468,4 +475,22 @@ export async function upsertTicketRead(
     .insert(ticketReads)
     .values({ userId, ticketId, readAt: new Date() })
     .onConflictDoUpdate({ target: [ticketReads.userId, ticketReads.ticketId], set: { readAt: new Date() } })
+}
+
+/**
+ * upsertTicketRead for a page view: writes only when the user's marker is older than the
+ * ticket's last activity. Viewing a ticket already read since then writes nothing (no row
+ * lock, no WAL, no commit to wait for).
+ */
+export async function upsertTicketReadIfBehind(
+  db: DbOrTx,
+  { userId, ticketId }: { userId: string; ticketId: string },
+) {
+  await db.execute(sql`
+    insert into ticket_reads (user_id, ticket_id, read_at)
+    select ${userId}::uuid, ${ticketId}::uuid, ${new Date()}::timestamptz
+    where not exists (
+      select 1 from ticket_reads r join tickets t on t.id = r.ticket_id
+      where r.user_id = ${userId} and r.ticket_id = ${ticketId} and r.read_at >= t.last_activity_at)
+    on conflict (user_id, ticket_id) do update set read_at = excluded.read_at`)
 }

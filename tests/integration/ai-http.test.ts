@@ -421,8 +421,11 @@ describe('Not configured, budget, settings', () => {
     expect(page.status).toBe(200)
     expect(html.match(/AI is not configured — see Settings → AI/g)).toHaveLength(1)
     expect(html).not.toContain('Draft reply')
-    // Similar tickets need no model: still listed.
-    expect(html).toContain('Blue kettle never delivered')
+    // Similar tickets need no model: still listed (their own request, loaded after the page).
+    const similar = await fetch(`${server.url}/w/${agent.workspace.slug}/tickets/${ticket.number}/similar`, {
+      headers: { cookie: agent.cookie },
+    })
+    expect(await similar.text()).toContain('Blue kettle never delivered')
     const draft = await post(agent, draftPath(agent, ticket.number), {})
     expect(draft.status).toBe(409)
     expect((await draft.json()).error).toBe('AI is not configured — see Settings → AI')
@@ -509,14 +512,41 @@ describe('Similar tickets', () => {
     await setTicket(unrelated.ticketId, { status: 'resolved' })
     const other = await createWorkspace()
     void other
+    const similarPath = `/w/${agent.workspace.slug}/tickets/${ticket.number}/similar`
+    // The ticket page links them (without JavaScript) and fetches them after it is up.
     const page = await fetch(`${server.url}/w/${agent.workspace.slug}/tickets/${ticket.number}`, {
       headers: { cookie: agent.cookie },
     })
-    const html = await page.text()
+    const pageHtml = await page.text()
+    expect(pageHtml.slice(pageHtml.indexOf('Similar resolved tickets'))).toContain(`href="${similarPath}"`)
+    const similar = await fetch(`${server.url}${similarPath}`, { headers: { cookie: agent.cookie } })
+    expect(similar.status).toBe(200)
+    const html = await similar.text()
     const section = html.slice(html.indexOf('Similar resolved tickets'))
     expect(section).toContain('Blue kettle never delivered')
     expect(section).not.toContain('Kettle delivered broken')
     expect(section).not.toContain('Invoice address')
+    // The data a fetcher loads (single fetch) carries the same list.
+    const data = await fetch(`${server.url}${similarPath}.data`, { headers: { cookie: agent.cookie } })
+    expect(data.status).toBe(200)
+    expect(await data.text()).toContain('Blue kettle never delivered')
+  })
+
+  it('answers 404 to a member of another workspace, and to an unknown ticket', async () => {
+    const { agent, ticket } = await kettleWorkspace()
+    const stranger = await createMember('agent')
+    const path = (slug: string, number: number) => `${server.url}/w/${slug}/tickets/${number}/similar`
+    expect(
+      (await fetch(path(agent.workspace.slug, ticket.number), { headers: { cookie: stranger.cookie } }))
+        .status,
+    ).toBe(404)
+    expect(
+      (await fetch(path(stranger.workspace.slug, ticket.number), { headers: { cookie: stranger.cookie } }))
+        .status,
+    ).toBe(404)
+    expect(
+      (await fetch(path(agent.workspace.slug, 999_999), { headers: { cookie: agent.cookie } })).status,
+    ).toBe(404)
   })
 })
 

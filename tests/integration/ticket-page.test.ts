@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
-import { and, asc, count, eq } from 'drizzle-orm'
+import { and, asc, count, eq, sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { getDb } from '#db/client.ts'
 import {
@@ -16,7 +16,13 @@ import {
 import { startQueue } from '#app/jobs/queue.server.ts'
 import { customerReply, replyToTicket } from '#app/domain/messages.server.ts'
 import * as ticketRoute from '#app/routes/w.$slug.tickets.$number.tsx'
-import { asMember, createMember, createTicketFor, createWorkspace } from '#tests/helpers/factories.ts'
+import {
+  asMember,
+  createMember,
+  createTicketFor,
+  createWorkspace,
+  setTicket,
+} from '#tests/helpers/factories.ts'
 import { callAction, callLoader, testContext, type RealtimeCalls } from '#tests/helpers/routes.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 
@@ -180,6 +186,30 @@ describe('ticket page loader', () => {
     expect(reads[0].userId).toBe(agent.user.id)
     expect(reads[0].readAt.getTime()).toBeGreaterThanOrEqual(before.getTime() - 1000)
     expect(reads.some((r) => r.userId === other.user.id)).toBe(false)
+  })
+
+  it('writes the read marker again only after the ticket has had activity since', async () => {
+    const agent = await createMember('agent')
+    const ticket = await createTicketFor(agent)
+    const marker = async () => {
+      const result = await getDb().execute<{ version: string; read_at: string }>(
+        sql`select xmin::text as version, read_at::text from ticket_reads
+            where ticket_id = ${ticket.ticketId} and user_id = ${agent.user.id}`,
+      )
+      return result.rows[0]
+    }
+    await loadTicket(agent, ticket.number)
+    const first = await marker()
+    expect(first).toBeDefined()
+    // Viewed again with nothing new: the row is not touched (same row version).
+    await loadTicket(agent, ticket.number)
+    expect(await marker()).toEqual(first)
+    // New activity after the marker: the next view moves it.
+    await setTicket(ticket.ticketId, { lastActivityAt: new Date(Date.now() + 60_000) })
+    await loadTicket(agent, ticket.number)
+    const after = await marker()
+    expect(after!.version).not.toBe(first!.version)
+    expect(new Date(after!.read_at).getTime()).toBeGreaterThan(new Date(first!.read_at).getTime())
   })
 
   it.each(['abc', '0', '-1', '99999999999', '2147483648', '1.5', '01', '1e3', ' 1'])(
