@@ -165,6 +165,7 @@ export async function undoBulkAction(actor: BulkActor, batchId: string): Promise
           ticketIds,
           field === 'status' ? { status } : { assigneeId: before },
           tx,
+          { notifyAssignee: false },
         )
         // A former assignee who has left the workspace: those tickets stay as they are.
         if (outcome.kind !== 'updated') continue

@@ -282,6 +282,8 @@ export async function updateTickets(
   ticketIds: string[],
   changes: TicketChanges,
   tx?: Tx,
+  // Off for an undo: the assignee it restores had the ticket a moment ago, and is not told again.
+  options: { notifyAssignee?: boolean } = {},
 ): Promise<UpdateOutcome> {
   const run = async (tx: Tx): Promise<UpdateOutcome> => {
     if (
@@ -331,7 +333,12 @@ export async function updateTickets(
         actorUserId: actor.userId,
         at: at.toISOString(),
       })
-      if (diff.assigneeId && changes.assigneeId && changes.assigneeId !== actor.userId) {
+      if (
+        options.notifyAssignee !== false &&
+        diff.assigneeId &&
+        changes.assigneeId &&
+        changes.assigneeId !== actor.userId
+      ) {
         events.push(
           await notify(tx, {
             workspaceId: actor.workspaceId,

@@ -1,7 +1,7 @@
 import { and, eq, inArray } from 'drizzle-orm'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
-import { auditEvents, tags, ticketTags, tickets } from '#db/schema.ts'
+import { auditEvents, notifications, tags, ticketTags, tickets } from '#db/schema.ts'
 import { replyToTicket } from '#app/domain/messages.server.ts'
 import { startQueue } from '#app/jobs/queue.server.ts'
 import * as ticketsRoute from '#app/routes/w.$slug.tickets._index.tsx'
@@ -152,6 +152,12 @@ describe('undo of a bulk action', () => {
     expect(now[t.c.ticketId].assigneeId).toBe(t.colleague.user.id)
     const after = await queue(t.me, `?bulk=${batchId}`)
     expect(after.data.bulkResult.undone).toEqual({ restored: 2, skipped: 1 })
+    // Bravo went back to the colleague, who had it a moment ago: no "assigned to you" again.
+    const told = await getDb()
+      .select({ id: notifications.id })
+      .from(notifications)
+      .where(and(eq(notifications.userId, t.colleague.user.id), eq(notifications.ticketId, t.b.ticketId)))
+    expect(told).toHaveLength(0)
   })
 
   it('removes the tag only from the tickets that did not have it before', async () => {
