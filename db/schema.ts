@@ -364,6 +364,24 @@ export const queueCounts = pgTable(
 )
 
 /**
+ * The inbox row's message details per ticket, so the queue reads one row instead of scanning each
+ * ticket's messages: how many messages (replies in their undo window not counted), the last reply
+ * the customer can see (its preview is read from messages by id), when an agent last replied
+ * (the "waiting since" marker) and whether any message has a file. PostgreSQL keeps it: triggers
+ * on messages and attachments recompute the touched tickets' row in the same transaction
+ * (migration 0022_ticket_message_stats). A ticket without messages has no row.
+ */
+export const ticketMessageStats = pgTable('ticket_message_stats', {
+  ticketId: uuid()
+    .primaryKey()
+    .references(() => tickets.id, { onDelete: 'cascade' }),
+  messageCount: integer().notNull(),
+  lastReplyId: uuid(),
+  lastAgentReplyAt: timestamp({ withTimezone: true }),
+  hasAttachments: boolean().notNull(),
+})
+
+/**
  * Private links that let a customer see one ticket's public thread (/support/t/<token>).
  * Only the sha256 of the token is stored; every email we send carries a fresh one.
  */
