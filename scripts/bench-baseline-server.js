@@ -1,9 +1,10 @@
 // The bare baseline for `npm run bench:compare`: node:http + pg, no framework, answering the queue's
-// "All open" query (25 rows with contact and assignee names) as JSON, and on /api the API list's query. What the database and Node
+// "All open" query (25 rows with contact and assignee names) as JSON, and on /api the API list's statement. What the database and Node
 // allow on this machine; the app's paths are reported as a ratio of it.
-// Env: DATABASE_URL, WORKSPACE_ID, PORT (plain JS, so it runs on node without a loader).
+// Env: DATABASE_URL, WORKSPACE_ID, PORT (plain JS; Node 24 strips the types of the one .ts it imports).
 import http from 'node:http'
 import pg from 'pg'
+import { listApiTicketsPage } from '../db/queries/api-tickets.ts'
 
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 20 })
 pool.on('error', () => {})
@@ -22,42 +23,23 @@ const ALL_OPEN = {
     limit 25`,
 }
 
-// GET /api: the query `GET /api/v1/tickets?status=open&limit=25` runs (listQueue, sort 'created',
-// as the owner, whose token the bench uses), for the API row's ratio.
-const API_LIST = {
-  name: 'baseline_api_list',
-  text: `
-    select page.*, c.name as contact_name, c.email as contact_email, u.name as assignee_name,
-      to_char(page.last_activity_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as activity_key,
-      to_char(page.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as created_key,
-      (r.read_at is null or r.read_at < page.last_customer_message_at) as unread,
-      (select coalesce(json_agg(json_build_object('id', tg.id, 'name', tg.name) order by tg.name), '[]'::json)
-         from ticket_tags tt join tags tg on tg.id = tt.tag_id where tt.ticket_id = page.id) as tags
-    from (
-      select t.id, t.number, t.subject, t.status, t.priority, t.last_activity_at, t.created_at,
-        t.contact_id, t.assignee_id, t.last_customer_message_at, 0::float8 as rank, null as snippet
-      from tickets t
-      where t.workspace_id = $1 and t.status = $2
-      order by t.created_at desc nulls last, t.id desc nulls last
-      limit $3
-    ) page
-    join contacts c on c.id = page.contact_id
-    left join users u on u.id = page.assignee_id
-    left join ticket_reads r on r.ticket_id = page.id and r.user_id = $4`,
-}
-const owner = (
-  await pool.query(`select user_id from memberships where workspace_id = $1 and role = 'owner' limit 1`, [
-    workspaceId,
-  ])
-).rows[0]?.user_id
+// GET /api: what `GET /api/v1/tickets?status=open&limit=25` runs, from the app's own statement
+// builder (Node strips the types of db/queries/api-tickets.ts), so both run the same SQL text
+// as a named prepared statement, and answer the same body: the page PostgreSQL serialized, with
+// its next cursor, for the API row's ratio.
+const API_PAGE = { workspaceId, filters: { status: 'open' }, limit: 25 }
 
 const server = http.createServer(async (req, res) => {
   try {
-    const { rows } =
-      req.url === '/api'
-        ? await pool.query({ ...API_LIST, values: [workspaceId, 'open', 26, owner] })
-        : await pool.query({ ...ALL_OPEN, values: [workspaceId] })
-    const body = JSON.stringify({ rows })
+    let body
+    if (req.url === '/api') {
+      const page = await listApiTicketsPage(pool, API_PAGE)
+      const cursor = page.next && Buffer.from(JSON.stringify(page.next)).toString('base64url')
+      body = `{"data":${page.data},"next_cursor":${JSON.stringify(cursor)}}`
+    } else {
+      const { rows } = await pool.query({ ...ALL_OPEN, values: [workspaceId] })
+      body = JSON.stringify({ rows })
+    }
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) })
     res.end(body)
   } catch (error) {

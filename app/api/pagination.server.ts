@@ -3,9 +3,9 @@ import type { Page } from '#app/domain/api-resources.server.ts'
 import { problem } from './problem.server.ts'
 
 /** The page, or a 400 for a cursor the list did not give out (forged, truncated, another list's). */
-export function pageOrThrow<T>(page: Page<T>) {
+export function pageOrThrow<P extends { kind: 'page' }>(page: P | { kind: 'invalid-cursor' }) {
   if (page.kind === 'invalid-cursor') throw invalidCursor()
-  return page
+  return page as P
 }
 
 /** The 400 for a cursor the list did not give out. */
@@ -26,6 +26,18 @@ export function pageResponse<T, J>(url: URL, page: Page<T>, toJson: (row: T) => 
   const { rows, nextCursor } = pageOrThrow(page)
   return {
     body: { data: rows.map((row) => toJson(row)), next_cursor: nextCursor },
+    headers: linkHeaders(url, nextCursor),
+  }
+}
+
+/** The same for a page whose rows come as JSON text (db/queries/api-tickets.ts). */
+export function jsonPageResponse(
+  url: URL,
+  page: { kind: 'page'; json: string; nextCursor: string | null } | { kind: 'invalid-cursor' },
+) {
+  const { json, nextCursor } = pageOrThrow(page)
+  return {
+    json: `{"data":${json},"next_cursor":${JSON.stringify(nextCursor)}}`,
     headers: linkHeaders(url, nextCursor),
   }
 }

@@ -1,7 +1,7 @@
 import { getApiTicket, listTicketsPage, updateApiTicket } from '#app/domain/api-resources.server.ts'
 import { createTicket } from '#app/domain/tickets.server.ts'
 import { operation } from './operation.server.ts'
-import { pageResponse } from './pagination.server.ts'
+import { jsonPageResponse } from './pagination.server.ts'
 import { problem } from './problem.server.ts'
 import {
   CreateTicketBody,
@@ -11,7 +11,7 @@ import {
   TicketNumberParams,
   UpdateTicketBody,
 } from './schemas.server.ts'
-import { ticketJson, ticketSummaryJson } from '#app/domain/serializers.server.ts'
+import { ticketJson } from '#app/domain/serializers.server.ts'
 import type { ApiPrincipal } from './auth.server.ts'
 
 /** The 404 for a ticket number the workspace does not have. */
@@ -49,7 +49,7 @@ export const listTickets = operation({
       query.cursor,
       query.limit,
     )
-    return pageResponse(url, page, ticketSummaryJson)
+    return jsonPageResponse(url, page)
   },
 })
 

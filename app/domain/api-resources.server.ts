@@ -1,8 +1,8 @@
 import { z } from 'zod'
-import { getDb } from '#db/client.ts'
+import { database, getDb } from '#db/client.ts'
+import { listApiTicketsPage, type ApiTicketFilters } from '#db/queries/api-tickets.ts'
 import { getContact, listContacts } from '#db/queries/contacts.ts'
 import { listMailboxes } from '#db/queries/mailboxes.ts'
-import { listQueue, type QueueFilters } from '#db/queries/queue.ts'
 import { getTicketByNumber, listThread, listTicketTags, listWorkspaceTags } from '#db/queries/tickets.ts'
 import { getUserById } from '#db/queries/users.ts'
 import { listMembers } from '#db/queries/workspaces.ts'
@@ -25,30 +25,25 @@ export type Page<T> = { kind: 'page'; rows: T[]; nextCursor: string | null } | {
 const CreatedKey = z.tuple([CursorTime, CursorId])
 const IdKey = z.tuple([CursorId])
 
-/** Newest first by (created_at, id): creation never changes, so pages are stable. */
+/**
+ * Newest first by (created_at, id): creation never changes, so pages are stable. The page comes
+ * as JSON text from its one statement (db/queries/api-tickets.ts), the queue's filters included.
+ */
 export async function listTicketsPage(
   member: Member,
-  filters: Omit<QueueFilters, 'view'>,
+  filters: ApiTicketFilters,
   cursor: string | undefined,
   limit: number,
-): Promise<Page<Awaited<ReturnType<typeof listQueue>>['rows'][number]>> {
+): Promise<{ kind: 'page'; json: string; nextCursor: string | null } | { kind: 'invalid-cursor' }> {
   const key = cursor === undefined ? undefined : decodeCursor(cursor, CreatedKey)
   if (cursor !== undefined && !key) return { kind: 'invalid-cursor' }
-  const page = await listQueue(getDb(), {
+  const page = await listApiTicketsPage(database().pool, {
     workspaceId: member.workspaceId,
-    userId: member.userId,
-    filters: { view: 'all', ...filters },
-    sort: 'created',
-    cursor: key,
-    direction: 'next',
+    filters,
+    after: key,
     limit,
   })
-  const last = page.rows.at(-1)
-  return {
-    kind: 'page',
-    rows: page.rows,
-    nextCursor: page.hasNext && last ? encodeCursor(last.sortKey) : null,
-  }
+  return { kind: 'page', json: page.data, nextCursor: page.next ? encodeCursor(page.next) : null }
 }
 
 /** A ticket with its tags and assignee, or undefined (another workspace's number too). */

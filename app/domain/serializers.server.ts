@@ -27,34 +27,6 @@ export type TicketSummaryJson = {
   last_activity_at: string
 }
 
-export function ticketSummaryJson(row: {
-  id: string
-  number: number
-  subject: string
-  status: TicketStatus
-  priority: TicketPriority
-  contactName: string
-  contactEmail: string
-  assigneeId: string | null
-  assigneeName: string | null
-  tags: TagRow[]
-  createdAt: Date
-  lastActivityAt: Date
-}): TicketSummaryJson {
-  return {
-    id: row.id,
-    number: row.number,
-    subject: row.subject,
-    status: row.status,
-    priority: row.priority,
-    contact: { name: row.contactName, email: row.contactEmail },
-    assignee: row.assigneeId ? { id: row.assigneeId, name: row.assigneeName ?? '' } : null,
-    tags: row.tags.map((t) => ({ id: t.id, name: t.name })),
-    created_at: iso(row.createdAt),
-    last_activity_at: iso(row.lastActivityAt),
-  }
-}
-
 export type TicketJson = Omit<TicketSummaryJson, 'contact'> & {
   channel: (typeof ticketChannel.enumValues)[number]
   mailbox: { id: string; name: string }

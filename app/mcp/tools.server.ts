@@ -45,7 +45,8 @@ async function run(
     url: new URL(`/api/v1${op.path}`, env().appUrl),
     publish: ctx.publish,
   })
-  return result.body as Record<string, unknown>
+  // A list PostgreSQL serialized (tickets) is parsed back: tools answer with structured content.
+  return ('json' in result ? JSON.parse(result.json) : result.body) as Record<string, unknown>
 }
 
 function ok(value: unknown): CallToolResult {

@@ -1,0 +1,141 @@
+import { createHash } from 'node:crypto'
+import type pg from 'pg'
+
+// GET /api/v1/tickets: one statement that filters, pages and writes the page's JSON. Plain
+// TypeScript with no imports beyond node:crypto and types, so the bench's bare node:http + pg
+// server (scripts/bench-baseline-server.js) imports this very builder and runs the same statement.
+
+export type ApiTicketFilters = {
+  status?: string
+  priority?: string
+  /** A member's user id, or 'none' for unassigned. */
+  assigneeId?: string
+  mailboxId?: string
+  tagId?: string
+  /** Tickets changed at or after this ISO 8601 time. */
+  updatedSince?: string
+  q?: string
+}
+
+export type ApiTicketListInput = {
+  workspaceId: string
+  filters: ApiTicketFilters
+  /** The sort key (created_at with microseconds, id) of the row to continue after. */
+  after?: readonly [string, string]
+  limit: number
+}
+
+export type ApiTicketListPage = {
+  /** The page as a JSON array of ticket summaries (the TicketSummary schema), newest first. */
+  data: string
+  /** The sort key of the page's last row when more rows follow, else null. */
+  next: [string, string] | null
+}
+
+/** ISO 8601 in UTC with milliseconds, as Date.prototype.toISOString writes it (the API's times). */
+const isoMillis = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
+/** With microseconds: the cursor's key, exact enough to compare with the column again. */
+const isoMicros = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`
+
+/** Escapes LIKE wildcards so user input matches literally (as the queue's search does). */
+function likePattern(q: string) {
+  return `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+}
+
+/**
+ * The statement for one page: the queue's filters (db/queries/queue.ts, sort 'created'), newest
+ * first by (created_at, id), which never changes, so pages are stable under inserts.
+ *
+ * Each row's JSON is built here (row_to_json keeps the column order and writes no spaces), so
+ * the server passes the text through without parsing rows, making Dates or stringifying. Its shape
+ * is ticketSummaryJson's (app/domain/serializers.server.ts); tests/integration/api-tickets-list
+ * compares the two. Named by its text: PostgreSQL parses and plans each shape once per connection.
+ */
+export function apiTicketListStatement(input: ApiTicketListInput): pg.QueryConfig {
+  const { filters } = input
+  const values: unknown[] = [input.workspaceId]
+  const param = (value: unknown, cast: string) => {
+    values.push(value)
+    return `$${values.length}::${cast}`
+  }
+  const where = ['t.workspace_id = $1::uuid']
+  if (filters.status) where.push(`t.status = ${param(filters.status, 'ticket_status')}`)
+  if (filters.priority) where.push(`t.priority = ${param(filters.priority, 'ticket_priority')}`)
+  if (filters.mailboxId) where.push(`t.mailbox_id = ${param(filters.mailboxId, 'uuid')}`)
+  if (filters.assigneeId === 'none') where.push('t.assignee_id is null')
+  else if (filters.assigneeId) where.push(`t.assignee_id = ${param(filters.assigneeId, 'uuid')}`)
+  if (filters.updatedSince) where.push(`t.updated_at >= ${param(filters.updatedSince, 'timestamptz')}`)
+  if (filters.tagId) {
+    where.push(
+      `exists (select 1 from ticket_tags tt where tt.ticket_id = t.id and tt.tag_id = ${param(filters.tagId, 'uuid')})`,
+    )
+  }
+  const q = filters.q?.trim().slice(0, 200)
+  if (q) {
+    const query = `websearch_to_tsquery('english', ${param(q, 'text')})`
+    // As in the queue: from 3 characters, a customer's name or email matches too.
+    const partial =
+      q.length >= 3
+        ? ` or t.contact_id = any(array(select c.id from contacts c where c.workspace_id = $1::uuid
+             and (c.email ilike ${param(likePattern(q), 'text')} or c.name ilike $${values.length}::text) limit 500))`
+        : ''
+    where.push(`(t.search @@ ${query}${partial})`)
+  }
+  if (input.after) {
+    where.push(
+      `(t.created_at, t.id) < (${param(input.after[0], 'timestamptz')}, ${param(input.after[1], 'uuid')})`,
+    )
+  }
+  const limit = param(input.limit, 'int')
+  const text = `
+    with page as (
+      select t.id, t.number, t.subject, t.status, t.priority, t.created_at, t.last_activity_at,
+        t.contact_id, t.assignee_id
+      from tickets t
+      where ${where.join(' and ')}
+      order by t.created_at desc nulls last, t.id desc nulls last
+      limit ${limit} + 1
+    ), shown as (
+      select * from page order by created_at desc nulls last, id desc nulls last limit ${limit}
+    )
+    select
+      (select coalesce(array_to_json(array_agg(row_to_json(j) order by s.created_at desc, s.id desc)), '[]')
+       from shown s
+       join contacts c on c.id = s.contact_id
+       left join users u on u.id = s.assignee_id
+       cross join lateral (
+         select s.id, s.number, s.subject, s.status, s.priority,
+           (select row_to_json(x) from (select c.name, c.email) x) as contact,
+           case when s.assignee_id is null then null
+             else (select row_to_json(x) from (select s.assignee_id as id, coalesce(u.name, '') as name) x) end
+             as assignee,
+           coalesce((select array_to_json(array_agg(row_to_json(x) order by x.name))
+             from (select tg.id, tg.name from ticket_tags tt join tags tg on tg.id = tt.tag_id
+                   where tt.ticket_id = s.id) x), '[]') as tags,
+           ${isoMillis('s.created_at')} as created_at,
+           ${isoMillis('s.last_activity_at')} as last_activity_at
+       ) j)::text as data,
+      (select count(*) from page) > ${limit} as has_more,
+      (select ${isoMicros('s.created_at')} from shown s order by s.created_at, s.id limit 1) as last_created,
+      (select s.id from shown s order by s.created_at, s.id limit 1) as last_id`
+  const name = `api_tickets_${createHash('sha1').update(text).digest('base64url').slice(0, 16)}`
+  return { name, text, values }
+}
+
+/** Runs the statement on `client` (the app's pool, or the bench's bare one). */
+export async function listApiTicketsPage(
+  client: Pick<pg.Pool, 'query'>,
+  input: ApiTicketListInput,
+): Promise<ApiTicketListPage> {
+  const result = await client.query<{
+    data: string
+    has_more: boolean
+    last_created: string | null
+    last_id: string | null
+  }>(apiTicketListStatement(input))
+  const row = result.rows[0]!
+  return {
+    data: row.data,
+    next: row.has_more && row.last_created && row.last_id ? [row.last_created, row.last_id] : null,
+  }
+}
