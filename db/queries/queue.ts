@@ -1,7 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
 import { type TicketPriority, type TicketStatus } from '../schema.ts'
-import { isoMicros } from './sql.ts'
+import { executePrepared } from '../prepared.ts'
 
 // The queue: listing, search, counts and the filters' options. One ticket's reads are in tickets.ts.
 
@@ -194,54 +194,26 @@ export async function listQueue(db: DbOrTx, input: ListQueueInput) {
             ${`StartSel=${HIGHLIGHT_START}, StopSel=${HIGHLIGHT_END}, MaxWords=24, MinWords=8, MaxFragments=1`})`
       : sql`null`
 
-  const result = await db.execute<{
-    id: string
-    number: number
-    subject: string
-    status: TicketStatus
-    priority: TicketPriority
-    last_activity_at: string
-    created_at: string
-    contact_name: string
-    contact_email: string
-    assignee_id: string | null
-    assignee_name: string | null
-    unread: boolean
-    tags: Array<{ id: string; name: string }>
-    snippet: string | null
-    gist: string | null
-    has_draft: boolean
-    last_message: { text: string; fromAgent: boolean } | null
-    waiting_since: string | null
-    message_count: number | null
-    has_attachments: boolean
-    mailbox_name: string | null
-    rank: number
-    activity_key: string
-    created_key: string
-  }>(sql`
-    select page.*, c.name as contact_name, c.email as contact_email, u.name as assignee_name,
-      ${isoMicros(sql`page.last_activity_at`)} as activity_key, ${isoMicros(sql`page.created_at`)} as created_key,
+  const statement = sql`
+    select page.id, page.number, page.subject, page.status, page.priority, page.assignee_id, page.rank,
+      page.snippet, c.name as contact_name, c.email as contact_email, u.name as assignee_name,
+      (page.last_activity_at at time zone 'UTC')::text as activity_key,
+      (page.created_at at time zone 'UTC')::text as created_key,
       ${
         input.rowExtras
           ? sql`(select tr.gist from ticket_triage tr where tr.ticket_id = page.id and tr.workspace_id = ${workspaceId}) as gist,
       exists (select 1 from drafts d where d.ticket_id = page.id and d.user_id = ${userId}
               and d.workspace_id = ${workspaceId}) as has_draft,
-      (select json_build_object('text', left(m.body_text, 600), 'fromAgent', m.author_user_id is not null)
-         from messages m where m.ticket_id = page.id and m.kind = 'reply' and m.held_until is null
-         order by m.created_at desc, m.id desc limit 1) as last_message,
+      left(lm.body_text, 600) as last_message_text, lm.author_user_id is not null as last_message_from_agent,
       case when page.status in ('open', 'pending') and page.last_customer_message_at is not null
-             and not exists (select 1 from messages m where m.ticket_id = page.id and m.kind = 'reply'
-                             and m.author_user_id is not null and m.held_until is null
-                             and m.created_at > page.last_customer_message_at)
-           then page.last_customer_message_at end as waiting_since,
-      (select count(*)::int from messages m where m.ticket_id = page.id and m.held_until is null) as message_count,
-      exists (select 1 from messages m join attachments a on a.message_id = m.id
-              where m.ticket_id = page.id and m.held_until is null) as has_attachments,
+             and (ms.last_agent_reply_at is null or ms.last_agent_reply_at <= page.last_customer_message_at)
+           then (page.last_customer_message_at at time zone 'UTC')::text end as waiting_since,
+      coalesce(ms.message_count, 0) as message_count,
+      coalesce(ms.has_attachments, false) as has_attachments,
       (select mb.name from mailboxes mb where mb.id = page.mailbox_id) as mailbox_name,`
-          : sql`null::text as gist, false as has_draft, null::json as last_message,
-      null::timestamptz as waiting_since, null::int as message_count, false as has_attachments,
-      null::text as mailbox_name,`
+          : sql`null::text as gist, false as has_draft, null::text as last_message_text,
+      false as last_message_from_agent, null::text as waiting_since, null::int as message_count,
+      false as has_attachments, null::text as mailbox_name,`
       }
       (r.read_at is null or r.read_at < page.last_customer_message_at) as unread,
       (select coalesce(json_agg(json_build_object('id', tg.id, 'name', tg.name) order by tg.name), '[]'::json)
@@ -256,26 +228,66 @@ export async function listQueue(db: DbOrTx, input: ListQueueInput) {
     ) page
     join contacts c on c.id = page.contact_id
     left join users u on u.id = page.assignee_id
-    left join ticket_reads r on r.ticket_id = page.id and r.user_id = ${userId}
-  `)
+    -- lateral: a key lookup per row, never a hash of all the user's reads
+    left join lateral (select r.read_at from ticket_reads r
+      where r.user_id = ${userId} and r.ticket_id = page.id) r on true
+    ${
+      input.rowExtras
+        ? // The row's message details, kept by triggers on messages and attachments (migration
+          // 0023_ticket_message_stats): one lookup instead of scanning each ticket's messages.
+          sql`left join ticket_message_stats ms on ms.ticket_id = page.id
+    left join messages lm on lm.id = ms.last_reply_id`
+        : sql``
+    }
+  `
+  type Row = {
+    id: string
+    number: number
+    subject: string
+    status: TicketStatus
+    priority: TicketPriority
+    assignee_id: string | null
+    rank: number
+    snippet: string | null
+    contact_name: string
+    contact_email: string
+    assignee_name: string | null
+    activity_key: string
+    created_key: string
+    gist: string | null
+    has_draft: boolean
+    last_message_text: string | null
+    last_message_from_agent: boolean
+    waiting_since: string | null
+    message_count: number | null
+    has_attachments: boolean
+    mailbox_name: string | null
+    unread: boolean
+    tags: Array<{ id: string; name: string }>
+  }
+  // A search's plan depends on its words: planned each time. Every other shape is a prepared
+  // statement (one per shape and connection), planned once.
+  const result = q ? await db.execute<Row>(statement) : await executePrepared<Row>(db, statement)
   // The outer joins do not keep the inner order: restore it from the sort keys.
   const rows = result.rows.map((row) => {
+    const activity = utcIso(row.activity_key)
+    const created = utcIso(row.created_key)
     const sortKey: Array<string | number> =
       sort === 'created'
-        ? [row.created_key, row.id]
+        ? [created, row.id]
         : sort === 'priority'
-          ? [row.priority, row.activity_key, row.id]
+          ? [row.priority, activity, row.id]
           : sort === 'relevance'
-            ? [Number(row.rank), row.activity_key, row.id]
-            : [row.activity_key, row.id]
+            ? [Number(row.rank), activity, row.id]
+            : [activity, row.id]
     return {
       id: row.id,
       number: row.number,
       subject: row.subject,
       status: row.status,
       priority: row.priority,
-      lastActivityAt: new Date(row.last_activity_at),
-      createdAt: new Date(row.created_at),
+      lastActivityAt: new Date(activity),
+      createdAt: new Date(created),
       contactName: row.contact_name,
       contactEmail: row.contact_email,
       assigneeId: row.assignee_id,
@@ -285,8 +297,11 @@ export async function listQueue(db: DbOrTx, input: ListQueueInput) {
       snippet: row.snippet,
       gist: row.gist,
       hasDraft: row.has_draft,
-      lastMessage: row.last_message,
-      waitingSince: row.waiting_since ? new Date(row.waiting_since) : null,
+      lastMessage:
+        row.last_message_text === null
+          ? null
+          : { text: row.last_message_text, fromAgent: row.last_message_from_agent },
+      waitingSince: row.waiting_since ? new Date(utcIso(row.waiting_since)) : null,
       messageCount: row.message_count === null ? null : Number(row.message_count),
       hasAttachments: row.has_attachments,
       mailboxName: row.mailbox_name,
@@ -305,9 +320,18 @@ export async function listQueue(db: DbOrTx, input: ListQueueInput) {
 }
 
 /**
- * ISO 8601 in UTC with PostgreSQL's full microsecond precision: a JS Date (milliseconds) as a
- * cursor would skip rows whose timestamps differ only below the millisecond.
+ * ISO 8601 in UTC with PostgreSQL's full microsecond precision, from `(ts at time zone 'UTC')::text`
+ * ("2026-12-02 06:05:09.1234": ISO DateStyle, PostgreSQL's default, trailing zeros dropped). A JS
+ * Date (milliseconds) as a cursor would skip rows whose timestamps differ only below the
+ * millisecond. Cheaper than to_char in the statement (two per row).
  */
+function utcIso(text: string) {
+  const match = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?$/.exec(text)
+  if (!match) throw new Error(`unexpected timestamp text from PostgreSQL: ${text}`)
+  // Always six digits, as to_char's US gave: sort keys compare as strings.
+  return `${match[1]}T${match[2]}.${(match[3] ?? '').padEnd(6, '0')}Z`
+}
+
 const PRIORITY_RANK: Record<string, number> = { low: 0, normal: 1, high: 2, urgent: 3 }
 
 function compareKeys(a: Array<string | number>, b: Array<string | number>) {

@@ -1,0 +1,170 @@
+import { eq, sql } from 'drizzle-orm'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { getDb } from '#db/client.ts'
+import { messages, tickets } from '#db/schema.ts'
+import { customerReply, replyToTicket } from '#app/domain/messages.server.ts'
+import { startQueue } from '#app/jobs/queue.server.ts'
+import * as ticketsRoute from '#app/routes/w.$slug.tickets._index.tsx'
+import { asMember, createMember, createTicketFor } from '#tests/helpers/factories.ts'
+import { callLoader } from '#tests/helpers/routes.ts'
+import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
+
+// The inbox row's message details come from ticket_message_stats, which triggers on messages and
+// attachments keep (migration 0023_ticket_message_stats). Each test compares the table with a
+// recount from messages, and reads the row the inbox shows on the next request.
+
+// Agent replies queue their email in the same transaction.
+beforeAll(async () => {
+  await startQueue(testDatabaseUrl)
+})
+
+type Actor = Awaited<ReturnType<typeof createMember>>
+
+async function inboxRow(actor: Actor, number: number) {
+  const slug = actor.workspace.slug
+  const result = await callLoader(ticketsRoute, `/w/${slug}/tickets?view=all`, {
+    cookie: actor.cookie,
+    params: { slug },
+  })
+  expect(result.status).toBe(200)
+  return result.data.page.rows.find((r: { number: number }) => r.number === number)
+}
+
+async function expectStatsExact() {
+  const { rows } = await getDb().execute(sql`
+    with actual as (
+      select t.id as ticket_id,
+        (select count(*)::int from messages m where m.ticket_id = t.id and m.held_until is null) as message_count,
+        (select m.id from messages m where m.ticket_id = t.id and m.kind = 'reply' and m.held_until is null
+          order by m.created_at desc, m.id desc limit 1) as last_reply_id,
+        (select max(m.created_at) from messages m where m.ticket_id = t.id and m.kind = 'reply'
+          and m.author_user_id is not null and m.held_until is null) as last_agent_reply_at,
+        exists (select 1 from messages m join attachments a on a.message_id = m.id
+          where m.ticket_id = t.id and m.held_until is null) as has_attachments
+      from tickets t where exists (select 1 from messages m where m.ticket_id = t.id)
+    )
+    select a.ticket_id, s.ticket_id as kept from actual a full join ticket_message_stats s on s.ticket_id = a.ticket_id
+    where (a.message_count, a.last_reply_id, a.last_agent_reply_at, a.has_attachments)
+      is distinct from (s.message_count, s.last_reply_id, s.last_agent_reply_at, s.has_attachments)
+      and not (a.ticket_id is null and s.message_count = 0)`)
+  expect(rows).toEqual([])
+}
+
+async function contactOf(ticketId: string) {
+  const [row] = await getDb()
+    .select({ contactId: tickets.contactId })
+    .from(tickets)
+    .where(eq(tickets.id, ticketId))
+  return row.contactId
+}
+
+describe('inbox row details kept by PostgreSQL', () => {
+  it('follows customer messages, agent replies, notes and held replies, visible on the next request', async () => {
+    const me = await createMember('owner')
+    const ticket = await createTicketFor(me, { body: 'My kettle never arrived.' })
+    let row = await inboxRow(me, ticket.number)
+    expect(row).toMatchObject({
+      messageCount: 1,
+      preview: 'My kettle never arrived.',
+      previewFromAgent: false,
+    })
+    expect(row.waitingSince).not.toBeNull()
+
+    const reply = await replyToTicket(asMember(me), ticket.number, {
+      kind: 'reply',
+      body: 'Sending a new one today.',
+    })
+    expect(reply.kind).toBe('sent')
+    row = await inboxRow(me, ticket.number)
+    expect(row).toMatchObject({
+      messageCount: 2,
+      preview: 'Sending a new one today.',
+      previewFromAgent: true,
+      waitingSince: null,
+    })
+
+    // A note is counted but is not the customer-visible preview.
+    await replyToTicket(asMember(me), ticket.number, { kind: 'note', body: 'Courier is slow this week.' })
+    row = await inboxRow(me, ticket.number)
+    expect(row).toMatchObject({ messageCount: 3, preview: 'Sending a new one today.' })
+
+    const contactId = await contactOf(ticket.ticketId)
+    await customerReply({ ticketId: ticket.ticketId, workspaceId: me.workspace.id, contactId }, 'Thanks!')
+    row = await inboxRow(me, ticket.number)
+    expect(row).toMatchObject({ messageCount: 4, preview: 'Thanks!', previewFromAgent: false })
+    expect(row.waitingSince).not.toBeNull()
+
+    // A reply in its undo window is not counted until it is released.
+    const [latest] = await getDb()
+      .select({ id: messages.id })
+      .from(messages)
+      .where(eq(messages.ticketId, ticket.ticketId))
+      .orderBy(sql`${messages.createdAt} desc`)
+      .limit(1)
+    await getDb()
+      .update(messages)
+      .set({ heldUntil: new Date(Date.now() + 60_000) })
+      .where(eq(messages.id, latest.id))
+    row = await inboxRow(me, ticket.number)
+    expect(row).toMatchObject({ messageCount: 3, preview: 'Sending a new one today.' })
+    await getDb().update(messages).set({ heldUntil: null }).where(eq(messages.id, latest.id))
+    row = await inboxRow(me, ticket.number)
+    expect(row).toMatchObject({ messageCount: 4, preview: 'Thanks!' })
+
+    // A delivery status update changes nothing here.
+    await getDb()
+      .update(messages)
+      .set({ deliveryStatus: 'delivered' })
+      .where(eq(messages.ticketId, ticket.ticketId))
+    await expectStatsExact()
+  })
+
+  it('marks attachments and follows their removal', async () => {
+    const me = await createMember('owner')
+    const ticket = await createTicketFor(me)
+    expect((await inboxRow(me, ticket.number)).hasAttachments).toBe(false)
+    const [first] = await getDb()
+      .select({ id: messages.id })
+      .from(messages)
+      .where(eq(messages.ticketId, ticket.ticketId))
+    await getDb()
+      .execute(sql`insert into attachments (id, workspace_id, message_id, filename, content_type, size, sha256)
+      values (gen_random_uuid(), ${me.workspace.id}, ${first.id}, 'receipt.pdf', 'application/pdf', 10, 'x')`)
+    expect((await inboxRow(me, ticket.number)).hasAttachments).toBe(true)
+    await getDb().execute(sql`delete from attachments where message_id = ${first.id}`)
+    expect((await inboxRow(me, ticket.number)).hasAttachments).toBe(false)
+    await expectStatsExact()
+  })
+
+  it('stays exact when customer and agents write to the same ticket at once', async () => {
+    const me = await createMember('owner')
+    const colleague = await createMember('agent', me.workspace)
+    const ticket = await createTicketFor(me)
+    const contactId = await contactOf(ticket.ticketId)
+    const key = { ticketId: ticket.ticketId, workspaceId: me.workspace.id, contactId }
+    await Promise.all([
+      ...Array.from({ length: 4 }, (_, i) => customerReply(key, `Customer ${i}`)),
+      ...Array.from({ length: 3 }, (_, i) =>
+        replyToTicket(asMember(i % 2 ? me : colleague), ticket.number, {
+          kind: 'reply',
+          body: `Agent ${i}`,
+          sendAnyway: true,
+        }),
+      ),
+    ])
+    const row = await inboxRow(me, ticket.number)
+    expect(row.messageCount).toBe(8)
+    await expectStatsExact()
+  })
+
+  it('drops the row with its ticket', async () => {
+    const me = await createMember('owner')
+    const ticket = await createTicketFor(me)
+    await getDb().delete(tickets).where(eq(tickets.id, ticket.ticketId))
+    const { rows } = await getDb().execute(
+      sql`select 1 from ticket_message_stats where ticket_id = ${ticket.ticketId}`,
+    )
+    expect(rows).toEqual([])
+    await expectStatsExact()
+  })
+})
