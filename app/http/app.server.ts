@@ -3,6 +3,7 @@ import { createRequestHandler } from '@remix-run/express'
 import type { ServerBuild } from '@remix-run/node'
 import compression from 'compression'
 import express, { type ErrorRequestHandler } from 'express'
+import { apiDispatch } from '#app/api/dispatch.server.ts'
 import { logger } from '#app/logger.server.ts'
 import { realtime } from '#app/realtime/hub.server.ts'
 import {
@@ -108,20 +109,22 @@ export function createApp(options: Options) {
   }
   app.use(sessionRenewal())
   const build = options.build
-  const remix = createRequestHandler({
-    build:
-      typeof build === 'function'
-        ? () => build().then(withDatabaseOutagePages)
-        : withDatabaseOutagePages(build),
-    mode: options.dev ? 'development' : 'production',
-    getLoadContext: (req, res) => ({
-      cspNonce: res.locals.cspNonce as string,
-      requestId: res.locals.requestId as string,
-      clientIp: req.ip ?? 'unknown',
-      realtime: realtime(),
-      databaseUnavailable: res.locals.databaseUnavailable === true,
-    }),
+  const guarded =
+    typeof build === 'function' ? () => build().then(withDatabaseOutagePages) : withDatabaseOutagePages(build)
+  const getLoadContext = (req: express.Request, res: express.Response) => ({
+    cspNonce: res.locals.cspNonce as string,
+    requestId: res.locals.requestId as string,
+    clientIp: req.ip ?? 'unknown',
+    realtime: realtime(),
+    databaseUnavailable: res.locals.databaseUnavailable === true,
   })
+  const remix = createRequestHandler({
+    build: guarded,
+    mode: options.dev ? 'development' : 'production',
+    getLoadContext,
+  })
+  // The /api/v1 resource routes' own loaders and actions, without Remix's router (see the module).
+  app.use(apiDispatch({ build: typeof guarded === 'function' ? guarded : () => guarded, getLoadContext }))
   app.all('*', remix)
   const onError: ErrorRequestHandler = (error, req, res, _next) => {
     if (isDatabaseUnavailable(error) && !res.headersSent) {
