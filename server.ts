@@ -8,6 +8,7 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from '#db/embedded.ts'
 import { migrateDatabase } from '#db/migrate.ts'
 import { env, EnvError } from '#app/env.server.ts'
 import { describeStartupError } from '#app/startup-error.server.ts'
+import { releaseMemoryWhenIdle } from '#app/idle-memory.server.ts'
 import { createApp } from '#app/http/app.server.ts'
 import { databasePoolGuards } from '#app/http/database-outage.server.ts'
 import { drainableServer } from '#app/http/graceful.server.ts'
@@ -100,6 +101,7 @@ async function main() {
     console.log(`Switchboard listening on http://${config.host}:${port}${defaults}`)
   }
   logger().info({ port, host: config.host, appEnv: config.appEnv }, 'server started')
+  releaseMemoryWhenIdle()
 
   let stopping = false
   const shutdown = async (signal: string) => {

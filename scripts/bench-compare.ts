@@ -280,7 +280,12 @@ function prepareBuild() {
 async function startProcess(name: string, args: string[], env: Record<string, string>, readyUrl: string) {
   const child = spawn(process.execPath, args, {
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    // The server's stdout only when --node-args asks for V8 traces (--trace-gc and the like print there).
+    stdio: [
+      'ignore',
+      name === 'server' && NODE_ARGS.some((a) => a.startsWith('--trace')) ? 'inherit' : 'ignore',
+      'inherit',
+    ],
   })
   children.push(child)
   const started = performance.now()

@@ -3,6 +3,7 @@
 // A debug hook for measuring, never loaded by the app itself. Accurate when requests arrive one at a
 // time (the bench's probe requests); queries of background work in that window are counted too.
 import http from 'node:http'
+import v8 from 'node:v8'
 import pg from 'pg'
 
 let total = 0
@@ -34,11 +35,22 @@ http.ServerResponse.prototype.writeHead = function writeHeadCounted(...args) {
   return writeHead.apply(this, args)
 }
 
-// SIGUSR2: the server's memory by kind (heap, external, array buffers) to stderr.
+// SIGUSR2: the server's memory by kind (heap, external, array buffers) to stderr, then V8's heap by
+// space (committed / used), the memory V8 itself mallocs (compiler zones, parser) and its code.
 process.on('SIGUSR2', () => {
   const mb = (n) => `${(n / 1024 / 1024).toFixed(0)} MB`
   const m = process.memoryUsage()
   process.stderr.write(
     `[memory] rss ${mb(m.rss)} heapTotal ${mb(m.heapTotal)} heapUsed ${mb(m.heapUsed)} external ${mb(m.external)} arrayBuffers ${mb(m.arrayBuffers)}\n`,
+  )
+  const h = v8.getHeapStatistics()
+  const spaces = v8
+    .getHeapSpaceStatistics()
+    .filter((s) => s.space_size > 0)
+    .map((s) => `${s.space_name.replace(/_space$/, '')} ${mb(s.space_size)}/${mb(s.space_used_size)}`)
+  const code = v8.getHeapCodeStatistics()
+  process.stderr.write(
+    `[memory] spaces (committed/used): ${spaces.join(', ')}; V8 malloced ${mb(h.malloced_memory)} (peak ${mb(h.peak_malloced_memory)}), ` +
+      `code+metadata ${mb(code.code_and_metadata_size + code.bytecode_and_metadata_size)}, contexts ${h.number_of_native_contexts}\n`,
   )
 })
