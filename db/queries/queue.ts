@@ -105,6 +105,8 @@ type ListQueueInput = {
 export async function listQueue(db: DbOrTx, input: ListQueueInput) {
   const { workspaceId, userId, filters } = input
   const limit = input.limit ?? 25
+  // Written into the statement's text (see below): only a small whole number gets there.
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new Error(`listQueue: bad limit ${limit}`)
   const direction = input.direction ?? 'next'
   const q = filters.q?.trim() ? filters.q.trim().slice(0, 200) : undefined
   const sort: QueueSort = input.sort === 'relevance' && !q ? 'activity' : input.sort
@@ -215,7 +217,10 @@ export async function listQueue(db: DbOrTx, input: ListQueueInput) {
       false as last_message_from_agent, null::text as waiting_since, null::int as message_count,
       false as has_attachments, null::text as mailbox_name,`
       }
-      (r.read_at is null or r.read_at < page.last_customer_message_at) as unread,
+      -- A scalar subquery stays a key lookup per row (a join was planned as a hash of all of the
+      -- user's reads). Unread: never opened, or a customer wrote since.
+      coalesce((select (r.read_at < page.last_customer_message_at) is true from ticket_reads r
+        where r.user_id = ${userId} and r.ticket_id = page.id), true) as unread,
       (select coalesce(json_agg(json_build_object('id', tg.id, 'name', tg.name) order by tg.name), '[]'::json)
          from ticket_tags tt join tags tg on tg.id = tt.tag_id where tt.ticket_id = page.id) as tags
     from (
@@ -224,13 +229,10 @@ export async function listQueue(db: DbOrTx, input: ListQueueInput) {
       from ${source}
       where ${sql.join(where, sql` and `)}
       order by ${order}
-      limit ${limit + 1}
+      limit ${sql.raw(String(limit + 1))}
     ) page
     join contacts c on c.id = page.contact_id
     left join users u on u.id = page.assignee_id
-    -- lateral: a key lookup per row, never a hash of all the user's reads
-    left join lateral (select r.read_at from ticket_reads r
-      where r.user_id = ${userId} and r.ticket_id = page.id) r on true
     ${
       input.rowExtras
         ? // The row's message details, kept by triggers on messages and attachments (migration
@@ -266,7 +268,9 @@ export async function listQueue(db: DbOrTx, input: ListQueueInput) {
     tags: Array<{ id: string; name: string }>
   }
   // A search's plan depends on its words: planned each time. Every other shape is a prepared
-  // statement (one per shape and connection), planned once.
+  // statement (one per shape and connection), planned once. The LIMIT is written into the text:
+  // as a parameter, PostgreSQL's generic plan assumes a large result and hashes whole tables
+  // (measured: 195 ms instead of 0.7 ms).
   const result = q ? await db.execute<Row>(statement) : await executePrepared<Row>(db, statement)
   // The outer joins do not keep the inner order: restore it from the sort keys.
   const rows = result.rows.map((row) => {
