@@ -1,16 +1,15 @@
 import { getDb, type Tx } from '#db/client.ts'
 import { type TicketStatus } from '#db/schema.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
-import { deleteDraft } from '#db/queries/drafts.ts'
-import { undoSendSeconds } from '#db/queries/held-replies.ts'
 import {
   findTicketByCustomerTokenHash,
   listMessagesSince,
   lockTicketForCustomerReply,
   lockTicketForReply,
+  markReadAndClearDraft,
   recordTicketMessage,
 } from '#db/queries/messages.ts'
-import { insertMessage, setTicketFields } from '#db/queries/tickets.ts'
+import { insertMessage } from '#db/queries/tickets.ts'
 import { recordAudit } from './audit.server.ts'
 import { notifyMentions } from './mentions.server.ts'
 import { enqueueWebhooks } from './webhooks.server.ts'
@@ -20,7 +19,6 @@ import { hashToken } from './tokens.server.ts'
 import { notify } from './notifications.server.ts'
 import {
   insertAttachments,
-  markRead,
   statusTimestamps,
   updateTickets,
   type InboundFields,
@@ -92,15 +90,18 @@ export async function replyToTicket(
   outerTx?: Tx,
 ): Promise<ReplyOutcome> {
   return (outerTx ?? getDb()).transaction(async (tx) => {
-    const ticket = await lockTicketForReply(tx, { workspaceId: member.workspaceId, number })
+    const ticket = await lockTicketForReply(tx, {
+      workspaceId: member.workspaceId,
+      number,
+      userId: member.userId,
+    })
     if (!ticket) return { kind: 'not-found' as const }
     if (input.lastSeenMessageId && !input.sendAnyway) {
       const newer = await messagesSince(tx, ticket.id, input.lastSeenMessageId)
       if (newer.length > 0) return { kind: 'collision' as const, newer }
     }
     const at = new Date()
-    const hold =
-      input.kind === 'reply' && input.undoable ? await undoSendSeconds(tx, { userId: member.userId }) : 0
+    const hold = input.kind === 'reply' && input.undoable ? ticket.undoSendSeconds : 0
     const emailMessageId = input.kind === 'reply' ? newMessageId(`msg-${crypto.randomUUID()}`) : null
     const message = await insertMessage(tx, {
       workspaceId: member.workspaceId,
@@ -115,6 +116,9 @@ export async function replyToTicket(
       createdAt: at,
     })
     await insertAttachments(tx, member.workspaceId, message.id, input.files ?? [])
+    // Reply-all: the ticket's CCs unless the agent changed them; what was sent becomes the list
+    // (written with the message count, one update of the ticket row).
+    const cc = input.kind === 'reply' ? distinctAddresses(input.cc ?? ticket.cc, [ticket.contactEmail]) : []
     await recordTicketMessage(tx, {
       ticketId: ticket.id,
       body: input.body,
@@ -122,6 +126,7 @@ export async function replyToTicket(
         lastActivityAt: at,
         updatedAt: at,
         firstResponseAt: input.kind === 'reply' && !ticket.firstResponseAt ? at : undefined,
+        ...(input.kind === 'reply' && input.cc ? { cc } : {}),
       },
     })
     await recordAudit(tx, {
@@ -133,13 +138,11 @@ export async function replyToTicket(
       data: { messageId: message.id, attachments: input.files?.length ?? 0 },
     })
     if (input.kind === 'reply') {
-      // Reply-all: the ticket's CCs unless the agent changed them; what was sent becomes the list.
-      const cc = distinctAddresses(input.cc ?? ticket.cc, [ticket.contactEmail])
-      if (input.cc) await setTicketFields(tx, { ticketId: ticket.id, set: { cc } })
       await queueAgentReplyEmail(tx, {
         ticket: { ...ticket, workspaceId: member.workspaceId },
         message: { id: message.id, emailMessageId: emailMessageId!, body: input.body, createdAt: at },
         agentName: member.user.name,
+        agentSignature: ticket.authorSignature,
         cc,
         bcc: input.bcc ?? [],
         holdSeconds: hold,
@@ -179,9 +182,12 @@ export async function replyToTicket(
       const outcome = await updateTickets(member, [ticket.id], { status: input.status }, tx)
       if (outcome.kind === 'updated') events.push(...outcome.events)
     }
-    await markRead(member.userId, ticket.id, tx)
-    // Sent: the composer's saved draft has done its job.
-    await deleteDraft(tx, { workspaceId: member.workspaceId, ticketId: ticket.id, userId: member.userId })
+    // Read by its author; the composer's saved draft has done its job.
+    await markReadAndClearDraft(tx, {
+      workspaceId: member.workspaceId,
+      ticketId: ticket.id,
+      userId: member.userId,
+    })
     return { kind: 'sent' as const, messageId: message.id, events }
   })
 }

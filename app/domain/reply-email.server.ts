@@ -1,12 +1,5 @@
 import type { Tx } from '#db/client.ts'
-import {
-  getWorkspaceSlug,
-  listEmailedMessageIds,
-  listRepliesBefore,
-  setTicketReplyToken,
-} from '#db/queries/email-threading.ts'
-import { getMailbox } from '#db/queries/mailboxes.ts'
-import { getAuthorSignature } from '#db/queries/users.ts'
+import { getReplyThreadContext, setTicketReplyToken } from '#db/queries/email-threading.ts'
 import type { QuotedMessage } from '#app/emails/agent-reply.tsx'
 import { queueEmail } from './email.server.ts'
 import { renderAgentReply } from './email-templates.server.ts'
@@ -33,12 +26,10 @@ export async function ensureReplyToken(tx: Tx, ticketId: string, current: string
 /** The Reply-To of a ticket's emails (see replyAddress), creating its token if needed. */
 export async function ticketReplyAddress(
   tx: Tx,
-  ticket: { id: string; workspaceId: string; mailboxId: string; replyToken: string | null },
+  ticket: { id: string; workspaceSlug: string; mailboxKey: string; replyToken: string | null },
 ) {
-  const slug = (await getWorkspaceSlug(tx, { workspaceId: ticket.workspaceId }))!
-  const mailbox = (await getMailbox(tx, { workspaceId: ticket.workspaceId, id: ticket.mailboxId }))!
   const token = await ensureReplyToken(tx, ticket.id, ticket.replyToken)
-  return { address: replyAddress(slug, mailbox.key, token), mailbox }
+  return replyAddress(ticket.workspaceSlug, ticket.mailboxKey, token)
 }
 
 /**
@@ -59,18 +50,25 @@ export function distinctAddresses(addresses: string[], exclude: string[] = []) {
 }
 
 export type AgentReplyEmailInput = {
+  /** The ticket as lockTicketForReply read it (with its mailbox and the workspace's slug). */
   ticket: {
     id: string
     workspaceId: string
+    workspaceSlug: string
     number: number
     subject: string
-    mailboxId: string
     threadMessageId: string
     replyToken: string | null
     contactEmail: string
+    mailboxKey: string
+    mailboxAddress: string
+    mailboxFromName: string
+    mailboxSignature: string
   }
   message: { id: string; emailMessageId: string; body: string; createdAt: Date }
   agentName: string
+  /** The replying agent's personal signature. */
+  agentSignature: string
   cc: string[]
   bcc: string[]
   /** Undo send: hold the email job this long (seconds). */
@@ -86,15 +84,17 @@ export type AgentReplyEmailInput = {
  */
 export async function queueAgentReplyEmail(tx: Tx, input: AgentReplyEmailInput) {
   const { ticket, message } = input
-  const { address: replyTo, mailbox } = await ticketReplyAddress(tx, ticket)
+  const replyTo = await ticketReplyAddress(tx, ticket)
   const link = await createCustomerLink(tx, ticket.workspaceId, ticket.id)
-  const earlier = await listEmailedMessageIds(tx, {
+  const thread = await getReplyThreadContext(tx, {
     ticketId: ticket.id,
-    exceptMessageId: message.id,
-    limit: REFERENCES_KEPT,
+    message,
+    referencesLimit: REFERENCES_KEPT,
+    quotedLimit: QUOTED_MESSAGES,
   })
+  const earlier = thread.emailed
   const recent = earlier
-    .map((m) => m.emailMessageId!)
+    .map((m) => m.emailMessageId)
     .filter((id) => id !== ticket.threadMessageId)
     .reverse()
   const lastFromCustomer = earlier.find((m) => m.fromCustomer)?.emailMessageId
@@ -102,12 +102,12 @@ export async function queueAgentReplyEmail(tx: Tx, input: AgentReplyEmailInput) 
     subject: ticket.subject,
     number: ticket.number,
     body: message.body,
-    signature: mailbox.signature,
-    personalSignature: await getAuthorSignature(tx, { messageId: message.id }),
+    signature: ticket.mailboxSignature,
+    personalSignature: input.agentSignature,
     agentName: input.agentName,
-    mailboxName: mailbox.fromName,
+    mailboxName: ticket.mailboxFromName,
     link,
-    quoted: await quotedThread(tx, ticket.id, message),
+    quoted: thread.quoted.map(quotedMessage),
   })
   const cc = distinctAddresses(input.cc, [ticket.contactEmail])
   return queueEmail(
@@ -118,8 +118,8 @@ export async function queueAgentReplyEmail(tx: Tx, input: AgentReplyEmailInput) 
       ticketId: ticket.id,
       messageId: message.id,
       kind: 'agent-reply',
-      fromAddress: mailbox.address,
-      fromName: mailbox.fromName,
+      fromAddress: ticket.mailboxAddress,
+      fromName: ticket.mailboxFromName,
       toAddress: ticket.contactEmail,
       cc,
       bcc: distinctAddresses(input.bcc, [ticket.contactEmail, ...cc]),
@@ -136,16 +136,17 @@ export async function queueAgentReplyEmail(tx: Tx, input: AgentReplyEmailInput) 
   )
 }
 
-/** The last public messages before `message`, newest first, cut to QUOTED_CHARS each. */
-async function quotedThread(
-  tx: Tx,
-  ticketId: string,
-  message: { id: string; createdAt: Date },
-): Promise<QuotedMessage[]> {
-  const rows = await listRepliesBefore(tx, { ticketId, message, limit: QUOTED_MESSAGES })
-  return rows.map((r) => ({
+/** An earlier public message quoted below a reply, cut to QUOTED_CHARS. */
+function quotedMessage(r: {
+  bodyText: string
+  createdAt: Date
+  userName: string | null
+  contactName: string | null
+  contactEmail: string | null
+}): QuotedMessage {
+  return {
     author: r.userName ?? (r.contactName || r.contactEmail) ?? 'Someone',
     at: r.createdAt.toUTCString().replace('GMT', 'UTC'),
     body: r.bodyText.length > QUOTED_CHARS ? `${r.bodyText.slice(0, QUOTED_CHARS)}…` : r.bodyText,
-  }))
+  }
 }

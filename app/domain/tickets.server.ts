@@ -18,7 +18,6 @@ import {
   setTicketFields,
   setTicketSubject,
   takeNextTicketNumber,
-  upsertTicketRead,
   upsertTicketReadIfBehind,
 } from '#db/queries/tickets.ts'
 import { isMember } from '#db/queries/workspaces.ts'
@@ -465,12 +464,10 @@ function tagEvent(
   }
 }
 
-/** Records that the agent has seen the ticket as it is now (clears the unread marker). */
-export async function markRead(userId: string, ticketId: string, tx?: Tx) {
-  await upsertTicketRead(tx ?? getDb(), { userId, ticketId })
-}
-
-/** markRead when the agent opens the ticket: nothing is written if they read it since its last activity. */
+/**
+ * Records that the agent has seen the ticket (clears its unread marker) when they open it;
+ * nothing is written if they read it since its last activity.
+ */
 export async function markViewed(userId: string, ticketId: string) {
   await upsertTicketReadIfBehind(getDb(), { userId, ticketId })
 }

@@ -1,7 +1,6 @@
-import { and, desc, eq, isNotNull, lt, ne, or, sql } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
-import { messages, tickets, workspaces } from '../schema.ts'
-import { selectMessagesWithAuthors } from './messages.ts'
+import { tickets, workspaces } from '../schema.ts'
 
 // What an outgoing reply's threading reads and writes: the ticket's reply token (Reply-To),
 // the Message-IDs of its earlier emails (References) and the public messages quoted below it.
@@ -21,44 +20,55 @@ export async function getWorkspaceSlug(db: DbOrTx, { workspaceId }: { workspaceI
   return row?.slug
 }
 
-/** The ticket's other messages that went by email, newest first, with whether the customer wrote them. */
-export async function listEmailedMessageIds(
+/**
+ * What an agent reply's email threads with, in one statement: the Message-IDs of the ticket's
+ * other emails (newest first, `referencesLimit`, with whether the customer wrote each) and its
+ * last `quotedLimit` public replies before `message` with their authors (newest first).
+ */
+export async function getReplyThreadContext(
   db: DbOrTx,
-  { ticketId, exceptMessageId, limit }: { ticketId: string; exceptMessageId: string; limit: number },
+  {
+    ticketId,
+    message,
+    referencesLimit,
+    quotedLimit,
+  }: {
+    ticketId: string
+    message: { id: string; createdAt: Date }
+    referencesLimit: number
+    quotedLimit: number
+  },
 ) {
-  return db
-    .select({
-      emailMessageId: messages.emailMessageId,
-      fromCustomer: sql<boolean>`${messages.authorUserId} is null`,
-    })
-    .from(messages)
-    .where(
-      and(
-        eq(messages.ticketId, ticketId),
-        isNotNull(messages.emailMessageId),
-        ne(messages.id, exceptMessageId),
-      ),
-    )
-    .orderBy(desc(messages.createdAt), desc(messages.id))
-    .limit(limit)
-}
-
-/** The ticket's public replies before `message`, newest first, with their authors. */
-export async function listRepliesBefore(
-  db: DbOrTx,
-  { ticketId, message, limit }: { ticketId: string; message: { id: string; createdAt: Date }; limit: number },
-) {
-  return selectMessagesWithAuthors(db)
-    .where(
-      and(
-        eq(messages.ticketId, ticketId),
-        eq(messages.kind, 'reply'),
-        or(
-          lt(messages.createdAt, message.createdAt),
-          and(eq(messages.createdAt, message.createdAt), lt(messages.id, message.id)),
-        ),
-      ),
-    )
-    .orderBy(desc(messages.createdAt), desc(messages.id))
-    .limit(limit)
+  const result = await db.execute<{
+    emailed: Array<{ emailMessageId: string; fromCustomer: boolean }>
+    quoted: Array<{
+      bodyText: string
+      createdAt: string
+      userName: string | null
+      contactName: string | null
+      contactEmail: string | null
+    }>
+  }>(sql`
+    select
+      (select coalesce(json_agg(json_build_object('emailMessageId', e.email_message_id, 'fromCustomer', e.from_customer)
+          order by e.created_at desc, e.id desc), '[]'::json)
+        from (select m.id, m.created_at, m.email_message_id, m.author_user_id is null as from_customer
+          from messages m
+          where m.ticket_id = ${ticketId} and m.email_message_id is not null and m.id <> ${message.id}
+          order by m.created_at desc, m.id desc limit ${referencesLimit}) e) as emailed,
+      (select coalesce(json_agg(json_build_object('bodyText', q.body_text, 'createdAt', q.created_at,
+            'userName', q.user_name, 'contactName', q.contact_name, 'contactEmail', q.contact_email)
+          order by q.created_at desc, q.id desc), '[]'::json)
+        from (select m.id, m.created_at, m.body_text, u.name as user_name, c.name as contact_name, c.email as contact_email
+          from messages m
+          left join users u on u.id = m.author_user_id
+          left join contacts c on c.id = m.author_contact_id
+          where m.ticket_id = ${ticketId} and m.kind = 'reply'
+            and (m.created_at, m.id) < (${message.createdAt}::timestamptz, ${message.id}::uuid)
+          order by m.created_at desc, m.id desc limit ${quotedLimit}) q) as quoted`)
+  const row = result.rows[0]!
+  return {
+    emailed: row.emailed,
+    quoted: row.quoted.map((q) => ({ ...q, createdAt: new Date(q.createdAt) })),
+  }
 }

@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, sql } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
-import { contacts, customerLinks, messages, tickets, users, workspaces } from '../schema.ts'
+import { contacts, customerLinks, mailboxes, messages, tickets, users, workspaces } from '../schema.ts'
 
 // Messages on a ticket: the agent's reply or note and the customer's reply (app/domain/messages.server.ts
 // opens the transaction and passes `tx`). The thread's reads are in tickets.ts.
@@ -51,10 +51,15 @@ export async function listMessagesSince(
   )
 }
 
-/** The ticket an agent replies to, by number, locked FOR UPDATE (the ticket row only). */
+/**
+ * The ticket an agent replies to, by number, locked FOR UPDATE (the ticket row only), with what
+ * the reply and its email need that no concurrent message changes: the contact's address, the
+ * ticket's mailbox (same workspace), the workspace's slug, and the replying agent's undo-send
+ * delay and signature. One statement.
+ */
 export async function lockTicketForReply(
   db: DbOrTx,
-  { workspaceId, number }: { workspaceId: string; number: number },
+  { workspaceId, number, userId }: { workspaceId: string; number: number; userId: string },
 ) {
   const [row] = await db
     .select({
@@ -69,12 +74,38 @@ export async function lockTicketForReply(
       replyToken: tickets.replyToken,
       cc: tickets.cc,
       contactEmail: contacts.email,
+      mailboxKey: mailboxes.key,
+      mailboxAddress: mailboxes.address,
+      mailboxFromName: mailboxes.fromName,
+      mailboxSignature: mailboxes.signature,
+      workspaceSlug: sql<string>`(select w.slug from workspaces w where w.id = ${tickets.workspaceId})`,
+      undoSendSeconds: sql<number>`coalesce((select u.undo_send_seconds from users u where u.id = ${userId}), 0)`,
+      authorSignature: sql<string>`coalesce((select u.signature from users u where u.id = ${userId}), '')`,
     })
     .from(tickets)
     .innerJoin(contacts, eq(contacts.id, tickets.contactId))
+    .innerJoin(
+      mailboxes,
+      and(eq(mailboxes.id, tickets.mailboxId), eq(mailboxes.workspaceId, tickets.workspaceId)),
+    )
     .where(and(eq(tickets.workspaceId, workspaceId), eq(tickets.number, number)))
     .for('update', { of: tickets })
   return row
+}
+
+/**
+ * After an agent's reply, in its transaction, one statement: the agent's read marker moves to
+ * now and their saved draft of the ticket is deleted (it has done its job).
+ */
+export async function markReadAndClearDraft(
+  db: DbOrTx,
+  { workspaceId, ticketId, userId }: { workspaceId: string; ticketId: string; userId: string },
+) {
+  await db.execute(sql`
+    with read as (
+      insert into ticket_reads (user_id, ticket_id, read_at) values (${userId}, ${ticketId}, ${new Date()})
+      on conflict (user_id, ticket_id) do update set read_at = excluded.read_at)
+    delete from drafts where workspace_id = ${workspaceId} and ticket_id = ${ticketId} and user_id = ${userId}`)
 }
 
 /** The ticket a customer replies to, locked FOR UPDATE, with whether its assignee is still a member. */

@@ -9,7 +9,6 @@ import {
   mailboxes,
   messages,
   tags,
-  ticketReads,
   ticketTags,
   tickets,
   users,
@@ -466,19 +465,8 @@ export async function getTagName(db: DbOrTx, { tagId }: { tagId: string }) {
   return row
 }
 
-/** Records that the user has seen the ticket as it is now (the unread marker). */
-export async function upsertTicketRead(
-  db: DbOrTx,
-  { userId, ticketId }: { userId: string; ticketId: string },
-) {
-  await db
-    .insert(ticketReads)
-    .values({ userId, ticketId, readAt: new Date() })
-    .onConflictDoUpdate({ target: [ticketReads.userId, ticketReads.ticketId], set: { readAt: new Date() } })
-}
-
 /**
- * upsertTicketRead for a page view: writes only when the user's marker is older than the
+ * Records that the user has seen the ticket (the unread marker), for a page view: writes only when the user's marker is older than the
  * ticket's last activity. Viewing a ticket already read since then writes nothing (no row
  * lock, no WAL, no commit to wait for).
  */
