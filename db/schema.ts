@@ -676,7 +676,13 @@ export const notifications = pgTable(
     readAt: timestamp({ withTimezone: true }),
     createdAt: createdAt(),
   },
-  (t) => [index('notifications_user_idx').on(t.userId, t.workspaceId, t.createdAt.desc())],
+  (t) => [
+    index('notifications_user_idx').on(t.userId, t.workspaceId, t.createdAt.desc()),
+    // The bell's unread count on every page reads only the unread ones, however many were read.
+    index('notifications_unread_idx')
+      .on(t.userId, t.workspaceId)
+      .where(sql`${t.readAt} is null`),
+  ],
 )
 
 /** Notification kinds a user does not want by email (account page, or the link in the email). */
