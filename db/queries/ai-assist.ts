@@ -1,5 +1,6 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
+import { executePrepared } from '../prepared.ts'
 import { messageTranslations, messages, tags, ticketSummaries, ticketTriage, tickets } from '../schema.ts'
 
 /** Queries of the AI triage, summaries and translations (app/ai/triage|summarize|translate). */
@@ -191,12 +192,14 @@ export async function getTicketAiState(
   db: DbOrTx,
   { workspaceId, ticketId, language }: { workspaceId: string; ticketId: string; language: string },
 ): Promise<TicketAiState> {
-  const result = await db.execute<{
+  const result = await executePrepared<{
     settings: unknown
     triage: (Omit<NonNullable<TicketAiState['triage']>, 'appliedAt'> & { appliedAt: string | null }) | null
     summary: (Omit<NonNullable<TicketAiState['summary']>, 'updatedAt'> & { updatedAt: string }) | null
     translations: TicketAiState['translations']
-  }>(sql`
+  }>(
+    db,
+    sql`
     select
       (select w.settings -> 'ai' from workspaces w where w.id = ${workspaceId}) as settings,
       (select json_build_object(
@@ -213,7 +216,8 @@ export async function getTicketAiState(
       (select coalesce(json_agg(json_build_object('messageId', mt.message_id, 'text', mt.text)), '[]'::json)
         from message_translations mt join messages m on m.id = mt.message_id
         where mt.workspace_id = ${workspaceId} and m.ticket_id = ${ticketId}
-          and mt.language = ${language}) as translations`)
+          and mt.language = ${language}) as translations`,
+  )
   const row = result.rows[0]!
   return {
     settings: row.settings ?? null,

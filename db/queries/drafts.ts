@@ -1,5 +1,6 @@
 import { and, eq, inArray, sql } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
+import { executePrepared } from '../prepared.ts'
 import { drafts, tickets } from '../schema.ts'
 
 export type DraftValues = { body: string; kind: 'reply' | 'note' }
@@ -60,10 +61,12 @@ export async function getTicketComposerState(
   db: DbOrTx,
   { workspaceId, ticketId, userId }: { workspaceId: string; ticketId: string; userId: string },
 ) {
-  const result = await db.execute<{
+  const result = await executePrepared<{
     drafts: Array<{ userId: string; name: string; body: string; kind: 'reply' | 'note'; updatedAt: string }>
     held: Array<{ messageId: string; heldUntil: string }>
-  }>(sql`
+  }>(
+    db,
+    sql`
     select
       (select coalesce(json_agg(json_build_object(
           'userId', d.user_id, 'name', u.name, 'body', d.body, 'kind', d.kind, 'updatedAt', d.updated_at)
@@ -73,7 +76,8 @@ export async function getTicketComposerState(
       (select coalesce(json_agg(json_build_object('messageId', m.id, 'heldUntil', m.held_until)), '[]'::json)
         from messages m
         where m.workspace_id = ${workspaceId} and m.ticket_id = ${ticketId}
-          and m.author_user_id = ${userId} and m.held_until > now()) as held`)
+          and m.author_user_id = ${userId} and m.held_until > now()) as held`,
+  )
   const row = result.rows[0]!
   return {
     drafts: row.drafts.map((d) => ({ ...d, updatedAt: new Date(d.updatedAt) })),

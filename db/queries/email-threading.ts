@@ -1,5 +1,6 @@
 import { eq, sql } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
+import { executePrepared } from '../prepared.ts'
 import { tickets, workspaces } from '../schema.ts'
 
 // What an outgoing reply's threading reads and writes: the ticket's reply token (Reply-To),
@@ -39,7 +40,7 @@ export async function getReplyThreadContext(
     quotedLimit: number
   },
 ) {
-  const result = await db.execute<{
+  const result = await executePrepared<{
     emailed: Array<{ emailMessageId: string; fromCustomer: boolean }>
     quoted: Array<{
       bodyText: string
@@ -48,7 +49,9 @@ export async function getReplyThreadContext(
       contactName: string | null
       contactEmail: string | null
     }>
-  }>(sql`
+  }>(
+    db,
+    sql`
     select
       (select coalesce(json_agg(json_build_object('emailMessageId', e.email_message_id, 'fromCustomer', e.from_customer)
           order by e.created_at desc, e.id desc), '[]'::json)
@@ -65,7 +68,8 @@ export async function getReplyThreadContext(
           left join contacts c on c.id = m.author_contact_id
           where m.ticket_id = ${ticketId} and m.kind = 'reply'
             and (m.created_at, m.id) < (${message.createdAt}::timestamptz, ${message.id}::uuid)
-          order by m.created_at desc, m.id desc limit ${quotedLimit}) q) as quoted`)
+          order by m.created_at desc, m.id desc limit ${quotedLimit}) q) as quoted`,
+  )
   const row = result.rows[0]!
   return {
     emailed: row.emailed,

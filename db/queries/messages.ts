@@ -1,5 +1,6 @@
 import { and, asc, eq, gt, sql } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
+import { executePrepared } from '../prepared.ts'
 import { contacts, customerLinks, mailboxes, messages, tickets, users, workspaces } from '../schema.ts'
 
 // Messages on a ticket: the agent's reply or note and the customer's reply (app/domain/messages.server.ts
@@ -101,11 +102,14 @@ export async function markReadAndClearDraft(
   db: DbOrTx,
   { workspaceId, ticketId, userId }: { workspaceId: string; ticketId: string; userId: string },
 ) {
-  await db.execute(sql`
+  await executePrepared(
+    db,
+    sql`
     with read as (
       insert into ticket_reads (user_id, ticket_id, read_at) values (${userId}, ${ticketId}, ${new Date()})
       on conflict (user_id, ticket_id) do update set read_at = excluded.read_at)
-    delete from drafts where workspace_id = ${workspaceId} and ticket_id = ${ticketId} and user_id = ${userId}`)
+    delete from drafts where workspace_id = ${workspaceId} and ticket_id = ${ticketId} and user_id = ${userId}`,
+  )
 }
 
 /** The ticket a customer replies to, locked FOR UPDATE, with whether its assignee is still a member. */

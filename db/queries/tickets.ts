@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
+import { executePrepared } from '../prepared.ts'
 import {
   attachments,
   auditEvents,
@@ -161,11 +162,13 @@ export async function getTicketPageLists(
   db: DbOrTx,
   { workspaceId, ticketId }: { workspaceId: string; ticketId: string },
 ) {
-  const result = await db.execute<{
+  const result = await executePrepared<{
     tags: Array<{ id: string; name: string; onTicket: boolean }>
     members: Array<{ userId: string; name: string }>
     canned: Array<{ id: string; title: string; body: string }>
-  }>(sql`
+  }>(
+    db,
+    sql`
     select
       (select coalesce(json_agg(json_build_object('id', tg.id, 'name', tg.name, 'onTicket', exists (
             select 1 from ticket_tags tt where tt.ticket_id = ${ticketId} and tt.tag_id = tg.id))
@@ -174,7 +177,8 @@ export async function getTicketPageLists(
       (select coalesce(json_agg(json_build_object('userId', u.id, 'name', u.name) order by u.name), '[]'::json)
         from memberships m join users u on u.id = m.user_id where m.workspace_id = ${workspaceId}) as members,
       (select coalesce(json_agg(json_build_object('id', c.id, 'title', c.title, 'body', c.body) order by c.title), '[]'::json)
-        from canned_responses c where c.workspace_id = ${workspaceId}) as canned`)
+        from canned_responses c where c.workspace_id = ${workspaceId}) as canned`,
+  )
   const row = result.rows[0]!
   return { tags: row.tags, members: row.members, cannedResponses: row.canned }
 }
@@ -474,11 +478,14 @@ export async function upsertTicketReadIfBehind(
   db: DbOrTx,
   { userId, ticketId }: { userId: string; ticketId: string },
 ) {
-  await db.execute(sql`
+  await executePrepared(
+    db,
+    sql`
     insert into ticket_reads (user_id, ticket_id, read_at)
     select ${userId}::uuid, ${ticketId}::uuid, ${new Date()}::timestamptz
     where not exists (
       select 1 from ticket_reads r join tickets t on t.id = r.ticket_id
       where r.user_id = ${userId} and r.ticket_id = ${ticketId} and r.read_at >= t.last_activity_at)
-    on conflict (user_id, ticket_id) do update set read_at = excluded.read_at`)
+    on conflict (user_id, ticket_id) do update set read_at = excluded.read_at`,
+  )
 }

@@ -47,6 +47,10 @@ test('a long thread opens at its newest message, with the earlier ones collapsed
   await expect(page.getByRole('link', { name: 'Show 11 earlier messages' })).toBeAttached()
   // The ticket fields stay in view while the thread is scrolled to its end (sticky).
   await expect(page.getByRole('region', { name: 'Ticket properties' }).getByLabel('Status')).toBeInViewport()
+  // Similar tickets load after the page (their own request): the no-JavaScript link gives way to the list.
+  const similar = page.getByRole('region', { name: 'Similar resolved tickets' })
+  await expect(similar.getByText('None found.')).toBeVisible()
+  await expect(similar.getByRole('link', { name: 'Show similar resolved tickets' })).toHaveCount(0)
 })
 
 test('field changes show inline in the thread; Ctrl+Enter sends; Esc leaves the text field', async ({
