@@ -1,7 +1,8 @@
-import { verifyApiToken, type ApiPrincipal } from '#app/domain/api-tokens.server.ts'
+import { verifyApiTokenAndTakeSlot, type ApiPrincipal } from '#app/domain/api-tokens.server.ts'
 import type { ApiScope } from '#app/utils/api-scopes.ts'
 import { hasRole, type Role } from '#app/utils/roles.ts'
 import { problem } from './problem.server.ts'
+import { apiSlotAnswer, apiTokenLimit, type ApiSlotAnswer } from './token-limit.server.ts'
 
 export type { ApiPrincipal, ApiScope }
 
@@ -14,17 +15,22 @@ function unauthorized(detail: string, error?: 'invalid_request' | 'invalid_token
 }
 
 /**
- * The principal behind a request's `Authorization: Bearer sb_pat_…` header, or a thrown 401
- * problem. Session cookies are never read: the API has no ambient credentials, hence no CSRF.
- * Shared by the REST routes and (planned) the MCP endpoint and webhook management.
+ * The principal behind a request's `Authorization: Bearer sb_pat_…` header and its rate-limit slot
+ * (taken in the same statement as the token lookup), or a thrown 401 problem. Session cookies are
+ * never read: the API has no ambient credentials, hence no CSRF. The caller answers 429 when the
+ * slot is refused.
  */
-export async function authenticateApiRequest(request: Request, clientIp: string): Promise<ApiPrincipal> {
+export async function authenticateApiRequest(
+  request: Request,
+  clientIp: string,
+): Promise<{ principal: ApiPrincipal; slot: ApiSlotAnswer }> {
   const header = request.headers.get('authorization')
   if (!header) throw unauthorized('Send an API token: Authorization: Bearer sb_pat_…')
   const match = /^Bearer +(\S+) *$/i.exec(header)
   if (!match) throw unauthorized('The Authorization header must be "Bearer <token>".', 'invalid_request')
-  const check = await verifyApiToken(match[1]!, clientIp)
-  if (check.kind === 'ok') return check.principal
+  const limit = apiTokenLimit()
+  const { check, slot } = await verifyApiTokenAndTakeSlot(match[1]!, clientIp, limit)
+  if (check.kind === 'ok' && slot) return { principal: check.principal, slot: apiSlotAnswer(slot, limit.max) }
   // Malformed, unknown, revoked, expired and disabled tokens get the same answer.
   throw unauthorized('The API token is invalid, expired or revoked.', 'invalid_token')
 }

@@ -12,7 +12,7 @@ import { logger } from '#app/logger.server.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
 import { authenticateApiRequest, requireScope, type ApiPrincipal, type ApiScope } from './auth.server.ts'
 import { problem, PROBLEM_CONTENT_TYPE, validationProblem, type FieldError } from './problem.server.ts'
-import { takeApiTokenSlot } from './token-limit.server.ts'
+import type { ApiSlotAnswer } from './token-limit.server.ts'
 
 /**
  * One API operation: its method, path, scope and Zod schemas (which both validate the request
@@ -94,8 +94,8 @@ async function runOperation(
   }
   const rateHeaders = new Headers()
   try {
-    const principal = await authenticateApiRequest(request, context.clientIp)
-    await takeRateLimitSlot(principal, rateHeaders)
+    const { principal, slot } = await authenticateApiRequest(request, context.clientIp)
+    applyRateLimit(slot, rateHeaders)
     requireScope(principal, op.scope)
     const url = new URL(request.url)
     const params = parseParams(op, rawParams)
@@ -127,8 +127,7 @@ async function runOperation(
   }
 }
 
-async function takeRateLimitSlot(principal: ApiPrincipal, headers: Headers) {
-  const slot = await takeApiTokenSlot(principal.tokenId)
+function applyRateLimit(slot: ApiSlotAnswer, headers: Headers) {
   for (const [name, value] of Object.entries(slot.headers)) headers.set(name, value)
   if (!slot.allowed) {
     throw problem(

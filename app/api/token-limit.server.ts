@@ -1,14 +1,23 @@
-import { secondsUntilReset, takeSlot } from '#app/domain/rate-limit.server.ts'
+import { secondsUntilReset, takeSlot, type Slot } from '#app/domain/rate-limit.server.ts'
 import { env } from '#app/env.server.ts'
 
+/** The API's per-token limit: API_RATE_LIMIT_PER_MINUTE per minute. */
+export function apiTokenLimit() {
+  return { max: env().apiRateLimitPerMinute, windowMs: 60_000 }
+}
+
 /**
- * The API's per-token limit, shared by REST (operation.server.ts) and MCP (app/mcp/endpoint.server.ts)
- * so a token's requests count together: takes a slot and returns the RateLimit headers every
- * answer carries, whether the request may go on and, when not, its Retry-After.
+ * The API's per-token limit, shared by REST (operation.server.ts, which takes the slot with the
+ * token lookup: auth.server.ts) and MCP (app/mcp/endpoint.server.ts) so a token's requests count
+ * together: takes a slot and returns what apiSlotAnswer says.
  */
 export async function takeApiTokenSlot(tokenId: string) {
-  const max = env().apiRateLimitPerMinute
-  const slot = await takeSlot(`api:token:${tokenId}`, { max, windowMs: 60_000 })
+  const limit = apiTokenLimit()
+  return apiSlotAnswer(await takeSlot(`api:token:${tokenId}`, limit), limit.max)
+}
+
+/** The RateLimit headers every answer carries, whether the request may go on and, when not, its Retry-After. */
+export function apiSlotAnswer(slot: Slot, max: number) {
   const resetSeconds = secondsUntilReset(slot)
   return {
     allowed: slot.allowed,
@@ -22,3 +31,5 @@ export async function takeApiTokenSlot(tokenId: string) {
     },
   }
 }
+
+export type ApiSlotAnswer = ReturnType<typeof apiSlotAnswer>

@@ -1,17 +1,19 @@
 import { randomInt } from 'node:crypto'
 import { crc32 } from 'node:zlib'
-import { getDb } from '#db/client.ts'
+import { database, getDb } from '#db/client.ts'
 import {
   findApiTokenByHash,
   insertApiToken,
   listApiTokenRows,
   recordApiTokenUse,
   revokeApiTokenRow,
+  takeApiTokenSlotByHash,
 } from '#db/queries/api-tokens.ts'
 import type { ApiScope } from '#app/utils/api-scopes.ts'
 import type { Role } from '#app/utils/roles.ts'
 import { recordAudit } from './audit.server.ts'
 import { notFound } from './errors.server.ts'
+import { takeSlotWith, type Limit, type Slot } from './rate-limit.server.ts'
 import { hashToken } from './tokens.server.ts'
 import type { Member } from './workspaces.server.ts'
 
@@ -167,6 +169,47 @@ export async function verifyApiToken(token: string, clientIp: string): Promise<T
       workspaceName: row.workspaceName,
       user: { id: row.userId, name: row.userName, email: row.userEmail },
     },
+  }
+}
+
+/**
+ * verifyApiToken and the token's rate-limit slot (takeSlot's `api:token:<id>` counter) in one
+ * statement (db/queries/api-tokens.ts): what every API request does first. Concurrent requests
+ * with the same token share one statement, as takeSlot's callers of one key do; each gets its own
+ * slot, counted in PostgreSQL before it is handed out. `slot` is null when the token is not usable
+ * (nothing was counted). The last use is written by the statement at most once a minute, with the
+ * address of the first request of its batch.
+ */
+export async function verifyApiTokenAndTakeSlot(
+  token: string,
+  clientIp: string,
+  limit: Limit,
+): Promise<{ check: TokenCheck; slot: Slot | null }> {
+  if (!isWellFormedApiToken(token)) return { check: { kind: 'malformed' }, slot: null }
+  const tokenHash = hashToken(token)
+  const { slot, extra: row } = await takeSlotWith(`api-token:${tokenHash}`, limit, async (count) => {
+    const taken = await takeApiTokenSlotByHash(database().pool, { tokenHash, ip: clientIp, count, ...limit })
+    return { row: taken.slot, key: taken.key, extra: taken.token }
+  })
+  if (!row) return { check: { kind: 'unknown' }, slot: null }
+  if (row.revokedAt) return { check: { kind: 'revoked' }, slot: null }
+  if (row.expired) return { check: { kind: 'expired' }, slot: null }
+  if (!row.role || !slot) return { check: { kind: 'creator-removed' }, slot: null }
+  return {
+    check: {
+      kind: 'ok',
+      principal: {
+        tokenId: row.id,
+        scopes: row.scopes,
+        userId: row.userId,
+        role: row.role as Role,
+        workspaceId: row.workspaceId,
+        workspaceSlug: row.workspaceSlug,
+        workspaceName: row.workspaceName,
+        user: { id: row.userId, name: row.userName, email: row.userEmail },
+      },
+    },
+    slot,
   }
 }
 

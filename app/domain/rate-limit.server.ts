@@ -28,7 +28,14 @@ export function secondsUntilReset(slot: Pick<Slot, 'resetAt'>) {
   return Math.max(0, Math.ceil((slot.resetAt.getTime() - Date.now()) / 1000))
 }
 
-type Waiter = { limit: Limit; resolve: (slot: Slot) => void; reject: (error: unknown) => void }
+/** Takes `count` slots at once: the counter row, and the key they were counted under (null: none). */
+type Take<E> = (count: number) => Promise<{ row: SlotRow; key: string | null; extra: E }>
+type Waiter = {
+  limit: Limit
+  take: Take<unknown>
+  resolve: (taken: { slot: Slot | null; extra: unknown }) => void
+  reject: (error: unknown) => void
+}
 type Pending = { waiters: Waiter[]; running: boolean }
 /** Per key: the callers waiting for the key's statement in flight to return. */
 const pending = new Map<string, Pending>()
@@ -45,41 +52,68 @@ const pending = new Map<string, Pending>()
  * one token were a convoy of 32 row-lock waits). Exact all the same: every slot handed out was
  * counted in PostgreSQL before, within the limit.
  */
-export function takeSlot(key: string, limit: Limit): Promise<Slot> {
+export async function takeSlot(key: string, limit: Limit): Promise<Slot> {
+  const taken = await takeSlotWith(key, limit, async (count) => ({
+    row: await takeRateLimitSlot(getDb(), { key, ...limit, count }),
+    key,
+    extra: undefined,
+  }))
+  return taken.slot!
+}
+
+/**
+ * takeSlot's coalescing for a statement that does more than count (the API's token lookup and
+ * slot in one statement, app/domain/api-tokens.server.ts): callers with the same `batchKey` share
+ * one `take` per batch, each gets its own slot from the batch's row and the statement's `extra`.
+ * `slot` is null when `take` counted nothing (its key was null: e.g. an unusable token).
+ */
+export function takeSlotWith<E>(
+  batchKey: string,
+  limit: Limit,
+  take: Take<E>,
+): Promise<{ slot: Slot | null; extra: E }> {
   return new Promise((resolve, reject) => {
-    let entry = pending.get(key)
+    let entry = pending.get(batchKey)
     if (!entry) {
       entry = { waiters: [], running: false }
-      pending.set(key, entry)
+      pending.set(batchKey, entry)
     }
-    entry.waiters.push({ limit, resolve, reject })
-    if (!entry.running) void drain(key, entry)
+    entry.waiters.push({
+      limit,
+      take,
+      resolve: resolve as Waiter['resolve'],
+      reject,
+    })
+    if (!entry.running) void drain(batchKey, entry)
   })
 }
 
-async function drain(key: string, entry: Pending) {
+async function drain(batchKey: string, entry: Pending) {
   entry.running = true
   while (entry.waiters.length > 0) {
-    const { limit } = entry.waiters[0]!
+    const { limit, take } = entry.waiters[0]!
     const same = (w: Waiter) => w.limit.max === limit.max && w.limit.windowMs === limit.windowMs
     const batch = entry.waiters.filter(same)
     entry.waiters = entry.waiters.filter((w) => !same(w))
     try {
-      let row = await takeRateLimitSlot(getDb(), { key, ...limit, count: batch.length })
-      if (row.taken === null && batch.length > 1) {
+      let taken = await take(batch.length)
+      if (taken.key !== null && taken.row.taken === null && batch.length > 1) {
         // Not room for all: one more slot for the first, the others try again after it.
-        row = await takeRateLimitSlot(getDb(), { key, ...limit, count: 1 })
-        if (row.taken !== null) {
+        taken = await take(1)
+        if (taken.row.taken !== null) {
           entry.waiters.unshift(...batch.splice(1))
         }
       }
-      batch.forEach((waiter, i) => waiter.resolve(slotOf(key, limit, row, batch.length - 1 - i)))
+      const { row, key, extra } = taken
+      batch.forEach((waiter, i) =>
+        waiter.resolve({ slot: key === null ? null : slotOf(key, limit, row, batch.length - 1 - i), extra }),
+      )
     } catch (error) {
       for (const waiter of batch) waiter.reject(error)
     }
   }
   entry.running = false
-  pending.delete(key)
+  pending.delete(batchKey)
 }
 
 /** A caller's slot from its batch's row; `later` is how many slots of the batch were counted after its own. */

@@ -1,7 +1,12 @@
 import { and, desc, eq, isNull, lt, or, sql } from 'drizzle-orm'
+import { PgDialect } from 'drizzle-orm/pg-core'
+import type pg from 'pg'
 import type { Db, DbOrTx } from '../client.ts'
 import { prepared } from '../prepared.ts'
 import { apiTokens, memberships, users, workspaces } from '../schema.ts'
+import { slotRowOf, slotSteps, type SlotColumns } from './rate-limits.ts'
+
+const dialect = new PgDialect()
 
 export async function insertApiToken(
   db: DbOrTx,
@@ -102,4 +107,86 @@ export async function recordApiTokenUse(
     .update(apiTokens)
     .set({ lastUsedAt: at, lastUsedIp: ip })
     .where(and(eq(apiTokens.id, id), or(isNull(apiTokens.lastUsedAt), lt(apiTokens.lastUsedAt, unlessSince))))
+}
+
+/**
+ * The API's per-request statement: the token with this hash (as findApiTokenByHash reads it),
+ * `count` rate-limit slots of the token's counter (`api:token:<id>`, the key takeApiTokenSlot
+ * counts too) taken only when the token is usable (not revoked, not expired, its creator still a
+ * member), and its last use (time and IP) written when the last one is older than a minute. One
+ * round trip instead of two or three; the counting is the one of db/queries/rate-limits.ts. Takes
+ * the pool: a named prepared statement, parsed and planned once per connection.
+ */
+export async function takeApiTokenSlotByHash(
+  client: Pick<pg.Pool, 'query'>,
+  params: { tokenHash: string; ip: string; max: number; windowMs: number; count: number },
+) {
+  const query = dialect.sqlToQuery(sql`
+    with token as (
+      select t.id, t.workspace_id, t.scopes::text[] as scopes, t.expires_at, t.revoked_at, t.last_used_at,
+        u.id as user_id, u.name as user_name, u.email as user_email, m.role,
+        w.slug as workspace_slug, w.name as workspace_name,
+        t.expires_at is not null and t.expires_at <= now() as expired,
+        t.revoked_at is null and (t.expires_at is null or t.expires_at > now()) and m.role is not null as usable
+      from api_tokens t
+      join users u on u.id = t.created_by_id
+      join workspaces w on w.id = t.workspace_id
+      left join memberships m on m.workspace_id = t.workspace_id and m.user_id = t.created_by_id
+      where t.token_hash = ${params.tokenHash}
+    ), used as (
+      update api_tokens set last_used_at = now(), last_used_ip = ${params.ip}
+      where id = (select id from token where usable)
+        and (last_used_at is null or last_used_at < now() - interval '1 minute')
+    ), ${slotSteps({
+      key: sql`(select 'api:token:' || token.id from token where usable)`,
+      max: params.max,
+      windowMs: params.windowMs,
+      count: params.count,
+    })}
+    select token.id, token.workspace_id, token.scopes, token.expires_at, token.revoked_at,
+      token.user_id, token.user_name, token.user_email, token.role, token.workspace_slug,
+      token.workspace_name, token.expired, token.usable, slot.*
+    from slot left join token on true`)
+  // Named: PostgreSQL parses and plans it once per connection (its text never varies).
+  const result = await client.query<
+    SlotColumns & {
+      id: string | null
+      workspace_id: string
+      scopes: (typeof apiTokens.$inferSelect)['scopes']
+      expires_at: string | null
+      revoked_at: string | null
+      user_id: string
+      user_name: string
+      user_email: string
+      role: string | null
+      workspace_slug: string
+      workspace_name: string
+      expired: boolean
+      usable: boolean
+    }
+  >({ name: 'api_token_slot', text: query.sql, values: query.params })
+  const row = result.rows[0]!
+  return {
+    token:
+      row.id === null
+        ? undefined
+        : {
+            id: row.id,
+            workspaceId: row.workspace_id,
+            scopes: row.scopes,
+            expiresAt: row.expires_at === null ? null : new Date(row.expires_at),
+            revokedAt: row.revoked_at === null ? null : new Date(row.revoked_at),
+            userId: row.user_id,
+            userName: row.user_name,
+            userEmail: row.user_email,
+            role: row.role,
+            workspaceSlug: row.workspace_slug,
+            workspaceName: row.workspace_name,
+            /** Judged by the database clock, as the slot was. */
+            expired: row.expired,
+          },
+    slot: slotRowOf(row),
+    /** The counter's key when the token is usable (slots were counted under it), else null. */
+    key: row.usable ? `api:token:${row.id}` : null,
+  }
 }

@@ -1,4 +1,4 @@
-import { and, eq, gt, lt, sql } from 'drizzle-orm'
+import { and, eq, gt, lt, sql, type SQL } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
 import { rateLimitCounters } from '../schema.ts'
 
@@ -32,16 +32,43 @@ export async function takeRateLimitSlot(
   db: DbOrTx,
   params: { key: string; max: number; windowMs: number; count?: number },
 ): Promise<SlotRow> {
+  const result = await db.execute<SlotColumns>(
+    sql`with ${slotSteps({ ...params, key: sql`${params.key}::text` })} select * from slot`,
+  )
+  return slotRowOf(result.rows[0]!)
+}
+
+/** What the `slot` step answers (see slotSteps). */
+export type SlotColumns = {
+  taken: number | null
+  seen: number | null
+  previous: number
+  carried: number
+  window_start_ms: number
+}
+
+export function slotRowOf(row: SlotColumns): SlotRow {
+  return {
+    taken: row.taken,
+    seen: row.seen,
+    previous: Number(row.previous),
+    carried: Number(row.carried),
+    windowStart: new Date(Number(row.window_start_ms)),
+  }
+}
+
+/**
+ * The common table expressions that take the slots, ending in `slot` (one row: SlotColumns), for
+ * a statement to start `with` and select from. `key` is an SQL expression: a parameter, or a
+ * value another step computes (the API's token lookup, db/queries/api-tokens.ts); when it is null
+ * nothing is counted.
+ */
+export function slotSteps(params: { key: SQL; max: number; windowMs: number; count?: number }): SQL {
   const count = params.count ?? 1
+  const key = params.key
   const window = sql`(${params.windowMs}::bigint * interval '1 millisecond')`
-  const result = await db.execute<{
-    taken: number | null
-    seen: number | null
-    previous: number
-    carried: number
-    window_start_ms: number
-  }>(sql`
-    with bounds as (
+  return sql`
+    bounds as (
       -- Committed without waiting for the WAL flush (this transaction only): concurrent takers of
       -- one key queue on the counter row's lock, which a synchronous commit holds for a disk
       -- flush each (~10 ms on a busy disk: a 32-request convoy). A crash can forget the last
@@ -55,31 +82,24 @@ export async function takeRateLimitSlot(
         ceil(coalesce(p.hits, 0) * (1 - extract(epoch from now() - b.window_start) * 1000 / ${params.windowMs}))::int
           as carried
       from bounds b
-      left join rate_limit_counters p on p.key = ${params.key} and p.window_start = b.window_start - ${window}
+      left join rate_limit_counters p on p.key = ${key} and p.window_start = b.window_start - ${window}
     ), taken as (
       insert into rate_limit_counters as c (key, window_start, hits, expires_at)
-      select ${params.key}, e.window_start, ${count}::int, e.window_start + 2 * ${window}
+      select ${key}, e.window_start, ${count}::int, e.window_start + 2 * ${window}
       from estimate e
-      where e.carried + ${count}::int <= ${params.max}
+      where ${key} is not null and e.carried + ${count}::int <= ${params.max}
       on conflict (key, window_start) do update set hits = c.hits + ${count}::int
       where c.hits + (select carried from estimate) + ${count}::int <= ${params.max}
       returning c.hits
-    )
-    select
-      (select hits from taken) as taken,
-      (select hits from rate_limit_counters c where c.key = ${params.key} and c.window_start = e.window_start) as seen,
-      e.previous,
-      e.carried,
-      extract(epoch from e.window_start)::float8 * 1000 as window_start_ms
-    from estimate e`)
-  const row = result.rows[0]
-  return {
-    taken: row.taken,
-    seen: row.seen,
-    previous: Number(row.previous),
-    carried: Number(row.carried),
-    windowStart: new Date(Number(row.window_start_ms)),
-  }
+    ), slot as (
+      select
+        (select hits from taken) as taken,
+        (select hits from rate_limit_counters c where c.key = ${key} and c.window_start = e.window_start) as seen,
+        e.previous,
+        e.carried,
+        extract(epoch from e.window_start)::float8 * 1000 as window_start_ms
+      from estimate e
+    )`
 }
 
 /** Gives back one slot taken in the window that started at `windowStart`. */

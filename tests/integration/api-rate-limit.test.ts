@@ -1,6 +1,10 @@
+import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { getDb } from '#db/client.ts'
+import { rateLimitCounters } from '#db/schema.ts'
+import { revokeApiToken } from '#app/domain/api-tokens.server.ts'
 import { apiClient, apiTokenFor } from '#tests/helpers/api.ts'
-import { createMember } from '#tests/helpers/factories.ts'
+import { asMember, createMember } from '#tests/helpers/factories.ts'
 import { startTestServer } from '#tests/helpers/http-server.ts'
 
 const LIMIT = 5
@@ -61,5 +65,22 @@ describe('per-token rate limit', () => {
       ).toBe(401)
     }
     expect((await call('GET', '/api/v1/tags', { token })).status).toBe(200)
+  })
+
+  it('counts nothing for a revoked token, looked up in the same statement as the slot', async () => {
+    const member = await createMember('owner')
+    const { id, token } = await apiTokenFor(member)
+    expect((await call('GET', '/api/v1/tags', { token })).status).toBe(200)
+    await revokeApiToken(asMember(member), id)
+    const refused = await Promise.all(
+      Array.from({ length: LIMIT + 2 }, () => call('GET', '/api/v1/tags', { token })),
+    )
+    expect(refused.map((r) => r.status)).toEqual(Array.from({ length: LIMIT + 2 }, () => 401))
+    expect(refused.every((r) => r.headers.get('ratelimit-limit') === null)).toBe(true)
+    const [counter] = await getDb()
+      .select({ hits: rateLimitCounters.hits })
+      .from(rateLimitCounters)
+      .where(eq(rateLimitCounters.key, `api:token:${id}`))
+    expect(counter?.hits).toBe(1)
   })
 })
