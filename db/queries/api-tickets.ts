@@ -32,6 +32,9 @@ export type ApiTicketListPage = {
   next: [string, string] | null
 }
 
+/** Statement names by text: one per filter shape (at most 2^8 × with/without a cursor). */
+const names = new Map<string, string>()
+
 /** ISO 8601 in UTC with milliseconds, as Date.prototype.toISOString writes it (the API's times). */
 const isoMillis = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
 /** With microseconds: the cursor's key, exact enough to compare with the column again. */
@@ -118,7 +121,11 @@ export function apiTicketListStatement(input: ApiTicketListInput): pg.QueryConfi
       (select count(*) from page) > ${limit} as has_more,
       (select ${isoMicros('s.created_at')} from shown s order by s.created_at, s.id limit 1) as last_created,
       (select s.id from shown s order by s.created_at, s.id limit 1) as last_id`
-  const name = `api_tickets_${createHash('sha1').update(text).digest('base64url').slice(0, 16)}`
+  let name = names.get(text)
+  if (!name) {
+    name = `api_tickets_${createHash('sha1').update(text).digest('base64url').slice(0, 16)}`
+    names.set(text, name)
+  }
   return { name, text, values }
 }
 
