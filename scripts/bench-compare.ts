@@ -66,6 +66,9 @@ const database = await openScriptDatabase({ databaseUrl: process.env.DATABASE_UR
   exitOnScriptDatabaseError,
 )
 const children: ChildProcess[] = []
+// Which process answers a measured URL, for its CPU time.
+let serverPid: number | undefined
+let baselinePid: number | undefined
 
 async function main(url: string) {
   await seedIfNeeded(url)
@@ -104,6 +107,8 @@ async function main(url: string) {
     },
     `${app}/readyz`,
   )
+  serverPid = server.pid
+  baselinePid = baseline.pid
   console.log(
     `server RSS at start: ${mb(rssOf(server.pid))} (node ${[...START_FLAGS, ...NODE_ARGS].join(' ')})`,
   )
@@ -438,6 +443,9 @@ function get(p: string): BenchRequest {
 
 type Measured = {
   rps: number
+  /** CPU time per answered request: the answering process, and all of PostgreSQL's processes. */
+  serverCpu: number
+  pgCpu: number
   p50: number
   p95: number
   p99: number
@@ -453,6 +461,7 @@ async function measure(
   headers: Record<string, string>,
   connections = CONNECTIONS,
 ) {
+  const servedBy = base === app ? serverPid : baselinePid
   const options = {
     url: base,
     connections,
@@ -461,6 +470,7 @@ async function measure(
   }
   await autocannon({ ...options, duration: WARMUP_SECONDS })
   const latencies: number[] = []
+  const cpuBefore = { server: cpuMsOf(servedBy), pg: postgresCpuMs() }
   // Without a callback autocannon returns its tracker (an EventEmitter) made thenable.
   const instance = autocannon({ ...options, duration: SECONDS }) as unknown as Promise<autocannon.Result> &
     EventEmitter
@@ -468,11 +478,16 @@ async function measure(
     latencies.push(ms),
   )
   const result = await instance
+  const answered = Math.max(1, latencies.length)
+  const serverCpu = (cpuMsOf(servedBy) - cpuBefore.server) / answered
+  const pgCpu = (postgresCpuMs() - cpuBefore.pg) / answered
   latencies.sort((a, b) => a - b)
   const at = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? NaN
   const expected3xx = request.method === 'POST' ? result['3xx'] : 0
   return {
     rps: latencies.length / SECONDS,
+    serverCpu,
+    pgCpu,
     p50: at(0.5),
     p95: at(0.95),
     p99: at(0.99),
@@ -485,6 +500,42 @@ async function measure(
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`
+
+// CPU time from /proc (utime + stime, in clock ticks of 1/100 s): unlike req/s and latency, the CPU
+// a request costs hardly moves when other work shares the machine.
+function cpuMsOf(pid: number | undefined) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) * 10
+  } catch {
+    return 0
+  }
+}
+
+/** The embedded PostgreSQL's postmaster and its children (backends, writers); 0 for DATABASE_URL. */
+function postgresCpuMs() {
+  let postmaster: number
+  try {
+    postmaster = Number(
+      fs.readFileSync(path.join(DATA_DIR, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0],
+    )
+  } catch {
+    return 0
+  }
+  let total = cpuMsOf(postmaster)
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8')
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      if (Number(fields[1]) === postmaster) total += (Number(fields[11]) + Number(fields[12])) * 10
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return total
+}
 
 function rssOf(pid: number | undefined) {
   try {
@@ -516,11 +567,25 @@ function printTable(rounds: Array<Map<string, Measured>>, paths: BenchPath[]) {
       pick(name, 'p99').toFixed(1),
       p?.bytes !== undefined ? kb(p.bytes) : kb(pick(name, 'bytes')),
       `${(ratio * 100).toFixed(1)}%`,
+      pick(name, 'serverCpu').toFixed(2),
+      pick(name, 'pgCpu') > 0 ? pick(name, 'pgCpu').toFixed(2) : '',
       p?.queries ?? '',
       `${pick(name, 'non2xx')}/${pick(name, 'errors')}`,
     ]
   })
-  const header = ['path', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'bytes', 'of baseline', 'queries', 'bad/err']
+  const header = [
+    'path',
+    'req/s',
+    'p50 ms',
+    'p95 ms',
+    'p99 ms',
+    'bytes',
+    'of baseline',
+    'server CPU ms/req',
+    'PG CPU ms/req',
+    'queries',
+    'bad/err',
+  ]
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`
   console.log(line(header))
