@@ -6,6 +6,7 @@ import { migrateDatabase } from '#db/migrate.ts'
 import { createPool, endPool } from '#db/pool.ts'
 import { emails } from '#db/schema.ts'
 import { startQueue, stopQueue } from '#app/jobs/queue.server.ts'
+import { apiTokenFor } from '#tests/helpers/api.ts'
 import { createMember, PASSWORD } from '#tests/helpers/factories.ts'
 import { startFaultablePostgres, type FaultablePostgres } from '#tests/helpers/faultable-postgres.ts'
 import { startInstance, type Instance } from '#tests/helpers/instances.ts'
@@ -136,6 +137,10 @@ describe('a database outage under running instances', () => {
   })
 
   it('reports a frozen database within its budgets and recovers when it answers again', async () => {
+    const { token } = await apiTokenFor(owner, { scopes: ['tickets:read'] })
+    const apiList = (instance: Instance) =>
+      fetch(`${instance.url}/api/v1/tickets?status=open`, { headers: { authorization: `Bearer ${token}` } })
+    expect((await apiList(b)).status).toBe(200)
     database.freeze()
     try {
       const ready = await timed(() => readyz(a))
@@ -150,14 +155,21 @@ describe('a database outage under running instances', () => {
       const data = await timed(() => queuePage(a, '.data'))
       expect(data.value.status).toBe(503)
       expect(data.ms).toBeLessThan(PAGE_503_WITHIN_MS)
+      // The API (served by its own dispatch, not Remix's handler) answers a problem, not a hang.
+      const api = await timed(() => apiList(b))
+      expect(api.value.status).toBe(503)
+      expect(api.value.headers.get('content-type')).toMatch(/^application\/problem\+json/)
+      expect(api.value.headers.get('retry-after')).toBe('5')
+      expect(api.ms).toBeLessThan(PAGE_503_WITHIN_MS)
       console.info(
-        `frozen: readyz 503 in ${ready.ms} ms, page 503 in ${page.ms} ms, .data 503 in ${data.ms} ms`,
+        `frozen: readyz 503 in ${ready.ms} ms, page 503 in ${page.ms} ms, .data 503 in ${data.ms} ms, API 503 in ${api.ms} ms`,
       )
     } finally {
       database.thaw()
     }
     const recovery = await timed(() => waitFor(async () => (await queuePage(a)).status === 200, 15_000))
     expect((await readyz(b)).status).toBe(200)
+    expect((await apiList(b)).status).toBe(200)
     expect(alive(a) && alive(b)).toBe(true)
     console.info(`frozen: page 200 again ${recovery.ms} ms after SIGCONT`)
   })
