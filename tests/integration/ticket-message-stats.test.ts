@@ -157,6 +157,39 @@ describe('inbox row details kept by PostgreSQL', () => {
     await expectStatsExact()
   })
 
+  it('adds inserted messages to the row exactly: older, held, several tickets at once, and no row yet', async () => {
+    // Migration 0026: an insert adds to the row instead of recounting it. Each case below is one
+    // the increment must get right; expectStatsExact compares with a full recount.
+    const me = await createMember('owner')
+    const a = await createTicketFor(me)
+    const b = await createTicketFor(me)
+    const bare = await createTicketFor(me)
+    await replyToTicket(asMember(me), a.number, { kind: 'reply', body: 'Newest reply' })
+    await getDb().delete(messages).where(eq(messages.ticketId, bare.ticketId))
+    await getDb().execute(sql`delete from ticket_message_stats where ticket_id = ${bare.ticketId}`)
+    const insert = (ticketId: string, kind: 'reply' | 'note', at: string, more = sql``) =>
+      sql`(gen_random_uuid(), ${me.workspace.id}, ${ticketId}, ${kind}, ${me.user.id}, 'x', ${at}::timestamptz ${more})`
+    // One statement over three tickets: an agent reply older than a's newest (it must not become
+    // the last reply), a held reply (not counted), a note and a reply on b, and a first message on
+    // a ticket without a row (recounted).
+    await getDb().execute(sql`
+      insert into messages (id, workspace_id, ticket_id, kind, author_user_id, body_text, created_at, held_until)
+      values ${sql.join(
+        [
+          insert(a.ticketId, 'reply', '2001-01-01T00:00:00Z', sql`, null`),
+          insert(a.ticketId, 'reply', '2999-01-01T00:00:00Z', sql`, now() + interval '1 minute'`),
+          insert(b.ticketId, 'note', '2999-01-01T00:00:00Z', sql`, null`),
+          insert(b.ticketId, 'reply', '2999-01-02T00:00:00Z', sql`, null`),
+          insert(bare.ticketId, 'reply', '2999-01-03T00:00:00Z', sql`, null`),
+        ],
+        sql`, `,
+      )}`)
+    expect(await inboxRow(me, a.number)).toMatchObject({ messageCount: 3, preview: 'Newest reply' })
+    expect((await inboxRow(me, b.number)).messageCount).toBe(3)
+    expect((await inboxRow(me, bare.number)).messageCount).toBe(1)
+    await expectStatsExact()
+  })
+
   it('drops the row with its ticket', async () => {
     const me = await createMember('owner')
     const ticket = await createTicketFor(me)
