@@ -33,3 +33,8 @@ export function memoizePerRequest<T>(key: string, load: () => Promise<T>): Promi
   promise.catch(() => memo.delete(key))
   return promise
 }
+
+/** What another loader of this GET/HEAD request memoized under `key`, without starting it. */
+export function peekPerRequest<T>(key: string): Promise<T> | undefined {
+  return store.__switchboardScope!.getStore()?.memo?.get(key) as Promise<T> | undefined
+}

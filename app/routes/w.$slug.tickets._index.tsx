@@ -26,9 +26,10 @@ import { QueueFilters } from '#app/components/queue/queue-filters.tsx'
 import { QueuePagination, QueueViews } from '#app/components/queue/queue-nav.tsx'
 import { QueueTable } from '#app/components/queue/queue-table.tsx'
 import { requireMember } from '#app/http/auth.server.ts'
-import { loadQueue, parseQueueQuery, queueOptions, ticketNumberInQuery } from '#app/domain/queue.server.ts'
+import { loadQueue, parseQueueQuery, ticketNumberInQuery } from '#app/domain/queue.server.ts'
 import { describeBulkResult, runBulkAction, undoBulkAction } from '#app/domain/bulk-actions.server.ts'
 import { TicketStatus } from '#app/utils/ticket-schemas.ts'
+import { queueOptionsForRequest } from './w.$slug.layout-data.server.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Inbox · Switchboard' }]
 
@@ -76,7 +77,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   if (number !== undefined) return redirect(`/w/${member.workspaceSlug}/tickets/${number}`)
   const [page, options, bulkResult] = await Promise.all([
     loadQueue(member, query),
-    queueOptions(member),
+    queueOptionsForRequest(member),
     describeBulkResult(member, searchParamsOf(request).get('bulk')),
   ])
   const { filters } = query

@@ -10,8 +10,8 @@ import { NotificationsBell } from '#app/components/notifications-bell.tsx'
 import { NAV_DRAWER_ID, TopBar, UserMenu } from '#app/components/shell/top-bar.tsx'
 import { VerifyEmailBanner } from '#app/components/verify-email-banner.tsx'
 import { requireMember } from '#app/http/auth.server.ts'
-import { workspaceLayout } from '#app/domain/layout.server.ts'
 import { layoutShouldRevalidate } from '#app/utils/layout-revalidation.ts'
+import { layoutForRequest } from './w.$slug.layout-data.server.ts'
 
 export const shouldRevalidate = layoutShouldRevalidate
 
@@ -21,7 +21,7 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const member = await requireMember(request, params.slug)
-  const { workspaces, counts, notifications } = await workspaceLayout(member)
+  const { workspaces, counts, notifications } = await layoutForRequest(request, member)
   return {
     counts,
     notifications,

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
 import { executePrepared } from '../prepared.ts'
+import { queueOptionsColumns, type QueueOptionsRow } from './queue.ts'
 
 export type LayoutRow = {
   workspaces: Array<{ id: string; name: string; slug: string }>
@@ -22,13 +23,19 @@ export type LayoutRow = {
  * Everything the workspace layout shows on every page, in one round trip: the user's
  * workspaces, the Mine/Unassigned counts and the latest notifications. The counts are exact and
  * cost two index lookups: they read queue_counts, which triggers on tickets keep up to date in
- * the same transaction as every change (migration 0021_queue_counts).
+ * the same transaction as every change (migration 0021_queue_counts). `withQueueOptions` adds
+ * the queue filters' options (the inbox page: one round trip instead of two); they are the path
+ * workspace's, scoped by the same workspace id as the counts.
  */
 export async function loadLayoutRow(
   db: DbOrTx,
-  { workspaceId, userId }: { workspaceId: string; userId: string },
+  {
+    workspaceId,
+    userId,
+    withQueueOptions = false,
+  }: { workspaceId: string; userId: string; withQueueOptions?: boolean },
 ) {
-  const result = await executePrepared<LayoutRow>(
+  const result = await executePrepared<LayoutRow & Partial<QueueOptionsRow>>(
     db,
     sql`
     select
@@ -47,7 +54,9 @@ export async function loadLayoutRow(
          left join webhook_endpoints we on we.id = n.webhook_endpoint_id
          left join users a on a.id = n.actor_user_id
          where n.workspace_id = ${workspaceId} and n.user_id = ${userId}
-         order by n.created_at desc limit 30) x) as notifications`,
+         order by n.created_at desc limit 30) x) as notifications${
+           withQueueOptions ? sql`, ${queueOptionsColumns(workspaceId)}` : sql``
+         }`,
   )
   return result.rows[0]
 }

@@ -351,22 +351,28 @@ function compareKeys(a: Array<string | number>, b: Array<string | number>) {
 /** Counts stop at this number: the navigation shows "999+" and never scans a huge backlog. */
 export const COUNT_CAP = 1000
 
-/** Everything the queue's filters offer, in one round trip: active mailboxes, members, tags. */
-export async function listQueueOptions(db: DbOrTx, { workspaceId }: { workspaceId: string }) {
-  const result = await executePrepared<{
-    mailboxes: Array<{ id: string; name: string }>
-    members: Array<{ userId: string; name: string }>
-    tags: Array<{ id: string; name: string }>
-  }>(
-    db,
-    sql`
-    select
-      (select coalesce(json_agg(json_build_object('id', m.id, 'name', m.name) order by m.created_at), '[]'::json)
+export type QueueOptionsRow = {
+  mailboxes: Array<{ id: string; name: string }>
+  members: Array<{ userId: string; name: string }>
+  tags: Array<{ id: string; name: string }>
+}
+
+/**
+ * The queue filters' options as three columns of a select list (active mailboxes, members, tags
+ * of one workspace): listQueueOptions runs them alone, the layout's statement can carry them
+ * (loadLayoutRow's `withQueueOptions`) so the inbox makes one round trip fewer.
+ */
+export function queueOptionsColumns(workspaceId: string) {
+  return sql`(select coalesce(json_agg(json_build_object('id', m.id, 'name', m.name) order by m.created_at), '[]'::json)
          from mailboxes m where m.workspace_id = ${workspaceId} and m.archived_at is null) as mailboxes,
       (select coalesce(json_agg(json_build_object('userId', u.id, 'name', u.name) order by u.name), '[]'::json)
          from memberships ms join users u on u.id = ms.user_id where ms.workspace_id = ${workspaceId}) as members,
       (select coalesce(json_agg(json_build_object('id', t.id, 'name', t.name) order by t.name), '[]'::json)
-         from tags t where t.workspace_id = ${workspaceId}) as tags`,
-  )
+         from tags t where t.workspace_id = ${workspaceId}) as tags`
+}
+
+/** Everything the queue's filters offer, in one round trip: active mailboxes, members, tags. */
+export async function listQueueOptions(db: DbOrTx, { workspaceId }: { workspaceId: string }) {
+  const result = await executePrepared<QueueOptionsRow>(db, sql`select ${queueOptionsColumns(workspaceId)}`)
   return result.rows[0]
 }
