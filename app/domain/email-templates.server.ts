@@ -12,10 +12,27 @@ import type { NotificationEmailProps } from '#app/emails/notification.tsx'
  */
 export type Rendered = { subject: string; html: string; text: string }
 
+/** What React Email puts before the rendered tree in the HTML version (and not in the text one). */
+const XHTML_DOCTYPE =
+  '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">'
+
+let htmlToText: ((html: string) => string) | undefined
+
+/**
+ * The HTML and the plain text of one render. `render(element, { plainText: true })` would render
+ * the tree a second time and pass it to html-to-text's `convert`, which builds its converter (a
+ * selector decision tree) on every call: ~1.3 ms of CPU per email, in the reply's request. This
+ * builds the same converter (React Email's options) once and gives it the same markup.
+ */
 async function renderBoth(element: ReactElement) {
-  const { render } = await import('@react-email/render')
-  const [html, text] = await Promise.all([render(element), render(element, { plainText: true })])
-  return { html, text }
+  const [{ render, plainTextSelectors }, { compile }] = await Promise.all([
+    import('@react-email/render'),
+    import('html-to-text'),
+  ])
+  htmlToText ??= compile({ wordwrap: false, selectors: plainTextSelectors })
+  const html = await render(element)
+  const markup = html.startsWith(XHTML_DOCTYPE) ? html.slice(XHTML_DOCTYPE.length) : html
+  return { html, text: htmlToText(markup) }
 }
 
 export async function renderAgentReply(input: {

@@ -1,0 +1,93 @@
+import { render } from '@react-email/render'
+import { createElement, type ReactElement } from 'react'
+import { describe, expect, it } from 'vitest'
+import { AccountLinkEmail } from '#app/emails/account-link.tsx'
+import { AgentReplyEmail } from '#app/emails/agent-reply.tsx'
+import { NotificationEmail } from '#app/emails/notification.tsx'
+import { TicketConfirmationEmail } from '#app/emails/ticket-confirmation.tsx'
+import {
+  renderAccountLink,
+  renderAgentReply,
+  renderNotification,
+  renderTicketConfirmation,
+} from '#app/domain/email-templates.server.ts'
+
+// renderBoth renders each email once and converts that markup to text with one html-to-text
+// converter built at first use. Both parts must stay exactly what React Email's own
+// render(element) and render(element, { plainText: true }) give.
+async function reactEmail(element: ReactElement) {
+  return { html: await render(element), text: await render(element, { plainText: true }) }
+}
+
+describe('email bodies', () => {
+  it('renders an agent reply with its quoted thread exactly as React Email renders both parts', async () => {
+    const props = {
+      number: 42,
+      body: 'Hello <b>Casey</b> & co,\n\nYour refund is on its way: https://example.com/refunds?id=1&x=2\n\n> not a quote\n- a list?',
+      signature: 'Dana, Acme Support\n\nDana Diaz\nTeam lead',
+      link: 'https://help.example.com/support/t/abc',
+      quoted: [
+        {
+          author: 'Casey <casey@example.net>',
+          at: 'Tue, 01 Dec 2026 10:00:00 UTC',
+          body: 'Where is it?\nStill waiting.',
+        },
+        { author: 'Dana', at: 'Mon, 30 Nov 2026 09:00:00 UTC', body: 'We are on it…' },
+      ],
+    }
+    // Twice: the second call reuses the converter built by the first.
+    for (let i = 0; i < 2; i++) {
+      const rendered = await renderAgentReply({
+        subject: 'Refund',
+        number: props.number,
+        body: props.body,
+        signature: 'Dana, Acme Support',
+        personalSignature: 'Dana Diaz\nTeam lead',
+        agentName: 'Dana',
+        mailboxName: 'Acme Support',
+        link: props.link,
+        quoted: props.quoted,
+      })
+      const expected = await reactEmail(createElement(AgentReplyEmail, props))
+      expect(rendered.text).toBe(expected.text)
+      expect(rendered.html).toBe(expected.html)
+      expect(rendered.text).toContain('https://help.example.com/support/t/abc')
+    }
+  })
+
+  it('renders the other emails exactly as React Email renders both parts', async () => {
+    const confirmation = {
+      customerName: 'Casey',
+      subject: 'Kettle',
+      number: 7,
+      mailboxName: 'Acme',
+      link: 'https://help.example.com/support/t/x',
+    }
+    expect(await renderTicketConfirmation(confirmation)).toEqual({
+      subject: 'We received your request: Kettle [#7]',
+      ...(await reactEmail(createElement(TicketConfirmationEmail, confirmation))),
+    })
+    const account = {
+      intro: 'Confirm your address.',
+      name: 'Ana',
+      link: 'https://app.example.com/verify?t=1',
+      linkLabel: 'Confirm',
+      footnote: 'This link works for 24 hours.',
+    }
+    expect(await renderAccountLink({ subject: 'Confirm', ...account })).toEqual({
+      subject: 'Confirm',
+      ...(await reactEmail(createElement(AccountLinkEmail, account))),
+    })
+    const notification = {
+      headline: 'Dana mentioned you on #42 “Printer on fire”',
+      excerpt: '@ana can you check?',
+      ticketLink: 'https://app.example.com/w/acme/tickets/42',
+      unsubscribeLink: 'https://app.example.com/unsubscribe/x',
+      kindLabel: 'mentions',
+    }
+    expect(await renderNotification({ subject: 'Mention', ...notification })).toEqual({
+      subject: 'Mention',
+      ...(await reactEmail(createElement(NotificationEmail, notification))),
+    })
+  })
+})
