@@ -157,18 +157,32 @@ export async function verifyApiToken(token: string, clientIp: string): Promise<T
   if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() >= LAST_USED_EVERY_MS) {
     await recordLastUse(row.id, clientIp, now)
   }
+  return { kind: 'ok', principal: principalOf(row, row.role) }
+}
+
+/** The member a usable token acts as (its creator, with the creator's current role). */
+function principalOf(
+  row: {
+    id: string
+    scopes: ApiPrincipal['scopes']
+    userId: string
+    workspaceId: string
+    workspaceSlug: string
+    workspaceName: string
+    userName: string
+    userEmail: string
+  },
+  role: string,
+): ApiPrincipal {
   return {
-    kind: 'ok',
-    principal: {
-      tokenId: row.id,
-      scopes: row.scopes,
-      userId: row.userId,
-      role: row.role as Role,
-      workspaceId: row.workspaceId,
-      workspaceSlug: row.workspaceSlug,
-      workspaceName: row.workspaceName,
-      user: { id: row.userId, name: row.userName, email: row.userEmail },
-    },
+    tokenId: row.id,
+    scopes: row.scopes,
+    userId: row.userId,
+    role: role as Role,
+    workspaceId: row.workspaceId,
+    workspaceSlug: row.workspaceSlug,
+    workspaceName: row.workspaceName,
+    user: { id: row.userId, name: row.userName, email: row.userEmail },
   }
 }
 
@@ -195,22 +209,7 @@ export async function verifyApiTokenAndTakeSlot(
   if (row.revokedAt) return { check: { kind: 'revoked' }, slot: null }
   if (row.expired) return { check: { kind: 'expired' }, slot: null }
   if (!row.role || !slot) return { check: { kind: 'creator-removed' }, slot: null }
-  return {
-    check: {
-      kind: 'ok',
-      principal: {
-        tokenId: row.id,
-        scopes: row.scopes,
-        userId: row.userId,
-        role: row.role as Role,
-        workspaceId: row.workspaceId,
-        workspaceSlug: row.workspaceSlug,
-        workspaceName: row.workspaceName,
-        user: { id: row.userId, name: row.userName, email: row.userEmail },
-      },
-    },
-    slot,
-  }
+  return { check: { kind: 'ok', principal: principalOf(row, row.role) }, slot }
 }
 
 /** Conditional, so parallel requests of one token write the row about once a minute. */
