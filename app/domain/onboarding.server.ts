@@ -1,5 +1,5 @@
 import { getDb } from '#db/client.ts'
-import { dismissChecklist, getChecklistState } from '#db/queries/onboarding.ts'
+import { dismissChecklist, getChecklistState, type ChecklistState } from '#db/queries/onboarding.ts'
 import { env } from '#app/env.server.ts'
 import type { Member } from './workspaces.server.ts'
 
@@ -16,7 +16,14 @@ export type ChecklistItem = (typeof CHECKLIST_ITEMS)[number]
  * - mailbox: an email arrived through inbound forwarding (inbound_emails).
  */
 export async function loadHome(member: Member) {
-  const state = await getChecklistState(getDb(), { workspaceId: member.workspaceId, userId: member.userId })
+  return homeOf(
+    member,
+    await getChecklistState(getDb(), { workspaceId: member.workspaceId, userId: member.userId }),
+  )
+}
+
+/** The home page's data from the checklist's state (read alone, or with the layout's statement). */
+export function homeOf(member: Pick<Member, 'workspaceSlug'>, state: ChecklistState) {
   const done = Object.fromEntries(CHECKLIST_ITEMS.map((item) => [item, state[item]])) as Record<
     ChecklistItem,
     boolean

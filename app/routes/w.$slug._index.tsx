@@ -1,16 +1,17 @@
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-run/node'
 import { Link, useLoaderData, useRouteLoaderData } from '@remix-run/react'
 import { GettingStarted } from '#app/components/getting-started.tsx'
-import { hideChecklist, loadHome } from '#app/domain/onboarding.server.ts'
+import { hideChecklist } from '#app/domain/onboarding.server.ts'
 import { requireMember } from '#app/http/auth.server.ts'
 import { readForm } from '#app/http/form-data.server.ts'
 import { formatCount } from '#app/utils/format.ts'
 import { hasRole } from '#app/utils/roles.ts'
 import type { loader as layoutLoader } from './w.$slug.tsx'
+import { homeForRequest } from './w.$slug.layout-data.server.ts'
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const member = await requireMember(request, params.slug)
-  const { memberCount, checklist } = await loadHome(member)
+  const { memberCount, checklist } = await homeForRequest(member)
   return {
     name: member.workspaceName,
     slug: member.workspaceSlug,

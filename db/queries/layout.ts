@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
 import { executePrepared } from '../prepared.ts'
+import { checklistColumns, type ChecklistRow } from './onboarding.ts'
 import { queueOptionsColumns, type QueueOptionsRow } from './queue.ts'
 
 export type LayoutRow = {
@@ -24,8 +25,9 @@ export type LayoutRow = {
  * workspaces, the Mine/Unassigned counts and the latest notifications. The counts are exact and
  * cost two index lookups: they read queue_counts, which triggers on tickets keep up to date in
  * the same transaction as every change (migration 0021_queue_counts). `withQueueOptions` adds
- * the queue filters' options (the inbox page: one round trip instead of two); they are the path
- * workspace's, scoped by the same workspace id as the counts.
+ * the queue filters' options (the inbox page), `withChecklist` the getting-started checklist's
+ * columns (the home page): one round trip instead of two, scoped by the same workspace id and
+ * user id as the counts.
  */
 export async function loadLayoutRow(
   db: DbOrTx,
@@ -33,9 +35,10 @@ export async function loadLayoutRow(
     workspaceId,
     userId,
     withQueueOptions = false,
-  }: { workspaceId: string; userId: string; withQueueOptions?: boolean },
+    withChecklist = false,
+  }: { workspaceId: string; userId: string; withQueueOptions?: boolean; withChecklist?: boolean },
 ) {
-  const result = await executePrepared<LayoutRow & Partial<QueueOptionsRow>>(
+  const result = await executePrepared<LayoutRow & Partial<QueueOptionsRow> & Partial<ChecklistRow>>(
     db,
     sql`
     select
@@ -56,7 +59,7 @@ export async function loadLayoutRow(
          where n.workspace_id = ${workspaceId} and n.user_id = ${userId}
          order by n.created_at desc limit 30) x) as notifications${
            withQueueOptions ? sql`, ${queueOptionsColumns(workspaceId)}` : sql``
-         }`,
+         }${withChecklist ? sql`, ${checklistColumns({ workspaceId, userId })}` : sql``}`,
   )
   return result.rows[0]
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
 import { tags } from '#db/schema.ts'
-import { createMember } from '#tests/helpers/factories.ts'
+import { addMember, createMember, createUser } from '#tests/helpers/factories.ts'
 import { startTestServer } from '#tests/helpers/http-server.ts'
 
 // The inbox's filter options ride on the layout's statement when both loaders run in one request
@@ -72,5 +72,39 @@ describe('the inbox filter options over HTTP', () => {
     const body = await pageOnly.text()
     expect(body).toContain('Added later')
     expect(body).not.toContain('"counts"')
+  })
+})
+
+/** The page's markup without React's text separators (`1<!-- --> <!-- -->member`). */
+const textOf = (html: string) => html.replaceAll('<!-- -->', '')
+
+describe('the home page over HTTP', () => {
+  it("counts the workspace's own members and ticks the checklist from the next request on", async () => {
+    const a = await createMember('owner')
+    await createMember('owner') // another workspace's member counts nothing here
+    const url = `${server.url}/w/${a.workspace.slug}`
+    const before = textOf(await (await fetch(url, { headers: { cookie: a.cookie } })).text())
+    expect(before).toContain('has 1 member.')
+    expect(before).toContain('Getting started')
+    const teammate = await createUser()
+    await addMember(a.workspace.id, teammate.id, 'agent')
+    const after = textOf(await (await fetch(url, { headers: { cookie: a.cookie } })).text())
+    expect(after).toContain('has 2 members.')
+    // Without the layout's loader (a client navigation that skips it) the page reads its own.
+    const pageOnly = await fetch(`${url}.data?_routes=${encodeURIComponent('routes/w.$slug._index')}`, {
+      headers: { cookie: a.cookie },
+    })
+    expect(pageOnly.status).toBe(200)
+    expect(await pageOnly.text()).not.toContain('"counts"')
+  })
+
+  it('gives a member of another workspace a 404 for its home page', async () => {
+    const a = await createMember('owner')
+    const b = await createMember('owner')
+    for (const path of [`/w/${b.workspace.slug}`, `/w/${b.workspace.slug}.data`]) {
+      const response = await fetch(server.url + path, { headers: { cookie: a.cookie } })
+      expect(response.status).toBe(404)
+      expect(await response.text()).not.toContain(b.workspace.name)
+    }
   })
 })
