@@ -15,6 +15,7 @@ import { notifyMentions } from './mentions.server.ts'
 import { enqueueWebhooks } from './webhooks.server.ts'
 import { newMessageId } from './email.server.ts'
 import { distinctAddresses, queueAgentReplyEmail } from './reply-email.server.ts'
+import { newReplyToken } from './reply-address.server.ts'
 import { hashToken } from './tokens.server.ts'
 import { notify } from './notifications.server.ts'
 import {
@@ -119,6 +120,8 @@ export async function replyToTicket(
     // Reply-all: the ticket's CCs unless the agent changed them; what was sent becomes the list
     // (written with the message count, one update of the ticket row).
     const cc = input.kind === 'reply' ? distinctAddresses(input.cc ?? ticket.cc, [ticket.contactEmail]) : []
+    // A ticket from before reply tokens gets its token (the email's Reply-To) in the same update.
+    const replyToken = input.kind === 'reply' && !ticket.replyToken ? newReplyToken() : undefined
     await recordTicketMessage(tx, {
       ticketId: ticket.id,
       body: input.body,
@@ -127,6 +130,7 @@ export async function replyToTicket(
         updatedAt: at,
         firstResponseAt: input.kind === 'reply' && !ticket.firstResponseAt ? at : undefined,
         ...(input.kind === 'reply' && input.cc ? { cc } : {}),
+        ...(replyToken ? { replyToken } : {}),
       },
     })
     await recordAudit(tx, {
@@ -139,7 +143,7 @@ export async function replyToTicket(
     })
     if (input.kind === 'reply') {
       await queueAgentReplyEmail(tx, {
-        ticket: { ...ticket, workspaceId: member.workspaceId },
+        ticket: { ...ticket, workspaceId: member.workspaceId, replyToken: replyToken ?? ticket.replyToken },
         message: { id: message.id, emailMessageId: emailMessageId!, body: input.body, createdAt: at },
         agentName: member.user.name,
         agentSignature: ticket.authorSignature,

@@ -28,24 +28,20 @@ export function selectMessagesWithAuthors(db: DbOrTx) {
 
 /**
  * Messages of the ticket newer than `messageId` (oldest first) with their authors; none when that
- * message is not on the ticket.
+ * message is not on the ticket (the comparison with no row is null). One statement.
  */
 export async function listMessagesSince(
   db: DbOrTx,
   { ticketId, messageId }: { ticketId: string; messageId: string },
 ) {
-  const [seen] = await db
-    .select({ createdAt: messages.createdAt })
-    .from(messages)
-    .where(and(eq(messages.id, messageId), eq(messages.ticketId, ticketId)))
-  if (!seen) return []
   return (
     selectMessagesWithAuthors(db)
       // Row comparison with the id (UUIDv7) as tie-breaker: a message in the same millisecond counts.
       .where(
         and(
           eq(messages.ticketId, ticketId),
-          sql`(${messages.createdAt}, ${messages.id}) > (select m.created_at, m.id from messages m where m.id = ${messageId})`,
+          sql`(${messages.createdAt}, ${messages.id}) > (select m.created_at, m.id from messages m
+            where m.id = ${messageId} and m.ticket_id = ${ticketId})`,
         ),
       )
       .orderBy(asc(messages.createdAt))

@@ -76,6 +76,33 @@ describe('replies and status', () => {
     expect(second.kind).toBe('collision')
     if (second.kind === 'collision') expect(second.newer.map((n) => n.bodyText)).toEqual(['Any news?'])
   })
+
+  it('sends when the last seen message belongs to another ticket (nothing to compare with)', async () => {
+    const member = await createMember()
+    const ticket = await createTicketFor(member)
+    const other = await createTicketFor(member)
+    const elsewhere = await replyToTicket(asMember(member), other.number, { kind: 'note', body: 'Elsewhere' })
+    if (elsewhere.kind !== 'sent') throw new Error('expected sent')
+    const outcome = await replyToTicket(asMember(member), ticket.number, {
+      kind: 'reply',
+      body: 'Here is the news',
+      lastSeenMessageId: elsewhere.messageId,
+    })
+    expect(outcome.kind).toBe('sent')
+  })
+
+  it('gives a ticket from before reply tokens its token with the reply, and the email its Reply-To', async () => {
+    const member = await createMember()
+    const ticket = await createTicketFor(member)
+    await getDb().update(tickets).set({ replyToken: null }).where(eq(tickets.id, ticket.ticketId))
+    const outcome = await replyToTicket(asMember(member), ticket.number, { kind: 'reply', body: 'Hello' })
+    if (outcome.kind !== 'sent') throw new Error('expected sent')
+    const [row] = await getDb().select().from(tickets).where(eq(tickets.id, ticket.ticketId))
+    expect(row.replyToken).toMatch(/^[a-z2-7]{20}$/)
+    expect(row.messageCount).toBe(2)
+    const [email] = await getDb().select().from(emails).where(eq(emails.messageId, outcome.messageId))
+    expect(email.replyTo).toContain(`+${row.replyToken}@`)
+  })
 })
 
 describe('queue', () => {
