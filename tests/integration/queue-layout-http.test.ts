@@ -104,7 +104,7 @@ describe('the home page over HTTP', () => {
     for (const path of [`/w/${b.workspace.slug}`, `/w/${b.workspace.slug}.data`]) {
       const response = await fetch(server.url + path, { headers: { cookie: a.cookie } })
       expect(response.status).toBe(404)
-      expect(await response.text()).not.toContain(b.workspace.name)
+      expect(await response.text()).not.toContain(`Workspace ${b.workspace.slug}`)
     }
   })
 })
