@@ -102,6 +102,12 @@ describe('replies and status', () => {
     expect(row.messageCount).toBe(2)
     const [email] = await getDb().select().from(emails).where(eq(emails.messageId, outcome.messageId))
     expect(email.replyTo).toContain(`+${row.replyToken}@`)
+    // Read by the reply's author from then on.
+    const reads = await getDb().execute<{ read_at: string }>(
+      sql`select read_at::text from ticket_reads where ticket_id = ${ticket.ticketId} and user_id = ${member.user.id}`,
+    )
+    expect(reads.rows).toHaveLength(1)
+    expect(new Date(reads.rows[0].read_at).getTime()).toBeGreaterThanOrEqual(row.lastActivityAt.getTime())
   })
 })
 
