@@ -17,7 +17,7 @@ import {
 } from '#db/queries/inbound-emails.ts'
 import { env } from '#app/env.server.ts'
 import { displayFilename } from '#app/utils/filename.ts'
-import { readStored, storeBytesDurably, storeStream } from '#app/integrations/storage.server.ts'
+import { pathFor, storeBytesDurably, storeStream } from '#app/integrations/storage.server.ts'
 import { enqueue } from '#app/jobs/queue.server.ts'
 import { logger } from '#app/logger.server.ts'
 import { realtime } from '#app/realtime/hub.server.ts'
@@ -98,7 +98,8 @@ export async function fileInboundEmail(inboundEmailId: string): Promise<FileOutc
   const log = logger().child({ job: 'email.inbound', inboundEmailId })
   let email: InboundMessage
   try {
-    const raw = row.rawSha256 ? await readStored(row.rawSha256) : row.raw
+    // The parse thread reads the stored file itself.
+    const raw = row.rawSha256 ? { file: pathFor(row.rawSha256) } : row.raw
     if (!raw) throw new InboundParseError('The stored post has no body')
     email = await parseInboundPostInThread(row.contentType, raw)
   } catch (error) {

@@ -1,10 +1,12 @@
 // The inbound-email parser's thread (see inbound-parse-thread.server.ts): parses one stored post
 // per message and answers with the result or the error. Plain Node (type stripping in source,
 // bundled as build/inbound-parse-worker.js), so it imports nothing through `#app/*`.
+import { readFile } from 'node:fs/promises'
 import { parentPort } from 'node:worker_threads'
 import { InboundParseError, parseInboundPost } from './inbound-parse.server.ts'
 
-export type ParseRequest = { id: number; contentType: string; body: Uint8Array }
+/** The post's bytes, or the stored file to read them from (they then never enter the main thread). */
+export type ParseRequest = { id: number; contentType: string; body: Uint8Array | { file: string } }
 export type ParseAnswer =
   | { id: number; ok: true; email: Awaited<ReturnType<typeof parseInboundPost>> }
   | { id: number; ok: false; parseError: boolean; message: string; stack: string | undefined }
@@ -12,10 +14,9 @@ export type ParseAnswer =
 parentPort?.on('message', async ({ id, contentType, body }: ParseRequest) => {
   let answer: ParseAnswer
   try {
-    const email = await parseInboundPost(
-      contentType,
-      Buffer.from(body.buffer, body.byteOffset, body.byteLength),
-    )
+    const bytes =
+      'file' in body ? await readFile(body.file) : Buffer.from(body.buffer, body.byteOffset, body.byteLength)
+    const email = await parseInboundPost(contentType, bytes)
     answer = { id, ok: true, email }
   } catch (error) {
     const e = error instanceof Error ? error : new Error(String(error))

@@ -1,3 +1,6 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { afterAll, expect, it } from 'vitest'
 import { parseInboundPost, InboundParseError } from '#app/domain/inbound-parse.server.ts'
 import { parseInboundPostInThread, stopParseThread } from '#app/domain/inbound-parse-thread.server.ts'
@@ -46,4 +49,18 @@ it('starts a new thread when the old one ended, failing only the posts it held',
   await stopParseThread()
   await expect(held).rejects.toThrow(/exited/)
   expect((await parseInboundPostInThread(post.contentType, post.body)).subject).toBe('Invoice')
+})
+
+it('reads a stored post from its file on the thread, with the same result as from bytes', async () => {
+  const post = rawModePost(withAttachment(), { envelopeTo: ['desk@example.test'] })
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sb-parse-')), 'post')
+  fs.writeFileSync(file, post.body)
+  expect(await parseInboundPostInThread(post.contentType, { file })).toEqual(
+    await parseInboundPost(post.contentType, post.body),
+  )
+  // A missing file is a failure to retry (the job's), not an unparseable email.
+  const missing = parseInboundPostInThread(post.contentType, { file: `${file}-gone` })
+  await expect(missing).rejects.toThrow(/ENOENT/)
+  await expect(missing).rejects.not.toBeInstanceOf(InboundParseError)
+  fs.rmSync(path.dirname(file), { recursive: true, force: true })
 })
