@@ -27,6 +27,9 @@ test('password reset end to end through the outbox', async ({ page }) => {
   const email = `reset-${id}@example.com`
   await signUp(page, 'Rita Reset', email, 'Reset Co', `reset-${id}`)
   await page.getByRole('button', { name: 'Sign out' }).click()
+  // Signed out once the logout's redirect lands: a goto before that raced the logout post, and
+  // /login sent the still signed-in agent back to the workspace.
+  await expect(page).toHaveURL('/login')
 
   await page.goto('/login')
   await page.getByRole('link', { name: 'Forgot password?' }).click()
