@@ -57,18 +57,32 @@ export type StoreOutcome = { kind: 'stored'; id: string } | { kind: 'duplicate';
  */
 export async function storeInboundPost(contentType: string, body: Buffer): Promise<StoreOutcome> {
   const rawSha256 = createHash('sha256').update(body).digest('hex')
-  const sha256 = createHash('sha256')
-    .update(contentType.replace(/^.*boundary=/i, ''))
-    .update(rawSha256)
-    .digest('hex')
   // The bytes go to the file store (fsynced) rather than a bytea: ~5 ms instead of ~100 ms for
   // 1 MB (TOAST compression, the WAL, and ~50 ms more to read it back as hex).
   const written = storeBytesDurably(body, rawSha256)
   // Awaited inside the transaction; this only keeps a rollback before that from leaving the
   // promise's failure unhandled.
   written.catch(() => undefined)
+  return recordInboundPost(contentType, { sha256: rawSha256, size: body.length }, written)
+}
+
+/**
+ * Records a post whose bytes are already in the file store (the webhook streams them there as
+ * they arrive, hashing on the way: a large post never sits whole in the server's memory), or are
+ * being written (`written`, awaited before the commit).
+ */
+export async function recordInboundPost(
+  contentType: string,
+  raw: { sha256: string; size: number },
+  written: Promise<unknown> = Promise.resolve(),
+): Promise<StoreOutcome> {
+  const rawSha256 = raw.sha256
+  const sha256 = createHash('sha256')
+    .update(contentType.replace(/^.*boundary=/i, ''))
+    .update(rawSha256)
+    .digest('hex')
   return getDb().transaction(async (tx) => {
-    const id = await insertInboundEmailIfNew(tx, { sha256, contentType, rawSha256, size: body.length })
+    const id = await insertInboundEmailIfNew(tx, { sha256, contentType, rawSha256, size: raw.size })
     if (!id) {
       const existing = await findInboundEmailIdBySha256(tx, { sha256 })
       // The first post's file holds the same bytes; a failed rewrite of it changes nothing.

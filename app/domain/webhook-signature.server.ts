@@ -1,4 +1,4 @@
-import { createPublicKey, timingSafeEqual, verify, type KeyObject } from 'node:crypto'
+import { createPublicKey, createVerify, timingSafeEqual, type KeyObject } from 'node:crypto'
 
 /** SendGrid's signed webhooks (Event Webhook, Inbound Parse): the signature and timestamp headers. */
 export const SIGNATURE_HEADER = 'x-twilio-email-event-webhook-signature'
@@ -41,23 +41,45 @@ export function verifySendgridSignature(
   rawBody: Buffer,
   nowMs = Date.now(),
 ): SignatureCheck {
+  const verifier = sendgridSignatureVerifier(publicKey, headers, nowMs)
+  if (!verifier.ok) return verifier
+  verifier.update(rawBody)
+  return verifier.check()
+}
+
+export type SignatureVerifier =
+  | { ok: true; update: (chunk: Buffer) => void; check: () => SignatureCheck }
+  | { ok: false; reason: 'missing' | 'stale' }
+
+/**
+ * The same check fed the body chunk by chunk, for a body streamed to disk: the headers are
+ * checked before any byte is read (missing or stale: refused at once), the signature once the
+ * last chunk has passed.
+ */
+export function sendgridSignatureVerifier(
+  publicKey: string,
+  headers: { signature: string | undefined; timestamp: string | undefined },
+  nowMs = Date.now(),
+): SignatureVerifier {
   const { signature, timestamp } = headers
   if (!signature || !timestamp || !/^\d{1,12}$/.test(timestamp)) return { ok: false, reason: 'missing' }
   const ageSeconds = nowMs / 1000 - Number(timestamp)
   // A little clock skew forward is tolerated; anything older than five minutes is a replay.
   if (ageSeconds > MAX_SIGNATURE_AGE_SECONDS || ageSeconds < -60) return { ok: false, reason: 'stale' }
-  let valid = false
-  try {
-    valid = verify(
-      'sha256',
-      Buffer.concat([Buffer.from(timestamp, 'utf8'), rawBody]),
-      webhookPublicKey(publicKey),
-      Buffer.from(signature, 'base64'),
-    )
-  } catch {
-    valid = false
+  const verifier = createVerify('sha256').update(timestamp, 'utf8')
+  return {
+    ok: true,
+    update: (chunk) => void verifier.update(chunk),
+    check: () => {
+      let valid = false
+      try {
+        valid = verifier.verify(webhookPublicKey(publicKey), Buffer.from(signature, 'base64'))
+      } catch {
+        valid = false
+      }
+      return valid ? { ok: true } : { ok: false, reason: 'bad-signature' }
+    },
   }
-  return valid ? { ok: true } : { ok: false, reason: 'bad-signature' }
 }
 
 /** Compares a presented secret with the configured one in constant time (lengths hashed away). */

@@ -1,14 +1,17 @@
 import type { Request, RequestHandler, Response } from 'express'
 import { Router } from 'express'
 import { recordDeliveryEvents, SendgridEvents } from '#app/domain/delivery-events.server.ts'
-import { INBOUND_BODY_LIMIT, storeInboundPost } from '#app/domain/inbound-email.server.ts'
+import { INBOUND_BODY_LIMIT, recordInboundPost } from '#app/domain/inbound-email.server.ts'
 import {
   basicAuthPassword,
   secretMatches,
+  sendgridSignatureVerifier,
   SIGNATURE_HEADER,
   TIMESTAMP_HEADER,
   verifySendgridSignature,
+  type SignatureVerifier,
 } from '#app/domain/webhook-signature.server.ts'
+import { StorageError, storeStream, TooLargeError } from '#app/integrations/storage.server.ts'
 import { env } from '#app/env.server.ts'
 import { logger } from '#app/logger.server.ts'
 import { realtime } from '#app/realtime/hub.server.ts'
@@ -47,16 +50,41 @@ const inbound: RequestHandler = async (req, res, next) => {
     if (!/^multipart\/form-data;.*boundary=/i.test(contentType)) {
       return void refuse(req, res, 400, 'Expected multipart/form-data')
     }
-    const body = await readRaw(req, res, INBOUND_BODY_LIMIT)
-    if (!body) return
-    if (config.webhookPublicKey) {
-      const check = verifySendgridSignature(config.webhookPublicKey, signatureHeaders(req), body)
-      if (!check.ok) {
-        logger().warn({ reqId: res.locals.requestId, reason: check.reason }, 'inbound post signature refused')
-        return void res.status(401).type('text/plain').send('Bad signature')
-      }
+    const announced = req.get('content-length')
+    if (announced !== undefined && Number(announced) > INBOUND_BODY_LIMIT) {
+      return void refuse(req, res, 413, 'Request body too large')
     }
-    const stored = await storeInboundPost(contentType, body)
+    let verifier: SignatureVerifier | undefined
+    if (config.webhookPublicKey) {
+      verifier = sendgridSignatureVerifier(config.webhookPublicKey, signatureHeaders(req))
+      if (!verifier.ok) return void badSignature(req, res, verifier.reason)
+    }
+    // Streamed to the file store as it arrives, hashed and signature-checked on the way: a post
+    // of a few MB never sits whole in the main thread's memory (a 1 MB buffer per post brought
+    // V8's next full collection closer each time: 3-20 ms pauses in later answers).
+    const check = verifier?.ok ? verifier : undefined
+    let raw: { sha256: string; size: number }
+    try {
+      // Not destroyed on a failure (past the limit, a bad signature): the 413 or 401 still goes out.
+      raw = await storeStream(req.iterator({ destroyOnReturn: false }), INBOUND_BODY_LIMIT, {
+        durable: true,
+        onChunk: check ? (chunk) => check.update(chunk) : undefined,
+        beforeCommit: check
+          ? () => {
+              const result = check.check()
+              if (!result.ok) throw new SignatureRefused(result.reason)
+            }
+          : undefined,
+      })
+    } catch (error) {
+      if (error instanceof TooLargeError) return void refuse(req, res, 413, 'Request body too large')
+      if (error instanceof SignatureRefused) return void badSignature(req, res, error.reason)
+      if (error instanceof StorageError) throw error
+      // The client went away or sent a broken body: nothing was stored.
+      if (!res.headersSent) res.status(400).type('text/plain').send('The request could not be read')
+      return
+    }
+    const stored = await recordInboundPost(contentType, raw)
     res
       .status(200)
       .type('text/plain')
@@ -95,6 +123,17 @@ const events: RequestHandler = async (req, res, next) => {
   } catch (error) {
     next(error)
   }
+}
+
+class SignatureRefused extends Error {
+  constructor(readonly reason: string) {
+    super('Bad signature')
+  }
+}
+
+function badSignature(req: Request, res: Response, reason: string) {
+  logger().warn({ reqId: res.locals.requestId, reason }, 'inbound post signature refused')
+  refuse(req, res, 401, 'Bad signature')
 }
 
 function signatureHeaders(req: Request) {

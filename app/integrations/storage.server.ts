@@ -31,13 +31,32 @@ export class StorageError extends Error {
   }
 }
 
+export type StoreStreamOptions = {
+  /**
+   * Flush the file to disk (fsync) before it takes its content address, for callers that answer
+   * "safe" right after (the Inbound Parse webhook).
+   */
+  durable?: boolean
+  /** Sees each chunk as it passes (an incremental signature check). */
+  onChunk?: (chunk: Buffer) => void
+  /**
+   * Runs once the whole source is on disk, before the file takes its content address; a throw
+   * removes the temporary file and is rethrown (a signature that turned out bad).
+   */
+  beforeCommit?: (sha256: string) => void
+}
+
 /**
  * Streams `source` to disk while hashing it, giving up past `maxBytes`. The file lands at its
  * content address only when complete, so a failed upload leaves nothing behind: the temporary
  * file is removed whatever failed. Throws TooLargeError past `maxBytes`, StorageError when the
  * disk fails, and the source's own error when the source fails (a truncated upload).
  */
-export async function storeStream(source: Readable | AsyncIterable<Uint8Array>, maxBytes: number) {
+export async function storeStream(
+  source: Readable | AsyncIterable<Uint8Array>,
+  maxBytes: number,
+  options: StoreStreamOptions = {},
+) {
   const tmpDir = path.join(filesDir(), 'tmp')
   try {
     await fs.promises.mkdir(tmpDir, { recursive: true })
@@ -52,10 +71,12 @@ export async function storeStream(source: Readable | AsyncIterable<Uint8Array>, 
       size += chunk.length
       if (size > maxBytes) return callback(new TooLargeError('File too large'))
       hash.update(chunk)
+      options.onChunk?.(chunk)
       callback(null, chunk)
     },
   })
-  const out = fs.createWriteStream(tmp)
+  // `flush` fsyncs the descriptor before it closes; the pipeline ends after the close.
+  const out = fs.createWriteStream(tmp, { flush: options.durable === true })
   // A failure anywhere destroys every stream of the pipeline with the same error: the stream
   // that reports first is where it happened.
   let failedFirst: 'disk' | 'source' | undefined
@@ -70,6 +91,12 @@ export async function storeStream(source: Readable | AsyncIterable<Uint8Array>, 
   }
   const sha256 = hash.digest('hex')
   const target = pathFor(sha256)
+  try {
+    options.beforeCommit?.(sha256)
+  } catch (error) {
+    await removeQuietly(tmp)
+    throw error
+  }
   try {
     await fs.promises.mkdir(path.dirname(target), { recursive: true })
     await fs.promises.rename(tmp, target)

@@ -1,16 +1,19 @@
 import { createHash, generateKeyPairSync, sign } from 'node:crypto'
 import fs from 'node:fs'
+import { request } from 'node:http'
+import path from 'node:path'
 import { and, eq, sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
 import { attachments, contacts, emails, inboundEmails, mailboxes, messages, tickets } from '#db/schema.ts'
 import { fileInboundEmail } from '#app/domain/inbound-email.server.ts'
 import { type parseEnv } from '#app/env.server.ts'
-import { pathFor } from '#app/integrations/storage.server.ts'
+import { filesDir, pathFor } from '#app/integrations/storage.server.ts'
 import { cleanupOrphanFiles } from '#app/jobs/files-cleanup.server.ts'
 import { createMember, createTicketFor, setTicket } from '#tests/helpers/factories.ts'
 import { fixture, multipartBody, parsedModePost, rawModePost } from '#tests/helpers/inbound-post.ts'
 import { startInboundServer } from '#tests/helpers/inbound-server.ts'
+import { waitFor } from '#tests/helpers/wait.ts'
 
 const SECRET = 'inbound-secret-0123456789abcdef'
 const INBOUND = 'in.example.test'
@@ -505,5 +508,93 @@ describe('the webhook', () => {
       .from(tickets)
       .where(eq(tickets.workspaceId, m.workspace.id))
     expect(ticketCount[0].n).toBe(1)
+  })
+})
+
+describe('the streamed body', () => {
+  const tmpFiles = () => {
+    const dir = path.join(filesDir(), 'tmp')
+    return fs.existsSync(dir) ? fs.readdirSync(dir) : []
+  }
+  const inboundCount = async () =>
+    (
+      await getDb()
+        .select({ n: sql<number>`count(*)::int` })
+        .from(inboundEmails)
+    )[0].n
+
+  /** Sends `chunks` without a Content-Length (chunked), then ends the body or breaks the connection. */
+  function chunkedPost(chunks: Buffer[], contentType: string, end: 'end' | 'abort') {
+    return new Promise<number | 'closed'>((resolve) => {
+      const url = new URL(`${server.url}/webhooks/sendgrid/inbound/${SECRET}`)
+      const req = request(
+        {
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          method: 'POST',
+          headers: { 'content-type': contentType },
+        },
+        (res) => {
+          res.resume()
+          resolve(res.statusCode ?? 0)
+        },
+      )
+      req.on('error', () => resolve('closed'))
+      for (const chunk of chunks) req.write(chunk)
+      if (end === 'end') req.end()
+      else setTimeout(() => req.destroy(), 50)
+    })
+  }
+
+  it('answers 413 to a chunked post that grows past 35 MB, stores nothing and leaves no temporary file', async () => {
+    const before = await inboundCount()
+    const { contentType } = multipartBody([{ name: 'email', value: Buffer.from('x') }])
+    const megabyte = Buffer.alloc(1024 * 1024, 'a')
+    const status = await chunkedPost(Array<Buffer>(36).fill(megabyte), contentType, 'end')
+    // The 413 goes out as soon as the limit is crossed; the client may see the close first.
+    if (status !== 'closed') expect(status).toBe(413)
+    expect(await inboundCount()).toBe(before)
+    await waitFor(() => tmpFiles().length === 0)
+  })
+
+  it('stores nothing when the sender breaks off mid-body, and keeps serving', async () => {
+    const before = await inboundCount()
+    const p = rawModePost(fixture('forwarded.eml', { FROM: 'cut@example.org', TO: 'x@y', N: `cut${++n}` }), {
+      envelopeTo: ['x@y'],
+    })
+    expect(await chunkedPost([p.body.subarray(0, 1000)], p.contentType, 'abort')).toBe('closed')
+    await waitFor(() => tmpFiles().length === 0)
+    expect(await inboundCount()).toBe(before)
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200)
+  })
+
+  it('refuses a bad signature after the body without leaving the body on disk', async () => {
+    const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
+    process.env.SENDGRID_WEBHOOK_PUBLIC_KEY = publicKey
+      .export({ format: 'der', type: 'spki' })
+      .toString('base64')
+    envStore.__switchboardEnv = undefined
+    try {
+      const p = rawModePost(
+        fixture('forwarded.eml', { FROM: 'forged@example.org', TO: 'x@y', N: `forged${++n}` }),
+        {
+          envelopeTo: ['x@y'],
+        },
+      )
+      const timestamp = String(Math.floor(Date.now() / 1000))
+      // Signed over other bytes: the headers look right, the body does not match.
+      const signature = sign('sha256', Buffer.from(`${timestamp}other`), privateKey).toString('base64')
+      const response = await post(p, undefined, {
+        'x-twilio-email-event-webhook-signature': signature,
+        'x-twilio-email-event-webhook-timestamp': timestamp,
+      })
+      expect(response.status).toBe(401)
+      expect(fs.existsSync(pathFor(createHash('sha256').update(p.body).digest('hex')))).toBe(false)
+      expect(tmpFiles()).toEqual([])
+    } finally {
+      delete process.env.SENDGRID_WEBHOOK_PUBLIC_KEY
+      envStore.__switchboardEnv = undefined
+    }
   })
 })
