@@ -48,8 +48,9 @@ export type QueueRow = {
   /**
    * With `rowExtras`, the inbox row's details: the last message the customer can see (internal
    * notes and replies in their undo window skipped; its first 600 characters, and whether an
-   * agent wrote it), when the customer's still-unanswered message arrived (open and pending
-   * only), how many messages, whether any has a file, and the mailbox's name.
+   * agent wrote it; null on a search row with a snippet, which shows the snippet instead), when
+   * the customer's still-unanswered message arrived (open and pending only), how many messages,
+   * whether any has a file, and the mailbox's name.
    */
   lastMessage: { text: string; fromAgent: boolean } | null
   waitingSince: Date | null
@@ -237,8 +238,10 @@ export async function listQueue(db: DbOrTx, input: ListQueueInput) {
       input.rowExtras
         ? // The row's message details, kept by triggers on messages and attachments (migration
           // 0023_ticket_message_stats): one lookup instead of scanning each ticket's messages.
+          // A search row shows its snippet instead of the last message's line: the message is read
+          // only for a row whose snippet is empty (as `snippetParts` reads it), the one that shows it.
           sql`left join ticket_message_stats ms on ms.ticket_id = page.id
-    left join messages lm on lm.id = ms.last_reply_id`
+    left join messages lm on lm.id = ms.last_reply_id${q ? sql` and coalesce(page.snippet, '') = ''` : sql``}`
         : sql``
     }
   `

@@ -292,6 +292,40 @@ describe('queue search', () => {
     expect(numbers(await queue(member, '?q=snapped&view=pending'))).toEqual([])
   })
 
+  it('gives a search row its snippet instead of the last message, and the message where the snippet is empty', async () => {
+    const member = await createMember()
+    const kettle = await createTicketFor(member, {
+      subject: 'Broken kettle',
+      body: 'The handle of my kettle snapped off.\nSecond line.',
+    })
+    // Found by its customer's address alone, with no subject left to highlight: an empty snippet.
+    const quiet = await createTicketFor(member, {
+      subject: 'Quiet one',
+      body: 'Nothing to see here.',
+      customerEmail: 'zebulon-xq@example.net',
+    })
+    await getDb().update(tickets).set({ subject: '' }).where(eq(tickets.id, quiet.ticketId))
+    type Row = { number: number; snippet: unknown; preview: string | null; previewFromAgent: boolean }
+    const row = (result: RouteResult, number: number) =>
+      result.data.page.rows.find((r: Row) => r.number === number) as Row
+
+    const listed = await queue(member, '?view=all')
+    expect(row(listed, kettle.number)).toMatchObject({
+      snippet: null,
+      preview: 'The handle of my kettle snapped off.',
+    })
+    expect(row(listed, quiet.number)).toMatchObject({ snippet: null, preview: 'Nothing to see here.' })
+
+    const found = await queue(member, '?q=snapped')
+    expect(numbers(found)).toEqual([kettle.number])
+    expect(row(found, kettle.number).snippet).toContainEqual({ text: 'snapped', highlight: true })
+    expect(row(found, kettle.number)).toMatchObject({ preview: null, previewFromAgent: false })
+
+    const byAddress = await queue(member, '?q=zebulon')
+    expect(numbers(byAddress)).toEqual([quiet.number])
+    expect(row(byAddress, quiet.number)).toMatchObject({ snippet: null, preview: 'Nothing to see here.' })
+  })
+
   it('jumps to a ticket when the search is #<number>', async () => {
     const member = await createMember()
     const result = await queue(member, '?q=%23123')
