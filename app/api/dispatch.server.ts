@@ -104,26 +104,40 @@ function match(candidates: Candidate[], pathname: string) {
   return { module, params }
 }
 
-/**
- * @remix-run/express 2.17's createRemixRequest (exported at runtime but not in its types): the URL
- * from the Host (port from X-Forwarded-Host or Host, hostname as `trust proxy` allows), the
- * headers, the body as a stream, and a signal that aborts when the client goes away first.
- */
-function createRemixRequest(req: ExpressRequest, res: ExpressResponse) {
+/** The URL @remix-run/express 2.17's createRemixRequest gives the Request (see below). */
+export function remixRequestUrl(req: ExpressRequest) {
   const [, forwardedPort] = req.get('X-Forwarded-Host')?.split(':') ?? []
   const [, hostPort] = req.get('host')?.split(':') ?? []
   const forwarded = Number.parseInt(forwardedPort ?? '', 10)
   const host = Number.parseInt(hostPort ?? '', 10)
   const port = Number.isSafeInteger(forwarded) ? forwarded : Number.isSafeInteger(host) ? host : ''
-  const url = new URL(`${req.protocol}://${req.hostname}${port ? `:${port}` : ''}${req.originalUrl}`)
-  let controller: AbortController | null = new AbortController()
+  return new URL(`${req.protocol}://${req.hostname}${port ? `:${port}` : ''}${req.originalUrl}`)
+}
+
+/** @remix-run/express 2.17's createRemixHeaders: every request header, repeated ones appended. */
+export function remixRequestHeaders(req: ExpressRequest) {
   const headers = new Headers()
   for (const [name, values] of Object.entries(req.headers)) {
     if (!values) continue
     if (Array.isArray(values)) for (const value of values) headers.append(name, value)
     else headers.set(name, values)
   }
-  const init: RequestInit & { duplex?: 'half' } = { method: req.method, headers, signal: controller.signal }
+  return headers
+}
+
+/**
+ * @remix-run/express 2.17's createRemixRequest (exported at runtime but not in its types): the URL
+ * from the Host (port from X-Forwarded-Host or Host, hostname as `trust proxy` allows), the
+ * headers, the body as a stream, and a signal that aborts when the client goes away first.
+ */
+function createRemixRequest(req: ExpressRequest, res: ExpressResponse) {
+  const url = remixRequestUrl(req)
+  let controller: AbortController | null = new AbortController()
+  const init: RequestInit & { duplex?: 'half' } = {
+    method: req.method,
+    headers: remixRequestHeaders(req),
+    signal: controller.signal,
+  }
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     init.body = createReadableStreamFromReadable(req)
     init.duplex = 'half'

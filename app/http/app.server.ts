@@ -22,6 +22,7 @@ import { requestScope } from './request-scope.server.ts'
 import { requestTarget } from './request-target.server.ts'
 import { bodyLimit, hostCheck, originCheck, securityHeaders } from './security.server.ts'
 import { sessionRenewal } from './session-renewal.server.ts'
+import { singleFetchLoaders } from './single-fetch-loaders.server.ts'
 
 export const FORM_BODY_LIMIT = 1024 * 1024
 /** Forms that carry attachments (25 MB of files plus the text fields and multipart framing). */
@@ -42,6 +43,8 @@ type Options = {
   clientDir?: string
   viteMiddleware?: express.RequestHandler
   build: ServerBuild | (() => Promise<ServerBuild>)
+  /** GET `.data` requests without Remix's request handler (default; false only to compare with it). */
+  leanDataRequests?: boolean
 }
 
 /** The plain-text 503 of a database outage, where no page can be rendered. */
@@ -125,6 +128,9 @@ export function createApp(options: Options) {
   })
   // The /api/v1 resource routes' own loaders and actions, without Remix's router (see the module).
   app.use(apiDispatch({ build: typeof guarded === 'function' ? guarded : () => guarded, getLoadContext }))
+  // GET `.data` requests: Remix's own single-fetch code without its request handler's other layers.
+  if (typeof guarded !== 'function' && options.leanDataRequests !== false)
+    app.use(singleFetchLoaders({ build: guarded, getLoadContext }))
   app.all('*', remix)
   const onError: ErrorRequestHandler = (error, req, res, _next) => {
     if (isDatabaseUnavailable(error) && !res.headersSent) {

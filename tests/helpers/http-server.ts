@@ -12,6 +12,8 @@ type TestServerOptions = {
   trustProxy?: string | number
   /** Socket.IO is a process singleton: a file that starts several servers turns it off. */
   sockets?: boolean
+  /** false: GET `.data` requests go through Remix's request handler (app/http/single-fetch-loaders.server.ts). */
+  leanDataRequests?: boolean
 }
 
 /**
@@ -33,6 +35,7 @@ export async function startTestServer(options: TestServerOptions = {}) {
     build,
     clientDir: 'build/client',
     trustProxy: options.trustProxy,
+    leanDataRequests: options.leanDataRequests,
   })
   server.on('request', app)
   const sockets = options.sockets ?? true

@@ -1,0 +1,251 @@
+import { createRequire } from 'node:module'
+import type { AppLoadContext, ServerBuild } from '@remix-run/node'
+import type { Request as ExpressRequest, RequestHandler, Response as ExpressResponse } from 'express'
+import { remixRequestHeaders, remixRequestUrl } from '#app/api/dispatch.server.ts'
+
+/**
+ * Answers GET `….data` requests (Remix single fetch: every client navigation and revalidation)
+ * with Remix's own code for them, minus the layers around it. The route tree, the loaders, which
+ * of them run (`_routes`), redirects, thrown responses, errors and their sanitizing, headers and
+ * status all come from Remix's `singleFetchLoaders` and its turbo-stream encoder
+ * (`encodeViaTurboStream`), called with a static handler made as Remix's request handler makes
+ * its own, then the entry's `handleDataRequest`, exactly as `handleSingleFetchRequest` and
+ * `requestHandler` of @remix-run/server-runtime 2.17.5 do. What this skips, per request:
+ * - two of the three route matchings (the request handler matches the `.data` path and the
+ *   handler path again before the static handler's query matches it for the loaders);
+ * - the express adapter's undici Request (the loaders still get the one Remix builds);
+ * - the streamed response: the body is read whole (it is one chunk unless a loader returns
+ *   promises, when it streams as before) and sent in one write with a Content-Length;
+ * - the encoder's 4.95 s timeout kept alive after the response: Remix clears it only when the
+ *   request is aborted, so every answered `.data` request's data stayed reachable for 5 s.
+ * Anything else (other methods, `?_data`, development's build function) goes to Remix.
+ * tests/integration/single-fetch-loaders.test.ts compares the answers with Remix's handler.
+ */
+
+type ServerMode = 'development' | 'production' | 'test'
+type SingleFetchModule = {
+  singleFetchLoaders: (
+    build: ServerBuild,
+    serverMode: ServerMode,
+    staticHandler: unknown,
+    request: Request,
+    handlerUrl: URL,
+    loadContext: AppLoadContext,
+    handleError: (error: unknown) => void,
+  ) => Promise<{ result: unknown; headers: Headers; status: number }>
+  encodeViaTurboStream: (
+    data: unknown,
+    requestSignal: AbortSignal,
+    streamTimeout: number | undefined,
+    serverMode: ServerMode,
+  ) => ReadableStream<Uint8Array>
+  getSingleFetchRedirect: (status: number, headers: Headers, basename: string | undefined) => unknown
+  SingleFetchRedirectSymbol: symbol
+  SINGLE_FETCH_REDIRECT_STATUS: number
+}
+type Runtime = {
+  singleFetch: SingleFetchModule
+  createStaticHandlerDataRoutes: (manifest: ServerBuild['routes'], future: ServerBuild['future']) => unknown
+  createStaticHandler: (routes: unknown, options: unknown) => unknown
+  isRedirectResponse: (response: Response) => boolean
+}
+type EntryModule = {
+  handleError?: (error: unknown, args: { context: AppLoadContext; params: object; request: Request }) => void
+  handleDataRequest?: (
+    response: Response,
+    args: { context: AppLoadContext; params: object; request: Request },
+  ) => Response | Promise<Response>
+  streamTimeout?: number
+}
+
+// As in @remix-run/server-runtime's server.js.
+const NO_BODY_STATUS_CODES = new Set([100, 101, 204, 205, 304])
+
+let runtime: Runtime | undefined
+/** The very copy of @remix-run/server-runtime (and its router) that @remix-run/node's handler runs. */
+function remixRuntime(): Runtime {
+  if (runtime) return runtime
+  const fromNode = createRequire(createRequire(import.meta.url).resolve('@remix-run/node'))
+  const serverRuntime = fromNode.resolve('@remix-run/server-runtime')
+  const fromRuntime = createRequire(serverRuntime)
+  const dist = (file: string) => fromRuntime(`./${file}`) as Record<string, unknown>
+  const router = fromRuntime('@remix-run/router') as { createStaticHandler: Runtime['createStaticHandler'] }
+  runtime = {
+    singleFetch: dist('single-fetch.js') as unknown as SingleFetchModule,
+    createStaticHandlerDataRoutes: dist('routes.js')
+      .createStaticHandlerDataRoutes as Runtime['createStaticHandlerDataRoutes'],
+    createStaticHandler: router.createStaticHandler,
+    isRedirectResponse: dist('responses.js').isRedirectResponse as Runtime['isRedirectResponse'],
+  }
+  return runtime
+}
+
+type Derived = { staticHandler: unknown; handleError: NonNullable<EntryModule['handleError']> }
+
+/** As `derive` in server-runtime's server.js, for production mode. */
+function derive(build: ServerBuild): Derived {
+  const { createStaticHandler, createStaticHandlerDataRoutes } = remixRuntime()
+  const staticHandler = createStaticHandler(createStaticHandlerDataRoutes(build.routes, build.future), {
+    basename: build.basename,
+    future: {
+      v7_relativeSplatPath: build.future?.v3_relativeSplatPath === true,
+      v7_throwAbortReason: build.future?.v3_throwAbortReason === true,
+    },
+  })
+  const entry = build.entry.module as EntryModule
+  const handleError: Derived['handleError'] =
+    entry.handleError ??
+    ((error, { request }) => {
+      if (!request.signal.aborted) console.error(error)
+    })
+  return { staticHandler, handleError }
+}
+
+/** The Response Remix's request handler gives a GET `.data` request (production mode). */
+async function singleFetchResponse(
+  build: ServerBuild,
+  derived: Derived,
+  request: Request,
+  loadContext: AppLoadContext,
+  encodeSignal: AbortSignal,
+) {
+  const { singleFetch, isRedirectResponse } = remixRuntime()
+  const entry = build.entry.module as EntryModule
+  const url = new URL(request.url)
+  const handlerUrl = new URL(request.url)
+  handlerUrl.pathname = url.pathname.replace(/\.data$/, '').replace(/^\/_root$/, '/')
+  // Remix passes the matched params to these two; ours (entry.server.tsx) do not read them.
+  const params = {}
+  const handleError = (error: unknown) =>
+    derived.handleError(error, { context: loadContext, params, request })
+  const { result, headers, status } = await singleFetch.singleFetchLoaders(
+    build,
+    'production',
+    derived.staticHandler,
+    request,
+    handlerUrl,
+    loadContext,
+    handleError,
+  )
+  const resultHeaders = new Headers(headers)
+  resultHeaders.set('X-Remix-Response', 'yes')
+  let response: Response
+  if (NO_BODY_STATUS_CODES.has(status)) {
+    response = new Response(null, { status, headers: resultHeaders })
+  } else {
+    resultHeaders.set('Content-Type', 'text/x-script')
+    response = new Response(
+      singleFetch.encodeViaTurboStream(result, encodeSignal, entry.streamTimeout, 'production'),
+      { status: status || 200, headers: resultHeaders },
+    )
+  }
+  if (entry.handleDataRequest) {
+    response = await entry.handleDataRequest(response, { context: loadContext, params, request })
+    if (isRedirectResponse(response)) {
+      const redirect = singleFetch.getSingleFetchRedirect(response.status, response.headers, build.basename)
+      const redirectHeaders = new Headers(response.headers)
+      redirectHeaders.set('Content-Type', 'text/x-script')
+      return new Response(
+        singleFetch.encodeViaTurboStream(
+          { [singleFetch.SingleFetchRedirectSymbol]: redirect },
+          encodeSignal,
+          entry.streamTimeout,
+          'production',
+        ),
+        { status: singleFetch.SINGLE_FETCH_REDIRECT_STATUS, headers: redirectHeaders },
+      )
+    }
+  }
+  return response
+}
+
+/** Aborting without a reason would build a DOMException (and its stack) per request. */
+const DONE = new Error('response sent')
+
+const WAITING = Symbol('waiting')
+const nextTurn = () => new Promise<typeof WAITING>((resolve) => setImmediate(() => resolve(WAITING)))
+
+/**
+ * Writes the Response as @remix-run/express's sendRemixResponse does (status, then each header
+ * appended), but the body in one write with a Content-Length when it is complete without waiting:
+ * turbo-stream enqueues everything at once unless the data holds promises. If a chunk is not
+ * there by the next turn of the event loop, what is read so far is written and the rest streamed.
+ */
+async function send(res: ExpressResponse, response: Response) {
+  res.statusMessage = response.statusText
+  res.status(response.status)
+  for (const [name, value] of response.headers.entries()) res.append(name, value)
+  if (!response.body) {
+    res.end()
+    return
+  }
+  const reader = response.body.getReader()
+  const chunks: Uint8Array[] = []
+  for (;;) {
+    const read = reader.read()
+    const ready = await Promise.race([read, nextTurn()])
+    if (ready === WAITING) break
+    if (ready.done) {
+      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)
+      res.setHeader('Content-Length', body.byteLength)
+      res.end(body)
+      return
+    }
+    chunks.push(ready.value)
+  }
+  // Streaming from here on, as Remix's writeReadableStreamToWritable does.
+  for (const chunk of chunks) res.write(chunk)
+  try {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) break
+      res.write(value)
+    }
+    res.end()
+  } catch (error) {
+    res.destroy(error as Error)
+    throw error
+  }
+}
+
+export function singleFetchLoaders(options: {
+  build: ServerBuild
+  getLoadContext: (req: ExpressRequest, res: ExpressResponse) => AppLoadContext
+}): RequestHandler {
+  let derived: Derived | undefined
+  return (req, res, next) => {
+    if (req.method !== 'GET' || !req.path.endsWith('.data')) return next()
+    const url = remixRequestUrl(req)
+    // Remix answers `?_data` the old way, even on a `.data` path.
+    if (url.searchParams.has('_data')) return next()
+    derived ??= derive(options.build)
+    // As the express adapter: loaders are aborted if the client goes away before the response.
+    let controller: AbortController | null = new AbortController()
+    res.on('finish', () => (controller = null))
+    res.on('close', () => controller?.abort())
+    // What singleFetchLoaders, handleError and handleDataRequest read of the request; the
+    // loaders get the Request singleFetchLoaders builds from it.
+    const request = {
+      method: 'GET',
+      url: url.href,
+      headers: remixRequestHeaders(req),
+      signal: controller.signal,
+    } as unknown as Request
+    // The encoder's timeout is cleared once the body is read (see the module comment).
+    const encoding = new AbortController()
+    void (async () => {
+      try {
+        const response = await singleFetchResponse(
+          options.build,
+          derived!,
+          request,
+          options.getLoadContext(req, res),
+          encoding.signal,
+        )
+        await send(res, response)
+      } finally {
+        encoding.abort(DONE)
+      }
+    })().catch(next)
+  }
+}
