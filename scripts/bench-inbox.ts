@@ -8,7 +8,7 @@ import { sql } from 'drizzle-orm'
 import { connectDatabase, disconnectDatabase, getDb } from '#db/client.ts'
 import { replyToTicket } from '#app/domain/messages.server.ts'
 import { loadQueue, parseQueueQuery, queueOptions } from '#app/domain/queue.server.ts'
-import { loadTicketPage, requireTicket } from '#app/domain/ticket-page.server.ts'
+import { loadTicketPage } from '#app/domain/ticket-page.server.ts'
 import type { Member } from '#app/domain/workspaces.server.ts'
 import { env } from '#app/env.server.ts'
 import { startQueue, stopQueue } from '#app/jobs/queue.server.ts'
@@ -164,7 +164,7 @@ for (const [kind, q] of Object.entries(SEARCHES)) {
 }
 if (longThread) {
   await measure(`ticket page (#${longThread.number}, 200 messages)`, 80, () =>
-    requireTicket(member, longThread.number).then((ticket) => loadTicketPage(member, ticket)),
+    loadTicketPage(member, longThread.number, { language: 'en' }),
   )
 }
 await measure('reply post (replyToTicket)', 50, (i) =>

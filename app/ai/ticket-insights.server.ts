@@ -1,5 +1,4 @@
-import { getDb } from '#db/client.ts'
-import { getTicketAiState, type TicketAiState } from '#db/queries/ai-assist.ts'
+import type { TicketAiState } from '#db/queries/ai-assist.ts'
 import type { Member } from '#app/domain/workspaces.server.ts'
 import type { TicketPriority } from '#app/utils/vocabulary.ts'
 import { hasRole } from '#app/utils/roles.ts'
@@ -7,24 +6,17 @@ import { availabilitiesWith } from './client.server.ts'
 import { aiSettingsFrom } from './settings.server.ts'
 import { summaryView } from './summarize.server.ts'
 import { triageView } from './triage.server.ts'
-import { agentLanguageFrom, languageName } from './triage-vocabulary.ts'
+import { languageName } from './triage-vocabulary.ts'
 
 const FEATURES = ['draft', 'rewrite', 'translate', 'summarize', 'triage'] as const
 
 /**
- * Everything AI the ticket page shows, read in one statement (settings, triage, summary,
- * translations; plus this month's token use when a budget is set and AI is configured).
- * `acceptLanguage` (the route reads the header) gives the agent's language. Nothing here calls
- * the model: every panel renders from cached rows. It runs beside the page's other reads;
- * `ticketAiViews` then combines it with what the page read (the ticket's tags, the thread).
+ * Everything AI the ticket page shows, from the state its statement read (settings, triage,
+ * summary, translations into `agentLanguage`: db/queries/ticket-page.ts); plus this month's token
+ * use when a budget is set and AI is configured. Nothing here calls the model: every panel renders
+ * from cached rows. `ticketAiViews` then combines it with what the page read (tags, the thread).
  */
-export async function loadTicketAi(member: Member, ticket: { id: string }, acceptLanguage: string | null) {
-  const agentLanguage = agentLanguageFrom(acceptLanguage)
-  const state = await getTicketAiState(getDb(), {
-    workspaceId: member.workspaceId,
-    ticketId: ticket.id,
-    language: agentLanguage,
-  })
+export async function loadTicketAi(member: Member, state: TicketAiState, agentLanguage: string) {
   const settings = aiSettingsFrom(state.settings)
   const available = await availabilitiesWith(member.workspaceId, settings, FEATURES)
   return { state, settings, available, agentLanguage, canConfigure: hasRole(member.role, 'admin') }

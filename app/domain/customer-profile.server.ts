@@ -1,5 +1,5 @@
 import { getDb } from '#db/client.ts'
-import { getContactProfile, getTicketCustomerCard, setContactProfile } from '#db/queries/contacts.ts'
+import { getContactProfile, setContactProfile, type CustomerCardRow } from '#db/queries/contacts.ts'
 import { effectiveCompany, type CustomerProfileInput } from '#app/utils/customer-profile.ts'
 import { recordAudit } from './audit.server.ts'
 import { loadQueue, parseQueueQuery } from './queue.server.ts'
@@ -29,18 +29,16 @@ export function profileView(row: ProfileRow) {
 export type CustomerProfileView = ReturnType<typeof profileView>
 
 /**
- * The ticket sidebar's customer card: who wrote the ticket, their profile, and their latest other
- * conversations. The ticket must belong to the member's workspace (else 404).
+ * The ticket sidebar's customer card, from the ticket page's statement: who wrote the ticket, their
+ * profile, and their latest other conversations (CARD_OTHER_TICKETS).
  */
-export async function loadCustomerCard(member: Member, ticketId: string) {
-  const row = await getTicketCustomerCard(getDb(), {
-    workspaceId: member.workspaceId,
-    ticketId,
-    othersLimit: CARD_OTHER_TICKETS,
-  })
-  if (!row) throw notFound('Ticket not found')
+export function customerCardFrom(row: CustomerCardRow) {
   return {
-    ...profileView(row),
+    ...profileView({
+      ...row,
+      bouncedAt: row.bouncedAt === null ? null : new Date(row.bouncedAt),
+      createdAt: new Date(row.createdAt),
+    }),
     others: row.others.map((t) => ({
       id: t.id,
       number: t.number,
@@ -51,7 +49,7 @@ export async function loadCustomerCard(member: Member, ticketId: string) {
   }
 }
 
-export type CustomerCardData = Awaited<ReturnType<typeof loadCustomerCard>>
+export type CustomerCardData = ReturnType<typeof customerCardFrom>
 
 /** A contact of the member's workspace with their profile; another workspace's is a 404. */
 export async function loadCustomerProfile(member: Member, contactId: string) {

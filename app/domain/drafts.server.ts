@@ -1,7 +1,7 @@
 import { getDb } from '#db/client.ts'
 import {
   deleteDraft,
-  getTicketComposerState,
+  type composerStateFrom,
   ticketIdByNumber,
   ticketsWithDraft,
   upsertDraft,
@@ -24,16 +24,13 @@ export async function saveDraft(member: Member, number: number, values: DraftVal
 }
 
 /**
- * The ticket's drafts for its page: the agent's own (restored into the composer, from any
- * device) and the teammates' (shown as "<name> has a draft", readable on click); and the agent's
- * replies still in their undo window (the page's Undo buttons). One statement.
+ * The ticket's drafts for its page, from the page's statement (db/queries/ticket-page.ts): the
+ * agent's own (restored into the composer, from any device) and the teammates' (shown as "<name>
+ * has a draft", readable on click); and the agent's replies still in their undo window (the
+ * page's Undo buttons).
  */
-export async function loadTicketDrafts(member: Member, ticketId: string) {
-  const { drafts, held } = await getTicketComposerState(getDb(), {
-    workspaceId: member.workspaceId,
-    ticketId,
-    userId: member.userId,
-  })
+export function ticketDraftsFrom(member: Member, state: ReturnType<typeof composerStateFrom>) {
+  const { drafts, held } = state
   const mine = drafts.find((r) => r.userId === member.userId)
   return {
     mine: mine ? { body: mine.body, kind: mine.kind, updatedAt: mine.updatedAt } : null,

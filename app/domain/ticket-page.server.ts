@@ -1,17 +1,13 @@
 import { getDb } from '#db/client.ts'
-import {
-  getTicketByNumber,
-  getTicketPageLists,
-  listThreadTail,
-  listTicketActivity,
-} from '#db/queries/tickets.ts'
+import { getTicketByNumber } from '#db/queries/tickets.ts'
+import { getTicketPage } from '#db/queries/ticket-page.ts'
 import { listCannedResponses } from '#db/queries/canned-responses.ts'
 import { fillPlaceholders } from '#app/utils/canned.ts'
 import { notFound } from './errors.server.ts'
 import { loadQueue, parseQueueQuery } from './queue.server.ts'
+import { CARD_OTHER_TICKETS } from './customer-profile.server.ts'
 import {
   addTags,
-  markViewed,
   removeTag,
   updateTickets,
   type TicketChanges,
@@ -49,82 +45,69 @@ export const THREAD_TAIL = 20
 const MAX_ACTIVITY = 200
 
 /**
- * Everything the ticket page shows, for an agent of the ticket's workspace. Opening the page
- * marks the ticket read for this agent: the one write a GET makes, safe because it is this
- * agent's own marker, idempotent, and changes nothing anyone else sees (docs/security.md); and
- * made only when the ticket had activity since the agent's marker.
- * The thread is its newest THREAD_TAIL messages unless `fullThread`.
+ * Everything the ticket page shows of the ticket `number`, for an agent of its workspace (a 404
+ * if it has none), read in one statement: the ticket, the thread's newest THREAD_TAIL messages
+ * (all of them with `fullThread`), the pick lists, the field changes among those messages, the AI
+ * state (cached translations into `language`), the composer state and the customer card.
+ * Opening the page marks the ticket read for this agent: the one write a GET makes, safe because
+ * it is this agent's own marker, idempotent, and changes nothing anyone else sees
+ * (docs/security.md); and made only when the ticket had activity since the agent's marker.
+ * Dates are ISO strings (no Date objects for the HTML's hydration data to encode).
  */
-export type PageTicket = Awaited<ReturnType<typeof requireTicket>>
-
-export async function loadTicketPage(member: Member, ticket: PageTicket, { fullThread = false } = {}) {
-  const db = getDb()
-  const [thread, lists, activity] = await Promise.all([
-    listThreadTail(db, {
-      workspaceId: member.workspaceId,
-      ticketId: ticket.id,
-      newest: fullThread ? MAX_THREAD : THREAD_TAIL,
-    }),
-    getTicketPageLists(db, { workspaceId: member.workspaceId, ticketId: ticket.id }),
-    // The field changes between the messages shown (the thread shows the messages themselves).
-    listTicketActivity(db, {
-      workspaceId: member.workspaceId,
-      ticketId: ticket.id,
-      limit: MAX_ACTIVITY,
-      fieldChanges: true,
-      sinceNewestMessages: fullThread ? undefined : THREAD_TAIL,
-    }),
-    markViewed(member.userId, ticket.id),
-  ])
-  const { tags: allTags, members, cannedResponses } = lists
+export async function loadTicketPage(
+  member: Member,
+  number: number,
+  { fullThread = false, language }: { fullThread?: boolean; language: string },
+) {
+  const row = await getTicketPage(getDb(), {
+    workspaceId: member.workspaceId,
+    number,
+    userId: member.userId,
+    language,
+    newest: fullThread ? MAX_THREAD : THREAD_TAIL,
+    activityLimit: MAX_ACTIVITY,
+    othersLimit: CARD_OTHER_TICKETS,
+    readAt: new Date(),
+  })
+  if (!row) throw notFound('Ticket not found')
+  const { tags: allTags, members, canned } = row.lists
+  const messages = row.thread.messages
   return {
     ticket: {
-      id: ticket.id,
-      number: ticket.number,
-      subject: ticket.subject,
-      status: ticket.status,
-      priority: ticket.priority,
-      channel: ticket.channel,
-      assigneeId: ticket.assigneeId,
-      createdAt: ticket.createdAt,
-      lastActivityAt: ticket.lastActivityAt,
-      customer: { name: ticket.contactName, email: ticket.contactEmail },
+      id: row.id,
+      number: row.number,
+      subject: row.subject,
+      status: row.status,
+      priority: row.priority,
+      channel: row.channel,
+      assigneeId: row.assigneeId,
+      createdAt: row.createdAt,
+      customer: { name: row.contactName, email: row.contactEmail },
       // Copied on replies (reply-all); the composer shows them for the agent to keep or remove.
-      cc: ticket.cc,
+      cc: row.cc,
     },
-    earlierMessages: thread.total - thread.messages.length,
-    thread: thread.messages.map((m) => ({
-      id: m.id,
-      kind: m.kind,
-      bodyText: m.bodyText,
-      createdAt: m.createdAt,
-      deliveryStatus: m.deliveryStatus,
-      deliveryError: m.deliveryStatus === 'failed' ? m.deliveryError : null,
-      fromCustomer: m.authorUserId === null,
-      authorUserId: m.authorUserId,
-      author: m.authorUserName ?? (m.authorContactName || m.authorContactEmail) ?? 'Unknown',
-      inbound: m.threadedBy
+    earlierMessages: row.thread.total - messages.length,
+    thread: messages.map(({ hasHtml, threadedBy, notFromParticipant, ...m }) => ({
+      ...m,
+      inbound: threadedBy
         ? {
-            threadedBy: m.threadedBy,
-            hasHtml: m.hasHtml,
-            notFromParticipant: m.notFromParticipant,
-            ...(m.hasHtml ? { visibleText: m.bodyText, quotedText: '' } : splitQuotedText(m.bodyText)),
+            threadedBy,
+            hasHtml,
+            notFromParticipant,
+            ...(hasHtml ? { visibleText: m.bodyText, quotedText: '' } : splitQuotedText(m.bodyText)),
           }
         : null,
-      attachments: m.attachments,
     })),
     tags: allTags.filter((t) => t.onTicket).map((t) => ({ id: t.id, name: t.name })),
     workspaceTags: allTags.map((t) => ({ id: t.id, name: t.name })),
-    members: members.map((m) => ({ userId: m.userId, name: m.name })),
-    mailbox: { name: ticket.mailboxName, address: ticket.mailboxAddress },
-    activity: activity.map((a) => ({
-      id: a.id,
-      action: a.action,
-      data: isRecord(a.data) ? a.data : {},
-      actorName: a.actorName,
-      createdAt: a.createdAt,
-    })),
-    cannedResponses,
+    members,
+    mailbox: { name: row.mailboxName, address: row.mailboxAddress },
+    activity: row.activity.map((a) => ({ ...a, data: isRecord(a.data) ? a.data : {} })),
+    cannedResponses: canned,
+    /** For the panels' own view functions (ticketAiViews, ticketDraftsFrom, customerCardFrom). */
+    ai: row.ai,
+    composer: row.composer,
+    customer: row.customer,
   }
 }
 

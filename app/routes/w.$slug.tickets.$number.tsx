@@ -22,13 +22,14 @@ import { TeammateDrafts } from '#app/components/ticket/teammate-drafts.tsx'
 import { ReplyJump } from '#app/components/ticket/reply-jump.tsx'
 import { UndoSendToasts } from '#app/components/ticket/undo-send.tsx'
 import { undoReply } from '#app/domain/undo-send.server.ts'
-import { loadTicketDrafts } from '#app/domain/drafts.server.ts'
+import { ticketDraftsFrom } from '#app/domain/drafts.server.ts'
 import { describeActivity } from '#app/utils/activity.ts'
 import { useOpenAtNewest } from '#app/components/ticket/use-open-at-newest.ts'
 import { Composer, useComposerKey } from '#app/components/ticket/composer.tsx'
 import { AiComposerTools } from '#app/components/ai/ai-composer-tools.tsx'
 import { SimilarTickets } from '#app/components/ai/similar-tickets.tsx'
 import { loadTicketAi, ticketAiViews } from '#app/ai/ticket-insights.server.ts'
+import { agentLanguageFrom } from '#app/ai/triage-vocabulary.ts'
 import { MessageTranslation } from '#app/components/ai/message-translation.tsx'
 import { SummaryPanel } from '#app/components/ai/summary-panel.tsx'
 import { TranslatedReplyButton } from '#app/components/ai/translated-reply-button.tsx'
@@ -38,7 +39,7 @@ import { Thread } from '#app/components/ticket/thread.tsx'
 import { EarlierMessages } from '#app/components/ticket/earlier-messages.tsx'
 import { TicketSidebar, type SidebarError } from '#app/components/ticket/ticket-sidebar.tsx'
 import { CustomerCard } from '#app/components/ticket/customer-card.tsx'
-import { loadCustomerCard } from '#app/domain/customer-profile.server.ts'
+import { customerCardFrom } from '#app/domain/customer-profile.server.ts'
 import { requireMember } from '#app/http/auth.server.ts'
 import { notFound } from '#app/domain/errors.server.ts'
 import { retryEmailDelivery } from '#app/domain/email.server.ts'
@@ -48,7 +49,6 @@ import {
   fillCannedResponse,
   loadTicketPage,
   nextTicketInQueue,
-  requireTicket,
   tagTicket,
   ticketNumberFrom,
   untagTicket,
@@ -75,32 +75,37 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [
 ]
 
 /**
- * The ticket is read once (a 404 if it is not this workspace's) and handed to every panel: the
- * thread and fields, the AI state, drafts with held replies and the customer card run side by
- * side; the AI views then combine with the thread's length and the tags the page read. Similar
- * tickets load after the page (their own route, /similar).
+ * The page's reads are one statement (loadTicketPage: the ticket, a 404 if it is not this
+ * workspace's, the thread, fields, AI state, drafts with held replies, the customer card); the
+ * AI views then combine with the thread's length and the tags it read. Similar tickets load after
+ * the page (their own route, /similar).
  */
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const member = await requireMember(request, params.slug)
-  const ticket = await requireTicket(member, ticketNumberFrom(params.number))
+  const number = ticketNumberFrom(params.number)
   const search = searchParamsOf(request)
   const from = QueueFrom.safeParse(search.get('from') ?? undefined)
-  const [page, ai, drafts, customer] = await Promise.all([
-    loadTicketPage(member, ticket, { fullThread: search.get('thread') === 'all' }),
-    loadTicketAi(member, ticket, request.headers.get('accept-language')),
-    loadTicketDrafts(member, ticket.id),
-    loadCustomerCard(member, ticket.id),
-  ])
+  const agentLanguage = agentLanguageFrom(request.headers.get('accept-language'))
+  const {
+    ai: aiState,
+    composer,
+    customer,
+    ...page
+  } = await loadTicketPage(member, number, {
+    fullThread: search.get('thread') === 'all',
+    language: agentLanguage,
+  })
+  const ai = await loadTicketAi(member, aiState, agentLanguage)
   const { assist, insights } = ticketAiViews(ai, {
-    ticket,
+    ticket: page.ticket,
     tagIds: page.tags.map((t) => t.id),
     thread: { length: page.earlierMessages + page.thread.length, lastMessageId: page.thread.at(-1)?.id },
   })
-  const { held, ...composerDrafts } = drafts
+  const { held, ...drafts } = ticketDraftsFrom(member, composer)
   return {
     ...page,
-    customer,
-    drafts: composerDrafts,
+    customer: customerCardFrom(customer),
+    drafts,
     held,
     assist,
     insights,
@@ -406,7 +411,7 @@ export default function TicketPage() {
               ? `${ticket.customer.name} <${ticket.customer.email}>`
               : ticket.customer.email}
             {page.mailbox ? ` · ${page.mailbox.name}` : ''} · via {ticket.channel} · opened{' '}
-            <RelativeTime iso={ticket.createdAt.toISOString()} now={now} /> · {STATUS_LABEL[ticket.status]} ·{' '}
+            <RelativeTime iso={ticket.createdAt} now={now} /> · {STATUS_LABEL[ticket.status]} ·{' '}
             {PRIORITY_LABEL[ticket.priority]} priority
           </p>
         </header>

@@ -1,6 +1,5 @@
-import { and, asc, eq, inArray, sql } from 'drizzle-orm'
+import { and, asc, eq, inArray, sql, type SQL } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
-import { executePrepared } from '../prepared.ts'
 import { messageTranslations, messages, tags, ticketSummaries, ticketTriage, tickets } from '../schema.ts'
 
 /** Queries of the AI triage, summaries and translations (app/ai/triage|summarize|translate). */
@@ -182,25 +181,30 @@ export type TicketAiState = {
   translations: Array<{ messageId: string; text: string }>
 }
 
+/** The AI columns of the ticket page's statement as PostgreSQL returns them (dates as JSON text). */
+export type TicketAiStateRow = {
+  settings: unknown
+  triage: (Omit<NonNullable<TicketAiState['triage']>, 'appliedAt'> & { appliedAt: string | null }) | null
+  summary: (Omit<NonNullable<TicketAiState['summary']>, 'updatedAt'> & { updatedAt: string }) | null
+  translations: TicketAiState['translations']
+}
+
 /**
- * Everything AI the ticket page shows, in one statement: the workspace's AI settings, the
- * ticket's triage (its suggested tags' names; tags deleted since are left out), its cached
- * summary and the cached translations of its messages into `language`. Each part filtered by
- * the workspace.
+ * Everything AI the ticket page shows, as columns of the page's statement (db/queries/ticket-page.ts):
+ * the workspace's AI settings, the ticket's triage (its suggested tags' names; tags deleted since
+ * are left out), its cached summary and the cached translations of its messages into `language`.
+ * Each part filtered by the workspace.
  */
-export async function getTicketAiState(
-  db: DbOrTx,
-  { workspaceId, ticketId, language }: { workspaceId: string; ticketId: string; language: string },
-): Promise<TicketAiState> {
-  const result = await executePrepared<{
-    settings: unknown
-    triage: (Omit<NonNullable<TicketAiState['triage']>, 'appliedAt'> & { appliedAt: string | null }) | null
-    summary: (Omit<NonNullable<TicketAiState['summary']>, 'updatedAt'> & { updatedAt: string }) | null
-    translations: TicketAiState['translations']
-  }>(
-    db,
-    sql`
-    select
+export function ticketAiStateColumns({
+  workspaceId,
+  ticketId,
+  language,
+}: {
+  workspaceId: string
+  ticketId: SQL
+  language: string
+}) {
+  return sql`
       (select w.settings -> 'ai' from workspaces w where w.id = ${workspaceId}) as settings,
       (select json_build_object(
           'priority', tr.priority, 'language', tr.language, 'sentiment', tr.sentiment,
@@ -216,9 +220,10 @@ export async function getTicketAiState(
       (select coalesce(json_agg(json_build_object('messageId', mt.message_id, 'text', mt.text)), '[]'::json)
         from message_translations mt join messages m on m.id = mt.message_id
         where mt.workspace_id = ${workspaceId} and m.ticket_id = ${ticketId}
-          and mt.language = ${language}) as translations`,
-  )
-  const row = result.rows[0]!
+          and mt.language = ${language}) as translations`
+}
+
+export function ticketAiStateFrom(row: TicketAiStateRow): TicketAiState {
   return {
     settings: row.settings ?? null,
     triage: row.triage && {

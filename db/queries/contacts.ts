@@ -149,37 +149,45 @@ export async function getContactProfile(
   return row
 }
 
+/** The customer card column of the ticket page's statement as PostgreSQL returns it (dates as JSON text). */
+export type CustomerCardRow = {
+  id: string
+  name: string
+  email: string
+  company: string | null
+  timeZone: string | null
+  notes: string
+  bouncedAt: string | null
+  bounceReason: string | null
+  createdAt: string
+  ticketCount: number
+  others: Array<{
+    id: string
+    number: number
+    subject: string
+    status: (typeof tickets.$inferSelect)['status']
+    lastActivityAt: string
+  }>
+}
+
 /**
- * The customer card of a ticket of the workspace in one statement: the profile of the customer
- * behind it and their `othersLimit` most recently active other tickets (tickets_contact_idx).
+ * The customer card of the ticket `ticketId` (a column of the ticket page's statement,
+ * db/queries/ticket-page.ts): the profile of the customer behind it (profileColumns) and their
+ * `othersLimit` most recently active other tickets (tickets_contact_idx).
  */
-export async function getTicketCustomerCard(
-  db: DbOrTx,
-  { workspaceId, ticketId, othersLimit }: { workspaceId: string; ticketId: string; othersLimit: number },
-) {
-  const [row] = await db
-    .select({
-      ...profileColumns,
-      others: sql<
-        Array<{
-          id: string
-          number: number
-          subject: string
-          status: (typeof tickets.$inferSelect)['status']
-          lastActivityAt: string
-        }>
-      >`(select coalesce(json_agg(o order by o."lastActivityAt" desc), '[]'::json) from (
+export function customerCardColumn({ ticketId, othersLimit }: { ticketId: SQL; othersLimit: number }) {
+  return sql`(select json_build_object(
+      'id', c.id, 'name', c.name, 'email', c.email, 'company', c.company, 'timeZone', c.time_zone,
+      'notes', c.notes, 'bouncedAt', c.bounced_at, 'bounceReason', c.bounce_reason, 'createdAt', c.created_at,
+      'ticketCount', (select count(*) from tickets tc where tc.contact_id = c.id)::int,
+      'others', (select coalesce(json_agg(o order by o."lastActivityAt" desc), '[]'::json) from (
           select o.id, o.number, o.subject, o.status, o.last_activity_at as "lastActivityAt"
           from tickets o
-          where o.workspace_id = ${tickets.workspaceId} and o.contact_id = ${contacts}.id
-            and o.id <> ${tickets.id}
+          where o.workspace_id = tk.workspace_id and o.contact_id = c.id and o.id <> tk.id
           order by o.last_activity_at desc
-          limit ${othersLimit}) o)`,
-    })
-    .from(tickets)
-    .innerJoin(contacts, eq(contacts.id, tickets.contactId))
-    .where(and(eq(tickets.workspaceId, workspaceId), eq(tickets.id, ticketId)))
-  return row
+          limit ${othersLimit}) o))
+    from tickets tk join contacts c on c.id = tk.contact_id
+    where tk.id = ${ticketId})`
 }
 
 export async function setContactProfile(

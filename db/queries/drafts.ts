@@ -1,6 +1,5 @@
-import { and, eq, inArray, sql } from 'drizzle-orm'
+import { and, eq, inArray, sql, type SQL } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
-import { executePrepared } from '../prepared.ts'
 import { drafts, tickets } from '../schema.ts'
 
 export type DraftValues = { body: string; kind: 'reply' | 'note' }
@@ -53,21 +52,27 @@ export async function deleteDraft(
     )
 }
 
+/** The composer columns of the ticket page's statement as PostgreSQL returns them. */
+export type ComposerStateRow = {
+  drafts: Array<{ userId: string; name: string; body: string; kind: 'reply' | 'note'; updatedAt: string }>
+  held: Array<{ messageId: string; heldUntil: string }>
+}
+
 /**
- * The ticket page's composer state in one statement: the ticket's non-empty drafts with their
- * authors' names, newest first, and `userId`'s replies on it still in their undo window.
+ * The ticket page's composer state, as columns of the page's statement (db/queries/ticket-page.ts):
+ * the ticket's non-empty drafts with their authors' names, newest first, and `userId`'s replies on
+ * it still in their undo window.
  */
-export async function getTicketComposerState(
-  db: DbOrTx,
-  { workspaceId, ticketId, userId }: { workspaceId: string; ticketId: string; userId: string },
-) {
-  const result = await executePrepared<{
-    drafts: Array<{ userId: string; name: string; body: string; kind: 'reply' | 'note'; updatedAt: string }>
-    held: Array<{ messageId: string; heldUntil: string }>
-  }>(
-    db,
-    sql`
-    select
+export function composerStateColumns({
+  workspaceId,
+  ticketId,
+  userId,
+}: {
+  workspaceId: string
+  ticketId: SQL
+  userId: string
+}) {
+  return sql`
       (select coalesce(json_agg(json_build_object(
           'userId', d.user_id, 'name', u.name, 'body', d.body, 'kind', d.kind, 'updatedAt', d.updated_at)
           order by d.updated_at desc), '[]'::json)
@@ -76,9 +81,10 @@ export async function getTicketComposerState(
       (select coalesce(json_agg(json_build_object('messageId', m.id, 'heldUntil', m.held_until)), '[]'::json)
         from messages m
         where m.workspace_id = ${workspaceId} and m.ticket_id = ${ticketId}
-          and m.author_user_id = ${userId} and m.held_until > now()) as held`,
-  )
-  const row = result.rows[0]!
+          and m.author_user_id = ${userId} and m.held_until > now()) as held`
+}
+
+export function composerStateFrom(row: ComposerStateRow) {
   return {
     drafts: row.drafts.map((d) => ({ ...d, updatedAt: new Date(d.updatedAt) })),
     held: row.held.map((h) => ({ messageId: h.messageId, heldUntil: new Date(h.heldUntil) })),

@@ -1,9 +1,8 @@
-import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm'
+import { and, asc, eq, inArray, sql } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
 import { executePrepared } from '../prepared.ts'
 import {
   attachments,
-  auditEvents,
   contacts,
   customerLinks,
   emails,
@@ -64,26 +63,15 @@ export async function listThread(
     publicOnly = false,
   }: { workspaceId: string; ticketId: string; publicOnly?: boolean },
 ) {
-  const { messages } = await threadMessages(db, workspaceId, ticketId, { publicOnly })
-  return messages.map(({ deliveryError: _deliveryError, ...message }) => message)
-}
-
-/**
- * The newest `newest` messages of the thread (oldest → newest) and how many the thread has in all:
- * the ticket page renders these and collapses the earlier ones.
- */
-export async function listThreadTail(
-  db: DbOrTx,
-  { workspaceId, ticketId, newest }: { workspaceId: string; ticketId: string; newest: number },
-) {
-  return threadMessages(db, workspaceId, ticketId, { publicOnly: false, newest })
+  const rows = await threadMessages(db, workspaceId, ticketId, { publicOnly })
+  return rows.map(({ deliveryError: _deliveryError, ...message }) => message)
 }
 
 async function threadMessages(
   db: DbOrTx,
   workspaceId: string,
   ticketId: string,
-  { publicOnly, newest }: { publicOnly: boolean; newest?: number },
+  { publicOnly }: { publicOnly: boolean },
 ) {
   const query = db
     .select({
@@ -102,8 +90,6 @@ async function threadMessages(
       hasHtml: sql<boolean>`${messages.bodyHtml} is not null`,
       threadedBy: messages.threadedBy,
       notFromParticipant: messages.notFromParticipant,
-      // The whole thread's length, counted before the LIMIT.
-      total: sql<number>`(count(*) over ())::int`,
       // Why a failed reply's email failed (the transport's answer); looked up for failed ones only.
       deliveryError: sql<string | null>`case when ${messages.deliveryStatus} = 'failed' then (
         select ${emails.error} from ${emails}
@@ -133,14 +119,7 @@ async function threadMessages(
           )
         : and(eq(messages.workspaceId, workspaceId), eq(messages.ticketId, ticketId)),
     )
-  const rows =
-    newest === undefined
-      ? await query.orderBy(asc(messages.createdAt), asc(messages.id))
-      : (await query.orderBy(desc(messages.createdAt), desc(messages.id)).limit(newest)).reverse()
-  return {
-    total: rows[0]?.total ?? 0,
-    messages: rows.map(({ total: _total, ...row }) => row),
-  }
+  return query.orderBy(asc(messages.createdAt), asc(messages.id))
 }
 
 type ThreadAttachment = { id: string; filename: string; contentType: string; size: number }
@@ -154,94 +133,12 @@ export async function listTicketTags(db: DbOrTx, ticketId: string) {
     .orderBy(asc(tags.name))
 }
 
-/**
- * The ticket page's pick lists in one statement, each filtered by the workspace: its tags (with
- * whether the ticket has each), its members and its canned responses, each ordered by name.
- */
-export async function getTicketPageLists(
-  db: DbOrTx,
-  { workspaceId, ticketId }: { workspaceId: string; ticketId: string },
-) {
-  const result = await executePrepared<{
-    tags: Array<{ id: string; name: string; onTicket: boolean }>
-    members: Array<{ userId: string; name: string }>
-    canned: Array<{ id: string; title: string; body: string }>
-  }>(
-    db,
-    sql`
-    select
-      (select coalesce(json_agg(json_build_object('id', tg.id, 'name', tg.name, 'onTicket', exists (
-            select 1 from ticket_tags tt where tt.ticket_id = ${ticketId} and tt.tag_id = tg.id))
-          order by tg.name), '[]'::json)
-        from tags tg where tg.workspace_id = ${workspaceId}) as tags,
-      (select coalesce(json_agg(json_build_object('userId', u.id, 'name', u.name) order by u.name), '[]'::json)
-        from memberships m join users u on u.id = m.user_id where m.workspace_id = ${workspaceId}) as members,
-      (select coalesce(json_agg(json_build_object('id', c.id, 'title', c.title, 'body', c.body) order by c.title), '[]'::json)
-        from canned_responses c where c.workspace_id = ${workspaceId}) as canned`,
-  )
-  const row = result.rows[0]!
-  return { tags: row.tags, members: row.members, cannedResponses: row.canned }
-}
-
 export async function listWorkspaceTags(db: DbOrTx, workspaceId: string) {
   return db
     .select({ id: tags.id, name: tags.name })
     .from(tags)
     .where(eq(tags.workspaceId, workspaceId))
     .orderBy(asc(tags.name))
-}
-
-/**
- * The ticket's audit entries, newest first. `fieldChanges`: only what the thread does not show
- * already (status, priority, assignee, tags, opening; a customer reply only when it reopened the
- * ticket), and only since the oldest of the thread's newest `sinceNewestMessages` messages, so
- * the ticket page can place them between the messages it renders.
- */
-export async function listTicketActivity(
-  db: DbOrTx,
-  {
-    workspaceId,
-    ticketId,
-    limit = 100,
-    fieldChanges = false,
-    sinceNewestMessages,
-  }: {
-    workspaceId: string
-    ticketId: string
-    limit?: number
-    fieldChanges?: boolean
-    sinceNewestMessages?: number
-  },
-) {
-  return db
-    .select({
-      id: auditEvents.id,
-      action: auditEvents.action,
-      data: auditEvents.data,
-      createdAt: auditEvents.createdAt,
-      actorName: users.name,
-    })
-    .from(auditEvents)
-    .leftJoin(users, eq(users.id, auditEvents.actorUserId))
-    .where(
-      and(
-        eq(auditEvents.workspaceId, workspaceId),
-        eq(auditEvents.targetId, ticketId),
-        fieldChanges
-          ? sql`(${auditEvents.action} not like 'message.%' or (${auditEvents.action} = 'message.customer-replied' and ${auditEvents.data} ? 'reopenedFrom'))`
-          : undefined,
-        sinceNewestMessages === undefined
-          ? undefined
-          : sql`${auditEvents.createdAt} >= coalesce((
-              select ${messages.createdAt} from ${messages}
-              where ${messages.workspaceId} = ${workspaceId} and ${messages.ticketId} = ${ticketId}
-              order by ${messages.createdAt} desc, ${messages.id} desc
-              offset ${sinceNewestMessages - 1} limit 1
-            ), '-infinity')`,
-      ),
-    )
-    .orderBy(desc(auditEvents.createdAt))
-    .limit(limit)
 }
 
 export async function getAttachment(db: DbOrTx, { workspaceId, id }: { workspaceId: string; id: string }) {

@@ -9,7 +9,8 @@ export type ThreadEntry = {
   id: string
   kind: 'reply' | 'note'
   bodyText: string
-  createdAt: Date
+  /** ISO 8601. */
+  createdAt: string
   deliveryStatus: 'queued' | 'sending' | 'sent' | 'delivered' | 'bounced' | 'failed' | null
   /** Why the email of a failed reply was not sent (the transport's answer). */
   deliveryError?: string | null
@@ -21,7 +22,7 @@ export type ThreadEntry = {
 }
 
 /** A field change (status, priority, assignee, tags) shown between the messages it came between. */
-export type ThreadEvent = { id: string; text: string; createdAt: Date }
+export type ThreadEvent = { id: string; text: string; createdAt: string }
 
 const STYLE = {
   customer: 'mr-8 border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900',
@@ -73,8 +74,8 @@ export function Thread({
   afterBody?: (message: ThreadEntry) => ReactNode
 }) {
   const items = [
-    ...messages.map((message) => ({ at: message.createdAt.getTime(), message, event: undefined })),
-    ...events.map((event) => ({ at: event.createdAt.getTime(), message: undefined, event })),
+    ...messages.map((message) => ({ at: Date.parse(message.createdAt), message, event: undefined })),
+    ...events.map((event) => ({ at: Date.parse(event.createdAt), message: undefined, event })),
   ].sort((a, b) => a.at - b.at)
   const latestId = messages.at(-1)?.id
   return (
@@ -88,7 +89,7 @@ export function Thread({
             >
               <span aria-hidden className="h-px flex-1 bg-slate-200 dark:bg-slate-800" />
               <span>
-                {event.text} · <RelativeTime iso={event.createdAt.toISOString()} now={now} />
+                {event.text} · <RelativeTime iso={event.createdAt} now={now} />
               </span>
               <span aria-hidden className="h-px flex-1 bg-slate-200 dark:bg-slate-800" />
             </li>
@@ -119,7 +120,7 @@ export function Thread({
                 </span>
                 {/* slate-600: slate-500 is under 4.5:1 on the tinted reply and note backgrounds. */}
                 <span className="text-slate-600 dark:text-slate-400">
-                  <RelativeTime iso={message.createdAt.toISOString()} now={now} />
+                  <RelativeTime iso={message.createdAt} now={now} />
                 </span>
                 {delivery ? (
                   <span className={`ml-auto rounded px-1.5 py-0.5 text-xs ${delivery.className}`}>
