@@ -1,5 +1,4 @@
 import path from 'node:path'
-import { createRequestHandler } from '@remix-run/express'
 import type { ServerBuild } from '@remix-run/node'
 import compression from 'compression'
 import express, { type ErrorRequestHandler } from 'express'
@@ -16,6 +15,7 @@ import {
 import { healthz, readyz } from './health.server.ts'
 import { emailFrameHeaders } from './email-frame.server.ts'
 import { sendgridWebhooks } from './inbound.server.ts'
+import { remixRequestHandler } from './remix-adapter.server.ts'
 import { requestLog } from './request-log.server.ts'
 import { refuse } from './refusal.server.ts'
 import { requestScope } from './request-scope.server.ts'
@@ -121,7 +121,8 @@ export function createApp(options: Options) {
     realtime: realtime(),
     databaseUnavailable: res.locals.databaseUnavailable === true,
   })
-  const remix = createRequestHandler({
+  // @remix-run/express's handler, leaner (see the module).
+  const remix = remixRequestHandler({
     build: guarded,
     mode: options.dev ? 'development' : 'production',
     getLoadContext,

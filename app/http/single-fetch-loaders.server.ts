@@ -2,6 +2,7 @@ import { createRequire } from 'node:module'
 import type { AppLoadContext, ServerBuild } from '@remix-run/node'
 import type { Request as ExpressRequest, RequestHandler, Response as ExpressResponse } from 'express'
 import { remixRequestHeaders, remixRequestUrl } from '#app/api/dispatch.server.ts'
+import { requestSignal, sendResponse } from './remix-adapter.server.ts'
 
 /**
  * Answers GET `….data` requests (Remix single fetch: every client navigation and revalidation)
@@ -14,10 +15,9 @@ import { remixRequestHeaders, remixRequestUrl } from '#app/api/dispatch.server.t
  * - two of the three route matchings (the request handler matches the `.data` path and the
  *   handler path again before the static handler's query matches it for the loaders);
  * - the express adapter's undici Request (the loaders still get the one Remix builds);
- * - the streamed response: the body is read whole (it is one chunk unless a loader returns
- *   promises, when it streams as before) and sent in one write with a Content-Length;
- * - the encoder's 4.95 s timeout kept alive after the response: Remix clears it only when the
- *   request is aborted, so every answered `.data` request's data stayed reachable for 5 s.
+ * - the streamed response: the body (one chunk unless a loader returns promises, when it
+ *   streams as before) is sent in one write with a Content-Length (see remix-adapter.server.ts,
+ *   which also says why the request's signal is aborted once the response is sent).
  * Anything else (other methods, `?_data`, development's build function) goes to Remix.
  * tests/integration/single-fetch-loaders.test.ts compares the answers with Remix's handler.
  */
@@ -107,7 +107,6 @@ async function singleFetchResponse(
   derived: Derived,
   request: Request,
   loadContext: AppLoadContext,
-  encodeSignal: AbortSignal,
 ) {
   const { singleFetch, isRedirectResponse } = remixRuntime()
   const entry = build.entry.module as EntryModule
@@ -135,7 +134,7 @@ async function singleFetchResponse(
   } else {
     resultHeaders.set('Content-Type', 'text/x-script')
     response = new Response(
-      singleFetch.encodeViaTurboStream(result, encodeSignal, entry.streamTimeout, 'production'),
+      singleFetch.encodeViaTurboStream(result, request.signal, entry.streamTimeout, 'production'),
       { status: status || 200, headers: resultHeaders },
     )
   }
@@ -148,7 +147,7 @@ async function singleFetchResponse(
       return new Response(
         singleFetch.encodeViaTurboStream(
           { [singleFetch.SingleFetchRedirectSymbol]: redirect },
-          encodeSignal,
+          request.signal,
           entry.streamTimeout,
           'production',
         ),
@@ -157,55 +156,6 @@ async function singleFetchResponse(
     }
   }
   return response
-}
-
-/** Aborting without a reason would build a DOMException (and its stack) per request. */
-const DONE = new Error('response sent')
-
-const WAITING = Symbol('waiting')
-const nextTurn = () => new Promise<typeof WAITING>((resolve) => setImmediate(() => resolve(WAITING)))
-
-/**
- * Writes the Response as @remix-run/express's sendRemixResponse does (status, then each header
- * appended), but the body in one write with a Content-Length when it is complete without waiting:
- * turbo-stream enqueues everything at once unless the data holds promises. If a chunk is not
- * there by the next turn of the event loop, what is read so far is written and the rest streamed.
- */
-async function send(res: ExpressResponse, response: Response) {
-  res.statusMessage = response.statusText
-  res.status(response.status)
-  for (const [name, value] of response.headers.entries()) res.append(name, value)
-  if (!response.body) {
-    res.end()
-    return
-  }
-  const reader = response.body.getReader()
-  const chunks: Uint8Array[] = []
-  for (;;) {
-    const read = reader.read()
-    const ready = await Promise.race([read, nextTurn()])
-    if (ready === WAITING) break
-    if (ready.done) {
-      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)
-      res.setHeader('Content-Length', body.byteLength)
-      res.end(body)
-      return
-    }
-    chunks.push(ready.value)
-  }
-  // Streaming from here on, as Remix's writeReadableStreamToWritable does.
-  for (const chunk of chunks) res.write(chunk)
-  try {
-    for (;;) {
-      const { done, value } = await reader.read()
-      if (done) break
-      res.write(value)
-    }
-    res.end()
-  } catch (error) {
-    res.destroy(error as Error)
-    throw error
-  }
 }
 
 export function singleFetchLoaders(options: {
@@ -219,33 +169,25 @@ export function singleFetchLoaders(options: {
     // Remix answers `?_data` the old way, even on a `.data` path.
     if (url.searchParams.has('_data')) return next()
     derived ??= derive(options.build)
-    // As the express adapter: loaders are aborted if the client goes away before the response.
-    let controller: AbortController | null = new AbortController()
-    res.on('finish', () => (controller = null))
-    res.on('close', () => controller?.abort())
     // What singleFetchLoaders, handleError and handleDataRequest read of the request; the
-    // loaders get the Request singleFetchLoaders builds from it.
+    // loaders get the Request singleFetchLoaders builds from it, with the same signal: aborted
+    // if the client goes away first, and once the response is sent, which also clears the
+    // encoder's timeout (app/http/remix-adapter.server.ts).
+    const signal = requestSignal(res)
     const request = {
       method: 'GET',
       url: url.href,
       headers: remixRequestHeaders(req),
-      signal: controller.signal,
+      signal,
     } as unknown as Request
-    // The encoder's timeout is cleared once the body is read (see the module comment).
-    const encoding = new AbortController()
     void (async () => {
-      try {
-        const response = await singleFetchResponse(
-          options.build,
-          derived!,
-          request,
-          options.getLoadContext(req, res),
-          encoding.signal,
-        )
-        await send(res, response)
-      } finally {
-        encoding.abort(DONE)
-      }
+      const response = await singleFetchResponse(
+        options.build,
+        derived!,
+        request,
+        options.getLoadContext(req, res),
+      )
+      await sendResponse(res, response)
     })().catch(next)
   }
 }

@@ -1,0 +1,108 @@
+import { createRequestHandler, type AppLoadContext, type ServerBuild } from '@remix-run/node'
+import type { Request as ExpressRequest, RequestHandler, Response as ExpressResponse } from 'express'
+import { createReadableStreamFromReadable } from '@remix-run/node'
+import { remixRequestHeaders, remixRequestUrl } from '#app/api/dispatch.server.ts'
+
+/**
+ * @remix-run/express 2.17's request handler with two differences that cost nothing in behaviour:
+ * - the request's signal is also aborted once the response has finished (with FINISHED as its
+ *   reason). Remix hands that signal to the turbo-stream encoder of every `.data` answer and
+ *   every page's hydration data, whose 4.95 s timeout is cleared only on abort: with the express
+ *   adapter each answered request's data and page context stayed reachable for 5 s (GC work
+ *   under load). Loaders and actions are long done by then; a client that goes away before the
+ *   response is complete aborts it as before, with the default AbortError;
+ * - the body is sent by sendResponse: one write with a Content-Length when it is complete
+ *   without waiting (a page rendered whole, a `.data` answer), streamed as before otherwise.
+ */
+
+export const FINISHED = new Error('response finished')
+
+type LoadContextOf = (req: ExpressRequest, res: ExpressResponse) => AppLoadContext
+
+/** A signal aborted when the client goes away before the response is complete, or after it is. */
+export function requestSignal(res: ExpressResponse) {
+  const controller = new AbortController()
+  let finished = false
+  res.on('finish', () => {
+    finished = true
+    controller.abort(FINISHED)
+  })
+  res.on('close', () => {
+    if (!finished) controller.abort()
+  })
+  return controller.signal
+}
+
+export function remixRequestHandler(options: {
+  build: ServerBuild | (() => Promise<ServerBuild>)
+  mode: 'development' | 'production'
+  getLoadContext: LoadContextOf
+}): RequestHandler {
+  const handle = createRequestHandler(options.build, options.mode)
+  return (req, res, next) => {
+    void (async () => {
+      const init: RequestInit & { duplex?: 'half' } = {
+        method: req.method,
+        headers: remixRequestHeaders(req),
+        signal: requestSignal(res),
+      }
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        init.body = createReadableStreamFromReadable(req)
+        init.duplex = 'half'
+      }
+      const request = new Request(remixRequestUrl(req).href, init)
+      const response = await handle(request, options.getLoadContext(req, res))
+      await sendResponse(res, response)
+    })().catch(next)
+  }
+}
+
+const WAITING = Symbol('waiting')
+const nextTurn = () => new Promise<typeof WAITING>((resolve) => setImmediate(() => resolve(WAITING)))
+
+/**
+ * Writes a Fetch Response as @remix-run/express's sendRemixResponse does (status text, status,
+ * each header appended), but the body in one write with a Content-Length when all of it is there
+ * without waiting: a page rendered whole, turbo-stream data without promises. If a chunk is not
+ * there by the next turn of the event loop, what is read so far is written and the rest streamed,
+ * chunk by chunk as Remix does (an AI draft's event stream, a file).
+ */
+export async function sendResponse(res: ExpressResponse, response: Response) {
+  res.statusMessage = response.statusText
+  res.status(response.status)
+  for (const [name, value] of response.headers.entries()) res.append(name, value)
+  if (/text\/event-stream/i.test(response.headers.get('Content-Type') ?? '')) res.flushHeaders()
+  if (!response.body) {
+    res.end()
+    return
+  }
+  const reader = response.body.getReader()
+  const chunks: Uint8Array[] = []
+  try {
+    let pending = reader.read()
+    for (;;) {
+      const ready = await Promise.race([pending, nextTurn()])
+      if (ready === WAITING) break
+      if (ready.done) {
+        const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)
+        if (!res.headersSent) res.setHeader('Content-Length', body.byteLength)
+        res.end(body)
+        return
+      }
+      chunks.push(ready.value)
+      pending = reader.read()
+    }
+    // Streaming from here on, as Remix's writeReadableStreamToWritable does.
+    for (const chunk of chunks) res.write(chunk)
+    for (;;) {
+      const { done, value } = await pending
+      if (done) break
+      res.write(value)
+      pending = reader.read()
+    }
+    res.end()
+  } catch (error) {
+    res.destroy(error as Error)
+    throw error
+  }
+}
