@@ -240,8 +240,9 @@ export async function listQueue(db: DbOrTx, input: ListQueueInput) {
           // 0023_ticket_message_stats): one lookup instead of scanning each ticket's messages.
           // A search row shows its snippet instead of the last message's line: the message is read
           // only for a row whose snippet is empty (as `snippetParts` reads it), the one that shows it.
+          // In the key, not a join filter: a null key skips the index probe.
           sql`left join ticket_message_stats ms on ms.ticket_id = page.id
-    left join messages lm on lm.id = ms.last_reply_id${q ? sql` and coalesce(page.snippet, '') = ''` : sql``}`
+    left join messages lm on lm.id = ${q ? sql`case when coalesce(page.snippet, '') = '' then ms.last_reply_id end` : sql`ms.last_reply_id`}`
         : sql``
     }
   `
