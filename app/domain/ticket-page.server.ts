@@ -87,16 +87,21 @@ export async function loadTicketPage(
       cc: row.cc,
     },
     earlierMessages: row.thread.total - messages.length,
-    thread: messages.map(({ hasHtml, threadedBy, notFromParticipant, ...m }) => ({
+    // A failed reply's reason and an email's details only where they apply: the hydration data
+    // carries no nulls for the other messages.
+    thread: messages.map(({ hasHtml, threadedBy, notFromParticipant, deliveryError, ...m }) => ({
       ...m,
-      inbound: threadedBy
-        ? {
-            threadedBy,
-            hasHtml,
-            notFromParticipant,
-            ...(hasHtml ? { visibleText: m.bodyText, quotedText: '' } : splitQuotedText(m.bodyText)),
-          }
-        : null,
+      ...(deliveryError === null ? {} : { deliveryError }),
+      ...(threadedBy === null
+        ? {}
+        : {
+            inbound: {
+              threadedBy,
+              hasHtml,
+              notFromParticipant,
+              ...(hasHtml ? { visibleText: m.bodyText, quotedText: '' } : splitQuotedText(m.bodyText)),
+            },
+          }),
     })),
     tags: allTags.filter((t) => t.onTicket).map((t) => ({ id: t.id, name: t.name })),
     workspaceTags: allTags.map((t) => ({ id: t.id, name: t.name })),

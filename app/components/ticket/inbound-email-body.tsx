@@ -50,6 +50,10 @@ export function InboundEmailBody({
             // (our attachment route) load with the agent's session; links open outside.
             sandbox="allow-same-origin allow-popups allow-popups-to-escape-sandbox"
             referrerPolicy="no-referrer"
+            // Each frame is a request of its own (guard, message read, sanitized document, never
+            // cached): the page opens at the newest message, so frames far above it wait until
+            // the agent scrolls to them instead of costing up to 20 requests per page view.
+            loading="lazy"
             className="h-96 w-full resize-y rounded border border-slate-200 bg-white dark:border-slate-700"
           />
           <p className="mt-1 flex gap-3 text-xs">
