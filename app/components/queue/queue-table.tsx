@@ -1,6 +1,6 @@
 import type { SubmissionResult } from '@conform-to/react'
 import { Link, useLocation, useNavigate, useNavigation } from '@remix-run/react'
-import { useEffect, useRef, useState } from 'react'
+import { useEffect, useRef, useState, type MouseEvent } from 'react'
 import {
   PRIORITY_LABEL,
   PRIORITY_TEXT,
@@ -137,6 +137,19 @@ export function QueueTable({
     '?': () => setShortcutsOpen(true),
   })
 
+  // The rows' ticket links are plain anchors (see QueueRow): one handler here makes a plain
+  // left click (or Enter) on one a client-side navigation, as <Link> does.
+  function openTicketLink(event: MouseEvent<HTMLTableSectionElement>) {
+    if (event.defaultPrevented || event.button !== 0) return
+    if (event.metaKey || event.altKey || event.ctrlKey || event.shiftKey) return
+    // The rows' only anchors are their ticket links.
+    const link = event.target instanceof Element ? event.target.closest('a[href]') : null
+    const href = link?.getAttribute('href')
+    if (!href) return
+    event.preventDefault()
+    navigate(href)
+  }
+
   const allChecked = rows.length > 0 && rows.every((r) => selected.has(r.id))
   const busy = navigation.state === 'loading' && navigation.location?.pathname === `/w/${slug}/tickets`
 
@@ -211,14 +224,16 @@ export function QueueTable({
               </th>
             </tr>
           </thead>
-          <tbody>
+          {/* Clicks reach the rows' links through here; keyboard users get them from the links
+              themselves (Enter on a link is a click). */}
+          <tbody onClick={openTicketLink}>
             {rows.map((row, index) => (
               <QueueRow
                 key={row.id}
                 row={row}
                 index={index}
                 now={now}
-                slug={slug}
+                href={ticketHref(slug, row.number, queueSearch)}
                 active={index === active}
                 selectable={selectable}
                 checked={selected.has(row.id)}
@@ -291,7 +306,7 @@ function QueueRow({
   row,
   index,
   now,
-  slug,
+  href,
   active,
   selectable,
   checked,
@@ -303,7 +318,8 @@ function QueueRow({
   row: QueueTableRow
   index: number
   now: string
-  slug: string
+  /** The ticket's link, naming the queue it was opened from (ticketHref). */
+  href: string
   active: boolean
   selectable: boolean
   checked: boolean
@@ -312,9 +328,6 @@ function QueueRow({
   linkRef: (el: HTMLAnchorElement | null) => void
   viewing: string[] | undefined
 }) {
-  // Links from the queue name it (the customer page's rows name no queue).
-  const location = useLocation()
-  const queueSearch = location.pathname === `/w/${slug}/tickets` ? location.search : ''
   const shownTags = row.tags.slice(0, 3)
   return (
     <tr data-active={active || undefined} data-row={index} className="queue-row">
@@ -340,16 +353,21 @@ function QueueRow({
               <span className="sr-only">Unread:</span>
             </>
           ) : null}
-          <span className="queue-muted shrink-0 text-xs tabular-nums">{`#${row.number}`}</span>
-          <Link
+          <span className="queue-number">{`#${row.number}`}</span>
+          {/* A plain anchor, not <Link>: a row is rendered 25 to 100 times per page, and <Link>'s
+              hooks were a measurable part of the server's render (docs/performance.md, session 4).
+              QueueTable's tbody handles the click as a client-side navigation; data-discover
+              keeps Remix's route discovery for the href, as <Link> renders it. */}
+          <a
             ref={linkRef}
-            to={ticketHref(slug, row.number, queueSearch)}
+            href={href}
+            data-discover="true"
             onFocus={onFocus}
             title={row.gist ? `${row.subject} — ${row.gist}` : undefined}
             className={row.unread ? 'queue-subject font-semibold' : 'queue-subject'}
           >
             {row.subject}
-          </Link>
+          </a>
           {row.hasAttachments ? (
             <span className="queue-muted shrink-0" title="Has attachments">
               <RowIcon name="attachments" className="size-3.5" />
@@ -414,7 +432,7 @@ function QueueRow({
       <td className="queue-cell hidden truncate lg:table-cell">
         {row.assigneeName ?? <span className="queue-muted">Unassigned</span>}
       </td>
-      <td className="queue-muted py-0.5 text-right text-xs whitespace-nowrap">
+      <td className="queue-when">
         {row.waitingSince ? (
           <p
             className="font-medium text-amber-800 dark:text-amber-300"
@@ -443,7 +461,7 @@ function QueueRow({
 
 /** Under the subject: the search snippet when searching, else the last message's first line. */
 function RowSecondLine({ row }: { row: QueueTableRow }) {
-  const lineClass = 'queue-muted truncate text-xs leading-4'
+  const lineClass = 'queue-preview'
   if (row.snippet) {
     return (
       <p className={lineClass}>

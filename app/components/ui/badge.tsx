@@ -38,7 +38,11 @@ export function Badge({
 export function StatusBadge({ status, className = '' }: { status: TicketStatus; className?: string }) {
   return (
     <span
-      className={`inline-flex shrink-0 items-center rounded px-1.5 py-0.5 text-xs font-medium ${STATUS_BADGE[status]} ${className}`}
+      className={
+        className
+          ? `status-badge ${STATUS_BADGE[status]} ${className}`
+          : `status-badge ${STATUS_BADGE[status]}`
+      }
     >
       {STATUS_LABEL[status]}
     </span>
