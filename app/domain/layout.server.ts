@@ -1,8 +1,11 @@
 import { getDb } from '#db/client.ts'
-import { loadLayoutRow } from '#db/queries/layout.ts'
+import { loadLayoutRow, type LayoutColumnsRow } from '#db/queries/layout.ts'
 import { checklistState, type ChecklistState } from '#db/queries/onboarding.ts'
 import type { QueueOptionsRow } from '#db/queries/queue.ts'
 import type { Member } from './workspaces.server.ts'
+
+/** Which page's small read rides on the layout's statement (see layoutPlanOf). */
+export type LayoutPlan = { withQueueOptions: boolean; withChecklist: boolean }
 
 /**
  * The workspace layout's data (switcher, navigation counts, notification bell) for a member.
@@ -19,6 +22,13 @@ export async function workspaceLayout(
     withQueueOptions,
     withChecklist,
   })
+  return layoutFromRow(row, { withQueueOptions, withChecklist })
+}
+
+export type WorkspaceLayout = ReturnType<typeof layoutFromRow>
+
+/** The layout's data from its row (loadLayoutRow's, or getIdentityWithLayout's layout columns). */
+export function layoutFromRow(row: LayoutColumnsRow, { withChecklist }: LayoutPlan) {
   const queueOptions: QueueOptionsRow | null =
     row.mailboxes && row.members && row.tags
       ? { mailboxes: row.mailboxes, members: row.members, tags: row.tags }
@@ -57,4 +67,39 @@ export async function workspaceLayout(
     queueOptions,
     checklist,
   }
+}
+
+/** Where one request's layout data is memoized (app/http/request-scope.server.ts). */
+export const layoutMemoKey = (workspaceId: string, userId: string) => `layout:${workspaceId}:${userId}`
+
+/**
+ * `/w/:slug/tickets` is the inbox, `/w/:slug` the home page (a `.data` suffix, as a single-fetch
+ * request's path has it, is ignored); other paths under `/w/:slug/…` are 'other'; null outside.
+ */
+export function layoutPageOf(pathname: string) {
+  const segments = pathname
+    .replace(/\.data$/, '')
+    .replace(/\/$/, '')
+    .split('/')
+  if (segments[1] !== 'w' || segments.length < 3) return null
+  if (segments.length === 4 && segments[3] === 'tickets') return 'queue'
+  if (segments.length === 3) return 'home'
+  if (segments.length === 5 && segments[3] === 'tickets' && /^\d+$/.test(segments[4]!)) return 'ticket'
+  return 'other'
+}
+
+/**
+ * For a GET of the inbox, the home page or a ticket page (documents, or `.data` requests whose
+ * `_routes` include the layout's loader), which columns the layout's loader of that request will
+ * ask for: then the identity lookup can read the layout in the same statement. Null for any
+ * other request (resource routes under /w/:slug never run the layout's loader).
+ */
+export function layoutPlanOf(pathname: string, search: string): LayoutPlan | null {
+  const page = layoutPageOf(pathname)
+  if (page !== 'queue' && page !== 'home' && page !== 'ticket') return null
+  if (pathname.endsWith('.data')) {
+    const routes = new URLSearchParams(search).get('_routes')
+    if (routes !== null && !routes.split(',').includes('routes/w.$slug')) return null
+  }
+  return { withQueueOptions: page === 'queue', withChecklist: page === 'home' }
 }

@@ -3,10 +3,12 @@ import { createCookieSessionStorage, redirect, type SessionStorage } from '@remi
 import { Authenticator } from 'remix-auth'
 import { FormStrategy } from 'remix-auth-form'
 import { getDb } from '#db/client.ts'
+import { getIdentityWithLayout } from '#db/queries/layout.ts'
 import { getIdentity } from '#db/queries/sessions.ts'
 import { getMembershipBySlug } from '#db/queries/workspaces.ts'
 import { verifyLogin } from '#app/domain/accounts.server.ts'
 import { forbidden, notFound } from '#app/domain/errors.server.ts'
+import { layoutFromRow, layoutMemoKey, type LayoutPlan } from '#app/domain/layout.server.ts'
 import {
   closeSession,
   extendSessionIfDue,
@@ -77,10 +79,15 @@ export function workspaceSlugOf(pathname: string) {
  * request (the session-renewal middleware, the layout's and the page's guards all share it).
  * Per request only: nothing is remembered across requests.
  */
-function readIdentity(cookieHeader: string, slug: string | null): Promise<Identity | null> {
+function readIdentity(
+  cookieHeader: string,
+  slug: string | null,
+  layout: LayoutPlan | null = null,
+): Promise<Identity | null> {
   return memoizePerRequest(`identity:${slug ?? ''}:${cookieHeader}`, async () => {
     const sid = (await sessionStorage().getSession(cookieHeader)).get('sid')
     if (!sid) return null
+    if (layout && slug) return readIdentityWithLayout(sid, slug, layout)
     const row = await getIdentity(getDb(), { sessionId: sid, slug })
     if (!row) return null
     return {
@@ -102,15 +109,57 @@ function readIdentity(cookieHeader: string, slug: string | null): Promise<Identi
 }
 
 /**
+ * readIdentity's lookup for a GET of a page whose layout loader will run (layoutPlanOf): the same
+ * identity, and the layout's row in the same statement, memoized for this request where the
+ * layout's loader looks for it (layoutForRequest). Not a member: no layout is read.
+ */
+async function readIdentityWithLayout(sessionId: string, slug: string, plan: LayoutPlan) {
+  const row = await getIdentityWithLayout(getDb(), { sessionId, slug, ...plan })
+  if (!row) return null
+  const identity: Identity = {
+    session: { id: row.session_id, userId: row.user_id, expiresAt: new Date(row.expires_at) },
+    user: { id: row.user_id, email: row.email, name: row.name, timeZone: row.time_zone },
+    emailVerified: row.email_verified_at !== null,
+    membership:
+      row.role && row.workspace_id && row.workspace_name !== null && row.workspace_slug !== null
+        ? {
+            role: row.role,
+            workspaceId: row.workspace_id,
+            workspaceName: row.workspace_name,
+            workspaceSlug: row.workspace_slug,
+          }
+        : null,
+    slug,
+  }
+  const { workspaces, mine, unassigned, unread, notifications } = row
+  if (
+    identity.membership &&
+    workspaces !== undefined &&
+    mine !== undefined &&
+    unassigned !== undefined &&
+    unread !== undefined &&
+    notifications !== undefined
+  ) {
+    const layout = layoutFromRow({ ...row, workspaces, mine, unassigned, unread, notifications }, plan)
+    void memoizePerRequest(layoutMemoKey(identity.membership.workspaceId, row.user_id), () =>
+      Promise.resolve(layout),
+    )
+  }
+  return identity
+}
+
+/**
  * Reads the signed cookie and returns the live session row it refers to, if any. `pathname`
- * (the request's) lets the same lookup bring the workspace membership the guards will ask for.
+ * (the request's) lets the same lookup bring the workspace membership the guards will ask for,
+ * and `layout` (a GET's layoutPlanOf) the workspace layout's row as well.
  */
 export async function readSession(
   cookieHeader: string | null | undefined,
   pathname = '',
+  layout: LayoutPlan | null = null,
 ): Promise<CurrentSession | null> {
   if (!cookieHeader) return null
-  return (await readIdentity(cookieHeader, workspaceSlugOf(pathname)))?.session ?? null
+  return (await readIdentity(cookieHeader, workspaceSlugOf(pathname), layout))?.session ?? null
 }
 
 /** Opens a session for the user who just signed in; returns its id and the cookie that carries it. */

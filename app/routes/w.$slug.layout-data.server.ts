@@ -1,4 +1,9 @@
-import { workspaceLayout } from '#app/domain/layout.server.ts'
+import {
+  layoutMemoKey,
+  layoutPageOf,
+  workspaceLayout,
+  type WorkspaceLayout,
+} from '#app/domain/layout.server.ts'
 import { homeOf, loadHome } from '#app/domain/onboarding.server.ts'
 import { queueOptions } from '#app/domain/queue.server.ts'
 import type { Member } from '#app/domain/workspaces.server.ts'
@@ -9,22 +14,15 @@ import { memoizePerRequest, peekPerRequest } from '#app/http/request-scope.serve
 // and the page's side by side; the layout's loader sees the path and asks for the page's columns
 // too, and the page's loader takes them from it. When the layout's loader does not run (a client
 // navigation that only changes the query string: see layoutShouldRevalidate) or nothing is
-// memoized (a POST), the page's loader reads them itself.
+// memoized (a POST), the page's loader reads them itself. For a GET of these pages (and of a
+// ticket page) the session renewal's identity lookup reads the layout's row in its own statement
+// and memoizes it under the same key (app/http/auth.server.ts), so the layout's loader finds it.
 
-const layoutKey = (member: Member) => `layout:${member.workspaceId}:${member.userId}`
-
-/** `/w/:slug/tickets` or `/w/:slug` (the `.data` suffix is already gone from a loader's request). */
-function pageOf(request: Request) {
-  const segments = new URL(request.url).pathname.replace(/\/$/, '').split('/')
-  if (segments[1] !== 'w') return null
-  if (segments.length === 4 && segments[3] === 'tickets') return 'queue'
-  if (segments.length === 3) return 'home'
-  return null
-}
+const layoutKey = (member: Member) => layoutMemoKey(member.workspaceId, member.userId)
 
 /** The layout loader's data, once per request; with the inbox's or the home page's columns. */
 export function layoutForRequest(request: Request, member: Member) {
-  const page = pageOf(request)
+  const page = layoutPageOf(new URL(request.url).pathname)
   return memoizePerRequest(layoutKey(member), () =>
     workspaceLayout(member, { withQueueOptions: page === 'queue', withChecklist: page === 'home' }),
   )
@@ -32,10 +30,13 @@ export function layoutForRequest(request: Request, member: Member) {
 
 /** What the layout's loader of this request read, if it runs. */
 async function sharedLayout(member: Member) {
+  // Read with the identity (see above): there already.
+  const early = peekPerRequest<WorkspaceLayout>(layoutKey(member))
+  if (early) return early
   // Both loaders start in the same turn of the event loop (their guards share the memoized
   // identity), so by the next turn the layout's loader has registered its statement if it runs.
   await new Promise<void>((resolve) => setImmediate(resolve))
-  return peekPerRequest<Awaited<ReturnType<typeof workspaceLayout>>>(layoutKey(member))
+  return peekPerRequest<WorkspaceLayout>(layoutKey(member))
 }
 
 /** The queue filters' options: from the layout's statement when this request runs it. */

@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm'
+import { sql, type SQL } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
 import { executePrepared } from '../prepared.ts'
 import { checklistColumns, type ChecklistRow } from './onboarding.ts'
@@ -20,28 +20,29 @@ export type LayoutRow = {
   }>
 }
 
+/** A value or a column of the statement around (the identity's, in identityWithLayout). */
+type Ref = string | SQL
+
 /**
- * Everything the workspace layout shows on every page, in one round trip: the user's
- * workspaces, the Mine/Unassigned counts and the latest notifications. The counts are exact and
- * cost two index lookups: they read queue_counts, which triggers on tickets keep up to date in
+ * Everything the workspace layout shows on every page, as the select list of one statement: the
+ * user's workspaces, the Mine/Unassigned counts and the latest notifications. The counts are exact
+ * and cost two index lookups: they read queue_counts, which triggers on tickets keep up to date in
  * the same transaction as every change (migration 0021_queue_counts). `withQueueOptions` adds
  * the queue filters' options (the inbox page), `withChecklist` the getting-started checklist's
- * columns (the home page): one round trip instead of two, scoped by the same workspace id and
- * user id as the counts.
+ * columns (the home page), scoped by the same workspace id and user id as the counts.
  */
-export async function loadLayoutRow(
-  db: DbOrTx,
-  {
-    workspaceId,
-    userId,
-    withQueueOptions = false,
-    withChecklist = false,
-  }: { workspaceId: string; userId: string; withQueueOptions?: boolean; withChecklist?: boolean },
-) {
-  const result = await executePrepared<LayoutRow & Partial<QueueOptionsRow> & Partial<ChecklistRow>>(
-    db,
-    sql`
-    select
+function layoutColumns({
+  workspaceId,
+  userId,
+  withQueueOptions = false,
+  withChecklist = false,
+}: {
+  workspaceId: Ref
+  userId: Ref
+  withQueueOptions?: boolean
+  withChecklist?: boolean
+}) {
+  return sql`
       (select coalesce(json_agg(json_build_object('id', w.id, 'name', w.name, 'slug', w.slug) order by w.name), '[]'::json)
          from memberships m join workspaces w on w.id = m.workspace_id where m.user_id = ${userId}) as workspaces,
       (select coalesce(sum(q.n), 0)::int from queue_counts q where q.workspace_id = ${workspaceId}
@@ -59,7 +60,67 @@ export async function loadLayoutRow(
          where n.workspace_id = ${workspaceId} and n.user_id = ${userId}
          order by n.created_at desc limit 30) x) as notifications${
            withQueueOptions ? sql`, ${queueOptionsColumns(workspaceId)}` : sql``
-         }${withChecklist ? sql`, ${checklistColumns({ workspaceId, userId })}` : sql``}`,
+         }${withChecklist ? sql`, ${checklistColumns({ workspaceId, userId })}` : sql``}`
+}
+
+export type LayoutColumnsRow = LayoutRow & Partial<QueueOptionsRow> & Partial<ChecklistRow>
+
+/** The layout's row (see layoutColumns) in one round trip. */
+export async function loadLayoutRow(
+  db: DbOrTx,
+  options: { workspaceId: string; userId: string; withQueueOptions?: boolean; withChecklist?: boolean },
+) {
+  const result = await executePrepared<LayoutColumnsRow>(db, sql`select ${layoutColumns(options)}`)
+  return result.rows[0]
+}
+
+export type IdentityRow = {
+  session_id: string
+  user_id: string
+  expires_at: string
+  email: string
+  name: string
+  time_zone: string | null
+  email_verified_at: string | null
+  role: 'owner' | 'admin' | 'agent' | null
+  workspace_id: string | null
+  workspace_name: string | null
+  workspace_slug: string | null
+}
+
+/**
+ * The live session's user and their membership of the workspace `slug` (as getIdentity), and,
+ * when they are a member, the layout's row for that workspace and user (as loadLayoutRow), in
+ * one statement: a page request's first two round trips in one. No membership, no layout
+ * columns (all null): nothing of a workspace is read for someone who is not its member.
+ */
+export async function getIdentityWithLayout(
+  db: DbOrTx,
+  {
+    sessionId,
+    slug,
+    withQueueOptions = false,
+    withChecklist = false,
+  }: { sessionId: string; slug: string; withQueueOptions?: boolean; withChecklist?: boolean },
+) {
+  const layout = layoutColumns({
+    workspaceId: sql`i.workspace_id`,
+    userId: sql`i.user_id`,
+    withQueueOptions,
+    withChecklist,
+  })
+  const result = await executePrepared<IdentityRow & Partial<LayoutColumnsRow>>(
+    db,
+    sql`
+    select i.*, l.* from (
+      select s.id as session_id, s.user_id, s.expires_at, u.email, u.name, u.time_zone, u.email_verified_at,
+        m.role, m.workspace_id, w.name as workspace_name, w.slug as workspace_slug
+      from sessions s
+      join users u on u.id = s.user_id
+      left join workspaces w on w.slug = ${slug}
+      left join memberships m on m.workspace_id = w.id and m.user_id = s.user_id
+      where s.id = ${sessionId} and s.expires_at > now()
+    ) i left join lateral (select ${layout}) l on i.workspace_id is not null`,
   )
   return result.rows[0]
 }

@@ -1,4 +1,4 @@
-import { and, eq, sql } from 'drizzle-orm'
+import { and, eq, sql, type SQL } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
 import { memberships, workspaces } from '../schema.ts'
 
@@ -17,7 +17,13 @@ export type ChecklistRow = {
  * home page shows, which the teammate item counts anyway. getChecklistState runs them alone; the
  * layout's statement can carry them (loadLayoutRow's `withChecklist`: the home page).
  */
-export function checklistColumns({ workspaceId, userId }: { workspaceId: string; userId: string }) {
+export function checklistColumns({
+  workspaceId,
+  userId,
+}: {
+  workspaceId: string | SQL
+  userId: string | SQL
+}) {
   return sql`coalesce((select checklist_dismissed_at is not null from memberships
                 where workspace_id = ${workspaceId} and user_id = ${userId}), false) as dismissed,
       exists (select 1 from tickets where workspace_id = ${workspaceId} and channel = 'web') as web_ticket,

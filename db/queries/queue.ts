@@ -366,7 +366,7 @@ export type QueueOptionsRow = {
  * of one workspace): listQueueOptions runs them alone, the layout's statement can carry them
  * (loadLayoutRow's `withQueueOptions`) so the inbox makes one round trip fewer.
  */
-export function queueOptionsColumns(workspaceId: string) {
+export function queueOptionsColumns(workspaceId: string | SQL) {
   return sql`(select coalesce(json_agg(json_build_object('id', m.id, 'name', m.name) order by m.created_at), '[]'::json)
          from mailboxes m where m.workspace_id = ${workspaceId} and m.archived_at is null) as mailboxes,
       (select coalesce(json_agg(json_build_object('userId', u.id, 'name', u.name) order by u.name), '[]'::json)

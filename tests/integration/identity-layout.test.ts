@@ -1,0 +1,106 @@
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { getDb } from '#db/client.ts'
+import { sessions } from '#db/schema.ts'
+import { eq } from 'drizzle-orm'
+import { addMember, createMember, createTicketFor, createUser, setTicket } from '#tests/helpers/factories.ts'
+import { startTestServer } from '#tests/helpers/http-server.ts'
+
+// For a GET of the inbox, the home page or a ticket page, the session renewal's identity lookup
+// reads the workspace layout's row in the same statement (db/queries/layout.ts,
+// getIdentityWithLayout) and the layout's loader takes it from the request's memo. Over the real
+// server and build: same data as the layout's own statement, nothing of another workspace, and
+// every change visible on the next request (nothing is kept between requests).
+
+let server: Awaited<ReturnType<typeof startTestServer>>
+
+// Statements sent to PostgreSQL, counted at the driver (requests here run one at a time).
+let statements = 0
+const query = pg.Client.prototype.query
+beforeAll(async () => {
+  pg.Client.prototype.query = function counted(this: pg.Client, ...args: unknown[]) {
+    statements++
+    return (query as (...a: unknown[]) => unknown).apply(this, args)
+  } as typeof query
+  server = await startTestServer({ sockets: false })
+})
+afterAll(async () => {
+  pg.Client.prototype.query = query
+  await server?.close()
+})
+
+async function get(path: string, cookie: string) {
+  const before = statements
+  const res = await fetch(server.url + path, { headers: { cookie }, redirect: 'manual' })
+  const body = await res.text()
+  return { status: res.status, body, statements: statements - before }
+}
+
+const LAYOUT = '_routes=routes%2Fw.%24slug'
+
+describe('identity and layout in one statement', () => {
+  it('answers the inbox, home and ticket data in one statement fewer, with the layout the layout’s own statement gives', async () => {
+    const a = await createMember('owner')
+    const slug = a.workspace.slug
+    const { number } = await createTicketFor(a, { subject: 'Folded' })
+    // Identity + layout (+ the queue's filter options), then the queue: two statements.
+    const queue = await get(`/w/${slug}/tickets.data`, a.cookie)
+    expect(queue.status).toBe(200)
+    expect(queue.body).toContain('Folded')
+    expect(queue.statements).toBe(2)
+    // Identity + layout with the checklist: the home page in one statement.
+    const home = await get(`/w/${slug}.data`, a.cookie)
+    expect(home.status).toBe(200)
+    expect(home.statements).toBe(1)
+    // The layout loader's data alone: folded for a ticket page, the layout's own statement for
+    // the customers page. The same bytes.
+    const folded = await get(`/w/${slug}/tickets/${number}.data?${LAYOUT}`, a.cookie)
+    const own = await get(`/w/${slug}/customers.data?${LAYOUT}`, a.cookie)
+    expect(folded.status).toBe(200)
+    expect(folded.body).toBe(own.body)
+    expect(folded.statements).toBe(1)
+    expect(own.statements).toBe(2)
+  })
+
+  it('reads nothing of a workspace for someone who is not its member', async () => {
+    const a = await createMember('owner')
+    const b = await createMember('owner')
+    await createTicketFor(b, { subject: 'Secret of B' })
+    for (const path of [
+      `/w/${b.workspace.slug}/tickets.data`,
+      `/w/${b.workspace.slug}.data`,
+      `/w/${b.workspace.slug}/tickets`,
+    ]) {
+      const res = await get(path, a.cookie)
+      expect(res.status, path).toBe(404)
+      expect(res.body).not.toContain('Secret of B')
+      expect(res.body).not.toContain(b.user.email)
+    }
+  })
+
+  it('shows a change on the next request: counts, a new teammate, a revoked session', async () => {
+    const a = await createMember('owner')
+    const slug = a.workspace.slug
+    const before = await get(`/w/${slug}.data`, a.cookie)
+    expect(before.body).toContain('"memberCount",1')
+    const mine = await createTicketFor(a, { subject: 'Mine now' })
+    await setTicket(mine.ticketId, { assigneeId: a.user.id })
+    const teammate = await createUser()
+    await addMember(a.workspace.id, teammate.id, 'agent')
+    const after = await get(`/w/${slug}.data`, a.cookie)
+    expect(after.body).toContain('"memberCount",2')
+    expect(after.body).not.toBe(before.body)
+    // The sidebar's Mine count (the layout's) and the Mine view.
+    expect(before.body).toContain('"mine",0')
+    expect(after.body).toContain('"mine",1')
+    const queue = await get(`/w/${slug}/tickets.data?view=mine`, a.cookie)
+    expect(queue.body).toContain('Mine now')
+
+    await getDb().delete(sessions).where(eq(sessions.id, a.sessionId))
+    const revoked = await get(`/w/${slug}/tickets.data`, a.cookie)
+    // The guard's redirect to the login page, as a single-fetch redirect.
+    expect(revoked.status).toBe(202)
+    expect(revoked.body).toContain('/login?redirectTo=')
+    expect(revoked.body).not.toContain('Mine now')
+  })
+})
