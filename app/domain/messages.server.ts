@@ -3,23 +3,29 @@ import { type TicketStatus } from '#db/schema.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
 import {
   findTicketByCustomerTokenHash,
-  listMessagesSince,
   lockTicketForCustomerReply,
   lockTicketForReply,
-  markReadAndClearDraft,
+  recordAgentMessage,
   recordTicketMessage,
 } from '#db/queries/messages.ts'
 import { insertMessage } from '#db/queries/tickets.ts'
+import { uuidv7 } from '#db/uuid.ts'
 import { recordAudit } from './audit.server.ts'
 import { notifyMentions } from './mentions.server.ts'
 import { enqueueWebhooks } from './webhooks.server.ts'
 import { newMessageId } from './email.server.ts'
-import { distinctAddresses, queueAgentReplyEmail } from './reply-email.server.ts'
+import {
+  distinctAddresses,
+  QUOTED_MESSAGES,
+  queueAgentReplyEmail,
+  REFERENCES_KEPT,
+} from './reply-email.server.ts'
 import { newReplyToken } from './reply-address.server.ts'
 import { hashToken } from './tokens.server.ts'
 import { notify } from './notifications.server.ts'
 import {
   insertAttachments,
+  newCustomerLink,
   statusTimestamps,
   updateTickets,
   type InboundFields,
@@ -63,21 +69,6 @@ export type ReplyOutcome =
   | { kind: 'not-found' }
 
 /**
- * Messages of the ticket newer than `messageId`, whoever wrote them: the agent's own message
- * sent from another tab counts too (this tab's composer had not seen it).
- */
-async function messagesSince(tx: Tx, ticketId: string, messageId: string) {
-  const rows = await listMessagesSince(tx, { ticketId, messageId })
-  return rows.map((r) => ({
-    id: r.id,
-    kind: r.kind,
-    author: r.userName ?? (r.contactName || r.contactEmail) ?? 'Someone',
-    bodyText: r.bodyText.slice(0, 2000),
-    createdAt: r.createdAt,
-  }))
-}
-
-/**
  * An agent's public reply (emailed to the customer) or internal note, optionally with a status
  * change, in one transaction. Refuses with the newer messages when anyone (another agent, the
  * customer, or this agent in another tab) wrote since the composer last looked, unless they chose
@@ -97,54 +88,63 @@ export async function replyToTicket(
       userId: member.userId,
     })
     if (!ticket) return { kind: 'not-found' as const }
-    if (input.lastSeenMessageId && !input.sendAnyway) {
-      const newer = await messagesSince(tx, ticket.id, input.lastSeenMessageId)
-      if (newer.length > 0) return { kind: 'collision' as const, newer }
-    }
+    const reply = input.kind === 'reply'
     const at = new Date()
-    const hold = input.kind === 'reply' && input.undoable ? ticket.undoSendSeconds : 0
-    const emailMessageId = input.kind === 'reply' ? newMessageId(`msg-${crypto.randomUUID()}`) : null
-    const message = await insertMessage(tx, {
-      workspaceId: member.workspaceId,
-      ticketId: ticket.id,
-      kind: input.kind,
-      authorUserId: member.userId,
-      bodyText: input.body,
-      emailMessageId,
-      inReplyTo: input.kind === 'reply' ? ticket.threadMessageId : null,
-      deliveryStatus: input.kind === 'reply' ? 'queued' : null,
-      heldUntil: hold > 0 ? new Date(at.getTime() + hold * 1000) : null,
-      createdAt: at,
-    })
-    await insertAttachments(tx, member.workspaceId, message.id, input.files ?? [])
-    // Reply-all: the ticket's CCs unless the agent changed them; what was sent becomes the list
-    // (written with the message count, one update of the ticket row).
-    const cc = input.kind === 'reply' ? distinctAddresses(input.cc ?? ticket.cc, [ticket.contactEmail]) : []
+    const hold = reply && input.undoable ? ticket.undoSendSeconds : 0
+    const messageId = uuidv7()
+    const emailMessageId = reply ? newMessageId(`msg-${crypto.randomUUID()}`) : null
+    // Reply-all: the ticket's CCs unless the agent changed them; what was sent becomes the list.
+    const cc = reply ? distinctAddresses(input.cc ?? ticket.cc, [ticket.contactEmail]) : []
     // A ticket from before reply tokens gets its token (the email's Reply-To) in the same update.
-    const replyToken = input.kind === 'reply' && !ticket.replyToken ? newReplyToken() : undefined
-    await recordTicketMessage(tx, {
-      ticketId: ticket.id,
-      body: input.body,
-      set: {
-        lastActivityAt: at,
-        updatedAt: at,
-        firstResponseAt: input.kind === 'reply' && !ticket.firstResponseAt ? at : undefined,
-        ...(input.kind === 'reply' && input.cc ? { cc } : {}),
-        ...(replyToken ? { replyToken } : {}),
-      },
-    })
-    await recordAudit(tx, {
+    const replyToken = reply ? (ticket.replyToken ?? newReplyToken()) : null
+    const link = reply ? newCustomerLink() : null
+    // One statement after the lock: the collision check, then (unless anyone wrote since the
+    // composer last looked) the message, the ticket row, audit, the customer's link, the read
+    // marker and the draft, and the email's thread context.
+    const recorded = await recordAgentMessage(tx, {
       workspaceId: member.workspaceId,
-      actorUserId: member.userId,
-      action: input.kind === 'reply' ? 'message.replied' : 'message.noted',
-      targetType: 'ticket',
-      targetId: ticket.id,
-      data: { messageId: message.id, attachments: input.files?.length ?? 0 },
+      ticketId: ticket.id,
+      userId: member.userId,
+      lastSeenMessageId: input.sendAnyway ? null : (input.lastSeenMessageId ?? null),
+      message: {
+        id: messageId,
+        kind: input.kind,
+        body: input.body,
+        emailMessageId,
+        inReplyTo: reply ? ticket.threadMessageId : null,
+        deliveryStatus: reply ? 'queued' : null,
+        heldUntil: hold > 0 ? new Date(at.getTime() + hold * 1000) : null,
+        createdAt: at,
+      },
+      firstResponseAt: reply ? at : null,
+      cc: reply && input.cc ? cc : null,
+      replyToken: reply && !ticket.replyToken ? replyToken : null,
+      audit: {
+        id: uuidv7(),
+        action: reply ? 'message.replied' : 'message.noted',
+        data: { messageId, attachments: input.files?.length ?? 0 },
+      },
+      customerLink: link?.row ?? null,
+      thread: reply ? { referencesLimit: REFERENCES_KEPT, quotedLimit: QUOTED_MESSAGES } : null,
+      readAt: new Date(),
     })
-    if (input.kind === 'reply') {
+    if (recorded.messageId === null) {
+      const newer = recorded.newer.map((r) => ({
+        id: r.id,
+        kind: r.kind,
+        author: r.userName ?? (r.contactName || r.contactEmail) ?? 'Someone',
+        bodyText: r.bodyText.slice(0, 2000),
+        createdAt: r.createdAt,
+      }))
+      return { kind: 'collision' as const, newer }
+    }
+    await insertAttachments(tx, member.workspaceId, messageId, input.files ?? [])
+    if (reply) {
       await queueAgentReplyEmail(tx, {
-        ticket: { ...ticket, workspaceId: member.workspaceId, replyToken: replyToken ?? ticket.replyToken },
-        message: { id: message.id, emailMessageId: emailMessageId!, body: input.body, createdAt: at },
+        ticket: { ...ticket, workspaceId: member.workspaceId, replyToken: replyToken! },
+        message: { id: messageId, emailMessageId: emailMessageId!, body: input.body, createdAt: at },
+        thread: recorded.thread,
+        link: link!.url,
         agentName: member.user.name,
         agentSignature: ticket.authorSignature,
         cc,
@@ -158,7 +158,7 @@ export async function replyToTicket(
         workspaceId: member.workspaceId,
         ticketId: ticket.id,
         number: ticket.number,
-        messageId: message.id,
+        messageId,
         kind: input.kind,
         fromCustomer: false,
         actorUserId: member.userId,
@@ -186,13 +186,7 @@ export async function replyToTicket(
       const outcome = await updateTickets(member, [ticket.id], { status: input.status }, tx)
       if (outcome.kind === 'updated') events.push(...outcome.events)
     }
-    // Read by its author; the composer's saved draft has done its job.
-    await markReadAndClearDraft(tx, {
-      workspaceId: member.workspaceId,
-      ticketId: ticket.id,
-      userId: member.userId,
-    })
-    return { kind: 'sent' as const, messageId: message.id, events }
+    return { kind: 'sent' as const, messageId, events }
   })
 }
 

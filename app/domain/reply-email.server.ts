@@ -1,36 +1,15 @@
 import type { Tx } from '#db/client.ts'
-import { getReplyThreadContext, setTicketReplyToken } from '#db/queries/email-threading.ts'
+import type { ReplyThreadContext } from '#db/queries/messages.ts'
 import type { QuotedMessage } from '#app/emails/agent-reply.tsx'
 import { queueEmail } from './email.server.ts'
 import { renderAgentReply } from './email-templates.server.ts'
-import { newReplyToken, replyAddress } from './reply-address.server.ts'
-import { createCustomerLink } from './tickets.server.ts'
+import { replyAddress } from './reply-address.server.ts'
 
 /** Message-IDs of the thread's latest emails that go into References, after the thread root. */
 export const REFERENCES_KEPT = 10
 /** Earlier public messages quoted below a reply. */
 export const QUOTED_MESSAGES = 3
 const QUOTED_CHARS = 2000
-
-/**
- * The ticket's reply token, created on first use (tickets opened before tokens existed have
- * none). The caller holds the ticket's row lock or has just inserted it.
- */
-export async function ensureReplyToken(tx: Tx, ticketId: string, current: string | null) {
-  if (current) return current
-  const token = newReplyToken()
-  await setTicketReplyToken(tx, { ticketId, token })
-  return token
-}
-
-/** The Reply-To of a ticket's emails (see replyAddress), creating its token if needed. */
-export async function ticketReplyAddress(
-  tx: Tx,
-  ticket: { id: string; workspaceSlug: string; mailboxKey: string; replyToken: string | null },
-) {
-  const token = await ensureReplyToken(tx, ticket.id, ticket.replyToken)
-  return replyAddress(ticket.workspaceSlug, ticket.mailboxKey, token)
-}
 
 /**
  * Addresses as one list: trimmed, without duplicates (case-insensitive, first spelling kept) and
@@ -58,7 +37,8 @@ export type AgentReplyEmailInput = {
     number: number
     subject: string
     threadMessageId: string
-    replyToken: string | null
+    /** Set: a ticket without one got it in the reply's ticket update. */
+    replyToken: string
     contactEmail: string
     mailboxKey: string
     mailboxAddress: string
@@ -66,6 +46,10 @@ export type AgentReplyEmailInput = {
     mailboxSignature: string
   }
   message: { id: string; emailMessageId: string; body: string; createdAt: Date }
+  /** Read with the reply's writes (recordAgentMessage), in its snapshot taken after the lock. */
+  thread: ReplyThreadContext
+  /** The customer's new private link, stored by the reply's statement. */
+  link: string
   agentName: string
   /** The replying agent's personal signature. */
   agentSignature: string
@@ -83,15 +67,8 @@ export type AgentReplyEmailInput = {
  * below a marker (never internal notes).
  */
 export async function queueAgentReplyEmail(tx: Tx, input: AgentReplyEmailInput) {
-  const { ticket, message } = input
-  const replyTo = await ticketReplyAddress(tx, ticket)
-  const link = await createCustomerLink(tx, ticket.workspaceId, ticket.id)
-  const thread = await getReplyThreadContext(tx, {
-    ticketId: ticket.id,
-    message,
-    referencesLimit: REFERENCES_KEPT,
-    quotedLimit: QUOTED_MESSAGES,
-  })
+  const { ticket, message, thread, link } = input
+  const replyTo = replyAddress(ticket.workspaceSlug, ticket.mailboxKey, ticket.replyToken)
   const earlier = thread.emailed
   const recent = earlier
     .map((m) => m.emailMessageId)

@@ -45,16 +45,28 @@ function auditData(actor: Actor, data: Record<string, unknown>) {
 
 const CUSTOMER_LINK_TTL_MS = 180 * 24 * 60 * 60 * 1000
 
+/**
+ * A fresh private link for the customer: its URL, and the row to store (only the token's hash).
+ * The caller inserts the row in its transaction (an agent reply does, in its one statement).
+ */
+export function newCustomerLink() {
+  const token = newToken()
+  return {
+    url: `${env().appUrl}/support/t/${token}`,
+    row: {
+      id: uuidv7(),
+      tokenHash: hashToken(token),
+      expiresAt: new Date(Date.now() + CUSTOMER_LINK_TTL_MS),
+    },
+  }
+}
+
 /** A fresh private link for the customer; only its hash is stored. */
 export async function createCustomerLink(tx: Tx, workspaceId: string, ticketId: string) {
-  const token = newToken()
-  await insertCustomerLink(tx, {
-    workspaceId,
-    ticketId,
-    tokenHash: hashToken(token),
-    expiresAt: new Date(Date.now() + CUSTOMER_LINK_TTL_MS),
-  })
-  return `${env().appUrl}/support/t/${token}`
+  const link = newCustomerLink()
+  const { tokenHash, expiresAt } = link.row
+  await insertCustomerLink(tx, { workspaceId, ticketId, tokenHash, expiresAt })
+  return link.url
 }
 
 const now = () => new Date()

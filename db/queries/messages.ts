@@ -1,52 +1,10 @@
-import { and, asc, eq, gt, sql } from 'drizzle-orm'
+import { and, eq, gt, sql } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
 import { executePrepared } from '../prepared.ts'
-import { contacts, customerLinks, mailboxes, messages, tickets, users, workspaces } from '../schema.ts'
+import { contacts, customerLinks, mailboxes, tickets, workspaces } from '../schema.ts'
 
 // Messages on a ticket: the agent's reply or note and the customer's reply (app/domain/messages.server.ts
 // opens the transaction and passes `tx`). The thread's reads are in tickets.ts.
-
-/**
- * Messages with who wrote them: the agent's name, or the customer's name and email (the collision
- * check's list and the quoted history below an emailed reply). The caller adds where and order.
- */
-export function selectMessagesWithAuthors(db: DbOrTx) {
-  return db
-    .select({
-      id: messages.id,
-      kind: messages.kind,
-      bodyText: messages.bodyText,
-      createdAt: messages.createdAt,
-      userName: users.name,
-      contactName: contacts.name,
-      contactEmail: contacts.email,
-    })
-    .from(messages)
-    .leftJoin(users, eq(users.id, messages.authorUserId))
-    .leftJoin(contacts, eq(contacts.id, messages.authorContactId))
-}
-
-/**
- * Messages of the ticket newer than `messageId` (oldest first) with their authors; none when that
- * message is not on the ticket (the comparison with no row is null). One statement.
- */
-export async function listMessagesSince(
-  db: DbOrTx,
-  { ticketId, messageId }: { ticketId: string; messageId: string },
-) {
-  return (
-    selectMessagesWithAuthors(db)
-      // Row comparison with the id (UUIDv7) as tie-breaker: a message in the same millisecond counts.
-      .where(
-        and(
-          eq(messages.ticketId, ticketId),
-          sql`(${messages.createdAt}, ${messages.id}) > (select m.created_at, m.id from messages m
-            where m.id = ${messageId} and m.ticket_id = ${ticketId})`,
-        ),
-      )
-      .orderBy(asc(messages.createdAt))
-  )
-}
 
 /**
  * The ticket an agent replies to, by number, locked FOR UPDATE (the ticket row only), with what
@@ -90,22 +48,164 @@ export async function lockTicketForReply(
   return row
 }
 
+/** A message of the ticket newer than the composer's last-seen one, with its author (collision check). */
+export type NewerMessageRow = {
+  id: string
+  kind: 'reply' | 'note'
+  bodyText: string
+  createdAt: Date
+  userName: string | null
+  contactName: string | null
+  contactEmail: string | null
+}
+
 /**
- * After an agent's reply, in its transaction, one statement: the agent's read marker moves to
- * now and their saved draft of the ticket is deleted (it has done its job).
+ * What an agent reply's email threads with: the Message-IDs of the ticket's earlier emails
+ * (newest first, with whether the customer wrote each) and its last public replies before the new
+ * message with their authors (newest first).
  */
-export async function markReadAndClearDraft(
-  db: DbOrTx,
-  { workspaceId, ticketId, userId }: { workspaceId: string; ticketId: string; userId: string },
-) {
-  await executePrepared(
+export type ReplyThreadContext = {
+  emailed: Array<{ emailMessageId: string; fromCustomer: boolean }>
+  quoted: Array<{
+    bodyText: string
+    createdAt: Date
+    userName: string | null
+    contactName: string | null
+    contactEmail: string | null
+  }>
+}
+
+export type AgentMessageValues = {
+  workspaceId: string
+  ticketId: string
+  userId: string
+  /** The composer's last-seen message: when anyone wrote since, nothing is written. */
+  lastSeenMessageId: string | null
+  message: {
+    id: string
+    kind: 'reply' | 'note'
+    body: string
+    emailMessageId: string | null
+    inReplyTo: string | null
+    deliveryStatus: 'queued' | null
+    heldUntil: Date | null
+    createdAt: Date
+  }
+  /** The ticket row: the first response (kept if it has one), the new CC list, a missing token. */
+  firstResponseAt: Date | null
+  cc: string[] | null
+  replyToken: string | null
+  audit: { id: string; action: string; data: Record<string, unknown> }
+  /** Replies: the customer's new private link (its hash) for the email. */
+  customerLink: { id: string; tokenHash: string; expiresAt: Date } | null
+  /** Replies: read the email's thread context (References and the quoted messages). */
+  thread: { referencesLimit: number; quotedLimit: number } | null
+  readAt: Date
+}
+
+/**
+ * An agent's reply or note after the ticket's lock (lockTicketForReply), in one statement so the
+ * transaction makes one round trip instead of seven: the collision check (messages newer than the
+ * composer's last-seen one: then nothing below is written), the message, the ticket row (count,
+ * search document, activity, first response, CC list, reply token), the audit row, the
+ * customer's private link, the agent's read marker and the deletion of their draft, and what the
+ * email threads with. Runs in its own snapshot after the lock, so it sees every message committed
+ * before the lock was granted (as the separate statements did). The message's insert trigger
+ * (ticket_message_stats) runs at the end of the statement, as it did after the insert alone.
+ */
+export async function recordAgentMessage(db: DbOrTx, v: AgentMessageValues) {
+  const { message: m } = v
+  const result = await executePrepared<{
+    messageId: string | null
+    newer: Array<Omit<NewerMessageRow, 'createdAt'> & { createdAt: string }>
+    emailed: ReplyThreadContext['emailed']
+    quoted: Array<Omit<ReplyThreadContext['quoted'][number], 'createdAt'> & { createdAt: string }>
+  }>(
     db,
     sql`
-    with read as (
-      insert into ticket_reads (user_id, ticket_id, read_at) values (${userId}, ${ticketId}, ${new Date()})
-      on conflict (user_id, ticket_id) do update set read_at = excluded.read_at)
-    delete from drafts where workspace_id = ${workspaceId} and ticket_id = ${ticketId} and user_id = ${userId}`,
+    with newer as (
+      select m.id, m.kind, m.body_text, m.created_at, u.name as user_name, c.name as contact_name, c.email as contact_email
+      from messages m
+      left join users u on u.id = m.author_user_id
+      left join contacts c on c.id = m.author_contact_id
+      where m.ticket_id = ${v.ticketId}::uuid and m.workspace_id = ${v.workspaceId}::uuid
+        and (m.created_at, m.id) > (select s.created_at, s.id from messages s
+          where s.id = ${v.lastSeenMessageId}::uuid and s.ticket_id = ${v.ticketId}::uuid)),
+    go as (select not exists (select 1 from newer) as ok),
+    msg as (
+      insert into messages (id, workspace_id, ticket_id, kind, author_user_id, body_text, email_message_id,
+        in_reply_to, delivery_status, held_until, created_at)
+      select ${m.id}::uuid, ${v.workspaceId}::uuid, ${v.ticketId}::uuid, ${m.kind}::message_kind, ${v.userId}::uuid,
+        ${m.body}::text, ${m.emailMessageId}::text, ${m.inReplyTo}::text, ${m.deliveryStatus}::email_status,
+        ${m.heldUntil}::timestamptz, ${m.createdAt}::timestamptz
+      from go where go.ok
+      returning id),
+    ticket as (
+      update tickets t set
+        message_count = t.message_count + 1,
+        search = case when pg_column_size(t.search) < 600000
+          then t.search || setweight(to_tsvector('english', left(${m.body}::text, 200000)), 'B')
+          else t.search end,
+        last_activity_at = ${m.createdAt}::timestamptz,
+        updated_at = ${m.createdAt}::timestamptz,
+        first_response_at = coalesce(t.first_response_at, ${v.firstResponseAt}::timestamptz),
+        cc = coalesce(array(select a.address
+          from jsonb_array_elements_text(${v.cc === null ? null : JSON.stringify(v.cc)}::jsonb) with ordinality a(address, n)
+          order by a.n), t.cc),
+        reply_token = coalesce(t.reply_token, ${v.replyToken}::text)
+      from go
+      where go.ok and t.id = ${v.ticketId}::uuid and t.workspace_id = ${v.workspaceId}::uuid),
+    audit as (
+      insert into audit_events (id, workspace_id, actor_user_id, action, target_type, target_id, data)
+      select ${v.audit.id}::uuid, ${v.workspaceId}::uuid, ${v.userId}::uuid, ${v.audit.action}::text, 'ticket',
+        ${v.ticketId}::text, ${JSON.stringify(v.audit.data)}::jsonb
+      from go where go.ok),
+    link as (
+      insert into customer_links (id, workspace_id, ticket_id, token_hash, expires_at)
+      select ${v.customerLink?.id ?? null}::uuid, ${v.workspaceId}::uuid, ${v.ticketId}::uuid,
+        ${v.customerLink?.tokenHash ?? null}::text, ${v.customerLink?.expiresAt ?? null}::timestamptz
+      from go where go.ok and ${v.customerLink !== null}::boolean),
+    read as (
+      insert into ticket_reads (user_id, ticket_id, read_at)
+      select ${v.userId}::uuid, ${v.ticketId}::uuid, ${v.readAt}::timestamptz from go where go.ok
+      on conflict (user_id, ticket_id) do update set read_at = excluded.read_at),
+    draft as (
+      delete from drafts d using go
+      where go.ok and d.workspace_id = ${v.workspaceId}::uuid and d.ticket_id = ${v.ticketId}::uuid
+        and d.user_id = ${v.userId}::uuid)
+    select
+      (select msg.id from msg) as "messageId",
+      (select coalesce(json_agg(json_build_object('id', n.id, 'kind', n.kind, 'bodyText', n.body_text,
+          'createdAt', n.created_at, 'userName', n.user_name, 'contactName', n.contact_name,
+          'contactEmail', n.contact_email) order by n.created_at, n.id), '[]'::json)
+        from newer n) as newer,
+      (select coalesce(json_agg(json_build_object('emailMessageId', e.email_message_id, 'fromCustomer', e.from_customer)
+          order by e.created_at desc, e.id desc), '[]'::json)
+        from (select m.id, m.created_at, m.email_message_id, m.author_user_id is null as from_customer
+          from messages m
+          where ${v.thread !== null}::boolean and m.ticket_id = ${v.ticketId}::uuid
+            and m.email_message_id is not null and m.id <> ${m.id}::uuid
+          order by m.created_at desc, m.id desc limit ${v.thread?.referencesLimit ?? 0}::int) e) as emailed,
+      (select coalesce(json_agg(json_build_object('bodyText', q.body_text, 'createdAt', q.created_at,
+            'userName', q.user_name, 'contactName', q.contact_name, 'contactEmail', q.contact_email)
+          order by q.created_at desc, q.id desc), '[]'::json)
+        from (select m.id, m.created_at, m.body_text, u.name as user_name, c.name as contact_name, c.email as contact_email
+          from messages m
+          left join users u on u.id = m.author_user_id
+          left join contacts c on c.id = m.author_contact_id
+          where ${v.thread !== null}::boolean and m.ticket_id = ${v.ticketId}::uuid and m.kind = 'reply'
+            and (m.created_at, m.id) < (${m.createdAt}::timestamptz, ${m.id}::uuid)
+          order by m.created_at desc, m.id desc limit ${v.thread?.quotedLimit ?? 0}::int) q) as quoted`,
   )
+  const row = result.rows[0]!
+  return {
+    messageId: row.messageId,
+    newer: row.newer.map((n) => ({ ...n, createdAt: new Date(n.createdAt) })),
+    thread: {
+      emailed: row.emailed,
+      quoted: row.quoted.map((q) => ({ ...q, createdAt: new Date(q.createdAt) })),
+    } satisfies ReplyThreadContext,
+  }
 }
 
 /** The ticket a customer replies to, locked FOR UPDATE, with whether its assignee is still a member. */

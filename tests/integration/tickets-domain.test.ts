@@ -8,6 +8,7 @@ import { replyToTicket, customerReply } from '#app/domain/messages.server.ts'
 import { addTags, updateTickets } from '#app/domain/tickets.server.ts'
 import { asMember, createMember, createTicketFor } from '#tests/helpers/factories.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
+import { waitFor } from '#tests/helpers/wait.ts'
 
 beforeAll(async () => {
   await startQueue(testDatabaseUrl)
@@ -89,6 +90,93 @@ describe('replies and status', () => {
       lastSeenMessageId: elsewhere.messageId,
     })
     expect(outcome.kind).toBe('sent')
+  })
+
+  it('writes nothing on a collision: no message, email, audit row, link or read marker, and the draft stays', async () => {
+    const member = await createMember()
+    const ticket = await createTicketFor(member)
+    const first = await replyToTicket(asMember(member), ticket.number, { kind: 'note', body: 'Looking' })
+    if (first.kind !== 'sent') throw new Error('expected sent')
+    const other = await createMember('agent', member.workspace)
+    const second = await replyToTicket(asMember(other), ticket.number, { kind: 'note', body: 'Me too' })
+    if (second.kind !== 'sent') throw new Error('expected sent')
+    await getDb().execute(
+      sql`insert into drafts (id, workspace_id, ticket_id, user_id, body, kind)
+        values (gen_random_uuid(), ${member.workspace.id}, ${ticket.ticketId}, ${member.user.id}, 'Draft', 'reply')`,
+    )
+    const counts = () =>
+      getDb()
+        .execute<Record<string, number>>(
+          sql`select
+            (select count(*)::int from messages where ticket_id = ${ticket.ticketId}) as messages,
+            (select message_count from tickets where id = ${ticket.ticketId}) as message_count,
+            (select count(*)::int from emails where ticket_id = ${ticket.ticketId}) as emails,
+            (select count(*)::int from audit_events where target_id = ${ticket.ticketId}::text) as audit,
+            (select count(*)::int from customer_links where ticket_id = ${ticket.ticketId}) as links,
+            (select count(*)::int from ticket_reads where ticket_id = ${ticket.ticketId} and user_id = ${member.user.id}) as reads,
+            (select count(*)::int from drafts where ticket_id = ${ticket.ticketId}) as drafts`,
+        )
+        .then((r) => r.rows[0])
+    const before = await counts()
+    const outcome = await replyToTicket(asMember(member), ticket.number, {
+      kind: 'reply',
+      body: 'Here is the news',
+      lastSeenMessageId: first.messageId,
+      cc: ['someone@example.org'],
+    })
+    expect(outcome.kind).toBe('collision')
+    if (outcome.kind === 'collision') {
+      expect(outcome.newer.map((n) => [n.id, n.kind, n.bodyText])).toEqual([
+        [second.messageId, 'note', 'Me too'],
+      ])
+      expect(outcome.newer[0].author).toBe(other.user.name)
+      expect(outcome.newer[0].createdAt).toBeInstanceOf(Date)
+    }
+    expect(await counts()).toEqual(before)
+    const [row] = await getDb().select().from(tickets).where(eq(tickets.id, ticket.ticketId))
+    expect(row.cc).toEqual([])
+    expect(row.firstResponseAt).toBeNull()
+    // Send anyway: written.
+    const anyway = await replyToTicket(asMember(member), ticket.number, {
+      kind: 'reply',
+      body: 'Here is the news',
+      lastSeenMessageId: first.messageId,
+      sendAnyway: true,
+    })
+    expect(anyway.kind).toBe('sent')
+  })
+
+  it('reports a collision with a message committed while the reply waited for the ticket lock', async () => {
+    const member = await createMember()
+    const ticket = await createTicketFor(member)
+    const first = await replyToTicket(asMember(member), ticket.number, { kind: 'note', body: 'Looking' })
+    if (first.kind !== 'sent') throw new Error('expected sent')
+    const [row] = await getDb().select().from(tickets).where(eq(tickets.id, ticket.ticketId))
+    let waiting: Promise<Awaited<ReturnType<typeof replyToTicket>>> | undefined
+    await getDb().transaction(async (tx) => {
+      // The customer's reply holds the ticket's lock until this transaction commits.
+      await customerReply(
+        { ticketId: ticket.ticketId, workspaceId: member.workspace.id, contactId: row.contactId },
+        'Any news?',
+        [],
+        { tx },
+      )
+      waiting = replyToTicket(asMember(member), ticket.number, {
+        kind: 'reply',
+        body: 'Here is the news',
+        lastSeenMessageId: first.messageId,
+      })
+      await waitFor(async () => {
+        const r = await getDb().execute<{ n: number }>(
+          sql`select count(*)::int as n from pg_stat_activity
+            where datname = current_database() and wait_event_type = 'Lock'`,
+        )
+        return r.rows[0].n > 0
+      })
+    })
+    const outcome = await waiting!
+    expect(outcome.kind).toBe('collision')
+    if (outcome.kind === 'collision') expect(outcome.newer.map((n) => n.bodyText)).toEqual(['Any news?'])
   })
 
   it('gives a ticket from before reply tokens its token with the reply, and the email its Reply-To', async () => {
