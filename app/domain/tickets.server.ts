@@ -18,7 +18,6 @@ import {
   setTicketFields,
   setTicketSubject,
   takeNextTicketNumber,
-  upsertTicketReadIfBehind,
 } from '#db/queries/tickets.ts'
 import { isMember } from '#db/queries/workspaces.ts'
 import { uuidv7 } from '#db/uuid.ts'
@@ -474,12 +473,4 @@ function tagEvent(
     actorUserId: actor.userId,
     at: now().toISOString(),
   }
-}
-
-/**
- * Records that the agent has seen the ticket (clears its unread marker) when they open it;
- * nothing is written if they read it since its last activity.
- */
-export async function markViewed(userId: string, ticketId: string) {
-  await upsertTicketReadIfBehind(getDb(), { userId, ticketId })
 }

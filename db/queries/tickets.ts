@@ -1,6 +1,5 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
-import { executePrepared } from '../prepared.ts'
 import {
   attachments,
   contacts,
@@ -364,25 +363,4 @@ export async function deleteTicketTag(
 export async function getTagName(db: DbOrTx, { tagId }: { tagId: string }) {
   const [row] = await db.select({ name: tags.name }).from(tags).where(eq(tags.id, tagId))
   return row
-}
-
-/**
- * Records that the user has seen the ticket (the unread marker), for a page view: writes only when the user's marker is older than the
- * ticket's last activity. Viewing a ticket already read since then writes nothing (no row
- * lock, no WAL, no commit to wait for).
- */
-export async function upsertTicketReadIfBehind(
-  db: DbOrTx,
-  { userId, ticketId }: { userId: string; ticketId: string },
-) {
-  await executePrepared(
-    db,
-    sql`
-    insert into ticket_reads (user_id, ticket_id, read_at)
-    select ${userId}::uuid, ${ticketId}::uuid, ${new Date()}::timestamptz
-    where not exists (
-      select 1 from ticket_reads r join tickets t on t.id = r.ticket_id
-      where r.user_id = ${userId} and r.ticket_id = ${ticketId} and r.read_at >= t.last_activity_at)
-    on conflict (user_id, ticket_id) do update set read_at = excluded.read_at`,
-  )
 }
