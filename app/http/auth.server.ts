@@ -200,9 +200,13 @@ function identityOf(request: Request) {
 export async function requireUser(request: Request): Promise<SignedIn> {
   const signedIn = await getSignedIn(request)
   if (signedIn) return signedIn
+  throw toLogin(request)
+}
+
+function toLogin(request: Request) {
   const url = new URL(request.url)
   const back = url.pathname + url.search
-  throw redirect(back === '/' ? '/login' : `/login?redirectTo=${encodeURIComponent(back)}`)
+  return redirect(back === '/' ? '/login' : `/login?redirectTo=${encodeURIComponent(back)}`)
 }
 
 /**
@@ -214,14 +218,16 @@ export async function requireMember(
   slug: string | undefined,
   role: Role = 'agent',
 ): Promise<Member & SignedIn & { emailVerified: boolean }> {
-  const signedIn = await requireUser(request)
-  const userId = signedIn.user.id
+  // One identity read (a POST does not memoize it: requireUser's own read would be a second).
   const identity = await identityOf(request)
-  const emailVerified = identity?.emailVerified ?? false
+  if (!identity) throw toLogin(request)
+  const signedIn: SignedIn = { session: identity.session, user: identity.user }
+  const userId = signedIn.user.id
+  const emailVerified = identity.emailVerified
   // The identity lookup already read the membership of the path's workspace; any other slug
   // (none of today's routes) is looked up on its own.
   const row =
-    slug && identity?.slug === slug
+    slug && identity.slug === slug
       ? identity.membership
       : slug
         ? await memoizePerRequest(`member:${userId}:${slug}`, () =>
