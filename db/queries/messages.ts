@@ -1,7 +1,7 @@
 import { and, eq, gt, sql } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
 import { executePrepared } from '../prepared.ts'
-import { contacts, customerLinks, mailboxes, tickets, workspaces } from '../schema.ts'
+import { contacts, customerLinks, tickets, workspaces, type TicketStatus } from '../schema.ts'
 
 // Messages on a ticket: the agent's reply or note and the customer's reply (app/domain/messages.server.ts
 // opens the transaction and passes `tx`). The thread's reads are in tickets.ts.
@@ -16,36 +16,50 @@ export async function lockTicketForReply(
   db: DbOrTx,
   { workspaceId, number, userId }: { workspaceId: string; number: number; userId: string },
 ) {
-  const [row] = await db
-    .select({
-      id: tickets.id,
-      number: tickets.number,
-      subject: tickets.subject,
-      status: tickets.status,
-      resolvedAt: tickets.resolvedAt,
-      firstResponseAt: tickets.firstResponseAt,
-      mailboxId: tickets.mailboxId,
-      threadMessageId: tickets.threadMessageId,
-      replyToken: tickets.replyToken,
-      cc: tickets.cc,
-      contactEmail: contacts.email,
-      mailboxKey: mailboxes.key,
-      mailboxAddress: mailboxes.address,
-      mailboxFromName: mailboxes.fromName,
-      mailboxSignature: mailboxes.signature,
-      workspaceSlug: sql<string>`(select w.slug from workspaces w where w.id = ${tickets.workspaceId})`,
-      undoSendSeconds: sql<number>`coalesce((select u.undo_send_seconds from users u where u.id = ${userId}), 0)`,
-      authorSignature: sql<string>`coalesce((select u.signature from users u where u.id = ${userId}), '')`,
-    })
-    .from(tickets)
-    .innerJoin(contacts, eq(contacts.id, tickets.contactId))
-    .innerJoin(
-      mailboxes,
-      and(eq(mailboxes.id, tickets.mailboxId), eq(mailboxes.workspaceId, tickets.workspaceId)),
-    )
-    .where(and(eq(tickets.workspaceId, workspaceId), eq(tickets.number, number)))
-    .for('update', { of: tickets })
-  return row
+  // A named prepared statement: parsed and planned once per connection, not on every reply.
+  const result = await executePrepared<{
+    id: string
+    number: number
+    subject: string
+    status: TicketStatus
+    resolvedAt: string | null
+    firstResponseAt: string | null
+    mailboxId: string
+    threadMessageId: string
+    replyToken: string | null
+    cc: string[]
+    contactEmail: string
+    mailboxKey: string
+    mailboxAddress: string
+    mailboxFromName: string
+    mailboxSignature: string
+    workspaceSlug: string
+    undoSendSeconds: number
+    authorSignature: string
+  }>(
+    db,
+    sql`
+    select t.id, t.number, t.subject, t.status,
+      to_json(t.resolved_at) as "resolvedAt", to_json(t.first_response_at) as "firstResponseAt",
+      t.mailbox_id as "mailboxId", t.thread_message_id as "threadMessageId", t.reply_token as "replyToken", t.cc,
+      c.email as "contactEmail", mb.key as "mailboxKey", mb.address as "mailboxAddress",
+      mb.from_name as "mailboxFromName", mb.signature as "mailboxSignature",
+      (select w.slug from workspaces w where w.id = t.workspace_id) as "workspaceSlug",
+      coalesce((select u.undo_send_seconds from users u where u.id = ${userId}::uuid), 0) as "undoSendSeconds",
+      coalesce((select u.signature from users u where u.id = ${userId}::uuid), '') as "authorSignature"
+    from tickets t
+    join contacts c on c.id = t.contact_id
+    join mailboxes mb on mb.id = t.mailbox_id and mb.workspace_id = t.workspace_id
+    where t.workspace_id = ${workspaceId}::uuid and t.number = ${number}::int
+    for update of t`,
+  )
+  const row = result.rows[0]
+  if (!row) return undefined
+  return {
+    ...row,
+    resolvedAt: row.resolvedAt === null ? null : new Date(row.resolvedAt),
+    firstResponseAt: row.firstResponseAt === null ? null : new Date(row.firstResponseAt),
+  }
 }
 
 /** A message of the ticket newer than the composer's last-seen one, with its author (collision check). */
