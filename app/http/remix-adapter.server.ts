@@ -79,9 +79,11 @@ export async function sendResponse(res: ExpressResponse, response: Response) {
   const reader = response.body.getReader()
   const chunks: Uint8Array[] = []
   try {
+    // One turn for the whole body: what has not arrived by then is streamed.
+    const turn = nextTurn()
     let pending = reader.read()
     for (;;) {
-      const ready = await Promise.race([pending, nextTurn()])
+      const ready = await Promise.race([pending, turn])
       if (ready === WAITING) break
       if (ready.done) {
         const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)

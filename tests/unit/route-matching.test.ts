@@ -12,7 +12,8 @@ const { createMemoryHistory, createRouter, matchPath, matchRoutes } =
 
 // patches/@remix-run+router+1.23.3.patch (applied by `postinstall: patch-package`) keeps the ranked
 // route branches per routes array and the compiled path patterns, which Remix rebuilt several times
-// per request. These tests pin down that matching behaves exactly as before.
+// per request, and the matches of each pathname (3-5 matchings of one path per request). These tests
+// pin down that matching behaves exactly as before.
 
 const routes: Router.AgnosticRouteObject[] = [
   {
@@ -54,6 +55,28 @@ describe('route matching (patched @remix-run/router)', () => {
       expect(matchRoutes(routes, '/nowhere/at/all')?.at(-1)?.params).toEqual({ '*': 'nowhere/at/all' })
       expect(matchRoutes(routes, '/')?.map((m) => m.route.id)).toEqual(['root', 'home'])
     }
+  })
+
+  it('hands each caller its own match objects for a pathname matched before', () => {
+    const first = matchRoutes(routes, '/w/acme/tickets/7')!
+    first[2]!.params.number = 'changed by a caller'
+    first[2]!.pathname = '/elsewhere'
+    const second = matchRoutes(routes, '/w/acme/tickets/7')!
+    expect(second).not.toBe(first)
+    expect(second[2]).toEqual({
+      params: { slug: 'acme', number: '7' },
+      pathname: '/w/acme/tickets/7',
+      pathnameBase: '/w/acme/tickets/7',
+      route: first[2]!.route,
+    })
+    // One params object for all of a branch's matches, as matchRouteBranch builds them.
+    expect(second[0]!.params).toBe(second[2]!.params)
+    // Encoded and decoded spellings of one path match alike; an unmatched path stays unmatched.
+    expect(matchRoutes(routes, '/w/a%20b/tickets')?.at(-1)?.params).toEqual({ slug: 'a b' })
+    expect(matchRoutes(routes, '/w/a b/tickets')?.at(-1)?.params).toEqual({ slug: 'a b' })
+    const tree = [{ id: 'only', path: '/only' }]
+    expect(matchRoutes(tree, '/other')).toBeNull()
+    expect(matchRoutes(tree, '/other')).toBeNull()
   })
 
   it('keeps case sensitivity and partial matching apart for one pattern', () => {
