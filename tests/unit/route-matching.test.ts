@@ -59,7 +59,7 @@ describe('route matching (patched @remix-run/router)', () => {
 
   it('hands each caller its own match objects for a pathname matched before', () => {
     const first = matchRoutes(routes, '/w/acme/tickets/7')!
-    first[2]!.params.number = 'changed by a caller'
+    ;(first[2]!.params as Record<string, string>).number = 'changed by a caller'
     first[2]!.pathname = '/elsewhere'
     const second = matchRoutes(routes, '/w/acme/tickets/7')!
     expect(second).not.toBe(first)
