@@ -163,9 +163,10 @@ export async function recordAgentMessage(db: DbOrTx, v: AgentMessageValues) {
         last_activity_at = ${m.createdAt}::timestamptz,
         updated_at = ${m.createdAt}::timestamptz,
         first_response_at = coalesce(t.first_response_at, ${v.firstResponseAt}::timestamptz),
-        cc = coalesce(array(select a.address
-          from jsonb_array_elements_text(${v.cc === null ? null : JSON.stringify(v.cc)}::jsonb) with ordinality a(address, n)
-          order by a.n), t.cc),
+        -- array() of no elements is '{}', not null: a null list keeps the ticket's CCs.
+        cc = case when ${v.cc === null}::boolean then t.cc else array(select a.address
+          from jsonb_array_elements_text(${JSON.stringify(v.cc ?? [])}::jsonb) with ordinality a(address, n)
+          order by a.n) end,
         reply_token = coalesce(t.reply_token, ${v.replyToken}::text)
       from go
       where go.ok and t.id = ${v.ticketId}::uuid and t.workspace_id = ${v.workspaceId}::uuid),

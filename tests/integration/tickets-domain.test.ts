@@ -179,6 +179,32 @@ describe('replies and status', () => {
     if (outcome.kind === 'collision') expect(outcome.newer.map((n) => n.bodyText)).toEqual(['Any news?'])
   })
 
+  it('keeps the ticket’s CC list on a reply-all and a note, and replaces it when the reply sets one', async () => {
+    const member = await createMember()
+    const ticket = await createTicketFor(member)
+    await getDb()
+      .update(tickets)
+      .set({ cc: ['partner@example.net', 'boss@example.org'] })
+      .where(eq(tickets.id, ticket.ticketId))
+    const ccOf = async () =>
+      (await getDb().select({ cc: tickets.cc }).from(tickets).where(eq(tickets.id, ticket.ticketId)))[0].cc
+    const all = await replyToTicket(asMember(member), ticket.number, { kind: 'reply', body: 'To all' })
+    if (all.kind !== 'sent') throw new Error('expected sent')
+    expect(await ccOf()).toEqual(['partner@example.net', 'boss@example.org'])
+    const [email] = await getDb().select().from(emails).where(eq(emails.messageId, all.messageId))
+    expect(email.cc).toEqual(['partner@example.net', 'boss@example.org'])
+    await replyToTicket(asMember(member), ticket.number, { kind: 'note', body: 'Internal' })
+    expect(await ccOf()).toEqual(['partner@example.net', 'boss@example.org'])
+    await replyToTicket(asMember(member), ticket.number, {
+      kind: 'reply',
+      body: 'Fewer',
+      cc: ['boss@example.org', 'new@example.org'],
+    })
+    expect(await ccOf()).toEqual(['boss@example.org', 'new@example.org'])
+    await replyToTicket(asMember(member), ticket.number, { kind: 'reply', body: 'Just you', cc: [] })
+    expect(await ccOf()).toEqual([])
+  })
+
   it('gives a ticket from before reply tokens its token with the reply, and the email its Reply-To', async () => {
     const member = await createMember()
     const ticket = await createTicketFor(member)
