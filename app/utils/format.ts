@@ -22,14 +22,35 @@ function formatsFor(timeZone: string): ZoneFormats {
   return formats
 }
 
+/**
+ * Formatted timestamps, by zone and ISO string: a list renders the same timestamps on every
+ * request (the inbox's 25 rows, a thread's messages), and each Intl format call was a visible
+ * part of the server's render. Pure functions of their inputs, so any page may share them; at
+ * most 5,000 are kept (cleared when full).
+ */
+const formatted = new Map<string, string>()
+const FORMATTED_MAX = 5_000
+
+function formatWith(kind: keyof ZoneFormats, value: string | Date, timeZone: string) {
+  if (typeof value !== 'string') return formatsFor(timeZone)[kind].format(value)
+  const key = `${kind} ${timeZone} ${value}`
+  let text = formatted.get(key)
+  if (text === undefined) {
+    text = formatsFor(timeZone)[kind].format(new Date(value))
+    if (formatted.size >= FORMATTED_MAX) formatted.clear()
+    formatted.set(key, text)
+  }
+  return text
+}
+
 /** "Dec 2, 2026" in the zone. */
 export function formatDate(value: string | Date, timeZone = DEFAULT_TIME_ZONE) {
-  return formatsFor(timeZone).date.format(new Date(value))
+  return formatWith('date', value, timeZone)
 }
 
 /** "Dec 2, 2026, 1:05 PM" in the zone. */
 export function formatDateTime(value: string | Date, timeZone = DEFAULT_TIME_ZONE) {
-  return formatsFor(timeZone).dateTime.format(new Date(value))
+  return formatWith('dateTime', value, timeZone)
 }
 
 /** A tooltip that names the zone: "Dec 2, 2026, 10:05 PM (Asia/Tokyo)". */

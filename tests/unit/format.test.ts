@@ -30,4 +30,15 @@ describe('dates', () => {
     expect(relativeTime('2026-12-01T11:00:00Z', now)).toBe('yesterday')
     expect(relativeTime('2026-10-01T11:00:00Z', now)).toBe('Oct 1, 2026')
   })
+
+  it('give the same text again from the kept formats, per zone and per kind', () => {
+    const at = '2026-12-02T23:30:00Z'
+    expect(formatDateTime(at, 'Asia/Tokyo')).toBe('Dec 3, 2026, 8:30 AM')
+    expect(formatDateTime(at, 'Asia/Tokyo')).toBe('Dec 3, 2026, 8:30 AM')
+    expect(formatDateTime(at)).toBe('Dec 2, 2026, 11:30 PM')
+    expect(formatDate(at, 'Asia/Tokyo')).toBe('Dec 3, 2026')
+    expect(formatDateTime(new Date(at), 'America/New_York')).toBe('Dec 2, 2026, 6:30 PM')
+    for (let i = 0; i < 6_000; i++) formatDate(new Date(Date.UTC(2020, 0, 1) + i * 60_000).toISOString())
+    expect(formatDateTime(at, 'Asia/Tokyo')).toBe('Dec 3, 2026, 8:30 AM')
+  })
 })
