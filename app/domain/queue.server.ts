@@ -124,6 +124,72 @@ export function snippetParts(snippet: string | null): SnippetPart[] | null {
   return parts
 }
 
+type ListedRow = Awaited<ReturnType<typeof listQueue>>['rows'][number]
+
+/** One inbox row in the loader data; absent optional fields mean empty (false, none). */
+export type InboxRow = Pick<
+  ListedRow,
+  | 'id'
+  | 'number'
+  | 'subject'
+  | 'status'
+  | 'priority'
+  | 'contactName'
+  | 'contactEmail'
+  | 'assigneeName'
+  | 'tags'
+> & {
+  lastActivityAt: string
+  unread?: true
+  snippet?: SnippetPart[]
+  gist?: string
+  draft?: true
+  preview?: string
+  previewFromAgent?: true
+  waitingSince?: string
+  messageCount?: number
+  hasAttachments?: true
+  mailboxName?: string
+}
+
+/**
+ * A row as the inbox shows it. Optional markers are left out when empty (no gist, draft,
+ * attachments, waiting time, preview or snippet; read; the preview is the customer's), and the
+ * table treats a missing one as empty: 25 rows of `false` and `null` were a measurable part of
+ * turbo-stream's encoding of every queue page (docs/performance.md, session 4).
+ */
+function queueRow(row: ListedRow): InboxRow {
+  const out: InboxRow = {
+    id: row.id,
+    number: row.number,
+    subject: row.subject,
+    status: row.status,
+    priority: row.priority,
+    lastActivityAt: row.lastActivityAt.toISOString(),
+    contactName: row.contactName,
+    contactEmail: row.contactEmail,
+    assigneeName: row.assigneeName,
+    tags: row.tags,
+  }
+  if (row.unread) out.unread = true
+  const snippet = snippetParts(row.snippet)
+  if (snippet) out.snippet = snippet
+  // AI triage's one-line gist under the subject, and the member's own unsent draft.
+  if (row.gist) out.gist = row.gist
+  if (row.hasDraft) out.draft = true
+  // The row's preview line and markers (issue 11 item 7).
+  const preview = previewLine(row.lastMessage?.text ?? null)
+  if (preview) {
+    out.preview = preview
+    if (row.lastMessage?.fromAgent) out.previewFromAgent = true
+  }
+  if (row.waitingSince) out.waitingSince = row.waitingSince.toISOString()
+  if (row.messageCount !== null) out.messageCount = row.messageCount
+  if (row.hasAttachments) out.hasAttachments = true
+  if (row.mailboxName !== null) out.mailboxName = row.mailboxName
+  return out
+}
+
 /** One page of the queue for the member, with cursors for the pages around it. */
 export async function loadQueue(member: Member, query: QueueQuery) {
   const db = getDb()
@@ -141,30 +207,7 @@ export async function loadQueue(member: Member, query: QueueQuery) {
   const first = page.rows[0]
   const last = page.rows.at(-1)
   return {
-    rows: page.rows.map((row) => ({
-      id: row.id,
-      number: row.number,
-      subject: row.subject,
-      status: row.status,
-      priority: row.priority,
-      lastActivityAt: row.lastActivityAt.toISOString(),
-      contactName: row.contactName,
-      contactEmail: row.contactEmail,
-      assigneeName: row.assigneeName,
-      unread: row.unread,
-      tags: row.tags,
-      snippet: snippetParts(row.snippet),
-      // AI triage's one-line gist under the subject, and the member's own unsent draft.
-      gist: row.gist || null,
-      draft: row.hasDraft,
-      // The row's preview line and markers (issue 11 item 7).
-      preview: previewLine(row.lastMessage?.text ?? null),
-      previewFromAgent: row.lastMessage?.fromAgent ?? false,
-      waitingSince: row.waitingSince?.toISOString() ?? null,
-      messageCount: row.messageCount ?? undefined,
-      hasAttachments: row.hasAttachments,
-      mailboxName: row.mailboxName ?? undefined,
-    })),
+    rows: page.rows.map(queueRow),
     nextCursor: page.hasNext && last ? encodeCursor(last.sortKey) : null,
     prevCursor: page.hasPrev && first ? encodeCursor(first.sortKey) : null,
   }

@@ -108,7 +108,7 @@ describe('drafts', () => {
         cookie: who.cookie,
         params: { slug: who.workspace.slug },
       })
-    const marked = (rows: Array<{ number: number; draft: boolean }>) =>
+    const marked = (rows: Array<{ number: number; draft?: boolean }>) =>
       rows.filter((r) => r.draft).map((r) => r.number)
     expect(marked((await queueFor(teammate)).data.page.rows)).toEqual([ticket.number])
     expect(marked((await queueFor(agent)).data.page.rows)).toEqual([])

@@ -14,6 +14,7 @@ import { RelativeTime } from './relative-time.tsx'
 import { ShortcutsDialog } from './shortcuts-dialog.tsx'
 import { StatusBadge } from '#app/components/ui/badge.tsx'
 
+/** A queue row as the loader sends it: an optional marker that is absent is empty (false, none). */
 export type QueueTableRow = {
   id: string
   number: number
@@ -24,9 +25,9 @@ export type QueueTableRow = {
   contactName: string
   contactEmail: string
   assigneeName: string | null
-  unread: boolean
+  unread?: boolean
   tags: Array<{ id: string; name: string }>
-  snippet: Array<{ text: string; highlight: boolean }> | null
+  snippet?: Array<{ text: string; highlight: boolean }> | null
   /** The viewing agent has an unsent draft on this ticket. */
   draft?: boolean
   /** AI triage's one-line summary of the request (plain text). */
