@@ -44,7 +44,7 @@ test('a long thread opens at its newest message, with the earlier ones collapsed
   const conversation = page.getByRole('list', { name: 'Conversation' })
   await expect(conversation.getByText('Note number 30 on this long thread.')).toBeInViewport()
   await expect(page.getByRole('heading', { name: 'A very long story' })).not.toBeInViewport()
-  await expect(page.getByRole('link', { name: 'Show 11 earlier messages' })).toBeAttached()
+  await expect(page.getByRole('link', { name: 'Show 21 earlier messages' })).toBeAttached()
   // The ticket fields stay in view while the thread is scrolled to its end (sticky).
   await expect(page.getByRole('region', { name: 'Ticket properties' }).getByLabel('Status')).toBeInViewport()
   // Similar tickets load after the page (their own request): the no-JavaScript link gives way to the list.
