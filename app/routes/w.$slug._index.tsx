@@ -1,5 +1,6 @@
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-run/node'
-import { Link, useLoaderData, useRouteLoaderData } from '@remix-run/react'
+import { useLoaderData, useRouteLoaderData } from '@remix-run/react'
+import { PlainLink } from '#app/components/ui/plain-link.tsx'
 import { GettingStarted } from '#app/components/getting-started.tsx'
 import { hideChecklist } from '#app/domain/onboarding.server.ts'
 import { requireMember } from '#app/http/auth.server.ts'
@@ -61,12 +62,12 @@ export default function WorkspaceHome() {
           <p className="mt-1 text-sm text-slate-600 dark:text-slate-400">
             Every conversation with your customers, shared by the team.
           </p>
-          <Link
+          <PlainLink
             className="mt-3 inline-block text-sm text-indigo-600 underline dark:text-indigo-400"
             to={`/w/${slug}/tickets`}
           >
             Open the inbox
-          </Link>
+          </PlainLink>
         </li>
         {canManage ? (
           <li className="rounded-lg border border-slate-200 p-5 dark:border-slate-800">
@@ -74,12 +75,12 @@ export default function WorkspaceHome() {
             <p className="mt-1 text-sm text-slate-600 dark:text-slate-400">
               Create invite links for teammates and choose their role.
             </p>
-            <Link
+            <PlainLink
               className="mt-3 inline-block text-sm text-indigo-600 underline dark:text-indigo-400"
               to={`/w/${slug}/settings/members`}
             >
               Manage members
-            </Link>
+            </PlainLink>
           </li>
         ) : null}
       </ul>

@@ -5,7 +5,7 @@ import {
   type LoaderFunctionArgs,
   type MetaFunction,
 } from '@remix-run/node'
-import { Link, useActionData, useLoaderData } from '@remix-run/react'
+import { useActionData, useLoaderData } from '@remix-run/react'
 import { z } from 'zod'
 import { useLiveEvents } from '#app/components/live/use-live-events.ts'
 import { parseSubmission, readForm, searchParamsOf } from '#app/http/form-data.server.ts'
@@ -25,6 +25,7 @@ import { BulkToolbar } from '#app/components/queue/bulk-toolbar.tsx'
 import { QueueFilters } from '#app/components/queue/queue-filters.tsx'
 import { QueuePagination, QueueViews } from '#app/components/queue/queue-nav.tsx'
 import { QueueTable } from '#app/components/queue/queue-table.tsx'
+import { PlainLink } from '#app/components/ui/plain-link.tsx'
 import { requireMember } from '#app/http/auth.server.ts'
 import { loadQueue, parseQueueQuery, ticketNumberInQuery } from '#app/domain/queue.server.ts'
 import { describeBulkResult, runBulkAction, undoBulkAction } from '#app/domain/bulk-actions.server.ts'
@@ -209,12 +210,12 @@ export default function Inbox() {
       <div className="flex flex-wrap items-center gap-x-4 gap-y-1">
         <h1 className="text-xl font-semibold">Inbox</h1>
         <QueueViews current={query.view} />
-        <Link
+        <PlainLink
           to={`/w/${slug}/tickets/new`}
           className="ml-auto rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-medium text-white shadow-sm hover:bg-indigo-500"
         >
           New ticket
-        </Link>
+        </PlainLink>
       </div>
       <QueueFilters query={query} options={options} />
       <BulkResult result={bulkResult} undoError={undoError} />

@@ -1,9 +1,10 @@
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
-import { Form, Link, NavLink, Outlet, useLoaderData, useLocation } from '@remix-run/react'
+import { Form, Outlet, useLoaderData, useLocation } from '@remix-run/react'
 import { formatCount } from '#app/utils/format.ts'
 import { CommandPalette } from '#app/components/command-palette.tsx'
 import { LiveProvider } from '#app/components/live/live-provider.tsx'
 import { ChevronDown } from '#app/components/ui/icons.tsx'
+import { isActivePath, PlainLink, useClientLinks } from '#app/components/ui/plain-link.tsx'
 import { ToastProvider } from '#app/components/ui/toast.tsx'
 import { LiveIndicator } from '#app/components/live-indicator.tsx'
 import { NotificationsBell } from '#app/components/notifications-bell.tsx'
@@ -32,7 +33,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   }
 }
 
-const navClass = ({ isActive }: { isActive: boolean }) =>
+const navClass = (isActive: boolean) =>
   `block rounded-md px-3 py-2 text-sm font-medium ${
     isActive
       ? 'bg-indigo-50 text-indigo-700 dark:bg-indigo-950 dark:text-indigo-300'
@@ -42,9 +43,20 @@ const navClass = ({ isActive }: { isActive: boolean }) =>
 export default function WorkspaceLayout() {
   const { user, workspace, workspaces, counts, notifications } = useLoaderData<typeof loader>()
   const location = useLocation()
+  // The shell's links are PlainLinks (plain anchors, one click listener): see plain-link.tsx.
+  useClientLinks()
   const ticketsPath = `/w/${workspace.slug}/tickets`
   const currentView =
     location.pathname === ticketsPath ? new URLSearchParams(location.search).get('view') : null
+  // The main navigation's entries, marked current as NavLink did (Home only on its own page).
+  const mainLink = (to: string, label: string, end = false) => {
+    const active = isActivePath(location.pathname, to, end)
+    return (
+      <PlainLink to={to} aria-current={active ? 'page' : undefined} className={navClass(active)}>
+        {label}
+      </PlainLink>
+    )
+  }
   return (
     <LiveProvider>
       {/* Below 1024 px the sidebar is a drawer: the checkbox in the top bar (NavDrawerState) opens
@@ -81,30 +93,26 @@ export default function WorkspaceLayout() {
               className="absolute z-10 mt-1 w-56 rounded-md border border-slate-200 bg-white p-1 shadow-lg dark:border-slate-700 dark:bg-slate-900"
             >
               {workspaces.map((w) => (
-                <Link
+                <PlainLink
                   key={w.slug}
                   to={`/w/${w.slug}`}
                   className="block rounded px-2 py-1.5 text-sm hover:bg-slate-100 dark:hover:bg-slate-800"
                   aria-current={w.slug === workspace.slug ? 'page' : undefined}
                 >
                   {w.name}
-                </Link>
+                </PlainLink>
               ))}
-              <Link
+              <PlainLink
                 to="/workspaces/new"
                 className="mt-1 block rounded border-t border-slate-200 px-2 py-1.5 text-sm text-indigo-600 hover:bg-slate-100 dark:border-slate-700 dark:text-indigo-400 dark:hover:bg-slate-800"
               >
                 + New workspace
-              </Link>
+              </PlainLink>
             </nav>
           </details>
           <nav aria-label="Main" className="space-y-1">
-            <NavLink to={`/w/${workspace.slug}`} end className={navClass}>
-              Home
-            </NavLink>
-            <NavLink to={ticketsPath} className={navClass}>
-              Inbox
-            </NavLink>
+            {mainLink(`/w/${workspace.slug}`, 'Home', true)}
+            {mainLink(ticketsPath, 'Inbox')}
             <ul className="space-y-1 pl-3">
               {(
                 [
@@ -113,31 +121,27 @@ export default function WorkspaceLayout() {
                 ] as const
               ).map(([view, label, count]) => (
                 <li key={view}>
-                  <Link
+                  <PlainLink
                     to={`${ticketsPath}?view=${view}`}
                     aria-current={currentView === view ? 'page' : undefined}
-                    className={`flex items-center justify-between ${navClass({ isActive: currentView === view })}`}
+                    className={`flex items-center justify-between ${navClass(currentView === view)}`}
                   >
                     {label}
                     <span className="rounded-full bg-slate-200 px-2 text-xs text-slate-700 tabular-nums dark:bg-slate-700 dark:text-slate-200">
                       {formatCount(count)}
                       <span className="sr-only"> open tickets</span>
                     </span>
-                  </Link>
+                  </PlainLink>
                 </li>
               ))}
             </ul>
-            <NavLink to={`/w/${workspace.slug}/customers`} className={navClass}>
-              Customers
-            </NavLink>
-            <NavLink to={`/w/${workspace.slug}/settings`} className={navClass}>
-              Settings
-            </NavLink>
+            {mainLink(`/w/${workspace.slug}/customers`, 'Customers')}
+            {mainLink(`/w/${workspace.slug}/settings`, 'Settings')}
           </nav>
           <div className="mt-auto space-y-2 border-t border-slate-200 pt-4 text-sm dark:border-slate-800">
-            <Link to="/account" className="block truncate hover:underline" title={user.email}>
+            <PlainLink to="/account" className="block truncate hover:underline" title={user.email}>
               {user.name}
-            </Link>
+            </PlainLink>
             <Form method="post" action="/logout">
               <button type="submit" className="text-slate-600 hover:underline dark:text-slate-400">
                 Sign out

@@ -53,3 +53,45 @@ test('a row opens its ticket without a page load, by click and by j then Enter, 
 
   expect(warnings.filter((text) => /hydrat|did not match|server rendered/i.test(text))).toEqual([])
 })
+
+// The workspace shell's and the queue's view links are PlainLinks (plain anchors that one document
+// listener turns into client-side navigations), marked current as NavLink did.
+test('the navigation and view links change page without a page load and keep aria-current', async ({
+  page,
+}) => {
+  const id = unique()
+  await signUp(page, 'Nia Nav', `nav-${id}@example.com`, `Nav ${id}`, `nav-${id}`)
+  const slug = `nav-${id}`
+  await page.goto(`/w/${slug}/tickets`)
+  // Hydrated: the filters' "Apply filters" button is for pages without JavaScript only.
+  await expect(page.getByRole('button', { name: 'Apply filters' })).toHaveCount(0)
+  await page.evaluate(() => Object.assign(window, { stillThisDocument: true }))
+  const main = page.getByRole('navigation', { name: 'Main' })
+  await expect(main.getByRole('link', { name: 'Inbox' })).toHaveAttribute('aria-current', 'page')
+
+  await main.getByRole('link', { name: 'Home' }).click()
+  await expect(page).toHaveURL(new RegExp(`/w/${slug}$`))
+  await expect(page.getByRole('heading', { name: /^Welcome/ })).toBeVisible()
+  await expect(main.getByRole('link', { name: 'Home' })).toHaveAttribute('aria-current', 'page')
+  await expect(main.getByRole('link', { name: 'Inbox' })).not.toHaveAttribute('aria-current', 'page')
+
+  await main.getByRole('link', { name: 'Inbox' }).click()
+  await expect(page).toHaveURL(new RegExp(`/w/${slug}/tickets$`))
+  await expect(page.getByRole('heading', { name: 'Inbox' })).toBeVisible()
+  await expect(main.getByRole('link', { name: 'Home' })).not.toHaveAttribute('aria-current', 'page')
+
+  await page.getByRole('navigation', { name: 'Views' }).getByRole('link', { name: 'Pending' }).click()
+  await expect(page).toHaveURL(new RegExp(`/w/${slug}/tickets\\?view=pending$`))
+  await expect(
+    page.getByRole('navigation', { name: 'Views' }).getByRole('link', { name: 'Pending' }),
+  ).toHaveAttribute('aria-current', 'page')
+
+  await main.getByRole('link', { name: /^Mine/ }).click()
+  await expect(page).toHaveURL(new RegExp(`/w/${slug}/tickets\\?view=mine$`))
+  await expect(main.getByRole('link', { name: /^Mine/ })).toHaveAttribute('aria-current', 'page')
+  expect(await page.evaluate(() => 'stillThisDocument' in window)).toBe(true)
+
+  await page.goBack()
+  await expect(page).toHaveURL(new RegExp(`/w/${slug}/tickets\\?view=pending$`))
+  expect(await page.evaluate(() => 'stillThisDocument' in window)).toBe(true)
+})

@@ -1,4 +1,5 @@
-import { Link, useLocation } from '@remix-run/react'
+import { useLocation } from '@remix-run/react'
+import { PlainLink } from '#app/components/ui/plain-link.tsx'
 import type { QueueView } from '#app/domain/queue.server.ts'
 
 export const VIEW_LABEL: Record<QueueView, string> = {
@@ -36,7 +37,7 @@ export function QueueViews({ current }: { current: QueueView }) {
       <ul className="flex flex-wrap gap-0.5">
         {(Object.keys(VIEW_LABEL) as QueueView[]).map((view) => (
           <li key={view}>
-            <Link
+            <PlainLink
               to={href({ view })}
               aria-current={view === current ? 'page' : undefined}
               className={`block rounded-md px-2.5 py-1 text-sm font-medium ${
@@ -46,7 +47,7 @@ export function QueueViews({ current }: { current: QueueView }) {
               }`}
             >
               {VIEW_LABEL[view]}
-            </Link>
+            </PlainLink>
           </li>
         ))}
       </ul>
@@ -70,16 +71,16 @@ export function QueuePagination({
   return (
     <nav aria-label="Pages" className="flex justify-between">
       {prevCursor ? (
-        <Link to={href({ before: prevCursor })} rel="prev" className={pageLinkClass}>
+        <PlainLink to={href({ before: prevCursor })} rel="prev" className={pageLinkClass}>
           ← Previous
-        </Link>
+        </PlainLink>
       ) : (
         <span />
       )}
       {nextCursor ? (
-        <Link to={href({ after: nextCursor })} rel="next" className={pageLinkClass}>
+        <PlainLink to={href({ after: nextCursor })} rel="next" className={pageLinkClass}>
           Next →
-        </Link>
+        </PlainLink>
       ) : null}
     </nav>
   )

@@ -1,8 +1,9 @@
-import { Form, Link, useLocation } from '@remix-run/react'
+import { Form, useLocation } from '@remix-run/react'
 import { useEffect, type ReactNode } from 'react'
 import { Avatar } from '#app/components/account/avatar.tsx'
 import { MenuIcon } from '#app/components/ui/icons.tsx'
 import { Menu } from '#app/components/ui/menu.tsx'
+import { PlainLink } from '#app/components/ui/plain-link.tsx'
 
 /** The id of the checkbox that opens the navigation drawer below 1024 px (no JavaScript needed). */
 export const NAV_DRAWER_ID = 'nav-drawer'
@@ -56,9 +57,9 @@ export function TopBar({ slug, children }: { slug: string; children: ReactNode }
       >
         <MenuIcon className="size-5" />
       </label>
-      <Link to={`/w/${slug}`} className="hidden shrink-0 font-semibold sm:block">
+      <PlainLink to={`/w/${slug}`} className="hidden shrink-0 font-semibold sm:block">
         Switchboard
-      </Link>
+      </PlainLink>
       <Form
         method="get"
         action={ticketsPath}
