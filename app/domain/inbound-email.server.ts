@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto'
-import { Readable } from 'node:stream'
 import { getDb, type Tx } from '#db/client.ts'
 import {
   findEmailByMessageIds,
@@ -16,29 +15,26 @@ import {
   markEmailBounced,
 } from '#db/queries/inbound-emails.ts'
 import { env } from '#app/env.server.ts'
-import { displayFilename } from '#app/utils/filename.ts'
-import { pathFor, storeBytesDurably, storeStream } from '#app/integrations/storage.server.ts'
+import { filesDir, pathFor, storeBytesDurably } from '#app/integrations/storage.server.ts'
 import { enqueue } from '#app/jobs/queue.server.ts'
 import { logger } from '#app/logger.server.ts'
 import { realtime } from '#app/realtime/hub.server.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
-import { isBlockedFilename, MAX_FILES, MAX_TOTAL_BYTES } from '#app/utils/ticket-schemas.ts'
-import { sanitizeEmailHtml } from './email-html.server.ts'
 import { InboundParseError, type InboundMessage } from './inbound-parse.server.ts'
-import { parseInboundPostInThread } from './inbound-parse-thread.server.ts'
+import { parseAndPrepareInThread } from './inbound-parse-thread.server.ts'
+import type { InboundBody } from './inbound-body.server.ts'
 import { noAutoReplyReason } from './inbound-noise.server.ts'
 import { sendAutoAcknowledgement } from './auto-acknowledgement.server.ts'
 import { replyAddress } from './reply-address.server.ts'
 import { routeInbound, ticketByHeaders, type Route } from './inbound-routing.server.ts'
 import { customerReply } from './messages.server.ts'
 import { takeSlot } from './rate-limit.server.ts'
-import { createTicket, upsertContact, type InboundFields, type StoredFile } from './tickets.server.ts'
+import { createTicket, upsertContact, type InboundFields } from './tickets.server.ts'
 
 /** SendGrid posts up to 30 MB of email; the multipart framing and fields need a little more. */
 export const INBOUND_BODY_LIMIT = 35 * 1024 * 1024
 /** A ticket keeps at most this many CC'd addresses (the composer's limit). */
 const MAX_CC = 10
-const MAX_BODY_CHARS = 200_000
 
 export type StoreOutcome = { kind: 'stored'; id: string } | { kind: 'duplicate'; id: string | undefined }
 
@@ -111,11 +107,13 @@ export async function fileInboundEmail(inboundEmailId: string): Promise<FileOutc
   if (!row || row.status !== 'received') return 'already-processed'
   const log = logger().child({ job: 'email.inbound', inboundEmailId })
   let email: InboundMessage
+  let body: InboundBody
   try {
-    // The parse thread reads the stored file itself.
+    // The parse thread reads the stored file itself, and stores the attachments and sanitizes the
+    // HTML too: the email's bytes never pass through this thread.
     const raw = row.rawSha256 ? { file: pathFor(row.rawSha256) } : row.raw
     if (!raw) throw new InboundParseError('The stored post has no body')
-    email = await parseInboundPostInThread(row.contentType, raw)
+    ;({ email, prepared: body } = await parseAndPrepareInThread(row.contentType, raw, filesDir()))
   } catch (error) {
     if (!(error instanceof InboundParseError)) throw error
     log.warn({ error: error.message }, 'inbound email could not be parsed')
@@ -143,17 +141,9 @@ export async function fileInboundEmail(inboundEmailId: string): Promise<FileOutc
     await finish(db, inboundEmailId, { ...at, status: 'duplicate', ticketId: existing.ticketId })
     return 'duplicate'
   }
-  const stored = await storeAttachments(email)
-  const html = email.html ? sanitizeEmailHtml(rewriteCids(email.html, stored.byContentId)) : null
-  const text = bodyText(email, html)
   let outcome: { ticketId: string; events: TicketEvent[]; created: boolean }
   try {
-    outcome = await fileMessage(inboundEmailId, email, route, {
-      text,
-      html,
-      files: stored.files,
-      notes: stored.notes,
-    })
+    outcome = await fileMessage(inboundEmailId, email, route, body)
   } catch (error) {
     // Another attempt (or the same email posted twice, in both modes) filed it first.
     if (isDedupViolation(error)) {
@@ -166,9 +156,7 @@ export async function fileInboundEmail(inboundEmailId: string): Promise<FileOutc
   return 'filed'
 }
 
-type Body = { text: string; html: string | null; files: StoredFile[]; notes: string[] }
-
-async function fileMessage(inboundEmailId: string, email: InboundMessage, route: Route, body: Body) {
+async function fileMessage(inboundEmailId: string, email: InboundMessage, route: Route, body: InboundBody) {
   const sender = email.from!
   const maxPerHour = env().inbound.maxNewTicketsPerSenderHour
   return getDb().transaction(async (tx) => {
@@ -250,7 +238,7 @@ async function replyOnTicket(
   ticketId: string,
   workspaceId: string,
   email: InboundMessage,
-  body: Body,
+  body: InboundBody,
   inbound: InboundFields,
 ) {
   const sender = email.from!
@@ -319,69 +307,6 @@ async function fileReport(
 /** A hard bounce: the contact with that address is shown as bouncing on the ticket and customer page. */
 export async function markAddressBouncing(tx: Tx, workspaceId: string, address: string, reason: string) {
   await markContactBouncing(tx, { workspaceId, address, reason: reason.slice(0, 300) })
-}
-
-/**
- * Stores attachments and inline images like uploads: at most MAX_FILES files and MAX_TOTAL_BYTES
- * together, executables refused. What is left out is said in `notes` (kept on the inbound row).
- */
-async function storeAttachments(email: InboundMessage) {
-  const files: StoredFile[] = []
-  const byContentId = new Map<string, string>()
-  const notes: string[] = []
-  let total = 0
-  let blocked = 0
-  let overLimit = email.droppedAttachments
-  for (const part of email.attachments) {
-    const filename = displayFilename(part.filename)
-    if (isBlockedFilename(part.filename) || isBlockedFilename(filename)) {
-      blocked++
-      continue
-    }
-    if (files.length >= MAX_FILES || total + part.content.length > MAX_TOTAL_BYTES) {
-      overLimit++
-      continue
-    }
-    const { sha256, size } = await storeStream(Readable.from([part.content]), MAX_TOTAL_BYTES)
-    total += size
-    files.push({ filename, contentType: safeType(part.contentType), size, sha256 })
-    if (part.contentId) byContentId.set(part.contentId.toLowerCase(), sha256)
-  }
-  if (blocked > 0) notes.push(`${blocked} executable attachment(s) refused.`)
-  if (overLimit > 0)
-    notes.push(`${overLimit} attachment(s) over the limit (${MAX_FILES} files, 25 MB) not kept.`)
-  return { files, byContentId, notes }
-}
-
-function safeType(value: string) {
-  return /^[\w.+-]+\/[\w.+-]+$/.test(value) ? value.toLowerCase() : 'application/octet-stream'
-}
-
-/** `cid:<content-id>` becomes `cid:<sha256>` of the stored part; the thread maps it to the attachment route. */
-function rewriteCids(html: string, byContentId: Map<string, string>) {
-  return html.replace(/cid:([^"'\s>)]+)/gi, (whole, id: string) => {
-    const sha = byContentId.get(decodeURIComponent(id).toLowerCase())
-    return sha ? `cid:${sha}` : whole
-  })
-}
-
-/** The text part, else the sanitized HTML's text; cut to what search and storage take. */
-function bodyText(email: InboundMessage, html: string | null) {
-  let text = email.text.replace(/\r\n/g, '\n').trim()
-  if (!text && html) {
-    text = html
-      .replace(/<(br|\/p|\/div|\/tr|\/li|\/h\d)[^>]*>/gi, '\n')
-      .replace(/<[^>]+>/g, '')
-      .replace(/&nbsp;/g, ' ')
-      .replace(/&lt;/g, '<')
-      .replace(/&gt;/g, '>')
-      .replace(/&quot;/g, '"')
-      .replace(/&#39;/g, "'")
-      .replace(/&amp;/g, '&')
-      .replace(/\n{3,}/g, '\n\n')
-      .trim()
-  }
-  return (text || '(no text)').slice(0, MAX_BODY_CHARS)
 }
 
 function subjectOf(email: InboundMessage) {

@@ -2,6 +2,7 @@ import fs from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { logger } from '#app/logger.server.ts'
+import type { InboundBody } from './inbound-body.server.ts'
 import type { ParseAnswer, ParseRequest } from './inbound-parse.worker.ts'
 import { InboundParseError, type InboundMessage } from './inbound-parse.server.ts'
 
@@ -19,8 +20,9 @@ import { InboundParseError, type InboundMessage } from './inbound-parse.server.t
 const PARSE_TIMEOUT_MS = 60_000
 const PARSE_HEAP_MB = 512
 
+type Parsed = { email: InboundMessage; prepared?: InboundBody }
 type Pending = {
-  resolve: (email: InboundMessage) => void
+  resolve: (parsed: Parsed) => void
   reject: (error: Error) => void
   timer: NodeJS.Timeout
 }
@@ -58,7 +60,7 @@ function start() {
     if (!p) return
     pending.delete(answer.id)
     clearTimeout(p.timer)
-    if (answer.ok) return p.resolve(restoreBuffers(answer.email))
+    if (answer.ok) return p.resolve({ email: restoreBuffers(answer.email), prepared: answer.prepared })
     if (answer.parseError) return p.reject(new InboundParseError(answer.message))
     const error = new Error(answer.message)
     error.stack = answer.stack
@@ -83,15 +85,34 @@ function start() {
  * brings V8's next full collection closer, a pause for every request). Rejects with
  * InboundParseError when the post is unparseable.
  */
-export function parseInboundPostInThread(
+export async function parseInboundPostInThread(
   contentType: string,
   body: Buffer | { file: string },
 ): Promise<InboundMessage> {
+  return (await inThread(contentType, body)).email
+}
+
+/**
+ * The same parse, and then, on the thread too, the body as filing keeps it (prepareInboundBody):
+ * attachments stored under `filesDir`, HTML sanitized, text picked. The email comes back without
+ * its attachments' bytes, so neither they nor the HTML's parse reach the main thread.
+ */
+export async function parseAndPrepareInThread(
+  contentType: string,
+  body: Buffer | { file: string },
+  filesDir: string,
+): Promise<{ email: InboundMessage; prepared: InboundBody }> {
+  const { email, prepared } = await inThread(contentType, body, filesDir)
+  if (!prepared) throw new Error('The parse thread did not prepare the body')
+  return { email, prepared }
+}
+
+function inThread(contentType: string, body: Buffer | { file: string }, filesDir?: string): Promise<Parsed> {
   const current = thread ?? start()
   const id = nextId++
   // Bytes: a copy whose memory moves to the thread (the stored bytes may share a pooled buffer).
   const payload = Buffer.isBuffer(body) ? new Uint8Array(body) : body
-  return new Promise<InboundMessage>((resolve, reject) => {
+  return new Promise<Parsed>((resolve, reject) => {
     const timer = setTimeout(() => {
       logger().warn({ timeoutMs: PARSE_TIMEOUT_MS }, 'inbound parse timed out: restarting the parse thread')
       current.pending.delete(id)
@@ -100,7 +121,7 @@ export function parseInboundPostInThread(
     }, PARSE_TIMEOUT_MS)
     timer.unref()
     current.pending.set(id, { resolve, reject, timer })
-    const message: ParseRequest = { id, contentType, body: payload }
+    const message: ParseRequest = { id, contentType, body: payload, filesDir }
     current.worker.postMessage(message, payload instanceof Uint8Array ? [payload.buffer] : [])
   })
 }

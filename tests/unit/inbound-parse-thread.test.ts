@@ -1,9 +1,14 @@
+import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, expect, it } from 'vitest'
 import { parseInboundPost, InboundParseError } from '#app/domain/inbound-parse.server.ts'
-import { parseInboundPostInThread, stopParseThread } from '#app/domain/inbound-parse-thread.server.ts'
+import {
+  parseAndPrepareInThread,
+  parseInboundPostInThread,
+  stopParseThread,
+} from '#app/domain/inbound-parse-thread.server.ts'
 import { fixture, multipartBody, rawModePost } from '#tests/helpers/inbound-post.ts'
 
 afterAll(() => stopParseThread())
@@ -63,4 +68,31 @@ it('reads a stored post from its file on the thread, with the same result as fro
   await expect(missing).rejects.toThrow(/ENOENT/)
   await expect(missing).rejects.not.toBeInstanceOf(InboundParseError)
   fs.rmSync(path.dirname(file), { recursive: true, force: true })
+})
+
+it('prepares the body on the thread: attachments stored at their content address, HTML sanitized, no bytes sent back', async () => {
+  const eml = Buffer.from(
+    'From: Ana <ana@example.org>\r\nTo: desk@example.test\r\nSubject: Pics\r\nMessage-ID: <pics-1@example.org>\r\n' +
+      'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b1"\r\n\r\n' +
+      '--b1\r\nContent-Type: text/html; charset=utf-8\r\n\r\n' +
+      '<p onclick="x()">Hi <img src="cid:logo@x"> <img src="cid:%E0%A4%A"><script>alert(1)</script></p>\r\n' +
+      '--b1\r\nContent-Type: image/png\r\nContent-ID: <logo@x>\r\nContent-Disposition: inline; filename="logo.png"\r\n' +
+      `Content-Transfer-Encoding: base64\r\n\r\n${Buffer.from('png-bytes').toString('base64')}\r\n` +
+      '--b1\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename="setup.exe"\r\n' +
+      `Content-Transfer-Encoding: base64\r\n\r\n${Buffer.from('MZ').toString('base64')}\r\n--b1--\r\n`,
+  )
+  const post = rawModePost(eml, { envelopeTo: ['desk@example.test'] })
+  const filesDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-prepare-'))
+  const { email, prepared } = await parseAndPrepareInThread(post.contentType, post.body, filesDir)
+  expect(email.subject).toBe('Pics')
+  expect(email.attachments).toEqual([])
+  const sha = createHash('sha256').update('png-bytes').digest('hex')
+  expect(prepared.files).toEqual([{ filename: 'logo.png', contentType: 'image/png', size: 9, sha256: sha }])
+  expect(fs.readFileSync(path.join(filesDir, sha.slice(0, 2), sha), 'utf8')).toBe('png-bytes')
+  expect(prepared.notes).toEqual(['1 executable attachment(s) refused.'])
+  expect(prepared.html).toContain(`cid:${sha}`)
+  expect(prepared.html).toContain('cid:%E0%A4%A')
+  expect(prepared.html).not.toMatch(/script|onclick/)
+  expect(prepared.text).toBe('Hi')
+  expect(fs.readdirSync(path.join(filesDir, 'tmp'))).toEqual([])
 })
