@@ -1,7 +1,7 @@
 import { and, eq, isNull, sql } from 'drizzle-orm'
 import type { Db, DbOrTx } from '../client.ts'
 import { prepared } from '../prepared.ts'
-import { messages, users } from '../schema.ts'
+import { users } from '../schema.ts'
 
 export async function findUserByEmail(db: DbOrTx, email: string) {
   const [row] = await db
@@ -71,14 +71,4 @@ export async function setUserSignature(
   { userId, signature, at }: { userId: string; signature: string; at: Date },
 ) {
   await db.update(users).set({ signature, updatedAt: at }).where(eq(users.id, userId))
-}
-
-/** The personal signature of the agent who wrote this message ('' when none or not an agent's). */
-export async function getAuthorSignature(db: DbOrTx, { messageId }: { messageId: string }) {
-  const [row] = await db
-    .select({ signature: users.signature })
-    .from(messages)
-    .innerJoin(users, eq(users.id, messages.authorUserId))
-    .where(eq(messages.id, messageId))
-  return row?.signature ?? ''
 }

@@ -79,11 +79,12 @@ describe('enqueueing', () => {
     expect(await triageJobs(unconfigured.ticketId)).toBe(0)
   })
 
+  // 200 each: the p95 of 70 was the 67th value, which one scheduling hiccup on a loaded machine moved by 5 ms.
   it('adds under 5 ms to ticket creation p95 (triage on vs off, measured in one run)', async () => {
     const on = await workspaceWithTags('suggest')
     const off = await createMember('owner')
     const timings = { on: [] as number[], off: [] as number[] }
-    for (let i = 0; i < 80; i++) {
+    for (let i = 0; i < 210; i++) {
       for (const [key, agent] of [
         ['off', off],
         ['on', on],
@@ -97,7 +98,7 @@ describe('enqueueing', () => {
     const p50 = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
     const figures = { offP95: p95(timings.off), onP95: p95(timings.on) }
     console.info(
-      `ticket creation (70 each, interleaved): triage off p50 ${p50(timings.off).toFixed(2)} ms p95 ${figures.offP95.toFixed(2)} ms; ` +
+      `ticket creation (200 each, interleaved): triage off p50 ${p50(timings.off).toFixed(2)} ms p95 ${figures.offP95.toFixed(2)} ms; ` +
         `on p50 ${p50(timings.on).toFixed(2)} ms p95 ${figures.onP95.toFixed(2)} ms`,
     )
     expect(figures.onP95 - figures.offP95).toBeLessThan(5)
