@@ -179,7 +179,7 @@ export function createMcpServer(ctx: ToolContext) {
     {
       title: 'List inbox views and counts',
       description:
-        'The inbox views (mine, unassigned, open, pending, resolved, all) with how many tickets each has (counts stop at 1000).',
+        'The inbox views (mine, unassigned, open, pending, resolved, all) with how many tickets each has.',
       inputSchema: z.object({}),
       readOnly: true,
     },

@@ -1,25 +1,25 @@
 import { sql } from 'drizzle-orm'
 import { getDb } from '#db/client.ts'
-import { COUNT_CAP } from '#db/queries/queue.ts'
 import type { Member } from '#app/domain/workspaces.server.ts'
 
 /**
- * The inbox's views with their ticket counts, for the MCP list_views tool: one round trip, each
- * count capped like the navigation's (it never scans a huge backlog).
+ * The inbox's views with their ticket counts, for the MCP list_views tool: one round trip, exact
+ * counts read from queue_counts (kept by triggers on tickets in the same transaction as every
+ * change, as the navigation's Mine/Unassigned), so a huge backlog is never scanned.
  */
 export async function viewCounts(member: Member) {
-  const capped = (where: ReturnType<typeof sql>) =>
-    sql`(select count(*)::int from (select 1 from tickets t where t.workspace_id = ${member.workspaceId} and ${where} limit ${COUNT_CAP}) s)`
+  const sum = (where: ReturnType<typeof sql>) =>
+    sql`(select coalesce(sum(q.n), 0)::int from queue_counts q where q.workspace_id = ${member.workspaceId} and ${where})`
   const result = await getDb().execute<
     Record<'mine' | 'unassigned' | 'open' | 'pending' | 'resolved' | 'all', number>
   >(sql`
     select
-      ${capped(sql`t.assignee_id = ${member.userId} and t.status in ('open', 'pending')`)} as mine,
-      ${capped(sql`t.assignee_id is null and t.status in ('open', 'pending')`)} as unassigned,
-      ${capped(sql`t.status = 'open'`)} as open,
-      ${capped(sql`t.status = 'pending'`)} as pending,
-      ${capped(sql`t.status = 'resolved'`)} as resolved,
-      ${capped(sql`true`)} as "all"`)
+      ${sum(sql`q.assignee_id = ${member.userId} and q.status in ('open', 'pending')`)} as mine,
+      ${sum(sql`q.assignee_id is null and q.status in ('open', 'pending')`)} as unassigned,
+      ${sum(sql`q.status = 'open'`)} as open,
+      ${sum(sql`q.status = 'pending'`)} as pending,
+      ${sum(sql`q.status = 'resolved'`)} as resolved,
+      ${sum(sql`true`)} as "all"`)
   const row = result.rows[0]!
   const describe = {
     mine: 'Open and pending tickets assigned to you',
@@ -33,6 +33,5 @@ export async function viewCounts(member: Member) {
     view,
     description: describe[view],
     count: row[view],
-    capped: row[view] >= COUNT_CAP,
   }))
 }
