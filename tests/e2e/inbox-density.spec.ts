@@ -181,4 +181,20 @@ test.describe('without JavaScript', () => {
     await expect(page.getByRole('status').filter({ hasText: 'Undone: 1 ticket restored' })).toBeVisible()
     await expect(page.getByRole('link', { name: 'Plain question 1' })).toBeVisible()
   })
+
+  test("a rejected bulk action names the field's error and keeps the selection", async ({ page }) => {
+    const id = unique()
+    const slug = `nojs-err-${id}`
+    await signUp(page, 'Erin Errors', `erin-${id}@example.com`, 'No JS Errors', slug)
+    await openTickets(page, slug, 1, 'Rejected')
+    await page.goto(`/w/${slug}/tickets`)
+    await page.getByRole('checkbox', { name: 'Select ticket #1' }).check()
+    const bulkBar = page.getByRole('form', { name: 'Bulk actions on selected tickets' })
+    await bulkBar.getByRole('button', { name: 'Assign' }).click()
+    const assignee = bulkBar.getByLabel('Assign to')
+    await expect(assignee).toHaveAttribute('aria-invalid', 'true')
+    await expect(assignee).toHaveAccessibleDescription('Choose a teammate')
+    await expect(page.getByRole('checkbox', { name: 'Select ticket #1' })).toBeChecked()
+    await expect(bulkBar.getByLabel('Add tag')).not.toHaveAttribute('aria-invalid')
+  })
 })

@@ -1,10 +1,4 @@
-import {
-  getFormProps,
-  getInputProps,
-  getSelectProps,
-  useForm,
-  type SubmissionResult,
-} from '@conform-to/react'
+import type { SubmissionResult } from '@conform-to/react'
 import { Form, useNavigation } from '@remix-run/react'
 import { LiveSocketField } from '#app/components/live/live-socket-field.tsx'
 import { Button } from '#app/components/ui/button.tsx'
@@ -19,6 +13,34 @@ export const BULK_FORM_ID = 'bulk'
 /** The ticket checkboxes checked in the bulk form (they belong to it through `form=`). */
 function selectedCount(form: HTMLFormElement) {
   return new FormData(form).getAll('ticketIds').length
+}
+
+type BulkField = 'tag' | 'assignee' | 'status'
+
+/**
+ * A control's attributes from the server's reply to a rejected submission (Conform's
+ * SubmissionResult: errors by field name, '' for the form's, and the values sent), with the ids
+ * and ARIA wiring Conform's getInputProps gave it (`bulk-tag`, `bulk-tag-error`). The action
+ * parses with Conform as every form does; the toolbar only reads its reply. useForm's client
+ * state (a proxy per field, subscriptions) was ~2% of the inbox server's busy time for a form
+ * that validates on the server only (docs/performance.md, session 4).
+ */
+function fieldOf(lastResult: SubmissionResult<string[]> | undefined, name: BulkField) {
+  const id = `${BULK_FORM_ID}-${name}`
+  const errors = lastResult?.error?.[name] ?? undefined
+  const invalid = Boolean(errors?.length)
+  const value = lastResult?.initialValue?.[name]
+  return {
+    errors: invalid ? errors : undefined,
+    errorId: `${id}-error`,
+    props: {
+      id,
+      name,
+      defaultValue: typeof value === 'string' ? value : undefined,
+      'aria-invalid': invalid || undefined,
+      'aria-describedby': invalid ? `${id}-error` : undefined,
+    },
+  }
 }
 
 const controlClass =
@@ -44,12 +66,20 @@ export function BulkToolbar({
     navigation.state === 'submitting' && navigation.formData?.get('intent') === 'bulk'
       ? navigation.formData.get('operation')
       : null
-  const [form, fields] = useForm({ id: BULK_FORM_ID, lastResult, shouldRevalidate: 'onSubmit' })
-  const errors = [...(form.errors ?? []), ...(fields.ticketIds.errors ?? [])]
+  const fields = {
+    tag: fieldOf(lastResult, 'tag'),
+    assignee: fieldOf(lastResult, 'assignee'),
+    status: fieldOf(lastResult, 'status'),
+  }
+  const formErrors = lastResult?.error?.[''] ?? []
+  const errors = [...formErrors, ...(lastResult?.error?.ticketIds ?? [])]
+  const formErrorId = `${BULK_FORM_ID}-error`
   return (
     <Form
       method="post"
-      {...getFormProps(form)}
+      id={BULK_FORM_ID}
+      noValidate
+      aria-describedby={formErrors.length ? formErrorId : undefined}
       aria-label="Bulk actions on selected tickets"
       className={`fixed bottom-4 left-1/2 z-20 w-max max-w-[calc(100vw-2rem)] -translate-x-1/2 rounded-lg border border-slate-200 bg-white p-2 shadow-lg dark:border-slate-700 dark:bg-slate-900 ${className}`}
     >
@@ -57,10 +87,10 @@ export function BulkToolbar({
       <LiveSocketField />
       <div className="flex flex-wrap items-center gap-x-4 gap-y-2">
         <div className="flex items-center gap-2">
-          <label htmlFor={fields.tag.id} className="text-sm font-medium">
+          <label htmlFor={fields.tag.props.id} className="text-sm font-medium">
             Add tag
           </label>
-          <input {...getInputProps(fields.tag, { type: 'text' })} maxLength={50} className={controlClass} />
+          <input type="text" {...fields.tag.props} maxLength={50} className={controlClass} />
           <Button
             type="submit"
             name="operation"
@@ -72,10 +102,10 @@ export function BulkToolbar({
           </Button>
         </div>
         <div className="flex items-center gap-2">
-          <label htmlFor={fields.assignee.id} className="text-sm font-medium">
+          <label htmlFor={fields.assignee.props.id} className="text-sm font-medium">
             Assign to
           </label>
-          <select {...getSelectProps(fields.assignee)} className={controlClass}>
+          <select {...fields.assignee.props} className={controlClass}>
             <option value="">Choose…</option>
             <option value="none">Nobody (unassign)</option>
             {options.members.map((m) => (
@@ -95,10 +125,10 @@ export function BulkToolbar({
           </Button>
         </div>
         <div className="flex items-center gap-2">
-          <label htmlFor={fields.status.id} className="text-sm font-medium">
+          <label htmlFor={fields.status.props.id} className="text-sm font-medium">
             Status
           </label>
-          <select {...getSelectProps(fields.status)} className={controlClass}>
+          <select {...fields.status.props} className={controlClass}>
             <option value="">Choose…</option>
             {TICKET_STATUSES.map((s) => (
               <option key={s} value={s}>
@@ -121,13 +151,17 @@ export function BulkToolbar({
         </div>
       </div>
       {[fields.tag, fields.assignee, fields.status].map((field) =>
-        field.errors?.length ? (
-          <p key={field.name} id={field.errorId} className="mt-2 text-sm text-red-600 dark:text-red-400">
+        field.errors ? (
+          <p
+            key={field.props.name}
+            id={field.errorId}
+            className="mt-2 text-sm text-red-600 dark:text-red-400"
+          >
             {field.errors.join(' ')}
           </p>
         ) : null,
       )}
-      <FormErrors id={form.errorId} errors={errors.length ? errors : undefined} />
+      <FormErrors id={formErrorId} errors={errors.length ? errors : undefined} />
     </Form>
   )
 }
