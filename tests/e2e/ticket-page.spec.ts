@@ -126,3 +126,34 @@ test('Send & next replies and opens the next ticket of the view the agent came f
   await expect(noJs).toHaveURL(new RegExp(`/w/${slug}/tickets\\?view=unassigned$`))
   await context.close()
 })
+
+test('the customer card’s profile form saves in place once the page is hydrated', async ({ page }) => {
+  const id = unique()
+  const slug = `card-${id}`
+  await signUp(page, 'Dana Agent', `dana-${id}@example.com`, 'Card Co', slug)
+  await customerWrites(page, slug, 'Which plan?', 'Tell me about your plans.')
+  await page.goto(`/w/${slug}/tickets`)
+  await page.getByRole('link', { name: 'Which plan?' }).click()
+  await expect(page.getByRole('heading', { name: 'Which plan?' })).toBeVisible()
+  // A full page load: the server renders the card's form as a plain form, hydration swaps in
+  // the one that posts through a fetcher and shows errors in place.
+  const ticketUrl = page.url()
+  const warnings: string[] = []
+  page.on('console', (message) => {
+    if (message.type() === 'error' || message.type() === 'warning') warnings.push(message.text())
+  })
+  await page.reload()
+  const card = page.getByRole('region', { name: 'Customer' })
+  await card.getByText('Edit company, time zone and notes').click()
+  await card.getByLabel('Time zone').fill('Mars/Olympus')
+  await card.getByRole('button', { name: 'Save customer details' }).click()
+  await expect(card.getByText('Unknown time zone: use a name such as Europe/Paris')).toBeVisible()
+  expect(page.url()).toBe(ticketUrl)
+  await card.getByLabel('Time zone').fill('Asia/Tokyo')
+  await card.getByLabel('Company').fill('Plan Hunters')
+  await card.getByRole('button', { name: 'Save customer details' }).click()
+  await expect(card.getByText('Plan Hunters', { exact: true })).toBeVisible()
+  // Saved: the action's redirect back to the ticket (without the #latest of the inbox link).
+  expect(new URL(page.url()).pathname).toBe(new URL(ticketUrl).pathname)
+  expect(warnings.filter((text) => /hydrat|did not match/i.test(text))).toEqual([])
+})

@@ -1,11 +1,12 @@
 import { and, eq } from 'drizzle-orm'
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
 import { auditEvents, contacts, tickets } from '#db/schema.ts'
 import * as customerRoute from '#app/routes/w.$slug.customers.$id.tsx'
 import * as ticketRoute from '#app/routes/w.$slug.tickets.$number.tsx'
 import { createMember, createTicketFor, setTicket } from '#tests/helpers/factories.ts'
 import { callAction, callLoader } from '#tests/helpers/routes.ts'
+import { startTestServer } from '#tests/helpers/http-server.ts'
 
 type Agent = Awaited<ReturnType<typeof createMember>>
 
@@ -50,6 +51,11 @@ function profileAudits(workspaceId: string) {
     .from(auditEvents)
     .where(and(eq(auditEvents.workspaceId, workspaceId), eq(auditEvents.action, 'contact.profile-updated')))
 }
+
+let server: Awaited<ReturnType<typeof startTestServer>> | undefined
+afterAll(async () => {
+  await server?.close()
+})
 
 describe('customer card on the ticket page', () => {
   it("shows the customer's 5 most recent other conversations, newest first, and counts all their tickets", async () => {
@@ -182,5 +188,41 @@ describe('customer card on the ticket page', () => {
     })
     expect(page.status).toBe(404)
     expect((await contactOf(ticket.ticketId)).notes).toBe('')
+  })
+
+  it('renders the profile form as a plain form that saves without JavaScript and comes back to the ticket', async () => {
+    server ??= await startTestServer({ sockets: false })
+    const agent = await createMember('agent')
+    const ticket = await createTicketFor(agent, { customerEmail: 'noor@plainform.example' })
+    const contact = await contactOf(ticket.ticketId)
+    const page = `${server.url}/w/${agent.workspace.slug}/tickets/${ticket.number}`
+    const html = await (await fetch(page, { headers: { cookie: agent.cookie } })).text()
+    const action = `/w/${agent.workspace.slug}/customers/${contact.id}`
+    const form = html.slice(html.indexOf(`action="${action}"`), html.indexOf('Save customer details'))
+    expect(form).toContain('name="intent" value="profile"')
+    expect(form).toContain(`name="returnTo" value="${ticket.number}"`)
+    expect(form).toMatch(/name="company"[^>]*value="Plainform"/)
+    expect(form).toContain('name="timeZone"')
+    expect(form).toContain('name="notes"')
+    // What a browser without JavaScript posts from it.
+    const saved = await fetch(server.url + action, {
+      method: 'POST',
+      headers: { cookie: agent.cookie, origin: server.url },
+      body: new URLSearchParams({
+        intent: 'profile',
+        returnTo: String(ticket.number),
+        company: 'Plainform Ltd',
+        timeZone: 'Asia/Tokyo',
+        notes: 'Saved without JavaScript.',
+      }),
+      redirect: 'manual',
+    })
+    expect(saved.status).toBe(302)
+    expect(saved.headers.get('location')).toBe(`/w/${agent.workspace.slug}/tickets/${ticket.number}`)
+    expect(await contactOf(ticket.ticketId)).toMatchObject({
+      company: 'Plainform Ltd',
+      timeZone: 'Asia/Tokyo',
+      notes: 'Saved without JavaScript.',
+    })
   })
 })
