@@ -101,14 +101,24 @@ export function canonicalTimeZone(zone: string) {
   }
 }
 
+/** One formatter per zone: building an Intl.DateTimeFormat costs more than formatting with it. */
+const localTimeFormats = new Map<string, Intl.DateTimeFormat>()
+
 /** "14:05" in the zone at the given instant (the loader's `now`, so server and browser agree). */
 export function localTime(nowIso: string, zone: string) {
-  return new Intl.DateTimeFormat('en-GB', {
-    timeZone: zone,
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-  }).format(new Date(nowIso))
+  let format = localTimeFormats.get(zone)
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-GB', {
+      timeZone: zone,
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    })
+    // Zones are canonical IANA names (a few hundred); the bound only guards against surprises.
+    if (localTimeFormats.size >= 1000) localTimeFormats.clear()
+    localTimeFormats.set(zone, format)
+  }
+  return format.format(new Date(nowIso))
 }
 
 export const NOTES_MAX = 5000
