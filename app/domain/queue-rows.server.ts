@@ -7,10 +7,12 @@ const PREVIEW_CHARS = 160
  */
 export function previewLine(body: string | null) {
   if (!body) return null
-  const line = body
-    .split(/\r?\n/)
-    .map((l) => l.replace(/\s+/g, ' ').trim())
-    .find((l) => l && !l.startsWith('>'))
-  if (!line) return null
-  return line.length > PREVIEW_CHARS ? `${line.slice(0, PREVIEW_CHARS - 1).trimEnd()}…` : line
+  // Line by line, stopping at the first that counts: bodies are up to 600 characters and the
+  // first line is usually it (this runs for every row of every queue page).
+  for (const raw of body.split('\n')) {
+    const line = raw.replace(/\s+/g, ' ').trim()
+    if (!line || line.startsWith('>')) continue
+    return line.length > PREVIEW_CHARS ? `${line.slice(0, PREVIEW_CHARS - 1).trimEnd()}…` : line
+  }
+  return null
 }

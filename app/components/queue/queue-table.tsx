@@ -8,9 +8,9 @@ import {
   type TicketStatus,
 } from '#app/utils/vocabulary.ts'
 import { useShortcuts } from '#app/utils/use-shortcuts.ts'
+import { useFormatters } from '#app/utils/use-formatters.ts'
 import { ticketHref } from '#app/utils/last-queue.ts'
 import { BULK_FORM_ID } from './bulk-toolbar.tsx'
-import { RelativeTime } from './relative-time.tsx'
 import { ShortcutsDialog } from './shortcuts-dialog.tsx'
 import { StatusBadge } from '#app/components/ui/badge.tsx'
 
@@ -78,6 +78,7 @@ export function QueueTable({
   const queueSearch = location.pathname === `/w/${slug}/tickets` ? location.search : ''
   const navigate = useNavigate()
   const navigation = useNavigation()
+  const format = useFormatters()
   const [selected, setSelected] = useState(() => new Set(submittedIds(lastResult)))
   const [active, setActive] = useState<number | null>(null)
   const links = useRef<Array<HTMLAnchorElement | null>>([])
@@ -234,6 +235,7 @@ export function QueueTable({
                 row={row}
                 index={index}
                 now={now}
+                format={format}
                 href={ticketHref(slug, row.number, queueSearch)}
                 active={index === active}
                 selectable={selectable}
@@ -307,6 +309,7 @@ function QueueRow({
   row,
   index,
   now,
+  format,
   href,
   active,
   selectable,
@@ -319,6 +322,7 @@ function QueueRow({
   row: QueueTableRow
   index: number
   now: string
+  format: Formatters
   /** The ticket's link, naming the queue it was opened from (ticketHref). */
   href: string
   active: boolean
@@ -440,12 +444,12 @@ function QueueRow({
             title="Since the customer's last message"
           >
             <span className="sr-only">Waiting for </span>
-            <RelativeTime iso={row.waitingSince} now={now} />
+            {relativeTime(format, row.waitingSince, now)}
           </p>
         ) : (
           <p>
             <span className="sr-only">Last activity </span>
-            <RelativeTime iso={row.lastActivityAt} now={now} />
+            {relativeTime(format, row.lastActivityAt, now)}
           </p>
         )}
         {row.messageCount !== undefined ? (
@@ -457,6 +461,20 @@ function QueueRow({
         ) : null}
       </td>
     </tr>
+  )
+}
+
+type Formatters = ReturnType<typeof useFormatters>
+
+/**
+ * RelativeTime's markup ("3 min ago", the full date and zone as its tooltip) without a component
+ * and its hooks per row: QueueTable reads the viewer's formatters once for all rows.
+ */
+function relativeTime(format: Formatters, iso: string, now: string) {
+  return (
+    <time dateTime={iso} title={format.dateTimeWithZone(iso)}>
+      {format.relative(iso, now)}
+    </time>
   )
 }
 

@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest'
+import { previewLine } from '#app/domain/queue-rows.server.ts'
+
+describe('previewLine', () => {
+  it('is the first line that is neither blank nor quoted, with its white space collapsed', () => {
+    expect(previewLine('Hello   there,\nsecond line')).toBe('Hello there,')
+    expect(previewLine('\n  \n> quoted\n>\n  Thanks!\t We are on it.  \nMore')).toBe('Thanks! We are on it.')
+    expect(previewLine('\r\n> on Monday you wrote\r\nWindows line\r\nnext')).toBe('Windows line')
+  })
+
+  it('is null when nothing but blank or quoted lines is left', () => {
+    expect(previewLine(null)).toBeNull()
+    expect(previewLine('')).toBeNull()
+    expect(previewLine('> all quoted\n\n   \n>more')).toBeNull()
+  })
+
+  it('cuts a long line at 160 characters, ending in an ellipsis', () => {
+    const line = previewLine(`${'word '.repeat(60)}\nnext`)
+    expect(line).toBe(`${'word '.repeat(31)}word…`)
+    expect(line).toHaveLength(160)
+    expect(previewLine('x'.repeat(160))).toBe('x'.repeat(160))
+  })
+})
