@@ -1,19 +1,13 @@
-import { secondsUntilReset, takeSlot, type Slot } from '#app/domain/rate-limit.server.ts'
+import { secondsUntilReset, type Slot } from '#app/domain/rate-limit.server.ts'
 import { env } from '#app/env.server.ts'
 
-/** The API's per-token limit: API_RATE_LIMIT_PER_MINUTE per minute. */
+/**
+ * The API's per-token limit: API_RATE_LIMIT_PER_MINUTE per minute, shared by REST (auth.server.ts)
+ * and MCP (app/mcp/endpoint.server.ts), which both take the slot in the token lookup's statement
+ * (verifyApiTokenAndTakeSlot), so a token's requests count together.
+ */
 export function apiTokenLimit() {
   return { max: env().apiRateLimitPerMinute, windowMs: 60_000 }
-}
-
-/**
- * The API's per-token limit, shared by REST (operation.server.ts, which takes the slot with the
- * token lookup: auth.server.ts) and MCP (app/mcp/endpoint.server.ts) so a token's requests count
- * together: takes a slot and returns what apiSlotAnswer says.
- */
-export async function takeApiTokenSlot(tokenId: string) {
-  const limit = apiTokenLimit()
-  return apiSlotAnswer(await takeSlot(`api:token:${tokenId}`, limit), limit.max)
 }
 
 /** The RateLimit headers every answer carries, whether the request may go on and, when not, its Retry-After. */

@@ -198,18 +198,23 @@ export async function verifyApiTokenAndTakeSlot(
   token: string,
   clientIp: string,
   limit: Limit,
-): Promise<{ check: TokenCheck; slot: Slot | null }> {
-  if (!isWellFormedApiToken(token)) return { check: { kind: 'malformed' }, slot: null }
+): Promise<{ check: TokenCheck; slot: Slot | null; expiresAt: Date | null }> {
+  if (!isWellFormedApiToken(token)) return { check: { kind: 'malformed' }, slot: null, expiresAt: null }
   const tokenHash = hashToken(token)
   const { slot, extra: row } = await takeSlotWith(`api-token:${tokenHash}`, limit, async (count) => {
     const taken = await takeApiTokenSlotByHash(database().pool, { tokenHash, ip: clientIp, count, ...limit })
     return { row: taken.slot, key: taken.key, extra: taken.token }
   })
-  if (!row) return { check: { kind: 'unknown' }, slot: null }
-  if (row.revokedAt) return { check: { kind: 'revoked' }, slot: null }
-  if (row.expired) return { check: { kind: 'expired' }, slot: null }
-  if (!row.role || !slot) return { check: { kind: 'creator-removed' }, slot: null }
-  return { check: { kind: 'ok', principal: principalOf(row, row.role) }, slot }
+  if (!row) return { check: { kind: 'unknown' }, slot: null, expiresAt: null }
+  const refused = (kind: 'revoked' | 'expired' | 'creator-removed') => ({
+    check: { kind },
+    slot: null,
+    expiresAt: row.expiresAt,
+  })
+  if (row.revokedAt) return refused('revoked')
+  if (row.expired) return refused('expired')
+  if (!row.role || !slot) return refused('creator-removed')
+  return { check: { kind: 'ok', principal: principalOf(row, row.role) }, slot, expiresAt: row.expiresAt }
 }
 
 /** Conditional, so parallel requests of one token write the row about once a minute. */

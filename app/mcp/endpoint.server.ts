@@ -1,12 +1,9 @@
 import { requireBearerAuth } from '@modelcontextprotocol/express'
 import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node'
 import { OAuthError, OAuthErrorCode, type AuthInfo } from '@modelcontextprotocol/server'
-import { eq } from 'drizzle-orm'
 import express, { type NextFunction, type Request, type Response } from 'express'
-import { getDb } from '#db/client.ts'
-import { apiTokens } from '#db/schema.ts'
-import { verifyApiToken, type ApiPrincipal } from '#app/domain/api-tokens.server.ts'
-import { takeApiTokenSlot } from '#app/api/token-limit.server.ts'
+import { verifyApiTokenAndTakeSlot, type ApiPrincipal } from '#app/domain/api-tokens.server.ts'
+import { apiSlotAnswer, apiTokenLimit, type ApiSlotAnswer } from '#app/api/token-limit.server.ts'
 import { logger } from '#app/logger.server.ts'
 import { realtime } from '#app/realtime/hub.server.ts'
 import { createMcpServer } from './tools.server.ts'
@@ -26,27 +23,28 @@ export const MCP_PATH = '/mcp'
  */
 const SYNTHETIC_EXPIRY_SECONDS = 3600
 
-/** Verifies an sb_pat_ token for the SDK; the principal rides along in AuthInfo.extra. */
+/**
+ * Verifies an sb_pat_ token for the SDK and takes its rate-limit slot in the same statement, as
+ * the REST API does (verifyApiTokenAndTakeSlot): the principal and the slot ride along in
+ * AuthInfo.extra, and rateLimit answers 429 when the slot was refused. A token that is not usable
+ * takes no slot.
+ */
 function verifierFor(clientIp: string) {
   return {
     async verifyAccessToken(token: string): Promise<AuthInfo> {
-      const check = await verifyApiToken(token, clientIp)
-      if (check.kind !== 'ok') {
+      const limit = apiTokenLimit()
+      const { check, slot, expiresAt } = await verifyApiTokenAndTakeSlot(token, clientIp, limit)
+      if (check.kind !== 'ok' || !slot) {
         throw new OAuthError(OAuthErrorCode.InvalidToken, 'The API token is invalid, expired or revoked.')
       }
-      const [row] = await getDb()
-        .select({ expiresAt: apiTokens.expiresAt })
-        .from(apiTokens)
-        .where(eq(apiTokens.id, check.principal.tokenId))
-      const expiresAt = row?.expiresAt
-        ? Math.floor(row.expiresAt.getTime() / 1000)
-        : Math.floor(Date.now() / 1000) + SYNTHETIC_EXPIRY_SECONDS
       return {
         token,
         clientId: check.principal.tokenId,
         scopes: check.principal.scopes,
-        expiresAt,
-        extra: { principal: check.principal },
+        expiresAt: expiresAt
+          ? Math.floor(expiresAt.getTime() / 1000)
+          : Math.floor(Date.now() / 1000) + SYNTHETIC_EXPIRY_SECONDS,
+        extra: { principal: check.principal, slot: apiSlotAnswer(slot, limit.max) },
       }
     },
   }
@@ -57,9 +55,8 @@ function authenticate(req: Request, res: Response, next: NextFunction) {
 }
 
 /** The API's per-token limit, shared: a token's REST and MCP requests count together. */
-async function rateLimit(req: Request, res: Response, next: NextFunction) {
-  const principal = req.auth?.extra?.principal as ApiPrincipal
-  const slot = await takeApiTokenSlot(principal.tokenId)
+function rateLimit(req: Request, res: Response, next: NextFunction) {
+  const slot = req.auth?.extra?.slot as ApiSlotAnswer
   for (const [name, value] of Object.entries(slot.headers)) res.setHeader(name, value)
   if (slot.allowed) return next()
   res.setHeader('retry-after', slot.retryAfter)
@@ -100,7 +97,7 @@ export function mcpEndpoint() {
     MCP_PATH,
     express.json({ limit: '1mb' }),
     authenticate,
-    (req, res, next) => void rateLimit(req, res, next).catch(next),
+    rateLimit,
     (req, res, next) => void handle(req, res).catch(next),
   )
   router.all(MCP_PATH, methodNotAllowed)

@@ -84,3 +84,37 @@ describe('per-token rate limit', () => {
     expect(counter?.hits).toBe(1)
   })
 })
+
+describe('MCP shares the token budget', () => {
+  const mcpPost = (token: string) =>
+    fetch(`${server.url}/mcp`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} }),
+    })
+
+  it('counts REST and MCP requests of one token together, answering MCP 429 with the RateLimit headers', async () => {
+    const member = await createMember('owner')
+    const { token } = await apiTokenFor(member)
+    for (let i = 0; i < 2; i++) expect((await call('GET', '/api/v1/tags', { token })).status).toBe(200)
+    const results = await Promise.all(Array.from({ length: LIMIT }, () => mcpPost(token)))
+    const statuses = results.map((r) => r.status).sort()
+    expect(statuses).toEqual([200, 200, 200, 429, 429])
+    const refused = results.find((r) => r.status === 429)!
+    expect(refused.headers.get('ratelimit-remaining')).toBe('0')
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1)
+    expect((await refused.json()).error.message).toBe('Too many requests')
+    expect((await call('GET', '/api/v1/tags', { token })).status).toBe(429)
+  })
+
+  it('refuses a revoked token on MCP with 401, however often it is tried', async () => {
+    const member = await createMember('owner')
+    const { token, id } = await apiTokenFor(member)
+    await revokeApiToken(asMember(member), id)
+    for (let i = 0; i < LIMIT + 2; i++) expect((await mcpPost(token)).status).toBe(401)
+  })
+})
