@@ -44,6 +44,9 @@ const QueueParams = z.object({
   before: lenient(z.string().max(400)),
 })
 
+/** Read once: `keyof()` builds a new enum schema on every call (run for every queue request). */
+const QUEUE_PARAM_NAMES = QueueParams.keyof().options
+
 /** The shape of a sort key per sort: a cursor made for another sort reads as none. */
 const CURSOR_SCHEMAS: Record<QueueSort, z.ZodType<Array<string | number>>> = {
   activity: z.tuple([CursorTime, CursorId]),
@@ -67,9 +70,7 @@ export type QueueQuery = {
  * workspace pass here and simply match nothing, because every query is scoped by workspace.
  */
 export function parseQueueQuery(searchParams: URLSearchParams): QueueQuery {
-  const raw = Object.fromEntries(
-    [...QueueParams.keyof().options].map((key) => [key, searchParams.get(key) ?? undefined]),
-  )
+  const raw = Object.fromEntries(QUEUE_PARAM_NAMES.map((key) => [key, searchParams.get(key) ?? undefined]))
   const params = QueueParams.parse(raw)
   const q = params.q
   const view = params.view ?? (q ? 'all' : 'open')
