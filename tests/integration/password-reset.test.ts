@@ -109,7 +109,9 @@ describe('forgot password', () => {
     await forgot('warm-up@example.com')
     const known: number[] = []
     const unknown: number[] = []
-    for (let i = 0; i < 3; i++) {
+    // Nine pairs, interleaved: the median of three moved past 2x with one scheduling hiccup on a
+    // loaded machine.
+    for (let i = 0; i < 9; i++) {
       // Three per email and hour: fresh users keep the known side under its limit.
       const other = await createUser()
       let start = performance.now()
@@ -119,10 +121,11 @@ describe('forgot password', () => {
       await forgot(`unknown-${i}@example.com`)
       unknown.push(performance.now() - start)
     }
+    // The jobs run whatever the figures, so the next test counts only its own.
+    await runResetJobs()
     const ratio = median(unknown) / median(known)
     expect(ratio).toBeGreaterThan(0.5)
     expect(ratio).toBeLessThan(2)
-    await runResetJobs()
   })
 
   it('lets at most the per-IP limit through when 60 requests arrive at once, before any work', async () => {
