@@ -27,12 +27,34 @@ const dialect = new PgDialect()
  * never meets a different text (node-postgres refuses that).
  */
 export async function executePrepared<T extends Record<string, unknown>>(db: DbOrTx, query: SQL) {
-  const built = dialect.sqlToQuery(query)
-  const name = `x_${createHash('sha1').update(built.sql).digest('base64url').slice(0, 20)}`
+  return executePreparedText<T>(db, dialect.sqlToQuery(query))
+}
+
+// The statement name of each SQL text seen (bounded: the texts are the app's own shapes).
+const names = new Map<string, string>()
+
+function statementName(text: string) {
+  let name = names.get(text)
+  if (!name) {
+    if (names.size >= 1_000) names.clear()
+    name = `x_${createHash('sha1').update(text).digest('base64url').slice(0, 20)}`
+    names.set(text, name)
+  }
+  return name
+}
+
+/**
+ * A SQL text with `$n` placeholders (one statement, written by us or by a library such as
+ * pg-boss, never built from input) as a named prepared statement on the caller's connection.
+ */
+export async function executePreparedText<T extends Record<string, unknown>>(
+  db: DbOrTx,
+  query: { sql: string; params: unknown[] },
+) {
   const statement = db._.session.prepareQuery<PreparedQueryConfig & { execute: QueryResult<T> }>(
-    built,
+    query,
     undefined,
-    name,
+    statementName(query.sql),
     false,
   )
   return statement.execute()

@@ -1,6 +1,6 @@
-import { sql } from 'drizzle-orm'
-import { PgBoss, fromDrizzle, type Queue } from 'pg-boss'
+import { PgBoss, type Queue } from 'pg-boss'
 import type { DbOrTx } from '#db/client.ts'
+import { executePreparedText } from '#db/prepared.ts'
 import { env } from '#app/env.server.ts'
 import { logger } from '#app/logger.server.ts'
 
@@ -191,6 +191,22 @@ export async function stopQueue() {
 }
 
 /**
+ * pg-boss's statements on the caller's transaction, each a named prepared statement: the job
+ * insert is a large statement (json_to_recordset, the queue's defaults joined in, the NOTIFY)
+ * that cost more to parse and plan than to run, on every ticket, reply and email. Its text
+ * depends only on the queue, so each queue's insert is planned once per connection. Values are
+ * bound as they are (node-postgres sends an array as a PostgreSQL array).
+ */
+function onTransaction(tx: DbOrTx) {
+  return {
+    executeSql: async (text: string, values: unknown[] = []) => {
+      const result = await executePreparedText(tx, { sql: text, params: values })
+      return { rows: result.rows }
+    },
+  }
+}
+
+/**
  * Enqueues a job on the given transaction: the job exists exactly when the transaction
  * commits, so a rolled-back write never leaves a side effect behind.
  */
@@ -206,7 +222,7 @@ export async function enqueue<N extends JobName>(
   } = {},
 ) {
   return queue().send(name, data, {
-    db: fromDrizzle(tx, sql),
+    db: onTransaction(tx),
     ...(options.id ? { id: options.id } : {}),
     ...(options.startAfterSeconds ? { startAfter: options.startAfterSeconds } : {}),
   })
@@ -214,5 +230,5 @@ export async function enqueue<N extends JobName>(
 
 /** Deletes a job that has not run yet, in the caller's transaction (undo send). */
 export async function deleteJob(tx: DbOrTx, name: JobName, id: string) {
-  await queue().deleteJob(name, id, { db: fromDrizzle(tx, sql) })
+  await queue().deleteJob(name, id, { db: onTransaction(tx) })
 }
