@@ -169,7 +169,7 @@ export async function replyToTicket(
     // the delay has passed (releaseHeldReply); until then only its author sees it.
     if (hold > 0) events.length = 0
     // Only this message: the status change below enqueues its own ticket.updated.
-    await enqueueWebhooks(tx, member.workspaceId, events)
+    await enqueueWebhooks(tx, member.workspaceId, events, ticket.webhookEndpoints)
     if (input.kind === 'note') {
       // `@name` of workspace members: a notification each, in this transaction.
       events.push(

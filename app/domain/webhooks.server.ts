@@ -15,6 +15,7 @@ import {
   lockWebhookSecret,
   setWebhookEndpointFields,
   setWebhookSecrets,
+  type ActiveWebhookEndpoint,
 } from '#db/queries/webhooks.ts'
 import { uuidv7 } from '#db/uuid.ts'
 import { contactJson, messageJson, ticketJson } from './serializers.server.ts'
@@ -54,10 +55,19 @@ const SUBSCRIBABLE = new Set<string>(WEBHOOK_EVENT_TYPES)
  * message or contact as the API shows it) is built from the transaction's own view, so it is
  * exactly what was committed.
  */
-export async function enqueueWebhooks(tx: Tx, workspaceId: string, triggers: WebhookTrigger[]) {
+export async function enqueueWebhooks(
+  tx: Tx,
+  workspaceId: string,
+  triggers: WebhookTrigger[],
+  /**
+   * The workspace's active endpoints when the caller's own statement already read them in this
+   * transaction (the reply's ticket lock does), which saves the read.
+   */
+  activeEndpoints?: ActiveWebhookEndpoint[],
+) {
   const relevant = triggers.filter((t) => SUBSCRIBABLE.has(t.type))
   if (relevant.length === 0) return
-  const endpoints = await listActiveWebhookEndpoints(tx, { workspaceId })
+  const endpoints = activeEndpoints ?? (await listActiveWebhookEndpoints(tx, { workspaceId }))
   if (endpoints.length === 0) return
   for (const trigger of relevant) {
     const targets = endpoints.filter(

@@ -2,6 +2,7 @@ import { and, eq, gt, sql } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
 import { executePrepared } from '../prepared.ts'
 import { contacts, customerLinks, tickets, workspaces, type TicketStatus } from '../schema.ts'
+import type { ActiveWebhookEndpoint } from './webhooks.ts'
 
 // Messages on a ticket: the agent's reply or note and the customer's reply (app/domain/messages.server.ts
 // opens the transaction and passes `tx`). The thread's reads are in tickets.ts.
@@ -10,7 +11,8 @@ import { contacts, customerLinks, tickets, workspaces, type TicketStatus } from 
  * The ticket an agent replies to, by number, locked FOR UPDATE (the ticket row only), with what
  * the reply and its email need that no concurrent message changes: the contact's address, the
  * ticket's mailbox (same workspace), the workspace's slug, and the replying agent's undo-send
- * delay and signature. One statement.
+ * delay and signature, and the workspace's active webhook endpoints (for enqueueWebhooks). One
+ * statement.
  */
 export async function lockTicketForReply(
   db: DbOrTx,
@@ -36,6 +38,7 @@ export async function lockTicketForReply(
     workspaceSlug: string
     undoSendSeconds: number
     authorSignature: string
+    webhookEndpoints: ActiveWebhookEndpoint[]
   }>(
     db,
     sql`
@@ -46,7 +49,9 @@ export async function lockTicketForReply(
       mb.from_name as "mailboxFromName", mb.signature as "mailboxSignature",
       (select w.slug from workspaces w where w.id = t.workspace_id) as "workspaceSlug",
       coalesce((select u.undo_send_seconds from users u where u.id = ${userId}::uuid), 0) as "undoSendSeconds",
-      coalesce((select u.signature from users u where u.id = ${userId}::uuid), '') as "authorSignature"
+      coalesce((select u.signature from users u where u.id = ${userId}::uuid), '') as "authorSignature",
+      coalesce((select json_agg(json_build_object('id', e.id, 'events', e.events, 'includeNotes', e.include_notes))
+        from webhook_endpoints e where e.workspace_id = t.workspace_id and e.disabled_at is null), '[]') as "webhookEndpoints"
     from tickets t
     join contacts c on c.id = t.contact_id
     join mailboxes mb on mb.id = t.mailbox_id and mb.workspace_id = t.workspace_id

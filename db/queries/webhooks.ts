@@ -6,6 +6,9 @@ import { notifications, webhookDeliveries, webhookEndpoints } from '../schema.ts
 // and passes `tx`), and one attempt of one delivery (app/domain/webhook-delivery.server.ts).
 
 /** The workspace's enabled endpoints with what they subscribe to. */
+/** An endpoint that receives deliveries: what enqueueWebhooks needs to pick its targets. */
+export type ActiveWebhookEndpoint = { id: string; events: string[]; includeNotes: boolean }
+
 export async function listActiveWebhookEndpoints(db: DbOrTx, { workspaceId }: { workspaceId: string }) {
   return db
     .select({
