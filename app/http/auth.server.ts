@@ -19,7 +19,7 @@ import {
 import type { Member } from '#app/domain/workspaces.server.ts'
 import { env } from '#app/env.server.ts'
 import { hasRole, type Role } from '#app/utils/roles.ts'
-import { memoizePerRequest } from './request-scope.server.ts'
+import { memoizePerRequest, takeRenewal } from './request-scope.server.ts'
 
 // Everything about who is asking that needs the Request: the session cookie, the guards and
 // the login form's authenticator. The domain below takes plain values (user id, ip, user agent).
@@ -90,6 +90,9 @@ function readIdentity(
     if (layout && slug) return readIdentityWithLayout(sid, slug, layout)
     const row = await getIdentity(getDb(), { sessionId: sid, slug })
     if (!row) return null
+    // A POST's session renewal (sessionRenewal), on the session this read found.
+    const renew = takeRenewal()
+    if (renew) await renew({ id: row.sessionId, userId: row.userId, expiresAt: row.expiresAt })
     return {
       session: { id: row.sessionId, userId: row.userId, expiresAt: row.expiresAt },
       user: { id: row.userId, email: row.email, name: row.name, timeZone: row.timeZone },

@@ -7,7 +7,15 @@ import type { RequestHandler } from 'express'
  * Only GET and HEAD requests memoize: a POST may change what was looked up (a rename, a role
  * change, a sign-out) and then run the page's loaders in the same request, so it always reads fresh.
  */
-type Scope = { memo: Map<string, Promise<unknown>> | null }
+type Scope = {
+  memo: Map<string, Promise<unknown>> | null
+  /**
+   * A POST's session renewal, left to the request's first identity read (the action's guard)
+   * instead of a lookup of its own: set by the session-renewal middleware, taken once.
+   */
+  renewal?: ((session: RenewableSession) => Promise<void>) | null
+}
+type RenewableSession = { id: string; userId: string; expiresAt: Date }
 
 const storage = new AsyncLocalStorage<Scope>()
 const store = globalThis as unknown as { __switchboardScope?: AsyncLocalStorage<Scope> }
@@ -32,6 +40,21 @@ export function memoizePerRequest<T>(key: string, load: () => Promise<T>): Promi
   // A failed lookup is not remembered.
   promise.catch(() => memo.delete(key))
   return promise
+}
+
+/** Leaves this (POST) request's session renewal to its first identity read (takeRenewal). */
+export function deferRenewal(renew: (session: RenewableSession) => Promise<void>) {
+  const scope = store.__switchboardScope!.getStore()
+  if (scope) scope.renewal = renew
+}
+
+/** The renewal deferRenewal left, once: the first identity read of the request runs it. */
+export function takeRenewal() {
+  const scope = store.__switchboardScope!.getStore()
+  const renew = scope?.renewal
+  if (!renew) return null
+  scope.renewal = null
+  return renew
 }
 
 /** What another loader of this GET/HEAD request memoized under `key`, without starting it. */

@@ -14,12 +14,15 @@ import { startTestServer } from '#tests/helpers/http-server.ts'
 
 let server: Awaited<ReturnType<typeof startTestServer>>
 
-// Statements sent to PostgreSQL, counted at the driver (requests here run one at a time).
+// Statements sent to PostgreSQL, counted at the driver (requests here run one at a time), and
+// the identity lookups among them (the prepared statement identity_by_session).
 let statements = 0
+let identityReads = 0
 const query = pg.Client.prototype.query
 beforeAll(async () => {
   pg.Client.prototype.query = function counted(this: pg.Client, ...args: unknown[]) {
     statements++
+    if ((args[0] as { name?: string } | undefined)?.name === 'identity_by_session') identityReads++
     return (query as (...a: unknown[]) => unknown).apply(this, args)
   } as typeof query
   server = await startTestServer({ sockets: false })
@@ -102,5 +105,48 @@ describe('identity and layout in one statement', () => {
     expect(revoked.status).toBe(202)
     expect(revoked.body).toContain('/login?redirectTo=')
     expect(revoked.body).not.toContain('Mine now')
+  })
+})
+
+describe('a POST reads the identity once', () => {
+  async function postNote(slug: string, number: number, cookie: string, body: string) {
+    const before = identityReads
+    const res = await fetch(`${server.url}/w/${slug}/tickets/${number}`, {
+      method: 'POST',
+      headers: { cookie, origin: server.url, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ intent: 'reply', kind: 'note', body }).toString(),
+      redirect: 'manual',
+    })
+    return { res, identityReads: identityReads - before }
+  }
+
+  it('renews a session due for renewal in the action’s own identity read, and leaves a fresh one alone', async () => {
+    const a = await createMember('agent')
+    const { number } = await createTicketFor(a)
+    const due = new Date(Date.now() + 20 * 24 * 3600 * 1000)
+    await getDb().update(sessions).set({ expiresAt: due }).where(eq(sessions.id, a.sessionId))
+
+    const first = await postNote(a.workspace.slug, number, a.cookie, 'First note')
+    expect(first.res.status).toBe(302)
+    expect(first.identityReads).toBe(1)
+    expect(first.res.headers.get('set-cookie')).toMatch(/__sb_session=.*Max-Age=2592000/)
+    const [renewed] = await getDb().select().from(sessions).where(eq(sessions.id, a.sessionId))
+    expect(renewed.expiresAt.getTime()).toBeGreaterThan(Date.now() + 29 * 24 * 3600 * 1000)
+
+    // Just renewed: the next POST writes no session and sends no cookie, still one identity read.
+    const second = await postNote(a.workspace.slug, number, a.cookie, 'Second note')
+    expect(second.res.status).toBe(302)
+    expect(second.identityReads).toBe(1)
+    expect(second.res.headers.get('set-cookie')).toBeNull()
+  })
+
+  it('refuses a POST whose session was revoked, renewing nothing', async () => {
+    const a = await createMember('agent')
+    const { number } = await createTicketFor(a)
+    await getDb().delete(sessions).where(eq(sessions.id, a.sessionId))
+    const refused = await postNote(a.workspace.slug, number, a.cookie, 'Too late')
+    expect(refused.res.status).toBe(302)
+    expect(refused.res.headers.get('location')).toMatch(/^\/login\?redirectTo=/)
+    expect(refused.res.headers.get('set-cookie')).toBeNull()
   })
 })
