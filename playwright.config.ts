@@ -12,7 +12,8 @@ export const E2E_INBOUND_SECRET = 'e2e-inbound-secret-0123456789abcdef'
 export default defineConfig({
   testDir: 'tests/e2e',
   outputDir: process.env.E2E_OUTPUT_DIR ?? 'test-results',
-  timeout: 60_000,
+  // A limit for a hung step, not a speed check: the slowest spec takes ~30 s on a slow 2-core machine.
+  timeout: 120_000,
   expect: { timeout: 10_000 },
   fullyParallel: false,
   workers: 1,

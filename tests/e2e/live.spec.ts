@@ -6,7 +6,7 @@ test('two agents on one ticket: live replies, typing indicator and the collision
   browser,
 }) => {
   // Two browsers, two undo-send windows and the live round trips: over a minute on a loaded machine.
-  test.setTimeout(120_000)
+  test.setTimeout(240_000)
   const id = unique()
   const slug = `live-${id}`
   await signUp(page, 'Alice Agent', `alice-${id}@example.com`, 'Live Co', slug)
