@@ -113,9 +113,10 @@ const INTENTS = {
     }
     await updateContactProfile(member, contactId, submission.value)
     const back = submission.value.returnTo
+    // Back to the card on the ticket, not the top of the page (nor the thread's #latest).
     return redirect(
       back
-        ? `/w/${member.workspaceSlug}/tickets/${back}`
+        ? `/w/${member.workspaceSlug}/tickets/${back}#customer`
         : `/w/${member.workspaceSlug}/customers/${contactId}`,
     )
   },

@@ -153,7 +153,9 @@ test('the customer card’s profile form saves in place once the page is hydrate
   await card.getByLabel('Company').fill('Plan Hunters')
   await card.getByRole('button', { name: 'Save customer details' }).click()
   await expect(card.getByText('Plan Hunters', { exact: true })).toBeVisible()
-  // Saved: the action's redirect back to the ticket (without the #latest of the inbox link).
+  // Saved: the action's redirect back to the ticket, at the card (#customer), not the thread's end.
   expect(new URL(page.url()).pathname).toBe(new URL(ticketUrl).pathname)
+  expect(new URL(page.url()).hash).toBe('#customer')
+  await expect(card).toBeInViewport()
   expect(warnings.filter((text) => /hydrat|did not match/i.test(text))).toEqual([])
 })

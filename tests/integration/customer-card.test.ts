@@ -115,7 +115,7 @@ describe('customer card on the ticket page', () => {
       returnTo: String(ticket.number),
     })
     expect(saved.status).toBe(302)
-    expect(saved.location).toBe(`/w/${agent.workspace.slug}/tickets/${ticket.number}`)
+    expect(saved.location).toBe(`/w/${agent.workspace.slug}/tickets/${ticket.number}#customer`)
     expect(await contactOf(ticket.ticketId)).toMatchObject({
       company: 'Acme Europe',
       timeZone: 'Europe/Paris',
@@ -218,7 +218,7 @@ describe('customer card on the ticket page', () => {
       redirect: 'manual',
     })
     expect(saved.status).toBe(302)
-    expect(saved.headers.get('location')).toBe(`/w/${agent.workspace.slug}/tickets/${ticket.number}`)
+    expect(saved.headers.get('location')).toBe(`/w/${agent.workspace.slug}/tickets/${ticket.number}#customer`)
     expect(await contactOf(ticket.ticketId)).toMatchObject({
       company: 'Plainform Ltd',
       timeZone: 'Asia/Tokyo',

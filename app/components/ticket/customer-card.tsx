@@ -39,7 +39,8 @@ export function CustomerCard({ slug, ticketNumber, now, customer }: CustomerCard
   const hydrated = useHydrated()
   const customerUrl = `/w/${slug}/customers/${customer.id}`
   return (
-    <section aria-labelledby="customer-card-heading" className="space-y-3 text-sm">
+    // `#customer`: saving the profile comes back here (the customer page's profile intent).
+    <section id="customer" aria-labelledby="customer-card-heading" className="scroll-mt-4 space-y-3 text-sm">
       <h2
         id="customer-card-heading"
         className="text-xs font-semibold tracking-wide text-slate-600 uppercase dark:text-slate-400"
