@@ -152,7 +152,10 @@ export async function createTicket(
       : await getFirstActiveMailbox(tx, { workspaceId: actor.workspaceId })
     if (!mailbox || mailbox.archivedAt) return { kind: 'unknown-mailbox' as const }
     const contact = await upsertContact(tx, actor.workspaceId, input.customerEmail, input.customerName)
-    const { number, ai } = await takeNextTicketNumber(tx, { workspaceId: actor.workspaceId })
+    // The number, the AI settings and the active webhook endpoints, in one statement.
+    const { number, ai, webhookEndpoints } = await takeNextTicketNumber(tx, {
+      workspaceId: actor.workspaceId,
+    })
     const ticketId = uuidv7()
     const threadMessageId = newMessageId(`ticket-${ticketId}`)
     const replyToken = newReplyToken()
@@ -224,19 +227,24 @@ export async function createTicket(
     const events: TicketEvent[] = [
       { type: 'ticket.created', workspaceId: actor.workspaceId, ticketId, number, at: at.toISOString() },
     ]
-    await enqueueWebhooks(tx, actor.workspaceId, [
-      ...(contact.inserted
-        ? [
-            {
-              type: 'contact.created' as const,
-              workspaceId: actor.workspaceId,
-              contactId: contact.id,
-              at: at.toISOString(),
-            },
-          ]
-        : []),
-      ...events,
-    ])
+    await enqueueWebhooks(
+      tx,
+      actor.workspaceId,
+      [
+        ...(contact.inserted
+          ? [
+              {
+                type: 'contact.created' as const,
+                workspaceId: actor.workspaceId,
+                contactId: contact.id,
+                at: at.toISOString(),
+              },
+            ]
+          : []),
+        ...events,
+      ],
+      webhookEndpoints,
+    )
     const ticket: CreatedTicket = {
       id: ticketId,
       number,
