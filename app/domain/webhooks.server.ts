@@ -61,7 +61,8 @@ export async function enqueueWebhooks(
   triggers: WebhookTrigger[],
   /**
    * The workspace's active endpoints when the caller's own statement already read them in this
-   * transaction (the reply's ticket lock does), which saves the read.
+   * transaction (activeWebhookEndpointsColumn: the reply's ticket lock and the new ticket's number
+   * do), which saves the read.
    */
   activeEndpoints?: ActiveWebhookEndpoint[],
 ) {

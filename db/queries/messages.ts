@@ -2,7 +2,7 @@ import { and, eq, gt, sql } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
 import { executePrepared } from '../prepared.ts'
 import { contacts, customerLinks, tickets, workspaces, type TicketStatus } from '../schema.ts'
-import type { ActiveWebhookEndpoint } from './webhooks.ts'
+import { activeWebhookEndpointsColumn, type ActiveWebhookEndpoint } from './webhooks.ts'
 
 // Messages on a ticket: the agent's reply or note and the customer's reply (app/domain/messages.server.ts
 // opens the transaction and passes `tx`). The thread's reads are in tickets.ts.
@@ -50,8 +50,7 @@ export async function lockTicketForReply(
       (select w.slug from workspaces w where w.id = t.workspace_id) as "workspaceSlug",
       coalesce((select u.undo_send_seconds from users u where u.id = ${userId}::uuid), 0) as "undoSendSeconds",
       coalesce((select u.signature from users u where u.id = ${userId}::uuid), '') as "authorSignature",
-      coalesce((select json_agg(json_build_object('id', e.id, 'events', e.events, 'includeNotes', e.include_notes))
-        from webhook_endpoints e where e.workspace_id = t.workspace_id and e.disabled_at is null), '[]') as "webhookEndpoints"
+      ${activeWebhookEndpointsColumn(sql`t.workspace_id`)} as "webhookEndpoints"
     from tickets t
     join contacts c on c.id = t.contact_id
     join mailboxes mb on mb.id = t.mailbox_id and mb.workspace_id = t.workspace_id

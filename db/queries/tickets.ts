@@ -14,7 +14,7 @@ import {
   workspaces,
 } from '../schema.ts'
 import { uuidv7 } from '../uuid.ts'
-import type { ActiveWebhookEndpoint } from './webhooks.ts'
+import { activeWebhookEndpointsColumn } from './webhooks.ts'
 
 // One ticket's reads. The queue (listing, search, counts, filter options) is in queue.ts.
 
@@ -186,9 +186,9 @@ export async function takeNextTicketNumber(db: DbOrTx, { workspaceId }: { worksp
       number: sql<number>`${workspaces.nextTicketNumber} - 1`,
       ai: sql<unknown>`${workspaces.settings} -> 'ai'`,
       // For enqueueWebhooks later in the same transaction: one statement fewer per ticket.
-      webhookEndpoints: sql<ActiveWebhookEndpoint[]>`coalesce((
-        select json_agg(json_build_object('id', e.id, 'events', e.events, 'includeNotes', e.include_notes))
-        from webhook_endpoints e where e.workspace_id = ${workspaceId}::uuid and e.disabled_at is null), '[]'::json)`,
+      // The workspace id bound, not the column: drizzle writes RETURNING's columns unqualified,
+      // which inside the subquery would name the endpoint's own id.
+      webhookEndpoints: activeWebhookEndpointsColumn(sql`${workspaceId}::uuid`),
     })
   return row
 }

@@ -1,14 +1,25 @@
-import { and, desc, eq, isNull, sql } from 'drizzle-orm'
+import { and, desc, eq, isNull, sql, type SQL } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
 import { notifications, webhookDeliveries, webhookEndpoints } from '../schema.ts'
 
 // Outbound webhooks: endpoints and deliveries (app/domain/webhooks.server.ts opens the transaction
 // and passes `tx`), and one attempt of one delivery (app/domain/webhook-delivery.server.ts).
 
-/** The workspace's enabled endpoints with what they subscribe to. */
 /** An endpoint that receives deliveries: what enqueueWebhooks needs to pick its targets. */
 export type ActiveWebhookEndpoint = { id: string; events: string[]; includeNotes: boolean }
 
+/**
+ * The same endpoints as listActiveWebhookEndpoints, as a JSON column of another statement
+ * (`workspaceId` is that statement's SQL for the workspace's id), so a write that already runs a
+ * statement in its transaction reads them without a round trip of its own.
+ */
+export function activeWebhookEndpointsColumn(workspaceId: SQL) {
+  return sql<ActiveWebhookEndpoint[]>`coalesce((
+    select json_agg(json_build_object('id', e.id, 'events', e.events, 'includeNotes', e.include_notes))
+    from webhook_endpoints e where e.workspace_id = ${workspaceId} and e.disabled_at is null), '[]'::json)`
+}
+
+/** The workspace's enabled endpoints with what they subscribe to. */
 export async function listActiveWebhookEndpoints(db: DbOrTx, { workspaceId }: { workspaceId: string }) {
   return db
     .select({
