@@ -5,7 +5,12 @@ import net from 'node:net'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import pg from 'pg'
-import { EMBEDDED_PASSWORD, EMBEDDED_USER, embeddedDatabaseUrl } from './running-postgres.ts'
+import {
+  EMBEDDED_PASSWORD,
+  EMBEDDED_SOCKET_DIR,
+  EMBEDDED_USER,
+  embeddedDatabaseUrl,
+} from './running-postgres.ts'
 
 /**
  * The embedded PostgreSQL: a real postgres process with its data under DATA_DIR/postgres, its
@@ -133,7 +138,12 @@ export async function startEmbeddedPostgres(
   const postgres = await postgresBinary()
   const child = spawn(
     postgres,
-    ['-D', databaseDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300'],
+    [
+      ...['-D', databaseDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1'],
+      ...['-c', 'max_connections=300'],
+      // The app connects through the socket (see embeddedDatabaseUrl); only its owner may use it.
+      ...['-c', `unix_socket_directories=${EMBEDDED_SOCKET_DIR ?? ''}`, '-c', 'unix_socket_permissions=0700'],
+    ],
     { ...postgresUser(), detached: options.detached ?? false, stdio: ['ignore', logFd, logFd] },
   )
   fs.closeSync(logFd) // the child holds its own copy (opened for append, so truncation is safe)

@@ -6,11 +6,28 @@ import path from 'node:path'
 export const EMBEDDED_USER = 'switchboard'
 export const EMBEDDED_PASSWORD = 'switchboard'
 
-export function embeddedDatabaseUrl(port: number, database: string) {
-  return `postgres://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@127.0.0.1:${port}/${database}`
+/**
+ * Where the embedded server also listens on a Unix-domain socket (`.s.PGSQL.<port>` in it), or
+ * undefined where there are none (Windows). /tmp is there and writable for the `postgres` user
+ * that runs the server under root, unlike a private TMPDIR, and keeps the socket's path far under
+ * the 107-byte limit, unlike DATA_DIR.
+ */
+export const EMBEDDED_SOCKET_DIR = process.platform === 'win32' ? undefined : '/tmp'
+
+/**
+ * The embedded server's URL. With a socket directory, node-postgres connects through the socket
+ * (`host` in the query wins over the URL's host): on the bench machine a statement's round trip
+ * costs the client 71 µs of CPU over the socket against 116 µs over loopback TCP, and 16
+ * connections run 11,100 statements/s against 6,900. The host and port stay in the URL for tools
+ * that only speak TCP (the server listens on both).
+ */
+export function embeddedDatabaseUrl(port: number, database: string, socketDir = EMBEDDED_SOCKET_DIR) {
+  const url = `postgres://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@127.0.0.1:${port}/${database}`
+  return socketDir ? `${url}?host=${encodeURIComponent(socketDir)}` : url
 }
 
-export type RunningPostmaster = { pid: number; port: number }
+/** `socketDir` is where the running server put its Unix-domain socket, if it made one. */
+export type RunningPostmaster = { pid: number; port: number; socketDir?: string }
 
 /**
  * The PostgreSQL server that holds `databaseDir` right now, if any: its postmaster.pid names a
@@ -28,9 +45,11 @@ export function findRunningPostmaster(databaseDir: string): RunningPostmaster | 
   }
   const pid = Number(lines[0])
   const port = Number(lines[3])
+  // Line 5: the first socket directory, empty when the server listens on TCP only.
+  const socketDir = lines[4]?.trim() || undefined
   if (!isPostgresProcess(pid)) return undefined
   if (!Number.isInteger(port) || port <= 0 || port > 65535) return undefined
-  return { pid, port }
+  return { pid, port, socketDir }
 }
 
 /** Whether `pid` is a live process and, where /proc says what it runs, a postgres one. */

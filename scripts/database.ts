@@ -22,7 +22,7 @@ export async function openScriptDatabase(
   // holds it, use that server instead of failing to start a second one; never stop it.
   const running = findRunningPostmaster(dir)
   if (running) {
-    const url = embeddedDatabaseUrl(running.port, DATABASE)
+    const url = embeddedDatabaseUrl(running.port, DATABASE, running.socketDir)
     await assertReachable(url, dir, running)
     console.log(
       `Using the embedded PostgreSQL already running in ${dir} (pid ${running.pid}, port ${running.port}).`,
