@@ -1,11 +1,19 @@
 import { getDb } from '#db/client.ts'
 import { loadLayoutRow, type LayoutColumnsRow } from '#db/queries/layout.ts'
 import { checklistState, type ChecklistState } from '#db/queries/onboarding.ts'
-import type { QueueOptionsRow } from '#db/queries/queue.ts'
+import type { QueueListingInput, QueueOptionsRow } from '#db/queries/queue.ts'
+import { parseQueueQuery, queueListingInputOf } from './queue.server.ts'
 import type { Member } from './workspaces.server.ts'
 
-/** Which page's small read rides on the layout's statement (see layoutPlanOf). */
-export type LayoutPlan = { withQueueOptions: boolean; withChecklist: boolean }
+/**
+ * Which page's reads ride on the layout's statement (see layoutPlanOf): the inbox's filter
+ * options and its page of tickets (`queuePage`: not for a search), the home page's checklist.
+ */
+export type LayoutPlan = {
+  withQueueOptions: boolean
+  withChecklist: boolean
+  queuePage?: QueueListingInput | null
+}
 
 /**
  * The workspace layout's data (switcher, navigation counts, notification bell) for a member.
@@ -101,5 +109,16 @@ export function layoutPlanOf(pathname: string, search: string): LayoutPlan | nul
     const routes = new URLSearchParams(search).get('_routes')
     if (routes !== null && !routes.split(',').includes('routes/w.$slug')) return null
   }
-  return { withQueueOptions: page === 'queue', withChecklist: page === 'home' }
+  // The inbox's page, as its loader will ask for it (the same query string): a search is planned
+  // per statement (its plan depends on the words), so it is read on its own.
+  const queue = page === 'queue' ? parseQueueQuery(new URLSearchParams(search)) : null
+  return {
+    withQueueOptions: page === 'queue',
+    withChecklist: page === 'home',
+    queuePage: queue && !queue.filters.q ? queueListingInputOf(queue) : null,
+  }
 }
+
+/** Where one request's inbox page, read with the identity, is memoized (by its query). */
+export const queuePageMemoKey = (workspaceId: string, userId: string, input: QueueListingInput) =>
+  `queue:${workspaceId}:${userId}:${JSON.stringify(input)}`

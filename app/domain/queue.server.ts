@@ -9,6 +9,7 @@ import {
   QUEUE_SORTS,
   QUEUE_VIEWS,
   type QueueFilters,
+  type QueueListingInput,
   type QueueSort,
   type QueueView,
 } from '#db/queries/queue.ts'
@@ -191,20 +192,32 @@ function queueRow(row: ListedRow): InboxRow {
   return out
 }
 
-/** One page of the queue for the member, with cursors for the pages around it. */
-export async function loadQueue(member: Member, query: QueueQuery) {
-  const db = getDb()
-  const input = {
-    workspaceId: member.workspaceId,
-    userId: member.userId,
+/** What listQueue reads for a page of the inbox (the member's workspace and user aside). */
+export function queueListingInputOf(query: QueueQuery): QueueListingInput {
+  return {
     filters: query.filters,
     sort: query.sort,
     limit: PAGE_SIZE,
     rowExtras: true,
+    cursor: query.cursor,
+    direction: query.direction,
   }
-  let page = await listQueue(db, { ...input, cursor: query.cursor, direction: query.direction })
+}
+
+type ListedPage = Awaited<ReturnType<typeof listQueue>>
+
+/**
+ * One page of the queue for the member, with cursors for the pages around it. `carried`: the
+ * same page, read with the request's identity (getIdentityWithLayout's `queuePage`).
+ */
+export async function loadQueue(member: Member, query: QueueQuery, carried?: Promise<ListedPage>) {
+  const db = getDb()
+  const input = { ...queueListingInputOf(query), workspaceId: member.workspaceId, userId: member.userId }
+  let page = carried ? await carried : await listQueue(db, input)
   // Everything before the cursor is gone (deleted or moved): show the first page instead.
-  if (query.direction === 'prev' && page.rows.length === 0) page = await listQueue(db, input)
+  if (query.direction === 'prev' && page.rows.length === 0) {
+    page = await listQueue(db, { ...input, cursor: undefined, direction: 'next' })
+  }
   const first = page.rows[0]
   const last = page.rows.at(-1)
   return {

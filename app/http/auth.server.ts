@@ -8,7 +8,7 @@ import { getIdentity } from '#db/queries/sessions.ts'
 import { getMembershipBySlug } from '#db/queries/workspaces.ts'
 import { verifyLogin } from '#app/domain/accounts.server.ts'
 import { forbidden, notFound } from '#app/domain/errors.server.ts'
-import { layoutFromRow, layoutMemoKey, type LayoutPlan } from '#app/domain/layout.server.ts'
+import { layoutFromRow, layoutMemoKey, queuePageMemoKey, type LayoutPlan } from '#app/domain/layout.server.ts'
 import {
   closeSession,
   extendSessionIfDue,
@@ -117,8 +117,9 @@ function readIdentity(
  * layout's loader looks for it (layoutForRequest). Not a member: no layout is read.
  */
 async function readIdentityWithLayout(sessionId: string, slug: string, plan: LayoutPlan) {
-  const row = await getIdentityWithLayout(getDb(), { sessionId, slug, ...plan })
-  if (!row) return null
+  const found = await getIdentityWithLayout(getDb(), { sessionId, slug, ...plan })
+  if (!found) return null
+  const { row, queuePage } = found
   const identity: Identity = {
     session: { id: row.session_id, userId: row.user_id, expiresAt: new Date(row.expires_at) },
     user: { id: row.user_id, email: row.email, name: row.name, timeZone: row.time_zone },
@@ -147,6 +148,13 @@ async function readIdentityWithLayout(sessionId: string, slug: string, plan: Lay
     void memoizePerRequest(layoutMemoKey(identity.membership.workspaceId, row.user_id), () =>
       Promise.resolve(layout),
     )
+    // The inbox's page, for its loader (queuePageForRequest), under the query it was read for.
+    if (queuePage && plan.queuePage) {
+      void memoizePerRequest(
+        queuePageMemoKey(identity.membership.workspaceId, row.user_id, plan.queuePage),
+        () => Promise.resolve(queuePage),
+      )
+    }
   }
   return identity
 }

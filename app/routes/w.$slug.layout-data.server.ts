@@ -1,11 +1,13 @@
 import {
   layoutMemoKey,
   layoutPageOf,
+  queuePageMemoKey,
   workspaceLayout,
   type WorkspaceLayout,
 } from '#app/domain/layout.server.ts'
 import { homeOf, loadHome } from '#app/domain/onboarding.server.ts'
-import { queueOptions } from '#app/domain/queue.server.ts'
+import { loadQueue, queueListingInputOf, queueOptions, type QueueQuery } from '#app/domain/queue.server.ts'
+import type { listQueue } from '#db/queries/queue.ts'
 import type { Member } from '#app/domain/workspaces.server.ts'
 import { memoizePerRequest, peekPerRequest } from '#app/http/request-scope.server.ts'
 
@@ -43,6 +45,15 @@ async function sharedLayout(member: Member) {
 export async function queueOptionsForRequest(member: Member) {
   const layout = await sharedLayout(member)
   return layout?.queueOptions ?? queueOptions(member)
+}
+
+/**
+ * The inbox's page: read with this request's identity when it was a GET of the inbox with the
+ * same query (the identity's statement carried it), else by a statement of its own.
+ */
+export function queuePageForRequest(member: Member, query: QueueQuery) {
+  const key = queuePageMemoKey(member.workspaceId, member.userId, queueListingInputOf(query))
+  return loadQueue(member, query, peekPerRequest<Awaited<ReturnType<typeof listQueue>>>(key))
 }
 
 /** The home page's data: from the layout's statement when this request runs it. */

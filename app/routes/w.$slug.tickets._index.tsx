@@ -27,10 +27,10 @@ import { QueuePagination, QueueViews } from '#app/components/queue/queue-nav.tsx
 import { QueueTable } from '#app/components/queue/queue-table.tsx'
 import { PlainLink } from '#app/components/ui/plain-link.tsx'
 import { requireMember } from '#app/http/auth.server.ts'
-import { loadQueue, parseQueueQuery, ticketNumberInQuery } from '#app/domain/queue.server.ts'
+import { parseQueueQuery, ticketNumberInQuery } from '#app/domain/queue.server.ts'
 import { describeBulkResult, runBulkAction, undoBulkAction } from '#app/domain/bulk-actions.server.ts'
 import { TicketStatus } from '#app/utils/ticket-schemas.ts'
-import { queueOptionsForRequest } from './w.$slug.layout-data.server.ts'
+import { queueOptionsForRequest, queuePageForRequest } from './w.$slug.layout-data.server.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Inbox · Switchboard' }]
 
@@ -77,7 +77,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const number = ticketNumberInQuery(query.filters.q)
   if (number !== undefined) return redirect(`/w/${member.workspaceSlug}/tickets/${number}`)
   const [page, options, bulkResult] = await Promise.all([
-    loadQueue(member, query),
+    queuePageForRequest(member, query),
     queueOptionsForRequest(member),
     describeBulkResult(member, searchParamsOf(request).get('bulk')),
   ])

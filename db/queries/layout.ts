@@ -2,7 +2,13 @@ import { sql, type SQL } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
 import { executePrepared } from '../prepared.ts'
 import { checklistColumns, type ChecklistRow } from './onboarding.ts'
-import { queueOptionsColumns, type QueueOptionsRow } from './queue.ts'
+import {
+  queueListingColumn,
+  queueOptionsColumns,
+  type QueueListingInput,
+  type QueueListingRow,
+  type QueueOptionsRow,
+} from './queue.ts'
 
 export type LayoutRow = {
   workspaces: Array<{ id: string; name: string; slug: string }>
@@ -36,11 +42,14 @@ function layoutColumns({
   userId,
   withQueueOptions = false,
   withChecklist = false,
+  extra,
 }: {
   workspaceId: Ref
   userId: Ref
   withQueueOptions?: boolean
   withChecklist?: boolean
+  /** One more column (the inbox's page: getIdentityWithLayout's `queuePage`). */
+  extra?: SQL
 }) {
   return sql`
       (select coalesce(json_agg(json_build_object('id', w.id, 'name', w.name, 'slug', w.slug) order by w.name), '[]'::json)
@@ -60,7 +69,9 @@ function layoutColumns({
          where n.workspace_id = ${workspaceId} and n.user_id = ${userId}
          order by n.created_at desc limit 30) x) as notifications${
            withQueueOptions ? sql`, ${queueOptionsColumns(workspaceId)}` : sql``
-         }${withChecklist ? sql`, ${checklistColumns({ workspaceId, userId })}` : sql``}`
+         }${withChecklist ? sql`, ${checklistColumns({ workspaceId, userId })}` : sql``}${
+           extra ? sql`, ${extra}` : sql``
+         }`
 }
 
 export type LayoutColumnsRow = LayoutRow & Partial<QueueOptionsRow> & Partial<ChecklistRow>
@@ -93,6 +104,8 @@ export type IdentityRow = {
  * when they are a member, the layout's row for that workspace and user (as loadLayoutRow), in
  * one statement: a page request's first two round trips in one. No membership, no layout
  * columns (all null): nothing of a workspace is read for someone who is not its member.
+ * `queuePage` (the inbox, not a search): the queue's page for that member too, as listQueue
+ * reads it; `page` on the result makes it a page (rows, hasNext, hasPrev), as listQueue returns.
  */
 export async function getIdentityWithLayout(
   db: DbOrTx,
@@ -101,15 +114,21 @@ export async function getIdentityWithLayout(
     slug,
     withQueueOptions = false,
     withChecklist = false,
-  }: { sessionId: string; slug: string; withQueueOptions?: boolean; withChecklist?: boolean },
+    queuePage,
+  }: {
+    sessionId: string
+    slug: string
+    withQueueOptions?: boolean
+    withChecklist?: boolean
+    queuePage?: QueueListingInput | null
+  },
 ) {
-  const layout = layoutColumns({
-    workspaceId: sql`i.workspace_id`,
-    userId: sql`i.user_id`,
-    withQueueOptions,
-    withChecklist,
-  })
-  const result = await executePrepared<IdentityRow & Partial<LayoutColumnsRow>>(
+  const refs = { workspaceId: sql`i.workspace_id`, userId: sql`i.user_id` }
+  const listing = queuePage ? queueListingColumn(queuePage, refs) : undefined
+  const layout = layoutColumns({ ...refs, withQueueOptions, withChecklist, extra: listing?.column })
+  const result = await executePrepared<
+    IdentityRow & Partial<LayoutColumnsRow> & { queue_page?: QueueListingRow[] | null }
+  >(
     db,
     sql`
     select i.*, l.* from (
@@ -122,5 +141,8 @@ export async function getIdentityWithLayout(
       where s.id = ${sessionId} and s.expires_at > now()
     ) i left join lateral (select ${layout}) l on i.workspace_id is not null`,
   )
-  return result.rows[0]
+  const row = result.rows[0]
+  if (!row) return undefined
+  const found = row.queue_page
+  return { row, queuePage: listing && found ? listing.page(found) : null }
 }

@@ -68,7 +68,7 @@ function likePattern(q: string) {
   return `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
 }
 
-function viewCondition(view: QueueView, userId: string): SQL | undefined {
+function viewCondition(view: QueueView, userId: Ref): SQL | undefined {
   switch (view) {
     case 'mine':
       return sql`t.assignee_id = ${userId} and t.status in ('open', 'pending')`
@@ -83,7 +83,10 @@ function viewCondition(view: QueueView, userId: string): SQL | undefined {
   }
 }
 
-type ListQueueInput = {
+/** A value, or a column of a statement around this one (the identity's, in getIdentityWithLayout). */
+type Ref = string | SQL
+
+export type ListQueueInput = {
   workspaceId: string
   userId: string
   filters: QueueFilters
@@ -104,6 +107,67 @@ type ListQueueInput = {
  * arrive. Every view + sort has an index that returns rows already ordered.
  */
 export async function listQueue(db: DbOrTx, input: ListQueueInput) {
+  const listing = queueListing(input)
+  // A search's plan depends on its words: planned each time. Every other shape is a prepared
+  // statement (one per shape and connection), planned once. The LIMIT is written into the text:
+  // as a parameter, PostgreSQL's generic plan assumes a large result and hashes whole tables
+  // (measured: 195 ms instead of 0.7 ms).
+  const result = listing.prepared
+    ? await executePrepared<QueueListingRow>(db, listing.statement)
+    : await db.execute<QueueListingRow>(listing.statement)
+  return listing.page(result.rows)
+}
+
+/** A listing's query without whose it is (the statement around it may supply them). */
+export type QueueListingInput = Omit<ListQueueInput, 'workspaceId' | 'userId'>
+
+/**
+ * A prepared listing as one json column (`queue_page`: its rows as an array) of a statement
+ * around it whose columns `workspaceId` and `userId` are, with `page` to make a page of them.
+ */
+export function queueListingColumn(input: QueueListingInput, refs: { workspaceId: SQL; userId: SQL }) {
+  const listing = queueListing({ ...input, ...refs })
+  if (!listing.prepared) throw new Error('queueListingColumn: a search is planned per statement, not carried')
+  return {
+    column: sql`(select coalesce(json_agg(qp), '[]'::json) from (${listing.statement}) qp) as queue_page`,
+    page: listing.page,
+  }
+}
+
+/** A row of queueListing's statement, as PostgreSQL names its columns (also as JSON). */
+export type QueueListingRow = {
+  id: string
+  number: number
+  subject: string
+  status: TicketStatus
+  priority: TicketPriority
+  assignee_id: string | null
+  rank: number
+  snippet: string | null
+  contact_name: string
+  contact_email: string
+  assignee_name: string | null
+  activity_key: string
+  created_key: string
+  gist: string | null
+  has_draft: boolean
+  last_message_text: string | null
+  last_message_from_agent: boolean
+  waiting_since: string | null
+  message_count: number | null
+  has_attachments: boolean
+  mailbox_name: string | null
+  unread: boolean
+  tags: Array<{ id: string; name: string }>
+}
+
+/**
+ * listQueue's statement and what makes a page of its rows. `workspaceId` and `userId` may be
+ * columns of a statement around it: the identity's lookup carries the inbox's page as one more
+ * column (`queueListingColumn`), so an inbox request runs one statement instead of two.
+ * `prepared`: false for a search (its plan depends on the words).
+ */
+export function queueListing(input: QueueListingInput & { workspaceId: Ref; userId: Ref }) {
   const { workspaceId, userId, filters } = input
   const limit = input.limit ?? 25
   // Written into the statement's text (see below): only a small whole number gets there.
@@ -246,38 +310,30 @@ export async function listQueue(db: DbOrTx, input: ListQueueInput) {
         : sql``
     }
   `
-  type Row = {
-    id: string
-    number: number
-    subject: string
-    status: TicketStatus
-    priority: TicketPriority
-    assignee_id: string | null
-    rank: number
-    snippet: string | null
-    contact_name: string
-    contact_email: string
-    assignee_name: string | null
-    activity_key: string
-    created_key: string
-    gist: string | null
-    has_draft: boolean
-    last_message_text: string | null
-    last_message_from_agent: boolean
-    waiting_since: string | null
-    message_count: number | null
-    has_attachments: boolean
-    mailbox_name: string | null
-    unread: boolean
-    tags: Array<{ id: string; name: string }>
+  return {
+    statement,
+    prepared: !q,
+    /** The page of the statement's rows (fetched as limit + 1, unordered) and its neighbours. */
+    page: (found: QueueListingRow[]) => queuePage(found, { sort, limit, direction, cursor: input.cursor }),
   }
-  // A search's plan depends on its words: planned each time. Every other shape is a prepared
-  // statement (one per shape and connection), planned once. The LIMIT is written into the text:
-  // as a parameter, PostgreSQL's generic plan assumes a large result and hashes whole tables
-  // (measured: 195 ms instead of 0.7 ms).
-  const result = q ? await db.execute<Row>(statement) : await executePrepared<Row>(db, statement)
+}
+
+function queuePage(
+  found: QueueListingRow[],
+  {
+    sort,
+    limit,
+    direction,
+    cursor,
+  }: {
+    sort: QueueSort
+    limit: number
+    direction: 'next' | 'prev'
+    cursor: Array<string | number> | undefined
+  },
+) {
   // The outer joins do not keep the inner order: restore it from the sort keys.
-  const rows = result.rows.map((row) => {
+  const rows = found.map((row) => {
     const activity = utcIso(row.activity_key)
     const created = utcIso(row.created_key)
     const sortKey: Array<string | number> =
@@ -320,7 +376,7 @@ export async function listQueue(db: DbOrTx, input: ListQueueInput) {
   const hasMore = rows.length > limit
   if (direction === 'next') {
     const page = rows.slice(0, limit)
-    return { rows: page, hasNext: hasMore, hasPrev: Boolean(input.cursor) }
+    return { rows: page, hasNext: hasMore, hasPrev: Boolean(cursor) }
   }
   // Fetched ascending from the cursor: the rows nearest the cursor are the last `limit`.
   const page = rows.slice(Math.max(0, rows.length - limit))

@@ -46,11 +46,15 @@ describe('identity and layout in one statement', () => {
     const a = await createMember('owner')
     const slug = a.workspace.slug
     const { number } = await createTicketFor(a, { subject: 'Folded' })
-    // Identity + layout (+ the queue's filter options), then the queue: two statements.
+    // Identity + layout + the queue's filter options + the queue's page: one statement.
     const queue = await get(`/w/${slug}/tickets.data`, a.cookie)
     expect(queue.status).toBe(200)
     expect(queue.body).toContain('Folded')
-    expect(queue.statements).toBe(2)
+    expect(queue.statements).toBe(1)
+    // A search is planned on its own: identity + layout, then the search.
+    const search = await get(`/w/${slug}/tickets.data?q=folded`, a.cookie)
+    expect(search.body).toContain('Folded')
+    expect(search.statements).toBe(2)
     // Identity + layout with the checklist: the home page in one statement.
     const home = await get(`/w/${slug}.data`, a.cookie)
     expect(home.status).toBe(200)
@@ -63,6 +67,50 @@ describe('identity and layout in one statement', () => {
     expect(folded.body).toBe(own.body)
     expect(folded.statements).toBe(1)
     expect(own.statements).toBe(2)
+  })
+
+  it('carries the inbox’s page in the identity’s statement: the rows and pages its own statement gives', async () => {
+    const a = await createMember('owner')
+    const slug = a.workspace.slug
+    const teammate = await createUser()
+    await addMember(a.workspace.id, teammate.id, 'agent')
+    for (let i = 0; i < 30; i++) {
+      const ticket = await createTicketFor(a, { subject: `Row ${String(i).padStart(2, '0')}` })
+      if (i % 3 === 0) await setTicket(ticket.ticketId, { assigneeId: a.user.id })
+      if (i % 3 === 1) await setTicket(ticket.ticketId, { assigneeId: teammate.id })
+    }
+    // Row subjects in the order the answer holds them (turbo-stream writes each string once).
+    const order = (body: string) => [...body.matchAll(/Row \d\d/g)].map((m) => m[0])
+    const onlyPage = '_routes=routes%2Fw.%24slug.tickets._index'
+    for (const query of [
+      '',
+      'view=mine',
+      'view=unassigned',
+      'view=all&sort=created',
+      'view=all&sort=priority',
+    ]) {
+      const carried = await get(`/w/${slug}/tickets.data?${query}`, a.cookie)
+      // Without the layout's loader, the identity is read alone, and the page and the filters'
+      // options by statements of their own.
+      const own = await get(`/w/${slug}/tickets.data?${query}&${onlyPage}`, a.cookie)
+      expect(carried.statements, query).toBe(1)
+      expect(own.statements, query).toBe(3)
+      expect(order(carried.body), query).toEqual(order(own.body))
+      expect(order(carried.body).length, query).toBeGreaterThan(0)
+    }
+    // The next page through the document's link, carried the same way.
+    const first = await get(`/w/${slug}/tickets`, a.cookie)
+    expect(first.statements).toBe(1)
+    expect(order(first.body).slice(0, 25)).toEqual(
+      Array.from({ length: 25 }, (_, i) => `Row ${String(29 - i).padStart(2, '0')}`),
+    )
+    const after = /href="[^"]*[?&]after=([^"&]+)"/.exec(first.body)?.[1]
+    expect(after).toBeTruthy()
+    const next = await get(`/w/${slug}/tickets.data?after=${after}`, a.cookie)
+    const nextOwn = await get(`/w/${slug}/tickets.data?after=${after}&${onlyPage}`, a.cookie)
+    expect(next.statements).toBe(1)
+    expect(order(next.body)).toEqual(['Row 04', 'Row 03', 'Row 02', 'Row 01', 'Row 00'])
+    expect(order(nextOwn.body)).toEqual(order(next.body))
   })
 
   it('reads nothing of a workspace for someone who is not its member', async () => {
