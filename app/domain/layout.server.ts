@@ -105,13 +105,17 @@ export function layoutPageOf(pathname: string) {
 export function layoutPlanOf(pathname: string, search: string): LayoutPlan | null {
   const page = layoutPageOf(pathname)
   if (page !== 'queue' && page !== 'home' && page !== 'ticket') return null
-  if (pathname.endsWith('.data')) {
-    const routes = new URLSearchParams(search).get('_routes')
-    if (routes !== null && !routes.split(',').includes('routes/w.$slug')) return null
-  }
+  // A `.data` request names the loaders it runs in `_routes` (all of them when it is absent).
+  const routes = pathname.endsWith('.data')
+    ? new URLSearchParams(search).get('_routes')?.split(',')
+    : undefined
+  if (routes && !routes.includes('routes/w.$slug')) return null
   // The inbox's page, as its loader will ask for it (the same query string): a search is planned
   // per statement (its plan depends on the words), so it is read on its own.
-  const queue = page === 'queue' ? parseQueueQuery(new URLSearchParams(search)) : null
+  const queue =
+    page === 'queue' && (!routes || routes.includes('routes/w.$slug.tickets._index'))
+      ? parseQueueQuery(new URLSearchParams(search))
+      : null
   return {
     withQueueOptions: page === 'queue',
     withChecklist: page === 'home',

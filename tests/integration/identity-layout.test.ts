@@ -18,11 +18,15 @@ let server: Awaited<ReturnType<typeof startTestServer>>
 // the identity lookups among them (the prepared statement identity_by_session).
 let statements = 0
 let identityReads = 0
+// Statements that read an inbox page with the identity (queueListingColumn's column).
+let carriedPages = 0
 const query = pg.Client.prototype.query
 beforeAll(async () => {
   pg.Client.prototype.query = function counted(this: pg.Client, ...args: unknown[]) {
     statements++
-    if ((args[0] as { name?: string } | undefined)?.name === 'identity_by_session') identityReads++
+    const config = args[0] as { name?: string; text?: string } | undefined
+    if (config?.name === 'identity_by_session') identityReads++
+    if (config?.text?.includes(' as queue_page')) carriedPages++
     return (query as (...a: unknown[]) => unknown).apply(this, args)
   } as typeof query
   server = await startTestServer({ sockets: false })
@@ -98,6 +102,12 @@ describe('identity and layout in one statement', () => {
       expect(order(carried.body), query).toEqual(order(own.body))
       expect(order(carried.body).length, query).toBeGreaterThan(0)
     }
+    // A request for the layout's data alone reads no page of tickets.
+    const pagesBefore = carriedPages
+    const layoutOnly = await get(`/w/${slug}/tickets.data?${LAYOUT}`, a.cookie)
+    expect(layoutOnly.statements).toBe(1)
+    expect(order(layoutOnly.body)).toEqual([])
+    expect(carriedPages).toBe(pagesBefore)
     // The next page through the document's link, carried the same way.
     const first = await get(`/w/${slug}/tickets`, a.cookie)
     expect(first.statements).toBe(1)
