@@ -204,7 +204,7 @@ export function queueListingInputOf(query: QueueQuery): QueueListingInput {
   }
 }
 
-type ListedPage = Awaited<ReturnType<typeof listQueue>>
+export type ListedPage = Awaited<ReturnType<typeof listQueue>>
 
 /**
  * One page of the queue for the member, with cursors for the pages around it. `carried`: the

@@ -6,8 +6,13 @@ import {
   type WorkspaceLayout,
 } from '#app/domain/layout.server.ts'
 import { homeOf, loadHome } from '#app/domain/onboarding.server.ts'
-import { loadQueue, queueListingInputOf, queueOptions, type QueueQuery } from '#app/domain/queue.server.ts'
-import type { listQueue } from '#db/queries/queue.ts'
+import {
+  loadQueue,
+  queueListingInputOf,
+  queueOptions,
+  type ListedPage,
+  type QueueQuery,
+} from '#app/domain/queue.server.ts'
 import type { Member } from '#app/domain/workspaces.server.ts'
 import { memoizePerRequest, peekPerRequest } from '#app/http/request-scope.server.ts'
 
@@ -53,7 +58,7 @@ export async function queueOptionsForRequest(member: Member) {
  */
 export function queuePageForRequest(member: Member, query: QueueQuery) {
   const key = queuePageMemoKey(member.workspaceId, member.userId, queueListingInputOf(query))
-  return loadQueue(member, query, peekPerRequest<Awaited<ReturnType<typeof listQueue>>>(key))
+  return loadQueue(member, query, peekPerRequest<ListedPage>(key))
 }
 
 /** The home page's data: from the layout's statement when this request runs it. */

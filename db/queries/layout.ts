@@ -8,6 +8,7 @@ import {
   type QueueListingInput,
   type QueueListingRow,
   type QueueOptionsRow,
+  type Ref,
 } from './queue.ts'
 
 export type LayoutRow = {
@@ -25,9 +26,6 @@ export type LayoutRow = {
     actor_name: string | null
   }>
 }
-
-/** A value or a column of the statement around (the identity's, in identityWithLayout). */
-type Ref = string | SQL
 
 /**
  * Everything the workspace layout shows on every page, as the select list of one statement: the

@@ -84,7 +84,7 @@ function viewCondition(view: QueueView, userId: Ref): SQL | undefined {
 }
 
 /** A value, or a column of a statement around this one (the identity's, in getIdentityWithLayout). */
-type Ref = string | SQL
+export type Ref = string | SQL
 
 export type ListQueueInput = {
   workspaceId: string
