@@ -1,5 +1,5 @@
 import { Hr, Link, Section, Text } from '@react-email/components'
-import { EmailLayout, Lines, Paragraphs } from './layout.tsx'
+import { EmailLayout, Lines, Paragraphs, paragraphsOf } from './layout.tsx'
 
 /**
  * Separates the new reply from the quoted history, in both parts. Inbound parsing can cut a
@@ -49,4 +49,48 @@ export function AgentReplyEmail({ number, body, signature, link, quoted }: Agent
       ) : null}
     </EmailLayout>
   )
+}
+
+/**
+ * The plain-text part of AgentReplyEmail, built from the same props: what React Email's
+ * `render(<AgentReplyEmail/>, { plainText: true })` gives (html-to-text over the rendered markup),
+ * without parsing that markup again. tests/unit/email-text.test.ts compares the two on tricky
+ * inputs. Blocks are separated by a blank line; within a block, html-to-text's whitespace runs
+ * become one space and each line is trimmed; a quoted message's lines start with `> `.
+ */
+export function agentReplyText({ number, body, signature, link, quoted }: AgentReplyProps) {
+  const blocks = [
+    ...paragraphsText(body),
+    linesText(`--\n${signature}`),
+    `View this conversation ${link} · Ticket #${number}`,
+  ]
+  if (quoted.length > 0) {
+    blocks.push('-'.repeat(40), QUOTE_MARKER)
+    for (const message of quoted) {
+      blocks.push(inline(`On ${message.at}, ${message.author} wrote:`))
+      // html-to-text's blockquote drops its empty lines at either end.
+      const quote = paragraphsText(message.body)
+        .join('\n\n')
+        .replace(/^\n+|\n+$/g, '')
+      blocks.push(quote.replace(/^/gm, '> '))
+    }
+  }
+  return blocks.join('\n\n')
+}
+
+// html-to-text's whitespace characters (its default `whitespaceCharacters`), not JavaScript's \s.
+const HTML_TO_TEXT_WHITESPACE = /[ \t\r\n\f\u200b]+/g
+
+function inline(text: string) {
+  return text.replace(HTML_TO_TEXT_WHITESPACE, ' ').replace(/^ | $/g, '')
+}
+
+/** Paragraphs' text as separate blocks, split as Paragraphs splits them. */
+function paragraphsText(text: string) {
+  return paragraphsOf(text).map(linesText)
+}
+
+/** Lines' text: one line per line break, each collapsed. */
+function linesText(text: string) {
+  return text.split(/\r?\n/).map(inline).join('\n')
 }

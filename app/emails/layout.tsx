@@ -24,10 +24,7 @@ export function EmailLayout({ preview, children }: { preview: string; children: 
 
 /** Plain text from people as paragraphs: blank lines separate them, single line breaks stay. */
 export function Paragraphs({ text, style }: { text: string; style?: React.CSSProperties }) {
-  const paragraphs = text
-    .trim()
-    .split(/\n\s*\n/)
-    .filter((p) => p.trim())
+  const paragraphs = paragraphsOf(text)
   return (
     <>
       {paragraphs.map((p, i) => (
@@ -37,6 +34,14 @@ export function Paragraphs({ text, style }: { text: string; style?: React.CSSPro
       ))}
     </>
   )
+}
+
+/** How Paragraphs splits text: blank lines separate paragraphs; blank paragraphs are dropped. */
+export function paragraphsOf(text: string) {
+  return text
+    .trim()
+    .split(/\n\s*\n/)
+    .filter((p) => p.trim())
 }
 
 /** Line breaks as <br>, so both the HTML and the plain-text rendering keep them. */

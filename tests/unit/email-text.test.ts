@@ -2,7 +2,7 @@ import { render } from '@react-email/render'
 import { createElement, type ReactElement } from 'react'
 import { describe, expect, it } from 'vitest'
 import { AccountLinkEmail } from '#app/emails/account-link.tsx'
-import { AgentReplyEmail } from '#app/emails/agent-reply.tsx'
+import { AgentReplyEmail, agentReplyText, type AgentReplyProps } from '#app/emails/agent-reply.tsx'
 import { NotificationEmail } from '#app/emails/notification.tsx'
 import { TicketConfirmationEmail } from '#app/emails/ticket-confirmation.tsx'
 import {
@@ -52,6 +52,54 @@ describe('email bodies', () => {
       expect(rendered.text).toBe(expected.text)
       expect(rendered.html).toBe(expected.html)
       expect(rendered.text).toContain('https://help.example.com/support/t/abc')
+    }
+  })
+
+  it("builds an agent reply's text exactly as React Email renders it, whatever people typed", async () => {
+    // Deterministic pseudo-random text over what changes a plain-text rendering: spaces, tabs,
+    // CR/LF, blank and whitespace-only lines, a zero-width space, a no-break space, markup and
+    // entity characters, quote and list markers, and words.
+    let seed = 12345
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31
+    const pieces = [
+      ' ',
+      '  ',
+      '\t',
+      '\n',
+      '\n\n',
+      '\r\n',
+      '\n \n',
+      '\u200b',
+      '\u00a0',
+      '<b>',
+      '&amp;',
+      '>',
+      '> ',
+      '- ',
+      'word',
+      'Ünïcödé',
+      '…',
+      '#1',
+      'https://x.test/a?b=1&c=2',
+    ]
+    const text = (max: number) =>
+      Array.from({ length: Math.floor(next() * max) }, () => pieces[Math.floor(next() * pieces.length)]).join(
+        '',
+      )
+    for (let i = 0; i < 150; i++) {
+      const props: AgentReplyProps = {
+        number: 1 + Math.floor(next() * 99999),
+        body: `x${text(24)}`,
+        signature: `${text(3)}Dana${text(8)}`,
+        link: 'https://help.example.com/support/t/abc',
+        quoted: Array.from({ length: Math.floor(next() * 3) }, () => ({
+          author: `${text(2)}Casey${text(3)}`,
+          at: 'Tue, 01 Dec 2026 10:00:00 UTC',
+          body: text(16),
+        })),
+      }
+      const expected = await render(createElement(AgentReplyEmail, props), { plainText: true })
+      expect(agentReplyText(props), JSON.stringify(props)).toBe(expected)
     }
   })
 
