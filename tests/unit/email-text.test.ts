@@ -13,10 +13,16 @@ import {
 } from '#app/domain/email-templates.server.ts'
 
 // renderBoth renders each email once and converts that markup to text with one html-to-text
-// converter built at first use. Both parts must stay exactly what React Email's own
-// render(element) and render(element, { plainText: true }) give.
+// converter built at first use; the agent reply's text is built from its props. Both parts must
+// stay what React Email's own render(element) and render(element, { plainText: true }) give.
+// The HTML is rendered in one synchronous pass (renderToStaticMarkup), which leaves out React's
+// streaming markers; apart from those it must be React Email's document, byte for byte.
+const STREAM_MARKERS = /<!--(?:\$|\/\$| )-->/g
 async function reactEmail(element: ReactElement) {
-  return { html: await render(element), text: await render(element, { plainText: true }) }
+  return {
+    html: (await render(element)).replace(STREAM_MARKERS, ''),
+    text: await render(element, { plainText: true }),
+  }
 }
 
 describe('email bodies', () => {
@@ -55,7 +61,7 @@ describe('email bodies', () => {
     }
   })
 
-  it("builds an agent reply's text exactly as React Email renders it, whatever people typed", async () => {
+  it("renders an agent reply's text and HTML exactly as React Email does, whatever people typed", async () => {
     // Deterministic pseudo-random text over what changes a plain-text rendering: spaces, tabs,
     // CR/LF, blank and whitespace-only lines, a zero-width space, a no-break space, markup and
     // entity characters, quote and list markers, and words.
@@ -98,8 +104,22 @@ describe('email bodies', () => {
           body: text(16),
         })),
       }
-      const expected = await render(createElement(AgentReplyEmail, props), { plainText: true })
-      expect(agentReplyText(props), JSON.stringify(props)).toBe(expected)
+      const expected = await reactEmail(createElement(AgentReplyEmail, props))
+      expect(agentReplyText(props), JSON.stringify(props)).toBe(expected.text)
+      // The same through renderAgentReply (HTML included), with a signature it keeps as given.
+      const rendered = await renderAgentReply({
+        subject: 's',
+        number: props.number,
+        body: props.body,
+        signature: 'Dana',
+        agentName: 'Dana',
+        mailboxName: 'Acme',
+        link: props.link,
+        quoted: props.quoted,
+      })
+      const plain = await reactEmail(createElement(AgentReplyEmail, { ...props, signature: 'Dana' }))
+      expect(rendered.html, JSON.stringify(props)).toBe(plain.html)
+      expect(rendered.text, JSON.stringify(props)).toBe(plain.text)
     }
   })
 
