@@ -122,12 +122,12 @@ export async function hasRecentEmailTo(
 
 // Delivery (app/domain/email.server.ts): queueing, the claim, and settling an attempt.
 
-export type NewEmail = {
+/** What an email is made of: stored when it is queued, read back when a job claims it. */
+type EmailContent = {
   /** Null for an account email (sign-up, password reset) that belongs to no workspace. */
   workspaceId: string | null
   ticketId: string | null
   messageId: string | null
-  kind: string
   fromAddress: string
   fromName: string
   toAddress: string
@@ -138,8 +138,9 @@ export type NewEmail = {
   html: string
   text: string
   headers: Record<string, string>
-  jobId: string
 }
+
+export type NewEmail = EmailContent & { kind: string; jobId: string }
 
 /**
  * A queued email's row, as a named prepared statement: every agent reply inserts one inside its
@@ -182,21 +183,8 @@ const claimedColumns = {
   attempts: emails.attempts,
   ticketNumber: ticketNumberOfEmail,
 }
-export type ClaimedEmail = {
+export type ClaimedEmail = EmailContent & {
   id: string
-  workspaceId: string | null
-  ticketId: string | null
-  messageId: string | null
-  fromAddress: string
-  fromName: string
-  toAddress: string
-  cc: string[]
-  bcc: string[]
-  replyTo: string | null
-  subject: string
-  html: string
-  text: string
-  headers: Record<string, string>
   attempts: number
   ticketNumber: number | null
 }
