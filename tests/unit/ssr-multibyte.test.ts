@@ -2,6 +2,7 @@ import { createRequire } from 'node:module'
 import path from 'node:path'
 import { Writable } from 'node:stream'
 import { createElement, type ReactElement } from 'react'
+import type * as ReactDOMServer from 'react-dom/server'
 import { describe, expect, it } from 'vitest'
 
 // React 18.3.1's streaming renderer copies text into 2 KB views; when a multi-byte character did
@@ -16,7 +17,7 @@ const builds = {
 }
 
 function renderStreamed(build: string, element: ReactElement) {
-  const { renderToPipeableStream } = require(build) as typeof import('react-dom/server')
+  const { renderToPipeableStream } = require(build) as typeof ReactDOMServer
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = []
     const sink = new Writable({
