@@ -89,6 +89,23 @@ export async function freePort(): Promise<number> {
 }
 
 /**
+ * A free loopback port whose Unix socket is free too. A PostgreSQL killed with -9 leaves its
+ * socket's lock file (`.s.PGSQL.<port>.lock`) behind; a later start on the same port fails when
+ * the pid in it has since been given to another live process. Such ports are skipped.
+ */
+export async function freeSocketPort(
+  next: () => Promise<number> = freePort,
+  socketDir: string | undefined = EMBEDDED_SOCKET_DIR,
+): Promise<number> {
+  for (let attempt = 0; ; attempt++) {
+    const port = await next()
+    if (!socketDir || attempt >= 20 || !fs.existsSync(path.join(socketDir, `.s.PGSQL.${port}.lock`))) {
+      return port
+    }
+  }
+}
+
+/**
  * Starts a real PostgreSQL server with its data under `dir`, on a free loopback port. initdb
  * runs only the first time. A server left running by a process that died (kill -9, OOM) is
  * stopped first; a server still owned by a live process is refused with a clear message.
@@ -134,7 +151,7 @@ export async function startEmbeddedPostgres(
     }
   }
 
-  const port = await freePort()
+  const port = await freeSocketPort()
   const postgres = await postgresBinary()
   const child = spawn(
     postgres,

@@ -2,6 +2,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { freeSocketPort } from '#db/embedded.ts'
 import { findRunningPostmaster } from '#db/running-postgres.ts'
 
 let dir: string
@@ -34,5 +35,22 @@ describe('findRunningPostmaster', () => {
   it('ignores a garbled pid file', () => {
     writePidFile('not-a-pid', 'nope')
     expect(findRunningPostmaster(dir)).toBeUndefined()
+  })
+})
+
+describe('freeSocketPort', () => {
+  it('skips a port whose Unix socket a killed PostgreSQL left locked', async () => {
+    // The lock file of a server killed with -9, on the first port offered.
+    fs.writeFileSync(path.join(dir, '.s.PGSQL.45001.lock'), '123456\n/tmp\n')
+    const offered = [45001, 45002]
+    const port = await freeSocketPort(async () => offered.shift()!, dir)
+    expect(port).toBe(45002)
+    expect(offered).toEqual([])
+  })
+
+  it('takes the first port offered when its socket is free, or when there is no socket directory', async () => {
+    expect(await freeSocketPort(async () => 45003, dir)).toBe(45003)
+    fs.writeFileSync(path.join(dir, '.s.PGSQL.45004.lock'), '1\n')
+    expect(await freeSocketPort(async () => 45004, undefined)).toBe(45004)
   })
 })
