@@ -6,6 +6,7 @@ import {
   type MetaFunction,
 } from '@remix-run/node'
 import { useActionData, useLoaderData } from '@remix-run/react'
+import { useMemo } from 'react'
 import { z } from 'zod'
 import { useLiveEvents } from '#app/components/live/use-live-events.ts'
 import { parseSubmission, readForm, searchParamsOf } from '#app/http/form-data.server.ts'
@@ -30,6 +31,7 @@ import { requireMember } from '#app/http/auth.server.ts'
 import { parseQueueQuery, ticketNumberInQuery } from '#app/domain/queue.server.ts'
 import { describeBulkResult, runBulkAction, undoBulkAction } from '#app/domain/bulk-actions.server.ts'
 import { TicketStatus } from '#app/utils/ticket-schemas.ts'
+import { fromJsonText, toJsonText } from '#app/utils/json-text.ts'
 import { queueOptionsForRequest, queuePageForRequest } from './w.$slug.layout-data.server.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Inbox · Switchboard' }]
@@ -97,7 +99,8 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
       q: filters.q ?? '',
       sort: query.sort,
     },
-    page,
+    // The rows as one JSON text: turbo-stream writes one string instead of walking 25 objects.
+    page: { rows: toJsonText(page.rows), nextCursor: page.nextCursor, prevCursor: page.prevCursor },
     options,
     bulkResult: bulkResult ?? null,
   }
@@ -202,6 +205,7 @@ export default function Inbox() {
   useLiveEvents((event) => event.workspaceId === workspaceId)
   const viewing = useViewing(workspaceId)
   useRememberQueueUrl(slug)
+  const rows = useMemo(() => fromJsonText(page.rows), [page.rows])
   if (confirmStep) return <ConfirmStepPage step={confirmStep} />
   const undoError = actionData && 'undo' in actionData ? actionData.undo?.error : undefined
   return (
@@ -225,7 +229,7 @@ export default function Inbox() {
         className="hidden group-has-[input[name=ticketIds]:checked]/queue:block"
       />
       <QueueTable
-        rows={page.rows}
+        rows={rows}
         now={now}
         slug={slug}
         searching={Boolean(query.q)}

@@ -105,3 +105,10 @@ export function cookieFrom(result: RouteResult) {
   const setCookie = result.headers.get('set-cookie')
   return setCookie ? setCookie.split(';')[0] : undefined
 }
+
+/** The rows of an inbox loader's result (the loader sends them as one JSON text). */
+export function inboxRows(result: RouteResult): any[] {
+  const rows: unknown = result.data.page.rows
+  if (typeof rows !== 'string') throw new Error(`the inbox's rows are not JSON text: ${typeof rows}`)
+  return JSON.parse(rows) as any[]
+}

@@ -9,6 +9,7 @@ import { asMember, createMember, createTicketFor, setTicket } from '#tests/helpe
 import {
   callAction,
   callLoader,
+  inboxRows,
   testContext,
   type RealtimeCalls,
   type RouteResult,
@@ -231,7 +232,7 @@ describe('queue rows', () => {
     const member = asMember(t.me)
     await setTicket(t.a.ticketId, { lastActivityAt: new Date() })
     const first = await queue(t.me, '?view=all')
-    const row = first.data.page.rows.find((r: { id: string }) => r.id === t.a.ticketId)
+    const row = inboxRows(first).find((r: { id: string }) => r.id === t.a.ticketId)
     expect(row).toMatchObject({
       preview: 'I ordered a blue kettle two weeks ago and it still has not arrived.',
       messageCount: 1,
@@ -245,7 +246,7 @@ describe('queue rows', () => {
     await replyToTicket(member, t.a.number, { kind: 'reply', body: '\n  Thanks!   We are on it.\nMore…' })
     await replyToTicket(member, t.a.number, { kind: 'note', body: 'Secret note for the team' })
     const second = await queue(t.me, '?view=all')
-    const after = second.data.page.rows.find((r: { id: string }) => r.id === t.a.ticketId)
+    const after = inboxRows(second).find((r: { id: string }) => r.id === t.a.ticketId)
     expect(after).toMatchObject({
       preview: 'Thanks! We are on it.',
       previewFromAgent: true,

@@ -7,7 +7,7 @@ import * as draftRoute from '#app/routes/w.$slug.tickets.$number_.draft.tsx'
 import * as queueRoute from '#app/routes/w.$slug.tickets._index.tsx'
 import * as ticketRoute from '#app/routes/w.$slug.tickets.$number.tsx'
 import { createMember, createTicketFor } from '#tests/helpers/factories.ts'
-import { callAction, callLoader, testContext } from '#tests/helpers/routes.ts'
+import { callAction, callLoader, inboxRows, testContext } from '#tests/helpers/routes.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 
 beforeAll(async () => {
@@ -110,8 +110,8 @@ describe('drafts', () => {
       })
     const marked = (rows: Array<{ number: number; draft?: boolean }>) =>
       rows.filter((r) => r.draft).map((r) => r.number)
-    expect(marked((await queueFor(teammate)).data.page.rows)).toEqual([ticket.number])
-    expect(marked((await queueFor(agent)).data.page.rows)).toEqual([])
+    expect(marked(inboxRows(await queueFor(teammate)))).toEqual([ticket.number])
+    expect(marked(inboxRows(await queueFor(agent)))).toEqual([])
   })
 
   it('refuses another workspace: 404 for a member of another workspace, nothing written', async () => {

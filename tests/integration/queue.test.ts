@@ -9,6 +9,7 @@ import { createMember, createTicketFor, createWorkspace, setTicket } from '#test
 import {
   callAction,
   callLoader,
+  inboxRows,
   testContext,
   type RealtimeCalls,
   type RouteResult,
@@ -20,7 +21,7 @@ function queue(actor: Actor, search = '', slug = actor.workspace.slug) {
   return callLoader(ticketsRoute, `/w/${slug}/tickets${search}`, { cookie: actor.cookie, params: { slug } })
 }
 
-const numbers = (result: RouteResult) => result.data.page.rows.map((r: { number: number }) => r.number)
+const numbers = (result: RouteResult) => inboxRows(result).map((r: { number: number }) => r.number)
 const cursor = (key: Array<string | number>) => Buffer.from(JSON.stringify(key)).toString('base64url')
 
 /** Posts the bulk form as a browser would: repeated ticketIds, the query string kept in the URL. */
@@ -93,7 +94,7 @@ describe('queue views and filters', () => {
     const result = await queue(t.me, '?view=mine')
     expect(result.status).toBe(200)
     expect(Date.parse(result.data.now)).not.toBeNaN()
-    expect(result.data.page.rows[0]).toMatchObject({
+    expect(inboxRows(result)[0]).toMatchObject({
       number: t.mine.number,
       subject: 'Mine',
       status: 'open',
@@ -105,7 +106,7 @@ describe('queue views and filters', () => {
       lastActivityAt: '2026-11-02T10:00:00.000Z',
     })
     // No search, no snippet (an absent optional field is empty to the table).
-    expect(result.data.page.rows[0].snippet).toBeFalsy()
+    expect(inboxRows(result)[0].snippet).toBeFalsy()
   })
 
   it('counts Mine and Unassigned for the navigation', async () => {
@@ -286,7 +287,7 @@ describe('queue search', () => {
     expect(result.status).toBe(200)
     expect(result.data.query).toMatchObject({ q: 'snapped', sort: 'relevance', view: 'all' })
     expect(numbers(result)).toEqual([kettle.number])
-    const snippet = result.data.page.rows[0].snippet
+    const snippet = inboxRows(result)[0].snippet
     expect(snippet).toContainEqual({ text: 'snapped', highlight: true })
     expect(snippet.map((p: { text: string }) => p.text).join('')).toContain('handle of my kettle')
     // Within the filters: the kettle ticket is not pending.
@@ -308,7 +309,7 @@ describe('queue search', () => {
     await getDb().update(tickets).set({ subject: '' }).where(eq(tickets.id, quiet.ticketId))
     type Row = { number: number; snippet?: unknown; preview?: string; previewFromAgent?: boolean }
     const row = (result: RouteResult, number: number) =>
-      result.data.page.rows.find((r: Row) => r.number === number) as Row
+      inboxRows(result).find((r: Row) => r.number === number) as Row
 
     const listed = await queue(member, '?view=all')
     expect(row(listed, kettle.number)).toMatchObject({ preview: 'The handle of my kettle snapped off.' })
@@ -353,7 +354,7 @@ describe('queue search', () => {
     await createTicketFor(member, { subject: 'Broken kettle' })
     const result = await queue(member, `?q=${encodeURIComponent(q)}`)
     expect(result.status).toBe(200)
-    expect(Array.isArray(result.data.page.rows)).toBe(true)
+    expect(Array.isArray(inboxRows(result))).toBe(true)
     expect(result.data.query.q.length).toBeLessThanOrEqual(1000)
   })
 })

@@ -6,7 +6,7 @@ import { customerReply, replyToTicket } from '#app/domain/messages.server.ts'
 import { startQueue } from '#app/jobs/queue.server.ts'
 import * as ticketsRoute from '#app/routes/w.$slug.tickets._index.tsx'
 import { asMember, createMember, createTicketFor } from '#tests/helpers/factories.ts'
-import { callLoader } from '#tests/helpers/routes.ts'
+import { callLoader, inboxRows } from '#tests/helpers/routes.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 
 // The inbox row's message details come from ticket_message_stats, which triggers on messages and
@@ -27,7 +27,7 @@ async function inboxRow(actor: Actor, number: number) {
     params: { slug },
   })
   expect(result.status).toBe(200)
-  return result.data.page.rows.find((r: { number: number }) => r.number === number)
+  return inboxRows(result).find((r: { number: number }) => r.number === number)
 }
 
 async function expectStatsExact() {
