@@ -1,0 +1,39 @@
+/**
+ * How Vitest runs the test files (vitest.config.ts); tests/unit/test-groups.test.ts keeps these
+ * lists true.
+ *
+ * TIMED: files that assert a speed or a latency (throughput, lag, p95, "as long as", a budget in
+ * ms). They run last, one at a time, each in a fresh process, so another file's load can't fail
+ * them.
+ */
+export const TIMED = [
+  'tests/integration/jobs-throughput.test.ts',
+  'tests/integration/email-sendgrid.test.ts',
+  'tests/integration/inbound-speed.test.ts',
+  'tests/integration/api-create-speed.test.ts',
+  'tests/integration/login.test.ts',
+  'tests/integration/form-guard.test.ts',
+  'tests/integration/ai-triage.test.ts',
+  'tests/integration/database-outage.test.ts',
+  'tests/integration/graceful-shutdown.test.ts',
+]
+
+/**
+ * ISOLATED: files that change the process's environment (`process.env`, mocked modules or
+ * globals). The app reads its settings once per process, so these run each in a fresh process,
+ * after the others; every other file shares a process with the files before it in its worker.
+ */
+export const ISOLATED = [
+  'tests/integration/api-rate-limit.test.ts',
+  'tests/integration/attachments.test.ts',
+  'tests/integration/delivery-events.test.ts',
+  'tests/integration/inbound-email.test.ts',
+  'tests/integration/inbound-retention.test.ts',
+  'tests/integration/ticket-page.test.ts',
+  'tests/integration/upload-storage-failure.test.ts',
+  'tests/integration/uploads.test.ts',
+]
+
+/** What makes a file ISOLATED: it writes to process.env, or mocks modules, globals or env. */
+export const CHANGES_THE_PROCESS =
+  /process\.env\.[A-Z_]+\s*=[^=]|process\.env\[[^\]]+\]\s*=[^=]|delete process\.env|Object\.assign\(process\.env|vi\.(mock|doMock|stubEnv|stubGlobal|resetModules)\(/
