@@ -33,6 +33,8 @@ test('password reset end to end through the outbox', async ({ page }) => {
 
   await page.goto('/login')
   await page.getByRole('link', { name: 'Forgot password?' }).click()
+  // The sign-in page has an Email field too: fill the reset form's once it is there.
+  await expect(page.getByRole('heading', { name: 'Reset your password' })).toBeVisible()
   await page.getByLabel('Email').fill(email)
   await page.getByRole('button', { name: 'Send reset link' }).click()
   await expect(page.getByRole('status').filter({ hasText: 'If an account exists' })).toContainText(

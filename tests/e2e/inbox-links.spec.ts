@@ -44,6 +44,9 @@ test('a row opens its ticket without a page load, by click and by j then Enter, 
   expect(await page.evaluate(() => 'stillThisDocument' in window)).toBe(true)
 
   await page.goBack()
+  // Back on the inbox (not the ticket page still showing while the inbox's data loads).
+  await expect(page).toHaveURL(new RegExp(`/w/${slug}/tickets$`))
+  await expect(page.getByRole('heading', { name: 'Inbox', level: 1 })).toBeVisible()
   await expect(page.getByRole('link', { name: 'Kettle whistles' })).toBeVisible()
   await page.locator('body').press('j')
   await expect(page.getByRole('link', { name: 'Toaster sparks' })).toBeFocused()
