@@ -4,7 +4,8 @@ import { startTestServer } from '#tests/helpers/http-server.ts'
 
 // Server-rendered pages of a workspace whose customers write German, Japanese and emoji: the
 // bytes must be the text as typed, never NUL bytes where a character met the end of React's
-// 2 KB write buffer (patches/react-dom+18.3.1.patch; tests/unit/ssr-multibyte.test.ts).
+// 2 KB write buffer, as React 18.3.1 unpatched did (patches/react-dom+18.3.1.patch;
+// tests/unit/ssr-multibyte.test.ts).
 
 let server: Awaited<ReturnType<typeof startTestServer>>
 beforeAll(async () => {
