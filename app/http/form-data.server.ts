@@ -84,7 +84,7 @@ export function formContentType(request: Request): 'urlencoded' | 'multipart' | 
 }
 
 /** Counts `&`-separated, non-empty pairs, stopping once past the limit (no array is built). */
-function tooManyPairs(body: string) {
+export function tooManyPairs(body: string) {
   let count = 0
   let start = 0
   while (start <= body.length) {
@@ -124,6 +124,11 @@ export async function readForm(request: Request): Promise<FormData> {
   }
   assertFormShape(formData)
   return formData
+}
+
+/** The 400 of readForm, for parsers of our own that find a form over FORM_LIMITS. */
+export function formRefused(): Response {
+  return refuse(400, FORM_REFUSED_MESSAGE)
 }
 
 /** Throws the 400 of readForm when a parsed form breaks FORM_LIMITS (for parsers of our own). */

@@ -1,7 +1,12 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterAll, describe, expect, it, vi } from 'vitest'
-import { parseFormWithFiles, UNREADABLE_UPLOAD, type ParsedUpload } from '#app/http/uploads.server.ts'
+import {
+  FIELD_TOO_LONG,
+  parseFormWithFiles,
+  UNREADABLE_UPLOAD,
+  type ParsedUpload,
+} from '#app/http/uploads.server.ts'
 import { filesDir, pathFor } from '#app/integrations/storage.server.ts'
 import { RAW_BOUNDARY, rawMultipart, rawMultipartRequest, type RawPart } from '#tests/helpers/multipart.ts'
 
@@ -85,6 +90,67 @@ describe('parseFormWithFiles', () => {
       }),
     )
     expect(parsed.ok && parsed.formData.get('body')).toBe('plain')
+  })
+
+  // Small url-encoded bodies with a Content-Length are read whole; others stream through busboy.
+  // Both must give the same form and the same refusals.
+  describe.each([
+    ['read whole (Content-Length announced)', true],
+    ['streamed (no Content-Length)', false],
+  ])('a url-encoded body, %s', (_path, announced) => {
+    function urlencoded(body: string) {
+      const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' }
+      if (announced) headers['content-length'] = String(Buffer.byteLength(body))
+      return new Request('http://localhost/upload', { method: 'POST', headers, body })
+    }
+
+    it('keeps every field as typed: repeated names, "+" and percent escapes, any script', async () => {
+      const parsed = await parseFormWithFiles(
+        urlencoded(
+          'body=Gr%C3%BC%C3%9Fe+aus+K%C3%B6ln%2C+%F0%9F%98%80&cc=a%40x.test&cc=b%40x.test&empty=&flag',
+        ),
+      )
+      if (!parsed.ok) throw new Error(parsed.error)
+      expect([...parsed.formData.entries()]).toEqual([
+        ['body', 'Grüße aus Köln, 😀'],
+        ['cc', 'a@x.test'],
+        ['cc', 'b@x.test'],
+        ['empty', ''],
+        ['flag', ''],
+      ])
+      expect(parsed.files).toEqual([])
+    })
+
+    it('calls a pair without a name unreadable', async () => {
+      expect(await parseFormWithFiles(urlencoded('body=hi&=orphan'))).toMatchObject({
+        ok: false,
+        error: UNREADABLE_UPLOAD,
+      })
+    })
+
+    it('refuses a field over 1 MB as too long and keeps none of the form', async () => {
+      const parsed = await parseFormWithFiles(urlencoded(`kind=reply&body=${'x'.repeat(1_200_000)}`))
+      expect(parsed).toMatchObject({ ok: false, error: FIELD_TOO_LONG })
+      expect([...parsed.formData.keys()]).toEqual([])
+    })
+
+    it.each([
+      ['201 fields', Array.from({ length: 201 }, (_, i) => `f${i}=x`).join('&')],
+      ['a million empty-valued pairs', 'a&'.repeat(1_000_000)],
+      ['a deep name', 'a[0][0][0]=1'],
+      ['a name over 100 characters', `${'n'.repeat(101)}=1`],
+    ])('refuses %s with the small 400', async (_case, body) => {
+      const refused = await parseFormWithFiles(urlencoded(body)).catch((thrown: unknown) => thrown)
+      expect(refused).toBeInstanceOf(Response)
+      expect((refused as Response).status).toBe(400)
+    })
+
+    it('takes the 200 fields the limit allows', async () => {
+      const parsed = await parseFormWithFiles(
+        urlencoded(Array.from({ length: 200 }, (_, i) => `f${i}=x`).join('&')),
+      )
+      expect(parsed.ok && [...parsed.formData.keys()].length).toBe(200)
+    })
   })
 
   it.each([
