@@ -2,6 +2,7 @@ import { createElement, type ReactElement } from 'react'
 import type { AccountLinkProps } from '#app/emails/account-link.tsx'
 import type { QuotedMessage } from '#app/emails/agent-reply.tsx'
 import type { NotificationEmailProps } from '#app/emails/notification.tsx'
+import { importOnce } from '#app/utils/import-once.ts'
 
 // React Email (its components bring prismjs) and the templates are ~15 MB of heap that most
 // requests never use: each is imported on first use (a separate chunk of the build), not at start.
@@ -18,6 +19,15 @@ const XHTML_DOCTYPE =
 
 let htmlToText: ((html: string) => string) | undefined
 
+// Imported once each: a repeated import() of a loaded module still costs the loader's lookups.
+const reactDomServer = importOnce(() => import('react-dom/server'))
+const agentReplyTemplate = importOnce(() => import('#app/emails/agent-reply.tsx'))
+const textConversion = importOnce(() => Promise.all([import('@react-email/render'), import('html-to-text')]))
+const ticketConfirmationTemplate = importOnce(() => import('#app/emails/ticket-confirmation.tsx'))
+const autoAcknowledgementTemplate = importOnce(() => import('#app/emails/auto-acknowledgement.tsx'))
+const accountLinkTemplate = importOnce(() => import('#app/emails/account-link.tsx'))
+const notificationTemplate = importOnce(() => import('#app/emails/notification.tsx'))
+
 /**
  * An email's HTML: React Email's document (its XHTML doctype, then the tree) rendered in one
  * synchronous pass. React Email's own `render` streams the tree through renderToPipeableStream
@@ -26,7 +36,7 @@ let htmlToText: ((html: string) => string) | undefined
  * markup without them, in about half the time (tests/unit/email-text.test.ts compares the two).
  */
 async function renderHtml(element: ReactElement) {
-  const { renderToStaticMarkup } = await import('react-dom/server')
+  const { renderToStaticMarkup } = await reactDomServer()
   return XHTML_DOCTYPE + renderToStaticMarkup(element)
 }
 
@@ -37,10 +47,7 @@ async function renderHtml(element: ReactElement) {
  * (React Email's options) once and gives it the same markup.
  */
 async function renderBoth(element: ReactElement) {
-  const [{ plainTextSelectors }, { compile }] = await Promise.all([
-    import('@react-email/render'),
-    import('html-to-text'),
-  ])
+  const [{ plainTextSelectors }, { compile }] = await textConversion()
   htmlToText ??= compile({ wordwrap: false, selectors: plainTextSelectors })
   const html = await renderHtml(element)
   return { html, text: htmlToText(html.slice(XHTML_DOCTYPE.length)) }
@@ -64,7 +71,7 @@ export async function renderAgentReply(input: {
   ]
     .filter(Boolean)
     .join('\n\n')
-  const { AgentReplyEmail, agentReplyText } = await import('#app/emails/agent-reply.tsx')
+  const { AgentReplyEmail, agentReplyText } = await agentReplyTemplate()
   const props = {
     number: input.number,
     body: input.body,
@@ -92,7 +99,7 @@ export async function renderTicketConfirmation(input: {
   mailboxName: string
   link: string
 }): Promise<Rendered> {
-  const { TicketConfirmationEmail } = await import('#app/emails/ticket-confirmation.tsx')
+  const { TicketConfirmationEmail } = await ticketConfirmationTemplate()
   const bodies = await renderBoth(createElement(TicketConfirmationEmail, input))
   return { subject: `We received your request: ${input.subject} [#${input.number}]`, ...bodies }
 }
@@ -103,14 +110,14 @@ export async function renderAutoAcknowledgement(input: {
   text: string
   mailboxName: string
 }): Promise<Rendered> {
-  const { AutoAcknowledgementEmail } = await import('#app/emails/auto-acknowledgement.tsx')
+  const { AutoAcknowledgementEmail } = await autoAcknowledgementTemplate()
   const bodies = await renderBoth(createElement(AutoAcknowledgementEmail, input))
   return { subject: replySubject(input.subject, input.number), ...bodies }
 }
 
 export async function renderAccountLink(input: AccountLinkProps & { subject: string }): Promise<Rendered> {
   const { subject, ...props } = input
-  const { AccountLinkEmail } = await import('#app/emails/account-link.tsx')
+  const { AccountLinkEmail } = await accountLinkTemplate()
   return { subject, ...(await renderBoth(createElement(AccountLinkEmail, props))) }
 }
 
@@ -118,6 +125,6 @@ export async function renderNotification(
   input: NotificationEmailProps & { subject: string },
 ): Promise<Rendered> {
   const { subject, ...props } = input
-  const { NotificationEmail } = await import('#app/emails/notification.tsx')
+  const { NotificationEmail } = await notificationTemplate()
   return { subject, ...(await renderBoth(createElement(NotificationEmail, props))) }
 }
