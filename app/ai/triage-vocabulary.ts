@@ -17,15 +17,22 @@ export const DEFAULT_AGENT_LANGUAGE = 'en'
 
 const names = new Intl.DisplayNames(['en'], { type: 'language', fallback: 'none' })
 
+/** Names looked up so far: at most 26 × 26 two-letter codes (ICU's lookup is the slow part). */
+const known = new Map<string, string | undefined>()
+
 /** "es" → "Spanish"; undefined for anything that is not a known ISO 639-1 code. */
 export function languageName(code: string | null | undefined): string | undefined {
   if (!code || !/^[a-z]{2}$/.test(code)) return undefined
+  if (known.has(code)) return known.get(code)
+  let found: string | undefined
   try {
     const name = names.of(code)
-    return name && name !== code ? name : undefined
+    found = name && name !== code ? name : undefined
   } catch {
-    return undefined
+    found = undefined
   }
+  known.set(code, found)
+  return found
 }
 
 /** The first language of an Accept-Language header as an ISO 639-1 code, or English. */
