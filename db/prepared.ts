@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto'
 import type { SQL } from 'drizzle-orm'
-import { PgDialect, type PreparedQueryConfig } from 'drizzle-orm/pg-core'
-import type { QueryResult } from 'pg'
+import { PgDialect } from 'drizzle-orm/pg-core'
+import pg, { type QueryResult } from 'pg'
+import { DrizzleQueryError } from 'drizzle-orm'
 import type { Db, DbOrTx } from './client.ts'
 
 // Hot queries of every page request are prepared once per connection (PostgreSQL then skips
@@ -43,19 +44,47 @@ function statementName(text: string) {
   return name
 }
 
+// The result types drizzle's own queries leave as text (dates, times, intervals and their arrays):
+// the callers' row types were written against drizzle's results.
+const TEXT_RESULTS = new Set<number>([
+  pg.types.builtins.TIMESTAMPTZ,
+  pg.types.builtins.TIMESTAMP,
+  pg.types.builtins.DATE,
+  pg.types.builtins.INTERVAL,
+  1231, // numeric[]
+  1115, // timestamp[]
+  1185, // timestamptz[]
+  1187, // interval[]
+  1182, // date[]
+])
+const keepText = (value: string) => value
+const resultTypes = {
+  getTypeParser: ((typeId: number, format?: 'text' | 'binary') =>
+    TEXT_RESULTS.has(typeId)
+      ? keepText
+      : pg.types.getTypeParser(typeId, format)) as typeof pg.types.getTypeParser,
+}
+
 /**
  * A SQL text with `$n` placeholders (one statement, written by us or by a library such as
  * pg-boss, never built from input) as a named prepared statement on the caller's connection.
+ * Sent to node-postgres directly, with drizzle's result types and errors: drizzle's prepared
+ * query object (two configs with closures, tracing spans, a cache lookup) was built for each
+ * call and thrown away.
  */
 export async function executePreparedText<T extends Record<string, unknown>>(
   db: DbOrTx,
   query: { sql: string; params: unknown[] },
-) {
-  const statement = db._.session.prepareQuery<PreparedQueryConfig & { execute: QueryResult<T> }>(
-    query,
-    undefined,
-    statementName(query.sql),
-    false,
-  )
-  return statement.execute()
+): Promise<QueryResult<T>> {
+  const client = (db._.session as unknown as { client: pg.Pool | pg.PoolClient }).client
+  try {
+    return await client.query<T>({
+      name: statementName(query.sql),
+      text: query.sql,
+      values: query.params,
+      types: resultTypes,
+    })
+  } catch (error) {
+    throw new DrizzleQueryError(query.sql, query.params, error as Error)
+  }
 }
