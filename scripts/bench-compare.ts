@@ -13,6 +13,8 @@
 //          --save-bodies DIR (writes each path's probe response there)
 //          --pg-stats (per path, the statements by PostgreSQL time, from pg_stat_statements; the
 //          database must preload it: shared_preload_libraries = 'pg_stat_statements')
+//          --log-level L (the server's LOG_LEVEL, default info as in production: one JSON line per
+//          request, written to /dev/null here)
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import type { EventEmitter } from 'node:events'
 import fs from 'node:fs'
@@ -36,6 +38,8 @@ const IDLE_SECONDS = Number(arg('idle') ?? 20)
 const ONLY = arg('only')?.split(',')
 const PG_STATS = process.argv.includes('--pg-stats')
 const NODE_ARGS = arg('node-args')?.split(' ').filter(Boolean) ?? []
+// Production's default: the request log's line per request is part of what a request costs.
+const LOG_LEVEL = arg('log-level') ?? 'info'
 // The server runs with the Node flags `npm start` gives it in production (package.json), so the
 // measured memory is production's.
 const START_FLAGS =
@@ -99,7 +103,7 @@ async function main(url: string) {
       HOST: '127.0.0.1',
       APP_URL: app,
       NODE_ENV: 'production',
-      LOG_LEVEL: 'silent',
+      LOG_LEVEL,
       RUN_WORKER: 'false',
       EMAIL_TRANSPORT: 'outbox',
       // The API row measures answered requests, not 429s: the token's limit (600/min) is lifted.
@@ -110,7 +114,7 @@ async function main(url: string) {
   serverPid = server.pid
   baselinePid = baseline.pid
   console.log(
-    `server RSS at start: ${mb(rssOf(server.pid))} (node ${[...START_FLAGS, ...NODE_ARGS].join(' ')})`,
+    `server RSS at start: ${mb(rssOf(server.pid))} (node ${[...START_FLAGS, ...NODE_ARGS].join(' ')}; LOG_LEVEL=${LOG_LEVEL})`,
   )
   server.kill('SIGUSR2')
   const cookie = await signIn()

@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { CHANGES_THE_PROCESS, ISOLATED, TIMED } from '#tests/helpers/test-groups.ts'
+import { CHANGES_THE_PROCESS, ISOLATED, MEASURES_THE_EVENT_LOOP, TIMED } from '#tests/helpers/test-groups.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '../..')
 const read = (file: string) => fs.readFileSync(path.join(ROOT, file), 'utf8')
@@ -41,5 +41,11 @@ describe('test groups (vitest.config.ts)', () => {
       return CHANGES_THE_PROCESS.test(source) || usesHelper
     })
     expect(shared.filter((file) => !own.has(file))).toEqual([])
+  })
+
+  it('runs every file that measures the event loop alone, in a process of its own', () => {
+    const measuring = testFiles().filter((file) => MEASURES_THE_EVENT_LOOP.test(read(file)))
+    expect(measuring).toContain('tests/unit/idle-memory.test.ts')
+    expect(measuring.filter((file) => !TIMED.includes(file))).toEqual([])
   })
 })
