@@ -348,11 +348,26 @@ type BenchPath = {
 
 async function benchPaths(bench: Bench, cookie: string): Promise<BenchPath[]> {
   const signedIn = { cookie }
-  const form = {
+  // The composer's form is multipart (it can carry files), with or without JavaScript: the reply
+  // is posted as a browser posts it, an empty file input included.
+  const boundary = '----SwitchboardBenchBoundary7MA4YWxkTrZu0gW'
+  const multipart = {
     cookie,
     origin: app,
-    'content-type': 'application/x-www-form-urlencoded',
+    'content-type': `multipart/form-data; boundary=${boundary}`,
   }
+  const replyBody = [
+    ...Object.entries({
+      intent: 'reply',
+      kind: 'reply',
+      body: 'Thanks for your patience, this is a benchmark reply.',
+    }).map(
+      ([name, value]) =>
+        `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`,
+    ),
+    `--${boundary}\r\nContent-Disposition: form-data; name="files"; filename=""\r\nContent-Type: application/octet-stream\r\n\r\n\r\n`,
+    `--${boundary}--\r\n`,
+  ].join('')
   let replies = 0
   const paths: BenchPath[] = [
     { name: 'queue data', request: get('/w/bench/tickets.data'), headers: signedIn, expect: 200 },
@@ -366,23 +381,20 @@ async function benchPaths(bench: Bench, cookie: string): Promise<BenchPath[]> {
     },
     { name: 'search', request: get('/w/bench/tickets?view=all&q=refund'), headers: signedIn, expect: 200 },
     {
-      // A real reply form post (no JavaScript: the redirect is the success), a different ticket
+      // A real reply form post, multipart as the composer sends it (no JavaScript: the redirect is
+      // the success), a different ticket
       // each time so replies do not queue on one ticket's lock.
       name: 'reply POST',
       request: {
         path: '/w/bench/tickets/1',
         method: 'POST',
-        body: new URLSearchParams({
-          intent: 'reply',
-          kind: 'reply',
-          body: 'Thanks for your patience, this is a benchmark reply.',
-        }).toString(),
+        body: replyBody,
         setupRequest: (request) => ({
           ...request,
           path: `/w/bench/tickets/${1 + ((replies++ * 7919) % bench.tickets)}`,
         }),
       },
-      headers: form,
+      headers: multipart,
       expect: 302,
     },
     { name: '/healthz', request: get('/healthz'), headers: {}, expect: 200 },
