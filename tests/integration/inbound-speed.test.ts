@@ -94,7 +94,9 @@ it('files a 1 MB email with 3 attachments quickly, and the webhook answers at on
   const to = `${m.workspace.slug}.support@${INBOUND}`
   const webhook: number[] = []
   const endToEnd: number[] = []
-  for (let i = 0; i < 40; i++) {
+  // 25 posts, 20 measured after the warm-up: the assertions are medians (40 posts and 30 in the
+  // burst below cost 30 s of the suite's timed group for the same medians).
+  for (let i = 0; i < 25; i++) {
     const post = rawModePost(megabyteEmail(to, i), { envelopeTo: [to] })
     const started = performance.now()
     const status = await postNoDelay(
@@ -134,7 +136,7 @@ it('files a 1 MB email with 3 attachments quickly, and the webhook answers at on
   // (inbound-parse-thread.server.ts): it must not hold up the webhook's answer.
   const burst: number[] = []
   const before = (await getDb().select({ id: inboundEmails.id }).from(inboundEmails)).length
-  for (let i = 0; i < 30; i++) {
+  for (let i = 0; i < 20; i++) {
     const post = rawModePost(megabyteEmail(to, 100 + i), { envelopeTo: [to] })
     const started = performance.now()
     const status = await postNoDelay(
@@ -147,7 +149,7 @@ it('files a 1 MB email with 3 attachments quickly, and the webhook answers at on
   }
   await waitFor(async () => {
     const rows = await getDb().select({ status: inboundEmails.status }).from(inboundEmails)
-    return rows.length === before + 30 && rows.every((r) => r.status === 'filed')
+    return rows.length === before + 20 && rows.every((r) => r.status === 'filed')
   }, 120_000)
   console.log(
     `inbound 1 MB back to back, ${burst.length} posts while earlier ones are filed: webhook median ${median(burst).toFixed(1)} ms p95 ${p95(burst).toFixed(1)} ms`,
