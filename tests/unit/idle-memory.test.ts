@@ -42,6 +42,20 @@ describe('releaseMemoryWhenIdle', () => {
     expect(collect).toHaveBeenCalledTimes(2)
   })
 
+  // With the default threshold: the process's heap at start is no baseline (module loading and a
+  // grown young generation), so the first spell collects whatever it held; later spells only
+  // when the heap grew by 16 MB since that collection.
+  it('collects after the first busy spell whatever the heap held at start, then only after growth', async () => {
+    const collect = vi.fn()
+    stop = releaseMemoryWhenIdle({ collect, intervalMs })
+    work(intervalMs)
+    await until(() => collect.mock.calls.length === 1)
+    work(intervalMs) // no growth since: nothing worth collecting
+    const quietIntervals = Date.now() + 3 * intervalMs
+    await until(() => Date.now() > quietIntervals)
+    expect(collect).toHaveBeenCalledTimes(1)
+  })
+
   it('skips the collection when the heap did not grow enough to be worth it', async () => {
     const collect = vi.fn()
     stop = releaseMemoryWhenIdle({ collect, intervalMs, worthBytes: Number.POSITIVE_INFINITY })
