@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { randomFromPool } from '#db/random-pool.ts'
 import type { IncomingMessage } from 'node:http'
 import express, { type RequestHandler } from 'express'
 import { isApiPath, refuse, sendProblem } from './refusal.server.ts'
@@ -40,7 +40,7 @@ export const HSTS = 'max-age=31536000; includeSubDomains'
 export function securityHeaders(dev: boolean, hsts = false): RequestHandler {
   return (_req, res, next) => {
     if (hsts) res.setHeader('Strict-Transport-Security', HSTS)
-    const nonce = randomBytes(16).toString('base64')
+    const nonce = randomFromPool(16).toString('base64')
     res.locals.cspNonce = nonce
     res.setHeader('Content-Security-Policy', contentSecurityPolicy(nonce, dev))
     res.setHeader('X-Content-Type-Options', 'nosniff')
