@@ -21,3 +21,18 @@ describe('previewLine', () => {
     expect(previewLine('x'.repeat(160))).toBe('x'.repeat(160))
   })
 })
+
+describe('previewLine, white space of every kind', () => {
+  it.each([
+    ['a tab between words', 'a\tb', 'a b'],
+    ['a no-break space', 'a\u00a0b', 'a b'],
+    ['an em space', 'a\u2003b', 'a b'],
+    ['an ideographic space', '\u3000全角\u3000スペース', '全角 スペース'],
+    ['a space then a no-break space', 'a \u00a0b', 'a b'],
+    ['a carriage return at the end', 'line\r', 'line'],
+    ['single spaces only', 'one two three', 'one two three'],
+    ['leading and trailing spaces', '  padded line  ', 'padded line'],
+  ])('collapses %s', (_case, body, shown) => {
+    expect(previewLine(body)).toBe(shown)
+  })
+})
