@@ -98,6 +98,34 @@ test('a team gets going: sign up, sign in again, second workspace, invite, role 
   await other.close()
 })
 
+test('signup checks the form in the browser, and an error goes as soon as the field is fixed', async ({
+  page,
+}) => {
+  await ownAddress(page)
+  await page.goto('/signup')
+  // Hydrated: Conform turns the browser's own validation off once it validates the form itself.
+  await expect(page.locator('form[novalidate]').first()).toBeAttached()
+  const posts: string[] = []
+  page.on('request', (request) => {
+    if (request.method() === 'POST') posts.push(request.url())
+  })
+  const password = page.getByLabel('Password')
+  await page.getByLabel('Your name').fill('Typing Person')
+  await page.getByLabel('Work email').fill(`typing-${unique()}@example.com`)
+  await password.fill('too short')
+  await page.getByRole('button', { name: 'Create account' }).click()
+  await expect(page.getByText('Use at least 12 characters')).toBeVisible()
+  await expect(password).toHaveAttribute('aria-invalid', 'true')
+  await expect(page.getByLabel('Work email')).not.toHaveAttribute('aria-invalid')
+  // Revalidated on input, field by field, with nothing sent.
+  await password.fill(PASSWORD)
+  await expect(page.getByText('Use at least 12 characters')).toBeHidden()
+  await expect(password).not.toHaveAttribute('aria-invalid')
+  await password.fill('short again')
+  await expect(page.getByText('Use at least 12 characters')).toBeVisible()
+  expect(posts).toEqual([])
+})
+
 test.describe('without JavaScript', () => {
   test.use({ javaScriptEnabled: false })
 
