@@ -103,3 +103,34 @@ describe("the patched renderer's writes", () => {
     })
   }
 })
+
+// The flush's text is written into a buffer with room for a mostly-ASCII page (its length plus an
+// eighth, plus 16); text that needs more is encoded by TextEncoder as before. Pages whose UTF-8
+// size falls on either side of that room, and lone surrogates, must come out exactly as UTF-8.
+describe("the patched renderer's encoding", () => {
+  const render = (build: string, text: string) =>
+    renderStreamed(build, createElement('p', null, text)).then((bytes) => bytes.toString('hex'))
+  const expected = (text: string) => Buffer.from(`<p>${text}</p>`, 'utf8').toString('hex')
+
+  for (const [name, build] of Object.entries(builds)) {
+    it(`encodes pages just under, at and over the buffer's room byte for byte (${name} build)`, async () => {
+      // 1,007 characters in the flush ("<p>" + 1,000 + "</p>"): room for 1,148 bytes. Each "€"
+      // instead of an "a" adds 2 bytes: 60 to 75 of them give 1,127 to 1,157 bytes.
+      for (let euros = 60; euros <= 75; euros++) {
+        const text = '€'.repeat(euros) + 'a'.repeat(1000 - euros)
+        expect(await render(build, text)).toBe(expected(text))
+      }
+      // A 4-byte character at the very end of the room.
+      for (let pad = 0; pad < 8; pad++) {
+        const text = `${'a'.repeat(1000 - pad)}😀${'b'.repeat(pad)}`
+        expect(await render(build, text)).toBe(expected(text))
+      }
+    })
+
+    it(`writes a lone surrogate as U+FFFD, in a short page and in a wide one (${name} build)`, async () => {
+      expect(await render(build, 'a\ud800b')).toBe(expected('a\ufffdb'))
+      const wide = `${'日本語'.repeat(200)}\udc00`
+      expect(await render(build, wide)).toBe(expected(`${'日本語'.repeat(200)}\ufffd`))
+    })
+  }
+})
