@@ -12,11 +12,10 @@ import { describe, expect, it } from 'vitest'
 const builds = { esm, commonjs: createRequire(import.meta.url)('turbo-stream') as typeof esm }
 
 async function roundTrip({ encode, decode }: typeof esm, value: unknown) {
-  const bytes = Buffer.concat(
-    await Array.fromAsync(encode(value) as unknown as AsyncIterable<Uint8Array>, (chunk) =>
-      Buffer.from(chunk),
-    ),
-  )
+  const chunks: Buffer[] = []
+  for await (const chunk of encode(value) as unknown as AsyncIterable<Uint8Array>)
+    chunks.push(Buffer.from(chunk))
+  const bytes = Buffer.concat(chunks)
   const decoded = await decode(
     new ReadableStream<Uint8Array>({
       start(controller) {
