@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream'
 import { type EntryContext, type HandleDataRequestFunction, type HandleErrorFunction } from '@remix-run/node'
 import type { AppLoadContext } from '@remix-run/node'
-import { RemixServer } from '@remix-run/react'
+import { isRouteErrorResponse, RemixServer } from '@remix-run/react'
 import { renderToPipeableStream } from 'react-dom/server'
 import { RETRY_AFTER_SECONDS } from '#app/http/database-outage.server.ts'
 import { loggablePath, logger } from '#app/logger.server.ts'
@@ -77,9 +77,14 @@ export const handleDataRequest: HandleDataRequestFunction = (response) => {
   return response
 }
 
-/** Errors from loaders and actions are logged here, once, with the request id. */
+/**
+ * Errors from loaders and actions are logged here, once, with the request id. A 4xx that Remix
+ * raises itself (no route matches the URL: 404; a method the route has no action for: 405) is
+ * the client's, not a failure: the request log's line has its status, and nothing is logged here.
+ */
 export const handleError: HandleErrorFunction = (error, { request, context }) => {
   if (request.signal.aborted) return
+  if (isRouteErrorResponse(error) && error.status < 500) return
   logger().error(
     {
       err: error,

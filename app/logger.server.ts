@@ -49,11 +49,21 @@ function truncate(text: string, limit = LOGGED_SQL_LIMIT) {
  * An error's message without the values it may quote: Drizzle appends "params: …" (the bound
  * values, e.g. a password hash), and PostgreSQL quotes the rejected input of a type error.
  */
-function safeMessage(error: ErrorLike) {
+function safeMessage(error: { message?: unknown }) {
   let message = String(error.message ?? '')
   const failed = /^Failed query: ([\s\S]*?)\nparams: [\s\S]*$/.exec(message)
   if (failed) message = `Failed query: ${truncate(failed[1])}`
   return message.replace(/(invalid input (?:syntax|value) for [^:\n]*: )"(?:[^"]|"")*"/g, '$1"[redacted]"')
+}
+
+/**
+ * An error's message as it may be logged or stored (a job's output), without the values it may
+ * quote (see safeMessage), followed by its cause's (a failed query's: PostgreSQL's message).
+ */
+export function safeErrorMessage(error: unknown): string {
+  if (!(error instanceof Error)) return String(error)
+  const message = safeMessage(error)
+  return error.cause instanceof Error ? `${message}: ${safeMessage(error.cause)}` : message
 }
 
 /**

@@ -8,6 +8,7 @@ import {
   requestFingerprint,
 } from '#app/domain/api-idempotency.server.ts'
 import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from '#app/http/database-outage.server.ts'
+import { checkJsonInput } from '#app/http/json-input.server.ts'
 import { logger } from '#app/logger.server.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
 import { authenticateApiRequest, requireScope, type ApiPrincipal, type ApiScope } from './auth.server.ts'
@@ -99,7 +100,10 @@ async function runOperation(
     requireScope(principal, op.scope)
     const url = new URL(request.url)
     const params = parseParams(op, rawParams)
-    const query = parseOrThrow(op.query ?? z.strictObject({}), Object.fromEntries(url.searchParams))
+    const query = parseOrThrow(
+      op.query ?? z.strictObject({}),
+      checkedInput(Object.fromEntries(url.searchParams)),
+    )
     const bodyText = op.body ? await readJsonText(request) : ''
     const body = op.body ? parseOrThrow(op.body, parseJson(bodyText)) : undefined
     const run = async () => {
@@ -142,8 +146,20 @@ function applyRateLimit(slot: ApiSlotAnswer, headers: Headers) {
 function parseParams(op: Operation, raw: Record<string, string | undefined>) {
   if (!op.params) return {}
   const parsed = op.params.safeParse(raw)
-  if (!parsed.success) throw problem('not-found', 'No such resource.')
+  if (!parsed.success || !canonicalNumbers(parsed.data as Record<string, unknown>, raw)) {
+    throw problem('not-found', 'No such resource.')
+  }
   return parsed.data
+}
+
+/**
+ * A path segment read as a number is that number's own spelling: coercion alone would also take
+ * `0x10`, `+16`, `016`, ` 16` and `1e1` as ticket 16 or 10, so one resource had many URLs.
+ */
+function canonicalNumbers(parsed: Record<string, unknown>, raw: Record<string, string | undefined>) {
+  return Object.entries(parsed).every(
+    ([name, value]) => typeof value !== 'number' || String(value) === raw[name],
+  )
 }
 
 function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
@@ -178,26 +194,16 @@ function parseJson(text: string): unknown {
   } catch {
     throw problem('bad-request', 'The body is not valid JSON.')
   }
-  const nul = findNul(value, [])
-  // PostgreSQL text cannot hold NUL: refuse it here rather than fail in the database.
-  if (nul) throw validationProblem([{ field: nul, message: 'Must not contain NUL characters' }])
-  return value
+  return checkedInput(value)
 }
 
-function findNul(value: unknown, path: string[]): string | null {
-  if (typeof value === 'string') return value.includes('\u0000') ? path.join('.') : null
-  if (Array.isArray(value)) {
-    for (const [i, item] of value.entries()) {
-      const found = findNul(item, [...path, String(i)])
-      if (found !== null) return found
-    }
-  } else if (value && typeof value === 'object') {
-    for (const [k, item] of Object.entries(value)) {
-      const found = findNul(k, [...path, k]) ?? findNul(item, [...path, k])
-      if (found !== null) return found
-    }
-  }
-  return null
+/** Parsed input (a body, a query string) without NUL, lone surrogates or deep nesting (see json-input). */
+function checkedInput(value: unknown) {
+  const checked = checkJsonInput(value)
+  if ('value' in checked) return checked.value
+  const { kind, field, message } = checked.problem
+  if (kind === 'depth') throw problem('bad-request', `The body ${message.toLowerCase()}.`)
+  throw validationProblem([{ field, message }])
 }
 
 /**

@@ -27,6 +27,11 @@ export const PROBLEMS = {
 } as const satisfies Record<string, { status: number; title: string }>
 
 export type ProblemType = keyof typeof PROBLEMS
+
+/** The general problem type of a status (the first listed with it), if there is one. */
+export function problemTypeFor(status: number): ProblemType | undefined {
+  return (Object.keys(PROBLEMS) as ProblemType[]).find((type) => PROBLEMS[type].status === status)
+}
 export type FieldError = { field: string; message: string }
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json'

@@ -17,7 +17,7 @@ import {
 import { env } from '#app/env.server.ts'
 import { filesDir, pathFor, storeBytesDurably } from '#app/integrations/storage.server.ts'
 import { enqueue } from '#app/jobs/queue.server.ts'
-import { logger } from '#app/logger.server.ts'
+import { logger, safeErrorMessage } from '#app/logger.server.ts'
 import { realtime } from '#app/realtime/hub.server.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
 import { InboundParseError, type InboundMessage } from './inbound-parse.server.ts'
@@ -341,6 +341,26 @@ function ccOf(email: InboundMessage, route: Route | undefined, current: string[]
     list.push(address)
   }
   return list
+}
+
+/**
+ * A post whose filing failed on its job's last attempt: `failed`, with the reason (no query
+ * parameters), unless an attempt got further and recorded another outcome. Never throws: it runs
+ * in the job's failure path, where the database may be what failed.
+ */
+export async function markInboundFailed(inboundEmailId: string, error: unknown) {
+  try {
+    await finishInboundEmail(
+      getDb(),
+      {
+        id: inboundEmailId,
+        values: { status: 'failed', error: `Could not be filed: ${safeErrorMessage(error)}`.slice(0, 1000) },
+      },
+      { onlyIf: 'received' },
+    )
+  } catch (markError) {
+    logger().error({ err: markError, inboundEmailId }, 'could not mark an inbound email failed')
+  }
 }
 
 async function finish(

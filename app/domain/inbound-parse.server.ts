@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { Readable } from 'node:stream'
 import busboy from 'busboy'
 import PostalMime, { addressParser, type Address, type Mailbox } from 'postal-mime'
+import { wellFormed } from '#app/utils/well-formed.ts'
 
 /**
  * Turns a stored SendGrid Inbound Parse post into one shape, whichever mode it was posted in:
@@ -130,36 +131,37 @@ export function decodeCharset(bytes: Buffer, charset: string | undefined) {
 
 export async function parseInboundPost(contentType: string, body: Buffer): Promise<InboundMessage> {
   const post = await readPost(contentType, body)
-  const charsets = parseJson<Record<string, string>>(post.fields.get('charsets')?.toString('utf8')) ?? {}
+  const charsets = parseJson<Record<string, unknown>>(post.fields.get('charsets')?.toString('utf8'))
   const field = (name: string) => {
     const bytes = post.fields.get(name)
-    return bytes === undefined ? undefined : decodeCharset(bytes, charsets[name])
+    return bytes === undefined ? undefined : decodeCharset(bytes, stringOrUndefined(charsets?.[name]))
   }
   const envelope = parseEnvelope(field('envelope'))
   const rawEmail = post.fields.get('email')
   if (rawEmail) {
-    return {
+    return withoutNul({
       ...(await parseMime(rawEmail)),
       mode: 'raw',
       envelope,
       spf: field('SPF'),
       dkim: field('dkim'),
-    }
+    })
   }
   if (post.fields.size === 0 && post.files.length === 0) throw new InboundParseError('Empty post')
   const headerBlock = field('headers') ?? ''
   // The header block alone is a message without a body: postal-mime unfolds and decodes it.
-  const head = await PostalMime.parse(`${headerBlock.replace(/\r?\n/g, '\r\n').trimEnd()}\r\n\r\n`)
-  const info = parseJson<
-    Record<string, { filename?: string; name?: string; type?: string; 'content-id'?: string }>
-  >(field('attachment-info'))
+  const head = await parseMimeOrRefuse(`${headerBlock.replace(/\r?\n/g, '\r\n').trimEnd()}\r\n\r\n`)
+  // SendGrid's own JSON, but from a post: any field may be missing or of another type.
+  const info = parseJson<Record<string, Record<string, unknown> | null>>(field('attachment-info'))
   const attachments = post.files.map((file) => {
     const meta = info?.[(file as ParsedAttachment & { field: string }).field]
+    const metaField = (name: string) =>
+      meta && typeof meta === 'object' ? stringOrUndefined(meta[name]) : undefined
     return {
-      filename: meta?.filename ?? meta?.name ?? file.filename,
-      contentType: meta?.type ?? file.contentType,
+      filename: metaField('filename') ?? metaField('name') ?? file.filename,
+      contentType: metaField('type') ?? file.contentType,
       content: file.content,
-      contentId: stripBrackets(meta?.['content-id']),
+      contentId: stripBrackets(metaField('content-id')),
     }
   })
   const from = firstAddress(field('from')) ?? mailbox(head.from)
@@ -175,7 +177,7 @@ export async function parseInboundPost(contentType: string, body: Buffer): Promi
     .update(text)
     .update('\0')
     .update(html ?? '')
-  return {
+  return withoutNul({
     mode: 'parsed',
     envelope,
     from,
@@ -195,14 +197,14 @@ export async function parseInboundPost(contentType: string, body: Buffer): Promi
     dkim: field('dkim'),
     report: isReport(headers) ? reportFrom(text, attachments) : undefined,
     dedupKey: messageId ? `mid:${messageId}` : `sha256:${hashed.digest('hex')}`,
-  }
+  })
 }
 
 /** Raw mode: the whole message, with postal-mime (cid: links kept, charsets decoded). */
 export async function parseMime(
   raw: Buffer,
 ): Promise<Omit<InboundMessage, 'mode' | 'envelope' | 'spf' | 'dkim'>> {
-  const email = await PostalMime.parse(raw, { attachmentEncoding: 'arraybuffer', maxNestingDepth: 50 })
+  const email = await parseMimeOrRefuse(raw, { attachmentEncoding: 'arraybuffer', maxNestingDepth: 50 })
   const headers = email.headers.map((h) => ({ key: h.key.toLowerCase(), value: h.value }))
   const all = email.attachments.map((a) => ({
     filename: a.filename ?? defaultName(a.mimeType),
@@ -261,6 +263,40 @@ function reportFrom(text: string, parts: ParsedAttachment[]): DeliveryReport {
     status: field('Status'),
     diagnostic: field('Diagnostic-Code')?.slice(0, 300),
   }
+}
+
+/**
+ * postal-mime's parse, its refusals (nesting deeper than the limit, a part it cannot read) made
+ * InboundParseError: the same bytes fail the same way on every attempt, so the post is marked
+ * failed at once instead of being retried until it is dead-lettered.
+ */
+async function parseMimeOrRefuse(...args: Parameters<typeof PostalMime.parse>) {
+  try {
+    return await PostalMime.parse(...args)
+  } catch (error) {
+    throw new InboundParseError(`Unreadable MIME: ${(error as Error).message}`)
+  }
+}
+
+function stringOrUndefined(value: unknown) {
+  return typeof value === 'string' ? value : undefined
+}
+
+/**
+ * The parsed email with NUL characters removed from every text, lone surrogates made U+FFFD (body, subject, names, headers,
+ * file names): PostgreSQL's text cannot hold NUL, and a body with one (quoted-printable `=00`
+ * decodes to it) failed its ticket's insert on every attempt. Attachment bytes are untouched.
+ */
+export function withoutNul<T>(value: T): T {
+  if (typeof value === 'string')
+    return wellFormed(value.includes('\u0000') ? value.replaceAll('\u0000', '') : value) as T
+  if (Array.isArray(value)) return value.map((item) => withoutNul(item)) as T
+  if (value && typeof value === 'object' && !Buffer.isBuffer(value) && !ArrayBuffer.isView(value)) {
+    const out: Record<string, unknown> = {}
+    for (const [key, item] of Object.entries(value)) out[key] = withoutNul(item)
+    return out as T
+  }
+  return value
 }
 
 function parseEnvelope(value: string | undefined) {

@@ -3,7 +3,7 @@ import type { ServerBuild } from '@remix-run/node'
 import compression from 'compression'
 import express, { type ErrorRequestHandler } from 'express'
 import { apiDispatch } from '#app/api/dispatch.server.ts'
-import { logger } from '#app/logger.server.ts'
+import { loggablePath, logger } from '#app/logger.server.ts'
 import { realtime } from '#app/realtime/hub.server.ts'
 import {
   isDatabaseUnavailable,
@@ -17,9 +17,9 @@ import { emailFrameHeaders } from './email-frame.server.ts'
 import { sendgridWebhooks } from './inbound.server.ts'
 import { remixRequestHandler } from './remix-adapter.server.ts'
 import { requestLog } from './request-log.server.ts'
-import { refuse } from './refusal.server.ts'
+import { clientErrorStatus, refuse, refuseWithStatus } from './refusal.server.ts'
 import { requestScope } from './request-scope.server.ts'
-import { requestTarget } from './request-target.server.ts'
+import { requestMethod, requestTarget } from './request-target.server.ts'
 import { bodyLimit, hostCheck, originCheck, securityHeaders } from './security.server.ts'
 import { sessionRenewal } from './session-renewal.server.ts'
 import { singleFetchLoaders } from './single-fetch-loaders.server.ts'
@@ -84,6 +84,7 @@ export function createApp(options: Options) {
   // A customer email's frame gets its own CSP (no scripts, remote images on request).
   app.use(emailFrameHeaders())
   app.use(requestTarget())
+  app.use(requestMethod())
   // Probed by load balancers and orchestrators with whatever Host they like (a pod address):
   // exactly these two paths answer before the Host check. They reveal nothing but up/ready.
   app.get('/healthz', healthz)
@@ -147,6 +148,18 @@ export function createApp(options: Options) {
         logger().error({ err: renderError, reqId: res.locals.requestId }, 'unhandled error')
         if (!res.headersSent) sendUnavailable(res)
       })
+      return
+    }
+    const status = clientErrorStatus(error)
+    if (status !== undefined) {
+      // A client's mistake that a library reported as an http-error (express.static's `send`:
+      // 416 for a Range past the end, 412 for a failed precondition…): answered with its status,
+      // not as a failure of ours.
+      logger().info(
+        { status, reqId: res.locals.requestId, path: loggablePath(req.originalUrl) },
+        'request refused',
+      )
+      if (!res.headersSent) refuseWithStatus(res, req.path, status)
       return
     }
     logger().error({ err: error, reqId: res.locals.requestId }, 'unhandled error')

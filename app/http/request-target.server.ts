@@ -52,3 +52,37 @@ export function requestTarget(): RequestHandler {
     next()
   }
 }
+
+/** The methods the app answers (Remix actions, the REST API, /mcp); others get 405 here. */
+export const ALLOWED_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const
+const ALLOWED = new Set<string>(ALLOWED_METHODS)
+const ALLOW_HEADER = ALLOWED_METHODS.join(', ')
+
+/**
+ * Refuses, before anything else reads the request: a method the app does not answer (TRACE and
+ * CONNECT cannot even become a fetch Request, so they were 500s in Remix's adapter; OPTIONS,
+ * PROPFIND… were 405s logged as errors), and Remix's pre-single-fetch `_data` parameter, which
+ * nothing of ours sends and which took a legacy code path that answered 500 for some routes.
+ */
+export function requestMethod(): RequestHandler {
+  return (req, res, next) => {
+    if (!ALLOWED.has(req.method)) {
+      res.set('allow', ALLOW_HEADER)
+      refuse(res, req.url, 'method-not-allowed', 'Method not allowed')
+      return
+    }
+    if (hasLegacyDataParameter(req.url)) {
+      refuse(res, req.url, 'bad-request', 'Bad request: the _data parameter is not supported')
+      return
+    }
+    next()
+  }
+}
+
+/** Does the query string name `_data`, as Remix decodes it (`%5Fdata`, `_d%61ta` too)? */
+export function hasLegacyDataParameter(url: string) {
+  const at = url.indexOf('?')
+  if (at === -1) return false
+  const search = url.slice(at)
+  return /_|%5f/i.test(search) && new URLSearchParams(search).has('_data')
+}

@@ -2,12 +2,12 @@ import type { JobResult, JobWithMetadata } from 'pg-boss'
 import { sendPasswordResetEmail } from '#app/domain/account-emails.server.ts'
 import { deliverEmail, markEmailFailed } from '#app/domain/email.server.ts'
 import { releaseHeldReply } from '#app/domain/undo-send.server.ts'
-import { fileInboundEmail } from '#app/domain/inbound-email.server.ts'
+import { fileInboundEmail, markInboundFailed } from '#app/domain/inbound-email.server.ts'
 import { deleteOldInboundPosts } from '#app/domain/inbound-retention.server.ts'
 import { deleteOldIdempotencyKeys } from '#app/domain/api-idempotency.server.ts'
 import { deleteOldHits } from '#app/domain/rate-limit.server.ts'
 import { deleteExpiredSessions } from '#app/domain/sessions.server.ts'
-import { logger } from '#app/logger.server.ts'
+import { logger, safeErrorMessage } from '#app/logger.server.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
 import { realtime } from '#app/realtime/hub.server.ts'
 import { cleanupOrphanFiles } from './files-cleanup.server.ts'
@@ -49,7 +49,9 @@ export async function fileInboundEmails(jobs: JobWithMetadata<JobPayloads['email
       const outcome = await fileInboundEmail(job.data.inboundEmailId)
       results.push({ id: job.id, status: 'completed', output: { outcome } })
     } catch (error) {
-      reportFailure(job, error)
+      // The last attempt: the post is marked failed (with the reason), not left `received` for
+      // ever behind a dead-lettered job. What it was is kept for the retention period.
+      if (reportFailure(job, error)) await markInboundFailed(job.data.inboundEmailId, error)
       results.push({ id: job.id, status: 'failed', output: { message: messageOf(error) } })
     }
   }
@@ -193,6 +195,7 @@ function reportFailure(job: JobWithMetadata<unknown>, error: unknown) {
   return last
 }
 
+/** Logged and stored in the job's output: no query parameters (a customer's text) in it. */
 function messageOf(error: unknown) {
-  return error instanceof Error ? error.message : String(error)
+  return safeErrorMessage(error)
 }

@@ -1,9 +1,11 @@
 import { requireBearerAuth } from '@modelcontextprotocol/express'
 import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node'
 import { OAuthError, OAuthErrorCode, type AuthInfo } from '@modelcontextprotocol/server'
+import { STATUS_CODES } from 'node:http'
 import express, { type NextFunction, type Request, type Response } from 'express'
 import { verifyApiTokenAndTakeSlot, type ApiPrincipal } from '#app/domain/api-tokens.server.ts'
 import { apiSlotAnswer, apiTokenLimit, type ApiSlotAnswer } from '#app/api/token-limit.server.ts'
+import { checkJsonInput } from '#app/http/json-input.server.ts'
 import { logger } from '#app/logger.server.ts'
 import { realtime } from '#app/realtime/hub.server.ts'
 import { createMcpServer } from './tools.server.ts'
@@ -91,20 +93,80 @@ function methodNotAllowed(_req: Request, res: Response) {
     .json({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed: use POST' }, id: null })
 }
 
+/** A JSON-RPC error answer for a request that never reached the server (`id` null: unknown). */
+function rpcError(res: Response, status: number, code: number, message: string, id: unknown = null) {
+  res.status(status).json({ jsonrpc: '2.0', error: { code, message }, id })
+}
+
+/** The request's JSON-RPC id, when the body is a single request that has a usable one. */
+function idOf(body: unknown) {
+  const id = (body as { id?: unknown } | null)?.id
+  return typeof id === 'string' || typeof id === 'number' ? id : null
+}
+
+/**
+ * The parsed body without NUL characters, lone surrogates or deep nesting (json-input): a tool's
+ * arguments reach SQL, where NUL fails a statement and a lone surrogate fails a jsonb audit row.
+ */
+function checkBody(req: Request, res: Response, next: NextFunction) {
+  const checked = checkJsonInput(req.body)
+  if ('value' in checked) {
+    req.body = checked.value
+    return next()
+  }
+  const { kind, field, message } = checked.problem
+  if (kind === 'depth') return rpcError(res, 400, -32600, `Invalid Request: ${message.toLowerCase()}`)
+  rpcError(
+    res,
+    400,
+    -32602,
+    `Invalid params: ${field || 'the request'}: ${message.toLowerCase()}`,
+    idOf(req.body),
+  )
+}
+
+/**
+ * A client's mistake as body-parser reports it (http-errors with a 4xx `status`): malformed JSON,
+ * an unknown Content-Encoding or charset, a body over the limit, an aborted upload.
+ */
+function clientErrorOf(error: unknown) {
+  const { status, type } = (error ?? {}) as { status?: unknown; type?: unknown }
+  return typeof status === 'number' && status >= 400 && status < 500
+    ? { status, type: typeof type === 'string' ? type : 'unknown' }
+    : undefined
+}
+
 export function mcpEndpoint() {
   const router = express.Router()
   router.post(
     MCP_PATH,
-    express.json({ limit: '1mb' }),
+    // Who is asking first: nobody's body is parsed without a valid token.
     authenticate,
     rateLimit,
+    express.json({ limit: '1mb' }),
+    checkBody,
     (req, res, next) => void handle(req, res).catch(next),
   )
   router.all(MCP_PATH, methodNotAllowed)
-  router.use(MCP_PATH, (error: unknown, _req: Request, res: Response, next: NextFunction) => {
+  router.use(MCP_PATH, (error: unknown, req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(error)
-    logger().error({ err: error }, 'MCP request failed')
-    res.status(500).json({ jsonrpc: '2.0', error: { code: -32603, message: 'Internal error' }, id: null })
+    const refused = clientErrorOf(error)
+    if (refused) {
+      logger().info(
+        { status: refused.status, type: refused.type, reqId: res.locals.requestId },
+        'MCP request refused',
+      )
+      if (refused.type === 'entity.parse.failed')
+        return rpcError(res, 400, -32700, 'Parse error: the body is not a JSON object or array')
+      return rpcError(
+        res,
+        refused.status,
+        -32600,
+        `Invalid Request: ${STATUS_CODES[refused.status] ?? 'refused'}`,
+      )
+    }
+    logger().error({ err: error, reqId: res.locals.requestId, path: req.path }, 'MCP request failed')
+    rpcError(res, 500, -32603, 'Internal error')
   })
   return router
 }

@@ -219,11 +219,15 @@ export async function finishInboundEmail(
       >
     >
   },
+  /** Only a post still in this status changes (another attempt may have recorded an outcome). */
+  { onlyIf }: { onlyIf?: (typeof inboundEmails.$inferSelect)['status'] } = {},
 ) {
   await db
     .update(inboundEmails)
     .set({ ...values, processedAt: new Date() })
-    .where(eq(inboundEmails.id, id))
+    .where(
+      onlyIf ? and(eq(inboundEmails.id, id), eq(inboundEmails.status, onlyIf)) : eq(inboundEmails.id, id),
+    )
 }
 
 /** The workspace's active mailbox addresses, lower-case. */

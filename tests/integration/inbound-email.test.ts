@@ -10,6 +10,7 @@ import { fileInboundEmail } from '#app/domain/inbound-email.server.ts'
 import { type parseEnv } from '#app/env.server.ts'
 import { filesDir, pathFor } from '#app/integrations/storage.server.ts'
 import { cleanupOrphanFiles } from '#app/jobs/files-cleanup.server.ts'
+import { fileInboundEmails } from '#app/jobs/worker.server.ts'
 import { createMember, createTicketFor, setTicket } from '#tests/helpers/factories.ts'
 import { fixture, multipartBody, parsedModePost, rawModePost } from '#tests/helpers/inbound-post.ts'
 import { startInboundServer } from '#tests/helpers/inbound-server.ts'
@@ -508,6 +509,127 @@ describe('the webhook', () => {
       .from(tickets)
       .where(eq(tickets.workspaceId, m.workspace.id))
     expect(ticketCount[0].n).toBe(1)
+  })
+})
+
+describe('posts that failed on every attempt before (probed from outside, 2026-12-03)', () => {
+  const plainEmail = (to: string, body: string, headers = '') =>
+    Buffer.from(
+      `From: Nul Sender <nul-${++n}@example.net>\r\nTo: ${to}\r\nSubject: nul ${n}\r\nMessage-ID: <nul-${n}@example.net>\r\n${headers}` +
+        `Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n${body}\r\n`,
+    )
+
+  it('files an email whose body holds NUL characters, without them (raw and parsed mode)', async () => {
+    const m = await createMember()
+    const to = forwarding(m.workspace.slug)
+    // Quoted-printable =00 decodes to NUL, which PostgreSQL's text refuses.
+    expect((await post(rawModePost(plainEmail(to, 'x=00y and =00z'), { envelopeTo: [to] }))).status).toBe(200)
+    await settled()
+    const raw = await lastInbound()
+    expect(raw.status).toBe('filed')
+    const [rawMessage] = await messagesOf(raw.ticketId!)
+    expect(rawMessage.bodyText).toBe('xy and z')
+
+    const parsed = multipartBody([
+      {
+        name: 'headers',
+        value: `From: nul-parsed@example.net\nTo: ${to}\nSubject: parsed nul\nMessage-ID: <nul-parsed-${++n}@example.net>\n`,
+      },
+      { name: 'from', value: 'nul-parsed@example.net' },
+      { name: 'to', value: to },
+      { name: 'subject', value: 'parsed \u0000nul' },
+      { name: 'text', value: 'a\u0000b' },
+      { name: 'envelope', value: JSON.stringify({ to: [to], from: 'nul-parsed@example.net' }) },
+    ])
+    expect((await post(parsed)).status).toBe(200)
+    await settled()
+    const filed = await lastInbound()
+    expect(filed.status).toBe('filed')
+    const [message] = await messagesOf(filed.ticketId!)
+    expect(message.bodyText).toBe('ab')
+  })
+
+  it('marks a message nested deeper than 50 MIME levels failed on its first attempt', async () => {
+    const m = await createMember()
+    const to = forwarding(m.workspace.slug)
+    let part = 'Content-Type: text/plain\r\n\r\ninnermost\r\n'
+    for (let level = 0; level < 60; level++) {
+      part = `Content-Type: multipart/mixed; boundary="b${level}"\r\n\r\n--b${level}\r\n${part}--b${level}--\r\n`
+    }
+    const eml = Buffer.from(
+      `From: deep@example.net\r\nTo: ${to}\r\nSubject: deep\r\nMIME-Version: 1.0\r\n${part}`,
+    )
+    expect((await post(rawModePost(eml, { envelopeTo: [to] }))).status).toBe(200)
+    // settled() allows 10 s: a retried job (backoff) would still be `received` by then.
+    await settled()
+    const row = await lastInbound()
+    expect(row.status).toBe('failed')
+    expect(row.error).toMatch(/MIME/)
+  })
+
+  it('marks a post failed when its job fails on the last attempt, not before', async () => {
+    // A post whose stored file is gone: every attempt fails the same way, but not as a parse
+    // error (the file could come back), so the job retries; after the last, the post is failed.
+    const [row] = await getDb()
+      .insert(inboundEmails)
+      .values({
+        sha256: createHash('sha256').update(`gone-${++n}`).digest('hex'),
+        contentType: 'multipart/form-data; boundary=x',
+        rawSha256: createHash('sha256').update(`missing-file-${n}`).digest('hex'),
+        size: 10,
+      })
+      .returning({ id: inboundEmails.id })
+    const job = (retryCount: number) =>
+      ({
+        id: crypto.randomUUID(),
+        name: 'email.inbound',
+        data: { inboundEmailId: row.id },
+        retryCount,
+        retryLimit: 5,
+      }) as never
+    const [first] = await fileInboundEmails([job(0)])
+    expect(first.status).toBe('failed')
+    const [kept] = await getDb().select().from(inboundEmails).where(eq(inboundEmails.id, row.id))
+    expect(kept.status).toBe('received')
+    const [last] = await fileInboundEmails([job(5)])
+    expect(last.status).toBe('failed')
+    const [failed] = await getDb().select().from(inboundEmails).where(eq(inboundEmails.id, row.id))
+    expect(failed.status).toBe('failed')
+    expect(failed.error).toMatch(/^Could not be filed: /)
+    expect(failed.processedAt).not.toBeNull()
+  })
+
+  it('files a post whose charsets and attachment-info hold values of the wrong type', async () => {
+    const m = await createMember()
+    const to = forwarding(m.workspace.slug)
+    const sender = `typed-${++n}@example.net`
+    const parsed = multipartBody([
+      {
+        name: 'headers',
+        value: `From: ${sender}\nTo: ${to}\nSubject: odd fields\nMessage-ID: <odd-${n}@example.net>\n`,
+      },
+      { name: 'from', value: sender },
+      { name: 'to', value: to },
+      { name: 'subject', value: 'odd fields' },
+      { name: 'text', value: 'see the file' },
+      { name: 'charsets', value: JSON.stringify({ text: 1, subject: ['x'] }) },
+      {
+        name: 'attachment-info',
+        value: JSON.stringify({ attachment1: { filename: 7, type: 9, 'content-id': 5 } }),
+      },
+      { name: 'attachment1', value: 'file body', filename: 'notes.txt', type: 'text/plain' },
+      { name: 'envelope', value: JSON.stringify({ to: [to], from: sender }) },
+    ])
+    expect((await post(parsed)).status).toBe(200)
+    await settled()
+    const row = await lastInbound()
+    expect(row.status).toBe('filed')
+    const files = await getDb()
+      .select({ filename: attachments.filename })
+      .from(attachments)
+      .innerJoin(messages, eq(messages.id, attachments.messageId))
+      .where(eq(messages.ticketId, row.ticketId!))
+    expect(files.map((f) => f.filename)).toEqual(['notes.txt'])
   })
 })
 

@@ -1,0 +1,11 @@
+const SURROGATE = /[\ud800-\udfff]/
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g
+
+/**
+ * The text with every lone surrogate replaced by U+FFFD, as a UTF-8 decoder would make it
+ * (unchanged, and not copied, without one). JSON may carry them (`"\ud800"`); UTF-8 and
+ * PostgreSQL's jsonb cannot.
+ */
+export function wellFormed(text: string) {
+  return SURROGATE.test(text) ? text.replace(LONE_SURROGATE, '\ufffd') : text
+}

@@ -1,0 +1,276 @@
+import fs from 'node:fs'
+import { eq } from 'drizzle-orm'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type pino from 'pino'
+import { getDb } from '#db/client.ts'
+import { contacts, tickets } from '#db/schema.ts'
+import { createLogger } from '#app/logger.server.ts'
+import { startQueue, stopQueue } from '#app/jobs/queue.server.ts'
+import { MAX_JSON_DEPTH } from '#app/http/json-input.server.ts'
+import { apiClient, apiTokenFor } from '#tests/helpers/api.ts'
+import { createMember, createTicketFor } from '#tests/helpers/factories.ts'
+import { startTestServer } from '#tests/helpers/http-server.ts'
+import { rawRequest } from '#tests/helpers/raw-http.ts'
+import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
+
+// Requests found by probing the running app from outside (2026-12-03): each was answered with a
+// 500 and an error-level log line (a stack trace), or reached PostgreSQL with input it refuses.
+// Every case here must be answered as the client's mistake (4xx), change nothing, and log
+// nothing at error level. The process logger is swapped for one that writes into `lines`.
+const store = globalThis as unknown as { __switchboardLogger?: pino.Logger }
+const lines: string[] = []
+let saved: pino.Logger | undefined
+let server: Awaited<ReturnType<typeof startTestServer>>
+let owner: Awaited<ReturnType<typeof createMember>>
+let token: string
+let api: ReturnType<typeof apiClient>
+
+beforeAll(async () => {
+  saved = store.__switchboardLogger
+  store.__switchboardLogger = createLogger('info', { write: (line: string) => void lines.push(line) })
+  await startQueue(testDatabaseUrl)
+  server = await startTestServer({ sockets: false })
+  owner = await createMember('owner')
+  token = (await apiTokenFor(owner)).token
+  api = apiClient(server.url)
+})
+afterAll(async () => {
+  await server?.close()
+  await stopQueue()
+  store.__switchboardLogger = saved
+})
+
+/** Error-level (50+) lines logged while `run` ran, after its request line was written. */
+async function errorsLoggedBy<T>(run: () => Promise<T>) {
+  const from = lines.length
+  const result = await run()
+  await expect
+    .poll(() => lines.slice(from).some((l) => l.includes('"msg":"request"')), { timeout: 2_000 })
+    .toBe(true)
+  const errors = lines.slice(from).filter((l) => (JSON.parse(l) as { level: number }).level >= 50)
+  return { result, errors }
+}
+
+const origin = () => ({ origin: server.url })
+
+describe('methods the app does not answer', () => {
+  const paths = [
+    '/login',
+    '/w/nowhere/tickets',
+    '/api/v1/tickets',
+    '/webhooks/sendgrid/inbound/x',
+    '/mcp',
+    '/favicon.svg',
+  ]
+  it.each(['TRACE', 'OPTIONS', 'PROPFIND', 'M-SEARCH', 'PURGE'])(
+    '%s: 405 with Allow, on every kind of path',
+    async (method) => {
+      for (const path of paths) {
+        const { result, errors } = await errorsLoggedBy(() =>
+          rawRequest(server.url, { method, path, headers: origin() }),
+        )
+        expect(result.status, `${method} ${path}`).toBe(405)
+        expect(result.headers.allow).toBe('GET, HEAD, POST, PUT, PATCH, DELETE')
+        if (path.startsWith('/api/'))
+          expect(result.headers['content-type']).toContain('application/problem+json')
+        expect(result.body).not.toMatch(/TypeError|at \w+ \(/)
+        expect(errors, `${method} ${path}`).toEqual([])
+      }
+    },
+  )
+
+  it('a POST to a route without an action is a 405, logged as a request only', async () => {
+    for (const path of [`/w/${owner.workspace.slug}/palette`, `/w/${owner.workspace.slug}/palette.data`]) {
+      const { result, errors } = await errorsLoggedBy(() =>
+        rawRequest(server.url, {
+          method: 'POST',
+          path,
+          body: 'q=x',
+          headers: { ...origin(), cookie: owner.cookie, 'content-type': 'application/x-www-form-urlencoded' },
+        }),
+      )
+      expect(result.status, path).toBe(405)
+      expect(errors, path).toEqual([])
+    }
+  })
+})
+
+describe("Remix's legacy _data parameter", () => {
+  it.each([
+    '/login?_data=routes%2Flogin',
+    '/login?x=1&_data',
+    '/login?%5Fdata=routes%2Flogin',
+    '/api/v1/tickets?_data=x',
+  ])('%s: 400, not a legacy code path', async (path) => {
+    const { result, errors } = await errorsLoggedBy(() => rawRequest(server.url, { path, headers: origin() }))
+    expect(result.status).toBe(400)
+    expect(errors).toEqual([])
+  })
+
+  it('a signed-in page with _data is refused too, and the page itself still renders', async () => {
+    const { number } = await createTicketFor(owner)
+    const page = `/w/${owner.workspace.slug}/tickets/${number}`
+    const headers = { cookie: owner.cookie }
+    const refused = await rawRequest(server.url, {
+      path: `${page}?_data=routes%2Fw.%24slug.tickets.%24number`,
+      headers,
+    })
+    expect(refused.status).toBe(400)
+    expect((await rawRequest(server.url, { path: page, headers })).status).toBe(200)
+    // A parameter that merely contains the name is not it.
+    expect((await rawRequest(server.url, { path: `${page}?from=_data`, headers })).status).toBe(200)
+  })
+})
+
+describe('a client error reported by a library (http-errors)', () => {
+  it('a Range past the end of a file is a 416, not a 500', async () => {
+    const size = fs.statSync('build/client/favicon.svg').size
+    const asset = fs.readdirSync('build/client/assets').find((f) => f.endsWith('.js'))!
+    for (const [path, range] of [
+      ['/favicon.svg', `bytes=${size + 100}-${size + 200}`],
+      [`/assets/${asset}`, 'bytes=99999999-'],
+    ]) {
+      const { result, errors } = await errorsLoggedBy(() =>
+        rawRequest(server.url, { path, headers: { range } }),
+      )
+      expect(result.status, path).toBe(416)
+      expect(result.body).toBe('Range Not Satisfiable')
+      expect(errors, path).toEqual([])
+    }
+    // A satisfiable range still works.
+    const partial = await rawRequest(server.url, { path: '/favicon.svg', headers: { range: 'bytes=0-9' } })
+    expect(partial.status).toBe(206)
+    expect(partial.body).toHaveLength(10)
+  })
+})
+
+describe('paths no route matches', () => {
+  it.each(['/foo/bar', '/w//tickets', '//etc/passwd', '/w/nowhere/tickets/1/nothing'])(
+    '%s: 404, logged as a request only',
+    async (path) => {
+      const { result, errors } = await errorsLoggedBy(() =>
+        rawRequest(server.url, { path, headers: { cookie: owner.cookie } }),
+      )
+      expect(result.status).toBe(404)
+      expect(errors).toEqual([])
+    },
+  )
+})
+
+describe('REST API input that PostgreSQL would refuse', () => {
+  it.each(['/api/v1/tickets?q=%00', '/api/v1/contacts?q=a%00b', '/api/v1/tickets?status=open%00'])(
+    'NUL in the query string (%s): 400 naming the parameter',
+    async (path) => {
+      const { result, errors } = await errorsLoggedBy(() => api('GET', path, { token }))
+      expect(result.status).toBe(400)
+      expect(result.json.type).toMatch(/validation$/)
+      expect(result.json.errors[0].message).toBe('Must not contain NUL characters')
+      expect(errors).toEqual([])
+    },
+  )
+
+  it('a lone surrogate in a JSON string becomes U+FFFD instead of failing the audit row', async () => {
+    const email = `surrogate-${Date.now()}@example.org`
+    const { result, errors } = await errorsLoggedBy(() =>
+      api('POST', '/api/v1/contacts', { token, body: `{"email":"${email}","name":"Ana \\ud800 \\udc00x"}` }),
+    )
+    expect(result.status).toBe(201)
+    expect(errors).toEqual([])
+    const [row] = await getDb()
+      .select({ name: contacts.name })
+      .from(contacts)
+      .where(eq(contacts.email, email))
+    expect(row.name).toBe('Ana \ufffd \ufffdx')
+
+    const { number } = await createTicketFor(owner)
+    const patched = await api('PATCH', `/api/v1/tickets/${number}`, { token, body: '{"subject":"x\\ud800"}' })
+    expect(patched.status).toBe(200)
+    expect(patched.json.subject).toBe('x\ufffd')
+    // A well-formed pair is kept as it is.
+    const pair = await api('PATCH', `/api/v1/tickets/${number}`, {
+      token,
+      body: '{"subject":"ok \\ud83d\\ude00"}',
+    })
+    expect(pair.json.subject).toBe('ok 😀')
+  })
+
+  it(`a body nested deeper than ${MAX_JSON_DEPTH} levels is a 400, even 100,000 deep`, async () => {
+    const before = await getDb().$count(tickets)
+    for (const depth of [MAX_JSON_DEPTH + 1, 100_000]) {
+      const body = `${'['.repeat(depth)}${']'.repeat(depth)}`
+      const { result, errors } = await errorsLoggedBy(() => api('POST', '/api/v1/tickets', { token, body }))
+      expect(result.status, String(depth)).toBe(400)
+      expect(result.json.detail).toContain(`more than ${MAX_JSON_DEPTH} levels`)
+      expect(errors).toEqual([])
+    }
+    expect(await getDb().$count(tickets)).toBe(before)
+  })
+
+  it.each(['0x10', '+16', '016', '%2016', '1e1', '16.0'])(
+    'ticket number %s is not ticket 16: 404',
+    async (spelling) => {
+      const result = await api('GET', `/api/v1/tickets/${spelling}`, { token })
+      expect(result.status).toBe(404)
+    },
+  )
+})
+
+describe('MCP requests that never reach a tool', () => {
+  const post = (body: string, headers: Record<string, string> = {}) =>
+    rawRequest(server.url, {
+      method: 'POST',
+      path: '/mcp',
+      body,
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        ...headers,
+      },
+    })
+
+  it.each([
+    ['malformed JSON', '{bad', {}, 400, -32700],
+    ['a JSON null', 'null', {}, 400, -32700],
+    ['gzip that is not gzip', '{"jsonrpc":"2.0"}', { 'content-encoding': 'gzip' }, 400, -32600],
+    ['an unknown encoding', '{"jsonrpc":"2.0"}', { 'content-encoding': 'br, zz' }, 415, -32600],
+  ] as const)(
+    '%s: a JSON-RPC error with a 4xx, nothing logged as an error',
+    async (_case, body, headers, status, code) => {
+      const { result, errors } = await errorsLoggedBy(() => post(body, headers))
+      expect(result.status).toBe(status)
+      expect(JSON.parse(result.body).error.code).toBe(code)
+      expect(errors).toEqual([])
+    },
+  )
+
+  it('a body is not parsed before the token is checked', async () => {
+    const result = await post('{bad', { authorization: 'Bearer sb_pat_nope' })
+    expect(result.status).toBe(401)
+  })
+
+  it('NUL in a tool argument is invalid params (-32602), and the tool does not run', async () => {
+    const { number } = await createTicketFor(owner)
+    const call = (args: Record<string, unknown>, name: string) =>
+      JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name, arguments: args } })
+    for (const [name, args] of [
+      ['search_tickets', { q: '\u0000' }],
+      ['lookup_contact', { q: 'a\u0000' }],
+      ['add_note', { number, body: 'nul \u0000 byte' }],
+      ['update_ticket', { number, changes: { subject: 'a\u0000b' } }],
+    ] as const) {
+      const { result, errors } = await errorsLoggedBy(() => post(call(args, name)))
+      expect(result.status, name).toBe(400)
+      const answer = JSON.parse(result.body)
+      expect(answer.id).toBe(7)
+      expect(answer.error.code).toBe(-32602)
+      expect(answer.error.message).toContain('must not contain nul characters')
+      expect(errors, name).toEqual([])
+    }
+    const [row] = await getDb()
+      .select({ subject: tickets.subject })
+      .from(tickets)
+      .where(eq(tickets.number, number))
+    expect(row.subject).not.toContain('\u0000')
+  })
+})
