@@ -16,6 +16,8 @@ import { logger } from '#app/logger.server.ts'
 import { secondsUntilReset, takeSlot } from '#app/domain/rate-limit.server.ts'
 import { AI_INTERACTIVE_PER_MINUTE, AI_MESSAGES, type AiFeature } from './features.ts'
 import { getAiSettings, tokensUsedThisMonth, type AiSettings } from './settings.server.ts'
+import { checkJsonInput } from '#app/http/json-input.server.ts'
+import { wellFormed, withoutNulText } from '#app/utils/well-formed.ts'
 
 /**
  * The one way the app talks to a model (Chat Completions, OpenAI or any compatible server).
@@ -349,7 +351,11 @@ function parseAnswer<T>(schema: z.ZodType<T>, content: string | null | undefined
   } catch {
     return { ok: false, errorClass: 'invalid_json' }
   }
-  const result = schema.safeParse(json)
+  // A model can answer NUL or a lone surrogate ("\ud83d" alone) inside a string: stored as it
+  // is, either fails the statement that records the suggestion.
+  const checked = checkJsonInput(json, { nul: 'strip' })
+  if ('problem' in checked) return { ok: false, errorClass: 'schema_mismatch' }
+  const result = schema.safeParse(checked.value)
   return result.success ? { ok: true, value: result.data } : { ok: false, errorClass: 'schema_mismatch' }
 }
 
@@ -400,7 +406,7 @@ export async function runStructured<T>(
   try {
     for (let attempt = 0; attempt < 2; attempt++) {
       const content = await withRetries(limit, ask)
-      run.answer = content
+      run.answer = content === null || content === undefined ? content : wellFormed(withoutNulText(content))
       const parsed = parseAnswer(schema, content)
       if (parsed.ok) {
         await record(run)
@@ -455,7 +461,9 @@ export async function runStream(
           run.tokensIn = chunk.usage.prompt_tokens ?? 0
           run.tokensOut = chunk.usage.completion_tokens ?? 0
         }
-        const delta = chunk.choices[0]?.delta?.content
+        // NUL removed as it streams (PostgreSQL's text refuses it); a surrogate pair split
+        // across two deltas is joined again by the reader, so each delta is not mended alone.
+        const delta = withoutNulText(chunk.choices[0]?.delta?.content ?? '')
         if (delta) {
           text += delta
           yield delta
@@ -480,7 +488,7 @@ export async function runStream(
         run.outcome = 'cancelled'
         opened.controller.abort()
       }
-      run.answer = text
+      run.answer = wellFormed(text)
       await record(run)
     }
   }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { Readable } from 'node:stream'
 import busboy from 'busboy'
 import PostalMime, { addressParser, type Address, type Mailbox } from 'postal-mime'
-import { wellFormed } from '#app/utils/well-formed.ts'
+import { wellFormed, withoutNulText } from '#app/utils/well-formed.ts'
 
 /**
  * Turns a stored SendGrid Inbound Parse post into one shape, whichever mode it was posted in:
@@ -288,8 +288,7 @@ function stringOrUndefined(value: unknown) {
  * decodes to it) failed its ticket's insert on every attempt. Attachment bytes are untouched.
  */
 export function withoutNul<T>(value: T): T {
-  if (typeof value === 'string')
-    return wellFormed(value.includes('\u0000') ? value.replaceAll('\u0000', '') : value) as T
+  if (typeof value === 'string') return wellFormed(withoutNulText(value)) as T
   if (Array.isArray(value)) return value.map((item) => withoutNul(item)) as T
   if (value && typeof value === 'object' && !Buffer.isBuffer(value) && !ArrayBuffer.isView(value)) {
     const out: Record<string, unknown> = {}

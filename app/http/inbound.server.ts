@@ -15,6 +15,7 @@ import { StorageError, storeStream, TooLargeError } from '#app/integrations/stor
 import { env } from '#app/env.server.ts'
 import { logger } from '#app/logger.server.ts'
 import { realtime } from '#app/realtime/hub.server.ts'
+import { checkJsonInput } from './json-input.server.ts'
 
 /** SendGrid batches events; a batch of a few thousand is a few MB. */
 const EVENTS_BODY_LIMIT = 5 * 1024 * 1024
@@ -113,7 +114,11 @@ const events: RequestHandler = async (req, res, next) => {
     } catch {
       return void res.status(400).type('text/plain').send('Expected a JSON array')
     }
-    const parsed = SendgridEvents.safeParse(batch)
+    // Signed by SendGrid, but its strings carry what remote mail servers answered: no NUL, no
+    // lone surrogate reaches the database; a batch nested absurdly deep is refused.
+    const checked = checkJsonInput(batch, { nul: 'strip' })
+    if ('problem' in checked) return void res.status(400).type('text/plain').send('Expected a JSON array')
+    const parsed = SendgridEvents.safeParse(checked.value)
     if (!parsed.success) return void res.status(400).type('text/plain').send('Expected a JSON array')
     const outcome = await recordDeliveryEvents(parsed.data)
     if (outcome.events.length > 0) realtime().publish(outcome.events)

@@ -11,7 +11,7 @@
  *   levels; the walk is iterative, so even a 100,000-deep array is an answer, not a stack overflow.
  */
 
-import { wellFormed } from '#app/utils/well-formed.ts'
+import { wellFormed, withoutNulText } from '#app/utils/well-formed.ts'
 
 export const MAX_JSON_DEPTH = 64
 
@@ -33,10 +33,16 @@ type Container = Record<string, unknown> | unknown[]
  * first problem found with the dotted path of its field (`customer.email`, `tags.2`; '' for the
  * whole body).
  */
-export function checkJsonInput(root: unknown): { value: unknown } | { problem: JsonInputProblem } {
+export function checkJsonInput(
+  root: unknown,
+  { nul = 'refuse' }: { nul?: 'refuse' | 'strip' } = {},
+): { value: unknown } | { problem: JsonInputProblem } {
+  // 'strip': for JSON we cannot send back (a webhook's events, a model's answer), NUL is removed.
+  const mend = (text: string) => wellFormed(nul === 'strip' ? withoutNulText(text) : text)
+  const refuses = (text: string) => nul === 'refuse' && text.includes('\u0000')
   if (typeof root === 'string') {
-    if (root.includes('\u0000')) return { problem: nulProblem(undefined) }
-    return { value: wellFormed(root) }
+    if (refuses(root)) return { problem: nulProblem(undefined) }
+    return { value: mend(root) }
   }
   if (!root || typeof root !== 'object') return { value: root }
   const stack: Array<{ container: Container; path: Path; depth: number }> = [
@@ -58,8 +64,8 @@ export function checkJsonInput(root: unknown): { value: unknown } | { problem: J
         const item = container[i]
         const itemPath = { parent: path, key: String(i) }
         if (typeof item === 'string') {
-          if (item.includes('\u0000')) return { problem: nulProblem(itemPath) }
-          container[i] = wellFormed(item)
+          if (refuses(item)) return { problem: nulProblem(itemPath) }
+          container[i] = mend(item)
         } else if (item && typeof item === 'object') {
           stack.push({ container: item as Container, path: itemPath, depth: depth + 1 })
         }
@@ -68,16 +74,16 @@ export function checkJsonInput(root: unknown): { value: unknown } | { problem: J
     }
     for (const key of Object.keys(container)) {
       const keyPath = { parent: path, key }
-      if (key.includes('\u0000')) return { problem: nulProblem(keyPath) }
+      if (refuses(key)) return { problem: nulProblem(keyPath) }
       const item = container[key]
       let value = item
       if (typeof item === 'string') {
-        if (item.includes('\u0000')) return { problem: nulProblem(keyPath) }
-        value = wellFormed(item)
+        if (refuses(item)) return { problem: nulProblem(keyPath) }
+        value = mend(item)
       } else if (item && typeof item === 'object') {
         stack.push({ container: item as Container, path: keyPath, depth: depth + 1 })
       }
-      const cleanKey = wellFormed(key)
+      const cleanKey = mend(key)
       if (cleanKey !== key) delete container[key]
       // defineProperty, not assignment: a key of "__proto__" stays a plain property, as JSON.parse made it.
       if (cleanKey !== key || value !== item) {

@@ -9,3 +9,8 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
 export function wellFormed(text: string) {
   return SURROGATE.test(text) ? text.replace(LONE_SURROGATE, '\ufffd') : text
 }
+
+/** The text without NUL characters, which PostgreSQL's text cannot hold (not copied without one). */
+export function withoutNulText(text: string) {
+  return text.includes('\u0000') ? text.replaceAll('\u0000', '') : text
+}

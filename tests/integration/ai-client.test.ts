@@ -174,6 +174,44 @@ describe('runStructured', () => {
   })
 })
 
+describe('what a model answers that PostgreSQL would refuse', () => {
+  async function debugContext() {
+    const ctx = await context()
+    await saveAiSettings(
+      { workspaceId: ctx.workspaceId, userId: ctx.userId! },
+      {
+        features: AI_FEATURES_ON_BY_DEFAULT,
+        model: undefined,
+        monthlyTokenBudget: undefined,
+        debugLogging: true,
+      },
+    )
+    return ctx
+  }
+
+  it('a structured answer loses NUL characters and its lone surrogates become U+FFFD', async () => {
+    const ctx = await debugContext()
+    fake.respond = () => ({ content: '{"text":"Nul\\u0000 here, \\ud83d alone, \\ud83d\\ude00 paired"}' })
+    const result = await runStructured('rewrite', ctx, Rewrite, ask)
+    expect(result).toEqual({ ok: true, value: { text: 'Nul here, \ufffd alone, 😀 paired' } })
+    const [run] = await runsOf(ctx.workspaceId)
+    expect(run).toMatchObject({ outcome: 'ok' })
+    expect(run!.answer).not.toContain('\u0000')
+  })
+
+  it('a stream loses NUL as it goes, and a surrogate pair split across two deltas stays one character', async () => {
+    const ctx = await debugContext()
+    fake.respond = () => ({ content: 'Hi 😀 there', chunks: ['Hi\u0000 ', '\ud83d', '\ude00 there'] })
+    const result = await runStream('draft', ctx, ask)
+    if (!result.ok) throw new Error('no stream')
+    const pieces: string[] = []
+    for await (const delta of result.deltas) pieces.push(delta)
+    expect(pieces.join('')).toBe('Hi 😀 there')
+    const [run] = await runsOf(ctx.workspaceId)
+    expect(run).toMatchObject({ outcome: 'ok', answer: 'Hi 😀 there' })
+  })
+})
+
 describe('the gate', () => {
   it('refuses without calling anyone when AI is not configured', async () => {
     const ctx = await context()

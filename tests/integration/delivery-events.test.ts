@@ -132,6 +132,31 @@ describe('POST /webhooks/sendgrid/events', () => {
     expect(contact.bouncedAt).not.toBeNull()
   })
 
+  it("records a bounce whose remote server's answer holds NUL and a lone surrogate", async () => {
+    const e = await sentEmail('odd-answer@example.net')
+    // JSON.stringify writes the lone surrogate as an escape, as SendGrid's JSON would carry it.
+    const body = JSON.stringify([
+      {
+        sg_event_id: `nul-${e.emailId}`,
+        event: 'bounce',
+        type: 'bounce',
+        timestamp: 1_770_000_000,
+        email_id: e.emailId,
+        reason: '550 no\u0000 such \ud800user',
+      },
+    ])
+    const response = await postEvents(body, signed(body))
+    expect(response.status).toBe(200)
+    expect(await response.json()).toMatchObject({ recorded: 1 })
+    const [row] = await getDb()
+      .select({ status: emails.status, error: emails.error })
+      .from(emails)
+      .where(eq(emails.id, e.emailId))
+    expect(row).toMatchObject({ status: 'bounced', error: '550 no such \ufffduser' })
+    const deep = `${'['.repeat(100)}${']'.repeat(100)}`
+    expect((await postEvents(deep, signed(deep))).status).toBe(400)
+  })
+
   it('refuses a missing or bad signature and an old timestamp with 401, recording nothing', async () => {
     const e = await sentEmail('r@example.net')
     const body = JSON.stringify([

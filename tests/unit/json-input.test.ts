@@ -43,6 +43,11 @@ describe('checkJsonInput', () => {
     expect(Object.getOwnPropertyDescriptor(checked.value, '__proto__')?.value).toBe('\ufffd')
   })
 
+  it("'strip' removes NUL instead of refusing it, in values and keys", () => {
+    const value = JSON.parse('{"re\\u0000ason":"a\\u0000b","list":["\\u0000","\\ud800"]}')
+    expect(checkJsonInput(value, { nul: 'strip' })).toEqual({ value: { reason: 'ab', list: ['', '\ufffd'] } })
+  })
+
   it(`refuses nesting deeper than ${MAX_JSON_DEPTH} levels without recursing`, () => {
     const nest = (depth: number) => JSON.parse(`${'['.repeat(depth)}${']'.repeat(depth)}`)
     expect(checkJsonInput(nest(MAX_JSON_DEPTH))).toHaveProperty('value')
