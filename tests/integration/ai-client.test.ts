@@ -27,6 +27,21 @@ async function context(mode: AiContext['mode'] = 'interactive'): Promise<AiConte
   return { workspaceId: workspace.id, userId: owner.user.id, mode, slug: workspace.slug }
 }
 
+/** A context whose workspace keeps prompts and answers (debug logging on). */
+async function debugContext() {
+  const ctx = await context()
+  await saveAiSettings(
+    { workspaceId: ctx.workspaceId, userId: ctx.userId! },
+    {
+      features: AI_FEATURES_ON_BY_DEFAULT,
+      model: undefined,
+      monthlyTokenBudget: undefined,
+      debugLogging: true,
+    },
+  )
+  return ctx
+}
+
 function runsOf(workspaceId: string) {
   return getDb().select().from(aiRuns).where(eq(aiRuns.workspaceId, workspaceId))
 }
@@ -156,16 +171,7 @@ describe('runStructured', () => {
   })
 
   it('keeps the prompt and answer only while debug logging is on', async () => {
-    const ctx = await context()
-    await saveAiSettings(
-      { workspaceId: ctx.workspaceId, userId: ctx.userId! },
-      {
-        features: AI_FEATURES_ON_BY_DEFAULT,
-        model: undefined,
-        monthlyTokenBudget: undefined,
-        debugLogging: true,
-      },
-    )
+    const ctx = await debugContext()
     fake.respond = () => ({ content: '{"text":"debug me"}' })
     await runStructured('rewrite', ctx, Rewrite, ask)
     const [run] = await runsOf(ctx.workspaceId)
@@ -175,20 +181,6 @@ describe('runStructured', () => {
 })
 
 describe('what a model answers that PostgreSQL would refuse', () => {
-  async function debugContext() {
-    const ctx = await context()
-    await saveAiSettings(
-      { workspaceId: ctx.workspaceId, userId: ctx.userId! },
-      {
-        features: AI_FEATURES_ON_BY_DEFAULT,
-        model: undefined,
-        monthlyTokenBudget: undefined,
-        debugLogging: true,
-      },
-    )
-    return ctx
-  }
-
   it('a structured answer loses NUL characters and its lone surrogates become U+FFFD', async () => {
     const ctx = await debugContext()
     fake.respond = () => ({ content: '{"text":"Nul\\u0000 here, \\ud83d alone, \\ud83d\\ude00 paired"}' })
