@@ -18,6 +18,7 @@ import {
 import { requireMember } from '#app/http/auth.server.ts'
 import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 import { hasRole } from '#app/utils/roles.ts'
+import { displayName } from '#app/utils/schemas.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Canned responses · Switchboard' }]
 
@@ -29,11 +30,8 @@ const PLACEHOLDERS = [
   ['{{ticket.subject}}', 'the ticket subject'],
 ] as const
 
-const Title = z
-  .string({ error: 'Title is required' })
-  .trim()
-  .min(1, { error: 'Title is required' })
-  .max(100, { error: 'Use at most 100 characters' })
+// One line, like every name: no line breaks, controls or bidi overrides, something visible.
+const Title = displayName('Title', 100)
 
 const Body = z
   .string({ error: 'Write the response first' })

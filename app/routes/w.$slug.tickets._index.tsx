@@ -30,6 +30,7 @@ import { PlainLink } from '#app/components/ui/plain-link.tsx'
 import { requireMember } from '#app/http/auth.server.ts'
 import { parseQueueQuery, ticketNumberInQuery } from '#app/domain/queue.server.ts'
 import { describeBulkResult, runBulkAction, undoBulkAction } from '#app/domain/bulk-actions.server.ts'
+import { TagName } from '#app/utils/ticket-page-schemas.ts'
 import { TicketStatus } from '#app/utils/ticket-schemas.ts'
 import { fromJsonText, toJsonText } from '#app/utils/json-text.ts'
 import { queueOptionsForRequest, queuePageForRequest } from './w.$slug.layout-data.server.ts'
@@ -63,11 +64,8 @@ const BulkSchema = z.discriminatedUnion(
     z.object({
       ...bulkBase,
       operation: z.literal('tag'),
-      tag: z
-        .string({ error: 'Type a tag' })
-        .trim()
-        .min(1, { error: 'Type a tag' })
-        .max(50, { error: 'Use at most 50 characters' }),
+      // The sidebar's own rules (no control characters, NFC, something visible).
+      tag: TagName,
     }),
   ],
   { error: 'Choose an action' },

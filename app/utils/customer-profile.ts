@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { listedTimeZone } from './format.ts'
 import { UNSAFE_NAME_CHARACTERS } from './schemas.ts'
 
 /**
@@ -92,15 +93,6 @@ export function effectiveCompany(contact: { company: string | null; email: strin
   return contact.company ?? companyFromEmail(contact.email)
 }
 
-/** The zone's canonical name (Intl accepts any case), or null when this runtime does not know it. */
-export function canonicalTimeZone(zone: string) {
-  try {
-    return new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone
-  } catch {
-    return null
-  }
-}
-
 /** One formatter per zone: building an Intl.DateTimeFormat costs more than formatting with it. */
 const localTimeFormats = new Map<string, Intl.DateTimeFormat>()
 
@@ -143,7 +135,9 @@ export const CustomerProfileSchema = z.object({
     .optional()
     .transform((zone, ctx) => {
       if (!zone) return null
-      const canonical = canonicalTimeZone(zone)
+      // An IANA zone from the list the account page offers (offsets such as +05:30 are not
+      // zones), stored under its listed name.
+      const canonical = listedTimeZone(zone)
       if (!canonical) {
         ctx.addIssue({ code: 'custom', message: 'Unknown time zone: use a name such as Europe/Paris' })
         return z.NEVER

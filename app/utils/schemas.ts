@@ -28,8 +28,22 @@ export const NewPassword = z
 export const UNSAFE_NAME_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/
 
 /**
+ * Characters that show nothing: white space, and the format characters that render as nothing
+ * (zero-width space and joiners, word joiner, invisible operators, bidi marks, BOM, soft hyphen,
+ * the Hangul fillers). A text of only these looks empty, and is treated as empty.
+ */
+const INVISIBLE =
+  // eslint-disable-next-line no-misleading-character-class -- each is matched on its own, joiners included
+  /[\s\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u2060-\u2064\u206a-\u206f\u3164\ufeff\uffa0]/g
+
+/** Does the text show anything (more than white space and invisible format characters)? */
+export function hasVisibleText(text: string) {
+  return text.replace(INVISIBLE, '') !== ''
+}
+
+/**
  * One line of at most `max` characters, trimmed. The check runs before the trim, so a leading
- * "\r\n" is refused rather than trimmed away.
+ * "\r\n" is refused rather than trimmed away. A name of invisible characters only is refused.
  */
 function nameText(label: string, max: number) {
   return z
@@ -39,6 +53,7 @@ function nameText(label: string, max: number) {
       abort: true,
     })
     .trim()
+    .refine((s) => s === '' || hasVisibleText(s), { error: `${label} can't be only invisible characters` })
     .max(max, { error: `Use at most ${max} characters` })
 }
 

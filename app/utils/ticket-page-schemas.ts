@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { UNSAFE_NAME_CHARACTERS } from './schemas.ts'
+import { hasVisibleText, UNSAFE_NAME_CHARACTERS } from './schemas.ts'
 import { MAX_BODY_CHARS, MessageBody, TicketPriority, TicketStatus } from './ticket-schemas.ts'
 
 export const MessageKind = z.enum(['reply', 'note'], { error: 'Choose a reply or an internal note' })
@@ -102,9 +102,15 @@ export const TagName = z
     error: "A tag can't contain control characters",
     abort: true,
   })
-  .trim()
-  .min(1, { error: 'Type a tag name' })
-  .max(50, { error: 'Use at most 50 characters' })
+  // One spelling per look: "é" typed as e + a combining accent is the same tag as the one-character "é".
+  .transform((s) => s.normalize('NFC').trim())
+  .pipe(
+    z
+      .string()
+      .min(1, { error: 'Type a tag name', abort: true })
+      .refine(hasVisibleText, { error: 'Type a tag name' })
+      .max(50, { error: 'Use at most 50 characters' }),
+  )
 
 /** The ticket sidebar: each control saves on its own, with its own intent. `none` unassigns. */
 export const UpdateTicketSchema = z.object({

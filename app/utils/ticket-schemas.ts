@@ -1,6 +1,6 @@
 import { z } from 'zod'
 
-import { optionalDisplayName } from './schemas.ts'
+import { hasVisibleText, optionalDisplayName, UNSAFE_NAME_CHARACTERS } from './schemas.ts'
 import { TICKET_PRIORITIES, TICKET_STATUSES } from './vocabulary.ts'
 
 export const TicketStatus = z.enum(TICKET_STATUSES, { error: 'Choose a valid status' })
@@ -18,15 +18,24 @@ export const Subject = z
   .pipe(
     z
       .string()
+      // The other controls and the bidi overrides, as in names: an override makes the subject
+      // read differently in the inbox and in the customer's confirmation email.
+      .refine((s) => !UNSAFE_NAME_CHARACTERS.test(s), {
+        error: "The subject can't contain control characters",
+        abort: true,
+      })
       .trim()
-      .min(1, { error: 'Subject is required' })
+      .min(1, { error: 'Subject is required', abort: true })
+      .refine(hasVisibleText, { error: 'Subject is required' })
       .max(MAX_SUBJECT_CHARS, { error: `Use at most ${MAX_SUBJECT_CHARS} characters` }),
   )
 
 export const MessageBody = z
   .string({ error: 'Write a message first' })
   .trim()
-  .min(1, { error: 'Write a message first' })
+  .min(1, { error: 'Write a message first', abort: true })
+  // Zero-width characters alone look like an empty message.
+  .refine(hasVisibleText, { error: 'Write a message first' })
   .max(MAX_BODY_CHARS, { error: 'The message is too long (100 KB at most)' })
 
 export const CustomerName = optionalDisplayName('Name', 100)

@@ -161,6 +161,24 @@ describe('undo of a bulk action', () => {
     expect(told).toHaveLength(0)
   })
 
+  it('refuses a bulk tag the sidebar would refuse (controls, bidi overrides, nothing visible), creating no tag', async () => {
+    const t = await team()
+    for (const name of ['\u202eabc', 'a\u0007b', 'a\nb', '\u200b']) {
+      const refused = await post(t.me, [
+        ['intent', 'bulk'],
+        ...ids([t.a]),
+        ['operation', 'tag'],
+        ['tag', name],
+      ])
+      expect(refused.status, JSON.stringify(name)).toBe(400)
+    }
+    const created = await getDb()
+      .select({ name: tags.name })
+      .from(tags)
+      .where(eq(tags.workspaceId, t.me.workspace.id))
+    expect(created).toEqual([])
+  })
+
   it('removes the tag only from the tickets that did not have it before', async () => {
     const t = await team()
     await post(t.me, [['intent', 'bulk'], ...ids([t.a]), ['operation', 'tag'], ['tag', 'Refunds']])

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest'
 import {
-  canonicalTimeZone,
   companyFromEmail,
   CustomerProfileSchema,
   effectiveCompany,
@@ -41,9 +40,16 @@ describe('companyFromEmail', () => {
 })
 
 describe('time zones', () => {
-  it('canonicalizes known zones and refuses unknown ones', () => {
-    expect(canonicalTimeZone('europe/paris')).toBe('Europe/Paris')
-    expect(canonicalTimeZone('Mars/Base')).toBeNull()
+  it('stores a listed IANA zone under its listed name, and refuses offsets and unknown zones', () => {
+    const zone = (timeZone: string) => CustomerProfileSchema.safeParse({ intent: 'profile', timeZone })
+    expect(zone('europe/paris').data?.timeZone).toBe('Europe/Paris')
+    // Offsets are not zones (Intl accepts them), nor is a name this runtime does not know.
+    for (const refused of ['+05:30', '-14:00', 'Mars/Base']) {
+      expect(zone(refused).success, refused).toBe(false)
+      expect(zone(refused).error?.issues[0]?.message).toBe(
+        'Unknown time zone: use a name such as Europe/Paris',
+      )
+    }
   })
 
   it('shows the local time at the given instant as HH:MM', () => {
