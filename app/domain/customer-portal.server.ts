@@ -71,6 +71,9 @@ export async function customerTicketView(ticket: CustomerTicket) {
   }
 }
 
+/** The same text and files posted again within this many seconds are one post (a double submit). */
+export const REPEAT_WITHIN_SECONDS = 60
+
 export type CustomerReplyOutcome = { kind: 'sent'; events: TicketEvent[] } | { kind: 'limited' }
 
 /** The customer's reply through the link; reopens a pending, resolved or closed ticket. */
@@ -84,7 +87,9 @@ export async function replyThroughLink(
   const slot = await takeSlot(`support:reply:${hashToken(token)}`, CUSTOMER_REPLY_LIMIT)
   if (!slot.allowed) return { kind: 'limited' }
   try {
-    const outcome = await customerReply(ticket, body, files)
+    // A double click, or a browser sending the form again, posts the same reply twice.
+    const outcome = await customerReply(ticket, body, files, { repeatWithinSeconds: REPEAT_WITHIN_SECONDS })
+    if (outcome.repeated) await slot.release()
     return { kind: 'sent', events: outcome.events }
   } catch (error) {
     await slot.release()

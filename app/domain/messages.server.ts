@@ -2,6 +2,7 @@ import { getDb, type Tx } from '#db/client.ts'
 import { type TicketStatus } from '#db/schema.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
 import {
+  findRepeatedCustomerMessage,
   findTicketByCustomerTokenHash,
   lockTicketForCustomerReply,
   lockTicketForReply,
@@ -204,8 +205,12 @@ export async function customerReply(
   ticket: { ticketId: string; workspaceId: string; contactId: string },
   body: string,
   files: StoredFile[] = [],
-  /** Inbound email: its transaction, its message fields, and the ticket's new CC list. */
-  options: { tx?: Tx; inbound?: InboundFields; cc?: string[] } = {},
+  /**
+   * Inbound email: its transaction, its message fields, and the ticket's new CC list.
+   * `repeatWithinSeconds`: the same text and files from the customer on this ticket that recently
+   * is the same post again (a double click): it is not written twice (`repeated: true`).
+   */
+  options: { tx?: Tx; inbound?: InboundFields; cc?: string[]; repeatWithinSeconds?: number } = {},
 ) {
   const run = async (tx: Tx) => {
     // A removed member can stay assignee (assigneeIsMember): they must not be notified about this workspace.
@@ -213,6 +218,24 @@ export async function customerReply(
       workspaceId: ticket.workspaceId,
       ticketId: ticket.ticketId,
     })
+    if (options.repeatWithinSeconds) {
+      // After the ticket's lock: a concurrent copy of this post has committed by now.
+      const repeated = await findRepeatedCustomerMessage(tx, {
+        ticketId: ticket.ticketId,
+        contactId: ticket.contactId,
+        body,
+        sha256s: files.map((f) => f.sha256),
+        seconds: options.repeatWithinSeconds,
+      })
+      if (repeated) {
+        return {
+          messageId: repeated,
+          assigneeId: current.assigneeId,
+          events: [] as TicketEvent[],
+          repeated: true,
+        }
+      }
+    }
     const at = new Date()
     const message = await insertMessage(tx, {
       workspaceId: ticket.workspaceId,
@@ -281,7 +304,7 @@ export async function customerReply(
       })
     }
     await enqueueWebhooks(tx, ticket.workspaceId, events)
-    return { messageId: message.id, assigneeId: current.assigneeId, events }
+    return { messageId: message.id, assigneeId: current.assigneeId, events, repeated: false }
   }
   return options.tx ? run(options.tx) : getDb().transaction(run)
 }

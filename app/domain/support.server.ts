@@ -1,8 +1,10 @@
 import { getDb } from '#db/client.ts'
 import { getMailboxByKey, listMailboxes } from '#db/queries/mailboxes.ts'
+import { findRepeatedWebTicket, lockSupportSender } from '#db/queries/messages.ts'
 import { getWorkspaceBySlug } from '#db/queries/workspaces.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
 import type { SupportRequest } from '#app/utils/support-schemas.ts'
+import { REPEAT_WITHIN_SECONDS } from './customer-portal.server.ts'
 import { takeSlot, type Limit } from './rate-limit.server.ts'
 import { createTicket, type StoredFile } from './tickets.server.ts'
 
@@ -69,22 +71,42 @@ export async function submitSupportRequest(
   }
   let outcome
   try {
-    outcome = await createTicket(
-      { workspaceId: target.workspace.id, userId: null },
-      {
-        mailboxId: target.mailbox.id,
-        customerEmail: input.email,
-        customerName: input.name ?? '',
+    outcome = await getDb().transaction(async (tx) => {
+      // One sender's posts to this workspace one at a time, so that the same form posted twice
+      // at once (a double click, a browser resending it) finds the first: one ticket, one email.
+      await lockSupportSender(tx, { workspaceId: target.workspace.id, email: input.email })
+      const repeated = await findRepeatedWebTicket(tx, {
+        workspaceId: target.workspace.id,
+        email: input.email,
         subject: input.subject,
         body: input.message,
-        channel: 'web',
-        files,
-        sendConfirmation: true,
-      },
-    )
+        sha256s: files.map((f) => f.sha256),
+        seconds: REPEAT_WITHIN_SECONDS,
+      })
+      if (repeated) return { kind: 'repeated' as const, number: repeated.number }
+      return createTicket(
+        { workspaceId: target.workspace.id, userId: null },
+        {
+          mailboxId: target.mailbox.id,
+          customerEmail: input.email,
+          customerName: input.name ?? '',
+          subject: input.subject,
+          body: input.message,
+          channel: 'web',
+          files,
+          sendConfirmation: true,
+        },
+        tx,
+      )
+    })
   } catch (error) {
     await releaseSlots()
     throw error
+  }
+  if (outcome.kind === 'repeated') {
+    // Answered as the first post was: the same ticket's confirmation; it counts once.
+    await releaseSlots()
+    return { kind: 'created', number: outcome.number, events: [] }
   }
   if (outcome.kind !== 'created') {
     await releaseSlots()

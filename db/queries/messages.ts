@@ -1,4 +1,4 @@
-import { and, eq, gt, sql } from 'drizzle-orm'
+import { and, eq, gt, sql, type SQL } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
 import { executePrepared } from '../prepared.ts'
 import { contacts, customerLinks, tickets, workspaces, type TicketStatus } from '../schema.ts'
@@ -288,4 +288,64 @@ export async function findTicketByCustomerTokenHash(db: DbOrTx, { tokenHash }: {
     .innerJoin(workspaces, eq(workspaces.id, tickets.workspaceId))
     .where(and(eq(customerLinks.tokenHash, tokenHash), gt(customerLinks.expiresAt, new Date())))
   return row
+}
+
+/** The attachments' content addresses of a message, sorted: what makes two posts the same. */
+const attachmentSet = (messageId: SQL) =>
+  sql`(select coalesce(array_agg(a.sha256 order by a.sha256), '{}'::text[]) from attachments a where a.message_id = ${messageId})`
+
+/**
+ * The customer's message on this ticket with exactly this text and these files, written in the
+ * last `seconds`: the same form posted twice (a double click, a browser resending). Read after
+ * the ticket's row lock, so a concurrent duplicate is already committed or still waiting.
+ */
+export async function findRepeatedCustomerMessage(
+  db: DbOrTx,
+  input: { ticketId: string; contactId: string; body: string; sha256s: string[]; seconds: number },
+) {
+  const shas = [...input.sha256s].sort()
+  const result = await db.execute<{ id: string }>(sql`
+    select m.id from messages m
+    where m.ticket_id = ${input.ticketId} and m.author_contact_id = ${input.contactId} and m.kind = 'reply'
+      and m.created_at > now() - make_interval(secs => ${input.seconds})
+      and m.body_text = ${input.body}
+      and ${attachmentSet(sql`m.id`)} = ${sql.param(shas)}::text[]
+    order by m.created_at desc limit 1`)
+  return result.rows[0]?.id
+}
+
+/**
+ * A web-form ticket of this workspace opened in the last `seconds` by this address with the same
+ * subject, text and files: the support form posted twice. Run under lockSupportSender.
+ */
+export async function findRepeatedWebTicket(
+  db: DbOrTx,
+  input: {
+    workspaceId: string
+    email: string
+    subject: string
+    body: string
+    sha256s: string[]
+    seconds: number
+  },
+) {
+  const shas = [...input.sha256s].sort()
+  const result = await db.execute<{ id: string; number: number }>(sql`
+    select t.id, t.number from contacts c
+    join tickets t on t.contact_id = c.id and t.workspace_id = c.workspace_id
+    join messages m on m.ticket_id = t.id and m.author_contact_id = c.id and m.kind = 'reply'
+    where c.workspace_id = ${input.workspaceId} and lower(c.email) = lower(${input.email})
+      and t.channel = 'web' and t.subject = ${input.subject}
+      and t.created_at > now() - make_interval(secs => ${input.seconds})
+      and m.body_text = ${input.body}
+      and ${attachmentSet(sql`m.id`)} = ${sql.param(shas)}::text[]
+    order by t.created_at desc limit 1`)
+  return result.rows[0]
+}
+
+/** Serializes one sender's support-form posts to a workspace until the transaction ends. */
+export async function lockSupportSender(db: DbOrTx, input: { workspaceId: string; email: string }) {
+  await db.execute(
+    sql`select pg_advisory_xact_lock(hashtextextended(${`support-form:${input.workspaceId}:${input.email.toLowerCase()}`}, 0))`,
+  )
 }

@@ -229,3 +229,32 @@ describe('customer downloads', () => {
     expect((await download(mine.token, 'not-a-uuid')).status).toBe(404)
   })
 })
+
+describe('the same reply posted twice', () => {
+  it('ten identical posts at once make one message; a different text, or the same one a minute later, is new', async () => {
+    const member = await createMember()
+    const ticket = await ticketWithLink(member)
+    const before = await messageCount(ticket.ticketId)
+    const posts = await Promise.all(
+      Array.from({ length: 10 }, () => reply(ticket.token, { message: 'double submit from the customer' })),
+    )
+    expect(posts.map((p) => p.result.status)).toEqual(Array(10).fill(302))
+    expect(await messageCount(ticket.ticketId)).toBe(before + 1)
+    // Only the post that wrote it announced it.
+    expect(posts.flatMap((p) => p.calls.published).filter((e) => e?.type === 'message.created')).toHaveLength(
+      1,
+    )
+
+    expect((await reply(ticket.token, { message: 'a second, different reply' })).result.status).toBe(302)
+    expect(await messageCount(ticket.ticketId)).toBe(before + 2)
+    // The first copy is over a minute old: the same text again is a new message.
+    await getDb()
+      .update(messages)
+      .set({ createdAt: new Date(Date.now() - 61_000) })
+      .where(eq(messages.bodyText, 'double submit from the customer'))
+    expect((await reply(ticket.token, { message: 'double submit from the customer' })).result.status).toBe(
+      302,
+    )
+    expect(await messageCount(ticket.ticketId)).toBe(before + 3)
+  })
+})

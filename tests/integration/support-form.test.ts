@@ -29,7 +29,8 @@ function validForm(overrides: Record<string, string> = {}) {
     name: 'Casey Customer',
     email: `casey-${unique()}@example.net`,
     subject: 'My kettle never arrived',
-    message: 'I ordered a blue kettle two weeks ago and it still has not arrived.',
+    // Each request its own text: the same text posted again within a minute is one request.
+    message: `I ordered a blue kettle two weeks ago and it still has not arrived (order ${unique()}).`,
     ...overrides,
   }
 }
@@ -248,5 +249,29 @@ describe('the public support form', () => {
     const archivedPost = await submit(workspace.slug, validForm(), { mailbox: 'support' })
     expect(archivedPost.result.status).toBe(404)
     expect((await written(workspace.id)).tickets).toBe(0)
+  })
+})
+
+describe('the support form posted twice', () => {
+  it('eight identical posts at once open one ticket and send one confirmation; each is answered with it', async () => {
+    const workspace = await createWorkspace()
+    const form = validForm()
+    const ip = '198.51.100.250'
+    const posts = await Promise.all(Array.from({ length: 8 }, () => submit(workspace.slug, form, { ip })))
+    // Each post takes a slot of the sender's limit (5 in 10 minutes) before it is seen to be a
+    // copy, so in a burst of 8 some are refused; the copies give their slots back afterwards.
+    const statuses = posts.map((p) => p.result.status)
+    expect(statuses.every((s) => s === 302 || s === 429)).toBe(true)
+    const sent = posts.filter((p) => p.result.status === 302)
+    expect(sent.length).toBeGreaterThanOrEqual(5)
+    expect(new Set(sent.map((p) => p.result.location))).toEqual(
+      new Set([`/support/${workspace.slug}?sent=1`]),
+    )
+    expect(posts.flatMap((p) => p.calls.published)).toHaveLength(1)
+    const counts = await written(workspace.id)
+    expect(counts).toMatchObject({ tickets: 1, messages: 1, emails: 1 })
+    // Another request from the same person is a new ticket.
+    const other = await submit(workspace.slug, { ...form, subject: 'And a second question' }, { ip })
+    expect(other.result.location).toBe(`/support/${workspace.slug}?sent=2`)
   })
 })
