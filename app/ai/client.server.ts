@@ -455,17 +455,27 @@ export async function runStream(
   async function* deltas() {
     let text = ''
     let finished = false
+    let finishReason: string | null | undefined
     try {
       for await (const chunk of opened) {
         if (chunk.usage) {
           run.tokensIn = chunk.usage.prompt_tokens ?? 0
           run.tokensOut = chunk.usage.completion_tokens ?? 0
         }
+        finishReason = chunk.choices[0]?.finish_reason ?? finishReason
         // NUL removed as it streams (PostgreSQL's text refuses it); a surrogate pair split
         // across two deltas is joined again by the reader, so each delta is not mended alone.
         const delta = withoutNulText(chunk.choices[0]?.delta?.content ?? '')
         if (delta) {
           text += delta
+          if (text.length > MAX_STREAMED_CHARS) {
+            // Longer than any reply can be (the composer takes 100,000 characters): a model
+            // that does not stop. The upstream call ends here, not when it is done.
+            opened.controller.abort()
+            run.outcome = 'failed'
+            run.errorClass = 'TooLong'
+            throw new AiStreamError('failed', AI_MESSAGES.tooLong)
+          }
           yield delta
         }
       }
@@ -475,6 +485,24 @@ export async function runStream(
         run.outcome = stopped
         run.errorClass = stopped === 'timeout' ? 'TimeoutError' : 'APIUserAbortError'
         throw new AiStreamError(stopped)
+      }
+      // A stream that ended without a word (an HTML error page, an empty choice), or without
+      // saying it was finished (cut off on the way), is not a suggestion; one the model stopped
+      // at its length limit is one, but cut off, and the agent is told.
+      if (!text) {
+        run.outcome = 'invalid'
+        run.errorClass = 'EmptyAnswer'
+        throw new AiStreamError('failed')
+      }
+      if (!finishReason) {
+        run.outcome = 'failed'
+        run.errorClass = 'IncompleteStream'
+        throw new AiStreamError('failed', AI_MESSAGES.cutOff)
+      }
+      if (finishReason === 'length') {
+        run.errorClass = 'LengthLimit'
+        finished = true
+        throw new AiStreamError('failed', AI_MESSAGES.lengthLimit)
       }
       finished = true
     } catch (error) {
@@ -497,7 +525,13 @@ export async function runStream(
 
 /** Thrown by `deltas` when the stream broke after it started; `message` is for the agent. */
 export class AiStreamError extends Error {
-  constructor(readonly outcome: 'failed' | 'timeout' | 'cancelled') {
-    super(AI_MESSAGES.noSuggestion)
+  constructor(
+    readonly outcome: 'failed' | 'timeout' | 'cancelled',
+    message: string = AI_MESSAGES.noSuggestion,
+  ) {
+    super(message)
   }
 }
+
+/** A streamed draft stops here: more than the composer takes (MAX_BODY_CHARS). */
+export const MAX_STREAMED_CHARS = 100_000

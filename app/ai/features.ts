@@ -27,6 +27,9 @@ export const AI_MESSAGES = {
   notConfigured: 'AI is not configured — see Settings → AI',
   budgetUsed: 'AI budget used up for this month',
   noSuggestion: 'No suggestion right now',
+  cutOff: 'The suggestion was cut off on the way: check it, or draft again.',
+  lengthLimit: 'The draft stopped at the length limit and may end mid-sentence: check its end.',
+  tooLong: 'The draft was longer than a reply can be, so it was stopped.',
   rateLimited: 'Too many AI requests: at most 30 a minute. Try again in a moment.',
   disabled: 'This AI feature is turned off for this workspace',
 } as const

@@ -1,5 +1,5 @@
 import { AI_MESSAGES } from './features.ts'
-import type { AiRefusal } from './client.server.ts'
+import { AiStreamError, type AiRefusal } from './client.server.ts'
 
 /**
  * A streamed draft as Server-Sent Events: `delta` events carry {text}, then one `done`, or
@@ -21,10 +21,12 @@ export function sseResponse(deltas: AsyncGenerator<string, void, undefined>) {
         } else {
           controller.enqueue(event('delta', { text: next.value }))
         }
-      } catch {
-        // The run is already recorded and logged by the client module.
+      } catch (error) {
+        // The run is already recorded and logged by the client module. Its message is for the
+        // agent (cut off, too long); anything else is the general one.
+        const message = error instanceof AiStreamError ? error.message : AI_MESSAGES.noSuggestion
         try {
-          controller.enqueue(event('error', { message: AI_MESSAGES.noSuggestion }))
+          controller.enqueue(event('error', { message }))
           controller.close()
         } catch {
           // The agent is gone: nothing to tell.

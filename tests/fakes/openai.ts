@@ -38,7 +38,13 @@ export type RecordedChat = {
 }
 
 /** What a responder returns: the assistant's text, split into these chunks when streaming. */
-export type FakeAnswer = { content: string; chunks?: string[]; chunkDelayMs?: number }
+export type FakeAnswer = {
+  content: string
+  chunks?: string[]
+  chunkDelayMs?: number
+  /** The stream's finish_reason (default 'stop'); null ends the stream without one, as a cut-off stream does. */
+  finishReason?: string | null
+}
 
 export type Scripted =
   | { kind: 'status'; status: number; retryAfter?: string; message?: string; param?: string }
@@ -201,7 +207,9 @@ async function streamAnswer(res: http.ServerResponse, body: ChatRequest, answer:
     if (res.destroyed) return
     send({ ...base, choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] })
   }
-  send({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })
+  if (answer.finishReason !== null) {
+    send({ ...base, choices: [{ index: 0, delta: {}, finish_reason: answer.finishReason ?? 'stop' }] })
+  }
   if (body.stream_options?.include_usage) send({ ...base, choices: [], usage: usage(body, answer.content) })
   res.write('data: [DONE]\n\n')
   res.end()

@@ -3,11 +3,18 @@ import { beforeEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { getDb } from '#db/client.ts'
 import { aiRuns } from '#db/schema.ts'
-import { runStream, runStructured, aiAvailability, type AiContext } from '#app/ai/client.server.ts'
+import {
+  aiAvailability,
+  MAX_STREAMED_CHARS,
+  runStream,
+  runStructured,
+  type AiContext,
+  type AiStreamError,
+} from '#app/ai/client.server.ts'
 import { saveAiSettings } from '#app/ai/settings.server.ts'
 import { AI_FEATURES_ON_BY_DEFAULT, AI_MESSAGES } from '#app/ai/features.ts'
 import { createMember, createWorkspace } from '#tests/helpers/factories.ts'
-import { FakeOpenAI } from '#tests/fakes/openai.ts'
+import { FakeOpenAI, type FakeAnswer } from '#tests/fakes/openai.ts'
 import { setProvider, tuneAi, withFakeOpenAI } from '#tests/helpers/ai.ts'
 
 const fake = withFakeOpenAI()
@@ -201,6 +208,56 @@ describe('what a model answers that PostgreSQL would refuse', () => {
     expect(pieces.join('')).toBe('Hi 😀 there')
     const [run] = await runsOf(ctx.workspaceId)
     expect(run).toMatchObject({ outcome: 'ok', answer: 'Hi 😀 there' })
+  })
+})
+
+describe('a stream that is not a whole suggestion', () => {
+  async function streamed(answer: FakeAnswer) {
+    const ctx = await context()
+    fake.respond = () => answer
+    const result = await runStream('draft', ctx, ask)
+    if (!result.ok) throw new Error('no stream')
+    const pieces: string[] = []
+    let error: AiStreamError | undefined
+    try {
+      for await (const delta of result.deltas) pieces.push(delta)
+    } catch (thrown) {
+      error = thrown as AiStreamError
+    }
+    const [run] = await runsOf(ctx.workspaceId)
+    return { text: pieces.join(''), error, run: run! }
+  }
+
+  it('no text at all is no suggestion, recorded invalid', async () => {
+    const { text, error, run } = await streamed({ content: '', chunks: [] })
+    expect(text).toBe('')
+    expect(error?.message).toBe(AI_MESSAGES.noSuggestion)
+    expect(run).toMatchObject({ outcome: 'invalid', errorClass: 'EmptyAnswer' })
+  })
+
+  it('a stream that ends without a finish reason is cut off, recorded failed', async () => {
+    const { text, error, run } = await streamed({
+      content: 'Partial answer that stops mid',
+      finishReason: null,
+    })
+    expect(text).toBe('Partial answer that stops mid')
+    expect(error?.message).toBe(AI_MESSAGES.cutOff)
+    expect(run).toMatchObject({ outcome: 'failed', errorClass: 'IncompleteStream' })
+  })
+
+  it('one the model stopped at its length limit is kept, and the agent is told it may be cut off', async () => {
+    const { text, error, run } = await streamed({ content: 'A long draft that', finishReason: 'length' })
+    expect(text).toBe('A long draft that')
+    expect(error?.message).toBe(AI_MESSAGES.lengthLimit)
+    expect(run).toMatchObject({ outcome: 'ok', errorClass: 'LengthLimit' })
+  })
+
+  it(`stops reading after ${MAX_STREAMED_CHARS.toLocaleString('en-US')} characters and ends the upstream call`, async () => {
+    const chunk = 'x'.repeat(10_000)
+    const { text, error, run } = await streamed({ content: chunk.repeat(50), chunks: Array(50).fill(chunk) })
+    expect(text.length).toBeLessThanOrEqual(MAX_STREAMED_CHARS)
+    expect(error?.message).toBe(AI_MESSAGES.tooLong)
+    expect(run).toMatchObject({ outcome: 'failed', errorClass: 'TooLong' })
   })
 })
 
