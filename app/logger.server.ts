@@ -83,6 +83,27 @@ function safeDetail(detail: string) {
  * query: bound parameters are dropped, SQL is truncated, and PostgreSQL's messages and details
  * lose the row values they quote. Everything else stays, so the log still says what failed.
  */
+/**
+ * An error's own field as it may be logged: plain values as they are, small plain objects and
+ * arrays too, and anything else by its class only. A pg-boss connection error carried the whole
+ * pg Client (its connection parameters and type tables) into one line of many kilobytes.
+ */
+function loggableField(field: unknown): unknown {
+  if (field === null || typeof field !== 'object') return typeof field === 'function' ? '[function]' : field
+  const proto = Object.getPrototypeOf(field)
+  if (!Array.isArray(field) && proto !== Object.prototype && proto !== null) {
+    return `[${(field as object).constructor?.name ?? 'object'}]`
+  }
+  try {
+    return JSON.stringify(field).length <= LOGGED_FIELD_LIMIT ? field : '[too large to log]'
+  } catch {
+    return '[not serializable]'
+  }
+}
+
+/** An error's object field larger than this (as JSON) is left out of the log line. */
+const LOGGED_FIELD_LIMIT = 2000
+
 export function serializeError(value: unknown, depth = 0): unknown {
   if (!(value instanceof Error)) return value
   const error = value as ErrorLike
@@ -99,7 +120,8 @@ export function serializeError(value: unknown, depth = 0): unknown {
     if (key === 'cause' || key === 'message' || key === 'stack' || PARAMETER_KEYS.has(key)) continue
     if (SQL_KEYS.has(key) && typeof field === 'string') out[key] = truncate(field)
     else if ((key === 'detail' || key === 'where') && typeof field === 'string') out[key] = safeDetail(field)
-    else out[key] = field instanceof Error && depth < 5 ? serializeError(field, depth + 1) : field
+    else if (field instanceof Error) out[key] = depth < 5 ? serializeError(field, depth + 1) : '[error]'
+    else out[key] = loggableField(field)
   }
   if (error.cause !== undefined) {
     out.cause = depth < 5 && error.cause instanceof Error ? serializeError(error.cause, depth + 1) : '[cause]'

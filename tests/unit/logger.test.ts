@@ -104,3 +104,27 @@ describe('serializeError', () => {
     expect(serializeError('text')).toBe('text')
   })
 })
+
+describe("serializeError: an error's own fields", () => {
+  it('keeps plain values and small plain objects, and names class instances instead of copying them', () => {
+    class Client {
+      connectionParameters = { host: 'db', password: 'x'.repeat(50) }
+      types = Array.from({ length: 1000 }, (_, i) => i)
+    }
+    const error = Object.assign(new Error('terminating connection due to administrator command'), {
+      code: '57P01',
+      severity: 'FATAL',
+      position: 3,
+      data: { jobId: 'j1' },
+      client: new Client(),
+      big: { list: Array.from({ length: 2000 }, (_, i) => i) },
+      callback: () => undefined,
+    })
+    const out = serializeError(error) as Record<string, unknown>
+    expect(out).toMatchObject({ code: '57P01', severity: 'FATAL', position: 3, data: { jobId: 'j1' } })
+    expect(out.client).toBe('[Client]')
+    expect(out.big).toBe('[too large to log]')
+    expect(out.callback).toBe('[function]')
+    expect(JSON.stringify(out).length).toBeLessThan(2_000)
+  })
+})
