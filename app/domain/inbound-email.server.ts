@@ -104,7 +104,10 @@ export async function fileInboundEmail(inboundEmailId: string): Promise<FileOutc
   const db = getDb()
   // Only posts stored before raw_sha256 existed have their bytes in `raw`.
   const row = await getInboundPost(db, { id: inboundEmailId })
-  if (!row || row.status !== 'received') return 'already-processed'
+  // A post its job gave up on (markInboundFailed) is filed again when that job is redriven from
+  // the dead-letter queue (docs/data-flow.md): the operator's way back after the fault is fixed.
+  const redriven = row?.status === 'failed' && row.error?.startsWith(JOB_FAILURE_PREFIX) === true
+  if (!row || (row.status !== 'received' && !redriven)) return 'already-processed'
   const log = logger().child({ job: 'email.inbound', inboundEmailId })
   let email: InboundMessage
   let body: InboundBody
@@ -343,6 +346,9 @@ function ccOf(email: InboundMessage, route: Route | undefined, current: string[]
   return list
 }
 
+/** How markInboundFailed's reason starts: such a post is filed again by a redriven job. */
+export const JOB_FAILURE_PREFIX = 'Could not be filed: '
+
 /**
  * A post whose filing failed on its job's last attempt: `failed`, with the reason (no query
  * parameters), unless an attempt got further and recorded another outcome. Never throws: it runs
@@ -354,7 +360,7 @@ export async function markInboundFailed(inboundEmailId: string, error: unknown) 
       getDb(),
       {
         id: inboundEmailId,
-        values: { status: 'failed', error: `Could not be filed: ${safeErrorMessage(error)}`.slice(0, 1000) },
+        values: { status: 'failed', error: `${JOB_FAILURE_PREFIX}${safeErrorMessage(error)}`.slice(0, 1000) },
       },
       { onlyIf: 'received' },
     )

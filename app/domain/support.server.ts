@@ -77,6 +77,7 @@ export async function submitSupportRequest(
       await lockSupportSender(tx, { workspaceId: target.workspace.id, email: input.email })
       const repeated = await findRepeatedWebTicket(tx, {
         workspaceId: target.workspace.id,
+        mailboxId: target.mailbox.id,
         email: input.email,
         subject: input.subject,
         body: input.message,

@@ -102,15 +102,13 @@ export const TagName = z
     error: "A tag can't contain control characters",
     abort: true,
   })
+  .trim()
+  // Before the transform, so the API's generated spec (its input side) keeps the limits.
+  .min(1, { error: 'Type a tag name', abort: true })
+  .max(50, { error: 'Use at most 50 characters' })
   // One spelling per look: "é" typed as e + a combining accent is the same tag as the one-character "é".
-  .transform((s) => s.normalize('NFC').trim())
-  .pipe(
-    z
-      .string()
-      .min(1, { error: 'Type a tag name', abort: true })
-      .refine(hasVisibleText, { error: 'Type a tag name' })
-      .max(50, { error: 'Use at most 50 characters' }),
-  )
+  .transform((s) => s.normalize('NFC'))
+  .pipe(z.string().refine(hasVisibleText, { error: 'Type a tag name' }))
 
 /** The ticket sidebar: each control saves on its own, with its own intent. `none` unassigns. */
 export const UpdateTicketSchema = z.object({

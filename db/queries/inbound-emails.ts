@@ -101,6 +101,7 @@ export async function getInboundPost(db: DbOrTx, { id }: { id: string }) {
   const [row] = await db
     .select({
       status: inboundEmails.status,
+      error: inboundEmails.error,
       contentType: inboundEmails.contentType,
       rawSha256: inboundEmails.rawSha256,
       // Only posts stored before raw_sha256 existed have their bytes here.

@@ -310,18 +310,22 @@ export async function findRepeatedCustomerMessage(
       and m.created_at > now() - make_interval(secs => ${input.seconds})
       and m.body_text = ${input.body}
       and ${attachmentSet(sql`m.id`)} = ${sql.param(shas)}::text[]
+      -- Still the ticket's last message: "Yes" again after the agent asked something new is an answer.
+      and not exists (select 1 from messages later where later.ticket_id = m.ticket_id
+                      and (later.created_at, later.id) > (m.created_at, m.id))
     order by m.created_at desc limit 1`)
   return result.rows[0]?.id
 }
 
 /**
- * A web-form ticket of this workspace opened in the last `seconds` by this address with the same
+ * A web-form ticket of this mailbox opened in the last `seconds` by this address with the same
  * subject, text and files: the support form posted twice. Run under lockSupportSender.
  */
 export async function findRepeatedWebTicket(
   db: DbOrTx,
   input: {
     workspaceId: string
+    mailboxId: string
     email: string
     subject: string
     body: string
@@ -335,7 +339,7 @@ export async function findRepeatedWebTicket(
     join tickets t on t.contact_id = c.id and t.workspace_id = c.workspace_id
     join messages m on m.ticket_id = t.id and m.author_contact_id = c.id and m.kind = 'reply'
     where c.workspace_id = ${input.workspaceId} and lower(c.email) = lower(${input.email})
-      and t.channel = 'web' and t.subject = ${input.subject}
+      and t.channel = 'web' and t.mailbox_id = ${input.mailboxId} and t.subject = ${input.subject}
       and t.created_at > now() - make_interval(secs => ${input.seconds})
       and m.body_text = ${input.body}
       and ${attachmentSet(sql`m.id`)} = ${sql.param(shas)}::text[]

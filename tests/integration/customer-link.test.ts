@@ -247,6 +247,14 @@ describe('the same reply posted twice', () => {
 
     expect((await reply(ticket.token, { message: 'a second, different reply' })).result.status).toBe(302)
     expect(await messageCount(ticket.ticketId)).toBe(before + 2)
+    // The same short answer again after something new on the ticket is an answer, not a copy.
+    expect((await reply(ticket.token, { message: 'Yes' })).result.status).toBe(302)
+    await replyToTicket(asMember(member), ticket.number, {
+      body: 'And the blue one too?',
+      kind: 'reply',
+    } as never)
+    expect((await reply(ticket.token, { message: 'Yes' })).result.status).toBe(302)
+    expect(await messageCount(ticket.ticketId)).toBe(before + 5)
     // The first copy is over a minute old: the same text again is a new message.
     await getDb()
       .update(messages)
@@ -255,6 +263,6 @@ describe('the same reply posted twice', () => {
     expect((await reply(ticket.token, { message: 'double submit from the customer' })).result.status).toBe(
       302,
     )
-    expect(await messageCount(ticket.ticketId)).toBe(before + 3)
+    expect(await messageCount(ticket.ticketId)).toBe(before + 6)
   })
 })

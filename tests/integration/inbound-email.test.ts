@@ -567,16 +567,30 @@ describe('posts that failed on every attempt before (probed from outside, 2026-1
     expect(row.error).toMatch(/MIME/)
   })
 
-  it('marks a post failed when its job fails on the last attempt, not before', async () => {
+  it('marks a post failed when its job fails on the last attempt, not before, and files it when the job is redriven', async () => {
     // A post whose stored file is gone: every attempt fails the same way, but not as a parse
     // error (the file could come back), so the job retries; after the last, the post is failed.
+    const m = await createMember()
+    const to = forwarding(m.workspace.slug)
+    const post = multipartBody([
+      {
+        name: 'headers',
+        value: `From: back@example.net\nTo: ${to}\nSubject: back\nMessage-ID: <back-${++n}@example.net>\n`,
+      },
+      { name: 'from', value: 'back@example.net' },
+      { name: 'to', value: to },
+      { name: 'subject', value: 'back again' },
+      { name: 'text', value: 'filed once the file is back' },
+      { name: 'envelope', value: JSON.stringify({ to: [to], from: 'back@example.net' }) },
+    ])
+    const sha = createHash('sha256').update(post.body).digest('hex')
     const [row] = await getDb()
       .insert(inboundEmails)
       .values({
-        sha256: createHash('sha256').update(`gone-${++n}`).digest('hex'),
-        contentType: 'multipart/form-data; boundary=x',
-        rawSha256: createHash('sha256').update(`missing-file-${n}`).digest('hex'),
-        size: 10,
+        sha256: `gone-${sha}`,
+        contentType: post.contentType,
+        rawSha256: sha,
+        size: post.body.length,
       })
       .returning({ id: inboundEmails.id })
     const job = (retryCount: number) =>
@@ -597,6 +611,13 @@ describe('posts that failed on every attempt before (probed from outside, 2026-1
     expect(failed.status).toBe('failed')
     expect(failed.error).toMatch(/^Could not be filed: /)
     expect(failed.processedAt).not.toBeNull()
+    // The operator fixes the fault and redrives the dead-lettered job: the post is filed.
+    fs.mkdirSync(path.dirname(pathFor(sha)), { recursive: true })
+    fs.writeFileSync(pathFor(sha), post.body)
+    const [redriven] = await fileInboundEmails([job(0)])
+    expect(redriven).toMatchObject({ status: 'completed', output: { outcome: 'filed' } })
+    const [filed] = await getDb().select().from(inboundEmails).where(eq(inboundEmails.id, row.id))
+    expect(filed.status).toBe('filed')
   })
 
   it('files a post whose charsets and attachment-info hold values of the wrong type', async () => {
