@@ -6,6 +6,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { verifyApiTokenAndTakeSlot, type ApiPrincipal } from '#app/domain/api-tokens.server.ts'
 import { apiSlotAnswer, apiTokenLimit, type ApiSlotAnswer } from '#app/api/token-limit.server.ts'
 import { checkJsonInput } from '#app/http/json-input.server.ts'
+import { clientErrorStatus } from '#app/http/refusal.server.ts'
 import { logger } from '#app/logger.server.ts'
 import { realtime } from '#app/realtime/hub.server.ts'
 import { createMcpServer } from './tools.server.ts'
@@ -125,17 +126,6 @@ function checkBody(req: Request, res: Response, next: NextFunction) {
   )
 }
 
-/**
- * A client's mistake as body-parser reports it (http-errors with a 4xx `status`): malformed JSON,
- * an unknown Content-Encoding or charset, a body over the limit, an aborted upload.
- */
-function clientErrorOf(error: unknown) {
-  const { status, type } = (error ?? {}) as { status?: unknown; type?: unknown }
-  return typeof status === 'number' && status >= 400 && status < 500
-    ? { status, type: typeof type === 'string' ? type : 'unknown' }
-    : undefined
-}
-
 export function mcpEndpoint() {
   const router = express.Router()
   router.post(
@@ -150,20 +140,15 @@ export function mcpEndpoint() {
   router.all(MCP_PATH, methodNotAllowed)
   router.use(MCP_PATH, (error: unknown, req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(error)
-    const refused = clientErrorOf(error)
-    if (refused) {
-      logger().info(
-        { status: refused.status, type: refused.type, reqId: res.locals.requestId },
-        'MCP request refused',
-      )
-      if (refused.type === 'entity.parse.failed')
+    // A client's mistake as body-parser reports it (an http-error with a 4xx status): malformed
+    // JSON, an unknown Content-Encoding or charset, a body over the limit, an aborted upload.
+    const status = clientErrorStatus(error)
+    if (status !== undefined) {
+      const type = (error as { type?: unknown }).type
+      logger().info({ status, type, reqId: res.locals.requestId }, 'MCP request refused')
+      if (type === 'entity.parse.failed')
         return rpcError(res, 400, -32700, 'Parse error: the body is not a JSON object or array')
-      return rpcError(
-        res,
-        refused.status,
-        -32600,
-        `Invalid Request: ${STATUS_CODES[refused.status] ?? 'refused'}`,
-      )
+      return rpcError(res, status, -32600, `Invalid Request: ${STATUS_CODES[status] ?? 'refused'}`)
     }
     logger().error({ err: error, reqId: res.locals.requestId, path: req.path }, 'MCP request failed')
     rpcError(res, 500, -32603, 'Internal error')
