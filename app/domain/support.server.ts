@@ -1,4 +1,4 @@
-import { getDb } from '#db/client.ts'
+import { getDb, type Tx } from '#db/client.ts'
 import { getMailboxByKey, listMailboxes } from '#db/queries/mailboxes.ts'
 import { findRepeatedWebTicket, lockSupportSender } from '#db/queries/messages.ts'
 import { getWorkspaceBySlug } from '#db/queries/workspaces.ts'
@@ -65,25 +65,32 @@ export async function submitSupportRequest(
     limiterKeys(clientIp, input.email).map((key) => takeSlot(key, SUPPORT_FORM_LIMIT)),
   )
   const releaseSlots = () => Promise.all(slots.map((slot) => slot.release()))
+  // One sender's posts to this workspace one at a time, so that the same form posted twice at
+  // once (a double click, a browser resending it) finds the first: one ticket, one email.
+  const findRepeated = async (tx: Tx) => {
+    await lockSupportSender(tx, { workspaceId: target.workspace.id, email: input.email })
+    return findRepeatedWebTicket(tx, {
+      workspaceId: target.workspace.id,
+      mailboxId: target.mailbox.id,
+      email: input.email,
+      subject: input.subject,
+      body: input.message,
+      sha256s: files.map((f) => f.sha256),
+      seconds: REPEAT_WITHIN_SECONDS,
+    })
+  }
   if (slots.some((slot) => !slot.allowed)) {
     await releaseSlots()
+    // A copy of a post that made its ticket (a burst of resends took the slots before the first
+    // was seen to be a copy) is answered as that post was; only a new request is refused.
+    const repeated = await getDb().transaction(findRepeated)
+    if (repeated) return { kind: 'created', number: repeated.number, events: [] }
     return { kind: 'limited' }
   }
   let outcome
   try {
     outcome = await getDb().transaction(async (tx) => {
-      // One sender's posts to this workspace one at a time, so that the same form posted twice
-      // at once (a double click, a browser resending it) finds the first: one ticket, one email.
-      await lockSupportSender(tx, { workspaceId: target.workspace.id, email: input.email })
-      const repeated = await findRepeatedWebTicket(tx, {
-        workspaceId: target.workspace.id,
-        mailboxId: target.mailbox.id,
-        email: input.email,
-        subject: input.subject,
-        body: input.message,
-        sha256s: files.map((f) => f.sha256),
-        seconds: REPEAT_WITHIN_SECONDS,
-      })
+      const repeated = await findRepeated(tx)
       if (repeated) return { kind: 'repeated' as const, number: repeated.number }
       return createTicket(
         { workspaceId: target.workspace.id, userId: null },
