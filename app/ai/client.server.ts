@@ -323,6 +323,44 @@ function outcomeOf(limit: Deadline, error: unknown): 'failed' | 'timeout' | 'can
 // ---------------------------------------------------------------------------------------------
 // Structured answers
 
+// ---------------------------------------------------------------------------------------------
+// Output limits
+
+/**
+ * The most output tokens one call may bill, per feature: room for a long answer (and a reasoning
+ * model's reasoning, which counts against the same limit) while a model that does not stop costs
+ * a bounded amount. A draft is a reply (the composer takes 100,000 characters, the stream is cut
+ * there too); a rewrite or a translation returns the agent's own text, so it gets the most.
+ */
+export const AI_MAX_OUTPUT_TOKENS: Record<AiFeature, number> = {
+  triage: 4_000,
+  summarize: 6_000,
+  draft: 8_000,
+  rewrite: 16_000,
+  translate: 16_000,
+}
+
+/**
+ * Servers that answered 400 to `max_completion_tokens` (older OpenAI-compatible servers only know
+ * `max_tokens`, which OpenAI's reasoning models refuse): they get `max_tokens` from then on.
+ */
+const refusesMaxCompletionTokens = new Set<string>()
+
+function outputLimit(serverKey: string, feature: AiFeature) {
+  const tokens = AI_MAX_OUTPUT_TOKENS[feature]
+  return refusesMaxCompletionTokens.has(serverKey)
+    ? { max_tokens: tokens }
+    : { max_completion_tokens: tokens }
+}
+
+function refusedOutputLimit(serverKey: string, error: unknown) {
+  if (refusesMaxCompletionTokens.has(serverKey) || !(error instanceof BadRequestError)) return false
+  const text = `${error.message} ${error.param ?? ''} ${error.code ?? ''}`.toLowerCase()
+  if (!text.includes('max_completion_tokens')) return false
+  refusesMaxCompletionTokens.add(serverKey)
+  return true
+}
+
 /** Servers that answered 400 to json_schema: they get json_object from then on (per process). */
 const refusesJsonSchema = new Set<string>()
 
@@ -385,6 +423,7 @@ export async function runStructured<T>(
       model: settings.model,
       messages: useJsonObject ? [...messages, jsonObjectInstructions(schema)] : messages,
       response_format: useJsonObject ? { type: 'json_object' } : jsonSchema,
+      ...outputLimit(serverKey, feature),
     }
     try {
       const completion = await client.chat.completions.create(body, {
@@ -399,6 +438,7 @@ export async function runStructured<T>(
         refusesJsonSchema.add(serverKey)
         return ask()
       }
+      if (refusedOutputLimit(serverKey, error)) return ask()
       throw error
     }
   }
@@ -439,14 +479,29 @@ export async function runStream(
   const started = await startRun(feature, ctx, messages)
   if (!started.ok) return started
   const { settings, client, limit, run } = started
+  const serverKey = `${env().ai.baseUrl}\n${settings.model}`
+  const open = async (): Promise<Awaited<ReturnType<typeof openStream>>> => {
+    try {
+      return await openStream()
+    } catch (error) {
+      if (refusedOutputLimit(serverKey, error)) return openStream()
+      throw error
+    }
+  }
+  const openStream = () =>
+    client.chat.completions.create(
+      {
+        model: settings.model,
+        messages,
+        stream: true,
+        stream_options: { include_usage: true },
+        ...outputLimit(serverKey, feature),
+      },
+      { signal: limit.signal, timeout: limit.remaining() },
+    )
   let stream
   try {
-    stream = await withRetries(limit, () =>
-      client.chat.completions.create(
-        { model: settings.model, messages, stream: true, stream_options: { include_usage: true } },
-        { signal: limit.signal, timeout: limit.remaining() },
-      ),
-    )
+    stream = await withRetries(limit, open)
   } catch (error) {
     return failRun(run, limit, error)
   }

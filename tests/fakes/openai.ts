@@ -11,7 +11,9 @@ import type { AddressInfo } from 'node:net'
  * - scripted failures (`failNext`): any status with an OpenAI error body (400, 401, 429 with
  *   Retry-After, 500…), `slow` (answers after a delay, or never until the client aborts), a 400
  *   refusing `json_schema` like servers without structured outputs do, and invalid JSON;
- * - `refuseJsonSchema` makes every json_schema request a 400 (a server without the feature).
+ * - `refuseJsonSchema` makes every json_schema request a 400 (a server without the feature);
+ * - `refuseMaxCompletionTokens` does the same for `max_completion_tokens` (servers that only know
+ *   `max_tokens`).
  * Every request is recorded with its body and headers, and whether the client aborted it.
  */
 
@@ -61,6 +63,7 @@ export class FakeOpenAI {
       ? { content: JSON.stringify({ text: 'Fake structured answer' }) }
       : { content: 'Hello from the fake model. We are looking into it.' }
   refuseJsonSchema = false
+  refuseMaxCompletionTokens = false
   private scripted: Scripted[] = []
   private server = http.createServer((req, res) => void this.handle(req, res))
   url = ''
@@ -91,6 +94,7 @@ export class FakeOpenAI {
     this.requests.length = 0
     this.scripted.length = 0
     this.refuseJsonSchema = false
+    this.refuseMaxCompletionTokens = false
   }
 
   /** All the text the app sent in one request's messages (for "what was sent" assertions). */
@@ -129,6 +133,14 @@ export class FakeOpenAI {
     let script = this.scripted.shift()
     if (!script && this.refuseJsonSchema && body.response_format?.type === 'json_schema') {
       script = { kind: 'refuse-json-schema' }
+    }
+    if (!script && this.refuseMaxCompletionTokens && body.max_completion_tokens !== undefined) {
+      script = {
+        kind: 'status',
+        status: 400,
+        message: 'Unrecognized request argument supplied: max_completion_tokens',
+        param: 'max_completion_tokens',
+      }
     }
     if (script?.kind === 'status') {
       recorded.status = script.status

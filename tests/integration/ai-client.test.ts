@@ -4,6 +4,7 @@ import { z } from 'zod'
 import { getDb } from '#db/client.ts'
 import { aiRuns } from '#db/schema.ts'
 import {
+  AI_MAX_OUTPUT_TOKENS,
   aiAvailability,
   MAX_STREAMED_CHARS,
   runStream,
@@ -332,6 +333,57 @@ describe('the gate', () => {
       true,
     )
     expect(fake.requests).toHaveLength(allowed + 1)
+  })
+})
+
+describe('output limits', () => {
+  it('every call bounds what it may bill with max_completion_tokens, per feature', async () => {
+    const ctx = await context()
+    fake.respond = (request) =>
+      request.response_format ? { content: JSON.stringify({ text: 'Nicer.' }) } : { content: 'A draft.' }
+    expect(await runStructured('rewrite', ctx, Rewrite, ask)).toMatchObject({ ok: true })
+    expect(await runStructured('summarize', ctx, Rewrite, ask)).toMatchObject({ ok: true })
+    const stream = await runStream('draft', ctx, ask)
+    if (!stream.ok) throw new Error('expected a stream')
+    for await (const _ of stream.deltas) void _
+    expect(fake.requests.map((r) => [r.body.max_completion_tokens, r.body.max_tokens])).toEqual([
+      [AI_MAX_OUTPUT_TOKENS.rewrite, undefined],
+      [AI_MAX_OUTPUT_TOKENS.summarize, undefined],
+      [AI_MAX_OUTPUT_TOKENS.draft, undefined],
+    ])
+    expect(AI_MAX_OUTPUT_TOKENS.triage).toBeLessThan(AI_MAX_OUTPUT_TOKENS.draft)
+  })
+
+  it('a server that refuses max_completion_tokens gets max_tokens, at once and from then on', async () => {
+    const ctx = await context()
+    setProvider({ OPENAI_BASE_URL: fake.baseUrl, OPENAI_MODEL: 'only-max-tokens' })
+    fake.refuseMaxCompletionTokens = true
+    fake.respond = (request) =>
+      request.response_format ? { content: JSON.stringify({ text: 'Nicer.' }) } : { content: 'A draft.' }
+    expect(await runStream('draft', ctx, ask)).toMatchObject({ ok: true })
+    const stream = await runStream('draft', ctx, ask)
+    if (!stream.ok) throw new Error('expected a stream')
+    let text = ''
+    for await (const delta of stream.deltas) text += delta
+    expect(text).toBe('A draft.')
+    expect(await runStructured('summarize', ctx, Rewrite, ask)).toEqual({
+      ok: true,
+      value: { text: 'Nicer.' },
+    })
+    expect(fake.requests.map((r) => [r.status, r.body.max_completion_tokens, r.body.max_tokens])).toEqual([
+      [400, AI_MAX_OUTPUT_TOKENS.draft, undefined],
+      [200, undefined, AI_MAX_OUTPUT_TOKENS.draft],
+      [200, undefined, AI_MAX_OUTPUT_TOKENS.draft],
+      [200, undefined, AI_MAX_OUTPUT_TOKENS.summarize],
+    ])
+  })
+
+  it('another 400 that names no output limit is not retried', async () => {
+    const ctx = await context()
+    setProvider({ OPENAI_BASE_URL: fake.baseUrl, OPENAI_MODEL: 'plain-400' })
+    fake.failNext({ kind: 'status', status: 400, message: 'messages too long' })
+    expect(await runStructured('rewrite', ctx, Rewrite, ask)).toMatchObject({ ok: false, reason: 'failed' })
+    expect(fake.requests).toHaveLength(1)
   })
 })
 
