@@ -55,6 +55,9 @@ export async function parseFormWithFiles(request: Request): Promise<ParsedUpload
       headers: { 'content-type': request.headers.get('content-type') ?? undefined },
       // Browsers send filenames as raw UTF-8 inside filename="…" (busboy assumes latin1).
       defParamCharset: 'utf8',
+      // busboy's own base name turns `.` and `..` into "" (no file chosen): the file was dropped
+      // without a word. The last path segment is taken below instead.
+      preservePath: true,
       // One more of each than allowed, so going over is seen and refused with a message.
       limits: {
         fields: FORM_LIMITS.maxFields + 1,
@@ -109,7 +112,8 @@ export async function parseFormWithFiles(request: Request): Promise<ParsedUpload
     stream.on('error', () => (unreadable = true))
     const skip = () => problem !== null || unreadable || shapeRefused
     if (!acceptName(name) || name !== 'files' || !info.filename || skip()) return drain()
-    const filename = displayFilename(info.filename)
+    const raw = info.filename
+    const filename = displayFilename(raw.slice(Math.max(raw.lastIndexOf('/'), raw.lastIndexOf('\\')) + 1))
     if (accepted >= MAX_FILES) problem = `Attach at most ${MAX_FILES} files`
     else if (isBlockedFilename(info.filename) || isBlockedFilename(filename))
       problem = `${filename}: executable files are not allowed`

@@ -2,7 +2,7 @@
  * The filename as we store and show it. Browsers escape `"`, CR and LF as %22, %0D and %0A inside
  * filename="…" (WHATWG HTML, multipart/form-data encoding) and nothing else, so those three are
  * decoded. Bidi overrides, isolates and marks are removed (they can make `exe.txt` read as
- * `txt.exe`), control characters and path separators become `_`.
+ * `txt.exe`), control characters and path separators become `_`. A name of dots only is `file`.
  */
 export function displayFilename(raw: string) {
   const name = raw
@@ -13,6 +13,7 @@ export function displayFilename(raw: string) {
     // eslint-disable-next-line no-control-regex -- control characters are what we replace
     .replace(/[\\/\u0000-\u001f\u007f-\u009f]/g, '_')
     .trim()
-  // At most 200 characters, without splitting a surrogate pair.
-  return Array.from(name).slice(0, 200).join('') || 'file'
+  // At most 200 characters, without splitting a surrogate pair; `.` and `..` name no file.
+  const kept = Array.from(name).slice(0, 200).join('')
+  return /^\.*$/.test(kept) ? 'file' : kept
 }

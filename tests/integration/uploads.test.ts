@@ -193,6 +193,25 @@ describe.each([
     expect(parsed.files.map((f) => f.filename)).toEqual([shown])
   })
 
+  it.each([
+    ['.', 'file'],
+    ['..', 'file'],
+    ['C:\\fakepath\\report.pdf', 'report.pdf'],
+    ['folder/notes.txt', 'notes.txt'],
+    ['../../etc/passwd', 'passwd'],
+  ])('keeps a file named %j, as %j (never dropped without a word)', async (sent, shown) => {
+    const parsed = await parseForm(multipart((form) => form.append('files', new File(['data'], sent))))
+    if (!parsed.ok) throw new Error(parsed.error)
+    expect(parsed.files.map((f) => f.filename)).toEqual([shown])
+  })
+
+  it('refuses an executable behind a path', async () => {
+    const parsed = await parseForm(
+      multipart((form) => form.append('files', new File(['MZ'], 'dir\\tool.exe'))),
+    )
+    expect(parsed).toMatchObject({ ok: false, error: 'tool.exe: executable files are not allowed' })
+  })
+
   it('refuses an executable disguised by a right-to-left override, naming it as it will be shown', async () => {
     const parsed = await parseForm(
       multipart((form) => form.append('files', new File(['MZ'], 'holiday\u202Egpj.exe'))),
