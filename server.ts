@@ -38,6 +38,8 @@ async function main() {
     embedded = await startEmbeddedPostgres(path.join(config.dataDir, 'postgres'), {
       // Its own session: a Ctrl-C reaches this process, which stops PostgreSQL after draining.
       detached: true,
+      // Killed or crashed under us (the OOM killer picks the biggest process): started again.
+      restart: true,
       log: (message) => logger().warn(message),
     })
     databaseUrl = embedded.url

@@ -40,6 +40,12 @@ type Options = {
   detached?: boolean
   /** Operator-facing notices: a leftover server stopped, PostgreSQL exiting on its own. */
   log?: (message: string) => void
+  /**
+   * Start PostgreSQL again, on the same port, when it exits on its own (the OOM killer, a crash,
+   * a stray kill), with a growing pause between attempts (0.5 s doubling to 30 s) until it is up
+   * or `stop` is called. The server's pool reconnects by itself; scripts and tests leave it off.
+   */
+  restart?: boolean
 }
 
 /** A start-up failure whose message is complete for an operator (it names the cause and the fix). */
@@ -153,24 +159,40 @@ export async function startEmbeddedPostgres(
 
   const port = await freeSocketPort()
   const postgres = await postgresBinary()
-  const child = spawn(
-    postgres,
-    [
-      ...['-D', databaseDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1'],
-      ...['-c', 'max_connections=300'],
-      // The app connects through the socket (see embeddedDatabaseUrl); only its owner may use it.
-      ...['-c', `unix_socket_directories=${EMBEDDED_SOCKET_DIR ?? ''}`, '-c', 'unix_socket_permissions=0700'],
-    ],
-    { ...postgresUser(), detached: options.detached ?? false, stdio: ['ignore', logFd, logFd] },
-  )
-  fs.closeSync(logFd) // the child holds its own copy (opened for append, so truncation is safe)
-  let spawnError: Error | undefined
-  child.on('error', (error) => (spawnError = error))
+  /** The postmaster now (the restarted one after a restart), from the moment it is spawned. */
+  let child: ChildProcess | undefined
+  const launch = async (fd: number) => {
+    const spawned = spawn(
+      postgres,
+      [
+        ...['-D', databaseDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1'],
+        ...['-c', 'max_connections=300'],
+        // The app connects through the socket (see embeddedDatabaseUrl); only its owner may use it.
+        ...[
+          '-c',
+          `unix_socket_directories=${EMBEDDED_SOCKET_DIR ?? ''}`,
+          '-c',
+          'unix_socket_permissions=0700',
+        ],
+      ],
+      { ...postgresUser(), detached: options.detached ?? false, stdio: ['ignore', fd, fd] },
+    )
+    fs.closeSync(fd) // the child holds its own copy (opened for append, so truncation is safe)
+    child = spawned
+    let spawnError: Error | undefined
+    spawned.on('error', (error) => (spawnError = error))
+    try {
+      await waitUntilReady(spawned, port, () => spawnError)
+    } catch (error) {
+      if (spawned.exitCode === null && spawned.signalCode === null) await stopProcess(spawned.pid!, 5_000)
+      throw error
+    }
+    return spawned
+  }
 
   try {
-    await waitUntilReady(child, port, () => spawnError)
+    await launch(logFd)
   } catch (error) {
-    if (child.exitCode === null && child.signalCode === null) await stopProcess(child.pid!, 5_000)
     throw new EmbeddedPostgresError(
       `The embedded PostgreSQL in ${databaseDir} did not start: ${errorText(error)}` +
         logTail(logFile, logStart),
@@ -179,10 +201,40 @@ export async function startEmbeddedPostgres(
   fs.writeFileSync(ownerFile, `${process.pid}\n`)
 
   let stopping = false
-  child.once('exit', (code, signal) => {
-    if (!stopping)
-      log(`embedded PostgreSQL exited on its own (code ${code}, signal ${signal}); see ${logFile}`)
-  })
+  const watch = (postmaster: ChildProcess) =>
+    postmaster.once('exit', (code, signal) => {
+      if (stopping) return
+      log(
+        `embedded PostgreSQL exited on its own (code ${code}, signal ${signal}); see ${logFile}` +
+          (options.restart ? '. Starting it again.' : ''),
+      )
+      if (options.restart) void startAgain()
+    })
+  const startAgain = async () => {
+    for (let attempt = 1; !stopping; attempt++) {
+      // Its backends exit once they notice the postmaster is gone; until then the data
+      // directory's shared memory is in use and a new postmaster refuses to start.
+      await new Promise((r) => setTimeout(r, Math.min(30_000, 500 * 2 ** (attempt - 1))))
+      if (stopping) return
+      try {
+        rotateLog(logFile)
+        const fd = fs.openSync(logFile, 'a')
+        fs.writeSync(
+          fd,
+          `--- ${new Date().toISOString()} switchboard (pid ${process.pid}) starts PostgreSQL again\n`,
+        )
+        const postmaster = await launch(fd)
+        if (stopping) return
+        watch(postmaster)
+        log(`embedded PostgreSQL is running again (pid ${postmaster.pid}, attempt ${attempt})`)
+        return
+      } catch (error) {
+        if (!stopping)
+          log(`embedded PostgreSQL did not start again (attempt ${attempt}): ${errorText(error)}`)
+      }
+    }
+  }
+  watch(child!)
   const logWatch = setInterval(() => truncateLog(logFile), 60_000)
   logWatch.unref()
 
@@ -199,16 +251,19 @@ export async function startEmbeddedPostgres(
   const stopWithOutcome = async (deadlineMs = 10_000): Promise<StopOutcome> => {
     stopping = true
     clearInterval(logWatch)
+    const postmaster = child!
     const outcome =
-      child.exitCode !== null || child.signalCode !== null
+      postmaster.exitCode !== null || postmaster.signalCode !== null
         ? 'already-exited'
-        : await stopProcess(child.pid!, deadlineMs)
+        : await stopProcess(postmaster.pid!, deadlineMs)
     fs.rmSync(ownerFile, { force: true })
     return outcome
   }
   return {
     url: embeddedDatabaseUrl(port, database),
-    pid: child.pid!,
+    get pid() {
+      return child!.pid!
+    },
     logFile,
     stop: async (deadlineMs) => void (await stopWithOutcome(deadlineMs)),
     stopWithOutcome,

@@ -115,6 +115,22 @@ describe('process lifecycle with the embedded PostgreSQL', { timeout: 60_000 }, 
     expect(isRunning(running)).toBe(false)
   })
 
+  it('starts its PostgreSQL again when it is killed under the running server, and serves again', async () => {
+    const server = await start()
+    const killed = postmasterPid()!
+    process.kill(killed, 'SIGKILL')
+    await waitFor(() => server.output().includes('embedded PostgreSQL is running again'), 30_000)
+    const restarted = postmasterPid()!
+    expect(restarted).not.toBe(killed)
+    expect(isRunning(restarted)).toBe(true)
+    expect(server.output()).toContain('exited on its own (code null, signal SIGKILL)')
+    // The pool drops its dead connections and the data is all there: a sign-in works.
+    await waitFor(async () => (await login(server)).kind === 'answered', 15_000)
+    expect(await login(server)).toEqual({ kind: 'answered', status: 302 })
+    expect(await signalAndWait(server)).toMatchObject({ code: 0 })
+    expect(isRunning(restarted)).toBe(false)
+  })
+
   it('starts when postmaster.pid names a live process that is not its PostgreSQL (a reused pid)', async () => {
     fs.writeFileSync(path.join(pgDir, 'postmaster.pid'), `${process.pid}\n${pgDir}\n0\n5432\n\n\n`)
     const server = await start()
