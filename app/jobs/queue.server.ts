@@ -3,6 +3,7 @@ import type { DbOrTx } from '#db/client.ts'
 import { executePreparedText } from '#db/prepared.ts'
 import { env } from '#app/env.server.ts'
 import { logger } from '#app/logger.server.ts'
+import { isDatabaseUnavailable } from '#app/http/database-outage.server.ts'
 
 /** Every queue the app knows, with the payload each carries. */
 export type JobPayloads = {
@@ -165,8 +166,15 @@ export async function startQueue(databaseUrl: string, options: QueueOptions = {}
     monitorIntervalSeconds: supervise,
   })
   // Covers the pool and the LISTEN connection too: pg-boss reconnects LISTEN by itself (with
-  // backoff) and reports each loss here instead of crashing the process.
-  boss.on('error', (error) => logger().error({ err: error }, 'job queue error'))
+  // backoff) and reports each loss here instead of crashing the process. A lost or refused
+  // connection is the database being away (its own line, as the pools log it), not a fault here:
+  // a restart of PostgreSQL made a dozen error-level lines with stacks.
+  boss.on('error', (error) => {
+    if (isDatabaseUnavailable(error)) {
+      const { code, message } = error as { code?: unknown; message?: unknown }
+      logger().warn({ pool: 'jobs', code, message }, 'job queue lost its database connection')
+    } else logger().error({ err: error }, 'job queue error')
+  })
   await boss.start()
   await boss.createQueue(DEAD_LETTER_QUEUE, { retentionSeconds: DEAD_LETTER_RETENTION_SECONDS })
   await boss.updateQueue(DEAD_LETTER_QUEUE, { retentionSeconds: DEAD_LETTER_RETENTION_SECONDS })
