@@ -29,6 +29,7 @@ const NETWORK_CODES = new Set([
   'ENOTFOUND',
   'EAI_AGAIN',
 ])
+const SOCKET_CODES = new Set(['ENOENT', 'EACCES', 'ENOTDIR'])
 // What pg and pg-pool say when a connection dies, times out or is refused; they carry no code.
 const UNAVAILABLE_MESSAGES = [
   'Connection terminated',
@@ -50,6 +51,10 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     seen.add(e)
     const code = errorCode(e)
     if (code && (UNAVAILABLE_CODES.has(code) || code.startsWith('08') || NETWORK_CODES.has(code))) return true
+    // A Unix socket (the embedded PostgreSQL's, or `host=/var/run/postgresql`) that is gone or
+    // unreachable: a stopped server removes its socket file. Only for a connect, so a missing
+    // attachment file is not taken for an outage.
+    if (code && SOCKET_CODES.has(code) && (e as { syscall?: unknown }).syscall === 'connect') return true
     const message = (e as { message?: unknown }).message
     if (typeof message === 'string' && UNAVAILABLE_MESSAGES.some((m) => message.startsWith(m))) return true
     // Drizzle wraps driver errors in `cause`; a refused connection to several addresses is an AggregateError.
