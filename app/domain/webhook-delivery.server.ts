@@ -40,6 +40,12 @@ export type DeliverOptions = {
   now?: Date
   /** DNS for the SSRF guard (tests resolve names to chosen addresses). */
   resolver?: Resolver
+  /**
+   * The job's signal: aborted when the worker stops past its grace (a shutdown) or the job
+   * expires. The POST is abandoned and nothing is recorded: pg-boss has failed the job and runs it
+   * again, which claims the next attempt.
+   */
+  signal?: AbortSignal
 }
 
 export async function deliverWebhook(
@@ -65,7 +71,9 @@ export async function deliverWebhook(
   const headers = webhookHeaders(secrets, row.eventId, row.payload, now)
   const result = await postWebhook(row.url, row.payload, headers, webhookPolicy(), {
     resolver: options.resolver,
+    signal: options.signal,
   })
+  if (options.signal?.aborted) throw new Error('Webhook attempt interrupted: the worker stopped')
   const succeeded = result.kind === 'response' && result.status >= 200 && result.status < 300
   return db.transaction(async (tx) => {
     const recorded = {

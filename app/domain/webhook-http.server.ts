@@ -99,7 +99,7 @@ export async function postWebhook(
   body: string,
   headers: Record<string, string>,
   policy: WebhookPolicy,
-  options: { resolver?: Resolver } = {},
+  options: { resolver?: Resolver; signal?: AbortSignal } = {},
 ): Promise<WebhookAttempt> {
   const started = performance.now()
   const elapsed = () => Math.round(performance.now() - started)
@@ -114,7 +114,9 @@ export async function postWebhook(
       headers: { 'content-type': 'application/json', 'user-agent': 'Switchboard-Webhooks/1.0', ...headers },
       redirect: 'manual',
       dispatcher,
-      signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+      signal: options.signal
+        ? AbortSignal.any([AbortSignal.timeout(WEBHOOK_TIMEOUT_MS), options.signal])
+        : AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
     })
     const text = await readCapped(response.body)
     return {

@@ -30,6 +30,10 @@ export async function settleJobs<T>(
   run: (job: JobWithMetadata<T>) => Promise<object>,
 ) {
   return mapWithLimit(jobs, limit, async (job): Promise<JobResult> => {
+    // Stopped (a shutdown past its grace, or the job's expiry) while it waited for a free slot:
+    // pg-boss has failed it already and retries it; starting it now would race that retry.
+    if (job.signal?.aborted)
+      return { id: job.id, status: 'failed', output: { message: 'stopped before it started' } }
     try {
       return { id: job.id, status: 'completed', output: await run(job) }
     } catch (error) {

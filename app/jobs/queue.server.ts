@@ -192,10 +192,19 @@ export function queue() {
   return store.__switchboardBoss
 }
 
+/**
+ * How long a stop waits for running handlers before pg-boss fails their jobs (retried on the next
+ * start) and aborts their `job.signal`: under the shutdown's 4 s queue step (server.ts), so the
+ * step ends by itself. It was 10 s: a webhook POST to a slow receiver (up to 10 s) made every such
+ * shutdown overrun the step, and the pool was then closed under jobs that had answered but not
+ * recorded it (sent again after the restart).
+ */
+export const QUEUE_STOP_GRACE_MS = 3_000
+
 export async function stopQueue() {
   const boss = store.__switchboardBoss
   store.__switchboardBoss = undefined
-  if (boss) await boss.stop({ graceful: true, timeout: 10_000 })
+  if (boss) await boss.stop({ graceful: true, timeout: QUEUE_STOP_GRACE_MS })
 }
 
 /**

@@ -23,7 +23,7 @@ import {
 import type { Member } from '#app/domain/workspaces.server.ts'
 import type { WebhookEventType } from '#app/utils/webhook-schemas.ts'
 import { parseEnv } from '#app/env.server.ts'
-import { queue, startQueue } from '#app/jobs/queue.server.ts'
+import { QUEUE_STOP_GRACE_MS, queue, startQueue, stopQueue } from '#app/jobs/queue.server.ts'
 import { startWorkers } from '#app/jobs/worker.server.ts'
 import { addMember, asMember, createMember, createTicketFor, createUser } from '#tests/helpers/factories.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
@@ -34,7 +34,8 @@ type Received = { at: number; headers: http.IncomingHttpHeaders; body: string; p
 /** A webhook receiver on loopback: records every POST and answers from a script (default 200). */
 function startReceiver() {
   const received: Received[] = []
-  const script: Array<{ status: number; body?: string; headers?: Record<string, string> }> = []
+  const script: Array<{ status: number; body?: string; headers?: Record<string, string>; hang?: boolean }> =
+    []
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
@@ -46,6 +47,7 @@ function startReceiver() {
         path: req.url ?? '',
       })
       const next = script.shift() ?? { status: 200, body: 'ok' }
+      if (next.hang) return // a receiver that never answers
       res.writeHead(next.status, next.headers ?? { 'content-type': 'text/plain' })
       res.end(next.body ?? '')
     })
@@ -484,4 +486,67 @@ describe('with the worker running', () => {
     expect(typeof listed!.latencyMs).toBe('number')
     await deleteWebhookEndpoint(member, id)
   })
+
+  it('a receiver that never answers does not hold back deliveries to the others', async () => {
+    const slow = await newEndpoint(['ticket.created'], '/stuck')
+    receiver.script.push({ status: 200, hang: true })
+    await createTicketFor(owner, { subject: 'Stuck' })
+    await until(
+      async () => receiver.received.filter((r) => r.path === '/stuck').length,
+      (n) => n === 1,
+      5000,
+    )
+    await deleteWebhookEndpoint(member, slow.id)
+    const { id } = await newEndpoint(['ticket.created'], '/beside')
+    await createTicketFor(owner, { subject: 'Beside' })
+    const committed = performance.now()
+    const got = await until(
+      async () => receiver.received.filter((r) => r.path === '/beside'),
+      (list) => list.length === 1,
+      5000,
+    )
+    // One fetch loop waits on the stuck POST (up to 10 s); another delivers this one at once.
+    expect(got[0]!.at - committed).toBeLessThan(1000)
+    await deleteWebhookEndpoint(member, id)
+  })
+
+  it('a stop does not wait on receivers that never answer: it ends within its grace, records nothing, and the next start delivers', async () => {
+    const { id } = await newEndpoint(['ticket.created'], '/hang')
+    receiver.script.push(
+      { status: 200, hang: true },
+      { status: 200, hang: true },
+      { status: 200, hang: true },
+    )
+    for (let i = 0; i < 3; i++) await createTicketFor(owner, { subject: `Hang ${i}` })
+    await until(
+      async () => receiver.received.filter((r) => r.path === '/hang').length,
+      (n) => n === 3,
+      5000,
+    )
+    const started = performance.now()
+    await stopQueue()
+    const stopMs = performance.now() - started
+    console.info(`queue stop with 3 webhook POSTs hanging: ${stopMs.toFixed(0)} ms`)
+    // Under the shutdown's 4 s queue step (server.ts's STEP_MS.queue): a stop overran it whenever
+    // a POST was waiting on its receiver before.
+    expect(QUEUE_STOP_GRACE_MS).toBeLessThan(4_000)
+    expect(stopMs).toBeLessThan(4_000)
+    // The interrupted attempts recorded no outcome: nothing says the receiver failed.
+    const interrupted = await deliveriesOf(id)
+    expect(interrupted.map((d) => [d.status, d.attempts, d.error, d.responseStatus])).toEqual(
+      Array(3).fill(['pending', 1, null, null]),
+    )
+    // The next start runs the failed jobs again, and the receiver now answers.
+    await startQueue(testDatabaseUrl, { listen: true, superviseIntervalSeconds: 1 })
+    await startWorkers()
+    const delivered = await until(
+      () => deliveriesOf(id),
+      (rows) => rows.every((r) => r.status === 'succeeded'),
+      30_000,
+    )
+    expect(delivered.map((d) => [d.status, d.attempts, d.responseStatus])).toEqual(
+      Array(3).fill(['succeeded', 2, 200]),
+    )
+    await deleteWebhookEndpoint(member, id)
+  }, 60_000)
 })
