@@ -1,4 +1,5 @@
 import { getDb } from '#db/client.ts'
+import { isDatabaseUnavailable } from '#app/http/database-outage.server.ts'
 import {
   deleteExpiredRateLimitCounters,
   deleteRateLimitCounters,
@@ -110,6 +111,10 @@ async function drain(batchKey: string, entry: Pending) {
       )
     } catch (error) {
       for (const waiter of batch) waiter.reject(error)
+      // The database cannot answer (frozen, gone): those who queued behind this statement would
+      // only start another that fails the same way, each batch after the last (a frozen database
+      // kept an API token's later requests 20 s, released 25 every 5 s). They fail now.
+      if (isDatabaseUnavailable(error)) for (const waiter of entry.waiters.splice(0)) waiter.reject(error)
     }
   }
   entry.running = false

@@ -161,8 +161,20 @@ describe('a database outage under running instances', () => {
       expect(api.value.headers.get('content-type')).toMatch(/^application\/problem\+json/)
       expect(api.value.headers.get('retry-after')).toBe('5')
       expect(api.ms).toBeLessThan(PAGE_503_WITHIN_MS)
+      // A token's requests share one rate-limit statement in flight (coalesced): those that
+      // arrive while it hangs fail with it, not each after another statement's timeout.
+      const burst = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          new Promise((r) => setTimeout(r, (i % 5) * 400)).then(() => timed(() => apiList(b))),
+        ),
+      )
+      expect(burst.map((r) => r.value.status)).toEqual(Array(20).fill(503))
+      const slowest = Math.max(...burst.map((r) => r.ms))
+      // About one connect timeout, as the lone request above; the statements ran one after
+      // another before (2 s here, 20 s with the default timeouts).
+      expect(slowest).toBeLessThan(api.ms + 700)
       console.info(
-        `frozen: readyz 503 in ${ready.ms} ms, page 503 in ${page.ms} ms, .data 503 in ${data.ms} ms, API 503 in ${api.ms} ms`,
+        `frozen: readyz 503 in ${ready.ms} ms, page 503 in ${page.ms} ms, .data 503 in ${data.ms} ms, API 503 in ${api.ms} ms, 20 API requests over 1.6 s: slowest 503 in ${slowest} ms`,
       )
     } finally {
       database.thaw()
