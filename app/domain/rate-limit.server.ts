@@ -1,5 +1,5 @@
 import { getDb } from '#db/client.ts'
-import { isDatabaseUnavailable } from '#app/http/database-outage.server.ts'
+import { isDatabaseUnavailable } from '#db/unavailable.ts'
 import {
   deleteExpiredRateLimitCounters,
   deleteRateLimitCounters,

@@ -2,6 +2,9 @@ import type { ServerBuild } from '@remix-run/node'
 import type { PoolGuards } from '#db/pool.ts'
 import { env } from '#app/env.server.ts'
 import { loggablePath, logger } from '#app/logger.server.ts'
+import { errorCode, isDatabaseUnavailable } from '#db/unavailable.ts'
+
+export { isDatabaseUnavailable }
 
 /** Seconds a client should wait before trying again while the database is unavailable. */
 export const RETRY_AFTER_SECONDS = 5
@@ -14,60 +17,6 @@ export function databasePoolGuards(pool: string): PoolGuards {
     onConnectionError: (error) =>
       logger().warn({ pool, code: errorCode(error), message: error.message }, 'database connection lost'),
   }
-}
-
-// Connection lost or refused, server shutting down or starting (57P01-57P03), too many connections,
-// a statement timeout (57014) or an idle transaction closed (25P03): the request can succeed later.
-const UNAVAILABLE_CODES = new Set(['57P01', '57P02', '57P03', '57014', '53300', '25P03'])
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-])
-const SOCKET_CODES = new Set(['ENOENT', 'EACCES', 'ENOTDIR'])
-// What pg and pg-pool say when a connection dies, times out or is refused; they carry no code.
-const UNAVAILABLE_MESSAGES = [
-  'Connection terminated',
-  'timeout exceeded when trying to connect',
-  'Query read timeout',
-  'Client has encountered a connection error and is not queryable',
-  'Client was closed and is not queryable',
-  'Connection ended while checked out',
-  'Cannot use a pool after calling end on the pool',
-]
-
-/** True for errors that mean "the database cannot answer right now", not "this request is wrong". */
-export function isDatabaseUnavailable(error: unknown): boolean {
-  const seen = new Set<unknown>()
-  const pending = [error]
-  while (pending.length > 0) {
-    const e = pending.pop()
-    if (!e || typeof e !== 'object' || seen.has(e)) continue
-    seen.add(e)
-    const code = errorCode(e)
-    if (code && (UNAVAILABLE_CODES.has(code) || code.startsWith('08') || NETWORK_CODES.has(code))) return true
-    // A Unix socket (the embedded PostgreSQL's, or `host=/var/run/postgresql`) that is gone or
-    // unreachable: a stopped server removes its socket file. Only for a connect, so a missing
-    // attachment file is not taken for an outage.
-    if (code && SOCKET_CODES.has(code) && (e as { syscall?: unknown }).syscall === 'connect') return true
-    const message = (e as { message?: unknown }).message
-    if (typeof message === 'string' && UNAVAILABLE_MESSAGES.some((m) => message.startsWith(m))) return true
-    // Drizzle wraps driver errors in `cause`; a refused connection to several addresses is an AggregateError.
-    pending.push((e as { cause?: unknown }).cause)
-    const errors = (e as { errors?: unknown }).errors
-    if (Array.isArray(errors)) pending.push(...(errors as unknown[]))
-  }
-  return false
-}
-
-function errorCode(error: unknown) {
-  const code = (error as { code?: unknown } | null)?.code
-  return typeof code === 'string' ? code : undefined
 }
 
 /** Thrown from loaders and actions: the ErrorBoundary renders it as the 503 page. */
