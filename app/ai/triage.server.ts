@@ -12,6 +12,7 @@ import { runStructured, type AiMessage } from './client.server.ts'
 import { DATA_RULES, dataBlock } from './prompts.server.ts'
 import { getAiSettings } from './settings.server.ts'
 import { languageName, SENTIMENTS, type Sentiment } from './triage-vocabulary.ts'
+import { sliceWhole } from '#app/utils/well-formed.ts'
 
 /**
  * Triage (issue 10 item 11): every new ticket, from any channel, gets an `ai.triage` job,
@@ -75,7 +76,7 @@ export function sanitizeTriage(
     tagIds,
     language: languageName(language) ? language : null,
     sentiment: (SENTIMENTS as readonly string[]).includes(sentiment) ? (sentiment as Sentiment) : null,
-    gist: gist.length > GIST_CHARS ? `${gist.slice(0, GIST_CHARS - 1)}…` : gist,
+    gist: gist.length > GIST_CHARS ? `${sliceWhole(gist, GIST_CHARS - 1)}…` : gist,
   }
 }
 

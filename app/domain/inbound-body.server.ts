@@ -9,6 +9,7 @@ import { displayFilename } from '../utils/filename.ts'
 import { isBlockedFilename, MAX_FILES, MAX_TOTAL_BYTES } from '../utils/ticket-schemas.ts'
 import { sanitizeEmailHtml } from './email-html.server.ts'
 import type { InboundMessage } from './inbound-parse.server.ts'
+import { sliceWhole } from '#app/utils/well-formed.ts'
 
 export type KeptFile = { filename: string; contentType: string; size: number; sha256: string }
 export type InboundBody = { text: string; html: string | null; files: KeptFile[]; notes: string[] }
@@ -107,5 +108,5 @@ function bodyText(email: InboundMessage, html: string | null) {
       .replace(/\n{3,}/g, '\n\n')
       .trim()
   }
-  return (text || '(no text)').slice(0, MAX_BODY_CHARS)
+  return sliceWhole(text || '(no text)', MAX_BODY_CHARS)
 }

@@ -30,6 +30,7 @@ import { routeInbound, ticketByHeaders, type Route } from './inbound-routing.ser
 import { customerReply } from './messages.server.ts'
 import { takeSlot } from './rate-limit.server.ts'
 import { createTicket, upsertContact, type InboundFields } from './tickets.server.ts'
+import { sliceWhole } from '#app/utils/well-formed.ts'
 
 /** SendGrid posts up to 30 MB of email; the multipart framing and fields need a little more. */
 export const INBOUND_BODY_LIMIT = 35 * 1024 * 1024
@@ -315,7 +316,7 @@ export async function markAddressBouncing(tx: Tx, workspaceId: string, address: 
 function subjectOf(email: InboundMessage) {
   // eslint-disable-next-line no-control-regex -- headers must stay one line
   const subject = email.subject.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').trim()
-  return (subject || '(no subject)').slice(0, 250)
+  return sliceWhole(subject || '(no subject)', 250)
 }
 
 /** A display name from From, made one line and short (it reaches our email headers later). */

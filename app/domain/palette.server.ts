@@ -1,6 +1,7 @@
 import { getDb } from '#db/client.ts'
 import { searchPaletteCustomers, searchPaletteTickets } from '#db/queries/palette.ts'
 import type { Member } from './workspaces.server.ts'
+import { sliceWhole } from '#app/utils/well-formed.ts'
 
 /** Longer input is cut here; the palette is for jumping, not for full search. */
 export const PALETTE_QUERY_CHARS = 200
@@ -22,7 +23,7 @@ export function ticketNumberIn(text: string) {
 
 /** What the command palette finds for the text: tickets (by number or words) and customers. */
 export async function searchPalette(member: Member, text: string) {
-  const q = text.slice(0, PALETTE_QUERY_CHARS).trim()
+  const q = sliceWhole(text, PALETTE_QUERY_CHARS).trim()
   if (!q) return { tickets: [], customers: [] }
   const db = getDb()
   const number = ticketNumberIn(q)

@@ -1,3 +1,5 @@
+import { sliceWhole } from '#app/utils/well-formed.ts'
+
 /** At most this many characters of the inbox row's preview line. */
 const PREVIEW_CHARS = 160
 
@@ -20,7 +22,7 @@ export function previewLine(body: string | null) {
     // against ~0.3 µs for the test that finds there is nothing to collapse).
     const line = (IRREGULAR_SPACE.test(raw) ? raw.replace(SPACE_RUN, ' ') : raw).trim()
     if (!line || line.startsWith('>')) continue
-    return line.length > PREVIEW_CHARS ? `${line.slice(0, PREVIEW_CHARS - 1).trimEnd()}…` : line
+    return line.length > PREVIEW_CHARS ? `${sliceWhole(line, PREVIEW_CHARS - 1).trimEnd()}…` : line
   }
   return null
 }

@@ -1,5 +1,6 @@
 import { Hr, Link, Section, Text } from '@react-email/components'
 import { EmailLayout, Lines, Paragraphs, paragraphsOf } from './layout.tsx'
+import { sliceWhole } from '#app/utils/well-formed.ts'
 
 /**
  * Separates the new reply from the quoted history, in both parts. Inbound parsing can cut a
@@ -23,7 +24,7 @@ const muted = { color: '#475569' }
 
 export function AgentReplyEmail({ number, body, signature, link, quoted }: AgentReplyProps) {
   return (
-    <EmailLayout preview={body.slice(0, 140)}>
+    <EmailLayout preview={sliceWhole(body, 140)}>
       <Paragraphs text={body} />
       <Text style={{ ...muted, margin: '16px 0 12px' }}>
         <Lines text={`--\n${signature}`} />

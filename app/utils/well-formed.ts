@@ -14,3 +14,15 @@ export function wellFormed(text: string) {
 export function withoutNulText(text: string) {
   return text.includes('\u0000') ? text.replaceAll('\u0000', '') : text
 }
+
+/**
+ * The first `end` UTF-16 units of `text`, one fewer when the cut would split a surrogate pair
+ * (an emoji): half a pair becomes U+FFFD in the page's HTML but stays half a pair in its
+ * hydration data, and React then throws the server's HTML away (a hydration mismatch).
+ */
+export function sliceWhole(text: string, end: number) {
+  if (end <= 0) return ''
+  if (text.length <= end) return text
+  const last = text.charCodeAt(end - 1)
+  return text.slice(0, last >= 0xd800 && last <= 0xdbff ? end - 1 : end)
+}

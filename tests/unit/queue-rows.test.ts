@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { previewLine } from '#app/domain/queue-rows.server.ts'
+import { sliceWhole } from '#app/utils/well-formed.ts'
 
 describe('previewLine', () => {
   it('is the first line that is neither blank nor quoted, with its white space collapsed', () => {
@@ -19,6 +20,26 @@ describe('previewLine', () => {
     expect(line).toBe(`${'word '.repeat(31)}word…`)
     expect(line).toHaveLength(160)
     expect(previewLine('x'.repeat(160))).toBe('x'.repeat(160))
+  })
+
+  it('never cuts an emoji in half (half a pair made the inbox fail hydration)', () => {
+    for (const body of ['😀'.repeat(200), `a${'😀'.repeat(200)}`, `${'x'.repeat(158)}😀😀😀`]) {
+      const line = previewLine(body)!
+      expect(line.endsWith('…')).toBe(true)
+      expect(line.isWellFormed()).toBe(true)
+      expect(line.length).toBeLessThanOrEqual(160)
+    }
+  })
+})
+
+describe('sliceWhole', () => {
+  it('cuts before a surrogate pair it would split, and leaves other text as slice does', () => {
+    expect(sliceWhole('ab😀c', 3)).toBe('ab')
+    expect(sliceWhole('ab😀c', 4)).toBe('ab😀')
+    expect(sliceWhole('abc', 2)).toBe('ab')
+    expect(sliceWhole('abc', 10)).toBe('abc')
+    expect(sliceWhole('abc', 0)).toBe('')
+    expect(sliceWhole('é👩‍👩‍👧', 2)).toBe('é')
   })
 })
 
