@@ -46,11 +46,16 @@ test('a send with the network cut keeps the text and succeeds on Retry', async (
 
 test('a draft survives navigation and a reload, and shows in the queue', async ({ page, browser }) => {
   const { slug, ticketUrl } = await workspaceWithTicket(page, browser, 'Draft keeper')
-  const saved = page.waitForResponse((r) => r.url().endsWith('/draft') && r.status() === 204)
+  // Left through an in-app link before the 1 s autosave: the composer saves as it goes away.
+  const saved = page.waitForResponse((r) => r.url().endsWith('/draft') && r.status() === 204, {
+    timeout: 10_000,
+  })
   await composer(page).fill('Half-written answer')
+  await composer(page).press('Escape')
+  await page.getByRole('link', { name: 'Inbox', exact: true }).first().click()
   await saved
 
-  await page.goto(`/w/${slug}/tickets`)
+  await page.reload()
   const row = page.getByRole('row').filter({ hasText: 'Draft keeper' })
   await expect(row.getByText('Draft', { exact: true })).toBeVisible()
   await row.getByRole('link', { name: 'Draft keeper' }).click()

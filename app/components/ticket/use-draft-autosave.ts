@@ -12,6 +12,8 @@ type Saved = { body: string; kind: MessageKind }
  * so a closed tab or a navigation keeps the words. Only changes are sent. `sending()` is called
  * when a send starts: the reply's transaction deletes the draft, so no save may race it (the
  * composer unmounts with the sent text); `flush()` saves again after a send that failed.
+ * `clearedElsewhere()`: the server's draft was deleted by another tab of this agent (a send, or
+ * text cleared there); what this composer shows is saved again.
  */
 export function useDraftAutosave({
   url,
@@ -29,18 +31,24 @@ export function useDraftAutosave({
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined)
   const latest = useRef({ url, kind })
   latest.current = { url, kind }
+  // The textarea itself: React clears `bodyRef` before the unmount cleanup runs, and leaving the
+  // ticket inside the app is exactly when its last words must still be read and sent.
+  const textarea = useRef<HTMLTextAreaElement | null>(null)
+  useEffect(() => {
+    textarea.current = bodyRef.current ?? textarea.current
+  })
 
   const flush = useCallback(
-    (keepalive = false) => {
+    (keepalive = false, target = latest.current.url) => {
       clearTimeout(timer.current)
       timer.current = undefined
-      const textarea = bodyRef.current
-      if (!textarea || !latest.current.url) return
-      const next = { body: textarea.value, kind: latest.current.kind }
+      const element = bodyRef.current ?? textarea.current
+      if (!element || !target) return
+      const next = { body: element.value, kind: latest.current.kind }
       if (next.body === saved.current.body && (next.kind === saved.current.kind || next.body === '')) return
       const previous = saved.current
       saved.current = next
-      fetch(latest.current.url, {
+      fetch(target, {
         method: 'POST',
         body: new URLSearchParams(next),
         keepalive,
@@ -69,6 +77,11 @@ export function useDraftAutosave({
     saved.current = { body: bodyRef.current?.value ?? '', kind: latest.current.kind }
   }, [bodyRef])
 
+  const clearedElsewhere = useCallback(() => {
+    saved.current = { body: '', kind: latest.current.kind }
+    flush()
+  }, [flush])
+
   // A changed kind (reply ↔ note) is part of the draft too.
   useEffect(() => {
     if (bodyRef.current?.value) changed()
@@ -84,10 +97,22 @@ export function useDraftAutosave({
     return () => {
       document.removeEventListener('visibilitychange', onHide)
       window.removeEventListener('pagehide', onPageHide)
-      // Leaving the ticket inside the app (a link, Back): save what is not saved yet.
-      flush(true)
     }
   }, [flush])
 
-  return { changed, sending, flush }
+  // Leaving the ticket inside the app (a link, Back, j/k): save what is not saved yet, to the
+  // ticket it was written for. The page keys the composer by ticket, so it unmounts then; a
+  // composer kept across a change of URL would flush to the old URL too, and then start from what
+  // the server holds for the new one.
+  const initialRef = useRef(initial)
+  initialRef.current = initial
+  useEffect(() => {
+    const target = url
+    return () => {
+      flush(true, target)
+      saved.current = initialRef.current ?? { body: '', kind: latest.current.kind }
+    }
+  }, [url, flush])
+
+  return { changed, sending, flush, clearedElsewhere }
 }
