@@ -48,12 +48,24 @@ export default function AiSettings() {
   const actionData = useActionData<typeof action>()
   const navigation = useNavigation()
   const { settings } = page
+  const budget = settings.monthlyTokenBudget
+  // The saved settings are only the form's starting values: after a refused post (without
+  // JavaScript too) every control shows what was submitted, next to its error.
   const [form, fields] = useSchemaForm(AiSettingsSchema, {
     id: 'ai-settings',
     lastResult: actionData?.result,
     shouldRevalidate: 'onSubmit',
+    defaultValue: {
+      ...Object.fromEntries(
+        AI_FEATURES.map((f) => [`feature_${f}`, settings.features[f] ? 'on' : undefined]),
+      ),
+      triageMode: settings.triageMode,
+      model: settings.modelOverride ?? '',
+      monthlyTokenBudget: budget === null ? '' : String(budget),
+      debugLogging: settings.debugUntil !== null ? 'on' : undefined,
+    },
   })
-  const budget = settings.monthlyTokenBudget
+  const initial = form.initialValue as Record<string, unknown> | undefined
   return (
     <div className="space-y-10">
       <Notice>{actionData?.notice}</Notice>
@@ -85,7 +97,11 @@ export default function AiSettings() {
           <legend className="text-sm font-medium">Features</legend>
           {AI_FEATURES.map((f) => (
             <label key={f} className="flex items-center gap-2 text-sm">
-              <input type="checkbox" name={`feature_${f}`} defaultChecked={settings.features[f]} />
+              <input
+                type="checkbox"
+                name={`feature_${f}`}
+                defaultChecked={initial?.[`feature_${f}`] === 'on'}
+              />
               {AI_FEATURE_LABEL[f]}
             </label>
           ))}
@@ -94,7 +110,12 @@ export default function AiSettings() {
           <legend className="text-sm font-medium">When Triage is on, new tickets get</legend>
           {TRIAGE_MODES.map((m) => (
             <label key={m} className="flex items-center gap-2 text-sm">
-              <input type="radio" name="triageMode" value={m} defaultChecked={settings.triageMode === m} />
+              <input
+                type="radio"
+                name="triageMode"
+                value={m}
+                defaultChecked={fields.triageMode.initialValue === m}
+              />
               {TRIAGE_MODE_LABEL[m]}
             </label>
           ))}
@@ -107,7 +128,6 @@ export default function AiSettings() {
           hint={`Leave empty for the server's default: ${settings.defaultModel}`}
           inputProps={{
             ...getInputProps(fields.model, { type: 'text' }),
-            defaultValue: settings.modelOverride ?? '',
             placeholder: settings.defaultModel,
           }}
           errors={fields.model.errors}
@@ -117,7 +137,6 @@ export default function AiSettings() {
           hint="Input and output tokens of all AI calls in a calendar month (UTC). Empty: no limit."
           inputProps={{
             ...getInputProps(fields.monthlyTokenBudget, { type: 'number' }),
-            defaultValue: budget === null ? '' : String(budget),
             min: 0,
             step: 1,
           }}
@@ -127,7 +146,7 @@ export default function AiSettings() {
           <input
             type="checkbox"
             name="debugLogging"
-            defaultChecked={settings.debugUntil !== null}
+            defaultChecked={fields.debugLogging.initialValue === 'on'}
             className="mt-1"
           />
           <span>

@@ -462,6 +462,26 @@ describe('Not configured, budget, settings', () => {
     const bad = await post(admin, settingsPath, { monthlyTokenBudget: '-5' })
     expect(bad.status).toBe(400)
     expect(await bad.text()).toContain('The budget cannot be negative')
+    // Refused without JavaScript: the page shows what was typed (not the saved settings) next to
+    // the errors, and nothing is saved.
+    const longModel = 'm'.repeat(5000)
+    const refused = await post(admin, settingsPath, {
+      feature_summarize: 'on',
+      triageMode: 'auto-apply',
+      model: longModel,
+      monthlyTokenBudget: '-5',
+    })
+    expect(refused.status).toBe(400)
+    const refusedHtml = await refused.text()
+    expect(refusedHtml).toContain('Use at most 200 characters')
+    expect(refusedHtml).toContain('The budget cannot be negative')
+    expect(refusedHtml).toMatch(new RegExp(`<input[^>]*name="model"[^>]*value="${longModel}"`))
+    expect(refusedHtml).toMatch(/<input[^>]*name="monthlyTokenBudget"[^>]*value="-5"/)
+    expect(refusedHtml).toMatch(/<input[^>]*name="feature_summarize"[^>]*checked/)
+    expect(refusedHtml).not.toMatch(/<input[^>]*name="feature_draft"[^>]*checked/)
+    expect(refusedHtml).toMatch(/<input[^>]*name="triageMode"[^>]*checked=""[^>]*value="auto-apply"/)
+    const savedSettings = await fetch(`${server.url}${settingsPath}`, { headers: { cookie: admin.cookie } })
+    expect(await savedSettings.text()).not.toContain(longModel)
     const ok = await post(admin, settingsPath, {
       feature_draft: 'on',
       model: 'my-model',
