@@ -5,11 +5,13 @@ import {
   findOpenInvitationByTokenHash,
   insertInvitation,
   lockOpenInvitation,
+  lockOpenInvitationByEmail,
   renewOpenInvitation,
   revokeOpenInvitation,
 } from '#db/queries/invitations.ts'
 import { findUserByEmail } from '#db/queries/users.ts'
-import { insertMembership } from '#db/queries/workspaces.ts'
+import { lockKeyForTransaction } from '#db/queries/locks.ts'
+import { findMemberByEmail, insertMembership } from '#db/queries/workspaces.ts'
 import { canAssignRole, type Role } from '#app/utils/roles.ts'
 import { queueInvitationEmail, queueVerificationEmail } from './account-emails.server.ts'
 import { insertUser } from './accounts.server.ts'
@@ -26,33 +28,64 @@ export const INVITE_TTL_MS = 7 * 24 * 60 * 60 * 1000
 /** "Resend" on the members page: per invitation. */
 export const INVITE_RESEND_LIMIT: Limit = { max: 3, windowMs: 60 * 60 * 1000 }
 
+export type InviteOutcome =
+  | { kind: 'invited'; token: string }
+  | { kind: 'renewed'; token: string }
+  | { kind: 'already-member'; email: string }
+  | { kind: 'rate-limited' }
+
 /**
- * Creates an invitation, emails its link to the invitee (queued in the same transaction) and
+ * Invites an address to the workspace and emails the link (queued in the same transaction);
  * returns the one-time token for the copyable link (256 random bits; only the hash is stored).
+ *
+ * One pending invitation per address: inviting an address (any case) that already has one, used
+ * or expired, is a resend of that one (a new link, 7 more days, the role now asked for; the
+ * previous link stops working) under the same INVITE_RESEND_LIMIT. An address that is already a
+ * member's is refused. Invitations to one address are serialized, so two admins inviting at once
+ * make one.
  */
-export async function inviteMember(actor: Member, email: string, role: Role) {
+export async function inviteMember(actor: Member, email: string, role: Role): Promise<InviteOutcome> {
   if (!canAssignRole(actor.role, role)) throw forbidden('Only an owner can invite another owner')
+  const address = { workspaceId: actor.workspaceId, email }
+  const pending = await lockOpenInvitationByEmail(getDb(), address)
+  const slot = pending ? await takeSlot(`invite-resend:${pending.id}`, INVITE_RESEND_LIMIT) : undefined
+  if (slot && !slot.allowed) return { kind: 'rate-limited' }
   const token = newToken()
-  await getDb().transaction(async (tx) => {
-    const invitationId = await insertInvitation(tx, {
-      workspaceId: actor.workspaceId,
-      email,
-      role,
-      tokenHash: hashToken(token),
-      invitedById: actor.userId,
-      expiresAt: new Date(Date.now() + INVITE_TTL_MS),
+  let outcome: InviteOutcome | undefined
+  try {
+    outcome = await getDb().transaction(async (tx) => {
+      await lockKeyForTransaction(tx, `invitation:${actor.workspaceId}:${email.toLowerCase()}`)
+      const member = await findMemberByEmail(tx, address)
+      if (member) return { kind: 'already-member' as const, email: member.email }
+      const open = await lockOpenInvitationByEmail(tx, address)
+      if (open) {
+        await renewLockedInvitation(tx, actor, { id: open.id, currentRole: open.role, role, token })
+        return { kind: 'renewed' as const, token }
+      }
+      const invitationId = await insertInvitation(tx, {
+        workspaceId: actor.workspaceId,
+        email,
+        role,
+        tokenHash: hashToken(token),
+        invitedById: actor.userId,
+        expiresAt: new Date(Date.now() + INVITE_TTL_MS),
+      })
+      await recordAudit(tx, {
+        workspaceId: actor.workspaceId,
+        actorUserId: actor.userId,
+        action: 'invitation.created',
+        targetType: 'invitation',
+        targetId: invitationId,
+        data: { email, role },
+      })
+      await queueInvitationEmail(tx, { to: email, role, token, workspaceName: actor.workspaceName })
+      return { kind: 'invited' as const, token }
     })
-    await recordAudit(tx, {
-      workspaceId: actor.workspaceId,
-      actorUserId: actor.userId,
-      action: 'invitation.created',
-      targetType: 'invitation',
-      targetId: invitationId,
-      data: { email, role },
-    })
-    await queueInvitationEmail(tx, { to: email, role, token, workspaceName: actor.workspaceName })
-  })
-  return token
+    return outcome
+  } finally {
+    // The resend slot counts only a resend that happened.
+    if (slot && outcome?.kind !== 'renewed') await slot.release()
+  }
 }
 
 export type ResendInvitationOutcome =
@@ -71,29 +104,12 @@ export async function resendInvitation(
   const token = newToken()
   try {
     return await getDb().transaction(async (tx) => {
-      const which = { workspaceId: actor.workspaceId, id: invitationId }
-      const invitation = await lockOpenInvitation(tx, which)
+      const invitation = await lockOpenInvitation(tx, { workspaceId: actor.workspaceId, id: invitationId })
       if (!invitation) throw notFound('No such invitation')
-      if (!canAssignRole(actor.role, invitation.role)) {
-        throw forbidden('Only an owner can resend an owner invitation')
-      }
-      const renewed = await renewOpenInvitation(tx, {
-        ...which,
-        tokenHash: hashToken(token),
-        expiresAt: new Date(Date.now() + INVITE_TTL_MS),
-      })
-      await recordAudit(tx, {
-        workspaceId: actor.workspaceId,
-        actorUserId: actor.userId,
-        action: 'invitation.resent',
-        targetType: 'invitation',
-        targetId: invitationId,
-      })
-      await queueInvitationEmail(tx, {
-        to: renewed.email,
-        role: renewed.role,
+      const renewed = await renewLockedInvitation(tx, actor, {
+        id: invitationId,
+        currentRole: invitation.role,
         token,
-        workspaceName: actor.workspaceName,
       })
       return { kind: 'sent' as const, token, email: renewed.email }
     })
@@ -101,6 +117,42 @@ export async function resendInvitation(
     await slot.release()
     throw error
   }
+}
+
+/**
+ * A pending invitation (locked by the caller) gets a new link and 7 more days, and `role` when
+ * given; audited and emailed again. Owner invitations are an owner's to resend.
+ */
+async function renewLockedInvitation(
+  tx: Tx,
+  actor: Member,
+  { id, currentRole, role, token }: { id: string; currentRole: Role; role?: Role; token: string },
+) {
+  if (!canAssignRole(actor.role, currentRole)) {
+    throw forbidden('Only an owner can resend an owner invitation')
+  }
+  const renewed = await renewOpenInvitation(tx, {
+    workspaceId: actor.workspaceId,
+    id,
+    tokenHash: hashToken(token),
+    expiresAt: new Date(Date.now() + INVITE_TTL_MS),
+    role,
+  })
+  await recordAudit(tx, {
+    workspaceId: actor.workspaceId,
+    actorUserId: actor.userId,
+    action: 'invitation.resent',
+    targetType: 'invitation',
+    targetId: id,
+    ...(role && role !== currentRole ? { data: { role } } : {}),
+  })
+  await queueInvitationEmail(tx, {
+    to: renewed.email,
+    role: renewed.role,
+    token,
+    workspaceName: actor.workspaceName,
+  })
+  return renewed
 }
 
 /** Revokes a pending invitation. Like inviting: admins revoke agent and admin invitations, only owners owner ones. */

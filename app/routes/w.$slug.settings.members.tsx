@@ -10,7 +10,12 @@ import { askToConfirm, confirmStepOf, isConfirmed, withoutConfirmStep } from '#a
 import { Field, FormErrors, SelectField } from '#app/components/ui/field.tsx'
 import { env } from '#app/env.server.ts'
 import { requireMember } from '#app/http/auth.server.ts'
-import { inviteMember, resendInvitation, revokeInvitation } from '#app/domain/invitations.server.ts'
+import {
+  INVITE_RESEND_LIMIT,
+  inviteMember,
+  resendInvitation,
+  revokeInvitation,
+} from '#app/domain/invitations.server.ts'
 import {
   changeMemberRole,
   membersOf,
@@ -58,11 +63,24 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   const input = submission.value
   switch (input.intent) {
     case 'invite': {
-      const token = await inviteMember(member, input.email, input.role)
+      const outcome = await inviteMember(member, input.email, input.role)
+      if (outcome.kind === 'already-member' || outcome.kind === 'rate-limited') {
+        const message =
+          outcome.kind === 'already-member'
+            ? `${outcome.email} is already a member of this workspace.`
+            : `${input.email} has a pending invitation that was sent ${INVITE_RESEND_LIMIT.max} times in the last hour. Try again later.`
+        return data(
+          { result: submission.reply({ fieldErrors: { email: [message] } }), inviteLink: null, notice: null },
+          { status: outcome.kind === 'already-member' ? 400 : 429 },
+        )
+      }
       return {
         result: submission.reply({ resetForm: true }),
-        inviteLink: `${env().appUrl}/invite/${token}`,
-        notice: `Invitation emailed to ${input.email}. You can also copy the link below and send it yourself.`,
+        inviteLink: `${env().appUrl}/invite/${outcome.token}`,
+        notice:
+          outcome.kind === 'renewed'
+            ? `${input.email} already had a pending invitation: emailed again with a new link (the previous one no longer works). You can also copy it below.`
+            : `Invitation emailed to ${input.email}. You can also copy the link below and send it yourself.`,
       }
     }
     case 'resend-invite': {

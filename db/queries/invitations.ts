@@ -1,4 +1,4 @@
-import { and, eq, gt, isNull, sql } from 'drizzle-orm'
+import { and, desc, eq, gt, isNull, sql } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
 import { invitations, workspaces, type MembershipRole } from '../schema.ts'
 
@@ -39,8 +39,34 @@ export async function lockOpenInvitation(
 }
 
 /**
- * Gives a pending invitation a new token hash and expiry (a resend: the old link stops working);
- * returns its email, or undefined when it is not pending in this workspace.
+ * The newest invitation to this address (any case) that is neither accepted nor revoked, expired
+ * or not, locked (FOR UPDATE) until the transaction ends; undefined if none.
+ */
+export async function lockOpenInvitationByEmail(
+  db: DbOrTx,
+  { workspaceId, email }: { workspaceId: string; email: string },
+) {
+  const [row] = await db
+    .select({ id: invitations.id, role: invitations.role })
+    .from(invitations)
+    .where(
+      and(
+        eq(invitations.workspaceId, workspaceId),
+        eq(sql`lower(${invitations.email})`, email.toLowerCase()),
+        isNull(invitations.acceptedAt),
+        isNull(invitations.revokedAt),
+      ),
+    )
+    .orderBy(desc(invitations.createdAt))
+    .limit(1)
+    .for('update')
+  return row
+}
+
+/**
+ * Gives a pending invitation a new token hash and expiry (a resend: the old link stops working),
+ * and a new role when one is given; returns its email, or undefined when it is not pending in
+ * this workspace.
  */
 export async function renewOpenInvitation(
   db: DbOrTx,
@@ -49,11 +75,12 @@ export async function renewOpenInvitation(
     id,
     tokenHash,
     expiresAt,
-  }: { workspaceId: string; id: string; tokenHash: string; expiresAt: Date },
+    role,
+  }: { workspaceId: string; id: string; tokenHash: string; expiresAt: Date; role?: MembershipRole },
 ) {
   const [row] = await db
     .update(invitations)
-    .set({ tokenHash, expiresAt })
+    .set({ tokenHash, expiresAt, ...(role ? { role } : {}) })
     .where(isOpen(workspaceId, id))
     .returning({ email: invitations.email, role: invitations.role })
   return row

@@ -58,6 +58,19 @@ export async function listMembers(db: DbOrTx, workspaceId: string) {
     .orderBy(asc(users.name))
 }
 
+/** The member of the workspace whose account has this email (any case), if any. */
+export async function findMemberByEmail(
+  db: DbOrTx,
+  { workspaceId, email }: { workspaceId: string; email: string },
+) {
+  const [row] = await db
+    .select({ membershipId: memberships.id, email: users.email })
+    .from(memberships)
+    .innerJoin(users, eq(users.id, memberships.userId))
+    .where(and(eq(memberships.workspaceId, workspaceId), eq(sql`lower(${users.email})`, email.toLowerCase())))
+  return row
+}
+
 export async function listPendingInvitations(db: DbOrTx, workspaceId: string) {
   return db
     .select({

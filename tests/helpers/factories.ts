@@ -103,7 +103,7 @@ export async function createInvitation(
     .select({ id: workspaces.id, slug: workspaces.slug, name: workspaces.name })
     .from(workspaces)
     .where(eq(workspaces.id, inviter.workspace.id))
-  const token = await inviteMember(
+  const outcome = await inviteMember(
     {
       userId: inviter.user.id,
       role: 'owner',
@@ -114,7 +114,8 @@ export async function createInvitation(
     email,
     overrides.role ?? 'agent',
   )
-  return { token, email }
+  if (outcome.kind !== 'invited') throw new Error(`createInvitation: ${outcome.kind}`)
+  return { token: outcome.token, email }
 }
 
 /** Everything a workspace owns that settings actions can change, to assert "nothing was written". */

@@ -6,7 +6,7 @@ import { INVITE_RESEND_LIMIT } from '#app/domain/invitations.server.ts'
 import { startQueue } from '#app/jobs/queue.server.ts'
 import * as inviteRoute from '#app/routes/invite.$token.tsx'
 import * as membersRoute from '#app/routes/w.$slug.settings.members.tsx'
-import { createMember } from '#tests/helpers/factories.ts'
+import { createMember, workspaceSnapshot } from '#tests/helpers/factories.ts'
 import { callAction, callLoader } from '#tests/helpers/routes.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 
@@ -104,5 +104,72 @@ describe('invitations by email', () => {
     const agent = await createMember('agent', owner.workspace)
     expect((await members(agent, { intent: 'resend-invite', invitationId: id })).status).toBe(403)
     expect(await invitationEmailsTo('tenancy@example.com')).toHaveLength(1)
+  })
+
+  it('refuses to invite a member (any case), next to the email field, and writes and sends nothing', async () => {
+    const owner = await createMember('owner')
+    const agent = await createMember('agent', owner.workspace)
+    const before = await workspaceSnapshot(owner.workspace.id)
+    const result = await members(owner, {
+      intent: 'invite',
+      email: agent.user.email.toUpperCase(),
+      role: 'admin',
+    })
+    expect(result.status).toBe(400)
+    expect(result.data.result.error.email).toEqual([
+      `${agent.user.email} is already a member of this workspace.`,
+    ])
+    // Typed values are kept for the page without JavaScript.
+    expect(result.data.result.initialValue).toMatchObject({
+      email: agent.user.email.toUpperCase(),
+      role: 'admin',
+    })
+    expect(result.data.inviteLink).toBeNull()
+    expect(await workspaceSnapshot(owner.workspace.id)).toEqual(before)
+    expect(await invitationEmailsTo(agent.user.email.toUpperCase())).toHaveLength(0)
+    // A member of another workspace is invited as usual.
+    const stranger = await createMember('owner')
+    expect(
+      (await members(stranger, { intent: 'invite', email: agent.user.email, role: 'agent' })).status,
+    ).toBe(200)
+  })
+
+  it('a second invitation to a pending address renews that one: one row, the new role, only the new link works', async () => {
+    const owner = await createMember('owner')
+    await members(owner, { intent: 'invite', email: 'twice@example.com', role: 'agent' })
+    const again = await members(owner, { intent: 'invite', email: 'Twice@Example.com', role: 'admin' })
+    expect(again.status).toBe(200)
+    expect(again.data.notice).toBe(
+      'Twice@Example.com already had a pending invitation: emailed again with a new link (the previous one no longer works). You can also copy it below.',
+    )
+    const rows = await getDb()
+      .select({ email: invitations.email, role: invitations.role })
+      .from(invitations)
+      .where(eq(invitations.workspaceId, owner.workspace.id))
+    expect(rows).toEqual([{ email: 'twice@example.com', role: 'admin' }])
+    const sent = await invitationEmailsTo('twice@example.com')
+    expect(sent).toHaveLength(2)
+    expect(await inviteIsOpen(tokenIn(sent[0].text))).toBe(false)
+    expect(await inviteIsOpen(tokenIn(sent[1].text))).toBe(true)
+    expect(again.data.inviteLink).toBe(`http://localhost:3000/invite/${tokenIn(sent[1].text)}`)
+  })
+
+  it('invitations to one address at once make one, and re-inviting counts against the resend limit', async () => {
+    const owner = await createMember('owner')
+    const invite = () => members(owner, { intent: 'invite', email: 'race@example.com', role: 'agent' })
+    const results = await Promise.all(Array.from({ length: 6 }, invite))
+    expect(results.map((r) => r.status)).toEqual(Array(6).fill(200))
+    const rows = await getDb()
+      .select({ id: invitations.id })
+      .from(invitations)
+      .where(eq(invitations.workspaceId, owner.workspace.id))
+    expect(rows).toHaveLength(1)
+    for (let i = 0; i < INVITE_RESEND_LIMIT.max; i++) expect((await invite()).status).toBe(200)
+    const refused = await invite()
+    expect(refused.status).toBe(429)
+    expect(refused.data.result.error.email).toEqual([
+      'race@example.com has a pending invitation that was sent 3 times in the last hour. Try again later.',
+    ])
+    expect(await invitationEmailsTo('race@example.com')).toHaveLength(6 + INVITE_RESEND_LIMIT.max)
   })
 })
