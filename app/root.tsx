@@ -8,6 +8,7 @@ import {
   Scripts,
   ScrollRestoration,
   useLoaderData,
+  useLocation,
   useRouteError,
 } from '@remix-run/react'
 import type { ReactNode } from 'react'
@@ -15,6 +16,7 @@ import { TimeZoneDetector } from '#app/components/account/time-zone-detector.tsx
 import { getSignedIn } from '#app/http/auth.server.ts'
 import { DEFAULT_TIME_ZONE } from '#app/utils/format.ts'
 import { useNonce } from '#app/utils/nonce.tsx'
+import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
 import stylesheet from './tailwind.css?url'
 
 export const links: LinksFunction = () => [
@@ -34,6 +36,8 @@ export async function loader({ request }: LoaderFunctionArgs) {
     timeZoneChosen: signedIn ? signedIn.user.timeZone !== null : null,
   }
 }
+
+export const shouldRevalidate = unlessActionNeverArrived
 
 export function Layout({ children }: { children: ReactNode }) {
   const nonce = useNonce()
@@ -61,8 +65,22 @@ export default function App() {
     <>
       {timeZoneChosen === false ? <TimeZoneDetector /> : null}
       <Outlet />
+      <DiscoverThisPage />
     </>
   )
+}
+
+/**
+ * Remix learns the routes of a path the first time it goes there (lazy route discovery, a fetch
+ * of /__manifest), and a page with a parameter in its path (a ticket) is not counted as known
+ * until it has been looked up. A form the page posts to itself then looked the page up first:
+ * offline, that lookup failed and the whole page became "Something went wrong", the typed reply
+ * gone, before the form's own "Couldn't send" handling could run. A hidden link to the page
+ * itself has it looked up as soon as the page renders, while the network is there.
+ */
+function DiscoverThisPage() {
+  const { pathname } = useLocation()
+  return <Link to={pathname} discover="render" prefetch="none" hidden tabIndex={-1} aria-hidden="true" />
 }
 
 export function ErrorBoundary() {

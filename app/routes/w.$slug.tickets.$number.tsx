@@ -69,6 +69,7 @@ import {
 import { PRIORITY_LABEL, STATUS_LABEL } from '#app/utils/vocabulary.ts'
 import { useShortcuts } from '#app/utils/use-shortcuts.ts'
 import { ChevronLeft, ChevronRight } from '#app/components/ui/icons.tsx'
+import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: data ? `#${data.ticket.number} ${data.ticket.subject} · Switchboard` : 'Ticket · Switchboard' },
@@ -147,6 +148,9 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     context,
   })
 }
+
+/** After a post that never reached the server, nothing is loaded again (offline, that failed too). */
+export const shouldRevalidate = unlessActionNeverArrived
 
 /**
  * With JavaScript, every form of the page posts through here. A send that never got an answer

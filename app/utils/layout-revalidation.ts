@@ -12,10 +12,29 @@ export function layoutShouldRevalidate({
   currentParams,
   nextParams,
   formMethod,
+  actionResult,
   defaultShouldRevalidate,
 }: ShouldRevalidateFunctionArgs) {
+  if (actionNeverArrived(actionResult)) return false
   const sameWorkspace = currentParams.slug === nextParams.slug
   const onlyQueryChanged = currentUrl.pathname === nextUrl.pathname && currentUrl.search !== nextUrl.search
   if (!formMethod && sameWorkspace && onlyQueryChanged) return false
   return defaultShouldRevalidate
+}
+
+/**
+ * A post that never reached the server (the composer's clientAction caught a network error:
+ * `sendFailed`) changed nothing, so nothing is loaded again: offline, that reload failed too and
+ * replaced the page, with the agent's text, by the error page.
+ */
+export function actionNeverArrived(actionResult: unknown) {
+  return typeof actionResult === 'object' && actionResult !== null && 'sendFailed' in actionResult
+}
+
+/** For routes with no other rule: the default, except after a post that never arrived. */
+export function unlessActionNeverArrived({
+  actionResult,
+  defaultShouldRevalidate,
+}: ShouldRevalidateFunctionArgs) {
+  return actionNeverArrived(actionResult) ? false : defaultShouldRevalidate
 }

@@ -51,6 +51,21 @@ test('a long thread opens at its newest message, with the earlier ones collapsed
   const similar = page.getByRole('region', { name: 'Similar resolved tickets' })
   await expect(similar.getByText('None found.')).toBeVisible()
   await expect(similar.getByRole('link', { name: 'Show similar resolved tickets' })).toHaveCount(0)
+
+  // Offline (the whole browser, not one request): the send fails in the composer, not the page.
+  // Remix's route lookup before the post and its reload after it both failed offline and swapped
+  // the page, with the text, for "Something went wrong".
+  await page.reload()
+  const composer = page.getByLabel(/Reply to Casey Customer/)
+  await composer.fill('Typed on a train.')
+  await page.context().setOffline(true)
+  await page.getByRole('button', { name: 'Send reply', exact: true }).click()
+  await expect(page.getByRole('alert').filter({ hasText: /Couldn.t send/ })).toBeVisible()
+  await expect(composer).toHaveValue('Typed on a train.')
+  await expect(page.getByRole('heading', { name: 'A very long story' })).toBeAttached()
+  await page.context().setOffline(false)
+  await page.getByRole('button', { name: 'Retry' }).click()
+  await expect(conversation.getByText('Typed on a train.')).toBeVisible()
 })
 
 test('field changes show inline in the thread; Ctrl+Enter sends; Esc leaves the text field', async ({
