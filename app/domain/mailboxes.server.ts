@@ -3,12 +3,15 @@ import {
   getMailbox,
   insertMailbox,
   listMailboxes,
+  listMailboxIdentities,
   lockMailboxes,
   setMailboxArchivedAt,
   setMailboxAutoAcknowledgement,
   updateMailboxRow,
   type MailboxValues,
 } from '#db/queries/mailboxes.ts'
+import { lockKeyForTransaction } from '#db/queries/locks.ts'
+import type { Tx } from '#db/client.ts'
 import { env } from '#app/env.server.ts'
 import { mailboxKeyFrom } from '#app/utils/mailbox-schemas.ts'
 import { recordAudit } from './audit.server.ts'
@@ -28,13 +31,44 @@ export async function mailboxesOf(member: Pick<Member, 'workspaceId' | 'workspac
   return rows.map((m) => ({ ...m, forwardingAddress: forwardingAddress(member.workspaceSlug, m.key) }))
 }
 
+/** Another mailbox (archived or not) already has this name or this address. */
+export type MailboxConflict =
+  { kind: 'name-taken'; archived: boolean } | { kind: 'address-taken'; name: string; archived: boolean }
+
+/**
+ * Two mailboxes may not share a name or an address (case-insensitive), archived ones included:
+ * pickers would show two identical entries, and restoring an archived one would make them. The
+ * workspace's mailbox writes are serialized for the check (an advisory lock), so two posts at
+ * once cannot both pass it.
+ */
+async function conflictOf(
+  tx: Tx,
+  workspaceId: string,
+  input: { name: string; address: string },
+  exceptId?: string,
+): Promise<MailboxConflict | undefined> {
+  await lockKeyForTransaction(tx, `mailboxes:${workspaceId}`)
+  const others = (await listMailboxIdentities(tx, { workspaceId })).filter((m) => m.id !== exceptId)
+  const sameName = others.find((m) => m.name.toLowerCase() === input.name.toLowerCase())
+  if (sameName) return { kind: 'name-taken', archived: sameName.archivedAt !== null }
+  const sameAddress = others.find((m) => m.address.toLowerCase() === input.address.toLowerCase())
+  if (sameAddress) {
+    return { kind: 'address-taken', name: sameAddress.name, archived: sameAddress.archivedAt !== null }
+  }
+  return undefined
+}
+
 export type CreateMailboxOutcome =
-  { kind: 'created'; mailbox: { id: string; key: string } } | { kind: 'key-taken'; key: string }
+  | { kind: 'created'; mailbox: { id: string; key: string } }
+  | { kind: 'key-taken'; key: string; fromName: boolean }
+  | MailboxConflict
 
 export async function createMailbox(member: Member, input: MailboxInput): Promise<CreateMailboxOutcome> {
   const key = input.key || mailboxKeyFrom(input.name)
   try {
-    return await getDb().transaction(async (tx) => {
+    return await getDb().transaction(async (tx): Promise<CreateMailboxOutcome> => {
+      const conflict = await conflictOf(tx, member.workspaceId, input)
+      if (conflict) return conflict
       const mailbox = await insertMailbox(tx, {
         workspaceId: member.workspaceId,
         values: {
@@ -57,16 +91,23 @@ export async function createMailbox(member: Member, input: MailboxInput): Promis
     })
   } catch (error) {
     // Archived mailboxes keep their key: mail forwarded to an old address must not land elsewhere.
-    if (isUniqueViolation(error, 'mailboxes_workspace_key')) return { kind: 'key-taken', key }
+    if (isUniqueViolation(error, 'mailboxes_workspace_key'))
+      return { kind: 'key-taken', key, fromName: !input.key }
     throw error
   }
 }
 
 /** Changes a mailbox's name, address, sender name and signature; its key never changes. */
-export async function updateMailbox(member: Member, mailboxId: string, input: MailboxValues) {
-  await getDb().transaction(async (tx) => {
+export async function updateMailbox(
+  member: Member,
+  mailboxId: string,
+  input: MailboxValues,
+): Promise<{ kind: 'saved' } | MailboxConflict> {
+  return getDb().transaction(async (tx) => {
     const before = await getMailbox(tx, { workspaceId: member.workspaceId, id: mailboxId })
     if (!before) throw notFound('No such mailbox')
+    const conflict = await conflictOf(tx, member.workspaceId, input, mailboxId)
+    if (conflict) return conflict
     const after = {
       name: input.name,
       address: input.address,
@@ -90,6 +131,7 @@ export async function updateMailbox(member: Member, mailboxId: string, input: Ma
         after,
       },
     })
+    return { kind: 'saved' as const }
   })
 }
 

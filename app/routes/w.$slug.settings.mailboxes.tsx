@@ -24,6 +24,8 @@ import {
   setAutoAcknowledgement,
   unarchiveMailbox,
   updateMailbox,
+  type CreateMailboxOutcome,
+  type MailboxConflict,
 } from '#app/domain/mailboxes.server.ts'
 import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 import {
@@ -75,6 +77,45 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   }
 }
 
+/** The field error for a mailbox the domain refused: where the person can fix it. */
+function refusalOf(
+  outcome: MailboxConflict | Extract<CreateMailboxOutcome, { kind: 'key-taken' }>,
+  input: { name: string; address: string },
+): Record<string, string[]> {
+  const restore = 'restore it under Archived mailboxes'
+  switch (outcome.kind) {
+    case 'name-taken':
+      return {
+        name: [
+          outcome.archived
+            ? `An archived mailbox is already named “${input.name}”: ${restore}, or choose another name.`
+            : `Another mailbox is already named “${input.name}”. Choose another name.`,
+        ],
+      }
+    case 'address-taken':
+      return {
+        address: [
+          outcome.archived
+            ? `The archived mailbox “${outcome.name}” already uses ${input.address}: ${restore}, or use another address.`
+            : `The mailbox “${outcome.name}” already uses ${input.address}. Use another address.`,
+        ],
+      }
+    case 'key-taken':
+      // Left empty, the key was made from the name: say so where the person typed.
+      return outcome.fromName
+        ? {
+            name: [
+              `The key made from this name, “${outcome.key}”, is already used by another mailbox (archived ones keep theirs). Change the name, or choose a key.`,
+            ],
+          }
+        : {
+            key: [
+              `The key “${outcome.key}” is already used by another mailbox (maybe an archived one). Choose another.`,
+            ],
+          }
+  }
+}
+
 export async function action({ request, params }: ActionFunctionArgs) {
   const member = await requireMember(request, params.slug, 'admin')
   const form = await readForm(request)
@@ -87,10 +128,9 @@ export async function action({ request, params }: ActionFunctionArgs) {
   switch (input.intent) {
     case 'create': {
       const outcome = await createMailbox(member, input)
-      if (outcome.kind === 'key-taken') {
-        const message = `The key “${outcome.key}” is already used by another mailbox (maybe an archived one). Choose another.`
+      if (outcome.kind !== 'created') {
         return data(
-          { result: submission.reply({ fieldErrors: { key: [message] } }), formId, notice: null },
+          { result: submission.reply({ fieldErrors: refusalOf(outcome, input) }), formId, notice: null },
           { status: 400 },
         )
       }
@@ -100,9 +140,16 @@ export async function action({ request, params }: ActionFunctionArgs) {
         notice: `Mailbox “${input.name}” created.`,
       }
     }
-    case 'update':
-      await updateMailbox(member, input.mailboxId, input)
+    case 'update': {
+      const outcome = await updateMailbox(member, input.mailboxId, input)
+      if (outcome.kind !== 'saved') {
+        return data(
+          { result: submission.reply({ fieldErrors: refusalOf(outcome, input) }), formId, notice: null },
+          { status: 400 },
+        )
+      }
       return { result: submission.reply(), formId, notice: `Mailbox “${input.name}” saved.` }
+    }
     case 'archive': {
       if (!isConfirmed(form)) {
         return askToConfirm({

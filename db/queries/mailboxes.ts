@@ -94,6 +94,22 @@ export async function setMailboxArchivedAt(
     .where(and(eq(mailboxes.workspaceId, workspaceId), eq(mailboxes.id, id)))
 }
 
+/**
+ * The workspace's mailboxes' names and addresses (archived ones too), to refuse a second mailbox
+ * with the same name or address. Call it after lockKeyForTransaction(mailboxesKey(workspaceId)).
+ */
+export async function listMailboxIdentities(db: DbOrTx, { workspaceId }: { workspaceId: string }) {
+  return db
+    .select({
+      id: mailboxes.id,
+      name: mailboxes.name,
+      address: mailboxes.address,
+      archivedAt: mailboxes.archivedAt,
+    })
+    .from(mailboxes)
+    .where(eq(mailboxes.workspaceId, workspaceId))
+}
+
 /** Every mailbox of the workspace, locked, so two concurrent archives cannot leave it without one. */
 export async function lockMailboxes(db: DbOrTx, workspaceId: string) {
   return db

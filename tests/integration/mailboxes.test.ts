@@ -130,31 +130,121 @@ describe('mailboxes settings', () => {
       expect(await mailboxByKey(workspace.id, 'sales-eu')).toMatchObject({ name: valid.name, signature: '' })
     })
 
-    it.each([
-      ['a typed key', { key: 'support' }],
-      ['a key derived from the name', { name: 'Support' }],
-    ])(
-      'rejects %s that another mailbox already uses with a field error, writing nothing',
-      async (_, form) => {
-        const { owner, workspace } = await team()
-        const before = await snapshot(workspace.id)
-        const result = await postMailboxes(owner, { ...valid, ...form })
-        expect(result.status).toBe(400)
-        expect(result.data.result.error.key).toEqual([
-          'The key “support” is already used by another mailbox (maybe an archived one). Choose another.',
-        ])
-        // What was typed comes back so the form keeps it.
-        expect(result.data.result.initialValue).toMatchObject({ address: valid.address })
-        expect(await snapshot(workspace.id)).toEqual(before)
-      },
-    )
+    it('rejects a typed key that another mailbox already uses with a field error, writing nothing', async () => {
+      const { owner, workspace } = await team()
+      const before = await snapshot(workspace.id)
+      const result = await postMailboxes(owner, { ...valid, key: 'support' })
+      expect(result.status).toBe(400)
+      expect(result.data.result.error.key).toEqual([
+        'The key “support” is already used by another mailbox (maybe an archived one). Choose another.',
+      ])
+      // What was typed comes back so the form keeps it.
+      expect(result.data.result.initialValue).toMatchObject({ address: valid.address })
+      expect(await snapshot(workspace.id)).toEqual(before)
+    })
+
+    it('says on the name, not on the empty key field, that the key made from the name is taken', async () => {
+      const { owner, workspace } = await team()
+      // The first mailbox, renamed, keeps its key "support".
+      await getDb()
+        .update(mailboxes)
+        .set({ name: 'Help desk' })
+        .where(eq(mailboxes.workspaceId, workspace.id))
+      const before = await snapshot(workspace.id)
+      const result = await postMailboxes(owner, { ...valid, name: 'Support', key: '' })
+      expect(result.status).toBe(400)
+      expect(result.data.result.error).toEqual({
+        name: [
+          'The key made from this name, “support”, is already used by another mailbox (archived ones keep theirs). Change the name, or choose a key.',
+        ],
+      })
+      expect(await snapshot(workspace.id)).toEqual(before)
+    })
+
+    it('refuses a second mailbox with the same name or address (any case), archived ones included', async () => {
+      const { owner, workspace } = await team()
+      expect((await postMailboxes(owner, valid)).status).toBe(200)
+      const before = await snapshot(workspace.id)
+      const sameName = await postMailboxes(owner, {
+        ...valid,
+        name: 'BILLING & refunds',
+        address: 'other@acme.example',
+        key: 'other',
+      })
+      expect(sameName.status).toBe(400)
+      expect(sameName.data.result.error).toEqual({
+        name: ['Another mailbox is already named “BILLING & refunds”. Choose another name.'],
+      })
+      const sameAddress = await postMailboxes(owner, {
+        ...valid,
+        name: 'Refunds',
+        address: 'Billing@ACME.example',
+      })
+      expect(sameAddress.status).toBe(400)
+      expect(sameAddress.data.result.error).toEqual({
+        address: ['The mailbox “Billing & Refunds” already uses Billing@ACME.example. Use another address.'],
+      })
+      expect(await snapshot(workspace.id)).toEqual(before)
+
+      const billing = await mailboxByKey(workspace.id, 'billing-refunds')
+      expect((await postMailboxes(owner, { intent: 'archive', mailboxId: billing.id })).status).toBe(200)
+      const archivedName = await postMailboxes(owner, {
+        ...valid,
+        key: 'billing-2',
+        address: 'b2@acme.example',
+      })
+      expect(archivedName.data.result.error.name).toEqual([
+        'An archived mailbox is already named “Billing & Refunds”: restore it under Archived mailboxes, or choose another name.',
+      ])
+      // Simultaneous posts of a new mailbox make one.
+      const results = await Promise.all(
+        Array.from({ length: 4 }, () =>
+          postMailboxes(owner, { ...valid, name: 'Sales', address: 'sales@acme.example' }),
+        ),
+      )
+      expect(results.map((r) => r.status).sort()).toEqual([200, 400, 400, 400])
+      expect((await snapshot(workspace.id)).rows.filter((m) => m.name === 'Sales')).toHaveLength(1)
+    })
+
+    it('refuses to rename a mailbox to another one’s name or address, and keeps its own', async () => {
+      const { owner, workspace } = await team()
+      expect((await postMailboxes(owner, valid)).status).toBe(200)
+      const billing = await mailboxByKey(workspace.id, 'billing-refunds')
+      const support = await mailboxByKey(workspace.id, 'support')
+      const update = { intent: 'update', mailboxId: billing.id, fromName: 'Acme', signature: '' }
+      const renamed = await postMailboxes(owner, { ...update, name: 'support', address: valid.address })
+      expect(renamed.status).toBe(400)
+      expect(renamed.data.result.error).toEqual({
+        name: ['Another mailbox is already named “support”. Choose another name.'],
+      })
+      const readdressed = await postMailboxes(owner, {
+        ...update,
+        name: valid.name,
+        address: support.address,
+      })
+      expect(readdressed.data.result.error.address).toEqual([
+        `The mailbox “Support” already uses ${support.address}. Use another address.`,
+      ])
+      const kept = await postMailboxes(owner, {
+        ...update,
+        name: 'billing & REFUNDS',
+        address: valid.address,
+      })
+      expect(kept.status).toBe(200)
+      expect((await mailboxByKey(workspace.id, 'billing-refunds')).name).toBe('billing & REFUNDS')
+    })
 
     it('rejects the key of an archived mailbox too', async () => {
       const { owner, workspace } = await team()
       expect((await postMailboxes(owner, { ...valid, key: 'old' })).status).toBe(200)
       const old = await mailboxByKey(workspace.id, 'old')
       expect((await postMailboxes(owner, { intent: 'archive', mailboxId: old.id })).status).toBe(200)
-      const result = await postMailboxes(owner, { ...valid, key: 'old' })
+      const result = await postMailboxes(owner, {
+        ...valid,
+        name: 'New',
+        address: 'new@acme.example',
+        key: 'old',
+      })
       expect(result.status).toBe(400)
       expect(result.data.result.error.key).toBeDefined()
     })
