@@ -13,6 +13,7 @@ import { VerifyEmailBanner } from '#app/components/verify-email-banner.tsx'
 import { requireMember } from '#app/http/auth.server.ts'
 import { layoutShouldRevalidate } from '#app/utils/layout-revalidation.ts'
 import { layoutForRequest } from './w.$slug.layout-data.server.ts'
+import { ShortcutsHelp } from '#app/components/queue/shortcuts-dialog.tsx'
 
 export const shouldRevalidate = layoutShouldRevalidate
 
@@ -72,6 +73,7 @@ export default function WorkspaceLayout() {
           <LiveIndicator />
           <UserMenu name={user.name} email={user.email} />
         </TopBar>
+        <ShortcutsHelp />
         <label
           htmlFor={NAV_DRAWER_ID}
           aria-hidden

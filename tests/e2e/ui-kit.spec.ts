@@ -31,6 +31,11 @@ test('the user menu and the shortcuts list work from the keyboard, on Radix', as
   await expect(dialog).toBeVisible()
   await page.keyboard.press('Escape')
   await expect(dialog).toHaveCount(0)
+  // `?` opens the same list, once, in the inbox and on every other page of the workspace.
+  await page.keyboard.press('?')
+  await expect(dialog).toHaveCount(1)
+  await page.keyboard.press('Escape')
+  await expect(dialog).toHaveCount(0)
 
   // The pointer reaching the bell's HTML fallback brings in Radix; the menu opens on click.
   await page.locator('summary', { hasText: 'Notifications' }).hover()
@@ -41,6 +46,10 @@ test('the user menu and the shortcuts list work from the keyboard, on Radix', as
   await expect(page.getByRole('menu').getByText('No notifications yet.')).toBeVisible()
   await page.getByRole('menuitem', { name: 'All notifications' }).click()
   await expect(page).toHaveURL(/\/notifications$/)
+  await page.keyboard.press('?')
+  await expect(dialog).toBeVisible()
+  await page.keyboard.press('Escape')
+  await expect(dialog).toHaveCount(0)
 
   await page.getByRole('button', { name: 'Account menu for Kit Keyboard' }).click()
   await page.getByRole('menuitem', { name: 'Sign out' }).click()

@@ -136,7 +136,6 @@ export function QueueTable({
       event.preventDefault()
       document.getElementById('queue-search')?.focus()
     },
-    '?': () => setShortcutsOpen(true),
   })
 
   // The rows' ticket links are plain anchors (see QueueRow): one handler here makes a plain

@@ -1,4 +1,5 @@
-import { useEffect } from 'react'
+import { useEffect, useState } from 'react'
+import { useShortcuts } from '#app/utils/use-shortcuts.ts'
 import { useLazyModule } from '#app/components/ui/lazy.ts'
 import { SHORTCUT_SCOPE_LABEL, SHORTCUTS } from '#app/utils/shortcuts.ts'
 
@@ -55,4 +56,11 @@ export function ShortcutsDialog({
       </div>
     </Dialog>
   )
+}
+
+/** `?` on any page of the workspace opens the list (its entries say where each key works). */
+export function ShortcutsHelp() {
+  const [open, setOpen] = useState(false)
+  useShortcuts({ '?': () => setOpen(true) })
+  return <ShortcutsDialog open={open} onOpenChange={setOpen} />
 }
