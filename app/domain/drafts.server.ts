@@ -7,20 +7,44 @@ import {
   upsertDraft,
   type DraftValues,
 } from '#db/queries/drafts.ts'
+import type { TicketEvent } from '#app/realtime/events.ts'
 import type { Member } from './workspaces.server.ts'
 
 /**
+ * The agent's draft of this ticket is gone (sent, or emptied): their other tabs still showing
+ * text for it save it again (app/components/ticket/use-draft-autosave.ts).
+ */
+export function draftCleared(
+  member: Pick<Member, 'workspaceId' | 'userId'>,
+  ticket: { id: string; number: number },
+  at = new Date(),
+): TicketEvent {
+  return {
+    type: 'draft.cleared',
+    workspaceId: member.workspaceId,
+    userId: member.userId,
+    ticketId: ticket.id,
+    number: ticket.number,
+    at: at.toISOString(),
+  }
+}
+
+/**
  * Saves the agent's composer text for the ticket (as they type, and when they leave the page).
- * Empty text deletes the draft. Not audited: a draft is work in progress, not an action.
+ * Empty text deletes the draft (and returns its `draft.cleared` event to publish). Not audited: a
+ * draft is work in progress, not an action.
  */
 export async function saveDraft(member: Member, number: number, values: DraftValues) {
   const db = getDb()
   const ticketId = await ticketIdByNumber(db, { workspaceId: member.workspaceId, number })
   if (!ticketId) return { kind: 'not-found' as const }
   const key = { workspaceId: member.workspaceId, ticketId, userId: member.userId }
-  if (values.body.trim() === '') await deleteDraft(db, key)
-  else await upsertDraft(db, { ...key, ...values })
-  return { kind: 'saved' as const }
+  if (values.body.trim() !== '') {
+    await upsertDraft(db, { ...key, ...values })
+    return { kind: 'saved' as const, events: [] }
+  }
+  await deleteDraft(db, key)
+  return { kind: 'saved' as const, events: [draftCleared(member, { id: ticketId, number })] }
 }
 
 /**

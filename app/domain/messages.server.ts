@@ -12,6 +12,7 @@ import {
 import { insertMessage } from '#db/queries/tickets.ts'
 import { uuidv7 } from '#db/uuid.ts'
 import { recordAudit } from './audit.server.ts'
+import { draftCleared } from './drafts.server.ts'
 import { notifyMentions } from './mentions.server.ts'
 import { enqueueWebhooks } from './webhooks.server.ts'
 import { newMessageId } from './email.server.ts'
@@ -187,6 +188,8 @@ export async function replyToTicket(
       const outcome = await updateTickets(member, [ticket.id], { status: input.status }, tx)
       if (outcome.kind === 'updated') events.push(...outcome.events)
     }
+    // recordAgentMessage deleted the author's draft: their other tabs save theirs again.
+    events.push(draftCleared(member, ticket, at))
     return { kind: 'sent' as const, messageId, events }
   })
 }

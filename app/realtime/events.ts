@@ -44,6 +44,19 @@ export type TicketEvent =
       at: string
     }
   | {
+      /**
+       * The agent's saved draft of this ticket was deleted (a send, or text cleared, in one of
+       * their tabs or the API). To their user room only: their other tabs showing text for this
+       * ticket save it again, so what is on a screen stays saved.
+       */
+      type: 'draft.cleared'
+      workspaceId: string
+      userId: string
+      ticketId: string
+      number: number
+      at: string
+    }
+  | {
       /** Delivered to one agent only (their user room), never to the workspace. */
       type: 'notification.created'
       workspaceId: string

@@ -188,6 +188,8 @@ export function realtime(): Realtime {
       for (const event of events) {
         if (event.type === 'notification.created') {
           io.to(userRoom(event.userId)).except(except).emit('notification', event)
+        } else if (event.type === 'draft.cleared') {
+          io.to(userRoom(event.userId)).except(except).emit('ticket-event', event)
         } else if (event.type === 'message.delivery') {
           // Only the ticket page shows delivery badges: its viewers, not the whole workspace.
           io.to(ticketRoom(event.workspaceId, event.ticketId)).except(except).emit('ticket-event', event)

@@ -461,6 +461,7 @@ export default function TicketPage() {
         ) : null}
         <Composer
           key={`${ticket.id}:${composerKey}`}
+          ticketId={ticket.id}
           from={from}
           latestMessageId={latest?.id}
           draft={page.drafts.mine}

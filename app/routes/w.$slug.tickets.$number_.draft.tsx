@@ -9,9 +9,10 @@ import { DraftSchema } from '#app/utils/ticket-page-schemas.ts'
 /**
  * POST: the composer's draft for this ticket (debounced as the agent types, and by
  * `fetch(…, { keepalive: true })` when they leave the page). Same-origin only, like every POST
- * (the origin check in app/http); 204 when saved, 400 with the field errors when refused.
+ * (the origin check in app/http); 204 when saved, 400 with the field errors when refused. Empty
+ * text deletes the draft and tells the agent's other tabs (`draft.cleared`).
  */
-export async function action({ request, params }: ActionFunctionArgs) {
+export async function action({ request, params, context }: ActionFunctionArgs) {
   const member = await requireMember(request, params.slug)
   const number = ticketNumberFrom(params.number)
   const submission = parseSubmission(await readForm(request), { schema: DraftSchema })
@@ -21,5 +22,6 @@ export async function action({ request, params }: ActionFunctionArgs) {
     kind: submission.value.kind,
   })
   if (outcome.kind === 'not-found') throw notFound('Ticket not found')
+  context.realtime.publish(outcome.events)
   return new Response(null, { status: 204 })
 }

@@ -63,6 +63,23 @@ test('a draft survives navigation and a reload, and shows in the queue', async (
   await page.reload()
   await expect(composer(page)).toHaveValue('Half-written answer')
 
+  // A second tab takes the draft, empties it and adds a note at once (which deletes the saved
+  // draft): this tab still shows its text, so it saves it again.
+  const other = await page.context().newPage()
+  await other.goto(ticketUrl)
+  await expect(composer(other)).toHaveValue('Half-written answer')
+  const savedAgain = page.waitForResponse((r) => r.url().endsWith('/draft') && r.status() === 204, {
+    timeout: 10_000,
+  })
+  await other.getByRole('radio', { name: 'Internal note' }).check({ force: true })
+  await other.getByLabel(/Internal note \(only your team/).fill('Checked the order myself.')
+  await other.getByRole('button', { name: 'Add note', exact: true }).click()
+  await expect(conversation(other).getByText('Checked the order myself.')).toBeVisible()
+  await savedAgain
+  await other.close()
+  await page.reload()
+  await expect(composer(page)).toHaveValue('Half-written answer')
+
   // Sent: the draft is gone, from the queue too.
   await page.getByRole('button', { name: 'Send reply', exact: true }).click()
   await expect(conversation(page).getByText('Half-written answer')).toBeVisible()

@@ -7,7 +7,7 @@ import * as draftRoute from '#app/routes/w.$slug.tickets.$number_.draft.tsx'
 import * as queueRoute from '#app/routes/w.$slug.tickets._index.tsx'
 import * as ticketRoute from '#app/routes/w.$slug.tickets.$number.tsx'
 import { createMember, createTicketFor } from '#tests/helpers/factories.ts'
-import { callAction, callLoader, inboxRows, testContext } from '#tests/helpers/routes.ts'
+import { callAction, callLoader, inboxRows, testContext, type RealtimeCalls } from '#tests/helpers/routes.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 
 beforeAll(async () => {
@@ -21,10 +21,12 @@ function saveDraft(
   number: number,
   fields: Record<string, string>,
   slug = agent.workspace.slug,
+  calls?: RealtimeCalls,
 ) {
   return callAction(draftRoute, `/w/${slug}/tickets/${number}/draft`, fields, {
     cookie: agent.cookie,
     params: { slug, number: String(number) },
+    context: testContext(calls),
   })
 }
 
@@ -40,6 +42,17 @@ async function storedDrafts(ticketId: string) {
     .select({ userId: drafts.userId, body: drafts.body, kind: drafts.kind })
     .from(drafts)
     .where(eq(drafts.ticketId, ticketId))
+}
+
+function draftClearedFor(agent: Agent, ticket: { ticketId: string; number: number }) {
+  return {
+    type: 'draft.cleared',
+    workspaceId: agent.workspace.id,
+    userId: agent.user.id,
+    ticketId: ticket.ticketId,
+    number: ticket.number,
+    at: expect.any(String),
+  }
 }
 
 describe('drafts', () => {
@@ -60,12 +73,15 @@ describe('drafts', () => {
     })
   })
 
-  it('deletes the draft when the text is emptied', async () => {
+  it('deletes the draft when the text is emptied, and tells the agent’s other tabs (draft.cleared)', async () => {
     const agent = await createMember('agent')
     const ticket = await createTicketFor(agent)
-    await saveDraft(agent, ticket.number, { kind: 'reply', body: 'Something' })
-    await saveDraft(agent, ticket.number, { kind: 'reply', body: '' })
+    const calls: RealtimeCalls = { disconnected: [], removed: [], published: [] }
+    await saveDraft(agent, ticket.number, { kind: 'reply', body: 'Something' }, undefined, calls)
+    expect(calls.published).toEqual([])
+    await saveDraft(agent, ticket.number, { kind: 'reply', body: '' }, undefined, calls)
     expect(await storedDrafts(ticket.ticketId)).toEqual([])
+    expect(calls.published).toEqual([draftClearedFor(agent, ticket)])
   })
 
   it('clears the draft when the reply is sent', async () => {
@@ -75,13 +91,17 @@ describe('drafts', () => {
     const form = new FormData()
     for (const [k, v] of Object.entries({ intent: 'reply', kind: 'reply', body: 'On its way' }))
       form.append(k, v)
+    const calls: RealtimeCalls = { disconnected: [], removed: [], published: [] }
     const sent = await callAction(ticketRoute, `/w/${agent.workspace.slug}/tickets/${ticket.number}`, form, {
       cookie: agent.cookie,
       params: { slug: agent.workspace.slug, number: String(ticket.number) },
-      context: testContext(),
+      context: testContext(calls),
     })
     expect(sent.status).toBe(302)
     expect(await storedDrafts(ticket.ticketId)).toEqual([])
+    // Held for undo, so not announced yet; the agent's other tabs still learn at once that the
+    // draft they believe saved is gone.
+    expect(calls.published).toEqual([draftClearedFor(agent, ticket)])
   })
 
   it('shows a teammate "has a draft" with its text, and marks the queue row for its author only', async () => {

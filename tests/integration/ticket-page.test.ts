@@ -504,8 +504,9 @@ describe('reply composer', () => {
     const [email] = await getDb().select().from(emails).where(eq(emails.messageId, message.id))
     expect(email.text).toContain('It shipped today')
     // The reply waits out its author's undo-send delay (5 s by default): its email job announces
-    // message.created then (tests/integration/undo-send.test.ts); the status change is immediate.
-    expect(calls.published?.map((e) => e.type)).toEqual(['ticket.updated'])
+    // message.created then (tests/integration/undo-send.test.ts); the status change is immediate,
+    // and so is the author's draft.cleared (their other tabs; tests/integration/drafts.test.ts).
+    expect(calls.published?.map((e) => e.type)).toEqual(['ticket.updated', 'draft.cleared'])
   })
 
   it('adds an internal note that is never emailed', async () => {

@@ -30,6 +30,8 @@ export type CollidingMessage = {
 }
 
 type Props = {
+  /** Its draft.cleared events (another tab of this agent sent or emptied it) come to this composer. */
+  ticketId: string
   /** The newest message the page shows: the server compares it with the thread on send. */
   latestMessageId: string | undefined
   currentStatus: TicketStatus
@@ -151,16 +153,17 @@ export function Composer(props: Props) {
   const submittingIntent = fetcher.state === 'submitting' ? fetcher.formData?.get('intent') : null
   const autosave = useDraftAutosave({
     url: props.draftUrl ?? '',
+    ticketId: props.ticketId,
     bodyRef,
     kind,
     initial: draft,
   })
   // An answer other than the redirect (failed, collision, refused): the reply was not stored and
   // its draft not deleted, so bring the server's copy up to date with what is in the composer.
-  const { flush } = autosave
+  const { sendAnswered } = autosave
   useEffect(() => {
-    if (fetched) flush()
-  }, [fetched, flush])
+    if (fetched) sendAnswered()
+  }, [fetched, sendAnswered])
 
   function focusComposer(next: MessageKind) {
     setKind(next)

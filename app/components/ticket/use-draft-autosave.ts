@@ -1,4 +1,6 @@
 import { useCallback, useEffect, useRef, type RefObject } from 'react'
+import { useLive } from '#app/components/live/live-provider.tsx'
+import type { WorkspaceEvent } from '#app/realtime/protocol.ts'
 import type { MessageKind } from '#app/utils/ticket-page-schemas.ts'
 
 /** Wait this long after the last keystroke before saving. */
@@ -11,17 +13,20 @@ type Saved = { body: string; kind: MessageKind }
  * the agent stops typing, and with `keepalive` when the page is hidden or the composer goes away,
  * so a closed tab or a navigation keeps the words. Only changes are sent. `sending()` is called
  * when a send starts: the reply's transaction deletes the draft, so no save may race it (the
- * composer unmounts with the sent text); `flush()` saves again after a send that failed.
- * `clearedElsewhere()`: the server's draft was deleted by another tab of this agent (a send, or
- * text cleared there); what this composer shows is saved again.
+ * composer unmounts with the sent text); `sendAnswered()` saves again after a send that failed.
+ * When the server's draft is deleted elsewhere (a `draft.cleared` event: this agent sent, or
+ * emptied the text, in another tab), what this composer shows is saved again: it no longer
+ * matches what the server holds, so it would otherwise be lost on a reload.
  */
 export function useDraftAutosave({
   url,
+  ticketId,
   bodyRef,
   kind,
   initial,
 }: {
   url: string
+  ticketId: string
   bodyRef: RefObject<HTMLTextAreaElement | null>
   kind: MessageKind
   /** What the server holds now (the restored draft, or nothing). */
@@ -71,16 +76,32 @@ export function useDraftAutosave({
     timer.current = setTimeout(() => flush(), SAVE_DEBOUNCE_MS)
   }, [flush])
 
+  // A send from this composer is under way: its own draft deletion is no news to it.
+  const inFlight = useRef(false)
   const sending = useCallback(() => {
     clearTimeout(timer.current)
     timer.current = undefined
+    inFlight.current = true
     saved.current = { body: bodyRef.current?.value ?? '', kind: latest.current.kind }
   }, [bodyRef])
-
-  const clearedElsewhere = useCallback(() => {
-    saved.current = { body: '', kind: latest.current.kind }
+  const sendAnswered = useCallback(() => {
+    inFlight.current = false
     flush()
   }, [flush])
+
+  const { socket } = useLive()
+  useEffect(() => {
+    if (!socket) return
+    const onEvent = (event: WorkspaceEvent) => {
+      if (event.type !== 'draft.cleared' || event.ticketId !== ticketId || inFlight.current) return
+      saved.current = { body: '', kind: latest.current.kind }
+      flush()
+    }
+    socket.on('ticket-event', onEvent)
+    return () => {
+      socket.off('ticket-event', onEvent)
+    }
+  }, [socket, ticketId, flush])
 
   // A changed kind (reply ↔ note) is part of the draft too.
   useEffect(() => {
@@ -114,5 +135,5 @@ export function useDraftAutosave({
     }
   }, [url, flush])
 
-  return { changed, sending, flush, clearedElsewhere }
+  return { changed, sending, sendAnswered }
 }
