@@ -18,26 +18,29 @@ import {
 import { requireMember } from '#app/http/auth.server.ts'
 import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 import { hasRole } from '#app/utils/roles.ts'
+import { CANNED_PLACEHOLDERS, unknownPlaceholders } from '#app/utils/canned.ts'
 import { displayName } from '#app/utils/schemas.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Canned responses · Switchboard' }]
 
-const PLACEHOLDERS = [
-  ['{{customer.name}}', 'the customer’s name (their email when unknown)'],
-  ['{{customer.email}}', 'the customer’s email address'],
-  ['{{agent.name}}', 'your name'],
-  ['{{ticket.number}}', 'the ticket number'],
-  ['{{ticket.subject}}', 'the ticket subject'],
-] as const
-
 // One line, like every name: no line breaks, controls or bidi overrides, something visible.
 const Title = displayName('Title', 100)
+
+const PLACEHOLDER_LIST = Object.keys(CANNED_PLACEHOLDERS).map((name) => `{{${name}}}`)
 
 const Body = z
   .string({ error: 'Write the response first' })
   .trim()
   .min(1, { error: 'Write the response first' })
   .max(20_000, { error: 'Use at most 20,000 characters' })
+  .superRefine((body, ctx) => {
+    const unknown = unknownPlaceholders(body)
+    if (unknown.length === 0) return
+    ctx.addIssue({
+      code: 'custom',
+      message: `Unknown placeholder${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}: the customer would see ${unknown.length > 1 ? 'them' : 'it'} as written. Use ${PLACEHOLDER_LIST.slice(0, -1).join(', ')} or ${PLACEHOLDER_LIST.at(-1)}.`,
+    })
+  })
 
 const CreateSchema = z.object({ intent: z.literal('create'), title: Title, body: Body })
 const UpdateSchema = z.object({
@@ -82,15 +85,27 @@ export async function action({ request, params }: ActionFunctionArgs) {
   const input = submission.value
   switch (input.intent) {
     case 'create':
-      await createCannedResponse(member, { title: input.title, body: input.body })
-      return {
-        result: submission.reply({ resetForm: true }),
-        formId,
-        notice: `Canned response “${input.title}” created.`,
+    case 'update': {
+      const values = { title: input.title, body: input.body }
+      const outcome =
+        input.intent === 'create'
+          ? await createCannedResponse(member, values)
+          : await updateCannedResponse(member, input.cannedResponseId, values)
+      if (outcome.kind === 'title-taken') {
+        const message = `Another canned response is already titled “${input.title}”. Choose another title.`
+        return data(
+          { result: submission.reply({ fieldErrors: { title: [message] } }), formId, notice: null },
+          { status: 400 },
+        )
       }
-    case 'update':
-      await updateCannedResponse(member, input.cannedResponseId, { title: input.title, body: input.body })
-      return { result: submission.reply(), formId, notice: `Canned response “${input.title}” saved.` }
+      return input.intent === 'create'
+        ? {
+            result: submission.reply({ resetForm: true }),
+            formId,
+            notice: `Canned response “${input.title}” created.`,
+          }
+        : { result: submission.reply(), formId, notice: `Canned response “${input.title}” saved.` }
+    }
     case 'delete':
       if (!isConfirmed(form)) {
         return askToConfirm({
@@ -154,10 +169,10 @@ function Placeholders() {
         They are filled in when the response is inserted into a reply.
       </p>
       <dl className="mt-2 grid grid-cols-[auto_1fr] gap-x-4 gap-y-1">
-        {PLACEHOLDERS.map(([code, meaning]) => (
-          <div key={code} className="contents">
+        {Object.entries(CANNED_PLACEHOLDERS).map(([name, meaning]) => (
+          <div key={name} className="contents">
             <dt>
-              <code className="font-mono text-xs">{code}</code>
+              <code className="font-mono text-xs">{`{{${name}}}`}</code>
             </dt>
             <dd className="text-slate-600 dark:text-slate-400">{meaning}</dd>
           </div>

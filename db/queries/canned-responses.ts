@@ -1,4 +1,4 @@
-import { and, asc, eq } from 'drizzle-orm'
+import { and, asc, eq, ne, sql } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
 import { cannedResponses } from '../schema.ts'
 
@@ -22,6 +22,25 @@ export async function getCannedResponse(
     .select(columns)
     .from(cannedResponses)
     .where(and(eq(cannedResponses.workspaceId, workspaceId), eq(cannedResponses.id, id)))
+  return row
+}
+
+/** The id of another canned response of the workspace with this title in any case, if any. */
+export async function findCannedResponseTitled(
+  db: DbOrTx,
+  { workspaceId, title, exceptId }: { workspaceId: string; title: string; exceptId?: string },
+) {
+  const [row] = await db
+    .select({ id: cannedResponses.id })
+    .from(cannedResponses)
+    .where(
+      and(
+        eq(cannedResponses.workspaceId, workspaceId),
+        eq(sql`lower(${cannedResponses.title})`, title.toLowerCase()),
+        exceptId ? ne(cannedResponses.id, exceptId) : undefined,
+      ),
+    )
+    .limit(1)
   return row
 }
 

@@ -189,6 +189,62 @@ describe('canned responses settings', () => {
       expect(await snapshot(workspace.id)).toEqual(before)
     })
 
+    it('refuses unknown {{…}} placeholders, naming them and the valid ones, on create and on edit', async () => {
+      const { owner, workspace } = await team()
+      const row = await createCanned(owner, 'Known', 'Hi {{ Customer.Name }}, ticket #{{ticket.number}}.')
+      const before = await snapshot(workspace.id)
+      const body = 'Hi {{bogus.placeholder}} and {{customer.phone}}, {{bogus.placeholder}} {{ }}'
+      const created = await postCanned(owner, { intent: 'create', title: 'Hello', body })
+      expect(created.status).toBe(400)
+      expect(created.data.result.error.body).toEqual([
+        'Unknown placeholders {{bogus.placeholder}}, {{customer.phone}}, {{ }}: the customer would see them as written. Use {{customer.name}}, {{customer.email}}, {{agent.name}}, {{ticket.number}} or {{ticket.subject}}.',
+      ])
+      expect(created.data.result.initialValue).toMatchObject({ title: 'Hello', body })
+      const edited = await postCanned(owner, {
+        intent: 'update',
+        cannedResponseId: row.id,
+        title: 'Known',
+        body: 'Dear {{customer.firstname}}',
+      })
+      expect(edited.status).toBe(400)
+      expect(edited.data.result.error.body).toEqual([
+        'Unknown placeholder {{customer.firstname}}: the customer would see it as written. Use {{customer.name}}, {{customer.email}}, {{agent.name}}, {{ticket.number}} or {{ticket.subject}}.',
+      ])
+      expect(await snapshot(workspace.id)).toEqual(before)
+    })
+
+    it('refuses a second canned response with the same title in any case, on create and on edit', async () => {
+      const { owner, workspace } = await team()
+      await createCanned(owner, 'Refund sent')
+      const other = await createCanned(owner, 'Other')
+      const before = await snapshot(workspace.id)
+      const created = await postCanned(owner, { intent: 'create', title: 'REFUND sent', body: 'Again' })
+      expect(created.status).toBe(400)
+      expect(created.data.result.error).toEqual({
+        title: ['Another canned response is already titled “REFUND sent”. Choose another title.'],
+      })
+      expect(created.data.result.initialValue).toMatchObject({ title: 'REFUND sent', body: 'Again' })
+      const edited = await postCanned(owner, {
+        intent: 'update',
+        cannedResponseId: other.id,
+        title: 'refund sent',
+        body: 'x',
+      })
+      expect(edited.status).toBe(400)
+      expect(edited.data.result.error.title).toBeDefined()
+      expect(await snapshot(workspace.id)).toEqual(before)
+      // Its own title, recased, is fine; another workspace may use the same title.
+      const recased = { intent: 'update', cannedResponseId: other.id, title: 'OTHER', body: 'x' }
+      expect((await postCanned(owner, recased)).status).toBe(200)
+      const stranger = await createMember('owner')
+      await createCanned(stranger, 'Refund sent')
+      // Simultaneous posts make one.
+      const results = await Promise.all(
+        Array.from({ length: 4 }, () => postCanned(owner, { intent: 'create', title: 'Race', body: 'r' })),
+      )
+      expect(results.map((r) => r.status).sort()).toEqual([200, 400, 400, 400])
+    })
+
     it('rejects an unknown intent', async () => {
       const { owner, workspace } = await team()
       const before = await snapshot(workspace.id)

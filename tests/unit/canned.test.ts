@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { fillPlaceholders, insertAtSelection, type CannedContext } from '#app/utils/canned.ts'
+import {
+  fillPlaceholders,
+  insertAtSelection,
+  unknownPlaceholders,
+  type CannedContext,
+} from '#app/utils/canned.ts'
 
 const context: CannedContext = {
   customer: { name: 'Casey Jones', email: 'casey@example.net' },
@@ -61,5 +66,15 @@ describe('insertAtSelection', () => {
 
   it('clamps a selection outside the text', () => {
     expect(insertAtSelection('Hi', 'Yo', 10, 20)).toEqual({ value: 'Hi\nYo', caret: 5 })
+  })
+})
+
+describe('unknownPlaceholders', () => {
+  it('names each {{…}} that is not a placeholder once, as written, and accepts spaces and case in known ones', () => {
+    expect(unknownPlaceholders('Hi {{ Customer.Name }}, #{{ticket.number}} {{agent.name  }}')).toEqual([])
+    expect(
+      unknownPlaceholders('{{bogus.placeholder}} {{foo}} {{bogus.placeholder}} {{}} {{constructor}}'),
+    ).toEqual(['{{bogus.placeholder}}', '{{foo}}', '{{}}', '{{constructor}}'])
+    expect(unknownPlaceholders('Plain text, {single} braces and } stray {{ ones')).toEqual([])
   })
 })
