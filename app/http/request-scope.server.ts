@@ -14,6 +14,8 @@ type Scope = {
    * instead of a lookup of its own: set by the session-renewal middleware, taken once.
    */
   renewal?: ((session: RenewableSession) => Promise<void>) | null
+  /** Run once the response has ended (sent or abandoned): atEndOfRequest. */
+  atEnd?: Array<() => void>
 }
 type RenewableSession = { id: string; userId: string; expiresAt: Date }
 
@@ -23,9 +25,13 @@ const store = globalThis as unknown as { __switchboardScope?: AsyncLocalStorage<
 store.__switchboardScope ??= storage
 
 export function requestScope(): RequestHandler {
-  return (req, _res, next) => {
+  return (req, res, next) => {
     const safe = req.method === 'GET' || req.method === 'HEAD'
-    store.__switchboardScope!.run({ memo: safe ? new Map() : null }, next)
+    const scope: Scope = { memo: safe ? new Map() : null }
+    res.once('close', () => {
+      for (const run of scope.atEnd ?? []) run()
+    })
+    store.__switchboardScope!.run(scope, next)
   }
 }
 
@@ -60,4 +66,15 @@ export function takeRenewal() {
 /** What another loader of this GET/HEAD request memoized under `key`, without starting it. */
 export function peekPerRequest<T>(key: string): Promise<T> | undefined {
   return store.__switchboardScope!.getStore()?.memo?.get(key) as Promise<T> | undefined
+}
+
+/**
+ * Runs `run` once this request's response has ended, sent or abandoned (after the action's
+ * transaction committed). False outside a request (tests and scripts call the code directly).
+ */
+export function atEndOfRequest(run: () => void) {
+  const scope = store.__switchboardScope!.getStore()
+  if (!scope) return false
+  ;(scope.atEnd ??= []).push(run)
+  return true
 }

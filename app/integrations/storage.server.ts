@@ -49,7 +49,8 @@ export type StoreStreamOptions = {
 /**
  * Streams `source` to disk while hashing it, giving up past `maxBytes`. The file lands at its
  * content address only when complete, so a failed upload leaves nothing behind: the temporary
- * file is removed whatever failed. Throws TooLargeError past `maxBytes`, StorageError when the
+ * file is removed whatever failed. `created` is false when the same content was stored already.
+ * Throws TooLargeError past `maxBytes`, StorageError when the
  * disk fails, and the source's own error when the source fails (a truncated upload).
  */
 export async function storeStream(
@@ -97,14 +98,25 @@ export async function storeStream(
     await removeQuietly(tmp)
     throw error
   }
+  let created: boolean
   try {
     await fs.promises.mkdir(path.dirname(target), { recursive: true })
+    created = !(await exists(target))
     await fs.promises.rename(tmp, target)
   } catch (error) {
     await removeQuietly(tmp)
     throw new StorageError(error)
   }
-  return { sha256, size }
+  return { sha256, size, created }
+}
+
+async function exists(file: string) {
+  try {
+    await fs.promises.access(file)
+    return true
+  } catch {
+    return false
+  }
 }
 
 /**

@@ -1,8 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { inArray, sql } from 'drizzle-orm'
 import { getDb } from '#db/client.ts'
-import { attachments, inboundEmails } from '#db/schema.ts'
+import { referencedSha256s } from '#db/queries/stored-files.ts'
 import { filesDir } from '#app/integrations/storage.server.ts'
 import { logger } from '#app/logger.server.ts'
 
@@ -42,17 +41,7 @@ export async function cleanupOrphanFiles(now = Date.now()) {
       .filter((name) => /^[0-9a-f]{64}$/.test(name) && old(path.join(dir, name)))
     for (let i = 0; i < candidates.length; i += 500) {
       const batch = candidates.slice(i, i + 500)
-      const used = await getDb()
-        .selectDistinct({ sha256: attachments.sha256 })
-        .from(attachments)
-        .where(inArray(attachments.sha256, batch))
-        .union(
-          getDb()
-            .selectDistinct({ sha256: sql<string>`${inboundEmails.rawSha256}` })
-            .from(inboundEmails)
-            .where(inArray(inboundEmails.rawSha256, batch)),
-        )
-      const keep = new Set(used.map((u) => u.sha256))
+      const keep = await referencedSha256s(getDb(), batch)
       for (const sha of batch) {
         if (keep.has(sha)) continue
         fs.rmSync(path.join(dir, sha), { force: true })
