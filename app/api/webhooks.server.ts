@@ -11,6 +11,7 @@ import {
   rotateWebhookSecret,
   setWebhookEndpointEnabled,
   updateWebhookEndpoint,
+  URL_TAKEN_MESSAGE,
   type WebhookDelivery,
   type WebhookEndpoint,
 } from '#app/domain/webhooks.server.ts'
@@ -151,6 +152,13 @@ function invalidUrl(reason: string) {
   })
 }
 
+/** 409: another endpoint of the workspace has the URL (its id in `webhook_id`). */
+function urlTaken(existingId: string) {
+  return problem('conflict', `url: ${URL_TAKEN_MESSAGE}.`, {
+    extensions: { webhook_id: existingId, errors: [{ field: 'url', message: URL_TAKEN_MESSAGE }] },
+  })
+}
+
 const IdKey = z.tuple([CursorId])
 
 export const listWebhooks = operation({
@@ -192,7 +200,7 @@ export const createWebhook = operation({
   scope: 'webhooks:manage',
   body: CreateBody,
   response: { status: 201, description: 'The new endpoint and its secret', schema: EndpointWithSecret },
-  errors: [413, 415, 422],
+  errors: [409, 413, 415, 422],
   async handle({ principal, body }) {
     const outcome = await createWebhookEndpoint(manager(principal), {
       url: body.url,
@@ -201,6 +209,7 @@ export const createWebhook = operation({
       includeNotes: body.include_notes ?? false,
     })
     if (outcome.kind === 'invalid-url') throw invalidUrl(outcome.reason)
+    if (outcome.kind === 'url-taken') throw urlTaken(outcome.id)
     if (outcome.kind !== 'ok') throw problem('not-found', 'No such webhook endpoint.')
     const endpoint = await endpointOr404(principal, outcome.id)
     return {
@@ -220,7 +229,7 @@ export const updateWebhook = operation({
   params: EndpointParams,
   body: UpdateBody,
   response: { status: 200, description: 'The endpoint after the change', schema: Endpoint },
-  errors: [404, 413, 415, 422],
+  errors: [404, 409, 413, 415, 422],
   async handle({ principal, params, body }) {
     manager(principal)
     await endpointOr404(principal, params.id)
@@ -231,6 +240,7 @@ export const updateWebhook = operation({
         includeNotes: include_notes,
       })
       if (outcome.kind === 'invalid-url') throw invalidUrl(outcome.reason)
+      if (outcome.kind === 'url-taken') throw urlTaken(outcome.id)
     }
     if (enabled !== undefined) await setWebhookEndpointEnabled(principal, params.id, enabled)
     return { body: endpointJson(await endpointOr404(principal, params.id)) }

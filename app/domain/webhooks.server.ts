@@ -4,6 +4,7 @@ import { getTicketByNumber, listThread, listTicketTags } from '#db/queries/ticke
 import { getUserById } from '#db/queries/users.ts'
 import {
   deleteWebhookEndpointRow,
+  findWebhookEndpointByUrl,
   getWebhookDeliveryForRedelivery,
   getWebhookEndpointId,
   getWebhookEndpointRow,
@@ -17,6 +18,7 @@ import {
   setWebhookSecrets,
   type ActiveWebhookEndpoint,
 } from '#db/queries/webhooks.ts'
+import { lockKeyForTransaction } from '#db/queries/locks.ts'
 import { uuidv7 } from '#db/uuid.ts'
 import { contactJson, messageJson, ticketJson } from './serializers.server.ts'
 import { env } from '#app/env.server.ts'
@@ -159,7 +161,22 @@ export type EndpointInput = {
 export type EndpointOutcome =
   | { kind: 'ok'; id: string; secret?: string }
   | { kind: 'invalid-url'; reason: string }
+  | { kind: 'url-taken'; id: string }
   | { kind: 'not-found' }
+
+/** What the forms and the API say when another endpoint already has the URL. */
+export const URL_TAKEN_MESSAGE =
+  'Another endpoint of this workspace already has this URL: each event would be sent twice'
+
+/**
+ * The other endpoint of the workspace with this URL (as normalized by checkWebhookUrl), if any:
+ * two would receive every event twice. The workspace's endpoint writes are serialized for the
+ * check, so two posts at once cannot both pass it.
+ */
+async function endpointWithUrl(tx: Tx, workspaceId: string, url: string, exceptId?: string) {
+  await lockKeyForTransaction(tx, `webhook-endpoints:${workspaceId}`)
+  return findWebhookEndpointByUrl(tx, { workspaceId, url, exceptId })
+}
 
 export type WebhookEndpoint = Awaited<ReturnType<typeof listWebhookEndpoints>>[number]
 
@@ -177,7 +194,9 @@ export async function createWebhookEndpoint(member: Member, input: EndpointInput
   const check = checkWebhookUrl(input.url, webhookPolicy())
   if (!check.ok) return { kind: 'invalid-url', reason: check.reason }
   const secret = newWebhookSecret()
-  return getDb().transaction(async (tx) => {
+  return getDb().transaction(async (tx): Promise<EndpointOutcome> => {
+    const taken = await endpointWithUrl(tx, member.workspaceId, check.url.toString())
+    if (taken) return { kind: 'url-taken', id: taken.id }
     const row = await insertWebhookEndpoint(tx, {
       workspaceId: member.workspaceId,
       url: check.url.toString(),
@@ -204,7 +223,12 @@ export async function updateWebhookEndpoint(
     if (!check.ok) return { kind: 'invalid-url', reason: check.reason }
     url = check.url.toString()
   }
-  return getDb().transaction(async (tx) => {
+  return getDb().transaction(async (tx): Promise<EndpointOutcome> => {
+    if (url !== undefined) {
+      if (!(await endpointOf(tx, member, id))) return { kind: 'not-found' }
+      const taken = await endpointWithUrl(tx, member.workspaceId, url, id)
+      if (taken) return { kind: 'url-taken', id: taken.id }
+    }
     const row = await setWebhookEndpointFields(tx, {
       workspaceId: member.workspaceId,
       id,

@@ -16,6 +16,7 @@ import {
   sendTestEvent,
   setWebhookEndpointEnabled,
   updateWebhookEndpoint,
+  URL_TAKEN_MESSAGE,
 } from '#app/domain/webhooks.server.ts'
 import { requireMember } from '#app/http/auth.server.ts'
 import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
@@ -116,10 +117,11 @@ export async function action({ request, params }: ActionFunctionArgs) {
           ? await createWebhookEndpoint(member, fields)
           : await updateWebhookEndpoint(member, input.id, fields)
       if (outcome.kind === 'not-found') return missing()
-      if (outcome.kind === 'invalid-url') {
+      if (outcome.kind === 'invalid-url' || outcome.kind === 'url-taken') {
+        const message = outcome.kind === 'invalid-url' ? outcome.reason : `${URL_TAKEN_MESSAGE}.`
         return data<ActionResult>(
           {
-            result: submission.reply({ fieldErrors: { url: [outcome.reason] } }),
+            result: submission.reply({ fieldErrors: { url: [message] } }),
             endpointId: input.intent === 'update' ? input.id : null,
             secret: null,
             notice: null,

@@ -1,4 +1,4 @@
-import { and, desc, eq, isNull, sql, type SQL } from 'drizzle-orm'
+import { and, desc, eq, isNull, ne, sql, type SQL } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
 import { notifications, webhookDeliveries, webhookEndpoints } from '../schema.ts'
 
@@ -88,6 +88,25 @@ export async function getWebhookEndpointRow(
     .select(endpointColumns)
     .from(webhookEndpoints)
     .where(and(eq(webhookEndpoints.workspaceId, workspaceId), eq(webhookEndpoints.id, id)))
+  return row
+}
+
+/** Another endpoint of the workspace with exactly this (normalized) URL, if any. */
+export async function findWebhookEndpointByUrl(
+  db: DbOrTx,
+  { workspaceId, url, exceptId }: { workspaceId: string; url: string; exceptId?: string },
+) {
+  const [row] = await db
+    .select({ id: webhookEndpoints.id })
+    .from(webhookEndpoints)
+    .where(
+      and(
+        eq(webhookEndpoints.workspaceId, workspaceId),
+        eq(webhookEndpoints.url, url),
+        exceptId ? ne(webhookEndpoints.id, exceptId) : undefined,
+      ),
+    )
+    .limit(1)
   return row
 }
 

@@ -86,6 +86,36 @@ describe('Settings → Webhooks', () => {
     expect(await endpointsOf(owner.workspace.id)).toHaveLength(0)
   })
 
+  it('refuses a second endpoint with the same URL (normalized), on create and on edit, keeping what was typed', async () => {
+    const owner = await createMember('owner')
+    expect((await post(owner, create('https://hooks.example.com/in'))).status).toBe(200)
+    expect((await post(owner, create('https://hooks.example.com/other'))).status).toBe(200)
+    const again = await post(owner, create('https://HOOKS.example.com:443/in', ['message.created']))
+    expect(again.status).toBe(400)
+    expect(again.data.result.error).toEqual({
+      url: ['Another endpoint of this workspace already has this URL: each event would be sent twice.'],
+    })
+    expect(again.data.result.initialValue).toMatchObject({ url: 'https://HOOKS.example.com:443/in' })
+    const [first, other] = (await endpointsOf(owner.workspace.id)).sort((a, b) => a.url.localeCompare(b.url))
+    const edited = await post(owner, [
+      ['intent', 'update'],
+      ['id', other!.id],
+      ['url', first!.url],
+      ['description', 'CRM'],
+      ['events', 'ticket.created'],
+    ])
+    expect(edited.status).toBe(400)
+    expect(edited.data.result.error.url).toBeDefined()
+    expect(edited.data.endpointId).toBe(other!.id)
+    expect((await endpointsOf(owner.workspace.id)).map((e) => e.url).sort()).toEqual([
+      'https://hooks.example.com/in',
+      'https://hooks.example.com/other',
+    ])
+    // Another workspace may use the same URL.
+    const stranger = await createMember('owner')
+    expect((await post(stranger, create('https://hooks.example.com/in'))).status).toBe(200)
+  })
+
   it('asks for at least one event', async () => {
     const owner = await createMember('owner')
     const result = await post(owner, create('https://hooks.example.com/in', []))
@@ -211,6 +241,46 @@ describe('/api/v1/webhooks', () => {
     expect(unknown.status).toBe(400)
     expect(unknown.json.errors.map((e: { field: string }) => e.field).sort()).toEqual(['events.0', 'secret'])
     expect(await endpointsOf(owner.workspace.id)).toHaveLength(0)
+  })
+
+  it('refuses a second endpoint with the same URL: 409 naming the url field and the existing endpoint', async () => {
+    const owner = await createMember('owner')
+    const { token } = await apiTokenFor(owner)
+    const first = await call('POST', '/api/v1/webhooks', {
+      token,
+      body: { url: 'https://hooks.example.com/api', events: ['ticket.created'] },
+    })
+    expect(first.status).toBe(201)
+    const again = await call('POST', '/api/v1/webhooks', {
+      token,
+      body: { url: 'https://Hooks.Example.com/api', events: ['message.created'] },
+    })
+    expect(again.status).toBe(409)
+    expect(again.json).toMatchObject({
+      type: 'https://switchboard.dev/problems/conflict',
+      status: 409,
+      webhook_id: first.json.id,
+      errors: [
+        {
+          field: 'url',
+          message: 'Another endpoint of this workspace already has this URL: each event would be sent twice',
+        },
+      ],
+    })
+    const second = await call('POST', '/api/v1/webhooks', {
+      token,
+      body: { url: 'https://hooks.example.com/api2', events: ['ticket.created'] },
+    })
+    const moved = await call('PATCH', `/api/v1/webhooks/${second.json.id}`, {
+      token,
+      body: { url: 'https://hooks.example.com/api' },
+    })
+    expect(moved.status).toBe(409)
+    expect(moved.json.errors).toEqual([expect.objectContaining({ field: 'url' })])
+    expect((await endpointsOf(owner.workspace.id)).map((e) => e.url).sort()).toEqual([
+      'https://hooks.example.com/api',
+      'https://hooks.example.com/api2',
+    ])
   })
 
   it('needs webhooks:manage, and a token whose creator is an owner or admin', async () => {
