@@ -62,8 +62,11 @@ test.describe('without JavaScript', () => {
   test('the user menu is a disclosure of the same link and form', async ({ page }) => {
     const id = unique()
     await signUp(page, 'Kit Plain', `kit-plain-${id}@example.com`, 'Kit Plain', `kit-plain-${id}`)
-    await page.locator('summary', { hasText: 'Account menu for Kit Plain' }).click()
     const header = page.getByRole('banner')
+    // No live connection without JavaScript: said once, not "Connecting…" for ever.
+    await expect(header.getByText('No live updates without JavaScript')).toBeVisible()
+    await expect(header.getByText('Connecting…')).toBeHidden()
+    await page.locator('summary', { hasText: 'Account menu for Kit Plain' }).click()
     await expect(header.getByRole('link', { name: 'Account' })).toBeVisible()
     await header.getByRole('button', { name: 'Sign out' }).click()
     await expect(page).toHaveURL('/login')
