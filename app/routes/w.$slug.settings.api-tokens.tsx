@@ -69,8 +69,11 @@ export async function action({ request, params }: ActionFunctionArgs) {
   const input = submission.value
   if (input.intent === 'revoke') {
     if (!isConfirmed(form)) {
+      // The page without JavaScript names what it removes (this workspace's tokens only: 404 otherwise).
+      const token = (await listApiTokens(member)).find((t) => t.id === input.tokenId)
+      if (!token) throw new Response('No such API token', { status: 404 })
       return askToConfirm({
-        title: 'Revoke this API token?',
+        title: `Revoke the API token “${token.name}”?`,
         description: 'Anything using it stops working at once. This cannot be undone.',
         confirmLabel: 'Revoke',
         fields: [

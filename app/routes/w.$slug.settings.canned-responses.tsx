@@ -108,8 +108,13 @@ export async function action({ request, params }: ActionFunctionArgs) {
     }
     case 'delete':
       if (!isConfirmed(form)) {
+        // The page without JavaScript names what it deletes (this workspace's only: 404 otherwise).
+        const canned = (await listCannedResponses(member.workspaceId)).find(
+          (c) => c.id === input.cannedResponseId,
+        )
+        if (!canned) throw new Response('No such canned response', { status: 404 })
         return askToConfirm({
-          title: 'Delete this canned response?',
+          title: `Delete the canned response “${canned.title}”?`,
           description: 'Agents will no longer be able to insert it. This cannot be undone.',
           confirmLabel: 'Delete',
           fields: [

@@ -152,8 +152,11 @@ export async function action({ request, params }: ActionFunctionArgs) {
     }
     case 'archive': {
       if (!isConfirmed(form)) {
+        // The page without JavaScript names what it archives (this workspace's only: 404 otherwise).
+        const mailbox = (await mailboxesOf(member)).find((m) => m.id === input.mailboxId)
+        if (!mailbox) throw new Response('No such mailbox', { status: 404 })
         return askToConfirm({
-          title: 'Archive this mailbox?',
+          title: `Archive the mailbox “${mailbox.name}” (${mailbox.address})?`,
           description: 'It keeps its tickets and disappears from pickers. You can restore it later.',
           confirmLabel: 'Archive',
           fields: [

@@ -105,8 +105,13 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     }
     case 'revoke-invite':
       if (!isConfirmed(form)) {
+        // The page without JavaScript names what it revokes (this workspace's only: 404 otherwise).
+        const invitation = (await pendingInvitationsOf(member.workspaceId)).find(
+          (i) => i.id === input.invitationId,
+        )
+        if (!invitation) throw new Response('No such invitation', { status: 404 })
         return askToConfirm({
-          title: 'Revoke this invitation?',
+          title: `Revoke the invitation for ${invitation.email}?`,
           description: 'Its link stops working at once. You can invite the person again later.',
           confirmLabel: 'Revoke',
           fields: [
@@ -133,8 +138,12 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     }
     case 'remove': {
       if (!isConfirmed(form)) {
+        const removed = (await membersOf(member.workspaceId)).find(
+          (m) => m.membershipId === input.membershipId,
+        )
+        if (!removed) throw new Response('No such member', { status: 404 })
         return askToConfirm({
-          title: 'Remove this member from the workspace?',
+          title: `Remove ${removed.name} (${removed.email}) from the workspace?`,
           description: 'They lose access at once; their tickets and messages stay.',
           confirmLabel: 'Remove',
           fields: [

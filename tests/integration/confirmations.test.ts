@@ -28,13 +28,20 @@ function post(route: Route, owner: Owner, page: string, form: Record<string, str
 }
 
 /** The first post (as without JavaScript) answers the confirmation step and changes nothing; the step's form, posted back, does it. */
-async function confirmFlow(route: Route, owner: Owner, page: string, form: Record<string, string>) {
+async function confirmFlow(
+  route: Route,
+  owner: Owner,
+  page: string,
+  form: Record<string, string>,
+  title: string,
+) {
+  // Another workspace's id is a 404, before any question.
+  const stranger = await createMember('owner')
+  expect((await post(route, stranger, page, form)).status).toBe(404)
   const first = await post(route, owner, page, form)
   expect(first.status).toBe(200)
-  expect(first.data.confirmStep).toMatchObject({
-    title: expect.any(String),
-    confirmLabel: expect.any(String),
-  })
+  // The question names what it removes, read from the database.
+  expect(first.data.confirmStep).toMatchObject({ title, confirmLabel: expect.any(String) })
   const fields: Array<[string, string]> = first.data.confirmStep.fields
   expect(Object.fromEntries(fields)).toEqual(form)
   return async () => {
@@ -52,10 +59,16 @@ describe('destructive actions ask first', () => {
       .insert(cannedResponses)
       .values({ workspaceId: owner.workspace.id, title: 'Thanks', body: 'Thanks!' })
       .returning({ id: cannedResponses.id })
-    const confirm = await confirmFlow(cannedRoute, owner, 'settings/canned-responses', {
-      intent: 'delete',
-      cannedResponseId: row.id,
-    })
+    const confirm = await confirmFlow(
+      cannedRoute,
+      owner,
+      'settings/canned-responses',
+      {
+        intent: 'delete',
+        cannedResponseId: row.id,
+      },
+      'Delete the canned response “Thanks”?',
+    )
     const stored = () => getDb().select().from(cannedResponses).where(eq(cannedResponses.id, row.id))
     expect(await stored()).toHaveLength(1)
     await confirm()
@@ -78,10 +91,13 @@ describe('destructive actions ask first', () => {
       .select({ id: apiTokens.id })
       .from(apiTokens)
       .where(eq(apiTokens.workspaceId, owner.workspace.id))
-    const confirm = await confirmFlow(tokensRoute, owner, 'settings/api-tokens', {
-      intent: 'revoke',
-      tokenId: token.id,
-    })
+    const confirm = await confirmFlow(
+      tokensRoute,
+      owner,
+      'settings/api-tokens',
+      { intent: 'revoke', tokenId: token.id },
+      'Revoke the API token “CI”?',
+    )
     const revokedAt = async () =>
       (await getDb().select({ at: apiTokens.revokedAt }).from(apiTokens).where(eq(apiTokens.id, token.id)))[0]
         .at
@@ -102,10 +118,13 @@ describe('destructive actions ask first', () => {
         fromName: 'Billing',
       })
       .returning({ id: mailboxes.id })
-    const confirm = await confirmFlow(mailboxesRoute, owner, 'settings/mailboxes', {
-      intent: 'archive',
-      mailboxId: second.id,
-    })
+    const confirm = await confirmFlow(
+      mailboxesRoute,
+      owner,
+      'settings/mailboxes',
+      { intent: 'archive', mailboxId: second.id },
+      'Archive the mailbox “Billing” (billing@example.com)?',
+    )
     const archivedAt = async () =>
       (
         await getDb().select({ at: mailboxes.archivedAt }).from(mailboxes).where(eq(mailboxes.id, second.id))
@@ -118,10 +137,13 @@ describe('destructive actions ask first', () => {
   it('removes a member and revokes an invitation only after confirmation', async () => {
     const owner = await createMember('owner')
     const agent = await createMember('agent', owner.workspace)
-    const removing = await confirmFlow(membersRoute, owner, 'settings/members', {
-      intent: 'remove',
-      membershipId: agent.membershipId,
-    })
+    const removing = await confirmFlow(
+      membersRoute,
+      owner,
+      'settings/members',
+      { intent: 'remove', membershipId: agent.membershipId },
+      `Remove ${agent.user.name} (${agent.user.email}) from the workspace?`,
+    )
     const membership = () => getDb().select().from(memberships).where(eq(memberships.id, agent.membershipId))
     expect(await membership()).toHaveLength(1)
     await removing()
@@ -132,10 +154,13 @@ describe('destructive actions ask first', () => {
       .select({ id: invitations.id })
       .from(invitations)
       .where(and(eq(invitations.workspaceId, owner.workspace.id), eq(invitations.email, email)))
-    const revoking = await confirmFlow(membersRoute, owner, 'settings/members', {
-      intent: 'revoke-invite',
-      invitationId: invitation.id,
-    })
+    const revoking = await confirmFlow(
+      membersRoute,
+      owner,
+      'settings/members',
+      { intent: 'revoke-invite', invitationId: invitation.id },
+      `Revoke the invitation for ${email}?`,
+    )
     const revokedAt = async () =>
       (
         await getDb()
