@@ -12,8 +12,13 @@ export const Email = z
 
 export const NewPassword = z
   .string({ error: 'Password is required' })
-  .min(12, { error: 'Use at least 12 characters' })
-  .max(256, { error: 'Use at most 256 characters' })
+  .min(12, { error: 'Use at least 12 characters', abort: true })
+  .max(256, { error: 'Use at most 256 characters', abort: true })
+  // Twelve spaces, or one key held down, pass the length rule and protect nothing.
+  .refine((password) => password.trim() !== '', { error: 'A password of spaces only is too easy to guess' })
+  .refine((password) => new Set(password).size > 2, {
+    error: 'Use more than two different characters',
+  })
 
 /**
  * What a name may not contain. Names end up in email headers (a From display name is the

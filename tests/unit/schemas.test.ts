@@ -29,16 +29,29 @@ const validSignup = {
 describe('NewPassword', () => {
   it('rejects 11 characters and accepts 12', () => {
     expect(messages(NewPassword.safeParse('x'.repeat(11)))).toEqual(['Use at least 12 characters'])
-    expect(NewPassword.safeParse('x'.repeat(12)).success).toBe(true)
+    expect(NewPassword.safeParse('xyz'.repeat(4)).success).toBe(true)
   })
 
   it('accepts 256 characters and rejects 257', () => {
-    expect(NewPassword.safeParse('x'.repeat(256)).success).toBe(true)
+    expect(NewPassword.safeParse('xyz'.repeat(85) + 'x').success).toBe(true)
     expect(messages(NewPassword.safeParse('x'.repeat(257)))).toEqual(['Use at most 256 characters'])
   })
 
   it('keeps surrounding spaces, because they are part of the password', () => {
     expect(NewPassword.parse('  twelve chars  ')).toBe('  twelve chars  ')
+  })
+
+  it('refuses spaces only and one or two characters repeated, which the length rule let through', () => {
+    expect(messages(NewPassword.safeParse(' '.repeat(12)))).toContain(
+      'A password of spaces only is too easy to guess',
+    )
+    expect(messages(NewPassword.safeParse('a'.repeat(20)))).toEqual([
+      'Use more than two different characters',
+    ])
+    expect(messages(NewPassword.safeParse('ab'.repeat(10)))).toEqual([
+      'Use more than two different characters',
+    ])
+    expect(NewPassword.safeParse('abc'.repeat(4)).success).toBe(true)
   })
 
   it('says the password is required when it is missing', () => {
@@ -134,7 +147,7 @@ describe('SignupSchema', () => {
 
   it('rejects an 11-character password and accepts a 12-character one', () => {
     expect(SignupSchema.safeParse({ ...validSignup, password: 'p'.repeat(11) }).success).toBe(false)
-    expect(SignupSchema.safeParse({ ...validSignup, password: 'p'.repeat(12) }).success).toBe(true)
+    expect(SignupSchema.safeParse({ ...validSignup, password: 'pqr'.repeat(4) }).success).toBe(true)
   })
 })
 
