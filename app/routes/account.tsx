@@ -234,6 +234,12 @@ export default function Account() {
     useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
   const { timeZone, timeZones, signature, inShell } = useLoaderData<typeof loader>()
+  // A refused signature comes back as typed (without JavaScript the page is rendered anew).
+  const refusedSignature =
+    actionData?.intent === 'signature' && actionData.result.status === 'error'
+      ? actionData.result.initialValue?.signature
+      : undefined
+  const typedSignature = typeof refusedSignature === 'string' ? refusedSignature : undefined
   const navigation = useNavigation()
   const pendingIntent = navigation.state === 'submitting' ? navigation.formData?.get('intent') : null
   const [nameForm, nameFields] = useSchemaForm(NameSchema, {
@@ -293,7 +299,7 @@ export default function Account() {
         name={name}
         timeZone={timeZone}
         timeZones={timeZones}
-        signature={signature}
+        signature={typedSignature ?? signature}
         errors={actionData ? { intent: actionData.intent, fields: actionData.result.error } : null}
         pendingIntent={pendingIntent}
       />

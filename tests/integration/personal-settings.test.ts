@@ -128,6 +128,8 @@ describe('personal signature', () => {
     )
     expect(refused.status).toBe(400)
     expect(refused.data.result.error.signature).toEqual(['Use at most 2,000 characters'])
+    // What the page shows again in the field (without JavaScript it is rendered anew).
+    expect(refused.data.result.initialValue.signature).toBe('x'.repeat(2001))
     expect((await stored(member.user.id)).signature).toBe('')
     const saved = await postAccount(
       member.cookie,
