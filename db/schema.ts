@@ -505,6 +505,19 @@ export const drafts = pgTable(
       .references(() => users.id, { onDelete: 'cascade' }),
     body: text().notNull(),
     kind: messageKind().notNull(),
+    // A reply taken back by Undo send comes back whole: its CC (null: the ticket's list), BCC,
+    // "then set status" choice and files (stored by sha256, attached again when it is sent).
+    // The composer's autosave writes only body and kind, so these stay until the draft goes.
+    cc: text().array(),
+    bcc: text()
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
+    status: ticketStatus(),
+    files: jsonb()
+      .$type<Array<{ filename: string; contentType: string; size: number; sha256: string }>>()
+      .notNull()
+      .default([]),
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [

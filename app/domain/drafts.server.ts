@@ -57,8 +57,21 @@ export function ticketDraftsFrom(member: Member, state: ReturnType<typeof compos
   const { drafts, held } = state
   const mine = drafts.find((r) => r.userId === member.userId)
   return {
-    mine: mine ? { body: mine.body, kind: mine.kind, updatedAt: mine.updatedAt } : null,
-    others: drafts.filter((r) => r.userId !== member.userId),
+    mine: mine
+      ? {
+          body: mine.body,
+          kind: mine.kind,
+          updatedAt: mine.updatedAt,
+          // What an undone reply kept besides its text (null and empty for a typed draft).
+          cc: mine.cc,
+          bcc: mine.bcc,
+          status: mine.status,
+          files: mine.files,
+        }
+      : null,
+    others: drafts
+      .filter((r) => r.userId !== member.userId)
+      .map(({ userId, name, body, kind, updatedAt }) => ({ userId, name, body, kind, updatedAt })),
     held,
   }
 }

@@ -9,6 +9,7 @@ import {
   recordAgentMessage,
   recordTicketMessage,
 } from '#db/queries/messages.ts'
+import { draftFiles } from '#db/queries/drafts.ts'
 import { insertMessage } from '#db/queries/tickets.ts'
 import { uuidv7 } from '#db/uuid.ts'
 import { recordAudit } from './audit.server.ts'
@@ -44,6 +45,11 @@ export type ReplyInput = {
   lastSeenMessageId?: string
   sendAnyway?: boolean
   files?: StoredFile[]
+  /**
+   * Files kept on the agent's draft of this ticket (an undone reply's), by sha256, to attach again.
+   * Only files the draft really holds are attached: anything else named here is ignored.
+   */
+  keepFiles?: string[]
   /**
    * Replies only. CC: replaces the ticket's CC list (reply-all: omitted, the stored list is
    * copied). BCC: this reply only. Both already validated (addresses, at most 10 each).
@@ -100,6 +106,25 @@ export async function replyToTicket(
     // A ticket from before reply tokens gets its token (the email's Reply-To) in the same update.
     const replyToken = reply ? (ticket.replyToken ?? newReplyToken()) : null
     const link = reply ? newCustomerLink() : null
+    // Before recordAgentMessage, which deletes the draft holding them.
+    const keep = new Set(input.keepFiles ?? [])
+    const kept =
+      keep.size === 0
+        ? []
+        : (
+            await draftFiles(tx, {
+              workspaceId: member.workspaceId,
+              ticketId: ticket.id,
+              userId: member.userId,
+            })
+          ).filter((f) => keep.has(f.sha256))
+    const files = [...kept, ...(input.files ?? [])]
+    // What Undo send needs to put back (undo-send.server.ts): the status the ticket had and the
+    // one chosen, and the ticket's CC list this reply replaced.
+    const undoData = {
+      ...(input.status ? { status: { before: ticket.status, chosen: input.status } } : {}),
+      ...(reply && input.cc ? { ccBefore: ticket.cc } : {}),
+    }
     // One statement after the lock: the collision check, then (unless anyone wrote since the
     // composer last looked) the message, the ticket row, audit, the customer's link, the read
     // marker and the draft, and the email's thread context.
@@ -124,7 +149,7 @@ export async function replyToTicket(
       audit: {
         id: uuidv7(),
         action: reply ? 'message.replied' : 'message.noted',
-        data: { messageId, attachments: input.files?.length ?? 0 },
+        data: { messageId, attachments: files.length, ...undoData },
       },
       customerLink: link?.row ?? null,
       thread: reply ? { referencesLimit: REFERENCES_KEPT, quotedLimit: QUOTED_MESSAGES } : null,
@@ -140,7 +165,7 @@ export async function replyToTicket(
       }))
       return { kind: 'collision' as const, newer }
     }
-    await insertAttachments(tx, member.workspaceId, messageId, input.files ?? [])
+    await insertAttachments(tx, member.workspaceId, messageId, files)
     if (reply) {
       await queueAgentReplyEmail(tx, {
         ticket: { ...ticket, workspaceId: member.workspaceId, replyToken: replyToken! },

@@ -1,5 +1,7 @@
 import { getDb } from '#db/client.ts'
-import { upsertDraft } from '#db/queries/drafts.ts'
+import { z } from 'zod'
+import { restoreDraft } from '#db/queries/drafts.ts'
+import { setTicketFields } from '#db/queries/tickets.ts'
 import {
   deleteHeldReply,
   lockHeldReply,
@@ -9,19 +11,29 @@ import {
 } from '#db/queries/held-replies.ts'
 import { deleteJob } from '#app/jobs/queue.server.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
+import { TICKET_STATUSES } from '#app/utils/vocabulary.ts'
 import { recordAudit } from './audit.server.ts'
+import { updateTickets } from './tickets.server.ts'
 import { enqueueWebhooks } from './webhooks.server.ts'
 import type { Member } from './workspaces.server.ts'
 
 /** The longest undo-send delay an agent may choose, in seconds. */
 export const MAX_UNDO_SEND_SECONDS = 30
 
-export type UndoOutcome = { kind: 'undone'; body: string } | { kind: 'too-late' }
+export type UndoOutcome = { kind: 'undone'; body: string; events: TicketEvent[] } | { kind: 'too-late' }
+
+const SentWith = z.object({
+  status: z.object({ before: z.enum(TICKET_STATUSES), chosen: z.enum(TICKET_STATUSES) }).optional(),
+  ccBefore: z.array(z.string()).optional(),
+})
 
 /**
  * Undo send: takes a reply still in its undo window back, in one transaction: its email job, the
- * email row, its attachments and the message go; the text becomes the agent's draft again (the
- * composer restores it). Too late once the email job has released it (or it was never held).
+ * email row, its attachment rows and the message go. The whole reply becomes the agent's draft
+ * again (text, CC, BCC, the "then set status" choice, and its files, kept by content address and
+ * attached again when it is sent); the composer restores it. What the send changed on the ticket
+ * is put back when nothing changed it since: the status (audited, announced) and the CC list it
+ * replaced. Too late once the email job has released it (or it was never held).
  */
 export async function undoReply(member: Member, number: number, messageId: string): Promise<UndoOutcome> {
   return getDb().transaction(async (tx) => {
@@ -34,23 +46,58 @@ export async function undoReply(member: Member, number: number, messageId: strin
     if (!reply || reply.emails.some((e) => e.status !== 'queued')) return { kind: 'too-late' as const }
     for (const email of reply.emails) if (email.jobId) await deleteJob(tx, 'email.send', email.jobId)
     await deleteHeldReply(tx, reply)
-    await upsertDraft(tx, {
+    const sent = SentWith.safeParse(reply.sent ?? {})
+    const { status, ccBefore } = sent.success ? sent.data : {}
+    const [email] = reply.emails
+    await restoreDraft(tx, {
       workspaceId: member.workspaceId,
       ticketId: reply.ticketId,
       userId: member.userId,
       body: reply.bodyText,
       kind: 'reply',
+      cc: email ? email.cc : null,
+      bcc: email?.bcc ?? [],
+      status: status?.chosen ?? null,
+      files: reply.files,
     })
+    const events: TicketEvent[] = []
+    // Only while the ticket is as the send left it: a teammate's change since stays.
+    if (status && status.chosen !== status.before && reply.status === status.chosen) {
+      const outcome = await updateTickets(member, [reply.ticketId], { status: status.before }, tx, {
+        notifyAssignee: false,
+      })
+      if (outcome.kind === 'updated') events.push(...outcome.events)
+    }
+    if (ccBefore && email && sameList(reply.cc, email.cc) && !sameList(reply.cc, ccBefore)) {
+      await setTicketFields(tx, { ticketId: reply.ticketId, set: { cc: ccBefore, updatedAt: new Date() } })
+      events.push({
+        type: 'ticket.updated',
+        workspaceId: member.workspaceId,
+        ticketId: reply.ticketId,
+        number: reply.number,
+        changes: { cc: ccBefore },
+        actorUserId: member.userId,
+        at: new Date().toISOString(),
+      })
+    }
     await recordAudit(tx, {
       workspaceId: member.workspaceId,
       actorUserId: member.userId,
       action: 'message.unsent',
       targetType: 'ticket',
       targetId: reply.ticketId,
-      data: { messageId: reply.id },
+      data: {
+        messageId: reply.id,
+        attachments: reply.files.length,
+        statusRestored: events.some((e) => e.type === 'ticket.updated' && 'status' in e.changes),
+      },
     })
-    return { kind: 'undone' as const, body: reply.bodyText }
+    return { kind: 'undone' as const, body: reply.bodyText, events }
   })
+}
+
+function sameList(a: string[], b: string[]) {
+  return a.length === b.length && a.every((x, i) => x === b[i])
 }
 
 /**

@@ -190,6 +190,7 @@ async function handleReply(args: IntentArgs) {
     lastSeenMessageId: input.lastSeenMessageId,
     sendAnyway: input.sendAnyway === '1',
     files,
+    keepFiles: input.keepFile,
     cc: input.ccShown ? (input.cc ?? []) : input.cc,
     bcc: input.bcc,
     undoable: true,
@@ -279,8 +280,9 @@ const INTENTS = {
 }
 
 /**
- * Undo send: the held reply is taken back and its text restored as the draft; the redirect's
- * `#undone-…` remounts the composer with it. Too late (the email job took it): a 409 notice.
+ * Undo send: the held reply is taken back and restored whole as the draft (text, CC, BCC, status
+ * choice, files kept on the server); the redirect's `#undone-…` remounts the composer with it. The
+ * status the send set is put back (published) unless it changed since. Too late (the email job took it): a 409 notice.
  */
 async function handleUndoSend(args: IntentArgs) {
   const submission = parseSubmission(args.upload.formData, { schema: UndoSendSchema })
@@ -289,6 +291,7 @@ async function handleUndoSend(args: IntentArgs) {
   if (outcome.kind === 'too-late') {
     return data({ undoTooLate: true as const }, { status: 409 })
   }
+  args.context.realtime.publish(outcome.events, exceptPostingSocket(args.upload.formData))
   return redirect(`${args.ticketUrl}#undone-${submission.value.messageId}`)
 }
 

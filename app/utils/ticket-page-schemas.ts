@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { hasVisibleText, UNSAFE_NAME_CHARACTERS } from './schemas.ts'
-import { MAX_BODY_CHARS, MessageBody, TicketPriority, TicketStatus } from './ticket-schemas.ts'
+import { MAX_BODY_CHARS, MAX_FILES, MessageBody, TicketPriority, TicketStatus } from './ticket-schemas.ts'
 
 export const MessageKind = z.enum(['reply', 'note'], { error: 'Choose a reply or an internal note' })
 export type MessageKind = z.infer<typeof MessageKind>
@@ -46,6 +46,15 @@ export const BccList = addressList('BCC')
 
 const Draft = z.string().max(MAX_BODY_CHARS, { error: 'The message is too long (100 KB at most)' }).optional()
 
+/**
+ * The files of an undone reply kept on the agent's draft, by sha256, that they still want sent
+ * (checkboxes, ticked by default). The server attaches only files the draft really holds.
+ */
+const KeepFiles = z
+  .array(z.string().regex(/^[0-9a-f]{64}$/, { error: 'Unknown kept file' }))
+  .max(MAX_FILES, { error: `Attach at most ${MAX_FILES} files` })
+  .optional()
+
 /** A queue's query string carried from the inbox to the ticket page ("Send & next"). */
 export const QueueFrom = z.string().max(2000).optional()
 
@@ -68,6 +77,7 @@ export const ComposerSchema = z.discriminatedUnion('intent', [
     bcc: BccList,
     // The composer showed the CC field: an empty one then means "no CCs", not "keep the ticket's".
     ccShown: z.literal('1').optional(),
+    keepFile: KeepFiles,
   }),
   z.object({
     intent: z.literal('review'),

@@ -3,6 +3,14 @@ import type { DbOrTx } from '../client.ts'
 import { drafts, tickets } from '../schema.ts'
 
 export type DraftValues = { body: string; kind: 'reply' | 'note' }
+export type DraftFile = { filename: string; contentType: string; size: number; sha256: string }
+/** A reply taken back by Undo send: everything the composer had, files by content address. */
+export type RestoredDraft = DraftValues & {
+  cc: string[] | null
+  bcc: string[]
+  status: 'open' | 'pending' | 'resolved' | 'closed' | null
+  files: DraftFile[]
+}
 
 /** The ticket's id by number, within the workspace, or undefined. */
 export async function ticketIdByNumber(
@@ -37,30 +45,58 @@ export async function upsertDraft(
     })
 }
 
-export async function deleteDraft(
+/** The undone reply as the agent's draft, replacing whatever draft they had on the ticket. */
+export async function restoreDraft(
   db: DbOrTx,
-  key: { workspaceId: string; ticketId: string; userId: string },
+  {
+    workspaceId,
+    ticketId,
+    userId,
+    ...values
+  }: { workspaceId: string; ticketId: string; userId: string } & RestoredDraft,
 ) {
+  const updatedAt = new Date()
   await db
-    .delete(drafts)
-    .where(
-      and(
-        eq(drafts.workspaceId, key.workspaceId),
-        eq(drafts.ticketId, key.ticketId),
-        eq(drafts.userId, key.userId),
-      ),
-    )
+    .insert(drafts)
+    .values({ workspaceId, ticketId, userId, ...values, updatedAt })
+    .onConflictDoUpdate({ target: [drafts.ticketId, drafts.userId], set: { ...values, updatedAt } })
+}
+
+type DraftKey = { workspaceId: string; ticketId: string; userId: string }
+
+/** The one draft of this agent on this ticket, within the workspace. */
+function isDraft(key: DraftKey) {
+  return and(
+    eq(drafts.workspaceId, key.workspaceId),
+    eq(drafts.ticketId, key.ticketId),
+    eq(drafts.userId, key.userId),
+  )
+}
+
+/** The files kept on the agent's draft of the ticket (from an undone reply), none without one. */
+export async function draftFiles(db: DbOrTx, key: DraftKey): Promise<DraftFile[]> {
+  const [row] = await db.select({ files: drafts.files }).from(drafts).where(isDraft(key))
+  return row?.files ?? []
+}
+
+export async function deleteDraft(db: DbOrTx, key: DraftKey) {
+  await db.delete(drafts).where(isDraft(key))
 }
 
 /** The composer columns of the ticket page's statement as PostgreSQL returns them. */
 export type ComposerStateRow = {
-  drafts: Array<{ userId: string; name: string; body: string; kind: 'reply' | 'note'; updatedAt: string }>
+  drafts: Array<
+    { userId: string; name: string; updatedAt: string } & Omit<RestoredDraft, 'files'> & {
+        files: Array<Omit<DraftFile, 'contentType'>>
+      }
+  >
   held: Array<{ messageId: string; heldUntil: string }>
 }
 
 /**
  * The ticket page's composer state, as columns of the page's statement (db/queries/ticket-page.ts):
- * the ticket's non-empty drafts with their authors' names, newest first, and `userId`'s replies on
+ * the ticket's non-empty drafts with their authors' names (and what an undone reply kept: CC, BCC,
+ * status choice, files), newest first, and `userId`'s replies on
  * it still in their undo window.
  */
 export function composerStateColumns({
@@ -74,7 +110,11 @@ export function composerStateColumns({
 }) {
   return sql`
       (select coalesce(json_agg(json_build_object(
-          'userId', d.user_id, 'name', u.name, 'body', d.body, 'kind', d.kind, 'updatedAt', d.updated_at)
+          'userId', d.user_id, 'name', u.name, 'body', d.body, 'kind', d.kind, 'updatedAt', d.updated_at,
+          'cc', d.cc, 'bcc', d.bcc, 'status', d.status,
+          'files', (select coalesce(json_agg(json_build_object('filename', f->>'filename',
+              'size', (f->>'size')::bigint, 'sha256', f->>'sha256')), '[]'::json)
+            from jsonb_array_elements(d.files) f))
           order by d.updated_at desc), '[]'::json)
         from drafts d join users u on u.id = d.user_id
         where d.workspace_id = ${workspaceId} and d.ticket_id = ${ticketId} and d.body <> '') as drafts,

@@ -1,6 +1,6 @@
 import { and, eq, isNotNull, sql } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
-import { attachments, emails, messages, tickets, users } from '../schema.ts'
+import { attachments, auditEvents, emails, messages, tickets, users } from '../schema.ts'
 
 /** The agent's undo-send delay in seconds (0 sends at once). */
 export async function undoSendSeconds(db: DbOrTx, { userId }: { userId: string }) {
@@ -52,6 +52,9 @@ export async function lockHeldReply(
       bodyText: messages.bodyText,
       createdAt: messages.createdAt,
       firstResponseAt: tickets.firstResponseAt,
+      number: tickets.number,
+      status: tickets.status,
+      cc: tickets.cc,
     })
     .from(messages)
     .innerJoin(tickets, eq(tickets.id, messages.ticketId))
@@ -69,11 +72,32 @@ export async function lockHeldReply(
     .for('update', { of: messages })
   if (!row) return undefined
   const mail = await db
-    .select({ id: emails.id, jobId: emails.jobId, status: emails.status })
+    .select({ id: emails.id, jobId: emails.jobId, status: emails.status, cc: emails.cc, bcc: emails.bcc })
     .from(emails)
     .where(eq(emails.messageId, row.id))
     .for('update')
-  return { ...row, emails: mail }
+  const files = await db
+    .select({
+      filename: attachments.filename,
+      contentType: attachments.contentType,
+      size: attachments.size,
+      sha256: attachments.sha256,
+    })
+    .from(attachments)
+    .where(eq(attachments.messageId, row.id))
+    .orderBy(attachments.createdAt, attachments.id)
+  const [sent] = await db
+    .select({ data: auditEvents.data })
+    .from(auditEvents)
+    .where(
+      and(
+        eq(auditEvents.workspaceId, key.workspaceId),
+        eq(auditEvents.targetId, row.ticketId),
+        eq(auditEvents.action, 'message.replied'),
+        sql`${auditEvents.data}->>'messageId' = ${row.id}`,
+      ),
+    )
+  return { ...row, emails: mail, files, sent: sent?.data as Record<string, unknown> | undefined }
 }
 
 /** Takes a held reply back out of the ticket: its email rows, attachments and the message. */

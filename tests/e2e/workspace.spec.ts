@@ -96,19 +96,39 @@ test('undo send puts the reply back in the composer; without undo it stays sent'
   browser,
 }) => {
   await workspaceWithTicket(page, browser, 'Second thoughts')
+  const ticketStatus = page.getByRole('combobox', { name: 'Status', exact: true })
+  await expect(ticketStatus).toHaveValue('open')
   await composer(page).fill('Wait, I did not mean that.')
-  await page.getByRole('button', { name: 'Send reply', exact: true }).click()
+  await page.getByLabel('CC', { exact: true }).fill('boss@example.com')
+  await page.getByLabel('BCC', { exact: true }).fill('audit@example.com')
+  await page.getByLabel('Attachments').setInputFiles({
+    name: 'invoice.txt',
+    mimeType: 'text/plain',
+    buffer: Buffer.from('Invoice 1042'),
+  })
+  await page.getByLabel('Then set status').selectOption('pending')
+  await page.getByRole('button', { name: 'Send reply & set pending', exact: true }).click()
   await expect(page.getByText(/Sending in \d+ s/)).toBeVisible()
+  await expect(ticketStatus).toHaveValue('pending')
+  // Undo puts the whole reply back, and the ticket's status as it was.
   await page.getByRole('button', { name: 'Undo' }).click()
   await expect(composer(page)).toHaveValue('Wait, I did not mean that.')
+  await expect(page.getByLabel('CC', { exact: true })).toHaveValue('boss@example.com')
+  await expect(page.getByLabel('BCC', { exact: true })).toHaveValue('audit@example.com')
+  await expect(page.getByLabel('Then set status')).toHaveValue('pending')
+  await expect(page.getByRole('checkbox', { name: /invoice\.txt/ })).toBeChecked()
+  await expect(ticketStatus).toHaveValue('open')
   await expect(conversation(page).getByText('Wait, I did not mean that.')).toHaveCount(0)
 
+  // Sent for good, with the kept file.
   await composer(page).fill('This one is fine.')
+  await page.getByLabel('Then set status').selectOption('')
   await page.getByRole('button', { name: 'Send reply', exact: true }).click()
   await expect(page.getByText(/Sending in \d+ s/)).toBeVisible()
   await expect(page.getByText(/Sending in \d+ s/)).toHaveCount(0, { timeout: 15_000 })
   await page.reload()
   await expect(conversation(page).getByText('This one is fine.')).toBeVisible()
+  await expect(conversation(page).getByRole('link', { name: /invoice\.txt/ })).toBeVisible()
   await expect(page.getByRole('button', { name: 'Undo' })).toHaveCount(0)
 })
 

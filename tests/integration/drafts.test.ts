@@ -68,7 +68,16 @@ describe('drafts', () => {
     ])
     const page = await loadTicket(agent, ticket.number)
     expect(page.data.drafts).toEqual({
-      mine: { body: 'Hello, I am checking', kind: 'note', updatedAt: expect.any(Date) },
+      // A typed draft keeps nothing else (an undone reply's CC, BCC, status and files: undo-send.test.ts).
+      mine: {
+        body: 'Hello, I am checking',
+        kind: 'note',
+        updatedAt: expect.any(Date),
+        cc: null,
+        bcc: [],
+        status: null,
+        files: [],
+      },
       others: [],
     })
   })

@@ -1,7 +1,8 @@
-import { eq, sql } from 'drizzle-orm'
+import { createHash } from 'node:crypto'
+import { and, asc, eq, sql } from 'drizzle-orm'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
-import { drafts, emails, messages, tickets, users } from '#db/schema.ts'
+import { attachments, auditEvents, drafts, emails, messages, tickets, users } from '#db/schema.ts'
 import { customerTicketView } from '#app/domain/customer-portal.server.ts'
 import { deliverEmail } from '#app/domain/email.server.ts'
 import { findTicketByCustomerToken } from '#app/domain/messages.server.ts'
@@ -9,7 +10,7 @@ import { releaseHeldReply } from '#app/domain/undo-send.server.ts'
 import { queue, startQueue } from '#app/jobs/queue.server.ts'
 import * as accountRoute from '#app/routes/account.tsx'
 import * as ticketRoute from '#app/routes/w.$slug.tickets.$number.tsx'
-import { createMember, createTicketFor } from '#tests/helpers/factories.ts'
+import { createMember, createTicketFor, setTicket } from '#tests/helpers/factories.ts'
 import { callAction, callLoader, testContext, type RealtimeCalls } from '#tests/helpers/routes.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 import { until } from '#tests/helpers/wait.ts'
@@ -20,9 +21,14 @@ beforeAll(async () => {
 
 type Agent = Awaited<ReturnType<typeof createMember>>
 
-function post(agent: Agent, number: number, fields: Record<string, string>, calls?: RealtimeCalls) {
+function post(
+  agent: Agent,
+  number: number,
+  fields: Record<string, string | string[] | File>,
+  calls?: RealtimeCalls,
+) {
   const form = new FormData()
-  for (const [k, v] of Object.entries(fields)) form.append(k, v)
+  for (const [k, v] of Object.entries(fields)) for (const one of [v].flat()) form.append(k, one)
   return callAction(ticketRoute, `/w/${agent.workspace.slug}/tickets/${number}`, form, {
     cookie: agent.cookie,
     params: { slug: agent.workspace.slug, number: String(number) },
@@ -103,6 +109,134 @@ describe('undo send', () => {
     ).toEqual([{ body: 'Oops, wrong ticket', kind: 'reply' }])
     // A second Undo (or one after the job ran) is too late and changes nothing.
     expect((await post(agent, ticket.number, { intent: 'undo-send', messageId })).status).toBe(409)
+  })
+
+  it('Undo restores the whole reply (files, CC, BCC, status choice), puts back the status and CC the send set, and the next send attaches the kept files', async () => {
+    const agent = await createMember('agent')
+    await setDelay(agent, 30)
+    const ticket = await createTicketFor(agent)
+    await setTicket(ticket.ticketId, { status: 'closed' })
+    const content = 'order 1042, shipped'
+    const sha256 = createHash('sha256').update(content).digest('hex')
+    const sent = await post(agent, ticket.number, {
+      intent: 'reply',
+      kind: 'reply',
+      body: 'See the attached note',
+      status: 'pending',
+      ccShown: '1',
+      cc: 'boss@example.com',
+      bcc: 'audit@example.com',
+      files: new File([content], 'note.txt', { type: 'text/plain' }),
+    })
+    expect(sent.status).toBe(302)
+    const messageId = sent.location!.split('#m-')[1]
+    const ticketRow = async () =>
+      (await getDb().select().from(tickets).where(eq(tickets.id, ticket.ticketId)))[0]
+    expect(await ticketRow()).toMatchObject({ status: 'pending', cc: ['boss@example.com'] })
+
+    const calls: RealtimeCalls = { disconnected: [], removed: [], published: [] }
+    expect((await post(agent, ticket.number, { intent: 'undo-send', messageId }, calls)).status).toBe(302)
+    expect(await ticketRow()).toMatchObject({ status: 'closed', cc: [] })
+    expect(calls.published).toEqual([
+      expect.objectContaining({ type: 'ticket.updated', changes: { status: 'closed' } }),
+      expect.objectContaining({ type: 'ticket.updated', changes: { cc: [] } }),
+    ])
+    const audit = await getDb()
+      .select({ action: auditEvents.action, data: auditEvents.data })
+      .from(auditEvents)
+      .where(eq(auditEvents.targetId, ticket.ticketId))
+      .orderBy(asc(auditEvents.createdAt), asc(auditEvents.id))
+    expect(audit.slice(-4).map((a) => [a.action, (a.data as { after?: string }).after])).toEqual([
+      ['message.replied', undefined],
+      ['ticket.status-changed', 'pending'],
+      ['ticket.status-changed', 'closed'],
+      ['message.unsent', undefined],
+    ])
+    const restored = {
+      body: 'See the attached note',
+      kind: 'reply',
+      cc: ['boss@example.com'],
+      bcc: ['audit@example.com'],
+      status: 'pending',
+    }
+    expect(
+      await getDb()
+        .select({
+          body: drafts.body,
+          kind: drafts.kind,
+          cc: drafts.cc,
+          bcc: drafts.bcc,
+          status: drafts.status,
+          files: drafts.files,
+        })
+        .from(drafts)
+        .where(eq(drafts.ticketId, ticket.ticketId)),
+    ).toEqual([
+      {
+        ...restored,
+        files: [{ filename: 'note.txt', contentType: 'text/plain', size: content.length, sha256 }],
+      },
+    ])
+    // The page gives the composer all of it (no content type: the composer only lists the files).
+    const page = await callLoader(ticketRoute, `/w/${agent.workspace.slug}/tickets/${ticket.number}`, {
+      cookie: agent.cookie,
+      params: { slug: agent.workspace.slug, number: String(ticket.number) },
+    })
+    expect(page.data.drafts.mine).toEqual({
+      ...restored,
+      updatedAt: expect.any(Date),
+      files: [{ filename: 'note.txt', size: content.length, sha256 }],
+    })
+
+    // Sent again with the kept file ticked (and a file the draft does not hold, ignored).
+    const again = await post(agent, ticket.number, {
+      intent: 'reply',
+      kind: 'reply',
+      body: 'See the attached note',
+      keepFile: [sha256, 'f'.repeat(64)],
+    })
+    expect(again.status).toBe(302)
+    const resentId = again.location!.split('#m-')[1]
+    expect(
+      await getDb()
+        .select({ filename: attachments.filename, sha256: attachments.sha256 })
+        .from(attachments)
+        .where(eq(attachments.messageId, resentId)),
+    ).toEqual([{ filename: 'note.txt', sha256 }])
+    expect(await getDb().select().from(drafts).where(eq(drafts.ticketId, ticket.ticketId))).toEqual([])
+  })
+
+  it('Undo leaves a status someone changed since the send as it is, and says so in the audit', async () => {
+    const agent = await createMember('agent')
+    await setDelay(agent, 30)
+    const ticket = await createTicketFor(agent)
+    const sent = await post(agent, ticket.number, {
+      intent: 'reply',
+      kind: 'reply',
+      body: 'Pending on you',
+      status: 'pending',
+    })
+    const messageId = sent.location!.split('#m-')[1]
+    await setTicket(ticket.ticketId, { status: 'resolved' })
+    const calls: RealtimeCalls = { disconnected: [], removed: [], published: [] }
+    expect((await post(agent, ticket.number, { intent: 'undo-send', messageId }, calls)).status).toBe(302)
+    const [row] = await getDb()
+      .select({ status: tickets.status })
+      .from(tickets)
+      .where(eq(tickets.id, ticket.ticketId))
+    expect(row.status).toBe('resolved')
+    expect(calls.published).toEqual([])
+    const [unsent] = await getDb()
+      .select({ data: auditEvents.data })
+      .from(auditEvents)
+      .where(and(eq(auditEvents.targetId, ticket.ticketId), eq(auditEvents.action, 'message.unsent')))
+    expect(unsent.data).toMatchObject({ messageId, statusRestored: false })
+    // The choice comes back with the draft all the same.
+    const [draft] = await getDb()
+      .select({ status: drafts.status })
+      .from(drafts)
+      .where(eq(drafts.ticketId, ticket.ticketId))
+    expect(draft.status).toBe('pending')
   })
 
   it('after the delay the job releases the reply (announced then) and the email goes; Undo is then too late', async () => {

@@ -12,6 +12,7 @@ import { LiveSocketField } from '#app/components/live/live-socket-field.tsx'
 import { Button } from '#app/components/ui/button.tsx'
 import { FormErrors } from '#app/components/ui/field.tsx'
 import { fillPlaceholders, insertAtSelection, type CannedContext } from '#app/utils/canned.ts'
+import { formatBytes } from '#app/utils/format.ts'
 import { ComposerSchema, type MessageKind } from '#app/utils/ticket-page-schemas.ts'
 import { isBlockedFilename, MAX_FILES, MAX_TOTAL_BYTES } from '#app/utils/ticket-schemas.ts'
 import { STATUS_LABEL, TICKET_STATUSES, type TicketStatus } from '#app/utils/vocabulary.ts'
@@ -46,7 +47,15 @@ type Props = {
   /** Called as the agent types (reply or note) and with null when they stop. */
   onTyping?: (kind: MessageKind | null) => void
   /** The agent's saved draft for this ticket (restored from any device), and where to save it. */
-  draft?: { body: string; kind: MessageKind } | null
+  draft?: {
+    body: string
+    kind: MessageKind
+    /** An undone reply's CC (null: the ticket's), BCC, status choice and files, kept on the server. */
+    cc?: string[] | null
+    bcc?: string[]
+    status?: TicketStatus | null
+    files?: Array<{ filename: string; size: number; sha256: string }>
+  } | null
   draftUrl?: string
   /** Workspace members a note can `@mention` (suggested while typing one). */
   mentionMembers?: Array<{ userId: string; name: string }>
@@ -121,7 +130,11 @@ export function Composer(props: Props) {
     lastResult?.initialValue?.kind === 'note' || (!lastResult && draft?.kind === 'note') ? 'note' : 'reply'
   const [kind, setKind] = useState<MessageKind>(initialKind)
   const [status, setStatus] = useState(
-    typeof lastResult?.initialValue?.status === 'string' ? lastResult.initialValue.status : '',
+    typeof lastResult?.initialValue?.status === 'string'
+      ? lastResult.initialValue.status
+      : lastResult
+        ? ''
+        : (draft?.status ?? ''),
   )
   const [clientFileError, setClientFileError] = useState('')
   // A compact bar (the text field, the send buttons, the options folded) until the agent focuses
@@ -147,7 +160,11 @@ export function Composer(props: Props) {
     lastResult,
     shouldValidate: 'onSubmit',
     shouldRevalidate: 'onInput',
-    defaultValue: { cc: (props.defaultCc ?? []).join(', '), body: draft?.body ?? '' },
+    defaultValue: {
+      cc: (draft?.cc ?? props.defaultCc ?? []).join(', '),
+      bcc: (draft?.bcc ?? []).join(', '),
+      body: draft?.body ?? '',
+    },
     onValidate: ({ formData }) => parseWithZod(formData, { schema: ComposerSchema }),
   })
   const submittingIntent = fetcher.state === 'submitting' ? fetcher.formData?.get('intent') : null
@@ -408,6 +425,23 @@ export function Composer(props: Props) {
               <p id="composer-files-hint" className="text-xs text-slate-500 dark:text-slate-400">
                 Up to {MAX_FILES} files, 25 MB in total. No executables.
               </p>
+              {draft?.files && draft.files.length > 0 ? (
+                <fieldset className="space-y-1 pt-1">
+                  <legend className="text-sm font-medium">Kept from your undone reply</legend>
+                  {draft.files.map((file) => (
+                    <label key={file.sha256} className="flex items-center gap-2 text-sm">
+                      <input type="checkbox" name="keepFile" value={file.sha256} defaultChecked />
+                      {file.filename}
+                      <span className="text-xs text-slate-500 dark:text-slate-400">
+                        {formatBytes(file.size)}
+                      </span>
+                    </label>
+                  ))}
+                  <p className="text-xs text-slate-500 dark:text-slate-400">
+                    Sent with this message; untick a file to leave it out.
+                  </p>
+                </fieldset>
+              ) : null}
               {fileErrors ? (
                 <p id="composer-files-error" className="text-sm text-red-600 dark:text-red-400" role="alert">
                   {fileErrors.join(' ')}
