@@ -9,6 +9,7 @@ import { CheckboxGroupField, CodeOption, Field } from '#app/components/ui/field.
 import {
   createWebhookEndpoint,
   deleteWebhookEndpoint,
+  getWebhookEndpoint,
   listWebhookDeliveries,
   listWebhookEndpoints,
   redeliverWebhook,
@@ -27,6 +28,8 @@ import {
   WEBHOOK_EVENT_TYPES,
   WebhookEndpointForm,
 } from '#app/utils/webhook-schemas.ts'
+import { ConfirmButton, ConfirmStepPage } from '#app/components/ui/confirm-dialog.tsx'
+import { askToConfirm, confirmStepOf, isConfirmed, withoutConfirmStep } from '#app/utils/confirmation.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Webhooks · Switchboard' }]
 
@@ -78,7 +81,8 @@ type ActionResult = {
 
 export async function action({ request, params }: ActionFunctionArgs) {
   const member = await requireMember(request, params.slug, 'admin')
-  const submission = parseSubmission(await readForm(request), { schema: WebhookEndpointForm })
+  const form = await readForm(request)
+  const submission = parseSubmission(form, { schema: WebhookEndpointForm })
   if (submission.status !== 'success') {
     // The edit form that was sent shows its errors; without an id it was the create form.
     const id = submission.payload.id
@@ -147,6 +151,21 @@ export async function action({ request, params }: ActionFunctionArgs) {
       return answer(input.intent === 'enable' ? 'Endpoint turned on.' : 'Endpoint turned off.')
     }
     case 'delete': {
+      if (!isConfirmed(form)) {
+        // Asked first, naming the endpoint (this workspace's only: 404 otherwise), as every other
+        // deletion in the settings is: one click deleted it and its delivery history.
+        const endpoint = await getWebhookEndpoint(member, input.id)
+        if (!endpoint) return missing()
+        return askToConfirm({
+          title: `Delete the endpoint “${endpoint.description || endpoint.url}”?`,
+          description: `Nothing more is sent to ${endpoint.url}, and its delivery history is deleted. This cannot be undone.`,
+          confirmLabel: 'Delete',
+          fields: [
+            ['intent', 'delete'],
+            ['id', input.id],
+          ],
+        })
+      }
       const outcome = await deleteWebhookEndpoint(member, input.id)
       if (outcome.kind !== 'ok') return missing()
       return answer('Endpoint deleted.')
@@ -166,7 +185,9 @@ export async function action({ request, params }: ActionFunctionArgs) {
 
 export default function WebhooksSettings() {
   const { endpoints } = useLoaderData<typeof loader>()
-  const actionData = useActionData<typeof action>()
+  const confirmStep = confirmStepOf(useActionData<typeof action>())
+  const actionData = withoutConfirmStep(useActionData<typeof action>())
+  if (confirmStep) return <ConfirmStepPage step={confirmStep} />
   return (
     <div className="space-y-10">
       <Notice>{actionData?.notice}</Notice>
@@ -302,13 +323,18 @@ function EndpointCard({ endpoint }: { endpoint: EndpointRow }) {
               accessibleLabel={`Turn off ${name}`}
             />
           )}
-          <IntentButton
-            id={endpoint.id}
-            intent="delete"
-            label="Delete"
-            variant="danger"
-            accessibleLabel={`Delete ${name}`}
-          />
+          <Form method="post">
+            <input type="hidden" name="intent" value="delete" />
+            <input type="hidden" name="id" value={endpoint.id} />
+            <ConfirmButton
+              title={`Delete the endpoint “${name}”?`}
+              description={`Nothing more is sent to ${endpoint.url}, and its delivery history is deleted. This cannot be undone.`}
+              confirmLabel="Delete"
+              aria-label={`Delete ${name}`}
+            >
+              Delete
+            </ConfirmButton>
+          </Form>
         </div>
       </div>
       <details className="mt-3">
@@ -383,7 +409,7 @@ function Deliveries({ endpoint, name }: { endpoint: EndpointRow; name: string })
 }
 
 function EndpointForm({ endpoint }: { endpoint?: EndpointRow }) {
-  const actionData = useActionData<typeof action>()
+  const actionData = withoutConfirmStep(useActionData<typeof action>())
   const navigation = useNavigation()
   const intent = endpoint ? 'update' : 'create'
   const formId = endpoint ? `webhook-${endpoint.id}` : 'new-webhook'

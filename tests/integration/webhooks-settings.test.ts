@@ -191,11 +191,28 @@ describe('Settings → Webhooks', () => {
     expect(
       await getDb().select().from(webhookDeliveries).where(eq(webhookDeliveries.endpointId, id)),
     ).toHaveLength(2)
+    // Asked first, naming the endpoint; nothing deleted until the confirmed post.
+    const asked = await post(owner, [
+      ['intent', 'delete'],
+      ['id', id],
+    ])
+    expect(asked.status).toBe(200)
+    expect(asked.data).toMatchObject({
+      confirmStep: {
+        title: 'Delete the endpoint “https://hooks.example.com/v2”?',
+        fields: [
+          ['intent', 'delete'],
+          ['id', id],
+        ],
+      },
+    })
+    expect(await endpointsOf(owner.workspace.id)).toHaveLength(1)
     expect(
       (
         await post(owner, [
           ['intent', 'delete'],
           ['id', id],
+          ['confirmed', '1'],
         ])
       ).status,
     ).toBe(200)
@@ -211,11 +228,10 @@ describe('Settings → Webhooks', () => {
     expect((await post(agent, create('https://hooks.example.com/agent'))).status).toBe(403)
     const stranger = await createMember('owner')
     expect((await load(stranger, owner.workspace.slug)).status).toBe(404)
-    const foreign = await post(stranger, [
-      ['intent', 'delete'],
-      ['id', endpoint!.id],
-    ])
-    expect(foreign.status).toBe(404)
+    for (const confirmed of [[], [['confirmed', '1']]] as Array<Array<[string, string]>>) {
+      const foreign = await post(stranger, [['intent', 'delete'], ['id', endpoint!.id], ...confirmed])
+      expect(foreign.status).toBe(404)
+    }
     expect(await endpointsOf(owner.workspace.id)).toHaveLength(1)
   })
 })
