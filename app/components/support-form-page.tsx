@@ -19,7 +19,7 @@ export function SupportFormPage({
   actionData,
 }: {
   data: SupportFormPageData
-  actionData: { result: SubmissionResult<string[]> } | undefined
+  actionData: { result: SubmissionResult<string[]>; filesNotKept?: string[] } | undefined
 }) {
   const { pathname } = useLocation()
   return (
@@ -39,13 +39,19 @@ export function SupportFormPage({
           </p>
         </div>
       ) : (
-        <SupportForm lastResult={actionData?.result} />
+        <SupportForm lastResult={actionData?.result} filesNotKept={actionData?.filesNotKept} />
       )}
     </SupportShell>
   )
 }
 
-function SupportForm({ lastResult }: { lastResult: SubmissionResult<string[]> | undefined }) {
+function SupportForm({
+  lastResult,
+  filesNotKept,
+}: {
+  lastResult: SubmissionResult<string[]> | undefined
+  filesNotKept?: string[]
+}) {
   const pending = useIsPending()
   const [form, fields] = useSchemaForm(SupportRequestSchema, {
     id: 'support-request',
@@ -79,7 +85,7 @@ function SupportForm({ lastResult }: { lastResult: SubmissionResult<string[]> | 
           textareaProps={{ ...getTextareaProps(fields.message), rows: 8 }}
           errors={fields.message.errors}
         />
-        <AttachmentsField id={`${form.id}-files`} errors={form.allErrors.files} />
+        <AttachmentsField id={`${form.id}-files`} errors={form.allErrors.files} notKept={filesNotKept} />
         {/* The honeypot: off-screen for people and assistive technology, tempting for bots. */}
         <div className="absolute -left-[10000px] h-px w-px overflow-hidden" aria-hidden="true">
           <label htmlFor={`${form.id}-website`}>Leave this empty</label>

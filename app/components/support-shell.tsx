@@ -1,5 +1,6 @@
 import { isRouteErrorResponse, useRouteError } from '@remix-run/react'
 import type { InputHTMLAttributes, ReactNode } from 'react'
+import { useHydrated } from '#app/utils/use-hydrated.ts'
 
 /** The frame of the customer-facing pages: the workspace's name, a card, no agent chrome. */
 export function SupportShell({
@@ -63,9 +64,16 @@ export function SupportErrorBoundary({
 export function AttachmentsField({
   id,
   errors,
+  notKept,
   ...rest
-}: InputHTMLAttributes<HTMLInputElement> & { id: string; errors?: string[] }) {
+}: InputHTMLAttributes<HTMLInputElement> & {
+  id: string
+  errors?: string[]
+  /** Files a refused post carried (filesNotKept): named to attach again when the page has no JavaScript. */
+  notKept?: string[]
+}) {
   const invalid = Boolean(errors?.length)
+  const hydrated = useHydrated()
   return (
     <div className="space-y-1">
       <label htmlFor={id} className="block text-sm font-medium">
@@ -84,6 +92,12 @@ export function AttachmentsField({
       <p id={`${id}-hint`} className="text-xs text-slate-500 dark:text-slate-400">
         Up to 10 files, 25 MB in total. Programs and scripts are not accepted.
       </p>
+      {!hydrated && notKept && notKept.length > 0 ? (
+        <p className="text-sm text-amber-700 dark:text-amber-400" role="status">
+          Attach {notKept.length === 1 ? 'your file' : `your ${notKept.length} files`} again:{' '}
+          {notKept.join(', ')}. Files are not kept when the form is refused.
+        </p>
+      ) : null}
       <div id={`${id}-error`} className="min-h-5 text-sm text-red-600 dark:text-red-400" aria-live="polite">
         {invalid ? errors?.join(' ') : null}
       </div>

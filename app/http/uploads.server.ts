@@ -344,3 +344,12 @@ async function releaseUpload(sha256: string, created: boolean) {
     logger().warn({ err: error, sha256 }, 'unused upload could not be removed')
   }
 }
+
+/**
+ * The names of the files a refused form carried. They are not kept (removed when the request
+ * ends, above): the page without JavaScript, whose file field comes back empty, names them to
+ * attach again. With JavaScript the browser still holds them in the field.
+ */
+export function filesNotKept(upload: ParsedUpload) {
+  return upload.ok ? upload.files.map((f) => f.filename) : []
+}

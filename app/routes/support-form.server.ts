@@ -2,7 +2,7 @@ import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs } from
 import { notFound } from '#app/domain/errors.server.ts'
 import { findSupportTarget, submitSupportRequest } from '#app/domain/support.server.ts'
 import { parseSubmission } from '#app/http/form-data.server.ts'
-import { parseFormWithFiles } from '#app/http/uploads.server.ts'
+import { filesNotKept, parseFormWithFiles } from '#app/http/uploads.server.ts'
 import { SupportRequestSchema } from '#app/utils/support-schemas.ts'
 
 /** Loader and action shared by /support/<slug> (first mailbox) and /support/<slug>/<mailbox>. */
@@ -33,7 +33,10 @@ export async function supportFormAction({ request, params, context }: ActionFunc
   const submission = parseSubmission(upload.formData, { schema: SupportRequestSchema })
   if (submission.status !== 'success' || !upload.ok) {
     return data(
-      { result: submission.reply(upload.ok ? undefined : { fieldErrors: { files: [upload.error] } }) },
+      {
+        result: submission.reply(upload.ok ? undefined : { fieldErrors: { files: [upload.error] } }),
+        filesNotKept: filesNotKept(upload),
+      },
       { status: 400 },
     )
   }
@@ -46,6 +49,7 @@ export async function supportFormAction({ request, params, context }: ActionFunc
             'We have received several requests from you in the last few minutes. Please wait 10 minutes and try again.',
           ],
         }),
+        filesNotKept: filesNotKept(upload),
       },
       { status: 429 },
     )

@@ -19,7 +19,7 @@ import {
 } from '#app/domain/customer-portal.server.ts'
 import { notFound } from '#app/domain/errors.server.ts'
 import { parseSubmission } from '#app/http/form-data.server.ts'
-import { parseFormWithFiles } from '#app/http/uploads.server.ts'
+import { filesNotKept, parseFormWithFiles } from '#app/http/uploads.server.ts'
 import { useSchemaForm } from '#app/utils/use-schema-form.ts'
 import { CustomerReplySchema } from '#app/utils/support-schemas.ts'
 import { formatBytes } from '#app/utils/format.ts'
@@ -49,7 +49,10 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   const submission = parseSubmission(upload.formData, { schema: CustomerReplySchema })
   if (submission.status !== 'success' || !upload.ok) {
     return data(
-      { result: submission.reply(upload.ok ? undefined : { fieldErrors: { files: [upload.error] } }) },
+      {
+        result: submission.reply(upload.ok ? undefined : { fieldErrors: { files: [upload.error] } }),
+        filesNotKept: filesNotKept(upload),
+      },
       { status: 400 },
     )
   }
@@ -62,6 +65,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
             'You have sent many replies in the last few minutes. Please wait 10 minutes and try again.',
           ],
         }),
+        filesNotKept: filesNotKept(upload),
       },
       { status: 429 },
     )
@@ -162,7 +166,11 @@ function ReplyForm() {
         textareaProps={{ ...getTextareaProps(fields.message), rows: 6 }}
         errors={fields.message.errors}
       />
-      <AttachmentsField id={`${form.id}-files`} errors={form.allErrors.files} />
+      <AttachmentsField
+        id={`${form.id}-files`}
+        errors={form.allErrors.files}
+        notKept={actionData?.filesNotKept}
+      />
       <Button type="submit" pending={pending}>
         {pending ? 'Sending…' : 'Send reply'}
       </Button>

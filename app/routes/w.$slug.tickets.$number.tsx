@@ -70,6 +70,7 @@ import { PRIORITY_LABEL, STATUS_LABEL } from '#app/utils/vocabulary.ts'
 import { useShortcuts } from '#app/utils/use-shortcuts.ts'
 import { ChevronLeft, ChevronRight } from '#app/components/ui/icons.tsx'
 import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
+import type { StoredFile } from '#app/domain/tickets.server.ts'
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: data ? `#${data.ticket.number} ${data.ticket.subject} · Switchboard` : 'Ticket · Switchboard' },
@@ -318,15 +319,23 @@ function parseComposer({ upload }: IntentArgs) {
       : { formErrors: [upload.error] }
     return { ok: false, refusal: composerRefusal(submission, problem) } as const
   }
-  if (submission.status !== 'success') return { ok: false, refusal: composerRefusal(submission) } as const
+  if (submission.status !== 'success') {
+    return { ok: false, refusal: composerRefusal(submission, undefined, upload.files) } as const
+  }
   return { ok: true, submission, input: submission.value, files: upload.files } as const
 }
 
 function composerRefusal(
   submission: ReturnType<typeof parseSubmission<typeof ComposerSchema>>,
   problem?: Parameters<ReturnType<typeof parseSubmission<typeof ComposerSchema>>['reply']>[0],
+  files: StoredFile[] = [],
 ) {
-  return data({ result: submission.reply(problem), collision: undefined }, { status: 400 })
+  // The files of a refused post are not kept (uploads.server.ts removes them): the page without
+  // JavaScript, whose file field comes back empty, names them to attach again.
+  return data(
+    { result: submission.reply(problem), collision: undefined, filesNotKept: files.map((f) => f.filename) },
+    { status: 400 },
+  )
 }
 
 /** A sidebar change's outcome: refused on its control, or published (this tab reloads). */
@@ -479,6 +488,11 @@ export default function TicketPage() {
           defaultCc={ticket.cc}
           mentionMembers={page.members}
           lastResult={composerData?.result}
+          filesNotKept={
+            composerData && 'filesNotKept' in composerData
+              ? (composerData.filesNotKept as string[])
+              : undefined
+          }
           onTyping={typing}
           aiTools={(body) =>
             page.assist ? (

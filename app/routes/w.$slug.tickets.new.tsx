@@ -17,7 +17,7 @@ import { requireMember } from '#app/http/auth.server.ts'
 import { activeMailboxes } from '#app/domain/queue.server.ts'
 import { createTicket } from '#app/domain/tickets.server.ts'
 import { parseSubmission } from '#app/http/form-data.server.ts'
-import { parseFormWithFiles } from '#app/http/uploads.server.ts'
+import { filesNotKept, parseFormWithFiles } from '#app/http/uploads.server.ts'
 import { Email } from '#app/utils/schemas.ts'
 import { CustomerName, MessageBody, Subject } from '#app/utils/ticket-schemas.ts'
 import { useIsPending } from '#app/utils/use-pending.ts'
@@ -44,7 +44,10 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   const submission = parseSubmission(upload.formData, { schema: NewTicketSchema })
   if (submission.status !== 'success' || !upload.ok) {
     return data(
-      { result: submission.reply(upload.ok ? undefined : { fieldErrors: { files: [upload.error] } }) },
+      {
+        result: submission.reply(upload.ok ? undefined : { fieldErrors: { files: [upload.error] } }),
+        filesNotKept: filesNotKept(upload),
+      },
       { status: 400 },
     )
   }
@@ -64,7 +67,10 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   )
   if (outcome.kind === 'unknown-mailbox') {
     return data(
-      { result: submission.reply({ fieldErrors: { mailboxId: ['Choose a mailbox of this workspace'] } }) },
+      {
+        result: submission.reply({ fieldErrors: { mailboxId: ['Choose a mailbox of this workspace'] } }),
+        filesNotKept: filesNotKept(upload),
+      },
       { status: 400 },
     )
   }
@@ -151,7 +157,11 @@ export default function NewTicket() {
           textareaProps={{ ...getTextareaProps(fields.body), rows: 8 }}
           errors={fields.body.errors}
         />
-        <AttachmentsField id={`${form.id}-files`} errors={form.allErrors.files} />
+        <AttachmentsField
+          id={`${form.id}-files`}
+          errors={form.allErrors.files}
+          notKept={actionData?.filesNotKept}
+        />
         <Button type="submit" pending={pending}>
           {pending ? 'Creating…' : 'Create ticket'}
         </Button>

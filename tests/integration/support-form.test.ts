@@ -252,6 +252,20 @@ describe('the public support form', () => {
   })
 })
 
+describe('files of a refused request', () => {
+  it('are named to attach again (the page without JavaScript comes back with an empty file field)', async () => {
+    const workspace = await createWorkspace()
+    const refused = await submit(
+      workspace.slug,
+      { ...validForm(), email: 'not an address' },
+      { files: [new File(['x'], 'receipt.pdf', { type: 'application/pdf' })], ip: '198.51.100.240' },
+    )
+    expect(refused.result.status).toBe(400)
+    expect(refused.result.data).toMatchObject({ filesNotKept: ['receipt.pdf'] })
+    expect((await written(workspace.id)).tickets).toBe(0)
+  })
+})
+
 describe('the support form posted twice', () => {
   it('eight identical posts at once open one ticket and send one confirmation; each is answered with it', async () => {
     const workspace = await createWorkspace()

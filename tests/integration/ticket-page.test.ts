@@ -509,6 +509,33 @@ describe('reply composer', () => {
     expect(calls.published?.map((e) => e.type)).toEqual(['ticket.updated', 'draft.cleared'])
   })
 
+  it('a refused reply names the files it carried, which are not kept, for the page without JavaScript', async () => {
+    const agent = await createMember('agent')
+    const ticket = await createTicketFor(agent)
+    const before = await snapshot(ticket)
+    const result = await post(
+      agent,
+      ticket.number,
+      composerForm(
+        {
+          intent: 'reply',
+          kind: 'reply',
+          body: 'See the two sheets.',
+          cc: 'not an address',
+          ccShown: '1',
+          lastSeenMessageId: await latestMessageId(ticket),
+        },
+        [
+          new File(['a'], 'orders.csv', { type: 'text/csv' }),
+          new File(['b'], 'returns.csv', { type: 'text/csv' }),
+        ],
+      ),
+    )
+    expect(result.status).toBe(400)
+    expect(result.data).toMatchObject({ filesNotKept: ['orders.csv', 'returns.csv'] })
+    expect(await snapshot(ticket)).toEqual(before)
+  })
+
   it('adds an internal note that is never emailed', async () => {
     const agent = await createMember('agent')
     const ticket = await createTicketFor(agent)

@@ -41,6 +41,8 @@ type Props = {
   cannedResponses: Array<{ id: string; title: string; body: string }>
   cannedContext: CannedContext
   lastResult: SubmissionResult<string[]> | null | undefined
+  /** Names of the files a refused post carried: not kept, to attach again (shown without JavaScript). */
+  filesNotKept?: string[]
   collision: CollidingMessage[] | undefined
   /** The server's clock, for relative times that render the same on both sides. */
   now: string
@@ -441,6 +443,13 @@ export function Composer(props: Props) {
                     Sent with this message; untick a file to leave it out.
                   </p>
                 </fieldset>
+              ) : null}
+              {!hydrated && props.filesNotKept && props.filesNotKept.length > 0 ? (
+                <p className="text-sm text-amber-700 dark:text-amber-400" role="status">
+                  Attach{' '}
+                  {props.filesNotKept.length === 1 ? 'your file' : `your ${props.filesNotKept.length} files`}{' '}
+                  again: {props.filesNotKept.join(', ')}. Files are not kept when a message is refused.
+                </p>
               ) : null}
               {fileErrors ? (
                 <p id="composer-files-error" className="text-sm text-red-600 dark:text-red-400" role="alert">
