@@ -60,6 +60,8 @@ export const createMessage = operation({
         },
       )
     }
+    // Only the ticket page sends kept files (an undone reply's): the API never meets this.
+    if (outcome.kind === 'files-over-limit') throw new Error(outcome.message)
     publish(outcome.events)
     const message = await getApiMessage(principal, params.number, outcome.messageId)
     if (!message) throw new Error('The new message is missing')

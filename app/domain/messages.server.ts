@@ -35,6 +35,7 @@ import {
   type StoredFile,
 } from './tickets.server.ts'
 import type { Member } from './workspaces.server.ts'
+import { MAX_FILES, MAX_TOTAL_BYTES } from '#app/utils/ticket-schemas.ts'
 
 export type ReplyInput = {
   kind: 'reply' | 'note'
@@ -75,6 +76,8 @@ export type ReplyOutcome =
   | { kind: 'sent'; messageId: string; events: TicketEvent[] }
   | { kind: 'collision'; newer: NewerMessage[] }
   | { kind: 'not-found' }
+  /** Files kept from an undone reply and newly attached ones together break the limits. */
+  | { kind: 'files-over-limit'; message: string }
 
 /**
  * An agent's public reply (emailed to the customer) or internal note, optionally with a status
@@ -119,6 +122,21 @@ export async function replyToTicket(
             })
           ).filter((f) => keep.has(f.sha256))
     const files = [...kept, ...(input.files ?? [])]
+    // The upload counted only the new files: with the kept ones the reply may not carry more.
+    if (kept.length > 0) {
+      if (files.length > MAX_FILES) {
+        return {
+          kind: 'files-over-limit' as const,
+          message: `Attach at most ${MAX_FILES} files, kept ones included`,
+        }
+      }
+      if (files.reduce((sum, f) => sum + f.size, 0) > MAX_TOTAL_BYTES) {
+        return {
+          kind: 'files-over-limit' as const,
+          message: 'Attachments are limited to 25 MB in total, kept ones included',
+        }
+      }
+    }
     // What Undo send needs to put back (undo-send.server.ts): the status the ticket had and the
     // one chosen, and the ticket's CC list this reply replaced.
     const undoData = {

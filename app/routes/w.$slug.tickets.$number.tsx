@@ -200,6 +200,9 @@ async function handleReply(args: IntentArgs) {
   if (outcome.kind === 'collision') {
     return data({ result: submission.reply(), collision: outcome.newer }, { status: 409 })
   }
+  if (outcome.kind === 'files-over-limit') {
+    return composerRefusal(submission, { fieldErrors: { files: [outcome.message] } }, files)
+  }
   args.context.realtime.publish(outcome.events, exceptPostingSocket(args.upload.formData))
   if (from === undefined) return redirect(`${args.ticketUrl}#m-${outcome.messageId}`)
   const queue = `/w/${args.member.workspaceSlug}/tickets`

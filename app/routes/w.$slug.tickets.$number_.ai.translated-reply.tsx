@@ -26,6 +26,8 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   if ('reason' in outcome) return redirect(aiErrorUrl(ticketUrl, outcome.reason, 'reply'))
   if (outcome.kind === 'not-found') throw notFound('Ticket not found')
   if (outcome.kind === 'collision') return redirect(aiErrorUrl(ticketUrl, 'collision', 'reply'))
+  // A translated reply carries no files, so never the kept-files limit.
+  if (outcome.kind === 'files-over-limit') throw new Error(outcome.message)
   context.realtime.publish(outcome.events, exceptPostingSocket(formData))
   return redirect(`${ticketUrl}#m-${outcome.messageId}`)
 }

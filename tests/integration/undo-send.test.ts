@@ -24,7 +24,7 @@ type Agent = Awaited<ReturnType<typeof createMember>>
 function post(
   agent: Agent,
   number: number,
-  fields: Record<string, string | string[] | File>,
+  fields: Record<string, string | string[] | File | File[]>,
   calls?: RealtimeCalls,
 ) {
   const form = new FormData()
@@ -204,6 +204,42 @@ describe('undo send', () => {
         .where(eq(attachments.messageId, resentId)),
     ).toEqual([{ filename: 'note.txt', sha256 }])
     expect(await getDb().select().from(drafts).where(eq(drafts.ticketId, ticket.ticketId))).toEqual([])
+  })
+
+  it('kept files count toward the 10-file limit with the newly attached ones', async () => {
+    const agent = await createMember('agent')
+    await setDelay(agent, 30)
+    const ticket = await createTicketFor(agent)
+    const kept = 'kept sheet'
+    const sha256 = createHash('sha256').update(kept).digest('hex')
+    const sent = await post(agent, ticket.number, {
+      intent: 'reply',
+      kind: 'reply',
+      body: 'With a sheet',
+      files: new File([kept], 'kept.txt', { type: 'text/plain' }),
+    })
+    const messageId = sent.location!.split('#m-')[1]
+    expect((await post(agent, ticket.number, { intent: 'undo-send', messageId })).status).toBe(302)
+    const ten = Array.from(
+      { length: 10 },
+      (_, i) => new File([`new ${i}`], `new-${i}.txt`, { type: 'text/plain' }),
+    )
+    const refused = await post(agent, ticket.number, {
+      intent: 'reply',
+      kind: 'reply',
+      body: 'With a sheet',
+      keepFile: sha256,
+      files: ten,
+    })
+    expect(refused.status).toBe(400)
+    expect(refused.data).toMatchObject({
+      result: { error: { files: ['Attach at most 10 files, kept ones included'] } },
+    })
+    const [draft] = await getDb().select().from(drafts).where(eq(drafts.ticketId, ticket.ticketId))
+    expect(draft?.files).toEqual([expect.objectContaining({ sha256 })])
+    expect(
+      await getDb().select().from(attachments).where(eq(attachments.workspaceId, agent.workspace.id)),
+    ).toEqual([])
   })
 
   it('Undo leaves a status someone changed since the send as it is, and says so in the audit', async () => {
