@@ -10,6 +10,13 @@ import { AttachmentsField, SupportErrorBoundary, SupportShell } from './support-
 /** What the support routes' loader returns (app/routes/support-form.server.ts). */
 export type SupportFormPageData = { workspaceName: string; sent: { number: number | null } | null }
 
+/** The page's title: "Contact Acme support", and "Contact Acme Support" for a name that says it already. */
+export function supportPageTitle(workspaceName: string) {
+  return /\bsupport$/i.test(workspaceName.trim())
+    ? `Contact ${workspaceName}`
+    : `Contact ${workspaceName} support`
+}
+
 /**
  * The public support form and, after the redirect, its confirmation. The routes pass in their
  * loader and action data (a component never imports a route module).

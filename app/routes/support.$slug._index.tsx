@@ -1,10 +1,14 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { useActionData, useLoaderData } from '@remix-run/react'
-import { SupportFormErrorBoundary, SupportFormPage } from '#app/components/support-form-page.tsx'
+import {
+  SupportFormErrorBoundary,
+  SupportFormPage,
+  supportPageTitle,
+} from '#app/components/support-form-page.tsx'
 import { supportFormAction, supportFormLoader } from './support-form.server.ts'
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
-  { title: data ? `Contact ${data.workspaceName} support` : 'Support' },
+  { title: data ? supportPageTitle(data.workspaceName) : 'Support' },
 ]
 
 /** The workspace's public support form; tickets go to its first active mailbox. */
