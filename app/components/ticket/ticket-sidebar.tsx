@@ -145,9 +145,10 @@ function TagsEditor(props: {
   const suggestions = props.workspaceTags.filter((t) => !props.tags.some((x) => x.id === t.id))
   return (
     <div className="space-y-2">
-      <h3 className="text-sm font-medium" id="tags-heading">
+      {/* h2: the page's h1 is the subject, and no other heading comes between (a skipped level). */}
+      <h2 className="text-sm font-medium" id="tags-heading">
         Tags
-      </h3>
+      </h2>
       <ul aria-labelledby="tags-heading" className="flex flex-wrap gap-1.5">
         {props.tags.map((tag) => (
           <TagChip key={tag.id} tag={tag} />
