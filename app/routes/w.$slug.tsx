@@ -60,6 +60,13 @@ export default function WorkspaceLayout() {
   }
   return (
     <LiveProvider>
+      {/* The first stop for the keyboard: past the top bar and the navigation. */}
+      <a
+        href="#main-content"
+        className="sr-only z-50 rounded-md bg-white px-3 py-2 text-sm font-medium text-indigo-700 shadow focus:not-sr-only focus:fixed focus:top-2 focus:left-2 dark:bg-slate-900 dark:text-indigo-300"
+      >
+        Skip to main content
+      </a>
       {/* Below 1024 px the sidebar is a drawer: the checkbox in the top bar (NavDrawerState) opens
           it through group-has-[#nav-drawer:checked]/shell, so it works without JavaScript. */}
       <div className="group/shell min-h-screen lg:grid lg:grid-cols-[15rem_minmax(0,1fr)]">
@@ -153,7 +160,7 @@ export default function WorkspaceLayout() {
         </aside>
         <div className="min-w-0">
           {user.emailVerified ? null : <VerifyEmailBanner email={user.email} />}
-          <main className="min-w-0 p-4 sm:p-6 lg:p-8">
+          <main id="main-content" tabIndex={-1} className="min-w-0 p-4 outline-none sm:p-6 lg:p-8">
             {/* Pages show toasts (useToast) after an action, e.g. a bulk change with Undo. */}
             <ToastProvider>
               <Outlet />

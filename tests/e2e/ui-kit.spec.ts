@@ -8,6 +8,14 @@ test('the user menu and the shortcuts list work from the keyboard, on Radix', as
   await signUp(page, 'Kit Keyboard', `kit-${id}@example.com`, 'Kit Co', `kit-${id}`)
   await expect(page.getByRole('status').filter({ hasText: 'Live' })).toBeVisible()
 
+  // The first Tab reaches "Skip to main content", which moves focus past the top bar and navigation.
+  await page.reload()
+  await page.keyboard.press('Tab')
+  const skip = page.getByRole('link', { name: 'Skip to main content' })
+  await expect(skip).toBeFocused()
+  await page.keyboard.press('Enter')
+  await expect(page.locator('main#main-content')).toBeFocused()
+
   // Focus reaching the HTML fallback fetches the Radix menu, which takes over with focus kept.
   await page.locator('summary', { hasText: 'Account menu for Kit Keyboard' }).focus()
   const button = page.getByRole('button', { name: 'Account menu for Kit Keyboard' })
