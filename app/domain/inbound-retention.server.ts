@@ -1,6 +1,7 @@
 import fs from 'node:fs'
 import { getDb } from '#db/client.ts'
-import { forgetInboundRaw, listStoredFilesInUse } from '#db/queries/inbound-emails.ts'
+import { forgetInboundRaw } from '#db/queries/inbound-emails.ts'
+import { referencedSha256s } from '#db/queries/stored-files.ts'
 import { env } from '#app/env.server.ts'
 import { pathFor } from '#app/integrations/storage.server.ts'
 import { logger } from '#app/logger.server.ts'
@@ -34,13 +35,13 @@ export async function deleteOldInboundPosts(now = new Date()) {
 }
 
 /**
- * Files are shared by content address: one is removed only when no attachment and no other
- * post names it. A post whose bytes are stored again meanwhile (a very late SendGrid retry) is
+ * Files are shared by content address: one is removed only when no attachment, no other post
+ * and no draft's kept file names it. A post whose bytes are stored again meanwhile (a very late SendGrid retry) is
  * a duplicate by its dedup key and never names the file; files.cleanup sweeps any leftover.
  */
 async function deleteUnusedFiles(sha256s: string[]) {
   const unique = [...new Set(sha256s)]
-  const inUse = await listStoredFilesInUse(getDb(), { sha256s: unique })
+  const inUse = await referencedSha256s(getDb(), unique)
   let removed = 0
   for (const sha256 of unique) {
     if (inUse.has(sha256)) continue

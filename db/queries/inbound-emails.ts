@@ -304,19 +304,3 @@ export async function forgetInboundRaw(
     .returning({ rawSha256: old.rawSha256 })
   return rows.map((r) => r.rawSha256)
 }
-
-/** Which of these content addresses an attachment or a stored post still names. */
-export async function listStoredFilesInUse(db: DbOrTx, { sha256s }: { sha256s: string[] }) {
-  if (sha256s.length === 0) return new Set<string>()
-  const used = await db
-    .selectDistinct({ sha256: attachments.sha256 })
-    .from(attachments)
-    .where(inArray(attachments.sha256, sha256s))
-    .union(
-      db
-        .selectDistinct({ sha256: sql<string>`${inboundEmails.rawSha256}` })
-        .from(inboundEmails)
-        .where(inArray(inboundEmails.rawSha256, sha256s)),
-    )
-  return new Set(used.map((u) => u.sha256))
-}
