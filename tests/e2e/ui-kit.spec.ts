@@ -15,6 +15,8 @@ test('the user menu and the shortcuts list work from the keyboard, on Radix', as
   await expect(skip).toBeFocused()
   await page.keyboard.press('Enter')
   await expect(page.locator('main#main-content')).toBeFocused()
+  // Hydrated again before the menu below (it fetches its Radix half on focus, once hydrated).
+  await expect(page.getByRole('status').filter({ hasText: 'Live' })).toBeVisible()
 
   // Focus reaching the HTML fallback fetches the Radix menu, which takes over with focus kept.
   await page.locator('summary', { hasText: 'Account menu for Kit Keyboard' }).focus()
