@@ -68,6 +68,8 @@ test('a draft survives navigation and a reload, and shows in the queue', async (
   const other = await page.context().newPage()
   await other.goto(ticketUrl)
   await expect(composer(other)).toHaveValue('Half-written answer')
+  // Hydrated before the radio is clicked (a click on the server-rendered page did not stick).
+  await expect(other.getByRole('status').filter({ hasText: 'Live' })).toBeVisible()
   const savedAgain = page.waitForResponse((r) => r.url().endsWith('/draft') && r.status() === 204, {
     timeout: 10_000,
   })
