@@ -19,7 +19,12 @@ export class AxeChecker {
 
   /** Every rule, or only `rules`, on the page as it is now (frames included). */
   async analyze(page: Page, rules?: readonly string[]): Promise<AxeResults> {
-    const options: RunOptions = rules ? { runOnly: { type: 'rule', values: [...rules] } } : {}
+    // Only violations are read: axe keeps one node per rule for passes and the rest, which cuts
+    // what runPartial collects and serializes, not what it checks.
+    const options: RunOptions = {
+      resultTypes: ['violations'],
+      ...(rules ? { runOnly: { type: 'rule', values: [...rules] } } : {}),
+    }
     const partials = await partialsOf(page.mainFrame(), { exclude: [], include: [] }, options, true)
     const finisher = await (this.finisher ??= this.openFinisher())
     const text = JSON.stringify(partials)
