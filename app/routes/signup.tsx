@@ -17,7 +17,7 @@ import { signUp } from '#app/domain/accounts.server.ts'
 import { createSession, getSignedIn } from '#app/http/auth.server.ts'
 import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 import { useSchemaForm } from '#app/utils/use-schema-form.ts'
-import { SignupSchema, slugify } from '#app/utils/schemas.ts'
+import { SignupSchema, slugify, slugTakenMessage } from '#app/utils/schemas.ts'
 import { useIsPending } from '#app/utils/use-pending.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Create your account · Switchboard' }]
@@ -28,11 +28,8 @@ export async function loader({ request }: LoaderFunctionArgs) {
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
-  const form = await readForm(request)
-  // Left empty (no JavaScript to suggest one), the URL is made from the workspace name.
-  const name = form.get('workspaceName')
-  if (!form.get('workspaceSlug') && typeof name === 'string') form.set('workspaceSlug', slugify(name))
-  const submission = parseSubmission(form, { schema: SignupSchema })
+  // Left empty (no JavaScript to suggest one), the URL is made from the workspace name: the schema does it.
+  const submission = parseSubmission(await readForm(request), { schema: SignupSchema })
   if (submission.status !== 'success') {
     return data({ result: submission.reply({ hideFields: ['password'] }) }, { status: 400 })
   }
@@ -54,7 +51,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
       {
         result: submission.reply({
           hideFields: ['password'],
-          fieldErrors: { workspaceSlug: ['This URL is taken; choose another'] },
+          fieldErrors: { workspaceSlug: [slugTakenMessage(submission.value.workspaceSlug)] },
         }),
       },
       { status: 400 },

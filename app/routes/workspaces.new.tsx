@@ -14,7 +14,7 @@ import { requireUser } from '#app/http/auth.server.ts'
 import { createWorkspace } from '#app/domain/workspaces.server.ts'
 import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 import { useSchemaForm } from '#app/utils/use-schema-form.ts'
-import { WorkspaceSchema } from '#app/utils/schemas.ts'
+import { slugTakenMessage, WorkspaceSchema } from '#app/utils/schemas.ts'
 import { useIsPending } from '#app/utils/use-pending.ts'
 
 export const meta: MetaFunction = () => [{ title: 'New workspace · Switchboard' }]
@@ -31,7 +31,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const outcome = await createWorkspace(user.id, submission.value.name, submission.value.slug)
   if (outcome.kind === 'slug-taken') {
     return data(
-      { result: submission.reply({ fieldErrors: { slug: ['This URL is taken; choose another'] } }) },
+      { result: submission.reply({ fieldErrors: { slug: [slugTakenMessage(submission.value.slug)] } }) },
       { status: 400 },
     )
   }
@@ -63,7 +63,7 @@ export default function NewWorkspace() {
         />
         <Field
           label="Workspace URL"
-          hint="Lowercase letters, digits and hyphens: /w/acme"
+          hint="Lowercase letters, digits and hyphens: /w/acme. Left empty, it is made from the workspace name."
           inputProps={{ ...getInputProps(fields.slug, { type: 'text' }), autoCapitalize: 'none' }}
           errors={fields.slug.errors}
         />

@@ -90,13 +90,40 @@ export const WorkspaceSlug = slugSchema({
 
 export const Role = z.enum(ROLES, { error: 'Choose a role' })
 
-export const SignupSchema = z.object({
-  name: PersonName,
-  email: Email,
-  password: NewPassword,
-  workspaceName: WorkspaceName,
-  workspaceSlug: WorkspaceSlug,
-})
+/**
+ * The URL a workspace gets when its URL field is left empty: the one made from its name (without
+ * JavaScript nothing suggests one as the name is typed). Called only once the name is valid, so
+ * a form with neither names the name alone. Either the slug, or why none could be made.
+ */
+function workspaceSlugFromName(name: string): { slug: string } | { error: string } {
+  const derived = slugify(name)
+  if (!derived) return { error: 'Choose a URL: the name has no letters or digits to make one from' }
+  const checked = WorkspaceSlug.safeParse(derived)
+  if (checked.success) return { slug: checked.data }
+  const reason = checked.error.issues[0]?.message ?? 'Not allowed'
+  return { error: `Choose a URL: “${derived}”, made from the name, can't be used. ${reason}.` }
+}
+
+/** Names the URL: made from the name, it is not in the (empty) field the error sits under. */
+export function slugTakenMessage(slug: string) {
+  return `/w/${slug} is taken; choose another URL`
+}
+
+export const SignupSchema = z
+  .object({
+    name: PersonName,
+    email: Email,
+    password: NewPassword,
+    workspaceName: WorkspaceName,
+    workspaceSlug: WorkspaceSlug.optional(),
+  })
+  .transform(({ workspaceSlug, ...value }, ctx) => {
+    if (workspaceSlug) return { ...value, workspaceSlug }
+    const made = workspaceSlugFromName(value.workspaceName)
+    if ('slug' in made) return { ...value, workspaceSlug: made.slug }
+    ctx.addIssue({ code: 'custom', path: ['workspaceSlug'], message: made.error })
+    return z.NEVER
+  })
 
 export const InviteSignupSchema = z.object({
   name: PersonName,
@@ -109,7 +136,15 @@ export const LoginSchema = z.object({
   redirectTo: z.string().optional(),
 })
 
-export const WorkspaceSchema = z.object({ name: WorkspaceName, slug: WorkspaceSlug })
+export const WorkspaceSchema = z
+  .object({ name: WorkspaceName, slug: WorkspaceSlug.optional() })
+  .transform(({ name, slug }, ctx) => {
+    if (slug) return { name, slug }
+    const made = workspaceSlugFromName(name)
+    if ('slug' in made) return { name, slug: made.slug }
+    ctx.addIssue({ code: 'custom', path: ['slug'], message: made.error })
+    return z.NEVER
+  })
 
 export const InviteSchema = z.object({ intent: z.literal('invite'), email: Email, role: Role })
 

@@ -80,6 +80,60 @@ describe('signup', () => {
     },
   )
 
+  it.each([
+    [
+      'an empty workspace name and URL',
+      { workspaceName: '', workspaceSlug: '' },
+      'workspaceName',
+      'Workspace name is required',
+    ],
+    [
+      'a workspace name with no letters to make a URL from',
+      { workspaceName: '…', workspaceSlug: '' },
+      'workspaceSlug',
+      'Choose a URL: the name has no letters or digits',
+    ],
+    [
+      'a workspace name whose URL would be reserved',
+      { workspaceName: 'Settings', workspaceSlug: '' },
+      'workspaceSlug',
+      '“settings”, made from the name',
+    ],
+  ])(
+    'without JavaScript, refuses %s with one error on the field to fix',
+    async (_, change, field, message) => {
+      const before = await rowCounts(watched)
+      const result = await callAction(signupRoute, '/signup', {
+        ...valid,
+        email: 'nojs@example.com',
+        ...change,
+      })
+      expect(result.status).toBe(400)
+      expect(Object.keys(result.data.result.error)).toEqual([field])
+      expect(result.data.result.error[field].join(' ')).toContain(message)
+      expect(result.data.result.initialValue.email).toBe('nojs@example.com')
+      expect(await rowCounts(watched)).toEqual(before)
+    },
+  )
+
+  it('makes the URL from the workspace name when it is left empty, and names it when it is taken', async () => {
+    const made = await callAction(signupRoute, '/signup', {
+      ...valid,
+      email: 'derived@example.com',
+      workspaceName: 'Café & Sons',
+      workspaceSlug: '',
+    })
+    expect(made.location).toBe('/w/cafe-sons')
+    const taken = await callAction(signupRoute, '/signup', {
+      ...valid,
+      email: 'derived-again@example.com',
+      workspaceName: 'Cafe Sons',
+      workspaceSlug: '',
+    })
+    expect(taken.status).toBe(400)
+    expect(taken.data.result.error).toEqual({ workspaceSlug: ['/w/cafe-sons is taken; choose another URL'] })
+  })
+
   it('refuses an email already used, case-insensitively, without saying more than needed', async () => {
     await createUser({ email: 'Taken@Example.com' })
     const before = await rowCounts(watched)
