@@ -11,7 +11,9 @@ import { describeStartupError } from '#app/startup-error.server.ts'
 import { releaseMemoryWhenIdle } from '#app/idle-memory.server.ts'
 import { createApp } from '#app/http/app.server.ts'
 import { databasePoolGuards } from '#app/http/database-outage.server.ts'
+import { guardConnections } from '#app/http/connection-guard.server.ts'
 import { drainableServer } from '#app/http/graceful.server.ts'
+import { compileTrustProxy } from '#app/http/security.server.ts'
 import { startQueue, stopQueue } from '#app/jobs/queue.server.ts'
 import { logger } from '#app/logger.server.ts'
 import { attachSocketServer, closeSocketServer } from '#app/realtime/hub.server.ts'
@@ -53,7 +55,21 @@ async function main() {
   if (config.runWorker) await (await import('#app/jobs/worker.server.ts')).startWorkers()
 
   const appOrigin = new URL(config.appUrl).origin
-  const server = http.createServer()
+  // Slow senders (slowloris) are cut once their headers take longer than the timeout; the check
+  // runs every 5 s (Node's default is 30 s, which let a connection live 50 s past its timeout).
+  const server = http.createServer({ connectionsCheckingInterval: 5_000 })
+  server.headersTimeout = config.http.headersTimeoutMs
+  guardConnections(server, {
+    maxPerAddress: config.http.maxConnectionsPerAddress,
+    trust: compileTrustProxy(config.trustProxy),
+    onRefused: (address, refused) =>
+      logger().warn({ address, refused }, 'connections refused: the address holds too many open'),
+    onDropped: (dropped) =>
+      logger().warn(
+        { dropped, maxConnections: server.maxConnections },
+        'connections dropped: the server is full',
+      ),
+  })
   // Before the app's listener: it marks responses `Connection: close` once draining.
   const traffic = drainableServer(server)
   let app

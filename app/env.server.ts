@@ -91,6 +91,14 @@ const EnvSchema = z.object({
     .int()
     .min(1, { error: 'API_RATE_LIMIT_PER_MINUTE must be at least 1' })
     .default(600),
+  // Open connections one client address may hold (app/http/connection-guard.server.ts); 0: no cap.
+  MAX_CONNECTIONS_PER_ADDRESS: z.coerce
+    .number({ error: 'MAX_CONNECTIONS_PER_ADDRESS must be a number' })
+    .int()
+    .min(0, { error: 'MAX_CONNECTIONS_PER_ADDRESS must be 0 (no cap) or more' })
+    .default(1_000),
+  // How long a client may take to send a request's headers.
+  HTTP_HEADERS_TIMEOUT_MS: milliseconds('HTTP_HEADERS_TIMEOUT_MS').default(20_000),
 })
 
 function milliseconds(name: string) {
@@ -139,6 +147,8 @@ export type AppEnv = {
   webhooks: { allowHttp: boolean; allowedHosts: string[] }
   /** Requests per minute per API token. */
   apiRateLimitPerMinute: number
+  /** Client connections (app/http/connection-guard.server.ts). */
+  http: { maxConnectionsPerAddress: number; headersTimeoutMs: number }
   /** Which local defaults were filled in, for the startup banner. */
   defaultsUsed: string[]
 }
@@ -231,6 +241,10 @@ export function parseEnv(source: NodeJS.ProcessEnv): AppEnv {
         .filter(Boolean),
     },
     apiRateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE,
+    http: {
+      maxConnectionsPerAddress: e.MAX_CONNECTIONS_PER_ADDRESS,
+      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+    },
     defaultsUsed,
   }
 }
