@@ -113,14 +113,22 @@ export type TriageOutcome =
   | { outcome: 'gone' | 'refused'; reason?: string; events: TicketEvent[] }
   | { outcome: 'suggested' | 'applied'; events: TicketEvent[] }
 
-/** The job: one ticket of one workspace (the prompt holds nothing else). Never throws for the provider. */
-export async function triageTicket(workspaceId: string, ticketId: string): Promise<TriageOutcome> {
+/**
+ * The job: one ticket of one workspace (the prompt holds nothing else). Never throws for the
+ * provider. `signal` is the job's: a stop past its grace aborts the model call, and this throws
+ * so the job is run again on the next start (the ticket would otherwise never be triaged).
+ */
+export async function triageTicket(
+  workspaceId: string,
+  ticketId: string,
+  { signal }: { signal?: AbortSignal } = {},
+): Promise<TriageOutcome> {
   const db = getDb()
   const subject = await getTriageSubject(db, { workspaceId, ticketId })
   if (!subject) return { outcome: 'gone', events: [] }
   const result = await runStructured(
     'triage',
-    { workspaceId, ticketId, mode: 'job' },
+    { workspaceId, ticketId, mode: 'job', signal },
     TriageAnswer,
     triageMessages({
       subject: subject.ticket.subject,
@@ -129,6 +137,7 @@ export async function triageTicket(workspaceId: string, ticketId: string): Promi
     }),
     { name: 'triage' },
   )
+  if (signal?.aborted) throw new Error('triage stopped with the queue: it runs again on the next start')
   if (!result.ok) return { outcome: 'refused', reason: result.reason, events: [] }
   const values = sanitizeTriage(result.value, subject.workspaceTags)
   await upsertTriage(db, { ticketId, workspaceId, ...values })

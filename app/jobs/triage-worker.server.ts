@@ -20,11 +20,14 @@ const TRIAGE_PARALLEL = 4
 /**
  * Triage each ticket, settling each job on its own. A provider failure completes the job (the
  * ticket just has no suggestion; the ai_runs row says why); only a database error fails it.
- * The changes are published after their transactions committed, so pages refresh.
+ * The changes are published after their transactions committed, so pages refresh. A stop past the
+ * queue's grace aborts the model calls in flight (the job's signal); pg-boss runs those jobs again.
  */
 export async function triageTickets(jobs: JobWithMetadata<JobPayloads['ai.triage']>[]) {
   return settleJobs(jobs, TRIAGE_PARALLEL, 'triage job failed', async (job) => {
-    const { outcome, events } = await triageTicket(job.data.workspaceId, job.data.ticketId)
+    const { outcome, events } = await triageTicket(job.data.workspaceId, job.data.ticketId, {
+      signal: job.signal,
+    })
     if (events.length > 0) realtime().publish(events)
     return { outcome }
   })
