@@ -171,13 +171,25 @@ function rootOf(name: string) {
   return end === -1 ? name : name.slice(0, end)
 }
 
+/** The hidden field a page with several forms posts to say which one (and which button) it is. */
+const INTENT = 'intent'
+
 export const NUL_MESSAGE =
   'This field contained an invisible NUL character; we removed it. Check it and send again.'
 
 /**
+ * What a form hears when its `intent` (the hidden field naming which button was pressed) is
+ * missing or one the route does not know: a hand-edited or stale page. No control sent a wrong
+ * value the person could fix, so it is the form's error, not a field's.
+ */
+export const UNKNOWN_INTENT_MESSAGE =
+  "This page couldn't tell what you asked for, and nothing was changed. Reload the page and try again."
+
+/**
  * `parseWithZod` for a form read by readForm: fields the schema does not know are dropped (so
  * `submission.reply()` never echoes them), and a text field containing NUL (which PostgreSQL
- * refuses in text) gets a field error, with its value kept minus the NUL characters.
+ * refuses in text) gets a field error, with its value kept minus the NUL characters. An error
+ * on `intent` (no form shows that hidden field) becomes the form-level UNKNOWN_INTENT_MESSAGE.
  */
 export function parseSubmission<Schema extends $ZodType>(formData: FormData, options: { schema: Schema }) {
   let known = fieldsBySchema.get(options.schema)
@@ -192,17 +204,22 @@ export function parseSubmission<Schema extends $ZodType>(formData: FormData, opt
     } else cleaned.append(name, value)
   }
   const submission = parseWithZod(cleaned, { schema: options.schema })
-  if (withNul.size === 0) return submission
-  // Same payload, the schema's own errors plus one per NUL field: a failed submission.
-  const errors: Array<[string, string]> = []
   const schemaErrors: Record<string, string[] | null> =
     submission.status === 'error' ? (submission.error ?? {}) : {}
+  const unknownIntent = Boolean(schemaErrors[INTENT]?.length)
+  if (withNul.size === 0 && !unknownIntent) return submission
+  // Same payload, the schema's own errors plus one per NUL field: a failed submission.
+  const errors: Array<[string | null, string]> = []
+  if (unknownIntent) errors.push([null, UNKNOWN_INTENT_MESSAGE])
   for (const [field, messages] of Object.entries(schemaErrors)) {
-    if (!withNul.has(field)) for (const message of messages ?? []) errors.push([field, message])
+    if (withNul.has(field) || field === INTENT) continue
+    for (const message of messages ?? []) errors.push([field, message])
   }
   for (const field of withNul) errors.push([field, NUL_MESSAGE])
   const failing = z.unknown().superRefine((_value, ctx) => {
-    for (const [field, message] of errors) ctx.addIssue({ code: 'custom', path: [field], message })
+    for (const [field, message] of errors) {
+      ctx.addIssue({ code: 'custom', path: field === null ? [] : [field], message })
+    }
   })
   return parseWithZod(cleaned, {
     schema: failing as unknown as Schema,

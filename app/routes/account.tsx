@@ -262,7 +262,8 @@ export default function Account() {
       }
     >
       <Notice className="mb-4">{actionData?.notice}</Notice>
-      {actionData?.intent === 'resend-verification' && actionData.result.error?.[''] ? (
+      {/* Form-level refusals (resend limit, an unknown intent); the password form shows its own. */}
+      {actionData && actionData.intent !== 'password' && actionData.result.error?.[''] ? (
         <p role="alert" className="mb-4 text-sm text-red-600 dark:text-red-400">
           {actionData.result.error[''].join(' ')}
         </p>

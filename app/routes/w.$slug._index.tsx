@@ -1,10 +1,11 @@
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-run/node'
-import { useLoaderData, useRouteLoaderData } from '@remix-run/react'
+import { useActionData, useLoaderData, useRouteLoaderData } from '@remix-run/react'
+import { FormErrors } from '#app/components/ui/field.tsx'
 import { PlainLink } from '#app/components/ui/plain-link.tsx'
 import { GettingStarted } from '#app/components/getting-started.tsx'
 import { hideChecklist } from '#app/domain/onboarding.server.ts'
 import { requireMember } from '#app/http/auth.server.ts'
-import { readForm } from '#app/http/form-data.server.ts'
+import { readForm, UNKNOWN_INTENT_MESSAGE } from '#app/http/form-data.server.ts'
 import { formatCount } from '#app/utils/format.ts'
 import { hasRole } from '#app/utils/roles.ts'
 import type { loader as layoutLoader } from './w.$slug.tsx'
@@ -27,13 +28,16 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 export async function action({ request, params }: ActionFunctionArgs) {
   const member = await requireMember(request, params.slug)
   const form = await readForm(request)
-  if (form.get('intent') !== 'dismiss-checklist') return data({ error: 'Unknown action' }, { status: 400 })
+  if (form.get('intent') !== 'dismiss-checklist') {
+    return data({ error: UNKNOWN_INTENT_MESSAGE }, { status: 400 })
+  }
   await hideChecklist(member)
   return redirect(`/w/${member.workspaceSlug}`)
 }
 
 export default function WorkspaceHome() {
   const { name, slug, userName, memberCount, canManage, checklist } = useLoaderData<typeof loader>()
+  const refused = useActionData<typeof action>()
   // The layout's combined query already counted them; its loader runs with this one.
   const counts = useRouteLoaderData<typeof layoutLoader>('routes/w.$slug')?.counts ?? {
     mine: 0,
@@ -48,6 +52,7 @@ export default function WorkspaceHome() {
           ? 'No open tickets need anyone right now.'
           : `${formatCount(counts.mine)} open ${counts.mine === 1 ? 'ticket is' : 'tickets are'} assigned to you; ${formatCount(counts.unassigned)} ${counts.unassigned === 1 ? 'is' : 'are'} unassigned.`}
       </p>
+      {refused?.error ? <FormErrors id="home-error" errors={[refused.error]} /> : null}
       {checklist ? (
         <GettingStarted
           slug={slug}

@@ -16,7 +16,7 @@ import { QueueTable } from '#app/components/queue/queue-table.tsx'
 import { Badge } from '#app/components/ui/badge.tsx'
 import { ChevronLeft, ChevronRight } from '#app/components/ui/icons.tsx'
 import { Button } from '#app/components/ui/button.tsx'
-import { Field } from '#app/components/ui/field.tsx'
+import { Field, FormErrors } from '#app/components/ui/field.tsx'
 import { mergeCandidates, mergeContacts } from '#app/domain/contact-merge.server.ts'
 import { renameContact } from '#app/domain/contacts.server.ts'
 import {
@@ -27,7 +27,12 @@ import {
 import { notFound } from '#app/domain/errors.server.ts'
 import type { Member } from '#app/domain/workspaces.server.ts'
 import { requireMember } from '#app/http/auth.server.ts'
-import { parseSubmission, readForm, searchParamsOf } from '#app/http/form-data.server.ts'
+import {
+  parseSubmission,
+  readForm,
+  searchParamsOf,
+  UNKNOWN_INTENT_MESSAGE,
+} from '#app/http/form-data.server.ts'
 import { CustomerProfileSchema } from '#app/utils/customer-profile.ts'
 import { useFormatters } from '#app/utils/use-formatters.ts'
 import { PersonName } from '#app/utils/schemas.ts'
@@ -93,7 +98,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   const intent = formData.get('intent') ?? 'rename'
   const handle =
     typeof intent === 'string' && Object.hasOwn(INTENTS, intent) ? INTENTS[intent as Intent] : null
-  if (!handle) return data({ intent: 'unknown', error: 'Unknown action' }, { status: 400 })
+  if (!handle) return data({ intent: 'unknown', error: UNKNOWN_INTENT_MESSAGE }, { status: 400 })
   return handle({ member, contactId, formData, context })
 }
 
@@ -141,7 +146,7 @@ const INTENTS = {
 }
 type Intent = keyof typeof INTENTS
 
-type ActionData = { intent: string; result?: SubmissionResult<string[]> }
+type ActionData = { intent: string; result?: SubmissionResult<string[]>; error?: string }
 
 export default function Customer() {
   const format = useFormatters()
@@ -168,6 +173,7 @@ export default function Customer() {
       <h1 className="mt-2 text-2xl font-semibold">
         {contact.name || <span className="italic text-slate-500">No name</span>}
       </h1>
+      {actionData?.error ? <FormErrors id="customer-page-error" errors={[actionData.error]} /> : null}
       <p className="mt-1 text-sm text-slate-600 dark:text-slate-400">
         <span className="break-all">{contact.email}</span>
         {contact.company ? ` · ${contact.company}` : ''} · customer since{' '}

@@ -1,20 +1,27 @@
 import {
+  data,
   redirect,
   type ActionFunctionArgs,
   type LoaderFunctionArgs,
   type MetaFunction,
 } from '@remix-run/node'
-import { Form, useLoaderData } from '@remix-run/react'
+import { Form, useActionData, useLoaderData } from '@remix-run/react'
 import { z } from 'zod'
 import { RelativeTime } from '#app/components/queue/relative-time.tsx'
 import { Button } from '#app/components/ui/button.tsx'
+import { FormErrors } from '#app/components/ui/field.tsx'
 import { requireMember } from '#app/http/auth.server.ts'
 import {
   markNotificationGroup,
   markNotificationsRead,
   notificationGroups,
 } from '#app/domain/notifications.server.ts'
-import { parseSubmission, readForm, searchParamsOf } from '#app/http/form-data.server.ts'
+import {
+  parseSubmission,
+  readForm,
+  searchParamsOf,
+  UNKNOWN_INTENT_MESSAGE,
+} from '#app/http/form-data.server.ts'
 import {
   describeNotificationGroup,
   NOTIFICATION_GROUP_LIMIT,
@@ -80,7 +87,14 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 export async function action({ request, params }: ActionFunctionArgs) {
   const member = await requireMember(request, params.slug)
   const submission = parseSubmission(await readForm(request), { schema: Schema })
-  if (submission.status !== 'success') throw new Response('Invalid request', { status: 400 })
+  if (submission.status !== 'success') {
+    // A hand-edited or stale form: said on the page (which keeps working), nothing marked.
+    const unknownIntent = submission.error?.['']?.includes(UNKNOWN_INTENT_MESSAGE)
+    const error = unknownIntent
+      ? UNKNOWN_INTENT_MESSAGE
+      : 'Those notifications could not be found, and nothing was changed. Reload the page and try again.'
+    return data({ error }, { status: 400 })
+  }
   const input = submission.value
   const back = safeRedirect(refererPath(request), `/w/${member.workspaceSlug}/notifications`)
   const target = (number: number | undefined) =>
@@ -120,8 +134,11 @@ function GroupFieldsInputs({ group }: { group: NotificationGroup }) {
   )
 }
 
+type NotificationsAction = typeof action
+
 export default function Notifications() {
   const { slug, filters, groups, limited, now } = useLoaderData<typeof loader>()
+  const refused = useActionData<NotificationsAction>()
   const action = `/w/${slug}/notifications`
   const anyUnread = groups.some((g) => g.unread > 0)
   return (
@@ -137,6 +154,7 @@ export default function Notifications() {
           </Form>
         ) : null}
       </div>
+      {refused?.error ? <FormErrors id="notifications-error" errors={[refused.error]} /> : null}
       <Form
         method="get"
         action={action}

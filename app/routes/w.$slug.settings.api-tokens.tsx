@@ -10,7 +10,8 @@ import { Button } from '#app/components/ui/button.tsx'
 import { ConfirmButton, ConfirmStepPage } from '#app/components/ui/confirm-dialog.tsx'
 import { useSchemaForm } from '#app/utils/use-schema-form.ts'
 import { askToConfirm, confirmStepOf, isConfirmed, withoutConfirmStep } from '#app/utils/confirmation.ts'
-import { CheckboxGroupField, CodeOption, Field, SelectField } from '#app/components/ui/field.tsx'
+import { CheckboxGroupField, CodeOption, Field, FormErrors, SelectField } from '#app/components/ui/field.tsx'
+import { errorsNoControlShows } from '#app/utils/unshown-errors.ts'
 import { createApiToken, listApiTokens, revokeApiToken } from '#app/domain/api-tokens.server.ts'
 import { requireMember } from '#app/http/auth.server.ts'
 import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
@@ -106,6 +107,11 @@ export default function ApiTokensSettings() {
   return (
     <div className="space-y-10">
       <Notice>{actionData?.notice}</Notice>
+      {/* A revoke refused, an unknown intent: the create form shows only its own fields. */}
+      <FormErrors
+        id="api-tokens-errors"
+        errors={errorsNoControlShows(actionData?.result, ['name', 'scopes', 'expiresIn'])}
+      />
       {actionData?.created ? (
         <ShownOnce
           id="new-token"

@@ -8,7 +8,8 @@ import { Button } from '#app/components/ui/button.tsx'
 import { ConfirmButton, ConfirmStepPage } from '#app/components/ui/confirm-dialog.tsx'
 import { useSchemaForm } from '#app/utils/use-schema-form.ts'
 import { askToConfirm, confirmStepOf, isConfirmed, withoutConfirmStep } from '#app/utils/confirmation.ts'
-import { Field, TextareaField } from '#app/components/ui/field.tsx'
+import { Field, FormErrors, TextareaField } from '#app/components/ui/field.tsx'
+import { errorsNoControlShows } from '#app/utils/unshown-errors.ts'
 import {
   createCannedResponse,
   deleteCannedResponse,
@@ -139,6 +140,13 @@ export default function CannedResponsesSettings() {
   return (
     <div className="space-y-10">
       <Notice>{actionData?.notice}</Notice>
+      {/* Not one form's (delete, an unknown intent): every message, ids' included. */}
+      <FormErrors
+        id="canned-responses-errors"
+        errors={
+          actionData?.formId === 'canned-responses' ? errorsNoControlShows(actionData.result) : undefined
+        }
+      />
       <section>
         <h2 className="text-lg font-medium">Canned responses</h2>
         <p className="mt-1 text-sm text-slate-600 dark:text-slate-400">

@@ -14,6 +14,7 @@ import { ConfirmButton, ConfirmStepPage } from '#app/components/ui/confirm-dialo
 import { useSchemaForm } from '#app/utils/use-schema-form.ts'
 import { askToConfirm, confirmStepOf, isConfirmed, withoutConfirmStep } from '#app/utils/confirmation.ts'
 import { Field, FormErrors, TextareaField } from '#app/components/ui/field.tsx'
+import { errorsNoControlShows } from '#app/utils/unshown-errors.ts'
 import { requireMember } from '#app/http/auth.server.ts'
 import { inboundWiring } from '#app/domain/inbound-status.server.ts'
 import { MailboxWiring } from '#app/components/mailbox-wiring.tsx'
@@ -204,7 +205,8 @@ export default function MailboxesSettings() {
   const actionData = withoutConfirmStep(useActionData<typeof action>())
   const active = mailboxes.filter((m) => !m.archivedAt)
   const archived = mailboxes.filter((m) => m.archivedAt)
-  const pageErrors = actionData?.formId === 'mailboxes' ? actionData.result.error?.[''] : undefined
+  // Not one form's (archive, restore, an unknown intent): every message, ids' included.
+  const pageErrors = actionData?.formId === 'mailboxes' ? errorsNoControlShows(actionData.result) : undefined
   const resultFor = (formId: string) => (actionData?.formId === formId ? actionData.result : undefined)
   if (confirmStep) return <ConfirmStepPage step={confirmStep} />
   return (

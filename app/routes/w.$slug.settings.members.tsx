@@ -8,6 +8,7 @@ import { ConfirmButton, ConfirmStepPage } from '#app/components/ui/confirm-dialo
 import { useSchemaForm } from '#app/utils/use-schema-form.ts'
 import { askToConfirm, confirmStepOf, isConfirmed, withoutConfirmStep } from '#app/utils/confirmation.ts'
 import { Field, FormErrors, SelectField } from '#app/components/ui/field.tsx'
+import { errorsNoControlShows } from '#app/utils/unshown-errors.ts'
 import { env } from '#app/env.server.ts'
 import { requireMember } from '#app/http/auth.server.ts'
 import {
@@ -181,7 +182,8 @@ export default function Members() {
     lastResult: actionData?.result,
     defaultValue: { role: 'agent' },
   })
-  const formErrors = actionData?.result?.error?.[''] ?? undefined
+  // The form's own refusals and hidden ids' (an unknown intent, a stale member): at the top.
+  const formErrors = errorsNoControlShows(actionData?.result, ['email', 'role'])
   // The last owner is never offered "Remove" (the server refuses it too).
   const owners = members.filter((m) => m.role === 'owner').length
   if (confirmStep) return <ConfirmStepPage step={confirmStep} />

@@ -5,7 +5,8 @@ import { EmptyState } from '#app/components/ui/empty-state.tsx'
 import { ShownOnce } from '#app/components/ui/shown-once.tsx'
 import { Notice } from '#app/components/ui/notice.tsx'
 import { Button } from '#app/components/ui/button.tsx'
-import { CheckboxGroupField, CodeOption, Field } from '#app/components/ui/field.tsx'
+import { CheckboxGroupField, CodeOption, Field, FormErrors } from '#app/components/ui/field.tsx'
+import { errorsNoControlShows } from '#app/utils/unshown-errors.ts'
 import {
   createWebhookEndpoint,
   deleteWebhookEndpoint,
@@ -191,6 +192,11 @@ export default function WebhooksSettings() {
   return (
     <div className="space-y-10">
       <Notice>{actionData?.notice}</Notice>
+      {/* An unknown intent or a hidden id: the endpoint forms show only their own fields. */}
+      <FormErrors
+        id="webhooks-errors"
+        errors={errorsNoControlShows(actionData?.result, ['url', 'description', 'events', 'includeNotes'])}
+      />
       {actionData?.secret ? (
         <ShownOnce
           id="new-secret"

@@ -37,7 +37,11 @@ import { TriagePanel } from '#app/components/ai/triage-panel.tsx'
 import { RelativeTime } from '#app/components/queue/relative-time.tsx'
 import { Thread } from '#app/components/ticket/thread.tsx'
 import { EarlierMessages } from '#app/components/ticket/earlier-messages.tsx'
-import { TicketSidebar, type SidebarError } from '#app/components/ticket/ticket-sidebar.tsx'
+import {
+  TicketSidebar,
+  type SidebarError,
+  type SidebarField,
+} from '#app/components/ticket/ticket-sidebar.tsx'
 import { CustomerCard } from '#app/components/ticket/customer-card.tsx'
 import { customerCardFrom } from '#app/domain/customer-profile.server.ts'
 import { requireMember } from '#app/http/auth.server.ts'
@@ -239,7 +243,7 @@ async function handleInsertCanned(args: IntentArgs) {
 /** The sidebar's status, priority and assignee controls. `none` unassigns. */
 async function handleUpdate(args: IntentArgs) {
   const submission = parseSubmission(args.upload.formData, { schema: UpdateTicketSchema })
-  if (submission.status !== 'success') return sidebarFieldRefusal(submission.error)
+  if (submission.status !== 'success') return sidebarFieldRefusal(submission.error, UPDATE_FIELDS)
   const { status, priority, assigneeId } = submission.value
   const outcome = await changeTicket(args.member, args.number, {
     status,
@@ -251,14 +255,21 @@ async function handleUpdate(args: IntentArgs) {
 
 async function handleAddTag(args: IntentArgs) {
   const submission = parseSubmission(args.upload.formData, { schema: AddTagSchema })
-  if (submission.status !== 'success') return sidebarFieldRefusal(submission.error)
+  if (submission.status !== 'success') return sidebarFieldRefusal(submission.error, ['tag'])
   return sidebarResponse(args, await tagTicket(args.member, args.number, submission.value.name))
 }
 
 async function handleRemoveTag(args: IntentArgs) {
   const submission = parseSubmission(args.upload.formData, { schema: RemoveTagSchema })
-  if (submission.status !== 'success') return sidebarFieldRefusal(submission.error)
-  return sidebarResponse(args, await untagTicket(args.member, args.number, submission.value.tagId))
+  const tagId = args.upload.formData.get('tagId')
+  // The chip whose × sent it shows the error (by its id; under the tag list if none matches).
+  const where = { tagId: typeof tagId === 'string' ? tagId : undefined }
+  if (submission.status !== 'success') return sidebarFieldRefusal(submission.error, ['removeTag'], where)
+  const outcome = await untagTicket(args.member, args.number, submission.value.tagId)
+  if (outcome.kind === 'not-found') {
+    return sidebarRefusal({ field: 'removeTag', message: 'That tag is not on this ticket', ...where })
+  }
+  return sidebarResponse(args, outcome)
 }
 
 /** The Retry button of a reply whose email failed: the same email, queued again. */
@@ -353,13 +364,22 @@ function sidebarResponse(args: IntentArgs, outcome: UpdateOutcome) {
   return redirect(args.ticketUrl)
 }
 
-/** A sidebar field refused by its schema: the first message, on the control that sent it. */
-function sidebarFieldRefusal(error: Record<string, string[] | null> | null | undefined) {
-  const field = Object.keys(error ?? {}).find((k) => k !== 'intent' && k !== '')
-  return sidebarRefusal({
-    field: field === 'priority' || field === 'assigneeId' || field === 'status' ? field : 'tag',
-    message: Object.values(error ?? {}).flat()[0] ?? 'Check this value',
-  })
+const UPDATE_FIELDS = ['status', 'priority', 'assigneeId'] as const
+
+/**
+ * A sidebar form refused by its schema: the first message, on the control that sent it (one of
+ * `fields`, the form's controls; the first of them when the error is the form's own, such as an
+ * unknown intent).
+ */
+function sidebarFieldRefusal(
+  error: Record<string, string[] | null> | null | undefined,
+  fields: readonly [SidebarField, ...SidebarField[]],
+  where: Pick<SidebarError, 'tagId'> = {},
+) {
+  const errors = error ?? {}
+  const field = fields.find((f) => errors[f]?.length) ?? fields[0]
+  const message = errors[field]?.[0] ?? Object.values(errors).flat()[0] ?? 'Check this value'
+  return sidebarRefusal({ field, message, ...where })
 }
 
 function sidebarRefusal(error: SidebarError) {

@@ -39,6 +39,8 @@ export const meta: MetaFunction = () => [{ title: 'Inbox · Switchboard' }]
 
 const MAX_BULK_TICKETS = 100
 
+const ASSIGNEE_ERROR = 'Choose a teammate from the list'
+
 const bulkBase = {
   intent: z.literal('bulk'),
   ticketIds: z
@@ -58,7 +60,8 @@ const BulkSchema = z.discriminatedUnion(
     z.object({
       ...bulkBase,
       operation: z.literal('assign'),
-      assignee: z.union([z.uuid(), z.literal('none')], { error: 'Choose a teammate' }),
+      // Both messages: a union reports its closest option's own error ("Invalid UUID") otherwise.
+      assignee: z.union([z.uuid({ error: ASSIGNEE_ERROR }), z.literal('none')], { error: ASSIGNEE_ERROR }),
     }),
     z.object({ ...bulkBase, operation: z.literal('status'), status: TicketStatus }),
     z.object({
@@ -70,6 +73,8 @@ const BulkSchema = z.discriminatedUnion(
   ],
   { error: 'Choose an action' },
 )
+
+const UnknownIntentSchema = z.object({ intent: z.literal('bulk'), ticketIds: z.array(z.string()).optional() })
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const member = await requireMember(request, params.slug)
@@ -116,8 +121,16 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   const member = await requireMember(request, params.slug)
   const form = await readForm(request)
   const intent = form.get('intent')
-  const handle = intent === 'undo-bulk' ? undoBulk : bulk
+  const handle = intent === 'undo-bulk' ? undoBulk : intent === 'bulk' ? bulk : refuseUnknownIntent
   return handle({ member, form, request, context })
+}
+
+/** A hand-edited or stale form: the toolbar's form-level message, the selection kept. */
+async function refuseUnknownIntent({ form }: IntentArgs) {
+  // Read for the selection only: an `intent` other than 'bulk' is parseSubmission's form-level
+  // UNKNOWN_INTENT_MESSAGE, and the ticket ids come back checked.
+  const submission = parseSubmission(form, { schema: UnknownIntentSchema })
+  return data({ result: submission.reply(), undo: null }, { status: 400 })
 }
 
 /** Back to the same page of the queue, filters and all, showing the result of `batchId`. */
@@ -129,7 +142,6 @@ function backToQueue(request: Request, batchId: string | null) {
   return redirect(url.pathname + url.search)
 }
 
-// Also answers unknown intents: the schema's `intent: 'bulk'` makes them a 400.
 async function bulk({ member, form, request, context }: IntentArgs) {
   const submission = parseSubmission(form, { schema: BulkSchema })
   if (submission.status !== 'success') {

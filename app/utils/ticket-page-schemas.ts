@@ -120,19 +120,22 @@ export const TagName = z
   .transform((s) => s.normalize('NFC'))
   .pipe(z.string().refine(hasVisibleText, { error: 'Type a tag name' }))
 
+const ASSIGNEE_ERROR = 'Choose an assignee from the list'
+
 /** The ticket sidebar: each control saves on its own, with its own intent. `none` unassigns. */
 export const UpdateTicketSchema = z.object({
   intent: z.literal('update'),
   status: TicketStatus.optional(),
   priority: TicketPriority.optional(),
+  // Both messages: a union reports its closest option's own error ("Invalid UUID") otherwise.
   assigneeId: z
-    .union([z.literal('none'), z.uuid()], { error: 'Choose a member of this workspace' })
+    .union([z.literal('none'), z.uuid({ error: ASSIGNEE_ERROR })], { error: ASSIGNEE_ERROR })
     .optional(),
 })
 export const AddTagSchema = z.object({ intent: z.literal('add-tag'), name: TagName })
 export const RemoveTagSchema = z.object({
   intent: z.literal('remove-tag'),
-  tagId: z.uuid({ error: 'Unknown tag' }),
+  tagId: z.uuid({ error: 'That tag is not on this ticket; reload the page to see its tags' }),
 })
 
 /** The composer's draft, saved as the agent types (the draft route); empty text deletes it. */

@@ -193,7 +193,7 @@ test.describe('without JavaScript', () => {
     await bulkBar.getByRole('button', { name: 'Assign' }).click()
     const assignee = bulkBar.getByLabel('Assign to')
     await expect(assignee).toHaveAttribute('aria-invalid', 'true')
-    await expect(assignee).toHaveAccessibleDescription('Choose a teammate')
+    await expect(assignee).toHaveAccessibleDescription('Choose a teammate from the list')
     await expect(page.getByRole('checkbox', { name: 'Select ticket #1' })).toBeChecked()
     await expect(bulkBar.getByLabel('Add tag')).not.toHaveAttribute('aria-invalid')
   })

@@ -14,6 +14,7 @@ import {
   tickets,
 } from '#db/schema.ts'
 import { startQueue } from '#app/jobs/queue.server.ts'
+import { UNKNOWN_INTENT_MESSAGE } from '#app/http/form-data.server.ts'
 import { customerReply, replyToTicket } from '#app/domain/messages.server.ts'
 import * as ticketRoute from '#app/routes/w.$slug.tickets.$number.tsx'
 import {
@@ -336,19 +337,22 @@ describe('ticket sidebar', () => {
   })
 
   it.each([
-    ['status', 'archived'],
-    ['status', 'OPEN'],
-    ['priority', 'critical'],
-    ['assigneeId', 'not-a-uuid'],
-  ])('refuses %s=%j with 400 and changes nothing', async (field, value) => {
-    const agent = await createMember('agent')
-    const ticket = await createTicketFor(agent)
-    const before = await snapshot(ticket)
-    const result = await post(agent, ticket.number, { intent: 'update', [field]: value })
-    expect(result.status).toBe(400)
-    expect(result.data.sidebarError.field).toBe(field)
-    expect(await snapshot(ticket)).toEqual(before)
-  })
+    ['status', 'archived', 'Choose a valid status'],
+    ['status', 'OPEN', 'Choose a valid status'],
+    ['priority', 'critical', 'Choose a valid priority'],
+    ['assigneeId', 'not-a-uuid', 'Choose an assignee from the list'],
+  ])(
+    'refuses %s=%j with 400, a human message on that control, and changes nothing',
+    async (field, value, message) => {
+      const agent = await createMember('agent')
+      const ticket = await createTicketFor(agent)
+      const before = await snapshot(ticket)
+      const result = await post(agent, ticket.number, { intent: 'update', [field]: value })
+      expect(result.status).toBe(400)
+      expect(result.data.sidebarError).toEqual({ field, message })
+      expect(await snapshot(ticket)).toEqual(before)
+    },
+  )
 
   it('adds a tag by name (created on the fly, reused case-insensitively) and removes it', async () => {
     const agent = await createMember('agent')
@@ -385,16 +389,33 @@ describe('ticket sidebar', () => {
     await post(stranger, theirs.number, { intent: 'add-tag', name: 'secret' })
     const [theirTag] = (await loadTicket(stranger, theirs.number)).data.tags
     const before = await snapshot(ticket)
-    const refusals: Array<Record<string, string>> = [
-      { intent: 'add-tag', name: '   ' },
-      { intent: 'add-tag', name: 'x'.repeat(51) },
-      { intent: 'remove-tag', tagId: 'nope' },
-      { intent: 'remove-tag', tagId: theirTag.id },
+    const refusals: Array<[Record<string, string>, object]> = [
+      [
+        { intent: 'add-tag', name: '   ' },
+        { field: 'tag', message: 'Type a tag name' },
+      ],
+      [
+        { intent: 'add-tag', name: 'x'.repeat(51) },
+        { field: 'tag', message: 'Use at most 50 characters' },
+      ],
+      // A refused × is told on its own chip (by tag id), never under the add-tag input.
+      [
+        { intent: 'remove-tag', tagId: 'nope' },
+        {
+          field: 'removeTag',
+          tagId: 'nope',
+          message: 'That tag is not on this ticket; reload the page to see its tags',
+        },
+      ],
+      [
+        { intent: 'remove-tag', tagId: theirTag.id },
+        { field: 'removeTag', tagId: theirTag.id, message: 'That tag is not on this ticket' },
+      ],
     ]
-    for (const form of refusals) {
+    for (const [form, error] of refusals) {
       const result = await post(agent, ticket.number, form)
       expect(result.status).toBe(400)
-      expect(result.data.sidebarError.field).toBe('tag')
+      expect(result.data.sidebarError).toEqual(error)
     }
     expect(await snapshot(ticket)).toEqual(before)
     expect((await loadTicket(stranger, theirs.number)).data.tags).toEqual([theirTag])
@@ -413,6 +434,9 @@ describe('intents', () => {
       const result = await post(agent, ticket.number, composerForm(fields), calls)
       expect(result.status, String(intent)).toBe(400)
       expect(result.data.result.status, String(intent)).toBe('error')
+      // A form-level message the composer shows (no field shows the hidden intent), text kept.
+      expect(result.data.result.error, String(intent)).toEqual({ '': [UNKNOWN_INTENT_MESSAGE] })
+      expect(result.data.result.initialValue.body).toBe('Hello')
     }
     expect(calls.published).toEqual([])
     expect(await snapshot(ticket)).toEqual(before)

@@ -13,9 +13,10 @@ import {
 } from '#app/utils/vocabulary.ts'
 import { useHydrated } from '#app/utils/use-hydrated.ts'
 
-export type SidebarField = 'status' | 'priority' | 'assigneeId' | 'tag'
-/** What the action answers a sidebar form with when it refuses the change. */
-export type SidebarError = { field: SidebarField; message: string }
+/** The sidebar's controls: `tag` is the add-tag input, `removeTag` a tag's × button. */
+export type SidebarField = 'status' | 'priority' | 'assigneeId' | 'tag' | 'removeTag'
+/** What the action answers a sidebar form with when it refuses the change (`tagId`: which ×). */
+export type SidebarError = { field: SidebarField; message: string; tagId?: string }
 type SidebarResult = { sidebarError?: SidebarError }
 
 type Props = {
@@ -72,7 +73,7 @@ function errorFor(field: SidebarField, fetched: SidebarResult | undefined, pageE
 }
 
 function FieldForm(props: {
-  name: Exclude<SidebarField, 'tag'>
+  name: Exclude<SidebarField, 'tag' | 'removeTag'>
   label: string
   value: string
   options: Array<{ value: string; label: string }>
@@ -143,6 +144,10 @@ function TagsEditor(props: {
     wasAdding.current = adder.state !== 'idle'
   }, [adder.state, adder.data])
   const suggestions = props.workspaceTags.filter((t) => !props.tags.some((x) => x.id === t.id))
+  // A refused × (no JavaScript) shows on its chip; one naming no chip here, under the list.
+  const removeError = props.pageError?.field === 'removeTag' ? props.pageError : undefined
+  const orphanRemoveError =
+    removeError && !props.tags.some((t) => t.id === removeError.tagId) ? removeError.message : undefined
   return (
     <div className="space-y-2">
       {/* h2: the page's h1 is the subject, and no other heading comes between (a skipped level). */}
@@ -151,7 +156,11 @@ function TagsEditor(props: {
       </h2>
       <ul aria-labelledby="tags-heading" className="flex flex-wrap gap-1.5">
         {props.tags.map((tag) => (
-          <TagChip key={tag.id} tag={tag} />
+          <TagChip
+            key={tag.id}
+            tag={tag}
+            pageError={removeError?.tagId === tag.id ? removeError.message : undefined}
+          />
         ))}
         {typeof adding === 'string' && adding.trim() ? (
           <li className="rounded-full bg-slate-100 px-2 py-0.5 text-xs text-slate-500 dark:bg-slate-800">
@@ -162,6 +171,11 @@ function TagsEditor(props: {
           <li className="text-xs text-slate-500 dark:text-slate-400">No tags</li>
         ) : null}
       </ul>
+      {orphanRemoveError ? (
+        <p id="ticket-tags-error" role="alert" className="text-xs text-red-600 dark:text-red-400">
+          {orphanRemoveError}
+        </p>
+      ) : null}
       <adder.Form method="post" preventScrollReset ref={formRef} className="flex items-start gap-2">
         <input type="hidden" name="intent" value="add-tag" />
         <LiveSocketField />
@@ -201,26 +215,36 @@ function TagsEditor(props: {
   )
 }
 
-function TagChip({ tag }: { tag: { id: string; name: string } }) {
+function TagChip({ tag, pageError }: { tag: { id: string; name: string }; pageError?: string }) {
   const fetcher = useFetcher<SidebarResult>()
   if (fetcher.state !== 'idle' && !fetcher.data?.sidebarError) {
     return null // optimistically gone
   }
+  const error = fetcher.state === 'idle' ? (fetcher.data?.sidebarError?.message ?? pageError) : undefined
+  const errorId = `ticket-tag-${tag.id}-error`
   return (
-    <li className="inline-flex items-center gap-1 rounded-full bg-indigo-50 py-0.5 pr-1 pl-2 text-xs text-indigo-800 dark:bg-indigo-950 dark:text-indigo-200">
-      {tag.name}
-      <fetcher.Form method="post" preventScrollReset className="inline">
-        <input type="hidden" name="intent" value="remove-tag" />
-        <LiveSocketField />
-        <input type="hidden" name="tagId" value={tag.id} />
-        <button
-          type="submit"
-          aria-label={`Remove tag ${tag.name}`}
-          className="rounded-full p-0.5 leading-none hover:bg-indigo-200 dark:hover:bg-indigo-800"
-        >
-          <X className="size-3" />
-        </button>
-      </fetcher.Form>
+    <li className="inline-flex flex-wrap items-center gap-x-1">
+      <span className="inline-flex items-center gap-1 rounded-full bg-indigo-50 py-0.5 pr-1 pl-2 text-xs text-indigo-800 dark:bg-indigo-950 dark:text-indigo-200">
+        {tag.name}
+        <fetcher.Form method="post" preventScrollReset className="inline">
+          <input type="hidden" name="intent" value="remove-tag" />
+          <LiveSocketField />
+          <input type="hidden" name="tagId" value={tag.id} />
+          <button
+            type="submit"
+            aria-label={`Remove tag ${tag.name}`}
+            aria-describedby={error ? errorId : undefined}
+            className="rounded-full p-0.5 leading-none hover:bg-indigo-200 dark:hover:bg-indigo-800"
+          >
+            <X className="size-3" />
+          </button>
+        </fetcher.Form>
+      </span>
+      {error ? (
+        <span id={errorId} role="alert" className="text-xs text-red-600 dark:text-red-400">
+          {error}
+        </span>
+      ) : null}
     </li>
   )
 }
