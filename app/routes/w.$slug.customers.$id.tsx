@@ -205,7 +205,7 @@ export default function Customer() {
               {tickets.prevCursor ? (
                 <Link
                   to={`${customerUrl}?${new URLSearchParams({ before: tickets.prevCursor })}`}
-                  className="hover:underline"
+                  className="inline-flex min-h-6 items-center hover:underline"
                 >
                   <ChevronLeft className="inline size-4 align-[-3px]" />
                   Newer
@@ -214,7 +214,7 @@ export default function Customer() {
               {tickets.nextCursor ? (
                 <Link
                   to={`${customerUrl}?${new URLSearchParams({ after: tickets.nextCursor })}`}
-                  className="hover:underline"
+                  className="inline-flex min-h-6 items-center hover:underline"
                 >
                   Older
                   <ChevronRight className="inline size-4 align-[-3px]" />

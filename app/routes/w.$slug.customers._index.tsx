@@ -135,7 +135,7 @@ export default function Customers() {
           {prev ? (
             <Link
               to={pageLink(q, 'before', prev)}
-              className="text-indigo-700 hover:underline dark:text-indigo-300"
+              className="inline-flex min-h-6 items-center text-indigo-700 hover:underline dark:text-indigo-300"
             >
               <ChevronLeft className="inline size-4 align-[-3px]" />
               Previous
@@ -144,7 +144,7 @@ export default function Customers() {
           {next ? (
             <Link
               to={pageLink(q, 'after', next)}
-              className="text-indigo-700 hover:underline dark:text-indigo-300"
+              className="inline-flex min-h-6 items-center text-indigo-700 hover:underline dark:text-indigo-300"
             >
               Next
               <ChevronRight className="inline size-4 align-[-3px]" />

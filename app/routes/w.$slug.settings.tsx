@@ -9,7 +9,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 }
 
 const tabClass = ({ isActive }: { isActive: boolean }) =>
-  `border-b-2 px-1 pb-2 text-sm font-medium ${
+  `min-w-6 border-b-2 px-1 pb-2 text-center text-sm font-medium ${
     isActive
       ? 'border-indigo-600 text-indigo-700 dark:text-indigo-300'
       : 'border-transparent text-slate-600 hover:text-slate-900 dark:text-slate-400'

@@ -427,7 +427,7 @@ export default function TicketPage() {
               <Link
                 to={beside('previous')}
                 aria-keyshortcuts="k"
-                className="inline-flex items-center hover:underline"
+                className="inline-flex min-h-6 items-center hover:underline"
               >
                 <ChevronLeft aria-hidden className="size-4" />
                 Previous
@@ -435,7 +435,7 @@ export default function TicketPage() {
               <Link
                 to={beside('next')}
                 aria-keyshortcuts="j"
-                className="inline-flex items-center hover:underline"
+                className="inline-flex min-h-6 items-center hover:underline"
               >
                 Next
                 <ChevronRight aria-hidden className="size-4" />
@@ -484,7 +484,6 @@ export default function TicketPage() {
             ) : null
           }
         />
-        <ReplyJump />
         <UndoSendToasts held={page.held} now={now} />
         {actionData && 'undoTooLate' in actionData ? (
           <p
@@ -494,6 +493,7 @@ export default function TicketPage() {
             Too late to undo: the reply has been sent.
           </p>
         ) : null}
+        <ReplyJump />
         <Composer
           key={`${ticket.id}:${composerKey}`}
           ticketId={ticket.id}

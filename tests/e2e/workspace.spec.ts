@@ -143,11 +143,29 @@ test('at 390 px nothing scrolls sideways: inbox, ticket, settings; the navigatio
     browser,
     'A rather long subject line that would not fit on a phone at all',
   )
+  await page.getByLabel('Add a tag').fill('billing')
+  await page.getByRole('button', { name: 'Add', exact: true }).click()
+  await expect(page.getByRole('button', { name: 'Remove tag billing' })).toBeVisible()
   await page.setViewportSize({ width: 390, height: 844 })
   const noSideways = async () =>
     expect(
       await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth),
     ).toBeLessThanOrEqual(0)
+  // The top bar's search box is at its narrowest here; its placeholder must not be cut, even next
+  // to the live indicator's longest label (measured with it shown, then put back).
+  const placeholderFits = () =>
+    page.locator('#top-search').evaluate((input: HTMLInputElement) => {
+      const status = document.querySelector('[data-live-state] [role="status"]')
+      const label = status?.textContent
+      if (status) status.textContent = 'Reconnecting…'
+      const style = getComputedStyle(input)
+      const context = document.createElement('canvas').getContext('2d')
+      if (!context) throw new Error('No canvas')
+      context.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`
+      const room = input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight)
+      if (status) status.textContent = label ?? ''
+      return { placeholder: input.placeholder, width: context.measureText(input.placeholder).width, room }
+    })
 
   for (const path of [
     `/w/${slug}/tickets`,
@@ -159,6 +177,10 @@ test('at 390 px nothing scrolls sideways: inbox, ticket, settings; the navigatio
   ]) {
     await page.goto(path)
     await noSideways()
+    const search = await placeholderFits()
+    expect(search.width, `${path}: "${search.placeholder}" in ${search.room} px`).toBeLessThanOrEqual(
+      search.room,
+    )
   }
 
   // The navigation is hidden in a drawer that the top bar opens.
@@ -176,6 +198,40 @@ test('at 390 px nothing scrolls sideways: inbox, ticket, settings; the navigatio
   await expect(page.getByRole('region', { name: 'Ticket properties' }).getByLabel('Status')).toBeHidden()
   await page.getByText(/^Ticket fields/).click()
   await expect(page.getByRole('region', { name: 'Ticket properties' }).getByLabel('Status')).toBeVisible()
-  await page.getByRole('link', { name: 'Reply', exact: true }).click()
+
+  // The floating Reply button covers no control of the ticket fields, wherever they are scrolled.
+  const replyJump = page.getByRole('link', { name: 'Reply', exact: true })
+  const controlsUnderReply = () =>
+    replyJump.evaluate((jump) => {
+      const box = jump.getBoundingClientRect()
+      const controls = document.querySelectorAll<HTMLElement>(
+        'a[href], button, input, select, textarea, summary',
+      )
+      return [...controls]
+        .filter((control) => control !== jump && control.checkVisibility({ visibilityProperty: true }))
+        .filter((control) => {
+          const r = control.getBoundingClientRect()
+          // Visually hidden controls (sr-only: 1 × 1 px, clipped) are not drawn.
+          if (r.width <= 1 || r.height <= 1 || r.bottom <= 0 || r.top >= innerHeight) return false
+          return r.left < box.right && box.left < r.right && r.top < box.bottom && box.top < r.bottom
+        })
+        .map((control) => control.getAttribute('aria-label') ?? control.id ?? control.tagName)
+    })
+  await page.getByLabel('Assignee').scrollIntoViewIfNeeded()
+  await expect(page.getByLabel('Assignee')).toBeInViewport()
+  await expect(replyJump).toBeInViewport()
+  expect(await controlsUnderReply()).toEqual([])
+  for (const block of ['start', 'center', 'end'] as const) {
+    await page.getByLabel('Assignee').evaluate((select, block) => select.scrollIntoView({ block }), block)
+    expect(await controlsUnderReply(), `Assignee scrolled to the ${block}`).toEqual([])
+  }
+  await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight))
+  expect(await controlsUnderReply()).toEqual([])
+  // Targets are at least 24 × 24 px (WCAG 2.5.8), the tag's × included.
+  const removeTag = await page.getByRole('button', { name: 'Remove tag billing' }).boundingBox()
+  expect(removeTag?.width).toBeGreaterThanOrEqual(24)
+  expect(removeTag?.height).toBeGreaterThanOrEqual(24)
+
+  await replyJump.click()
   await expect(composer(page)).toBeFocused()
 })

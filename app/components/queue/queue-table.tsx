@@ -253,7 +253,7 @@ export function QueueTable({
       <button
         type="button"
         onClick={() => setShortcutsOpen(true)}
-        className="mt-2 text-xs text-slate-600 hover:underline dark:text-slate-400"
+        className="mt-2 min-h-6 text-xs text-slate-600 hover:underline dark:text-slate-400"
         aria-keyshortcuts="?"
       >
         Keyboard shortcuts

@@ -76,7 +76,8 @@ export function TopBar({ slug, children }: { slug: string; children: ReactNode }
           name="q"
           key={q}
           defaultValue={q}
-          placeholder="Search tickets…"
+          // "Search tickets…" was cut at 390 px; the label and the search landmark name the tickets.
+          placeholder="Search…"
           className="w-full min-w-0 rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm dark:border-slate-700 dark:bg-slate-900"
         />
       </Form>

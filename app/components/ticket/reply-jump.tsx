@@ -1,6 +1,10 @@
 /**
  * On phones, a floating "Reply" button: one tap from anywhere in a long thread to the composer.
  * A plain link to #composer without JavaScript; with it, the text field is also focused.
+ *
+ * Sticky, not fixed, and placed just above the composer: it floats at the bottom of the screen
+ * only while the thread is in view, and otherwise rests in its own row, so it never covers the
+ * composer or the ticket fields below it (at 390 px a fixed button hid the Assignee select).
  */
 export function ReplyJump() {
   return (
@@ -13,7 +17,7 @@ export function ReplyJump() {
         textarea.scrollIntoView({ block: 'center' })
         textarea.focus({ preventScroll: true })
       }}
-      className="fixed right-4 bottom-4 z-20 rounded-full bg-indigo-600 px-5 py-3 text-sm font-semibold text-white shadow-lg hover:bg-indigo-500 lg:hidden"
+      className="sticky bottom-4 z-20 ml-auto block w-fit rounded-full bg-indigo-600 px-5 py-3 text-sm font-semibold text-white shadow-lg hover:bg-indigo-500 lg:hidden"
     >
       Reply
     </a>

@@ -34,7 +34,7 @@ export function RadixToasts({ toasts, onDismiss }: { toasts: ToastItem[]; onDism
           ) : null}
           <Toast.Close
             aria-label="Dismiss"
-            className="rounded px-1 text-slate-500 hover:text-slate-900 dark:text-slate-400 dark:hover:text-slate-100"
+            className="flex size-6 shrink-0 items-center justify-center rounded text-slate-500 hover:text-slate-900 dark:text-slate-400 dark:hover:text-slate-100"
           >
             <X aria-hidden className="size-4" />
           </Toast.Close>
