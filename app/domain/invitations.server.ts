@@ -21,7 +21,7 @@ import { reserveSignup } from './hashing-limits.server.ts'
 import { hashPassword } from './passwords.server.ts'
 import { takeSlot, type Limit } from './rate-limit.server.ts'
 import { hashToken, newToken } from './tokens.server.ts'
-import type { Member } from './workspaces.server.ts'
+import { lockedActorRole, type Member } from './workspaces.server.ts'
 
 export const INVITE_TTL_MS = 7 * 24 * 60 * 60 * 1000
 
@@ -55,6 +55,10 @@ export async function inviteMember(actor: Member, email: string, role: Role): Pr
   try {
     outcome = await getDb().transaction(async (tx) => {
       await lockKeyForTransaction(tx, `invitation:${actor.workspaceId}:${email.toLowerCase()}`)
+      // Judged again on the actor's role as it is now (a demotion that raced this request wins).
+      if (!canAssignRole(await lockedActorRole(tx, actor), role)) {
+        throw forbidden('Only an owner can invite another owner')
+      }
       const member = await findMemberByEmail(tx, address)
       if (member) return { kind: 'already-member' as const, email: member.email }
       const open = await lockOpenInvitationByEmail(tx, address)
@@ -128,7 +132,7 @@ async function renewLockedInvitation(
   actor: Member,
   { id, currentRole, role, token }: { id: string; currentRole: Role; role?: Role; token: string },
 ) {
-  if (!canAssignRole(actor.role, currentRole)) {
+  if (!canAssignRole(await lockedActorRole(tx, actor), currentRole)) {
     throw forbidden('Only an owner can resend an owner invitation')
   }
   const renewed = await renewOpenInvitation(tx, {
@@ -161,7 +165,7 @@ export async function revokeInvitation(actor: Member, invitationId: string) {
     const which = { workspaceId: actor.workspaceId, id: invitationId }
     const invitation = await lockOpenInvitation(tx, which)
     if (!invitation) throw notFound('No such invitation')
-    if (!canAssignRole(actor.role, invitation.role)) {
+    if (!canAssignRole(await lockedActorRole(tx, actor), invitation.role)) {
       throw forbidden('Only an owner can revoke an owner invitation')
     }
     await revokeOpenInvitation(tx, { ...which, at: new Date() })

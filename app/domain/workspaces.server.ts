@@ -1,4 +1,4 @@
-import { getDb } from '#db/client.ts'
+import { getDb, type Tx } from '#db/client.ts'
 import {
   countMembers,
   deleteMembership,
@@ -6,6 +6,7 @@ import {
   listPendingInvitations,
   listUserWorkspaces,
   lockMemberships,
+  lockRoleOf,
   setMembershipRole,
   setWorkspaceName,
 } from '#db/queries/workspaces.ts'
@@ -50,9 +51,33 @@ export async function renameWorkspace(member: Member, name: string) {
 export type MemberChange = { kind: 'ok'; userId: string } | { kind: 'last-owner' }
 
 /**
- * Changes a member's role. The workspace's memberships are locked first so two concurrent
- * demotions cannot leave it without an owner.
+ * The actor's role as the locked memberships have it, not as their request read it: a demotion or
+ * removal of the actor that committed while their request was on its way wins, so a member
+ * demoted to agent can no longer promote someone (or remove an owner) with a request that raced
+ * the demotion.
  */
+function roleNow(rows: Array<{ userId: string; role: Role }>, actor: Member): Role {
+  const me = rows.find((r) => r.userId === actor.userId)
+  if (!me) throw forbidden('You are no longer a member of this workspace')
+  return me.role
+}
+
+/**
+ * Changes a member's role. The workspace's memberships are locked first so two concurrent
+ * demotions cannot leave it without an owner, and the actor's rights are judged on their role
+ * as locked (roleNow).
+ */
+/**
+ * roleNow for a transaction that does not lock every membership (invitations): the actor's own
+ * membership, locked FOR SHARE, so their demotion or removal either committed before (and is
+ * seen) or waits for this transaction.
+ */
+export async function lockedActorRole(tx: Tx, actor: Member): Promise<Role> {
+  const role = await lockRoleOf(tx, { workspaceId: actor.workspaceId, userId: actor.userId })
+  if (!role) throw forbidden('You are no longer a member of this workspace')
+  return role
+}
+
 export async function changeMemberRole(
   actor: Member,
   membershipId: string,
@@ -60,9 +85,10 @@ export async function changeMemberRole(
 ): Promise<MemberChange> {
   return getDb().transaction(async (tx) => {
     const rows = await lockMemberships(tx, { workspaceId: actor.workspaceId })
+    const actorRole = roleNow(rows, actor)
     const target = rows.find((r) => r.id === membershipId)
     if (!target) throw notFound('No such member')
-    if (!canAssignRole(actor.role, role) || !canAssignRole(actor.role, target.role)) {
+    if (!canAssignRole(actorRole, role) || !canAssignRole(actorRole, target.role)) {
       throw forbidden('Only an owner can change an owner or make someone an owner')
     }
     const owners = rows.filter((r) => r.role === 'owner').length
@@ -83,9 +109,10 @@ export async function changeMemberRole(
 export async function removeMember(actor: Member, membershipId: string): Promise<MemberChange> {
   return getDb().transaction(async (tx) => {
     const rows = await lockMemberships(tx, { workspaceId: actor.workspaceId })
+    const actorRole = roleNow(rows, actor)
     const target = rows.find((r) => r.id === membershipId)
     if (!target) throw notFound('No such member')
-    if (!canAssignRole(actor.role, target.role)) throw forbidden('Only an owner can remove an owner')
+    if (!canAssignRole(actorRole, target.role)) throw forbidden('Only an owner can remove an owner')
     const owners = rows.filter((r) => r.role === 'owner').length
     if (target.role === 'owner' && owners <= 1) return { kind: 'last-owner' as const }
     await deleteMembership(tx, { workspaceId: actor.workspaceId, membershipId })

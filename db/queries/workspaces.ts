@@ -123,6 +123,22 @@ export async function lockMemberships(db: DbOrTx, { workspaceId }: { workspaceId
     .for('update')
 }
 
+/**
+ * One member's role, locked FOR SHARE: a concurrent role change or removal of that member waits
+ * for this transaction, and this one waits for one already under way (and reads its result).
+ */
+export async function lockRoleOf(
+  db: DbOrTx,
+  { workspaceId, userId }: { workspaceId: string; userId: string },
+) {
+  const [row] = await db
+    .select({ role: memberships.role })
+    .from(memberships)
+    .where(and(eq(memberships.workspaceId, workspaceId), eq(memberships.userId, userId)))
+    .for('share')
+  return row?.role
+}
+
 export async function setMembershipRole(
   db: DbOrTx,
   { workspaceId, membershipId, role }: { workspaceId: string; membershipId: string; role: MembershipRole },

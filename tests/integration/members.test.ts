@@ -9,7 +9,15 @@ import * as workspaceHomeRoute from '#app/routes/w.$slug._index.tsx'
 import * as settingsRoute from '#app/routes/w.$slug.settings._index.tsx'
 import * as membersRoute from '#app/routes/w.$slug.settings.members.tsx'
 import * as ticketsRoute from '#app/routes/w.$slug.tickets._index.tsx'
-import { createInvitation, createMember, workspaceSnapshot, team } from '#tests/helpers/factories.ts'
+import { changeMemberRole, removeMember } from '#app/domain/workspaces.server.ts'
+import { inviteMember, revokeInvitation } from '#app/domain/invitations.server.ts'
+import {
+  asMember,
+  createInvitation,
+  createMember,
+  workspaceSnapshot,
+  team,
+} from '#tests/helpers/factories.ts'
 import { auditFor } from '#tests/helpers/db-reads.ts'
 import { callAction, callLoader, testContext, type RealtimeCalls } from '#tests/helpers/routes.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
@@ -324,6 +332,48 @@ describe('members settings', () => {
     })
   })
 
+  describe('a request that raced its actor’s own demotion or removal', () => {
+    // The actor as their request read it (requireMember), before a demotion committed: the
+    // domain must judge them on the role the locked memberships hold now.
+    const demoted = async () => {
+      const { owner, admin, agent, workspace } = await team()
+      const second = await createMember('owner', workspace)
+      const stale = asMember(second)
+      await changeMemberRole(asMember(owner), second.membershipId, 'agent')
+      return { owner, admin, agent, workspace, second, stale }
+    }
+    const refused = (promise: Promise<unknown>) =>
+      promise.then(
+        () => 'done',
+        (error: unknown) => (error instanceof Response ? error.status : error),
+      )
+
+    it('cannot promote, demote or remove anyone once demoted to agent', async () => {
+      const { admin, agent, workspace, stale } = await demoted()
+      const before = await workspaceSnapshot(workspace.id)
+      expect(await refused(changeMemberRole(stale, agent.membershipId, 'owner'))).toBe(403)
+      expect(await refused(changeMemberRole(stale, admin.membershipId, 'agent'))).toBe(403)
+      expect(await refused(removeMember(stale, admin.membershipId))).toBe(403)
+      expect(await workspaceSnapshot(workspace.id)).toEqual(before)
+    })
+
+    it('cannot invite or revoke once demoted, nor act at all once removed', async () => {
+      const { owner, admin, workspace, second, stale } = await demoted()
+      const { email } = await createInvitation(owner, { role: 'owner' })
+      const [invitation] = await getDb().select().from(invitations).where(eq(invitations.email, email))
+      const before = await workspaceSnapshot(workspace.id)
+      expect(await refused(inviteMember(stale, `late-${Date.now()}@example.com`, 'owner'))).toBe(403)
+      expect(await refused(revokeInvitation(stale, invitation!.id))).toBe(403)
+      expect(await workspaceSnapshot(workspace.id)).toEqual(before)
+
+      await removeMember(asMember(owner), second.membershipId)
+      const removed = { ...stale, role: 'owner' as const }
+      expect(await refused(changeMemberRole(removed, admin.membershipId, 'agent'))).toBe(403)
+      expect(await refused(inviteMember(removed, `later-${Date.now()}@example.com`, 'agent'))).toBe(403)
+      expect(await roleOf(admin.membershipId)).toBe('admin')
+    })
+  })
+
   describe('removing a member', () => {
     it('removes them, tells the realtime hub, records it, and they get 404 on every workspace page at once', async () => {
       const { admin, agent, workspace } = await team()
@@ -379,7 +429,7 @@ describe('members settings', () => {
         'role',
       ],
       ['a malformed membership id for removal', { intent: 'remove', membershipId: '12345' }, 'membershipId'],
-      ['an unknown intent', { intent: 'drop-workspace' }, 'intent'],
+      ['an unknown intent (a form-level message)', { intent: 'drop-workspace' }, ''],
     ])('rejects %s with 400 and writes nothing', async (_, form, field) => {
       const { owner, agent, workspace } = await team()
       const before = await workspaceSnapshot(workspace.id)
