@@ -33,8 +33,20 @@ export async function releaseHeldMessage(db: DbOrTx, { emailId }: { emailId: str
       authorUserId: messages.authorUserId,
       createdAt: messages.createdAt,
       number: sql<number>`(select t.number from tickets t where t.id = ${messages.ticketId})`,
+      bodyText: messages.bodyText,
     })
-  return row
+  if (!row) return undefined
+  // Its words join the ticket's search document now (recordAgentMessage left them out while held).
+  await db
+    .update(tickets)
+    .set({
+      search: sql`case when pg_column_size(${tickets.search}) < 600000
+    then ${tickets.search} || setweight(to_tsvector('english', left(${row.bodyText}, 200000)), 'B')
+    else ${tickets.search} end`,
+    })
+    .where(eq(tickets.id, row.ticketId))
+  const { bodyText: _bodyText, ...released } = row
+  return released
 }
 
 /**

@@ -127,7 +127,9 @@ export type AgentMessageValues = {
  * composer's last-seen one: then nothing below is written), the message, the ticket row (count,
  * search document, activity, first response, CC list, reply token), the audit row, the
  * customer's private link, the agent's read marker and the deletion of their draft, and what the
- * email threads with. Runs in its own snapshot after the lock, so it sees every message committed
+ * email threads with. Replies still in their undo window (`held_until` set, anyone's, this
+ * agent's too) are left out of the References and the quoted history: they may be taken back,
+ * and this email may go before they do (docs/data-flow.md, "Undo send and the thread"). Runs in its own snapshot after the lock, so it sees every message committed
  * before the lock was granted (as the separate statements did). The message's insert trigger
  * (ticket_message_stats) runs at the end of the statement, as it did after the insert alone.
  */
@@ -147,6 +149,8 @@ export async function recordAgentMessage(db: DbOrTx, v: AgentMessageValues) {
       left join users u on u.id = m.author_user_id
       left join contacts c on c.id = m.author_contact_id
       where m.ticket_id = ${v.ticketId}::uuid and m.workspace_id = ${v.workspaceId}::uuid
+        -- A teammate's reply in its undo window is not theirs to see (it may be taken back).
+        and (m.held_until is null or m.author_user_id = ${v.userId}::uuid)
         and (m.created_at, m.id) > (select s.created_at, s.id from messages s
           where s.id = ${v.lastSeenMessageId}::uuid and s.ticket_id = ${v.ticketId}::uuid)),
     go as (select not exists (select 1 from newer) as ok),
@@ -161,7 +165,9 @@ export async function recordAgentMessage(db: DbOrTx, v: AgentMessageValues) {
     ticket as (
       update tickets t set
         message_count = t.message_count + 1,
-        search = case when pg_column_size(t.search) < 600000
+        -- A held reply's words join the search document when it is released (releaseHeldMessage):
+        -- an undone one's never do.
+        search = case when ${m.heldUntil === null}::boolean and pg_column_size(t.search) < 600000
           then t.search || setweight(to_tsvector('english', left(${m.body}::text, 200000)), 'B')
           else t.search end,
         last_activity_at = ${m.createdAt}::timestamptz,
@@ -203,7 +209,7 @@ export async function recordAgentMessage(db: DbOrTx, v: AgentMessageValues) {
         from (select m.id, m.created_at, m.email_message_id, m.author_user_id is null as from_customer
           from messages m
           where ${v.thread !== null}::boolean and m.ticket_id = ${v.ticketId}::uuid
-            and m.email_message_id is not null and m.id <> ${m.id}::uuid
+            and m.email_message_id is not null and m.id <> ${m.id}::uuid and m.held_until is null
           order by m.created_at desc, m.id desc limit ${v.thread?.referencesLimit ?? 0}::int) e) as emailed,
       (select coalesce(json_agg(json_build_object('bodyText', q.body_text, 'createdAt', q.created_at,
             'userName', q.user_name, 'contactName', q.contact_name, 'contactEmail', q.contact_email)
@@ -213,6 +219,7 @@ export async function recordAgentMessage(db: DbOrTx, v: AgentMessageValues) {
           left join users u on u.id = m.author_user_id
           left join contacts c on c.id = m.author_contact_id
           where ${v.thread !== null}::boolean and m.ticket_id = ${v.ticketId}::uuid and m.kind = 'reply'
+            and m.held_until is null
             and (m.created_at, m.id) < (${m.createdAt}::timestamptz, ${m.id}::uuid)
           order by m.created_at desc, m.id desc limit ${v.thread?.quotedLimit ?? 0}::int) q) as quoted`,
   )
@@ -238,6 +245,8 @@ export async function lockTicketForCustomerReply(
       status: tickets.status,
       resolvedAt: tickets.resolvedAt,
       assigneeId: tickets.assigneeId,
+      // The customer as the lock has it: a contact merge that committed first moved the ticket.
+      contactId: tickets.contactId,
       // A removed member can stay assignee; they must not be notified about this workspace.
       assigneeIsMember: sql<boolean>`exists (select 1 from memberships m
           where m.workspace_id = ${tickets.workspaceId} and m.user_id = ${tickets.assigneeId})`,

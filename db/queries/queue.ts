@@ -254,7 +254,7 @@ export function queueListing(input: QueueListingInput & { workspaceId: Ref; user
     q && tsquery
       ? sql`ts_headline('english',
             coalesce((select left(m.body_text, 3000) from messages m
-                      where m.ticket_id = t.id
+                      where m.ticket_id = t.id and m.held_until is null
                         and m.search @@ regexp_replace((${tsquery})::text, ' & ', ' | ', 'g')::tsquery
                       order by m.created_at limit 1), t.subject),
             ${tsquery},

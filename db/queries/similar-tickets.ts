@@ -114,7 +114,7 @@ export async function finalReplies(
     from tickets t
     cross join lateral (
       select left(m.body_text, 4000) as body_text from messages m
-      where m.ticket_id = t.id and m.kind = 'reply' and m.author_user_id is not null
+      where m.ticket_id = t.id and m.kind = 'reply' and m.author_user_id is not null and m.held_until is null
       order by m.created_at desc, m.id desc limit 1
     ) last
     where t.workspace_id = ${workspaceId}

@@ -113,7 +113,8 @@ export async function getTicketPage(
       t.mailbox_address as "mailboxAddress", t.cc,
       (select json_build_object(
           'total', (select count(*) from messages mc
-            where mc.workspace_id = ${workspaceId} and mc.ticket_id = t.id)::int,
+            where mc.workspace_id = ${workspaceId} and mc.ticket_id = t.id
+              and (mc.held_until is null or mc.author_user_id = ${userId}))::int,
           'messages', coalesce(json_agg(json_build_object(
             'id', m.id, 'kind', m.kind, 'bodyText', m.body_text, 'createdAt', ${iso(sql`m.created_at`)},
             'deliveryStatus', m.delivery_status,
@@ -133,7 +134,9 @@ export async function getTicketPage(
           select m.id, m.kind, m.body_text, m.created_at, m.delivery_status, m.author_user_id,
             m.author_contact_id, m.body_html is not null as has_html, m.threaded_by, m.not_from_participant
           from messages m
+          -- A teammate's reply in its undo window may still be taken back: only its author sees it.
           where m.workspace_id = ${workspaceId} and m.ticket_id = t.id
+            and (m.held_until is null or m.author_user_id = ${userId})
           order by m.created_at desc, m.id desc
           limit ${newest}) m
         left join users u on u.id = m.author_user_id
@@ -161,6 +164,7 @@ export async function getTicketPage(
             and ae.created_at >= coalesce((
               select m.created_at from messages m
               where m.workspace_id = ${workspaceId} and m.ticket_id = t.id
+                and (m.held_until is null or m.author_user_id = ${userId})
               order by m.created_at desc, m.id desc
               offset ${newest - 1} limit 1), '-infinity')
           order by ae.created_at desc

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, sql } from 'drizzle-orm'
+import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
 import {
   attachments,
@@ -111,13 +111,14 @@ async function threadMessages(
     .leftJoin(users, eq(users.id, messages.authorUserId))
     .leftJoin(contacts, eq(contacts.id, messages.authorContactId))
     .where(
-      publicOnly
-        ? and(
-            eq(messages.workspaceId, workspaceId),
-            eq(messages.ticketId, ticketId),
-            eq(messages.kind, 'reply'),
-          )
-        : and(eq(messages.workspaceId, workspaceId), eq(messages.ticketId, ticketId)),
+      and(
+        eq(messages.workspaceId, workspaceId),
+        eq(messages.ticketId, ticketId),
+        // Replies in their undo window are nobody's yet: not the API's, the customer's, webhooks'
+        // or the AI's (its summary and drafts are shown to teammates).
+        isNull(messages.heldUntil),
+        publicOnly ? eq(messages.kind, 'reply') : undefined,
+      ),
     )
   return query.orderBy(asc(messages.createdAt), asc(messages.id))
 }
