@@ -171,7 +171,10 @@ async function applyTriage(
   const actor = AI_ACTOR(workspaceId)
   const events: TicketEvent[] = []
   if (values.priority && subject.ticket.priority === 'normal' && values.priority !== 'normal') {
-    const outcome = await updateTickets(actor, [ticketId], { priority: values.priority })
+    // Checked again on the locked row: an agent may have chosen a priority during the model call.
+    const outcome = await updateTickets(actor, [ticketId], { priority: values.priority }, undefined, {
+      onlyIf: (ticket) => ticket.priority === 'normal',
+    })
     if (outcome.kind === 'updated') events.push(...outcome.events)
   }
   const names = subject.workspaceTags.filter((t) => values.tagIds.includes(t.id)).map((t) => t.name)

@@ -5,11 +5,9 @@ import {
   BULK_UNDONE,
   getBulkBatch,
   getUserName,
-  listTicketStates,
   lockBulkBatch,
-  ticketsWithTag,
 } from '#db/queries/bulk-actions.ts'
-import { deleteTicketTag, ensureTag } from '#db/queries/tickets.ts'
+import { deleteTicketTag, ensureTag, lockTicketsForUpdate } from '#db/queries/tickets.ts'
 import { uuidv7 } from '#db/uuid.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
 import { STATUS_LABEL, TICKET_STATUSES, type TicketStatus } from '#app/utils/vocabulary.ts'
@@ -53,10 +51,16 @@ function updatedTickets(events: TicketEvent[], change: string) {
  * A bulk change from the queue, with its undo record written in the same transaction: the
  * status or assignee each changed ticket had before, or which tickets the tag was new on.
  * Tickets the action did not change (already in that state) are not part of the batch.
+ * The "before" values come from the rows as locked here (in id order, as updateTickets locks
+ * them): read without the lock, a teammate's change committing in between made the record
+ * name a value the ticket no longer had, which Undo then put back.
  */
 export async function runBulkAction(actor: BulkActor, input: BulkInput): Promise<BulkOutcome> {
   return getDb().transaction(async (tx) => {
-    const before = await listTicketStates(tx, { workspaceId: actor.workspaceId, ticketIds: input.ticketIds })
+    const before = await lockTicketsForUpdate(tx, {
+      workspaceId: actor.workspaceId,
+      ticketIds: input.ticketIds,
+    })
     if (before.length !== new Set(input.ticketIds).size) return { kind: 'not-found' as const }
     const beforeOf = new Map(before.map((t) => [t.id, t]))
     let outcome: UpdateOutcome
@@ -104,6 +108,8 @@ export type UndoOutcome =
  * Puts back what a bulk action changed, on exactly its tickets, in one transaction. A ticket
  * someone changed again since (its status, assignee or tag is no longer what the action left)
  * keeps its newer state and counts as skipped. Only the agent who ran the action can undo it.
+ * The tickets are locked (in id order) before they are compared, so a change committing while
+ * the undo runs is either seen here and kept, or waits and lands after the undo.
  */
 export async function undoBulkAction(actor: BulkActor, batchId: string): Promise<UndoOutcome> {
   return getDb().transaction(async (tx) => {
@@ -114,15 +120,24 @@ export async function undoBulkAction(actor: BulkActor, batchId: string): Promise
     if (Date.now() - batch.changed.createdAt.getTime() > UNDO_WINDOW_MS) return { kind: 'expired' as const }
     const data = BatchData.parse(batch.changed.data)
     const ids = data.tickets.map((t) => t.id)
+    const current = new Map(
+      (await lockTicketsForUpdate(tx, { workspaceId: actor.workspaceId, ticketIds: ids })).map((t) => [
+        t.id,
+        t,
+      ]),
+    )
     const events: TicketEvent[] = []
     let restored = 0
 
     if (data.operation === 'tag' && data.value) {
-      const tagged = new Set(
-        await ticketsWithTag(tx, { workspaceId: actor.workspaceId, ticketIds: ids, tagId: data.value }),
-      )
-      for (const ticket of data.tickets.filter((t) => tagged.has(t.id))) {
-        await deleteTicketTag(tx, { workspaceId: actor.workspaceId, ticketId: ticket.id, tagId: data.value })
+      for (const ticket of data.tickets) {
+        // What the delete removed, not an earlier read: a teammate may remove the tag meanwhile.
+        const removed = await deleteTicketTag(tx, {
+          workspaceId: actor.workspaceId,
+          ticketId: ticket.id,
+          tagId: data.value,
+        })
+        if (removed.length === 0) continue
         await recordAudit(tx, {
           workspaceId: actor.workspaceId,
           actorUserId: actor.userId,
@@ -145,12 +160,6 @@ export async function undoBulkAction(actor: BulkActor, batchId: string): Promise
       await enqueueWebhooks(tx, actor.workspaceId, events)
     } else if (data.operation !== 'tag') {
       const field = data.operation === 'status' ? 'status' : 'assigneeId'
-      const current = new Map(
-        (await listTicketStates(tx, { workspaceId: actor.workspaceId, ticketIds: ids })).map((t) => [
-          t.id,
-          t,
-        ]),
-      )
       // Still as the action left them, grouped by what they had before.
       const groups = new Map<string | null, string[]>()
       for (const ticket of data.tickets) {

@@ -291,6 +291,9 @@ export type TicketChanges = {
   assigneeId?: string | null
 }
 
+/** A ticket's fields as `lockTicketsForUpdate` returns them, locked until the transaction ends. */
+export type LockedTicket = Awaited<ReturnType<typeof lockTicketsForUpdate>>[number]
+
 export type UpdateOutcome =
   { kind: 'updated'; events: TicketEvent[] } | { kind: 'not-found' } | { kind: 'unknown-assignee' }
 
@@ -300,8 +303,16 @@ export async function updateTickets(
   ticketIds: string[],
   changes: TicketChanges,
   tx?: Tx,
-  // Off for an undo: the assignee it restores had the ticket a moment ago, and is not told again.
-  options: { notifyAssignee?: boolean } = {},
+  options: {
+    // Off for an undo: the assignee it restores had the ticket a moment ago, and is not told again.
+    notifyAssignee?: boolean
+    /**
+     * A condition on each ticket as locked: one it refuses is left as it is. A caller that decided
+     * on a value it read earlier (AI triage, minutes before) checks it here, where no one else
+     * can change it before this transaction ends.
+     */
+    onlyIf?: (ticket: LockedTicket) => boolean
+  } = {},
 ): Promise<UpdateOutcome> {
   const run = async (tx: Tx): Promise<UpdateOutcome> => {
     if (
@@ -316,6 +327,7 @@ export async function updateTickets(
     const events: TicketEvent[] = []
     const at = now()
     for (const before of rows) {
+      if (options.onlyIf && !options.onlyIf(before)) continue
       const set: Partial<typeof tickets.$inferInsert> = {}
       const diff: Record<string, { before: unknown; after: unknown }> = {}
       if (changes.status && changes.status !== before.status) {
@@ -379,8 +391,13 @@ export async function updateTickets(
  * Renames a ticket. The new subject is added to the search document (the old one stays
  * searchable, as with a renamed contact: rebuilding it would mean re-reading every body).
  */
-export async function changeSubject(actor: Actor, ticketId: string, subject: string): Promise<UpdateOutcome> {
-  return getDb().transaction(async (tx) => {
+export async function changeSubject(
+  actor: Actor,
+  ticketId: string,
+  subject: string,
+  tx?: Tx,
+): Promise<UpdateOutcome> {
+  const run = async (tx: Tx): Promise<UpdateOutcome> => {
     const before = await lockTicketSubject(tx, { workspaceId: actor.workspaceId, ticketId })
     if (!before) return { kind: 'not-found' as const }
     if (before.subject === subject) return { kind: 'updated' as const, events: [] }
@@ -397,7 +414,8 @@ export async function changeSubject(actor: Actor, ticketId: string, subject: str
     const events = [tagEvent(actor, before, { subject })]
     await enqueueWebhooks(tx, actor.workspaceId, events)
     return { kind: 'updated' as const, events }
-  })
+  }
+  return tx ? run(tx) : getDb().transaction(run)
 }
 
 /** Finds or creates tags by name (case-insensitive) in the workspace. */
@@ -446,8 +464,13 @@ export async function addTags(
   return tx ? run(tx) : getDb().transaction(run)
 }
 
-export async function removeTag(actor: Actor, ticketId: string, tagId: string): Promise<UpdateOutcome> {
-  return getDb().transaction(async (tx) => {
+export async function removeTag(
+  actor: Actor,
+  ticketId: string,
+  tagId: string,
+  tx?: Tx,
+): Promise<UpdateOutcome> {
+  const run = async (tx: Tx): Promise<UpdateOutcome> => {
     const ticket = await getTicketNumber(tx, { workspaceId: actor.workspaceId, ticketId })
     if (!ticket) return { kind: 'not-found' as const }
     const removed = await deleteTicketTag(tx, { workspaceId: actor.workspaceId, ticketId, tagId })
@@ -464,7 +487,8 @@ export async function removeTag(actor: Actor, ticketId: string, tagId: string): 
     const events = [tagEvent(actor, ticket, { tagRemoved: tag?.name })]
     await enqueueWebhooks(tx, actor.workspaceId, events)
     return { kind: 'updated' as const, events }
-  })
+  }
+  return tx ? run(tx) : getDb().transaction(run)
 }
 
 function tagEvent(

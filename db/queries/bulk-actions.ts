@@ -1,6 +1,6 @@
 import { and, eq, inArray, sql } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
-import { auditEvents, tickets, ticketTags, users } from '../schema.ts'
+import { auditEvents, users } from '../schema.ts'
 
 // A bulk action's undo record is its audit row ('tickets.bulk-changed', target type 'bulk', the
 // batch id as target id): it holds what each affected ticket had before. Its undo writes
@@ -39,42 +39,6 @@ export async function getBulkBatch(
     changed: rows.find((r) => r.action === BULK_CHANGED),
     undone: rows.find((r) => r.action === BULK_UNDONE),
   }
-}
-
-/** Current status and assignee of these tickets of the workspace. */
-export async function listTicketStates(
-  db: DbOrTx,
-  { workspaceId, ticketIds }: { workspaceId: string; ticketIds: string[] },
-) {
-  if (ticketIds.length === 0) return []
-  return db
-    .select({
-      id: tickets.id,
-      number: tickets.number,
-      status: tickets.status,
-      assigneeId: tickets.assigneeId,
-    })
-    .from(tickets)
-    .where(and(eq(tickets.workspaceId, workspaceId), inArray(tickets.id, ticketIds)))
-}
-
-/** Which of these tickets carry the tag now. */
-export async function ticketsWithTag(
-  db: DbOrTx,
-  { workspaceId, ticketIds, tagId }: { workspaceId: string; ticketIds: string[]; tagId: string },
-) {
-  if (ticketIds.length === 0) return []
-  const rows = await db
-    .select({ ticketId: ticketTags.ticketId })
-    .from(ticketTags)
-    .where(
-      and(
-        eq(ticketTags.workspaceId, workspaceId),
-        eq(ticketTags.tagId, tagId),
-        inArray(ticketTags.ticketId, ticketIds),
-      ),
-    )
-  return rows.map((r) => r.ticketId)
 }
 
 /** A user's display name (the toast names the teammate tickets were assigned to). */
