@@ -3,14 +3,18 @@ import { database, getDb } from '#db/client.ts'
 import { listApiTicketsPage, type ApiTicketFilters } from '#db/queries/api-tickets.ts'
 import { getContact, listContacts } from '#db/queries/contacts.ts'
 import { listMailboxes } from '#db/queries/mailboxes.ts'
-import { getTicketByNumber, listThread, listTicketTags, listWorkspaceTags } from '#db/queries/tickets.ts'
+import {
+  getTicketByNumber,
+  listThread,
+  listTicketTags,
+  listWorkspaceTags,
+  lockTicketsForUpdate,
+} from '#db/queries/tickets.ts'
 import { getUserById } from '#db/queries/users.ts'
 import { listMembers } from '#db/queries/workspaces.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
 import { CursorId, CursorTime, decodeCursor, encodeCursor } from './cursor.server.ts'
-import { addTags, removeTag, changeSubject } from './tickets.server.ts'
-import { changeTicket } from './ticket-page.server.ts'
-import type { TicketChanges } from './tickets.server.ts'
+import { addTags, changeSubject, removeTag, updateTickets, type TicketChanges } from './tickets.server.ts'
 import type { Member } from './workspaces.server.ts'
 
 /**
@@ -61,40 +65,49 @@ export async function getApiTicket(member: Member, number: number) {
 export type ApiTicketChanges = TicketChanges & { subject?: string; tags?: string[] }
 
 /**
- * Applies an API ticket update with the UI's operations: status, priority and assignee first
- * (which checks the assignee before writing anything), then the subject, then the tag set.
- * Each step is its own transaction; input errors are all caught before the first one.
+ * Applies an API ticket update with the UI's operations, in one transaction that first locks the
+ * ticket row: status, priority and assignee (which checks the assignee before writing anything),
+ * then the subject, then the tag set, read under that lock and made exactly the requested one.
+ * Concurrent updates of one ticket therefore run one after the other: three PATCHes with three
+ * different tag sets end with one of them, not their union (each step in its own transaction
+ * read the tags before any of them had written).
  */
 export async function updateApiTicket(member: Member, number: number, changes: ApiTicketChanges) {
-  const ticket = await getApiTicket(member, number)
-  if (!ticket) return { kind: 'not-found' as const }
-  const events: TicketEvent[] = []
-  const { subject, tags, ...fields } = changes
-  if (Object.values(fields).some((v) => v !== undefined)) {
-    const outcome = await changeTicket(member, number, fields)
-    if (outcome.kind !== 'updated') return outcome
-    events.push(...outcome.events)
-  }
-  if (subject !== undefined) {
-    const outcome = await changeSubject(member, ticket.id, subject)
-    if (outcome.kind !== 'updated') return outcome
-    events.push(...outcome.events)
-  }
-  if (tags !== undefined) {
-    const wanted = new Map(tags.map((name) => [name.toLowerCase(), name]))
-    const current = new Set(ticket.tags.map((t) => t.name.toLowerCase()))
-    const toAdd = [...wanted].filter(([lower]) => !current.has(lower)).map(([, name]) => name)
-    if (toAdd.length > 0) {
-      const outcome = await addTags(member, [ticket.id], toAdd)
+  return getDb().transaction(async (tx) => {
+    const workspaceId = member.workspaceId
+    const found = await getTicketByNumber(tx, { workspaceId, number })
+    if (!found) return { kind: 'not-found' as const }
+    const [ticket] = await lockTicketsForUpdate(tx, { workspaceId, ticketIds: [found.id] })
+    if (!ticket) return { kind: 'not-found' as const }
+    const events: TicketEvent[] = []
+    const { subject, tags, ...fields } = changes
+    if (Object.values(fields).some((v) => v !== undefined)) {
+      const outcome = await updateTickets(member, [ticket.id], fields, tx)
       if (outcome.kind !== 'updated') return outcome
       events.push(...outcome.events)
     }
-    for (const tag of ticket.tags.filter((t) => !wanted.has(t.name.toLowerCase()))) {
-      const outcome = await removeTag(member, ticket.id, tag.id)
-      if (outcome.kind === 'updated') events.push(...outcome.events)
+    if (subject !== undefined) {
+      const outcome = await changeSubject(member, ticket.id, subject, tx)
+      if (outcome.kind !== 'updated') return outcome
+      events.push(...outcome.events)
     }
-  }
-  return { kind: 'updated' as const, events }
+    if (tags !== undefined) {
+      const before = await listTicketTags(tx, ticket.id)
+      const wanted = new Map(tags.map((name) => [name.toLowerCase(), name]))
+      const current = new Set(before.map((t) => t.name.toLowerCase()))
+      const toAdd = [...wanted].filter(([lower]) => !current.has(lower)).map(([, name]) => name)
+      if (toAdd.length > 0) {
+        const outcome = await addTags(member, [ticket.id], toAdd, tx)
+        if (outcome.kind !== 'updated') return outcome
+        events.push(...outcome.events)
+      }
+      for (const tag of before.filter((t) => !wanted.has(t.name.toLowerCase()))) {
+        const outcome = await removeTag(member, ticket.id, tag.id, tx)
+        if (outcome.kind === 'updated') events.push(...outcome.events)
+      }
+    }
+    return { kind: 'updated' as const, events }
+  })
 }
 
 type ThreadMessage = Awaited<ReturnType<typeof listThread>>[number]
