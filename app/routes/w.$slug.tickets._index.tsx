@@ -30,8 +30,10 @@ import { PlainLink } from '#app/components/ui/plain-link.tsx'
 import { requireMember } from '#app/http/auth.server.ts'
 import { parseQueueQuery, ticketNumberInQuery } from '#app/domain/queue.server.ts'
 import { describeBulkResult, runBulkAction, undoBulkAction } from '#app/domain/bulk-actions.server.ts'
+import { describeBulkSelection } from '#app/domain/bulk-selection.server.ts'
 import { TagName } from '#app/utils/ticket-page-schemas.ts'
 import { TicketStatus } from '#app/utils/ticket-schemas.ts'
+import { STATUS_LABEL } from '#app/utils/vocabulary.ts'
 import { fromJsonText, toJsonText } from '#app/utils/json-text.ts'
 import { queueOptionsForRequest, queuePageForRequest } from './w.$slug.layout-data.server.ts'
 
@@ -149,9 +151,13 @@ async function bulk({ member, form, request, context }: IntentArgs) {
   }
   const input = submission.value
   if (input.operation === 'status' && input.ticketIds.length > BULK_CONFIRM_ABOVE && !isConfirmed(form)) {
+    // Named, not only counted; read in this workspace (an id of another one refuses the lot).
+    const selection = await describeBulkSelection(member, input.ticketIds)
+    if (selection.kind === 'not-found') return ticketsNotFound(submission)
     return askToConfirm({
-      title: `Change the status of ${input.ticketIds.length} tickets to ${input.status}?`,
+      title: `Change the status of ${input.ticketIds.length} tickets to ${STATUS_LABEL[input.status]}?`,
       description: 'Each ticket gets the new status; this is recorded in its activity.',
+      items: selection.items,
       confirmLabel: 'Set status',
       fields: [
         ['intent', 'bulk'],
@@ -172,16 +178,18 @@ async function bulk({ member, form, request, context }: IntentArgs) {
         }
       : input,
   )
-  if (outcome.kind === 'not-found') {
-    const formErrors = ['Some of the selected tickets were not found. Nothing was changed.']
-    return data({ result: submission.reply({ formErrors }), undo: null }, { status: 404 })
-  }
+  if (outcome.kind === 'not-found') return ticketsNotFound(submission)
   if (outcome.kind === 'unknown-assignee') {
     const fieldErrors = { assignee: ['Choose a member of this workspace'] }
     return data({ result: submission.reply({ fieldErrors }), undo: null }, { status: 400 })
   }
   context.realtime.publish(outcome.events, exceptPostingSocket(form))
   return backToQueue(request, outcome.batchId)
+}
+
+function ticketsNotFound(submission: ReturnType<typeof parseSubmission<typeof BulkSchema>>) {
+  const formErrors = ['Some of the selected tickets were not found. Nothing was changed.']
+  return data({ result: submission.reply({ formErrors }), undo: null }, { status: 404 })
 }
 
 const UNDO_REFUSAL = {

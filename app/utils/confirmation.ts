@@ -8,6 +8,8 @@ export const BULK_CONFIRM_ABOVE = 10
 export type ConfirmStep = {
   title: string
   description?: string
+  /** What the action applies to, one a line ("#12 Refund please", "and 5 more"). */
+  items?: string[]
   confirmLabel: string
   /** The validated fields to post again (never the raw form: only what the schema accepted). */
   fields: Array<[string, string]>

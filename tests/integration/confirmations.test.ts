@@ -173,10 +173,11 @@ describe('destructive actions ask first', () => {
     expect(await revokedAt()).not.toBeNull()
   })
 
-  it('asks before a bulk status change of more than 10 tickets, not before 10', async () => {
+  it('asks before a bulk status change of more than 10 tickets, naming them, not before 10', async () => {
     const owner = await createMember('owner')
     const created = []
-    for (let i = 0; i < 11; i++) created.push(await createTicketFor(owner))
+    for (let i = 0; i < 11; i++)
+      created.push(await createTicketFor(owner, { subject: `Order ${i + 1} lost` }))
     const ids = created.map((t) => t.ticketId)
     const statuses = async (which: string[]) =>
       (await getDb().select({ status: tickets.status }).from(tickets).where(inArray(tickets.id, which))).map(
@@ -194,9 +195,24 @@ describe('destructive actions ask first', () => {
         form.append(k, v)
       return post(queueRoute, owner, 'tickets?index', form)
     }
+    // Another workspace's ticket among them: refused, and nothing of it (or of ours) is named.
+    const stranger = await createMember('owner')
+    const foreign = await createTicketFor(stranger, { subject: 'Secret merger plans' })
+    const mixed = await bulk([...ids.slice(0, 11), foreign.ticketId])
+    expect(mixed.status).toBe(404)
+    expect(mixed.data.confirmStep).toBeUndefined()
+    expect(JSON.stringify(mixed.data)).not.toContain('Secret merger plans')
+    expect(JSON.stringify(mixed.data)).not.toContain('Order 1 lost')
+    expect(await statuses([...ids, foreign.ticketId])).toEqual(Array(12).fill('open'))
+
     const first = await bulk(ids)
     expect(first.status).toBe(200)
-    expect(first.data.confirmStep.title).toBe('Change the status of 11 tickets to pending?')
+    expect(first.data.confirmStep.title).toBe('Change the status of 11 tickets to Pending?')
+    // Named by number and subject (in this workspace), the first ten, then a count.
+    expect(first.data.confirmStep.items).toEqual([
+      ...created.slice(0, 10).map((t, i) => `#${t.number} Order ${i + 1} lost`),
+      'and 1 more',
+    ])
     expect(await statuses(ids)).toEqual(Array(11).fill('open'))
     const again = new FormData()
     for (const [k, v] of first.data.confirmStep.fields as Array<[string, string]>) again.append(k, v)

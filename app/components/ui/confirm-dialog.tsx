@@ -113,6 +113,13 @@ export function ConfirmStepPage({ step }: { step: ConfirmStep }) {
       {step.description ? (
         <p className="text-sm text-slate-700 dark:text-slate-300">{step.description}</p>
       ) : null}
+      {step.items ? (
+        <ul aria-label="Applies to" className="list-disc space-y-0.5 pl-5 text-sm break-words">
+          {step.items.map((item, i) => (
+            <li key={i}>{item}</li>
+          ))}
+        </ul>
+      ) : null}
       <Form method="post" className="flex flex-wrap gap-2">
         {step.fields.map(([name, value], i) => (
           <input key={`${name}-${i}`} type="hidden" name={name} value={value} />
