@@ -251,8 +251,9 @@ async function replyOnTicket(
   const participant =
     contact.id === ticket.contactId || ticket.cc.some((a) => a.toLowerCase() === sender.address)
   const cc = participant ? ccOf(email, undefined, ticket.cc, ticket.contactEmail) : undefined
-  return customerReply({ ticketId, workspaceId, contactId: contact.id }, body.text, body.files, {
+  return customerReply({ ticketId, workspaceId }, body.text, body.files, {
     tx,
+    authorContactId: contact.id,
     inbound: { ...inbound, notFromParticipant: !participant },
     cc: cc && cc.length !== ticket.cc.length ? cc : undefined,
   })

@@ -248,15 +248,23 @@ export async function findTicketByCustomerToken(token: string) {
  * closed ticket goes back to open.
  */
 export async function customerReply(
-  ticket: { ticketId: string; workspaceId: string; contactId: string },
+  ticket: { ticketId: string; workspaceId: string },
   body: string,
   files: StoredFile[] = [],
   /**
-   * Inbound email: its transaction, its message fields, and the ticket's new CC list.
+   * Inbound email: its transaction, its message fields, the sender's contact (`authorContactId`,
+   * locked by the caller's upsert; without it the author is the ticket's customer as the ticket's
+   * lock reads it) and the ticket's new CC list.
    * `repeatWithinSeconds`: the same text and files from the customer on this ticket that recently
    * is the same post again (a double click): it is not written twice (`repeated: true`).
    */
-  options: { tx?: Tx; inbound?: InboundFields; cc?: string[]; repeatWithinSeconds?: number } = {},
+  options: {
+    tx?: Tx
+    inbound?: InboundFields
+    authorContactId?: string
+    cc?: string[]
+    repeatWithinSeconds?: number
+  } = {},
 ) {
   const run = async (tx: Tx) => {
     // A removed member can stay assignee (assigneeIsMember): they must not be notified about this workspace.
@@ -264,11 +272,14 @@ export async function customerReply(
       workspaceId: ticket.workspaceId,
       ticketId: ticket.ticketId,
     })
+    // Not the contact the caller read before this transaction: a contact merge may have moved the
+    // ticket to another contact and deleted that one since (the insert then failed its foreign key).
+    const authorContactId = options.authorContactId ?? current.contactId
     if (options.repeatWithinSeconds) {
       // After the ticket's lock: a concurrent copy of this post has committed by now.
       const repeated = await findRepeatedCustomerMessage(tx, {
         ticketId: ticket.ticketId,
-        contactId: ticket.contactId,
+        contactId: authorContactId,
         body,
         sha256s: files.map((f) => f.sha256),
         seconds: options.repeatWithinSeconds,
@@ -287,7 +298,7 @@ export async function customerReply(
       workspaceId: ticket.workspaceId,
       ticketId: ticket.ticketId,
       kind: 'reply',
-      authorContactId: ticket.contactId,
+      authorContactId,
       bodyText: body,
       createdAt: at,
       ...options.inbound,

@@ -89,20 +89,12 @@ async function seedTicket(ws: SeedWorkspace, mailboxKeys: Record<string, string>
     })
   }
   if (ticket.tags.length > 0) await addTags(agent, [created.ticketId], ticket.tags)
-  const contactId = await contactOf(created.ticketId)
   for (const [who, body] of rest) {
-    if (who === 'c') await customerReply({ ticketId: created.ticketId, workspaceId: ws.id, contactId }, body)
+    if (who === 'c') await customerReply({ ticketId: created.ticketId, workspaceId: ws.id }, body)
     else await replyToTicket(agent, created.number, { kind: who === 'a' ? 'reply' : 'note', body })
   }
   if (ticket.status !== 'open') await updateTickets(agent, [created.ticketId], { status: ticket.status })
   await backdate(created.ticketId, ticket)
-}
-
-async function contactOf(ticketId: string) {
-  const result = await getDb().execute<{ contact_id: string }>(
-    sql`select contact_id from tickets where id = ${ticketId}`,
-  )
-  return result.rows[0].contact_id
 }
 
 /**

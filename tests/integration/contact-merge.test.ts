@@ -2,6 +2,7 @@ import { and, eq, inArray } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
 import { auditEvents, contacts, emails, messages, tickets } from '#db/schema.ts'
+import { findCustomerTicket, replyThroughLink } from '#app/domain/customer-portal.server.ts'
 import * as customerRoute from '#app/routes/w.$slug.customers.$id.tsx'
 import { createMember, createTicketFor } from '#tests/helpers/factories.ts'
 import { callAction, callLoader, testContext, type RealtimeCalls } from '#tests/helpers/routes.ts'
@@ -47,6 +48,32 @@ function mergeAudits(workspaceId: string) {
 }
 
 describe('merging two contacts', () => {
+  it('a customer-link reply that read its ticket before the merge is stored on the kept contact', async () => {
+    // The interleaving a probe raced into 500s (a foreign-key violation, the reply lost): the
+    // link's page read the ticket (and its contact) before the merge committed, and wrote after.
+    const agent = await createMember('agent')
+    const kept = await createTicketFor(agent, { customerEmail: 'bo@home.example', customerName: 'Bo' })
+    const other = await createTicketFor(agent, { customerEmail: 'bo@work.example', customerName: 'Bo W.' })
+    const token = new URL(other.customerLink).pathname.split('/').pop()!
+    const keepId = await contactIdOf(kept.ticketId)
+    const otherId = await contactIdOf(other.ticketId)
+    const seen = await findCustomerTicket(token)
+    expect(seen?.contactId).toBe(otherId)
+
+    expect((await merge(agent, keepId, otherId)).status).toBe(302)
+    expect(await contactExists(otherId)).toBe(false)
+
+    const outcome = await replyThroughLink(seen!, token, 'Written as the merge happened', [])
+    expect(outcome.kind).toBe('sent')
+    const [written] = await getDb()
+      .select({ author: messages.authorContactId })
+      .from(messages)
+      .where(
+        and(eq(messages.ticketId, other.ticketId), eq(messages.bodyText, 'Written as the merge happened')),
+      )
+    expect(written?.author).toBe(keepId)
+  })
+
   it('moves tickets, messages and emails to the kept contact, deletes the other, audits it, in one go', async () => {
     const agent = await createMember('agent')
     const kept = await createTicketFor(agent, { customerEmail: 'ada@home.example', customerName: 'Ada' })

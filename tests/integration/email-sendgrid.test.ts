@@ -139,7 +139,7 @@ describe('agent replies through SendGrid', () => {
     const [row] = await getDb().select().from(tickets).where(eq(tickets.id, ticket.ticketId))
     for (let i = 0; i < 12; i++) await reply(member, ticket.number, `Reply ${i}`)
     const answer = await customerReply(
-      { ticketId: ticket.ticketId, workspaceId: member.workspace.id, contactId: row.contactId },
+      { ticketId: ticket.ticketId, workspaceId: member.workspace.id },
       'Thanks, one more question',
     )
     // As inbound email will store it.

@@ -47,10 +47,7 @@ describe('replies and status', () => {
     })
     const [resolved] = await getDb().select().from(tickets).where(eq(tickets.id, ticket.ticketId))
     expect(resolved.resolvedAt).not.toBeNull()
-    await customerReply(
-      { ticketId: ticket.ticketId, workspaceId: member.workspace.id, contactId: row.contactId },
-      'Still nothing!',
-    )
+    await customerReply({ ticketId: ticket.ticketId, workspaceId: member.workspace.id }, 'Still nothing!')
     const [reopened] = await getDb().select().from(tickets).where(eq(tickets.id, ticket.ticketId))
     expect(reopened.status).toBe('open')
     expect(reopened.resolvedAt).toBeNull()
@@ -64,11 +61,7 @@ describe('replies and status', () => {
       body: 'Looking into it',
     })
     if (first.kind !== 'sent') throw new Error('expected sent')
-    const [row] = await getDb().select().from(tickets).where(eq(tickets.id, ticket.ticketId))
-    await customerReply(
-      { ticketId: ticket.ticketId, workspaceId: member.workspace.id, contactId: row.contactId },
-      'Any news?',
-    )
+    await customerReply({ ticketId: ticket.ticketId, workspaceId: member.workspace.id }, 'Any news?')
     const second = await replyToTicket(asMember(member), ticket.number, {
       kind: 'reply',
       body: 'Here is the news',
@@ -151,16 +144,12 @@ describe('replies and status', () => {
     const ticket = await createTicketFor(member)
     const first = await replyToTicket(asMember(member), ticket.number, { kind: 'note', body: 'Looking' })
     if (first.kind !== 'sent') throw new Error('expected sent')
-    const [row] = await getDb().select().from(tickets).where(eq(tickets.id, ticket.ticketId))
     let waiting: Promise<Awaited<ReturnType<typeof replyToTicket>>> | undefined
     await getDb().transaction(async (tx) => {
       // The customer's reply holds the ticket's lock until this transaction commits.
-      await customerReply(
-        { ticketId: ticket.ticketId, workspaceId: member.workspace.id, contactId: row.contactId },
-        'Any news?',
-        [],
-        { tx },
-      )
+      await customerReply({ ticketId: ticket.ticketId, workspaceId: member.workspace.id }, 'Any news?', [], {
+        tx,
+      })
       waiting = replyToTicket(asMember(member), ticket.number, {
         kind: 'reply',
         body: 'Here is the news',
