@@ -81,7 +81,9 @@ export async function lockHeldReply(
         isNotNull(messages.heldUntil),
       ),
     )
-    .for('update', { of: messages })
+    // The ticket too: its status and CC are read here to decide what Undo puts back, so a
+    // teammate's change must either have committed (and be seen) or wait for this transaction.
+    .for('update', { of: [messages, tickets] })
   if (!row) return undefined
   const mail = await db
     .select({ id: emails.id, jobId: emails.jobId, status: emails.status, cc: emails.cc, bcc: emails.bcc })
