@@ -518,6 +518,11 @@ export const drafts = pgTable(
       .$type<Array<{ filename: string; contentType: string; size: number; sha256: string }>>()
       .notNull()
       .default([]),
+    // Advanced by every send of this agent on the ticket and by Undo send: a save must carry the
+    // generation its composer was given, so an autosave still on the wire when the reply was sent
+    // cannot bring the sent text back as a draft. A sent or emptied draft is kept as an empty
+    // row (body '') so its generation outlives it.
+    generation: integer().notNull().default(0),
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [

@@ -1,8 +1,7 @@
 import { getDb } from '#db/client.ts'
 import {
-  deleteDraft,
   type composerStateFrom,
-  ticketIdByNumber,
+  lockTicketForDraft,
   ticketsWithDraft,
   upsertDraft,
   type DraftValues,
@@ -12,11 +11,13 @@ import type { Member } from './workspaces.server.ts'
 
 /**
  * The agent's draft of this ticket is gone (sent, or emptied): their other tabs still showing
- * text for it save it again (app/components/ticket/use-draft-autosave.ts).
+ * text for it save it again (app/components/ticket/use-draft-autosave.ts), under `generation`,
+ * the draft's generation now (a send advanced it).
  */
 export function draftCleared(
   member: Pick<Member, 'workspaceId' | 'userId'>,
   ticket: { id: string; number: number },
+  generation: number,
   at = new Date(),
 ): TicketEvent {
   return {
@@ -25,26 +26,33 @@ export function draftCleared(
     userId: member.userId,
     ticketId: ticket.id,
     number: ticket.number,
+    generation,
     at: at.toISOString(),
   }
 }
 
 /**
  * Saves the agent's composer text for the ticket (as they type, and when they leave the page).
- * Empty text deletes the draft (and returns its `draft.cleared` event to publish). Not audited: a
- * draft is work in progress, not an action.
+ * Empty text empties the draft (and returns its `draft.cleared` event to publish). `generation` is
+ * the draft generation the composer was given: a save from before a send (an autosave already on
+ * the wire when Send was pressed) or an Undo send carries an older one and is `ignored`, so sent
+ * text never comes back as a draft. Not audited: a draft is work in progress, not an action.
  */
-export async function saveDraft(member: Member, number: number, values: DraftValues) {
-  const db = getDb()
-  const ticketId = await ticketIdByNumber(db, { workspaceId: member.workspaceId, number })
-  if (!ticketId) return { kind: 'not-found' as const }
-  const key = { workspaceId: member.workspaceId, ticketId, userId: member.userId }
-  if (values.body.trim() !== '') {
-    await upsertDraft(db, { ...key, ...values })
-    return { kind: 'saved' as const, events: [] }
-  }
-  await deleteDraft(db, key)
-  return { kind: 'saved' as const, events: [draftCleared(member, { id: ticketId, number })] }
+export async function saveDraft(
+  member: Member,
+  number: number,
+  values: DraftValues & { generation: number },
+) {
+  return getDb().transaction(async (tx) => {
+    const ticketId = await lockTicketForDraft(tx, { workspaceId: member.workspaceId, number })
+    if (!ticketId) return { kind: 'not-found' as const }
+    const key = { workspaceId: member.workspaceId, ticketId, userId: member.userId }
+    const body = values.body.trim() === '' ? '' : values.body
+    const written = await upsertDraft(tx, { ...key, ...values, body })
+    if (!written) return { kind: 'ignored' as const, events: [] }
+    const events = body === '' ? [draftCleared(member, { id: ticketId, number }, values.generation)] : []
+    return { kind: 'saved' as const, events }
+  })
 }
 
 /**
@@ -54,7 +62,7 @@ export async function saveDraft(member: Member, number: number, values: DraftVal
  * page's Undo buttons).
  */
 export function ticketDraftsFrom(member: Member, state: ReturnType<typeof composerStateFrom>) {
-  const { drafts, held } = state
+  const { drafts, held, draftGeneration } = state
   const mine = drafts.find((r) => r.userId === member.userId)
   return {
     mine: mine
@@ -73,6 +81,8 @@ export function ticketDraftsFrom(member: Member, state: ReturnType<typeof compos
       .filter((r) => r.userId !== member.userId)
       .map(({ userId, name, body, kind, updatedAt }) => ({ userId, name, body, kind, updatedAt })),
     held,
+    /** What the composer's saves carry (saveDraft). */
+    generation: draftGeneration,
   }
 }
 

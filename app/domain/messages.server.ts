@@ -231,8 +231,9 @@ export async function replyToTicket(
       const outcome = await updateTickets(member, [ticket.id], { status: input.status }, tx)
       if (outcome.kind === 'updated') events.push(...outcome.events)
     }
-    // recordAgentMessage deleted the author's draft: their other tabs save theirs again.
-    events.push(draftCleared(member, ticket, at))
+    // recordAgentMessage emptied the author's draft: their other tabs save theirs again, under its
+    // new generation.
+    events.push(draftCleared(member, ticket, recorded.draftGeneration ?? 0, at))
     return { kind: 'sent' as const, messageId, events }
   })
 }

@@ -54,6 +54,8 @@ export type TicketEvent =
       userId: string
       ticketId: string
       number: number
+      /** The draft's generation now: what those tabs' saves must carry (saveDraft). */
+      generation: number
       at: string
     }
   | {

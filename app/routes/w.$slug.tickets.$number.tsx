@@ -501,6 +501,7 @@ export default function TicketPage() {
           latestMessageId={latest?.id}
           draft={page.drafts.mine}
           draftUrl={`/w/${page.slug}/tickets/${ticket.number}/draft`}
+          draftGeneration={page.drafts.generation}
           currentStatus={ticket.status}
           cannedResponses={page.cannedResponses}
           cannedContext={{

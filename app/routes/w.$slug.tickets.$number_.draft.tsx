@@ -9,8 +9,10 @@ import { DraftSchema } from '#app/utils/ticket-page-schemas.ts'
 /**
  * POST: the composer's draft for this ticket (debounced as the agent types, and by
  * `fetch(…, { keepalive: true })` when they leave the page). Same-origin only, like every POST
- * (the origin check in app/http); 204 when saved, 400 with the field errors when refused. Empty
- * text deletes the draft and tells the agent's other tabs (`draft.cleared`).
+ * (the origin check in app/http); 204 when saved, 200 `{ ignored: true }` when the save carries
+ * an older draft generation than the server's (it was sent, or an Undo send restored it, since),
+ * 400 with the field errors when refused. Empty text empties the draft and tells the agent's other
+ * tabs (`draft.cleared`).
  */
 export async function action({ request, params, context }: ActionFunctionArgs) {
   const member = await requireMember(request, params.slug)
@@ -20,8 +22,11 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   const outcome = await saveDraft(member, number, {
     body: submission.value.body ?? '',
     kind: submission.value.kind,
+    generation: submission.value.generation,
   })
   if (outcome.kind === 'not-found') throw notFound('Ticket not found')
+  // A save from before a send (or an Undo send) of this draft: nothing written, and nothing wrong.
+  if (outcome.kind === 'ignored') return data({ ignored: true }, { status: 200 })
   context.realtime.publish(outcome.events)
   return new Response(null, { status: 204 })
 }

@@ -138,9 +138,18 @@ export const RemoveTagSchema = z.object({
   tagId: z.uuid({ error: 'That tag is not on this ticket; reload the page to see its tags' }),
 })
 
-/** The composer's draft, saved as the agent types (the draft route); empty text deletes it. */
+/**
+ * The composer's draft, saved as the agent types (the draft route); empty text empties it.
+ * `generation`: the draft generation the page gave the composer (a save from before a send is
+ * ignored).
+ */
 export const DraftSchema = z.object({
   kind: MessageKind,
+  generation: z.coerce
+    .number({ error: 'Reload the page' })
+    .int({ error: 'Reload the page' })
+    .min(0, { error: 'Reload the page' })
+    .max(2_147_483_647, { error: 'Reload the page' }),
   body: z.string().max(MAX_BODY_CHARS, { error: 'The message is too long (100 KB at most)' }).optional(),
 })
 

@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql, type SQL } from 'drizzle-orm'
+import { and, eq, inArray, ne, sql, type SQL } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
 import { drafts, tickets } from '../schema.ts'
 
@@ -12,8 +12,12 @@ export type RestoredDraft = DraftValues & {
   files: DraftFile[]
 }
 
-/** The ticket's id by number, within the workspace, or undefined. */
-export async function ticketIdByNumber(
+/**
+ * The ticket's id by number, its row share-locked for the draft's write: a reply holds the
+ * ticket's row lock while it empties the draft, so a save waits for it (and then finds the new
+ * generation) instead of the two locking each other's rows in opposite orders (a deadlock).
+ */
+export async function lockTicketForDraft(
   db: DbOrTx,
   { workspaceId, number }: { workspaceId: string; number: number },
 ) {
@@ -21,10 +25,16 @@ export async function ticketIdByNumber(
     .select({ id: tickets.id })
     .from(tickets)
     .where(and(eq(tickets.workspaceId, workspaceId), eq(tickets.number, number)))
+    .for('key share')
   return row?.id
 }
 
-/** One draft per ticket and agent: the newest text replaces the stored one. */
+/**
+ * One draft per ticket and agent: the newest text replaces the stored one, if the save carries
+ * the draft's current generation (its composer loaded it, or was told of it by `draft.cleared`).
+ * Returns whether it was written: a save from before a send or an Undo send is not. Empty text
+ * empties the draft, and what an undone reply kept with it, keeping the row and its generation.
+ */
 export async function upsertDraft(
   db: DbOrTx,
   {
@@ -33,16 +43,21 @@ export async function upsertDraft(
     userId,
     body,
     kind,
-  }: { workspaceId: string; ticketId: string; userId: string } & DraftValues,
+    generation,
+  }: { workspaceId: string; ticketId: string; userId: string; generation: number } & DraftValues,
 ) {
   const updatedAt = new Date()
-  await db
+  const emptied = body === '' ? { cc: null, bcc: [], status: null, files: [] } : {}
+  const rows = await db
     .insert(drafts)
-    .values({ workspaceId, ticketId, userId, body, kind, updatedAt })
+    .values({ workspaceId, ticketId, userId, body, kind, generation, updatedAt })
     .onConflictDoUpdate({
       target: [drafts.ticketId, drafts.userId],
-      set: { body, kind, updatedAt },
+      set: { body, kind, updatedAt, ...emptied },
+      setWhere: eq(drafts.generation, generation),
     })
+    .returning({ id: drafts.id })
+  return rows.length > 0
 }
 
 /** The undone reply as the agent's draft, replacing whatever draft they had on the ticket. */
@@ -56,10 +71,14 @@ export async function restoreDraft(
   }: { workspaceId: string; ticketId: string; userId: string } & RestoredDraft,
 ) {
   const updatedAt = new Date()
+  // A new generation: the restore wins over any save still on the wire from before it.
   await db
     .insert(drafts)
-    .values({ workspaceId, ticketId, userId, ...values, updatedAt })
-    .onConflictDoUpdate({ target: [drafts.ticketId, drafts.userId], set: { ...values, updatedAt } })
+    .values({ workspaceId, ticketId, userId, ...values, generation: 1, updatedAt })
+    .onConflictDoUpdate({
+      target: [drafts.ticketId, drafts.userId],
+      set: { ...values, generation: sql`${drafts.generation} + 1`, updatedAt },
+    })
 }
 
 type DraftKey = { workspaceId: string; ticketId: string; userId: string }
@@ -79,10 +98,6 @@ export async function draftFiles(db: DbOrTx, key: DraftKey): Promise<DraftFile[]
   return row?.files ?? []
 }
 
-export async function deleteDraft(db: DbOrTx, key: DraftKey) {
-  await db.delete(drafts).where(isDraft(key))
-}
-
 /** The composer columns of the ticket page's statement as PostgreSQL returns them. */
 export type ComposerStateRow = {
   drafts: Array<
@@ -91,6 +106,7 @@ export type ComposerStateRow = {
       }
   >
   held: Array<{ messageId: string; heldUntil: string }>
+  draftGeneration: number
 }
 
 /**
@@ -121,13 +137,17 @@ export function composerStateColumns({
       (select coalesce(json_agg(json_build_object('messageId', m.id, 'heldUntil', m.held_until)), '[]'::json)
         from messages m
         where m.workspace_id = ${workspaceId} and m.ticket_id = ${ticketId}
-          and m.author_user_id = ${userId} and m.held_until > now()) as held`
+          and m.author_user_id = ${userId} and m.held_until > now()) as held,
+      coalesce((select d.generation from drafts d
+        where d.workspace_id = ${workspaceId} and d.ticket_id = ${ticketId} and d.user_id = ${userId}), 0)
+        as "draftGeneration"`
 }
 
 export function composerStateFrom(row: ComposerStateRow) {
   return {
     drafts: row.drafts.map((d) => ({ ...d, updatedAt: new Date(d.updatedAt) })),
     held: row.held.map((h) => ({ messageId: h.messageId, heldUntil: new Date(h.heldUntil) })),
+    draftGeneration: row.draftGeneration,
   }
 }
 
@@ -145,6 +165,7 @@ export async function ticketsWithDraft(
         eq(drafts.workspaceId, workspaceId),
         eq(drafts.userId, userId),
         inArray(drafts.ticketId, ticketIds),
+        ne(drafts.body, ''),
       ),
     )
   return rows.map((r) => r.ticketId)

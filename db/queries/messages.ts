@@ -1,6 +1,7 @@
 import { and, eq, gt, sql, type SQL } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
 import { executePrepared } from '../prepared.ts'
+import { uuidv7 } from '../uuid.ts'
 import { contacts, customerLinks, tickets, workspaces, type TicketStatus } from '../schema.ts'
 import { activeWebhookEndpointsColumn, type ActiveWebhookEndpoint } from './webhooks.ts'
 
@@ -137,6 +138,7 @@ export async function recordAgentMessage(db: DbOrTx, v: AgentMessageValues) {
   const { message: m } = v
   const result = await executePrepared<{
     messageId: string | null
+    draftGeneration: number | null
     newer: Array<Omit<NewerMessageRow, 'createdAt'> & { createdAt: string }>
     emailed: ReplyThreadContext['emailed']
     quoted: Array<Omit<ReplyThreadContext['quoted'][number], 'createdAt'> & { createdAt: string }>
@@ -194,12 +196,19 @@ export async function recordAgentMessage(db: DbOrTx, v: AgentMessageValues) {
       insert into ticket_reads (user_id, ticket_id, read_at)
       select ${v.userId}::uuid, ${v.ticketId}::uuid, ${v.readAt}::timestamptz from go where go.ok
       on conflict (user_id, ticket_id) do update set read_at = excluded.read_at),
+    -- The draft is emptied and its generation advanced (kept as a row even when there was none):
+    -- a save still on the wire from before the send carries the old one and is ignored (saveDraft).
     draft as (
-      delete from drafts d using go
-      where go.ok and d.workspace_id = ${v.workspaceId}::uuid and d.ticket_id = ${v.ticketId}::uuid
-        and d.user_id = ${v.userId}::uuid)
+      insert into drafts (id, workspace_id, ticket_id, user_id, body, kind, generation, updated_at)
+      select ${uuidv7()}::uuid, ${v.workspaceId}::uuid, ${v.ticketId}::uuid, ${v.userId}::uuid, '',
+        ${m.kind}::message_kind, 1, ${m.createdAt}::timestamptz
+      from go where go.ok
+      on conflict (ticket_id, user_id) do update set body = '', cc = null, bcc = '{}', status = null,
+        files = '[]', generation = drafts.generation + 1, updated_at = excluded.updated_at
+      returning generation)
     select
       (select msg.id from msg) as "messageId",
+      (select draft.generation from draft) as "draftGeneration",
       (select coalesce(json_agg(json_build_object('id', n.id, 'kind', n.kind, 'bodyText', n.body_text,
           'createdAt', n.created_at, 'userName', n.user_name, 'contactName', n.contact_name,
           'contactEmail', n.contact_email) order by n.created_at, n.id), '[]'::json)
@@ -226,6 +235,7 @@ export async function recordAgentMessage(db: DbOrTx, v: AgentMessageValues) {
   const row = result.rows[0]!
   return {
     messageId: row.messageId,
+    draftGeneration: row.draftGeneration,
     newer: row.newer.map((n) => ({ ...n, createdAt: new Date(n.createdAt) })),
     thread: {
       emailed: row.emailed,

@@ -270,7 +270,7 @@ export function queueListing(input: QueueListingInput & { workspaceId: Ref; user
         input.rowExtras
           ? sql`(select tr.gist from ticket_triage tr where tr.ticket_id = page.id and tr.workspace_id = ${workspaceId}) as gist,
       exists (select 1 from drafts d where d.ticket_id = page.id and d.user_id = ${userId}
-              and d.workspace_id = ${workspaceId}) as has_draft,
+              and d.workspace_id = ${workspaceId} and d.body <> '') as has_draft,
       left(lm.body_text, 600) as last_message_text, lm.author_user_id is not null as last_message_from_agent,
       case when page.status in ('open', 'pending') and page.last_customer_message_at is not null
              and (ms.last_agent_reply_at is null or ms.last_agent_reply_at <= page.last_customer_message_at)

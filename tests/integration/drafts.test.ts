@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm'
+import { and, eq, ne } from 'drizzle-orm'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
 import { drafts } from '#db/schema.ts'
@@ -23,11 +23,17 @@ function saveDraft(
   slug = agent.workspace.slug,
   calls?: RealtimeCalls,
 ) {
-  return callAction(draftRoute, `/w/${slug}/tickets/${number}/draft`, fields, {
-    cookie: agent.cookie,
-    params: { slug, number: String(number) },
-    context: testContext(calls),
-  })
+  // The generation a freshly loaded page gives its composer, unless the test says otherwise.
+  return callAction(
+    draftRoute,
+    `/w/${slug}/tickets/${number}/draft`,
+    { generation: '0', ...fields },
+    {
+      cookie: agent.cookie,
+      params: { slug, number: String(number) },
+      context: testContext(calls),
+    },
+  )
 }
 
 function loadTicket(agent: Agent, number: number) {
@@ -38,10 +44,13 @@ function loadTicket(agent: Agent, number: number) {
 }
 
 async function storedDrafts(ticketId: string) {
-  return getDb()
-    .select({ userId: drafts.userId, body: drafts.body, kind: drafts.kind })
-    .from(drafts)
-    .where(eq(drafts.ticketId, ticketId))
+  return (
+    getDb()
+      .select({ userId: drafts.userId, body: drafts.body, kind: drafts.kind })
+      .from(drafts)
+      // A sent or emptied draft stays as an empty row keeping its generation: no draft to anyone.
+      .where(and(eq(drafts.ticketId, ticketId), ne(drafts.body, '')))
+  )
 }
 
 function draftClearedFor(agent: Agent, ticket: { ticketId: string; number: number }) {
@@ -51,8 +60,29 @@ function draftClearedFor(agent: Agent, ticket: { ticketId: string; number: numbe
     userId: agent.user.id,
     ticketId: ticket.ticketId,
     number: ticket.number,
+    generation: expect.any(Number),
     at: expect.any(String),
   }
+}
+
+function queueFor(who: Agent) {
+  return callLoader(queueRoute, `/w/${who.workspace.slug}/tickets?view=all`, {
+    cookie: who.cookie,
+    params: { slug: who.workspace.slug },
+  })
+}
+
+function sendReply(agent: Agent, number: number, body: string, calls?: RealtimeCalls) {
+  return callAction(
+    ticketRoute,
+    `/w/${agent.workspace.slug}/tickets/${number}`,
+    { intent: 'reply', kind: 'reply', body, sendAnyway: '1' },
+    {
+      cookie: agent.cookie,
+      params: { slug: agent.workspace.slug, number: String(number) },
+      context: testContext(calls),
+    },
+  )
 }
 
 describe('drafts', () => {
@@ -79,6 +109,7 @@ describe('drafts', () => {
         files: [],
       },
       others: [],
+      generation: 0,
     })
   })
 
@@ -113,6 +144,78 @@ describe('drafts', () => {
     expect(calls.published).toEqual([draftClearedFor(agent, ticket)])
   })
 
+  it('ignores a save from before the send (an autosave on the wire as Send was pressed): the sent text never comes back as a draft', async () => {
+    const agent = await createMember('agent')
+    const teammate = await createMember('agent', agent.workspace)
+    const ticket = await createTicketFor(agent)
+    expect((await saveDraft(agent, ticket.number, { kind: 'reply', body: 'On its way' })).status).toBe(204)
+    expect((await sendReply(agent, ticket.number, 'On its way')).status).toBe(302)
+    const late = await saveDraft(agent, ticket.number, { kind: 'reply', body: 'On its way' })
+    expect(late.status).toBe(200)
+    expect(late.data).toEqual({ ignored: true })
+    expect(await storedDrafts(ticket.ticketId)).toEqual([])
+    const page = await loadTicket(agent, ticket.number)
+    expect(page.data.drafts).toMatchObject({ mine: null, generation: 1 })
+    expect((await loadTicket(teammate, ticket.number)).data.drafts.others).toEqual([])
+    const row = inboxRows(await queueFor(agent)).find((r: { number: number }) => r.number === ticket.number)
+    expect(row.draft).toBeFalsy()
+    // The page after the send gives its composer the new generation: its saves are kept.
+    expect(
+      (await saveDraft(agent, ticket.number, { kind: 'reply', body: 'Next one', generation: '1' })).status,
+    ).toBe(204)
+    expect(await storedDrafts(ticket.ticketId)).toEqual([
+      { userId: agent.user.id, body: 'Next one', kind: 'reply' },
+    ])
+  })
+
+  it('never keeps the sent text when a save and the send race, in either order', async () => {
+    const agent = await createMember('agent')
+    const ticket = await createTicketFor(agent)
+    for (let round = 0; round < 8; round++) {
+      const page = await loadTicket(agent, ticket.number)
+      const generation = String(page.data.drafts.generation)
+      const body = `Race ${round}`
+      const [saved, sent] = await Promise.all([
+        saveDraft(agent, ticket.number, { kind: 'reply', body, generation }),
+        sendReply(agent, ticket.number, body),
+      ])
+      expect(sent.status).toBe(302)
+      expect([200, 204]).toContain(saved.status)
+      expect(await storedDrafts(ticket.ticketId)).toEqual([])
+    }
+  })
+
+  it('another tab, told by draft.cleared, saves its own text under the new generation', async () => {
+    const agent = await createMember('agent')
+    const ticket = await createTicketFor(agent)
+    const calls: RealtimeCalls = { disconnected: [], removed: [], published: [] }
+    expect((await sendReply(agent, ticket.number, 'From tab one', calls)).status).toBe(302)
+    const cleared = calls.published!.find((e) => e.type === 'draft.cleared')
+    expect(cleared).toMatchObject({ generation: 1 })
+    const stale = await saveDraft(agent, ticket.number, { kind: 'note', body: 'Tab two' })
+    expect(stale.data).toEqual({ ignored: true })
+    const again = await saveDraft(agent, ticket.number, {
+      kind: 'note',
+      body: 'Tab two',
+      generation: String((cleared as unknown as { generation: number }).generation),
+    })
+    expect(again.status).toBe(204)
+    expect(await storedDrafts(ticket.ticketId)).toEqual([
+      { userId: agent.user.id, body: 'Tab two', kind: 'note' },
+    ])
+  })
+
+  it('refuses a save without a generation (400) and writes nothing', async () => {
+    const agent = await createMember('agent')
+    const ticket = await createTicketFor(agent)
+    for (const generation of ['', 'x', '-1', '1.5']) {
+      expect((await saveDraft(agent, ticket.number, { kind: 'reply', body: 'x', generation })).status).toBe(
+        400,
+      )
+    }
+    expect(await storedDrafts(ticket.ticketId)).toEqual([])
+  })
+
   it('shows a teammate "has a draft" with its text, and marks the queue row for its author only', async () => {
     const agent = await createMember('agent')
     const teammate = await createMember('agent', agent.workspace)
@@ -132,11 +235,6 @@ describe('drafts', () => {
       },
     ])
 
-    const queueFor = (who: Agent) =>
-      callLoader(queueRoute, `/w/${who.workspace.slug}/tickets?view=all`, {
-        cookie: who.cookie,
-        params: { slug: who.workspace.slug },
-      })
     const marked = (rows: Array<{ number: number; draft?: boolean }>) =>
       rows.filter((r) => r.draft).map((r) => r.number)
     expect(marked(inboxRows(await queueFor(teammate)))).toEqual([ticket.number])

@@ -10,6 +10,7 @@ import { releaseHeldReply } from '#app/domain/undo-send.server.ts'
 import { queue, startQueue } from '#app/jobs/queue.server.ts'
 import * as accountRoute from '#app/routes/account.tsx'
 import * as ticketRoute from '#app/routes/w.$slug.tickets.$number.tsx'
+import * as draftRoute from '#app/routes/w.$slug.tickets.$number_.draft.tsx'
 import { createMember, createTicketFor, setTicket } from '#tests/helpers/factories.ts'
 import { callAction, callLoader, testContext, type RealtimeCalls } from '#tests/helpers/routes.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
@@ -111,6 +112,46 @@ describe('undo send', () => {
     expect((await post(agent, ticket.number, { intent: 'undo-send', messageId })).status).toBe(409)
   })
 
+  it('the draft Undo restores wins over saves from before it (an autosave on the wire at the send, or a tab that saw the send)', async () => {
+    const agent = await createMember('agent')
+    await setDelay(agent, 30)
+    const ticket = await createTicketFor(agent)
+    const save = (body: string, generation: number) =>
+      callAction(
+        draftRoute,
+        `/w/${agent.workspace.slug}/tickets/${ticket.number}/draft`,
+        { kind: 'reply', body, generation: String(generation) },
+        {
+          cookie: agent.cookie,
+          params: { slug: agent.workspace.slug, number: String(ticket.number) },
+          context: testContext(),
+        },
+      )
+    expect((await save('Oops', 0)).status).toBe(204)
+    const { messageId } = await sendReply(agent, ticket.number, 'Oops, sent', {
+      disconnected: [],
+      removed: [],
+    })
+    expect((await post(agent, ticket.number, { intent: 'undo-send', messageId })).status).toBe(302)
+    // From before the send, and from a page (or a tab told by draft.cleared) after it: both older.
+    expect((await save('Oops', 0)).data).toEqual({ ignored: true })
+    expect((await save('', 1)).data).toEqual({ ignored: true })
+    const stored = () =>
+      getDb()
+        .select({ body: drafts.body, generation: drafts.generation })
+        .from(drafts)
+        .where(eq(drafts.ticketId, ticket.ticketId))
+    expect(await stored()).toEqual([{ body: 'Oops, sent', generation: 2 }])
+    // The page after the Undo gives the composer the restored draft's generation.
+    const page = await callLoader(ticketRoute, `/w/${agent.workspace.slug}/tickets/${ticket.number}`, {
+      cookie: agent.cookie,
+      params: { slug: agent.workspace.slug, number: String(ticket.number) },
+    })
+    expect(page.data.drafts).toMatchObject({ mine: { body: 'Oops, sent' }, generation: 2 })
+    expect((await save('Oops, sent, edited', 2)).status).toBe(204)
+    expect(await stored()).toEqual([{ body: 'Oops, sent, edited', generation: 2 }])
+  })
+
   it('Undo restores the whole reply (files, CC, BCC, status choice), puts back the status and CC the send set, and the next send attaches the kept files', async () => {
     const agent = await createMember('agent')
     await setDelay(agent, 30)
@@ -203,7 +244,13 @@ describe('undo send', () => {
         .from(attachments)
         .where(eq(attachments.messageId, resentId)),
     ).toEqual([{ filename: 'note.txt', sha256 }])
-    expect(await getDb().select().from(drafts).where(eq(drafts.ticketId, ticket.ticketId))).toEqual([])
+    // The send emptied the draft (kept as an empty row with its generation) and what it kept.
+    expect(
+      await getDb()
+        .select({ body: drafts.body, files: drafts.files, cc: drafts.cc, status: drafts.status })
+        .from(drafts)
+        .where(eq(drafts.ticketId, ticket.ticketId)),
+    ).toEqual([{ body: '', files: [], cc: null, status: null }])
   })
 
   it('kept files count toward the 10-file limit with the newly attached ones', async () => {

@@ -59,6 +59,8 @@ type Props = {
     files?: Array<{ filename: string; size: number; sha256: string }>
   } | null
   draftUrl?: string
+  /** The draft generation the server gave this page: every save carries it (saveDraft). */
+  draftGeneration?: number
   /** Workspace members a note can `@mention` (suggested while typing one). */
   mentionMembers?: Array<{ userId: string; name: string }>
   /** The queue the agent came from (its query string): "Send & next" goes to its next ticket. */
@@ -176,6 +178,7 @@ export function Composer(props: Props) {
     bodyRef,
     kind,
     initial: draft,
+    generation: props.draftGeneration ?? 0,
   })
   // An answer other than the redirect (failed, collision, refused): the reply was not stored and
   // its draft not deleted, so bring the server's copy up to date with what is in the composer.

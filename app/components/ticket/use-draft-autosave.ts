@@ -11,12 +11,15 @@ type Saved = { body: string; kind: MessageKind }
 /**
  * Saves the composer's text as a server-side draft (POST to the ticket's draft route): 1 s after
  * the agent stops typing, and with `keepalive` when the page is hidden or the composer goes away,
- * so a closed tab or a navigation keeps the words. Only changes are sent. `sending()` is called
- * when a send starts: the reply's transaction deletes the draft, so no save may race it (the
- * composer unmounts with the sent text); `sendAnswered()` saves again after a send that failed.
- * When the server's draft is deleted elsewhere (a `draft.cleared` event: this agent sent, or
- * emptied the text, in another tab), what this composer shows is saved again: it no longer
- * matches what the server holds, so it would otherwise be lost on a reload.
+ * so a closed tab or a navigation keeps the words. Only changes are sent. Each save carries the
+ * draft generation the page was given: a send advances it on the server, so a save already on the
+ * wire when Send was pressed is answered `{ ignored: true }` (200, not an error) instead of
+ * bringing the sent text back. `sending()` is called when a send starts: no new save may race it
+ * (the composer unmounts with the sent text); `sendAnswered()` saves again after a send that
+ * failed. When the server's draft is emptied elsewhere (a `draft.cleared` event: this agent sent,
+ * or emptied the text, in another tab), what this composer shows is saved again, under the
+ * event's generation: it no longer matches what the server holds, so it would otherwise be lost on
+ * a reload.
  */
 export function useDraftAutosave({
   url,
@@ -24,6 +27,7 @@ export function useDraftAutosave({
   bodyRef,
   kind,
   initial,
+  generation,
 }: {
   url: string
   ticketId: string
@@ -31,7 +35,12 @@ export function useDraftAutosave({
   kind: MessageKind
   /** What the server holds now (the restored draft, or nothing). */
   initial: Saved | null
+  /** The server's draft generation when the page loaded. */
+  generation: number
 }) {
+  const currentGeneration = useRef(generation)
+  // A newer page (after a send or an Undo send) brings a newer generation; an event may have too.
+  currentGeneration.current = Math.max(currentGeneration.current, generation)
   const saved = useRef<Saved>(initial ?? { body: '', kind })
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined)
   const latest = useRef({ url, kind })
@@ -55,7 +64,7 @@ export function useDraftAutosave({
       saved.current = next
       fetch(target, {
         method: 'POST',
-        body: new URLSearchParams(next),
+        body: new URLSearchParams({ ...next, generation: String(currentGeneration.current) }),
         keepalive,
         credentials: 'same-origin',
       }).then(
@@ -95,6 +104,7 @@ export function useDraftAutosave({
     const onEvent = (event: WorkspaceEvent) => {
       if (event.type !== 'draft.cleared' || event.ticketId !== ticketId || inFlight.current) return
       saved.current = { body: '', kind: latest.current.kind }
+      currentGeneration.current = Math.max(currentGeneration.current, event.generation)
       flush()
     }
     socket.on('ticket-event', onEvent)

@@ -1,0 +1,1 @@
+ALTER TABLE "drafts" ADD COLUMN "generation" integer DEFAULT 0 NOT NULL;
