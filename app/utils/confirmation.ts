@@ -4,6 +4,22 @@ export const CONFIRMED_FIELD = 'confirmed'
 /** A bulk status change of more tickets than this asks for confirmation first. */
 export const BULK_CONFIRM_ABOVE = 10
 
+/** How many tickets a bulk confirmation names; the rest are counted. */
+export const BULK_CONFIRM_NAMES = 10
+
+/**
+ * Tickets as a bulk confirmation names them, with JavaScript (the dialog) and without (the
+ * confirmation page): "#12 Refund please", the first BULK_CONFIRM_NAMES by number, then "and N more".
+ */
+export function nameTickets(tickets: Array<{ number: number; subject: string }>) {
+  const sorted = [...tickets].sort((a, b) => a.number - b.number)
+  const named = sorted
+    .slice(0, BULK_CONFIRM_NAMES)
+    .map((t) => (t.subject ? `#${t.number} ${t.subject}` : `#${t.number}`))
+  const more = sorted.length - named.length
+  return more > 0 ? [...named, `and ${more} more`] : named
+}
+
 /** What an action answers a destructive post without `confirmed=1` with. */
 export type ConfirmStep = {
   title: string

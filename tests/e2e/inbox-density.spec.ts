@@ -36,7 +36,9 @@ async function rowsAboveTheFold(page: Page) {
 
 test.use({ viewport: { width: 1440, height: 900 } })
 
-test('the inbox shows at least 15 tickets above the fold at 1440×900', async ({ page }) => {
+test('the inbox shows at least 15 tickets above the fold at 1440×900; a bulk change of more than 10 names them first', async ({
+  page,
+}) => {
   const id = unique()
   const slug = `dense-${id}`
   await signUp(page, 'Dana Dense', `dana-${id}@example.com`, 'Dense Co', slug)
@@ -61,6 +63,19 @@ test('the inbox shows at least 15 tickets above the fold at 1440×900', async ({
   const rows = await rowsAboveTheFold(page)
   console.log(`rows above the fold at 1440x900: ${rows}`)
   expect(rows).toBeGreaterThanOrEqual(15)
+  // A bulk status change of more than 10 asks first, naming the tickets (the first 10 by number).
+  for (let n = 1; n <= 12; n++)
+    await page.getByRole('checkbox', { name: `Select ticket #${n}`, exact: true }).check()
+  const bulk = page.getByRole('form', { name: 'Bulk actions on selected tickets' })
+  await bulk.getByLabel('Status').selectOption('pending')
+  await bulk.getByRole('button', { name: 'Set status' }).click()
+  const dialog = page.getByRole('dialog', { name: 'Change the status of 12 tickets?' })
+  await expect(dialog.getByRole('list', { name: 'Applies to' }).getByRole('listitem')).toHaveText([
+    ...Array.from({ length: 10 }, (_, i) => `#${i + 1} Density question ${i + 1}`),
+    'and 2 more',
+  ])
+  await dialog.getByRole('button', { name: 'Cancel' }).click()
+  await expect(page.getByRole('link', { name: 'Density question 1', exact: true })).toBeVisible()
 })
 
 test("a bulk action's toast offers Undo, which puts exactly those tickets back", async ({ page }) => {

@@ -3,7 +3,7 @@ import { Form, useNavigation } from '@remix-run/react'
 import { LiveSocketField } from '#app/components/live/live-socket-field.tsx'
 import { Button } from '#app/components/ui/button.tsx'
 import { ConfirmButton } from '#app/components/ui/confirm-dialog.tsx'
-import { BULK_CONFIRM_ABOVE } from '#app/utils/confirmation.ts'
+import { BULK_CONFIRM_ABOVE, nameTickets } from '#app/utils/confirmation.ts'
 import { FormErrors } from '#app/components/ui/field.tsx'
 import { STATUS_LABEL, TICKET_STATUSES } from '#app/utils/vocabulary.ts'
 import type { QueueOptions } from './queue-filters.tsx'
@@ -13,6 +13,21 @@ export const BULK_FORM_ID = 'bulk'
 /** The ticket checkboxes checked in the bulk form (they belong to it through `form=`). */
 function selectedCount(form: HTMLFormElement) {
   return new FormData(form).getAll('ticketIds').length
+}
+
+/** The checked tickets as the confirmation names them (nameTickets), read from their rows. */
+function selectedTickets(form: HTMLFormElement) {
+  const checked = [
+    ...form.ownerDocument.querySelectorAll<HTMLInputElement>('input[name="ticketIds"]:checked'),
+  ]
+  return nameTickets(
+    checked
+      .filter((input) => input.form === form)
+      .map((input) => ({
+        number: Number(/#(\d+)/.exec(input.getAttribute('aria-label') ?? '')?.[1] ?? 0),
+        subject: input.closest('tr')?.querySelector('.queue-subject')?.textContent?.trim() ?? '',
+      })),
+  )
 }
 
 type BulkField = 'tag' | 'assignee' | 'status'
@@ -144,6 +159,7 @@ export function BulkToolbar({
             when={(form) => selectedCount(form) > BULK_CONFIRM_ABOVE}
             title={(form) => `Change the status of ${selectedCount(form)} tickets?`}
             description="Each ticket gets the new status; this is recorded in its activity."
+            items={selectedTickets}
             confirmLabel="Set status"
           >
             Set status

@@ -9,6 +9,8 @@ type ConfirmButtonProps = {
   /** The question, e.g. "Remove Ana Lopez from the workspace?" (or made from the form when asked). */
   title: string | ((form: HTMLFormElement) => string)
   description?: string
+  /** What the action applies to, listed under the question (made from the form when it opens). */
+  items?: (form: HTMLFormElement) => string[]
   confirmLabel: string
   /** Ask only when this says so (a bulk change of more than 10 tickets); always when omitted. */
   when?: (form: HTMLFormElement) => boolean
@@ -40,6 +42,7 @@ export function ConfirmButton(props: ConfirmButtonProps) {
   const submit = useSubmit()
   const [open, setOpen] = useState(false)
   const [question, setQuestion] = useState(typeof props.title === 'string' ? props.title : '')
+  const [items, setItems] = useState<string[]>([])
   function confirm() {
     const form = owner.current
     setOpen(false)
@@ -71,6 +74,7 @@ export function ConfirmButton(props: ConfirmButtonProps) {
                 if (props.when && form && !props.when(form)) return
                 owner.current = form
                 if (form && typeof props.title === 'function') setQuestion(props.title(form))
+                if (form && props.items) setItems(props.items(form))
                 event.preventDefault()
                 dialog.request()
                 setOpen(true)
@@ -82,6 +86,7 @@ export function ConfirmButton(props: ConfirmButtonProps) {
       </Button>
       {Dialog ? (
         <Dialog open={open} onOpenChange={setOpen} title={question} description={props.description}>
+          {items.length ? <AppliesTo items={items} /> : null}
           <div className="mt-5 flex justify-end gap-2">
             <Button type="button" variant="secondary" onClick={() => setOpen(false)} autoFocus>
               Cancel
@@ -113,13 +118,7 @@ export function ConfirmStepPage({ step }: { step: ConfirmStep }) {
       {step.description ? (
         <p className="text-sm text-slate-700 dark:text-slate-300">{step.description}</p>
       ) : null}
-      {step.items ? (
-        <ul aria-label="Applies to" className="list-disc space-y-0.5 pl-5 text-sm break-words">
-          {step.items.map((item, i) => (
-            <li key={i}>{item}</li>
-          ))}
-        </ul>
-      ) : null}
+      {step.items ? <AppliesTo items={step.items} /> : null}
       <Form method="post" className="flex flex-wrap gap-2">
         {step.fields.map(([name, value], i) => (
           <input key={`${name}-${i}`} type="hidden" name={name} value={value} />
@@ -136,5 +135,16 @@ export function ConfirmStepPage({ step }: { step: ConfirmStep }) {
         </Link>
       </Form>
     </section>
+  )
+}
+
+/** The list of what a confirmation applies to (the tickets of a bulk change), with and without JavaScript. */
+function AppliesTo({ items }: { items: string[] }) {
+  return (
+    <ul aria-label="Applies to" className="mt-3 list-disc space-y-0.5 pl-5 text-sm break-words">
+      {items.map((item, i) => (
+        <li key={i}>{item}</li>
+      ))}
+    </ul>
   )
 }
