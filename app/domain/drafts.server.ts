@@ -38,6 +38,11 @@ export function draftCleared(
  * the wire when Send was pressed) or an Undo send carries an older one and is `ignored`, so sent
  * text never comes back as a draft. Not audited: a draft is work in progress, not an action.
  */
+/** Whether the member's workspace has this ticket: a refused draft save answers 404 for one it has not. */
+export async function draftTicketExists(member: Member, number: number) {
+  return (await lockTicketForDraft(getDb(), { workspaceId: member.workspaceId, number })) !== undefined
+}
+
 export async function saveDraft(
   member: Member,
   number: number,

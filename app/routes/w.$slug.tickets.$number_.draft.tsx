@@ -1,5 +1,5 @@
 import { data, type ActionFunctionArgs } from '@remix-run/node'
-import { saveDraft } from '#app/domain/drafts.server.ts'
+import { draftTicketExists, saveDraft } from '#app/domain/drafts.server.ts'
 import { notFound } from '#app/domain/errors.server.ts'
 import { ticketNumberFrom } from '#app/domain/ticket-page.server.ts'
 import { requireMember } from '#app/http/auth.server.ts'
@@ -18,7 +18,11 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   const member = await requireMember(request, params.slug)
   const number = ticketNumberFrom(params.number)
   const submission = parseSubmission(await readForm(request), { schema: DraftSchema })
-  if (submission.status !== 'success') return data({ error: submission.error }, { status: 400 })
+  if (submission.status !== 'success') {
+    // Another workspace's ticket (or none) is a 404 whatever the form says.
+    if (!(await draftTicketExists(member, number))) throw notFound('Ticket not found')
+    return data({ error: submission.error }, { status: 400 })
+  }
   const outcome = await saveDraft(member, number, {
     body: submission.value.body ?? '',
     kind: submission.value.kind,

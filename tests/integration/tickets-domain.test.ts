@@ -95,7 +95,8 @@ describe('replies and status', () => {
     if (second.kind !== 'sent') throw new Error('expected sent')
     await getDb().execute(
       sql`insert into drafts (id, workspace_id, ticket_id, user_id, body, kind)
-        values (gen_random_uuid(), ${member.workspace.id}, ${ticket.ticketId}, ${member.user.id}, 'Draft', 'reply')`,
+        values (gen_random_uuid(), ${member.workspace.id}, ${ticket.ticketId}, ${member.user.id}, 'Draft', 'reply')
+        on conflict (ticket_id, user_id) do update set body = 'Draft', kind = 'reply'`,
     )
     const counts = () =>
       getDb()
