@@ -1,6 +1,7 @@
 import { getDb } from '#db/client.ts'
 import {
   type composerStateFrom,
+  draftGenerationOf,
   lockTicketForDraft,
   ticketsWithDraft,
   upsertDraft,
@@ -54,7 +55,11 @@ export async function saveDraft(
     const key = { workspaceId: member.workspaceId, ticketId, userId: member.userId }
     const body = values.body.trim() === '' ? '' : values.body
     const written = await upsertDraft(tx, { ...key, ...values, body })
-    if (!written) return { kind: 'ignored' as const, events: [] }
+    // The server's generation goes back with it: the composer saves what it shows under it,
+    // unless that is a send's text (the composer knows; see use-draft-autosave.ts).
+    if (!written) {
+      return { kind: 'ignored' as const, generation: await draftGenerationOf(tx, key), events: [] }
+    }
     const events = body === '' ? [draftCleared(member, { id: ticketId, number }, values.generation)] : []
     return { kind: 'saved' as const, events }
   })

@@ -9,8 +9,9 @@ import { DraftSchema } from '#app/utils/ticket-page-schemas.ts'
 /**
  * POST: the composer's draft for this ticket (debounced as the agent types, and by
  * `fetch(…, { keepalive: true })` when they leave the page). Same-origin only, like every POST
- * (the origin check in app/http); 204 when saved, 200 `{ ignored: true }` when the save carries
- * an older draft generation than the server's (it was sent, or an Undo send restored it, since),
+ * (the origin check in app/http); 204 when saved, 200 `{ ignored: true, generation }` when the
+ * save carries an older draft generation than the server's (it was sent, or an Undo send restored
+ * it, since; `generation` is the server's, under which the composer saves what it shows next),
  * 400 with the field errors when refused. Empty text empties the draft and tells the agent's other
  * tabs (`draft.cleared`).
  */
@@ -30,7 +31,9 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   })
   if (outcome.kind === 'not-found') throw notFound('Ticket not found')
   // A save from before a send (or an Undo send) of this draft: nothing written, and nothing wrong.
-  if (outcome.kind === 'ignored') return data({ ignored: true }, { status: 200 })
+  if (outcome.kind === 'ignored') {
+    return data({ ignored: true, generation: outcome.generation }, { status: 200 })
+  }
   context.realtime.publish(outcome.events)
   return new Response(null, { status: 204 })
 }

@@ -60,6 +60,18 @@ export async function upsertDraft(
   return rows.length > 0
 }
 
+/** The agent's draft generation on the ticket (0 when they never had a draft there). */
+export async function draftGenerationOf(
+  db: DbOrTx,
+  { ticketId, userId }: { ticketId: string; userId: string },
+) {
+  const [row] = await db
+    .select({ generation: drafts.generation })
+    .from(drafts)
+    .where(and(eq(drafts.ticketId, ticketId), eq(drafts.userId, userId)))
+  return row?.generation ?? 0
+}
+
 /** The undone reply as the agent's draft, replacing whatever draft they had on the ticket. */
 export async function restoreDraft(
   db: DbOrTx,

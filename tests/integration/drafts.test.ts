@@ -152,7 +152,7 @@ describe('drafts', () => {
     expect((await sendReply(agent, ticket.number, 'On its way')).status).toBe(302)
     const late = await saveDraft(agent, ticket.number, { kind: 'reply', body: 'On its way' })
     expect(late.status).toBe(200)
-    expect(late.data).toEqual({ ignored: true })
+    expect(late.data).toEqual({ ignored: true, generation: 1 })
     expect(await storedDrafts(ticket.ticketId)).toEqual([])
     const page = await loadTicket(agent, ticket.number)
     expect(page.data.drafts).toMatchObject({ mine: null, generation: 1 })
@@ -193,7 +193,7 @@ describe('drafts', () => {
     const cleared = calls.published!.find((e) => e.type === 'draft.cleared')
     expect(cleared).toMatchObject({ generation: 1 })
     const stale = await saveDraft(agent, ticket.number, { kind: 'note', body: 'Tab two' })
-    expect(stale.data).toEqual({ ignored: true })
+    expect(stale.data).toEqual({ ignored: true, generation: 1 })
     const again = await saveDraft(agent, ticket.number, {
       kind: 'note',
       body: 'Tab two',

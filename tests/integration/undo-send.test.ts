@@ -134,8 +134,8 @@ describe('undo send', () => {
     })
     expect((await post(agent, ticket.number, { intent: 'undo-send', messageId })).status).toBe(302)
     // From before the send, and from a page (or a tab told by draft.cleared) after it: both older.
-    expect((await save('Oops', 0)).data).toEqual({ ignored: true })
-    expect((await save('', 1)).data).toEqual({ ignored: true })
+    expect((await save('Oops', 0)).data).toEqual({ ignored: true, generation: 2 })
+    expect((await save('', 1)).data).toEqual({ ignored: true, generation: 2 })
     const stored = () =>
       getDb()
         .select({ body: drafts.body, generation: drafts.generation })
