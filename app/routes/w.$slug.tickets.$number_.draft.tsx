@@ -1,4 +1,4 @@
-import { data, type ActionFunctionArgs } from '@remix-run/node'
+import type { ActionFunctionArgs } from '@remix-run/node'
 import { draftTicketExists, saveDraft } from '#app/domain/drafts.server.ts'
 import { notFound } from '#app/domain/errors.server.ts'
 import { ticketNumberFrom } from '#app/domain/ticket-page.server.ts'
@@ -22,7 +22,9 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   if (submission.status !== 'success') {
     // Another workspace's ticket (or none) is a 404 whatever the form says.
     if (!(await draftTicketExists(member, number))) throw notFound('Ticket not found')
-    return data({ error: submission.error }, { status: 400 })
+    // Response.json, not data(): with single fetch, Remix answers a resource route's data() with
+    // 200 whatever its status, and the composer took a refusal for a save.
+    return Response.json({ error: submission.error }, { status: 400 })
   }
   const outcome = await saveDraft(member, number, {
     body: submission.value.body ?? '',
@@ -32,7 +34,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   if (outcome.kind === 'not-found') throw notFound('Ticket not found')
   // A save from before a send (or an Undo send) of this draft: nothing written, and nothing wrong.
   if (outcome.kind === 'ignored') {
-    return data({ ignored: true, generation: outcome.generation }, { status: 200 })
+    return Response.json({ ignored: true, generation: outcome.generation })
   }
   context.realtime.publish(outcome.events)
   return new Response(null, { status: 204 })

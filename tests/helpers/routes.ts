@@ -53,6 +53,12 @@ async function normalize(run: () => Promise<unknown>): Promise<RouteResult> {
   return { status: 200, headers: new Headers(), data: value, location: null }
 }
 
+/** A result whose Response carried JSON (a resource route's `Response.json`), with `data` parsed. */
+export function withJson(result: RouteResult): RouteResult {
+  const json = result.headers.get('content-type')?.includes('application/json')
+  return json && typeof result.data === 'string' ? { ...result, data: JSON.parse(result.data) } : result
+}
+
 type Route = {
   loader?: (args: LoaderFunctionArgs) => unknown
   action?: (args: ActionFunctionArgs) => unknown

@@ -7,7 +7,14 @@ import * as draftRoute from '#app/routes/w.$slug.tickets.$number_.draft.tsx'
 import * as queueRoute from '#app/routes/w.$slug.tickets._index.tsx'
 import * as ticketRoute from '#app/routes/w.$slug.tickets.$number.tsx'
 import { createMember, createTicketFor } from '#tests/helpers/factories.ts'
-import { callAction, callLoader, inboxRows, testContext, type RealtimeCalls } from '#tests/helpers/routes.ts'
+import {
+  callAction,
+  callLoader,
+  inboxRows,
+  testContext,
+  withJson,
+  type RealtimeCalls,
+} from '#tests/helpers/routes.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 
 beforeAll(async () => {
@@ -33,7 +40,7 @@ function saveDraft(
       params: { slug, number: String(number) },
       context: testContext(calls),
     },
-  )
+  ).then(withJson)
 }
 
 function loadTicket(agent: Agent, number: number) {

@@ -74,6 +74,17 @@ async function post(base: string, path: string, fields: Record<string, string>, 
 
 const BAD_NUMBERS = ['99999999', 'abc', '0', '-1', '1.5', '1e3', '01', '2147483648', '99999999999999999999']
 
+it('answers a refused draft save with its status over HTTP (400), not 200', async () => {
+  // Through the built app: a resource route's data() lost its status under single fetch.
+  const draft = `/w/${owner.workspace.slug}/tickets/1/draft`
+  const refused = await post(lean.url, draft, { kind: 'reply', body: 'Half a thought' })
+  expect(refused.status).toBe(400)
+  expect(JSON.parse(refused.body)).toEqual({ error: { generation: ['Reload the page'] } })
+  expect(
+    (await post(lean.url, draft, { kind: 'reply', body: 'Half a thought', generation: '0' })).status,
+  ).toBe(204)
+})
+
 describe('route params that reach SQL', () => {
   it('answers 404 for a ticket number that is not one of the workspace’s, page and data alike', async () => {
     const slug = owner.workspace.slug

@@ -12,7 +12,7 @@ import * as accountRoute from '#app/routes/account.tsx'
 import * as ticketRoute from '#app/routes/w.$slug.tickets.$number.tsx'
 import * as draftRoute from '#app/routes/w.$slug.tickets.$number_.draft.tsx'
 import { createMember, createTicketFor, setTicket } from '#tests/helpers/factories.ts'
-import { callAction, callLoader, testContext, type RealtimeCalls } from '#tests/helpers/routes.ts'
+import { callAction, callLoader, testContext, withJson, type RealtimeCalls } from '#tests/helpers/routes.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 import { until } from '#tests/helpers/wait.ts'
 
@@ -126,7 +126,7 @@ describe('undo send', () => {
           params: { slug: agent.workspace.slug, number: String(ticket.number) },
           context: testContext(),
         },
-      )
+      ).then(withJson)
     expect((await save('Oops', 0)).status).toBe(204)
     const { messageId } = await sendReply(agent, ticket.number, 'Oops, sent', {
       disconnected: [],
