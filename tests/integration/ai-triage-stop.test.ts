@@ -1,11 +1,12 @@
 import { eq, sql } from 'drizzle-orm'
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
-import { aiRuns, ticketTriage } from '#db/schema.ts'
+import { aiRuns, ticketTriage, tickets } from '#db/schema.ts'
 import { triageTicket } from '#app/ai/triage.server.ts'
 import { QUEUE_STOP_GRACE_MS, startQueue, stopQueue } from '#app/jobs/queue.server.ts'
 import { startWorkers } from '#app/jobs/worker.server.ts'
-import { createTicketFor } from '#tests/helpers/factories.ts'
+import { updateTickets } from '#app/domain/tickets.server.ts'
+import { asMember, createTicketFor } from '#tests/helpers/factories.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 import { memberWithTriage, setProvider, withFakeOpenAI } from '#tests/helpers/ai.ts'
 import { waitFor } from '#tests/helpers/wait.ts'
@@ -64,4 +65,31 @@ it('a stop aborts a triage job’s model call within the queue’s grace and lea
   // Not completed: pg-boss retries it on the next start.
   expect(jobs.rows.map((j) => j.state)).toEqual(['retry'])
   expect(await triageOf(created.ticketId)).toBeUndefined()
+})
+
+it('auto-apply keeps a priority an agent chose while the model was answering', async () => {
+  // The test above stopped the queue (ticket creation enqueues the triage job); no workers now.
+  await startQueue(testDatabaseUrl, { listen: true })
+  const agent = await memberWithTriage(['Billing'], { mode: 'auto-apply' })
+  const created = await createTicketFor(agent)
+  fake.respond = () => ({
+    content: JSON.stringify({
+      priority: 'urgent',
+      tags: [],
+      language: 'en',
+      sentiment: 'negative',
+      gist: 'Late',
+    }),
+  })
+  fake.failNext({ kind: 'slow', delayMs: 400 })
+  // Triage read the ticket (priority normal) and waits for the model; the agent sets low meanwhile.
+  const running = triageTicket(agent.workspace.id, created.ticketId)
+  await waitFor(() => fake.requests.length === 1)
+  await updateTickets(asMember(agent), [created.ticketId], { priority: 'low' })
+  expect((await running).outcome).toBe('applied')
+  const [row] = await getDb()
+    .select({ priority: tickets.priority })
+    .from(tickets)
+    .where(eq(tickets.id, created.ticketId))
+  expect(row!.priority).toBe('low')
 })
