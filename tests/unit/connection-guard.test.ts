@@ -4,6 +4,7 @@ import { afterEach, expect, it } from 'vitest'
 
 import { compileTrustProxy } from '#app/http/security.server.ts'
 import { connectionCeiling, guardConnections } from '#app/http/connection-guard.server.ts'
+import { waitFor } from '#tests/helpers/wait.ts'
 
 const servers: http.Server[] = []
 const sockets: net.Socket[] = []
@@ -64,8 +65,7 @@ it('answers a connection over its address’s cap with 503 and Retry-After, read
 
   // A closed connection gives its place back.
   held[0]!.destroy()
-  await new Promise((r) => setTimeout(r, 50))
-  expect(await ask(port, '127.0.0.3')).toMatch(/^HTTP\/1\.1 200 OK/)
+  await waitFor(async () => /^HTTP\/1\.1 200 OK/.test(await ask(port, '127.0.0.3')), 5_000)
   expect(handled()).toBe(2)
 })
 
