@@ -13,10 +13,8 @@ type Saved = { body: string; kind: MessageKind }
  * the agent stops typing, and with `keepalive` when the page is hidden or the composer goes away,
  * so a closed tab or a navigation keeps the words. Only changes are sent. Each save carries the
  * draft generation the page was given: a send advances it on the server, so a save already on the
- * wire when Send was pressed is answered `{ ignored: true, generation }` (200, not an error)
- * instead of bringing the sent text back; the composer then saves what it shows under the server's
- * generation, unless a send from here is under way (the case of an Undo send in another tab, whose
- * restore advanced the generation without an event reaching this one). `sending()` is called when a send starts: no new save may race it
+ * wire when Send was pressed is answered `{ ignored: true }` (200, not an error) instead of
+ * bringing the sent text back. `sending()` is called when a send starts: no new save may race it
  * (the composer unmounts with the sent text); `sendAnswered()` saves again after a send that
  * failed. When the server's draft is emptied elsewhere (a `draft.cleared` event: this agent sent,
  * or emptied the text, in another tab), what this composer shows is saved again, under the
@@ -54,10 +52,6 @@ export function useDraftAutosave({
     textarea.current = bodyRef.current ?? textarea.current
   })
 
-  // A send from this composer is under way: its own draft deletion is no news to it.
-  const inFlight = useRef(false)
-  const flushRef = useRef<(() => void) | undefined>(undefined)
-
   const flush = useCallback(
     (keepalive = false, target = latest.current.url) => {
       clearTimeout(timer.current)
@@ -75,27 +69,7 @@ export function useDraftAutosave({
         credentials: 'same-origin',
       }).then(
         (response) => {
-          if (!response.ok) {
-            if (saved.current === next) saved.current = previous
-            return
-          }
-          if (response.status !== 200) return
-          void response.json().then(
-            (answer: { ignored?: boolean; generation?: number }) => {
-              if (!answer.ignored || typeof answer.generation !== 'number') return
-              // Refused as older than the server's draft (sent, or restored by an Undo send in
-              // another tab, since): take the server's generation, and save what this composer
-              // shows under it, unless a send from here is under way (its text is exactly what
-              // must not come back as a draft).
-              currentGeneration.current = Math.max(currentGeneration.current, answer.generation)
-              if (saved.current !== next || inFlight.current) return
-              // Nothing a textarea can hold: the next flush sends what it shows.
-              saved.current = { body: '\u0000', kind: next.kind }
-              clearTimeout(timer.current)
-              timer.current = setTimeout(() => flushRef.current?.(), SAVE_DEBOUNCE_MS)
-            },
-            () => {},
-          )
+          if (!response.ok && saved.current === next) saved.current = previous
         },
         () => {
           // Offline: the next keystroke or leaving the page tries again.
@@ -106,13 +80,13 @@ export function useDraftAutosave({
     [bodyRef],
   )
 
-  flushRef.current = () => flush()
-
   const changed = useCallback(() => {
     clearTimeout(timer.current)
     timer.current = setTimeout(() => flush(), SAVE_DEBOUNCE_MS)
   }, [flush])
 
+  // A send from this composer is under way: its own draft deletion is no news to it.
+  const inFlight = useRef(false)
   const sending = useCallback(() => {
     clearTimeout(timer.current)
     timer.current = undefined
