@@ -1,6 +1,7 @@
 import { useRevalidator } from '@remix-run/react'
 import { useEffect, useRef } from 'react'
 import { useDesktopNotifications } from './account/desktop-notifications.ts'
+import { whenOnline } from '#app/utils/when-online.ts'
 import { useLive } from './live/live-provider.tsx'
 import { BellIcon } from './ui/icons.tsx'
 import { Menu, type MenuEntry } from './ui/menu.tsx'
@@ -39,10 +40,15 @@ export function NotificationsBell({
   revalidate.current = revalidator.revalidate
   useEffect(() => {
     if (!socket) return
-    const handler = () => revalidate.current()
+    let cancelWaiting = () => {}
+    const handler = () => {
+      cancelWaiting()
+      cancelWaiting = whenOnline(() => revalidate.current())
+    }
     socket.on('notification', handler)
     return () => {
       socket.off('notification', handler)
+      cancelWaiting()
     }
   }, [socket])
   return (

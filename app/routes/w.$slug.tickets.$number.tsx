@@ -7,7 +7,6 @@ import {
   type MetaFunction,
 } from '@remix-run/node'
 import {
-  isRouteErrorResponse,
   Link,
   useActionData,
   useLoaderData,
@@ -74,6 +73,7 @@ import { PRIORITY_LABEL, STATUS_LABEL } from '#app/utils/vocabulary.ts'
 import { useShortcuts } from '#app/utils/use-shortcuts.ts'
 import { ChevronLeft, ChevronRight } from '#app/components/ui/icons.tsx'
 import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
+import { neverAnswered, UNANSWERED } from '#app/utils/unanswered.ts'
 import type { StoredFile } from '#app/domain/tickets.server.ts'
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
@@ -167,10 +167,9 @@ export async function clientAction({ serverAction }: ClientActionFunctionArgs) {
   try {
     return await serverAction<typeof action>()
   } catch (error) {
-    if (error instanceof Response) throw error
-    if (isRouteErrorResponse(error) && error.status < 500) throw error
+    if (!neverAnswered(error)) throw error
     console.error('The ticket page could not post its form', error)
-    return { sendFailed: true as const }
+    return UNANSWERED
   }
 }
 

@@ -12,8 +12,9 @@ type Props = { slug: string; number: number }
  */
 export function SimilarTickets({ slug, number }: Props) {
   const href = `/w/${slug}/tickets/${number}/similar`
-  const fetcher = useFetcher<{ number: number; tickets: SimilarTicket[] }>()
-  const loaded = fetcher.data?.number === number ? fetcher.data.tickets : undefined
+  const fetcher = useFetcher<{ number: number; tickets: SimilarTicket[] | null }>()
+  // `tickets: null`: the load got no answer (offline); the link stays.
+  const loaded = fetcher.data?.number === number ? (fetcher.data.tickets ?? undefined) : undefined
   const { load } = fetcher
   // Once per ticket: a failed load leaves the link (no retry loop).
   const requested = useRef<string | null>(null)

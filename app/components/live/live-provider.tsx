@@ -2,6 +2,7 @@ import { useRevalidator } from '@remix-run/react'
 import { createContext, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react'
 import type { Socket } from 'socket.io-client'
 import type { ClientToServerEvents, ServerToClientEvents } from '#app/realtime/protocol.ts'
+import { whenOnline } from '#app/utils/when-online.ts'
 
 export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'offline'
 
@@ -36,7 +37,7 @@ export function LiveProvider({ children }: { children: ReactNode }) {
       current = s
       s.on('connect', () => {
         setState('live')
-        if (connectedBefore) revalidate.current()
+        if (connectedBefore) whenOnline(() => revalidate.current())
         connectedBefore = true
       })
       s.on('disconnect', () => setState(navigator.onLine ? 'reconnecting' : 'offline'))

@@ -1,6 +1,7 @@
 import { useRevalidator } from '@remix-run/react'
 import { useEffect, useRef } from 'react'
 import type { TicketEvent } from '#app/realtime/events.ts'
+import { whenOnline } from '#app/utils/when-online.ts'
 import { useLive } from './live-provider.tsx'
 
 /**
@@ -38,10 +39,12 @@ export function useLiveEvents(
     if (!socket) return
     let timer: ReturnType<typeof setTimeout> | undefined
     let firstPending: number | undefined
+    let cancelWaiting = () => {}
     const flush = () => {
       timer = undefined
       firstPending = undefined
-      latest.current.revalidate()
+      cancelWaiting()
+      cancelWaiting = whenOnline(() => latest.current.revalidate())
     }
     const handler = (event: TicketEvent) => {
       if (!latest.current.matches(event)) return
@@ -55,6 +58,7 @@ export function useLiveEvents(
     socket.on('ticket-event', handler)
     return () => {
       socket.off('ticket-event', handler)
+      cancelWaiting()
       if (timer) clearTimeout(timer)
     }
   }, [socket, debounceMs, maxWaitMs])

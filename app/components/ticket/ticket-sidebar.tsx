@@ -17,7 +17,17 @@ import { useHydrated } from '#app/utils/use-hydrated.ts'
 export type SidebarField = 'status' | 'priority' | 'assigneeId' | 'tag' | 'removeTag'
 /** What the action answers a sidebar form with when it refuses the change (`tagId`: which ×). */
 export type SidebarError = { field: SidebarField; message: string; tagId?: string }
-type SidebarResult = { sidebarError?: SidebarError }
+/** `sendFailed`: the post got no answer (offline, a 5xx; see the route's clientAction). */
+type SidebarResult = { sidebarError?: SidebarError; sendFailed?: true }
+
+/** Shown next to a control whose change never reached the server; the page stays as it was. */
+export const NOT_SAVED_MESSAGE = 'Not saved: Switchboard could not be reached. Try again.'
+
+/** The refusal (or the failure to get an answer) a sidebar form's last post got. */
+function refusalOf(fetched: SidebarResult | undefined, field: SidebarField): SidebarError | undefined {
+  if (fetched?.sidebarError) return fetched.sidebarError
+  return fetched?.sendFailed ? { field, message: NOT_SAVED_MESSAGE } : undefined
+}
 
 type Props = {
   ticket: { status: TicketStatus; priority: TicketPriority; assigneeId: string | null }
@@ -68,7 +78,7 @@ export function TicketSidebar({ ticket, members, tags, workspaceTags, pageError 
 }
 
 function errorFor(field: SidebarField, fetched: SidebarResult | undefined, pageError?: SidebarError) {
-  const error = fetched?.sidebarError ?? pageError
+  const error = refusalOf(fetched, field) ?? pageError
   return error?.field === field ? error.message : undefined
 }
 
@@ -140,7 +150,7 @@ function TagsEditor(props: {
   const wasAdding = useRef(false)
   useEffect(() => {
     // Clear the input once a tag was added (an error keeps what was typed).
-    if (adder.state === 'idle' && wasAdding.current && !adder.data?.sidebarError) formRef.current?.reset()
+    if (adder.state === 'idle' && wasAdding.current && !refusalOf(adder.data, 'tag')) formRef.current?.reset()
     wasAdding.current = adder.state !== 'idle'
   }, [adder.state, adder.data])
   const suggestions = props.workspaceTags.filter((t) => !props.tags.some((x) => x.id === t.id))
@@ -217,10 +227,11 @@ function TagsEditor(props: {
 
 function TagChip({ tag, pageError }: { tag: { id: string; name: string }; pageError?: string }) {
   const fetcher = useFetcher<SidebarResult>()
-  if (fetcher.state !== 'idle' && !fetcher.data?.sidebarError) {
+  if (fetcher.state !== 'idle' && !refusalOf(fetcher.data, 'removeTag')) {
     return null // optimistically gone
   }
-  const error = fetcher.state === 'idle' ? (fetcher.data?.sidebarError?.message ?? pageError) : undefined
+  const error =
+    fetcher.state === 'idle' ? (refusalOf(fetcher.data, 'removeTag')?.message ?? pageError) : undefined
   const errorId = `ticket-tag-${tag.id}-error`
   return (
     <li className="inline-flex flex-wrap items-center gap-x-1">

@@ -11,7 +11,8 @@ type Saved = { body: string; kind: MessageKind }
 /**
  * Saves the composer's text as a server-side draft (POST to the ticket's draft route): 1 s after
  * the agent stops typing, and with `keepalive` when the page is hidden or the composer goes away,
- * so a closed tab or a navigation keeps the words. Only changes are sent. Each save carries the
+ * so a closed tab or a navigation keeps the words, and when the browser comes back online after
+ * saves failed. Only changes are sent. Each save carries the
  * draft generation the page was given: a send advances it on the server, so a save already on the
  * wire when Send was pressed is answered `{ ignored: true }` (200, not an error) instead of
  * bringing the sent text back. `sending()` is called when a send starts: no new save may race it
@@ -123,11 +124,15 @@ export function useDraftAutosave({
       if (document.visibilityState === 'hidden') flush(true)
     }
     const onPageHide = () => flush(true)
+    // Back online: what was typed while the saves failed is saved now, not at the next keystroke.
+    const onOnline = () => flush()
     document.addEventListener('visibilitychange', onHide)
     window.addEventListener('pagehide', onPageHide)
+    window.addEventListener('online', onOnline)
     return () => {
       document.removeEventListener('visibilitychange', onHide)
       window.removeEventListener('pagehide', onPageHide)
+      window.removeEventListener('online', onOnline)
     }
   }, [flush])
 
