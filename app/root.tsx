@@ -11,8 +11,9 @@ import {
   useLocation,
   useRouteError,
 } from '@remix-run/react'
-import type { ReactNode } from 'react'
+import { useEffect, type ReactNode } from 'react'
 import { TimeZoneDetector } from '#app/components/account/time-zone-detector.tsx'
+import { dropAllDraftBackups } from '#app/components/ticket/draft-backup.ts'
 import { getSignedIn } from '#app/http/auth.server.ts'
 import { DEFAULT_TIME_ZONE } from '#app/utils/format.ts'
 import { useNonce } from '#app/utils/nonce.tsx'
@@ -66,8 +67,24 @@ export default function App() {
       {timeZoneChosen === false ? <TimeZoneDetector /> : null}
       <Outlet />
       <DiscoverThisPage />
+      <SignOutForgetsUnsavedText />
     </>
   )
+}
+
+/** Signing out (any form posting to /logout) forgets the reply text this browser kept unsaved. */
+function SignOutForgetsUnsavedText() {
+  useEffect(() => {
+    const onSubmit = (event: SubmitEvent) => {
+      const form = event.target
+      if (form instanceof HTMLFormElement && new URL(form.action, location.href).pathname === '/logout') {
+        dropAllDraftBackups()
+      }
+    }
+    document.addEventListener('submit', onSubmit, true)
+    return () => document.removeEventListener('submit', onSubmit, true)
+  }, [])
+  return null
 }
 
 /**
@@ -106,6 +123,13 @@ export function ErrorBoundary() {
       // Our own 4xx refusals (an unreadable form, say) carry a sentence for the reader.
       if (error.status < 500 && typeof error.data === 'string' && error.data) detail = error.data
     }
+  }
+  // No answer at all (the network is down): a link followed offline, say. A reply being typed is
+  // kept in this browser (app/components/ticket/draft-backup.ts) and comes back with its ticket.
+  if (!isRouteErrorResponse(error) && typeof document !== 'undefined' && navigator.onLine === false) {
+    title = 'You are offline'
+    detail =
+      'Switchboard could not be reached. Text you were typing in a reply is kept in this browser and comes back when you open the ticket again.'
   }
   return (
     <main className="mx-auto max-w-lg p-10">

@@ -496,6 +496,7 @@ export default function TicketPage() {
         <Composer
           key={`${ticket.id}:${composerKey}`}
           ticketId={ticket.id}
+          userId={page.me.userId}
           from={from}
           latestMessageId={latest?.id}
           draft={page.drafts.mine}

@@ -15,6 +15,18 @@ async function customerWrites(page: Page, slug: string, subject: string, message
   await customer.context.close()
 }
 
+/** Dana signs up a new workspace, a customer writes in, and she opens that ticket. Returns the slug. */
+async function agentOpensNewTicket(page: Page, prefix: string, subject: string, message: string) {
+  const id = unique()
+  const slug = `${prefix}-${id}`
+  await signUp(page, 'Dana Agent', `dana-${id}@example.com`, `${prefix} Co`, slug)
+  await customerWrites(page, slug, subject, message)
+  await page.goto(`/w/${slug}/tickets`)
+  await page.getByRole('link', { name: subject }).click()
+  await expect(page.getByRole('heading', { name: subject })).toBeVisible()
+  return slug
+}
+
 /** Posts internal notes through the ticket page's own form endpoint, as the signed-in agent. */
 async function addNotes(page: Page, url: string, count: number) {
   const origin = new URL(page.url()).origin
@@ -54,13 +66,7 @@ test('a long thread opens at its newest message, with the earlier ones collapsed
 })
 
 test('offline, a send fails in the composer with the text kept, and Retry sends it', async ({ page }) => {
-  const id = unique()
-  const slug = `offline-${id}`
-  await signUp(page, 'Dana Agent', `dana-${id}@example.com`, 'Offline Co', slug)
-  await customerWrites(page, slug, 'Sent from a train', 'Hello from the tunnel.')
-  await page.goto(`/w/${slug}/tickets`)
-  await page.getByRole('link', { name: 'Sent from a train' }).click()
-  await expect(page.getByRole('heading', { name: 'Sent from a train' })).toBeVisible()
+  await agentOpensNewTicket(page, 'offline', 'Sent from a train', 'Hello from the tunnel.')
   await addNotes(page, page.url(), 30)
   // A background load that gets no answer (here the similar tickets) leaves the page as it was:
   // it used to replace the page, and the agent's text, with "Something went wrong".
@@ -89,6 +95,47 @@ test('offline, a send fails in the composer with the text kept, and Retry sends 
   await page.context().setOffline(false)
   await page.getByRole('button', { name: 'Retry' }).click()
   await expect(conversation.getByText('Typed on a train.')).toBeVisible()
+})
+
+test('text typed offline survives leaving the page offline, comes back with its ticket, and is saved', async ({
+  page,
+}) => {
+  await agentOpensNewTicket(page, 'kept', 'Words in a tunnel', 'Hello?')
+  const ticketUrl = page.url()
+  const composer = page.getByLabel(/Reply to Casey Customer/)
+  const saved = page.waitForResponse((r) => r.url().endsWith('/draft') && r.status() === 204)
+  await composer.fill('Saved before the tunnel.')
+  await saved
+
+  await page.context().setOffline(true)
+  await composer.fill('Saved before the tunnel. Typed inside it.')
+  // A link followed offline ends on the error page (the app's, not a blank one): the words stay.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Inbox' }).click()
+  await expect(page.getByRole('heading', { name: 'You are offline' })).toBeVisible()
+  await page.context().setOffline(false)
+
+  const savedAgain = page.waitForResponse((r) => r.url().endsWith('/draft') && r.status() === 204)
+  await page.goto(ticketUrl)
+  await expect(composer).toHaveValue('Saved before the tunnel. Typed inside it.')
+  await expect(page.getByRole('status').filter({ hasText: 'Brought back what you typed' })).toBeVisible()
+  await savedAgain
+  // The server has it now: the page opens with it as the saved draft, no notice.
+  await page.reload()
+  await expect(composer).toHaveValue('Saved before the tunnel. Typed inside it.')
+  await expect(page.getByText('Brought back what you typed')).toHaveCount(0)
+
+  // Signing out forgets whatever this browser still kept.
+  await page.evaluate(() =>
+    localStorage.setItem(
+      'switchboard:unsaved-draft:x:y',
+      JSON.stringify({ body: 'a', kind: 'reply', generation: 0 }),
+    ),
+  )
+  await page.getByRole('button', { name: 'Sign out' }).click()
+  await expect(page).toHaveURL('/login')
+  expect(
+    await page.evaluate(() => Object.keys(localStorage).filter((k) => k.includes('unsaved-draft'))),
+  ).toEqual([])
 })
 
 test('field changes show inline in the thread; Ctrl+Enter sends; Esc leaves the text field', async ({

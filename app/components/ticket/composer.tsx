@@ -33,6 +33,8 @@ export type CollidingMessage = {
 type Props = {
   /** Its draft.cleared events (another tab of this agent sent or emptied it) come to this composer. */
   ticketId: string
+  /** The signed-in agent (with the ticket, the key of the text this browser keeps until saved). */
+  userId: string
   /** The newest message the page shows: the server compares it with the thread on send. */
   latestMessageId: string | undefined
   currentStatus: TicketStatus
@@ -175,10 +177,18 @@ export function Composer(props: Props) {
   const autosave = useDraftAutosave({
     url: props.draftUrl ?? '',
     ticketId: props.ticketId,
+    userId: props.userId,
     bodyRef,
     kind,
     initial: draft,
     generation: props.draftGeneration ?? 0,
+    onRestore: (body, restoredKind) => {
+      const textarea = bodyRef.current
+      if (!textarea) return
+      setKind(restoredKind)
+      setExpanded(true)
+      setTextLikeTyping(textarea, body)
+    },
   })
   // An answer other than the redirect (failed, collision, refused): the reply was not stored and
   // its draft not deleted, so bring the server's copy up to date with what is in the composer.
@@ -210,10 +220,7 @@ export function Composer(props: Props) {
     if (!chosen || !textarea) return
     const text = fillPlaceholders(chosen.body, props.cannedContext)
     const next = insertAtSelection(textarea.value, text, textarea.selectionStart, textarea.selectionEnd)
-    // Set the value natively and announce it, so Conform sees the edit like typing.
-    const setter = Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, 'value')?.set
-    setter?.call(textarea, next.value)
-    textarea.dispatchEvent(new Event('input', { bubbles: true }))
+    setTextLikeTyping(textarea, next.value)
     textarea.focus()
     textarea.setSelectionRange(next.caret, next.caret)
   }
@@ -273,6 +280,11 @@ export function Composer(props: Props) {
           </label>
         ))}
       </fieldset>
+      {autosave.restored ? (
+        <p role="status" className="text-sm text-slate-600 dark:text-slate-300">
+          Brought back what you typed in this browser that had not been saved.
+        </p>
+      ) : null}
       <div className="space-y-1">
         <label htmlFor={fields.body.id} className={expanded ? 'block text-sm font-medium' : 'sr-only'}>
           {isNote
@@ -582,4 +594,11 @@ function SendFailure({ pending }: { pending: boolean }) {
       </Button>
     </div>
   )
+}
+
+/** Sets a textarea's value natively and announces it, so Conform (and the autosave) see typing. */
+function setTextLikeTyping(textarea: HTMLTextAreaElement, value: string) {
+  const setter = Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, 'value')?.set
+  setter?.call(textarea, value)
+  textarea.dispatchEvent(new Event('input', { bubbles: true }))
 }

@@ -1,7 +1,8 @@
-import { useCallback, useEffect, useRef, type RefObject } from 'react'
+import { useCallback, useEffect, useRef, useState, type RefObject } from 'react'
 import { useLive } from '#app/components/live/live-provider.tsx'
 import type { WorkspaceEvent } from '#app/realtime/protocol.ts'
 import type { MessageKind } from '#app/utils/ticket-page-schemas.ts'
+import { backupToRestore, dropDraftBackup, readDraftBackup, writeDraftBackup } from './draft-backup.ts'
 
 /** Wait this long after the last keystroke before saving. */
 const SAVE_DEBOUNCE_MS = 1000
@@ -25,24 +26,33 @@ type Saved = { body: string; kind: MessageKind }
 export function useDraftAutosave({
   url,
   ticketId,
+  userId,
   bodyRef,
   kind,
   initial,
   generation,
+  onRestore,
 }: {
   url: string
   ticketId: string
+  /** The signed-in agent: with the ticket, the key of this browser's copy (draft-backup.ts). */
+  userId: string
   bodyRef: RefObject<HTMLTextAreaElement | null>
   kind: MessageKind
   /** What the server holds now (the restored draft, or nothing). */
   initial: Saved | null
   /** The server's draft generation when the page loaded. */
   generation: number
+  /** Puts text kept in this browser, never saved, back into the composer (as if typed). */
+  onRestore: (body: string, kind: MessageKind) => void
 }) {
+  const owner = `${userId}:${ticketId}`
   const currentGeneration = useRef(generation)
   // A newer page (after a send or an Undo send) brings a newer generation; an event may have too.
   currentGeneration.current = Math.max(currentGeneration.current, generation)
   const saved = useRef<Saved>(initial ?? { body: '', kind })
+  const initialRef = useRef(initial)
+  initialRef.current = initial
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined)
   const latest = useRef({ url, kind })
   latest.current = { url, kind }
@@ -70,6 +80,9 @@ export function useDraftAutosave({
         credentials: 'same-origin',
       }).then(
         (response) => {
+          // 204: saved. This browser's copy is no longer needed unless more was typed since.
+          if (response.status === 204)
+            dropDraftBackup(owner, (b) => b.body === next.body && b.kind === next.kind)
           if (!response.ok && saved.current === next) saved.current = previous
         },
         () => {
@@ -78,13 +91,39 @@ export function useDraftAutosave({
         },
       )
     },
-    [bodyRef],
+    [bodyRef, owner],
   )
 
   const changed = useCallback(() => {
+    const element = bodyRef.current
+    if (element) {
+      writeDraftBackup(owner, {
+        body: element.value,
+        kind: latest.current.kind,
+        generation: currentGeneration.current,
+      })
+    }
     clearTimeout(timer.current)
     timer.current = setTimeout(() => flush(), SAVE_DEBOUNCE_MS)
-  }, [flush])
+  }, [flush, bodyRef, owner])
+
+  // Text typed here that the server never got (offline, then the page was left or failed): back
+  // into the composer, and saved, when this ticket opens again with the same draft generation.
+  const [restored, setRestored] = useState(false)
+  const restore = useRef(onRestore)
+  restore.current = onRestore
+  useEffect(() => {
+    if (!latest.current.url) return
+    const backup = readDraftBackup(owner)
+    const serverBody = initialRef.current?.body ?? ''
+    const shown = bodyRef.current?.value ?? serverBody
+    const verdict = backupToRestore(backup, { generation: currentGeneration.current, serverBody, shown })
+    if (verdict === 'drop') dropDraftBackup(owner)
+    if (verdict !== 'restore' || !backup) return
+    restore.current(backup.body, backup.kind)
+    setRestored(true)
+    // Only this mount's page: a later composer of the same ticket starts from what the server has.
+  }, [owner, bodyRef])
 
   // A send from this composer is under way: its own draft deletion is no news to it.
   const inFlight = useRef(false)
@@ -140,8 +179,6 @@ export function useDraftAutosave({
   // ticket it was written for. The page keys the composer by ticket, so it unmounts then; a
   // composer kept across a change of URL would flush to the old URL too, and then start from what
   // the server holds for the new one.
-  const initialRef = useRef(initial)
-  initialRef.current = initial
   useEffect(() => {
     const target = url
     return () => {
@@ -150,5 +187,5 @@ export function useDraftAutosave({
     }
   }, [url, flush])
 
-  return { changed, sending, sendAnswered }
+  return { changed, sending, sendAnswered, restored }
 }
