@@ -97,7 +97,11 @@ test('undo send puts the reply back in the composer; without undo it stays sent'
   page,
   browser,
 }) => {
-  await workspaceWithTicket(page, browser, 'Second thoughts')
+  const { ticketUrl } = await workspaceWithTicket(page, browser, 'Second thoughts')
+  // A second tab on the ticket, live (see the end).
+  const other = await page.context().newPage()
+  await other.goto(ticketUrl)
+  await expect(other.getByRole('status').filter({ hasText: 'Live' })).toBeVisible()
   const ticketStatus = page.getByRole('combobox', { name: 'Status', exact: true })
   await expect(ticketStatus).toHaveValue('open')
   await composer(page).fill('Wait, I did not mean that.')
@@ -132,6 +136,23 @@ test('undo send puts the reply back in the composer; without undo it stays sent'
   await expect(conversation(page).getByText('This one is fine.')).toBeVisible()
   await expect(conversation(page).getByRole('link', { name: /invoice\.txt/ })).toBeVisible()
   await expect(page.getByRole('button', { name: 'Undo' })).toHaveCount(0)
+  // Sent and undone once more, with no status change: the second tab learns of the send
+  // (draft.cleared) but nothing tells it of the Undo, whose restore advances the draft's
+  // generation past the one it holds. Typing there: its save is refused as older, and it saves
+  // again under the server's generation (the other tab's text wins, as after a send).
+  await composer(page).fill('One more thought.')
+  await page.getByRole('button', { name: 'Send reply', exact: true }).click()
+  await expect(page.getByText(/Sending in \d+ s/)).toBeVisible()
+  await page.getByRole('button', { name: 'Undo' }).click()
+  await expect(composer(page)).toHaveValue('One more thought.')
+  const keptThere = other.waitForResponse((r) => r.url().endsWith('/draft') && r.status() === 204, {
+    timeout: 15_000,
+  })
+  await composer(other).fill('Typed in the second tab.')
+  await keptThere
+  await other.reload()
+  await expect(composer(other)).toHaveValue('Typed in the second tab.')
+  await other.close()
 })
 
 test('at 390 px nothing scrolls sideways: inbox, ticket, settings; the navigation is a drawer', async ({

@@ -15,8 +15,10 @@ type Saved = { body: string; kind: MessageKind }
  * so a closed tab or a navigation keeps the words, and when the browser comes back online after
  * saves failed. Only changes are sent. Each save carries the
  * draft generation the page was given: a send advances it on the server, so a save already on the
- * wire when Send was pressed is answered `{ ignored: true }` (200, not an error) instead of
- * bringing the sent text back. `sending()` is called when a send starts: no new save may race it
+ * wire when Send was pressed is answered `{ ignored: true, generation }` (200, not an error)
+ * instead of bringing the sent text back; the composer then saves what it shows under the server's
+ * generation, unless a send from here is under way (the case of an Undo send in another tab, whose
+ * restore advanced the generation without an event reaching this one). `sending()` is called when a send starts: no new save may race it
  * (the composer unmounts with the sent text); `sendAnswered()` saves again after a send that
  * failed. When the server's draft is emptied elsewhere (a `draft.cleared` event: this agent sent,
  * or emptied the text, in another tab), what this composer shows is saved again, under the
@@ -63,6 +65,10 @@ export function useDraftAutosave({
     textarea.current = bodyRef.current ?? textarea.current
   })
 
+  // A send from this composer is under way: its own draft deletion is no news to it.
+  const inFlight = useRef(false)
+  const flushRef = useRef<(() => void) | undefined>(undefined)
+
   const flush = useCallback(
     (keepalive = false, target = latest.current.url) => {
       clearTimeout(timer.current)
@@ -80,10 +86,34 @@ export function useDraftAutosave({
         credentials: 'same-origin',
       }).then(
         (response) => {
+          if (!response.ok) {
+            if (saved.current === next) saved.current = previous
+            return
+          }
           // 204: saved. This browser's copy is no longer needed unless more was typed since.
-          if (response.status === 204)
+          if (response.status === 204) {
             dropDraftBackup(owner, (b) => b.body === next.body && b.kind === next.kind)
-          if (!response.ok && saved.current === next) saved.current = previous
+            return
+          }
+          void response.json().then(
+            (answer: { ignored?: boolean; generation?: number }) => {
+              if (!answer.ignored || typeof answer.generation !== 'number') return
+              // Refused as older than the server's draft (sent, or restored by an Undo send in
+              // another tab, since): take the server's generation, and save what this composer
+              // shows under it, unless a send from here is under way (its text is exactly what
+              // must not come back as a draft).
+              currentGeneration.current = Math.max(currentGeneration.current, answer.generation)
+              if (saved.current !== next || inFlight.current) return
+              // The copy kept in this browser belongs to that generation now too.
+              const kept = readDraftBackup(owner)
+              if (kept) writeDraftBackup(owner, { ...kept, generation: currentGeneration.current })
+              // Nothing a textarea can hold: the next flush sends what it shows.
+              saved.current = { body: '\u0000', kind: next.kind }
+              clearTimeout(timer.current)
+              timer.current = setTimeout(() => flushRef.current?.(), SAVE_DEBOUNCE_MS)
+            },
+            () => {},
+          )
         },
         () => {
           // Offline: the next keystroke or leaving the page tries again.
@@ -93,6 +123,8 @@ export function useDraftAutosave({
     },
     [bodyRef, owner],
   )
+
+  flushRef.current = () => flush()
 
   const changed = useCallback(() => {
     const element = bodyRef.current
@@ -125,8 +157,6 @@ export function useDraftAutosave({
     // Only this mount's page: a later composer of the same ticket starts from what the server has.
   }, [owner, bodyRef])
 
-  // A send from this composer is under way: its own draft deletion is no news to it.
-  const inFlight = useRef(false)
   const sending = useCallback(() => {
     clearTimeout(timer.current)
     timer.current = undefined
