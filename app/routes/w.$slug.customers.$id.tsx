@@ -36,6 +36,8 @@ import {
 import { CustomerProfileSchema } from '#app/utils/customer-profile.ts'
 import { useFormatters } from '#app/utils/use-formatters.ts'
 import { PersonName } from '#app/utils/schemas.ts'
+import { keepPageWhenUnanswered } from '#app/utils/unanswered.ts'
+import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
 import { useIsPending } from '#app/utils/use-pending.ts'
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
@@ -101,6 +103,10 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   if (!handle) return data({ intent: 'unknown', error: UNKNOWN_INTENT_MESSAGE }, { status: 400 })
   return handle({ member, contactId, formData, context })
 }
+
+/** With JavaScript, a post that gets no answer (offline) says so on the page, which stays as it was. */
+export const clientAction = keepPageWhenUnanswered
+export const shouldRevalidate = unlessActionNeverArrived
 
 const INTENTS = {
   async rename({ member, contactId, formData }: IntentArgs) {

@@ -1,4 +1,4 @@
-import { isRouteErrorResponse } from '@remix-run/react'
+import { isRouteErrorResponse, type ClientActionFunctionArgs } from '@remix-run/react'
 
 /**
  * Whether a failed client-side request (a fetcher's load or post, a revalidation) never got an
@@ -15,3 +15,20 @@ export function neverAnswered(error: unknown) {
 
 /** The result a route's clientLoader or clientAction gives when the request was not answered. */
 export const UNANSWERED = { sendFailed: true } as const
+
+/** Shown by a form whose post got no answer; the page and what was typed stay as they were. */
+export const NOT_SAVED_MESSAGE = 'Not saved: Switchboard could not be reached. Try again.'
+
+/**
+ * A route's clientAction for forms that must not lose the page when their post gets no answer:
+ * it answers `{ sendFailed, intent: 'unanswered', error }` instead (the page shows `error`, and
+ * `unlessActionNeverArrived` keeps every loader from reloading).
+ */
+export async function keepPageWhenUnanswered({ serverAction }: ClientActionFunctionArgs) {
+  try {
+    return await serverAction()
+  } catch (error) {
+    if (!neverAnswered(error)) throw error
+    return { ...UNANSWERED, intent: 'unanswered', error: NOT_SAVED_MESSAGE }
+  }
+}

@@ -83,11 +83,22 @@ test('offline, a send fails in the composer with the text kept, and Retry sends 
   // the page, with the text, for "Something went wrong". A sidebar change says it was not saved.
   const composer = page.getByLabel(/Reply to Casey Customer/)
   await composer.fill('Typed on a train.')
+  const card = page.getByRole('region', { name: 'Customer' })
+  await card.getByText('Edit company, time zone and notes').click()
+  await card.getByLabel('Private notes').fill('Commutes by train.')
   await page.context().setOffline(true)
   const properties = page.getByRole('region', { name: 'Ticket properties' })
   await properties.getByLabel('Priority').selectOption('High')
   await expect(properties.getByText('Not saved: Switchboard could not be reached. Try again.')).toBeVisible()
   await expect(properties.getByLabel('Priority')).not.toHaveValue('high')
+  // The customer card's notes, typed before the network went (they post to the customer page's
+  // action): the form stays, with what was typed, and says so. It used to reload the page into
+  // the browser's offline page (Remix importing that page's module first).
+  await card.getByRole('button', { name: 'Save customer details' }).click()
+  await expect(
+    card.getByRole('alert').filter({ hasText: 'Not saved: Switchboard could not be reached.' }),
+  ).toBeVisible()
+  await expect(card.getByLabel('Private notes')).toHaveValue('Commutes by train.')
   await page.getByRole('button', { name: 'Send reply', exact: true }).click()
   await expect(page.getByRole('alert').filter({ hasText: /Couldn.t send/ })).toBeVisible()
   await expect(composer).toHaveValue('Typed on a train.')

@@ -3,10 +3,11 @@ import { useFetcher } from '@remix-run/react'
 import { Button } from '#app/components/ui/button.tsx'
 import { Field, TextareaField } from '#app/components/ui/field.tsx'
 import { useSchemaForm } from '#app/utils/use-schema-form.ts'
+import { preloadRouteModule } from '#app/utils/preload-route.ts'
 import { CustomerProfileSchema, NOTES_MAX } from '#app/utils/customer-profile.ts'
 
 /** What the customer page's action answers a refused profile form with. */
-export type ProfileActionData = { intent?: string; result?: SubmissionResult<string[]> }
+export type ProfileActionData = { intent?: string; result?: SubmissionResult<string[]>; error?: string }
 
 type Props = {
   slug: string
@@ -37,6 +38,9 @@ export function CustomerProfileForm({ slug, contact, returnTo, pageResult }: Pro
       action={`/w/${slug}/customers/${contact.id}`}
       preventScrollReset
       {...getFormProps(form)}
+      // The customer page's module, which the post needs, while the network is there (offline
+      // its import would reload the page); see preload-route.ts.
+      onFocus={returnTo ? () => preloadRouteModule('routes/w.$slug.customers.$id') : undefined}
       className="space-y-1"
     >
       <input type="hidden" name="intent" value="profile" />
@@ -65,6 +69,11 @@ export function CustomerProfileForm({ slug, contact, returnTo, pageResult }: Pro
       <Button type="submit" variant="secondary" pending={fetcher.state !== 'idle'}>
         Save customer details
       </Button>
+      {fetcher.state === 'idle' && fetcher.data?.intent === 'unanswered' ? (
+        <p role="alert" className="text-xs text-red-600 dark:text-red-400">
+          {fetcher.data.error}
+        </p>
+      ) : null}
     </fetcher.Form>
   )
 }

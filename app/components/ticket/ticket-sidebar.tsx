@@ -12,6 +12,7 @@ import {
   type TicketStatus,
 } from '#app/utils/vocabulary.ts'
 import { useHydrated } from '#app/utils/use-hydrated.ts'
+import { NOT_SAVED_MESSAGE } from '#app/utils/unanswered.ts'
 
 /** The sidebar's controls: `tag` is the add-tag input, `removeTag` a tag's × button. */
 export type SidebarField = 'status' | 'priority' | 'assigneeId' | 'tag' | 'removeTag'
@@ -19,9 +20,6 @@ export type SidebarField = 'status' | 'priority' | 'assigneeId' | 'tag' | 'remov
 export type SidebarError = { field: SidebarField; message: string; tagId?: string }
 /** `sendFailed`: the post got no answer (offline, a 5xx; see the route's clientAction). */
 type SidebarResult = { sidebarError?: SidebarError; sendFailed?: true }
-
-/** Shown next to a control whose change never reached the server; the page stays as it was. */
-export const NOT_SAVED_MESSAGE = 'Not saved: Switchboard could not be reached. Try again.'
 
 /** The refusal (or the failure to get an answer) a sidebar form's last post got. */
 function refusalOf(fetched: SidebarResult | undefined, field: SidebarField): SidebarError | undefined {
