@@ -161,8 +161,9 @@ export default function Notifications() {
         className="mb-4 flex flex-wrap items-end gap-3 rounded-md border border-slate-200 p-3 text-sm dark:border-slate-800"
         aria-label="Filter notifications"
       >
-        <label className="flex items-center gap-2">
-          <input type="checkbox" name="unread" value="1" defaultChecked={filters.unread} />
+        {/* At least 24 px tall, the checkbox 16 px: the whole label is the target (WCAG 2.5.8). */}
+        <label className="flex min-h-6 items-center gap-2">
+          <input type="checkbox" name="unread" value="1" defaultChecked={filters.unread} className="size-4" />
           Unread only
         </label>
         <label className="flex items-center gap-2">

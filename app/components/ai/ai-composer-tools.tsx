@@ -241,9 +241,11 @@ export function AiComposerTools({ slug, number, bodyRef, assist }: Props) {
               ))}
             </select>
           </label>
-          <label className="flex items-center gap-1">
+          {/* At least 24 px tall, the checkbox 16 px: the whole label is the target (WCAG 2.5.8). */}
+          <label className="flex min-h-6 items-center gap-1">
             <input
               type="checkbox"
+              className="size-4"
               checked={useNotes}
               onChange={(e) => setUseNotes(e.currentTarget.checked)}
             />
