@@ -20,6 +20,8 @@ import { parseSubmission } from '#app/http/form-data.server.ts'
 import { filesNotKept, parseFormWithFiles } from '#app/http/uploads.server.ts'
 import { Email } from '#app/utils/schemas.ts'
 import { CustomerName, MessageBody, Subject } from '#app/utils/ticket-schemas.ts'
+import { keepPageWhenUnanswered, unansweredErrors } from '#app/utils/unanswered.ts'
+import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
 import { useIsPending } from '#app/utils/use-pending.ts'
 
 export const meta: MetaFunction = () => [{ title: 'New ticket · Switchboard' }]
@@ -77,6 +79,10 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   context.realtime.publish(outcome.events)
   return redirect(`/w/${member.workspaceSlug}/tickets/${outcome.number}`)
 }
+
+/** With JavaScript, a post that gets no answer (offline) says so; the form keeps what was typed. */
+export const clientAction = keepPageWhenUnanswered
+export const shouldRevalidate = unlessActionNeverArrived
 
 export default function NewTicket() {
   const { slug, mailboxes } = useLoaderData<typeof loader>()
@@ -165,7 +171,7 @@ export default function NewTicket() {
         <Button type="submit" pending={pending}>
           {pending ? 'Creating…' : 'Create ticket'}
         </Button>
-        <FormErrors id={form.errorId} errors={form.errors} />
+        <FormErrors id={form.errorId} errors={unansweredErrors(actionData) ?? form.errors} />
       </Form>
     </div>
   )

@@ -32,3 +32,9 @@ export async function keepPageWhenUnanswered({ serverAction }: ClientActionFunct
     return { ...UNANSWERED, intent: 'unanswered', error: NOT_SAVED_MESSAGE }
   }
 }
+
+/** The form-level error to show for an action result from `keepPageWhenUnanswered`, if it is one. */
+export function unansweredErrors(actionData: unknown): string[] | undefined {
+  const answer = actionData as { intent?: unknown; error?: unknown } | undefined
+  return answer?.intent === 'unanswered' && typeof answer.error === 'string' ? [answer.error] : undefined
+}

@@ -108,7 +108,7 @@ test('offline, a send fails in the composer with the text kept, and Retry sends 
   await expect(conversation.getByText('Typed on a train.')).toBeVisible()
 })
 
-test('text typed offline survives leaving the page offline, comes back with its ticket, and is saved', async ({
+test('text typed offline survives leaving the page offline, comes back with its ticket, and is saved; a new ticket offline is not lost', async ({
   page,
 }) => {
   await agentOpensNewTicket(page, 'kept', 'Words in a tunnel', 'Hello?')
@@ -134,6 +134,23 @@ test('text typed offline survives leaving the page offline, comes back with its 
   await page.reload()
   await expect(composer).toHaveValue('Saved before the tunnel. Typed inside it.')
   await expect(page.getByText('Brought back what you typed')).toHaveCount(0)
+
+  // A new ticket written offline: the form says it was not saved and keeps what was typed.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Inbox' }).click()
+  await expect(page.getByRole('button', { name: 'Apply filters' })).toHaveCount(0) // hydrated
+  await page.getByRole('link', { name: 'New ticket' }).click()
+  await page.getByLabel('Customer email').fill('walk-in@example.net')
+  await page.getByLabel('Subject').fill('Called from a tunnel')
+  await page.getByLabel('What the customer needs').fill('A refund, please.')
+  await page.context().setOffline(true)
+  await page.getByRole('button', { name: 'Create ticket' }).click()
+  await expect(
+    page.getByRole('alert').filter({ hasText: 'Not saved: Switchboard could not be reached.' }),
+  ).toBeVisible()
+  await expect(page.getByLabel('What the customer needs')).toHaveValue('A refund, please.')
+  await page.context().setOffline(false)
+  await page.getByRole('button', { name: 'Create ticket' }).click()
+  await expect(page.getByRole('heading', { name: 'Called from a tunnel' })).toBeVisible()
 
   // Signing out forgets whatever this browser still kept.
   await page.evaluate(() =>
