@@ -10,6 +10,8 @@ declare module '@remix-run/node' {
     realtime: Realtime
     /** The database failed before Remix ran (in a middleware): loaders and actions answer 503 at once. */
     databaseUnavailable?: boolean
+    /** A `….data` request (Remix single fetch): loaders and actions may not answer it with a file. */
+    dataRequest?: boolean
   }
 }
 

@@ -35,7 +35,7 @@ export const createMessage = operation({
   params: TicketNumberParams,
   body: CreateMessageBody,
   response: { status: 201, description: 'The new message', schema: Message },
-  errors: [404, 409, 413, 415],
+  errors: [404, 409, 413, 415, 422],
   async handle({ principal, params, body, publish }) {
     const outcome = await replyToTicket(principal, params.number, {
       kind: body.kind,
@@ -44,6 +44,17 @@ export const createMessage = operation({
       lastSeenMessageId: body.last_seen_message_id,
     })
     if (outcome.kind === 'not-found') throw noSuchTicket(params.number)
+    if (outcome.kind === 'collision' && outcome.lastSeenUnknown) {
+      throw problem(
+        'unprocessable',
+        'last_seen_message_id is not a message of this ticket; nothing was sent.',
+        {
+          extensions: {
+            errors: [{ field: 'last_seen_message_id', message: 'Not a message of this ticket' }],
+          },
+        },
+      )
+    }
     if (outcome.kind === 'collision') {
       throw problem(
         'conflict',

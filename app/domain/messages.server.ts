@@ -74,7 +74,11 @@ export type NewerMessage = {
 
 export type ReplyOutcome =
   | { kind: 'sent'; messageId: string; events: TicketEvent[] }
-  | { kind: 'collision'; newer: NewerMessage[] }
+  /**
+   * Nothing was written: messages came after the last-seen one, or (`lastSeenUnknown`) the id
+   * names no message of this ticket the agent can see, so every message counts as newer.
+   */
+  | { kind: 'collision'; newer: NewerMessage[]; lastSeenUnknown?: true }
   | { kind: 'not-found' }
   /** Files kept from an undone reply and newly attached ones together break the limits. */
   | { kind: 'files-over-limit'; message: string }
@@ -181,6 +185,8 @@ export async function replyToTicket(
         bodyText: r.bodyText.slice(0, 2000),
         createdAt: r.createdAt,
       }))
+      if (!recorded.lastSeenKnown)
+        return { kind: 'collision' as const, newer, lastSeenUnknown: true as const }
       return { kind: 'collision' as const, newer }
     }
     await insertAttachments(tx, member.workspaceId, messageId, files)

@@ -13,6 +13,7 @@ import {
   withDatabaseOutagePages,
 } from './database-outage.server.ts'
 import { healthz, readyz } from './health.server.ts'
+import { withDataRequestGuard } from './data-requests.server.ts'
 import { emailFrameHeaders } from './email-frame.server.ts'
 import { sendgridWebhooks } from './inbound.server.ts'
 import { remixRequestHandler } from './remix-adapter.server.ts'
@@ -113,14 +114,16 @@ export function createApp(options: Options) {
   }
   app.use(sessionRenewal())
   const build = options.build
-  const guarded =
-    typeof build === 'function' ? () => build().then(withDatabaseOutagePages) : withDatabaseOutagePages(build)
+  const guard = (b: ServerBuild) => withDataRequestGuard(withDatabaseOutagePages(b))
+  const guarded = typeof build === 'function' ? () => build().then(guard) : guard(build)
   const getLoadContext = (req: express.Request, res: express.Response) => ({
     cspNonce: res.locals.cspNonce as string,
     requestId: res.locals.requestId as string,
     clientIp: req.ip ?? 'unknown',
     realtime: realtime(),
     databaseUnavailable: res.locals.databaseUnavailable === true,
+    // Remix's single fetch (see data-requests.server.ts).
+    dataRequest: req.path.endsWith('.data'),
   })
   // @remix-run/express's handler, leaner (see the module).
   const remix = remixRequestHandler({

@@ -1,4 +1,5 @@
 import type { ServerBuild } from '@remix-run/node'
+import { wrapRouteFunctions, type RouteFunction } from './route-functions.server.ts'
 import type { PoolGuards } from '#db/pool.ts'
 import { env } from '#app/env.server.ts'
 import { loggablePath, logger } from '#app/logger.server.ts'
@@ -41,11 +42,6 @@ export function logDatabaseUnavailable(error: unknown, requestId: string | undef
   )
 }
 
-type RouteFunction = (args: {
-  request: Request
-  context: { databaseUnavailable?: boolean; requestId?: string }
-}) => unknown
-
 /**
  * Wraps every loader and action of the build: a database outage becomes a 503 Response (the
  * ErrorBoundary's "try again in a moment" page, or the same for a `.data` request) instead of
@@ -53,19 +49,7 @@ type RouteFunction = (args: {
  * already met the outage) answers 503 without trying the database again.
  */
 export function withDatabaseOutagePages(build: ServerBuild): ServerBuild {
-  const routes = Object.fromEntries(
-    Object.entries(build.routes).map(([id, route]) => {
-      const { loader, action } = route.module
-      if (!loader && !action) return [id, route]
-      const module = {
-        ...route.module,
-        ...(loader && { loader: guardRouteFunction(loader as RouteFunction) }),
-        ...(action && { action: guardRouteFunction(action as RouteFunction) }),
-      }
-      return [id, { ...route, module }]
-    }),
-  )
-  return { ...build, routes } as ServerBuild
+  return wrapRouteFunctions(build, guardRouteFunction)
 }
 
 function guardRouteFunction(fn: RouteFunction): RouteFunction {

@@ -62,7 +62,7 @@ const nextTurn = () => new Promise<typeof WAITING>((resolve) => setImmediate(() 
 
 /**
  * Writes a Fetch Response as @remix-run/express's sendRemixResponse does (status text, status,
- * each header appended), but the body in one write with a Content-Length when all of it is there
+ * headers; a header the response names replaces one a middleware set, where Remix appends), but the body in one write with a Content-Length when all of it is there
  * without waiting: a page rendered whole, turbo-stream data without promises. If a chunk is not
  * there by the next turn of the event loop, what is read so far is written and the rest streamed,
  * chunk by chunk as Remix does (an AI draft's event stream, a file).
@@ -70,7 +70,12 @@ const nextTurn = () => new Promise<typeof WAITING>((resolve) => setImmediate(() 
 export async function sendResponse(res: ExpressResponse, response: Response) {
   res.statusMessage = response.statusText
   res.status(response.status)
-  for (const [name, value] of response.headers.entries()) res.append(name, value)
+  // A route's own header replaces the default a middleware set (an email frame's Referrer-Policy
+  // was sent twice); only Set-Cookie adds to what is there (iterated one cookie at a time).
+  for (const [name, value] of response.headers.entries()) {
+    if (name === 'set-cookie') res.append(name, value)
+    else res.set(name, value)
+  }
   if (/text\/event-stream/i.test(response.headers.get('Content-Type') ?? '')) res.flushHeaders()
   if (!response.body) {
     res.end()

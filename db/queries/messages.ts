@@ -138,6 +138,7 @@ export async function recordAgentMessage(db: DbOrTx, v: AgentMessageValues) {
   const { message: m } = v
   const result = await executePrepared<{
     messageId: string | null
+    lastSeenKnown: boolean
     draftGeneration: number | null
     newer: Array<Omit<NewerMessageRow, 'createdAt'> & { createdAt: string }>
     emailed: ReplyThreadContext['emailed']
@@ -145,7 +146,16 @@ export async function recordAgentMessage(db: DbOrTx, v: AgentMessageValues) {
   }>(
     db,
     sql`
-    with newer as (
+    with seen as (
+      -- The message the composer last saw: one of this ticket's that this agent can see.
+      select s.created_at, s.id from messages s
+      where s.id = ${v.lastSeenMessageId}::uuid and s.ticket_id = ${v.ticketId}::uuid
+        and s.workspace_id = ${v.workspaceId}::uuid
+        and (s.held_until is null or s.author_user_id = ${v.userId}::uuid)),
+    -- A last-seen id that names no such message (another ticket's, a made-up one, a reply taken
+    -- back) proves nothing was seen: nothing is written, and every message counts as newer.
+    known as (select (${v.lastSeenMessageId}::uuid is null or exists (select 1 from seen)) as ok),
+    newer as (
       select m.id, m.kind, m.body_text, m.created_at, u.name as user_name, c.name as contact_name, c.email as contact_email
       from messages m
       left join users u on u.id = m.author_user_id
@@ -153,9 +163,9 @@ export async function recordAgentMessage(db: DbOrTx, v: AgentMessageValues) {
       where m.ticket_id = ${v.ticketId}::uuid and m.workspace_id = ${v.workspaceId}::uuid
         -- A teammate's reply in its undo window is not theirs to see (it may be taken back).
         and (m.held_until is null or m.author_user_id = ${v.userId}::uuid)
-        and (m.created_at, m.id) > (select s.created_at, s.id from messages s
-          where s.id = ${v.lastSeenMessageId}::uuid and s.ticket_id = ${v.ticketId}::uuid)),
-    go as (select not exists (select 1 from newer) as ok),
+        and ${v.lastSeenMessageId}::uuid is not null
+        and (not exists (select 1 from seen) or (m.created_at, m.id) > (select seen.created_at, seen.id from seen))),
+    go as (select not exists (select 1 from newer) and (select ok from known) as ok),
     msg as (
       insert into messages (id, workspace_id, ticket_id, kind, author_user_id, body_text, email_message_id,
         in_reply_to, delivery_status, held_until, created_at)
@@ -208,6 +218,7 @@ export async function recordAgentMessage(db: DbOrTx, v: AgentMessageValues) {
       returning generation)
     select
       (select msg.id from msg) as "messageId",
+      (select ok from known) as "lastSeenKnown",
       (select draft.generation from draft) as "draftGeneration",
       (select coalesce(json_agg(json_build_object('id', n.id, 'kind', n.kind, 'bodyText', n.body_text,
           'createdAt', n.created_at, 'userName', n.user_name, 'contactName', n.contact_name,
@@ -235,6 +246,7 @@ export async function recordAgentMessage(db: DbOrTx, v: AgentMessageValues) {
   const row = result.rows[0]!
   return {
     messageId: row.messageId,
+    lastSeenKnown: row.lastSeenKnown,
     draftGeneration: row.draftGeneration,
     newer: row.newer.map((n) => ({ ...n, createdAt: new Date(n.createdAt) })),
     thread: {

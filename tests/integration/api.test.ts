@@ -207,6 +207,29 @@ describe('contract: every operation answers what the spec says', () => {
     expect(second.json.newer_messages).toEqual([expect.objectContaining({ id: first.json.id, kind: 'note' })])
     expect((await call('GET', `/api/v1/tickets/${t.number}/messages`, { token })).json.data).toHaveLength(2)
   })
+
+  it('refuses with 422 a last_seen_message_id that is no message of the ticket, and sends nothing', async () => {
+    const t = await createTicketFor(owner)
+    const other = await createTicketFor(owner)
+    const otherThread = (await call('GET', `/api/v1/tickets/${other.number}/messages`, { token })).json
+    // Another ticket's message, a made-up id, the nil-like v7 id a probe sent: the check used to
+    // compare with nothing and let every one of them through.
+    for (const id of [
+      otherThread.data[0].id,
+      '01900000-0000-7000-8000-000000000000',
+      '00000000-0000-7000-8000-000000000000',
+    ]) {
+      const refused = await call('POST', `/api/v1/tickets/${t.number}/messages`, {
+        token,
+        body: { kind: 'note', body: 'Should not land', last_seen_message_id: id },
+      })
+      expectProblem(refused, 422, 'unprocessable')
+      expect(refused.json.errors).toEqual([
+        { field: 'last_seen_message_id', message: 'Not a message of this ticket' },
+      ])
+    }
+    expect((await call('GET', `/api/v1/tickets/${t.number}/messages`, { token })).json.data).toHaveLength(1)
+  })
 })
 
 describe('authorization matrix', () => {

@@ -695,6 +695,26 @@ describe('reply composer', () => {
     ).toBe(302)
   })
 
+  it('shows the whole thread as new activity when the last-seen id is no message of this ticket', async () => {
+    const agent = await createMember('agent')
+    const ticket = await createTicketFor(agent)
+    const other = await createTicketFor(agent)
+    // Another ticket's message (a mixed-up tab), or a reply since taken back: nothing proves
+    // what was seen, so nothing is sent and every message is offered for review.
+    const before = await snapshot(ticket)
+    const fields = {
+      intent: 'reply',
+      kind: 'reply',
+      body: 'Hello',
+      lastSeenMessageId: await latestMessageId(other),
+    }
+    const result = await post(agent, ticket.number, composerForm(fields))
+    expect(result.status).toBe(409)
+    expect(result.data.collision.map((m: { author: string }) => m.author)).toEqual(['Casey Customer'])
+    expect(await snapshot(ticket)).toEqual(before)
+    expect((await post(agent, ticket.number, composerForm({ ...fields, sendAnyway: '1' }))).status).toBe(302)
+  })
+
   it('inserts a canned response with its placeholders filled, without JavaScript', async () => {
     const agent = await createMember('agent')
     const ticket = await createTicketFor(agent, {
