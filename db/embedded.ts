@@ -46,6 +46,12 @@ type Options = {
    * or `stop` is called. The server's pool reconnects by itself; scripts and tests leave it off.
    */
   restart?: boolean
+  /**
+   * Keep no durability (fsync and full-page writes off): for the test run's throwaway cluster
+   * only (tests/helpers/global-setup.ts), whose commits then stop waiting on the disk. A crash of
+   * the machine could corrupt it; a crash of PostgreSQL alone loses nothing.
+   */
+  throwaway?: boolean
 }
 
 /** A start-up failure whose message is complete for an operator (it names the cause and the fix). */
@@ -167,6 +173,7 @@ export async function startEmbeddedPostgres(
       [
         ...['-D', databaseDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1'],
         ...['-c', 'max_connections=300'],
+        ...(options.throwaway ? ['-c', 'fsync=off', '-c', 'full_page_writes=off'] : []),
         // The app connects through the socket (see embeddedDatabaseUrl); only its owner may use it.
         ...[
           '-c',

