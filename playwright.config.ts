@@ -19,10 +19,12 @@ export default defineConfig({
   timeout: 120_000,
   expect: { timeout: 10_000 },
   fullyParallel: false,
-  // Two spec files at a time (E2E_WORKERS overrides). ai.spec.ts asserts a latency (first token
-  // p95), so it runs first and alone, on a fresh server (the timed project); the rest follow.
-  // To run one spec without it: npx playwright test --no-deps <file>.
-  workers: Number(process.env.E2E_WORKERS ?? 2),
+  // Three spec files at a time (E2E_WORKERS overrides). Much of a spec's time is waiting (undo
+  // windows, live round trips, the job worker), so a third worker fills it, even on 2 cores: the
+  // whole run 270 s with two, 216-220 s with three (session 14, same machine). ai.spec.ts asserts a
+  // latency (first token p95), so it runs first and alone, on a fresh server (the timed project);
+  // the rest follow. To run one spec without it: npx playwright test --no-deps <file>.
+  workers: Number(process.env.E2E_WORKERS ?? 3),
   retries: process.env.CI ? 1 : 0,
   reporter: process.env.CI ? [['list']] : [['list'], ['html', { open: 'never' }]],
   use: {
