@@ -102,7 +102,7 @@ async function runOperation(
     const params = parseParams(op, rawParams)
     const query = parseOrThrow(
       op.query ?? z.strictObject({}),
-      checkedInput(Object.fromEntries(url.searchParams)),
+      checkedInput(singleValuedQuery(url.searchParams)),
     )
     const bodyText = op.body ? await readJsonText(request) : ''
     const body = op.body ? parseOrThrow(op.body, parseJson(bodyText)) : undefined
@@ -198,6 +198,18 @@ function parseJson(text: string): unknown {
 }
 
 /** Parsed input (a body, a query string) without NUL, lone surrogates or deep nesting (see json-input). */
+/**
+ * The query string as one value per name. No parameter takes a list, so a name given twice
+ * (`status=open&status=closed`) is refused rather than the last one silently winning.
+ */
+function singleValuedQuery(params: URLSearchParams) {
+  const repeated = [...new Set(params.keys())].filter((name) => params.getAll(name).length > 1)
+  if (repeated.length > 0) {
+    throw validationProblem(repeated.map((field) => ({ field, message: 'Give this parameter once' })))
+  }
+  return Object.fromEntries(params)
+}
+
 function checkedInput(value: unknown) {
   const checked = checkJsonInput(value)
   if ('value' in checked) return checked.value

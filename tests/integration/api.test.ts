@@ -357,6 +357,13 @@ describe('bad input', () => {
     const unknown = await call('GET', '/api/v1/tickets?sort=created&view=mine', { token })
     expectProblem(unknown, 400, 'validation')
     expect(unknown.json.errors.map((e: { field: string }) => e.field).sort()).toEqual(['sort', 'view'])
+    // A parameter given twice is refused, not last-wins (a probe got the closed list this way).
+    const twice = await call('GET', '/api/v1/tickets?status=open&status=closed&limit=5&limit=6', { token })
+    expectProblem(twice, 400, 'validation')
+    expect(twice.json.errors).toEqual([
+      { field: 'status', message: 'Give this parameter once' },
+      { field: 'limit', message: 'Give this parameter once' },
+    ])
   })
 
   it('refuses unknown body fields (naming them), wrong types, bad JSON and NUL with 400 and writes nothing', async () => {
