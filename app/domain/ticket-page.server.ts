@@ -84,6 +84,8 @@ export async function loadTicketPage(
       channel: row.channel,
       assigneeId: row.assigneeId,
       createdAt: row.createdAt,
+      // When it last changed: a live join that answers otherwise makes the page reload (use-presence.ts).
+      changedAt: row.changedAt,
       customer: { name: row.contactName, email: row.contactEmail },
       // Copied on replies (reply-all); the composer shows them for the agent to keep or remove.
       cc: row.cc,

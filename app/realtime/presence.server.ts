@@ -80,7 +80,8 @@ export function registerPresence(io: AppServer, socket: AppSocket) {
       const ticket = await ticketForMember(getDb(), { userId: socket.data.userId, ticketId })
       if (!ticket) return answer({ ok: false, error: 'Not found' })
       await socket.join(ticketRoom(ticket.workspaceId, ticketId))
-      answer({ ok: true })
+      // In the room from now on; what changed before (while the page loaded) the page learns here.
+      answer({ ok: true, changedAt: ticket.changedAt })
       await broadcastPresence(io, ticket.workspaceId, ticketId)
     }),
   )

@@ -45,7 +45,8 @@ export type ServerToClientEvents = {
  * and parse with the schemas above (a handler of unknowns satisfies these signatures).
  */
 export type ClientToServerEvents = {
-  'ticket:join': (payload: z.infer<typeof TicketRoomPayload>, ack: Ack) => void
+  /** Answers when the ticket last changed (ticketChangedAt), to compare with the page's. */
+  'ticket:join': (payload: z.infer<typeof TicketRoomPayload>, ack: Ack<{ changedAt: string }>) => void
   'ticket:leave': (payload: z.infer<typeof TicketRoomPayload>, ack: Ack) => void
   typing: (payload: z.infer<typeof TypingPayload>, ack: Ack) => void
   'workspace:viewing': (payload: z.infer<typeof WorkspacePayload>, ack: Ack<ViewingSnapshot>) => void

@@ -392,7 +392,7 @@ export default function TicketPage() {
   const composerData = actionData && 'result' in actionData ? actionData : undefined
   const sidebarError = actionData && 'sidebarError' in actionData ? actionData.sidebarError : undefined
   const latest = thread.at(-1)
-  const { others, typing } = usePresence(ticket.id, page.me.userId)
+  const { others, typing } = usePresence(ticket.id, page.me.userId, ticket.changedAt)
   const lastQueue = useLastQueueUrl(page.slug)
   // The queue the inbox link named (works without JavaScript), else this tab's last queue.
   const from = page.from ?? (lastQueue.split('?')[1] || '')

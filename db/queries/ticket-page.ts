@@ -17,6 +17,13 @@ const iso = (column: SQL) => sql`to_char(${column} at time zone 'UTC', 'YYYY-MM-
 
 type TicketRow = typeof tickets.$inferSelect
 
+/**
+ * When the ticket last changed, fields or thread (`greatest` of its `updated_at` and
+ * `last_activity_at`), as an ISO text: the page reads it, and a socket's `ticket:join` answers it,
+ * so a page whose socket connected after a change it never heard of reloads (use-presence.ts).
+ */
+export const ticketChangedAt = (t: SQL) => iso(sql`greatest(${t}.updated_at, ${t}.last_activity_at)`)
+
 export type PageThreadMessage = {
   id: string
   kind: 'reply' | 'note'
@@ -50,6 +57,8 @@ type TicketPageRow = {
   channel: TicketRow['channel']
   assigneeId: string | null
   createdAt: string
+  /** When the ticket or its thread last changed (ticketChangedAt): what a live join compares. */
+  changedAt: string
   contactName: string
   contactEmail: string
   mailboxName: string
@@ -92,7 +101,7 @@ export async function getTicketPage(
     sql`
     with t as (
       select t.id, t.number, t.subject, t.status, t.priority, t.channel, t.assignee_id,
-        t.contact_id, t.workspace_id, t.created_at, t.last_activity_at, t.cc,
+        t.contact_id, t.workspace_id, t.created_at, t.last_activity_at, t.updated_at, t.cc,
         c.name as contact_name, c.email as contact_email, mb.name as mailbox_name, mb.address as mailbox_address
       from tickets t
       join contacts c on c.id = t.contact_id
@@ -108,7 +117,8 @@ export async function getTicketPage(
       on conflict (user_id, ticket_id) do update set read_at = excluded.read_at
     )
     select t.id, t.number, t.subject, t.status, t.priority, t.channel, t.assignee_id as "assigneeId",
-      ${iso(sql`t.created_at`)} as "createdAt", t.contact_name as "contactName",
+      ${iso(sql`t.created_at`)} as "createdAt", ${ticketChangedAt(sql`t`)} as "changedAt",
+      t.contact_name as "contactName",
       t.contact_email as "contactEmail", t.mailbox_name as "mailboxName",
       t.mailbox_address as "mailboxAddress", t.cc,
       (select json_build_object(

@@ -166,6 +166,28 @@ test('text typed offline survives leaving the page offline, comes back with its 
   ).toEqual([])
 })
 
+test('a note added while the page loads shows once its live connection is up, without a reload', async ({
+  page,
+}) => {
+  await agentOpensNewTicket(page, 'late', 'Changed while loading', 'First words.')
+  const url = page.url()
+  // The page's live connection is held back until the note is in: its event reaches no one here.
+  let open = () => {}
+  const gate = new Promise<void>((resolve) => (open = resolve))
+  await page.routeWebSocket(/\/socket\.io\//, async (ws) => {
+    await gate
+    ws.connectToServer()
+  })
+  await page.reload()
+  await expect(page.getByRole('heading', { name: 'Changed while loading' })).toBeVisible()
+  await page.evaluate(() => Object.assign(window, { sameDocument: true }))
+  await addNotes(page, url, 1)
+  open()
+  // The room's join answers when the ticket last changed, which is not what the page shows.
+  await expect(page.getByRole('list', { name: 'Conversation' }).getByText('Note number 1')).toBeVisible()
+  expect(await page.evaluate(() => 'sameDocument' in window)).toBe(true)
+})
+
 test('field changes show inline in the thread; Ctrl+Enter sends; Esc leaves the text field', async ({
   page,
 }) => {

@@ -4,8 +4,11 @@ import { startQueue } from '#app/jobs/queue.server.ts'
 import { realtime } from '#app/realtime/hub.server.ts'
 import { LIVE_SOCKET_FIELD, MAX_SOCKETS_PER_USER, type PresencePayload } from '#app/realtime/protocol.ts'
 import { updateTickets } from '#app/domain/tickets.server.ts'
+import { customerReply } from '#app/domain/messages.server.ts'
+import { loadTicketPage } from '#app/domain/ticket-page.server.ts'
+import { changedSince } from '#app/components/live/use-presence.ts'
 import { changeUndoSendDelay } from '#app/domain/undo-send.server.ts'
-import { createMember, createTicketFor, signIn } from '#tests/helpers/factories.ts'
+import { asMember, createMember, createTicketFor, signIn } from '#tests/helpers/factories.ts'
 import { startTestServer } from '#tests/helpers/http-server.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 import { closeSockets, connectSocket, emitWithAck, nextEvent } from '#tests/helpers/sockets.ts'
@@ -24,6 +27,11 @@ afterAll(async () => {
 
 const connect = (cookie: string) => connectSocket(server.url, cookie)
 const emit = emitWithAck
+/** A `ticket:join`'s answer: when the ticket last changed (empty when refused). */
+const joinedAt = async (socket: Socket, ticketId: string) => {
+  const answer = (await emit(socket, 'ticket:join', { ticketId })) as { ok: boolean; changedAt?: string }
+  return answer.changedAt ?? ''
+}
 const next = nextEvent
 
 /**
@@ -44,7 +52,10 @@ describe('ticket rooms', () => {
     const ticketA = await createTicketFor(a)
     const ticketB = await createTicketFor(b)
     const socket = await connect(a.cookie)
-    expect(await emit(socket, 'ticket:join', { ticketId: ticketA.ticketId })).toEqual({ ok: true })
+    expect(await emit(socket, 'ticket:join', { ticketId: ticketA.ticketId })).toEqual({
+      ok: true,
+      changedAt: expect.any(String),
+    })
     expect(await emit(socket, 'ticket:join', { ticketId: ticketB.ticketId })).toEqual({
       ok: false,
       error: 'Not found',
@@ -63,7 +74,25 @@ describe('ticket rooms', () => {
       error: 'Invalid payload',
     })
     expect(socket.connected).toBe(true)
-    expect(await emit(socket, 'ticket:join', { ticketId: ticket.ticketId })).toEqual({ ok: true })
+    expect(await emit(socket, 'ticket:join', { ticketId: ticket.ticketId })).toMatchObject({ ok: true })
+  })
+
+  it('answers a join with when the ticket last changed, as its page shows it: a change made while the page loaded is seen', async () => {
+    const a = await createMember('agent')
+    const ticket = await createTicketFor(a)
+    const page = await loadTicketPage(asMember(a), ticket.number, { language: 'en' })
+    const socket = await connect(a.cookie)
+    const first = await joinedAt(socket, ticket.ticketId)
+    expect(first).toBe(page.ticket.changedAt)
+    expect(changedSince(page.ticket.changedAt, first)).toBe(false)
+    // The customer writes after the page was read and before its socket joined: no event reaches
+    // the page, but the join's answer differs, so it reloads.
+    await customerReply({ ticketId: ticket.ticketId, workspaceId: a.workspace.id }, 'Are you there?')
+    expect(changedSince(page.ticket.changedAt, await joinedAt(socket, ticket.ticketId))).toBe(true)
+    // A field change too.
+    const reread = await loadTicketPage(asMember(a), ticket.number, { language: 'en' })
+    await updateTickets(asMember(a), [ticket.ticketId], { status: 'pending' })
+    expect(changedSince(reread.ticket.changedAt, await joinedAt(socket, ticket.ticketId))).toBe(true)
   })
 
   it('never delivers another workspace’s events', async () => {

@@ -25,13 +25,13 @@ describe('two app instances on one PostgreSQL', () => {
     const ticket = await createTicketFor(dana)
     const onA = await connect(a, dana.cookie)
     const onB = await connect(b, sam.cookie)
-    expect(await onA.timeout(5000).emitWithAck('ticket:join', { ticketId: ticket.ticketId })).toEqual({
+    expect(await onA.timeout(5000).emitWithAck('ticket:join', { ticketId: ticket.ticketId })).toMatchObject({
       ok: true,
     })
     const both = new Promise<PresencePayload>((resolve) =>
       onA.on('presence', (p: PresencePayload) => p.viewers.length === 2 && resolve(p)),
     )
-    expect(await onB.timeout(5000).emitWithAck('ticket:join', { ticketId: ticket.ticketId })).toEqual({
+    expect(await onB.timeout(5000).emitWithAck('ticket:join', { ticketId: ticket.ticketId })).toMatchObject({
       ok: true,
     })
     expect((await both).viewers.map((v) => v.name).sort()).toEqual([dana.user.name, sam.user.name].sort())

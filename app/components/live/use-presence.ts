@@ -1,3 +1,4 @@
+import { useRevalidator } from '@remix-run/react'
 import { useCallback, useEffect, useRef, useState } from 'react'
 import {
   TYPING_THROTTLE_MS,
@@ -5,20 +6,34 @@ import {
   type Viewer,
   type ViewingPayload,
 } from '#app/realtime/protocol.ts'
+import { whenOnline } from '#app/utils/when-online.ts'
 import { useLive } from './live-provider.tsx'
 
 /**
  * Joins the ticket's room while the page is open (again after each reconnect) and returns who
- * else is viewing or typing. `typing(kind)` is throttled to one event per 2 s.
+ * else is viewing or typing. `typing(kind)` is throttled to one event per 2 s. The join answers
+ * when the ticket last changed; when that is not what the page shows (`changedAt`), something
+ * happened before this socket was in the room (while the page loaded: the events of that moment
+ * reached no one here), and the page reloads its data.
  */
-export function usePresence(ticketId: string, selfUserId: string) {
+export function usePresence(ticketId: string, selfUserId: string, changedAt?: string) {
   const { socket } = useLive()
   const [viewers, setViewers] = useState<Viewer[]>([])
   const lastSent = useRef<{ at: number; kind: 'reply' | 'note' | null }>({ at: 0, kind: null })
+  const revalidator = useRevalidator()
+  const latest = useRef({ changedAt, revalidate: revalidator.revalidate })
+  latest.current = { changedAt, revalidate: revalidator.revalidate }
 
   useEffect(() => {
     if (!socket) return
-    const join = () => socket.emit('ticket:join', { ticketId }, () => {})
+    let cancelWaiting = () => {}
+    const join = () =>
+      socket.emit('ticket:join', { ticketId }, (answer) => {
+        const shown = latest.current.changedAt
+        if (!answer.ok || shown === undefined || !changedSince(shown, answer.changedAt)) return
+        cancelWaiting()
+        cancelWaiting = whenOnline(() => latest.current.revalidate())
+      })
     const onPresence = (payload: PresencePayload) => {
       if (payload.ticketId === ticketId) setViewers(payload.viewers)
     }
@@ -28,6 +43,7 @@ export function usePresence(ticketId: string, selfUserId: string) {
     return () => {
       socket.off('presence', onPresence)
       socket.off('connect', join)
+      cancelWaiting()
       socket.emit('ticket:leave', { ticketId }, () => {})
     }
   }, [socket, ticketId])
@@ -69,4 +85,13 @@ export function useViewing(workspaceId: string) {
     }
   }, [socket, workspaceId])
   return viewing
+}
+
+/**
+ * Whether the ticket changed since the page read it. Any difference counts, not only a later time:
+ * a change stamps the time its transaction started, which can be earlier than a value the page
+ * read if that change committed after the page's read.
+ */
+export function changedSince(shown: string, now: string) {
+  return now !== shown
 }
