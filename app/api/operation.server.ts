@@ -197,7 +197,6 @@ function parseJson(text: string): unknown {
   return checkedInput(value)
 }
 
-/** Parsed input (a body, a query string) without NUL, lone surrogates or deep nesting (see json-input). */
 /**
  * The query string as one value per name. No parameter takes a list, so a name given twice
  * (`status=open&status=closed`) is refused rather than the last one silently winning.
@@ -210,6 +209,7 @@ function singleValuedQuery(params: URLSearchParams) {
   return Object.fromEntries(params)
 }
 
+/** Parsed input (a body, a query string) without NUL, lone surrogates or deep nesting (see json-input). */
 function checkedInput(value: unknown) {
   const checked = checkJsonInput(value)
   if ('value' in checked) return checked.value

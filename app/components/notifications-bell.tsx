@@ -1,7 +1,7 @@
 import { useRevalidator } from '@remix-run/react'
 import { useEffect, useRef } from 'react'
 import { useDesktopNotifications } from './account/desktop-notifications.ts'
-import { whenOnline } from '#app/utils/when-online.ts'
+import { latestWhenOnline } from '#app/utils/when-online.ts'
 import { useLive } from './live/live-provider.tsx'
 import { BellIcon } from './ui/icons.tsx'
 import { Menu, type MenuEntry } from './ui/menu.tsx'
@@ -40,15 +40,12 @@ export function NotificationsBell({
   revalidate.current = revalidator.revalidate
   useEffect(() => {
     if (!socket) return
-    let cancelWaiting = () => {}
-    const handler = () => {
-      cancelWaiting()
-      cancelWaiting = whenOnline(() => revalidate.current())
-    }
+    const reload = latestWhenOnline()
+    const handler = () => reload.run(() => revalidate.current())
     socket.on('notification', handler)
     return () => {
       socket.off('notification', handler)
-      cancelWaiting()
+      reload.cancel()
     }
   }, [socket])
   return (

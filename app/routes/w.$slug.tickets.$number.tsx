@@ -6,13 +6,7 @@ import {
   type LoaderFunctionArgs,
   type MetaFunction,
 } from '@remix-run/node'
-import {
-  Link,
-  useActionData,
-  useLoaderData,
-  useNavigate,
-  type ClientActionFunctionArgs,
-} from '@remix-run/react'
+import { Link, useActionData, useLoaderData, useNavigate } from '@remix-run/react'
 import { changesTicket, useLiveEvents } from '#app/components/live/use-live-events.ts'
 import { ticketHref, useLastQueueUrl } from '#app/utils/last-queue.ts'
 import { usePresence } from '#app/components/live/use-presence.ts'
@@ -73,7 +67,7 @@ import { PRIORITY_LABEL, STATUS_LABEL } from '#app/utils/vocabulary.ts'
 import { useShortcuts } from '#app/utils/use-shortcuts.ts'
 import { ChevronLeft, ChevronRight } from '#app/components/ui/icons.tsx'
 import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
-import { neverAnswered, UNANSWERED } from '#app/utils/unanswered.ts'
+import { keepPageWhenUnanswered } from '#app/utils/unanswered.ts'
 import type { StoredFile } from '#app/domain/tickets.server.ts'
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
@@ -163,15 +157,7 @@ export const shouldRevalidate = unlessActionNeverArrived
  * replacing the page with the ErrorBoundary: the composer keeps its text and files and offers
  * Retry. Redirects (the send went through) and 4xx refusals (404, 403) keep their usual path.
  */
-export async function clientAction({ serverAction }: ClientActionFunctionArgs) {
-  try {
-    return await serverAction<typeof action>()
-  } catch (error) {
-    if (!neverAnswered(error)) throw error
-    console.error('The ticket page could not post its form', error)
-    return UNANSWERED
-  }
-}
+export const clientAction = keepPageWhenUnanswered
 
 /**
  * The reply or note: sent unless someone else wrote meanwhile (409 with their messages).

@@ -29,6 +29,7 @@ export async function keepPageWhenUnanswered({ serverAction }: ClientActionFunct
     return await serverAction()
   } catch (error) {
     if (!neverAnswered(error)) throw error
+    console.error('A form post got no answer', error)
     return { ...UNANSWERED, intent: 'unanswered', error: NOT_SAVED_MESSAGE }
   }
 }

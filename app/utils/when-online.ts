@@ -11,3 +11,18 @@ export function whenOnline(run: () => void): () => void {
   window.addEventListener('online', run, { once: true })
   return () => window.removeEventListener('online', run)
 }
+
+/**
+ * `whenOnline` for a reload asked for again and again (each live event): a new request replaces
+ * the one still waiting for the network, and `cancel()` drops it (the component went away).
+ */
+export function latestWhenOnline() {
+  let cancelWaiting = () => {}
+  return {
+    run(fn: () => void) {
+      cancelWaiting()
+      cancelWaiting = whenOnline(fn)
+    },
+    cancel: () => cancelWaiting(),
+  }
+}

@@ -1,7 +1,7 @@
 import { useRevalidator } from '@remix-run/react'
 import { useEffect, useRef } from 'react'
 import type { TicketEvent } from '#app/realtime/events.ts'
-import { whenOnline } from '#app/utils/when-online.ts'
+import { latestWhenOnline } from '#app/utils/when-online.ts'
 import { useLive } from './live-provider.tsx'
 
 /**
@@ -39,12 +39,11 @@ export function useLiveEvents(
     if (!socket) return
     let timer: ReturnType<typeof setTimeout> | undefined
     let firstPending: number | undefined
-    let cancelWaiting = () => {}
+    const reload = latestWhenOnline()
     const flush = () => {
       timer = undefined
       firstPending = undefined
-      cancelWaiting()
-      cancelWaiting = whenOnline(() => latest.current.revalidate())
+      reload.run(() => latest.current.revalidate())
     }
     const handler = (event: TicketEvent) => {
       if (!latest.current.matches(event)) return
@@ -58,7 +57,7 @@ export function useLiveEvents(
     socket.on('ticket-event', handler)
     return () => {
       socket.off('ticket-event', handler)
-      cancelWaiting()
+      reload.cancel()
       if (timer) clearTimeout(timer)
     }
   }, [socket, debounceMs, maxWaitMs])

@@ -6,7 +6,7 @@ import {
   type Viewer,
   type ViewingPayload,
 } from '#app/realtime/protocol.ts'
-import { whenOnline } from '#app/utils/when-online.ts'
+import { latestWhenOnline } from '#app/utils/when-online.ts'
 import { useLive } from './live-provider.tsx'
 
 /**
@@ -26,13 +26,12 @@ export function usePresence(ticketId: string, selfUserId: string, changedAt?: st
 
   useEffect(() => {
     if (!socket) return
-    let cancelWaiting = () => {}
+    const reload = latestWhenOnline()
     const join = () =>
       socket.emit('ticket:join', { ticketId }, (answer) => {
         const shown = latest.current.changedAt
         if (!answer.ok || shown === undefined || !changedSince(shown, answer.changedAt)) return
-        cancelWaiting()
-        cancelWaiting = whenOnline(() => latest.current.revalidate())
+        reload.run(() => latest.current.revalidate())
       })
     const onPresence = (payload: PresencePayload) => {
       if (payload.ticketId === ticketId) setViewers(payload.viewers)
@@ -43,7 +42,7 @@ export function usePresence(ticketId: string, selfUserId: string, changedAt?: st
     return () => {
       socket.off('presence', onPresence)
       socket.off('connect', join)
-      cancelWaiting()
+      reload.cancel()
       socket.emit('ticket:leave', { ticketId }, () => {})
     }
   }, [socket, ticketId])
