@@ -2,6 +2,7 @@ import type { Server as HttpServer } from 'node:http'
 import { createAdapter } from '@socket.io/postgres-adapter'
 import type pg from 'pg'
 import { Server } from 'socket.io'
+import { z } from 'zod'
 import { getDb } from '#db/client.ts'
 import { createPool, endPool } from '#db/pool.ts'
 import { getUserById } from '#db/queries/users.ts'
@@ -11,6 +12,7 @@ import { readSession } from '#app/http/auth.server.ts'
 import { databasePoolGuards } from '#app/http/database-outage.server.ts'
 import { compileTrustProxy, handshakeRefusal } from '#app/http/security.server.ts'
 import { logger } from '#app/logger.server.ts'
+import { createChangeLog } from './change-log.server.ts'
 import type { TicketEvent } from './events.ts'
 import type { AppServer, AppSocket } from './io.server.ts'
 import { registerPresence, ticketRoom, ticketRoomPrefix } from './presence.server.ts'
@@ -32,7 +34,30 @@ export type Realtime = {
 
 export type PublishOptions = { exceptSocketId?: string }
 
-const store = globalThis as unknown as { __switchboardIo?: AppServer; __switchboardIoPool?: pg.Pool }
+const store = globalThis as unknown as {
+  __switchboardIo?: AppServer
+  __switchboardIoPool?: pg.Pool
+  __switchboardChanges?: ReturnType<typeof createChangeLog>
+}
+
+/** When each room last had an event, as this process saw it (see `ready`). */
+function changeLog() {
+  store.__switchboardChanges ??= createChangeLog()
+  return store.__switchboardChanges
+}
+
+const ChangedRooms = z.array(z.string().max(200)).max(1_000)
+
+/**
+ * Every instance notes the rooms another one published to, so a socket that joined its rooms
+ * just after an event went by finds the event's note at `ready`.
+ */
+function listenForChanges(io: AppServer) {
+  io.on('changed', (rooms) => {
+    const parsed = ChangedRooms.safeParse(rooms)
+    if (parsed.success) changeLog().note(parsed.data)
+  })
+}
 
 export const workspaceRoom = (id: string) => `workspace:${id}`
 export const sessionRoom = (id: string) => `session:${id}`
@@ -84,6 +109,7 @@ export function attachSocketServer(httpServer: HttpServer, options: Options) {
       }),
     )
     store.__switchboardIoPool = pool
+    listenForChanges(io)
   }
   io.use(async (socket, next) => {
     try {
@@ -121,7 +147,13 @@ async function onConnection(io: AppServer, socket: AppSocket) {
   const workspaces = await listUserWorkspaces(getDb(), userId)
   await socket.join([sessionRoom(sessionId), userRoom(userId), ...workspaces.map((w) => workspaceRoom(w.id))])
   await enforceSocketCap(io, userId)
-  socket.emit('ready', { workspaces: workspaces.map((w) => w.slug) })
+  // After the joins: an event published before them reached no one here, and is in the log.
+  const log = changeLog()
+  socket.emit('ready', {
+    workspaces: workspaces.map((w) => w.slug),
+    lastChangeAt: log.lastChange(socket.rooms),
+    knownSince: log.knownSince(),
+  })
 }
 
 /**
@@ -175,6 +207,17 @@ export function startEventEmitter(databaseUrl: string) {
   )
   store.__switchboardIo = io
   store.__switchboardIoPool = pool
+  listenForChanges(io)
+}
+
+/**
+ * Where an event goes: a notification or a cleared draft to its user, a delivery badge to the
+ * ticket's viewers only (the ticket page shows it), everything else to the whole workspace.
+ */
+function roomOf(event: TicketEvent) {
+  if (event.type === 'notification.created' || event.type === 'draft.cleared') return userRoom(event.userId)
+  if (event.type === 'message.delivery') return ticketRoom(event.workspaceId, event.ticketId)
+  return workspaceRoom(event.workspaceId)
 }
 
 export function realtime(): Realtime {
@@ -185,15 +228,16 @@ export function realtime(): Realtime {
       // A socket id only: a room name here (they all contain ':') would silence a whole room.
       const parsed = SocketId.safeParse(exceptSocketId)
       const except = parsed.success ? [parsed.data] : []
+      const rooms = new Set(events.map(roomOf))
+      if (rooms.size === 0) return
+      // Noted before the events go out, here and on the other instances (a notification of its
+      // own, sent with the events' through the adapter's pool).
+      changeLog().note(rooms)
+      if (store.__switchboardIoPool) io.serverSideEmit('changed', [...rooms])
       for (const event of events) {
-        if (event.type === 'notification.created') {
-          io.to(userRoom(event.userId)).except(except).emit('notification', event)
-        } else if (event.type === 'draft.cleared') {
-          io.to(userRoom(event.userId)).except(except).emit('ticket-event', event)
-        } else if (event.type === 'message.delivery') {
-          // Only the ticket page shows delivery badges: its viewers, not the whole workspace.
-          io.to(ticketRoom(event.workspaceId, event.ticketId)).except(except).emit('ticket-event', event)
-        } else io.to(workspaceRoom(event.workspaceId)).except(except).emit('ticket-event', event)
+        const to = io.to(roomOf(event)).except(except)
+        if (event.type === 'notification.created') to.emit('notification', event)
+        else to.emit('ticket-event', event)
       }
     },
     disconnectSessions(sessionIds) {

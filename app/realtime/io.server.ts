@@ -19,8 +19,11 @@ export type SocketData = {
   typing?: Typing
 }
 
-/** No server-to-server events: instances share rooms and emits through the adapter only. */
-export type InterServerEvents = Record<never, never>
+/**
+ * Between instances (over the adapter): the rooms an event was just published to, so every
+ * instance knows when each workspace and user last changed (hub.server.ts, `ready`).
+ */
+export type InterServerEvents = { changed: (rooms: unknown) => void }
 
 export type AppServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>
 export type AppSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>

@@ -22,6 +22,32 @@ export type ViewingPayload = { ticketId: string; viewers: string[] }
 export type ViewingSnapshot = { viewing: Record<string, string[]> }
 
 export type NotificationEvent = Extract<TicketEvent, { type: 'notification.created' }>
+/**
+ * `ready`'s payload. `lastChangeAt`: when this instance last saw an event for one of the socket's
+ * workspaces or its user (ms since the epoch, null: none since `knownSince`), so a page can tell
+ * whether something happened between reading its data and its socket joining the rooms (those
+ * events reached no one on the page); see `missedWhileConnecting`.
+ */
+export type ReadyPayload = { workspaces: string[]; lastChangeAt: number | null; knownSince: number }
+
+/**
+ * How far apart two instances' clocks may be (a page's data is read on one, its socket may be
+ * served by another) before a missed event could go unnoticed. Err on the side of one more reload.
+ */
+export const CLOCK_MARGIN_MS = 1_000
+
+/**
+ * Whether events may have been published after the page read its data (`readAt`, the server's
+ * ms since the epoch) and before its socket joined its rooms: then the page reloads its data once.
+ */
+export function missedWhileConnecting(
+  ready: Pick<ReadyPayload, 'lastChangeAt' | 'knownSince'>,
+  readAt: number,
+) {
+  const from = readAt - CLOCK_MARGIN_MS
+  return ready.knownSince > from || (ready.lastChangeAt !== null && ready.lastChangeAt > from)
+}
+
 /** Every other event goes out as `ticket-event`. */
 export type WorkspaceEvent = Exclude<TicketEvent, NotificationEvent>
 
@@ -33,7 +59,7 @@ export type WorkspaceEvent = Exclude<TicketEvent, NotificationEvent>
  */
 export type ServerToClientEvents = {
   /** Sent once per connection, after the socket joined its rooms. */
-  ready: (payload: { workspaces: string[] }) => void
+  ready: (payload: ReadyPayload) => void
   'ticket-event': (event: WorkspaceEvent) => void
   notification: (event: NotificationEvent) => void
   presence: (payload: PresencePayload) => void

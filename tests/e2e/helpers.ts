@@ -72,3 +72,17 @@ export async function inviteTeammate(
   await expect(teammate).toHaveURL(`/w/${slug}`)
   return { context, page: teammate }
 }
+
+/**
+ * Holds the page's next live connections (Socket.IO's WebSocket) until the returned function is
+ * called: events published meanwhile reach no one on the page.
+ */
+export async function holdLiveConnection(page: Page) {
+  let release = () => {}
+  const gate = new Promise<void>((resolve) => (release = resolve))
+  await page.routeWebSocket(/\/socket\.io\//, async (ws) => {
+    await gate
+    ws.connectToServer()
+  })
+  return release
+}

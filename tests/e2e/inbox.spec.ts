@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test'
-import { signUp, submitSupportForm, unique } from './helpers.ts'
+import { holdLiveConnection, signUp, submitSupportForm, unique } from './helpers.ts'
 
 test('an agent works a ticket: queue → open → reply with attachment and set pending → back to the filtered queue', async ({
   page,
@@ -47,6 +47,32 @@ test('an agent works a ticket: queue → open → reply with attachment and set 
   await expect(page).toHaveURL(filtered)
   await expect(page.getByRole('search', { name: 'Filter tickets' }).getByLabel('Status')).toHaveValue('open')
   await expect(page.getByRole('link', { name: 'The kettle arrived broken' })).toHaveCount(0)
+})
+
+test('a ticket that arrives while the inbox loads shows once its live connection is up, without a reload', async ({
+  page,
+  browser,
+}) => {
+  const id = unique()
+  const slug = `loading-${id}`
+  await signUp(page, 'Lee Agent', `lee-${id}@example.com`, 'Loading Co', slug)
+  // The inbox's live connection is held back until the customer's ticket is in: the ticket's
+  // event reaches no one on the page.
+  const open = await holdLiveConnection(page)
+  await page.goto(`/w/${slug}/tickets`)
+  await expect(page.getByText('No tickets here')).toBeVisible()
+  await page.evaluate(() => Object.assign(window, { sameDocument: true }))
+  const customer = await submitSupportForm(browser, slug, {
+    name: 'Casey Customer',
+    email: `casey-${id}@example.net`,
+    subject: 'Arrived while loading',
+    message: 'Hello?',
+  })
+  await customer.context.close()
+  open()
+  // The connection's `ready` says an event of the workspace went by since the page's data was read.
+  await expect(page.getByRole('link', { name: 'Arrived while loading' })).toBeVisible()
+  expect(await page.evaluate(() => 'sameDocument' in window)).toBe(true)
 })
 
 test('bulk assign: select several tickets in the queue and assign them at once', async ({

@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test'
-import { signUp, submitSupportForm, unique } from './helpers.ts'
+import { holdLiveConnection, signUp, submitSupportForm, unique } from './helpers.ts'
 
 // The ticket page as an agent works it (issue 11 item 6): it opens at the newest message, field
 // changes show inline in the thread, Ctrl+Enter sends, and "Send & next" moves on through the
@@ -172,12 +172,7 @@ test('a note added while the page loads shows once its live connection is up, wi
   await agentOpensNewTicket(page, 'late', 'Changed while loading', 'First words.')
   const url = page.url()
   // The page's live connection is held back until the note is in: its event reaches no one here.
-  let open = () => {}
-  const gate = new Promise<void>((resolve) => (open = resolve))
-  await page.routeWebSocket(/\/socket\.io\//, async (ws) => {
-    await gate
-    ws.connectToServer()
-  })
+  const open = await holdLiveConnection(page)
   await page.reload()
   await expect(page.getByRole('heading', { name: 'Changed while loading' })).toBeVisible()
   await page.evaluate(() => Object.assign(window, { sameDocument: true }))

@@ -1,4 +1,5 @@
 import { io, type Socket } from 'socket.io-client'
+import type { ReadyPayload } from '#app/realtime/protocol.ts'
 
 /**
  * Sockets opened by a test file, closed by closeSockets() (in afterEach or afterAll).
@@ -21,24 +22,30 @@ export function openSocket(url: string, headers: Record<string, string> = {}) {
   return socket
 }
 
-export type HandshakeOutcome = { ok: true; workspaces: string[] } | { ok: false; error: string }
+export type HandshakeOutcome =
+  { ok: true; workspaces: string[]; ready: ReadyPayload } | { ok: false; error: string }
 
 /** How the handshake ended: `ready` (signed in, rooms joined) or the connect_error's message. */
 export function handshakeOutcome(socket: Socket) {
   return new Promise<HandshakeOutcome>((resolve) => {
-    socket.once('ready', (payload: { workspaces: string[] }) =>
-      resolve({ ok: true, workspaces: payload.workspaces }),
+    socket.once('ready', (payload: ReadyPayload) =>
+      resolve({ ok: true, workspaces: payload.workspaces, ready: payload }),
     )
     socket.once('connect_error', (error) => resolve({ ok: false, error: error.message }))
   })
 }
 
-/** A signed-in socket, once the server has said `ready`; rejects if the handshake is refused. */
-export async function connectSocket(url: string, cookie: string) {
+/** A signed-in socket and its `ready`; rejects if the handshake is refused. */
+export async function connectSocketReady(url: string, cookie: string) {
   const socket = openSocket(url, { cookie })
   const outcome = await handshakeOutcome(socket)
   if (!outcome.ok) throw new Error(`socket handshake refused: ${outcome.error}`)
-  return socket
+  return { socket, ready: outcome.ready }
+}
+
+/** A signed-in socket, once the server has said `ready`; rejects if the handshake is refused. */
+export async function connectSocket(url: string, cookie: string) {
+  return (await connectSocketReady(url, cookie)).socket
 }
 
 export function closeSockets() {

@@ -2,7 +2,12 @@ import type { Socket } from 'socket.io-client'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startQueue } from '#app/jobs/queue.server.ts'
 import { realtime } from '#app/realtime/hub.server.ts'
-import { LIVE_SOCKET_FIELD, MAX_SOCKETS_PER_USER, type PresencePayload } from '#app/realtime/protocol.ts'
+import {
+  LIVE_SOCKET_FIELD,
+  MAX_SOCKETS_PER_USER,
+  missedWhileConnecting,
+  type PresencePayload,
+} from '#app/realtime/protocol.ts'
 import { updateTickets } from '#app/domain/tickets.server.ts'
 import { customerReply } from '#app/domain/messages.server.ts'
 import { loadTicketPage } from '#app/domain/ticket-page.server.ts'
@@ -11,7 +16,13 @@ import { changeUndoSendDelay } from '#app/domain/undo-send.server.ts'
 import { asMember, createMember, createTicketFor, signIn } from '#tests/helpers/factories.ts'
 import { startTestServer } from '#tests/helpers/http-server.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
-import { closeSockets, connectSocket, emitWithAck, nextEvent } from '#tests/helpers/sockets.ts'
+import {
+  closeSockets,
+  connectSocket,
+  connectSocketReady,
+  emitWithAck,
+  nextEvent,
+} from '#tests/helpers/sockets.ts'
 import { waitFor } from '#tests/helpers/wait.ts'
 
 let server: Awaited<ReturnType<typeof startTestServer>>
@@ -109,6 +120,46 @@ describe('ticket rooms', () => {
       () => {},
     )
     expect(received).toEqual(ticketA.events)
+  })
+})
+
+describe('a page whose socket connects after its data was read', () => {
+  it('is told at `ready` that an event of its workspace went by before the socket was in the room', async () => {
+    const a = await createMember('agent')
+    const b = await createMember('agent')
+    const before = await connectSocketReady(server.url, a.cookie)
+    // The page reads its data, then a ticket is created before the page's socket has connected.
+    const readAt = Date.now()
+    const ticket = await createTicketFor(a)
+    realtime().publish(ticket.events)
+    const { ready } = await connectSocketReady(server.url, a.cookie)
+    expect(ready.lastChangeAt).toBeGreaterThanOrEqual(readAt)
+    expect(missedWhileConnecting(ready, readAt)).toBe(true)
+    // Another workspace's page saw nothing of it.
+    const other = await connectSocketReady(server.url, b.cookie)
+    expect(other.ready.lastChangeAt).toBeNull()
+    expect(missedWhileConnecting(other.ready, Math.max(readAt, other.ready.knownSince + 5_000))).toBe(false)
+    // Before the event, the same workspace had nothing to miss.
+    expect(before.ready.lastChangeAt === null || before.ready.lastChangeAt < readAt).toBe(true)
+  })
+
+  it('is told about a notification to its user (the bell) the same way', async () => {
+    const owner = await createMember('owner')
+    const ticket = await createTicketFor(owner)
+    const readAt = Date.now()
+    realtime().publish([
+      {
+        type: 'notification.created',
+        workspaceId: owner.workspace.id,
+        userId: owner.user.id,
+        ticketId: ticket.ticketId,
+        number: ticket.number,
+        kind: 'assigned',
+        at: new Date().toISOString(),
+      },
+    ])
+    const { ready } = await connectSocketReady(server.url, owner.cookie)
+    expect(ready.lastChangeAt).toBeGreaterThanOrEqual(readAt)
   })
 })
 

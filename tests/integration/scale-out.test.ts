@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { PresencePayload } from '#app/realtime/protocol.ts'
+import { missedWhileConnecting, type PresencePayload } from '#app/realtime/protocol.ts'
 import { createMember, createTicketFor } from '#tests/helpers/factories.ts'
 import { startInstance, type Instance } from '#tests/helpers/instances.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
-import { closeSockets, connectSocket } from '#tests/helpers/sockets.ts'
+import { closeSockets, connectSocket, connectSocketReady } from '#tests/helpers/sockets.ts'
+import { waitFor } from '#tests/helpers/wait.ts'
 
 let a: Instance
 let b: Instance
@@ -57,5 +58,29 @@ describe('two app instances on one PostgreSQL', () => {
     expect(response.status).toBe(302)
     const event = await received
     expect(event).toMatchObject({ type: 'ticket.created', number: 1 })
+  })
+
+  it('note a change made through instance A on instance B, for a page whose socket connects to B after it', async () => {
+    const owner = await createMember('owner')
+    const readAt = Date.now()
+    const response = await fetch(`${a.url}/support/${owner.workspace.slug}`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { origin: a.url, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        name: 'Kim Buyer',
+        email: 'kim@example.org',
+        subject: 'Wrong size',
+        message: 'I ordered a medium.',
+      }),
+    })
+    expect(response.status).toBe(302)
+    // B hears of it through PostgreSQL shortly after A answered: a socket connecting to B then
+    // is told an event of its workspace went by (one connecting in between gets the event itself).
+    await waitFor(async () => {
+      const { socket, ready } = await connectSocketReady(b.url, owner.cookie)
+      socket.disconnect()
+      return ready.lastChangeAt !== null && missedWhileConnecting(ready, readAt)
+    }, 5_000)
   })
 })

@@ -1,7 +1,11 @@
 import { useRevalidator } from '@remix-run/react'
 import { createContext, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react'
 import type { Socket } from 'socket.io-client'
-import type { ClientToServerEvents, ServerToClientEvents } from '#app/realtime/protocol.ts'
+import {
+  missedWhileConnecting,
+  type ClientToServerEvents,
+  type ServerToClientEvents,
+} from '#app/realtime/protocol.ts'
 import { whenOnline } from '#app/utils/when-online.ts'
 
 export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'offline'
@@ -18,14 +22,17 @@ export const useLive = () => useContext(LiveContext)
 /**
  * One Socket.IO connection per tab for the workspace pages. The session cookie authenticates
  * the handshake. After every reconnect the page revalidates: the adapter between instances
- * keeps no missed events, so the loaders are the source of truth.
+ * keeps no missed events, so the loaders are the source of truth. After the first connection
+ * too, when the server saw an event for the user's workspaces (or the user) after `readAt`, the
+ * server time the page's data was read: that event went by before this socket was in its rooms.
  */
-export function LiveProvider({ children }: { children: ReactNode }) {
+export function LiveProvider({ children, readAt }: { children: ReactNode; readAt: number }) {
   const [socket, setSocket] = useState<LiveSocket | null>(null)
   const [state, setState] = useState<ConnectionState>('connecting')
   const revalidator = useRevalidator()
   const revalidate = useRef(revalidator.revalidate)
   revalidate.current = revalidator.revalidate
+  const dataReadAt = useRef(readAt)
 
   useEffect(() => {
     let disposed = false
@@ -39,6 +46,9 @@ export function LiveProvider({ children }: { children: ReactNode }) {
         setState('live')
         if (connectedBefore) whenOnline(() => revalidate.current())
         connectedBefore = true
+      })
+      s.once('ready', (ready) => {
+        if (missedWhileConnecting(ready, dataReadAt.current)) whenOnline(() => revalidate.current())
       })
       s.on('disconnect', () => setState(navigator.onLine ? 'reconnecting' : 'offline'))
       s.on('connect_error', () => setState(navigator.onLine ? 'reconnecting' : 'offline'))
