@@ -24,18 +24,33 @@ export const NOT_SAVED_MESSAGE = 'Not saved: Switchboard could not be reached. T
  * it answers `{ sendFailed, intent: 'unanswered', error }` instead (the page shows `error`, and
  * `unlessActionNeverArrived` keeps every loader from reloading).
  */
-export async function keepPageWhenUnanswered({ serverAction }: ClientActionFunctionArgs) {
+export async function keepPageWhenUnanswered({ serverAction, request }: ClientActionFunctionArgs) {
+  // serverAction reads the request's body; a copy says which of the page's forms it was (their
+  // `intent` field). Not for a multipart post: it may carry 25 MB of files, and the pages that
+  // post one have a single form.
+  const copy = request.headers.get('Content-Type')?.includes('multipart/') ? undefined : request.clone()
   try {
     return await serverAction()
   } catch (error) {
     if (!neverAnswered(error)) throw error
     console.error('A form post got no answer', error)
-    return { ...UNANSWERED, intent: 'unanswered', error: NOT_SAVED_MESSAGE }
+    const formIntent = copy ? (await copy.formData().catch(() => undefined))?.get('intent') : undefined
+    return {
+      ...UNANSWERED,
+      intent: 'unanswered',
+      formIntent: typeof formIntent === 'string' ? formIntent : null,
+      error: NOT_SAVED_MESSAGE,
+    }
   }
 }
 
-/** The form-level error to show for an action result from `keepPageWhenUnanswered`, if it is one. */
-export function unansweredErrors(actionData: unknown): string[] | undefined {
-  const answer = actionData as { intent?: unknown; error?: unknown } | undefined
-  return answer?.intent === 'unanswered' && typeof answer.error === 'string' ? [answer.error] : undefined
+/**
+ * The form-level error to show for an action result from `keepPageWhenUnanswered`, if it is one.
+ * `formIntent`: only for the form that posts that `intent` (a page with several forms).
+ */
+export function unansweredErrors(actionData: unknown, formIntent?: string): string[] | undefined {
+  const answer = actionData as { intent?: unknown; error?: unknown; formIntent?: unknown } | undefined
+  if (answer?.intent !== 'unanswered' || typeof answer.error !== 'string') return undefined
+  if (formIntent !== undefined && answer.formIntent !== formIntent) return undefined
+  return [answer.error]
 }
