@@ -2,6 +2,7 @@ import { getFormProps, getInputProps, getTextareaProps, type SubmissionResult } 
 import { Form, Link, useLocation } from '@remix-run/react'
 import { Button } from '#app/components/ui/button.tsx'
 import { Field, FormErrors, TextareaField } from '#app/components/ui/field.tsx'
+import { unansweredErrors } from '#app/utils/unanswered.ts'
 import { useSchemaForm } from '#app/utils/use-schema-form.ts'
 import { SupportRequestSchema } from '#app/utils/support-schemas.ts'
 import { useIsPending } from '#app/utils/use-pending.ts'
@@ -46,7 +47,11 @@ export function SupportFormPage({
           </p>
         </div>
       ) : (
-        <SupportForm lastResult={actionData?.result} filesNotKept={actionData?.filesNotKept} />
+        <SupportForm
+          lastResult={actionData?.result}
+          filesNotKept={actionData?.filesNotKept}
+          unanswered={unansweredErrors(actionData)}
+        />
       )}
     </SupportShell>
   )
@@ -55,9 +60,12 @@ export function SupportFormPage({
 function SupportForm({
   lastResult,
   filesNotKept,
+  unanswered,
 }: {
   lastResult: SubmissionResult<string[]> | undefined
   filesNotKept?: string[]
+  /** The request got no answer (offline): the form stays as it was, with this message. */
+  unanswered?: string[]
 }) {
   const pending = useIsPending()
   const [form, fields] = useSchemaForm(SupportRequestSchema, {
@@ -101,7 +109,7 @@ function SupportForm({
         <Button type="submit" className="w-full" pending={pending}>
           {pending ? 'Sending…' : 'Send request'}
         </Button>
-        <FormErrors id={form.errorId} errors={form.errors} />
+        <FormErrors id={form.errorId} errors={unanswered ?? form.errors} />
       </Form>
     </>
   )

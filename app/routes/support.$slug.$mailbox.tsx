@@ -5,6 +5,8 @@ import {
   SupportFormPage,
   supportPageTitle,
 } from '#app/components/support-form-page.tsx'
+import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
+import { keepPageWhenUnanswered } from '#app/utils/unanswered.ts'
 import { supportFormAction, supportFormLoader } from './support-form.server.ts'
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
@@ -19,6 +21,10 @@ export async function loader(args: LoaderFunctionArgs) {
 export async function action(args: ActionFunctionArgs) {
   return supportFormAction(args)
 }
+
+// A request sent with no answer (offline) keeps the page and what the customer wrote.
+export const clientAction = keepPageWhenUnanswered
+export const shouldRevalidate = unlessActionNeverArrived
 
 export default function SupportFormRoute() {
   return <SupportFormPage data={useLoaderData<typeof loader>()} actionData={useActionData<typeof action>()} />

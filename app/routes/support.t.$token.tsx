@@ -20,6 +20,8 @@ import {
 import { notFound } from '#app/domain/errors.server.ts'
 import { parseSubmission } from '#app/http/form-data.server.ts'
 import { filesNotKept, parseFormWithFiles } from '#app/http/uploads.server.ts'
+import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
+import { keepPageWhenUnanswered, unansweredErrors } from '#app/utils/unanswered.ts'
 import { useSchemaForm } from '#app/utils/use-schema-form.ts'
 import { CustomerReplySchema } from '#app/utils/support-schemas.ts'
 import { formatBytes } from '#app/utils/format.ts'
@@ -174,10 +176,14 @@ function ReplyForm() {
       <Button type="submit" pending={pending}>
         {pending ? 'Sending…' : 'Send reply'}
       </Button>
-      <FormErrors id={form.errorId} errors={form.errors} />
+      <FormErrors id={form.errorId} errors={unansweredErrors(actionData) ?? form.errors} />
     </Form>
   )
 }
+
+// A reply sent with no answer (offline) keeps the page and what the customer wrote.
+export const clientAction = keepPageWhenUnanswered
+export const shouldRevalidate = unlessActionNeverArrived
 
 export function ErrorBoundary() {
   return (

@@ -86,3 +86,14 @@ export async function holdLiveConnection(page: Page) {
   })
   return release
 }
+
+/**
+ * Waits until React has hydrated the element (it attaches its props to the DOM node): from then
+ * on a form posts with fetch, not as a page load.
+ */
+export async function waitForHydration(page: Page, selector: string) {
+  await page.waitForFunction((css) => {
+    const element = document.querySelector(css)
+    return element !== null && Object.keys(element).some((key) => key.startsWith('__reactProps'))
+  }, selector)
+}

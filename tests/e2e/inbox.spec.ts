@@ -1,5 +1,7 @@
 import { expect, test } from '@playwright/test'
-import { holdLiveConnection, signUp, submitSupportForm, unique } from './helpers.ts'
+import { holdLiveConnection, signUp, submitSupportForm, unique, waitForHydration } from './helpers.ts'
+
+const NOT_SAVED = 'Not saved: Switchboard could not be reached. Try again.'
 
 test('an agent works a ticket: queue → open → reply with attachment and set pending → back to the filtered queue', async ({
   page,
@@ -73,6 +75,55 @@ test('a ticket that arrives while the inbox loads shows once its live connection
   // The connection's `ready` says an event of the workspace went by since the page's data was read.
   await expect(page.getByRole('link', { name: 'Arrived while loading' })).toBeVisible()
   expect(await page.evaluate(() => 'sameDocument' in window)).toBe(true)
+})
+
+test('a customer’s request and reply sent offline are kept, with a message, and go through once online', async ({
+  page,
+  browser,
+}) => {
+  const id = unique()
+  const slug = `offline-${id}`
+  await signUp(page, 'Olga Owner', `olga-${id}@example.com`, 'Offline Co', slug)
+  const customer = await browser.newContext({ extraHTTPHeaders: { 'x-forwarded-for': '203.0.113.91' } })
+  const form = await customer.newPage()
+  await form.goto(`/support/${slug}`)
+  await waitForHydration(form, 'form#support-request')
+  await form.getByLabel('Your name').fill('Otto Offline')
+  await form.getByLabel('Email').fill(`otto-${id}@example.net`)
+  await form.getByLabel('Subject').fill('Train wifi')
+  await form.getByLabel('How can we help?').fill('A long story, typed on a train.')
+  await customer.setOffline(true)
+  await form.getByRole('button', { name: 'Send request' }).click()
+  await expect(form.getByText(NOT_SAVED)).toBeVisible()
+  await expect(form.getByLabel('How can we help?')).toHaveValue('A long story, typed on a train.')
+  await expect(form.getByLabel('Subject')).toHaveValue('Train wifi')
+  await customer.setOffline(false)
+  await form.getByRole('button', { name: 'Send request' }).click()
+  await expect(form).toHaveURL(/[?&]sent=\d+/)
+
+  // The private link from the confirmation email: the reply form behaves the same way.
+  // The confirmation is sent by the job worker, a moment after the request.
+  await expect(async () => {
+    await page.goto('/dev/emails')
+    await page
+      .getByRole('link', { name: /Train wifi/ })
+      .first()
+      .click({ timeout: 1_000 })
+  }).toPass()
+  const link = /https?:\/\/\S+\/support\/t\/[A-Za-z0-9_-]+/.exec(await page.locator('body').innerText())?.[0]
+  expect(link).toBeTruthy()
+  await form.goto(link!)
+  await waitForHydration(form, 'form#customer-reply')
+  await form.getByLabel('Your message').fill('Still on the train.')
+  await customer.setOffline(true)
+  await form.getByRole('button', { name: 'Send reply' }).click()
+  await expect(form.getByText(NOT_SAVED)).toBeVisible()
+  await expect(form.getByLabel('Your message')).toHaveValue('Still on the train.')
+  await customer.setOffline(false)
+  await form.getByRole('button', { name: 'Send reply' }).click()
+  await expect(form.getByText(/Reply sent/i)).toBeVisible()
+  await expect(form.getByRole('listitem').getByText('Still on the train.')).toBeVisible()
+  await customer.close()
 })
 
 test('bulk assign: select several tickets in the queue and assign them at once', async ({
