@@ -153,6 +153,7 @@ async function onConnection(io: AppServer, socket: AppSocket) {
     workspaces: workspaces.map((w) => w.slug),
     lastChangeAt: log.lastChange(socket.rooms),
     knownSince: log.knownSince(),
+    now: Date.now(),
   })
 }
 

@@ -28,17 +28,25 @@ export type NotificationEvent = Extract<TicketEvent, { type: 'notification.creat
  * whether something happened between reading its data and its socket joining the rooms (those
  * events reached no one on the page); see `missedWhileConnecting`.
  */
-export type ReadyPayload = { workspaces: string[]; lastChangeAt: number | null; knownSince: number }
+export type ReadyPayload = {
+  workspaces: string[]
+  lastChangeAt: number | null
+  knownSince: number
+  /** The server's clock as it sent this, to place the page's own times on it. */
+  now: number
+}
 
 /**
  * How far apart two instances' clocks may be (a page's data is read on one, its socket may be
- * served by another) before a missed event could go unnoticed. Err on the side of one more reload.
+ * served by another), and the page's reading of the server's clock (off by the time `ready` took
+ * to arrive), before a missed event could go unnoticed. Err on the side of one more reload.
  */
 export const CLOCK_MARGIN_MS = 1_000
 
 /**
- * Whether events may have been published after the page read its data (`readAt`, the server's
- * ms since the epoch) and before its socket joined its rooms: then the page reloads its data once.
+ * Whether events may have been published after the page read its data (`readAt`, on the server's
+ * clock: LiveProvider takes when the page was requested, which is earlier) and before its socket
+ * joined its rooms: then the page reloads its data once.
  */
 export function missedWhileConnecting(
   ready: Pick<ReadyPayload, 'lastChangeAt' | 'knownSince'>,

@@ -31,9 +31,6 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     role: member.role,
     workspace: { name: member.workspaceName, slug: member.workspaceSlug },
     workspaces: workspaces.map((w) => ({ name: w.name, slug: w.slug })),
-    // When this page's data was read (LiveProvider: events between now and its socket's first
-    // connection reached no one here).
-    readAt: Date.now(),
   }
 }
 
@@ -45,7 +42,7 @@ const navClass = (isActive: boolean) =>
   }`
 
 export default function WorkspaceLayout() {
-  const { user, workspace, workspaces, counts, notifications, readAt } = useLoaderData<typeof loader>()
+  const { user, workspace, workspaces, counts, notifications } = useLoaderData<typeof loader>()
   const location = useLocation()
   // The shell's links are PlainLinks (plain anchors, one click listener): see plain-link.tsx.
   useClientLinks()
@@ -62,7 +59,7 @@ export default function WorkspaceLayout() {
     )
   }
   return (
-    <LiveProvider readAt={readAt}>
+    <LiveProvider>
       {/* The first stop for the keyboard: past the top bar and the navigation. */}
       <a
         href="#main-content"

@@ -23,16 +23,15 @@ export const useLive = () => useContext(LiveContext)
  * One Socket.IO connection per tab for the workspace pages. The session cookie authenticates
  * the handshake. After every reconnect the page revalidates: the adapter between instances
  * keeps no missed events, so the loaders are the source of truth. After the first connection
- * too, when the server saw an event for the user's workspaces (or the user) after `readAt`, the
- * server time the page's data was read: that event went by before this socket was in its rooms.
+ * too, when the server saw an event for the user's workspaces (or the user) since this page
+ * was requested: that event went by before this socket was in its rooms.
  */
-export function LiveProvider({ children, readAt }: { children: ReactNode; readAt: number }) {
+export function LiveProvider({ children }: { children: ReactNode }) {
   const [socket, setSocket] = useState<LiveSocket | null>(null)
   const [state, setState] = useState<ConnectionState>('connecting')
   const revalidator = useRevalidator()
   const revalidate = useRef(revalidator.revalidate)
   revalidate.current = revalidator.revalidate
-  const dataReadAt = useRef(readAt)
 
   useEffect(() => {
     let disposed = false
@@ -48,7 +47,7 @@ export function LiveProvider({ children, readAt }: { children: ReactNode; readAt
         connectedBefore = true
       })
       s.once('ready', (ready) => {
-        if (missedWhileConnecting(ready, dataReadAt.current)) whenOnline(() => revalidate.current())
+        if (missedWhileConnecting(ready, requestedAt(ready.now))) whenOnline(() => revalidate.current())
       })
       s.on('disconnect', () => setState(navigator.onLine ? 'reconnecting' : 'offline'))
       s.on('connect_error', () => setState(navigator.onLine ? 'reconnecting' : 'offline'))
@@ -65,4 +64,12 @@ export function LiveProvider({ children, readAt }: { children: ReactNode; readAt
 
   const value = useMemo(() => ({ socket, state }), [socket, state])
   return <LiveContext.Provider value={value}>{children}</LiveContext.Provider>
+}
+
+/**
+ * When this document was requested (the navigation's start: before the server read any of the
+ * page's data), on the server's clock, given the server's `now` as it arrives.
+ */
+function requestedAt(serverNow: number) {
+  return performance.timeOrigin + (serverNow - Date.now())
 }
