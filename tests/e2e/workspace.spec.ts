@@ -172,10 +172,11 @@ test('at 390 px nothing scrolls sideways: inbox, ticket, settings; the navigatio
     expect(
       await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth),
     ).toBeLessThanOrEqual(0)
-  // The top bar's search box is at its narrowest here; its placeholder must not be cut, even next
-  // to the live indicator's longest label (measured with it shown, then put back).
-  const placeholderFits = () =>
-    page.locator('#top-search').evaluate((input: HTMLInputElement) => {
+  // The search boxes are at their narrowest here; a placeholder must not be cut: the top bar's,
+  // even next to the live indicator's longest label (measured with it shown, then put back), and
+  // the inbox's own.
+  const placeholderFits = (selector: string) =>
+    page.locator(selector).evaluate((input: HTMLInputElement) => {
       const status = document.querySelector('[data-live-state] [role="status"]')
       const label = status?.textContent
       if (status) status.textContent = 'Reconnecting…'
@@ -198,10 +199,14 @@ test('at 390 px nothing scrolls sideways: inbox, ticket, settings; the navigatio
   ]) {
     await page.goto(path)
     await noSideways()
-    const search = await placeholderFits()
-    expect(search.width, `${path}: "${search.placeholder}" in ${search.room} px`).toBeLessThanOrEqual(
-      search.room,
-    )
+    const searches = path === `/w/${slug}/tickets` ? ['#top-search', '#queue-search'] : ['#top-search']
+    for (const selector of searches) {
+      const search = await placeholderFits(selector)
+      expect(
+        search.width,
+        `${path} ${selector}: "${search.placeholder}" in ${search.room} px`,
+      ).toBeLessThanOrEqual(search.room)
+    }
   }
 
   // The navigation is hidden in a drawer that the top bar opens.

@@ -128,7 +128,8 @@ export function QueueFilters({ query, options }: { query: QueueQueryValues; opti
       }}
     >
       {query.explicitView ? <input type="hidden" name="view" value={query.explicitView} /> : null}
-      <div className="flex min-w-48 flex-1 items-center gap-1">
+      {/* On a phone the search has its own row: its placeholder had 141 px there, beside the mailboxes. */}
+      <div className="flex min-w-48 flex-1 items-center gap-1 max-sm:basis-full">
         <label htmlFor="queue-search" className="sr-only">
           Search tickets
         </label>
@@ -139,7 +140,10 @@ export function QueueFilters({ query, options }: { query: QueueQueryValues; opti
           name="q"
           defaultValue={query.q}
           maxLength={1000}
-          placeholder="Search all tickets: words, a customer, an email, or #123"
+          // Short enough to show whole at every width (the longer hint was cut, even at 1440 px);
+          // the hint stays in the tooltip.
+          placeholder="Search all tickets…"
+          title="Words, a customer, an email, or a ticket number such as #123"
           aria-keyshortcuts="/"
           className="block h-8 w-full min-w-0 rounded-md border border-slate-300 bg-white px-2.5 text-sm dark:border-slate-700 dark:bg-slate-900"
         />
