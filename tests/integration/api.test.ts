@@ -96,6 +96,15 @@ describe('the OpenAPI document', () => {
     expect((await fetch(`${server.url}/api/docs/package.json`)).status).toBe(404)
     expect((await fetch(`${server.url}/api/docs/..%2f..%2fpackage.json`)).status).toBe(404)
   })
+
+  it('links an icon that is served, so the browser does not ask for a missing /favicon.ico', async () => {
+    const html = await (await fetch(`${server.url}/api/docs`)).text()
+    const href = /<link rel="icon" href="([^"]+)"/.exec(html)?.[1]
+    expect(href, 'the page links no icon').toBeDefined()
+    const icon = await fetch(new URL(href!, server.url))
+    expect(icon.status).toBe(200)
+    expect(icon.headers.get('content-type')).toMatch(/^image\//)
+  })
 })
 
 describe('contract: every operation answers what the spec says', () => {
