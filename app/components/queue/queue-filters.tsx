@@ -33,7 +33,7 @@ const SORT_LABEL: Record<QueueSort, string> = {
 }
 
 const selectClass =
-  'block h-8 max-w-40 rounded-md border border-slate-300 bg-white py-0 pr-7 pl-2 text-sm dark:border-slate-700 dark:bg-slate-900'
+  'block h-8 max-w-44 rounded-md border border-slate-300 bg-white py-0 pr-7 pl-2 text-sm dark:border-slate-700 dark:bg-slate-900'
 
 function Select({
   name,
