@@ -229,12 +229,14 @@ export function realtime(): Realtime {
       // A socket id only: a room name here (they all contain ':') would silence a whole room.
       const parsed = SocketId.safeParse(exceptSocketId)
       const except = parsed.success ? [parsed.data] : []
-      const rooms = new Set(events.map(roomOf))
-      if (rooms.size === 0) return
       // Noted before the events go out, here and on the other instances (a notification of its
-      // own, sent with the events' through the adapter's pool).
-      changeLog().note(rooms)
-      if (store.__switchboardIoPool) io.serverSideEmit('changed', [...rooms])
+      // own, sent with the events' through the adapter's pool). Not a ticket room's (delivery
+      // badges, one per email sent): `ready` comes before the page joins any ticket room.
+      const rooms = [...new Set(events.map(roomOf))].filter((room) => !room.startsWith('ticket:'))
+      if (rooms.length > 0) {
+        changeLog().note(rooms)
+        if (store.__switchboardIoPool) io.serverSideEmit('changed', rooms)
+      }
       for (const event of events) {
         const to = io.to(roomOf(event)).except(except)
         if (event.type === 'notification.created') to.emit('notification', event)
