@@ -25,13 +25,17 @@ export function openSocket(url: string, headers: Record<string, string> = {}) {
 export type HandshakeOutcome =
   { ok: true; workspaces: string[]; ready: ReadyPayload } | { ok: false; error: string }
 
-/** How the handshake ended: `ready` (signed in, rooms joined) or the connect_error's message. */
+/** How the handshake ended: `ready` (signed in, rooms joined), the connect_error's message, or a close. */
 export function handshakeOutcome(socket: Socket) {
   return new Promise<HandshakeOutcome>((resolve) => {
     socket.once('ready', (payload: ReadyPayload) =>
       resolve({ ok: true, workspaces: payload.workspaces, ready: payload }),
     )
     socket.once('connect_error', (error) => resolve({ ok: false, error: error.message }))
+    // Closed before `ready` (the per-user cap closing the oldest of many sockets opened at once).
+    socket.once('disconnect', (reason) =>
+      resolve({ ok: false, error: `disconnected before ready: ${reason}` }),
+    )
   })
 }
 
