@@ -33,6 +33,8 @@ import { changeUndoSendDelay, MAX_UNDO_SEND_SECONDS, undoSendDelay } from '#app/
 import { countSessions, revokeOtherSessions } from '#app/domain/sessions.server.ts'
 import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 import { NewPassword, PersonName } from '#app/utils/schemas.ts'
+import { keepPageWhenUnanswered, unansweredErrors } from '#app/utils/unanswered.ts'
+import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Your account · Switchboard' }]
 
@@ -229,10 +231,20 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
   }
 }
 
+/**
+ * With JavaScript, a post that gets no answer (offline) says so under that form (they all post
+ * their own `intent`); what was typed stays.
+ */
+export const clientAction = keepPageWhenUnanswered
+export const shouldRevalidate = unlessActionNeverArrived
+
 export default function Account() {
   const { name, email, sessions, emailVerified, notificationEmails, undoSendSeconds } =
     useLoaderData<typeof loader>()
-  const actionData = useActionData<typeof action>()
+  const sent = useActionData<typeof action>()
+  const notSentTo = (intent: string) => unansweredErrors(sent, intent)
+  // The server's answer; not the stand-in for a post that got none (it has no `result`).
+  const actionData = unansweredErrors(sent) ? undefined : sent
   const { timeZone, timeZones, signature, inShell } = useLoaderData<typeof loader>()
   // A refused signature comes back as typed (without JavaScript the page is rendered anew).
   const refusedSignature =
@@ -268,6 +280,9 @@ export default function Account() {
           {actionData.result.error[''].join(' ')}
         </p>
       ) : null}
+      {notSentTo('resend-verification') ? (
+        <FormErrors id="resend-verification-error" errors={notSentTo('resend-verification')} />
+      ) : null}
       <p className="mb-4 text-sm text-slate-600 dark:text-slate-400">
         Signed in as {email}{' '}
         {emailVerified ? (
@@ -294,6 +309,7 @@ export default function Account() {
         <Button type="submit" pending={pendingIntent === 'name'}>
           Save name
         </Button>
+        <FormErrors id={nameForm.errorId} errors={notSentTo('name')} />
       </Form>
       <hr className="my-6 border-slate-200 dark:border-slate-800" />
       <PersonalSettingsForms
@@ -302,6 +318,7 @@ export default function Account() {
         timeZones={timeZones}
         signature={typedSignature ?? signature}
         errors={actionData ? { intent: actionData.intent, fields: actionData.result.error } : null}
+        notSentTo={notSentTo}
         pendingIntent={pendingIntent}
       />
       <Form method="post" {...getFormProps(passwordForm)} className="space-y-2">
@@ -326,13 +343,14 @@ export default function Account() {
         <Button type="submit" pending={pendingIntent === 'password'}>
           Change password
         </Button>
-        <FormErrors id={passwordForm.errorId} errors={passwordForm.errors} />
+        <FormErrors id={passwordForm.errorId} errors={notSentTo('password') ?? passwordForm.errors} />
       </Form>
       <hr className="my-6 border-slate-200 dark:border-slate-800" />
       <IntentForm
         intent="notification-emails"
         submitLabel="Save email notifications"
         pendingIntent={pendingIntent}
+        notSent={notSentTo('notification-emails')}
       >
         <fieldset className="space-y-1">
           <legend className="text-sm font-medium">Email me when</legend>
@@ -345,7 +363,12 @@ export default function Account() {
         </fieldset>
       </IntentForm>
       <hr className="my-6 border-slate-200 dark:border-slate-800" />
-      <IntentForm intent="undo-send" submitLabel="Save undo send" pendingIntent={pendingIntent}>
+      <IntentForm
+        intent="undo-send"
+        submitLabel="Save undo send"
+        pendingIntent={pendingIntent}
+        notSent={notSentTo('undo-send')}
+      >
         <SelectField
           label="Undo send"
           hint="Your replies wait this long before they are emailed, with an Undo button meanwhile."
@@ -363,6 +386,7 @@ export default function Account() {
         intent="sign-out-others"
         submitLabel="Sign out of all other devices"
         pendingIntent={pendingIntent}
+        notSent={notSentTo('sign-out-others')}
       >
         <p className="text-sm">
           You have {sessions} active {sessions === 1 ? 'session' : 'sessions'}.

@@ -11,6 +11,8 @@ import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 import { useSchemaForm } from '#app/utils/use-schema-form.ts'
 import { Email } from '#app/utils/schemas.ts'
 import { useIsPending } from '#app/utils/use-pending.ts'
+import { keepPageWhenUnanswered, unansweredErrors } from '#app/utils/unanswered.ts'
+import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Forgot password · Switchboard' }]
 
@@ -39,6 +41,10 @@ export async function action({ request, context }: ActionFunctionArgs) {
   }
   return { result: submission.reply({ resetForm: true }), sent: true }
 }
+
+/** With JavaScript, a post that gets no answer (offline) says so; the form keeps what was typed. */
+export const clientAction = keepPageWhenUnanswered
+export const shouldRevalidate = unlessActionNeverArrived
 
 export default function ForgotPassword() {
   const actionData = useActionData<typeof action>()
@@ -72,7 +78,7 @@ export default function ForgotPassword() {
         <Button type="submit" className="w-full" pending={pending}>
           Send reset link
         </Button>
-        <FormErrors id={form.errorId} errors={form.errors} />
+        <FormErrors id={form.errorId} errors={unansweredErrors(actionData) ?? form.errors} />
       </Form>
     </AuthCard>
   )

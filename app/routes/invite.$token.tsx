@@ -16,6 +16,8 @@ import { createSession, getSignedIn } from '#app/http/auth.server.ts'
 import { acceptInvitation, findOpenInvitation, signUpWithInvitation } from '#app/domain/invitations.server.ts'
 import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 import { useSchemaForm } from '#app/utils/use-schema-form.ts'
+import { keepPageWhenUnanswered, unansweredErrors } from '#app/utils/unanswered.ts'
+import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
 import { InviteSignupSchema } from '#app/utils/schemas.ts'
 import { useIsPending } from '#app/utils/use-pending.ts'
 
@@ -84,6 +86,10 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   )
 }
 
+/** With JavaScript, a post that gets no answer (offline) says so; the form keeps what was typed. */
+export const clientAction = keepPageWhenUnanswered
+export const shouldRevalidate = unlessActionNeverArrived
+
 export default function Invite() {
   const loaderData = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
@@ -114,7 +120,7 @@ export default function Invite() {
             <Button type="submit" pending={pending} className="w-full">
               Join {workspaceName}
             </Button>
-            <FormErrors id={form.errorId} errors={form.errors} />
+            <FormErrors id={form.errorId} errors={unansweredErrors(actionData) ?? form.errors} />
           </Form>
         ) : (
           <p role="alert" className="text-sm text-red-600 dark:text-red-400">
@@ -143,7 +149,7 @@ export default function Invite() {
             <Button type="submit" pending={pending} className="w-full">
               Create account and join
             </Button>
-            <FormErrors id={form.errorId} errors={form.errors} />
+            <FormErrors id={form.errorId} errors={unansweredErrors(actionData) ?? form.errors} />
           </Form>
           <p className="mt-4 text-sm">
             Already have an account?{' '}

@@ -18,6 +18,8 @@ import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 import { safeRedirect } from '#app/utils/redirect.ts'
 import { LoginSchema } from '#app/utils/schemas.ts'
 import { useIsPending } from '#app/utils/use-pending.ts'
+import { keepPageWhenUnanswered, unansweredErrors } from '#app/utils/unanswered.ts'
+import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Sign in · Switchboard' }]
 
@@ -77,6 +79,10 @@ export async function action({ request, context }: ActionFunctionArgs) {
   return redirect(safeRedirect(submission.value.redirectTo, '/'), { headers: { 'Set-Cookie': setCookie } })
 }
 
+/** With JavaScript, a post that gets no answer (offline) says so; the form keeps what was typed. */
+export const clientAction = keepPageWhenUnanswered
+export const shouldRevalidate = unlessActionNeverArrived
+
 export default function Login() {
   const actionData = useActionData<typeof action>()
   const [searchParams] = useSearchParams()
@@ -123,7 +129,7 @@ export default function Login() {
         <Button type="submit" className="w-full" pending={pending}>
           Sign in
         </Button>
-        <FormErrors id={form.errorId} errors={form.errors} />
+        <FormErrors id={form.errorId} errors={unansweredErrors(actionData) ?? form.errors} />
       </Form>
     </AuthCard>
   )

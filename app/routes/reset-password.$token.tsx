@@ -17,6 +17,8 @@ import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 import { useSchemaForm } from '#app/utils/use-schema-form.ts'
 import { NewPassword } from '#app/utils/schemas.ts'
 import { useIsPending } from '#app/utils/use-pending.ts'
+import { keepPageWhenUnanswered, unansweredErrors } from '#app/utils/unanswered.ts'
+import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
 
 // The path is /reset-password/<token>: loggablePath masks that segment in every log line.
 
@@ -59,6 +61,10 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   return redirect('/', { headers: { 'Set-Cookie': setCookie } })
 }
 
+/** With JavaScript, a post that gets no answer (offline) says so; the form keeps what was typed. */
+export const clientAction = keepPageWhenUnanswered
+export const shouldRevalidate = unlessActionNeverArrived
+
 export default function ResetPassword() {
   const { valid } = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
@@ -93,7 +99,7 @@ export default function ResetPassword() {
         <Button type="submit" className="w-full" pending={pending}>
           Set new password
         </Button>
-        <FormErrors id={form.errorId} errors={form.errors} />
+        <FormErrors id={form.errorId} errors={unansweredErrors(actionData) ?? form.errors} />
       </Form>
     </AuthCard>
   )

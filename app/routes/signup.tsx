@@ -19,6 +19,8 @@ import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 import { useSchemaForm } from '#app/utils/use-schema-form.ts'
 import { SignupSchema, slugify, slugTakenMessage } from '#app/utils/schemas.ts'
 import { useIsPending } from '#app/utils/use-pending.ts'
+import { keepPageWhenUnanswered, unansweredErrors } from '#app/utils/unanswered.ts'
+import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Create your account · Switchboard' }]
 
@@ -60,6 +62,10 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const { setCookie } = await createSession(outcome.userId, request, context.clientIp)
   return redirect(`/w/${outcome.workspaceSlug}`, { headers: { 'Set-Cookie': setCookie } })
 }
+
+/** With JavaScript, a post that gets no answer (offline) says so; the form keeps what was typed. */
+export const clientAction = keepPageWhenUnanswered
+export const shouldRevalidate = unlessActionNeverArrived
 
 export default function Signup() {
   const actionData = useActionData<typeof action>()
@@ -136,7 +142,7 @@ export default function Signup() {
         <Button type="submit" className="w-full" pending={pending}>
           Create account
         </Button>
-        <FormErrors id={form.errorId} errors={form.errors} />
+        <FormErrors id={form.errorId} errors={unansweredErrors(actionData) ?? form.errors} />
       </Form>
     </AuthCard>
   )

@@ -10,6 +10,8 @@ import { formatCount } from '#app/utils/format.ts'
 import { hasRole } from '#app/utils/roles.ts'
 import type { loader as layoutLoader } from './w.$slug.tsx'
 import { homeForRequest } from './w.$slug.layout-data.server.ts'
+import { keepPageWhenUnanswered } from '#app/utils/unanswered.ts'
+import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const member = await requireMember(request, params.slug)
@@ -34,6 +36,13 @@ export async function action({ request, params }: ActionFunctionArgs) {
   await hideChecklist(member)
   return redirect(`/w/${member.workspaceSlug}`)
 }
+
+/**
+ * With JavaScript, a post that gets no answer (offline) keeps the page: its stand-in answer's
+ * `error` (the not-saved message) shows where a refusal's does.
+ */
+export const clientAction = keepPageWhenUnanswered
+export const shouldRevalidate = unlessActionNeverArrived
 
 export default function WorkspaceHome() {
   const { name, slug, userName, memberCount, canManage, checklist } = useLoaderData<typeof loader>()

@@ -30,6 +30,8 @@ import {
   type NotificationGroup,
 } from '#app/utils/notification-groups.ts'
 import { safeRedirect } from '#app/utils/redirect.ts'
+import { keepPageWhenUnanswered } from '#app/utils/unanswered.ts'
+import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Notifications · Switchboard' }]
 
@@ -135,6 +137,13 @@ function GroupFieldsInputs({ group }: { group: NotificationGroup }) {
 }
 
 type NotificationsAction = typeof action
+
+/**
+ * With JavaScript, a post that gets no answer (offline) keeps the page: its stand-in answer's
+ * `error` (the not-saved message) shows where a refusal's does.
+ */
+export const clientAction = keepPageWhenUnanswered
+export const shouldRevalidate = unlessActionNeverArrived
 
 export default function Notifications() {
   const { slug, filters, groups, limited, now } = useLoaderData<typeof loader>()

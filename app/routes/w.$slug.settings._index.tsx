@@ -4,13 +4,15 @@ import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs } from
 import { Form, useActionData, useLoaderData } from '@remix-run/react'
 import { z } from 'zod'
 import { Button } from '#app/components/ui/button.tsx'
-import { Field } from '#app/components/ui/field.tsx'
+import { Field, FormErrors } from '#app/components/ui/field.tsx'
 import { requireMember } from '#app/http/auth.server.ts'
 import { renameWorkspace } from '#app/domain/workspaces.server.ts'
 import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 import { hasRole } from '#app/utils/roles.ts'
 import { WorkspaceName } from '#app/utils/schemas.ts'
 import { useIsPending } from '#app/utils/use-pending.ts'
+import { keepPageWhenUnanswered, unansweredErrors } from '#app/utils/unanswered.ts'
+import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
 
 const RenameSchema = z.object({ name: WorkspaceName })
 
@@ -26,6 +28,10 @@ export async function action({ request, params }: ActionFunctionArgs) {
   await renameWorkspace(member, submission.value.name)
   return redirect(`/w/${member.workspaceSlug}/settings`)
 }
+
+/** With JavaScript, a post that gets no answer (offline) says so; the form keeps what was typed. */
+export const clientAction = keepPageWhenUnanswered
+export const shouldRevalidate = unlessActionNeverArrived
 
 export default function GeneralSettings() {
   const { name, slug, canEdit } = useLoaderData<typeof loader>()
@@ -54,6 +60,7 @@ export default function GeneralSettings() {
           <Button type="submit" pending={pending}>
             Save
           </Button>
+          <FormErrors id={form.errorId} errors={unansweredErrors(actionData) ?? form.errors} />
         </Form>
       ) : (
         <p className="mt-4 text-sm">Name: {name}. Only owners and admins can change workspace settings.</p>

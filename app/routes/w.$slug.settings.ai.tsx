@@ -13,6 +13,8 @@ import { Button } from '#app/components/ui/button.tsx'
 import { Field, FormErrors } from '#app/components/ui/field.tsx'
 import { requireMember } from '#app/http/auth.server.ts'
 import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
+import { keepPageWhenUnanswered, unansweredErrors } from '#app/utils/unanswered.ts'
+import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
 
 export const meta: MetaFunction = () => [{ title: 'AI settings · Switchboard' }]
 
@@ -40,6 +42,10 @@ export async function action({ request, params }: ActionFunctionArgs) {
   })
   return { result: submission.reply(), notice: 'AI settings saved.' }
 }
+
+/** With JavaScript, a post that gets no answer (offline) says so; the form keeps what was typed. */
+export const clientAction = keepPageWhenUnanswered
+export const shouldRevalidate = unlessActionNeverArrived
 
 const number = new Intl.NumberFormat('en')
 
@@ -161,7 +167,7 @@ export default function AiSettings() {
         <Button type="submit" pending={navigation.state === 'submitting'}>
           Save AI settings
         </Button>
-        <FormErrors id={form.errorId} errors={form.errors} />
+        <FormErrors id={form.errorId} errors={unansweredErrors(actionData) ?? form.errors} />
       </Form>
 
       <section className="space-y-3">

@@ -17,6 +17,9 @@ import { requireMember } from '#app/http/auth.server.ts'
 import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 import { useFormatters } from '#app/utils/use-formatters.ts'
 import { displayName } from '#app/utils/schemas.ts'
+import { keepPageWhenUnanswered } from '#app/utils/unanswered.ts'
+import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
+import { useUnansweredForm } from '#app/utils/unanswered-form.ts'
 
 export const meta: MetaFunction = () => [{ title: 'API tokens · Switchboard' }]
 
@@ -99,10 +102,15 @@ export async function action({ request, params }: ActionFunctionArgs) {
   }
 }
 
+/** With JavaScript, a post that gets no answer (offline) says so; the form keeps what was typed. */
+export const clientAction = keepPageWhenUnanswered
+export const shouldRevalidate = unlessActionNeverArrived
+
 export default function ApiTokensSettings() {
   const { tokens } = useLoaderData<typeof loader>()
   const actionData = withoutConfirmStep(useActionData<typeof action>())
   const confirmStep = confirmStepOf(useActionData<typeof action>())
+  const notSentTo = useUnansweredForm(actionData)
   if (confirmStep) return <ConfirmStepPage step={confirmStep} />
   return (
     <div className="space-y-10">
@@ -110,7 +118,10 @@ export default function ApiTokensSettings() {
       {/* A revoke refused, an unknown intent: the create form shows only its own fields. */}
       <FormErrors
         id="api-tokens-errors"
-        errors={errorsNoControlShows(actionData?.result, ['name', 'scopes', 'expiresIn'])}
+        errors={
+          notSentTo({ intent: 'revoke' }) ??
+          errorsNoControlShows(actionData?.result, ['name', 'scopes', 'expiresIn'])
+        }
       />
       {actionData?.created ? (
         <ShownOnce
@@ -129,7 +140,7 @@ export default function ApiTokensSettings() {
         </p>
         {tokens.length === 0 ? <EmptyState>No API tokens yet.</EmptyState> : <TokenTable tokens={tokens} />}
       </section>
-      <CreateTokenForm />
+      <CreateTokenForm notSent={notSentTo({ intent: 'create' })} />
     </div>
   )
 }
@@ -214,7 +225,8 @@ function TokenTable({ tokens }: { tokens: TokenRow[] }) {
   )
 }
 
-function CreateTokenForm() {
+/** `notSent`: its last post got no answer (offline); what was chosen and typed stays. */
+function CreateTokenForm({ notSent }: { notSent?: string[] }) {
   const actionData = withoutConfirmStep(useActionData<typeof action>())
   const navigation = useNavigation()
   const pending = navigation.state === 'submitting' && navigation.formData?.get('intent') === 'create'
@@ -259,6 +271,7 @@ function CreateTokenForm() {
         <Button type="submit" pending={pending}>
           Create token
         </Button>
+        <FormErrors id={form.errorId} errors={notSent} />
       </Form>
     </section>
   )

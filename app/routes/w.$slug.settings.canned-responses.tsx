@@ -21,6 +21,9 @@ import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 import { hasRole } from '#app/utils/roles.ts'
 import { CANNED_PLACEHOLDERS, unknownPlaceholders } from '#app/utils/canned.ts'
 import { displayName } from '#app/utils/schemas.ts'
+import { keepPageWhenUnanswered } from '#app/utils/unanswered.ts'
+import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
+import { useUnansweredForm } from '#app/utils/unanswered-form.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Canned responses · Switchboard' }]
 
@@ -129,6 +132,10 @@ export async function action({ request, params }: ActionFunctionArgs) {
   }
 }
 
+/** With JavaScript, a post that gets no answer (offline) says so; the form keeps what was typed. */
+export const clientAction = keepPageWhenUnanswered
+export const shouldRevalidate = unlessActionNeverArrived
+
 type CannedResponse = ReturnType<typeof useLoaderData<typeof loader>>['cannedResponses'][number]
 
 export default function CannedResponsesSettings() {
@@ -136,6 +143,7 @@ export default function CannedResponsesSettings() {
   const confirmStep = confirmStepOf(useActionData<typeof action>())
   const actionData = withoutConfirmStep(useActionData<typeof action>())
   const resultFor = (formId: string) => (actionData?.formId === formId ? actionData.result : undefined)
+  const notSentTo = useUnansweredForm(actionData)
   if (confirmStep) return <ConfirmStepPage step={confirmStep} />
   return (
     <div className="space-y-10">
@@ -144,7 +152,8 @@ export default function CannedResponsesSettings() {
       <FormErrors
         id="canned-responses-errors"
         errors={
-          actionData?.formId === 'canned-responses' ? errorsNoControlShows(actionData.result) : undefined
+          notSentTo({ intent: 'delete' }) ??
+          (actionData?.formId === 'canned-responses' ? errorsNoControlShows(actionData.result) : undefined)
         }
       />
       <section>
@@ -164,12 +173,18 @@ export default function CannedResponsesSettings() {
                 cannedResponse={c}
                 canManage={canManage}
                 lastResult={resultFor(editFormId(c.id))}
+                notSent={notSentTo({ intent: 'update', cannedResponseId: c.id })}
               />
             ))}
           </ul>
         )}
       </section>
-      {canManage ? <CreateCannedResponseForm lastResult={resultFor(CREATE_FORM_ID)} /> : null}
+      {canManage ? (
+        <CreateCannedResponseForm
+          lastResult={resultFor(CREATE_FORM_ID)}
+          notSent={notSentTo({ intent: 'create' })}
+        />
+      ) : null}
     </div>
   )
 }
@@ -199,10 +214,12 @@ function CannedResponseCard({
   cannedResponse,
   canManage,
   lastResult,
+  notSent,
 }: {
   cannedResponse: CannedResponse
   canManage: boolean
   lastResult?: SubmissionResult<string[]>
+  notSent?: string[]
 }) {
   const navigation = useNavigation()
   const pendingIntent =
@@ -236,6 +253,7 @@ function CannedResponseCard({
         <EditCannedResponseForm
           cannedResponse={cannedResponse}
           lastResult={lastResult}
+          notSent={notSent}
           pending={pendingIntent === 'update'}
         />
       ) : null}
@@ -246,10 +264,13 @@ function CannedResponseCard({
 function EditCannedResponseForm({
   cannedResponse,
   lastResult,
+  notSent,
   pending,
 }: {
   cannedResponse: CannedResponse
   lastResult?: SubmissionResult<string[]>
+  /** Its last post got no answer (offline): the message, what was typed stays. */
+  notSent?: string[]
   pending: boolean
 }) {
   const [form, fields] = useSchemaForm(UpdateSchema, {
@@ -279,12 +300,19 @@ function EditCannedResponseForm({
         <Button type="submit" pending={pending}>
           Save response
         </Button>
+        <FormErrors id={form.errorId} errors={notSent ?? form.errors} />
       </Form>
     </details>
   )
 }
 
-function CreateCannedResponseForm({ lastResult }: { lastResult?: SubmissionResult<string[]> }) {
+function CreateCannedResponseForm({
+  lastResult,
+  notSent,
+}: {
+  lastResult?: SubmissionResult<string[]>
+  notSent?: string[]
+}) {
   const navigation = useNavigation()
   const pending = navigation.state === 'submitting' && navigation.formData?.get('intent') === 'create'
   const [form, fields] = useSchemaForm(CreateSchema, {
@@ -314,6 +342,7 @@ function CreateCannedResponseForm({ lastResult }: { lastResult?: SubmissionResul
         <Button type="submit" pending={pending}>
           Create response
         </Button>
+        <FormErrors id={form.errorId} errors={notSent ?? form.errors} />
       </Form>
     </section>
   )

@@ -36,6 +36,9 @@ import {
   UpdateMailboxSchema,
 } from '#app/utils/mailbox-schemas.ts'
 import { hasRole } from '#app/utils/roles.ts'
+import { keepPageWhenUnanswered } from '#app/utils/unanswered.ts'
+import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
+import { useUnansweredForm } from '#app/utils/unanswered-form.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Mailboxes · Switchboard' }]
 
@@ -197,6 +200,10 @@ export async function action({ request, params }: ActionFunctionArgs) {
   }
 }
 
+/** With JavaScript, a post that gets no answer (offline) says so; the form keeps what was typed. */
+export const clientAction = keepPageWhenUnanswered
+export const shouldRevalidate = unlessActionNeverArrived
+
 type Mailbox = ReturnType<typeof useLoaderData<typeof loader>>['mailboxes'][number]
 
 export default function MailboxesSettings() {
@@ -208,11 +215,14 @@ export default function MailboxesSettings() {
   // Not one form's (archive, restore, an unknown intent): every message, ids' included.
   const pageErrors = actionData?.formId === 'mailboxes' ? errorsNoControlShows(actionData.result) : undefined
   const resultFor = (formId: string) => (actionData?.formId === formId ? actionData.result : undefined)
+  const notSentTo = useUnansweredForm(actionData)
+  // Archive and Restore have no message line of their own.
+  const notSent = notSentTo({ intent: 'archive' }) ?? notSentTo({ intent: 'unarchive' })
   if (confirmStep) return <ConfirmStepPage step={confirmStep} />
   return (
     <div className="space-y-10">
       <Notice>{actionData?.notice}</Notice>
-      <FormErrors id="mailboxes-errors" errors={pageErrors ?? undefined} />
+      <FormErrors id="mailboxes-errors" errors={notSent ?? pageErrors ?? undefined} />
       <section>
         <h2 className="text-lg font-medium">Mailboxes</h2>
         <p className="mt-1 text-sm text-slate-600 dark:text-slate-400">
@@ -233,6 +243,7 @@ export default function MailboxesSettings() {
               canManage={canManage}
               canArchive={active.length > 1}
               lastResult={resultFor(editFormId(m.id))}
+              notSentTo={notSentTo}
             />
           ))}
         </ul>
@@ -242,7 +253,9 @@ export default function MailboxesSettings() {
           </p>
         ) : null}
       </section>
-      {canManage ? <CreateMailboxForm lastResult={resultFor(CREATE_FORM_ID)} /> : null}
+      {canManage ? (
+        <CreateMailboxForm lastResult={resultFor(CREATE_FORM_ID)} notSent={notSentTo({ intent: 'create' })} />
+      ) : null}
       {archived.length > 0 ? (
         <section>
           <h2 className="text-lg font-medium">Archived mailboxes</h2>
@@ -265,11 +278,14 @@ function MailboxCard({
   canManage,
   canArchive,
   lastResult,
+  notSentTo,
 }: {
   mailbox: Mailbox
   canManage: boolean
   canArchive: boolean
   lastResult?: SubmissionResult<string[]>
+  /** The not-saved message of its form whose post got no answer (useUnansweredForm). */
+  notSentTo?: ReturnType<typeof useUnansweredForm>
 }) {
   const navigation = useNavigation()
   const { inbound } = useLoaderData<typeof loader>()
@@ -350,12 +366,18 @@ function MailboxCard({
       <MailboxWiring wiring={inbound} status={inbound.perMailbox[mailbox.id]} />
       {mailbox.archivedAt ? null : <SupportFormLink mailboxKey={mailbox.key} />}
       {canManage && !mailbox.archivedAt ? (
-        <EditMailboxForm mailbox={mailbox} lastResult={lastResult} pending={pendingIntent === 'update'} />
+        <EditMailboxForm
+          mailbox={mailbox}
+          lastResult={lastResult}
+          notSent={notSentTo?.({ intent: 'update', mailboxId: mailbox.id })}
+          pending={pendingIntent === 'update'}
+        />
       ) : null}
       {canManage && !mailbox.archivedAt ? (
         <AutoAcknowledgementForm
           mailbox={mailbox}
           lastResult={lastResult}
+          notSent={notSentTo?.({ intent: 'auto-acknowledge', mailboxId: mailbox.id })}
           pending={pendingIntent === 'auto-acknowledge'}
         />
       ) : null}
@@ -366,10 +388,13 @@ function MailboxCard({
 function EditMailboxForm({
   mailbox,
   lastResult,
+  notSent,
   pending,
 }: {
   mailbox: Mailbox
   lastResult?: SubmissionResult<string[]>
+  /** Its last post got no answer (offline): the message, what was typed stays. */
+  notSent?: string[]
   pending: boolean
 }) {
   const [form, fields] = useSchemaForm(UpdateMailboxSchema, {
@@ -395,6 +420,7 @@ function EditMailboxForm({
         <Button type="submit" pending={pending}>
           Save mailbox
         </Button>
+        <FormErrors id={form.errorId} errors={notSent ?? form.errors} />
       </Form>
     </details>
   )
@@ -404,10 +430,13 @@ function EditMailboxForm({
 function AutoAcknowledgementForm({
   mailbox,
   lastResult,
+  notSent,
   pending,
 }: {
   mailbox: Mailbox
   lastResult?: SubmissionResult<string[]>
+  /** Its last post got no answer (offline): the message, what was typed stays. */
+  notSent?: string[]
   pending: boolean
 }) {
   const [form, fields] = useSchemaForm(AutoAcknowledgementSchema, {
@@ -437,6 +466,7 @@ function AutoAcknowledgementForm({
         <Button type="submit" pending={pending}>
           Save auto-acknowledgement
         </Button>
+        <FormErrors id={form.errorId} errors={notSent ?? form.errors} />
       </Form>
     </details>
   )
@@ -461,7 +491,13 @@ function SupportFormLink({ mailboxKey }: { mailboxKey: string }) {
   )
 }
 
-function CreateMailboxForm({ lastResult }: { lastResult?: SubmissionResult<string[]> }) {
+function CreateMailboxForm({
+  lastResult,
+  notSent,
+}: {
+  lastResult?: SubmissionResult<string[]>
+  notSent?: string[]
+}) {
   const navigation = useNavigation()
   const pending = navigation.state === 'submitting' && navigation.formData?.get('intent') === 'create'
   const [form, fields] = useSchemaForm(CreateMailboxSchema, {
@@ -489,6 +525,7 @@ function CreateMailboxForm({ lastResult }: { lastResult?: SubmissionResult<strin
         <Button type="submit" pending={pending}>
           Create mailbox
         </Button>
+        <FormErrors id={form.errorId} errors={notSent ?? form.errors} />
       </Form>
     </section>
   )

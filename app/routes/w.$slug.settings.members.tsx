@@ -28,6 +28,8 @@ import { canAssignRole, hasRole } from '#app/utils/roles.ts'
 import { InviteSchema, Role } from '#app/utils/schemas.ts'
 import { ROLES } from '#app/utils/vocabulary.ts'
 import { useFormatters } from '#app/utils/use-formatters.ts'
+import { keepPageWhenUnanswered, unansweredErrors } from '#app/utils/unanswered.ts'
+import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Members · Switchboard' }]
 
@@ -170,6 +172,10 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   }
 }
 
+/** With JavaScript, a post that gets no answer (offline) says so; the form keeps what was typed. */
+export const clientAction = keepPageWhenUnanswered
+export const shouldRevalidate = unlessActionNeverArrived
+
 export default function Members() {
   const format = useFormatters()
   const { me, canManage, members, invitations } = useLoaderData<typeof loader>()
@@ -184,6 +190,10 @@ export default function Members() {
   })
   // The form's own refusals and hidden ids' (an unknown intent, a stale member): at the top.
   const formErrors = errorsNoControlShows(actionData?.result, ['email', 'role'])
+  // Not saved (offline): under the invite form for it; at the top for the buttons (role, remove,
+  // resend, revoke), which have no message line of their own.
+  const inviteNotSent = unansweredErrors(actionData, 'invite')
+  const notSent = inviteNotSent ? undefined : unansweredErrors(actionData)
   // The last owner is never offered "Remove" (the server refuses it too).
   const owners = members.filter((m) => m.role === 'owner').length
   if (confirmStep) return <ConfirmStepPage step={confirmStep} />
@@ -203,7 +213,7 @@ export default function Members() {
           />
         </div>
       ) : null}
-      <FormErrors id="members-errors" errors={formErrors ?? undefined} />
+      <FormErrors id="members-errors" errors={notSent ?? formErrors ?? undefined} />
       <section>
         <h2 className="text-lg font-medium">Members</h2>
         <table className="mt-3 w-full text-left text-sm">
@@ -300,6 +310,7 @@ export default function Members() {
               <Button type="submit" pending={pendingIntent === 'invite'}>
                 Create invite link
               </Button>
+              <FormErrors id={form.errorId} errors={inviteNotSent} />
             </Form>
           </section>
           <section>

@@ -2,11 +2,16 @@ import type { LoaderFunctionArgs } from '@remix-run/node'
 import { NavLink, Outlet, useLoaderData } from '@remix-run/react'
 import { requireMember } from '#app/http/auth.server.ts'
 import { hasRole } from '#app/utils/roles.ts'
+import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const member = await requireMember(request, params.slug)
   return { slug: member.workspaceSlug, canManageTokens: hasRole(member.role, 'admin') }
 }
+
+// After a settings form's post that got no answer (offline) nothing is reloaded: that reload
+// would fail too and put the error page in place of the form.
+export const shouldRevalidate = unlessActionNeverArrived
 
 const tabClass = ({ isActive }: { isActive: boolean }) =>
   `min-w-6 border-b-2 px-1 pb-2 text-center text-sm font-medium ${

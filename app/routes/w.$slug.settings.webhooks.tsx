@@ -24,6 +24,9 @@ import { requireMember } from '#app/http/auth.server.ts'
 import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 import { useSchemaForm } from '#app/utils/use-schema-form.ts'
 import { useFormatters } from '#app/utils/use-formatters.ts'
+import { keepPageWhenUnanswered, unansweredErrors } from '#app/utils/unanswered.ts'
+import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
+import { useUnansweredForm } from '#app/utils/unanswered-form.ts'
 import {
   WEBHOOK_EVENT_DESCRIPTIONS,
   WEBHOOK_EVENT_TYPES,
@@ -184,10 +187,18 @@ export async function action({ request, params }: ActionFunctionArgs) {
   }
 }
 
+/** With JavaScript, a post that gets no answer (offline) says so; the form keeps what was typed. */
+export const clientAction = keepPageWhenUnanswered
+export const shouldRevalidate = unlessActionNeverArrived
+
 export default function WebhooksSettings() {
   const { endpoints } = useLoaderData<typeof loader>()
   const confirmStep = confirmStepOf(useActionData<typeof action>())
   const actionData = withoutConfirmStep(useActionData<typeof action>())
+  // The endpoint forms say it under their button; the other buttons (test, rotate, turn on or
+  // off, delete, redeliver) have no message line of their own.
+  const shownByEndpointForm = unansweredErrors(actionData, 'create') ?? unansweredErrors(actionData, 'update')
+  const notSent = shownByEndpointForm ? undefined : unansweredErrors(actionData)
   if (confirmStep) return <ConfirmStepPage step={confirmStep} />
   return (
     <div className="space-y-10">
@@ -195,7 +206,10 @@ export default function WebhooksSettings() {
       {/* An unknown intent or a hidden id: the endpoint forms show only their own fields. */}
       <FormErrors
         id="webhooks-errors"
-        errors={errorsNoControlShows(actionData?.result, ['url', 'description', 'events', 'includeNotes'])}
+        errors={
+          notSent ??
+          errorsNoControlShows(actionData?.result, ['url', 'description', 'events', 'includeNotes'])
+        }
       />
       {actionData?.secret ? (
         <ShownOnce
@@ -420,6 +434,7 @@ function EndpointForm({ endpoint }: { endpoint?: EndpointRow }) {
   const intent = endpoint ? 'update' : 'create'
   const formId = endpoint ? `webhook-${endpoint.id}` : 'new-webhook'
   const mine = endpoint ? actionData?.endpointId === endpoint.id : actionData?.endpointId === null
+  const notSent = useUnansweredForm(actionData)(endpoint ? { intent, id: endpoint.id } : { intent })
   const pending =
     navigation.state === 'submitting' &&
     navigation.formData?.get('intent') === intent &&
@@ -480,6 +495,7 @@ function EndpointForm({ endpoint }: { endpoint?: EndpointRow }) {
       <Button type="submit" pending={pending}>
         {endpoint ? 'Save endpoint' : 'Add endpoint'}
       </Button>
+      <FormErrors id={form.errorId} errors={notSent} />
     </Form>
   )
   if (endpoint) return body

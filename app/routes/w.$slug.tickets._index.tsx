@@ -35,6 +35,8 @@ import { TagName } from '#app/utils/ticket-page-schemas.ts'
 import { TicketStatus } from '#app/utils/ticket-schemas.ts'
 import { STATUS_LABEL } from '#app/utils/vocabulary.ts'
 import { fromJsonText, toJsonText } from '#app/utils/json-text.ts'
+import { keepPageWhenUnanswered, unansweredErrors } from '#app/utils/unanswered.ts'
+import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
 import { queueOptionsForRequest, queuePageForRequest } from './w.$slug.layout-data.server.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Inbox · Switchboard' }]
@@ -215,6 +217,13 @@ async function undoBulk({ member, form, request, context }: IntentArgs) {
   return backToQueue(request, submission.value.batchId)
 }
 
+/**
+ * With JavaScript, a bulk action or Undo that gets no answer (offline) says so where that form
+ * shows its errors; the page, the selection and the toolbar's choices stay as they were.
+ */
+export const clientAction = keepPageWhenUnanswered
+export const shouldRevalidate = unlessActionNeverArrived
+
 export default function Inbox() {
   const { now, slug, workspaceId, query, page, options, bulkResult } = useLoaderData<typeof loader>()
   const confirmStep = confirmStepOf(useActionData<typeof action>())
@@ -226,6 +235,7 @@ export default function Inbox() {
   const rows = useMemo(() => fromJsonText(page.rows), [page.rows])
   if (confirmStep) return <ConfirmStepPage step={confirmStep} />
   const undoError = actionData && 'undo' in actionData ? actionData.undo?.error : undefined
+  const bulkNotSent = unansweredErrors(actionData, 'bulk')
   return (
     // The bulk toolbar shows once a ticket is checked (CSS :has, so without JavaScript too).
     <div className="group/queue space-y-2 has-[input[name=ticketIds]:checked]:pb-20">
@@ -240,10 +250,15 @@ export default function Inbox() {
         </PlainLink>
       </div>
       <QueueFilters query={query} options={options} />
-      <BulkResult result={bulkResult} undoError={undoError} />
+      <BulkResult
+        result={bulkResult}
+        undoError={undoError}
+        undoNotSent={unansweredErrors(actionData, 'undo-bulk')?.join(' ')}
+      />
       <BulkToolbar
         options={options}
         lastResult={actionData?.result}
+        notSent={bulkNotSent}
         className="hidden group-has-[input[name=ticketIds]:checked]/queue:block"
       />
       <QueueTable
@@ -252,6 +267,7 @@ export default function Inbox() {
         slug={slug}
         searching={Boolean(query.q)}
         lastResult={actionData?.result}
+        keepSelection={Boolean(bulkNotSent)}
         viewing={viewing}
       />
       <QueuePagination nextCursor={page.nextCursor} prevCursor={page.prevCursor} />

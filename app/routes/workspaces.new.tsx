@@ -16,6 +16,8 @@ import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 import { useSchemaForm } from '#app/utils/use-schema-form.ts'
 import { slugTakenMessage, WorkspaceSchema } from '#app/utils/schemas.ts'
 import { useIsPending } from '#app/utils/use-pending.ts'
+import { keepPageWhenUnanswered, unansweredErrors } from '#app/utils/unanswered.ts'
+import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
 
 export const meta: MetaFunction = () => [{ title: 'New workspace · Switchboard' }]
 
@@ -38,6 +40,10 @@ export async function action({ request, context }: ActionFunctionArgs) {
   context.realtime.joinWorkspace(user.id, outcome.workspaceId)
   return redirect(`/w/${outcome.slug}`)
 }
+
+/** With JavaScript, a post that gets no answer (offline) says so; the form keeps what was typed. */
+export const clientAction = keepPageWhenUnanswered
+export const shouldRevalidate = unlessActionNeverArrived
 
 export default function NewWorkspace() {
   const actionData = useActionData<typeof action>()
@@ -70,7 +76,7 @@ export default function NewWorkspace() {
         <Button type="submit" className="w-full" pending={pending}>
           Create workspace
         </Button>
-        <FormErrors id={form.errorId} errors={form.errors} />
+        <FormErrors id={form.errorId} errors={unansweredErrors(actionData) ?? form.errors} />
       </Form>
     </AuthCard>
   )

@@ -16,6 +16,7 @@ export function PersonalSettingsForms({
   timeZones,
   signature,
   errors,
+  notSentTo,
   pendingIntent,
 }: {
   name: string
@@ -24,6 +25,8 @@ export function PersonalSettingsForms({
   signature: string
   /** The last failed submission's field errors, when it was one of these forms. */
   errors: { intent: string; fields: Errors } | null
+  /** The not-saved message (offline) of the form with this intent, if its post got no answer. */
+  notSentTo: (intent: string) => string[] | undefined
   pendingIntent: FormDataEntryValue | null | undefined
 }) {
   const zoneErrors = errors?.intent === 'time-zone' ? errors.fields?.timeZone : null
@@ -36,7 +39,12 @@ export function PersonalSettingsForms({
           Your avatar shows your initials wherever you appear to teammates.
         </p>
       </div>
-      <IntentForm intent="time-zone" submitLabel="Save time zone" pendingIntent={pendingIntent}>
+      <IntentForm
+        intent="time-zone"
+        submitLabel="Save time zone"
+        pendingIntent={pendingIntent}
+        notSent={notSentTo('time-zone')}
+      >
         <SelectField
           label="Time zone"
           hint={`Every date in Switchboard is shown in this zone.${timeZone ? '' : ' Not set yet: dates are in UTC until your browser tells us its zone.'}`}
@@ -51,7 +59,12 @@ export function PersonalSettingsForms({
         </SelectField>
       </IntentForm>
       <hr className="my-6 border-slate-200 dark:border-slate-800" />
-      <IntentForm intent="signature" submitLabel="Save signature" pendingIntent={pendingIntent}>
+      <IntentForm
+        intent="signature"
+        submitLabel="Save signature"
+        pendingIntent={pendingIntent}
+        notSent={notSentTo('signature')}
+      >
         <TextareaField
           label="Your signature"
           hint={`Added to your replies after the mailbox's signature. Plain text, at most ${SIGNATURE_MAX.toLocaleString('en-US')} characters.`}

@@ -27,13 +27,24 @@ function undoneText(undone: { restored: number; skipped: number }) {
  * banner above the queue without it. Undo posts to the queue's action, which puts back exactly
  * the tickets the action changed and comes back here with the undone state.
  */
-export function BulkResult({ result, undoError }: { result: BulkResultView | null; undoError?: string }) {
+export function BulkResult({
+  result,
+  undoError,
+  undoNotSent,
+}: {
+  result: BulkResultView | null
+  undoError?: string
+  /** Undo got no answer (offline): said in place of the result, Undo stays to try again. */
+  undoNotSent?: string
+}) {
   const hydrated = useHydrated()
   const location = useLocation()
   const navigation = useNavigation()
   const [dismissed, setDismissed] = useState<string | null>(null)
   const [paused, setPaused] = useState(false)
-  const key = result ? `${result.batchId}:${result.undone ? 'undone' : 'done'}:${undoError ?? ''}` : null
+  const key = result
+    ? `${result.batchId}:${result.undone ? 'undone' : 'done'}:${undoError ?? undoNotSent ?? ''}`
+    : null
   useEffect(() => {
     if (!hydrated || !key || paused) return
     const timer = setTimeout(() => setDismissed(key), TOAST_MS)
@@ -45,7 +56,7 @@ export function BulkResult({ result, undoError }: { result: BulkResultView | nul
   const withoutResult = new URLSearchParams(location.search)
   withoutResult.delete('bulk')
   const closeHref = `${location.pathname}${withoutResult.size ? `?${withoutResult}` : ''}`
-  const text = undoError ?? (result.undone ? undoneText(result.undone) : result.message)
+  const text = undoError ?? undoNotSent ?? (result.undone ? undoneText(result.undone) : result.message)
   const body = (
     <>
       <p className="min-w-0 flex-1">{text}</p>

@@ -69,10 +69,13 @@ const controlClass =
 export function BulkToolbar({
   options,
   lastResult,
+  notSent,
   className = '',
 }: {
   options: QueueOptions
   lastResult: SubmissionResult<string[]> | undefined
+  /** The last bulk post got no answer (offline): said where the form's errors show. */
+  notSent?: string[]
   /** The inbox hides it (CSS only, so without JavaScript too) until a ticket is checked. */
   className?: string
 }) {
@@ -86,7 +89,7 @@ export function BulkToolbar({
     assignee: fieldOf(lastResult, 'assignee'),
     status: fieldOf(lastResult, 'status'),
   }
-  const formErrors = lastResult?.error?.[''] ?? []
+  const formErrors = notSent ?? lastResult?.error?.[''] ?? []
   const errors = [...formErrors, ...(lastResult?.error?.ticketIds ?? [])]
   const formErrorId = `${BULK_FORM_ID}-error`
   return (

@@ -60,9 +60,12 @@ export function QueueTable({
   slug,
   searching,
   lastResult,
+  keepSelection = false,
   viewing = {},
   selectable = true,
 }: {
+  /** The last bulk post got no answer (no result either): the checks stay for another try. */
+  keepSelection?: boolean
   /** False where there is no bulk form (the customer page): no checkbox column. */
   selectable?: boolean
   /** Ticket id → names of teammates who have it open right now. */
@@ -96,15 +99,16 @@ export function QueueTable({
   }, [rowIds])
 
   // A bulk action that succeeded redirects (no action data): clear the checks it applied to.
+  // One that got no answer changed nothing: they stay.
   const bulkInFlight = navigation.state !== 'idle' && navigation.formData?.get('intent') === 'bulk'
   const sawBulk = useRef(false)
   useEffect(() => {
     if (bulkInFlight) sawBulk.current = true
     else if (navigation.state === 'idle' && sawBulk.current) {
       sawBulk.current = false
-      if (!lastResult) setSelected(new Set())
+      if (!lastResult && !keepSelection) setSelected(new Set())
     }
-  }, [bulkInFlight, navigation.state, lastResult])
+  }, [bulkInFlight, navigation.state, lastResult, keepSelection])
 
   function moveTo(index: number) {
     if (rows.length === 0) return

@@ -1,6 +1,7 @@
 import { Form } from '@remix-run/react'
 import type { ReactNode } from 'react'
 import { Button } from '#app/components/ui/button.tsx'
+import { FormErrors } from '#app/components/ui/field.tsx'
 
 /**
  * One small settings form of a page with several: posts `intent` with its fields, and its submit
@@ -12,6 +13,7 @@ export function IntentForm({
   submitLabel,
   pendingIntent,
   variant = 'secondary',
+  notSent,
   children,
 }: {
   intent: string
@@ -19,6 +21,8 @@ export function IntentForm({
   /** The intent being submitted now, if any (navigation.formData's). */
   pendingIntent: FormDataEntryValue | null | undefined
   variant?: 'primary' | 'secondary'
+  /** Its last post got no answer (offline; `unansweredErrors`): said under its button. */
+  notSent?: string[]
   children?: ReactNode
 }) {
   return (
@@ -28,6 +32,7 @@ export function IntentForm({
       <Button type="submit" variant={variant} pending={pendingIntent === intent}>
         {submitLabel}
       </Button>
+      {notSent ? <FormErrors id={`${intent}-error`} errors={notSent} /> : null}
     </Form>
   )
 }
