@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test'
-import { signUp, unique } from './helpers.ts'
+import { signUp, unique, waitForHydration } from './helpers.ts'
 
 // The kit's Radix menus and dialogs with JavaScript, and their HTML fallbacks without it.
 
@@ -15,8 +15,11 @@ test('the user menu and the shortcuts list work from the keyboard, on Radix', as
   await expect(skip).toBeFocused()
   await page.keyboard.press('Enter')
   await expect(page.locator('main#main-content')).toBeFocused()
-  // Hydrated again before the menu below (it fetches its Radix half on focus, once hydrated).
-  await expect(page.getByRole('status').filter({ hasText: 'Live' })).toBeVisible()
+  // Hydrated again before the menu below (it fetches its Radix half on focus, once hydrated). Not
+  // the "Live" status: twice in CI (of ~7 runs) the reloaded page's socket was still "Connecting…"
+  // after 10 s (cause not found: no trace of a first attempt, not reproduced locally in 12
+  // repeats nor 2 full runs); the socket's connection is what live.spec and ticket-page.spec test.
+  await waitForHydration(page, 'a[href="#main-content"]')
 
   // Focus reaching the HTML fallback fetches the Radix menu, which takes over with focus kept.
   await page.locator('summary', { hasText: 'Account menu for Kit Keyboard' }).focus()
