@@ -40,7 +40,11 @@ const store = globalThis as unknown as {
   __switchboardChanges?: ReturnType<typeof createChangeLog>
 }
 
-/** When each room last had an event, as this process saw it (see `ready`). */
+/**
+ * When each room last had an event, as this process saw it (see `ready`). Made when the socket
+ * server starts, so `knownSince` is the start: made on first use, it said "nothing known before
+ * now" to the first page of a quiet instance, whose first connection then reloaded its data.
+ */
 function changeLog() {
   store.__switchboardChanges ??= createChangeLog()
   return store.__switchboardChanges
@@ -97,6 +101,8 @@ export function attachSocketServer(httpServer: HttpServer, options: Options) {
       callback(refusal ?? null, refusal === undefined)
     },
   })
+  // From now on every event this process sees is noted: the log's `knownSince` is the start.
+  changeLog()
   if (options.databaseUrl) {
     // The adapter holds one client for LISTEN and never listens for its errors, nor releases it
     // when its connection ends: createPool does both, and the adapter then reconnects by itself
@@ -208,6 +214,7 @@ export function startEventEmitter(databaseUrl: string) {
   )
   store.__switchboardIo = io
   store.__switchboardIoPool = pool
+  changeLog()
   listenForChanges(io)
 }
 
