@@ -1,26 +1,5 @@
-import { expect, test, type Page } from '@playwright/test'
-import { ownAddress, PASSWORD, signUp, unique } from './helpers.ts'
-
-/**
- * Opens the newest outbox email to `to` whose subject matches, waiting for it to arrive (reset
- * links are sent by a job), and returns the first link of `path` in its plain text.
- */
-async function linkFromOutbox(page: Page, to: string, subject: RegExp, path: string) {
-  const row = page.getByRole('row').filter({ hasText: to }).filter({ hasText: subject })
-  await expect(async () => {
-    await page.goto('/dev/emails')
-    await expect(row.first()).toBeVisible({ timeout: 1_000 })
-  }).toPass({ timeout: 15_000 })
-  await row.first().getByRole('link').click()
-  const text = await page
-    .getByRole('region', { name: 'Plain text' })
-    .or(page.locator('pre'))
-    .first()
-    .innerText()
-  const match = new RegExp(`https?://[^\\s]+${path}/[A-Za-z0-9_-]+`).exec(text)
-  expect(match, `a ${path} link in the email`).not.toBeNull()
-  return new URL(match![0]).pathname
-}
+import { expect, test } from '@playwright/test'
+import { linkFromOutbox, ownAddress, PASSWORD, signUp, unique } from './helpers.ts'
 
 test('password reset end to end through the outbox', async ({ page }) => {
   const id = unique()

@@ -1,7 +1,7 @@
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test'
 import { E2E_INBOUND_SECRET } from '../../playwright.config.ts'
 import { rawModePost } from '../helpers/inbound-post.ts'
-import { signUp, unique } from './helpers.ts'
+import { openFromOutbox, signUp, unique } from './helpers.ts'
 
 /** The e2e server's default INBOUND_DOMAIN. */
 const INBOUND_DOMAIN = 'inbound.localhost'
@@ -42,12 +42,7 @@ async function postInbound(request: APIRequestContext, eml: Buffer, envelopeTo: 
 
 /** The header values of the newest outbox email to `to` whose subject matches (waits for the job). */
 async function outboxHeaders(page: Page, to: string, subject: RegExp) {
-  const row = page.getByRole('row').filter({ hasText: to }).filter({ hasText: subject })
-  await expect(async () => {
-    await page.goto('/dev/emails')
-    await expect(row.first()).toBeVisible({ timeout: 1_000 })
-  }).toPass({ timeout: 45_000 })
-  await row.first().getByRole('link').click()
+  await openFromOutbox(page, to, subject, 45_000)
   const headers = page.getByRole('region', { name: 'Headers' })
   await expect(headers).toBeVisible()
   const value = async (name: string) =>

@@ -97,3 +97,29 @@ export async function waitForHydration(page: Page, selector: string) {
     return element !== null && Object.keys(element).some((key) => key.startsWith('__reactProps'))
   }, selector)
 }
+
+/**
+ * Opens the newest outbox email to `to` whose subject matches (in /dev/emails), waiting for it to
+ * arrive: emails are sent by a job.
+ */
+export async function openFromOutbox(page: Page, to: string, subject: RegExp, timeoutMs = 15_000) {
+  const row = page.getByRole('row').filter({ hasText: to }).filter({ hasText: subject })
+  await expect(async () => {
+    await page.goto('/dev/emails')
+    await expect(row.first()).toBeVisible({ timeout: 1_000 })
+  }).toPass({ timeout: timeoutMs })
+  await row.first().getByRole('link').click()
+}
+
+/** The first link of `path` in the plain text of the newest outbox email to `to` (openFromOutbox). */
+export async function linkFromOutbox(page: Page, to: string, subject: RegExp, path: string) {
+  await openFromOutbox(page, to, subject)
+  const text = await page
+    .getByRole('region', { name: 'Plain text' })
+    .or(page.locator('pre'))
+    .first()
+    .innerText()
+  const match = new RegExp(`https?://[^\\s]+${path}/[A-Za-z0-9_-]+`).exec(text)
+  expect(match, `a ${path} link in the email`).not.toBeNull()
+  return new URL(match![0]).pathname
+}

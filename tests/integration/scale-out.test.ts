@@ -19,6 +19,16 @@ afterAll(async () => {
 
 const connect = (instance: Instance, cookie: string) => connectSocket(instance.url, cookie)
 
+/** A customer writes in through `instance`'s public support form (as a browser without JavaScript). */
+function writeIn(instance: Instance, slug: string, fields: Record<string, string>) {
+  return fetch(`${instance.url}/support/${slug}`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { origin: instance.url, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(fields),
+  })
+}
+
 describe('two app instances on one PostgreSQL', () => {
   it('share presence: an agent on instance A sees an agent who opened the same ticket on instance B', async () => {
     const dana = await createMember('agent')
@@ -44,16 +54,11 @@ describe('two app instances on one PostgreSQL', () => {
     const received = new Promise<{ type: string; number: number }>((resolve) =>
       onB.on('ticket-event', (e: { type: string; number: number }) => resolve(e)),
     )
-    const response = await fetch(`${a.url}/support/${owner.workspace.slug}`, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { origin: a.url, 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        name: 'Robin Buyer',
-        email: 'robin@example.org',
-        subject: 'Where is my parcel?',
-        message: 'It was due yesterday.',
-      }),
+    const response = await writeIn(a, owner.workspace.slug, {
+      name: 'Robin Buyer',
+      email: 'robin@example.org',
+      subject: 'Where is my parcel?',
+      message: 'It was due yesterday.',
     })
     expect(response.status).toBe(302)
     const event = await received
@@ -63,16 +68,11 @@ describe('two app instances on one PostgreSQL', () => {
   it('note a change made through instance A on instance B, for a page whose socket connects to B after it', async () => {
     const owner = await createMember('owner')
     const readAt = Date.now()
-    const response = await fetch(`${a.url}/support/${owner.workspace.slug}`, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { origin: a.url, 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        name: 'Kim Buyer',
-        email: 'kim@example.org',
-        subject: 'Wrong size',
-        message: 'I ordered a medium.',
-      }),
+    const response = await writeIn(a, owner.workspace.slug, {
+      name: 'Kim Buyer',
+      email: 'kim@example.org',
+      subject: 'Wrong size',
+      message: 'I ordered a medium.',
     })
     expect(response.status).toBe(302)
     // B hears of it through PostgreSQL shortly after A answered: a socket connecting to B then
