@@ -80,3 +80,24 @@ test('two agents on one ticket: live replies, typing indicator and the collision
   ).toBeVisible({ timeout: 20_000 })
   await bob.context.close()
 })
+
+test('the live connection comes up when its client failed to download the first time', async ({ page }) => {
+  const id = unique()
+  const slug = `live-load-${id}`
+  // The first download of the script that holds the Socket.IO client fails (a network blip, a
+  // deploy that replaced the file); later ones go through.
+  let refused = 0
+  await page.route(/\/assets\/.*\.js$/, async (route) => {
+    const response = await route.fetch()
+    const body = await response.text()
+    if (refused === 0 && body.includes('engine.io')) {
+      refused += 1
+      await route.abort('connectionreset')
+      return
+    }
+    await route.fulfill({ response, body })
+  })
+  await signUp(page, 'Lena Loader', `lena-${id}@example.com`, 'Load Co', slug)
+  await expect.poll(() => refused).toBe(1)
+  await expect(page.getByRole('status').filter({ hasText: 'Live' })).toBeVisible({ timeout: 15_000 })
+})

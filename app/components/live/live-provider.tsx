@@ -1,6 +1,6 @@
 import { useRevalidator } from '@remix-run/react'
 import { createContext, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react'
-import type { Socket } from 'socket.io-client'
+import type { Socket, io as ioFunction } from 'socket.io-client'
 import {
   missedWhileConnecting,
   type ClientToServerEvents,
@@ -37,7 +37,24 @@ export function LiveProvider({ children }: { children: ReactNode }) {
     let disposed = false
     let current: LiveSocket | null = null
     let connectedBefore = false
-    void import('socket.io-client').then(({ io }) => {
+    let retry: ReturnType<typeof setTimeout> | undefined
+    // The client's module comes in its own chunk: a load that fails (network gone, a deploy
+    // replaced the chunk) is tried again, after a growing pause or as soon as the browser is
+    // back online, instead of leaving the page "Connecting…" until it is reloaded.
+    const load = (attempt: number) => {
+      import('socket.io-client').then(
+        ({ io }) => connect(io),
+        () => {
+          if (disposed) return
+          setState(navigator.onLine ? 'reconnecting' : 'offline')
+          retry = setTimeout(
+            () => whenOnline(() => !disposed && load(attempt + 1)),
+            Math.min(30_000, 1_000 * 2 ** attempt),
+          )
+        },
+      )
+    }
+    const connect = (io: typeof ioFunction) => {
       if (disposed) return
       const s: LiveSocket = io({ transports: ['websocket'], withCredentials: true })
       current = s
@@ -52,11 +69,13 @@ export function LiveProvider({ children }: { children: ReactNode }) {
       s.on('disconnect', () => setState(navigator.onLine ? 'reconnecting' : 'offline'))
       s.on('connect_error', () => setState(navigator.onLine ? 'reconnecting' : 'offline'))
       setSocket(s)
-    })
+    }
+    load(0)
     const offline = () => setState('offline')
     window.addEventListener('offline', offline)
     return () => {
       disposed = true
+      clearTimeout(retry)
       window.removeEventListener('offline', offline)
       current?.disconnect()
     }
