@@ -210,7 +210,6 @@ test('at 390 px nothing scrolls sideways: inbox, ticket, settings; the navigatio
   }
 
   // The navigation is hidden in a drawer that the top bar opens.
-  await page.goto(`/w/${slug}/tickets`)
   const nav = page.getByRole('navigation', { name: 'Main' })
   await expect(nav).not.toBeInViewport()
   await page.locator('label[for="nav-drawer"]').first().click()
@@ -260,4 +259,49 @@ test('at 390 px nothing scrolls sideways: inbox, ticket, settings; the navigatio
 
   await replyJump.click()
   await expect(composer(page)).toBeFocused()
+
+  // The inbox's row: its tags yield their room to the subject and never run into the next
+  // column; the sort menu's own label is not cut.
+  for (const tag of ['integration', 'churn-risk']) {
+    await page.getByLabel('Add a tag').fill(tag)
+    await page.getByRole('button', { name: 'Add', exact: true }).click()
+    await expect(page.getByRole('button', { name: `Remove tag ${tag}` })).toBeVisible()
+  }
+  await page.goto(`/w/${slug}/tickets`)
+  const row = await page
+    .getByRole('row')
+    .filter({ has: page.getByRole('link', { name: /A rather long subject/ }) })
+    .evaluate((tr) => {
+      const cell = tr.querySelector('.queue-line')!.closest('td')!.getBoundingClientRect()
+      const subject = tr.querySelector('.queue-subject')!.getBoundingClientRect()
+      // What is drawn of each part of the line: a tag chip is clipped to its list (a chip with no
+      // room wraps onto the list's hidden second line, or is cut off at its end).
+      const overflowing = [...tr.querySelectorAll('.queue-line > *, .queue-tags > li')]
+        .map((element) => {
+          const box = element.getBoundingClientRect()
+          const list = element.parentElement?.classList.contains('queue-tags')
+            ? element.parentElement.getBoundingClientRect()
+            : null
+          const left = list ? Math.max(box.left, list.left) : box.left
+          const right = list ? Math.min(box.right, list.right) : box.right
+          const drawn = right > left && (!list || box.top < list.bottom)
+          return { text: element.textContent, drawn, right }
+        })
+        .filter(({ drawn, right }) => drawn && right > cell.right + 0.5)
+        .map(({ text }) => text)
+      return { cellWidth: cell.width, subjectWidth: subject.width, overflowing }
+    })
+  expect(row.overflowing).toEqual([])
+  expect(row.subjectWidth).toBeGreaterThanOrEqual(row.cellWidth * 0.5)
+  // A select is as wide as its longest option unless something caps it: its width with no cap
+  // at all is what its label needs.
+  const sort = await page.getByLabel('Sort by').evaluate((select: HTMLSelectElement) => {
+    const shown = select.getBoundingClientRect().width
+    const cap = select.style.maxWidth
+    select.style.maxWidth = 'none'
+    const needed = select.getBoundingClientRect().width
+    select.style.maxWidth = cap
+    return { shown, needed }
+  })
+  expect(sort.shown).toBeGreaterThanOrEqual(sort.needed)
 })

@@ -33,18 +33,22 @@ const SORT_LABEL: Record<QueueSort, string> = {
 }
 
 const selectClass =
-  'block h-8 max-w-44 rounded-md border border-slate-300 bg-white py-0 pr-7 pl-2 text-sm dark:border-slate-700 dark:bg-slate-900'
+  'block h-8 rounded-md border border-slate-300 bg-white py-0 pr-7 pl-2 text-sm dark:border-slate-700 dark:bg-slate-900'
 
 function Select({
   name,
   label,
   value,
   children,
+  capped = true,
 }: {
   name: string
   label: string
   value: string
   children: ReactNode
+  /** Options named by the workspace (mailboxes, teammates, tags) can be long: 176 px at most. Our
+   * own labels are short and never cut (a cap cut 'Sort: Last activity' in some fonts). */
+  capped?: boolean
 }) {
   return (
     <div>
@@ -58,7 +62,7 @@ function Select({
         name={name}
         defaultValue={value}
         title={label}
-        className={selectClass}
+        className={capped ? `${selectClass} max-w-44` : selectClass}
       >
         {children}
       </select>
@@ -184,7 +188,7 @@ export function QueueFilters({ query, options }: { query: QueueQueryValues; opti
           </option>
         ))}
       </Select>
-      <Select name="status" label="Status" value={query.status}>
+      <Select name="status" label="Status" value={query.status} capped={false}>
         <option value="">Any status</option>
         {TICKET_STATUSES.map((s) => (
           <option key={s} value={s}>
@@ -192,7 +196,7 @@ export function QueueFilters({ query, options }: { query: QueueQueryValues; opti
           </option>
         ))}
       </Select>
-      <Select name="priority" label="Priority" value={query.priority}>
+      <Select name="priority" label="Priority" value={query.priority} capped={false}>
         <option value="">Any priority</option>
         {TICKET_PRIORITIES.map((p) => (
           <option key={p} value={p}>
@@ -217,7 +221,7 @@ export function QueueFilters({ query, options }: { query: QueueQueryValues; opti
           </option>
         ))}
       </Select>
-      <Select name="sort" label="Sort by" value={query.sort}>
+      <Select name="sort" label="Sort by" value={query.sort} capped={false}>
         {(Object.keys(SORT_LABEL) as QueueSort[])
           .filter((s) => s !== 'relevance' || query.q)
           .map((s) => (

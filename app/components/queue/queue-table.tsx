@@ -218,13 +218,13 @@ export function QueueTable({
               <th scope="col" className="hidden w-44 py-1 font-medium md:table-cell">
                 Customer
               </th>
-              <th scope="col" className="w-24 py-1 font-medium">
+              <th scope="col" className="w-[4.5rem] py-1 font-medium sm:w-24">
                 Status
               </th>
               <th scope="col" className="hidden w-32 py-1 font-medium lg:table-cell">
                 Assignee
               </th>
-              <th scope="col" className="w-28 py-1 text-right font-medium">
+              <th scope="col" className="w-20 py-1 text-right font-medium sm:w-28">
                 Waiting · activity
               </th>
             </tr>
@@ -392,7 +392,7 @@ function QueueRow({
           ) : null}
           {viewing?.length ? (
             <span
-              className="queue-chip bg-indigo-50 text-indigo-700 dark:bg-indigo-950 dark:text-indigo-300"
+              className="queue-chip min-w-0 shrink-[50] truncate bg-indigo-50 text-indigo-700 dark:bg-indigo-950 dark:text-indigo-300"
               title={`Open now: ${viewing.join(', ')}`}
             >
               <RowIcon name="viewing" className="mr-1 inline size-3.5 align-[-2px]" />
@@ -401,7 +401,7 @@ function QueueRow({
             </span>
           ) : null}
           {shownTags.length > 0 ? (
-            <ul aria-label="Tags" className="flex shrink-0 gap-1">
+            <ul aria-label="Tags" className="queue-tags">
               {shownTags.map((tag) => (
                 <li key={tag.id} className="queue-chip queue-tag">
                   {tag.name}
