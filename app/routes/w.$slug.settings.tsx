@@ -14,7 +14,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 export const shouldRevalidate = unlessActionNeverArrived
 
 const tabClass = ({ isActive }: { isActive: boolean }) =>
-  `min-w-6 border-b-2 px-1 pb-2 text-center text-sm font-medium ${
+  `shrink-0 border-b-2 px-1 pb-2 text-center text-sm font-medium ${
     isActive
       ? 'border-indigo-600 text-indigo-700 dark:text-indigo-300'
       : 'border-transparent text-slate-600 hover:text-slate-900 dark:text-slate-400'

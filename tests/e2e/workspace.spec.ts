@@ -209,6 +209,44 @@ test('at 390 px nothing scrolls sideways: inbox, ticket, settings; the navigatio
     }
   }
 
+  // The settings tabs keep their width (the row scrolls) instead of being squeezed over each
+  // other; table columns keep a gap (a name ran into its email).
+  await page.goto(`/w/${slug}/settings/members`)
+  const tabs = await page
+    .getByRole('navigation', { name: 'Settings' })
+    .getByRole('link')
+    .evaluateAll((links) =>
+      links.map((link) => {
+        const text = document.createRange()
+        text.selectNodeContents(link)
+        const box = link.getBoundingClientRect()
+        return {
+          name: link.textContent,
+          left: box.left,
+          right: box.right,
+          textWidth: text.getBoundingClientRect().width,
+        }
+      }),
+    )
+  for (const [i, tab] of tabs.entries()) {
+    expect(tab.textWidth, `${tab.name} fits its tab`).toBeLessThanOrEqual(tab.right - tab.left + 0.5)
+    if (i > 0)
+      expect(tab.left, `${tab.name} after ${tabs[i - 1]!.name}`).toBeGreaterThanOrEqual(tabs[i - 1]!.right)
+  }
+  const gaps = await page
+    .locator('main table tbody tr')
+    .first()
+    .evaluate((row) => {
+      const textBox = (cell: Element) => {
+        const range = document.createRange()
+        range.selectNodeContents(cell)
+        return range.getBoundingClientRect()
+      }
+      const [name, email] = [...row.querySelectorAll('td')]
+      return textBox(email!).left - textBox(name!).right
+    })
+  expect(gaps).toBeGreaterThanOrEqual(8)
+
   // The navigation is hidden in a drawer that the top bar opens.
   const nav = page.getByRole('navigation', { name: 'Main' })
   await expect(nav).not.toBeInViewport()
