@@ -19,6 +19,7 @@ import { DEFAULT_TIME_ZONE } from '#app/utils/format.ts'
 import { useNonce } from '#app/utils/nonce.tsx'
 import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
 import stylesheet from './tailwind.css?url'
+import { keepPageWhenUnreached, UnreachableError } from '#app/utils/keep-page-loads.ts'
 
 export const links: LinksFunction = () => [
   { rel: 'stylesheet', href: stylesheet },
@@ -37,6 +38,8 @@ export async function loader({ request }: LoaderFunctionArgs) {
     timeZoneChosen: signedIn ? signedIn.user.timeZone !== null : null,
   }
 }
+
+export const clientLoader = keepPageWhenUnreached
 
 export const shouldRevalidate = unlessActionNeverArrived
 
@@ -102,6 +105,7 @@ function DiscoverThisPage() {
 
 export function ErrorBoundary() {
   const error = useRouteError()
+  const location = useLocation()
   let title = 'Something went wrong'
   let detail = 'An unexpected error happened. It has been logged; please try again.'
   if (isRouteErrorResponse(error)) {
@@ -124,10 +128,13 @@ export function ErrorBoundary() {
       if (error.status < 500 && typeof error.data === 'string' && error.data) detail = error.data
     }
   }
-  // No answer at all (the network is down): a link followed offline, say. A reply being typed is
-  // kept in this browser (app/components/ticket/draft-backup.ts) and comes back with its ticket.
-  if (!isRouteErrorResponse(error) && typeof document !== 'undefined' && navigator.onLine === false) {
-    title = 'You are offline'
+  // No answer at all (the network is down, or the server): a link followed offline, say. A reply
+  // being typed is kept in this browser (app/components/ticket/draft-backup.ts) and comes back
+  // with its ticket. (A reload of the page shown never ends here: keep-page-loads.ts.)
+  const offline = typeof document !== 'undefined' && navigator.onLine === false
+  const unreachable = error instanceof UnreachableError
+  if (unreachable || (!isRouteErrorResponse(error) && offline)) {
+    title = offline ? 'You are offline' : 'Switchboard could not be reached'
     detail =
       'Switchboard could not be reached. Text you were typing in a reply is kept in this browser and comes back when you open the ticket again.'
   }
@@ -135,7 +142,12 @@ export function ErrorBoundary() {
     <main className="mx-auto max-w-lg p-10">
       <h1 className="text-2xl font-semibold">{title}</h1>
       <p className="mt-3 text-slate-600 dark:text-slate-400">{detail}</p>
-      <p className="mt-6">
+      <p className="mt-6 flex gap-4">
+        {unreachable ? (
+          <Link className="text-indigo-600 underline dark:text-indigo-400" to={location}>
+            Try again
+          </Link>
+        ) : null}
         <Link className="text-indigo-600 underline dark:text-indigo-400" to="/">
           Go to Switchboard
         </Link>

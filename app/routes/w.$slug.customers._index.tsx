@@ -8,6 +8,7 @@ import { searchContacts } from '#app/domain/contacts.server.ts'
 import { requireMember } from '#app/http/auth.server.ts'
 import { searchParamsOf } from '#app/http/form-data.server.ts'
 import { useFormatters } from '#app/utils/use-formatters.ts'
+import { keepPageWhenUnreached } from '#app/utils/keep-page-loads.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Customers · Switchboard' }]
 
@@ -54,6 +55,8 @@ function pageLink(q: string, key: 'after' | 'before', cursor: string) {
   params.set(key, cursor)
   return `?${params}`
 }
+
+export const clientLoader = keepPageWhenUnreached
 
 export default function Customers() {
   const format = useFormatters()

@@ -17,8 +17,8 @@ async function owner(page: Page, prefix: string) {
 
 /**
  * Back online in a workspace: its live connection comes back and reloads the page's data; this
- * waits for that. (A reload still on its way when the network goes again fails into the error
- * page: a gap of its own, not these forms'.)
+ * waits for that. (A reload still on its way when the network goes again keeps the page:
+ * offline-reloads.spec.ts.)
  */
 async function backOnline(page: Page) {
   const reloaded = page.waitForResponse((r) => r.request().method() === 'GET' && r.url().includes('.data'))

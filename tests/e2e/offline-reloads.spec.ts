@@ -1,0 +1,124 @@
+import { expect, test, type Page } from '@playwright/test'
+import { signUp, submitSupportForm, unique } from './helpers.ts'
+
+// A page reloads its data in the background (a live event, a reconnect, after a post). A reload
+// that got no answer (the server unreachable, or the network gone while it was on its way) used
+// to land in the error boundary ("Something went wrong", "You are offline"), replacing the page
+// and what the agent was typing. Now the page stays as it was and the reload is tried again
+// (app/utils/keep-page-loads.ts), while a link followed to another page says plainly that
+// Switchboard could not be reached.
+
+const DATA_REQUEST = /\.data(\?|$)/
+
+async function customerWrites(page: Page, slug: string, subject: string) {
+  const customer = await submitSupportForm(page.context().browser()!, slug, {
+    name: 'Casey Customer',
+    email: `casey-${unique()}@example.net`,
+    subject,
+    message: `About ${subject.toLowerCase()}.`,
+  })
+  await customer.context.close()
+}
+
+/** Dana signs up, a customer writes in, and she opens that ticket. */
+async function agentOnTicket(page: Page, prefix: string, subject: string) {
+  const id = unique()
+  const slug = `${prefix}-${id}`
+  await signUp(page, 'Dana Agent', `dana-${id}@example.com`, `${prefix} Co`, slug)
+  await customerWrites(page, slug, subject)
+  await page.goto(`/w/${slug}/tickets`)
+  await page.getByRole('link', { name: subject }).click()
+  await expect(page.getByRole('heading', { name: subject })).toBeVisible()
+  return slug
+}
+
+/** An internal note posted outside the page (as a teammate would): the page gets a live event and reloads. */
+async function noteFromElsewhere(page: Page, body: string) {
+  const response = await page.request.post(page.url(), {
+    headers: { origin: new URL(page.url()).origin },
+    form: { intent: 'reply', kind: 'note', body },
+    maxRedirects: 0,
+  })
+  expect(response.status()).toBe(302)
+}
+
+/** Every data request (the page's reloads) fails as if the server could not be reached. */
+async function dataRequestsFail(page: Page) {
+  await page.route(DATA_REQUEST, (route) =>
+    route.request().method() === 'GET' ? route.abort('connectionrefused') : route.fallback(),
+  )
+}
+
+test('a ticket page reload that gets no answer keeps the page and the reply typed, and comes through when the server answers', async ({
+  page,
+}) => {
+  await agentOnTicket(page, 'reload-lost', 'Flaky wifi')
+  const composer = page.getByLabel(/Reply to Casey Customer/)
+  await composer.fill('Typed while the reload failed.')
+  await dataRequestsFail(page)
+  const failed = page.waitForEvent('requestfailed', (r) => DATA_REQUEST.test(r.url()))
+  await noteFromElsewhere(page, 'A note while the server was out of reach.')
+  await failed
+  // Tried again after a second: this time the server answers.
+  await page.unroute(DATA_REQUEST)
+  const conversation = page.getByRole('list', { name: 'Conversation' })
+  await expect(conversation.getByText('A note while the server was out of reach.')).toBeVisible()
+  await expect(composer).toHaveValue('Typed while the reload failed.')
+  await expect(page.getByRole('heading', { name: 'Something went wrong' })).toHaveCount(0)
+})
+
+test('a ticket page reload on its way when the network goes keeps the page, and reloads once back online', async ({
+  page,
+}) => {
+  await agentOnTicket(page, 'reload-offline', 'Into the tunnel')
+  const composer = page.getByLabel(/Reply to Casey Customer/)
+  await composer.fill('Typed as the train went underground.')
+  let release = () => {}
+  const held = new Promise<void>((resolve) => (release = resolve))
+  await page.route(DATA_REQUEST, async (route) => {
+    if (route.request().method() !== 'GET') return route.fallback()
+    await held
+    await route.abort('internetdisconnected')
+  })
+  const onItsWay = page.waitForRequest((r) => DATA_REQUEST.test(r.url()))
+  await noteFromElsewhere(page, 'A note from above ground.')
+  await onItsWay
+  await page.context().setOffline(true)
+  const failed = page.waitForEvent('requestfailed', (r) => DATA_REQUEST.test(r.url()))
+  release()
+  await failed
+  await expect(composer).toHaveValue('Typed as the train went underground.')
+  await expect(page.getByRole('heading', { name: 'You are offline' })).toHaveCount(0)
+  await page.unroute(DATA_REQUEST)
+  await page.context().setOffline(false)
+  const conversation = page.getByRole('list', { name: 'Conversation' })
+  await expect(conversation.getByText('A note from above ground.')).toBeVisible()
+  await expect(composer).toHaveValue('Typed as the train went underground.')
+})
+
+test('an inbox reload that gets no answer keeps the inbox and its selection', async ({ page }) => {
+  const slug = await agentOnTicket(page, 'reload-inbox', 'First question')
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Inbox' }).click()
+  const first = page.getByRole('checkbox', { name: 'Select ticket #1' })
+  await first.check()
+  await dataRequestsFail(page)
+  const failed = page.waitForEvent('requestfailed', (r) => DATA_REQUEST.test(r.url()))
+  await customerWrites(page, slug, 'Second question')
+  await failed
+  await page.unroute(DATA_REQUEST)
+  await expect(page.getByRole('link', { name: 'Second question' })).toBeVisible()
+  await expect(first).toBeChecked()
+})
+
+test('a link followed when the server cannot be reached says so, and Try again opens the page', async ({
+  page,
+}) => {
+  const id = unique()
+  await signUp(page, 'Dana Agent', `dana-${id}@example.com`, 'Link Co', `reload-link-${id}`)
+  await dataRequestsFail(page)
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Customers' }).click()
+  await expect(page.getByRole('heading', { name: 'Switchboard could not be reached' })).toBeVisible()
+  await page.unroute(DATA_REQUEST)
+  await page.getByRole('link', { name: 'Try again' }).click()
+  await expect(page.getByRole('heading', { name: 'Customers' })).toBeVisible()
+})
