@@ -11,5 +11,20 @@ export function preloadRouteModule(routeId: string) {
     window as { __remixManifest?: { routes: Record<string, { module: string } | undefined> } }
   ).__remixManifest
   const route = manifest?.routes[routeId]
-  if (route && navigator.onLine) void import(/* @vite-ignore */ route.module).catch(() => {})
+  if (!route || !navigator.onLine || preloaded.has(routeId)) return
+  void import(/* @vite-ignore */ route.module).then(
+    () => preloaded.add(routeId),
+    () => {},
+  )
+}
+
+const preloaded = new Set<string>()
+
+/**
+ * Whether the page has a route's module (Remix loaded it, or `preloadRouteModule` did): a fetcher
+ * may post to that route offline without Remix reloading the page to import it.
+ */
+export function isRouteModuleLoaded(routeId: string) {
+  const modules = (window as { __remixRouteModules?: Record<string, unknown> }).__remixRouteModules
+  return preloaded.has(routeId) || modules?.[routeId] !== undefined
 }

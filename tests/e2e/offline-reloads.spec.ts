@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test'
-import { signUp, submitSupportForm, unique } from './helpers.ts'
+import { inviteTeammate, signUp, submitSupportForm, unique } from './helpers.ts'
 
 // A page reloads its data in the background (a live event, a reconnect, after a post). A reload
 // that got no answer (the server unreachable, or the network gone while it was on its way) used
@@ -121,4 +121,60 @@ test('a link followed when the server cannot be reached says so, and Try again o
   await page.unroute(DATA_REQUEST)
   await page.getByRole('link', { name: 'Try again' }).click()
   await expect(page.getByRole('heading', { name: 'Customers' })).toBeVisible()
+})
+
+test('the bell marks read offline: it says it was not saved, the page stays, and it works once online', async ({
+  page,
+  browser,
+}) => {
+  const id = unique()
+  const slug = `reload-bell-${id}`
+  await signUp(page, 'Olga Owner', `olga-${id}@example.com`, 'Bell Co', slug)
+  await customerWrites(page, slug, 'Needs an owner')
+  const teammate = await inviteTeammate(page, browser, slug, 'Tim Teammate', `tim-${id}@example.com`)
+  await teammate.page.goto(`/w/${slug}/tickets`)
+  await teammate.page.getByRole('link', { name: 'Needs an owner' }).click()
+  await teammate.page
+    .getByRole('region', { name: 'Ticket properties' })
+    .getByLabel('Assignee')
+    .selectOption({ label: 'Olga Owner' })
+  await page.goto(`/w/${slug}/tickets`)
+  await expect(page.getByTestId('unread-count')).toHaveText(/1/)
+  await teammate.context.close()
+  await page.evaluate(() => Object.assign(window, { sameDocument: true }))
+  const bell = page.getByRole('banner').getByRole('button', { name: /Notifications/ })
+  const notSaved = page.getByRole('banner').getByRole('alert')
+
+  // Offline before the bell was ever used: the notifications page's module was never fetched.
+  // Remix used to reload the page to import it, ending on the browser's offline page.
+  await page.context().setOffline(true)
+  await page.getByRole('banner').locator('summary', { hasText: 'Notifications' }).click()
+  await page.getByRole('button', { name: 'Mark all as read' }).click()
+  await expect(notSaved).toHaveText('Not saved: Switchboard could not be reached. Try again.')
+  expect(await page.evaluate(() => 'sameDocument' in window)).toBe(true)
+  await expect(page).toHaveURL(`/w/${slug}/tickets`)
+  await page.context().setOffline(false)
+
+  // Online (a new page: its menu's own code failed to load offline), the bell fetches the
+  // module; offline again, the post itself gets no answer. It used to go on to the
+  // notifications page, whose loading failed into the error page.
+  await page.goto(`/w/${slug}/tickets`)
+  await page.evaluate(() => Object.assign(window, { sameDocument: true }))
+  const moduleFetched = page.waitForResponse((r) => /\/w\._slug\.notifications-[\w-]+\.js$/.test(r.url()))
+  await page.getByRole('banner').locator('summary', { hasText: 'Notifications' }).hover()
+  await moduleFetched
+  await bell.click()
+  await expect(page.getByRole('menuitem', { name: 'Mark all as read' })).toBeVisible()
+  await page.context().setOffline(true)
+  await page.getByRole('menuitem', { name: 'Mark all as read' }).click()
+  await expect(notSaved).toHaveText('Not saved: Switchboard could not be reached. Try again.')
+  await expect(page).toHaveURL(`/w/${slug}/tickets`)
+  await expect(page.getByTestId('unread-count')).toHaveText(/1/)
+
+  await page.context().setOffline(false)
+  await bell.click()
+  await page.getByRole('menuitem', { name: 'Mark all as read' }).click()
+  await expect(page.getByTestId('unread-count')).toHaveCount(0)
+  await expect(notSaved).toHaveText('')
+  expect(await page.evaluate(() => 'sameDocument' in window)).toBe(true)
 })

@@ -33,7 +33,7 @@ export function RadixMenu(props: MenuProps & { defaultOpen: boolean; focusTrigge
             <Entry
               key={entry.key}
               entry={entry}
-              onSubmit={(action, fields) => submit(fields, { method: 'post', action })}
+              onSubmit={props.submit ?? ((action, fields) => submit(fields, { method: 'post', action }))}
             />
           ))}
           {props.footer}

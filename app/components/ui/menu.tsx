@@ -26,7 +26,14 @@ export type MenuProps = {
   footer?: ReactNode
   contentClassName?: string
   align?: 'start' | 'end'
+  /**
+   * With JavaScript, posts a form entry instead of a navigation (a fetcher, say); without
+   * JavaScript the entry's form posts as usual.
+   */
+  submit?: MenuSubmit
 }
+
+export type MenuSubmit = (action: string, fields: Record<string, string>) => void
 
 export const ITEM_CLASS =
   'block w-full cursor-pointer rounded px-2 py-1.5 text-left text-sm outline-none hover:bg-slate-100 focus-visible:bg-slate-100 data-[highlighted]:bg-slate-100 dark:hover:bg-slate-800 dark:focus-visible:bg-slate-800 dark:data-[highlighted]:bg-slate-800'
@@ -73,7 +80,7 @@ export function Menu(props: MenuProps) {
         className={`absolute top-full mt-1 ${props.align === 'start' ? 'left-0' : 'right-0'} ${CONTENT_CLASS} ${props.contentClassName ?? ''}`}
       >
         {props.entries.map((entry) => (
-          <FallbackEntry key={entry.key} entry={entry} />
+          <FallbackEntry key={entry.key} entry={entry} submit={hydrated ? props.submit : undefined} />
         ))}
         {props.footer}
       </div>
@@ -101,13 +108,24 @@ export const MenuLink = forwardRef<HTMLAnchorElement, { entry: LinkEntry }>(func
   )
 })
 
-function FallbackEntry({ entry }: { entry: MenuEntry }) {
+function FallbackEntry({ entry, submit }: { entry: MenuEntry; submit: MenuSubmit | undefined }) {
   switch (entry.type) {
     case 'link':
       return <MenuLink entry={entry} />
     case 'form':
       return (
-        <Form method="post" action={entry.action}>
+        <Form
+          method="post"
+          action={entry.action}
+          onSubmit={
+            submit
+              ? (event) => {
+                  event.preventDefault()
+                  submit(entry.action, entry.fields ?? {})
+                }
+              : undefined
+          }
+        >
           {Object.entries(entry.fields ?? {}).map(([name, value]) => (
             <input key={name} type="hidden" name={name} value={value} />
           ))}
