@@ -19,7 +19,7 @@ import { DEFAULT_TIME_ZONE } from '#app/utils/format.ts'
 import { useNonce } from '#app/utils/nonce.tsx'
 import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
 import stylesheet from './tailwind.css?url'
-import { keepPageWhenUnreached, UnreachableError } from '#app/utils/keep-page-loads.ts'
+import { UnreachableError } from '#app/utils/keep-page-loads.ts'
 
 export const links: LinksFunction = () => [
   { rel: 'stylesheet', href: stylesheet },
@@ -38,8 +38,6 @@ export async function loader({ request }: LoaderFunctionArgs) {
     timeZoneChosen: signedIn ? signedIn.user.timeZone !== null : null,
   }
 }
-
-export const clientLoader = keepPageWhenUnreached
 
 export const shouldRevalidate = unlessActionNeverArrived
 

@@ -35,7 +35,6 @@ import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 import { NewPassword, PersonName } from '#app/utils/schemas.ts'
 import { keepPageWhenUnanswered, unansweredErrors } from '#app/utils/unanswered.ts'
 import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
-import { keepPageWhenUnreached } from '#app/utils/keep-page-loads.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Your account · Switchboard' }]
 
@@ -237,8 +236,6 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
  * their own `intent`); what was typed stays.
  */
 export const clientAction = keepPageWhenUnanswered
-export const clientLoader = keepPageWhenUnreached
-
 export const shouldRevalidate = unlessActionNeverArrived
 
 export default function Account() {

@@ -12,7 +12,6 @@ import type { loader as layoutLoader } from './w.$slug.tsx'
 import { homeForRequest } from './w.$slug.layout-data.server.ts'
 import { keepPageWhenUnanswered } from '#app/utils/unanswered.ts'
 import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
-import { keepPageWhenUnreached } from '#app/utils/keep-page-loads.ts'
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const member = await requireMember(request, params.slug)
@@ -43,8 +42,6 @@ export async function action({ request, params }: ActionFunctionArgs) {
  * `error` (the not-saved message) shows where a refusal's does.
  */
 export const clientAction = keepPageWhenUnanswered
-export const clientLoader = keepPageWhenUnreached
-
 export const shouldRevalidate = unlessActionNeverArrived
 
 export default function WorkspaceHome() {

@@ -39,7 +39,6 @@ import { PersonName } from '#app/utils/schemas.ts'
 import { keepPageWhenUnanswered } from '#app/utils/unanswered.ts'
 import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
 import { useIsPending } from '#app/utils/use-pending.ts'
-import { keepPageWhenUnreached } from '#app/utils/keep-page-loads.ts'
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: data ? `${data.contact.name || data.contact.email} · Customers · Switchboard` : 'Switchboard' },
@@ -107,8 +106,6 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
 
 /** With JavaScript, a post that gets no answer (offline) says so on the page, which stays as it was. */
 export const clientAction = keepPageWhenUnanswered
-export const clientLoader = keepPageWhenUnreached
-
 export const shouldRevalidate = unlessActionNeverArrived
 
 const INTENTS = {

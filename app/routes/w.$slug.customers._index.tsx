@@ -8,7 +8,6 @@ import { searchContacts } from '#app/domain/contacts.server.ts'
 import { requireMember } from '#app/http/auth.server.ts'
 import { searchParamsOf } from '#app/http/form-data.server.ts'
 import { useFormatters } from '#app/utils/use-formatters.ts'
-import { keepPageWhenUnreached } from '#app/utils/keep-page-loads.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Customers · Switchboard' }]
 
@@ -55,8 +54,6 @@ function pageLink(q: string, key: 'after' | 'before', cursor: string) {
   params.set(key, cursor)
   return `?${params}`
 }
-
-export const clientLoader = keepPageWhenUnreached
 
 export default function Customers() {
   const format = useFormatters()

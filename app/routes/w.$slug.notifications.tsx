@@ -32,7 +32,6 @@ import {
 import { safeRedirect } from '#app/utils/redirect.ts'
 import { keepPageWhenUnanswered } from '#app/utils/unanswered.ts'
 import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
-import { keepPageWhenUnreached } from '#app/utils/keep-page-loads.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Notifications · Switchboard' }]
 
@@ -144,8 +143,6 @@ type NotificationsAction = typeof action
  * `error` (the not-saved message) shows where a refusal's does.
  */
 export const clientAction = keepPageWhenUnanswered
-export const clientLoader = keepPageWhenUnreached
-
 export const shouldRevalidate = unlessActionNeverArrived
 
 export default function Notifications() {

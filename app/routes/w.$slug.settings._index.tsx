@@ -13,7 +13,6 @@ import { WorkspaceName } from '#app/utils/schemas.ts'
 import { useIsPending } from '#app/utils/use-pending.ts'
 import { keepPageWhenUnanswered, unansweredErrors } from '#app/utils/unanswered.ts'
 import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
-import { keepPageWhenUnreached } from '#app/utils/keep-page-loads.ts'
 
 const RenameSchema = z.object({ name: WorkspaceName })
 
@@ -32,8 +31,6 @@ export async function action({ request, params }: ActionFunctionArgs) {
 
 /** With JavaScript, a post that gets no answer (offline) says so; the form keeps what was typed. */
 export const clientAction = keepPageWhenUnanswered
-export const clientLoader = keepPageWhenUnreached
-
 export const shouldRevalidate = unlessActionNeverArrived
 
 export default function GeneralSettings() {

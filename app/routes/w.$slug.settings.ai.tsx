@@ -15,7 +15,6 @@ import { requireMember } from '#app/http/auth.server.ts'
 import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 import { keepPageWhenUnanswered, unansweredErrors } from '#app/utils/unanswered.ts'
 import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
-import { keepPageWhenUnreached } from '#app/utils/keep-page-loads.ts'
 
 export const meta: MetaFunction = () => [{ title: 'AI settings · Switchboard' }]
 
@@ -46,8 +45,6 @@ export async function action({ request, params }: ActionFunctionArgs) {
 
 /** With JavaScript, a post that gets no answer (offline) says so; the form keeps what was typed. */
 export const clientAction = keepPageWhenUnanswered
-export const clientLoader = keepPageWhenUnreached
-
 export const shouldRevalidate = unlessActionNeverArrived
 
 const number = new Intl.NumberFormat('en')

@@ -24,7 +24,6 @@ import { displayName } from '#app/utils/schemas.ts'
 import { keepPageWhenUnanswered } from '#app/utils/unanswered.ts'
 import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
 import { useUnansweredForm } from '#app/utils/unanswered-form.ts'
-import { keepPageWhenUnreached } from '#app/utils/keep-page-loads.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Canned responses · Switchboard' }]
 
@@ -135,8 +134,6 @@ export async function action({ request, params }: ActionFunctionArgs) {
 
 /** With JavaScript, a post that gets no answer (offline) says so; the form keeps what was typed. */
 export const clientAction = keepPageWhenUnanswered
-export const clientLoader = keepPageWhenUnreached
-
 export const shouldRevalidate = unlessActionNeverArrived
 
 type CannedResponse = ReturnType<typeof useLoaderData<typeof loader>>['cannedResponses'][number]

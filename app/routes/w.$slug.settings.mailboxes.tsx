@@ -39,7 +39,6 @@ import { hasRole } from '#app/utils/roles.ts'
 import { keepPageWhenUnanswered } from '#app/utils/unanswered.ts'
 import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
 import { useUnansweredForm } from '#app/utils/unanswered-form.ts'
-import { keepPageWhenUnreached } from '#app/utils/keep-page-loads.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Mailboxes · Switchboard' }]
 
@@ -203,8 +202,6 @@ export async function action({ request, params }: ActionFunctionArgs) {
 
 /** With JavaScript, a post that gets no answer (offline) says so; the form keeps what was typed. */
 export const clientAction = keepPageWhenUnanswered
-export const clientLoader = keepPageWhenUnreached
-
 export const shouldRevalidate = unlessActionNeverArrived
 
 type Mailbox = ReturnType<typeof useLoaderData<typeof loader>>['mailboxes'][number]

@@ -3,7 +3,6 @@ import { NavLink, Outlet, useLoaderData } from '@remix-run/react'
 import { requireMember } from '#app/http/auth.server.ts'
 import { hasRole } from '#app/utils/roles.ts'
 import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
-import { keepPageWhenUnreached } from '#app/utils/keep-page-loads.ts'
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const member = await requireMember(request, params.slug)
@@ -12,8 +11,6 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 
 // After a settings form's post that got no answer (offline) nothing is reloaded: that reload
 // would fail too and put the error page in place of the form.
-export const clientLoader = keepPageWhenUnreached
-
 export const shouldRevalidate = unlessActionNeverArrived
 
 const tabClass = ({ isActive }: { isActive: boolean }) =>

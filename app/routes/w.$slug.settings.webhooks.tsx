@@ -34,7 +34,6 @@ import {
 } from '#app/utils/webhook-schemas.ts'
 import { ConfirmButton, ConfirmStepPage } from '#app/components/ui/confirm-dialog.tsx'
 import { askToConfirm, confirmStepOf, isConfirmed, withoutConfirmStep } from '#app/utils/confirmation.ts'
-import { keepPageWhenUnreached } from '#app/utils/keep-page-loads.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Webhooks · Switchboard' }]
 
@@ -190,8 +189,6 @@ export async function action({ request, params }: ActionFunctionArgs) {
 
 /** With JavaScript, a post that gets no answer (offline) says so; the form keeps what was typed. */
 export const clientAction = keepPageWhenUnanswered
-export const clientLoader = keepPageWhenUnreached
-
 export const shouldRevalidate = unlessActionNeverArrived
 
 export default function WebhooksSettings() {

@@ -69,7 +69,6 @@ import { ChevronLeft, ChevronRight } from '#app/components/ui/icons.tsx'
 import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
 import { keepPageWhenUnanswered } from '#app/utils/unanswered.ts'
 import type { StoredFile } from '#app/domain/tickets.server.ts'
-import { keepPageWhenUnreached } from '#app/utils/keep-page-loads.ts'
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: data ? `#${data.ticket.number} ${data.ticket.subject} · Switchboard` : 'Ticket · Switchboard' },
@@ -148,8 +147,6 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     context,
   })
 }
-
-export const clientLoader = keepPageWhenUnreached
 
 /** After a post that never reached the server, nothing is loaded again (offline, that failed too). */
 export const shouldRevalidate = unlessActionNeverArrived

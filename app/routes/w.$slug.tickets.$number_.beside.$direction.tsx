@@ -3,7 +3,6 @@ import { notFound } from '#app/domain/errors.server.ts'
 import { ticketBesideInQueue, ticketNumberFrom } from '#app/domain/ticket-page.server.ts'
 import { requireMember } from '#app/http/auth.server.ts'
 import { ticketHref } from '#app/utils/last-queue.ts'
-import { keepPageWhenUnreached } from '#app/utils/keep-page-loads.ts'
 
 /**
  * GET /w/<slug>/tickets/<n>/beside/next|previous?from=<the queue's query string>: redirects to
@@ -24,8 +23,6 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   if (beside === undefined) return redirect(from ? `${queue}?${from}` : queue)
   return redirect(ticketHref(member.workspaceSlug, beside.number, beside.from))
 }
-
-export const clientLoader = keepPageWhenUnreached
 
 /** Only ever redirects (a route with a component, so client-side navigation follows it). */
 export default function TicketBeside() {

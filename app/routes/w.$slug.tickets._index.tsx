@@ -38,7 +38,6 @@ import { fromJsonText, toJsonText } from '#app/utils/json-text.ts'
 import { keepPageWhenUnanswered, unansweredErrors } from '#app/utils/unanswered.ts'
 import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
 import { queueOptionsForRequest, queuePageForRequest } from './w.$slug.layout-data.server.ts'
-import { keepPageWhenUnreached } from '#app/utils/keep-page-loads.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Inbox · Switchboard' }]
 
@@ -223,8 +222,6 @@ async function undoBulk({ member, form, request, context }: IntentArgs) {
  * shows its errors; the page, the selection and the toolbar's choices stay as they were.
  */
 export const clientAction = keepPageWhenUnanswered
-export const clientLoader = keepPageWhenUnreached
-
 export const shouldRevalidate = unlessActionNeverArrived
 
 export default function Inbox() {

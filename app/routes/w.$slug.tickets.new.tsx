@@ -23,7 +23,6 @@ import { CustomerName, MessageBody, Subject } from '#app/utils/ticket-schemas.ts
 import { keepPageWhenUnanswered, unansweredErrors } from '#app/utils/unanswered.ts'
 import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
 import { useIsPending } from '#app/utils/use-pending.ts'
-import { keepPageWhenUnreached } from '#app/utils/keep-page-loads.ts'
 
 export const meta: MetaFunction = () => [{ title: 'New ticket · Switchboard' }]
 
@@ -83,8 +82,6 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
 
 /** With JavaScript, a post that gets no answer (offline) says so; the form keeps what was typed. */
 export const clientAction = keepPageWhenUnanswered
-export const clientLoader = keepPageWhenUnreached
-
 export const shouldRevalidate = unlessActionNeverArrived
 
 export default function NewTicket() {

@@ -14,9 +14,6 @@ import { requireMember } from '#app/http/auth.server.ts'
 import { layoutShouldRevalidate } from '#app/utils/layout-revalidation.ts'
 import { layoutForRequest } from './w.$slug.layout-data.server.ts'
 import { ShortcutsHelp } from '#app/components/queue/shortcuts-dialog.tsx'
-import { keepPageWhenUnreached } from '#app/utils/keep-page-loads.ts'
-
-export const clientLoader = keepPageWhenUnreached
 
 export const shouldRevalidate = layoutShouldRevalidate
 

@@ -1,9 +1,7 @@
-import type { ClientLoaderFunctionArgs } from '@remix-run/react'
-import { neverAnswered } from './unanswered.ts'
-
 /**
- * What a page's loader throws when a navigation to it could not reach Switchboard (the network
- * is down): the root ErrorBoundary says so, instead of "Something went wrong".
+ * What a page's data load fails with when Switchboard could not be reached (the network is down,
+ * the server or its proxy does not answer): the root ErrorBoundary says so, with Try again,
+ * instead of "Something went wrong".
  */
 export class UnreachableError extends Error {
   constructor(cause: unknown) {
@@ -12,46 +10,76 @@ export class UnreachableError extends Error {
   }
 }
 
+/** What a proxy or load balancer answers when the app behind it is down or restarting. */
+const UNREACHABLE_STATUSES = new Set([502, 503, 504])
+
+type RouterLocation = { pathname: string; search: string }
+
 /**
- * The clientLoader of every route with a loader the workspace pages show (`export const
- * clientLoader = keepPageWhenUnreached`). A reload of the page already shown (a live event's, the
- * one after a reconnect or after a post) that gets no answer (offline, the connection cut, a 5xx)
- * keeps the page and what the agent typed: it waits, the page showing its data, and tries again
- * once back online (or after 1, 2, 4… s up to 30 s when the browser thinks it is online). Before,
- * the failure landed in the route's ErrorBoundary. A navigation to another page that cannot reach
- * the server throws `UnreachableError`; redirects and 4xx answers pass through as before.
+ * Keeps the page when a reload of its data gets no answer, for every page at once: installed
+ * over `window.fetch` by entry.client.tsx, it looks only at the `.data` GETs single fetch makes
+ * for loaders (one request for all of a page's routes).
  *
- * No `clientLoader.hydrate`: the server's render and its data are used as they are (no
- * HydrateFallback, no change without JavaScript). With single fetch, each route with a
- * clientLoader gets its own `.data` request (`?_routes=<id>`) rather than sharing one.
+ * - A reload of the page shown (a live event's, the one after a reconnect or after a post) that
+ *   fails at the network level, or gets a 502/503/504, waits and is sent again (once the browser
+ *   is back online; while it says it is online, after 1, 2, 4… s up to 30 s) until answered or
+ *   dropped (its signal aborts: a newer reload, a navigation). The page keeps its data and what
+ *   the agent was typing; before, the failure landed in the root ErrorBoundary and replaced it.
+ * - A load for another page (a link followed) that gets no answer fails with `UnreachableError`.
+ * - Everything else (posts, fetchers' other routes, files) goes out untouched.
+ *
+ * Here and not in a clientLoader per route: with single fetch, each route that has a clientLoader
+ * gets its own `.data` request, so a ticket page's reload would be three requests (three session
+ * lookups) instead of one.
  */
-export async function keepPageWhenUnreached({ request, serverLoader }: ClientLoaderFunctionArgs) {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await serverLoader()
-    } catch (error) {
-      if (!neverAnswered(error) || request.signal.aborted) throw error
-      if (!isShownPage(request.url)) throw error instanceof TypeError ? new UnreachableError(error) : error
-      console.error('A reload of the page got no answer; it is tried again', error)
+export function keepPageWhenLoadsFail(
+  shownLocation: () => RouterLocation | undefined = () =>
+    (window as { __remixRouter?: { state: { location: RouterLocation } } }).__remixRouter?.state.location,
+) {
+  const send = window.fetch.bind(window)
+  window.fetch = async (input, init) => {
+    const url = dataLoadUrl(input, init)
+    if (!url) return send(input, init)
+    const reload = isShownPage(url, shownLocation() ?? window.location)
+    const signal = init?.signal ?? (input instanceof Request ? input.signal : undefined)
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const response = await send(input, init)
+        if (!reload || !UNREACHABLE_STATUSES.has(response.status)) return response
+      } catch (error) {
+        if (signal?.aborted) throw error
+        if (!reload) throw new UnreachableError(error)
+        console.error('A reload of the page got no answer; it is tried again', error)
+      }
+      await nextTry(attempt, signal)
     }
-    await nextTry(attempt, request.signal)
   }
 }
 
-/**
- * Whether `url` is the page the router shows (a revalidation), not one it is navigating to. The
- * router's location, not the address bar's: going back changes the address before the loaders run.
- */
-function isShownPage(url: string) {
-  const router = (window as { __remixRouter?: { state: { location: { pathname: string; search: string } } } })
-    .__remixRouter
-  const shown = router?.state.location ?? window.location
-  const requested = new URL(url)
-  return requested.pathname === shown.pathname && requested.search === shown.search
+/** The URL of a single-fetch loader request (`/path.data`, `/_root.data`), or undefined. */
+function dataLoadUrl(input: RequestInfo | URL, init: RequestInit | undefined) {
+  const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase()
+  if (method !== 'GET') return undefined
+  const url = new URL(input instanceof Request ? input.url : String(input), window.location.href)
+  if (url.origin !== window.location.origin || !url.pathname.endsWith('.data')) return undefined
+  return url
 }
 
-/** Resolves when it is time to try again; rejects when the request is dropped (a newer one, a navigation). */
-function nextTry(attempt: number, signal: AbortSignal) {
+/**
+ * Whether a loader request is for the page the router shows (a revalidation), not one it is
+ * navigating to. The router's location, not the address bar's: going back changes the address
+ * before the loaders run.
+ */
+function isShownPage(url: URL, shown: RouterLocation) {
+  const pathname = url.pathname === '/_root.data' ? '/' : url.pathname.slice(0, -'.data'.length)
+  const params = new URLSearchParams(url.search)
+  params.delete('_routes')
+  const shownParams = new URLSearchParams(shown.search)
+  return pathname === shown.pathname.replace(/(.)\/$/, '$1') && params.toString() === shownParams.toString()
+}
+
+/** Resolves when it is time to send again; rejects when the request is dropped. */
+function nextTry(attempt: number, signal: AbortSignal | null | undefined) {
   return new Promise<void>((resolve, reject) => {
     const delay = navigator.onLine ? Math.min(30_000, 1_000 * 2 ** attempt) : 0
     const timer = setTimeout(() => {
@@ -61,7 +89,7 @@ function nextTry(attempt: number, signal: AbortSignal) {
     const done = () => {
       clearTimeout(timer)
       window.removeEventListener('online', onOnline)
-      signal.removeEventListener('abort', aborted)
+      signal?.removeEventListener('abort', aborted)
     }
     function onOnline() {
       done()
@@ -69,8 +97,9 @@ function nextTry(attempt: number, signal: AbortSignal) {
     }
     function aborted() {
       done()
-      reject(signal.reason)
+      reject(signal?.reason)
     }
-    signal.addEventListener('abort', aborted, { once: true })
+    if (signal?.aborted) return aborted()
+    signal?.addEventListener('abort', aborted, { once: true })
   })
 }

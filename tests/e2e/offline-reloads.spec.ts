@@ -5,7 +5,7 @@ import { inviteTeammate, signUp, submitSupportForm, unique } from './helpers.ts'
 // that got no answer (the server unreachable, or the network gone while it was on its way) used
 // to land in the error boundary ("Something went wrong", "You are offline"), replacing the page
 // and what the agent was typing. Now the page stays as it was and the reload is tried again
-// (app/utils/keep-page-loads.ts), while a link followed to another page says plainly that
+// (app/utils/keep-page-loads.ts, over window.fetch), while a link followed to another page says plainly that
 // Switchboard could not be reached.
 
 const DATA_REQUEST = /\.data(\?|$)/
@@ -65,6 +65,18 @@ test('a ticket page reload that gets no answer keeps the page and the reply type
   await expect(conversation.getByText('A note while the server was out of reach.')).toBeVisible()
   await expect(composer).toHaveValue('Typed while the reload failed.')
   await expect(page.getByRole('heading', { name: 'Something went wrong' })).toHaveCount(0)
+
+  // A reload is still one request for all of the page's routes (single fetch): the keeping is done
+  // around fetch, not by a clientLoader per route, which would split it into one per route.
+  const pageData = `${new URL(page.url()).pathname}.data`
+  const loads: string[] = []
+  page.on('request', (r) => {
+    if (r.method() === 'GET' && new URL(r.url()).pathname === pageData) loads.push(r.url())
+  })
+  await noteFromElsewhere(page, 'Another note, answered at once.')
+  await expect(conversation.getByText('Another note, answered at once.')).toBeVisible()
+  expect(loads).toHaveLength(1)
+  expect(new URL(loads[0]!).searchParams.get('_routes')).toBeNull()
 })
 
 test('a ticket page reload on its way when the network goes keeps the page, and reloads once back online', async ({
