@@ -22,6 +22,17 @@ import { emailStatus } from '#db/schema.ts'
 const Id = z.uuid()
 const Timestamp = z.iso.datetime().meta({ description: 'ISO 8601, UTC', example: '2026-11-02T09:30:00.000Z' })
 
+/**
+ * A time a client sends (a filter), as PostgreSQL's `timestamptz` will read it: ISO 8601 with an
+ * offset, but not year 0000 (there is none: 1 BC is 0000 only in ISO's count) and no offset
+ * beyond ±15:59 (PostgreSQL's range). Zod's ISO check lets both through, and PostgreSQL then
+ * failed the whole query: `updated_since=0000-01-01T00:00:00Z` or `…+16:00` was a 500.
+ */
+const TimeInput = (error: string) =>
+  z.iso
+    .datetime({ offset: true, error, abort: true })
+    .refine((value) => !value.startsWith('0000') && !/[+-](1[6-9]|[2-9]\d):?\d\d$/.test(value), { error })
+
 export const MAX_LIMIT = 100
 export const DEFAULT_LIMIT = 25
 
@@ -101,7 +112,7 @@ export const TicketListQuery = PageQuery.extend({
     .meta({ description: 'A member’s user id, or `none` for unassigned tickets' }),
   mailbox: Id.optional(),
   tag: Id.optional().meta({ description: 'A tag id' }),
-  updated_since: z.iso.datetime({ offset: true, error: 'updated_since must be an ISO 8601 time' }).optional(),
+  updated_since: TimeInput('updated_since must be an ISO 8601 time').optional(),
   q: z.string().min(1).max(1000).optional().meta({ description: 'Full-text search (web-search syntax)' }),
 })
 

@@ -169,6 +169,29 @@ describe('REST API input that PostgreSQL would refuse', () => {
     },
   )
 
+  it.each([
+    '0000-01-01T00:00:00Z',
+    '2026-01-01T00:00:00+16:00',
+    '9999-12-31T23:59:59-23:59',
+    '2026-06-01T12:00:00+9959',
+  ])('updated_since=%s, an ISO time PostgreSQL refuses: 400 naming it, not a 500', async (time) => {
+    const path = `/api/v1/tickets?updated_since=${encodeURIComponent(time)}`
+    const { result, errors } = await errorsLoggedBy(() => api('GET', path, { token }))
+    expect(result.status).toBe(400)
+    expect(result.json.type).toMatch(/validation$/)
+    expect(result.json.errors).toEqual([
+      { field: 'updated_since', message: 'updated_since must be an ISO 8601 time' },
+    ])
+    expect(errors).toEqual([])
+  })
+
+  it('updated_since at the edges PostgreSQL accepts still filters', async () => {
+    for (const time of ['0001-01-01T00:00:00+15:59', '9999-12-31T23:59:59-15:59', '2026-01-01T00:00:00Z']) {
+      const result = await api('GET', `/api/v1/tickets?updated_since=${encodeURIComponent(time)}`, { token })
+      expect(result.status, time).toBe(200)
+    }
+  })
+
   it('a lone surrogate in a JSON string becomes U+FFFD instead of failing the audit row', async () => {
     const email = `surrogate-${Date.now()}@example.org`
     const { result, errors } = await errorsLoggedBy(() =>
