@@ -20,6 +20,7 @@ import { remixRequestHandler } from './remix-adapter.server.ts'
 import { requestLog } from './request-log.server.ts'
 import { clientErrorStatus, refuse, refuseWithStatus } from './refusal.server.ts'
 import { requestScope } from './request-scope.server.ts'
+import { discardUnreadBody } from './unread-body.server.ts'
 import { requestMethod, requestTarget } from './request-target.server.ts'
 import { bodyLimit, hostCheck, originCheck, securityHeaders } from './security.server.ts'
 import { sessionRenewal } from './session-renewal.server.ts'
@@ -79,6 +80,7 @@ export function createApp(options: Options) {
   app.set('trust proxy', options.trustProxy ?? 'loopback')
   app.use(requestLog())
   app.use(requestScope())
+  app.use(discardUnreadBody())
   const site = { appOrigin: options.appOrigin, local: options.appEnv === 'local' }
   const hsts = options.appEnv === 'production' && options.appOrigin.startsWith('https:')
   app.use(securityHeaders(options.dev, hsts))

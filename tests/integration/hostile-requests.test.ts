@@ -1,4 +1,5 @@
 import fs from 'node:fs'
+import http from 'node:http'
 import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type pino from 'pino'
@@ -295,5 +296,76 @@ describe('MCP requests that never reach a tool', () => {
       .from(tickets)
       .where(eq(tickets.number, number))
     expect(row.subject).not.toContain('\u0000')
+  })
+})
+
+describe('a keep-alive connection after a response that did not read the whole body', () => {
+  // A client that reuses its connection (every pooled HTTP client does) sent its next request
+  // behind the unread rest of a refused body: it waited ~6 s, then the connection was reset.
+  const big = 'x'.repeat(400_000)
+
+  type Sent = { method: string; path: string; headers: Record<string, string>; body?: string }
+
+  function onOneConnection(requests: Sent[]) {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
+    const { hostname, port } = new URL(server.url)
+    const sockets = new Set<unknown>()
+    const send = (r: Sent) =>
+      new Promise<{ status: number; ms: number }>((resolve, reject) => {
+        const started = Date.now()
+        const request = http.request(
+          {
+            agent,
+            host: hostname,
+            port,
+            method: r.method,
+            path: r.path,
+            headers: { ...r.headers, 'content-length': String(Buffer.byteLength(r.body ?? '')) },
+          },
+          (response) => {
+            sockets.add(response.socket)
+            response.resume()
+            response.on('end', () => resolve({ status: response.statusCode ?? 0, ms: Date.now() - started }))
+          },
+        )
+        request.setTimeout(3_000, () => request.destroy(new Error('no answer within 3 s')))
+        request.on('error', reject)
+        request.end(r.body ?? '')
+      })
+    return (async () => {
+      const answers = []
+      for (const r of requests) answers.push(await send(r))
+      agent.destroy()
+      return { answers, connections: sockets.size }
+    })()
+  }
+
+  it.each([
+    ['an API body of the wrong type (415)', '/api/v1/tickets', 'text/plain', 415],
+    ['a page route without an action (405)', '/w/SLUG/palette', 'application/x-www-form-urlencoded', 405],
+    [
+      "another workspace's page (404 before the form is read)",
+      '/w/nowhere/tickets/new',
+      'application/x-www-form-urlencoded',
+      404,
+    ],
+    ['a page form of the wrong type (415)', '/login', 'text/plain', 415],
+  ])('%s: the next request on the connection is answered at once', async (_name, rawPath, type, status) => {
+    const path = rawPath.replace('SLUG', owner.workspace.slug)
+    const headers = {
+      ...origin(),
+      cookie: owner.cookie,
+      authorization: `Bearer ${token}`,
+      'content-type': type,
+    }
+    const next: Sent = path.startsWith('/api/')
+      ? { method: 'GET', path: '/api/v1/tags', headers: { authorization: `Bearer ${token}` } }
+      : { method: 'GET', path: '/login', headers: {} }
+    const { result, errors } = await errorsLoggedBy(() =>
+      onOneConnection([{ method: 'POST', path, headers, body: big }, next]),
+    )
+    expect(result.answers.map((a) => a.status)).toEqual([status, 200])
+    expect(result.connections).toBe(1)
+    expect(errors).toEqual([])
   })
 })
