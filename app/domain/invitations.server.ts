@@ -28,11 +28,19 @@ export const INVITE_TTL_MS = 7 * 24 * 60 * 60 * 1000
 /** "Resend" on the members page: per invitation. */
 export const INVITE_RESEND_LIMIT: Limit = { max: 3, windowMs: 60 * 60 * 1000 }
 
+/**
+ * New invitations, per inviter across all their workspaces: each one emails an address the
+ * inviter chose, with a workspace name they chose, from our domain. Without a limit, a fresh
+ * (unverified) signup sent any number of them (a probe: 60 at once, all emailed).
+ */
+export const INVITE_NEW_LIMIT: Limit = { max: 50, windowMs: 60 * 60 * 1000 }
+
 export type InviteOutcome =
   | { kind: 'invited'; token: string }
   | { kind: 'renewed'; token: string }
   | { kind: 'already-member'; email: string }
   | { kind: 'rate-limited' }
+  | { kind: 'too-many-new' }
 
 /**
  * Invites an address to the workspace and emails the link (queued in the same transaction);
@@ -48,8 +56,10 @@ export async function inviteMember(actor: Member, email: string, role: Role): Pr
   if (!canAssignRole(actor.role, role)) throw forbidden('Only an owner can invite another owner')
   const address = { workspaceId: actor.workspaceId, email }
   const pending = await lockOpenInvitationByEmail(getDb(), address)
-  const slot = pending ? await takeSlot(`invite-resend:${pending.id}`, INVITE_RESEND_LIMIT) : undefined
-  if (slot && !slot.allowed) return { kind: 'rate-limited' }
+  const slot = pending
+    ? await takeSlot(`invite-resend:${pending.id}`, INVITE_RESEND_LIMIT)
+    : await takeSlot(`invite-new:${actor.userId}`, INVITE_NEW_LIMIT)
+  if (!slot.allowed) return { kind: pending ? 'rate-limited' : 'too-many-new' }
   const token = newToken()
   let outcome: InviteOutcome | undefined
   try {
@@ -87,8 +97,9 @@ export async function inviteMember(actor: Member, email: string, role: Role): Pr
     })
     return outcome
   } finally {
-    // The resend slot counts only a resend that happened.
-    if (slot && outcome?.kind !== 'renewed') await slot.release()
+    // A slot counts only what happened: a resend for the resend slot, a new invitation for the
+    // other (an address that turned out to have one, or to be a member's, gives it back).
+    if (outcome?.kind !== (pending ? 'renewed' : 'invited')) await slot.release()
   }
 }
 

@@ -12,6 +12,7 @@ import { errorsNoControlShows } from '#app/utils/unshown-errors.ts'
 import { env } from '#app/env.server.ts'
 import { requireMember } from '#app/http/auth.server.ts'
 import {
+  INVITE_NEW_LIMIT,
   INVITE_RESEND_LIMIT,
   inviteMember,
   resendInvitation,
@@ -67,11 +68,17 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   switch (input.intent) {
     case 'invite': {
       const outcome = await inviteMember(member, input.email, input.role)
-      if (outcome.kind === 'already-member' || outcome.kind === 'rate-limited') {
+      if (
+        outcome.kind === 'already-member' ||
+        outcome.kind === 'rate-limited' ||
+        outcome.kind === 'too-many-new'
+      ) {
         const message =
           outcome.kind === 'already-member'
             ? `${outcome.email} is already a member of this workspace.`
-            : `${input.email} has a pending invitation that was sent ${INVITE_RESEND_LIMIT.max} times in the last hour. Try again later.`
+            : outcome.kind === 'too-many-new'
+              ? `You sent ${INVITE_NEW_LIMIT.max} new invitations in the last hour. Try again later.`
+              : `${input.email} has a pending invitation that was sent ${INVITE_RESEND_LIMIT.max} times in the last hour. Try again later.`
         return data(
           { result: submission.reply({ fieldErrors: { email: [message] } }), inviteLink: null, notice: null },
           { status: outcome.kind === 'already-member' ? 400 : 429 },

@@ -1,8 +1,8 @@
-import { and, eq } from 'drizzle-orm'
+import { and, eq, like } from 'drizzle-orm'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
 import { emails, invitations } from '#db/schema.ts'
-import { INVITE_RESEND_LIMIT } from '#app/domain/invitations.server.ts'
+import { INVITE_NEW_LIMIT, INVITE_RESEND_LIMIT } from '#app/domain/invitations.server.ts'
 import { startQueue } from '#app/jobs/queue.server.ts'
 import * as inviteRoute from '#app/routes/invite.$token.tsx'
 import * as membersRoute from '#app/routes/w.$slug.settings.members.tsx'
@@ -171,5 +171,46 @@ describe('invitations by email', () => {
       'race@example.com has a pending invitation that was sent 3 times in the last hour. Try again later.',
     ])
     expect(await invitationEmailsTo('race@example.com')).toHaveLength(6 + INVITE_RESEND_LIMIT.max)
+  })
+
+  it(`new invitations: at most ${INVITE_NEW_LIMIT.max} an hour per inviter, exactly, under a parallel burst`, async () => {
+    // Each one emails an address and a workspace name the inviter chose: a fresh signup sent
+    // any number of them before (a probe: 60 at once, 60 emails).
+    const owner = await createMember('owner')
+    const burst = INVITE_NEW_LIMIT.max + 10
+    const address = (i: number) => `burst-${i}-${owner.user.id}@example.com`
+    const results = await Promise.all(
+      Array.from({ length: burst }, (_, i) =>
+        members(owner, { intent: 'invite', email: address(i), role: 'agent' }),
+      ),
+    )
+    expect(results.filter((r) => r.status === 200)).toHaveLength(INVITE_NEW_LIMIT.max)
+    const refused = results.filter((r) => r.status === 429)
+    expect(refused).toHaveLength(10)
+    expect(refused[0].data.result.error.email).toEqual([
+      `You sent ${INVITE_NEW_LIMIT.max} new invitations in the last hour. Try again later.`,
+    ])
+    // The typed address is kept in the refused form.
+    expect(refused[0].data.result.initialValue.email).toMatch(/^burst-\d+-/)
+    const rows = await getDb()
+      .select({ id: invitations.id })
+      .from(invitations)
+      .where(eq(invitations.workspaceId, owner.workspace.id))
+    expect(rows).toHaveLength(INVITE_NEW_LIMIT.max)
+    const sent = await getDb()
+      .select({ id: emails.id })
+      .from(emails)
+      .where(
+        and(eq(emails.kind, 'invitation'), like(emails.toAddress, `burst-%-${owner.user.id}@example.com`)),
+      )
+    expect(sent).toHaveLength(INVITE_NEW_LIMIT.max)
+    // Re-inviting an address already invited is a resend, under its own limit: still allowed.
+    const invited = (
+      await getDb()
+        .select({ email: invitations.email })
+        .from(invitations)
+        .where(eq(invitations.workspaceId, owner.workspace.id))
+    )[0].email
+    expect((await members(owner, { intent: 'invite', email: invited, role: 'agent' })).status).toBe(200)
   })
 })
