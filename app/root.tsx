@@ -101,6 +101,9 @@ function DiscoverThisPage() {
   return <Link to={pathname} discover="render" prefetch="none" hidden tabIndex={-1} aria-hidden="true" />
 }
 
+/** A message Remix's router made for developers (`String(new Error(…))`), not one of ours. */
+const isRouterMessage = (data: string) => data.startsWith('Error: ')
+
 export function ErrorBoundary() {
   const error = useRouteError()
   const location = useLocation()
@@ -120,10 +123,18 @@ export function ErrorBoundary() {
     } else if (error.status === 429) {
       title = 'Too many requests'
       detail = typeof error.data === 'string' ? error.data : 'Please wait a little and try again.'
+    } else if (error.status === 405) {
+      // Remix's own 405 (a post to a page without an action) carries a sentence for developers,
+      // naming the route module: "Error: You made a POST request to … but did not provide an
+      // `action` for route "routes/…"". That is not for the reader.
+      title = 'Not possible here'
+      detail = 'This page does not take that request.'
     } else {
       title = `${error.status} ${error.statusText}`
-      // Our own 4xx refusals (an unreadable form, say) carry a sentence for the reader.
-      if (error.status < 500 && typeof error.data === 'string' && error.data) detail = error.data
+      // Our own 4xx refusals (an unreadable form, say) carry a sentence for the reader; the
+      // router's own errors ("Error: …", internal) do not.
+      if (error.status < 500 && typeof error.data === 'string' && error.data && !isRouterMessage(error.data))
+        detail = error.data
     }
   }
   // No answer at all (the network is down, or the server): a link followed offline, say. A reply

@@ -94,6 +94,19 @@ describe('methods the app does not answer', () => {
       expect(errors, path).toEqual([])
     }
   })
+
+  it("the 405 page says so in words, not with Remix's message for developers naming the route module", async () => {
+    const result = await rawRequest(server.url, {
+      method: 'POST',
+      path: `/w/${owner.workspace.slug}/settings`,
+      body: 'intent=rename',
+      headers: { ...origin(), cookie: owner.cookie, 'content-type': 'application/x-www-form-urlencoded' },
+    })
+    expect(result.status).toBe(405)
+    const shown = /<main[\s\S]*?<\/main>/.exec(result.body)?.[0] ?? ''
+    expect(shown).toContain('This page does not take that request.')
+    expect(shown).not.toMatch(/did not provide an|routes\//)
+  })
 })
 
 describe("Remix's legacy _data parameter", () => {
