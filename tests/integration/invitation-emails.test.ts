@@ -1,7 +1,7 @@
-import { and, eq, like } from 'drizzle-orm'
+import { and, eq, like, sql } from 'drizzle-orm'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
-import { emails, invitations } from '#db/schema.ts'
+import { emails, invitations, rateLimitCounters } from '#db/schema.ts'
 import { INVITE_NEW_LIMIT, INVITE_RESEND_LIMIT } from '#app/domain/invitations.server.ts'
 import { startQueue } from '#app/jobs/queue.server.ts'
 import * as inviteRoute from '#app/routes/invite.$token.tsx'
@@ -164,13 +164,22 @@ describe('invitations by email', () => {
       .from(invitations)
       .where(eq(invitations.workspaceId, owner.workspace.id))
     expect(rows).toHaveLength(1)
-    for (let i = 0; i < INVITE_RESEND_LIMIT.max; i++) expect((await invite()).status).toBe(200)
+    // A burst request that read the address after the first one committed was a resend already
+    // (and took a resend slot); one that read it before renewed inside the lock without one. How
+    // many did depends on timing: the rest of the limit is what the re-invites below get.
+    const [counter] = await getDb()
+      .select({ hits: sql<number>`coalesce(sum(${rateLimitCounters.hits}), 0)::int` })
+      .from(rateLimitCounters)
+      .where(eq(rateLimitCounters.key, `invite-resend:${rows[0]!.id}`))
+    const left = INVITE_RESEND_LIMIT.max - counter!.hits
+    expect(left).toBeGreaterThanOrEqual(0)
+    for (let i = 0; i < left; i++) expect((await invite()).status).toBe(200)
     const refused = await invite()
     expect(refused.status).toBe(429)
     expect(refused.data.result.error.email).toEqual([
       'race@example.com has a pending invitation that was sent 3 times in the last hour. Try again later.',
     ])
-    expect(await invitationEmailsTo('race@example.com')).toHaveLength(6 + INVITE_RESEND_LIMIT.max)
+    expect(await invitationEmailsTo('race@example.com')).toHaveLength(6 + left)
   })
 
   it(`new invitations: at most ${INVITE_NEW_LIMIT.max} an hour per inviter, exactly, under a parallel burst`, async () => {
