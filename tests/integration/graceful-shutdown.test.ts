@@ -127,7 +127,10 @@ describe('graceful shutdown under keep-alive write load', { timeout: 90_000 }, (
     const before = load.sent.length
     await waitFor(() => load.sent.length >= before + 50, 60_000) // the new instance serves its share too
     const result = tally(await load.stop(), await savedSubjects(run))
-    console.log(JSON.stringify({ test: 'rolling-restart-behind-proxy', code, ...result }))
+    const failures = load.sent.flatMap((s) =>
+      s.outcome.kind === 'answered' && s.outcome.status >= 400 ? [s.outcome.status] : [],
+    )
+    console.log(JSON.stringify({ test: 'rolling-restart-behind-proxy', code, ...result, failures }))
     await Promise.all([signalAndWait(a), signalAndWait(b)])
     await proxy.close()
     expect(code).toBe(0)
@@ -137,8 +140,9 @@ describe('graceful shutdown under keep-alive write load', { timeout: 90_000 }, (
 })
 
 /**
- * A minimal round-robin reverse proxy. It retries a request on the next upstream only when the
- * connection was refused, i.e. before the request was sent; any other failure is a 502.
+ * A minimal round-robin reverse proxy. It retries a request on the next upstream only when it
+ * was not sent: the connection was refused, or a reused keep-alive connection was reset before
+ * any answer; any other failure is a 502.
  */
 async function startProxy() {
   const upstreams: string[] = []
@@ -162,8 +166,15 @@ async function startProxy() {
           },
         )
         forward.on('error', (error: NodeJS.ErrnoException) => {
-          if (error.code === 'ECONNREFUSED' && tries < upstreams.length * 20) return attempt(tries + 1)
-          res.writeHead(502).end()
+          // A reused keep-alive connection that the draining instance closed as the request went
+          // out (it had been idle for its settle time) is reset before any answer: the instance
+          // never read the request. Node's documentation asks clients to send it again
+          // (`reusedSocket`), and load balancers do the same for a connection failure.
+          const notSent =
+            error.code === 'ECONNREFUSED' ||
+            (forward.reusedSocket && error.code === 'ECONNRESET' && !res.headersSent)
+          if (notSent && tries < upstreams.length * 20) return attempt(tries + 1)
+          res.writeHead(502, { 'x-proxy-error': error.code ?? 'unknown' }).end()
         })
         forward.end(body)
       }
