@@ -4,6 +4,7 @@ import { refreshSummary } from '#app/ai/summarize.server.ts'
 import { ticketNumberFrom } from '#app/domain/ticket-page.server.ts'
 import { requireMember } from '#app/http/auth.server.ts'
 import { readForm } from '#app/http/form-data.server.ts'
+import { keepPageWhenUnanswered } from '#app/utils/unanswered.ts'
 
 /** POST: summarizes the ticket again (the panel's Refresh/Summarize button, a plain form). */
 export async function action({ request, params }: ActionFunctionArgs) {
@@ -16,3 +17,9 @@ export async function action({ request, params }: ActionFunctionArgs) {
   if (!result.ok) return redirect(aiErrorUrl(ticketUrl, result.reason, 'summary'))
   return redirect(ticketUrl)
 }
+
+/**
+ * The panel posts through a fetcher (useKeptPost): a post the network lost answers "Not saved"
+ * there instead of replacing the ticket page.
+ */
+export const clientAction = keepPageWhenUnanswered

@@ -6,6 +6,7 @@ import { notFound } from '#app/domain/errors.server.ts'
 import { ticketNumberFrom } from '#app/domain/ticket-page.server.ts'
 import { requireMember } from '#app/http/auth.server.ts'
 import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
+import { keepPageWhenUnanswered } from '#app/utils/unanswered.ts'
 
 /**
  * POST {messageId}: translates a customer message into the agent's language (cached), then back
@@ -23,3 +24,9 @@ export async function action({ request, params }: ActionFunctionArgs) {
   if (!result.ok) return redirect(aiErrorUrl(ticketUrl, result.reason, `m-${messageId}`))
   return redirect(`${ticketUrl}#m-${messageId}`)
 }
+
+/**
+ * The panel posts through a fetcher (useKeptPost): a post the network lost answers "Not saved"
+ * there instead of replacing the ticket page.
+ */
+export const clientAction = keepPageWhenUnanswered

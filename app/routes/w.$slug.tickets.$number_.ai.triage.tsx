@@ -5,6 +5,7 @@ import { ticketNumberFrom } from '#app/domain/ticket-page.server.ts'
 import { requireMember } from '#app/http/auth.server.ts'
 import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 import { exceptPostingSocket } from '#app/realtime/protocol.ts'
+import { keepPageWhenUnanswered } from '#app/utils/unanswered.ts'
 
 /** POST {apply: priority | tag, tagId}: applies one stored triage suggestion (a chip). */
 export async function action({ request, params, context }: ActionFunctionArgs) {
@@ -23,3 +24,9 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   context.realtime.publish(outcome.events, exceptPostingSocket(formData))
   return redirect(ticketUrl)
 }
+
+/**
+ * The panel posts through a fetcher (useKeptPost): a post the network lost answers "Not saved"
+ * there instead of replacing the ticket page.
+ */
+export const clientAction = keepPageWhenUnanswered

@@ -1,5 +1,5 @@
-import { Form, useNavigation } from '@remix-run/react'
 import { AiNotice, useAiError } from './ai-notice.tsx'
+import { useKeptPost } from './use-kept-post.ts'
 
 type Props = {
   slug: string
@@ -16,13 +16,10 @@ type Props = {
  * "Translate" button (a plain form; the server caches the answer, so each message costs one call).
  */
 export function MessageTranslation({ slug, number, messageId, translation, from, to }: Props) {
-  const navigation = useNavigation()
   const error = useAiError(`m-${messageId}`)
+  const post = useKeptPost('routes/w.$slug.tickets.$number_.ai.translate')
   const action = `/w/${slug}/tickets/${number}/ai/translate`
-  const pending =
-    navigation.state !== 'idle' &&
-    navigation.formAction === action &&
-    navigation.formData?.get('messageId') === messageId
+  const pending = post.pending
   if (translation !== undefined) {
     return (
       <div className="mt-3 border-t border-slate-200 pt-2 text-sm dark:border-slate-700">
@@ -35,7 +32,7 @@ export function MessageTranslation({ slug, number, messageId, translation, from,
   }
   return (
     <div className="mt-2 space-y-1">
-      <Form method="post" action={action}>
+      <post.Form method="post" action={action} {...post.formProps}>
         <input type="hidden" name="messageId" value={messageId} />
         <button
           type="submit"
@@ -44,8 +41,8 @@ export function MessageTranslation({ slug, number, messageId, translation, from,
         >
           {pending ? 'Translating…' : `Translate${from ? ` from ${from}` : ''}`}
         </button>
-      </Form>
-      <AiNotice message={error} />
+      </post.Form>
+      <AiNotice message={post.error ?? error} />
     </div>
   )
 }

@@ -1,8 +1,8 @@
-import { Form, useNavigation } from '@remix-run/react'
 import { AI_MESSAGES } from '#app/ai/features.ts'
 import { SUMMARY_KIND_LABEL, type SummaryBullet } from '#app/ai/summarize-vocabulary.ts'
 import { Button } from '#app/components/ui/button.tsx'
 import { AiNotice, useAiError } from './ai-notice.tsx'
+import { useKeptPost } from './use-kept-post.ts'
 
 type Props = {
   slug: string
@@ -17,11 +17,10 @@ type Props = {
  * text (React escapes it), never as HTML or Markdown.
  */
 export function SummaryPanel({ slug, number, availability, summary }: Props) {
-  const navigation = useNavigation()
   const error = useAiError('summary')
+  const post = useKeptPost('routes/w.$slug.tickets.$number_.ai.summary')
   if (!summary || availability === 'disabled') return null
   const action = `/w/${slug}/tickets/${number}/ai/summary`
-  const pending = navigation.state !== 'idle' && navigation.formAction === action
   return (
     <section
       aria-labelledby="ai-summary-heading"
@@ -37,11 +36,11 @@ export function SummaryPanel({ slug, number, availability, summary }: Props) {
           </span>
         ) : null}
         {availability === 'ok' ? (
-          <Form method="post" action={action} className="ml-auto">
-            <Button type="submit" variant="secondary" pending={pending} className="px-2 py-1 text-xs">
+          <post.Form method="post" action={action} className="ml-auto" {...post.formProps}>
+            <Button type="submit" variant="secondary" pending={post.pending} className="px-2 py-1 text-xs">
               {summary.state === 'missing' ? 'Summarize' : 'Refresh summary'}
             </Button>
-          </Form>
+          </post.Form>
         ) : null}
       </div>
       {availability === 'not-configured' ? (
@@ -63,7 +62,7 @@ export function SummaryPanel({ slug, number, availability, summary }: Props) {
       {availability === 'budget' && summary.state !== 'missing' ? (
         <p className="text-xs text-slate-600 dark:text-slate-400">{AI_MESSAGES.budgetUsed}</p>
       ) : null}
-      <AiNotice message={error} />
+      <AiNotice message={post.error ?? error} />
     </section>
   )
 }

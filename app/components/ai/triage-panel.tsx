@@ -1,6 +1,6 @@
-import { Form } from '@remix-run/react'
 import { PRIORITY_LABEL, type TicketPriority } from '#app/utils/vocabulary.ts'
 import { AiNotice, useAiError } from './ai-notice.tsx'
+import { useKeptPost } from './use-kept-post.ts'
 
 type Props = {
   slug: string
@@ -24,6 +24,7 @@ const SENTIMENT_LABEL = { negative: 'Negative', neutral: 'Neutral', positive: 'P
  */
 export function TriagePanel({ slug, number, mode, triage }: Props) {
   const error = useAiError('triage')
+  const post = useKeptPost('routes/w.$slug.tickets.$number_.ai.triage')
   if (!triage) return null
   const action = `/w/${slug}/tickets/${number}/ai/triage`
   const chips = mode === 'suggest' && (triage.open.priority || triage.open.tags.length > 0)
@@ -43,7 +44,7 @@ export function TriagePanel({ slug, number, mode, triage }: Props) {
         <ul aria-label="Suggestions" className="flex flex-wrap gap-1.5">
           {triage.open.priority ? (
             <li>
-              <Form method="post" action={action}>
+              <post.Form method="post" action={action} {...post.formProps}>
                 <input type="hidden" name="apply" value="priority" />
                 <button
                   type="submit"
@@ -51,12 +52,12 @@ export function TriagePanel({ slug, number, mode, triage }: Props) {
                 >
                   {`Set priority: ${PRIORITY_LABEL[triage.open.priority]}`}
                 </button>
-              </Form>
+              </post.Form>
             </li>
           ) : null}
           {triage.open.tags.map((tag) => (
             <li key={tag.id}>
-              <Form method="post" action={action}>
+              <post.Form method="post" action={action} {...post.formProps}>
                 <input type="hidden" name="apply" value="tag" />
                 <input type="hidden" name="tagId" value={tag.id} />
                 <button
@@ -65,12 +66,12 @@ export function TriagePanel({ slug, number, mode, triage }: Props) {
                 >
                   {`Add tag: ${tag.name}`}
                 </button>
-              </Form>
+              </post.Form>
             </li>
           ))}
         </ul>
       ) : null}
-      <AiNotice message={error} />
+      <AiNotice message={post.error ?? error} />
     </section>
   )
 }
