@@ -19,7 +19,6 @@ import { DEFAULT_TIME_ZONE } from '#app/utils/format.ts'
 import { useNonce } from '#app/utils/nonce.tsx'
 import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
 import stylesheet from './tailwind.css?url'
-import { UnreachableError } from '#app/utils/keep-page-loads.ts'
 
 export const links: LinksFunction = () => [
   { rel: 'stylesheet', href: stylesheet },
@@ -141,7 +140,9 @@ export function ErrorBoundary() {
   // being typed is kept in this browser (app/components/ticket/draft-backup.ts) and comes back
   // with its ticket. (A reload of the page shown never ends here: keep-page-loads.ts.)
   const offline = typeof document !== 'undefined' && navigator.onLine === false
-  const unreachable = error instanceof UnreachableError
+  // By name, not instanceof: importing the class here would split keep-page-loads.ts (which
+  // entry.client.tsx installs) into a chunk of its own, one more request on every page.
+  const unreachable = error instanceof Error && error.name === 'UnreachableError'
   if (unreachable || (!isRouteErrorResponse(error) && offline)) {
     title = offline ? 'You are offline' : 'Switchboard could not be reached'
     detail =
