@@ -1,7 +1,7 @@
 import { expect, test } from '@playwright/test'
 import { FakeOpenAI } from '../fakes/openai.ts'
 import { E2E_OPENAI_PORT } from '../../playwright.config.ts'
-import { signUp, submitSupportForm, unique, waitForHydration } from './helpers.ts'
+import { noteFromElsewhere, signUp, submitSupportForm, unique, waitForHydration } from './helpers.ts'
 
 // The e2e server's OPENAI_BASE_URL (playwright.config.ts) points at this fake, run by the spec.
 const fake = new FakeOpenAI()
@@ -109,14 +109,7 @@ test('Summarize offline says it was not saved and keeps the page and the reply t
   await context.close()
   await page.goto(`/w/${slug}/tickets/1`)
   // A summary is offered past 4 messages: four notes, posted as a teammate would.
-  for (let i = 1; i <= 4; i++) {
-    const response = await page.request.post(page.url(), {
-      headers: { origin: new URL(page.url()).origin },
-      form: { intent: 'reply', kind: 'note', body: `Checked the courier, step ${i}.` },
-      maxRedirects: 0,
-    })
-    expect(response.status()).toBe(302)
-  }
+  for (let i = 1; i <= 4; i++) await noteFromElsewhere(page, `Checked the courier, step ${i}.`)
   await page.reload()
   const summarize = page.getByRole('button', { name: 'Summarize' })
   await waitForHydration(page, 'section[aria-labelledby="ai-summary-heading"] button[type="submit"]')

@@ -123,3 +123,16 @@ export async function linkFromOutbox(page: Page, to: string, subject: RegExp, pa
   expect(match, `a ${path} link in the email`).not.toBeNull()
   return new URL(match![0]).pathname
 }
+
+/**
+ * An internal note on the ticket page open in `page`, posted outside the page (as a teammate
+ * would): the page gets a live event and reloads.
+ */
+export async function noteFromElsewhere(page: Page, body: string) {
+  const response = await page.request.post(page.url(), {
+    headers: { origin: new URL(page.url()).origin },
+    form: { intent: 'reply', kind: 'note', body },
+    maxRedirects: 0,
+  })
+  expect(response.status()).toBe(302)
+}

@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test'
-import { inviteTeammate, signUp, submitSupportForm, unique } from './helpers.ts'
+import { inviteTeammate, noteFromElsewhere, signUp, submitSupportForm, unique } from './helpers.ts'
 
 // A page reloads its data in the background (a live event, a reconnect, after a post). A reload
 // that got no answer (the server unreachable, or the network gone while it was on its way) used
@@ -30,16 +30,6 @@ async function agentOnTicket(page: Page, prefix: string, subject: string) {
   await page.getByRole('link', { name: subject }).click()
   await expect(page.getByRole('heading', { name: subject })).toBeVisible()
   return slug
-}
-
-/** An internal note posted outside the page (as a teammate would): the page gets a live event and reloads. */
-async function noteFromElsewhere(page: Page, body: string) {
-  const response = await page.request.post(page.url(), {
-    headers: { origin: new URL(page.url()).origin },
-    form: { intent: 'reply', kind: 'note', body },
-    maxRedirects: 0,
-  })
-  expect(response.status()).toBe(302)
 }
 
 /** Every data request (the page's reloads) fails as if the server could not be reached. */
