@@ -208,3 +208,43 @@ test('every settings page: a form posted offline says so and keeps what was type
     await backOnline(page)
   }
 })
+
+test("the verify-email banner's Resend says what happened in the banner, and offline keeps the page", async ({
+  page,
+}) => {
+  const slug = await owner(page, 'offline-resend')
+  const email = await page.getByRole('link', { name: 'Olga Owner' }).first().getAttribute('title')
+  const banner = page.getByRole('status').filter({ hasText: 'Confirm your email' })
+  await expect(banner).toBeVisible()
+  await page.getByRole('link', { name: 'Tickets' }).first().click()
+  await expect(page).toHaveURL(new RegExp(`/w/${slug}/tickets`))
+
+  const resend = page.getByRole('button', { name: 'Resend' })
+  await resend.click()
+  // Online: the banner itself says it was sent; the page is the same one.
+  const sent = page.getByRole('status').filter({ hasText: `We sent a new confirmation link to ${email}.` })
+  await expect(sent).toBeVisible()
+  await expect(page).toHaveURL(new RegExp(`/w/${slug}/tickets`))
+
+  await page.context().setOffline(true)
+  await resend.click()
+  await expect(sent.or(banner).getByRole('alert')).toHaveText(NOT_SAVED)
+  await expect(page).toHaveURL(new RegExp(`/w/${slug}/tickets`))
+  await expect(page.getByRole('heading', { name: 'You are offline' })).toHaveCount(0)
+  await expect(page.getByRole('heading', { name: 'Switchboard could not be reached' })).toHaveCount(0)
+
+  await backOnline(page)
+  await resend.click()
+  await expect(sent).toBeVisible()
+  await expect(page.getByRole('alert').filter({ hasText: NOT_SAVED })).toHaveCount(0)
+
+  // Three links an hour: the fourth is refused, and the banner says why.
+  await expect(resend).toBeEnabled()
+  await resend.click()
+  await expect(resend).toBeEnabled()
+  await resend.click()
+  await expect(banner.getByRole('alert')).toHaveText(
+    'We sent several links recently. Check your inbox, or try again in an hour.',
+  )
+  await expect(page).toHaveURL(new RegExp(`/w/${slug}/tickets`))
+})

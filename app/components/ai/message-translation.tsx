@@ -1,5 +1,5 @@
 import { AiNotice, useAiError } from './ai-notice.tsx'
-import { useKeptPost } from './use-kept-post.ts'
+import { useKeptPost } from '#app/components/use-kept-post.ts'
 
 type Props = {
   slug: string

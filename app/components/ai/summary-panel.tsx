@@ -2,7 +2,7 @@ import { AI_MESSAGES } from '#app/ai/features.ts'
 import { SUMMARY_KIND_LABEL, type SummaryBullet } from '#app/ai/summarize-vocabulary.ts'
 import { Button } from '#app/components/ui/button.tsx'
 import { AiNotice, useAiError } from './ai-notice.tsx'
-import { useKeptPost } from './use-kept-post.ts'
+import { useKeptPost } from '#app/components/use-kept-post.ts'
 
 type Props = {
   slug: string

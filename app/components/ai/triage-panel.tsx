@@ -1,6 +1,6 @@
 import { PRIORITY_LABEL, type TicketPriority } from '#app/utils/vocabulary.ts'
 import { AiNotice, useAiError } from './ai-notice.tsx'
-import { useKeptPost } from './use-kept-post.ts'
+import { useKeptPost } from '#app/components/use-kept-post.ts'
 
 type Props = {
   slug: string
