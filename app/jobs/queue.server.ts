@@ -204,6 +204,7 @@ export const QUEUE_STOP_GRACE_MS = 3_000
 export async function stopQueue() {
   const boss = store.__switchboardBoss
   store.__switchboardBoss = undefined
+  dueWakers.clear()
   if (boss) await boss.stop({ graceful: true, timeout: QUEUE_STOP_GRACE_MS })
 }
 
@@ -238,11 +239,48 @@ export async function enqueue<N extends JobName>(
     startAfterSeconds?: number
   } = {},
 ) {
-  return queue().send(name, data, {
+  const id = await queue().send(name, data, {
     db: onTransaction(tx),
     ...(options.id ? { id: options.id } : {}),
     ...(options.startAfterSeconds ? { startAfter: options.startAfterSeconds } : {}),
   })
+  if (options.startAfterSeconds) wakeWhenDue(name, options.startAfterSeconds)
+  return id
+}
+
+/**
+ * A delayed job (an undo-send hold, a webhook's or an email's retry) sends no NOTIFY when it
+ * comes due, only when it is enqueued, when it is not ready yet: its worker found it on its next
+ * backstop poll, up to that many seconds late (an undo send went 2–5 s after its window). When
+ * this process runs that queue's worker, a timer wakes it just after the job is due; its
+ * `start_after` is the transaction's `now()` plus the delay, so the timer, started after the
+ * insert, is never early. Other processes' jobs, and delays too long to hold a timer for, rely
+ * on the queue's backstop poll (`notifyPollingIntervalSeconds` in worker.server.ts).
+ */
+const dueWakers = new Map<JobName, () => void>()
+const WAKE_WHEN_DUE_MAX_SECONDS = 120
+const WAKE_MARGIN_MS = 25
+
+/**
+ * Called by the worker for its queues: how to wake that queue's worker in this process. Returns
+ * the waker it replaces (tests stand in for another process's enqueue with a no-op).
+ */
+export function registerDueWaker(name: JobName, wake: () => void) {
+  const replaced = dueWakers.get(name)
+  dueWakers.set(name, wake)
+  return replaced
+}
+
+function wakeWhenDue(name: JobName, seconds: number) {
+  const boss = store.__switchboardBoss
+  if (!dueWakers.has(name) || seconds > WAKE_WHEN_DUE_MAX_SECONDS) return
+  setTimeout(
+    () => {
+      // Not after a stop (or a restart of the queue in tests): that worker is gone.
+      if (store.__switchboardBoss === boss) dueWakers.get(name)?.()
+    },
+    seconds * 1000 + WAKE_MARGIN_MS,
+  ).unref()
 }
 
 /** Deletes a job that has not run yet, in the caller's transaction (undo send). */

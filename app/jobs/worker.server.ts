@@ -12,20 +12,24 @@ import type { TicketEvent } from '#app/realtime/events.ts'
 import { realtime } from '#app/realtime/hub.server.ts'
 import { cleanupOrphanFiles } from './files-cleanup.server.ts'
 import { mapWithLimit } from './map-with-limit.server.ts'
-import { queue, type JobPayloads } from './queue.server.ts'
+import { queue, registerDueWaker, type JobPayloads } from './queue.server.ts'
 import { deliverWebhookJobs, WEBHOOK_WORK } from './webhook-worker.server.ts'
 import { TRIAGE_WORK, triageTickets } from './triage-worker.server.ts'
 
 /**
  * How the email worker fetches: up to 50 jobs at a time, back to back while fetches come back
- * full, and otherwise woken by the NOTIFY of the enqueuing transaction. Polling is only the
- * backstop: for retries (which send no NOTIFY), and every second while LISTEN is down.
+ * full, and otherwise woken by the NOTIFY of the enqueuing transaction, or by a timer when a
+ * delayed job enqueued in this process comes due. Polling is the backstop: for other processes'
+ * delayed jobs and retries (which send no NOTIFY when due), and while LISTEN is down.
  */
 const EMAIL_WORK = {
   batchSize: 50,
   burstWhenBatchFull: true,
   pollingIntervalSeconds: 1,
-  notifyPollingIntervalSeconds: 5,
+  // Every second even while LISTEN is up: a held reply (undo send) enqueued by another process
+  // comes due without a NOTIFY, and goes within a second of its window (this process's own are
+  // woken on time: registerDueWaker). An empty fetch is one short statement.
+  notifyPollingIntervalSeconds: 1,
   includeMetadata: true,
   perJobResults: true,
 } as const
@@ -102,9 +106,11 @@ export async function cleanupSessions() {
 export async function startWorkers() {
   const boss = queue()
   await boss.work('sessions.cleanup', CLEANUP_WORK, eachJob(cleanupSessions))
-  await boss.work('email.send', EMAIL_WORK, sendEmails)
+  const emailWorker = await boss.work('email.send', EMAIL_WORK, sendEmails)
+  registerDueWaker('email.send', () => boss.notifyWorker(emailWorker))
   await boss.work('email.inbound', INBOUND_WORK, fileInboundEmails)
-  await boss.work('webhook.deliver', WEBHOOK_WORK, deliverWebhookJobs)
+  const webhookWorker = await boss.work('webhook.deliver', WEBHOOK_WORK, deliverWebhookJobs)
+  registerDueWaker('webhook.deliver', () => boss.notifyWorker(webhookWorker))
   await boss.work('account.password-reset', ACCOUNT_WORK, sendPasswordResetEmails)
   await boss.work('ai.triage', TRIAGE_WORK, triageTickets)
   await boss.work(
