@@ -9,7 +9,7 @@ import { getUserById } from '#db/queries/users.ts'
 import { listUserWorkspaces } from '#db/queries/workspaces.ts'
 import { findSessionById } from '#app/domain/sessions.server.ts'
 import { readSession } from '#app/http/auth.server.ts'
-import { databasePoolGuards } from '#app/http/database-outage.server.ts'
+import { databasePoolGuards, isDatabaseUnavailable } from '#app/http/database-outage.server.ts'
 import { compileTrustProxy, handshakeRefusal } from '#app/http/security.server.ts'
 import { logger } from '#app/logger.server.ts'
 import { createChangeLog } from './change-log.server.ts'
@@ -132,7 +132,12 @@ export function attachSocketServer(httpServer: HttpServer, options: Options) {
       }
       next()
     } catch (error) {
-      logger().error({ err: error }, 'socket handshake failed')
+      // The client tries again (live-provider.tsx). The database being away is logged as such
+      // (a warning without a stack, as the pools do), anything else as the fault it is.
+      if (isDatabaseUnavailable(error)) {
+        const { code, message } = error as { code?: unknown; message?: unknown }
+        logger().warn({ code, message }, 'socket handshake failed: the database is unavailable')
+      } else logger().error({ err: error }, 'socket handshake failed')
       next(new Error('Handshake failed'))
     }
   })

@@ -101,3 +101,37 @@ test('the live connection comes up when its client failed to download the first 
   await expect.poll(() => refused).toBe(1)
   await expect(page.getByRole('status').filter({ hasText: 'Live' })).toBeVisible({ timeout: 15_000 })
 })
+
+test("the live connection comes up when the server's handshake check failed the first time", async ({
+  page,
+}) => {
+  const id = unique()
+  const slug = `live-refused-${id}`
+  // The first connection is answered as the server answers when its handshake check cannot
+  // read the session (the database away for a moment): a Socket.IO CONNECT_ERROR. socket.io's
+  // client does not reconnect after such a refusal by itself; later connections go through.
+  let refused = 0
+  await page.routeWebSocket(/\/socket\.io\//, (ws) => {
+    if (refused > 0) {
+      ws.connectToServer()
+      return
+    }
+    refused += 1
+    ws.send(
+      '0' +
+        JSON.stringify({
+          sid: 'refused',
+          upgrades: [],
+          pingInterval: 25_000,
+          pingTimeout: 20_000,
+          maxPayload: 1e6,
+        }),
+    )
+    ws.onMessage((message) => {
+      if (String(message).startsWith('40')) ws.send('44{"message":"Handshake failed"}')
+    })
+  })
+  await signUp(page, 'Rita Refused', `rita-${id}@example.com`, 'Refused Co', slug)
+  await expect.poll(() => refused).toBe(1)
+  await expect(page.getByRole('status').filter({ hasText: 'Live' })).toBeVisible({ timeout: 15_000 })
+})

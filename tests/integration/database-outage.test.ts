@@ -10,7 +10,7 @@ import { apiTokenFor } from '#tests/helpers/api.ts'
 import { createMember, PASSWORD } from '#tests/helpers/factories.ts'
 import { startFaultablePostgres, type FaultablePostgres } from '#tests/helpers/faultable-postgres.ts'
 import { startInstance, type Instance } from '#tests/helpers/instances.ts'
-import { closeSockets, connectSocket } from '#tests/helpers/sockets.ts'
+import { closeSockets, connectSocket, handshakeOutcome, openSocket } from '#tests/helpers/sockets.ts'
 import { waitFor } from '#tests/helpers/wait.ts'
 
 // Short timeouts so each fault is reported in seconds.
@@ -201,7 +201,13 @@ describe('a database outage under running instances', () => {
       body: new URLSearchParams({ email: owner.user.email, password: PASSWORD }),
     })
     expect(login.status).toBe(503)
-    console.info(`stopped: readyz 503 in ${ready.ms} ms, page 503 in ${page.ms} ms`)
+    // A live connection opened now is refused at the handshake check, as a refusal the browser
+    // retries (live-provider.tsx), not left hanging.
+    const handshake = await timed(() => handshakeOutcome(openSocket(b.url, { cookie: owner.cookie })))
+    expect(handshake.value).toEqual({ ok: false, error: 'Handshake failed' })
+    console.info(
+      `stopped: readyz 503 in ${ready.ms} ms, page 503 in ${page.ms} ms, socket refused in ${handshake.ms} ms`,
+    )
     expect(alive(a) && alive(b)).toBe(true)
 
     await database.start()

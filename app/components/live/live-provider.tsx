@@ -67,7 +67,23 @@ export function LiveProvider({ children }: { children: ReactNode }) {
         if (missedWhileConnecting(ready, requestedAt(ready.now))) whenOnline(() => revalidate.current())
       })
       s.on('disconnect', () => setState(navigator.onLine ? 'reconnecting' : 'offline'))
-      s.on('connect_error', () => setState(navigator.onLine ? 'reconnecting' : 'offline'))
+      let refusals = 0
+      s.on('connect', () => (refusals = 0))
+      s.on('connect_error', (error) => {
+        setState(navigator.onLine ? 'reconnecting' : 'offline')
+        // socket.io retries a connection that failed on the way by itself (`active`), but not
+        // one its server refused at the handshake check: "Handshake failed" when the session
+        // could not be read (the database away for a moment), "Not signed in" when it is gone.
+        // Tried again here, after a growing pause or once back online, instead of "Reconnecting…"
+        // until a reload. Not signed in: the page reloads its data too, which leads to sign-in
+        // if the session really ended.
+        if (s.active || disposed) return
+        if (error.message === 'Not signed in') whenOnline(() => revalidate.current())
+        retry = setTimeout(
+          () => whenOnline(() => !disposed && !s.connected && s.connect()),
+          Math.min(30_000, 1_000 * 2 ** refusals++),
+        )
+      })
       setSocket(s)
     }
     load(0)
