@@ -34,13 +34,24 @@ const IPV4_BLOCKED: Array<[string, number, string]> = [
   ['240.0.0.0', 4, 'reserved'],
 ]
 
-/** Blocked IPv6 ranges. IPv4-mapped, NAT64 and 6to4 forms are unwrapped and checked as IPv4. */
+/**
+ * Blocked IPv6 ranges (IANA special-purpose registry). IPv4-mapped, IPv4-translated, NAT64 and
+ * 6to4 forms are unwrapped and checked as IPv4 before these.
+ */
 const IPV6_BLOCKED: Array<[string, number, string]> = [
   ['::', 128, 'unspecified'],
   ['::1', 128, 'loopback'],
   ['::', 96, 'IPv4-compatible'],
+  // RFC 8215: a network's own NAT64 prefix, translating into whatever IPv4 network it serves
+  // (its private ranges included), with the IPv4 address at a place the prefix length decides.
+  ['64:ff9b:1::', 48, 'local-use NAT64'],
   ['100::', 64, 'discard'],
+  // Teredo (2001::/32, which carries an IPv4 server and client), ORCHID, AMT, AS112…: tunnels
+  // and protocol assignments, no webhook receiver.
+  ['2001::', 23, 'IETF protocol assignments'],
   ['2001:db8::', 32, 'documentation'],
+  ['3fff::', 20, 'documentation'],
+  ['5f00::', 16, 'segment routing'],
   ['fc00::', 7, 'unique local'],
   ['fe80::', 10, 'link-local'],
   ['fec0::', 10, 'site-local'],
@@ -80,7 +91,9 @@ function embeddedIpv4(high: number, low: number) {
 
 /**
  * Why `address` (an IP literal) may not receive webhooks, or null when it may. IPv6 forms that
- * carry an IPv4 address (::ffff:a.b.c.d, 64:ff9b::/96 NAT64, 2002::/16 6to4) are judged by it.
+ * carry an IPv4 address (::ffff:a.b.c.d, ::ffff:0:a.b.c.d, 64:ff9b::/96 NAT64, 2002::/16 6to4)
+ * are judged by it; the local-use NAT64 prefix and Teredo, whose IPv4 address cannot be read
+ * reliably, are refused whole.
  */
 export function forbiddenAddressReason(address: string): string | null {
   const family = isIP(address)
@@ -91,8 +104,10 @@ export function forbiddenAddressReason(address: string): string | null {
   if (family !== 6) return 'not an IP address'
   const g = ipv6Groups(address)
   const isMapped = g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff
+  // ::ffff:0:a.b.c.d (SIIT, RFC 2765's IPv4-translated form).
+  const isTranslated = g.slice(0, 4).every((x) => x === 0) && g[4] === 0xffff && g[5] === 0
   const isNat64 = g[0] === 0x64 && g[1] === 0xff9b && g.slice(2, 6).every((x) => x === 0)
-  if (isMapped || isNat64) return forbiddenAddressReason(embeddedIpv4(g[6]!, g[7]!))
+  if (isMapped || isTranslated || isNat64) return forbiddenAddressReason(embeddedIpv4(g[6]!, g[7]!))
   if (g[0] === 0x2002) return forbiddenAddressReason(embeddedIpv4(g[1]!, g[2]!))
   const normalized = g.map((x) => x.toString(16)).join(':')
   const hit = ipv6Reasons.find(({ list }) => list.check(normalized, 'ipv6'))

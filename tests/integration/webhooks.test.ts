@@ -133,6 +133,11 @@ const PRIVATE_URLS = [
   'http://0x7f000001/hook',
   'http://2130706433/hook',
   'http://localhost/hook',
+  // IPv6 forms that reach IPv4 networks (found by probing: all four were saved before).
+  'http://[::ffff:0:7f00:1]:3449/hook', // IPv4-translated (SIIT) 127.0.0.1
+  'http://[64:ff9b:1::a00:1]/hook', // local-use NAT64 (RFC 8215) into 10.0.0.1
+  'http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/hook', // Teredo
+  'http://[2001::1]/hook', // IETF protocol assignments (2001::/23)
 ]
 
 describe('endpoints', () => {
@@ -413,6 +418,10 @@ describe('SSRF at delivery time', () => {
     ['10.0.0.1', /private/],
     ['::ffff:127.0.0.1', /loopback/],
     ['100.64.0.1', /carrier-grade/],
+    ['::ffff:0:7f00:1', /loopback/],
+    ['::ffff:0:a9fe:a9fe', /metadata|link-local/],
+    ['64:ff9b:1::a00:1', /NAT64/],
+    ['2001:0:4136:e378:8000:63bf:80ff:fffe', /protocol assignments/],
   ])('refuses a public-looking name that resolves to %s', async (address, reason) => {
     const resolver: Resolver = (_host, cb) => cb(null, [{ address, family: address.includes(':') ? 6 : 4 }])
     const row = await deliverOnce(await endpointAt('https://hooks.example.test/in'), resolver)

@@ -29,6 +29,13 @@ describe('forbiddenAddressReason', () => {
     '0:0:0:0:0:ffff:7f00:0001',
     '64:ff9b::7f00:1',
     '2002:7f00:1::',
+    '::ffff:0:7f00:1',
+    '::ffff:0:10.0.0.1',
+    '64:ff9b:1::a00:1',
+    '64:ff9b:1:ffff::1',
+    '2001:0:4136:e378:8000:63bf:80ff:fffe',
+    '3fff::1',
+    '5f00::1',
     'fc00::1',
     'fd12:3456::1',
     'fe80::1',
@@ -37,12 +44,18 @@ describe('forbiddenAddressReason', () => {
     expect(forbiddenAddressReason(address)).not.toBeNull()
   })
 
-  it.each(['93.184.216.34', '8.8.8.8', '100.128.0.1', '172.32.0.1', '2606:4700::1111', '::ffff:8.8.8.8'])(
-    'allows the public address %s',
-    (address) => {
-      expect(forbiddenAddressReason(address)).toBeNull()
-    },
-  )
+  it.each([
+    '93.184.216.34',
+    '8.8.8.8',
+    '100.128.0.1',
+    '172.32.0.1',
+    '2606:4700::1111',
+    '::ffff:8.8.8.8',
+    '2001:4860:4860::8888',
+    '64:ff9b::808:808',
+  ])('allows the public address %s', (address) => {
+    expect(forbiddenAddressReason(address)).toBeNull()
+  })
 })
 
 describe('checkWebhookUrl', () => {
