@@ -28,33 +28,26 @@ export function webhookPublicKey(configured: string) {
   return key
 }
 
-export type SignatureCheck = { ok: true } | { ok: false; reason: 'missing' | 'stale' | 'bad-signature' }
+export type SignatureCheck =
+  { ok: true } | { ok: false; reason: 'missing' | 'malformed' | 'stale' | 'bad-signature' }
+
+/**
+ * An ECDSA P-256 signature in DER is 8 to 72 bytes; base64 of that, with room to spare. Anything
+ * else cannot verify, so it is refused with the headers, before the body is read.
+ */
+const SIGNATURE_SHAPE = /^[A-Za-z0-9+/]{8,200}={0,2}$/
+
+export type SignatureVerifier =
+  | { ok: true; update: (chunk: Buffer) => void; check: () => SignatureCheck }
+  | { ok: false; reason: 'missing' | 'malformed' | 'stale' }
 
 /**
  * Verifies SendGrid's ECDSA signature (SHA-256, DER-encoded, base64) over timestamp + raw body,
  * with node:crypto: @sendgrid/eventwebhook verifies over `payload.toString()`, which garbles
  * binary multipart bodies, and is pure-JS slow. See SendGrid's "Event Webhook security features".
- */
-export function verifySendgridSignature(
-  publicKey: string,
-  headers: { signature: string | undefined; timestamp: string | undefined },
-  rawBody: Buffer,
-  nowMs = Date.now(),
-): SignatureCheck {
-  const verifier = sendgridSignatureVerifier(publicKey, headers, nowMs)
-  if (!verifier.ok) return verifier
-  verifier.update(rawBody)
-  return verifier.check()
-}
-
-export type SignatureVerifier =
-  | { ok: true; update: (chunk: Buffer) => void; check: () => SignatureCheck }
-  | { ok: false; reason: 'missing' | 'stale' }
-
-/**
- * The same check fed the body chunk by chunk, for a body streamed to disk: the headers are
- * checked before any byte is read (missing or stale: refused at once), the signature once the
- * last chunk has passed.
+ * Fed the body chunk by chunk: the headers are checked before any byte is read
+ * (missing, malformed or stale: refused at once, so a post that cannot be genuine costs no body),
+ * the signature once the last chunk has passed.
  */
 export function sendgridSignatureVerifier(
   publicKey: string,
@@ -62,7 +55,10 @@ export function sendgridSignatureVerifier(
   nowMs = Date.now(),
 ): SignatureVerifier {
   const { signature, timestamp } = headers
-  if (!signature || !timestamp || !/^\d{1,12}$/.test(timestamp)) return { ok: false, reason: 'missing' }
+  if (!signature || !timestamp) return { ok: false, reason: 'missing' }
+  if (!/^\d{1,12}$/.test(timestamp) || !SIGNATURE_SHAPE.test(signature)) {
+    return { ok: false, reason: 'malformed' }
+  }
   const ageSeconds = nowMs / 1000 - Number(timestamp)
   // A little clock skew forward is tolerated; anything older than five minutes is a replay.
   if (ageSeconds > MAX_SIGNATURE_AGE_SECONDS || ageSeconds < -60) return { ok: false, reason: 'stale' }

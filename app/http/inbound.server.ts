@@ -8,7 +8,6 @@ import {
   sendgridSignatureVerifier,
   SIGNATURE_HEADER,
   TIMESTAMP_HEADER,
-  verifySendgridSignature,
   type SignatureVerifier,
 } from '#app/domain/webhook-signature.server.ts'
 import { StorageError, storeStream, TooLargeError } from '#app/integrations/storage.server.ts'
@@ -17,8 +16,16 @@ import { logger } from '#app/logger.server.ts'
 import { realtime } from '#app/realtime/hub.server.ts'
 import { checkJsonInput } from './json-input.server.ts'
 
-/** SendGrid batches events; a batch of a few thousand is a few MB. */
-const EVENTS_BODY_LIMIT = 5 * 1024 * 1024
+/** SendGrid batches events (it posts every 30 s or at 768 KB); a batch of a few thousand is a few MB. */
+export const EVENTS_BODY_LIMIT = 5 * 1024 * 1024
+/**
+ * How many bytes event posts may hold in memory together, on this process. A signature can only
+ * be checked once the whole body is in, so anyone can send 5 MB with well-formed headers: without
+ * this, 400 such posts at once held 2 GB (a probe: the process at 1.4 GB). Over it, a 503 with
+ * Retry-After (SendGrid retries failed posts for 72 hours).
+ */
+export const EVENTS_BUFFERED_LIMIT = 32 * 1024 * 1024
+const eventsBuffered = { used: 0, limit: EVENTS_BUFFERED_LIMIT }
 
 /**
  * SendGrid's webhooks, mounted before the 1 MB form limit: they read their bodies raw, with
@@ -97,17 +104,20 @@ const inbound: RequestHandler = async (req, res, next) => {
 
 /** POST /webhooks/sendgrid/events: signed (ECDSA) delivery events, recorded at once. */
 const events: RequestHandler = async (req, res, next) => {
+  let body: Buffer | undefined
   try {
     const key = env().inbound.webhookPublicKey
-    const body = await readRaw(req, res, EVENTS_BODY_LIMIT)
-    if (!body) return
-    const check = key
-      ? verifySendgridSignature(key, signatureHeaders(req), body)
+    // Without a key, or with signature headers missing, malformed or stale, the post cannot be
+    // genuine: refused before a byte of its body is read (it used to read up to 5 MB first).
+    const verifier = key
+      ? sendgridSignatureVerifier(key, signatureHeaders(req))
       : ({ ok: false, reason: 'missing' } as const)
-    if (!check.ok) {
-      logger().warn({ reqId: res.locals.requestId, reason: check.reason }, 'event webhook signature refused')
-      return void res.status(401).type('text/plain').send('Bad signature')
-    }
+    if (!verifier.ok) return void eventsRefused(req, res, verifier.reason)
+    body = await readRaw(req, res, EVENTS_BODY_LIMIT, eventsBuffered)
+    if (!body) return
+    verifier.update(body)
+    const check = verifier.check()
+    if (!check.ok) return void eventsRefused(req, res, check.reason)
     let batch: unknown
     try {
       batch = JSON.parse(body.toString('utf8'))
@@ -127,7 +137,14 @@ const events: RequestHandler = async (req, res, next) => {
     res.status(200).json({ recorded, duplicates, unknown, ignored })
   } catch (error) {
     next(error)
+  } finally {
+    if (body) eventsBuffered.used -= body.length
   }
+}
+
+function eventsRefused(req: Request, res: Response, reason: string) {
+  logger().warn({ reqId: res.locals.requestId, reason }, 'event webhook signature refused')
+  refuse(req, res, 401, 'Bad signature')
 }
 
 class SignatureRefused extends Error {
@@ -153,47 +170,56 @@ function refuse(req: Request, res: Response, status: number, text: string) {
 
 /**
  * The body's bytes, or undefined after answering 413 (over `limit`, announced or counted while
- * reading: a chunked body is accepted and counted) or 400 (the client went away).
+ * reading: a chunked body is accepted and counted), 503 (the bytes would take `budget` over its
+ * limit) or 400 (the client went away). Every byte read is counted in `budget.used` as it
+ * arrives; the caller gives the returned body's length back when done with it, and a refused or
+ * broken read gives its bytes back here. Memory follows the bytes that arrived: a Content-Length
+ * is not allocated up front (an announced 5 MB that never comes costs nothing).
  */
-async function readRaw(req: Request, res: Response, limit: number): Promise<Buffer | undefined> {
+async function readRaw(
+  req: Request,
+  res: Response,
+  limit: number,
+  budget: { used: number; limit: number },
+): Promise<Buffer | undefined> {
   const announced = req.get('content-length')
   if (announced !== undefined && Number(announced) > limit) {
     refuse(req, res, 413, 'Request body too large')
     return undefined
   }
-  // With a Content-Length (SendGrid sends one) the body goes into one buffer of that size: no
-  // second copy of a large post just to join its chunks.
-  const expected = announced !== undefined && /^\d+$/.test(announced) ? Number(announced) : undefined
   return new Promise((resolve) => {
     const chunks: Buffer[] = []
     let size = 0
-    let whole = expected !== undefined && expected > 0 ? Buffer.allocUnsafe(expected) : undefined
     let done = false
     const finish = (value: Buffer | undefined) => {
       if (done) return
       done = true
+      if (!value) budget.used -= size
+      chunks.length = 0
       resolve(value)
     }
     req.on('data', (chunk: Buffer) => {
       if (done) return
-      size += chunk.length
-      if (size > limit) {
-        chunks.length = 0
+      if (size + chunk.length > limit) {
         refuse(req, res, 413, 'Request body too large')
-        finish(undefined)
-        return
+        return finish(undefined)
       }
-      if (whole && size <= whole.length) return void chunk.copy(whole, size - chunk.length)
-      // More than announced (Node's parser stops at Content-Length, so not expected): chunks then.
-      if (whole) chunks.push(whole.subarray(0, size - chunk.length))
-      whole = undefined
+      if (budget.used + chunk.length > budget.limit) {
+        res.set('Retry-After', '10')
+        refuse(req, res, 503, 'Too many event posts at once, try again shortly')
+        return finish(undefined)
+      }
+      size += chunk.length
+      budget.used += chunk.length
       chunks.push(chunk)
     })
-    req.on('end', () => finish(whole ? whole.subarray(0, size) : Buffer.concat(chunks, size)))
+    req.on('end', () => finish(Buffer.concat(chunks, size)))
     req.on('error', () => {
       if (!res.headersSent) res.status(400).type('text/plain').send('The request could not be read')
       finish(undefined)
     })
     req.on('aborted', () => finish(undefined))
+    // Closed before its end (the client went away): its bytes must not stay counted.
+    req.on('close', () => finish(undefined))
   })
 }

@@ -1,4 +1,5 @@
 import { generateKeyPairSync, sign } from 'node:crypto'
+import http from 'node:http'
 import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
@@ -6,6 +7,7 @@ import { contacts, emailEvents, emails, messages, tickets } from '#db/schema.ts'
 import type { parseEnv } from '#app/env.server.ts'
 import { createMember, createTicketFor } from '#tests/helpers/factories.ts'
 import { startTestServer } from '#tests/helpers/http-server.ts'
+import { EVENTS_BODY_LIMIT, EVENTS_BUFFERED_LIMIT } from '#app/http/inbound.server.ts'
 
 const envStore = globalThis as unknown as { __switchboardEnv?: ReturnType<typeof parseEnv> }
 const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
@@ -170,5 +172,113 @@ describe('POST /webhooks/sendgrid/events', () => {
     const [row] = await getDb().select({ status: emails.status }).from(emails).where(eq(emails.id, e.emailId))
     expect(row.status).toBe('sent')
     expect((await postEvents('not json', signed('not json'))).status).toBe(400)
+  })
+
+  /**
+   * A post whose headers announce `announced` bytes, of which only `send` are sent (the request is
+   * left open): resolves with the answer, whenever it comes. `close()` drops the connection.
+   */
+  function openPost(headers: Record<string, string>, announced: number, send = 0) {
+    const { hostname, port } = new URL(server.url)
+    const request = http.request({
+      host: hostname,
+      port,
+      method: 'POST',
+      path: '/webhooks/sendgrid/events',
+      headers: { 'content-type': 'application/json', 'content-length': String(announced), ...headers },
+    })
+    request.on('error', () => {})
+    const answer = new Promise<{ status: number; retryAfter?: string }>((resolve) =>
+      request.on('response', (response) => {
+        response.resume()
+        resolve({ status: response.statusCode ?? 0, retryAfter: response.headers['retry-after'] })
+      }),
+    )
+    request.flushHeaders()
+    const sent =
+      send > 0
+        ? new Promise<void>((resolve) => request.write(Buffer.alloc(send, 0x20), () => resolve()))
+        : Promise.resolve()
+    return { answer, sent, close: () => request.destroy() }
+  }
+
+  const within = <T>(promise: Promise<T>, ms: number) =>
+    Promise.race([promise, new Promise<'no answer'>((resolve) => setTimeout(() => resolve('no answer'), ms))])
+
+  it('refuses missing, malformed and stale signature headers before reading the body', async () => {
+    const now = Math.floor(Date.now() / 1000)
+    const signature = Buffer.alloc(71, 7).toString('base64')
+    const cases: Array<Record<string, string>> = [
+      {},
+      { 'x-twilio-email-event-webhook-timestamp': String(now) },
+      { 'x-twilio-email-event-webhook-signature': signature },
+      {
+        'x-twilio-email-event-webhook-signature': '!!not base64!!',
+        'x-twilio-email-event-webhook-timestamp': String(now),
+      },
+      {
+        'x-twilio-email-event-webhook-signature': 'A'.repeat(5000),
+        'x-twilio-email-event-webhook-timestamp': String(now),
+      },
+      {
+        'x-twilio-email-event-webhook-signature': signature,
+        'x-twilio-email-event-webhook-timestamp': 'soon',
+      },
+      {
+        'x-twilio-email-event-webhook-signature': signature,
+        'x-twilio-email-event-webhook-timestamp': String(now - 3600),
+      },
+      {
+        'x-twilio-email-event-webhook-signature': signature,
+        'x-twilio-email-event-webhook-timestamp': String(now + 3600),
+      },
+    ]
+    for (const headers of cases) {
+      // 5 MB announced, not one byte sent: the answer comes anyway (it waited for the body before).
+      const post = openPost(headers, EVENTS_BODY_LIMIT)
+      expect(await within(post.answer, 3000)).toMatchObject({ status: 401 })
+      post.close()
+    }
+    // Without a verification key nothing can be genuine: refused at once too.
+    const key = process.env.SENDGRID_WEBHOOK_PUBLIC_KEY
+    delete process.env.SENDGRID_WEBHOOK_PUBLIC_KEY
+    envStore.__switchboardEnv = undefined
+    try {
+      const post = openPost(signed('[]'), EVENTS_BODY_LIMIT)
+      expect(await within(post.answer, 3000)).toMatchObject({ status: 401 })
+      post.close()
+    } finally {
+      process.env.SENDGRID_WEBHOOK_PUBLIC_KEY = key
+      envStore.__switchboardEnv = undefined
+    }
+  })
+
+  it('holds at most EVENTS_BUFFERED_LIMIT of event bodies at once: the post past it gets 503 with Retry-After', async () => {
+    const now = String(Math.floor(Date.now() / 1000))
+    // Well-formed and fresh, so they pass the header checks; the signature fails only at the end.
+    const headers = {
+      'x-twilio-email-event-webhook-signature': Buffer.alloc(71, 7).toString('base64'),
+      'x-twilio-email-event-webhook-timestamp': now,
+    }
+    const part = 4 * 1024 * 1024
+    const holding = Math.floor(EVENTS_BUFFERED_LIMIT / part)
+    const posts = []
+    for (let i = 0; i < holding; i++) {
+      const post = openPost(headers, EVENTS_BODY_LIMIT, part)
+      await post.sent
+      posts.push(post)
+    }
+    posts.push(openPost(headers, EVENTS_BODY_LIMIT, 1024 * 1024))
+    // The bytes reach the server in whatever order: whichever post's bytes cross the line is
+    // refused at once, the others still wait for the rest of their bodies.
+    const first = await within(Promise.race(posts.map((post) => post.answer)), 5000)
+    expect(first).toEqual({ status: 503, retryAfter: '10' })
+    for (const post of posts) post.close()
+    // The dropped posts' bytes are given back: a genuine batch is recorded again.
+    const e = await sentEmail('after-flood@example.net')
+    const body = JSON.stringify([
+      { sg_event_id: `f-${e.emailId}`, event: 'delivered', timestamp: 1_770_000_000, email_id: e.emailId },
+    ])
+    await expect.poll(async () => (await postEvents(body, signed(body))).status, { timeout: 5000 }).toBe(200)
   })
 })
