@@ -14,7 +14,7 @@ import { insertAiRun } from '#db/queries/ai.ts'
 import { env } from '#app/env.server.ts'
 import { logger } from '#app/logger.server.ts'
 import { secondsUntilReset, takeSlot } from '#app/domain/rate-limit.server.ts'
-import { AI_INTERACTIVE_PER_MINUTE, AI_MESSAGES, type AiFeature } from './features.ts'
+import { AI_INTERACTIVE_PER_DAY, AI_INTERACTIVE_PER_MINUTE, AI_MESSAGES, type AiFeature } from './features.ts'
 import { getAiSettings, tokensUsedThisMonth, type AiSettings } from './settings.server.ts'
 import { checkJsonInput } from '#app/http/json-input.server.ts'
 import { wellFormed, withoutNulText } from '#app/utils/well-formed.ts'
@@ -46,7 +46,15 @@ export type AiContext = {
 export type AiMessage = { role: 'system' | 'user' | 'assistant'; content: string }
 
 export type AiRefusalReason =
-  'not-configured' | 'disabled' | 'budget' | 'rate-limited' | 'failed' | 'invalid' | 'timeout' | 'cancelled'
+  | 'not-configured'
+  | 'disabled'
+  | 'budget'
+  | 'rate-limited'
+  | 'daily-limit'
+  | 'failed'
+  | 'invalid'
+  | 'timeout'
+  | 'cancelled'
 
 export type AiRefusal = {
   ok: false
@@ -82,7 +90,9 @@ function refusal(reason: AiRefusalReason, retryAfterSeconds?: number): AiRefusal
           ? AI_MESSAGES.budgetUsed
           : reason === 'rate-limited'
             ? AI_MESSAGES.rateLimited
-            : AI_MESSAGES.noSuggestion
+            : reason === 'daily-limit'
+              ? AI_MESSAGES.dailyLimit
+              : AI_MESSAGES.noSuggestion
   return { ok: false, reason, message, ...(retryAfterSeconds ? { retryAfterSeconds } : {}) }
 }
 
@@ -126,6 +136,11 @@ async function budgetSpent(workspaceId: string, settings: AiSettings) {
   return (await tokensUsedThisMonth(workspaceId)) >= settings.monthlyTokenBudget
 }
 
+const DAY_MS = 24 * 60 * 60 * 1000
+
+/** The rate-limit key of a user's interactive calls over 24 hours (tests fill it). */
+export const aiDailyKey = (userId: string) => `ai:user-day:${userId}`
+
 async function gate(feature: AiFeature, ctx: AiContext): Promise<Gate> {
   if (!env().ai.configured) return refusal('not-configured')
   const settings = await getAiSettings(ctx.workspaceId)
@@ -134,13 +149,16 @@ async function gate(feature: AiFeature, ctx: AiContext): Promise<Gate> {
   // by their own size (documented in docs/ai.md).
   if (await budgetSpent(ctx.workspaceId, settings)) return refusal('budget')
   if (ctx.mode === 'interactive' && ctx.userId) {
-    const slot = await takeSlot(`ai:user:${ctx.userId}`, {
+    const minute = await takeSlot(`ai:user:${ctx.userId}`, {
       max: AI_INTERACTIVE_PER_MINUTE,
       windowMs: 60_000,
     })
-    if (!slot.allowed) {
-      const seconds = Math.max(1, secondsUntilReset(slot))
-      return refusal('rate-limited', seconds)
+    if (!minute.allowed) return refusal('rate-limited', Math.max(1, secondsUntilReset(minute)))
+    const day = await takeSlot(aiDailyKey(ctx.userId), { max: AI_INTERACTIVE_PER_DAY, windowMs: DAY_MS })
+    if (!day.allowed) {
+      // No call is made: the minute's slot is given back.
+      await minute.release()
+      return refusal('daily-limit', Math.max(1, secondsUntilReset(day)))
     }
   }
   return { ok: true, settings }

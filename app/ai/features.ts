@@ -31,11 +31,19 @@ export const AI_MESSAGES = {
   lengthLimit: 'The draft stopped at the length limit and may end mid-sentence: check its end.',
   tooLong: 'The draft was longer than a reply can be, so it was stopped.',
   rateLimited: 'Too many AI requests: at most 30 a minute. Try again in a moment.',
+  dailyLimit:
+    'You have made 1,000 AI requests in the last 24 hours, the most one person may. Try again later.',
   disabled: 'This AI feature is turned off for this workspace',
 } as const
 
 /** Interactive calls per user per minute (all features together). */
 export const AI_INTERACTIVE_PER_MINUTE = 30
+/**
+ * Interactive calls per user per 24 hours (all features together): the minute's limit alone let
+ * one agent's script make 43,200 calls a day on the workspace's bill (no budget is set by default).
+ * A busy agent drafting, redrafting and rewriting on every ticket makes a few hundred.
+ */
+export const AI_INTERACTIVE_PER_DAY = 1_000
 
 export const REWRITE_MODES = ['grammar', 'friendlier', 'shorter', 'translate'] as const
 export type RewriteMode = (typeof REWRITE_MODES)[number]

@@ -49,7 +49,7 @@ export function sseResponse(deltas: AsyncGenerator<string, void, undefined>) {
 /** A refused AI call as JSON: 429 (with Retry-After) for the rate, 409 for a state, 502/504 for the provider. */
 export function refusalResponse(refusal: AiRefusal) {
   const status =
-    refusal.reason === 'rate-limited'
+    refusal.reason === 'rate-limited' || refusal.reason === 'daily-limit'
       ? 429
       : refusal.reason === 'not-configured' || refusal.reason === 'disabled' || refusal.reason === 'budget'
         ? 409

@@ -6,6 +6,9 @@ import { createMember, createTicketFor, createWorkspace, setTicket } from '#test
 import { startTestServer } from '#tests/helpers/http-server.ts'
 import { FakeOpenAI, type RecordedChat } from '#tests/fakes/openai.ts'
 import { setProvider, tuneAi, withFakeOpenAI } from '#tests/helpers/ai.ts'
+import { takeRateLimitSlot } from '#db/queries/rate-limits.ts'
+import { aiDailyKey } from '#app/ai/client.server.ts'
+import { AI_INTERACTIVE_PER_DAY, AI_MESSAGES } from '#app/ai/features.ts'
 
 /**
  * AI over HTTP: the production build on a real Express server, the fake provider selected
@@ -295,6 +298,53 @@ describe('Draft reply', () => {
     expect(fake.requests).toHaveLength(allowed)
     const draft = await post(agent, draftPath(agent, ticket.number), {})
     expect(draft.status).toBe(429)
+  })
+
+  it(`allows ${AI_INTERACTIVE_PER_DAY} interactive calls per user per 24 hours, then answers 429 saying so`, async () => {
+    const { agent, ticket } = await kettleWorkspace()
+    const teammate = await createMember('agent', agent.workspace)
+    // The first 999 of the day, taken as the gate takes them (the minute's limit would need 33 minutes).
+    const day = { key: aiDailyKey(agent.user.id), max: AI_INTERACTIVE_PER_DAY, windowMs: 24 * 60 * 60 * 1000 }
+    expect((await takeRateLimitSlot(getDb(), { ...day, count: AI_INTERACTIVE_PER_DAY - 1 })).taken).toBe(
+      AI_INTERACTIVE_PER_DAY - 1,
+    )
+    const last = await post(agent, rewritePath(agent, ticket.number), { mode: 'grammar', text: 'teh text' })
+    expect(last.status).toBe(200)
+    const refused = await post(agent, rewritePath(agent, ticket.number), {
+      mode: 'grammar',
+      text: 'teh text',
+    })
+    expect(refused.status).toBe(429)
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(60)
+    expect(await refused.json()).toEqual({ error: AI_MESSAGES.dailyLimit, reason: 'daily-limit' })
+    const draft = await post(agent, draftPath(agent, ticket.number), {})
+    expect(draft.status).toBe(429)
+    // The panels that post plain forms come back with the reason, and the page shows its message.
+    for (let i = 0; i < 4; i++) {
+      await addMessage(ticket.ticketId, agent.workspace.id, { kind: 'reply', bodyText: `Any news? ${i}` })
+    }
+    const summary = await fetch(
+      `${server.url}/w/${agent.workspace.slug}/tickets/${ticket.number}/ai/summary`,
+      {
+        method: 'POST',
+        headers: {
+          cookie: agent.cookie,
+          origin: server.url,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        body: '',
+        redirect: 'manual',
+      },
+    )
+    expect(summary.headers.get('location')).toContain('ai-error=daily-limit')
+    expect(fake.requests).toHaveLength(1)
+    // Per person: a teammate in the same workspace still gets answers.
+    const theirs = await post(teammate, rewritePath(teammate, ticket.number), {
+      mode: 'grammar',
+      text: 'teh',
+    })
+    expect(theirs.status).toBe(200)
+    expect(fake.requests).toHaveLength(2)
   })
 })
 

@@ -7,6 +7,7 @@ const MESSAGE: Record<string, string> = {
   disabled: AI_MESSAGES.disabled,
   budget: AI_MESSAGES.budgetUsed,
   'rate-limited': AI_MESSAGES.rateLimited,
+  'daily-limit': AI_MESSAGES.dailyLimit,
   collision: 'Not sent: someone wrote on this ticket meanwhile. Read the new message, then send again.',
   empty: 'Write something first',
   'too-short': 'Summaries start at 5 messages',
