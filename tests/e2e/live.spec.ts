@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test'
-import { inviteTeammate, signUp, submitSupportForm, unique } from './helpers.ts'
+import { inviteTeammate, ownAddress, PASSWORD, signUp, submitSupportForm, unique } from './helpers.ts'
 
 test('two agents on one ticket: live replies, typing indicator and the collision warning', async ({
   page,
@@ -134,4 +134,32 @@ test("the live connection comes up when the server's handshake check failed the 
   await signUp(page, 'Rita Refused', `rita-${id}@example.com`, 'Refused Co', slug)
   await expect.poll(() => refused).toBe(1)
   await expect(page.getByRole('status').filter({ hasText: 'Live' })).toBeVisible({ timeout: 15_000 })
+})
+
+test('"Sign out of all other devices" takes the other tab to the sign-in page at once', async ({
+  page,
+  browser,
+}) => {
+  const id = unique()
+  const slug = `live-revoked-${id}`
+  const email = `rex-${id}@example.com`
+  await signUp(page, 'Rex Revoked', email, 'Revoked Co', slug)
+  await expect(page.getByRole('status').filter({ hasText: 'Live' })).toBeVisible()
+
+  const context = await browser.newContext()
+  const other = await context.newPage()
+  await ownAddress(other)
+  await other.goto('/login')
+  await other.getByLabel('Email').fill(email)
+  await other.getByLabel('Password').fill(PASSWORD)
+  await other.getByRole('button', { name: 'Sign in' }).click()
+  await expect(other).toHaveURL(new RegExp(`/w/${slug}`))
+  await other.goto('/account')
+  await other.getByRole('button', { name: 'Sign out of all other devices' }).click()
+  await expect(other.getByRole('status').filter({ hasText: 'Signed out of 1 other session.' })).toBeVisible()
+
+  // The first tab's live connection was closed with its session: it goes to sign-in by itself.
+  await expect(page).toHaveURL(/\/login/, { timeout: 10_000 })
+  await expect(page.getByRole('button', { name: 'Sign in' })).toBeVisible()
+  await context.close()
 })

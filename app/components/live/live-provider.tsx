@@ -66,7 +66,14 @@ export function LiveProvider({ children }: { children: ReactNode }) {
       s.once('ready', (ready) => {
         if (missedWhileConnecting(ready, requestedAt(ready.now))) whenOnline(() => revalidate.current())
       })
-      s.on('disconnect', () => setState(navigator.onLine ? 'reconnecting' : 'offline'))
+      s.on('disconnect', (reason) => {
+        setState(navigator.onLine ? 'reconnecting' : 'offline')
+        // Closed by the server on purpose (socket.io does not reconnect then): the session ended
+        // (signed out on another device, "Sign out of all other devices", expired), or the
+        // user's oldest tab over the socket cap. The page reloads its data: an ended session
+        // leads to sign-in at once instead of at the next click.
+        if (reason === 'io server disconnect') whenOnline(() => revalidate.current())
+      })
       let refusals = 0
       s.on('connect', () => (refusals = 0))
       s.on('connect_error', (error) => {
