@@ -91,6 +91,10 @@ const EnvSchema = z.object({
     .int()
     .min(1, { error: 'API_RATE_LIMIT_PER_MINUTE must be at least 1' })
     .default(600),
+  // Customer email recipients a workspace may send to per hour (replies with their CC and BCC;
+  // docs/security.md#outbound-email-limits), and while no owner of it has verified their email.
+  OUTBOUND_EMAILS_PER_HOUR: positiveCount('OUTBOUND_EMAILS_PER_HOUR').default(1_000),
+  OUTBOUND_EMAILS_PER_HOUR_UNVERIFIED: positiveCount('OUTBOUND_EMAILS_PER_HOUR_UNVERIFIED').default(50),
   // Open connections one client address may hold (app/http/connection-guard.server.ts); 0: no cap.
   MAX_CONNECTIONS_PER_ADDRESS: z.coerce
     .number({ error: 'MAX_CONNECTIONS_PER_ADDRESS must be a number' })
@@ -100,6 +104,13 @@ const EnvSchema = z.object({
   // How long a client may take to send a request's headers.
   HTTP_HEADERS_TIMEOUT_MS: milliseconds('HTTP_HEADERS_TIMEOUT_MS').default(20_000),
 })
+
+function positiveCount(name: string) {
+  return z.coerce
+    .number({ error: `${name} must be a number` })
+    .int({ error: `${name} must be a whole number` })
+    .min(1, { error: `${name} must be at least 1` })
+}
 
 function milliseconds(name: string) {
   return z.coerce
@@ -147,6 +158,11 @@ export type AppEnv = {
   webhooks: { allowHttp: boolean; allowedHosts: string[] }
   /** Requests per minute per API token. */
   apiRateLimitPerMinute: number
+  /** Abuse limits (app/domain/outbound-email-limit.server.ts). */
+  limits: {
+    outboundEmailsPerHour: number
+    outboundEmailsPerHourUnverified: number
+  }
   /** Client connections (app/http/connection-guard.server.ts). */
   http: { maxConnectionsPerAddress: number; headersTimeoutMs: number }
   /** Which local defaults were filled in, for the startup banner. */
@@ -241,6 +257,10 @@ export function parseEnv(source: NodeJS.ProcessEnv): AppEnv {
         .filter(Boolean),
     },
     apiRateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE,
+    limits: {
+      outboundEmailsPerHour: e.OUTBOUND_EMAILS_PER_HOUR,
+      outboundEmailsPerHourUnverified: e.OUTBOUND_EMAILS_PER_HOUR_UNVERIFIED,
+    },
     http: {
       maxConnectionsPerAddress: e.MAX_CONNECTIONS_PER_ADDRESS,
       headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,

@@ -3,7 +3,7 @@ import { getDb } from '#db/client.ts'
 import { getTicketMessage, getTranslation, insertTranslation } from '#db/queries/ai-assist.ts'
 import { getTicketByNumber } from '#db/queries/tickets.ts'
 import { notFound } from '#app/domain/errors.server.ts'
-import { replyToTicket, type ReplyOutcome } from '#app/domain/messages.server.ts'
+import { recordReply, withinReplyLimit, type ReplyOutcome } from '#app/domain/messages.server.ts'
 import type { Member } from '#app/domain/workspaces.server.ts'
 import type { TicketStatus } from '#app/utils/vocabulary.ts'
 import { runStructured, type AiMessage, type AiRefusal } from './client.server.ts'
@@ -109,8 +109,8 @@ export type TranslatedReplyInput = {
 /**
  * Sends the agent's reply translated into the customer's language, and keeps the agent's own
  * words as an internal note: the model is asked first (outside any transaction), then the
- * reply (replyToTicket, with its collision check, email and audit) and the note are written in
- * one transaction, so neither exists without the other.
+ * reply (recordReply, with its collision check, email and audit, within the workspace's email
+ * limit) and the note are written in one transaction, so neither exists without the other.
  */
 export async function replyInLanguage(
   member: Member & { user: { name: string } },
@@ -127,30 +127,35 @@ export async function replyInLanguage(
   )
   if (!translated.ok) return translated
   const name = languageName(input.language) ?? input.language
-  return getDb().transaction(async (tx) => {
-    const reply = await replyToTicket(
-      member,
-      number,
-      {
-        kind: 'reply',
-        body: translated.value.text,
-        status: input.status,
-        lastSeenMessageId: input.lastSeenMessageId,
-      },
-      tx,
-    )
-    if (reply.kind !== 'sent') return reply
-    const note = await replyToTicket(
-      member,
-      number,
-      {
-        kind: 'note',
-        body: `Reply sent in ${name}, translated by AI. ${member.user.name}'s original:\n\n${input.body}`,
-        sendAnyway: true,
-      },
-      tx,
-    )
-    if (note.kind !== 'sent') throw new Error('the original could not be kept as a note')
-    return { kind: 'sent' as const, messageId: reply.messageId, events: [...reply.events, ...note.events] }
-  })
+  const replyInput = {
+    kind: 'reply' as const,
+    body: translated.value.text,
+    status: input.status,
+    lastSeenMessageId: input.lastSeenMessageId,
+  }
+  // The email counts against the workspace's hourly customer emails, as any reply does.
+  return withinReplyLimit(member, number, replyInput, (reserved) =>
+    getDb().transaction(async (tx) => {
+      const reply = await recordReply(tx, member, number, replyInput, reserved)
+      if (reply.kind !== 'sent') return reply
+      const note = await recordReply(
+        tx,
+        member,
+        number,
+        {
+          kind: 'note',
+          body: `Reply sent in ${name}, translated by AI. ${member.user.name}'s original:\n\n${input.body}`,
+          sendAnyway: true,
+        },
+        0,
+      )
+      if (note.kind !== 'sent') throw new Error('the original could not be kept as a note')
+      return {
+        kind: 'sent' as const,
+        messageId: reply.messageId,
+        events: [...reply.events, ...note.events],
+        emailed: reply.emailed,
+      }
+    }),
+  )
 }

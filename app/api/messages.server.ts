@@ -2,7 +2,7 @@ import { getApiMessage, listMessagesPage } from '#app/domain/api-resources.serve
 import { replyToTicket } from '#app/domain/messages.server.ts'
 import { operation } from './operation.server.ts'
 import { pageResponse } from './pagination.server.ts'
-import { problem } from './problem.server.ts'
+import { emailLimitProblem, problem } from './problem.server.ts'
 import { CreateMessageBody, Message, MessageList, PageQuery, TicketNumberParams } from './schemas.server.ts'
 import { messageJson } from '#app/domain/serializers.server.ts'
 import { noSuchTicket } from './tickets.server.ts'
@@ -73,6 +73,7 @@ export const createMessage = operation({
     }
     // Only the ticket page sends kept files (an undone reply's): the API never meets this.
     if (outcome.kind === 'files-over-limit') throw new Error(outcome.message)
+    if (outcome.kind === 'email-limit') throw emailLimitProblem(outcome)
     publish(outcome.events)
     const message = await getApiMessage(principal, params.number, outcome.messageId)
     if (!message) throw new Error('The new message is missing')

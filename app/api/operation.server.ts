@@ -267,7 +267,9 @@ async function idempotently(
       throw thrown
     }
   }
-  if (response.status >= 500) {
+  // A 429 (the workspace's email limit) is for now, not the request's answer: the same key sent
+  // again after Retry-After runs it, as after a 5xx.
+  if (response.status >= 500 || response.status === 429) {
     await releaseIdempotencyKey(principal.tokenId, key)
     return response
   }

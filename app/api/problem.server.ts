@@ -1,3 +1,5 @@
+import type { OutboundLimited } from '#app/domain/outbound-email-limit.server.ts'
+
 /**
  * RFC 9457 problem details, the API's one error shape. `type` is a stable identifier per kind
  * of problem (documented in docs/api.md); clients branch on it, never on `title` or `detail`.
@@ -22,6 +24,7 @@ export const PROBLEMS = {
   'idempotency-key-reused': { status: 422, title: 'Idempotency-Key reused with another request' },
   unprocessable: { status: 422, title: 'Unprocessable request' },
   'rate-limited': { status: 429, title: 'Too many requests' },
+  'email-limit': { status: 429, title: 'Customer email limit reached' },
   internal: { status: 500, title: 'Internal server error' },
   unavailable: { status: 503, title: 'Service unavailable' },
 } as const satisfies Record<string, { status: number; title: string }>
@@ -66,6 +69,22 @@ export function problem(
   headers.set('content-type', PROBLEM_CONTENT_TYPE)
   headers.set('cache-control', 'no-store')
   return new Response(JSON.stringify(body), { status: body.status, headers })
+}
+
+/**
+ * The workspace's customer emails for the hour are used up (app/domain/outbound-email-limit.server.ts):
+ * nothing was written; Retry-After says when one recipient's worth is free again.
+ */
+export function emailLimitProblem(limited: OutboundLimited) {
+  const until = limited.verifiedOwner ? '' : ' while no owner of the workspace has verified their email'
+  return problem(
+    'email-limit',
+    `At most ${limited.max} customer email recipients per hour per workspace${until}; nothing was sent. Retry after ${limited.retryAfterSeconds} s.`,
+    {
+      headers: { 'retry-after': String(limited.retryAfterSeconds) },
+      extensions: { limit: limited.max, retry_after: limited.retryAfterSeconds },
+    },
+  )
 }
 
 export function validationProblem(errors: FieldError[], detail?: string) {

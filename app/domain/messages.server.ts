@@ -11,6 +11,7 @@ import {
 } from '#db/queries/messages.ts'
 import { draftFiles } from '#db/queries/drafts.ts'
 import { insertMessage } from '#db/queries/tickets.ts'
+import { outboundReplyPreview } from '#db/queries/outbound-email.ts'
 import { uuidv7 } from '#db/uuid.ts'
 import { recordAudit } from './audit.server.ts'
 import { draftCleared } from './drafts.server.ts'
@@ -24,6 +25,7 @@ import {
   REFERENCES_KEPT,
 } from './reply-email.server.ts'
 import { newReplyToken } from './reply-address.server.ts'
+import { withinOutboundLimit, type OutboundLimited, type Recount } from './outbound-email-limit.server.ts'
 import { hashToken } from './tokens.server.ts'
 import { notify } from './notifications.server.ts'
 import {
@@ -73,7 +75,8 @@ export type NewerMessage = {
 }
 
 export type ReplyOutcome =
-  | { kind: 'sent'; messageId: string; events: TicketEvent[] }
+  /** `emailed`: the recipients the reply's email went to (customer, CC, BCC); 0 for a note. */
+  | { kind: 'sent'; messageId: string; events: TicketEvent[]; emailed: number }
   /**
    * Nothing was written: messages came after the last-seen one, or (`lastSeenUnknown`) the id
    * names no message of this ticket the agent can see, so every message counts as newer.
@@ -82,166 +85,225 @@ export type ReplyOutcome =
   | { kind: 'not-found' }
   /** Files kept from an undone reply and newly attached ones together break the limits. */
   | { kind: 'files-over-limit'; message: string }
+  /** The workspace's customer emails for the hour are used up: nothing was written. */
+  | OutboundLimited
 
 /**
  * An agent's public reply (emailed to the customer) or internal note, optionally with a status
  * change, in one transaction. Refuses with the newer messages when anyone (another agent, the
  * customer, or this agent in another tab) wrote since the composer last looked, unless they chose
  * to send anyway.
+ *
+ * A reply's recipients count against the workspace's hourly customer-email limit
+ * (outbound-email-limit.server.ts), reserved before the transaction: over it, nothing is written
+ * (`email-limit`). `unlimited`: the seed and bench scripts, which write as the operator, not as a
+ * member through the app.
  */
 export async function replyToTicket(
   member: Member & { user: { name: string } },
   number: number,
   input: ReplyInput,
-  /** A caller's transaction (a translated reply adds its note in the same one): a savepoint in it. */
-  outerTx?: Tx,
+  options: { unlimited?: true } = {},
 ): Promise<ReplyOutcome> {
-  return (outerTx ?? getDb()).transaction(async (tx) => {
-    const ticket = await lockTicketForReply(tx, {
-      workspaceId: member.workspaceId,
-      number,
-      userId: member.userId,
+  if (input.kind === 'note' || options.unlimited) {
+    const outcome = await getDb().transaction((tx) => recordReply(tx, member, number, input, Infinity))
+    if (outcome.kind === 'recount') throw new Error('recordReply: recount without a limit')
+    return outcome
+  }
+  return withinReplyLimit(member, number, input, (reserved) =>
+    getDb().transaction((tx) => recordReply(tx, member, number, input, reserved)),
+  )
+}
+
+/**
+ * withinOutboundLimit for one reply to ticket `number`: its recipients estimated from the ticket
+ * as it is now (the customer, `cc` or else the ticket's CC list, `bcc`), the limit by whether an
+ * owner verified their email. `send` runs recordReply in its transaction.
+ */
+export async function withinReplyLimit<T extends ReplyOutcome>(
+  member: Member,
+  number: number,
+  input: ReplyInput,
+  send: (reserved: number) => Promise<T | Recount>,
+): Promise<T | OutboundLimited> {
+  const preview = await outboundReplyPreview(getDb(), { workspaceId: member.workspaceId, number })
+  const recipients =
+    preview.contactEmail === null
+      ? 1
+      : replyRecipients(preview.contactEmail, input.cc ?? preview.cc, input.bcc)
+  return withinOutboundLimit(
+    member.workspaceId,
+    { recipients, verifiedOwner: preview.verifiedOwner },
+    send,
+    (outcome) => (outcome.kind === 'sent' ? outcome.emailed : 0),
+  )
+}
+
+/** The addresses a reply's email goes to: the customer, then CC and BCC without repeats. */
+function replyRecipients(contactEmail: string, cc: string[], bcc: string[] = []) {
+  const copied = distinctAddresses(cc, [contactEmail])
+  return 1 + copied.length + distinctAddresses(bcc, [contactEmail, ...copied]).length
+}
+
+/**
+ * replyToTicket's writes, in the caller's transaction (a savepoint in it: a translated reply adds
+ * its note in the same one). `reserved`: how many recipients a reply may email, as
+ * withinOutboundLimit reserved them; a reply that would email more (the ticket's CC list grew
+ * since) writes nothing and answers a Recount.
+ */
+export async function recordReply(
+  tx: Tx,
+  member: Member & { user: { name: string } },
+  number: number,
+  input: ReplyInput,
+  reserved: number,
+): Promise<ReplyOutcome | Recount> {
+  const ticket = await lockTicketForReply(tx, {
+    workspaceId: member.workspaceId,
+    number,
+    userId: member.userId,
+  })
+  if (!ticket) return { kind: 'not-found' as const }
+  const reply = input.kind === 'reply'
+  const at = new Date()
+  const hold = reply && input.undoable ? ticket.undoSendSeconds : 0
+  const messageId = uuidv7()
+  const emailMessageId = reply ? newMessageId(`msg-${crypto.randomUUID()}`) : null
+  // Reply-all: the ticket's CCs unless the agent changed them; what was sent becomes the list.
+  const cc = reply ? distinctAddresses(input.cc ?? ticket.cc, [ticket.contactEmail]) : []
+  // What the email goes to, under the ticket's lock: more than was reserved writes nothing.
+  const recipients = reply ? replyRecipients(ticket.contactEmail, cc, input.bcc) : 0
+  if (recipients > reserved) return { kind: 'recount' as const, recipients }
+  // A ticket from before reply tokens gets its token (the email's Reply-To) in the same update.
+  const replyToken = reply ? (ticket.replyToken ?? newReplyToken()) : null
+  const link = reply ? newCustomerLink() : null
+  // Before recordAgentMessage, which deletes the draft holding them.
+  const keep = new Set(input.keepFiles ?? [])
+  const kept =
+    keep.size === 0
+      ? []
+      : (
+          await draftFiles(tx, {
+            workspaceId: member.workspaceId,
+            ticketId: ticket.id,
+            userId: member.userId,
+          })
+        ).filter((f) => keep.has(f.sha256))
+  const files = [...kept, ...(input.files ?? [])]
+  // The upload counted only the new files: with the kept ones the reply may not carry more.
+  if (kept.length > 0) {
+    if (files.length > MAX_FILES) {
+      return {
+        kind: 'files-over-limit' as const,
+        message: `Attach at most ${MAX_FILES} files, kept ones included`,
+      }
+    }
+    if (files.reduce((sum, f) => sum + f.size, 0) > MAX_TOTAL_BYTES) {
+      return {
+        kind: 'files-over-limit' as const,
+        message: 'Attachments are limited to 25 MB in total, kept ones included',
+      }
+    }
+  }
+  // What Undo send needs to put back (undo-send.server.ts): the status the ticket had and the
+  // one chosen, and the ticket's CC list this reply replaced.
+  const undoData = {
+    ...(input.status ? { status: { before: ticket.status, chosen: input.status } } : {}),
+    ...(reply && input.cc ? { ccBefore: ticket.cc } : {}),
+  }
+  // One statement after the lock: the collision check, then (unless anyone wrote since the
+  // composer last looked) the message, the ticket row, audit, the customer's link, the read
+  // marker and the draft, and the email's thread context.
+  const recorded = await recordAgentMessage(tx, {
+    workspaceId: member.workspaceId,
+    ticketId: ticket.id,
+    userId: member.userId,
+    lastSeenMessageId: input.sendAnyway ? null : (input.lastSeenMessageId ?? null),
+    message: {
+      id: messageId,
+      kind: input.kind,
+      body: input.body,
+      emailMessageId,
+      inReplyTo: reply ? ticket.threadMessageId : null,
+      deliveryStatus: reply ? 'queued' : null,
+      heldUntil: hold > 0 ? new Date(at.getTime() + hold * 1000) : null,
+      createdAt: at,
+    },
+    firstResponseAt: reply ? at : null,
+    cc: reply && input.cc ? cc : null,
+    replyToken: reply && !ticket.replyToken ? replyToken : null,
+    audit: {
+      id: uuidv7(),
+      action: reply ? 'message.replied' : 'message.noted',
+      data: { messageId, attachments: files.length, ...undoData },
+    },
+    customerLink: link?.row ?? null,
+    thread: reply ? { referencesLimit: REFERENCES_KEPT, quotedLimit: QUOTED_MESSAGES } : null,
+    readAt: new Date(),
+  })
+  if (recorded.messageId === null) {
+    const newer = recorded.newer.map((r) => ({
+      id: r.id,
+      kind: r.kind,
+      author: r.userName ?? (r.contactName || r.contactEmail) ?? 'Someone',
+      bodyText: r.bodyText.slice(0, 2000),
+      createdAt: r.createdAt,
+    }))
+    if (!recorded.lastSeenKnown) return { kind: 'collision' as const, newer, lastSeenUnknown: true as const }
+    return { kind: 'collision' as const, newer }
+  }
+  await insertAttachments(tx, member.workspaceId, messageId, files)
+  if (reply) {
+    await queueAgentReplyEmail(tx, {
+      ticket: { ...ticket, workspaceId: member.workspaceId, replyToken: replyToken! },
+      message: { id: messageId, emailMessageId: emailMessageId!, body: input.body, createdAt: at },
+      thread: recorded.thread,
+      link: link!.url,
+      agentName: member.user.name,
+      agentSignature: ticket.authorSignature,
+      cc,
+      bcc: input.bcc ?? [],
+      holdSeconds: hold,
     })
-    if (!ticket) return { kind: 'not-found' as const }
-    const reply = input.kind === 'reply'
-    const at = new Date()
-    const hold = reply && input.undoable ? ticket.undoSendSeconds : 0
-    const messageId = uuidv7()
-    const emailMessageId = reply ? newMessageId(`msg-${crypto.randomUUID()}`) : null
-    // Reply-all: the ticket's CCs unless the agent changed them; what was sent becomes the list.
-    const cc = reply ? distinctAddresses(input.cc ?? ticket.cc, [ticket.contactEmail]) : []
-    // A ticket from before reply tokens gets its token (the email's Reply-To) in the same update.
-    const replyToken = reply ? (ticket.replyToken ?? newReplyToken()) : null
-    const link = reply ? newCustomerLink() : null
-    // Before recordAgentMessage, which deletes the draft holding them.
-    const keep = new Set(input.keepFiles ?? [])
-    const kept =
-      keep.size === 0
-        ? []
-        : (
-            await draftFiles(tx, {
-              workspaceId: member.workspaceId,
-              ticketId: ticket.id,
-              userId: member.userId,
-            })
-          ).filter((f) => keep.has(f.sha256))
-    const files = [...kept, ...(input.files ?? [])]
-    // The upload counted only the new files: with the kept ones the reply may not carry more.
-    if (kept.length > 0) {
-      if (files.length > MAX_FILES) {
-        return {
-          kind: 'files-over-limit' as const,
-          message: `Attach at most ${MAX_FILES} files, kept ones included`,
-        }
-      }
-      if (files.reduce((sum, f) => sum + f.size, 0) > MAX_TOTAL_BYTES) {
-        return {
-          kind: 'files-over-limit' as const,
-          message: 'Attachments are limited to 25 MB in total, kept ones included',
-        }
-      }
-    }
-    // What Undo send needs to put back (undo-send.server.ts): the status the ticket had and the
-    // one chosen, and the ticket's CC list this reply replaced.
-    const undoData = {
-      ...(input.status ? { status: { before: ticket.status, chosen: input.status } } : {}),
-      ...(reply && input.cc ? { ccBefore: ticket.cc } : {}),
-    }
-    // One statement after the lock: the collision check, then (unless anyone wrote since the
-    // composer last looked) the message, the ticket row, audit, the customer's link, the read
-    // marker and the draft, and the email's thread context.
-    const recorded = await recordAgentMessage(tx, {
+  }
+  const events: TicketEvent[] = [
+    {
+      type: 'message.created',
       workspaceId: member.workspaceId,
       ticketId: ticket.id,
-      userId: member.userId,
-      lastSeenMessageId: input.sendAnyway ? null : (input.lastSeenMessageId ?? null),
-      message: {
-        id: messageId,
-        kind: input.kind,
-        body: input.body,
-        emailMessageId,
-        inReplyTo: reply ? ticket.threadMessageId : null,
-        deliveryStatus: reply ? 'queued' : null,
-        heldUntil: hold > 0 ? new Date(at.getTime() + hold * 1000) : null,
-        createdAt: at,
-      },
-      firstResponseAt: reply ? at : null,
-      cc: reply && input.cc ? cc : null,
-      replyToken: reply && !ticket.replyToken ? replyToken : null,
-      audit: {
-        id: uuidv7(),
-        action: reply ? 'message.replied' : 'message.noted',
-        data: { messageId, attachments: files.length, ...undoData },
-      },
-      customerLink: link?.row ?? null,
-      thread: reply ? { referencesLimit: REFERENCES_KEPT, quotedLimit: QUOTED_MESSAGES } : null,
-      readAt: new Date(),
-    })
-    if (recorded.messageId === null) {
-      const newer = recorded.newer.map((r) => ({
-        id: r.id,
-        kind: r.kind,
-        author: r.userName ?? (r.contactName || r.contactEmail) ?? 'Someone',
-        bodyText: r.bodyText.slice(0, 2000),
-        createdAt: r.createdAt,
-      }))
-      if (!recorded.lastSeenKnown)
-        return { kind: 'collision' as const, newer, lastSeenUnknown: true as const }
-      return { kind: 'collision' as const, newer }
-    }
-    await insertAttachments(tx, member.workspaceId, messageId, files)
-    if (reply) {
-      await queueAgentReplyEmail(tx, {
-        ticket: { ...ticket, workspaceId: member.workspaceId, replyToken: replyToken! },
-        message: { id: messageId, emailMessageId: emailMessageId!, body: input.body, createdAt: at },
-        thread: recorded.thread,
-        link: link!.url,
-        agentName: member.user.name,
-        agentSignature: ticket.authorSignature,
-        cc,
-        bcc: input.bcc ?? [],
-        holdSeconds: hold,
-      })
-    }
-    const events: TicketEvent[] = [
-      {
-        type: 'message.created',
+      number: ticket.number,
+      messageId,
+      kind: input.kind,
+      fromCustomer: false,
+      actorUserId: member.userId,
+      at: at.toISOString(),
+    },
+  ]
+  // A held reply (undo send) is announced, to other agents and to webhooks, by its email job once
+  // the delay has passed (releaseHeldReply); until then only its author sees it.
+  if (hold > 0) events.length = 0
+  // Only this message: the status change below enqueues its own ticket.updated.
+  await enqueueWebhooks(tx, member.workspaceId, events, ticket.webhookEndpoints)
+  if (input.kind === 'note') {
+    // `@name` of workspace members: a notification each, in this transaction.
+    events.push(
+      ...(await notifyMentions(tx, {
         workspaceId: member.workspaceId,
         ticketId: ticket.id,
         number: ticket.number,
-        messageId,
-        kind: input.kind,
-        fromCustomer: false,
-        actorUserId: member.userId,
-        at: at.toISOString(),
-      },
-    ]
-    // A held reply (undo send) is announced, to other agents and to webhooks, by its email job once
-    // the delay has passed (releaseHeldReply); until then only its author sees it.
-    if (hold > 0) events.length = 0
-    // Only this message: the status change below enqueues its own ticket.updated.
-    await enqueueWebhooks(tx, member.workspaceId, events, ticket.webhookEndpoints)
-    if (input.kind === 'note') {
-      // `@name` of workspace members: a notification each, in this transaction.
-      events.push(
-        ...(await notifyMentions(tx, {
-          workspaceId: member.workspaceId,
-          ticketId: ticket.id,
-          number: ticket.number,
-          authorUserId: member.userId,
-          body: input.body,
-        })),
-      )
-    }
-    if (input.status && input.status !== ticket.status) {
-      const outcome = await updateTickets(member, [ticket.id], { status: input.status }, tx)
-      if (outcome.kind === 'updated') events.push(...outcome.events)
-    }
-    // recordAgentMessage emptied the author's draft: their other tabs save theirs again, under its
-    // new generation.
-    events.push(draftCleared(member, ticket, recorded.draftGeneration ?? 0, at))
-    return { kind: 'sent' as const, messageId, events }
-  })
+        authorUserId: member.userId,
+        body: input.body,
+      })),
+    )
+  }
+  if (input.status && input.status !== ticket.status) {
+    const outcome = await updateTickets(member, [ticket.id], { status: input.status }, tx)
+    if (outcome.kind === 'updated') events.push(...outcome.events)
+  }
+  // recordAgentMessage emptied the author's draft: their other tabs save theirs again, under its
+  // new generation.
+  events.push(draftCleared(member, ticket, recorded.draftGeneration ?? 0, at))
+  return { kind: 'sent' as const, messageId, events, emailed: recipients }
 }
 
 /** The ticket behind a customer's private link, or undefined when unknown or expired. */

@@ -20,8 +20,11 @@ export type Slot = {
    * of the current fixed window, from when this window's count starts to fade out.
    */
   resetAt: Date
-  /** Gives the slot back (the work it reserved did not happen). A no-op when refused. */
-  release: () => Promise<void>
+  /**
+   * Gives back `count` of the slots taken (default: all not given back yet): the work they reserved
+   * did not happen. A no-op when refused.
+   */
+  release: (count?: number) => Promise<void>
 }
 
 /** Whole seconds until the slot's resetAt (0 once it passed): what Retry-After and RateLimit-Reset say. */
@@ -33,6 +36,8 @@ export function secondsUntilReset(slot: Pick<Slot, 'resetAt'>) {
 type Take<E> = (count: number) => Promise<{ row: SlotRow; key: string | null; extra: E }>
 type Waiter = {
   limit: Limit
+  /** Slots this caller takes (all or none). */
+  count: number
   take: Take<unknown>
   resolve: (taken: { slot: Slot | null; extra: unknown }) => void
   reject: (error: unknown) => void
@@ -53,12 +58,17 @@ const pending = new Map<string, Pending>()
  * one token were a convoy of 32 row-lock waits). Exact all the same: every slot handed out was
  * counted in PostgreSQL before, within the limit.
  */
-export async function takeSlot(key: string, limit: Limit): Promise<Slot> {
-  const taken = await takeSlotWith(key, limit, async (count) => ({
-    row: await takeRateLimitSlot(getDb(), { key, ...limit, count }),
+export async function takeSlot(key: string, limit: Limit, count = 1): Promise<Slot> {
+  const taken = await takeSlotWith(
     key,
-    extra: undefined,
-  }))
+    limit,
+    async (total) => ({
+      row: await takeRateLimitSlot(getDb(), { key, ...limit, count: total }),
+      key,
+      extra: undefined,
+    }),
+    count,
+  )
   return taken.slot!
 }
 
@@ -72,7 +82,11 @@ export function takeSlotWith<E>(
   batchKey: string,
   limit: Limit,
   take: Take<E>,
+  /** Slots this caller needs at once (an email's recipients); all or none. */
+  count = 1,
 ): Promise<{ slot: Slot | null; extra: E }> {
+  if (!Number.isInteger(count) || count < 1)
+    throw new Error(`takeSlot: count must be 1 or more, not ${count}`)
   return new Promise((resolve, reject) => {
     let entry = pending.get(batchKey)
     if (!entry) {
@@ -81,6 +95,7 @@ export function takeSlotWith<E>(
     }
     entry.waiters.push({
       limit,
+      count,
       take,
       resolve: resolve as Waiter['resolve'],
       reject,
@@ -97,17 +112,22 @@ async function drain(batchKey: string, entry: Pending) {
     const batch = entry.waiters.filter(same)
     entry.waiters = entry.waiters.filter((w) => !same(w))
     try {
-      let taken = await take(batch.length)
+      let taken = await take(sum(batch))
       if (taken.key !== null && taken.row.taken === null && batch.length > 1) {
-        // Not room for all: one more slot for the first, the others try again after it.
-        taken = await take(1)
-        if (taken.row.taken !== null) {
-          entry.waiters.unshift(...batch.splice(1))
-        }
+        // Not room for all: the first alone, the others try again after it. When even the first is
+        // refused, so is every caller needing as many slots; one needing fewer tries again.
+        const [first, ...rest] = batch
+        taken = await take(first!.count)
+        const again = taken.row.taken !== null ? rest : rest.filter((w) => w.count < first!.count)
+        entry.waiters.unshift(...again)
+        batch.splice(0, batch.length, first!, ...rest.filter((w) => !again.includes(w)))
       }
       const { row, key, extra } = taken
       batch.forEach((waiter, i) =>
-        waiter.resolve({ slot: key === null ? null : slotOf(key, limit, row, batch.length - 1 - i), extra }),
+        waiter.resolve({
+          slot: key === null ? null : slotOf(key, limit, row, sum(batch.slice(i + 1)), waiter.count),
+          extra,
+        }),
       )
     } catch (error) {
       for (const waiter of batch) waiter.reject(error)
@@ -121,13 +141,18 @@ async function drain(batchKey: string, entry: Pending) {
   pending.delete(batchKey)
 }
 
-/** A caller's slot from its batch's row; `later` is how many slots of the batch were counted after its own. */
-function slotOf(key: string, limit: Limit, row: SlotRow, later: number): Slot {
+const sum = (waiters: Waiter[]) => waiters.reduce((n, w) => n + w.count, 0)
+
+/**
+ * A caller's slots from its batch's row; `later` is how many slots of the batch were counted after
+ * its own `count`.
+ */
+function slotOf(key: string, limit: Limit, row: SlotRow, later: number, count: number): Slot {
   const current = row.taken !== null ? row.taken - later : (row.seen ?? 0)
   const used = row.carried + current
   const remaining = row.taken === null ? 0 : Math.max(0, limit.max - used)
   const windowStart = row.windowStart
-  let released = row.taken === null
+  let kept = row.taken === null ? 0 : count
   return {
     allowed: row.taken !== null,
     remaining,
@@ -135,10 +160,11 @@ function slotOf(key: string, limit: Limit, row: SlotRow, later: number): Slot {
       remaining > 0
         ? new Date(windowStart.getTime() + limit.windowMs)
         : nextFreeSlot(limit, windowStart, row.previous, current),
-    release: async () => {
-      if (released) return
-      released = true
-      await releaseRateLimitSlot(getDb(), { key, windowStart })
+    release: async (n = kept) => {
+      const giving = Math.min(n, kept)
+      if (giving <= 0) return
+      kept -= giving
+      await releaseRateLimitSlot(getDb(), { key, windowStart, count: giving })
     },
   }
 }

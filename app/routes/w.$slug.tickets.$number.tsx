@@ -41,6 +41,7 @@ import { requireMember } from '#app/http/auth.server.ts'
 import { notFound } from '#app/domain/errors.server.ts'
 import { retryEmailDelivery } from '#app/domain/email.server.ts'
 import { replyToTicket } from '#app/domain/messages.server.ts'
+import { outboundLimitMessage } from '#app/domain/outbound-email-limit.server.ts'
 import {
   changeTicket,
   fillCannedResponse,
@@ -192,6 +193,12 @@ async function handleReply(args: IntentArgs) {
   if (outcome.kind === 'files-over-limit') {
     return composerRefusal(submission, { fieldErrors: { files: [outcome.message] } }, files)
   }
+  if (outcome.kind === 'email-limit') {
+    return composerRefusal(submission, { fieldErrors: { body: [outboundLimitMessage(outcome)] } }, files, {
+      status: 429,
+      headers: { 'retry-after': String(outcome.retryAfterSeconds) },
+    })
+  }
   args.context.realtime.publish(outcome.events, exceptPostingSocket(args.upload.formData))
   if (from === undefined) return redirect(`${args.ticketUrl}#m-${outcome.messageId}`)
   const queue = `/w/${args.member.workspaceSlug}/tickets`
@@ -328,12 +335,13 @@ function composerRefusal(
   submission: ReturnType<typeof parseSubmission<typeof ComposerSchema>>,
   problem?: Parameters<ReturnType<typeof parseSubmission<typeof ComposerSchema>>['reply']>[0],
   files: StoredFile[] = [],
+  init: { status: number; headers?: HeadersInit } = { status: 400 },
 ) {
   // The files of a refused post are not kept (uploads.server.ts removes them): the page without
   // JavaScript, whose file field comes back empty, names them to attach again.
   return data(
     { result: submission.reply(problem), collision: undefined, filesNotKept: files.map((f) => f.filename) },
-    { status: 400 },
+    init,
   )
 }
 

@@ -26,6 +26,8 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   if ('reason' in outcome) return redirect(aiErrorUrl(ticketUrl, outcome.reason, 'reply'))
   if (outcome.kind === 'not-found') throw notFound('Ticket not found')
   if (outcome.kind === 'collision') return redirect(aiErrorUrl(ticketUrl, 'collision', 'reply'))
+  // Nothing was sent; the composer keeps the draft, as after a collision.
+  if (outcome.kind === 'email-limit') return redirect(aiErrorUrl(ticketUrl, 'email-limit', 'reply'))
   // A translated reply carries no files, so never the kept-files limit.
   if (outcome.kind === 'files-over-limit') throw new Error(outcome.message)
   context.realtime.publish(outcome.events, exceptPostingSocket(formData))

@@ -102,14 +102,14 @@ export function slotSteps(params: { key: SQL; max: number; windowMs: number; cou
     )`
 }
 
-/** Gives back one slot taken in the window that started at `windowStart`. */
+/** Gives back `count` slots (default one) taken in the window that started at `windowStart`. */
 export async function releaseRateLimitSlot(
   db: DbOrTx,
-  { key, windowStart }: { key: string; windowStart: Date },
+  { key, windowStart, count = 1 }: { key: string; windowStart: Date; count?: number },
 ) {
   await db
     .update(rateLimitCounters)
-    .set({ hits: sql`${rateLimitCounters.hits} - 1` })
+    .set({ hits: sql`greatest(${rateLimitCounters.hits} - ${count}::int, 0)` })
     .where(
       and(
         eq(rateLimitCounters.key, key),

@@ -91,7 +91,14 @@ async function seedTicket(ws: SeedWorkspace, mailboxKeys: Record<string, string>
   if (ticket.tags.length > 0) await addTags(agent, [created.ticketId], ticket.tags)
   for (const [who, body] of rest) {
     if (who === 'c') await customerReply({ ticketId: created.ticketId, workspaceId: ws.id }, body)
-    else await replyToTicket(agent, created.number, { kind: who === 'a' ? 'reply' : 'note', body })
+    // Seeded by the operator: the workspace's outbound email limit is not the script's.
+    else
+      await replyToTicket(
+        agent,
+        created.number,
+        { kind: who === 'a' ? 'reply' : 'note', body },
+        { unlimited: true },
+      )
   }
   if (ticket.status !== 'open') await updateTickets(agent, [created.ticketId], { status: ticket.status })
   await backdate(created.ticketId, ticket)

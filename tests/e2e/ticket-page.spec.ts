@@ -289,3 +289,37 @@ test('the customer card’s profile form saves in place once the page is hydrate
   await expect(card).toBeInViewport()
   expect(warnings.filter((text) => /hydrat|did not match/i.test(text))).toEqual([])
 })
+
+test('past the hour’s customer emails of a new workspace, a reply is refused under the text, which stays', async ({
+  page,
+}) => {
+  await agentOpensNewTicket(page, 'relay', 'Are you a relay?', 'Just checking.')
+  // A workspace whose owner has not confirmed their email sends 50 an hour (the default).
+  const origin = new URL(page.url()).origin
+  for (let i = 1; i <= 50; i++) {
+    const response = await page.request.post(page.url(), {
+      headers: { origin },
+      form: { intent: 'reply', kind: 'reply', body: `Reply number ${i}.`, sendAnyway: '1' },
+      maxRedirects: 0,
+    })
+    expect(response.status()).toBe(302)
+  }
+  await page.reload()
+  const composer = page.getByLabel(/Reply to Casey Customer/)
+  await composer.fill('One more for the customer.')
+  await page.getByRole('button', { name: 'Send reply', exact: true }).click()
+  await expect(
+    page.getByText(
+      /^Not sent: this workspace emailed 50 customer addresses in the last hour \(the limit until/,
+    ),
+  ).toBeVisible()
+  await expect(composer).toHaveValue('One more for the customer.')
+  await expect(composer).toHaveAttribute('aria-invalid', 'true')
+  // A note emails no one: still sent.
+  await page.locator('fieldset label').filter({ hasText: 'Internal note' }).click()
+  await expect(page.getByRole('radio', { name: 'Internal note' })).toBeChecked()
+  await page.getByRole('button', { name: 'Add note', exact: true }).click()
+  await expect(
+    page.getByRole('list', { name: 'Conversation' }).getByText('One more for the customer.'),
+  ).toBeVisible()
+})

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { asc, eq } from 'drizzle-orm'
+import { asc, eq, sql } from 'drizzle-orm'
 import { getDb } from '#db/client.ts'
 import {
   auditEvents,
@@ -186,4 +186,21 @@ export async function setTicket(
 ) {
   const { tickets } = await import('#db/schema.ts')
   await getDb().update(tickets).set(values).where(eq(tickets.id, ticketId))
+}
+
+/**
+ * `hits` customer email recipients already counted for the workspace in the current hour (the
+ * window its limit counts in now), as earlier replies would have: a test reaches the limit
+ * without sending that many.
+ */
+export async function outboundEmailsCounted(workspaceId: string, hits: number) {
+  const { OUTBOUND_EMAIL_WINDOW_MS } = await import('#app/domain/outbound-email-limit.server.ts')
+  await getDb().execute(sql`
+    insert into rate_limit_counters (key, window_start, hits, expires_at)
+    values (
+      ${`outbound-email:${workspaceId}`},
+      date_bin(${OUTBOUND_EMAIL_WINDOW_MS}::bigint * interval '1 millisecond', now(), timestamptz 'epoch'),
+      ${hits}, now() + interval '2 hours'
+    )
+    on conflict (key, window_start) do update set hits = excluded.hits`)
 }

@@ -11,8 +11,9 @@ import {
   tickets,
 } from '#db/schema.ts'
 import { triageTicket } from '#app/ai/triage.server.ts'
+import { outboundEmailLimit } from '#app/domain/outbound-email-limit.server.ts'
 import { startQueue } from '#app/jobs/queue.server.ts'
-import { createMember, createTicketFor } from '#tests/helpers/factories.ts'
+import { createMember, createTicketFor, outboundEmailsCounted } from '#tests/helpers/factories.ts'
 import { startTestServer } from '#tests/helpers/http-server.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 import { FakeOpenAI, type ChatRequest } from '#tests/fakes/openai.ts'
@@ -207,6 +208,25 @@ describe('Translate', () => {
     expect(stale.headers.get('location')).toContain('ai-error=collision')
     expect(await getDb().select().from(messages).where(eq(messages.ticketId, ticket.ticketId))).toHaveLength(
       3,
+    )
+  })
+
+  it('sends nothing once the workspace’s customer emails for the hour are used up, and says so', async () => {
+    const agent = await workspace()
+    const ticket = await spanishTicket(agent)
+    const { max } = outboundEmailLimit(false)
+    // The hour's emails already counted, as earlier replies would have.
+    await outboundEmailsCounted(agent.workspace.id, max)
+    const response = await post(agent, `${ticketPath(agent, ticket.number)}/ai/translated-reply`, {
+      body: 'Your kettle ships today.',
+      replyLanguage: 'es',
+      lastSeenMessageId: await firstMessageId(ticket.ticketId),
+    })
+    expect(response.status).toBe(302)
+    expect(response.headers.get('location')).toContain('ai-error=email-limit')
+    // Neither the reply nor the note: only the customer's first message.
+    expect(await getDb().select().from(messages).where(eq(messages.ticketId, ticket.ticketId))).toHaveLength(
+      1,
     )
   })
 

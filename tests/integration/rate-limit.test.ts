@@ -92,6 +92,34 @@ describe('takeSlot', () => {
     expect((await counters(key))[0].hits).toBe(22)
   })
 
+  it('takes several slots per caller, all or none: a parallel mix never passes max, and a smaller take fits after a bigger one is refused', async () => {
+    const key = uniqueKey()
+    const limit = { max: 20, windowMs: 10 * MINUTE }
+    // 30 callers wanting 1, 2 or 3 slots at once (60 in all), coalesced in one process.
+    const wants = Array.from({ length: 30 }, (_, i) => 1 + (i % 3))
+    const slots = await Promise.all(wants.map((count) => takeSlot(key, limit, count)))
+    const granted = wants.filter((_, i) => slots[i]!.allowed).reduce((a, b) => a + b, 0)
+    expect(granted).toBeLessThanOrEqual(20)
+    expect((await counters(key))[0]!.hits).toBe(granted)
+    // 18 of 20 taken: 3 at once is refused, 2 still fit (the one behind them waits and is refused).
+    await clearSlots(key)
+    expect((await takeSlot(key, limit, 18)).allowed).toBe(true)
+    const [three, two, one] = await Promise.all([
+      takeSlot(key, limit, 3),
+      takeSlot(key, limit, 2),
+      takeSlot(key, limit, 1),
+    ])
+    expect([three!.allowed, two!.allowed, one!.allowed]).toEqual([false, true, false])
+    expect(two!.remaining).toBe(0)
+    expect((await counters(key))[0]!.hits).toBe(20)
+    // Part of a take given back, then the rest, never more than was taken.
+    await two!.release(1)
+    expect((await counters(key))[0]!.hits).toBe(19)
+    await two!.release()
+    await two!.release()
+    expect((await counters(key))[0]!.hits).toBe(18)
+  })
+
   it('counts down remaining, then refuses with a reset time in the next window', async () => {
     const key = uniqueKey()
     const limit = { max: 3, windowMs: 10 * MINUTE }

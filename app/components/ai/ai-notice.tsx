@@ -9,6 +9,8 @@ const MESSAGE: Record<string, string> = {
   'rate-limited': AI_MESSAGES.rateLimited,
   'daily-limit': AI_MESSAGES.dailyLimit,
   collision: 'Not sent: someone wrote on this ticket meanwhile. Read the new message, then send again.',
+  'email-limit':
+    'Not sent: this workspace reached its limit of customer emails for the hour. Try again later; your reply is kept.',
   empty: 'Write something first',
   'too-short': 'Summaries start at 5 messages',
 }

@@ -1,0 +1,96 @@
+import { env } from '#app/env.server.ts'
+import { secondsUntilReset, takeSlot, type Limit } from './rate-limit.server.ts'
+
+/**
+ * Emails to customers, per workspace per hour, counted by recipient (the customer, each CC and
+ * each BCC of a reply). Agents choose these addresses, so without a limit anyone who signs up is
+ * a mail relay with our domain's reputation: open a ticket for any address, reply, repeat. The
+ * limit is smaller while no owner of the workspace has verified their email address.
+ *
+ * What counts: agent replies from every path (the ticket page, "Send in <language>", the API's
+ * createMessage, MCP's send_reply), reserved before their transaction. Not counted: notes, emails
+ * to members (notifications, invitations: limited on their own), the public support form's
+ * confirmation (per client address and email, app/domain/support.server.ts), automatic
+ * acknowledgements (per sender), and Retry of a failed email (the same email, counted once).
+ */
+export const OUTBOUND_EMAIL_WINDOW_MS = 60 * 60 * 1000
+
+export function outboundEmailLimit(verifiedOwner: boolean): Limit {
+  const { outboundEmailsPerHour, outboundEmailsPerHourUnverified } = env().limits
+  return {
+    max: verifiedOwner ? outboundEmailsPerHour : outboundEmailsPerHourUnverified,
+    windowMs: OUTBOUND_EMAIL_WINDOW_MS,
+  }
+}
+
+/** Refused: the workspace's hourly customer emails are used up; nothing was written or sent. */
+export type OutboundLimited = {
+  kind: 'email-limit'
+  max: number
+  verifiedOwner: boolean
+  retryAfterSeconds: number
+}
+
+/** A send found more recipients under its locks than were reserved; it wrote nothing. */
+export type Recount = { kind: 'recount'; recipients: number }
+
+function isRecount(value: unknown): value is Recount {
+  return typeof value === 'object' && value !== null && (value as Recount).kind === 'recount'
+}
+
+/**
+ * Reserves `recipients` of the workspace's hourly customer-email slots, then runs `send` (its
+ * transaction), which is told how many it may email. The slots are taken in one statement before
+ * the transaction (takeSlot: parallel requests on any instance can never take more than the
+ * limit), and what `send` did not email (`emailed` of its outcome) is given back after it: all of
+ * them when it wrote nothing or threw.
+ *
+ * `send` answers a Recount without writing when, under its locks, it finds more recipients
+ * than were reserved (the ticket's CC list changed since the estimate): the slots are given back,
+ * that many are reserved, and it runs again.
+ */
+export async function withinOutboundLimit<T>(
+  workspaceId: string,
+  estimate: { recipients: number; verifiedOwner: boolean },
+  send: (reserved: number) => Promise<T | Recount>,
+  emailedBy: (outcome: T) => number,
+): Promise<T | OutboundLimited> {
+  const limit = outboundEmailLimit(estimate.verifiedOwner)
+  const key = `outbound-email:${workspaceId}`
+  let reserved = Math.max(1, estimate.recipients)
+  for (;;) {
+    const slot = await takeSlot(key, limit, reserved)
+    if (!slot.allowed) {
+      return {
+        kind: 'email-limit',
+        max: limit.max,
+        verifiedOwner: estimate.verifiedOwner,
+        retryAfterSeconds: Math.max(1, secondsUntilReset(slot)),
+      }
+    }
+    const taken = reserved
+    let emailed = 0
+    let recount: number | undefined
+    try {
+      const sent = await send(taken)
+      if (isRecount(sent)) recount = sent.recipients
+      else {
+        emailed = Math.min(taken, emailedBy(sent as T))
+        return sent as T
+      }
+    } finally {
+      // What was not emailed: all of it when nothing was written, when it threw, or to recount.
+      if (emailed < taken) await slot.release(taken - emailed)
+    }
+    reserved = recount!
+  }
+}
+
+/** What a refused send tells the agent, next to what they wrote. */
+export function outboundLimitMessage(limited: OutboundLimited) {
+  const minutes = Math.max(1, Math.ceil(limited.retryAfterSeconds / 60))
+  const until = limited.verifiedOwner
+    ? ''
+    : ' (the limit until an owner of the workspace verifies their email address)'
+  return `Not sent: this workspace emailed ${limited.max} customer addresses in the last hour${until}. Try again in ${minutes} min; your reply is kept.`
+}

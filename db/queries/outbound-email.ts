@@ -1,0 +1,31 @@
+import { sql } from 'drizzle-orm'
+import type { DbOrTx } from '../client.ts'
+
+/**
+ * What the outbound email limit needs before a reply's transaction, in one statement: whether an
+ * owner of the workspace has verified their email address (the limit then is the larger one),
+ * and the ticket's customer address and CC list (how many recipients a reply-all would email;
+ * the reply counts them again under its lock). `contactEmail` is null when no such ticket exists.
+ */
+export async function outboundReplyPreview(
+  db: DbOrTx,
+  { workspaceId, number }: { workspaceId: string; number: number },
+) {
+  const result = await db.execute<{
+    verifiedOwner: boolean
+    contactEmail: string | null
+    cc: string[] | null
+  }>(sql`
+    select
+      exists (
+        select 1 from memberships m join users u on u.id = m.user_id
+        where m.workspace_id = ${workspaceId}::uuid and m.role = 'owner' and u.email_verified_at is not null
+      ) as "verifiedOwner",
+      c.email as "contactEmail", t.cc
+    from (select 1) one
+    left join tickets t on t.workspace_id = ${workspaceId}::uuid and t.number = ${number}::int
+    left join contacts c on c.id = t.contact_id
+  `)
+  const row = result.rows[0]!
+  return { verifiedOwner: row.verifiedOwner, contactEmail: row.contactEmail, cc: row.cc ?? [] }
+}
