@@ -95,6 +95,8 @@ const EnvSchema = z.object({
   // docs/security.md#outbound-email-limits), and while no owner of it has verified their email.
   OUTBOUND_EMAILS_PER_HOUR: positiveCount('OUTBOUND_EMAILS_PER_HOUR').default(1_000),
   OUTBOUND_EMAILS_PER_HOUR_UNVERIFIED: positiveCount('OUTBOUND_EMAILS_PER_HOUR_UNVERIFIED').default(50),
+  // Workspaces one person may create per 24 hours (besides the one created with their account).
+  WORKSPACES_PER_USER_PER_DAY: positiveCount('WORKSPACES_PER_USER_PER_DAY').default(5),
   // Open connections one client address may hold (app/http/connection-guard.server.ts); 0: no cap.
   MAX_CONNECTIONS_PER_ADDRESS: z.coerce
     .number({ error: 'MAX_CONNECTIONS_PER_ADDRESS must be a number' })
@@ -158,10 +160,11 @@ export type AppEnv = {
   webhooks: { allowHttp: boolean; allowedHosts: string[] }
   /** Requests per minute per API token. */
   apiRateLimitPerMinute: number
-  /** Abuse limits (app/domain/outbound-email-limit.server.ts). */
+  /** Abuse limits (app/domain/outbound-email-limit.server.ts, workspaces.server.ts). */
   limits: {
     outboundEmailsPerHour: number
     outboundEmailsPerHourUnverified: number
+    workspacesPerUserPerDay: number
   }
   /** Client connections (app/http/connection-guard.server.ts). */
   http: { maxConnectionsPerAddress: number; headersTimeoutMs: number }
@@ -260,6 +263,7 @@ export function parseEnv(source: NodeJS.ProcessEnv): AppEnv {
     limits: {
       outboundEmailsPerHour: e.OUTBOUND_EMAILS_PER_HOUR,
       outboundEmailsPerHourUnverified: e.OUTBOUND_EMAILS_PER_HOUR_UNVERIFIED,
+      workspacesPerUserPerDay: e.WORKSPACES_PER_USER_PER_DAY,
     },
     http: {
       maxConnectionsPerAddress: e.MAX_CONNECTIONS_PER_ADDRESS,

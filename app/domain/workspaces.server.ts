@@ -15,6 +15,8 @@ import { canAssignRole } from '#app/utils/roles.ts'
 import { createWorkspaceFor } from './accounts.server.ts'
 import { recordAudit } from './audit.server.ts'
 import { forbidden, isUniqueViolation, notFound } from './errors.server.ts'
+import { secondsUntilReset, takeSlot, type Limit } from './rate-limit.server.ts'
+import { env } from '#app/env.server.ts'
 
 export type Member = {
   userId: string
@@ -24,13 +26,45 @@ export type Member = {
   workspaceName: string
 }
 
-export async function createWorkspace(userId: string, name: string, slug: string) {
+/**
+ * New workspaces per person (besides the one their signup made), per 24 hours: each is a fresh
+ * outbound email allowance and a fresh set of invitations (both limited per workspace or per
+ * inviter), so without a limit one account could make any number (WORKSPACES_PER_USER_PER_DAY).
+ */
+export function workspaceCreationLimit(): Limit {
+  return { max: env().limits.workspacesPerUserPerDay, windowMs: 24 * 60 * 60 * 1000 }
+}
+
+export type CreateWorkspaceOutcome =
+  | { kind: 'created'; slug: string; workspaceId: string }
+  | { kind: 'slug-taken' }
+  | { kind: 'too-many'; max: number; retryAfterSeconds: number }
+
+/**
+ * A workspace the user creates (Create a workspace), with them as its owner. Its slot is taken
+ * before the transaction (parallel requests cannot pass the limit) and given back when no
+ * workspace was made (a slug taken, an error).
+ */
+export async function createWorkspace(
+  userId: string,
+  name: string,
+  slug: string,
+): Promise<CreateWorkspaceOutcome> {
+  const limit = workspaceCreationLimit()
+  const slot = await takeSlot(`workspace-new:${userId}`, limit)
+  if (!slot.allowed) {
+    return { kind: 'too-many', max: limit.max, retryAfterSeconds: Math.max(1, secondsUntilReset(slot)) }
+  }
+  let created = false
   try {
     const workspaceId = await getDb().transaction((tx) => createWorkspaceFor(tx, userId, name, slug))
-    return { kind: 'created' as const, slug, workspaceId }
+    created = true
+    return { kind: 'created', slug, workspaceId }
   } catch (error) {
-    if (isUniqueViolation(error, 'workspaces_slug_unique')) return { kind: 'slug-taken' as const }
+    if (isUniqueViolation(error, 'workspaces_slug_unique')) return { kind: 'slug-taken' }
     throw error
+  } finally {
+    if (!created) await slot.release()
   }
 }
 

@@ -37,6 +37,14 @@ export async function action({ request, context }: ActionFunctionArgs) {
       { status: 400 },
     )
   }
+  if (outcome.kind === 'too-many') {
+    const hours = Math.ceil(outcome.retryAfterSeconds / 3600)
+    const message = `You created ${outcome.max} workspaces in the last 24 hours. Try again in ${hours === 1 ? 'an hour' : `${hours} hours`}.`
+    return data(
+      { result: submission.reply({ fieldErrors: { name: [message] } }) },
+      { status: 429, headers: { 'retry-after': String(outcome.retryAfterSeconds) } },
+    )
+  }
   context.realtime.joinWorkspace(user.id, outcome.workspaceId)
   return redirect(`/w/${outcome.slug}`)
 }

@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
 import { memberships, workspaces } from '#db/schema.ts'
 import * as newWorkspaceRoute from '#app/routes/workspaces.new.tsx'
+import { workspaceCreationLimit } from '#app/domain/workspaces.server.ts'
 import { createUser, createWorkspace, signIn } from '#tests/helpers/factories.ts'
 import { rowCounts } from '#tests/helpers/db-reads.ts'
 import { callAction } from '#tests/helpers/routes.ts'
@@ -64,5 +65,51 @@ describe('new workspace', () => {
     expect(result.data.result.error).toEqual({ slug: ['/w/taken-here is taken; choose another URL'] })
     expect(result.data.result.initialValue.name).toBe('Taken Here')
     expect(await rowCounts(watched)).toEqual(before)
+  })
+
+  const LIMIT = workspaceCreationLimit().max
+
+  it(`creates at most ${LIMIT} workspaces a day per person, exactly, under a parallel burst; the rest are 429 on the name with the form kept`, async () => {
+    const user = await createUser()
+    const own = (await signIn(user.id)).cookie
+    const postAs = (form: Record<string, string>) =>
+      callAction(newWorkspaceRoute, '/workspaces/new', form, { cookie: own })
+    // A refusal for a taken URL makes no workspace and uses none of the day's.
+    await createWorkspace({ slug: `taken-${user.id.slice(-8)}` })
+    for (let i = 0; i < 2; i++) {
+      expect((await postAs({ name: 'Taken', slug: `taken-${user.id.slice(-8)}` })).status).toBe(400)
+    }
+    const before = await rowCounts(watched)
+    const burst = LIMIT + 3
+    const results = await Promise.all(
+      Array.from({ length: burst }, (_, i) =>
+        postAs({ name: `Spam ${i}`, slug: `spam-${i}-${user.id.slice(-8)}` }),
+      ),
+    )
+    expect(results.filter((r) => r.status === 302)).toHaveLength(LIMIT)
+    const refused = results.filter((r) => r.status === 429)
+    expect(refused).toHaveLength(3)
+    // When a slot frees up depends on where in the day the burst fell (a sliding estimate).
+    expect(refused[0]!.data.result.error).toEqual({
+      name: [
+        expect.stringMatching(
+          new RegExp(
+            `^You created ${LIMIT} workspaces in the last 24 hours\\. Try again in (an hour|\\d+ hours)\\.$`,
+          ),
+        ),
+      ],
+    })
+    expect(refused[0]!.data.result.initialValue.name).toMatch(/^Spam \d+$/)
+    expect(refused[0]!.data.result.initialValue.slug).toMatch(/^spam-\d+-/)
+    expect(Number(refused[0]!.headers.get('retry-after'))).toBeGreaterThan(0)
+    const owned = await getDb()
+      .select({ id: memberships.id })
+      .from(memberships)
+      .where(eq(memberships.userId, user.id))
+    expect(owned).toHaveLength(LIMIT)
+    const after = await rowCounts(watched)
+    expect(after.workspaces - before.workspaces).toBe(LIMIT)
+    // Another person is not limited by this one's workspaces.
+    expect((await post({ name: 'Someone else', slug: `else-${user.id.slice(-8)}` })).status).toBe(302)
   })
 })
