@@ -5,7 +5,6 @@ import type { TicketEvent } from '#app/realtime/events.ts'
 import { customerReply, findTicketByCustomerToken } from './messages.server.ts'
 import { takeSlot, type Limit } from './rate-limit.server.ts'
 import type { StoredFile } from './tickets.server.ts'
-import { hashToken } from './tokens.server.ts'
 
 /** What a customer sees and does through their private link (/support/t/<token>): one ticket only. */
 
@@ -79,12 +78,13 @@ export type CustomerReplyOutcome = { kind: 'sent'; events: TicketEvent[] } | { k
 /** The customer's reply through the link; reopens a pending, resolved or closed ticket. */
 export async function replyThroughLink(
   ticket: CustomerTicket,
-  token: string,
   body: string,
   files: StoredFile[],
 ): Promise<CustomerReplyOutcome> {
   // Reserved before the reply is written (atomic: a burst cannot overshoot); given back if it fails.
-  const slot = await takeSlot(`support:reply:${hashToken(token)}`, CUSTOMER_REPLY_LIMIT)
+  // Per ticket, not per link: every email we send the customer carries a new link and the earlier
+  // ones keep working, so counted per link a customer with three links posted 60.
+  const slot = await takeSlot(`support:reply:${ticket.ticketId}`, CUSTOMER_REPLY_LIMIT)
   if (!slot.allowed) return { kind: 'limited' }
   try {
     // A double click, or a browser sending the form again, posts the same reply twice.

@@ -58,7 +58,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
       { status: 400 },
     )
   }
-  const outcome = await replyThroughLink(ticket, params.token!, submission.value.message, upload.files)
+  const outcome = await replyThroughLink(ticket, submission.value.message, upload.files)
   if (outcome.kind === 'limited') {
     return data(
       {

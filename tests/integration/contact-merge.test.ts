@@ -63,7 +63,7 @@ describe('merging two contacts', () => {
     expect((await merge(agent, keepId, otherId)).status).toBe(302)
     expect(await contactExists(otherId)).toBe(false)
 
-    const outcome = await replyThroughLink(seen!, token, 'Written as the merge happened', [])
+    const outcome = await replyThroughLink(seen!, 'Written as the merge happened', [])
     expect(outcome.kind).toBe('sent')
     const [written] = await getDb()
       .select({ author: messages.authorContactId })

@@ -5,7 +5,7 @@ import { getDb } from '#db/client.ts'
 import { attachments, customerLinks, messages, tickets } from '#db/schema.ts'
 import { replyToTicket } from '#app/domain/messages.server.ts'
 import { updateTickets } from '#app/domain/tickets.server.ts'
-import { hashToken } from '#app/domain/tokens.server.ts'
+import { hashToken, newToken } from '#app/domain/tokens.server.ts'
 import { storeStream } from '#app/integrations/storage.server.ts'
 import { startQueue } from '#app/jobs/queue.server.ts'
 import * as filesRoute from '#app/routes/support.t.$token.files.$id.tsx'
@@ -144,6 +144,36 @@ describe('the private link', () => {
     expect(refused.calls.published).toEqual([])
     // The ticket's first message plus the 20 replies that got a slot.
     expect(await messageCount(ticket.ticketId)).toBe(21)
+  })
+
+  it('counts the 20 per ticket: the links of its other emails share them', async () => {
+    // Every email we send the customer (the confirmation, each agent reply) carries a new link,
+    // and earlier links keep working: counted per link, three links were 60 replies.
+    const member = await createMember()
+    const ticket = await ticketWithLink(member)
+    const tokens = [ticket.token]
+    for (let i = 0; i < 2; i++) {
+      const token = newToken()
+      await getDb()
+        .insert(customerLinks)
+        .values({
+          workspaceId: member.workspace.id,
+          ticketId: ticket.ticketId,
+          tokenHash: hashToken(token),
+          expiresAt: new Date(Date.now() + 60 * 60 * 1000),
+        })
+      tokens.push(token)
+    }
+    const results = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => reply(tokens[i % 3]!, { message: `Flood ${i}` })),
+    )
+    const statuses = results.map(({ result }) => result.status)
+    expect(statuses.filter((s) => s === 302)).toHaveLength(20)
+    expect(statuses.filter((s) => s === 429)).toHaveLength(40)
+    expect(await messageCount(ticket.ticketId)).toBe(21)
+    // Another ticket has its own 20.
+    const other = await ticketWithLink(member)
+    expect((await reply(other.token, { message: 'Mine' })).result.status).toBe(302)
   })
 
   it('is a 404 once the link has expired', async () => {
