@@ -25,8 +25,16 @@ import { lockedActorRole, type Member } from './workspaces.server.ts'
 
 export const INVITE_TTL_MS = 7 * 24 * 60 * 60 * 1000
 
-/** "Resend" on the members page: per invitation. */
-export const INVITE_RESEND_LIMIT: Limit = { max: 3, windowMs: 60 * 60 * 1000 }
+/**
+ * Invitation emails to one address from one workspace: the first and 3 more an hour, however they
+ * are sent again (Resend, inviting the address again, revoking and inviting it anew). Counted per
+ * invitation before, inviting a pending address at once (30 in parallel: 30 emails) and revoking
+ * and inviting again (5 rounds: 20 emails) passed it.
+ */
+export const INVITE_ADDRESS_LIMIT: Limit = { max: 4, windowMs: 60 * 60 * 1000 }
+
+const addressKey = (workspaceId: string, email: string) =>
+  `invite-address:${workspaceId}:${email.trim().toLowerCase()}`
 
 /**
  * New invitations, per inviter across all their workspaces: each one emails an address the
@@ -39,6 +47,7 @@ export type InviteOutcome =
   | { kind: 'invited'; token: string }
   | { kind: 'renewed'; token: string }
   | { kind: 'already-member'; email: string }
+  /** The address got INVITE_ADDRESS_LIMIT invitation emails from this workspace in the last hour. */
   | { kind: 'rate-limited' }
   | { kind: 'too-many-new' }
 
@@ -48,18 +57,23 @@ export type InviteOutcome =
  *
  * One pending invitation per address: inviting an address (any case) that already has one, used
  * or expired, is a resend of that one (a new link, 7 more days, the role now asked for; the
- * previous link stops working) under the same INVITE_RESEND_LIMIT. An address that is already a
+ * previous link stops working), within the same INVITE_ADDRESS_LIMIT. An address that is already a
  * member's is refused. Invitations to one address are serialized, so two admins inviting at once
  * make one.
  */
 export async function inviteMember(actor: Member, email: string, role: Role): Promise<InviteOutcome> {
   if (!canAssignRole(actor.role, role)) throw forbidden('Only an owner can invite another owner')
   const address = { workspaceId: actor.workspaceId, email }
+  // Every email to the address takes its slot, a renewal too (also one that finds the pending
+  // invitation only inside the lock); a new invitation also takes the inviter's.
+  const addressSlot = await takeSlot(addressKey(actor.workspaceId, email), INVITE_ADDRESS_LIMIT)
+  if (!addressSlot.allowed) return { kind: 'rate-limited' }
   const pending = await lockOpenInvitationByEmail(getDb(), address)
-  const slot = pending
-    ? await takeSlot(`invite-resend:${pending.id}`, INVITE_RESEND_LIMIT)
-    : await takeSlot(`invite-new:${actor.userId}`, INVITE_NEW_LIMIT)
-  if (!slot.allowed) return { kind: pending ? 'rate-limited' : 'too-many-new' }
+  const newSlot = pending ? undefined : await takeSlot(`invite-new:${actor.userId}`, INVITE_NEW_LIMIT)
+  if (newSlot && !newSlot.allowed) {
+    await addressSlot.release()
+    return { kind: 'too-many-new' }
+  }
   const token = newToken()
   let outcome: InviteOutcome | undefined
   try {
@@ -97,9 +111,13 @@ export async function inviteMember(actor: Member, email: string, role: Role): Pr
     })
     return outcome
   } finally {
-    // A slot counts only what happened: a resend for the resend slot, a new invitation for the
-    // other (an address that turned out to have one, or to be a member's, gives it back).
-    if (outcome?.kind !== (pending ? 'renewed' : 'invited')) await slot.release()
+    // A slot counts only what happened: an email for the address's, a new invitation for the
+    // inviter's (an address that turned out to have one, or to be a member's, gives it back).
+    const emailed = outcome?.kind === 'invited' || outcome?.kind === 'renewed'
+    await Promise.all([
+      emailed ? undefined : addressSlot.release(),
+      outcome?.kind === 'invited' ? undefined : newSlot?.release(),
+    ])
   }
 }
 
@@ -108,13 +126,16 @@ export type ResendInvitationOutcome =
 
 /**
  * Emails a pending invitation again with a fresh link (7 more days; the previous link, copied or
- * emailed, stops working). At most INVITE_RESEND_LIMIT per invitation. Same role rule as revoking.
+ * emailed, stops working), within INVITE_ADDRESS_LIMIT for its address. Same role rule as revoking.
  */
 export async function resendInvitation(
   actor: Member,
   invitationId: string,
 ): Promise<ResendInvitationOutcome> {
-  const slot = await takeSlot(`invite-resend:${invitationId}`, INVITE_RESEND_LIMIT)
+  // Its address, for the slot (the transaction reads it again under the lock).
+  const open = await lockOpenInvitation(getDb(), { workspaceId: actor.workspaceId, id: invitationId })
+  if (!open) throw notFound('No such invitation')
+  const slot = await takeSlot(addressKey(actor.workspaceId, open.email), INVITE_ADDRESS_LIMIT)
   if (!slot.allowed) return { kind: 'rate-limited' }
   const token = newToken()
   try {

@@ -13,7 +13,7 @@ import { env } from '#app/env.server.ts'
 import { requireMember } from '#app/http/auth.server.ts'
 import {
   INVITE_NEW_LIMIT,
-  INVITE_RESEND_LIMIT,
+  INVITE_ADDRESS_LIMIT,
   inviteMember,
   resendInvitation,
   revokeInvitation,
@@ -78,7 +78,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
             ? `${outcome.email} is already a member of this workspace.`
             : outcome.kind === 'too-many-new'
               ? `You sent ${INVITE_NEW_LIMIT.max} new invitations in the last hour. Try again later.`
-              : `${input.email} has a pending invitation that was sent ${INVITE_RESEND_LIMIT.max} times in the last hour. Try again later.`
+              : `${input.email} was sent ${INVITE_ADDRESS_LIMIT.max} invitation emails from this workspace in the last hour. Try again later.`
         return data(
           { result: submission.reply({ fieldErrors: { email: [message] } }), inviteLink: null, notice: null },
           { status: outcome.kind === 'already-member' ? 400 : 429 },
@@ -99,7 +99,9 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
         return data(
           {
             result: submission.reply({
-              formErrors: ['This invitation was sent 3 times in the last hour. Try again later.'],
+              formErrors: [
+                `This address was sent ${INVITE_ADDRESS_LIMIT.max} invitation emails from this workspace in the last hour. Try again later.`,
+              ],
             }),
             inviteLink: null,
             notice: null,

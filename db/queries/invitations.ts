@@ -31,7 +31,7 @@ export async function lockOpenInvitation(
   { workspaceId, id }: { workspaceId: string; id: string },
 ) {
   const [row] = await db
-    .select({ role: invitations.role })
+    .select({ role: invitations.role, email: invitations.email })
     .from(invitations)
     .where(isOpen(workspaceId, id))
     .for('update')
