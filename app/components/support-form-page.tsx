@@ -9,7 +9,10 @@ import { useIsPending } from '#app/utils/use-pending.ts'
 import { AttachmentsField, SupportErrorBoundary, SupportShell } from './support-shell.tsx'
 
 /** What the support routes' loader returns (app/routes/support-form.server.ts). */
-export type SupportFormPageData = { workspaceName: string; sent: { number: number | null } | null }
+export type SupportFormPageData = {
+  workspaceName: string
+  sent: { number: number | null; emailed: boolean } | null
+}
 
 /** The page's title: "Contact Acme support", and "Contact Acme Support" for a name that says it already. */
 export function supportPageTitle(workspaceName: string) {
@@ -37,8 +40,9 @@ export function SupportFormPage({
           <h1 className="text-xl font-semibold">We received your request</h1>
           <p className="mt-3 text-slate-600 dark:text-slate-400">
             {sent.number ? `Your request is ticket #${sent.number}. ` : null}
-            Check your email: we sent you a confirmation with a private link where you can follow the
-            conversation and reply.
+            {sent.emailed
+              ? 'Check your email: we sent you a confirmation with a private link where you can follow the conversation and reply.'
+              : 'We could not email you a confirmation right now; our answer will come to your email address.'}
           </p>
           <p className="mt-6">
             <Link className="text-sm text-indigo-600 underline dark:text-indigo-400" to={pathname}>

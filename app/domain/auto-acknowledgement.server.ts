@@ -3,6 +3,7 @@ import { hasRecentEmailTo } from '#db/queries/emails.ts'
 import { queueEmail } from './email.server.ts'
 import { renderAutoAcknowledgement } from './email-templates.server.ts'
 import { takeSlot } from './rate-limit.server.ts'
+import { reserveAutomaticEmail } from './outbound-email-limit.server.ts'
 
 export const AUTO_ACK_WINDOW_MS = 60 * 60 * 1000
 
@@ -58,6 +59,13 @@ export async function sendAutoAcknowledgement(
     since: new Date(Date.now() - AUTO_ACK_WINDOW_MS),
   })
   if (recent) return { kind: 'rate-limited' }
+  // The workspace writes the text and anyone can forge the sender: without a budget per
+  // workspace, forged senders made it a relay (docs/security.md#outbound-email-limits…).
+  const budget = await reserveAutomaticEmail(tx, input.workspaceId)
+  if (!budget.allowed) {
+    await slot.release()
+    return { kind: 'rate-limited' }
+  }
   const rendered = await renderAutoAcknowledgement({
     subject: input.ticket.subject,
     number: input.ticket.number,

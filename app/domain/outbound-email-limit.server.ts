@@ -1,5 +1,7 @@
+import type { DbOrTx } from '#db/client.ts'
+import { workspaceHasVerifiedOwner } from '#db/queries/outbound-email.ts'
 import { env } from '#app/env.server.ts'
-import { secondsUntilReset, takeSlot, type Limit } from './rate-limit.server.ts'
+import { secondsUntilReset, takeSlot, type Limit, type Slot } from './rate-limit.server.ts'
 
 /**
  * Emails to customers, per workspace per hour, counted by recipient (the customer, each CC and
@@ -8,10 +10,12 @@ import { secondsUntilReset, takeSlot, type Limit } from './rate-limit.server.ts'
  * limit is smaller while no owner of the workspace has verified their email address.
  *
  * What counts: agent replies from every path (the ticket page, "Send in <language>", the API's
- * createMessage, MCP's send_reply), reserved before their transaction. Not counted: notes, emails
- * to members (notifications, invitations: limited on their own), the public support form's
- * confirmation (per client address and email, app/domain/support.server.ts), automatic
- * acknowledgements (per sender), and Retry of a failed email (the same email, counted once).
+ * createMessage, MCP's send_reply), reserved before their transaction. Automatic emails to an
+ * address someone outside typed or forged (the support form's confirmation, the auto
+ * acknowledgement of inbound email, whose text the workspace writes) have a budget of the same
+ * size of their own (reserveAutomaticEmail), so strangers cannot use up the team's replies. Not
+ * counted: notes, emails to members (notifications, invitations: limited on their own), and Retry
+ * of a failed email (the same email, counted once).
  */
 export const OUTBOUND_EMAIL_WINDOW_MS = 60 * 60 * 1000
 
@@ -93,4 +97,14 @@ export function outboundLimitMessage(limited: OutboundLimited) {
     ? ''
     : ' (the limit until an owner of the workspace verifies their email address)'
   return `Not sent: this workspace emailed ${limited.max} customer addresses in the last hour${until}. Try again in ${minutes} min; your reply is kept.`
+}
+
+/**
+ * One automatic email to an outside address (a support-form confirmation, an auto acknowledgement):
+ * the workspace's hourly budget for them, as large as its reply limit. Refused: send none (the
+ * ticket is filed all the same). `db` reads whether an owner is verified (a caller's transaction).
+ */
+export async function reserveAutomaticEmail(db: DbOrTx, workspaceId: string): Promise<Slot> {
+  const verified = await workspaceHasVerifiedOwner(db, { workspaceId })
+  return takeSlot(`outbound-auto:${workspaceId}`, outboundEmailLimit(verified))
 }

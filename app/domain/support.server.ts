@@ -6,6 +6,7 @@ import type { TicketEvent } from '#app/realtime/events.ts'
 import type { SupportRequest } from '#app/utils/support-schemas.ts'
 import { REPEAT_WITHIN_SECONDS } from './customer-portal.server.ts'
 import { takeSlot, type Limit } from './rate-limit.server.ts'
+import { reserveAutomaticEmail } from './outbound-email-limit.server.ts'
 import { createTicket, type StoredFile } from './tickets.server.ts'
 
 /** Five tickets per ten minutes from one address, and the same for one email address. */
@@ -45,7 +46,8 @@ const limiterKeys = (clientIp: string, email: string) => [
 ]
 
 export type SupportRequestOutcome =
-  | { kind: 'created'; number: number; events: TicketEvent[] }
+  /** `emailed`: false when the workspace's automatic emails for the hour were used up. */
+  | { kind: 'created'; number: number; events: TicketEvent[]; emailed: boolean }
   | { kind: 'limited' }
   | { kind: 'unknown-mailbox' }
 
@@ -84,9 +86,12 @@ export async function submitSupportRequest(
     // A copy of a post that made its ticket (a burst of resends took the slots before the first
     // was seen to be a copy) is answered as that post was; only a new request is refused.
     const repeated = await getDb().transaction(findRepeated)
-    if (repeated) return { kind: 'created', number: repeated.number, events: [] }
+    if (repeated) return { kind: 'created', number: repeated.number, events: [], emailed: true }
     return { kind: 'limited' }
   }
+  // The confirmation goes to whatever address was typed, from our domain: within the workspace's
+  // budget of automatic emails (outbound-email-limit.server.ts); past it the ticket is made without.
+  const confirmation = await reserveAutomaticEmail(getDb(), target.workspace.id)
   let outcome
   try {
     outcome = await getDb().transaction(async (tx) => {
@@ -102,23 +107,23 @@ export async function submitSupportRequest(
           body: input.message,
           channel: 'web',
           files,
-          sendConfirmation: true,
+          sendConfirmation: confirmation.allowed,
         },
         tx,
       )
     })
   } catch (error) {
-    await releaseSlots()
+    await Promise.all([releaseSlots(), confirmation.release()])
     throw error
   }
   if (outcome.kind === 'repeated') {
     // Answered as the first post was: the same ticket's confirmation; it counts once.
-    await releaseSlots()
-    return { kind: 'created', number: outcome.number, events: [] }
+    await Promise.all([releaseSlots(), confirmation.release()])
+    return { kind: 'created', number: outcome.number, events: [], emailed: true }
   }
   if (outcome.kind !== 'created') {
-    await releaseSlots()
+    await Promise.all([releaseSlots(), confirmation.release()])
     return outcome
   }
-  return { kind: 'created', number: outcome.number, events: outcome.events }
+  return { kind: 'created', number: outcome.number, events: outcome.events, emailed: confirmation.allowed }
 }

@@ -15,11 +15,16 @@ async function requireTarget(slug: string | undefined, mailboxKey: string | unde
 
 export async function supportFormLoader({ request, params }: LoaderFunctionArgs) {
   const target = await requireTarget(params.slug, params.mailbox)
-  const sent = new URL(request.url).searchParams.get('sent')
+  const query = new URL(request.url).searchParams
+  const sent = query.get('sent')
   return {
     workspaceName: target.workspace.name,
-    // After the redirect: the confirmation, with the ticket number when we have one.
-    sent: sent === null ? null : { number: /^[1-9]\d{0,8}$/.test(sent) ? Number(sent) : null },
+    // After the redirect: the confirmation, with the ticket number when we have one, and whether
+    // it was emailed (not when the workspace's automatic emails for the hour were used up).
+    sent:
+      sent === null
+        ? null
+        : { number: /^[1-9]\d{0,8}$/.test(sent) ? Number(sent) : null, emailed: !query.has('unconfirmed') },
   }
 }
 
@@ -56,5 +61,5 @@ export async function supportFormAction({ request, params, context }: ActionFunc
   }
   if (outcome.kind === 'unknown-mailbox') throw notFound()
   context.realtime.publish(outcome.events)
-  return redirect(`${path}?sent=${outcome.number}`)
+  return redirect(`${path}?sent=${outcome.number}${outcome.emailed ? '' : '&unconfirmed'}`)
 }

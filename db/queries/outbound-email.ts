@@ -1,6 +1,19 @@
 import { sql } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
 
+/** Whether an owner of the workspace has verified their email address (the larger limit applies). */
+const verifiedOwner = (workspaceId: string) => sql`exists (
+  select 1 from memberships m join users u on u.id = m.user_id
+  where m.workspace_id = ${workspaceId}::uuid and m.role = 'owner' and u.email_verified_at is not null
+)`
+
+export async function workspaceHasVerifiedOwner(db: DbOrTx, { workspaceId }: { workspaceId: string }) {
+  const result = await db.execute<{ verified: boolean }>(
+    sql`select ${verifiedOwner(workspaceId)} as verified`,
+  )
+  return result.rows[0]!.verified
+}
+
 /**
  * What the outbound email limit needs before a reply's transaction, in one statement: whether an
  * owner of the workspace has verified their email address (the limit then is the larger one),
@@ -16,11 +29,7 @@ export async function outboundReplyPreview(
     contactEmail: string | null
     cc: string[] | null
   }>(sql`
-    select
-      exists (
-        select 1 from memberships m join users u on u.id = m.user_id
-        where m.workspace_id = ${workspaceId}::uuid and m.role = 'owner' and u.email_verified_at is not null
-      ) as "verifiedOwner",
+    select ${verifiedOwner(workspaceId)} as "verifiedOwner",
       c.email as "contactEmail", t.cc
     from (select 1) one
     left join tickets t on t.workspace_id = ${workspaceId}::uuid and t.number = ${number}::int

@@ -1,9 +1,10 @@
-import { eq, sql } from 'drizzle-orm'
+import { and, eq, sql } from 'drizzle-orm'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
 import { getMailbox } from '#db/queries/mailboxes.ts'
 import { emails, mailboxes } from '#db/schema.ts'
 import { sendAutoAcknowledgement } from '#app/domain/auto-acknowledgement.server.ts'
+import { outboundEmailLimit } from '#app/domain/outbound-email-limit.server.ts'
 import { startQueue } from '#app/jobs/queue.server.ts'
 import * as mailboxesRoute from '#app/routes/w.$slug.settings.mailboxes.tsx'
 import { createMember, createTicketFor } from '#tests/helpers/factories.ts'
@@ -104,5 +105,33 @@ describe('auto-acknowledgement', () => {
       .set({ createdAt: new Date(Date.now() - 61 * 60 * 1000) })
       .where(eq(emails.id, email.id))
     expect((await acknowledge(owner, 'sam@example.net')).kind).toBe('queued')
+  })
+
+  it(`forged senders get at most the workspace's ${outboundEmailLimit(false).max} an hour, exactly, under a parallel burst`, async () => {
+    // The workspace writes the text and anyone can write from any address: one per sender was a
+    // relay for a sender forged anew each time.
+    const owner = await createMember('owner')
+    await setting(owner, { enabled: 'on', text: 'Buy now at spam.example' })
+    const { max } = outboundEmailLimit(false)
+    // Eight filings at a time, as eight instances' inbound workers (each files one email at a time,
+    // and each filing holds a pool connection while its slots take another).
+    const outcomes: Awaited<ReturnType<typeof acknowledge>>[] = []
+    for (let start = 0; start < max + 5; start += 8) {
+      const wave = Array.from({ length: Math.min(8, max + 5 - start) }, (_, i) => start + i)
+      outcomes.push(...(await Promise.all(wave.map((i) => acknowledge(owner, `forged-${i}@example.net`)))))
+    }
+    expect(outcomes.filter((o) => o.kind === 'queued')).toHaveLength(max)
+    expect(outcomes.filter((o) => o.kind === 'rate-limited')).toHaveLength(5)
+    const [sent] = await getDb()
+      .select({ n: sql<number>`count(*)::int` })
+      .from(emails)
+      .where(and(eq(emails.workspaceId, owner.workspace.id), eq(emails.kind, 'auto-acknowledgement')))
+    expect(sent!.n).toBe(max)
+    // A refused sender was not counted: it gets one once the hour has room again.
+    await getDb().execute(
+      sql`delete from rate_limit_counters where key = ${`outbound-auto:${owner.workspace.id}`}`,
+    )
+    const refused = outcomes.findIndex((o) => o.kind === 'rate-limited')
+    expect((await acknowledge(owner, `forged-${refused}@example.net`)).kind).toBe('queued')
   })
 })

@@ -3,6 +3,7 @@ import { count, eq, sum } from 'drizzle-orm'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
 import { attachments, contacts, emails, mailboxes, messages, rateLimitCounters, tickets } from '#db/schema.ts'
+import { outboundEmailLimit } from '#app/domain/outbound-email-limit.server.ts'
 import { startQueue } from '#app/jobs/queue.server.ts'
 import * as mailboxRoute from '#app/routes/support.$slug.$mailbox.tsx'
 import * as formRoute from '#app/routes/support.$slug._index.tsx'
@@ -110,7 +111,7 @@ describe('the public support form', () => {
     const result = await callLoader(formRoute, `/support/${workspace.slug}?sent=7`, {
       params: { slug: workspace.slug },
     })
-    expect(result.data.sent).toEqual({ number: 7 })
+    expect(result.data.sent).toEqual({ number: 7, emailed: true })
   })
 
   it('files the ticket into the mailbox named in the URL', async () => {
@@ -304,5 +305,27 @@ describe('the support form posted twice', () => {
     const fresh = await submit(workspace.slug, { ...base, subject: 'Question 6' }, { ip })
     expect(fresh.result.status).toBe(429)
     expect(await written(workspace.id)).toMatchObject({ tickets: 5, emails: 5 })
+  })
+
+  it(`emails at most ${outboundEmailLimit(false).max} confirmations an hour for a new workspace, exactly under a parallel burst; the tickets are all made`, async () => {
+    // The confirmation goes to whatever address was typed, from our domain, with the subject and
+    // name typed: from many client addresses, the per-address limit alone did not bound it.
+    const workspace = await createWorkspace()
+    const { max } = outboundEmailLimit(false)
+    const posts = await Promise.all(
+      Array.from({ length: max + 4 }, (_, i) =>
+        submit(workspace.slug, validForm({ email: `target-${i}@example.net` }), { ip: `203.0.113.${i + 1}` }),
+      ),
+    )
+    expect(posts.map(({ result }) => result.status)).toEqual(Array(max + 4).fill(302))
+    const unconfirmed = posts.filter(({ result }) => result.location?.endsWith('&unconfirmed'))
+    expect(unconfirmed).toHaveLength(4)
+    expect(await written(workspace.id)).toMatchObject({ tickets: max + 4, emails: max })
+    // The page after the redirect says the confirmation was not emailed.
+    const location = new URL(unconfirmed[0]!.result.location!, 'http://localhost:3000')
+    const page = await callLoader(formRoute, `${location.pathname}${location.search}`, {
+      params: { slug: workspace.slug },
+    })
+    expect(page.data.sent).toMatchObject({ emailed: false })
   })
 })
