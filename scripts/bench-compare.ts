@@ -108,6 +108,10 @@ async function main(url: string) {
       EMAIL_TRANSPORT: 'outbox',
       // The API row measures answered requests, not 429s: the token's limit (600/min) is lifted.
       API_RATE_LIMIT_PER_MINUTE: '100000000',
+      // Likewise the reply row: the workspace's hourly customer-email limit (1,000) is lifted,
+      // the reply still takes its slot (the same statements as in production).
+      OUTBOUND_EMAILS_PER_HOUR: '100000000',
+      OUTBOUND_EMAILS_PER_HOUR_UNVERIFIED: '100000000',
     },
     `${app}/readyz`,
   )

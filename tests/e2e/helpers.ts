@@ -92,10 +92,34 @@ export async function holdLiveConnection(page: Page) {
  * on a form posts with fetch, not as a page load.
  */
 export async function waitForHydration(page: Page, selector: string) {
-  await page.waitForFunction((css) => {
-    const element = document.querySelector(css)
-    return element !== null && Object.keys(element).some((key) => key.startsWith('__reactProps'))
-  }, selector)
+  try {
+    await page.waitForFunction(
+      (css) => {
+        const element = document.querySelector(css)
+        return element !== null && Object.keys(element).some((key) => key.startsWith('__reactProps'))
+      },
+      selector,
+      { timeout: 45_000 },
+    )
+  } catch (error) {
+    // Once in a while in CI a reloaded page never hydrated (and its live status stayed
+    // "Connecting…"); not reproduced locally. Say which of its scripts never finished loading.
+    const state = await page
+      .evaluate(() => {
+        const done = new Set(performance.getEntriesByType('resource').map((entry) => entry.name))
+        const scripts = [...document.querySelectorAll<HTMLLinkElement>('link[rel="modulepreload"]')].map(
+          (link) => link.href,
+        )
+        return {
+          notLoaded: scripts.filter((href) => !done.has(href)),
+          scripts: scripts.length,
+          router: '__remixRouter' in window,
+          modules: Object.keys((window as { __remixRouteModules?: object }).__remixRouteModules ?? {}),
+        }
+      })
+      .catch((evaluateError: unknown) => String(evaluateError))
+    throw new Error(`not hydrated: ${JSON.stringify(state)}`, { cause: error })
+  }
 }
 
 /**
