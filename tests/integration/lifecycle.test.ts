@@ -127,7 +127,10 @@ describe('process lifecycle with the embedded PostgreSQL', { timeout: 60_000 }, 
     // The pool drops its dead connections and the data is all there: a sign-in works.
     await waitFor(async () => (await login(server)).kind === 'answered', 15_000)
     expect(await login(server)).toEqual({ kind: 'answered', status: 302 })
-    expect(await signalAndWait(server)).toMatchObject({ code: 0 })
+    // Once, in a whole-suite run, this shutdown ended with code 1 (a step forced or failed):
+    // the server's last lines say which.
+    const stopped = await signalAndWait(server)
+    expect(stopped, server.output().split('\n').slice(-25).join('\n')).toMatchObject({ code: 0 })
     expect(isRunning(restarted)).toBe(false)
   })
 
