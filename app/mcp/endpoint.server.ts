@@ -106,6 +106,19 @@ function idOf(body: unknown) {
 }
 
 /**
+ * One JSON-RPC message per POST. A batch (an array of messages) would run every message on the
+ * one rate-limit slot its request took: 100 `tools/call`s for one slot, 60,000 tool calls a minute
+ * on a 600/min token. MCP 2025-06-18 dropped batching (only 2025-03-26 had it), no SDK client sends
+ * one, and the SDK refuses them itself on its modern-only path with the same error; we refuse them
+ * on every protocol version, before any message runs.
+ */
+function refuseBatch(req: Request, res: Response, next: NextFunction) {
+  if (!Array.isArray(req.body)) return next()
+  logger().info({ status: 400, messages: req.body.length, reqId: res.locals.requestId }, 'MCP batch refused')
+  rpcError(res, 400, -32600, 'Invalid Request: JSON-RPC batches are not supported by this endpoint')
+}
+
+/**
  * The parsed body without NUL characters, lone surrogates or deep nesting (json-input): a tool's
  * arguments reach SQL, where NUL fails a statement and a lone surrogate fails a jsonb audit row.
  */
@@ -134,6 +147,7 @@ export function mcpEndpoint() {
     authenticate,
     rateLimit,
     express.json({ limit: '1mb' }),
+    refuseBatch,
     checkBody,
     (req, res, next) => void handle(req, res).catch(next),
   )

@@ -207,6 +207,61 @@ describe('MCP over Streamable HTTP', () => {
     if (!updated.isError) expect(updated.structuredContent.subject).not.toBe('Private matter')
   })
 
+  it('refuses a JSON-RPC batch before any message runs, so a request is one tool call on one slot', async () => {
+    const own = (await apiTokenFor(owner)).token
+    const toolCalls = () =>
+      getDb()
+        .select({ id: auditEvents.id })
+        .from(auditEvents)
+        .where(
+          and(eq(auditEvents.workspaceId, owner.workspace.id), eq(auditEvents.action, 'mcp.tool-called')),
+        )
+    const before = (await toolCalls()).length
+    const post = (body: unknown) =>
+      fetch(`${server.url}/mcp`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${own}`,
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          // The one revision whose transport allowed batches.
+          'mcp-protocol-version': '2025-03-26',
+        },
+        body: JSON.stringify(body),
+      })
+    const search = (id: number) => ({
+      jsonrpc: '2.0',
+      id,
+      method: 'tools/call',
+      params: { name: 'search_tickets', arguments: {} },
+    })
+    for (const batch of [
+      Array.from({ length: 100 }, (_, i) => search(i + 1)),
+      [search(1)],
+      [{ jsonrpc: '2.0', method: 'notifications/initialized' }],
+      [],
+    ]) {
+      const res = await post(batch)
+      expect(res.status, `${batch.length} messages`).toBe(400)
+      expect(await res.json()).toEqual({
+        jsonrpc: '2.0',
+        error: {
+          code: -32600,
+          message: 'Invalid Request: JSON-RPC batches are not supported by this endpoint',
+        },
+        id: null,
+      })
+    }
+    // No tool ran; each refused batch took the one slot its request took.
+    expect((await toolCalls()).length).toBe(before)
+    const single = await post(search(7))
+    expect(single.status).toBe(200)
+    expect(single.headers.get('ratelimit-remaining')).toBe(
+      String(Number(single.headers.get('ratelimit-limit')) - 5),
+    )
+    expect((await toolCalls()).length).toBe(before + 1)
+  })
+
   it('answers GET and DELETE with 405 (stateless, no sessions)', async () => {
     for (const method of ['GET', 'DELETE']) {
       const res = await fetch(`${server.url}/mcp`, { method, headers: { authorization: `Bearer ${token}` } })
