@@ -69,6 +69,18 @@ const EnvSchema = z.object({
     .url({ error: 'OPENAI_BASE_URL must be an absolute URL such as http://localhost:11434/v1' })
     .optional(),
   OPENAI_MODEL: z.string().min(1).max(200).default('gpt-4.1-mini'),
+  // Triage calls per workspace (docs/ai.md#triage): one per new ticket, so without a cap the spend
+  // follows how fast anyone can create tickets (email, the support form, the API).
+  AI_TRIAGE_PER_HOUR: z.coerce
+    .number({ error: 'AI_TRIAGE_PER_HOUR must be a number' })
+    .int()
+    .min(1, { error: 'AI_TRIAGE_PER_HOUR must be at least 1' })
+    .default(500),
+  AI_TRIAGE_PER_DAY: z.coerce
+    .number({ error: 'AI_TRIAGE_PER_DAY must be a number' })
+    .int()
+    .min(1, { error: 'AI_TRIAGE_PER_DAY must be at least 1' })
+    .default(5_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   RUN_WORKER: z.enum(['true', 'false']).default('true'),
   // Express "trust proxy": which proxies may set X-Forwarded-For (the client address used by rate limits).
@@ -149,7 +161,15 @@ export type AppEnv = {
     failedRetentionDays: number
   }
   /** The model provider (app/ai/client.server.ts); `configured` is false with neither key nor base URL. */
-  ai: { configured: boolean; apiKey: string | undefined; baseUrl: string; model: string }
+  ai: {
+    configured: boolean
+    apiKey: string | undefined
+    baseUrl: string
+    model: string
+    /** Triage calls per workspace per hour and per 24 hours (app/ai/client.server.ts). */
+    triagePerHour: number
+    triagePerDay: number
+  }
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL']
   runWorker: boolean
   /** Express "trust proxy" value: 'loopback', a hop count, or comma-separated addresses/CIDRs. */
@@ -244,6 +264,8 @@ export function parseEnv(source: NodeJS.ProcessEnv): AppEnv {
       apiKey: e.OPENAI_API_KEY,
       baseUrl: (e.OPENAI_BASE_URL ?? 'https://api.openai.com/v1').replace(/\/$/, ''),
       model: e.OPENAI_MODEL,
+      triagePerHour: e.AI_TRIAGE_PER_HOUR,
+      triagePerDay: e.AI_TRIAGE_PER_DAY,
     },
     logLevel: e.LOG_LEVEL,
     runWorker: e.RUN_WORKER === 'true',

@@ -886,10 +886,17 @@ export const webhookDeliveries = pgTable(
 export const aiSentiment = pgEnum('ai_sentiment', ['negative', 'neutral', 'positive'])
 
 /**
+ * Why a new ticket was not triaged: the workspace's triage calls per hour or day were used up
+ * (AI_TRIAGE_PER_HOUR / AI_TRIAGE_PER_DAY), or its monthly token budget was.
+ */
+export const aiTriageSkip = pgEnum('ai_triage_skip', ['limit', 'budget'])
+
+/**
  * What the triage job suggested for a new ticket, one row per ticket: only values from the
  * allowed sets survive (a workspace's existing tags by id, the four priorities, ISO 639-1
  * codes); anything else the model said was dropped before this row was written. `applied_at` is
  * set when the workspace's auto-apply mode applied it through the normal domain operations.
+ * `skipped` says the job made no call (a limit or the budget): the ticket stays untriaged.
  */
 export const ticketTriage = pgTable(
   'ticket_triage',
@@ -907,6 +914,8 @@ export const ticketTriage = pgTable(
     sentiment: aiSentiment(),
     gist: text().notNull().default(''),
     appliedAt: timestamp({ withTimezone: true }),
+    // Set (and nothing else) when the job made no call: the panel says why.
+    skipped: aiTriageSkip(),
     createdAt: createdAt(),
   },
   (t) => [index('ticket_triage_workspace_idx').on(t.workspaceId)],

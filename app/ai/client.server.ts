@@ -51,6 +51,7 @@ export type AiRefusalReason =
   | 'budget'
   | 'rate-limited'
   | 'daily-limit'
+  | 'workspace-limit'
   | 'failed'
   | 'invalid'
   | 'timeout'
@@ -92,7 +93,9 @@ function refusal(reason: AiRefusalReason, retryAfterSeconds?: number): AiRefusal
             ? AI_MESSAGES.rateLimited
             : reason === 'daily-limit'
               ? AI_MESSAGES.dailyLimit
-              : AI_MESSAGES.noSuggestion
+              : reason === 'workspace-limit'
+                ? AI_MESSAGES.triageLimit
+                : AI_MESSAGES.noSuggestion
   return { ok: false, reason, message, ...(retryAfterSeconds ? { retryAfterSeconds } : {}) }
 }
 
@@ -141,6 +144,47 @@ const DAY_MS = 24 * 60 * 60 * 1000
 /** The rate-limit key of a user's interactive calls over 24 hours (tests fill it). */
 export const aiDailyKey = (userId: string) => `ai:user-day:${userId}`
 
+const HOUR_MS = 60 * 60 * 1000
+
+/** The rate-limit keys of a workspace's triage calls (tests fill them). */
+export const aiTriageKeys = (workspaceId: string) => ({
+  hour: `ai:triage-hour:${workspaceId}`,
+  day: `ai:triage-day:${workspaceId}`,
+})
+
+/** Per workspace and window: when this process may warn again that the triage limit was reached. */
+const triageWarnedUntil = new Map<string, number>()
+
+/**
+ * A slot of the workspace's triage calls for the hour and for 24 hours (AI_TRIAGE_PER_HOUR,
+ * AI_TRIAGE_PER_DAY), or the refusal: triage is one call per new ticket, so without this the spend
+ * follows how fast anyone can create tickets. One warning per workspace and window in this process,
+ * not one per ticket: a flood would otherwise be a flood of log lines too.
+ */
+async function takeTriageSlots(workspaceId: string): Promise<AiRefusal | null> {
+  const keys = aiTriageKeys(workspaceId)
+  const { triagePerHour, triagePerDay } = env().ai
+  const hour = await takeSlot(keys.hour, { max: triagePerHour, windowMs: HOUR_MS })
+  if (!hour.allowed) return triageRefused(keys.hour, workspaceId, 'hour', triagePerHour, HOUR_MS)
+  const day = await takeSlot(keys.day, { max: triagePerDay, windowMs: DAY_MS })
+  if (day.allowed) return null
+  // No call is made: the hour's slot is given back.
+  await hour.release()
+  return triageRefused(keys.day, workspaceId, '24 hours', triagePerDay, DAY_MS)
+}
+
+function triageRefused(key: string, workspaceId: string, per: string, max: number, windowMs: number) {
+  const now = Date.now()
+  if ((triageWarnedUntil.get(key) ?? 0) <= now) {
+    triageWarnedUntil.set(key, now + windowMs)
+    logger().warn(
+      { workspaceId, max, per },
+      'AI triage limit reached: new tickets of this workspace are not triaged until calls free up',
+    )
+  }
+  return refusal('workspace-limit')
+}
+
 async function gate(feature: AiFeature, ctx: AiContext): Promise<Gate> {
   if (!env().ai.configured) return refusal('not-configured')
   const settings = await getAiSettings(ctx.workspaceId)
@@ -148,6 +192,10 @@ async function gate(feature: AiFeature, ctx: AiContext): Promise<Gate> {
   // The budget is checked before the call; calls running at the same moment may overshoot it
   // by their own size (documented in docs/ai.md).
   if (await budgetSpent(ctx.workspaceId, settings)) return refusal('budget')
+  if (ctx.mode === 'job' && feature === 'triage') {
+    const limited = await takeTriageSlots(ctx.workspaceId)
+    if (limited) return limited
+  }
   if (ctx.mode === 'interactive' && ctx.userId) {
     const minute = await takeSlot(`ai:user:${ctx.userId}`, {
       max: AI_INTERACTIVE_PER_MINUTE,

@@ -34,6 +34,8 @@ export const AI_MESSAGES = {
   dailyLimit:
     'You have made 1,000 AI requests in the last 24 hours, the most one person may. Try again later.',
   disabled: 'This AI feature is turned off for this workspace',
+  triageLimit: 'Not triaged: this workspace reached its limit of AI triage calls for now.',
+  triageBudget: 'Not triaged: the AI budget for this month was used up.',
 } as const
 
 /** Interactive calls per user per minute (all features together). */

@@ -8,7 +8,7 @@ import { notFound } from '#app/domain/errors.server.ts'
 import { changeTicket, tagTicket } from '#app/domain/ticket-page.server.ts'
 import { addTags, updateTickets, type Actor, type UpdateOutcome } from '#app/domain/tickets.server.ts'
 import type { Member } from '#app/domain/workspaces.server.ts'
-import { runStructured, type AiMessage } from './client.server.ts'
+import { runStructured, type AiMessage, type AiRefusal } from './client.server.ts'
 import { DATA_RULES, dataBlock } from './prompts.server.ts'
 import { getAiSettings } from './settings.server.ts'
 import { languageName, SENTIMENTS, type Sentiment } from './triage-vocabulary.ts'
@@ -109,8 +109,16 @@ export function triageMessages(input: {
   ]
 }
 
+type TriageSkip = 'limit' | 'budget'
+/** The refusals that mean "no call was made for this ticket", kept on its triage row. */
+const SKIPPED_WHEN: Partial<Record<AiRefusal['reason'], TriageSkip>> = {
+  'workspace-limit': 'limit',
+  budget: 'budget',
+}
+
 export type TriageOutcome =
   | { outcome: 'gone' | 'refused'; reason?: string; events: TicketEvent[] }
+  | { outcome: 'skipped'; reason: TriageSkip; events: TicketEvent[] }
   | { outcome: 'suggested' | 'applied'; events: TicketEvent[] }
 
 /**
@@ -138,9 +146,6 @@ export async function triageTicket(
     { name: 'triage' },
   )
   if (signal?.aborted) throw new Error('triage stopped with the queue: it runs again on the next start')
-  if (!result.ok) return { outcome: 'refused', reason: result.reason, events: [] }
-  const values = sanitizeTriage(result.value, subject.workspaceTags)
-  await upsertTriage(db, { ticketId, workspaceId, ...values })
   const changed: TicketEvent = {
     type: 'ticket.updated',
     workspaceId,
@@ -150,6 +155,16 @@ export async function triageTicket(
     actorUserId: null,
     at: new Date().toISOString(),
   }
+  if (!result.ok) {
+    const skip = SKIPPED_WHEN[result.reason]
+    if (!skip) return { outcome: 'refused', reason: result.reason, events: [] }
+    // No call was made: the ticket stays untriaged (no retry: it would only take another slot),
+    // and its panel says why.
+    await upsertTriage(db, { ticketId, workspaceId, skipped: skip })
+    return { outcome: 'skipped', reason: skip, events: [changed] }
+  }
+  const values = sanitizeTriage(result.value, subject.workspaceTags)
+  await upsertTriage(db, { ticketId, workspaceId, ...values })
   const settings = await getAiSettings(workspaceId)
   if (settings.triageMode !== 'auto-apply') return { outcome: 'suggested', events: [changed] }
   return {
@@ -194,7 +209,7 @@ export function triageView(
   row:
     | Pick<
         NonNullable<Awaited<ReturnType<typeof getTriage>>>,
-        'gist' | 'language' | 'sentiment' | 'appliedAt' | 'priority' | 'suggestedTags'
+        'gist' | 'language' | 'sentiment' | 'appliedAt' | 'priority' | 'suggestedTags' | 'skipped'
       >
     | null
     | undefined,
@@ -208,6 +223,8 @@ export function triageView(
     languageName: languageName(row.language) ?? null,
     sentiment: row.sentiment,
     appliedAt: row.appliedAt,
+    /** No call was made for this ticket: the workspace's triage limit, or its monthly budget. */
+    skipped: row.skipped,
     priority: row.priority,
     /** Suggestions the agent has not applied yet: the chips. */
     open: {

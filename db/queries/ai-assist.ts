@@ -49,6 +49,7 @@ export async function upsertTriage(db: DbOrTx, row: TriageRow) {
         sentiment: row.sentiment,
         gist: row.gist,
         appliedAt: row.appliedAt ?? null,
+        skipped: row.skipped ?? null,
       },
     })
 }
@@ -175,6 +176,7 @@ export type TicketAiState = {
     sentiment: NonNullable<TriageRow['sentiment']> | null
     gist: string
     appliedAt: Date | null
+    skipped: NonNullable<TriageRow['skipped']> | null
     suggestedTags: Array<{ id: string; name: string }>
   } | null
   summary: { bullets: unknown; messageCount: number; lastMessageId: string | null; updatedAt: Date } | null
@@ -208,7 +210,7 @@ export function ticketAiStateColumns({
       (select w.settings -> 'ai' from workspaces w where w.id = ${workspaceId}) as settings,
       (select json_build_object(
           'priority', tr.priority, 'language', tr.language, 'sentiment', tr.sentiment,
-          'gist', tr.gist, 'appliedAt', tr.applied_at,
+          'gist', tr.gist, 'appliedAt', tr.applied_at, 'skipped', tr.skipped,
           'suggestedTags', (
             select coalesce(json_agg(json_build_object('id', tg.id, 'name', tg.name) order by tg.name), '[]'::json)
             from tags tg where tg.workspace_id = tr.workspace_id and tg.id = any(tr.tag_ids)))

@@ -2,7 +2,8 @@ import { and, eq, sql } from 'drizzle-orm'
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
 import { aiRuns, auditEvents, tags, ticketTags, ticketTriage, tickets } from '#db/schema.ts'
-import { triageTicket } from '#app/ai/triage.server.ts'
+import { aiTriageKeys } from '#app/ai/client.server.ts'
+import { triageTicket, triageView } from '#app/ai/triage.server.ts'
 import { startQueue } from '#app/jobs/queue.server.ts'
 import { startWorkers } from '#app/jobs/worker.server.ts'
 import { describeActivity } from '#app/utils/activity.ts'
@@ -10,6 +11,8 @@ import { createMember, createTicketFor } from '#tests/helpers/factories.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 import { FakeOpenAI } from '#tests/fakes/openai.ts'
 import { memberWithTriage, setProvider, withFakeOpenAI } from '#tests/helpers/ai.ts'
+import { captureAppWarnings } from '#tests/helpers/outbox.ts'
+import { until } from '#tests/helpers/wait.ts'
 
 /**
  * Triage (issue 10 item 11) against the real PostgreSQL and the fake provider: the job enqueued
@@ -17,6 +20,7 @@ import { memberWithTriage, setProvider, withFakeOpenAI } from '#tests/helpers/ai
  * fixtures, and what the prompt holds.
  */
 
+const warnings = captureAppWarnings()
 const fake = withFakeOpenAI()
 type Agent = Awaited<ReturnType<typeof createMember>>
 
@@ -202,7 +206,7 @@ describe('the triage job', () => {
     expect(runs).toMatchObject([{ feature: 'triage', outcome: 'failed', userId: null }])
   })
 
-  it('stops once the monthly budget is spent, without calling the provider', async () => {
+  it('stops once the monthly budget is spent, without calling the provider, and says so on the ticket', async () => {
     const agent = await workspaceWithTags('suggest', 1)
     const created = await createTicketFor(agent)
     answer = { priority: 'low', tags: [], language: 'en', sentiment: 'neutral', gist: 'first' }
@@ -210,10 +214,38 @@ describe('the triage job', () => {
     const second = await createTicketFor(agent)
     const before = fake.requests.length
     expect(await triageTicket(agent.workspace.id, second.ticketId)).toMatchObject({
-      outcome: 'refused',
+      outcome: 'skipped',
       reason: 'budget',
     })
     expect(fake.requests.length).toBe(before)
+    expect(await triageRow(second.ticketId)).toMatchObject({ skipped: 'budget', gist: '', priority: null })
+  })
+
+  it('makes at most AI_TRIAGE_PER_DAY calls per workspace in 24 hours; the rest are skipped, not retried', async () => {
+    setProvider({
+      OPENAI_BASE_URL: fake.baseUrl,
+      OPENAI_API_KEY: 'sk-triage-test',
+      AI_TRIAGE_PER_HOUR: '100',
+      AI_TRIAGE_PER_DAY: '2',
+    })
+    const agent = await workspaceWithTags('suggest')
+    const other = await workspaceWithTags('suggest')
+    answer = { priority: 'low', tags: [], language: 'en', sentiment: 'neutral', gist: 'within the cap' }
+    const outcomes = []
+    for (let i = 0; i < 4; i++) {
+      const created = await createTicketFor(agent)
+      outcomes.push((await triageTicket(agent.workspace.id, created.ticketId)).outcome)
+    }
+    expect(outcomes).toEqual(['suggested', 'suggested', 'skipped', 'skipped'])
+    expect(fake.requests.length).toBe(2)
+    // The hour's slots of the skipped ones were given back: 2 counted, not 4.
+    const hits = await getDb().execute<{ hits: number }>(
+      sql`select coalesce(sum(hits), 0)::int as hits from rate_limit_counters where key = ${aiTriageKeys(agent.workspace.id).hour}`,
+    )
+    expect(hits.rows[0]!.hits).toBe(2)
+    // Another workspace has its own cap.
+    const theirs = await createTicketFor(other)
+    expect(await triageTicket(other.workspace.id, theirs.ticketId)).toMatchObject({ outcome: 'suggested' })
   })
 })
 
@@ -305,5 +337,53 @@ describe('the worker', () => {
     }
     expect(jobs.rows).toMatchObject([{ state: 'completed', output: { outcome: 'suggested' } }])
     expect(await triageRow(created.ticketId)).toMatchObject({ priority: 'high', gist: 'Kettle late' })
+  })
+  it('a flood of new tickets costs at most AI_TRIAGE_PER_HOUR calls; the others are skipped with one warning', async () => {
+    setProvider({ OPENAI_BASE_URL: fake.baseUrl, OPENAI_API_KEY: 'sk-triage-test', AI_TRIAGE_PER_HOUR: '3' })
+    const agent = await workspaceWithTags('suggest')
+    answer = { priority: 'high', tags: [], language: 'en', sentiment: 'negative', gist: 'Flooded' }
+    const warnedBefore = warnings.length
+    const created = []
+    for (let i = 0; i < 8; i++) created.push(await createTicketFor(agent, { subject: `Flood ${i}` }))
+    const ids = created.map((c) => c.ticketId)
+    const jobs = await until(
+      async () =>
+        (
+          await getDb().execute<{ state: string; output: { outcome?: string; reason?: string } | null }>(
+            sql`select state, output from pgboss.job where name = 'ai.triage' and data->>'ticketId' = any(${sql.param(ids)}::text[])`,
+          )
+        ).rows,
+      (rows) => rows.length === 8 && rows.every((r) => r.state === 'completed' || r.state === 'failed'),
+      20_000,
+    )
+    // Exactly the cap reached the provider; every job completed (no retry burning calls).
+    expect(fake.requests.length).toBe(3)
+    expect(jobs.every((j) => j.state === 'completed')).toBe(true)
+    expect(jobs.map((j) => j.output?.outcome).sort()).toEqual([
+      ...Array(5).fill('skipped'),
+      ...Array(3).fill('suggested'),
+    ])
+    const rows = await getDb()
+      .select({ skipped: ticketTriage.skipped, gist: ticketTriage.gist })
+      .from(ticketTriage)
+      .where(eq(ticketTriage.workspaceId, agent.workspace.id))
+    expect(rows.filter((r) => r.skipped === 'limit')).toHaveLength(5)
+    expect(rows.filter((r) => r.gist === 'Flooded')).toHaveLength(3)
+    // The ticket page's panel says why.
+    const skipped = await getDb()
+      .select()
+      .from(ticketTriage)
+      .where(eq(ticketTriage.skipped, 'limit'))
+      .limit(1)
+    expect(triageView({ ...skipped[0]!, suggestedTags: [] }, { priority: 'normal' }, [])).toMatchObject({
+      skipped: 'limit',
+      open: { priority: null, tags: [] },
+    })
+    // One warning for the workspace, not one per ticket, and no error.
+    const limitWarnings = warnings
+      .slice(warnedBefore)
+      .filter((w) => String(w.msg).startsWith('AI triage limit reached'))
+    expect(limitWarnings).toMatchObject([{ workspaceId: agent.workspace.id, max: 3, per: 'hour', level: 40 }])
+    expect(warnings.slice(warnedBefore).filter((w) => Number(w.level) >= 50)).toEqual([])
   })
 })

@@ -1,3 +1,4 @@
+import { AI_MESSAGES } from '#app/ai/features.ts'
 import { PRIORITY_LABEL, type TicketPriority } from '#app/utils/vocabulary.ts'
 import { AiNotice, useAiError } from './ai-notice.tsx'
 import { useKeptPost } from '#app/components/use-kept-post.ts'
@@ -11,11 +12,18 @@ type Props = {
     languageName: string | null
     sentiment: 'negative' | 'neutral' | 'positive' | null
     appliedAt: Date | null
+    skipped: 'limit' | 'budget' | null
     open: { priority: TicketPriority | null; tags: Array<{ id: string; name: string }> }
   } | null
 }
 
 const SENTIMENT_LABEL = { negative: 'Negative', neutral: 'Neutral', positive: 'Positive' } as const
+
+/** Why the job made no call for this ticket. */
+const SKIPPED_MESSAGE = {
+  limit: AI_MESSAGES.triageLimit,
+  budget: AI_MESSAGES.triageBudget,
+} as const
 
 /**
  * What triage found for this ticket: the gist, language and tone, and (suggest mode) the
@@ -33,6 +41,9 @@ export function TriagePanel({ slug, number, mode, triage }: Props) {
       <h2 id="ai-triage-heading" className="text-sm font-semibold text-slate-700 dark:text-slate-300">
         Triage <span className="font-normal text-slate-500 dark:text-slate-400">by AI</span>
       </h2>
+      {triage.skipped ? (
+        <p className="text-slate-500 dark:text-slate-400">{SKIPPED_MESSAGE[triage.skipped]}</p>
+      ) : null}
       {triage.gist ? <p className="break-words text-slate-700 dark:text-slate-300">{triage.gist}</p> : null}
       <p className="text-xs text-slate-500 dark:text-slate-400">
         {[triage.languageName, triage.sentiment ? `${SENTIMENT_LABEL[triage.sentiment]} tone` : null]
