@@ -117,6 +117,9 @@ const EnvSchema = z.object({
     .default(1_000),
   // How long a client may take to send a request's headers.
   HTTP_HEADERS_TIMEOUT_MS: milliseconds('HTTP_HEADERS_TIMEOUT_MS').default(20_000),
+  // How long a request's body may take after its headers, before the minimum rate counts
+  // (app/http/body-deadline.server.ts).
+  HTTP_BODY_TIMEOUT_MS: milliseconds('HTTP_BODY_TIMEOUT_MS').default(30_000),
 })
 
 function positiveCount(name: string) {
@@ -187,7 +190,7 @@ export type AppEnv = {
     workspacesPerUserPerDay: number
   }
   /** Client connections (app/http/connection-guard.server.ts). */
-  http: { maxConnectionsPerAddress: number; headersTimeoutMs: number }
+  http: { maxConnectionsPerAddress: number; headersTimeoutMs: number; bodyTimeoutMs: number }
   /** Which local defaults were filled in, for the startup banner. */
   defaultsUsed: string[]
 }
@@ -290,6 +293,7 @@ export function parseEnv(source: NodeJS.ProcessEnv): AppEnv {
     http: {
       maxConnectionsPerAddress: e.MAX_CONNECTIONS_PER_ADDRESS,
       headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+      bodyTimeoutMs: e.HTTP_BODY_TIMEOUT_MS,
     },
     defaultsUsed,
   }

@@ -166,6 +166,9 @@ function caught(thrown: Response) {
 }
 
 async function send(res: ExpressResponse, response: Response, head: boolean) {
+  // Answered already: a body that stopped arriving got its 408 while the handler waited for it
+  // (app/http/body-deadline.server.ts), and the handler's own answer to the cut body is moot.
+  if (res.headersSent) return
   res.statusCode = response.status
   for (const [name, value] of response.headers) {
     if (name !== 'set-cookie') res.setHeader(name, value)

@@ -18,6 +18,7 @@ export const PROBLEMS = {
   'method-not-allowed': { status: 405, title: 'Method not allowed' },
   conflict: { status: 409, title: 'Conflict' },
   'idempotency-in-progress': { status: 409, title: 'Request with this Idempotency-Key in progress' },
+  'request-timeout': { status: 408, title: 'Request timeout' },
   'length-required': { status: 411, title: 'Length required' },
   'payload-too-large': { status: 413, title: 'Payload too large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },

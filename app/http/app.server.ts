@@ -4,6 +4,7 @@ import compression from 'compression'
 import express, { type ErrorRequestHandler } from 'express'
 import { apiDispatch } from '#app/api/dispatch.server.ts'
 import { loggablePath, logger } from '#app/logger.server.ts'
+import { env } from '#app/env.server.ts'
 import { realtime } from '#app/realtime/hub.server.ts'
 import {
   isDatabaseUnavailable,
@@ -21,6 +22,7 @@ import { requestLog } from './request-log.server.ts'
 import { clientErrorStatus, refuse, refuseWithStatus } from './refusal.server.ts'
 import { requestScope } from './request-scope.server.ts'
 import { discardUnreadBody } from './unread-body.server.ts'
+import { bodyDeadline } from './body-deadline.server.ts'
 import { requestMethod, requestTarget } from './request-target.server.ts'
 import { bodyLimit, hostCheck, originCheck, securityHeaders } from './security.server.ts'
 import { sessionRenewal } from './session-renewal.server.ts'
@@ -81,6 +83,7 @@ export function createApp(options: Options) {
   app.use(requestLog())
   app.use(requestScope())
   app.use(discardUnreadBody())
+  app.use(bodyDeadline(() => env().http.bodyTimeoutMs))
   const site = { appOrigin: options.appOrigin, local: options.appEnv === 'local' }
   const hsts = options.appEnv === 'production' && options.appOrigin.startsWith('https:')
   app.use(securityHeaders(options.dev, hsts))

@@ -27,6 +27,11 @@ export const EVENTS_BODY_LIMIT = 5 * 1024 * 1024
 export const EVENTS_BUFFERED_LIMIT = 32 * 1024 * 1024
 const eventsBuffered = { used: 0, limit: EVENTS_BUFFERED_LIMIT }
 
+/** Bytes of event posts held in memory right now, on this process (tests read it). */
+export function eventsBufferedBytes() {
+  return eventsBuffered.used
+}
+
 /**
  * SendGrid's webhooks, mounted before the 1 MB form limit: they read their bodies raw, with
  * their own limits (Inbound Parse 35 MB, events 5 MB), because the inbound post's bytes are

@@ -82,3 +82,38 @@ export function socketUpgrade(base: string, headers: Record<string, string>) {
     request.end()
   })
 }
+
+/**
+ * A POST whose headers announce `announced` bytes and whose body then stops after `send` of them
+ * (spaces): its answer when one comes (status and Retry-After), when the bytes were sent, and
+ * a way to drop it.
+ */
+export function heldPost(
+  base: string,
+  path: string,
+  headers: Record<string, string>,
+  announced: number,
+  send = 0,
+) {
+  const { hostname, port } = new URL(base)
+  const request = http.request({
+    host: hostname,
+    port,
+    method: 'POST',
+    path,
+    headers: { 'content-type': 'application/json', 'content-length': String(announced), ...headers },
+  })
+  request.on('error', () => {})
+  const answer = new Promise<{ status: number; retryAfter?: string }>((resolve) =>
+    request.on('response', (response) => {
+      response.resume()
+      resolve({ status: response.statusCode ?? 0, retryAfter: response.headers['retry-after'] })
+    }),
+  )
+  request.flushHeaders()
+  const sent =
+    send > 0
+      ? new Promise<void>((resolve) => request.write(Buffer.alloc(send, 0x20), () => resolve()))
+      : Promise.resolve()
+  return { answer, sent, close: () => request.destroy() }
+}

@@ -37,6 +37,7 @@ export const ISOLATED = [
   'tests/integration/inbound-email.test.ts',
   'tests/integration/inbound-retention.test.ts',
   'tests/integration/ticket-page.test.ts',
+  'tests/integration/slow-bodies.test.ts',
   'tests/integration/upload-storage-failure.test.ts',
   'tests/integration/uploads.test.ts',
 ]

@@ -1,5 +1,4 @@
 import { generateKeyPairSync, sign } from 'node:crypto'
-import http from 'node:http'
 import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
@@ -7,6 +6,7 @@ import { contacts, emailEvents, emails, messages, tickets } from '#db/schema.ts'
 import type { parseEnv } from '#app/env.server.ts'
 import { createMember, createTicketFor } from '#tests/helpers/factories.ts'
 import { startTestServer } from '#tests/helpers/http-server.ts'
+import { heldPost } from '#tests/helpers/raw-http.ts'
 import { EVENTS_BODY_LIMIT, EVENTS_BUFFERED_LIMIT } from '#app/http/inbound.server.ts'
 
 const envStore = globalThis as unknown as { __switchboardEnv?: ReturnType<typeof parseEnv> }
@@ -178,29 +178,8 @@ describe('POST /webhooks/sendgrid/events', () => {
    * A post whose headers announce `announced` bytes, of which only `send` are sent (the request is
    * left open): resolves with the answer, whenever it comes. `close()` drops the connection.
    */
-  function openPost(headers: Record<string, string>, announced: number, send = 0) {
-    const { hostname, port } = new URL(server.url)
-    const request = http.request({
-      host: hostname,
-      port,
-      method: 'POST',
-      path: '/webhooks/sendgrid/events',
-      headers: { 'content-type': 'application/json', 'content-length': String(announced), ...headers },
-    })
-    request.on('error', () => {})
-    const answer = new Promise<{ status: number; retryAfter?: string }>((resolve) =>
-      request.on('response', (response) => {
-        response.resume()
-        resolve({ status: response.statusCode ?? 0, retryAfter: response.headers['retry-after'] })
-      }),
-    )
-    request.flushHeaders()
-    const sent =
-      send > 0
-        ? new Promise<void>((resolve) => request.write(Buffer.alloc(send, 0x20), () => resolve()))
-        : Promise.resolve()
-    return { answer, sent, close: () => request.destroy() }
-  }
+  const openPost = (headers: Record<string, string>, announced: number, send = 0) =>
+    heldPost(server.url, '/webhooks/sendgrid/events', headers, announced, send)
 
   const within = <T>(promise: Promise<T>, ms: number) =>
     Promise.race([promise, new Promise<'no answer'>((resolve) => setTimeout(() => resolve('no answer'), ms))])
