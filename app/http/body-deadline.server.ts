@@ -50,7 +50,12 @@ function watch(req: Request, res: Response, timeoutMs: number, bytesPerSecond: n
   const startBytes = socket.bytesRead
   let deadline = Date.now() + timeoutMs
   let timer: NodeJS.Timeout | undefined
-  const stop = () => clearTimeout(timer)
+  // The socket outlives the request on a keep-alive connection: its listener goes with the
+  // request, or every POST on the connection would leave one behind.
+  const stop = () => {
+    clearTimeout(timer)
+    socket.off('close', stop)
+  }
   const check = () => {
     if (req.complete || socket.destroyed) return
     const now = Date.now()

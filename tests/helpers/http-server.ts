@@ -51,6 +51,8 @@ export async function startTestServer(options: TestServerOptions = {}) {
     url,
     port,
     appOrigin,
+    /** The Node server itself (its connections, for tests of what a connection carries). */
+    httpServer: server,
     async close() {
       if (sockets) await closeSocketServer()
       server.closeAllConnections()

@@ -1,4 +1,5 @@
 import { generateKeyPairSync, sign } from 'node:crypto'
+import http from 'node:http'
 import net from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { parseEnv } from '#app/env.server.ts'
@@ -143,6 +144,42 @@ describe('a body that stops arriving', () => {
     expect(result).not.toBe('still open')
     expect((result as { answer: string }).answer).toMatch(/^HTTP\/1\.1 408 /)
     await expect.poll(() => eventsBufferedBytes(), { timeout: 2000 }).toBe(0)
+  })
+
+  it('leaves nothing behind on a keep-alive connection: 40 posts, no listener per post on its socket', async () => {
+    const connected = new Promise<net.Socket>((resolve) => server.httpServer.once('connection', resolve))
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
+    const post = () =>
+      new Promise<number>((resolve, reject) => {
+        const body = 'email=a%40example.com&password=wrong'
+        const request = http.request(
+          `http://127.0.0.1:${server.port}/login`,
+          {
+            method: 'POST',
+            agent,
+            headers: {
+              'content-type': 'application/x-www-form-urlencoded',
+              'content-length': String(body.length),
+              'sec-fetch-site': 'same-origin',
+              'x-forwarded-for': '10.77.0.1',
+            },
+          },
+          (response) => {
+            response.resume()
+            response.on('end', () => resolve(response.statusCode ?? 0))
+          },
+        )
+        request.on('error', reject)
+        request.end(body)
+      })
+    const first = await post()
+    const socket = await connected
+    const before = socket.listenerCount('close')
+    for (let i = 0; i < 39; i++) await post()
+    agent.destroy()
+    expect(first).toBeGreaterThanOrEqual(200)
+    // One request's worth at most, not one per post (each post's deadline watch used to stay).
+    expect(socket.listenerCount('close')).toBeLessThanOrEqual(before)
   })
 
   it('lets a slow but steady body through past the timeout (above the minimum rate)', async () => {
