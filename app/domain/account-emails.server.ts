@@ -89,12 +89,18 @@ async function issueToken(
 
 // ——— Verify the address ———
 
-/** Records a verify-email link for the user's current address and queues its email on `tx`. */
+/**
+ * Records a verify-email link for the user's current address and queues its email on `tx`.
+ *
+ * No greeting by name: whoever signs up types the address and the name, and the address is not
+ * theirs until confirmed, so a name would be a stranger's text in someone else's inbox (a signup
+ * with a sales pitch as its name and a victim's address is spam sent by us). Only our own words.
+ */
 export async function queueVerificationEmail(tx: DbOrTx, user: { id: string; email: string; name: string }) {
   const token = await issueToken(tx, user, 'verify-email', VERIFY_EMAIL_TTL_MS)
   await queueAccountLinkEmail(tx, 'verify-email', user.email, {
     subject: 'Confirm your email address',
-    name: user.name,
+    name: '',
     intro: 'Confirm that this is your email address, so Switchboard can send you notifications.',
     linkLabel: 'Confirm your email',
     link: `${env().appUrl}/verify-email/${token}`,
@@ -181,7 +187,9 @@ export async function sendPasswordResetEmail(email: string) {
     const token = await issueToken(tx, user, 'password-reset', PASSWORD_RESET_TTL_MS)
     await queueAccountLinkEmail(tx, 'password-reset', user.email, {
       subject: 'Reset your Switchboard password',
-      name: user.name,
+      // By name only once the address is confirmed: before, the name was typed by whoever signed
+      // up with it (see queueVerificationEmail).
+      name: user.emailVerifiedAt ? user.name : '',
       intro: 'Someone (hopefully you) asked to reset the password of your Switchboard account.',
       linkLabel: 'Choose a new password',
       link: `${env().appUrl}/reset-password/${token}`,

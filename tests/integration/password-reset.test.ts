@@ -152,6 +152,19 @@ describe('forgot password', () => {
     expect(await resetEmailsTo(user.email)).toHaveLength(RESET_EMAIL_LIMIT.max)
   })
 
+  it('greets by name only an account whose address is confirmed (before, the name is whoever signed up)', async () => {
+    const unconfirmed = await createUser({ name: 'Cheap watches at spam-shop example' })
+    const confirmed = await createUser({ name: 'Dana Confirmed' })
+    await getDb().update(users).set({ emailVerifiedAt: new Date() }).where(eq(users.id, confirmed.id))
+    await sendPasswordResetEmail(unconfirmed.email)
+    await sendPasswordResetEmail(confirmed.email)
+    const [toUnconfirmed] = await resetEmailsTo(unconfirmed.email)
+    const [toConfirmed] = await resetEmailsTo(confirmed.email)
+    expect(toUnconfirmed!.text).toMatch(/^Hi,/)
+    expect(toUnconfirmed!.text).not.toContain('Cheap watches')
+    expect(toConfirmed!.text).toMatch(/^Hi Dana Confirmed,/)
+  })
+
   it('refuses a malformed email with a field error and enqueues nothing', async () => {
     const result = await forgot('not-an-email')
     expect(result.status).toBe(400)

@@ -87,6 +87,22 @@ describe('email verification', () => {
     })
   })
 
+  it("puts none of the signup's own text in the email: a name is not greeted until the address is confirmed", async () => {
+    const pitch = 'Cheap watches at spam-shop example'
+    const result = await callAction(signupRoute, '/signup', {
+      name: pitch,
+      email: 'victim.verify@example.com',
+      password: 'a sufficiently long password',
+      workspaceName: 'Spam Shop Deals',
+      workspaceSlug: 'spam-shop-deals',
+    })
+    expect(result.status).toBe(302)
+    const [sent] = await verifyEmailsTo('victim.verify@example.com')
+    expect(sent.text).toMatch(/^Hi,/)
+    expect(sent.text).not.toContain('Cheap watches')
+    expect(sent.text).not.toContain('Spam Shop')
+  })
+
   it('refuses a link older than 48 hours', async () => {
     const user = await unverifiedUser()
     await getDb()
