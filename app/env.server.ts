@@ -4,7 +4,8 @@ import path from 'node:path'
 import { z } from 'zod'
 
 /**
- * The one place that reads process.env. Validated once at startup; every missing or
+ * The one place that reads configuration from process.env (the logger reads LOG_LEVEL itself, to log
+ * before this is parsed). Validated once at startup; every missing or
  * invalid variable is named in a single error so an operator can fix them all at once.
  */
 const EnvSchema = z.object({

@@ -5,7 +5,7 @@ declare module '@remix-run/node' {
     /** Per-request CSP nonce, used by Remix's scripts. */
     cspNonce: string
     requestId: string
-    /** The client's address as Express sees it (trusting only a loopback proxy). */
+    /** The client's address as Express sees it (trusting only the proxies TRUST_PROXY names). */
     clientIp: string
     realtime: Realtime
     /** The database failed before Remix ran (in a middleware): loaders and actions answer 503 at once. */

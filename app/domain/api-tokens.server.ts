@@ -18,7 +18,7 @@ import { hashToken } from './tokens.server.ts'
 import type { Member } from './workspaces.server.ts'
 
 /**
- * Personal access tokens for the REST API (and the planned webhook management and MCP server).
+ * Personal access tokens for the REST API (webhook management included) and the MCP server.
  * Format, like GitHub's: `sb_pat_` + 30 random base62 characters (178 bits) + 6 base62
  * characters of the CRC32 of those 30, so a mistyped or made-up token is refused without a
  * database lookup and secret scanners can recognise ours. Only the sha256 is stored.
