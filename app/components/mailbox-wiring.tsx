@@ -1,9 +1,6 @@
-import { useState } from 'react'
-import { useHydrated } from '#app/utils/use-hydrated.ts'
-
 export type Wiring = {
   configured: boolean
-  parseUrlMasked: string | null
+  /** The URL with the secret's place marked (the secret itself is never sent to a browser). */
   parseUrl: string | null
   signed: boolean
 }
@@ -21,28 +18,19 @@ export function MailboxWiring({
   wiring: Wiring
   status: MailboxWiringStatus | undefined
 }) {
-  const hydrated = useHydrated()
-  const [copied, setCopied] = useState(false)
   return (
     <div className="mt-3 rounded-md bg-slate-50 p-3 text-sm dark:bg-slate-900">
       <h4 className="font-medium">Email in (SendGrid Inbound Parse)</h4>
       {wiring.configured ? (
-        <div className="mt-1 flex items-center gap-2">
-          <code className="block flex-1 truncate rounded border border-slate-300 bg-white px-2 py-1 font-mono text-xs dark:border-slate-700 dark:bg-slate-950">
-            {wiring.parseUrlMasked}
+        <>
+          <code className="mt-1 block break-all rounded border border-slate-300 bg-white px-2 py-1 font-mono text-xs dark:border-slate-700 dark:bg-slate-950">
+            {wiring.parseUrl}
           </code>
-          {wiring.parseUrl && hydrated ? (
-            <button
-              type="button"
-              className="rounded border border-slate-300 px-2 py-1 text-xs hover:bg-white dark:border-slate-700"
-              onClick={() => {
-                void navigator.clipboard.writeText(wiring.parseUrl!).then(() => setCopied(true))
-              }}
-            >
-              {copied ? 'Copied' : 'Copy URL'}
-            </button>
-          ) : null}
-        </div>
+          <p className="mt-1 text-xs text-slate-600 dark:text-slate-400">
+            The URL ends in this server’s SENDGRID_INBOUND_SECRET, which is never shown here: whoever runs the
+            server set it and points Inbound Parse at this URL.
+          </p>
+        </>
       ) : (
         <p className="mt-1 text-xs text-amber-800 dark:text-amber-300">
           Inbound email is off: set SENDGRID_INBOUND_SECRET, then point Inbound Parse at the URL shown here.

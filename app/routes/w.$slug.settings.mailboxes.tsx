@@ -71,7 +71,6 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const inbound = await inboundWiring(
     member,
     mailboxes.map((m) => m.id),
-    { revealSecret: canManage },
   )
   return {
     inbound,

@@ -741,3 +741,26 @@ describe('the streamed body', () => {
     }
   })
 })
+
+describe('Settings → Mailboxes', () => {
+  it('never sends the server-wide Inbound Parse secret to a browser, not even to an owner or in part', async () => {
+    // One secret per server, and anyone can sign up and own a workspace: with it they could post
+    // forged email to every other workspace's forwarding addresses, past SendGrid.
+    const owner = await createMember('owner')
+    const admin = await createMember('admin', owner.workspace)
+    const agent = await createMember('agent', owner.workspace)
+    for (const member of [owner, admin, agent]) {
+      for (const suffix of ['', '.data']) {
+        const response = await fetch(`${server.url}/w/${owner.workspace.slug}/settings/mailboxes${suffix}`, {
+          headers: { cookie: member.cookie },
+        })
+        expect(response.status).toBe(200)
+        const text = await response.text()
+        expect(text).not.toContain(SECRET)
+        expect(text).not.toContain(`/webhooks/sendgrid/inbound/${SECRET.slice(0, 4)}`)
+        const shown = suffix === '' ? '&lt;SENDGRID_INBOUND_SECRET&gt;' : '<SENDGRID_INBOUND_SECRET>'
+        expect(text).toContain(`/webhooks/sendgrid/inbound/${shown}`)
+      }
+    }
+  })
+})

@@ -66,7 +66,7 @@ describe('mailboxes settings', () => {
     expect(forwardingAddress('acme', 'billing')).toBe('acme.billing@inbound.localhost')
   })
 
-  it('lists active and archived mailboxes with their forwarding addresses, editable by owners only', async () => {
+  it('lists active and archived mailboxes with their forwarding addresses, editable by owners and admins only', async () => {
     const { owner, agent, workspace } = await team()
     const page = await loadMailboxes(owner)
     expect(page.status).toBe(200)
