@@ -2,7 +2,7 @@ import type { Tx } from '#db/client.ts'
 import { hasRecentEmailTo } from '#db/queries/emails.ts'
 import { queueEmail } from './email.server.ts'
 import { renderAutoAcknowledgement } from './email-templates.server.ts'
-import { takeSlot } from './rate-limit.server.ts'
+import { takeSlotIn } from './rate-limit.server.ts'
 import { reserveAutomaticEmail } from './outbound-email-limit.server.ts'
 
 export const AUTO_ACK_WINDOW_MS = 60 * 60 * 1000
@@ -34,11 +34,13 @@ export type AutoAcknowledgementOutcome =
  * workspace. The caller (inbound email) decides whether the message deserves one at all (no
  * auto-replies to bounces, lists or other auto-replies).
  *
- * The hourly limit is reserved with takeSlot (one atomic statement, so parallel inbound jobs and
- * other instances cannot both pass) and checked exactly against the emails table, because
- * takeSlot's sliding estimate rounds a single hit in the previous window down to zero at the
- * window boundary. The slot is taken outside `tx`: a rolled-back filing still counts (no second
- * acknowledgement for a retried email within the hour, which is the safe side).
+ * The hourly limit is reserved with takeSlotIn (one atomic statement, so parallel inbound jobs and
+ * other instances cannot both pass) and checked exactly against the emails table, because the
+ * sliding estimate rounds a single hit in the previous window down to zero at the window
+ * boundary. Its slots, the sender's and the workspace's budget, are taken on `tx` (the filing's
+ * transaction), never on another pool connection while it holds this one: many filings at once
+ * on one pool waited for each other's connections. A rolled-back filing gives them back with the
+ * email it did not queue; the filing that commits is the one acknowledged.
  */
 export async function sendAutoAcknowledgement(
   tx: Tx,
@@ -47,7 +49,7 @@ export async function sendAutoAcknowledgement(
   const text = input.mailbox.autoAcknowledgeText.trim()
   if (!input.mailbox.autoAcknowledge || !text) return { kind: 'off' }
   const sender = input.to.trim().toLowerCase()
-  const slot = await takeSlot(`auto-ack:${input.workspaceId}:${sender}`, {
+  const slot = await takeSlotIn(tx, `auto-ack:${input.workspaceId}:${sender}`, {
     max: 1,
     windowMs: AUTO_ACK_WINDOW_MS,
   })
@@ -61,7 +63,7 @@ export async function sendAutoAcknowledgement(
   if (recent) return { kind: 'rate-limited' }
   // The workspace writes the text and anyone can forge the sender: without a budget per
   // workspace, forged senders made it a relay (docs/security.md#outbound-email-limits…).
-  const budget = await reserveAutomaticEmail(tx, input.workspaceId)
+  const budget = await reserveAutomaticEmail(input.workspaceId, tx)
   if (!budget.allowed) {
     await slot.release()
     return { kind: 'rate-limited' }

@@ -28,7 +28,7 @@ import { sendAutoAcknowledgement } from './auto-acknowledgement.server.ts'
 import { replyAddress } from './reply-address.server.ts'
 import { routeInbound, ticketByHeaders, type Route } from './inbound-routing.server.ts'
 import { customerReply } from './messages.server.ts'
-import { takeSlot } from './rate-limit.server.ts'
+import { takeSlotIn } from './rate-limit.server.ts'
 import { createTicket, upsertContact, type InboundFields } from './tickets.server.ts'
 import { sliceWhole } from '#app/utils/well-formed.ts'
 
@@ -199,7 +199,9 @@ async function fileMessage(inboundEmailId: string, email: InboundMessage, route:
       await finishIn(threadTicket)
       return { ticketId: threadTicket, events: outcome.events, created: false }
     }
-    const slot = await takeSlot(`inbound-new:${route.workspaceId}:${sender.address}`, {
+    // On the filing's connection (takeSlotIn): one filing holds one pool connection, however
+    // many run at once.
+    const slot = await takeSlotIn(tx, `inbound-new:${route.workspaceId}:${sender.address}`, {
       max: maxPerHour,
       windowMs: 60 * 60 * 1000,
     })

@@ -1,7 +1,7 @@
-import type { DbOrTx } from '#db/client.ts'
+import { getDb, type Tx } from '#db/client.ts'
 import { workspaceHasVerifiedOwner } from '#db/queries/outbound-email.ts'
 import { env } from '#app/env.server.ts'
-import { secondsUntilReset, takeSlot, type Limit, type Slot } from './rate-limit.server.ts'
+import { secondsUntilReset, takeSlot, takeSlotIn, type Limit, type Slot } from './rate-limit.server.ts'
 
 /**
  * Emails to customers, per workspace per hour, counted by recipient (the customer, each CC and
@@ -102,9 +102,13 @@ export function outboundLimitMessage(limited: OutboundLimited) {
 /**
  * One automatic email to an outside address (a support-form confirmation, an auto acknowledgement):
  * the workspace's hourly budget for them, as large as its reply limit. Refused: send none (the
- * ticket is filed all the same). `db` reads whether an owner is verified (a caller's transaction).
+ * ticket is filed all the same). Reserved before the caller's transaction (the support form), or
+ * in it (`tx`: an inbound filing, which decides in it whether to acknowledge): never on another
+ * pool connection while a transaction holds one (takeSlotIn).
  */
-export async function reserveAutomaticEmail(db: DbOrTx, workspaceId: string): Promise<Slot> {
-  const verified = await workspaceHasVerifiedOwner(db, { workspaceId })
-  return takeSlot(`outbound-auto:${workspaceId}`, outboundEmailLimit(verified))
+export async function reserveAutomaticEmail(workspaceId: string, tx?: Tx): Promise<Slot> {
+  const verified = await workspaceHasVerifiedOwner(tx ?? getDb(), { workspaceId })
+  const key = `outbound-auto:${workspaceId}`
+  const limit = outboundEmailLimit(verified)
+  return tx ? takeSlotIn(tx, key, limit) : takeSlot(key, limit)
 }

@@ -1,4 +1,4 @@
-import { getDb } from '#db/client.ts'
+import { getDb, type DbOrTx, type Tx } from '#db/client.ts'
 import { isDatabaseUnavailable } from '#db/unavailable.ts'
 import {
   deleteExpiredRateLimitCounters,
@@ -70,6 +70,22 @@ export async function takeSlot(key: string, limit: Limit, count = 1): Promise<Sl
     count,
   )
   return taken.slot!
+}
+
+/**
+ * takeSlot on the caller's open transaction, for work decided inside it (an inbound filing's new
+ * ticket and its acknowledgement). takeSlot there would wait for a second pool connection while
+ * the transaction holds one: as many filings at once as the pool has connections, and none could
+ * go on (each waiting for a connection the others hold). Here the counter row stays locked until
+ * the transaction ends, so takers of the same key wait for it (exact all the same), and the slots
+ * go back with a rollback, or with a deadlock retry that runs the callback again. `release` too
+ * runs on `tx`, so only before it ends. Not coalesced: each transaction counts its own.
+ */
+export async function takeSlotIn(tx: Tx, key: string, limit: Limit, count = 1): Promise<Slot> {
+  if (!Number.isInteger(count) || count < 1)
+    throw new Error(`takeSlot: count must be 1 or more, not ${count}`)
+  const row = await takeRateLimitSlot(tx, { key, ...limit, count, inCallersTransaction: true })
+  return slotOf(key, limit, row, 0, count, () => tx)
 }
 
 /**
@@ -147,7 +163,14 @@ const sum = (waiters: Waiter[]) => waiters.reduce((n, w) => n + w.count, 0)
  * A caller's slots from its batch's row; `later` is how many slots of the batch were counted after
  * its own `count`.
  */
-function slotOf(key: string, limit: Limit, row: SlotRow, later: number, count: number): Slot {
+function slotOf(
+  key: string,
+  limit: Limit,
+  row: SlotRow,
+  later: number,
+  count: number,
+  db: () => DbOrTx = getDb,
+): Slot {
   const current = row.taken !== null ? row.taken - later : (row.seen ?? 0)
   const used = row.carried + current
   const remaining = row.taken === null ? 0 : Math.max(0, limit.max - used)
@@ -164,7 +187,7 @@ function slotOf(key: string, limit: Limit, row: SlotRow, later: number, count: n
       const giving = Math.min(n, kept)
       if (giving <= 0) return
       kept -= giving
-      await releaseRateLimitSlot(getDb(), { key, windowStart, count: giving })
+      await releaseRateLimitSlot(db(), { key, windowStart, count: giving })
     },
   }
 }

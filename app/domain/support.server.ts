@@ -91,7 +91,7 @@ export async function submitSupportRequest(
   }
   // The confirmation goes to whatever address was typed, from our domain: within the workspace's
   // budget of automatic emails (outbound-email-limit.server.ts); past it the ticket is made without.
-  const confirmation = await reserveAutomaticEmail(getDb(), target.workspace.id)
+  const confirmation = await reserveAutomaticEmail(target.workspace.id)
   let outcome
   try {
     outcome = await getDb().transaction(async (tx) => {

@@ -30,7 +30,18 @@ export type SlotRow = {
  */
 export async function takeRateLimitSlot(
   db: DbOrTx,
-  params: { key: string; max: number; windowMs: number; count?: number },
+  params: {
+    key: string
+    max: number
+    windowMs: number
+    count?: number
+    /**
+     * The statement runs in a caller's transaction (whose other writes must commit durably):
+     * leave its commit mode alone. Otherwise it is a transaction of its own, committed without
+     * waiting for the WAL flush (see slotSteps).
+     */
+    inCallersTransaction?: boolean
+  },
 ): Promise<SlotRow> {
   const result = await db.execute<SlotColumns>(
     sql`with ${slotSteps({ ...params, key: sql`${params.key}::text` })} select * from slot`,
@@ -63,18 +74,27 @@ export function slotRowOf(row: SlotColumns): SlotRow {
  * value another step computes (the API's token lookup, db/queries/api-tokens.ts); when it is null
  * nothing is counted.
  */
-export function slotSteps(params: { key: SQL; max: number; windowMs: number; count?: number }): SQL {
+export function slotSteps(params: {
+  key: SQL
+  max: number
+  windowMs: number
+  count?: number
+  inCallersTransaction?: boolean
+}): SQL {
   const count = params.count ?? 1
   const key = params.key
   const window = sql`(${params.windowMs}::bigint * interval '1 millisecond')`
+  // Committed without waiting for the WAL flush (this transaction only): concurrent takers of one
+  // key queue on the counter row's lock, which a synchronous commit holds for a disk flush each
+  // (~10 ms on a busy disk: a 32-request convoy). A crash can forget the last ~0.6 s of counted
+  // hits (3 × wal_writer_delay), never double-count or lose atomicity. Not in a caller's
+  // transaction: that would make its ticket, email and job rows as forgettable.
+  const commitMode = params.inCallersTransaction
+    ? sql`current_setting('synchronous_commit')`
+    : sql`set_config('synchronous_commit', 'off', true)`
   return sql`
     bounds as (
-      -- Committed without waiting for the WAL flush (this transaction only): concurrent takers of
-      -- one key queue on the counter row's lock, which a synchronous commit holds for a disk
-      -- flush each (~10 ms on a busy disk: a 32-request convoy). A crash can forget the last
-      -- ~0.6 s of counted hits (3 × wal_writer_delay), never double-count or lose atomicity.
-      select date_bin(${window}, now(), timestamptz 'epoch') as window_start,
-        set_config('synchronous_commit', 'off', true) as commit_mode
+      select date_bin(${window}, now(), timestamptz 'epoch') as window_start, ${commitMode} as commit_mode
     ), estimate as (
       select
         b.window_start,
