@@ -110,8 +110,8 @@ export async function replyToTicket(
     if (outcome.kind === 'recount') throw new Error('recordReply: recount without a limit')
     return outcome
   }
-  return withinReplyLimit(member, number, input, (reserved) =>
-    getDb().transaction((tx) => recordReply(tx, member, number, input, reserved)),
+  return withinReplyLimit(member, number, input, (reserved, countedIn) =>
+    getDb().transaction((tx) => recordReply(tx, member, number, input, reserved, countedIn)),
   )
 }
 
@@ -124,7 +124,7 @@ export async function withinReplyLimit<T extends ReplyOutcome>(
   member: Member,
   number: number,
   input: ReplyInput,
-  send: (reserved: number) => Promise<T | Recount>,
+  send: (reserved: number, countedIn: Date) => Promise<T | Recount>,
 ): Promise<T | OutboundLimited> {
   const preview = await outboundReplyPreview(getDb(), { workspaceId: member.workspaceId, number })
   const recipients =
@@ -149,7 +149,8 @@ function replyRecipients(contactEmail: string, cc: string[], bcc: string[] = [])
  * replyToTicket's writes, in the caller's transaction (a savepoint in it: a translated reply adds
  * its note in the same one). `reserved`: how many recipients a reply may email, as
  * withinOutboundLimit reserved them; a reply that would email more (the ticket's CC list grew
- * since) writes nothing and answers a Recount.
+ * since) writes nothing and answers a Recount. `countedIn`: the window they were counted in, kept
+ * with a held reply so that Undo send gives exactly them back.
  */
 export async function recordReply(
   tx: Tx,
@@ -157,6 +158,7 @@ export async function recordReply(
   number: number,
   input: ReplyInput,
   reserved: number,
+  countedIn?: Date,
 ): Promise<ReplyOutcome | Recount> {
   const ticket = await lockTicketForReply(tx, {
     workspaceId: member.workspaceId,
@@ -206,10 +208,12 @@ export async function recordReply(
     }
   }
   // What Undo send needs to put back (undo-send.server.ts): the status the ticket had and the
-  // one chosen, and the ticket's CC list this reply replaced.
+  // one chosen, the ticket's CC list this reply replaced, and the recipients it counted against
+  // the workspace's hourly customer emails.
   const undoData = {
     ...(input.status ? { status: { before: ticket.status, chosen: input.status } } : {}),
     ...(reply && input.cc ? { ccBefore: ticket.cc } : {}),
+    ...(hold > 0 && countedIn ? { emailLimit: { windowStart: countedIn.toISOString(), recipients } } : {}),
   }
   // One statement after the lock: the collision check, then (unless anyone wrote since the
   // composer last looked) the message, the ticket row, audit, the customer's link, the read

@@ -1,7 +1,14 @@
 import { getDb, type Tx } from '#db/client.ts'
 import { workspaceHasVerifiedOwner } from '#db/queries/outbound-email.ts'
 import { env } from '#app/env.server.ts'
-import { secondsUntilReset, takeSlot, takeSlotIn, type Limit, type Slot } from './rate-limit.server.ts'
+import {
+  giveBackSlots,
+  secondsUntilReset,
+  takeSlot,
+  takeSlotIn,
+  type Limit,
+  type Slot,
+} from './rate-limit.server.ts'
 
 /**
  * Emails to customers, per workspace per hour, counted by recipient (the customer, each CC and
@@ -14,8 +21,9 @@ import { secondsUntilReset, takeSlot, takeSlotIn, type Limit, type Slot } from '
  * address someone outside typed or forged (the support form's confirmation, the auto
  * acknowledgement of inbound email, whose text the workspace writes) have a budget of the same
  * size of their own (reserveAutomaticEmail), so strangers cannot use up the team's replies. Not
- * counted: notes, emails to members (notifications, invitations: limited on their own), and Retry
- * of a failed email (the same email, counted once).
+ * counted: notes, emails to members (notifications, invitations: limited on their own), Retry of
+ * a failed email (the same email, counted once), and a held reply taken back with Undo send (its
+ * recipients are given back: giveBackOutboundEmails).
  */
 export const OUTBOUND_EMAIL_WINDOW_MS = 60 * 60 * 1000
 
@@ -56,11 +64,12 @@ function isRecount(value: unknown): value is Recount {
 export async function withinOutboundLimit<T>(
   workspaceId: string,
   estimate: { recipients: number; verifiedOwner: boolean },
-  send: (reserved: number) => Promise<T | Recount>,
+  /** `countedIn`: the window the slots were counted in, for a later give-back (undo send). */
+  send: (reserved: number, countedIn: Date) => Promise<T | Recount>,
   emailedBy: (outcome: T) => number,
 ): Promise<T | OutboundLimited> {
   const limit = outboundEmailLimit(estimate.verifiedOwner)
-  const key = `outbound-email:${workspaceId}`
+  const key = outboundEmailKey(workspaceId)
   let reserved = Math.max(1, estimate.recipients)
   for (;;) {
     const slot = await takeSlot(key, limit, reserved)
@@ -76,7 +85,7 @@ export async function withinOutboundLimit<T>(
     let emailed = 0
     let recount: number | undefined
     try {
-      const sent = await send(taken)
+      const sent = await send(taken, slot.windowStart)
       if (isRecount(sent)) recount = sent.recipients
       else {
         emailed = Math.min(taken, emailedBy(sent as T))
@@ -88,6 +97,24 @@ export async function withinOutboundLimit<T>(
     }
     reserved = recount!
   }
+}
+
+const outboundEmailKey = (workspaceId: string) => `outbound-email:${workspaceId}`
+
+/** What a held reply counted against the hour (recordReply keeps it for Undo send). */
+export type CountedEmails = { windowStart: Date; recipients: number }
+
+/**
+ * Undo send: a held reply's recipients are given back, in the undo's transaction (its email never
+ * went, and the same transaction deletes it). Exactly what the send counted, in the window it
+ * counted them: no more, and never below zero.
+ */
+export async function giveBackOutboundEmails(tx: Tx, workspaceId: string, counted: CountedEmails) {
+  await giveBackSlots(tx, {
+    key: outboundEmailKey(workspaceId),
+    windowStart: counted.windowStart,
+    count: counted.recipients,
+  })
 }
 
 /** What a refused send tells the agent, next to what they wrote. */

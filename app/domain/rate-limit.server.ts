@@ -20,6 +20,8 @@ export type Slot = {
    * of the current fixed window, from when this window's count starts to fade out.
    */
   resetAt: Date
+  /** The fixed window the slots were counted in: what giveBackSlots names later. */
+  windowStart: Date
   /**
    * Gives back `count` of the slots taken (default: all not given back yet): the work they reserved
    * did not happen. A no-op when refused.
@@ -179,6 +181,7 @@ function slotOf(
   return {
     allowed: row.taken !== null,
     remaining,
+    windowStart,
     resetAt:
       remaining > 0
         ? new Date(windowStart.getTime() + limit.windowMs)
@@ -205,6 +208,16 @@ function nextFreeSlot(limit: Limit, windowStart: Date, previous: number, current
       ? start + windowMs * (1 - (max - current - 1) / previous)
       : start + windowMs + windowMs * (1 - (max - 1) / current)
   return new Date(Math.ceil(at) + 1)
+}
+
+/**
+ * Gives back `count` slots of `key` counted in the window that started at `windowStart`, on the
+ * caller's transaction, long after the Slot that took them is gone: work undone later (Undo send
+ * of a held reply, whose email never went). Never below zero.
+ */
+export async function giveBackSlots(tx: Tx, params: { key: string; windowStart: Date; count: number }) {
+  if (!Number.isInteger(params.count) || params.count < 1) return
+  await releaseRateLimitSlot(tx, params)
 }
 
 /** Forgets every counted hit of `key` (e.g. a successful sign-in clears that email's failures). */

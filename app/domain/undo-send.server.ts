@@ -13,6 +13,7 @@ import { deleteJob } from '#app/jobs/queue.server.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
 import { TICKET_STATUSES } from '#app/utils/vocabulary.ts'
 import { recordAudit } from './audit.server.ts'
+import { giveBackOutboundEmails } from './outbound-email-limit.server.ts'
 import { updateTickets } from './tickets.server.ts'
 import { enqueueWebhooks } from './webhooks.server.ts'
 import type { Member } from './workspaces.server.ts'
@@ -25,6 +26,7 @@ export type UndoOutcome = { kind: 'undone'; body: string; events: TicketEvent[] 
 const SentWith = z.object({
   status: z.object({ before: z.enum(TICKET_STATUSES), chosen: z.enum(TICKET_STATUSES) }).optional(),
   ccBefore: z.array(z.string()).optional(),
+  emailLimit: z.object({ windowStart: z.coerce.date(), recipients: z.number().int().positive() }).optional(),
 })
 
 /**
@@ -33,7 +35,7 @@ const SentWith = z.object({
  * again (text, CC, BCC, the "then set status" choice, and its files, kept by content address and
  * attached again when it is sent); the composer restores it. What the send changed on the ticket
  * is put back when nothing changed it since: the status (audited, announced) and the CC list it
- * replaced. Too late once the email job has released it (or it was never held).
+ * replaced; its recipients are given back to the workspace's hourly customer emails. Too late once the email job has released it (or it was never held).
  */
 export async function undoReply(member: Member, number: number, messageId: string): Promise<UndoOutcome> {
   return getDb().transaction(async (tx) => {
@@ -47,7 +49,9 @@ export async function undoReply(member: Member, number: number, messageId: strin
     for (const email of reply.emails) if (email.jobId) await deleteJob(tx, 'email.send', email.jobId)
     await deleteHeldReply(tx, reply)
     const sent = SentWith.safeParse(reply.sent ?? {})
-    const { status, ccBefore } = sent.success ? sent.data : {}
+    const { status, ccBefore, emailLimit } = sent.success ? sent.data : {}
+    // Its email never went: its recipients no longer count against the hour.
+    if (emailLimit) await giveBackOutboundEmails(tx, member.workspaceId, emailLimit)
     const [email] = reply.emails
     await restoreDraft(tx, {
       workspaceId: member.workspaceId,

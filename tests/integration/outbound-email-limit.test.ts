@@ -2,8 +2,9 @@ import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/cli
 import { and, eq, isNotNull, sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
-import { emails, messages, users } from '#db/schema.ts'
+import { emails, messages, tickets, users } from '#db/schema.ts'
 import { replyToTicket } from '#app/domain/messages.server.ts'
+import { releaseHeldReply } from '#app/domain/undo-send.server.ts'
 import { outboundEmailLimit } from '#app/domain/outbound-email-limit.server.ts'
 import { startQueue, stopQueue } from '#app/jobs/queue.server.ts'
 import * as ticketRoute from '#app/routes/w.$slug.tickets.$number.tsx'
@@ -72,6 +73,14 @@ async function replyEmails(workspaceId: string) {
 /** The hour passes: the workspace's counted emails are forgotten. */
 async function anHourLater(workspaceId: string) {
   await getDb().execute(sql`delete from rate_limit_counters where key = ${`outbound-email:${workspaceId}`}`)
+}
+
+/** The workspace's customer emails counted in the hour's windows. */
+async function counted(workspaceId: string) {
+  const result = await getDb().execute<{ hits: number | null }>(
+    sql`select sum(hits)::int as hits from rate_limit_counters where key = ${`outbound-email:${workspaceId}`}`,
+  )
+  return result.rows[0]?.hits ?? 0
 }
 
 async function verifyEmail(userId: string) {
@@ -238,6 +247,59 @@ describe('customer emails per workspace per hour', () => {
       await client.close()
     }
     expect(await agentReplies(owner.workspace.id)).toHaveLength(UNVERIFIED + 1)
+  })
+
+  it('Undo send gives back exactly the recipients the held reply counted, and nothing once it went out', async () => {
+    const agent = await createMember('owner')
+    await getDb().update(users).set({ undoSendSeconds: 30 }).where(eq(users.id, agent.user.id))
+    const ticket = await createTicketFor(agent, { customerEmail: 'casey@example.net' })
+    const slug = agent.workspace.slug
+    const undo = (messageId: string, as: Agent = agent) =>
+      callAction(
+        ticketRoute,
+        `/w/${slug}/tickets/${ticket.number}`,
+        composerForm({ intent: 'undo-send', messageId }),
+        { cookie: as.cookie, params: { slug, number: String(ticket.number) }, context: testContext() },
+      )
+    const heldId = (location: string | null | undefined) => location!.split('#m-')[1]!
+    await outboundEmailsCounted(agent.workspace.id, UNVERIFIED - 3)
+    // The customer and two CCs: the last three of the hour.
+    const held = await replyThroughPage(agent, ticket.number, {
+      body: 'To the three of you',
+      cc: 'a@example.net, b@example.net',
+    })
+    expect(held.status).toBe(302)
+    expect(await counted(agent.workspace.id)).toBe(UNVERIFIED)
+    expect((await replyThroughPage(agent, ticket.number, { body: 'One more' })).status).toBe(429)
+
+    // Another workspace's agent cannot undo it, and gives nothing back.
+    const outsider = await createMember('owner')
+    expect((await undo(heldId(held.location), outsider)).status).toBe(404)
+    expect(await counted(agent.workspace.id)).toBe(UNVERIFIED)
+
+    expect((await undo(heldId(held.location))).status).toBe(302)
+    expect(await counted(agent.workspace.id)).toBe(UNVERIFIED - 3)
+    // Undone once: a second Undo is too late and gives back nothing more.
+    expect((await undo(heldId(held.location))).status).toBe(409)
+    expect(await counted(agent.workspace.id)).toBe(UNVERIFIED - 3)
+    // The ticket's CC list is back to none: a reply to the customer alone is one of the three.
+    const [row] = await getDb()
+      .select({ cc: tickets.cc })
+      .from(tickets)
+      .where(eq(tickets.id, ticket.ticketId))
+    expect(row!.cc).toEqual([])
+    const next = await replyThroughPage(agent, ticket.number, { body: 'Just to you' })
+    expect(next.status).toBe(302)
+    expect(await counted(agent.workspace.id)).toBe(UNVERIFIED - 2)
+
+    // A reply whose undo window ended (the email job released it) went out: it stays counted.
+    const [email] = await getDb()
+      .select({ id: emails.id })
+      .from(emails)
+      .where(eq(emails.messageId, heldId(next.location)))
+    expect(await releaseHeldReply(email!.id)).toHaveLength(1)
+    expect((await undo(heldId(next.location))).status).toBe(409)
+    expect(await counted(agent.workspace.id)).toBe(UNVERIFIED - 2)
   })
 
   it('an agent of another workspace gets 404, and uses none of this workspace’s emails', async () => {
