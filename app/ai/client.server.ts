@@ -13,7 +13,7 @@ import { getDb } from '#db/client.ts'
 import { insertAiRun } from '#db/queries/ai.ts'
 import { env } from '#app/env.server.ts'
 import { logger } from '#app/logger.server.ts'
-import { secondsUntilReset, takeSlot } from '#app/domain/rate-limit.server.ts'
+import { secondsUntilReset, takeSlot, type Slot } from '#app/domain/rate-limit.server.ts'
 import { AI_INTERACTIVE_PER_DAY, AI_INTERACTIVE_PER_MINUTE, AI_MESSAGES, type AiFeature } from './features.ts'
 import { getAiSettings, tokensUsedThisMonth, type AiSettings } from './settings.server.ts'
 import { checkJsonInput } from '#app/http/json-input.server.ts'
@@ -192,10 +192,7 @@ async function gate(feature: AiFeature, ctx: AiContext): Promise<Gate> {
   // The budget is checked before the call; calls running at the same moment may overshoot it
   // by their own size (documented in docs/ai.md).
   if (await budgetSpent(ctx.workspaceId, settings)) return refusal('budget')
-  if (ctx.mode === 'job' && feature === 'triage') {
-    const limited = await takeTriageSlots(ctx.workspaceId)
-    if (limited) return limited
-  }
+  const taken: Slot[] = []
   if (ctx.mode === 'interactive' && ctx.userId) {
     const minute = await takeSlot(`ai:user:${ctx.userId}`, {
       max: AI_INTERACTIVE_PER_MINUTE,
@@ -207,6 +204,16 @@ async function gate(feature: AiFeature, ctx: AiContext): Promise<Gate> {
       // No call is made: the minute's slot is given back.
       await minute.release()
       return refusal('daily-limit', Math.max(1, secondsUntilReset(day)))
+    }
+    taken.push(minute, day)
+  }
+  // Every triage call, the job's and an agent's "Triage now", within the workspace's caps.
+  if (feature === 'triage') {
+    const limited = await takeTriageSlots(ctx.workspaceId)
+    if (limited) {
+      // No call is made: the agent's slots are given back.
+      await Promise.all(taken.map((slot) => slot.release()))
+      return limited
     }
   }
   return { ok: true, settings }

@@ -36,6 +36,9 @@ export const AI_MESSAGES = {
   disabled: 'This AI feature is turned off for this workspace',
   triageLimit: 'Not triaged: this workspace reached its limit of AI triage calls for now.',
   triageBudget: 'Not triaged: the AI budget for this month was used up.',
+  triageNowLimit:
+    'Still not triaged: this workspace has used its AI triage calls for now (per hour and per day). Try again later.',
+  triageNowFailed: 'Not triaged: the AI provider gave no usable answer. Try again in a moment.',
 } as const
 
 /** Interactive calls per user per minute (all features together). */

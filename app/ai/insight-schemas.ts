@@ -7,10 +7,15 @@ export const TranslateRequestSchema = z.object({
   messageId: z.uuid({ error: 'Choose a message' }),
 })
 
+/** The triage panel's forms: `intent=apply` (a suggestion chip) or `intent=run` ("Triage now"). */
+export const TRIAGE_INTENTS = ['apply', 'run'] as const
+
 export const TriageApplySchema = z.discriminatedUnion('apply', [
-  z.object({ apply: z.literal('priority') }),
-  z.object({ apply: z.literal('tag'), tagId: z.uuid({ error: 'Choose a tag' }) }),
+  z.object({ intent: z.literal('apply'), apply: z.literal('priority') }),
+  z.object({ intent: z.literal('apply'), apply: z.literal('tag'), tagId: z.uuid({ error: 'Choose a tag' }) }),
 ])
+
+export const TriageRunSchema = z.object({ intent: z.literal('run') })
 
 export const TranslatedReplySchema = z.object({
   body: z

@@ -8,7 +8,13 @@ import { notFound } from '#app/domain/errors.server.ts'
 import { changeTicket, tagTicket } from '#app/domain/ticket-page.server.ts'
 import { addTags, updateTickets, type Actor, type UpdateOutcome } from '#app/domain/tickets.server.ts'
 import type { Member } from '#app/domain/workspaces.server.ts'
-import { runStructured, type AiMessage, type AiRefusal } from './client.server.ts'
+import {
+  runStructured,
+  type AiContext,
+  type AiMessage,
+  type AiRefusal,
+  type AiRefusalReason,
+} from './client.server.ts'
 import { DATA_RULES, dataBlock } from './prompts.server.ts'
 import { getAiSettings } from './settings.server.ts'
 import { languageName, SENTIMENTS, type Sentiment } from './triage-vocabulary.ts'
@@ -131,12 +137,24 @@ export async function triageTicket(
   ticketId: string,
   { signal }: { signal?: AbortSignal } = {},
 ): Promise<TriageOutcome> {
+  const outcome = await runTriage({ workspaceId, ticketId, mode: 'job', signal })
+  if (signal?.aborted) throw new Error('triage stopped with the queue: it runs again on the next start')
+  return outcome
+}
+
+/**
+ * One triage call for one ticket and what follows from its answer (stored; applied in auto-apply
+ * mode), for the job or an agent's "Triage now". Both count against the workspace's triage caps
+ * (the AI gate); the agent's call against their own AI limits too.
+ */
+async function runTriage(ctx: AiContext & { ticketId: string }): Promise<TriageOutcome> {
+  const { workspaceId, ticketId, signal } = ctx
   const db = getDb()
   const subject = await getTriageSubject(db, { workspaceId, ticketId })
   if (!subject) return { outcome: 'gone', events: [] }
   const result = await runStructured(
     'triage',
-    { workspaceId, ticketId, mode: 'job', signal },
+    ctx,
     TriageAnswer,
     triageMessages({
       subject: subject.ticket.subject,
@@ -145,7 +163,7 @@ export async function triageTicket(
     }),
     { name: 'triage' },
   )
-  if (signal?.aborted) throw new Error('triage stopped with the queue: it runs again on the next start')
+  if (signal?.aborted) return { outcome: 'refused', reason: 'cancelled', events: [] }
   const changed: TicketEvent = {
     type: 'ticket.updated',
     workspaceId,
@@ -158,8 +176,8 @@ export async function triageTicket(
   if (!result.ok) {
     const skip = SKIPPED_WHEN[result.reason]
     if (!skip) return { outcome: 'refused', reason: result.reason, events: [] }
-    // No call was made: the ticket stays untriaged (no retry: it would only take another slot),
-    // and its panel says why.
+    // No call was made: the ticket stays untriaged, and its panel says why and offers "Triage
+    // now" (no automatic retry: see triageNow).
     await upsertTriage(db, { ticketId, workspaceId, skipped: skip })
     return { outcome: 'skipped', reason: skip, events: [changed] }
   }
@@ -170,6 +188,50 @@ export async function triageTicket(
   return {
     outcome: 'applied',
     events: [changed, ...(await applyTriage(workspaceId, ticketId, values, subject))],
+  }
+}
+
+export type TriageNowOutcome =
+  | { kind: 'triaged'; events: TicketEvent[] }
+  /** No call, or no answer: the reason the panel shows next to the button. */
+  | { kind: 'refused'; reason: AiRefusalReason }
+  /** Triaged already (by the job or another agent's click): nothing to do. */
+  | { kind: 'not-skipped' }
+
+/**
+ * "Triage now" on a ticket the job skipped (the workspace's triage caps, or its monthly budget):
+ * the same call, counted against the same caps, and against the agent's own AI limits. Chosen
+ * over retrying skipped tickets by themselves when the window frees up: the cap is reached by a
+ * flood of new tickets (often spam), and retrying the flood would spend the next window on it
+ * and skip the next hour's real tickets; an agent who opens a ticket and wants it triaged decides
+ * that call is worth it.
+ */
+export async function triageNow(
+  member: Member,
+  number: number,
+  signal?: AbortSignal,
+): Promise<TriageNowOutcome> {
+  const ticket = await getTicketByNumber(getDb(), { workspaceId: member.workspaceId, number })
+  if (!ticket) throw notFound('Ticket not found')
+  const triage = await getTriage(getDb(), { workspaceId: member.workspaceId, ticketId: ticket.id })
+  if (!triage?.skipped) return { kind: 'not-skipped' }
+  const outcome = await runTriage({
+    workspaceId: member.workspaceId,
+    ticketId: ticket.id,
+    userId: member.userId,
+    mode: 'interactive',
+    signal,
+  })
+  switch (outcome.outcome) {
+    case 'suggested':
+    case 'applied':
+      return { kind: 'triaged', events: outcome.events }
+    case 'skipped':
+      return { kind: 'refused', reason: outcome.reason === 'limit' ? 'workspace-limit' : 'budget' }
+    case 'refused':
+      return { kind: 'refused', reason: (outcome.reason ?? 'failed') as AiRefusalReason }
+    case 'gone':
+      throw notFound('Ticket not found')
   }
 }
 

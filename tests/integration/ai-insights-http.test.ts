@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm'
+import { and, eq, sql } from 'drizzle-orm'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
 import {
@@ -8,9 +8,13 @@ import {
   tags,
   ticketSummaries,
   ticketTags,
+  ticketTriage,
   tickets,
 } from '#db/schema.ts'
+import { aiDailyKey, aiTriageKeys } from '#app/ai/client.server.ts'
+import { AI_INTERACTIVE_PER_DAY } from '#app/ai/features.ts'
 import { triageTicket } from '#app/ai/triage.server.ts'
+import { takeRateLimitSlot } from '#db/queries/rate-limits.ts'
 import { outboundEmailLimit } from '#app/domain/outbound-email-limit.server.ts'
 import { startQueue } from '#app/jobs/queue.server.ts'
 import { createMember, createTicketFor, outboundEmailsCounted } from '#tests/helpers/factories.ts'
@@ -309,7 +313,7 @@ describe('Triage on the ticket page', () => {
     expect(html).toContain('Set priority: High')
     expect(html).toContain('Add tag: Shipping')
 
-    expect((await post(agent, `${path}/ai/triage`, { apply: 'priority' })).status).toBe(302)
+    expect((await post(agent, `${path}/ai/triage`, { intent: 'apply', apply: 'priority' })).status).toBe(302)
     const [row] = await getDb().select().from(tickets).where(eq(tickets.id, ticket.ticketId))
     expect(row!.priority).toBe('high')
 
@@ -317,18 +321,138 @@ describe('Triage on the ticket page', () => {
       .select()
       .from(tags)
       .where(and(eq(tags.workspaceId, agent.workspace.id), eq(tags.name, 'Billing')))
-    const refused = await post(agent, `${path}/ai/triage`, { apply: 'tag', tagId: billing!.id })
+    const refused = await post(agent, `${path}/ai/triage`, {
+      intent: 'apply',
+      apply: 'tag',
+      tagId: billing!.id,
+    })
     expect(refused.headers.get('location')).toContain('ai-error=no-suggestion')
     const [shipping] = await getDb()
       .select()
       .from(tags)
       .where(and(eq(tags.workspaceId, agent.workspace.id), eq(tags.name, 'Shipping')))
-    await post(agent, `${path}/ai/triage`, { apply: 'tag', tagId: shipping!.id })
+    await post(agent, `${path}/ai/triage`, { intent: 'apply', apply: 'tag', tagId: shipping!.id })
     const applied = await getDb().select().from(ticketTags).where(eq(ticketTags.ticketId, ticket.ticketId))
     expect(applied.map((t) => t.tagId)).toEqual([shipping!.id])
     const after = await (await getPage(agent, path)).text()
     expect(after).not.toContain('Set priority: High')
     expect(after).not.toContain('Add tag: Shipping')
+  })
+})
+
+describe('Triage now', () => {
+  const capped = (perHour: number) =>
+    setProvider({
+      OPENAI_BASE_URL: fake.baseUrl,
+      OPENAI_API_KEY: 'sk-insights',
+      AI_TRIAGE_PER_HOUR: String(perHour),
+    })
+  const hits = async (key: string) =>
+    (
+      await getDb().execute<{ hits: number }>(
+        sql`select coalesce(sum(hits), 0)::int as hits from rate_limit_counters where key = ${key}`,
+      )
+    ).rows[0]!.hits
+
+  /** Tickets past the workspace's triage cap of one an hour: the job skipped them. */
+  async function skippedTickets(agent: Agent, count: number) {
+    capped(1)
+    triageAnswer = {
+      priority: 'high',
+      tags: ['Shipping'],
+      language: 'en',
+      sentiment: 'negative',
+      gist: 'Lid broke',
+    }
+    const first = await createTicketFor(agent)
+    expect((await triageTicket(agent.workspace.id, first.ticketId)).outcome).toBe('suggested')
+    const skipped = []
+    for (let i = 0; i < count; i++) {
+      const ticket = await createTicketFor(agent, { subject: `Lid ${i}` })
+      expect(await triageTicket(agent.workspace.id, ticket.ticketId)).toMatchObject({ outcome: 'skipped' })
+      skipped.push(ticket)
+    }
+    fake.requests.length = 0
+    return skipped
+  }
+
+  it('a skipped ticket offers it; over the cap the page says so next to the button, and once calls free up one click triages it', async () => {
+    const agent = await workspace()
+    const [ticket] = await skippedTickets(agent, 1)
+    const path = ticketPath(agent, ticket!.number)
+    const page = await (await getPage(agent, path)).text()
+    expect(page).toContain('Not triaged: this workspace reached its limit of AI triage calls for now.')
+    expect(page).toMatch(/<button[^>]*type="submit"[^>]*>Triage now<\/button>/)
+
+    // Still over the cap: no call, the ticket page again with the reason by the button.
+    const refused = await post(agent, `${path}/ai/triage`, { intent: 'run' })
+    expect(refused.status).toBe(302)
+    expect(refused.headers.get('location')).toBe(`${path}?ai-error=workspace-limit&ai-for=triage`)
+    expect(fake.requests).toHaveLength(0)
+    // The agent's own AI slots were given back: no call was made.
+    expect(await hits(aiDailyKey(agent.user.id))).toBe(0)
+    const kept = await (await getPage(agent, refused.headers.get('location')!)).text()
+    expect(kept).toContain('Still not triaged: this workspace has used its AI triage calls for now')
+    expect(kept).toContain('Triage now')
+
+    // The hour frees up: the click makes the call, counted in the workspace's hour and the agent's day.
+    await getDb().execute(
+      sql`delete from rate_limit_counters where key = ${aiTriageKeys(agent.workspace.id).hour}`,
+    )
+    const done = await post(agent, `${path}/ai/triage`, { intent: 'run' })
+    expect(done.headers.get('location')).toBe(path)
+    expect(fake.requests).toHaveLength(1)
+    expect(await hits(aiTriageKeys(agent.workspace.id).hour)).toBe(1)
+    expect(await hits(aiDailyKey(agent.user.id))).toBe(1)
+    const triaged = await (await getPage(agent, path)).text()
+    expect(triaged).toContain('Lid broke')
+    expect(triaged).toContain('Set priority: High')
+    expect(triaged).not.toContain('Triage now')
+    // Triaged now: another click calls no one.
+    expect((await post(agent, `${path}/ai/triage`, { intent: 'run' })).headers.get('location')).toBe(path)
+    expect(fake.requests).toHaveLength(1)
+  })
+
+  it('keeps the caps exact under parallel clicks, counts against the agent’s AI limits, is 404 from another workspace and 400 for an unknown intent', async () => {
+    const agent = await workspace()
+    const skipped = await skippedTickets(agent, 4)
+    // Three an hour: the job used one, so two of four parallel clicks get a call.
+    capped(3)
+    const clicks = await Promise.all(
+      skipped.map((t) => post(agent, `${ticketPath(agent, t.number)}/ai/triage`, { intent: 'run' })),
+    )
+    const locations = clicks.map((r) => r.headers.get('location')!)
+    expect(locations.filter((l) => !l.includes('ai-error'))).toHaveLength(2)
+    expect(locations.filter((l) => l.endsWith('?ai-error=workspace-limit&ai-for=triage'))).toHaveLength(2)
+    expect(fake.requests).toHaveLength(2)
+    expect(await hits(aiTriageKeys(agent.workspace.id).hour)).toBe(3)
+
+    const waiting = skipped[locations.findIndex((l) => l.includes('ai-error'))]!
+    const path = ticketPath(agent, waiting.number)
+    await getDb().execute(
+      sql`delete from rate_limit_counters where key = ${aiTriageKeys(agent.workspace.id).hour}`,
+    )
+    // The agent's 24 hours of AI requests used up: refused before the workspace's cap is touched.
+    await takeRateLimitSlot(getDb(), {
+      key: aiDailyKey(agent.user.id),
+      max: AI_INTERACTIVE_PER_DAY,
+      windowMs: 24 * 60 * 60 * 1000,
+      count: AI_INTERACTIVE_PER_DAY - (await hits(aiDailyKey(agent.user.id))),
+    })
+    const daily = await post(agent, `${path}/ai/triage`, { intent: 'run' })
+    expect(daily.headers.get('location')).toBe(`${path}?ai-error=daily-limit&ai-for=triage`)
+    expect(await hits(aiTriageKeys(agent.workspace.id).hour)).toBe(0)
+
+    const outsider = await createMember('owner')
+    expect((await post(outsider, `${path}/ai/triage`, { intent: 'run' })).status).toBe(404)
+    for (const form of [{ intent: 'rerun' }, {}, { apply: 'priority' }]) {
+      const bad = await post(agent, `${path}/ai/triage`, form as Record<string, string>)
+      expect(bad.status).toBe(400)
+      expect(await bad.text()).toContain("This page couldn't tell what you asked for")
+    }
+    expect(fake.requests).toHaveLength(2)
+    const [row] = await getDb().select().from(ticketTriage).where(eq(ticketTriage.ticketId, waiting.ticketId))
+    expect(row).toMatchObject({ skipped: 'limit', gist: '' })
   })
 })
 

@@ -15,12 +15,23 @@ const MESSAGE: Record<string, string> = {
   'too-short': 'Summaries start at 5 messages',
 }
 
+/** "Triage now" (the triage panel): its own words where the reason alone would be unclear. */
+const TRIAGE_MESSAGE: Record<string, string> = {
+  'workspace-limit': AI_MESSAGES.triageNowLimit,
+  failed: AI_MESSAGES.triageNowFailed,
+  invalid: AI_MESSAGES.triageNowFailed,
+  timeout: AI_MESSAGES.triageNowFailed,
+}
+
 /** The message for a refused AI action the server redirected back with (?ai-error=…&ai-for=…). */
 export function useAiError(target: string) {
   const [params] = useSearchParams()
   if (params.get(AI_ERROR_FOR_PARAM) !== target) return null
   const reason = params.get(AI_ERROR_PARAM)
-  return reason ? (MESSAGE[reason] ?? AI_MESSAGES.noSuggestion) : null
+  if (!reason) return null
+  return (
+    (target === 'triage' ? TRIAGE_MESSAGE[reason] : undefined) ?? MESSAGE[reason] ?? AI_MESSAGES.noSuggestion
+  )
 }
 
 export function AiNotice({ message }: { message: string | null }) {

@@ -28,7 +28,8 @@ const SKIPPED_MESSAGE = {
 /**
  * What triage found for this ticket: the gist, language and tone, and (suggest mode) the
  * suggested priority and tags as chips; each chip is a small form that applies it with one
- * click, without JavaScript too. Everything is the model's text, rendered as text.
+ * click, without JavaScript too. A ticket the job skipped (the workspace's triage caps, the
+ * budget) offers "Triage now", a form too; its refusal shows below it. Everything is the model's text, rendered as text.
  */
 export function TriagePanel({ slug, number, mode, triage }: Props) {
   const error = useAiError('triage')
@@ -42,7 +43,19 @@ export function TriagePanel({ slug, number, mode, triage }: Props) {
         Triage <span className="font-normal text-slate-500 dark:text-slate-400">by AI</span>
       </h2>
       {triage.skipped ? (
-        <p className="text-slate-500 dark:text-slate-400">{SKIPPED_MESSAGE[triage.skipped]}</p>
+        <>
+          <p className="text-slate-500 dark:text-slate-400">{SKIPPED_MESSAGE[triage.skipped]}</p>
+          <post.Form method="post" action={action} {...post.formProps}>
+            <input type="hidden" name="intent" value="run" />
+            <button
+              type="submit"
+              disabled={post.pending}
+              className="rounded border border-violet-300 bg-violet-50 px-2 py-0.5 text-xs text-violet-800 hover:bg-violet-100 disabled:opacity-60 dark:border-violet-800 dark:bg-violet-950 dark:text-violet-200"
+            >
+              {post.pending ? 'Triaging…' : 'Triage now'}
+            </button>
+          </post.Form>
+        </>
       ) : null}
       {triage.gist ? <p className="break-words text-slate-700 dark:text-slate-300">{triage.gist}</p> : null}
       <p className="text-xs text-slate-500 dark:text-slate-400">
@@ -56,6 +69,7 @@ export function TriagePanel({ slug, number, mode, triage }: Props) {
           {triage.open.priority ? (
             <li>
               <post.Form method="post" action={action} {...post.formProps}>
+                <input type="hidden" name="intent" value="apply" />
                 <input type="hidden" name="apply" value="priority" />
                 <button
                   type="submit"
@@ -69,6 +83,7 @@ export function TriagePanel({ slug, number, mode, triage }: Props) {
           {triage.open.tags.map((tag) => (
             <li key={tag.id}>
               <post.Form method="post" action={action} {...post.formProps}>
+                <input type="hidden" name="intent" value="apply" />
                 <input type="hidden" name="apply" value="tag" />
                 <input type="hidden" name="tagId" value={tag.id} />
                 <button
