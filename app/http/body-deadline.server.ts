@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Request, RequestHandler, Response } from 'express'
 import { loggablePath, logger } from '#app/logger.server.ts'
 import { refuse } from './refusal.server.ts'
@@ -30,7 +31,7 @@ const WEBHOOK_PATH = /^\/webhooks\//
 export function bodyDeadline(timeoutMs: () => number): RequestHandler {
   return (req, res, next) => {
     if (!hasBody(req) || req.complete) return next()
-    watch(req, res, timeoutMs(), minRateFor(req.path))
+    watch(req, res, timeoutMs(), minRateFor(req.path), (received) => expire(req, res, received))
     next()
   }
 }
@@ -45,7 +46,36 @@ function minRateFor(path: string) {
   return WEBHOOK_PATH.test(path) ? BODY_MIN_BYTES_PER_SECOND.webhook : BODY_MIN_BYTES_PER_SECOND.browser
 }
 
-function watch(req: Request, res: Response, timeoutMs: number, bytesPerSecond: number) {
+/**
+ * The same deadline for a request Express never sees: engine.io answers `/socket.io/` before it
+ * (a long-polling POST, which we refuse at once since Socket.IO runs on WebSocket only). Its
+ * refusal went out at once, but Node then drains the unread body for the keep-alive connection,
+ * and a body that trickled held the connection until Node's request timeout (300 s).
+ */
+export function watchRawBodyDeadline(req: IncomingMessage, res: ServerResponse, timeoutMs: number) {
+  const length = req.headers['content-length']
+  const hasBody = length !== undefined ? Number(length) > 0 : req.headers['transfer-encoding'] !== undefined
+  if (!hasBody || req.complete) return
+  watch(req, res, timeoutMs, BODY_MIN_BYTES_PER_SECOND.browser, (received) => {
+    logger().info(
+      { path: loggablePath(req.url?.split('?')[0] ?? '/'), received, answered: res.headersSent },
+      'request body too slow: connection closed',
+    )
+    const cut = closer(req)
+    if (res.headersSent) return cut()
+    res.writeHead(408, { Connection: 'close', 'Content-Type': 'text/plain; charset=utf-8' })
+    res.end('Request body timeout: the body did not arrive in time', cut)
+    setTimeout(cut, 1000).unref()
+  })
+}
+
+function watch(
+  req: IncomingMessage,
+  res: ServerResponse,
+  timeoutMs: number,
+  bytesPerSecond: number,
+  onExpire: (received: number) => void,
+) {
   const socket = req.socket
   const startBytes = socket.bytesRead
   let deadline = Date.now() + timeoutMs
@@ -68,7 +98,7 @@ function watch(req: Request, res: Response, timeoutMs: number, bytesPerSecond: n
     const received = Math.max(0, socket.bytesRead - startBytes)
     const allowedUntil = deadline + Math.floor((received / bytesPerSecond) * 1000)
     if (now < allowedUntil) return arm(allowedUntil - now)
-    expire(req, res, received)
+    onExpire(received)
   }
   const arm = (ms: number) => {
     timer = setTimeout(check, Math.max(10, ms))
@@ -86,18 +116,24 @@ function expire(req: Request, res: Response, received: number) {
     { reqId: res.locals.requestId, path: loggablePath(req.path), received, answered: res.headersSent },
     'request body too slow: connection closed',
   )
-  const socket = req.socket
-  // The request stream too, not only the socket: once an answer has finished, Node detaches the
-  // request from its socket, and a reader still waiting on it would never hear the socket close
-  // (the events reader kept its bytes counted).
-  const cut = () => {
-    req.destroy()
-    socket.destroy()
-  }
+  const cut = closer(req)
   if (res.headersSent) return cut()
   res.set('Connection', 'close')
   res.once('finish', cut)
   // A client that does not read its answer either: the connection goes anyway.
   setTimeout(cut, 1000).unref()
   refuse(res, req.path, 'request-timeout', 'Request body timeout: the body did not arrive in time')
+}
+
+/**
+ * Destroys the request stream and its socket. The request stream too, not only the socket: once
+ * an answer has finished, Node detaches the request from its socket, and a reader still waiting
+ * on it would never hear the socket close (the events reader kept its bytes counted).
+ */
+function closer(req: IncomingMessage) {
+  const socket = req.socket
+  return () => {
+    req.destroy()
+    socket.destroy()
+  }
 }

@@ -9,6 +9,8 @@ import { getUserById } from '#db/queries/users.ts'
 import { listUserWorkspaces } from '#db/queries/workspaces.ts'
 import { findSessionById } from '#app/domain/sessions.server.ts'
 import { readSession } from '#app/http/auth.server.ts'
+import { env } from '#app/env.server.ts'
+import { watchRawBodyDeadline } from '#app/http/body-deadline.server.ts'
 import { databasePoolGuards, isDatabaseUnavailable } from '#app/http/database-outage.server.ts'
 import { compileTrustProxy, handshakeRefusal } from '#app/http/security.server.ts'
 import { logger } from '#app/logger.server.ts'
@@ -78,6 +80,9 @@ type Options = {
   databaseUrl?: string
 }
 
+/** Where engine.io answers (Socket.IO's default path). */
+const ENGINE_PATH = '/socket.io/'
+
 /**
  * Attaches Socket.IO to the HTTP server. The handshake passes the app's own Host and origin
  * checks (engine.io answers it before Express, so they run here: 400 before any upgrade) and
@@ -100,6 +105,11 @@ export function attachSocketServer(httpServer: HttpServer, options: Options) {
       const refusal = handshakeRefusal(req, site, trust)
       callback(refusal ?? null, refusal === undefined)
     },
+  })
+  // engine.io answers its path before Express, so Express's body deadline never sees it: the
+  // same deadline, ahead of engine.io's own listener (app/http/body-deadline.server.ts).
+  httpServer.prependListener('request', (req, res) => {
+    if (req.url?.startsWith(ENGINE_PATH)) watchRawBodyDeadline(req, res, env().http.bodyTimeoutMs)
   })
   // From now on every event this process sees is noted: the log's `knownSince` is the start.
   changeLog()

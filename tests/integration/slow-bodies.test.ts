@@ -31,7 +31,8 @@ beforeAll(async () => {
     .export({ format: 'der', type: 'spki' })
     .toString('base64')
   envStore.__switchboardEnv = undefined
-  server = await startTestServer({ sockets: false })
+  // With Socket.IO attached: engine.io answers /socket.io/ before Express.
+  server = await startTestServer()
   token = (await apiTokenFor(await createMember('owner'))).token
 })
 afterAll(async () => {
@@ -128,6 +129,24 @@ describe('a body that stops arriving', () => {
     expect(afterMs).toBeLessThan(TIMEOUT_MS + 3000)
     // What the events reader held is given back.
     await expect.poll(() => eventsBufferedBytes(), { timeout: 2000 }).toBe(0)
+  })
+
+  it('Socket.IO: a long-polling POST (engine.io answers it, before Express) that trickles is closed at the deadline', async () => {
+    const post = stalledPost(
+      '/socket.io/?EIO=4&transport=polling',
+      { 'content-type': 'text/plain;charset=UTF-8', origin: server.url },
+      100_000,
+      '40',
+    )
+    const drip = setInterval(() => post.socket.write('4'), 200)
+    const result = await within(post.closed, TIMEOUT_MS + 4000)
+    clearInterval(drip)
+    post.socket.destroy()
+    expect(result).not.toBe('still open')
+    const { afterMs, answer } = result as { afterMs: number; answer: string }
+    // Refused at once (WebSocket only), and the rest of the body is not waited for past the deadline.
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /)
+    expect(afterMs).toBeLessThan(TIMEOUT_MS + 3000)
   })
 
   it('cuts a body that trickles: a byte every 200 ms buys no time', async () => {
