@@ -13,6 +13,7 @@ import { createApp } from '#app/http/app.server.ts'
 import { databasePoolGuards } from '#app/http/database-outage.server.ts'
 import { guardConnections } from '#app/http/connection-guard.server.ts'
 import { drainableServer } from '#app/http/graceful.server.ts'
+import { sweepPendingUploads } from '#app/http/upload-holds.server.ts'
 import { compileTrustProxy } from '#app/http/security.server.ts'
 import { startQueue, stopQueue } from '#app/jobs/queue.server.ts'
 import { logger } from '#app/logger.server.ts'
@@ -48,6 +49,10 @@ async function main() {
   }
   const { pool } = connectDatabase(databaseUrl, 20, databasePoolGuards('app'))
   await migrateDatabase(pool)
+  // Files of uploads a previous run of this process stored and died before judging (crash, kill).
+  void sweepPendingUploads().catch((error: unknown) =>
+    logger().warn({ err: error }, 'files of ended uploads could not be swept'),
+  )
   // Every instance can enqueue; RUN_WORKER=false leaves processing to `npm run worker` processes.
   await startQueue(databaseUrl)
   // Imported only here: the job handlers bring email rendering, SendGrid, the AI client and the

@@ -2,6 +2,7 @@ import { createRequestHandler, type AppLoadContext, type ServerBuild } from '@re
 import type { Request as ExpressRequest, RequestHandler, Response as ExpressResponse } from 'express'
 import { createReadableStreamFromReadable } from '@remix-run/node'
 import { remixRequestHeaders, remixRequestUrl } from '#app/api/dispatch.server.ts'
+import { whileHandling } from './request-scope.server.ts'
 
 /**
  * @remix-run/express 2.17's request handler with two differences that cost nothing in behaviour:
@@ -38,7 +39,11 @@ export function remixRequestHandler(options: {
   mode: 'development' | 'production'
   getLoadContext: LoadContextOf
 }): RequestHandler {
-  const handle = createRequestHandler(options.build, options.mode)
+  const build = options.build
+  const handle = createRequestHandler(
+    typeof build === 'function' ? async () => trackingActions(await build()) : trackingActions(build),
+    options.mode,
+  )
   return (req, res, next) => {
     void (async () => {
       const init: RequestInit & { duplex?: 'half' } = {
@@ -55,6 +60,23 @@ export function remixRequestHandler(options: {
       await sendResponse(res, response)
     })().catch(next)
   }
+}
+
+/**
+ * The build with every route's action run under `whileHandling`: a client that goes away makes
+ * Remix stop waiting for the action (it races the request's signal), but the action runs on and
+ * commits; what waits for the end of the request (an upload's files, atEndOfRequest) waits for it.
+ */
+function trackingActions(build: ServerBuild): ServerBuild {
+  const routes = Object.fromEntries(
+    Object.entries(build.routes).map(([id, route]) => {
+      const action = route.module.action
+      if (!action) return [id, route]
+      const tracked: typeof action = (args) => whileHandling(async () => action(args))
+      return [id, { ...route, module: { ...route.module, action: tracked } }]
+    }),
+  )
+  return { ...build, routes }
 }
 
 const WAITING = Symbol('waiting')

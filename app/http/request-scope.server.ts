@@ -14,8 +14,14 @@ type Scope = {
    * instead of a lookup of its own: set by the session-renewal middleware, taken once.
    */
   renewal?: ((session: RenewableSession) => Promise<void>) | null
-  /** Run once the response has ended (sent or abandoned): atEndOfRequest. */
+  /** Run once the response has ended (sent or abandoned) and no handler runs: atEndOfRequest. */
   atEnd?: Array<() => void>
+  /** The response has closed (sent, or its client went away). */
+  closed?: boolean
+  /** Handlers still running for this request (whileHandling): an abandoned one may yet commit. */
+  handling?: number
+  /** atEnd has run: what is added later runs at once. */
+  ended?: boolean
 }
 type RenewableSession = { id: string; userId: string; expiresAt: Date }
 
@@ -29,7 +35,8 @@ export function requestScope(): RequestHandler {
     const safe = req.method === 'GET' || req.method === 'HEAD'
     const scope: Scope = { memo: safe ? new Map() : null }
     res.once('close', () => {
-      for (const run of scope.atEnd ?? []) run()
+      scope.closed = true
+      endIfIdle(scope)
     })
     store.__switchboardScope!.run(scope, next)
   }
@@ -68,13 +75,36 @@ export function peekPerRequest<T>(key: string): Promise<T> | undefined {
   return store.__switchboardScope!.getStore()?.memo?.get(key) as Promise<T> | undefined
 }
 
+function endIfIdle(scope: Scope) {
+  if (scope.ended || !scope.closed || (scope.handling ?? 0) > 0) return
+  scope.ended = true
+  for (const run of scope.atEnd ?? []) run()
+}
+
 /**
- * Runs `run` once this request's response has ended, sent or abandoned (after the action's
- * transaction committed). False outside a request (tests and scripts call the code directly).
+ * Runs `run` once this request's response has ended, sent or abandoned, and the handler that
+ * serves it (whileHandling) has returned, so after the action's transaction committed or rolled
+ * back. A client that goes away while the action still runs closes the response first: the
+ * action then still commits what it names (a ticket and its attachments), so nothing may be
+ * decided before it returns. False outside a request (tests and scripts call the code directly).
  */
 export function atEndOfRequest(run: () => void) {
   const scope = store.__switchboardScope!.getStore()
   if (!scope) return false
-  ;(scope.atEnd ??= []).push(run)
+  if (scope.ended) queueMicrotask(run)
+  else (scope.atEnd ??= []).push(run)
   return true
+}
+
+/** Marks the request's handler as running until `work` settles (see atEndOfRequest). */
+export async function whileHandling<T>(work: () => Promise<T>): Promise<T> {
+  const scope = store.__switchboardScope!.getStore()
+  if (!scope) return work()
+  scope.handling = (scope.handling ?? 0) + 1
+  try {
+    return await work()
+  } finally {
+    scope.handling = (scope.handling ?? 1) - 1
+    endIfIdle(scope)
+  }
 }

@@ -3,12 +3,9 @@ import { pipeline } from 'node:stream/promises'
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web'
 import busboy from 'busboy'
 import type { StoredFile } from '#app/domain/tickets.server.ts'
-import { pathFor, StorageError, storeStream, TooLargeError } from '#app/integrations/storage.server.ts'
-import { getDb } from '#db/client.ts'
-import { referencedSha256s } from '#db/queries/stored-files.ts'
-import { atEndOfRequest } from './request-scope.server.ts'
-import fs from 'node:fs'
+import { StorageError, storeStream, TooLargeError } from '#app/integrations/storage.server.ts'
 import { logger } from '#app/logger.server.ts'
+import { holdUpload } from './upload-holds.server.ts'
 import { isBlockedFilename, MAX_FILES, MAX_TOTAL_BYTES } from '#app/utils/ticket-schemas.ts'
 import { displayFilename } from '#app/utils/filename.ts'
 import {
@@ -132,7 +129,7 @@ export async function parseFormWithFiles(request: Request): Promise<ParsedUpload
       stream.pipe(copy)
       try {
         const { sha256, size, created } = await storeStream(copy, MAX_TOTAL_BYTES - stored)
-        holdUpload(sha256, created)
+        await holdUpload(sha256, created)
         stored += size
         files.push({
           filename,
@@ -305,49 +302,9 @@ class PartCounter extends Transform {
   }
 }
 
-/** Per content address: how many requests in flight in this process stored it. */
-const holders = new Map<string, number>()
-
-/**
- * Files a form stored that no row names once its request has ended (the form was refused: a
- * field error, the rate limit, a collision, a client gone) are removed then, not left on disk
- * for the nightly cleanup: a client sending refused forms with 25 MB of files each filled the
- * disk at line speed (a probe: 480 MB in 15 s, all answered 429). Only a file this request wrote
- * first is removed, and only when no other request of this process holding the same content is
- * still running; another instance storing the same bytes at the same moment is not seen (its
- * message would then point at a missing file until the content is uploaded again).
- */
-function holdUpload(sha256: string, created: boolean) {
-  holders.set(sha256, (holders.get(sha256) ?? 0) + 1)
-  // Outside a request (tests, scripts) the file is left as before, for files.cleanup.
-  if (!atEndOfRequest(() => void releaseUpload(sha256, created))) unhold(sha256)
-}
-
-/** Gives up one hold on the content address; true when nobody holds it any more. */
-function unhold(sha256: string) {
-  const left = (holders.get(sha256) ?? 1) - 1
-  if (left > 0) holders.set(sha256, left)
-  else holders.delete(sha256)
-  return left <= 0
-}
-
-async function releaseUpload(sha256: string, created: boolean) {
-  if (!unhold(sha256) || !created) return
-  try {
-    if ((await referencedSha256s(getDb(), [sha256])).has(sha256)) return
-    // Stored again by a request that started meanwhile: its own end decides.
-    if (holders.has(sha256)) return
-    await fs.promises.rm(pathFor(sha256), { force: true })
-    logger().info({ sha256 }, 'unused upload removed')
-  } catch (error) {
-    // The nightly files.cleanup removes it instead.
-    logger().warn({ err: error, sha256 }, 'unused upload could not be removed')
-  }
-}
-
 /**
  * The names of the files a refused form carried. They are not kept (removed when the request
- * ends, above): the page without JavaScript, whose file field comes back empty, names them to
+ * ends, upload-holds.server.ts): the page without JavaScript, whose file field comes back empty, names them to
  * attach again. With JavaScript the browser still holds them in the field.
  */
 export function filesNotKept(upload: ParsedUpload) {

@@ -3,6 +3,7 @@ import path from 'node:path'
 import { getDb } from '#db/client.ts'
 import { referencedSha256s } from '#db/queries/stored-files.ts'
 import { filesDir } from '#app/integrations/storage.server.ts'
+import { sweepPendingUploads } from '#app/http/upload-holds.server.ts'
 import { logger } from '#app/logger.server.ts'
 
 /** Files younger than this are left alone: their message may still be committing. */
@@ -16,7 +17,8 @@ const GRACE_MS = 24 * 60 * 60 * 1000
  */
 export async function cleanupOrphanFiles(now = Date.now()) {
   const root = filesDir()
-  let removed = 0
+  // Uploads whose request ended without deciding (its process died) go after an hour, not a day.
+  let removed = (await sweepPendingUploads(now)).removed
   // A file another run (or instance) removed meanwhile is simply gone: running twice is safe.
   const old = (file: string) => {
     const stat = fs.statSync(file, { throwIfNoEntry: false })

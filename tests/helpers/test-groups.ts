@@ -39,6 +39,7 @@ export const ISOLATED = [
   'tests/integration/ticket-page.test.ts',
   'tests/integration/slow-bodies.test.ts',
   'tests/integration/upload-storage-failure.test.ts',
+  'tests/integration/upload-refusals.test.ts',
   'tests/integration/uploads.test.ts',
 ]
 

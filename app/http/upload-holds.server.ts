@@ -1,0 +1,176 @@
+import { randomBytes } from 'node:crypto'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { filesDir, pathFor } from '#app/integrations/storage.server.ts'
+import { logger } from '#app/logger.server.ts'
+import { getDb } from '#db/client.ts'
+import { referencedSha256s } from '#db/queries/stored-files.ts'
+import { atEndOfRequest } from './request-scope.server.ts'
+
+/**
+ * A file an upload stored is kept only if the request's action names it in a row. This module
+ * decides, once the request has ended, and leaves a trace on disk (`files/pending/`) while the
+ * decision is open, so a process that dies in between (killed, crashed, restarted) has its files
+ * found and removed on the next start (`sweepPendingUploads`) instead of staying on disk.
+ */
+
+/** Per content address: how many requests in flight in this process stored it. */
+const store = globalThis as unknown as { __switchboardUploadHolds?: Map<string, number> }
+// server.ts and the Remix build each load this module: one map for both (the sweep and the routes).
+const holders = (store.__switchboardUploadHolds ??= new Map<string, number>())
+
+/**
+ * How long a pending marker of a process that may still live (another host on a shared volume)
+ * is left alone, and how old an interrupted upload in `files/tmp` must be to go. A request
+ * stores its files while its body arrives, and the body deadline (app/http/body-deadline.server.ts:
+ * 30 s plus 1 s per 16 KiB) ends a 27 MB body within about 30 minutes: an hour is past any
+ * request that could still name the file.
+ */
+export const PENDING_GRACE_MS = 60 * 60 * 1000
+
+const pendingDir = () => path.join(filesDir(), 'pending')
+
+type Marker = { host: string; pid: number }
+
+/**
+ * Files a form stored that no row names once its request has ended (the form was refused: a
+ * field error, the rate limit, a collision, a client gone) are removed then, not left on disk
+ * for the nightly cleanup: a client sending refused forms with 25 MB of files each filled the
+ * disk at line speed (a probe: 480 MB in 15 s, all answered 429). Only a file this request wrote
+ * first is removed, and only when no other request of this process holding the same content is
+ * still running; another instance storing the same bytes at the same moment is not seen (its
+ * message would then point at a missing file until the content is uploaded again).
+ */
+export async function holdUpload(sha256: string, created: boolean) {
+  holders.set(sha256, (holders.get(sha256) ?? 0) + 1)
+  // Written before the request can end: the end removes it (releaseUpload).
+  const marker = created ? await writeMarker(sha256) : null
+  // Outside a request (tests, scripts) the file is left as before, for files.cleanup.
+  if (!atEndOfRequest(() => void releaseUpload(sha256, marker))) {
+    unhold(sha256)
+    if (marker) await removeQuietly(marker)
+  }
+}
+
+/** Gives up one hold on the content address; true when nobody holds it any more. */
+function unhold(sha256: string) {
+  const left = (holders.get(sha256) ?? 1) - 1
+  if (left > 0) holders.set(sha256, left)
+  else holders.delete(sha256)
+  return left <= 0
+}
+
+/** `marker` is null when the file existed before this request stored it: not ours to remove. */
+async function releaseUpload(sha256: string, marker: string | null) {
+  const last = unhold(sha256)
+  if (!marker) return
+  try {
+    // Named by a row, or stored again by a request that started meanwhile (its own end decides).
+    const keep = !last || holders.has(sha256) || (await referencedSha256s(getDb(), [sha256])).has(sha256)
+    if (!keep && !holders.has(sha256)) {
+      await fs.promises.rm(pathFor(sha256), { force: true })
+      logger().info({ sha256 }, 'unused upload removed')
+    }
+  } catch (error) {
+    // The marker stays: the next start (or the nightly files.cleanup) removes the file instead.
+    logger().warn({ err: error, sha256 }, 'unused upload could not be removed')
+    return
+  }
+  await removeQuietly(marker)
+}
+
+/**
+ * A marker per file a request created, named by the content address, holding who wrote it. When
+ * it cannot be written (the disk that just took the file refuses a few bytes), the upload goes
+ * on: the end of the request still decides, only a crash before then leaves the file to the
+ * nightly cleanup.
+ */
+async function writeMarker(sha256: string) {
+  const file = path.join(pendingDir(), `${sha256}.${randomBytes(6).toString('hex')}`)
+  const marker: Marker = { host: os.hostname(), pid: process.pid }
+  try {
+    await fs.promises.mkdir(pendingDir(), { recursive: true })
+    await fs.promises.writeFile(file, JSON.stringify(marker))
+    return file
+  } catch (error) {
+    logger().warn({ err: error, sha256 }, 'upload marker could not be written')
+    return null
+  }
+}
+
+/** Whether a process with this id runs on this host (EPERM: it does, as another user). */
+function processAlive(pid: number) {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/**
+ * Removes the files of requests that ended without deciding: a marker in `files/pending/` whose
+ * process is gone (this host, another pid that no longer runs, or this very pid reused after a
+ * restart with no request of ours holding the content), or that is older than PENDING_GRACE_MS
+ * (another host on a shared volume). The file goes unless a row names it, a request of this
+ * process holds it, or it was stored again after the marker (another request's rename: its own
+ * end decides). Also interrupted uploads in `files/tmp` untouched for PENDING_GRACE_MS. Runs at
+ * start-up (server.ts) and in the nightly files.cleanup; safe to run twice or at once.
+ */
+export async function sweepPendingUploads(now = Date.now()) {
+  let removed = 0
+  const host = os.hostname()
+  const names = await fs.promises.readdir(pendingDir()).catch(() => [] as string[])
+  for (const name of names) {
+    const file = path.join(pendingDir(), name)
+    const sha256 = name.split('.')[0] ?? ''
+    if (!/^[0-9a-f]{64}$/.test(sha256)) continue
+    const stat = await fs.promises.stat(file).catch(() => undefined)
+    if (!stat) continue
+    const marker = await readMarker(file)
+    // An unreadable marker may be one being written this moment: only its age decides.
+    const abandoned =
+      now - stat.mtimeMs > PENDING_GRACE_MS ||
+      (marker !== null &&
+        marker.host === host &&
+        (marker.pid === process.pid ? !holders.has(sha256) : !processAlive(marker.pid)))
+    if (!abandoned) continue
+    if (!holders.has(sha256) && !(await referencedSha256s(getDb(), [sha256])).has(sha256)) {
+      const stored = await fs.promises.stat(pathFor(sha256)).catch(() => undefined)
+      // Renamed over by a later upload of the same bytes: not this marker's file any more.
+      if (stored && stored.mtimeMs <= stat.mtimeMs) {
+        await fs.promises.rm(pathFor(sha256), { force: true })
+        removed++
+      }
+    }
+    await removeQuietly(file)
+  }
+  const tmp = path.join(filesDir(), 'tmp')
+  for (const name of await fs.promises.readdir(tmp).catch(() => [] as string[])) {
+    const file = path.join(tmp, name)
+    const stat = await fs.promises.stat(file).catch(() => undefined)
+    if (stat && now - stat.mtimeMs > PENDING_GRACE_MS) {
+      await removeQuietly(file)
+      removed++
+    }
+  }
+  if (removed > 0) logger().info({ removed }, 'files of ended uploads removed')
+  return { removed }
+}
+
+async function readMarker(file: string): Promise<Marker | null> {
+  try {
+    const value = JSON.parse(await fs.promises.readFile(file, 'utf8')) as Partial<Marker>
+    if (typeof value.host === 'string' && typeof value.pid === 'number') {
+      return { host: value.host, pid: value.pid }
+    }
+  } catch {
+    // Cut short by the crash it outlived: nobody is waiting on it.
+  }
+  return null
+}
+
+async function removeQuietly(file: string) {
+  await fs.promises.rm(file, { force: true }).catch(() => undefined)
+}

@@ -1,0 +1,318 @@
+import { createHash, randomBytes } from 'node:crypto'
+import fs from 'node:fs'
+import http from 'node:http'
+import os from 'node:os'
+import path from 'node:path'
+import { spawnSync } from 'node:child_process'
+import { Readable } from 'node:stream'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { eq, sql } from 'drizzle-orm'
+import { PENDING_GRACE_MS, sweepPendingUploads } from '#app/http/upload-holds.server.ts'
+import { pathFor, storeStream } from '#app/integrations/storage.server.ts'
+import { startQueue, stopQueue } from '#app/jobs/queue.server.ts'
+import { getDb } from '#db/client.ts'
+import { attachments, messages, tickets } from '#db/schema.ts'
+import { createMember } from '#tests/helpers/factories.ts'
+import { holdTransaction, lockWaiters } from '#tests/helpers/held-transaction.ts'
+import { startTestServer } from '#tests/helpers/http-server.ts'
+import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
+import { until, waitFor } from '#tests/helpers/wait.ts'
+
+// What a refused upload leaves in DATA_DIR/files, counted file by file: files arrive while the
+// form streams in, before it is judged, so every way a form can be refused must take them back,
+// and a process that dies before judging must have them swept at its next start.
+const dataDir = vi.hoisted(() => {
+  const nodeFs = process.getBuiltinModule('node:fs')
+  const nodePath = process.getBuiltinModule('node:path')
+  const nodeOs = process.getBuiltinModule('node:os')
+  const dir = nodeFs.mkdtempSync(nodePath.join(nodeOs.tmpdir(), 'switchboard-upload-refusals-'))
+  process.env.DATA_DIR = dir
+  // A stalled body is cut at 1 s instead of 30.
+  process.env.HTTP_BODY_TIMEOUT_MS = '1000'
+  return dir
+})
+
+let server: Awaited<ReturnType<typeof startTestServer>>
+let workspace: { id: string; slug: string }
+let ip = 0
+
+beforeAll(async () => {
+  await startQueue(testDatabaseUrl)
+  server = await startTestServer({ sockets: false })
+  const owner = await createMember('owner')
+  workspace = { id: owner.workspace.id, slug: owner.workspace.slug }
+})
+afterAll(async () => {
+  await server?.close()
+  await stopQueue()
+  fs.rmSync(dataDir, { recursive: true, force: true })
+})
+
+/** Every file under DATA_DIR/files: stored content, interrupted uploads, pending markers. */
+function filesOnDisk(): string[] {
+  const root = path.join(dataDir, 'files')
+  if (!fs.existsSync(root)) return []
+  return fs
+    .readdirSync(root, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.join(entry.parentPath, entry.name))
+    .sort()
+}
+
+const valid = () => ({
+  name: 'Robin Buyer',
+  email: `robin-${randomBytes(4).toString('hex')}@example.org`,
+  subject: 'Broken parcel',
+  message: 'It arrived broken.',
+})
+
+function post(fields: Record<string, string>, files: Array<{ name: string; content: Buffer }>) {
+  const form = new FormData()
+  for (const [name, value] of Object.entries(fields)) form.append(name, value)
+  for (const f of files) form.append('files', new File([new Uint8Array(f.content)], f.name))
+  return fetch(`${server.url}/support/${workspace.slug}`, {
+    method: 'POST',
+    body: form,
+    redirect: 'manual',
+    headers: { origin: server.url, 'x-forwarded-for': `198.51.100.${++ip}` },
+  })
+}
+
+/**
+ * A multipart post that announces `announced` bytes, sends its fields and `fileBytes` of a file,
+ * then stops: `cut()` drops the connection, and otherwise the server's body deadline answers.
+ */
+function partialUpload(fileBytes: number, announced = 5_000_000) {
+  const boundary = `----refusal${randomBytes(6).toString('hex')}`
+  const fields = Object.entries(valid())
+    .map(([k, v]) => `--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`)
+    .join('')
+  const head = `${fields}--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="big.pdf"\r\nContent-Type: application/pdf\r\n\r\n`
+  const request = http.request(`${server.url}/support/${workspace.slug}`, {
+    method: 'POST',
+    headers: {
+      'content-type': `multipart/form-data; boundary=${boundary}`,
+      'content-length': String(announced),
+      origin: server.url,
+      'x-forwarded-for': `198.51.100.${++ip}`,
+    },
+  })
+  request.on('error', () => {})
+  const answer = new Promise<number>((resolve) => {
+    request.on('response', (response) => {
+      response.resume()
+      resolve(response.statusCode ?? 0)
+    })
+    request.on('close', () => resolve(0))
+  })
+  const sent = new Promise<void>((resolve) =>
+    request.write(Buffer.concat([Buffer.from(head), randomBytes(fileBytes)]), () => resolve()),
+  )
+  return { answer, sent, cut: () => request.destroy() }
+}
+
+/** Waits until the files on disk are `expected` again (a request's end runs after its answer). */
+async function expectFilesBack(expected: string[]) {
+  await until(filesOnDisk, (now) => now.join('\n') === expected.join('\n'), 5_000).catch(() => undefined)
+  expect(filesOnDisk()).toEqual(expected)
+}
+
+describe('a refused upload leaves no file on disk', () => {
+  it('refused for an executable among its files', async () => {
+    const before = filesOnDisk()
+    const answer = await post(valid(), [
+      { name: 'photo.jpg', content: randomBytes(50_000) },
+      { name: 'setup.exe', content: randomBytes(50_000) },
+    ])
+    expect(answer.status).toBe(400)
+    await expectFilesBack(before)
+  })
+
+  it('refused for more than 10 files', async () => {
+    const before = filesOnDisk()
+    const files = Array.from({ length: 11 }, (_, i) => ({
+      name: `scan-${i}.pdf`,
+      content: randomBytes(20_000),
+    }))
+    const answer = await post(valid(), files)
+    expect(answer.status).toBe(400)
+    expect(await answer.text()).toContain('Attach at most 10 files')
+    await expectFilesBack(before)
+  })
+
+  it('refused for more than 25 MB together', async () => {
+    const before = filesOnDisk()
+    const answer = await post(valid(), [
+      { name: 'a.pdf', content: randomBytes(13_300_000) },
+      { name: 'b.pdf', content: randomBytes(13_300_000) },
+    ])
+    expect(answer.status).toBe(400)
+    await expectFilesBack(before)
+  })
+
+  it('refused for a field', async () => {
+    const before = filesOnDisk()
+    const answer = await post({ ...valid(), email: 'not an address' }, [
+      { name: 'a.pdf', content: randomBytes(200_000) },
+      { name: 'b.pdf', content: randomBytes(200_000) },
+    ])
+    expect(answer.status).toBe(400)
+    await expectFilesBack(before)
+  })
+
+  it('cut off by its client in the middle of a file', async () => {
+    const before = filesOnDisk()
+    const upload = partialUpload(1_000_000)
+    await upload.sent
+    // The file has started: its temporary file is on disk.
+    await waitFor(() => filesOnDisk().length > before.length, 5_000)
+    upload.cut()
+    await expectFilesBack(before)
+  })
+
+  it('cut off by the body deadline (408) with a whole file stored and the next one started', async () => {
+    const before = filesOnDisk()
+    const boundary = `----deadline${randomBytes(6).toString('hex')}`
+    const whole = randomBytes(30_000)
+    const body = Buffer.concat([
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="whole.pdf"\r\n\r\n`,
+      ),
+      whole,
+      Buffer.from(
+        `\r\n--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="half.pdf"\r\n\r\n`,
+      ),
+      randomBytes(10_000),
+    ])
+    const request = http.request(`${server.url}/support/${workspace.slug}`, {
+      method: 'POST',
+      headers: {
+        'content-type': `multipart/form-data; boundary=${boundary}`,
+        'content-length': String(body.length + 5_000_000),
+        origin: server.url,
+        'x-forwarded-for': `198.51.100.${++ip}`,
+      },
+    })
+    request.on('error', () => {})
+    const status = new Promise<number>((resolve) => {
+      request.on('response', (response) => {
+        response.resume()
+        resolve(response.statusCode ?? 0)
+      })
+    })
+    request.write(body)
+    // The whole file reached its content address before the deadline.
+    await waitFor(() => fs.existsSync(pathFor(createHash('sha256').update(whole).digest('hex'))), 5_000)
+    expect(await status).toBe(408)
+    await expectFilesBack(before)
+    request.destroy()
+  })
+})
+
+describe('a form whose client leaves before the answer', () => {
+  it('keeps the files of the ticket its action still creates', async () => {
+    const content = randomBytes(200_000)
+    const sha256 = createHash('sha256').update(content).digest('hex')
+    const subject = `Left early ${randomBytes(3).toString('hex')}`
+    // A teammate's transaction holds the workspace row: the form's ticket waits to commit.
+    const held = await holdTransaction((tx) =>
+      tx.execute(sql`select id from workspaces where id = ${workspace.id} for update`),
+    )
+    const leaving = new AbortController()
+    const form = new FormData()
+    for (const [name, value] of Object.entries({ ...valid(), subject })) form.append(name, value)
+    form.append('files', new File([new Uint8Array(content)], 'receipt.pdf'))
+    const answer = fetch(`${server.url}/support/${workspace.slug}`, {
+      method: 'POST',
+      body: form,
+      redirect: 'manual',
+      signal: leaving.signal,
+      headers: { origin: server.url, 'x-forwarded-for': `198.51.100.${++ip}` },
+    }).catch(() => 'gone')
+    // The file is stored and the action waits for the row: the client goes away.
+    await lockWaiters(1)
+    expect(fs.existsSync(pathFor(sha256))).toBe(true)
+    leaving.abort()
+    expect(await answer).toBe('gone')
+    // Long enough for the server to see the connection close and run what waits for it.
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    await held.commit()
+    const [ticket] = await until(
+      () => getDb().select({ id: tickets.id }).from(tickets).where(eq(tickets.subject, subject)),
+      (rows) => rows.length === 1,
+      5_000,
+    )
+    const rows = await getDb()
+      .select({ sha256: attachments.sha256 })
+      .from(attachments)
+      .innerJoin(messages, eq(messages.id, attachments.messageId))
+      .where(eq(messages.ticketId, ticket!.id))
+    expect(rows.map((r) => r.sha256)).toEqual([sha256])
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    // The ticket names it: downloading it must work.
+    expect(fs.existsSync(pathFor(sha256))).toBe(true)
+    expect(filesOnDisk().filter((f) => f.includes(`${path.sep}pending${path.sep}`))).toEqual([])
+  })
+})
+
+describe('files of a process that died before judging its uploads', () => {
+  const pendingDir = () => path.join(dataDir, 'files', 'pending')
+  /** A file stored as an upload stores it, with the marker a request of `pid` on `host` leaves. */
+  async function strandedUpload(marker: { host: string; pid: number }, ageMs = 0) {
+    const content = randomBytes(10_000)
+    const { sha256 } = await storeStream(Readable.from([content]), 1_000_000)
+    fs.mkdirSync(pendingDir(), { recursive: true })
+    const file = path.join(pendingDir(), `${sha256}.${randomBytes(6).toString('hex')}`)
+    fs.writeFileSync(file, JSON.stringify(marker))
+    if (ageMs > 0) {
+      const then = new Date(Date.now() - ageMs)
+      fs.utimesSync(pathFor(sha256), then, then)
+      fs.utimesSync(file, then, then)
+    }
+    return { sha256, marker: file }
+  }
+  /** A process id that no longer runs. */
+  function deadPid() {
+    return spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString()
+  }
+
+  it('removes them at the next start, keeps what a row names, and waits on a live process', async () => {
+    const dead = await strandedUpload({ host: os.hostname(), pid: Number(deadPid()) })
+    const named = await strandedUpload({ host: os.hostname(), pid: Number(deadPid()) })
+    // A ticket names this one: the process died after its action committed, before the end.
+    const { createTicket } = await import('#app/domain/tickets.server.ts')
+    const { listMailboxes } = await import('#db/queries/mailboxes.ts')
+    const [mailbox] = await listMailboxes(getDb(), { workspaceId: workspace.id })
+    const created = await createTicket(
+      { workspaceId: workspace.id, userId: null },
+      {
+        mailboxId: mailbox!.id,
+        customerEmail: 'kept@example.net',
+        customerName: 'Kim Kept',
+        subject: 'With a file',
+        body: 'See attached.',
+        channel: 'web',
+        files: [{ filename: 'kept.pdf', contentType: 'application/pdf', size: 10_000, sha256: named.sha256 }],
+      },
+    )
+    expect(created.kind).toBe('created')
+    // Another instance on a shared volume, still within the grace: its request may yet commit.
+    const elsewhere = await strandedUpload({ host: 'another-host', pid: 1 })
+    const elsewhereOld = await strandedUpload({ host: 'another-host', pid: 1 }, PENDING_GRACE_MS + 60_000)
+    const interrupted = path.join(dataDir, 'files', 'tmp', randomBytes(12).toString('hex'))
+    fs.writeFileSync(interrupted, 'half an upload')
+    const old = new Date(Date.now() - PENDING_GRACE_MS - 60_000)
+    fs.utimesSync(interrupted, old, old)
+
+    await sweepPendingUploads()
+
+    expect(fs.existsSync(pathFor(dead.sha256))).toBe(false)
+    expect(fs.existsSync(dead.marker)).toBe(false)
+    expect(fs.existsSync(pathFor(named.sha256))).toBe(true)
+    expect(fs.existsSync(named.marker)).toBe(false)
+    expect(fs.existsSync(pathFor(elsewhere.sha256))).toBe(true)
+    expect(fs.existsSync(elsewhere.marker)).toBe(true)
+    expect(fs.existsSync(pathFor(elsewhereOld.sha256))).toBe(false)
+    expect(fs.existsSync(interrupted)).toBe(false)
+  })
+})
