@@ -421,6 +421,9 @@ export const ticketTags = pgTable(
       .notNull()
       .references(() => tags.id, { onDelete: 'cascade' }),
     workspaceId: workspaceRef(),
+    // The bulk action (its batch id) that added this tag, null for any other add: its Undo removes
+    // only the rows it added, never the tag a teammate removed and added again since.
+    bulkBatchId: uuid(),
   },
   (t) => [
     primaryKey({ columns: [t.ticketId, t.tagId] }),

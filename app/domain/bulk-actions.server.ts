@@ -33,6 +33,11 @@ const BatchData = z.object({
   value: z.string().nullable(),
   /** The tag's name, for the messages. */
   label: z.string().optional(),
+  /**
+   * Tag batches: the rows the action added carry its batch id (ticket_tags.bulk_batch_id), so
+   * the Undo removes only those. Missing on batches recorded before that column.
+   */
+  marked: z.boolean().optional(),
   tickets: z.array(z.object({ id: z.string(), number: z.number(), before: z.string().nullable() })),
 })
 type BatchData = z.infer<typeof BatchData>
@@ -65,12 +70,13 @@ export async function runBulkAction(actor: BulkActor, input: BulkInput): Promise
     const beforeOf = new Map(before.map((t) => [t.id, t]))
     let outcome: UpdateOutcome
     let data: BatchData
+    const batchId = uuidv7()
     if (input.operation === 'tag') {
       const tag = await ensureTag(tx, { workspaceId: actor.workspaceId, name: input.tag })
-      outcome = await addTags(actor, input.ticketIds, [tag.name], tx)
+      outcome = await addTags(actor, input.ticketIds, [tag.name], tx, { bulkBatchId: batchId })
       if (outcome.kind !== 'updated') return outcome
       const tickets = updatedTickets(outcome.events, 'tagsAdded').map((t) => ({ ...t, before: null }))
-      data = { operation: 'tag', value: tag.id, label: tag.name, tickets }
+      data = { operation: 'tag', value: tag.id, label: tag.name, marked: true, tickets }
     } else {
       const field = input.operation === 'status' ? 'status' : 'assigneeId'
       const changes =
@@ -85,7 +91,6 @@ export async function runBulkAction(actor: BulkActor, input: BulkInput): Promise
       data = { operation: input.operation, value, tickets }
     }
     if (data.tickets.length === 0) return { ...outcome, batchId: null }
-    const batchId = uuidv7()
     await recordAudit(tx, {
       workspaceId: actor.workspaceId,
       actorUserId: actor.userId,
@@ -106,8 +111,9 @@ export type UndoOutcome =
 
 /**
  * Puts back what a bulk action changed, on exactly its tickets, in one transaction. A ticket
- * someone changed again since (its status, assignee or tag is no longer what the action left)
- * keeps its newer state and counts as skipped. Only the agent who ran the action can undo it.
+ * someone changed again since (its status, assignee or tag is no longer what the action left;
+ * for a tag, also one removed and added again: the row is not the action's any more) keeps its
+ * newer state and counts as skipped. Only the agent who ran the action can undo it.
  * The tickets are locked (in id order) before they are compared, so a change committing while
  * the undo runs is either seen here and kept, or waits and lands after the undo.
  */
@@ -131,11 +137,13 @@ export async function undoBulkAction(actor: BulkActor, batchId: string): Promise
 
     if (data.operation === 'tag' && data.value) {
       for (const ticket of data.tickets) {
-        // What the delete removed, not an earlier read: a teammate may remove the tag meanwhile.
+        // What the delete removed, not an earlier read, and only the row this action added: a
+        // teammate who removed the tag, or removed it and added it again, keeps their state.
         const removed = await deleteTicketTag(tx, {
           workspaceId: actor.workspaceId,
           ticketId: ticket.id,
           tagId: data.value,
+          bulkBatchId: data.marked ? batchId : undefined,
         })
         if (removed.length === 0) continue
         await recordAudit(tx, {

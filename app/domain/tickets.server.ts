@@ -6,13 +6,12 @@ import {
   deleteTicketTag,
   ensureTag,
   getTagName,
-  getTicketNumber,
   insertAttachmentRows,
   insertCustomerLink,
   insertMessage,
   insertTicket,
   insertTicketTags,
-  listTicketNumbers,
+  lockTicketNumbers,
   lockTicketSubject,
   lockTicketsForUpdate,
   setTicketFields,
@@ -433,10 +432,12 @@ export async function addTags(
   ticketIds: string[],
   names: string[],
   tx?: Tx,
+  { bulkBatchId }: { bulkBatchId?: string } = {},
 ): Promise<UpdateOutcome> {
-  // `tx`: part of a caller's transaction (a bulk action that records its undo in the same one).
+  // `tx`: part of a caller's transaction (a bulk action that records its undo in the same one,
+  // and marks the rows it adds with its batch id, so its Undo removes only those).
   const run = async (tx: Tx): Promise<UpdateOutcome> => {
-    const rows = await listTicketNumbers(tx, { workspaceId: actor.workspaceId, ticketIds })
+    const rows = await lockTicketNumbers(tx, { workspaceId: actor.workspaceId, ticketIds })
     if (rows.length !== new Set(ticketIds).size) return { kind: 'not-found' as const }
     const tagRows = await ensureTags(tx, actor.workspaceId, names)
     const events: TicketEvent[] = []
@@ -445,6 +446,7 @@ export async function addTags(
         workspaceId: actor.workspaceId,
         ticketId: ticket.id,
         tagIds: tagRows.map((t) => t.id),
+        bulkBatchId,
       })
       if (inserted.length === 0) continue
       const added = tagRows.filter((t) => inserted.some((i) => i.tagId === t.id)).map((t) => t.name)
@@ -471,7 +473,7 @@ export async function removeTag(
   tx?: Tx,
 ): Promise<UpdateOutcome> {
   const run = async (tx: Tx): Promise<UpdateOutcome> => {
-    const ticket = await getTicketNumber(tx, { workspaceId: actor.workspaceId, ticketId })
+    const [ticket] = await lockTicketNumbers(tx, { workspaceId: actor.workspaceId, ticketIds: [ticketId] })
     if (!ticket) return { kind: 'not-found' as const }
     const removed = await deleteTicketTag(tx, { workspaceId: actor.workspaceId, ticketId, tagId })
     if (removed.length === 0) return { kind: 'not-found' as const }

@@ -307,7 +307,12 @@ export async function setTicketSubject(
 }
 
 /** The workspace's tickets among these ids (id and number). */
-export async function listTicketNumbers(
+/**
+ * The tickets' ids and numbers, their rows locked for a change of their tags (in id order, as
+ * lockTicketsForUpdate): a bulk Undo that locked them decides on their tags before or after
+ * this change, never in the middle of it.
+ */
+export async function lockTicketNumbers(
   db: DbOrTx,
   { workspaceId, ticketIds }: { workspaceId: string; ticketIds: string[] },
 ) {
@@ -315,17 +320,8 @@ export async function listTicketNumbers(
     .select({ id: tickets.id, number: tickets.number })
     .from(tickets)
     .where(and(eq(tickets.workspaceId, workspaceId), inArray(tickets.id, ticketIds)))
-}
-
-export async function getTicketNumber(
-  db: DbOrTx,
-  { workspaceId, ticketId }: { workspaceId: string; ticketId: string },
-) {
-  const [row] = await db
-    .select({ id: tickets.id, number: tickets.number })
-    .from(tickets)
-    .where(and(eq(tickets.workspaceId, workspaceId), eq(tickets.id, ticketId)))
-  return row
+    .orderBy(tickets.id)
+    .for('update')
 }
 
 /** Finds or creates a tag by name (case-insensitive) in the workspace. */
@@ -337,22 +333,35 @@ export async function ensureTag(db: DbOrTx, { workspaceId, name }: { workspaceId
   return result.rows[0]
 }
 
-/** Tags the ticket; returns the tag ids it did not have yet. */
+/** Tags the ticket (as part of a bulk action's batch, when given); returns the tag ids it did not have yet. */
 export async function insertTicketTags(
   db: DbOrTx,
-  { workspaceId, ticketId, tagIds }: { workspaceId: string; ticketId: string; tagIds: string[] },
+  {
+    workspaceId,
+    ticketId,
+    tagIds,
+    bulkBatchId = null,
+  }: { workspaceId: string; ticketId: string; tagIds: string[]; bulkBatchId?: string | null },
 ) {
   return db
     .insert(ticketTags)
-    .values(tagIds.map((tagId) => ({ ticketId, tagId, workspaceId })))
+    .values(tagIds.map((tagId) => ({ ticketId, tagId, workspaceId, bulkBatchId })))
     .onConflictDoNothing()
     .returning({ tagId: ticketTags.tagId })
 }
 
-/** Untags the ticket; returns the removed rows (none when it did not have the tag). */
+/**
+ * Untags the ticket; returns the removed rows (none when it did not have the tag). With
+ * `bulkBatchId`, only the row that bulk action added: not one added again since.
+ */
 export async function deleteTicketTag(
   db: DbOrTx,
-  { workspaceId, ticketId, tagId }: { workspaceId: string; ticketId: string; tagId: string },
+  {
+    workspaceId,
+    ticketId,
+    tagId,
+    bulkBatchId,
+  }: { workspaceId: string; ticketId: string; tagId: string; bulkBatchId?: string },
 ) {
   return db
     .delete(ticketTags)
@@ -361,6 +370,7 @@ export async function deleteTicketTag(
         eq(ticketTags.ticketId, ticketId),
         eq(ticketTags.tagId, tagId),
         eq(ticketTags.workspaceId, workspaceId),
+        bulkBatchId === undefined ? undefined : eq(ticketTags.bulkBatchId, bulkBatchId),
       ),
     )
     .returning({ tagId: ticketTags.tagId })

@@ -3,6 +3,9 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
 import { auditEvents, notifications, tags, ticketTags, tickets } from '#db/schema.ts'
 import { replyToTicket } from '#app/domain/messages.server.ts'
+import { undoBulkAction } from '#app/domain/bulk-actions.server.ts'
+import { addTags, removeTag } from '#app/domain/tickets.server.ts'
+import { holdTransaction, lockWaiters } from '#tests/helpers/held-transaction.ts'
 import { startQueue } from '#app/jobs/queue.server.ts'
 import * as ticketsRoute from '#app/routes/w.$slug.tickets._index.tsx'
 import { asMember, createMember, createTicketFor, setTicket } from '#tests/helpers/factories.ts'
@@ -204,6 +207,52 @@ describe('undo of a bulk action', () => {
       .innerJoin(tags, eq(tags.id, ticketTags.tagId))
       .where(eq(tags.name, 'Refunds'))
     expect(tagged.map((r) => r.ticketId)).toEqual([t.a.ticketId])
+  })
+
+  it('leaves the tag a teammate removed and added again while the undo waited, counting it skipped', async () => {
+    const t = await team()
+    const done = await post(t.me, [
+      ['intent', 'bulk'],
+      ...ids([t.a, t.b]),
+      ['operation', 'tag'],
+      ['tag', 'Escalated'],
+    ])
+    const batchId = batchOf(done)
+    const [tag] = await getDb().select({ id: tags.id }).from(tags).where(eq(tags.name, 'Escalated'))
+    const colleague = asMember(t.colleague)
+    // The teammate takes the tag off ticket A and puts it back on, and has not committed yet.
+    const teammate = await holdTransaction(async (tx) => {
+      await removeTag(colleague, t.a.ticketId, tag!.id, tx)
+      await addTags(colleague, [t.a.ticketId], ['Escalated'], tx)
+    })
+    const undo = undoBulkAction({ workspaceId: t.me.workspace.id, userId: t.me.user.id }, batchId)
+    await lockWaiters(1)
+    await teammate.commit()
+    const outcome = await undo
+    expect(outcome).toMatchObject({ kind: 'undone', restored: 1, skipped: 1 })
+    const tagged = await getDb()
+      .select({ ticketId: ticketTags.ticketId })
+      .from(ticketTags)
+      .where(eq(ticketTags.tagId, tag!.id))
+    expect(tagged.map((r) => r.ticketId)).toEqual([t.a.ticketId])
+  })
+
+  it('leaves the tag a teammate removed and added again before the undo', async () => {
+    const t = await team()
+    const batchId = batchOf(
+      await post(t.me, [['intent', 'bulk'], ...ids([t.a, t.b]), ['operation', 'tag'], ['tag', 'Billing']]),
+    )
+    const [tag] = await getDb().select({ id: tags.id }).from(tags).where(eq(tags.name, 'Billing'))
+    const colleague = asMember(t.colleague)
+    await removeTag(colleague, t.b.ticketId, tag!.id)
+    await addTags(colleague, [t.b.ticketId], ['Billing'])
+    const outcome = await undoBulkAction({ workspaceId: t.me.workspace.id, userId: t.me.user.id }, batchId)
+    expect(outcome).toMatchObject({ kind: 'undone', restored: 1, skipped: 1 })
+    const tagged = await getDb()
+      .select({ ticketId: ticketTags.ticketId })
+      .from(ticketTags)
+      .where(eq(ticketTags.tagId, tag!.id))
+    expect(tagged.map((r) => r.ticketId)).toEqual([t.b.ticketId])
   })
 
   it('refuses an undo by another agent, another workspace, or a malformed id, changing nothing', async () => {

@@ -1,0 +1,1 @@
+ALTER TABLE "ticket_tags" ADD COLUMN "bulk_batch_id" uuid;
