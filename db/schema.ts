@@ -523,8 +523,9 @@ export const drafts = pgTable(
       .default([]),
     // Advanced by every send of this agent on the ticket and by Undo send: a save must carry the
     // generation its composer was given, so an autosave still on the wire when the reply was sent
-    // cannot bring the sent text back as a draft. A sent or emptied draft is kept as an empty
-    // row (body '') so its generation outlives it.
+    // cannot bring the sent text back as a draft. A sent draft, or one emptied after a send, is
+    // kept as an empty row (body '') for an hour so its generation outlives it (deleteEmptyDrafts);
+    // one emptied that never had a send is deleted.
     generation: integer().notNull().default(0),
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },

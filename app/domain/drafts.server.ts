@@ -1,7 +1,9 @@
 import { getDb } from '#db/client.ts'
 import {
   type composerStateFrom,
+  deleteEmptyDrafts as deleteEmptyDraftRows,
   draftGenerationOf,
+  EMPTY_DRAFT_KEPT_MS,
   lockTicketForDraft,
   ticketsWithDraft,
   upsertDraft,
@@ -34,7 +36,8 @@ export function draftCleared(
 
 /**
  * Saves the agent's composer text for the ticket (as they type, and when they leave the page).
- * Empty text empties the draft (and returns its `draft.cleared` event to publish). `generation` is
+ * Empty text deletes the draft, or empties it when a send advanced its generation (removed later
+ * by deleteEmptyDrafts), and returns its `draft.cleared` event to publish. `generation` is
  * the draft generation the composer was given: a save from before a send (an autosave already on
  * the wire when Send was pressed) or an Undo send carries an older one and is `ignored`, so sent
  * text never comes back as a draft. Not audited: a draft is work in progress, not an action.
@@ -101,4 +104,18 @@ export async function draftMarkers(member: Member, ticketIds: string[]) {
   return new Set(
     await ticketsWithDraft(getDb(), { workspaceId: member.workspaceId, userId: member.userId, ticketIds }),
   )
+}
+
+/**
+ * Removes the empty draft rows (a sent or emptied draft's generation) older than
+ * EMPTY_DRAFT_KEPT_MS, in batches: run by the sessions.cleanup job every 15 minutes.
+ */
+export async function deleteEmptyDrafts(now = Date.now()) {
+  const before = new Date(now - EMPTY_DRAFT_KEPT_MS)
+  let deleted = 0
+  for (;;) {
+    const n = await deleteEmptyDraftRows(getDb(), { before, batch: 1000 })
+    deleted += n
+    if (n < 1000) return deleted
+  }
 }

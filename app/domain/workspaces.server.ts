@@ -1,4 +1,5 @@
 import { getDb, type Tx } from '#db/client.ts'
+import { deleteMemberDrafts } from '#db/queries/drafts.ts'
 import {
   countMembers,
   deleteMembership,
@@ -150,6 +151,8 @@ export async function removeMember(actor: Member, membershipId: string): Promise
     const owners = rows.filter((r) => r.role === 'owner').length
     if (target.role === 'owner' && owners <= 1) return { kind: 'last-owner' as const }
     await deleteMembership(tx, { workspaceId: actor.workspaceId, membershipId })
+    // Their unsent text is theirs: not left for the teammates to read, nor for a later return.
+    await deleteMemberDrafts(tx, { workspaceId: actor.workspaceId, userId: target.userId })
     await recordAudit(tx, {
       workspaceId: actor.workspaceId,
       actorUserId: actor.userId,

@@ -7,6 +7,7 @@ import { deleteOldInboundPosts } from '#app/domain/inbound-retention.server.ts'
 import { deleteOldIdempotencyKeys } from '#app/domain/api-idempotency.server.ts'
 import { deleteOldHits } from '#app/domain/rate-limit.server.ts'
 import { deleteExpiredSessions } from '#app/domain/sessions.server.ts'
+import { deleteEmptyDrafts } from '#app/domain/drafts.server.ts'
 import { logger, safeErrorMessage } from '#app/logger.server.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
 import { realtime } from '#app/realtime/hub.server.ts'
@@ -91,15 +92,16 @@ const CLEANUP_WORK = {
 } as const
 
 /**
- * Runs a cleanup of expired sessions, old rate-limit rows and API Idempotency-Keys older than
- * 24 hours. Safe to run twice, or at once.
+ * Runs a cleanup of expired sessions, old rate-limit rows, API Idempotency-Keys older than
+ * 24 hours and empty draft rows older than an hour. Safe to run twice, or at once.
  */
 export async function cleanupSessions() {
   const sessions = await deleteExpiredSessions()
   const hits = await deleteOldHits()
   const idempotencyKeys = await deleteOldIdempotencyKeys()
-  logger().info({ job: 'sessions.cleanup', sessions, hits, idempotencyKeys }, 'cleanup done')
-  return { sessions, hits, idempotencyKeys }
+  const emptyDrafts = await deleteEmptyDrafts()
+  logger().info({ job: 'sessions.cleanup', sessions, hits, idempotencyKeys, emptyDrafts }, 'cleanup done')
+  return { sessions, hits, idempotencyKeys, emptyDrafts }
 }
 
 /** Registers the workers and schedules of every queue on the started pg-boss instance. */

@@ -33,7 +33,7 @@ export async function lockTicketForDraft(
  * One draft per ticket and agent: the newest text replaces the stored one, if the save carries
  * the draft's current generation (its composer loaded it, or was told of it by `draft.cleared`).
  * Returns whether it was written: a save from before a send or an Undo send is not. Empty text
- * empties the draft, and what an undone reply kept with it, keeping the row and its generation.
+ * is no draft: never inserted, and a row emptied (emptyDraft) rather than written empty.
  */
 export async function upsertDraft(
   db: DbOrTx,
@@ -46,18 +46,80 @@ export async function upsertDraft(
     generation,
   }: { workspaceId: string; ticketId: string; userId: string; generation: number } & DraftValues,
 ) {
+  if (body === '') return emptyDraft(db, { workspaceId, ticketId, userId, kind, generation })
   const updatedAt = new Date()
-  const emptied = body === '' ? { cc: null, bcc: [], status: null, files: [] } : {}
   const rows = await db
     .insert(drafts)
     .values({ workspaceId, ticketId, userId, body, kind, generation, updatedAt })
     .onConflictDoUpdate({
       target: [drafts.ticketId, drafts.userId],
-      set: { body, kind, updatedAt, ...emptied },
+      set: { body, kind, updatedAt },
       setWhere: eq(drafts.generation, generation),
     })
     .returning({ id: drafts.id })
   return rows.length > 0
+}
+
+/**
+ * The agent emptied their text. A draft of generation 0 (no send or Undo on the ticket advanced
+ * it) is deleted: nothing is left. One whose generation a send or an Undo advanced is emptied
+ * (with what an undone reply kept) and kept as an empty row, so a save from before that send still
+ * on the wire finds the newer generation and is refused; deleteEmptyDrafts removes it once no
+ * such save can be left (EMPTY_DRAFT_KEPT_MS). False when the draft has another generation.
+ */
+async function emptyDraft(
+  db: DbOrTx,
+  {
+    workspaceId,
+    ticketId,
+    userId,
+    kind,
+    generation,
+  }: { workspaceId: string; ticketId: string; userId: string; kind: DraftValues['kind']; generation: number },
+) {
+  const key = isDraft({ workspaceId, ticketId, userId })
+  const ofGeneration = and(key, eq(drafts.generation, generation))
+  if (generation === 0) {
+    if ((await db.delete(drafts).where(ofGeneration).returning({ id: drafts.id })).length > 0) return true
+  } else {
+    const emptied = await db
+      .update(drafts)
+      .set({ body: '', kind, updatedAt: new Date(), cc: null, bcc: [], status: null, files: [] })
+      .where(ofGeneration)
+      .returning({ id: drafts.id })
+    if (emptied.length > 0) return true
+  }
+  // No draft at all: nothing to empty. A draft of another generation: this save is older.
+  const [other] = await db.select({ id: drafts.id }).from(drafts).where(key)
+  return other === undefined
+}
+
+/**
+ * How long an empty draft row is kept for its generation: past any save that left a composer
+ * before the send that emptied it (a request on the wire, a page's save as it unloads).
+ */
+export const EMPTY_DRAFT_KEPT_MS = 60 * 60 * 1000
+
+/**
+ * Deletes empty draft rows (sent or emptied, keeping only a generation) not touched for
+ * EMPTY_DRAFT_KEPT_MS, `batch` at a time; returns how many went. A save that comes after,
+ * carrying that generation, writes a new row as on a ticket never drafted.
+ */
+export async function deleteEmptyDrafts(db: DbOrTx, { before, batch }: { before: Date; batch: number }) {
+  const result = await db.execute(sql`
+    delete from drafts where id in (
+      select id from drafts
+      where body = '' and files = '[]'::jsonb and updated_at < ${before}
+      limit ${batch})`)
+  return result.rowCount ?? 0
+}
+
+/** Deletes a former member's drafts in the workspace (their text, and an undone reply's files). */
+export async function deleteMemberDrafts(
+  db: DbOrTx,
+  { workspaceId, userId }: { workspaceId: string; userId: string },
+) {
+  await db.delete(drafts).where(and(eq(drafts.workspaceId, workspaceId), eq(drafts.userId, userId)))
 }
 
 /** The agent's draft generation on the ticket (0 when they never had a draft there). */
@@ -145,6 +207,8 @@ export function composerStateColumns({
             from jsonb_array_elements(d.files) f))
           order by d.updated_at desc), '[]'::json)
         from drafts d join users u on u.id = d.user_id
+          -- Members only: a removed member's drafts are deleted with the membership (removeMember).
+          join memberships ms on ms.workspace_id = d.workspace_id and ms.user_id = d.user_id
         where d.workspace_id = ${workspaceId} and d.ticket_id = ${ticketId} and d.body <> '') as drafts,
       (select coalesce(json_agg(json_build_object('messageId', m.id, 'heldUntil', m.held_until)), '[]'::json)
         from messages m

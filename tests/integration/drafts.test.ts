@@ -6,7 +6,10 @@ import { startQueue } from '#app/jobs/queue.server.ts'
 import * as draftRoute from '#app/routes/w.$slug.tickets.$number_.draft.tsx'
 import * as queueRoute from '#app/routes/w.$slug.tickets._index.tsx'
 import * as ticketRoute from '#app/routes/w.$slug.tickets.$number.tsx'
-import { createMember, createTicketFor } from '#tests/helpers/factories.ts'
+import { asMember, createMember, createTicketFor } from '#tests/helpers/factories.ts'
+import { deleteEmptyDrafts } from '#app/domain/drafts.server.ts'
+import { removeMember } from '#app/domain/workspaces.server.ts'
+import { EMPTY_DRAFT_KEPT_MS } from '#db/queries/drafts.ts'
 import {
   callAction,
   callLoader,
@@ -58,6 +61,15 @@ async function storedDrafts(ticketId: string) {
       // A sent or emptied draft stays as an empty row keeping its generation: no draft to anyone.
       .where(and(eq(drafts.ticketId, ticketId), ne(drafts.body, '')))
   )
+}
+
+/** Every draft row of the ticket, empty ones included. */
+function draftRows(ticketId: string) {
+  return getDb()
+    .select({ userId: drafts.userId, body: drafts.body, generation: drafts.generation })
+    .from(drafts)
+    .where(eq(drafts.ticketId, ticketId))
+    .orderBy(drafts.userId)
 }
 
 function draftClearedFor(agent: Agent, ticket: { ticketId: string; number: number }) {
@@ -210,6 +222,72 @@ describe('drafts', () => {
     expect(await storedDrafts(ticket.ticketId)).toEqual([
       { userId: agent.user.id, body: 'Tab two', kind: 'note' },
     ])
+  })
+
+  it('leaves no row behind for a draft emptied, or emptied before it was ever saved', async () => {
+    const agent = await createMember('agent')
+    const ticket = await createTicketFor(agent)
+    expect((await saveDraft(agent, ticket.number, { kind: 'reply', body: '' })).status).toBe(204)
+    expect(await draftRows(ticket.ticketId)).toEqual([])
+    await saveDraft(agent, ticket.number, { kind: 'reply', body: 'Something' })
+    expect((await saveDraft(agent, ticket.number, { kind: 'reply', body: '   ' })).status).toBe(204)
+    expect(await draftRows(ticket.ticketId)).toEqual([])
+  })
+
+  it('keeps a sent draft’s empty row only while a save from before the send could arrive', async () => {
+    const agent = await createMember('agent')
+    const ticket = await createTicketFor(agent)
+    await saveDraft(agent, ticket.number, { kind: 'reply', body: 'On its way' })
+    expect((await sendReply(agent, ticket.number, 'On its way')).status).toBe(302)
+    // Its generation fends off the autosave that was on the wire as Send was pressed.
+    expect(await draftRows(ticket.ticketId)).toEqual([{ userId: agent.user.id, body: '', generation: 1 }])
+    expect((await saveDraft(agent, ticket.number, { kind: 'reply', body: 'On its way' })).status).toBe(200)
+    // Emptied again under the new generation: still kept, for that generation.
+    await saveDraft(agent, ticket.number, { kind: 'reply', body: 'Next', generation: '1' })
+    await saveDraft(agent, ticket.number, { kind: 'reply', body: '', generation: '1' })
+    expect(await draftRows(ticket.ticketId)).toEqual([{ userId: agent.user.id, body: '', generation: 1 }])
+    const typed = await createTicketFor(agent)
+    await saveDraft(agent, typed.number, { kind: 'note', body: 'Still typing' })
+
+    expect(await deleteEmptyDrafts()).toBe(0)
+    const anHourLater = Date.now() + EMPTY_DRAFT_KEPT_MS + 60_000
+    expect(await deleteEmptyDrafts(anHourLater)).toBeGreaterThanOrEqual(1)
+    expect(await draftRows(ticket.ticketId)).toEqual([])
+    // A draft with text is never swept.
+    expect(await draftRows(typed.ticketId)).toEqual([
+      { userId: agent.user.id, body: 'Still typing', generation: 0 },
+    ])
+  })
+
+  it('deletes the drafts of a member removed from the workspace: nothing left for the teammates to read', async () => {
+    const owner = await createMember('owner')
+    const leaving = await createMember('agent', owner.workspace)
+    const staying = await createMember('agent', owner.workspace)
+    const ticket = await createTicketFor(owner)
+    await saveDraft(leaving, ticket.number, { kind: 'note', body: 'My private thoughts on this customer' })
+    await saveDraft(staying, ticket.number, { kind: 'reply', body: 'Hello' })
+    expect((await loadTicket(owner, ticket.number)).data.drafts.others).toHaveLength(2)
+
+    const removed = await removeMember(asMember(owner), leaving.membershipId)
+    expect(removed.kind).toBe('ok')
+    expect((await draftRows(ticket.ticketId)).map((r) => r.userId)).toEqual([staying.user.id])
+    const others = (await loadTicket(owner, ticket.number)).data.drafts.others
+    expect(others.map((o: { userId: string }) => o.userId)).toEqual([staying.user.id])
+  })
+
+  it('shows no draft of someone who is not a member any more, whatever rows are left', async () => {
+    const owner = await createMember('owner')
+    const ticket = await createTicketFor(owner)
+    const outsider = await createMember('agent')
+    // A row left from before removals deleted drafts (migration 0032 deletes those).
+    await getDb().insert(drafts).values({
+      workspaceId: owner.workspace.id,
+      ticketId: ticket.ticketId,
+      userId: outsider.user.id,
+      body: 'Left behind',
+      kind: 'reply',
+    })
+    expect((await loadTicket(owner, ticket.number)).data.drafts.others).toEqual([])
   })
 
   it('refuses a save without a generation (400) and writes nothing', async () => {
