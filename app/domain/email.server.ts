@@ -8,6 +8,7 @@ import {
   insertEmail,
   markClaimedEmailSent,
   releaseEmailClaim,
+  noteInterruptedSend,
   requeueClaimedEmail,
   requeueFailedEmail,
   setMessageDeliveryStatus,
@@ -118,6 +119,13 @@ export class ClaimHeldError extends Error {}
 export class TransientDeliveryError extends Error {}
 
 /**
+ * Thrown when a shutdown aborted the call before SendGrid answered. The claim is kept (its lease
+ * runs on): the job, failed by the shutdown, is retried after the restart and sends again only
+ * once the lease has passed, unless a delivery event for the email arrived meanwhile.
+ */
+export class InterruptedDeliveryError extends Error {}
+
+/**
  * Delivers one queued email, at most once from our side however often its job runs, without
  * holding a row lock or a pool connection across the transport's HTTP call:
  *
@@ -127,14 +135,20 @@ export class TransientDeliveryError extends Error {}
  * 2. Send through the configured transport, with the Message-ID stored at queue time.
  * 3. Mark `sent` with the provider's id (SendGrid's X-Message-Id), guarded by the claim.
  *
- * A `sending` row whose attempt vanished (the process died mid-call) is taken over only by a
- * retry of the same job, and only once the lease has run out. That is the at-least-once corner:
+ * A `sending` row whose attempt vanished (the process died mid-call, or a shutdown aborted the
+ * call: InterruptedDeliveryError) is taken over only by a retry of the same job, and only once
+ * the lease has run out; a delivery event that arrived meanwhile settles it and nothing is sent. That is the at-least-once corner:
  * if the process died after SendGrid accepted the email but before step 3 committed, the retry
  * sends it again (with the same Message-ID, which most mail clients de-duplicate). The
  * alternative, never retrying a lapsed claim, would lose such emails instead; we prefer a rare
  * duplicate to a lost reply. Every other path sends at most once.
  */
-export async function deliverEmail(emailId: string, jobIdOrNone?: string): Promise<DeliveryResult> {
+export async function deliverEmail(
+  emailId: string,
+  jobIdOrNone?: string,
+  /** The job's signal: a shutdown's end of grace aborts the HTTP call (see InterruptedDeliveryError). */
+  signal?: AbortSignal,
+): Promise<DeliveryResult> {
   // Without a job (scripts, tests): a one-off claimant that may take any queued email.
   const jobId = jobIdOrNone ?? `direct-${randomUUID()}`
   const anyQueued = jobIdOrNone === undefined
@@ -143,7 +157,7 @@ export async function deliverEmail(emailId: string, jobIdOrNone?: string): Promi
 
   let providerId: string
   try {
-    providerId = (await transport(email)).providerId
+    providerId = (await transport(email, signal)).providerId
   } catch (error) {
     if (!(error instanceof TransportError)) {
       await releaseClaim(emailId, jobId)
@@ -167,7 +181,7 @@ async function whyNotClaimed(emailId: string, jobId: string): Promise<DeliveryOu
   return 'superseded'
 }
 
-async function transport(email: ClaimedEmail) {
+async function transport(email: ClaimedEmail, signal: AbortSignal | undefined) {
   const config = env().email
   if (config.transport === 'outbox') {
     // The local outbox: the emails row itself, readable at /dev/emails in the local profile.
@@ -185,7 +199,11 @@ async function transport(email: ClaimedEmail) {
     html: email.html,
     headers: email.headers,
   }
-  return sendWithSendGrid({ apiKey: config.sendgridApiKey, baseUrl: config.sendgridApiBaseUrl }, message)
+  return sendWithSendGrid(
+    { apiKey: config.sendgridApiKey, baseUrl: config.sendgridApiBaseUrl },
+    message,
+    signal,
+  )
 }
 
 async function releaseClaim(emailId: string, jobId: string) {
@@ -208,6 +226,12 @@ async function settleFailure(
   if (error.kind === 'transient') {
     await releaseClaim(email.id, jobId)
     throw new TransientDeliveryError(error.message)
+  }
+  if (error.kind === 'interrupted') {
+    // Not released: SendGrid may have it. The lease makes the rerun wait, so a delivery event
+    // (delivered, bounce, dropped: delivery-events.server.ts) can still settle it first.
+    await noteInterruptedSend(getDb(), { emailId: email.id, jobId, error: error.message })
+    throw new InterruptedDeliveryError(error.message)
   }
   if (error.kind === 'rate-limited' && email.attempts < MAX_DELIVERY_ATTEMPTS) {
     // pg-boss has no per-failure delay: this job completes, and a new one (recorded on the row,

@@ -18,13 +18,14 @@ export type TransportEmail = {
 
 /**
  * Why a send failed, as the job needs it: `rate-limited` (429: try again after `retryAfterSeconds`),
- * `transient` (5xx, network, timeout: retry with backoff) or `permanent` (any other 4xx: retrying
- * would fail the same way; shown on the message with a Retry button).
+ * `transient` (5xx, network, timeout: retry with backoff), `permanent` (any other 4xx: retrying
+ * would fail the same way; shown on the message with a Retry button) or `interrupted` (the call
+ * was aborted before SendGrid answered, at shutdown: SendGrid may or may not have the email).
  */
 export class TransportError extends Error {
   constructor(
     message: string,
-    readonly kind: 'rate-limited' | 'transient' | 'permanent',
+    readonly kind: 'rate-limited' | 'transient' | 'permanent' | 'interrupted',
     readonly status?: number,
     readonly retryAfterSeconds?: number,
   ) {
@@ -56,28 +57,33 @@ const RESERVED_HEADERS = new Set([
 /** How long one mail-send call may take; the email's claim lease is longer (see email.server.ts). */
 export const SENDGRID_TIMEOUT_MS = 20_000
 
-const store = globalThis as unknown as { __switchboardSendGrid?: { key: string; service: MailService } }
+type SendGridClasses = { Client: new () => Client; MailService: new () => MailService }
+const store = globalThis as unknown as { __switchboardSendGrid?: Promise<SendGridClasses> }
 
 /**
- * One MailService per API key and base URL, on a client whose default request has that base URL.
- * The SendGrid packages (~5 MB of heap) load with the first email sent, not at start-up.
+ * A MailService on a client whose default request has the base URL and, when given, `signal`:
+ * @sendgrid/client copies only its default request's fields into axios's config, so a signal per
+ * call needs a client per call (two small objects; the packages, ~5 MB of heap, load once, with
+ * the first email sent, not at start-up).
  */
-async function mailService(apiKey: string, baseUrl: string) {
-  const key = `${baseUrl} ${apiKey}`
-  if (store.__switchboardSendGrid?.key === key) return store.__switchboardSendGrid.service
+async function mailService(apiKey: string, baseUrl: string, signal: AbortSignal | undefined) {
   // CommonJS packages whose typings (`export =` plus named classes) type a dynamic import as the
   // default only; Node's named exports are there, as the static form saw them.
-  const [{ Client }, { MailService }] = (await Promise.all([
+  const { Client, MailService } = await (store.__switchboardSendGrid ??= Promise.all([
     import('@sendgrid/client'),
     import('@sendgrid/mail'),
-  ])) as unknown as [{ Client: new () => Client }, { MailService: new () => MailService }]
+  ]).then(([client, mail]) => ({
+    Client: (client as unknown as SendGridClasses).Client,
+    MailService: (mail as unknown as SendGridClasses).MailService,
+  })))
   const client = new Client()
   client.setApiKey(apiKey)
-  client.setDefaultRequest('baseUrl', baseUrl)
+  // axios takes `signal` from the request config; the typings list only SendGrid's own fields.
+  const defaults = signal ? { baseUrl, signal } : { baseUrl }
+  client.setDefaultRequest(defaults as Parameters<Client['setDefaultRequest']>[0])
   const service = new MailService()
   service.setClient(client)
   service.setTimeout(SENDGRID_TIMEOUT_MS)
-  store.__switchboardSendGrid = { key, service }
   return service
 }
 
@@ -89,8 +95,10 @@ async function mailService(apiKey: string, baseUrl: string) {
 export async function sendWithSendGrid(
   config: { apiKey: string; baseUrl: string },
   email: TransportEmail,
+  /** Aborts the call (the job's signal, at the end of a shutdown's grace). */
+  signal?: AbortSignal,
 ): Promise<{ providerId: string }> {
-  const service = await mailService(config.apiKey, config.baseUrl)
+  const service = await mailService(config.apiKey, config.baseUrl, signal)
   const headers = Object.fromEntries(
     Object.entries(email.headers).filter(([name]) => !RESERVED_HEADERS.has(name.toLowerCase())),
   )
@@ -118,6 +126,9 @@ export async function sendWithSendGrid(
     const messageId = response.headers['x-message-id'] as string | undefined
     return { providerId: messageId ?? `sendgrid-${response.statusCode}` }
   } catch (error) {
+    if (signal?.aborted) {
+      throw new TransportError('Interrupted by a shutdown before SendGrid answered', 'interrupted')
+    }
     throw classify(error)
   }
 }

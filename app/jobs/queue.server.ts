@@ -148,7 +148,12 @@ export type QueueOptions = {
   superviseIntervalSeconds?: number
 }
 
-const store = globalThis as unknown as { __switchboardBoss?: PgBoss }
+const store = globalThis as unknown as {
+  __switchboardBoss?: PgBoss
+  __switchboardRunningJobs?: Set<Promise<unknown>>
+}
+/** Job handlers running in this process (trackHandler): a stop lets them record how they ended. */
+const running = (store.__switchboardRunningJobs ??= new Set<Promise<unknown>>())
 
 /** Starts pg-boss (creating its schema and our queues on first run). One per process. */
 export async function startQueue(databaseUrl: string, options: QueueOptions = {}) {
@@ -201,11 +206,39 @@ export function queue() {
  */
 export const QUEUE_STOP_GRACE_MS = 3_000
 
+/**
+ * How long a stop then waits for the handlers whose signal it aborted to return: they write how
+ * they ended (an email send cut off notes it on its row) on the app's pool, which the shutdown
+ * closes next. Grace plus this stays under the 4 s queue step.
+ */
+export const QUEUE_SETTLE_MS = 500
+
 export async function stopQueue() {
   const boss = store.__switchboardBoss
   store.__switchboardBoss = undefined
   dueWakers.clear()
-  if (boss) await boss.stop({ graceful: true, timeout: QUEUE_STOP_GRACE_MS })
+  if (!boss) return
+  await boss.stop({ graceful: true, timeout: QUEUE_STOP_GRACE_MS })
+  if (running.size === 0) return
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([
+    Promise.allSettled([...running]),
+    new Promise((resolve) => (timer = setTimeout(resolve, QUEUE_SETTLE_MS))),
+  ])
+  clearTimeout(timer)
+}
+
+/** Wraps a job handler so a stop waits (QUEUE_SETTLE_MS at most) for its runs to return. */
+export function trackHandler<A extends unknown[], R>(handler: (...args: A) => Promise<R>) {
+  return (...args: A): Promise<R> => {
+    const run = handler(...args)
+    running.add(run)
+    void run.then(
+      () => running.delete(run),
+      () => running.delete(run),
+    )
+    return run
+  }
 }
 
 /**

@@ -13,7 +13,7 @@ import type { TicketEvent } from '#app/realtime/events.ts'
 import { realtime } from '#app/realtime/hub.server.ts'
 import { cleanupOrphanFiles } from './files-cleanup.server.ts'
 import { mapWithLimit } from './map-with-limit.server.ts'
-import { queue, registerDueWaker, type JobPayloads } from './queue.server.ts'
+import { queue, registerDueWaker, trackHandler, type JobPayloads } from './queue.server.ts'
 import { deliverWebhookJobs, WEBHOOK_WORK } from './webhook-worker.server.ts'
 import { TRIAGE_WORK, triageTickets } from './triage-worker.server.ts'
 
@@ -108,13 +108,13 @@ export async function cleanupSessions() {
 export async function startWorkers() {
   const boss = queue()
   await boss.work('sessions.cleanup', CLEANUP_WORK, eachJob(cleanupSessions))
-  const emailWorker = await boss.work('email.send', EMAIL_WORK, sendEmails)
+  const emailWorker = await boss.work('email.send', EMAIL_WORK, trackHandler(sendEmails))
   registerDueWaker('email.send', () => boss.notifyWorker(emailWorker))
-  await boss.work('email.inbound', INBOUND_WORK, fileInboundEmails)
-  const webhookWorker = await boss.work('webhook.deliver', WEBHOOK_WORK, deliverWebhookJobs)
+  await boss.work('email.inbound', INBOUND_WORK, trackHandler(fileInboundEmails))
+  const webhookWorker = await boss.work('webhook.deliver', WEBHOOK_WORK, trackHandler(deliverWebhookJobs))
   registerDueWaker('webhook.deliver', () => boss.notifyWorker(webhookWorker))
   await boss.work('account.password-reset', ACCOUNT_WORK, sendPasswordResetEmails)
-  await boss.work('ai.triage', TRIAGE_WORK, triageTickets)
+  await boss.work('ai.triage', TRIAGE_WORK, trackHandler(triageTickets))
   await boss.work(
     'files.cleanup',
     CLEANUP_WORK,
@@ -143,7 +143,8 @@ export async function sendEmails(jobs: JobWithMetadata<JobPayloads['email.send']
     try {
       // Undo send: a held reply is announced now that its delay has passed, before its email goes.
       publish(await releaseHeldReply(job.data.emailId))
-      const { outcome, events } = await deliverEmail(job.data.emailId, job.id)
+      // A shutdown's end of grace aborts the SendGrid call (job.signal).
+      const { outcome, events } = await deliverEmail(job.data.emailId, job.id, job.signal)
       publish(events)
       return { id: job.id, status: 'completed', output: { outcome } }
     } catch (error) {

@@ -245,6 +245,17 @@ export async function releaseEmailClaim(db: DbOrTx, { emailId, jobId }: { emailI
   await db.update(emails).set({ status: 'queued', leaseExpiresAt: null }).where(heldBy(emailId, jobId))
 }
 
+/**
+ * Notes on the email why its send was cut off, if this job still holds its claim; the claim and
+ * its lease stay (an interrupted send may have reached the provider).
+ */
+export async function noteInterruptedSend(
+  db: DbOrTx,
+  { emailId, jobId, error }: { emailId: string; jobId: string; error: string },
+) {
+  await db.update(emails).set({ error }).where(heldBy(emailId, jobId))
+}
+
 /** Marks the email sent, if this job still holds its claim. */
 export async function markClaimedEmailSent(
   db: DbOrTx,

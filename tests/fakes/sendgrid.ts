@@ -9,8 +9,8 @@ import type { AddressInfo } from 'node:net'
  *   (validated like SendGrid: personalizations, from, subject, content, reserved headers, duplicate
  *   addresses across to/cc/bcc);
  * - 401 for a wrong API key;
- * - scripted answers on demand (`failNext`): 429 with Retry-After, 500, any status.
- * Every request is recorded, accepted or not.
+ * - scripted answers on demand (`failNext`): 429 with Retry-After, 500, any status, after a delay.
+ * Every request is recorded, accepted or not, and when its client left before the answer.
  */
 
 export type SendGridAddress = { email: string; name?: string }
@@ -30,6 +30,8 @@ export type RecordedRequest = {
   body: unknown
   status: number
   messageId?: string
+  /** When the client closed the connection before its answer was written (an aborted call). */
+  abandonedAt?: number
 }
 
 type Scripted = { status: number; retryAfter?: string; body?: unknown; delayMs?: number }
@@ -98,6 +100,9 @@ export class FakeSendGrid {
       status: 0,
     }
     this.requests.push(record)
+    res.once('close', () => {
+      if (!res.writableFinished) record.abandonedAt = Date.now()
+    })
     const answer = (status: number, body?: unknown, headers: Record<string, string> = {}) => {
       record.status = status
       res.writeHead(status, {

@@ -17,6 +17,8 @@ export const TIMED = [
   'tests/integration/ai-triage.test.ts',
   'tests/integration/database-outage.test.ts',
   'tests/integration/graceful-shutdown.test.ts',
+  // Shutdown times of a server process mid-send.
+  'tests/integration/email-shutdown.test.ts',
   // Waits for the event loop to stay under 1% busy: in a shared process an earlier file's pools
   // and timers kept it over that and the test timed out (a CI run of d8c20b6).
   'tests/unit/idle-memory.test.ts',

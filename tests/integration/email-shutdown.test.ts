@@ -1,0 +1,114 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { eq } from 'drizzle-orm'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { getDb } from '#db/client.ts'
+import { emails } from '#db/schema.ts'
+import { recordDeliveryEvents } from '#app/domain/delivery-events.server.ts'
+import { queueEmail } from '#app/domain/email.server.ts'
+import { startQueue, stopQueue } from '#app/jobs/queue.server.ts'
+import { FakeSendGrid } from '#tests/fakes/sendgrid.ts'
+import { createWorkspace } from '#tests/helpers/factories.ts'
+import { jobState, testEmail } from '#tests/helpers/outbox.ts'
+import { killServers, signalAndWait, startServer } from '#tests/helpers/server-process.ts'
+import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
+import { until, waitFor } from '#tests/helpers/wait.ts'
+
+// SIGTERM while an email.send job is in its SendGrid call: the production build as a process of
+// its own, with its worker, on this file's database, sending to the fake SendGrid.
+const fake = new FakeSendGrid()
+const dirs: string[] = []
+let workspaceId: string
+
+beforeAll(async () => {
+  await fake.start()
+  await startQueue(testDatabaseUrl)
+  workspaceId = (await createWorkspace()).id
+})
+afterAll(async () => {
+  killServers()
+  await stopQueue()
+  await fake.stop()
+  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true })
+})
+
+function server() {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-email-shutdown-'))
+  dirs.push(dataDir)
+  return startServer({
+    databaseUrl: testDatabaseUrl,
+    dataDir,
+    env: { RUN_WORKER: 'true', SENDGRID_API_KEY: fake.apiKey, SENDGRID_API_BASE_URL: fake.url },
+  })
+}
+
+async function queued(n: number) {
+  const id = await getDb().transaction((tx) => queueEmail(tx, testEmail(workspaceId, n)))
+  const [email] = await getDb().select().from(emails).where(eq(emails.id, id))
+  return email!
+}
+
+const emailRow = async (id: string) => (await getDb().select().from(emails).where(eq(emails.id, id)))[0]!
+const requestsFor = (id: string) =>
+  fake.requests.filter(
+    (r) => (r.body as { custom_args?: { email_id?: string } })?.custom_args?.email_id === id,
+  )
+
+describe('an email in its SendGrid call at SIGTERM', () => {
+  it('is waited for when SendGrid answers within the grace, and recorded sent before the exit', async () => {
+    const instance = await server()
+    fake.failNext({ status: 202, delayMs: 1_500 })
+    const email = await queued(1)
+    await waitFor(() => requestsFor(email.id).length === 1, 10_000)
+    const { code, ms } = await signalAndWait(instance)
+    expect(code).toBe(0)
+    expect(ms).toBeLessThan(8_000)
+    expect(requestsFor(email.id)[0]!.abandonedAt).toBeUndefined()
+    expect(await emailRow(email.id)).toMatchObject({ status: 'sent', error: null })
+  })
+
+  it('is aborted at the end of the grace, noted on its row, and not sent again once a delivery event says SendGrid had it', async () => {
+    const first = await server()
+    // SendGrid holds the call far past the shutdown's grace.
+    fake.failNext({ status: 202, delayMs: 60_000 })
+    const email = await queued(2)
+    await waitFor(() => requestsFor(email.id).length === 1, 10_000)
+    const signalled = Date.now()
+    const { code, ms } = await signalAndWait(first)
+    expect(code).toBe(0)
+    expect(ms).toBeLessThan(8_000)
+    // The call was cut off by the shutdown itself (at the grace's end), not by the exit.
+    const abandonedAt = requestsFor(email.id)[0]!.abandonedAt
+    expect(abandonedAt).toBeDefined()
+    expect(abandonedAt! - signalled).toBeLessThan(ms)
+    // Kept claimed (SendGrid may have it), with why: the rerun waits for the lease.
+    const row = await emailRow(email.id)
+    expect(row).toMatchObject({
+      status: 'sending',
+      error: 'Interrupted by a shutdown before SendGrid answered',
+    })
+    expect(row.leaseExpiresAt!.getTime()).toBeGreaterThan(Date.now())
+    expect((await jobState('email.send', row.jobId!))?.state).toBe('retry')
+
+    // SendGrid did have it: its delivered event arrives before the lease ends.
+    await recordDeliveryEvents([
+      {
+        sg_event_id: `delivered-${email.id}`,
+        event: 'delivered',
+        timestamp: Math.floor(Date.now() / 1000),
+        email_id: email.id,
+      },
+    ])
+    const second = await server()
+    const job = await until(
+      () => jobState('email.send', row.jobId!),
+      (state) => state?.state === 'completed',
+      30_000,
+    )
+    expect(job?.output).toMatchObject({ outcome: 'already-sent' })
+    expect(requestsFor(email.id)).toHaveLength(1)
+    expect((await emailRow(email.id)).status).toBe('delivered')
+    await signalAndWait(second)
+  })
+})
