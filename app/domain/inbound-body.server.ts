@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { displayFilename } from '../utils/filename.ts'
-import { isBlockedFilename, MAX_FILES, MAX_TOTAL_BYTES } from '../utils/ticket-schemas.ts'
+import { isBlockedFilename, isBlockedType, MAX_FILES, MAX_TOTAL_BYTES } from '../utils/ticket-schemas.ts'
 import { sanitizeEmailHtml } from './email-html.server.ts'
 import type { InboundMessage } from './inbound-parse.server.ts'
 import { sliceWhole } from '#app/utils/well-formed.ts'
@@ -31,7 +31,7 @@ export async function prepareInboundBody(email: InboundMessage, filesDir: string
   let overLimit = email.droppedAttachments
   for (const part of email.attachments) {
     const filename = displayFilename(part.filename)
-    if (isBlockedFilename(part.filename) || isBlockedFilename(filename)) {
+    if (isBlockedFilename(part.filename) || isBlockedFilename(filename) || isBlockedType(part.contentType)) {
       blocked++
       continue
     }

@@ -6,7 +6,7 @@ import type { StoredFile } from '#app/domain/tickets.server.ts'
 import { StorageError, storeStream, TooLargeError } from '#app/integrations/storage.server.ts'
 import { logger } from '#app/logger.server.ts'
 import { holdUpload } from './upload-holds.server.ts'
-import { isBlockedFilename, MAX_FILES, MAX_TOTAL_BYTES } from '#app/utils/ticket-schemas.ts'
+import { isBlockedFilename, isBlockedType, MAX_FILES, MAX_TOTAL_BYTES } from '#app/utils/ticket-schemas.ts'
 import { displayFilename } from '#app/utils/filename.ts'
 import {
   assertFormShape,
@@ -116,7 +116,7 @@ export async function parseFormWithFiles(request: Request): Promise<ParsedUpload
     const raw = info.filename
     const filename = displayFilename(raw.slice(Math.max(raw.lastIndexOf('/'), raw.lastIndexOf('\\')) + 1))
     if (accepted >= MAX_FILES) problem = `Attach at most ${MAX_FILES} files`
-    else if (isBlockedFilename(info.filename) || isBlockedFilename(filename))
+    else if (isBlockedFilename(info.filename) || isBlockedFilename(filename) || isBlockedType(info.mimeType))
       problem = `${filename}: executable files are not allowed`
     if (problem) return drain()
     accepted++

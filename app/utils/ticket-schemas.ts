@@ -40,7 +40,7 @@ export const MessageBody = z
 
 export const CustomerName = optionalDisplayName('Name', 100)
 
-/** Attachment limits: 10 files, 25 MB together; executables are refused. */
+/** Attachment limits: 10 files, 25 MB together; executables (by name or by type) are refused. */
 export const MAX_FILES = 10
 export const MAX_TOTAL_BYTES = 25 * 1024 * 1024
 /**
@@ -78,4 +78,32 @@ export function isBlockedFilename(filename: string) {
     const dot = trimmed.lastIndexOf('.')
     return dot !== -1 && BLOCKED_EXTENSIONS.has(trimmed.slice(dot + 1))
   })
+}
+
+/**
+ * Media types of the same kinds of file (programs, installers, scripts, disk images, packages),
+ * as browsers and mail programs label them. A browser derives the type from the extension, so a
+ * file that passes isBlockedFilename rarely carries one of these; one that does is refused too.
+ */
+const BLOCKED_TYPES: ReadonlySet<string> = new Set(
+  [
+    'application/x-msdownload application/x-msdos-program application/x-dosexec',
+    'application/vnd.microsoft.portable-executable application/x-ms-installer application/x-msi',
+    'application/x-ms-shortcut application/x-ms-application application/hta application/x-bat',
+    'application/x-executable application/x-elf application/x-mach-binary application/x-sh',
+    'application/x-shellscript application/x-csh text/x-shellscript text/x-sh',
+    'application/javascript application/x-javascript application/ecmascript text/javascript',
+    'text/jscript text/vbscript application/x-vbscript text/x-python application/x-python-code',
+    'application/java-archive application/x-java-archive application/x-java-jnlp-file',
+    'application/x-apple-diskimage application/x-iso9660-image application/vnd.apple.installer+xml',
+    'application/vnd.android.package-archive application/x-debian-package application/x-rpm',
+  ]
+    .join(' ')
+    .split(' '),
+)
+
+/** Is the declared media type (parameters and case ignored) one of an executable kind of file? */
+export function isBlockedType(contentType: string | null | undefined) {
+  const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase()
+  return BLOCKED_TYPES.has(type)
 }

@@ -66,10 +66,13 @@ const valid = () => ({
   message: 'It arrived broken.',
 })
 
-function post(fields: Record<string, string>, files: Array<{ name: string; content: Buffer }>) {
+function post(
+  fields: Record<string, string>,
+  files: Array<{ name: string; content: Buffer; type?: string }>,
+) {
   const form = new FormData()
   for (const [name, value] of Object.entries(fields)) form.append(name, value)
-  for (const f of files) form.append('files', new File([new Uint8Array(f.content)], f.name))
+  for (const f of files) form.append('files', new File([new Uint8Array(f.content)], f.name, { type: f.type }))
   return fetch(`${server.url}/support/${workspace.slug}`, {
     method: 'POST',
     body: form,
@@ -126,6 +129,22 @@ describe('a refused upload leaves no file on disk', () => {
     ])
     expect(answer.status).toBe(400)
     await expectFilesBack(before)
+  })
+
+  it.each([
+    { refused: 'by its name', file: { name: 'setup.exe', type: 'application/pdf' } },
+    { refused: 'by its declared type', file: { name: 'invoice.pdf', type: 'application/x-msdownload' } },
+  ])('refused $refused before a byte of it is written', async ({ file }) => {
+    const tmp = path.join(dataDir, 'files', 'tmp')
+    fs.mkdirSync(tmp, { recursive: true })
+    const before = filesOnDisk()
+    // A file created and removed in tmp/ changes the directory's modification time.
+    const tmpChanged = fs.statSync(tmp).mtimeMs
+    const answer = await post(valid(), [{ ...file, content: randomBytes(2_000_000) }])
+    expect(answer.status).toBe(400)
+    expect(await answer.text()).toContain(`${file.name}: executable files are not allowed`)
+    await expectFilesBack(before)
+    expect(fs.statSync(tmp).mtimeMs).toBe(tmpChanged)
   })
 
   it('refused for more than 10 files', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { BLOCKED_EXTENSIONS, isBlockedFilename } from '#app/utils/ticket-schemas.ts'
+import { BLOCKED_EXTENSIONS, isBlockedFilename, isBlockedType } from '#app/utils/ticket-schemas.ts'
 
 describe('isBlockedFilename', () => {
   it.each([
@@ -45,4 +45,24 @@ describe('isBlockedFilename', () => {
   ])('accepts %j', (filename) => {
     expect(isBlockedFilename(filename)).toBe(false)
   })
+})
+
+describe('isBlockedType', () => {
+  it.each([
+    'application/x-msdownload',
+    'Application/X-MSDownload',
+    'application/x-sh; charset=utf-8',
+    'text/javascript',
+    'application/java-archive',
+    'application/x-apple-diskimage',
+  ])('refuses %s', (type) => {
+    expect(isBlockedType(type)).toBe(true)
+  })
+
+  it.each(['application/pdf', 'image/png', 'text/plain', 'application/octet-stream', '', null, undefined])(
+    'allows %s',
+    (type) => {
+      expect(isBlockedType(type)).toBe(false)
+    },
+  )
 })

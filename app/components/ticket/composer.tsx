@@ -14,7 +14,7 @@ import { FormErrors } from '#app/components/ui/field.tsx'
 import { fillPlaceholders, insertAtSelection, type CannedContext } from '#app/utils/canned.ts'
 import { formatBytes } from '#app/utils/format.ts'
 import { ComposerSchema, type MessageKind } from '#app/utils/ticket-page-schemas.ts'
-import { isBlockedFilename, MAX_FILES, MAX_TOTAL_BYTES } from '#app/utils/ticket-schemas.ts'
+import { isBlockedFilename, isBlockedType, MAX_FILES, MAX_TOTAL_BYTES } from '#app/utils/ticket-schemas.ts'
 import { STATUS_LABEL, TICKET_STATUSES, type TicketStatus } from '#app/utils/vocabulary.ts'
 import { useShortcuts } from '#app/utils/use-shortcuts.ts'
 import { useHydrated } from '#app/utils/use-hydrated.ts'
@@ -92,7 +92,7 @@ export function useComposerKey() {
 function fileProblem(files: FileList | null) {
   if (!files) return ''
   if (files.length > MAX_FILES) return `Attach at most ${MAX_FILES} files`
-  const blocked = Array.from(files).find((f) => isBlockedFilename(f.name))
+  const blocked = Array.from(files).find((f) => isBlockedFilename(f.name) || isBlockedType(f.type))
   if (blocked) return `${blocked.name}: executable files are not allowed`
   const total = Array.from(files).reduce((sum, f) => sum + f.size, 0)
   if (total > MAX_TOTAL_BYTES) return 'Attachments are limited to 25 MB in total'
