@@ -1,6 +1,11 @@
 import { z } from 'zod'
 import { getDb } from '#db/client.ts'
-import { insertEmailEvent, lockEmailForEvent, setEmailDeliveryStatus } from '#db/queries/emails.ts'
+import {
+  insertEmailEvent,
+  lockEmailForEvent,
+  markEmailAcceptedByEvent,
+  setEmailDeliveryStatus,
+} from '#db/queries/emails.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
 import { markAddressBouncing } from './inbound-email.server.ts'
 
@@ -22,8 +27,14 @@ const SendgridEvent = z.object({
 })
 export const SendgridEvents = z.array(z.unknown()).max(10_000)
 
-/** The events that change what an agent sees; others (open, click…) are not recorded. */
-const RECORDED = new Set(['delivered', 'deferred', 'bounce', 'dropped', 'spamreport', 'blocked'])
+/**
+ * The events that say what became of an email; others (open, click…) are not recorded.
+ * `processed` (SendGrid accepted the request) and `deferred` (accepted, the receiving server
+ * asked to try later) settle an email whose send we could not record (a shutdown cut the call
+ * off before SendGrid answered): it is `sent`, and no retry sends it again.
+ */
+const RECORDED = new Set(['processed', 'delivered', 'deferred', 'bounce', 'dropped', 'spamreport', 'blocked'])
+const ACCEPTED = new Set(['processed', 'deferred'])
 
 export type EventsOutcome = {
   recorded: number
@@ -36,8 +47,9 @@ export type EventsOutcome = {
 /**
  * Records a batch of delivery events: each sg_event_id once (SendGrid retries a batch it got no
  * 2xx for), mapped to our email by its custom arg (email_id) or SendGrid's X-Message-Id (the
- * prefix of sg_message_id). delivered / bounced / dropped change the email's state, which the
- * message's delivery badge shows live; a hard bounce marks the contact's address as bouncing.
+ * prefix of sg_message_id). processed / deferred (accepted) / delivered / bounced / dropped change
+ * the email's state, which the message's delivery badge shows live; a hard bounce marks the
+ * contact's address as bouncing.
  */
 export async function recordDeliveryEvents(batch: unknown[]): Promise<EventsOutcome> {
   const outcome: EventsOutcome = { recorded: 0, duplicates: 0, unknown: 0, ignored: 0, events: [] }
@@ -73,7 +85,13 @@ async function recordOne(event: Event) {
     const next = nextStatus(event, email.status)
     if (!next) return { kind: 'recorded' as const, event: undefined }
     const error = next === 'delivered' ? null : (event.reason ?? event.type ?? event.event).slice(0, 300)
-    await setEmailDeliveryStatus(tx, { emailId: email.id, messageId: email.messageId, status: next, error })
+    if (next === 'sent') {
+      // Accepted while still queued or claimed: no attempt may send it again (their claim needs
+      // `queued`, or `sending` under their own lease), whatever became of the interrupted call.
+      await markEmailAcceptedByEvent(tx, { emailId: email.id, messageId: email.messageId, providerId })
+    } else {
+      await setEmailDeliveryStatus(tx, { emailId: email.id, messageId: email.messageId, status: next, error })
+    }
     const hard = event.event === 'bounce' && (event.type ?? 'bounce') === 'bounce'
     if (hard && email.workspaceId)
       await markAddressBouncing(tx, email.workspaceId, email.to, error ?? 'Bounced')
@@ -92,8 +110,12 @@ async function recordOne(event: Event) {
   })
 }
 
-/** The email's new state, never going back: delivered after sent; bounced/failed win over delivered. */
-function nextStatus(event: Event, current: string): 'delivered' | 'bounced' | 'failed' | undefined {
+/**
+ * The email's new state, never going back: sent (accepted) only from queued or sending; delivered
+ * after those; bounced/failed win over delivered.
+ */
+function nextStatus(event: Event, current: string): 'sent' | 'delivered' | 'bounced' | 'failed' | undefined {
+  if (ACCEPTED.has(event.event)) return ['queued', 'sending'].includes(current) ? 'sent' : undefined
   if (event.event === 'delivered')
     return ['queued', 'sending', 'sent'].includes(current) ? 'delivered' : undefined
   if (event.event === 'bounce' || event.event === 'blocked')

@@ -9,6 +9,7 @@ import {
   markClaimedEmailSent,
   releaseEmailClaim,
   noteInterruptedSend,
+  recordProviderIdOfSettled,
   requeueClaimedEmail,
   requeueFailedEmail,
   setMessageDeliveryStatus,
@@ -137,9 +138,10 @@ export class InterruptedDeliveryError extends Error {}
  *
  * A `sending` row whose attempt vanished (the process died mid-call, or a shutdown aborted the
  * call: InterruptedDeliveryError) is taken over only by a retry of the same job, and only once
- * the lease has run out; a delivery event that arrived meanwhile settles it and nothing is sent. That is the at-least-once corner:
- * if the process died after SendGrid accepted the email but before step 3 committed, the retry
- * sends it again (with the same Message-ID, which most mail clients de-duplicate). The
+ * the lease has run out; a delivery event that arrived meanwhile (SendGrid's `processed`, sent
+ * as soon as it accepted the request, or a later one) settles it and nothing is sent. That is the
+ * at-least-once corner: if the process died after SendGrid accepted the email but before step 3
+ * committed, and no event for it arrived within the lease, the retry sends it again (with the same Message-ID, which most mail clients de-duplicate). The
  * alternative, never retrying a lapsed claim, would lose such emails instead; we prefer a rare
  * duplicate to a lost reply. Every other path sends at most once.
  */
@@ -212,7 +214,13 @@ async function releaseClaim(emailId: string, jobId: string) {
 
 async function markSent(email: ClaimedEmail, jobId: string, providerId: string): Promise<DeliveryResult> {
   return getDb().transaction(async (tx) => {
-    await markClaimedEmailSent(tx, { emailId: email.id, jobId, providerId })
+    const marked = await markClaimedEmailSent(tx, { emailId: email.id, jobId, providerId })
+    if (!marked) {
+      // A delivery event (processed, delivered, bounce…) settled it during the call: its status
+      // stands, and the badge already follows it.
+      await recordProviderIdOfSettled(tx, { emailId: email.id, jobId, providerId })
+      return { outcome: 'sent' as const, events: [] }
+    }
     const events = await setMessageDelivery(tx, email, 'sent')
     return { outcome: 'sent' as const, events }
   })
@@ -229,7 +237,8 @@ async function settleFailure(
   }
   if (error.kind === 'interrupted') {
     // Not released: SendGrid may have it. The lease makes the rerun wait, so a delivery event
-    // (delivered, bounce, dropped: delivery-events.server.ts) can still settle it first.
+    // (processed or deferred: accepted; delivered, bounce, dropped: delivery-events.server.ts)
+    // can still settle it first, and the rerun's claim then finds it no longer `sending`.
     await noteInterruptedSend(getDb(), { emailId: email.id, jobId, error: error.message })
     throw new InterruptedDeliveryError(error.message)
   }

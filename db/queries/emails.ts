@@ -95,6 +95,28 @@ export async function setEmailDeliveryStatus(
   if (messageId) await db.update(messages).set({ deliveryStatus: status }).where(eq(messages.id, messageId))
 }
 
+/**
+ * SendGrid accepted the email (its `processed` or `deferred` event) while we still had it queued
+ * or claimed: `sent`, its claim and lease gone, so no attempt claims it again. Keeps the provider
+ * id an attempt stored, else takes the event's.
+ */
+export async function markEmailAcceptedByEvent(
+  db: DbOrTx,
+  { emailId, messageId, providerId }: { emailId: string; messageId: string | null; providerId?: string },
+) {
+  await db
+    .update(emails)
+    .set({
+      status: 'sent',
+      sentAt: sql`coalesce(${emails.sentAt}, now())`,
+      providerId: sql`coalesce(${emails.providerId}, ${providerId ?? null})`,
+      error: null,
+      leaseExpiresAt: null,
+    })
+    .where(and(eq(emails.id, emailId), inArray(emails.status, ['queued', 'sending'])))
+  if (messageId) await db.update(messages).set({ deliveryStatus: 'sent' }).where(eq(messages.id, messageId))
+}
+
 /** Whether an email of `kind` went to `address` (lower case) in the workspace since `since`. */
 export async function hasRecentEmailTo(
   db: DbOrTx,
@@ -256,15 +278,31 @@ export async function noteInterruptedSend(
   await db.update(emails).set({ error }).where(heldBy(emailId, jobId))
 }
 
-/** Marks the email sent, if this job still holds its claim. */
+/** Marks the email sent, if this job still holds its claim; false when it does not. */
 export async function markClaimedEmailSent(
+  db: DbOrTx,
+  { emailId, jobId, providerId }: { emailId: string; jobId: string; providerId: string },
+) {
+  const updated = await db
+    .update(emails)
+    .set({ status: 'sent', sentAt: new Date(), providerId, error: null, leaseExpiresAt: null })
+    .where(heldBy(emailId, jobId))
+    .returning({ id: emails.id })
+  return updated.length > 0
+}
+
+/**
+ * Stores SendGrid's id on an email a delivery event settled while this job's call was still
+ * waiting for its answer (the status the event set stays), so later events find it by that id.
+ */
+export async function recordProviderIdOfSettled(
   db: DbOrTx,
   { emailId, jobId, providerId }: { emailId: string; jobId: string; providerId: string },
 ) {
   await db
     .update(emails)
-    .set({ status: 'sent', sentAt: new Date(), providerId, error: null, leaseExpiresAt: null })
-    .where(heldBy(emailId, jobId))
+    .set({ providerId })
+    .where(and(eq(emails.id, emailId), eq(emails.jobId, jobId), isNull(emails.providerId)))
 }
 
 /** Queues the email again for another job, if this job still holds its claim; undefined otherwise. */

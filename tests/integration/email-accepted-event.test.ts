@@ -1,0 +1,169 @@
+import { generateKeyPairSync, sign } from 'node:crypto'
+import { eq, sql } from 'drizzle-orm'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { getDb } from '#db/client.ts'
+import { emails } from '#db/schema.ts'
+import { deliverEmail, InterruptedDeliveryError, queueEmail } from '#app/domain/email.server.ts'
+import type { parseEnv } from '#app/env.server.ts'
+import { queue, startQueue } from '#app/jobs/queue.server.ts'
+import { FakeSendGrid } from '#tests/fakes/sendgrid.ts'
+import { createWorkspace } from '#tests/helpers/factories.ts'
+import { startTestServer } from '#tests/helpers/http-server.ts'
+import { testEmail } from '#tests/helpers/outbox.ts'
+import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
+import { waitFor } from '#tests/helpers/wait.ts'
+
+// An email.send cut off by a shutdown before SendGrid answered keeps its claim under a lease; the
+// retry after the lease sends again unless an event said SendGrid had accepted it. `processed`
+// (sent by SendGrid as soon as it accepts a request) is that event.
+const fake = new FakeSendGrid()
+const envStore = globalThis as unknown as { __switchboardEnv?: ReturnType<typeof parseEnv> }
+const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
+let server: Awaited<ReturnType<typeof startTestServer>>
+let workspaceId: string
+let n = 0
+
+beforeAll(async () => {
+  await fake.start()
+  process.env.SENDGRID_API_KEY = fake.apiKey
+  process.env.SENDGRID_API_BASE_URL = fake.url
+  process.env.SENDGRID_WEBHOOK_PUBLIC_KEY = publicKey
+    .export({ format: 'der', type: 'spki' })
+    .toString('base64')
+  envStore.__switchboardEnv = undefined
+  await startQueue(testDatabaseUrl)
+  server = await startTestServer({ sockets: false })
+  workspaceId = (await createWorkspace()).id
+})
+afterAll(async () => {
+  await server?.close()
+  await queue().stop({ graceful: false, timeout: 1000 })
+  await fake.stop()
+  delete process.env.SENDGRID_WEBHOOK_PUBLIC_KEY
+  envStore.__switchboardEnv = undefined
+})
+
+const emailRow = async (id: string) => (await getDb().select().from(emails).where(eq(emails.id, id)))[0]!
+const requestsFor = (id: string) =>
+  fake.requests.filter(
+    (r) => (r.body as { custom_args?: { email_id?: string } })?.custom_args?.email_id === id,
+  )
+
+/** A queued email whose job's SendGrid call a shutdown aborted before SendGrid answered. */
+async function interruptedSend() {
+  const id = await getDb().transaction((tx) => queueEmail(tx, testEmail(workspaceId, ++n)))
+  const { jobId } = await emailRow(id)
+  fake.failNext({ status: 202, delayMs: 60_000 })
+  const abort = new AbortController()
+  const attempt = deliverEmail(id, jobId!, abort.signal)
+  await waitFor(() => requestsFor(id).length === 1, 10_000)
+  abort.abort()
+  await expect(attempt).rejects.toBeInstanceOf(InterruptedDeliveryError)
+  expect(await emailRow(id)).toMatchObject({ status: 'sending' })
+  return { id, jobId: jobId! }
+}
+
+/** The lease of the interrupted attempt runs out (60 s in real time). */
+async function leaseRunsOut(id: string) {
+  await getDb().execute(
+    sql`update emails set lease_expires_at = now() - interval '1 second' where id = ${id}`,
+  )
+}
+
+async function postSigned(events: unknown[]) {
+  const body = JSON.stringify(events)
+  const timestamp = String(Math.floor(Date.now() / 1000))
+  const signature = sign(
+    'sha256',
+    Buffer.concat([Buffer.from(timestamp), Buffer.from(body)]),
+    privateKey,
+  ).toString('base64')
+  return fetch(`${server.url}/webhooks/sendgrid/events`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-twilio-email-event-webhook-signature': signature,
+      'x-twilio-email-event-webhook-timestamp': timestamp,
+    },
+    body,
+  })
+}
+
+const now = () => Math.floor(Date.now() / 1000)
+
+describe('an email send interrupted before SendGrid answered', () => {
+  it('is marked sent by SendGrid’s processed event and never sent again by the retry', async () => {
+    const { id, jobId } = await interruptedSend()
+    const response = await postSigned([
+      {
+        sg_event_id: `p-${id}`,
+        event: 'processed',
+        timestamp: now(),
+        email_id: id,
+        sg_message_id: `sgp${n}.filter1.0`,
+      },
+    ])
+    expect(await response.json()).toMatchObject({ recorded: 1, ignored: 0 })
+    expect(await emailRow(id)).toMatchObject({ status: 'sent', providerId: `sgp${n}`, error: null })
+
+    await leaseRunsOut(id)
+    const retry = await deliverEmail(id, jobId)
+    expect(retry.outcome).toBe('already-sent')
+    expect(requestsFor(id)).toHaveLength(1)
+
+    // Its later events find it by SendGrid's id, and go forward from there.
+    const later = await postSigned([
+      { sg_event_id: `d-${id}`, event: 'delivered', timestamp: now(), sg_message_id: `sgp${n}.filter1.1` },
+    ])
+    expect(await later.json()).toMatchObject({ recorded: 1 })
+    expect((await emailRow(id)).status).toBe('delivered')
+  })
+
+  it('is settled by a deferred event too (SendGrid accepted it and is retrying the recipient)', async () => {
+    const { id, jobId } = await interruptedSend()
+    await postSigned([{ sg_event_id: `df-${id}`, event: 'deferred', timestamp: now(), email_id: id }])
+    await leaseRunsOut(id)
+    expect((await deliverEmail(id, jobId)).outcome).toBe('already-sent')
+    expect(requestsFor(id)).toHaveLength(1)
+    expect((await emailRow(id)).status).toBe('sent')
+  })
+
+  it('is sent again after the lease when no event says SendGrid had it (at least once)', async () => {
+    const { id, jobId } = await interruptedSend()
+    await leaseRunsOut(id)
+    expect((await deliverEmail(id, jobId)).outcome).toBe('sent')
+    expect(requestsFor(id)).toHaveLength(2)
+  })
+})
+
+describe('processed and deferred events', () => {
+  it('never move an email back: a delivered or failed email stays so', async () => {
+    for (const status of ['delivered', 'failed'] as const) {
+      const id = await getDb().transaction((tx) => queueEmail(tx, testEmail(workspaceId, ++n)))
+      await getDb().update(emails).set({ status }).where(eq(emails.id, id))
+      const response = await postSigned([
+        { sg_event_id: `late-p-${id}`, event: 'processed', timestamp: now(), email_id: id },
+        { sg_event_id: `late-d-${id}`, event: 'deferred', timestamp: now(), email_id: id },
+      ])
+      expect(await response.json()).toMatchObject({ recorded: 2 })
+      expect((await emailRow(id)).status).toBe(status)
+    }
+  })
+
+  it('arriving while the send still waits on SendGrid keep their status, and the answer’s id is stored', async () => {
+    const id = await getDb().transaction((tx) => queueEmail(tx, testEmail(workspaceId, ++n)))
+    const { jobId } = await emailRow(id)
+    fake.failNext({ status: 202, delayMs: 1_000 })
+    const attempt = deliverEmail(id, jobId!)
+    await waitFor(() => requestsFor(id).length === 1, 10_000)
+    await postSigned([
+      { sg_event_id: `early-p-${id}`, event: 'processed', timestamp: now(), email_id: id },
+      { sg_event_id: `early-d-${id}`, event: 'delivered', timestamp: now(), email_id: id },
+    ])
+    expect((await attempt).outcome).toBe('sent')
+    const row = await emailRow(id)
+    expect(row.status).toBe('delivered')
+    // Later events that name only SendGrid's id still find it.
+    expect(row.providerId).toBe(requestsFor(id)[0]!.messageId)
+  })
+})
