@@ -290,6 +290,11 @@ export const tickets = pgTable(
     lastCustomerMessageAt: timestamp({ withTimezone: true }),
     createdAt: createdAt(),
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    // How many times the status and the assignee have changed, counted by a trigger on every
+    // writer (migration 0033): a bulk Undo puts a ticket back only if its count is still the one
+    // the batch left, so a change and a change back (A → B → A) since the batch is seen.
+    statusVersion: integer().notNull().default(0),
+    assigneeVersion: integer().notNull().default(0),
     // Subject (A), customer (A) and every message body (B), kept up to date by the domain.
     search: tsvector()
       .notNull()

@@ -7,7 +7,12 @@ import {
   getUserName,
   lockBulkBatch,
 } from '#db/queries/bulk-actions.ts'
-import { deleteTicketTag, ensureTag, lockTicketsForUpdate } from '#db/queries/tickets.ts'
+import {
+  deleteTicketTag,
+  ensureTag,
+  getTicketChangeVersions,
+  lockTicketsForUpdate,
+} from '#db/queries/tickets.ts'
 import { uuidv7 } from '#db/uuid.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
 import { STATUS_LABEL, TICKET_STATUSES, type TicketStatus } from '#app/utils/vocabulary.ts'
@@ -38,7 +43,19 @@ const BatchData = z.object({
    * the Undo removes only those. Missing on batches recorded before that column.
    */
   marked: z.boolean().optional(),
-  tickets: z.array(z.object({ id: z.string(), number: z.number(), before: z.string().nullable() })),
+  tickets: z.array(
+    z.object({
+      id: z.string(),
+      number: z.number(),
+      before: z.string().nullable(),
+      /**
+       * Status and assignee batches: the ticket's change count for that field (tickets.
+       * status_version / assignee_version) as the action left it. Missing on batches recorded
+       * before those columns, which compare the value instead.
+       */
+      version: z.number().optional(),
+    }),
+  ),
 })
 type BatchData = z.infer<typeof BatchData>
 
@@ -83,9 +100,20 @@ export async function runBulkAction(actor: BulkActor, input: BulkInput): Promise
         input.operation === 'status' ? { status: input.status } : { assigneeId: input.assigneeId }
       outcome = await updateTickets(actor, input.ticketIds, changes, tx)
       if (outcome.kind !== 'updated') return outcome
-      const tickets = updatedTickets(outcome.events, field).map((t) => ({
+      const changed = updatedTickets(outcome.events, field)
+      // Read after the change, from the rows still locked here: the count the Undo expects.
+      const versions = new Map(
+        (
+          await getTicketChangeVersions(tx, {
+            workspaceId: actor.workspaceId,
+            ticketIds: changed.map((t) => t.id),
+          })
+        ).map((v) => [v.id, field === 'status' ? v.statusVersion : v.assigneeVersion]),
+      )
+      const tickets = changed.map((t) => ({
         ...t,
         before: beforeOf.get(t.id)?.[field] ?? null,
+        version: versions.get(t.id),
       }))
       const value = input.operation === 'status' ? input.status : input.assigneeId
       data = { operation: input.operation, value, tickets }
@@ -111,9 +139,9 @@ export type UndoOutcome =
 
 /**
  * Puts back what a bulk action changed, on exactly its tickets, in one transaction. A ticket
- * someone changed again since (its status, assignee or tag is no longer what the action left;
- * for a tag, also one removed and added again: the row is not the action's any more) keeps its
- * newer state and counts as skipped. Only the agent who ran the action can undo it.
+ * someone changed again since (its status or assignee changed since the action, even if changed
+ * back: its change count moved; its tag is no longer the row the action added, also after a
+ * remove and add again) keeps its newer state and counts as skipped. Only the agent who ran the action can undo it.
  * The tickets are locked (in id order) before they are compared, so a change committing while
  * the undo runs is either seen here and kept, or waits and lands after the undo.
  */
@@ -168,10 +196,17 @@ export async function undoBulkAction(actor: BulkActor, batchId: string): Promise
       await enqueueWebhooks(tx, actor.workspaceId, events)
     } else if (data.operation !== 'tag') {
       const field = data.operation === 'status' ? 'status' : 'assigneeId'
-      // Still as the action left them, grouped by what they had before.
+      const versionField = data.operation === 'status' ? 'statusVersion' : 'assigneeVersion'
+      // Still as the action left them, grouped by what they had before. "As left" is the field's
+      // change count, not its value: a ticket changed and changed back since (A → B → A) was
+      // touched by someone, and keeps its state.
       const groups = new Map<string | null, string[]>()
       for (const ticket of data.tickets) {
-        if (current.get(ticket.id)?.[field] !== data.value) continue
+        const now = current.get(ticket.id)
+        if (!now) continue
+        const untouched =
+          ticket.version === undefined ? now[field] === data.value : now[versionField] === ticket.version
+        if (!untouched) continue
         groups.set(ticket.before, [...(groups.get(ticket.before) ?? []), ticket.id])
       }
       for (const [before, ticketIds] of groups) {

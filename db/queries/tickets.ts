@@ -262,6 +262,8 @@ export async function lockTicketsForUpdate(
         priority: tickets.priority,
         assigneeId: tickets.assigneeId,
         resolvedAt: tickets.resolvedAt,
+        statusVersion: tickets.statusVersion,
+        assigneeVersion: tickets.assigneeVersion,
       })
       .from(tickets)
       .where(and(eq(tickets.workspaceId, workspaceId), inArray(tickets.id, ticketIds)))
@@ -269,6 +271,24 @@ export async function lockTicketsForUpdate(
       .orderBy(tickets.id)
       .for('update')
   )
+}
+
+/**
+ * How often each ticket's status and assignee have changed (the counts migration 0033's trigger
+ * keeps), for tickets the caller has locked.
+ */
+export async function getTicketChangeVersions(
+  db: DbOrTx,
+  { workspaceId, ticketIds }: { workspaceId: string; ticketIds: string[] },
+) {
+  return db
+    .select({
+      id: tickets.id,
+      statusVersion: tickets.statusVersion,
+      assigneeVersion: tickets.assigneeVersion,
+    })
+    .from(tickets)
+    .where(and(eq(tickets.workspaceId, workspaceId), inArray(tickets.id, ticketIds)))
 }
 
 export async function setTicketFields(

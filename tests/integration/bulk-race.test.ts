@@ -135,4 +135,68 @@ describe('bulk actions racing a teammate’s change', () => {
       expect(row.assigneeId).toBe(t.colleague.userId)
     }
   })
+
+  it('undo of a status skips a ticket a teammate changed and changed back since (A → B → A)', async () => {
+    const t = await team()
+    for (let round = 0; round < ROUNDS; round++) {
+      await setTicket(t.ticketId, { status: 'open' })
+      const done = await runBulkAction(t.me, {
+        operation: 'status',
+        status: 'resolved',
+        ticketIds: [t.ticketId],
+      })
+      const batchId = (done as { batchId: string }).batchId
+      // The teammate reopens it as pending, then sets it resolved again, committing that while
+      // the undo waits: the ticket has the value the action left, but it is the teammate's now.
+      await updateTickets(t.colleague, [t.ticketId], { status: 'pending' })
+      const back = await holdTransaction((tx) =>
+        updateTickets(t.colleague, [t.ticketId], { status: 'resolved' }, tx),
+      )
+      const undo = undoBulkAction(t.me, batchId)
+      await lockWaiters(1)
+      await back.commit()
+      expect(await undo).toMatchObject({ kind: 'undone', restored: 0, skipped: 1, events: [] })
+      expect(await statusOf(t.ticketId)).toBe('resolved')
+    }
+  })
+
+  it('an assignee undo skips a ticket a teammate took and handed back since', async () => {
+    const t = await team()
+    for (let round = 0; round < ROUNDS; round++) {
+      await setTicket(t.ticketId, { assigneeId: null })
+      const done = await runBulkAction(t.me, {
+        operation: 'assign',
+        assigneeId: t.me.userId,
+        ticketIds: [t.ticketId],
+      })
+      const batchId = (done as { batchId: string }).batchId
+      await updateTickets(t.colleague, [t.ticketId], { assigneeId: t.colleague.userId })
+      const back = await holdTransaction((tx) =>
+        updateTickets(t.colleague, [t.ticketId], { assigneeId: t.me.userId }, tx),
+      )
+      const undo = undoBulkAction(t.me, batchId)
+      await lockWaiters(1)
+      await back.commit()
+      expect(await undo).toMatchObject({ kind: 'undone', restored: 0, skipped: 1, events: [] })
+      const [row] = await getDb()
+        .select({ assigneeId: tickets.assigneeId })
+        .from(tickets)
+        .where(eq(tickets.id, t.ticketId))
+      expect(row.assigneeId).toBe(t.me.userId)
+    }
+  })
+
+  it('undo of a status still restores a ticket whose other fields changed since', async () => {
+    const t = await team()
+    await setTicket(t.ticketId, { status: 'open' })
+    const done = await runBulkAction(t.me, {
+      operation: 'status',
+      status: 'resolved',
+      ticketIds: [t.ticketId],
+    })
+    await updateTickets(t.colleague, [t.ticketId], { priority: 'high', assigneeId: t.colleague.userId })
+    const undone = await undoBulkAction(t.me, (done as { batchId: string }).batchId)
+    expect(undone).toMatchObject({ kind: 'undone', restored: 1, skipped: 0 })
+    expect(await statusOf(t.ticketId)).toBe('open')
+  })
 })
