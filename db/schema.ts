@@ -925,6 +925,10 @@ export const ticketTriage = pgTable(
     appliedAt: timestamp({ withTimezone: true }),
     // Set (and nothing else) when the job made no call: the panel says why.
     skipped: aiTriageSkip(),
+    // An agent's "Triage now" in its model call: one claim per skipped ticket, so parallel clicks
+    // make one call; the lease frees a claim whose process died (migration 0034).
+    runClaim: uuid(),
+    runClaimedUntil: timestamp({ withTimezone: true }),
     createdAt: createdAt(),
   },
   (t) => [index('ticket_triage_workspace_idx').on(t.workspaceId)],

@@ -1,6 +1,14 @@
+import { randomUUID } from 'node:crypto'
 import { z } from 'zod'
 import { getDb } from '#db/client.ts'
-import { getTriage, getTriageSubject, markTriageApplied, upsertTriage } from '#db/queries/ai-assist.ts'
+import {
+  claimTriageRun,
+  getTriage,
+  getTriageSubject,
+  markTriageApplied,
+  releaseTriageRun,
+  upsertTriage,
+} from '#db/queries/ai-assist.ts'
 import { TICKET_PRIORITIES, type TicketPriority } from '#app/utils/vocabulary.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
 import { getTicketByNumber } from '#db/queries/tickets.ts'
@@ -197,6 +205,14 @@ export type TriageNowOutcome =
   | { kind: 'refused'; reason: AiRefusalReason }
   /** Triaged already (by the job or another agent's click): nothing to do. */
   | { kind: 'not-skipped' }
+  /** Another click's call for this ticket is under way: its result shows when it lands. */
+  | { kind: 'running' }
+
+/**
+ * How long a "Triage now" claim holds: past the interactive call's 20 s deadline and the writes
+ * after it, so a live call's claim never lapses; a claim whose process died frees up after it.
+ */
+export const TRIAGE_RUN_LEASE_SECONDS = 60
 
 /**
  * "Triage now" on a ticket the job skipped (the workspace's triage caps, or its monthly budget):
@@ -215,13 +231,23 @@ export async function triageNow(
   if (!ticket) throw notFound('Ticket not found')
   const triage = await getTriage(getDb(), { workspaceId: member.workspaceId, ticketId: ticket.id })
   if (!triage?.skipped) return { kind: 'not-skipped' }
-  const outcome = await runTriage({
-    workspaceId: member.workspaceId,
-    ticketId: ticket.id,
-    userId: member.userId,
-    mode: 'interactive',
-    signal,
-  })
+  // One call per ticket however many agents click at once: the claim is taken, and the row's
+  // still being skipped checked, in one UPDATE before the call; no transaction stays open
+  // during it (the claim is a row value with a lease, not a lock).
+  const claim = randomUUID()
+  const where = { workspaceId: member.workspaceId, ticketId: ticket.id }
+  const claimed = await claimTriageRun(getDb(), { ...where, claim, leaseSeconds: TRIAGE_RUN_LEASE_SECONDS })
+  if (!claimed) {
+    const now = await getTriage(getDb(), where)
+    return now?.skipped ? { kind: 'running' } : { kind: 'not-skipped' }
+  }
+  let outcome: TriageOutcome
+  try {
+    outcome = await runTriage({ ...where, userId: member.userId, mode: 'interactive', signal })
+  } finally {
+    // A stored result or skip has ended the claim already; a refusal or a throw gives it back.
+    await releaseTriageRun(getDb(), { ...where, claim })
+  }
   switch (outcome.outcome) {
     case 'suggested':
     case 'applied':

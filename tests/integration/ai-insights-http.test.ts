@@ -456,6 +456,59 @@ describe('Triage now', () => {
   })
 })
 
+describe('Triage now clicked at once', () => {
+  it('by four agents on one skipped ticket makes one model call, and every click comes back to the triaged ticket', async () => {
+    const owner = await workspace()
+    const agents = [
+      owner,
+      ...(await Promise.all([1, 2, 3].map(() => createMember('agent', owner.workspace)))),
+    ]
+    setProvider({ OPENAI_BASE_URL: fake.baseUrl, OPENAI_API_KEY: 'sk-insights', AI_TRIAGE_PER_HOUR: '1' })
+    triageAnswer = { priority: 'high', tags: [], language: 'en', sentiment: 'negative', gist: 'Lid broke' }
+    const first = await createTicketFor(owner)
+    expect((await triageTicket(owner.workspace.id, first.ticketId)).outcome).toBe('suggested')
+    const ticket = await createTicketFor(owner, { subject: 'Lid' })
+    expect(await triageTicket(owner.workspace.id, ticket.ticketId)).toMatchObject({ outcome: 'skipped' })
+    fake.requests.length = 0
+    // Calls left, and a model slow enough that every click arrives while the first one waits.
+    configured()
+    fake.failNext({ kind: 'slow', delayMs: 400 })
+    const path = ticketPath(owner, ticket.number)
+    const clicks = await Promise.all(agents.map((a) => post(a, `${path}/ai/triage`, { intent: 'run' })))
+    expect(fake.requests).toHaveLength(1)
+    expect(clicks.map((r) => [r.status, r.headers.get('location')])).toEqual(agents.map(() => [302, path]))
+    const [row] = await getDb().select().from(ticketTriage).where(eq(ticketTriage.ticketId, ticket.ticketId))
+    expect(row).toMatchObject({ skipped: null, gist: 'Lid broke', runClaim: null, runClaimedUntil: null })
+    expect(await (await getPage(agents[3]!, path)).text()).not.toContain('Triage now')
+  })
+
+  it('gives the claim back when the call fails, so the next click makes the call', async () => {
+    const agent = await workspace()
+    setProvider({ OPENAI_BASE_URL: fake.baseUrl, OPENAI_API_KEY: 'sk-insights', AI_TRIAGE_PER_HOUR: '1' })
+    triageAnswer = {
+      priority: 'low',
+      tags: [],
+      language: 'en',
+      sentiment: 'neutral',
+      gist: 'Asks about lids',
+    }
+    await triageTicket(agent.workspace.id, (await createTicketFor(agent)).ticketId)
+    const ticket = await createTicketFor(agent, { subject: 'Lid' })
+    expect(await triageTicket(agent.workspace.id, ticket.ticketId)).toMatchObject({ outcome: 'skipped' })
+    configured()
+    fake.failNext(...Array.from({ length: 5 }, () => ({ kind: 'status' as const, status: 500 })))
+    const path = ticketPath(agent, ticket.number)
+    const failed = await post(agent, `${path}/ai/triage`, { intent: 'run' })
+    expect(failed.headers.get('location')).toBe(`${path}?ai-error=failed&ai-for=triage`)
+    fake.reset()
+    const done = await post(agent, `${path}/ai/triage`, { intent: 'run' })
+    expect(done.headers.get('location')).toBe(path)
+    expect(fake.requests).toHaveLength(1)
+    const [row] = await getDb().select().from(ticketTriage).where(eq(ticketTriage.ticketId, ticket.ticketId))
+    expect(row).toMatchObject({ skipped: null, gist: 'Asks about lids' })
+  })
+})
+
 describe('Budget and configuration', () => {
   it('with the budget spent: agents see the message, nothing calls the provider', async () => {
     const agent = await workspace({ budget: 10 })
