@@ -116,12 +116,16 @@ export type DeliveryResult = { outcome: DeliveryOutcome; events: TicketEvent[] }
 /** Thrown when this job's earlier attempt still holds the claim: pg-boss retries it with backoff. */
 export class ClaimHeldError extends Error {}
 
-/** Thrown for 5xx and network failures after the claim was released: pg-boss retries. */
+/**
+ * Thrown for 5xx and failures that certainly sent nothing (connection refused, DNS), after the
+ * claim was released: pg-boss retries.
+ */
 export class TransientDeliveryError extends Error {}
 
 /**
- * Thrown when a shutdown aborted the call before SendGrid answered. The claim is kept (its lease
- * runs on): the job, failed by the shutdown, is retried after the restart and sends again only
+ * Thrown when the call ended without SendGrid's answer after the request may have reached it: a
+ * shutdown aborted it, or it timed out, or the connection was reset or hung up. The claim is kept
+ * (its lease runs on): the job's retry (after the restart, or pg-boss's backoff) sends again only
  * once the lease has passed, unless a delivery event for the email arrived meanwhile.
  */
 export class InterruptedDeliveryError extends Error {}
@@ -136,12 +140,12 @@ export class InterruptedDeliveryError extends Error {}
  * 2. Send through the configured transport, with the Message-ID stored at queue time.
  * 3. Mark `sent` with the provider's id (SendGrid's X-Message-Id), guarded by the claim.
  *
- * A `sending` row whose attempt vanished (the process died mid-call, or a shutdown aborted the
- * call: InterruptedDeliveryError) is taken over only by a retry of the same job, and only once
+ * A `sending` row whose attempt vanished (the process died mid-call) or ended without an answer
+ * (a shutdown aborted the call, it timed out, its connection was reset: InterruptedDeliveryError) is taken over only by a retry of the same job, and only once
  * the lease has run out; a delivery event that arrived meanwhile (SendGrid's `processed`, sent
  * as soon as it accepted the request, or a later one) settles it and nothing is sent. That is the
- * at-least-once corner: if the process died after SendGrid accepted the email but before step 3
- * committed, and no event for it arrived within the lease, the retry sends it again (with the same Message-ID, which most mail clients de-duplicate). The
+ * at-least-once corner: if SendGrid accepted the email but its answer never reached step 3
+ * (the process died, the call was cut off), and no event for it arrived within the lease, the retry sends it again (with the same Message-ID, which most mail clients de-duplicate). The
  * alternative, never retrying a lapsed claim, would lose such emails instead; we prefer a rare
  * duplicate to a lost reply. Every other path sends at most once.
  */
@@ -235,12 +239,16 @@ async function settleFailure(
     await releaseClaim(email.id, jobId)
     throw new TransientDeliveryError(error.message)
   }
-  if (error.kind === 'interrupted') {
+  if (error.kind === 'interrupted' || error.kind === 'unanswered') {
     // Not released: SendGrid may have it. The lease makes the rerun wait, so a delivery event
     // (processed or deferred: accepted; delivered, bounce, dropped: delivery-events.server.ts)
     // can still settle it first, and the rerun's claim then finds it no longer `sending`.
-    await noteInterruptedSend(getDb(), { emailId: email.id, jobId, error: error.message })
-    throw new InterruptedDeliveryError(error.message)
+    const note =
+      error.kind === 'unanswered'
+        ? `${error.message}. It may have reached SendGrid: sent again only if no delivery event for it arrives before the claim's lease ends`
+        : error.message
+    await noteInterruptedSend(getDb(), { emailId: email.id, jobId, error: note.slice(0, 1000) })
+    throw new InterruptedDeliveryError(note)
   }
   if (error.kind === 'rate-limited' && email.attempts < MAX_DELIVERY_ATTEMPTS) {
     // pg-boss has no per-failure delay: this job completes, and a new one (recorded on the row,

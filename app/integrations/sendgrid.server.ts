@@ -18,14 +18,16 @@ export type TransportEmail = {
 
 /**
  * Why a send failed, as the job needs it: `rate-limited` (429: try again after `retryAfterSeconds`),
- * `transient` (5xx, network, timeout: retry with backoff), `permanent` (any other 4xx: retrying
- * would fail the same way; shown on the message with a Retry button) or `interrupted` (the call
- * was aborted before SendGrid answered, at shutdown: SendGrid may or may not have the email).
+ * `transient` (5xx, or a connection that never carried the request: refused, DNS, unreachable,
+ * TLS; retry with backoff), `permanent` (any other 4xx: retrying would fail the same way; shown
+ * on the message with a Retry button), `unanswered` (no HTTP answer after the request may have
+ * gone out: a timeout, a reset or hang-up; SendGrid may or may not have the email) or
+ * `interrupted` (the call was aborted before SendGrid answered, at shutdown: the same doubt).
  */
 export class TransportError extends Error {
   constructor(
     message: string,
-    readonly kind: 'rate-limited' | 'transient' | 'permanent' | 'interrupted',
+    readonly kind: 'rate-limited' | 'transient' | 'permanent' | 'unanswered' | 'interrupted',
     readonly status?: number,
     readonly retryAfterSeconds?: number,
   ) {
@@ -135,6 +137,7 @@ export async function sendWithSendGrid(
 
 type SendGridFailure = Error & {
   code?: number | string
+  isAxiosError?: boolean
   response?: { headers?: Record<string, unknown>; body?: unknown }
 }
 
@@ -142,9 +145,17 @@ function classify(error: unknown): TransportError {
   const failure = error as SendGridFailure
   const status = typeof failure.code === 'number' ? failure.code : undefined
   if (status === undefined) {
-    // No HTTP answer: a refused or reset connection, DNS, a timeout.
-    const code = typeof failure.code === 'string' ? ` (${failure.code})` : ''
-    return new TransportError(`SendGrid unreachable: ${failure.message}${code}`, 'transient')
+    // No HTTP answer. Only a connection that never opened certainly carried nothing; after a
+    // timeout, a reset or a hang-up the request may have reached SendGrid in full (the v3 mail
+    // send has no idempotency key), so whether it has the email is unknown.
+    const code = typeof failure.code === 'string' ? failure.code : undefined
+    const detail = `${failure.message}${code ? ` (${code})` : ''}`
+    // Not axios's: the library failed before making a request.
+    if (!failure.isAxiosError) return new TransportError(`SendGrid not called: ${detail}`, 'transient')
+    if (code !== undefined && nothingSent(code)) {
+      return new TransportError(`SendGrid unreachable: ${detail}`, 'transient')
+    }
+    return new TransportError(`SendGrid did not answer: ${detail}`, 'unanswered')
   }
   const reason = `SendGrid ${status}: ${errorMessages(failure.response?.body) || failure.message}`
   if (status === 429) {
@@ -152,6 +163,40 @@ function classify(error: unknown): TransportError {
   }
   if (status >= 500) return new TransportError(reason, 'transient', status)
   return new TransportError(reason, 'permanent', status)
+}
+
+/**
+ * Codes of failures before a byte of the request was sent: a connection refused, name
+ * resolution, no route, the TLS handshake (certificates are checked before any request), and
+ * a request axios or Node refused to make.
+ */
+const NOTHING_SENT = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EAI_FAIL',
+  'EAI_NONAME',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'EADDRNOTAVAIL',
+  'ERR_INVALID_URL',
+  'ERR_BAD_OPTION',
+  'ERR_BAD_OPTION_VALUE',
+  'ERR_NOT_SUPPORT',
+  'ERR_INVALID_CHAR',
+  'ERR_INVALID_HTTP_TOKEN',
+  'ERR_HTTP_INVALID_HEADER_VALUE',
+])
+
+function nothingSent(code: string) {
+  return (
+    NOTHING_SENT.has(code) ||
+    code.startsWith('ERR_TLS_') ||
+    code.startsWith('ERR_SSL_') ||
+    /^(CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_)/.test(code)
+  )
 }
 
 /** SendGrid's error body: {"errors":[{"message","field","help"}]}. Messages only, bounded. */

@@ -9,7 +9,9 @@ import type { AddressInfo } from 'node:net'
  *   (validated like SendGrid: personalizations, from, subject, content, reserved headers, duplicate
  *   addresses across to/cc/bcc);
  * - 401 for a wrong API key;
- * - scripted answers on demand (`failNext`): 429 with Retry-After, 500, any status, after a delay.
+ * - scripted answers on demand (`failNext`): 429 with Retry-After, 500, any status, after a delay;
+ * - or no answer at all once the request was read (`dropNext`): a hang until the client gives
+ *   up, or a TCP reset (what a timeout or a dropped connection after the send looks like).
  * Every request is recorded, accepted or not, and when its client left before the answer.
  */
 
@@ -35,6 +37,7 @@ export type RecordedRequest = {
 }
 
 type Scripted = { status: number; retryAfter?: string; body?: unknown; delayMs?: number }
+type Dropped = { drop: 'hang' | 'reset' }
 
 type SendGridError = { message: string; field: string | null; help: string | null }
 
@@ -58,7 +61,7 @@ const EMAIL = /^[^\s@<>(),;:"]+@[^\s@<>(),;:"]+\.[^\s@<>(),;:"]+$/
 export class FakeSendGrid {
   readonly requests: RecordedRequest[] = []
   private server = http.createServer((req, res) => void this.handle(req, res))
-  private scripted: Scripted[] = []
+  private scripted: Array<Scripted | Dropped> = []
   url = ''
 
   constructor(readonly apiKey = 'SG.test-key') {}
@@ -77,6 +80,14 @@ export class FakeSendGrid {
   /** The next `times` valid-key requests get this answer instead of the normal one. */
   failNext(answer: Scripted, times = 1) {
     for (let i = 0; i < times; i++) this.scripted.push(answer)
+  }
+
+  /**
+   * The next `times` valid-key requests are read in full and get no answer: `hang` keeps the
+   * connection open until the client closes it, `reset` destroys it with a TCP RST.
+   */
+  dropNext(drop: Dropped['drop'], times = 1) {
+    for (let i = 0; i < times; i++) this.scripted.push({ drop })
   }
 
   /** The mails SendGrid accepted (202), in order. */
@@ -130,7 +141,12 @@ export class FakeSendGrid {
     } catch {
       return answer(400, { errors: [{ message: 'Bad Request', field: null, help: null }] })
     }
-    const scripted = this.scripted.shift()
+    const next = this.scripted.shift()
+    if (next && 'drop' in next) {
+      if (next.drop === 'reset') req.socket.resetAndDestroy()
+      return
+    }
+    const scripted = next
     if (scripted?.delayMs) await new Promise((resolve) => setTimeout(resolve, scripted.delayMs))
     // A scripted 202 is a slow success: answered normally after its delay.
     if (scripted && scripted.status !== 202) {

@@ -3,8 +3,15 @@ import { eq, sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
 import { emails } from '#db/schema.ts'
-import { deliverEmail, InterruptedDeliveryError, queueEmail } from '#app/domain/email.server.ts'
-import type { parseEnv } from '#app/env.server.ts'
+import {
+  ClaimHeldError,
+  deliverEmail,
+  InterruptedDeliveryError,
+  queueEmail,
+  TransientDeliveryError,
+} from '#app/domain/email.server.ts'
+import { parseEnv } from '#app/env.server.ts'
+import { SENDGRID_TIMEOUT_MS } from '#app/integrations/sendgrid.server.ts'
 import { queue, startQueue } from '#app/jobs/queue.server.ts'
 import { FakeSendGrid } from '#tests/fakes/sendgrid.ts'
 import { createWorkspace } from '#tests/helpers/factories.ts'
@@ -133,6 +140,82 @@ describe('an email send interrupted before SendGrid answered', () => {
     await leaseRunsOut(id)
     expect((await deliverEmail(id, jobId)).outcome).toBe('sent')
     expect(requestsFor(id)).toHaveLength(2)
+  })
+})
+
+/** A queued email whose SendGrid call got no answer after the request was read (`hang`: a timeout). */
+async function unansweredSend(drop: 'hang' | 'reset') {
+  const id = await getDb().transaction((tx) => queueEmail(tx, testEmail(workspaceId, ++n)))
+  const { jobId } = await emailRow(id)
+  fake.dropNext(drop)
+  await expect(deliverEmail(id, jobId!)).rejects.toBeInstanceOf(InterruptedDeliveryError)
+  expect(requestsFor(id)).toHaveLength(1)
+  return { id, jobId: jobId! }
+}
+
+const processed = (id: string) => ({
+  sg_event_id: `p-${id}`,
+  event: 'processed',
+  timestamp: now(),
+  email_id: id,
+  sg_message_id: `sgu-${id}.filter1.0`,
+})
+
+describe('an email send that SendGrid did not answer after reading it', () => {
+  // Two sends that time out (SENDGRID_TIMEOUT_MS, 20 s), side by side to wait only once.
+  let timedOut: Array<{ id: string; jobId: string }>
+  beforeAll(async () => {
+    timedOut = await Promise.all([unansweredSend('hang'), unansweredSend('hang')])
+  }, SENDGRID_TIMEOUT_MS * 2)
+
+  it('keeps a timed-out send claimed, and its processed event settles it: one send in total', async () => {
+    const { id, jobId } = timedOut[0]!
+    const row = await emailRow(id)
+    expect(row).toMatchObject({ status: 'sending', jobId })
+    expect(row.error).toMatch(/SendGrid did not answer: timeout.*may have reached SendGrid/)
+    // The job's retry (pg-boss, about 2 s later) sends nothing while the lease holds.
+    await expect(deliverEmail(id, jobId)).rejects.toBeInstanceOf(ClaimHeldError)
+
+    await postSigned([processed(id)])
+    expect(await emailRow(id)).toMatchObject({ status: 'sent', providerId: `sgu-${id}`, error: null })
+    await leaseRunsOut(id)
+    expect((await deliverEmail(id, jobId)).outcome).toBe('already-sent')
+    expect(requestsFor(id)).toHaveLength(1)
+  })
+
+  it('sends a timed-out email again only once the lease ran out without any event', async () => {
+    const { id, jobId } = timedOut[1]!
+    await expect(deliverEmail(id, jobId)).rejects.toBeInstanceOf(ClaimHeldError)
+    expect(requestsFor(id)).toHaveLength(1)
+    await leaseRunsOut(id)
+    expect((await deliverEmail(id, jobId)).outcome).toBe('sent')
+    expect(requestsFor(id)).toHaveLength(2)
+    expect(await emailRow(id)).toMatchObject({ status: 'sent', error: null })
+  })
+
+  it('keeps a send whose connection was reset after the request claimed, until its event', async () => {
+    const { id, jobId } = await unansweredSend('reset')
+    expect((await emailRow(id)).error).toMatch(/SendGrid did not answer: .*ECONNRESET/)
+    await expect(deliverEmail(id, jobId)).rejects.toBeInstanceOf(ClaimHeldError)
+    await postSigned([processed(id)])
+    await leaseRunsOut(id)
+    expect((await deliverEmail(id, jobId)).outcome).toBe('already-sent')
+    expect(requestsFor(id)).toHaveLength(1)
+  })
+
+  it('still releases a refused connection (nothing was sent) and retries at once', async () => {
+    const id = await getDb().transaction((tx) => queueEmail(tx, testEmail(workspaceId, ++n)))
+    const { jobId } = await emailRow(id)
+    const saved = envStore.__switchboardEnv
+    envStore.__switchboardEnv = parseEnv({ ...process.env, SENDGRID_API_BASE_URL: 'http://127.0.0.1:1' })
+    try {
+      await expect(deliverEmail(id, jobId!)).rejects.toThrow(TransientDeliveryError)
+    } finally {
+      envStore.__switchboardEnv = saved
+    }
+    expect(await emailRow(id)).toMatchObject({ status: 'queued', leaseExpiresAt: null })
+    expect((await deliverEmail(id, jobId!)).outcome).toBe('sent')
+    expect(requestsFor(id)).toHaveLength(1)
   })
 })
 
