@@ -950,6 +950,23 @@ export const messageTranslations = pgTable(
 )
 
 /**
+ * An agent's model call for a summary or a translation under way: one claim per thing asked
+ * (`key`: `summary:<ticket id>`, `translation:<message id>:<language>`), so parallel clicks make
+ * one call. A row value with a lease, not a lock: nothing is held during the call, and a claim
+ * whose process died frees up when `claimed_until` passes (app/ai/run-claims.server.ts).
+ */
+export const aiRunClaims = pgTable(
+  'ai_run_claims',
+  {
+    workspaceId: workspaceRef(),
+    key: text().notNull(),
+    claim: uuid().notNull(),
+    claimedUntil: timestamp({ withTimezone: true }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.key] })],
+)
+
+/**
  * The AI summary of a ticket (issue, what was tried, what is pending as 3–6 bullets), cached per
  * ticket. It is stale once the thread's last message is no longer `last_message_id`.
  */

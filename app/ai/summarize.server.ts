@@ -1,11 +1,12 @@
 import { z } from 'zod'
 import { getDb } from '#db/client.ts'
-import { upsertSummary } from '#db/queries/ai-assist.ts'
+import { getSummaryUpdatedAt, upsertSummary } from '#db/queries/ai-assist.ts'
 import { getTicketByNumber, listThread } from '#db/queries/tickets.ts'
 import { notFound } from '#app/domain/errors.server.ts'
 import type { Member } from '#app/domain/workspaces.server.ts'
 import { runStructured, type AiMessage, type AiRefusal } from './client.server.ts'
 import { DATA_RULES, dataBlock } from './prompts.server.ts'
+import { runOnce, waitedInVain } from './run-claims.server.ts'
 import { SUMMARY_MIN_MESSAGES, SummaryBullets, type SummaryBullet } from './summarize-vocabulary.ts'
 
 /**
@@ -83,7 +84,8 @@ export function summaryView(
 
 /**
  * Summarizes the ticket now and caches it with the thread state it covered (a message that
- * arrives during the call leaves it stale, as it should).
+ * arrives during the call leaves it stale, as it should). One call per ticket however many
+ * agents click at once: the others wait for it and come back to the summary it stored.
  */
 export async function refreshSummary(
   member: Member,
@@ -93,10 +95,35 @@ export async function refreshSummary(
   const db = getDb()
   const ticket = await getTicketByNumber(db, { workspaceId: member.workspaceId, number })
   if (!ticket) throw notFound('Ticket not found')
-  const thread = await listThread(db, { workspaceId: member.workspaceId, ticketId: ticket.id })
+  const where = { workspaceId: member.workspaceId, ticketId: ticket.id }
+  const thread = await listThread(db, where)
   if (thread.length < SUMMARY_MIN_MESSAGES) {
     return { ok: false, reason: 'too-short', message: 'Summaries start at 5 messages' }
   }
+  const before = await getSummaryUpdatedAt(db, where)
+  const run = await runOnce(
+    { workspaceId: member.workspaceId, key: `summary:${ticket.id}` },
+    async () =>
+      // A call that ended just before this claim was won has stored one already.
+      (await getSummaryUpdatedAt(db, where))?.getTime() !== before?.getTime()
+        ? ({ ok: true } as const)
+        : summarize(member, ticket, thread, signal),
+    signal,
+  )
+  if (run.ran) return run.value
+  // Another click's call ended meanwhile: what it stored is the answer to this click too.
+  const after = await getSummaryUpdatedAt(db, where)
+  return run.waited === 'ended' && after && after.getTime() !== before?.getTime()
+    ? { ok: true }
+    : waitedInVain(run.waited)
+}
+
+async function summarize(
+  member: Member,
+  ticket: { id: string; subject: string },
+  thread: ThreadRow[],
+  signal: AbortSignal | undefined,
+): Promise<{ ok: true } | AiRefusal> {
   const result = await runStructured(
     'summarize',
     {
@@ -111,7 +138,7 @@ export async function refreshSummary(
     { name: 'summary' },
   )
   if (!result.ok) return result
-  await upsertSummary(db, {
+  await upsertSummary(getDb(), {
     ticketId: ticket.id,
     workspaceId: member.workspaceId,
     bullets: result.value.bullets,

@@ -8,6 +8,7 @@ import type { Member } from '#app/domain/workspaces.server.ts'
 import type { TicketStatus } from '#app/utils/vocabulary.ts'
 import { runStructured, type AiMessage, type AiRefusal } from './client.server.ts'
 import { DATA_RULES, dataBlock } from './prompts.server.ts'
+import { runOnce, waitedInVain } from './run-claims.server.ts'
 import { languageName } from './triage-vocabulary.ts'
 
 /**
@@ -81,22 +82,32 @@ export async function translateMessage(
   // Customer messages only: agents' replies and notes are already in the agents' language.
   if (!message || message.authorUserId !== null || message.kind !== 'reply')
     throw notFound('Message not found')
-  const cached = await getTranslation(db, { workspaceId: member.workspaceId, messageId, language })
+  const key = { workspaceId: member.workspaceId, messageId, language }
+  const cached = await getTranslation(db, key)
   if (cached) return { ok: true, text: cached.text, cached: true }
-  const result = await translate(
-    member,
-    ticket.id,
-    { text: message.bodyText, language, purpose: 'read' },
+  // One call per message and language however many agents click at once: the others wait for
+  // it and answer with the translation it stored.
+  const run = await runOnce(
+    { workspaceId: member.workspaceId, key: `translation:${messageId}:${language}` },
+    async (): Promise<TranslateOutcome> => {
+      // A call that ended just before this claim was won may have stored it already.
+      const stored = await getTranslation(db, key)
+      if (stored) return { ok: true, text: stored.text, cached: true }
+      const result = await translate(
+        member,
+        ticket.id,
+        { text: message.bodyText, language, purpose: 'read' },
+        signal,
+      )
+      if (!result.ok) return result
+      await insertTranslation(db, { ...key, text: result.value.text })
+      return { ok: true, text: result.value.text, cached: false }
+    },
     signal,
   )
-  if (!result.ok) return result
-  await insertTranslation(db, {
-    messageId,
-    language,
-    workspaceId: member.workspaceId,
-    text: result.value.text,
-  })
-  return { ok: true, text: result.value.text, cached: false }
+  if (run.ran) return run.value
+  const stored = run.waited === 'ended' ? await getTranslation(db, key) : undefined
+  return stored ? { ok: true, text: stored.text, cached: true } : waitedInVain(run.waited)
 }
 
 export type TranslatedReplyInput = {

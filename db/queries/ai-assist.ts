@@ -138,6 +138,18 @@ export async function getTriage(
 // ---------------------------------------------------------------------------------------------
 // Summaries
 
+/** When the ticket's summary was last stored; undefined without one. */
+export async function getSummaryUpdatedAt(
+  db: DbOrTx,
+  { workspaceId, ticketId }: { workspaceId: string; ticketId: string },
+) {
+  const [row] = await db
+    .select({ updatedAt: ticketSummaries.updatedAt })
+    .from(ticketSummaries)
+    .where(and(eq(ticketSummaries.workspaceId, workspaceId), eq(ticketSummaries.ticketId, ticketId)))
+  return row?.updatedAt
+}
+
 export async function upsertSummary(db: DbOrTx, row: typeof ticketSummaries.$inferInsert) {
   await db
     .insert(ticketSummaries)

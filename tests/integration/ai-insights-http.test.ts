@@ -304,6 +304,61 @@ describe('Summary', () => {
   })
 })
 
+describe('Summary and Translate clicked at once', () => {
+  async function fourAgents() {
+    const owner = await workspace()
+    return [owner, ...(await Promise.all([1, 2, 3].map(() => createMember('agent', owner.workspace))))]
+  }
+
+  it('four parallel Summarize clicks make one model call, and every click comes back to its summary', async () => {
+    const agents = await fourAgents()
+    const ticket = await createTicketFor(agents[0]!)
+    await addMessages(ticket.ticketId, agents[0]!.workspace.id, 4)
+    const path = ticketPath(agents[0]!, ticket.number)
+    // A model slow enough that every click arrives while the first one waits.
+    fake.failNext({ kind: 'slow', delayMs: 400 })
+    const clicks = await Promise.all(agents.map((a) => post(a, `${path}/ai/summary`, {})))
+    expect(fake.requests).toHaveLength(1)
+    expect(clicks.map((r) => [r.status, r.headers.get('location')])).toEqual(agents.map(() => [302, path]))
+    expect(await getDb().execute(sql`select * from ai_run_claims`)).toHaveProperty('rows', [])
+    expect(await (await getPage(agents[3]!, path)).text()).toContain('Kettle not delivered')
+  })
+
+  it('four parallel Translate clicks make one model call, and every click comes back to the translation', async () => {
+    const agents = await fourAgents()
+    const ticket = await spanishTicket(agents[0]!)
+    const messageId = await firstMessageId(ticket.ticketId)
+    const path = ticketPath(agents[0]!, ticket.number)
+    fake.failNext({ kind: 'slow', delayMs: 400 })
+    const clicks = await Promise.all(agents.map((a) => post(a, `${path}/ai/translate`, { messageId })))
+    expect(fake.requests).toHaveLength(1)
+    expect(clicks.map((r) => [r.status, r.headers.get('location')])).toEqual(
+      agents.map(() => [302, `${path}#m-${messageId}`]),
+    )
+    expect(await (await getPage(agents[2]!, path)).text()).toContain('TRANSLATED: my kettle has not arrived')
+  })
+
+  it('clicks that waited on a failed call say so, and the next click calls again', async () => {
+    const agents = await fourAgents()
+    const ticket = await createTicketFor(agents[0]!)
+    await addMessages(ticket.ticketId, agents[0]!.workspace.id, 4)
+    const path = ticketPath(agents[0]!, ticket.number)
+    // A slow answer that is no summary: the call asks once more, then gives up.
+    fake.respond = () => ({ content: JSON.stringify({ bullets: [] }) })
+    fake.failNext({ kind: 'slow', delayMs: 400 })
+    const clicks = await Promise.all(agents.map((a) => post(a, `${path}/ai/summary`, {})))
+    expect(fake.requests).toHaveLength(2) // one call: its two tries at a valid answer
+    const reasons = clicks.map((r) =>
+      new URL(r.headers.get('location')!, server.url).searchParams.get('ai-error'),
+    )
+    expect(reasons.sort()).toEqual(['failed', 'failed', 'failed', 'invalid'])
+    fake.reset()
+    fake.respond = respond
+    expect((await post(agents[1]!, `${path}/ai/summary`, {})).headers.get('location')).toBe(path)
+    expect(fake.requests).toHaveLength(1)
+  })
+})
+
 describe('Triage on the ticket page', () => {
   it('suggest mode: chips apply the stored suggestion with one click; other values are refused', async () => {
     const agent = await workspace()
