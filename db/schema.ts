@@ -925,10 +925,6 @@ export const ticketTriage = pgTable(
     appliedAt: timestamp({ withTimezone: true }),
     // Set (and nothing else) when the job made no call: the panel says why.
     skipped: aiTriageSkip(),
-    // An agent's "Triage now" in its model call: one claim per skipped ticket, so parallel clicks
-    // make one call; the lease frees a claim whose process died (migration 0034).
-    runClaim: uuid(),
-    runClaimedUntil: timestamp({ withTimezone: true }),
     createdAt: createdAt(),
   },
   (t) => [index('ticket_triage_workspace_idx').on(t.workspaceId)],
@@ -950,10 +946,11 @@ export const messageTranslations = pgTable(
 )
 
 /**
- * An agent's model call for a summary or a translation under way: one claim per thing asked
- * (`key`: `summary:<ticket id>`, `translation:<message id>:<language>`), so parallel clicks make
- * one call. A row value with a lease, not a lock: nothing is held during the call, and a claim
- * whose process died frees up when `claimed_until` passes (app/ai/run-claims.server.ts).
+ * A model call under way: one claim per thing asked (`key`: `summary:<ticket id>`,
+ * `translation:<message id>:<language>`, `triage:<ticket id>` for the triage job and an agent's
+ * "Triage now" alike), so parallel clicks make one call. A row value with a lease, not a lock:
+ * nothing is held during the call, and a claim whose process died frees up when `claimed_until`
+ * passes (app/ai/run-claims.server.ts).
  */
 export const aiRunClaims = pgTable(
   'ai_run_claims',

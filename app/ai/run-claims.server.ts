@@ -2,17 +2,27 @@ import { randomUUID } from 'node:crypto'
 import { setTimeout as wait } from 'node:timers/promises'
 import { getDb } from '#db/client.ts'
 import { aiRunHeld, claimAiRun, releaseAiRun } from '#db/queries/ai-run-claims.ts'
-import type { AiRefusal } from './client.server.ts'
+import { AI_TIMEOUT_MS, type AiContext, type AiRefusal } from './client.server.ts'
 import { AI_MESSAGES } from './features.ts'
 
 /**
- * How long a claim holds: past the interactive call's 20 s deadline and the writes after it, so
- * a live call's claim never lapses; a claim whose process died frees up after it.
+ * How long a claim holds, per kind of call: its deadline (20 s interactive, 60 s for a job) and
+ * 40 s for the writes after it, so a live call's claim never lapses; a claim whose process died
+ * frees up after it.
  */
-export const AI_RUN_LEASE_SECONDS = 60
+export const AI_RUN_LEASE_SECONDS = {
+  interactive: AI_TIMEOUT_MS.interactive / 1000 + 40,
+  job: AI_TIMEOUT_MS.job / 1000 + 40,
+} as const satisfies Record<AiContext['mode'], number>
 
 /** How often a click that lost the claim looks whether the winner's call has ended. */
 const WAIT_POLL_MS = 200
+
+/** The claim key of a ticket's triage call: the job's and an agent's "Triage now" share it. */
+export const triageClaimKey = (ticketId: string) => `triage:${ticketId}`
+
+type ClaimOn = { workspaceId: string; key: string }
+type ClaimOptions = { mode?: AiContext['mode'] }
 
 export type OneRun<T> =
   | { ran: true; value: T }
@@ -22,31 +32,56 @@ export type OneRun<T> =
   | { ran: false; waited: 'cancelled' }
 
 /**
- * Runs `call` (a model call and the write of its result) only if this request wins the claim on
- * `key`, so parallel clicks for the same thing make one call. A click that loses waits until the
- * winner's claim ends (its result is written by then) without holding a transaction or a pool
- * connection, polling one small row, and the caller reads what the winner stored. The claim is
- * a row with a lease (ai_run_claims), not a lock: other instances see it too.
+ * Runs `call` (a model call and the write of its result) while holding the claim on `key`, if
+ * this caller wins it; the claim ends when `call` does, whatever its outcome. The claim is a row
+ * with a lease (ai_run_claims), not a lock: no transaction or connection is held during the call,
+ * and other instances see it too. Undefined when someone else holds it.
+ */
+async function withClaim<T>(where: ClaimOn, call: () => Promise<T>, { mode = 'interactive' }: ClaimOptions) {
+  const claim = randomUUID()
+  if (!(await claimAiRun(getDb(), { ...where, claim, leaseSeconds: AI_RUN_LEASE_SECONDS[mode] }))) {
+    return undefined
+  }
+  try {
+    return { value: await call() }
+  } finally {
+    await releaseAiRun(getDb(), { ...where, claim })
+  }
+}
+
+/**
+ * Runs `call` only if this request wins the claim on `key`, so parallel clicks for the same thing
+ * make one call. A click that loses waits until the winner's claim ends (its result is written by
+ * then) without holding a transaction or a pool connection, polling one small row, and the
+ * caller reads what the winner stored.
  */
 export async function runOnce<T>(
-  where: { workspaceId: string; key: string },
+  where: ClaimOn,
   call: () => Promise<T>,
   signal?: AbortSignal,
+  options: ClaimOptions = {},
 ): Promise<OneRun<T>> {
-  const claim = randomUUID()
-  if (await claimAiRun(getDb(), { ...where, claim, leaseSeconds: AI_RUN_LEASE_SECONDS })) {
-    try {
-      return { ran: true, value: await call() }
-    } finally {
-      await releaseAiRun(getDb(), { ...where, claim })
-    }
-  }
+  const won = await withClaim(where, call, options)
+  if (won) return { ran: true, value: won.value }
   while (await aiRunHeld(getDb(), where)) {
     if (signal?.aborted) return { ran: false, waited: 'cancelled' }
     // An abort ends the pause early; the loop then returns.
     await wait(WAIT_POLL_MS, undefined, { signal }).catch(() => undefined)
   }
   return signal?.aborted ? { ran: false, waited: 'cancelled' } : { ran: false, waited: 'ended' }
+}
+
+/**
+ * Runs `call` under the claim on `key` unless someone holds it, without waiting: for a job,
+ * whose work the holder is doing already (the triage job and an agent's "Triage now").
+ */
+export async function runUnlessClaimed<T>(
+  where: ClaimOn,
+  call: () => Promise<T>,
+  options: ClaimOptions = {},
+): Promise<{ ran: true; value: T } | { ran: false }> {
+  const won = await withClaim(where, call, options)
+  return won ? { ran: true, value: won.value } : { ran: false }
 }
 
 /**

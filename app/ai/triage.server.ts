@@ -1,14 +1,6 @@
-import { randomUUID } from 'node:crypto'
 import { z } from 'zod'
 import { getDb } from '#db/client.ts'
-import {
-  claimTriageRun,
-  getTriage,
-  getTriageSubject,
-  markTriageApplied,
-  releaseTriageRun,
-  upsertTriage,
-} from '#db/queries/ai-assist.ts'
+import { getTriage, getTriageSubject, markTriageApplied, upsertTriage } from '#db/queries/ai-assist.ts'
 import { TICKET_PRIORITIES, type TicketPriority } from '#app/utils/vocabulary.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
 import { getTicketByNumber } from '#db/queries/tickets.ts'
@@ -24,6 +16,7 @@ import {
   type AiRefusalReason,
 } from './client.server.ts'
 import { DATA_RULES, dataBlock } from './prompts.server.ts'
+import { runOnce, runUnlessClaimed, triageClaimKey, waitedInVain } from './run-claims.server.ts'
 import { getAiSettings } from './settings.server.ts'
 import { languageName, SENTIMENTS, type Sentiment } from './triage-vocabulary.ts'
 import { sliceWhole } from '#app/utils/well-formed.ts'
@@ -132,6 +125,11 @@ const SKIPPED_WHEN: Partial<Record<AiRefusal['reason'], TriageSkip>> = {
 
 export type TriageOutcome =
   | { outcome: 'gone' | 'refused'; reason?: string; events: TicketEvent[] }
+  /**
+   * The job made no call: an agent's "Triage now" for the ticket is under way (`claimed`), or a
+   * call that ended just before stored its result (`triaged-already`).
+   */
+  | { outcome: 'claimed' | 'triaged-already'; events: TicketEvent[] }
   | { outcome: 'skipped'; reason: TriageSkip; events: TicketEvent[] }
   | { outcome: 'suggested' | 'applied'; events: TicketEvent[] }
 
@@ -139,15 +137,28 @@ export type TriageOutcome =
  * The job: one ticket of one workspace (the prompt holds nothing else). Never throws for the
  * provider. `signal` is the job's: a stop past its grace aborts the model call, and this throws
  * so the job is run again on the next start (the ticket would otherwise never be triaged).
+ *
+ * The call is made under the ticket's triage claim, the one an agent's "Triage now" takes: a
+ * click during the job's call waits for its result instead of calling too, and the job makes no
+ * call while an agent's is under way (the agent's result, or its refusal under the button, is
+ * the ticket's) or once a call stored a result (a run again of the job after an agent's click).
  */
 export async function triageTicket(
   workspaceId: string,
   ticketId: string,
   { signal }: { signal?: AbortSignal } = {},
 ): Promise<TriageOutcome> {
-  const outcome = await runTriage({ workspaceId, ticketId, mode: 'job', signal })
+  const run = await runUnlessClaimed(
+    { workspaceId, key: triageClaimKey(ticketId) },
+    async (): Promise<TriageOutcome> => {
+      const stored = await getTriage(getDb(), { workspaceId, ticketId })
+      if (stored && !stored.skipped) return { outcome: 'triaged-already', events: [] }
+      return runTriage({ workspaceId, ticketId, mode: 'job', signal })
+    },
+    { mode: 'job' },
+  )
   if (signal?.aborted) throw new Error('triage stopped with the queue: it runs again on the next start')
-  return outcome
+  return run.ran ? run.value : { outcome: 'claimed', events: [] }
 }
 
 /**
@@ -203,16 +214,8 @@ export type TriageNowOutcome =
   | { kind: 'triaged'; events: TicketEvent[] }
   /** No call, or no answer: the reason the panel shows next to the button. */
   | { kind: 'refused'; reason: AiRefusalReason }
-  /** Triaged already (by the job or another agent's click): nothing to do. */
+  /** Triaged already (by the job or another agent's click, maybe while this one waited). */
   | { kind: 'not-skipped' }
-  /** Another click's call for this ticket is under way: its result shows when it lands. */
-  | { kind: 'running' }
-
-/**
- * How long a "Triage now" claim holds: past the interactive call's 20 s deadline and the writes
- * after it, so a live call's claim never lapses; a claim whose process died frees up after it.
- */
-export const TRIAGE_RUN_LEASE_SECONDS = 60
 
 /**
  * "Triage now" on a ticket the job skipped (the workspace's triage caps, or its monthly budget):
@@ -229,29 +232,37 @@ export async function triageNow(
 ): Promise<TriageNowOutcome> {
   const ticket = await getTicketByNumber(getDb(), { workspaceId: member.workspaceId, number })
   if (!ticket) throw notFound('Ticket not found')
-  const triage = await getTriage(getDb(), { workspaceId: member.workspaceId, ticketId: ticket.id })
-  if (!triage?.skipped) return { kind: 'not-skipped' }
-  // One call per ticket however many agents click at once: the claim is taken, and the row's
-  // still being skipped checked, in one UPDATE before the call; no transaction stays open
-  // during it (the claim is a row value with a lease, not a lock).
-  const claim = randomUUID()
   const where = { workspaceId: member.workspaceId, ticketId: ticket.id }
-  const claimed = await claimTriageRun(getDb(), { ...where, claim, leaseSeconds: TRIAGE_RUN_LEASE_SECONDS })
-  if (!claimed) {
-    const now = await getTriage(getDb(), where)
-    return now?.skipped ? { kind: 'running' } : { kind: 'not-skipped' }
+  const triage = await getTriage(getDb(), where)
+  if (!triage?.skipped) return { kind: 'not-skipped' }
+  // One call per ticket however many agents click at once, and none beside the triage job's
+  // own: the ticket's triage claim (ai_run_claims) is taken before the call, and the clicks that
+  // lose it wait for the winner's result. No transaction stays open during the call.
+  const run = await runOnce(
+    { workspaceId: member.workspaceId, key: triageClaimKey(ticket.id) },
+    async (): Promise<TriageOutcome> => {
+      // A call that ended just before this claim was won (the job's, another click's) stored it.
+      const stored = await getTriage(getDb(), where)
+      if (!stored?.skipped) return { outcome: 'triaged-already', events: [] }
+      return runTriage({ ...where, userId: member.userId, mode: 'interactive', signal })
+    },
+    signal,
+  )
+  if (!run.ran) {
+    // The call this click waited for has ended: its result is this click's answer too.
+    const after = run.waited === 'ended' ? await getTriage(getDb(), where) : undefined
+    return after && !after.skipped
+      ? { kind: 'not-skipped' }
+      : { kind: 'refused', reason: waitedInVain(run.waited).reason }
   }
-  let outcome: TriageOutcome
-  try {
-    outcome = await runTriage({ ...where, userId: member.userId, mode: 'interactive', signal })
-  } finally {
-    // A stored result or skip has ended the claim already; a refusal or a throw gives it back.
-    await releaseTriageRun(getDb(), { ...where, claim })
-  }
+  const outcome = run.value
   switch (outcome.outcome) {
     case 'suggested':
     case 'applied':
       return { kind: 'triaged', events: outcome.events }
+    case 'claimed':
+    case 'triaged-already':
+      return { kind: 'not-skipped' }
     case 'skipped':
       return { kind: 'refused', reason: outcome.reason === 'limit' ? 'workspace-limit' : 'budget' }
     case 'refused':

@@ -53,8 +53,8 @@ async function applySuggestion({ member, number, ticketUrl, formData, context }:
 /**
  * POST intent=run: "Triage now" on a ticket the triage job skipped. A refusal (the workspace's
  * triage caps, the agent's AI limits, the budget) comes back to the ticket with its reason shown
- * next to the button. A click while another's call for the ticket runs (`running`), or after it
- * triaged the ticket, comes back to the ticket, which shows the result once the call lands.
+ * next to the button. A click while another's call for the ticket runs (an agent's or the triage
+ * job's) waits for it and comes back to the ticket showing its result; one after it, at once.
  */
 async function runTriageNow({ member, number, ticketUrl, formData, request, context }: Posted) {
   const submission = parseSubmission(formData, { schema: TriageRunSchema })

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNotNull, isNull, lt, or, sql, type SQL } from 'drizzle-orm'
+import { and, asc, eq, inArray, sql, type SQL } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
 import { messageTranslations, messages, tags, ticketSummaries, ticketTriage, tickets } from '../schema.ts'
 
@@ -50,58 +50,8 @@ export async function upsertTriage(db: DbOrTx, row: TriageRow) {
         gist: row.gist,
         appliedAt: row.appliedAt ?? null,
         skipped: row.skipped ?? null,
-        // A result ends any "Triage now" claim: the row says what became of the ticket.
-        runClaim: null,
-        runClaimedUntil: null,
       },
     })
-}
-
-/**
- * Claims a skipped ticket's "Triage now" call for `claim`, in one UPDATE: only while the row is
- * still skipped and no other claim's lease is running, so of parallel clicks exactly one wins
- * (the others' UPDATEs wait for the winner's row lock and then find it claimed). No lock or
- * connection is held afterwards, during the model call. False when not won.
- */
-export async function claimTriageRun(
-  db: DbOrTx,
-  {
-    workspaceId,
-    ticketId,
-    claim,
-    leaseSeconds,
-  }: { workspaceId: string; ticketId: string; claim: string; leaseSeconds: number },
-) {
-  const claimed = await db
-    .update(ticketTriage)
-    .set({ runClaim: claim, runClaimedUntil: sql`now() + make_interval(secs => ${leaseSeconds})` })
-    .where(
-      and(
-        eq(ticketTriage.workspaceId, workspaceId),
-        eq(ticketTriage.ticketId, ticketId),
-        isNotNull(ticketTriage.skipped),
-        or(isNull(ticketTriage.runClaimedUntil), lt(ticketTriage.runClaimedUntil, sql`now()`)),
-      ),
-    )
-    .returning({ ticketId: ticketTriage.ticketId })
-  return claimed.length > 0
-}
-
-/** Gives a "Triage now" claim back (the call was refused or failed), if it is still this one. */
-export async function releaseTriageRun(
-  db: DbOrTx,
-  { workspaceId, ticketId, claim }: { workspaceId: string; ticketId: string; claim: string },
-) {
-  await db
-    .update(ticketTriage)
-    .set({ runClaim: null, runClaimedUntil: null })
-    .where(
-      and(
-        eq(ticketTriage.workspaceId, workspaceId),
-        eq(ticketTriage.ticketId, ticketId),
-        eq(ticketTriage.runClaim, claim),
-      ),
-    )
 }
 
 export async function markTriageApplied(

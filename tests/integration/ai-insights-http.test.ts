@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { and, eq, sql } from 'drizzle-orm'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
@@ -15,6 +16,8 @@ import { aiDailyKey, aiTriageKeys } from '#app/ai/client.server.ts'
 import { AI_INTERACTIVE_PER_DAY } from '#app/ai/features.ts'
 import { triageTicket } from '#app/ai/triage.server.ts'
 import { takeRateLimitSlot } from '#db/queries/rate-limits.ts'
+import { aiRunHeld, claimAiRun, releaseAiRun } from '#db/queries/ai-run-claims.ts'
+import { waitFor } from '#tests/helpers/wait.ts'
 import { outboundEmailLimit } from '#app/domain/outbound-email-limit.server.ts'
 import { startQueue } from '#app/jobs/queue.server.ts'
 import { createMember, createTicketFor, outboundEmailsCounted } from '#tests/helpers/factories.ts'
@@ -533,7 +536,8 @@ describe('Triage now clicked at once', () => {
     expect(fake.requests).toHaveLength(1)
     expect(clicks.map((r) => [r.status, r.headers.get('location')])).toEqual(agents.map(() => [302, path]))
     const [row] = await getDb().select().from(ticketTriage).where(eq(ticketTriage.ticketId, ticket.ticketId))
-    expect(row).toMatchObject({ skipped: null, gist: 'Lid broke', runClaim: null, runClaimedUntil: null })
+    expect(row).toMatchObject({ skipped: null, gist: 'Lid broke' })
+    expect(await getDb().execute(sql`select * from ai_run_claims`)).toHaveProperty('rows', [])
     expect(await (await getPage(agents[3]!, path)).text()).not.toContain('Triage now')
   })
 
@@ -561,6 +565,104 @@ describe('Triage now clicked at once', () => {
     expect(fake.requests).toHaveLength(1)
     const [row] = await getDb().select().from(ticketTriage).where(eq(ticketTriage.ticketId, ticket.ticketId))
     expect(row).toMatchObject({ skipped: null, gist: 'Asks about lids' })
+  })
+})
+
+describe('Triage now and the triage job', () => {
+  const hourHits = async (workspaceId: string) =>
+    (
+      await getDb().execute<{ hits: number }>(
+        sql`select coalesce(sum(hits), 0)::int as hits from rate_limit_counters
+            where key = ${aiTriageKeys(workspaceId).hour}`,
+      )
+    ).rows[0]!.hits
+  const claimsOf = async (workspaceId: string) =>
+    (await getDb().execute(sql`select key from ai_run_claims where workspace_id = ${workspaceId}`)).rows
+
+  /** A ticket the job skipped over a cap of one an hour (the cap's call went to another ticket). */
+  async function skippedTicket() {
+    const owner = await workspace()
+    setProvider({ OPENAI_BASE_URL: fake.baseUrl, OPENAI_API_KEY: 'sk-insights', AI_TRIAGE_PER_HOUR: '1' })
+    triageAnswer = { priority: 'high', tags: [], language: 'en', sentiment: 'negative', gist: 'Lid broke' }
+    expect((await triageTicket(owner.workspace.id, (await createTicketFor(owner)).ticketId)).outcome).toBe(
+      'suggested',
+    )
+    const ticket = await createTicketFor(owner, { subject: 'Lid' })
+    expect(await triageTicket(owner.workspace.id, ticket.ticketId)).toMatchObject({ outcome: 'skipped' })
+    fake.requests.length = 0
+    // Calls left now, and a model slow enough that everything below arrives during the first call.
+    configured()
+    fake.failNext({ kind: 'slow', delayMs: 600 })
+    return { owner, ticket, path: ticketPath(owner, ticket.number) }
+  }
+
+  it('clicks during the job’s call on the ticket make no call of their own and land on the job’s result', async () => {
+    const { owner, ticket, path } = await skippedTicket()
+    const agents = [owner, ...(await Promise.all([1, 2].map(() => createMember('agent', owner.workspace))))]
+    // The job runs again for the skipped ticket (a retry), and its call is under way.
+    const job = triageTicket(owner.workspace.id, ticket.ticketId)
+    await waitFor(() => fake.requests.length === 1)
+    const clicks = await Promise.all(agents.map((a) => post(a, `${path}/ai/triage`, { intent: 'run' })))
+    expect((await job).outcome).toBe('suggested')
+    expect(fake.requests).toHaveLength(1)
+    expect(clicks.map((r) => [r.status, r.headers.get('location')])).toEqual(agents.map(() => [302, path]))
+    // One call, counted once: the job's first ticket and this one.
+    expect(await hourHits(owner.workspace.id)).toBe(2)
+    const [row] = await getDb().select().from(ticketTriage).where(eq(ticketTriage.ticketId, ticket.ticketId))
+    expect(row).toMatchObject({ skipped: null, gist: 'Lid broke' })
+    expect(await claimsOf(owner.workspace.id)).toEqual([])
+    expect(await (await getPage(agents[2]!, path)).text()).not.toContain('Triage now')
+  })
+
+  it('the job makes no call while an agent’s Triage now runs, nor after it stored the result', async () => {
+    const { owner, ticket, path } = await skippedTicket()
+    const click = post(owner, `${path}/ai/triage`, { intent: 'run' })
+    await waitFor(() => fake.requests.length === 1)
+    expect(await triageTicket(owner.workspace.id, ticket.ticketId)).toEqual({
+      outcome: 'claimed',
+      events: [],
+    })
+    expect((await click).headers.get('location')).toBe(path)
+    expect(await triageTicket(owner.workspace.id, ticket.ticketId)).toMatchObject({
+      outcome: 'triaged-already',
+    })
+    expect(fake.requests).toHaveLength(1)
+    expect(await hourHits(owner.workspace.id)).toBe(2)
+    const runs = await getDb().select().from(aiRuns).where(eq(aiRuns.ticketId, ticket.ticketId))
+    expect(runs.map((r) => [r.feature, r.outcome, r.userId])).toEqual([['triage', 'ok', owner.user.id]])
+  })
+
+  it('another workspace neither sees nor takes a ticket’s triage claim', async () => {
+    const { owner, ticket, path } = await skippedTicket()
+    const click = post(owner, `${path}/ai/triage`, { intent: 'run' })
+    await waitFor(() => fake.requests.length === 1)
+    expect(await claimsOf(owner.workspace.id)).toEqual([{ key: `triage:${ticket.ticketId}` }])
+    const outsider = await workspace()
+    // The ticket's page and its Triage now are not the outsider's: 404, no claim, no call.
+    expect((await post(outsider, `${path}/ai/triage`, { intent: 'run' })).status).toBe(404)
+    expect(await claimsOf(outsider.workspace.id)).toEqual([])
+    // The claim is the workspace's: under another workspace the same key is not held, and taking
+    // or releasing it there leaves the first workspace's claim alone.
+    const key = { workspaceId: outsider.workspace.id, key: `triage:${ticket.ticketId}` }
+    expect(await aiRunHeld(getDb(), key)).toBe(false)
+    const other = randomUUID()
+    expect(await claimAiRun(getDb(), { ...key, claim: other, leaseSeconds: 60 })).toBe(true)
+    await releaseAiRun(getDb(), { workspaceId: outsider.workspace.id, key: key.key, claim: other })
+    await releaseAiRun(getDb(), { workspaceId: outsider.workspace.id, key: key.key, claim: randomUUID() })
+    expect(await claimsOf(owner.workspace.id)).toEqual([{ key: `triage:${ticket.ticketId}` }])
+    // Its own skipped ticket runs on its own claim, beside the first workspace's.
+    const own = await createTicketFor(outsider)
+    await getDb()
+      .insert(ticketTriage)
+      .values({ ticketId: own.ticketId, workspaceId: outsider.workspace.id, skipped: 'limit' })
+    const ownPath = ticketPath(outsider, own.number)
+    expect((await post(outsider, `${ownPath}/ai/triage`, { intent: 'run' })).headers.get('location')).toBe(
+      ownPath,
+    )
+    expect(await claimsOf(owner.workspace.id)).toEqual([{ key: `triage:${ticket.ticketId}` }])
+    expect((await click).headers.get('location')).toBe(path)
+    expect(fake.requests).toHaveLength(2)
+    expect(await hourHits(outsider.workspace.id)).toBe(1)
   })
 })
 
