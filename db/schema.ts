@@ -950,7 +950,7 @@ export const messageTranslations = pgTable(
  * `translation:<message id>:<language>`, `triage:<ticket id>` for the triage job and an agent's
  * "Triage now" alike), so parallel clicks make one call. A row value with a lease, not a lock:
  * nothing is held during the call, and a claim whose process died frees up when `claimed_until`
- * passes (app/ai/run-claims.server.ts).
+ * passes and is deleted by the cleanup job (app/ai/run-claims.server.ts).
  */
 export const aiRunClaims = pgTable(
   'ai_run_claims',

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { setTimeout as wait } from 'node:timers/promises'
 import { getDb } from '#db/client.ts'
-import { aiRunHeld, claimAiRun, releaseAiRun } from '#db/queries/ai-run-claims.ts'
+import { aiRunHeld, claimAiRun, deleteLapsedAiRunClaims, releaseAiRun } from '#db/queries/ai-run-claims.ts'
 import { AI_TIMEOUT_MS, type AiContext, type AiRefusal } from './client.server.ts'
 import { AI_MESSAGES } from './features.ts'
 
@@ -14,6 +14,13 @@ export const AI_RUN_LEASE_SECONDS = {
   interactive: AI_TIMEOUT_MS.interactive / 1000 + 40,
   job: AI_TIMEOUT_MS.job / 1000 + 40,
 } as const satisfies Record<AiContext['mode'], number>
+
+/**
+ * How long past its lease a claim nobody released is kept before the cleanup deletes it: a
+ * lapsed claim is free to take over already; the margin only keeps the sweep clear of a claim
+ * whose holder is in its last writes.
+ */
+export const AI_RUN_SWEEP_MARGIN_SECONDS = 5 * 60
 
 /** How often a click that lost the claim looks whether the winner's call has ended. */
 const WAIT_POLL_MS = 200
@@ -90,4 +97,24 @@ export async function runUnlessClaimed<T>(
  */
 export function waitedInVain(waited: 'ended' | 'cancelled'): AiRefusal {
   return { ok: false, reason: waited === 'ended' ? 'failed' : 'cancelled', message: AI_MESSAGES.noSuggestion }
+}
+
+/** How many deleted claims one statement of the sweep deletes at most. */
+const SWEEP_BATCH = 1000
+
+/**
+ * The cleanup's sweep: deletes claims whose lease ended more than AI_RUN_SWEEP_MARGIN_SECONDS ago
+ * (a process that died during its call left them; a live holder deletes its own), a batch at a
+ * time so no statement locks many rows. Returns how many went.
+ */
+export async function sweepLapsedAiRunClaims() {
+  let deleted = 0
+  for (;;) {
+    const n = await deleteLapsedAiRunClaims(getDb(), {
+      marginSeconds: AI_RUN_SWEEP_MARGIN_SECONDS,
+      batch: SWEEP_BATCH,
+    })
+    deleted += n
+    if (n < SWEEP_BATCH) return deleted
+  }
 }

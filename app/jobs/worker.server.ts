@@ -8,6 +8,7 @@ import { deleteOldIdempotencyKeys } from '#app/domain/api-idempotency.server.ts'
 import { deleteOldHits } from '#app/domain/rate-limit.server.ts'
 import { deleteExpiredSessions } from '#app/domain/sessions.server.ts'
 import { deleteEmptyDrafts } from '#app/domain/drafts.server.ts'
+import { sweepLapsedAiRunClaims } from '#app/ai/run-claims.server.ts'
 import { logger, safeErrorMessage } from '#app/logger.server.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
 import { realtime } from '#app/realtime/hub.server.ts'
@@ -93,15 +94,20 @@ const CLEANUP_WORK = {
 
 /**
  * Runs a cleanup of expired sessions, old rate-limit rows, API Idempotency-Keys older than
- * 24 hours and empty draft rows older than an hour. Safe to run twice, or at once.
+ * 24 hours, empty draft rows older than an hour and AI run claims a dead process left (lease
+ * ended over 5 minutes ago). Safe to run twice, or at once.
  */
 export async function cleanupSessions() {
   const sessions = await deleteExpiredSessions()
   const hits = await deleteOldHits()
   const idempotencyKeys = await deleteOldIdempotencyKeys()
   const emptyDrafts = await deleteEmptyDrafts()
-  logger().info({ job: 'sessions.cleanup', sessions, hits, idempotencyKeys, emptyDrafts }, 'cleanup done')
-  return { sessions, hits, idempotencyKeys, emptyDrafts }
+  const aiRunClaims = await sweepLapsedAiRunClaims()
+  logger().info(
+    { job: 'sessions.cleanup', sessions, hits, idempotencyKeys, emptyDrafts, aiRunClaims },
+    'cleanup done',
+  )
+  return { sessions, hits, idempotencyKeys, emptyDrafts, aiRunClaims }
 }
 
 /** Registers the workers and schedules of every queue on the started pg-boss instance. */

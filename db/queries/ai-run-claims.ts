@@ -53,3 +53,22 @@ export async function aiRunHeld(db: DbOrTx, { workspaceId, key }: ClaimKey) {
     )
   return row !== undefined
 }
+
+/**
+ * Deletes up to `batch` claims whose lease ended more than `marginSeconds` ago (left by a process
+ * that died during its call); returns how many went. Any workspace's: the cleanup's sweep. The
+ * lease is checked again on the row deleted, so a claim taken over meanwhile stays.
+ */
+export async function deleteLapsedAiRunClaims(
+  db: DbOrTx,
+  { marginSeconds, batch }: { marginSeconds: number; batch: number },
+) {
+  const result = await db.execute(sql`
+    delete from ai_run_claims
+    where claimed_until < now() - make_interval(secs => ${marginSeconds})
+      and (workspace_id, key) in (
+        select workspace_id, key from ai_run_claims
+        where claimed_until < now() - make_interval(secs => ${marginSeconds})
+        limit ${batch})`)
+  return result.rowCount ?? 0
+}

@@ -4,7 +4,7 @@ import { getDb } from '#db/client.ts'
 import { rateLimitCounters, sessions } from '#db/schema.ts'
 import { enqueue, queue, startQueue } from '#app/jobs/queue.server.ts'
 import { cleanupSessions, startWorkers } from '#app/jobs/worker.server.ts'
-import { createUser, signIn } from '#tests/helpers/factories.ts'
+import { createUser, createWorkspace, signIn } from '#tests/helpers/factories.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 import { until, waitFor } from '#tests/helpers/wait.ts'
 
@@ -79,6 +79,26 @@ describe('job queue', () => {
     )
     expect(keys).toContain('fresh')
     expect(keys).not.toContain('old')
+  })
+
+  it('sweeps AI run claims a dead process left, in batches, keeping live ones and those just past their lease', async () => {
+    const workspace = await createWorkspace()
+    // Past their lease for 10 minutes: their calls' processes died (a live call deletes its own).
+    await getDb().execute(sql`
+      insert into ai_run_claims (workspace_id, key, claim, claimed_until)
+      select ${workspace.id}, 'summary:' || g, gen_random_uuid(), now() - interval '10 minutes'
+      from generate_series(1, 2500) g`)
+    await getDb().execute(sql`
+      insert into ai_run_claims (workspace_id, key, claim, claimed_until) values
+        (${workspace.id}, 'triage:just-lapsed', gen_random_uuid(), now() - interval '1 minute'),
+        (${workspace.id}, 'triage:live', gen_random_uuid(), now() + interval '60 seconds')`)
+    const result = await cleanupSessions()
+    expect(result.aiRunClaims).toBe(2500)
+    const left = await getDb().execute<{ key: string }>(
+      sql`select key from ai_run_claims where workspace_id = ${workspace.id} order by key`,
+    )
+    expect(left.rows.map((r) => r.key)).toEqual(['triage:just-lapsed', 'triage:live'])
+    expect((await cleanupSessions()).aiRunClaims).toBe(0)
   })
 
   it('runs the cleanup through the worker when the job is sent', async () => {
