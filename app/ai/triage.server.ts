@@ -152,7 +152,7 @@ export async function triageTicket(
     { workspaceId, key: triageClaimKey(ticketId) },
     async (): Promise<TriageOutcome> => {
       const stored = await getTriage(getDb(), { workspaceId, ticketId })
-      if (stored && !stored.skipped) return { outcome: 'triaged-already', events: [] }
+      if (stored && !stored.skipped) return finishStoredTriage(workspaceId, ticketId, stored)
       return runTriage({ workspaceId, ticketId, mode: 'job', signal })
     },
     { mode: 'job' },
@@ -208,6 +208,26 @@ async function runTriage(ctx: AiContext & { ticketId: string }): Promise<TriageO
     outcome: 'applied',
     events: [changed, ...(await applyTriage(workspaceId, ticketId, values, subject))],
   }
+}
+
+/**
+ * A job run again once a call stored the ticket's triage (an agent's "Triage now", or this job's
+ * earlier attempt whose auto-apply failed on the database): no second call. In auto-apply mode
+ * what the stored result did not apply yet is applied now, as the run that stored it would have.
+ */
+async function finishStoredTriage(
+  workspaceId: string,
+  ticketId: string,
+  stored: NonNullable<Awaited<ReturnType<typeof getTriage>>>,
+): Promise<TriageOutcome> {
+  if (stored.appliedAt || (await getAiSettings(workspaceId)).triageMode !== 'auto-apply') {
+    return { outcome: 'triaged-already', events: [] }
+  }
+  const subject = await getTriageSubject(getDb(), { workspaceId, ticketId })
+  if (!subject) return { outcome: 'gone', events: [] }
+  const { priority, tagIds, language, sentiment, gist } = stored
+  const values = { priority, tagIds, language, sentiment, gist }
+  return { outcome: 'applied', events: await applyTriage(workspaceId, ticketId, values, subject) }
 }
 
 export type TriageNowOutcome =

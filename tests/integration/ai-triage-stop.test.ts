@@ -93,3 +93,33 @@ it('auto-apply keeps a priority an agent chose while the model was answering', a
     .where(eq(tickets.id, created.ticketId))
   expect(row!.priority).toBe('low')
 })
+
+it('a job run again after its suggestion was stored makes no second call, and in auto-apply applies what was not applied', async () => {
+  const agent = await memberWithTriage(['Billing'], { mode: 'auto-apply' })
+  const created = await createTicketFor(agent)
+  const requestsBefore = fake.requests.length
+  // The first attempt stored its answer and then failed on the database before applying it.
+  await getDb().insert(ticketTriage).values({
+    ticketId: created.ticketId,
+    workspaceId: agent.workspace.id,
+    priority: 'urgent',
+    language: 'en',
+    sentiment: 'negative',
+    gist: 'Late',
+  })
+  const again = await triageTicket(agent.workspace.id, created.ticketId)
+  expect(again.outcome).toBe('applied')
+  expect(fake.requests).toHaveLength(requestsBefore)
+  const [row] = await getDb()
+    .select({ priority: tickets.priority })
+    .from(tickets)
+    .where(eq(tickets.id, created.ticketId))
+  expect(row!.priority).toBe('urgent')
+  expect((await triageOf(created.ticketId))!.appliedAt).not.toBeNull()
+  // Applied now: one more run changes nothing and calls no one.
+  expect(await triageTicket(agent.workspace.id, created.ticketId)).toEqual({
+    outcome: 'triaged-already',
+    events: [],
+  })
+  expect(fake.requests).toHaveLength(requestsBefore)
+})
