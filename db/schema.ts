@@ -925,6 +925,11 @@ export const ticketTriage = pgTable(
     appliedAt: timestamp({ withTimezone: true }),
     // Set (and nothing else) when the job made no call: the panel says why.
     skipped: aiTriageSkip(),
+    // Retired: "Triage now" claimed with these until session 19; it now takes ai_run_claims like
+    // the triage job. Nothing reads or writes them, but they stay for a release: an instance still
+    // on the previous code selects and sets them during a rolling restart (dropped later).
+    runClaim: uuid(),
+    runClaimedUntil: timestamp({ withTimezone: true }),
     createdAt: createdAt(),
   },
   (t) => [index('ticket_triage_workspace_idx').on(t.workspaceId)],
