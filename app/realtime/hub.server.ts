@@ -117,7 +117,7 @@ export function attachSocketServer(httpServer: HttpServer, options: Options) {
     // The adapter holds one client for LISTEN and never listens for its errors, nor releases it
     // when its connection ends: createPool does both, and the adapter then reconnects by itself
     // (every 1-3 s until the database answers again).
-    const pool = createPool(options.databaseUrl, 3, databasePoolGuards('socket.io'))
+    const pool = adapterPool(options.databaseUrl, 3)
     io.adapter(
       createAdapter(pool, {
         tableName: 'socket_io_attachments',
@@ -212,6 +212,34 @@ async function enforceSocketCap(io: AppServer, userId: string) {
   for (const socket of oldest) socket.disconnect(true)
 }
 
+/** Adapter pools whose live layer is closing: see adapterPool. */
+const closedAdapterPools = new WeakSet<pg.Pool>()
+
+/**
+ * The pool the PostgreSQL adapter runs on. The adapter's close() releases the LISTEN connection it
+ * holds, but not one it is still opening: it reconnects 1-3 s after losing it (a PostgreSQL
+ * restart), and a connection that arrived just after the close was kept checked out for LISTEN for
+ * good. pool.end() waited on it, and the shutdown's "sockets" step ran out: exit code 1. Once the
+ * live layer closes, a connection handed to the adapter goes back to the pool at once and its call
+ * never answers, which also ends the adapter's reconnect loop (it schedules another try on a
+ * failure). pool.query's own checkouts (a callback) release their clients themselves.
+ */
+function adapterPool(databaseUrl: string, max: number) {
+  const pool = createPool(databaseUrl, max, databasePoolGuards('socket.io'))
+  const connect = pool.connect.bind(pool) as (callback?: never) => Promise<pg.PoolClient> | undefined
+  const never = () => new Promise<never>(() => {})
+  pool.connect = ((callback?: never) => {
+    if (callback) return connect(callback)
+    if (closedAdapterPools.has(pool)) return never()
+    return connect()!.then((client) => {
+      if (!closedAdapterPools.has(pool)) return client
+      client.release()
+      return never()
+    })
+  }) as typeof pool.connect
+  return pool
+}
+
 /**
  * For processes that publish without serving sockets (`npm run worker`): a Socket.IO server
  * attached to no HTTP server, whose PostgreSQL adapter carries each emit to the instances that
@@ -219,7 +247,7 @@ async function enforceSocketCap(io: AppServer, userId: string) {
  */
 export function startEventEmitter(databaseUrl: string) {
   if (store.__switchboardIo) return
-  const pool = createPool(databaseUrl, 2, databasePoolGuards('socket.io'))
+  const pool = adapterPool(databaseUrl, 2)
   const io: AppServer = new Server({ serveClient: false })
   io.adapter(
     createAdapter(pool, {
@@ -299,6 +327,9 @@ export function realtime(): Realtime {
 export async function closeSocketServer(deadlineMs = 5_000) {
   const io = store.__switchboardIo
   store.__switchboardIo = undefined
+  const pool = store.__switchboardIoPool
+  store.__switchboardIoPool = undefined
+  if (pool) closedAdapterPools.add(pool)
   if (io) {
     let timer: NodeJS.Timeout | undefined
     await Promise.race([
@@ -310,7 +341,5 @@ export async function closeSocketServer(deadlineMs = 5_000) {
     ])
     clearTimeout(timer)
   }
-  const pool = store.__switchboardIoPool
-  store.__switchboardIoPool = undefined
   if (pool) await endPool(pool, deadlineMs)
 }

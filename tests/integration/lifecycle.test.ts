@@ -3,6 +3,7 @@ import fs from 'node:fs'
 import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
+import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
 import {
   killServers,
@@ -132,6 +133,54 @@ describe('process lifecycle with the embedded PostgreSQL', { timeout: 60_000 }, 
     const stopped = await signalAndWait(server)
     expect(stopped, server.output().split('\n').slice(-25).join('\n')).toMatchObject({ code: 0 })
     expect(isRunning(restarted)).toBe(false)
+  })
+
+  it('stops cleanly while the live layer is reconnecting to its database (as after a restart)', async () => {
+    const server = await start({
+      env: {
+        // The adapter's debug lines say when it starts connecting; a connect may wait on the frozen
+        // postmaster below as long as it needs.
+        DEBUG: 'socket.io-postgres-adapter',
+        DATABASE_CONNECT_TIMEOUT_MS: '30000',
+        LOG_LEVEL: 'info',
+      },
+    })
+    const postmaster = postmasterPid()!
+    const port = Number(fs.readFileSync(path.join(pgDir, 'postmaster.pid'), 'utf8').split('\n')[3])
+    const admin = new pg.Client({
+      connectionString: `postgres://switchboard:switchboard@127.0.0.1:${port}/switchboard`,
+    })
+    admin.on('error', () => {}) // ended before the shutdown
+    await admin.connect()
+    await waitFor(
+      async () =>
+        (await admin.query(`select 1 from pg_stat_activity where query like 'LISTEN "socket.io#%'`))
+          .rowCount === 1,
+    )
+    // Every connection of the server is lost, as in a PostgreSQL restart, and the postmaster is
+    // frozen: the Socket.IO adapter's reconnect (1-3 s later) waits for its connection. The
+    // shutdown begins meanwhile, and the connection arrives just after the adapter has closed: the
+    // order that two whole-suite runs met by chance, when the shutdown exited with code 1.
+    const connecting = () => server.output().split('acquiring client from the pool').length - 1
+    const before = connecting()
+    await admin.query(
+      `select pg_terminate_backend(pid) from pg_stat_activity
+        where backend_type = 'client backend' and pid <> pg_backend_pid()`,
+    )
+    await admin.end()
+    process.kill(postmaster, 'SIGSTOP')
+    try {
+      await waitFor(() => connecting() > before, 10_000)
+      server.child.kill('SIGTERM')
+      await waitFor(() => server.output().includes('"msg":"shutting down"'))
+      await new Promise((r) => setTimeout(r, 300))
+    } finally {
+      process.kill(postmaster, 'SIGCONT')
+    }
+    const { code } = await server.exited
+    expect(code, server.output().split('\n').slice(-25).join('\n')).toBe(0)
+    expect(server.output()).not.toContain('did not finish in time')
+    expect(isRunning(postmaster)).toBe(false)
   })
 
   it('starts when postmaster.pid names a live process that is not its PostgreSQL (a reused pid)', async () => {
