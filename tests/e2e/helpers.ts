@@ -103,18 +103,47 @@ export async function waitForHydration(page: Page, selector: string) {
     )
   } catch (error) {
     // Once in a while in CI a reloaded page never hydrated (and its live status stayed
-    // "Connecting…"); not reproduced locally. Say which of its scripts never finished loading.
+    // "Connecting…"); not reproduced locally. Say where hydration stopped: a script that failed to
+    // load (the browser keeps a failed module for the document's life, so importing it again
+    // fails too), the entry never run (it takes `__remixContext.stream`), the page's data never
+    // decoded (its stream not closed: the render cut short), or the router made but not rendered.
     const state = await page
-      .evaluate(() => {
-        const done = new Set(performance.getEntriesByType('resource').map((entry) => entry.name))
+      .evaluate(async () => {
+        const resources = performance.getEntriesByType('resource') as PerformanceResourceTiming[]
+        const done = new Set(resources.map((entry) => entry.name))
         const scripts = [...document.querySelectorAll<HTMLLinkElement>('link[rel="modulepreload"]')].map(
           (link) => link.href,
         )
+        const imports = await Promise.all(
+          scripts.map((href) =>
+            import(/* @vite-ignore */ href).then(
+              () => undefined,
+              (importError: unknown) => `${href}: ${String(importError)}`,
+            ),
+          ),
+        )
+        const context = (window as { __remixContext?: { stream?: unknown; state?: unknown } }).__remixContext
+        const inline = [...document.scripts].map((script) => script.textContent ?? '')
+        const [navigation] = performance.getEntriesByType('navigation') as PerformanceNavigationTiming[]
         return {
           notLoaded: scripts.filter((href) => !done.has(href)),
+          failedImports: imports.filter((failure) => failure !== undefined),
+          failedResources: resources
+            .filter((entry) => entry.responseStatus >= 400)
+            .map((entry) => `${entry.name} ${entry.responseStatus}`),
           scripts: scripts.length,
+          entryRan: context !== undefined && context.stream === undefined,
+          dataDecoded: context?.state !== undefined,
+          dataChunks: inline.filter((text) => text.includes('streamController.enqueue(')).length,
+          dataClosed: inline.some((text) => text.includes('streamController.close()')),
           router: '__remixRouter' in window,
           modules: Object.keys((window as { __remixRouteModules?: object }).__remixRouteModules ?? {}),
+          document: navigation && {
+            type: navigation.type,
+            status: navigation.responseStatus,
+            bytes: navigation.encodedBodySize,
+            readyState: document.readyState,
+          },
         }
       })
       .catch((evaluateError: unknown) => String(evaluateError))
