@@ -600,6 +600,11 @@ export const emails = pgTable(
     // that job's retry takes over a claim whose lease has run out (see deliverEmail).
     jobId: text(),
     leaseExpiresAt: timestamp({ withTimezone: true }),
+    // An attempt ended without SendGrid's answer after its request may have reached it (a timeout,
+    // a reset, a shutdown, a lease that lapsed): SendGrid may hold a copy. Never cleared while the
+    // email is unsettled, so a `failed` email with it is moved on by a late processed or delivered
+    // event, and an agent's Retry of it warns that the customer may get it twice.
+    maybeAccepted: boolean().notNull().default(false),
     sentAt: timestamp({ withTimezone: true }),
     // 'local-outbox', or SendGrid's X-Message-Id (delivery events name it as sg_message_id's prefix).
     providerId: text(),

@@ -31,7 +31,8 @@ export const SendgridEvents = z.array(z.unknown()).max(10_000)
  * The events that say what became of an email; others (open, click…) are not recorded.
  * `processed` (SendGrid accepted the request) and `deferred` (accepted, the receiving server
  * asked to try later) settle an email whose send we could not record (a shutdown cut the call
- * off before SendGrid answered): it is `sent`, and no retry sends it again.
+ * off before SendGrid answered, or it got no answer): it is `sent`, and no retry sends it again,
+ * also when its last attempt had already been given up on (`failed` with `maybe_accepted`).
  */
 const RECORDED = new Set(['processed', 'delivered', 'deferred', 'bounce', 'dropped', 'spamreport', 'blocked'])
 const ACCEPTED = new Set(['processed', 'deferred'])
@@ -82,7 +83,7 @@ async function recordOne(event: Event) {
       occurredAt: new Date(event.timestamp * 1000),
     })
     if (!stored) return { kind: 'duplicates' as const }
-    const next = nextStatus(event, email.status)
+    const next = nextStatus(event, email)
     if (!next) return { kind: 'recorded' as const, event: undefined }
     const error = next === 'delivered' ? null : (event.reason ?? event.type ?? event.event).slice(0, 300)
     if (next === 'sent') {
@@ -112,14 +113,19 @@ async function recordOne(event: Event) {
 
 /**
  * The email's new state, never going back: sent (accepted) only from queued or sending; delivered
- * after those; bounced/failed win over delivered.
+ * after those; bounced/failed win over delivered. A `failed` email whose last attempt got no
+ * answer (`maybeAccepted`) was failed only for want of news: SendGrid did have it when its
+ * processed, deferred or delivered event comes, and a dropped one records SendGrid's reason.
  */
-function nextStatus(event: Event, current: string): 'sent' | 'delivered' | 'bounced' | 'failed' | undefined {
-  if (ACCEPTED.has(event.event)) return ['queued', 'sending'].includes(current) ? 'sent' : undefined
-  if (event.event === 'delivered')
-    return ['queued', 'sending', 'sent'].includes(current) ? 'delivered' : undefined
+function nextStatus(
+  event: Event,
+  { status, maybeAccepted }: { status: string; maybeAccepted: boolean },
+): 'sent' | 'delivered' | 'bounced' | 'failed' | undefined {
+  const unsettled = ['queued', 'sending'].includes(status) || (status === 'failed' && maybeAccepted)
+  if (ACCEPTED.has(event.event)) return unsettled ? 'sent' : undefined
+  if (event.event === 'delivered') return unsettled || status === 'sent' ? 'delivered' : undefined
   if (event.event === 'bounce' || event.event === 'blocked')
-    return current === 'bounced' ? undefined : 'bounced'
-  if (event.event === 'dropped') return current === 'failed' ? undefined : 'failed'
+    return status === 'bounced' ? undefined : 'bounced'
+  if (event.event === 'dropped') return status === 'failed' && !maybeAccepted ? undefined : 'failed'
   return undefined
 }

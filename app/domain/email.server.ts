@@ -245,9 +245,14 @@ async function settleFailure(
     // can still settle it first, and the rerun's claim then finds it no longer `sending`.
     const note =
       error.kind === 'unanswered'
-        ? `${error.message}. It may have reached SendGrid: sent again only if no delivery event for it arrives before the claim's lease ends`
+        ? `${error.message}. It may have reached SendGrid: sent again only if no delivery event for it arrives within the claim's lease (${CLAIM_LEASE_SECONDS} s from now)`
         : error.message
-    await noteInterruptedSend(getDb(), { emailId: email.id, jobId, error: note.slice(0, 1000) })
+    await noteInterruptedSend(getDb(), {
+      emailId: email.id,
+      jobId,
+      error: note.slice(0, 1000),
+      leaseSeconds: CLAIM_LEASE_SECONDS,
+    })
     throw new InterruptedDeliveryError(note)
   }
   if (error.kind === 'rate-limited' && email.attempts < MAX_DELIVERY_ATTEMPTS) {
@@ -310,13 +315,29 @@ async function setMessageDelivery(
   ]
 }
 
+/** A failed email's reason when its last attempt never got SendGrid's answer (see markEmailFailed). */
+export const UNANSWERED_FAILURE =
+  'SendGrid did not answer the last attempt, so it may have accepted this email. A SendGrid event saying it did will still mark it sent'
+
 /**
- * Records that an email's last delivery attempt failed (retries exhausted), unless an attempt
- * got through or it failed already. Returns the live event for its message.
+ * Records that an email's last delivery attempt (of job `jobId`) failed, unless an attempt got
+ * through, it failed already, or another job (an agent's Retry, a Retry-After reschedule) has it
+ * now. Returns the live event for its message. An email still `sending` here (an attempt that
+ * got no answer, or one whose lease had not run out) may be at SendGrid: it is failed with
+ * `maybe_accepted`, so a late processed or delivered event moves it on, and a Retry warns first.
  */
-export async function markEmailFailed(emailId: string, reason: string): Promise<TicketEvent[]> {
+export async function markEmailFailed(
+  emailId: string,
+  jobId: string,
+  reason: string,
+): Promise<TicketEvent[]> {
   return getDb().transaction(async (tx) => {
-    const email = await failPendingEmail(tx, { emailId, error: reason.slice(0, 1000) })
+    const email = await failPendingEmail(tx, {
+      emailId,
+      jobId,
+      error: reason.slice(0, 1000),
+      unansweredError: UNANSWERED_FAILURE,
+    })
     return email ? setMessageDelivery(tx, email, 'failed') : []
   })
 }

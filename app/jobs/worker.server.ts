@@ -155,7 +155,7 @@ export async function sendEmails(jobs: JobWithMetadata<JobPayloads['email.send']
       return { id: job.id, status: 'completed', output: { outcome } }
     } catch (error) {
       if (reportFailure(job, error)) {
-        await markEmailFailed(job.data.emailId, messageOf(error))
+        await markEmailFailed(job.data.emailId, job.id, messageOf(error))
           .then(publish)
           .catch((markError: unknown) =>
             logger().error(

@@ -55,6 +55,7 @@ export async function lockEmailForEvent(
     .select({
       id: emails.id,
       status: emails.status,
+      maybeAccepted: emails.maybeAccepted,
       workspaceId: emails.workspaceId,
       messageId: emails.messageId,
       ticketId: emails.ticketId,
@@ -81,7 +82,11 @@ export async function insertEmailEvent(
   return inserted.length > 0
 }
 
-/** The email's delivery status and error, and its message's delivery status. */
+/**
+ * The email's delivery status and error from a SendGrid event, and its message's delivery status.
+ * The event says what SendGrid did with it, so it no longer "may have been accepted"; delivered
+ * also dates a send no attempt recorded (a failed email whose last attempt got no answer).
+ */
 export async function setEmailDeliveryStatus(
   db: DbOrTx,
   {
@@ -91,14 +96,23 @@ export async function setEmailDeliveryStatus(
     error,
   }: { emailId: string; messageId: string | null; status: EmailStatus; error: string | null },
 ) {
-  await db.update(emails).set({ status, error }).where(eq(emails.id, emailId))
+  await db
+    .update(emails)
+    .set({
+      status,
+      error,
+      maybeAccepted: false,
+      ...(status === 'delivered' ? { sentAt: sql`coalesce(${emails.sentAt}, now())` } : {}),
+    })
+    .where(eq(emails.id, emailId))
   if (messageId) await db.update(messages).set({ deliveryStatus: status }).where(eq(messages.id, messageId))
 }
 
 /**
  * SendGrid accepted the email (its `processed` or `deferred` event) while we still had it queued
- * or claimed: `sent`, its claim and lease gone, so no attempt claims it again. Keeps the provider
- * id an attempt stored, else takes the event's.
+ * or claimed, or had given up on it after an attempt it never answered (`failed` with
+ * `maybe_accepted`): `sent`, its claim and lease gone, so no attempt claims it again. Keeps the
+ * provider id an attempt stored, else takes the event's.
  */
 export async function markEmailAcceptedByEvent(
   db: DbOrTx,
@@ -112,8 +126,17 @@ export async function markEmailAcceptedByEvent(
       providerId: sql`coalesce(${emails.providerId}, ${providerId ?? null})`,
       error: null,
       leaseExpiresAt: null,
+      maybeAccepted: false,
     })
-    .where(and(eq(emails.id, emailId), inArray(emails.status, ['queued', 'sending'])))
+    .where(
+      and(
+        eq(emails.id, emailId),
+        or(
+          inArray(emails.status, ['queued', 'sending']),
+          and(eq(emails.status, 'failed'), eq(emails.maybeAccepted, true)),
+        ),
+      ),
+    )
   if (messageId) await db.update(messages).set({ deliveryStatus: 'sent' }).where(eq(messages.id, messageId))
 }
 
@@ -268,14 +291,23 @@ export async function releaseEmailClaim(db: DbOrTx, { emailId, jobId }: { emailI
 }
 
 /**
- * Notes on the email why its send was cut off, if this job still holds its claim; the claim and
- * its lease stay (an interrupted send may have reached the provider).
+ * Notes on the email why its send was cut off, if this job still holds its claim; the claim stays
+ * (an interrupted send may have reached the provider), with a whole lease counted from now, the
+ * end of the attempt, so a delivery event has all of it to arrive before a retry sends again.
  */
 export async function noteInterruptedSend(
   db: DbOrTx,
-  { emailId, jobId, error }: { emailId: string; jobId: string; error: string },
+  {
+    emailId,
+    jobId,
+    error,
+    leaseSeconds,
+  }: { emailId: string; jobId: string; error: string; leaseSeconds: number },
 ) {
-  await db.update(emails).set({ error }).where(heldBy(emailId, jobId))
+  await db
+    .update(emails)
+    .set({ error, maybeAccepted: true, leaseExpiresAt: sql`now() + make_interval(secs => ${leaseSeconds})` })
+    .where(heldBy(emailId, jobId))
 }
 
 /** Marks the email sent, if this job still holds its claim; false when it does not. */
@@ -339,12 +371,35 @@ export async function setMessageDeliveryStatus(
   await db.update(messages).set({ deliveryStatus: status }).where(eq(messages.id, messageId))
 }
 
-/** Marks a queued or sending email failed; undefined when it was neither. */
-export async function failPendingEmail(db: DbOrTx, { emailId, error }: { emailId: string; error: string }) {
+/**
+ * Marks a queued or sending email of this job failed; undefined when it was neither (or another
+ * job's now). A `sending` one is still claimed by an attempt whose answer was never recorded, so
+ * SendGrid may hold it: it is marked `maybe_accepted` and its error says so (`unansweredError`).
+ */
+export async function failPendingEmail(
+  db: DbOrTx,
+  {
+    emailId,
+    jobId,
+    error,
+    unansweredError,
+  }: { emailId: string; jobId: string; error: string; unansweredError: string },
+) {
   const [row] = await db
     .update(emails)
-    .set({ status: 'failed', error, leaseExpiresAt: null })
-    .where(and(eq(emails.id, emailId), inArray(emails.status, ['queued', 'sending'])))
+    .set({
+      status: 'failed',
+      error: sql`case when ${emails.status} = 'sending' then ${unansweredError} else ${error} end`,
+      maybeAccepted: sql`${emails.maybeAccepted} or ${emails.status} = 'sending'`,
+      leaseExpiresAt: null,
+    })
+    .where(
+      and(
+        eq(emails.id, emailId),
+        inArray(emails.status, ['queued', 'sending']),
+        or(isNull(emails.jobId), eq(emails.jobId, jobId)),
+      ),
+    )
     .returning({
       messageId: emails.messageId,
       ticketId: emails.ticketId,

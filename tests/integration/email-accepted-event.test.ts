@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
 import { emails } from '#db/schema.ts'
 import {
+  CLAIM_LEASE_SECONDS,
   ClaimHeldError,
   deliverEmail,
   InterruptedDeliveryError,
@@ -171,8 +172,11 @@ describe('an email send that SendGrid did not answer after reading it', () => {
   it('keeps a timed-out send claimed, and its processed event settles it: one send in total', async () => {
     const { id, jobId } = timedOut[0]!
     const row = await emailRow(id)
-    expect(row).toMatchObject({ status: 'sending', jobId })
+    expect(row).toMatchObject({ status: 'sending', jobId, maybeAccepted: true })
     expect(row.error).toMatch(/SendGrid did not answer: timeout.*may have reached SendGrid/)
+    // The lease is a whole one from the end of the 20 s attempt, not what was left of it since
+    // the claim (about 40 s): an event has all of it before a retry may send again.
+    expect(row.leaseExpiresAt!.getTime() - Date.now()).toBeGreaterThan((CLAIM_LEASE_SECONDS - 5) * 1000)
     // The job's retry (pg-boss, about 2 s later) sends nothing while the lease holds.
     await expect(deliverEmail(id, jobId)).rejects.toBeInstanceOf(ClaimHeldError)
 

@@ -1,0 +1,1 @@
+ALTER TABLE "emails" ADD COLUMN "maybe_accepted" boolean DEFAULT false NOT NULL;

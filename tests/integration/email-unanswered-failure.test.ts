@@ -1,0 +1,215 @@
+import { eq, sql } from 'drizzle-orm'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { getDb } from '#db/client.ts'
+import { emails, messages } from '#db/schema.ts'
+import { recordDeliveryEvents } from '#app/domain/delivery-events.server.ts'
+import {
+  deliverEmail,
+  InterruptedDeliveryError,
+  markEmailFailed,
+  retryEmailDelivery,
+  UNANSWERED_FAILURE,
+} from '#app/domain/email.server.ts'
+import { replyToTicket } from '#app/domain/messages.server.ts'
+import type { parseEnv } from '#app/env.server.ts'
+import { queue, startQueue } from '#app/jobs/queue.server.ts'
+import { sendEmails } from '#app/jobs/worker.server.ts'
+import { FakeSendGrid } from '#tests/fakes/sendgrid.ts'
+import { asMember, createMember, createTicketFor } from '#tests/helpers/factories.ts'
+import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
+
+// An email whose LAST attempt got no answer from SendGrid (a timeout or a reset after the request
+// went out) is failed although SendGrid may have it: a late processed/delivered event still moves
+// it on.
+const fake = new FakeSendGrid()
+const envStore = globalThis as unknown as { __switchboardEnv?: ReturnType<typeof parseEnv> }
+
+beforeAll(async () => {
+  await fake.start()
+  process.env.SENDGRID_API_KEY = fake.apiKey
+  process.env.SENDGRID_API_BASE_URL = fake.url
+  envStore.__switchboardEnv = undefined
+  await startQueue(testDatabaseUrl)
+})
+afterAll(async () => {
+  await queue().stop({ graceful: false, timeout: 1000 })
+  await fake.stop()
+})
+
+type Agent = Awaited<ReturnType<typeof createMember>>
+
+const emailOf = async (messageId: string) =>
+  (await getDb().select().from(emails).where(eq(emails.messageId, messageId)))[0]!
+const badgeOf = async (messageId: string) =>
+  (await getDb().select().from(messages).where(eq(messages.id, messageId)))[0]!.deliveryStatus
+const requestsFor = (emailId: string) =>
+  fake.requests.filter(
+    (r) => (r.body as { custom_args?: { email_id?: string } })?.custom_args?.email_id === emailId,
+  )
+
+/** The email.send job's attempt number `retryCount` (5 of 5: the last), as the worker runs it. */
+async function runAttempt(emailId: string, retryCount: number) {
+  const row = (await getDb().select().from(emails).where(eq(emails.id, emailId)))[0]!
+  const job = {
+    id: row.jobId!,
+    name: 'email.send',
+    data: { emailId },
+    retryCount,
+    retryLimit: 5,
+    deadLetter: 'jobs.dead-letter',
+  }
+  const [result] = await sendEmails([job as unknown as Parameters<typeof sendEmails>[0][number]])
+  return result!
+}
+
+/** An agent's reply on a fresh ticket; its email not sent yet. */
+async function replyOf(agent?: Agent) {
+  const member = agent ?? (await createMember())
+  const ticket = await createTicketFor(member)
+  const outcome = await replyToTicket(asMember(member), ticket.number, {
+    kind: 'reply',
+    body: 'Your refund is on its way',
+  })
+  if (outcome.kind !== 'sent') throw new Error(outcome.kind)
+  const email = await emailOf(outcome.messageId)
+  return { member, ticket, messageId: outcome.messageId, email }
+}
+
+/** A reply whose email's last attempt had its connection reset after SendGrid read the request. */
+async function unansweredOnLastAttempt(agent?: Agent) {
+  const reply = await replyOf(agent)
+  fake.dropNext('reset')
+  const result = await runAttempt(reply.email.id, 5)
+  expect(result.status).toBe('failed')
+  expect(requestsFor(reply.email.id)).toHaveLength(1)
+  return reply
+}
+
+const now = () => Math.floor(Date.now() / 1000)
+let eventNumber = 0
+const event = (emailId: string, name: string, extra: Record<string, unknown> = {}) => ({
+  sg_event_id: `${name}-${emailId}-${++eventNumber}`,
+  event: name,
+  timestamp: now(),
+  email_id: emailId,
+  ...extra,
+})
+
+describe('an email whose last attempt got no answer', () => {
+  it('is failed as "SendGrid may have accepted it", and its processed event still marks it sent, live', async () => {
+    const { messageId, email, ticket } = await unansweredOnLastAttempt()
+    expect(await emailOf(messageId)).toMatchObject({
+      status: 'failed',
+      maybeAccepted: true,
+      error: UNANSWERED_FAILURE,
+      leaseExpiresAt: null,
+    })
+    expect(await badgeOf(messageId)).toBe('failed')
+
+    const outcome = await recordDeliveryEvents([
+      event(email.id, 'processed', { sg_message_id: `sgx-${email.id}.filter.0` }),
+    ])
+    expect(outcome).toMatchObject({ recorded: 1 })
+    expect(outcome.events).toEqual([
+      expect.objectContaining({ type: 'message.delivery', messageId, status: 'sent', number: ticket.number }),
+    ])
+    expect(await emailOf(messageId)).toMatchObject({
+      status: 'sent',
+      maybeAccepted: false,
+      error: null,
+      providerId: `sgx-${email.id}`,
+    })
+    expect(await badgeOf(messageId)).toBe('sent')
+    // Nothing sends it again: the job's claim needs `queued`, and no Retry is offered.
+    expect((await deliverEmail(email.id, email.jobId!)).outcome).toBe('already-sent')
+    expect(requestsFor(email.id)).toHaveLength(1)
+  })
+
+  it('is moved to delivered by a delivered event, and a deferred one counts as accepted', async () => {
+    const first = await unansweredOnLastAttempt()
+    const delivered = await recordDeliveryEvents([event(first.email.id, 'delivered')])
+    expect(delivered.events).toEqual([
+      expect.objectContaining({ messageId: first.messageId, status: 'delivered' }),
+    ])
+    const row = await emailOf(first.messageId)
+    expect(row).toMatchObject({ status: 'delivered', maybeAccepted: false, error: null })
+    expect(row.sentAt).not.toBeNull()
+    expect(await badgeOf(first.messageId)).toBe('delivered')
+
+    const second = await unansweredOnLastAttempt()
+    await recordDeliveryEvents([event(second.email.id, 'deferred')])
+    expect(await emailOf(second.messageId)).toMatchObject({ status: 'sent' })
+  })
+
+  it('still takes bounce and dropped: bounced, or failed with SendGrid’s reason and no more doubt', async () => {
+    const bounced = await unansweredOnLastAttempt()
+    await recordDeliveryEvents([
+      event(bounced.email.id, 'bounce', { type: 'bounce', reason: '550 no such user' }),
+    ])
+    expect(await emailOf(bounced.messageId)).toMatchObject({ status: 'bounced' })
+    expect(await badgeOf(bounced.messageId)).toBe('bounced')
+
+    const dropped = await unansweredOnLastAttempt()
+    const outcome = await recordDeliveryEvents([
+      event(dropped.email.id, 'dropped', { reason: 'Bounced Address' }),
+    ])
+    expect(outcome.events).toEqual([
+      expect.objectContaining({ messageId: dropped.messageId, status: 'failed' }),
+    ])
+    expect(await emailOf(dropped.messageId)).toMatchObject({
+      status: 'failed',
+      maybeAccepted: false,
+      error: 'Bounced Address',
+    })
+    // SendGrid said what it did with it: a later processed event moves it nowhere.
+    await recordDeliveryEvents([event(dropped.email.id, 'processed')])
+    expect((await emailOf(dropped.messageId)).status).toBe('failed')
+  })
+
+  it('is failed the same way when the last attempt finds an earlier one’s claim still leased', async () => {
+    const { messageId, email } = await replyOf()
+    fake.dropNext('reset')
+    await expect(deliverEmail(email.id, email.jobId!)).rejects.toBeInstanceOf(InterruptedDeliveryError)
+    // The last retry runs while that attempt's lease holds (ClaimHeldError): nothing is sent.
+    expect((await runAttempt(email.id, 5)).status).toBe('failed')
+    expect(requestsFor(email.id)).toHaveLength(1)
+    expect(await emailOf(messageId)).toMatchObject({
+      status: 'failed',
+      maybeAccepted: true,
+      error: UNANSWERED_FAILURE,
+    })
+    await recordDeliveryEvents([event(email.id, 'processed')])
+    expect((await emailOf(messageId)).status).toBe('sent')
+  })
+
+  it('is not given that doubt when SendGrid answered the last attempt with a refusal', async () => {
+    const { messageId, email } = await replyOf()
+    fake.failNext({ status: 503 })
+    expect((await runAttempt(email.id, 5)).status).toBe('failed')
+    expect(await emailOf(messageId)).toMatchObject({ status: 'failed', maybeAccepted: false })
+    await recordDeliveryEvents([event(email.id, 'processed')])
+    expect((await emailOf(messageId)).status).toBe('failed')
+  })
+
+  it('keeps the doubt when an earlier attempt got no answer and a later one was refused', async () => {
+    const { messageId, email } = await replyOf()
+    fake.dropNext('reset')
+    await expect(deliverEmail(email.id, email.jobId!)).rejects.toBeInstanceOf(InterruptedDeliveryError)
+    await getDb().execute(
+      sql`update emails set lease_expires_at = now() - interval '1 second' where id = ${email.id}`,
+    )
+    fake.failNext({ status: 400 })
+    expect((await deliverEmail(email.id, email.jobId!)).outcome).toBe('failed')
+    expect(await emailOf(messageId)).toMatchObject({ status: 'failed', maybeAccepted: true })
+  })
+
+  it('does not fail an email another job has taken over since (an agent’s Retry)', async () => {
+    const { member, ticket, messageId, email } = await replyOf()
+    fake.failNext({ status: 400 })
+    await deliverEmail(email.id, email.jobId!)
+    expect((await retryEmailDelivery(asMember(member), ticket.number, messageId)).kind).toBe('queued')
+    // The old job's last attempt ends (a database hiccup, say) after the Retry queued a new job.
+    expect(await markEmailFailed(email.id, email.jobId!, 'stale attempt')).toEqual([])
+    expect((await emailOf(messageId)).status).toBe('queued')
+  })
+})
