@@ -6,6 +6,7 @@ import {
   failPendingEmail,
   getEmailClaimState,
   insertEmail,
+  lockEmailOfMessage,
   markClaimedEmailSent,
   releaseEmailClaim,
   noteInterruptedSend,
@@ -342,27 +343,36 @@ export async function markEmailFailed(
   })
 }
 
-export type RetryOutcome = { kind: 'queued'; events: TicketEvent[] } | { kind: 'not-found' }
+export type RetryOutcome =
+  | { kind: 'queued'; events: TicketEvent[] }
+  /** SendGrid may already have this email (its last attempt got no answer): asks first. */
+  | { kind: 'needs-confirmation' }
+  /** Not failed (any more): queued, sent or settled by an event meanwhile. Nothing was queued. */
+  | { kind: 'not-failed' }
+  | { kind: 'not-found' }
 
 /**
  * An agent's "Retry" on a reply whose email failed: the same email row (same Message-ID, same
  * rendered body) goes back to `queued` with a fresh attempt count and a new job, in one
  * transaction with its audit entry. Only emails of the member's workspace, and only failed ones.
+ * One SendGrid may have accepted (`maybe_accepted`: an attempt got no answer) is queued only when
+ * the agent confirmed that the customer may get it twice; the row is read under its lock, so an
+ * event or a teammate's Retry that got there first wins and nothing more is queued.
  */
 export async function retryEmailDelivery(
   member: { workspaceId: string; userId: string },
   ticketNumber: number,
   messageId: string,
+  { confirmed = false }: { confirmed?: boolean } = {},
 ): Promise<RetryOutcome> {
   return getDb().transaction(async (tx) => {
+    const found = await lockEmailOfMessage(tx, { workspaceId: member.workspaceId, ticketNumber, messageId })
+    if (!found) return { kind: 'not-found' as const }
+    if (found.status !== 'failed') return { kind: 'not-failed' as const }
+    if (found.maybeAccepted && !confirmed) return { kind: 'needs-confirmation' as const }
     const jobId = randomUUID()
-    const email = await requeueFailedEmail(tx, {
-      workspaceId: member.workspaceId,
-      ticketNumber,
-      messageId,
-      jobId,
-    })
-    if (!email) return { kind: 'not-found' as const }
+    const email = await requeueFailedEmail(tx, { workspaceId: member.workspaceId, emailId: found.id, jobId })
+    if (!email) return { kind: 'not-failed' as const }
     await enqueue(tx, 'email.send', { emailId: email.id }, { id: jobId })
     await recordAudit(tx, {
       workspaceId: member.workspaceId,
@@ -370,7 +380,7 @@ export async function retryEmailDelivery(
       action: 'message.delivery-retried',
       targetType: 'ticket',
       targetId: email.ticketId,
-      data: { messageId },
+      data: found.maybeAccepted ? { messageId, mayArriveTwice: true } : { messageId },
     })
     return { kind: 'queued' as const, events: await setMessageDelivery(tx, email, 'queued') }
   })

@@ -93,20 +93,23 @@ export async function loadTicketPage(
     earlierMessages: row.thread.total - messages.length,
     // A failed reply's reason and an email's details only where they apply: the hydration data
     // carries no nulls for the other messages.
-    thread: messages.map(({ hasHtml, threadedBy, notFromParticipant, deliveryError, ...m }) => ({
-      ...m,
-      ...(deliveryError === null ? {} : { deliveryError }),
-      ...(threadedBy === null
-        ? {}
-        : {
-            inbound: {
-              threadedBy,
-              hasHtml,
-              notFromParticipant,
-              ...(hasHtml ? { visibleText: m.bodyText, quotedText: '' } : splitQuotedText(m.bodyText)),
-            },
-          }),
-    })),
+    thread: messages.map(
+      ({ hasHtml, threadedBy, notFromParticipant, deliveryError, deliveryMaybeAccepted, ...m }) => ({
+        ...m,
+        ...(deliveryError === null ? {} : { deliveryError }),
+        ...(deliveryMaybeAccepted ? { deliveryMaybeAccepted } : {}),
+        ...(threadedBy === null
+          ? {}
+          : {
+              inbound: {
+                threadedBy,
+                hasHtml,
+                notFromParticipant,
+                ...(hasHtml ? { visibleText: m.bodyText, quotedText: '' } : splitQuotedText(m.bodyText)),
+              },
+            }),
+      }),
+    ),
     tags: allTags.filter((t) => t.onTicket).map((t) => ({ id: t.id, name: t.name })),
     workspaceTags: allTags.map((t) => ({ id: t.id, name: t.name })),
     members,

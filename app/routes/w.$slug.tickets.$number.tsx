@@ -264,13 +264,26 @@ async function handleRemoveTag(args: IntentArgs) {
   return sidebarResponse(args, outcome)
 }
 
-/** The Retry button of a reply whose email failed: the same email, queued again. */
+/**
+ * The Retry button of a reply whose email failed: the same email, queued again. One SendGrid may
+ * already have (its last attempt got no answer) is queued only with `confirmed=1`: without it a
+ * 409 asks, next to that reply's Retry, whether to send it anyway. A Retry of an email no longer
+ * failed (a second submit, an event meanwhile) queues nothing and shows the page.
+ */
 async function handleRetryDelivery(args: IntentArgs) {
   const submission = parseSubmission(args.upload.formData, { schema: RetryDeliverySchema })
   if (submission.status !== 'success') throw notFound('Message not found')
-  const outcome = await retryEmailDelivery(args.member, args.number, submission.value.messageId)
+  const { messageId, confirmed } = submission.value
+  const outcome = await retryEmailDelivery(args.member, args.number, messageId, {
+    confirmed: confirmed === '1',
+  })
   if (outcome.kind === 'not-found') throw notFound('Message not found')
-  args.context.realtime.publish(outcome.events, exceptPostingSocket(args.upload.formData))
+  if (outcome.kind === 'needs-confirmation') {
+    return data({ retryNeedsConfirmation: messageId }, { status: 409 })
+  }
+  if (outcome.kind === 'queued') {
+    args.context.realtime.publish(outcome.events, exceptPostingSocket(args.upload.formData))
+  }
   return redirect(args.ticketUrl)
 }
 
@@ -458,6 +471,11 @@ export default function TicketPage() {
         <EarlierMessages count={page.earlierMessages} />
         <Thread
           messages={thread}
+          retryNeedsConfirmation={
+            actionData && 'retryNeedsConfirmation' in actionData
+              ? actionData.retryNeedsConfirmation
+              : undefined
+          }
           events={events}
           slug={page.slug}
           now={now}

@@ -100,10 +100,14 @@ export const ComposerSchema = z.discriminatedUnion('intent', [
   }),
 ])
 
-/** The Retry button of a reply whose email failed. */
+/**
+ * The Retry button of a reply whose email failed. `confirmed=1`: the agent was told SendGrid may
+ * already have accepted it (its last attempt got no answer) and sends it again anyway.
+ */
 export const RetryDeliverySchema = z.object({
   intent: z.literal('retry-delivery'),
   messageId: z.uuid({ error: 'Unknown message' }),
+  confirmed: z.literal('1').optional(),
 })
 
 export const TagName = z

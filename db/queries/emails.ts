@@ -410,30 +410,42 @@ export async function failPendingEmail(
 }
 
 /**
- * Queues a failed email of the message on the workspace's ticket `ticketNumber` again, with a fresh
- * attempt count and a new job; undefined when there is none.
+ * The email of the message on the workspace's ticket `ticketNumber`, locked for a Retry: its
+ * status and whether SendGrid may hold it; undefined when there is none in this workspace.
  */
-export async function requeueFailedEmail(
+export async function lockEmailOfMessage(
   db: DbOrTx,
-  {
-    workspaceId,
-    ticketNumber,
-    messageId,
-    jobId,
-  }: { workspaceId: string; ticketNumber: number; messageId: string; jobId: string },
+  { workspaceId, ticketNumber, messageId }: { workspaceId: string; ticketNumber: number; messageId: string },
 ) {
   const [row] = await db
-    .update(emails)
-    .set({ status: 'queued', attempts: 0, error: null, jobId, leaseExpiresAt: null })
+    .select({ id: emails.id, status: emails.status, maybeAccepted: emails.maybeAccepted })
+    .from(emails)
     .where(
       and(
         eq(emails.workspaceId, workspaceId),
         eq(emails.messageId, messageId),
-        eq(emails.status, 'failed'),
         sql`exists (select 1 from tickets t where t.id = ${emails.ticketId}
             and t.workspace_id = ${workspaceId} and t.number = ${ticketNumber})`,
       ),
     )
+    .orderBy(desc(emails.createdAt))
+    .limit(1)
+    .for('update')
+  return row
+}
+
+/**
+ * Queues a failed email again, with a fresh attempt count and a new job; undefined when it is not
+ * failed. `maybe_accepted` stays: a copy an earlier attempt may have handed SendGrid is still out there.
+ */
+export async function requeueFailedEmail(
+  db: DbOrTx,
+  { workspaceId, emailId, jobId }: { workspaceId: string; emailId: string; jobId: string },
+) {
+  const [row] = await db
+    .update(emails)
+    .set({ status: 'queued', attempts: 0, error: null, jobId, leaseExpiresAt: null })
+    .where(and(eq(emails.workspaceId, workspaceId), eq(emails.id, emailId), eq(emails.status, 'failed')))
     .returning({
       id: emails.id,
       messageId: emails.messageId,

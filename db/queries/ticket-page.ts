@@ -32,6 +32,8 @@ export type PageThreadMessage = {
   deliveryStatus: (typeof messages.$inferSelect)['deliveryStatus']
   /** Why a failed reply's email failed (the transport's answer); null unless it failed. */
   deliveryError: string | null
+  /** Whether SendGrid may have accepted a failed reply's email (no answer); null unless it failed. */
+  deliveryMaybeAccepted: boolean | null
   fromCustomer: boolean
   author: string
   hasHtml: boolean
@@ -130,6 +132,10 @@ export async function getTicketPage(
             'deliveryStatus', m.delivery_status,
             'deliveryError', case when m.delivery_status = 'failed' then (
               select e.error from emails e
+              where e.message_id = m.id and e.workspace_id = ${workspaceId} and e.status = 'failed'
+              order by e.created_at desc limit 1) end,
+            'deliveryMaybeAccepted', case when m.delivery_status = 'failed' then (
+              select e.maybe_accepted from emails e
               where e.message_id = m.id and e.workspace_id = ${workspaceId} and e.status = 'failed'
               order by e.created_at desc limit 1) end,
             'fromCustomer', m.author_user_id is null,

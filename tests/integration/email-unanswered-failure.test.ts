@@ -1,7 +1,7 @@
-import { eq, sql } from 'drizzle-orm'
+import { and, eq, sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
-import { emails, messages } from '#db/schema.ts'
+import { auditEvents, emails, messages } from '#db/schema.ts'
 import { recordDeliveryEvents } from '#app/domain/delivery-events.server.ts'
 import {
   deliverEmail,
@@ -14,13 +14,15 @@ import { replyToTicket } from '#app/domain/messages.server.ts'
 import type { parseEnv } from '#app/env.server.ts'
 import { queue, startQueue } from '#app/jobs/queue.server.ts'
 import { sendEmails } from '#app/jobs/worker.server.ts'
+import * as ticketRoute from '#app/routes/w.$slug.tickets.$number.tsx'
 import { FakeSendGrid } from '#tests/fakes/sendgrid.ts'
 import { asMember, createMember, createTicketFor } from '#tests/helpers/factories.ts'
+import { callAction, callLoader, testContext, type RealtimeCalls } from '#tests/helpers/routes.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 
 // An email whose LAST attempt got no answer from SendGrid (a timeout or a reset after the request
 // went out) is failed although SendGrid may have it: a late processed/delivered event still moves
-// it on.
+// it on, and an agent's Retry warns that it may arrive twice and needs a confirmed second submit.
 const fake = new FakeSendGrid()
 const envStore = globalThis as unknown as { __switchboardEnv?: ReturnType<typeof parseEnv> }
 
@@ -211,5 +213,112 @@ describe('an email whose last attempt got no answer', () => {
     // The old job's last attempt ends (a database hiccup, say) after the Retry queued a new job.
     expect(await markEmailFailed(email.id, email.jobId!, 'stale attempt')).toEqual([])
     expect((await emailOf(messageId)).status).toBe('queued')
+  })
+})
+
+describe('Retry of a reply SendGrid may already have accepted', () => {
+  const path = (agent: Agent, number: number) => `/w/${agent.workspace.slug}/tickets/${number}`
+  const options = (agent: Agent, number: number, calls?: RealtimeCalls) => ({
+    cookie: agent.cookie,
+    params: { slug: agent.workspace.slug, number: String(number) },
+    context: testContext(calls),
+  })
+  /** The Retry form of the message, posted to the ticket page `number` of the agent's workspace. */
+  const retry = (
+    agent: Agent,
+    number: number,
+    fields: { messageId: string; confirmed?: '1' },
+    calls?: RealtimeCalls,
+  ) =>
+    callAction(
+      ticketRoute,
+      path(agent, number),
+      { intent: 'retry-delivery', ...fields },
+      options(agent, number, calls),
+    )
+  const shown = async (agent: Agent, number: number, messageId: string) => {
+    const page = await callLoader(ticketRoute, path(agent, number), options(agent, number))
+    return page.data.thread.find((m: { id: string }) => m.id === messageId)
+  }
+  /** email.send jobs queued for the email besides the one its reply queued (the worker is not running here). */
+  const retryJobs = async (email: { id: string; jobId: string | null }) => {
+    const rows = await getDb().execute<{ count: number }>(
+      sql`select count(*)::int as count from pgboss.job
+          where name = 'email.send' and data->>'emailId' = ${email.id} and id::text <> ${email.jobId}`,
+    )
+    return rows.rows[0]!.count
+  }
+
+  it('asks to confirm (409, no JavaScript needed), then sends once however often it is confirmed', async () => {
+    const { member, ticket, messageId, email } = await unansweredOnLastAttempt()
+    const message = await shown(member, ticket.number, messageId)
+    expect(message).toMatchObject({
+      deliveryStatus: 'failed',
+      deliveryError: UNANSWERED_FAILURE,
+      deliveryMaybeAccepted: true,
+    })
+
+    const calls: RealtimeCalls = { disconnected: [], removed: [], published: [] }
+    const asked = await retry(member, ticket.number, { messageId }, calls)
+    expect(asked.status).toBe(409)
+    expect(asked.data).toEqual({ retryNeedsConfirmation: messageId })
+    expect(calls.published).toEqual([])
+    expect(await emailOf(messageId)).toMatchObject({ status: 'failed', maybeAccepted: true })
+    expect(await retryJobs(email)).toBe(0)
+
+    // Another workspace's member can retry it neither from their own ticket of that number nor
+    // by naming this one, confirmed or not.
+    const stranger = await createMember()
+    const strangerTicket = await createTicketFor(stranger)
+    for (const number of [strangerTicket.number, ticket.number]) {
+      const refused = await retry(stranger, number, { messageId, confirmed: '1' })
+      expect(refused.status).toBe(404)
+    }
+    expect((await emailOf(messageId)).status).toBe('failed')
+
+    const confirmed = await retry(member, ticket.number, { messageId, confirmed: '1' }, calls)
+    expect(confirmed.status).toBe(302)
+    expect(calls.published).toEqual([
+      expect.objectContaining({ type: 'message.delivery', status: 'queued', messageId }),
+    ])
+    const [audit] = await getDb()
+      .select()
+      .from(auditEvents)
+      .where(
+        and(
+          eq(auditEvents.workspaceId, member.workspace.id),
+          eq(auditEvents.action, 'message.delivery-retried'),
+        ),
+      )
+    expect(audit!.data).toEqual({ messageId, mayArriveTwice: true })
+
+    // The confirmed form posted again (a double click, the browser's resubmit): nothing more queued.
+    const again = await retry(member, ticket.number, { messageId, confirmed: '1' }, calls)
+    expect(again.status).toBe(302)
+    expect(await retryJobs(email)).toBe(1)
+    const row = await emailOf(messageId)
+    expect(row.status).toBe('queued')
+    expect((await deliverEmail(email.id, row.jobId!)).outcome).toBe('sent')
+    // The unanswered attempt and the confirmed one: two requests, not three.
+    expect(requestsFor(email.id)).toHaveLength(2)
+  })
+
+  it('retries a failure SendGrid certainly refused at once, without asking', async () => {
+    const { member, ticket, messageId, email } = await replyOf()
+    fake.failNext({ status: 400 })
+    await deliverEmail(email.id, email.jobId!)
+    expect(await shown(member, ticket.number, messageId)).not.toHaveProperty('deliveryMaybeAccepted')
+    const retried = await retry(member, ticket.number, { messageId })
+    expect(retried.status).toBe(302)
+    expect(await emailOf(messageId)).toMatchObject({ status: 'queued' })
+  })
+
+  it('queues nothing when a processed event settled it between the warning and the confirmation', async () => {
+    const { member, ticket, messageId, email } = await unansweredOnLastAttempt()
+    await recordDeliveryEvents([event(email.id, 'processed')])
+    const confirmed = await retry(member, ticket.number, { messageId, confirmed: '1' })
+    expect(confirmed.status).toBe(302)
+    expect(await emailOf(messageId)).toMatchObject({ status: 'sent' })
+    expect(await retryJobs(email)).toBe(0)
   })
 })

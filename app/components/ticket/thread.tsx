@@ -14,6 +14,8 @@ export type ThreadEntry = {
   deliveryStatus: 'queued' | 'sending' | 'sent' | 'delivered' | 'bounced' | 'failed' | null
   /** Why the email of a failed reply was not sent (the transport's answer). */
   deliveryError?: string | null
+  /** A failed reply's email whose last attempt got no answer: SendGrid may have accepted it. */
+  deliveryMaybeAccepted?: boolean
   fromCustomer: boolean
   author: string
   attachments: Array<{ id: string; filename: string; contentType: string; size: number }>
@@ -65,6 +67,7 @@ export function Thread({
   slug,
   now,
   afterBody,
+  retryNeedsConfirmation,
 }: {
   messages: ThreadEntry[]
   events?: ThreadEvent[]
@@ -72,6 +75,8 @@ export function Thread({
   now: string
   /** Shown under a message's body (the AI translation of a customer message). */
   afterBody?: (message: ThreadEntry) => ReactNode
+  /** The message whose Retry the server asked to confirm (it may arrive twice). */
+  retryNeedsConfirmation?: string
 }) {
   const items = [
     ...messages.map((message) => ({ at: Date.parse(message.createdAt), message, event: undefined })),
@@ -142,7 +147,12 @@ export function Thread({
               )}
               {afterBody?.(message)}
               {role === 'agent' && message.deliveryStatus === 'failed' ? (
-                <DeliveryFailure messageId={message.id} reason={message.deliveryError} />
+                <DeliveryFailure
+                  messageId={message.id}
+                  reason={message.deliveryError}
+                  maybeAccepted={message.deliveryMaybeAccepted === true}
+                  confirming={retryNeedsConfirmation === message.id}
+                />
               ) : null}
               {message.attachments.length > 0 ? (
                 <ul aria-label="Attachments" className="mt-3 flex flex-wrap gap-2">
@@ -168,22 +178,52 @@ export function Thread({
   )
 }
 
-/** A reply whose email failed: the transport's reason and a Retry button (a plain form). */
-function DeliveryFailure({ messageId, reason }: { messageId: string; reason?: string | null }) {
+const RETRY_BUTTON =
+  'rounded-md border border-red-300 bg-white px-2 py-1 text-xs font-medium text-red-800 hover:bg-red-100 dark:border-red-700 dark:bg-slate-900 dark:text-red-200'
+
+/**
+ * A reply whose email failed: the transport's reason and a Retry button (a plain form). When its
+ * last attempt got no answer, SendGrid may have accepted it: the warning stands next to Retry,
+ * and the server answers the first Retry by asking (`confirming`) for a second, confirmed submit.
+ */
+function DeliveryFailure({
+  messageId,
+  reason,
+  maybeAccepted,
+  confirming,
+}: {
+  messageId: string
+  reason?: string | null
+  maybeAccepted: boolean
+  confirming: boolean
+}) {
+  const warningId = `retry-warning-${messageId}`
   return (
     <div
       role="alert"
       className="mt-3 flex flex-wrap items-center gap-3 rounded-md border border-red-300 bg-red-50 p-2 text-sm text-red-900 dark:border-red-800 dark:bg-red-950/40 dark:text-red-200"
     >
-      <p className="min-w-0 flex-1 break-words">The email was not sent{reason ? `: ${reason}` : '.'}</p>
+      <p className="min-w-0 flex-1 break-words">
+        {maybeAccepted ? 'The email may not have been sent' : 'The email was not sent'}
+        {reason ? `: ${reason}` : '.'}
+      </p>
+      {maybeAccepted ? (
+        <p id={warningId} className="w-full font-medium">
+          {confirming
+            ? 'SendGrid may already have accepted this email. Send it again anyway? The customer may get it twice.'
+            : 'SendGrid may already have accepted this email: if you retry, the customer may get it twice.'}
+        </p>
+      ) : null}
       <Form method="post" aria-label="Retry sending this reply">
         <input type="hidden" name="intent" value="retry-delivery" />
         <input type="hidden" name="messageId" value={messageId} />
+        {confirming ? <input type="hidden" name="confirmed" value="1" /> : null}
         <button
           type="submit"
-          className="rounded-md border border-red-300 bg-white px-2 py-1 text-xs font-medium text-red-800 hover:bg-red-100 dark:border-red-700 dark:bg-slate-900 dark:text-red-200"
+          aria-describedby={maybeAccepted ? warningId : undefined}
+          className={RETRY_BUTTON}
         >
-          Retry
+          {confirming ? 'Send again anyway' : 'Retry'}
         </button>
       </Form>
     </div>
