@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { filesDir, pathFor } from '#app/integrations/storage.server.ts'
+import { filesDir, removeStoredCopy, sameCopy, type StoredCopy } from '#app/integrations/storage.server.ts'
 import { logger } from '#app/logger.server.ts'
 import { getDb } from '#db/client.ts'
+import { lockKeyForTransaction } from '#db/queries/locks.ts'
 import { referencedSha256s } from '#db/queries/stored-files.ts'
 import { atEndOfRequest } from './request-scope.server.ts'
 
@@ -31,7 +32,40 @@ export const PENDING_GRACE_MS = 60 * 60 * 1000
 
 const pendingDir = () => path.join(filesDir(), 'pending')
 
-type Marker = { host: string; pid: number }
+/** Who stored the file, and which copy (markers written before the copy was recorded lack it). */
+type Marker = { host: string; pid: number; dev?: string; ino?: string }
+
+/**
+ * Test hooks, to force an interleaving with another instance: `beforeRemoving` runs once a remover
+ * holds the address's lock and found no row naming it, just before the file is removed. On
+ * globalThis: the tests and the server build each load this module.
+ */
+type RemovalHooks = { beforeRemoving?: (sha256: string) => Promise<void> }
+const hookStore = globalThis as unknown as { __switchboardFileRemovalHooks?: RemovalHooks }
+export const fileRemovalHooks: RemovalHooks = (hookStore.__switchboardFileRemovalHooks ??= {})
+
+/**
+ * Removes a stored file that no row names and no request of this process holds, if the copy at
+ * its address is the one `isJudgedCopy` accepts (the one the caller stored, or one old enough):
+ * another instance that stored the same bytes since renamed its own copy there, and may be about
+ * to commit a row naming it, so that copy stays (removeStoredCopy). Every remover of an address
+ * (a request's end, the start-up sweep, the nightly files.cleanup, on any instance) takes the
+ * address's advisory lock in PostgreSQL and reads the committed rows under it: removers never
+ * interleave, and a row committed before the lock was granted is seen. True when removed.
+ */
+export async function removeIfUnreferenced(
+  sha256: string,
+  isJudgedCopy: Parameters<typeof removeStoredCopy>[1],
+) {
+  // The file work is inside the transaction, to hold the lock; a deadlock retry (none is
+  // possible with one advisory lock and a read) would find the file gone or not ours.
+  return getDb().transaction(async (tx) => {
+    await lockKeyForTransaction(tx, `stored-file:${sha256}`)
+    if (holders.has(sha256) || (await referencedSha256s(tx, [sha256])).has(sha256)) return false
+    await fileRemovalHooks.beforeRemoving?.(sha256)
+    return removeStoredCopy(sha256, isJudgedCopy)
+  })
+}
 
 /**
  * Files a form stored that no row names once its request has ended (the form was refused: a
@@ -39,15 +73,16 @@ type Marker = { host: string; pid: number }
  * for the nightly cleanup: a client sending refused forms with 25 MB of files each filled the
  * disk at line speed (a probe: 480 MB in 15 s, all answered 429). Only a file this request wrote
  * first is removed, and only when no other request of this process holding the same content is
- * still running; another instance storing the same bytes at the same moment is not seen (its
- * message would then point at a missing file until the content is uploaded again).
+ * still running, and only while the copy at its address is still the one this request wrote
+ * (another instance that stored the same bytes since keeps its copy: removeIfUnreferenced).
+ * `copy` is null when the file existed before this request stored it: not ours to remove.
  */
-export async function holdUpload(sha256: string, created: boolean) {
+export async function holdUpload(sha256: string, copy: StoredCopy | null) {
   holders.set(sha256, (holders.get(sha256) ?? 0) + 1)
   // Written before the request can end: the end removes it (releaseUpload).
-  const marker = created ? await writeMarker(sha256) : null
+  const marker = copy ? await writeMarker(sha256, copy) : null
   // Outside a request (tests, scripts) the file is left as before, for files.cleanup.
-  if (!atEndOfRequest(() => void releaseUpload(sha256, marker))) {
+  if (!atEndOfRequest(() => void releaseUpload(sha256, marker, copy))) {
     unhold(sha256)
     if (marker) await removeQuietly(marker)
   }
@@ -61,15 +96,13 @@ function unhold(sha256: string) {
   return left <= 0
 }
 
-/** `marker` is null when the file existed before this request stored it: not ours to remove. */
-async function releaseUpload(sha256: string, marker: string | null) {
+/** `copy` is null when the file existed before this request stored it: not ours to remove. */
+async function releaseUpload(sha256: string, marker: string | null, copy: StoredCopy | null) {
   const last = unhold(sha256)
-  if (!marker) return
+  if (!marker || !copy) return
   try {
     // Named by a row, or stored again by a request that started meanwhile (its own end decides).
-    const keep = !last || holders.has(sha256) || (await referencedSha256s(getDb(), [sha256])).has(sha256)
-    if (!keep && !holders.has(sha256)) {
-      await fs.promises.rm(pathFor(sha256), { force: true })
+    if (last && !holders.has(sha256) && (await removeIfUnreferenced(sha256, (s) => sameCopy(s, copy)))) {
       logger().info({ sha256 }, 'unused upload removed')
     }
   } catch (error) {
@@ -86,9 +119,14 @@ async function releaseUpload(sha256: string, marker: string | null) {
  * on: the end of the request still decides, only a crash before then leaves the file to the
  * nightly cleanup.
  */
-async function writeMarker(sha256: string) {
+async function writeMarker(sha256: string, copy: StoredCopy) {
   const file = path.join(pendingDir(), `${sha256}.${randomBytes(6).toString('hex')}`)
-  const marker: Marker = { host: os.hostname(), pid: process.pid }
+  const marker: Marker = {
+    host: os.hostname(),
+    pid: process.pid,
+    dev: String(copy.dev),
+    ino: String(copy.ino),
+  }
   try {
     await fs.promises.mkdir(pendingDir(), { recursive: true })
     await fs.promises.writeFile(file, JSON.stringify(marker))
@@ -136,14 +174,12 @@ export async function sweepPendingUploads(now = Date.now()) {
         marker.host === host &&
         (marker.pid === process.pid ? !holders.has(sha256) : !processAlive(marker.pid)))
     if (!abandoned) continue
-    if (!holders.has(sha256) && !(await referencedSha256s(getDb(), [sha256])).has(sha256)) {
-      const stored = await fs.promises.stat(pathFor(sha256)).catch(() => undefined)
-      // Renamed over by a later upload of the same bytes: not this marker's file any more.
-      if (stored && stored.mtimeMs <= stat.mtimeMs) {
-        await fs.promises.rm(pathFor(sha256), { force: true })
-        removed++
-      }
-    }
+    // Renamed over by a later upload of the same bytes: not this marker's file any more. Markers
+    // that name no copy (written before they did) go by time: not stored again after the marker.
+    const copy = marker?.ino !== undefined && marker.dev !== undefined ? markerCopy(marker) : null
+    const markedAt = BigInt(Math.floor(stat.mtimeMs))
+    const isMarkersCopy = (s: fs.BigIntStats) => (copy ? sameCopy(s, copy) : s.mtimeMs <= markedAt)
+    if (await removeIfUnreferenced(sha256, isMarkersCopy)) removed++
     await removeQuietly(file)
   }
   const tmp = path.join(filesDir(), 'tmp')
@@ -163,12 +199,24 @@ async function readMarker(file: string): Promise<Marker | null> {
   try {
     const value = JSON.parse(await fs.promises.readFile(file, 'utf8')) as Partial<Marker>
     if (typeof value.host === 'string' && typeof value.pid === 'number') {
-      return { host: value.host, pid: value.pid }
+      const copy =
+        typeof value.dev === 'string' && typeof value.ino === 'string'
+          ? { dev: value.dev, ino: value.ino }
+          : {}
+      return { host: value.host, pid: value.pid, ...copy }
     }
   } catch {
     // Cut short by the crash it outlived: nobody is waiting on it.
   }
   return null
+}
+
+function markerCopy(marker: Marker): StoredCopy | null {
+  try {
+    return { dev: BigInt(marker.dev!), ino: BigInt(marker.ino!) }
+  } catch {
+    return null
+  }
 }
 
 async function removeQuietly(file: string) {

@@ -128,8 +128,8 @@ export async function parseFormWithFiles(request: Request): Promise<ParsedUpload
       stream.on('error', (error) => copy.destroy(error))
       stream.pipe(copy)
       try {
-        const { sha256, size, created } = await storeStream(copy, MAX_TOTAL_BYTES - stored)
-        await holdUpload(sha256, created)
+        const { sha256, size, created, copy: written } = await storeStream(copy, MAX_TOTAL_BYTES - stored)
+        await holdUpload(sha256, created ? written : null)
         stored += size
         files.push({
           filename,

@@ -99,7 +99,11 @@ export async function storeStream(
     throw error
   }
   let created: boolean
+  let copy: StoredCopy
   try {
+    // Taken before the rename, which keeps the inode: the copy this call put at the address, even
+    // if another storer renames its own over it a moment later.
+    copy = copyOf(await fs.promises.stat(tmp, { bigint: true }))
     await fs.promises.mkdir(path.dirname(target), { recursive: true })
     created = !(await exists(target))
     await fs.promises.rename(tmp, target)
@@ -107,7 +111,59 @@ export async function storeStream(
     await removeQuietly(tmp)
     throw new StorageError(error)
   }
-  return { sha256, size, created }
+  return { sha256, size, created, copy }
+}
+
+/**
+ * Which copy of a content's bytes sits at its address: every storer writes a temporary file and
+ * renames it into place, so a later storer of the same bytes replaces the inode. Two copies never
+ * share one while either exists.
+ */
+export type StoredCopy = { dev: bigint; ino: bigint }
+
+export function copyOf(stat: fs.BigIntStats): StoredCopy {
+  return { dev: stat.dev, ino: stat.ino }
+}
+
+export function sameCopy(stat: fs.BigIntStats, copy: StoredCopy) {
+  return stat.dev === copy.dev && stat.ino === copy.ino
+}
+
+/**
+ * Removes the file at `sha256`'s address only if the copy there is the one the caller judged
+ * unused (`isJudgedCopy`): it is moved aside first (one atomic rename), looked at, and deleted,
+ * or put back when it is another storer's (the same bytes stored again since the caller judged:
+ * that storer may be about to commit a row naming it). A storer renaming after the move recreates
+ * the file itself. No unlink-if-same-inode exists, and a stat followed by an unlink would delete
+ * a copy renamed in between. False when nothing was removed. Callers serialize per address
+ * (upload-holds.server.ts: an advisory lock), so put-backs never meet another remover's move.
+ */
+export async function removeStoredCopy(sha256: string, isJudgedCopy: (stat: fs.BigIntStats) => boolean) {
+  const target = pathFor(sha256)
+  const aside = path.join(filesDir(), 'tmp', `${randomBytes(12).toString('hex')}.removing`)
+  await fs.promises.mkdir(path.dirname(aside), { recursive: true })
+  try {
+    await fs.promises.rename(target, aside)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false
+    throw error
+  }
+  const stat = await fs.promises.stat(aside, { bigint: true }).catch(() => undefined)
+  if (stat && isJudgedCopy(stat)) {
+    await fs.promises.rm(aside, { force: true })
+    return true
+  }
+  // Someone else's copy: back to its address; one stored there meanwhile has the same bytes.
+  try {
+    await fs.promises.link(aside, target)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+      await fs.promises.rename(aside, target)
+      return false
+    }
+  }
+  await removeQuietly(aside)
+  return false
 }
 
 async function exists(file: string) {

@@ -3,7 +3,7 @@ import path from 'node:path'
 import { getDb } from '#db/client.ts'
 import { referencedSha256s } from '#db/queries/stored-files.ts'
 import { filesDir } from '#app/integrations/storage.server.ts'
-import { sweepPendingUploads } from '#app/http/upload-holds.server.ts'
+import { removeIfUnreferenced, sweepPendingUploads } from '#app/http/upload-holds.server.ts'
 import { logger } from '#app/logger.server.ts'
 
 /** Files younger than this are left alone: their message may still be committing. */
@@ -46,8 +46,9 @@ export async function cleanupOrphanFiles(now = Date.now()) {
       const keep = await referencedSha256s(getDb(), batch)
       for (const sha of batch) {
         if (keep.has(sha)) continue
-        fs.rmSync(path.join(dir, sha), { force: true })
-        removed++
+        // Checked again under the address's lock, and kept if the bytes were stored again since
+        // (another request's copy, younger than the grace): it may be about to be named.
+        if (await removeIfUnreferenced(sha, (stat) => now - Number(stat.mtimeMs) > GRACE_MS)) removed++
       }
     }
   }

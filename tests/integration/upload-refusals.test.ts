@@ -7,11 +7,14 @@ import { spawnSync } from 'node:child_process'
 import { Readable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { eq, sql } from 'drizzle-orm'
-import { PENDING_GRACE_MS, sweepPendingUploads } from '#app/http/upload-holds.server.ts'
+import { fileRemovalHooks, PENDING_GRACE_MS, sweepPendingUploads } from '#app/http/upload-holds.server.ts'
+import { cleanupOrphanFiles } from '#app/jobs/files-cleanup.server.ts'
 import { pathFor, storeStream } from '#app/integrations/storage.server.ts'
 import { startQueue, stopQueue } from '#app/jobs/queue.server.ts'
 import { getDb } from '#db/client.ts'
 import { attachments, messages, tickets } from '#db/schema.ts'
+import { listMailboxes } from '#db/queries/mailboxes.ts'
+import { createTicket } from '#app/domain/tickets.server.ts'
 import { createMember } from '#tests/helpers/factories.ts'
 import { holdTransaction, lockWaiters } from '#tests/helpers/held-transaction.ts'
 import { startTestServer } from '#tests/helpers/http-server.ts'
@@ -299,8 +302,6 @@ describe('files of a process that died before judging its uploads', () => {
     const dead = await strandedUpload({ host: os.hostname(), pid: Number(deadPid()) })
     const named = await strandedUpload({ host: os.hostname(), pid: Number(deadPid()) })
     // A ticket names this one: the process died after its action committed, before the end.
-    const { createTicket } = await import('#app/domain/tickets.server.ts')
-    const { listMailboxes } = await import('#db/queries/mailboxes.ts')
     const [mailbox] = await listMailboxes(getDb(), { workspaceId: workspace.id })
     const created = await createTicket(
       { workspaceId: workspace.id, userId: null },
@@ -333,5 +334,112 @@ describe('files of a process that died before judging its uploads', () => {
     expect(fs.existsSync(elsewhere.marker)).toBe(true)
     expect(fs.existsSync(pathFor(elsewhereOld.sha256))).toBe(false)
     expect(fs.existsSync(interrupted)).toBe(false)
+  })
+})
+
+describe('the same bytes stored by another instance while a refused upload removes its copy', () => {
+  /**
+   * Another instance (an independent caller over the same database and file store: it stores
+   * with storeStream, unseen by this process's holds, and commits its own ticket) uploading the
+   * same bytes as a refused form, at the moment that form's request removes its copy.
+   */
+  async function anotherInstanceStores(content: Buffer) {
+    const { sha256 } = await storeStream(Readable.from([content]), 1_000_000)
+    return {
+      sha256,
+      commit: async () => {
+        const [mailbox] = await listMailboxes(getDb(), { workspaceId: workspace.id })
+        const created = await createTicket(
+          { workspaceId: workspace.id, userId: null },
+          {
+            mailboxId: mailbox!.id,
+            customerEmail: `other-${randomBytes(3).toString('hex')}@example.net`,
+            customerName: 'Oda Other',
+            subject: 'Through another instance',
+            body: 'Same file.',
+            channel: 'web',
+            files: [{ filename: 'same.pdf', contentType: 'application/pdf', size: content.length, sha256 }],
+          },
+        )
+        expect(created.kind).toBe('created')
+      },
+    }
+  }
+  const pendingMarkers = (sha256: string) =>
+    filesOnDisk().filter((f) => f.includes(`${path.sep}pending${path.sep}${sha256}.`))
+  const setAside = () => filesOnDisk().filter((f) => f.endsWith('.removing'))
+
+  it.each([
+    { when: 'its ticket commits while the removal is under way', commitInHook: true },
+    { when: 'its ticket commits after the removal (a reference still in flight)', commitInHook: false },
+  ])('keeps the file the other instance stored when $when', async ({ commitInHook }) => {
+    const content = randomBytes(120_000)
+    const sha256 = createHash('sha256').update(content).digest('hex')
+    let other: Awaited<ReturnType<typeof anotherInstanceStores>> | undefined
+    // The refused form's end holds the address's lock and found no row naming it: now the other
+    // instance stores the same bytes (and, in the first case, commits its ticket).
+    fileRemovalHooks.beforeRemoving = async (sha) => {
+      if (sha !== sha256) return
+      other = await anotherInstanceStores(content)
+      if (commitInHook) await other.commit()
+    }
+    try {
+      const answer = await post({ ...valid(), email: 'not an address' }, [{ name: 'same.pdf', content }])
+      expect(answer.status).toBe(400)
+      // The refused request's end has decided: its marker is gone.
+      await until(
+        () => pendingMarkers(sha256),
+        (left) => left.length === 0,
+        5_000,
+      )
+      expect(other?.sha256).toBe(sha256)
+    } finally {
+      fileRemovalHooks.beforeRemoving = undefined
+    }
+    if (!commitInHook) await other!.commit()
+    // The other instance's ticket names the file: it is there, whole.
+    const named = await getDb()
+      .select({ id: attachments.id })
+      .from(attachments)
+      .where(eq(attachments.sha256, sha256))
+    expect(named).toHaveLength(1)
+    expect(fs.readFileSync(pathFor(sha256)).equals(content)).toBe(true)
+    expect(setAside()).toEqual([])
+  })
+
+  it("still removes the refused form's own copy when nobody stored the bytes again", async () => {
+    const before = filesOnDisk()
+    const content = randomBytes(120_000)
+    const sha256 = createHash('sha256').update(content).digest('hex')
+    const removing: string[] = []
+    fileRemovalHooks.beforeRemoving = async (sha) => void removing.push(sha)
+    try {
+      const answer = await post({ ...valid(), email: 'not an address' }, [{ name: 'alone.pdf', content }])
+      expect(answer.status).toBe(400)
+      await expectFilesBack(before)
+    } finally {
+      fileRemovalHooks.beforeRemoving = undefined
+    }
+    expect(removing).toEqual([sha256])
+  })
+
+  it('the nightly cleanup keeps an old unnamed file that another instance stores again meanwhile', async () => {
+    const content = randomBytes(50_000)
+    const { sha256 } = await storeStream(Readable.from([content]), 1_000_000)
+    const dayAgo = new Date(Date.now() - 25 * 60 * 60 * 1000)
+    fs.utimesSync(pathFor(sha256), dayAgo, dayAgo)
+    let other: Awaited<ReturnType<typeof anotherInstanceStores>> | undefined
+    fileRemovalHooks.beforeRemoving = async (sha) => {
+      if (sha === sha256) other = await anotherInstanceStores(content)
+    }
+    try {
+      await cleanupOrphanFiles()
+    } finally {
+      fileRemovalHooks.beforeRemoving = undefined
+    }
+    expect(other?.sha256).toBe(sha256)
+    await other!.commit()
+    expect(fs.readFileSync(pathFor(sha256)).equals(content)).toBe(true)
+    expect(setAside()).toEqual([])
   })
 })
