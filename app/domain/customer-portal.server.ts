@@ -3,7 +3,7 @@ import { getDb } from '#db/client.ts'
 import { getAttachment, listThread } from '#db/queries/tickets.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
 import { customerReply, findTicketByCustomerToken } from './messages.server.ts'
-import { takeSlot, type Limit } from './rate-limit.server.ts'
+import { slotFree, takeSlot, type Limit } from './rate-limit.server.ts'
 import type { StoredFile } from './tickets.server.ts'
 
 /** What a customer sees and does through their private link (/support/t/<token>): one ticket only. */
@@ -75,6 +75,17 @@ export const REPEAT_WITHIN_SECONDS = 60
 
 export type CustomerReplyOutcome = { kind: 'sent'; events: TicketEvent[] } | { kind: 'limited' }
 
+/** Per ticket, not per link: see replyThroughLink. */
+const replyLimitKey = (ticket: CustomerTicket) => `support:reply:${ticket.ticketId}`
+
+/**
+ * Whether the ticket's reply limit leaves room for one more, read without taking a slot: a reply
+ * over it is answered without its files being written. replyThroughLink still reserves the slot.
+ */
+export async function customerReplyOpen(ticket: CustomerTicket) {
+  return slotFree(replyLimitKey(ticket), CUSTOMER_REPLY_LIMIT)
+}
+
 /** The customer's reply through the link; reopens a pending, resolved or closed ticket. */
 export async function replyThroughLink(
   ticket: CustomerTicket,
@@ -84,7 +95,7 @@ export async function replyThroughLink(
   // Reserved before the reply is written (atomic: a burst cannot overshoot); given back if it fails.
   // Per ticket, not per link: every email we send the customer carries a new link and the earlier
   // ones keep working, so counted per link a customer with three links posted 60.
-  const slot = await takeSlot(`support:reply:${ticket.ticketId}`, CUSTOMER_REPLY_LIMIT)
+  const slot = await takeSlot(replyLimitKey(ticket), CUSTOMER_REPLY_LIMIT)
   if (!slot.allowed) return { kind: 'limited' }
   try {
     // A double click, or a browser sending the form again, posts the same reply twice.

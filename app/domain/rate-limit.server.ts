@@ -3,6 +3,7 @@ import { isDatabaseUnavailable } from '#db/unavailable.ts'
 import {
   deleteExpiredRateLimitCounters,
   deleteRateLimitCounters,
+  rateLimitSlotFree,
   releaseRateLimitSlot,
   takeRateLimitSlot,
   type SlotRow,
@@ -72,6 +73,15 @@ export async function takeSlot(key: string, limit: Limit, count = 1): Promise<Sl
     count,
   )
   return taken.slot!
+}
+
+/**
+ * Whether takeSlot would give `key` a slot now, without taking one (a read): for refusing early,
+ * before work that costs even when it is then refused (an upload's files written to disk). Not a
+ * reservation: the work is still reserved with takeSlot, which decides.
+ */
+export async function slotFree(key: string, limit: Limit) {
+  return rateLimitSlotFree(getDb(), { key, ...limit })
 }
 
 /**

@@ -5,7 +5,7 @@ import { getWorkspaceBySlug } from '#db/queries/workspaces.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
 import type { SupportRequest } from '#app/utils/support-schemas.ts'
 import { REPEAT_WITHIN_SECONDS } from './customer-portal.server.ts'
-import { takeSlot, type Limit } from './rate-limit.server.ts'
+import { slotFree, takeSlot, type Limit } from './rate-limit.server.ts'
 import { reserveAutomaticEmail } from './outbound-email-limit.server.ts'
 import { createTicket, type StoredFile } from './tickets.server.ts'
 
@@ -52,6 +52,53 @@ export type SupportRequestOutcome =
   | { kind: 'unknown-mailbox' }
 
 /**
+ * Whether the form's limits leave room for one more request from this address (and from this
+ * email, when the form gave one before its files), read without taking a slot: a post over them
+ * is answered without its files being written (supportRequestOverLimit). submitSupportRequest
+ * still reserves the slots, atomically.
+ */
+export async function supportFormOpen(clientIp: string, email: string | undefined) {
+  const keys = limiterKeys(clientIp, email ?? '').slice(0, email ? 2 : 1)
+  const free = await Promise.all(keys.map((key) => slotFree(key, SUPPORT_FORM_LIMIT)))
+  return free.every(Boolean)
+}
+
+/** One sender's posts to this workspace one at a time; a recent ticket with this same post. */
+async function findRepeatedPost(
+  tx: Tx,
+  target: SupportTarget,
+  input: Omit<SupportRequest, 'website'>,
+  sha256s: string[],
+) {
+  await lockSupportSender(tx, { workspaceId: target.workspace.id, email: input.email })
+  return findRepeatedWebTicket(tx, {
+    workspaceId: target.workspace.id,
+    mailboxId: target.mailbox.id,
+    email: input.email,
+    subject: input.subject,
+    body: input.message,
+    sha256s,
+    seconds: REPEAT_WITHIN_SECONDS,
+  })
+}
+
+/**
+ * The answer to a request over the form's limits, taking no slot: a copy of a post that made its
+ * ticket (a burst of resends took the slots before the first was seen to be a copy) is answered as
+ * that post was; only a new request is refused. `files` need not be stored (their sha256s only).
+ */
+export async function supportRequestOverLimit(
+  target: SupportTarget,
+  input: Omit<SupportRequest, 'website'>,
+  files: StoredFile[],
+): Promise<SupportRequestOutcome> {
+  const sha256s = files.map((f) => f.sha256)
+  const repeated = await getDb().transaction((tx) => findRepeatedPost(tx, target, input, sha256s))
+  if (repeated) return { kind: 'created', number: repeated.number, events: [], emailed: true }
+  return { kind: 'limited' }
+}
+
+/**
  * Opens a web ticket from the public form and emails the customer their private link, unless the
  * sender's address or email has reached the form's rate limit.
  */
@@ -69,25 +116,16 @@ export async function submitSupportRequest(
   const releaseSlots = () => Promise.all(slots.map((slot) => slot.release()))
   // One sender's posts to this workspace one at a time, so that the same form posted twice at
   // once (a double click, a browser resending it) finds the first: one ticket, one email.
-  const findRepeated = async (tx: Tx) => {
-    await lockSupportSender(tx, { workspaceId: target.workspace.id, email: input.email })
-    return findRepeatedWebTicket(tx, {
-      workspaceId: target.workspace.id,
-      mailboxId: target.mailbox.id,
-      email: input.email,
-      subject: input.subject,
-      body: input.message,
-      sha256s: files.map((f) => f.sha256),
-      seconds: REPEAT_WITHIN_SECONDS,
-    })
-  }
+  const findRepeated = (tx: Tx) =>
+    findRepeatedPost(
+      tx,
+      target,
+      input,
+      files.map((f) => f.sha256),
+    )
   if (slots.some((slot) => !slot.allowed)) {
     await releaseSlots()
-    // A copy of a post that made its ticket (a burst of resends took the slots before the first
-    // was seen to be a copy) is answered as that post was; only a new request is refused.
-    const repeated = await getDb().transaction(findRepeated)
-    if (repeated) return { kind: 'created', number: repeated.number, events: [], emailed: true }
-    return { kind: 'limited' }
+    return supportRequestOverLimit(target, input, files)
   }
   // The confirmation goes to whatever address was typed, from our domain: within the workspace's
   // budget of automatic emails (outbound-email-limit.server.ts); past it the ticket is made without.

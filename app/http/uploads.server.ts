@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { PassThrough, Readable, Transform, type TransformCallback } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web'
@@ -17,7 +18,26 @@ import {
 } from './form-data.server.ts'
 
 export type ParsedUpload =
-  { ok: true; formData: FormData; files: StoredFile[] } | { ok: false; formData: FormData; error: string }
+  | {
+      ok: true
+      formData: FormData
+      files: StoredFile[]
+      /**
+       * False when `admitFiles` refused the files: they were read, counted and hashed (the same
+       * limits and messages), and not written. Never name them in a row.
+       */
+      admitted: boolean
+    }
+  | { ok: false; formData: FormData; error: string }
+
+export type UploadOptions = {
+  /**
+   * Asked once, before the first file is written, with the fields read so far (the form's fields
+   * before its file input): false answers the post without writing any file, as when a rate
+   * limit is already spent. A throw counts as true: the action's own check still decides.
+   */
+  admitFiles?: (fieldsSoFar: FormData) => Promise<boolean>
+}
 
 export const UNREADABLE_UPLOAD = 'The upload could not be read'
 export const STORAGE_FAILED = 'The file could not be stored, try again later'
@@ -37,7 +57,10 @@ const FIELD_LIMIT = 1024 * 1024
  * url-encoded forms (the ticket page's sidebar forms; the composer itself posts multipart) are
  * read whole when small, with the same limits and outcomes (`readUrlEncoded`).
  */
-export async function parseFormWithFiles(request: Request): Promise<ParsedUpload> {
+export async function parseFormWithFiles(
+  request: Request,
+  options: UploadOptions = {},
+): Promise<ParsedUpload> {
   const contentType = (request.headers.get('content-type') ?? '').toLowerCase()
   // Only with its length announced (always, behind bodyLimit): a body of unknown size streams.
   const length = request.headers.get('content-length')
@@ -88,6 +111,14 @@ export async function parseFormWithFiles(request: Request): Promise<ParsedUpload
   let stored = 0
   // Files are stored one after the other, so each knows how much of the 25 MB is left.
   let storing: Promise<void> = Promise.resolve()
+  let admission: Promise<boolean> | undefined
+  const admitted = () =>
+    (admission ??= options.admitFiles
+      ? options.admitFiles(formData).catch((error: unknown) => {
+          logger().warn({ err: error }, 'upload admission could not be checked')
+          return true
+        })
+      : Promise.resolve(true))
 
   /** Records a part's name; false when the part must be ignored. */
   const acceptName = (name: string | undefined): name is string => {
@@ -128,8 +159,9 @@ export async function parseFormWithFiles(request: Request): Promise<ParsedUpload
       stream.on('error', (error) => copy.destroy(error))
       stream.pipe(copy)
       try {
-        const { sha256, size, created, copy: written } = await storeStream(copy, MAX_TOTAL_BYTES - stored)
-        await holdUpload(sha256, created ? written : null)
+        const kept = (await admitted()) ? await storeStream(copy, MAX_TOTAL_BYTES - stored) : null
+        const { sha256, size } = kept ?? (await hashStream(copy, MAX_TOTAL_BYTES - stored))
+        if (kept) await holdUpload(sha256, kept.created ? kept.copy : null)
         stored += size
         files.push({
           filename,
@@ -185,7 +217,19 @@ export async function parseFormWithFiles(request: Request): Promise<ParsedUpload
   // A field too large leaves no fields at all: the rest of the form would be misleading.
   if (fieldTooLong) return { ok: false, formData: new FormData(), error: FIELD_TOO_LONG }
   if (problem) return { ok: false, formData, error: problem }
-  return { ok: true, formData, files }
+  return { ok: true, formData, files, admitted: files.length === 0 || (await admitted()) }
+}
+
+/** storeStream's count and hash without the disk: a file not admitted (UploadOptions.admitFiles). */
+async function hashStream(source: Readable, maxBytes: number) {
+  const hash = createHash('sha256')
+  let size = 0
+  for await (const chunk of source as AsyncIterable<Buffer>) {
+    size += chunk.length
+    if (size > maxBytes) throw new TooLargeError('File too large')
+    hash.update(chunk)
+  }
+  return { sha256: hash.digest('hex'), size }
 }
 
 /**
@@ -247,7 +291,7 @@ async function readUrlEncoded(request: Request): Promise<ParsedUpload> {
   }
   if (unreadable) return { ok: false, formData, error: UNREADABLE_UPLOAD }
   if (fieldTooLong) return { ok: false, formData: new FormData(), error: FIELD_TOO_LONG }
-  return { ok: true, formData, files: [] }
+  return { ok: true, formData, files: [], admitted: true }
 }
 
 /**

@@ -1,6 +1,11 @@
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-run/node'
 import { notFound } from '#app/domain/errors.server.ts'
-import { findSupportTarget, submitSupportRequest } from '#app/domain/support.server.ts'
+import {
+  findSupportTarget,
+  submitSupportRequest,
+  supportFormOpen,
+  supportRequestOverLimit,
+} from '#app/domain/support.server.ts'
 import { parseSubmission } from '#app/http/form-data.server.ts'
 import { filesNotKept, parseFormWithFiles } from '#app/http/uploads.server.ts'
 import { SupportRequestSchema } from '#app/utils/support-schemas.ts'
@@ -31,7 +36,14 @@ export async function supportFormLoader({ request, params }: LoaderFunctionArgs)
 export async function supportFormAction({ request, params, context }: ActionFunctionArgs) {
   const target = await requireTarget(params.slug, params.mailbox)
   const path = new URL(request.url).pathname
-  const upload = await parseFormWithFiles(request)
+  // A post over the form's limits is answered without its files written: asked before the first
+  // file, with the email the form sends before its files.
+  const upload = await parseFormWithFiles(request, {
+    admitFiles: (fields) => {
+      const email = fields.get('email')
+      return supportFormOpen(context.clientIp, typeof email === 'string' ? email.trim() : undefined)
+    },
+  })
   // A filled honeypot is a bot: answer as if all went well, write nothing.
   const honeypot = upload.formData.get('website')
   if (typeof honeypot === 'string' && honeypot.trim() !== '') return redirect(`${path}?sent`)
@@ -45,7 +57,9 @@ export async function supportFormAction({ request, params, context }: ActionFunc
       { status: 400 },
     )
   }
-  const outcome = await submitSupportRequest(target, submission.value, upload.files, context.clientIp)
+  const outcome = upload.admitted
+    ? await submitSupportRequest(target, submission.value, upload.files, context.clientIp)
+    : await supportRequestOverLimit(target, submission.value, upload.files)
   if (outcome.kind === 'limited') {
     return data(
       {

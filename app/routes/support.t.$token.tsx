@@ -12,6 +12,7 @@ import { StatusBadge } from '#app/components/ui/badge.tsx'
 import { Button } from '#app/components/ui/button.tsx'
 import { FormErrors, TextareaField } from '#app/components/ui/field.tsx'
 import {
+  customerReplyOpen,
   customerTicketView,
   findCustomerTicket,
   replyThroughLink,
@@ -47,7 +48,8 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
   const ticket = await requireCustomerTicket(params.token)
-  const upload = await parseFormWithFiles(request)
+  // A reply over the ticket's limit is answered without its files written.
+  const upload = await parseFormWithFiles(request, { admitFiles: () => customerReplyOpen(ticket) })
   const submission = parseSubmission(upload.formData, { schema: CustomerReplySchema })
   if (submission.status !== 'success' || !upload.ok) {
     return data(
@@ -58,7 +60,9 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
       { status: 400 },
     )
   }
-  const outcome = await replyThroughLink(ticket, submission.value.message, upload.files)
+  const outcome = upload.admitted
+    ? await replyThroughLink(ticket, submission.value.message, upload.files)
+    : ({ kind: 'limited' } as const)
   if (outcome.kind === 'limited') {
     return data(
       {

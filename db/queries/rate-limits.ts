@@ -93,17 +93,7 @@ export function slotSteps(params: {
     ? sql`current_setting('synchronous_commit')`
     : sql`set_config('synchronous_commit', 'off', true)`
   return sql`
-    bounds as (
-      select date_bin(${window}, now(), timestamptz 'epoch') as window_start, ${commitMode} as commit_mode
-    ), estimate as (
-      select
-        b.window_start,
-        coalesce(p.hits, 0) as previous,
-        ceil(coalesce(p.hits, 0) * (1 - extract(epoch from now() - b.window_start) * 1000 / ${params.windowMs}))::int
-          as carried
-      from bounds b
-      left join rate_limit_counters p on p.key = ${key} and p.window_start = b.window_start - ${window}
-    ), taken as (
+    ${estimateSteps(key, params.windowMs, commitMode)}, taken as (
       insert into rate_limit_counters as c (key, window_start, hits, expires_at)
       select ${key}, e.window_start, ${count}::int, e.window_start + 2 * ${window}
       from estimate e
@@ -120,6 +110,44 @@ export function slotSteps(params: {
         extract(epoch from e.window_start)::float8 * 1000 as window_start_ms
       from estimate e
     )`
+}
+
+/**
+ * The steps `bounds` (the current fixed window's start; `commitMode` evaluated once) and `estimate`
+ * (that start, the previous window's count and its share still inside the sliding window).
+ */
+function estimateSteps(key: SQL, windowMs: number, commitMode: SQL): SQL {
+  const window = sql`(${windowMs}::bigint * interval '1 millisecond')`
+  return sql`
+    bounds as (
+      select date_bin(${window}, now(), timestamptz 'epoch') as window_start, ${commitMode} as commit_mode
+    ), estimate as (
+      select
+        b.window_start,
+        coalesce(p.hits, 0) as previous,
+        ceil(coalesce(p.hits, 0) * (1 - extract(epoch from now() - b.window_start) * 1000 / ${windowMs}))::int
+          as carried
+      from bounds b
+      left join rate_limit_counters p on p.key = ${key} and p.window_start = b.window_start - ${window}
+    )`
+}
+
+/**
+ * Whether `count` slots (default one) of `key` are free now, as takeRateLimitSlot would count
+ * them, without taking any: a read, no lock, no write. Only a hint (a slot may be taken or free
+ * up a moment later): the work is still reserved with takeRateLimitSlot.
+ */
+export async function rateLimitSlotFree(
+  db: DbOrTx,
+  params: { key: string; max: number; windowMs: number; count?: number },
+) {
+  const key = sql`${params.key}::text`
+  const result = await db.execute<{ free: boolean }>(sql`
+    with ${estimateSteps(key, params.windowMs, sql`null`)}
+    select coalesce(c.hits, 0) + e.carried + ${params.count ?? 1}::int <= ${params.max} as free
+    from estimate e
+    left join rate_limit_counters c on c.key = ${key} and c.window_start = e.window_start`)
+  return result.rows[0]!.free
 }
 
 /** Gives back `count` slots (default one) taken in the window that started at `windowStart`. */

@@ -7,7 +7,7 @@ import { getDb } from '#db/client.ts'
 import { takeRateLimitSlot } from '#db/queries/rate-limits.ts'
 import * as schema from '#db/schema.ts'
 import { rateLimitCounters } from '#db/schema.ts'
-import { clearSlots, deleteOldHits, takeSlot } from '#app/domain/rate-limit.server.ts'
+import { clearSlots, deleteOldHits, slotFree, takeSlot } from '#app/domain/rate-limit.server.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 
 const MINUTE = 60 * 1000
@@ -212,5 +212,35 @@ describe('takeSlot', () => {
     expect(await deleteOldHits()).toBeGreaterThanOrEqual(1)
     expect(await counters(live)).toHaveLength(1)
     expect(await counters(expired)).toEqual([])
+  })
+})
+
+describe('slotFree', () => {
+  it('says whether takeSlot would grant a slot, and takes none', async () => {
+    const key = uniqueKey()
+    const limit = { max: 3, windowMs: 10 * MINUTE }
+    expect(await slotFree(key, limit)).toBe(true)
+    // A read: no counter row is made.
+    expect(await counters(key)).toEqual([])
+    for (let i = 0; i < 3; i++) {
+      expect(await slotFree(key, limit)).toBe(true)
+      expect((await takeSlot(key, limit)).allowed).toBe(true)
+    }
+    expect(await slotFree(key, limit)).toBe(false)
+    expect((await counters(key)).map((c) => c.hits)).toEqual([3])
+    // One given back: free again.
+    await getDb().update(rateLimitCounters).set({ hits: 2 }).where(eq(rateLimitCounters.key, key))
+    expect(await slotFree(key, limit)).toBe(true)
+  })
+
+  it("counts the previous window's carried share as takeSlot does", async () => {
+    const key = uniqueKey()
+    const limit = { max: 10, windowMs: 24 * 60 * MINUTE }
+    await previousWindowHits(key, limit.windowMs, 1_000_000)
+    expect(await slotFree(key, limit)).toBe(false)
+    expect((await takeSlot(key, limit)).allowed).toBe(false)
+    const fresh = uniqueKey()
+    await previousWindowHits(fresh, limit.windowMs, 5)
+    expect(await slotFree(fresh, limit)).toBe(true)
   })
 })

@@ -15,7 +15,7 @@ import { getDb } from '#db/client.ts'
 import { attachments, messages, tickets } from '#db/schema.ts'
 import { listMailboxes } from '#db/queries/mailboxes.ts'
 import { createTicket } from '#app/domain/tickets.server.ts'
-import { createMember } from '#tests/helpers/factories.ts'
+import { createMember, createTicketFor, type TestMember } from '#tests/helpers/factories.ts'
 import { holdTransaction, lockWaiters } from '#tests/helpers/held-transaction.ts'
 import { startTestServer } from '#tests/helpers/http-server.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
@@ -37,12 +37,13 @@ const dataDir = vi.hoisted(() => {
 
 let server: Awaited<ReturnType<typeof startTestServer>>
 let workspace: { id: string; slug: string }
+let owner: TestMember
 let ip = 0
 
 beforeAll(async () => {
   await startQueue(testDatabaseUrl)
   server = await startTestServer({ sockets: false })
-  const owner = await createMember('owner')
+  owner = await createMember('owner')
   workspace = { id: owner.workspace.id, slug: owner.workspace.slug }
 })
 afterAll(async () => {
@@ -72,15 +73,16 @@ const valid = () => ({
 function post(
   fields: Record<string, string>,
   files: Array<{ name: string; content: Buffer; type?: string }>,
+  { from = `198.51.100.${++ip}`, to = `/support/${workspace.slug}` } = {},
 ) {
   const form = new FormData()
   for (const [name, value] of Object.entries(fields)) form.append(name, value)
   for (const f of files) form.append('files', new File([new Uint8Array(f.content)], f.name, { type: f.type }))
-  return fetch(`${server.url}/support/${workspace.slug}`, {
+  return fetch(`${server.url}${to}`, {
     method: 'POST',
     body: form,
     redirect: 'manual',
-    headers: { origin: server.url, 'x-forwarded-for': `198.51.100.${++ip}` },
+    headers: { origin: server.url, 'x-forwarded-for': from },
   })
 }
 
@@ -441,5 +443,122 @@ describe('the same bytes stored by another instance while a refused upload remov
     await other!.commit()
     expect(fs.readFileSync(pathFor(sha256)).equals(content)).toBe(true)
     expect(setAside()).toEqual([])
+  })
+})
+
+describe('a post whose rate limit is already spent', () => {
+  const tmp = path.join(dataDir, 'files', 'tmp')
+  /** What is on disk, and tmp/'s modification time: a file created and removed there changes it. */
+  function diskNow() {
+    fs.mkdirSync(tmp, { recursive: true })
+    return { files: filesOnDisk(), tmpChanged: fs.statSync(tmp).mtimeMs }
+  }
+  /** Nothing was written: the same files, and tmp/ untouched (not even a file written and removed). */
+  async function expectNothingWritten(before: ReturnType<typeof diskNow>) {
+    await expectFilesBack(before.files)
+    expect(fs.statSync(tmp).mtimeMs).toBe(before.tmpChanged)
+  }
+  const limitMessage = 'We have received several requests from you in the last few minutes.'
+  /** Five accepted posts (no files) spend the form's limit for `from` and/or `email`. */
+  async function spendSupportLimit(posts: Array<{ from: string; email: string }>) {
+    for (const [i, p] of posts.entries()) {
+      const answer = await post({ ...valid(), email: p.email, subject: `Spent ${i}` }, [], { from: p.from })
+      expect(answer.status).toBe(302)
+    }
+  }
+
+  it('support form, per address: 429 with the message and the typed values, no file written', async () => {
+    const from = '203.0.113.77'
+    await spendSupportLimit(Array.from({ length: 5 }, () => ({ from, email: valid().email })))
+    const before = diskNow()
+    const typed = { ...valid(), subject: 'Sixth request, typed by hand' }
+    const answer = await post(typed, [{ name: 'photo.jpg', content: randomBytes(2_000_000) }], { from })
+    expect(answer.status).toBe(429)
+    const page = await answer.text()
+    expect(page).toContain(limitMessage)
+    expect(page).toContain('Sixth request, typed by hand')
+    expect(page).toContain(typed.email)
+    // Named to attach again, as any refused form's files.
+    expect(page).toContain('photo.jpg')
+    await expectNothingWritten(before)
+  })
+
+  it('support form, per email address from a fresh address: 429, no file written', async () => {
+    const email = valid().email
+    await spendSupportLimit(Array.from({ length: 5 }, (_, i) => ({ from: `203.0.113.${100 + i}`, email })))
+    const before = diskNow()
+    const answer = await post({ ...valid(), email }, [{ name: 'scan.pdf', content: randomBytes(500_000) }], {
+      from: '203.0.113.120',
+    })
+    expect(answer.status).toBe(429)
+    expect(await answer.text()).toContain(limitMessage)
+    await expectNothingWritten(before)
+  })
+
+  it('support form: a copy of the last accepted post is still answered with its ticket, no file written', async () => {
+    const from = '203.0.113.140'
+    await spendSupportLimit(Array.from({ length: 4 }, () => ({ from, email: valid().email })))
+    const content = randomBytes(300_000)
+    const last = { ...valid(), subject: 'The fifth, with a file' }
+    const accepted = await post(last, [{ name: 'receipt.pdf', content }], { from })
+    expect(accepted.status).toBe(302)
+    const sha256 = createHash('sha256').update(content).digest('hex')
+    // The accepted request's end has decided (its pending marker is gone).
+    await until(filesOnDisk, (now) => !now.some((f) => f.includes(`${path.sep}pending${path.sep}${sha256}.`)))
+    const before = diskNow()
+    // Sent again (a browser resending it): the limit is spent, the post is the same.
+    const again = await post(last, [{ name: 'receipt.pdf', content }], { from })
+    expect(again.status).toBe(302)
+    expect(again.headers.get('location')).toBe(accepted.headers.get('location'))
+    await expectNothingWritten(before)
+    expect(fs.existsSync(pathFor(sha256))).toBe(true)
+  })
+
+  it('support form: parallel posts with files for the last slot make one ticket; the others leave nothing', async () => {
+    const from = '203.0.113.160'
+    await spendSupportLimit(Array.from({ length: 4 }, () => ({ from, email: valid().email })))
+    const before = filesOnDisk()
+    const contents = Array.from({ length: 4 }, () => randomBytes(200_000))
+    const subject = `Last slot ${randomBytes(3).toString('hex')}`
+    const answers = await Promise.all(
+      contents.map((content, i) =>
+        post({ ...valid(), subject: `${subject} ${i}` }, [{ name: `part-${i}.pdf`, content }], { from }),
+      ),
+    )
+    const statuses = answers.map((a) => a.status).sort()
+    expect(statuses).toEqual([302, 429, 429, 429])
+    const made = await getDb()
+      .select({ sha256: attachments.sha256 })
+      .from(attachments)
+      .innerJoin(messages, eq(messages.id, attachments.messageId))
+      .innerJoin(tickets, eq(tickets.id, messages.ticketId))
+      .where(sql`${tickets.subject} like ${`${subject}%`}`)
+    expect(made).toHaveLength(1)
+    // Only the accepted post's file is kept (refused ones that got past the peek are removed).
+    await expectFilesBack([...before, pathFor(made[0]!.sha256)].sort())
+  })
+
+  it("customer link: a reply over the ticket's limit gets 429 and the typed text, no file written", async () => {
+    const ticket = await createTicketFor(owner)
+    const token = new URL(ticket.customerLink).pathname.split('/').pop()!
+    const to = `/support/t/${token}`
+    // The ticket's 20 replies in ten minutes, each a different text (a repeat takes no slot).
+    for (let i = 0; i < 20; i++) {
+      const answer = await post({ message: `Reply number ${i}` }, [], { to })
+      expect(answer.status).toBe(302)
+    }
+    const before = diskNow()
+    const answer = await post(
+      { message: 'One more, typed by hand' },
+      [{ name: 'log.txt', content: randomBytes(1_000_000) }],
+      {
+        to,
+      },
+    )
+    expect(answer.status).toBe(429)
+    const page = await answer.text()
+    expect(page).toContain('You have sent many replies in the last few minutes.')
+    expect(page).toContain('One more, typed by hand')
+    await expectNothingWritten(before)
   })
 })
