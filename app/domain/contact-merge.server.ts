@@ -8,9 +8,14 @@ import {
   setContactProfile,
 } from '#db/queries/contacts.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
+import { hasRole } from '#app/utils/roles.ts'
 import { recordAudit } from './audit.server.ts'
-import { notFound } from './errors.server.ts'
-import type { Member } from './workspaces.server.ts'
+import { forbidden, notFound } from './errors.server.ts'
+import { lockedActorRole, type Member } from './workspaces.server.ts'
+
+/** Merging deletes a contact for good: like the other destructive settings, owners and admins only. */
+export const MERGE_ROLE = 'admin'
+export const MERGE_REFUSED = 'Only owners and admins can merge customers.'
 
 const CANDIDATES_LIMIT = 10
 
@@ -36,7 +41,8 @@ export type MergeOutcome =
  * the other's tickets (with their emails) and the messages they wrote move to the kept contact,
  * which keeps its own name, company and zone, filling what it lacks from the other and adding
  * the other's notes and address to its notes; then the other contact is deleted. One transaction
- * with its audit row; either id outside the workspace is a 404.
+ * with its audit row; either id outside the workspace is a 404. Owners and admins only (403),
+ * judged on the actor's membership as this transaction locks it (a demotion that raced wins).
  */
 export async function mergeContacts(
   member: Member,
@@ -44,6 +50,7 @@ export async function mergeContacts(
 ): Promise<MergeOutcome> {
   if (keepId === mergeId) return { kind: 'same-contact' }
   return getDb().transaction(async (tx) => {
+    if (!hasRole(await lockedActorRole(tx, member), MERGE_ROLE)) throw forbidden(MERGE_REFUSED)
     const workspaceId = member.workspaceId
     const locked = await lockContactsForMerge(tx, { workspaceId, contactIds: [keepId, mergeId] })
     const keep = locked.find((c) => c.id === keepId)

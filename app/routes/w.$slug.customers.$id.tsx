@@ -17,14 +17,19 @@ import { Badge } from '#app/components/ui/badge.tsx'
 import { ChevronLeft, ChevronRight } from '#app/components/ui/icons.tsx'
 import { Button } from '#app/components/ui/button.tsx'
 import { Field, FormErrors } from '#app/components/ui/field.tsx'
-import { mergeCandidates, mergeContacts } from '#app/domain/contact-merge.server.ts'
+import {
+  MERGE_REFUSED,
+  MERGE_ROLE,
+  mergeCandidates,
+  mergeContacts,
+} from '#app/domain/contact-merge.server.ts'
 import { renameContact } from '#app/domain/contacts.server.ts'
 import {
   loadCustomerProfile,
   loadCustomerTickets,
   updateContactProfile,
 } from '#app/domain/customer-profile.server.ts'
-import { notFound } from '#app/domain/errors.server.ts'
+import { forbidden, notFound } from '#app/domain/errors.server.ts'
 import type { Member } from '#app/domain/workspaces.server.ts'
 import { requireMember } from '#app/http/auth.server.ts'
 import {
@@ -36,6 +41,7 @@ import {
 import { CustomerProfileSchema } from '#app/utils/customer-profile.ts'
 import { useFormatters } from '#app/utils/use-formatters.ts'
 import { PersonName } from '#app/utils/schemas.ts'
+import { hasRole } from '#app/utils/roles.ts'
 import { keepPageWhenUnanswered } from '#app/utils/unanswered.ts'
 import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
 import { useIsPending } from '#app/utils/use-pending.ts'
@@ -66,11 +72,13 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     loadCustomerTickets(member, contactId, search),
   ])
   // Merging: `merge_q` searches for the other contact, `merge` is the one chosen (the confirm step).
-  const mergeQuery = search.get('merge_q')?.trim().slice(0, 200) ?? ''
+  // Owners and admins only: an agent is told who can, and gets no search or confirm step.
+  const canMerge = hasRole(member.role, MERGE_ROLE)
+  const mergeQuery = canMerge ? (search.get('merge_q')?.trim().slice(0, 200) ?? '') : ''
   const mergeId = z.uuid().safeParse(search.get('merge'))
   const [candidates, mergeTarget] = await Promise.all([
     mergeQuery ? mergeCandidates(member, contactId, mergeQuery) : [],
-    mergeId.success && mergeId.data !== contactId
+    canMerge && mergeId.success && mergeId.data !== contactId
       ? loadCustomerProfile(member, mergeId.data).catch((error: unknown) => {
           // Another workspace's or a deleted contact: no confirm step, the same as no choice.
           if (error instanceof Response && error.status === 404) return null
@@ -83,7 +91,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     contact,
     tickets,
     now: new Date().toISOString(),
-    merge: { query: mergeQuery, candidates, target: mergeTarget },
+    merge: { allowed: canMerge, query: mergeQuery, candidates, target: mergeTarget },
   }
 }
 
@@ -132,6 +140,8 @@ const INTENTS = {
     )
   },
   async merge({ member, contactId, formData, context }: IntentArgs) {
+    // The page offers agents no merge; a post anyway is refused before anything is read.
+    if (!hasRole(member.role, MERGE_ROLE)) throw forbidden(MERGE_REFUSED)
     const submission = parseSubmission(formData, { schema: MergeSchema })
     if (submission.status !== 'success') {
       return data({ intent: 'merge', result: submission.reply() }, { status: 400 })

@@ -1,33 +1,34 @@
 import { and, eq, inArray } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
-import { auditEvents, contacts, emails, messages, tickets } from '#db/schema.ts'
+import { auditEvents, contacts, emails, memberships, messages, tickets } from '#db/schema.ts'
 import { findCustomerTicket, replyThroughLink } from '#app/domain/customer-portal.server.ts'
 import * as customerRoute from '#app/routes/w.$slug.customers.$id.tsx'
-import { createMember, createTicketFor } from '#tests/helpers/factories.ts'
+import { addMember, createMember, createTicketFor, createUser, signIn } from '#tests/helpers/factories.ts'
+import { holdTransaction, lockWaiters } from '#tests/helpers/held-transaction.ts'
 import { callAction, callLoader, testContext, type RealtimeCalls } from '#tests/helpers/routes.ts'
 
-type Agent = Awaited<ReturnType<typeof createMember>>
+type Actor = Awaited<ReturnType<typeof createMember>>
 
 function merge(
-  agent: Agent,
+  actor: Actor,
   keepId: string,
   mergeId: string,
   calls?: RealtimeCalls,
-  slug = agent.workspace.slug,
+  slug = actor.workspace.slug,
 ) {
   return callAction(
     customerRoute,
     `/w/${slug}/customers/${keepId}`,
     { intent: 'merge', mergeId },
-    { cookie: agent.cookie, params: { slug, id: keepId }, context: testContext(calls) },
+    { cookie: actor.cookie, params: { slug, id: keepId }, context: testContext(calls) },
   )
 }
 
-function loadCustomer(agent: Agent, id: string, query = '') {
-  return callLoader(customerRoute, `/w/${agent.workspace.slug}/customers/${id}${query}`, {
-    cookie: agent.cookie,
-    params: { slug: agent.workspace.slug, id },
+function loadCustomer(actor: Actor, id: string, query = '') {
+  return callLoader(customerRoute, `/w/${actor.workspace.slug}/customers/${id}${query}`, {
+    cookie: actor.cookie,
+    params: { slug: actor.workspace.slug, id },
   })
 }
 
@@ -51,16 +52,16 @@ describe('merging two contacts', () => {
   it('a customer-link reply that read its ticket before the merge is stored on the kept contact', async () => {
     // The interleaving a probe raced into 500s (a foreign-key violation, the reply lost): the
     // link's page read the ticket (and its contact) before the merge committed, and wrote after.
-    const agent = await createMember('agent')
-    const kept = await createTicketFor(agent, { customerEmail: 'bo@home.example', customerName: 'Bo' })
-    const other = await createTicketFor(agent, { customerEmail: 'bo@work.example', customerName: 'Bo W.' })
+    const admin = await createMember('admin')
+    const kept = await createTicketFor(admin, { customerEmail: 'bo@home.example', customerName: 'Bo' })
+    const other = await createTicketFor(admin, { customerEmail: 'bo@work.example', customerName: 'Bo W.' })
     const token = new URL(other.customerLink).pathname.split('/').pop()!
     const keepId = await contactIdOf(kept.ticketId)
     const otherId = await contactIdOf(other.ticketId)
     const seen = await findCustomerTicket(token)
     expect(seen?.contactId).toBe(otherId)
 
-    expect((await merge(agent, keepId, otherId)).status).toBe(302)
+    expect((await merge(admin, keepId, otherId)).status).toBe(302)
     expect(await contactExists(otherId)).toBe(false)
 
     const outcome = await replyThroughLink(seen!, 'Written as the merge happened', [])
@@ -75,10 +76,10 @@ describe('merging two contacts', () => {
   })
 
   it('moves tickets, messages and emails to the kept contact, deletes the other, audits it, in one go', async () => {
-    const agent = await createMember('agent')
-    const kept = await createTicketFor(agent, { customerEmail: 'ada@home.example', customerName: 'Ada' })
-    const a = await createTicketFor(agent, { customerEmail: 'ada@work.example', customerName: 'Ada L.' })
-    const b = await createTicketFor(agent, { customerEmail: 'ada@work.example', customerName: 'Ada L.' })
+    const admin = await createMember('admin')
+    const kept = await createTicketFor(admin, { customerEmail: 'ada@home.example', customerName: 'Ada' })
+    const a = await createTicketFor(admin, { customerEmail: 'ada@work.example', customerName: 'Ada L.' })
+    const b = await createTicketFor(admin, { customerEmail: 'ada@work.example', customerName: 'Ada L.' })
     const keepId = await contactIdOf(kept.ticketId)
     const otherId = await contactIdOf(a.ticketId)
     await getDb()
@@ -92,9 +93,9 @@ describe('merging two contacts', () => {
       .where(inArray(emails.ticketId, movedTickets))
 
     const calls: RealtimeCalls = { disconnected: [], removed: [], published: [] }
-    const merged = await merge(agent, keepId, otherId, calls)
+    const merged = await merge(admin, keepId, otherId, calls)
     expect(merged.status).toBe(302)
-    expect(merged.location).toBe(`/w/${agent.workspace.slug}/customers/${keepId}`)
+    expect(merged.location).toBe(`/w/${admin.workspace.slug}/customers/${keepId}`)
 
     const owners = await getDb()
       .select({ contactId: tickets.contactId })
@@ -121,9 +122,9 @@ describe('merging two contacts', () => {
       timeZone: 'Europe/London',
       notes: 'Works at the lab.\n\nAlso wrote from ada@work.example.',
     })
-    expect(await mergeAudits(agent.workspace.id)).toEqual([
+    expect(await mergeAudits(admin.workspace.id)).toEqual([
       {
-        actorUserId: agent.user.id,
+        actorUserId: admin.user.id,
         targetId: keepId,
         data: expect.objectContaining({
           mergedContactId: otherId,
@@ -135,50 +136,97 @@ describe('merging two contacts', () => {
     expect(calls.published?.map((e) => [e.type, e.ticketId]).sort()).toEqual(
       movedTickets.map((id) => ['ticket.updated', id]).sort(),
     )
-    const page = await loadCustomer(agent, keepId)
+    const page = await loadCustomer(admin, keepId)
     expect(page.data.tickets.rows).toHaveLength(3)
   })
 
   it('refuses to merge a contact into itself, changing nothing', async () => {
-    const agent = await createMember('agent')
-    const t = await createTicketFor(agent)
+    const admin = await createMember('admin')
+    const t = await createTicketFor(admin)
     const id = await contactIdOf(t.ticketId)
-    const refused = await merge(agent, id, id)
+    const refused = await merge(admin, id, id)
     expect(refused.status).toBe(400)
     expect(refused.data.result.error['']).toEqual(['A customer cannot be merged into itself'])
     expect(await contactExists(id)).toBe(true)
-    expect(await mergeAudits(agent.workspace.id)).toEqual([])
+    expect(await mergeAudits(admin.workspace.id)).toEqual([])
   })
 
   it("answers 404 when either contact is another workspace's, and moves nothing", async () => {
-    const agent = await createMember('agent')
+    const admin = await createMember('admin')
     const outsider = await createMember('owner')
-    const mine = await contactIdOf((await createTicketFor(agent)).ticketId)
+    const mine = await contactIdOf((await createTicketFor(admin)).ticketId)
     const theirTicket = await createTicketFor(outsider)
     const theirs = await contactIdOf(theirTicket.ticketId)
-    expect((await merge(agent, mine, theirs)).status).toBe(404)
-    expect((await merge(agent, theirs, mine)).status).toBe(404)
-    expect((await merge(outsider, mine, theirs, undefined, agent.workspace.slug)).status).toBe(404)
+    expect((await merge(admin, mine, theirs)).status).toBe(404)
+    expect((await merge(admin, theirs, mine)).status).toBe(404)
+    expect((await merge(outsider, mine, theirs, undefined, admin.workspace.slug)).status).toBe(404)
     expect(await contactExists(mine)).toBe(true)
     expect(await contactExists(theirs)).toBe(true)
     expect(await contactIdOf(theirTicket.ticketId)).toBe(theirs)
-    expect(await mergeAudits(agent.workspace.id)).toEqual([])
+    expect(await mergeAudits(admin.workspace.id)).toEqual([])
     // Nor does the confirm step show another workspace's contact.
-    const page = await loadCustomer(agent, mine, `?merge=${theirs}`)
+    const page = await loadCustomer(admin, mine, `?merge=${theirs}`)
     expect(page.data.merge.target).toBeNull()
   })
 
   it('finds the other contact by name or email and shows a confirm step for it', async () => {
-    const agent = await createMember('agent')
+    const admin = await createMember('admin')
     const keepId = await contactIdOf(
-      (await createTicketFor(agent, { customerEmail: 'bo@one.example' })).ticketId,
+      (await createTicketFor(admin, { customerEmail: 'bo@one.example' })).ticketId,
     )
     const otherId = await contactIdOf(
-      (await createTicketFor(agent, { customerEmail: 'bo@two.example', customerName: 'Bo Two' })).ticketId,
+      (await createTicketFor(admin, { customerEmail: 'bo@two.example', customerName: 'Bo Two' })).ticketId,
     )
-    const found = await loadCustomer(agent, keepId, '?merge_q=bo%40')
+    const found = await loadCustomer(admin, keepId, '?merge_q=bo%40')
     expect(found.data.merge.candidates.map((c: { id: string }) => c.id)).toEqual([otherId])
-    const confirm = await loadCustomer(agent, keepId, `?merge=${otherId}`)
+    const confirm = await loadCustomer(admin, keepId, `?merge=${otherId}`)
     expect(confirm.data.merge.target).toMatchObject({ id: otherId, email: 'bo@two.example', ticketCount: 1 })
+  })
+
+  it('is for owners and admins: an agent is refused (403) and told who can; nothing merges', async () => {
+    const owner = await createMember('owner')
+    const keepId = await contactIdOf(
+      (await createTicketFor(owner, { customerEmail: 'cy@one.example' })).ticketId,
+    )
+    const otherId = await contactIdOf(
+      (await createTicketFor(owner, { customerEmail: 'cy@two.example', customerName: 'Cy Two' })).ticketId,
+    )
+    const agent = await createMember('agent', owner.workspace)
+    const refused = await merge(agent, keepId, otherId)
+    expect(refused.status).toBe(403)
+    expect(await contactExists(otherId)).toBe(true)
+    expect(await mergeAudits(owner.workspace.id)).toEqual([])
+    // The page offers an agent no search and no confirm step, and says who can merge.
+    const page = await loadCustomer(agent, keepId, `?merge_q=cy&merge=${otherId}`)
+    expect(page.status).toBe(200)
+    expect(page.data.merge).toEqual({ allowed: false, query: '', candidates: [], target: null })
+    expect((await loadCustomer(owner, keepId, `?merge=${otherId}`)).data.merge).toMatchObject({
+      allowed: true,
+      target: { id: otherId },
+    })
+    // An owner may, as an admin may (the tests above).
+    expect((await merge(owner, keepId, otherId)).status).toBe(302)
+    expect(await contactExists(otherId)).toBe(false)
+  })
+
+  it('judges the role as the merge locks it: an admin demoted while the merge waited is refused', async () => {
+    const owner = await createMember('owner')
+    const user = await createUser()
+    const membershipId = await addMember(owner.workspace.id, user.id, 'admin')
+    const admin = { ...owner, user, role: 'admin' as const, membershipId, ...(await signIn(user.id)) }
+    const keepId = await contactIdOf(
+      (await createTicketFor(owner, { customerEmail: 'di@one.example' })).ticketId,
+    )
+    const otherId = await contactIdOf(
+      (await createTicketFor(owner, { customerEmail: 'di@two.example' })).ticketId,
+    )
+    const demotion = await holdTransaction((tx) =>
+      tx.update(memberships).set({ role: 'agent' }).where(eq(memberships.id, membershipId)),
+    )
+    const merging = merge(admin, keepId, otherId)
+    await lockWaiters(1)
+    await demotion.commit()
+    expect((await merging).status).toBe(403)
+    expect(await contactExists(otherId)).toBe(true)
   })
 })

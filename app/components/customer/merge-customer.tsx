@@ -9,7 +9,7 @@ type Person = { id: string; name: string; email: string; ticketCount: number }
 type Props = {
   slug: string
   contact: Person
-  merge: { query: string; candidates: Person[]; target: Person | null }
+  merge: { allowed: boolean; query: string; candidates: Person[]; target: Person | null }
   lastResult?: SubmissionResult<string[]>
 }
 
@@ -24,6 +24,20 @@ export function MergeCustomer({ slug, contact, merge, lastResult }: Props) {
   const pending = useIsPending('merge')
   const [form] = useForm({ id: `merge-${contact.id}`, lastResult })
   const { target } = merge
+  if (!merge.allowed) {
+    // Merging deletes a contact for good: agents are told who can do it instead.
+    return (
+      <section aria-labelledby="merge-heading" className="mt-10 max-w-2xl">
+        <h2 id="merge-heading" className="text-lg font-medium">
+          Merge with another customer
+        </h2>
+        <p className="mt-1 text-sm text-slate-600 dark:text-slate-400">
+          Only owners and admins can merge customers. When this person also wrote from another address, ask
+          one of them to merge the two.
+        </p>
+      </section>
+    )
+  }
   return (
     <section aria-labelledby="merge-heading" className="mt-10 max-w-2xl">
       <h2 id="merge-heading" className="text-lg font-medium">
