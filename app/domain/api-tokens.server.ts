@@ -5,17 +5,19 @@ import {
   findApiTokenByHash,
   insertApiToken,
   listApiTokenRows,
+  lockApiToken,
   recordApiTokenUse,
   revokeApiTokenRow,
   takeApiTokenSlotByHash,
 } from '#db/queries/api-tokens.ts'
 import type { ApiScope } from '#app/utils/api-scopes.ts'
-import type { Role } from '#app/utils/roles.ts'
+import { canAssignRole, type Role } from '#app/utils/roles.ts'
+import { lockRoleOf } from '#db/queries/workspaces.ts'
 import { recordAudit } from './audit.server.ts'
-import { notFound } from './errors.server.ts'
+import { forbidden, notFound } from './errors.server.ts'
 import { takeSlotWith, type Limit, type Slot } from './rate-limit.server.ts'
 import { hashToken } from './tokens.server.ts'
-import type { Member } from './workspaces.server.ts'
+import { lockedActorRole, type Member } from './workspaces.server.ts'
 
 /**
  * Personal access tokens for the REST API (webhook management included) and the MCP server.
@@ -92,12 +94,26 @@ export async function createApiToken(member: Member, input: CreateApiTokenInput)
   return { id, token, expiresAt }
 }
 
-/** The workspace's tokens, newest first, with their creator and whether they still work. */
+export const OWNER_TOKEN_REFUSED = 'Only an owner can revoke a token an owner created.'
+
+/**
+ * May `actor` revoke a token whose creator has `creatorRole` (null: they left the workspace)? The
+ * members page's rule: an admin acts on agents' and admins' tokens, never on an owner's.
+ */
+export function canRevokeTokenOf(actor: Role, creatorRole: Role | null) {
+  return canAssignRole(actor, creatorRole ?? 'agent')
+}
+
+/**
+ * The workspace's tokens, newest first, with their creator (and the creator's role now), whether
+ * they still work, and whether `member` may revoke them.
+ */
 export async function listApiTokens(member: Member) {
   const rows = await listApiTokenRows(getDb(), { workspaceId: member.workspaceId })
   const now = Date.now()
   return rows.map((row) => ({
     ...row,
+    revocable: canRevokeTokenOf(member.role, row.creatorRole),
     state: row.revokedAt
       ? ('revoked' as const)
       : row.expiresAt && row.expiresAt.getTime() <= now
@@ -108,9 +124,18 @@ export async function listApiTokens(member: Member) {
   }))
 }
 
-/** Revokes a token of the member's workspace; the next request with it is refused. */
+/**
+ * Revokes a token of the member's workspace; the next request with it is refused. An owner's
+ * token is for owners only (403): judged on the actor's and the creator's memberships as this
+ * transaction locks them, so a promotion or demotion that raced the revoke wins.
+ */
 export async function revokeApiToken(member: Member, tokenId: string) {
   await getDb().transaction(async (tx) => {
+    const token = await lockApiToken(tx, { workspaceId: member.workspaceId, id: tokenId })
+    if (!token) throw notFound('No such token')
+    const actorRole = await lockedActorRole(tx, member)
+    const creatorRole = await lockRoleOf(tx, { workspaceId: member.workspaceId, userId: token.createdById })
+    if (!canRevokeTokenOf(actorRole, creatorRole ?? null)) throw forbidden(OWNER_TOKEN_REFUSED)
     const row = await revokeApiTokenRow(tx, { workspaceId: member.workspaceId, id: tokenId, at: new Date() })
     if (!row) throw notFound('No such token')
     await recordAudit(tx, {

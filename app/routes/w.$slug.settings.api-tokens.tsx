@@ -12,7 +12,13 @@ import { useSchemaForm } from '#app/utils/use-schema-form.ts'
 import { askToConfirm, confirmStepOf, isConfirmed, withoutConfirmStep } from '#app/utils/confirmation.ts'
 import { CheckboxGroupField, CodeOption, Field, FormErrors, SelectField } from '#app/components/ui/field.tsx'
 import { errorsNoControlShows } from '#app/utils/unshown-errors.ts'
-import { createApiToken, listApiTokens, revokeApiToken } from '#app/domain/api-tokens.server.ts'
+import {
+  createApiToken,
+  listApiTokens,
+  OWNER_TOKEN_REFUSED,
+  revokeApiToken,
+} from '#app/domain/api-tokens.server.ts'
+import { forbidden } from '#app/domain/errors.server.ts'
 import { requireMember } from '#app/http/auth.server.ts'
 import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 import { useFormatters } from '#app/utils/use-formatters.ts'
@@ -54,6 +60,8 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
       prefix: t.prefix,
       scopes: t.scopes,
       createdByName: t.createdByName,
+      createdByRole: t.creatorRole,
+      revocable: t.revocable,
       createdAt: t.createdAt.toISOString(),
       expiresAt: t.expiresAt?.toISOString() ?? null,
       lastUsedAt: t.lastUsedAt?.toISOString() ?? null,
@@ -76,6 +84,8 @@ export async function action({ request, params }: ActionFunctionArgs) {
       // The page without JavaScript names what it removes (this workspace's tokens only: 404 otherwise).
       const token = (await listApiTokens(member)).find((t) => t.id === input.tokenId)
       if (!token) throw new Response('No such API token', { status: 404 })
+      // Not even the confirm step for an owner's token (revokeApiToken refuses it again under lock).
+      if (!token.revocable) throw forbidden(OWNER_TOKEN_REFUSED)
       return askToConfirm({
         title: `Revoke the API token “${token.name}”?`,
         description: 'Anything using it stops working at once. This cannot be undone.',
@@ -187,6 +197,9 @@ function TokenTable({ tokens }: { tokens: TokenRow[] }) {
               <td className="py-2 pr-4 text-xs">{t.scopes.join(', ')}</td>
               <td className="py-2 pr-4">
                 {t.createdByName}
+                {t.createdByRole ? (
+                  <span className="ml-1 text-xs text-slate-500">({t.createdByRole})</span>
+                ) : null}
                 <div className="text-xs text-slate-500">{format.dateTime(t.createdAt)}</div>
               </td>
               <td className="py-2 pr-4">
@@ -201,7 +214,10 @@ function TokenTable({ tokens }: { tokens: TokenRow[] }) {
               </td>
               <td className="py-2 pr-4">{t.expiresAt ? format.dateTime(t.expiresAt) : 'Never'}</td>
               <td className="py-2">
-                {t.state === 'revoked' ? null : (
+                {t.state === 'revoked' ? null : !t.revocable ? (
+                  // The members page's rule: an admin never acts on an owner, nor on their tokens.
+                  <span className="text-xs text-slate-500">Only an owner can revoke an owner’s token.</span>
+                ) : (
                   <Form method="post">
                     <input type="hidden" name="intent" value="revoke" />
                     <input type="hidden" name="tokenId" value={t.id} />

@@ -3,7 +3,7 @@ import { PgDialect } from 'drizzle-orm/pg-core'
 import type pg from 'pg'
 import type { Db, DbOrTx } from '../client.ts'
 import { prepared } from '../prepared.ts'
-import { apiTokens, memberships, users, workspaces } from '../schema.ts'
+import { apiTokens, memberships, users, workspaces, type MembershipRole } from '../schema.ts'
 import { slotRowOf, slotSteps, type SlotColumns } from './rate-limits.ts'
 
 const dialect = new PgDialect()
@@ -40,11 +40,26 @@ export async function listApiTokenRows(db: DbOrTx, { workspaceId }: { workspaceI
       createdByName: users.name,
       creatorIsMember: sql<boolean>`exists (select 1 from memberships m
         where m.workspace_id = ${apiTokens.workspaceId} and m.user_id = ${apiTokens.createdById})`,
+      creatorRole: sql<MembershipRole | null>`(select m.role from memberships m
+        where m.workspace_id = ${apiTokens.workspaceId} and m.user_id = ${apiTokens.createdById})`,
     })
     .from(apiTokens)
     .innerJoin(users, eq(users.id, apiTokens.createdById))
     .where(eq(apiTokens.workspaceId, workspaceId))
     .orderBy(desc(apiTokens.createdAt))
+}
+
+/**
+ * The workspace's token, locked FOR UPDATE, with its creator: what a revoke decides on. The
+ * creator's role is locked separately (lockRoleOf), their membership may be gone.
+ */
+export async function lockApiToken(db: DbOrTx, { workspaceId, id }: { workspaceId: string; id: string }) {
+  const [row] = await db
+    .select({ id: apiTokens.id, createdById: apiTokens.createdById })
+    .from(apiTokens)
+    .where(and(eq(apiTokens.workspaceId, workspaceId), eq(apiTokens.id, id)))
+    .for('update')
+  return row
 }
 
 /** Revokes the workspace's token if it is not revoked yet; returns it, or undefined. */

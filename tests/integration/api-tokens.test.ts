@@ -1,20 +1,26 @@
 import { eq } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
-import { apiTokens, auditEvents } from '#db/schema.ts'
+import { apiTokens, auditEvents, memberships } from '#db/schema.ts'
 import { generateApiToken, isWellFormedApiToken, verifyApiToken } from '#app/domain/api-tokens.server.ts'
 import { hashToken } from '#app/domain/tokens.server.ts'
 import * as tokensRoute from '#app/routes/w.$slug.settings.api-tokens.tsx'
 import { createMember } from '#tests/helpers/factories.ts'
+import { holdTransaction, lockWaiters } from '#tests/helpers/held-transaction.ts'
 import { callAction, callLoader } from '#tests/helpers/routes.ts'
 
 type Actor = Awaited<ReturnType<typeof createMember>>
 
-function post(actor: Actor, fields: Array<[string, string]>, slug = actor.workspace.slug) {
+function post(
+  actor: Actor,
+  fields: Array<[string, string]>,
+  slug = actor.workspace.slug,
+  { confirmed = true } = {},
+) {
   const form = new FormData()
   for (const [name, value] of fields) form.append(name, value)
   // Posted as the confirmation step does (tests/integration/confirmations.test.ts covers the step itself).
-  form.append('confirmed', '1')
+  if (confirmed) form.append('confirmed', '1')
   return callAction(tokensRoute, `/w/${slug}/settings/api-tokens`, form, {
     cookie: actor.cookie,
     params: { slug },
@@ -137,5 +143,114 @@ describe('Settings → API tokens', () => {
     ).toBe(404)
     expect((await verifyApiToken(token, '203.0.113.1')).kind).toBe('ok')
     expect((await load(owner)).data.tokens).toHaveLength(2)
+  })
+
+  describe("an owner's token", () => {
+    async function tokenOf(actor: Actor, name: string) {
+      const token = (await post(actor, createFields(name))).data.created.token as string
+      const [row] = await getDb()
+        .select({ id: apiTokens.id })
+        .from(apiTokens)
+        .where(eq(apiTokens.tokenHash, hashToken(token)))
+      return { token, id: row.id }
+    }
+    const revoke = (actor: Actor, tokenId: string, options?: { confirmed: boolean }) =>
+      post(
+        actor,
+        [
+          ['intent', 'revoke'],
+          ['tokenId', tokenId],
+        ],
+        actor.workspace.slug,
+        options,
+      )
+
+    it('is listed to an admin with who owns it, with no Revoke, and revoking it is 403 (with or without the confirm step)', async () => {
+      const owner = await createMember('owner')
+      const admin = await createMember('admin', owner.workspace)
+      const ownerToken = await tokenOf(owner, 'Owner sync')
+      const adminToken = await tokenOf(admin, 'Admin sync')
+      const list = await load(admin)
+      expect(list.data.tokens).toEqual([
+        expect.objectContaining({ name: 'Admin sync', createdByRole: 'admin', revocable: true }),
+        expect.objectContaining({
+          name: 'Owner sync',
+          createdByName: owner.user.name,
+          createdByRole: 'owner',
+          revocable: false,
+        }),
+      ])
+      expect((await revoke(admin, ownerToken.id, { confirmed: false })).status).toBe(403)
+      expect((await revoke(admin, ownerToken.id)).status).toBe(403)
+      expect((await verifyApiToken(ownerToken.token, '203.0.113.1')).kind).toBe('ok')
+      const audits = await getDb()
+        .select({ action: auditEvents.action })
+        .from(auditEvents)
+        .where(eq(auditEvents.targetId, ownerToken.id))
+      expect(audits.map((a) => a.action)).toEqual(['api-token.created'])
+      // Their own and another admin's: revoked as before.
+      const otherAdmin = await createMember('admin', owner.workspace)
+      const otherAdminToken = await tokenOf(otherAdmin, 'Other admin sync')
+      expect((await revoke(admin, otherAdminToken.id)).status).toBe(200)
+      expect((await revoke(admin, adminToken.id)).status).toBe(200)
+      expect((await verifyApiToken(adminToken.token, '203.0.113.1')).kind).toBe('revoked')
+    })
+
+    it('is revoked by an owner (theirs or another owner’s), as an admin’s token is', async () => {
+      const owner = await createMember('owner')
+      const coOwner = await createMember('owner', owner.workspace)
+      const admin = await createMember('admin', owner.workspace)
+      const tokens = [
+        await tokenOf(coOwner, 'Co-owner'),
+        await tokenOf(admin, 'Admin'),
+        await tokenOf(owner, 'Mine'),
+      ]
+      expect((await load(owner)).data.tokens.map((t: { revocable: boolean }) => t.revocable)).toEqual([
+        true,
+        true,
+        true,
+      ])
+      for (const { id } of tokens) expect((await revoke(owner, id)).status).toBe(200)
+      for (const { token } of tokens)
+        expect((await verifyApiToken(token, '203.0.113.1')).kind).toBe('revoked')
+    })
+
+    it("is an agent's to neither see nor revoke, and another workspace's owner gets 404", async () => {
+      const owner = await createMember('owner')
+      const agent = await createMember('agent', owner.workspace)
+      const stranger = await createMember('owner')
+      const ownerToken = await tokenOf(owner, 'Owner sync')
+      expect((await load(agent)).status).toBe(403)
+      expect((await revoke(agent, ownerToken.id)).status).toBe(403)
+      expect(
+        (
+          await post(
+            stranger,
+            [
+              ['intent', 'revoke'],
+              ['tokenId', ownerToken.id],
+            ],
+            owner.workspace.slug,
+          )
+        ).status,
+      ).toBe(404)
+      expect((await revoke(stranger, ownerToken.id)).status).toBe(404)
+      expect((await verifyApiToken(ownerToken.token, '203.0.113.1')).kind).toBe('ok')
+    })
+
+    it('is judged on the creator’s role as the revoke locks it: promoted to owner while an admin’s revoke waited, refused', async () => {
+      const owner = await createMember('owner')
+      const admin = await createMember('admin', owner.workspace)
+      const creator = await createMember('admin', owner.workspace)
+      const creatorToken = await tokenOf(creator, 'Soon an owner’s')
+      const promotion = await holdTransaction((tx) =>
+        tx.update(memberships).set({ role: 'owner' }).where(eq(memberships.id, creator.membershipId)),
+      )
+      const revoking = revoke(admin, creatorToken.id)
+      await lockWaiters(1)
+      await promotion.commit()
+      expect((await revoking).status).toBe(403)
+      expect((await verifyApiToken(creatorToken.token, '203.0.113.1')).kind).toBe('ok')
+    })
   })
 })
