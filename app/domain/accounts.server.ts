@@ -10,7 +10,7 @@ import {
 import { insertMembership, insertWorkspace } from '#db/queries/workspaces.ts'
 import { env } from '#app/env.server.ts'
 import { queueVerificationEmail } from './account-emails.server.ts'
-import { reservePasswordChange, reserveSignup } from './hashing-limits.server.ts'
+import { reservePasswordChange, reserveSignup, reserveSignupEmail } from './hashing-limits.server.ts'
 import { recordAudit } from './audit.server.ts'
 import { isUniqueViolation } from './errors.server.ts'
 import { hashPassword, timingDummyHash, verifyPassword } from './passwords.server.ts'
@@ -29,6 +29,8 @@ export type SignupOutcome =
   | { kind: 'email-taken' }
   | { kind: 'slug-taken' }
   | { kind: 'rate-limited' }
+  /** The verification email would go over its per-address or server-wide limit: nothing written. */
+  | { kind: 'email-limited'; limit: 'address' | 'server' }
 
 /** Creates the account, its first workspace and the owner membership, all or nothing. */
 export async function signUp(
@@ -40,6 +42,9 @@ export async function signUp(
   const passwordHash = await hashPassword(input.password)
   try {
     return await getDb().transaction(async (tx) => {
+      // First, so a refused signup writes nothing; the slots go back if the address or URL is taken.
+      const full = await reserveSignupEmail(tx, input.email)
+      if (full) return { kind: 'email-limited' as const, limit: full }
       const userId = await insertUser(tx, input.name, input.email, passwordHash)
       await createWorkspaceFor(tx, userId, input.workspaceName, input.workspaceSlug)
       // The address is unconfirmed until the link in this email is opened (no notification emails till then).

@@ -1,4 +1,5 @@
-import { takeSlot, type Limit } from './rate-limit.server.ts'
+import type { Tx } from '#db/client.ts'
+import { takeSlot, takeSlotIn, type Limit } from './rate-limit.server.ts'
 
 // Limits of the endpoints that hash a password, besides login (login-attempts.server.ts) and
 // the reset form (account-emails.server.ts). Each slot is reserved BEFORE the hash: a refused
@@ -8,6 +9,45 @@ const MINUTE = 60 * 1000
 
 /** New accounts from one client address (signup, and signup through an invitation link). */
 export const SIGNUP_IP_LIMIT: Limit = { max: 10, windowMs: 60 * MINUTE }
+
+/**
+ * Signup's verification emails (it emails whatever address was typed): per address, whatever
+ * the client's address, so nobody mail-bombs an inbox from many networks; and for the whole
+ * server, so many addresses cannot be flooded at once either. Counted with the signup's own
+ * transaction (reserveSignupEmail), so a signup that emails nothing takes none.
+ */
+export const SIGNUP_EMAIL_ADDRESS_LIMIT: Limit = { max: 3, windowMs: 24 * 60 * MINUTE }
+export const SIGNUP_EMAIL_SERVER_LIMIT: Limit = { max: 100, windowMs: 60 * MINUTE }
+
+/**
+ * The inbox an address reaches, for SIGNUP_EMAIL_ADDRESS_LIMIT: lower-cased, without a `+tag`
+ * (most providers deliver `ada+1@` to `ada@`), and without dots at Gmail (which ignores them),
+ * so variants of one address share its limit.
+ */
+export function inboxKey(email: string) {
+  const address = email.trim().toLowerCase()
+  const at = address.lastIndexOf('@')
+  if (at < 0) return address
+  let local = address.slice(0, at).split('+')[0]
+  const domain = address.slice(at + 1)
+  if (domain === 'gmail.com' || domain === 'googlemail.com') local = local.replaceAll('.', '')
+  return `${local}@${domain === 'googlemail.com' ? 'gmail.com' : domain}`
+}
+
+/**
+ * Reserves a signup verification email to `email` on the signup's transaction: the slots go back
+ * with its rollback (the address or the workspace URL was taken). Which limit is full, or null.
+ */
+export async function reserveSignupEmail(tx: Tx, email: string) {
+  const address = await takeSlotIn(tx, `signup-email:${inboxKey(email)}`, SIGNUP_EMAIL_ADDRESS_LIMIT)
+  if (!address.allowed) return 'address' as const
+  const server = await takeSlotIn(tx, 'signup-email-server', SIGNUP_EMAIL_SERVER_LIMIT)
+  if (!server.allowed) {
+    await address.release()
+    return 'server' as const
+  }
+  return null
+}
 
 /** Password changes per client address, and per user: a wrong current password is a guessing oracle. */
 export const PASSWORD_CHANGE_IP_LIMIT: Limit = { max: 20, windowMs: 15 * MINUTE }

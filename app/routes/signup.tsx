@@ -22,6 +22,12 @@ import { useIsPending } from '#app/utils/use-pending.ts'
 import { keepPageWhenUnanswered, unansweredErrors } from '#app/utils/unanswered.ts'
 import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
 
+const SIGNUP_EMAIL_REFUSED = {
+  address:
+    'Too many confirmation emails were sent to this address in the last 24 hours. Try again tomorrow, or use another address.',
+  server: 'Switchboard cannot send more confirmation emails right now. Try again in an hour.',
+} as const
+
 export const meta: MetaFunction = () => [{ title: 'Create your account · Switchboard' }]
 
 export async function loader({ request }: LoaderFunctionArgs) {
@@ -37,6 +43,22 @@ export async function action({ request, context }: ActionFunctionArgs) {
   }
   const outcome = await signUp(submission.value, context.clientIp)
   if (outcome.kind === 'rate-limited') return tooManyAccounts(submission)
+  if (outcome.kind === 'email-limited') {
+    // Says no more than that emails went to the address (not whether an account has it), and keeps
+    // what was typed but the password.
+    const message = SIGNUP_EMAIL_REFUSED[outcome.limit]
+    return data(
+      {
+        result: submission.reply({
+          hideFields: ['password'],
+          ...(outcome.limit === 'address'
+            ? { fieldErrors: { email: [message] } }
+            : { formErrors: [message] }),
+        }),
+      },
+      { status: 429 },
+    )
+  }
   if (outcome.kind === 'email-taken') {
     return data(
       {

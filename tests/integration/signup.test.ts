@@ -1,12 +1,18 @@
-import { eq, sql } from 'drizzle-orm'
+import { and, eq, like, sql } from 'drizzle-orm'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
-import { memberships, users, workspaces } from '#db/schema.ts'
+import { emails, memberships, users, workspaces } from '#db/schema.ts'
+import {
+  inboxKey,
+  SIGNUP_EMAIL_ADDRESS_LIMIT,
+  SIGNUP_EMAIL_SERVER_LIMIT,
+} from '#app/domain/hashing-limits.server.ts'
+import { takeSlot } from '#app/domain/rate-limit.server.ts'
 import { startQueue } from '#app/jobs/queue.server.ts'
 import * as signupRoute from '#app/routes/signup.tsx'
 import { createUser, createWorkspace } from '#tests/helpers/factories.ts'
 import { rowCounts } from '#tests/helpers/db-reads.ts'
-import { callAction, callLoader } from '#tests/helpers/routes.ts'
+import { callAction, callLoader, testContext } from '#tests/helpers/routes.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 
 // Signup queues the verify-email email.
@@ -175,5 +181,85 @@ describe('signup', () => {
     const cookie = result.headers.get('set-cookie')!.split(';')[0]
     const page = await callLoader(signupRoute, '/signup', { cookie })
     expect(page.status).toBe(302)
+  })
+})
+
+describe('signup verification emails', () => {
+  // Each signup from its own network: the per-IP limit is not what is tested here.
+  let network = 0
+  const signUpFrom = (fields: Partial<typeof valid>) =>
+    callAction(
+      signupRoute,
+      '/signup',
+      { ...valid, ...fields },
+      { context: { ...testContext(), clientIp: `198.51.100.${++network}` } },
+    )
+  const verifyEmailsLike = async (pattern: string) =>
+    (
+      await getDb()
+        .select({ to: emails.toAddress })
+        .from(emails)
+        .where(and(eq(emails.kind, 'verify-email'), like(emails.toAddress, pattern)))
+    ).length
+
+  it('sends at most 3 to one inbox in 24 hours, whatever the network: the 4th signup is refused on the email field, nothing written', async () => {
+    expect(SIGNUP_EMAIL_ADDRESS_LIMIT.max).toBe(3)
+    // Variants that reach one inbox: +tags, case, and (at Gmail) dots.
+    const variants = ['Bomb.Target+1@gmail.com', 'bombtarget+2@gmail.com', 'bomb.target@googlemail.com']
+    expect(new Set(variants.map(inboxKey))).toEqual(new Set(['bombtarget@gmail.com']))
+    for (const [i, email] of variants.entries()) {
+      expect((await signUpFrom({ email, workspaceSlug: `bomb-${i}` })).status).toBe(302)
+    }
+    const before = await rowCounts(watched)
+    const refused = await signUpFrom({ email: 'bombtarget+4@gmail.com', workspaceSlug: 'bomb-4' })
+    expect(refused.status).toBe(429)
+    expect(refused.data.result.error.email).toEqual([
+      'Too many confirmation emails were sent to this address in the last 24 hours. Try again tomorrow, or use another address.',
+    ])
+    // What was typed stays, but the password.
+    expect(refused.data.result.initialValue).toMatchObject({
+      email: 'bombtarget+4@gmail.com',
+      workspaceSlug: 'bomb-4',
+    })
+    expect(refused.data.result.initialValue.password).toBeUndefined()
+    expect(await rowCounts(watched)).toEqual(before)
+    expect(await verifyEmailsLike('%@g%mail.com')).toBe(3)
+    // Another inbox is not affected.
+    expect((await signUpFrom({ email: 'someone-else@gmail.com', workspaceSlug: 'bomb-other' })).status).toBe(
+      302,
+    )
+  })
+
+  it('counts only signups that sent one: a taken URL or address gives the slot back', async () => {
+    await createWorkspace({ slug: 'slot-taken' })
+    for (let i = 0; i < SIGNUP_EMAIL_ADDRESS_LIMIT.max + 1; i++) {
+      const result = await signUpFrom({ email: 'retry@example.com', workspaceSlug: 'slot-taken' })
+      expect(result.status).toBe(400)
+      expect(result.data.result.error.workspaceSlug[0]).toMatch(/taken/)
+    }
+    expect((await signUpFrom({ email: 'retry@example.com', workspaceSlug: 'slot-free' })).status).toBe(302)
+    expect(await verifyEmailsLike('retry@example.com')).toBe(1)
+  })
+
+  it('stops at the server-wide hourly cap, whatever the address: a form error, nothing written or sent', async () => {
+    // Every signup of this file so far took one: fill the hour up to one left.
+    const sent = await verifyEmailsLike('%')
+    const filled = await takeSlot(
+      'signup-email-server',
+      SIGNUP_EMAIL_SERVER_LIMIT,
+      SIGNUP_EMAIL_SERVER_LIMIT.max - 1 - sent,
+    )
+    expect(filled.allowed).toBe(true)
+    expect((await signUpFrom({ email: 'last-one@example.com', workspaceSlug: 'last-one' })).status).toBe(302)
+    const before = await rowCounts(watched)
+    const refused = await signUpFrom({ email: 'one-too-many@example.com', workspaceSlug: 'one-too-many' })
+    expect(refused.status).toBe(429)
+    expect(refused.data.result.error['']).toEqual([
+      'Switchboard cannot send more confirmation emails right now. Try again in an hour.',
+    ])
+    expect(refused.data.result.initialValue.email).toBe('one-too-many@example.com')
+    expect(refused.data.result.initialValue.password).toBeUndefined()
+    expect(await rowCounts(watched)).toEqual(before)
+    expect(await verifyEmailsLike('one-too-many@example.com')).toBe(0)
   })
 })
