@@ -25,7 +25,26 @@ export const EVENTS_BODY_LIMIT = 5 * 1024 * 1024
  * Retry-After (SendGrid retries failed posts for 72 hours).
  */
 export const EVENTS_BUFFERED_LIMIT = 32 * 1024 * 1024
-const eventsBuffered = { used: 0, limit: EVENTS_BUFFERED_LIMIT }
+
+/**
+ * Fair shares of that budget. A post that arrives at data-centre speed (SendGrid) must get in
+ * even while forged posts fill it: the body deadline (body-deadline.server.ts) lets a post hold
+ * its bytes for the timeout plus 1 s per MiB, so forged posts re-sent as they are cut could keep
+ * it full and SendGrid's got 503 all along. So when a post needs room, the held posts that are
+ * *late* give it: those whose bytes, at FAIR_BYTES_PER_SECOND, would have come more than
+ * LATE_AFTER_MS ago (the latest first), each answered 503 and its bytes freed. A post arriving
+ * at that speed is never late (a few hundred KB on a slow link neither: the grace covers them),
+ * and a late post cannot take the room of another. To keep the budget full anyway, forged posts
+ * must keep sending at that speed each until cut at 5 MB by their signature: tens of MB/s.
+ */
+export const FAIR_BYTES_PER_SECOND = 4 * 1024 * 1024
+export const LATE_AFTER_MS = 1000
+
+/** A post whose body is being read into the budget: what `makeRoom` weighs and may cut. */
+type HeldRead = { startedAt: number; size: number; cut: () => void }
+type Budget = { used: number; limit: number; reads: Set<HeldRead> }
+
+const eventsBuffered: Budget = { used: 0, limit: EVENTS_BUFFERED_LIMIT, reads: new Set() }
 
 /** Bytes of event posts held in memory right now, on this process (tests read it). */
 export function eventsBufferedBytes() {
@@ -173,10 +192,39 @@ function refuse(req: Request, res: Response, status: number, text: string) {
   req.resume()
 }
 
+/** How late a held post is, in ms: its time so far less what its bytes take at FAIR_BYTES_PER_SECOND. */
+function lateness(read: HeldRead, now: number) {
+  return now - read.startedAt - (read.size / FAIR_BYTES_PER_SECOND) * 1000
+}
+
+/**
+ * Frees `needed` bytes of `budget` for `read` by cutting late posts, latest first, if it is not
+ * late itself and they free enough (else nothing is cut and it is refused). True when it fits.
+ */
+function makeRoom(budget: Budget, read: HeldRead, needed: number) {
+  const now = Date.now()
+  if (lateness(read, now) > LATE_AFTER_MS) return false
+  const late = [...budget.reads]
+    .filter((other) => other !== read && lateness(other, now) > LATE_AFTER_MS)
+    .sort((a, b) => lateness(b, now) - lateness(a, now))
+  const short = budget.used + needed - budget.limit
+  let freed = 0
+  const victims = []
+  for (const other of late) {
+    if (freed >= short) break
+    victims.push(other)
+    freed += other.size
+  }
+  if (freed < short) return false
+  for (const victim of victims) victim.cut()
+  return true
+}
+
 /**
  * The body's bytes, or undefined after answering 413 (over `limit`, announced or counted while
  * reading: a chunked body is accepted and counted), 503 (the bytes would take `budget` over its
- * limit) or 400 (the client went away). Every byte read is counted in `budget.used` as it
+ * limit, and no late post could make room: makeRoom) or 400 (the client went away), or cut with a 503
+ * later to make room for a faster post. Every byte read is counted in `budget.used` as it
  * arrives; the caller gives the returned body's length back when done with it, and a refused or
  * broken read gives its bytes back here. Memory follows the bytes that arrived: a Content-Length
  * is not allocated up front (an announced 5 MB that never comes costs nothing).
@@ -185,7 +233,7 @@ async function readRaw(
   req: Request,
   res: Response,
   limit: number,
-  budget: { used: number; limit: number },
+  budget: Budget,
 ): Promise<Buffer | undefined> {
   const announced = req.get('content-length')
   if (announced !== undefined && Number(announced) > limit) {
@@ -196,9 +244,27 @@ async function readRaw(
     const chunks: Buffer[] = []
     let size = 0
     let done = false
+    const tooMany = () => {
+      res.set('Retry-After', '10')
+      refuse(req, res, 503, 'Too many event posts at once, try again shortly')
+    }
+    const read: HeldRead = {
+      startedAt: Date.now(),
+      size: 0,
+      cut: () => {
+        logger().info(
+          { reqId: res.locals.requestId, received: size, ms: Date.now() - read.startedAt },
+          'event post too slow: cut to make room for a faster one',
+        )
+        tooMany()
+        finish(undefined)
+      },
+    }
+    budget.reads.add(read)
     const finish = (value: Buffer | undefined) => {
       if (done) return
       done = true
+      budget.reads.delete(read)
       if (!value) budget.used -= size
       chunks.length = 0
       resolve(value)
@@ -209,12 +275,12 @@ async function readRaw(
         refuse(req, res, 413, 'Request body too large')
         return finish(undefined)
       }
-      if (budget.used + chunk.length > budget.limit) {
-        res.set('Retry-After', '10')
-        refuse(req, res, 503, 'Too many event posts at once, try again shortly')
+      if (budget.used + chunk.length > budget.limit && !makeRoom(budget, read, chunk.length)) {
+        tooMany()
         return finish(undefined)
       }
       size += chunk.length
+      read.size = size
       budget.used += chunk.length
       chunks.push(chunk)
     })

@@ -3,7 +3,13 @@ import http from 'node:http'
 import net from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { parseEnv } from '#app/env.server.ts'
-import { EVENTS_BODY_LIMIT, EVENTS_BUFFERED_LIMIT, eventsBufferedBytes } from '#app/http/inbound.server.ts'
+import {
+  EVENTS_BODY_LIMIT,
+  EVENTS_BUFFERED_LIMIT,
+  eventsBufferedBytes,
+  FAIR_BYTES_PER_SECOND,
+  LATE_AFTER_MS,
+} from '#app/http/inbound.server.ts'
 import { apiTokenFor } from '#tests/helpers/api.ts'
 import { createMember } from '#tests/helpers/factories.ts'
 import { startTestServer } from '#tests/helpers/http-server.ts'
@@ -227,41 +233,78 @@ describe('a body that stops arriving', () => {
   })
 
   it('gives the events memory budget back: forged posts holding all of it are cut, then a genuine batch is recorded', async () => {
-    const part = 4 * 1024 * 1024
-    const holding = Math.floor(EVENTS_BUFFERED_LIMIT / part)
-    const posts = []
-    for (let i = 0; i < holding; i++) {
-      const post = openEventsPost(forgedSignature(), EVENTS_BODY_LIMIT, part)
-      await post.sent
-      posts.push(post)
-    }
-    await expect.poll(() => eventsBufferedBytes(), { timeout: 5000 }).toBe(holding * part)
-    // Full: the next post is refused while they hold it.
-    const refused = openEventsPost(forgedSignature(), EVENTS_BODY_LIMIT, 1024 * 1024)
-    expect(await within(refused.answer, 5000)).toEqual({ status: 503, retryAfter: '10' })
-    refused.close()
+    const posts = await fillEventsBudget()
     // The timeout plus 4 s for their 4 MB at 1 MiB/s: each is answered 408, and its bytes are free.
     const answers = await within(Promise.all(posts.map((post) => post.answer)), TIMEOUT_MS + 8000)
     for (const post of posts) post.close()
     expect(answers === 'still open' ? answers : answers.map((a) => a.status)).toEqual(posts.map(() => 408))
     await expect.poll(() => eventsBufferedBytes(), { timeout: 2000 }).toBe(0)
     const body = JSON.stringify([{ sg_event_id: 'slow-1', event: 'processed', timestamp: 1_770_000_000 }])
-    const timestamp = String(Math.floor(Date.now() / 1000))
-    const signature = sign('sha256', Buffer.concat([Buffer.from(timestamp), Buffer.from(body)]), privateKey)
-    const res = await fetch(`${server.url}/webhooks/sendgrid/events`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'x-twilio-email-event-webhook-signature': signature.toString('base64'),
-        'x-twilio-email-event-webhook-timestamp': timestamp,
-      },
-      body,
-    })
-    expect(res.status).toBe(200)
+    expect((await signedEventsPost(body)).status).toBe(200)
     // Cut connections are the client's business: nothing logged as an error.
     expect(warnings.filter((line) => Number(line.level) >= 50)).toEqual([])
   })
 })
+
+describe('the events memory budget, shared fairly', () => {
+  it('forged posts holding all of it cannot keep out a genuine batch: the late ones are cut to make room', async () => {
+    const posts = await fillEventsBudget()
+    // Once late (their 4 MB at data-centre speed took 1 s, plus the grace), still within their
+    // body deadline (the timeout plus 4 s): they hold it all, as forged posts re-sent would.
+    await new Promise((resolve) =>
+      setTimeout(resolve, (PART / FAIR_BYTES_PER_SECOND) * 1000 + LATE_AFTER_MS + 300),
+    )
+    expect(eventsBufferedBytes()).toBe(HOLDING * PART)
+    const body = JSON.stringify([{ sg_event_id: 'fair-1', event: 'processed', timestamp: 1_770_000_000 }])
+    const res = await signedEventsPost(body)
+    expect(res.status).toBe(200)
+    expect(await res.json()).toMatchObject({ unknown: 1 })
+    // The post cut for it was answered 503 at once, before its deadline; the others end as before.
+    const answers = await within(Promise.all(posts.map((post) => post.answer)), TIMEOUT_MS + 8000)
+    for (const post of posts) post.close()
+    expect(answers).not.toBe('still open')
+    const statuses = (answers as Array<{ status: number }>).map((a) => a.status)
+    expect(statuses.filter((status) => status === 503)).toHaveLength(1)
+    expect(statuses.filter((status) => status === 408)).toHaveLength(HOLDING - 1)
+    await expect.poll(() => eventsBufferedBytes(), { timeout: 2000 }).toBe(0)
+    expect(warnings.filter((line) => Number(line.level) >= 50)).toEqual([])
+  })
+})
+
+const PART = 4 * 1024 * 1024
+const HOLDING = Math.floor(EVENTS_BUFFERED_LIMIT / PART)
+
+/**
+ * Forged posts that send 4 MB at once and then nothing, until they hold all of the events
+ * budget. Fresh, none is late: the next post is refused while they hold it.
+ */
+async function fillEventsBudget() {
+  const posts = []
+  for (let i = 0; i < HOLDING; i++) {
+    const post = openEventsPost(forgedSignature(), EVENTS_BODY_LIMIT, PART)
+    await post.sent
+    posts.push(post)
+  }
+  await expect.poll(() => eventsBufferedBytes(), { timeout: 5000 }).toBe(HOLDING * PART)
+  const refused = openEventsPost(forgedSignature(), EVENTS_BODY_LIMIT, 1024 * 1024)
+  expect(await within(refused.answer, 5000)).toEqual({ status: 503, retryAfter: '10' })
+  refused.close()
+  return posts
+}
+
+function signedEventsPost(body: string) {
+  const timestamp = String(Math.floor(Date.now() / 1000))
+  const signature = sign('sha256', Buffer.concat([Buffer.from(timestamp), Buffer.from(body)]), privateKey)
+  return fetch(`${server.url}/webhooks/sendgrid/events`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-twilio-email-event-webhook-signature': signature.toString('base64'),
+      'x-twilio-email-event-webhook-timestamp': timestamp,
+    },
+    body,
+  })
+}
 
 const openEventsPost = (headers: Record<string, string>, announced: number, send: number) =>
   heldPost(server.url, '/webhooks/sendgrid/events', headers, announced, send)
