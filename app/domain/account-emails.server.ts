@@ -19,6 +19,7 @@ import { recordAudit } from './audit.server.ts'
 import { queueEmail } from './email.server.ts'
 import { renderAccountLink } from './email-templates.server.ts'
 import { hashPassword } from './passwords.server.ts'
+import { reserveVerificationEmail } from './hashing-limits.server.ts'
 import { takeSlot, type Limit } from './rate-limit.server.ts'
 import { hashToken, newToken } from './tokens.server.ts'
 
@@ -108,15 +109,24 @@ export async function queueVerificationEmail(tx: DbOrTx, user: { id: string; ema
   })
 }
 
-export type ResendOutcome = { kind: 'sent' } | { kind: 'already-verified' } | { kind: 'rate-limited' }
+export type ResendOutcome =
+  | { kind: 'sent' }
+  | { kind: 'already-verified' }
+  | { kind: 'rate-limited' }
+  /** The address had its verification emails for the day (or the server its hour's): nothing sent. */
+  | { kind: 'address-limited' }
 
-/** The banner's "resend": a fresh link, at most VERIFY_RESEND_LIMIT per user. */
+/**
+ * The banner's "resend": a fresh link, at most VERIFY_RESEND_LIMIT per user, and within the
+ * verification emails an address may get (reserveVerificationEmail, as signup).
+ */
 export async function resendVerificationEmail(userId: string): Promise<ResendOutcome> {
   const slot = await takeSlot(`verify-resend:${userId}`, VERIFY_RESEND_LIMIT)
   if (!slot.allowed) return { kind: 'rate-limited' }
   const outcome = await getDb().transaction(async (tx) => {
     const user = await getUserVerification(tx, { userId })
     if (!user || user.verifiedAt) return { kind: 'already-verified' as const }
+    if (await reserveVerificationEmail(tx, user.email)) return { kind: 'address-limited' as const }
     await queueVerificationEmail(tx, user)
     return { kind: 'sent' as const }
   })

@@ -10,7 +10,7 @@ import {
 import { insertMembership, insertWorkspace } from '#db/queries/workspaces.ts'
 import { env } from '#app/env.server.ts'
 import { queueVerificationEmail } from './account-emails.server.ts'
-import { reservePasswordChange, reserveSignup, reserveSignupEmail } from './hashing-limits.server.ts'
+import { reservePasswordChange, reserveSignup, reserveVerificationEmail } from './hashing-limits.server.ts'
 import { recordAudit } from './audit.server.ts'
 import { isUniqueViolation } from './errors.server.ts'
 import { hashPassword, timingDummyHash, verifyPassword } from './passwords.server.ts'
@@ -43,7 +43,7 @@ export async function signUp(
   try {
     return await getDb().transaction(async (tx) => {
       // First, so a refused signup writes nothing; the slots go back if the address or URL is taken.
-      const full = await reserveSignupEmail(tx, input.email)
+      const full = await reserveVerificationEmail(tx, input.email)
       if (full) return { kind: 'email-limited' as const, limit: full }
       const userId = await insertUser(tx, input.name, input.email, passwordHash)
       await createWorkspaceFor(tx, userId, input.workspaceName, input.workspaceSlug)

@@ -14,7 +14,9 @@ export const SIGNUP_IP_LIMIT: Limit = { max: 10, windowMs: 60 * MINUTE }
  * Signup's verification emails (it emails whatever address was typed): per address, whatever
  * the client's address, so nobody mail-bombs an inbox from many networks; and for the whole
  * server, so many addresses cannot be flooded at once either. Counted with the signup's own
- * transaction (reserveSignupEmail), so a signup that emails nothing takes none.
+ * transaction (reserveVerificationEmail), so a signup that emails nothing takes none; the
+ * account page's Resend counts too (else one signup with someone's address, then 3 resends an
+ * hour, would mail them 72 a day).
  */
 export const SIGNUP_EMAIL_ADDRESS_LIMIT: Limit = { max: 3, windowMs: 24 * 60 * MINUTE }
 export const SIGNUP_EMAIL_SERVER_LIMIT: Limit = { max: 100, windowMs: 60 * MINUTE }
@@ -35,10 +37,10 @@ export function inboxKey(email: string) {
 }
 
 /**
- * Reserves a signup verification email to `email` on the signup's transaction: the slots go back
- * with its rollback (the address or the workspace URL was taken). Which limit is full, or null.
+ * Reserves a verification email to `email` (signup, Resend) on the caller's transaction: the slots
+ * go back with its rollback (the address or the workspace URL was taken). Which limit is full, or null.
  */
-export async function reserveSignupEmail(tx: Tx, email: string) {
+export async function reserveVerificationEmail(tx: Tx, email: string) {
   const address = await takeSlotIn(tx, `signup-email:${inboxKey(email)}`, SIGNUP_EMAIL_ADDRESS_LIMIT)
   if (!address.allowed) return 'address' as const
   const server = await takeSlotIn(tx, 'signup-email-server', SIGNUP_EMAIL_SERVER_LIMIT)

@@ -201,12 +201,16 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
   }
   if (input.intent === 'resend-verification') {
     const outcome = await resendVerificationEmail(user.id)
-    if (outcome.kind === 'rate-limited') {
+    if (outcome.kind === 'rate-limited' || outcome.kind === 'address-limited') {
       return data(
         {
           intent: 'resend-verification',
           result: submission.reply({
-            formErrors: ['We sent several links recently. Check your inbox, or try again in an hour.'],
+            formErrors: [
+              outcome.kind === 'rate-limited'
+                ? 'We sent several links recently. Check your inbox, or try again in an hour.'
+                : 'We sent several links to this address recently. Check your inbox and spam folder, or try again later.',
+            ],
           }),
           notice: null,
         },

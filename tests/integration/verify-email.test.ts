@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
 import { accountTokens, emails, users } from '#db/schema.ts'
 import { queueVerificationEmail, VERIFY_RESEND_LIMIT } from '#app/domain/account-emails.server.ts'
+import { SIGNUP_EMAIL_ADDRESS_LIMIT } from '#app/domain/hashing-limits.server.ts'
 import { startQueue } from '#app/jobs/queue.server.ts'
 import { loggablePath } from '#app/logger.server.ts'
 import * as accountRoute from '#app/routes/account.tsx'
@@ -10,7 +11,7 @@ import * as signupRoute from '#app/routes/signup.tsx'
 import * as verifyRoute from '#app/routes/verify-email.$token.tsx'
 import * as workspaceRoute from '#app/routes/w.$slug.tsx'
 import { createUser, signIn } from '#tests/helpers/factories.ts'
-import { callAction, callLoader, cookieFrom } from '#tests/helpers/routes.ts'
+import { callAction, callLoader, cookieFrom, testContext } from '#tests/helpers/routes.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 
 beforeAll(async () => {
@@ -148,6 +149,35 @@ describe('email verification', () => {
     ])
     // The signup email plus the resent ones.
     expect(await verifyEmailsTo(user.email)).toHaveLength(1 + VERIFY_RESEND_LIMIT.max)
+  })
+
+  it('resends within the verification emails an address may get a day: a signup and 2 resends, then refused', async () => {
+    expect(SIGNUP_EMAIL_ADDRESS_LIMIT.max).toBe(3)
+    const email = `resend-${Date.now()}@example.com`
+    const signup = await callAction(
+      signupRoute,
+      '/signup',
+      {
+        name: 'Rex Resend',
+        email,
+        password: 'a sufficiently long password',
+        workspaceName: 'Resend Co',
+        workspaceSlug: `resend-${Date.now()}`,
+      },
+      { context: { ...testContext(), clientIp: '198.51.100.77' } },
+    )
+    expect(signup.status).toBe(302)
+    const cookie = signup.headers.get('set-cookie')!.split(';')[0]
+    const resend = () => callAction(accountRoute, '/account', { intent: 'resend-verification' }, { cookie })
+    expect((await resend()).status).toBe(200)
+    expect((await resend()).status).toBe(200)
+    // The per-user limit (3 an hour) would allow a third: the address has had its 3 today.
+    const refused = await resend()
+    expect(refused.status).toBe(429)
+    expect(refused.data.result.error['']).toEqual([
+      'We sent several links to this address recently. Check your inbox and spam folder, or try again later.',
+    ])
+    expect(await verifyEmailsTo(email)).toHaveLength(SIGNUP_EMAIL_ADDRESS_LIMIT.max)
   })
 
   it('sends nothing to a confirmed address', async () => {
