@@ -108,6 +108,8 @@ const EnvSchema = z.object({
   // docs/security.md#outbound-email-limits), and while no owner of it has verified their email.
   OUTBOUND_EMAILS_PER_HOUR: positiveCount('OUTBOUND_EMAILS_PER_HOUR').default(1_000),
   OUTBOUND_EMAILS_PER_HOUR_UNVERIFIED: positiveCount('OUTBOUND_EMAILS_PER_HOUR_UNVERIFIED').default(50),
+  // Signup verification emails (signup and Resend) the whole server sends per hour, to any address.
+  SIGNUP_EMAILS_PER_HOUR: positiveCount('SIGNUP_EMAILS_PER_HOUR').default(100),
   // Workspaces one person may create per 24 hours (besides the one created with their account).
   WORKSPACES_PER_USER_PER_DAY: positiveCount('WORKSPACES_PER_USER_PER_DAY').default(5),
   // Open connections one client address may hold (app/http/connection-guard.server.ts); 0: no cap.
@@ -188,6 +190,7 @@ export type AppEnv = {
   limits: {
     outboundEmailsPerHour: number
     outboundEmailsPerHourUnverified: number
+    signupEmailsPerHour: number
     workspacesPerUserPerDay: number
   }
   /** Client connections (app/http/connection-guard.server.ts). */
@@ -289,6 +292,7 @@ export function parseEnv(source: NodeJS.ProcessEnv): AppEnv {
     limits: {
       outboundEmailsPerHour: e.OUTBOUND_EMAILS_PER_HOUR,
       outboundEmailsPerHourUnverified: e.OUTBOUND_EMAILS_PER_HOUR_UNVERIFIED,
+      signupEmailsPerHour: e.SIGNUP_EMAILS_PER_HOUR,
       workspacesPerUserPerDay: e.WORKSPACES_PER_USER_PER_DAY,
     },
     http: {

@@ -1,4 +1,5 @@
 import type { Tx } from '#db/client.ts'
+import { env } from '#app/env.server.ts'
 import { takeSlot, takeSlotIn, type Limit } from './rate-limit.server.ts'
 
 // Limits of the endpoints that hash a password, besides login (login-attempts.server.ts) and
@@ -19,7 +20,10 @@ export const SIGNUP_IP_LIMIT: Limit = { max: 10, windowMs: 60 * MINUTE }
  * hour, would mail them 72 a day).
  */
 export const SIGNUP_EMAIL_ADDRESS_LIMIT: Limit = { max: 3, windowMs: 24 * 60 * MINUTE }
-export const SIGNUP_EMAIL_SERVER_LIMIT: Limit = { max: 100, windowMs: 60 * MINUTE }
+/** The server's hourly cap: SIGNUP_EMAILS_PER_HOUR (100 unless set). */
+export function signupEmailServerLimit(): Limit {
+  return { max: env().limits.signupEmailsPerHour, windowMs: 60 * MINUTE }
+}
 
 /**
  * The inbox an address reaches, for SIGNUP_EMAIL_ADDRESS_LIMIT: lower-cased, without a `+tag`
@@ -43,7 +47,7 @@ export function inboxKey(email: string) {
 export async function reserveVerificationEmail(tx: Tx, email: string) {
   const address = await takeSlotIn(tx, `signup-email:${inboxKey(email)}`, SIGNUP_EMAIL_ADDRESS_LIMIT)
   if (!address.allowed) return 'address' as const
-  const server = await takeSlotIn(tx, 'signup-email-server', SIGNUP_EMAIL_SERVER_LIMIT)
+  const server = await takeSlotIn(tx, 'signup-email-server', signupEmailServerLimit())
   if (!server.allowed) {
     await address.release()
     return 'server' as const

@@ -5,7 +5,7 @@ import { emails, memberships, users, workspaces } from '#db/schema.ts'
 import {
   inboxKey,
   SIGNUP_EMAIL_ADDRESS_LIMIT,
-  SIGNUP_EMAIL_SERVER_LIMIT,
+  signupEmailServerLimit,
 } from '#app/domain/hashing-limits.server.ts'
 import { takeSlot } from '#app/domain/rate-limit.server.ts'
 import { startQueue } from '#app/jobs/queue.server.ts'
@@ -246,8 +246,8 @@ describe('signup verification emails', () => {
     const sent = await verifyEmailsLike('%')
     const filled = await takeSlot(
       'signup-email-server',
-      SIGNUP_EMAIL_SERVER_LIMIT,
-      SIGNUP_EMAIL_SERVER_LIMIT.max - 1 - sent,
+      signupEmailServerLimit(),
+      signupEmailServerLimit().max - 1 - sent,
     )
     expect(filled.allowed).toBe(true)
     expect((await signUpFrom({ email: 'last-one@example.com', workspaceSlug: 'last-one' })).status).toBe(302)
