@@ -605,6 +605,10 @@ export const emails = pgTable(
     // email is unsettled, so a `failed` email with it is moved on by a late processed or delivered
     // event, and an agent's Retry of it warns that the customer may get it twice.
     maybeAccepted: boolean().notNull().default(false),
+    // An email nobody can retry from a page (account and notification emails) whose last attempt
+    // got no answer gets one more attempt after the lease (app/domain/email-doubt.server.ts):
+    // set when that attempt is scheduled, so it is scheduled once.
+    resentAfterDoubt: boolean().notNull().default(false),
     sentAt: timestamp({ withTimezone: true }),
     // 'local-outbox', or SendGrid's X-Message-Id (delivery events name it as sg_message_id's prefix).
     providerId: text(),
@@ -620,6 +624,11 @@ export const emails = pgTable(
     // SET NULL, which scanned the whole table for each deleted ticket or message without these.
     index('emails_message_idx').on(t.messageId),
     index('emails_ticket_idx').on(t.ticketId),
+    // The cleanup's sweep of emails a dead job left `sending` (settleAbandonedEmails): only the
+    // few rows in flight, not a scan of every email ever sent.
+    index('emails_sending_lease_idx')
+      .on(t.leaseExpiresAt)
+      .where(sql`${t.status} = 'sending'`),
   ],
 )
 

@@ -3,7 +3,6 @@ import { getDb, type DbOrTx } from '#db/client.ts'
 import {
   claimEmail,
   failClaimedEmail,
-  failPendingEmail,
   getEmailClaimState,
   insertEmail,
   lockEmailOfMessage,
@@ -295,7 +294,7 @@ type EmailOfMessage = {
 }
 
 /** The agent reply's badge follows its email; returns the live event for the ticket page. */
-async function setMessageDelivery(
+export async function setMessageDelivery(
   tx: DbOrTx,
   email: EmailOfMessage,
   status: 'queued' | 'sent' | 'failed',
@@ -314,33 +313,6 @@ async function setMessageDelivery(
       at: new Date().toISOString(),
     },
   ]
-}
-
-/** A failed email's reason when its last attempt never got SendGrid's answer (see markEmailFailed). */
-export const UNANSWERED_FAILURE =
-  'SendGrid did not answer the last attempt, so it may have accepted this email. A SendGrid event saying it did will still mark it sent'
-
-/**
- * Records that an email's last delivery attempt (of job `jobId`) failed, unless an attempt got
- * through, it failed already, or another job (an agent's Retry, a Retry-After reschedule) has it
- * now. Returns the live event for its message. An email still `sending` here (an attempt that
- * got no answer, or one whose lease had not run out) may be at SendGrid: it is failed with
- * `maybe_accepted`, so a late processed or delivered event moves it on, and a Retry warns first.
- */
-export async function markEmailFailed(
-  emailId: string,
-  jobId: string,
-  reason: string,
-): Promise<TicketEvent[]> {
-  return getDb().transaction(async (tx) => {
-    const email = await failPendingEmail(tx, {
-      emailId,
-      jobId,
-      error: reason.slice(0, 1000),
-      unansweredError: UNANSWERED_FAILURE,
-    })
-    return email ? setMessageDelivery(tx, email, 'failed') : []
-  })
 }
 
 export type RetryOutcome =

@@ -1,6 +1,7 @@
 import type { JobResult, JobWithMetadata } from 'pg-boss'
 import { sendPasswordResetEmail } from '#app/domain/account-emails.server.ts'
-import { deliverEmail, markEmailFailed } from '#app/domain/email.server.ts'
+import { deliverEmail } from '#app/domain/email.server.ts'
+import { markEmailFailed, settleAbandonedEmails } from '#app/domain/email-doubt.server.ts'
 import { releaseHeldReply } from '#app/domain/undo-send.server.ts'
 import { fileInboundEmail, markInboundFailed } from '#app/domain/inbound-email.server.ts'
 import { deleteOldInboundPosts } from '#app/domain/inbound-retention.server.ts'
@@ -95,7 +96,8 @@ const CLEANUP_WORK = {
 /**
  * Runs a cleanup of expired sessions, old rate-limit rows, API Idempotency-Keys older than
  * 24 hours, empty draft rows older than an hour and AI run claims a dead process left (lease
- * ended over 5 minutes ago). Safe to run twice, or at once.
+ * ended over 5 minutes ago), and settles emails a dead job left `sending` (settleAbandonedEmails).
+ * Safe to run twice, or at once.
  */
 export async function cleanupSessions() {
   const sessions = await deleteExpiredSessions()
@@ -103,11 +105,14 @@ export async function cleanupSessions() {
   const idempotencyKeys = await deleteOldIdempotencyKeys()
   const emptyDrafts = await deleteEmptyDrafts()
   const aiRunClaims = await sweepLapsedAiRunClaims()
+  const abandoned = await settleAbandonedEmails()
+  publish(abandoned.events)
+  const abandonedEmails = abandoned.settled
   logger().info(
-    { job: 'sessions.cleanup', sessions, hits, idempotencyKeys, emptyDrafts, aiRunClaims },
+    { job: 'sessions.cleanup', sessions, hits, idempotencyKeys, emptyDrafts, aiRunClaims, abandonedEmails },
     'cleanup done',
   )
-  return { sessions, hits, idempotencyKeys, emptyDrafts, aiRunClaims }
+  return { sessions, hits, idempotencyKeys, emptyDrafts, aiRunClaims, abandonedEmails }
 }
 
 /** Registers the workers and schedules of every queue on the started pg-boss instance. */

@@ -468,3 +468,69 @@ export async function listFailedTicketEmails(
       and(eq(emails.workspaceId, workspaceId), eq(emails.ticketId, ticketId), eq(emails.status, 'failed')),
     )
 }
+
+/**
+ * Gives a `sending` email of this job (its last attempt got no answer, or its job died) to a new
+ * job for one more attempt, if its kind is one of `kinds` and it never had that extra attempt:
+ * `queued` with `maybe_accepted` and the note as its error, so a delivery event arriving before
+ * the new job runs still settles it (and the new job's claim then finds it settled). Undefined
+ * when it is not such an email (any more).
+ */
+export async function requeueUnansweredEmail(
+  db: DbOrTx,
+  {
+    emailId,
+    jobId,
+    nextJobId,
+    kinds,
+    error,
+  }: { emailId: string; jobId: string; nextJobId: string; kinds: readonly string[]; error: string },
+) {
+  const [row] = await db
+    .update(emails)
+    .set({
+      status: 'queued',
+      jobId: nextJobId,
+      leaseExpiresAt: null,
+      maybeAccepted: true,
+      resentAfterDoubt: true,
+      error,
+    })
+    .where(
+      and(
+        heldBy(emailId, jobId),
+        inArray(emails.kind, kinds as (typeof emails.$inferSelect)['kind'][]),
+        eq(emails.resentAfterDoubt, false),
+      ),
+    )
+    .returning({ id: emails.id })
+  return row
+}
+
+/**
+ * `sending` emails whose claim lapsed more than `staleSeconds` ago and whose email.send job is
+ * no longer waiting, retrying or running (pg-boss failed it: its process died on every attempt,
+ * and the last one's handler never ran its catch), locked (skipping rows another sweep has).
+ * A live attempt's HTTP call ends within the transport's timeout, well inside its lease, so
+ * nothing such a row names is still being sent.
+ */
+export async function lockAbandonedEmails(
+  db: DbOrTx,
+  { staleSeconds, limit }: { staleSeconds: number; limit: number },
+) {
+  const result = await db.execute<{ id: string; jobId: string | null }>(sql`
+    select e.id, e.job_id as "jobId" from emails e
+    where e.status = 'sending'
+      and e.lease_expires_at < now() - make_interval(secs => ${staleSeconds})
+      and not exists (
+        select 1 from pgboss.job j
+        where j.name = 'email.send'
+          and j.id = case when e.job_id ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+                          then e.job_id::uuid end
+          and j.state in ('created', 'retry', 'active')
+      )
+    order by e.lease_expires_at
+    limit ${limit}
+    for update of e skip locked`)
+  return result.rows
+}

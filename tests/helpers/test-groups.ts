@@ -38,6 +38,7 @@ export const ISOLATED = [
   'tests/integration/delivery-events.test.ts',
   'tests/integration/email-accepted-event.test.ts',
   'tests/integration/email-unanswered-failure.test.ts',
+  'tests/integration/email-doubt.test.ts',
   'tests/integration/inbound-email.test.ts',
   'tests/integration/inbound-retention.test.ts',
   'tests/integration/ticket-page.test.ts',

@@ -3,19 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
 import { auditEvents, emails, messages } from '#db/schema.ts'
 import { recordDeliveryEvents } from '#app/domain/delivery-events.server.ts'
-import {
-  deliverEmail,
-  InterruptedDeliveryError,
-  markEmailFailed,
-  retryEmailDelivery,
-  UNANSWERED_FAILURE,
-} from '#app/domain/email.server.ts'
+import { deliverEmail, InterruptedDeliveryError, retryEmailDelivery } from '#app/domain/email.server.ts'
+import { markEmailFailed, UNANSWERED_FAILURE } from '#app/domain/email-doubt.server.ts'
 import { replyToTicket } from '#app/domain/messages.server.ts'
 import type { parseEnv } from '#app/env.server.ts'
 import { queue, startQueue } from '#app/jobs/queue.server.ts'
-import { sendEmails } from '#app/jobs/worker.server.ts'
 import * as ticketRoute from '#app/routes/w.$slug.tickets.$number.tsx'
 import { FakeSendGrid } from '#tests/fakes/sendgrid.ts'
+import { runEmailAttempt, sendGridRequestsFor } from '#tests/helpers/email-attempts.ts'
 import { asMember, createMember, createTicketFor } from '#tests/helpers/factories.ts'
 import { callAction, callLoader, testContext, type RealtimeCalls } from '#tests/helpers/routes.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
@@ -44,25 +39,7 @@ const emailOf = async (messageId: string) =>
   (await getDb().select().from(emails).where(eq(emails.messageId, messageId)))[0]!
 const badgeOf = async (messageId: string) =>
   (await getDb().select().from(messages).where(eq(messages.id, messageId)))[0]!.deliveryStatus
-const requestsFor = (emailId: string) =>
-  fake.requests.filter(
-    (r) => (r.body as { custom_args?: { email_id?: string } })?.custom_args?.email_id === emailId,
-  )
-
-/** The email.send job's attempt number `retryCount` (5 of 5: the last), as the worker runs it. */
-async function runAttempt(emailId: string, retryCount: number) {
-  const row = (await getDb().select().from(emails).where(eq(emails.id, emailId)))[0]!
-  const job = {
-    id: row.jobId!,
-    name: 'email.send',
-    data: { emailId },
-    retryCount,
-    retryLimit: 5,
-    deadLetter: 'jobs.dead-letter',
-  }
-  const [result] = await sendEmails([job as unknown as Parameters<typeof sendEmails>[0][number]])
-  return result!
-}
+const requestsFor = (emailId: string) => sendGridRequestsFor(fake, emailId)
 
 /** An agent's reply on a fresh ticket; its email not sent yet. */
 async function replyOf(agent?: Agent) {
@@ -81,7 +58,7 @@ async function replyOf(agent?: Agent) {
 async function unansweredOnLastAttempt(agent?: Agent) {
   const reply = await replyOf(agent)
   fake.dropNext('reset')
-  const result = await runAttempt(reply.email.id, 5)
+  const result = await runEmailAttempt(reply.email.id, 5)
   expect(result.status).toBe('failed')
   expect(requestsFor(reply.email.id)).toHaveLength(1)
   return reply
@@ -173,7 +150,7 @@ describe('an email whose last attempt got no answer', () => {
     fake.dropNext('reset')
     await expect(deliverEmail(email.id, email.jobId!)).rejects.toBeInstanceOf(InterruptedDeliveryError)
     // The last retry runs while that attempt's lease holds (ClaimHeldError): nothing is sent.
-    expect((await runAttempt(email.id, 5)).status).toBe('failed')
+    expect((await runEmailAttempt(email.id, 5)).status).toBe('failed')
     expect(requestsFor(email.id)).toHaveLength(1)
     expect(await emailOf(messageId)).toMatchObject({
       status: 'failed',
@@ -187,7 +164,7 @@ describe('an email whose last attempt got no answer', () => {
   it('is not given that doubt when SendGrid answered the last attempt with a refusal', async () => {
     const { messageId, email } = await replyOf()
     fake.failNext({ status: 503 })
-    expect((await runAttempt(email.id, 5)).status).toBe('failed')
+    expect((await runEmailAttempt(email.id, 5)).status).toBe('failed')
     expect(await emailOf(messageId)).toMatchObject({ status: 'failed', maybeAccepted: false })
     await recordDeliveryEvents([event(email.id, 'processed')])
     expect((await emailOf(messageId)).status).toBe('failed')

@@ -1,0 +1,2 @@
+ALTER TABLE "emails" ADD COLUMN "resent_after_doubt" boolean DEFAULT false NOT NULL;--> statement-breakpoint
+CREATE INDEX "emails_sending_lease_idx" ON "emails" USING btree ("lease_expires_at") WHERE "emails"."status" = 'sending';
