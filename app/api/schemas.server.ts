@@ -160,6 +160,10 @@ export const Message = z
       .enum(emailStatus.enumValues)
       .nullable()
       .meta({ description: 'Public replies: how far the email got; null for notes and customer messages' }),
+    delivery_uncertain: z.boolean().meta({
+      description:
+        'True when `delivery_status` is `failed` but the last attempt got no answer from SendGrid, so it may have accepted the email: a later SendGrid event may still move it to `sent` or `delivered`, and sending it again may deliver it twice. False otherwise',
+    }),
     attachments: z.array(
       z.object({ id: Id, filename: z.string(), content_type: z.string(), size: z.number().int() }),
     ),

@@ -80,6 +80,7 @@ export type MessageJson = {
   body: string
   author: { type: 'agent' | 'customer'; id: string | null; name: string }
   delivery_status: DeliveryStatus | null
+  delivery_uncertain: boolean
   attachments: Array<{ id: string; filename: string; content_type: string; size: number }>
   created_at: string
 }
@@ -90,6 +91,8 @@ export function messageJson(row: {
   bodyText: string
   createdAt: Date
   deliveryStatus: DeliveryStatus | null
+  /** Failed, but its last attempt got no answer: SendGrid may have accepted it. */
+  deliveryUncertain: boolean
   authorUserId: string | null
   authorUserName: string | null
   authorContactId: string | null
@@ -110,6 +113,7 @@ export function messageJson(row: {
           name: row.authorContactName || row.authorContactEmail || 'Customer',
         },
     delivery_status: row.deliveryStatus,
+    delivery_uncertain: row.deliveryUncertain,
     attachments: row.attachments.map((a) => ({
       id: a.id,
       filename: a.filename,

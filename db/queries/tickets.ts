@@ -97,6 +97,13 @@ async function threadMessages(
           and ${emails.status} = 'failed'
         order by ${emails.createdAt} desc limit 1
       ) end`,
+      // A failed reply whose last attempt got no answer: SendGrid may have accepted it (an event
+      // may still move it to sent or delivered). The API's and webhooks' `delivery_uncertain`.
+      deliveryUncertain: sql<boolean>`${messages.deliveryStatus} = 'failed' and exists (
+        select 1 from ${emails}
+        where ${emails.messageId} = ${messages.id} and ${emails.workspaceId} = ${workspaceId}
+          and ${emails.status} = 'failed' and ${emails.maybeAccepted}
+      )`,
       // The message's files in the same statement (one round trip instead of two).
       attachments: sql<ThreadAttachment[]>`coalesce((
         select json_agg(json_build_object(

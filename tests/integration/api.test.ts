@@ -3,7 +3,7 @@ import { and, eq, sql } from 'drizzle-orm'
 import type { OpenAPIV3_1 } from 'openapi-types'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
-import { apiTokens, auditEvents, contacts, emails, memberships, tickets } from '#db/schema.ts'
+import { apiTokens, auditEvents, contacts, emails, memberships, messages, tickets } from '#db/schema.ts'
 import { OPERATIONS } from '#app/api/openapi.server.ts'
 import { generateApiToken } from '#app/domain/api-tokens.server.ts'
 import { startQueue, stopQueue } from '#app/jobs/queue.server.ts'
@@ -238,6 +238,41 @@ describe('contract: every operation answers what the spec says', () => {
       ])
     }
     expect((await call('GET', `/api/v1/tickets/${t.number}/messages`, { token })).json.data).toHaveLength(1)
+  })
+})
+
+describe('a reply whose email ended in doubt', () => {
+  it('lists delivery_status failed with delivery_uncertain true while SendGrid may have it, false for a certain failure', async () => {
+    const ticket = await createTicketFor(owner)
+    const path = `/api/v1/tickets/${ticket.number}/messages`
+    const replyIds: string[] = []
+    for (const body of ['First answer', 'Second answer']) {
+      const res = await call('POST', path, { token, body: { body } })
+      expect(res.status, res.text).toBe(201)
+      expect(res.json).toMatchObject({ delivery_status: 'queued', delivery_uncertain: false })
+      replyIds.push(res.json.id)
+    }
+    const [doubtful, refused] = replyIds as [string, string]
+    // The states deliverEmail and markEmailFailed leave (email-unanswered-failure.test.ts).
+    for (const [messageId, maybeAccepted] of [
+      [doubtful, true],
+      [refused, false],
+    ] as const) {
+      await getDb()
+        .update(emails)
+        .set({ status: 'failed', maybeAccepted, error: 'no answer' })
+        .where(eq(emails.messageId, messageId))
+      await getDb().update(messages).set({ deliveryStatus: 'failed' }).where(eq(messages.id, messageId))
+    }
+    const res = await call('GET', path, { token })
+    expect(res.status, res.text).toBe(200)
+    const listOp = OPERATIONS.find((o) => o.operationId === 'listMessages')!
+    expect(listOp.response.schema.parse(res.json)).toEqual(res.json)
+    const byId = new Map(res.json.data.map((m: { id: string }) => [m.id, m]))
+    expect(byId.get(doubtful)).toMatchObject({ delivery_status: 'failed', delivery_uncertain: true })
+    expect(byId.get(refused)).toMatchObject({ delivery_status: 'failed', delivery_uncertain: false })
+    // The customer's own message has no delivery.
+    expect(res.json.data[0]).toMatchObject({ delivery_status: null, delivery_uncertain: false })
   })
 })
 

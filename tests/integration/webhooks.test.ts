@@ -348,7 +348,10 @@ describe('delivery', () => {
     const [note] = await deliveriesOf(withNotes.id)
     expect(JSON.parse(note!.payload)).toMatchObject({
       type: 'message.created',
-      data: { ticket: { number: ticket.number }, message: { kind: 'note', body: 'Internal only' } },
+      data: {
+        ticket: { number: ticket.number },
+        message: { kind: 'note', body: 'Internal only', delivery_status: null, delivery_uncertain: false },
+      },
     })
     await deleteWebhookEndpoint(member, plain.id)
     await deleteWebhookEndpoint(member, withNotes.id)
