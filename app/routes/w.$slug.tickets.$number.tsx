@@ -68,6 +68,7 @@ import { PRIORITY_LABEL, STATUS_LABEL } from '#app/utils/vocabulary.ts'
 import { useShortcuts } from '#app/utils/use-shortcuts.ts'
 import { ChevronLeft, ChevronRight } from '#app/components/ui/icons.tsx'
 import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
+import { isConfirmed } from '#app/utils/confirmation.ts'
 import { keepPageWhenUnanswered } from '#app/utils/unanswered.ts'
 import type { StoredFile } from '#app/domain/tickets.server.ts'
 
@@ -273,9 +274,9 @@ async function handleRemoveTag(args: IntentArgs) {
 async function handleRetryDelivery(args: IntentArgs) {
   const submission = parseSubmission(args.upload.formData, { schema: RetryDeliverySchema })
   if (submission.status !== 'success') throw notFound('Message not found')
-  const { messageId, confirmed } = submission.value
+  const { messageId } = submission.value
   const outcome = await retryEmailDelivery(args.member, args.number, messageId, {
-    confirmed: confirmed === '1',
+    confirmed: isConfirmed(args.upload.formData),
   })
   if (outcome.kind === 'not-found') throw notFound('Message not found')
   if (outcome.kind === 'needs-confirmation') {

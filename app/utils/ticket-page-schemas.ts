@@ -101,13 +101,13 @@ export const ComposerSchema = z.discriminatedUnion('intent', [
 ])
 
 /**
- * The Retry button of a reply whose email failed. `confirmed=1`: the agent was told SendGrid may
- * already have accepted it (its last attempt got no answer) and sends it again anyway.
+ * The Retry button of a reply whose email failed. Its `confirmed=1` (the agent was told SendGrid
+ * may already have accepted it and sends it again anyway) is read with `isConfirmed`, as every
+ * confirmation is: any other value asks again.
  */
 export const RetryDeliverySchema = z.object({
   intent: z.literal('retry-delivery'),
   messageId: z.uuid({ error: 'Unknown message' }),
-  confirmed: z.literal('1').optional(),
 })
 
 export const TagName = z

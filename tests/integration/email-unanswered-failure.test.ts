@@ -204,7 +204,7 @@ describe('Retry of a reply SendGrid may already have accepted', () => {
   const retry = (
     agent: Agent,
     number: number,
-    fields: { messageId: string; confirmed?: '1' },
+    fields: { messageId: string; confirmed?: string },
     calls?: RealtimeCalls,
   ) =>
     callAction(
@@ -278,6 +278,17 @@ describe('Retry of a reply SendGrid may already have accepted', () => {
     expect((await deliverEmail(email.id, row.jobId!)).outcome).toBe('sent')
     // The unanswered attempt and the confirmed one: two requests, not three.
     expect(requestsFor(email.id)).toHaveLength(2)
+  })
+
+  it('asks again for a confirmed value other than 1 (a tampered or stale form), rather than a 404', async () => {
+    const { member, ticket, messageId, email } = await unansweredOnLastAttempt()
+    for (const confirmed of ['2', '', 'yes', '1'.repeat(10_000)]) {
+      const asked = await retry(member, ticket.number, { messageId, confirmed })
+      expect(asked.status).toBe(409)
+      expect(asked.data).toEqual({ retryNeedsConfirmation: messageId })
+    }
+    expect(await emailOf(messageId)).toMatchObject({ status: 'failed', maybeAccepted: true })
+    expect(await retryJobs(email)).toBe(0)
   })
 
   it('retries a failure SendGrid certainly refused at once, without asking', async () => {
