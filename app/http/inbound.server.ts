@@ -204,8 +204,10 @@ function lateness(read: HeldRead, now: number) {
 function makeRoom(budget: Budget, read: HeldRead, needed: number) {
   const now = Date.now()
   if (lateness(read, now) > LATE_AFTER_MS) return false
+  // A post holding nothing (its headers came, its body not yet) frees nothing: cutting it would
+  // only refuse it, and late posts are sorted latest first, so it would always go first.
   const late = [...budget.reads]
-    .filter((other) => other !== read && lateness(other, now) > LATE_AFTER_MS)
+    .filter((other) => other !== read && other.size > 0 && lateness(other, now) > LATE_AFTER_MS)
     .sort((a, b) => lateness(b, now) - lateness(a, now))
   const short = budget.used + needed - budget.limit
   let freed = 0

@@ -269,6 +269,33 @@ describe('the events memory budget, shared fairly', () => {
     await expect.poll(() => eventsBufferedBytes(), { timeout: 2000 }).toBe(0)
     expect(warnings.filter((line) => Number(line.level) >= 50)).toEqual([])
   })
+
+  it('cuts only posts that hold some of it: a late post whose body has not started is not refused for nothing', async () => {
+    // Opened first with the default 30 s body deadline, so it is the latest post of all when the
+    // genuine batch comes, and still within its deadline: it holds no byte of the budget.
+    process.env.HTTP_BODY_TIMEOUT_MS = '30000'
+    envStore.__switchboardEnv = undefined
+    const empty = openEventsPost(forgedSignature(), 64 * 1024, 0)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    process.env.HTTP_BODY_TIMEOUT_MS = String(TIMEOUT_MS)
+    envStore.__switchboardEnv = undefined
+    try {
+      const posts = await fillEventsBudget()
+      await new Promise((resolve) =>
+        setTimeout(resolve, (PART / FAIR_BYTES_PER_SECOND) * 1000 + LATE_AFTER_MS + 300),
+      )
+      const body = JSON.stringify([{ sg_event_id: 'fair-2', event: 'processed', timestamp: 1_770_000_000 }])
+      expect((await signedEventsPost(body)).status).toBe(200)
+      // One forged post made the room; the empty one, cut, would have freed nothing.
+      expect(await within(empty.answer, 500)).toBe('still open')
+      const answers = await within(Promise.all(posts.map((post) => post.answer)), TIMEOUT_MS + 8000)
+      for (const post of posts) post.close()
+      expect((answers as Array<{ status: number }>).filter((a) => a.status === 503)).toHaveLength(1)
+    } finally {
+      empty.close()
+    }
+    await expect.poll(() => eventsBufferedBytes(), { timeout: 2000 }).toBe(0)
+  })
 })
 
 const PART = 4 * 1024 * 1024
