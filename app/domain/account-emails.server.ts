@@ -113,8 +113,10 @@ export type ResendOutcome =
   | { kind: 'sent' }
   | { kind: 'already-verified' }
   | { kind: 'rate-limited' }
-  /** The address had its verification emails for the day (or the server its hour's): nothing sent. */
+  /** The address had its verification emails for the day: nothing sent. */
   | { kind: 'address-limited' }
+  /** The server had its hour's (SIGNUP_EMAILS_PER_HOUR): nothing sent. */
+  | { kind: 'server-limited' }
 
 /**
  * The banner's "resend": a fresh link, at most VERIFY_RESEND_LIMIT per user, and within the
@@ -126,7 +128,8 @@ export async function resendVerificationEmail(userId: string): Promise<ResendOut
   const outcome = await getDb().transaction(async (tx) => {
     const user = await getUserVerification(tx, { userId })
     if (!user || user.verifiedAt) return { kind: 'already-verified' as const }
-    if (await reserveVerificationEmail(tx, user.email)) return { kind: 'address-limited' as const }
+    const full = await reserveVerificationEmail(tx, user.email)
+    if (full) return { kind: full === 'address' ? ('address-limited' as const) : ('server-limited' as const) }
     await queueVerificationEmail(tx, user)
     return { kind: 'sent' as const }
   })

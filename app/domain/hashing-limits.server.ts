@@ -20,6 +20,10 @@ export const SIGNUP_IP_LIMIT: Limit = { max: 10, windowMs: 60 * MINUTE }
  * hour, would mail them 72 a day).
  */
 export const SIGNUP_EMAIL_ADDRESS_LIMIT: Limit = { max: 3, windowMs: 24 * 60 * MINUTE }
+/** What signup and Resend say when the server's hourly cap is spent (it is no one address's doing). */
+export const SERVER_VERIFICATION_EMAILS_SPENT =
+  'Switchboard cannot send more confirmation emails right now. Try again in an hour.'
+
 /** The server's hourly cap: SIGNUP_EMAILS_PER_HOUR (100 unless set). */
 export function signupEmailServerLimit(): Limit {
   return { max: env().limits.signupEmailsPerHour, windowMs: 60 * MINUTE }

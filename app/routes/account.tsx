@@ -15,6 +15,7 @@ import { Button } from '#app/components/ui/button.tsx'
 import { Field, FormErrors, SelectField } from '#app/components/ui/field.tsx'
 import { IntentForm } from '#app/components/ui/intent-form.tsx'
 import { isEmailVerified, resendVerificationEmail } from '#app/domain/account-emails.server.ts'
+import { SERVER_VERIFICATION_EMAILS_SPENT } from '#app/domain/hashing-limits.server.ts'
 import { notificationEmailSettings, setNotificationEmails } from '#app/domain/notification-emails.server.ts'
 import { useSchemaForm } from '#app/utils/use-schema-form.ts'
 import { EMAIL_NOTIFICATION_KINDS, KIND_LABELS } from '#app/utils/notification-kinds.ts'
@@ -37,6 +38,14 @@ import { keepPageWhenUnanswered, unansweredErrors } from '#app/utils/unanswered.
 import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Your account · Switchboard' }]
+
+/** Why the banner's Resend sent nothing (429): the user's own limit, the address's, or the server's. */
+const RESEND_REFUSED = {
+  'rate-limited': 'We sent several links recently. Check your inbox, or try again in an hour.',
+  'address-limited':
+    'We sent several links to this address recently. Check your inbox and spam folder, or try again later.',
+  'server-limited': SERVER_VERIFICATION_EMAILS_SPENT,
+} as const
 
 const NameSchema = z.object({ intent: z.literal('name'), name: PersonName })
 const PasswordSchema = z.object({
@@ -201,16 +210,12 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
   }
   if (input.intent === 'resend-verification') {
     const outcome = await resendVerificationEmail(user.id)
-    if (outcome.kind === 'rate-limited' || outcome.kind === 'address-limited') {
+    if (outcome.kind !== 'sent' && outcome.kind !== 'already-verified') {
       return data(
         {
           intent: 'resend-verification',
           result: submission.reply({
-            formErrors: [
-              outcome.kind === 'rate-limited'
-                ? 'We sent several links recently. Check your inbox, or try again in an hour.'
-                : 'We sent several links to this address recently. Check your inbox and spam folder, or try again later.',
-            ],
+            formErrors: [RESEND_REFUSED[outcome.kind]],
           }),
           notice: null,
         },

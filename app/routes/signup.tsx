@@ -14,6 +14,7 @@ import { SlugAvailability, useSlugAvailability } from '#app/components/workspace
 import { Button } from '#app/components/ui/button.tsx'
 import { Field, FormErrors } from '#app/components/ui/field.tsx'
 import { signUp } from '#app/domain/accounts.server.ts'
+import { SERVER_VERIFICATION_EMAILS_SPENT } from '#app/domain/hashing-limits.server.ts'
 import { createSession, getSignedIn } from '#app/http/auth.server.ts'
 import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 import { useSchemaForm } from '#app/utils/use-schema-form.ts'
@@ -25,7 +26,7 @@ import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
 const SIGNUP_EMAIL_REFUSED = {
   address:
     'Too many confirmation emails were sent to this address in the last 24 hours. Try again tomorrow, or use another address.',
-  server: 'Switchboard cannot send more confirmation emails right now. Try again in an hour.',
+  server: SERVER_VERIFICATION_EMAILS_SPENT,
 } as const
 
 export const meta: MetaFunction = () => [{ title: 'Create your account · Switchboard' }]

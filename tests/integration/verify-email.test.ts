@@ -3,7 +3,12 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
 import { accountTokens, emails, users } from '#db/schema.ts'
 import { queueVerificationEmail, VERIFY_RESEND_LIMIT } from '#app/domain/account-emails.server.ts'
-import { SIGNUP_EMAIL_ADDRESS_LIMIT } from '#app/domain/hashing-limits.server.ts'
+import {
+  SERVER_VERIFICATION_EMAILS_SPENT,
+  SIGNUP_EMAIL_ADDRESS_LIMIT,
+  signupEmailServerLimit,
+} from '#app/domain/hashing-limits.server.ts'
+import { takeSlot } from '#app/domain/rate-limit.server.ts'
 import { startQueue } from '#app/jobs/queue.server.ts'
 import { loggablePath } from '#app/logger.server.ts'
 import * as accountRoute from '#app/routes/account.tsx'
@@ -192,5 +197,19 @@ describe('email verification', () => {
 
   it('masks the token in logged paths', () => {
     expect(loggablePath('/verify-email/Zm9vYmFyYmF6cXV4cXV1eA')).toBe('/verify-email/[token]')
+  })
+
+  it('says the server’s hourly cap is spent, not this address’s, when that is what refused the resend', async () => {
+    const user = await unverifiedUser()
+    const { cookie } = await signIn(user.id)
+    const sent = (await verifyEmailsTo(user.email)).length
+    // Every other verification email of the hour, whoever it went to: the server-wide cap is spent.
+    while ((await takeSlot('signup-email-server', signupEmailServerLimit())).allowed);
+    const refused = await callAction(accountRoute, '/account', { intent: 'resend-verification' }, { cookie })
+    expect(refused.status).toBe(429)
+    expect(refused.data.result.error['']).toEqual([SERVER_VERIFICATION_EMAILS_SPENT])
+    expect(await verifyEmailsTo(user.email)).toHaveLength(sent)
+    // The rest of the file's database gets its hour back.
+    await getDb().execute(sql`delete from rate_limit_counters where key = 'signup-email-server'`)
   })
 })
