@@ -42,6 +42,7 @@ import { CustomerProfileSchema } from '#app/utils/customer-profile.ts'
 import { useFormatters } from '#app/utils/use-formatters.ts'
 import { PersonName } from '#app/utils/schemas.ts'
 import { hasRole } from '#app/utils/roles.ts'
+import { sliceWhole } from '#app/utils/well-formed.ts'
 import { keepPageWhenUnanswered } from '#app/utils/unanswered.ts'
 import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
 import { useIsPending } from '#app/utils/use-pending.ts'
@@ -74,7 +75,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   // Merging: `merge_q` searches for the other contact, `merge` is the one chosen (the confirm step).
   // Owners and admins only: an agent is told who can, and gets no search or confirm step.
   const canMerge = hasRole(member.role, MERGE_ROLE)
-  const mergeQuery = canMerge ? (search.get('merge_q')?.trim().slice(0, 200) ?? '') : ''
+  const mergeQuery = canMerge ? sliceWhole(search.get('merge_q')?.trim() ?? '', 200) : ''
   const mergeId = z.uuid().safeParse(search.get('merge'))
   const [candidates, mergeTarget] = await Promise.all([
     mergeQuery ? mergeCandidates(member, contactId, mergeQuery) : [],

@@ -179,6 +179,10 @@ describe('merging two contacts', () => {
     )
     const found = await loadCustomer(admin, keepId, '?merge_q=bo%40')
     expect(found.data.merge.candidates.map((c: { id: string }) => c.id)).toEqual([otherId])
+    // The search box shows the query back, cut at 200 without halving an emoji (a lone surrogate
+    // is U+FFFD in the page's HTML but not in its hydration data).
+    const long = await loadCustomer(admin, keepId, `?merge_q=${'b'.repeat(199)}${encodeURIComponent('😀')}`)
+    expect(long.data.merge.query).toBe('b'.repeat(199))
     const confirm = await loadCustomer(admin, keepId, `?merge=${otherId}`)
     expect(confirm.data.merge.target).toMatchObject({ id: otherId, email: 'bo@two.example', ticketCount: 1 })
   })
