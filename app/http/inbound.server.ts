@@ -188,7 +188,9 @@ function signatureHeaders(req: Request) {
 
 /** Refuses without reading the body; the connection closes so an unread upload is not drained. */
 function refuse(req: Request, res: Response, status: number, text: string) {
-  res.set('Connection', 'close').status(status).type('text/plain').send(text)
+  // Already answered (the body deadline's 408 went out while the post still counted as read):
+  // setting a header now would throw inside a stream handler, and take the process down.
+  if (!res.headersSent) res.set('Connection', 'close').status(status).type('text/plain').send(text)
   req.resume()
 }
 
@@ -247,18 +249,21 @@ async function readRaw(
     let size = 0
     let done = false
     const tooMany = () => {
-      res.set('Retry-After', '10')
+      if (!res.headersSent) res.set('Retry-After', '10')
       refuse(req, res, 503, 'Too many event posts at once, try again shortly')
     }
     const read: HeldRead = {
       startedAt: Date.now(),
       size: 0,
       cut: () => {
-        logger().info(
-          { reqId: res.locals.requestId, received: size, ms: Date.now() - read.startedAt },
-          'event post too slow: cut to make room for a faster one',
-        )
-        tooMany()
+        // A post the body deadline already answered (408) only gives its bytes back.
+        if (!res.headersSent) {
+          logger().info(
+            { reqId: res.locals.requestId, received: size, ms: Date.now() - read.startedAt },
+            'event post too slow: cut to make room for a faster one',
+          )
+          tooMany()
+        }
         finish(undefined)
       },
     }
