@@ -25,7 +25,13 @@ import {
   REFERENCES_KEPT,
 } from './reply-email.server.ts'
 import { newReplyToken } from './reply-address.server.ts'
-import { withinOutboundLimit, type OutboundLimited, type Recount } from './outbound-email-limit.server.ts'
+import {
+  outboundEmailsFree,
+  outboundLimitRefusal,
+  withinOutboundLimit,
+  type OutboundLimited,
+  type Recount,
+} from './outbound-email-limit.server.ts'
 import { hashToken } from './tokens.server.ts'
 import { notify } from './notifications.server.ts'
 import {
@@ -126,17 +132,44 @@ export async function withinReplyLimit<T extends ReplyOutcome>(
   input: ReplyInput,
   send: (reserved: number, countedIn: Date) => Promise<T | Recount>,
 ): Promise<T | OutboundLimited> {
+  return withinOutboundLimit(
+    member.workspaceId,
+    await replyEstimate(member, number, input),
+    send,
+    (outcome) => (outcome.kind === 'sent' ? outcome.emailed : 0),
+  )
+}
+
+/** A reply's recipients as the ticket is now, and whether an owner verified (its hourly limit). */
+async function replyEstimate(member: Member, number: number, input: Pick<ReplyInput, 'cc' | 'bcc'>) {
   const preview = await outboundReplyPreview(getDb(), { workspaceId: member.workspaceId, number })
   const recipients =
     preview.contactEmail === null
       ? 1
       : replyRecipients(preview.contactEmail, input.cc ?? preview.cc, input.bcc)
-  return withinOutboundLimit(
-    member.workspaceId,
-    { recipients, verifiedOwner: preview.verifiedOwner },
-    send,
-    (outcome) => (outcome.kind === 'sent' ? outcome.emailed : 0),
-  )
+  return { recipients, verifiedOwner: preview.verifiedOwner }
+}
+
+/**
+ * Whether the workspace's hourly customer emails leave room for this reply, read without taking
+ * any: the ticket page asks before a reply's files are written (a reply over the limit stores
+ * none). replyToTicket still reserves them, and decides.
+ */
+export async function replyLimitOpen(member: Member, number: number, input: Pick<ReplyInput, 'cc' | 'bcc'>) {
+  return outboundEmailsFree(member.workspaceId, await replyEstimate(member, number, input))
+}
+
+/**
+ * A reply whose files were not written because its limit looked spent (replyLimitOpen): the
+ * refusal replyToTicket gives (message and Retry-After), writing nothing. Undefined when the
+ * hour has room again by now: the files are gone, so the reply is not sent either.
+ */
+export async function replyLimitRefusal(
+  member: Member,
+  number: number,
+  input: Pick<ReplyInput, 'cc' | 'bcc'>,
+) {
+  return outboundLimitRefusal(member.workspaceId, await replyEstimate(member, number, input))
 }
 
 /** The addresses a reply's email goes to: the customer, then CC and BCC without repeats. */

@@ -4,6 +4,7 @@ import { env } from '#app/env.server.ts'
 import {
   giveBackSlots,
   secondsUntilReset,
+  slotFree,
   takeSlot,
   takeSlotIn,
   type Limit,
@@ -73,14 +74,7 @@ export async function withinOutboundLimit<T>(
   let reserved = Math.max(1, estimate.recipients)
   for (;;) {
     const slot = await takeSlot(key, limit, reserved)
-    if (!slot.allowed) {
-      return {
-        kind: 'email-limit',
-        max: limit.max,
-        verifiedOwner: estimate.verifiedOwner,
-        retryAfterSeconds: Math.max(1, secondsUntilReset(slot)),
-      }
-    }
+    if (!slot.allowed) return emailLimited(limit, estimate.verifiedOwner, slot)
     const taken = reserved
     let emailed = 0
     let recount: number | undefined
@@ -100,6 +94,44 @@ export async function withinOutboundLimit<T>(
 }
 
 const outboundEmailKey = (workspaceId: string) => `outbound-email:${workspaceId}`
+
+function emailLimited(limit: Limit, verifiedOwner: boolean, slot: Slot): OutboundLimited {
+  return {
+    kind: 'email-limit',
+    max: limit.max,
+    verifiedOwner,
+    retryAfterSeconds: Math.max(1, secondsUntilReset(slot)),
+  }
+}
+
+/**
+ * Whether the hour leaves room for `estimate.recipients` more, read without taking a slot: a
+ * reply over the limit is answered before its files are written. Only a hint: the send still
+ * reserves its slots with withinOutboundLimit, which decides.
+ */
+export async function outboundEmailsFree(
+  workspaceId: string,
+  estimate: { recipients: number; verifiedOwner: boolean },
+) {
+  const limit = outboundEmailLimit(estimate.verifiedOwner)
+  return slotFree(outboundEmailKey(workspaceId), limit, Math.max(1, estimate.recipients))
+}
+
+/**
+ * The refusal withinOutboundLimit gives when the hour has no room for `estimate.recipients`,
+ * writing nothing (the slots are taken to read the Retry-After, and given back): for a reply
+ * refused before its files were written. Undefined when there is room again.
+ */
+export async function outboundLimitRefusal(
+  workspaceId: string,
+  estimate: { recipients: number; verifiedOwner: boolean },
+): Promise<OutboundLimited | undefined> {
+  const limit = outboundEmailLimit(estimate.verifiedOwner)
+  const slot = await takeSlot(outboundEmailKey(workspaceId), limit, Math.max(1, estimate.recipients))
+  if (!slot.allowed) return emailLimited(limit, estimate.verifiedOwner, slot)
+  await slot.release()
+  return undefined
+}
 
 /** What a held reply counted against the hour (recordReply keeps it for Undo send). */
 export type CountedEmails = { windowStart: Date; recipients: number }

@@ -80,8 +80,8 @@ export async function takeSlot(key: string, limit: Limit, count = 1): Promise<Sl
  * before work that costs even when it is then refused (an upload's files written to disk). Not a
  * reservation: the work is still reserved with takeSlot, which decides.
  */
-export async function slotFree(key: string, limit: Limit) {
-  return rateLimitSlotFree(getDb(), { key, ...limit })
+export async function slotFree(key: string, limit: Limit, count = 1) {
+  return rateLimitSlotFree(getDb(), { key, ...limit, count })
 }
 
 /**

@@ -40,8 +40,8 @@ import { customerCardFrom } from '#app/domain/customer-profile.server.ts'
 import { requireMember } from '#app/http/auth.server.ts'
 import { notFound } from '#app/domain/errors.server.ts'
 import { retryEmailDelivery } from '#app/domain/email.server.ts'
-import { replyToTicket } from '#app/domain/messages.server.ts'
-import { outboundLimitMessage } from '#app/domain/outbound-email-limit.server.ts'
+import { replyLimitOpen, replyLimitRefusal, replyToTicket } from '#app/domain/messages.server.ts'
+import { outboundLimitMessage, type OutboundLimited } from '#app/domain/outbound-email-limit.server.ts'
 import {
   changeTicket,
   fillCannedResponse,
@@ -60,6 +60,7 @@ import {
   ComposerSchema,
   QueueFrom,
   RemoveTagSchema,
+  ReplyRecipientsSchema,
   RetryDeliverySchema,
   UndoSendSchema,
   UpdateTicketSchema,
@@ -136,7 +137,10 @@ type IntentArgs = {
 export async function action({ request, params, context }: ActionFunctionArgs) {
   const member = await requireMember(request, params.slug)
   const number = ticketNumberFrom(params.number)
-  const upload = await parseFormWithFiles(request)
+  // A reply over the workspace's hourly customer emails is answered without its files written.
+  const upload = await parseFormWithFiles(request, {
+    admitFiles: (fields) => admitReplyFiles(member, number, fields),
+  })
   // Stored files come back in `upload.files`; the form keeps only the text fields.
   upload.formData.delete('files')
   const intent = upload.formData.get('intent')
@@ -148,6 +152,27 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     upload,
     context,
   })
+}
+
+/**
+ * Asked before the first file is written, with the fields before it (the composer sends the kind,
+ * CC and BCC before its files, its buttons after): a reply's files are written only when the hour
+ * has room for its recipients. Notes, another intent, and a post whose fields cannot tell (files
+ * first, a bad CC) are admitted, and the handler decides as before.
+ */
+async function admitReplyFiles(member: IntentArgs['member'], number: number, fields: FormData) {
+  const intent = fields.get('intent')
+  if (intent !== null && intent !== 'reply' && intent !== 'reply-next') return true
+  // As Conform reads them: an empty field is an absent one.
+  const values = Object.fromEntries([...fields].filter(([, value]) => value !== ''))
+  const parsed = ReplyRecipientsSchema.safeParse(values)
+  if (!parsed.success || parsed.data.kind !== 'reply') return true
+  return replyLimitOpen(member, number, replyCopies(parsed.data))
+}
+
+/** The reply's CC (undefined: the ticket's list, reply-all) and BCC, as the composer sent them. */
+function replyCopies(input: { cc?: string[]; bcc?: string[]; ccShown?: '1' }) {
+  return { cc: input.ccShown ? (input.cc ?? []) : input.cc, bcc: input.bcc }
 }
 
 /** After a post that never reached the server, nothing is loaded again (offline, that failed too). */
@@ -172,6 +197,7 @@ async function handleReply(args: IntentArgs) {
   if (!parsed.ok) return parsed.refusal
   const { submission, input, files } = parsed
   if (input.intent !== 'reply' && input.intent !== 'reply-next') return composerRefusal(submission)
+  if (!parsed.admitted) return replyFilesNotAdmitted(args, submission, input, files)
   // Re-encoded, so only a well-formed query string reaches the redirect's Location.
   const from = input.intent === 'reply-next' ? new URLSearchParams(input.from ?? '').toString() : undefined
   const next = from === undefined ? undefined : await nextTicketInQueue(args.member, args.number, from)
@@ -183,8 +209,7 @@ async function handleReply(args: IntentArgs) {
     sendAnyway: input.sendAnyway === '1',
     files,
     keepFiles: input.keepFile,
-    cc: input.ccShown ? (input.cc ?? []) : input.cc,
-    bcc: input.bcc,
+    ...replyCopies(input),
     undoable: true,
   })
   if (outcome.kind === 'not-found') throw notFound('Ticket not found')
@@ -194,17 +219,40 @@ async function handleReply(args: IntentArgs) {
   if (outcome.kind === 'files-over-limit') {
     return composerRefusal(submission, { fieldErrors: { files: [outcome.message] } }, files)
   }
-  if (outcome.kind === 'email-limit') {
-    return composerRefusal(submission, { fieldErrors: { body: [outboundLimitMessage(outcome)] } }, files, {
-      status: 429,
-      headers: { 'retry-after': String(outcome.retryAfterSeconds) },
-    })
-  }
+  if (outcome.kind === 'email-limit') return emailLimitRefusal(submission, outcome, files)
   args.context.realtime.publish(outcome.events, exceptPostingSocket(args.upload.formData))
   if (from === undefined) return redirect(`${args.ticketUrl}#m-${outcome.messageId}`)
   const queue = `/w/${args.member.workspaceSlug}/tickets`
   if (next === undefined) return redirect(from ? `${queue}?${from}` : queue)
   return redirect(ticketHref(args.member.workspaceSlug, next.number, next.from))
+}
+
+type ComposerSubmission = ReturnType<typeof parseSubmission<typeof ComposerSchema>>
+
+/** The hour's customer emails are used up: 429, the draft kept, the files named to attach again. */
+function emailLimitRefusal(submission: ComposerSubmission, limited: OutboundLimited, files: StoredFile[]) {
+  return composerRefusal(submission, { fieldErrors: { body: [outboundLimitMessage(limited)] } }, files, {
+    status: 429,
+    headers: { 'retry-after': String(limited.retryAfterSeconds) },
+  })
+}
+
+/**
+ * A reply whose files were not written (admitReplyFiles found the hour spent): the same refusal as
+ * a send over the limit. Should the hour have room by now, nothing is sent either (its files are
+ * gone): a 409 asks to attach them again.
+ */
+async function replyFilesNotAdmitted(
+  args: IntentArgs,
+  submission: ComposerSubmission,
+  input: { cc?: string[]; bcc?: string[]; ccShown?: '1' },
+  files: StoredFile[],
+) {
+  const limited = await replyLimitRefusal(args.member, args.number, replyCopies(input))
+  if (limited) return emailLimitRefusal(submission, limited, files)
+  const message =
+    'Not sent: the hourly email limit had no room when your files arrived. Attach them again and send.'
+  return composerRefusal(submission, { fieldErrors: { files: [message] } }, files, { status: 409 })
 }
 
 /** "Review" after a collision: a 200 reloads the thread, and the reply keeps the draft. */
@@ -342,7 +390,14 @@ function parseComposer({ upload }: IntentArgs) {
   if (submission.status !== 'success') {
     return { ok: false, refusal: composerRefusal(submission, undefined, upload.files) } as const
   }
-  return { ok: true, submission, input: submission.value, files: upload.files } as const
+  // `admitted` false: the files were not written (admitReplyFiles); never name them in a row.
+  return {
+    ok: true,
+    submission,
+    input: submission.value,
+    files: upload.files,
+    admitted: upload.admitted,
+  } as const
 }
 
 function composerRefusal(

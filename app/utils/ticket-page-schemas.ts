@@ -59,6 +59,18 @@ const KeepFiles = z
 export const QueueFrom = z.string().max(2000).optional()
 
 /**
+ * The composer's fields that say whom a reply emails, sent before its files: the ticket page asks
+ * the hourly email limit with them before writing the files (the buttons, and so the intent, come
+ * after the files).
+ */
+export const ReplyRecipientsSchema = z.object({
+  kind: MessageKind,
+  cc: CcList,
+  bcc: BccList,
+  ccShown: z.literal('1').optional(),
+})
+
+/**
  * The reply composer. Its buttons choose the intent: send, review the thread after a collision
  * (keeping the draft), or insert a canned response without JavaScript.
  */

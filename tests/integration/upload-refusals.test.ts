@@ -15,6 +15,10 @@ import { getDb } from '#db/client.ts'
 import { attachments, messages, tickets } from '#db/schema.ts'
 import { listMailboxes } from '#db/queries/mailboxes.ts'
 import { createTicket } from '#app/domain/tickets.server.ts'
+import { takeSlot } from '#app/domain/rate-limit.server.ts'
+import * as ticketRoute from '#app/routes/w.$slug.tickets.$number.tsx'
+import { callAction } from '#tests/helpers/routes.ts'
+import { outboundEmailLimit } from '#app/domain/outbound-email-limit.server.ts'
 import { createMember, createTicketFor, type TestMember } from '#tests/helpers/factories.ts'
 import { holdTransaction, lockWaiters } from '#tests/helpers/held-transaction.ts'
 import { startTestServer } from '#tests/helpers/http-server.ts'
@@ -560,5 +564,107 @@ describe('a post whose rate limit is already spent', () => {
     expect(page).toContain('You have sent many replies in the last few minutes.')
     expect(page).toContain('One more, typed by hand')
     await expectNothingWritten(before)
+  })
+
+  describe("ticket page: a reply over the workspace's hourly customer emails", () => {
+    /** An agent of a workspace whose hour of customer emails is spent, and a ticket of it. */
+    async function spentWorkspace() {
+      const agent = await createMember('owner')
+      const ticket = await createTicketFor(agent)
+      const limit = outboundEmailLimit(true)
+      const spent = await takeSlot(`outbound-email:${agent.workspace.id}`, limit, limit.max)
+      expect(spent.allowed).toBe(true)
+      return { agent, ticket, to: `/w/${agent.workspace.slug}/tickets/${ticket.number}` }
+    }
+    /** The composer's form: its fields, then its files, then the button (as a browser sends it). */
+    function composerPost(fields: Array<[string, string]>, files: Array<{ name: string; content: Buffer }>) {
+      const form = new FormData()
+      for (const [name, value] of fields) form.append(name, value)
+      for (const f of files) form.append('files', new File([new Uint8Array(f.content)], f.name))
+      form.append('intent', 'reply')
+      return form
+    }
+    function reply(
+      agent: TestMember,
+      to: string,
+      fields: Array<[string, string]>,
+      files: Array<{ name: string; content: Buffer }>,
+    ) {
+      return fetch(`${server.url}${to}`, {
+        method: 'POST',
+        body: composerPost(fields, files),
+        redirect: 'manual',
+        headers: { origin: server.url, cookie: agent.cookie },
+      })
+    }
+    /** The same post to the action itself: its data and headers as the page gets them. */
+    function replyAction(agent: TestMember, number: number, form: FormData) {
+      const slug = agent.workspace.slug
+      return callAction(ticketRoute, `/w/${slug}/tickets/${number}`, form, {
+        cookie: agent.cookie,
+        params: { slug, number: String(number) },
+      })
+    }
+    const composer = (body: string): Array<[string, string]> => [
+      ['kind', 'reply'],
+      ['body', body],
+      ['ccShown', '1'],
+      ['cc', ''],
+      ['bcc', ''],
+    ]
+
+    it('429 with the message, Retry-After, the draft and the files named again; no file written', async () => {
+      const { agent, ticket } = await spentWorkspace()
+      // Today's refusal of a reply without files, which writes nothing anyway.
+      const plain = await replyAction(agent, ticket.number, composerPost(composer('No file'), []))
+      expect(plain.status).toBe(429)
+      const before = diskNow()
+      const answer = await replyAction(
+        agent,
+        ticket.number,
+        composerPost(composer('Here is the invoice you asked for'), [
+          { name: 'invoice.pdf', content: randomBytes(1_000_000) },
+        ]),
+      )
+      expect(answer.status).toBe(429)
+      expect(Number(answer.headers.get('retry-after'))).toBeGreaterThan(0)
+      expect(answer.data.result.error.body).toEqual(plain.data.result.error.body)
+      expect(answer.data.result.error.body[0]).toMatch(
+        /^Not sent: this workspace emailed .*your reply is kept\.$/,
+      )
+      expect(answer.data.result.initialValue.body).toBe('Here is the invoice you asked for')
+      expect(answer.data.filesNotKept).toEqual(['invoice.pdf'])
+      await expectNothingWritten(before)
+    })
+
+    it('a note with files in the same spent hour is written with its file', async () => {
+      const { agent, to } = await spentWorkspace()
+      const content = randomBytes(50_000)
+      const fields = composer('Internal: invoice attached').map(([k, v]): [string, string] =>
+        k === 'kind' ? [k, 'note'] : [k, v],
+      )
+      const answer = await reply(agent, to, fields, [{ name: 'note.pdf', content }])
+      expect(answer.status).toBe(302)
+      const sha256 = createHash('sha256').update(content).digest('hex')
+      expect(fs.readFileSync(pathFor(sha256)).equals(content)).toBe(true)
+    })
+
+    it('a hand-made post with its files before the fields is still refused and keeps nothing', async () => {
+      const { agent, to } = await spentWorkspace()
+      const before = filesOnDisk()
+      const form = new FormData()
+      form.append('files', new File([new Uint8Array(randomBytes(20_000))], 'first.pdf'))
+      for (const [name, value] of composer('Files first')) form.append(name, value)
+      form.append('intent', 'reply')
+      const answer = await fetch(`${server.url}${to}`, {
+        method: 'POST',
+        body: form,
+        redirect: 'manual',
+        headers: { origin: server.url, cookie: agent.cookie },
+      })
+      expect(answer.status).toBe(429)
+      expect(await answer.text()).toContain('first.pdf')
+      await expectFilesBack(before)
+    })
   })
 })
