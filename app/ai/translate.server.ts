@@ -3,7 +3,12 @@ import { getDb } from '#db/client.ts'
 import { getTicketMessage, getTranslation, insertTranslation } from '#db/queries/ai-assist.ts'
 import { getTicketByNumber } from '#db/queries/tickets.ts'
 import { notFound } from '#app/domain/errors.server.ts'
-import { recordReply, withinReplyLimit, type ReplyOutcome } from '#app/domain/messages.server.ts'
+import {
+  recordReply,
+  replyCollision,
+  withinReplyLimit,
+  type ReplyOutcome,
+} from '#app/domain/messages.server.ts'
 import type { Member } from '#app/domain/workspaces.server.ts'
 import type { TicketStatus } from '#app/utils/vocabulary.ts'
 import { runStructured, type AiMessage, type AiRefusal } from './client.server.ts'
@@ -122,6 +127,12 @@ export type TranslatedReplyInput = {
  * words as an internal note: the model is asked first (outside any transaction), then the
  * reply (recordReply, with its collision check, email and audit, within the workspace's email
  * limit) and the note are written in one transaction, so neither exists without the other.
+ *
+ * A second submit of the same send (a double click, a browser posting the form again) makes no
+ * model call: sends of this agent's reply written after the same last-seen message run one at a
+ * time (runOnce, keyed by the ticket, the agent and that message), and each looks for a collision
+ * before the call, so the second finds the first's reply and is answered as a collision without
+ * one (nothing counted against the agent's AI limits or budget).
  */
 export async function replyInLanguage(
   member: Member & { user: { name: string } },
@@ -130,9 +141,33 @@ export async function replyInLanguage(
   signal?: AbortSignal,
 ): Promise<ReplyOutcome | AiRefusal> {
   const ticket = await requireTicket(member, number)
+  const key = `reply-in-language:${ticket.id}:${member.userId}:${input.lastSeenMessageId ?? ''}`
+  for (;;) {
+    const run = await runOnce(
+      { workspaceId: member.workspaceId, key },
+      () => translateAndSend(member, number, ticket.id, input, signal),
+      signal,
+    )
+    if (run.ran) return run.value
+    if (run.waited === 'cancelled') return waitedInVain('cancelled')
+    // The other submit's send has ended: this one looks again (it finds that reply, as a collision).
+  }
+}
+
+async function translateAndSend(
+  member: Member & { user: { name: string } },
+  number: number,
+  ticketId: string,
+  input: TranslatedReplyInput,
+  signal: AbortSignal | undefined,
+): Promise<ReplyOutcome | AiRefusal> {
+  // Someone (or this same send, submitted before) wrote since the composer looked: recordReply
+  // would refuse the translation, so it is not asked for.
+  const collision = await replyCollision(member, ticketId, input.lastSeenMessageId)
+  if (collision) return collision
   const translated = await translate(
     member,
-    ticket.id,
+    ticketId,
     { text: input.body, language: input.language, purpose: 'send' },
     signal,
   )

@@ -6,6 +6,7 @@ import {
   findTicketByCustomerTokenHash,
   lockTicketForCustomerReply,
   lockTicketForReply,
+  messagesSinceLastSeen,
   recordAgentMessage,
   recordTicketMessage,
 } from '#db/queries/messages.ts'
@@ -278,17 +279,7 @@ export async function recordReply(
     thread: reply ? { referencesLimit: REFERENCES_KEPT, quotedLimit: QUOTED_MESSAGES } : null,
     readAt: new Date(),
   })
-  if (recorded.messageId === null) {
-    const newer = recorded.newer.map((r) => ({
-      id: r.id,
-      kind: r.kind,
-      author: r.userName ?? (r.contactName || r.contactEmail) ?? 'Someone',
-      bodyText: r.bodyText.slice(0, 2000),
-      createdAt: r.createdAt,
-    }))
-    if (!recorded.lastSeenKnown) return { kind: 'collision' as const, newer, lastSeenUnknown: true as const }
-    return { kind: 'collision' as const, newer }
-  }
+  if (recorded.messageId === null) return collisionOutcome(recorded)
   await insertAttachments(tx, member.workspaceId, messageId, files)
   if (reply) {
     await queueAgentReplyEmail(tx, {
@@ -341,6 +332,43 @@ export async function recordReply(
   // new generation.
   events.push(draftCleared(member, ticket, recorded.draftGeneration ?? 0, at))
   return { kind: 'sent' as const, messageId, events, emailed: recipients }
+}
+
+type Collision = Extract<ReplyOutcome, { kind: 'collision' }>
+
+/** The collision outcome from the check's rows: who wrote what since the composer looked. */
+function collisionOutcome(found: {
+  lastSeenKnown: boolean
+  newer: Awaited<ReturnType<typeof messagesSinceLastSeen>>['newer']
+}): Collision {
+  const newer = found.newer.map((r) => ({
+    id: r.id,
+    kind: r.kind,
+    author: r.userName ?? (r.contactName || r.contactEmail) ?? 'Someone',
+    bodyText: r.bodyText.slice(0, 2000),
+    createdAt: r.createdAt,
+  }))
+  if (!found.lastSeenKnown) return { kind: 'collision', newer, lastSeenUnknown: true }
+  return { kind: 'collision', newer }
+}
+
+/**
+ * The collision a reply to this ticket would meet now (recordReply's check, read without a lock),
+ * or undefined: for refusing before work a collision would waste (a translation). recordReply
+ * still decides, under the ticket's lock.
+ */
+export async function replyCollision(
+  member: Member,
+  ticketId: string,
+  lastSeenMessageId: string | undefined,
+): Promise<Collision | undefined> {
+  const found = await messagesSinceLastSeen(getDb(), {
+    workspaceId: member.workspaceId,
+    ticketId,
+    userId: member.userId,
+    lastSeenMessageId: lastSeenMessageId ?? null,
+  })
+  return found.newer.length > 0 || !found.lastSeenKnown ? collisionOutcome(found) : undefined
 }
 
 /** The ticket behind a customer's private link, or undefined when unknown or expired. */

@@ -123,6 +123,72 @@ export type AgentMessageValues = {
 }
 
 /**
+ * The collision check's steps, `seen`, `known` (the last-seen id names a message of this ticket
+ * this agent can see, or none was given) and `newer` (what came after it), for a statement to
+ * start `with`: recordAgentMessage, and messagesSinceLastSeen before work that is wasted on a
+ * collision.
+ */
+function collisionSteps(
+  v: Pick<AgentMessageValues, 'workspaceId' | 'ticketId' | 'userId' | 'lastSeenMessageId'>,
+) {
+  return sql`
+    seen as (
+      -- The message the composer last saw: one of this ticket's that this agent can see.
+      select s.created_at, s.id from messages s
+      where s.id = ${v.lastSeenMessageId}::uuid and s.ticket_id = ${v.ticketId}::uuid
+        and s.workspace_id = ${v.workspaceId}::uuid
+        and (s.held_until is null or s.author_user_id = ${v.userId}::uuid)),
+    -- A last-seen id that names no such message (another ticket's, a made-up one, a reply taken
+    -- back) proves nothing was seen: nothing is written, and every message counts as newer.
+    known as (select (${v.lastSeenMessageId}::uuid is null or exists (select 1 from seen)) as ok),
+    newer as (
+      select m.id, m.kind, m.body_text, m.created_at, u.name as user_name, c.name as contact_name, c.email as contact_email
+      from messages m
+      left join users u on u.id = m.author_user_id
+      left join contacts c on c.id = m.author_contact_id
+      where m.ticket_id = ${v.ticketId}::uuid and m.workspace_id = ${v.workspaceId}::uuid
+        -- A teammate's reply in its undo window is not theirs to see (it may be taken back).
+        and (m.held_until is null or m.author_user_id = ${v.userId}::uuid)
+        and ${v.lastSeenMessageId}::uuid is not null
+        and (not exists (select 1 from seen) or (m.created_at, m.id) > (select seen.created_at, seen.id from seen)))`
+}
+
+/** The `newer` step's rows as one JSON column, `newer`, oldest first. */
+function newerAsJson() {
+  return sql`(select coalesce(json_agg(json_build_object('id', n.id, 'kind', n.kind, 'bodyText', n.body_text,
+          'createdAt', n.created_at, 'userName', n.user_name, 'contactName', n.contact_name,
+          'contactEmail', n.contact_email) order by n.created_at, n.id), '[]'::json)
+        from newer n) as newer`
+}
+
+/**
+ * The messages an agent's reply would collide with now (recordAgentMessage's check, read without
+ * a lock or a write): for refusing before costly work, such as a translation, that a collision
+ * would waste. recordAgentMessage still decides, under the ticket's lock.
+ */
+export async function messagesSinceLastSeen(
+  db: DbOrTx,
+  v: Pick<AgentMessageValues, 'workspaceId' | 'ticketId' | 'userId' | 'lastSeenMessageId'>,
+) {
+  const result = await executePrepared<{
+    lastSeenKnown: boolean
+    newer: Array<Omit<NewerMessageRow, 'createdAt'> & { createdAt: string }>
+  }>(
+    db,
+    sql`
+    with ${collisionSteps(v)}
+    select
+      (select ok from known) as "lastSeenKnown",
+      ${newerAsJson()}`,
+  )
+  const row = result.rows[0]!
+  return {
+    lastSeenKnown: row.lastSeenKnown,
+    newer: row.newer.map((n) => ({ ...n, createdAt: new Date(n.createdAt) })),
+  }
+}
+
+/**
  * An agent's reply or note after the ticket's lock (lockTicketForReply), in one statement so the
  * transaction makes one round trip instead of seven: the collision check (messages newer than the
  * composer's last-seen one: then nothing below is written), the message, the ticket row (count,
@@ -146,25 +212,7 @@ export async function recordAgentMessage(db: DbOrTx, v: AgentMessageValues) {
   }>(
     db,
     sql`
-    with seen as (
-      -- The message the composer last saw: one of this ticket's that this agent can see.
-      select s.created_at, s.id from messages s
-      where s.id = ${v.lastSeenMessageId}::uuid and s.ticket_id = ${v.ticketId}::uuid
-        and s.workspace_id = ${v.workspaceId}::uuid
-        and (s.held_until is null or s.author_user_id = ${v.userId}::uuid)),
-    -- A last-seen id that names no such message (another ticket's, a made-up one, a reply taken
-    -- back) proves nothing was seen: nothing is written, and every message counts as newer.
-    known as (select (${v.lastSeenMessageId}::uuid is null or exists (select 1 from seen)) as ok),
-    newer as (
-      select m.id, m.kind, m.body_text, m.created_at, u.name as user_name, c.name as contact_name, c.email as contact_email
-      from messages m
-      left join users u on u.id = m.author_user_id
-      left join contacts c on c.id = m.author_contact_id
-      where m.ticket_id = ${v.ticketId}::uuid and m.workspace_id = ${v.workspaceId}::uuid
-        -- A teammate's reply in its undo window is not theirs to see (it may be taken back).
-        and (m.held_until is null or m.author_user_id = ${v.userId}::uuid)
-        and ${v.lastSeenMessageId}::uuid is not null
-        and (not exists (select 1 from seen) or (m.created_at, m.id) > (select seen.created_at, seen.id from seen))),
+    with ${collisionSteps(v)},
     go as (select not exists (select 1 from newer) and (select ok from known) as ok),
     msg as (
       insert into messages (id, workspace_id, ticket_id, kind, author_user_id, body_text, email_message_id,
@@ -220,10 +268,7 @@ export async function recordAgentMessage(db: DbOrTx, v: AgentMessageValues) {
       (select msg.id from msg) as "messageId",
       (select ok from known) as "lastSeenKnown",
       (select draft.generation from draft) as "draftGeneration",
-      (select coalesce(json_agg(json_build_object('id', n.id, 'kind', n.kind, 'bodyText', n.body_text,
-          'createdAt', n.created_at, 'userName', n.user_name, 'contactName', n.contact_name,
-          'contactEmail', n.contact_email) order by n.created_at, n.id), '[]'::json)
-        from newer n) as newer,
+      ${newerAsJson()},
       (select coalesce(json_agg(json_build_object('emailMessageId', e.email_message_id, 'fromCustomer', e.from_customer)
           order by e.created_at desc, e.id desc), '[]'::json)
         from (select m.id, m.created_at, m.email_message_id, m.author_user_id is null as from_customer

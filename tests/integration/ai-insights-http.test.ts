@@ -17,7 +17,8 @@ import { AI_INTERACTIVE_PER_DAY } from '#app/ai/features.ts'
 import { triageTicket } from '#app/ai/triage.server.ts'
 import { takeRateLimitSlot } from '#db/queries/rate-limits.ts'
 import { aiRunHeld, claimAiRun, releaseAiRun } from '#db/queries/ai-run-claims.ts'
-import { waitFor } from '#tests/helpers/wait.ts'
+import { until, waitFor } from '#tests/helpers/wait.ts'
+import { holdTransaction, lockWaiters } from '#tests/helpers/held-transaction.ts'
 import { outboundEmailLimit } from '#app/domain/outbound-email-limit.server.ts'
 import { startQueue } from '#app/jobs/queue.server.ts'
 import { createMember, createTicketFor, outboundEmailsCounted } from '#tests/helpers/factories.ts'
@@ -88,6 +89,14 @@ async function spanishTicket(agent: Agent) {
   fake.requests.length = 0
   return ticket
 }
+
+/** What a rate limit counted for `key`, all windows together. */
+const hits = async (key: string) =>
+  (
+    await getDb().execute<{ hits: number }>(
+      sql`select coalesce(sum(hits), 0)::int as hits from rate_limit_counters where key = ${key}`,
+    )
+  ).rows[0]!.hits
 
 const ticketPath = (agent: Agent, number: number) => `/w/${agent.workspace.slug}/tickets/${number}`
 
@@ -216,6 +225,63 @@ describe('Translate', () => {
     expect(await getDb().select().from(messages).where(eq(messages.ticketId, ticket.ticketId))).toHaveLength(
       3,
     )
+  })
+
+  /** A Spanish ticket and the composer's "Send reply in Spanish" post for it, after its first message. */
+  async function sendInSpanish() {
+    const agent = await workspace()
+    const ticket = await spanishTicket(agent)
+    const form = {
+      body: 'Your kettle ships today.',
+      replyLanguage: 'es',
+      lastSeenMessageId: await firstMessageId(ticket.ticketId),
+    }
+    return { agent, ticket, form, path: `${ticketPath(agent, ticket.number)}/ai/translated-reply` }
+  }
+
+  it('a second submit of the same send makes no model call and sends nothing', async () => {
+    const { agent, ticket, form, path } = await sendInSpanish()
+    const first = await post(agent, path, form)
+    expect(first.headers.get('location')).toMatch(/#m-/)
+    // The browser posts the form again (a double click without JavaScript).
+    const again = await post(agent, path, form)
+    expect(again.headers.get('location')).toContain('ai-error=collision')
+    expect(fake.requests).toHaveLength(1)
+    expect(await hits(aiDailyKey(agent.user.id))).toBe(1)
+    expect(await getDb().select().from(messages).where(eq(messages.ticketId, ticket.ticketId))).toHaveLength(
+      3,
+    )
+  })
+
+  it('two submits of the same send at once make one model call and one reply', async () => {
+    const { agent, ticket, form, path } = await sendInSpanish()
+    // A teammate's change holds the ticket: the first submit, translated, waits for it to write.
+    const held = await holdTransaction((tx) =>
+      tx.execute(sql`select 1 from tickets where id = ${ticket.ticketId}::uuid for update`),
+    )
+    const first = post(agent, path, form)
+    await lockWaiters(1)
+    expect(fake.requests).toHaveLength(1)
+    const second = post(agent, path, form)
+    // Without a claim the second would have asked the model by now (and waited for the lock too).
+    await until(
+      () => fake.requests.length,
+      (n) => n > 1,
+      1_500,
+    ).catch(() => undefined)
+    await held.commit()
+    const answers = await Promise.all([first, second])
+    expect(answers.map((a) => a.headers.get('location'))).toEqual([
+      expect.stringMatching(/#m-/),
+      expect.stringContaining('ai-error=collision'),
+    ])
+    expect(fake.requests).toHaveLength(1)
+    expect(await hits(aiDailyKey(agent.user.id))).toBe(1)
+    const replies = await getDb()
+      .select()
+      .from(messages)
+      .where(and(eq(messages.ticketId, ticket.ticketId), eq(messages.kind, 'reply')))
+    expect(replies).toHaveLength(2) // the customer's message and the one translated reply
   })
 
   it('sends nothing once the workspace’s customer emails for the hour are used up, and says so', async () => {
@@ -405,13 +471,6 @@ describe('Triage now', () => {
       OPENAI_API_KEY: 'sk-insights',
       AI_TRIAGE_PER_HOUR: String(perHour),
     })
-  const hits = async (key: string) =>
-    (
-      await getDb().execute<{ hits: number }>(
-        sql`select coalesce(sum(hits), 0)::int as hits from rate_limit_counters where key = ${key}`,
-      )
-    ).rows[0]!.hits
-
   /** Tickets past the workspace's triage cap of one an hour: the job skipped them. */
   async function skippedTickets(agent: Agent, count: number) {
     capped(1)
