@@ -51,11 +51,16 @@ export const fileRemovalHooks: RemovalHooks = (hookStore.__switchboardFileRemova
  * to commit a row naming it, so that copy stays (removeStoredCopy). Every remover of an address
  * (a request's end, the start-up sweep, the nightly files.cleanup, on any instance) takes the
  * address's advisory lock in PostgreSQL and reads the committed rows under it: removers never
- * interleave, and a row committed before the lock was granted is seen. True when removed.
+ * interleave, and a row committed before the lock was granted is seen. Nor while another
+ * process's live pending marker names the address (pendingElsewhere): two instances can store the
+ * same bytes at once, the later rename replacing the earlier storer's copy, and the earlier one,
+ * not committed yet, must find the file when it commits. True when removed.
  */
 export async function removeIfUnreferenced(
   sha256: string,
   isJudgedCopy: Parameters<typeof removeStoredCopy>[1],
+  /** The remover's own pending marker (a request's end, the sweep's): not another's use. */
+  ownMarker?: string,
 ) {
   // The file work is inside the transaction, to hold the lock; a deadlock retry (none is
   // possible with one advisory lock and a read) would find the file gone or not ours.
@@ -63,8 +68,31 @@ export async function removeIfUnreferenced(
     await lockKeyForTransaction(tx, `stored-file:${sha256}`)
     if (holders.has(sha256) || (await referencedSha256s(tx, [sha256])).has(sha256)) return false
     await fileRemovalHooks.beforeRemoving?.(sha256)
-    return removeStoredCopy(sha256, isJudgedCopy)
+    // Another instance uploading the same bytes (its marker is written before its copy takes the
+    // address) may commit a row naming them once its request is judged: the file stays for it.
+    return removeStoredCopy(sha256, isJudgedCopy, () => pendingElsewhere(sha256, ownMarker))
   })
+}
+
+/** A stored upload's use of its address: its pending marker, and the copy it stored. */
+export type UploadMark = { sha256: string; marker: string | null; copy: StoredCopy }
+
+/**
+ * Marks a request's use of a content address before its copy takes it (storeStream's
+ * `beforeAddress`): held in this process, and a pending marker on disk that removers on every
+ * instance respect (pendingElsewhere), whether this request's copy ends up at the address, was
+ * replaced there, or found the bytes already stored. Then holdUpload, or dropUpload if storing
+ * failed.
+ */
+export async function markUpload(sha256: string, copy: StoredCopy): Promise<UploadMark> {
+  holders.set(sha256, (holders.get(sha256) ?? 0) + 1)
+  return { sha256, marker: await writeMarker(sha256, copy), copy }
+}
+
+/** A marked upload that did not take its address (storing failed after the mark). */
+export async function dropUpload(mark: UploadMark) {
+  unhold(mark.sha256)
+  if (mark.marker) await removeQuietly(mark.marker)
 }
 
 /**
@@ -72,20 +100,15 @@ export async function removeIfUnreferenced(
  * field error, the rate limit, a collision, a client gone) are removed then, not left on disk
  * for the nightly cleanup: a client sending refused forms with 25 MB of files each filled the
  * disk at line speed (a probe: 480 MB in 15 s, all answered 429). Only a file this request wrote
- * first is removed, and only when no other request of this process holding the same content is
- * still running, and only while the copy at its address is still the one this request wrote
- * (another instance that stored the same bytes since keeps its copy: removeIfUnreferenced).
- * `copy` is null when the file existed before this request stored it: not ours to remove.
+ * first (`created`) is removed, and only when no other request of this process holding the same
+ * content is still running, and only while the copy at its address is still the one this request
+ * wrote (another instance that stored the same bytes since keeps its copy: removeIfUnreferenced).
+ * The mark (markUpload) is given up at the end either way.
  */
-export async function holdUpload(sha256: string, copy: StoredCopy | null) {
-  holders.set(sha256, (holders.get(sha256) ?? 0) + 1)
-  // Written before the request can end: the end removes it (releaseUpload).
-  const marker = copy ? await writeMarker(sha256, copy) : null
+export async function holdUpload(mark: UploadMark, created: boolean) {
+  const copy = created ? mark.copy : null
   // Outside a request (tests, scripts) the file is left as before, for files.cleanup.
-  if (!atEndOfRequest(() => void releaseUpload(sha256, marker, copy))) {
-    unhold(sha256)
-    if (marker) await removeQuietly(marker)
-  }
+  if (!atEndOfRequest(() => void releaseUpload(mark.sha256, mark.marker, copy))) await dropUpload(mark)
 }
 
 /** Gives up one hold on the content address; true when nobody holds it any more. */
@@ -99,10 +122,15 @@ function unhold(sha256: string) {
 /** `copy` is null when the file existed before this request stored it: not ours to remove. */
 async function releaseUpload(sha256: string, marker: string | null, copy: StoredCopy | null) {
   const last = unhold(sha256)
-  if (!marker || !copy) return
+  if (!marker) return
   try {
     // Named by a row, or stored again by a request that started meanwhile (its own end decides).
-    if (last && !holders.has(sha256) && (await removeIfUnreferenced(sha256, (s) => sameCopy(s, copy)))) {
+    if (
+      copy &&
+      last &&
+      !holders.has(sha256) &&
+      (await removeIfUnreferenced(sha256, (s) => sameCopy(s, copy), marker))
+    ) {
       logger().info({ sha256 }, 'unused upload removed')
     }
   } catch (error) {
@@ -158,7 +186,6 @@ function processAlive(pid: number) {
  */
 export async function sweepPendingUploads(now = Date.now()) {
   let removed = 0
-  const host = os.hostname()
   const names = await fs.promises.readdir(pendingDir()).catch(() => [] as string[])
   for (const name of names) {
     const file = path.join(pendingDir(), name)
@@ -167,19 +194,13 @@ export async function sweepPendingUploads(now = Date.now()) {
     const stat = await fs.promises.stat(file).catch(() => undefined)
     if (!stat) continue
     const marker = await readMarker(file)
-    // An unreadable marker may be one being written this moment: only its age decides.
-    const abandoned =
-      now - stat.mtimeMs > PENDING_GRACE_MS ||
-      (marker !== null &&
-        marker.host === host &&
-        (marker.pid === process.pid ? !holders.has(sha256) : !processAlive(marker.pid)))
-    if (!abandoned) continue
+    if (!isAbandoned(sha256, marker, stat, now)) continue
     // Renamed over by a later upload of the same bytes: not this marker's file any more. Markers
     // that name no copy (written before they did) go by time: not stored again after the marker.
     const copy = marker?.ino !== undefined && marker.dev !== undefined ? markerCopy(marker) : null
     const markedAt = BigInt(Math.floor(stat.mtimeMs))
     const isMarkersCopy = (s: fs.BigIntStats) => (copy ? sameCopy(s, copy) : s.mtimeMs <= markedAt)
-    if (await removeIfUnreferenced(sha256, isMarkersCopy)) removed++
+    if (await removeIfUnreferenced(sha256, isMarkersCopy, file)) removed++
     await removeQuietly(file)
   }
   const tmp = path.join(filesDir(), 'tmp')
@@ -193,6 +214,34 @@ export async function sweepPendingUploads(now = Date.now()) {
   }
   if (removed > 0) logger().info({ removed }, 'files of ended uploads removed')
   return { removed }
+}
+
+/**
+ * Whether a pending marker's request has ended without deciding: its process is gone (this host,
+ * another pid that no longer runs, or this very pid with no request of ours holding the content),
+ * or it is older than PENDING_GRACE_MS (another host on a shared volume). An unreadable marker may
+ * be one being written this moment: only its age decides.
+ */
+function isAbandoned(sha256: string, marker: Marker | null, stat: fs.Stats, now: number) {
+  return (
+    now - stat.mtimeMs > PENDING_GRACE_MS ||
+    (marker !== null &&
+      marker.host === os.hostname() &&
+      (marker.pid === process.pid ? !holders.has(sha256) : !processAlive(marker.pid)))
+  )
+}
+
+/** Whether a request still in flight, here or on another instance, marked `sha256` (not `except`). */
+async function pendingElsewhere(sha256: string, except: string | undefined) {
+  const now = Date.now()
+  const names = await fs.promises.readdir(pendingDir()).catch(() => [] as string[])
+  for (const name of names) {
+    const file = path.join(pendingDir(), name)
+    if (!name.startsWith(`${sha256}.`) || file === except) continue
+    const stat = await fs.promises.stat(file).catch(() => undefined)
+    if (stat && !isAbandoned(sha256, await readMarker(file), stat, now)) return true
+  }
+  return false
 }
 
 async function readMarker(file: string): Promise<Marker | null> {

@@ -4,9 +4,14 @@ import { pipeline } from 'node:stream/promises'
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web'
 import busboy from 'busboy'
 import type { StoredFile } from '#app/domain/tickets.server.ts'
-import { StorageError, storeStream, TooLargeError } from '#app/integrations/storage.server.ts'
+import {
+  StorageError,
+  storeStream,
+  TooLargeError,
+  type StoredCopy,
+} from '#app/integrations/storage.server.ts'
 import { logger } from '#app/logger.server.ts'
-import { holdUpload } from './upload-holds.server.ts'
+import { dropUpload, holdUpload, markUpload, type UploadMark } from './upload-holds.server.ts'
 import { isBlockedFilename, isBlockedType, MAX_FILES, MAX_TOTAL_BYTES } from '#app/utils/ticket-schemas.ts'
 import { displayFilename } from '#app/utils/filename.ts'
 import {
@@ -159,9 +164,19 @@ export async function parseFormWithFiles(
       stream.on('error', (error) => copy.destroy(error))
       stream.pipe(copy)
       try {
-        const kept = (await admitted()) ? await storeStream(copy, MAX_TOTAL_BYTES - stored) : null
+        // The upload's use of the address is marked before its copy takes it (markUpload).
+        const marked: { mark?: UploadMark } = {}
+        const beforeAddress = async (sha256: string, storedCopy: StoredCopy) => {
+          marked.mark = await markUpload(sha256, storedCopy)
+        }
+        const kept = (await admitted())
+          ? await storeStream(copy, MAX_TOTAL_BYTES - stored, { beforeAddress }).catch(async (error) => {
+              if (marked.mark) await dropUpload(marked.mark)
+              throw error
+            })
+          : null
         const { sha256, size } = kept ?? (await hashStream(copy, MAX_TOTAL_BYTES - stored))
-        if (kept) await holdUpload(sha256, kept.created ? kept.copy : null)
+        if (kept && marked.mark) await holdUpload(marked.mark, kept.created)
         stored += size
         files.push({
           filename,

@@ -44,6 +44,13 @@ export type StoreStreamOptions = {
    * removes the temporary file and is rethrown (a signature that turned out bad).
    */
   beforeCommit?: (sha256: string) => void
+  /**
+   * Runs just before the file takes its content address, with the copy it will be there: an
+   * upload marks its use of the address first (a pending marker), so that another instance
+   * removing the same bytes at that moment sees it (removeStoredCopy's `inUseElsewhere`). A throw
+   * removes the temporary file and is rethrown.
+   */
+  beforeAddress?: (sha256: string, copy: StoredCopy) => Promise<void>
 }
 
 /**
@@ -104,6 +111,7 @@ export async function storeStream(
     // Taken before the rename, which keeps the inode: the copy this call put at the address, even
     // if another storer renames its own over it a moment later.
     copy = copyOf(await fs.promises.stat(tmp, { bigint: true }))
+    await options.beforeAddress?.(sha256, copy)
     await fs.promises.mkdir(path.dirname(target), { recursive: true })
     created = !(await exists(target))
     await fs.promises.rename(tmp, target)
@@ -138,7 +146,16 @@ export function sameCopy(stat: fs.BigIntStats, copy: StoredCopy) {
  * a copy renamed in between. False when nothing was removed. Callers serialize per address
  * (upload-holds.server.ts: an advisory lock), so put-backs never meet another remover's move.
  */
-export async function removeStoredCopy(sha256: string, isJudgedCopy: (stat: fs.BigIntStats) => boolean) {
+export async function removeStoredCopy(
+  sha256: string,
+  isJudgedCopy: (stat: fs.BigIntStats) => boolean,
+  /**
+   * Asked once the file is off its address: whether a storer elsewhere (another instance) marked
+   * its use of these bytes. It marks before its own rename or link, so either it is seen here,
+   * or its copy lands on the address emptied by the move and stays.
+   */
+  inUseElsewhere: () => Promise<boolean> = async () => false,
+) {
   const target = pathFor(sha256)
   const aside = path.join(filesDir(), 'tmp', `${randomBytes(12).toString('hex')}.removing`)
   await fs.promises.mkdir(path.dirname(aside), { recursive: true })
@@ -149,7 +166,7 @@ export async function removeStoredCopy(sha256: string, isJudgedCopy: (stat: fs.B
     throw error
   }
   const stat = await fs.promises.stat(aside, { bigint: true }).catch(() => undefined)
-  if (stat && isJudgedCopy(stat)) {
+  if (stat && isJudgedCopy(stat) && !(await inUseElsewhere())) {
     await fs.promises.rm(aside, { force: true })
     return true
   }

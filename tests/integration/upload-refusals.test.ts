@@ -351,25 +351,24 @@ describe('the same bytes stored by another instance while a refused upload remov
    */
   async function anotherInstanceStores(content: Buffer) {
     const { sha256 } = await storeStream(Readable.from([content]), 1_000_000)
-    return {
-      sha256,
-      commit: async () => {
-        const [mailbox] = await listMailboxes(getDb(), { workspaceId: workspace.id })
-        const created = await createTicket(
-          { workspaceId: workspace.id, userId: null },
-          {
-            mailboxId: mailbox!.id,
-            customerEmail: `other-${randomBytes(3).toString('hex')}@example.net`,
-            customerName: 'Oda Other',
-            subject: 'Through another instance',
-            body: 'Same file.',
-            channel: 'web',
-            files: [{ filename: 'same.pdf', contentType: 'application/pdf', size: content.length, sha256 }],
-          },
-        )
-        expect(created.kind).toBe('created')
+    return { sha256, commit: () => otherInstanceCommits(sha256, content.length) }
+  }
+  /** The other instance's ticket, naming the file, committed. */
+  async function otherInstanceCommits(sha256: string, size: number) {
+    const [mailbox] = await listMailboxes(getDb(), { workspaceId: workspace.id })
+    const created = await createTicket(
+      { workspaceId: workspace.id, userId: null },
+      {
+        mailboxId: mailbox!.id,
+        customerEmail: `other-${randomBytes(3).toString('hex')}@example.net`,
+        customerName: 'Oda Other',
+        subject: 'Through another instance',
+        body: 'Same file.',
+        channel: 'web',
+        files: [{ filename: 'same.pdf', contentType: 'application/pdf', size, sha256 }],
       },
-    }
+    )
+    expect(created.kind).toBe('created')
   }
   const pendingMarkers = (sha256: string) =>
     filesOnDisk().filter((f) => f.includes(`${path.sep}pending${path.sep}${sha256}.`))
@@ -409,6 +408,38 @@ describe('the same bytes stored by another instance while a refused upload remov
       .from(attachments)
       .where(eq(attachments.sha256, sha256))
     expect(named).toHaveLength(1)
+    expect(fs.readFileSync(pathFor(sha256)).equals(content)).toBe(true)
+    expect(setAside()).toEqual([])
+  })
+
+  it('keeps the file for another instance whose earlier copy the refused form replaced, until it commits', async () => {
+    const content = randomBytes(90_000)
+    const sha256 = createHash('sha256').update(content).digest('hex')
+    // Another instance stored the same bytes a moment before and has not committed its ticket:
+    // its marker (written before its rename) names a copy the refused form's rename replaced. A
+    // live process of this host that is not this one stands for it.
+    const theirs = path.join(dataDir, 'files', 'pending', `${sha256}.otherinstance`)
+    fs.mkdirSync(path.dirname(theirs), { recursive: true })
+    fs.writeFileSync(theirs, JSON.stringify({ host: os.hostname(), pid: process.ppid, dev: '1', ino: '1' }))
+    const removing: string[] = []
+    fileRemovalHooks.beforeRemoving = async (sha) => void removing.push(sha)
+    try {
+      const answer = await post({ ...valid(), email: 'not an address' }, [{ name: 'both.pdf', content }])
+      expect(answer.status).toBe(400)
+      // The refused form's end decided (its own marker is gone, only the other's is left).
+      await until(
+        () => pendingMarkers(sha256),
+        (left) => left.length === 1,
+        5_000,
+      )
+    } finally {
+      fileRemovalHooks.beforeRemoving = undefined
+    }
+    expect(removing).toEqual([sha256])
+    expect(fs.readFileSync(pathFor(sha256)).equals(content)).toBe(true)
+    // The other instance commits its ticket and its request ends: the file it names is there.
+    await otherInstanceCommits(sha256, content.length)
+    fs.rmSync(theirs)
     expect(fs.readFileSync(pathFor(sha256)).equals(content)).toBe(true)
     expect(setAside()).toEqual([])
   })
