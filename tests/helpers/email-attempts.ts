@@ -1,8 +1,33 @@
 import { eq } from 'drizzle-orm'
+import { afterAll, beforeAll } from 'vitest'
 import { getDb } from '#db/client.ts'
 import { emails } from '#db/schema.ts'
+import type { parseEnv } from '#app/env.server.ts'
+import { queue, startQueue } from '#app/jobs/queue.server.ts'
 import { sendEmails } from '#app/jobs/worker.server.ts'
-import type { FakeSendGrid } from '#tests/fakes/sendgrid.ts'
+import { FakeSendGrid } from '#tests/fakes/sendgrid.ts'
+import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
+
+/**
+ * A fake SendGrid the app sends to (its key and base URL in the environment) and a started job
+ * queue, for the whole file: started before its tests, stopped after them.
+ */
+export function withFakeSendGrid() {
+  const fake = new FakeSendGrid()
+  const envStore = globalThis as unknown as { __switchboardEnv?: ReturnType<typeof parseEnv> }
+  beforeAll(async () => {
+    await fake.start()
+    process.env.SENDGRID_API_KEY = fake.apiKey
+    process.env.SENDGRID_API_BASE_URL = fake.url
+    envStore.__switchboardEnv = undefined
+    await startQueue(testDatabaseUrl)
+  })
+  afterAll(async () => {
+    await queue().stop({ graceful: false, timeout: 1000 })
+    await fake.stop()
+  })
+  return fake
+}
 
 /**
  * Attempt number `retryCount` of the email's current email.send job (5 of 5: the last), as the

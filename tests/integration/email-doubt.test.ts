@@ -1,5 +1,5 @@
 import { and, eq, sql } from 'drizzle-orm'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
 import { emails, messages } from '#db/schema.ts'
 import { recordDeliveryEvents } from '#app/domain/delivery-events.server.ts'
@@ -11,31 +11,14 @@ import {
 } from '#app/domain/email-doubt.server.ts'
 import { deliverEmail, queueEmail, type OutgoingEmail } from '#app/domain/email.server.ts'
 import { replyToTicket } from '#app/domain/messages.server.ts'
-import type { parseEnv } from '#app/env.server.ts'
-import { queue, startQueue } from '#app/jobs/queue.server.ts'
-import { FakeSendGrid } from '#tests/fakes/sendgrid.ts'
-import { runEmailAttempt, sendGridRequestsFor } from '#tests/helpers/email-attempts.ts'
+import { runEmailAttempt, sendGridRequestsFor, withFakeSendGrid } from '#tests/helpers/email-attempts.ts'
 import { asMember, createMember, createTicketFor } from '#tests/helpers/factories.ts'
-import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 
 // Emails whose delivery ended in doubt (SendGrid may have them, no event said so): account and
 // notification emails, which nobody can retry from a page, get one more attempt after the lease;
 // customer-facing ones stay failed with maybe_accepted. Rows a dead job left `sending` are settled
 // by the 15-minute cleanup the same way.
-const fake = new FakeSendGrid()
-const envStore = globalThis as unknown as { __switchboardEnv?: ReturnType<typeof parseEnv> }
-
-beforeAll(async () => {
-  await fake.start()
-  process.env.SENDGRID_API_KEY = fake.apiKey
-  process.env.SENDGRID_API_BASE_URL = fake.url
-  envStore.__switchboardEnv = undefined
-  await startQueue(testDatabaseUrl)
-})
-afterAll(async () => {
-  await queue().stop({ graceful: false, timeout: 1000 })
-  await fake.stop()
-})
+const fake = withFakeSendGrid()
 
 const rowOf = async (emailId: string) =>
   (await getDb().select().from(emails).where(eq(emails.id, emailId)))[0]!

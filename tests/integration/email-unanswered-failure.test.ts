@@ -1,37 +1,20 @@
 import { and, eq, sql } from 'drizzle-orm'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
 import { auditEvents, emails, messages } from '#db/schema.ts'
 import { recordDeliveryEvents } from '#app/domain/delivery-events.server.ts'
 import { deliverEmail, InterruptedDeliveryError, retryEmailDelivery } from '#app/domain/email.server.ts'
 import { markEmailFailed, UNANSWERED_FAILURE } from '#app/domain/email-doubt.server.ts'
 import { replyToTicket } from '#app/domain/messages.server.ts'
-import type { parseEnv } from '#app/env.server.ts'
-import { queue, startQueue } from '#app/jobs/queue.server.ts'
 import * as ticketRoute from '#app/routes/w.$slug.tickets.$number.tsx'
-import { FakeSendGrid } from '#tests/fakes/sendgrid.ts'
-import { runEmailAttempt, sendGridRequestsFor } from '#tests/helpers/email-attempts.ts'
+import { runEmailAttempt, sendGridRequestsFor, withFakeSendGrid } from '#tests/helpers/email-attempts.ts'
 import { asMember, createMember, createTicketFor } from '#tests/helpers/factories.ts'
 import { callAction, callLoader, testContext, type RealtimeCalls } from '#tests/helpers/routes.ts'
-import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 
 // An email whose LAST attempt got no answer from SendGrid (a timeout or a reset after the request
 // went out) is failed although SendGrid may have it: a late processed/delivered event still moves
 // it on, and an agent's Retry warns that it may arrive twice and needs a confirmed second submit.
-const fake = new FakeSendGrid()
-const envStore = globalThis as unknown as { __switchboardEnv?: ReturnType<typeof parseEnv> }
-
-beforeAll(async () => {
-  await fake.start()
-  process.env.SENDGRID_API_KEY = fake.apiKey
-  process.env.SENDGRID_API_BASE_URL = fake.url
-  envStore.__switchboardEnv = undefined
-  await startQueue(testDatabaseUrl)
-})
-afterAll(async () => {
-  await queue().stop({ graceful: false, timeout: 1000 })
-  await fake.stop()
-})
+const fake = withFakeSendGrid()
 
 type Agent = Awaited<ReturnType<typeof createMember>>
 
