@@ -266,7 +266,10 @@ const MULTIPART_READ_WHOLE = 256 * 1024
 /** Ends busboy with the whole body; rejects as `pipeline` would on a malformed or cut body. */
 function writeWhole(parser: busboy.Busboy, body: Buffer): Promise<void> {
   return new Promise((resolve, reject) => {
-    parser.once('error', reject)
+    // `on`, not `once`: busboy can emit several errors for one body (a malformed part header, then
+    // "Unexpected end of form" when it ends unterminated), and an 'error' with no listener left
+    // is an uncaught exception that ends the process.
+    parser.on('error', reject)
     // 'close' follows 'finish' once busboy checked the body ended where it should.
     parser.once('close', () => resolve())
     parser.end(body)

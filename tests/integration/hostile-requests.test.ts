@@ -382,3 +382,40 @@ describe('a keep-alive connection after a response that did not read the whole b
     expect(errors).toEqual([])
   })
 })
+
+describe('a small multipart form that busboy refuses twice', () => {
+  // Probed 2026-12-05: one unauthenticated post to the support form ended the production
+  // process. A multipart body of up to 256 KB is given to busboy in one write; a malformed part
+  // header (a NUL in it) and then the missing closing delimiter made busboy emit two 'error's,
+  // and the listener that took the first was gone for the second: an uncaught exception.
+  const body = [
+    '--XX',
+    'Content-Disposition: form-data; name="subject"',
+    '',
+    'Hello',
+    '--XX',
+    'Content-Disposition: form-data; name="files"; filename="a\u0000.txt"',
+    '',
+    'unterminated',
+  ].join('\r\n')
+
+  it.each([
+    ['the public support form', () => `/support/${owner.workspace.slug}`],
+    ['the ticket page', () => `/w/${owner.workspace.slug}/tickets/1`],
+    ['New ticket', () => `/w/${owner.workspace.slug}/tickets/new`],
+  ])('%s answers 400 "could not be read" and the process stays up', async (_name, path) => {
+    await createTicketFor(owner)
+    const { result, errors } = await errorsLoggedBy(() =>
+      rawRequest(server.url, {
+        method: 'POST',
+        path: path(),
+        headers: { ...origin(), cookie: owner.cookie, 'content-type': 'multipart/form-data; boundary=XX' },
+        body,
+      }),
+    )
+    expect(result.status).toBe(400)
+    expect(result.body).toContain('The upload could not be read')
+    expect(errors).toEqual([])
+    expect((await rawRequest(server.url, { path: '/healthz' })).status).toBe(200)
+  })
+})
