@@ -7,6 +7,7 @@ import {
   getWebhookEndpoint,
   listWebhookDeliveries,
   listWebhookEndpoints,
+  handSentLimitMessage,
   redeliverWebhook,
   rotateWebhookSecret,
   setWebhookEndpointEnabled,
@@ -322,6 +323,12 @@ export const redeliverWebhookOp = operation({
     manager(principal)
     await endpointOr404(principal, params.id)
     const outcome = await redeliverWebhook(principal, params.delivery_id, params.id)
+    if (outcome.kind === 'too-many') {
+      throw problem('rate-limited', handSentLimitMessage(outcome), {
+        headers: { 'retry-after': String(outcome.retryAfterSeconds) },
+        extensions: { limit: outcome.max, retry_after: outcome.retryAfterSeconds },
+      })
+    }
     if (outcome.kind !== 'ok') {
       throw problem('not-found', 'No such delivery for this endpoint.')
     }

@@ -26,6 +26,7 @@ import { enqueue } from '#app/jobs/queue.server.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
 import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from '#app/utils/webhook-schemas.ts'
 import { recordAudit } from './audit.server.ts'
+import { secondsUntilReset, takeSlot, type Limit } from './rate-limit.server.ts'
 import { checkWebhookUrl, type WebhookPolicy } from './webhook-address.server.ts'
 import { newWebhookSecret } from './webhook-signing.server.ts'
 import type { Member } from './workspaces.server.ts'
@@ -303,8 +304,51 @@ export async function listWebhookDeliveries(member: Member, endpointId: string, 
   return listWebhookDeliveryRows(getDb(), { workspaceId: member.workspaceId, endpointId, limit })
 }
 
+/**
+ * Test events and redeliveries, sent by hand, per workspace. Each is a POST from our servers to a
+ * URL an admin chose (anyone who signs up is one), so without a limit a script on the settings
+ * page or the API made us send as many as it liked, to anywhere that accepts them (a probe: 60
+ * test events at once, 60 sent). Automatic deliveries and their retries are not counted.
+ */
+export const HAND_SENT_DELIVERY_LIMIT: Limit = { max: 30, windowMs: 10 * 60_000 }
+
+export type HandSentRefusal = { kind: 'too-many'; max: number; retryAfterSeconds: number }
+
+/** What a refused test event or redelivery says, on the settings page and in the API. */
+export function handSentLimitMessage(refusal: HandSentRefusal) {
+  const minutes = Math.ceil(refusal.retryAfterSeconds / 60)
+  return `At most ${refusal.max} test events and redeliveries per 10 minutes in this workspace: nothing was sent. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`
+}
+
+/**
+ * Runs `send` on a slot of the workspace's hand-sent deliveries, taken before it (parallel
+ * requests cannot pass the limit) and given back when nothing was queued.
+ */
+async function handSent<T extends { kind: string }>(
+  member: Member,
+  send: () => Promise<T>,
+): Promise<T | HandSentRefusal> {
+  const limit = HAND_SENT_DELIVERY_LIMIT
+  const slot = await takeSlot(`webhook-hand-sent:${member.workspaceId}`, limit)
+  if (!slot.allowed) {
+    return { kind: 'too-many', max: limit.max, retryAfterSeconds: Math.max(1, secondsUntilReset(slot)) }
+  }
+  let queued = false
+  try {
+    const outcome = await send()
+    queued = outcome.kind === 'ok'
+    return outcome
+  } finally {
+    if (!queued) await slot.release()
+  }
+}
+
 /** Sends a `webhook.test` event to one endpoint now (disabled or not: that is how you check a fix). */
 export async function sendTestEvent(member: Member, endpointId: string) {
+  return handSent(member, () => queueTestEvent(member, endpointId))
+}
+
+function queueTestEvent(member: Member, endpointId: string) {
   return getDb().transaction(async (tx) => {
     const endpoint = await endpointOf(tx, member, endpointId)
     if (!endpoint) return { kind: 'not-found' as const }
@@ -335,6 +379,10 @@ export async function sendTestEvent(member: Member, endpointId: string) {
  * receiver that already processed it can tell), freshly signed and timestamped.
  */
 export async function redeliverWebhook(member: Member, deliveryId: string, endpointId?: string) {
+  return handSent(member, () => queueRedelivery(member, deliveryId, endpointId))
+}
+
+function queueRedelivery(member: Member, deliveryId: string, endpointId?: string) {
   return getDb().transaction(async (tx) => {
     const original = await getWebhookDeliveryForRedelivery(tx, {
       workspaceId: member.workspaceId,

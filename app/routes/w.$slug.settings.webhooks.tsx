@@ -11,6 +11,8 @@ import {
   createWebhookEndpoint,
   deleteWebhookEndpoint,
   getWebhookEndpoint,
+  handSentLimitMessage,
+  type HandSentRefusal,
   listWebhookDeliveries,
   listWebhookEndpoints,
   redeliverWebhook,
@@ -111,6 +113,11 @@ export async function action({ request, params }: ActionFunctionArgs) {
   const missing = () => {
     throw new Response('No such endpoint', { status: 404 })
   }
+  const tooMany = (refusal: HandSentRefusal) =>
+    data<ActionResult>(answer(handSentLimitMessage(refusal)), {
+      status: 429,
+      headers: { 'retry-after': String(refusal.retryAfterSeconds) },
+    })
   switch (input.intent) {
     case 'create':
     case 'update': {
@@ -176,11 +183,13 @@ export async function action({ request, params }: ActionFunctionArgs) {
     }
     case 'test': {
       const outcome = await sendTestEvent(member, input.id)
+      if (outcome.kind === 'too-many') return tooMany(outcome)
       if (outcome.kind !== 'ok') return missing()
       return answer('Test event queued. Reload to see how it went.')
     }
     case 'redeliver': {
       const outcome = await redeliverWebhook(member, input.deliveryId, input.id)
+      if (outcome.kind === 'too-many') return tooMany(outcome)
       if (outcome.kind !== 'ok') return missing()
       return answer('Delivery queued again.')
     }

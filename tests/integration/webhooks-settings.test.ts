@@ -5,6 +5,7 @@ import { auditEvents, webhookDeliveries, webhookEndpoints } from '#db/schema.ts'
 import { startQueue, stopQueue } from '#app/jobs/queue.server.ts'
 import * as webhooksRoute from '#app/routes/w.$slug.settings.webhooks.tsx'
 import { apiClient, apiTokenFor } from '#tests/helpers/api.ts'
+import { HAND_SENT_DELIVERY_LIMIT } from '#app/domain/webhooks.server.ts'
 import { createMember } from '#tests/helpers/factories.ts'
 import { startTestServer } from '#tests/helpers/http-server.ts'
 import { callAction, callLoader } from '#tests/helpers/routes.ts'
@@ -332,5 +333,77 @@ describe('/api/v1/webhooks', () => {
     expect((await call('POST', `/api/v1/webhooks/${id}/rotate-secret`, { token })).status).toBe(404)
     const [row] = await getDb().select().from(webhookEndpoints).where(eq(webhookEndpoints.id, id))
     expect(row!.disabledAt).toBeNull()
+  })
+})
+
+describe('test events and redeliveries sent by hand', () => {
+  // Probed 2026-12-05: 60 "Send test event" posts at once queued 60 deliveries, each a POST from
+  // our servers to a URL the admin chose; nothing limited them.
+  const { max } = HAND_SENT_DELIVERY_LIMIT
+
+  async function deliveriesOf(endpointId: string) {
+    return getDb().select().from(webhookDeliveries).where(eq(webhookDeliveries.endpointId, endpointId))
+  }
+
+  it(`60 parallel test events: exactly ${max} are queued, the rest are a 429 that says so`, async () => {
+    const owner = await createMember('owner')
+    const created = await post(owner, create('https://hooks.example.com/burst'))
+    const [endpoint] = await endpointsOf(owner.workspace.id)
+    expect(created.status).toBe(200)
+    // An unknown endpoint takes no slot.
+    const unknown = await post(owner, [
+      ['intent', 'test'],
+      ['id', '01a24508-990a-7742-8b87-b71437aac499'],
+    ])
+    expect(unknown.status).toBe(404)
+    const results = await Promise.all(
+      Array.from({ length: 60 }, () =>
+        post(owner, [
+          ['intent', 'test'],
+          ['id', endpoint!.id],
+        ]),
+      ),
+    )
+    const statuses = results.map((r) => r.status)
+    expect(statuses.filter((s) => s === 200)).toHaveLength(max)
+    expect(statuses.filter((s) => s === 429)).toHaveLength(60 - max)
+    const refused = results.find((r) => r.status === 429)!
+    expect(refused.data.notice).toMatch(
+      new RegExp(
+        `^At most ${max} test events and redeliveries per 10 minutes in this workspace: nothing was sent`,
+      ),
+    )
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0)
+    const deliveries = await deliveriesOf(endpoint!.id)
+    expect(deliveries).toHaveLength(max)
+
+    // Redeliveries share the limit, on the page and through the API (problem+json, Retry-After).
+    const again = await post(owner, [
+      ['intent', 'redeliver'],
+      ['id', endpoint!.id],
+      ['deliveryId', deliveries[0]!.id],
+    ])
+    expect(again.status).toBe(429)
+    const { token } = await apiTokenFor(owner)
+    const viaApi = await call(
+      'POST',
+      `/api/v1/webhooks/${endpoint!.id}/deliveries/${deliveries[0]!.id}/redeliver`,
+      { token },
+    )
+    expect(viaApi.status).toBe(429)
+    expect(viaApi.headers.get('content-type')).toContain('application/problem+json')
+    expect(viaApi.json).toMatchObject({ type: expect.stringContaining('rate-limited'), limit: max })
+    expect(Number(viaApi.headers.get('retry-after'))).toBeGreaterThan(0)
+    expect(await deliveriesOf(endpoint!.id)).toHaveLength(max)
+
+    // Another workspace's limit is its own.
+    const other = await createMember('owner')
+    await post(other, create('https://hooks.example.com/other'))
+    const [otherEndpoint] = await endpointsOf(other.workspace.id)
+    const test = await post(other, [
+      ['intent', 'test'],
+      ['id', otherEndpoint!.id],
+    ])
+    expect(test.status).toBe(200)
   })
 })
