@@ -1,4 +1,4 @@
-import { and, desc, eq, isNull, lt, or, sql } from 'drizzle-orm'
+import { and, desc, eq, isNull, lt, lte, or, sql } from 'drizzle-orm'
 import { PgDialect } from 'drizzle-orm/pg-core'
 import type pg from 'pg'
 import type { Db, DbOrTx } from '../client.ts'
@@ -38,10 +38,14 @@ export async function listApiTokenRows(db: DbOrTx, { workspaceId }: { workspaceI
       lastUsedIp: apiTokens.lastUsedIp,
       revokedAt: apiTokens.revokedAt,
       createdByName: users.name,
+      // The membership the token was made under (see tokenMembership): a creator who left and
+      // came back is a member again, but their earlier tokens stay disabled.
       creatorIsMember: sql<boolean>`exists (select 1 from memberships m
-        where m.workspace_id = ${apiTokens.workspaceId} and m.user_id = ${apiTokens.createdById})`,
+        where m.workspace_id = ${apiTokens.workspaceId} and m.user_id = ${apiTokens.createdById}
+          and m.created_at <= ${apiTokens.createdAt})`,
       creatorRole: sql<MembershipRole | null>`(select m.role from memberships m
-        where m.workspace_id = ${apiTokens.workspaceId} and m.user_id = ${apiTokens.createdById})`,
+        where m.workspace_id = ${apiTokens.workspaceId} and m.user_id = ${apiTokens.createdById}
+          and m.created_at <= ${apiTokens.createdAt})`,
     })
     .from(apiTokens)
     .innerJoin(users, eq(users.id, apiTokens.createdById))
@@ -104,6 +108,7 @@ export async function findApiTokenByHash(db: Db, { tokenHash }: { tokenHash: str
         and(
           eq(memberships.workspaceId, apiTokens.workspaceId),
           eq(memberships.userId, apiTokens.createdById),
+          lte(memberships.createdAt, apiTokens.createdAt),
         ),
       )
       .where(eq(apiTokens.tokenHash, sql.placeholder('tokenHash')))
@@ -147,6 +152,7 @@ export async function takeApiTokenSlotByHash(
       join users u on u.id = t.created_by_id
       join workspaces w on w.id = t.workspace_id
       left join memberships m on m.workspace_id = t.workspace_id and m.user_id = t.created_by_id
+        and m.created_at <= t.created_at
       where t.token_hash = ${params.tokenHash}
     ), used as (
       update api_tokens set last_used_at = now(), last_used_ip = ${params.ip}

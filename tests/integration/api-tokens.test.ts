@@ -1,13 +1,28 @@
 import { eq } from 'drizzle-orm'
-import { describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
 import { apiTokens, auditEvents, memberships } from '#db/schema.ts'
-import { generateApiToken, isWellFormedApiToken, verifyApiToken } from '#app/domain/api-tokens.server.ts'
+import {
+  generateApiToken,
+  isWellFormedApiToken,
+  verifyApiToken,
+  verifyApiTokenAndTakeSlot,
+} from '#app/domain/api-tokens.server.ts'
+import { acceptInvitation } from '#app/domain/invitations.server.ts'
+import { removeMember } from '#app/domain/workspaces.server.ts'
+import { startQueue } from '#app/jobs/queue.server.ts'
 import { hashToken } from '#app/domain/tokens.server.ts'
 import * as tokensRoute from '#app/routes/w.$slug.settings.api-tokens.tsx'
-import { createMember } from '#tests/helpers/factories.ts'
+import { apiTokenFor } from '#tests/helpers/api.ts'
+import { asMember, createInvitation, createMember } from '#tests/helpers/factories.ts'
 import { holdTransaction, lockWaiters } from '#tests/helpers/held-transaction.ts'
 import { callAction, callLoader } from '#tests/helpers/routes.ts'
+import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
+
+// Invitations queue their email.
+beforeAll(async () => {
+  await startQueue(testDatabaseUrl, { listen: false })
+})
 
 type Actor = Awaited<ReturnType<typeof createMember>>
 
@@ -252,5 +267,26 @@ describe('Settings → API tokens', () => {
       expect((await revoking).status).toBe(403)
       expect((await verifyApiToken(creatorToken.token, '203.0.113.1')).kind).toBe('ok')
     })
+  })
+
+  it('stays dead when its creator is removed and later joins again, whatever the new role', async () => {
+    const owner = await createMember('owner')
+    const admin = await createMember('admin', owner.workspace)
+    const old = (await post(admin, createFields('Before leaving'))).data.created.token as string
+    await removeMember(asMember(owner), admin.membershipId)
+    expect((await verifyApiToken(old, '203.0.113.1')).kind).toBe('creator-removed')
+    // Invited back (here as an agent, who may not hold a token at all) and accepted.
+    const invitation = await createInvitation(owner, { email: admin.user.email, role: 'agent' })
+    expect((await acceptInvitation(invitation.token, admin.user)).kind).toBe('joined')
+    // Both ways a token is read: the domain's check and the per-request statement of REST and MCP.
+    expect((await verifyApiToken(old, '203.0.113.1')).kind).toBe('creator-removed')
+    const perRequest = await verifyApiTokenAndTakeSlot(old, '203.0.113.1', { max: 600, windowMs: 60_000 })
+    expect(perRequest.check.kind).toBe('creator-removed')
+    const listed = (await load(owner)).data.tokens.find((t: { name: string }) => t.name === 'Before leaving')
+    expect(listed.state).toBe('disabled')
+    // A token made after joining again works, with the role they have now.
+    const fresh = await apiTokenFor(admin, { role: 'agent' })
+    const check = await verifyApiToken(fresh.token, '203.0.113.1')
+    expect(check.kind === 'ok' && check.principal.role).toBe('agent')
   })
 })
