@@ -24,7 +24,7 @@ import { requestScope } from './request-scope.server.ts'
 import { discardUnreadBody } from './unread-body.server.ts'
 import { bodyDeadline } from './body-deadline.server.ts'
 import { requestMethod, requestTarget } from './request-target.server.ts'
-import { bodyLimit, hostCheck, originCheck, securityHeaders } from './security.server.ts'
+import { bodyLimit, hostCheck, noStoreByDefault, originCheck, securityHeaders } from './security.server.ts'
 import { sessionRenewal } from './session-renewal.server.ts'
 import { singleFetchLoaders } from './single-fetch-loaders.server.ts'
 
@@ -100,8 +100,6 @@ export function createApp(options: Options) {
   // SendGrid's webhooks read their bodies raw, with their own limits (35 MB for Inbound Parse).
   app.use(sendgridWebhooks())
   app.use(bodyLimit(FORM_BODY_LIMIT, UPLOAD_ROUTES))
-  // POST /mcp: the MCP server (Bearer API tokens, no cookie), before Remix and session renewal.
-  app.use(lazyMcpEndpoint())
   if (options.viteMiddleware) app.use(options.viteMiddleware)
   if (options.clientDir) {
     // Hashed, cacheable assets are compressed; HTML is streamed uncompressed (compressing the
@@ -117,6 +115,10 @@ export function createApp(options: Options) {
     const isPublicFile = (p: string) => /\.[a-z0-9]+$/i.test(p) && !p.endsWith('.data')
     app.use((req, res, next) => (isPublicFile(req.path) ? publicFiles(req, res, next) : next()))
   }
+  // Everything below answers one requester: not to be kept by a browser or a shared cache.
+  app.use(noStoreByDefault())
+  // POST /mcp: the MCP server (Bearer API tokens, no cookie), before Remix and session renewal.
+  app.use(lazyMcpEndpoint())
   app.use(sessionRenewal())
   const build = options.build
   const guard = (b: ServerBuild) => withDataRequestGuard(withDatabaseOutagePages(b))

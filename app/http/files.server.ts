@@ -39,7 +39,8 @@ export function downloadHeaders(file: { filename: string; contentType: string; s
     'Content-Length': String(file.size),
     'X-Content-Type-Options': 'nosniff',
     'Content-Security-Policy': 'sandbox',
-    'Cache-Control': 'private',
+    // Not kept on disk either: a shared computer's cache would hand the file to the next person.
+    'Cache-Control': 'private, no-store',
   })
 }
 

@@ -52,6 +52,22 @@ export function securityHeaders(dev: boolean, hsts = false): RequestHandler {
   }
 }
 
+/**
+ * `Cache-Control: no-store` on every answer that passes here (mounted after the static files):
+ * pages, their `.data`, the API, MCP and the customer's private link are made for one requester
+ * and may hold a customer's words. Without it they carried no Cache-Control at all, so a browser
+ * kept them in its disk cache (a shared computer shows them again with Back after sign-out) and a
+ * proxy or CDN may cache them heuristically for the next visitor of the URL. A route that sets
+ * its own (public API reference assets, the OpenAPI document) replaces it: Remix's adapter and
+ * the API dispatcher set headers, they do not add them.
+ */
+export function noStoreByDefault(): RequestHandler {
+  return (_req, res, next) => {
+    res.setHeader('Cache-Control', 'no-store')
+    next()
+  }
+}
+
 const HOST_SYNTAX = /^(?:[a-z0-9-]+(?:\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i
 
 /**

@@ -105,7 +105,7 @@ describe('attachment downloads', () => {
     expect(response.headers.get('content-length')).toBe(String(PNG.length))
     expect(response.headers.get('x-content-type-options')).toBe('nosniff')
     expect(response.headers.get('content-security-policy')).toBe('sandbox')
-    expect(response.headers.get('cache-control')).toBe('private')
+    expect(response.headers.get('cache-control')).toBe('private, no-store')
     expect(Buffer.from(await response.arrayBuffer())).toEqual(PNG)
   })
 
