@@ -11,7 +11,14 @@ import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from '#app/http/database-o
 import { checkJsonInput } from '#app/http/json-input.server.ts'
 import { logger } from '#app/logger.server.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
-import { authenticateApiRequest, requireScope, type ApiPrincipal, type ApiScope } from './auth.server.ts'
+import type { Role } from '#app/utils/roles.ts'
+import {
+  authenticateApiRequest,
+  requireApiRole,
+  requireScope,
+  type ApiPrincipal,
+  type ApiScope,
+} from './auth.server.ts'
 import { problem, PROBLEM_CONTENT_TYPE, validationProblem, type FieldError } from './problem.server.ts'
 import type { ApiSlotAnswer } from './token-limit.server.ts'
 
@@ -33,6 +40,11 @@ export type Operation<
   summary: string
   tag: string
   scope: ApiScope
+  /**
+   * The role the token's creator must have now (besides the scope), checked with the scope before
+   * anything else runs, a replayed Idempotency-Key included.
+   */
+  role?: Role
   params?: P
   query?: Q
   body?: B
@@ -98,6 +110,8 @@ async function runOperation(
     const { principal, slot } = await authenticateApiRequest(request, context.clientIp)
     applyRateLimit(slot, rateHeaders)
     requireScope(principal, op.scope)
+    // Before idempotently(): a creator demoted since must not get the stored answer replayed.
+    if (op.role) requireApiRole(principal, op.role)
     const url = new URL(request.url)
     const params = parseParams(op, rawParams)
     const query = parseOrThrow(

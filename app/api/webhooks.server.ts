@@ -17,7 +17,7 @@ import {
   type WebhookEndpoint,
 } from '#app/domain/webhooks.server.ts'
 import { WebhookEventType } from '#app/utils/webhook-schemas.ts'
-import { requireApiRole, type ApiPrincipal } from './auth.server.ts'
+import type { ApiPrincipal } from './auth.server.ts'
 import { operation } from './operation.server.ts'
 import { invalidCursor, linkHeaders } from './pagination.server.ts'
 import { problem } from './problem.server.ts'
@@ -136,11 +136,6 @@ function deliveryJson(d: WebhookDelivery): z.input<typeof Delivery> {
   }
 }
 
-function manager(principal: ApiPrincipal) {
-  requireApiRole(principal, 'admin')
-  return principal
-}
-
 async function endpointOr404(principal: ApiPrincipal, id: string) {
   const endpoint = await getWebhookEndpoint(principal, id)
   if (!endpoint) throw problem('not-found', 'No such webhook endpoint in this workspace.')
@@ -169,6 +164,7 @@ export const listWebhooks = operation({
   summary: 'List the webhook endpoints, oldest first',
   tag: 'Webhooks',
   scope: 'webhooks:manage',
+  role: 'admin',
   query: PageQuery,
   response: {
     status: 200,
@@ -176,7 +172,7 @@ export const listWebhooks = operation({
     schema: listOf(Endpoint, 'WebhookEndpointList'),
   },
   async handle({ principal, query, url }) {
-    const all = await listWebhookEndpoints(manager(principal))
+    const all = await listWebhookEndpoints(principal)
     let start = 0
     if (query.cursor !== undefined) {
       const key = decodeCursor(query.cursor, IdKey)
@@ -199,11 +195,12 @@ export const createWebhook = operation({
   summary: 'Add an endpoint (its signing secret is in this response only)',
   tag: 'Webhooks',
   scope: 'webhooks:manage',
+  role: 'admin',
   body: CreateBody,
   response: { status: 201, description: 'The new endpoint and its secret', schema: EndpointWithSecret },
   errors: [409, 413, 415, 422],
   async handle({ principal, body }) {
-    const outcome = await createWebhookEndpoint(manager(principal), {
+    const outcome = await createWebhookEndpoint(principal, {
       url: body.url,
       description: body.description ?? '',
       events: body.events,
@@ -227,12 +224,12 @@ export const updateWebhook = operation({
   summary: 'Change an endpoint’s URL, description, events, notes option, or turn it off and on',
   tag: 'Webhooks',
   scope: 'webhooks:manage',
+  role: 'admin',
   params: EndpointParams,
   body: UpdateBody,
   response: { status: 200, description: 'The endpoint after the change', schema: Endpoint },
   errors: [404, 409, 413, 415, 422],
   async handle({ principal, params, body }) {
-    manager(principal)
     await endpointOr404(principal, params.id)
     const { enabled, include_notes, ...rest } = body
     if (Object.values(rest).some((v) => v !== undefined) || include_notes !== undefined) {
@@ -255,6 +252,7 @@ export const deleteWebhook = operation({
   summary: 'Delete an endpoint and its delivery history',
   tag: 'Webhooks',
   scope: 'webhooks:manage',
+  role: 'admin',
   params: EndpointParams,
   response: {
     status: 200,
@@ -263,7 +261,7 @@ export const deleteWebhook = operation({
   },
   errors: [404],
   async handle({ principal, params }) {
-    const outcome = await deleteWebhookEndpoint(manager(principal), params.id)
+    const outcome = await deleteWebhookEndpoint(principal, params.id)
     if (outcome.kind !== 'ok') throw problem('not-found', 'No such webhook endpoint in this workspace.')
     return { body: { id: params.id, deleted: true as const } }
   },
@@ -276,11 +274,12 @@ export const rotateWebhookSecretOp = operation({
   summary: 'Replace the signing secret; the old one keeps signing beside it for 24 hours',
   tag: 'Webhooks',
   scope: 'webhooks:manage',
+  role: 'admin',
   params: EndpointParams,
   response: { status: 200, description: 'The endpoint and its new secret', schema: EndpointWithSecret },
   errors: [404],
   async handle({ principal, params }) {
-    const outcome = await rotateWebhookSecret(manager(principal), params.id)
+    const outcome = await rotateWebhookSecret(principal, params.id)
     if (outcome.kind !== 'ok') throw problem('not-found', 'No such webhook endpoint in this workspace.')
     return { body: { ...endpointJson(await endpointOr404(principal, params.id)), secret: outcome.secret! } }
   },
@@ -293,6 +292,7 @@ export const listWebhookDeliveriesOp = operation({
   summary: `An endpoint’s most recent deliveries, newest first (at most ${MAX_LIMIT})`,
   tag: 'Webhooks',
   scope: 'webhooks:manage',
+  role: 'admin',
   params: EndpointParams,
   query: DeliveriesQuery,
   response: {
@@ -302,7 +302,6 @@ export const listWebhookDeliveriesOp = operation({
   },
   errors: [404],
   async handle({ principal, params, query }) {
-    manager(principal)
     await endpointOr404(principal, params.id)
     const rows = await listWebhookDeliveries(principal, params.id, query.limit)
     return { body: { data: rows.map(deliveryJson), next_cursor: null } }
@@ -316,11 +315,11 @@ export const redeliverWebhookOp = operation({
   summary: 'Send a delivery again (same webhook-id and body, new signature and timestamp)',
   tag: 'Webhooks',
   scope: 'webhooks:manage',
+  role: 'admin',
   params: DeliveryParams,
   response: { status: 201, description: 'The new delivery, queued', schema: Delivery },
   errors: [404],
   async handle({ principal, params }) {
-    manager(principal)
     await endpointOr404(principal, params.id)
     const outcome = await redeliverWebhook(principal, params.delivery_id, params.id)
     if (outcome.kind === 'too-many') {

@@ -1,7 +1,7 @@
 import { McpServer, type CallToolResult } from '@modelcontextprotocol/server'
 import { z } from 'zod'
 import { getDb } from '#db/client.ts'
-import { requireScope, type ApiPrincipal } from '#app/api/auth.server.ts'
+import { requireApiRole, requireScope, type ApiPrincipal } from '#app/api/auth.server.ts'
 import { getContact, listContacts } from '#app/api/contacts.server.ts'
 import { createMessage, listMessages } from '#app/api/messages.server.ts'
 import type { Operation } from '#app/api/operation.server.ts'
@@ -30,13 +30,14 @@ type ToolContext = { principal: ApiPrincipal; publish: (events: TicketEvent[]) =
 
 const Number_ = TicketNumberParams.shape.number
 
-/** Runs an API operation as the principal, after its scope check; a problem becomes a thrown ToolError. */
+/** Runs an API operation as the principal, after its scope (and role) check; a problem becomes a thrown ToolError. */
 async function run(
   op: Operation,
   ctx: ToolContext,
   input: { params?: unknown; query?: unknown; body?: unknown },
 ) {
   requireScope(ctx.principal, op.scope)
+  if (op.role) requireApiRole(ctx.principal, op.role)
   const result = await op.handle({
     principal: ctx.principal,
     params: input.params ?? {},

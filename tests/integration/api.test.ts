@@ -587,6 +587,38 @@ describe('Idempotency-Key', () => {
     for (const r of results.filter((r) => r.status !== 201)) expectProblem(r, 409, 'idempotency-in-progress')
   })
 
+  it('never replays to a creator who lost the role the operation needs: a webhook secret stays unsent', async () => {
+    const owner = await createMember('owner')
+    const admin = await createMember('admin', owner.workspace)
+    const { token: t } = await apiTokenFor(admin, { role: 'admin', scopes: ['webhooks:manage'] })
+    const headers = { 'idempotency-key': 'hook-1' }
+    const hook = { url: 'https://hooks.example.com/in', events: ['ticket.created'] }
+    const first = await call('POST', '/api/v1/webhooks', { token: t, body: hook, headers })
+    expect(first.status).toBe(201)
+    expect(first.json.secret).toMatch(/^whsec_/)
+    const rotateKey = { 'idempotency-key': 'rotate-1' }
+    const rotated = await call('POST', `/api/v1/webhooks/${first.json.id}/rotate-secret`, {
+      token: t,
+      headers: rotateKey,
+    })
+    expect(rotated.status).toBe(200)
+    await getDb().update(memberships).set({ role: 'agent' }).where(eq(memberships.id, admin.membershipId))
+    // The same requests again, as an agent now: refused as any webhook request is, nothing replayed.
+    for (const [path, key] of [
+      ['/api/v1/webhooks', headers],
+      [`/api/v1/webhooks/${first.json.id}/rotate-secret`, rotateKey],
+    ] as const) {
+      const again = await call('POST', path, {
+        token: t,
+        body: path.endsWith('webhooks') ? hook : undefined,
+        headers: key,
+      })
+      expectProblem(again, 403, 'forbidden')
+      expect(again.text).not.toContain('whsec_')
+      expect(again.headers.get('idempotent-replayed')).toBeNull()
+    }
+  })
+
   it('refuses a malformed key', async () => {
     const res = await call('POST', '/api/v1/contacts', {
       token,
