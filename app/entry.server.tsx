@@ -17,8 +17,15 @@ export default function handleRequest(
   loadContext: AppLoadContext,
 ) {
   const nonce = loadContext.cspNonce ?? ''
-  // A thrown Response's headers do not reach the page's headers: say when to try again here.
-  if (responseStatusCode === 503) responseHeaders.set('Retry-After', String(RETRY_AFTER_SECONDS))
+  // Remix builds a page's headers only from routes' `headers` exports, so the Retry-After an action
+  // or loader answered a refusal with (429, 503) would be lost on a post without JavaScript (a
+  // document request): carry it over here, for every route. A thrown Response's headers do not
+  // reach the page either: a 503 without one says when to try again all the same.
+  const answered = answeredRetryAfter(remixContext)
+  if (answered && !responseHeaders.has('Retry-After')) responseHeaders.set('Retry-After', answered)
+  if (responseStatusCode === 503 && !responseHeaders.has('Retry-After')) {
+    responseHeaders.set('Retry-After', String(RETRY_AFTER_SECONDS))
+  }
   // We stream nothing lazily (no defer/Suspense), so the page is rendered whole and sent in one
   // write: streaming it in small chunks cost ~15% of the CPU in writev calls.
   return new Promise<Response>((resolve, reject) => {
@@ -67,6 +74,17 @@ export default function handleRequest(
     )
     abortTimer = setTimeout(abort, ABORT_DELAY).unref()
   })
+}
+
+/** The Retry-After the deepest route's action (else loader) answered with, if any. */
+function answeredRetryAfter({ staticHandlerContext: handled }: EntryContext) {
+  for (const match of [...handled.matches].reverse()) {
+    const id = match.route.id
+    const value =
+      handled.actionHeaders[id]?.get('Retry-After') ?? handled.loaderHeaders[id]?.get('Retry-After')
+    if (value) return value
+  }
+  return null
 }
 
 /** The same for `.data` requests (single fetch) that ended with a 503. */

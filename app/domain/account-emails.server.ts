@@ -175,7 +175,7 @@ export async function verifyEmailAddress(token: string): Promise<VerifyOutcome> 
 
 // ——— Password reset ———
 
-export type ResetRequestOutcome = { kind: 'accepted' } | { kind: 'rate-limited' }
+export type ResetRequestOutcome = { kind: 'accepted' } | { kind: 'rate-limited'; limit: Limit }
 
 /**
  * "Forgot password?": reserves the per-IP and per-email slots before anything else, then
@@ -185,9 +185,9 @@ export type ResetRequestOutcome = { kind: 'accepted' } | { kind: 'rate-limited' 
  */
 export async function requestPasswordReset(email: string, clientIp: string): Promise<ResetRequestOutcome> {
   const ip = await takeSlot(`reset-ip:${clientIp}`, RESET_IP_LIMIT)
-  if (!ip.allowed) return { kind: 'rate-limited' }
+  if (!ip.allowed) return { kind: 'rate-limited', limit: RESET_IP_LIMIT }
   const address = await takeSlot(`reset-email:${email.trim().toLowerCase()}`, RESET_EMAIL_LIMIT)
-  if (!address.allowed) return { kind: 'rate-limited' }
+  if (!address.allowed) return { kind: 'rate-limited', limit: RESET_EMAIL_LIMIT }
   await enqueue(getDb(), 'account.password-reset', { email: email.trim() })
   return { kind: 'accepted' }
 }

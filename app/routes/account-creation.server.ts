@@ -1,5 +1,7 @@
 import type { SubmissionResult } from '@conform-to/react'
 import { data } from '@remix-run/node'
+import { limitRefusal } from '#app/http/limit-refusal.server.ts'
+import { SIGNUP_IP_LIMIT } from '#app/domain/hashing-limits.server.ts'
 
 type Replyable = {
   reply: (options: { hideFields: string[]; formErrors: string[] }) => SubmissionResult<string[]>
@@ -14,6 +16,6 @@ export function tooManyAccounts(submission: Replyable) {
         formErrors: ['Too many accounts were created from your network. Try again in an hour.'],
       }),
     },
-    { status: 429 },
+    limitRefusal(SIGNUP_IP_LIMIT),
   )
 }

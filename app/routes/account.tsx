@@ -14,8 +14,17 @@ import { Notice } from '#app/components/ui/notice.tsx'
 import { Button } from '#app/components/ui/button.tsx'
 import { Field, FormErrors, SelectField } from '#app/components/ui/field.tsx'
 import { IntentForm } from '#app/components/ui/intent-form.tsx'
-import { isEmailVerified, resendVerificationEmail } from '#app/domain/account-emails.server.ts'
-import { SERVER_VERIFICATION_EMAILS_SPENT } from '#app/domain/hashing-limits.server.ts'
+import {
+  isEmailVerified,
+  resendVerificationEmail,
+  VERIFY_RESEND_LIMIT,
+} from '#app/domain/account-emails.server.ts'
+import {
+  PASSWORD_CHANGE_USER_LIMIT,
+  SERVER_VERIFICATION_EMAILS_SPENT,
+  SIGNUP_EMAIL_ADDRESS_LIMIT,
+  signupEmailServerLimit,
+} from '#app/domain/hashing-limits.server.ts'
 import { notificationEmailSettings, setNotificationEmails } from '#app/domain/notification-emails.server.ts'
 import { useSchemaForm } from '#app/utils/use-schema-form.ts'
 import { EMAIL_NOTIFICATION_KINDS, KIND_LABELS } from '#app/utils/notification-kinds.ts'
@@ -36,6 +45,7 @@ import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 import { NewPassword, PersonName } from '#app/utils/schemas.ts'
 import { keepPageWhenUnanswered, unansweredErrors } from '#app/utils/unanswered.ts'
 import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
+import { limitRefusal } from '#app/http/limit-refusal.server.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Your account · Switchboard' }]
 
@@ -45,6 +55,12 @@ const RESEND_REFUSED = {
   'address-limited':
     'We sent several links to this address recently. Check your inbox and spam folder, or try again later.',
   'server-limited': SERVER_VERIFICATION_EMAILS_SPENT,
+} as const
+/** The limit behind each: its window is the refusal's Retry-After. */
+const RESEND_LIMITS = {
+  'rate-limited': () => VERIFY_RESEND_LIMIT,
+  'address-limited': () => SIGNUP_EMAIL_ADDRESS_LIMIT,
+  'server-limited': signupEmailServerLimit,
 } as const
 
 const NameSchema = z.object({ intent: z.literal('name'), name: PersonName })
@@ -157,7 +173,7 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
           }),
           notice: null,
         },
-        { status: 429 },
+        limitRefusal(PASSWORD_CHANGE_USER_LIMIT),
       )
     }
     if (outcome.kind === 'wrong-password') {
@@ -219,7 +235,7 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
           }),
           notice: null,
         },
-        { status: 429 },
+        limitRefusal(RESEND_LIMITS[outcome.kind]()),
       )
     }
     return {

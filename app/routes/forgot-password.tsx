@@ -13,6 +13,7 @@ import { Email } from '#app/utils/schemas.ts'
 import { useIsPending } from '#app/utils/use-pending.ts'
 import { keepPageWhenUnanswered, unansweredErrors } from '#app/utils/unanswered.ts'
 import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
+import { limitRefusal } from '#app/http/limit-refusal.server.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Forgot password · Switchboard' }]
 
@@ -36,7 +37,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
         }),
         sent: false,
       },
-      { status: 429 },
+      limitRefusal(outcome.limit),
     )
   }
   return { result: submission.reply({ resetForm: true }), sent: true }

@@ -12,7 +12,7 @@ import { AuthCard } from '#app/components/auth-card.tsx'
 import { Button } from '#app/components/ui/button.tsx'
 import { Field, FormErrors } from '#app/components/ui/field.tsx'
 import { authenticateLogin, createSession, getSignedIn, InvalidCredentials } from '#app/http/auth.server.ts'
-import { reserveLoginAttempt } from '#app/domain/login-attempts.server.ts'
+import { LOGIN_LIMIT, reserveLoginAttempt } from '#app/domain/login-attempts.server.ts'
 import { HashQueueFull } from '#app/domain/hash-queue.server.ts'
 import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 import { safeRedirect } from '#app/utils/redirect.ts'
@@ -20,6 +20,7 @@ import { LoginSchema } from '#app/utils/schemas.ts'
 import { useIsPending } from '#app/utils/use-pending.ts'
 import { keepPageWhenUnanswered, unansweredErrors } from '#app/utils/unanswered.ts'
 import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
+import { limitRefusal } from '#app/http/limit-refusal.server.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Sign in · Switchboard' }]
 
@@ -46,7 +47,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
           formErrors: ['Too many failed sign-in attempts. Wait 15 minutes and try again.'],
         }),
       },
-      { status: 429 },
+      limitRefusal(LOGIN_LIMIT),
     )
   }
   let user

@@ -11,7 +11,11 @@ import { z } from 'zod'
 import { AuthCard, AuthMessage } from '#app/components/auth-card.tsx'
 import { Button } from '#app/components/ui/button.tsx'
 import { Field, FormErrors } from '#app/components/ui/field.tsx'
-import { findPasswordResetLink, resetPassword } from '#app/domain/account-emails.server.ts'
+import {
+  findPasswordResetLink,
+  RESET_SUBMIT_IP_LIMIT,
+  resetPassword,
+} from '#app/domain/account-emails.server.ts'
 import { createSession } from '#app/http/auth.server.ts'
 import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 import { useSchemaForm } from '#app/utils/use-schema-form.ts'
@@ -19,6 +23,7 @@ import { NewPassword } from '#app/utils/schemas.ts'
 import { useIsPending } from '#app/utils/use-pending.ts'
 import { keepPageWhenUnanswered, unansweredErrors } from '#app/utils/unanswered.ts'
 import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
+import { limitRefusal } from '#app/http/limit-refusal.server.ts'
 
 // The path is /reset-password/<token>: loggablePath masks that segment in every log line.
 
@@ -50,7 +55,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
         }),
         invalid: false,
       },
-      { status: 429 },
+      limitRefusal(RESET_SUBMIT_IP_LIMIT),
     )
   }
   if (outcome.kind === 'invalid') {

@@ -14,7 +14,11 @@ import { SlugAvailability, useSlugAvailability } from '#app/components/workspace
 import { Button } from '#app/components/ui/button.tsx'
 import { Field, FormErrors } from '#app/components/ui/field.tsx'
 import { signUp } from '#app/domain/accounts.server.ts'
-import { SERVER_VERIFICATION_EMAILS_SPENT } from '#app/domain/hashing-limits.server.ts'
+import {
+  SERVER_VERIFICATION_EMAILS_SPENT,
+  SIGNUP_EMAIL_ADDRESS_LIMIT,
+  signupEmailServerLimit,
+} from '#app/domain/hashing-limits.server.ts'
 import { createSession, getSignedIn } from '#app/http/auth.server.ts'
 import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 import { useSchemaForm } from '#app/utils/use-schema-form.ts'
@@ -22,6 +26,7 @@ import { SignupSchema, slugify, slugTakenMessage } from '#app/utils/schemas.ts'
 import { useIsPending } from '#app/utils/use-pending.ts'
 import { keepPageWhenUnanswered, unansweredErrors } from '#app/utils/unanswered.ts'
 import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
+import { limitRefusal } from '#app/http/limit-refusal.server.ts'
 
 const SIGNUP_EMAIL_REFUSED = {
   address:
@@ -57,7 +62,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
             : { formErrors: [message] }),
         }),
       },
-      { status: 429 },
+      limitRefusal(outcome.limit === 'address' ? SIGNUP_EMAIL_ADDRESS_LIMIT : signupEmailServerLimit()),
     )
   }
   if (outcome.kind === 'email-taken') {

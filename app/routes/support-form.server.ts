@@ -2,6 +2,7 @@ import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs } from
 import { notFound } from '#app/domain/errors.server.ts'
 import {
   findSupportTarget,
+  SUPPORT_FORM_LIMIT,
   submitSupportRequest,
   supportFormOpen,
   supportRequestOverLimit,
@@ -9,6 +10,7 @@ import {
 import { parseSubmission } from '#app/http/form-data.server.ts'
 import { filesNotKept, parseFormWithFiles } from '#app/http/uploads.server.ts'
 import { SupportRequestSchema } from '#app/utils/support-schemas.ts'
+import { limitRefusal } from '#app/http/limit-refusal.server.ts'
 
 /** Loader and action shared by /support/<slug> (first mailbox) and /support/<slug>/<mailbox>. */
 
@@ -70,7 +72,7 @@ export async function supportFormAction({ request, params, context }: ActionFunc
         }),
         filesNotKept: filesNotKept(upload),
       },
-      { status: 429 },
+      limitRefusal(SUPPORT_FORM_LIMIT),
     )
   }
   if (outcome.kind === 'unknown-mailbox') throw notFound()

@@ -12,6 +12,7 @@ import { StatusBadge } from '#app/components/ui/badge.tsx'
 import { Button } from '#app/components/ui/button.tsx'
 import { FormErrors, TextareaField } from '#app/components/ui/field.tsx'
 import {
+  CUSTOMER_REPLY_LIMIT,
   customerReplyOpen,
   customerTicketView,
   findCustomerTicket,
@@ -27,6 +28,7 @@ import { useSchemaForm } from '#app/utils/use-schema-form.ts'
 import { CustomerReplySchema } from '#app/utils/support-schemas.ts'
 import { formatBytes } from '#app/utils/format.ts'
 import { useIsPending } from '#app/utils/use-pending.ts'
+import { limitRefusal } from '#app/http/limit-refusal.server.ts'
 
 // The token is in the URL: keep it out of Referer headers sent to linked sites.
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
@@ -73,7 +75,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
         }),
         filesNotKept: filesNotKept(upload),
       },
-      { status: 429 },
+      limitRefusal(CUSTOMER_REPLY_LIMIT),
     )
   }
   context.realtime.publish(outcome.events)

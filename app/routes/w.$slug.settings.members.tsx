@@ -31,6 +31,7 @@ import { ROLES } from '#app/utils/vocabulary.ts'
 import { useFormatters } from '#app/utils/use-formatters.ts'
 import { keepPageWhenUnanswered, unansweredErrors } from '#app/utils/unanswered.ts'
 import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
+import { limitRefusal } from '#app/http/limit-refusal.server.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Members · Switchboard' }]
 
@@ -81,7 +82,9 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
               : `${input.email} was sent ${INVITE_ADDRESS_LIMIT.max} invitation emails from this workspace in the last hour. Try again later.`
         return data(
           { result: submission.reply({ fieldErrors: { email: [message] } }), inviteLink: null, notice: null },
-          { status: outcome.kind === 'already-member' ? 400 : 429 },
+          outcome.kind === 'already-member'
+            ? { status: 400 }
+            : limitRefusal(outcome.kind === 'too-many-new' ? INVITE_NEW_LIMIT : INVITE_ADDRESS_LIMIT),
         )
       }
       return {
@@ -106,7 +109,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
             inviteLink: null,
             notice: null,
           },
-          { status: 429 },
+          limitRefusal(INVITE_ADDRESS_LIMIT),
         )
       }
       return {

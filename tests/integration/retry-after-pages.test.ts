@@ -1,0 +1,218 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { outboundEmailLimit } from '#app/domain/outbound-email-limit.server.ts'
+import { startQueue, stopQueue } from '#app/jobs/queue.server.ts'
+import {
+  createInvitation,
+  createMember,
+  createTicketFor,
+  outboundEmailsCounted,
+  PASSWORD,
+} from '#tests/helpers/factories.ts'
+import { startTestServer } from '#tests/helpers/http-server.ts'
+import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
+
+// A form posted without JavaScript is a document request: Remix renders the page, and the headers
+// the action answered with reach the response only if something carries them over
+// (app/entry.server.tsx). Each form here is posted that way until refused, and the refusal page
+// must say when to try again.
+
+let server: Awaited<ReturnType<typeof startTestServer>>
+
+beforeAll(async () => {
+  await startQueue(testDatabaseUrl, { listen: false })
+  server = await startTestServer({ sockets: false })
+})
+afterAll(async () => {
+  await server.close()
+  await stopQueue()
+})
+
+type RefusableForm = {
+  name: string
+  /** What the refusal page says (HTML-escaped as the page renders it). */
+  message: RegExp
+  /** At most this many posts before the refusal. */
+  attempts: number
+  post: () => Promise<Response>
+}
+
+/** Posts the way a browser without JavaScript does: a plain form, no `.data`, HTML accepted. */
+function postDocument(path: string, body: FormData | URLSearchParams, headers: Record<string, string> = {}) {
+  return fetch(server.url + path, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { origin: server.url, accept: 'text/html', ...headers },
+    body,
+  })
+}
+
+async function refusableForms(): Promise<RefusableForm[]> {
+  const agent = await createMember('owner')
+  const ticket = await createTicketFor(agent)
+  // The hour's customer emails spent but one: the second reply is refused.
+  await outboundEmailsCounted(agent.workspace.id, outboundEmailLimit(false).max - 1)
+  const creator = await createMember('owner')
+  const invitation = await createInvitation(creator)
+  const linkPath = new URL(ticket.customerLink).pathname
+  let workspace = 0
+  let signup = 0
+  // Each form from its own address (the server trusts X-Forwarded-For from loopback), so one
+  // form's refusals do not spill into the next.
+  const from = (n: number) => ({ 'x-forwarded-for': `203.0.113.${n}` })
+  const plain = (fields: Record<string, string>) => new URLSearchParams(fields)
+  const multipart = (fields: Record<string, string>) => {
+    const form = new FormData()
+    for (const [name, value] of Object.entries(fields)) form.append(name, value)
+    form.append('files', new File([], '', { type: 'application/octet-stream' }))
+    return form
+  }
+  return [
+    {
+      name: 'the ticket page reply (hourly customer-email limit)',
+      message: /this workspace emailed \d+ customer addresses in the last hour/,
+      attempts: 2,
+      post: () => {
+        const form = new FormData()
+        for (const [name, value] of Object.entries({
+          intent: 'reply',
+          kind: 'reply',
+          sendAnyway: '1',
+          body: 'Thanks for waiting',
+        })) {
+          form.append(name, value)
+        }
+        form.append('files', new File([], '', { type: 'application/octet-stream' }))
+        return postDocument(`/w/${agent.workspace.slug}/tickets/${ticket.number}`, form, {
+          cookie: agent.cookie,
+        })
+      },
+    },
+    {
+      name: 'new workspace (workspaces per user per day)',
+      message: /You created \d+ workspaces in the last 24 hours/,
+      attempts: 20,
+      post: () => {
+        workspace += 1
+        const slug = `retry-${workspace}-${creator.user.id.slice(-8)}`
+        return postDocument('/workspaces/new', new URLSearchParams({ name: `Retry ${workspace}`, slug }), {
+          cookie: creator.cookie,
+        })
+      },
+    },
+    {
+      name: 'sign-in (failed attempts)',
+      message: /Too many failed sign-in attempts/,
+      attempts: 12,
+      post: () => postDocument('/login', plain({ email: agent.user.email, password: 'not it' }), from(1)),
+    },
+    {
+      name: 'signup (accounts per network)',
+      message: /Too many accounts were created from your network/,
+      attempts: 12,
+      post: () => {
+        signup += 1
+        const fields = {
+          name: 'Ada',
+          email: `retry-${signup}-${creator.user.id.slice(-8)}@example.com`,
+          password: PASSWORD,
+          workspaceName: `Retry signup ${signup} ${creator.user.id.slice(-8)}`,
+        }
+        return postDocument('/signup', plain(fields), from(2))
+      },
+    },
+    {
+      name: 'signup through an invitation (accounts per network)',
+      message: /Too many accounts were created from your network/,
+      attempts: 1,
+      // The network's accounts were spent by the signups above.
+      post: () =>
+        postDocument(
+          `/invite/${invitation.token}`,
+          plain({ intent: 'signup', name: 'Ada', password: PASSWORD }),
+          from(2),
+        ),
+    },
+    {
+      name: 'forgot password (reset requests)',
+      message: /Too many reset requests/,
+      attempts: 12,
+      post: () => postDocument('/forgot-password', plain({ email: agent.user.email }), from(3)),
+    },
+    {
+      name: 'reset password (new passwords per network)',
+      message: /Too many attempts from your network/,
+      attempts: 12,
+      post: () => postDocument('/reset-password/not-a-real-token', plain({ password: PASSWORD }), from(4)),
+    },
+    {
+      name: 'account: change password',
+      message: /Too many password changes/,
+      attempts: 8,
+      post: () =>
+        postDocument(
+          `/w/${creator.workspace.slug}/account`,
+          plain({ intent: 'password', currentPassword: 'not it', newPassword: `${PASSWORD} 2` }),
+          { cookie: creator.cookie, ...from(5) },
+        ),
+    },
+    {
+      name: 'account: resend the confirmation link',
+      message: /We sent several links recently/,
+      attempts: 6,
+      post: () =>
+        postDocument(`/w/${creator.workspace.slug}/account`, plain({ intent: 'resend-verification' }), {
+          cookie: creator.cookie,
+        }),
+    },
+    {
+      name: 'invite a teammate (emails per address)',
+      message: /invitation emails from this workspace in the last hour/,
+      attempts: 6,
+      post: () =>
+        postDocument(
+          `/w/${creator.workspace.slug}/settings/members`,
+          plain({ intent: 'invite', email: 'retry-invitee@example.com', role: 'agent' }),
+          { cookie: creator.cookie },
+        ),
+    },
+    {
+      name: 'support form (requests per address)',
+      message: /We have received several requests from you/,
+      attempts: 8,
+      post: () =>
+        postDocument(
+          `/support/${agent.workspace.slug}`,
+          multipart({
+            name: 'Cy',
+            email: 'cy@example.com',
+            subject: 'Help',
+            message: `Please help ${Math.random()}`,
+          }),
+          from(6),
+        ),
+    },
+    {
+      name: 'customer link reply (replies per ticket)',
+      message: /You have sent many replies in the last few minutes/,
+      attempts: 24,
+      post: () => postDocument(linkPath, multipart({ message: `More detail ${Math.random()}` }), from(7)),
+    },
+  ]
+}
+
+describe('a form refused by a limit, posted without JavaScript', () => {
+  it('answers the refusal page with Retry-After', async () => {
+    for (const form of await refusableForms()) {
+      let refused: Response | undefined
+      for (let i = 0; i < form.attempts && !refused; i++) {
+        const response = await form.post()
+        if (response.status === 429) refused = response
+        else await response.arrayBuffer()
+      }
+      expect(refused, `${form.name}: never refused`).toBeDefined()
+      expect(refused!.headers.get('content-type'), form.name).toMatch(/^text\/html/)
+      expect(await refused!.text(), form.name).toMatch(form.message)
+      expect.soft(Number(refused!.headers.get('retry-after')), form.name).toBeGreaterThan(0)
+    }
+  })
+})
