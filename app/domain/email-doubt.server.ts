@@ -52,7 +52,13 @@ export async function markEmailFailed(
   return getDb().transaction((tx) => settleLastAttempt(tx, emailId, jobId, reason, UNANSWERED_FAILURE))
 }
 
-async function settleLastAttempt(
+/**
+ * Settles an email whose job `jobId` ended (its last attempt, or a job pg-boss gave up on) as a
+ * last attempt: failed with `reason`, or, when it is still `sending` (an attempt may be at
+ * SendGrid), one more job for RESENT_WHEN_UNANSWERED kinds, else failed with `unansweredError`
+ * and `maybe_accepted`. Only while that job owns the row. Returns the live event.
+ */
+export async function settleLastAttempt(
   tx: DbOrTx,
   emailId: string,
   jobId: string,

@@ -109,7 +109,17 @@ export const MAX_DELIVERY_ATTEMPTS = 10
 const MAX_RETRY_AFTER_SECONDS = 3600
 
 export type DeliveryOutcome =
-  'sent' | 'already-sent' | 'already-failed' | 'superseded' | 'rescheduled' | 'failed' | 'missing'
+  | 'sent'
+  | 'already-sent'
+  | 'already-failed'
+  | 'superseded'
+  | 'rescheduled'
+  | 'failed'
+  | 'missing'
+  /** A redriven job left a failed email SendGrid may have alone (email-redrive.server.ts). */
+  | 'maybe-accepted'
+  /** A redriven job found its email `sending` under a dead attempt and settled it (email-redrive.server.ts). */
+  | 'settled-in-doubt'
 
 export type DeliveryResult = { outcome: DeliveryOutcome; events: TicketEvent[] }
 

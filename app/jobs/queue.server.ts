@@ -30,7 +30,7 @@ export const JOB_NAMES: JobName[] = [
 
 /**
  * Where jobs go once their retries are exhausted. Nothing works this queue: its jobs stay
- * `created`, counted on /readyz, until an operator redrives them (`boss.redrive()`) or they
+ * `created`, counted on /readyz, until an operator redrives them (`npm run jobs:redrive`) or they
  * age out after DEAD_LETTER_RETENTION_SECONDS.
  */
 export const DEAD_LETTER_QUEUE = 'jobs.dead-letter'

@@ -1,6 +1,6 @@
 import type { JobResult, JobWithMetadata } from 'pg-boss'
 import { sendPasswordResetEmail } from '#app/domain/account-emails.server.ts'
-import { deliverEmail } from '#app/domain/email.server.ts'
+import { runEmailJob } from '#app/domain/email-redrive.server.ts'
 import { markEmailFailed, settleAbandonedEmails } from '#app/domain/email-doubt.server.ts'
 import { releaseHeldReply } from '#app/domain/undo-send.server.ts'
 import { fileInboundEmail, markInboundFailed } from '#app/domain/inbound-email.server.ts'
@@ -155,7 +155,7 @@ export async function sendEmails(jobs: JobWithMetadata<JobPayloads['email.send']
       // Undo send: a held reply is announced now that its delay has passed, before its email goes.
       publish(await releaseHeldReply(job.data.emailId))
       // A shutdown's end of grace aborts the SendGrid call (job.signal).
-      const { outcome, events } = await deliverEmail(job.data.emailId, job.id, job.signal)
+      const { outcome, events } = await runEmailJob(job.data.emailId, job, job.signal)
       publish(events)
       return { id: job.id, status: 'completed', output: { outcome } }
     } catch (error) {

@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, inArray, isNull, lt, or, sql } from 'drizzle-orm'
+import { and, desc, eq, gt, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
 import { executePrepared } from '../prepared.ts'
 import { uuidv7 } from '../uuid.ts'
@@ -442,10 +442,19 @@ export async function requeueFailedEmail(
   db: DbOrTx,
   { workspaceId, emailId, jobId }: { workspaceId: string; emailId: string; jobId: string },
 ) {
+  return requeueEmail(
+    db,
+    and(eq(emails.workspaceId, workspaceId), eq(emails.id, emailId), eq(emails.status, 'failed')),
+    jobId,
+  )
+}
+
+/** The emails `where` matches back to `queued` under `jobId`, attempts from 0: the message's badge fields. */
+async function requeueEmail(db: DbOrTx, where: SQL | undefined, jobId: string) {
   const [row] = await db
     .update(emails)
     .set({ status: 'queued', attempts: 0, error: null, jobId, leaseExpiresAt: null })
-    .where(and(eq(emails.workspaceId, workspaceId), eq(emails.id, emailId), eq(emails.status, 'failed')))
+    .where(where)
     .returning({
       id: emails.id,
       messageId: emails.messageId,
@@ -454,6 +463,45 @@ export async function requeueFailedEmail(
       ticketNumber: ticketNumberOfEmail,
     })
   return row
+}
+
+/**
+ * The email's delivery state, locked, for a job taking over from the job pg-boss gave up on (a
+ * redrive or retry of it): who owns it, whether SendGrid may hold it, whether its lease lapsed.
+ */
+export async function lockEmailForTakeover(db: DbOrTx, { emailId }: { emailId: string }) {
+  const [row] = await db
+    .select({
+      status: emails.status,
+      jobId: emails.jobId,
+      maybeAccepted: emails.maybeAccepted,
+      leaseLapsed: sql<boolean>`coalesce(${emails.leaseExpiresAt} < now(), true)`,
+      leaseExpiresAt: emails.leaseExpiresAt,
+    })
+    .from(emails)
+    .where(eq(emails.id, emailId))
+    .for('update')
+  return row
+}
+
+/**
+ * Hands a `queued` email, or a `failed` one SendGrid certainly does not have (no
+ * `maybe_accepted`), from the job `ownerJobId` to `jobId`, queued with a fresh attempt count (as
+ * an agent's Retry does); undefined when it is not such an email of that job (any more).
+ */
+export async function requeueGivenUpEmail(
+  db: DbOrTx,
+  { emailId, ownerJobId, jobId }: { emailId: string; ownerJobId: string; jobId: string },
+) {
+  return requeueEmail(
+    db,
+    and(
+      eq(emails.id, emailId),
+      eq(emails.jobId, ownerJobId),
+      or(eq(emails.status, 'queued'), and(eq(emails.status, 'failed'), eq(emails.maybeAccepted, false))),
+    ),
+    jobId,
+  )
 }
 
 /** The ticket's failed emails: their message and why they failed. */

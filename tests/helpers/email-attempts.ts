@@ -2,10 +2,13 @@ import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll } from 'vitest'
 import { getDb } from '#db/client.ts'
 import { emails } from '#db/schema.ts'
+import { queueEmail, type OutgoingEmail } from '#app/domain/email.server.ts'
+import { replyToTicket } from '#app/domain/messages.server.ts'
 import type { parseEnv } from '#app/env.server.ts'
 import { queue, startQueue } from '#app/jobs/queue.server.ts'
 import { sendEmails } from '#app/jobs/worker.server.ts'
 import { FakeSendGrid } from '#tests/fakes/sendgrid.ts'
+import { asMember, createMember, createTicketFor } from '#tests/helpers/factories.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 
 /**
@@ -52,3 +55,31 @@ export const sendGridRequestsFor = (fake: FakeSendGrid, emailId: string) =>
   fake.requests.filter(
     (r) => (r.body as { custom_args?: { email_id?: string } })?.custom_args?.email_id === emailId,
   )
+
+/** An agent's reply on a new ticket, its email queued (its job not run): who sent it, and the email. */
+export async function queuedAgentReply() {
+  const member = await createMember()
+  const ticket = await createTicketFor(member)
+  const outcome = await replyToTicket(asMember(member), ticket.number, { kind: 'reply', body: 'Fixed' })
+  if (outcome.kind !== 'sent') throw new Error(outcome.kind)
+  const [email] = await getDb().select().from(emails).where(eq(emails.messageId, outcome.messageId))
+  return { member, ticket, messageId: outcome.messageId, emailId: email!.id }
+}
+
+let systemEmails = 0
+/** An account email of `kind` (no workspace) to an address of its own, queued. */
+export async function queuedSystemEmail(kind: OutgoingEmail['kind']) {
+  const n = ++systemEmails
+  return getDb().transaction((tx) =>
+    queueEmail(tx, {
+      workspaceId: null,
+      kind,
+      subject: `Reset your password ${n}`,
+      html: '<p>Your link</p>',
+      text: 'Your link',
+      fromAddress: 'noreply@switchboard.test',
+      fromName: 'Switchboard',
+      toAddress: `someone-${n}-${Date.now()}@example.com`,
+    }),
+  )
+}

@@ -9,10 +9,14 @@ import {
   settleAbandonedEmails,
   UNANSWERED_FAILURE,
 } from '#app/domain/email-doubt.server.ts'
-import { deliverEmail, queueEmail, type OutgoingEmail } from '#app/domain/email.server.ts'
-import { replyToTicket } from '#app/domain/messages.server.ts'
-import { runEmailAttempt, sendGridRequestsFor, withFakeSendGrid } from '#tests/helpers/email-attempts.ts'
-import { asMember, createMember, createTicketFor } from '#tests/helpers/factories.ts'
+import { deliverEmail } from '#app/domain/email.server.ts'
+import {
+  queuedAgentReply,
+  queuedSystemEmail,
+  runEmailAttempt,
+  sendGridRequestsFor,
+  withFakeSendGrid,
+} from '#tests/helpers/email-attempts.ts'
 
 // Emails whose delivery ended in doubt (SendGrid may have them, no event said so): account and
 // notification emails, which nobody can retry from a page, get one more attempt after the lease;
@@ -32,31 +36,8 @@ async function jobOf(jobId: string) {
   return result.rows[0]
 }
 
-let counter = 0
-async function systemEmail(kind: OutgoingEmail['kind']) {
-  const n = ++counter
-  return getDb().transaction((tx) =>
-    queueEmail(tx, {
-      workspaceId: null,
-      kind,
-      subject: `Reset your password ${n}`,
-      html: '<p>Your link</p>',
-      text: 'Your link',
-      fromAddress: 'noreply@switchboard.test',
-      fromName: 'Switchboard',
-      toAddress: `someone-${n}@example.com`,
-    }),
-  )
-}
-
-async function agentReply() {
-  const member = await createMember()
-  const ticket = await createTicketFor(member)
-  const outcome = await replyToTicket(asMember(member), ticket.number, { kind: 'reply', body: 'Fixed' })
-  if (outcome.kind !== 'sent') throw new Error(outcome.kind)
-  const [email] = await getDb().select().from(emails).where(eq(emails.messageId, outcome.messageId))
-  return { messageId: outcome.messageId, emailId: email!.id, ticket }
-}
+const systemEmail = queuedSystemEmail
+const agentReply = queuedAgentReply
 
 const now = () => Math.floor(Date.now() / 1000)
 let eventNumber = 0
