@@ -27,6 +27,13 @@ const EnvSchema = z.object({
   SENDGRID_API_BASE_URL: z
     .url({ error: 'SENDGRID_API_BASE_URL must be an absolute URL such as https://api.sendgrid.com' })
     .default('https://api.sendgrid.com'),
+  // How long one mail-send call may wait for SendGrid's answer. An email's claim lease (60 s,
+  // app/domain/email.server.ts) must outlast a call, hence the cap (tests shorten it).
+  SENDGRID_TIMEOUT_MS: milliseconds('SENDGRID_TIMEOUT_MS')
+    .max(40_000, {
+      error: 'SENDGRID_TIMEOUT_MS must be at most 40000: an email’s 60 s claim must outlast a call',
+    })
+    .default(20_000),
   // Which transport sends email: "sendgrid" (needs SENDGRID_API_KEY) or "outbox" (the emails
   // table only, shown at /dev/emails in the local profile). Default: sendgrid when a key is set.
   EMAIL_TRANSPORT: z
@@ -152,7 +159,8 @@ export type AppEnv = {
   sendgridApiKey: string | undefined
   /** How outgoing email leaves: SendGrid's v3 mail send, or the local outbox (nothing leaves). */
   email:
-    { transport: 'sendgrid'; sendgridApiKey: string; sendgridApiBaseUrl: string } | { transport: 'outbox' }
+    | { transport: 'sendgrid'; sendgridApiKey: string; sendgridApiBaseUrl: string; sendgridTimeoutMs: number }
+    | { transport: 'outbox' }
   inboundDomain: string
   /** The sender of account and notification emails (default no-reply@<INBOUND_DOMAIN>). */
   emailFrom: string
@@ -255,6 +263,7 @@ export function parseEnv(source: NodeJS.ProcessEnv): AppEnv {
             transport,
             sendgridApiKey: e.SENDGRID_API_KEY!,
             sendgridApiBaseUrl: e.SENDGRID_API_BASE_URL.replace(/\/$/, ''),
+            sendgridTimeoutMs: e.SENDGRID_TIMEOUT_MS,
           }
         : { transport: 'outbox' },
     inboundDomain: e.INBOUND_DOMAIN ?? 'inbound.localhost',

@@ -97,8 +97,8 @@ export async function queueEmail(
 
 /**
  * How long one attempt's claim on an email holds. Longer than the transport's own timeout
- * (SENDGRID_TIMEOUT_MS, 20 s) plus the writes around it, so a claim never lapses while its HTTP
- * call may still be running in a live process.
+ * (SENDGRID_TIMEOUT_MS, 20 s by default, 40 s at most) plus the writes around it, so a claim never
+ * lapses while its HTTP call may still be running in a live process.
  */
 export const CLAIM_LEASE_SECONDS = 60
 
@@ -216,7 +216,11 @@ async function transport(email: ClaimedEmail, signal: AbortSignal | undefined) {
     headers: email.headers,
   }
   return sendWithSendGrid(
-    { apiKey: config.sendgridApiKey, baseUrl: config.sendgridApiBaseUrl },
+    {
+      apiKey: config.sendgridApiKey,
+      baseUrl: config.sendgridApiBaseUrl,
+      timeoutMs: config.sendgridTimeoutMs,
+    },
     message,
     signal,
   )

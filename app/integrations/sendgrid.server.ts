@@ -56,8 +56,11 @@ const RESERVED_HEADERS = new Set([
   'bcc',
 ])
 
-/** How long one mail-send call may take; the email's claim lease is longer (see email.server.ts). */
-export const SENDGRID_TIMEOUT_MS = 20_000
+/**
+ * Where and how long: `timeoutMs` is SENDGRID_TIMEOUT_MS (20 s), how long one mail-send call may
+ * wait for an answer; the email's claim lease is longer (see email.server.ts).
+ */
+type SendGridConfig = { apiKey: string; baseUrl: string; timeoutMs: number }
 
 type SendGridClasses = { Client: new () => Client; MailService: new () => MailService }
 const store = globalThis as unknown as { __switchboardSendGrid?: Promise<SendGridClasses> }
@@ -68,7 +71,7 @@ const store = globalThis as unknown as { __switchboardSendGrid?: Promise<SendGri
  * call needs a client per call (two small objects; the packages, ~5 MB of heap, load once, with
  * the first email sent, not at start-up).
  */
-async function mailService(apiKey: string, baseUrl: string, signal: AbortSignal | undefined) {
+async function mailService(config: SendGridConfig, signal: AbortSignal | undefined) {
   // CommonJS packages whose typings (`export =` plus named classes) type a dynamic import as the
   // default only; Node's named exports are there, as the static form saw them.
   const { Client, MailService } = await (store.__switchboardSendGrid ??= Promise.all([
@@ -79,13 +82,14 @@ async function mailService(apiKey: string, baseUrl: string, signal: AbortSignal 
     MailService: (mail as unknown as SendGridClasses).MailService,
   })))
   const client = new Client()
-  client.setApiKey(apiKey)
+  client.setApiKey(config.apiKey)
   // axios takes `signal` from the request config; the typings list only SendGrid's own fields.
+  const { baseUrl } = config
   const defaults = signal ? { baseUrl, signal } : { baseUrl }
   client.setDefaultRequest(defaults as Parameters<Client['setDefaultRequest']>[0])
   const service = new MailService()
   service.setClient(client)
-  service.setTimeout(SENDGRID_TIMEOUT_MS)
+  service.setTimeout(config.timeoutMs)
   return service
 }
 
@@ -95,12 +99,12 @@ async function mailService(apiKey: string, baseUrl: string, signal: AbortSignal 
  * Throws a TransportError that says whether and when to try again.
  */
 export async function sendWithSendGrid(
-  config: { apiKey: string; baseUrl: string },
+  config: SendGridConfig,
   email: TransportEmail,
   /** Aborts the call (the job's signal, at the end of a shutdown's grace). */
   signal?: AbortSignal,
 ): Promise<{ providerId: string }> {
-  const service = await mailService(config.apiKey, config.baseUrl, signal)
+  const service = await mailService(config, signal)
   const headers = Object.fromEntries(
     Object.entries(email.headers).filter(([name]) => !RESERVED_HEADERS.has(name.toLowerCase())),
   )

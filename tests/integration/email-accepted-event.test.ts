@@ -12,7 +12,6 @@ import {
   TransientDeliveryError,
 } from '#app/domain/email.server.ts'
 import { parseEnv } from '#app/env.server.ts'
-import { SENDGRID_TIMEOUT_MS } from '#app/integrations/sendgrid.server.ts'
 import { queue, startQueue } from '#app/jobs/queue.server.ts'
 import { FakeSendGrid } from '#tests/fakes/sendgrid.ts'
 import { createWorkspace } from '#tests/helpers/factories.ts'
@@ -25,6 +24,8 @@ import { waitFor } from '#tests/helpers/wait.ts'
 // retry after the lease sends again unless an event said SendGrid had accepted it. `processed`
 // (sent by SendGrid as soon as it accepts a request) is that event.
 const fake = new FakeSendGrid()
+// SendGrid's timeout, 20 s in production: the unanswered sends below wait it out.
+const SENDGRID_TIMEOUT_MS = 5_000
 const envStore = globalThis as unknown as { __switchboardEnv?: ReturnType<typeof parseEnv> }
 const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
 let server: Awaited<ReturnType<typeof startTestServer>>
@@ -35,6 +36,7 @@ beforeAll(async () => {
   await fake.start()
   process.env.SENDGRID_API_KEY = fake.apiKey
   process.env.SENDGRID_API_BASE_URL = fake.url
+  process.env.SENDGRID_TIMEOUT_MS = String(SENDGRID_TIMEOUT_MS)
   process.env.SENDGRID_WEBHOOK_PUBLIC_KEY = publicKey
     .export({ format: 'der', type: 'spki' })
     .toString('base64')
@@ -48,6 +50,7 @@ afterAll(async () => {
   await queue().stop({ graceful: false, timeout: 1000 })
   await fake.stop()
   delete process.env.SENDGRID_WEBHOOK_PUBLIC_KEY
+  delete process.env.SENDGRID_TIMEOUT_MS
   envStore.__switchboardEnv = undefined
 })
 
@@ -149,9 +152,10 @@ async function unansweredSend(drop: 'hang' | 'reset') {
   const id = await getDb().transaction((tx) => queueEmail(tx, testEmail(workspaceId, ++n)))
   const { jobId } = await emailRow(id)
   fake.dropNext(drop)
+  const claimedAt = Date.now() // the claim's lease starts here (deliverEmail claims first)
   await expect(deliverEmail(id, jobId!)).rejects.toBeInstanceOf(InterruptedDeliveryError)
   expect(requestsFor(id)).toHaveLength(1)
-  return { id, jobId: jobId! }
+  return { id, jobId: jobId!, claimedAt }
 }
 
 const processed = (id: string) => ({
@@ -163,20 +167,22 @@ const processed = (id: string) => ({
 })
 
 describe('an email send that SendGrid did not answer after reading it', () => {
-  // Two sends that time out (SENDGRID_TIMEOUT_MS, 20 s), side by side to wait only once.
-  let timedOut: Array<{ id: string; jobId: string }>
+  // Two sends that time out (SENDGRID_TIMEOUT_MS), side by side to wait only once.
+  let timedOut: Array<{ id: string; jobId: string; claimedAt: number }>
   beforeAll(async () => {
     timedOut = await Promise.all([unansweredSend('hang'), unansweredSend('hang')])
-  }, SENDGRID_TIMEOUT_MS * 2)
+  })
 
   it('keeps a timed-out send claimed, and its processed event settles it: one send in total', async () => {
-    const { id, jobId } = timedOut[0]!
+    const { id, jobId, claimedAt } = timedOut[0]!
     const row = await emailRow(id)
     expect(row).toMatchObject({ status: 'sending', jobId, maybeAccepted: true })
     expect(row.error).toMatch(/SendGrid did not answer: timeout.*may have reached SendGrid/)
-    // The lease is a whole one from the end of the 20 s attempt, not what was left of it since
-    // the claim (about 40 s): an event has all of it before a retry may send again.
-    expect(row.leaseExpiresAt!.getTime() - Date.now()).toBeGreaterThan((CLAIM_LEASE_SECONDS - 5) * 1000)
+    // The lease is a whole one from the end of the attempt (the claim + the timeout), not what was
+    // left of it since the claim: an event has all of it before a retry may send again.
+    const lease = row.leaseExpiresAt!.getTime()
+    expect(lease - claimedAt).toBeGreaterThan(CLAIM_LEASE_SECONDS * 1000 + SENDGRID_TIMEOUT_MS / 2)
+    expect(lease - Date.now()).toBeGreaterThan((CLAIM_LEASE_SECONDS - 5) * 1000)
     // The job's retry (pg-boss, about 2 s later) sends nothing while the lease holds.
     await expect(deliverEmail(id, jobId)).rejects.toBeInstanceOf(ClaimHeldError)
 

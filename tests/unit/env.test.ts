@@ -180,4 +180,13 @@ describe('parseEnv in the production profile', () => {
   it('listens on HOST when it is set', () => {
     expect(parse({ ...productionEnv, DATA_DIR: dataDir, HOST: '10.0.0.5' }).host).toBe('10.0.0.5')
   })
+
+  it('waits 20 s for SendGrid unless SENDGRID_TIMEOUT_MS says otherwise, never longer than the claim allows', () => {
+    const email = (vars: Record<string, string>) =>
+      parse({ ...productionEnv, DATA_DIR: dataDir, ...vars }).email
+    expect(email({})).toMatchObject({ transport: 'sendgrid', sendgridTimeoutMs: 20_000 })
+    expect(email({ SENDGRID_TIMEOUT_MS: '5000' })).toMatchObject({ sendgridTimeoutMs: 5_000 })
+    const error = parseError({ ...productionEnv, DATA_DIR: dataDir, SENDGRID_TIMEOUT_MS: '60000' })
+    expect((error as EnvError).message).toContain('SENDGRID_TIMEOUT_MS must be at most 40000')
+  })
 })
