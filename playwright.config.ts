@@ -2,7 +2,8 @@ import { defineConfig } from '@playwright/test'
 
 const PORT = Number(process.env.E2E_PORT ?? 3210)
 const baseURL = `http://127.0.0.1:${PORT}`
-// tests/e2e/ai.spec.ts starts the fake OpenAI-compatible server (tests/fakes/openai.ts) on this port.
+// tests/e2e/ai.spec.ts, and then ai-offline.spec.ts, start the fake OpenAI-compatible server
+// (tests/fakes/openai.ts) on this port.
 export const E2E_OPENAI_PORT = Number(process.env.E2E_OPENAI_PORT ?? 3219)
 // tests/e2e/email-threading.spec.ts posts Inbound Parse emails to /webhooks/sendgrid/inbound/<this>.
 export const E2E_INBOUND_SECRET = 'e2e-inbound-secret-0123456789abcdef'

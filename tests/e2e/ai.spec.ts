@@ -1,17 +1,8 @@
 import { expect, test } from '@playwright/test'
-import { FakeOpenAI } from '../fakes/openai.ts'
-import { E2E_OPENAI_PORT } from '../../playwright.config.ts'
-import { noteFromElsewhere, signUp, submitSupportForm, unique, waitForHydration } from './helpers.ts'
+import { signUp, submitSupportForm, unique, withFakeOpenAI } from './helpers.ts'
 
 // The e2e server's OPENAI_BASE_URL (playwright.config.ts) points at this fake, run by the spec.
-const fake = new FakeOpenAI()
-
-test.beforeAll(async () => {
-  await fake.start(E2E_OPENAI_PORT)
-})
-test.afterAll(async () => {
-  await fake.stop()
-})
+const fake = withFakeOpenAI()
 
 test('Draft reply streams into the composer token by token, can be cancelled, and Rewrite previews', async ({
   page,
@@ -91,56 +82,4 @@ test('Draft reply streams into the composer token by token, can be cancelled, an
   const p95 = samples[Math.ceil(samples.length * 0.95) - 1]!
   console.log(`Draft reply click → first token on screen: p50 ${samples[10]} ms, p95 ${p95} ms (n=20)`)
   expect(p95).toBeLessThan(150)
-})
-
-test('Summarize offline says it was not saved and keeps the page and the reply typed; back online it summarizes', async ({
-  page,
-  browser,
-}) => {
-  const id = unique()
-  const slug = `ai-offline-${id}`
-  await signUp(page, 'Ada Agent', `ada-${id}@example.com`, 'AI Offline Co', slug)
-  const { context } = await submitSupportForm(browser, slug, {
-    name: 'Casey Customer',
-    email: `casey-${id}@example.net`,
-    subject: 'Toaster arrived broken',
-    message: 'The toaster arrived with a cracked lid.',
-  })
-  await context.close()
-  await page.goto(`/w/${slug}/tickets/1`)
-  // A summary is offered past 4 messages: four notes, posted as a teammate would.
-  for (let i = 1; i <= 4; i++) await noteFromElsewhere(page, `Checked the courier, step ${i}.`)
-  await page.reload()
-  const summarize = page.getByRole('button', { name: 'Summarize' })
-  await waitForHydration(page, 'section[aria-labelledby="ai-summary-heading"] button[type="submit"]')
-  const body = page.getByLabel(/Reply to Casey Customer/)
-  await body.click()
-  await body.fill('Typed before the connection went.')
-  await summarize.hover()
-
-  await page.context().setOffline(true)
-  await summarize.click()
-  await expect(
-    page
-      .getByRole('region', { name: 'Summary' })
-      .getByText('Not saved: Switchboard could not be reached. Try again.'),
-  ).toBeVisible()
-  await expect(body).toHaveValue('Typed before the connection went.')
-  await expect(page).toHaveURL(`/w/${slug}/tickets/1`)
-  await expect(page.getByRole('heading', { name: /You are offline|could not be reached/ })).toHaveCount(0)
-
-  await page.context().setOffline(false)
-  fake.respond = () => ({
-    content: JSON.stringify({
-      bullets: [
-        { kind: 'issue', text: 'The lid arrived cracked' },
-        { kind: 'tried', text: 'The courier was checked four times' },
-        { kind: 'pending', text: 'A replacement toaster' },
-      ],
-    }),
-  })
-  await summarize.click()
-  await expect(page.getByText('The lid arrived cracked')).toBeVisible()
-  await expect(page.getByRole('region', { name: 'Summary' }).getByText(/Not saved/)).toHaveCount(0)
-  await expect(body).toHaveValue('Typed before the connection went.')
 })

@@ -1,4 +1,6 @@
-import { expect, type Browser, type Page } from '@playwright/test'
+import { expect, test, type Browser, type Page } from '@playwright/test'
+import { FakeOpenAI } from '../fakes/openai.ts'
+import { E2E_OPENAI_PORT } from '../../playwright.config.ts'
 
 export const PASSWORD = 'a long enough passphrase'
 export const unique = () => Math.random().toString(36).slice(2, 8)
@@ -11,6 +13,18 @@ export const unique = () => Math.random().toString(36).slice(2, 8)
 export async function ownAddress(page: Page) {
   const octet = () => Math.floor(Math.random() * 250) + 1
   await page.setExtraHTTPHeaders({ 'x-forwarded-for': `198.18.${octet()}.${octet()}` })
+}
+
+/**
+ * The fake OpenAI server (tests/fakes/openai.ts) on the port the e2e server's OPENAI_BASE_URL
+ * names, for the spec file that calls this: one spec at a time may run it (ai.spec.ts runs alone,
+ * before the specs of the e2e project).
+ */
+export function withFakeOpenAI() {
+  const fake = new FakeOpenAI()
+  test.beforeAll(() => fake.start(E2E_OPENAI_PORT))
+  test.afterAll(() => fake.stop())
+  return fake
 }
 
 export async function signUp(page: Page, name: string, email: string, workspace: string, slug: string) {
