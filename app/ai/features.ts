@@ -39,6 +39,8 @@ export const AI_MESSAGES = {
   triageNowLimit:
     'Still not triaged: this workspace has used its AI triage calls for now (per hour and per day). Try again later.',
   triageNowFailed: 'Not triaged: the AI provider gave no usable answer. Try again in a moment.',
+  triageRunning:
+    'Triage is already running for this ticket: its result will appear here by itself. If nothing appears within 2 minutes, click Triage now again.',
 } as const
 
 /** Interactive calls per user per minute (all features together). */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { setTimeout as wait } from 'node:timers/promises'
 import { getDb } from '#db/client.ts'
-import { aiRunHeld, claimAiRun, deleteLapsedAiRunClaims, releaseAiRun } from '#db/queries/ai-run-claims.ts'
+import { aiRunHolder, claimAiRun, deleteLapsedAiRunClaims, releaseAiRun } from '#db/queries/ai-run-claims.ts'
 import { AI_TIMEOUT_MS, type AiContext, type AiRefusal } from './client.server.ts'
 import { AI_MESSAGES } from './features.ts'
 
@@ -33,8 +33,11 @@ type ClaimOptions = { mode?: AiContext['mode'] }
 
 export type OneRun<T> =
   | { ran: true; value: T }
-  /** Another click held the claim; its call has ended (stored its result, or not: look). */
-  | { ran: false; waited: 'ended' }
+  /**
+   * Another click held the claim; its call has ended (stored its result, or not: look). `since`:
+   * the database's time when this caller found it held, for what the holder recorded after it.
+   */
+  | { ran: false; waited: 'ended'; since: Date }
   /** This request was cancelled while it waited. */
   | { ran: false; waited: 'cancelled' }
 
@@ -70,12 +73,41 @@ export async function runOnce<T>(
 ): Promise<OneRun<T>> {
   const won = await withClaim(where, call, options)
   if (won) return { ran: true, value: won.value }
-  while (await aiRunHeld(getDb(), where)) {
-    if (signal?.aborted) return { ran: false, waited: 'cancelled' }
+  const waited = await waitForClaim(where, signal, Number.POSITIVE_INFINITY)
+  return waited === 'still-running' ? { ran: false, waited: 'cancelled' } : waited
+}
+
+/**
+ * runOnce for a click that should not hang: a loser waits at most `maxWaitMs` for the holder's
+ * call, then answers `still-running` (the holder's result reaches the page as a live update; a
+ * claim its dead process left lapses with its lease, up to 100 s for a job's).
+ */
+export async function runOnceWithin<T>(
+  where: ClaimOn,
+  call: () => Promise<T>,
+  signal: AbortSignal | undefined,
+  maxWaitMs: number,
+  options: ClaimOptions = {},
+): Promise<OneRun<T> | { ran: false; waited: 'still-running' }> {
+  const won = await withClaim(where, call, options)
+  if (won) return { ran: true, value: won.value }
+  const waited = await waitForClaim(where, signal, Date.now() + maxWaitMs)
+  return waited === 'still-running' ? { ran: false, waited } : waited
+}
+
+/** Polls the claim on `key` until it ends, the request is cancelled, or `deadline` (epoch ms) passes. */
+async function waitForClaim(where: ClaimOn, signal: AbortSignal | undefined, deadline: number) {
+  let since: Date | undefined
+  for (;;) {
+    const { held, at } = await aiRunHolder(getDb(), where)
+    since ??= at
+    if (signal?.aborted) return { ran: false as const, waited: 'cancelled' as const }
+    if (!held) return { ran: false as const, waited: 'ended' as const, since }
+    const left = deadline - Date.now()
+    if (left <= 0) return 'still-running' as const
     // An abort ends the pause early; the loop then returns.
-    await wait(WAIT_POLL_MS, undefined, { signal }).catch(() => undefined)
+    await wait(Math.min(WAIT_POLL_MS, left), undefined, { signal }).catch(() => undefined)
   }
-  return signal?.aborted ? { ran: false, waited: 'cancelled' } : { ran: false, waited: 'ended' }
 }
 
 /**

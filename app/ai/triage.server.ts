@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { getDb } from '#db/client.ts'
 import { getTriage, getTriageSubject, markTriageApplied, upsertTriage } from '#db/queries/ai-assist.ts'
+import { lastAiRunOutcomeSince } from '#db/queries/ai.ts'
 import { TICKET_PRIORITIES, type TicketPriority } from '#app/utils/vocabulary.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
 import { getTicketByNumber } from '#db/queries/tickets.ts'
@@ -16,7 +17,7 @@ import {
   type AiRefusalReason,
 } from './client.server.ts'
 import { DATA_RULES, dataBlock } from './prompts.server.ts'
-import { runOnce, runUnlessClaimed, triageClaimKey, waitedInVain } from './run-claims.server.ts'
+import { runOnceWithin, runUnlessClaimed, triageClaimKey, type OneRun } from './run-claims.server.ts'
 import { getAiSettings } from './settings.server.ts'
 import { languageName, SENTIMENTS, type Sentiment } from './triage-vocabulary.ts'
 import { sliceWhole } from '#app/utils/well-formed.ts'
@@ -236,6 +237,15 @@ export type TriageNowOutcome =
   | { kind: 'refused'; reason: AiRefusalReason }
   /** Triaged already (by the job or another agent's click, maybe while this one waited). */
   | { kind: 'not-skipped' }
+  /** Another call for the ticket (the job's, a click's) still runs: its result arrives live. */
+  | { kind: 'running' }
+
+/**
+ * How long a "Triage now" that lost the ticket's claim waits for the holder's call before it
+ * answers `running`: a click does not hang for a job's whole call (60 s), nor for the lease a
+ * dead process's claim keeps (up to 100 s).
+ */
+export const TRIAGE_NOW_WAIT_MS = 5_000
 
 /**
  * "Triage now" on a ticket the job skipped (the workspace's triage caps, or its monthly budget):
@@ -258,7 +268,7 @@ export async function triageNow(
   // One call per ticket however many agents click at once, and none beside the triage job's
   // own: the ticket's triage claim (ai_run_claims) is taken before the call, and the clicks that
   // lose it wait for the winner's result. No transaction stays open during the call.
-  const run = await runOnce(
+  const run = await runOnceWithin(
     { workspaceId: member.workspaceId, key: triageClaimKey(ticket.id) },
     async (): Promise<TriageOutcome> => {
       // A call that ended just before this claim was won (the job's, another click's) stored it.
@@ -267,14 +277,9 @@ export async function triageNow(
       return runTriage({ ...where, userId: member.userId, mode: 'interactive', signal })
     },
     signal,
+    TRIAGE_NOW_WAIT_MS,
   )
-  if (!run.ran) {
-    // The call this click waited for has ended: its result is this click's answer too.
-    const after = run.waited === 'ended' ? await getTriage(getDb(), where) : undefined
-    return after && !after.skipped
-      ? { kind: 'not-skipped' }
-      : { kind: 'refused', reason: waitedInVain(run.waited).reason }
-  }
+  if (!run.ran) return afterWaiting(run, where)
   const outcome = run.value
   switch (outcome.outcome) {
     case 'suggested':
@@ -290,6 +295,28 @@ export async function triageNow(
     case 'gone':
       throw notFound('Ticket not found')
   }
+}
+
+/**
+ * The answer of a click that lost the claim: the holder's outcome. Its result if it stored one;
+ * if it stored none, what its model call ended with (its ai_runs row: the model refused or gave
+ * no usable answer, timed out), or, when it made no call, the reason it stored for skipping
+ * (the workspace's caps, the budget). Before, such a click always said "No suggestion right now".
+ */
+async function afterWaiting(
+  run: Exclude<OneRun<unknown>, { ran: true }> | { ran: false; waited: 'still-running' },
+  where: { workspaceId: string; ticketId: string },
+): Promise<TriageNowOutcome> {
+  if (run.waited === 'still-running') return { kind: 'running' }
+  if (run.waited === 'cancelled') return { kind: 'refused', reason: 'cancelled' }
+  const after = await getTriage(getDb(), where)
+  if (after && !after.skipped) return { kind: 'not-skipped' }
+  const called = await lastAiRunOutcomeSince(getDb(), { ...where, feature: 'triage', since: run.since })
+  // `ok` with nothing stored: the holder's write after the call failed.
+  if (called) return { kind: 'refused', reason: called === 'ok' ? 'failed' : called }
+  if (after?.skipped)
+    return { kind: 'refused', reason: after.skipped === 'limit' ? 'workspace-limit' : 'budget' }
+  return { kind: 'refused', reason: 'failed' }
 }
 
 /**

@@ -54,6 +54,18 @@ export async function aiRunHeld(db: DbOrTx, { workspaceId, key }: ClaimKey) {
   return row !== undefined
 }
 
+/** Whether someone holds `key` under a running lease, and the database's time of the answer. */
+export async function aiRunHolder(db: DbOrTx, { workspaceId, key }: ClaimKey) {
+  const result = await db.execute<{ held: boolean; at: Date | string }>(sql`
+    select now() as at, exists (
+      select 1 from ${aiRunClaims}
+      where ${aiRunClaims.workspaceId} = ${workspaceId} and ${aiRunClaims.key} = ${key}
+        and ${aiRunClaims.claimedUntil} > now()
+    ) as held`)
+  const row = result.rows[0]!
+  return { held: row.held, at: new Date(row.at) }
+}
+
 /**
  * Deletes up to `batch` claims whose lease ended more than `marginSeconds` ago (left by a process
  * that died during its call); returns how many went. Any workspace's: the cleanup's sweep. The

@@ -1,4 +1,4 @@
-import { and, eq, gte, sql } from 'drizzle-orm'
+import { and, desc, eq, gte, sql } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
 import { aiRuns, workspaces } from '../schema.ts'
 
@@ -6,6 +6,32 @@ type AiRunRow = typeof aiRuns.$inferInsert
 
 export async function insertAiRun(db: DbOrTx, row: AiRunRow) {
   await db.insert(aiRuns).values(row)
+}
+
+/** The outcome of the last `feature` call on the ticket recorded since `since`; undefined when none. */
+export async function lastAiRunOutcomeSince(
+  db: DbOrTx,
+  {
+    workspaceId,
+    ticketId,
+    feature,
+    since,
+  }: { workspaceId: string; ticketId: string; feature: AiRunRow['feature']; since: Date },
+) {
+  const [row] = await db
+    .select({ outcome: aiRuns.outcome })
+    .from(aiRuns)
+    .where(
+      and(
+        eq(aiRuns.workspaceId, workspaceId),
+        eq(aiRuns.ticketId, ticketId),
+        eq(aiRuns.feature, feature),
+        gte(aiRuns.createdAt, since),
+      ),
+    )
+    .orderBy(desc(aiRuns.createdAt))
+    .limit(1)
+  return row?.outcome
 }
 
 /** The workspace's `settings.ai` object as stored (validated by the caller). */

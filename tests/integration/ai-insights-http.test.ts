@@ -14,7 +14,8 @@ import {
 } from '#db/schema.ts'
 import { aiDailyKey, aiTriageKeys } from '#app/ai/client.server.ts'
 import { AI_INTERACTIVE_PER_DAY } from '#app/ai/features.ts'
-import { triageTicket } from '#app/ai/triage.server.ts'
+import { TRIAGE_NOW_WAIT_MS, triageTicket } from '#app/ai/triage.server.ts'
+import { AI_RUN_LEASE_SECONDS } from '#app/ai/run-claims.server.ts'
 import { takeRateLimitSlot } from '#db/queries/rate-limits.ts'
 import { aiRunHeld, claimAiRun, releaseAiRun } from '#db/queries/ai-run-claims.ts'
 import { until, waitFor } from '#tests/helpers/wait.ts'
@@ -722,6 +723,78 @@ describe('Triage now and the triage job', () => {
     expect((await click).headers.get('location')).toBe(path)
     expect(fake.requests).toHaveLength(2)
     expect(await hourHits(outsider.workspace.id)).toBe(1)
+  })
+  it('a click that waited on the job’s call, which got no usable answer, says so, and makes no call of its own', async () => {
+    const { owner, ticket, path } = await skippedTicket()
+    // The model answers the job with something that is not a triage.
+    triageAnswer = { priority: 'whenever', tags: 'all of them' }
+    const job = triageTicket(owner.workspace.id, ticket.ticketId)
+    await waitFor(() => fake.requests.length === 1)
+    const click = await post(owner, `${path}/ai/triage`, { intent: 'run' })
+    expect((await job).outcome).toBe('refused')
+    // Before, any holder that stored nothing was "failed" ("No suggestion right now" elsewhere).
+    expect(click.headers.get('location')).toBe(`${path}?ai-error=invalid&ai-for=triage`)
+    const runs = await getDb().select().from(aiRuns).where(eq(aiRuns.ticketId, ticket.ticketId))
+    expect(runs.map((r) => [r.feature, r.outcome, r.userId])).toEqual([['triage', 'invalid', null]])
+    const page = await (await getPage(owner, click.headers.get('location')!)).text()
+    expect(page).toContain('Not triaged: the AI provider gave no usable answer.')
+  })
+
+  it('a click that waited on a call that made none (the workspace over its triage cap) says the cap, not “no suggestion”', async () => {
+    const { owner, ticket, path } = await skippedTicket()
+    fake.reset()
+    // Another call for the ticket holds the claim (the job's, refused by the cap before calling).
+    const holder = { workspaceId: owner.workspace.id, key: `triage:${ticket.ticketId}` }
+    const claim = randomUUID()
+    expect(await claimAiRun(getDb(), { ...holder, claim, leaseSeconds: 60 })).toBe(true)
+    // The click's attempt to claim waits on the claim's row while a transaction holds it: it has
+    // surely lost to the holder, and waits for it, before the holder ends.
+    const rowHeld = await holdTransaction((tx) =>
+      tx.execute(sql`select 1 from ai_run_claims where workspace_id = ${holder.workspaceId}
+                     and key = ${holder.key} for update`),
+    )
+    const click = post(owner, `${path}/ai/triage`, { intent: 'run' })
+    await lockWaiters(1)
+    await rowHeld.commit()
+    await releaseAiRun(getDb(), { ...holder, claim })
+    const answered = await click
+    expect(answered.headers.get('location')).toBe(`${path}?ai-error=workspace-limit&ai-for=triage`)
+    expect(fake.requests).toHaveLength(0)
+    const page = await (await getPage(owner, answered.headers.get('location')!)).text()
+    expect(page).toContain('Still not triaged: this workspace has used its AI triage calls for now')
+  })
+
+  it('a click behind a claim a dead process left answers within seconds that triage is running, and calls once the lease lapsed', async () => {
+    const { owner, ticket, path } = await skippedTicket()
+    fake.reset()
+    // A process died during its call: its claim holds for the job's whole lease (100 s).
+    const holder = { workspaceId: owner.workspace.id, key: `triage:${ticket.ticketId}` }
+    expect(
+      await claimAiRun(getDb(), { ...holder, claim: randomUUID(), leaseSeconds: AI_RUN_LEASE_SECONDS.job }),
+    ).toBe(true)
+    const started = Date.now()
+    const click = await post(owner, `${path}/ai/triage`, { intent: 'run' })
+    const took = Date.now() - started
+    expect(took).toBeGreaterThanOrEqual(TRIAGE_NOW_WAIT_MS - 50)
+    expect(took).toBeLessThan(TRIAGE_NOW_WAIT_MS + 3_000)
+    expect(click.headers.get('location')).toBe(`${path}?ai-error=running&ai-for=triage`)
+    expect(fake.requests).toHaveLength(0)
+    const page = await (await getPage(owner, click.headers.get('location')!)).text()
+    expect(page).toContain(
+      'Triage is already running for this ticket: its result will appear here by itself.',
+    )
+    expect(page).toContain('Triage now')
+
+    // The lease runs out: the next click takes the claim over and triages the ticket.
+    await getDb().execute(
+      sql`update ai_run_claims set claimed_until = now() - interval '1 second'
+          where workspace_id = ${holder.workspaceId} and key = ${holder.key}`,
+    )
+    expect((await post(owner, `${path}/ai/triage`, { intent: 'run' })).headers.get('location')).toBe(path)
+    expect(fake.requests).toHaveLength(1)
+    const triaged = await (await getPage(owner, path)).text()
+    expect(triaged).not.toContain('Triage now')
+    expect(triaged).not.toContain('Triage is already running')
   })
 })
 

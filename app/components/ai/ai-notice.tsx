@@ -21,6 +21,7 @@ const TRIAGE_MESSAGE: Record<string, string> = {
   failed: AI_MESSAGES.triageNowFailed,
   invalid: AI_MESSAGES.triageNowFailed,
   timeout: AI_MESSAGES.triageNowFailed,
+  running: AI_MESSAGES.triageRunning,
 }
 
 /** The message for a refused AI action the server redirected back with (?ai-error=…&ai-for=…). */

@@ -32,9 +32,11 @@ const SKIPPED_MESSAGE = {
  * budget) offers "Triage now", a form too; its refusal shows below it. Everything is the model's text, rendered as text.
  */
 export function TriagePanel({ slug, number, mode, triage }: Props) {
-  const error = useAiError('triage')
+  const aiError = useAiError('triage')
   const post = useKeptPost('routes/w.$slug.tickets.$number_.ai.triage')
   if (!triage) return null
+  // "Already running" is over once the result arrived (the live update reloads the row).
+  const error = aiError === AI_MESSAGES.triageRunning && !triage.skipped ? null : aiError
   const action = `/w/${slug}/tickets/${number}/ai/triage`
   const chips = mode === 'suggest' && (triage.open.priority || triage.open.tags.length > 0)
   return (
