@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto'
 import { PassThrough, Readable, Transform, type TransformCallback } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import type { ReadableStream as NodeReadableStream } from 'node:stream/web'
 import busboy from 'busboy'
 import type { StoredFile } from '#app/domain/tickets.server.ts'
 import {
@@ -211,9 +210,7 @@ export async function parseFormWithFiles(
       counter?.scan(whole)
       await writeWhole(parser, whole)
     } else {
-      const body = request.body
-        ? Readable.fromWeb(request.body as unknown as NodeReadableStream<Uint8Array>)
-        : Readable.from([])
+      const body = Readable.from(request.body ? chunksOf(request.body) : [])
       await (counter ? pipeline(body, counter, parser) : pipeline(body, parser))
     }
   } catch {
@@ -233,6 +230,26 @@ export async function parseFormWithFiles(
   if (fieldTooLong) return { ok: false, formData: new FormData(), error: FIELD_TOO_LONG }
   if (problem) return { ok: false, formData, error: problem }
   return { ok: true, formData, files, admitted: files.length === 0 || (await admitted()) }
+}
+
+/**
+ * A request body's chunks, for a pipeline that may stop reading it: busboy refusing a part header
+ * mid-body fails the pipeline, which destroys its source. `Readable.fromWeb` then cancels the
+ * body, Remix's body stream destroys Node's request, and the socket with it: the client got a
+ * connection reset instead of the 400. Here the reader's lock is only released; the rest of the
+ * body is read and dropped after the response (discardUnreadBody), within the body limit.
+ */
+async function* chunksOf(body: ReadableStream<Uint8Array>) {
+  const reader = body.getReader()
+  try {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) return
+      yield value
+    }
+  } finally {
+    reader.releaseLock()
+  }
 }
 
 /** storeStream's count and hash without the disk: a file not admitted (UploadOptions.admitFiles). */

@@ -419,3 +419,66 @@ describe('a small multipart form that busboy refuses twice', () => {
     expect((await rawRequest(server.url, { path: '/healthz' })).status).toBe(200)
   })
 })
+
+describe('a large multipart form whose part header busboy refuses mid-body', () => {
+  // Probed 2026-12-05: bodies over 256 KB stream through busboy; a malformed part header (a NUL
+  // in it, a header over busboy's limit) failed the pipeline, which cancelled the request body,
+  // and Remix's body stream destroyed the socket: the client got a connection reset, not a 400.
+  const part = (name: string, value: string) =>
+    `--XX\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`
+  const bodies = [
+    ['a NUL in a part header', `--XX\r\nContent-Disposition: form-data; name="a"\u0000\r\n\r\nx\r\n`],
+    [
+      'a part header over the limit',
+      `--XX\r\nContent-Disposition: form-data; name="a"\r\nX: ${'y'.repeat(100_000)}\r\n\r\nx\r\n`,
+    ],
+  ] as const
+
+  it.each(bodies)(
+    '%s: 400 "could not be read", and the connection carries the next request',
+    async (_name, head) => {
+      await createTicketFor(owner)
+      const body = head + part('pad', 'x'.repeat(300_000)) + '--XX--\r\n'
+      for (const path of [`/support/${owner.workspace.slug}`, `/w/${owner.workspace.slug}/tickets/1`]) {
+        const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
+        const send = (method: string, target: string, payload?: string) =>
+          new Promise<{ status: number; body: string }>((resolve, reject) => {
+            const { hostname, port } = new URL(server.url)
+            const request = http.request(
+              {
+                agent,
+                host: hostname,
+                port,
+                method,
+                path: target,
+                headers: payload
+                  ? {
+                      ...origin(),
+                      cookie: owner.cookie,
+                      'content-type': 'multipart/form-data; boundary=XX',
+                      'content-length': String(Buffer.byteLength(payload)),
+                    }
+                  : {},
+              },
+              (response) => {
+                const chunks: Buffer[] = []
+                response.on('data', (c: Buffer) => chunks.push(c))
+                response.on('end', () =>
+                  resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString() }),
+                )
+              },
+            )
+            request.setTimeout(5_000, () => request.destroy(new Error('no answer within 5 s')))
+            request.on('error', reject)
+            request.end(payload)
+          })
+        const { result, errors } = await errorsLoggedBy(() => send('POST', path, body))
+        expect(result.status, path).toBe(400)
+        expect(result.body).toContain('The upload could not be read')
+        expect(errors).toEqual([])
+        expect((await send('GET', '/login')).status).toBe(200)
+        agent.destroy()
+      }
+    },
+  )
+})
