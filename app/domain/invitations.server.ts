@@ -173,6 +173,7 @@ async function renewLockedInvitation(
     tokenHash: hashToken(token),
     expiresAt: new Date(Date.now() + INVITE_TTL_MS),
     role,
+    issuedById: actor.userId,
   })
   await recordAudit(tx, {
     workspaceId: actor.workspaceId,

@@ -1,5 +1,6 @@
 import { getDb, type Tx } from '#db/client.ts'
 import { deleteMemberDrafts } from '#db/queries/drafts.ts'
+import { revokeInvitationsIssuedBy } from '#db/queries/invitations.ts'
 import {
   countMembers,
   deleteMembership,
@@ -13,6 +14,7 @@ import {
 } from '#db/queries/workspaces.ts'
 import type { Role } from '#app/utils/roles.ts'
 import { canAssignRole } from '#app/utils/roles.ts'
+import { ROLES } from '#app/utils/vocabulary.ts'
 import { createWorkspaceFor } from './accounts.server.ts'
 import { recordAudit } from './audit.server.ts'
 import { forbidden, isUniqueViolation, notFound } from './errors.server.ts'
@@ -113,6 +115,11 @@ export async function lockedActorRole(tx: Tx, actor: Member): Promise<Role> {
   return role
 }
 
+/** The audit's note of the invitations a removal or demotion revoked (none: nothing to note). */
+function revoked(invitationIds: string[]) {
+  return invitationIds.length > 0 ? { revokedInvitations: invitationIds } : {}
+}
+
 export async function changeMemberRole(
   actor: Member,
   membershipId: string,
@@ -129,13 +136,19 @@ export async function changeMemberRole(
     const owners = rows.filter((r) => r.role === 'owner').length
     if (target.role === 'owner' && role !== 'owner' && owners <= 1) return { kind: 'last-owner' as const }
     await setMembershipRole(tx, { workspaceId: actor.workspaceId, membershipId, role })
+    const revokedInvitations = await revokeInvitationsIssuedBy(tx, {
+      workspaceId: actor.workspaceId,
+      userId: target.userId,
+      roles: ROLES.filter((r) => !canAssignRole(role, r)),
+      at: new Date(),
+    })
     await recordAudit(tx, {
       workspaceId: actor.workspaceId,
       actorUserId: actor.userId,
       action: 'member.role-changed',
       targetType: 'membership',
       targetId: membershipId,
-      data: { userId: target.userId, before: target.role, after: role },
+      data: { userId: target.userId, before: target.role, after: role, ...revoked(revokedInvitations) },
     })
     return { kind: 'ok' as const, userId: target.userId }
   })
@@ -153,13 +166,20 @@ export async function removeMember(actor: Member, membershipId: string): Promise
     await deleteMembership(tx, { workspaceId: actor.workspaceId, membershipId })
     // Their unsent text is theirs: not left for the teammates to read, nor for a later return.
     await deleteMemberDrafts(tx, { workspaceId: actor.workspaceId, userId: target.userId })
+    // Nor a way back: the invitation links they issued (and saw) stop working.
+    const revokedInvitations = await revokeInvitationsIssuedBy(tx, {
+      workspaceId: actor.workspaceId,
+      userId: target.userId,
+      roles: [...ROLES],
+      at: new Date(),
+    })
     await recordAudit(tx, {
       workspaceId: actor.workspaceId,
       actorUserId: actor.userId,
       action: 'member.removed',
       targetType: 'membership',
       targetId: membershipId,
-      data: { userId: target.userId, role: target.role },
+      data: { userId: target.userId, role: target.role, ...revoked(revokedInvitations) },
     })
     return { kind: 'ok' as const, userId: target.userId }
   })

@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, isNull, sql } from 'drizzle-orm'
+import { and, desc, eq, gt, inArray, isNull, sql } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
 import { invitations, workspaces, type MembershipRole } from '../schema.ts'
 
@@ -76,11 +76,20 @@ export async function renewOpenInvitation(
     tokenHash,
     expiresAt,
     role,
-  }: { workspaceId: string; id: string; tokenHash: string; expiresAt: Date; role?: MembershipRole },
+    issuedById,
+  }: {
+    workspaceId: string
+    id: string
+    tokenHash: string
+    expiresAt: Date
+    role?: MembershipRole
+    /** Who issued the new link: the one whose removal or demotion revokes it. */
+    issuedById: string
+  },
 ) {
   const [row] = await db
     .update(invitations)
-    .set({ tokenHash, expiresAt, ...(role ? { role } : {}) })
+    .set({ tokenHash, expiresAt, invitedById: issuedById, ...(role ? { role } : {}) })
     .where(isOpen(workspaceId, id))
     .returning({ email: invitations.email, role: invitations.role })
   return row
@@ -91,6 +100,36 @@ export async function revokeOpenInvitation(
   { workspaceId, id, at }: { workspaceId: string; id: string; at: Date },
 ) {
   await db.update(invitations).set({ revokedAt: at }).where(isOpen(workspaceId, id))
+}
+
+/**
+ * Revokes the workspace's pending invitations whose working link `userId` issued (created or
+ * last re-sent) with one of `roles`; returns their ids.
+ */
+export async function revokeInvitationsIssuedBy(
+  db: DbOrTx,
+  {
+    workspaceId,
+    userId,
+    roles,
+    at,
+  }: { workspaceId: string; userId: string; roles: MembershipRole[]; at: Date },
+) {
+  if (roles.length === 0) return []
+  const rows = await db
+    .update(invitations)
+    .set({ revokedAt: at })
+    .where(
+      and(
+        eq(invitations.workspaceId, workspaceId),
+        eq(invitations.invitedById, userId),
+        inArray(invitations.role, roles),
+        isNull(invitations.acceptedAt),
+        isNull(invitations.revokedAt),
+      ),
+    )
+    .returning({ id: invitations.id })
+  return rows.map((r) => r.id)
 }
 
 /** The invitation whose link has this token hash, while the link works (not used, revoked or expired). */

@@ -3,10 +3,13 @@ import { and, count, eq, sql } from 'drizzle-orm'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
 import { invitations, memberships, users } from '#db/schema.ts'
+import { resendInvitation } from '#app/domain/invitations.server.ts'
+import { changeMemberRole, removeMember } from '#app/domain/workspaces.server.ts'
 import { startQueue } from '#app/jobs/queue.server.ts'
 import * as inviteRoute from '#app/routes/invite.$token.tsx'
 import * as workspaceRoute from '#app/routes/w.$slug.tsx'
 import {
+  asMember,
   createInvitation,
   createMember,
   createUser,
@@ -235,6 +238,35 @@ describe('invitations', () => {
     const join = await postInvite(token, { intent: 'join' }, owner.cookie)
     expect(join.status).toBe(400)
     expect(await userCount()).toBe(before)
+  })
+
+  it("dies with its issuer's right to make it: removed, or demoted below its role; a teammate's resend keeps it", async () => {
+    const owner = await createMember('owner')
+    const leaving = await createMember('admin', owner.workspace)
+    const demoted = await createMember('admin', owner.workspace)
+    // The links an admin saw: a way back in (their own second address) unless they die with them.
+    const comeback = await createInvitation(leaving, { role: 'admin' })
+    const kept = await createInvitation(leaving, { role: 'agent' })
+    const before = await createInvitation(demoted, { role: 'admin' })
+    // The owner re-sends this one: the working link is theirs now (the old one is dead anyway).
+    const resent = await resendInvitation(asMember(owner), (await invitationByEmail(kept.email)).id)
+    expect(resent.kind).toBe('sent')
+    const keptToken = resent.kind === 'sent' ? resent.token : ''
+
+    await removeMember(asMember(owner), leaving.membershipId)
+    await changeMemberRole(asMember(owner), demoted.membershipId, 'agent')
+
+    for (const token of [comeback.token, before.token]) {
+      expect((await openInvite(token)).data).toEqual({ status: 'invalid' })
+      const users = await userCount()
+      const result = await signUpThrough(token)
+      expect(result.status).toBe(400)
+      expect(result.data.result.error['']).toEqual(['This invitation is no longer valid.'])
+      expect(await userCount()).toBe(users)
+    }
+    expect((await invitationByEmail(comeback.email)).revokedAt).not.toBeNull()
+    // Re-sent by the owner, who still may: it works.
+    expect((await signUpThrough(keptToken)).status).toBe(302)
   })
 
   it('asks to sign in when the invited email already has an account, and leaves the invitation open', async () => {
