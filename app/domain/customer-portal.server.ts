@@ -115,6 +115,7 @@ export async function replyThroughLink(
 export async function findCustomerAttachment(ticket: CustomerTicket, attachmentId: string) {
   if (!z.uuid().safeParse(attachmentId).success) return undefined
   const file = await getAttachment(getDb(), { workspaceId: ticket.workspaceId, id: attachmentId })
-  if (!file || file.ticketId !== ticket.ticketId || file.kind !== 'reply') return undefined
+  // A reply in its undo window is not on the customer's page yet (it may be taken back): nor are its files.
+  if (!file || file.ticketId !== ticket.ticketId || file.kind !== 'reply' || file.held) return undefined
   return file
 }

@@ -159,6 +159,9 @@ export async function getAttachment(db: DbOrTx, { workspaceId, id }: { workspace
       sha256: attachments.sha256,
       ticketId: messages.ticketId,
       kind: messages.kind,
+      /** A reply still in its author's undo window: not the customer's to see yet. */
+      held: sql<boolean>`${messages.heldUntil} is not null`,
+      authorUserId: messages.authorUserId,
     })
     .from(attachments)
     .innerJoin(messages, eq(messages.id, attachments.messageId))

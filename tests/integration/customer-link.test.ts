@@ -9,6 +9,7 @@ import { hashToken, newToken } from '#app/domain/tokens.server.ts'
 import { storeStream } from '#app/integrations/storage.server.ts'
 import { startQueue } from '#app/jobs/queue.server.ts'
 import * as filesRoute from '#app/routes/support.t.$token.files.$id.tsx'
+import * as agentFileRoute from '#app/routes/w.$slug.attachments.$id.tsx'
 import * as linkRoute from '#app/routes/support.t.$token.tsx'
 import {
   addMember,
@@ -257,6 +258,39 @@ describe('customer downloads', () => {
       .where(eq(messages.ticketId, mine.ticketId))
     expect((await download(mine.token, noteFile.id)).status).toBe(404)
     expect((await download(mine.token, 'not-a-uuid')).status).toBe(404)
+  })
+
+  it("is a 404 for a reply's file while the reply is in its undo window, for the customer and teammates", async () => {
+    const member = await createMember()
+    const teammate = await createMember('agent', member.workspace)
+    const mine = await ticketWithLink(member)
+    await replyToTicket(asMember(member), mine.number, {
+      kind: 'reply',
+      body: 'Here is the invoice',
+      files: [await storedFile('invoice.txt', 'held file')],
+      undoable: true,
+    })
+    const [held] = await getDb()
+      .select({ id: attachments.id, messageId: messages.id, heldUntil: messages.heldUntil })
+      .from(attachments)
+      .innerJoin(messages, eq(messages.id, attachments.messageId))
+      .where(eq(messages.ticketId, mine.ticketId))
+    expect(held.heldUntil).not.toBeNull()
+    const agentDownload = (who: TestMember) =>
+      callLoader(agentFileRoute, `/w/${who.workspace.slug}/attachments/${held.id}`, {
+        cookie: who.cookie,
+        params: { slug: who.workspace.slug, id: held.id },
+      })
+    expect((await download(mine.token, held.id)).status).toBe(404)
+    expect((await agentDownload(teammate)).status).toBe(404)
+    expect((await agentDownload(member)).status).toBe(200)
+
+    // Released (its delay passed): the customer's and everyone's.
+    await getDb().update(messages).set({ heldUntil: null }).where(eq(messages.id, held.messageId))
+    const released = await download(mine.token, held.id)
+    expect(released.status).toBe(200)
+    expect(released.data).toBe('held file')
+    expect((await agentDownload(teammate)).status).toBe(200)
   })
 })
 
