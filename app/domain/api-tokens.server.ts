@@ -134,7 +134,13 @@ export async function revokeApiToken(member: Member, tokenId: string) {
     const token = await lockApiToken(tx, { workspaceId: member.workspaceId, id: tokenId })
     if (!token) throw notFound('No such token')
     const actorRole = await lockedActorRole(tx, member)
-    const creatorRole = await lockRoleOf(tx, { workspaceId: member.workspaceId, userId: token.createdById })
+    // The role of the membership the token was made under, as the list shows it: a creator who
+    // left and came back (in any role) left this token dead for good, revocable as a leaver's.
+    const creatorRole = await lockRoleOf(tx, {
+      workspaceId: member.workspaceId,
+      userId: token.createdById,
+      joinedBy: token.createdAt,
+    })
     if (!canRevokeTokenOf(actorRole, creatorRole ?? null)) throw forbidden(OWNER_TOKEN_REFUSED)
     const row = await revokeApiTokenRow(tx, { workspaceId: member.workspaceId, id: tokenId, at: new Date() })
     if (!row) throw notFound('No such token')

@@ -59,7 +59,7 @@ export async function listApiTokenRows(db: DbOrTx, { workspaceId }: { workspaceI
  */
 export async function lockApiToken(db: DbOrTx, { workspaceId, id }: { workspaceId: string; id: string }) {
   const [row] = await db
-    .select({ id: apiTokens.id, createdById: apiTokens.createdById })
+    .select({ id: apiTokens.id, createdById: apiTokens.createdById, createdAt: apiTokens.createdAt })
     .from(apiTokens)
     .where(and(eq(apiTokens.workspaceId, workspaceId), eq(apiTokens.id, id)))
     .for('update')

@@ -1,4 +1,4 @@
-import { and, asc, count, eq, gt, inArray, isNull, sql } from 'drizzle-orm'
+import { and, asc, count, eq, gt, inArray, isNull, lte, sql } from 'drizzle-orm'
 import type { Db, DbOrTx } from '../client.ts'
 import { prepared } from '../prepared.ts'
 import { invitations, memberships, users, workspaces, type MembershipRole } from '../schema.ts'
@@ -129,12 +129,19 @@ export async function lockMemberships(db: DbOrTx, { workspaceId }: { workspaceId
  */
 export async function lockRoleOf(
   db: DbOrTx,
-  { workspaceId, userId }: { workspaceId: string; userId: string },
+  { workspaceId, userId, joinedBy }: { workspaceId: string; userId: string; joinedBy?: Date },
 ) {
   const [row] = await db
     .select({ role: memberships.role })
     .from(memberships)
-    .where(and(eq(memberships.workspaceId, workspaceId), eq(memberships.userId, userId)))
+    .where(
+      and(
+        eq(memberships.workspaceId, workspaceId),
+        eq(memberships.userId, userId),
+        // Only a membership that began by then (a token's creator: the membership it was made under).
+        joinedBy ? lte(memberships.createdAt, joinedBy) : undefined,
+      ),
+    )
     .for('share')
   return row?.role
 }

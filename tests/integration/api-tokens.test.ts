@@ -289,4 +289,27 @@ describe('Settings → API tokens', () => {
     const check = await verifyApiToken(fresh.token, '203.0.113.1')
     expect(check.kind === 'ok' && check.principal.role).toBe('agent')
   })
+  it('a dead token of a creator who came back as an owner is listed revocable for an admin, and the revoke works', async () => {
+    const owner = await createMember('owner')
+    const admin = await createMember('admin', owner.workspace)
+    const leaver = await createMember('admin', owner.workspace)
+    await post(leaver, createFields('From the first membership'))
+    await removeMember(asMember(owner), leaver.membershipId)
+    const invitation = await createInvitation(owner, { email: leaver.user.email, role: 'owner' })
+    expect((await acceptInvitation(invitation.token, leaver.user)).kind).toBe('joined')
+    const listed = (await load(admin)).data.tokens.find(
+      (t: { name: string }) => t.name === 'From the first membership',
+    )
+    expect(listed).toMatchObject({ state: 'disabled', revocable: true })
+    // What the list offers, the action does (it answered 403: judged on the owner membership).
+    const revoked = await post(admin, [
+      ['intent', 'revoke'],
+      ['tokenId', listed.id],
+    ])
+    expect(revoked.status).toBe(200)
+    const after = (await load(admin)).data.tokens.find(
+      (t: { name: string }) => t.name === 'From the first membership',
+    )
+    expect(after.state).toBe('revoked')
+  })
 })
