@@ -41,7 +41,18 @@ export type UploadOptions = {
    * limit is already spent. A throw counts as true: the action's own check still decides.
    */
   admitFiles?: (fieldsSoFar: FormData) => Promise<boolean>
+  /**
+   * Fields `admitFiles` needs, which the page's form has before its file input (a browser sends
+   * parts in the form's order): a file part before one of them is refused (filesBefore, a 400 on
+   * the files) without being written, so the admission never judges without them. Only a
+   * hand-made post sends them in another order.
+   */
+  fieldsBeforeFiles?: readonly string[]
 }
+
+/** The refusal of a file sent before a field the upload's admission needs (`fieldsBeforeFiles`). */
+export const filesBefore = (field: string) =>
+  `Files must be sent after the ${field} field, as the form sends them; nothing was attached`
 
 export const UNREADABLE_UPLOAD = 'The upload could not be read'
 export const STORAGE_FAILED = 'The file could not be stored, try again later'
@@ -150,7 +161,9 @@ export async function parseFormWithFiles(
     if (!acceptName(name) || name !== 'files' || !info.filename || skip()) return drain()
     const raw = info.filename
     const filename = displayFilename(raw.slice(Math.max(raw.lastIndexOf('/'), raw.lastIndexOf('\\')) + 1))
-    if (accepted >= MAX_FILES) problem = `Attach at most ${MAX_FILES} files`
+    const missing = options.fieldsBeforeFiles?.find((field) => !formData.has(field))
+    if (missing !== undefined) problem = filesBefore(missing)
+    else if (accepted >= MAX_FILES) problem = `Attach at most ${MAX_FILES} files`
     else if (isBlockedFilename(info.filename) || isBlockedFilename(filename) || isBlockedType(info.mimeType))
       problem = `${filename}: executable files are not allowed`
     if (problem) return drain()

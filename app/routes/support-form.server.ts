@@ -39,8 +39,9 @@ export async function supportFormAction({ request, params, context }: ActionFunc
   const target = await requireTarget(params.slug, params.mailbox)
   const path = new URL(request.url).pathname
   // A post over the form's limits is answered without its files written: asked before the first
-  // file, with the email the form sends before its files.
+  // file, with the email the form sends before its files (a post with a file first is refused).
   const upload = await parseFormWithFiles(request, {
+    fieldsBeforeFiles: ['email'],
     admitFiles: (fields) => {
       const email = fields.get('email')
       return supportFormOpen(context.clientIp, typeof email === 'string' ? email.trim() : undefined)

@@ -10,6 +10,7 @@ import { eq, sql } from 'drizzle-orm'
 import { fileRemovalHooks, PENDING_GRACE_MS, sweepPendingUploads } from '#app/http/upload-holds.server.ts'
 import { cleanupOrphanFiles } from '#app/jobs/files-cleanup.server.ts'
 import { pathFor, storeStream } from '#app/integrations/storage.server.ts'
+import { filesBefore } from '#app/http/uploads.server.ts'
 import { startQueue, stopQueue } from '#app/jobs/queue.server.ts'
 import { getDb } from '#db/client.ts'
 import { attachments, messages, tickets } from '#db/schema.ts'
@@ -202,9 +203,13 @@ describe('a refused upload leaves no file on disk', () => {
     const before = filesOnDisk()
     const boundary = `----deadline${randomBytes(6).toString('hex')}`
     const whole = randomBytes(30_000)
+    // The form's fields first, as a browser sends them (a file before the email is refused unwritten).
+    const fields = Object.entries(valid())
+      .map(([k, v]) => `--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`)
+      .join('')
     const body = Buffer.concat([
       Buffer.from(
-        `--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="whole.pdf"\r\n\r\n`,
+        `${fields}--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="whole.pdf"\r\n\r\n`,
       ),
       whole,
       Buffer.from(
@@ -528,6 +533,39 @@ describe('a post whose rate limit is already spent', () => {
     expect(answer.status).toBe(429)
     expect(await answer.text()).toContain(limitMessage)
     await expectNothingWritten(before)
+  })
+
+  it('support form, a hand-made post with its files before the email: 400 naming the field, no file written', async () => {
+    // The email's limit is spent; its posts came from elsewhere, so the address alone would admit.
+    const email = valid().email
+    await spendSupportLimit(Array.from({ length: 5 }, (_, i) => ({ from: `203.0.113.${130 + i}`, email })))
+    const before = diskNow()
+    const typed = { ...valid(), email, subject: 'Files first, by hand' }
+    const form = new FormData()
+    for (const name of ['name', 'subject', 'message'] as const) form.append(name, typed[name])
+    form.append('files', new File([new Uint8Array(randomBytes(1_000_000))], 'first.pdf'))
+    form.append('email', typed.email)
+    const answer = await fetch(`${server.url}/support/${workspace.slug}`, {
+      method: 'POST',
+      body: form,
+      redirect: 'manual',
+      headers: { origin: server.url, 'x-forwarded-for': '203.0.113.139' },
+    })
+    expect(answer.status).toBe(400)
+    const page = await answer.text()
+    expect(page).toContain(filesBefore('email'))
+    expect(page).toContain('Files first, by hand')
+    await expectNothingWritten(before)
+
+    // In the form's own order, from an address within its limit: a ticket with its file.
+    const ordered = await post(
+      { ...valid(), subject: 'Email first' },
+      [{ name: 'first.pdf', content: randomBytes(1_000) }],
+      {
+        from: '203.0.113.138',
+      },
+    )
+    expect(ordered.status).toBe(302)
   })
 
   it('support form: a copy of the last accepted post is still answered with its ticket, no file written', async () => {
