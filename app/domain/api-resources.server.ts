@@ -4,8 +4,9 @@ import { listApiTicketsPage, type ApiTicketFilters } from '#db/queries/api-ticke
 import { getContact, listContacts } from '#db/queries/contacts.ts'
 import { listMailboxes } from '#db/queries/mailboxes.ts'
 import {
+  getThreadMessage,
   getTicketByNumber,
-  listThread,
+  listThreadAfter,
   listTicketTags,
   listWorkspaceTags,
   lockTicketsForUpdate,
@@ -110,11 +111,12 @@ export async function updateApiTicket(member: Member, number: number, changes: A
   })
 }
 
-type ThreadMessage = Awaited<ReturnType<typeof listThread>>[number]
+type ThreadMessage = Awaited<ReturnType<typeof listThreadAfter>>[number]
 
 /**
- * A ticket's messages oldest first, notes included (the API acts as an agent). Threads are
- * short, so the page is cut from the whole thread; the cursor is the last message's id.
+ * A ticket's messages oldest first, notes included (the API acts as an agent); the cursor is the
+ * last message's id. Read a page at a time: a thread can hold thousands of 100 KB messages, and
+ * cutting the page from the whole thread read all of it for every page.
  */
 export async function listMessagesPage(
   member: Member,
@@ -122,17 +124,33 @@ export async function listMessagesPage(
   cursor: string | undefined,
   limit: number,
 ): Promise<Page<ThreadMessage> | { kind: 'not-found' }> {
-  const ticket = await getTicketByNumber(getDb(), { workspaceId: member.workspaceId, number })
+  const db = getDb()
+  const ticket = await getTicketByNumber(db, { workspaceId: member.workspaceId, number })
   if (!ticket) return { kind: 'not-found' }
-  const thread = await listThread(getDb(), { workspaceId: member.workspaceId, ticketId: ticket.id })
-  return pageAfterId(thread, cursor, limit)
+  const where = { workspaceId: member.workspaceId, ticketId: ticket.id }
+  let afterId: string | undefined
+  if (cursor !== undefined) {
+    const key = decodeCursor(cursor, IdKey)
+    if (!key || !(await getThreadMessage(db, { ...where, messageId: key[0] }))) {
+      return { kind: 'invalid-cursor' }
+    }
+    afterId = key[0]
+  }
+  // One more than the page, to know whether there is a next one.
+  const rows = await listThreadAfter(db, { ...where, afterId, limit: limit + 1 })
+  const page = rows.slice(0, limit)
+  const last = page.at(-1)
+  return {
+    kind: 'page',
+    rows: page,
+    nextCursor: rows.length > limit && last ? encodeCursor([last.id]) : null,
+  }
 }
 
 export async function getApiMessage(member: Member, number: number, messageId: string) {
   const ticket = await getTicketByNumber(getDb(), { workspaceId: member.workspaceId, number })
   if (!ticket) return undefined
-  const thread = await listThread(getDb(), { workspaceId: member.workspaceId, ticketId: ticket.id })
-  return thread.find((m) => m.id === messageId)
+  return getThreadMessage(getDb(), { workspaceId: member.workspaceId, ticketId: ticket.id, messageId })
 }
 
 const ContactKey = z.tuple([CursorTime, CursorId])

@@ -1,6 +1,6 @@
 import { getDb, type Tx } from '#db/client.ts'
 import { getContact } from '#db/queries/contacts.ts'
-import { getTicketByNumber, listThread, listTicketTags } from '#db/queries/tickets.ts'
+import { getThreadMessage, getTicketByNumber, listTicketTags } from '#db/queries/tickets.ts'
 import { getUserById } from '#db/queries/users.ts'
 import {
   deleteWebhookEndpointRow,
@@ -129,9 +129,11 @@ async function buildPayload(tx: Tx, workspaceId: string, trigger: WebhookTrigger
     const changes = Object.fromEntries(Object.entries(trigger.changes).map(([k, v]) => [snake(k), v]))
     return envelope({ ticket, changes })
   }
-  const message = (await listThread(tx, { workspaceId, ticketId: ticket.id })).find(
-    (m) => m.id === trigger.messageId,
-  )
+  const message = await getThreadMessage(tx, {
+    workspaceId,
+    ticketId: ticket.id,
+    messageId: trigger.messageId,
+  })
   if (!message) return undefined
   return envelope({
     ticket: { id: ticket.id, number: ticket.number, subject: ticket.subject, status: ticket.status },

@@ -54,6 +54,38 @@ export async function getTicketByNumber(
 
 export type ThreadMessage = Awaited<ReturnType<typeof listThread>>[number]
 
+/**
+ * One message of the thread, as `listThread` gives it: reading the whole thread to find it cost
+ * every API message and webhook payload the ticket's entire text (a probe: 300 notes of 100 KB,
+ * 30 MB read for each new note).
+ */
+export async function getThreadMessage(
+  db: DbOrTx,
+  { workspaceId, ticketId, messageId }: { workspaceId: string; ticketId: string; messageId: string },
+) {
+  const [row] = await threadMessages(db, workspaceId, ticketId, { publicOnly: false, messageId })
+  if (!row) return undefined
+  const { deliveryError: _deliveryError, ...message } = row
+  return message
+}
+
+/**
+ * At most `limit` messages of the thread after the message `afterId` (from the start without it),
+ * in `listThread`'s order, notes included: a page of the API's list, read as a page.
+ */
+export async function listThreadAfter(
+  db: DbOrTx,
+  {
+    workspaceId,
+    ticketId,
+    afterId,
+    limit,
+  }: { workspaceId: string; ticketId: string; afterId?: string; limit: number },
+) {
+  const rows = await threadMessages(db, workspaceId, ticketId, { publicOnly: false, afterId, limit })
+  return rows.map(({ deliveryError: _deliveryError, ...message }) => message)
+}
+
 /** The thread oldest → newest with authors and attachments. `publicOnly` drops internal notes. */
 export async function listThread(
   db: DbOrTx,
@@ -71,7 +103,12 @@ async function threadMessages(
   db: DbOrTx,
   workspaceId: string,
   ticketId: string,
-  { publicOnly }: { publicOnly: boolean },
+  {
+    publicOnly,
+    messageId,
+    afterId,
+    limit,
+  }: { publicOnly: boolean; messageId?: string; afterId?: string; limit?: number },
 ) {
   const query = db
     .select({
@@ -125,9 +162,17 @@ async function threadMessages(
         // or the AI's (its summary and drafts are shown to teammates).
         isNull(messages.heldUntil),
         publicOnly ? eq(messages.kind, 'reply') : undefined,
+        messageId ? eq(messages.id, messageId) : undefined,
+        afterId
+          ? sql`(${messages.createdAt}, ${messages.id}) > (
+              select m.created_at, m.id from ${messages} m
+              where m.id = ${afterId} and m.workspace_id = ${workspaceId} and m.ticket_id = ${ticketId}
+            )`
+          : undefined,
       ),
     )
-  return query.orderBy(asc(messages.createdAt), asc(messages.id))
+    .orderBy(asc(messages.createdAt), asc(messages.id))
+  return limit === undefined ? query : query.limit(limit)
 }
 
 type ThreadAttachment = { id: string; filename: string; contentType: string; size: number }

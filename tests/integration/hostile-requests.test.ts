@@ -1,5 +1,6 @@
 import fs from 'node:fs'
 import http from 'node:http'
+import pg from 'pg'
 import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type pino from 'pino'
@@ -481,4 +482,80 @@ describe('a large multipart form whose part header busboy refuses mid-body', () 
       }
     },
   )
+})
+
+describe('a ticket with a long thread, through the API', () => {
+  // Probed 2026-12-05: a new workspace's token added 300 notes of 100 KB to one ticket in a
+  // minute; then each further note read the whole 30 MB thread twice (the API's answer and the
+  // webhook payload each found the new message in it), and each page of GET …/messages read it
+  // all too. The rows PostgreSQL returns per request must not grow with the thread.
+  it('a new note and a page of messages read a bounded number of rows, and pages still walk the thread', async () => {
+    const member = await createMember('owner')
+    const { token: own } = await apiTokenFor(member)
+    const { ticket } = await createTicketFor(member)
+    const subscribed = await api('POST', '/api/v1/webhooks', {
+      token: own,
+      body: { url: 'https://hooks.example.com/in', events: ['message.created'] },
+    })
+    expect(subscribed.status).toBe(201)
+    const note = (i: number) =>
+      api('POST', `/api/v1/tickets/${ticket.number}/messages`, {
+        token: own,
+        body: { kind: 'note', body: `Note ${i} ${'x'.repeat(2_000)}` },
+      })
+    for (let i = 0; i < 60; i++) expect((await note(i)).status).toBe(201)
+
+    const rowsReturnedBy = async <T>(run: () => Promise<T>) => {
+      let rows = 0
+      const query = pg.Client.prototype.query
+      pg.Client.prototype.query = function counted(this: pg.Client, ...args: unknown[]) {
+        const count = (r: { rows?: unknown[] } | undefined) => (rows += r?.rows?.length ?? 0)
+        // pool.query() passes a callback; transactions await the promise.
+        const last = args.length - 1
+        const callback = args[last]
+        if (typeof callback === 'function') {
+          args[last] = (error: unknown, r: { rows?: unknown[] }) => {
+            count(r)
+            ;(callback as (e: unknown, r: unknown) => void)(error, r)
+          }
+        }
+        const result = (query as (...a: unknown[]) => unknown).apply(this, args)
+        if (result instanceof Promise) void result.then(count).catch(() => {})
+        return result
+      } as typeof query
+      try {
+        const value = await run()
+        return { value, rows }
+      } finally {
+        pg.Client.prototype.query = query
+      }
+    }
+    const added = await rowsReturnedBy(() => note(60))
+    expect(added.value.status).toBe(201)
+    expect(added.value.json.body).toMatch(/^Note 60 /)
+    expect(added.rows).toBeLessThan(40)
+    const page = await rowsReturnedBy(() =>
+      api('GET', `/api/v1/tickets/${ticket.number}/messages?limit=5`, { token: own }),
+    )
+    expect(page.value.json.data).toHaveLength(5)
+    expect(page.rows).toBeLessThan(30)
+
+    // Pages of 7 give the whole thread (the customer's message and 61 notes), in order, once.
+    const seen: string[] = []
+    let cursor: string | null = null
+    do {
+      const next: Awaited<ReturnType<typeof api>> = await api(
+        'GET',
+        `/api/v1/tickets/${ticket.number}/messages?limit=7${cursor ? `&cursor=${cursor}` : ''}`,
+        { token: own },
+      )
+      expect(next.status).toBe(200)
+      seen.push(...next.json.data.map((m: { body: string }) => m.body.split(' ').slice(0, 2).join(' ')))
+      cursor = next.json.next_cursor
+    } while (cursor)
+    expect(seen).toHaveLength(62)
+    expect(seen.slice(1)).toEqual(Array.from({ length: 61 }, (_, i) => `Note ${i}`))
+    const stale = await api('GET', `/api/v1/tickets/${ticket.number}/messages?cursor=bm9wZQ`, { token: own })
+    expect(stale.status).toBe(400)
+  }, 60_000)
 })
