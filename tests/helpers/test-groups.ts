@@ -39,6 +39,7 @@ export const ISOLATED = [
   'tests/integration/email-accepted-event.test.ts',
   'tests/integration/email-unanswered-failure.test.ts',
   'tests/integration/email-doubt.test.ts',
+  'tests/integration/email-redrive.test.ts',
   'tests/integration/inbound-email.test.ts',
   'tests/integration/inbound-retention.test.ts',
   'tests/integration/ticket-page.test.ts',

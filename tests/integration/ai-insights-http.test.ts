@@ -776,7 +776,8 @@ describe('Triage now and the triage job', () => {
     const click = await post(owner, `${path}/ai/triage`, { intent: 'run' })
     const took = Date.now() - started
     expect(took).toBeGreaterThanOrEqual(TRIAGE_NOW_WAIT_MS - 50)
-    expect(took).toBeLessThan(TRIAGE_NOW_WAIT_MS + 3_000)
+    // Seconds, not the lease's 100 s (a margin for a busy machine).
+    expect(took).toBeLessThan(TRIAGE_NOW_WAIT_MS + 10_000)
     expect(click.headers.get('location')).toBe(`${path}?ai-error=running&ai-for=triage`)
     expect(fake.requests).toHaveLength(0)
     const page = await (await getPage(owner, click.headers.get('location')!)).text()

@@ -558,14 +558,15 @@ describe('a post whose rate limit is already spent', () => {
     await expectNothingWritten(before)
 
     // In the form's own order, from an address within its limit: a ticket with its file.
-    const ordered = await post(
-      { ...valid(), subject: 'Email first' },
-      [{ name: 'first.pdf', content: randomBytes(1_000) }],
-      {
-        from: '203.0.113.138',
-      },
-    )
+    const content = randomBytes(1_000)
+    const ordered = await post({ ...valid(), subject: 'Email first' }, [{ name: 'first.pdf', content }], {
+      from: '203.0.113.138',
+    })
     expect(ordered.status).toBe(302)
+    // Its request's end has decided (its pending marker is gone): the next test counts files.
+    const sha256 = createHash('sha256').update(content).digest('hex')
+    await until(filesOnDisk, (now) => !now.some((f) => f.includes(`${path.sep}pending${path.sep}${sha256}.`)))
+    expect(fs.existsSync(pathFor(sha256))).toBe(true)
   })
 
   it('support form: a copy of the last accepted post is still answered with its ticket, no file written', async () => {
