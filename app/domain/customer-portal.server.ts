@@ -33,7 +33,10 @@ const firstName = (name: string | null) => name?.trim().split(/\s+/)[0] || 'Supp
 /**
  * The ticket's public thread: replies only (never internal notes, nor an agent's reply still in
  * its undo-send window: the customer sees it when it is emailed), authors reduced to what a
- * customer may see.
+ * customer may see. An email from someone who is neither the customer nor CC'd (flagged "Not from
+ * a participant") is the agents' only: anyone holding the reply token or a Message-ID of the
+ * thread can send one, so it must not put a stranger's words (or a phishing text under a name
+ * like "Support") on the customer's private page.
  */
 export async function customerTicketView(ticket: CustomerTicket) {
   const rows = await listThread(getDb(), {
@@ -42,7 +45,7 @@ export async function customerTicketView(ticket: CustomerTicket) {
     publicOnly: true,
   })
   const thread: PublicMessage[] = rows
-    .filter((row) => row.kind === 'reply' && row.heldUntil === null)
+    .filter((row) => row.kind === 'reply' && row.heldUntil === null && !row.notFromParticipant)
     .map((row) => {
       const fromCustomer = row.authorContactId !== null && row.authorUserId === null
       return {
@@ -115,7 +118,9 @@ export async function replyThroughLink(
 export async function findCustomerAttachment(ticket: CustomerTicket, attachmentId: string) {
   if (!z.uuid().safeParse(attachmentId).success) return undefined
   const file = await getAttachment(getDb(), { workspaceId: ticket.workspaceId, id: attachmentId })
-  // A reply in its undo window is not on the customer's page yet (it may be taken back): nor are its files.
+  // A reply in its undo window is not on the customer's page yet (it may be taken back): nor are
+  // its files; nor are a non-participant's (customerTicketView).
   if (!file || file.ticketId !== ticket.ticketId || file.kind !== 'reply' || file.held) return undefined
+  if (file.notFromParticipant) return undefined
   return file
 }

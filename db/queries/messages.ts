@@ -196,7 +196,8 @@ export async function messagesSinceLastSeen(
  * customer's private link, the agent's read marker and the deletion of their draft, and what the
  * email threads with. Replies still in their undo window (`held_until` set, anyone's, this
  * agent's too) are left out of the References and the quoted history: they may be taken back,
- * and this email may go before they do (docs/data-flow.md, "Undo send and the thread"). Runs in its own snapshot after the lock, so it sees every message committed
+ * and this email may go before they do (docs/data-flow.md, "Undo send and the thread"). Nor are
+ * inbound emails flagged "Not from a participant": a stranger's words never reach the customer. Runs in its own snapshot after the lock, so it sees every message committed
  * before the lock was granted (as the separate statements did). The message's insert trigger
  * (ticket_message_stats) runs at the end of the statement, as it did after the insert alone.
  */
@@ -275,6 +276,7 @@ export async function recordAgentMessage(db: DbOrTx, v: AgentMessageValues) {
           from messages m
           where ${v.thread !== null}::boolean and m.ticket_id = ${v.ticketId}::uuid
             and m.email_message_id is not null and m.id <> ${m.id}::uuid and m.held_until is null
+            and not m.not_from_participant
           order by m.created_at desc, m.id desc limit ${v.thread?.referencesLimit ?? 0}::int) e) as emailed,
       (select coalesce(json_agg(json_build_object('bodyText', q.body_text, 'createdAt', q.created_at,
             'userName', q.user_name, 'contactName', q.contact_name, 'contactEmail', q.contact_email)
@@ -284,7 +286,7 @@ export async function recordAgentMessage(db: DbOrTx, v: AgentMessageValues) {
           left join users u on u.id = m.author_user_id
           left join contacts c on c.id = m.author_contact_id
           where ${v.thread !== null}::boolean and m.ticket_id = ${v.ticketId}::uuid and m.kind = 'reply'
-            and m.held_until is null
+            and m.held_until is null and not m.not_from_participant
             and (m.created_at, m.id) < (${m.createdAt}::timestamptz, ${m.id}::uuid)
           order by m.created_at desc, m.id desc limit ${v.thread?.quotedLimit ?? 0}::int) q) as quoted`,
   )

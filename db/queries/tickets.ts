@@ -206,6 +206,8 @@ export async function getAttachment(db: DbOrTx, { workspaceId, id }: { workspace
       kind: messages.kind,
       /** A reply still in its author's undo window: not the customer's to see yet. */
       held: sql<boolean>`${messages.heldUntil} is not null`,
+      /** An inbound email from someone neither the customer nor CC'd: not the customer's to see. */
+      notFromParticipant: messages.notFromParticipant,
       authorUserId: messages.authorUserId,
     })
     .from(attachments)
