@@ -10,6 +10,7 @@ import {
   getTicketAcknowledgementContext,
   getTicketParticipants,
   insertInboundEmailIfNew,
+  isOurOwnMessageId,
   listActiveMailboxAddresses,
   markContactBouncing,
   markEmailBounced,
@@ -145,6 +146,17 @@ export async function fileInboundEmail(inboundEmailId: string): Promise<FileOutc
     await finish(db, inboundEmailId, { ...at, status: 'duplicate', ticketId: existing.ticketId })
     return 'duplicate'
   }
+  // Our own email back (an agent's reply, a ticket's confirmation or its thread root, copied or
+  // forwarded to one of the workspace's mailboxes): filed, it would be the customer's reply and
+  // reopen the ticket.
+  if (
+    email.messageId &&
+    (await isOurOwnMessageId(db, { workspaceId: route.workspaceId, messageId: email.messageId }))
+  ) {
+    log.info('our own email came back to a mailbox: dropped')
+    await finish(db, inboundEmailId, { ...at, status: 'dropped', error: 'Our own email came back' })
+    return 'dropped'
+  }
   let outcome: { ticketId: string; events: TicketEvent[]; created: boolean }
   try {
     outcome = await fileMessage(inboundEmailId, email, route, body)
@@ -164,6 +176,9 @@ async function fileMessage(inboundEmailId: string, email: InboundMessage, route:
   const sender = email.from!
   const maxPerHour = env().inbound.maxNewTicketsPerSenderHour
   return getDb().transaction(async (tx) => {
+    const ours = (await listActiveMailboxAddresses(tx, { workspaceId: route.workspaceId })).map(
+      (m) => m.address,
+    )
     const finishIn = (ticketId: string) =>
       finish(tx, inboundEmailId, {
         workspaceId: route.workspaceId,
@@ -195,6 +210,7 @@ async function fileMessage(inboundEmailId: string, email: InboundMessage, route:
         email,
         body,
         inbound(tokenTicket ? 'token' : 'header'),
+        ours,
       )
       await finishIn(threadTicket)
       return { ticketId: threadTicket, events: outcome.events, created: false }
@@ -208,7 +224,15 @@ async function fileMessage(inboundEmailId: string, email: InboundMessage, route:
     if (!slot.allowed) {
       const kept = await rateLimitedTicket(tx, route.workspaceId, sender.address)
       if (kept) {
-        const outcome = await replyOnTicket(tx, kept, route.workspaceId, email, body, inbound('rate-limited'))
+        const outcome = await replyOnTicket(
+          tx,
+          kept,
+          route.workspaceId,
+          email,
+          body,
+          inbound('rate-limited'),
+          ours,
+        )
         await finishIn(kept)
         return { ticketId: kept, events: outcome.events, created: false }
       }
@@ -223,13 +247,13 @@ async function fileMessage(inboundEmailId: string, email: InboundMessage, route:
         body: body.text,
         channel: 'email',
         files: body.files,
-        cc: ccOf(email, route, []),
+        cc: ccOf(email, ours, []),
         inbound: inbound(slot.allowed ? 'new' : 'rate-limited'),
       },
       tx,
     )
     if (created.kind !== 'created') throw new Error('The routed mailbox is archived')
-    if (slot.allowed) await acknowledge(tx, email, route, created)
+    if (slot.allowed) await acknowledge(tx, email, route, created, ours)
     await finishIn(created.ticketId)
     return { ticketId: created.ticketId, events: created.events, created: slot.allowed }
   })
@@ -246,13 +270,14 @@ async function replyOnTicket(
   email: InboundMessage,
   body: InboundBody,
   inbound: InboundFields,
+  ours: string[],
 ) {
   const sender = email.from!
   const ticket = await getTicketParticipants(tx, { workspaceId, ticketId })
   const contact = await upsertContact(tx, workspaceId, sender.address, senderName(sender.name))
   const participant =
     contact.id === ticket.contactId || ticket.cc.some((a) => a.toLowerCase() === sender.address)
-  const cc = participant ? ccOf(email, undefined, ticket.cc, ticket.contactEmail) : undefined
+  const cc = participant ? ccOf(email, ours, ticket.cc, ticket.contactEmail) : undefined
   return customerReply({ ticketId, workspaceId }, body.text, body.files, {
     tx,
     authorContactId: contact.id,
@@ -334,12 +359,14 @@ function senderName(name: string) {
 }
 
 /**
- * The customer's CC'd addresses (To and Cc, less the sender, the customer and our own
- * addresses) added to the ticket's list, at most MAX_CC.
+ * The customer's CC'd addresses (To and Cc, less the sender, the customer and our own addresses:
+ * the inbound domain's and every active mailbox's of the workspace, lower-case in `mailboxes`)
+ * added to the ticket's list, at most MAX_CC. A mailbox of ours on the list would get each agent
+ * reply and forward it back to us.
  */
-function ccOf(email: InboundMessage, route: Route | undefined, current: string[], customer?: string) {
+function ccOf(email: InboundMessage, mailboxes: string[], current: string[], customer?: string) {
   const domain = `@${env().inboundDomain.toLowerCase()}`
-  const ours = new Set([route?.mailboxAddress.toLowerCase(), email.from?.address, customer?.toLowerCase()])
+  const ours = new Set([...mailboxes, email.from?.address, customer?.toLowerCase()])
   const list = [...current]
   for (const { address } of [...email.to, ...email.cc]) {
     if (list.length >= MAX_CC) break
@@ -398,12 +425,9 @@ async function acknowledge(
   email: InboundMessage,
   route: Route,
   created: { ticketId: string; number: number },
+  ours: string[],
 ) {
-  const ours = await listActiveMailboxAddresses(tx, { workspaceId: route.workspaceId })
-  const reason = noAutoReplyReason(
-    email,
-    ours.map((m) => m.address),
-  )
+  const reason = noAutoReplyReason(email, ours)
   if (reason) {
     logger().debug({ job: 'email.inbound', reason }, 'no auto-acknowledgement')
     return

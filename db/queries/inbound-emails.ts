@@ -231,6 +231,25 @@ export async function finishInboundEmail(
     )
 }
 
+/**
+ * Whether a Message-ID is one we gave an email of this workspace: an agent's reply or a ticket's
+ * thread root (its confirmation's). Both indexed (messages_workspace_email_message_id_idx,
+ * tickets_workspace_thread_message_id_idx).
+ */
+export async function isOurOwnMessageId(
+  db: DbOrTx,
+  { workspaceId, messageId }: { workspaceId: string; messageId: string },
+) {
+  const result = await db.execute<{ ours: boolean }>(sql`
+    select exists (
+      select 1 from messages m
+      where m.workspace_id = ${workspaceId} and m.email_message_id = ${messageId} and m.author_user_id is not null
+    ) or exists (
+      select 1 from tickets t where t.workspace_id = ${workspaceId} and t.thread_message_id = ${messageId}
+    ) as ours`)
+  return result.rows[0]?.ours === true
+}
+
 /** The workspace's active mailbox addresses, lower-case. */
 export async function listActiveMailboxAddresses(db: DbOrTx, { workspaceId }: { workspaceId: string }) {
   return db

@@ -11,9 +11,11 @@ import { type parseEnv } from '#app/env.server.ts'
 import { filesDir, pathFor } from '#app/integrations/storage.server.ts'
 import { cleanupOrphanFiles } from '#app/jobs/files-cleanup.server.ts'
 import { fileInboundEmails } from '#app/jobs/worker.server.ts'
+import * as ticketRoute from '#app/routes/w.$slug.tickets.$number.tsx'
 import { createMember, createTicketFor, setTicket } from '#tests/helpers/factories.ts'
 import { fixture, multipartBody, parsedModePost, rawModePost } from '#tests/helpers/inbound-post.ts'
 import { startInboundServer } from '#tests/helpers/inbound-server.ts'
+import { callAction, testContext } from '#tests/helpers/routes.ts'
 import { waitFor } from '#tests/helpers/wait.ts'
 
 const SECRET = 'inbound-secret-0123456789abcdef'
@@ -762,5 +764,90 @@ describe('Settings → Mailboxes', () => {
         expect(text).toContain(`/webhooks/sendgrid/inbound/${shown}`)
       }
     }
+  })
+})
+
+describe('our own email coming back', () => {
+  it("never CCs the workspace's other mailboxes, and an agent reply that reaches one is dropped, not filed as the customer's", async () => {
+    const m = await createMember()
+    const billing = `billing-${m.workspace.slug}@example.com`
+    await getDb().insert(mailboxes).values({
+      workspaceId: m.workspace.id,
+      name: 'Billing',
+      key: 'billing',
+      address: billing,
+      fromName: 'Billing',
+    })
+    const first = `<loop-first-${++n}@example.org>`
+    const eml = (headers: string[], body: string) =>
+      Buffer.from(
+        `${[...headers, 'Content-Type: text/plain; charset=utf-8'].join('\r\n')}\r\n\r\n${body}\r\n`,
+      )
+    // The customer writes to support and copies billing (also one of ours, forwarded to us).
+    await post(
+      rawModePost(
+        eml(
+          [
+            'From: Pat Customer <pat@example.org>',
+            `To: ${m.workspace.slug}@example.com`,
+            `Cc: ${billing}, colleague@example.org`,
+            'Subject: Loop check',
+            `Message-ID: ${first}`,
+          ],
+          'Hello, where is my order?',
+        ),
+        { envelopeTo: [forwarding(m.workspace.slug)] },
+      ),
+    )
+    await settled()
+    const created = await lastInbound()
+    expect(created.status).toBe('filed')
+    const [ticket] = await getDb().select().from(tickets).where(eq(tickets.id, created.ticketId!))
+    expect(ticket.cc).toEqual(['colleague@example.org'])
+
+    // An agent copies billing by hand: the email reaches billing, which forwards it to us.
+    const sent = await callAction(
+      ticketRoute,
+      `/w/${m.workspace.slug}/tickets/${ticket.number}`,
+      { intent: 'reply', kind: 'reply', body: 'It ships today', sendAnyway: '1', cc: billing, ccShown: '1' },
+      {
+        cookie: m.cookie,
+        params: { slug: m.workspace.slug, number: String(ticket.number) },
+        context: testContext(),
+      },
+    )
+    expect(sent.status).toBe(302)
+    await setTicket(ticket.id, { status: 'pending' })
+    const [reply] = await getDb()
+      .select()
+      .from(emails)
+      .where(eq(emails.messageId, sent.location!.split('#m-')[1]!))
+    expect(reply.cc).toContain(billing)
+    await post(
+      rawModePost(
+        eml(
+          [
+            `From: Support <${m.workspace.slug}@example.com>`,
+            'To: pat@example.org',
+            `Cc: ${billing}`,
+            'Subject: Re: Loop check',
+            `Message-ID: ${reply.headers['Message-ID']}`,
+            `In-Reply-To: ${first}`,
+            `References: ${reply.headers.References}`,
+          ],
+          'It ships today',
+        ),
+        { envelopeTo: [`${m.workspace.slug}.billing@${INBOUND}`] },
+      ),
+    )
+    await settled()
+    const echo = await lastInbound()
+    expect(echo.status).toBe('dropped')
+    expect(await messagesOf(ticket.id)).toHaveLength(2)
+    const [after] = await getDb()
+      .select({ status: tickets.status })
+      .from(tickets)
+      .where(eq(tickets.id, ticket.id))
+    expect(after.status).toBe('pending')
   })
 })
