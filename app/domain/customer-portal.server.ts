@@ -120,7 +120,7 @@ export async function findCustomerAttachment(ticket: CustomerTicket, attachmentI
   const file = await getAttachment(getDb(), { workspaceId: ticket.workspaceId, id: attachmentId })
   // A reply in its undo window is not on the customer's page yet (it may be taken back): nor are
   // its files; nor are a non-participant's (customerTicketView).
-  if (!file || file.ticketId !== ticket.ticketId || file.kind !== 'reply' || file.held) return undefined
-  if (file.notFromParticipant) return undefined
+  if (!file || file.ticketId !== ticket.ticketId || file.kind !== 'reply') return undefined
+  if (file.held || file.notFromParticipant) return undefined
   return file
 }
