@@ -1,5 +1,6 @@
 import { and, count, eq } from 'drizzle-orm'
 import type { PgTable } from 'drizzle-orm/pg-core'
+import pg from 'pg'
 import { getDb } from '#db/client.ts'
 import { auditEvents } from '#db/schema.ts'
 
@@ -26,4 +27,34 @@ export function auditFor(workspaceId: string, action: string) {
     .select({ actorUserId: auditEvents.actorUserId, targetId: auditEvents.targetId, data: auditEvents.data })
     .from(auditEvents)
     .where(and(eq(auditEvents.workspaceId, workspaceId), eq(auditEvents.action, action)))
+}
+
+/**
+ * What `run` returned and how many rows PostgreSQL returned to this process meanwhile (every
+ * client's queries, pool and transactions alike): a request's reads must not grow with a thread.
+ */
+export async function rowsReturnedBy<T>(run: () => Promise<T>) {
+  let rows = 0
+  const query = pg.Client.prototype.query
+  pg.Client.prototype.query = function counted(this: pg.Client, ...args: unknown[]) {
+    const count = (r: { rows?: unknown[] } | undefined) => (rows += r?.rows?.length ?? 0)
+    // pool.query() passes a callback; transactions await the promise.
+    const last = args.length - 1
+    const callback = args[last]
+    if (typeof callback === 'function') {
+      args[last] = (error: unknown, r: { rows?: unknown[] }) => {
+        count(r)
+        ;(callback as (e: unknown, r: unknown) => void)(error, r)
+      }
+    }
+    const result = (query as (...a: unknown[]) => unknown).apply(this, args)
+    if (result instanceof Promise) void result.then(count).catch(() => {})
+    return result
+  } as typeof query
+  try {
+    const value = await run()
+    return { value, rows }
+  } finally {
+    pg.Client.prototype.query = query
+  }
 }

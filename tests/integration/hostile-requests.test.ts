@@ -1,6 +1,5 @@
 import fs from 'node:fs'
 import http from 'node:http'
-import pg from 'pg'
 import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type pino from 'pino'
@@ -10,6 +9,7 @@ import { createLogger } from '#app/logger.server.ts'
 import { startQueue, stopQueue } from '#app/jobs/queue.server.ts'
 import { MAX_JSON_DEPTH } from '#app/http/json-input.server.ts'
 import { apiClient, apiTokenFor } from '#tests/helpers/api.ts'
+import { rowsReturnedBy } from '#tests/helpers/db-reads.ts'
 import { createMember, createTicketFor } from '#tests/helpers/factories.ts'
 import { startTestServer } from '#tests/helpers/http-server.ts'
 import { rawRequest } from '#tests/helpers/raw-http.ts'
@@ -505,31 +505,6 @@ describe('a ticket with a long thread, through the API', () => {
       })
     for (let i = 0; i < 60; i++) expect((await note(i)).status).toBe(201)
 
-    const rowsReturnedBy = async <T>(run: () => Promise<T>) => {
-      let rows = 0
-      const query = pg.Client.prototype.query
-      pg.Client.prototype.query = function counted(this: pg.Client, ...args: unknown[]) {
-        const count = (r: { rows?: unknown[] } | undefined) => (rows += r?.rows?.length ?? 0)
-        // pool.query() passes a callback; transactions await the promise.
-        const last = args.length - 1
-        const callback = args[last]
-        if (typeof callback === 'function') {
-          args[last] = (error: unknown, r: { rows?: unknown[] }) => {
-            count(r)
-            ;(callback as (e: unknown, r: unknown) => void)(error, r)
-          }
-        }
-        const result = (query as (...a: unknown[]) => unknown).apply(this, args)
-        if (result instanceof Promise) void result.then(count).catch(() => {})
-        return result
-      } as typeof query
-      try {
-        const value = await run()
-        return { value, rows }
-      } finally {
-        pg.Client.prototype.query = query
-      }
-    }
     const added = await rowsReturnedBy(() => note(60))
     expect(added.value.status).toBe(201)
     expect(added.value.json.body).toMatch(/^Note 60 /)
