@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { getDb } from '#db/client.ts'
-import { getAttachment, listThread } from '#db/queries/tickets.ts'
+import { getAttachment, listCustomerThreadPage } from '#db/queries/tickets.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
 import { customerReply, findTicketByCustomerToken } from './messages.server.ts'
 import { slotFree, takeSlot, type Limit } from './rate-limit.server.ts'
@@ -9,6 +9,9 @@ import type { StoredFile } from './tickets.server.ts'
 /** What a customer sees and does through their private link (/support/t/<token>): one ticket only. */
 
 export const CUSTOMER_REPLY_LIMIT: Limit = { max: 20, windowMs: 10 * 60 * 1000 }
+
+/** Messages on one page of the customer's thread. */
+export const CUSTOMER_THREAD_PAGE = 20
 
 export type CustomerTicket = NonNullable<Awaited<ReturnType<typeof findTicketByCustomerToken>>>
 
@@ -37,31 +40,35 @@ const firstName = (name: string | null) => name?.trim().split(/\s+/)[0] || 'Supp
  * a participant") is the agents' only: anyone holding the reply token or a Message-ID of the
  * thread can send one, so it must not put a stranger's words (or a phishing text under a name
  * like "Support") on the customer's private page.
+ *
+ * A page at a time: the newest CUSTOMER_THREAD_PAGE messages (before the message `before`, when it
+ * is one of them). Each body is at most 200,000 characters (an inbound email's; 100 KB typed), so a
+ * page is bounded however long the thread grows.
  */
-export async function customerTicketView(ticket: CustomerTicket) {
-  const rows = await listThread(getDb(), {
+export async function customerTicketView(ticket: CustomerTicket, { before }: { before?: string } = {}) {
+  const page = await listCustomerThreadPage(getDb(), {
     workspaceId: ticket.workspaceId,
     ticketId: ticket.ticketId,
-    publicOnly: true,
+    // An id of no message the customer sees here (malformed, another ticket's, a note): the newest.
+    beforeId: before && z.uuid().safeParse(before).success ? before : undefined,
+    limit: CUSTOMER_THREAD_PAGE,
   })
-  const thread: PublicMessage[] = rows
-    .filter((row) => row.kind === 'reply' && row.heldUntil === null && !row.notFromParticipant)
-    .map((row) => {
-      const fromCustomer = row.authorContactId !== null && row.authorUserId === null
-      return {
-        id: row.id,
-        from: fromCustomer ? 'customer' : 'support',
-        author: fromCustomer ? row.authorContactName || 'You' : firstName(row.authorUserName),
-        bodyText: row.bodyText,
-        createdAt: row.createdAt,
-        attachments: row.attachments.map((a) => ({
-          id: a.id,
-          filename: a.filename,
-          size: a.size,
-          contentType: a.contentType,
-        })),
-      }
-    })
+  const thread: PublicMessage[] = page.messages.map((row) => {
+    const fromCustomer = row.authorContactId !== null && row.authorUserId === null
+    return {
+      id: row.id,
+      from: fromCustomer ? 'customer' : 'support',
+      author: fromCustomer ? row.authorContactName || 'You' : firstName(row.authorUserName),
+      bodyText: row.bodyText,
+      createdAt: row.createdAt,
+      attachments: row.attachments.map((a) => ({
+        id: a.id,
+        filename: a.filename,
+        size: a.size,
+        contentType: a.contentType,
+      })),
+    }
+  })
   return {
     ticket: {
       number: ticket.number,
@@ -70,6 +77,8 @@ export async function customerTicketView(ticket: CustomerTicket) {
       workspaceName: ticket.workspaceName,
     },
     thread,
+    /** Messages before the first one shown: "Show N earlier messages" links to `?before=<its id>`. */
+    earlierMessages: page.earlier,
   }
 }
 

@@ -6,7 +6,7 @@ import {
   type LoaderFunctionArgs,
   type MetaFunction,
 } from '@remix-run/node'
-import { Form, useActionData, useLoaderData, useParams } from '@remix-run/react'
+import { Form, Link, useActionData, useLoaderData, useParams } from '@remix-run/react'
 import { AttachmentsField, SupportErrorBoundary, SupportShell } from '#app/components/support-shell.tsx'
 import { StatusBadge } from '#app/components/ui/badge.tsx'
 import { Button } from '#app/components/ui/button.tsx'
@@ -20,7 +20,7 @@ import {
   type PublicMessage,
 } from '#app/domain/customer-portal.server.ts'
 import { notFound } from '#app/domain/errors.server.ts'
-import { parseSubmission } from '#app/http/form-data.server.ts'
+import { parseSubmission, searchParamsOf } from '#app/http/form-data.server.ts'
 import { filesNotKept, parseFormWithFiles } from '#app/http/uploads.server.ts'
 import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
 import { keepPageWhenUnanswered, unansweredErrors } from '#app/utils/unanswered.ts'
@@ -44,8 +44,10 @@ async function requireCustomerTicket(token: string | undefined) {
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const ticket = await requireCustomerTicket(params.token)
-  const view = await customerTicketView(ticket)
-  return { ...view, replied: new URL(request.url).searchParams.has('replied') }
+  const search = searchParamsOf(request)
+  const before = search.get('before') ?? undefined
+  const view = await customerTicketView(ticket, { before })
+  return { ...view, earlierPage: before !== undefined, replied: search.has('replied') }
 }
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
@@ -83,7 +85,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
 }
 
 export default function CustomerTicket() {
-  const { ticket, thread, replied } = useLoaderData<typeof loader>()
+  const { ticket, thread, earlierMessages, earlierPage, replied } = useLoaderData<typeof loader>()
   return (
     <SupportShell workspaceName={ticket.workspaceName} wide>
       <header className="border-b border-slate-200 pb-4 dark:border-slate-800">
@@ -92,11 +94,19 @@ export default function CustomerTicket() {
         </p>
         <h1 className="mt-1 text-xl font-semibold break-words">{ticket.subject}</h1>
       </header>
+      <EarlierMessagesLink count={earlierMessages} before={thread[0]?.id} />
       <ol className="mt-6 space-y-4" aria-label="Conversation">
         {thread.map((message) => (
           <ThreadMessage key={message.id} message={message} />
         ))}
       </ol>
+      {earlierPage ? (
+        <p className="mt-4 text-center">
+          <Link className="text-sm text-indigo-600 underline dark:text-indigo-400" to=".">
+            Show the latest messages
+          </Link>
+        </p>
+      ) : null}
       {replied ? (
         <p
           role="status"
@@ -106,8 +116,23 @@ export default function CustomerTicket() {
         </p>
       ) : null}
       {/* A new key after each reply clears the form when JavaScript kept the page mounted. */}
-      <ReplyForm key={thread.length} />
+      <ReplyForm key={thread.at(-1)?.id} />
     </SupportShell>
+  )
+}
+
+/** A plain link to the page before the first message shown: works without JavaScript. */
+function EarlierMessagesLink({ count, before }: { count: number; before: string | undefined }) {
+  if (count <= 0 || !before) return null
+  return (
+    <p className="mt-6 text-center">
+      <Link
+        to={`?before=${before}`}
+        className="inline-block rounded-md border border-slate-300 px-3 py-1.5 text-sm text-indigo-700 hover:bg-slate-50 dark:border-slate-700 dark:text-indigo-300 dark:hover:bg-slate-800"
+      >
+        {`Show ${count} earlier ${count === 1 ? 'message' : 'messages'}`}
+      </Link>
+    </p>
   )
 }
 

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream'
-import { count, eq } from 'drizzle-orm'
+import { and, asc, count, desc, eq, isNull } from 'drizzle-orm'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
 import { attachments, customerLinks, messages, tickets } from '#db/schema.ts'
@@ -20,7 +20,9 @@ import {
   signIn,
   type TestMember,
 } from '#tests/helpers/factories.ts'
+import { rowsReturnedBy } from '#tests/helpers/db-reads.ts'
 import { file, multipartForm } from '#tests/helpers/multipart.ts'
+import { startTestServer } from '#tests/helpers/http-server.ts'
 import { callAction, callLoader, testContext, type RealtimeCalls } from '#tests/helpers/routes.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 
@@ -328,5 +330,158 @@ describe('the same reply posted twice', () => {
       302,
     )
     expect(await messageCount(ticket.ticketId)).toBe(before + 6)
+  })
+})
+
+describe('a long thread on the private link', () => {
+  // Probed 2026-12-05: the page rendered every public message; a 30 MB thread took 5.9 s and
+  // 430 MB for one view, and ten views at once stalled the event loop for 2 s (503s).
+  /** The customer's first message and 59 public replies after it (60 shown to the customer), with
+   * notes, a held reply and a non-participant's email among them; two messages share each second. */
+  async function longThread(member: TestMember) {
+    const ticket = await ticketWithLink(member)
+    const start = Date.now() + 1_000
+    const at = (i: number) => new Date(start + Math.floor(i / 2) * 1_000)
+    const base = { workspaceId: member.workspace.id, ticketId: ticket.ticketId, authorUserId: member.user.id }
+    for (let i = 2; i <= 60; i++) {
+      await getDb()
+        .insert(messages)
+        .values({ ...base, kind: 'reply', bodyText: `Public message ${i}.`, createdAt: at(i) })
+      if (i % 10 === 0) {
+        await getDb()
+          .insert(messages)
+          .values([
+            { ...base, kind: 'note', bodyText: `INTERNAL note ${i}`, createdAt: at(i) },
+            {
+              ...base,
+              kind: 'reply',
+              bodyText: `HELD reply ${i}`,
+              createdAt: at(i),
+              heldUntil: new Date(start + 3_600_000),
+            },
+            {
+              ...base,
+              authorUserId: null,
+              kind: 'reply',
+              bodyText: `STRANGER email ${i}`,
+              createdAt: at(i),
+              notFromParticipant: true,
+            },
+          ])
+      }
+    }
+    return ticket
+  }
+  const page = (token: string, before?: string) =>
+    callLoader(linkRoute, `/support/t/${token}${before ? `?before=${before}` : ''}`, { params: { token } })
+  const bodies = (data: { thread: Array<{ bodyText: string }> }) => data.thread.map((m) => m.bodyText)
+
+  it('shows the newest 20 messages and a link to the earlier ones, page by page, reading a page at a time', async () => {
+    const member = await createMember()
+    const ticket = await longThread(member)
+
+    // In the thread's order: by time, then id (two messages share each second).
+    const thread = (
+      await getDb()
+        .select({ bodyText: messages.bodyText })
+        .from(messages)
+        .where(
+          and(
+            eq(messages.ticketId, ticket.ticketId),
+            eq(messages.kind, 'reply'),
+            isNull(messages.heldUntil),
+            eq(messages.notFromParticipant, false),
+          ),
+        )
+        .orderBy(asc(messages.createdAt), asc(messages.id))
+    ).map((m) => m.bodyText)
+    expect(thread).toHaveLength(60)
+
+    const newest = await rowsReturnedBy(() => page(ticket.token))
+    expect(newest.value.status).toBe(200)
+    expect(bodies(newest.value.data)).toEqual(thread.slice(40))
+    expect(newest.value.data.earlierMessages).toBe(40)
+    expect(newest.value.data.earlierPage).toBe(false)
+    // The ticket, the page's 20 messages and a count: not the thread's 72 messages.
+    expect(newest.rows).toBeLessThan(30)
+
+    const second = await rowsReturnedBy(() => page(ticket.token, newest.value.data.thread[0].id))
+    expect(bodies(second.value.data)).toEqual(thread.slice(20, 40))
+    expect(second.value.data.earlierMessages).toBe(20)
+    expect(second.value.data.earlierPage).toBe(true)
+    expect(second.rows).toBeLessThan(30)
+
+    const first = await page(ticket.token, second.value.data.thread[0].id)
+    expect(bodies(first.data)).toEqual(thread.slice(0, 20))
+    expect(thread[0]).toBe('I ordered a blue kettle two weeks ago and it still has not arrived.')
+    expect(first.data.earlierMessages).toBe(0)
+
+    const shown = JSON.stringify([newest.value.data, second.value.data, first.data])
+    expect(shown).not.toMatch(/INTERNAL|HELD|STRANGER/)
+  })
+
+  it('renders the link to earlier messages as a plain anchor, and following it renders them (no JavaScript)', async () => {
+    const member = await createMember()
+    const ticket = await longThread(member)
+    const server = await startTestServer({ sockets: false })
+    try {
+      const newest = await fetch(`${server.url}/support/t/${ticket.token}`)
+      expect(newest.status).toBe(200)
+      const html = await newest.text()
+      expect(html).toContain('Public message 60.')
+      expect(html).not.toContain('Public message 2.')
+      const link = html.match(/<a [^>]*href="([^"]*\?before=[^"]*)"[^>]*>Show 40 earlier messages<\/a>/)
+      expect(link).not.toBeNull()
+      const earlier = await fetch(
+        new URL(link![1].replaceAll('&amp;', '&'), `${server.url}/support/t/${ticket.token}`),
+      )
+      const earlierHtml = await earlier.text()
+      expect(earlier.status).toBe(200)
+      expect(earlierHtml).toContain('Show 20 earlier messages')
+      expect(earlierHtml).toContain('Show the latest messages')
+      expect(earlierHtml).not.toContain('Public message 60.')
+      // The rendered list (the hydration data repeats the bodies).
+      const list = earlierHtml.match(/<ol [^>]*aria-label="Conversation"[^>]*>[\s\S]*?<\/ol>/)![0]
+      expect(list.match(/Public message \d+\./g)).toHaveLength(20)
+    } finally {
+      await server.close()
+    }
+  })
+
+  it("shows the newest page for another ticket's message, a note or a malformed id as the cursor, nothing of the other ticket", async () => {
+    const member = await createMember()
+    const ticket = await longThread(member)
+    const other = await ticketWithLink(member)
+    await replyToTicket(asMember(member), other.number, { kind: 'reply', body: 'OTHER ticket reply.' })
+    const [otherMessage] = await getDb()
+      .select({ id: messages.id })
+      .from(messages)
+      .where(eq(messages.ticketId, other.ticketId))
+      .orderBy(desc(messages.createdAt))
+      .limit(1)
+    const [note] = await getDb()
+      .select({ id: messages.id })
+      .from(messages)
+      .where(and(eq(messages.ticketId, ticket.ticketId), eq(messages.kind, 'note')))
+      .limit(1)
+    const newest = bodies((await page(ticket.token)).data)
+    expect(newest).toHaveLength(20)
+    for (const cursor of [otherMessage.id, note.id, 'not-a-uuid', '%00']) {
+      const result = await page(ticket.token, cursor)
+      expect(result.status, cursor).toBe(200)
+      expect(bodies(result.data), cursor).toEqual(newest)
+      expect(JSON.stringify(result.data), cursor).not.toContain('OTHER')
+    }
+    // The other ticket's own link with this ticket's message as the cursor shows only its own.
+    const [mine] = await getDb()
+      .select({ id: messages.id })
+      .from(messages)
+      .where(and(eq(messages.ticketId, ticket.ticketId), eq(messages.bodyText, 'Public message 50.')))
+    const crossed = await page(other.token, mine.id)
+    expect(bodies(crossed.data)).toEqual([
+      'I ordered a blue kettle two weeks ago and it still has not arrived.',
+      'OTHER ticket reply.',
+    ])
+    expect(crossed.data.earlierMessages).toBe(0)
   })
 })
