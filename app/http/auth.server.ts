@@ -29,7 +29,6 @@ export const SESSION_COOKIE = '__sb_session'
 type CookieData = { sid: string }
 const store = globalThis as unknown as {
   __switchboardSessionStorage?: SessionStorage<CookieData>
-  __switchboardAuth?: Authenticator<AuthUser>
 }
 
 function sessionStorage() {
@@ -279,10 +278,18 @@ export function authenticateLogin(request: Request, priority: number) {
   return hashPriority.run(priority, () => authenticator().authenticate('form', request))
 }
 
-/** remix-auth v4: the authenticator only verifies; sessions and redirects are ours. */
+/**
+ * remix-auth v4: the authenticator only verifies; sessions and redirects are ours. Kept by this
+ * module, not on globalThis: its strategy throws this module's InvalidCredentials, which the login
+ * route tells apart by class. When a process holds two copies of this module (a test worker that
+ * also loaded the production build), an authenticator shared through globalThis threw the other
+ * copy's class, and every wrong password became a 500.
+ */
+let auth: Authenticator<AuthUser> | undefined
+
 function authenticator() {
-  if (!store.__switchboardAuth) {
-    const auth = new Authenticator<AuthUser>()
+  if (!auth) {
+    auth = new Authenticator<AuthUser>()
     auth.use(
       new FormStrategy(async ({ form }) => {
         const email = String(form.get('email') ?? '')
@@ -293,7 +300,6 @@ function authenticator() {
       }),
       'form',
     )
-    store.__switchboardAuth = auth
   }
-  return store.__switchboardAuth
+  return auth
 }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { outboundEmailLimit } from '#app/domain/outbound-email-limit.server.ts'
 import { startQueue, stopQueue } from '#app/jobs/queue.server.ts'
+import * as loginRoute from '#app/routes/login.tsx'
 import {
   createInvitation,
   createMember,
@@ -9,6 +10,7 @@ import {
   PASSWORD,
 } from '#tests/helpers/factories.ts'
 import { startTestServer } from '#tests/helpers/http-server.ts'
+import { callAction } from '#tests/helpers/routes.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 
 // A form posted without JavaScript is a document request: Remix renders the page, and the headers
@@ -218,5 +220,29 @@ describe('a form refused by a limit, posted without JavaScript', () => {
       expect(await refused!.text(), form.name).toMatch(form.message)
       expect.soft(Number(refused!.headers.get('retry-after')), form.name).toBeGreaterThan(0)
     }
+  })
+})
+
+describe('two copies of the login module in one process', () => {
+  // This worker holds the source modules (callAction) and the production build (the server):
+  // each has its own InvalidCredentials class. An authenticator shared through globalThis made by
+  // one copy threw its class to the other's login route, and a wrong password was a 500 (CI run 1
+  // of session 20: every sign-in of the test above answered 500 after another file's sign-ins).
+  it('a wrong password is a 400 in both, whichever signed in first', async () => {
+    const member = await createMember('agent')
+    const form = new FormData()
+    form.append('email', member.user.email)
+    form.append('password', 'not it')
+    const viaSource = await callAction(loginRoute, '/login', form, {})
+    expect(viaSource.status).toBe(400)
+    const viaBuild = await postDocument(
+      '/login',
+      new URLSearchParams({ email: member.user.email, password: 'not it' }),
+      {
+        'x-forwarded-for': `10.${Math.floor(Math.random() * 250) + 1}.0.9`,
+      },
+    )
+    expect(viaBuild.status).toBe(400)
+    await viaBuild.arrayBuffer()
   })
 })
