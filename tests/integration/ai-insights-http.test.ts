@@ -261,7 +261,7 @@ describe('Translate', () => {
       tx.execute(sql`select 1 from tickets where id = ${ticket.ticketId}::uuid for update`),
     )
     const first = post(agent, path, form)
-    await lockWaiters(1)
+    await lockWaiters(1, held)
     expect(fake.requests).toHaveLength(1)
     const second = post(agent, path, form)
     // Without a claim the second would have asked the model by now (and waited for the lock too).
@@ -754,7 +754,7 @@ describe('Triage now and the triage job', () => {
                      and key = ${holder.key} for update`),
     )
     const click = post(owner, `${path}/ai/triage`, { intent: 'run' })
-    await lockWaiters(1)
+    await lockWaiters(1, rowHeld)
     await rowHeld.commit()
     await releaseAiRun(getDb(), { ...holder, claim })
     const answered = await click

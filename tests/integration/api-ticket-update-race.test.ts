@@ -62,7 +62,7 @@ async function race(
     updateTickets(asMember(owner), [ticketId], { priority: round % 2 ? 'high' : 'low' }, tx),
   )
   const updates = Promise.all(SETS.map((tags) => update(tags)))
-  await lockWaiters(SETS.length)
+  await lockWaiters(SETS.length, teammate)
   await teammate.commit()
   const results = await updates
   return { results, tags: await tagNames(number) }

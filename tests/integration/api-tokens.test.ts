@@ -262,7 +262,7 @@ describe('Settings → API tokens', () => {
         tx.update(memberships).set({ role: 'owner' }).where(eq(memberships.id, creator.membershipId)),
       )
       const revoking = revoke(admin, creatorToken.id)
-      await lockWaiters(1)
+      await lockWaiters(1, promotion)
       await promotion.commit()
       expect((await revoking).status).toBe(403)
       expect((await verifyApiToken(creatorToken.token, '203.0.113.1')).kind).toBe('ok')

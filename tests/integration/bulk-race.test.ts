@@ -57,7 +57,7 @@ describe('bulk actions racing a teammate’s change', () => {
         updateTickets(t.colleague, [t.ticketId], { status: 'pending' }, tx),
       )
       const bulk = runBulkAction(t.me, { operation: 'status', status: 'resolved', ticketIds: [t.ticketId] })
-      await lockWaiters(1)
+      await lockWaiters(1, pending)
       await pending.commit()
       const done = await bulk
       expect(done.kind).toBe('updated')
@@ -81,7 +81,7 @@ describe('bulk actions racing a teammate’s change', () => {
         updateTickets(t.colleague, [t.ticketId], { status: 'closed' }, tx),
       )
       const undo = undoBulkAction(t.me, batchId)
-      await lockWaiters(1)
+      await lockWaiters(1, closed)
       await closed.commit()
       expect(await undo).toMatchObject({ kind: 'undone', restored: 0, skipped: 1, events: [] })
       expect(await statusOf(t.ticketId)).toBe('closed')
@@ -98,7 +98,7 @@ describe('bulk actions racing a teammate’s change', () => {
 
       const removed = await holdTransaction((tx) => removeTag(t.colleague, t.ticketId, tag.id, tx))
       const undo = undoBulkAction(t.me, batchId)
-      await lockWaiters(1)
+      await lockWaiters(1, removed)
       await removed.commit()
       expect(await undo).toMatchObject({ kind: 'undone', restored: 0, skipped: 1, events: [] })
       const untagged = await getDb()
@@ -125,7 +125,7 @@ describe('bulk actions racing a teammate’s change', () => {
         updateTickets(t.colleague, [t.ticketId], { assigneeId: t.colleague.userId }, tx),
       )
       const undo = undoBulkAction(t.me, batchId)
-      await lockWaiters(1)
+      await lockWaiters(1, taken)
       await taken.commit()
       expect(await undo).toMatchObject({ kind: 'undone', restored: 0, skipped: 1 })
       const [row] = await getDb()
@@ -153,7 +153,7 @@ describe('bulk actions racing a teammate’s change', () => {
         updateTickets(t.colleague, [t.ticketId], { status: 'resolved' }, tx),
       )
       const undo = undoBulkAction(t.me, batchId)
-      await lockWaiters(1)
+      await lockWaiters(1, back)
       await back.commit()
       expect(await undo).toMatchObject({ kind: 'undone', restored: 0, skipped: 1, events: [] })
       expect(await statusOf(t.ticketId)).toBe('resolved')
@@ -175,7 +175,7 @@ describe('bulk actions racing a teammate’s change', () => {
         updateTickets(t.colleague, [t.ticketId], { assigneeId: t.me.userId }, tx),
       )
       const undo = undoBulkAction(t.me, batchId)
-      await lockWaiters(1)
+      await lockWaiters(1, back)
       await back.commit()
       expect(await undo).toMatchObject({ kind: 'undone', restored: 0, skipped: 1, events: [] })
       const [row] = await getDb()

@@ -226,7 +226,7 @@ describe('undo of a bulk action', () => {
       await addTags(colleague, [t.a.ticketId], ['Escalated'], tx)
     })
     const undo = undoBulkAction({ workspaceId: t.me.workspace.id, userId: t.me.user.id }, batchId)
-    await lockWaiters(1)
+    await lockWaiters(1, teammate)
     await teammate.commit()
     const outcome = await undo
     expect(outcome).toMatchObject({ kind: 'undone', restored: 1, skipped: 1 })

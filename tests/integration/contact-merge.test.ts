@@ -228,7 +228,7 @@ describe('merging two contacts', () => {
       tx.update(memberships).set({ role: 'agent' }).where(eq(memberships.id, membershipId)),
     )
     const merging = merge(admin, keepId, otherId)
-    await lockWaiters(1)
+    await lockWaiters(1, demotion)
     await demotion.commit()
     expect((await merging).status).toBe(403)
     expect(await contactExists(otherId)).toBe(true)

@@ -8,7 +8,7 @@ import { replyToTicket, customerReply } from '#app/domain/messages.server.ts'
 import { addTags, updateTickets } from '#app/domain/tickets.server.ts'
 import { asMember, createMember, createTicketFor } from '#tests/helpers/factories.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
-import { waitFor } from '#tests/helpers/wait.ts'
+import { lockWaiters } from '#tests/helpers/held-transaction.ts'
 
 beforeAll(async () => {
   await startQueue(testDatabaseUrl)
@@ -159,13 +159,8 @@ describe('replies and status', () => {
         body: 'Here is the news',
         lastSeenMessageId: first.messageId,
       })
-      await waitFor(async () => {
-        const r = await getDb().execute<{ n: number }>(
-          sql`select count(*)::int as n from pg_stat_activity
-            where datname = current_database() and wait_event_type = 'Lock'`,
-        )
-        return r.rows[0].n > 0
-      })
+      const backend = await tx.execute<{ pid: number }>(sql`select pg_backend_pid() as pid`)
+      await lockWaiters(1, backend.rows[0])
     })
     const outcome = await waiting!
     expect(outcome.kind).toBe('collision')

@@ -46,7 +46,7 @@ it('Undo send leaves a status a teammate set while the undo waited for the ticke
       updateTickets(asMember(colleague), [ticket.ticketId], { status: 'closed' }, tx),
     )
     const undo = undoReply(asMember(agent), ticket.number, messageId)
-    await lockWaiters(1)
+    await lockWaiters(1, closed)
     await closed.commit()
     expect((await undo).kind).toBe('undone')
     expect(await statusOf(ticket.ticketId)).toBe('closed')

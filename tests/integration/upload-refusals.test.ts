@@ -263,7 +263,7 @@ describe('a form whose client leaves before the answer', () => {
       headers: { origin: server.url, 'x-forwarded-for': `198.51.100.${++ip}` },
     }).catch(() => 'gone')
     // The file is stored and the action waits for the row: the client goes away.
-    await lockWaiters(1)
+    await lockWaiters(1, held)
     expect(fs.existsSync(pathFor(sha256))).toBe(true)
     leaving.abort()
     expect(await answer).toBe('gone')
