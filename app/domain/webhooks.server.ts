@@ -7,6 +7,7 @@ import {
   findWebhookEndpointByUrl,
   getWebhookDeliveryForRedelivery,
   getWebhookEndpointId,
+  countActiveEndpointsAddedBy,
   getWebhookEndpointRow,
   insertWebhookDeliveries,
   insertWebhookEndpoint,
@@ -186,6 +187,11 @@ export type WebhookEndpoint = Awaited<ReturnType<typeof listWebhookEndpoints>>[n
 /** The workspace's endpoints, oldest first. Never the secret: it is shown once, at creation or rotation. */
 export async function listWebhookEndpoints(member: Member) {
   return listWebhookEndpointRows(getDb(), { workspaceId: member.workspaceId })
+}
+
+/** How many of the workspace's endpoints that still deliver this user added (named before removing them). */
+export function activeEndpointsAddedBy(member: Member, userId: string) {
+  return countActiveEndpointsAddedBy(getDb(), { workspaceId: member.workspaceId, userId })
 }
 
 export async function getWebhookEndpoint(member: Member, id: string) {

@@ -1,6 +1,7 @@
 import { getDb, type Tx } from '#db/client.ts'
 import { deleteMemberDrafts } from '#db/queries/drafts.ts'
 import { revokeInvitationsIssuedBy } from '#db/queries/invitations.ts'
+import { countActiveEndpointsAddedBy } from '#db/queries/webhooks.ts'
 import {
   countMembers,
   deleteMembership,
@@ -154,7 +155,16 @@ export async function changeMemberRole(
   })
 }
 
-export async function removeMember(actor: Member, membershipId: string): Promise<MemberChange> {
+/**
+ * A removal also says how many webhook endpoints the removed member added that still deliver:
+ * they belong to the workspace and keep delivering (an integration does not stop because the
+ * admin who set it up left), but the URL is one the removed member chose, so whoever removes them
+ * is told, and Settings → Webhooks names each endpoint's adder.
+ */
+export async function removeMember(
+  actor: Member,
+  membershipId: string,
+): Promise<{ kind: 'ok'; userId: string; webhookEndpointsAdded: number } | { kind: 'last-owner' }> {
   return getDb().transaction(async (tx) => {
     const rows = await lockMemberships(tx, { workspaceId: actor.workspaceId })
     const actorRole = roleNow(rows, actor)
@@ -181,7 +191,11 @@ export async function removeMember(actor: Member, membershipId: string): Promise
       targetId: membershipId,
       data: { userId: target.userId, role: target.role, ...revoked(revokedInvitations) },
     })
-    return { kind: 'ok' as const, userId: target.userId }
+    const webhookEndpointsAdded = await countActiveEndpointsAddedBy(tx, {
+      workspaceId: actor.workspaceId,
+      userId: target.userId,
+    })
+    return { kind: 'ok' as const, userId: target.userId, webhookEndpointsAdded }
   })
 }
 

@@ -32,6 +32,7 @@ import { useFormatters } from '#app/utils/use-formatters.ts'
 import { keepPageWhenUnanswered, unansweredErrors } from '#app/utils/unanswered.ts'
 import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
 import { limitRefusal } from '#app/http/limit-refusal.server.ts'
+import { activeEndpointsAddedBy } from '#app/domain/webhooks.server.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Members · Switchboard' }]
 
@@ -157,9 +158,10 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
           (m) => m.membershipId === input.membershipId,
         )
         if (!removed) throw new Response('No such member', { status: 404 })
+        const endpoints = await activeEndpointsAddedBy(member, removed.userId)
         return askToConfirm({
           title: `Remove ${removed.name} (${removed.email}) from the workspace?`,
-          description: 'They lose access at once; their tickets and messages stay.',
+          description: `They lose access at once; their tickets and messages stay.${keepDelivering(endpoints)}`,
           confirmLabel: 'Remove',
           fields: [
             ['intent', 'remove'],
@@ -179,9 +181,26 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
         )
       }
       context.realtime.removeFromWorkspace(outcome.userId, member.workspaceId)
-      return { result: submission.reply(), inviteLink: null, notice: 'Member removed.' }
+      return {
+        result: submission.reply(),
+        inviteLink: null,
+        notice: `Member removed.${keepDelivering(outcome.webhookEndpointsAdded)}`,
+      }
     }
   }
+}
+
+/**
+ * The webhook endpoints a member added keep delivering after they go (they are the workspace's),
+ * to addresses that member chose: the removal's confirmation and its notice say so.
+ */
+function keepDelivering(endpoints: number) {
+  if (endpoints === 0) return ''
+  const which =
+    endpoints === 1
+      ? 'The webhook endpoint they added keeps'
+      : `The ${endpoints} webhook endpoints they added keep`
+  return ` ${which} delivering this workspace’s events to the address they chose: review ${endpoints === 1 ? 'it' : 'them'} in Settings → Webhooks.`
 }
 
 /** With JavaScript, a post that gets no answer (offline) says so; the form keeps what was typed. */

@@ -56,6 +56,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
         failingSince: e.failingSince?.toISOString() ?? null,
         disabledAt: e.disabledAt?.toISOString() ?? null,
         disabledReason: e.disabledReason,
+        addedBy: addedBy(e),
         previousSecretExpiresAt:
           e.previousSecretExpiresAt && e.previousSecretExpiresAt > new Date()
             ? e.previousSecretExpiresAt.toISOString()
@@ -75,6 +76,12 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
       })),
     ),
   }
+}
+
+/** Who added the endpoint, as the page names them: a removed member's endpoint keeps delivering. */
+function addedBy(e: { addedByName: string | null; addedByMember: boolean }) {
+  if (e.addedByName === null) return 'Added by a former member'
+  return e.addedByMember ? `Added by ${e.addedByName}` : `Added by ${e.addedByName}, no longer a member`
 }
 
 type ActionResult = {
@@ -305,6 +312,7 @@ function EndpointCard({ endpoint }: { endpoint: EndpointRow }) {
             {endpoint.events.join(', ')}
             {endpoint.includeNotes ? ' (with internal notes)' : ''}
           </p>
+          <p className="mt-1 text-xs text-slate-500">{endpoint.addedBy}</p>
           <p className="mt-1 text-sm">
             {endpoint.disabledAt ? (
               <span className="font-medium text-red-700 dark:text-red-400">

@@ -69,6 +69,15 @@ const endpointColumns = {
   previousSecretExpiresAt: webhookEndpoints.previousSecretExpiresAt,
   createdAt: webhookEndpoints.createdAt,
   updatedAt: webhookEndpoints.updatedAt,
+  /** Who added it (null: their account is gone). */
+  addedByName: sql<string | null>`(select u.name from users u where u.id = ${webhookEndpoints.createdById})`,
+  /**
+   * Whether who added it is still a member under the membership they added it as (a removed
+   * member invited back later is a new membership, as for API tokens).
+   */
+  addedByMember: sql<boolean>`exists (select 1 from memberships m
+    where m.workspace_id = ${webhookEndpoints.workspaceId} and m.user_id = ${webhookEndpoints.createdById}
+      and m.created_at <= ${webhookEndpoints.createdAt})`,
 }
 
 /** The workspace's endpoints, oldest first, without their secrets. */
@@ -89,6 +98,24 @@ export async function getWebhookEndpointRow(
     .from(webhookEndpoints)
     .where(and(eq(webhookEndpoints.workspaceId, workspaceId), eq(webhookEndpoints.id, id)))
   return row
+}
+
+/** How many of the workspace's endpoints that still deliver this user added. */
+export async function countActiveEndpointsAddedBy(
+  db: DbOrTx,
+  { workspaceId, userId }: { workspaceId: string; userId: string },
+) {
+  const [row] = await db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(webhookEndpoints)
+    .where(
+      and(
+        eq(webhookEndpoints.workspaceId, workspaceId),
+        eq(webhookEndpoints.createdById, userId),
+        isNull(webhookEndpoints.disabledAt),
+      ),
+    )
+  return row?.n ?? 0
 }
 
 /** Another endpoint of the workspace with exactly this (normalized) URL, if any. */

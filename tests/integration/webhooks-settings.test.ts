@@ -1,14 +1,15 @@
 import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
-import { auditEvents, webhookDeliveries, webhookEndpoints } from '#db/schema.ts'
+import { auditEvents, users, webhookDeliveries, webhookEndpoints } from '#db/schema.ts'
 import { startQueue, stopQueue } from '#app/jobs/queue.server.ts'
 import * as webhooksRoute from '#app/routes/w.$slug.settings.webhooks.tsx'
+import * as membersRoute from '#app/routes/w.$slug.settings.members.tsx'
 import { apiClient, apiTokenFor } from '#tests/helpers/api.ts'
 import { HAND_SENT_DELIVERY_LIMIT } from '#app/domain/webhooks.server.ts'
 import { createMember } from '#tests/helpers/factories.ts'
 import { startTestServer } from '#tests/helpers/http-server.ts'
-import { callAction, callLoader } from '#tests/helpers/routes.ts'
+import { callAction, callLoader, testContext } from '#tests/helpers/routes.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 
 type Actor = Awaited<ReturnType<typeof createMember>>
@@ -234,6 +235,53 @@ describe('Settings → Webhooks', () => {
       expect(foreign.status).toBe(404)
     }
     expect(await endpointsOf(owner.workspace.id)).toHaveLength(1)
+  })
+})
+
+describe('an endpoint added by a member who is removed', () => {
+  const postMembers = (actor: Actor, fields: Record<string, string>) =>
+    callAction(membersRoute, `/w/${actor.workspace.slug}/settings/members`, fields, {
+      cookie: actor.cookie,
+      params: { slug: actor.workspace.slug },
+      context: testContext(),
+    })
+
+  it('keeps delivering, and the removal and the webhooks page say whose it was', async () => {
+    const owner = await createMember('owner')
+    const admin = await createMember('admin', owner.workspace)
+    await getDb().update(users).set({ name: 'Mallory Admin' }).where(eq(users.id, admin.user.id))
+    expect((await post(admin, create('https://hooks.example.com/mallory'))).status).toBe(200)
+    expect((await load(owner)).data.endpoints.map((e: { addedBy: string }) => e.addedBy)).toEqual([
+      'Added by Mallory Admin',
+    ])
+
+    // Without JavaScript, the confirmation step names the endpoint that stays.
+    const step = await postMembers(owner, { intent: 'remove', membershipId: admin.membershipId })
+    expect(JSON.stringify(step.data)).toContain(
+      'The webhook endpoint they added keeps delivering this workspace’s events to the address they chose',
+    )
+    const removed = await postMembers(owner, {
+      intent: 'remove',
+      membershipId: admin.membershipId,
+      confirmed: '1',
+    })
+    expect(removed.data.notice).toBe(
+      'Member removed. The webhook endpoint they added keeps delivering this workspace’s events to the address they chose: review it in Settings → Webhooks.',
+    )
+    const [endpoint] = (await load(owner)).data.endpoints
+    expect(endpoint).toMatchObject({
+      addedBy: 'Added by Mallory Admin, no longer a member',
+      disabledAt: null,
+    })
+
+    // A member who added none: the usual notice.
+    const agent = await createMember('agent', owner.workspace)
+    const plain = await postMembers(owner, {
+      intent: 'remove',
+      membershipId: agent.membershipId,
+      confirmed: '1',
+    })
+    expect(plain.data.notice).toBe('Member removed.')
   })
 })
 
