@@ -133,7 +133,12 @@ export async function fileInboundEmail(inboundEmailId: string): Promise<FileOutc
     return 'unrouted'
   }
   const at = { workspaceId: route.workspaceId, mailboxId: route.mailboxId }
-  if (email.report) return fileReport(inboundEmailId, email, route, log)
+  // A delivery report counts as one only with the null reverse-path every real one has (RFC 5321
+  // §4.5.5): anyone who saw one of our Message-IDs (a CC'd person) can write a report-shaped email
+  // from an ordinary mailbox. Such a one is filed as the email it is, from whoever sent it.
+  if (email.report && isNullReversePath(email.envelope.from)) {
+    return fileReport(inboundEmailId, email, route, log)
+  }
   if (!email.from) {
     await finish(db, inboundEmailId, { ...at, status: 'failed', error: 'No sender address (From)' })
     return 'failed'
@@ -323,8 +328,12 @@ async function fileReport(
     const failed = report.action === 'failed' || /^5\./.test(report.status ?? '')
     if (failed) {
       const reason = [report.status, report.diagnostic].filter(Boolean).join(' ').slice(0, 300) || 'Bounced'
-      await markEmailBounced(tx, { emailId: original.emailId, reason })
-      await markAddressBouncing(tx, route.workspaceId, original.to, reason)
+      const bounced = bouncedRecipients(report.recipients, original)
+      // The email is bounced when its customer's copy was: a CC's failure leaves it delivered.
+      if (bounced.includes(original.to.toLowerCase())) {
+        await markEmailBounced(tx, { emailId: original.emailId, reason })
+      }
+      for (const address of bounced) await markAddressBouncing(tx, route.workspaceId, address, reason)
     }
     await finish(tx, inboundEmailId, {
       ...at,
@@ -334,6 +343,23 @@ async function fileReport(
     })
   })
   return 'bounce' as const
+}
+
+/** The SMTP envelope's sender of a delivery report: empty (`<>`), as Inbound Parse passes it. */
+function isNullReversePath(from: string | undefined) {
+  return from === '' || from === '<>'
+}
+
+/**
+ * Which of the reported email's recipients the report says failed (its Final-Recipient fields).
+ * A report naming none of them marks nothing: it reports on someone else's copy. Before, every
+ * failure marked the email's customer bouncing, also a report on a CC'd address's copy. A report
+ * without a Final-Recipient can only be about the customer when the email went to them alone.
+ */
+function bouncedRecipients(reported: string[], email: { to: string; cc: string[]; bcc: string[] }) {
+  const recipients = [email.to, ...email.cc, ...email.bcc].map((a) => a.toLowerCase())
+  if (reported.length === 0) return recipients.length === 1 ? recipients : []
+  return [...new Set(recipients.filter((address) => reported.includes(address)))]
 }
 
 /** A hard bounce: the contact with that address is shown as bouncing on the ticket and customer page. */

@@ -253,7 +253,7 @@ function reportFrom(text: string, parts: ParsedAttachment[]): DeliveryReport {
   const all = bodies.join('\n')
   const field = (name: string) => new RegExp(`^${name}:\\s*(.+)$`, 'im').exec(all)?.[1]?.trim()
   const originalMessageIds = [...all.matchAll(/^Message-ID:\s*(<[^>\s]+>)/gim)].map((m) => m[1])
-  const recipients = [...all.matchAll(/^Final-Recipient:\s*rfc822;\s*(\S+)/gim)].map((m) =>
+  const recipients = [...all.matchAll(/^Final-Recipient:\s*rfc822;\s*<?([^\s<>]+)>?/gim)].map((m) =>
     m[1].toLowerCase(),
   )
   return {

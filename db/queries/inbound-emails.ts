@@ -171,6 +171,8 @@ export async function findEmailByMessageIds(
       ticketId: emails.ticketId,
       status: emails.status,
       to: emails.toAddress,
+      cc: emails.cc,
+      bcc: emails.bcc,
     })
     .from(emails)
     .where(

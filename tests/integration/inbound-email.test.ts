@@ -458,22 +458,12 @@ describe('the webhook', () => {
     const m = await createMember()
     const t = await createTicketFor(m, { customerEmail: 'gone@example.net' })
     const originalId = `<reply-${++n}@switchboard.test>`
-    const [email] = await getDb()
-      .insert(emails)
-      .values({
-        workspaceId: m.workspace.id,
-        ticketId: t.ticketId,
-        kind: 'agent-reply',
-        fromAddress: 'support@example.com',
-        fromName: 'Support',
-        toAddress: 'gone@example.net',
-        subject: 'Re: x',
-        html: 'x',
-        text: 'x',
-        status: 'sent',
-        headers: { 'Message-ID': originalId },
-      })
-      .returning({ id: emails.id })
+    const email = await insertSentReply({
+      ticket: t,
+      workspaceId: m.workspace.id,
+      to: 'gone@example.net',
+      originalId,
+    })
     const to = forwarding(m.workspace.slug)
     const eml = fixture('dsn-bounce.eml', {
       TO: to,
@@ -511,6 +501,92 @@ describe('the webhook', () => {
       .from(tickets)
       .where(eq(tickets.workspaceId, m.workspace.id))
     expect(ticketCount[0].n).toBe(1)
+  })
+})
+
+/** An agent reply we sent, as its emails row (the Message-ID a delivery report returns). */
+async function insertSentReply(reply: {
+  ticket: { ticketId: string }
+  workspaceId: string
+  to: string
+  cc?: string[]
+  originalId: string
+}) {
+  const [email] = await getDb()
+    .insert(emails)
+    .values({
+      workspaceId: reply.workspaceId,
+      ticketId: reply.ticket.ticketId,
+      kind: 'agent-reply',
+      fromAddress: 'support@example.com',
+      fromName: 'Support',
+      toAddress: reply.to,
+      cc: reply.cc ?? [],
+      subject: 'Re: x',
+      html: 'x',
+      text: 'x',
+      status: 'sent',
+      headers: { 'Message-ID': reply.originalId },
+    })
+    .returning({ id: emails.id })
+  return email
+}
+
+describe('delivery reports that are not what they claim', () => {
+  async function sentReply(cc: string[] = []) {
+    const m = await createMember()
+    const t = await createTicketFor(m, { customerEmail: `kept-${++n}@example.net` })
+    const originalId = `<reply-${n}@switchboard.test>`
+    const to = `kept-${n}@example.net`
+    const email = await insertSentReply({ ticket: t, workspaceId: m.workspace.id, to, cc, originalId })
+    return { m, t, email, originalId, customer: `kept-${n}@example.net` }
+  }
+  const statusOf = async (id: string) =>
+    (await getDb().select({ status: emails.status }).from(emails).where(eq(emails.id, id)))[0].status
+  const bouncedAt = async (address: string) =>
+    (
+      await getDb()
+        .select({ bouncedAt: contacts.bouncedAt })
+        .from(contacts)
+        .where(sql`lower(email) = ${address}`)
+    )[0]?.bouncedAt ?? null
+
+  it('a report sent from an ordinary mailbox (not the null sender) marks nothing and is filed as mail', async () => {
+    // A CC'd person saw the reply's Message-ID and writes a report naming the customer.
+    const { m, email, originalId, customer } = await sentReply(['partner@example.org'])
+    const to = forwarding(m.workspace.slug)
+    const forged = fixture('dsn-bounce.eml', {
+      TO: to,
+      BOUNCED: customer,
+      ORIGINAL_ID: originalId,
+      N: `f${n}`,
+    })
+    await post(rawModePost(forged, { envelopeTo: [to], envelopeFrom: 'partner@example.org' }))
+    await settled()
+    expect(await statusOf(email.id)).toBe('sent')
+    expect(await bouncedAt(customer)).toBeNull()
+    const rows = await getDb()
+      .select({ status: inboundEmails.status })
+      .from(inboundEmails)
+      .where(eq(inboundEmails.workspaceId, m.workspace.id))
+    expect(rows.map((r) => r.status)).toEqual(['filed'])
+  })
+
+  it('a real report on a CC’d address’s copy leaves the email and its customer as they were', async () => {
+    const { m, email, originalId, customer } = await sentReply(['old-partner@example.org'])
+    await createTicketFor(m, { customerEmail: 'old-partner@example.org' })
+    const to = forwarding(m.workspace.slug)
+    const eml = fixture('dsn-bounce.eml', {
+      TO: to,
+      BOUNCED: 'old-partner@example.org',
+      ORIGINAL_ID: originalId,
+      N: `c${n}`,
+    })
+    await post(rawModePost(eml, { envelopeTo: [to], envelopeFrom: '' }))
+    await settled()
+    expect(await statusOf(email.id)).toBe('sent')
+    expect(await bouncedAt(customer)).toBeNull()
+    expect(await bouncedAt('old-partner@example.org')).not.toBeNull()
   })
 })
 
