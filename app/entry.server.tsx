@@ -87,8 +87,13 @@ function answeredRetryAfter({ staticHandlerContext: handled }: EntryContext) {
   return null
 }
 
-/** The same for `.data` requests (single fetch) that ended with a 503. */
-export const handleDataRequest: HandleDataRequestFunction = (response) => {
+/**
+ * The same for `.data` requests (single fetch): the Retry-After their loader or action answered
+ * with (noted by app/http/data-requests.server.ts), else the outage's for a 503.
+ */
+export const handleDataRequest: HandleDataRequestFunction = (response, { context }) => {
+  const answered = (context as AppLoadContext).answeredRetryAfter
+  if (answered && !response.headers.has('Retry-After')) response.headers.set('Retry-After', answered)
   if (response.status === 503 && !response.headers.has('Retry-After')) {
     response.headers.set('Retry-After', String(RETRY_AFTER_SECONDS))
   }

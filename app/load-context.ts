@@ -12,6 +12,8 @@ declare module '@remix-run/node' {
     databaseUnavailable?: boolean
     /** A `….data` request (Remix single fetch): loaders and actions may not answer it with a file. */
     dataRequest?: boolean
+    /** A `.data` request's loader or action answered with this Retry-After (data-requests.server.ts). */
+    answeredRetryAfter?: string
   }
 }
 

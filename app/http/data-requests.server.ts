@@ -22,11 +22,41 @@ export function withDataRequestGuard(build: ServerBuild): ServerBuild {
 
 function refuseResponses(fn: RouteFunction): RouteFunction {
   return async (args) => {
-    const result = await fn(args)
-    if (!args.context.dataRequest || !(result instanceof Response) || isRedirect(result)) return result
+    if (!args.context.dataRequest) return fn(args)
+    let result
+    try {
+      result = await fn(args)
+    } catch (error) {
+      if (error instanceof Response) noteRetryAfter(args.context, error.headers)
+      throw error
+    }
+    if (!(result instanceof Response)) {
+      noteRetryAfter(args.context, answeredHeaders(result))
+      return result
+    }
+    if (isRedirect(result)) return result
     await result.body?.cancel().catch(() => {})
     throw notForDataRequests()
   }
+}
+
+/**
+ * Remix builds a `.data` answer's headers only from routes' `headers` exports (we have none), as it
+ * does a page's, so the Retry-After of a refusal (`data(…, limitRefusal(…))`: a form posted with
+ * JavaScript, a fetcher) was dropped: a 429 that did not say when to try again. The route
+ * function's Retry-After is noted here and `handleDataRequest` (app/entry.server.tsx) sets it on
+ * the answer, as the entry does for a page.
+ */
+function noteRetryAfter(context: { answeredRetryAfter?: string }, headers: HeadersInit | undefined) {
+  const value = headers && new Headers(headers).get('Retry-After')
+  if (value) context.answeredRetryAfter ??= value
+}
+
+/** The headers of `data(value, init)` (Remix's DataWithResponseInit), if the result is one. */
+function answeredHeaders(result: unknown): HeadersInit | undefined {
+  if (typeof result !== 'object' || result === null) return undefined
+  const { type, init } = result as { type?: unknown; init?: { headers?: HeadersInit } | null }
+  return type === 'DataWithResponseInit' ? init?.headers : undefined
 }
 
 function isRedirect(response: Response) {

@@ -3,7 +3,12 @@ import type { ServerBuild } from '@remix-run/node'
 /** A loader or action as the build holds it, with what the wrappers here read of its arguments. */
 export type RouteFunction = (args: {
   request: Request
-  context: { databaseUnavailable?: boolean; requestId?: string; dataRequest?: boolean }
+  context: {
+    databaseUnavailable?: boolean
+    requestId?: string
+    dataRequest?: boolean
+    answeredRetryAfter?: string
+  }
 }) => unknown
 
 /** The build with every route's loader and action passed through `wrap`. */

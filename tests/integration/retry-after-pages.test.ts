@@ -15,8 +15,10 @@ import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 
 // A form posted without JavaScript is a document request: Remix renders the page, and the headers
 // the action answered with reach the response only if something carries them over
-// (app/entry.server.tsx). Each form here is posted that way until refused, and the refusal page
-// must say when to try again.
+// (app/entry.server.tsx). With JavaScript the same form posts to its path plus `.data` (single
+// fetch), whose headers Remix builds the same way (app/http/data-requests.server.ts carries them
+// over). Each form here is posted as `.data` until refused, then once more as a document, and both
+// refusals must say when to try again, the same wait.
 
 let server: Awaited<ReturnType<typeof startTestServer>>
 
@@ -35,17 +37,34 @@ type RefusableForm = {
   message: RegExp
   /** At most this many posts before the refusal. */
   attempts: number
-  post: () => Promise<Response>
+  /** Posts the form as a browser without JavaScript does, or with it (`.data`). */
+  post: (via: Via) => Promise<Response>
 }
 
-/** Posts the way a browser without JavaScript does: a plain form, no `.data`, HTML accepted. */
-function postDocument(path: string, body: FormData | URLSearchParams, headers: Record<string, string> = {}) {
-  return fetch(server.url + path, {
+type Via = 'document' | 'data'
+
+/**
+ * Posts the way a browser without JavaScript does (a plain form, HTML accepted), or as Remix's
+ * fetchers and `<Form>` do with JavaScript: the same body to the path plus `.data`.
+ */
+function postForm(
+  via: Via,
+  path: string,
+  body: FormData | URLSearchParams,
+  headers: Record<string, string> = {},
+) {
+  const url = new URL(path, server.url)
+  if (via === 'data') url.pathname += '.data'
+  return fetch(url, {
     method: 'POST',
     redirect: 'manual',
-    headers: { origin: server.url, accept: 'text/html', ...headers },
+    headers: { origin: server.url, accept: via === 'document' ? 'text/html' : '*/*', ...headers },
     body,
   })
+}
+
+function postDocument(path: string, body: FormData | URLSearchParams, headers: Record<string, string> = {}) {
+  return postForm('document', path, body, headers)
 }
 
 async function refusableForms(): Promise<RefusableForm[]> {
@@ -75,7 +94,7 @@ async function refusableForms(): Promise<RefusableForm[]> {
       name: 'the ticket page reply (hourly customer-email limit)',
       message: /this workspace emailed \d+ customer addresses in the last hour/,
       attempts: 2,
-      post: () => {
+      post: (via) => {
         const form = new FormData()
         for (const [name, value] of Object.entries({
           intent: 'reply',
@@ -86,7 +105,7 @@ async function refusableForms(): Promise<RefusableForm[]> {
           form.append(name, value)
         }
         form.append('files', new File([], '', { type: 'application/octet-stream' }))
-        return postDocument(`/w/${agent.workspace.slug}/tickets/${ticket.number}`, form, {
+        return postForm(via, `/w/${agent.workspace.slug}/tickets/${ticket.number}`, form, {
           cookie: agent.cookie,
         })
       },
@@ -95,10 +114,10 @@ async function refusableForms(): Promise<RefusableForm[]> {
       name: 'new workspace (workspaces per user per day)',
       message: /You created \d+ workspaces in the last 24 hours/,
       attempts: 20,
-      post: () => {
+      post: (via) => {
         workspace += 1
         const slug = `retry-${workspace}-${creator.user.id.slice(-8)}`
-        return postDocument('/workspaces/new', new URLSearchParams({ name: `Retry ${workspace}`, slug }), {
+        return postForm(via, '/workspaces/new', new URLSearchParams({ name: `Retry ${workspace}`, slug }), {
           cookie: creator.cookie,
         })
       },
@@ -107,13 +126,13 @@ async function refusableForms(): Promise<RefusableForm[]> {
       name: 'sign-in (failed attempts)',
       message: /Too many failed sign-in attempts/,
       attempts: 12,
-      post: () => postDocument('/login', plain({ email: agent.user.email, password: 'not it' }), from(1)),
+      post: (via) => postForm(via, '/login', plain({ email: agent.user.email, password: 'not it' }), from(1)),
     },
     {
       name: 'signup (accounts per network)',
       message: /Too many accounts were created from your network/,
       attempts: 12,
-      post: () => {
+      post: (via) => {
         signup += 1
         const fields = {
           name: 'Ada',
@@ -121,7 +140,7 @@ async function refusableForms(): Promise<RefusableForm[]> {
           password: PASSWORD,
           workspaceName: `Retry signup ${signup} ${creator.user.id.slice(-8)}`,
         }
-        return postDocument('/signup', plain(fields), from(2))
+        return postForm(via, '/signup', plain(fields), from(2))
       },
     },
     {
@@ -129,8 +148,9 @@ async function refusableForms(): Promise<RefusableForm[]> {
       message: /Too many accounts were created from your network/,
       attempts: 1,
       // The network's accounts were spent by the signups above.
-      post: () =>
-        postDocument(
+      post: (via) =>
+        postForm(
+          via,
           `/invite/${invitation.token}`,
           plain({ intent: 'signup', name: 'Ada', password: PASSWORD }),
           from(2),
@@ -140,20 +160,22 @@ async function refusableForms(): Promise<RefusableForm[]> {
       name: 'forgot password (reset requests)',
       message: /Too many reset requests/,
       attempts: 12,
-      post: () => postDocument('/forgot-password', plain({ email: agent.user.email }), from(3)),
+      post: (via) => postForm(via, '/forgot-password', plain({ email: agent.user.email }), from(3)),
     },
     {
       name: 'reset password (new passwords per network)',
       message: /Too many attempts from your network/,
       attempts: 12,
-      post: () => postDocument('/reset-password/not-a-real-token', plain({ password: PASSWORD }), from(4)),
+      post: (via) =>
+        postForm(via, '/reset-password/not-a-real-token', plain({ password: PASSWORD }), from(4)),
     },
     {
       name: 'account: change password',
       message: /Too many password changes/,
       attempts: 8,
-      post: () =>
-        postDocument(
+      post: (via) =>
+        postForm(
+          via,
           `/w/${creator.workspace.slug}/account`,
           plain({ intent: 'password', currentPassword: 'not it', newPassword: `${PASSWORD} 2` }),
           { cookie: creator.cookie, ...from(5) },
@@ -163,8 +185,8 @@ async function refusableForms(): Promise<RefusableForm[]> {
       name: 'account: resend the confirmation link',
       message: /We sent several links recently/,
       attempts: 6,
-      post: () =>
-        postDocument(`/w/${creator.workspace.slug}/account`, plain({ intent: 'resend-verification' }), {
+      post: (via) =>
+        postForm(via, `/w/${creator.workspace.slug}/account`, plain({ intent: 'resend-verification' }), {
           cookie: creator.cookie,
         }),
     },
@@ -172,8 +194,9 @@ async function refusableForms(): Promise<RefusableForm[]> {
       name: 'invite a teammate (emails per address)',
       message: /invitation emails from this workspace in the last hour/,
       attempts: 6,
-      post: () =>
-        postDocument(
+      post: (via) =>
+        postForm(
+          via,
           `/w/${creator.workspace.slug}/settings/members`,
           plain({ intent: 'invite', email: 'retry-invitee@example.com', role: 'agent' }),
           { cookie: creator.cookie },
@@ -183,9 +206,11 @@ async function refusableForms(): Promise<RefusableForm[]> {
       name: 'support form (requests per address)',
       message: /We have received several requests from you/,
       attempts: 8,
-      post: () =>
-        postDocument(
-          `/support/${agent.workspace.slug}`,
+      post: (via) =>
+        postForm(
+          via,
+          // An index route: its form's action says so, with JavaScript or without.
+          `/support/${agent.workspace.slug}?index`,
           multipart({
             name: 'Cy',
             email: 'cy@example.com',
@@ -199,26 +224,36 @@ async function refusableForms(): Promise<RefusableForm[]> {
       name: 'customer link reply (replies per ticket)',
       message: /You have sent many replies in the last few minutes/,
       attempts: 24,
-      post: () => postDocument(linkPath, multipart({ message: `More detail ${Math.random()}` }), from(7)),
+      post: (via) => postForm(via, linkPath, multipart({ message: `More detail ${Math.random()}` }), from(7)),
     },
   ]
 }
 
-describe('a form refused by a limit, posted without JavaScript', () => {
-  it('answers the refusal page with Retry-After', async () => {
+describe('a form refused by a limit', () => {
+  it('answers 429 with Retry-After with JavaScript (.data) and without (the refusal page), the same wait', async () => {
     for (const form of await refusableForms()) {
       let refused: Response | undefined
       const answered: number[] = []
       for (let i = 0; i < form.attempts && !refused; i++) {
-        const response = await form.post()
+        const response = await form.post('data')
         answered.push(response.status)
         if (response.status === 429) refused = response
         else await response.arrayBuffer()
       }
       expect(refused, `${form.name}: never refused (answers: ${answered.join(', ')})`).toBeDefined()
-      expect(refused!.headers.get('content-type'), form.name).toMatch(/^text\/html/)
+      expect(refused!.headers.get('content-type'), form.name).toMatch(/^text\/x-script/)
       expect(await refused!.text(), form.name).toMatch(form.message)
-      expect.soft(Number(refused!.headers.get('retry-after')), form.name).toBeGreaterThan(0)
+      const dataWait = Number(refused!.headers.get('retry-after'))
+      expect.soft(dataWait, `${form.name} (.data)`).toBeGreaterThan(0)
+
+      const page = await form.post('document')
+      expect(page.status, form.name).toBe(429)
+      expect(page.headers.get('content-type'), form.name).toMatch(/^text\/html/)
+      expect(await page.text(), form.name).toMatch(form.message)
+      const pageWait = Number(page.headers.get('retry-after'))
+      expect.soft(pageWait, form.name).toBeGreaterThan(0)
+      // The reply limit names when its slot frees, a second or so later than the .data's answer.
+      expect.soft(Math.abs(pageWait - dataWait), form.name).toBeLessThanOrEqual(2)
     }
   })
 })
