@@ -48,6 +48,12 @@ export type UploadOptions = {
    * hand-made post sends them in another order.
    */
   fieldsBeforeFiles?: readonly string[]
+  /**
+   * Fields a form may leave out, but sends before its file input when it has them (the ticket
+   * composer's CC and BCC, absent from a note): one that arrives after a file refuses the post
+   * (filesBefore, a 400 on the files), since `admitFiles` judged the files without it.
+   */
+  optionalFieldsBeforeFiles?: readonly string[]
 }
 
 /** The refusal of a file sent before a field the upload's admission needs (`fieldsBeforeFiles`). */
@@ -123,6 +129,8 @@ export async function parseFormWithFiles(
   // Every part's name, for the form-shape check (bounded by the parts limit).
   const names: string[] = []
   let accepted = 0
+  // A file part with a name has arrived (optionalFieldsBeforeFiles may no longer follow).
+  let fileSeen = false
   let stored = 0
   // Files are stored one after the other, so each knows how much of the 25 MB is left.
   let storing: Promise<void> = Promise.resolve()
@@ -148,6 +156,7 @@ export async function parseFormWithFiles(
 
   parser.on('field', (name, value, info) => {
     if (!acceptName(name)) return
+    if (fileSeen && options.optionalFieldsBeforeFiles?.includes(name)) problem ??= filesBefore(name)
     if (info.valueTruncated) fieldTooLong = true
     else formData.append(name, value)
   })
@@ -159,6 +168,7 @@ export async function parseFormWithFiles(
     stream.on('error', () => (unreadable = true))
     const skip = () => problem !== null || unreadable || shapeRefused
     if (!acceptName(name) || name !== 'files' || !info.filename || skip()) return drain()
+    fileSeen = true
     const raw = info.filename
     const filename = displayFilename(raw.slice(Math.max(raw.lastIndexOf('/'), raw.lastIndexOf('\\')) + 1))
     const missing = options.fieldsBeforeFiles?.find((field) => !formData.has(field))

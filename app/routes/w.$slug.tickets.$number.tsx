@@ -137,8 +137,12 @@ type IntentArgs = {
 export async function action({ request, params, context }: ActionFunctionArgs) {
   const member = await requireMember(request, params.slug)
   const number = ticketNumberFrom(params.number)
-  // A reply over the workspace's hourly customer emails is answered without its files written.
+  // A reply over the workspace's hourly customer emails is answered without its files written:
+  // judged with the kind, CC and BCC, which the composer sends before its files (a post with a
+  // file before them is refused).
   const upload = await parseFormWithFiles(request, {
+    fieldsBeforeFiles: ['kind'],
+    optionalFieldsBeforeFiles: ['ccShown', 'cc', 'bcc'],
     admitFiles: (fields) => admitReplyFiles(member, number, fields),
   })
   // Stored files come back in `upload.files`; the form keeps only the text fields.
@@ -156,9 +160,11 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
 
 /**
  * Asked before the first file is written, with the fields before it (the composer sends the kind,
- * CC and BCC before its files, its buttons after): a reply's files are written only when the hour
- * has room for its recipients. Notes, another intent, and a post whose fields cannot tell (files
- * first, a bad CC) are admitted, and the handler decides as before.
+ * CC and BCC before its files, its buttons after; a note rendered without JavaScript and switched
+ * to a reply sends no CC or BCC: the ticket's list): a reply's files are written only when the
+ * hour has room for its recipients. A file before the kind, or a CC or BCC after a file, is
+ * refused by parseFormWithFiles. Notes, another intent, and a post whose fields cannot tell (a bad
+ * CC) are admitted, and the handler decides as before.
  */
 async function admitReplyFiles(member: IntentArgs['member'], number: number, fields: FormData) {
   const intent = fields.get('intent')

@@ -719,22 +719,63 @@ describe('a post whose rate limit is already spent', () => {
       expect(fs.readFileSync(pathFor(sha256)).equals(content)).toBe(true)
     })
 
-    it('a hand-made post with its files before the fields is still refused and keeps nothing', async () => {
+    it('a hand-made post with its files before the kind, or before its CC or BCC: 400 naming the field, no file written', async () => {
       const { agent, to } = await spentWorkspace()
-      const before = filesOnDisk()
-      const form = new FormData()
-      form.append('files', new File([new Uint8Array(randomBytes(20_000))], 'first.pdf'))
-      for (const [name, value] of composer('Files first')) form.append(name, value)
-      form.append('intent', 'reply')
-      const answer = await fetch(`${server.url}${to}`, {
-        method: 'POST',
-        body: form,
-        redirect: 'manual',
-        headers: { origin: server.url, cookie: agent.cookie },
-      })
-      expect(answer.status).toBe(429)
-      expect(await answer.text()).toContain('first.pdf')
-      await expectFilesBack(before)
+      type Part = [string, string] | 'file'
+      const handMade = async (order: Part[]) => {
+        const form = new FormData()
+        for (const part of order) {
+          if (part === 'file')
+            form.append('files', new File([new Uint8Array(randomBytes(20_000))], 'first.pdf'))
+          else form.append(...part)
+        }
+        form.append('intent', 'reply')
+        return fetch(`${server.url}${to}`, {
+          method: 'POST',
+          body: form,
+          redirect: 'manual',
+          headers: { origin: server.url, cookie: agent.cookie },
+        })
+      }
+      const [kind, body, ...recipients] = composer('Files first')
+      const cases: Array<[Part[], string]> = [
+        [['file', kind!, body!, ...recipients], 'kind'],
+        [[kind!, body!, 'file', ...recipients], 'ccShown'],
+        [[kind!, body!, ['ccShown', '1'], ['cc', ''], 'file', ['bcc', 'audit@example.org']], 'bcc'],
+      ]
+      for (const [order, field] of cases) {
+        const before = diskNow()
+        const answer = await handMade(order)
+        expect(answer.status, field).toBe(400)
+        const page = await answer.text()
+        expect(page, field).toContain(filesBefore(field))
+        expect(page, field).toContain('Files first')
+        await expectNothingWritten(before)
+      }
+    })
+
+    it('the composer without JavaScript, rendered as a note and sent as a reply (no CC or BCC): sent with its file', async () => {
+      const agent = await createMember('owner')
+      const ticket = await createTicketFor(agent)
+      const content = randomBytes(30_000)
+      const answer = await reply(
+        agent,
+        `/w/${agent.workspace.slug}/tickets/${ticket.number}`,
+        [
+          ['kind', 'reply'],
+          ['body', 'Switched to a reply'],
+          ['cannedId', ''],
+        ],
+        [{ name: 'switched.pdf', content }],
+      )
+      expect(answer.status).toBe(302)
+      const sha256 = createHash('sha256').update(content).digest('hex')
+      const [row] = await getDb()
+        .select({ filename: attachments.filename })
+        .from(attachments)
+        .where(eq(attachments.sha256, sha256))
+      expect(row?.filename).toBe('switched.pdf')
+      expect(fs.readFileSync(pathFor(sha256)).equals(content)).toBe(true)
     })
   })
 })
