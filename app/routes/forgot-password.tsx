@@ -7,7 +7,7 @@ import { Notice } from '#app/components/ui/notice.tsx'
 import { Button } from '#app/components/ui/button.tsx'
 import { Field, FormErrors } from '#app/components/ui/field.tsx'
 import { requestPasswordReset } from '#app/domain/account-emails.server.ts'
-import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
+import { parseSubmission, readForm, SHORT_FORM_BYTES } from '#app/http/form-data.server.ts'
 import { useSchemaForm } from '#app/utils/use-schema-form.ts'
 import { Email } from '#app/utils/schemas.ts'
 import { useIsPending } from '#app/utils/use-pending.ts'
@@ -24,7 +24,9 @@ export const RESET_SENT_MESSAGE =
   'If an account exists for this email, we sent a link to reset its password. It works for 1 hour.'
 
 export async function action({ request, context }: ActionFunctionArgs) {
-  const submission = parseSubmission(await readForm(request), { schema: ForgotPasswordSchema })
+  const submission = parseSubmission(await readForm(request, { maxBytes: SHORT_FORM_BYTES }), {
+    schema: ForgotPasswordSchema,
+  })
   if (submission.status !== 'success') {
     return data({ result: submission.reply(), sent: false }, { status: 400 })
   }

@@ -14,7 +14,7 @@ import { Button } from '#app/components/ui/button.tsx'
 import { Field, FormErrors } from '#app/components/ui/field.tsx'
 import { createSession, getSignedIn } from '#app/http/auth.server.ts'
 import { acceptInvitation, findOpenInvitation, signUpWithInvitation } from '#app/domain/invitations.server.ts'
-import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
+import { parseSubmission, readForm, SHORT_FORM_BYTES } from '#app/http/form-data.server.ts'
 import { useSchemaForm } from '#app/utils/use-schema-form.ts'
 import { keepPageWhenUnanswered, unansweredErrors } from '#app/utils/unanswered.ts'
 import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
@@ -46,7 +46,9 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
   const token = params.token ?? ''
-  const submission = parseSubmission(await readForm(request), { schema: ActionSchema })
+  const submission = parseSubmission(await readForm(request, { maxBytes: SHORT_FORM_BYTES }), {
+    schema: ActionSchema,
+  })
   if (submission.status !== 'success') {
     return data({ result: submission.reply({ hideFields: ['password'] }) }, { status: 400 })
   }

@@ -14,7 +14,7 @@ import { Field, FormErrors } from '#app/components/ui/field.tsx'
 import { authenticateLogin, createSession, getSignedIn, InvalidCredentials } from '#app/http/auth.server.ts'
 import { LOGIN_LIMIT, reserveLoginAttempt } from '#app/domain/login-attempts.server.ts'
 import { HashQueueFull } from '#app/domain/hash-queue.server.ts'
-import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
+import { parseSubmission, readForm, SHORT_FORM_BYTES } from '#app/http/form-data.server.ts'
 import { safeRedirect } from '#app/utils/redirect.ts'
 import { LoginSchema } from '#app/utils/schemas.ts'
 import { useIsPending } from '#app/utils/use-pending.ts'
@@ -33,7 +33,8 @@ export async function loader({ request }: LoaderFunctionArgs) {
 
 export async function action({ request, context }: ActionFunctionArgs) {
   // remix-auth's FormStrategy reads the body itself, so we parse a clone first.
-  const submission = parseSubmission(await readForm(request.clone()), { schema: LoginSchema })
+  const form = await readForm(request.clone(), { maxBytes: SHORT_FORM_BYTES })
+  const submission = parseSubmission(form, { schema: LoginSchema })
   if (submission.status !== 'success') {
     return data({ result: submission.reply({ hideFields: ['password'] }) }, { status: 400 })
   }
@@ -77,7 +78,9 @@ export async function action({ request, context }: ActionFunctionArgs) {
   }
   await attempt.succeeded()
   const { setCookie } = await createSession(user.id, request, context.clientIp)
-  return redirect(safeRedirect(submission.value.redirectTo, '/'), { headers: { 'Set-Cookie': setCookie } })
+  // The page's form carries the target in its URL (loginAction); a hand-made post may send it as a field.
+  const target = submission.value.redirectTo ?? new URL(request.url).searchParams.get('redirectTo')
+  return redirect(safeRedirect(target, '/'), { headers: { 'Set-Cookie': setCookie } })
 }
 
 /** With JavaScript, a post that gets no answer (offline) says so; the form keeps what was typed. */
@@ -107,8 +110,7 @@ export default function Login() {
         </>
       }
     >
-      <Form method="post" {...getFormProps(form)} className="space-y-2">
-        <input type="hidden" name="redirectTo" value={searchParams.get('redirectTo') ?? ''} />
+      <Form method="post" action={loginAction(searchParams)} {...getFormProps(form)} className="space-y-2">
         <Field
           label="Email"
           inputProps={{ ...getInputProps(fields.email, { type: 'email' }), autoComplete: 'email' }}
@@ -134,4 +136,15 @@ export default function Login() {
       </Form>
     </AuthCard>
   )
+}
+
+/**
+ * The form posts to /login with the redirect target only, checked and bounded by safeRedirect
+ * (an invalid or over-long one is left out): the page holds it once. Before, the form's action
+ * echoed the whole query string and a hidden field the target again, unchecked (a 100 KB query
+ * string made a 270 KB page).
+ */
+function loginAction(searchParams: URLSearchParams) {
+  const target = safeRedirect(searchParams.get('redirectTo'), '')
+  return target ? `/login?${new URLSearchParams({ redirectTo: target })}` : '/login'
 }

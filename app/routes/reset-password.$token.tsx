@@ -17,7 +17,7 @@ import {
   resetPassword,
 } from '#app/domain/account-emails.server.ts'
 import { createSession } from '#app/http/auth.server.ts'
-import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
+import { parseSubmission, readForm, SHORT_FORM_BYTES } from '#app/http/form-data.server.ts'
 import { useSchemaForm } from '#app/utils/use-schema-form.ts'
 import { NewPassword } from '#app/utils/schemas.ts'
 import { useIsPending } from '#app/utils/use-pending.ts'
@@ -41,7 +41,9 @@ export async function loader({ params }: LoaderFunctionArgs) {
 }
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
-  const submission = parseSubmission(await readForm(request), { schema: ResetPasswordSchema })
+  const submission = parseSubmission(await readForm(request, { maxBytes: SHORT_FORM_BYTES }), {
+    schema: ResetPasswordSchema,
+  })
   if (submission.status !== 'success') {
     return data({ result: submission.reply({ hideFields: ['password'] }), invalid: false }, { status: 400 })
   }

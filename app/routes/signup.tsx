@@ -20,7 +20,7 @@ import {
   signupEmailServerLimit,
 } from '#app/domain/hashing-limits.server.ts'
 import { createSession, getSignedIn } from '#app/http/auth.server.ts'
-import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
+import { parseSubmission, readForm, SHORT_FORM_BYTES } from '#app/http/form-data.server.ts'
 import { useSchemaForm } from '#app/utils/use-schema-form.ts'
 import { SignupSchema, slugify, slugTakenMessage } from '#app/utils/schemas.ts'
 import { useIsPending } from '#app/utils/use-pending.ts'
@@ -43,7 +43,9 @@ export async function loader({ request }: LoaderFunctionArgs) {
 
 export async function action({ request, context }: ActionFunctionArgs) {
   // Left empty (no JavaScript to suggest one), the URL is made from the workspace name: the schema does it.
-  const submission = parseSubmission(await readForm(request), { schema: SignupSchema })
+  const submission = parseSubmission(await readForm(request, { maxBytes: SHORT_FORM_BYTES }), {
+    schema: SignupSchema,
+  })
   if (submission.status !== 'success') {
     return data({ result: submission.reply({ hideFields: ['password'] }) }, { status: 400 })
   }

@@ -32,10 +32,15 @@ test('a team gets going: sign up, sign in again, second workspace, invite, role 
 
   await page.getByRole('button', { name: 'Sign out' }).click()
   await expect(page).toHaveURL('/login')
+  // A signed-out visit goes through sign-in and back to the page (the form's action carries it).
+  const members = `/w/${slug}/settings/members`
+  await page.goto(members)
+  await expect(page).toHaveURL(`/login?redirectTo=${encodeURIComponent(members)}`)
   await page.getByLabel('Email').fill(owner.email.toUpperCase())
   await page.getByLabel('Password').fill(PASSWORD)
   await page.getByRole('button', { name: 'Sign in' }).click()
-  await expect(page).toHaveURL(`/w/${slug}`)
+  await expect(page).toHaveURL(members)
+  await page.goto(`/w/${slug}`)
 
   // A second workspace, then switch back.
   await page.locator('summary', { hasText: 'Switch workspace' }).click()

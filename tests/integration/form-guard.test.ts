@@ -352,17 +352,19 @@ describe('over HTTP', () => {
             })
             statuses.add(response.status)
             const size = (await response.arrayBuffer()).byteLength
-            sizes.set(target, (sizes.get(target) ?? new Set()).add(size))
+            // Sign-in and signup refuse a body over 16 KB by its length (413), the others by its shape.
+            const key = `${target} ${response.status}`
+            sizes.set(key, (sizes.get(key) ?? new Set()).add(size))
           }
         }),
       ),
     )
-    expect([...statuses]).toEqual([400])
+    expect([...statuses].sort()).toEqual([400, 413])
     const max = latencies.at(-1)!
     console.info(
       `healthz during the burst: ${latencies.length} checks, p50 ${latencies[latencies.length >> 1].toFixed(1)} ms, ` +
         `p95 ${p95(latencies).toFixed(1)} ms, max ${max.toFixed(1)} ms (same run, ordinary traffic: p95 ${p95(control).toFixed(1)} ms); ` +
-        `answers: ${[...sizes].map(([t, s]) => `${t.split('/')[1]} ${[...s].join('/')} B`).join(', ')}`,
+        `answers: ${[...sizes].map(([t, s]) => `${t.split(/[/ ]/)[1]} ${t.split(' ')[1]}: ${[...s].join('/')} B`).join(', ')}`,
     )
     // Before the fix one `x[100000000]` blocked the event loop for over a minute. Now the attack
     // costs no more than ordinary traffic: /healthz stays under 100 ms at the 95th percentile, or

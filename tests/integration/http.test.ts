@@ -1,8 +1,10 @@
+import http from 'node:http'
 import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
 import { sessions, users, workspaces } from '#db/schema.ts'
-import { createMember, createUser, signIn } from '#tests/helpers/factories.ts'
+import { FORM_TOO_LARGE_MESSAGE } from '#app/http/form-data.server.ts'
+import { createMember, createUser, PASSWORD, signIn } from '#tests/helpers/factories.ts'
 import { startTestServer } from '#tests/helpers/http-server.ts'
 
 let server: Awaited<ReturnType<typeof startTestServer>>
@@ -125,6 +127,99 @@ describe('cross-origin protection', () => {
       { origin: server.url },
     )
     expect(response.status).toBe(413)
+  })
+
+  /**
+   * A post announcing `announced` bytes of which only the first KB is sent: the answer must come
+   * without the rest, so the server judged it on its length, reading and parsing none of it.
+   */
+  function announcedPost(path: string, announced: number) {
+    return new Promise<{ status: number; type: string; body: string }>((resolve, reject) => {
+      const request = http.request(server.url + path, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'content-length': String(announced),
+          origin: server.url,
+          'x-forwarded-for': '192.0.2.77',
+        },
+      })
+      request.on('error', reject)
+      request.on('response', (response) => {
+        let body = ''
+        response.setEncoding('utf8')
+        response.on('data', (chunk: string) => (body += chunk))
+        response.on('end', () => {
+          resolve({ status: response.statusCode ?? 0, type: response.headers['content-type'] ?? '', body })
+          request.destroy()
+        })
+      })
+      request.write(`email=a%40example.com&password=${'x'.repeat(1_000)}`)
+    })
+  }
+
+  it('answers 413 with its message to a sign-in, signup, reset or invitation post over 16 KB, before reading it', async () => {
+    for (const path of [
+      '/login',
+      '/signup',
+      '/forgot-password',
+      '/reset-password/no-such-token',
+      '/invite/no-such-token',
+    ]) {
+      const answer = await announcedPost(path, 1_000_000)
+      expect(answer.status, path).toBe(413)
+      expect(answer.type, path).toMatch(/^text\/html/)
+      expect(answer.body, path).toContain(FORM_TOO_LARGE_MESSAGE)
+    }
+    // With JavaScript: the same post to `.data`.
+    const data = await announcedPost('/login.data', 1_000_000)
+    expect(data.status).toBe(413)
+    expect(data.body).toContain(FORM_TOO_LARGE_MESSAGE)
+    // A post of 16 KB is still read and judged (a wrong password).
+    const within = await post(
+      '/login',
+      { email: 'a@example.com', password: 'x', pad: 'y'.repeat(16_000) },
+      {
+        origin: server.url,
+        'x-forwarded-for': '192.0.2.78',
+      },
+    )
+    expect(within.status).toBe(400)
+    expect(await within.text()).toContain('Invalid email or password')
+  })
+})
+
+describe('the sign-in page’s redirect target', () => {
+  /** How many times `marker` occurs in the page's HTML, as it is or percent-encoded. */
+  const occurrences = (html: string, marker: string) => html.split(marker).length - 1
+
+  it('holds a long redirectTo once, the rest of the query string never, and signs in to it', async () => {
+    const target = `/w/acme/tickets?q=${'LongTarget'.repeat(190)}`
+    const junk = 'JunkParam'.repeat(400)
+    const page = await fetch(`${server.url}/login?${new URLSearchParams({ redirectTo: target, junk })}`)
+    expect(page.status).toBe(200)
+    const html = await page.text()
+    expect(occurrences(html, 'LongTarget'.repeat(190))).toBe(1)
+    expect(occurrences(html, 'JunkParam')).toBe(0)
+    expect(html.length).toBeLessThan(40_000)
+
+    // The form posts to the URL its action names, and signing in goes to the target.
+    const action = html.match(/<form method="post" action="([^"]+)"/)![1]!.replaceAll('&amp;', '&')
+    const user = await createUser()
+    const signedIn = await post(action, { email: user.email, password: PASSWORD }, { origin: server.url })
+    expect(signedIn.status).toBe(302)
+    expect(signedIn.headers.get('location')).toBe(target)
+  })
+
+  it.each([
+    ['another site', `//evil.example/${'Invalid'.repeat(200)}`],
+    ['over 2,000 characters', `/w/acme/tickets?q=${'Invalid'.repeat(400)}`],
+  ])('holds none of a redirectTo to %s', async (_what, target) => {
+    const html = await (
+      await fetch(`${server.url}/login?${new URLSearchParams({ redirectTo: target })}`)
+    ).text()
+    expect(occurrences(html, 'Invalid'.repeat(200))).toBe(0)
+    expect(html).toMatch(/<form method="post" action="\/login"/)
   })
 })
 

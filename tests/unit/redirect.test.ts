@@ -55,4 +55,13 @@ describe('safeRedirect', () => {
   ])('refuses a path containing %s', (_what, target) => {
     expect(safeRedirect(target, '/fallback')).toBe('/fallback')
   })
+
+  it('refuses a target over 2,000 characters, as given or once normalised', () => {
+    const path = `/w/acme/tickets?q=${'a'.repeat(1_982)}`
+    expect(path).toHaveLength(2_000)
+    expect(safeRedirect(path, '/fallback')).toBe(path)
+    expect(safeRedirect(`${path}a`, '/fallback')).toBe('/fallback')
+    // 700 spaces become 2,100 characters of %20.
+    expect(safeRedirect(`/w/acme/${' '.repeat(700)}x`, '/fallback')).toBe('/fallback')
+  })
 })
