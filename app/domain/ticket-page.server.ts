@@ -1,6 +1,13 @@
+import { z } from 'zod'
 import { getDb } from '#db/client.ts'
 import { getTicketByNumber } from '#db/queries/tickets.ts'
 import { getTicketPage } from '#db/queries/ticket-page.ts'
+import {
+  getThreadPage,
+  type PageActivity,
+  type PageThreadMessage,
+  type ThreadPageRequest,
+} from '#db/queries/ticket-thread.ts'
 import { listCannedResponses } from '#db/queries/canned-responses.ts'
 import { fillPlaceholders } from '#app/utils/canned.ts'
 import { notFound } from './errors.server.ts'
@@ -15,9 +22,6 @@ import {
 } from './tickets.server.ts'
 import type { Member } from './workspaces.server.ts'
 import { splitQuotedText } from './inbound-display.server.ts'
-
-/** "The full thread": every message (a bound all the same). */
-const MAX_THREAD = 100_000
 
 /** Ticket numbers are positive PostgreSQL integers; anything else in the URL is a 404. */
 const MAX_TICKET_NUMBER = 2_147_483_647
@@ -43,37 +47,58 @@ export async function requireTicket(member: Member, number: number) {
  * 20 cost a quarter more server CPU per page view (React render of the thread, its JSON).
  */
 export const THREAD_TAIL = 10
+/**
+ * Messages per earlier page ("Show N earlier messages", `?before=<id>`): the customer's page size.
+ * A body is at most 200,000 characters (an inbound email's; 100 KB typed), so a page is bounded
+ * whatever the thread's length, and a 300-message thread is 15 clicks back to its start.
+ */
+export const EARLIER_PAGE = 20
 /** Field changes shown inline in the thread, at most (the newest). */
 const MAX_ACTIVITY = 200
 
 /**
+ * Which page of the thread a ticket page URL asks for: `?before=<id>` the EARLIER_PAGE messages
+ * before that message, `?thread=all` (the old "whole thread" link, kept for bookmarks) the page
+ * before the newest one, else the newest THREAD_TAIL. A `before` that is not a uuid is ignored.
+ */
+export function threadPageFrom(search: URLSearchParams): ThreadPageRequest {
+  const before = search.get('before')
+  const page = { newest: THREAD_TAIL, earlier: EARLIER_PAGE }
+  if (before !== null && z.uuid().safeParse(before).success) return { ...page, cursor: { beforeId: before } }
+  if (search.get('thread') === 'all') return { ...page, cursor: { afterNewest: THREAD_TAIL - 1 } }
+  return page
+}
+
+/**
  * Everything the ticket page shows of the ticket `number`, for an agent of its workspace (a 404
- * if it has none), read in one statement: the ticket, the thread's newest THREAD_TAIL messages
- * (all of them with `fullThread`), the pick lists, the field changes among those messages, the AI
- * state (cached translations into `language`), the composer state and the customer card.
- * Opening the page marks the ticket read for this agent: the one write a GET makes, safe because
- * it is this agent's own marker, idempotent, and changes nothing anyone else sees
- * (docs/security.md); and made only when the ticket had activity since the agent's marker.
+ * if it has none), read in one statement: the ticket, one page of its thread (`page`: the newest
+ * THREAD_TAIL messages, or an earlier page), the pick lists, the field changes among those
+ * messages, the AI state (cached translations into `language`), the composer state and the
+ * customer card. Opening the page marks the ticket read for this agent: the one write a GET
+ * makes, safe because it is this agent's own marker, idempotent, and changes nothing anyone else
+ * sees (docs/security.md); and made only when the ticket had activity since the agent's marker.
  * Dates are ISO strings (no Date objects for the HTML's hydration data to encode).
  */
 export async function loadTicketPage(
   member: Member,
   number: number,
-  { fullThread = false, language }: { fullThread?: boolean; language: string },
+  {
+    page = { newest: THREAD_TAIL, earlier: EARLIER_PAGE },
+    language,
+  }: { page?: ThreadPageRequest; language: string },
 ) {
   const row = await getTicketPage(getDb(), {
     workspaceId: member.workspaceId,
     number,
     userId: member.userId,
     language,
-    newest: fullThread ? MAX_THREAD : THREAD_TAIL,
+    page,
     activityLimit: MAX_ACTIVITY,
     othersLimit: CARD_OTHER_TICKETS,
     readAt: new Date(),
   })
   if (!row) throw notFound('Ticket not found')
   const { tags: allTags, members, canned } = row.lists
-  const messages = row.thread.messages
   return {
     ticket: {
       id: row.id,
@@ -90,10 +115,59 @@ export async function loadTicketPage(
       // Copied on replies (reply-all); the composer shows them for the agent to keep or remove.
       cc: row.cc,
     },
-    earlierMessages: row.thread.total - messages.length,
-    // A failed reply's reason and an email's details only where they apply: the hydration data
-    // carries no nulls for the other messages.
-    thread: messages.map(
+    ...threadPageView(row.thread, row.activity),
+    /** The thread's newest message, shown or not: the composer's last seen one, the AI views'. */
+    newestMessageId: row.thread.newestId ?? undefined,
+    /** Messages this agent sees on the ticket, on every page. */
+    messageCount: row.thread.total,
+    tags: allTags.filter((t) => t.onTicket).map((t) => ({ id: t.id, name: t.name })),
+    workspaceTags: allTags.map((t) => ({ id: t.id, name: t.name })),
+    members,
+    mailbox: { name: row.mailboxName, address: row.mailboxAddress },
+    cannedResponses: canned,
+    /** For the panels' own view functions (ticketAiViews, ticketDraftsFrom, customerCardFrom). */
+    ai: row.ai,
+    composer: row.composer,
+    customer: row.customer,
+  }
+}
+
+/**
+ * The page of the ticket `number`'s thread before the message `before` ("Show N earlier
+ * messages" with JavaScript), as loadTicketPage shapes its thread, with the field changes among
+ * those messages. `before` null: it names no message this agent sees on this ticket (nothing to
+ * add to the page). A 404 when the workspace has no such ticket.
+ */
+export async function loadEarlierMessages(member: Member, number: number, before: string) {
+  const cursor = z.uuid().safeParse(before).success ? { beforeId: before } : undefined
+  const row = await getThreadPage(getDb(), {
+    workspaceId: member.workspaceId,
+    number,
+    userId: member.userId,
+    page: { newest: 0, earlier: EARLIER_PAGE, cursor },
+    activityLimit: MAX_ACTIVITY,
+  })
+  if (!row) throw notFound('Ticket not found')
+  return {
+    ticketId: row.id,
+    before: row.thread.earlierPage ? before : null,
+    ...threadPageView(row.thread, row.activity),
+  }
+}
+
+/**
+ * A page of the thread as the ticket page shows it: its messages (a failed reply's reason and an
+ * email's details only where they apply, so the hydration data carries no nulls for the others),
+ * how many come before them, whether it is an earlier page, and its field changes.
+ */
+function threadPageView(
+  thread: { earlier: number; earlierPage: boolean; messages: PageThreadMessage[] },
+  activity: PageActivity[],
+) {
+  return {
+    earlierMessages: thread.earlier,
+    earlierPage: thread.earlierPage,
+    thread: thread.messages.map(
       ({ hasHtml, threadedBy, notFromParticipant, deliveryError, deliveryMaybeAccepted, ...m }) => ({
         ...m,
         ...(deliveryError === null ? {} : { deliveryError }),
@@ -110,16 +184,7 @@ export async function loadTicketPage(
             }),
       }),
     ),
-    tags: allTags.filter((t) => t.onTicket).map((t) => ({ id: t.id, name: t.name })),
-    workspaceTags: allTags.map((t) => ({ id: t.id, name: t.name })),
-    members,
-    mailbox: { name: row.mailboxName, address: row.mailboxAddress },
-    activity: row.activity.map((a) => ({ ...a, data: isRecord(a.data) ? a.data : {} })),
-    cannedResponses: canned,
-    /** For the panels' own view functions (ticketAiViews, ticketDraftsFrom, customerCardFrom). */
-    ai: row.ai,
-    composer: row.composer,
-    customer: row.customer,
+    activity: activity.map((a) => ({ ...a, data: isRecord(a.data) ? a.data : {} })),
   }
 }
 

@@ -29,7 +29,8 @@ import { TranslatedReplyButton } from '#app/components/ai/translated-reply-butto
 import { TriagePanel } from '#app/components/ai/triage-panel.tsx'
 import { RelativeTime } from '#app/components/queue/relative-time.tsx'
 import { Thread } from '#app/components/ticket/thread.tsx'
-import { EarlierMessages } from '#app/components/ticket/earlier-messages.tsx'
+import { EarlierMessages, LatestMessagesLink } from '#app/components/ticket/earlier-messages.tsx'
+import { useEarlierMessages } from '#app/components/ticket/use-earlier-messages.ts'
 import {
   TicketSidebar,
   type SidebarError,
@@ -48,6 +49,7 @@ import {
   loadTicketPage,
   nextTicketInQueue,
   tagTicket,
+  threadPageFrom,
   ticketNumberFrom,
   untagTicket,
 } from '#app/domain/ticket-page.server.ts'
@@ -79,9 +81,10 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [
 
 /**
  * The page's reads are one statement (loadTicketPage: the ticket, a 404 if it is not this
- * workspace's, the thread, fields, AI state, drafts with held replies, the customer card); the
- * AI views then combine with the thread's length and the tags it read. Similar tickets load after
- * the page (their own route, /similar).
+ * workspace's, a page of the thread (`?before=<id>`: the one before that message), fields, AI
+ * state, drafts with held replies, the customer card); the AI views then combine with the
+ * thread's length and the tags it read. Similar tickets load after the page (their own route,
+ * /similar), earlier pages of the thread when asked for (…/earlier).
  */
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const member = await requireMember(request, params.slug)
@@ -94,15 +97,12 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     composer,
     customer,
     ...page
-  } = await loadTicketPage(member, number, {
-    fullThread: search.get('thread') === 'all',
-    language: agentLanguage,
-  })
+  } = await loadTicketPage(member, number, { page: threadPageFrom(search), language: agentLanguage })
   const ai = await loadTicketAi(member, aiState, agentLanguage)
   const { assist, insights } = ticketAiViews(ai, {
     ticket: page.ticket,
     tagIds: page.tags.map((t) => t.id),
-    thread: { length: page.earlierMessages + page.thread.length, lastMessageId: page.thread.at(-1)?.id },
+    thread: { length: page.messageCount, lastMessageId: page.newestMessageId },
   })
   const { held, ...drafts } = ticketDraftsFrom(member, composer)
   return {
@@ -457,10 +457,9 @@ function sidebarRefusal(error: SidebarError) {
 export default function TicketPage() {
   const page = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
-  const { ticket, thread, now, insights } = page
+  const { ticket, now, insights } = page
   const composerData = actionData && 'result' in actionData ? actionData : undefined
   const sidebarError = actionData && 'sidebarError' in actionData ? actionData.sidebarError : undefined
-  const latest = thread.at(-1)
   const { others, typing } = usePresence(ticket.id, page.me.userId, ticket.changedAt)
   const lastQueue = useLastQueueUrl(page.slug)
   // The queue the inbox link named (works without JavaScript), else this tab's last queue.
@@ -472,7 +471,9 @@ export default function TicketPage() {
   const navigate = useNavigate()
   useShortcuts({ j: () => navigate(beside('next')), k: () => navigate(beside('previous')) })
   const nameOf = (userId: string) => page.members.find((m) => m.userId === userId)?.name
-  const events = page.activity.map((entry) => ({
+  // The loader's page of the thread, with the earlier pages loaded here (JavaScript) above it.
+  const thread = useEarlierMessages({ ticketId: ticket.id, slug: page.slug, number: ticket.number, page })
+  const events = thread.activity.map((entry) => ({
     id: entry.id,
     text: describeActivity(entry, nameOf),
     createdAt: entry.createdAt,
@@ -530,9 +531,17 @@ export default function TicketPage() {
             summary={insights.summary}
           />
         ) : null}
-        <EarlierMessages count={page.earlierMessages} />
+        <EarlierMessages
+          count={thread.earlier}
+          before={thread.messages[0]?.id}
+          load={thread.load}
+          prepare={thread.prepare}
+          loading={thread.loading}
+          failed={thread.failed}
+        />
         <Thread
-          messages={thread}
+          messages={thread.messages}
+          newestId={page.newestMessageId}
           retryNeedsConfirmation={
             actionData && 'retryNeedsConfirmation' in actionData
               ? actionData.retryNeedsConfirmation
@@ -557,6 +566,9 @@ export default function TicketPage() {
             ) : null
           }
         />
+        {page.earlierPage ? (
+          <LatestMessagesLink ticketUrl={`/w/${page.slug}/tickets/${ticket.number}`} />
+        ) : null}
         <UndoSendToasts held={page.held} now={now} />
         {actionData && 'undoTooLate' in actionData ? (
           <p
@@ -572,7 +584,7 @@ export default function TicketPage() {
           ticketId={ticket.id}
           userId={page.me.userId}
           from={from}
-          latestMessageId={latest?.id}
+          latestMessageId={page.newestMessageId}
           draft={page.drafts.mine}
           draftUrl={`/w/${page.slug}/tickets/${ticket.number}/draft`}
           draftGeneration={page.drafts.generation}

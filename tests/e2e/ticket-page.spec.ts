@@ -63,6 +63,36 @@ test('a long thread opens at its newest message, with the earlier ones collapsed
   const similar = page.getByRole('region', { name: 'Similar resolved tickets' })
   await expect(similar.getByText('None found.')).toBeVisible()
   await expect(similar.getByRole('link', { name: 'Show similar resolved tickets' })).toHaveCount(0)
+
+  // "Show 21 earlier messages" loads the 20 before the first shown, in place: the typed reply,
+  // and the message that was first (where it was on screen), stay.
+  const composer = page.getByLabel(/Reply to Casey Customer/)
+  await composer.fill('Half-written while reading back.')
+  const earlier = page.getByRole('link', { name: 'Show 21 earlier messages' })
+  await earlier.scrollIntoViewIfNeeded()
+  const firstShown = conversation.getByText('Note number 21 on this long thread.')
+  const at = (await firstShown.boundingBox())!.y
+  await earlier.click()
+  await expect(conversation.getByText('Note number 1 on this long thread.')).toBeAttached()
+  await expect(page.getByRole('link', { name: 'Show 1 earlier message' })).toBeAttached()
+  expect(Math.abs((await firstShown.boundingBox())!.y - at)).toBeLessThan(2)
+  await expect(composer).toHaveValue('Half-written while reading back.')
+  expect(new URL(page.url()).search).toBe('')
+  // A teammate's new note arrives live: appended, the earlier pages kept and not read again.
+  const reloaded = page.waitForResponse((r) => /\/tickets\/\d+\.data/.test(r.url()))
+  await page.request.post(page.url(), {
+    headers: { origin: new URL(page.url()).origin },
+    form: { intent: 'reply', kind: 'note', body: 'A note that arrived live.' },
+    maxRedirects: 0,
+  })
+  const revalidation = await (await reloaded).text()
+  expect(revalidation).toContain('A note that arrived live.')
+  expect(revalidation).not.toContain('Note number 5 on this long thread.')
+  await expect(conversation.getByText('A note that arrived live.')).toBeVisible()
+  await expect(conversation.getByText('Note number 1 on this long thread.')).toBeAttached()
+  await expect(conversation.getByText('Note number 21 on this long thread.')).toBeAttached()
+  await expect(page.getByRole('link', { name: 'Show 1 earlier message' })).toBeAttached()
+  await expect(composer).toHaveValue('Half-written while reading back.')
 })
 
 test('offline, a send fails in the composer with the text kept, and Retry sends it', async ({ page }) => {

@@ -31,13 +31,19 @@ export function auditFor(workspaceId: string, action: string) {
 
 /**
  * What `run` returned and how many rows PostgreSQL returned to this process meanwhile (every
- * client's queries, pool and transactions alike): a request's reads must not grow with a thread.
+ * client's queries, pool and transactions alike), and their size as JSON in bytes (a statement
+ * that builds its answer as JSON, such as the ticket page's, returns one row however much it
+ * read): a request's reads must not grow with a thread.
  */
 export async function rowsReturnedBy<T>(run: () => Promise<T>) {
   let rows = 0
+  let bytes = 0
   const query = pg.Client.prototype.query
   pg.Client.prototype.query = function counted(this: pg.Client, ...args: unknown[]) {
-    const count = (r: { rows?: unknown[] } | undefined) => (rows += r?.rows?.length ?? 0)
+    const count = (r: { rows?: unknown[] } | undefined) => {
+      rows += r?.rows?.length ?? 0
+      bytes += r?.rows ? Buffer.byteLength(JSON.stringify(r.rows)) : 0
+    }
     // pool.query() passes a callback; transactions await the promise.
     const last = args.length - 1
     const callback = args[last]
@@ -53,7 +59,7 @@ export async function rowsReturnedBy<T>(run: () => Promise<T>) {
   } as typeof query
   try {
     const value = await run()
-    return { value, rows }
+    return { value, rows, bytes }
   } finally {
     pg.Client.prototype.query = query
   }

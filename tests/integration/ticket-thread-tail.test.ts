@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
 import { auditEvents, messages } from '#db/schema.ts'
-import { THREAD_TAIL } from '#app/domain/ticket-page.server.ts'
+import { EARLIER_PAGE, THREAD_TAIL } from '#app/domain/ticket-page.server.ts'
 import { createMember, createTicketFor } from '#tests/helpers/factories.ts'
 import { startTestServer } from '#tests/helpers/http-server.ts'
 
@@ -67,9 +67,11 @@ describe('ticket page thread', () => {
     expect(html).not.toContain(`Message number ${200 - THREAD_TAIL}.`)
     expect(html).not.toContain('The very first message of this thread.')
     expect(html).toContain(`Show ${200 - THREAD_TAIL} earlier messages`)
-    // Without JavaScript the link loads the full thread.
+    // Without JavaScript the link opens the page before the first message shown.
     expect(html).toMatch(
-      new RegExp(`<a [^>]*href="[^"]*\\?thread=all"[^>]*>Show ${200 - THREAD_TAIL} earlier messages<`),
+      new RegExp(
+        `<a [^>]*href="[^"]*\\?before=[0-9a-f-]{36}"[^>]*>Show ${200 - THREAD_TAIL} earlier messages<`,
+      ),
     )
     // Field changes show inline, only those since the oldest message shown (THREAD_TAIL is 10:
     // message 191 at start + 190 s: the changes at 196.5 and 203.5 s), and no second activity list.
@@ -81,34 +83,43 @@ describe('ticket page thread', () => {
     expect(html.indexOf('id="latest"')).toBeLessThan(html.indexOf('Message number 200.'))
   })
 
-  it('renders every message, oldest first, without the link when asked for the full thread', async () => {
+  it('renders the page before the newest one for ?thread=all (the old full-thread link), with its field changes', async () => {
     const { owner, url } = await longTicket()
     const response = await fetch(`${url}?thread=all`, { headers: { cookie: owner.cookie } })
     expect(response.status).toBe(200)
     const html = await response.text()
-    expect(articles(html)).toBe(200)
-    expect(html.indexOf('The very first message of this thread.')).toBeLessThan(
-      html.indexOf('Message number 2.'),
-    )
-    expect(html).not.toContain('earlier messages')
-    expect(inlineEvents(html)).toBe(30)
-    // Each change sits between the messages around it: the first (start + 0.5 s) after the
-    // first message, before message 2 (start + 1 s).
-    expect(html.indexOf('The very first message of this thread.')).toBeLessThan(
+    expect(articles(html)).toBe(EARLIER_PAGE)
+    const last = 200 - THREAD_TAIL
+    const first = last - EARLIER_PAGE + 1
+    expect(html.indexOf(`Message number ${first}.`)).toBeLessThan(html.indexOf(`Message number ${last}.`))
+    expect(html).not.toContain(`Message number ${last + 1}.`)
+    expect(html).not.toContain('The very first message of this thread.')
+    expect(html).toContain(`Show ${first - 1} earlier messages`)
+    expect(html).toContain('Show the latest messages')
+    // The changes among messages 171–190 (at start + 170…189 s, the next one at 190 s): those at
+    // 175.5, 182.5 and 189.5 s, each between the messages around it.
+    expect(inlineEvents(html)).toBe(3)
+    expect(html.indexOf('Message number 183.')).toBeLessThan(
       html.indexOf('changed priority from low to high'),
     )
-    expect(html.indexOf('changed priority from low to high')).toBeLessThan(html.indexOf('Message number 2.'))
+    expect(html.indexOf('changed priority from low to high')).toBeLessThan(
+      html.indexOf('Message number 184.'),
+    )
   })
 
   it('loads the earlier messages on demand as data (what the link fetches with JavaScript)', async () => {
     const { owner, url } = await longTicket()
-    const collapsed = await fetch(`${url}.data`, { headers: { cookie: owner.cookie } })
-    expect(await collapsed.text()).not.toContain('The very first message of this thread.')
-    const full = await fetch(`${url}.data?thread=all`, { headers: { cookie: owner.cookie } })
-    expect(full.status).toBe(200)
-    const data = await full.text()
-    expect(data).toContain('The very first message of this thread.')
-    expect(data).toContain('Message number 100.')
+    const collapsed = await fetch(url, { headers: { cookie: owner.cookie } })
+    const oldestShown = (await collapsed.text()).match(/\?before=([0-9a-f-]{36})"/)![1]
+    const earlier = await fetch(`${url}/earlier.data?before=${oldestShown}`, {
+      headers: { cookie: owner.cookie },
+    })
+    expect(earlier.status).toBe(200)
+    const data = await earlier.text()
+    expect(data).toContain(`Message number ${200 - THREAD_TAIL}.`)
+    expect(data).toContain(`Message number ${200 - THREAD_TAIL - EARLIER_PAGE + 1}.`)
+    expect(data).not.toContain(`Message number ${200 - THREAD_TAIL - EARLIER_PAGE}.`)
+    expect(data).not.toContain('The very first message of this thread.')
   })
 
   it('shows a short thread whole, with no link', async () => {

@@ -1,21 +1,59 @@
 import { Link } from '@remix-run/react'
 
 /**
- * Stands in for the messages before the newest ones the ticket page renders. A plain link to the
- * same page with `?thread=all`: without JavaScript it loads the full thread, with it Remix fetches
- * the page's data again with every message and keeps the draft and scroll position.
+ * Stands in for the messages before the first one shown. A plain link to the same page with
+ * `?before=<that message's id>`: without JavaScript it opens the page before it (a page at a
+ * time, never the whole thread); with it, `load` (useEarlierMessages) puts that page above the
+ * messages shown, in place.
  */
-export function EarlierMessages({ count }: { count: number }) {
-  if (count <= 0) return null
+export function EarlierMessages({
+  count,
+  before,
+  load,
+  prepare,
+  loading,
+  failed,
+}: {
+  count: number
+  before: string | undefined
+  load: () => void
+  prepare: () => void
+  loading: boolean
+  failed: boolean
+}) {
+  if (count <= 0 || !before) return null
   return (
-    <p className="text-center">
+    <div className="space-y-2 text-center">
       <Link
-        to="?thread=all"
-        preventScrollReset
-        replace
+        to={`?before=${encodeURIComponent(before)}`}
+        onClick={(event) => {
+          event.preventDefault()
+          load()
+        }}
+        onPointerEnter={prepare}
+        onFocus={prepare}
+        aria-disabled={loading || undefined}
         className="inline-block rounded-md border border-slate-300 px-3 py-1.5 text-sm text-indigo-700 hover:bg-slate-50 dark:border-slate-700 dark:text-indigo-300 dark:hover:bg-slate-800"
       >
-        {`Show ${count} earlier ${count === 1 ? 'message' : 'messages'}`}
+        {loading
+          ? 'Loading earlier messages…'
+          : `Show ${count} earlier ${count === 1 ? 'message' : 'messages'}`}
+      </Link>
+      {failed ? (
+        <p role="alert" className="text-sm text-red-700 dark:text-red-300">
+          Not loaded: Switchboard could not be reached. Try again.
+        </p>
+      ) : null}
+    </div>
+  )
+}
+
+/** On an earlier page (`?before=…`, without JavaScript): back to the newest messages. */
+export function LatestMessagesLink({ ticketUrl }: { ticketUrl: string }) {
+  return (
+    <p className="text-center">
+      <Link className="text-sm text-indigo-600 underline dark:text-indigo-400" to={`${ticketUrl}#latest`}>
+        Show the latest messages
       </Link>
     </p>
   )

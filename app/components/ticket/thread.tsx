@@ -59,10 +59,12 @@ const DELIVERY = {
 /**
  * The conversation oldest → newest, with the ticket's field changes as small inline events
  * between the messages (there is no second activity list). Bodies are plain text and rendered as
- * text, never as HTML. The newest message's item has the id `latest` (`#latest` lands on it).
+ * text, never as HTML. The thread's newest message (`newestId`; by default the last one given)
+ * has the id `latest` (`#latest` lands on it); an earlier page of the thread has none.
  */
 export function Thread({
   messages,
+  newestId = messages.at(-1)?.id,
   events = [],
   slug,
   now,
@@ -70,6 +72,7 @@ export function Thread({
   retryNeedsConfirmation,
 }: {
   messages: ThreadEntry[]
+  newestId?: string
   events?: ThreadEvent[]
   slug: string
   now: string
@@ -82,7 +85,6 @@ export function Thread({
     ...messages.map((message) => ({ at: Date.parse(message.createdAt), message, event: undefined })),
     ...events.map((event) => ({ at: Date.parse(event.createdAt), message: undefined, event })),
   ].sort((a, b) => a.at - b.at)
-  const latestId = messages.at(-1)?.id
   return (
     <ol aria-label="Conversation" className="space-y-4">
       {items.map(({ message, event }) => {
@@ -104,7 +106,7 @@ export function Thread({
         const role = message.kind === 'note' ? 'note' : message.fromCustomer ? 'customer' : 'agent'
         const delivery = role === 'agent' && message.deliveryStatus ? DELIVERY[message.deliveryStatus] : null
         return (
-          <li key={message.id} id={message.id === latestId ? 'latest' : undefined} className="scroll-mt-8">
+          <li key={message.id} id={message.id === newestId ? 'latest' : undefined} className="scroll-mt-8">
             <article
               id={`m-${message.id}`}
               aria-label={`${LABEL[role]} from ${message.author}`}
