@@ -148,11 +148,19 @@ export async function loadEarlierMessages(member: Member, number: number, before
     activityLimit: MAX_ACTIVITY,
   })
   if (!row) throw notFound('Ticket not found')
-  return {
-    ticketId: row.id,
-    before: row.thread.earlierPage ? before : null,
-    ...threadPageView(row.thread, row.activity),
+  // No such message: nothing (the statement read no message, and the field changes since the
+  // start of the thread are no page's).
+  if (!row.thread.earlierPage) {
+    return {
+      ticketId: row.id,
+      before: null,
+      earlierMessages: 0,
+      earlierPage: false,
+      thread: [],
+      activity: [],
+    }
   }
+  return { ticketId: row.id, before, ...threadPageView(row.thread, row.activity) }
 }
 
 /**

@@ -234,7 +234,7 @@ describe('the ticket page reads its thread a page at a time', () => {
       expect(JSON.stringify(page.data), cursor).not.toMatch(/OTHER|FOREIGN|TEAMMATE/)
       const data = await loadEarlier(owner, ticket.number, cursor)
       expect(data.status, cursor).toBe(200)
-      expect(data.data, cursor).toMatchObject({ before: null, thread: [] })
+      expect(data.data, cursor).toMatchObject({ before: null, thread: [], activity: [] })
     }
     // Another workspace's member gets a 404 for this ticket's earlier messages, and their own
     // ticket with this ticket's message as the cursor gives nothing of this one.
