@@ -78,20 +78,38 @@ test('a long thread opens at its newest message, with the earlier ones collapsed
   expect(Math.abs((await firstShown.boundingBox())!.y - at)).toBeLessThan(2)
   await expect(composer).toHaveValue('Half-written while reading back.')
   expect(new URL(page.url()).search).toBe('')
-  // A teammate's new note arrives live: appended, the earlier pages kept and not read again.
-  const reloaded = page.waitForResponse((r) => /\/tickets\/\d+\.data/.test(r.url()))
+  // A note added elsewhere arrives live: appended, the earlier pages kept and not read again.
+  const reloads: string[] = []
+  const pageData = /\/tickets\/\d+\.data/
+  await page.route(pageData, async (route) => {
+    const response = await route.fetch()
+    reloads.push(await response.text())
+    await route.fulfill({ response })
+  })
   await page.request.post(page.url(), {
     headers: { origin: new URL(page.url()).origin },
     form: { intent: 'reply', kind: 'note', body: 'A note that arrived live.' },
     maxRedirects: 0,
   })
-  const revalidation = await (await reloaded).text()
-  expect(revalidation).toContain('A note that arrived live.')
-  expect(revalidation).not.toContain('Note number 5 on this long thread.')
   await expect(conversation.getByText('A note that arrived live.')).toBeVisible()
+  expect(reloads.some((data) => data.includes('A note that arrived live.'))).toBe(true)
+  for (const data of reloads) expect(data).not.toContain('Note number 5 on this long thread.')
+  await page.unroute(pageData)
   await expect(conversation.getByText('Note number 1 on this long thread.')).toBeAttached()
   await expect(conversation.getByText('Note number 21 on this long thread.')).toBeAttached()
   await expect(page.getByRole('link', { name: 'Show 1 earlier message' })).toBeAttached()
+  await expect(composer).toHaveValue('Half-written while reading back.')
+  // Offline, the next page says it was not loaded, and the page and the reply stay; online, it loads.
+  await page.context().setOffline(true)
+  await page.getByRole('link', { name: 'Show 1 earlier message' }).click()
+  await expect(
+    page.getByRole('alert').filter({ hasText: 'Not loaded: Switchboard could not be reached.' }),
+  ).toBeVisible()
+  await expect(composer).toHaveValue('Half-written while reading back.')
+  await page.context().setOffline(false)
+  await page.getByRole('link', { name: 'Show 1 earlier message' }).click()
+  await expect(conversation.getByText('It all started on a Monday.')).toBeAttached()
+  await expect(page.getByRole('link', { name: /earlier message/ })).toHaveCount(0)
   await expect(composer).toHaveValue('Half-written while reading back.')
 })
 
