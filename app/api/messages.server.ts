@@ -61,6 +61,8 @@ export const createMessage = operation({
         'Someone wrote on this ticket since last_seen_message_id; nothing was sent.',
         {
           extensions: {
+            // The newest 20; `newer_count` counts them all.
+            newer_count: outcome.newer.length + outcome.notShown,
             newer_messages: outcome.newer.map((m) => ({
               id: m.id,
               kind: m.kind,

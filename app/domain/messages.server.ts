@@ -88,7 +88,13 @@ export type ReplyOutcome =
    * Nothing was written: messages came after the last-seen one, or (`lastSeenUnknown`) the id
    * names no message of this ticket the agent can see, so every message counts as newer.
    */
-  | { kind: 'collision'; newer: NewerMessage[]; lastSeenUnknown?: true }
+  | {
+      kind: 'collision'
+      /** The newest COLLISION_SHOWN of them, oldest first; `notShown` more came before those. */
+      newer: NewerMessage[]
+      notShown: number
+      lastSeenUnknown?: true
+    }
   | { kind: 'not-found' }
   /** Files kept from an undone reply and newly attached ones together break the limits. */
   | { kind: 'files-over-limit'; message: string }
@@ -340,6 +346,7 @@ type Collision = Extract<ReplyOutcome, { kind: 'collision' }>
 function collisionOutcome(found: {
   lastSeenKnown: boolean
   newer: Awaited<ReturnType<typeof messagesSinceLastSeen>>['newer']
+  newerCount: number
 }): Collision {
   const newer = found.newer.map((r) => ({
     id: r.id,
@@ -348,8 +355,9 @@ function collisionOutcome(found: {
     bodyText: r.bodyText.slice(0, 2000),
     createdAt: r.createdAt,
   }))
-  if (!found.lastSeenKnown) return { kind: 'collision', newer, lastSeenUnknown: true }
-  return { kind: 'collision', newer }
+  const notShown = found.newerCount - newer.length
+  if (!found.lastSeenKnown) return { kind: 'collision', newer, notShown, lastSeenUnknown: true }
+  return { kind: 'collision', newer, notShown }
 }
 
 /**

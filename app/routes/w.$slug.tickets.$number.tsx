@@ -220,7 +220,10 @@ async function handleReply(args: IntentArgs) {
   })
   if (outcome.kind === 'not-found') throw notFound('Ticket not found')
   if (outcome.kind === 'collision') {
-    return data({ result: submission.reply(), collision: outcome.newer }, { status: 409 })
+    return data(
+      { result: submission.reply(), collision: outcome.newer, collisionNotShown: outcome.notShown },
+      { status: 409 },
+    )
   }
   if (outcome.kind === 'files-over-limit') {
     return composerRefusal(submission, { fieldErrors: { files: [outcome.message] } }, files)
@@ -625,6 +628,9 @@ export default function TicketPage() {
             ) : null
           }
           collision={composerData?.collision}
+          collisionNotShown={
+            composerData && 'collisionNotShown' in composerData ? composerData.collisionNotShown : undefined
+          }
           now={now}
         />
       </div>

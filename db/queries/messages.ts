@@ -141,11 +141,10 @@ function collisionSteps(
     -- A last-seen id that names no such message (another ticket's, a made-up one, a reply taken
     -- back) proves nothing was seen: nothing is written, and every message counts as newer.
     known as (select (${v.lastSeenMessageId}::uuid is null or exists (select 1 from seen)) as ok),
+    -- Ids and times only: the text of the newest few is read by newerAsJson.
     newer as (
-      select m.id, m.kind, m.body_text, m.created_at, u.name as user_name, c.name as contact_name, c.email as contact_email
+      select m.id, m.created_at
       from messages m
-      left join users u on u.id = m.author_user_id
-      left join contacts c on c.id = m.author_contact_id
       where m.ticket_id = ${v.ticketId}::uuid and m.workspace_id = ${v.workspaceId}::uuid
         -- A teammate's reply in its undo window is not theirs to see (it may be taken back).
         and (m.held_until is null or m.author_user_id = ${v.userId}::uuid)
@@ -153,12 +152,26 @@ function collisionSteps(
         and (not exists (select 1 from seen) or (m.created_at, m.id) > (select seen.created_at, seen.id from seen)))`
 }
 
-/** The `newer` step's rows as one JSON column, `newer`, oldest first. */
+/**
+ * How many of the messages a reply collides with are read and shown: the newest ones. A burst of
+ * notes, or a last-seen id that names nothing (every message then counts as newer), read every
+ * message of the thread with its text (a 30 MB thread for one refused post); the rest is counted.
+ */
+export const COLLISION_SHOWN = 20
+
+/**
+ * The `newer` step as two columns: `newer`, the newest COLLISION_SHOWN of its messages with their
+ * text and authors, oldest first, and `newerCount`, how many there are in all.
+ */
 function newerAsJson() {
-  return sql`(select coalesce(json_agg(json_build_object('id', n.id, 'kind', n.kind, 'bodyText', n.body_text,
-          'createdAt', n.created_at, 'userName', n.user_name, 'contactName', n.contact_name,
-          'contactEmail', n.contact_email) order by n.created_at, n.id), '[]'::json)
-        from newer n) as newer`
+  return sql`(select coalesce(json_agg(json_build_object('id', n.id, 'kind', m.kind, 'bodyText', m.body_text,
+          'createdAt', n.created_at, 'userName', u.name, 'contactName', c.name,
+          'contactEmail', c.email) order by n.created_at, n.id), '[]'::json)
+        from (select id, created_at from newer order by created_at desc, id desc limit ${COLLISION_SHOWN}) n
+        join messages m on m.id = n.id
+        left join users u on u.id = m.author_user_id
+        left join contacts c on c.id = m.author_contact_id) as newer,
+      (select count(*)::int from newer) as "newerCount"`
 }
 
 /**
@@ -173,6 +186,7 @@ export async function messagesSinceLastSeen(
   const result = await executePrepared<{
     lastSeenKnown: boolean
     newer: Array<Omit<NewerMessageRow, 'createdAt'> & { createdAt: string }>
+    newerCount: number
   }>(
     db,
     sql`
@@ -185,6 +199,7 @@ export async function messagesSinceLastSeen(
   return {
     lastSeenKnown: row.lastSeenKnown,
     newer: row.newer.map((n) => ({ ...n, createdAt: new Date(n.createdAt) })),
+    newerCount: row.newerCount,
   }
 }
 
@@ -208,6 +223,7 @@ export async function recordAgentMessage(db: DbOrTx, v: AgentMessageValues) {
     lastSeenKnown: boolean
     draftGeneration: number | null
     newer: Array<Omit<NewerMessageRow, 'createdAt'> & { createdAt: string }>
+    newerCount: number
     emailed: ReplyThreadContext['emailed']
     quoted: Array<Omit<ReplyThreadContext['quoted'][number], 'createdAt'> & { createdAt: string }>
   }>(
@@ -296,6 +312,7 @@ export async function recordAgentMessage(db: DbOrTx, v: AgentMessageValues) {
     lastSeenKnown: row.lastSeenKnown,
     draftGeneration: row.draftGeneration,
     newer: row.newer.map((n) => ({ ...n, createdAt: new Date(n.createdAt) })),
+    newerCount: row.newerCount,
     thread: {
       emailed: row.emailed,
       quoted: row.quoted.map((q) => ({ ...q, createdAt: new Date(q.createdAt) })),

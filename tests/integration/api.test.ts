@@ -214,6 +214,7 @@ describe('contract: every operation answers what the spec says', () => {
     })
     expectProblem(second, 409, 'conflict')
     expect(second.json.newer_messages).toEqual([expect.objectContaining({ id: first.json.id, kind: 'note' })])
+    expect(second.json.newer_count).toBe(1)
     expect((await call('GET', `/api/v1/tickets/${t.number}/messages`, { token })).json.data).toHaveLength(2)
   })
 

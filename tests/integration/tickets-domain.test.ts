@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { eq, sql } from 'drizzle-orm'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
@@ -9,6 +10,7 @@ import { addTags, updateTickets } from '#app/domain/tickets.server.ts'
 import { asMember, createMember, createTicketFor } from '#tests/helpers/factories.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 import { lockWaiters } from '#tests/helpers/held-transaction.ts'
+import { rowsReturnedBy } from '#tests/helpers/db-reads.ts'
 
 beforeAll(async () => {
   await startQueue(testDatabaseUrl)
@@ -141,6 +143,41 @@ describe('replies and status', () => {
       sendAnyway: true,
     })
     expect(anyway.kind).toBe('sent')
+  })
+
+  it('a collision with a long burst reads and lists only the newest 20 of the messages since, and counts the rest', async () => {
+    const member = await createMember()
+    const ticket = await createTicketFor(member)
+    const seen = await replyToTicket(asMember(member), ticket.number, { kind: 'note', body: 'Looking' })
+    if (seen.kind !== 'sent') throw new Error('expected sent')
+    const long = 'x'.repeat(5_000)
+    for (let i = 0; i < 60; i++) {
+      await replyToTicket(asMember(member), ticket.number, { kind: 'note', body: `${i} ${long}` })
+    }
+    const { value: outcome, bytes } = await rowsReturnedBy(() =>
+      replyToTicket(asMember(member), ticket.number, {
+        kind: 'reply',
+        body: 'Here is the news',
+        lastSeenMessageId: seen.messageId,
+      }),
+    )
+    if (outcome.kind !== 'collision') throw new Error('expected collision')
+    expect(outcome.notShown).toBe(40)
+    expect(outcome.newer.map((n) => n.bodyText.split(' ')[0])).toEqual(
+      Array.from({ length: 20 }, (_, i) => String(40 + i)),
+    )
+    // 60 notes of 5 KB: the 20 listed, not the 300 KB of them all.
+    expect(bytes).toBeLessThan(150_000)
+    // A last-seen id that names nothing counts every message as newer: still 20 read.
+    const unknown = await rowsReturnedBy(() =>
+      replyToTicket(asMember(member), ticket.number, {
+        kind: 'reply',
+        body: 'Here is the news',
+        lastSeenMessageId: randomUUID(),
+      }),
+    )
+    expect(unknown.value).toMatchObject({ kind: 'collision', lastSeenUnknown: true, notShown: 42 })
+    expect(unknown.bytes).toBeLessThan(150_000)
   })
 
   it('reports a collision with a message committed while the reply waited for the ticket lock', async () => {

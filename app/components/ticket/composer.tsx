@@ -46,6 +46,8 @@ type Props = {
   /** Names of the files a refused post carried: not kept, to attach again (shown without JavaScript). */
   filesNotKept?: string[]
   collision: CollidingMessage[] | undefined
+  /** How many more messages came before the `collision` ones (only the newest are sent). */
+  collisionNotShown?: number
   /** The server's clock, for relative times that render the same on both sides. */
   now: string
   /** Called as the agent types (reply or note) and with null when they stop. */
@@ -107,6 +109,7 @@ function fileProblem(files: FileList | null) {
 export type ComposerResponse = {
   result?: SubmissionResult<string[]>
   collision?: CollidingMessage[]
+  collisionNotShown?: number
   sendFailed?: true
 }
 
@@ -127,6 +130,7 @@ export function Composer(props: Props) {
   // A fetcher answer is newer than the page's (no-JS) action data.
   const lastResult = fetched ? fetched.result : props.lastResult
   const collision = fetched ? fetched.collision : props.collision
+  const collisionNotShown = (fetched ? fetched.collisionNotShown : props.collisionNotShown) ?? 0
   const sendFailed = fetched?.sendFailed === true
   const collisionIntent = lastResult?.initialValue?.intent === 'reply-next' ? 'reply-next' : 'reply'
   const { now } = props
@@ -508,6 +512,12 @@ export function Composer(props: Props) {
           className="space-y-3 rounded-md border border-amber-400 bg-amber-100 p-3 text-sm text-amber-950 dark:border-amber-700 dark:bg-amber-950 dark:text-amber-100"
         >
           <p className="font-semibold">New activity since you started typing</p>
+          {collisionNotShown > 0 ? (
+            <p>
+              {collisionNotShown === 1 ? '1 earlier message' : `${collisionNotShown} earlier messages`} since
+              then {collisionNotShown === 1 ? 'is' : 'are'} not shown here: Review shows the thread.
+            </p>
+          ) : null}
           <ul className="space-y-2">
             {collision.map((m) => (
               <li
