@@ -102,6 +102,33 @@ export async function holdLiveConnection(page: Page) {
 }
 
 /**
+ * On the page's next document load, sends a key press and a click (`keydown`, `mousedown`) in the
+ * moment between `hydrateRoot` and React's first render, where one used to stop the page from ever
+ * hydrating (app/utils/early-events.ts). Resolves to whether they were sent in that moment (a
+ * message loop runs until the entry has created React's root; React's first render is a message
+ * its scheduler posts after that).
+ */
+export async function inputBeforeFirstRender(page: Page) {
+  await page.addInitScript(() => {
+    if (sessionStorage.getItem('e2e:input-before-first-render')) return
+    const context = () => (window as { __remixContext?: { stream?: unknown } }).__remixContext
+    const rootCreated = () => Object.keys(document).some((key) => key.startsWith('__reactContainer'))
+    const until = Date.now() + 30_000
+    const loop = new MessageChannel()
+    loop.port1.onmessage = () => {
+      if (rootCreated()) {
+        const beforeFirstRender = context()?.stream !== undefined
+        document.body.dispatchEvent(new KeyboardEvent('keydown', { key: 'Tab', bubbles: true }))
+        document.body.dispatchEvent(new MouseEvent('mousedown', { bubbles: true }))
+        sessionStorage.setItem('e2e:input-before-first-render', beforeFirstRender ? 'sent' : 'too late')
+      } else if (Date.now() < until) loop.port2.postMessage(null)
+    }
+    loop.port2.postMessage(null)
+  })
+  return () => page.evaluate(() => sessionStorage.getItem('e2e:input-before-first-render'))
+}
+
+/**
  * Waits until React has hydrated the element (it attaches its props to the DOM node): from then
  * on a form posts with fetch, not as a page load.
  */
@@ -117,7 +144,9 @@ export async function waitForHydration(page: Page, selector: string) {
     )
   } catch (error) {
     // Once in a while in CI a reloaded page never hydrated (and its live status stayed
-    // "Connecting…"); not reproduced locally. Say where hydration stopped: a script that failed to
+    // "Connecting…"): the entry ran, the data was decoded, no router. The cause was a key pressed
+    // before React's first render (React error #345; fixed by app/utils/early-events.ts, tested
+    // with inputBeforeFirstRender). Should a page stall again, say where: a script that failed to
     // load (the browser keeps a failed module for the document's life, so importing it again
     // fails too), the entry never run (it takes `__remixContext.stream`), the page's data never
     // decoded (its stream not closed: the render cut short), or the router made but not rendered.
