@@ -1,5 +1,5 @@
-import { useFetcher } from '@remix-run/react'
-import { useEffect, useState, type FormEvent } from 'react'
+import { useFetcher, useRevalidator } from '@remix-run/react'
+import { useEffect, useRef, useState, type FormEvent } from 'react'
 import { isRouteModuleLoaded, preloadRouteModule } from '#app/utils/preload-route.ts'
 import { NOT_SAVED_MESSAGE } from '#app/utils/unanswered.ts'
 
@@ -17,12 +17,15 @@ import { NOT_SAVED_MESSAGE } from '#app/utils/unanswered.ts'
  * - `data` is the action's answer (the AI actions redirect back to the ticket, whose data has
  *   their results; the account page's answers carry a notice). Without JavaScript these are
  *   plain forms.
+ * - A redirect React Router did not follow reloads the page all the same
+ *   (`useReloadWhenRedirectDropped`).
  */
 export function useKeptPost<Answer = unknown>(routeId: string) {
   const fetcher = useFetcher<Answer | { intent: 'unanswered'; error: string }>()
   const [notSent, setNotSent] = useState(false)
   const prepare = () => preloadRouteModule(routeId)
   useEffect(prepare, [routeId])
+  useReloadWhenRedirectDropped(fetcher)
   const onSubmit = (event: FormEvent<HTMLFormElement>) => {
     if (navigator.onLine || isRouteModuleLoaded(routeId)) {
       setNotSent(false)
@@ -40,4 +43,24 @@ export function useKeptPost<Answer = unknown>(routeId: string) {
     pending: fetcher.state !== 'idle',
     error: notSent || unanswered ? NOT_SAVED_MESSAGE : undefined,
   }
+}
+
+/**
+ * Reloads the page's data when React Router dropped the fetcher's redirect. It does when a reload
+ * of the page (a live event's, the one after the live connection came back) started after the
+ * post did (`pendingNavigationLoadId > originatingLoadId` in @remix-run/router 1.23's
+ * handleFetcherAction), trusting that reload to show what the action did; but that reload may have
+ * read the page before the action wrote, and then nothing showed it: Summarize clicked as the
+ * connection came back left "No summary yet." (ai-offline.spec under load). A dropped redirect is
+ * the one way a fetcher goes from submitting straight to idle without an answer (a followed one
+ * passes through loading; "Not saved" and other answers carry data).
+ */
+function useReloadWhenRedirectDropped(fetcher: { state: string; data: unknown }) {
+  const { revalidate } = useRevalidator()
+  const previous = useRef(fetcher.state)
+  useEffect(() => {
+    const was = previous.current
+    previous.current = fetcher.state
+    if (was === 'submitting' && fetcher.state === 'idle' && fetcher.data === undefined) void revalidate()
+  }, [fetcher.state, fetcher.data, revalidate])
 }

@@ -60,7 +60,19 @@ test('Summarize offline says it was not saved and keeps the page and the reply t
       ],
     }),
   })
+  // A reload of the page that starts while the summary is being made and ends before it (under
+  // load, the one after the live connection came back; here a teammate's note's) used to leave
+  // "No summary yet.": React Router drops a fetcher's redirect when a reload began after its post.
+  let release = () => {}
+  const held = new Promise<void>((resolve) => (release = resolve))
+  await page.route('**/ai/summary.data', async (route) => {
+    await held
+    await route.continue()
+  })
   await summarize.click()
+  await noteFromElsewhere(page, 'Asked the customer for a photo.')
+  await expect(page.getByText('Asked the customer for a photo.')).toBeVisible()
+  release()
   await expect(page.getByText('The lid arrived cracked')).toBeVisible()
   await expect(page.getByRole('region', { name: 'Summary' }).getByText(/Not saved/)).toHaveCount(0)
   await expect(body).toHaveValue('Typed before the connection went.')
