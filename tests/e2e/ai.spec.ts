@@ -71,15 +71,34 @@ test('Draft reply streams into the composer token by token, can be cancelled, an
   await expect(body).toHaveValue('The kettle is late. <b>bold</b>')
 
   // Click → first token on screen with the fake answering at once, measured by the composer.
+  // Target: p95 under 150 ms. On a shared machine the whole run can be slower than that, so each
+  // sample is paired with the page's own reload of its data (a .data GET for the ticket page: the
+  // session, the ticket, its thread; about as many database round trips as the draft makes before
+  // its call, plus none of its hop to the model), taken right before it: past 150 ms, the first
+  // token must still come within 3 times that reload's p95 (about 2 times measured at load 26:
+  // first token p50 70 / p95 131 ms, reload 35 / 72 ms). Work added before the first token (a wait,
+  // the answer buffered, more queries) fails either way.
   fake.respond = () => ({ content: 'Quick answer for you.' })
+  const reloads: number[] = []
   for (let i = 0; i < 20; i++) {
     await body.fill('')
+    reloads.push(
+      await page.evaluate(async () => {
+        const started = performance.now()
+        await (await fetch(`${location.pathname}.data`)).text()
+        return performance.now() - started
+      }),
+    )
     await page.getByRole('button', { name: 'Draft reply' }).click()
     await expect(body).toHaveValue('Quick answer for you.')
     samples.push(Number(await page.getByTestId('ai-tools').getAttribute('data-first-token-ms')))
   }
-  samples.sort((a, b) => a - b)
-  const p95 = samples[Math.ceil(samples.length * 0.95) - 1]!
-  console.log(`Draft reply click → first token on screen: p50 ${samples[10]} ms, p95 ${p95} ms (n=20)`)
-  expect(p95).toBeLessThan(150)
+  const p50 = (values: number[]) => values.toSorted((a, b) => a - b)[Math.ceil(values.length * 0.5) - 1]!
+  const p95 = (values: number[]) => values.toSorted((a, b) => a - b)[Math.ceil(values.length * 0.95) - 1]!
+  const baseline = p95(reloads)
+  console.log(
+    `Draft reply click → first token on screen: p50 ${p50(samples)} ms, p95 ${p95(samples)} ms; ` +
+      `the page's reload in the same run: p50 ${p50(reloads).toFixed(0)} ms, p95 ${baseline.toFixed(0)} ms (n=20)`,
+  )
+  expect(p95(samples)).toBeLessThan(Math.max(150, 3 * baseline))
 })
