@@ -9,7 +9,8 @@ import type { AddressInfo } from 'node:net'
  * - `response_format` `json_schema` and `json_object`: the answer's content is whatever the
  *   responder returns (a test returns the JSON it wants, or something invalid);
  * - scripted failures (`failNext`): any status with an OpenAI error body (400, 401, 429 with
- *   Retry-After, 500…), `slow` (answers after a delay, or never until the client aborts), a 400
+ *   Retry-After, 500…), `slow` (answers after a delay, when a promise the test holds resolves, or
+ *   never until the client aborts: a delay is a guess at how long the test's steps take), a 400
  *   refusing `json_schema` like servers without structured outputs do, and invalid JSON;
  * - `refuseJsonSchema` makes every json_schema request a 400 (a server without the feature);
  * - `refuseMaxCompletionTokens` does the same for `max_completion_tokens` (servers that only know
@@ -50,7 +51,7 @@ export type FakeAnswer = {
 
 export type Scripted =
   | { kind: 'status'; status: number; retryAfter?: string; message?: string; param?: string }
-  | { kind: 'slow'; delayMs: number | 'forever' }
+  | { kind: 'slow'; delayMs: number | 'forever' | Promise<unknown> }
   | { kind: 'refuse-json-schema' }
   | { kind: 'invalid-json' }
   | { kind: 'answer'; answer: FakeAnswer }
@@ -228,10 +229,11 @@ async function streamAnswer(res: http.ServerResponse, body: ChatRequest, answer:
 }
 
 /** Waits `ms` (or until the client goes away); false when the client closed the connection. */
-function waitOrClose(res: http.ServerResponse, ms: number | 'forever') {
+function waitOrClose(res: http.ServerResponse, ms: number | 'forever' | Promise<unknown>) {
   return new Promise<boolean>((resolve) => {
     if (res.destroyed) return resolve(false)
-    const timer = ms === 'forever' ? undefined : setTimeout(() => finish(true), ms)
+    if (ms instanceof Promise) void ms.then(() => finish(true))
+    const timer = typeof ms === 'number' ? setTimeout(() => finish(true), ms) : undefined
     const onClose = () => finish(false)
     res.once('close', onClose)
     function finish(open: boolean) {

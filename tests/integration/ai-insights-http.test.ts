@@ -640,7 +640,7 @@ describe('Triage now and the triage job', () => {
     (await getDb().execute(sql`select key from ai_run_claims where workspace_id = ${workspaceId}`)).rows
 
   /** A ticket the job skipped over a cap of one an hour (the cap's call went to another ticket). */
-  async function skippedTicket() {
+  async function skippedTicket(answerAfter: number | Promise<unknown> = 600) {
     const owner = await workspace()
     setProvider({ OPENAI_BASE_URL: fake.baseUrl, OPENAI_API_KEY: 'sk-insights', AI_TRIAGE_PER_HOUR: '1' })
     triageAnswer = { priority: 'high', tags: [], language: 'en', sentiment: 'negative', gist: 'Lid broke' }
@@ -652,7 +652,7 @@ describe('Triage now and the triage job', () => {
     fake.requests.length = 0
     // Calls left now, and a model slow enough that everything below arrives during the first call.
     configured()
-    fake.failNext({ kind: 'slow', delayMs: 600 })
+    fake.failNext({ kind: 'slow', delayMs: answerAfter })
     return { owner, ticket, path: ticketPath(owner, ticket.number) }
   }
 
@@ -693,7 +693,10 @@ describe('Triage now and the triage job', () => {
   })
 
   it('another workspace neither sees nor takes a ticket’s triage claim', async () => {
-    const { owner, ticket, path } = await skippedTicket()
+    // The first call is answered when the checks below are done: they include signing up a
+    // workspace, which took longer than a 600 ms answer under load (the claim was gone by then).
+    let answer = () => {}
+    const { owner, ticket, path } = await skippedTicket(new Promise<void>((resolve) => (answer = resolve)))
     const click = post(owner, `${path}/ai/triage`, { intent: 'run' })
     await waitFor(() => fake.requests.length === 1)
     expect(await claimsOf(owner.workspace.id)).toEqual([{ key: `triage:${ticket.ticketId}` }])
@@ -720,6 +723,7 @@ describe('Triage now and the triage job', () => {
       ownPath,
     )
     expect(await claimsOf(owner.workspace.id)).toEqual([{ key: `triage:${ticket.ticketId}` }])
+    answer()
     expect((await click).headers.get('location')).toBe(path)
     expect(fake.requests).toHaveLength(2)
     expect(await hourHits(outsider.workspace.id)).toBe(1)
