@@ -592,6 +592,10 @@ export const emails = pgTable(
     subject: text().notNull(),
     html: text().notNull(),
     text: text().notNull(),
+    // The copy BCC recipients get when it must differ from the customer's: an agent reply whose
+    // customer copy carries the customer's private link. Null: every recipient gets html/text.
+    bccHtml: text(),
+    bccText: text(),
     headers: jsonb().$type<Record<string, string>>().notNull().default({}),
     status: emailStatus().notNull().default('queued'),
     // Delivery attempts made (transport calls), across retries and Retry-After reschedules.

@@ -10,11 +10,13 @@ import type { TicketEvent } from '#app/realtime/events.ts'
 import { markAddressBouncing } from './inbound-email.server.ts'
 
 /**
- * One SendGrid Event Webhook event, as much of it as we use. Everything else (addresses, IPs,
- * user agents) is ignored and never stored. See SendGrid's "Event Webhook reference".
+ * One SendGrid Event Webhook event, as much of it as we use. The recipient (`email`) is read to
+ * tell whose copy the event is about, never stored; everything else (IPs, user agents) is
+ * ignored. See SendGrid's "Event Webhook reference".
  */
 const SendgridEvent = z.object({
   sg_event_id: z.string().min(1).max(200),
+  email: z.string().max(400).optional(),
   event: z.string().min(1).max(40),
   timestamp: z.number().int().positive(),
   sg_message_id: z.string().max(300).optional(),
@@ -83,9 +85,19 @@ async function recordOne(event: Event) {
       occurredAt: new Date(event.timestamp * 1000),
     })
     if (!stored) return { kind: 'duplicates' as const }
-    const next = nextStatus(event, email)
+    // One email goes to the customer, its CCs and BCCs (a BCC one in a copy of its own); an event
+    // names its recipient. Only the customer's copy moves the reply's status (and its badge),
+    // except that any copy accepted means SendGrid has the email; a CC's or BCC's hard bounce
+    // marks that address, never the customer's. An event naming no recipient is the customer's.
+    const recipient = recipientOf(event, email)
+    const customers = recipient === email.to
+    const next = customers || ACCEPTED.has(event.event) ? nextStatus(event, email) : undefined
+    const hard = event.event === 'bounce' && (event.type ?? 'bounce') === 'bounce'
+    const why = (event.reason ?? event.type ?? event.event).slice(0, 300)
+    if (hard && recipient && !customers && email.workspaceId)
+      await markAddressBouncing(tx, email.workspaceId, recipient, why)
     if (!next) return { kind: 'recorded' as const, event: undefined }
-    const error = next === 'delivered' ? null : (event.reason ?? event.type ?? event.event).slice(0, 300)
+    const error = next === 'delivered' ? null : why
     if (next === 'sent') {
       // Accepted while still queued or claimed: no attempt may send it again (their claim needs
       // `queued`, or `sending` under their own lease), whatever became of the interrupted call.
@@ -93,8 +105,7 @@ async function recordOne(event: Event) {
     } else {
       await setEmailDeliveryStatus(tx, { emailId: email.id, messageId: email.messageId, status: next, error })
     }
-    const hard = event.event === 'bounce' && (event.type ?? 'bounce') === 'bounce'
-    if (hard && email.workspaceId)
+    if (hard && customers && email.workspaceId)
       await markAddressBouncing(tx, email.workspaceId, email.to, error ?? 'Bounced')
     if (!email.messageId || !email.ticketId || !email.workspaceId)
       return { kind: 'recorded' as const, event: undefined }
@@ -109,6 +120,16 @@ async function recordOne(event: Event) {
     }
     return { kind: 'recorded' as const, event: live }
   })
+}
+
+/**
+ * Which of the email's recipients the event is about, as the email spells it: its `to` when the
+ * event names none, undefined when it names an address the email was not sent to.
+ */
+function recipientOf(event: Event, email: { to: string; cc: string[]; bcc: string[] }) {
+  if (event.email === undefined) return email.to
+  const named = event.email.trim().toLowerCase()
+  return [email.to, ...email.cc, ...email.bcc].find((address) => address.toLowerCase() === named)
 }
 
 /**

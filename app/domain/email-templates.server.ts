@@ -62,7 +62,7 @@ export async function renderAgentReply(input: {
   personalSignature?: string
   agentName: string
   mailboxName: string
-  link: string
+  link: string | null
   quoted?: QuotedMessage[]
 }): Promise<Rendered> {
   const signature = [

@@ -42,6 +42,11 @@ export type OutgoingEmail = Rendered & {
   toAddress: string
   cc?: string[]
   bcc?: string[]
+  /**
+   * What the BCC recipients get instead of html/text, sent in the same call as their own copies
+   * (an agent reply whose customer copy carries the customer's private link: docs/security.md).
+   */
+  bccCopy?: { html: string; text: string }
   replyTo?: string
   headers?: Record<string, string>
 }
@@ -82,6 +87,8 @@ export async function queueEmail(
     subject: headerValue(email.subject),
     html: email.html,
     text: email.text,
+    bccHtml: email.bccCopy?.html ?? null,
+    bccText: email.bccCopy?.text ?? null,
     // Stored with the email, so every retry sends the same Message-ID.
     headers: { 'Message-ID': newMessageId(`email-${randomUUID()}`), ...headerRecord(email.headers ?? {}) },
     jobId,
@@ -213,6 +220,8 @@ async function transport(email: ClaimedEmail, signal: AbortSignal | undefined) {
     subject: email.subject,
     text: email.text,
     html: email.html,
+    bccCopy:
+      email.bccHtml !== null && email.bccText !== null ? { html: email.bccHtml, text: email.bccText } : null,
     headers: email.headers,
   }
   return sendWithSendGrid(

@@ -218,7 +218,9 @@ export async function recordReply(
   if (recipients > reserved) return { kind: 'recount' as const, recipients }
   // A ticket from before reply tokens gets its token (the email's Reply-To) in the same update.
   const replyToken = reply ? (ticket.replyToken ?? newReplyToken()) : null
-  const link = reply ? newCustomerLink() : null
+  // The private link goes only into a copy the customer alone gets: a reply with CC is one copy
+  // everyone on it sees (reply-all answers the ticket), so it carries none and none is made.
+  const link = reply && cc.length === 0 ? newCustomerLink() : null
   // Before recordAgentMessage, which deletes the draft holding them.
   const keep = new Set(input.keepFiles ?? [])
   const kept =
@@ -292,7 +294,7 @@ export async function recordReply(
       ticket: { ...ticket, workspaceId: member.workspaceId, replyToken: replyToken! },
       message: { id: messageId, emailMessageId: emailMessageId!, body: input.body, createdAt: at },
       thread: recorded.thread,
-      link: link!.url,
+      link: link?.url ?? null,
       agentName: member.user.name,
       agentSignature: ticket.authorSignature,
       cc,

@@ -48,8 +48,11 @@ export type AgentReplyEmailInput = {
   message: { id: string; emailMessageId: string; body: string; createdAt: Date }
   /** Read with the reply's writes (recordAgentMessage), in its snapshot taken after the lock. */
   thread: ReplyThreadContext
-  /** The customer's new private link, stored by the reply's statement. */
-  link: string
+  /**
+   * The customer's new private link, stored by the reply's statement; null when no copy reaches
+   * the customer alone (a reply with CC: everyone on it sees the same email).
+   */
+  link: string | null
   agentName: string
   /** The replying agent's personal signature. */
   agentSignature: string
@@ -75,7 +78,7 @@ export async function queueAgentReplyEmail(tx: Tx, input: AgentReplyEmailInput) 
     .filter((id) => id !== ticket.threadMessageId)
     .reverse()
   const lastFromCustomer = earlier.find((m) => m.fromCustomer)?.emailMessageId
-  const rendered = await renderAgentReply({
+  const content = {
     subject: ticket.subject,
     number: ticket.number,
     body: message.body,
@@ -83,14 +86,19 @@ export async function queueAgentReplyEmail(tx: Tx, input: AgentReplyEmailInput) 
     personalSignature: input.agentSignature,
     agentName: input.agentName,
     mailboxName: ticket.mailboxFromName,
-    link,
     quoted: thread.quoted.map(quotedMessage),
-  })
+  }
+  const rendered = await renderAgentReply({ ...content, link })
   const cc = distinctAddresses(input.cc, [ticket.contactEmail])
+  const bcc = distinctAddresses(input.bcc, [ticket.contactEmail, ...cc])
+  // Whoever is on the email can read the thread and answer as the customer through the link: BCC
+  // recipients get a copy of their own without it (sent in the same call, email.server.ts).
+  const bccCopy = link !== null && bcc.length > 0 ? await renderAgentReply({ ...content, link: null }) : null
   return queueEmail(
     tx,
     {
       ...rendered,
+      ...(bccCopy ? { bccCopy: { html: bccCopy.html, text: bccCopy.text } } : {}),
       workspaceId: ticket.workspaceId,
       ticketId: ticket.id,
       messageId: message.id,
@@ -99,7 +107,7 @@ export async function queueAgentReplyEmail(tx: Tx, input: AgentReplyEmailInput) 
       fromName: ticket.mailboxFromName,
       toAddress: ticket.contactEmail,
       cc,
-      bcc: distinctAddresses(input.bcc, [ticket.contactEmail, ...cc]),
+      bcc,
       replyTo,
       headers: {
         'Message-ID': message.emailMessageId,

@@ -8,6 +8,9 @@ import { sliceWhole } from '#app/utils/well-formed.ts'
  */
 export const QUOTE_MARKER = '——— Earlier in this conversation ———'
 
+/** Where a copy without the private link says how to answer. */
+export const NO_LINK_LINE = 'Reply to this email to answer'
+
 export type QuotedMessage = { author: string; at: string; body: string }
 
 export type AgentReplyProps = {
@@ -15,7 +18,11 @@ export type AgentReplyProps = {
   body: string
   /** The mailbox signature (or the agent's and mailbox's names), then the agent's own. */
   signature: string
-  link: string
+  /**
+   * The customer's private link (/support/t/<token>). Null for a copy anyone but the customer
+   * alone gets (a reply with CC, a BCC recipient's copy): it says to answer by replying instead.
+   */
+  link: string | null
   /** The recent public thread before this reply, newest first. Never internal notes. */
   quoted: QuotedMessage[]
 }
@@ -30,7 +37,13 @@ export function AgentReplyEmail({ number, body, signature, link, quoted }: Agent
         <Lines text={`--\n${signature}`} />
       </Text>
       <Text style={{ fontSize: '13px', color: '#64748b', margin: '0 0 12px' }}>
-        <Link href={link}>View this conversation</Link> · Ticket #{number}
+        {link === null ? (
+          `${NO_LINK_LINE} · Ticket #${number}`
+        ) : (
+          <>
+            <Link href={link}>View this conversation</Link> · Ticket #{number}
+          </>
+        )}
       </Text>
       {quoted.length > 0 ? (
         <Section>
@@ -63,7 +76,9 @@ export function agentReplyText({ number, body, signature, link, quoted }: AgentR
   const blocks = [
     ...paragraphsText(body),
     linesText(`--\n${signature}`),
-    `View this conversation ${link} · Ticket #${number}`,
+    link === null
+      ? `${NO_LINK_LINE} · Ticket #${number}`
+      : `View this conversation ${link} · Ticket #${number}`,
   ]
   if (quoted.length > 0) {
     blocks.push('-'.repeat(40), QUOTE_MARKER)

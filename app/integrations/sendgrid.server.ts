@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import type { Client } from '@sendgrid/client'
 import type { MailService } from '@sendgrid/mail'
 
@@ -13,6 +14,8 @@ export type TransportEmail = {
   subject: string
   text: string
   html: string
+  /** What the BCC recipients get instead of text/html (no private link); null: the same copy. */
+  bccCopy: { text: string; html: string } | null
   headers: Record<string, string>
 }
 
@@ -108,23 +111,17 @@ export async function sendWithSendGrid(
   const headers = Object.fromEntries(
     Object.entries(email.headers).filter(([name]) => !RESERVED_HEADERS.has(name.toLowerCase())),
   )
+  const copies = personalized(email)
   try {
     const [response] = await service.send({
       from: { email: email.from.email, name: email.from.name || undefined },
-      // One personalization: SendGrid refuses an address repeated across to, cc and bcc.
-      personalizations: [
-        {
-          to: [{ email: email.to }],
-          ...(email.cc.length > 0 ? { cc: email.cc.map((a) => ({ email: a })) } : {}),
-          ...(email.bcc.length > 0 ? { bcc: email.bcc.map((a) => ({ email: a })) } : {}),
-        },
-      ],
+      personalizations: copies.personalizations,
       ...(email.replyTo ? { replyTo: { email: email.replyTo } } : {}),
       subject: email.subject,
       // SendGrid wants text/plain before text/html.
       content: [
-        { type: 'text/plain', value: email.text },
-        { type: 'text/html', value: email.html },
+        { type: 'text/plain', value: copies.text },
+        { type: 'text/html', value: copies.html },
       ],
       headers,
       customArgs: { email_id: email.emailId },
@@ -136,6 +133,67 @@ export async function sendWithSendGrid(
       throw new TransportError('Interrupted by a shutdown before SendGrid answered', 'interrupted')
     }
     throw classify(error)
+  }
+}
+
+/**
+ * Who gets which copy. A personalization is one copy whose To and Cc every recipient of it sees.
+ * Without a BCC copy, one personalization: the customer, CC and BCC (SendGrid refuses an address
+ * repeated across to, cc and bcc). With one (the customer's copy carries their private link, which
+ * a BCC recipient must not get), each BCC address gets a personalization of its own, and where the
+ * two copies differ goes in as each personalization's `substitutions` (the helper wraps a key in
+ * `{{…}}`): one mail/send call, so both copies have the same Message-ID, threading headers and
+ * Reply-To. https://www.twilio.com/docs/sendgrid/api-reference/mail-send/mail-send
+ */
+function personalized(email: TransportEmail) {
+  const to = [{ email: email.to }]
+  const cc = email.cc.length > 0 ? { cc: email.cc.map((a) => ({ email: a })) } : {}
+  if (email.bcc.length === 0 || !email.bccCopy) {
+    const bcc = email.bcc.length > 0 ? { bcc: email.bcc.map((a) => ({ email: a })) } : {}
+    return { personalizations: [{ to, ...cc, ...bcc }], text: email.text, html: email.html }
+  }
+  // A key no content holds by chance; a new one per call is fine (the row keeps both copies).
+  const key = `switchboard-copy-${randomUUID()}`
+  const text = splitCopies(email.text, email.bccCopy.text, `${key}-text`)
+  const html = splitCopies(email.html, email.bccCopy.html, `${key}-html`)
+  return {
+    personalizations: [
+      { to, ...cc, substitutions: { ...text.first, ...html.first } },
+      ...email.bcc.map((address) => ({
+        to: [{ email: address }],
+        substitutions: { ...text.second, ...html.second },
+      })),
+    ],
+    text: text.content,
+    html: html.content,
+  }
+}
+
+/**
+ * One content for two copies: their common start and end around `{{key}}`, and what each copy
+ * puts there (SendGrid allows 10,000 bytes of substitutions per personalization: the copies
+ * differ only in a line). Never cuts a surrogate pair, and leaves neither part empty.
+ */
+export function splitCopies(first: string, second: string, key: string) {
+  if (first === second) return { content: first, first: {}, second: {} }
+  const shorter = Math.min(first.length, second.length)
+  let start = 0
+  while (start < shorter && first[start] === second[start]) start++
+  let end = 0
+  while (end < shorter - start && first.at(-1 - end) === second.at(-1 - end)) end++
+  const lowSurrogate = (text: string, at: number) => /[\uDC00-\uDFFF]/.test(text.charAt(at))
+  const emptyPart = () => start + end === first.length || start + end === second.length
+  for (;;) {
+    if (start > 0 && (lowSurrogate(first, start) || lowSurrogate(second, start))) start--
+    else if (end > 0 && lowSurrogate(first, first.length - end)) end--
+    else if (start > 0 && emptyPart()) start--
+    else if (end > 0 && emptyPart()) end--
+    else break
+  }
+  return {
+    content: `${first.slice(0, start)}{{${key}}}${first.slice(first.length - end)}`,
+    first: { [key]: first.slice(start, first.length - end) },
+    second: { [key]: second.slice(start, second.length - end) },
   }
 }
 

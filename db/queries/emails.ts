@@ -60,6 +60,8 @@ export async function lockEmailForEvent(
       messageId: emails.messageId,
       ticketId: emails.ticketId,
       to: emails.toAddress,
+      cc: emails.cc,
+      bcc: emails.bcc,
       ticketNumber: sql<number | null>`(select t.number from tickets t where t.id = ${emails.ticketId})`,
     })
     .from(emails)
@@ -182,6 +184,9 @@ type EmailContent = {
   subject: string
   html: string
   text: string
+  /** The BCC recipients' copy when it differs from html/text (no private link); null otherwise. */
+  bccHtml: string | null
+  bccText: string | null
   headers: Record<string, string>
 }
 
@@ -190,18 +195,18 @@ export type NewEmail = EmailContent & { kind: string; jobId: string }
 /**
  * A queued email's row, as a named prepared statement: every agent reply inserts one inside its
  * request, and the query builder's per-call SQL building and PostgreSQL's parse and plan of this
- * 16-column insert were both paid per reply.
+ * 18-column insert were both paid per reply.
  */
 export async function insertEmail(db: DbOrTx, values: NewEmail) {
   const id = uuidv7()
   await executePrepared(
     db,
     sql`insert into emails (id, workspace_id, ticket_id, message_id, kind, from_address, from_name, to_address,
-      cc, bcc, reply_to, subject, html, text, headers, job_id)
+      cc, bcc, reply_to, subject, html, text, bcc_html, bcc_text, headers, job_id)
     values (${id}, ${values.workspaceId}, ${values.ticketId}, ${values.messageId}, ${values.kind},
       ${values.fromAddress}, ${values.fromName}, ${values.toAddress}, ${sql.param(values.cc)}::text[], ${sql.param(values.bcc)}::text[],
-      ${values.replyTo}, ${values.subject}, ${values.html}, ${values.text}, ${JSON.stringify(values.headers)}::jsonb,
-      ${values.jobId})`,
+      ${values.replyTo}, ${values.subject}, ${values.html}, ${values.text}, ${values.bccHtml}, ${values.bccText},
+      ${JSON.stringify(values.headers)}::jsonb, ${values.jobId})`,
   )
   return { id }
 }
@@ -224,6 +229,8 @@ const claimedColumns = {
   subject: emails.subject,
   html: emails.html,
   text: emails.text,
+  bccHtml: emails.bccHtml,
+  bccText: emails.bccText,
   headers: emails.headers,
   attempts: emails.attempts,
   ticketNumber: ticketNumberOfEmail,

@@ -7,7 +7,8 @@ import type { AddressInfo } from 'node:net'
  * - 202 with an empty body and `X-Message-Id` for a valid payload;
  * - 400 with SendGrid's error body `{"errors":[{"message","field","help"}]}` for a malformed one
  *   (validated like SendGrid: personalizations, from, subject, content, reserved headers, duplicate
- *   addresses across to/cc/bcc);
+ *   addresses across to/cc/bcc, substitutions' size); `deliveredCopies` says what each recipient
+ *   of an accepted mail gets (substitutions made per personalization);
  * - 401 for a wrong API key;
  * - scripted answers on demand (`failNext`): 429 with Retry-After, 500, any status, after a delay;
  * - or no answer at all once the request was read (`dropNext`): a hang until the client gives
@@ -16,8 +17,14 @@ import type { AddressInfo } from 'node:net'
  */
 
 export type SendGridAddress = { email: string; name?: string }
+export type SendGridPersonalization = {
+  to: SendGridAddress[]
+  cc?: SendGridAddress[]
+  bcc?: SendGridAddress[]
+  substitutions?: Record<string, string>
+}
 export type SendGridMail = {
-  personalizations: Array<{ to: SendGridAddress[]; cc?: SendGridAddress[]; bcc?: SendGridAddress[] }>
+  personalizations: SendGridPersonalization[]
   from: SendGridAddress
   reply_to?: SendGridAddress
   subject: string
@@ -163,6 +170,37 @@ export class FakeSendGrid {
   }
 }
 
+/** What one recipient of an accepted mail gets: the To and Cc it shows, and the body parts. */
+export type DeliveredCopy = {
+  recipient: string
+  to: string[]
+  cc: string[]
+  subject: string
+  text: string
+  html: string
+}
+
+/**
+ * Each recipient's copy of a mail, as SendGrid sends it: one copy per personalization, to its
+ * to, cc and bcc, with that personalization's substitutions made in the subject and content
+ * (every occurrence of each key).
+ */
+export function deliveredCopies(mail: SendGridMail): DeliveredCopy[] {
+  return mail.personalizations.flatMap((p) => {
+    const substitute = (value: string) =>
+      Object.entries(p.substitutions ?? {}).reduce((out, [key, v]) => out.split(key).join(v), value)
+    const part = (type: string) => substitute(mail.content.find((c) => c.type === type)?.value ?? '')
+    const copy = {
+      to: p.to.map((a) => a.email),
+      cc: (p.cc ?? []).map((a) => a.email),
+      subject: substitute(mail.subject),
+      text: part('text/plain'),
+      html: part('text/html'),
+    }
+    return [...p.to, ...(p.cc ?? []), ...(p.bcc ?? [])].map((a) => ({ recipient: a.email, ...copy }))
+  })
+}
+
 /** The checks SendGrid's mail send makes that our payloads could fail. */
 export function validate(body: unknown): SendGridError[] {
   const errors: SendGridError[] = []
@@ -207,6 +245,22 @@ export function validate(body: unknown): SendGridError[] {
           }
           seen.add(key)
         })
+      }
+      if (p.substitutions !== undefined) {
+        const entries = Object.entries(p.substitutions as Record<string, unknown>)
+        if (entries.some(([, v]) => typeof v !== 'string')) {
+          error('Substitutions must be strings.', `personalizations.${i}.substitutions`)
+        }
+        const bytes = entries.reduce(
+          (n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(String(v)),
+          0,
+        )
+        if (bytes > 10_000) {
+          error(
+            'The total size of your substitutions may not exceed 10,000 bytes per personalization object.',
+            `personalizations.${i}.substitutions`,
+          )
+        }
       }
     })
   }

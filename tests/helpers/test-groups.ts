@@ -35,6 +35,7 @@ export const MEASURES_THE_EVENT_LOOP = /eventLoopUtilization|monitorEventLoopDel
 export const ISOLATED = [
   'tests/integration/api-rate-limit.test.ts',
   'tests/integration/attachments.test.ts',
+  'tests/integration/customer-link-recipients.test.ts',
   'tests/integration/delivery-events.test.ts',
   'tests/integration/email-accepted-event.test.ts',
   'tests/integration/email-unanswered-failure.test.ts',

@@ -97,7 +97,8 @@ describe('email bodies', () => {
         number: 1 + Math.floor(next() * 99999),
         body: `x${text(24)}`,
         signature: `${text(3)}Dana${text(8)}`,
-        link: 'https://help.example.com/support/t/abc',
+        // Every other one without the private link (a reply with CC, a BCC recipient's copy).
+        link: i % 2 === 0 ? 'https://help.example.com/support/t/abc' : null,
         quoted: Array.from({ length: Math.floor(next() * 3) }, () => ({
           author: `${text(2)}Casey${text(3)}`,
           at: 'Tue, 01 Dec 2026 10:00:00 UTC',

@@ -1,0 +1,2 @@
+ALTER TABLE "emails" ADD COLUMN "bcc_html" text;--> statement-breakpoint
+ALTER TABLE "emails" ADD COLUMN "bcc_text" text;
