@@ -17,7 +17,12 @@ import { logger } from '#app/logger.server.ts'
 import { createChangeLog } from './change-log.server.ts'
 import type { TicketEvent } from './events.ts'
 import type { AppServer, AppSocket } from './io.server.ts'
-import { registerPresence, ticketRoom, ticketRoomPrefix } from './presence.server.ts'
+import {
+  recountOnInstanceChanges,
+  registerPresence,
+  ticketRoom,
+  ticketRoomPrefix,
+} from './presence.server.ts'
 import { MAX_SOCKETS_PER_USER, SocketId } from './protocol.ts'
 
 /** What routes may do with the live layer: a narrow facade passed through the load context. */
@@ -40,6 +45,7 @@ const store = globalThis as unknown as {
   __switchboardIo?: AppServer
   __switchboardIoPool?: pg.Pool
   __switchboardChanges?: ReturnType<typeof createChangeLog>
+  __switchboardStopRecounts?: () => void
 }
 
 /**
@@ -126,6 +132,7 @@ export function attachSocketServer(httpServer: HttpServer, options: Options) {
     )
     store.__switchboardIoPool = pool
     listenForChanges(io)
+    store.__switchboardStopRecounts = recountOnInstanceChanges(io)
   }
   io.use(async (socket, next) => {
     try {
@@ -329,6 +336,8 @@ export async function closeSocketServer(deadlineMs = 5_000) {
   store.__switchboardIo = undefined
   const pool = store.__switchboardIoPool
   store.__switchboardIoPool = undefined
+  store.__switchboardStopRecounts?.()
+  store.__switchboardStopRecounts = undefined
   if (pool) closedAdapterPools.add(pool)
   if (io) {
     let timer: NodeJS.Timeout | undefined

@@ -82,7 +82,7 @@ export function registerPresence(io: AppServer, socket: AppSocket) {
       await socket.join(ticketRoom(ticket.workspaceId, ticketId))
       // In the room from now on; what changed before (while the page loaded) the page learns here.
       answer({ ok: true, changedAt: ticket.changedAt })
-      await broadcastPresence(io, ticket.workspaceId, ticketId)
+      await broadcastPresence(io, [ticketRoom(ticket.workspaceId, ticketId)])
     }),
   )
 
@@ -94,7 +94,7 @@ export function registerPresence(io: AppServer, socket: AppSocket) {
       await socket.leave(room)
       if (socket.data.typing?.ticketId === ticketId) socket.data.typing = undefined
       answer({ ok: true })
-      await broadcastPresence(io, workspaceOf(room), ticketId)
+      await broadcastPresence(io, [room])
     }),
   )
 
@@ -105,13 +105,10 @@ export function registerPresence(io: AppServer, socket: AppSocket) {
       if (!room) return answer({ ok: false, error: 'Join the ticket first' })
       socket.data.typing = kind ? { ticketId, kind, until: Date.now() + TYPING_TTL_MS } : undefined
       answer({ ok: true })
-      await broadcastPresence(io, workspaceOf(room), ticketId)
+      await broadcastPresence(io, [room])
       if (kind) {
         // When the signal lapses without renewal, everyone should see it stop.
-        const timer = setTimeout(
-          () => void broadcastPresence(io, workspaceOf(room), ticketId),
-          TYPING_TTL_MS + 50,
-        )
+        const timer = setTimeout(() => void broadcastPresence(io, [room]), TYPING_TTL_MS + 50)
         timer.unref()
       }
     }),
@@ -140,10 +137,7 @@ export function registerPresence(io: AppServer, socket: AppSocket) {
   socket.on('disconnecting', () => {
     const rooms = [...socket.rooms].filter((r) => r.startsWith('ticket:'))
     // After the socket has left: recompute for the rooms it was in.
-    setImmediate(() => {
-      for (const room of rooms)
-        void broadcastPresence(io, workspaceOf(room), room.slice(room.lastIndexOf(':') + 1))
-    })
+    setImmediate(() => void broadcastPresence(io, rooms))
   })
 }
 
@@ -151,27 +145,132 @@ function workspaceOf(room: string) {
   return room.split(':')[1]
 }
 
-export async function viewersOf(io: AppServer, workspaceId: string, ticketId: string): Promise<Viewer[]> {
-  const sockets = await io.in(ticketRoom(workspaceId, ticketId)).fetchSockets()
-  const byUser = new Map<string, Viewer>()
+function ticketOf(room: string) {
+  return room.slice(room.lastIndexOf(':') + 1)
+}
+
+/** Viewers of each of `rooms` (ticket rooms), from one fetchSockets over all of them. */
+async function viewersByRoom(io: AppServer, rooms: string[]) {
+  const sockets = await io.in(rooms).fetchSockets()
+  const byRoom = new Map<string, Map<string, Viewer>>(rooms.map((room) => [room, new Map()]))
   const now = Date.now()
   for (const s of sockets) {
     const { userId, name, typing } = s.data
-    const kind = typing && typing.ticketId === ticketId && typing.until > now ? typing.kind : null
-    const existing = byUser.get(userId)
-    if (!existing) byUser.set(userId, { userId, name, typing: kind })
-    else if (kind) existing.typing = kind
+    for (const room of s.rooms) {
+      const byUser = byRoom.get(room)
+      if (!byUser) continue
+      const ticketId = ticketOf(room)
+      const kind = typing && typing.ticketId === ticketId && typing.until > now ? typing.kind : null
+      const existing = byUser.get(userId)
+      if (!existing) byUser.set(userId, { userId, name, typing: kind })
+      else if (kind) existing.typing = kind
+    }
   }
-  return [...byUser.values()].sort((a, b) => a.name.localeCompare(b.name))
+  return new Map(
+    [...byRoom].map(([room, byUser]) => [
+      room,
+      [...byUser.values()].sort((a, b) => a.name.localeCompare(b.name)),
+    ]),
+  )
 }
 
-async function broadcastPresence(io: AppServer, workspaceId: string, ticketId: string) {
+/** A failed recount is tried again after this long, at most RECOUNT_TRIES times in all. */
+const RECOUNT_RETRY_MS = 2_000
+const RECOUNT_TRIES = 10
+
+/** Per socket server: the rooms whose last recount failed (tries so far), and the retry's timer. */
+const failedRecounts = new WeakMap<AppServer, { tries: Map<string, number>; timer?: NodeJS.Timeout }>()
+
+/**
+ * Recounts the viewers of `rooms` (ticket rooms) on every instance and sends each room's to the
+ * room and, as a marker for the queue, to its workspace. A recount that fails (another instance's
+ * answer past fetchSockets' 5 s, the database away) left the room showing what it showed before,
+ * with nothing to correct it until the room's next event: it is tried again after
+ * RECOUNT_RETRY_MS, for as long as it keeps failing, up to RECOUNT_TRIES times.
+ */
+async function broadcastPresence(io: AppServer, rooms: string[]) {
+  if (rooms.length === 0) return
+  let viewers: Map<string, Viewer[]>
   try {
-    const viewers = await viewersOf(io, workspaceId, ticketId)
-    const payload: PresencePayload = { ticketId, viewers }
-    io.to(ticketRoom(workspaceId, ticketId)).emit('presence', payload)
-    io.to(`workspace:${workspaceId}`).emit('viewing', { ticketId, viewers: viewers.map((v) => v.name) })
+    viewers = await viewersByRoom(io, rooms)
   } catch (error) {
     logger().error({ err: error }, 'presence broadcast failed')
+    return recountLater(io, rooms)
   }
+  const failed = failedRecounts.get(io)
+  for (const room of rooms) {
+    failed?.tries.delete(room)
+    const ticketId = ticketOf(room)
+    const list = viewers.get(room) ?? []
+    const payload: PresencePayload = { ticketId, viewers: list }
+    io.to(room).emit('presence', payload)
+    io.to(`workspace:${workspaceOf(room)}`).emit('viewing', { ticketId, viewers: list.map((v) => v.name) })
+  }
+}
+
+function recountLater(io: AppServer, rooms: string[]) {
+  let failed = failedRecounts.get(io)
+  if (!failed) failedRecounts.set(io, (failed = { tries: new Map() }))
+  for (const room of rooms) {
+    const tries = (failed.tries.get(room) ?? 0) + 1
+    if (tries < RECOUNT_TRIES) failed.tries.set(room, tries)
+    else {
+      failed.tries.delete(room)
+      logger().warn({ room }, 'presence recount given up: it shows again from the next event')
+    }
+  }
+  if (failed.timer || failed.tries.size === 0) return
+  const retry = failed
+  retry.timer = setTimeout(() => {
+    retry.timer = undefined
+    void broadcastPresence(io, [...retry.tries.keys()])
+  }, RECOUNT_RETRY_MS)
+  retry.timer.unref()
+}
+
+/** How often each instance compares the instances its adapter knows with the last it saw. */
+export const INSTANCE_CHECK_MS = 1_000
+
+/**
+ * A recount asks the instances the PostgreSQL adapter has heard from (each sends a heartbeat
+ * every 5 s, or any message; one silent for 10 s is dropped). Right after an instance starts, it
+ * may not have heard the others yet (their answer to its first heartbeat came before it was
+ * listening: up to 5 s), and a recount there missed their sockets; and when an instance dies, its
+ * sockets stayed in the others' presence. Both lasted until the room's next event. So every
+ * INSTANCE_CHECK_MS each instance compares the set of instances its adapter knows with the one it
+ * saw last, and on any change (one heard for the first time, one gone) recounts every ticket room
+ * that has a socket of its own, in one fetchSockets, and sends the result to the whole room. Cost:
+ * per change of the instance set, one request per instance for the rooms it holds (rooms ×
+ * instances in all); nothing while the set stays the same. Returns the function that stops it.
+ */
+export function recountOnInstanceChanges(io: AppServer) {
+  const adapter = io.of('/').adapter
+  let seen = instancesKnownTo(adapter)
+  // No cluster (the in-memory adapter, one process): nothing to watch.
+  if (seen === undefined) return () => {}
+  const timer = setInterval(() => {
+    const now = instancesKnownTo(adapter)
+    if (now === seen) return
+    seen = now
+    void broadcastPresence(
+      io,
+      [...adapter.rooms.keys()].filter((room) => room.startsWith('ticket:')),
+    )
+  }, INSTANCE_CHECK_MS)
+  timer.unref()
+  return () => {
+    clearInterval(timer)
+    clearTimeout(failedRecounts.get(io)?.timer)
+    failedRecounts.delete(io)
+  }
+}
+
+/**
+ * The ids of the other instances the adapter knows. `nodesMap` is ClusterAdapterWithHeartbeat's
+ * own (socket.io-adapter 2.5; private in its types): serverCount() alone would miss one instance
+ * replacing another between two checks. scale-out.test.ts fails if it goes away.
+ */
+function instancesKnownTo(adapter: object) {
+  const nodes = (adapter as { nodesMap?: unknown }).nodesMap
+  return nodes instanceof Map ? [...nodes.keys()].sort().join(' ') : undefined
 }

@@ -4,7 +4,12 @@ import os from 'node:os'
 import path from 'node:path'
 import { freePort } from '#db/embedded.ts'
 
-export type Instance = { url: string; process: ChildProcess; stop: () => Promise<void> }
+export type Instance = {
+  url: string
+  process: ChildProcess
+  /** SIGTERM (a graceful stop) by default; SIGKILL for an instance that dies. */
+  stop: (signal?: NodeJS.Signals) => Promise<void>
+}
 
 /**
  * Starts the production build (npm run build) as a separate process on this test file's
@@ -46,14 +51,14 @@ export async function startInstance(
   return {
     url,
     process: child,
-    stop: () =>
+    stop: (signal = 'SIGTERM') =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve()
+        if (child.exitCode !== null || child.signalCode !== null) return resolve()
         child.once('exit', () => {
           fs.rmSync(dataDir, { recursive: true, force: true })
           resolve()
         })
-        child.kill('SIGTERM')
+        child.kill(signal)
       }),
   }
 }
