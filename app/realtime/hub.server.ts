@@ -174,7 +174,17 @@ async function onConnection(io: AppServer, socket: AppSocket) {
   watchSessionExpiry(socket)
   const workspaces = await listUserWorkspaces(getDb(), userId)
   await socket.join([sessionRoom(sessionId), userRoom(userId), ...workspaces.map((w) => workspaceRoom(w.id))])
-  await enforceSocketCap(io, userId)
+  // The cap counts the user's sockets on every instance. Until the adapter drops an instance that
+  // died (10 s after it went silent) that count waits for its answer and fails after 5 s: the
+  // socket then stays, and the cap holds again from the next connection. Closing it, as before,
+  // left every tab that connected then (those of the dead instance, reconnecting here) without
+  // live updates until a reload, since a socket the server closes is not reconnected.
+  await enforceSocketCap(io, userId).catch((error) =>
+    logger().warn(
+      { err: error },
+      'socket cap not checked: the sockets of every instance could not be counted',
+    ),
+  )
   // After the joins: an event published before them reached no one here, and is in the log.
   const log = changeLog()
   socket.emit('ready', {
