@@ -41,8 +41,9 @@ export async function findSessionById(id: string): Promise<CurrentSession | null
 export async function extendSessionIfDue(session: CurrentSession): Promise<boolean> {
   const remaining = session.expiresAt.getTime() - Date.now()
   if (remaining > SESSION_TTL_MS - RENEW_AFTER_MS) return false
-  await setSessionExpiry(getDb(), { id: session.id, expiresAt: new Date(Date.now() + SESSION_TTL_MS) })
-  return true
+  // A session signed out (or revoked) after this request read it is not renewed: the answer's
+  // cookie would name a session that no longer exists, and could land after the sign-out's.
+  return setSessionExpiry(getDb(), { id: session.id, expiresAt: new Date(Date.now() + SESSION_TTL_MS) })
 }
 
 export async function closeSession(id: string) {

@@ -59,8 +59,14 @@ export async function insertSession(
   await db.insert(sessions).values(values)
 }
 
+/** Whether the session was still there (signed out or revoked since it was read: not). */
 export async function setSessionExpiry(db: DbOrTx, { id, expiresAt }: { id: string; expiresAt: Date }) {
-  await db.update(sessions).set({ expiresAt }).where(eq(sessions.id, id))
+  const updated = await db
+    .update(sessions)
+    .set({ expiresAt })
+    .where(eq(sessions.id, id))
+    .returning({ id: sessions.id })
+  return updated.length > 0
 }
 
 export async function deleteSession(db: DbOrTx, { id }: { id: string }) {

@@ -266,6 +266,17 @@ describe('account', () => {
       expect(Math.abs(row.expiresAt.getTime() - (Date.now() + SESSION_TTL_MS))).toBeLessThan(60_000)
     })
 
+    it('gives no cookie for a session due for renewal that was signed out after the request read it', async () => {
+      const { cookie, sessionId } = await signedInUser()
+      await getDb()
+        .update(sessions)
+        .set({ expiresAt: new Date(Date.now() + SESSION_TTL_MS - 2 * DAY) })
+        .where(eq(sessions.id, sessionId))
+      const session = await readSession(cookie)
+      await getDb().delete(sessions).where(eq(sessions.id, sessionId))
+      expect(await renewSession(session!)).toBeNull()
+    })
+
     it('does not rewrite a session renewed less than a day ago', async () => {
       const { cookie, sessionId } = await signedInUser()
       const fresh = new Date(Date.now() + SESSION_TTL_MS - 60 * 60 * 1000)
