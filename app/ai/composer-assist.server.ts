@@ -3,22 +3,21 @@ import { z } from 'zod'
 import { getDb } from '#db/client.ts'
 import { getMailbox } from '#db/queries/mailboxes.ts'
 import { finalReplies, relevantCannedResponses } from '#db/queries/similar-tickets.ts'
-import { getTicketByNumber, listThread } from '#db/queries/tickets.ts'
+import { getTicketByNumber } from '#db/queries/tickets.ts'
 import { notFound } from '#app/domain/errors.server.ts'
 import type { Member } from '#app/domain/workspaces.server.ts'
 import { runStream, runStructured } from './client.server.ts'
 import type { RewriteMode } from './features.ts'
 import { draftMessages, rewriteMessages, type DraftInput } from './prompts.server.ts'
 import { listSimilarTickets, ticketTerms } from './similar.server.ts'
+import { threadForAi } from './thread-window.server.ts'
 
 /** The composer's AI tools: streaming a reply draft and rewriting the agent's text. */
 
 type Agent = Member & { user: { name: string } }
 
-/** How much of the thread a draft sees: the newest messages, within these limits. */
-const THREAD_MESSAGES = 20
+/** Each message's share of a draft's input; the thread's is threadForAi's. */
 const MESSAGE_CHARS = 4_000
-const THREAD_CHARS = 24_000
 
 export type DraftOptions = {
   language: string | null
@@ -45,7 +44,8 @@ async function requireTicket(member: Member, number: number) {
 
 /**
  * Everything a draft is grounded on, all from this ticket's workspace: the public thread
- * (notes only when asked), customer, agent, mailbox signature, the 3 canned responses and the
+ * (notes only when asked; its newest messages and its first, threadForAi; never an email from a
+ * non-participant, whose words could steer the reply), customer, agent, mailbox signature, the 3 canned responses and the
  * final replies of the 3 similar resolved tickets that best match the ticket's words.
  */
 export async function draftInput(
@@ -55,8 +55,14 @@ export async function draftInput(
 ): Promise<{ ticketId: string; input: DraftInput }> {
   const db = getDb()
   const ticket = await requireTicket(member, number)
-  const [thread, mailbox, terms] = await Promise.all([
-    listThread(db, { workspaceId: member.workspaceId, ticketId: ticket.id, publicOnly: !options.useNotes }),
+  const [{ thread, leftOut }, mailbox, terms] = await Promise.all([
+    threadForAi(
+      { workspaceId: member.workspaceId, ticketId: ticket.id, publicOnly: !options.useNotes },
+      {
+        messageChars: MESSAGE_CHARS,
+        textOf: (m) => (m.authorUserId === null ? withoutQuotedHistory(m.bodyText) : m.bodyText),
+      },
+    ),
     getMailbox(db, { workspaceId: member.workspaceId, id: ticket.mailboxId }),
     ticketTerms(member.workspaceId, ticket.id),
   ])
@@ -69,26 +75,13 @@ export async function draftInput(
     workspaceId: member.workspaceId,
     ticketIds: examples.map((t) => t.id),
   })
-  let budget = THREAD_CHARS
-  const recent: DraftInput['thread'] = []
-  for (const m of thread.slice(-THREAD_MESSAGES).reverse()) {
-    const fromCustomer = m.authorUserId === null
-    const text = (fromCustomer ? withoutQuotedHistory(m.bodyText) : m.bodyText).slice(0, MESSAGE_CHARS)
-    if (text.length > budget) break
-    budget -= text.length
-    recent.unshift({
-      from: m.kind === 'note' ? 'internal-note' : fromCustomer ? 'customer' : 'agent',
-      author: m.authorUserName ?? (m.authorContactName || 'Customer'),
-      at: m.createdAt.toISOString(),
-      text,
-    })
-  }
   const input: DraftInput = {
     customer: { name: ticket.contactName, email: ticket.contactEmail },
     agent: { name: member.user.name },
     subject: ticket.subject,
     signature: mailbox?.signature ?? '',
-    thread: recent,
+    thread,
+    earlierLeftOut: leftOut,
     cannedResponses: canned.map((c) => ({ title: c.title, body: c.body })),
     exampleReplies: examples.flatMap((t) => {
       const reply = replies.find((r) => r.ticketId === t.id)

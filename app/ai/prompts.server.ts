@@ -1,5 +1,6 @@
 import type { AiMessage } from './client.server.ts'
 import type { RewriteMode } from './features.ts'
+import { EARLIER_LEFT_OUT, type PromptThreadMessage } from './thread-window.server.ts'
 
 /**
  * Prompts. The rules against prompt injection live here, in one place:
@@ -30,7 +31,9 @@ export type DraftInput = {
   agent: { name: string }
   subject: string
   signature: string
-  thread: Array<{ from: 'customer' | 'agent' | 'internal-note'; author: string; at: string; text: string }>
+  thread: PromptThreadMessage[]
+  /** Messages between the thread's first and its newest were left out (threadForAi). */
+  earlierLeftOut: boolean
   cannedResponses: Array<{ title: string; body: string }>
   exampleReplies: Array<{ subject: string; reply: string }>
   /** null: the customer's language. */
@@ -67,7 +70,10 @@ export function draftMessages(input: DraftInput): AiMessage[] {
     : 'Write the reply.'
   return [
     { role: 'system', content: system },
-    { role: 'user', content: `${dataBlock(data)}\n\n${task}` },
+    {
+      role: 'user',
+      content: `${dataBlock(data)}\n\n${input.earlierLeftOut ? `${EARLIER_LEFT_OUT}\n\n` : ''}${task}`,
+    },
   ]
 }
 

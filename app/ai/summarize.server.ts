@@ -1,12 +1,13 @@
 import { z } from 'zod'
 import { getDb } from '#db/client.ts'
-import { getSummaryUpdatedAt, upsertSummary } from '#db/queries/ai-assist.ts'
-import { getTicketByNumber, listThread } from '#db/queries/tickets.ts'
+import { getSummaryUpdatedAt, threadState, upsertSummary } from '#db/queries/ai-assist.ts'
+import { getTicketByNumber } from '#db/queries/tickets.ts'
 import { notFound } from '#app/domain/errors.server.ts'
 import type { Member } from '#app/domain/workspaces.server.ts'
 import { runStructured, type AiMessage, type AiRefusal } from './client.server.ts'
 import { DATA_RULES, dataBlock } from './prompts.server.ts'
 import { runOnce, waitedInVain } from './run-claims.server.ts'
+import { EARLIER_LEFT_OUT, threadForAi, type PromptThreadMessage } from './thread-window.server.ts'
 import { SUMMARY_MIN_MESSAGES, SummaryBullets, type SummaryBullet } from './summarize-vocabulary.ts'
 
 /**
@@ -18,25 +19,14 @@ import { SUMMARY_MIN_MESSAGES, SummaryBullets, type SummaryBullet } from './summ
 
 const SummaryAnswer = z.object({ bullets: SummaryBullets })
 
+/** Each message's share of a summary's input; the thread's is threadForAi's. */
 const MESSAGE_CHARS = 2_000
-const THREAD_CHARS = 24_000
 
-type ThreadRow = Awaited<ReturnType<typeof listThread>>[number]
-
-export function summaryMessages(input: { subject: string; thread: ThreadRow[] }): AiMessage[] {
-  let budget = THREAD_CHARS
-  const recent: Array<{ from: string; author: string; at: string; text: string }> = []
-  for (const m of [...input.thread].reverse()) {
-    const text = m.bodyText.slice(0, MESSAGE_CHARS)
-    if (text.length > budget) break
-    budget -= text.length
-    recent.unshift({
-      from: m.kind === 'note' ? 'internal-note' : m.authorUserId === null ? 'customer' : 'agent',
-      author: m.authorUserName ?? (m.authorContactName || 'Customer'),
-      at: m.createdAt.toISOString(),
-      text,
-    })
-  }
+export function summaryMessages(input: {
+  subject: string
+  thread: PromptThreadMessage[]
+  leftOut: boolean
+}): AiMessage[] {
   const system = [
     'You summarize a support ticket for the agents working on it. They read your summary instead of the whole thread.',
     DATA_RULES,
@@ -52,7 +42,7 @@ export function summaryMessages(input: { subject: string; thread: ThreadRow[] })
     { role: 'system', content: system },
     {
       role: 'user',
-      content: `${dataBlock({ subject: input.subject, thread: recent })}\n\nSummarize this ticket.`,
+      content: `${dataBlock({ subject: input.subject, thread: input.thread })}\n\n${input.leftOut ? `${EARLIER_LEFT_OUT}\n\n` : ''}Summarize this ticket.`,
     },
   ]
 }
@@ -96,8 +86,9 @@ export async function refreshSummary(
   const ticket = await getTicketByNumber(db, { workspaceId: member.workspaceId, number })
   if (!ticket) throw notFound('Ticket not found')
   const where = { workspaceId: member.workspaceId, ticketId: ticket.id }
-  const thread = await listThread(db, where)
-  if (thread.length < SUMMARY_MIN_MESSAGES) {
+  // What the summary will cover, as the page counts the thread (it is fresh while this holds).
+  const covered = await threadState(db, where)
+  if (covered.count < SUMMARY_MIN_MESSAGES) {
     return { ok: false, reason: 'too-short', message: 'Summaries start at 5 messages' }
   }
   const before = await getSummaryUpdatedAt(db, where)
@@ -107,7 +98,7 @@ export async function refreshSummary(
       // A call that ended just before this claim was won has stored one already.
       (await getSummaryUpdatedAt(db, where))?.getTime() !== before?.getTime()
         ? ({ ok: true } as const)
-        : summarize(member, ticket, thread, signal),
+        : summarize(member, ticket, covered, signal),
     signal,
   )
   if (run.ran) return run.value
@@ -121,9 +112,13 @@ export async function refreshSummary(
 async function summarize(
   member: Member,
   ticket: { id: string; subject: string },
-  thread: ThreadRow[],
+  covered: { count: number; lastMessageId: string | null },
   signal: AbortSignal | undefined,
 ): Promise<{ ok: true } | AiRefusal> {
+  const { thread, leftOut } = await threadForAi(
+    { workspaceId: member.workspaceId, ticketId: ticket.id, publicOnly: false },
+    { messageChars: MESSAGE_CHARS },
+  )
   const result = await runStructured(
     'summarize',
     {
@@ -134,7 +129,7 @@ async function summarize(
       signal,
     },
     SummaryAnswer,
-    summaryMessages({ subject: ticket.subject, thread }),
+    summaryMessages({ subject: ticket.subject, thread, leftOut }),
     { name: 'summary' },
   )
   if (!result.ok) return result
@@ -142,8 +137,8 @@ async function summarize(
     ticketId: ticket.id,
     workspaceId: member.workspaceId,
     bullets: result.value.bullets,
-    messageCount: thread.length,
-    lastMessageId: thread.at(-1)?.id ?? null,
+    messageCount: covered.count,
+    lastMessageId: covered.lastMessageId,
     updatedAt: new Date(),
   })
   return { ok: true }

@@ -1,6 +1,11 @@
 import { z } from 'zod'
 import { getDb } from '#db/client.ts'
-import { getTicketMessage, getTranslation, insertTranslation } from '#db/queries/ai-assist.ts'
+import {
+  getTicketMessage,
+  getTranslation,
+  insertTranslation,
+  TRANSLATION_MESSAGE_CHARS,
+} from '#db/queries/ai-assist.ts'
 import { getTicketByNumber } from '#db/queries/tickets.ts'
 import { notFound } from '#app/domain/errors.server.ts'
 import {
@@ -23,7 +28,7 @@ import { languageName } from './triage-vocabulary.ts'
  */
 
 const TranslationAnswer = z.object({ text: z.string().trim().min(1).max(60_000) })
-const MESSAGE_CHARS = 20_000
+const MESSAGE_CHARS = TRANSLATION_MESSAGE_CHARS
 
 export function translationMessages(input: {
   text: string
@@ -84,7 +89,8 @@ export async function translateMessage(
     ticketId: ticket.id,
     messageId,
   })
-  // Customer messages only: agents' replies and notes are already in the agents' language.
+  // Customer messages only: agents' replies and notes are already in the agents' language; and
+  // not a non-participant's email (getTicketMessage), whose text is no AI input.
   if (!message || message.authorUserId !== null || message.kind !== 'reply')
     throw notFound('Message not found')
   const key = { workspaceId: member.workspaceId, messageId, language }

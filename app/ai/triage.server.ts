@@ -1,6 +1,12 @@
 import { z } from 'zod'
 import { getDb } from '#db/client.ts'
-import { getTriage, getTriageSubject, markTriageApplied, upsertTriage } from '#db/queries/ai-assist.ts'
+import {
+  getTriage,
+  getTriageSubject,
+  markTriageApplied,
+  TRIAGE_MESSAGE_CHARS,
+  upsertTriage,
+} from '#db/queries/ai-assist.ts'
 import { lastAiRunOutcomeSince } from '#db/queries/ai.ts'
 import { TICKET_PRIORITIES, type TicketPriority } from '#app/utils/vocabulary.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
@@ -88,8 +94,6 @@ export function sanitizeTriage(
   }
 }
 
-const MESSAGE_CHARS = 6_000
-
 export function triageMessages(input: {
   subject: string
   message: string
@@ -109,7 +113,7 @@ export function triageMessages(input: {
   ].join('\n\n')
   const data = {
     allowedTags: input.allowedTags,
-    ticket: { subject: input.subject, firstMessage: input.message.slice(0, MESSAGE_CHARS) },
+    ticket: { subject: input.subject, firstMessage: input.message.slice(0, TRIAGE_MESSAGE_CHARS) },
   }
   return [
     { role: 'system', content: system },

@@ -557,6 +557,8 @@ export default function TicketPage() {
             insights?.foreign &&
             message.fromCustomer &&
             message.kind === 'reply' &&
+            // A non-participant's email is no AI input (docs/security.md, "Routing is not trust").
+            !message.inbound?.notFromParticipant &&
             (insights.available.translate === 'ok' || insights.translations[message.id] !== undefined) ? (
               <MessageTranslation
                 slug={page.slug}

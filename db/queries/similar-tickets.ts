@@ -27,7 +27,8 @@ export async function ticketLexemes(
     from tickets t
     cross join lateral (
       select left(m.body_text, 4000) as body from messages m
-      where m.ticket_id = t.id order by m.created_at, m.id limit 1
+      where m.ticket_id = t.id and m.held_until is null and not m.not_from_participant
+      order by m.created_at, m.id limit 1
     ) first
     cross join lateral unnest(tsvector_to_array(
       to_tsvector('english', t.subject || ' ' || coalesce(first.body, ''))
