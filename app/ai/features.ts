@@ -41,6 +41,13 @@ export const AI_MESSAGES = {
   triageNowFailed: 'Not triaged: the AI provider gave no usable answer. Try again in a moment.',
   triageRunning:
     'Triage is already running for this ticket: its result will appear here by itself. If nothing appears within 2 minutes, click Triage now again.',
+  stillRunning: 'Already running: the result will appear here by itself.',
+  summaryRunning:
+    'A summary of this ticket is already being written: it will appear here by itself. If nothing appears within 2 minutes, click Summarize again.',
+  translationRunning:
+    'This message is already being translated: the translation will appear here by itself. If nothing appears within 2 minutes, click Translate again.',
+  replyRunning:
+    'Your earlier send of this reply is still under way: it will appear in the thread by itself. If it does not within 2 minutes, send again.',
 } as const
 
 /** Interactive calls per user per minute (all features together). */

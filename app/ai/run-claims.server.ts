@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto'
 import { setTimeout as wait } from 'node:timers/promises'
 import { getDb } from '#db/client.ts'
 import { aiRunHolder, claimAiRun, deleteLapsedAiRunClaims, releaseAiRun } from '#db/queries/ai-run-claims.ts'
-import { AI_TIMEOUT_MS, type AiContext, type AiRefusal } from './client.server.ts'
-import { AI_MESSAGES } from './features.ts'
+import { lastAiRunOutcomeSince } from '#db/queries/ai.ts'
+import type { TicketEvent } from '#app/realtime/events.ts'
+import { AI_TIMEOUT_MS, type AiContext, type AiRefusal, type AiRefusalReason } from './client.server.ts'
+import { AI_MESSAGES, type AiFeature } from './features.ts'
 
 /**
  * How long a claim holds, per kind of call: its deadline (20 s interactive, 60 s for a job) and
@@ -21,6 +23,13 @@ export const AI_RUN_LEASE_SECONDS = {
  * whose holder is in its last writes.
  */
 export const AI_RUN_SWEEP_MARGIN_SECONDS = 5 * 60
+
+/**
+ * How long a click that lost the claim waits for the holder's call before it answers that the
+ * call is still running: a click does not hang for a job's whole call (60 s), nor for the lease a
+ * dead process's claim keeps (up to 100 s). Summarize, Translate, Send in <language> and Triage now.
+ */
+export const CLICK_WAIT_MS = 5_000
 
 /** How often a click that lost the claim looks whether the winner's call has ended. */
 const WAIT_POLL_MS = 200
@@ -63,24 +72,10 @@ async function withClaim<T>(where: ClaimOn, call: () => Promise<T>, { mode = 'in
  * Runs `call` only if this request wins the claim on `key`, so parallel clicks for the same thing
  * make one call. A click that loses waits until the winner's claim ends (its result is written by
  * then) without holding a transaction or a pool connection, polling one small row, and the
- * caller reads what the winner stored.
- */
-export async function runOnce<T>(
-  where: ClaimOn,
-  call: () => Promise<T>,
-  signal?: AbortSignal,
-  options: ClaimOptions = {},
-): Promise<OneRun<T>> {
-  const won = await withClaim(where, call, options)
-  if (won) return { ran: true, value: won.value }
-  const waited = await waitForClaim(where, signal, Number.POSITIVE_INFINITY)
-  return waited === 'still-running' ? { ran: false, waited: 'cancelled' } : waited
-}
-
-/**
- * runOnce for a click that should not hang: a loser waits at most `maxWaitMs` for the holder's
- * call, then answers `still-running` (the holder's result reaches the page as a live update; a
- * claim its dead process left lapses with its lease, up to 100 s for a job's).
+ * caller reads what the winner stored; but at most `maxWaitMs` (CLICK_WAIT_MS for a click): then
+ * it answers `still-running`, and the holder's result reaches the page as a live update (a claim
+ * its dead process left lapses with its lease, up to 100 s for a job's). Before, Summarize and
+ * Translate clicks waited for the holder without bound.
  */
 export async function runOnceWithin<T>(
   where: ClaimOn,
@@ -123,12 +118,62 @@ export async function runUnlessClaimed<T>(
   return won ? { ran: true, value: won.value } : { ran: false }
 }
 
+/** The answer of a click whose holder's call had not ended when it stopped waiting. */
+export type StillRunning = { ok: false; reason: 'running'; message: string }
+
 /**
- * The answer of a click that waited for another's call which stored nothing (refused, failed,
- * its process died) or that was cancelled while waiting: like the winner's own failure.
+ * What the call a click waited for ended with when it stored nothing: its model call's outcome
+ * (its ai_runs row since the click found the claim held: the model gave no usable answer, timed
+ * out, failed; `failed` for an `ok` call whose write failed after it). Undefined when it made no
+ * call (refused before calling, or its process died).
  */
-export function waitedInVain(waited: 'ended' | 'cancelled'): AiRefusal {
-  return { ok: false, reason: waited === 'ended' ? 'failed' : 'cancelled', message: AI_MESSAGES.noSuggestion }
+export async function holderCallOutcome(
+  where: { workspaceId: string; ticketId: string },
+  feature: AiFeature,
+  since: Date,
+): Promise<AiRefusalReason | undefined> {
+  const called = await lastAiRunOutcomeSince(getDb(), { ...where, feature, since })
+  if (!called) return undefined
+  return called === 'ok' ? 'failed' : called
+}
+
+/**
+ * The answer of a click that waited for another's call and found no result stored: still running
+ * (it will arrive live), cancelled, or the holder's real failure (holderCallOutcome; "No
+ * suggestion right now" when it made no call). Before, every such click said "No suggestion".
+ */
+export async function waitedWithoutResult(
+  run: { waited: 'ended'; since: Date } | { waited: 'cancelled' } | { waited: 'still-running' },
+  holder: { workspaceId: string; ticketId: string; feature: AiFeature },
+): Promise<AiRefusal | StillRunning> {
+  if (run.waited === 'still-running') {
+    return { ok: false, reason: 'running', message: AI_MESSAGES.stillRunning }
+  }
+  const reason =
+    run.waited === 'cancelled'
+      ? 'cancelled'
+      : ((await holderCallOutcome(holder, holder.feature, run.since)) ?? 'failed')
+  return { ok: false, reason, message: AI_MESSAGES.noSuggestion }
+}
+
+/**
+ * The event that reloads the ticket's pages once a result of an agent's AI call was stored (a
+ * summary, a translation): the clicks that stopped waiting for it were told it would appear.
+ */
+export function aiResultStored(
+  member: { workspaceId: string; userId: string },
+  ticket: { id: string; number: number },
+  changes: { summary: true } | { translation: string },
+): TicketEvent {
+  return {
+    type: 'ticket.updated',
+    workspaceId: member.workspaceId,
+    ticketId: ticket.id,
+    number: ticket.number,
+    changes,
+    actorUserId: member.userId,
+    at: new Date().toISOString(),
+  }
 }
 
 /** How many deleted claims one statement of the sweep deletes at most. */

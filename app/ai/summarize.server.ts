@@ -6,7 +6,14 @@ import { notFound } from '#app/domain/errors.server.ts'
 import type { Member } from '#app/domain/workspaces.server.ts'
 import { runStructured, type AiMessage, type AiRefusal } from './client.server.ts'
 import { DATA_RULES, dataBlock } from './prompts.server.ts'
-import { runOnce, waitedInVain } from './run-claims.server.ts'
+import type { TicketEvent } from '#app/realtime/events.ts'
+import {
+  aiResultStored,
+  CLICK_WAIT_MS,
+  runOnceWithin,
+  waitedWithoutResult,
+  type StillRunning,
+} from './run-claims.server.ts'
 import { EARLIER_LEFT_OUT, threadForAi, type PromptThreadMessage } from './thread-window.server.ts'
 import { SUMMARY_MIN_MESSAGES, SummaryBullets, type SummaryBullet } from './summarize-vocabulary.ts'
 
@@ -75,13 +82,20 @@ export function summaryView(
 /**
  * Summarizes the ticket now and caches it with the thread state it covered (a message that
  * arrives during the call leaves it stale, as it should). One call per ticket however many
- * agents click at once: the others wait for it and come back to the summary it stored.
+ * agents click at once: the others wait for it (CLICK_WAIT_MS at most) and come back to the
+ * summary it stored, or its reason for storing none; still running by then, they say so, and
+ * the `events` of the click that stored it (published by its route) reload their pages.
  */
 export async function refreshSummary(
   member: Member,
   number: number,
   signal?: AbortSignal,
-): Promise<{ ok: true } | AiRefusal | { ok: false; reason: 'too-short'; message: string }> {
+): Promise<
+  | { ok: true; events: TicketEvent[] }
+  | AiRefusal
+  | StillRunning
+  | { ok: false; reason: 'too-short'; message: string }
+> {
   const db = getDb()
   const ticket = await getTicketByNumber(db, { workspaceId: member.workspaceId, number })
   if (!ticket) throw notFound('Ticket not found')
@@ -92,29 +106,27 @@ export async function refreshSummary(
     return { ok: false, reason: 'too-short', message: 'Summaries start at 5 messages' }
   }
   const before = await getSummaryUpdatedAt(db, where)
-  const run = await runOnce(
+  const storedSince = async () => (await getSummaryUpdatedAt(db, where))?.getTime() !== before?.getTime()
+  const run = await runOnceWithin(
     { workspaceId: member.workspaceId, key: `summary:${ticket.id}` },
-    async () =>
+    async (): Promise<{ ok: true; events: TicketEvent[] } | AiRefusal> =>
       // A call that ended just before this claim was won has stored one already.
-      (await getSummaryUpdatedAt(db, where))?.getTime() !== before?.getTime()
-        ? ({ ok: true } as const)
-        : summarize(member, ticket, covered, signal),
+      (await storedSince()) ? { ok: true, events: [] } : summarize(member, ticket, covered, signal),
     signal,
+    CLICK_WAIT_MS,
   )
   if (run.ran) return run.value
   // Another click's call ended meanwhile: what it stored is the answer to this click too.
-  const after = await getSummaryUpdatedAt(db, where)
-  return run.waited === 'ended' && after && after.getTime() !== before?.getTime()
-    ? { ok: true }
-    : waitedInVain(run.waited)
+  if (run.waited === 'ended' && (await storedSince())) return { ok: true, events: [] }
+  return waitedWithoutResult(run, { ...where, feature: 'summarize' })
 }
 
 async function summarize(
   member: Member,
-  ticket: { id: string; subject: string },
+  ticket: { id: string; number: number; subject: string },
   covered: { count: number; lastMessageId: string | null },
   signal: AbortSignal | undefined,
-): Promise<{ ok: true } | AiRefusal> {
+): Promise<{ ok: true; events: TicketEvent[] } | AiRefusal> {
   const { thread, leftOut } = await threadForAi(
     { workspaceId: member.workspaceId, ticketId: ticket.id, publicOnly: false },
     { messageChars: MESSAGE_CHARS },
@@ -141,5 +153,5 @@ async function summarize(
     lastMessageId: covered.lastMessageId,
     updatedAt: new Date(),
   })
-  return { ok: true }
+  return { ok: true, events: [aiResultStored(member, ticket, { summary: true })] }
 }

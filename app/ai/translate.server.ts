@@ -18,7 +18,15 @@ import type { Member } from '#app/domain/workspaces.server.ts'
 import type { TicketStatus } from '#app/utils/vocabulary.ts'
 import { runStructured, type AiMessage, type AiRefusal } from './client.server.ts'
 import { DATA_RULES, dataBlock } from './prompts.server.ts'
-import { runOnce, waitedInVain } from './run-claims.server.ts'
+import type { TicketEvent } from '#app/realtime/events.ts'
+import { AI_MESSAGES } from './features.ts'
+import {
+  aiResultStored,
+  CLICK_WAIT_MS,
+  runOnceWithin,
+  waitedWithoutResult,
+  type StillRunning,
+} from './run-claims.server.ts'
 import { languageName } from './triage-vocabulary.ts'
 
 /**
@@ -72,7 +80,9 @@ function translate(
   )
 }
 
-export type TranslateOutcome = { ok: true; text: string; cached: boolean } | AiRefusal
+export type TranslateOutcome =
+  /** `events`: the translation was stored by this call (its route publishes them). */
+  { ok: true; text: string; cached: boolean; events: TicketEvent[] } | AiRefusal | StillRunning
 
 /** A customer message of this ticket in `language` (ISO 639-1): from the cache, else the model. */
 export async function translateMessage(
@@ -95,15 +105,17 @@ export async function translateMessage(
     throw notFound('Message not found')
   const key = { workspaceId: member.workspaceId, messageId, language }
   const cached = await getTranslation(db, key)
-  if (cached) return { ok: true, text: cached.text, cached: true }
+  if (cached) return { ok: true, text: cached.text, cached: true, events: [] }
   // One call per message and language however many agents click at once: the others wait for
-  // it and answer with the translation it stored.
-  const run = await runOnce(
+  // it (CLICK_WAIT_MS at most) and answer with the translation it stored, or its reason for
+  // storing none; still running by then, they say so, and the stored translation's event reloads
+  // their pages.
+  const run = await runOnceWithin(
     { workspaceId: member.workspaceId, key: `translation:${messageId}:${language}` },
     async (): Promise<TranslateOutcome> => {
       // A call that ended just before this claim was won may have stored it already.
       const stored = await getTranslation(db, key)
-      if (stored) return { ok: true, text: stored.text, cached: true }
+      if (stored) return { ok: true, text: stored.text, cached: true, events: [] }
       const result = await translate(
         member,
         ticket.id,
@@ -112,13 +124,20 @@ export async function translateMessage(
       )
       if (!result.ok) return result
       await insertTranslation(db, { ...key, text: result.value.text })
-      return { ok: true, text: result.value.text, cached: false }
+      const events = [aiResultStored(member, ticket, { translation: messageId })]
+      return { ok: true, text: result.value.text, cached: false, events }
     },
     signal,
+    CLICK_WAIT_MS,
   )
   if (run.ran) return run.value
   const stored = run.waited === 'ended' ? await getTranslation(db, key) : undefined
-  return stored ? { ok: true, text: stored.text, cached: true } : waitedInVain(run.waited)
+  if (stored) return { ok: true, text: stored.text, cached: true, events: [] }
+  return waitedWithoutResult(run, {
+    workspaceId: member.workspaceId,
+    ticketId: ticket.id,
+    feature: 'translate',
+  })
 }
 
 export type TranslatedReplyInput = {
@@ -145,17 +164,28 @@ export async function replyInLanguage(
   number: number,
   input: TranslatedReplyInput,
   signal?: AbortSignal,
-): Promise<ReplyOutcome | AiRefusal> {
+): Promise<ReplyOutcome | AiRefusal | StillRunning> {
   const ticket = await requireTicket(member, number)
   const key = `reply-in-language:${ticket.id}:${member.userId}:${input.lastSeenMessageId ?? ''}`
   for (;;) {
-    const run = await runOnce(
+    const run = await runOnceWithin(
       { workspaceId: member.workspaceId, key },
       () => translateAndSend(member, number, ticket.id, input, signal),
       signal,
+      CLICK_WAIT_MS,
     )
     if (run.ran) return run.value
-    if (run.waited === 'cancelled') return waitedInVain('cancelled')
+    // Still under way after CLICK_WAIT_MS (a slow model, a dead process's claim): its reply, if
+    // it is sent, arrives live. Before, this submit waited for it without bound.
+    if (run.waited === 'still-running')
+      return { ok: false, reason: 'running', message: AI_MESSAGES.replyRunning }
+    if (run.waited === 'cancelled') {
+      return waitedWithoutResult(run, {
+        workspaceId: member.workspaceId,
+        ticketId: ticket.id,
+        feature: 'translate',
+      })
+    }
     // The other submit's send has ended: this one looks again (it finds that reply, as a collision).
   }
 }

@@ -7,7 +7,6 @@ import {
   TRIAGE_MESSAGE_CHARS,
   upsertTriage,
 } from '#db/queries/ai-assist.ts'
-import { lastAiRunOutcomeSince } from '#db/queries/ai.ts'
 import { TICKET_PRIORITIES, type TicketPriority } from '#app/utils/vocabulary.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
 import { getTicketByNumber } from '#db/queries/tickets.ts'
@@ -23,7 +22,14 @@ import {
   type AiRefusalReason,
 } from './client.server.ts'
 import { DATA_RULES, dataBlock } from './prompts.server.ts'
-import { runOnceWithin, runUnlessClaimed, triageClaimKey, type OneRun } from './run-claims.server.ts'
+import {
+  CLICK_WAIT_MS,
+  holderCallOutcome,
+  runOnceWithin,
+  runUnlessClaimed,
+  triageClaimKey,
+  type OneRun,
+} from './run-claims.server.ts'
 import { getAiSettings } from './settings.server.ts'
 import { languageName, SENTIMENTS, type Sentiment } from './triage-vocabulary.ts'
 import { sliceWhole } from '#app/utils/well-formed.ts'
@@ -245,13 +251,6 @@ export type TriageNowOutcome =
   | { kind: 'running' }
 
 /**
- * How long a "Triage now" that lost the ticket's claim waits for the holder's call before it
- * answers `running`: a click does not hang for a job's whole call (60 s), nor for the lease a
- * dead process's claim keeps (up to 100 s).
- */
-export const TRIAGE_NOW_WAIT_MS = 5_000
-
-/**
  * "Triage now" on a ticket the job skipped (the workspace's triage caps, or its monthly budget):
  * the same call, counted against the same caps, and against the agent's own AI limits. Chosen
  * over retrying skipped tickets by themselves when the window frees up: the cap is reached by a
@@ -281,7 +280,7 @@ export async function triageNow(
       return runTriage({ ...where, userId: member.userId, mode: 'interactive', signal })
     },
     signal,
-    TRIAGE_NOW_WAIT_MS,
+    CLICK_WAIT_MS,
   )
   if (!run.ran) return afterWaiting(run, where)
   const outcome = run.value
@@ -315,9 +314,8 @@ async function afterWaiting(
   if (run.waited === 'cancelled') return { kind: 'refused', reason: 'cancelled' }
   const after = await getTriage(getDb(), where)
   if (after && !after.skipped) return { kind: 'not-skipped' }
-  const called = await lastAiRunOutcomeSince(getDb(), { ...where, feature: 'triage', since: run.since })
-  // `ok` with nothing stored: the holder's write after the call failed.
-  if (called) return { kind: 'refused', reason: called === 'ok' ? 'failed' : called }
+  const called = await holderCallOutcome(where, 'triage', run.since)
+  if (called) return { kind: 'refused', reason: called }
   if (after?.skipped)
     return { kind: 'refused', reason: after.skipped === 'limit' ? 'workspace-limit' : 'budget' }
   return { kind: 'refused', reason: 'failed' }

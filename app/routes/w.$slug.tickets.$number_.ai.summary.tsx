@@ -4,17 +4,23 @@ import { refreshSummary } from '#app/ai/summarize.server.ts'
 import { ticketNumberFrom } from '#app/domain/ticket-page.server.ts'
 import { requireMember } from '#app/http/auth.server.ts'
 import { readForm } from '#app/http/form-data.server.ts'
+import { exceptPostingSocket } from '#app/realtime/protocol.ts'
 import { keepPageWhenUnanswered } from '#app/utils/unanswered.ts'
 
-/** POST: summarizes the ticket again (the panel's Refresh/Summarize button, a plain form). */
-export async function action({ request, params }: ActionFunctionArgs) {
+/**
+ * POST: summarizes the ticket again (the panel's Refresh/Summarize button, a plain form). A click
+ * behind another's call for the ticket comes back within CLICK_WAIT_MS: with its summary, its
+ * failure, or `ai-error=running` (the summary then arrives live: the storing click's event).
+ */
+export async function action({ request, params, context }: ActionFunctionArgs) {
   const member = await requireMember(request, params.slug)
   const number = ticketNumberFrom(params.number)
   // The form carries no fields; reading it still refuses what is not a form (415).
-  await readForm(request)
+  const formData = await readForm(request)
   const ticketUrl = `/w/${member.workspaceSlug}/tickets/${number}`
   const result = await refreshSummary(member, number, request.signal)
   if (!result.ok) return redirect(aiErrorUrl(ticketUrl, result.reason, 'summary'))
+  context.realtime.publish(result.events, exceptPostingSocket(formData))
   return redirect(ticketUrl)
 }
 

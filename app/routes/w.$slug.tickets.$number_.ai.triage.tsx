@@ -54,7 +54,7 @@ async function applySuggestion({ member, number, ticketUrl, formData, context }:
  * POST intent=run: "Triage now" on a ticket the triage job skipped. A refusal (the workspace's
  * triage caps, the agent's AI limits, the budget) comes back to the ticket with its reason shown
  * next to the button. A click while another's call for the ticket runs (an agent's or the triage
- * job's) waits for it (TRIAGE_NOW_WAIT_MS at most) and comes back to the ticket showing its result,
+ * job's) waits for it (CLICK_WAIT_MS at most) and comes back to the ticket showing its result,
  * or the reason it stored none; still running by then, it says so and the result arrives live.
  */
 async function runTriageNow({ member, number, ticketUrl, formData, request, context }: Posted) {

@@ -24,15 +24,24 @@ const TRIAGE_MESSAGE: Record<string, string> = {
   running: AI_MESSAGES.triageRunning,
 }
 
+/** A click that stopped waiting for another's call still running (`running`), per control. */
+const RUNNING_MESSAGE: Record<string, string> = {
+  summary: AI_MESSAGES.summaryRunning,
+  reply: AI_MESSAGES.replyRunning,
+  translation: AI_MESSAGES.translationRunning,
+}
+
 /** The message for a refused AI action the server redirected back with (?ai-error=…&ai-for=…). */
 export function useAiError(target: string) {
   const [params] = useSearchParams()
   if (params.get(AI_ERROR_FOR_PARAM) !== target) return null
   const reason = params.get(AI_ERROR_PARAM)
   if (!reason) return null
-  return (
-    (target === 'triage' ? TRIAGE_MESSAGE[reason] : undefined) ?? MESSAGE[reason] ?? AI_MESSAGES.noSuggestion
-  )
+  if (target === 'triage') return TRIAGE_MESSAGE[reason] ?? MESSAGE[reason] ?? AI_MESSAGES.noSuggestion
+  if (reason === 'running') {
+    return RUNNING_MESSAGE[target.startsWith('m-') ? 'translation' : target] ?? AI_MESSAGES.stillRunning
+  }
+  return MESSAGE[reason] ?? AI_MESSAGES.noSuggestion
 }
 
 export function AiNotice({ message }: { message: string | null }) {

@@ -17,9 +17,11 @@ type Props = {
  * text (React escapes it), never as HTML or Markdown.
  */
 export function SummaryPanel({ slug, number, availability, summary }: Props) {
-  const error = useAiError('summary')
+  const aiError = useAiError('summary')
   const post = useKeptPost('routes/w.$slug.tickets.$number_.ai.summary')
   if (!summary || availability === 'disabled') return null
+  // "Already being written" is over once the summary arrived (the live update reloads the panel).
+  const error = aiError === AI_MESSAGES.summaryRunning && summary.state === 'fresh' ? null : aiError
   const action = `/w/${slug}/tickets/${number}/ai/summary`
   return (
     <section
