@@ -184,3 +184,27 @@ test.describe('without JavaScript', () => {
     await guestContext.close()
   })
 })
+
+test('the browser’s time zone is adopted on the first visit, and a sign-out at once still lands on sign-in', async ({
+  browser,
+}) => {
+  const context = await browser.newContext({ timezoneId: 'Asia/Tokyo' })
+  const page = await context.newPage()
+  const id = unique()
+  const slug = `tz-${id}`
+  await signUp(page, 'Tomo Zone', `tomo-${id}@example.com`, 'Zone Co', slug)
+  await page.goto('/account')
+  await expect(page.getByLabel('Time zone')).toHaveValue('Asia/Tokyo')
+
+  // Another new user signs out the moment the page opens: the zone's post, answered with the
+  // redirect to sign in, is not followed (it used to land on /login?redirectTo=/account).
+  const other = await browser.newContext({ timezoneId: 'Europe/Paris' })
+  const second = await other.newPage()
+  await signUp(second, 'Quick Leaver', `quick-${id}@example.com`, 'Quick Co', `quick-${id}`)
+  await second.getByRole('button', { name: 'Sign out' }).click()
+  await expect(second).toHaveURL('/login')
+  await second.waitForTimeout(500)
+  await expect(second).toHaveURL('/login')
+  await context.close()
+  await other.close()
+})

@@ -1,26 +1,38 @@
-import { useFetcher } from '@remix-run/react'
+import { useRevalidator } from '@remix-run/react'
 import { useEffect, useRef } from 'react'
 import { whenOnline } from '#app/utils/when-online.ts'
 
 /**
  * On the first visit of a user without a time zone, posts the browser's zone (a hidden field) to
- * the account action, which keeps it unless the user chose one meanwhile. Without JavaScript the
- * zone stays unset and dates are shown in UTC.
+ * the account action, which keeps it unless the user chose one meanwhile, then reloads the page's
+ * data so its dates show in that zone. Without JavaScript the zone stays unset and dates are shown
+ * in UTC.
+ *
+ * A plain `fetch`, not a fetcher: a fetcher follows its action's redirect as a navigation, and a
+ * post that reached the server just after the user signed out (they click Sign out as the page
+ * opens) was answered with the redirect to sign in, so the sign-out landed on
+ * `/login?redirectTo=/account` and the next sign-in opened the account page. Here a redirect is
+ * nothing to follow (`redirect: 'manual'`): only a post the action answered reloads the data.
  */
 export function TimeZoneDetector() {
-  const fetcher = useFetcher()
+  const { revalidate } = useRevalidator()
   const sent = useRef(false)
-  const { submit } = fetcher
   useEffect(() => {
     const send = () => {
       if (sent.current) return
       sent.current = true
       const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone
       if (!timeZone) return
-      submit({ intent: 'detect-time-zone', timeZone }, { method: 'post', action: '/account' })
+      const body = new URLSearchParams({ intent: 'detect-time-zone', timeZone })
+      fetch('/account', { method: 'POST', body, redirect: 'manual' })
+        .then((response) => {
+          if (response.ok) revalidate()
+        })
+        // Offline or refused: the zone is detected again on the next page load.
+        .catch(() => undefined)
     }
-    // Offline, the post (and the reload after it) would fail into the error page.
+    // Offline, the post would fail; it is sent once the browser is back online.
     return whenOnline(send)
-  }, [submit])
+  }, [revalidate])
   return null
 }

@@ -77,9 +77,20 @@ export function useEarlierMessages({
   const [failed, setFailed] = useState(false)
   const anchor = useRef<{ id: string; top: number } | null>(null)
   const handled = useRef<unknown>(null)
+  const asked = useRef(false)
   useEffect(() => {
     const data = fetcher.data
-    if (fetcher.state !== 'idle' || data === undefined || data === handled.current) return
+    if (fetcher.state !== 'idle') return
+    const answered = asked.current
+    asked.current = false
+    // A load that ended with no answer of its own: the router interrupted it (a revalidation
+    // of the page started meanwhile, e.g. a live event's, and this route never revalidates).
+    // Said like a failure, so the click is not silently lost.
+    if (answered && (data === undefined || data === handled.current)) {
+      setFailed(true)
+      return
+    }
+    if (data === undefined || data === handled.current) return
     handled.current = data
     if (data.failed) {
       setFailed(true)
@@ -125,6 +136,7 @@ export function useEarlierMessages({
         setFailed(true)
         return
       }
+      asked.current = true
       fetcher.load(`/w/${slug}/tickets/${number}/earlier?before=${encodeURIComponent(first.id)}`)
     },
   }
