@@ -889,6 +889,21 @@ describe('Triage now and the triage job', () => {
     const click = post(owner, `${path}/ai/triage`, { intent: 'run' })
     await lockWaiters(1, rowHeld)
     await rowHeld.commit()
+    // Only once the click's claim statement has finished (lost: the holder's row is still there)
+    // does the holder end. Ended right after the commit, its delete could reach the row before
+    // the woken click looked again, and PostgreSQL then inserted the click's claim (the conflict
+    // was gone): the click won and triaged (a CI failure, twice).
+    await until(
+      async () =>
+        (
+          await getDb().execute<{ n: number }>(sql`
+            select count(*)::int as n from pg_stat_activity
+            where datname = current_database() and state = 'active'
+              and query ilike 'insert into "ai_run_claims"%'`)
+        ).rows[0].n,
+      (n) => n === 0,
+      3_000,
+    )
     await releaseAiRun(getDb(), { ...holder, claim })
     const answered = await click
     expect(answered.headers.get('location')).toBe(`${path}?ai-error=workspace-limit&ai-for=triage`)
