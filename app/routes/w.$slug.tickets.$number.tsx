@@ -537,8 +537,7 @@ export default function TicketPage() {
         <EarlierMessages
           count={thread.earlier}
           before={thread.messages[0]?.id}
-          load={thread.load}
-          prepare={thread.prepare}
+          load={() => void thread.load()}
           loading={thread.loading}
           failed={thread.failed}
         />

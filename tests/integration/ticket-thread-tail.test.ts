@@ -111,10 +111,12 @@ describe('ticket page thread', () => {
     const { owner, url } = await longTicket()
     const collapsed = await fetch(url, { headers: { cookie: owner.cookie } })
     const oldestShown = (await collapsed.text()).match(/\?before=([0-9a-f-]{36})"/)![1]
-    const earlier = await fetch(`${url}/earlier.data?before=${oldestShown}`, {
+    const earlier = await fetch(`${url}/earlier?before=${oldestShown}`, {
       headers: { cookie: owner.cookie },
     })
     expect(earlier.status).toBe(200)
+    expect(earlier.headers.get('content-type')).toContain('application/json')
+    expect(earlier.headers.get('cache-control')).toContain('no-store')
     const data = await earlier.text()
     expect(data).toContain(`Message number ${200 - THREAD_TAIL}.`)
     expect(data).toContain(`Message number ${200 - THREAD_TAIL - EARLIER_PAGE + 1}.`)

@@ -10,14 +10,12 @@ export function EarlierMessages({
   count,
   before,
   load,
-  prepare,
   loading,
   failed,
 }: {
   count: number
   before: string | undefined
   load: () => void
-  prepare: () => void
   loading: boolean
   failed: boolean
 }) {
@@ -30,8 +28,6 @@ export function EarlierMessages({
           event.preventDefault()
           load()
         }}
-        onPointerEnter={prepare}
-        onFocus={prepare}
         aria-disabled={loading || undefined}
         className="inline-block rounded-md border border-slate-300 px-3 py-1.5 text-sm text-indigo-700 hover:bg-slate-50 dark:border-slate-700 dark:text-indigo-300 dark:hover:bg-slate-800"
       >

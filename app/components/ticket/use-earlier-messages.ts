@@ -1,6 +1,4 @@
-import { useFetcher } from '@remix-run/react'
 import { useEffect, useLayoutEffect, useRef, useState } from 'react'
-import { isRouteModuleLoaded, preloadRouteModule } from '#app/utils/preload-route.ts'
 import type { ThreadEntry } from './thread.tsx'
 
 /** A field change of the ticket as its loaders give it (described by the page). */
@@ -12,17 +10,14 @@ export type ThreadActivity = {
   createdAt: string
 }
 
-/** What `/w/<slug>/tickets/<n>/earlier?before=<id>` answers (its route's loader and clientLoader). */
-type EarlierPage =
-  | {
-      failed: false
-      ticketId: string
-      before: string | null
-      earlierMessages: number
-      thread: ThreadEntry[]
-      activity: ThreadActivity[]
-    }
-  | { failed: true }
+/** What `/w/<slug>/tickets/<n>/earlier?before=<id>` answers (JSON; its route's loader). */
+type EarlierPage = {
+  ticketId: string
+  before: string | null
+  earlierMessages: number
+  thread: ThreadEntry[]
+  activity: ThreadActivity[]
+}
 
 /** The page's thread as the loader gave it: one page, and how many messages come before it. */
 type LoadedPage = { thread: ThreadEntry[]; activity: ThreadActivity[]; earlierMessages: number }
@@ -30,17 +25,19 @@ type LoadedPage = { thread: ThreadEntry[]; activity: ThreadActivity[]; earlierMe
 /** What the page shows: the earlier pages loaded here, then the loader's page. */
 type Shown = { messages: ThreadEntry[]; activity: ThreadActivity[]; earlier: number }
 
-const EARLIER_ROUTE = 'routes/w.$slug.tickets.$number_.earlier'
-
 /** Runs before paint in the browser; the server renders no effects (and warns of layout ones). */
 const useLayoutEffectInBrowser = typeof document === 'undefined' ? useEffect : useLayoutEffect
 
 const position = (m: { createdAt: string; id: string }) => `${m.createdAt} ${m.id}`
 
 /**
- * "Show N earlier messages" with JavaScript: loads the page before the first message shown (a
- * fetcher to `…/earlier`, read as a page) and puts it above, in place; the draft, the composer
- * and the scroll position are untouched (what was in view stays in view). Revalidations (live
+ * "Show N earlier messages" with JavaScript: loads the page before the first message shown
+ * (`fetch` of `…/earlier`, JSON) and puts it above, in place; the draft, the composer and the
+ * scroll position are untouched (what was in view stays in view). While it loads the link says
+ * so; a load that gets no page (offline, a 5xx, signed out) says "Not loaded" by the link. Its
+ * state is the hook's own, not a Remix fetcher's: CI saw a fetcher's failed load, offline, end
+ * with neither its "Loading" nor its failure ever shown (the router's state reaches React in a
+ * transition, with revalidations and interruptions of its own). Revalidations (live
  * events, the page's forms) reload only the loader's page: the earlier messages stay as loaded,
  * and each new loader page is kept with them, so nothing drops out of the middle as messages
  * arrive. Should the counts say that messages came or went before the loader's page that the
@@ -73,29 +70,19 @@ export function useEarlierMessages({
     })
   }, [page])
 
-  const fetcher = useFetcher<EarlierPage>()
-  const [failed, setFailed] = useState(false)
+  // The load's state, for the ticket it was asked for (another ticket shows neither).
+  const [status, setStatus] = useState<{ ticketId: string; state: 'loading' | 'failed' } | null>(null)
   const anchor = useRef<{ id: string; top: number } | null>(null)
-  const handled = useRef<unknown>(null)
-  const asked = useRef(false)
-  useEffect(() => {
-    const data = fetcher.data
-    if (fetcher.state !== 'idle') return
-    const answered = asked.current
-    asked.current = false
-    // A load that ended with no answer of its own: the router interrupted it (a revalidation
-    // of the page started meanwhile, e.g. a live event's, and this route never revalidates).
-    // Said like a failure, so the click is not silently lost.
-    if (answered && (data === undefined || data === handled.current)) {
-      setFailed(true)
-      return
-    }
-    if (data === undefined || data === handled.current) return
-    handled.current = data
-    if (data.failed) {
-      setFailed(true)
-      return
-    }
+  const asked = useRef(0)
+  useEffect(
+    () => () => {
+      asked.current += 1 // unmounted: a load still under way changes nothing
+    },
+    [],
+  )
+
+  /** Puts an answered page above the messages shown, if it is still the page before them. */
+  const show = (data: EarlierPage) => {
     const { shown: now, ticketId: current } = latest.current
     const first = now.messages[0]
     // An answer for what is no longer the first message shown (a reset, another ticket): dropped.
@@ -110,7 +97,7 @@ export function useEarlierMessages({
       activity: [...data.activity.filter((a) => !knownActivity.has(a.id)), ...now.activity],
       earlier: data.earlierMessages,
     })
-  }, [fetcher.state, fetcher.data])
+  }
 
   // The message that was first stays where it was on screen; the earlier ones are above it.
   useLayoutEffectInBrowser(() => {
@@ -122,23 +109,41 @@ export function useEarlierMessages({
   }, [kept])
 
   const first = shown.messages[0]
+  const mineNow = status?.ticketId === ticketId ? status.state : null
   return {
     ...shown,
-    loading: fetcher.state !== 'idle',
-    failed,
-    /** Fetch the route's module while the network is there (a fetcher imports it first). */
-    prepare: () => preloadRouteModule(EARLIER_ROUTE),
-    load: () => {
-      if (!first) return
-      setFailed(false)
-      // Offline without the route's module, Remix would reload the whole page to import it.
-      if (!navigator.onLine && !isRouteModuleLoaded(EARLIER_ROUTE)) {
-        setFailed(true)
-        return
-      }
-      asked.current = true
-      fetcher.load(`/w/${slug}/tickets/${number}/earlier?before=${encodeURIComponent(first.id)}`)
+    loading: mineNow === 'loading',
+    failed: mineNow === 'failed',
+    load: async () => {
+      if (!first || mineNow === 'loading') return
+      const ask = ++asked.current
+      const forTicket = ticketId
+      setStatus({ ticketId: forTicket, state: 'loading' })
+      const data = await fetchEarlierPage(
+        `/w/${slug}/tickets/${number}/earlier?before=${encodeURIComponent(first.id)}`,
+      )
+      if (ask !== asked.current) return // unmounted, or asked again since
+      setStatus(data ? null : { ticketId: forTicket, state: 'failed' })
+      if (data) show(data)
     },
+  }
+}
+
+/**
+ * One page of earlier messages, or null when it did not come (offline, a 5xx, signed out: the
+ * answer is then a redirect, not followed, or not the page's JSON).
+ */
+async function fetchEarlierPage(url: string): Promise<EarlierPage | null> {
+  try {
+    const response = await fetch(url, {
+      headers: { Accept: 'application/json' },
+      credentials: 'same-origin',
+      redirect: 'manual',
+    })
+    if (!response.ok || !response.headers.get('Content-Type')?.includes('application/json')) return null
+    return (await response.json()) as EarlierPage
+  } catch {
+    return null
   }
 }
 
