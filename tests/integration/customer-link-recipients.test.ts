@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { eq, sql } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
@@ -155,6 +157,36 @@ describe("the customer's private link in an agent reply", () => {
     expect(text).not.toContain(NO_LINK_LINE)
     expect((await view(token!)).status).toBe(200)
     expect(await linksOf(ticket.ticketId)).toBe(before + 1)
+  })
+})
+
+describe('links that went to CC or BCC before each recipient got their own copy (migration 0039)', () => {
+  it('expires exactly those links; the customer-alone and the new BCC copies keep theirs', async () => {
+    const member = await createMember()
+    const ticket = await createTicketFor(member, { customerEmail: 'shared@example.net' })
+    // An old reply: one copy, with the link, that a CC'd and a BCC'd person also got (as every
+    // reply with CC or BCC was until 0038: made here from a reply to the customer alone).
+    const shared = await sendReply(member, ticket.number)
+    await getDb()
+      .update(emails)
+      .set({ cc: ['partner@example.net'], bcc: ['boss@example.net'] })
+      .where(eq(emails.id, shared.email.id))
+    const sharedToken = shared.mail.content[0].value.match(LINK)![1]
+    // A reply to the customer alone, and a reply with BCC as sent today (its own BCC copy).
+    const alone = (await sendReply(member, ticket.number)).mail.content[0].value.match(LINK)![1]
+    const withBcc = await sendReply(member, ticket.number, { bcc: ['audit@example.net'] })
+    const bccToken = copyFor(withBcc.mail, 'shared@example.net').text.match(LINK)![1]
+    for (const token of [sharedToken, alone, bccToken]) expect((await view(token)).status).toBe(200)
+
+    const migration = readFileSync(
+      fileURLToPath(new URL('../../migrations/0039_expire_shared_customer_links.sql', import.meta.url)),
+      'utf8',
+    )
+    await getDb().execute(sql.raw(migration))
+
+    expect((await view(sharedToken)).status).toBe(404)
+    expect((await view(alone)).status).toBe(200)
+    expect((await view(bccToken)).status).toBe(200)
   })
 })
 
