@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { getDb } from '#db/client.ts'
 import { getOutboxEmail as getEmail, listOutboxEmails } from '#db/queries/emails.ts'
 import { env } from '#app/env.server.ts'
+import { withCustomerLink } from './customer-link-token.server.ts'
 import { notFound } from './errors.server.ts'
 
 /** The local outbox viewer (/dev/emails): a developer tool that does not exist in production. */
@@ -17,7 +18,15 @@ export async function listOutbox() {
   return listOutboxEmails(getDb(), { limit: LIST_LIMIT })
 }
 
+/** One email as its recipient gets it: its customer link's token filled in, as when sent. */
 export async function getOutboxEmail(id: string) {
   if (!z.uuid().safeParse(id).success) return undefined
-  return getEmail(getDb(), { id })
+  const row = await getEmail(getDb(), { id })
+  if (!row) return undefined
+  const { customerLinkId, ...email } = row
+  return {
+    ...email,
+    text: withCustomerLink(email.text, customerLinkId),
+    html: withCustomerLink(email.html, customerLinkId),
+  }
 }

@@ -22,6 +22,7 @@ import type { TicketEvent } from '#app/realtime/events.ts'
 import { recordAudit } from './audit.server.ts'
 import { headerRecord, headerValue } from './email-headers.server.ts'
 import type { Rendered } from './email-templates.server.ts'
+import { withCustomerLink } from './customer-link-token.server.ts'
 
 export type OutgoingEmail = Rendered & {
   /** None for account emails (verify, password reset), which belong to no workspace. */
@@ -47,6 +48,11 @@ export type OutgoingEmail = Rendered & {
    * (an agent reply whose customer copy carries the customer's private link: docs/security.md).
    */
   bccCopy?: { html: string; text: string }
+  /**
+   * The customer link whose placeholder html/text carry (customer-link-token.server.ts): its
+   * token is put in only in the copy sent, never stored.
+   */
+  customerLinkId?: string
   replyTo?: string
   headers?: Record<string, string>
 }
@@ -89,6 +95,7 @@ export async function queueEmail(
     text: email.text,
     bccHtml: email.bccCopy?.html ?? null,
     bccText: email.bccCopy?.text ?? null,
+    customerLinkId: email.customerLinkId ?? null,
     // Stored with the email, so every retry sends the same Message-ID.
     headers: { 'Message-ID': newMessageId(`email-${randomUUID()}`), ...headerRecord(email.headers ?? {}) },
     jobId,
@@ -218,8 +225,9 @@ async function transport(email: ClaimedEmail, signal: AbortSignal | undefined) {
     bcc: email.bcc,
     replyTo: email.replyTo,
     subject: email.subject,
-    text: email.text,
-    html: email.html,
+    // The customer's own copy gets the link's token; the BCC copy has no link to fill in.
+    text: withCustomerLink(email.text, email.customerLinkId),
+    html: withCustomerLink(email.html, email.customerLinkId),
     bccCopy:
       email.bccHtml !== null && email.bccText !== null ? { html: email.bccHtml, text: email.bccText } : null,
     headers: email.headers,

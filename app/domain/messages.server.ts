@@ -294,7 +294,7 @@ export async function recordReply(
       ticket: { ...ticket, workspaceId: member.workspaceId, replyToken: replyToken! },
       message: { id: messageId, emailMessageId: emailMessageId!, body: input.body, createdAt: at },
       thread: recorded.thread,
-      link: link?.url ?? null,
+      link: link?.email ?? null,
       agentName: member.user.name,
       agentSignature: ticket.authorSignature,
       cc,

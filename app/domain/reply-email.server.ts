@@ -49,10 +49,11 @@ export type AgentReplyEmailInput = {
   /** Read with the reply's writes (recordAgentMessage), in its snapshot taken after the lock. */
   thread: ReplyThreadContext
   /**
-   * The customer's new private link, stored by the reply's statement; null when no copy reaches
-   * the customer alone (a reply with CC: everyone on it sees the same email).
+   * The customer's new private link as the email stores it (its URL with the token's placeholder,
+   * and the link's id), stored by the reply's statement; null when no copy reaches the customer
+   * alone (a reply with CC: everyone on it sees the same email).
    */
-  link: string | null
+  link: { url: string; linkId: string } | null
   agentName: string
   /** The replying agent's personal signature. */
   agentSignature: string
@@ -88,7 +89,7 @@ export async function queueAgentReplyEmail(tx: Tx, input: AgentReplyEmailInput) 
     mailboxName: ticket.mailboxFromName,
     quoted: thread.quoted.map(quotedMessage),
   }
-  const rendered = await renderAgentReply({ ...content, link })
+  const rendered = await renderAgentReply({ ...content, link: link?.url ?? null })
   const cc = distinctAddresses(input.cc, [ticket.contactEmail])
   const bcc = distinctAddresses(input.bcc, [ticket.contactEmail, ...cc])
   // Whoever is on the email can read the thread and answer as the customer through the link: BCC
@@ -103,6 +104,7 @@ export async function queueAgentReplyEmail(tx: Tx, input: AgentReplyEmailInput) 
       ticketId: ticket.id,
       messageId: message.id,
       kind: 'agent-reply',
+      ...(link ? { customerLinkId: link.linkId } : {}),
       fromAddress: ticket.mailboxAddress,
       fromName: ticket.mailboxFromName,
       toAddress: ticket.contactEmail,

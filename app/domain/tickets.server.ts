@@ -24,7 +24,8 @@ import { type messages, type TicketPriority, type TicketStatus, type tickets } f
 import { env } from '#app/env.server.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
 import { recordAudit } from './audit.server.ts'
-import { hashToken, newToken } from './tokens.server.ts'
+import { hashToken } from './tokens.server.ts'
+import { customerLinkPlaceholder, customerLinkToken } from './customer-link-token.server.ts'
 import { newMessageId, queueEmail } from './email.server.ts'
 import { notify } from './notifications.server.ts'
 import { renderTicketConfirmation } from './email-templates.server.ts'
@@ -44,27 +45,27 @@ function auditData(actor: Actor, data: Record<string, unknown>) {
 const CUSTOMER_LINK_TTL_MS = 180 * 24 * 60 * 60 * 1000
 
 /**
- * A fresh private link for the customer: its URL, and the row to store (only the token's hash).
- * The caller inserts the row in its transaction (an agent reply does, in its one statement).
+ * A fresh private link for the customer: its URL, the URL an email stores for it (the token's
+ * placeholder, filled in when the email is sent: customer-link-token.server.ts), and the row to
+ * store (only the token's hash). The caller inserts the row in its transaction (an agent reply
+ * does, in its one statement).
  */
 export function newCustomerLink() {
-  const token = newToken()
+  const id = uuidv7()
+  const token = customerLinkToken(id)
   return {
     url: `${env().appUrl}/support/t/${token}`,
-    row: {
-      id: uuidv7(),
-      tokenHash: hashToken(token),
-      expiresAt: new Date(Date.now() + CUSTOMER_LINK_TTL_MS),
-    },
+    email: { url: `${env().appUrl}/support/t/${customerLinkPlaceholder(id)}`, linkId: id },
+    row: { id, tokenHash: hashToken(token), expiresAt: new Date(Date.now() + CUSTOMER_LINK_TTL_MS) },
   }
 }
 
-/** A fresh private link for the customer; only its hash is stored. */
+/** A fresh private link for the customer, stored (only its hash); see newCustomerLink. */
 export async function createCustomerLink(tx: Tx, workspaceId: string, ticketId: string) {
   const link = newCustomerLink()
-  const { tokenHash, expiresAt } = link.row
-  await insertCustomerLink(tx, { workspaceId, ticketId, tokenHash, expiresAt })
-  return link.url
+  const { id, tokenHash, expiresAt } = link.row
+  await insertCustomerLink(tx, { id, workspaceId, ticketId, tokenHash, expiresAt })
+  return link
 }
 
 const now = () => new Date()
@@ -207,13 +208,14 @@ export async function createTicket(
         subject: input.subject,
         number,
         mailboxName: mailbox.fromName,
-        link: customerLink,
+        link: customerLink.email.url,
       })
       await queueEmail(tx, {
         ...rendered,
         workspaceId: actor.workspaceId,
         ticketId,
         kind: 'ticket-confirmation',
+        customerLinkId: customerLink.email.linkId,
         fromAddress: mailbox.address,
         fromName: mailbox.fromName,
         toAddress: input.customerEmail,
@@ -263,7 +265,7 @@ export async function createTicket(
       firstResponseAt: defaults.firstResponseAt,
       resolvedAt: defaults.resolvedAt,
     }
-    return { kind: 'created' as const, ticketId, number, ticket, customerLink, events }
+    return { kind: 'created' as const, ticketId, number, ticket, customerLink: customerLink.url, events }
   }
   return outerTx ? run(outerTx) : getDb().transaction(run)
 }

@@ -309,7 +309,7 @@ export async function getTicketCc(db: DbOrTx, { ticketId }: { ticketId: string }
 
 export async function insertCustomerLink(
   db: DbOrTx,
-  values: { workspaceId: string; ticketId: string; tokenHash: string; expiresAt: Date },
+  values: { id: string; workspaceId: string; ticketId: string; tokenHash: string; expiresAt: Date },
 ) {
   await db.insert(customerLinks).values(values)
 }

@@ -160,18 +160,64 @@ describe("the customer's private link in an agent reply", () => {
   })
 })
 
+describe('the stored email and its link', () => {
+  it('holds no working link: the token is made with the server secret and put in only in the copy sent', async () => {
+    const member = await createMember()
+    const ticket = await createTicketFor(member, { customerEmail: 'stored@example.net' })
+    const { mail, email } = await sendReply(member, ticket.number, { bcc: ['audit@example.net'] })
+    const token = copyFor(mail, 'stored@example.net').text.match(LINK)![1]
+    expect((await view(token)).status).toBe(200)
+    const [row] = await getDb().select().from(emails).where(eq(emails.id, email.id))
+    for (const stored of [row.text, row.html, row.bccText ?? '', row.bccHtml ?? '']) {
+      expect(stored).not.toContain(token)
+    }
+    // What the row holds in the link's place is no token: it opens nothing.
+    const placeholder = row.text.match(LINK)![1]
+    expect(placeholder).toBe(`sb-link-${row.customerLinkId}`)
+    expect((await view(placeholder)).status).toBe(404)
+    expect(copyFor(mail, 'audit@example.net').text).not.toMatch(LINK)
+  })
+
+  it("fills in only the email's own link: another link's placeholder typed into a reply stays text", async () => {
+    const member = await createMember()
+    const ticket = await createTicketFor(member, { customerEmail: 'typed@example.net' })
+    const first = await sendReply(member, ticket.number)
+    const [firstRow] = await getDb().select().from(emails).where(eq(emails.id, first.email.id))
+    const othersPlaceholder = `sb-link-${firstRow.customerLinkId}`
+    const outcome = await replyToTicket(asMember(member), ticket.number, {
+      kind: 'reply',
+      body: `See https://example.test/support/t/${othersPlaceholder} for details.`,
+    })
+    if (outcome.kind !== 'sent') throw new Error(outcome.kind)
+    const [email] = await getDb().select().from(emails).where(eq(emails.messageId, outcome.messageId))
+    fake.reset()
+    expect((await deliverEmail(email.id, email.jobId!)).outcome).toBe('sent')
+    const sent = fake.accepted[0].content.map((c) => c.value).join('\n')
+    expect(sent).toContain(othersPlaceholder)
+    expect(sent).not.toContain(first.mail.content[0].value.match(LINK)![1])
+  })
+})
+
 describe('links that went to CC or BCC before each recipient got their own copy (migration 0039)', () => {
   it('expires exactly those links; the customer-alone and the new BCC copies keep theirs', async () => {
     const member = await createMember()
     const ticket = await createTicketFor(member, { customerEmail: 'shared@example.net' })
     // An old reply: one copy, with the link, that a CC'd and a BCC'd person also got (as every
-    // reply with CC or BCC was until 0038: made here from a reply to the customer alone).
+    // reply with CC or BCC was until 0038), stored as emails were until 0040, link and all: made
+    // here from a reply to the customer alone.
     const shared = await sendReply(member, ticket.number)
+    const [sentText, sentHtml] = shared.mail.content.map((c) => c.value)
     await getDb()
       .update(emails)
-      .set({ cc: ['partner@example.net'], bcc: ['boss@example.net'] })
+      .set({
+        cc: ['partner@example.net'],
+        bcc: ['boss@example.net'],
+        text: sentText,
+        html: sentHtml,
+        customerLinkId: null,
+      })
       .where(eq(emails.id, shared.email.id))
-    const sharedToken = shared.mail.content[0].value.match(LINK)![1]
+    const sharedToken = sentText.match(LINK)![1]
     // A reply to the customer alone, and a reply with BCC as sent today (its own BCC copy).
     const alone = (await sendReply(member, ticket.number)).mail.content[0].value.match(LINK)![1]
     const withBcc = await sendReply(member, ticket.number, { bcc: ['audit@example.net'] })

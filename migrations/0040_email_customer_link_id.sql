@@ -1,0 +1,1 @@
+ALTER TABLE "emails" ADD COLUMN "customer_link_id" uuid;
