@@ -596,9 +596,10 @@ export const emails = pgTable(
     // customer copy carries the customer's private link. Null: every recipient gets html/text.
     bccHtml: text(),
     bccText: text(),
-    // The customer link whose token the sent copy carries in place of its placeholder
-    // (app/domain/customer-link-token.server.ts): the stored html/text hold no working link.
-    customerLinkId: uuid(),
+    // The private link whose token the sent copy carries in place of its placeholder (a customer
+    // link, an invitation, a reset or confirmation link: app/domain/email-link.server.ts); the
+    // stored html/text hold no working link. Null: the email carries none (or is from before 0040).
+    linkId: uuid(),
     headers: jsonb().$type<Record<string, string>>().notNull().default({}),
     status: emailStatus().notNull().default('queued'),
     // Delivery attempts made (transport calls), across retries and Retry-After reschedules.

@@ -21,10 +21,12 @@ import { renderAccountLink } from './email-templates.server.ts'
 import { hashPassword } from './passwords.server.ts'
 import { reserveVerificationEmail } from './hashing-limits.server.ts'
 import { takeSlot, type Limit } from './rate-limit.server.ts'
-import { hashToken, newToken } from './tokens.server.ts'
+import { hashToken } from './tokens.server.ts'
+import { newEmailLink } from './email-link.server.ts'
 
 // Account emails: confirm the address after signup, reset a forgotten password. Each carries a
-// one-time link with 256 random bits; only its sha256 is stored (account_tokens).
+// one-time link with a 256-bit token (email-link.server.ts); only its sha256 is stored
+// (account_tokens), and the email is stored with a placeholder in its place.
 
 const MINUTE = 60 * 1000
 const HOUR = 60 * MINUTE
@@ -54,19 +56,22 @@ async function queueAccountLinkEmail(
   tx: DbOrTx,
   kind: 'verify-email' | 'password-reset' | 'invitation',
   to: string,
-  content: Parameters<typeof renderAccountLink>[0],
+  /** The email's link: its path holds the token's placeholder, filled in when sent. */
+  link: { linkId: string; placeholder: string; path: string },
+  content: Omit<Parameters<typeof renderAccountLink>[0], 'link'>,
 ) {
   await queueEmail(tx, {
-    ...(await renderAccountLink(content)),
+    ...(await renderAccountLink({ ...content, link: `${env().appUrl}${link.path}${link.placeholder}` })),
     ...systemSender(),
     workspaceId: null,
     kind,
+    linkId: link.linkId,
     toAddress: to,
     headers: { 'Auto-Submitted': 'auto-generated' },
   })
 }
 
-/** Links carry newToken() (43 characters); anything far off is not worth a query. */
+/** Links carry a 43-character token (email-link.server.ts); anything far off is not worth a query. */
 function plausible(token: string) {
   return token.length >= 20 && token.length <= 100
 }
@@ -77,15 +82,15 @@ async function issueToken(
   purpose: 'verify-email' | 'password-reset',
   ttlMs: number,
 ) {
-  const token = newToken()
+  const link = newEmailLink()
   await insertAccountToken(tx, {
     userId: user.id,
     purpose,
-    tokenHash: hashToken(token),
+    tokenHash: hashToken(link.token),
     email: user.email,
     expiresAt: new Date(Date.now() + ttlMs),
   })
-  return token
+  return link
 }
 
 // ——— Verify the address ———
@@ -98,15 +103,21 @@ async function issueToken(
  * with a sales pitch as its name and a victim's address is spam sent by us). Only our own words.
  */
 export async function queueVerificationEmail(tx: DbOrTx, user: { id: string; email: string; name: string }) {
-  const token = await issueToken(tx, user, 'verify-email', VERIFY_EMAIL_TTL_MS)
-  await queueAccountLinkEmail(tx, 'verify-email', user.email, {
-    subject: 'Confirm your email address',
-    name: '',
-    intro: 'Confirm that this is your email address, so Switchboard can send you notifications.',
-    linkLabel: 'Confirm your email',
-    link: `${env().appUrl}/verify-email/${token}`,
-    footnote: 'The link works for 48 hours. If you did not create a Switchboard account, ignore this email.',
-  })
+  const link = await issueToken(tx, user, 'verify-email', VERIFY_EMAIL_TTL_MS)
+  await queueAccountLinkEmail(
+    tx,
+    'verify-email',
+    user.email,
+    { ...link, path: '/verify-email/' },
+    {
+      subject: 'Confirm your email address',
+      name: '',
+      intro: 'Confirm that this is your email address, so Switchboard can send you notifications.',
+      linkLabel: 'Confirm your email',
+      footnote:
+        'The link works for 48 hours. If you did not create a Switchboard account, ignore this email.',
+    },
+  )
 }
 
 export type ResendOutcome =
@@ -197,18 +208,23 @@ export async function sendPasswordResetEmail(email: string) {
   const user = await findUserByEmail(getDb(), email)
   if (!user) return 'no-account' as const
   await getDb().transaction(async (tx) => {
-    const token = await issueToken(tx, user, 'password-reset', PASSWORD_RESET_TTL_MS)
-    await queueAccountLinkEmail(tx, 'password-reset', user.email, {
-      subject: 'Reset your Switchboard password',
-      // By name only once the address is confirmed: before, the name was typed by whoever signed
-      // up with it (see queueVerificationEmail).
-      name: user.emailVerifiedAt ? user.name : '',
-      intro: 'Someone (hopefully you) asked to reset the password of your Switchboard account.',
-      linkLabel: 'Choose a new password',
-      link: `${env().appUrl}/reset-password/${token}`,
-      footnote:
-        'The link works once, for 1 hour. If you did not ask for it, ignore this email: your password stays as it is.',
-    })
+    const link = await issueToken(tx, user, 'password-reset', PASSWORD_RESET_TTL_MS)
+    await queueAccountLinkEmail(
+      tx,
+      'password-reset',
+      user.email,
+      { ...link, path: '/reset-password/' },
+      {
+        subject: 'Reset your Switchboard password',
+        // By name only once the address is confirmed: before, the name was typed by whoever signed
+        // up with it (see queueVerificationEmail).
+        name: user.emailVerifiedAt ? user.name : '',
+        intro: 'Someone (hopefully you) asked to reset the password of your Switchboard account.',
+        linkLabel: 'Choose a new password',
+        footnote:
+          'The link works once, for 1 hour. If you did not ask for it, ignore this email: your password stays as it is.',
+      },
+    )
   })
   return 'sent' as const
 }
@@ -265,17 +281,25 @@ async function revokeAllSessions(tx: Tx, userId: string) {
 
 // ——— Invitations ———
 
-/** Emails an invitation's link (the same link the members page shows to copy). */
+/**
+ * Emails an invitation's link (the same link the members page shows to copy; the email is
+ * stored with its placeholder: email-link.server.ts).
+ */
 export async function queueInvitationEmail(
   tx: DbOrTx,
-  input: { to: string; role: string; token: string; workspaceName: string },
+  input: { to: string; role: string; link: { linkId: string; placeholder: string }; workspaceName: string },
 ) {
-  await queueAccountLinkEmail(tx, 'invitation', input.to, {
-    subject: `You are invited to ${input.workspaceName} on Switchboard`,
-    name: '',
-    intro: `You are invited to join ${input.workspaceName} on Switchboard as ${input.role === 'agent' ? 'an agent' : `an ${input.role}`}.`,
-    linkLabel: 'Accept the invitation',
-    link: `${env().appUrl}/invite/${input.token}`,
-    footnote: 'The link works once, for 7 days. If you did not expect this invitation, ignore this email.',
-  })
+  await queueAccountLinkEmail(
+    tx,
+    'invitation',
+    input.to,
+    { ...input.link, path: '/invite/' },
+    {
+      subject: `You are invited to ${input.workspaceName} on Switchboard`,
+      name: '',
+      intro: `You are invited to join ${input.workspaceName} on Switchboard as ${input.role === 'agent' ? 'an agent' : `an ${input.role}`}.`,
+      linkLabel: 'Accept the invitation',
+      footnote: 'The link works once, for 7 days. If you did not expect this invitation, ignore this email.',
+    },
+  )
 }

@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { getDb } from '#db/client.ts'
 import { getOutboxEmail as getEmail, listOutboxEmails } from '#db/queries/emails.ts'
 import { env } from '#app/env.server.ts'
-import { withCustomerLink } from './customer-link-token.server.ts'
+import { withEmailLink } from './email-link.server.ts'
 import { notFound } from './errors.server.ts'
 
 /** The local outbox viewer (/dev/emails): a developer tool that does not exist in production. */
@@ -23,10 +23,10 @@ export async function getOutboxEmail(id: string) {
   if (!z.uuid().safeParse(id).success) return undefined
   const row = await getEmail(getDb(), { id })
   if (!row) return undefined
-  const { customerLinkId, ...email } = row
+  const { linkId, ...email } = row
   return {
     ...email,
-    text: withCustomerLink(email.text, customerLinkId),
-    html: withCustomerLink(email.html, customerLinkId),
+    text: withEmailLink(email.text, linkId),
+    html: withEmailLink(email.html, linkId),
   }
 }

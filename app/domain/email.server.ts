@@ -22,7 +22,7 @@ import type { TicketEvent } from '#app/realtime/events.ts'
 import { recordAudit } from './audit.server.ts'
 import { headerRecord, headerValue } from './email-headers.server.ts'
 import type { Rendered } from './email-templates.server.ts'
-import { withCustomerLink } from './customer-link-token.server.ts'
+import { withEmailLink } from './email-link.server.ts'
 
 export type OutgoingEmail = Rendered & {
   /** None for account emails (verify, password reset), which belong to no workspace. */
@@ -49,10 +49,10 @@ export type OutgoingEmail = Rendered & {
    */
   bccCopy?: { html: string; text: string }
   /**
-   * The customer link whose placeholder html/text carry (customer-link-token.server.ts): its
-   * token is put in only in the copy sent, never stored.
+   * The private link whose placeholder html/text carry (email-link.server.ts): its token is put
+   * in only in the copy sent, never stored.
    */
-  customerLinkId?: string
+  linkId?: string
   replyTo?: string
   headers?: Record<string, string>
 }
@@ -95,7 +95,7 @@ export async function queueEmail(
     text: email.text,
     bccHtml: email.bccCopy?.html ?? null,
     bccText: email.bccCopy?.text ?? null,
-    customerLinkId: email.customerLinkId ?? null,
+    linkId: email.linkId ?? null,
     // Stored with the email, so every retry sends the same Message-ID.
     headers: { 'Message-ID': newMessageId(`email-${randomUUID()}`), ...headerRecord(email.headers ?? {}) },
     jobId,
@@ -225,9 +225,9 @@ async function transport(email: ClaimedEmail, signal: AbortSignal | undefined) {
     bcc: email.bcc,
     replyTo: email.replyTo,
     subject: email.subject,
-    // The customer's own copy gets the link's token; the BCC copy has no link to fill in.
-    text: withCustomerLink(email.text, email.customerLinkId),
-    html: withCustomerLink(email.html, email.customerLinkId),
+    // The recipient's copy gets its link's token; an agent reply's BCC copy has no link to fill in.
+    text: withEmailLink(email.text, email.linkId),
+    html: withEmailLink(email.html, email.linkId),
     bccCopy:
       email.bccHtml !== null && email.bccText !== null ? { html: email.bccHtml, text: email.bccText } : null,
     headers: email.headers,

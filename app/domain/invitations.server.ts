@@ -20,7 +20,8 @@ import { forbidden, isUniqueViolation, notFound } from './errors.server.ts'
 import { reserveSignup } from './hashing-limits.server.ts'
 import { hashPassword } from './passwords.server.ts'
 import { takeSlot, type Limit } from './rate-limit.server.ts'
-import { hashToken, newToken } from './tokens.server.ts'
+import { hashToken } from './tokens.server.ts'
+import { newEmailLink } from './email-link.server.ts'
 import { lockedActorRole, type Member } from './workspaces.server.ts'
 
 export const INVITE_TTL_MS = 7 * 24 * 60 * 60 * 1000
@@ -74,7 +75,8 @@ export async function inviteMember(actor: Member, email: string, role: Role): Pr
     await addressSlot.release()
     return { kind: 'too-many-new' }
   }
-  const token = newToken()
+  const link = newEmailLink()
+  const token = link.token
   let outcome: InviteOutcome | undefined
   try {
     outcome = await getDb().transaction(async (tx) => {
@@ -87,7 +89,7 @@ export async function inviteMember(actor: Member, email: string, role: Role): Pr
       if (member) return { kind: 'already-member' as const, email: member.email }
       const open = await lockOpenInvitationByEmail(tx, address)
       if (open) {
-        await renewLockedInvitation(tx, actor, { id: open.id, currentRole: open.role, role, token })
+        await renewLockedInvitation(tx, actor, { id: open.id, currentRole: open.role, role, link })
         return { kind: 'renewed' as const, token }
       }
       const invitationId = await insertInvitation(tx, {
@@ -106,7 +108,7 @@ export async function inviteMember(actor: Member, email: string, role: Role): Pr
         targetId: invitationId,
         data: { email, role },
       })
-      await queueInvitationEmail(tx, { to: email, role, token, workspaceName: actor.workspaceName })
+      await queueInvitationEmail(tx, { to: email, role, link, workspaceName: actor.workspaceName })
       return { kind: 'invited' as const, token }
     })
     return outcome
@@ -137,7 +139,7 @@ export async function resendInvitation(
   if (!open) throw notFound('No such invitation')
   const slot = await takeSlot(addressKey(actor.workspaceId, open.email), INVITE_ADDRESS_LIMIT)
   if (!slot.allowed) return { kind: 'rate-limited' }
-  const token = newToken()
+  const link = newEmailLink()
   try {
     return await getDb().transaction(async (tx) => {
       const invitation = await lockOpenInvitation(tx, { workspaceId: actor.workspaceId, id: invitationId })
@@ -145,9 +147,9 @@ export async function resendInvitation(
       const renewed = await renewLockedInvitation(tx, actor, {
         id: invitationId,
         currentRole: invitation.role,
-        token,
+        link,
       })
-      return { kind: 'sent' as const, token, email: renewed.email }
+      return { kind: 'sent' as const, token: link.token, email: renewed.email }
     })
   } catch (error) {
     await slot.release()
@@ -162,7 +164,12 @@ export async function resendInvitation(
 async function renewLockedInvitation(
   tx: Tx,
   actor: Member,
-  { id, currentRole, role, token }: { id: string; currentRole: Role; role?: Role; token: string },
+  {
+    id,
+    currentRole,
+    role,
+    link,
+  }: { id: string; currentRole: Role; role?: Role; link: ReturnType<typeof newEmailLink> },
 ) {
   if (!canAssignRole(await lockedActorRole(tx, actor), currentRole)) {
     throw forbidden('Only an owner can resend an owner invitation')
@@ -170,7 +177,7 @@ async function renewLockedInvitation(
   const renewed = await renewOpenInvitation(tx, {
     workspaceId: actor.workspaceId,
     id,
-    tokenHash: hashToken(token),
+    tokenHash: hashToken(link.token),
     expiresAt: new Date(Date.now() + INVITE_TTL_MS),
     role,
     issuedById: actor.userId,
@@ -186,7 +193,7 @@ async function renewLockedInvitation(
   await queueInvitationEmail(tx, {
     to: renewed.email,
     role: renewed.role,
-    token,
+    link,
     workspaceName: actor.workspaceName,
   })
   return renewed

@@ -104,7 +104,7 @@ export async function queueAgentReplyEmail(tx: Tx, input: AgentReplyEmailInput) 
       ticketId: ticket.id,
       messageId: message.id,
       kind: 'agent-reply',
-      ...(link ? { customerLinkId: link.linkId } : {}),
+      ...(link ? { linkId: link.linkId } : {}),
       fromAddress: ticket.mailboxAddress,
       fromName: ticket.mailboxFromName,
       toAddress: ticket.contactEmail,

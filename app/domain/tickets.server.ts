@@ -25,7 +25,7 @@ import { env } from '#app/env.server.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
 import { recordAudit } from './audit.server.ts'
 import { hashToken } from './tokens.server.ts'
-import { customerLinkPlaceholder, customerLinkToken } from './customer-link-token.server.ts'
+import { newEmailLink } from './email-link.server.ts'
 import { newMessageId, queueEmail } from './email.server.ts'
 import { notify } from './notifications.server.ts'
 import { renderTicketConfirmation } from './email-templates.server.ts'
@@ -46,17 +46,16 @@ const CUSTOMER_LINK_TTL_MS = 180 * 24 * 60 * 60 * 1000
 
 /**
  * A fresh private link for the customer: its URL, the URL an email stores for it (the token's
- * placeholder, filled in when the email is sent: customer-link-token.server.ts), and the row to
- * store (only the token's hash). The caller inserts the row in its transaction (an agent reply
- * does, in its one statement).
+ * placeholder, filled in when the email is sent: email-link.server.ts), and the row to store
+ * (only the token's hash; the row's id is the link's). The caller inserts the row in its
+ * transaction (an agent reply does, in its one statement).
  */
 export function newCustomerLink() {
-  const id = uuidv7()
-  const token = customerLinkToken(id)
+  const { linkId, token, placeholder } = newEmailLink()
   return {
     url: `${env().appUrl}/support/t/${token}`,
-    email: { url: `${env().appUrl}/support/t/${customerLinkPlaceholder(id)}`, linkId: id },
-    row: { id, tokenHash: hashToken(token), expiresAt: new Date(Date.now() + CUSTOMER_LINK_TTL_MS) },
+    email: { url: `${env().appUrl}/support/t/${placeholder}`, linkId },
+    row: { id: linkId, tokenHash: hashToken(token), expiresAt: new Date(Date.now() + CUSTOMER_LINK_TTL_MS) },
   }
 }
 
@@ -215,7 +214,7 @@ export async function createTicket(
         workspaceId: actor.workspaceId,
         ticketId,
         kind: 'ticket-confirmation',
-        customerLinkId: customerLink.email.linkId,
+        linkId: customerLink.email.linkId,
         fromAddress: mailbox.address,
         fromName: mailbox.fromName,
         toAddress: input.customerEmail,

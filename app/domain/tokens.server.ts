@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto'
 
 /**
- * Secret tokens carried in links and cookies (customer links, invitations, session ids): 256
- * random bits, base64url. Only `hashToken(token)` is stored where a database leak must not hand
- * out working links.
+ * Secret random tokens (session ids): 256 random bits, base64url. The links our emails carry
+ * are made from the server's secret instead (email-link.server.ts). Only `hashToken(token)` is
+ * stored where a database leak must not hand out working links or sessions.
  */
 export function newToken() {
   return randomBytes(32).toString('base64url')

@@ -37,7 +37,7 @@ export async function getOutboxEmail(db: DbOrTx, { id }: { id: string }) {
       headers: emails.headers,
       text: emails.text,
       html: emails.html,
-      customerLinkId: emails.customerLinkId,
+      linkId: emails.linkId,
       error: emails.error,
       createdAt: emails.createdAt,
       sentAt: emails.sentAt,
@@ -188,8 +188,8 @@ type EmailContent = {
   /** The BCC recipients' copy when it differs from html/text (no private link); null otherwise. */
   bccHtml: string | null
   bccText: string | null
-  /** The customer link whose token replaces its placeholder in html/text when sent; null if none. */
-  customerLinkId: string | null
+  /** The link whose token replaces its placeholder in html/text when sent (email-link.server.ts). */
+  linkId: string | null
   headers: Record<string, string>
 }
 
@@ -205,11 +205,11 @@ export async function insertEmail(db: DbOrTx, values: NewEmail) {
   await executePrepared(
     db,
     sql`insert into emails (id, workspace_id, ticket_id, message_id, kind, from_address, from_name, to_address,
-      cc, bcc, reply_to, subject, html, text, bcc_html, bcc_text, customer_link_id, headers, job_id)
+      cc, bcc, reply_to, subject, html, text, bcc_html, bcc_text, link_id, headers, job_id)
     values (${id}, ${values.workspaceId}, ${values.ticketId}, ${values.messageId}, ${values.kind},
       ${values.fromAddress}, ${values.fromName}, ${values.toAddress}, ${sql.param(values.cc)}::text[], ${sql.param(values.bcc)}::text[],
       ${values.replyTo}, ${values.subject}, ${values.html}, ${values.text}, ${values.bccHtml}, ${values.bccText},
-      ${values.customerLinkId}::uuid, ${JSON.stringify(values.headers)}::jsonb, ${values.jobId})`,
+      ${values.linkId}::uuid, ${JSON.stringify(values.headers)}::jsonb, ${values.jobId})`,
   )
   return { id }
 }
@@ -234,7 +234,7 @@ const claimedColumns = {
   text: emails.text,
   bccHtml: emails.bccHtml,
   bccText: emails.bccText,
-  customerLinkId: emails.customerLinkId,
+  linkId: emails.linkId,
   headers: emails.headers,
   attempts: emails.attempts,
   ticketNumber: ticketNumberOfEmail,

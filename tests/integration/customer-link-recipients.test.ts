@@ -173,7 +173,7 @@ describe('the stored email and its link', () => {
     }
     // What the row holds in the link's place is no token: it opens nothing.
     const placeholder = row.text.match(LINK)![1]
-    expect(placeholder).toBe(`sb-link-${row.customerLinkId}`)
+    expect(placeholder).toBe(`sb-link-${row.linkId}`)
     expect((await view(placeholder)).status).toBe(404)
     expect(copyFor(mail, 'audit@example.net').text).not.toMatch(LINK)
   })
@@ -183,7 +183,7 @@ describe('the stored email and its link', () => {
     const ticket = await createTicketFor(member, { customerEmail: 'typed@example.net' })
     const first = await sendReply(member, ticket.number)
     const [firstRow] = await getDb().select().from(emails).where(eq(emails.id, first.email.id))
-    const othersPlaceholder = `sb-link-${firstRow.customerLinkId}`
+    const othersPlaceholder = `sb-link-${firstRow.linkId}`
     const outcome = await replyToTicket(asMember(member), ticket.number, {
       kind: 'reply',
       body: `See https://example.test/support/t/${othersPlaceholder} for details.`,
@@ -214,7 +214,7 @@ describe('links that went to CC or BCC before each recipient got their own copy 
         bcc: ['boss@example.net'],
         text: sentText,
         html: sentHtml,
-        customerLinkId: null,
+        linkId: null,
       })
       .where(eq(emails.id, shared.email.id))
     const sharedToken = sentText.match(LINK)![1]

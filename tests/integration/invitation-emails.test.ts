@@ -9,6 +9,7 @@ import * as membersRoute from '#app/routes/w.$slug.settings.members.tsx'
 import { createMember, workspaceSnapshot } from '#tests/helpers/factories.ts'
 import { callAction, callLoader } from '#tests/helpers/routes.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
+import { withEmailLink } from '#app/domain/email-link.server.ts'
 
 beforeAll(async () => {
   await startQueue(testDatabaseUrl, { listen: false })
@@ -24,12 +25,18 @@ function members(actor: Actor, form: Record<string, string>) {
   })
 }
 
+/** The invitation emails to `address`, as sent (their link's token filled in: email-link.server.ts). */
 async function invitationEmailsTo(address: string) {
-  return getDb()
-    .select({ text: emails.text, html: emails.html, subject: emails.subject })
+  const rows = await getDb()
+    .select({ text: emails.text, html: emails.html, subject: emails.subject, linkId: emails.linkId })
     .from(emails)
     .where(and(eq(emails.kind, 'invitation'), eq(emails.toAddress, address)))
     .orderBy(emails.createdAt)
+  return rows.map(({ linkId, ...row }) => ({
+    ...row,
+    text: withEmailLink(row.text, linkId),
+    html: withEmailLink(row.html, linkId),
+  }))
 }
 
 const tokenIn = (text: string) => /\/invite\/([A-Za-z0-9_-]+)/.exec(text)![1]
@@ -60,6 +67,14 @@ describe('invitations by email', () => {
     expect(sent[0].subject).toMatch(/^You are invited to .+ on Switchboard$/)
     expect(result.data.inviteLink).toBe(`http://localhost:3000/invite/${tokenIn(sent[0].text)}`)
     expect(await inviteIsOpen(tokenIn(sent[0].text))).toBe(true)
+    // The stored email holds the link's placeholder, not its token: it opens nothing.
+    const [stored] = await getDb()
+      .select({ text: emails.text, html: emails.html, linkId: emails.linkId })
+      .from(emails)
+      .where(and(eq(emails.kind, 'invitation'), eq(emails.toAddress, 'new.agent@example.com')))
+    expect(`${stored.text}${stored.html}`).not.toContain(tokenIn(sent[0].text))
+    expect(tokenIn(stored.text)).toBe(`sb-link-${stored.linkId}`)
+    expect(await inviteIsOpen(tokenIn(stored.text))).toBe(false)
   })
 
   it('resends with a fresh link that replaces the old one, at most the limit per hour', async () => {

@@ -14,7 +14,7 @@ import * as ticketRoute from '#app/routes/w.$slug.tickets.$number.tsx'
 import { createMember, createTicketFor } from '#tests/helpers/factories.ts'
 import { callAction, testContext } from '#tests/helpers/routes.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
-import { withCustomerLink } from '#app/domain/customer-link-token.server.ts'
+import { withEmailLink } from '#app/domain/email-link.server.ts'
 
 beforeAll(async () => {
   await startQueue(testDatabaseUrl)
@@ -99,7 +99,7 @@ describe('an inbound email from someone who is neither the customer nor CC’d',
     expect(JSON.stringify(email.headers)).not.toContain(forged.emailMessageId!)
 
     // The customer's private page (its link is in the email) shows their own words, not the stranger's.
-    const token = /\/support\/t\/([^\s/?#]+)/.exec(withCustomerLink(email.text, email.customerLinkId))![1]!
+    const token = /\/support\/t\/([^\s/?#]+)/.exec(withEmailLink(email.text, email.linkId))![1]!
     const customerTicket = await findCustomerTicket(token)
     expect(customerTicket).toBeDefined()
     const view = await customerTicketView(customerTicket!)

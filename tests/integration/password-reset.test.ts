@@ -17,6 +17,7 @@ import * as resetRoute from '#app/routes/reset-password.$token.tsx'
 import { createUser, PASSWORD, signIn } from '#tests/helpers/factories.ts'
 import { callAction, callLoader, cookieFrom, testContext, type RealtimeCalls } from '#tests/helpers/routes.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
+import { withEmailLink } from '#app/domain/email-link.server.ts'
 
 const NEW_PASSWORD = 'a brand new passphrase 42'
 
@@ -59,16 +60,23 @@ async function runResetJobs() {
   }
 }
 
+/** The reset emails to `address`, as sent (their link's token filled in: email-link.server.ts). */
 async function resetEmailsTo(address: string) {
-  return getDb()
+  const rows = await getDb()
     .select({
       subject: emails.subject,
       text: emails.text,
       html: emails.html,
       workspaceId: emails.workspaceId,
+      linkId: emails.linkId,
     })
     .from(emails)
     .where(and(eq(emails.kind, 'password-reset'), eq(emails.toAddress, address)))
+  return rows.map(({ linkId, ...row }) => ({
+    ...row,
+    text: withEmailLink(row.text, linkId),
+    html: withEmailLink(row.html, linkId),
+  }))
 }
 
 /** Asks for a reset link for the user and returns the token from the email's plain text. */
@@ -182,6 +190,18 @@ describe('reset password page', () => {
     expect((await callLoader(resetRoute, `/reset-password/${token}`, { params: { token } })).data).toEqual({
       valid: true,
     })
+    // The stored email holds the link's placeholder, not its token (email-link.server.ts).
+    const [stored] = await getDb()
+      .select({ text: emails.text, html: emails.html, linkId: emails.linkId })
+      .from(emails)
+      .where(and(eq(emails.kind, 'password-reset'), eq(emails.toAddress, user.email)))
+    expect(`${stored.text}${stored.html}`).not.toContain(token)
+    expect(stored.text).toContain(`/reset-password/sb-link-${stored.linkId}`)
+    const placeholder = `sb-link-${stored.linkId}`
+    expect(
+      (await callLoader(resetRoute, `/reset-password/${placeholder}`, { params: { token: placeholder } }))
+        .data,
+    ).not.toEqual({ valid: true })
     const calls: RealtimeCalls = { disconnected: [], removed: [] }
     const result = await submitReset(token, NEW_PASSWORD, freshIp(), calls)
     expect(result.status).toBe(302)

@@ -12,7 +12,7 @@ import { createWorkspace } from '#tests/helpers/factories.ts'
 import { file, multipartForm } from '#tests/helpers/multipart.ts'
 import { callAction, callLoader, testContext, type RealtimeCalls } from '#tests/helpers/routes.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
-import { withCustomerLink } from '#app/domain/customer-link-token.server.ts'
+import { withEmailLink } from '#app/domain/email-link.server.ts'
 
 beforeAll(async () => {
   await startQueue(testDatabaseUrl)
@@ -98,8 +98,8 @@ describe('the public support form', () => {
     const [email] = await getDb().select().from(emails).where(eq(emails.ticketId, ticket.id))
     expect(email).toMatchObject({ kind: 'ticket-confirmation', toAddress: form.email })
     // Stored with its link's placeholder; the copy sent carries the token (made with the secret).
-    expect(email.text).toContain(`/support/t/sb-link-${email.customerLinkId}`)
-    const sent = withCustomerLink(email.text, email.customerLinkId)
+    expect(email.text).toContain(`/support/t/sb-link-${email.linkId}`)
+    const sent = withEmailLink(email.text, email.linkId)
     const link = sent.match(/http:\/\/localhost:3000(\/support\/t\/[A-Za-z0-9_-]+)/)
     expect(link).not.toBeNull()
     const token = link![1].split('/').pop()!

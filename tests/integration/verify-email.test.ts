@@ -18,16 +18,24 @@ import * as workspaceRoute from '#app/routes/w.$slug.tsx'
 import { createUser, signIn } from '#tests/helpers/factories.ts'
 import { callAction, callLoader, cookieFrom, testContext } from '#tests/helpers/routes.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
+import { withEmailLink } from '#app/domain/email-link.server.ts'
 
 beforeAll(async () => {
   await startQueue(testDatabaseUrl, { listen: false })
 })
 
+/** The verification emails to `address`, as sent (their link's token filled in: email-link.server.ts). */
 async function verifyEmailsTo(address: string) {
-  return getDb()
-    .select({ text: emails.text, from: emails.fromAddress, workspaceId: emails.workspaceId })
+  const rows = await getDb()
+    .select({
+      text: emails.text,
+      from: emails.fromAddress,
+      workspaceId: emails.workspaceId,
+      linkId: emails.linkId,
+    })
     .from(emails)
     .where(and(eq(emails.kind, 'verify-email'), eq(emails.toAddress, address)))
+  return rows.map(({ linkId, ...row }) => ({ ...row, text: withEmailLink(row.text, linkId) }))
 }
 
 async function latestToken(address: string) {

@@ -1,1 +1,0 @@
-ALTER TABLE "emails" ADD COLUMN "customer_link_id" uuid;
