@@ -236,6 +236,38 @@ describe('links that went to CC or BCC before each recipient got their own copy 
   })
 })
 
+describe('emails stored with their links before 0040 (migration 0041)', () => {
+  it('loses the token once sent, the link still working; an email not sent yet keeps it', async () => {
+    const member = await createMember()
+    const ticket = await createTicketFor(member, { customerEmail: 'old@example.net' })
+    // Two replies stored as they were before 0040 (the link as sent, no link id): one sent, one
+    // failed (its Retry sends the stored row).
+    const asBefore = async (status: 'sent' | 'failed') => {
+      const { mail, email } = await sendReply(member, ticket.number)
+      const [text, html] = mail.content.map((c) => c.value)
+      await getDb().update(emails).set({ text, html, linkId: null, status }).where(eq(emails.id, email.id))
+      return { id: email.id, token: text.match(LINK)![1] }
+    }
+    const sent = await asBefore('sent')
+    const failed = await asBefore('failed')
+    const migration = readFileSync(
+      fileURLToPath(new URL('../../migrations/0041_scrub_sent_email_links.sql', import.meta.url)),
+      'utf8',
+    )
+    await getDb().execute(sql.raw(migration))
+
+    const stored = async (id: string) => (await getDb().select().from(emails).where(eq(emails.id, id)))[0]
+    const sentRow = await stored(sent.id)
+    expect(`${sentRow.text}${sentRow.html}`).not.toContain(sent.token)
+    expect(sentRow.text).toContain('/support/t/sb-link-removed')
+    expect(sentRow.text).toContain('It ships tomorrow.')
+    expect((await view(sent.token)).status).toBe(200)
+    const failedRow = await stored(failed.id)
+    expect(failedRow.text).toContain(`/support/t/${failed.token}`)
+    expect(failedRow.html).toContain(`/support/t/${failed.token}`)
+  })
+})
+
 describe('delivery events of a copy', () => {
   it("marks a BCC copy's bounce on the BCC address, never on the customer or the reply", async () => {
     const member = await createMember()
