@@ -30,12 +30,7 @@ import { useSchemaForm } from '#app/utils/use-schema-form.ts'
 import { EMAIL_NOTIFICATION_KINDS, KIND_LABELS } from '#app/utils/notification-kinds.ts'
 import { changePassword, updateName } from '#app/domain/accounts.server.ts'
 import { requireMember, requireUser, workspaceSlugOf } from '#app/http/auth.server.ts'
-import {
-  adoptDetectedTimeZone,
-  changeSignature,
-  changeTimeZone,
-  personalSettings,
-} from '#app/domain/personal-settings.server.ts'
+import { changeSignature, changeTimeZone, personalSettings } from '#app/domain/personal-settings.server.ts'
 import { workspacesOf } from '#app/domain/workspaces.server.ts'
 import { timeZoneNames } from '#app/utils/format.ts'
 import { PersonalSignature, TimeZoneName } from '#app/utils/personal-settings.ts'
@@ -75,8 +70,6 @@ const ActionSchema = z.discriminatedUnion('intent', [
   z.object({ intent: z.literal('sign-out-others') }),
   z.object({ intent: z.literal('resend-verification') }),
   z.object({ intent: z.literal('time-zone'), timeZone: TimeZoneName }),
-  // The browser's zone, posted once by TimeZoneDetector (root) while the user has none.
-  z.object({ intent: z.literal('detect-time-zone'), timeZone: TimeZoneName }),
   z.object({ intent: z.literal('signature'), signature: PersonalSignature }),
   z.object({
     intent: z.literal('undo-send'),
@@ -203,10 +196,6 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
       result: submission.reply(),
       notice: `Dates are now shown in ${input.timeZone}.`,
     }
-  }
-  if (input.intent === 'detect-time-zone') {
-    await adoptDetectedTimeZone(user.id, input.timeZone)
-    return { intent: 'detect-time-zone', result: submission.reply(), notice: null }
   }
   if (input.intent === 'signature') {
     await changeSignature(user.id, input.signature)
@@ -395,6 +384,7 @@ export default function Account() {
         notSent={notSentTo('undo-send')}
       >
         <SelectField
+          key={undoSendSeconds}
           label="Undo send"
           hint="Your replies wait this long before they are emailed, with an Undo button meanwhile."
           selectProps={{ id: 'undo-send-seconds', name: 'seconds', defaultValue: String(undoSendSeconds) }}

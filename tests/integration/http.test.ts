@@ -96,6 +96,24 @@ describe('cross-origin protection', () => {
     expect(row.name).toBe('Before')
   })
 
+  it("takes the browser's time zone only from its own origin, answering 204 (not a redirect) when stored", async () => {
+    const user = await createUser({ name: 'Zone Less' })
+    const { cookie } = await signIn(user.id)
+    const zoneOf = async () =>
+      (await getDb().select({ timeZone: users.timeZone }).from(users).where(eq(users.id, user.id)))[0]!
+        .timeZone
+    const cross = await post(
+      '/account/time-zone',
+      { timeZone: 'Asia/Tokyo' },
+      { cookie, origin: 'https://evil.example' },
+    )
+    expect(cross.status).toBe(403)
+    expect(await zoneOf()).toBeNull()
+    const same = await post('/account/time-zone', { timeZone: 'Asia/Tokyo' }, { cookie, origin: server.url })
+    expect(same.status).toBe(204)
+    expect(await zoneOf()).toBe('Asia/Tokyo')
+  })
+
   it('refuses a cross-site login POST (login CSRF) and a POST with neither Origin nor Sec-Fetch-Site', async () => {
     const crossSite = await post(
       '/login',

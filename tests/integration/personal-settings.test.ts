@@ -5,9 +5,10 @@ import { emails, mailboxes, memberships, users } from '#db/schema.ts'
 import { replyToTicket } from '#app/domain/messages.server.ts'
 import { startQueue } from '#app/jobs/queue.server.ts'
 import * as accountRoute from '#app/routes/account.tsx'
+import * as detectRoute from '#app/routes/account_.time-zone.ts'
 import * as rootRoute from '#app/root.tsx'
 import { createMember, createTicketFor, createUser, signIn } from '#tests/helpers/factories.ts'
-import { callAction, callLoader } from '#tests/helpers/routes.ts'
+import { callAction, callLoader, withJson } from '#tests/helpers/routes.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 
 beforeAll(async () => {
@@ -25,6 +26,10 @@ async function stored(userId: string) {
 function postAccount(cookie: string, form: Record<string, string>, slug?: string) {
   const path = slug ? `/w/${slug}/account` : '/account'
   return callAction(accountRoute, path, form, { cookie, params: slug ? { slug } : {} })
+}
+
+function detect(cookie: string, form: Record<string, string>) {
+  return callAction(detectRoute, '/account/time-zone', form, { cookie })
 }
 
 describe('the account page in the app shell', () => {
@@ -105,11 +110,25 @@ describe('time zone', () => {
     const member = await createMember('agent')
     const root = () => callLoader(rootRoute, '/', { cookie: member.cookie })
     expect((await root()).data).toEqual({ timeZone: 'UTC', timeZoneChosen: false })
-    await postAccount(member.cookie, { intent: 'detect-time-zone', timeZone: 'Europe/Paris' })
+    // Not a zone of ours: refused with the reason, nothing stored.
+    const refused = withJson(await detect(member.cookie, { timeZone: 'Mars/Olympus_Mons' }))
+    expect(refused.status).toBe(400)
+    expect(refused.data.error.timeZone).toBeTruthy()
+    expect((await stored(member.user.id)).timeZone).toBeNull()
+    // A 204 (not a redirect) is what tells the page to reload its data in the new zone.
+    const adopted = await detect(member.cookie, { timeZone: 'Europe/Paris' })
+    expect(adopted.status).toBe(204)
     expect((await stored(member.user.id)).timeZone).toBe('Europe/Paris')
     expect((await root()).data).toEqual({ timeZone: 'Europe/Paris', timeZoneChosen: true })
-    await postAccount(member.cookie, { intent: 'detect-time-zone', timeZone: 'America/New_York' })
+    // Another browser's zone does not replace the one stored (detected or chosen).
+    await detect(member.cookie, { timeZone: 'America/New_York' })
     expect((await stored(member.user.id)).timeZone).toBe('Europe/Paris')
+  })
+
+  it('sends a signed-out zone post to sign in, storing nothing', async () => {
+    const result = await detect('', { timeZone: 'Europe/Paris' })
+    expect(result.status).toBe(302)
+    expect(result.location).toMatch(/^\/login/)
   })
 
   it('gives signed-out visitors UTC', async () => {

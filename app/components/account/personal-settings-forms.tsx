@@ -45,7 +45,10 @@ export function PersonalSettingsForms({
         pendingIntent={pendingIntent}
         notSent={notSentTo('time-zone')}
       >
+        {/* Keyed on the stored zone: a zone stored after the page opened (the browser's, detected on
+            this very page, or a save in another tab) shows here; the field is otherwise uncontrolled. */}
         <SelectField
+          key={timeZone ?? ''}
           label="Time zone"
           hint={`Every date in Switchboard is shown in this zone.${timeZone ? '' : ' Not set yet: dates are in UTC until your browser tells us its zone.'}`}
           selectProps={{ id: 'account-time-zone', name: 'timeZone', defaultValue: timeZone ?? 'UTC' }}
@@ -66,6 +69,7 @@ export function PersonalSettingsForms({
         notSent={notSentTo('signature')}
       >
         <TextareaField
+          key={signature}
           label="Your signature"
           hint={`Added to your replies after the mailbox's signature. Plain text, at most ${SIGNATURE_MAX.toLocaleString('en-US')} characters.`}
           textareaProps={{
