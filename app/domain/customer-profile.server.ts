@@ -1,6 +1,6 @@
 import { getDb } from '#db/client.ts'
 import { getContactProfile, setContactProfile, type CustomerCardRow } from '#db/queries/contacts.ts'
-import { effectiveCompany, type CustomerProfileInput } from '#app/utils/customer-profile.ts'
+import { effectiveCompany, parseProfileBase, type CustomerProfileInput } from '#app/utils/customer-profile.ts'
 import { recordAudit } from './audit.server.ts'
 import { loadQueue, parseQueueQuery } from './queue.server.ts'
 import { notFound } from './errors.server.ts'
@@ -61,26 +61,40 @@ export async function loadCustomerProfile(member: Member, contactId: string) {
 /**
  * Saves company, time zone and notes. The audit row names what changed, with the old and new
  * company and zone; the notes' text stays out of it (they are private and can be long).
+ *
+ * A field posted as the form was drawn (`input.base`) was not edited: it keeps what is stored,
+ * which may be a teammate's change saved since the form was drawn (two agents on two tickets of
+ * one customer; the second save used to put back the values its form had been drawn with). A
+ * field the agent edited is saved as posted, the last save winning.
  */
 export async function updateContactProfile(member: Member, contactId: string, input: CustomerProfileInput) {
+  const base = parseProfileBase(input.base)
   await getDb().transaction(async (tx) => {
-    const before = await getContactProfile(tx, { workspaceId: member.workspaceId, contactId })
+    // Locked: a teammate's save at the same moment waits, then keeps what this one wrote.
+    const before = await getContactProfile(tx, {
+      workspaceId: member.workspaceId,
+      contactId,
+      forUpdate: true,
+    })
     if (!before) throw notFound('No such customer')
+    const edited = (field: 'company' | 'timeZone' | 'notes') => !base || base[field] !== input[field]
+    const company = edited('company') ? input.company : effectiveCompany(before)
+    const timeZone = edited('timeZone') ? input.timeZone : before.timeZone
+    const notes = edited('notes') ? input.notes : before.notes
     const changed: Record<string, unknown> = {}
-    if (input.company !== effectiveCompany(before)) {
-      changed.company = { before: effectiveCompany(before), after: input.company }
+    if (company !== effectiveCompany(before)) {
+      changed.company = { before: effectiveCompany(before), after: company }
     }
-    if (input.timeZone !== before.timeZone)
-      changed.timeZone = { before: before.timeZone, after: input.timeZone }
-    if (input.notes !== before.notes) changed.notes = true
+    if (timeZone !== before.timeZone) changed.timeZone = { before: before.timeZone, after: timeZone }
+    if (notes !== before.notes) changed.notes = true
     if (Object.keys(changed).length === 0) return
     await setContactProfile(tx, {
       workspaceId: member.workspaceId,
       contactId,
       // Unchanged, a derived company stays derived (so a later rule change still applies).
-      company: 'company' in changed ? input.company : before.company,
-      timeZone: input.timeZone,
-      notes: input.notes,
+      company: 'company' in changed ? company : before.company,
+      timeZone,
+      notes,
     })
     await recordAudit(tx, {
       workspaceId: member.workspaceId,

@@ -150,6 +150,46 @@ export const CustomerProfileSchema = z.object({
     .optional()
     .transform((s) => s?.trim() ?? ''),
   returnTo: z.coerce.number().int().positive().max(2_147_483_647).optional(),
+  // What the form showed when it was drawn (`profileBase`, a hidden field): a field posted as it
+  // was drawn is one the agent did not touch, so a teammate's change saved meanwhile is kept.
+  base: z
+    .string()
+    .max(4 * NOTES_MAX + 1000)
+    .optional(),
 })
 
 export type CustomerProfileInput = z.output<typeof CustomerProfileSchema>
+
+type ProfileFields = { company: string | null; timeZone: string | null; notes: string }
+
+/** The `base` hidden field of a profile form drawn with these values. */
+export function profileBase(contact: ProfileFields) {
+  return JSON.stringify({
+    company: contact.company ?? '',
+    timeZone: contact.timeZone ?? '',
+    notes: contact.notes,
+  })
+}
+
+const BaseShape = z.object({ company: z.string(), timeZone: z.string(), notes: z.string() })
+
+/**
+ * The values a posted profile form was drawn with, read as its fields are (trimmed, the zone under
+ * its listed name), or null when the post carries none (an older page) or it cannot be read: then
+ * every field counts as edited, as before.
+ */
+export function parseProfileBase(base: string | undefined) {
+  if (!base) return null
+  let raw: unknown
+  try {
+    raw = JSON.parse(base)
+  } catch {
+    return null
+  }
+  const shape = BaseShape.safeParse(raw)
+  if (!shape.success) return null
+  const fields = CustomerProfileSchema.pick({ company: true, timeZone: true, notes: true }).safeParse(
+    shape.data,
+  )
+  return fields.success ? fields.data : null
+}

@@ -140,12 +140,18 @@ const profileColumns = {
 /** A contact with their profile and ticket count (notes included: agents only). */
 export async function getContactProfile(
   db: DbOrTx,
-  { workspaceId, contactId }: { workspaceId: string; contactId: string },
+  {
+    workspaceId,
+    contactId,
+    forUpdate = false,
+  }: { workspaceId: string; contactId: string; forUpdate?: boolean },
 ) {
-  const [row] = await db
+  const query = db
     .select(profileColumns)
     .from(contacts)
     .where(and(eq(contacts.workspaceId, workspaceId), eq(contacts.id, contactId)))
+  // Locks only the contact's row (the profile's ticket count is a subquery, not joined).
+  const [row] = forUpdate ? await query.for('update', { of: contacts }) : await query
   return row
 }
 

@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test'
-import { holdLiveConnection, signUp, submitSupportForm, unique } from './helpers.ts'
+import { holdLiveConnection, noteFromElsewhere, signUp, submitSupportForm, unique } from './helpers.ts'
 
 // The ticket page as an agent works it (issue 11 item 6): it opens at the newest message, field
 // changes show inline in the thread, Ctrl+Enter sends, and "Send & next" moves on through the
@@ -336,6 +336,53 @@ test('the customer card’s profile form saves in place once the page is hydrate
   expect(new URL(page.url()).hash).toBe('#customer')
   await expect(card).toBeInViewport()
   expect(warnings.filter((text) => /hydrat|did not match/i.test(text))).toEqual([])
+})
+
+test('the customer card shows a teammate’s save when its form is untouched, keeps what the agent is typing, and their save keeps the teammate’s other fields', async ({
+  page,
+}) => {
+  const id = unique()
+  const slug = `card-merge-${id}`
+  await signUp(page, 'Dana Agent', `dana-${id}@example.com`, 'Merge Co', slug)
+  await customerWrites(page, slug, 'Two agents, one customer', 'Hello there.')
+  await page.goto(`/w/${slug}/tickets`)
+  await page.getByRole('link', { name: 'Two agents, one customer' }).click()
+  await expect(page.getByRole('heading', { name: 'Two agents, one customer' })).toBeVisible()
+  const card = page.getByRole('region', { name: 'Customer' })
+  await card.getByText('Edit company, time zone and notes').click()
+  const action = (await card.locator('form[action*="/customers/"]').getAttribute('action'))!
+  const drawn = await card.locator('input[name="base"]').inputValue()
+  // A teammate (another tab) saves, from a form drawn as this one was.
+  const teammateSaves = async (fields: Record<string, string>) => {
+    const base = JSON.parse(drawn) as Record<string, string>
+    const response = await page.request.post(action, {
+      headers: { origin: new URL(page.url()).origin },
+      form: { intent: 'profile', base: drawn, ...base, ...fields },
+      maxRedirects: 0,
+    })
+    expect(response.status()).toBe(302)
+  }
+  await teammateSaves({ notes: 'Prefers email over phone.' })
+  // The page reloads its data on the next live event: the untouched form is drawn again.
+  await noteFromElsewhere(page, 'A note that reloads the page.')
+  await expect(card.getByLabel('Private notes')).toHaveValue('Prefers email over phone.')
+
+  // Now the agent is typing a company when the teammate saves a time zone: the typing stays.
+  await card.getByLabel('Company').fill('Two Agents Ltd')
+  await teammateSaves({ notes: 'Prefers email over phone.', timeZone: 'Europe/Oslo' })
+  await noteFromElsewhere(page, 'Another note that reloads the page.')
+  await expect(
+    page.getByRole('list', { name: 'Conversation' }).getByText('Another note that reloads'),
+  ).toBeVisible()
+  await expect(card.getByLabel('Company')).toHaveValue('Two Agents Ltd')
+  await card.getByRole('button', { name: 'Save customer details' }).click()
+  await expect(card.getByText('Two Agents Ltd', { exact: true })).toBeVisible()
+  // The teammate's zone and notes were kept: the agent edited only the company.
+  await page.reload()
+  await card.getByText('Edit company, time zone and notes').click()
+  await expect(card.getByLabel('Time zone')).toHaveValue('Europe/Oslo')
+  await expect(card.getByLabel('Private notes')).toHaveValue('Prefers email over phone.')
+  await expect(card.getByLabel('Company')).toHaveValue('Two Agents Ltd')
 })
 
 test('past the hour’s customer emails of a new workspace, a reply is refused under the text, which stays', async ({

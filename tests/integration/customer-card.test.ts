@@ -6,6 +6,7 @@ import * as customerRoute from '#app/routes/w.$slug.customers.$id.tsx'
 import * as ticketRoute from '#app/routes/w.$slug.tickets.$number.tsx'
 import { createMember, createTicketFor, setTicket } from '#tests/helpers/factories.ts'
 import { callAction, callLoader } from '#tests/helpers/routes.ts'
+import { profileBase } from '#app/utils/customer-profile.ts'
 import { startTestServer } from '#tests/helpers/http-server.ts'
 
 type Agent = Awaited<ReturnType<typeof createMember>>
@@ -170,6 +171,86 @@ describe('customer card on the ticket page', () => {
     expect(refused.data.result.error[field]).toEqual([message])
     expect(await contactOf(ticket.ticketId)).toMatchObject({ company: null, timeZone: null, notes: '' })
     expect(await profileAudits(agent.workspace.id)).toEqual([])
+  })
+
+  it("keeps a teammate's save in the fields this agent did not edit since the form was drawn", async () => {
+    const agent = await createMember('agent')
+    const ticket = await createTicketFor(agent, { customerEmail: 'ines@acme-tools.example' })
+    const contact = await contactOf(ticket.ticketId)
+    // Both agents' forms are drawn from the card as the ticket page serves it.
+    const card = (await loadTicket(agent, ticket.number)).data.customer
+    const drawn = profileBase(card)
+    expect(JSON.parse(drawn)).toEqual({ company: 'Acme-tools', timeZone: '', notes: '' })
+    // The first saves notes and a zone; the second, from a form drawn before, changes the company.
+    await postProfile(agent, contact.id, {
+      base: drawn,
+      company: 'Acme-tools',
+      timeZone: 'Europe/Lisbon',
+      notes: 'VIP: answer within the hour.',
+    })
+    await postProfile(agent, contact.id, { base: drawn, company: 'Acme Tools', timeZone: '', notes: '' })
+    expect(await contactOf(ticket.ticketId)).toMatchObject({
+      company: 'Acme Tools',
+      timeZone: 'Europe/Lisbon',
+      notes: 'VIP: answer within the hour.',
+    })
+    // A field the second agent did edit is saved as posted (the last save wins), even emptied.
+    const again = profileBase((await loadTicket(agent, ticket.number)).data.customer)
+    await postProfile(agent, contact.id, {
+      base: drawn,
+      company: 'Acme Tools',
+      timeZone: '',
+      notes: 'Cleared.',
+    })
+    await postProfile(agent, contact.id, {
+      base: again,
+      company: 'Acme Tools',
+      timeZone: 'Europe/Lisbon',
+      notes: '',
+    })
+    expect(await contactOf(ticket.ticketId)).toMatchObject({ timeZone: 'Europe/Lisbon', notes: '' })
+    // A post without a base (a page from before this change) or with one that cannot be read saves
+    // every field as posted, as before.
+    await postProfile(agent, contact.id, { company: 'Acme', timeZone: '', notes: 'Whole form.' })
+    expect(await contactOf(ticket.ticketId)).toMatchObject({
+      company: 'Acme',
+      timeZone: null,
+      notes: 'Whole form.',
+    })
+    await postProfile(agent, contact.id, {
+      base: '{not json',
+      company: 'Acme',
+      timeZone: 'Asia/Tokyo',
+      notes: '',
+    })
+    expect(await contactOf(ticket.ticketId)).toMatchObject({ timeZone: 'Asia/Tokyo', notes: '' })
+  })
+
+  it('serves the plain form with the base it was drawn from, and an untouched field posted from it keeps a later save', async () => {
+    server ??= await startTestServer({ sockets: false })
+    const agent = await createMember('agent')
+    const ticket = await createTicketFor(agent, { customerEmail: 'ola@fjord.example' })
+    const contact = await contactOf(ticket.ticketId)
+    const html = await (
+      await fetch(`${server.url}/w/${agent.workspace.slug}/tickets/${ticket.number}`, {
+        headers: { cookie: agent.cookie },
+      })
+    ).text()
+    const base = /name="base" value="([^"]*)"/.exec(html)?.[1]
+    expect(base).toBeDefined()
+    const drawn = base!.replaceAll('&quot;', '"').replaceAll('&amp;', '&')
+    expect(JSON.parse(drawn)).toEqual({ company: 'Fjord', timeZone: '', notes: '' })
+    await postProfile(agent, contact.id, {
+      base: drawn,
+      company: 'Fjord',
+      timeZone: '',
+      notes: 'From the other tab.',
+    })
+    await postProfile(agent, contact.id, { base: drawn, company: 'Fjord AS', timeZone: '', notes: '' })
+    expect(await contactOf(ticket.ticketId)).toMatchObject({
+      company: 'Fjord AS',
+      notes: 'From the other tab.',
+    })
   })
 
   it("is a 404 for another workspace's customer, and changes nothing there", async () => {

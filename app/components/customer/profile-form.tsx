@@ -1,10 +1,11 @@
 import { getFormProps, getInputProps, getTextareaProps, type SubmissionResult } from '@conform-to/react'
 import { useFetcher } from '@remix-run/react'
+import { useRef, useState, type MutableRefObject } from 'react'
 import { Button } from '#app/components/ui/button.tsx'
 import { Field, TextareaField } from '#app/components/ui/field.tsx'
 import { useSchemaForm } from '#app/utils/use-schema-form.ts'
 import { preloadRouteModule } from '#app/utils/preload-route.ts'
-import { CustomerProfileSchema, NOTES_MAX } from '#app/utils/customer-profile.ts'
+import { CustomerProfileSchema, NOTES_MAX, profileBase } from '#app/utils/customer-profile.ts'
 
 /** What the customer page's action answers a refused profile form with. */
 export type ProfileActionData = { intent?: string; result?: SubmissionResult<string[]>; error?: string }
@@ -23,15 +24,48 @@ type Props = {
  * `profile`): with JavaScript through a fetcher, so the ticket page stays where it is and field
  * errors show in place; without it as a plain form, which lands on the customer page on errors.
  */
-export function CustomerProfileForm({ slug, contact, returnTo, pageResult }: Props) {
+export function CustomerProfileForm(props: Props) {
+  // The values the fields were drawn with. When the stored profile changes under the form (a
+  // teammate's save, seen on the page's next reload) it is drawn again, unless the agent has
+  // edited it to something else: then their typing stays, and the save keeps the teammate's
+  // change in every field they did not edit (`base`, see updateContactProfile).
+  const stored = profileBase(props.contact)
+  const [drawn, setDrawn] = useState(stored)
+  const edits = useRef<string | null>(null)
+  if (drawn !== stored && (edits.current === null || edits.current === stored)) setDrawn(stored)
+  return <ProfileFields key={drawn} {...props} drawn={drawn} edits={edits} />
+}
+
+function ProfileFields({
+  slug,
+  contact,
+  returnTo,
+  pageResult,
+  drawn,
+  edits,
+}: Props & { drawn: string; edits: MutableRefObject<string | null> }) {
   const fetcher = useFetcher<ProfileActionData>()
   const fetched = fetcher.data?.intent === 'profile' ? fetcher.data.result : undefined
+  const base = JSON.parse(drawn) as { company: string; timeZone: string; notes: string }
   const [form, fields] = useSchemaForm(CustomerProfileSchema, {
     id: `profile-${contact.id}${returnTo ? '-card' : ''}`,
     lastResult: fetched ?? pageResult,
-    defaultValue: { company: contact.company ?? '', timeZone: contact.timeZone ?? '', notes: contact.notes },
+    defaultValue: base,
     shouldRevalidate: 'onBlur',
   })
+  // What the fields hold now, as they would be stored (trimmed); null while they are as drawn.
+  const value = form.value ?? {}
+  const current = profileBase({
+    company: (value.company ?? '').trim(),
+    timeZone: (value.timeZone ?? '').trim(),
+    notes: (value.notes ?? '').trim(),
+  })
+  const asDrawn = profileBase({
+    company: base.company.trim(),
+    timeZone: base.timeZone.trim(),
+    notes: base.notes.trim(),
+  })
+  edits.current = current === asDrawn ? null : current
   return (
     <fetcher.Form
       method="post"
@@ -44,6 +78,7 @@ export function CustomerProfileForm({ slug, contact, returnTo, pageResult }: Pro
       className="space-y-1"
     >
       <input type="hidden" name="intent" value="profile" />
+      <input type="hidden" name="base" value={drawn} />
       {returnTo ? <input type="hidden" name="returnTo" value={returnTo} /> : null}
       <Field
         label="Company"

@@ -3,7 +3,7 @@ import { CustomerProfileForm } from '#app/components/customer/profile-form.tsx'
 import { RelativeTime } from '#app/components/queue/relative-time.tsx'
 import { Button } from '#app/components/ui/button.tsx'
 import { Field, TextareaField } from '#app/components/ui/field.tsx'
-import { localTime, NOTES_MAX } from '#app/utils/customer-profile.ts'
+import { localTime, NOTES_MAX, profileBase } from '#app/utils/customer-profile.ts'
 import { useFormatters } from '#app/utils/use-formatters.ts'
 import { useHydrated } from '#app/utils/use-hydrated.ts'
 import { Badge, StatusBadge } from '#app/components/ui/badge.tsx'
@@ -145,6 +145,7 @@ function PlainProfileForm({
   return (
     <Form method="post" action={`/w/${slug}/customers/${contact.id}`} id={id} className="space-y-1">
       <input type="hidden" name="intent" value="profile" />
+      <input type="hidden" name="base" value={profileBase(contact)} />
       <input type="hidden" name="returnTo" value={returnTo} />
       <Field
         label="Company"
