@@ -119,18 +119,7 @@ export function registerPresence(io: AppServer, socket: AppSocket) {
     clientEvent(socket, WorkspacePayload, async ({ workspaceId }, answer) => {
       // Only for a workspace this socket belongs to (joined at connection after the membership check).
       if (!socket.rooms.has(`workspace:${workspaceId}`)) return answer({ ok: false, error: 'Not found' })
-      const sockets = await io.in(`workspace:${workspaceId}`).fetchSockets()
-      const prefix = ticketRoomPrefix(workspaceId)
-      const names = new Map<string, Set<string>>()
-      for (const s of sockets) {
-        for (const room of s.rooms) {
-          if (!room.startsWith(prefix)) continue
-          const ticketId = room.slice(prefix.length)
-          if (!names.has(ticketId)) names.set(ticketId, new Set())
-          names.get(ticketId)?.add(s.data.name)
-        }
-      }
-      answer({ ok: true, viewing: Object.fromEntries([...names].map(([id, set]) => [id, [...set].sort()])) })
+      answer({ ok: true, viewing: await viewingIn(io, workspaceId) })
     }),
   )
 
@@ -139,6 +128,41 @@ export function registerPresence(io: AppServer, socket: AppSocket) {
     // After the socket has left: recompute for the rooms it was in.
     setImmediate(() => void broadcastPresence(io, rooms))
   })
+}
+
+/** Viewer names by ticket id for every ticket of the workspace someone views, on any instance. */
+async function viewingIn(io: AppServer, workspaceId: string) {
+  const sockets = await io.in(`workspace:${workspaceId}`).fetchSockets()
+  const prefix = ticketRoomPrefix(workspaceId)
+  const names = new Map<string, Set<string>>()
+  for (const s of sockets) {
+    for (const room of s.rooms) {
+      if (!room.startsWith(prefix)) continue
+      const ticketId = room.slice(prefix.length)
+      if (!names.has(ticketId)) names.set(ticketId, new Set())
+      names.get(ticketId)?.add(s.data.name)
+    }
+  }
+  return Object.fromEntries([...names].map(([id, set]) => [id, [...set].sort()]))
+}
+
+/**
+ * Sends this instance's sockets of each of `rooms` (workspace rooms) the workspace's whole viewing
+ * snapshot, `viewing:all`, which replaces the queue's markers. A ticket viewed only from an instance
+ * that died has no socket left to recount it, so no `viewing` event would ever clear its marker; the
+ * snapshot does. One fetchSockets per workspace held here; a failed one is logged and left (the
+ * next change of the instance set, or a reconnect, sends it again).
+ */
+async function sendViewingSnapshots(io: AppServer, rooms: string[]) {
+  for (const room of rooms) {
+    const workspaceId = room.slice('workspace:'.length)
+    try {
+      const viewing = await viewingIn(io, workspaceId)
+      io.local.to(room).emit('viewing:all', { workspaceId, viewing })
+    } catch (error) {
+      logger().error({ err: error, room }, 'viewing snapshot failed')
+    }
+  }
 }
 
 function workspaceOf(room: string) {
@@ -252,9 +276,15 @@ export function recountOnInstanceChanges(io: AppServer) {
     const now = instancesKnownTo(adapter)
     if (now === seen) return
     seen = now
+    const rooms = [...adapter.rooms.keys()]
     void broadcastPresence(
       io,
-      [...adapter.rooms.keys()].filter((room) => room.startsWith('ticket:')),
+      rooms.filter((room) => room.startsWith('ticket:')),
+    ).then(() =>
+      sendViewingSnapshots(
+        io,
+        rooms.filter((room) => room.startsWith('workspace:')),
+      ),
     )
   }, INSTANCE_CHECK_MS)
   timer.unref()

@@ -72,6 +72,8 @@ export type ServerToClientEvents = {
   notification: (event: NotificationEvent) => void
   presence: (payload: PresencePayload) => void
   viewing: (payload: ViewingPayload) => void
+  /** The workspace's whole viewing snapshot, replacing the queue's markers (after an instance died). */
+  'viewing:all': (payload: ViewingSnapshot & { workspaceId: string }) => void
 }
 
 /**

@@ -1,6 +1,11 @@
 import type { Socket } from 'socket.io-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { missedWhileConnecting, type PresencePayload } from '#app/realtime/protocol.ts'
+import {
+  missedWhileConnecting,
+  type PresencePayload,
+  type ViewingPayload,
+  type ViewingSnapshot,
+} from '#app/realtime/protocol.ts'
 import { createMember, createTicketFor } from '#tests/helpers/factories.ts'
 import { startInstance, type Instance } from '#tests/helpers/instances.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
@@ -191,18 +196,35 @@ describe('two app instances on one PostgreSQL', () => {
 
   // Last: until the others drop the dead instance (10 s), a socket connecting to them waits 5 s for
   // its answer to the per-user socket cap's count, and is closed.
-  it('drop the viewers of an instance that dies from the presence of the others', async () => {
+  it('drop the viewers of an instance that dies from the presence of the others, and from the queue markers', async () => {
     const dana = await createMember('agent')
     const sam = await createMember('agent', dana.workspace)
     const ticket = await createTicketFor(dana)
+    // Viewed only from the instance that dies: no socket is left in its room to recount it.
+    const samsOnly = await createTicketFor(dana)
     const doomed = await startInstance(testDatabaseUrl)
     try {
       const onA = await connect(a, dana.cookie)
       const seenOnA = lastPresence(onA)
+      // The queue's markers as useViewing keeps them: `viewing` per ticket, `viewing:all` whole.
+      let markers: Record<string, string[]> = {}
+      onA.on(
+        'viewing',
+        ({ ticketId, viewers }: ViewingPayload) => (markers = { ...markers, [ticketId]: viewers }),
+      )
+      onA.on('viewing:all', ({ workspaceId, viewing }: ViewingSnapshot & { workspaceId: string }) => {
+        if (workspaceId === dana.workspace.id) markers = viewing
+      })
       const onDoomed = await connect(doomed, sam.cookie)
       expect(await join(onA, ticket.ticketId)).toMatchObject({ ok: true })
       expect(await join(onDoomed, ticket.ticketId)).toMatchObject({ ok: true })
+      expect(await join(onDoomed, samsOnly.ticketId)).toMatchObject({ ok: true })
       await allShow([seenOnA], [dana.user.id, sam.user.id])
+      await until(
+        () => markers[samsOnly.ticketId],
+        (names) => same(names, [sam.user.name]),
+        SETTLES_WITHIN_MS,
+      )
       // Killed: no goodbye to the other instances, no disconnect of Sam's socket that A hears of.
       await doomed.stop('SIGKILL')
       // A tab connecting to A meanwhile (as the dead instance's tabs do) is served, though A still
@@ -211,6 +233,13 @@ describe('two app instances on one PostgreSQL', () => {
       await connect(a, kim.cookie)
       // A drops it 10 s after it last heard from it, notices within a second and recounts.
       await allShow([seenOnA], [dana.user.id])
+      // The queue's marker of the ticket only Sam viewed goes too (it stayed until a reload).
+      await until(
+        () => markers[samsOnly.ticketId],
+        (names) => (names ?? []).length === 0,
+        SETTLES_WITHIN_MS,
+      )
+      expect(markers[ticket.ticketId]).toEqual([dana.user.name])
     } finally {
       await doomed.stop()
     }

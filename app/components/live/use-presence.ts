@@ -5,6 +5,7 @@ import {
   type PresencePayload,
   type Viewer,
   type ViewingPayload,
+  type ViewingSnapshot,
 } from '#app/realtime/protocol.ts'
 import { latestWhenOnline } from '#app/utils/when-online.ts'
 import { useLive } from './live-provider.tsx'
@@ -70,16 +71,23 @@ export function useViewing(workspaceId: string) {
     if (!socket) return
     const handler = ({ ticketId, viewers }: ViewingPayload) =>
       setViewing((current) => ({ ...current, [ticketId]: viewers }))
+    // The server's whole snapshot (sent when the set of instances changed: markers of tickets viewed
+    // from an instance that died are cleared by it, not by a `viewing` event).
+    const replace = (payload: ViewingSnapshot & { workspaceId: string }) => {
+      if (payload.workspaceId === workspaceId) setViewing(payload.viewing)
+    }
     // A snapshot on (re)connect, then changes as they happen.
     const snapshot = () =>
       socket.emit('workspace:viewing', { workspaceId }, (response) => {
         if (response.ok) setViewing(response.viewing)
       })
     socket.on('viewing', handler)
+    socket.on('viewing:all', replace)
     socket.on('connect', snapshot)
     if (socket.connected) snapshot()
     return () => {
       socket.off('viewing', handler)
+      socket.off('viewing:all', replace)
       socket.off('connect', snapshot)
     }
   }, [socket, workspaceId])
