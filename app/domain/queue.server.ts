@@ -71,7 +71,12 @@ export type QueueQuery = {
  * workspace pass here and simply match nothing, because every query is scoped by workspace.
  */
 export function parseQueueQuery(searchParams: URLSearchParams): QueueQuery {
-  const raw = Object.fromEntries(QUEUE_PARAM_NAMES.map((key) => [key, searchParams.get(key) ?? undefined]))
+  // NUL removed here, not only at the request's edge (searchParamsOf): a queue's query string also
+  // arrives inside another parameter (`from`, Previous/Next and Send & next), decoded once more
+  // here, and PostgreSQL refuses NUL in the search's text (a `q` with %2500 in `from` was a 500).
+  const raw = Object.fromEntries(
+    QUEUE_PARAM_NAMES.map((key) => [key, searchParams.get(key)?.replaceAll('\u0000', '') ?? undefined]),
+  )
   const params = QueueParams.parse(raw)
   const q = params.q
   const view = params.view ?? (q ? 'all' : 'open')

@@ -172,6 +172,48 @@ describe('paths no route matches', () => {
   )
 })
 
+describe('a queue query string inside another parameter, with NUL in its search', () => {
+  // `from` carries the queue's query string (Previous/Next, Send & next): decoded once more when it
+  // is read, so a NUL the request's own query string did not show reached PostgreSQL (a 500).
+  const from = (q: string) => encodeURIComponent(`view=all&q=${q}`)
+  it.each([
+    ['NUL in the parameter', 'view%3Dall%26q%3D%00'],
+    ['NUL in the query string it carries', from('%00')],
+    ['NUL between words', from('refund%00now')],
+  ])('Previous/Next with %s: a redirect, the search without it', async (_, value) => {
+    const ticket = await createTicketFor(owner, { subject: 'Refund now please' })
+    for (const suffix of ['', '.data']) {
+      const path = `/w/${owner.workspace.slug}/tickets/${ticket.number}/beside/next${suffix}?from=${value}`
+      const { result, errors } = await errorsLoggedBy(() =>
+        rawRequest(server.url, { path, headers: { cookie: owner.cookie } }),
+      )
+      expect([302, 202]).toContain(result.status)
+      expect(errors).toEqual([])
+    }
+  })
+
+  it('Send & next with NUL in the queue it came from: the reply is sent and the next ticket opens', async () => {
+    const ticket = await createTicketFor(owner, { subject: 'First in the search' })
+    await createTicketFor(owner, { subject: 'Second in the search' })
+    const { result, errors } = await errorsLoggedBy(() =>
+      fetch(`${server.url}/w/${owner.workspace.slug}/tickets/${ticket.number}`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { cookie: owner.cookie, ...origin() },
+        body: new URLSearchParams({
+          intent: 'reply-next',
+          kind: 'note',
+          body: 'Done here.',
+          from: 'view=all&q=in%00the%2500search',
+        }),
+      }),
+    )
+    expect(result.status).toBe(302)
+    expect(result.headers.get('location')).toMatch(new RegExp(`^/w/${owner.workspace.slug}/tickets`))
+    expect(errors).toEqual([])
+  })
+})
+
 describe('REST API input that PostgreSQL would refuse', () => {
   it.each(['/api/v1/tickets?q=%00', '/api/v1/contacts?q=a%00b', '/api/v1/tickets?status=open%00'])(
     'NUL in the query string (%s): 400 naming the parameter',
