@@ -253,6 +253,29 @@ describe('customer card on the ticket page', () => {
     })
   })
 
+  it('answers a page post with a field sent twice by the page with the error, not a 500', async () => {
+    server ??= await startTestServer({ sockets: false })
+    const agent = await createMember('agent')
+    const ticket = await createTicketFor(agent)
+    const contact = await contactOf(ticket.ticketId)
+    const body = new URLSearchParams([
+      ['intent', 'profile'],
+      ['company', 'Twice Ltd'],
+      ['company', 'Twice Ltd'],
+      ['timeZone', ''],
+      ['notes', 'x'.repeat(5001)],
+    ])
+    const response = await fetch(`${server.url}/w/${agent.workspace.slug}/customers/${contact.id}`, {
+      method: 'POST',
+      headers: { cookie: agent.cookie, origin: server.url },
+      body,
+      redirect: 'manual',
+    })
+    expect(response.status).toBe(400)
+    expect(await response.text()).toContain('Save customer details')
+    expect((await contactOf(ticket.ticketId)).notes).toBe('')
+  })
+
   it("is a 404 for another workspace's customer, and changes nothing there", async () => {
     const owner = await createMember('owner')
     const outsider = await createMember('owner')

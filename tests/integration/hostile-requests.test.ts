@@ -2,14 +2,13 @@ import fs from 'node:fs'
 import http from 'node:http'
 import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type pino from 'pino'
 import { getDb } from '#db/client.ts'
 import { contacts, tickets } from '#db/schema.ts'
-import { createLogger } from '#app/logger.server.ts'
 import { startQueue, stopQueue } from '#app/jobs/queue.server.ts'
 import { MAX_JSON_DEPTH } from '#app/http/json-input.server.ts'
 import { apiClient, apiTokenFor } from '#tests/helpers/api.ts'
 import { rowsReturnedBy } from '#tests/helpers/db-reads.ts'
+import { captureProcessLog } from '#tests/helpers/captured-log.ts'
 import { createMember, createTicketFor } from '#tests/helpers/factories.ts'
 import { startTestServer } from '#tests/helpers/http-server.ts'
 import { rawRequest } from '#tests/helpers/raw-http.ts'
@@ -19,17 +18,16 @@ import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 // 500 and an error-level log line (a stack trace), or reached PostgreSQL with input it refuses.
 // Every case here must be answered as the client's mistake (4xx), change nothing, and log
 // nothing at error level. The process logger is swapped for one that writes into `lines`.
-const store = globalThis as unknown as { __switchboardLogger?: pino.Logger }
-const lines: string[] = []
-let saved: pino.Logger | undefined
+let log: ReturnType<typeof captureProcessLog>
+let lines: string[] = []
 let server: Awaited<ReturnType<typeof startTestServer>>
 let owner: Awaited<ReturnType<typeof createMember>>
 let token: string
 let api: ReturnType<typeof apiClient>
 
 beforeAll(async () => {
-  saved = store.__switchboardLogger
-  store.__switchboardLogger = createLogger('info', { write: (line: string) => void lines.push(line) })
+  log = captureProcessLog()
+  lines = log.lines
   await startQueue(testDatabaseUrl)
   server = await startTestServer({ sockets: false })
   owner = await createMember('owner')
@@ -39,7 +37,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.close()
   await stopQueue()
-  store.__switchboardLogger = saved
+  log.restore()
 })
 
 /** Error-level (50+) lines logged while `run` ran, after its request line was written. */

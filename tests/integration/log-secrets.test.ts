@@ -1,27 +1,25 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type pino from 'pino'
 import { getDb } from '#db/client.ts'
 import { users } from '#db/schema.ts'
-import { createLogger, logger, LOGGED_SQL_LIMIT } from '#app/logger.server.ts'
+import { logger, LOGGED_SQL_LIMIT } from '#app/logger.server.ts'
+import { captureProcessLog } from '#tests/helpers/captured-log.ts'
 import { createUser } from '#tests/helpers/factories.ts'
 import { startTestServer } from '#tests/helpers/http-server.ts'
 import { rawRequest } from '#tests/helpers/raw-http.ts'
 
-// The process logger (shared through globalThis by our modules and the Remix build) is swapped
-// for one with the same options that writes into `lines`.
-const store = globalThis as unknown as { __switchboardLogger?: pino.Logger }
-const lines: string[] = []
-let saved: pino.Logger | undefined
+// The process logger is swapped for one with the same options that writes into `lines`.
+let log: ReturnType<typeof captureProcessLog>
+let lines: string[] = []
 let server: Awaited<ReturnType<typeof startTestServer>>
 
 beforeAll(async () => {
-  saved = store.__switchboardLogger
-  store.__switchboardLogger = createLogger('info', { write: (line: string) => void lines.push(line) })
+  log = captureProcessLog()
+  lines = log.lines
   server = await startTestServer({ appEnv: 'production', sockets: false })
 })
 afterAll(async () => {
   await server?.close()
-  store.__switchboardLogger = saved
+  log.restore()
 })
 
 /** The log lines written while `run` ran. */

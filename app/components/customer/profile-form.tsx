@@ -54,11 +54,14 @@ function ProfileFields({
     shouldRevalidate: 'onBlur',
   })
   // What the fields hold now, as they would be stored (trimmed); null while they are as drawn.
-  const value = form.value ?? {}
+  // Typed loosely: after a refused post without JavaScript the values are what was posted, and a
+  // field posted twice is an array (that was a 500 while this read it as a string).
+  const value: Record<string, unknown> = form.value ?? {}
+  const text = (v: unknown) => (typeof v === 'string' ? v.trim() : '')
   const current = profileBase({
-    company: (value.company ?? '').trim(),
-    timeZone: (value.timeZone ?? '').trim(),
-    notes: (value.notes ?? '').trim(),
+    company: text(value.company),
+    timeZone: text(value.timeZone),
+    notes: text(value.notes),
   })
   const asDrawn = profileBase({
     company: base.company.trim(),

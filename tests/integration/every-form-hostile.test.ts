@@ -1,0 +1,267 @@
+import type { Element } from 'domhandler'
+import * as domutils from 'domutils'
+import { eq } from 'drizzle-orm'
+import { parseDocument } from 'htmlparser2'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { getDb } from '#db/client.ts'
+import { messages, tickets } from '#db/schema.ts'
+import { startQueue, stopQueue } from '#app/jobs/queue.server.ts'
+import { captureProcessLog } from '#tests/helpers/captured-log.ts'
+import { createMember, createTicketFor } from '#tests/helpers/factories.ts'
+import { startTestServer } from '#tests/helpers/http-server.ts'
+import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
+
+// Every form the app serves, posted as served and then with each field replaced by a hostile value
+// (NUL, a lone surrogate, 20,000 characters, a header injection, numbers past int4, JSON, a nil
+// UUID…) or sent twice, as a page post and as single fetch's `.data`; and every page and resource
+// route with hostile query strings and path segments. Nothing may answer 5xx or log at error
+// level: bad input is the client's mistake. Two found this way (2026-12-06): a queue query string
+// with NUL inside `from` (Previous/Next), and the customer profile form reading a field posted
+// twice as a string while rendering the refusal.
+
+let log: ReturnType<typeof captureProcessLog>
+let server: Awaited<ReturnType<typeof startTestServer>>
+
+beforeAll(async () => {
+  log = captureProcessLog()
+  await startQueue(testDatabaseUrl)
+  server = await startTestServer({ sockets: false })
+})
+afterAll(async () => {
+  await server?.close()
+  await stopQueue()
+  log.restore()
+})
+
+const errorLines = () => log.lines.filter((l) => (JSON.parse(l) as { level: number }).level >= 50)
+
+type Form = { action: string; fields: Array<[string, string]>; multipart: boolean }
+
+/** The POST forms of a page as a browser would send them: each submit button with a name is a variant. */
+function formsOf(html: string, page: string): Form[] {
+  const doc = parseDocument(html)
+  const forms = domutils.findAll((e) => e.name === 'form', doc.children)
+  const out: Form[] = []
+  for (const form of forms) {
+    if ((form.attribs.method ?? 'get').toLowerCase() !== 'post') continue
+    const action = form.attribs.action ?? page
+    const fields: Array<[string, string]> = []
+    const buttons: Array<[string, string]> = []
+    const controls = domutils.findAll(
+      (e) => ['input', 'select', 'textarea', 'button'].includes(e.name),
+      form.children,
+    ) as Element[]
+    for (const c of controls) {
+      const name = c.attribs.name
+      if (!name) continue
+      const type = c.attribs.type ?? ''
+      if (c.name === 'button' || type === 'submit') buttons.push([name, c.attribs.value ?? ''])
+      else if (type === 'file') continue
+      else if (c.name === 'select') {
+        const options = domutils.findAll((e) => e.name === 'option', c.children)
+        fields.push([name, options.find((o) => o.attribs.value)?.attribs.value ?? ''])
+      } else if (c.name === 'textarea') fields.push([name, domutils.textContent(c) || 'Some text'])
+      else if (type === 'checkbox' || type === 'radio') fields.push([name, c.attribs.value ?? 'on'])
+      else fields.push([name, c.attribs.value ?? (type === 'email' ? 'someone@example.com' : 'Some value')])
+    }
+    const multipart = (form.attribs.enctype ?? '').includes('multipart')
+    if (buttons.length === 0) out.push({ action, fields, multipart })
+    for (const button of buttons) out.push({ action, fields: [...fields, button], multipart })
+  }
+  return out
+}
+
+const HOSTILE = [
+  '\u0000',
+  'a\u0000b',
+  '\ud800',
+  '',
+  ' ',
+  '-1',
+  '1e309',
+  '2147483648',
+  '[]',
+  '{"x":1}',
+  'x'.repeat(20_000),
+  "' or 1=1 --",
+  '%00',
+  'null',
+  '00000000-0000-0000-0000-000000000000',
+  '\u202e',
+  'a\r\nBcc: x@example.org',
+]
+/** Posts that would end the session or remove what the rest of the run posts to. */
+const SKIPPED = /password|sign-out|delete|remove|revoke|archive|leave/
+
+function body(form: Form, fields: Array<[string, string]>) {
+  if (!form.multipart) return new URLSearchParams(fields)
+  const data = new FormData()
+  for (const [name, value] of fields) data.append(name, value)
+  return data
+}
+
+describe('hostile input on every form and route', () => {
+  it('answers every form, posted as served and with each field hostile or twice, without a 5xx', async () => {
+    const owner = await createMember('owner')
+    const ticket = await createTicketFor(owner)
+    const [row] = await getDb().select().from(tickets).where(eq(tickets.id, ticket.ticketId))
+    const s = owner.workspace.slug
+    const signedIn = [
+      `/w/${s}`,
+      `/w/${s}/tickets`,
+      `/w/${s}/tickets/${ticket.number}`,
+      `/w/${s}/tickets/new`,
+      `/w/${s}/customers`,
+      `/w/${s}/customers/${row!.contactId}`,
+      `/w/${s}/notifications`,
+      `/w/${s}/account`,
+      `/w/${s}/settings`,
+      `/w/${s}/settings/ai`,
+      `/w/${s}/settings/api-tokens`,
+      `/w/${s}/settings/canned-responses`,
+      `/w/${s}/settings/mailboxes`,
+      `/w/${s}/settings/members`,
+      `/w/${s}/settings/webhooks`,
+      '/workspaces/new',
+    ]
+    const signedOut = ['/signup', '/login', '/forgot-password', `/support/${s}`]
+    const failures: string[] = []
+    let posts = 0
+    let formsSeen = 0
+    for (const page of [...signedOut, ...signedIn]) {
+      const cookie = signedOut.includes(page) ? '' : owner.cookie
+      const html = await (await fetch(server.url + page, { headers: { cookie } })).text()
+      const forms = formsOf(html, page).filter(
+        (f) =>
+          !/logout/.test(f.action) && !f.fields.some(([name, v]) => name === 'intent' && SKIPPED.test(v)),
+      )
+      formsSeen += forms.length
+      for (const form of forms) {
+        const variants = [form.fields]
+        form.fields.forEach(([name], i) => {
+          // The intent picks the action's branch: three hostile values are enough there.
+          for (const value of name === 'intent' ? HOSTILE.slice(0, 3) : HOSTILE) {
+            variants.push(form.fields.map((f, j) => (j === i ? [f[0], value] : f)))
+          }
+          variants.push([...form.fields, form.fields[i]!])
+        })
+        for (const fields of variants) {
+          for (const suffix of ['', '.data']) {
+            const url = server.url + form.action.replace(/(\?|$)/, `${suffix}$1`)
+            const response = await fetch(url, {
+              method: 'POST',
+              body: body(form, fields),
+              // One address per post: the sign-in and signup limits would otherwise answer 429.
+              headers: { cookie, origin: server.url, 'x-forwarded-for': `203.0.113.${posts % 250}` },
+              redirect: 'manual',
+            })
+            posts++
+            await response.arrayBuffer()
+            if (response.status >= 500) {
+              failures.push(
+                `${response.status} ${form.action}${suffix} ${new URLSearchParams(fields)}`.slice(0, 400),
+              )
+            }
+          }
+        }
+      }
+    }
+    expect(formsSeen).toBeGreaterThan(40)
+    expect(posts).toBeGreaterThan(3000)
+    expect(failures).toEqual([])
+    expect(errorLines()).toEqual([])
+  }, 240_000)
+
+  it('answers hostile query strings and path segments on every route without a 5xx', async () => {
+    const owner = await createMember('owner')
+    const ticket = await createTicketFor(owner)
+    const [row] = await getDb().select().from(tickets).where(eq(tickets.id, ticket.ticketId))
+    const [message] = await getDb().select().from(messages).where(eq(messages.ticketId, ticket.ticketId))
+    const s = owner.workspace.slug
+    const t = `/w/${s}/tickets/${ticket.number}`
+    const routes = [
+      '/',
+      '/account',
+      '/login',
+      '/signup',
+      '/forgot-password',
+      `/w/${s}`,
+      `/w/${s}/customers`,
+      `/w/${s}/customers/${row!.contactId}`,
+      `/w/${s}/notifications`,
+      `/w/${s}/palette`,
+      `/w/${s}/settings/webhooks`,
+      `/w/${s}/tickets`,
+      t,
+      `${t}/earlier`,
+      `${t}/similar`,
+      `${t}/beside/next`,
+      `${t}/beside/previous`,
+      `/w/${s}/messages/${message!.id}/email`,
+      `/support/${s}`,
+    ]
+    const queries = [
+      '?before=zz',
+      '?after=%ff',
+      '?q=%00',
+      `?q=${'a'.repeat(3000)}`,
+      '?view=nope&sort=x&page=-1',
+      `?before=${message!.id}`,
+      '?status=open&status=closed',
+      `?from=${encodeURIComponent('view=all&q=%00')}`,
+      '?from=view%3Dall%26q%3D%00',
+      '?thread=all&quoted=1',
+    ]
+    const segments = [
+      '%00',
+      '%2500',
+      'a'.repeat(3000),
+      '%ff',
+      '..%2f..',
+      '1e308',
+      '-1',
+      '99999999999',
+      '%E2%80%AE',
+    ]
+    const prefixes = [
+      '/invite/',
+      '/reset-password/',
+      '/verify-email/',
+      '/notifications/unsubscribe/',
+      '/support/t/',
+      '/support/t/x/files/',
+      `/support/${s}/`,
+      '/w/',
+      `/w/${s}/tickets/`,
+      `/w/${s}/customers/`,
+      `/w/${s}/attachments/`,
+      `/w/${s}/messages/`,
+      `${t}/beside/`,
+    ]
+    const requests: Array<[string, string]> = []
+    for (const route of routes) for (const q of queries) requests.push(['GET', route + q])
+    for (const prefix of prefixes)
+      for (const segment of segments) requests.push(['GET', prefix + segment], ['POST', prefix + segment])
+    const failures: string[] = []
+    for (const [method, path] of requests) {
+      for (const suffix of ['', '.data']) {
+        const [pathname, query = ''] = path.split('?')
+        const url = `${server.url}${pathname}${suffix}${query ? `?${query}` : ''}`
+        const response = await fetch(url, {
+          method,
+          headers: { cookie: owner.cookie, origin: server.url },
+          body:
+            method === 'POST'
+              ? new URLSearchParams({ intent: 'reply', body: 'Hello', email: 'a@example.org' })
+              : undefined,
+          redirect: 'manual',
+        })
+        await response.arrayBuffer()
+        if (response.status >= 500)
+          failures.push(`${response.status} ${method} ${pathname}${suffix}?${query}`.slice(0, 300))
+      }
+    }
+    expect(failures).toEqual([])
+    expect(errorLines()).toEqual([])
+  }, 240_000)
+})
