@@ -7,7 +7,7 @@ import { getDb } from '#db/client.ts'
 import { messages, tickets } from '#db/schema.ts'
 import { startQueue, stopQueue } from '#app/jobs/queue.server.ts'
 import { captureProcessLog } from '#tests/helpers/captured-log.ts'
-import { createMember, createTicketFor } from '#tests/helpers/factories.ts'
+import { createInvitation, createMember, createTicketFor } from '#tests/helpers/factories.ts'
 import { startTestServer } from '#tests/helpers/http-server.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 
@@ -62,13 +62,20 @@ function formsOf(html: string, page: string): Form[] {
         fields.push([name, options.find((o) => o.attribs.value)?.attribs.value ?? ''])
       } else if (c.name === 'textarea') fields.push([name, domutils.textContent(c) || 'Some text'])
       else if (type === 'checkbox' || type === 'radio') fields.push([name, c.attribs.value ?? 'on'])
-      else fields.push([name, c.attribs.value ?? (type === 'email' ? 'someone@example.com' : 'Some value')])
+      else fields.push([name, c.attribs.value ?? SAMPLE[type] ?? 'Some value'])
     }
     const multipart = (form.attribs.enctype ?? '').includes('multipart')
     if (buttons.length === 0) out.push({ action, fields, multipart })
     for (const button of buttons) out.push({ action, fields: [...fields, button], multipart })
   }
   return out
+}
+
+/** What a person would type into an empty input of this type. */
+const SAMPLE: Record<string, string> = {
+  email: 'someone@example.com',
+  url: 'https://hooks.example.org/switchboard',
+  number: '5',
 }
 
 const HOSTILE = [
@@ -124,17 +131,43 @@ describe('hostile input on every form and route', () => {
       `/w/${s}/settings/webhooks`,
       '/workspaces/new',
     ]
-    const signedOut = ['/signup', '/login', '/forgot-password', `/support/${s}`]
+    const invitation = await createInvitation(owner)
+    const signedOut = [
+      '/signup',
+      '/login',
+      '/forgot-password',
+      `/support/${s}`,
+      // The customer's private link (its reply form) and an invitation's page.
+      new URL(ticket.customerLink).pathname,
+      `/invite/${invitation.token}`,
+    ]
     const failures: string[] = []
     let posts = 0
     let formsSeen = 0
-    for (const page of [...signedOut, ...signedIn]) {
-      const cookie = signedOut.includes(page) ? '' : owner.cookie
+    const formsOn = async (page: string, cookie: string) => {
       const html = await (await fetch(server.url + page, { headers: { cookie } })).text()
-      const forms = formsOf(html, page).filter(
+      return formsOf(html, page).filter(
         (f) =>
           !/logout/.test(f.action) && !f.fields.some(([name, v]) => name === 'intent' && SKIPPED.test(v)),
       )
+    }
+    // First each signed-in form once as served, so the pages then show the edit forms of what
+    // that created (a canned response, an API token, a tag on the ticket…).
+    for (const page of signedIn) {
+      for (const form of await formsOn(page, owner.cookie)) {
+        const response = await fetch(server.url + form.action, {
+          method: 'POST',
+          body: body(form, form.fields),
+          headers: { cookie: owner.cookie, origin: server.url },
+          redirect: 'manual',
+        })
+        await response.arrayBuffer()
+        if (response.status >= 500) failures.push(`${response.status} ${form.action} as served`)
+      }
+    }
+    for (const page of [...signedOut, ...signedIn]) {
+      const cookie = signedOut.includes(page) ? '' : owner.cookie
+      const forms = await formsOn(page, cookie)
       formsSeen += forms.length
       for (const form of forms) {
         const variants = [form.fields]
@@ -166,7 +199,7 @@ describe('hostile input on every form and route', () => {
         }
       }
     }
-    expect(formsSeen).toBeGreaterThan(40)
+    expect(formsSeen).toBeGreaterThan(45)
     expect(posts).toBeGreaterThan(3000)
     expect(failures).toEqual([])
     expect(errorLines()).toEqual([])
