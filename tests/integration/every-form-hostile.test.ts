@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
 import { messages, tickets } from '#db/schema.ts'
 import { startQueue, stopQueue } from '#app/jobs/queue.server.ts'
+import { apiClient, apiTokenFor } from '#tests/helpers/api.ts'
 import { captureProcessLog } from '#tests/helpers/captured-log.ts'
 import { createInvitation, createMember, createTicketFor } from '#tests/helpers/factories.ts'
 import { startTestServer } from '#tests/helpers/http-server.ts'
@@ -294,6 +295,161 @@ describe('hostile input on every form and route', () => {
           failures.push(`${response.status} ${method} ${pathname}${suffix}?${query}`.slice(0, 300))
       }
     }
+    expect(failures).toEqual([])
+    expect(errorLines()).toEqual([])
+  }, 240_000)
+})
+
+type Schema = {
+  $ref?: string
+  type?: string | string[]
+  properties?: Record<string, Schema>
+  required?: string[]
+  items?: Schema
+  enum?: unknown[]
+  format?: string
+  anyOf?: Schema[]
+  oneOf?: Schema[]
+  allOf?: Schema[]
+}
+type Spec = {
+  paths: Record<
+    string,
+    Record<
+      string,
+      {
+        parameters?: Array<{ name: string; in: string }>
+        requestBody?: { content: Record<string, { schema: Schema }> }
+      }
+    >
+  >
+  components?: { schemas?: Record<string, Schema> }
+}
+
+/** A value the schema accepts, as an integrator would send it (ids are the workspace's own). */
+function sample(spec: Spec, schema: Schema, ids: Record<string, string>, name = ''): unknown {
+  if (schema.$ref) return sample(spec, spec.components!.schemas![schema.$ref.split('/').pop()!]!, ids, name)
+  const choice = schema.anyOf ?? schema.oneOf
+  if (choice) return sample(spec, choice.find((s) => s.type !== 'null') ?? choice[0]!, ids, name)
+  if (schema.allOf) return sample(spec, schema.allOf[0]!, ids, name)
+  if (schema.enum) return schema.enum[0]
+  const type = Array.isArray(schema.type) ? schema.type.find((t) => t !== 'null') : schema.type
+  if (type === 'object' || schema.properties) {
+    return Object.fromEntries(
+      Object.entries(schema.properties ?? {}).map(([key, value]) => [key, sample(spec, value, ids, key)]),
+    )
+  }
+  if (type === 'array') return [sample(spec, schema.items ?? {}, ids, name)]
+  if (type === 'integer' || type === 'number') return 1
+  if (type === 'boolean') return true
+  if (schema.format === 'email' || name.includes('email')) return 'someone@example.org'
+  if (schema.format === 'uri' || name === 'url') return 'https://hooks.example.org/switchboard'
+  if (name in ids) return ids[name]
+  if (schema.format === 'uuid') return ids.uuid
+  return 'Some value'
+}
+
+const HOSTILE_JSON: unknown[] = [
+  null,
+  '',
+  '\u0000',
+  'a\u0000b',
+  '\ud800',
+  -1,
+  2 ** 31,
+  1.5,
+  1e308,
+  [],
+  {},
+  true,
+  'x'.repeat(20_000),
+  '00000000-0000-0000-0000-000000000000',
+  'a\r\nBcc: x@example.org',
+  [[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]],
+]
+
+describe('hostile input on every API operation', () => {
+  it('answers every operation of the OpenAPI document, with each body field and parameter hostile, without a 5xx', async () => {
+    const owner = await createMember('owner')
+    const ticket = await createTicketFor(owner)
+    const [row] = await getDb().select().from(tickets).where(eq(tickets.id, ticket.ticketId))
+    const [message] = await getDb().select().from(messages).where(eq(messages.ticketId, ticket.ticketId))
+    // A token per 500 calls: each has its own rate limit, and a 429 would test nothing.
+    const tokens = await Promise.all(Array.from({ length: 12 }, () => apiTokenFor(owner)))
+    let calls = 0
+    const call = apiClient(server.url)
+    const send = (method: string, path: string, body?: unknown) =>
+      call(method, path, { token: tokens[Math.floor(calls++ / 500)]!.token, body })
+    const spec = (await send('GET', '/api/v1/openapi.json')).json as Spec
+    const ids: Record<string, string> = {
+      uuid: row!.contactId,
+      number: String(ticket.number),
+      id: row!.contactId,
+      last_seen_message_id: message!.id,
+      assignee_id: owner.user.id,
+      mailbox_id: row!.mailboxId,
+    }
+    const webhook = (
+      await send('POST', '/api/v1/webhooks', {
+        url: 'https://hooks.example.org/first',
+        events: ['ticket.created'],
+      })
+    ).json as { id: string }
+    expect(webhook.id).toBeDefined()
+    const failures: string[] = []
+    const check = async (method: string, path: string, body?: unknown) => {
+      const response = await send(method, path, body)
+      if (response.status >= 500)
+        failures.push(`${response.status} ${method} ${path} ${JSON.stringify(body)?.slice(0, 200)}`)
+      if (response.status === 429) failures.push(`429 ${method} ${path}: the run needs more tokens`)
+    }
+    let operations = 0
+    for (const [template, methods] of Object.entries(spec.paths)) {
+      for (const [method, op] of Object.entries(methods)) {
+        if (!['get', 'post', 'patch', 'put', 'delete'].includes(method)) continue
+        if (method === 'delete') continue
+        operations++
+        // `{id}` is a contact's under /contacts and the webhook's under /webhooks.
+        const own: Record<string, string> = template.startsWith('/webhooks') ? { id: webhook.id } : {}
+        const fill = (params: Record<string, string>) =>
+          '/api/v1' +
+          template.replace(/\{(\w+)\}/g, (_, name: string) =>
+            encodeURIComponent(params[name] ?? own[name] ?? ids[name] ?? ''),
+          )
+        const schema = op.requestBody?.content['application/json']?.schema
+        const base = schema ? (sample(spec, schema, ids) as Record<string, unknown>) : undefined
+        await check(method.toUpperCase(), fill({}), base)
+        // Each path parameter hostile.
+        for (const param of template.match(/\{(\w+)\}/g) ?? []) {
+          const name = param.slice(1, -1)
+          for (const value of [
+            '%00',
+            '-1',
+            '99999999999',
+            'x'.repeat(500),
+            '00000000-0000-0000-0000-000000000000',
+          ]) {
+            await check(method.toUpperCase(), fill({ [name]: decodeURIComponent(value) }), base)
+          }
+        }
+        // Each query parameter hostile.
+        for (const param of (op.parameters ?? []).filter((p) => p.in === 'query')) {
+          for (const value of ['%00', '', '-1', '99999999999', 'x'.repeat(3000), '%ff', '1e309']) {
+            await check(method.toUpperCase(), `${fill({})}?${param.name}=${value}`)
+          }
+        }
+        // Each body field hostile, and the body itself not an object.
+        if (base) {
+          for (const key of Object.keys(base)) {
+            for (const value of HOSTILE_JSON)
+              await check(method.toUpperCase(), fill({}), { ...base, [key]: value })
+          }
+          for (const value of ['[]', 'null', '"text"', '{', '{"a":1,"a":2}'])
+            await check(method.toUpperCase(), fill({}), value)
+        }
+      }
+    }
+    expect(operations).toBeGreaterThan(15)
     expect(failures).toEqual([])
     expect(errorLines()).toEqual([])
   }, 240_000)
