@@ -1,3 +1,4 @@
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client'
 import type { Element } from 'domhandler'
 import * as domutils from 'domutils'
 import { eq } from 'drizzle-orm'
@@ -328,7 +329,14 @@ type Spec = {
 
 /** A value the schema accepts, as an integrator would send it (ids are the workspace's own). */
 function sample(spec: Spec, schema: Schema, ids: Record<string, string>, name = ''): unknown {
-  if (schema.$ref) return sample(spec, spec.components!.schemas![schema.$ref.split('/').pop()!]!, ids, name)
+  if (schema.$ref) {
+    // A JSON pointer into the document the schema came from (`#/components/schemas/…`, `#/$defs/…`).
+    const target = schema.$ref
+      .slice(2)
+      .split('/')
+      .reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], spec)
+    return sample(spec, target as Schema, ids, name)
+  }
   const choice = schema.anyOf ?? schema.oneOf
   if (choice) return sample(spec, choice.find((s) => s.type !== 'null') ?? choice[0]!, ids, name)
   if (schema.allOf) return sample(spec, schema.allOf[0]!, ids, name)
@@ -450,6 +458,74 @@ describe('hostile input on every API operation', () => {
       }
     }
     expect(operations).toBeGreaterThan(15)
+    expect(failures).toEqual([])
+    expect(errorLines()).toEqual([])
+  }, 240_000)
+})
+
+describe('hostile input on every MCP tool', () => {
+  it('answers every tool, with arguments sampled from its input schema and each one hostile, without a server error', async () => {
+    const owner = await createMember('owner')
+    const ticket = await createTicketFor(owner)
+    const [row] = await getDb().select().from(tickets).where(eq(tickets.id, ticket.ticketId))
+    const [message] = await getDb().select().from(messages).where(eq(messages.ticketId, ticket.ticketId))
+    const tokens = await Promise.all(Array.from({ length: 4 }, () => apiTokenFor(owner)))
+    const ids: Record<string, string> = {
+      uuid: row!.contactId,
+      number: String(ticket.number),
+      contact_id: row!.contactId,
+      last_seen_message_id: message!.id,
+      assignee_id: owner.user.id,
+    }
+    const failures: string[] = []
+    let calls = 0
+    let tools = 0
+    for (const [t, token] of tokens.entries()) {
+      const client = new Client({ name: 'hostile-test', version: '1.0.0' })
+      await client.connect(
+        new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`), {
+          requestInit: { headers: { authorization: `Bearer ${token.token}` } },
+        }),
+      )
+      try {
+        const listed = (await client.listTools()).tools
+        // Each token takes a quarter of the tools: one rate limit per token.
+        const mine = listed.filter((_, i) => i % tokens.length === t)
+        tools += mine.length
+        for (const tool of mine) {
+          const schema = tool.inputSchema as Schema
+          const base = sample({ paths: {}, ...schema } as Spec, schema, ids) as Record<string, unknown>
+          if (typeof base.number === 'string') base.number = ticket.number
+          const variants: Array<Record<string, unknown>> = [base, {}]
+          for (const key of Object.keys(base))
+            for (const value of HOSTILE_JSON) variants.push({ ...base, [key]: value })
+          for (const args of variants) {
+            calls++
+            try {
+              const result = (await client.callTool({ name: tool.name, arguments: args })) as {
+                isError?: boolean
+                content: Array<{ text?: string }>
+              }
+              if (result.isError && /internal|unexpected/i.test(result.content[0]?.text ?? '')) {
+                failures.push(
+                  `${tool.name} ${JSON.stringify(args).slice(0, 200)}: ${result.content[0]?.text}`,
+                )
+              }
+            } catch (error) {
+              // Invalid params (-32602) is the client's mistake; anything else is ours. (NUL in an
+              // argument is refused before the SDK parses the call: an HTTP 400 carrying -32602.)
+              const code = (error as { code?: number }).code
+              if (code !== -32602 && !String(error).includes('"code":-32602'))
+                failures.push(`${tool.name} ${JSON.stringify(args).slice(0, 200)}: ${String(error)}`)
+            }
+          }
+        }
+      } finally {
+        await client.close()
+      }
+    }
+    expect(tools).toBeGreaterThan(5)
+    expect(calls).toBeGreaterThan(200)
     expect(failures).toEqual([])
     expect(errorLines()).toEqual([])
   }, 240_000)
