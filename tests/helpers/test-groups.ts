@@ -48,6 +48,8 @@ export const ISOLATED = [
   'tests/integration/upload-storage-failure.test.ts',
   'tests/integration/upload-refusals.test.ts',
   'tests/integration/uploads.test.ts',
+  // Stubs window, sessionStorage and fetch for Remix's client route discovery.
+  'tests/unit/route-discovery-abort.test.ts',
 ]
 
 /** What makes a file ISOLATED: it writes to process.env, or mocks modules, globals or env. */
