@@ -1,6 +1,7 @@
 import { useFetcher, useRevalidator } from '@remix-run/react'
 import { useEffect, useRef, useState } from 'react'
 import { useDesktopNotifications } from './account/desktop-notifications.ts'
+import { useReloadWhenRedirectDropped } from './use-kept-post.ts'
 import { latestWhenOnline } from '#app/utils/when-online.ts'
 import { isRouteModuleLoaded, preloadRouteModule } from '#app/utils/preload-route.ts'
 import { NOT_SAVED_MESSAGE, unansweredErrors } from '#app/utils/unanswered.ts'
@@ -60,6 +61,9 @@ export function NotificationsBell({
     }
   }, [socket])
   const fetcher = useFetcher<{ error?: string }>({ key: 'notifications-bell' })
+  // Marked read as a reload of the page started (the live connection coming back): the count
+  // that reload read may be from before the action wrote, and React Router drops the redirect.
+  useReloadWhenRedirectDropped(fetcher)
   const [moduleMissing, setModuleMissing] = useState(false)
   // A redirect (the post worked) leaves the fetcher's data as it was: the answer shown is only
   // one that came after the last post started.

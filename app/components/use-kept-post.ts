@@ -51,16 +51,25 @@ export function useKeptPost<Answer = unknown>(routeId: string) {
  * post did (`pendingNavigationLoadId > originatingLoadId` in @remix-run/router 1.23's
  * handleFetcherAction), trusting that reload to show what the action did; but that reload may have
  * read the page before the action wrote, and then nothing showed it: Summarize clicked as the
- * connection came back left "No summary yet." (ai-offline.spec under load). A dropped redirect is
- * the one way a fetcher goes from submitting straight to idle without an answer (a followed one
- * passes through loading; "Not saved" and other answers carry data).
+ * connection came back left "No summary yet." (ai-offline.spec under load), and the bell's "Mark
+ * all as read" clicked as it came back left the unread count (offline-reloads.spec in CI). A
+ * dropped redirect is the one way a fetcher goes from submitting straight to idle with no answer
+ * of its own: a followed one passes through loading, and "Not saved" and other answers are new
+ * data. The data is compared with what the fetcher held when the post started, not with
+ * undefined: after an earlier "Not saved" the fetcher still holds that answer.
  */
-function useReloadWhenRedirectDropped(fetcher: { state: string; data: unknown }) {
+export function useReloadWhenRedirectDropped(fetcher: { state: string; data: unknown }) {
   const { revalidate } = useRevalidator()
-  const previous = useRef(fetcher.state)
+  const previous = useRef<{ state: string; dataAtSubmit: unknown }>({
+    state: fetcher.state,
+    dataAtSubmit: undefined,
+  })
   useEffect(() => {
     const was = previous.current
-    previous.current = fetcher.state
-    if (was === 'submitting' && fetcher.state === 'idle' && fetcher.data === undefined) void revalidate()
+    if (fetcher.state === 'submitting' && was.state !== 'submitting') was.dataAtSubmit = fetcher.data
+    else if (was.state === 'submitting' && fetcher.state === 'idle' && fetcher.data === was.dataAtSubmit) {
+      void revalidate()
+    }
+    was.state = fetcher.state
   }, [fetcher.state, fetcher.data, revalidate])
 }

@@ -1,4 +1,4 @@
-import { expect, test, type Page } from '@playwright/test'
+import { expect, test, type Browser, type Page } from '@playwright/test'
 import { inviteTeammate, noteFromElsewhere, signUp, submitSupportForm, unique } from './helpers.ts'
 
 // A page reloads its data in the background (a live event, a reconnect, after a post). A reload
@@ -131,24 +131,34 @@ test('a link followed when the server cannot be reached says so, and Try again o
   await expect(page.getByRole('heading', { name: 'Customers' })).toBeVisible()
 })
 
-test('the bell marks read offline: it says it was not saved, the page stays, and it works once online', async ({
-  page,
-  browser,
-}) => {
+/**
+ * Olga signs up, a customer writes in, and a teammate assigns her the ticket: the inbox open on
+ * `page` shows one unread notification. Returns the workspace's slug and the ticket's URL.
+ */
+async function ownerAssignedByTeammate(page: Page, browser: Browser, prefix: string, subject: string) {
   const id = unique()
-  const slug = `reload-bell-${id}`
-  await signUp(page, 'Olga Owner', `olga-${id}@example.com`, 'Bell Co', slug)
-  await customerWrites(page, slug, 'Needs an owner')
+  const slug = `${prefix}-${id}`
+  await signUp(page, 'Olga Owner', `olga-${id}@example.com`, `${prefix} Co`, slug)
+  await customerWrites(page, slug, subject)
   const teammate = await inviteTeammate(page, browser, slug, 'Tim Teammate', `tim-${id}@example.com`)
   await teammate.page.goto(`/w/${slug}/tickets`)
-  await teammate.page.getByRole('link', { name: 'Needs an owner' }).click()
+  await teammate.page.getByRole('link', { name: subject }).click()
   await teammate.page
     .getByRole('region', { name: 'Ticket properties' })
     .getByLabel('Assignee')
     .selectOption({ label: 'Olga Owner' })
+  const ticketUrl = teammate.page.url().split('#')[0]!
   await page.goto(`/w/${slug}/tickets`)
   await expect(page.getByTestId('unread-count')).toHaveText(/1/)
   await teammate.context.close()
+  return { slug, ticketUrl }
+}
+
+test('the bell marks read offline: it says it was not saved, the page stays, and it works once online', async ({
+  page,
+  browser,
+}) => {
+  const { slug } = await ownerAssignedByTeammate(page, browser, 'reload-bell', 'Needs an owner')
   await page.evaluate(() => Object.assign(window, { sameDocument: true }))
   const bell = page.getByRole('banner').getByRole('button', { name: /Notifications/ })
   const notSaved = page.getByRole('banner').getByRole('alert')
@@ -185,4 +195,71 @@ test('the bell marks read offline: it says it was not saved, the page stays, and
   await expect(page.getByTestId('unread-count')).toHaveCount(0)
   await expect(notSaved).toHaveText('')
   expect(await page.evaluate(() => 'sameDocument' in window)).toBe(true)
+})
+
+test('marked read while a reload of the page read the old count, the bell still shows none unread; a status set then shows too', async ({
+  page,
+  browser,
+}) => {
+  const { ticketUrl } = await ownerAssignedByTeammate(page, browser, 'reload-race', 'Raced by a reload')
+  const bell = page.getByRole('banner').getByRole('button', { name: /Notifications/ })
+  // Pointed at, the bell becomes its menu (and loads the notifications page's module).
+  const moduleFetched = page.waitForResponse((r) => /\/w\._slug\.notifications-[\w-]+\.js$/.test(r.url()))
+  await page.getByRole('banner').locator('summary', { hasText: 'Notifications' }).hover()
+  await moduleFetched
+  await bell.click()
+  await expect(page.getByRole('menuitem', { name: 'Mark all as read' })).toBeVisible()
+
+  // The post is held before it reaches the server while a live event reloads the page: that
+  // reload reads the count before the action writes, and React Router drops the action's
+  // redirect because a reload started after the post. The count used to stay at 1.
+  let release = () => {}
+  const held = new Promise<void>((resolve) => (release = resolve))
+  await page.route(/\/notifications\.data/, async (route) => {
+    if (route.request().method() !== 'POST') return route.fallback()
+    await held
+    await route.fallback()
+  })
+  await page.getByRole('menuitem', { name: 'Mark all as read' }).click()
+  const reloaded = page.waitForResponse((r) => r.request().method() === 'GET' && DATA_REQUEST.test(r.url()))
+  await page.request.post(ticketUrl, {
+    headers: { origin: new URL(page.url()).origin },
+    form: { intent: 'reply', kind: 'note', body: 'A note that reloads the inbox.' },
+    maxRedirects: 0,
+  })
+  await reloaded
+  await expect(page.getByTestId('unread-count')).toHaveText(/1/)
+  release()
+  await expect(page.getByTestId('unread-count')).toHaveCount(0)
+  await page.unroute(/\/notifications\.data/)
+
+  // The same on the ticket page: a status saved while a live event's reload read the ticket.
+  await page.goto(ticketUrl)
+  const properties = page.getByRole('region', { name: 'Ticket properties' })
+  const status = properties.getByLabel('Status', { exact: true })
+  await expect(status).toHaveValue('open')
+  // Hydrated: the select saves by itself (its Save button is for pages without JavaScript).
+  await expect(properties.getByRole('button', { name: 'Save status' })).toHaveCount(0)
+  let releaseStatus = () => {}
+  const statusHeld = new Promise<void>((resolve) => (releaseStatus = resolve))
+  const ticketData = new RegExp(`${new URL(ticketUrl).pathname}\\.data`)
+  await page.route(ticketData, async (route) => {
+    if (route.request().method() !== 'POST') return route.fallback()
+    await statusHeld
+    await route.fallback()
+  })
+  await status.selectOption('pending')
+  const ticketReloaded = page.waitForResponse(
+    (r) => r.request().method() === 'GET' && ticketData.test(r.url()),
+  )
+  await noteFromElsewhere(page, 'Another note, read before the status was saved.')
+  await ticketReloaded
+  releaseStatus()
+  await page.unroute(ticketData)
+  await expect(status).toHaveValue('pending')
+  // Stayed, not only shown while saving: the page's data has it.
+  await page.waitForTimeout(500)
+  await expect(status).toHaveValue('pending')
+  await page.reload()
+  await expect(status).toHaveValue('pending')
 })

@@ -5,6 +5,7 @@ import { Button } from '#app/components/ui/button.tsx'
 import { Field, TextareaField } from '#app/components/ui/field.tsx'
 import { useSchemaForm } from '#app/utils/use-schema-form.ts'
 import { preloadRouteModule } from '#app/utils/preload-route.ts'
+import { useReloadWhenRedirectDropped } from '#app/components/use-kept-post.ts'
 import { CustomerProfileSchema, NOTES_MAX, profileBase } from '#app/utils/customer-profile.ts'
 
 /** What the customer page's action answers a refused profile form with. */
@@ -45,6 +46,7 @@ function ProfileFields({
   edits,
 }: Props & { drawn: string; edits: MutableRefObject<string | null> }) {
   const fetcher = useFetcher<ProfileActionData>()
+  useReloadWhenRedirectDropped(fetcher)
   const fetched = fetcher.data?.intent === 'profile' ? fetcher.data.result : undefined
   const base = JSON.parse(drawn) as { company: string; timeZone: string; notes: string }
   const [form, fields] = useSchemaForm(CustomerProfileSchema, {

@@ -18,6 +18,7 @@ import { isBlockedFilename, isBlockedType, MAX_FILES, MAX_TOTAL_BYTES } from '#a
 import { STATUS_LABEL, TICKET_STATUSES, type TicketStatus } from '#app/utils/vocabulary.ts'
 import { useShortcuts } from '#app/utils/use-shortcuts.ts'
 import { useHydrated } from '#app/utils/use-hydrated.ts'
+import { useReloadWhenRedirectDropped } from '#app/components/use-kept-post.ts'
 import { RelativeTime } from '#app/components/queue/relative-time.tsx'
 import { MentionAutocomplete } from './mention-autocomplete.tsx'
 import { useDraftAutosave } from './use-draft-autosave.ts'
@@ -122,6 +123,8 @@ export type ComposerResponse = {
  */
 export function Composer(props: Props) {
   const fetcher = useFetcher<ComposerResponse>({ key: 'composer' })
+  // A reply sent as a reload of the page started (a live event's): that reload may not show it.
+  useReloadWhenRedirectDropped(fetcher)
   // A keyed fetcher keeps its last answer across the remount a sent reply causes (the redirect
   // does not replace it): what it held when this composer mounted answered the previous one
   // (a collision warning would otherwise stay up after "Send anyway" went through).

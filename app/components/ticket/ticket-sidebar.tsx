@@ -12,6 +12,7 @@ import {
   type TicketStatus,
 } from '#app/utils/vocabulary.ts'
 import { useHydrated } from '#app/utils/use-hydrated.ts'
+import { useReloadWhenRedirectDropped } from '#app/components/use-kept-post.ts'
 import { NOT_SAVED_MESSAGE } from '#app/utils/unanswered.ts'
 
 /** The sidebar's controls: `tag` is the add-tag input, `removeTag` a tag's × button. */
@@ -88,6 +89,8 @@ function FieldForm(props: {
   pageError?: SidebarError
 }) {
   const fetcher = useFetcher<SidebarResult>()
+  // Saved as a reload of the page started (a live event's): that reload may show the old value.
+  useReloadWhenRedirectDropped(fetcher)
   const hydrated = useHydrated()
   const id = `ticket-${props.name}`
   const errorId = `${id}-error`
@@ -142,6 +145,7 @@ function TagsEditor(props: {
   pageError?: SidebarError
 }) {
   const adder = useFetcher<SidebarResult>()
+  useReloadWhenRedirectDropped(adder)
   const formRef = useRef<HTMLFormElement>(null)
   const error = adder.state === 'idle' ? errorFor('tag', adder.data, props.pageError) : undefined
   const adding = adder.formData?.get('name')
@@ -225,6 +229,7 @@ function TagsEditor(props: {
 
 function TagChip({ tag, pageError }: { tag: { id: string; name: string }; pageError?: string }) {
   const fetcher = useFetcher<SidebarResult>()
+  useReloadWhenRedirectDropped(fetcher)
   if (fetcher.state !== 'idle' && !refusalOf(fetcher.data, 'removeTag')) {
     return null // optimistically gone
   }
