@@ -58,7 +58,11 @@ export function useKeptPost<Answer = unknown>(routeId: string) {
  * data. The data is compared with what the fetcher held when the post started, not with
  * undefined: after an earlier "Not saved" the fetcher still holds that answer.
  */
-export function useReloadWhenRedirectDropped(fetcher: { state: string; data: unknown }) {
+export function useReloadWhenRedirectDropped(
+  fetcher: { state: string; data: unknown },
+  /** Also told, for what the redirect would have done besides reloading (the composer's reset). */
+  onDropped?: () => void,
+) {
   const { revalidate } = useRevalidator()
   const previous = useRef<{ state: string; dataAtSubmit: unknown }>({
     state: fetcher.state,
@@ -69,7 +73,8 @@ export function useReloadWhenRedirectDropped(fetcher: { state: string; data: unk
     if (fetcher.state === 'submitting' && was.state !== 'submitting') was.dataAtSubmit = fetcher.data
     else if (was.state === 'submitting' && fetcher.state === 'idle' && fetcher.data === was.dataAtSubmit) {
       void revalidate()
+      onDropped?.()
     }
     was.state = fetcher.state
-  }, [fetcher.state, fetcher.data, revalidate])
+  }, [fetcher.state, fetcher.data, revalidate, onDropped])
 }

@@ -18,7 +18,11 @@ import { undoReply } from '#app/domain/undo-send.server.ts'
 import { ticketDraftsFrom } from '#app/domain/drafts.server.ts'
 import { describeActivity } from '#app/utils/activity.ts'
 import { useOpenAtNewest } from '#app/components/ticket/use-open-at-newest.ts'
-import { Composer, useComposerKey } from '#app/components/ticket/composer.tsx'
+import {
+  Composer,
+  useComposerKey,
+  useResetAfterSentWithoutRedirect,
+} from '#app/components/ticket/composer.tsx'
 import { AiComposerTools } from '#app/components/ai/ai-composer-tools.tsx'
 import { SimilarTickets } from '#app/components/ai/similar-tickets.tsx'
 import { loadTicketAi, ticketAiViews } from '#app/ai/ticket-insights.server.ts'
@@ -486,6 +490,7 @@ export default function TicketPage() {
   // server skips only this tab's socket) refresh the thread and sidebar; the draft is untouched.
   useLiveEvents(changesTicket(ticket.id))
   const composerKey = useComposerKey()
+  const composerResets = useResetAfterSentWithoutRedirect(page.drafts.generation)
   return (
     <div className="flex flex-col gap-8 lg:flex-row">
       <div className="min-w-0 flex-1 space-y-6">
@@ -584,7 +589,8 @@ export default function TicketPage() {
         ) : null}
         <ReplyJump />
         <Composer
-          key={`${ticket.id}:${composerKey}`}
+          key={`${ticket.id}:${composerKey}:${composerResets.count}`}
+          onSentWithoutRedirect={composerResets.sentWithoutRedirect}
           ticketId={ticket.id}
           userId={page.me.userId}
           from={from}

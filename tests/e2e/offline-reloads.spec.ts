@@ -263,3 +263,40 @@ test('marked read while a reload of the page read the old count, the bell still 
   await page.reload()
   await expect(status).toHaveValue('pending')
 })
+
+test('a reply sent while a live event reloads the page shows once in the thread and leaves the composer empty', async ({
+  page,
+}) => {
+  await agentOnTicket(page, 'reload-send', 'Sent during a reload')
+  const composer = page.getByLabel(/Reply to Casey Customer/)
+  await composer.fill('Sent exactly once.')
+  const ticketData = new RegExp(`${new URL(page.url()).pathname}\\.data`)
+  let release = () => {}
+  const held = new Promise<void>((resolve) => (release = resolve))
+  await page.route(ticketData, async (route) => {
+    if (route.request().method() !== 'POST') return route.fallback()
+    await held
+    await route.fallback()
+  })
+  await page.getByRole('button', { name: 'Send reply', exact: true }).click()
+  // A live event's reload starts after the send and reads the page before the reply exists, so
+  // React Router drops the send's redirect (which resets the composer). The sent text stayed in
+  // the composer, to be sent a second time.
+  // (A field change, not a message: a new message would make the send a collision to review.)
+  const reloaded = page.waitForResponse((r) => r.request().method() === 'GET' && ticketData.test(r.url()))
+  const changed = await page.request.post(page.url().split('#')[0]!, {
+    headers: { origin: new URL(page.url()).origin },
+    form: { intent: 'update', priority: 'high' },
+    maxRedirects: 0,
+  })
+  expect(changed.status()).toBe(302)
+  await reloaded
+  release()
+  const conversation = page.getByRole('list', { name: 'Conversation' })
+  await expect(conversation.getByText('Sent exactly once.')).toHaveCount(1)
+  await expect(composer).toHaveValue('')
+  await page.unroute(ticketData)
+  await page.reload()
+  await expect(composer).toHaveValue('')
+  await expect(conversation.getByText('Sent exactly once.')).toHaveCount(1)
+})

@@ -7,7 +7,15 @@ import {
 } from '@conform-to/react'
 import { parseWithZod } from '@conform-to/zod/v4'
 import { useFetcher, useLocation } from '@remix-run/react'
-import { useEffect, useRef, useState, type ChangeEvent, type ReactNode, type RefObject } from 'react'
+import {
+  useCallback,
+  useEffect,
+  useRef,
+  useState,
+  type ChangeEvent,
+  type ReactNode,
+  type RefObject,
+} from 'react'
 import { LiveSocketField } from '#app/components/live/live-socket-field.tsx'
 import { Button } from '#app/components/ui/button.tsx'
 import { FormErrors } from '#app/components/ui/field.tsx'
@@ -72,6 +80,11 @@ type Props = {
   from?: string
   /** AI tools shown under the textarea (app/components/ai); they write into it through the ref. */
   aiTools?: (body: RefObject<HTMLTextAreaElement | null>) => ReactNode
+  /**
+   * A send went through but React Router dropped its redirect (to `#m-<id>`, which resets the
+   * composer): the page reloads, and the page resets the composer once that reload has it.
+   */
+  onSentWithoutRedirect?: () => void
 }
 
 /**
@@ -89,6 +102,24 @@ export function useComposerKey() {
   // navigates to the page without the hash: the key stays).
   if (sent && sent !== key) setKey(sent)
   return key
+}
+
+/**
+ * The composer's reset after a send whose redirect React Router dropped (a live event's reload
+ * started while it was on its way): the redirect's `#m-<id>` would have reset it, and without it
+ * the sent text stayed in the composer, to be sent twice. The reset waits for the page's reload to
+ * bring the draft's new generation (a send advances it), so the fresh composer starts from the
+ * emptied draft, not from the sent text still in the page's data.
+ */
+export function useResetAfterSentWithoutRedirect(draftGeneration: number) {
+  const [waitingFor, setWaitingFor] = useState<number | null>(null)
+  const [count, setCount] = useState(0)
+  if (waitingFor !== null && draftGeneration !== waitingFor) {
+    setWaitingFor(null)
+    setCount(count + 1)
+  }
+  const sentWithoutRedirect = useCallback(() => setWaitingFor(draftGeneration), [draftGeneration])
+  return { count, sentWithoutRedirect }
 }
 
 /** Checks the chosen files the way the server will, so the agent learns before uploading. */
@@ -124,7 +155,7 @@ export type ComposerResponse = {
 export function Composer(props: Props) {
   const fetcher = useFetcher<ComposerResponse>({ key: 'composer' })
   // A reply sent as a reload of the page started (a live event's): that reload may not show it.
-  useReloadWhenRedirectDropped(fetcher)
+  useReloadWhenRedirectDropped(fetcher, props.onSentWithoutRedirect)
   // A keyed fetcher keeps its last answer across the remount a sent reply causes (the redirect
   // does not replace it): what it held when this composer mounted answered the previous one
   // (a collision warning would otherwise stay up after "Send anyway" went through).
