@@ -47,3 +47,47 @@ describe.each(Object.entries(builds))(
     })
   },
 )
+
+/**
+ * The same patch, CommonJS build (what the server encodes with): an object's parts are built in
+ * one string (no closure and arrays per value), and a string over 256 characters is not looked up
+ * among the values already written (that hashed every character of the inbox's rows text on each
+ * encode). The text written for everything else is turbo-stream 2.4.1's own, character for
+ * character (the expected strings below are the unpatched build's output).
+ */
+describe('turbo-stream encoding (patched CommonJS build)', () => {
+  const { commonjs } = builds
+  const text = async (value: unknown) => (await roundTrip(commonjs, value)).bytes.toString('utf8')
+
+  it('writes what unpatched turbo-stream 2.4.1 writes: shared keys and values, undefined, null-prototype objects', async () => {
+    const page = {
+      page: { rows: 'r', next: null },
+      tags: [
+        { id: 't1', name: 'billing' },
+        { id: 't2', name: 'billing' },
+      ],
+      n: 3,
+      gone: undefined,
+    }
+    expect(await text(page)).toBe(
+      '[{"_1":2,"_6":7,"_15":16,"_17":-7},"page",{"_3":4,"_5":-5},"rows","r","next","tags",[8,13],' +
+        '{"_9":10,"_11":12},"id","t1","name","billing",{"_9":14,"_11":12},"t2","n",3,"gone"]\n',
+    )
+    const bare = Object.assign(Object.create(null) as object, { k: 'v', j: [1, 'v'] })
+    expect(await text(bare)).toBe('[["N",{"_1":2,"_3":4}],"k","v","j",[5,2],1]\n')
+  })
+
+  it('writes a long string each time it occurs, which decodes to the same value', async () => {
+    const rows = JSON.stringify(
+      Array.from({ length: 20 }, (_, i) => ({ id: i, subject: `Ticket ${i} “quoted”` })),
+    )
+    const short = 'x'.repeat(256)
+    const value = { rows, again: rows, short, shortAgain: short }
+    const { bytes, value: decoded } = await roundTrip(commonjs, value)
+    expect(decoded).toEqual(value)
+    const written = bytes.toString('utf8')
+    expect(written.split(JSON.stringify(rows)).length - 1).toBe(2)
+    // 256 characters is not long: written once, referenced after.
+    expect(written.split(JSON.stringify(short)).length - 1).toBe(1)
+  })
+})
