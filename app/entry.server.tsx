@@ -64,8 +64,11 @@ export async function readHandoffFirst(context: EntryContext) {
       break
     }
   }
-  reader.releaseLock()
   meta.streamCache = cache
+  // RemixServer still takes a reader of the stream (StreamTransfer reads nothing from it now that
+  // every chunk is in the cache): an empty one. Releasing the read stream's lock instead made Node
+  // create a second V8 context (about 1 MB) on the first page.
+  context.serverHandoffStream = new ReadableStream({ start: (controller) => controller.close() })
 }
 
 function renderPage(

@@ -75,6 +75,8 @@ describe('the loader data read before the render (readHandoffFirst)', () => {
     await readHandoffFirst(context)
     expect(Object.keys(context.renderMeta!.streamCache!)).toEqual(['0', '1', '2', '3'])
     expect(context.renderMeta!.streamCache![3]!.result).toEqual({ done: true, value: '' })
+    // RemixServer takes a reader of the stream as it renders: it must not be locked.
+    expect(context.serverHandoffStream!.locked).toBe(false)
     const prefilled = await render(context)
     expect(prefilled).toBe(streamed)
     // The character split between chunks is whole in the chunk that completes it.
