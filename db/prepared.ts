@@ -31,6 +31,11 @@ export async function executePrepared<T extends Record<string, unknown>>(db: DbO
   return executePreparedText<T>(db, dialect.sqlToQuery(query))
 }
 
+/** A drizzle SQL object's text and parameters, as executePrepared sends them. */
+export function queryOf(query: SQL): { sql: string; params: unknown[] } {
+  return dialect.sqlToQuery(query)
+}
+
 // The statement name of each SQL text seen (bounded: the texts are the app's own shapes).
 const names = new Map<string, string>()
 

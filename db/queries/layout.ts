@@ -1,6 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
-import { executePrepared } from '../prepared.ts'
+import { executePrepared, executePreparedText, queryOf } from '../prepared.ts'
 import { checklistColumns, type ChecklistRow } from './onboarding.ts'
 import {
   queueListingColumn,
@@ -105,30 +105,37 @@ export type IdentityRow = {
  * `queuePage` (the inbox, not a search): the queue's page for that member too, as listQueue
  * reads it; `page` on the result makes it a page (rows, hasNext, hasPrev), as listQueue returns.
  */
-export async function getIdentityWithLayout(
-  db: DbOrTx,
-  {
-    sessionId,
-    slug,
-    withQueueOptions = false,
-    withChecklist = false,
-    queuePage,
-  }: {
-    sessionId: string
-    slug: string
-    withQueueOptions?: boolean
-    withChecklist?: boolean
-    queuePage?: QueueListingInput | null
-  },
-) {
+type IdentityWithLayoutInput = {
+  sessionId: string
+  slug: string
+  withQueueOptions?: boolean
+  withChecklist?: boolean
+  queuePage?: QueueListingInput | null
+}
+
+export async function getIdentityWithLayout(db: DbOrTx, input: IdentityWithLayoutInput) {
+  const { sql: text, params, page } = identityWithLayoutQuery(input)
+  const result = await executePreparedText<
+    IdentityRow & Partial<LayoutColumnsRow> & { queue_page?: QueueListingRow[] | null }
+  >(db, { sql: text, params })
+  const row = result.rows[0]
+  if (!row) return undefined
+  const found = row.queue_page
+  return { row, queuePage: page && found ? page(found) : null }
+}
+
+/** The statement of getIdentityWithLayout, built from its drizzle fragments. */
+function buildIdentityWithLayout({
+  sessionId,
+  slug,
+  withQueueOptions = false,
+  withChecklist = false,
+  queuePage,
+}: IdentityWithLayoutInput) {
   const refs = { workspaceId: sql`i.workspace_id`, userId: sql`i.user_id` }
   const listing = queuePage ? queueListingColumn(queuePage, refs) : undefined
   const layout = layoutColumns({ ...refs, withQueueOptions, withChecklist, extra: listing?.column })
-  const result = await executePrepared<
-    IdentityRow & Partial<LayoutColumnsRow> & { queue_page?: QueueListingRow[] | null }
-  >(
-    db,
-    sql`
+  const statement = sql`
     select i.*, l.* from (
       select s.id as session_id, s.user_id, s.expires_at, u.email, u.name, u.time_zone, u.email_verified_at,
         m.role, m.workspace_id, w.name as workspace_name, w.slug as workspace_slug
@@ -137,10 +144,91 @@ export async function getIdentityWithLayout(
       left join workspaces w on w.slug = ${slug}
       left join memberships m on m.workspace_id = w.id and m.user_id = s.user_id
       where s.id = ${sessionId} and s.expires_at > now()
-    ) i left join lateral (select ${layout}) l on i.workspace_id is not null`,
-  )
-  const row = result.rows[0]
-  if (!row) return undefined
-  const found = row.queue_page
-  return { row, queuePage: listing && found ? listing.page(found) : null }
+    ) i left join lateral (select ${layout}) l on i.workspace_id is not null`
+  return { ...queryOf(statement), page: listing?.page }
+}
+
+/**
+ * The statement is the same text for every request of one shape (which layout columns, the
+ * queue's view, sort, direction, page size, cursor length and which filters are set); what
+ * differs are its parameters (the slug, the session id, the filters' values, the cursor). Built
+ * from drizzle's fragments on every page and `.data` request it was about a tenth of the queue
+ * data path's allocation, so it is built once per shape with a marker in place of each value,
+ * and a request puts its values where the markers are. A value the builder reads rather than
+ * passes through (the view, an unassigned filter, whether there is a cursor) is part of the shape.
+ * In tests and development every call is also checked against a fresh build.
+ */
+type Template = {
+  sql: string
+  params: unknown[]
+  /** For each parameter, the input value it takes, if it is one of the markers. */
+  slots: Array<string | undefined>
+  page: ReturnType<typeof buildIdentityWithLayout>['page']
+}
+const templates = new Map<string, Template>()
+const MARK = '\u0000value:'
+// Tests and development check every call; a production server (whatever its NODE_ENV) does not.
+const CHECK_TEMPLATES = process.env.NODE_ENV === 'test' || process.env.NODE_ENV === 'development'
+
+function identityWithLayoutQuery(input: IdentityWithLayoutInput) {
+  const values: Record<string, unknown> = { sessionId: input.sessionId, slug: input.slug }
+  const queuePage = input.queuePage
+  let marked: IdentityWithLayoutInput = { ...input, sessionId: `${MARK}sessionId`, slug: `${MARK}slug` }
+  let shape = `${input.withQueueOptions === true}|${input.withChecklist === true}`
+  if (queuePage) {
+    const filters: Record<string, unknown> = { ...queuePage.filters }
+    for (const name of [
+      'mailboxId',
+      'status',
+      'priority',
+      'assigneeId',
+      'tagId',
+      'updatedSince',
+      'contactId',
+    ] as const) {
+      const value = queuePage.filters[name]
+      if (value === undefined || (name === 'assigneeId' && value === 'none')) continue
+      values[name] = value
+      filters[name] = `${MARK}${name}`
+    }
+    if (queuePage.filters.q !== undefined) return buildIdentityWithLayout(input) // never prepared: no template
+    const cursor = queuePage.cursor?.map((value, i) => {
+      values[`cursor${i}`] = value
+      return `${MARK}cursor${i}`
+    })
+    marked = {
+      ...marked,
+      queuePage: { ...queuePage, filters: filters as QueueListingInput['filters'], cursor },
+    }
+    shape += `|${JSON.stringify([
+      queuePage.filters.view,
+      queuePage.filters.assigneeId === 'none',
+      Object.keys(values),
+      queuePage.sort,
+      queuePage.direction ?? 'next',
+      queuePage.limit ?? null,
+      queuePage.rowExtras === true,
+      queuePage.cursor === undefined ? -1 : queuePage.cursor.length,
+    ])}`
+  }
+  let template = templates.get(shape)
+  if (!template) {
+    const built = buildIdentityWithLayout(marked)
+    const slots = built.params.map((param) =>
+      typeof param === 'string' && param.startsWith(MARK) ? param.slice(MARK.length) : undefined,
+    )
+    template = { sql: built.sql, params: built.params, slots, page: built.page }
+    if (templates.size >= 500) templates.clear()
+    templates.set(shape, template)
+  }
+  const { slots } = template
+  const params = template.params.map((param, i) => (slots[i] === undefined ? param : values[slots[i]!]))
+  const query = { sql: template.sql, params, page: template.page }
+  if (CHECK_TEMPLATES) {
+    const fresh = buildIdentityWithLayout(input)
+    if (fresh.sql !== query.sql || JSON.stringify(fresh.params) !== JSON.stringify(query.params)) {
+      throw new Error(`getIdentityWithLayout's template of shape ${shape} differs from its statement`)
+    }
+  }
+  return query
 }
