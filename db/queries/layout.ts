@@ -171,45 +171,41 @@ const MARK = '\u0000value:'
 const CHECK_TEMPLATES = process.env.NODE_ENV === 'test' || process.env.NODE_ENV === 'development'
 
 function identityWithLayoutQuery(input: IdentityWithLayoutInput) {
-  const values: Record<string, unknown> = { sessionId: input.sessionId, slug: input.slug }
-  const queuePage = input.queuePage
+  const { sessionId, slug, queuePage, ...rest } = input
+  const values: Record<string, unknown> = { sessionId, slug }
   let marked: IdentityWithLayoutInput = { ...input, sessionId: `${MARK}sessionId`, slug: `${MARK}slug` }
-  let shape = `${input.withQueueOptions === true}|${input.withChecklist === true}`
+  // Everything but the values is the shape, so a field added to the input later is part of it.
+  let shape = JSON.stringify(rest)
   if (queuePage) {
-    const filters: Record<string, unknown> = { ...queuePage.filters }
-    for (const name of [
-      'mailboxId',
-      'status',
-      'priority',
-      'assigneeId',
-      'tagId',
-      'updatedSince',
-      'contactId',
-    ] as const) {
-      const value = queuePage.filters[name]
-      if (value === undefined || (name === 'assigneeId' && value === 'none')) continue
+    const { filters, cursor, ...listing } = queuePage
+    if (filters.q !== undefined) return buildIdentityWithLayout(input) // a search: never carried here
+    // Every filter but the view (and an unassigned filter, which is SQL of its own) is a value,
+    // a filter added later included.
+    const markedFilters: Record<string, unknown> = { ...filters }
+    for (const [name, value] of Object.entries(filters)) {
+      if (name === 'view' || value === undefined || (name === 'assigneeId' && value === 'none')) continue
       values[name] = value
-      filters[name] = `${MARK}${name}`
+      markedFilters[name] = `${MARK}${name}`
     }
-    if (queuePage.filters.q !== undefined) return buildIdentityWithLayout(input) // never prepared: no template
-    const cursor = queuePage.cursor?.map((value, i) => {
+    const markedCursor = cursor?.map((value, i) => {
       values[`cursor${i}`] = value
       return `${MARK}cursor${i}`
     })
     marked = {
       ...marked,
-      queuePage: { ...queuePage, filters: filters as QueueListingInput['filters'], cursor },
+      queuePage: {
+        ...queuePage,
+        filters: markedFilters as QueueListingInput['filters'],
+        cursor: markedCursor,
+      },
     }
-    shape += `|${JSON.stringify([
-      queuePage.filters.view,
-      queuePage.filters.assigneeId === 'none',
+    shape += JSON.stringify([
+      listing,
+      filters.view,
+      filters.assigneeId === 'none',
       Object.keys(values),
-      queuePage.sort,
-      queuePage.direction ?? 'next',
-      queuePage.limit ?? null,
-      queuePage.rowExtras === true,
-      queuePage.cursor === undefined ? -1 : queuePage.cursor.length,
-    ])}`
+      cursor === undefined ? -1 : cursor.length,
+    ])
   }
   let template = templates.get(shape)
   if (!template) {
