@@ -8,6 +8,7 @@ import {
   index,
   primaryKey,
   integer,
+  json,
   jsonb,
   pgEnum,
   pgTable,
@@ -369,12 +370,13 @@ export const queueCounts = pgTable(
 )
 
 /**
- * The inbox row's message details per ticket, so the queue reads one row instead of scanning each
- * ticket's messages: how many messages (replies in their undo window not counted), the last reply
- * the customer can see (its preview is read from messages by id), when an agent last replied
- * (the "waiting since" marker) and whether any message has a file. PostgreSQL keeps it: triggers
- * on messages and attachments recompute the touched tickets' row in the same transaction
- * (migration 0022_ticket_message_stats). A ticket without messages has no row.
+ * The inbox row's details per ticket, so the queue reads one row instead of looking into each
+ * ticket's messages and tags: how many messages (replies in their undo window not counted), the last
+ * reply the customer can see with its first 600 characters and whether an agent wrote it, when an
+ * agent last replied (the "waiting since" marker), whether any message has a file, and the ticket's
+ * tags (`[{id, name}]` by name). PostgreSQL keeps it: triggers on messages and attachments
+ * (migrations 0023–0027) and on ticket_tags and tags (0042) recompute the touched tickets' row in
+ * the same transaction. A ticket with neither messages nor tags may have no row.
  */
 export const ticketMessageStats = pgTable('ticket_message_stats', {
   ticketId: uuid()
@@ -384,6 +386,15 @@ export const ticketMessageStats = pgTable('ticket_message_stats', {
   lastReplyId: uuid(),
   lastAgentReplyAt: timestamp({ withTimezone: true }),
   hasAttachments: boolean().notNull(),
+  /** left(body_text, 600) of last_reply_id's message. */
+  lastReplyPreview: text(),
+  /** Whether last_reply_id's message has an author user (an agent's reply). */
+  lastReplyFromAgent: boolean(),
+  /** The ticket's tags as the inbox shows them: `[{"id", "name"}]` ordered by name. */
+  tags: json()
+    .$type<Array<{ id: string; name: string }>>()
+    .notNull()
+    .default(sql`'[]'::json`),
 })
 
 /**

@@ -271,7 +271,14 @@ export function queueListing(input: QueueListingInput & { workspaceId: Ref; user
           ? sql`(select tr.gist from ticket_triage tr where tr.ticket_id = page.id and tr.workspace_id = ${workspaceId}) as gist,
       exists (select 1 from drafts d where d.ticket_id = page.id and d.user_id = ${userId}
               and d.workspace_id = ${workspaceId} and d.body <> '') as has_draft,
-      left(lm.body_text, 600) as last_message_text, lm.author_user_id is not null as last_message_from_agent,
+      ${
+        q
+          ? // A search row shows its snippet instead of the last message's line (as
+            // `snippetParts` reads it): only a row without one gets the preview.
+            sql`case when coalesce(page.snippet, '') = '' then ms.last_reply_preview end as last_message_text,
+      coalesce(case when coalesce(page.snippet, '') = '' then ms.last_reply_from_agent end, false) as last_message_from_agent,`
+          : sql`ms.last_reply_preview as last_message_text, coalesce(ms.last_reply_from_agent, false) as last_message_from_agent,`
+      }
       case when page.status in ('open', 'pending') and page.last_customer_message_at is not null
              and (ms.last_agent_reply_at is null or ms.last_agent_reply_at <= page.last_customer_message_at)
            then (page.last_customer_message_at at time zone 'UTC')::text end as waiting_since,
@@ -286,8 +293,13 @@ export function queueListing(input: QueueListingInput & { workspaceId: Ref; user
       -- user's reads). Unread: never opened, or a customer wrote since.
       coalesce((select (r.read_at < page.last_customer_message_at) is true from ticket_reads r
         where r.user_id = ${userId} and r.ticket_id = page.id), true) as unread,
-      (select coalesce(json_agg(json_build_object('id', tg.id, 'name', tg.name) order by tg.name), '[]'::json)
-         from ticket_tags tt join tags tg on tg.id = tt.tag_id where tt.ticket_id = page.id) as tags
+      ${
+        input.rowExtras
+          ? // Kept by triggers on ticket_tags and tags (migration 0042_ticket_row_details).
+            sql`coalesce(ms.tags, '[]'::json) as tags`
+          : sql`(select coalesce(json_agg(json_build_object('id', tg.id, 'name', tg.name) order by tg.name), '[]'::json)
+         from ticket_tags tt join tags tg on tg.id = tt.tag_id where tt.ticket_id = page.id) as tags`
+      }
     from (
       select t.id, t.number, t.subject, t.status, t.priority, t.last_activity_at, t.created_at,
         t.contact_id, t.assignee_id, t.mailbox_id, t.last_customer_message_at, ${rank} as rank, ${snippet} as snippet
@@ -300,13 +312,10 @@ export function queueListing(input: QueueListingInput & { workspaceId: Ref; user
     left join users u on u.id = page.assignee_id
     ${
       input.rowExtras
-        ? // The row's message details, kept by triggers on messages and attachments (migration
-          // 0023_ticket_message_stats): one lookup instead of scanning each ticket's messages.
-          // A search row shows its snippet instead of the last message's line: the message is read
-          // only for a row whose snippet is empty (as `snippetParts` reads it), the one that shows it.
-          // In the key, not a join filter: a null key skips the index probe.
-          sql`left join ticket_message_stats ms on ms.ticket_id = page.id
-    left join messages lm on lm.id = ${q ? sql`case when coalesce(page.snippet, '') = '' then ms.last_reply_id end` : sql`ms.last_reply_id`}`
+        ? // The row's message details, last reply preview and tags, kept by triggers on messages,
+          // attachments, ticket_tags and tags (migrations 0023_ticket_message_stats, 0042): one
+          // lookup instead of reading each ticket's last message and tags.
+          sql`left join ticket_message_stats ms on ms.ticket_id = page.id`
         : sql``
     }
   `

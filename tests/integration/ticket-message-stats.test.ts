@@ -3,6 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
 import { messages, tickets } from '#db/schema.ts'
 import { customerReply, replyToTicket } from '#app/domain/messages.server.ts'
+import { previewLine } from '#app/domain/queue-rows.server.ts'
+import { tagTicket, untagTicket } from '#app/domain/ticket-page.server.ts'
 import { startQueue } from '#app/jobs/queue.server.ts'
 import * as ticketsRoute from '#app/routes/w.$slug.tickets._index.tsx'
 import { asMember, createMember, createTicketFor } from '#tests/helpers/factories.ts'
@@ -35,19 +37,39 @@ async function expectStatsExact() {
     with actual as (
       select t.id as ticket_id,
         (select count(*)::int from messages m where m.ticket_id = t.id and m.held_until is null) as message_count,
-        (select m.id from messages m where m.ticket_id = t.id and m.kind = 'reply' and m.held_until is null
-          order by m.created_at desc, m.id desc limit 1) as last_reply_id,
+        lr.id as last_reply_id,
         (select max(m.created_at) from messages m where m.ticket_id = t.id and m.kind = 'reply'
           and m.author_user_id is not null and m.held_until is null) as last_agent_reply_at,
         exists (select 1 from messages m join attachments a on a.message_id = m.id
-          where m.ticket_id = t.id and m.held_until is null) as has_attachments
-      from tickets t where exists (select 1 from messages m where m.ticket_id = t.id)
+          where m.ticket_id = t.id and m.held_until is null) as has_attachments,
+        left(lr.body_text, 600) as last_reply_preview,
+        case when lr.id is not null then lr.author_user_id is not null end as last_reply_from_agent,
+        (select coalesce(json_agg(json_build_object('id', tg.id, 'name', tg.name) order by tg.name, tg.id), '[]'::json)
+          from ticket_tags tt join tags tg on tg.id = tt.tag_id where tt.ticket_id = t.id)::text as tags
+      from tickets t
+      left join lateral (select m.id, m.body_text, m.author_user_id from messages m
+        where m.ticket_id = t.id and m.kind = 'reply' and m.held_until is null
+        order by m.created_at desc, m.id desc limit 1) lr on true
+      where exists (select 1 from messages m where m.ticket_id = t.id)
+        or exists (select 1 from ticket_tags tt where tt.ticket_id = t.id)
     )
     select a.ticket_id, s.ticket_id as kept from actual a full join ticket_message_stats s on s.ticket_id = a.ticket_id
-    where (a.message_count, a.last_reply_id, a.last_agent_reply_at, a.has_attachments)
-      is distinct from (s.message_count, s.last_reply_id, s.last_agent_reply_at, s.has_attachments)
-      and not (a.ticket_id is null and s.message_count = 0)`)
+    where (a.message_count, a.last_reply_id, a.last_agent_reply_at, a.has_attachments, a.last_reply_preview,
+        a.last_reply_from_agent, a.tags)
+      is distinct from (s.message_count, s.last_reply_id, s.last_agent_reply_at, s.has_attachments,
+        s.last_reply_preview, s.last_reply_from_agent, s.tags::text)
+      and not (a.ticket_id is null and s.message_count = 0 and s.tags::text = '[]')`)
   expect(rows).toEqual([])
+}
+
+async function latestMessage(ticketId: string) {
+  const [latest] = await getDb()
+    .select({ id: messages.id })
+    .from(messages)
+    .where(eq(messages.ticketId, ticketId))
+    .orderBy(sql`${messages.createdAt} desc`)
+    .limit(1)
+  return latest
 }
 
 async function contactOf(ticketId: string) {
@@ -93,12 +115,7 @@ describe('inbox row details kept by PostgreSQL', () => {
     expect(row.waitingSince).toEqual(expect.any(String))
 
     // A reply in its undo window is not counted until it is released.
-    const [latest] = await getDb()
-      .select({ id: messages.id })
-      .from(messages)
-      .where(eq(messages.ticketId, ticket.ticketId))
-      .orderBy(sql`${messages.createdAt} desc`)
-      .limit(1)
+    const latest = await latestMessage(ticket.ticketId)
     await getDb()
       .update(messages)
       .set({ heldUntil: new Date(Date.now() + 60_000) })
@@ -191,11 +208,120 @@ describe('inbox row details kept by PostgreSQL', () => {
   it('drops the row with its ticket', async () => {
     const me = await createMember('owner')
     const ticket = await createTicketFor(me)
+    await tagTicket(asMember(me), ticket.number, 'Doomed')
     await getDb().delete(tickets).where(eq(tickets.id, ticket.ticketId))
     const { rows } = await getDb().execute(
       sql`select 1 from ticket_message_stats where ticket_id = ${ticket.ticketId}`,
     )
     expect(rows).toEqual([])
+    await expectStatsExact()
+  })
+
+  it("keeps the last reply's first 600 characters and who wrote it", async () => {
+    const me = await createMember('owner')
+    const long = 'é'.repeat(590) + 'abcdefghijklmnopqrstuvwxyz'
+    const ticket = await createTicketFor(me, { body: long })
+    const kept = async () =>
+      (
+        await getDb().execute<{ p: string }>(
+          sql`select last_reply_preview as p from ticket_message_stats where ticket_id = ${ticket.ticketId}`,
+        )
+      ).rows[0].p
+    expect(await kept()).toBe(long.slice(0, 600))
+    let row = await inboxRow(me, ticket.number)
+    expect(row.preview).toBe(previewLine(long))
+    expect(row.previewFromAgent).toBeFalsy()
+    await replyToTicket(asMember(me), ticket.number, { kind: 'reply', body: 'On its way.' })
+    row = await inboxRow(me, ticket.number)
+    expect(row).toMatchObject({ preview: 'On its way.', previewFromAgent: true })
+    // The reply removed (an undone send deletes its message): back to the customer's.
+    const latest = await latestMessage(ticket.ticketId)
+    await getDb().delete(messages).where(eq(messages.id, latest.id))
+    expect(await kept()).toBe(long.slice(0, 600))
+    row = await inboxRow(me, ticket.number)
+    expect(row.preview).toBe(previewLine(long))
+    expect(row.previewFromAgent).toBeFalsy()
+    await expectStatsExact()
+  })
+})
+
+describe('inbox row tags kept by PostgreSQL', () => {
+  const names = (row: { tags: Array<{ name: string }> }) => row.tags.map((t) => t.name)
+
+  it('follows tagging, untagging, several tickets at once, renames and deletes, on the next request', async () => {
+    const me = await createMember('owner')
+    const a = await createTicketFor(me)
+    const b = await createTicketFor(me)
+    expect(names(await inboxRow(me, a.number))).toEqual([])
+    await tagTicket(asMember(me), a.number, 'Refund')
+    await tagTicket(asMember(me), a.number, 'billing')
+    await tagTicket(asMember(me), a.number, 'Angry')
+    // Ordered by name as PostgreSQL sorts them, ids included.
+    const row = await inboxRow(me, a.number)
+    const { rows: expected } = await getDb().execute<{ id: string; name: string }>(
+      sql`select tg.id, tg.name from ticket_tags tt join tags tg on tg.id = tt.tag_id
+          where tt.ticket_id = ${a.ticketId} order by tg.name, tg.id`,
+    )
+    expect(row.tags).toEqual(expected.map((t) => ({ id: t.id, name: t.name })))
+    const billing = expected.find((t) => t.name === 'billing')!
+
+    await untagTicket(asMember(me), a.number, billing.id)
+    expect(names(await inboxRow(me, a.number))).not.toContain('billing')
+
+    // One statement over two tickets.
+    await getDb().execute(sql`insert into ticket_tags (ticket_id, tag_id, workspace_id)
+      values (${a.ticketId}, ${billing.id}, ${me.workspace.id}), (${b.ticketId}, ${billing.id}, ${me.workspace.id})`)
+    expect(names(await inboxRow(me, a.number))).toContain('billing')
+    expect(names(await inboxRow(me, b.number))).toEqual(['billing'])
+
+    // Renamed in SQL (the app has no rename yet): every ticket carrying it follows.
+    await getDb().execute(sql`update tags set name = 'Billing 2' where id = ${billing.id}`)
+    expect(names(await inboxRow(me, b.number))).toEqual(['Billing 2'])
+    expect(names(await inboxRow(me, a.number))).toContain('Billing 2')
+    // A batch id written on the rows changes nothing shown.
+    await getDb().execute(
+      sql`update ticket_tags set bulk_batch_id = gen_random_uuid() where tag_id = ${billing.id}`,
+    )
+    await expectStatsExact()
+
+    // Deleted: it goes from every ticket.
+    await getDb().execute(sql`delete from tags where id = ${billing.id}`)
+    expect(names(await inboxRow(me, b.number))).toEqual([])
+    expect(names(await inboxRow(me, a.number))).not.toContain('Billing 2')
+    await expectStatsExact()
+  })
+
+  it('keeps the tags of a ticket without messages, and counts its first message', async () => {
+    const me = await createMember('owner')
+    const ticket = await createTicketFor(me)
+    await getDb().delete(messages).where(eq(messages.ticketId, ticket.ticketId))
+    await getDb().execute(sql`delete from ticket_message_stats where ticket_id = ${ticket.ticketId}`)
+    await tagTicket(asMember(me), ticket.number, 'Quiet')
+    let row = await inboxRow(me, ticket.number)
+    expect(names(row)).toEqual(['Quiet'])
+    expect(row.messageCount).toBeFalsy()
+    await customerReply({ ticketId: ticket.ticketId, workspaceId: me.workspace.id }, 'Hello?')
+    row = await inboxRow(me, ticket.number)
+    expect(row).toMatchObject({ messageCount: 1, preview: 'Hello?' })
+    expect(names(row)).toEqual(['Quiet'])
+    await expectStatsExact()
+  })
+
+  it('keeps both tags when two agents tag one ticket at once', async () => {
+    const me = await createMember('owner')
+    const colleague = await createMember('agent', me.workspace)
+    const ticket = await createTicketFor(me)
+    await Promise.all([
+      ...['One', 'Two', 'Three'].map((name) => tagTicket(asMember(me), ticket.number, name)),
+      ...['Four', 'Five'].map((name) => tagTicket(asMember(colleague), ticket.number, name)),
+      replyToTicket(asMember(colleague), ticket.number, {
+        kind: 'reply',
+        body: 'Meanwhile',
+        sendAnyway: true,
+      }),
+    ])
+    const row = await inboxRow(me, ticket.number)
+    expect(names(row).sort()).toEqual(['Five', 'Four', 'One', 'Three', 'Two'])
     await expectStatsExact()
   })
 })
