@@ -284,7 +284,7 @@ export function queueListing(input: QueueListingInput & { workspaceId: Ref; user
            then (page.last_customer_message_at at time zone 'UTC')::text end as waiting_since,
       coalesce(ms.message_count, 0) as message_count,
       coalesce(ms.has_attachments, false) as has_attachments,
-      (select mb.name from mailboxes mb where mb.id = page.mailbox_id) as mailbox_name,`
+      mb.name as mailbox_name,`
           : sql`null::text as gist, false as has_draft, null::text as last_message_text,
       false as last_message_from_agent, null::text as waiting_since, null::int as message_count,
       false as has_attachments, null::text as mailbox_name,`
@@ -315,7 +315,10 @@ export function queueListing(input: QueueListingInput & { workspaceId: Ref; user
         ? // The row's message details, last reply preview and tags, kept by triggers on messages,
           // attachments, ticket_tags and tags (migrations 0023_ticket_message_stats, 0042): one
           // lookup instead of reading each ticket's last message and tags.
-          sql`left join ticket_message_stats ms on ms.ticket_id = page.id`
+          // The mailbox as a join, not a scalar subquery: PostgreSQL memoizes a join's lookups, and a
+          // page's 25 rows share a few mailboxes (4 lookups instead of 26 on the bench's page).
+          sql`left join ticket_message_stats ms on ms.ticket_id = page.id
+    left join mailboxes mb on mb.id = page.mailbox_id`
         : sql``
     }
   `
