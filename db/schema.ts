@@ -373,10 +373,10 @@ export const queueCounts = pgTable(
  * The inbox row's details per ticket, so the queue reads one row instead of looking into each
  * ticket's messages and tags: how many messages (replies in their undo window not counted), the last
  * reply the customer can see with its first 600 characters and whether an agent wrote it, when an
- * agent last replied (the "waiting since" marker), whether any message has a file, and the ticket's
- * tags (`[{id, name}]` by name). PostgreSQL keeps it: triggers on messages and attachments
- * (migrations 0023–0027) and on ticket_tags and tags (0042) recompute the touched tickets' row in
- * the same transaction. A ticket with neither messages nor tags may have no row.
+ * agent last replied (the "waiting since" marker), whether any message has a file, the ticket's
+ * tags (`[{id, name}]` by name) and the triage's gist. PostgreSQL keeps it: triggers on messages
+ * and attachments (migrations 0023–0027), on ticket_tags and tags (0042) and on ticket_triage
+ * (0043) recompute the touched tickets' row in the same transaction. A ticket with neither messages nor tags may have no row.
  */
 export const ticketMessageStats = pgTable('ticket_message_stats', {
   ticketId: uuid()
@@ -390,6 +390,8 @@ export const ticketMessageStats = pgTable('ticket_message_stats', {
   lastReplyPreview: text(),
   /** Whether last_reply_id's message has an author user (an agent's reply). */
   lastReplyFromAgent: boolean(),
+  /** ticket_triage.gist, the AI's one line under the subject (null without a triage row). */
+  gist: text(),
   /** The ticket's tags as the inbox shows them: `[{"id", "name"}]` ordered by name. */
   tags: json()
     .$type<Array<{ id: string; name: string }>>()

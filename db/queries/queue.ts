@@ -268,7 +268,7 @@ export function queueListing(input: QueueListingInput & { workspaceId: Ref; user
       (page.created_at at time zone 'UTC')::text as created_key,
       ${
         input.rowExtras
-          ? sql`(select tr.gist from ticket_triage tr where tr.ticket_id = page.id and tr.workspace_id = ${workspaceId}) as gist,
+          ? sql`ms.gist as gist,
       exists (select 1 from drafts d where d.ticket_id = page.id and d.user_id = ${userId}
               and d.workspace_id = ${workspaceId} and d.body <> '') as has_draft,
       ${

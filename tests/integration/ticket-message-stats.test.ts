@@ -1,6 +1,7 @@
 import { eq, sql } from 'drizzle-orm'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
+import { upsertTriage } from '#db/queries/ai-assist.ts'
 import { messages, tickets } from '#db/schema.ts'
 import { customerReply, replyToTicket } from '#app/domain/messages.server.ts'
 import { previewLine } from '#app/domain/queue-rows.server.ts'
@@ -45,20 +46,22 @@ async function expectStatsExact() {
         left(lr.body_text, 600) as last_reply_preview,
         case when lr.id is not null then lr.author_user_id is not null end as last_reply_from_agent,
         (select coalesce(json_agg(json_build_object('id', tg.id, 'name', tg.name) order by tg.name, tg.id), '[]'::json)
-          from ticket_tags tt join tags tg on tg.id = tt.tag_id where tt.ticket_id = t.id)::text as tags
+          from ticket_tags tt join tags tg on tg.id = tt.tag_id where tt.ticket_id = t.id)::text as tags,
+        (select tr.gist from ticket_triage tr where tr.ticket_id = t.id) as gist
       from tickets t
       left join lateral (select m.id, m.body_text, m.author_user_id from messages m
         where m.ticket_id = t.id and m.kind = 'reply' and m.held_until is null
         order by m.created_at desc, m.id desc limit 1) lr on true
       where exists (select 1 from messages m where m.ticket_id = t.id)
         or exists (select 1 from ticket_tags tt where tt.ticket_id = t.id)
+        or exists (select 1 from ticket_triage tr where tr.ticket_id = t.id)
     )
     select a.ticket_id, s.ticket_id as kept from actual a full join ticket_message_stats s on s.ticket_id = a.ticket_id
     where (a.message_count, a.last_reply_id, a.last_agent_reply_at, a.has_attachments, a.last_reply_preview,
-        a.last_reply_from_agent, a.tags)
+        a.last_reply_from_agent, a.tags, a.gist)
       is distinct from (s.message_count, s.last_reply_id, s.last_agent_reply_at, s.has_attachments,
-        s.last_reply_preview, s.last_reply_from_agent, s.tags::text)
-      and not (a.ticket_id is null and s.message_count = 0 and s.tags::text = '[]')`)
+        s.last_reply_preview, s.last_reply_from_agent, s.tags::text, s.gist)
+      and not (a.ticket_id is null and s.message_count = 0 and s.tags::text = '[]' and s.gist is null)`)
   expect(rows).toEqual([])
 }
 
@@ -322,6 +325,33 @@ describe('inbox row tags kept by PostgreSQL', () => {
     ])
     const row = await inboxRow(me, ticket.number)
     expect(names(row).sort()).toEqual(['Five', 'Four', 'One', 'Three', 'Two'])
+    await expectStatsExact()
+  })
+})
+
+describe('inbox row gist kept by PostgreSQL', () => {
+  it('follows the triage row: written, rewritten, other fields changed, removed', async () => {
+    const me = await createMember('owner')
+    const ticket = await createTicketFor(me)
+    const bare = await createTicketFor(me)
+    await getDb().delete(messages).where(eq(messages.ticketId, bare.ticketId))
+    await getDb().execute(sql`delete from ticket_message_stats where ticket_id = ${bare.ticketId}`)
+    const triage = (ticketId: string, gist: string) =>
+      upsertTriage(getDb(), { ticketId, workspaceId: me.workspace.id, gist, priority: 'high' })
+    expect((await inboxRow(me, ticket.number)).gist).toBeFalsy()
+    await triage(ticket.ticketId, 'Kettle lost in transit')
+    expect((await inboxRow(me, ticket.number)).gist).toBe('Kettle lost in transit')
+    await triage(ticket.ticketId, 'Kettle found, wants a refund')
+    expect((await inboxRow(me, ticket.number)).gist).toBe('Kettle found, wants a refund')
+    await getDb().execute(
+      sql`update ticket_triage set applied_at = now() where ticket_id = ${ticket.ticketId}`,
+    )
+    // A ticket without messages or tags gets its row from the triage.
+    await triage(bare.ticketId, 'Empty ticket')
+    expect((await inboxRow(me, bare.number)).gist).toBe('Empty ticket')
+    await expectStatsExact()
+    await getDb().execute(sql`delete from ticket_triage where ticket_id = ${ticket.ticketId}`)
+    expect((await inboxRow(me, ticket.number)).gist).toBeFalsy()
     await expectStatsExact()
   })
 })
