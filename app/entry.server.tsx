@@ -4,10 +4,15 @@ import type { AppLoadContext } from '@remix-run/node'
 import { isRouteErrorResponse, RemixServer } from '@remix-run/react'
 import { renderToPipeableStream } from 'react-dom/server'
 import { RETRY_AFTER_SECONDS } from '#app/http/database-outage.server.ts'
+import { renderValues } from '#app/http/request-scope.server.ts'
 import { loggablePath, logger } from '#app/logger.server.ts'
+import { keepJsonTextValues } from '#app/utils/json-text.ts'
 import { NonceProvider } from '#app/utils/nonce.tsx'
 
 const ABORT_DELAY = 5_000
+
+// A page's render reads its loaders' JSON texts back as the values they were made from.
+keepJsonTextValues(renderValues)
 
 export default function handleRequest(
   request: Request,

@@ -22,6 +22,10 @@ type Scope = {
   handling?: number
   /** atEnd has run: what is added later runs at once. */
   ended?: boolean
+  /** A page (not a `.data` request): its render runs in this request, after its loaders. */
+  page: boolean
+  /** Loader values the page's render reads back (renderValues). */
+  renderValues?: Map<string, unknown>
 }
 type RenewableSession = { id: string; userId: string; expiresAt: Date }
 
@@ -33,7 +37,7 @@ store.__switchboardScope ??= storage
 export function requestScope(): RequestHandler {
   return (req, res, next) => {
     const safe = req.method === 'GET' || req.method === 'HEAD'
-    const scope: Scope = { memo: safe ? new Map() : null }
+    const scope: Scope = { memo: safe ? new Map() : null, page: !req.path.endsWith('.data') }
     res.once('close', () => {
       scope.closed = true
       endIfIdle(scope)
@@ -53,6 +57,17 @@ export function memoizePerRequest<T>(key: string, load: () => Promise<T>): Promi
   // A failed lookup is not remembered.
   promise.catch(() => memo.delete(key))
   return promise
+}
+
+/**
+ * Where a page request's loaders leave values for its render on this server (`keepJsonTextValues`
+ * in `app/utils/json-text.ts`): dropped with the request. Undefined for a `.data` request (only
+ * the browser reads its data) and outside a request.
+ */
+export function renderValues(): Map<string, unknown> | undefined {
+  const scope = store.__switchboardScope!.getStore()
+  if (!scope?.page) return undefined
+  return (scope.renderValues ??= new Map())
 }
 
 /** Leaves this (POST) request's session renewal to its first identity read (takeRenewal). */

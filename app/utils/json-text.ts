@@ -9,27 +9,28 @@ declare const parsesTo: unique symbol
  */
 export type JsonText<T> = string & { readonly [parsesTo]: T }
 
+let valuesOfThisPage: (() => Map<string, unknown> | undefined) | undefined
+
 /**
- * The values of texts made in this process and not read back yet: a page rendered on the server
- * reads its loader's text in the same request, and gets the value the text was made from instead
- * of a parse of it (the inbox's 25 rows: ~13 KB of JSON parsed once less per page). Equal texts
- * are equal values, so whichever request's value a text finds is the one its parse would give.
- * Bounded: a text not read back (a `.data` answer, which only the browser parses) leaves it
- * once newer ones push it out.
+ * Server only (`entry.server.tsx`): where a page request's texts keep the values they were made
+ * from, for its render to read back instead of parsing them again (the inbox's 25 rows: ~13 KB
+ * of JSON parsed once less per page). Per request, so nothing outlives it or crosses to another;
+ * a `.data` answer, which only the browser parses, keeps nothing.
  */
-const made = new Map<string, unknown>()
-const MADE_MAX = 64
+export function keepJsonTextValues(provider: () => Map<string, unknown> | undefined) {
+  valuesOfThisPage = provider
+}
 
 export function toJsonText<T>(value: T): JsonText<T> {
   const text = JSON.stringify(value)
-  if (made.size >= MADE_MAX) made.delete(made.keys().next().value!)
-  made.set(text, value)
+  valuesOfThisPage?.()?.set(text, value)
   return text as JsonText<T>
 }
 
 export function fromJsonText<T>(text: JsonText<T>): T {
-  const value = made.get(text)
+  const values = valuesOfThisPage?.()
+  const value = values?.get(text)
   if (value === undefined) return JSON.parse(text) as T
-  made.delete(text)
+  values!.delete(text)
   return value as T
 }
