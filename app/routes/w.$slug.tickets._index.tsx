@@ -108,7 +108,9 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     },
     // The rows as one JSON text: turbo-stream writes one string instead of walking 25 objects.
     page: { rows: toJsonText(page.rows), nextCursor: page.nextCursor, prevCursor: page.prevCursor },
-    options,
+    // The filters' and bulk toolbar's lists too (mailboxes, members, tags: about half of the
+    // values turbo-stream would otherwise walk on every queue answer).
+    options: toJsonText(options),
     bulkResult: bulkResult ?? null,
   }
 }
@@ -233,6 +235,7 @@ export default function Inbox() {
   const viewing = useViewing(workspaceId)
   useRememberQueueUrl(slug)
   const rows = useMemo(() => fromJsonText(page.rows), [page.rows])
+  const lists = useMemo(() => fromJsonText(options), [options])
   if (confirmStep) return <ConfirmStepPage step={confirmStep} />
   const undoError = actionData && 'undo' in actionData ? actionData.undo?.error : undefined
   const bulkNotSent = unansweredErrors(actionData, 'bulk')
@@ -249,14 +252,14 @@ export default function Inbox() {
           New ticket
         </PlainLink>
       </div>
-      <QueueFilters query={query} options={options} />
+      <QueueFilters query={query} options={lists} />
       <BulkResult
         result={bulkResult}
         undoError={undoError}
         undoNotSent={unansweredErrors(actionData, 'undo-bulk')?.join(' ')}
       />
       <BulkToolbar
-        options={options}
+        options={lists}
         lastResult={actionData?.result}
         notSent={bulkNotSent}
         className="hidden group-has-[input[name=ticketIds]:checked]/queue:block"

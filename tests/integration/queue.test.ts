@@ -152,8 +152,9 @@ describe('queue views and filters', () => {
       tag: vip.id,
       mailbox: second.id,
     })
-    expect(tagged.data.options.tags).toEqual([{ id: vip.id, name: 'VIP' }])
-    expect(tagged.data.options.mailboxes.map((m: { name: string }) => m.name)).toEqual(['Support', 'Billing'])
+    const options = JSON.parse(tagged.data.options)
+    expect(options.tags).toEqual([{ id: vip.id, name: 'VIP' }])
+    expect(options.mailboxes.map((m: { name: string }) => m.name)).toEqual(['Support', 'Billing'])
   })
 
   it('drops invalid filter values and shows them as "All" instead of failing', async () => {
