@@ -533,6 +533,16 @@ function cpuMsOf(pid: number | undefined) {
   }
 }
 
+function reapedChildrenCpuMs(pid: number) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[13]) + Number(fields[14])) * 10
+  } catch {
+    return 0
+  }
+}
+
 /** The embedded PostgreSQL's postmaster and its children (backends, writers); 0 for DATABASE_URL. */
 function postgresCpuMs() {
   let postmaster: number
@@ -543,7 +553,11 @@ function postgresCpuMs() {
   } catch {
     return 0
   }
-  let total = cpuMsOf(postmaster)
+  // A backend or autovacuum worker that exits takes its CPU time out of the live children's sum;
+  // the postmaster, which reaps it, then counts it in its children's time (cutime + cstime).
+  // Without it a path measured while the baseline's connections or an autovacuum worker exited
+  // showed no PostgreSQL time at all (queue data, the first path after the baseline).
+  let total = cpuMsOf(postmaster) + reapedChildrenCpuMs(postmaster)
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue
     try {
