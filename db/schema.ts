@@ -371,12 +371,14 @@ export const queueCounts = pgTable(
 
 /**
  * The inbox row's details per ticket, so the queue reads one row instead of looking into each
- * ticket's messages and tags: how many messages (replies in their undo window not counted), the last
- * reply the customer can see with its first 600 characters and whether an agent wrote it, when an
- * agent last replied (the "waiting since" marker), whether any message has a file, the ticket's
- * tags (`[{id, name}]` by name) and the triage's gist. PostgreSQL keeps it: triggers on messages
- * and attachments (migrations 0023–0027), on ticket_tags and tags (0042) and on ticket_triage
- * (0043) recompute the touched tickets' row in the same transaction. A ticket with neither messages nor tags may have no row.
+ * ticket's messages, tags, triage and contact: how many messages (replies in their undo window not
+ * counted), the last reply the customer can see with its first 600 characters and whether an agent
+ * wrote it, when an agent last replied (the "waiting since" marker), whether any message has a
+ * file, the ticket's tags (`[{id, name}]` by name), the triage's gist and the contact's name and
+ * email. PostgreSQL keeps it: triggers on messages and attachments (migrations 0023–0027), on
+ * ticket_tags and tags (0042), on ticket_triage (0043) and on contacts and tickets.contact_id
+ * (0044) recompute the touched tickets' row in the same transaction. Every ticket with a message
+ * has a row; one without may have none (the queue then reads its contact itself).
  */
 export const ticketMessageStats = pgTable('ticket_message_stats', {
   ticketId: uuid()
@@ -390,6 +392,9 @@ export const ticketMessageStats = pgTable('ticket_message_stats', {
   lastReplyPreview: text(),
   /** Whether last_reply_id's message has an author user (an agent's reply). */
   lastReplyFromAgent: boolean(),
+  /** The ticket's contact's name and email, as the inbox shows them. */
+  contactName: text(),
+  contactEmail: text(),
   /** ticket_triage.gist, the AI's one line under the subject (null without a triage row). */
   gist: text(),
   /** The ticket's tags as the inbox shows them: `[{"id", "name"}]` ordered by name. */

@@ -263,7 +263,16 @@ export function queueListing(input: QueueListingInput & { workspaceId: Ref; user
 
   const statement = sql`
     select page.id, page.number, page.subject, page.status, page.priority, page.assignee_id, page.rank,
-      page.snippet, c.name as contact_name, c.email as contact_email, u.name as assignee_name,
+      page.snippet, ${
+        input.rowExtras
+          ? // Kept on the row by triggers on contacts and tickets.contact_id (migration 0044); a
+            // ticket without a row (no message yet) reads its contact itself.
+            sql`case when ms.ticket_id is not null then ms.contact_name
+        else (select c.name from contacts c where c.id = page.contact_id) end as contact_name,
+      case when ms.ticket_id is not null then ms.contact_email
+        else (select c.email from contacts c where c.id = page.contact_id) end as contact_email,`
+          : sql`c.name as contact_name, c.email as contact_email,`
+      } u.name as assignee_name,
       (page.last_activity_at at time zone 'UTC')::text as activity_key,
       (page.created_at at time zone 'UTC')::text as created_key,
       ${
@@ -308,13 +317,13 @@ export function queueListing(input: QueueListingInput & { workspaceId: Ref; user
       order by ${order}
       limit ${sql.raw(String(limit + 1))}
     ) page
-    join contacts c on c.id = page.contact_id
+    ${input.rowExtras ? sql`` : sql`join contacts c on c.id = page.contact_id`}
     left join users u on u.id = page.assignee_id
     ${
       input.rowExtras
-        ? // The row's message details, last reply preview and tags, kept by triggers on messages,
-          // attachments, ticket_tags and tags (migrations 0023_ticket_message_stats, 0042): one
-          // lookup instead of reading each ticket's last message and tags.
+        ? // The row's message details, last reply preview, tags, gist and contact, kept by triggers
+          // on messages, attachments, ticket_tags, tags, ticket_triage and contacts (migrations
+          // 0023_ticket_message_stats, 0042–0044): one lookup instead of one per table.
           // The mailbox as a join, not a scalar subquery: PostgreSQL memoizes a join's lookups, and a
           // page's 25 rows share a few mailboxes (4 lookups instead of 26 on the bench's page).
           sql`left join ticket_message_stats ms on ms.ticket_id = page.id

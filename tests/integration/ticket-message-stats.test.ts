@@ -3,6 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
 import { upsertTriage } from '#db/queries/ai-assist.ts'
 import { messages, tickets } from '#db/schema.ts'
+import { mergeContacts } from '#app/domain/contact-merge.server.ts'
+import { renameContact } from '#app/domain/contacts.server.ts'
 import { customerReply, replyToTicket } from '#app/domain/messages.server.ts'
 import { previewLine } from '#app/domain/queue-rows.server.ts'
 import { tagTicket, untagTicket } from '#app/domain/ticket-page.server.ts'
@@ -47,8 +49,10 @@ async function expectStatsExact() {
         case when lr.id is not null then lr.author_user_id is not null end as last_reply_from_agent,
         (select coalesce(json_agg(json_build_object('id', tg.id, 'name', tg.name) order by tg.name, tg.id), '[]'::json)
           from ticket_tags tt join tags tg on tg.id = tt.tag_id where tt.ticket_id = t.id)::text as tags,
-        (select tr.gist from ticket_triage tr where tr.ticket_id = t.id) as gist
+        (select tr.gist from ticket_triage tr where tr.ticket_id = t.id) as gist,
+        ct.name as contact_name, ct.email as contact_email
       from tickets t
+      join contacts ct on ct.id = t.contact_id
       left join lateral (select m.id, m.body_text, m.author_user_id from messages m
         where m.ticket_id = t.id and m.kind = 'reply' and m.held_until is null
         order by m.created_at desc, m.id desc limit 1) lr on true
@@ -58,9 +62,9 @@ async function expectStatsExact() {
     )
     select a.ticket_id, s.ticket_id as kept from actual a full join ticket_message_stats s on s.ticket_id = a.ticket_id
     where (a.message_count, a.last_reply_id, a.last_agent_reply_at, a.has_attachments, a.last_reply_preview,
-        a.last_reply_from_agent, a.tags, a.gist)
+        a.last_reply_from_agent, a.tags, a.gist, a.contact_name, a.contact_email)
       is distinct from (s.message_count, s.last_reply_id, s.last_agent_reply_at, s.has_attachments,
-        s.last_reply_preview, s.last_reply_from_agent, s.tags::text, s.gist)
+        s.last_reply_preview, s.last_reply_from_agent, s.tags::text, s.gist, s.contact_name, s.contact_email)
       and not (a.ticket_id is null and s.message_count = 0 and s.tags::text = '[]' and s.gist is null)`)
   expect(rows).toEqual([])
 }
@@ -352,6 +356,65 @@ describe('inbox row gist kept by PostgreSQL', () => {
     await expectStatsExact()
     await getDb().execute(sql`delete from ticket_triage where ticket_id = ${ticket.ticketId}`)
     expect((await inboxRow(me, ticket.number)).gist).toBeFalsy()
+    await expectStatsExact()
+  })
+})
+
+describe('inbox row contact kept by PostgreSQL', () => {
+  it('follows a rename, an email change and a merge, on the next request', async () => {
+    const me = await createMember('owner')
+    const a = await createTicketFor(me, {
+      customerName: 'Ada Lovelace',
+      customerEmail: `ada-${Date.now()}@example.net`,
+    })
+    const b = await createTicketFor(me, {
+      customerName: 'A. Lovelace',
+      customerEmail: `al-${Date.now()}@example.org`,
+    })
+    const adaId = await contactOf(a.ticketId)
+    const otherId = await contactOf(b.ticketId)
+    expect(await inboxRow(me, a.number)).toMatchObject({ contactName: 'Ada Lovelace' })
+
+    await renameContact(asMember(me), adaId, 'Ada King')
+    expect(await inboxRow(me, a.number)).toMatchObject({ contactName: 'Ada King' })
+    await getDb().execute(sql`update contacts set email = 'ada.king@example.net' where id = ${adaId}`)
+    expect(await inboxRow(me, a.number)).toMatchObject({ contactEmail: 'ada.king@example.net' })
+    // Other changes to the contact leave the rows alone.
+    await getDb().execute(sql`update contacts set notes = 'Prefers email' where id = ${adaId}`)
+
+    // The other contact's ticket moves to Ada and shows her.
+    const merged = await mergeContacts(asMember(me), { keepId: adaId, mergeId: otherId })
+    expect(merged.kind).toBe('merged')
+    expect(await inboxRow(me, b.number)).toMatchObject({
+      contactName: 'Ada King',
+      contactEmail: 'ada.king@example.net',
+    })
+    await expectStatsExact()
+  })
+
+  it('stays exact when a contact is renamed while a merge moves tickets to and from them', async () => {
+    const me = await createMember('owner')
+    const x = await createTicketFor(me, {
+      customerName: 'Xavier',
+      customerEmail: `x-${Date.now()}@example.net`,
+    })
+    const y = await createTicketFor(me, {
+      customerName: 'Yolanda',
+      customerEmail: `y-${Date.now()}@example.net`,
+    })
+    const z = await createTicketFor(me, { customerName: 'Zed', customerEmail: `z-${Date.now()}@example.net` })
+    const [xId, yId, zId] = await Promise.all([x, y, z].map((t) => contactOf(t.ticketId)))
+    const outcomes = await Promise.allSettled([
+      mergeContacts(asMember(me), { keepId: yId, mergeId: xId }),
+      renameContact(asMember(me), yId, 'Yolanda Renamed'),
+      // Gone if the merge that removes Xavier commits first.
+      renameContact(asMember(me), xId, 'Xavier Renamed'),
+      mergeContacts(asMember(me), { keepId: yId, mergeId: zId }),
+    ])
+    for (const [i, outcome] of outcomes.entries()) {
+      if (i !== 2) expect(outcome.status).toBe('fulfilled')
+    }
+    for (const t of [x, y, z]) expect((await inboxRow(me, t.number)).contactName).toBe('Yolanda Renamed')
     await expectStatsExact()
   })
 })
