@@ -172,7 +172,7 @@ function queueRow(row: ListedRow): InboxRow {
     subject: row.subject,
     status: row.status,
     priority: row.priority,
-    lastActivityAt: row.lastActivityAt.toISOString(),
+    lastActivityAt: row.lastActivityAt,
     contactName: row.contactName,
     contactEmail: row.contactEmail,
     assigneeName: row.assigneeName,
@@ -190,7 +190,7 @@ function queueRow(row: ListedRow): InboxRow {
     out.preview = preview
     if (row.lastMessage?.fromAgent) out.previewFromAgent = true
   }
-  if (row.waitingSince) out.waitingSince = row.waitingSince.toISOString()
+  if (row.waitingSince) out.waitingSince = row.waitingSince
   if (row.messageCount !== null) out.messageCount = row.messageCount
   if (row.hasAttachments) out.hasAttachments = true
   if (row.mailboxName !== null) out.mailboxName = row.mailboxName

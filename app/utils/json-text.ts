@@ -21,11 +21,23 @@ export function keepJsonTextValues(provider: () => Map<string, unknown> | undefi
   valuesOfThisPage = provider
 }
 
+/**
+ * The value's JSON with every character past ASCII written as a `\uXXXX` escape (the same JSON).
+ * One "…" or "—" in a preview makes V8 store the whole text, and every string built from it on
+ * the way out (turbo-stream's escaped copy, the joined answer), with two bytes a character;
+ * escaped, they stay one byte a character: a queue answer's encoding took 32–38 µs instead of
+ * 66–72 (docs/performance.md, session 26).
+ */
 export function toJsonText<T>(value: T): JsonText<T> {
-  const text = JSON.stringify(value)
+  const json = JSON.stringify(value)
+  const text = PAST_ASCII.test(json) ? json.replace(PAST_ASCII_ALL, escapeChar) : json
   valuesOfThisPage?.()?.set(text, value)
   return text as JsonText<T>
 }
+
+const PAST_ASCII = /[\u0080-\uffff]/
+const PAST_ASCII_ALL = /[\u0080-\uffff]/g
+const escapeChar = (char: string) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`
 
 export function fromJsonText<T>(text: JsonText<T>): T {
   const values = valuesOfThisPage?.()

@@ -14,6 +14,16 @@ describe('JSON text of loader data', () => {
     expect(fromJsonText('[1,2]' as JsonText<number[]>)).toEqual([1, 2])
   })
 
+  it('writes characters past ASCII as escapes, and parses back to the same value', () => {
+    const rows = [{ preview: 'Café — see “this” → 😀 done…', lone: 'x\ud800y', name: 'Łukasz Müller' }]
+    const text = toJsonText(rows)
+    expect(text).not.toMatch(/[\u0080-\uffff]/)
+    expect(text).toContain('Caf\\u00e9 \\u2014')
+    expect(text).toContain('\\ud83d\\ude00')
+    expect(JSON.parse(text)).toEqual(rows)
+    expect(fromJsonText(text)).toEqual(rows)
+  })
+
   it("gives a page's render the value its loader made the text from, once", () => {
     const page = new Map<string, unknown>()
     keepJsonTextValues(() => page)

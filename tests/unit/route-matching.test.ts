@@ -88,6 +88,130 @@ describe('route matching (patched @remix-run/router)', () => {
     expect(matchPath({ ...pattern, end: false }, '/w/acme/tickets')?.pathnameBase).toBe('/w/acme')
   })
 
+  it('skips no branch that could match: the same matches with and without the prefilter', () => {
+    // The app's own route files as paths (flat, under one root), the nested tree above, and
+    // shapes the app does not use (optional segments, a case-sensitive route, a non-ASCII
+    // literal, a dotted literal, a nested splat).
+    const files = fs
+      .readdirSync(new URL('../../app/routes', import.meta.url))
+      .filter((f) => !/\.server\.ts$/.test(f))
+    const appPath = (file: string) =>
+      file
+        .replace(/\.tsx?$/, '')
+        .replace(/\[\.\]/g, '<dot>')
+        .split('.')
+        .filter((part) => part !== '_index')
+        .map((part) => (part === '$' ? '*' : part.replace(/^\$/, ':').replace(/_$/, '')))
+        .join('/')
+        .replace(/<dot>/g, '.')
+    const tree = (): Router.AgnosticRouteObject[] => [
+      {
+        id: 'root',
+        path: '/',
+        children: [
+          ...files.map((file) => ({
+            id: file,
+            path: appPath(file) || undefined,
+            index: appPath(file) === '',
+          })),
+          { id: 'optional', path: 'docs/:lang?/guide/:page?' },
+          { id: 'exact-case', path: 'Exact/Case', caseSensitive: true },
+          { id: 'accented', path: 'café/:id' },
+          { id: 'dotted', path: 'robots.txt' },
+          {
+            id: 'nested',
+            path: 'files',
+            children: [
+              { id: 'files-splat', path: '*' },
+              { id: 'files-index', index: true },
+            ],
+          },
+          ...routes[0]!.children!,
+        ],
+      },
+    ]
+    const samples = ['acme', '42', 'a b', 'A%20B', 'new', 'tickets', 'ai']
+    const paths = new Set<string>([
+      '/',
+      '',
+      '//',
+      '/w',
+      '/w/',
+      '/W/ACME',
+      '/api',
+      '/api/v1',
+      '/café/1',
+      '/CAFÉ/1',
+    ])
+    for (const file of files) {
+      const pattern = appPath(file)
+      for (const sample of samples) {
+        const path =
+          '/' +
+          pattern
+            .split('/')
+            .map((part) => (part.startsWith(':') ? sample : part === '*' ? `${sample}/x` : part))
+            .join('/')
+        for (const variant of [
+          path,
+          path.toUpperCase(),
+          `${path}/`,
+          `${path}/extra`,
+          path.replace(/\/[^/]*$/, ''),
+          path.replace('/', '//'),
+          `${path}.data`,
+        ]) {
+          paths.add(variant)
+        }
+      }
+    }
+    for (const path of [
+      '/docs/guide',
+      '/docs/en/guide',
+      '/docs/en/guide/intro',
+      '/docs/guide/intro',
+      '/Exact/Case',
+      '/exact/case',
+      '/robots.txt',
+      '/robots.TXT',
+      '/files',
+      '/files/a/b/c',
+      '/FILES/',
+      '/w/acme/tickets/42/ai/draft',
+      '/w/acme/tickets/new/',
+      '/support/acme/billing',
+      '/support/t/tok/files/9',
+      '/api/v1/openapi.json',
+      '/api/v1/openapi.JSON',
+      '/api/anything/at/all',
+    ]) {
+      paths.add(path)
+    }
+    const withPrefilter = tree()
+    const without = tree()
+    const g = globalThis as { __switchboardRouterPrefilterOff?: boolean }
+    const shape = (matches: ReturnType<typeof matchRoutes>) =>
+      matches?.map((m) => ({
+        id: m.route.id,
+        params: m.params,
+        pathname: m.pathname,
+        base: m.pathnameBase,
+      })) ?? null
+    let matched = 0
+    for (const path of paths) {
+      const fast = shape(matchRoutes(withPrefilter, path))
+      g.__switchboardRouterPrefilterOff = true
+      try {
+        expect(fast, path).toEqual(shape(matchRoutes(without, path)))
+      } finally {
+        delete g.__switchboardRouterPrefilterOff
+      }
+      if (fast && fast.at(-1)?.id !== 'splat') matched++
+    }
+    expect(paths.size).toBeGreaterThan(1500)
+    expect(matched).toBeGreaterThan(500)
+  })
+
   it('matches routes patched into a tree after it was matched once', () => {
     const router = createRouter({
       routes: [{ id: 'root', path: '/', children: [{ id: 'home', index: true }] }],

@@ -9,8 +9,9 @@ import { describe, expect, it } from 'vitest'
 // not fit at the end of one, it sent the whole view, unwritten bytes included: NUL bytes in the
 // middle of pages (and of their hydration data) with German, Japanese or emoji text. Encoding
 // every small chunk into those views was also ~15% of a page's render time.
-// patches/react-dom+18.3.1.patch joins a flush's chunks as text and encodes them once when the
-// flush completes, in both builds of the renderer: one write per flush, no views at all.
+// patches/react-dom+18.3.1.patch joins a flush's chunks as text, encodes it in pieces of about
+// 2,048 characters into one growing buffer, and writes the buffer once when the flush completes,
+// in both builds of the renderer: one write per flush, no views at all.
 const require = createRequire(import.meta.url)
 const cjs = path.join(path.dirname(require.resolve('react-dom/package.json')), 'cjs')
 const builds = {
@@ -104,9 +105,9 @@ describe("the patched renderer's writes", () => {
   }
 })
 
-// The flush's text is written into a buffer with room for a mostly-ASCII page (its length plus an
-// eighth, plus 16); text that needs more is encoded by TextEncoder as before. Pages whose UTF-8
-// size falls on either side of that room, and lone surrogates, must come out exactly as UTF-8.
+// The flush's text is encoded piece by piece into a buffer that grows when a piece might not fit
+// (three bytes a UTF-16 unit). Pages whose UTF-8 size falls on either side of the first buffer's
+// size or of a piece's boundary, and lone surrogates, must come out exactly as UTF-8.
 describe("the patched renderer's encoding", () => {
   const render = (build: string, text: string) =>
     renderStreamed(build, createElement('p', null, text)).then((bytes) => bytes.toString('hex'))
@@ -124,6 +125,24 @@ describe("the patched renderer's encoding", () => {
       for (let pad = 0; pad < 8; pad++) {
         const text = `${'a'.repeat(1000 - pad)}😀${'b'.repeat(pad)}`
         expect(await render(build, text)).toBe(expected(text))
+      }
+      // Around the first buffer's 16 KB and the pieces' 2,048 characters: many chunks, each
+      // with 1- to 4-byte characters, over 6,000 to 40,000 bytes.
+      for (const count of [400, 1300, 2700]) {
+        const items = Array.from({ length: count }, (_, i) =>
+          ['a', 'ü', '€', '😀'][i % 4]!.repeat(1 + (i % 7)),
+        )
+        const bytes = await renderStreamed(
+          build,
+          createElement(
+            'ul',
+            null,
+            items.map((item, i) => createElement('li', { key: i }, item)),
+          ),
+        )
+        expect(bytes.toString('hex')).toBe(
+          Buffer.from(`<ul>${items.map((item) => `<li>${item}</li>`).join('')}</ul>`, 'utf8').toString('hex'),
+        )
       }
     })
 
