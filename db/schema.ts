@@ -372,7 +372,7 @@ export const queueCounts = pgTable(
 /**
  * The inbox row's details per ticket, so the queue reads one row instead of looking into each
  * ticket's messages, tags, triage and contact: how many messages (replies in their undo window not
- * counted), the last reply the customer can see with its first 600 characters and whether an agent
+ * counted), the last reply the customer can see with its preview line and whether an agent
  * wrote it, when an agent last replied (the "waiting since" marker), whether any message has a
  * file, the ticket's tags (`[{id, name}]` by name), the triage's gist and the contact's name and
  * email. PostgreSQL keeps it: triggers on messages and attachments (migrations 0023–0027), on
@@ -388,7 +388,7 @@ export const ticketMessageStats = pgTable('ticket_message_stats', {
   lastReplyId: uuid(),
   lastAgentReplyAt: timestamp({ withTimezone: true }),
   hasAttachments: boolean().notNull(),
-  /** left(body_text, 600) of last_reply_id's message. */
+  /** inbox_preview_line(body_text) of last_reply_id's message (migration 0045): the row's preview line. */
   lastReplyPreview: text(),
   /** Whether last_reply_id's message has an author user (an agent's reply). */
   lastReplyFromAgent: boolean(),

@@ -15,7 +15,6 @@ import {
 } from '#db/queries/queue.ts'
 import { TICKET_PRIORITIES, TICKET_STATUSES } from '#app/utils/vocabulary.ts'
 import { CursorId, CursorTime, decodeCursor, encodeCursor } from './cursor.server.ts'
-import { previewLine } from './queue-rows.server.ts'
 import type { Member } from './workspaces.server.ts'
 
 export type { QueueSort, QueueView }
@@ -184,8 +183,9 @@ function queueRow(row: ListedRow): InboxRow {
   // AI triage's one-line gist under the subject, and the member's own unsent draft.
   if (row.gist) out.gist = row.gist
   if (row.hasDraft) out.draft = true
-  // The row's preview line and markers (issue 11 item 7).
-  const preview = previewLine(row.lastMessage?.text ?? null)
+  // The row's preview line and markers (issue 11 item 7): made when the message was written
+  // (inbox_preview_line, migration 0045).
+  const preview = row.lastMessage?.text
   if (preview) {
     out.preview = preview
     if (row.lastMessage?.fromAgent) out.previewFromAgent = true

@@ -48,7 +48,7 @@ export type QueueRow = {
   hasDraft: boolean
   /**
    * With `rowExtras`, the inbox row's details: the last message the customer can see (internal
-   * notes and replies in their undo window skipped; its first 600 characters, and whether an
+   * notes and replies in their undo window skipped; its preview line, and whether an
    * agent wrote it; null on a search row with a snippet, which shows the snippet instead), when
    * the customer's still-unanswered message arrived (open and pending only), how many messages,
    * whether any has a file, and the mailbox's name.

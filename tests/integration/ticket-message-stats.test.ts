@@ -6,7 +6,6 @@ import { messages, tickets } from '#db/schema.ts'
 import { mergeContacts } from '#app/domain/contact-merge.server.ts'
 import { renameContact } from '#app/domain/contacts.server.ts'
 import { customerReply, replyToTicket } from '#app/domain/messages.server.ts'
-import { previewLine } from '#app/domain/queue-rows.server.ts'
 import { tagTicket, untagTicket } from '#app/domain/ticket-page.server.ts'
 import { startQueue } from '#app/jobs/queue.server.ts'
 import * as ticketsRoute from '#app/routes/w.$slug.tickets._index.tsx'
@@ -45,7 +44,7 @@ async function expectStatsExact() {
           and m.author_user_id is not null and m.held_until is null) as last_agent_reply_at,
         exists (select 1 from messages m join attachments a on a.message_id = m.id
           where m.ticket_id = t.id and m.held_until is null) as has_attachments,
-        left(lr.body_text, 600) as last_reply_preview,
+        inbox_preview_line(lr.body_text) as last_reply_preview,
         case when lr.id is not null then lr.author_user_id is not null end as last_reply_from_agent,
         (select coalesce(json_agg(json_build_object('id', tg.id, 'name', tg.name) order by tg.name, tg.id), '[]'::json)
           from ticket_tags tt join tags tg on tg.id = tt.tag_id where tt.ticket_id = t.id)::text as tags,
@@ -224,7 +223,7 @@ describe('inbox row details kept by PostgreSQL', () => {
     await expectStatsExact()
   })
 
-  it("keeps the last reply's first 600 characters and who wrote it", async () => {
+  it("keeps the last reply's preview line and who wrote it", async () => {
     const me = await createMember('owner')
     const long = 'é'.repeat(590) + 'abcdefghijklmnopqrstuvwxyz'
     const ticket = await createTicketFor(me, { body: long })
@@ -234,9 +233,11 @@ describe('inbox row details kept by PostgreSQL', () => {
           sql`select last_reply_preview as p from ticket_message_stats where ticket_id = ${ticket.ticketId}`,
         )
       ).rows[0].p
-    expect(await kept()).toBe(long.slice(0, 600))
+    // Made from the first 600 characters, cut at 160 (inbox_preview_line, migration 0045).
+    const line = `${'é'.repeat(159)}…`
+    expect(await kept()).toBe(line)
     let row = await inboxRow(me, ticket.number)
-    expect(row.preview).toBe(previewLine(long))
+    expect(row.preview).toBe(line)
     expect(row.previewFromAgent).toBeFalsy()
     await replyToTicket(asMember(me), ticket.number, { kind: 'reply', body: 'On its way.' })
     row = await inboxRow(me, ticket.number)
@@ -244,9 +245,9 @@ describe('inbox row details kept by PostgreSQL', () => {
     // The reply removed (an undone send deletes its message): back to the customer's.
     const latest = await latestMessage(ticket.ticketId)
     await getDb().delete(messages).where(eq(messages.id, latest.id))
-    expect(await kept()).toBe(long.slice(0, 600))
+    expect(await kept()).toBe(line)
     row = await inboxRow(me, ticket.number)
-    expect(row.preview).toBe(previewLine(long))
+    expect(row.preview).toBe(line)
     expect(row.previewFromAgent).toBeFalsy()
     await expectStatsExact()
   })
