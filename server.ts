@@ -47,7 +47,7 @@ async function main() {
     })
     databaseUrl = embedded.url
   }
-  const { pool } = connectDatabase(databaseUrl, 20, databasePoolGuards('app'))
+  const { pool } = connectDatabase(databaseUrl, config.databasePoolSize, databasePoolGuards('app'))
   await migrateDatabase(pool)
   // Files of uploads a previous run of this process stored and died before judging (crash, kill).
   void sweepPendingUploads().catch((error: unknown) =>

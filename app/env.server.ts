@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { z } from 'zod'
 
@@ -99,6 +100,13 @@ const EnvSchema = z.object({
   DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: milliseconds('DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS').default(
     30_000,
   ),
+  // Connections of the web process's own pool (defaultDatabasePoolSize when unset).
+  DATABASE_POOL_SIZE: z.coerce
+    .number({ error: 'DATABASE_POOL_SIZE must be a number' })
+    .int({ error: 'DATABASE_POOL_SIZE must be a whole number' })
+    .min(1, { error: 'DATABASE_POOL_SIZE must be at least 1' })
+    .max(1000, { error: 'DATABASE_POOL_SIZE must be at most 1000' })
+    .optional(),
   // Outbound webhooks (docs/security.md#outbound-webhooks): http:// endpoints only when true
   // (local development); a comma-separated list of internal hosts (host or host:port) to allow.
   WEBHOOKS_ALLOW_HTTP: z
@@ -137,6 +145,19 @@ function positiveCount(name: string) {
     .number({ error: `${name} must be a number` })
     .int({ error: `${name} must be a whole number` })
     .min(1, { error: `${name} must be at least 1` })
+}
+
+/**
+ * The web process's pool when DATABASE_POOL_SIZE is unset: twice the CPUs plus one (5 on two
+ * CPUs). More statements at once than the CPUs can run do not finish sooner: on the bench's
+ * 2 CPUs, where PostgreSQL shares the machine, 16 requests at once on a pool of 20 cost PostgreSQL
+ * more CPU per reply than on a pool of 4 (docs/performance.md, session 27). A request waits for a
+ * free connection instead (up to DATABASE_CONNECT_TIMEOUT_MS, then 503). No transaction of ours
+ * waits for a second connection while it holds one (tests/integration/small-pool.test.ts), so a
+ * small pool cannot lock itself up. A database on a larger machine of its own may want more.
+ */
+export function defaultDatabasePoolSize(cpus = os.availableParallelism()) {
+  return 2 * cpus + 1
 }
 
 function milliseconds(name: string) {
@@ -190,6 +211,8 @@ export type AppEnv = {
   trustProxy: string | number
   /** Timeouts of the app's database pools (db/pool.ts). */
   database: { connectTimeoutMs: number; statementTimeoutMs: number; idleInTransactionTimeoutMs: number }
+  /** Connections of the web process's pool (server.ts). */
+  databasePoolSize: number
   /** Where outbound webhooks may go (app/domain/webhook-address.server.ts). */
   webhooks: { allowHttp: boolean; allowedHosts: string[] }
   /** Requests per minute per API token. */
@@ -291,6 +314,7 @@ export function parseEnv(source: NodeJS.ProcessEnv): AppEnv {
       statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
       idleInTransactionTimeoutMs: e.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
     },
+    databasePoolSize: e.DATABASE_POOL_SIZE ?? defaultDatabasePoolSize(),
     webhooks: {
       allowHttp: e.WEBHOOKS_ALLOW_HTTP === 'true',
       allowedHosts: e.WEBHOOKS_ALLOWED_HOSTS.split(',')

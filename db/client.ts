@@ -1,6 +1,6 @@
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres'
 import type pg from 'pg'
-import { createPool, endPool, type PoolGuards } from './pool.ts'
+import { createPool, endPool, watchedTransaction, type PoolGuards } from './pool.ts'
 import * as schema from './schema.ts'
 
 export type Db = NodePgDatabase<typeof schema>
@@ -56,7 +56,7 @@ function retryConflicts(db: Db) {
   db.transaction = async function transaction(run, config) {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await once(run, config)
+        return await watchedTransaction(() => once(run, config))
       } catch (error) {
         if (attempt >= TRANSACTION_ATTEMPTS || !isTransactionConflict(error)) throw error
         await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20 * attempt))

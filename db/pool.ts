@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
 import pg from 'pg'
 
 /** How long the database may take before a request gives up on it. Unset: wait (scripts, tests). */
@@ -16,6 +17,62 @@ export type PoolGuards = {
 }
 
 const openClients = new WeakMap<pg.Pool, Set<pg.Client>>()
+
+/**
+ * A transaction of ours must never wait for a second connection of its own pool while it holds
+ * one: with as many such transactions at once as the pool has connections, each would wait for a
+ * connection another holds, for ever (until DATABASE_CONNECT_TIMEOUT_MS). The pool is small
+ * (twice the CPUs plus one), so that takes only a handful of requests. Tests switch on a check
+ * (checkSecondConnections, from tests/helpers/setup-env.ts): every transaction started through
+ * `db.transaction` (db/client.ts) runs in a `TransactionHold`, and its pool's second checkout
+ * throws SecondConnectionError. Off, it costs nothing; on globalThis, since the server build and
+ * the tests each load this module.
+ */
+type TransactionHold = { pool: pg.Pool | undefined; ended: boolean }
+const holdStore = globalThis as unknown as {
+  __switchboardTransactionHolds?: AsyncLocalStorage<TransactionHold>
+}
+
+export class SecondConnectionError extends Error {
+  constructor() {
+    super(
+      'A transaction asked its pool for a second connection while it holds one: as many of these at once as the pool has connections wait for each other for ever. Pass the transaction (tx) to what it calls.',
+    )
+  }
+}
+
+/** Tests: from now on, a transaction's second checkout from its own pool throws. */
+export function checkSecondConnections() {
+  holdStore.__switchboardTransactionHolds ??= new AsyncLocalStorage()
+}
+
+/** Runs one attempt of a transaction (db/client.ts) as a hold the check knows. */
+export function watchedTransaction<T>(run: () => Promise<T>): Promise<T> {
+  const holds = holdStore.__switchboardTransactionHolds
+  if (!holds) return run()
+  const hold: TransactionHold = { pool: undefined, ended: false }
+  return holds.run(hold, run).finally(() => {
+    hold.ended = true
+  })
+}
+
+/**
+ * Tests that race a transaction against another request on purpose: `run` is that other request,
+ * which has its own connection.
+ */
+export function asAnotherRequest<T>(run: () => T | PromiseLike<T>): Promise<T> {
+  const holds = holdStore.__switchboardTransactionHolds
+  // Awaited inside: a Drizzle query runs when it is awaited, not when it is built.
+  return holds ? holds.exit(async () => await run()) : Promise.resolve(run())
+}
+
+function checkSecondConnection(pool: pg.Pool) {
+  const hold = holdStore.__switchboardTransactionHolds?.getStore()
+  if (!hold || hold.ended) return
+  // The transaction's first checkout is its own connection.
+  if (hold.pool === undefined) hold.pool = pool
+  else if (hold.pool === pool) throw new SecondConnectionError()
+}
 
 /** Margin between the server's statement timeout and the client's own read timeout. */
 const READ_TIMEOUT_MARGIN_MS = 1_000
@@ -61,6 +118,7 @@ export function createPool(url: string, max: number, guards: PoolGuards = {}) {
   pool.connect = ((
     callback?: (error: Error | undefined, client?: pg.PoolClient, done?: () => void) => void,
   ) => {
+    checkSecondConnection(pool)
     if (callback) {
       connect((error, client, done) => {
         if (client) releaseWhenEnded(client)

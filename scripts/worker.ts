@@ -15,7 +15,7 @@ if (!config.databaseUrl) {
   )
   process.exit(1)
 }
-const { pool } = connectDatabase(config.databaseUrl)
+const { pool } = connectDatabase(config.databaseUrl, config.databasePoolSize)
 await migrateDatabase(pool)
 // This process exists to run workers, whatever RUN_WORKER says: listen for NOTIFY wake-ups.
 await startQueue(config.databaseUrl, { listen: true })

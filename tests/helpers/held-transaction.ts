@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm'
 import { getDb, type Tx } from '#db/client.ts'
+import { asAnotherRequest } from '#db/pool.ts'
 import { until } from './wait.ts'
 
 /**
@@ -43,15 +44,18 @@ export async function holdTransaction(work: (tx: Tx) => Promise<unknown>) {
 export async function lockWaiters(count: number, held: { pid: number }) {
   await until(
     async () => {
-      // Behind it directly, or behind one that waits for it (a queue for the same row).
-      const result = await getDb().execute<{ n: number }>(sql`
+      // Behind it directly, or behind one that waits for it (a queue for the same row). An
+      // observer from outside: often called inside the held transaction's callback.
+      const result = await asAnotherRequest(() =>
+        getDb().execute<{ n: number }>(sql`
         with recursive behind(pid) as (
           select pid from pg_stat_activity where ${held.pid}::int = any(pg_blocking_pids(pid))
           union
           select a.pid from pg_stat_activity a join behind b on b.pid = any(pg_blocking_pids(a.pid))
         )
-        select count(*)::int as n from behind`)
-      return result.rows[0].n
+        select count(*)::int as n from behind`),
+      )
+      return result.rows[0]!.n
     },
     (n) => n >= count,
     3_000,

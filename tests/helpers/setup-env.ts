@@ -2,7 +2,12 @@ import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { afterAll, beforeAll, inject } from 'vitest'
 import { connectDatabase, disconnectDatabase } from '#db/client.ts'
+import { checkSecondConnections } from '#db/pool.ts'
 import { stopQueue } from '#app/jobs/queue.server.ts'
+
+// Every transaction the tests run, in the app's code or theirs, fails if it asks its own pool for a
+// second connection while it holds one (db/pool.ts): the pool is small enough for that to hang.
+checkSecondConnections()
 
 /** Each test file gets its own database, cloned from the migrated template. */
 const adminUrl = inject('adminDatabaseUrl')

@@ -1,6 +1,7 @@
 import { and, count, eq, sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connectDatabase, disconnectDatabase, getDb } from '#db/client.ts'
+import { asAnotherRequest, createPool, SecondConnectionError } from '#db/pool.ts'
 import { takeRateLimitSlot } from '#db/queries/rate-limits.ts'
 import { emails, mailboxes, tickets } from '#db/schema.ts'
 import { fileInboundEmail, storeInboundPost } from '#app/domain/inbound-email.server.ts'
@@ -105,5 +106,57 @@ describe(`a pool of ${POOL} connections`, () => {
     // The form says so when its confirmation was not sent.
     const confirmed = posts.filter((p) => p.kind === 'created' && p.emailed).length
     expect(automatic.find((row) => row.kind === 'ticket-confirmation')?.n ?? 0).toBe(confirmed)
+  })
+})
+
+describe('the check that a transaction never waits for a second connection of its pool', () => {
+  it('fails a transaction that asks its pool for another connection, and rolls it back', async () => {
+    const owner = await createMember('owner')
+    const before = await getDb()
+      .select({ n: count() })
+      .from(tickets)
+      .where(eq(tickets.workspaceId, owner.workspace.id))
+    const attempt = getDb().transaction(async (tx) => {
+      await tx.execute(sql`select 1`)
+      // getDb() instead of tx: a second connection while this one is held.
+      return getDb().select({ n: count() }).from(tickets)
+    })
+    // Drizzle wraps the pool's error.
+    await expect(attempt).rejects.toMatchObject({ cause: expect.any(SecondConnectionError) })
+    const after = await getDb()
+      .select({ n: count() })
+      .from(tickets)
+      .where(eq(tickets.workspaceId, owner.workspace.id))
+    expect(after).toEqual(before)
+  })
+
+  it('lets the transaction use its own connection as much as it likes, and another pool', async () => {
+    const other = createPool(testDatabaseUrl, 1)
+    other.on('error', () => {})
+    try {
+      const seen = await getDb().transaction(async (tx) => {
+        const [a, b] = await Promise.all([tx.execute(sql`select 1 as n`), tx.execute(sql`select 2 as n`)])
+        const elsewhere = await other.query<{ n: number }>('select 3 as n')
+        return [a.rows[0]!.n, b.rows[0]!.n, elsewhere.rows[0]!.n]
+      })
+      expect(seen).toEqual([1, 2, 3])
+    } finally {
+      await other.end()
+    }
+  })
+
+  it('does not count work a transaction started that runs after it ended, nor a request raced against it on purpose', async () => {
+    let ended!: () => void
+    const transactionEnded = new Promise<void>((resolve) => (ended = resolve))
+    let later: Promise<unknown> | undefined
+    const raced = await getDb().transaction(async (tx) => {
+      await tx.execute(sql`select 1`)
+      // Started here, run once the transaction has ended.
+      later = transactionEnded.then(() => getDb().execute(sql`select 2 as n`))
+      return asAnotherRequest(() => getDb().execute(sql`select 3 as n`))
+    })
+    ended()
+    expect(raced.rows[0]).toEqual({ n: 3 })
+    await expect(later).resolves.toMatchObject({ rows: [{ n: 2 }] })
   })
 })

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { eq, sql } from 'drizzle-orm'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
+import { asAnotherRequest } from '#db/pool.ts'
 import { listQueue } from '#db/queries/queue.ts'
 import { emails, tickets } from '#db/schema.ts'
 import { startQueue } from '#app/jobs/queue.server.ts'
@@ -191,11 +192,14 @@ describe('replies and status', () => {
       await customerReply({ ticketId: ticket.ticketId, workspaceId: member.workspace.id }, 'Any news?', [], {
         tx,
       })
-      waiting = replyToTicket(asMember(member), ticket.number, {
-        kind: 'reply',
-        body: 'Here is the news',
-        lastSeenMessageId: first.messageId,
-      })
+      // The agent's reply is another request, on a connection of its own.
+      waiting = asAnotherRequest(() =>
+        replyToTicket(asMember(member), ticket.number, {
+          kind: 'reply',
+          body: 'Here is the news',
+          lastSeenMessageId: first.messageId,
+        }),
+      )
       const backend = await tx.execute<{ pid: number }>(sql`select pg_backend_pid() as pid`)
       await lockWaiters(1, backend.rows[0])
     })

@@ -13,6 +13,7 @@ import { pathFor, storeStream } from '#app/integrations/storage.server.ts'
 import { filesBefore } from '#app/http/uploads.server.ts'
 import { startQueue, stopQueue } from '#app/jobs/queue.server.ts'
 import { getDb } from '#db/client.ts'
+import { asAnotherRequest } from '#db/pool.ts'
 import { attachments, messages, tickets } from '#db/schema.ts'
 import { listMailboxes } from '#db/queries/mailboxes.ts'
 import { createTicket } from '#app/domain/tickets.server.ts'
@@ -390,8 +391,9 @@ describe('the same bytes stored by another instance while a refused upload remov
     // instance stores the same bytes (and, in the first case, commits its ticket).
     fileRemovalHooks.beforeRemoving = async (sha) => {
       if (sha !== sha256) return
-      other = await anotherInstanceStores(content)
-      if (commitInHook) await other.commit()
+      // Another instance: its own connections, not the removal's transaction's.
+      other = await asAnotherRequest(() => anotherInstanceStores(content))
+      if (commitInHook) await asAnotherRequest(() => other!.commit())
     }
     try {
       const answer = await post({ ...valid(), email: 'not an address' }, [{ name: 'same.pdf', content }])

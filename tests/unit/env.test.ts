@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { EnvError, parseEnv } from '#app/env.server.ts'
+import { EnvError, defaultDatabasePoolSize, parseEnv } from '#app/env.server.ts'
 
 let dataDir: string
 
@@ -65,6 +65,24 @@ describe('parseEnv in the local profile', () => {
     expect(parse({ DATA_DIR: dataDir, TRUST_PROXY: '10.0.0.0/8, 192.168.1.1' }).trustProxy).toBe(
       '10.0.0.0/8, 192.168.1.1',
     )
+  })
+
+  it('sizes the database pool from the CPUs unless DATABASE_POOL_SIZE says otherwise', () => {
+    expect(defaultDatabasePoolSize(2)).toBe(5)
+    expect(defaultDatabasePoolSize(8)).toBe(17)
+    expect(parse({ DATA_DIR: dataDir }).databasePoolSize).toBe(
+      defaultDatabasePoolSize(os.availableParallelism()),
+    )
+    expect(parse({ DATA_DIR: dataDir, DATABASE_POOL_SIZE: '12' }).databasePoolSize).toBe(12)
+    for (const [value, says] of [
+      ['0', 'DATABASE_POOL_SIZE must be at least 1'],
+      ['2.5', 'DATABASE_POOL_SIZE must be a whole number'],
+      ['many', 'DATABASE_POOL_SIZE must be a number'],
+      ['5000', 'DATABASE_POOL_SIZE must be at most 1000'],
+    ]) {
+      const error = parseError({ DATA_DIR: dataDir, DATABASE_POOL_SIZE: value! })
+      expect((error as EnvError).message).toContain(`DATABASE_POOL_SIZE: ${says}`)
+    }
   })
 
   it('derives APP_URL from PORT when APP_URL is unset', () => {
