@@ -28,7 +28,7 @@ const openClients = new WeakMap<pg.Pool, Set<pg.Client>>()
  * throws SecondConnectionError. Off, it costs nothing; on globalThis, since the server build and
  * the tests each load this module.
  */
-type TransactionHold = { pool: pg.Pool | undefined; ended: boolean }
+type TransactionHold = { pool: pg.Pool | undefined; ended: boolean; outer: TransactionHold | undefined }
 const holdStore = globalThis as unknown as {
   __switchboardTransactionHolds?: AsyncLocalStorage<TransactionHold>
 }
@@ -50,7 +50,8 @@ export function checkSecondConnections() {
 export function watchedTransaction<T>(run: () => Promise<T>): Promise<T> {
   const holds = holdStore.__switchboardTransactionHolds
   if (!holds) return run()
-  const hold: TransactionHold = { pool: undefined, ended: false }
+  // A transaction started inside another's callback is that one's second connection too.
+  const hold: TransactionHold = { pool: undefined, ended: false, outer: holds.getStore() }
   return holds.run(hold, run).finally(() => {
     hold.ended = true
   })
@@ -69,9 +70,14 @@ export function asAnotherRequest<T>(run: () => T | PromiseLike<T>): Promise<T> {
 function checkSecondConnection(pool: pg.Pool) {
   const hold = holdStore.__switchboardTransactionHolds?.getStore()
   if (!hold || hold.ended) return
-  // The transaction's first checkout is its own connection.
-  if (hold.pool === undefined) hold.pool = pool
-  else if (hold.pool === pool) throw new SecondConnectionError()
+  // The transaction's first checkout is its own connection, unless a transaction it runs inside
+  // holds one of the same pool.
+  if (hold.pool === undefined) {
+    for (let outer = hold.outer; outer; outer = outer.outer) {
+      if (!outer.ended && outer.pool === pool) throw new SecondConnectionError()
+    }
+    hold.pool = pool
+  } else if (hold.pool === pool) throw new SecondConnectionError()
 }
 
 /** Margin between the server's statement timeout and the client's own read timeout. */

@@ -130,6 +130,19 @@ describe('the check that a transaction never waits for a second connection of it
     expect(after).toEqual(before)
   })
 
+  it('fails a transaction started inside another one on the same pool', async () => {
+    const attempt = getDb().transaction(async (tx) => {
+      await tx.execute(sql`select 1`)
+      return getDb().transaction((inner) => inner.execute(sql`select 2`))
+    })
+    await expect(attempt).rejects.toBeInstanceOf(SecondConnectionError)
+    // A savepoint is the transaction's own connection.
+    const saved = await getDb().transaction((tx) =>
+      tx.transaction((inner) => inner.execute(sql`select 3 as n`)),
+    )
+    expect(saved.rows[0]).toEqual({ n: 3 })
+  })
+
   it('lets the transaction use its own connection as much as it likes, and another pool', async () => {
     const other = createPool(testDatabaseUrl, 1)
     other.on('error', () => {})
