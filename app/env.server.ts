@@ -101,10 +101,7 @@ const EnvSchema = z.object({
     30_000,
   ),
   // Connections of the web process's own pool (defaultDatabasePoolSize when unset).
-  DATABASE_POOL_SIZE: z.coerce
-    .number({ error: 'DATABASE_POOL_SIZE must be a number' })
-    .int({ error: 'DATABASE_POOL_SIZE must be a whole number' })
-    .min(1, { error: 'DATABASE_POOL_SIZE must be at least 1' })
+  DATABASE_POOL_SIZE: positiveCount('DATABASE_POOL_SIZE')
     .max(1000, { error: 'DATABASE_POOL_SIZE must be at most 1000' })
     .optional(),
   // Outbound webhooks (docs/security.md#outbound-webhooks): http:// endpoints only when true
