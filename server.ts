@@ -64,6 +64,7 @@ async function main() {
   // runs every 5 s (Node's default is 30 s, which let a connection live 50 s past its timeout).
   const server = http.createServer({ connectionsCheckingInterval: 5_000 })
   server.headersTimeout = config.http.headersTimeoutMs
+  server.keepAliveTimeout = config.http.keepAliveTimeoutMs
   guardConnections(server, {
     maxPerAddress: config.http.maxConnectionsPerAddress,
     trust: compileTrustProxy(config.trustProxy),

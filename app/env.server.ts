@@ -132,6 +132,11 @@ const EnvSchema = z.object({
     .default(1_000),
   // How long a client may take to send a request's headers.
   HTTP_HEADERS_TIMEOUT_MS: milliseconds('HTTP_HEADERS_TIMEOUT_MS').default(20_000),
+  // How long an idle keep-alive connection stays open for the client's next request. Longer than
+  // the idle timeouts load balancers keep their connections to an instance for (nginx and AWS's
+  // ALB 60 s, Traefik 90 s, Caddy 120 s): when the server closes first, a request the proxy sends
+  // on the connection at that moment is lost, and it answers 502 (Node's default is 5 s).
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: milliseconds('HTTP_KEEP_ALIVE_TIMEOUT_MS').default(125_000),
   // How long a request's body may take after its headers, before the minimum rate counts
   // (app/http/body-deadline.server.ts).
   HTTP_BODY_TIMEOUT_MS: milliseconds('HTTP_BODY_TIMEOUT_MS').default(30_000),
@@ -222,7 +227,12 @@ export type AppEnv = {
     workspacesPerUserPerDay: number
   }
   /** Client connections (app/http/connection-guard.server.ts). */
-  http: { maxConnectionsPerAddress: number; headersTimeoutMs: number; bodyTimeoutMs: number }
+  http: {
+    maxConnectionsPerAddress: number
+    headersTimeoutMs: number
+    keepAliveTimeoutMs: number
+    bodyTimeoutMs: number
+  }
   /** Which local defaults were filled in, for the startup banner. */
   defaultsUsed: string[]
 }
@@ -328,6 +338,7 @@ export function parseEnv(source: NodeJS.ProcessEnv): AppEnv {
     http: {
       maxConnectionsPerAddress: e.MAX_CONNECTIONS_PER_ADDRESS,
       headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
       bodyTimeoutMs: e.HTTP_BODY_TIMEOUT_MS,
     },
     defaultsUsed,

@@ -87,3 +87,23 @@ it('serves others while one address holds its cap of slow connections, refuses t
     .find((l) => l.includes('connections refused'))!
   expect(JSON.parse(line)).toMatchObject({ level: 40, address: '127.0.0.3', refused: 1 })
 }, 30_000)
+
+it('keeps an idle keep-alive connection open past Node’s 5 s default, so a proxy reusing it is answered', async () => {
+  const socket = connect('127.0.0.5')
+  let text = ''
+  socket.on('data', (d) => (text += d))
+  const ask = () =>
+    socket.write(`GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nConnection: keep-alive\r\n\r\n`)
+  ask()
+  await waitFor(() => text.includes('"status"'))
+  expect(text).toMatch(/^HTTP\/1\.1 200 OK\r\n/)
+  // The hint clients such as undici go by: the server's HTTP_KEEP_ALIVE_TIMEOUT_MS (125 s).
+  expect(text).toMatch(/\r\nKeep-Alive: timeout=125\r\n/)
+  // Node's default would have closed it after 5 s (plus its 1 s buffer).
+  await new Promise((r) => setTimeout(r, 6_500))
+  expect(socket.closed).toBe(false)
+  text = ''
+  ask()
+  await waitFor(() => text.includes('"status"'))
+  expect(text).toMatch(/^HTTP\/1\.1 200 OK\r\n/)
+}, 20_000)

@@ -130,7 +130,15 @@ describe('graceful shutdown under keep-alive write load', { timeout: 90_000 }, (
     const failures = load.sent.flatMap((s) =>
       s.outcome.kind === 'answered' && s.outcome.status >= 400 ? [s.outcome.status] : [],
     )
-    console.log(JSON.stringify({ test: 'rolling-restart-behind-proxy', code, ...result, failures }))
+    console.log(
+      JSON.stringify({
+        test: 'rolling-restart-behind-proxy',
+        code,
+        ...result,
+        failures,
+        proxyErrors: proxy.errors,
+      }),
+    )
     await Promise.all([signalAndWait(a), signalAndWait(b)])
     await proxy.close()
     expect(code).toBe(0)
@@ -146,6 +154,8 @@ describe('graceful shutdown under keep-alive write load', { timeout: 90_000 }, (
  */
 async function startProxy() {
   const upstreams: string[] = []
+  /** The upstream failures answered 502, for the test's log: what failed, and on which kind of connection. */
+  const errors: string[] = []
   let next = 0
   // Keep-alive to the upstreams, as load balancers do: an instance must tell the proxy to stop
   // reusing its connections (Connection: close) rather than cut them.
@@ -174,6 +184,9 @@ async function startProxy() {
             error.code === 'ECONNREFUSED' ||
             (forward.reusedSocket && error.code === 'ECONNRESET' && !res.headersSent)
           if (notSent && tries < upstreams.length * 20) return attempt(tries + 1)
+          errors.push(
+            `${error.code ?? error.message} on a ${forward.reusedSocket ? 'reused' : 'new'} connection`,
+          )
           res.writeHead(502, { 'x-proxy-error': error.code ?? 'unknown' }).end()
         })
         forward.end(body)
@@ -187,6 +200,7 @@ async function startProxy() {
   return {
     url: `http://127.0.0.1:${port}`,
     upstreams,
+    errors,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections()

@@ -85,6 +85,18 @@ describe('parseEnv in the local profile', () => {
     }
   })
 
+  it('keeps idle keep-alive connections longer than load balancers keep theirs, unless told otherwise', () => {
+    // nginx and AWS's ALB reuse an idle connection for up to 60 s, Traefik 90 s, Caddy 120 s.
+    expect(parse({ DATA_DIR: dataDir }).http.keepAliveTimeoutMs).toBe(125_000)
+    expect(parse({ DATA_DIR: dataDir, HTTP_KEEP_ALIVE_TIMEOUT_MS: '5000' }).http.keepAliveTimeoutMs).toBe(
+      5_000,
+    )
+    const error = parseError({ DATA_DIR: dataDir, HTTP_KEEP_ALIVE_TIMEOUT_MS: '10' })
+    expect((error as EnvError).message).toContain(
+      'HTTP_KEEP_ALIVE_TIMEOUT_MS: HTTP_KEEP_ALIVE_TIMEOUT_MS must be at least 100',
+    )
+  })
+
   it('derives APP_URL from PORT when APP_URL is unset', () => {
     const env = parse({ DATA_DIR: dataDir, PORT: '4100' })
     expect(env.port).toBe(4100)
