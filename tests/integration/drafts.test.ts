@@ -185,6 +185,9 @@ describe('drafts', () => {
     expect(await storedDrafts(ticket.ticketId)).toEqual([
       { userId: agent.user.id, body: 'Next one', kind: 'reply' },
     ])
+    // The row that was empty has text again: the queue marks it (drafts_with_text_idx follows).
+    const again = inboxRows(await queueFor(agent)).find((r: { number: number }) => r.number === ticket.number)
+    expect(again.draft).toBe(true)
   })
 
   it('never keeps the sent text when a save and the send race, in either order', async () => {
