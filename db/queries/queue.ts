@@ -395,7 +395,8 @@ function queuePage(
       sortKey,
     } satisfies QueueRow
   })
-  rows.sort((a, b) => compareKeys(b.sortKey, a.sortKey))
+  const byPriority = sort === 'priority'
+  rows.sort((a, b) => compareKeys(b.sortKey, a.sortKey, byPriority))
   const hasMore = rows.length > limit
   if (direction === 'next') {
     const page = rows.slice(0, limit)
@@ -439,10 +440,15 @@ function isoMillis(iso: string) {
 
 const PRIORITY_RANK: Record<string, number> = { low: 0, normal: 1, high: 2, urgent: 3 }
 
-function compareKeys(a: Array<string | number>, b: Array<string | number>) {
+/**
+ * Orders two sort keys as PostgreSQL did. `byPriority`: the first key is a priority's name, ranked
+ * as the enum is (low < urgent), not as text. Only then is a key looked up in PRIORITY_RANK: an
+ * `in` test of every activity time and id made V8 hash and look each one up as a property name.
+ */
+function compareKeys(a: Array<string | number>, b: Array<string | number>, byPriority: boolean) {
   for (let i = 0; i < a.length; i++) {
-    const x = typeof a[i] === 'string' && a[i] in PRIORITY_RANK ? PRIORITY_RANK[a[i]] : a[i]
-    const y = typeof b[i] === 'string' && b[i] in PRIORITY_RANK ? PRIORITY_RANK[b[i]] : b[i]
+    const x = byPriority && i === 0 ? PRIORITY_RANK[a[i]!]! : a[i]!
+    const y = byPriority && i === 0 ? PRIORITY_RANK[b[i]!]! : b[i]!
     if (x < y) return -1
     if (x > y) return 1
   }
