@@ -15,6 +15,7 @@ import { guardConnections } from '#app/http/connection-guard.server.ts'
 import { drainableServer } from '#app/http/graceful.server.ts'
 import { sweepPendingUploads } from '#app/http/upload-holds.server.ts'
 import { compileTrustProxy } from '#app/http/security.server.ts'
+import { markStopping } from '#app/http/health.server.ts'
 import { startQueue, stopQueue } from '#app/jobs/queue.server.ts'
 import { logger } from '#app/logger.server.ts'
 import { attachSocketServer, closeSocketServer } from '#app/realtime/hub.server.ts'
@@ -128,16 +129,36 @@ async function main() {
   releaseMemoryWhenIdle()
 
   let stopping = false
+  let skipDelay: (() => void) | undefined
   const shutdown = async (signal: string) => {
-    if (stopping) return
+    // A second signal cuts SHUTDOWN_DELAY_MS short (a second Ctrl-C); the drain goes on as usual.
+    if (stopping) return skipDelay?.()
     stopping = true
     const started = Date.now()
-    logger().info({ signal }, 'shutting down')
+    const delayMs = config.shutdownDelayMs
+    logger().info({ signal, delayMs }, 'shutting down')
     // Belt and braces: whatever happens below, the process ends.
-    setTimeout(() => {
-      logger().error({ afterMs: Date.now() - started }, 'shutdown did not finish: exiting anyway')
-      process.exit(1)
-    }, DRAIN_MS + 20_000).unref()
+    setTimeout(
+      () => {
+        logger().error({ afterMs: Date.now() - started }, 'shutdown did not finish: exiting anyway')
+        process.exit(1)
+      },
+      delayMs + DRAIN_MS + 20_000,
+    ).unref()
+    // Not ready any more, but serving as usual for SHUTDOWN_DELAY_MS: a load balancer that checks
+    // /readyz takes its connections elsewhere before the listener closes. Closing it resets any
+    // connection still waiting in its accept queue, whose request the proxy may not send again.
+    markStopping()
+    if (delayMs > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delayMs)
+        skipDelay = () => {
+          clearTimeout(timer)
+          resolve()
+        }
+      })
+      skipDelay = undefined
+    }
     const forced: string[] = []
     const step = async (name: string, deadlineMs: number, run: () => Promise<unknown>) => {
       let timer: NodeJS.Timeout | undefined

@@ -92,6 +92,14 @@ const EnvSchema = z.object({
     .default(5_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   RUN_WORKER: z.enum(['true', 'false']).default('true'),
+  // After SIGTERM, how long the server goes on serving as usual while /readyz answers 503, so a
+  // load balancer that checks it stops sending new connections before the listener closes.
+  SHUTDOWN_DELAY_MS: z.coerce
+    .number({ error: 'SHUTDOWN_DELAY_MS must be a number of milliseconds' })
+    .int({ error: 'SHUTDOWN_DELAY_MS must be a whole number of milliseconds' })
+    .min(0, { error: 'SHUTDOWN_DELAY_MS must be 0 (no delay) or more' })
+    .max(120_000, { error: 'SHUTDOWN_DELAY_MS must be at most 120000 (two minutes)' })
+    .default(0),
   // Express "trust proxy": which proxies may set X-Forwarded-For (the client address used by rate limits).
   TRUST_PROXY: z.string().min(1).default('loopback'),
   // How long the database may take before a request fails with 503 instead of waiting.
@@ -209,6 +217,7 @@ export type AppEnv = {
   }
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL']
   runWorker: boolean
+  shutdownDelayMs: number
   /** Express "trust proxy" value: 'loopback', a hop count, or comma-separated addresses/CIDRs. */
   trustProxy: string | number
   /** Timeouts of the app's database pools (db/pool.ts). */
@@ -315,6 +324,7 @@ export function parseEnv(source: NodeJS.ProcessEnv): AppEnv {
     },
     logLevel: e.LOG_LEVEL,
     runWorker: e.RUN_WORKER === 'true',
+    shutdownDelayMs: e.SHUTDOWN_DELAY_MS,
     trustProxy: /^\d+$/.test(e.TRUST_PROXY) ? Number(e.TRUST_PROXY) : e.TRUST_PROXY,
     database: {
       connectTimeoutMs: e.DATABASE_CONNECT_TIMEOUT_MS,

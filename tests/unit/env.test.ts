@@ -97,6 +97,20 @@ describe('parseEnv in the local profile', () => {
     )
   })
 
+  it('reads SHUTDOWN_DELAY_MS: none by default, at most two minutes', () => {
+    expect(parse({ DATA_DIR: dataDir }).shutdownDelayMs).toBe(0)
+    expect(parse({ DATA_DIR: dataDir, SHUTDOWN_DELAY_MS: '10000' }).shutdownDelayMs).toBe(10_000)
+    for (const [value, says] of [
+      ['-1', 'SHUTDOWN_DELAY_MS must be 0 (no delay) or more'],
+      ['1.5', 'SHUTDOWN_DELAY_MS must be a whole number of milliseconds'],
+      ['soon', 'SHUTDOWN_DELAY_MS must be a number of milliseconds'],
+      ['600000', 'SHUTDOWN_DELAY_MS must be at most 120000 (two minutes)'],
+    ]) {
+      const error = parseError({ DATA_DIR: dataDir, SHUTDOWN_DELAY_MS: value! })
+      expect((error as EnvError).message).toContain(`SHUTDOWN_DELAY_MS: ${says}`)
+    }
+  })
+
   it('derives APP_URL from PORT when APP_URL is unset', () => {
     const env = parse({ DATA_DIR: dataDir, PORT: '4100' })
     expect(env.port).toBe(4100)
