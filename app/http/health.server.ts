@@ -22,9 +22,10 @@ export const healthz: RequestHandler = (_req, res) => {
 }
 
 /**
- * Not ready once the process is stopping (markStopping). Otherwise ready when the database answers within READYZ_BUDGET_MS and every migration is applied. A
- * database that is down, refuses connections or does not answer (frozen, partitioned) gives
- * 503 `{"database":"unreachable"}` within the budget.
+ * Not ready once the process is stopping (markStopping). Otherwise ready when the database
+ * answers within READYZ_BUDGET_MS and every migration is applied. A database that is down,
+ * refuses connections or does not answer (frozen, partitioned) gives 503
+ * `{"database":"unreachable"}` within the budget.
  */
 export const readyz: RequestHandler = async (_req, res) => {
   if (stopping) {

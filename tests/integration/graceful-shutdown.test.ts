@@ -154,6 +154,15 @@ describe('graceful shutdown under keep-alive write load', { timeout: 90_000 }, (
     expect(server.output()).not.toMatch(/"level":50/)
   })
 
+  it('ends SHUTDOWN_DELAY_MS early on a second signal (a second Ctrl-C)', async () => {
+    const server = await instance({ env: { SHUTDOWN_DELAY_MS: '60000' } })
+    server.child.kill('SIGTERM')
+    await waitFor(async () => (await fetch(`${server.url}/readyz`)).status === 503, 1_000)
+    const { code, ms } = await signalAndWait(server, 'SIGTERM')
+    expect(code).toBe(0)
+    expect(ms).toBeLessThan(10_000)
+  })
+
   it('loses no request and resets no connection through a rolling restart behind a proxy that follows /readyz', async () => {
     const { code, result, proxy } = await rollingRestart('rolling-restart-readiness', {
       // A new connection per request, as nginx makes by default: every request the proxy sends to
