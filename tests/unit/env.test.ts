@@ -36,6 +36,14 @@ function parseError(vars: Record<string, string>) {
   throw new Error('parseEnv accepted the configuration')
 }
 
+/** Each value of `name` is refused with its message: "NAME: NAME <says>". */
+function expectRefused(name: string, cases: Array<[value: string, says: string]>) {
+  for (const [value, says] of cases) {
+    const error = parseError({ DATA_DIR: dataDir, [name]: value })
+    expect((error as EnvError).message).toContain(`${name}: ${name} ${says}`)
+  }
+}
+
 describe('parseEnv in the local profile', () => {
   it('runs with nothing set but a data directory, filling in every default and listing them', () => {
     const env = parse({ DATA_DIR: dataDir })
@@ -74,15 +82,12 @@ describe('parseEnv in the local profile', () => {
       defaultDatabasePoolSize(os.availableParallelism()),
     )
     expect(parse({ DATA_DIR: dataDir, DATABASE_POOL_SIZE: '12' }).databasePoolSize).toBe(12)
-    for (const [value, says] of [
-      ['0', 'DATABASE_POOL_SIZE must be at least 1'],
-      ['2.5', 'DATABASE_POOL_SIZE must be a whole number'],
-      ['many', 'DATABASE_POOL_SIZE must be a number'],
-      ['5000', 'DATABASE_POOL_SIZE must be at most 1000'],
-    ]) {
-      const error = parseError({ DATA_DIR: dataDir, DATABASE_POOL_SIZE: value! })
-      expect((error as EnvError).message).toContain(`DATABASE_POOL_SIZE: ${says}`)
-    }
+    expectRefused('DATABASE_POOL_SIZE', [
+      ['0', 'must be at least 1'],
+      ['2.5', 'must be a whole number'],
+      ['many', 'must be a number'],
+      ['5000', 'must be at most 1000'],
+    ])
   })
 
   it('keeps idle keep-alive connections longer than load balancers keep theirs, unless told otherwise', () => {
@@ -91,24 +96,18 @@ describe('parseEnv in the local profile', () => {
     expect(parse({ DATA_DIR: dataDir, HTTP_KEEP_ALIVE_TIMEOUT_MS: '5000' }).http.keepAliveTimeoutMs).toBe(
       5_000,
     )
-    const error = parseError({ DATA_DIR: dataDir, HTTP_KEEP_ALIVE_TIMEOUT_MS: '10' })
-    expect((error as EnvError).message).toContain(
-      'HTTP_KEEP_ALIVE_TIMEOUT_MS: HTTP_KEEP_ALIVE_TIMEOUT_MS must be at least 100',
-    )
+    expectRefused('HTTP_KEEP_ALIVE_TIMEOUT_MS', [['10', 'must be at least 100']])
   })
 
   it('reads SHUTDOWN_DELAY_MS: none by default, at most two minutes', () => {
     expect(parse({ DATA_DIR: dataDir }).shutdownDelayMs).toBe(0)
     expect(parse({ DATA_DIR: dataDir, SHUTDOWN_DELAY_MS: '10000' }).shutdownDelayMs).toBe(10_000)
-    for (const [value, says] of [
-      ['-1', 'SHUTDOWN_DELAY_MS must be 0 (no delay) or more'],
-      ['1.5', 'SHUTDOWN_DELAY_MS must be a whole number of milliseconds'],
-      ['soon', 'SHUTDOWN_DELAY_MS must be a number of milliseconds'],
-      ['600000', 'SHUTDOWN_DELAY_MS must be at most 120000 (two minutes)'],
-    ]) {
-      const error = parseError({ DATA_DIR: dataDir, SHUTDOWN_DELAY_MS: value! })
-      expect((error as EnvError).message).toContain(`SHUTDOWN_DELAY_MS: ${says}`)
-    }
+    expectRefused('SHUTDOWN_DELAY_MS', [
+      ['-1', 'must be 0 (no delay) or more'],
+      ['1.5', 'must be a whole number of milliseconds'],
+      ['soon', 'must be a number of milliseconds'],
+      ['600000', 'must be at most 120000 (two minutes)'],
+    ])
   })
 
   it('derives APP_URL from PORT when APP_URL is unset', () => {
