@@ -14,7 +14,8 @@ function notForDataRequests() {
  * headers (a burst of 20 for a 20 MB file took the server to 1.7 GB). The app's own requests
  * never ask for them that way (downloads are plain links, the autosave and AI tools use fetch),
  * so in a `.data` request a Response other than a redirect is refused (404) and its body
- * released; data (`data()`, objects) and redirects go through as before.
+ * released; data (`data()`, objects) and redirects go through as before, an action's redirect
+ * marked to load the page it lands on (`reloadWhereItLands`).
  */
 export function withDataRequestGuard(build: ServerBuild): ServerBuild {
   return wrapRouteFunctions(build, refuseResponses)
@@ -23,18 +24,25 @@ export function withDataRequestGuard(build: ServerBuild): ServerBuild {
 function refuseResponses(fn: RouteFunction): RouteFunction {
   return async (args) => {
     if (!args.context.dataRequest) return fn(args)
+    const posted = args.request.method !== 'GET' && args.request.method !== 'HEAD'
     let result
     try {
       result = await fn(args)
     } catch (error) {
-      if (error instanceof Response) noteRetryAfter(args.context, error.headers)
+      if (error instanceof Response) {
+        noteRetryAfter(args.context, error.headers)
+        if (posted && isRedirect(error)) reloadWhereItLands(error)
+      }
       throw error
     }
     if (!(result instanceof Response)) {
       noteRetryAfter(args.context, answeredHeaders(result))
       return result
     }
-    if (isRedirect(result)) return result
+    if (isRedirect(result)) {
+      if (posted) reloadWhereItLands(result)
+      return result
+    }
     await result.body?.cancel().catch(() => {})
     throw notForDataRequests()
   }
@@ -57,6 +65,21 @@ function answeredHeaders(result: unknown): HeadersInit | undefined {
   if (typeof result !== 'object' || result === null) return undefined
   const { type, init } = result as { type?: unknown; init?: { headers?: HeadersInit } | null }
   return type === 'DataWithResponseInit' ? init?.headers : undefined
+}
+
+/**
+ * An action's redirect always loads the page it lands on. React Router follows a redirect that
+ * changes only the URL's hash (the reply's `#m-<id>`, Undo send's `#undone-<id>`, the AI
+ * translation's `#m-<id>`) without loading anything unless a reload is due. A fetcher's post marks
+ * one due when it starts, but a reload of the page that ends while the post is on its way (a live
+ * event's, the one after the live connection came back) clears the mark: the reply's redirect then
+ * only changed the hash, which remounted the composer with the page as it was before the send. No
+ * "Sending in N s" with its Undo, and the composer brought the sent text back from this browser's
+ * copy and saved it as the draft again, ready to be sent twice. The single-fetch answer's
+ * `revalidate` (from this header) marks the reload due on arrival.
+ */
+function reloadWhereItLands(response: Response) {
+  response.headers.set('X-Remix-Revalidate', 'yes')
 }
 
 function isRedirect(response: Response) {

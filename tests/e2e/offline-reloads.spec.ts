@@ -300,3 +300,55 @@ test('a reply sent while a live event reloads the page shows once in the thread 
   await expect(composer).toHaveValue('')
   await expect(conversation.getByText('Sent exactly once.')).toHaveCount(1)
 })
+
+test('a reply sent while a reload that began before it ends shows its Undo and leaves the composer empty', async ({
+  page,
+}) => {
+  await agentOnTicket(page, 'reload-ends', 'Sent as a reload ends')
+  const composer = page.getByLabel(/Reply to Casey Customer/)
+  const ticketData = new RegExp(`${new URL(page.url()).pathname}\\.data`)
+  // A live event's reload of the page reads it from the server, and its answer is held on the way
+  // back; so is the send's, once the server has it.
+  let reloadRead = () => {}
+  const reloadWasRead = new Promise<void>((resolve) => (reloadRead = resolve))
+  let releaseReload = () => {}
+  const reloadHeld = new Promise<void>((resolve) => (releaseReload = resolve))
+  let sendRead = () => {}
+  const sendWasRead = new Promise<void>((resolve) => (sendRead = resolve))
+  let releaseSend = () => {}
+  const sendHeld = new Promise<void>((resolve) => (releaseSend = resolve))
+  await page.route(ticketData, async (route) => {
+    const get = route.request().method() === 'GET'
+    const answer = await route.fetch()
+    if (get) reloadRead()
+    else sendRead()
+    await (get ? reloadHeld : sendHeld)
+    await route.fulfill({ response: answer })
+  })
+  await page.request.post(page.url().split('#')[0]!, {
+    headers: { origin: new URL(page.url()).origin },
+    form: { intent: 'update', priority: 'high' },
+    maxRedirects: 0,
+  })
+  await reloadWasRead
+  await composer.fill('Sent once, with its Undo.')
+  await page.getByRole('button', { name: 'Send reply', exact: true }).click()
+  await sendWasRead
+  // The reload (which read the page before the reply) ends while the send is on its way, then the
+  // send's redirect to `#m-<id>` arrives. It used to change only the URL's hash: the composer
+  // remounted with the page from before the send, brought the sent text back from this browser's
+  // copy and saved it as the draft again, and no "Sending in" appeared until some later reload.
+  releaseReload()
+  await expect(page.getByRole('combobox', { name: 'Priority', exact: true })).toHaveValue('high')
+  releaseSend()
+  await expect(page.getByText(/Sending in \d+ s/)).toBeVisible()
+  const conversation = page.getByRole('list', { name: 'Conversation' })
+  await expect(conversation.getByText('Sent once, with its Undo.')).toHaveCount(1)
+  await expect(composer).toHaveValue('')
+  await expect(page.getByText('Brought back what you typed')).toHaveCount(0)
+  await page.unroute(ticketData)
+  // Nothing came back as a draft either.
+  await page.waitForTimeout(1500)
+  await page.reload()
+  await expect(composer).toHaveValue('')
+})
