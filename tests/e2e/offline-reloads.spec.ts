@@ -32,6 +32,13 @@ async function agentOnTicket(page: Page, prefix: string, subject: string) {
   return slug
 }
 
+/** A promise and what settles it: `done` waits for `open()`. */
+function latch() {
+  let open = () => {}
+  const done = new Promise<void>((resolve) => (open = resolve))
+  return { open, done }
+}
+
 /** Every data request (the page's reloads) fails as if the server could not be reached. */
 async function dataRequestsFail(page: Page) {
   await page.route(DATA_REQUEST, (route) =>
@@ -309,20 +316,13 @@ test('a reply sent while a reload that began before it ends shows its Undo and l
   const ticketData = new RegExp(`${new URL(page.url()).pathname}\\.data`)
   // A live event's reload of the page reads it from the server, and its answer is held on the way
   // back; so is the send's, once the server has it.
-  let reloadRead = () => {}
-  const reloadWasRead = new Promise<void>((resolve) => (reloadRead = resolve))
-  let releaseReload = () => {}
-  const reloadHeld = new Promise<void>((resolve) => (releaseReload = resolve))
-  let sendRead = () => {}
-  const sendWasRead = new Promise<void>((resolve) => (sendRead = resolve))
-  let releaseSend = () => {}
-  const sendHeld = new Promise<void>((resolve) => (releaseSend = resolve))
+  const reload = { read: latch(), held: latch() }
+  const send = { read: latch(), held: latch() }
   await page.route(ticketData, async (route) => {
-    const get = route.request().method() === 'GET'
+    const which = route.request().method() === 'GET' ? reload : send
     const answer = await route.fetch()
-    if (get) reloadRead()
-    else sendRead()
-    await (get ? reloadHeld : sendHeld)
+    which.read.open()
+    await which.held.done
     await route.fulfill({ response: answer })
   })
   await page.request.post(page.url().split('#')[0]!, {
@@ -330,17 +330,17 @@ test('a reply sent while a reload that began before it ends shows its Undo and l
     form: { intent: 'update', priority: 'high' },
     maxRedirects: 0,
   })
-  await reloadWasRead
+  await reload.read.done
   await composer.fill('Sent once, with its Undo.')
   await page.getByRole('button', { name: 'Send reply', exact: true }).click()
-  await sendWasRead
+  await send.read.done
   // The reload (which read the page before the reply) ends while the send is on its way, then the
   // send's redirect to `#m-<id>` arrives. It used to change only the URL's hash: the composer
   // remounted with the page from before the send, brought the sent text back from this browser's
   // copy and saved it as the draft again, and no "Sending in" appeared until some later reload.
-  releaseReload()
+  reload.held.open()
   await expect(page.getByRole('combobox', { name: 'Priority', exact: true })).toHaveValue('high')
-  releaseSend()
+  send.held.open()
   await expect(page.getByText(/Sending in \d+ s/)).toBeVisible()
   const conversation = page.getByRole('list', { name: 'Conversation' })
   await expect(conversation.getByText('Sent once, with its Undo.')).toHaveCount(1)
@@ -351,4 +351,45 @@ test('a reply sent while a reload that began before it ends shows its Undo and l
   await page.waitForTimeout(1500)
   await page.reload()
   await expect(composer).toHaveValue('')
+})
+
+test('a reply sent while a live event reloads the page after it was saved leaves the composer empty', async ({
+  page,
+}) => {
+  await agentOnTicket(page, 'reload-after', 'Saved before the reload')
+  const composer = page.getByLabel(/Reply to Casey Customer/)
+  const ticketData = new RegExp(`${new URL(page.url()).pathname}\\.data`)
+  // The send reaches the server and its answer is held on the way back.
+  const send = { read: latch(), held: latch() }
+  await page.route(ticketData, async (route) => {
+    if (route.request().method() !== 'POST') return route.fallback()
+    const answer = await route.fetch()
+    send.read.open()
+    await send.held.done
+    await route.fulfill({ response: answer })
+  })
+  await composer.fill('Sent and cleared.')
+  await page.getByRole('button', { name: 'Send reply', exact: true }).click()
+  await send.read.done
+  // A live event's reload starts after the send (so React Router drops the send's redirect) and,
+  // unlike the test above, reads the page after the reply was saved: the page has the reply and
+  // the draft's new generation before the send's answer arrives. The composer waited for a
+  // generation newer than that one, which no reload brought: the sent text stayed, to be sent twice.
+  const reloaded = page.waitForResponse((r) => r.request().method() === 'GET' && ticketData.test(r.url()))
+  await page.request.post(page.url().split('#')[0]!, {
+    headers: { origin: new URL(page.url()).origin },
+    form: { intent: 'update', priority: 'high' },
+    maxRedirects: 0,
+  })
+  await reloaded
+  const conversation = page.getByRole('list', { name: 'Conversation' })
+  await expect(conversation.getByText('Sent and cleared.')).toHaveCount(1)
+  send.held.open()
+  await expect(composer).toHaveValue('')
+  await expect(page.getByText(/Sending in \d+ s/)).toBeVisible()
+  await page.unroute(ticketData)
+  await page.waitForTimeout(1500)
+  await page.reload()
+  await expect(composer).toHaveValue('')
+  await expect(conversation.getByText('Sent and cleared.')).toHaveCount(1)
 })

@@ -82,9 +82,10 @@ type Props = {
   aiTools?: (body: RefObject<HTMLTextAreaElement | null>) => ReactNode
   /**
    * A send went through but React Router dropped its redirect (to `#m-<id>`, which resets the
-   * composer): the page reloads, and the page resets the composer once that reload has it.
+   * composer): the page reloads, and the page resets the composer once its data holds a draft
+   * generation other than `sentUnder`, the one the send was made under.
    */
-  onSentWithoutRedirect?: () => void
+  onSentWithoutRedirect?: (sentUnder: number) => void
 }
 
 /**
@@ -107,9 +108,12 @@ export function useComposerKey() {
 /**
  * The composer's reset after a send whose redirect React Router dropped (a live event's reload
  * started while it was on its way): the redirect's `#m-<id>` would have reset it, and without it
- * the sent text stayed in the composer, to be sent twice. The reset waits for the page's reload to
- * bring the draft's new generation (a send advances it), so the fresh composer starts from the
- * emptied draft, not from the sent text still in the page's data.
+ * the sent text stayed in the composer, to be sent twice. The reset waits for the page's data to
+ * hold a draft generation other than the one the send was made under (a send advances it), so the
+ * fresh composer starts from the emptied draft, not from the sent text still in the page's data.
+ * That generation is the send's, not the page's when the drop is noticed: the reload that made
+ * React Router drop the redirect may have read the page after the reply was saved and ended first,
+ * and then the page already has the new generation, and no later reload brings another.
  */
 export function useResetAfterSentWithoutRedirect(draftGeneration: number) {
   const [waitingFor, setWaitingFor] = useState<number | null>(null)
@@ -118,7 +122,7 @@ export function useResetAfterSentWithoutRedirect(draftGeneration: number) {
     setWaitingFor(null)
     setCount(count + 1)
   }
-  const sentWithoutRedirect = useCallback(() => setWaitingFor(draftGeneration), [draftGeneration])
+  const sentWithoutRedirect = useCallback((sentUnder: number) => setWaitingFor(sentUnder), [])
   return { count, sentWithoutRedirect }
 }
 
@@ -155,7 +159,14 @@ export type ComposerResponse = {
 export function Composer(props: Props) {
   const fetcher = useFetcher<ComposerResponse>({ key: 'composer' })
   // A reply sent as a reload of the page started (a live event's): that reload may not show it.
-  useReloadWhenRedirectDropped(fetcher, props.onSentWithoutRedirect)
+  // The draft generation the send was made under (set as it is submitted).
+  const sentUnder = useRef(props.draftGeneration ?? 0)
+  const { onSentWithoutRedirect } = props
+  const sentWithoutRedirect = useCallback(
+    () => onSentWithoutRedirect?.(sentUnder.current),
+    [onSentWithoutRedirect],
+  )
+  useReloadWhenRedirectDropped(fetcher, sentWithoutRedirect)
   // A keyed fetcher keeps its last answer across the remount a sent reply causes (the redirect
   // does not replace it): what it held when this composer mounted answered the previous one
   // (a collision warning would otherwise stay up after "Send anyway" went through).
@@ -278,7 +289,10 @@ export function Composer(props: Props) {
       onSubmit={(event) => {
         const submitter = (event.nativeEvent as SubmitEvent).submitter
         const intent = submitter?.getAttribute('value')
-        if (intent === 'reply' || intent === 'reply-next') autosave.sending()
+        if (intent === 'reply' || intent === 'reply-next') {
+          sentUnder.current = props.draftGeneration ?? 0
+          autosave.sending()
+        }
         form.onSubmit(event)
       }}
       aria-label="Reply composer"
