@@ -79,7 +79,11 @@ function answeredHeaders(result: unknown): HeadersInit | undefined {
  * `revalidate` (from this header) marks the reload due on arrival.
  */
 function reloadWhereItLands(response: Response) {
-  response.headers.set('X-Remix-Revalidate', 'yes')
+  try {
+    response.headers.set('X-Remix-Revalidate', 'yes')
+  } catch {
+    // Immutable headers (`Response.redirect()`, none of ours): followed as React Router would.
+  }
 }
 
 function isRedirect(response: Response) {
