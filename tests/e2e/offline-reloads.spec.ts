@@ -39,6 +39,30 @@ function latch() {
   return { open, done }
 }
 
+/** An answer to hold: `read` opens once the server has answered, `held` lets it through. */
+function heldAnswer() {
+  return { read: latch(), held: latch() }
+}
+
+/**
+ * Requests to `url` reach the server; the answer to each one whose method is in `byMethod` waits
+ * on the way back until its `held` opens. Requests of other methods pass untouched.
+ */
+async function holdAnswers(
+  page: Page,
+  url: RegExp,
+  byMethod: Partial<Record<'GET' | 'POST', ReturnType<typeof heldAnswer>>>,
+) {
+  await page.route(url, async (route) => {
+    const hold = byMethod[route.request().method() as 'GET' | 'POST']
+    if (!hold) return route.fallback()
+    const answer = await route.fetch()
+    hold.read.open()
+    await hold.held.done
+    await route.fulfill({ response: answer })
+  })
+}
+
 /** Every data request (the page's reloads) fails as if the server could not be reached. */
 async function dataRequestsFail(page: Page) {
   await page.route(DATA_REQUEST, (route) =>
@@ -316,15 +340,9 @@ test('a reply sent while a reload that began before it ends shows its Undo and l
   const ticketData = new RegExp(`${new URL(page.url()).pathname}\\.data`)
   // A live event's reload of the page reads it from the server, and its answer is held on the way
   // back; so is the send's, once the server has it.
-  const reload = { read: latch(), held: latch() }
-  const send = { read: latch(), held: latch() }
-  await page.route(ticketData, async (route) => {
-    const which = route.request().method() === 'GET' ? reload : send
-    const answer = await route.fetch()
-    which.read.open()
-    await which.held.done
-    await route.fulfill({ response: answer })
-  })
+  const reload = heldAnswer()
+  const send = heldAnswer()
+  await holdAnswers(page, ticketData, { GET: reload, POST: send })
   await page.request.post(page.url().split('#')[0]!, {
     headers: { origin: new URL(page.url()).origin },
     form: { intent: 'update', priority: 'high' },
@@ -360,14 +378,8 @@ test('a reply sent while a live event reloads the page after it was saved leaves
   const composer = page.getByLabel(/Reply to Casey Customer/)
   const ticketData = new RegExp(`${new URL(page.url()).pathname}\\.data`)
   // The send reaches the server and its answer is held on the way back.
-  const send = { read: latch(), held: latch() }
-  await page.route(ticketData, async (route) => {
-    if (route.request().method() !== 'POST') return route.fallback()
-    const answer = await route.fetch()
-    send.read.open()
-    await send.held.done
-    await route.fulfill({ response: answer })
-  })
+  const send = heldAnswer()
+  await holdAnswers(page, ticketData, { POST: send })
   await composer.fill('Sent and cleared.')
   await page.getByRole('button', { name: 'Send reply', exact: true }).click()
   await send.read.done
