@@ -1,6 +1,6 @@
 import { useLocation, useNavigate, useSubmit } from '@remix-run/react'
-import { Command } from 'lucide-react'
 import { useEffect, useId, useMemo, useRef, useState, type KeyboardEvent } from 'react'
+import { Command } from '#app/components/ui/icons.tsx'
 import { useLazyModule } from '#app/components/ui/lazy.ts'
 import { useHydrated } from '#app/utils/use-hydrated.ts'
 import { useShortcuts } from '#app/utils/use-shortcuts.ts'

@@ -1,5 +1,5 @@
 import * as Toast from '@radix-ui/react-toast'
-import { X } from 'lucide-react'
+import { X } from './icons.tsx'
 import type { ToastItem } from '#app/components/ui/toast.tsx'
 
 /** ToastProvider's JavaScript half (loaded with the first toast). */
