@@ -4,7 +4,13 @@ import { describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
 import { auditEvents, sessions, users } from '#db/schema.ts'
 import { SESSION_TTL_MS } from '#app/domain/sessions.server.ts'
-import { readSession, renewSession, SESSION_COOKIE } from '#app/http/auth.server.ts'
+import {
+  readSession,
+  renewSession,
+  SESSION_COOKIE,
+  sessionIdOf,
+  SIGNED_SESSION_IDS_KEPT,
+} from '#app/http/auth.server.ts'
 import * as accountRoute from '#app/routes/account.tsx'
 import * as loginRoute from '#app/routes/login.tsx'
 import * as logoutRoute from '#app/routes/logout.tsx'
@@ -237,6 +243,34 @@ describe('account', () => {
       expect(await readSession(cookie)).toBeNull()
       // The real session is untouched.
       expect(await sessionIdsOf(user.id)).toEqual([sessionId])
+    })
+
+    it('remembers a verified cookie only as itself: a changed signature or a closed session is signed out', async () => {
+      const { cookie, sessionId } = await signedInUser()
+      expect(await sessionIdOf(cookie)).toBe(sessionId)
+      expect((await callLoader(accountRoute, '/account', { cookie })).status).toBe(200)
+      expect(await sessionIdOf(cookie)).toBe(sessionId)
+      // One character of the remembered cookie's signature changed.
+      const at = cookie.length - 2
+      const tampered = cookie.slice(0, at) + (cookie[at] === 'A' ? 'B' : 'A') + cookie.slice(at + 1)
+      expect(await sessionIdOf(tampered)).toBeNull()
+      expect((await callLoader(accountRoute, '/account', { cookie: tampered })).status).toBe(302)
+      // The session ended elsewhere: its cookie, verified before, no longer signs anyone in.
+      await getDb().delete(sessions).where(eq(sessions.id, sessionId))
+      expect((await callLoader(accountRoute, '/account', { cookie })).status).toBe(302)
+    })
+
+    it('remembers a bounded number of cookie headers', async () => {
+      const { cookie, sessionId } = await signedInUser()
+      for (let i = 0; i < SIGNED_SESSION_IDS_KEPT + 10; i++) {
+        expect(await sessionIdOf(`sb_theme=${i}; ${cookie}`)).toBe(sessionId)
+      }
+      const kept = (globalThis as { __switchboardSignedSessionIds?: Map<string, string> })
+        .__switchboardSignedSessionIds
+      expect(kept?.size).toBe(SIGNED_SESSION_IDS_KEPT)
+      // The oldest were forgotten, and are verified again when they come back.
+      expect(kept?.has(`sb_theme=0; ${cookie}`)).toBe(false)
+      expect(await sessionIdOf(`sb_theme=0; ${cookie}`)).toBe(sessionId)
     })
 
     it('treats an expired session as signed out', async () => {
