@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net'
 import express from 'express'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { rawRequest } from '#tests/helpers/raw-http.ts'
-import { normalisedTarget } from '#app/http/request-target.server.ts'
+import { decodedSegments, normalisedTarget, parsedTarget } from '#app/http/request-target.server.ts'
 import {
   bodyLimit,
   canonicalHost,
@@ -157,6 +157,88 @@ describe('normalisedTarget', () => {
     for (const target of ['/w/%E0%A4%A/tickets', '/%', '/support/%zz', '/%ff', 'http://evil.example/', '*']) {
       expect(normalisedTarget(target), target).toBeUndefined()
     }
+  })
+
+  it('answers plain targets without parsing exactly as URL parsing does, and everything else by parsing', () => {
+    const corpus = [
+      '/',
+      '/w/acme/tickets',
+      '/w/acme/tickets.data',
+      '/w/acme/tickets?view=all&q=refund',
+      '/w/acme/tickets?',
+      '/w/acme/tickets??x',
+      '/w/acme/tickets?q=a%20b&_data=x',
+      "/w/acme/tickets?q=it's",
+      '/w/acme/tickets?q=<b>',
+      '/w/acme/tickets?q=a b',
+      '/w/acme/tickets?q="x"',
+      '/w/acme/tickets#m-1',
+      '/a/./b',
+      '/a/../b',
+      '/a/..',
+      '/a/.',
+      '/a/.?x=1',
+      '/a/..?x=1',
+      '/.',
+      '/..',
+      '/a/.b/..c/...',
+      '/a/b.',
+      '/x?next=/a/../b',
+      '//evil.example/x',
+      '/w/%61cme',
+      '/w/acme\\x',
+      '/w/ä',
+      '/w/a\u0000b',
+      '/assets/entry.client-AbC_123~x.js',
+      '/api/v1/tickets?status=open&limit=25',
+    ]
+    const alphabet = [
+      '/',
+      '.',
+      '..',
+      'a',
+      'Z',
+      '9',
+      '-',
+      '_',
+      '~',
+      '?',
+      '&',
+      '=',
+      '%',
+      '%2e',
+      '%41',
+      ' ',
+      "'",
+      '"',
+      '#',
+      '\\',
+      'é',
+      '<',
+    ]
+    let seed = 12345
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31)
+    for (let i = 0; i < 5000; i++) {
+      let target = '/'
+      for (let n = next() % 12; n > 0; n--) target += alphabet[next() % alphabet.length]
+      corpus.push(target)
+    }
+    for (const target of corpus) {
+      expect(normalisedTarget(target), target).toEqual(parsedTarget(target))
+    }
+  })
+
+  it('decodes path segments the same with and without percent signs', () => {
+    for (const path of ['/w/acme/tickets', '/', '//x//', '/a.b/c~d', '/w/a\u0000b']) {
+      const slow = (() => {
+        const segments = path.split('/').map((segment) => decodeURIComponent(segment))
+        return segments.some((segment) => segment.includes('\u0000')) ? undefined : segments
+      })()
+      expect(decodedSegments(path), path).toEqual(slow)
+    }
+    expect(decodedSegments('/w/%61cme')).toEqual(['', 'w', 'acme'])
+    expect(decodedSegments('/w/%00')).toBeUndefined()
+    expect(decodedSegments('/w/%zz')).toBeUndefined()
   })
 })
 
