@@ -40,13 +40,22 @@ const PG_STATS = process.argv.includes('--pg-stats')
 const NODE_ARGS = arg('node-args')?.split(' ').filter(Boolean) ?? []
 // Production's default: the request log's line per request is part of what a request costs.
 const LOG_LEVEL = arg('log-level') ?? 'info'
-// The server runs with the Node flags `npm start` gives it in production (package.json), so the
-// measured memory is production's.
-const START_FLAGS =
-  /exec node (.*?) ?scripts\/start\.js/
-    .exec(JSON.parse(fs.readFileSync('package.json', 'utf8')).scripts.start)?.[1]
-    ?.split(' ')
-    .filter(Boolean) ?? []
+// The server runs with the environment variables and Node flags `npm start` gives it in
+// production (package.json: `VAR=value … exec node <flags> scripts/start.js`), so the measured
+// memory is production's.
+const START_SCRIPT = /^((?:[A-Z_]+=\S* )*)exec node (.*?) ?scripts\/start\.js/.exec(
+  JSON.parse(fs.readFileSync('package.json', 'utf8')).scripts.start,
+)
+const START_ENV = Object.fromEntries(
+  (START_SCRIPT?.[1] ?? '')
+    .split(' ')
+    .filter(Boolean)
+    .map((assignment) => [
+      assignment.slice(0, assignment.indexOf('=')),
+      assignment.slice(assignment.indexOf('=') + 1),
+    ]),
+)
+const START_FLAGS = START_SCRIPT?.[2]?.split(' ').filter(Boolean) ?? []
 const WARMUP_SECONDS = 2
 const DATA_DIR = path.resolve(process.env.DATA_DIR ?? '.data-bench')
 const APP_PORT = Number(process.env.BENCH_PORT ?? 3395)
@@ -98,6 +107,7 @@ async function main(url: string) {
       path.join(BUILD_COPY, 'server.js'),
     ],
     {
+      ...START_ENV,
       DATABASE_URL: url,
       PORT: String(APP_PORT),
       HOST: '127.0.0.1',
@@ -118,7 +128,9 @@ async function main(url: string) {
   serverPid = server.pid
   baselinePid = baseline.pid
   console.log(
-    `server RSS at start: ${mb(rssOf(server.pid))} (node ${[...START_FLAGS, ...NODE_ARGS].join(' ')}; LOG_LEVEL=${LOG_LEVEL})`,
+    `server RSS at start: ${mb(rssOf(server.pid))} (${Object.entries(START_ENV)
+      .map(([name, value]) => `${name}=${value} `)
+      .join('')}node ${[...START_FLAGS, ...NODE_ARGS].join(' ')}; LOG_LEVEL=${LOG_LEVEL})`,
   )
   server.kill('SIGUSR2')
   const cookie = await signIn()
