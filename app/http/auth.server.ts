@@ -49,6 +49,8 @@ function sessionStorage() {
 
 /** How many Cookie headers sessionIdOf remembers the session id of (oldest forgotten first). */
 export const SIGNED_SESSION_IDS_KEPT = 1_000
+/** Longer headers are verified every time: the kept ones stay under ~1 MB however they are padded. */
+export const SIGNED_HEADER_MAX_CHARS = 1_024
 
 /**
  * The session id a request's Cookie header carries, if its signature is good. A header is the same
@@ -57,7 +59,8 @@ export const SIGNED_SESSION_IDS_KEPT = 1_000
  * HMAC, the header's parse and the cookie's decoding run once per browser instead of once per
  * request (~11 µs of HMAC alone under load: 1.4–1.9% of the home page's server CPU). Whether the
  * session is still open is the database's answer on every request, as before. A header that does
- * not verify is not remembered (forged ones cannot fill the map).
+ * not verify is not remembered (forged ones cannot fill the map), nor one over
+ * SIGNED_HEADER_MAX_CHARS.
  */
 export async function sessionIdOf(cookieHeader: string): Promise<string | null> {
   const verified = (store.__switchboardSignedSessionIds ??= new Map())
@@ -65,6 +68,7 @@ export async function sessionIdOf(cookieHeader: string): Promise<string | null> 
   if (known !== undefined) return known
   const sid: unknown = (await sessionStorage().getSession(cookieHeader)).get('sid')
   if (typeof sid !== 'string' || sid === '') return null
+  if (cookieHeader.length > SIGNED_HEADER_MAX_CHARS) return sid
   if (verified.size >= SIGNED_SESSION_IDS_KEPT) verified.delete(verified.keys().next().value!)
   verified.set(cookieHeader, sid)
   return sid

@@ -9,6 +9,7 @@ import {
   renewSession,
   SESSION_COOKIE,
   sessionIdOf,
+  SIGNED_HEADER_MAX_CHARS,
   SIGNED_SESSION_IDS_KEPT,
 } from '#app/http/auth.server.ts'
 import * as accountRoute from '#app/routes/account.tsx'
@@ -271,6 +272,10 @@ describe('account', () => {
       // The oldest were forgotten, and are verified again when they come back.
       expect(kept?.has(`sb_theme=0; ${cookie}`)).toBe(false)
       expect(await sessionIdOf(`sb_theme=0; ${cookie}`)).toBe(sessionId)
+      // A header padded past the length limit is verified, not kept.
+      const padded = `pad=${'x'.repeat(SIGNED_HEADER_MAX_CHARS)}; ${cookie}`
+      expect(await sessionIdOf(padded)).toBe(sessionId)
+      expect(kept?.has(padded)).toBe(false)
     })
 
     it('treats an expired session as signed out', async () => {
