@@ -16,6 +16,11 @@ const noApiInDomain = {
   message:
     'The domain never imports app/api: the API calls the domain. Move what both need to app/domain or app/utils.',
 }
+const iconsFromOurModule = {
+  group: ['lucide-react', 'lucide-react/*'],
+  message:
+    "Use the icons of #app/components/ui/icons.tsx (add one there): lucide-react's components rebuild every icon's attributes on each render, and its entry loads all ~1,800 icons.",
+}
 const noRoutes = (who) => ({
   group: ['#app/routes/*', '**/routes/*'],
   message: `Nothing imports a route; ${who} least of all. Move what both need to app/utils or app/domain.`,
@@ -54,7 +59,7 @@ export default tseslint.config(
     // scripts, tests and the server entry may import the database layer.
     files: ['app/**/*.{ts,tsx}'],
     ignores: ['app/**/*.server.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [dbOnlyFromServer] }] },
+    rules: { 'no-restricted-imports': ['error', { patterns: [dbOnlyFromServer, iconsFromOurModule] }] },
   },
   {
     // The domain takes plain values: it never sees a Request, a cookie or a route.
@@ -78,6 +83,16 @@ export default tseslint.config(
   },
   {
     files: ['app/components/**/*.{ts,tsx}'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [dbOnlyFromServer, noRoutes('a component'), iconsFromOurModule] },
+      ],
+    },
+  },
+  {
+    // The one module that draws lucide's icons (from each icon's own module).
+    files: ['app/components/ui/icons.tsx'],
     rules: { 'no-restricted-imports': ['error', { patterns: [dbOnlyFromServer, noRoutes('a component')] }] },
   },
   {
