@@ -50,6 +50,17 @@ test('a row opens its ticket without a page load, by click and by j then Enter, 
   await expect(page.getByRole('link', { name: 'Kettle whistles' })).toBeVisible()
   await page.locator('body').press('j')
   await expect(page.getByRole('link', { name: 'Toaster sparks' })).toBeFocused()
+  // A teammate tags that ticket: the live change gives the row's subject cell new HTML (a new
+  // link, row-html.ts), and the focus stays on the row's link, so Enter still opens it.
+  const href = await page.getByRole('link', { name: 'Toaster sparks' }).getAttribute('href')
+  const tagged = await page.request.post(href!.split(/[?#]/)[0]!, {
+    headers: { origin },
+    form: { intent: 'add-tag', name: 'sparks' },
+    maxRedirects: 0,
+  })
+  expect(tagged.status()).toBeLessThan(400)
+  await expect(page.getByRole('list', { name: 'Tags' }).getByText('sparks')).toBeVisible()
+  await expect(page.getByRole('link', { name: 'Toaster sparks' })).toBeFocused()
   await page.keyboard.press('Enter')
   await expect(page.getByRole('heading', { name: 'Toaster sparks' })).toBeVisible()
   expect(await page.evaluate(() => 'stillThisDocument' in window)).toBe(true)

@@ -1,18 +1,19 @@
 import type { SubmissionResult } from '@conform-to/react'
 import { Link, useLocation, useNavigate, useNavigation } from '@remix-run/react'
 import { useEffect, useRef, useState, type MouseEvent } from 'react'
-import {
-  PRIORITY_LABEL,
-  PRIORITY_TEXT,
-  type TicketPriority,
-  type TicketStatus,
-} from '#app/utils/vocabulary.ts'
+import type { TicketPriority, TicketStatus } from '#app/utils/vocabulary.ts'
 import { useShortcuts } from '#app/utils/use-shortcuts.ts'
 import { useFormatters } from '#app/utils/use-formatters.ts'
 import { ticketHref } from '#app/utils/last-queue.ts'
 import { BULK_FORM_ID } from './bulk-toolbar.tsx'
 import { ShortcutsDialog } from './shortcuts-dialog.tsx'
-import { StatusBadge } from '#app/components/ui/badge.tsx'
+import {
+  assigneeCellHtml,
+  customerCellHtml,
+  statusCellHtml,
+  subjectCellHtml,
+  whenCellHtml,
+} from './row-html.ts'
 
 /** A queue row as the loader sends it: an optional marker that is absent is empty (false, none). */
 export type QueueTableRow = {
@@ -84,7 +85,7 @@ export function QueueTable({
   const format = useFormatters()
   const [selected, setSelected] = useState(() => new Set(submittedIds(lastResult)))
   const [active, setActive] = useState<number | null>(null)
-  const links = useRef<Array<HTMLAnchorElement | null>>([])
+  const rowElements = useRef<Array<HTMLTableRowElement | null>>([])
   const [shortcutsOpen, setShortcutsOpen] = useState(false)
 
   const [hydrated, setHydrated] = useState(false)
@@ -114,7 +115,7 @@ export function QueueTable({
     if (rows.length === 0) return
     const next = Math.min(Math.max(index, 0), rows.length - 1)
     setActive(next)
-    links.current[next]?.focus()
+    rowElements.current[next]?.querySelector<HTMLAnchorElement>('a[href]')?.focus()
   }
   function toggle(id: string, checked: boolean) {
     setSelected((current) => {
@@ -245,8 +246,8 @@ export function QueueTable({
                 checked={selected.has(row.id)}
                 onCheck={(checked) => toggle(row.id, checked)}
                 onFocus={() => setActive(index)}
-                linkRef={(el) => {
-                  links.current[index] = el
+                rowRef={(el) => {
+                  rowElements.current[index] = el
                 }}
                 viewing={viewing[row.id]}
               />
@@ -292,21 +293,13 @@ function RowIconSprite() {
   )
 }
 
-type RowIconName = 'reply' | 'messages' | 'attachments' | 'viewing'
-
-/** A decorative icon from RowIconSprite. */
-function RowIcon({ name, className }: { name: RowIconName; className: string }) {
-  return (
-    <svg aria-hidden className={`queue-icon ${className}`}>
-      <use href={`#queue-icon-${name}`} />
-    </svg>
-  )
-}
-
 /**
  * One ticket in two short lines: number, subject and markers (draft, open by teammates,
  * attachments, tags), then the last message's first line (or the search snippet). A checked row
- * is highlighted by CSS, so that works without JavaScript too.
+ * is highlighted by CSS, so that works without JavaScript too. The cells other than the checkbox
+ * are HTML text from row-html.ts (why there: that file's comment); the subject link inside is a
+ * plain anchor that QueueTable's tbody turns into a client-side navigation, and data-discover
+ * keeps Remix's route discovery for its href, as <Link> renders it.
  */
 function QueueRow({
   row,
@@ -319,7 +312,7 @@ function QueueRow({
   checked,
   onCheck,
   onFocus,
-  linkRef,
+  rowRef,
   viewing,
 }: {
   row: QueueTableRow
@@ -333,12 +326,22 @@ function QueueRow({
   checked: boolean
   onCheck: (checked: boolean) => void
   onFocus: () => void
-  linkRef: (el: HTMLAnchorElement | null) => void
+  rowRef: (el: HTMLTableRowElement | null) => void
   viewing: string[] | undefined
 }) {
-  const shownTags = row.tags.slice(0, 3)
+  const subject = subjectCellHtml(row, href, viewing)
+  // New HTML for the subject cell replaces its link: one that had the focus gets it back.
+  const cell = useRef<HTMLTableCellElement>(null)
+  const hadFocus = useRef(false)
+  useEffect(() => {
+    const link = cell.current?.querySelector('a')
+    if (hadFocus.current && link && document.activeElement !== link) {
+      const lost = document.activeElement === null || document.activeElement === document.body
+      if (lost) link.focus()
+    }
+  }, [subject])
   return (
-    <tr data-active={active || undefined} data-row={index} className="queue-row">
+    <tr ref={rowRef} data-active={active || undefined} data-row={index} className="queue-row">
       {selectable ? (
         <td className="py-0.5">
           <input
@@ -353,163 +356,31 @@ function QueueRow({
           />
         </td>
       ) : null}
-      <td className="queue-cell">
-        <div className="queue-line">
-          {row.unread ? (
-            <>
-              <span className="size-2 shrink-0 rounded-full bg-indigo-500" aria-hidden />
-              <span className="sr-only">Unread:</span>
-            </>
-          ) : null}
-          <span className="queue-number">{`#${row.number}`}</span>
-          {/* A plain anchor, not <Link>: a row is rendered 25 to 100 times per page, and <Link>'s
-              hooks were a measurable part of the server's render (docs/performance.md, session 4).
-              QueueTable's tbody handles the click as a client-side navigation; data-discover
-              keeps Remix's route discovery for the href, as <Link> renders it. */}
-          <a
-            ref={linkRef}
-            href={href}
-            data-discover="true"
-            onFocus={onFocus}
-            title={row.gist ? `${row.subject} — ${row.gist}` : undefined}
-            className={row.unread ? 'queue-subject font-semibold' : 'queue-subject'}
-          >
-            {row.subject}
-          </a>
-          {row.hasAttachments ? (
-            <span className="queue-muted shrink-0" title="Has attachments">
-              <RowIcon name="attachments" className="size-3.5" />
-              <span className="sr-only">Has attachments</span>
-            </span>
-          ) : null}
-          {row.draft ? (
-            <span
-              className="queue-chip bg-amber-100 font-medium text-amber-900 dark:bg-amber-950 dark:text-amber-200"
-              title="You have an unsent draft on this ticket"
-            >
-              Draft
-            </span>
-          ) : null}
-          {viewing?.length ? (
-            <span
-              className="queue-chip min-w-0 shrink-[50] truncate bg-indigo-50 text-indigo-700 dark:bg-indigo-950 dark:text-indigo-300"
-              title={`Open now: ${viewing.join(', ')}`}
-            >
-              <RowIcon name="viewing" className="mr-1 inline size-3.5 align-[-2px]" />
-              {viewing.map((n) => n.split(' ')[0]).join(', ')}
-              <span className="sr-only"> viewing</span>
-            </span>
-          ) : null}
-          {shownTags.length > 0 ? (
-            <ul aria-label="Tags" className="queue-tags">
-              {shownTags.map((tag) => (
-                <li key={tag.id} className="queue-chip queue-tag">
-                  {tag.name}
-                </li>
-              ))}
-              {row.tags.length > shownTags.length ? (
-                <li className="queue-chip queue-muted" title={row.tags.map((t) => t.name).join(', ')}>
-                  +{row.tags.length - shownTags.length}
-                </li>
-              ) : null}
-            </ul>
-          ) : null}
-        </div>
-        <RowSecondLine row={row} />
-      </td>
-      <td className="queue-cell hidden md:table-cell">
-        <p className="truncate" title={row.contactEmail}>
-          {row.contactName || row.contactEmail}
-        </p>
-        {row.mailboxName ? (
-          <p className="queue-muted truncate text-xs" title="Mailbox">
-            <span className="sr-only">Mailbox: </span>
-            {row.mailboxName}
-          </p>
-        ) : null}
-      </td>
-      <td className="py-0.5 pr-3">
-        <StatusBadge status={row.status} />
-        {row.priority !== 'normal' ? (
-          <p className={`text-xs ${PRIORITY_TEXT[row.priority]}`}>
-            <span className="sr-only">Priority: </span>
-            {PRIORITY_LABEL[row.priority]}
-          </p>
-        ) : null}
-      </td>
-      <td className="queue-cell hidden truncate lg:table-cell">
-        {row.assigneeName ?? <span className="queue-muted">Unassigned</span>}
-      </td>
-      <td className="queue-when">
-        {row.waitingSince ? (
-          <p
-            className="font-medium text-amber-800 dark:text-amber-300"
-            title="Since the customer's last message"
-          >
-            <span className="sr-only">Waiting for </span>
-            {relativeTime(format, row.waitingSince, now)}
-          </p>
-        ) : (
-          <p>
-            <span className="sr-only">Last activity </span>
-            {relativeTime(format, row.lastActivityAt, now)}
-          </p>
-        )}
-        {row.messageCount !== undefined ? (
-          <p title={`${row.messageCount} message${row.messageCount === 1 ? '' : 's'}`}>
-            <RowIcon name="messages" className="mr-0.5 inline size-3 align-[-1px]" />
-            {row.messageCount}
-            <span className="sr-only">{row.messageCount === 1 ? ' message' : ' messages'}</span>
-          </p>
-        ) : null}
-      </td>
+      <td
+        ref={cell}
+        className="queue-cell"
+        onFocus={(e) => {
+          hadFocus.current = e.target instanceof HTMLAnchorElement
+          if (hadFocus.current) onFocus()
+        }}
+        onBlur={(e) => {
+          // A link removed with the old HTML may report a blur: that focus is given back above.
+          if (e.target.isConnected) hadFocus.current = false
+        }}
+        dangerouslySetInnerHTML={{ __html: subject }}
+      />
+      <td
+        className="queue-cell hidden md:table-cell"
+        dangerouslySetInnerHTML={{ __html: customerCellHtml(row) }}
+      />
+      <td className="py-0.5 pr-3" dangerouslySetInnerHTML={{ __html: statusCellHtml(row) }} />
+      <td
+        className="queue-cell hidden truncate lg:table-cell"
+        dangerouslySetInnerHTML={{ __html: assigneeCellHtml(row) }}
+      />
+      <td className="queue-when" dangerouslySetInnerHTML={{ __html: whenCellHtml(row, format, now) }} />
     </tr>
   )
 }
 
 type Formatters = ReturnType<typeof useFormatters>
-
-/**
- * RelativeTime's markup ("3 min ago", the full date and zone as its tooltip) without a component
- * and its hooks per row: QueueTable reads the viewer's formatters once for all rows.
- */
-function relativeTime(format: Formatters, iso: string, now: string) {
-  return (
-    <time dateTime={iso} title={format.dateTimeWithZone(iso)}>
-      {format.relative(iso, now)}
-    </time>
-  )
-}
-
-/** Under the subject: the search snippet when searching, else the last message's first line. */
-function RowSecondLine({ row }: { row: QueueTableRow }) {
-  const lineClass = 'queue-preview'
-  if (row.snippet) {
-    return (
-      <p className={lineClass}>
-        {row.snippet.map((part, i) =>
-          part.highlight ? (
-            <mark key={i} className="rounded bg-yellow-200 px-0.5 dark:bg-yellow-700 dark:text-white">
-              {part.text}
-            </mark>
-          ) : (
-            <span key={i}>{part.text}</span>
-          ),
-        )}
-      </p>
-    )
-  }
-  const text = row.preview ?? row.gist
-  if (!text) return null
-  return (
-    <p className={lineClass}>
-      {row.preview && row.previewFromAgent ? (
-        <>
-          <RowIcon name="reply" className="mr-1 inline size-3 align-[-1px]" />
-          <span className="sr-only">Your team replied: </span>
-        </>
-      ) : null}
-      {text}
-    </p>
-  )
-}

@@ -34,16 +34,15 @@ export function Badge({
   )
 }
 
+/** StatusBadge's class list, also written by the queue's rows (components/queue/row-html.ts). */
+export function statusBadgeClass(status: TicketStatus) {
+  return `status-badge ${STATUS_BADGE[status]}`
+}
+
 /** A ticket's status, in the colours every list, card and page uses (STATUS_BADGE). */
 export function StatusBadge({ status, className = '' }: { status: TicketStatus; className?: string }) {
   return (
-    <span
-      className={
-        className
-          ? `status-badge ${STATUS_BADGE[status]} ${className}`
-          : `status-badge ${STATUS_BADGE[status]}`
-      }
-    >
+    <span className={className ? `${statusBadgeClass(status)} ${className}` : statusBadgeClass(status)}>
       {STATUS_LABEL[status]}
     </span>
   )
