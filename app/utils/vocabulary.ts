@@ -27,12 +27,12 @@ export const PRIORITY_LABEL: Record<TicketPriority, string> = {
   urgent: 'Urgent',
 }
 
-/** Badge colours for a status, wherever a ticket's status is shown as a pill. */
+/** Badge colours for a status, wherever a ticket's status is shown as a pill (app/tailwind.css). */
 export const STATUS_BADGE: Record<TicketStatus, string> = {
-  open: 'bg-emerald-100 text-emerald-800 dark:bg-emerald-950 dark:text-emerald-300',
-  pending: 'bg-amber-100 text-amber-800 dark:bg-amber-950 dark:text-amber-300',
-  resolved: 'bg-slate-100 text-slate-700 dark:bg-slate-800 dark:text-slate-300',
-  closed: 'bg-slate-100 text-slate-500 dark:bg-slate-800 dark:text-slate-400',
+  open: 'status-open',
+  pending: 'status-pending',
+  resolved: 'status-resolved',
+  closed: 'status-closed',
 }
 
 /** Text styles for a priority in lists. */

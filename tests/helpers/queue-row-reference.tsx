@@ -1,3 +1,4 @@
+import { Fragment } from 'react'
 import { StatusBadge } from '#app/components/ui/badge.tsx'
 import type { QueueTableRow } from '#app/components/queue/queue-table.tsx'
 import { PRIORITY_LABEL, PRIORITY_TEXT } from '#app/utils/vocabulary.ts'
@@ -32,7 +33,7 @@ export function SubjectCell({
       <div className="queue-line">
         {row.unread ? (
           <>
-            <span className="size-2 shrink-0 rounded-full bg-indigo-500" aria-hidden />
+            <span className="queue-dot" aria-hidden />
             <span className="sr-only">Unread:</span>
           </>
         ) : null}
@@ -52,19 +53,13 @@ export function SubjectCell({
           </span>
         ) : null}
         {row.draft ? (
-          <span
-            className="queue-chip bg-amber-100 font-medium text-amber-900 dark:bg-amber-950 dark:text-amber-200"
-            title="You have an unsent draft on this ticket"
-          >
+          <span className="queue-chip queue-draft" title="You have an unsent draft on this ticket">
             Draft
           </span>
         ) : null}
         {viewing?.length ? (
-          <span
-            className="queue-chip min-w-0 shrink-[50] truncate bg-indigo-50 text-indigo-700 dark:bg-indigo-950 dark:text-indigo-300"
-            title={`Open now: ${viewing.join(', ')}`}
-          >
-            <Icon name="viewing" className="mr-1 inline size-3.5 align-[-2px]" />
+          <span className="queue-chip queue-viewing" title={`Open now: ${viewing.join(', ')}`}>
+            <Icon name="viewing" className="queue-icon-viewing" />
             {viewing.map((n) => n.split(' ')[0]).join(', ')}
             <span className="sr-only"> viewing</span>
           </span>
@@ -95,11 +90,11 @@ function SecondLine({ row }: { row: QueueTableRow }) {
       <p className="queue-preview">
         {row.snippet.map((part, i) =>
           part.highlight ? (
-            <mark key={i} className="rounded bg-yellow-200 px-0.5 dark:bg-yellow-700 dark:text-white">
+            <mark key={i} className="queue-hit">
               {part.text}
             </mark>
           ) : (
-            <span key={i}>{part.text}</span>
+            <Fragment key={i}>{part.text}</Fragment>
           ),
         )}
       </p>
@@ -111,7 +106,7 @@ function SecondLine({ row }: { row: QueueTableRow }) {
     <p className="queue-preview">
       {row.preview && row.previewFromAgent ? (
         <>
-          <Icon name="reply" className="mr-1 inline size-3 align-[-1px]" />
+          <Icon name="reply" className="queue-icon-line" />
           <span className="sr-only">Your team replied: </span>
         </>
       ) : null}
@@ -127,7 +122,7 @@ export function CustomerCell({ row }: { row: QueueTableRow }) {
         {row.contactName || row.contactEmail}
       </p>
       {row.mailboxName ? (
-        <p className="queue-muted truncate text-xs" title="Mailbox">
+        <p className="queue-mailbox" title="Mailbox">
           <span className="sr-only">Mailbox: </span>
           {row.mailboxName}
         </p>
@@ -163,10 +158,7 @@ export function WhenCell({ row, format, now }: { row: QueueTableRow; format: For
   return (
     <>
       {row.waitingSince ? (
-        <p
-          className="font-medium text-amber-800 dark:text-amber-300"
-          title="Since the customer's last message"
-        >
+        <p className="queue-waiting" title="Since the customer's last message">
           <span className="sr-only">Waiting for </span>
           {time(row.waitingSince)}
         </p>
@@ -178,7 +170,7 @@ export function WhenCell({ row, format, now }: { row: QueueTableRow; format: For
       )}
       {row.messageCount !== undefined ? (
         <p title={`${row.messageCount} message${row.messageCount === 1 ? '' : 's'}`}>
-          <Icon name="messages" className="mr-0.5 inline size-3 align-[-1px]" />
+          <Icon name="messages" className="queue-icon-count" />
           {`${row.messageCount}`}
           <span className="sr-only">{row.messageCount === 1 ? ' message' : ' messages'}</span>
         </p>

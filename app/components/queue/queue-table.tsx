@@ -202,7 +202,7 @@ export function QueueTable({
                       onChange={(e) =>
                         setSelected(e.target.checked ? new Set(rows.map((r) => r.id)) : new Set())
                       }
-                      className="size-4 align-middle"
+                      className="queue-check"
                     />
                   ) : (
                     <span className="sr-only">Select</span>
@@ -352,7 +352,7 @@ function QueueRow({
             checked={checked}
             onChange={(e) => onCheck(e.target.checked)}
             aria-label={`Select ticket #${row.number}`}
-            className="size-4 align-middle"
+            className="queue-check"
           />
         </td>
       ) : null}
@@ -369,15 +369,9 @@ function QueueRow({
         }}
         dangerouslySetInnerHTML={{ __html: subject }}
       />
-      <td
-        className="queue-cell hidden md:table-cell"
-        dangerouslySetInnerHTML={{ __html: customerCellHtml(row) }}
-      />
-      <td className="py-0.5 pr-3" dangerouslySetInnerHTML={{ __html: statusCellHtml(row) }} />
-      <td
-        className="queue-cell hidden truncate lg:table-cell"
-        dangerouslySetInnerHTML={{ __html: assigneeCellHtml(row) }}
-      />
+      <td className="queue-customer" dangerouslySetInnerHTML={{ __html: customerCellHtml(row) }} />
+      <td className="queue-status" dangerouslySetInnerHTML={{ __html: statusCellHtml(row) }} />
+      <td className="queue-assignee" dangerouslySetInnerHTML={{ __html: assigneeCellHtml(row) }} />
       <td className="queue-when" dangerouslySetInnerHTML={{ __html: whenCellHtml(row, format, now) }} />
     </tr>
   )

@@ -38,8 +38,7 @@ function icon(name: 'reply' | 'messages' | 'attachments' | 'viewing', className:
 export function subjectCellHtml(row: QueueTableRow, href: string, viewing: string[] | undefined) {
   let html = '<div class="queue-line">'
   if (row.unread) {
-    html +=
-      '<span class="size-2 shrink-0 rounded-full bg-indigo-500" aria-hidden="true"></span><span class="sr-only">Unread:</span>'
+    html += '<span class="queue-dot" aria-hidden="true"></span><span class="sr-only">Unread:</span>'
   }
   html += `<span class="queue-number">#${row.number}</span>`
   html += `<a href="${text(href)}" data-discover="true"`
@@ -50,10 +49,10 @@ export function subjectCellHtml(row: QueueTableRow, href: string, viewing: strin
   }
   if (row.draft) {
     html +=
-      '<span class="queue-chip bg-amber-100 font-medium text-amber-900 dark:bg-amber-950 dark:text-amber-200" title="You have an unsent draft on this ticket">Draft</span>'
+      '<span class="queue-chip queue-draft" title="You have an unsent draft on this ticket">Draft</span>'
   }
   if (viewing?.length) {
-    html += `<span class="queue-chip min-w-0 shrink-[50] truncate bg-indigo-50 text-indigo-700 dark:bg-indigo-950 dark:text-indigo-300" title="${text(`Open now: ${viewing.join(', ')}`)}">${icon('viewing', 'mr-1 inline size-3.5 align-[-2px]')}${text(viewing.map((n) => n.split(' ')[0]).join(', '))}<span class="sr-only"> viewing</span></span>`
+    html += `<span class="queue-chip queue-viewing" title="${text(`Open now: ${viewing.join(', ')}`)}">${icon('viewing', 'queue-icon-viewing')}${text(viewing.map((n) => n.split(' ')[0]).join(', '))}<span class="sr-only"> viewing</span></span>`
   }
   if (row.tags.length > 0) {
     html += '<ul aria-label="Tags" class="queue-tags">'
@@ -72,9 +71,7 @@ function secondLineHtml(row: QueueTableRow) {
   if (row.snippet) {
     let html = '<p class="queue-preview">'
     for (const part of row.snippet) {
-      html += part.highlight
-        ? `<mark class="rounded bg-yellow-200 px-0.5 dark:bg-yellow-700 dark:text-white">${text(part.text)}</mark>`
-        : `<span>${text(part.text)}</span>`
+      html += part.highlight ? `<mark class="queue-hit">${text(part.text)}</mark>` : text(part.text)
     }
     return html + '</p>'
   }
@@ -82,7 +79,7 @@ function secondLineHtml(row: QueueTableRow) {
   if (!line) return ''
   const fromAgent =
     row.preview && row.previewFromAgent
-      ? `${icon('reply', 'mr-1 inline size-3 align-[-1px]')}<span class="sr-only">Your team replied: </span>`
+      ? `${icon('reply', 'queue-icon-line')}<span class="sr-only">Your team replied: </span>`
       : ''
   return `<p class="queue-preview">${fromAgent}${text(line)}</p>`
 }
@@ -91,7 +88,7 @@ function secondLineHtml(row: QueueTableRow) {
 export function customerCellHtml(row: QueueTableRow) {
   let html = `<p class="truncate" title="${text(row.contactEmail)}">${text(row.contactName || row.contactEmail)}</p>`
   if (row.mailboxName) {
-    html += `<p class="queue-muted truncate text-xs" title="Mailbox"><span class="sr-only">Mailbox: </span>${text(row.mailboxName)}</p>`
+    html += `<p class="queue-mailbox" title="Mailbox"><span class="sr-only">Mailbox: </span>${text(row.mailboxName)}</p>`
   }
   return html
 }
@@ -114,11 +111,11 @@ export function whenCellHtml(row: QueueTableRow, format: RowFormat, now: string)
   const iso = row.waitingSince ?? row.lastActivityAt
   const time = `<time dateTime="${text(iso)}" title="${text(format.dateTimeWithZone(iso))}">${text(format.relative(iso, now))}</time>`
   let html = row.waitingSince
-    ? `<p class="font-medium text-amber-800 dark:text-amber-300" title="Since the customer&#x27;s last message"><span class="sr-only">Waiting for </span>${time}</p>`
+    ? `<p class="queue-waiting" title="Since the customer&#x27;s last message"><span class="sr-only">Waiting for </span>${time}</p>`
     : `<p><span class="sr-only">Last activity </span>${time}</p>`
   if (row.messageCount !== undefined) {
     const n = row.messageCount
-    html += `<p title="${n} message${n === 1 ? '' : 's'}">${icon('messages', 'mr-0.5 inline size-3 align-[-1px]')}${n}<span class="sr-only">${n === 1 ? ' message' : ' messages'}</span></p>`
+    html += `<p title="${n} message${n === 1 ? '' : 's'}">${icon('messages', 'queue-icon-count')}${n}<span class="sr-only">${n === 1 ? ' message' : ' messages'}</span></p>`
   }
   return html
 }
