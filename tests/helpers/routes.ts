@@ -1,4 +1,5 @@
 import type { ActionFunctionArgs, AppLoadContext, LoaderFunctionArgs } from '@remix-run/node'
+import { unpackRows, type PackedRow } from '#app/components/queue/row-pack.ts'
 
 /** What a route returned, normalized: thrown and returned Responses, and single-fetch data(). */
 export type RouteResult = { status: number; headers: Headers; data: any; location: string | null }
@@ -112,9 +113,9 @@ export function cookieFrom(result: RouteResult) {
   return setCookie ? setCookie.split(';')[0] : undefined
 }
 
-/** The rows of an inbox loader's result (the loader sends them as one JSON text). */
+/** The rows of an inbox loader's result (the loader sends them as one JSON text, packed). */
 export function inboxRows(result: RouteResult): any[] {
   const rows: unknown = result.data.page.rows
   if (typeof rows !== 'string') throw new Error(`the inbox's rows are not JSON text: ${typeof rows}`)
-  return JSON.parse(rows) as any[]
+  return unpackRows(JSON.parse(rows) as PackedRow[])
 }
