@@ -15,6 +15,11 @@
 //          database must preload it: shared_preload_libraries = 'pg_stat_statements')
 //          --log-level L (the server's LOG_LEVEL, default info as in production: one JSON line per
 //          request, written to /dev/null here)
+//          --ab DIR (instead of the table: build/ (A) against the production build in DIR (B), both
+//          servers running at once on the same database; each path alternates between them in
+//          --ab-rounds rounds (default 8) of --ab-seconds (default 3), the order flipped each round,
+//          and prints each build's server CPU per request. One server after the other drifted by
+//          10-20% within minutes on the bench machine; interleaved, both see the same drift.)
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import type { EventEmitter } from 'node:events'
 import fs from 'node:fs'
@@ -66,6 +71,12 @@ const baselineBase = `http://127.0.0.1:${BASELINE_PORT}`
 // under a run. A sibling of build/ so the bundle's `../migrations` still resolves.
 // Named after DATA_DIR, so two benches on two databases don't replace each other's copy.
 const BUILD_COPY = path.resolve(`${DATA_DIR}-build`)
+const AB_DIR = arg('ab') === undefined ? undefined : path.resolve(arg('ab')!)
+const AB_ROUNDS = Number(arg('ab-rounds') ?? 8)
+const AB_SECONDS = Number(arg('ab-seconds') ?? 3)
+// B's copy is a sibling of build/ too (its bundle reads `../migrations`).
+const AB_COPY = path.resolve(`${DATA_DIR}-build-b`)
+const appB = `http://127.0.0.1:${APP_PORT + 2}`
 
 if (path.resolve(DATA_DIR) === path.resolve('data')) {
   console.error('bench:compare never uses ./data: set DATA_DIR to a directory of its own.')
@@ -82,6 +93,7 @@ const children: ChildProcess[] = []
 // Which process answers a measured URL, for its CPU time.
 let serverPid: number | undefined
 let baselinePid: number | undefined
+let serverBPid: number | undefined
 
 async function main(url: string) {
   await seedIfNeeded(url)
@@ -96,36 +108,46 @@ async function main(url: string) {
     { DATABASE_URL: url, WORKSPACE_ID: bench.workspaceId, PORT: String(BASELINE_PORT) },
     `${baselineBase}/`,
   )
-  const server = await startProcess(
-    'server',
-    // The query counter answers X-Debug-Query-Count on the probe requests (see the module).
-    [
-      '--import',
-      path.resolve('scripts/bench-query-counter.js'),
-      ...START_FLAGS,
-      ...NODE_ARGS,
-      path.join(BUILD_COPY, 'server.js'),
-    ],
-    {
-      ...START_ENV,
-      DATABASE_URL: url,
-      PORT: String(APP_PORT),
-      HOST: '127.0.0.1',
-      APP_URL: app,
-      NODE_ENV: 'production',
-      LOG_LEVEL,
-      RUN_WORKER: 'false',
-      EMAIL_TRANSPORT: 'outbox',
-      // The API row measures answered requests, not 429s: the token's limit (600/min) is lifted.
-      API_RATE_LIMIT_PER_MINUTE: '100000000',
-      // Likewise the reply row: the workspace's hourly customer-email limit (1,000) is lifted,
-      // the reply still takes its slot (the same statements as in production).
-      OUTBOUND_EMAILS_PER_HOUR: '100000000',
-      OUTBOUND_EMAILS_PER_HOUR_UNVERIFIED: '100000000',
-    },
-    `${app}/readyz`,
-  )
+  const serverEnv = (base: string) => ({
+    ...START_ENV,
+    DATABASE_URL: url,
+    PORT: new URL(base).port,
+    HOST: '127.0.0.1',
+    APP_URL: base,
+    NODE_ENV: 'production',
+    LOG_LEVEL,
+    RUN_WORKER: 'false',
+    EMAIL_TRANSPORT: 'outbox',
+    // The API row measures answered requests, not 429s: the token's limit (600/min) is lifted.
+    API_RATE_LIMIT_PER_MINUTE: '100000000',
+    // Likewise the reply row: the workspace's hourly customer-email limit (1,000) is lifted,
+    // the reply still takes its slot (the same statements as in production).
+    OUTBOUND_EMAILS_PER_HOUR: '100000000',
+    OUTBOUND_EMAILS_PER_HOUR_UNVERIFIED: '100000000',
+  })
+  // The query counter answers X-Debug-Query-Count on the probe requests (see the module).
+  const serverArgs = (build: string) => [
+    '--import',
+    path.resolve('scripts/bench-query-counter.js'),
+    ...START_FLAGS,
+    ...NODE_ARGS,
+    path.join(build, 'server.js'),
+  ]
+  const server = await startProcess('server', serverArgs(BUILD_COPY), serverEnv(app), `${app}/readyz`)
   serverPid = server.pid
+  if (AB_DIR) {
+    if (!fs.existsSync(path.join(AB_DIR, 'server.js'))) throw new Error(`--ab: no server.js in ${AB_DIR}`)
+    fs.rmSync(AB_COPY, { recursive: true, force: true })
+    fs.cpSync(AB_DIR, AB_COPY, { recursive: true })
+    const serverB = await startProcess('server B', serverArgs(AB_COPY), serverEnv(appB), `${appB}/readyz`)
+    serverBPid = serverB.pid
+    const cookie = await signIn()
+    await compareBuilds(await benchPaths(bench, cookie))
+    await stopProcess(serverB)
+    await stopProcess(server)
+    await stopProcess(baseline)
+    return
+  }
   baselinePid = baseline.pid
   console.log(
     `server RSS at start: ${mb(rssOf(server.pid))} (${Object.entries(START_ENV)
@@ -469,6 +491,52 @@ async function createApiToken(cookie: string) {
   return (await response.text()).match(/sb_pat_[A-Za-z0-9]+/)?.[0] ?? 'none'
 }
 
+/**
+ * --ab: each path on A (build/) and B (--ab DIR) in alternating rounds, the order flipped each
+ * round, both servers warm. Server CPU per request over all rounds and the median round's.
+ */
+async function compareBuilds(paths: BenchPath[]) {
+  console.log(
+    `\nA: ${BUILD_COPY} (build/), B: ${AB_COPY} (copy of ${AB_DIR}); ${AB_ROUNDS} rounds of ${AB_SECONDS} s ` +
+      `per path, ${CONNECTIONS} connections (API list: ${API_CONNECTIONS}), the order flipped each round\n`,
+  )
+  console.log(
+    '| path | A CPU ms/req | B CPU ms/req | B / A | A median round | B median round | A req/s | B req/s |',
+  )
+  console.log(
+    '| ---- | ------------ | ------------ | ----- | -------------- | -------------- | ------- | ------- |',
+  )
+  for (const p of paths) {
+    if (p.skip) continue
+    const connections = p.name === 'API list' ? API_CONNECTIONS : CONNECTIONS
+    const sides = [
+      { base: app, rounds: [] as Measured[] },
+      { base: appB, rounds: [] as Measured[] },
+    ]
+    for (const side of sides) await measure(side.base, p.request, p.headers, connections, WARMUP_SECONDS, 0)
+    for (let round = 0; round < AB_ROUNDS; round++) {
+      for (const side of round % 2 === 0 ? sides : [...sides].reverse()) {
+        side.rounds.push(await measure(side.base, p.request, p.headers, connections, AB_SECONDS, 0))
+      }
+    }
+    const [a, b] = sides.map(({ rounds }) => {
+      const requests = rounds.map((m) => m.rps * AB_SECONDS)
+      const total = requests.reduce((sum, n) => sum + n, 0)
+      return {
+        cpu: rounds.reduce((sum, m, i) => sum + m.serverCpu * requests[i], 0) / Math.max(1, total),
+        medianCpu: median(rounds.map((m) => m.serverCpu)),
+        rps: total / (AB_SECONDS * rounds.length),
+        bad: rounds.reduce((sum, m) => sum + m.non2xx + m.errors, 0),
+      }
+    })
+    console.log(
+      `| ${p.name} | ${a.cpu.toFixed(3)} | ${b.cpu.toFixed(3)} | ${(b.cpu / a.cpu).toFixed(3)} | ` +
+        `${a.medianCpu.toFixed(2)} | ${b.medianCpu.toFixed(2)} | ${a.rps.toFixed(0)} | ${b.rps.toFixed(0)} |` +
+        (a.bad + b.bad > 0 ? ` bad/err A ${a.bad}, B ${b.bad}` : ''),
+    )
+  }
+}
+
 function get(p: string): BenchRequest {
   return { path: p, method: 'GET' }
 }
@@ -492,19 +560,21 @@ async function measure(
   request: BenchRequest,
   headers: Record<string, string>,
   connections = CONNECTIONS,
+  seconds = SECONDS,
+  warmupSeconds = WARMUP_SECONDS,
 ) {
-  const servedBy = base === app ? serverPid : baselinePid
+  const servedBy = base === app ? serverPid : base === appB ? serverBPid : baselinePid
   const options = {
     url: base,
     connections,
     headers,
     requests: [request],
   }
-  await autocannon({ ...options, duration: WARMUP_SECONDS })
+  if (warmupSeconds > 0) await autocannon({ ...options, duration: warmupSeconds })
   const latencies: number[] = []
   const cpuBefore = { server: cpuMsOf(servedBy), pg: postgresCpuMs() }
   // Without a callback autocannon returns its tracker (an EventEmitter) made thenable.
-  const instance = autocannon({ ...options, duration: SECONDS }) as unknown as Promise<autocannon.Result> &
+  const instance = autocannon({ ...options, duration: seconds }) as unknown as Promise<autocannon.Result> &
     EventEmitter
   instance.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) =>
     latencies.push(ms),
@@ -517,7 +587,7 @@ async function measure(
   const at = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? NaN
   const expected3xx = request.method === 'POST' ? result['3xx'] : 0
   return {
-    rps: latencies.length / SECONDS,
+    rps: latencies.length / seconds,
     serverCpu,
     pgCpu,
     p50: at(0.5),
