@@ -17,9 +17,11 @@
 //          request, written to /dev/null here)
 //          --ab DIR (instead of the table: build/ (A) against the production build in DIR (B), both
 //          servers running at once on the same database; each path alternates between them in
-//          --ab-rounds rounds (default 8) of --ab-seconds (default 3), the order flipped each round,
-//          and prints each build's server CPU per request. One server after the other drifted by
-//          10-20% within minutes on the bench machine; interleaved, both see the same drift.)
+//          --ab-rounds rounds (default 9) of --ab-seconds (default 3), the order flipped each round,
+//          with both servers started afresh --ab-processes times (default 3; the rounds are split
+//          between them), and prints each build's server CPU per request. One server after the other
+//          drifted by 10-20% within minutes on the bench machine; interleaved, both see the same
+//          drift. And two processes of one build differed by up to 20%: hence the fresh processes.)
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import type { EventEmitter } from 'node:events'
 import fs from 'node:fs'
@@ -72,8 +74,9 @@ const baselineBase = `http://127.0.0.1:${BASELINE_PORT}`
 // Named after DATA_DIR, so two benches on two databases don't replace each other's copy.
 const BUILD_COPY = path.resolve(`${DATA_DIR}-build`)
 const AB_DIR = arg('ab') === undefined ? undefined : path.resolve(arg('ab')!)
-const AB_ROUNDS = Number(arg('ab-rounds') ?? 8)
+const AB_ROUNDS = Number(arg('ab-rounds') ?? 9)
 const AB_SECONDS = Number(arg('ab-seconds') ?? 3)
+const AB_PROCESSES = Number(arg('ab-processes') ?? 3)
 // B's copy is a sibling of build/ too (its bundle reads `../migrations`).
 const AB_COPY = path.resolve(`${DATA_DIR}-build-b`)
 const appB = `http://127.0.0.1:${APP_PORT + 2}`
@@ -133,21 +136,19 @@ async function main(url: string) {
     ...NODE_ARGS,
     path.join(build, 'server.js'),
   ]
-  const server = await startProcess('server', serverArgs(BUILD_COPY), serverEnv(app), `${app}/readyz`)
-  serverPid = server.pid
   if (AB_DIR) {
     if (!fs.existsSync(path.join(AB_DIR, 'server.js'))) throw new Error(`--ab: no server.js in ${AB_DIR}`)
     fs.rmSync(AB_COPY, { recursive: true, force: true })
     fs.cpSync(AB_DIR, AB_COPY, { recursive: true })
-    const serverB = await startProcess('server B', serverArgs(AB_COPY), serverEnv(appB), `${appB}/readyz`)
-    serverBPid = serverB.pid
-    const cookie = await signIn()
-    await compareBuilds(await benchPaths(bench, cookie))
-    await stopProcess(serverB)
-    await stopProcess(server)
+    await compareBuilds(bench, {
+      a: () => startProcess('server', serverArgs(BUILD_COPY), serverEnv(app), `${app}/readyz`),
+      b: () => startProcess('server B', serverArgs(AB_COPY), serverEnv(appB), `${appB}/readyz`),
+    })
     await stopProcess(baseline)
     return
   }
+  const server = await startProcess('server', serverArgs(BUILD_COPY), serverEnv(app), `${app}/readyz`)
+  serverPid = server.pid
   baselinePid = baseline.pid
   console.log(
     `server RSS at start: ${mb(rssOf(server.pid))} (${Object.entries(START_ENV)
@@ -493,33 +494,59 @@ async function createApiToken(cookie: string) {
 
 /**
  * --ab: each path on A (build/) and B (--ab DIR) in alternating rounds, the order flipped each
- * round, both servers warm. Server CPU per request over all rounds and the median round's.
+ * round, both servers warm; the rounds are split over --ab-processes fresh pairs of servers (their
+ * start order flipped too), since two processes of one build can differ by up to 20% on this
+ * machine. Server CPU per request over all rounds, and the median round's.
  */
-async function compareBuilds(paths: BenchPath[]) {
+async function compareBuilds(
+  bench: Bench,
+  start: { a: () => Promise<ChildProcess>; b: () => Promise<ChildProcess> },
+) {
+  const perProcess = Math.max(1, Math.round(AB_ROUNDS / AB_PROCESSES))
   console.log(
-    `\nA: ${BUILD_COPY} (build/), B: ${AB_COPY} (copy of ${AB_DIR}); ${AB_ROUNDS} rounds of ${AB_SECONDS} s ` +
-      `per path, ${CONNECTIONS} connections (API list: ${API_CONNECTIONS}), the order flipped each round\n`,
+    `\nA: ${BUILD_COPY} (build/), B: ${AB_COPY} (copy of ${AB_DIR}); ${perProcess * AB_PROCESSES} rounds of ` +
+      `${AB_SECONDS} s per path over ${AB_PROCESSES} fresh pairs of servers, ${CONNECTIONS} connections ` +
+      `(API list: ${API_CONNECTIONS}), the order flipped each round\n`,
   )
+  const measured = new Map<string, { a: Measured[]; b: Measured[] }>()
+  let paths: BenchPath[] = []
+  for (let pair = 0; pair < AB_PROCESSES; pair++) {
+    const [first, second] = pair % 2 === 0 ? [start.a, start.b] : [start.b, start.a]
+    const one = await first()
+    const other = await second()
+    const [a, b] = pair % 2 === 0 ? [one, other] : [other, one]
+    serverPid = a.pid
+    serverBPid = b.pid
+    if (pair === 0) paths = await benchPaths(bench, await signIn())
+    for (const p of paths) {
+      if (p.skip) continue
+      const connections = p.name === 'API list' ? API_CONNECTIONS : CONNECTIONS
+      const sides = [
+        { base: app, rounds: [] as Measured[] },
+        { base: appB, rounds: [] as Measured[] },
+      ]
+      for (const side of sides) await measure(side.base, p.request, p.headers, connections, WARMUP_SECONDS, 0)
+      for (let round = 0; round < perProcess; round++) {
+        for (const side of round % 2 === 0 ? sides : [...sides].reverse()) {
+          side.rounds.push(await measure(side.base, p.request, p.headers, connections, AB_SECONDS, 0))
+        }
+      }
+      const kept = measured.get(p.name) ?? { a: [], b: [] }
+      kept.a.push(...sides[0].rounds)
+      kept.b.push(...sides[1].rounds)
+      measured.set(p.name, kept)
+    }
+    await stopProcess(a)
+    await stopProcess(b)
+  }
   console.log(
     '| path | A CPU ms/req | B CPU ms/req | B / A | A median round | B median round | A req/s | B req/s |',
   )
   console.log(
     '| ---- | ------------ | ------------ | ----- | -------------- | -------------- | ------- | ------- |',
   )
-  for (const p of paths) {
-    if (p.skip) continue
-    const connections = p.name === 'API list' ? API_CONNECTIONS : CONNECTIONS
-    const sides = [
-      { base: app, rounds: [] as Measured[] },
-      { base: appB, rounds: [] as Measured[] },
-    ]
-    for (const side of sides) await measure(side.base, p.request, p.headers, connections, WARMUP_SECONDS, 0)
-    for (let round = 0; round < AB_ROUNDS; round++) {
-      for (const side of round % 2 === 0 ? sides : [...sides].reverse()) {
-        side.rounds.push(await measure(side.base, p.request, p.headers, connections, AB_SECONDS, 0))
-      }
-    }
-    const [a, b] = sides.map(({ rounds }) => {
+  for (const [name, sides] of measured) {
+    const [a, b] = [sides.a, sides.b].map((rounds) => {
       const requests = rounds.map((m) => m.rps * AB_SECONDS)
       const total = requests.reduce((sum, n) => sum + n, 0)
       return {
@@ -530,7 +557,7 @@ async function compareBuilds(paths: BenchPath[]) {
       }
     })
     console.log(
-      `| ${p.name} | ${a.cpu.toFixed(3)} | ${b.cpu.toFixed(3)} | ${(b.cpu / a.cpu).toFixed(3)} | ` +
+      `| ${name} | ${a.cpu.toFixed(3)} | ${b.cpu.toFixed(3)} | ${(b.cpu / a.cpu).toFixed(3)} | ` +
         `${a.medianCpu.toFixed(2)} | ${b.medianCpu.toFixed(2)} | ${a.rps.toFixed(0)} | ${b.rps.toFixed(0)} |` +
         (a.bad + b.bad > 0 ? ` bad/err A ${a.bad}, B ${b.bad}` : ''),
     )
