@@ -21,6 +21,7 @@ import { queueEmail } from './email.server.ts'
 import { postWebhook, type Resolver, type WebhookAttempt } from './webhook-http.server.ts'
 import { webhookHeaders } from './webhook-signing.server.ts'
 import { webhookPolicy } from './webhooks.server.ts'
+import { escapeHtml } from '#app/utils/html.ts'
 
 /**
  * One attempt of one delivery (the `webhook.deliver` job). A failure schedules the next attempt
@@ -176,12 +177,6 @@ async function disableEndpoint(tx: Tx, endpointId: string, now: Date) {
 async function workspaceSlug(tx: Tx, workspaceId: string) {
   return (await getWorkspaceSlug(tx, { workspaceId })) ?? ''
 }
-
-const escapeHtml = (text: string) =>
-  text.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
-  )
 
 function disabledEmailBodies(url: string, link: string) {
   const text =

@@ -1,20 +1,16 @@
+const SPECIAL = /[&<>"']/
 const ESCAPES: Record<string, string> = {
   '&': '&amp;',
   '<': '&lt;',
   '>': '&gt;',
   '"': '&quot;',
-  "'": '&#39;',
+  "'": '&#x27;',
 }
 
+/**
+ * Text or an attribute's value made safe for HTML, escaped exactly as React's server renderer
+ * escapes it (the queue's rows, written as text, must be React's bytes: row-html.ts).
+ */
 export function escapeHtml(text: string) {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c])
-}
-
-/** Plain text to safe HTML: paragraphs on blank lines, line breaks kept, nothing interpreted. */
-export function textToHtml(text: string) {
-  return text
-    .trim()
-    .split(/\n{2,}/)
-    .map((paragraph) => `<p>${escapeHtml(paragraph).replace(/\n/g, '<br>')}</p>`)
-    .join('\n')
+  return SPECIAL.test(text) ? text.replace(/[&<>"']/g, (c) => ESCAPES[c]) : text
 }

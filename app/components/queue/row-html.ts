@@ -1,4 +1,5 @@
 import { statusBadgeClass } from '#app/components/ui/badge.tsx'
+import { escapeHtml } from '#app/utils/html.ts'
 import { PRIORITY_LABEL, PRIORITY_TEXT, STATUS_LABEL } from '#app/utils/vocabulary.ts'
 import type { QueueTableRow } from './queue-table.tsx'
 
@@ -7,7 +8,7 @@ import type { QueueTableRow } from './queue-table.tsx'
  * server and in the browser alike (one markup, both sides). A row repeats 25 to 100 times a page
  * and React's server renderer spent most of the inbox's render on the rows' ~30 elements each
  * (docs/performance.md, session 31); as text they are a few string joins. Every value that comes
- * from data goes through `text`, which escapes as React does, so the cells are the bytes React
+ * from data goes through `text` (`escapeHtml`), which escapes as React does, so the cells are the bytes React
  * would write for the same elements (tests/unit/queue-row-html.test.ts compares the two).
  */
 
@@ -16,19 +17,7 @@ type RowFormat = {
   dateTimeWithZone: (value: string) => string
 }
 
-const SPECIAL = /[&<>"']/
-const ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#x27;',
-}
-
-/** Text or an attribute's value made safe for HTML, escaped as React's server renderer does. */
-function text(value: string) {
-  return SPECIAL.test(value) ? value.replace(/[&<>"']/g, (c) => ESCAPES[c]) : value
-}
+const text = escapeHtml
 
 function icon(name: 'reply' | 'messages' | 'attachments' | 'viewing', className: string) {
   return `<svg aria-hidden="true" class="queue-icon ${className}"><use href="#queue-icon-${name}"></use></svg>`
