@@ -6,7 +6,6 @@ import {
   queueListingColumn,
   queueOptionsColumns,
   type QueueListingInput,
-  type QueueListingRow,
   type QueueOptionsRow,
   type Ref,
 } from './queue.ts'
@@ -116,7 +115,7 @@ type IdentityWithLayoutInput = {
 export async function getIdentityWithLayout(db: DbOrTx, input: IdentityWithLayoutInput) {
   const { sql: text, params, page } = identityWithLayoutQuery(input)
   const result = await executePreparedText<
-    IdentityRow & Partial<LayoutColumnsRow> & { queue_page?: QueueListingRow[] | null }
+    IdentityRow & Partial<LayoutColumnsRow> & { queue_page?: unknown[][] | null }
   >(db, { sql: text, params })
   const row = result.rows[0]
   if (!row) return undefined

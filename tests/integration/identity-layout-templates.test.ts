@@ -1,10 +1,15 @@
-import { describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
 import { getIdentityWithLayout } from '#db/queries/layout.ts'
-import type { QueueListingInput } from '#db/queries/queue.ts'
+import { sql } from 'drizzle-orm'
+import { listQueue, type QueueListingInput } from '#db/queries/queue.ts'
 import { listMailboxes } from '#db/queries/mailboxes.ts'
 import { addTags } from '#app/domain/tickets.server.ts'
-import { createMember, createTicketFor, setTicket } from '#tests/helpers/factories.ts'
+import { saveDraft } from '#app/domain/drafts.server.ts'
+import { customerReply, replyToTicket } from '#app/domain/messages.server.ts'
+import { startQueue } from '#app/jobs/queue.server.ts'
+import { asMember, createMember, createTicketFor, setTicket } from '#tests/helpers/factories.ts'
+import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 
 /**
  * getIdentityWithLayout builds its statement once per shape and puts each request's values (slug,
@@ -14,6 +19,11 @@ import { createMember, createTicketFor, setTicket } from '#tests/helpers/factori
  * shapes one after the other: each gets their own session's identity, workspace and tickets.
  */
 type Member = Awaited<ReturnType<typeof createMember>>
+
+// A reply enqueues its email.
+beforeAll(async () => {
+  await startQueue(testDatabaseUrl)
+})
 
 async function workspaceWithTickets(subject: string) {
   const member = await createMember('owner')
@@ -129,5 +139,57 @@ describe('the identity statement built once per shape', () => {
         }),
       ).toBeUndefined()
     }
+  })
+
+  it('carries the same page, every field of every row, as listQueue reads on its own', async () => {
+    const w = await workspaceWithTickets('Epsilon')
+    const [plain, tagged, noted, replied] = w.tickets
+    const me = w.member
+    // Every field of a row set on some row and unset on another: a draft of the member's, a
+    // triage gist, a note (an agent's last line), a customer's reply after it (waiting since),
+    // an attachment, a read marker older than the customer's last message and one newer.
+    await getDb().execute(
+      sql`insert into ticket_triage (ticket_id, workspace_id, gist) values (${tagged!.id}, ${me.workspace.id}, 'Wants a refund')`,
+    )
+    await replyToTicket(asMember(me), noted!.number, { kind: 'note', body: 'Checked the order.' })
+    // After the note, which empties its author's draft.
+    await saveDraft(asMember(me), noted!.number, { body: 'Half a reply', kind: 'reply', generation: 1 })
+    await replyToTicket(asMember(me), plain!.number, { kind: 'reply', body: 'Sorted, thanks.' })
+    const reply = await replyToTicket(asMember(me), replied!.number, { kind: 'reply', body: 'On its way.' })
+    if (reply.kind !== 'sent') throw new Error(`reply: ${reply.kind}`)
+    await getDb()
+      .execute(sql`insert into attachments (id, workspace_id, message_id, filename, content_type, size, sha256)
+      values (gen_random_uuid(), ${me.workspace.id}, ${reply.messageId}, 'label.pdf', 'application/pdf', 10, ${'a'.repeat(64)})`)
+    await customerReply({ ticketId: replied!.id, workspaceId: me.workspace.id }, 'Still waiting.')
+    await getDb().execute(sql`insert into ticket_reads (user_id, ticket_id, read_at)
+      values (${me.user.id}, ${plain!.id}, now() + interval '1 hour'), (${me.user.id}, ${replied!.id}, now() - interval '1 hour')
+      on conflict (user_id, ticket_id) do update set read_at = excluded.read_at`)
+    const inputs: QueueListingInput[] = [
+      { filters: { view: 'all' }, sort: 'activity', rowExtras: true },
+      { filters: { view: 'all' }, sort: 'created', rowExtras: true, limit: 2 },
+      { filters: { view: 'all' }, sort: 'priority', rowExtras: true },
+      { filters: { view: 'open' }, sort: 'activity', rowExtras: false },
+    ]
+    for (const input of inputs) {
+      const carried = (await identity(me, input))!.queuePage!
+      const own = await listQueue(getDb(), { ...input, workspaceId: me.workspace.id, userId: me.user.id })
+      expect(carried, JSON.stringify(input)).toEqual(own)
+    }
+    const rows = (await identity(me, inputs[0]!))!.queuePage!.rows
+    const byId = new Map(rows.map((row) => [row.id, row]))
+    expect(byId.get(noted!.id)).toMatchObject({ hasDraft: true, lastMessage: { fromAgent: false } })
+    expect(byId.get(tagged!.id)).toMatchObject({ gist: 'Wants a refund', hasDraft: false })
+    expect(byId.get(replied!.id)).toMatchObject({
+      hasAttachments: true,
+      unread: true,
+      lastMessage: { text: 'Still waiting.' },
+    })
+    expect(byId.get(replied!.id)!.waitingSince).toBeTruthy()
+    expect(byId.get(plain!.id)).toMatchObject({
+      unread: false,
+      hasAttachments: false,
+      gist: null,
+      lastMessage: { text: 'Sorted, thanks.', fromAgent: true },
+    })
   })
 })
