@@ -145,6 +145,7 @@ async function main(url: string) {
       b: () => startProcess('server B', serverArgs(AB_COPY), serverEnv(appB), `${appB}/readyz`),
     })
     await stopProcess(baseline)
+    fs.rmSync(AB_COPY, { recursive: true, force: true })
     return
   }
   const server = await startProcess('server', serverArgs(BUILD_COPY), serverEnv(app), `${app}/readyz`)
@@ -496,7 +497,9 @@ async function createApiToken(cookie: string) {
  * --ab: each path on A (build/) and B (--ab DIR) in alternating rounds, the order flipped each
  * round, both servers warm; the rounds are split over --ab-processes fresh pairs of servers (their
  * start order flipped too), since two processes of one build can differ by up to 20% on this
- * machine. Server CPU per request over all rounds, and the median round's.
+ * machine. Server CPU per request over all rounds, and the median round's; B / A for each pair of
+ * servers on its own (a difference the pairs do not agree on is this machine's noise, session 32);
+ * each side's p95 in its median round.
  */
 async function compareBuilds(
   bench: Bench,
@@ -508,7 +511,7 @@ async function compareBuilds(
       `${AB_SECONDS} s per path over ${AB_PROCESSES} fresh pairs of servers, ${CONNECTIONS} connections ` +
       `(API list: ${API_CONNECTIONS}), the order flipped each round\n`,
   )
-  const measured = new Map<string, { a: Measured[]; b: Measured[] }>()
+  const measured = new Map<string, { a: Measured[]; b: Measured[]; pairs: number[] }>()
   let paths: BenchPath[] = []
   for (let pair = 0; pair < AB_PROCESSES; pair++) {
     const [first, second] = pair % 2 === 0 ? [start.a, start.b] : [start.b, start.a]
@@ -531,37 +534,44 @@ async function compareBuilds(
           side.rounds.push(await measure(side.base, p.request, p.headers, connections, AB_SECONDS, 0))
         }
       }
-      const kept = measured.get(p.name) ?? { a: [], b: [] }
+      const kept = measured.get(p.name) ?? { a: [], b: [], pairs: [] }
       kept.a.push(...sides[0].rounds)
       kept.b.push(...sides[1].rounds)
+      kept.pairs.push(cpuPerRequest(sides[1].rounds) / cpuPerRequest(sides[0].rounds))
       measured.set(p.name, kept)
     }
     await stopProcess(a)
     await stopProcess(b)
   }
   console.log(
-    '| path | A CPU ms/req | B CPU ms/req | B / A | A median round | B median round | A req/s | B req/s |',
+    '| path | A CPU ms/req | B CPU ms/req | B / A | B / A per pair | A median round | B median round | A req/s | B req/s | p95 ms A / B |',
   )
   console.log(
-    '| ---- | ------------ | ------------ | ----- | -------------- | -------------- | ------- | ------- |',
+    '| ---- | ------------ | ------------ | ----- | -------------- | -------------- | -------------- | ------- | ------- | ------------ |',
   )
   for (const [name, sides] of measured) {
-    const [a, b] = [sides.a, sides.b].map((rounds) => {
-      const requests = rounds.map((m) => m.rps * AB_SECONDS)
-      const total = requests.reduce((sum, n) => sum + n, 0)
-      return {
-        cpu: rounds.reduce((sum, m, i) => sum + m.serverCpu * requests[i], 0) / Math.max(1, total),
-        medianCpu: median(rounds.map((m) => m.serverCpu)),
-        rps: total / (AB_SECONDS * rounds.length),
-        bad: rounds.reduce((sum, m) => sum + m.non2xx + m.errors, 0),
-      }
-    })
+    const [a, b] = [sides.a, sides.b].map((rounds) => ({
+      cpu: cpuPerRequest(rounds),
+      medianCpu: median(rounds.map((m) => m.serverCpu)),
+      rps: rounds.reduce((sum, m) => sum + m.rps, 0) / rounds.length,
+      p95: median(rounds.map((m) => m.p95)),
+      bad: rounds.reduce((sum, m) => sum + m.non2xx + m.errors, 0),
+    }))
     console.log(
       `| ${name} | ${a.cpu.toFixed(3)} | ${b.cpu.toFixed(3)} | ${(b.cpu / a.cpu).toFixed(3)} | ` +
-        `${a.medianCpu.toFixed(2)} | ${b.medianCpu.toFixed(2)} | ${a.rps.toFixed(0)} | ${b.rps.toFixed(0)} |` +
+        `${sides.pairs.map((r) => r.toFixed(3)).join(', ')} | ` +
+        `${a.medianCpu.toFixed(2)} | ${b.medianCpu.toFixed(2)} | ${a.rps.toFixed(0)} | ${b.rps.toFixed(0)} | ` +
+        `${a.p95.toFixed(1)} / ${b.p95.toFixed(1)} |` +
         (a.bad + b.bad > 0 ? ` bad/err A ${a.bad}, B ${b.bad}` : ''),
     )
   }
+}
+
+/** Server CPU per answered request over rounds of equal length, weighted by their requests. */
+function cpuPerRequest(rounds: Measured[]) {
+  const requests = rounds.map((m) => m.rps * AB_SECONDS)
+  const total = requests.reduce((sum, n) => sum + n, 0)
+  return rounds.reduce((sum, m, i) => sum + m.serverCpu * requests[i], 0) / Math.max(1, total)
 }
 
 function get(p: string): BenchRequest {
