@@ -528,10 +528,16 @@ async function compareBuilds(
         { base: app, rounds: [] as Measured[] },
         { base: appB, rounds: [] as Measured[] },
       ]
-      for (const side of sides) await measure(side.base, p.request, p.headers, connections, WARMUP_SECONDS, 0)
+      // A form post names the server it is sent to as its origin (B refused A's as cross-site).
+      const headersFor = (base: string) => (p.headers.origin ? { ...p.headers, origin: base } : p.headers)
+      for (const side of sides) {
+        await measure(side.base, p.request, headersFor(side.base), connections, WARMUP_SECONDS, 0)
+      }
       for (let round = 0; round < perProcess; round++) {
         for (const side of round % 2 === 0 ? sides : [...sides].reverse()) {
-          side.rounds.push(await measure(side.base, p.request, p.headers, connections, AB_SECONDS, 0))
+          side.rounds.push(
+            await measure(side.base, p.request, headersFor(side.base), connections, AB_SECONDS, 0),
+          )
         }
       }
       const kept = measured.get(p.name) ?? { a: [], b: [], pairs: [] }
