@@ -22,6 +22,8 @@
 //          between them), and prints each build's server CPU per request. One server after the other
 //          drifted by 10-20% within minutes on the bench machine; interleaved, both see the same
 //          drift. And two processes of one build differed by up to 20%: hence the fresh processes.)
+//          --ab-node-args "..." (more node flags for B only: `--ab build --ab-node-args "--flag"`
+//          compares a flag on the same build)
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import type { EventEmitter } from 'node:events'
 import fs from 'node:fs'
@@ -45,6 +47,7 @@ const IDLE_SECONDS = Number(arg('idle') ?? 20)
 const ONLY = arg('only')?.split(',')
 const PG_STATS = process.argv.includes('--pg-stats')
 const NODE_ARGS = arg('node-args')?.split(' ').filter(Boolean) ?? []
+const AB_NODE_ARGS = arg('ab-node-args')?.split(' ').filter(Boolean) ?? []
 // Production's default: the request log's line per request is part of what a request costs.
 const LOG_LEVEL = arg('log-level') ?? 'info'
 // The server runs with the environment variables and Node flags `npm start` gives it in
@@ -129,11 +132,12 @@ async function main(url: string) {
     OUTBOUND_EMAILS_PER_HOUR_UNVERIFIED: '100000000',
   })
   // The query counter answers X-Debug-Query-Count on the probe requests (see the module).
-  const serverArgs = (build: string) => [
+  const serverArgs = (build: string, extra: string[] = []) => [
     '--import',
     path.resolve('scripts/bench-query-counter.js'),
     ...START_FLAGS,
     ...NODE_ARGS,
+    ...extra,
     path.join(build, 'server.js'),
   ]
   if (AB_DIR) {
@@ -142,7 +146,7 @@ async function main(url: string) {
     fs.cpSync(AB_DIR, AB_COPY, { recursive: true })
     await compareBuilds(bench, {
       a: () => startProcess('server', serverArgs(BUILD_COPY), serverEnv(app), `${app}/readyz`),
-      b: () => startProcess('server B', serverArgs(AB_COPY), serverEnv(appB), `${appB}/readyz`),
+      b: () => startProcess('server B', serverArgs(AB_COPY, AB_NODE_ARGS), serverEnv(appB), `${appB}/readyz`),
     })
     await stopProcess(baseline)
     fs.rmSync(AB_COPY, { recursive: true, force: true })
@@ -507,7 +511,7 @@ async function compareBuilds(
 ) {
   const perProcess = Math.max(1, Math.round(AB_ROUNDS / AB_PROCESSES))
   console.log(
-    `\nA: ${BUILD_COPY} (build/), B: ${AB_COPY} (copy of ${AB_DIR}); ${perProcess * AB_PROCESSES} rounds of ` +
+    `\nA: ${BUILD_COPY} (build/), B: ${AB_COPY} (copy of ${AB_DIR}${AB_NODE_ARGS.length > 0 ? `, node ${AB_NODE_ARGS.join(' ')}` : ''}); ${perProcess * AB_PROCESSES} rounds of ` +
       `${AB_SECONDS} s per path over ${AB_PROCESSES} fresh pairs of servers, ${CONNECTIONS} connections ` +
       `(API list: ${API_CONNECTIONS}), the order flipped each round\n`,
   )
