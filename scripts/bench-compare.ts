@@ -2,7 +2,8 @@
 // bare node:http + pg server answering the same "All open" query, in one run on this machine.
 // Seeds (or reuses) the bench workspace in its own DATA_DIR (default .data-bench, never ./data),
 // signs in through POST /login, drives each path with autocannon and prints req/s, p50/p95/p99,
-// bytes and each path's ratio to the baseline, plus the server's RSS. Prints figures; asserts nothing.
+// bytes and each path's ratio to the baseline (the run's first, and one measured just before the
+// path), plus the server's RSS. Prints figures; asserts nothing.
 //
 // Options: --tickets N (default 1,000,000; seeds the difference when the workspace has fewer)
 //          --seconds S (per path, default 10) --connections C (default 16; the API list and its bare query use
@@ -67,6 +68,8 @@ const START_ENV = Object.fromEntries(
 )
 const START_FLAGS = START_SCRIPT?.[2]?.split(' ').filter(Boolean) ?? []
 const WARMUP_SECONDS = 2
+/** The bare server's run just before each path (after 1 s of warm-up): see nearRounds. */
+const NEAR_BASELINE_SECONDS = 4
 const DATA_DIR = path.resolve(process.env.DATA_DIR ?? '.data-bench')
 const APP_PORT = Number(process.env.BENCH_PORT ?? 3395)
 const BASELINE_PORT = APP_PORT + 1
@@ -173,8 +176,13 @@ async function main(url: string) {
   const rss = { peak: 0 }
   const sampler = setInterval(() => (rss.peak = Math.max(rss.peak, rssOf(server.pid))), 250)
   const rounds: Array<Map<string, Measured>> = []
+  // Each path's own baseline, measured just before it: the machine's speed drifts by 10-20% within
+  // the minutes of a run (session 33: PostgreSQL's CPU per request on unchanged paths by up to 30%
+  // between runs), so a ratio to the run's first baseline mixes that drift into the path's figure.
+  const nearRounds: Array<Map<string, Measured>> = []
   for (let run = 0; run < RUNS; run++) {
     const round = new Map<string, Measured>()
+    const near = new Map<string, Measured>()
     round.set('baseline', await measure(baselineBase, { path: '/', method: 'GET' }, {}))
     // The API list's own query on the bare server: the API row's ratio is to this one.
     if (paths.some((p) => p.name === 'API list' && !p.skip)) {
@@ -187,10 +195,13 @@ async function main(url: string) {
       if (p.skip) continue
       if (PG_STATS) await withClient(url, (client) => client.query('select pg_stat_statements_reset()'))
       const connections = p.name === 'API list' ? API_CONNECTIONS : CONNECTIONS
+      const bare = { path: p.name === 'API list' ? '/api' : '/', method: 'GET' } as const
+      near.set(p.name, await measure(baselineBase, bare, {}, connections, NEAR_BASELINE_SECONDS, 1))
       round.set(p.name, await measure(app, p.request, p.headers, connections))
       if (PG_STATS) await printPgStats(url, p.name, round.get(p.name)!)
     }
     rounds.push(round)
+    nearRounds.push(near)
   }
   clearInterval(sampler)
   const afterRun = rssOf(server.pid)
@@ -199,7 +210,7 @@ async function main(url: string) {
   const afterIdle = rssOf(server.pid)
   server.kill('SIGUSR2')
 
-  printTable(rounds, paths)
+  printTable(rounds, nearRounds, paths)
   console.log(
     `\nserver RSS: peak under load ${mb(rss.peak)}, after the run ${mb(afterRun)}, after ${IDLE_SECONDS} s idle ${mb(afterIdle)}` +
       ` (baseline process: ${mb(rssOf(baseline.pid))})`,
@@ -709,7 +720,11 @@ function rssOf(pid: number | undefined) {
   }
 }
 
-function printTable(rounds: Array<Map<string, Measured>>, paths: BenchPath[]) {
+function printTable(
+  rounds: Array<Map<string, Measured>>,
+  nearRounds: Array<Map<string, Measured>>,
+  paths: BenchPath[],
+) {
   const names = [...rounds[0]!.keys()]
   const byName = new Map(paths.map((p) => [p.name, p]))
   const pick = (name: string, field: keyof Measured) => median(rounds.map((r) => r.get(name)![field]))
@@ -718,6 +733,7 @@ function printTable(rounds: Array<Map<string, Measured>>, paths: BenchPath[]) {
     // Each round's ratio to that round's baseline, then the median of the ratios.
     const base = name.startsWith('API') ? 'baseline API' : 'baseline'
     const ratio = median(rounds.map((r) => r.get(name)!.rps / r.get(base)!.rps))
+    const nearRatio = p ? median(rounds.map((r, i) => r.get(name)!.rps / nearRounds[i]!.get(name)!.rps)) : NaN
     return [
       name === 'baseline'
         ? 'bare node:http + pg, All open (JSON)'
@@ -730,6 +746,9 @@ function printTable(rounds: Array<Map<string, Measured>>, paths: BenchPath[]) {
       pick(name, 'p99').toFixed(1),
       p?.bytes !== undefined ? kb(p.bytes) : kb(pick(name, 'bytes')),
       `${(ratio * 100).toFixed(1)}%`,
+      p
+        ? `${(nearRatio * 100).toFixed(1)}% of ${median(nearRounds.map((r) => r.get(name)!.rps)).toFixed(0)}`
+        : '',
       pick(name, 'serverCpu').toFixed(2),
       pick(name, 'pgCpu') > 0 ? pick(name, 'pgCpu').toFixed(2) : '',
       p?.queries ?? '',
@@ -744,6 +763,7 @@ function printTable(rounds: Array<Map<string, Measured>>, paths: BenchPath[]) {
     'p99 ms',
     'bytes',
     'of baseline',
+    'of the baseline just before',
     'server CPU ms/req',
     'PG CPU ms/req',
     'queries',
