@@ -129,6 +129,21 @@ export async function inputBeforeFirstRender(page: Page) {
 }
 
 /**
+ * Holds the page's scripts (every `.js` response) until the returned function is called: the
+ * document renders and takes input as it does before its scripts have loaded on a slow
+ * connection. Open the page with `waitUntil: 'commit'` (module scripts hold DOMContentLoaded).
+ */
+export async function holdScripts(page: Page) {
+  let release!: () => void
+  const held = new Promise<void>((resolve) => (release = resolve))
+  await page.route('**/*.js', async (route) => {
+    await held
+    await route.continue()
+  })
+  return release
+}
+
+/**
  * Waits until React has hydrated the element (it attaches its props to the DOM node): from then
  * on a form posts with fetch, not as a page load.
  */

@@ -1,6 +1,7 @@
 import { expect, test } from '@playwright/test'
 import {
   holdLiveConnection,
+  holdScripts,
   linkFromOutbox,
   signUp,
   submitSupportForm,
@@ -56,6 +57,31 @@ test('an agent works a ticket: queue → open → reply with attachment and set 
   await expect(page).toHaveURL(filtered)
   await expect(page.getByRole('search', { name: 'Filter tickets' }).getByLabel('Status')).toHaveValue('open')
   await expect(page.getByRole('link', { name: 'The kettle arrived broken' })).toHaveCount(0)
+})
+
+test('a filter chosen before the inbox’s scripts ran applies once they run', async ({ page, browser }) => {
+  const id = unique()
+  const slug = `early-${id}`
+  await signUp(page, 'Dana Agent', `dana-${id}@example.com`, 'Early Co', slug)
+  const customer = await submitSupportForm(browser, slug, {
+    name: 'Casey Customer',
+    email: `casey-${id}@example.net`,
+    subject: 'Still open',
+    message: 'Nobody has answered yet.',
+  })
+  await customer.context.close()
+
+  const release = await holdScripts(page)
+  await page.goto(`/w/${slug}/tickets?view=all`, { waitUntil: 'commit' })
+  const filters = page.getByRole('search', { name: 'Filter tickets' })
+  await expect(page.getByRole('link', { name: 'Still open' })).toBeVisible()
+  await filters.getByLabel('Status').selectOption('pending')
+  await expect(filters.getByRole('button', { name: 'Apply filters' })).toBeVisible()
+  release()
+  await expect(page).toHaveURL(/status=pending/)
+  await expect(filters.getByRole('button', { name: 'Apply filters' })).toBeHidden()
+  await expect(page.getByRole('link', { name: 'Still open' })).toHaveCount(0)
+  await expect(filters.getByLabel('Status')).toHaveValue('pending')
 })
 
 test('a ticket that arrives while the inbox loads shows once its live connection is up, without a reload', async ({

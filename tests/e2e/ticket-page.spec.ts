@@ -1,5 +1,12 @@
 import { expect, test, type Page } from '@playwright/test'
-import { holdLiveConnection, noteFromElsewhere, signUp, submitSupportForm, unique } from './helpers.ts'
+import {
+  holdLiveConnection,
+  holdScripts,
+  noteFromElsewhere,
+  signUp,
+  submitSupportForm,
+  unique,
+} from './helpers.ts'
 
 // The ticket page as an agent works it (issue 11 item 6): it opens at the newest message, field
 // changes show inline in the thread, Ctrl+Enter sends, and "Send & next" moves on through the
@@ -269,6 +276,28 @@ test('field changes show inline in the thread; Ctrl+Enter sends; Esc leaves the 
   await body.click()
   await body.press('Escape')
   await expect(body).not.toBeFocused()
+})
+
+test('a property chosen before the page’s scripts ran is saved once they run', async ({ page }) => {
+  await agentOpensNewTicket(page, 'early', 'Chosen early', 'The scripts are slow today.')
+  // A document load (the same URL with its `#latest` would only scroll).
+  const url = page.url().replace(/#.*$/, '')
+  const release = await holdScripts(page)
+  await page.goto(url, { waitUntil: 'commit' })
+  const properties = page.getByRole('region', { name: 'Ticket properties' })
+  await properties.getByLabel('Priority', { exact: true }).selectOption('urgent')
+  // Not hydrated yet: the plain form's Save button is there.
+  await expect(properties.getByRole('button', { name: 'Save priority' })).toBeVisible()
+  release()
+  await expect(properties.getByRole('button', { name: 'Save priority' })).toBeHidden()
+  const conversation = page.getByRole('list', { name: 'Conversation' })
+  await expect(conversation.getByText(/Dana Agent changed priority from normal to urgent/)).toBeVisible()
+  await expect(properties.getByLabel('Priority', { exact: true })).toHaveValue('urgent')
+  // Only that field was saved, and the choice is what the server has.
+  await expect(conversation.getByText(/changed status/)).toHaveCount(0)
+  await page.unrouteAll()
+  await page.reload()
+  await expect(properties.getByLabel('Priority', { exact: true })).toHaveValue('urgent')
 })
 
 test('Send & next replies and opens the next ticket of the view the agent came from', async ({

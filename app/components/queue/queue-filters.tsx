@@ -1,9 +1,9 @@
 import { Form, Link, useLocation, useNavigate, useNavigation } from '@remix-run/react'
-import type { ReactNode } from 'react'
+import { useRef, type ReactNode } from 'react'
 import type { QueueSort, QueueView } from '#app/domain/queue.server.ts'
 import { Button } from '#app/components/ui/button.tsx'
 import { Plus, Search, X } from '#app/components/ui/icons.tsx'
-import { useHydrated } from '#app/utils/use-hydrated.ts'
+import { useApplyChoiceMadeBeforeHydration, useHydrated } from '#app/utils/use-hydrated.ts'
 import { useQueueHref, VIEW_LABEL } from './queue-nav.tsx'
 import { PRIORITY_LABEL, STATUS_LABEL, TICKET_PRIORITIES, TICKET_STATUSES } from '#app/utils/vocabulary.ts'
 
@@ -109,6 +109,9 @@ export function QueueFilters({ query, options }: { query: QueueQueryValues; opti
     const search = params.toString()
     navigate(`${location.pathname}${search ? `?${search}` : ''}`, { preventScrollReset: true })
   }
+  // A filter chosen before the page's scripts ran applies once they do (the Apply button goes away).
+  const formRef = useRef<HTMLFormElement>(null)
+  useApplyChoiceMadeBeforeHydration(formRef, (form) => apply(form))
   const filtered = Boolean(
     query.mailbox || query.status || query.priority || query.assignee || query.tag || query.q,
   )
@@ -120,6 +123,10 @@ export function QueueFilters({ query, options }: { query: QueueQueryValues; opti
       method="get"
       role="search"
       aria-label="Filter tickets"
+      ref={formRef}
+      // The selects: a reload must not bring back an earlier choice (see above); the search box
+      // keeps the browser's suggestions.
+      autoComplete="off"
       className="flex flex-wrap items-center gap-2"
       onChange={(event) => {
         // Selects apply at once; the search box waits for Enter (or the Search button).
@@ -142,6 +149,7 @@ export function QueueFilters({ query, options }: { query: QueueQueryValues; opti
           type="search"
           name="q"
           defaultValue={query.q}
+          autoComplete="on"
           maxLength={1000}
           // Short enough to show whole at every width (the longer hint was cut, even at 1440 px);
           // the hint stays in the tooltip.

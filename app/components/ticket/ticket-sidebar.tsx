@@ -11,7 +11,7 @@ import {
   type TicketPriority,
   type TicketStatus,
 } from '#app/utils/vocabulary.ts'
-import { useHydrated } from '#app/utils/use-hydrated.ts'
+import { useApplyChoiceMadeBeforeHydration, useHydrated } from '#app/utils/use-hydrated.ts'
 import { useReloadWhenRedirectDropped } from '#app/components/use-kept-post.ts'
 import { NOT_SAVED_MESSAGE } from '#app/utils/unanswered.ts'
 
@@ -92,6 +92,9 @@ function FieldForm(props: {
   // Saved as a reload of the page started (a live event's): that reload may show the old value.
   useReloadWhenRedirectDropped(fetcher)
   const hydrated = useHydrated()
+  // A choice made before the page's scripts ran is saved once they do (its Save button goes away).
+  const formRef = useRef<HTMLFormElement>(null)
+  useApplyChoiceMadeBeforeHydration(formRef, (form) => fetcher.submit(form, { preventScrollReset: true }))
   const id = `ticket-${props.name}`
   const errorId = `${id}-error`
   const pending = fetcher.state !== 'idle'
@@ -100,7 +103,7 @@ function FieldForm(props: {
   const value = typeof submitted === 'string' ? submitted : props.value
   const error = fetcher.state === 'idle' ? errorFor(props.name, fetcher.data, props.pageError) : undefined
   return (
-    <fetcher.Form method="post" preventScrollReset className="space-y-1">
+    <fetcher.Form method="post" preventScrollReset ref={formRef} autoComplete="off" className="space-y-1">
       <input type="hidden" name="intent" value="update" />
       <LiveSocketField />
       <label htmlFor={id} className="block text-sm font-medium">
