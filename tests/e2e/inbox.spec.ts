@@ -59,7 +59,10 @@ test('an agent works a ticket: queue → open → reply with attachment and set 
   await expect(page.getByRole('link', { name: 'The kettle arrived broken' })).toHaveCount(0)
 })
 
-test('a filter chosen before the inbox’s scripts ran applies once they run', async ({ page, browser }) => {
+test('a filter chosen and a ticket ticked before the inbox’s scripts ran apply once they run', async ({
+  page,
+  browser,
+}) => {
   const id = unique()
   const slug = `early-${id}`
   await signUp(page, 'Dana Agent', `dana-${id}@example.com`, 'Early Co', slug)
@@ -82,6 +85,15 @@ test('a filter chosen before the inbox’s scripts ran applies once they run', a
   await expect(filters.getByRole('button', { name: 'Apply filters' })).toBeHidden()
   await expect(page.getByRole('link', { name: 'Still open' })).toHaveCount(0)
   await expect(filters.getByLabel('Status')).toHaveValue('pending')
+
+  // A ticket ticked before the scripts ran is part of the selection once they run.
+  const again = await holdScripts(page)
+  await page.goto(`/w/${slug}/tickets?view=all`, { waitUntil: 'commit' })
+  await page.getByRole('checkbox', { name: 'Select ticket #1' }).check()
+  again()
+  await expect(filters.getByRole('button', { name: 'Apply filters' })).toBeHidden()
+  await expect(page.getByText('1 selected')).toBeVisible()
+  await expect(page.getByRole('checkbox', { name: 'Select ticket #1' })).toBeChecked()
 })
 
 test('a ticket that arrives while the inbox loads shows once its live connection is up, without a reload', async ({

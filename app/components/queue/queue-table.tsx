@@ -89,7 +89,18 @@ export function QueueTable({
   const [shortcutsOpen, setShortcutsOpen] = useState(false)
 
   const [hydrated, setHydrated] = useState(false)
-  useEffect(() => setHydrated(true), [])
+  useEffect(() => {
+    setHydrated(true)
+    // Boxes ticked before the page's scripts ran (no handler saw them) join the selection. Drawn
+    // in the browser, a box shows the selection already, so this adds nothing then.
+    const ticked = rows.filter(
+      (_row, i) =>
+        rowElements.current[i]?.querySelector<HTMLInputElement>('input[name="ticketIds"]')?.checked,
+    )
+    if (ticked.length > 0) setSelected((current) => new Set([...current, ...ticked.map((row) => row.id)]))
+    // Once, for the rows the page was drawn with.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [])
 
   // Other rows (a filter, another page, a live update): keep what is still on the page.
   const rowIds = rows.map((r) => r.id).join(',')
