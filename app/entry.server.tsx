@@ -2,9 +2,10 @@ import { Writable } from 'node:stream'
 import { type EntryContext, type HandleDataRequestFunction, type HandleErrorFunction } from '@remix-run/node'
 import type { AppLoadContext } from '@remix-run/node'
 import { isRouteErrorResponse, RemixServer } from '@remix-run/react'
-import { renderToPipeableStream } from 'react-dom/server'
+import { renderToPipeableStream, renderToString } from 'react-dom/server'
 import { RETRY_AFTER_SECONDS } from '#app/http/database-outage.server.ts'
 import { renderValues } from '#app/http/request-scope.server.ts'
+import { wholeBodyResponse } from '#app/http/whole-body.server.ts'
 import { loggablePath, logger } from '#app/logger.server.ts'
 import { keepJsonTextValues } from '#app/utils/json-text.ts'
 import { NonceProvider } from '#app/utils/nonce.tsx'
@@ -33,10 +34,51 @@ export default function handleRequest(
   }
   // We stream nothing lazily (no defer/Suspense), so the page is rendered whole and sent in one
   // write: streaming it in small chunks cost ~15% of the CPU in writev calls. The loader data is
-  // read first (readHandoffFirst), so the render does not suspend on it.
+  // read first (readHandoffFirst), so the render does not suspend on it, and then nothing can:
+  // the page is rendered in one synchronous pass (renderPageAtOnce).
   return readHandoffFirst(remixContext).then(() =>
-    renderPage(request, responseStatusCode, responseHeaders, remixContext, nonce, loadContext),
+    handedOffWhole(remixContext) && !loadContext.streamedPage
+      ? renderPageAtOnce(request, responseStatusCode, responseHeaders, remixContext, nonce)
+      : renderPage(request, responseStatusCode, responseHeaders, remixContext, nonce, loadContext),
   )
+}
+
+/** Every chunk of the page's loader data is in the cache, none of them a read error. */
+function handedOffWhole(context: EntryContext) {
+  const cache = context.renderMeta?.streamCache
+  if (!cache) return false
+  for (const entry of Object.values(cache))
+    if (entry.error !== undefined || entry.result === undefined) return false
+  return true
+}
+
+/**
+ * The page in one synchronous render (React's renderToString), once readHandoffFirst has put all
+ * of the loader data where StreamTransfer reads it: no component can suspend then (the app has no
+ * Suspense of its own), so the markup is renderToPipeableStream's, byte for byte
+ * (tests/integration/page-render.test.ts), without its scheduling, its Writable and its timer.
+ * `--ab` on the bench (issue 12, session 34): the server's CPU per page −31% for home, −8 to −13%
+ * for the inbox and the ticket page. A render error throws here, as onShellError rejected
+ * renderPage's promise: Remix renders the error boundary and handleError logs it once.
+ */
+function renderPageAtOnce(
+  request: Request,
+  responseStatusCode: number,
+  responseHeaders: Headers,
+  remixContext: EntryContext,
+  nonce: string,
+) {
+  const markup = renderToString(
+    <NonceProvider value={nonce}>
+      <RemixServer context={remixContext} url={request.url} abortDelay={ABORT_DELAY} nonce={nonce} />
+    </NonceProvider>,
+  )
+  responseHeaders.set('Content-Type', 'text/html; charset=utf-8')
+  // renderToString writes no doctype (renderToPipeableStream does, before <html>).
+  return wholeBodyResponse(Buffer.from(`<!DOCTYPE html>${markup}`), {
+    headers: responseHeaders,
+    status: responseStatusCode,
+  })
 }
 
 type StreamCache = NonNullable<NonNullable<EntryContext['renderMeta']>['streamCache']>

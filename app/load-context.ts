@@ -14,6 +14,8 @@ declare module '@remix-run/node' {
     dataRequest?: boolean
     /** A `.data` request's loader or action answered with this Retry-After (data-requests.server.ts). */
     answeredRetryAfter?: string
+    /** Render the page with renderToPipeableStream even when it could be rendered at once (tests compare the two). */
+    streamedPage?: boolean
   }
 }
 

@@ -49,6 +49,8 @@ type Options = {
   build: ServerBuild | (() => Promise<ServerBuild>)
   /** GET `.data` requests without Remix's request handler (default; false only to compare with it). */
   leanDataRequests?: boolean
+  /** Pages rendered by React's streaming renderer even when they could be rendered at once (only to compare the two). */
+  streamedPages?: boolean
 }
 
 /** The plain-text 503 of a database outage, where no page can be rendered. */
@@ -131,6 +133,7 @@ export function createApp(options: Options) {
     databaseUnavailable: res.locals.databaseUnavailable === true,
     // Remix's single fetch (see data-requests.server.ts).
     dataRequest: req.path.endsWith('.data'),
+    ...(options.streamedPages ? { streamedPage: true } : {}),
   })
   // @remix-run/express's handler, leaner (see the module).
   const remix = remixRequestHandler({

@@ -3,6 +3,7 @@ import type { Request as ExpressRequest, RequestHandler, Response as ExpressResp
 import { createReadableStreamFromReadable } from '@remix-run/node'
 import { remixRequestHeaders, remixRequestUrl } from '#app/api/dispatch.server.ts'
 import { whileHandling } from './request-scope.server.ts'
+import { wholeBodyOf } from './whole-body.server.ts'
 
 /**
  * @remix-run/express 2.17's request handler with two differences that cost nothing in behaviour:
@@ -101,6 +102,12 @@ export async function sendResponse(res: ExpressResponse, response: Response) {
   if (/text\/event-stream/i.test(response.headers.get('Content-Type') ?? '')) res.flushHeaders()
   if (!response.body) {
     res.end()
+    return
+  }
+  const whole = wholeBodyOf(response)
+  if (whole) {
+    if (!res.headersSent) res.setHeader('Content-Length', whole.byteLength)
+    res.end(whole)
     return
   }
   const reader = response.body.getReader()

@@ -14,6 +14,7 @@ type TestServerOptions = {
   sockets?: boolean
   /** false: GET `.data` requests go through Remix's request handler (app/http/single-fetch-loaders.server.ts). */
   leanDataRequests?: boolean
+  streamedPages?: boolean
 }
 
 /**
@@ -36,6 +37,7 @@ export async function startTestServer(options: TestServerOptions = {}) {
     clientDir: 'build/client',
     trustProxy: options.trustProxy,
     leanDataRequests: options.leanDataRequests,
+    streamedPages: options.streamedPages,
   })
   server.on('request', app)
   const sockets = options.sockets ?? true
@@ -60,3 +62,17 @@ export async function startTestServer(options: TestServerOptions = {}) {
     },
   }
 }
+
+/**
+ * Response headers that differ per request or per connection, or with how the same bytes are
+ * framed (one write with a length, or chunks): left out when two servers' answers are compared.
+ */
+export const VARYING_HEADERS: ReadonlySet<string> = new Set([
+  'date',
+  'x-request-id',
+  'content-security-policy',
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+])

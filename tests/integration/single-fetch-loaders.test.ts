@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createMember, createTicketFor, type TestMember } from '#tests/helpers/factories.ts'
-import { startTestServer } from '#tests/helpers/http-server.ts'
+import { startTestServer, VARYING_HEADERS } from '#tests/helpers/http-server.ts'
 
 // GET `.data` requests are answered by app/http/single-fetch-loaders.server.ts, not by Remix's
 // request handler. Two servers over the same build and database, one with it and one without:
@@ -24,17 +24,7 @@ afterAll(async () => {
   await remix?.close()
 })
 
-// Per request or per connection, or how the same bytes are framed (one write with a length,
-// or chunks): everything else must match.
-const VARYING = new Set([
-  'date',
-  'x-request-id',
-  'content-security-policy',
-  'content-length',
-  'transfer-encoding',
-  'connection',
-  'keep-alive',
-])
+const VARYING = VARYING_HEADERS
 
 async function answer(base: string, path: string, cookie?: string) {
   const res = await fetch(base + path, { headers: cookie ? { cookie } : {}, redirect: 'manual' })
