@@ -38,7 +38,7 @@ export default function handleRequest(
   // the page is rendered in one synchronous pass (renderPageAtOnce).
   return readHandoffFirst(remixContext).then(() =>
     handedOffWhole(remixContext) && !loadContext.streamedPage
-      ? renderPageAtOnce(request, responseStatusCode, responseHeaders, remixContext, nonce)
+      ? renderPageAtOnce(request, responseStatusCode, responseHeaders, remixContext, nonce, loadContext)
       : renderPage(request, responseStatusCode, responseHeaders, remixContext, nonce, loadContext),
   )
 }
@@ -57,8 +57,9 @@ function handedOffWhole(context: EntryContext) {
  * of the loader data where StreamTransfer reads it: no component can suspend then (the app has no
  * Suspense of its own), so the markup is renderToPipeableStream's, byte for byte
  * (tests/integration/page-render.test.ts), without its scheduling, its Writable and its timer.
- * `--ab` on the bench (issue 12, session 34): the server's CPU per page −31% for home, −8 to −13%
- * for the inbox and the ticket page. A render error throws here, as onShellError rejected
+ * On the bench (issue 12, docs/performance.md session 34) home costs the server ~30% less per page,
+ * the inbox and the ticket page 6–13%: a page rendered at once leaves nothing for the old
+ * generation (6–8× fewer full collections per page). A render error throws here, as onShellError rejected
  * renderPage's promise: Remix renders the error boundary and handleError logs it once.
  */
 function renderPageAtOnce(
@@ -67,12 +68,20 @@ function renderPageAtOnce(
   responseHeaders: Headers,
   remixContext: EntryContext,
   nonce: string,
+  loadContext: AppLoadContext,
 ) {
   const markup = renderToString(
     <NonceProvider value={nonce}>
       <RemixServer context={remixContext} url={request.url} abortDelay={ABORT_DELAY} nonce={nonce} />
     </NonceProvider>,
   )
+  // A boundary React could not finish (`<!--$!`: a component suspended, which renderToString
+  // cannot wait for; none does today): the streaming renderer, which waits, renders the page.
+  // Text that only looks like the marker (React escapes `<` in text; an email's own HTML may
+  // not) costs the same page rendered the other way, nothing else.
+  if (markup.includes('<!--$!')) {
+    return renderPage(request, responseStatusCode, responseHeaders, remixContext, nonce, loadContext)
+  }
   responseHeaders.set('Content-Type', 'text/html; charset=utf-8')
   // renderToString writes no doctype (renderToPipeableStream does, before <html>).
   return wholeBodyResponse(Buffer.from(`<!DOCTYPE html>${markup}`), {
