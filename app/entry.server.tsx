@@ -2,8 +2,9 @@ import { Writable } from 'node:stream'
 import { type EntryContext, type HandleDataRequestFunction, type HandleErrorFunction } from '@remix-run/node'
 import type { AppLoadContext } from '@remix-run/node'
 import { isRouteErrorResponse, RemixServer } from '@remix-run/react'
-import { renderToPipeableStream, renderToString } from 'react-dom/server'
+import { renderToPipeableStream } from 'react-dom/server'
 import { RETRY_AFTER_SECONDS } from '#app/http/database-outage.server.ts'
+import { renderPageBytes } from '#app/http/page-bytes.server.ts'
 import { renderValues } from '#app/http/request-scope.server.ts'
 import { wholeBodyResponse } from '#app/http/whole-body.server.ts'
 import { loggablePath, logger } from '#app/logger.server.ts'
@@ -53,14 +54,15 @@ function handedOffWhole(context: EntryContext) {
 }
 
 /**
- * The page in one synchronous render (React's renderToString), once readHandoffFirst has put all
- * of the loader data where StreamTransfer reads it: no component can suspend then (the app has no
- * Suspense of its own), so the markup is renderToPipeableStream's, byte for byte
- * (tests/integration/page-render.test.ts), without its scheduling, its Writable and its timer.
- * On the bench (issue 12, docs/performance.md session 34) home costs the server ~30% less per page,
- * the inbox and the ticket page 6–13%: a page rendered at once leaves nothing for the old
- * generation (6–8× fewer full collections per page). A render error throws here, as onShellError rejected
- * renderPage's promise: Remix renders the error boundary and handleError logs it once.
+ * The page in one synchronous render (React's renderToString, as bytes: renderPageBytes), once
+ * readHandoffFirst has put all of the loader data where StreamTransfer reads it: no component can
+ * suspend then (the app has no Suspense of its own), so the markup is renderToPipeableStream's,
+ * byte for byte (tests/integration/page-render.test.ts), without its scheduling, its Writable and
+ * its timer. On the bench (issue 12, docs/performance.md session 34) home costs the server ~30%
+ * less per page, the inbox and the ticket page 6–13%: a page rendered at once leaves nothing for
+ * the old generation (6–8× fewer full collections per page). A render error throws here, as
+ * onShellError rejected renderPage's promise: Remix renders the error boundary and handleError
+ * logs it once.
  */
 function renderPageAtOnce(
   request: Request,
@@ -70,24 +72,16 @@ function renderPageAtOnce(
   nonce: string,
   loadContext: AppLoadContext,
 ) {
-  const markup = renderToString(
+  const bytes = renderPageBytes(
     <NonceProvider value={nonce}>
       <RemixServer context={remixContext} url={request.url} abortDelay={ABORT_DELAY} nonce={nonce} />
     </NonceProvider>,
   )
-  // A boundary React could not finish (`<!--$!`: a component suspended, which renderToString
-  // cannot wait for; none does today): the streaming renderer, which waits, renders the page.
-  // Text that only looks like the marker (React escapes `<` in text; an email's own HTML may
-  // not) costs the same page rendered the other way, nothing else.
-  if (markup.includes('<!--$!')) {
+  // A boundary React could not finish: the streaming renderer, which waits, renders the page.
+  if (!bytes)
     return renderPage(request, responseStatusCode, responseHeaders, remixContext, nonce, loadContext)
-  }
   responseHeaders.set('Content-Type', 'text/html; charset=utf-8')
-  // renderToString writes no doctype (renderToPipeableStream does, before <html>).
-  return wholeBodyResponse(Buffer.from(`<!DOCTYPE html>${markup}`), {
-    headers: responseHeaders,
-    status: responseStatusCode,
-  })
+  return wholeBodyResponse(bytes, { headers: responseHeaders, status: responseStatusCode })
 }
 
 type StreamCache = NonNullable<NonNullable<EntryContext['renderMeta']>['streamCache']>
