@@ -13,7 +13,7 @@ import {
 import { lockKeyForTransaction } from '#db/queries/locks.ts'
 import type { Tx } from '#db/client.ts'
 import { env } from '#app/env.server.ts'
-import { mailboxKeyFrom } from '#app/utils/mailbox-schemas.ts'
+import { mailboxKeyFrom, mergeMailboxEdit, parseMailboxBase } from '#app/utils/mailbox-schemas.ts'
 import { recordAudit } from './audit.server.ts'
 import { isUniqueViolation, notFound } from './errors.server.ts'
 import type { Member } from './workspaces.server.ts'
@@ -98,22 +98,26 @@ export async function createMailbox(member: Member, input: MailboxInput): Promis
 }
 
 /** Changes a mailbox's name, address, sender name and signature; its key never changes. */
+/**
+ * Saves a mailbox's name, address, sender name and signature. A field posted as the form was drawn
+ * (`input.base`, see mergeMailboxEdit) was not edited: it keeps what is stored, which may be a
+ * teammate's change saved since the form was drawn (two admins editing one mailbox: the second
+ * save used to put back the values its form had been drawn with). An edited field is saved as
+ * posted, the last save winning. The uniqueness of name and address is checked on what is saved.
+ */
 export async function updateMailbox(
   member: Member,
   mailboxId: string,
-  input: MailboxValues,
-): Promise<{ kind: 'saved' } | MailboxConflict> {
+  input: MailboxValues & { base?: string },
+): Promise<{ kind: 'saved'; saved: MailboxValues } | MailboxConflict> {
   return getDb().transaction(async (tx) => {
-    const before = await getMailbox(tx, { workspaceId: member.workspaceId, id: mailboxId })
+    // Locked: a teammate's save of this mailbox at the same moment waits, then keeps what this
+    // one wrote in the fields it did not edit.
+    const before = await getMailbox(tx, { workspaceId: member.workspaceId, id: mailboxId, forUpdate: true })
     if (!before) throw notFound('No such mailbox')
-    const conflict = await conflictOf(tx, member.workspaceId, input, mailboxId)
+    const after = mergeMailboxEdit(before, input, parseMailboxBase(input.base))
+    const conflict = await conflictOf(tx, member.workspaceId, after, mailboxId)
     if (conflict) return conflict
-    const after = {
-      name: input.name,
-      address: input.address,
-      fromName: input.fromName,
-      signature: input.signature,
-    }
     await updateMailboxRow(tx, { workspaceId: member.workspaceId, id: mailboxId, values: after })
     await recordAudit(tx, {
       workspaceId: member.workspaceId,
@@ -131,7 +135,7 @@ export async function updateMailbox(
         after,
       },
     })
-    return { kind: 'saved' as const }
+    return { kind: 'saved' as const, saved: after }
   })
 }
 

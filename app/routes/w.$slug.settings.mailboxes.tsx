@@ -34,6 +34,7 @@ import {
   CreateMailboxSchema,
   mailboxKeyFrom,
   UpdateMailboxSchema,
+  mailboxBase,
 } from '#app/utils/mailbox-schemas.ts'
 import { hasRole } from '#app/utils/roles.ts'
 import { keepPageWhenUnanswered } from '#app/utils/unanswered.ts'
@@ -151,7 +152,13 @@ export async function action({ request, params }: ActionFunctionArgs) {
           { status: 400 },
         )
       }
-      return { result: submission.reply(), formId, notice: `Mailbox “${input.name}” saved.` }
+      // The form is drawn again from what is stored (its key is the stored values), which may hold
+      // a teammate's change in a field this admin did not edit.
+      return {
+        result: submission.reply({ resetForm: true }),
+        formId,
+        notice: `Mailbox “${outcome.saved.name}” saved.`,
+      }
     }
     case 'archive': {
       if (!isConfirmed(form)) {
@@ -366,6 +373,7 @@ function MailboxCard({
       {mailbox.archivedAt ? null : <SupportFormLink mailboxKey={mailbox.key} />}
       {canManage && !mailbox.archivedAt ? (
         <EditMailboxForm
+          key={mailboxBase(mailbox)}
           mailbox={mailbox}
           lastResult={lastResult}
           notSent={notSentTo?.({ intent: 'update', mailboxId: mailbox.id })}
@@ -415,6 +423,7 @@ function EditMailboxForm({
       <Form method="post" {...getFormProps(form)} className="mt-3 max-w-md space-y-2">
         <input type="hidden" name="intent" value="update" />
         <input type="hidden" name="mailboxId" value={mailbox.id} />
+        <input type="hidden" name="base" value={mailboxBase(mailbox)} />
         <MailboxFieldsInputs fields={fields} />
         <Button type="submit" pending={pending}>
           Save mailbox

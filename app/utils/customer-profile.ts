@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { parseDrawnBase } from './drawn-base.ts'
 import { listedTimeZone } from './format.ts'
 import { UNSAFE_NAME_CHARACTERS } from './schemas.ts'
 
@@ -179,17 +180,9 @@ const BaseShape = z.object({ company: z.string(), timeZone: z.string(), notes: z
  * every field counts as edited, as before.
  */
 export function parseProfileBase(base: string | undefined) {
-  if (!base) return null
-  let raw: unknown
-  try {
-    raw = JSON.parse(base)
-  } catch {
-    return null
-  }
-  const shape = BaseShape.safeParse(raw)
-  if (!shape.success) return null
-  const fields = CustomerProfileSchema.pick({ company: true, timeZone: true, notes: true }).safeParse(
-    shape.data,
+  return parseDrawnBase(
+    base,
+    BaseShape,
+    CustomerProfileSchema.pick({ company: true, timeZone: true, notes: true }),
   )
-  return fields.success ? fields.data : null
 }

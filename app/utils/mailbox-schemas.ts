@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { parseDrawnBase } from './drawn-base.ts'
 import { displayName, Email } from './schemas.ts'
 import { slugFrom, slugSchema } from './slugs.ts'
 
@@ -44,7 +45,54 @@ export const CreateMailboxSchema = MailboxFields.extend({
 export const UpdateMailboxSchema = MailboxFields.extend({
   intent: z.literal('update'),
   mailboxId: z.uuid({ error: 'Unknown mailbox' }),
+  // What the form showed when it was drawn (`mailboxBase`, a hidden field): a field posted as it
+  // was drawn is one the admin did not touch, so a teammate's change saved meanwhile is kept.
+  base: z.string().max(10_000).optional(),
 })
+
+type MailboxFieldValues = { name: string; address: string; fromName: string; signature: string }
+const MAILBOX_FIELDS = ['name', 'address', 'fromName', 'signature'] as const
+
+/** The `base` hidden field of a mailbox form drawn with these values. */
+export function mailboxBase(mailbox: MailboxFieldValues) {
+  return JSON.stringify({
+    name: mailbox.name,
+    address: mailbox.address,
+    fromName: mailbox.fromName,
+    signature: mailbox.signature,
+  })
+}
+
+/**
+ * The values a posted mailbox form was drawn with, read as its fields are, or null when the post
+ * carries none (an older page) or it cannot be read: then every field counts as edited, as before.
+ */
+export function parseMailboxBase(base: string | undefined): MailboxFieldValues | null {
+  const shape = z.object({
+    name: z.string(),
+    address: z.string(),
+    fromName: z.string(),
+    signature: z.string(),
+  })
+  return parseDrawnBase(base, shape, MailboxFields)
+}
+
+/**
+ * What a mailbox edit saves: each field the admin edited (posted otherwise than drawn) as posted,
+ * each other one as stored now, which may be a teammate's change saved since the form was drawn.
+ * Without a readable base, every field as posted.
+ */
+export function mergeMailboxEdit(
+  stored: MailboxFieldValues,
+  posted: MailboxFieldValues,
+  base: MailboxFieldValues | null,
+): MailboxFieldValues {
+  const merged = { name: '', address: '', fromName: '', signature: '' }
+  for (const field of MAILBOX_FIELDS) {
+    merged[field] = base && posted[field] === base[field] ? stored[field] : posted[field]
+  }
+  return merged
+}
 
 /** Turns a mailbox name into its suggested key ("Billing & Refunds" → "billing-refunds"). */
 export function mailboxKeyFrom(name: string) {

@@ -29,11 +29,15 @@ export async function listMailboxes(
     .orderBy(asc(mailboxes.createdAt))
 }
 
-export async function getMailbox(db: DbOrTx, { workspaceId, id }: { workspaceId: string; id: string }) {
-  const [row] = await db
+export async function getMailbox(
+  db: DbOrTx,
+  { workspaceId, id, forUpdate = false }: { workspaceId: string; id: string; forUpdate?: boolean },
+) {
+  const query = db
     .select(columns)
     .from(mailboxes)
     .where(and(eq(mailboxes.workspaceId, workspaceId), eq(mailboxes.id, id)))
+  const [row] = forUpdate ? await query.for('update') : await query
   return row
 }
 

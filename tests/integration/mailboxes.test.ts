@@ -53,6 +53,16 @@ async function mailboxByKey(workspaceId: string, key: string) {
   return row
 }
 
+/** The values an edit form of this mailbox is drawn with. */
+function drawnOf(mailbox: { name: string; address: string; fromName: string; signature: string }) {
+  return {
+    name: mailbox.name,
+    address: mailbox.address,
+    fromName: mailbox.fromName,
+    signature: mailbox.signature,
+  }
+}
+
 const valid = {
   intent: 'create',
   name: 'Billing & Refunds',
@@ -345,6 +355,123 @@ describe('mailboxes settings', () => {
           },
         },
       ])
+    })
+
+    it('keeps a teammate’s change to a field this admin did not edit since the form was drawn', async () => {
+      const { owner, admin, workspace } = await team()
+      const support = await mailboxByKey(workspace.id, 'support')
+      // Both pages drew the form with the same stored values.
+      const drawn = drawnOf(support)
+      const base = JSON.stringify(drawn)
+      // The owner renames the mailbox; then the admin, whose page still shows the old name, saves a
+      // signature.
+      const renamed = await postMailboxes(owner, {
+        intent: 'update',
+        mailboxId: support.id,
+        base,
+        ...drawn,
+        name: 'Customer care',
+      })
+      expect(renamed.status).toBe(200)
+      const signed = await postMailboxes(admin, {
+        intent: 'update',
+        mailboxId: support.id,
+        base,
+        ...drawn,
+        signature: 'Kind regards, the team',
+      })
+      expect(signed.status).toBe(200)
+      expect(signed.data.notice).toBe('Mailbox “Customer care” saved.')
+      const [row] = await getDb().select().from(mailboxes).where(eq(mailboxes.id, support.id))
+      expect(row).toMatchObject({ name: 'Customer care', signature: 'Kind regards, the team' })
+      // The admin's audit row has what was stored before it and what it saved.
+      const audits = await auditFor(workspace.id, 'mailbox.updated')
+      expect(audits.at(-1)).toMatchObject({
+        actorUserId: admin.user.id,
+        data: {
+          before: { name: 'Customer care', signature: '' },
+          after: { name: 'Customer care', signature: 'Kind regards, the team' },
+        },
+      })
+      // The page draws the form again with both changes, and its base says so.
+      const page = await loadMailboxes(admin)
+      const shown = page.data.mailboxes.find((m: { id: string }) => m.id === support.id)
+      expect(shown).toMatchObject({ name: 'Customer care', signature: 'Kind regards, the team' })
+    })
+
+    it('saves an edited field as posted even when a teammate changed it (the last save wins), and every field without a readable base', async () => {
+      const { owner, admin, workspace } = await team()
+      const support = await mailboxByKey(workspace.id, 'support')
+      const drawn = drawnOf(support)
+      const base = JSON.stringify(drawn)
+      await postMailboxes(owner, {
+        intent: 'update',
+        mailboxId: support.id,
+        base,
+        ...drawn,
+        fromName: 'Acme One',
+      })
+      await postMailboxes(admin, {
+        intent: 'update',
+        mailboxId: support.id,
+        base,
+        ...drawn,
+        fromName: 'Acme Two',
+      })
+      let [row] = await getDb().select().from(mailboxes).where(eq(mailboxes.id, support.id))
+      expect(row!.fromName).toBe('Acme Two')
+      // A base that cannot be read (an edited page, an old one): every field as posted, as before.
+      await postMailboxes(owner, { intent: 'update', mailboxId: support.id, ...drawn, signature: 'S1' })
+      for (const unreadable of ['not json', '{"name":1}', JSON.stringify({ ...drawn, address: 'nope@' })]) {
+        const result = await postMailboxes(admin, {
+          intent: 'update',
+          mailboxId: support.id,
+          base: unreadable,
+          ...drawn,
+        })
+        expect(result.status).toBe(200)
+        ;[row] = await getDb().select().from(mailboxes).where(eq(mailboxes.id, support.id))
+        expect(row).toMatchObject({ ...drawn })
+        await postMailboxes(owner, { intent: 'update', mailboxId: support.id, ...drawn, signature: 'S1' })
+      }
+    })
+
+    it('checks a name a teammate did not see against the other mailboxes, on what is saved', async () => {
+      const { owner, admin, workspace } = await team()
+      const support = await mailboxByKey(workspace.id, 'support')
+      await postMailboxes(owner, { ...valid, name: 'Billing' })
+      const drawn = drawnOf(support)
+      // The admin edits only the signature; the owner meanwhile renamed Support, so the name
+      // saved is the owner's, and no conflict is invented from the admin's stale name.
+      await postMailboxes(owner, {
+        intent: 'update',
+        mailboxId: support.id,
+        base: JSON.stringify(drawn),
+        ...drawn,
+        name: 'Helpdesk',
+      })
+      const result = await postMailboxes(admin, {
+        intent: 'update',
+        mailboxId: support.id,
+        base: JSON.stringify(drawn),
+        ...drawn,
+        name: drawn.name,
+        signature: 'Hi',
+      })
+      expect(result.status).toBe(200)
+      // Renaming it to the other mailbox's name is still refused, with the field's message.
+      const refused = await postMailboxes(admin, {
+        intent: 'update',
+        mailboxId: support.id,
+        base: JSON.stringify({ ...drawn, name: 'Helpdesk', signature: 'Hi' }),
+        ...drawn,
+        name: 'billing',
+        signature: 'Hi',
+      })
+      expect(refused.status).toBe(400)
+      expect(refused.data.result.error.name).toBeDefined()
+      const [row] = await getDb().select().from(mailboxes).where(eq(mailboxes.id, support.id))
+      expect(row).toMatchObject({ name: 'Helpdesk', signature: 'Hi' })
     })
 
     it.each([

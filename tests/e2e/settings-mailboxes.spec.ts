@@ -1,0 +1,51 @@
+import { expect, test, type Page } from '@playwright/test'
+import { signUp, unique, waitForHydration } from './helpers.ts'
+
+/** The mailbox's edit form, opened (it is folded under "Edit <name>"). */
+async function openEditForm(page: Page, name: string) {
+  const details = page.locator('details').filter({ has: page.getByText(`Edit ${name}`, { exact: true }) })
+  await details.locator('summary').click()
+  return details
+}
+
+test('two admins editing one mailbox keep each other’s changes to the fields they did not touch', async ({
+  page,
+  context,
+}) => {
+  const id = unique()
+  const slug = `ws-${id}`
+  await signUp(page, 'Ada Admin', `ada-${id}@example.com`, 'Mailbox Co', slug)
+  await page.goto(`/w/${slug}/settings/mailboxes`)
+  await waitForHydration(page, 'main')
+  // The same form open in a second tab: drawn with the same values.
+  const other = await context.newPage()
+  await other.goto(`/w/${slug}/settings/mailboxes`)
+  await waitForHydration(other, 'main')
+
+  const renaming = await openEditForm(other, 'Support')
+  await renaming.getByLabel('Name', { exact: true }).fill('Customer care')
+  await renaming.getByRole('button', { name: 'Save mailbox' }).click()
+  await expect(other.getByText('Mailbox “Customer care” saved.')).toBeVisible()
+
+  // This tab still shows the old name; it changes only the signature.
+  const signing = await openEditForm(page, 'Support')
+  await expect(signing.getByLabel('Name', { exact: true })).toHaveValue('Support')
+  await signing.getByLabel('Signature').fill('Kind regards, the Mailbox Co team')
+  await signing.getByRole('button', { name: 'Save mailbox' }).click()
+  await expect(page.getByText('Mailbox “Customer care” saved.')).toBeVisible()
+
+  // The form is drawn again from what is stored: both changes, here and after a reload.
+  for (const view of [page, other]) {
+    await view.reload()
+    const form = await openEditForm(view, 'Customer care')
+    await expect(form.getByLabel('Name', { exact: true })).toHaveValue('Customer care')
+    await expect(form.getByLabel('Signature')).toHaveValue('Kind regards, the Mailbox Co team')
+  }
+  const form = page.locator('details').filter({ has: page.getByText('Edit Customer care', { exact: true }) })
+  // Saved again unchanged, nothing is reverted.
+  await form.getByRole('button', { name: 'Save mailbox' }).click()
+  await expect(page.getByText('Mailbox “Customer care” saved.')).toBeVisible()
+  await page.reload()
+  const again = await openEditForm(page, 'Customer care')
+  await expect(again.getByLabel('Signature')).toHaveValue('Kind regards, the Mailbox Co team')
+})
