@@ -13,7 +13,12 @@ import {
 import { lockKeyForTransaction } from '#db/queries/locks.ts'
 import type { Tx } from '#db/client.ts'
 import { env } from '#app/env.server.ts'
-import { mailboxKeyFrom, mergeMailboxEdit, parseMailboxBase } from '#app/utils/mailbox-schemas.ts'
+import {
+  mailboxKeyFrom,
+  mergeAutoAcknowledgement,
+  mergeMailboxEdit,
+  parseMailboxBase,
+} from '#app/utils/mailbox-schemas.ts'
 import { recordAudit } from './audit.server.ts'
 import { isUniqueViolation, notFound } from './errors.server.ts'
 import type { Member } from './workspaces.server.ts'
@@ -179,28 +184,40 @@ export async function unarchiveMailbox(member: Member, mailboxId: string) {
 }
 
 /** Turns the mailbox's auto-acknowledgement on or off and sets its text (audited). */
+/**
+ * Turns the mailbox's automatic answer on or off and sets its text. The switch and the text are
+ * each saved only when the admin changed them from what the form was drawn with (`input.base`,
+ * mergeAutoAcknowledgement); otherwise what is stored stays (a teammate's change since). A merge
+ * that would leave it on without a text (a teammate turned it on while this admin emptied the
+ * text) is refused: `needs-text`.
+ */
 export async function setAutoAcknowledgement(
   member: Member,
   mailboxId: string,
-  input: { enabled: boolean; text: string },
-) {
-  await getDb().transaction(async (tx) => {
-    const row = await setMailboxAutoAcknowledgement(tx, {
+  input: { enabled: boolean; text: string; base?: string },
+): Promise<{ kind: 'saved'; enabled: boolean } | { kind: 'needs-text' }> {
+  return getDb().transaction(async (tx) => {
+    const before = await getMailbox(tx, { workspaceId: member.workspaceId, id: mailboxId, forUpdate: true })
+    if (!before) throw notFound('No such mailbox')
+    const after = mergeAutoAcknowledgement(
+      { enabled: before.autoAcknowledge, text: before.autoAcknowledgeText },
+      { enabled: input.enabled, text: input.text },
+      input.base,
+    )
+    if (after.enabled && !after.text) return { kind: 'needs-text' as const }
+    await setMailboxAutoAcknowledgement(tx, {
       workspaceId: member.workspaceId,
       id: mailboxId,
-      values: {
-        autoAcknowledge: input.enabled,
-        autoAcknowledgeText: input.text,
-      },
+      values: { autoAcknowledge: after.enabled, autoAcknowledgeText: after.text },
     })
-    if (!row) throw notFound('No such mailbox')
     await recordAudit(tx, {
       workspaceId: member.workspaceId,
       actorUserId: member.userId,
       action: 'mailbox.auto-acknowledgement',
       targetType: 'mailbox',
       targetId: mailboxId,
-      data: { enabled: input.enabled },
+      data: { enabled: after.enabled },
     })
+    return { kind: 'saved' as const, enabled: after.enabled }
   })
 }

@@ -34,6 +34,7 @@ import {
   CreateMailboxSchema,
   mailboxKeyFrom,
   UpdateMailboxSchema,
+  autoAcknowledgementBase,
   mailboxBase,
 } from '#app/utils/mailbox-schemas.ts'
 import { hasRole } from '#app/utils/roles.ts'
@@ -193,16 +194,26 @@ export async function action({ request, params }: ActionFunctionArgs) {
     case 'unarchive':
       await unarchiveMailbox(member, input.mailboxId)
       return { result: submission.reply(), formId, notice: 'Mailbox restored.' }
-    case 'auto-acknowledge':
-      await setAutoAcknowledgement(member, input.mailboxId, {
+    case 'auto-acknowledge': {
+      const outcome = await setAutoAcknowledgement(member, input.mailboxId, {
         enabled: Boolean(input.enabled),
         text: input.text,
+        base: input.base,
       })
-      return {
-        result: submission.reply(),
-        formId,
-        notice: input.enabled ? 'Auto-acknowledgement on.' : 'Auto-acknowledgement off.',
+      if (outcome.kind === 'needs-text') {
+        const message = 'A teammate turned it on meanwhile: write the text to send, or turn it off'
+        return data(
+          { result: submission.reply({ fieldErrors: { text: [message] } }), formId, notice: null },
+          { status: 400 },
+        )
       }
+      // Drawn again from what is stored (keyed on it): a teammate's change to the other field shows.
+      return {
+        result: submission.reply({ resetForm: true }),
+        formId,
+        notice: outcome.enabled ? 'Auto-acknowledgement on.' : 'Auto-acknowledgement off.',
+      }
+    }
   }
 }
 
@@ -382,6 +393,7 @@ function MailboxCard({
       ) : null}
       {canManage && !mailbox.archivedAt ? (
         <AutoAcknowledgementForm
+          key={autoAcknowledgementBase(mailbox)}
           mailbox={mailbox}
           lastResult={lastResult}
           notSent={notSentTo?.({ intent: 'auto-acknowledge', mailboxId: mailbox.id })}
@@ -461,6 +473,7 @@ function AutoAcknowledgementForm({
       <Form method="post" {...getFormProps(form)} className="mt-3 max-w-md space-y-2">
         <input type="hidden" name="intent" value="auto-acknowledge" />
         <input type="hidden" name="mailboxId" value={mailbox.id} />
+        <input type="hidden" name="base" value={autoAcknowledgementBase(mailbox)} />
         <label className="flex items-center gap-2 text-sm">
           <input {...getInputProps(fields.enabled, { type: 'checkbox' })} />
           Answer new tickets that arrive by email

@@ -99,17 +99,51 @@ export function mailboxKeyFrom(name: string) {
   return slugFrom(name, MAILBOX_KEY_MAX)
 }
 
+const AutoAcknowledgementText = z
+  .string()
+  .max(5000, { error: 'Use at most 5,000 characters' })
+  .optional()
+  .transform((s) => s?.trim() ?? '')
+
+type AutoAcknowledgement = { enabled: boolean; text: string }
+
+/** The `base` hidden field of an auto-acknowledgement form drawn with these values. */
+export function autoAcknowledgementBase(mailbox: { autoAcknowledge: boolean; autoAcknowledgeText: string }) {
+  return JSON.stringify({ enabled: mailbox.autoAcknowledge, text: mailbox.autoAcknowledgeText })
+}
+
+/**
+ * What an auto-acknowledgement save stores: the switch and the text each as posted when the admin
+ * changed it from what the form was drawn with (`base`), else as stored now, which may be a
+ * teammate's change since (one turned it off while another edited the text: the text's save used
+ * to turn it back on). Without a readable base, both as posted.
+ */
+export function mergeAutoAcknowledgement(
+  stored: AutoAcknowledgement,
+  posted: AutoAcknowledgement,
+  base: string | undefined,
+): AutoAcknowledgement {
+  const drawn = parseDrawnBase(
+    base,
+    z.object({ enabled: z.boolean(), text: z.string() }),
+    z.object({ enabled: z.boolean(), text: AutoAcknowledgementText }),
+  )
+  if (!drawn) return posted
+  return {
+    enabled: posted.enabled === drawn.enabled ? stored.enabled : posted.enabled,
+    text: posted.text === drawn.text ? stored.text : posted.text,
+  }
+}
+
 /** Settings → Mailboxes: the automatic answer to new tickets that arrive by email (off by default). */
 export const AutoAcknowledgementSchema = z
   .object({
     intent: z.literal('auto-acknowledge'),
     mailboxId: z.uuid({ error: 'Unknown mailbox' }),
     enabled: z.literal('on').optional(),
-    text: z
-      .string()
-      .max(5000, { error: 'Use at most 5,000 characters' })
-      .optional()
-      .transform((s) => s?.trim() ?? ''),
+    text: AutoAcknowledgementText,
+    // What the form showed when it was drawn (`autoAcknowledgementBase`): see mergeAutoAcknowledgement.
+    base: z.string().max(20_000).optional(),
   })
   .superRefine((value, ctx) => {
     if (value.enabled && !value.text) {

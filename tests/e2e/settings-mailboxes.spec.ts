@@ -49,3 +49,42 @@ test('two admins editing one mailbox keep each other’s changes to the fields t
   const again = await openEditForm(page, 'Customer care')
   await expect(again.getByLabel('Signature')).toHaveValue('Kind regards, the Mailbox Co team')
 })
+
+test('an auto-acknowledgement turned off in one tab stays off when its text is saved in another', async ({
+  page,
+  context,
+}) => {
+  const id = unique()
+  const slug = `ws-${id}`
+  await signUp(page, 'Ada Admin', `ada-${id}@example.com`, 'Answer Co', slug)
+  await page.goto(`/w/${slug}/settings/mailboxes`)
+  await waitForHydration(page, 'main')
+  const autoAck = (view: Page) =>
+    view.locator('details').filter({ has: view.getByText(/^Auto-acknowledgement: (on|off)$/) })
+  await autoAck(page).locator('summary').click()
+  await autoAck(page).getByRole('checkbox').check()
+  await autoAck(page).getByLabel('Text').fill('We got your message.')
+  await autoAck(page).getByRole('button', { name: 'Save auto-acknowledgement' }).click()
+  await expect(page.getByText('Auto-acknowledgement on.')).toBeVisible()
+
+  const other = await context.newPage()
+  await other.goto(`/w/${slug}/settings/mailboxes`)
+  await waitForHydration(other, 'main')
+  await page.reload()
+  await waitForHydration(page, 'main')
+  // Turned off in the other tab.
+  await autoAck(other).locator('summary').click()
+  await autoAck(other).getByRole('checkbox').uncheck()
+  await autoAck(other).getByRole('button', { name: 'Save auto-acknowledgement' }).click()
+  await expect(other.getByText('Auto-acknowledgement off.')).toBeVisible()
+  // This tab still shows it on and saves a new text: it stays off, with the new text.
+  await autoAck(page).locator('summary').click()
+  await expect(autoAck(page).getByRole('checkbox')).toBeChecked()
+  await autoAck(page).getByLabel('Text').fill('We got your message and answer within a day.')
+  await autoAck(page).getByRole('button', { name: 'Save auto-acknowledgement' }).click()
+  await expect(page.getByText('Auto-acknowledgement off.')).toBeVisible()
+  await expect(autoAck(page).locator('summary')).toHaveText('Auto-acknowledgement: off')
+  await autoAck(page).locator('summary').click()
+  await expect(autoAck(page).getByRole('checkbox')).not.toBeChecked()
+  await expect(autoAck(page).getByLabel('Text')).toHaveValue('We got your message and answer within a day.')
+})

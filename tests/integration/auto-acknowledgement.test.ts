@@ -69,6 +69,48 @@ describe('auto-acknowledgement', () => {
     expect((await setting(owner, { text: 'kept' })).mailbox.autoAcknowledge).toBe(false)
   })
 
+  it('keeps a teammate’s switch or text that this admin did not change since the form was drawn', async () => {
+    const owner = await createMember('owner')
+    const admin = await createMember('admin', owner.workspace)
+    await setting(owner, { enabled: 'on', text: 'We got it.' })
+    // Both pages drew the form on, with this text.
+    const base = JSON.stringify({ enabled: true, text: 'We got it.' })
+    // The owner turns it off; the admin, whose page still shows it on, edits the text.
+    const off = await setting(owner, { text: 'We got it.', base })
+    expect(off.mailbox.autoAcknowledge).toBe(false)
+    const edited = await setting(admin, { enabled: 'on', text: 'We got it, thanks.', base })
+    expect(edited.result.status).toBe(200)
+    expect(edited.result.data.notice).toBe('Auto-acknowledgement off.')
+    expect(edited.mailbox).toMatchObject({
+      autoAcknowledge: false,
+      autoAcknowledgeText: 'We got it, thanks.',
+    })
+    // A switch the admin did change is saved, the text kept.
+    const on = await setting(admin, {
+      enabled: 'on',
+      text: 'We got it, thanks.',
+      base: JSON.stringify({ enabled: false, text: 'We got it, thanks.' }),
+    })
+    expect(on.mailbox).toMatchObject({ autoAcknowledge: true, autoAcknowledgeText: 'We got it, thanks.' })
+    // Turned on by a teammate while this admin emptied the text (its page showed it off): refused
+    // with the text's message, nothing changed.
+    const emptied = await setting(owner, {
+      text: '',
+      base: JSON.stringify({ enabled: false, text: 'We got it, thanks.' }),
+    })
+    expect(emptied.result.status).toBe(400)
+    expect(emptied.result.data.result.error.text).toEqual([
+      'A teammate turned it on meanwhile: write the text to send, or turn it off',
+    ])
+    expect(emptied.mailbox).toMatchObject({
+      autoAcknowledge: true,
+      autoAcknowledgeText: 'We got it, thanks.',
+    })
+    // No readable base: both as posted, as before.
+    const plain = await setting(owner, { text: 'Plain', base: '{"enabled":"yes"}' })
+    expect(plain.mailbox).toMatchObject({ autoAcknowledge: false, autoAcknowledgeText: 'Plain' })
+  })
+
   it('sends auto-replied, suppressing other auto-responses, at most once per sender per hour', async () => {
     const owner = await createMember('owner')
     await setting(owner, { enabled: 'on', text: 'Thanks, we got it.' })
