@@ -29,7 +29,7 @@ async function titleTaken(tx: Tx, workspaceId: string, title: string, exceptId?:
   return Boolean(await findCannedResponseTitled(tx, { workspaceId, title, exceptId }))
 }
 
-export type CannedResponseOutcome = { kind: 'saved'; id: string } | { kind: 'title-taken' }
+export type CannedResponseOutcome = { kind: 'saved'; id: string; title: string } | { kind: 'title-taken' }
 
 export async function createCannedResponse(
   member: Member,
@@ -46,29 +46,41 @@ export async function createCannedResponse(
       targetId: row.id,
       data: { title: input.title },
     })
-    return { kind: 'saved' as const, id: row.id }
+    return { kind: 'saved' as const, id: row.id, title: input.title }
   })
 }
 
+/**
+ * Saves a canned response's title and body. `drawn` is what the admin's form showed when it was
+ * drawn: a field posted as drawn was not edited and keeps what is stored, which may be a teammate's
+ * change since (one fixed the text while another renamed it: the second save put the old text
+ * back); an edited field is saved as posted, the last save winning. Null: both as posted.
+ */
 export async function updateCannedResponse(
   member: Member,
   id: string,
   input: CannedResponseValues,
+  drawn: CannedResponseValues | null = null,
 ): Promise<CannedResponseOutcome> {
   return getDb().transaction(async (tx) => {
-    const before = await getCannedResponse(tx, { workspaceId: member.workspaceId, id })
+    // Locked: a teammate's save of this response at the same moment waits, then is kept.
+    const before = await getCannedResponse(tx, { workspaceId: member.workspaceId, id, forUpdate: true })
     if (!before) throw notFound('No such canned response')
-    if (await titleTaken(tx, member.workspaceId, input.title, id)) return { kind: 'title-taken' as const }
-    await updateCannedResponseRow(tx, { workspaceId: member.workspaceId, id, values: input })
+    const after = {
+      title: drawn && input.title === drawn.title ? before.title : input.title,
+      body: drawn && input.body === drawn.body ? before.body : input.body,
+    }
+    if (await titleTaken(tx, member.workspaceId, after.title, id)) return { kind: 'title-taken' as const }
+    await updateCannedResponseRow(tx, { workspaceId: member.workspaceId, id, values: after })
     await recordAudit(tx, {
       workspaceId: member.workspaceId,
       actorUserId: member.userId,
       action: 'canned-response.updated',
       targetType: 'canned_response',
       targetId: id,
-      data: { before: { title: before.title, body: before.body }, after: input },
+      data: { before: { title: before.title, body: before.body }, after },
     })
-    return { kind: 'saved' as const, id }
+    return { kind: 'saved' as const, id, title: after.title }
   })
 }
 

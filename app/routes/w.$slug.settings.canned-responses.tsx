@@ -21,6 +21,7 @@ import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 import { hasRole } from '#app/utils/roles.ts'
 import { CANNED_PLACEHOLDERS, unknownPlaceholders } from '#app/utils/canned.ts'
 import { displayName } from '#app/utils/schemas.ts'
+import { parseDrawnBase } from '#app/utils/drawn-base.ts'
 import { keepPageWhenUnanswered } from '#app/utils/unanswered.ts'
 import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
 import { useUnansweredForm } from '#app/utils/unanswered-form.ts'
@@ -52,7 +53,21 @@ const UpdateSchema = z.object({
   cannedResponseId: z.uuid({ error: 'Unknown canned response' }),
   title: Title,
   body: Body,
+  // What the form showed when it was drawn (cannedBase): see updateCannedResponse.
+  base: z.string().max(40_000).optional(),
 })
+
+/** The `base` hidden field of an edit form drawn with these values. */
+const cannedBase = (c: { title: string; body: string }) => JSON.stringify({ title: c.title, body: c.body })
+
+/** The values a posted edit form was drawn with, read as its fields are; null if none or unreadable. */
+function drawnValues(base: string | undefined) {
+  return parseDrawnBase(
+    base,
+    z.object({ title: z.string(), body: z.string() }),
+    z.object({ title: Title, body: Body }),
+  )
+}
 const ActionSchema = z.discriminatedUnion('intent', [
   CreateSchema,
   UpdateSchema,
@@ -94,7 +109,7 @@ export async function action({ request, params }: ActionFunctionArgs) {
       const outcome =
         input.intent === 'create'
           ? await createCannedResponse(member, values)
-          : await updateCannedResponse(member, input.cannedResponseId, values)
+          : await updateCannedResponse(member, input.cannedResponseId, values, drawnValues(input.base))
       if (outcome.kind === 'title-taken') {
         const message = `Another canned response is already titled “${input.title}”. Choose another title.`
         return data(
@@ -108,7 +123,12 @@ export async function action({ request, params }: ActionFunctionArgs) {
             formId,
             notice: `Canned response “${input.title}” created.`,
           }
-        : { result: submission.reply(), formId, notice: `Canned response “${input.title}” saved.` }
+        : // Drawn again from what is stored (keyed on it): a teammate's change to the other field shows.
+          {
+            result: submission.reply({ resetForm: true }),
+            formId,
+            notice: `Canned response “${outcome.title}” saved.`,
+          }
     }
     case 'delete':
       if (!isConfirmed(form)) {
@@ -251,6 +271,7 @@ function CannedResponseCard({
       </p>
       {canManage ? (
         <EditCannedResponseForm
+          key={cannedBase(cannedResponse)}
           cannedResponse={cannedResponse}
           lastResult={lastResult}
           notSent={notSent}
@@ -287,6 +308,7 @@ function EditCannedResponseForm({
       <Form method="post" {...getFormProps(form)} className="mt-3 space-y-2">
         <input type="hidden" name="intent" value="update" />
         <input type="hidden" name="cannedResponseId" value={cannedResponse.id} />
+        <input type="hidden" name="base" value={cannedBase(cannedResponse)} />
         <Field
           label="Title"
           inputProps={getInputProps(fields.title, { type: 'text' })}

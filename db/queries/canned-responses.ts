@@ -16,12 +16,13 @@ const columns = { id: cannedResponses.id, title: cannedResponses.title, body: ca
 
 export async function getCannedResponse(
   db: DbOrTx,
-  { workspaceId, id }: { workspaceId: string; id: string },
+  { workspaceId, id, forUpdate = false }: { workspaceId: string; id: string; forUpdate?: boolean },
 ) {
-  const [row] = await db
+  const query = db
     .select(columns)
     .from(cannedResponses)
     .where(and(eq(cannedResponses.workspaceId, workspaceId), eq(cannedResponses.id, id)))
+  const [row] = forUpdate ? await query.for('update') : await query
   return row
 }
 

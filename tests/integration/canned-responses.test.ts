@@ -114,6 +114,64 @@ describe('canned responses settings', () => {
     ])
   })
 
+  it('keeps a teammate’s change to the field this admin did not edit since the form was drawn', async () => {
+    const { owner, admin, workspace } = await team()
+    const row = await createCanned(owner)
+    const base = JSON.stringify({ title: row.title, body: row.body })
+    // The owner fixes the text; the admin, whose page still shows the old text, renames it.
+    await postCanned(owner, {
+      intent: 'update',
+      cannedResponseId: row.id,
+      base,
+      title: row.title,
+      body: 'Hi {{customer.name}}, your refund is done.',
+    })
+    const renamed = await postCanned(admin, {
+      intent: 'update',
+      cannedResponseId: row.id,
+      base,
+      title: 'Refund done',
+      body: row.body,
+    })
+    expect(renamed.status).toBe(200)
+    expect(renamed.data.notice).toBe('Canned response “Refund done” saved.')
+    const [after] = await getDb().select().from(cannedResponses).where(eq(cannedResponses.id, row.id))
+    expect(after).toMatchObject({ title: 'Refund done', body: 'Hi {{customer.name}}, your refund is done.' })
+    expect((await auditFor(workspace.id, 'canned-response.updated')).at(-1)).toMatchObject({
+      actorUserId: admin.user.id,
+      data: {
+        before: { title: 'Refund sent', body: 'Hi {{customer.name}}, your refund is done.' },
+        after: { title: 'Refund done', body: 'Hi {{customer.name}}, your refund is done.' },
+      },
+    })
+    // The same field edited by both: the last save wins. An unreadable base: both as posted.
+    await postCanned(owner, {
+      intent: 'update',
+      cannedResponseId: row.id,
+      base,
+      title: 'One',
+      body: row.body,
+    })
+    await postCanned(admin, {
+      intent: 'update',
+      cannedResponseId: row.id,
+      base,
+      title: 'Two',
+      body: row.body,
+    })
+    const [twice] = await getDb().select().from(cannedResponses).where(eq(cannedResponses.id, row.id))
+    expect(twice).toMatchObject({ title: 'Two', body: 'Hi {{customer.name}}, your refund is done.' })
+    await postCanned(admin, {
+      intent: 'update',
+      cannedResponseId: row.id,
+      base: 'not json',
+      title: 'Two',
+      body: row.body,
+    })
+    const [plain] = await getDb().select().from(cannedResponses).where(eq(cannedResponses.id, row.id))
+    expect(plain).toMatchObject({ title: 'Two', body: row.body })
+  })
+
   it('deletes one and records what it said', async () => {
     const { owner, workspace } = await team()
     const row = await createCanned(owner)

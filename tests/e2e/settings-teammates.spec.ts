@@ -88,3 +88,36 @@ test('an auto-acknowledgement turned off in one tab stays off when its text is s
   await expect(autoAck(page).getByRole('checkbox')).not.toBeChecked()
   await expect(autoAck(page).getByLabel('Text')).toHaveValue('We got your message and answer within a day.')
 })
+
+test('a canned response’s text fixed in one tab survives a rename saved in another', async ({
+  page,
+  context,
+}) => {
+  const id = unique()
+  const slug = `ws-${id}`
+  await signUp(page, 'Ada Admin', `ada-${id}@example.com`, 'Canned Co', slug)
+  await page.goto(`/w/${slug}/settings/canned-responses`)
+  await waitForHydration(page, 'main')
+  const create = page.locator('form#new-canned-response')
+  await create.getByLabel('Title').fill('Refund sent')
+  await create.getByLabel('Response').fill('Hi {{customer.name}}, done.')
+  await create.getByRole('button', { name: 'Create response' }).click()
+  await expect(page.getByText('Canned response “Refund sent” created.')).toBeVisible()
+
+  const other = await context.newPage()
+  await other.goto(`/w/${slug}/settings/canned-responses`)
+  await waitForHydration(other, 'main')
+  const fixing = await openEditForm(other, 'Refund sent')
+  await fixing.getByLabel('Response').fill('Hi {{customer.name}}, your refund is on its way.')
+  await fixing.getByRole('button', { name: 'Save response' }).click()
+  await expect(other.getByText('Canned response “Refund sent” saved.')).toBeVisible()
+
+  // This tab still shows the old text; it renames the response.
+  const renaming = await openEditForm(page, 'Refund sent')
+  await renaming.getByLabel('Title').fill('Refund on its way')
+  await renaming.getByRole('button', { name: 'Save response' }).click()
+  await expect(page.getByText('Canned response “Refund on its way” saved.')).toBeVisible()
+  await page.reload()
+  const form = await openEditForm(page, 'Refund on its way')
+  await expect(form.getByLabel('Response')).toHaveValue('Hi {{customer.name}}, your refund is on its way.')
+})
