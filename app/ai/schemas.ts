@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { parseDrawnBase } from '#app/utils/drawn-base.ts'
 import { AI_FEATURES, AI_LANGUAGES, REWRITE_MODES } from './features.ts'
 import { TRIAGE_MODES } from './triage-vocabulary.ts'
 
@@ -51,4 +52,39 @@ export const AiSettingsSchema = z.object({
     .optional(),
   debugLogging: z.literal('on').optional(),
   triageMode: z.enum(TRIAGE_MODES, { error: 'Choose suggest or auto-apply' }).optional(),
+  // What the form showed when it was drawn (aiSettingsBase): see saveAiSettings.
+  base: z.string().max(5_000).optional(),
 })
+
+const DrawnAiSettings = z.object({
+  features: z.partialRecord(z.enum(AI_FEATURES), z.boolean()),
+  /** '' for the server's default model. */
+  model: z.string(),
+  monthlyTokenBudget: z.number().int().nullable(),
+  debugLogging: z.boolean(),
+  triageMode: z.enum(TRIAGE_MODES),
+})
+export type DrawnAiSettings = z.infer<typeof DrawnAiSettings>
+
+/** The `base` hidden field of the AI settings form drawn with these settings. */
+export function aiSettingsBase(settings: {
+  features: Record<(typeof AI_FEATURES)[number], boolean>
+  modelOverride: string | null
+  monthlyTokenBudget: number | null
+  debugUntil: Date | null
+  triageMode: (typeof TRIAGE_MODES)[number]
+}) {
+  const drawn: DrawnAiSettings = {
+    features: settings.features,
+    model: settings.modelOverride ?? '',
+    monthlyTokenBudget: settings.monthlyTokenBudget,
+    debugLogging: settings.debugUntil !== null,
+    triageMode: settings.triageMode,
+  }
+  return JSON.stringify(drawn)
+}
+
+/** The settings a posted form was drawn with, or null when there are none or they cannot be read. */
+export function parseAiSettingsBase(base: string | undefined): DrawnAiSettings | null {
+  return parseDrawnBase(base, DrawnAiSettings, DrawnAiSettings)
+}

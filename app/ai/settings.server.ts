@@ -5,6 +5,7 @@ import { env } from '#app/env.server.ts'
 import { recordAudit } from '#app/domain/audit.server.ts'
 import { AI_FEATURES, AI_FEATURES_ON_BY_DEFAULT, type AiFeature } from './features.ts'
 import { TRIAGE_MODES, type TriageMode } from './triage-vocabulary.ts'
+import type { DrawnAiSettings } from './schemas.ts'
 
 /** How long debug logging (prompts kept in ai_runs) stays on after an admin turns it on. */
 export const DEBUG_LOGGING_MS = 24 * 60 * 60 * 1000
@@ -66,21 +67,49 @@ export type AiSettingsInput = {
   triageMode?: TriageMode
 }
 
-/** Saves the settings page; the audit log records who changed them (never prompts or keys). */
-export async function saveAiSettings(actor: { workspaceId: string; userId: string }, input: AiSettingsInput) {
+/**
+ * Saves the settings page; the audit log records who changed them (never prompts or keys).
+ *
+ * `drawn` is what the admin's form showed when it was drawn: a control posted as drawn was not
+ * touched and keeps what is stored now, which may be a teammate's change since (one turned a
+ * feature off while another set the budget: the second save turned it back on). A changed
+ * control is saved as posted, the last save winning. Null (no readable base): all as posted. The
+ * workspace row is locked while the settings are read and written.
+ */
+export async function saveAiSettings(
+  actor: { workspaceId: string; userId: string },
+  input: AiSettingsInput,
+  drawn: DrawnAiSettings | null = null,
+) {
   const { workspaceId } = actor
-  const current = await getAiSettings(workspaceId)
-  const debugUntil = !input.debugLogging
-    ? null
-    : (current.debugUntil ?? new Date(Date.now() + DEBUG_LOGGING_MS))
-  const stored: StoredAiSettings = {
-    features: input.features,
-    model: input.model ?? null,
-    monthlyTokenBudget: input.monthlyTokenBudget ?? null,
-    debugUntil: debugUntil?.toISOString() ?? null,
-    triageMode: input.triageMode ?? current.triageMode,
-  }
   await getDb().transaction(async (tx) => {
+    const current = aiSettingsFrom(await getAiSettingsJson(tx, { workspaceId, forUpdate: true }))
+    const touched = <T>(posted: T, asDrawn: T | undefined) => !drawn || posted !== asDrawn
+    const features = { ...input.features }
+    for (const f of AI_FEATURES) {
+      if (!touched(input.features[f], drawn?.features[f] ?? AI_FEATURES_ON_BY_DEFAULT[f])) {
+        features[f] = current.features[f]
+      }
+    }
+    const model = touched(input.model ?? '', drawn?.model) ? (input.model ?? null) : current.modelOverride
+    const monthlyTokenBudget = touched(input.monthlyTokenBudget ?? null, drawn?.monthlyTokenBudget)
+      ? (input.monthlyTokenBudget ?? null)
+      : current.monthlyTokenBudget
+    const debugLogging = touched(input.debugLogging, drawn?.debugLogging)
+      ? input.debugLogging
+      : current.debugUntil !== null
+    const triageMode =
+      input.triageMode !== undefined && touched(input.triageMode, drawn?.triageMode)
+        ? input.triageMode
+        : current.triageMode
+    const debugUntil = !debugLogging ? null : (current.debugUntil ?? new Date(Date.now() + DEBUG_LOGGING_MS))
+    const stored: StoredAiSettings = {
+      features,
+      model,
+      monthlyTokenBudget,
+      debugUntil: debugUntil?.toISOString() ?? null,
+      triageMode,
+    }
     await setAiSettingsJson(tx, { workspaceId, ai: stored })
     await recordAudit(tx, {
       workspaceId,

@@ -3,7 +3,7 @@ import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFuncti
 import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
 import { useSchemaForm } from '#app/utils/use-schema-form.ts'
 import { AI_FEATURE_LABEL, AI_FEATURES, AI_MESSAGES } from '#app/ai/features.ts'
-import { AiSettingsSchema } from '#app/ai/schemas.ts'
+import { AiSettingsSchema, aiSettingsBase, parseAiSettingsBase } from '#app/ai/schemas.ts'
 import { TRIAGE_MODE_LABEL, TRIAGE_MODES } from '#app/ai/triage-vocabulary.ts'
 import { saveAiSettings } from '#app/ai/settings.server.ts'
 import { loadAiSettingsPage } from '#app/ai/usage.server.ts'
@@ -30,17 +30,22 @@ export async function action({ request, params }: ActionFunctionArgs) {
     return data({ result: submission.reply(), notice: null }, { status: 400 })
   }
   const input = submission.value
-  await saveAiSettings(member, {
-    features: Object.fromEntries(AI_FEATURES.map((f) => [f, input[`feature_${f}`] === 'on'])) as Record<
-      (typeof AI_FEATURES)[number],
-      boolean
-    >,
-    model: input.model || undefined,
-    monthlyTokenBudget: input.monthlyTokenBudget,
-    debugLogging: input.debugLogging === 'on',
-    triageMode: input.triageMode,
-  })
-  return { result: submission.reply(), notice: 'AI settings saved.' }
+  await saveAiSettings(
+    member,
+    {
+      features: Object.fromEntries(AI_FEATURES.map((f) => [f, input[`feature_${f}`] === 'on'])) as Record<
+        (typeof AI_FEATURES)[number],
+        boolean
+      >,
+      model: input.model || undefined,
+      monthlyTokenBudget: input.monthlyTokenBudget,
+      debugLogging: input.debugLogging === 'on',
+      triageMode: input.triageMode,
+    },
+    parseAiSettingsBase(input.base),
+  )
+  // Reset: the form is drawn again from what is stored, which may hold a teammate's change.
+  return { result: submission.reply({ resetForm: true }), notice: 'AI settings saved.' }
 }
 
 /** With JavaScript, a post that gets no answer (offline) says so; the form keeps what was typed. */
@@ -52,26 +57,8 @@ const number = new Intl.NumberFormat('en')
 export default function AiSettings() {
   const page = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
-  const navigation = useNavigation()
   const { settings } = page
   const budget = settings.monthlyTokenBudget
-  // The saved settings are only the form's starting values: after a refused post (without
-  // JavaScript too) every control shows what was submitted, next to its error.
-  const [form, fields] = useSchemaForm(AiSettingsSchema, {
-    id: 'ai-settings',
-    lastResult: actionData?.result,
-    shouldRevalidate: 'onSubmit',
-    defaultValue: {
-      ...Object.fromEntries(
-        AI_FEATURES.map((f) => [`feature_${f}`, settings.features[f] ? 'on' : undefined]),
-      ),
-      triageMode: settings.triageMode,
-      model: settings.modelOverride ?? '',
-      monthlyTokenBudget: budget === null ? '' : String(budget),
-      debugLogging: settings.debugUntil !== null ? 'on' : undefined,
-    },
-  })
-  const initial = form.initialValue as Record<string, unknown> | undefined
   return (
     <div className="space-y-10">
       <Notice>{actionData?.notice}</Notice>
@@ -98,77 +85,8 @@ export default function AiSettings() {
         </p>
       </section>
 
-      <Form method="post" {...getFormProps(form)} className="space-y-6">
-        <fieldset className="space-y-2">
-          <legend className="text-sm font-medium">Features</legend>
-          {AI_FEATURES.map((f) => (
-            <label key={f} className="flex items-center gap-2 text-sm">
-              <input
-                type="checkbox"
-                name={`feature_${f}`}
-                defaultChecked={initial?.[`feature_${f}`] === 'on'}
-              />
-              {AI_FEATURE_LABEL[f]}
-            </label>
-          ))}
-        </fieldset>
-        <fieldset className="space-y-2">
-          <legend className="text-sm font-medium">When Triage is on, new tickets get</legend>
-          {TRIAGE_MODES.map((m) => (
-            <label key={m} className="flex items-center gap-2 text-sm">
-              <input
-                type="radio"
-                name="triageMode"
-                value={m}
-                defaultChecked={fields.triageMode.initialValue === m}
-              />
-              {TRIAGE_MODE_LABEL[m]}
-            </label>
-          ))}
-          <p className="text-xs text-slate-500 dark:text-slate-400">
-            Triage off: untick Triage above. Tags are only ever chosen from this workspace's existing tags.
-          </p>
-        </fieldset>
-        <Field
-          label="Model"
-          hint={`Leave empty for the server's default: ${settings.defaultModel}`}
-          inputProps={{
-            ...getInputProps(fields.model, { type: 'text' }),
-            placeholder: settings.defaultModel,
-          }}
-          errors={fields.model.errors}
-        />
-        <Field
-          label="Monthly token budget"
-          hint="Input and output tokens of all AI calls in a calendar month (UTC). Empty: no limit."
-          inputProps={{
-            ...getInputProps(fields.monthlyTokenBudget, { type: 'number' }),
-            min: 0,
-            step: 1,
-          }}
-          errors={fields.monthlyTokenBudget.errors}
-        />
-        <label className="flex items-start gap-2 text-sm">
-          <input
-            type="checkbox"
-            name="debugLogging"
-            defaultChecked={fields.debugLogging.initialValue === 'on'}
-            className="mt-1"
-          />
-          <span>
-            Keep prompts and answers in the AI log for 24 hours (debugging; they contain customer messages).
-            {settings.debugUntil ? (
-              <span className="block text-slate-500 dark:text-slate-400">
-                On until {settings.debugUntil.toISOString().replace('T', ' ').slice(0, 16)} UTC.
-              </span>
-            ) : null}
-          </span>
-        </label>
-        <Button type="submit" pending={navigation.state === 'submitting'}>
-          Save AI settings
-        </Button>
-        <FormErrors id={form.errorId} errors={unansweredErrors(actionData) ?? form.errors} />
-      </Form>
+      {/* Drawn again when what is stored changes (a save, a teammate's save): keyed on it. */}
+      <SettingsForm key={aiSettingsBase(settings)} settings={settings} actionData={actionData} />
 
       <section className="space-y-3">
         <h2 className="text-lg font-medium">Usage, last 30 days</h2>
@@ -205,5 +123,109 @@ export default function AiSettings() {
         )}
       </section>
     </div>
+  )
+}
+
+/** The settings form, drawn with what is stored (and, after a refused post, what was posted). */
+function SettingsForm({
+  settings,
+  actionData,
+}: {
+  settings: ReturnType<typeof useLoaderData<typeof loader>>['settings']
+  actionData: ReturnType<typeof useActionData<typeof action>>
+}) {
+  const navigation = useNavigation()
+  const budget = settings.monthlyTokenBudget
+  // The saved settings are only the form's starting values: after a refused post (without
+  // JavaScript too) every control shows what was submitted, next to its error.
+  const [form, fields] = useSchemaForm(AiSettingsSchema, {
+    id: 'ai-settings',
+    lastResult: actionData?.result,
+    shouldRevalidate: 'onSubmit',
+    defaultValue: {
+      ...Object.fromEntries(
+        AI_FEATURES.map((f) => [`feature_${f}`, settings.features[f] ? 'on' : undefined]),
+      ),
+      triageMode: settings.triageMode,
+      model: settings.modelOverride ?? '',
+      monthlyTokenBudget: budget === null ? '' : String(budget),
+      debugLogging: settings.debugUntil !== null ? 'on' : undefined,
+    },
+  })
+  const initial = form.initialValue as Record<string, unknown> | undefined
+  return (
+    <Form method="post" {...getFormProps(form)} className="space-y-6">
+      {/* What the form was drawn with: a control left as drawn keeps a teammate's save since. */}
+      <input type="hidden" name="base" value={aiSettingsBase(settings)} />
+      <fieldset className="space-y-2">
+        <legend className="text-sm font-medium">Features</legend>
+        {AI_FEATURES.map((f) => (
+          <label key={f} className="flex items-center gap-2 text-sm">
+            <input
+              type="checkbox"
+              name={`feature_${f}`}
+              defaultChecked={initial?.[`feature_${f}`] === 'on'}
+            />
+            {AI_FEATURE_LABEL[f]}
+          </label>
+        ))}
+      </fieldset>
+      <fieldset className="space-y-2">
+        <legend className="text-sm font-medium">When Triage is on, new tickets get</legend>
+        {TRIAGE_MODES.map((m) => (
+          <label key={m} className="flex items-center gap-2 text-sm">
+            <input
+              type="radio"
+              name="triageMode"
+              value={m}
+              defaultChecked={fields.triageMode.initialValue === m}
+            />
+            {TRIAGE_MODE_LABEL[m]}
+          </label>
+        ))}
+        <p className="text-xs text-slate-500 dark:text-slate-400">
+          Triage off: untick Triage above. Tags are only ever chosen from this workspace's existing tags.
+        </p>
+      </fieldset>
+      <Field
+        label="Model"
+        hint={`Leave empty for the server's default: ${settings.defaultModel}`}
+        inputProps={{
+          ...getInputProps(fields.model, { type: 'text' }),
+          placeholder: settings.defaultModel,
+        }}
+        errors={fields.model.errors}
+      />
+      <Field
+        label="Monthly token budget"
+        hint="Input and output tokens of all AI calls in a calendar month (UTC). Empty: no limit."
+        inputProps={{
+          ...getInputProps(fields.monthlyTokenBudget, { type: 'number' }),
+          min: 0,
+          step: 1,
+        }}
+        errors={fields.monthlyTokenBudget.errors}
+      />
+      <label className="flex items-start gap-2 text-sm">
+        <input
+          type="checkbox"
+          name="debugLogging"
+          defaultChecked={fields.debugLogging.initialValue === 'on'}
+          className="mt-1"
+        />
+        <span>
+          Keep prompts and answers in the AI log for 24 hours (debugging; they contain customer messages).
+          {settings.debugUntil ? (
+            <span className="block text-slate-500 dark:text-slate-400">
+              On until {settings.debugUntil.toISOString().replace('T', ' ').slice(0, 16)} UTC.
+            </span>
+          ) : null}
+        </span>
+      </label>
+      <Button type="submit" pending={navigation.state === 'submitting'}>
+        Save AI settings
+      </Button>
+      <FormErrors id={form.errorId} errors={unansweredErrors(actionData) ?? form.errors} />
+    </Form>
   )
 }

@@ -37,12 +37,13 @@ export async function lastAiRunOutcomeSince(
 /** The workspace's `settings.ai` object as stored (validated by the caller). */
 export async function getAiSettingsJson(
   db: DbOrTx,
-  { workspaceId }: { workspaceId: string },
+  { workspaceId, forUpdate = false }: { workspaceId: string; forUpdate?: boolean },
 ): Promise<unknown> {
-  const [row] = await db
+  const query = db
     .select({ ai: sql<unknown>`${workspaces.settings} -> 'ai'` })
     .from(workspaces)
     .where(eq(workspaces.id, workspaceId))
+  const [row] = forUpdate ? await query.for('update') : await query
   return row?.ai ?? null
 }
 

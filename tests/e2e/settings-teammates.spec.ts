@@ -121,3 +121,34 @@ test('a canned response’s text fixed in one tab survives a rename saved in ano
   const form = await openEditForm(page, 'Refund on its way')
   await expect(form.getByLabel('Response')).toHaveValue('Hi {{customer.name}}, your refund is on its way.')
 })
+
+test('an AI feature turned off in one tab stays off when a budget is saved in another', async ({
+  page,
+  context,
+}) => {
+  const id = unique()
+  const slug = `ws-${id}`
+  await signUp(page, 'Ada Admin', `ada-${id}@example.com`, 'AI Co', slug)
+  await page.goto(`/w/${slug}/settings/ai`)
+  await waitForHydration(page, 'main')
+  const other = await context.newPage()
+  await other.goto(`/w/${slug}/settings/ai`)
+  await waitForHydration(other, 'main')
+
+  await other.getByLabel('Draft a reply').uncheck()
+  await other.getByRole('button', { name: 'Save AI settings' }).click()
+  await expect(other.getByText('AI settings saved.')).toBeVisible()
+  await expect(other.getByLabel('Draft a reply')).not.toBeChecked()
+
+  // This tab still shows drafting on; it sets a monthly budget.
+  await expect(page.getByLabel('Draft a reply')).toBeChecked()
+  await page.getByLabel('Monthly token budget').fill('50000')
+  await page.getByRole('button', { name: 'Save AI settings' }).click()
+  await expect(page.getByText('AI settings saved.')).toBeVisible()
+  // Drawn again from what is stored: drafting off, the budget set; the same after a reload.
+  await expect(page.getByLabel('Draft a reply')).not.toBeChecked()
+  await expect(page.getByLabel('Monthly token budget')).toHaveValue('50000')
+  await page.reload()
+  await expect(page.getByLabel('Draft a reply')).not.toBeChecked()
+  await expect(page.getByLabel('Monthly token budget')).toHaveValue('50000')
+})
