@@ -30,9 +30,11 @@ import { keepPageWhenUnanswered, unansweredErrors } from '#app/utils/unanswered.
 import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
 import { useUnansweredForm } from '#app/utils/unanswered-form.ts'
 import {
+  changedWebhookFields,
   WEBHOOK_EVENT_DESCRIPTIONS,
   WEBHOOK_EVENT_TYPES,
   WebhookEndpointForm,
+  webhookEndpointBase,
 } from '#app/utils/webhook-schemas.ts'
 import { ConfirmButton, ConfirmStepPage } from '#app/components/ui/confirm-dialog.tsx'
 import { askToConfirm, confirmStepOf, isConfirmed, withoutConfirmStep } from '#app/utils/confirmation.ts'
@@ -137,7 +139,7 @@ export async function action({ request, params }: ActionFunctionArgs) {
       const outcome =
         input.intent === 'create'
           ? await createWebhookEndpoint(member, fields)
-          : await updateWebhookEndpoint(member, input.id, fields)
+          : await updateWebhookEndpoint(member, input.id, changedWebhookFields(fields, input.base))
       if (outcome.kind === 'not-found') return missing()
       if (outcome.kind === 'invalid-url' || outcome.kind === 'url-taken') {
         const message = outcome.kind === 'invalid-url' ? outcome.reason : `${URL_TAKEN_MESSAGE}.`
@@ -376,7 +378,8 @@ function EndpointCard({ endpoint }: { endpoint: EndpointRow }) {
       </div>
       <details className="mt-3">
         <summary className="cursor-pointer text-sm text-indigo-700 dark:text-indigo-300">Edit</summary>
-        <EndpointForm endpoint={endpoint} />
+        {/* Drawn again when what is stored changes (a save, a teammate's save): keyed on it. */}
+        <EndpointForm key={webhookEndpointBase(endpoint)} endpoint={endpoint} />
       </details>
       <Deliveries endpoint={endpoint} name={name} />
     </article>
@@ -473,6 +476,7 @@ function EndpointForm({ endpoint }: { endpoint?: EndpointRow }) {
     <Form method="post" {...getFormProps(form)} className="mt-3 space-y-3">
       <input type="hidden" name="intent" value={intent} />
       {endpoint ? <input type="hidden" name="id" value={endpoint.id} /> : null}
+      {endpoint ? <input type="hidden" name="base" value={webhookEndpointBase(endpoint)} /> : null}
       <Field
         label="URL"
         inputProps={{

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { parseDrawnBase } from './drawn-base.ts'
 
 /** What an endpoint can subscribe to; mirrors the webhook_event_type enum in db/schema.ts. */
 export const WEBHOOK_EVENT_TYPES = [
@@ -33,7 +34,16 @@ const includeNotes = z
 
 export const WebhookEndpointForm = z.discriminatedUnion('intent', [
   z.object({ intent: z.literal('create'), url, description, events, includeNotes }),
-  z.object({ intent: z.literal('update'), id: z.uuid(), url, description, events, includeNotes }),
+  z.object({
+    intent: z.literal('update'),
+    id: z.uuid(),
+    url,
+    description,
+    events,
+    includeNotes,
+    // What the form showed when it was drawn (webhookEndpointBase): see changedWebhookFields.
+    base: z.string().max(10_000).optional(),
+  }),
   z.object({ intent: z.literal('delete'), id: z.uuid() }),
   z.object({ intent: z.literal('rotate'), id: z.uuid() }),
   z.object({ intent: z.literal('enable'), id: z.uuid() }),
@@ -41,3 +51,42 @@ export const WebhookEndpointForm = z.discriminatedUnion('intent', [
   z.object({ intent: z.literal('test'), id: z.uuid() }),
   z.object({ intent: z.literal('redeliver'), id: z.uuid(), deliveryId: z.uuid() }),
 ])
+
+type EndpointFields = { url: string; description: string; events: string[]; includeNotes: boolean }
+
+/** The `base` hidden field of an endpoint's edit form drawn with these values. */
+export function webhookEndpointBase(endpoint: EndpointFields) {
+  return JSON.stringify({
+    url: endpoint.url,
+    description: endpoint.description,
+    events: [...endpoint.events].sort(),
+    includeNotes: endpoint.includeNotes,
+  })
+}
+
+const DrawnEndpoint = z.object({
+  url: z.string(),
+  description: z.string(),
+  events: z.array(z.string()),
+  includeNotes: z.boolean(),
+})
+
+/**
+ * The fields of a posted edit form that the admin changed from what it was drawn with (`base`):
+ * only those are saved, so a teammate's change to another field since the form was drawn stays
+ * (the last save wins per field). Without a readable base, every field.
+ */
+export function changedWebhookFields<T extends EndpointFields>(
+  posted: T,
+  base: string | undefined,
+): Partial<T> {
+  const drawn = parseDrawnBase(base, DrawnEndpoint, DrawnEndpoint)
+  if (!drawn) return posted
+  const changed: Partial<T> = {}
+  if (posted.url !== drawn.url) changed.url = posted.url
+  if (posted.description !== drawn.description.trim()) changed.description = posted.description
+  if ([...posted.events].sort().join('\n') !== [...drawn.events].sort().join('\n'))
+    changed.events = posted.events
+  if (posted.includeNotes !== drawn.includeNotes) changed.includeNotes = posted.includeNotes
+  return changed
+}

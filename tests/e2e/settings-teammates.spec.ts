@@ -152,3 +152,41 @@ test('an AI feature turned off in one tab stays off when a budget is saved in an
   await expect(page.getByLabel('Draft a reply')).not.toBeChecked()
   await expect(page.getByLabel('Monthly token budget')).toHaveValue('50000')
 })
+
+test('a webhook endpoint renamed in one tab keeps its name when notes are included in another', async ({
+  page,
+  context,
+}) => {
+  const id = unique()
+  const slug = `ws-${id}`
+  await signUp(page, 'Ada Admin', `ada-${id}@example.com`, 'Hook Co', slug)
+  await page.goto(`/w/${slug}/settings/webhooks`)
+  await waitForHydration(page, 'main')
+  await page.getByLabel('URL').fill('https://hooks.example.com/in')
+  await page.getByLabel('Description').fill('CRM')
+  await page.getByRole('button', { name: 'Add endpoint' }).click()
+  await expect(page.getByText('Endpoint created.')).toBeVisible()
+  const other = await context.newPage()
+  await other.goto(`/w/${slug}/settings/webhooks`)
+  await waitForHydration(other, 'main')
+  await page.reload()
+  await waitForHydration(page, 'main')
+  const editForm = (view: Page) =>
+    view.locator('details').filter({ has: view.getByText('Edit', { exact: true }) })
+
+  await editForm(other).locator('summary').click()
+  await editForm(other).getByLabel('Description').fill('CRM sync')
+  await editForm(other).getByRole('button', { name: 'Save endpoint' }).click()
+  await expect(other.getByText('Endpoint saved.')).toBeVisible()
+
+  // This tab still shows "CRM"; it includes internal notes.
+  await editForm(page).locator('summary').click()
+  await expect(editForm(page).getByLabel('Description')).toHaveValue('CRM')
+  await editForm(page).getByLabel('Include internal notes in message.created').check()
+  await editForm(page).getByRole('button', { name: 'Save endpoint' }).click()
+  await expect(page.getByText('Endpoint saved.')).toBeVisible()
+  await page.reload()
+  await editForm(page).locator('summary').click()
+  await expect(editForm(page).getByLabel('Description')).toHaveValue('CRM sync')
+  await expect(editForm(page).getByLabel('Include internal notes in message.created')).toBeChecked()
+})

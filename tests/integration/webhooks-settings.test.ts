@@ -118,6 +118,56 @@ describe('Settings → Webhooks', () => {
     expect((await post(stranger, create('https://hooks.example.com/in'))).status).toBe(200)
   })
 
+  it('keeps a teammate’s change to the fields this admin did not edit since the form was drawn', async () => {
+    const owner = await createMember('owner')
+    const admin = await createMember('admin', owner.workspace)
+    await post(owner, create('https://hooks.example.com/in', ['ticket.created', 'message.created']))
+    const [endpoint] = await endpointsOf(owner.workspace.id)
+    const drawn = {
+      url: endpoint!.url,
+      description: endpoint!.description,
+      events: endpoint!.events,
+      includeNotes: endpoint!.includeNotes,
+    }
+    const base = JSON.stringify({ ...drawn, events: [...drawn.events].sort() })
+    const form = (
+      changes: Partial<typeof drawn>,
+      withBase: string | null = base,
+    ): Array<[string, string]> => {
+      const fields = { ...drawn, ...changes }
+      return [
+        ['intent', 'update'],
+        ['id', endpoint!.id],
+        ['url', fields.url],
+        ['description', fields.description],
+        ...fields.events.map((e): [string, string] => ['events', e]),
+        ...(fields.includeNotes ? [['includeNotes', 'on'] as [string, string]] : []),
+        ...(withBase === null ? [] : [['base', withBase] as [string, string]]),
+      ]
+    }
+    // The owner renames it; the admin, whose page still shows the old description, adds notes
+    // (its events posted in another order than drawn: not a change).
+    expect((await post(owner, form({ description: 'CRM sync' }))).status).toBe(200)
+    const notes = await post(
+      admin,
+      form({ includeNotes: true, events: ['message.created', 'ticket.created'] }),
+    )
+    expect(notes.status).toBe(200)
+    let [row] = await endpointsOf(owner.workspace.id)
+    expect(row).toMatchObject({ description: 'CRM sync', includeNotes: true, url: drawn.url })
+    expect([...row!.events].sort()).toEqual(['message.created', 'ticket.created'])
+    // The same field changed by both: the last save wins.
+    await post(owner, form({ events: ['ticket.created'] }))
+    await post(admin, form({ events: ['message.created'] }))
+    ;[row] = await endpointsOf(owner.workspace.id)
+    expect(row!.events).toEqual(['message.created'])
+    // No readable base: every field as posted, as before.
+    await post(admin, form({}, 'not json'))
+    ;[row] = await endpointsOf(owner.workspace.id)
+    expect(row).toMatchObject({ description: 'CRM', includeNotes: false })
+    expect([...row!.events].sort()).toEqual(['message.created', 'ticket.created'])
+  })
+
   it('asks for at least one event', async () => {
     const owner = await createMember('owner')
     const result = await post(owner, create('https://hooks.example.com/in', []))
