@@ -37,10 +37,27 @@ export default function handleRequest(
   // write: streaming it in small chunks cost ~15% of the CPU in writev calls. The loader data is
   // read first (readHandoffFirst), so the render does not suspend on it, and then nothing can:
   // the page is rendered in one synchronous pass (renderPageAtOnce).
+  const page = { request, responseStatusCode, responseHeaders, remixContext, nonce, loadContext }
   return readHandoffFirst(remixContext).then(() =>
-    handedOffWhole(remixContext) && !loadContext.streamedPage
-      ? renderPageAtOnce(request, responseStatusCode, responseHeaders, remixContext, nonce, loadContext)
-      : renderPage(request, responseStatusCode, responseHeaders, remixContext, nonce, loadContext),
+    handedOffWhole(remixContext) && !loadContext.streamedPage ? renderPageAtOnce(page) : renderPage(page),
+  )
+}
+
+type PageToRender = {
+  request: Request
+  responseStatusCode: number
+  responseHeaders: Headers
+  remixContext: EntryContext
+  nonce: string
+  loadContext: AppLoadContext
+}
+
+/** What both renderers render: the app, with the request's CSP nonce. */
+function pageElement({ request, remixContext, nonce }: PageToRender) {
+  return (
+    <NonceProvider value={nonce}>
+      <RemixServer context={remixContext} url={request.url} abortDelay={ABORT_DELAY} nonce={nonce} />
+    </NonceProvider>
   )
 }
 
@@ -64,22 +81,11 @@ function handedOffWhole(context: EntryContext) {
  * onShellError rejected renderPage's promise: Remix renders the error boundary and handleError
  * logs it once.
  */
-function renderPageAtOnce(
-  request: Request,
-  responseStatusCode: number,
-  responseHeaders: Headers,
-  remixContext: EntryContext,
-  nonce: string,
-  loadContext: AppLoadContext,
-) {
-  const bytes = renderPageBytes(
-    <NonceProvider value={nonce}>
-      <RemixServer context={remixContext} url={request.url} abortDelay={ABORT_DELAY} nonce={nonce} />
-    </NonceProvider>,
-  )
+function renderPageAtOnce(page: PageToRender) {
+  const { responseStatusCode, responseHeaders } = page
+  const bytes = renderPageBytes(pageElement(page))
   // A boundary React could not finish: the streaming renderer, which waits, renders the page.
-  if (!bytes)
-    return renderPage(request, responseStatusCode, responseHeaders, remixContext, nonce, loadContext)
+  if (!bytes) return renderPage(page)
   responseHeaders.set('Content-Type', 'text/html; charset=utf-8')
   return wholeBodyResponse(bytes, { headers: responseHeaders, status: responseStatusCode })
 }
@@ -121,14 +127,9 @@ export async function readHandoffFirst(context: EntryContext) {
   context.serverHandoffStream = new ReadableStream({ start: (controller) => controller.close() })
 }
 
-function renderPage(
-  request: Request,
-  responseStatusCode: number,
-  responseHeaders: Headers,
-  remixContext: EntryContext,
-  nonce: string,
-  loadContext: AppLoadContext,
-) {
+function renderPage(page: PageToRender) {
+  const { responseHeaders, loadContext } = page
+  let { responseStatusCode } = page
   return new Promise<Response>((resolve, reject) => {
     let failed = false
     // Cleared once the page is rendered: a pending timer keeps the render (its chunks, the
@@ -153,26 +154,21 @@ function renderPage(
         callback()
       },
     })
-    const { pipe, abort } = renderToPipeableStream(
-      <NonceProvider value={nonce}>
-        <RemixServer context={remixContext} url={request.url} abortDelay={ABORT_DELAY} nonce={nonce} />
-      </NonceProvider>,
-      {
-        nonce,
-        onAllReady() {
-          if (!failed) pipe(sink)
-        },
-        onShellError(error: unknown) {
-          clearTimeout(abortTimer)
-          failed = true
-          reject(error)
-        },
-        onError(error: unknown) {
-          responseStatusCode = 500
-          logger().error({ err: error, reqId: loadContext.requestId }, 'render error')
-        },
+    const { pipe, abort } = renderToPipeableStream(pageElement(page), {
+      nonce: page.nonce,
+      onAllReady() {
+        if (!failed) pipe(sink)
       },
-    )
+      onShellError(error: unknown) {
+        clearTimeout(abortTimer)
+        failed = true
+        reject(error)
+      },
+      onError(error: unknown) {
+        responseStatusCode = 500
+        logger().error({ err: error, reqId: loadContext.requestId }, 'render error')
+      },
+    })
     abortTimer = setTimeout(abort, ABORT_DELAY).unref()
   })
 }

@@ -1,5 +1,27 @@
-import { expect, test, type Page } from '@playwright/test'
+import { expect, test, type BrowserContext, type Page } from '@playwright/test'
 import { signUp, unique, waitForHydration } from './helpers.ts'
+
+/** A new admin's settings page (`/w/<slug>/settings/<page>`), hydrated; returns its path. */
+async function adminOn(page: Page, workspace: string, settingsPage: string) {
+  const id = unique()
+  const slug = `ws-${id}`
+  await signUp(page, 'Ada Admin', `ada-${id}@example.com`, workspace, slug)
+  const path = `/w/${slug}/settings/${settingsPage}`
+  await openHydrated(page, path)
+  return path
+}
+
+async function openHydrated(page: Page, path: string) {
+  await page.goto(path)
+  await waitForHydration(page, 'main')
+}
+
+/** The same page in a second tab of the same admin, drawn with what is stored now. */
+async function secondTab(context: BrowserContext, path: string) {
+  const other = await context.newPage()
+  await openHydrated(other, path)
+  return other
+}
 
 /** The mailbox's edit form, opened (it is folded under "Edit <name>"). */
 async function openEditForm(page: Page, name: string) {
@@ -12,15 +34,9 @@ test('two admins editing one mailbox keep each other’s changes to the fields t
   page,
   context,
 }) => {
-  const id = unique()
-  const slug = `ws-${id}`
-  await signUp(page, 'Ada Admin', `ada-${id}@example.com`, 'Mailbox Co', slug)
-  await page.goto(`/w/${slug}/settings/mailboxes`)
-  await waitForHydration(page, 'main')
+  const path = await adminOn(page, 'Mailbox Co', 'mailboxes')
   // The same form open in a second tab: drawn with the same values.
-  const other = await context.newPage()
-  await other.goto(`/w/${slug}/settings/mailboxes`)
-  await waitForHydration(other, 'main')
+  const other = await secondTab(context, path)
 
   const renaming = await openEditForm(other, 'Support')
   await renaming.getByLabel('Name', { exact: true }).fill('Customer care')
@@ -54,11 +70,7 @@ test('an auto-acknowledgement turned off in one tab stays off when its text is s
   page,
   context,
 }) => {
-  const id = unique()
-  const slug = `ws-${id}`
-  await signUp(page, 'Ada Admin', `ada-${id}@example.com`, 'Answer Co', slug)
-  await page.goto(`/w/${slug}/settings/mailboxes`)
-  await waitForHydration(page, 'main')
+  const path = await adminOn(page, 'Answer Co', 'mailboxes')
   const autoAck = (view: Page) =>
     view.locator('details').filter({ has: view.getByText(/^Auto-acknowledgement: (on|off)$/) })
   await autoAck(page).locator('summary').click()
@@ -67,11 +79,8 @@ test('an auto-acknowledgement turned off in one tab stays off when its text is s
   await autoAck(page).getByRole('button', { name: 'Save auto-acknowledgement' }).click()
   await expect(page.getByText('Auto-acknowledgement on.')).toBeVisible()
 
-  const other = await context.newPage()
-  await other.goto(`/w/${slug}/settings/mailboxes`)
-  await waitForHydration(other, 'main')
-  await page.reload()
-  await waitForHydration(page, 'main')
+  const other = await secondTab(context, path)
+  await openHydrated(page, path)
   // Turned off in the other tab.
   await autoAck(other).locator('summary').click()
   await autoAck(other).getByRole('checkbox').uncheck()
@@ -93,20 +102,14 @@ test('a canned response’s text fixed in one tab survives a rename saved in ano
   page,
   context,
 }) => {
-  const id = unique()
-  const slug = `ws-${id}`
-  await signUp(page, 'Ada Admin', `ada-${id}@example.com`, 'Canned Co', slug)
-  await page.goto(`/w/${slug}/settings/canned-responses`)
-  await waitForHydration(page, 'main')
+  const path = await adminOn(page, 'Canned Co', 'canned-responses')
   const create = page.locator('form#new-canned-response')
   await create.getByLabel('Title').fill('Refund sent')
   await create.getByLabel('Response').fill('Hi {{customer.name}}, done.')
   await create.getByRole('button', { name: 'Create response' }).click()
   await expect(page.getByText('Canned response “Refund sent” created.')).toBeVisible()
 
-  const other = await context.newPage()
-  await other.goto(`/w/${slug}/settings/canned-responses`)
-  await waitForHydration(other, 'main')
+  const other = await secondTab(context, path)
   const fixing = await openEditForm(other, 'Refund sent')
   await fixing.getByLabel('Response').fill('Hi {{customer.name}}, your refund is on its way.')
   await fixing.getByRole('button', { name: 'Save response' }).click()
@@ -126,14 +129,8 @@ test('an AI feature turned off in one tab stays off when a budget is saved in an
   page,
   context,
 }) => {
-  const id = unique()
-  const slug = `ws-${id}`
-  await signUp(page, 'Ada Admin', `ada-${id}@example.com`, 'AI Co', slug)
-  await page.goto(`/w/${slug}/settings/ai`)
-  await waitForHydration(page, 'main')
-  const other = await context.newPage()
-  await other.goto(`/w/${slug}/settings/ai`)
-  await waitForHydration(other, 'main')
+  const path = await adminOn(page, 'AI Co', 'ai')
+  const other = await secondTab(context, path)
 
   await other.getByLabel('Draft a reply').uncheck()
   await other.getByRole('button', { name: 'Save AI settings' }).click()
@@ -157,20 +154,13 @@ test('a webhook endpoint renamed in one tab keeps its name when notes are includ
   page,
   context,
 }) => {
-  const id = unique()
-  const slug = `ws-${id}`
-  await signUp(page, 'Ada Admin', `ada-${id}@example.com`, 'Hook Co', slug)
-  await page.goto(`/w/${slug}/settings/webhooks`)
-  await waitForHydration(page, 'main')
+  const path = await adminOn(page, 'Hook Co', 'webhooks')
   await page.getByLabel('URL').fill('https://hooks.example.com/in')
   await page.getByLabel('Description').fill('CRM')
   await page.getByRole('button', { name: 'Add endpoint' }).click()
   await expect(page.getByText('Endpoint created.')).toBeVisible()
-  const other = await context.newPage()
-  await other.goto(`/w/${slug}/settings/webhooks`)
-  await waitForHydration(other, 'main')
-  await page.reload()
-  await waitForHydration(page, 'main')
+  const other = await secondTab(context, path)
+  await openHydrated(page, path)
   const editForm = (view: Page) =>
     view.locator('details').filter({ has: view.getByText('Edit', { exact: true }) })
 
