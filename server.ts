@@ -82,8 +82,15 @@ async function main() {
   let app
   if (config.dev) {
     const vite = await import('vite')
+    const ownSigterm = new Set(process.listeners('SIGTERM'))
     // HMR shares our HTTP server, so two dev copies on different PORTs do not collide.
     const devServer = await vite.createServer({ server: { middlewareMode: true, hmr: { server } } })
+    // The Remix plugin's child compiler is a Vite server outside middleware mode, which adds a
+    // SIGTERM handler that closes it and exits at once: that cut our shutdown short and left the
+    // embedded database running. Our handler alone answers the signal.
+    for (const listener of process.listeners('SIGTERM')) {
+      if (!ownSigterm.has(listener)) process.off('SIGTERM', listener)
+    }
     app = createApp({
       appOrigin,
       appEnv: config.appEnv,

@@ -217,6 +217,20 @@ describe('process lifecycle with the embedded PostgreSQL', { timeout: 60_000 }, 
     await waitFor(() => !isRunning(node!) && !isRunning(postgres))
   })
 
+  it('npm run dev: SIGTERM to the server (as pkill sends it) stops it and its PostgreSQL', async () => {
+    // Development runs Vite, whose Remix child compiler adds a SIGTERM handler that exits at once:
+    // the shutdown must still drain, close the pool and stop PostgreSQL.
+    const server = await start({ command: ['npm', 'run', 'dev'], detached: true })
+    const [node] = childrenOf(server.child.pid!)
+    const postgres = postmasterPid()!
+    expect(node).toBeDefined()
+    expect(fs.readFileSync(`/proc/${node}/cmdline`, 'utf8')).toContain('server.ts')
+    process.kill(node!, 'SIGTERM')
+    const { code } = await server.exited
+    expect(code, server.output().split('\n').slice(-25).join('\n')).toBe(0)
+    await waitFor(() => !isRunning(postgres))
+  })
+
   it('Ctrl-C under load reaches the server, not PostgreSQL (its own process group); requests in flight finish', async () => {
     const server = await start({ command: ['npm', 'start'], detached: true })
     const postgres = postmasterPid()!
