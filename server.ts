@@ -18,6 +18,7 @@ import { compileTrustProxy } from '#app/http/security.server.ts'
 import { markStopping } from '#app/http/health.server.ts'
 import { startQueue, stopQueue } from '#app/jobs/queue.server.ts'
 import { logger } from '#app/logger.server.ts'
+import { shutdownSteps } from '#app/shutdown-steps.server.ts'
 import { attachSocketServer, closeSocketServer } from '#app/realtime/hub.server.ts'
 
 // Thin process entry: reads config, starts the database, wires the app, shuts down cleanly.
@@ -166,31 +167,7 @@ async function main() {
       })
       skipDelay = undefined
     }
-    const forced: string[] = []
-    const step = async (name: string, deadlineMs: number, run: () => Promise<unknown>) => {
-      let timer: NodeJS.Timeout | undefined
-      const outcome = await Promise.race([
-        run().then(
-          (result) => (result === 'forced' ? 'forced' : 'done'),
-          (error: unknown) => {
-            logger().error({ err: error, step: name }, `shutdown step "${name}" failed`)
-            return 'failed'
-          },
-        ),
-        new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), deadlineMs))),
-      ])
-      clearTimeout(timer)
-      if (outcome === 'done') return
-      forced.push(name)
-      if (outcome === 'timeout') {
-        logger().error(
-          { step: name, deadlineMs },
-          `shutdown step "${name}" did not finish in time: moving on`,
-        )
-      } else if (outcome === 'forced') {
-        logger().error({ step: name }, `shutdown step "${name}" had to be forced`)
-      }
-    }
+    const { step, forced } = shutdownSteps()
     // Stop accepting, finish in-flight requests, close keep-alive connections as they go idle.
     await step('http', DRAIN_MS + 1_000, () => traffic.drain(DRAIN_MS))
     await Promise.all([

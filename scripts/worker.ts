@@ -6,6 +6,7 @@ import { env } from '#app/env.server.ts'
 import { startQueue, stopQueue } from '#app/jobs/queue.server.ts'
 import { startWorkers } from '#app/jobs/worker.server.ts'
 import { logger } from '#app/logger.server.ts'
+import { shutdownSteps } from '#app/shutdown-steps.server.ts'
 import { closeSocketServer, startEventEmitter } from '#app/realtime/hub.server.ts'
 
 const config = env()
@@ -24,11 +25,23 @@ startEventEmitter(config.databaseUrl)
 await startWorkers()
 logger().info('worker started')
 
-const stop = async () => {
-  await stopQueue()
-  await closeSocketServer()
-  await disconnectDatabase()
-  process.exit(0)
+/** Each step's deadline, as in the web server's shutdown (server.ts): the process always exits. */
+const STEP_MS = { queue: 4_000, events: 2_000, pool: 2_000 }
+
+let stopping = false
+const stop = async (signal: NodeJS.Signals) => {
+  // A second signal changes nothing: the steps below are already bounded.
+  if (stopping) return
+  stopping = true
+  const started = Date.now()
+  logger().info({ signal }, 'worker shutting down')
+  // Jobs in flight get the queue's grace (an email's SendGrid call is waited for, or noted on its
+  // row when cut off), then the live events and the pool close.
+  const { step, forced } = shutdownSteps()
+  await step('queue', STEP_MS.queue, () => stopQueue())
+  await step('events', STEP_MS.events, () => closeSocketServer())
+  await step('database pool', STEP_MS.pool, () => disconnectDatabase())
+  logger().info({ forced, durationMs: Date.now() - started }, 'worker stopped')
+  process.exit(forced.length > 0 ? 1 : 0)
 }
-process.on('SIGTERM', () => void stop())
-process.on('SIGINT', () => void stop())
+for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void stop(signal))

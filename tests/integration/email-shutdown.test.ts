@@ -112,3 +112,30 @@ describe('an email in its SendGrid call at SIGTERM', () => {
     await signalAndWait(second)
   })
 })
+
+describe('npm run worker (the standalone worker) at SIGTERM', () => {
+  it('waits for the email in its SendGrid call, records it sent, and exits 0', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-worker-shutdown-'))
+    dirs.push(dataDir)
+    const worker = await startServer({
+      command: ['npm', 'run', 'worker'],
+      waitReady: false,
+      databaseUrl: testDatabaseUrl,
+      dataDir,
+      env: { LOG_LEVEL: 'info', SENDGRID_API_KEY: fake.apiKey, SENDGRID_API_BASE_URL: fake.url },
+    })
+    await waitFor(() => worker.output().includes('"msg":"worker started"'), 30_000)
+    fake.failNext({ status: 202, delayMs: 1_500 })
+    const email = await queued(3)
+    await waitFor(() => requestsFor(email.id).length === 1, 10_000)
+    // As a process manager stops it: SIGTERM to npm, which passes it on.
+    const { code, ms } = await signalAndWait(worker)
+    const log = worker.output()
+    expect(code, log.split('\n').slice(-15).join('\n')).toBe(0)
+    expect(ms).toBeLessThan(8_000)
+    expect(requestsFor(email.id)[0]!.abandonedAt).toBeUndefined()
+    expect(await emailRow(email.id)).toMatchObject({ status: 'sent', error: null })
+    expect(log).toContain('"msg":"worker shutting down"')
+    expect(log).toMatch(/"forced":\[\].*"msg":"worker stopped"/)
+  })
+})
