@@ -3,6 +3,7 @@
 import { connectDatabase, disconnectDatabase } from '#db/client.ts'
 import { migrateDatabase } from '#db/migrate.ts'
 import { env } from '#app/env.server.ts'
+import { databasePoolGuards } from '#app/http/database-outage.server.ts'
 import { startQueue, stopQueue } from '#app/jobs/queue.server.ts'
 import { startWorkers } from '#app/jobs/worker.server.ts'
 import { logger } from '#app/logger.server.ts'
@@ -16,7 +17,9 @@ if (!config.databaseUrl) {
   )
   process.exit(1)
 }
-const { pool } = connectDatabase(config.databaseUrl, config.databasePoolSize)
+// The web process's timeouts (connect, statement, idle in transaction) and its log of a lost
+// connection: a job never waits for ever on a database that stopped answering.
+const { pool } = connectDatabase(config.databaseUrl, config.databasePoolSize, databasePoolGuards('worker'))
 await migrateDatabase(pool)
 // This process exists to run workers, whatever RUN_WORKER says: listen for NOTIFY wake-ups.
 await startQueue(config.databaseUrl, { listen: true })

@@ -16,6 +16,8 @@ export const TIMED = [
   'tests/integration/form-guard.test.ts',
   'tests/integration/ai-triage.test.ts',
   'tests/integration/database-outage.test.ts',
+  // Its own PostgreSQL, stopped under a worker process; the file's connection moves to it.
+  'tests/integration/worker-outage.test.ts',
   'tests/integration/graceful-shutdown.test.ts',
   // Shutdown times of a server process mid-send.
   'tests/integration/email-shutdown.test.ts',
