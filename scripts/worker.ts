@@ -47,4 +47,4 @@ const stop = async (signal: NodeJS.Signals) => {
   logger().info({ forced, durationMs: Date.now() - started }, 'worker stopped')
   process.exit(forced.length > 0 ? 1 : 0)
 }
-for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void stop(signal))
+for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => void stop(signal))
