@@ -220,3 +220,59 @@ test.describe('without JavaScript', () => {
     await expect(page.getByText('Any update on this?')).toBeVisible()
   })
 })
+
+test('a live change to a row keeps the focus and the text selection in what it did not change', async ({
+  page,
+  browser,
+}) => {
+  const id = unique()
+  const slug = `morph-${id}`
+  await signUp(page, 'Mo Agent', `mo-${id}@example.com`, 'Morph Co', slug)
+  const customer = await submitSupportForm(browser, slug, {
+    name: 'Casey Customer',
+    email: `casey-${id}@example.net`,
+    subject: 'Selected while it changes',
+    message: 'Hello?',
+  })
+  await customer.context.close()
+  await page.goto(`/w/${slug}/tickets`)
+  await waitForHydration(page, 'tr.queue-row')
+  await expect(page.getByRole('status').filter({ hasText: 'Live' })).toBeVisible()
+  // The agent's keyboard is on the ticket's link and its subject is selected (to copy it, or
+  // a screen reader reading it).
+  await page.getByRole('link', { name: 'Selected while it changes' }).focus()
+  await page.evaluate(() => {
+    const link = document.querySelector<HTMLAnchorElement>('tr.queue-row a.queue-subject')!
+    const range = document.createRange()
+    range.selectNodeContents(link)
+    getSelection()!.removeAllRanges()
+    getSelection()!.addRange(range)
+    Object.assign(window, { keptLink: link })
+  })
+  // Elsewhere the ticket is read (its unread dot goes) and tagged, as the agent's other device
+  // would (without opening a live connection, whose presence would add a marker of its own):
+  // the row's subject cell changes, live.
+  expect((await page.request.get(`/w/${slug}/tickets/1`)).status()).toBe(200)
+  const tagged = await page.request.post(`/w/${slug}/tickets/1`, {
+    headers: { origin: new URL(page.url()).origin },
+    form: { intent: 'add-tag', name: 'vip' },
+    maxRedirects: 0,
+  })
+  expect(tagged.status()).toBe(302)
+  await expect(page.getByRole('list', { name: 'Tags' }).getByText('vip')).toBeVisible()
+  await expect(page.locator('tr.queue-row .queue-dot')).toHaveCount(0)
+  expect(
+    await page.evaluate(() => {
+      const link = (window as unknown as { keptLink: HTMLAnchorElement }).keptLink
+      return {
+        kept: link.isConnected,
+        focused: document.activeElement === link,
+        selected: getSelection()!.toString(),
+      }
+    }),
+  ).toEqual({ kept: true, focused: true, selected: 'Selected while it changes' })
+  // What the change drew is what the server draws for the row now.
+  const live = await page.locator('tr.queue-row td.queue-cell').innerHTML()
+  await page.reload()
+  expect(await page.locator('tr.queue-row td.queue-cell').innerHTML()).toBe(live)
+})

@@ -1,12 +1,21 @@
 import type { SubmissionResult } from '@conform-to/react'
 import { Link, useLocation, useNavigate, useNavigation } from '@remix-run/react'
-import { useEffect, useRef, useState, type MouseEvent } from 'react'
+import {
+  useEffect,
+  useLayoutEffect,
+  useRef,
+  useState,
+  type MouseEvent,
+  type RefObject,
+  type TdHTMLAttributes,
+} from 'react'
 import type { TicketPriority, TicketStatus } from '#app/utils/vocabulary.ts'
 import { useShortcuts } from '#app/utils/use-shortcuts.ts'
 import { useFormatters } from '#app/utils/use-formatters.ts'
 import { ticketHref } from '#app/utils/last-queue.ts'
 import { BULK_FORM_ID } from './bulk-toolbar.tsx'
 import { ShortcutsDialog } from './shortcuts-dialog.tsx'
+import { morphInnerHtml } from './morph-html.ts'
 import {
   assigneeCellHtml,
   customerCellHtml,
@@ -341,7 +350,8 @@ function QueueRow({
   viewing: string[] | undefined
 }) {
   const subject = subjectCellHtml(row, href, viewing)
-  // New HTML for the subject cell replaces its link: one that had the focus gets it back.
+  // New HTML for the subject cell keeps its link (MorphedCell); should it ever replace it (a new
+  // href), a link that had the focus gives it to the new one.
   const cell = useRef<HTMLTableCellElement>(null)
   const hadFocus = useRef(false)
   useEffect(() => {
@@ -367,25 +377,58 @@ function QueueRow({
           />
         </td>
       ) : null}
-      <td
-        ref={cell}
-        className="queue-cell"
-        onFocus={(e) => {
+      {htmlCell({
+        cellRef: cell,
+        className: 'queue-cell',
+        onFocus: (e) => {
           hadFocus.current = e.target instanceof HTMLAnchorElement
           if (hadFocus.current) onFocus()
-        }}
-        onBlur={(e) => {
+        },
+        onBlur: (e) => {
           // A link removed with the old HTML may report a blur: that focus is given back above.
           if (e.target.isConnected) hadFocus.current = false
-        }}
-        dangerouslySetInnerHTML={{ __html: subject }}
-      />
-      <td className="queue-customer" dangerouslySetInnerHTML={{ __html: customerCellHtml(row) }} />
-      <td className="queue-status" dangerouslySetInnerHTML={{ __html: statusCellHtml(row) }} />
-      <td className="queue-assignee" dangerouslySetInnerHTML={{ __html: assigneeCellHtml(row) }} />
-      <td className="queue-when" dangerouslySetInnerHTML={{ __html: whenCellHtml(row, format, now) }} />
+        },
+        html: subject,
+      })}
+      {htmlCell({ className: 'queue-customer', html: customerCellHtml(row) })}
+      {htmlCell({ className: 'queue-status', html: statusCellHtml(row) })}
+      {htmlCell({ className: 'queue-assignee', html: assigneeCellHtml(row) })}
+      {htmlCell({ className: 'queue-when', html: whenCellHtml(row, format, now) })}
     </tr>
   )
+}
+
+type HtmlCellProps = { html: string; cellRef?: RefObject<HTMLTableCellElement> } & Omit<
+  TdHTMLAttributes<HTMLTableCellElement>,
+  'dangerouslySetInnerHTML' | 'children'
+>
+
+/**
+ * A cell whose contents are HTML text (row-html.ts). On the server, a plain cell (no component or
+ * hooks per cell on the inbox's hot path). In the browser React writes the first markup (kept in
+ * hydration) and never updates it, since the `__html` it sees stays the same; later markup is
+ * morphed in (morphInnerHtml), so a live change keeps the selection, the focus and a screen
+ * reader's place in what it did not change. React's own update would set innerHTML.
+ */
+function htmlCell({ html, cellRef, ...props }: HtmlCellProps) {
+  return typeof document === 'undefined' ? (
+    <td ref={cellRef} {...props} dangerouslySetInnerHTML={{ __html: html }} />
+  ) : (
+    <MorphedCell html={html} cellRef={cellRef} {...props} />
+  )
+}
+
+function MorphedCell({ html, cellRef, ...props }: HtmlCellProps) {
+  const first = useRef(html)
+  const shown = useRef(html)
+  const own = useRef<HTMLTableCellElement>(null)
+  const ref = cellRef ?? own
+  useLayoutEffect(() => {
+    if (shown.current === html || !ref.current) return
+    morphInnerHtml(ref.current, html)
+    shown.current = html
+  }, [html, ref])
+  return <td ref={ref} {...props} dangerouslySetInnerHTML={{ __html: first.current }} />
 }
 
 type Formatters = ReturnType<typeof useFormatters>
