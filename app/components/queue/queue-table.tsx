@@ -377,9 +377,8 @@ function QueueRow({
           />
         </td>
       ) : null}
-      {htmlCell({
+      {htmlCell('queue-cell', subject, {
         cellRef: cell,
-        className: 'queue-cell',
         onFocus: (e) => {
           hadFocus.current = e.target instanceof HTMLAnchorElement
           if (hadFocus.current) onFocus()
@@ -388,12 +387,11 @@ function QueueRow({
           // A link removed with the old HTML may report a blur: that focus is given back above.
           if (e.target.isConnected) hadFocus.current = false
         },
-        html: subject,
       })}
-      {htmlCell({ className: 'queue-customer', html: customerCellHtml(row) })}
-      {htmlCell({ className: 'queue-status', html: statusCellHtml(row) })}
-      {htmlCell({ className: 'queue-assignee', html: assigneeCellHtml(row) })}
-      {htmlCell({ className: 'queue-when', html: whenCellHtml(row, format, now) })}
+      {htmlCell('queue-customer', customerCellHtml(row))}
+      {htmlCell('queue-status', statusCellHtml(row))}
+      {htmlCell('queue-assignee', assigneeCellHtml(row))}
+      {htmlCell('queue-when', whenCellHtml(row, format, now))}
     </tr>
   )
 }
@@ -404,17 +402,18 @@ type HtmlCellProps = { html: string; cellRef?: RefObject<HTMLTableCellElement> }
 >
 
 /**
- * A cell whose contents are HTML text (row-html.ts). On the server, a plain cell (no component or
- * hooks per cell on the inbox's hot path). In the browser React writes the first markup (kept in
- * hydration) and never updates it, since the `__html` it sees stays the same; later markup is
- * morphed in (morphInnerHtml), so a live change keeps the selection, the focus and a screen
- * reader's place in what it did not change. React's own update would set innerHTML.
+ * A cell whose contents are HTML text (row-html.ts). On the server, a plain cell made here (no
+ * component, hooks or props object per cell on the inbox's hot path; `live` is only for the
+ * browser). In the browser React writes the first markup (kept in hydration) and never updates
+ * it, since the `__html` it sees stays the same; later markup is morphed in (morphInnerHtml), so a
+ * live change keeps the selection, the focus and a screen reader's place in what it did not
+ * change. React's own update would set innerHTML.
  */
-function htmlCell({ html, cellRef, ...props }: HtmlCellProps) {
+function htmlCell(className: string, html: string, live?: Omit<HtmlCellProps, 'html' | 'className'>) {
   return typeof document === 'undefined' ? (
-    <td ref={cellRef} {...props} dangerouslySetInnerHTML={{ __html: html }} />
+    <td className={className} dangerouslySetInnerHTML={{ __html: html }} />
   ) : (
-    <MorphedCell html={html} cellRef={cellRef} {...props} />
+    <MorphedCell className={className} html={html} {...live} />
   )
 }
 
