@@ -88,9 +88,12 @@ async function main() {
     const devServer = await vite.createServer({ server: { middlewareMode: true, hmr: { server } } })
     // The Remix plugin's child compiler is a Vite server outside middleware mode, which adds a
     // SIGTERM handler that closes it and exits at once: that cut our shutdown short and left the
-    // embedded database running. Our handler alone answers the signal.
+    // embedded database running. Our handler alone answers the signal. (Vite hangs the same
+    // handler on stdin's end, which would exit the same way.)
     for (const listener of process.listeners('SIGTERM')) {
-      if (!ownSigterm.has(listener)) process.off('SIGTERM', listener)
+      if (ownSigterm.has(listener)) continue
+      process.off('SIGTERM', listener)
+      process.stdin.off('end', listener)
     }
     app = createApp({
       appOrigin,
