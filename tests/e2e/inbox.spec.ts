@@ -261,6 +261,23 @@ test('a live change to a row keeps the focus and the text selection in what it d
   expect(tagged.status()).toBe(302)
   await expect(page.getByRole('list', { name: 'Tags' }).getByText('vip')).toBeVisible()
   await expect(page.locator('tr.queue-row .queue-dot')).toHaveCount(0)
+  // A tag sorted in front of it: the one shown already stays the same element.
+  await page.evaluate(() =>
+    Object.assign(window, { keptTag: document.querySelector('tr.queue-row li.queue-tag') }),
+  )
+  const taggedAgain = await page.request.post(`/w/${slug}/tickets/1`, {
+    headers: { origin: new URL(page.url()).origin },
+    form: { intent: 'add-tag', name: 'alpha' },
+    maxRedirects: 0,
+  })
+  expect(taggedAgain.status()).toBe(302)
+  await expect(page.getByRole('list', { name: 'Tags' }).getByRole('listitem')).toHaveText(['alpha', 'vip'])
+  expect(
+    await page.evaluate(() => {
+      const tag = (window as unknown as { keptTag: HTMLElement }).keptTag
+      return { kept: tag.isConnected, text: tag.textContent }
+    }),
+  ).toEqual({ kept: true, text: 'vip' })
   expect(
     await page.evaluate(() => {
       const link = (window as unknown as { keptLink: HTMLAnchorElement }).keptLink

@@ -5,10 +5,11 @@
  * a text selection in them, the focus on the subject link and a screen reader's place in the cell
  * survive it. The result is the same DOM that parsing `html` gives.
  *
- * Children are matched in order by their kind (node type, tag, and a link's href or an element's
- * class list): a node of the markup that matches one further on means the nodes in between were
- * removed; one that matches none is new. A matched element gets the markup's attributes and, recursively, its children; a
- * matched text node its text.
+ * Children are matched in order: an unchanged node is kept where it is (the nodes before it that
+ * the markup no longer has are removed, and new ones are inserted in front of it), else a node of
+ * the same kind (node type, tag, and a link's href or an element's class list) is changed into
+ * the markup's; one that matches none is new. A matched element gets the markup's attributes and,
+ * recursively, its children; a matched text node its text.
  */
 export function morphInnerHtml(target: Element, html: string) {
   const template = target.ownerDocument.createElement('template')
@@ -29,8 +30,19 @@ function morphChildren(target: Node, source: Node) {
   for (let next = source.firstChild; next;) {
     const wanted = next
     next = wanted.nextSibling
+    // The node at the cursor comes unchanged later in the markup: `wanted` is new in front of it
+    // (a tag sorted before the others), not a change to it.
+    if (cursor && !cursor.isEqualNode(wanted) && comesLater(cursor, next)) {
+      target.insertBefore(wanted, cursor)
+      continue
+    }
+    // Else the same node further on (the ones before it were removed), or one of its kind.
     let match = cursor
-    while (match && kind(match) !== kind(wanted)) match = match.nextSibling
+    while (match && !match.isEqualNode(wanted)) match = match.nextSibling
+    if (!match) {
+      match = cursor
+      while (match && kind(match) !== kind(wanted)) match = match.nextSibling
+    }
     if (!match) {
       target.insertBefore(wanted, cursor)
       continue
@@ -53,6 +65,12 @@ function morphChildren(target: Node, source: Node) {
     cursor = removed.nextSibling
     target.removeChild(removed)
   }
+}
+
+/** Whether `node` is equal to `from` or a sibling after it. */
+function comesLater(node: Node, from: Node | null) {
+  for (let later = from; later; later = later.nextSibling) if (node.isEqualNode(later)) return true
+  return false
 }
 
 function morphAttributes(target: Element, source: Element) {
