@@ -66,22 +66,46 @@ const DrawnAiSettings = z.object({
 })
 export type DrawnAiSettings = z.infer<typeof DrawnAiSettings>
 
-/** The `base` hidden field of the AI settings form drawn with these settings. */
-export function aiSettingsBase(settings: {
+type StoredAiSettings = {
   features: Record<(typeof AI_FEATURES)[number], boolean>
   modelOverride: string | null
   monthlyTokenBudget: number | null
   debugUntil: Date | null
   triageMode: (typeof TRIAGE_MODES)[number]
-}) {
-  const drawn: DrawnAiSettings = {
-    features: settings.features,
-    model: settings.modelOverride ?? '',
-    monthlyTokenBudget: settings.monthlyTokenBudget,
-    debugLogging: settings.debugUntil !== null,
+}
+
+/** The AI settings form's fields drawn with these settings ('' for an unticked box). */
+export function aiSettingsFormValues(settings: StoredAiSettings): Record<string, string> {
+  return {
+    ...Object.fromEntries(AI_FEATURES.map((f) => [`feature_${f}`, settings.features[f] ? 'on' : ''])),
     triageMode: settings.triageMode,
+    model: settings.modelOverride ?? '',
+    monthlyTokenBudget: settings.monthlyTokenBudget === null ? '' : String(settings.monthlyTokenBudget),
+    debugLogging: settings.debugUntil !== null ? 'on' : '',
+  }
+}
+
+/** The `base` hidden field of the AI settings form whose fields were drawn with these values. */
+export function aiSettingsFormBase(values: Record<string, string | string[]>) {
+  const one = (name: string) => {
+    const value = values[name]
+    return typeof value === 'string' ? value : ''
+  }
+  const budget = one('monthlyTokenBudget')
+  const triageMode = TRIAGE_MODES.find((m) => m === one('triageMode')) ?? TRIAGE_MODES[0]
+  const drawn: DrawnAiSettings = {
+    features: Object.fromEntries(AI_FEATURES.map((f) => [f, one(`feature_${f}`) === 'on'])),
+    model: one('model'),
+    monthlyTokenBudget: budget === '' ? null : Number(budget),
+    debugLogging: one('debugLogging') === 'on',
+    triageMode,
   }
   return JSON.stringify(drawn)
+}
+
+/** The `base` hidden field of the AI settings form drawn with these settings. */
+export function aiSettingsBase(settings: StoredAiSettings) {
+  return aiSettingsFormBase(aiSettingsFormValues(settings))
 }
 
 /** The settings a posted form was drawn with, or null when there are none or they cannot be read. */

@@ -2,8 +2,15 @@ import { getFormProps, getInputProps } from '@conform-to/react'
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
 import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
 import { useSchemaForm } from '#app/utils/use-schema-form.ts'
+import { savedResult, useDrawnValues } from '#app/utils/use-drawn-values.ts'
+import { TeammateSaved } from '#app/components/ui/teammate-saved.tsx'
 import { AI_FEATURE_LABEL, AI_FEATURES, AI_MESSAGES } from '#app/ai/features.ts'
-import { AiSettingsSchema, aiSettingsBase, parseAiSettingsBase } from '#app/ai/schemas.ts'
+import {
+  AiSettingsSchema,
+  aiSettingsFormBase,
+  aiSettingsFormValues,
+  parseAiSettingsBase,
+} from '#app/ai/schemas.ts'
 import { TRIAGE_MODE_LABEL, TRIAGE_MODES } from '#app/ai/triage-vocabulary.ts'
 import { saveAiSettings } from '#app/ai/settings.server.ts'
 import { loadAiSettingsPage } from '#app/ai/usage.server.ts'
@@ -85,8 +92,7 @@ export default function AiSettings() {
         </p>
       </section>
 
-      {/* Drawn again when what is stored changes (a save, a teammate's save): keyed on it. */}
-      <SettingsForm key={aiSettingsBase(settings)} settings={settings} actionData={actionData} />
+      <SettingsForm settings={settings} actionData={actionData} />
 
       <section className="space-y-3">
         <h2 className="text-lg font-medium">Usage, last 30 days</h2>
@@ -135,28 +141,26 @@ function SettingsForm({
   actionData: ReturnType<typeof useActionData<typeof action>>
 }) {
   const navigation = useNavigation()
-  const budget = settings.monthlyTokenBudget
   // The saved settings are only the form's starting values: after a refused post (without
   // JavaScript too) every control shows what was submitted, next to its error.
+  const stored = aiSettingsFormValues(settings)
   const [form, fields] = useSchemaForm(AiSettingsSchema, {
     id: 'ai-settings',
     lastResult: actionData?.result,
     shouldRevalidate: 'onSubmit',
-    defaultValue: {
-      ...Object.fromEntries(
-        AI_FEATURES.map((f) => [`feature_${f}`, settings.features[f] ? 'on' : undefined]),
-      ),
-      triageMode: settings.triageMode,
-      model: settings.modelOverride ?? '',
-      monthlyTokenBudget: budget === null ? '' : String(budget),
-      debugLogging: settings.debugUntil !== null ? 'on' : undefined,
-    },
+    defaultValue: stored,
+  })
+  // A teammate's save seen on this page's next load (the form is no longer drawn anew, which
+  // dropped what was being changed in it): see useDrawnValues.
+  const { drawn, overwritten } = useDrawnValues('ai-settings', stored, {
+    saved: savedResult(actionData?.result),
+    update: form.update,
   })
   const initial = form.initialValue as Record<string, unknown> | undefined
   return (
     <Form method="post" {...getFormProps(form)} className="space-y-6">
       {/* What the form was drawn with: a control left as drawn keeps a teammate's save since. */}
-      <input type="hidden" name="base" value={aiSettingsBase(settings)} />
+      <input type="hidden" name="base" value={aiSettingsFormBase(drawn)} />
       <fieldset className="space-y-2">
         <legend className="text-sm font-medium">Features</legend>
         {AI_FEATURES.map((f) => (
@@ -222,10 +226,36 @@ function SettingsForm({
           ) : null}
         </span>
       </label>
+      <TeammateSaved
+        fields={overwritten.map((name) => ({
+          label: aiFieldLabel(name),
+          value: aiFieldShown(name, stored[name]),
+        }))}
+      />
       <Button type="submit" pending={navigation.state === 'submitting'}>
         Save AI settings
       </Button>
       <FormErrors id={form.errorId} errors={unansweredErrors(actionData) ?? form.errors} />
     </Form>
   )
+}
+
+/** A field of the AI settings form as the teammate notice names it. */
+function aiFieldLabel(name: string) {
+  const feature = AI_FEATURES.find((f) => name === `feature_${f}`)
+  if (feature) return `the ${AI_FEATURE_LABEL[feature]} feature`
+  const labels: Record<string, string> = {
+    triageMode: 'what Triage does',
+    model: 'the model',
+    monthlyTokenBudget: 'the monthly token budget',
+    debugLogging: 'debug logging',
+  }
+  return labels[name] ?? name
+}
+
+/** A stored value of the AI settings form as the teammate notice quotes it. */
+function aiFieldShown(name: string, value: string | undefined) {
+  if (name.startsWith('feature_') || name === 'debugLogging') return value === 'on' ? 'on' : 'off'
+  if (name === 'model' && !value) return "the server's default"
+  return value ?? ''
 }

@@ -7,6 +7,8 @@ import { Notice } from '#app/components/ui/notice.tsx'
 import { Button } from '#app/components/ui/button.tsx'
 import { ConfirmButton, ConfirmStepPage } from '#app/components/ui/confirm-dialog.tsx'
 import { useSchemaForm } from '#app/utils/use-schema-form.ts'
+import { savedResult, useDrawnValues } from '#app/utils/use-drawn-values.ts'
+import { TeammateSaved } from '#app/components/ui/teammate-saved.tsx'
 import { askToConfirm, confirmStepOf, isConfirmed, withoutConfirmStep } from '#app/utils/confirmation.ts'
 import { Field, FormErrors, TextareaField } from '#app/components/ui/field.tsx'
 import { errorsNoControlShows } from '#app/utils/unshown-errors.ts'
@@ -123,7 +125,7 @@ export async function action({ request, params }: ActionFunctionArgs) {
             formId,
             notice: `Canned response “${input.title}” created.`,
           }
-        : // Drawn again from what is stored (keyed on it): a teammate's change to the other field shows.
+        : // Reset to what is stored: a teammate's change to the other field shows (useDrawnValues).
           {
             result: submission.reply({ resetForm: true }),
             formId,
@@ -271,7 +273,6 @@ function CannedResponseCard({
       </p>
       {canManage ? (
         <EditCannedResponseForm
-          key={cannedBase(cannedResponse)}
           cannedResponse={cannedResponse}
           lastResult={lastResult}
           notSent={notSent}
@@ -294,10 +295,16 @@ function EditCannedResponseForm({
   notSent?: string[]
   pending: boolean
 }) {
+  const stored = { title: cannedResponse.title, body: cannedResponse.body }
   const [form, fields] = useSchemaForm(UpdateSchema, {
     id: editFormId(cannedResponse.id),
     lastResult,
-    defaultValue: { title: cannedResponse.title, body: cannedResponse.body },
+    defaultValue: stored,
+  })
+  // A teammate's save seen on this page's next load: see useDrawnValues.
+  const { drawn, overwritten } = useDrawnValues(editFormId(cannedResponse.id), stored, {
+    saved: savedResult(lastResult),
+    update: form.update,
   })
   const hasErrors = Boolean(lastResult?.error && Object.keys(lastResult.error).length > 0)
   return (
@@ -308,7 +315,7 @@ function EditCannedResponseForm({
       <Form method="post" {...getFormProps(form)} className="mt-3 space-y-2">
         <input type="hidden" name="intent" value="update" />
         <input type="hidden" name="cannedResponseId" value={cannedResponse.id} />
-        <input type="hidden" name="base" value={cannedBase(cannedResponse)} />
+        <input type="hidden" name="base" value={cannedBase(drawn)} />
         <Field
           label="Title"
           inputProps={getInputProps(fields.title, { type: 'text' })}
@@ -318,6 +325,12 @@ function EditCannedResponseForm({
           label="Response"
           textareaProps={{ ...getTextareaProps(fields.body), rows: 8 }}
           errors={fields.body.errors}
+        />
+        <TeammateSaved
+          fields={overwritten.map((name) => ({
+            label: name === 'title' ? 'Title' : 'Response',
+            value: stored[name],
+          }))}
         />
         <Button type="submit" pending={pending}>
           Save response

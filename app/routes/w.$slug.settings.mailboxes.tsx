@@ -12,6 +12,8 @@ import { Notice } from '#app/components/ui/notice.tsx'
 import { Button } from '#app/components/ui/button.tsx'
 import { ConfirmButton, ConfirmStepPage } from '#app/components/ui/confirm-dialog.tsx'
 import { useSchemaForm } from '#app/utils/use-schema-form.ts'
+import { savedResult, useDrawnValues } from '#app/utils/use-drawn-values.ts'
+import { TeammateSaved } from '#app/components/ui/teammate-saved.tsx'
 import { askToConfirm, confirmStepOf, isConfirmed, withoutConfirmStep } from '#app/utils/confirmation.ts'
 import { Field, FormErrors, TextareaField } from '#app/components/ui/field.tsx'
 import { errorsNoControlShows } from '#app/utils/unshown-errors.ts'
@@ -55,6 +57,12 @@ const ActionSchema = z.discriminatedUnion('intent', [
 const CREATE_FORM_ID = 'new-mailbox'
 const editFormId = (mailboxId: string) => `mailbox-${mailboxId}`
 const autoAckFormId = (mailboxId: string) => `auto-ack-${mailboxId}`
+const MAILBOX_FIELD_LABEL = {
+  name: 'Name',
+  address: 'Public address',
+  fromName: 'Sender name',
+  signature: 'Signature',
+} as const
 
 /** Which form on the page the result belongs to, so only that one shows its errors. */
 function formIdOf(payload: Record<string, unknown>) {
@@ -207,7 +215,7 @@ export async function action({ request, params }: ActionFunctionArgs) {
           { status: 400 },
         )
       }
-      // Drawn again from what is stored (keyed on it): a teammate's change to the other field shows.
+      // Reset to what is stored: a teammate's change to another field shows (useDrawnValues).
       return {
         result: submission.reply({ resetForm: true }),
         formId,
@@ -259,7 +267,7 @@ export default function MailboxesSettings() {
               mailbox={m}
               canManage={canManage}
               canArchive={active.length > 1}
-              lastResult={resultFor(editFormId(m.id))}
+              resultFor={resultFor}
               notSentTo={notSentTo}
             />
           ))}
@@ -294,13 +302,14 @@ function MailboxCard({
   mailbox,
   canManage,
   canArchive,
-  lastResult,
+  resultFor,
   notSentTo,
 }: {
   mailbox: Mailbox
   canManage: boolean
   canArchive: boolean
-  lastResult?: SubmissionResult<string[]>
+  /** The action's answer to the page's form of this id, if the last post was its. */
+  resultFor?: (formId: string) => SubmissionResult<string[]> | undefined
   /** The not-saved message of its form whose post got no answer (useUnansweredForm). */
   notSentTo?: ReturnType<typeof useUnansweredForm>
 }) {
@@ -384,18 +393,16 @@ function MailboxCard({
       {mailbox.archivedAt ? null : <SupportFormLink mailboxKey={mailbox.key} />}
       {canManage && !mailbox.archivedAt ? (
         <EditMailboxForm
-          key={mailboxBase(mailbox)}
           mailbox={mailbox}
-          lastResult={lastResult}
+          lastResult={resultFor?.(editFormId(mailbox.id))}
           notSent={notSentTo?.({ intent: 'update', mailboxId: mailbox.id })}
           pending={pendingIntent === 'update'}
         />
       ) : null}
       {canManage && !mailbox.archivedAt ? (
         <AutoAcknowledgementForm
-          key={autoAcknowledgementBase(mailbox)}
           mailbox={mailbox}
-          lastResult={lastResult}
+          lastResult={resultFor?.(autoAckFormId(mailbox.id))}
           notSent={notSentTo?.({ intent: 'auto-acknowledge', mailboxId: mailbox.id })}
           pending={pendingIntent === 'auto-acknowledge'}
         />
@@ -416,15 +423,21 @@ function EditMailboxForm({
   notSent?: string[]
   pending: boolean
 }) {
+  const stored = {
+    name: mailbox.name,
+    address: mailbox.address,
+    fromName: mailbox.fromName,
+    signature: mailbox.signature,
+  }
   const [form, fields] = useSchemaForm(UpdateMailboxSchema, {
     id: editFormId(mailbox.id),
     lastResult,
-    defaultValue: {
-      name: mailbox.name,
-      address: mailbox.address,
-      fromName: mailbox.fromName,
-      signature: mailbox.signature,
-    },
+    defaultValue: stored,
+  })
+  // A teammate's save seen on this page's next load: see useDrawnValues.
+  const { drawn, overwritten } = useDrawnValues(editFormId(mailbox.id), stored, {
+    saved: savedResult(lastResult),
+    update: form.update,
   })
   const hasErrors = Boolean(lastResult?.error && Object.keys(lastResult.error).length > 0)
   return (
@@ -435,8 +448,11 @@ function EditMailboxForm({
       <Form method="post" {...getFormProps(form)} className="mt-3 max-w-md space-y-2">
         <input type="hidden" name="intent" value="update" />
         <input type="hidden" name="mailboxId" value={mailbox.id} />
-        <input type="hidden" name="base" value={mailboxBase(mailbox)} />
+        <input type="hidden" name="base" value={mailboxBase(drawn)} />
         <MailboxFieldsInputs fields={fields} />
+        <TeammateSaved
+          fields={overwritten.map((name) => ({ label: MAILBOX_FIELD_LABEL[name], value: stored[name] }))}
+        />
         <Button type="submit" pending={pending}>
           Save mailbox
         </Button>
@@ -459,10 +475,15 @@ function AutoAcknowledgementForm({
   notSent?: string[]
   pending: boolean
 }) {
+  const stored = { enabled: mailbox.autoAcknowledge ? 'on' : '', text: mailbox.autoAcknowledgeText }
   const [form, fields] = useSchemaForm(AutoAcknowledgementSchema, {
     id: autoAckFormId(mailbox.id),
     lastResult,
-    defaultValue: { enabled: mailbox.autoAcknowledge ? 'on' : '', text: mailbox.autoAcknowledgeText },
+    defaultValue: stored,
+  })
+  const { drawn, overwritten } = useDrawnValues(autoAckFormId(mailbox.id), stored, {
+    saved: savedResult(lastResult),
+    update: form.update,
   })
   const hasErrors = Boolean(lastResult?.error && Object.keys(lastResult.error).length > 0)
   return (
@@ -473,7 +494,14 @@ function AutoAcknowledgementForm({
       <Form method="post" {...getFormProps(form)} className="mt-3 max-w-md space-y-2">
         <input type="hidden" name="intent" value="auto-acknowledge" />
         <input type="hidden" name="mailboxId" value={mailbox.id} />
-        <input type="hidden" name="base" value={autoAcknowledgementBase(mailbox)} />
+        <input
+          type="hidden"
+          name="base"
+          value={autoAcknowledgementBase({
+            autoAcknowledge: drawn.enabled === 'on',
+            autoAcknowledgeText: drawn.text,
+          })}
+        />
         <label className="flex items-center gap-2 text-sm">
           <input {...getInputProps(fields.enabled, { type: 'checkbox' })} />
           Answer new tickets that arrive by email
@@ -483,6 +511,12 @@ function AutoAcknowledgementForm({
           textareaProps={getTextareaProps(fields.text)}
           errors={fields.text.errors}
           hint="Sent once per sender per hour, marked as an automatic reply. Not sent to automatic mail, lists or bounces."
+        />
+        <TeammateSaved
+          fields={overwritten.map((name) => ({
+            label: name === 'enabled' ? 'the switch' : 'the text',
+            value: name === 'enabled' ? (stored.enabled === 'on' ? 'on' : 'off') : stored.text,
+          }))}
         />
         <Button type="submit" pending={pending}>
           Save auto-acknowledgement

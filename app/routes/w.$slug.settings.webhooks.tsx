@@ -25,6 +25,8 @@ import {
 import { requireMember } from '#app/http/auth.server.ts'
 import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 import { useSchemaForm } from '#app/utils/use-schema-form.ts'
+import { savedResult, useDrawnValues } from '#app/utils/use-drawn-values.ts'
+import { TeammateSaved } from '#app/components/ui/teammate-saved.tsx'
 import { useFormatters } from '#app/utils/use-formatters.ts'
 import { keepPageWhenUnanswered, unansweredErrors } from '#app/utils/unanswered.ts'
 import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
@@ -378,8 +380,7 @@ function EndpointCard({ endpoint }: { endpoint: EndpointRow }) {
       </div>
       <details className="mt-3">
         <summary className="cursor-pointer text-sm text-indigo-700 dark:text-indigo-300">Edit</summary>
-        {/* Drawn again when what is stored changes (a save, a teammate's save): keyed on it. */}
-        <EndpointForm key={webhookEndpointBase(endpoint)} endpoint={endpoint} />
+        <EndpointForm endpoint={endpoint} />
       </details>
       <Deliveries endpoint={endpoint} name={name} />
     </article>
@@ -448,6 +449,13 @@ function Deliveries({ endpoint, name }: { endpoint: EndpointRow; name: string })
   )
 }
 
+const WEBHOOK_FIELD_LABEL = {
+  url: 'the URL',
+  description: 'the description',
+  events: 'the events',
+  includeNotes: 'internal notes in message.created',
+} as const
+
 function EndpointForm({ endpoint }: { endpoint?: EndpointRow }) {
   const actionData = withoutConfirmStep(useActionData<typeof action>())
   const navigation = useNavigation()
@@ -459,24 +467,33 @@ function EndpointForm({ endpoint }: { endpoint?: EndpointRow }) {
     navigation.state === 'submitting' &&
     navigation.formData?.get('intent') === intent &&
     (!endpoint || navigation.formData?.get('id') === endpoint.id)
-  const [form, fields] = useSchemaForm(WebhookEndpointForm, {
-    id: formId,
-    lastResult: mine ? actionData?.result : undefined,
-    defaultValue: endpoint
-      ? {
-          url: endpoint.url,
-          description: endpoint.description,
-          events: endpoint.events,
-          includeNotes: endpoint.includeNotes ? 'on' : undefined,
-        }
-      : { events: ['ticket.created'] },
+  const stored = endpoint
+    ? {
+        url: endpoint.url,
+        description: endpoint.description,
+        events: endpoint.events,
+        includeNotes: endpoint.includeNotes ? 'on' : '',
+      }
+    : { url: '', description: '', events: ['ticket.created'], includeNotes: '' }
+  const lastResult = mine ? actionData?.result : undefined
+  const [form, fields] = useSchemaForm(WebhookEndpointForm, { id: formId, lastResult, defaultValue: stored })
+  // An edit form: a teammate's save seen on this page's next load, see useDrawnValues.
+  const { drawn, overwritten } = useDrawnValues(formId, stored, {
+    saved: savedResult(lastResult),
+    update: form.update,
   })
   const eventErrors = fields.events.errors
   const body = (
     <Form method="post" {...getFormProps(form)} className="mt-3 space-y-3">
       <input type="hidden" name="intent" value={intent} />
       {endpoint ? <input type="hidden" name="id" value={endpoint.id} /> : null}
-      {endpoint ? <input type="hidden" name="base" value={webhookEndpointBase(endpoint)} /> : null}
+      {endpoint ? (
+        <input
+          type="hidden"
+          name="base"
+          value={webhookEndpointBase({ ...drawn, includeNotes: drawn.includeNotes === 'on' })}
+        />
+      ) : null}
       <Field
         label="URL"
         inputProps={{
@@ -512,6 +529,12 @@ function EndpointForm({ endpoint }: { endpoint?: EndpointRow }) {
             <span>Include internal notes in message.created</span>
           </label>
         }
+      />
+      <TeammateSaved
+        fields={overwritten.map((name) => ({
+          label: WEBHOOK_FIELD_LABEL[name],
+          value: name === 'includeNotes' ? (stored.includeNotes === 'on' ? 'on' : 'off') : stored[name],
+        }))}
       />
       <Button type="submit" pending={pending}>
         {endpoint ? 'Save endpoint' : 'Add endpoint'}

@@ -93,7 +93,7 @@ test('an auto-acknowledgement turned off in one tab stays off when its text is s
   await autoAck(page).getByRole('button', { name: 'Save auto-acknowledgement' }).click()
   await expect(page.getByText('Auto-acknowledgement off.')).toBeVisible()
   await expect(autoAck(page).locator('summary')).toHaveText('Auto-acknowledgement: off')
-  await autoAck(page).locator('summary').click()
+  // The form stays open, drawn again from what is stored.
   await expect(autoAck(page).getByRole('checkbox')).not.toBeChecked()
   await expect(autoAck(page).getByLabel('Text')).toHaveValue('We got your message and answer within a day.')
 })
@@ -179,4 +179,130 @@ test('a webhook endpoint renamed in one tab keeps its name when notes are includ
   await editForm(page).locator('summary').click()
   await expect(editForm(page).getByLabel('Description')).toHaveValue('CRM sync')
   await expect(editForm(page).getByLabel('Include internal notes in message.created')).toBeChecked()
+})
+
+test('typing not yet saved in a mailbox form stays when the page reloads after another save', async ({
+  page,
+  context,
+}) => {
+  const path = await adminOn(page, 'Draft Co', 'mailboxes')
+  const other = await secondTab(context, path)
+  // This tab starts on the signature and has not saved it yet.
+  const editing = await openEditForm(page, 'Support')
+  await editing.getByLabel('Signature').fill('Best, the Draft Co team')
+
+  // A teammate renames the mailbox and changes its signature.
+  const theirs = await openEditForm(other, 'Support')
+  await theirs.getByLabel('Name', { exact: true }).fill('Customer care')
+  await theirs.getByLabel('Signature').fill('Cheers, support')
+  await theirs.getByRole('button', { name: 'Save mailbox' }).click()
+  await expect(other.getByText('Mailbox “Customer care” saved.')).toBeVisible()
+
+  // Saving another form of this page reloads its data, with the teammate's save in it.
+  const autoAck = page.locator('details').filter({ has: page.getByText(/^Auto-acknowledgement: (on|off)$/) })
+  await autoAck.locator('summary').click()
+  await autoAck.getByRole('checkbox').check()
+  await autoAck.getByLabel('Text').fill('We got your message.')
+  await autoAck.getByRole('button', { name: 'Save auto-acknowledgement' }).click()
+  await expect(page.getByText('Auto-acknowledgement on.')).toBeVisible()
+
+  // The edit form is still open with the signature typed here; the name it was not edited in
+  // shows the teammate's; the notice names the field whose save this one will replace.
+  const form = page.locator('details').filter({ has: page.getByText('Edit Customer care', { exact: true }) })
+  await expect(form.getByLabel('Signature')).toBeVisible()
+  await expect(form.getByLabel('Signature')).toHaveValue('Best, the Draft Co team')
+  await expect(form.getByLabel('Name', { exact: true })).toHaveValue('Customer care')
+  await expect(form.getByRole('status')).toHaveText(
+    'A teammate saved Signature (now “Cheers, support”) while you were editing it here. Saving replaces it with what you typed; the other fields show what is saved.',
+  )
+
+  await form.getByRole('button', { name: 'Save mailbox' }).click()
+  await expect(page.getByText('Mailbox “Customer care” saved.')).toBeVisible()
+  await expect(form.getByRole('status')).toHaveCount(0)
+  await page.reload()
+  const saved = await openEditForm(page, 'Customer care')
+  await expect(saved.getByLabel('Name', { exact: true })).toHaveValue('Customer care')
+  await expect(saved.getByLabel('Signature')).toHaveValue('Best, the Draft Co team')
+})
+
+test('a webhook endpoint’s events being ticked here merge box by box with a teammate’s saved ones', async ({
+  page,
+  context,
+}) => {
+  const path = await adminOn(page, 'Merge Co', 'webhooks')
+  const create = page.locator('section').filter({ has: page.getByRole('heading', { name: 'New endpoint' }) })
+  await create.getByLabel('URL').fill('https://hooks.example.com/one')
+  await create.getByRole('button', { name: 'Add endpoint' }).click()
+  await expect(page.getByText('Endpoint created.')).toBeVisible()
+  const other = await secondTab(context, path)
+  await openHydrated(page, path)
+  const editForm = (view: Page) =>
+    view.locator('details').filter({ has: view.getByText('Edit', { exact: true }) })
+  const box = (view: Page, event: string) =>
+    editForm(view).getByRole('checkbox', { name: new RegExp(`^${event}`) })
+
+  // This tab ticks ticket.updated and does not save yet.
+  await editForm(page).locator('summary').click()
+  await box(page, 'ticket\\.updated').check()
+  // The teammate ticks message.created and describes the endpoint.
+  await editForm(other).locator('summary').click()
+  await box(other, 'message\\.created').check()
+  await editForm(other).getByLabel('Description').fill('CRM sync')
+  await editForm(other).getByRole('button', { name: 'Save endpoint' }).click()
+  await expect(other.getByText('Endpoint saved.')).toBeVisible()
+
+  // Another endpoint added here reloads the page's data.
+  await create.getByLabel('URL').fill('https://hooks.example.com/two')
+  await create.getByRole('button', { name: 'Add endpoint' }).click()
+  await expect(page.getByText('Endpoint created.')).toBeVisible()
+
+  const first = page.getByRole('article', { name: 'Endpoint CRM sync' }).locator('details')
+  await expect(first.getByLabel('Description')).toHaveValue('CRM sync')
+  for (const event of ['ticket\\.created', 'ticket\\.updated', 'message\\.created']) {
+    await expect(first.getByRole('checkbox', { name: new RegExp(`^${event}`) })).toBeChecked()
+  }
+  await expect(first.getByRole('checkbox', { name: /^contact\.created/ })).not.toBeChecked()
+  await expect(first.getByRole('status')).toHaveCount(0)
+  await first.getByRole('button', { name: 'Save endpoint' }).click()
+  await expect(page.getByText('Endpoint saved.')).toBeVisible()
+  await page.reload()
+  await expect(
+    page
+      .getByRole('article', { name: 'Endpoint CRM sync' })
+      .getByText('ticket.created, ticket.updated, message.created'),
+  ).toBeVisible()
+})
+
+test('a refused auto-acknowledgement save shows its message in its own form', async ({
+  page,
+  context,
+  browser,
+}) => {
+  const path = await adminOn(page, 'Refusal Co', 'mailboxes')
+  const autoAck = (view: Page) =>
+    view.locator('details').filter({ has: view.getByText(/^Auto-acknowledgement: (on|off)$/) })
+  await autoAck(page).locator('summary').click()
+  await autoAck(page).getByLabel('Text').fill('Thanks, we will answer soon.')
+  await autoAck(page).getByRole('button', { name: 'Save auto-acknowledgement' }).click()
+  await expect(page.getByText('Auto-acknowledgement off.')).toBeVisible()
+
+  // The same admin's page without JavaScript: drawn once, nothing reloads it.
+  const plainContext = await browser.newContext({
+    javaScriptEnabled: false,
+    storageState: await context.storageState(),
+  })
+  const plain = await plainContext.newPage()
+  await plain.goto(path)
+  // A teammate turns it on; the plain page, still showing it off, empties the text.
+  await autoAck(page).getByRole('checkbox').check()
+  await autoAck(page).getByRole('button', { name: 'Save auto-acknowledgement' }).click()
+  await expect(page.getByText('Auto-acknowledgement on.')).toBeVisible()
+  await autoAck(plain).locator('summary').click()
+  await autoAck(plain).getByLabel('Text').fill('')
+  await autoAck(plain).getByRole('button', { name: 'Save auto-acknowledgement' }).click()
+  await expect(
+    autoAck(plain).getByText('A teammate turned it on meanwhile: write the text to send, or turn it off'),
+  ).toBeVisible()
+  await expect(autoAck(plain).getByLabel('Text')).toHaveAttribute('aria-invalid', 'true')
+  await plainContext.close()
 })

@@ -412,6 +412,8 @@ test('the customer card shows a teammate’s save when its form is untouched, ke
     page.getByRole('list', { name: 'Conversation' }).getByText('Another note that reloads'),
   ).toBeVisible()
   await expect(card.getByLabel('Company')).toHaveValue('Two Agents Ltd')
+  // The zone, which the agent did not edit, shows the teammate's in place.
+  await expect(card.getByLabel('Time zone')).toHaveValue('Europe/Oslo')
   await card.getByRole('button', { name: 'Save customer details' }).click()
   await expect(card.getByText('Two Agents Ltd', { exact: true })).toBeVisible()
   // The teammate's zone and notes were kept: the agent edited only the company.
@@ -420,6 +422,19 @@ test('the customer card shows a teammate’s save when its form is untouched, ke
   await expect(card.getByLabel('Time zone')).toHaveValue('Europe/Oslo')
   await expect(card.getByLabel('Private notes')).toHaveValue('Prefers email over phone.')
   await expect(card.getByLabel('Company')).toHaveValue('Two Agents Ltd')
+
+  // The agent rewrites the notes while the teammate saves other notes: the agent's text stays,
+  // the card names the teammate's, and the agent's save replaces them.
+  await card.getByLabel('Private notes').fill('Call after 5 pm.')
+  await teammateSaves({ company: 'Two Agents Ltd', timeZone: 'Europe/Oslo', notes: 'Prefers the phone now.' })
+  await noteFromElsewhere(page, 'A third note that reloads the page.')
+  await expect(card.getByRole('status')).toHaveText(
+    'A teammate saved Private notes (now “Prefers the phone now.”) while you were editing it here. Saving replaces it with what you typed; the other fields show what is saved.',
+  )
+  await expect(card.getByLabel('Private notes')).toHaveValue('Call after 5 pm.')
+  await card.getByRole('button', { name: 'Save customer details' }).click()
+  await expect(card.getByText('Call after 5 pm.', { exact: true })).toBeVisible()
+  await expect(card.getByRole('status')).toHaveCount(0)
 })
 
 test('past the hour’s customer emails of a new workspace, a reply is refused under the text, which stays', async ({

@@ -1,9 +1,10 @@
 import { getFormProps, getInputProps, getTextareaProps, type SubmissionResult } from '@conform-to/react'
 import { useFetcher } from '@remix-run/react'
-import { useRef, useState, type MutableRefObject } from 'react'
 import { Button } from '#app/components/ui/button.tsx'
 import { Field, TextareaField } from '#app/components/ui/field.tsx'
 import { useSchemaForm } from '#app/utils/use-schema-form.ts'
+import { useDrawnValues } from '#app/utils/use-drawn-values.ts'
+import { TeammateSaved } from '#app/components/ui/teammate-saved.tsx'
 import { preloadRouteModule } from '#app/utils/preload-route.ts'
 import { useReloadWhenRedirectDropped } from '#app/components/use-kept-post.ts'
 import { CustomerProfileSchema, NOTES_MAX, profileBase } from '#app/utils/customer-profile.ts'
@@ -25,52 +26,25 @@ type Props = {
  * `profile`): with JavaScript through a fetcher, so the ticket page stays where it is and field
  * errors show in place; without it as a plain form, which lands on the customer page on errors.
  */
-export function CustomerProfileForm(props: Props) {
-  // The values the fields were drawn with. When the stored profile changes under the form (a
-  // teammate's save, seen on the page's next reload) it is drawn again, unless the agent has
-  // edited it to something else: then their typing stays, and the save keeps the teammate's
-  // change in every field they did not edit (`base`, see updateContactProfile).
-  const stored = profileBase(props.contact)
-  const [drawn, setDrawn] = useState(stored)
-  const edits = useRef<string | null>(null)
-  if (drawn !== stored && (edits.current === null || edits.current === stored)) setDrawn(stored)
-  return <ProfileFields key={drawn} {...props} drawn={drawn} edits={edits} />
-}
-
-function ProfileFields({
-  slug,
-  contact,
-  returnTo,
-  pageResult,
-  drawn,
-  edits,
-}: Props & { drawn: string; edits: MutableRefObject<string | null> }) {
+export function CustomerProfileForm({ slug, contact, returnTo, pageResult }: Props) {
   const fetcher = useFetcher<ProfileActionData>()
   useReloadWhenRedirectDropped(fetcher)
   const fetched = fetcher.data?.intent === 'profile' ? fetcher.data.result : undefined
-  const base = JSON.parse(drawn) as { company: string; timeZone: string; notes: string }
+  const formId = `profile-${contact.id}${returnTo ? '-card' : ''}`
+  const stored = { company: contact.company ?? '', timeZone: contact.timeZone ?? '', notes: contact.notes }
   const [form, fields] = useSchemaForm(CustomerProfileSchema, {
-    id: `profile-${contact.id}${returnTo ? '-card' : ''}`,
+    id: formId,
     lastResult: fetched ?? pageResult,
-    defaultValue: base,
+    defaultValue: stored,
     shouldRevalidate: 'onBlur',
   })
-  // What the fields hold now, as they would be stored (trimmed); null while they are as drawn.
-  // Typed loosely: after a refused post without JavaScript the values are what was posted, and a
-  // field posted twice is an array (that was a 500 while this read it as a string).
-  const value: Record<string, unknown> = form.value ?? {}
-  const text = (v: unknown) => (typeof v === 'string' ? v.trim() : '')
-  const current = profileBase({
-    company: text(value.company),
-    timeZone: text(value.timeZone),
-    notes: text(value.notes),
+  // The stored profile changes under the form (a teammate's save, seen on the page's next reload,
+  // or this agent's own, whose redirect reloads it): see useDrawnValues. The agent's own save is
+  // told by what they typed being what is now stored, read as the action reads it.
+  const { drawn, overwritten } = useDrawnValues(formId, stored, {
+    update: form.update,
+    asSaved: profileAsSaved,
   })
-  const asDrawn = profileBase({
-    company: base.company.trim(),
-    timeZone: base.timeZone.trim(),
-    notes: base.notes.trim(),
-  })
-  edits.current = current === asDrawn ? null : current
   return (
     <fetcher.Form
       method="post"
@@ -83,7 +57,11 @@ function ProfileFields({
       className="space-y-1"
     >
       <input type="hidden" name="intent" value="profile" />
-      <input type="hidden" name="base" value={drawn} />
+      <input
+        type="hidden"
+        name="base"
+        value={profileBase({ company: drawn.company, timeZone: drawn.timeZone, notes: drawn.notes })}
+      />
       {returnTo ? <input type="hidden" name="returnTo" value={returnTo} /> : null}
       <Field
         label="Company"
@@ -106,6 +84,9 @@ function ProfileFields({
         hint="Only agents of this workspace see these."
         errors={fields.notes.errors}
       />
+      <TeammateSaved
+        fields={overwritten.map((name) => ({ label: PROFILE_FIELD_LABEL[name], value: stored[name] }))}
+      />
       <Button type="submit" variant="secondary" pending={fetcher.state !== 'idle'}>
         Save customer details
       </Button>
@@ -116,4 +97,15 @@ function ProfileFields({
       ) : null}
     </fetcher.Form>
   )
+}
+
+const PROFILE_FIELD_LABEL = { company: 'Company', timeZone: 'Time zone', notes: 'Private notes' } as const
+
+const ProfileFieldsSaved = CustomerProfileSchema.pick({ company: true, timeZone: true, notes: true })
+
+/** Typed profile fields as the action stores them; as typed when they would be refused. */
+function profileAsSaved(typed: { company: string; timeZone: string; notes: string }) {
+  const read = ProfileFieldsSaved.safeParse(typed)
+  if (!read.success) return typed
+  return { company: read.data.company, timeZone: read.data.timeZone ?? '', notes: read.data.notes }
 }
