@@ -21,7 +21,16 @@ const EnvSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, { error: 'DATABASE_URL must be a postgres:// URL' })
     .optional(),
-  SESSION_SECRET: z.string().min(32, { error: 'SESSION_SECRET must be at least 32 characters' }).optional(),
+  // One secret, or several separated by commas while rotating: the first signs, every one is
+  // still accepted (cookies, unsubscribe links, links of emails queued under an older one).
+  SESSION_SECRET: z
+    .string()
+    .transform((value) => value.split(',').map((secret) => secret.trim()))
+    .refine((secrets) => secrets.every((secret) => secret.length >= 32), {
+      error:
+        'SESSION_SECRET must be at least 32 characters (each secret, when several are separated by commas)',
+    })
+    .optional(),
   APP_URL: z.url({ error: 'APP_URL must be an absolute URL such as https://help.example.com' }).optional(),
   SENDGRID_API_KEY: z.string().min(1).optional(),
   // Where the SendGrid client sends (tests point it at tests/fakes/sendgrid.ts).
@@ -185,7 +194,13 @@ export type AppEnv = {
   host: string
   dataDir: string
   databaseUrl: string | undefined
+  /** Signs cookies, unsubscribe links and the links emails carry. */
   sessionSecret: string
+  /**
+   * `sessionSecret` first, then the older secrets still accepted while rotating (SESSION_SECRET's
+   * later comma-separated values): what was signed under one keeps working.
+   */
+  sessionSecrets: string[]
   appUrl: string
   sendgridApiKey: string | undefined
   /** How outgoing email leaves: SendGrid's v3 mail send, or the local outbox (nothing leaves). */
@@ -277,11 +292,12 @@ export function parseEnv(source: NodeJS.ProcessEnv): AppEnv {
   const transport = e.EMAIL_TRANSPORT ?? (e.SENDGRID_API_KEY ? 'sendgrid' : 'outbox')
   const dataDir = path.resolve(e.DATA_DIR)
   const defaultsUsed: string[] = []
-  let sessionSecret = e.SESSION_SECRET
-  if (!sessionSecret) {
-    sessionSecret = readOrCreateSecret(dataDir)
+  let sessionSecrets = e.SESSION_SECRET
+  if (!sessionSecrets) {
+    sessionSecrets = [readOrCreateSecret(dataDir)]
     defaultsUsed.push(`session secret in ${path.join(dataDir, 'session-secret')}`)
   }
+  const sessionSecret = sessionSecrets[0]!
   if (!e.DATABASE_URL) defaultsUsed.push(`embedded PostgreSQL in ${path.join(dataDir, 'postgres')}`)
   const appUrl = (e.APP_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, '')
   if (!e.APP_URL) defaultsUsed.push(`APP_URL=${appUrl}`)
@@ -294,6 +310,7 @@ export function parseEnv(source: NodeJS.ProcessEnv): AppEnv {
     dataDir,
     databaseUrl: e.DATABASE_URL,
     sessionSecret,
+    sessionSecrets,
     appUrl,
     sendgridApiKey: e.SENDGRID_API_KEY,
     email:

@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { getDb } from '#db/client.ts'
 import { getOutboxEmail as getEmail, listOutboxEmails } from '#db/queries/emails.ts'
 import { env } from '#app/env.server.ts'
-import { withEmailLink } from './email-link.server.ts'
+import { emailLinkTokenToSend, withEmailLink } from './email-link.server.ts'
 import { notFound } from './errors.server.ts'
 
 /** The local outbox viewer (/dev/emails): a developer tool that does not exist in production. */
@@ -24,9 +24,10 @@ export async function getOutboxEmail(id: string) {
   const row = await getEmail(getDb(), { id })
   if (!row) return undefined
   const { linkId, ...email } = row
+  const token = linkId === null ? undefined : await emailLinkTokenToSend(linkId)
   return {
     ...email,
-    text: withEmailLink(email.text, linkId),
-    html: withEmailLink(email.html, linkId),
+    text: withEmailLink(email.text, linkId, token),
+    html: withEmailLink(email.html, linkId, token),
   }
 }

@@ -1,6 +1,9 @@
 import { createHmac } from 'node:crypto'
+import { getDb } from '#db/client.ts'
+import { storedEmailLinkHashes } from '#db/queries/email-links.ts'
 import { uuidv7 } from '#db/uuid.ts'
 import { env } from '#app/env.server.ts'
+import { hashToken } from './tokens.server.ts'
 
 /**
  * The private links our emails carry (a customer's link to their ticket, an invitation, a
@@ -9,11 +12,27 @@ import { env } from '#app/env.server.ts'
  * `sb-link-<link id>` where the token goes (`emails.link_id` names that id), and the token, an
  * HMAC of the id under the server's secret (SESSION_SECRET), is put in only in the copy handed to
  * SendGrid (and in what the local /dev/emails viewer shows). Checking a link needs no secret (its
- * hash is looked up), so links keep working when the secret changes; only an email still waiting
- * to be sent then gets a token that matches nothing.
+ * hash is looked up), so links keep working when the secret changes. An email still waiting to
+ * be sent when it changes gets its token made under the secret its link was made with, while
+ * that one is still listed in SESSION_SECRET (`emailLinkTokenToSend`).
  */
-export function emailLinkToken(linkId: string) {
-  return createHmac('sha256', env().sessionSecret).update(`email-link:${linkId}`).digest('base64url')
+export function emailLinkToken(linkId: string, secret = env().sessionSecret) {
+  return createHmac('sha256', secret).update(`email-link:${linkId}`).digest('base64url')
+}
+
+/**
+ * The token to put into an email for its link: made under the current secret, or, while
+ * SESSION_SECRET lists older ones (a rotation), under the one whose token the link's row stores
+ * the hash of (the email was queued before the rotation). None stored (the link expired or was
+ * revoked): the current secret's, which opens nothing, as the link itself would not.
+ */
+export async function emailLinkTokenToSend(linkId: string) {
+  const secrets = env().sessionSecrets
+  const current = emailLinkToken(linkId)
+  if (secrets.length === 1) return current
+  const tokens = secrets.map((secret) => emailLinkToken(linkId, secret))
+  const stored = await storedEmailLinkHashes(getDb(), tokens.map(hashToken))
+  return tokens.find((token) => stored.has(hashToken(token))) ?? current
 }
 
 /** What a stored email holds where the link's token goes: URL-safe, so no template escapes it. */
@@ -28,10 +47,11 @@ export function newEmailLink() {
 }
 
 /**
- * The email's content with the token of its own link in place of that link's placeholder. Only
- * the row's link is filled in: another link's placeholder typed into a reply stays text.
+ * The email's content with the token of its own link in place of that link's placeholder: the
+ * token it is sent with (`emailLinkTokenToSend`), by default the current secret's. Only the row's
+ * link is filled in: another link's placeholder typed into a reply stays text.
  */
-export function withEmailLink(content: string, linkId: string | null) {
+export function withEmailLink(content: string, linkId: string | null, token?: string) {
   if (linkId === null) return content
-  return content.split(emailLinkPlaceholder(linkId)).join(emailLinkToken(linkId))
+  return content.split(emailLinkPlaceholder(linkId)).join(token ?? emailLinkToken(linkId))
 }

@@ -22,7 +22,7 @@ import type { TicketEvent } from '#app/realtime/events.ts'
 import { recordAudit } from './audit.server.ts'
 import { headerRecord, headerValue } from './email-headers.server.ts'
 import type { Rendered } from './email-templates.server.ts'
-import { withEmailLink } from './email-link.server.ts'
+import { emailLinkTokenToSend, withEmailLink } from './email-link.server.ts'
 
 export type OutgoingEmail = Rendered & {
   /** None for account emails (verify, password reset), which belong to no workspace. */
@@ -217,6 +217,7 @@ async function transport(email: ClaimedEmail, signal: AbortSignal | undefined) {
     // The local outbox: the emails row itself, readable at /dev/emails in the local profile.
     return { providerId: 'local-outbox' }
   }
+  const token = email.linkId === null ? undefined : await emailLinkTokenToSend(email.linkId)
   const message: TransportEmail = {
     emailId: email.id,
     from: { email: email.fromAddress, name: email.fromName },
@@ -226,8 +227,8 @@ async function transport(email: ClaimedEmail, signal: AbortSignal | undefined) {
     replyTo: email.replyTo,
     subject: email.subject,
     // The recipient's copy gets its link's token; an agent reply's BCC copy has no link to fill in.
-    text: withEmailLink(email.text, email.linkId),
-    html: withEmailLink(email.html, email.linkId),
+    text: withEmailLink(email.text, email.linkId, token),
+    html: withEmailLink(email.html, email.linkId, token),
     bccCopy:
       email.bccHtml !== null && email.bccText !== null ? { html: email.bccHtml, text: email.bccText } : null,
     headers: email.headers,

@@ -19,8 +19,8 @@ import { renderNotification } from './email-templates.server.ts'
 
 // ——— Unsubscribe links: HMAC-SHA256 with SESSION_SECRET over the user id and the kind ———
 
-function signature(userId: string, kind: string) {
-  return createHmac('sha256', env().sessionSecret)
+function signature(userId: string, kind: string, secret = env().sessionSecret) {
+  return createHmac('sha256', secret)
     .update(`notification-unsubscribe:v1:${userId}:${kind}`)
     .digest('base64url')
 }
@@ -38,10 +38,14 @@ export function readUnsubscribeToken(
   if (rest.length > 0 || !userId || !kind || !given) return undefined
   if (!/^[0-9a-f-]{36}$/.test(userId)) return undefined
   if (!(EMAIL_NOTIFICATION_KINDS as readonly string[]).includes(kind)) return undefined
-  const expected = Buffer.from(signature(userId, kind))
   const actual = Buffer.from(given)
-  if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) return undefined
-  return { userId, kind: kind as EmailNotificationKind }
+  // Signed under the current secret, or an older one still accepted (SESSION_SECRET while
+  // rotating): a link in an email sent before the rotation keeps working.
+  const signedByOne = env().sessionSecrets.some((secret) => {
+    const expected = Buffer.from(signature(userId, kind, secret))
+    return actual.length === expected.length && timingSafeEqual(actual, expected)
+  })
+  return signedByOne ? { userId, kind: kind as EmailNotificationKind } : undefined
 }
 
 // ——— Preferences ———

@@ -40,7 +40,9 @@ function sessionStorage() {
       sameSite: 'lax',
       path: '/',
       secure: env().isProduction || env().appUrl.startsWith('https:'),
-      secrets: [env().sessionSecret],
+      // The first signs; older ones (SESSION_SECRET while rotating) still unsign, and a cookie
+      // committed again is signed with the first.
+      secrets: env().sessionSecrets,
       maxAge: SESSION_TTL_MS / 1000,
     },
   })
