@@ -1,5 +1,4 @@
-import { getFormProps, getInputProps, useForm } from '@conform-to/react'
-import { parseWithZod } from '@conform-to/zod/v4'
+import { getFormProps, getInputProps } from '@conform-to/react'
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-run/node'
 import { Form, useActionData, useLoaderData } from '@remix-run/react'
 import { z } from 'zod'
@@ -11,6 +10,9 @@ import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 import { hasRole } from '#app/utils/roles.ts'
 import { WorkspaceName } from '#app/utils/schemas.ts'
 import { useIsPending } from '#app/utils/use-pending.ts'
+import { useSchemaForm } from '#app/utils/use-schema-form.ts'
+import { savedResult, useDrawnValues } from '#app/utils/use-drawn-values.ts'
+import { TeammateSaved } from '#app/components/ui/teammate-saved.tsx'
 import { keepPageWhenUnanswered, unansweredErrors } from '#app/utils/unanswered.ts'
 import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
 
@@ -37,12 +39,17 @@ export default function GeneralSettings() {
   const { name, slug, canEdit } = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
   const pending = useIsPending()
-  const [form, fields] = useForm({
+  const stored = { name }
+  const [form, fields] = useSchemaForm(RenameSchema, {
     id: 'workspace-general',
     lastResult: actionData?.result,
-    defaultValue: { name },
-    onValidate: ({ formData }) => parseWithZod(formData, { schema: RenameSchema }),
-    shouldRevalidate: 'onInput',
+    defaultValue: stored,
+  })
+  // A teammate's rename seen when this page reloads its data: shown unless this admin is typing
+  // a name, which stays (the last save wins). See useDrawnValues.
+  const { overwritten } = useDrawnValues('workspace-general', stored, {
+    saved: savedResult(actionData?.result),
+    update: form.update,
   })
   return (
     <section className="max-w-md">
@@ -57,6 +64,7 @@ export default function GeneralSettings() {
             inputProps={getInputProps(fields.name, { type: 'text' })}
             errors={fields.name.errors}
           />
+          <TeammateSaved fields={overwritten.map(() => ({ label: 'the workspace name', value: name }))} />
           <Button type="submit" pending={pending}>
             Save
           </Button>

@@ -6,6 +6,8 @@ import { Notice } from '#app/components/ui/notice.tsx'
 import { Button } from '#app/components/ui/button.tsx'
 import { ConfirmButton, ConfirmStepPage } from '#app/components/ui/confirm-dialog.tsx'
 import { useSchemaForm } from '#app/utils/use-schema-form.ts'
+import { useDrawnValues } from '#app/utils/use-drawn-values.ts'
+import { TeammateSaved } from '#app/components/ui/teammate-saved.tsx'
 import { askToConfirm, confirmStepOf, isConfirmed, withoutConfirmStep } from '#app/utils/confirmation.ts'
 import { Field, FormErrors, SelectField } from '#app/components/ui/field.tsx'
 import { errorsNoControlShows } from '#app/utils/unshown-errors.ts'
@@ -27,7 +29,7 @@ import {
 import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 import { canAssignRole, hasRole } from '#app/utils/roles.ts'
 import { InviteSchema, Role } from '#app/utils/schemas.ts'
-import { ROLES } from '#app/utils/vocabulary.ts'
+import { ROLES, type Role as RoleName } from '#app/utils/vocabulary.ts'
 import { useFormatters } from '#app/utils/use-formatters.ts'
 import { keepPageWhenUnanswered, unansweredErrors } from '#app/utils/unanswered.ts'
 import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
@@ -270,28 +272,12 @@ export default function Members() {
                   <td className="py-2">{m.email}</td>
                   <td className="py-2">
                     {editable ? (
-                      <Form method="post" className="flex items-center gap-2">
-                        <input type="hidden" name="intent" value="change-role" />
-                        <input type="hidden" name="membershipId" value={m.membershipId} />
-                        <label className="sr-only" htmlFor={`role-${m.membershipId}`}>
-                          Role of {m.name}
-                        </label>
-                        <select
-                          id={`role-${m.membershipId}`}
-                          name="role"
-                          defaultValue={m.role}
-                          className="rounded-md border border-slate-300 bg-white px-2 py-1 dark:border-slate-700 dark:bg-slate-900"
-                        >
-                          {ROLES.filter((r) => canAssignRole(me.role, r)).map((r) => (
-                            <option key={r} value={r}>
-                              {r}
-                            </option>
-                          ))}
-                        </select>
-                        <Button type="submit" variant="secondary" aria-label={`Save role of ${m.name}`}>
-                          Save
-                        </Button>
-                      </Form>
+                      <RoleForm
+                        membershipId={m.membershipId}
+                        name={m.name}
+                        role={m.role}
+                        roles={ROLES.filter((r) => canAssignRole(me.role, r))}
+                      />
                     ) : (
                       m.role
                     )}
@@ -391,5 +377,50 @@ export default function Members() {
         </>
       ) : null}
     </div>
+  )
+}
+
+/**
+ * A member's role, saved with its own button. A teammate's change seen when this page reloads
+ * its data shows in the select unless this admin has picked another role there and not saved it
+ * (useDrawnValues; a plain form, written directly).
+ */
+function RoleForm({
+  membershipId,
+  name,
+  role,
+  roles,
+}: {
+  membershipId: string
+  name: string
+  role: RoleName
+  roles: RoleName[]
+}) {
+  const formId = `role-form-${membershipId}`
+  const { overwritten } = useDrawnValues(formId, { role }, {})
+  return (
+    <Form method="post" id={formId} className="flex flex-wrap items-center gap-2">
+      <input type="hidden" name="intent" value="change-role" />
+      <input type="hidden" name="membershipId" value={membershipId} />
+      <label className="sr-only" htmlFor={`role-${membershipId}`}>
+        Role of {name}
+      </label>
+      <select
+        id={`role-${membershipId}`}
+        name="role"
+        defaultValue={role}
+        className="rounded-md border border-slate-300 bg-white px-2 py-1 dark:border-slate-700 dark:bg-slate-900"
+      >
+        {roles.map((r) => (
+          <option key={r} value={r}>
+            {r}
+          </option>
+        ))}
+      </select>
+      <Button type="submit" variant="secondary" aria-label={`Save role of ${name}`}>
+        Save
+      </Button>
+      <TeammateSaved fields={overwritten.map(() => ({ label: `the role of ${name}`, value: role }))} />
+    </Form>
   )
 }

@@ -15,8 +15,11 @@ export type FormValues = Record<string, string | string[]>
 type UpdateField = (payload: never) => void
 
 type DrawnOptions<Values extends FormValues> = {
-  /** Conform's `form.update`, to write a field's stored value into the form in place. */
-  update: UpdateField
+  /**
+   * Conform's `form.update`, to write a field's stored value into the form in place (its state
+   * follows). A plain form (no Conform) leaves it out: the field's element is written directly.
+   */
+  update?: UpdateField
   /**
    * New (not null) each time this form's own save went through, in the render whose `stored`
    * has it: `savedResult(lastResult)` for a form whose action resets it after a save. The form is
@@ -63,13 +66,32 @@ export function useDrawnValues<Values extends FormValues>(
     if (!(form instanceof HTMLFormElement)) return
     // After its own save every field is drawn anew, boxes Conform's reset does not redraw too.
     const { next, updates } = mergeStored(ownSave ? null : drawn, stored, new FormData(form), asSaved)
-    for (const change of updates) update(change as never)
+    for (const change of updates) {
+      if (update) update(change as never)
+      else writeField(form, change.name, change.value)
+    }
     if (JSON.stringify(next) !== JSON.stringify(drawn)) setDrawn(next)
   }, [formId, storedKey, saved])
   const overwritten = Object.keys(stored).filter((name) => !sameValue(drawn[name], stored[name])) as Array<
     Extract<keyof Values, string>
   >
   return { drawn, overwritten }
+}
+
+/** Writes a value into a plain form's field: its text, its selected option, its ticked boxes. */
+function writeField(form: HTMLFormElement, name: string, value: string | string[]) {
+  const values = Array.isArray(value) ? value : [value]
+  for (const element of Array.from(form.elements)) {
+    if (element instanceof HTMLInputElement && element.name === name) {
+      if (element.type === 'checkbox' || element.type === 'radio')
+        element.checked = values.includes(element.value)
+      else element.value = values[0] ?? ''
+    } else if (element instanceof HTMLSelectElement && element.name === name) {
+      for (const option of Array.from(element.options)) option.selected = values.includes(option.value)
+    } else if (element instanceof HTMLTextAreaElement && element.name === name) {
+      element.value = values[0] ?? ''
+    }
+  }
 }
 
 /**

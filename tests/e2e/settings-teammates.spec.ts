@@ -1,5 +1,5 @@
 import { expect, test, type BrowserContext, type Page } from '@playwright/test'
-import { signUp, unique, waitForHydration } from './helpers.ts'
+import { inviteTeammate, signUp, unique, waitForHydration } from './helpers.ts'
 
 /** A new admin's settings page (`/w/<slug>/settings/<page>`), hydrated; returns its path. */
 async function adminOn(page: Page, workspace: string, settingsPage: string) {
@@ -305,4 +305,31 @@ test('a refused auto-acknowledgement save shows its message in its own form', as
   ).toBeVisible()
   await expect(autoAck(plain).getByLabel('Text')).toHaveAttribute('aria-invalid', 'true')
   await plainContext.close()
+})
+
+test('a role a teammate changed shows in the members list once the page reloads its data', async ({
+  page,
+  context,
+  browser,
+}) => {
+  const id = unique()
+  const slug = `ws-${id}`
+  await signUp(page, 'Ada Admin', `ada-${id}@example.com`, 'Roles Co', slug)
+  const joined = await inviteTeammate(page, browser, slug, 'Tess Teammate', `tess-${id}@example.com`)
+  await joined.context.close()
+  const path = `/w/${slug}/settings/members`
+  await openHydrated(page, path)
+  const other = await secondTab(context, path)
+  const role = (view: Page) => view.getByLabel('Role of Tess Teammate', { exact: true })
+  await expect(role(page)).toHaveValue('agent')
+
+  await role(other).selectOption('admin')
+  await other.getByRole('button', { name: 'Save role of Tess Teammate' }).click()
+  await expect(other.getByText('Role updated.')).toBeVisible()
+
+  // Another invitation sent from this tab reloads its data: the select shows the teammate's change.
+  await page.getByLabel('Email').fill(`ivo-${id}@example.com`)
+  await page.getByRole('button', { name: 'Create invite link' }).click()
+  await expect(page.getByLabel(/Invite link/)).toBeVisible()
+  await expect(role(page)).toHaveValue('admin')
 })

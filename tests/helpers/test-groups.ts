@@ -45,6 +45,8 @@ export const ISOLATED = [
   'tests/integration/email-redrive.test.ts',
   'tests/integration/inbound-email.test.ts',
   'tests/integration/inbound-retention.test.ts',
+  // Replaces the app's configuration (SESSION_SECRET) and its session storage for the process.
+  'tests/integration/secret-rotation.test.ts',
   'tests/integration/ticket-page.test.ts',
   'tests/integration/slow-bodies.test.ts',
   'tests/integration/upload-storage-failure.test.ts',
