@@ -27,6 +27,7 @@ import {
 } from '#app/domain/hashing-limits.server.ts'
 import { notificationEmailSettings, setNotificationEmails } from '#app/domain/notification-emails.server.ts'
 import { useSchemaForm } from '#app/utils/use-schema-form.ts'
+import { useDrawnValues } from '#app/utils/use-drawn-values.ts'
 import { EMAIL_NOTIFICATION_KINDS, KIND_LABELS } from '#app/utils/notification-kinds.ts'
 import { changePassword, updateName } from '#app/domain/accounts.server.ts'
 import { requireMember, requireUser, workspaceSlugOf } from '#app/http/auth.server.ts'
@@ -273,6 +274,8 @@ export default function Account() {
     lastResult: actionData?.intent === 'name' ? actionData.result : undefined,
     defaultValue: { name },
   })
+  // A name saved in another tab shows once this page reloads its data, unless one is being typed.
+  useDrawnValues('account-name', { name }, { update: nameForm.update })
   const [passwordForm, passwordFields] = useSchemaForm(PasswordSchema, {
     id: 'account-password',
     lastResult: actionData?.intent === 'password' ? actionData.result : undefined,

@@ -1,5 +1,4 @@
-import { getFormProps, getInputProps, useForm, type SubmissionResult } from '@conform-to/react'
-import { parseWithZod } from '@conform-to/zod/v4'
+import { getFormProps, getInputProps, type SubmissionResult } from '@conform-to/react'
 import {
   data,
   redirect,
@@ -46,6 +45,9 @@ import { sliceWhole } from '#app/utils/well-formed.ts'
 import { keepPageWhenUnanswered } from '#app/utils/unanswered.ts'
 import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
 import { useIsPending } from '#app/utils/use-pending.ts'
+import { useSchemaForm } from '#app/utils/use-schema-form.ts'
+import { useDrawnValues } from '#app/utils/use-drawn-values.ts'
+import { TeammateSaved } from '#app/components/ui/teammate-saved.tsx'
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: data ? `${data.contact.name || data.contact.email} · Customers · Switchboard` : 'Switchboard' },
@@ -171,13 +173,15 @@ export default function Customer() {
   const actionData = useActionData<typeof action>() as ActionData | undefined
   const resultFor = (intent: string) => (actionData?.intent === intent ? actionData.result : undefined)
   const pending = useIsPending('rename')
-  const [form, fields] = useForm({
+  const stored = { name: contact.name }
+  const [form, fields] = useSchemaForm(RenameSchema, {
     id: `contact-${contact.id}`,
     lastResult: resultFor('rename'),
-    defaultValue: { name: contact.name },
-    onValidate: ({ formData }) => parseWithZod(formData, { schema: RenameSchema }),
-    shouldRevalidate: 'onInput',
+    defaultValue: stored,
   })
+  // A teammate's rename seen when this page reloads its data shows in the field unless this agent
+  // is typing a name there (useDrawnValues; one field, the last save wins).
+  const { overwritten } = useDrawnValues(`contact-${contact.id}`, stored, { update: form.update })
   const customerUrl = `/w/${slug}/customers/${contact.id}`
   return (
     <div className="max-w-5xl">
@@ -252,6 +256,9 @@ export default function Customer() {
                 label="Customer name"
                 inputProps={getInputProps(fields.name, { type: 'text' })}
                 errors={fields.name.errors}
+              />
+              <TeammateSaved
+                fields={overwritten.map(() => ({ label: 'the customer name', value: contact.name }))}
               />
             </div>
             <Button type="submit" pending={pending} className="mt-6">

@@ -1,5 +1,5 @@
 import { expect, test, type BrowserContext, type Page } from '@playwright/test'
-import { inviteTeammate, signUp, unique, waitForHydration } from './helpers.ts'
+import { inviteTeammate, signUp, submitSupportForm, unique, waitForHydration } from './helpers.ts'
 
 /** A new admin's settings page (`/w/<slug>/settings/<page>`), hydrated; returns its path. */
 async function adminOn(page: Page, workspace: string, settingsPage: string) {
@@ -332,4 +332,38 @@ test('a role a teammate changed shows in the members list once the page reloads 
   await page.getByRole('button', { name: 'Create invite link' }).click()
   await expect(page.getByLabel(/Invite link/)).toBeVisible()
   await expect(role(page)).toHaveValue('admin')
+})
+
+test('a customer renamed by a teammate shows in the name field once the customer page reloads', async ({
+  page,
+  context,
+  browser,
+}) => {
+  const id = unique()
+  const slug = `ws-${id}`
+  await signUp(page, 'Ada Admin', `ada-${id}@example.com`, 'Names Co', slug)
+  const customer = await submitSupportForm(browser, slug, {
+    name: 'Casey Customer',
+    email: `casey-${id}@example.net`,
+    subject: 'Hello there',
+    message: 'Just saying hi.',
+  })
+  await customer.context.close()
+  await page.goto(`/w/${slug}/customers`)
+  await page.getByRole('link', { name: 'Casey Customer' }).click()
+  await expect(page.getByRole('heading', { name: 'Casey Customer' })).toBeVisible()
+  const path = new URL(page.url()).pathname
+  await openHydrated(page, path)
+  const other = await secondTab(context, path)
+
+  await other.getByLabel('Customer name').fill('Casey Jones')
+  await other.getByRole('button', { name: 'Save name' }).click()
+  await expect(other.getByRole('heading', { name: 'Casey Jones' })).toBeVisible()
+
+  // This tab saves the customer's company: the page reloads its data and the name field, which
+  // was not touched here, shows the teammate's name.
+  await page.getByLabel('Company').fill('Jones & Co')
+  await page.getByRole('button', { name: 'Save customer details' }).click()
+  await expect(page.getByRole('heading', { name: 'Casey Jones' })).toBeVisible()
+  await expect(page.getByLabel('Customer name')).toHaveValue('Casey Jones')
 })
