@@ -1,11 +1,17 @@
 import { expect, test, type BrowserContext, type Page } from '@playwright/test'
 import { inviteTeammate, signUp, submitSupportForm, unique, waitForHydration } from './helpers.ts'
 
-/** A new admin's settings page (`/w/<slug>/settings/<page>`), hydrated; returns its path. */
-async function adminOn(page: Page, workspace: string, settingsPage: string) {
+/** Ada signs up a new workspace of this name; its slug and the id that made it unique. */
+async function adaOwns(page: Page, workspace: string) {
   const id = unique()
   const slug = `ws-${id}`
   await signUp(page, 'Ada Admin', `ada-${id}@example.com`, workspace, slug)
+  return { id, slug }
+}
+
+/** A new admin's settings page (`/w/<slug>/settings/<page>`), hydrated; returns its path. */
+async function adminOn(page: Page, workspace: string, settingsPage: string) {
+  const { slug } = await adaOwns(page, workspace)
   const path = `/w/${slug}/settings/${settingsPage}`
   await openHydrated(page, path)
   return path
@@ -312,9 +318,7 @@ test('a role a teammate changed shows in the members list once the page reloads 
   context,
   browser,
 }) => {
-  const id = unique()
-  const slug = `ws-${id}`
-  await signUp(page, 'Ada Admin', `ada-${id}@example.com`, 'Roles Co', slug)
+  const { id, slug } = await adaOwns(page, 'Roles Co')
   const joined = await inviteTeammate(page, browser, slug, 'Tess Teammate', `tess-${id}@example.com`)
   await joined.context.close()
   const path = `/w/${slug}/settings/members`
@@ -339,9 +343,7 @@ test('a customer renamed by a teammate shows in the name field once the customer
   context,
   browser,
 }) => {
-  const id = unique()
-  const slug = `ws-${id}`
-  await signUp(page, 'Ada Admin', `ada-${id}@example.com`, 'Names Co', slug)
+  const { id, slug } = await adaOwns(page, 'Names Co')
   const customer = await submitSupportForm(browser, slug, {
     name: 'Casey Customer',
     email: `casey-${id}@example.net`,
