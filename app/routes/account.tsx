@@ -333,7 +333,8 @@ export default function Account() {
         name={name}
         timeZone={timeZone}
         timeZones={timeZones}
-        signature={typedSignature ?? signature}
+        signature={signature}
+        typedSignature={typedSignature}
         errors={actionData ? { intent: actionData.intent, fields: actionData.result.error } : null}
         notSentTo={notSentTo}
         pendingIntent={pendingIntent}
@@ -368,6 +369,9 @@ export default function Account() {
         submitLabel="Save email notifications"
         pendingIntent={pendingIntent}
         notSent={notSentTo('notification-emails')}
+        stored={Object.fromEntries(
+          EMAIL_NOTIFICATION_KINDS.map((kind) => [kind, notificationEmails[kind] ? 'on' : '']),
+        )}
       >
         <fieldset className="space-y-1">
           <legend className="text-sm font-medium">Email me when</legend>
@@ -385,9 +389,9 @@ export default function Account() {
         submitLabel="Save undo send"
         pendingIntent={pendingIntent}
         notSent={notSentTo('undo-send')}
+        stored={{ seconds: String(undoSendSeconds) }}
       >
         <SelectField
-          key={undoSendSeconds}
           label="Undo send"
           hint="Your replies wait this long before they are emailed, with an Undo button meanwhile."
           selectProps={{ id: 'undo-send-seconds', name: 'seconds', defaultValue: String(undoSendSeconds) }}

@@ -369,3 +369,27 @@ test('a customer renamed by a teammate shows in the name field once the customer
   await expect(page.getByRole('heading', { name: 'Casey Jones' })).toBeVisible()
   await expect(page.getByLabel('Customer name')).toHaveValue('Casey Jones')
 })
+
+test('the account page keeps a signature being typed when another tab’s save reloads it, and shows that save', async ({
+  page,
+  context,
+}) => {
+  const { slug } = await adaOwns(page, 'Account Co')
+  const path = `/w/${slug}/account`
+  await openHydrated(page, path)
+  const other = await secondTab(context, path)
+  // This tab starts a signature; the other saves an undo-send delay and a signature of its own.
+  await page.getByLabel('Your signature').fill('Ada, typing here')
+  await other.getByLabel('Undo send').selectOption('10')
+  await other.getByRole('button', { name: 'Save undo send' }).click()
+  await expect(other.getByLabel('Undo send')).toHaveValue('10')
+  await other.getByLabel('Your signature').fill('Ada, from the other tab')
+  await other.getByRole('button', { name: 'Save signature' }).click()
+  await expect(other.getByText('Signature saved.')).toBeVisible()
+
+  // A save of this tab's own (email notifications) reloads its data.
+  await page.getByRole('button', { name: 'Save email notifications' }).click()
+  await expect(page.getByText('Email notifications saved.')).toBeVisible()
+  await expect(page.getByLabel('Undo send')).toHaveValue('10')
+  await expect(page.getByLabel('Your signature')).toHaveValue('Ada, typing here')
+})

@@ -15,6 +15,7 @@ export function PersonalSettingsForms({
   timeZone,
   timeZones,
   signature,
+  typedSignature,
   errors,
   notSentTo,
   pendingIntent,
@@ -23,6 +24,8 @@ export function PersonalSettingsForms({
   timeZone: string | null
   timeZones: string[]
   signature: string
+  /** What was typed, after a refused save: shown instead of the stored signature. */
+  typedSignature?: string
   /** The last failed submission's field errors, when it was one of these forms. */
   errors: { intent: string; fields: Errors } | null
   /** The not-saved message (offline) of the form with this intent, if its post got no answer. */
@@ -44,11 +47,11 @@ export function PersonalSettingsForms({
         submitLabel="Save time zone"
         pendingIntent={pendingIntent}
         notSent={notSentTo('time-zone')}
+        // A zone stored after the page opened (the browser's, detected on this very page, or a save
+        // in another tab) shows here once the page reloads its data.
+        stored={{ timeZone: timeZone ?? 'UTC' }}
       >
-        {/* Keyed on the stored zone: a zone stored after the page opened (the browser's, detected on
-            this very page, or a save in another tab) shows here; the field is otherwise uncontrolled. */}
         <SelectField
-          key={timeZone ?? ''}
           label="Time zone"
           hint={`Every date in Switchboard is shown in this zone.${timeZone ? '' : ' Not set yet: dates are in UTC until your browser tells us its zone.'}`}
           selectProps={{ id: 'account-time-zone', name: 'timeZone', defaultValue: timeZone ?? 'UTC' }}
@@ -67,15 +70,15 @@ export function PersonalSettingsForms({
         submitLabel="Save signature"
         pendingIntent={pendingIntent}
         notSent={notSentTo('signature')}
+        stored={{ signature }}
       >
         <TextareaField
-          key={signature}
           label="Your signature"
           hint={`Added to your replies after the mailbox's signature. Plain text, at most ${SIGNATURE_MAX.toLocaleString('en-US')} characters.`}
           textareaProps={{
             id: 'account-signature',
             name: 'signature',
-            defaultValue: signature,
+            defaultValue: typedSignature ?? signature,
             maxLength: SIGNATURE_MAX,
             rows: 3,
           }}
