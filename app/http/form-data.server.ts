@@ -1,6 +1,7 @@
 import { parseWithZod } from '@conform-to/zod/v4'
 import { z } from 'zod'
 import type { $ZodType } from 'zod/v4/core'
+import { withLfLineBreaks } from '#app/utils/line-breaks.ts'
 
 /**
  * The edge every page action reads its body through. Conform turns a field name such as
@@ -208,14 +209,18 @@ export const UNKNOWN_INTENT_MESSAGE =
  * `submission.reply()` never echoes them), and a text field containing NUL (which PostgreSQL
  * refuses in text) gets a field error, with its value kept minus the NUL characters. An error
  * on `intent` (no form shows that hidden field) becomes the form-level UNKNOWN_INTENT_MESSAGE.
+ * Line breaks are read as `\n`: a browser posts a textarea's as CRLF (HTML's form submission
+ * normalizes them), so a multi-line field posted unchanged equals what is stored and what its
+ * form's `base` holds (parseDrawnBase reads those the same way), and CRLF is never stored.
  */
 export function parseSubmission<Schema extends $ZodType>(formData: FormData, options: { schema: Schema }) {
   let known = fieldsBySchema.get(options.schema)
   if (!known) fieldsBySchema.set(options.schema, (known = knownFields(options.schema)))
   const cleaned = new FormData()
   const withNul = new Set<string>()
-  for (const [name, value] of formData) {
+  for (const [name, raw] of formData) {
     if (!known.has(rootOf(name))) continue
+    const value = typeof raw === 'string' ? withLfLineBreaks(raw) : raw
     if (typeof value === 'string' && value.includes('\u0000')) {
       withNul.add(name)
       cleaned.append(name, value.replaceAll('\u0000', ''))

@@ -1,4 +1,5 @@
 import type { z } from 'zod'
+import { withLfLineBreaks } from './line-breaks.ts'
 
 /**
  * A form's `base` hidden field (the values it was drawn with, as JSON) read with the shape it was
@@ -15,7 +16,11 @@ export function parseDrawnBase<Raw, Fields>(
   if (!base) return null
   let raw: unknown
   try {
-    raw = JSON.parse(base)
+    // Line breaks as the posted fields are read (parseSubmission): `\n`, whatever a stored value
+    // drawn into the form held (a save from before that carried a browser's CRLF).
+    raw = JSON.parse(base, (_key, value: unknown) =>
+      typeof value === 'string' ? withLfLineBreaks(value) : value,
+    )
   } catch {
     return null
   }

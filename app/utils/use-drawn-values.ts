@@ -1,5 +1,6 @@
 import type { SubmissionResult } from '@conform-to/react'
 import { useEffect, useRef, useState } from 'react'
+import { withLfLineBreaks } from './line-breaks.ts'
 
 /**
  * An edit form's values as its fields hold them: a string per field ('' for an unticked box), a
@@ -161,6 +162,6 @@ export function sameValue(a: string | string[] | undefined, b: string | string[]
     const right = [...asList(b)].sort()
     return left.length === right.length && left.every((value, i) => value === right[i])
   }
-  const text = (value: string | undefined) => (value ?? '').replace(/\r\n?/g, '\n').trim()
+  const text = (value: string | undefined) => withLfLineBreaks(value ?? '').trim()
   return text(a) === text(b)
 }

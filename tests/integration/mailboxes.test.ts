@@ -436,6 +436,57 @@ describe('mailboxes settings', () => {
       }
     })
 
+    it('reads a multi-line field posted with CRLF (a browser without JavaScript) as unchanged, both ways', async () => {
+      const { owner, admin, workspace } = await team()
+      const support = await mailboxByKey(workspace.id, 'support')
+      await postMailboxes(owner, {
+        intent: 'update',
+        mailboxId: support.id,
+        ...drawnOf(support),
+        signature: 'Sig one\nline two',
+      })
+      const drawn = drawnOf(await mailboxByKey(workspace.id, 'support'))
+      // The owner changes the signature; the admin, whose page still shows the old one, renames
+      // the mailbox without JavaScript: the browser posts the untouched signature with CRLF.
+      await postMailboxes(owner, {
+        intent: 'update',
+        mailboxId: support.id,
+        base: JSON.stringify(drawn),
+        ...drawn,
+        signature: 'Sig two\nline two',
+      })
+      await postMailboxes(admin, {
+        intent: 'update',
+        mailboxId: support.id,
+        base: JSON.stringify(drawn),
+        ...drawn,
+        name: 'Support desk',
+        signature: 'Sig one\r\nline two',
+      })
+      let row = await mailboxByKey(workspace.id, 'support')
+      expect(row).toMatchObject({ name: 'Support desk', signature: 'Sig two\nline two' })
+      // A value stored with CRLF before (drawn into a base as such) and posted with LF, untouched.
+      await getDb().update(mailboxes).set({ signature: 'Old\r\nstyle' }).where(eq(mailboxes.id, support.id))
+      const stale = drawnOf(await mailboxByKey(workspace.id, 'support'))
+      await postMailboxes(owner, {
+        intent: 'update',
+        mailboxId: support.id,
+        base: JSON.stringify(stale),
+        ...stale,
+        signature: 'Newest',
+      })
+      await postMailboxes(admin, {
+        intent: 'update',
+        mailboxId: support.id,
+        base: JSON.stringify(stale),
+        ...stale,
+        signature: 'Old\nstyle',
+        fromName: 'Support team',
+      })
+      row = await mailboxByKey(workspace.id, 'support')
+      expect(row).toMatchObject({ fromName: 'Support team', signature: 'Newest' })
+    })
+
     it('checks a name a teammate did not see against the other mailboxes, on what is saved', async () => {
       const { owner, admin, workspace } = await team()
       const support = await mailboxByKey(workspace.id, 'support')

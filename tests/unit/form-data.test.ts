@@ -170,6 +170,15 @@ describe('parseSubmission', () => {
     expect(reply.initialValue).toEqual({ intent: 'rename', name: 'Ada' })
   })
 
+  it('reads line breaks as \\n, as a textarea posted without JavaScript (CRLF) or with a lone CR', () => {
+    const submission = parseSubmission(form({ intent: 'rename', name: 'A\r\nB\rC\nD' }), { schema: Schema })
+    expect(submission.status).toBe('success')
+    expect(submission.status === 'success' && submission.value).toEqual({
+      intent: 'rename',
+      name: 'A\nB\nC\nD',
+    })
+  })
+
   it('parses a clean form as parseWithZod does', () => {
     const submission = parseSubmission(form({ intent: 'rename', name: 'Ada' }), { schema: Schema })
     expect(submission.status).toBe('success')
