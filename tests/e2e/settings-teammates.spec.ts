@@ -393,3 +393,36 @@ test('the account page keeps a signature being typed when another tab’s save r
   await expect(page.getByLabel('Undo send')).toHaveValue('10')
   await expect(page.getByLabel('Your signature')).toHaveValue('Ada, typing here')
 })
+
+test('the workspace name follows a teammate’s rename when the page reloads its data, unless one is being typed', async ({
+  page,
+  context,
+}) => {
+  const { slug } = await adaOwns(page, 'Rename Co')
+  const path = `/w/${slug}/settings`
+  await openHydrated(page, path)
+  const other = await secondTab(context, path)
+  // What a reconnect or a live event does: the page reloads its data in place.
+  const reloadData = (view: Page) =>
+    view.evaluate(() =>
+      (window as unknown as { __remixRouter: { revalidate(): Promise<void> } }).__remixRouter.revalidate(),
+    )
+  const rename = async (name: string) => {
+    await other.getByLabel('Workspace name').fill(name)
+    await other.getByRole('button', { name: 'Save', exact: true }).click()
+    await expect(other.getByLabel('Workspace name')).toHaveValue(name)
+  }
+
+  await rename('Rename Company')
+  await reloadData(page)
+  await expect(page.getByLabel('Workspace name')).toHaveValue('Rename Company')
+
+  // Now this admin is typing a name when the teammate renames it again: the typing stays, named.
+  await page.getByLabel('Workspace name').fill('Rename & Sons')
+  await rename('Rename Group')
+  await reloadData(page)
+  await expect(page.getByRole('status').filter({ hasText: 'A teammate saved' })).toHaveText(
+    'A teammate saved the workspace name (now “Rename Group”) while you were editing it here. Saving replaces it with what you typed; the other fields show what is saved.',
+  )
+  await expect(page.getByLabel('Workspace name')).toHaveValue('Rename & Sons')
+})
