@@ -173,8 +173,13 @@ async function main(url: string) {
       `${fs.readFileSync('/proc/cpuinfo', 'utf8').match(/^processor/gm)?.length ?? '?'} CPUs, load average ` +
       `${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} at the start\n`,
   )
-  const rss = { peak: 0 }
-  const sampler = setInterval(() => (rss.peak = Math.max(rss.peak, rssOf(server.pid))), 250)
+  // The peak, and each path's own (the highest sample while it, or the baseline just before it, ran).
+  const rss = { peak: 0, path: 'baseline', byPath: new Map<string, number>() }
+  const sampler = setInterval(() => {
+    const now = rssOf(server.pid)
+    rss.peak = Math.max(rss.peak, now)
+    rss.byPath.set(rss.path, Math.max(rss.byPath.get(rss.path) ?? 0, now))
+  }, 250)
   const rounds: Array<Map<string, Measured>> = []
   // Each path's own baseline, measured just before it: the machine's speed drifts by 10-20% within
   // the minutes of a run (session 33: PostgreSQL's CPU per request on unchanged paths by up to 30%
@@ -196,6 +201,7 @@ async function main(url: string) {
       if (PG_STATS) await withClient(url, (client) => client.query('select pg_stat_statements_reset()'))
       const connections = p.name === 'API list' ? API_CONNECTIONS : CONNECTIONS
       const bare = { path: p.name === 'API list' ? '/api' : '/', method: 'GET' } as const
+      rss.path = p.name
       near.set(p.name, await measure(baselineBase, bare, {}, connections, NEAR_BASELINE_SECONDS, 1))
       round.set(p.name, await measure(app, p.request, p.headers, connections))
       if (PG_STATS) await printPgStats(url, p.name, round.get(p.name)!)
@@ -214,6 +220,9 @@ async function main(url: string) {
   console.log(
     `\nserver RSS: peak under load ${mb(rss.peak)}, after the run ${mb(afterRun)}, after ${IDLE_SECONDS} s idle ${mb(afterIdle)}` +
       ` (baseline process: ${mb(rssOf(baseline.pid))})`,
+  )
+  console.log(
+    `server RSS peak by path: ${[...rss.byPath].map(([name, peak]) => `${name} ${mb(peak)}`).join(', ')}`,
   )
   for (const p of paths) if (p.skip) console.log(`skipped ${p.name}: ${p.skip}`)
   await stopProcess(server)
