@@ -1,5 +1,6 @@
 import { createReadableStreamFromReadable, type AppLoadContext, type ServerBuild } from '@remix-run/node'
 import type { Request as ExpressRequest, RequestHandler, Response as ExpressResponse } from 'express'
+import { isApiPath, refuse } from '#app/http/refusal.server.ts'
 
 /**
  * Serves the /api/v1 resource routes without Remix's request handler: it finds the route module
@@ -12,7 +13,9 @@ import type { Request as ExpressRequest, RequestHandler, Response as ExpressResp
  * tree, its handler and the streamed response (the body is one write with a Content-Length).
  *
  * Anything it does not recognise goes on to Remix unchanged: paths no API route matches (the
- * `api.$` 404), `?_data` and `.data` requests, methods Remix would refuse, routes with a UI.
+ * `api.$` 404), `?_data` requests, methods Remix would refuse, routes with a UI. A `.data` path
+ * under /api is answered 404 here: Remix's single fetch would run the route under it (a POST to
+ * `/api/v1/tickets.data` created a ticket) and answer in its own encoding.
  * A thrown Response is sent as Remix sends it (with `X-Remix-Catch: yes`); any other thrown error
  * goes to Express's error handler, which logs it and answers problem+json 500 under /api.
  */
@@ -188,7 +191,9 @@ export function apiDispatch(options: {
 }): RequestHandler {
   const candidates = new WeakMap<ServerBuild, Candidate[]>()
   return (req, res, next) => {
-    if (!PREFIX.test(req.path) || req.path.endsWith('.data') || hasDataParam(req.originalUrl)) return next()
+    if (req.path.endsWith('.data') && isApiPath(req.path))
+      return refuse(res, req.path, 'not-found', 'Not found')
+    if (!PREFIX.test(req.path) || hasDataParam(req.originalUrl)) return next()
     const loader = LOADER_METHODS.has(req.method)
     if (!loader && !ACTION_METHODS.has(req.method)) return next()
     void (async () => {

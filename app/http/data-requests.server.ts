@@ -6,6 +6,8 @@ function notForDataRequests() {
   return new Response('Not Found', { status: 404, headers: { 'Content-Type': 'text/plain; charset=utf-8' } })
 }
 
+type Route = ServerBuild['routes'][string]
+
 /**
  * Remix's single-fetch (`….data`, GET and POST) reads a Response that a loader or action returns
  * whole, as text, into its encoded answer: a file download (an attachment, a customer's file
@@ -16,14 +18,34 @@ function notForDataRequests() {
  * so in a `.data` request a Response other than a redirect is refused (404) and its body
  * released; data (`data()`, objects) and redirects go through as before, an action's redirect
  * marked to load the page it lands on (`reloadWhereItLands`).
+ *
+ * A resource route (no UI) is not run at all in a `.data` request unless its module says the
+ * app's own forms post to it that way (`handle.dataRequests`: sign-out, the AI panels): the
+ * refusal came after the route had run, so `POST /api/v1/tickets.data` created a ticket (a PATCH
+ * changed one, a webhook's secret was rotated and never shown) and answered 404, which a client
+ * retries into a duplicate. The API's own paths refuse `.data` before this (app/api/dispatch).
  */
 export function withDataRequestGuard(build: ServerBuild): ServerBuild {
   return wrapRouteFunctions(build, refuseResponses)
 }
 
-function refuseResponses(fn: RouteFunction): RouteFunction {
+/** Whether a `.data` request may run the route's loader and action (see above). */
+export function answersDataRequests(route: Pick<Route, 'module'>) {
+  const {
+    default: component,
+    ErrorBoundary,
+    handle,
+  } = route.module as Route['module'] & {
+    handle?: { dataRequests?: unknown }
+  }
+  return Boolean(component || ErrorBoundary) || handle?.dataRequests === true
+}
+
+function refuseResponses(fn: RouteFunction, route: Route): RouteFunction {
+  const runs = answersDataRequests(route)
   return async (args) => {
     if (!args.context.dataRequest) return fn(args)
+    if (!runs) throw notForDataRequests()
     const posted = args.request.method !== 'GET' && args.request.method !== 'HEAD'
     let result
     try {

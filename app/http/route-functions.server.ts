@@ -11,10 +11,12 @@ export type RouteFunction = (args: {
   }
 }) => unknown
 
-/** The build with every route's loader and action passed through `wrap`. */
+type Route = ServerBuild['routes'][string]
+
+/** The build with every route's loader and action passed through `wrap` (with their route). */
 export function wrapRouteFunctions(
   build: ServerBuild,
-  wrap: (fn: RouteFunction) => RouteFunction,
+  wrap: (fn: RouteFunction, route: Route) => RouteFunction,
 ): ServerBuild {
   const routes = Object.fromEntries(
     Object.entries(build.routes).map(([id, route]) => {
@@ -22,8 +24,8 @@ export function wrapRouteFunctions(
       if (!loader && !action) return [id, route]
       const module = {
         ...route.module,
-        ...(loader && { loader: wrap(loader as RouteFunction) }),
-        ...(action && { action: wrap(action as RouteFunction) }),
+        ...(loader && { loader: wrap(loader as RouteFunction, route) }),
+        ...(action && { action: wrap(action as RouteFunction, route) }),
       }
       return [id, { ...route, module }]
     }),

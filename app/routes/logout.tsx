@@ -1,6 +1,9 @@
 import { redirect, type ActionFunctionArgs } from '@remix-run/node'
 import { destroySession, readSession } from '#app/http/auth.server.ts'
 
+// The app's own forms post here with JavaScript, as `.data` requests (app/http/data-requests.server.ts).
+export const handle = { dataRequests: true }
+
 export async function loader() {
   return redirect('/')
 }

@@ -7,6 +7,9 @@ import { readForm } from '#app/http/form-data.server.ts'
 import { exceptPostingSocket } from '#app/realtime/protocol.ts'
 import { keepPageWhenUnanswered } from '#app/utils/unanswered.ts'
 
+// The app's own forms post here with JavaScript, as `.data` requests (app/http/data-requests.server.ts).
+export const handle = { dataRequests: true }
+
 /**
  * POST: summarizes the ticket again (the panel's Refresh/Summarize button, a plain form). A click
  * behind another's call for the ticket comes back within CLICK_WAIT_MS: with its summary, its

@@ -9,6 +9,9 @@ import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 import { exceptPostingSocket } from '#app/realtime/protocol.ts'
 import { keepPageWhenUnanswered } from '#app/utils/unanswered.ts'
 
+// The app's own forms post here with JavaScript, as `.data` requests (app/http/data-requests.server.ts).
+export const handle = { dataRequests: true }
+
 /**
  * POST {messageId}: translates a customer message into the agent's language (cached), then back
  * to the ticket, where the translation shows under the original. A plain form: works without JS.

@@ -7,6 +7,9 @@ import { requireMember } from '#app/http/auth.server.ts'
 import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 import { exceptPostingSocket } from '#app/realtime/protocol.ts'
 
+// The app's own forms post here with JavaScript, as `.data` requests (app/http/data-requests.server.ts).
+export const handle = { dataRequests: true }
+
 /**
  * POST from the composer ("Send in <language>"): the reply goes out translated into the
  * customer's language and the agent's text stays as an internal note, in one transaction. The

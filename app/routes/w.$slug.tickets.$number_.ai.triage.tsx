@@ -13,6 +13,9 @@ import { parseSubmission, readForm, UNKNOWN_INTENT_MESSAGE } from '#app/http/for
 import { exceptPostingSocket } from '#app/realtime/protocol.ts'
 import { keepPageWhenUnanswered } from '#app/utils/unanswered.ts'
 
+// The app's own forms post here with JavaScript, as `.data` requests (app/http/data-requests.server.ts).
+export const handle = { dataRequests: true }
+
 type Posted = {
   member: Member
   number: number

@@ -1,11 +1,12 @@
 import { Readable } from 'node:stream'
-import { and, eq, ne } from 'drizzle-orm'
+import { and, count, eq, ne } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
-import { attachments, messages } from '#db/schema.ts'
+import { attachments, drafts, messages, tickets, users } from '#db/schema.ts'
 import { replyToTicket } from '#app/domain/messages.server.ts'
 import { storeStream } from '#app/integrations/storage.server.ts'
 import { startQueue } from '#app/jobs/queue.server.ts'
+import { apiTokenFor } from '#tests/helpers/api.ts'
 import { asMember, createMember, createTicketFor, type TestMember } from '#tests/helpers/factories.ts'
 import { startTestServer } from '#tests/helpers/http-server.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
@@ -21,6 +22,8 @@ let lean: Awaited<ReturnType<typeof startTestServer>>
 let remix: Awaited<ReturnType<typeof startTestServer>>
 let owner: TestMember
 const paths = { attachment: '', customerFile: '', email: '', ticket: '' }
+let ticketId = ''
+let ticketNumber = 0
 
 beforeAll(async () => {
   await startQueue(testDatabaseUrl)
@@ -48,6 +51,8 @@ beforeAll(async () => {
   paths.customerFile = `/support/t/${token}/files/${file.id}`
   paths.email = `/w/${slug}/messages/${first.id}/email`
   paths.ticket = `/w/${slug}/tickets/${ticket.number}`
+  ticketId = ticket.ticketId
+  ticketNumber = ticket.number
 })
 afterAll(async () => {
   await lean?.close()
@@ -94,6 +99,85 @@ describe('.data requests for what a route answers with a Response of its own', (
       body: new URLSearchParams({ kind: 'reply', body: 'Hello', generation: '0' }),
     })
     expect(answer.status).toBe(404)
+    // Refused before it ran (the autosave used to be stored, then refused).
+    // (The reply of beforeAll left the author's draft row empty, at its next generation.)
+    const saved = await getDb()
+      .select({ body: drafts.body })
+      .from(drafts)
+      .where(eq(drafts.ticketId, ticketId))
+    expect(saved.map((d) => d.body)).not.toContain('Hello')
+  })
+
+  it('refuses every .data request under /api as a problem, before running anything', async () => {
+    // Found from outside: `POST /api/v1/tickets.data` created a ticket and answered Remix's
+    // encoded 404, so a client retrying made another; a PATCH changed the ticket, a note was
+    // added, a webhook's secret rotated and the new one was never shown.
+    const { token } = await apiTokenFor(owner)
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' }
+    const ticketsNow = async () =>
+      (
+        await getDb().select({ n: count() }).from(tickets).where(eq(tickets.workspaceId, owner.workspace.id))
+      )[0]!.n
+    const messagesNow = async () =>
+      (await getDb().select({ n: count() }).from(messages).where(eq(messages.ticketId, ticketId)))[0]!.n
+    const before = { tickets: await ticketsNow(), messages: await messagesNow() }
+    const requests: Array<[string, string, unknown?]> = [
+      [
+        'POST',
+        '/api/v1/tickets.data',
+        { subject: 'Via .data', body: 'b', customer: { email: 'd@example.org' } },
+      ],
+      ['PATCH', `/api/v1/tickets/${ticketNumber}.data`, { subject: 'Changed through .data' }],
+      [
+        'POST',
+        `/api/v1/tickets/${ticketNumber}/messages.data`,
+        { kind: 'note', body: 'A note through .data' },
+      ],
+      ['GET', '/api/v1/tickets.data'],
+      ['GET', `/api/v1/tickets/${ticketNumber}.data`],
+      ['GET', '/api/v1/openapi.json.data'],
+      ['GET', '/api/docs.data'],
+    ]
+    for (const server of [lean, remix]) {
+      for (const [method, path, body] of requests) {
+        const answer = await fetch(server.url + path, {
+          method,
+          headers,
+          body: body === undefined ? undefined : JSON.stringify(body),
+        })
+        expect(answer.status, `${method} ${path}`).toBe(404)
+        expect(answer.headers.get('content-type'), `${method} ${path}`).toContain('application/problem+json')
+        expect((await answer.json()) as unknown, `${method} ${path}`).toMatchObject({ status: 404 })
+      }
+    }
+    expect({ tickets: await ticketsNow(), messages: await messagesNow() }).toEqual(before)
+    const [row] = await getDb()
+      .select({ subject: tickets.subject })
+      .from(tickets)
+      .where(eq(tickets.id, ticketId))
+    expect(row!.subject).toBe('A big file')
+  })
+
+  it('runs no route without a page through .data unless the app posts to it that way', async () => {
+    // The account time zone's fetch target: its own answer (204), never a page's data.
+    const answer = await fetch(`${lean.url}/account/time-zone.data`, {
+      method: 'POST',
+      headers: {
+        cookie: owner.cookie,
+        origin: lean.url,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: new URLSearchParams({ timeZone: 'Asia/Tokyo' }),
+    })
+    expect(answer.status).toBe(404)
+    const [user] = await getDb()
+      .select({ timeZone: users.timeZone })
+      .from(users)
+      .where(eq(users.id, owner.user.id))
+    expect(user!.timeZone).not.toBe('Asia/Tokyo')
+    const palette = await get(lean.url, `/w/${owner.workspace.slug}/palette.data?q=big`)
+    expect(palette.status).toBe(404)
+    expect(await palette.text()).not.toContain('A big file')
   })
 
   it('still answers pages’ data and redirects through .data', async () => {

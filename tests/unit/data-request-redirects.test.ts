@@ -8,15 +8,19 @@ import type { RouteFunction } from '#app/http/route-functions.server.ts'
 // redirect, or one outside `.data`, is left as it was; a redirect whose headers cannot change is
 // passed on, not turned into an error.
 
-function guarded(fns: { loader?: () => unknown; action?: () => unknown }) {
-  const build = { routes: { page: { id: 'page', module: fns } } } as unknown as ServerBuild
-  const module = withDataRequestGuard(build).routes.page!.module as unknown as {
+type Fns = { loader?: () => unknown; action?: () => unknown; handle?: unknown }
+
+/** The route's functions guarded; a page (a default export) unless `resource`. */
+function guarded(fns: Fns, resource = false) {
+  const module = resource ? fns : { default: () => null, ...fns }
+  const build = { routes: { page: { id: 'page', module } } } as unknown as ServerBuild
+  const wrapped = withDataRequestGuard(build).routes.page!.module as unknown as {
     loader: RouteFunction
     action: RouteFunction
   }
   const call = (fn: RouteFunction, method: string, dataRequest = true) =>
     fn({ request: new Request('http://app.test/w/a/tickets/1.data', { method }), context: { dataRequest } })
-  return { module, call }
+  return { module: wrapped, call }
 }
 
 async function settled(value: unknown) {
@@ -59,5 +63,40 @@ describe('redirects through .data', () => {
     const answer = (await call(module.action, 'POST')) as Response
     expect(answer.status).toBe(302)
     expect(answer.headers.get('Location')).toBe('http://app.test/w/a')
+  })
+})
+
+describe('routes without a page through .data', () => {
+  // Found from outside: `POST /api/v1/tickets.data` created a ticket, then the answer was refused
+  // (a 404 a client retries into a duplicate). A resource route is now refused before it runs.
+  it('refuses a resource route’s loader and action before running them', async () => {
+    const ran: string[] = []
+    const { module, call } = guarded(
+      {
+        loader: () => ran.push('loader') && Response.json({}),
+        action: () => ran.push('action') && Response.json({}, { status: 201 }),
+      },
+      true,
+    )
+    for (const [fn, method] of [
+      [module.loader, 'GET'],
+      [module.action, 'POST'],
+    ] as const) {
+      const refused = (await settled(call(fn, method))) as Response
+      expect(refused.status).toBe(404)
+    }
+    expect(ran).toEqual([])
+    // Outside .data (the address itself) it runs as before.
+    expect(((await call(module.action, 'POST', false)) as Response).status).toBe(201)
+    expect(ran).toEqual(['action'])
+  })
+
+  it('runs one the app’s own forms post to (handle.dataRequests), and every page', async () => {
+    const optedIn = guarded({ action: () => redirect('/login'), handle: { dataRequests: true } }, true)
+    expect(((await optedIn.call(optedIn.module.action, 'POST')) as Response).headers.get('Location')).toBe(
+      '/login',
+    )
+    const page = guarded({ action: () => ({ ok: true }) })
+    expect(await page.call(page.module.action, 'POST')).toEqual({ ok: true })
   })
 })
