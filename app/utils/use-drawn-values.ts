@@ -45,7 +45,8 @@ type DrawnOptions<Values extends FormValues> = {
  *   `overwritten` names those fields, for the form to say so. Edited to what is now stored, it
  *   counts as drawn with it.
  * - A box of a group follows the same rule box by box.
- * - After the form's own save, it is drawn anew.
+ * - After the form's own save, it is drawn anew; so is a form of another id (the same component
+ *   showing another record, e.g. the next ticket's customer card).
  *
  * Before hydration and without JavaScript a form is what the server drew from the stored values.
  */
@@ -54,19 +55,28 @@ export function useDrawnValues<Values extends FormValues>(
   stored: Values,
   { update, saved = null, asSaved }: DrawnOptions<Values>,
 ): { drawn: Values; overwritten: Array<Extract<keyof Values, string>> } {
-  const [drawn, setDrawn] = useState(stored)
+  // Drawn per form: another form id (the next ticket's customer, opened without a page load) is a
+  // form drawn anew from its stored values, not this one's values changed by a teammate.
+  const [state, setState] = useState({ formId, drawn: stored })
+  if (state.formId !== formId) setState({ formId, drawn: stored })
+  const drawn = state.formId === formId ? state.drawn : stored
+  const setDrawn = (next: Values) => setState({ formId, drawn: next })
   const latest = useRef({ stored, drawn, update, asSaved })
   latest.current = { stored, drawn, update, asSaved }
   const seenSaved = useRef(saved)
+  const seenFormId = useRef(formId)
   const storedKey = JSON.stringify(stored)
   useEffect(() => {
     const { stored, drawn, update, asSaved } = latest.current
     const ownSave = saved !== null && saved !== seenSaved.current
     seenSaved.current = saved
+    const otherForm = seenFormId.current !== formId
+    seenFormId.current = formId
     const form = document.getElementById(formId)
     if (!(form instanceof HTMLFormElement)) return
     // After its own save every field is drawn anew, boxes Conform's reset does not redraw too.
-    const { next, updates } = mergeStored(ownSave ? null : drawn, stored, new FormData(form), asSaved)
+    const anew = ownSave || otherForm
+    const { next, updates } = mergeStored(anew ? null : drawn, stored, new FormData(form), asSaved)
     for (const change of updates) {
       if (update) update(change as never)
       else writeField(form, change.name, change.value)

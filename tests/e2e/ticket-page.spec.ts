@@ -437,6 +437,35 @@ test('the customer card shows a teammate’s save when its form is untouched, ke
   await expect(card.getByRole('status')).toHaveCount(0)
 })
 
+test('moving to the next ticket draws its customer’s card afresh, with no teammate note', async ({
+  page,
+}) => {
+  const id = unique()
+  const slug = `card-next-${id}`
+  await signUp(page, 'Dana Agent', `dana-${id}@example.com`, 'Card Next Co', slug)
+  await customerWrites(page, slug, 'From the first customer', 'Hello from one.')
+  await customerWrites(page, slug, 'From the second customer', 'Hello from two.')
+  await page.goto(`/w/${slug}/tickets`)
+  await page.getByRole('link', { name: 'From the second customer' }).click()
+  await expect(page.getByRole('heading', { name: 'From the second customer' })).toBeVisible()
+  const card = page.getByRole('region', { name: 'Customer' })
+  await card.getByText('Edit company, time zone and notes').click()
+  await card.getByLabel('Company').fill('Second Customer Ltd')
+  await card.getByRole('button', { name: 'Save customer details' }).click()
+  await expect(card.getByText('Second Customer Ltd', { exact: true })).toBeVisible()
+  // j opens the next ticket of the view without a page load: another customer, another form.
+  await page.locator('body').press('j')
+  await expect(page.getByRole('heading', { name: 'From the first customer' })).toBeVisible()
+  // (Whether the card's <details> stayed open or not, no note may be in it.)
+  const note = card.getByRole('status', { includeHidden: true })
+  await expect(card.getByLabel('Company')).not.toHaveValue('Second Customer Ltd')
+  await expect(note).toHaveCount(0)
+  await page.locator('body').press('k')
+  await expect(page.getByRole('heading', { name: 'From the second customer' })).toBeVisible()
+  await expect(card.getByLabel('Company')).toHaveValue('Second Customer Ltd')
+  await expect(note).toHaveCount(0)
+})
+
 test('past the hour’s customer emails of a new workspace, a reply is refused under the text, which stays', async ({
   page,
 }) => {
