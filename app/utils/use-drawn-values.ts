@@ -60,7 +60,6 @@ export function useDrawnValues<Values extends FormValues>(
   const [state, setState] = useState({ formId, drawn: stored })
   if (state.formId !== formId) setState({ formId, drawn: stored })
   const drawn = state.formId === formId ? state.drawn : stored
-  const setDrawn = (next: Values) => setState({ formId, drawn: next })
   const latest = useRef({ stored, drawn, update, asSaved })
   latest.current = { stored, drawn, update, asSaved }
   const seenSaved = useRef(saved)
@@ -81,7 +80,7 @@ export function useDrawnValues<Values extends FormValues>(
       if (update) update(change as never)
       else writeField(form, change.name, change.value)
     }
-    if (JSON.stringify(next) !== JSON.stringify(drawn)) setDrawn(next)
+    if (JSON.stringify(next) !== JSON.stringify(drawn)) setState({ formId, drawn: next })
   }, [formId, storedKey, saved])
   const overwritten = Object.keys(stored).filter((name) => !sameValue(drawn[name], stored[name])) as Array<
     Extract<keyof Values, string>
