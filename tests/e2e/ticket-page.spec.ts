@@ -437,6 +437,34 @@ test('the customer card shows a teammate’s save when its form is untouched, ke
   await expect(card.getByRole('status')).toHaveCount(0)
 })
 
+test('after Review, the reply is sent against the thread reviewed, with no second warning', async ({
+  page,
+}) => {
+  await agentOpensNewTicket(page, 'review', 'Reviewed before sending', 'Is it fixed yet?')
+  const composer = page.getByLabel(/Reply to Casey Customer/)
+  await composer.fill('We are looking into it')
+  // This agent's other tab (or a teammate) writes while the reply is being typed.
+  await noteFromElsewhere(page, 'Engineering says the fix ships tonight.')
+  const conversation = page.getByRole('list', { name: 'Conversation' })
+  await expect(conversation.getByText('Engineering says the fix ships tonight.')).toBeVisible()
+  await page.getByRole('button', { name: 'Send reply', exact: true }).click()
+  const warning = page.getByText('New activity since you started typing')
+  await expect(warning).toBeVisible()
+  await page.getByRole('button', { name: 'Review' }).click()
+  await expect(warning).toBeHidden()
+  await expect(composer).toHaveValue('We are looking into it')
+  await composer.fill('We are looking into it: the fix ships tonight.')
+  await page.getByRole('button', { name: 'Send reply', exact: true }).click()
+  await expect(conversation.getByText('We are looking into it: the fix ships tonight.')).toBeVisible()
+  await expect(warning).toBeHidden()
+  // A message after the review still counts as new.
+  await composer.fill('One more thing')
+  await noteFromElsewhere(page, 'Actually it ships tomorrow.')
+  await expect(conversation.getByText('Actually it ships tomorrow.')).toBeVisible()
+  await page.getByRole('button', { name: 'Send reply', exact: true }).click()
+  await expect(warning).toBeVisible()
+})
+
 test('moving to the next ticket draws its customer’s card afresh, with no teammate note', async ({
   page,
 }) => {

@@ -205,6 +205,18 @@ export function Composer(props: Props) {
   useEffect(() => {
     if (!bodyRef.current?.value.trim()) setSeenMessageId(props.latestMessageId)
   }, [props.latestMessageId])
+  // "Review" after a collision: its answer comes once the page has reloaded the thread (the
+  // fetcher is idle only after that reload), which the agent now has in front of them, so the
+  // next send is checked against it. Before, the warning came back for the messages just
+  // reviewed and only "Send anyway" could send. Once per answer: a message arriving later still
+  // counts as new.
+  const reviewAnswered = useRef<unknown>(undefined)
+  useEffect(() => {
+    if (!fetched || fetched === reviewAnswered.current) return
+    if (fetched.result?.initialValue?.intent !== 'review') return
+    reviewAnswered.current = fetched
+    setSeenMessageId(props.latestMessageId)
+  }, [fetched, props.latestMessageId])
   const { onTyping } = props
   useEffect(() => {
     // Tell the others we stopped when the composer goes away.
