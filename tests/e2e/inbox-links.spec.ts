@@ -84,6 +84,47 @@ test('a row opens its ticket without a page load, by click and by j then Enter, 
   expect(warnings.filter((text) => /hydrat|did not match|server rendered/i.test(text))).toEqual([])
 })
 
+test('j and k move on from the row they are on when a new ticket arrives above it', async ({ page }) => {
+  const id = unique()
+  const slug = `cursor-${id}`
+  await signUp(page, 'Cora Cursor', `cursor-${id}@example.com`, `Cursor ${id}`, slug)
+  await page.goto(`/w/${slug}/tickets/new`)
+  const mailboxId = await page.getByLabel('Mailbox').inputValue()
+  const origin = new URL(page.url()).origin
+  const newTicket = async (subject: string) => {
+    const response = await page.request.post(`/w/${slug}/tickets/new`, {
+      headers: { origin },
+      multipart: {
+        customerEmail: `c-${id}@example.net`,
+        customerName: 'Cleo',
+        mailboxId,
+        subject,
+        body: 'Hi',
+      },
+      maxRedirects: 0,
+    })
+    expect(response.status(), await response.text()).toBeLessThan(400)
+  }
+  // Newest activity first: Third, Second, First.
+  for (const subject of ['First ticket', 'Second ticket', 'Third ticket']) await newTicket(subject)
+  await page.goto(`/w/${slug}/tickets`)
+  await expect(page.getByRole('checkbox', { name: 'Select all tickets on this page' })).toBeVisible()
+  await expect(page.getByRole('status').filter({ hasText: 'Live' })).toBeVisible()
+  await page.locator('body').press('j')
+  await page.keyboard.press('j')
+  await expect(page.getByRole('link', { name: 'Second ticket' })).toBeFocused()
+  // A ticket arrives: a new top row, live.
+  await newTicket('Just arrived')
+  await expect(page.getByRole('link', { name: 'Just arrived' })).toBeVisible()
+  await expect(page.getByRole('link', { name: 'Second ticket' })).toBeFocused()
+  await page.keyboard.press('j')
+  await expect(page.getByRole('link', { name: 'First ticket' })).toBeFocused()
+  await page.keyboard.press('k')
+  await expect(page.getByRole('link', { name: 'Second ticket' })).toBeFocused()
+  await page.keyboard.press('Enter')
+  await expect(page.getByRole('heading', { name: 'Second ticket' })).toBeVisible()
+})
+
 // The workspace shell's and the queue's view links are PlainLinks (plain anchors that one document
 // listener turns into client-side navigations), marked current as NavLink did.
 test('the navigation and view links change page without a page load and keep aria-current', async ({

@@ -64,6 +64,17 @@ function submittedIds(lastResult: SubmissionResult<string[]> | undefined) {
  * The queue's rows. j/k move a visible selection (focus lands on the ticket link, so Enter opens
  * it natively), x checks the row for a bulk action, / jumps to the search box, ? lists shortcuts.
  */
+/** The keyboard's row (see QueueTable) among `rows` as they are now, or null. */
+export function activeIndex(
+  cursor: { id: string; index: number; search: string } | null,
+  rows: ReadonlyArray<{ id: string }>,
+  search: string,
+): number | null {
+  if (cursor === null || cursor.search !== search || rows.length === 0) return null
+  const at = rows.findIndex((row) => row.id === cursor.id)
+  return at >= 0 ? at : Math.min(cursor.index, rows.length - 1)
+}
+
 export function QueueTable({
   rows,
   now,
@@ -93,7 +104,16 @@ export function QueueTable({
   const navigation = useNavigation()
   const format = useFormatters()
   const [selected, setSelected] = useState(() => new Set(submittedIds(lastResult)))
-  const [active, setActive] = useState<number | null>(null)
+  // The row the keyboard is on (j/k, x, Enter), by ticket: a live update that adds or removes rows
+  // above it keeps it there (it was an index reset to none, so j went back to the top row and Enter
+  // could open a ticket that had just arrived). Its row gone from the view (resolved by a teammate),
+  // the one now at its place; another view or page starts afresh.
+  const [cursor, setCursor] = useState<{ id: string; index: number; search: string } | null>(null)
+  const active = activeIndex(cursor, rows, queueSearch)
+  const setActive = (index: number) => {
+    const row = rows[index]
+    if (row) setCursor({ id: row.id, index, search: queueSearch })
+  }
   const rowElements = useRef<Array<HTMLTableRowElement | null>>([])
   const [shortcutsOpen, setShortcutsOpen] = useState(false)
 
@@ -116,7 +136,6 @@ export function QueueTable({
   useEffect(() => {
     const present = new Set(rowIds.split(','))
     setSelected((current) => new Set([...current].filter((id) => present.has(id))))
-    setActive(null)
   }, [rowIds])
 
   // A bulk action that succeeded redirects (no action data): clear the checks it applied to.
