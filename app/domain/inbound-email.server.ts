@@ -125,7 +125,7 @@ export async function fileInboundEmail(inboundEmailId: string): Promise<FileOutc
     await finish(db, inboundEmailId, { status: 'failed', error: error.message })
     return 'failed'
   }
-  const route = await routeInbound(db, email)
+  const [route] = await routeInbound(db, email)
   if (!route) {
     // Logged without addresses: which recipients we tried is visible from the stored post.
     log.info({ recipients: email.envelope.to.length + email.to.length }, 'inbound email matched no mailbox')

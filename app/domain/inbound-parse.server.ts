@@ -252,17 +252,32 @@ function reportFrom(text: string, parts: ParsedAttachment[]): DeliveryReport {
   ]
   const all = bodies.join('\n')
   const field = (name: string) => new RegExp(`^${name}:\\s*(.+)$`, 'im').exec(all)?.[1]?.trim()
-  const originalMessageIds = [...all.matchAll(/^Message-ID:\s*(<[^>\s]+>)/gim)].map((m) => m[1])
-  const recipients = [...all.matchAll(/^Final-Recipient:\s*rfc822;\s*<?([^\s<>]+)>?/gim)].map((m) =>
+  const originalMessageIds = firstDistinct(all.matchAll(/^Message-ID:\s*(<[^>\s]+>)/gim), (m) => m[1])
+  const recipients = firstDistinct(all.matchAll(/^Final-Recipient:\s*rfc822;\s*<?([^\s<>]+)>?/gim), (m) =>
     m[1].toLowerCase(),
   )
   return {
-    originalMessageIds: [...new Set(originalMessageIds)],
-    recipients: [...new Set(recipients)],
+    originalMessageIds,
+    recipients,
     action: field('Action')?.toLowerCase(),
     status: field('Status'),
     diagnostic: field('Diagnostic-Code')?.slice(0, 300),
   }
+}
+
+/**
+ * A report's Message-IDs and recipients, each once, at most MAX_REPORT_VALUES: a real report names
+ * one or a few; one listing thousands would make its lookups as long (fileReport's queries).
+ */
+const MAX_REPORT_VALUES = 50
+
+function firstDistinct(matches: Iterable<RegExpMatchArray>, value: (m: RegExpMatchArray) => string) {
+  const found = new Set<string>()
+  for (const m of matches) {
+    found.add(value(m))
+    if (found.size === MAX_REPORT_VALUES) break
+  }
+  return [...found]
 }
 
 /**
@@ -301,7 +316,9 @@ export function withoutNul<T>(value: T): T {
 function parseEnvelope(value: string | undefined) {
   const parsed = parseJson<{ from?: unknown; to?: unknown }>(value)
   const from = typeof parsed?.from === 'string' ? parsed.from.trim().toLowerCase() : undefined
-  const to = Array.isArray(parsed?.to) ? parsed.to.filter((t): t is string => typeof t === 'string') : []
+  const to = Array.isArray(parsed?.to)
+    ? parsed.to.filter((t): t is string => typeof t === 'string').slice(0, MAX_LISTED_ADDRESSES)
+    : []
   return { from, to: to.map((t) => t.trim().toLowerCase()) }
 }
 
@@ -327,10 +344,17 @@ function mailbox(address: Address | undefined): ParsedAddress | undefined {
   return address ? mailboxes([address])[0] : undefined
 }
 
+/**
+ * Addresses kept of one To or Cc list: routing looks at 50 at most and a ticket keeps 10 CC'd
+ * addresses, so the rest of a list of thousands is only work for every later step.
+ */
+const MAX_LISTED_ADDRESSES = 200
+
 function mailboxes(list: Address[] | undefined): ParsedAddress[] {
   const out: ParsedAddress[] = []
   for (const entry of list ?? []) {
-    for (const m of entry.group ?? [entry as Mailbox]) {
+    if (out.length >= MAX_LISTED_ADDRESSES) break
+    for (const m of (entry.group ?? [entry as Mailbox]).slice(0, MAX_LISTED_ADDRESSES - out.length)) {
       const address = m.address?.trim().toLowerCase()
       if (address && /^[^\s@]+@[^\s@]+$/.test(address)) out.push({ address, name: (m.name ?? '').trim() })
     }

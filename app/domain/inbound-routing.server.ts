@@ -1,10 +1,5 @@
 import type { DbOrTx } from '#db/client.ts'
-import {
-  findRouteByForwardingAddress,
-  findRouteByReplyToken,
-  findTicketsByMessageIds,
-  listRoutesByPublicAddress,
-} from '#db/queries/inbound-routing.ts'
+import { findRoutesForRecipients, findTicketsByMessageIds } from '#db/queries/inbound-routing.ts'
 import { env } from '#app/env.server.ts'
 import type { InboundMessage } from './inbound-parse.server.ts'
 import { replyTokenOf } from './reply-address.server.ts'
@@ -19,54 +14,98 @@ export type Route = {
 }
 
 /**
+ * How many distinct recipient addresses routing looks at, at most: an email's headers may list
+ * any number (a probe's `to` held 20,000 token-shaped addresses and took ~24 s of the worker,
+ * one lookup each). The envelope recipients come first, and they are what SendGrid delivered to
+ * us, so a real email's address of ours is among the first few.
+ */
+export const MAX_RECIPIENT_CANDIDATES = 50
+/** How many workspaces one email is filed in, at most (the first in routing order). */
+export const MAX_ROUTED_WORKSPACES = 10
+
+/**
  * Which addresses decide where an email goes, in order: the SMTP envelope recipients (what the
- * forwarding rule or MX delivered to), then To, Cc and Delivered-To.
+ * forwarding rule or MX delivered to), then To, Cc and Delivered-To; lower case, each once, the
+ * first MAX_RECIPIENT_CANDIDATES.
  */
 export function recipientCandidates(email: InboundMessage) {
-  const list = [
-    ...email.envelope.to,
-    ...email.to.map((a) => a.address),
-    ...email.cc.map((a) => a.address),
-    ...email.deliveredTo.map((a) => a.toLowerCase().replace(/^<|>$/g, '')),
+  const lists = [
+    email.envelope.to,
+    email.to.map((a) => a.address),
+    email.cc.map((a) => a.address),
+    email.deliveredTo.map((a) => a.replace(/^<|>$/g, '')),
   ]
-  return [...new Set(list.map((a) => a.trim().toLowerCase()).filter((a) => a.includes('@')))]
+  const found = new Set<string>()
+  for (const list of lists) {
+    for (const entry of list) {
+      const address = entry.trim().toLowerCase()
+      if (address.includes('@')) found.add(address)
+      if (found.size === MAX_RECIPIENT_CANDIDATES) return [...found]
+    }
+  }
+  return [...found]
+}
+
+/** Whether the address is at INBOUND_DOMAIN. */
+function atInboundDomain(address: string) {
+  return address.slice(address.lastIndexOf('@') + 1) === env().inboundDomain.toLowerCase()
 }
 
 /** `<slug>.<key>` (and an optional `+token`) of an address at INBOUND_DOMAIN, else undefined. */
 export function forwardingParts(address: string) {
   const at = address.lastIndexOf('@')
-  if (at === -1 || address.slice(at + 1).toLowerCase() !== env().inboundDomain.toLowerCase()) return undefined
+  if (at === -1 || !atInboundDomain(address.toLowerCase())) return undefined
   const local = address.slice(0, at).toLowerCase().split('+')[0]
   const dot = local.indexOf('.')
   if (dot <= 0 || dot === local.length - 1) return undefined
   return { slug: local.slice(0, dot), key: local.slice(dot + 1) }
 }
 
+const KIND_RANK = { token: 0, forwarding: 1, public: 2 } as const
+
 /**
- * Picks workspace and mailbox: a valid reply token (its ticket's mailbox), else a forwarding
- * address `<slug>.<key>@INBOUND_DOMAIN`, else a mailbox's public address when exactly one active
- * mailbox has it (two workspaces may both claim support@example.com: then nobody gets it).
+ * Every workspace the email is addressed to, each with the one mailbox it is filed in there (as
+ * if each had received its own copy). Within a workspace: a valid reply token (its ticket's
+ * mailbox), else the first forwarding address `<slug>.<key>@INBOUND_DOMAIN` in candidate order,
+ * else the first public address that exactly one active mailbox has (two workspaces may both
+ * claim support@example.com: then neither gets it by that address). Workspaces come in that
+ * order too (by token, then forwarding, then public address, each in candidate order), at most
+ * MAX_ROUTED_WORKSPACES. One statement, whatever the email lists.
  */
-export async function routeInbound(db: DbOrTx, email: InboundMessage): Promise<Route | undefined> {
+export async function routeInbound(db: DbOrTx, email: InboundMessage): Promise<Route[]> {
   const candidates = recipientCandidates(email)
+  const tokens: string[] = []
+  const forwarding: string[] = []
+  const publicAddresses: string[] = []
   for (const address of candidates) {
-    if (!forwardingParts(address)) continue
+    if (!atInboundDomain(address)) {
+      publicAddresses.push(address)
+      continue
+    }
     const token = replyTokenOf(address)
-    if (!token) continue
-    const row = await findRouteByReplyToken(db, { token })
-    if (row) return { ...row, tokenTicketId: row.ticketId }
-  }
-  for (const address of candidates) {
+    if (token) tokens.push(token)
     const parts = forwardingParts(address)
-    if (!parts) continue
-    const row = await findRouteByForwardingAddress(db, parts)
-    if (row) return { ...row, tokenTicketId: undefined }
+    if (parts) forwarding.push(`${parts.slug}.${parts.key}`)
   }
-  for (const address of candidates) {
-    const rows = await listRoutesByPublicAddress(db, { address, limit: 2 })
-    if (rows.length === 1) return { ...rows[0], tokenTicketId: undefined }
+  const rows = await findRoutesForRecipients(db, { tokens, forwarding, publicAddresses })
+  const order = { token: tokens, forwarding, public: publicAddresses }
+  const rank = (row: (typeof rows)[number]) => [KIND_RANK[row.kind], order[row.kind].indexOf(row.matched)]
+  const ranked = rows
+    .map((row) => ({ row, rank: rank(row) }))
+    .sort((a, b) => a.rank[0] - b.rank[0] || a.rank[1] - b.rank[1])
+  const byWorkspace = new Map<string, Route>()
+  for (const { row } of ranked) {
+    if (byWorkspace.has(row.workspaceId)) continue
+    if (byWorkspace.size === MAX_ROUTED_WORKSPACES) break
+    byWorkspace.set(row.workspaceId, {
+      workspaceId: row.workspaceId,
+      workspaceSlug: row.workspaceSlug,
+      mailboxId: row.mailboxId,
+      mailboxAddress: row.mailboxAddress,
+      tokenTicketId: row.ticketId ?? undefined,
+    })
   }
-  return undefined
+  return [...byWorkspace.values()]
 }
 
 /**

@@ -1,49 +1,61 @@
-import { and, eq, inArray, isNull, sql } from 'drizzle-orm'
+import { and, eq, inArray, sql } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
-import { mailboxes, messages, tickets, workspaces } from '../schema.ts'
+import { messages, tickets } from '../schema.ts'
 
 // Where an inbound email goes: by a reply token, a forwarding address, a mailbox's public
 // address, and the ticket its In-Reply-To / References name.
 
-const routeColumns = {
-  workspaceId: workspaces.id,
-  workspaceSlug: workspaces.slug,
-  mailboxId: mailboxes.id,
-  mailboxAddress: mailboxes.address,
+export type RecipientRouteRow = {
+  kind: 'token' | 'forwarding' | 'public'
+  /** The token, `<slug>.<key>` or lower-case public address the row was found by. */
+  matched: string
+  ticketId: string | null
+  workspaceId: string
+  workspaceSlug: string
+  mailboxId: string
+  mailboxAddress: string
 }
 
-/** The ticket with this reply token, with its workspace and mailbox. */
-export async function findRouteByReplyToken(db: DbOrTx, { token }: { token: string }) {
-  const [row] = await db
-    .select({ ticketId: tickets.id, ...routeColumns })
-    .from(tickets)
-    .innerJoin(workspaces, eq(workspaces.id, tickets.workspaceId))
-    .innerJoin(mailboxes, eq(mailboxes.id, tickets.mailboxId))
-    .where(eq(tickets.replyToken, token))
-  return row
-}
-
-/** The active mailbox of the forwarding address `<slug>.<key>@…`. */
-export async function findRouteByForwardingAddress(db: DbOrTx, { slug, key }: { slug: string; key: string }) {
-  const [row] = await db
-    .select(routeColumns)
-    .from(mailboxes)
-    .innerJoin(workspaces, eq(workspaces.id, mailboxes.workspaceId))
-    .where(and(eq(workspaces.slug, slug), eq(mailboxes.key, key), isNull(mailboxes.archivedAt)))
-  return row
-}
-
-/** Active mailboxes whose public address is `address` (lower case), at most `limit`. */
-export async function listRoutesByPublicAddress(
+/**
+ * Every route the recipients name, in one statement: the tickets with these reply tokens (with
+ * their workspace and mailbox), the active mailboxes of these forwarding addresses
+ * (`<slug>.<key>`), and the active mailboxes with these public addresses (lower case) that no
+ * other active mailbox claims too. Each list is bounded by the caller (inbound-routing.server.ts).
+ */
+export async function findRoutesForRecipients(
   db: DbOrTx,
-  { address, limit }: { address: string; limit: number },
+  {
+    tokens,
+    forwarding,
+    publicAddresses,
+  }: { tokens: string[]; forwarding: string[]; publicAddresses: string[] },
 ) {
-  return db
-    .select(routeColumns)
-    .from(mailboxes)
-    .innerJoin(workspaces, eq(workspaces.id, mailboxes.workspaceId))
-    .where(and(sql`lower(${mailboxes.address}) = ${address}`, isNull(mailboxes.archivedAt)))
-    .limit(limit)
+  if (tokens.length + forwarding.length + publicAddresses.length === 0) return []
+  const slugs = [...new Set(forwarding.map((f) => f.slice(0, f.indexOf('.'))))]
+  const result = await db.execute<RecipientRouteRow>(sql`
+    select 'token' as kind, t.reply_token as matched, t.id as "ticketId", w.id as "workspaceId",
+      w.slug as "workspaceSlug", m.id as "mailboxId", m.address as "mailboxAddress"
+    from tickets t
+    join workspaces w on w.id = t.workspace_id
+    join mailboxes m on m.id = t.mailbox_id
+    where t.reply_token = any(${sql.param(tokens)}::text[])
+    union all
+    select 'forwarding', w.slug || '.' || m.key, null, w.id, w.slug, m.id, m.address
+    from workspaces w
+    join mailboxes m on m.workspace_id = w.id and m.archived_at is null
+    where w.slug = any(${sql.param(slugs)}::text[])
+      and w.slug || '.' || m.key = any(${sql.param(forwarding)}::text[])
+    union all
+    select 'public', p.matched, null, p.workspace_id, p.slug, p.id, p.address
+    from (
+      select lower(m.address) as matched, w.id as workspace_id, w.slug, m.id, m.address,
+        count(*) over (partition by lower(m.address)) as claims
+      from mailboxes m
+      join workspaces w on w.id = m.workspace_id
+      where m.archived_at is null and lower(m.address) = any(${sql.param(publicAddresses)}::text[])
+    ) p
+    where p.claims = 1`)
+  return result.rows
 }
 
 /** The workspace's messages and ticket roots carrying any of these Message-IDs. */

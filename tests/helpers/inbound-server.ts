@@ -1,3 +1,6 @@
+import { eq, sql } from 'drizzle-orm'
+import { getDb } from '#db/client.ts'
+import { inboundEmails } from '#db/schema.ts'
 import type { parseEnv } from '#app/env.server.ts'
 import { queue, startQueue } from '#app/jobs/queue.server.ts'
 import { startWorkers } from '#app/jobs/worker.server.ts'
@@ -29,5 +32,19 @@ export async function startInboundServer(settings: {
       await server.close()
       await queue().stop({ graceful: false, timeout: 1000 })
     },
+  }
+}
+
+/** Waits until the job has processed every stored post (a condition, not a sleep). */
+export async function inboundPostsSettled(timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const [row] = await getDb()
+      .select({ n: sql<number>`count(*)::int` })
+      .from(inboundEmails)
+      .where(eq(inboundEmails.status, 'received'))
+    if (row.n === 0) return
+    if (Date.now() > deadline) throw new Error('inbound jobs did not finish')
+    await new Promise((r) => setTimeout(r, 20))
   }
 }

@@ -14,7 +14,7 @@ import { fileInboundEmails } from '#app/jobs/worker.server.ts'
 import * as ticketRoute from '#app/routes/w.$slug.tickets.$number.tsx'
 import { createMember, createTicketFor, setTicket } from '#tests/helpers/factories.ts'
 import { fixture, multipartBody, parsedModePost, rawModePost } from '#tests/helpers/inbound-post.ts'
-import { startInboundServer } from '#tests/helpers/inbound-server.ts'
+import { inboundPostsSettled, startInboundServer } from '#tests/helpers/inbound-server.ts'
 import { callAction, testContext } from '#tests/helpers/routes.ts'
 import { waitFor } from '#tests/helpers/wait.ts'
 
@@ -45,19 +45,7 @@ async function post(
   })
 }
 
-/** Waits until the job has processed every stored post (a condition, not a sleep). */
-async function settled() {
-  const deadline = Date.now() + 10_000
-  for (;;) {
-    const [row] = await getDb()
-      .select({ n: sql<number>`count(*)::int` })
-      .from(inboundEmails)
-      .where(eq(inboundEmails.status, 'received'))
-    if (row.n === 0) return
-    if (Date.now() > deadline) throw new Error('inbound jobs did not finish')
-    await new Promise((r) => setTimeout(r, 20))
-  }
-}
+const settled = () => inboundPostsSettled()
 
 async function lastInbound() {
   const [row] = await getDb()

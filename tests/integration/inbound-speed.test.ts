@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
 import { inboundEmails } from '#db/schema.ts'
 import { createMember } from '#tests/helpers/factories.ts'
-import { rawModePost } from '#tests/helpers/inbound-post.ts'
+import { multipartBody, rawModePost } from '#tests/helpers/inbound-post.ts'
 import { killServers, startServer, type ServerProcess } from '#tests/helpers/server-process.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 import { waitFor } from '#tests/helpers/wait.ts'
@@ -166,3 +166,45 @@ it('files a 1 MB email with 3 attachments quickly, and the webhook answers at on
   expect(median(w)).toBeLessThan(250)
   expect(median(e)).toBeLessThan(1_500)
 }, 300_000)
+
+/**
+ * Probed from outside (2026-12-07): one post whose `to` held 20,000 reply-token-shaped addresses
+ * (~970 KB), listed in the envelope too, took ~24 s of the worker (one lookup per address), and
+ * emails are filed one at a time: a customer's email behind three such posts waited 30–72 s.
+ * Routing now looks at a bounded number of candidates in one statement (inbound-routing.server.ts).
+ */
+it('files a customer email within a few seconds behind a post addressed to 20,000 token-shaped addresses', async () => {
+  const m = await createMember()
+  const to = `${m.workspace.slug}.support@${INBOUND}`
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz234567'
+  const token = () => Array.from(randomBytes(20), (b) => alphabet[b & 31]).join('')
+  const hostile = Array.from({ length: 20_000 }, () => `z.k+${token()}@${INBOUND}`)
+  const list = hostile.join(', ')
+  const headers = `From: Flood <flood@example.org>\r\nTo: ${list}\r\nSubject: Flood\r\nMessage-ID: <flood-${token()}@example.org>`
+  const flood = multipartBody([
+    { name: 'headers', value: headers },
+    { name: 'to', value: list },
+    { name: 'from', value: 'Flood <flood@example.org>' },
+    { name: 'subject', value: 'Flood' },
+    { name: 'text', value: 'Hello' },
+    { name: 'envelope', value: JSON.stringify({ to: hostile, from: 'flood@example.org' }) },
+  ])
+  const url = `${server.url}/webhooks/sendgrid/inbound/${SECRET}`
+  expect(await postNoDelay(url, flood.contentType, flood.body)).toBe(200)
+  const eml = Buffer.from(
+    `From: Customer <customer@example.org>\r\nTo: ${to}\r\nSubject: Behind the flood\r\nMessage-ID: <behind-${token()}@example.org>\r\n\r\nMy order is late.\r\n`,
+  )
+  const normal = rawModePost(eml, { envelopeTo: [to] })
+  const started = performance.now()
+  expect(await postNoDelay(url, normal.contentType, normal.body)).toBe(200)
+  await waitFor(async () => {
+    const rows = await getDb()
+      .select({ status: inboundEmails.status })
+      .from(inboundEmails)
+      .where(eq(inboundEmails.workspaceId, m.workspace.id))
+    return rows.some((r) => r.status === 'filed')
+  }, 60_000)
+  const behind = performance.now() - started
+  console.log(`inbound: a customer email behind one 20,000-recipient post filed in ${behind.toFixed(0)} ms`)
+  expect(behind).toBeLessThan(3_000)
+}, 120_000)
