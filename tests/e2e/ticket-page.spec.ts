@@ -437,6 +437,31 @@ test('the customer card shows a teammate’s save when its form is untouched, ke
   await expect(card.getByRole('status')).toHaveCount(0)
 })
 
+test('r and the phone’s Reply button carry on after a saved draft’s text', async ({ page }) => {
+  await agentOpensNewTicket(page, 'caret', 'Carry on writing', 'Any news?')
+  const composer = page.getByLabel(/Reply to Casey Customer/)
+  // Saved (1 s after typing stops), then drawn from the server on a fresh load.
+  const saved = page.waitForResponse((r) => r.url().endsWith('/draft') && r.status() === 204)
+  await composer.fill('Existing draft text')
+  await saved
+  await page.reload()
+  await expect(composer).toHaveValue('Existing draft text')
+  await page.locator('body').press('r')
+  await expect(composer).toBeFocused()
+  await page.keyboard.type(' and more')
+  await expect(composer).toHaveValue('Existing draft text and more')
+
+  const savedAgain = page.waitForResponse((r) => r.url().endsWith('/draft') && r.status() === 204)
+  await savedAgain
+  await page.setViewportSize({ width: 390, height: 844 })
+  await page.reload()
+  await expect(composer).toHaveValue('Existing draft text and more')
+  await page.getByRole('link', { name: 'Reply', exact: true }).click()
+  await expect(composer).toBeFocused()
+  await page.keyboard.type('!')
+  await expect(composer).toHaveValue('Existing draft text and more!')
+})
+
 test('after Review, the reply is sent against the thread reviewed, with no second warning', async ({
   page,
 }) => {

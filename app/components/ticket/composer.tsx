@@ -20,6 +20,7 @@ import { LiveSocketField } from '#app/components/live/live-socket-field.tsx'
 import { Button } from '#app/components/ui/button.tsx'
 import { FormErrors } from '#app/components/ui/field.tsx'
 import { fillPlaceholders, insertAtSelection, type CannedContext } from '#app/utils/canned.ts'
+import { focusToWrite } from '#app/utils/focus.ts'
 import { formatBytes } from '#app/utils/format.ts'
 import { ComposerSchema, type MessageKind } from '#app/utils/ticket-page-schemas.ts'
 import { isBlockedFilename, isBlockedType, MAX_FILES, MAX_TOTAL_BYTES } from '#app/utils/ticket-schemas.ts'
@@ -260,7 +261,7 @@ export function Composer(props: Props) {
 
   function focusComposer(next: MessageKind) {
     setKind(next)
-    bodyRef.current?.focus()
+    if (bodyRef.current) focusToWrite(bodyRef.current)
   }
   // preventDefault: focus moves during keydown, so the key would otherwise be typed into the draft.
   useShortcuts({

@@ -1,3 +1,5 @@
+import { focusToWrite } from '#app/utils/focus.ts'
+
 /**
  * On phones, a floating "Reply" button: one tap from anywhere in a long thread to the composer.
  * A plain link to #composer without JavaScript; with it, the text field is also focused.
@@ -15,7 +17,7 @@ export function ReplyJump() {
         if (!textarea) return
         event.preventDefault()
         textarea.scrollIntoView({ block: 'center' })
-        textarea.focus({ preventScroll: true })
+        focusToWrite(textarea, { preventScroll: true })
       }}
       className="sticky bottom-4 z-20 ml-auto block w-fit rounded-full bg-indigo-600 px-5 py-3 text-sm font-semibold text-white shadow-lg hover:bg-indigo-500 lg:hidden"
     >

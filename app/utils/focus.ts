@@ -1,0 +1,13 @@
+/**
+ * Focuses a text field to carry on writing in it. A field drawn with a value (a saved draft) has
+ * its caret before its text, so `r` or the Reply button put what was typed next in front of the
+ * draft: a caret still at the start goes after the text. One the person placed (they were in the
+ * field before, and left it with Esc) stays where it was.
+ */
+export function focusToWrite(field: HTMLTextAreaElement | HTMLInputElement, options?: FocusOptions) {
+  field.focus(options)
+  if (field.selectionStart === 0 && field.selectionEnd === 0) {
+    const end = field.value.length
+    field.setSelectionRange(end, end)
+  }
+}
