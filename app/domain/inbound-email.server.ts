@@ -9,6 +9,7 @@ import {
   getInboundPost,
   getTicketAcknowledgementContext,
   getTicketParticipants,
+  insertInboundCopies,
   insertInboundEmailIfNew,
   isOurOwnMessageId,
   listActiveMailboxAddresses,
@@ -125,7 +126,15 @@ export async function fileInboundEmail(inboundEmailId: string): Promise<FileOutc
     await finish(db, inboundEmailId, { status: 'failed', error: error.message })
     return 'failed'
   }
-  const [route] = await routeInbound(db, email)
+  const routes = await routeInbound(db, email)
+  // A copy made for one workspace (below) is filed there only; a post addressed to several
+  // first gives each other workspace its own copy and job, committed before this one files
+  // anything: each is filed, deduplicated, limited and acknowledged on its own, and a failure
+  // filing into one loses none of the others.
+  const route = row.workspaceId ? routes.find((r) => r.workspaceId === row.workspaceId) : routes[0]
+  if (!row.workspaceId && routes.length > 1) {
+    await copyForWorkspaces(inboundEmailId, routes.slice(1), log)
+  }
   if (!route) {
     // Logged without addresses: which recipients we tried is visible from the stored post.
     log.info({ recipients: email.envelope.to.length + email.to.length }, 'inbound email matched no mailbox')
@@ -175,6 +184,15 @@ export async function fileInboundEmail(inboundEmailId: string): Promise<FileOutc
   }
   realtime().publish(outcome.events)
   return 'filed'
+}
+
+/** Queues the post's filing into each of these workspaces, as a copy of its own (insertInboundCopies). */
+async function copyForWorkspaces(postId: string, routes: Route[], log: ReturnType<typeof logger>) {
+  await getDb().transaction(async (tx) => {
+    const ids = await insertInboundCopies(tx, { postId, workspaceIds: routes.map((r) => r.workspaceId) })
+    for (const id of ids) await enqueue(tx, 'email.inbound', { inboundEmailId: id })
+  })
+  log.info({ workspaces: routes.length + 1 }, 'inbound email addressed to several workspaces: one copy each')
 }
 
 async function fileMessage(inboundEmailId: string, email: InboundMessage, route: Route, body: InboundBody) {

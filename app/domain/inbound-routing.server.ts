@@ -4,6 +4,7 @@ import { env } from '#app/env.server.ts'
 import type { InboundMessage } from './inbound-parse.server.ts'
 import { replyTokenOf } from './reply-address.server.ts'
 
+/** One workspace an email is addressed to, and the mailbox it is filed in there. */
 export type Route = {
   workspaceId: string
   workspaceSlug: string

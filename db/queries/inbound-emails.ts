@@ -101,6 +101,8 @@ export async function getInboundPost(db: DbOrTx, { id }: { id: string }) {
   const [row] = await db
     .select({
       status: inboundEmails.status,
+      // Set while `received` only on a workspace's copy of a post (insertInboundCopies).
+      workspaceId: inboundEmails.workspaceId,
       error: inboundEmails.error,
       contentType: inboundEmails.contentType,
       rawSha256: inboundEmails.rawSha256,
@@ -110,6 +112,29 @@ export async function getInboundPost(db: DbOrTx, { id }: { id: string }) {
     .from(inboundEmails)
     .where(eq(inboundEmails.id, id))
   return row
+}
+
+/**
+ * One copy of the post per workspace, for an email addressed to several: the same stored bytes,
+ * the workspace set, `received`. Its dedup key derives from the post's and the workspace, so a
+ * second attempt at the fan-out inserts nothing; returns the ids of the copies it inserted.
+ */
+export async function insertInboundCopies(
+  db: DbOrTx,
+  { postId, workspaceIds }: { postId: string; workspaceIds: string[] },
+) {
+  if (workspaceIds.length === 0) return []
+  const ids = workspaceIds.map(() => uuidv7())
+  const result = await db.execute<{ id: string }>(sql`
+    insert into inbound_emails (id, sha256, content_type, raw, raw_sha256, size, workspace_id, received_at)
+    select c.id, encode(sha256(convert_to(p.sha256 || ':' || c.workspace_id::text, 'UTF8')), 'hex'),
+      p.content_type, p.raw, p.raw_sha256, p.size, c.workspace_id, p.received_at
+    from inbound_emails p
+    cross join unnest(${sql.param(ids)}::uuid[], ${sql.param(workspaceIds)}::uuid[]) as c(id, workspace_id)
+    where p.id = ${postId}
+    on conflict (sha256) do nothing
+    returning id`)
+  return result.rows.map((r) => r.id)
 }
 
 /** The message of the workspace already filed under this dedup key (Message-ID, else sha256). */
