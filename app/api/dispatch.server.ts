@@ -1,10 +1,12 @@
 import { createReadableStreamFromReadable, type AppLoadContext, type ServerBuild } from '@remix-run/node'
 import type { Request as ExpressRequest, RequestHandler, Response as ExpressResponse } from 'express'
 import { isApiPath, refuse } from '#app/http/refusal.server.ts'
+import { methodNotAllowed } from './problem.server.ts'
 
 /**
- * Serves the /api/v1 resource routes without Remix's request handler: it finds the route module
- * Remix would (app/routes/api.v1.*), calls that module's own loader (GET, HEAD) or action with the
+ * Serves the /api resource routes (the /api/v1 API, its OpenAPI document, the reference at
+ * /api/docs) without Remix's request handler: it finds the route module Remix would
+ * (app/routes/api.*), calls that module's own loader (GET, HEAD) or action with the
  * same Request (built as @remix-run/express's createRemixRequest builds it), params and load context,
  * and writes its Response. The API stays defined by those modules and their runner
  * (app/api/operation.server.ts: auth, rate limit, scopes, problem+json, Idempotency-Key); the
@@ -12,6 +14,8 @@ import { isApiPath, refuse } from '#app/http/refusal.server.ts'
  * body limit) is unchanged. What it skips, per request: Remix's route matching over the whole
  * tree, its handler and the streamed response (the body is one write with a Content-Length).
  *
+ * A route without a function for the method (a loader-only document, an action-only route) is a
+ * problem+json 405 with its Allow: Remix answered those with a logged `Unexpected Server Error`.
  * Anything it does not recognise goes on to Remix unchanged: paths no API route matches (the
  * `api.$` 404), `?_data` requests, methods Remix would refuse, routes with a UI. A `.data` path
  * under /api is answered 404 here: Remix's single fetch would run the route under it (a POST to
@@ -28,7 +32,7 @@ type RouteFunction = (args: {
 }) => unknown
 type Candidate = { pattern: RegExp; params: string[]; score: number; module: Route['module'] }
 
-const PREFIX = /^\/api\/v1(?:\/|$)/i
+const PREFIX = /^\/api(?:\/|$)/i
 const LOADER_METHODS = new Set(['GET', 'HEAD'])
 const ACTION_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
@@ -117,11 +121,15 @@ export function remixRequestUrl(req: ExpressRequest) {
   return new URL(`${req.protocol}://${req.hostname}${port ? `:${port}` : ''}${req.originalUrl}`)
 }
 
-/** @remix-run/express 2.17's createRemixHeaders: every request header, repeated ones appended. */
+/**
+ * @remix-run/express 2.17's createRemixHeaders: every request header, repeated ones appended;
+ * except that a header sent empty is kept (as ''), where theirs dropped it: an empty
+ * `Idempotency-Key` must be refused, not read as no key (two POSTs made two notes).
+ */
 export function remixRequestHeaders(req: ExpressRequest) {
   const headers = new Headers()
   for (const [name, values] of Object.entries(req.headers)) {
-    if (!values) continue
+    if (values === undefined) continue
     if (Array.isArray(values)) for (const value of values) headers.append(name, value)
     else headers.set(name, values)
   }
@@ -201,8 +209,13 @@ export function apiDispatch(options: {
       let list = candidates.get(build)
       if (!list) candidates.set(build, (list = candidatesOf(build)))
       const found = match(list, req.path)
-      const handler = (loader ? found?.module.loader : found?.module.action) as RouteFunction | undefined
-      if (!found || !handler) return next()
+      if (!found) return next()
+      const handler = (loader ? found.module.loader : found.module.action) as RouteFunction | undefined
+      if (!handler) {
+        // Remix would throw a 405 of its own (JSON, no Allow, logged as an error).
+        const methods = found.module.loader ? ['GET'] : [...ACTION_METHODS]
+        return void (await send(res, methodNotAllowed(methods), req.method === 'HEAD'))
+      }
       const request = createRemixRequest(req, res)
       let response: unknown
       try {

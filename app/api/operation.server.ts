@@ -8,7 +8,7 @@ import {
   requestFingerprint,
 } from '#app/domain/api-idempotency.server.ts'
 import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from '#app/http/database-outage.server.ts'
-import { checkJsonInput } from '#app/http/json-input.server.ts'
+import { checkJsonInput, jsonBodyRefusal } from '#app/http/json-input.server.ts'
 import { logger } from '#app/logger.server.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
 import type { Role } from '#app/utils/roles.ts'
@@ -19,7 +19,13 @@ import {
   type ApiPrincipal,
   type ApiScope,
 } from './auth.server.ts'
-import { problem, PROBLEM_CONTENT_TYPE, validationProblem, type FieldError } from './problem.server.ts'
+import {
+  methodNotAllowed,
+  problem,
+  PROBLEM_CONTENT_TYPE,
+  validationProblem,
+  type FieldError,
+} from './problem.server.ts'
 import type { ApiSlotAnswer } from './token-limit.server.ts'
 
 /**
@@ -79,7 +85,6 @@ export function operation<P extends z.ZodType, Q extends z.ZodType, B extends z.
   return op as unknown as Operation
 }
 
-const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json$/i
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/
 /** How long a duplicate waits for the first request with its Idempotency-Key to finish. */
 const IDEMPOTENCY_WAIT_MS = 3_000
@@ -101,10 +106,7 @@ async function runOperation(
 ): Promise<Response> {
   const method = request.method === 'HEAD' ? 'GET' : request.method
   const op = operations.find((o) => o.method === method)
-  if (!op) {
-    const allow = operations.map((o) => o.method).join(', ')
-    return problem('method-not-allowed', `Use ${allow}.`, { headers: { allow } })
-  }
+  if (!op) return methodNotAllowed(operations.map((o) => o.method))
   const rateHeaders = new Headers()
   try {
     const { principal, slot } = await authenticateApiRequest(request, context.clientIp)
@@ -192,13 +194,25 @@ export function fieldErrors(issues: readonly $ZodIssue[]): FieldError[] {
   })
 }
 
-/** The body as text, after checking it is JSON (415 otherwise). Its size is capped by bodyLimit. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true })
+
+/**
+ * The body as text, after checking it is JSON in UTF-8 without a content coding (415 otherwise,
+ * see jsonBodyRefusal), and 400 for bytes that are not UTF-8 (they were read as U+FFFD and
+ * stored). Its size is capped by bodyLimit.
+ */
 async function readJsonText(request: Request) {
-  const type = (request.headers.get('content-type') ?? '').split(';')[0]!.trim()
-  if (!JSON_TYPE.test(type)) {
-    throw problem('unsupported-media-type', 'Send the body as application/json.')
+  const refusal = jsonBodyRefusal(
+    request.headers.get('content-type'),
+    request.headers.get('content-encoding'),
+  )
+  if (refusal !== undefined) throw problem('unsupported-media-type', refusal)
+  const bytes = await request.arrayBuffer()
+  try {
+    return UTF8.decode(bytes)
+  } catch {
+    throw problem('bad-request', 'The body is not valid UTF-8.')
   }
-  return request.text()
 }
 
 function parseJson(text: string): unknown {
@@ -245,7 +259,10 @@ async function idempotently(
 ): Promise<Response> {
   if (!IDEMPOTENCY_KEY.test(key)) {
     throw validationProblem([
-      { field: 'Idempotency-Key', message: 'Use 1 to 255 visible ASCII characters (a UUID is ideal)' },
+      {
+        field: 'Idempotency-Key',
+        message: 'Send one Idempotency-Key header of 1 to 255 visible ASCII characters (a UUID is ideal)',
+      },
     ])
   }
   const deadline = Date.now() + IDEMPOTENCY_WAIT_MS

@@ -72,6 +72,12 @@ export function problem(
   return new Response(JSON.stringify(body), { status: body.status, headers })
 }
 
+/** 405 for a method the resource does not answer, with its Allow (HEAD wherever GET is). */
+export function methodNotAllowed(methods: readonly string[]) {
+  const allow = methods.flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m])).join(', ')
+  return problem('method-not-allowed', `Use ${allow}.`, { headers: { allow } })
+}
+
 /**
  * The workspace's customer emails for the hour are used up (app/domain/outbound-email-limit.server.ts):
  * nothing was written; Retry-After says when one recipient's worth is free again.
@@ -92,7 +98,11 @@ export function validationProblem(errors: FieldError[], detail?: string) {
   return problem('validation', detail ?? describeErrors(errors), { extensions: { errors } })
 }
 
+/** "Check a, b." naming each field once (a field can fail two checks); one error says its message. */
 function describeErrors(errors: FieldError[]) {
-  const named = errors.map((e) => e.field || '(body)').slice(0, 5)
-  return `Check ${named.join(', ')}${errors.length > 5 ? ' and more' : ''}.`
+  const [only] = errors
+  if (errors.length === 1 && only)
+    return `Check ${only.field || 'the body'}: ${only.message.replace(/\.$/, '')}.`
+  const named = [...new Set(errors.map((e) => e.field || '(body)'))]
+  return `Check ${named.slice(0, 5).join(', ')}${named.length > 5 ? ' and more' : ''}.`
 }

@@ -36,18 +36,17 @@ const TimeInput = (error: string) =>
 export const MAX_LIMIT = 100
 export const DEFAULT_LIMIT = 25
 
+// The range first, and each check stops the rest: 1e20 failed `int` (not a safe integer) and
+// `max` at once, and the problem read "Check limit, limit." with a "whole number" it is.
 const Limit = z.coerce
   .number({ error: 'limit must be a number' })
+  .min(1, { error: `limit must be between 1 and ${MAX_LIMIT}`, abort: true })
+  .max(MAX_LIMIT, { error: `limit must be between 1 and ${MAX_LIMIT}`, abort: true })
   .int({ error: 'limit must be a whole number' })
-  .min(1, { error: `limit must be between 1 and ${MAX_LIMIT}` })
-  .max(MAX_LIMIT, { error: `limit must be between 1 and ${MAX_LIMIT}` })
   .default(DEFAULT_LIMIT)
   .meta({ description: `Page size, 1–${MAX_LIMIT}` })
-const Cursor = z
-  .string()
-  .max(400)
-  .optional()
-  .meta({ description: 'The `next_cursor` of the previous page (opaque)' })
+// No length bound here: a cursor too long to be ours is invalid-cursor (decodeCursor), as on every list.
+const Cursor = z.string().optional().meta({ description: 'The `next_cursor` of the previous page (opaque)' })
 
 export const PageQuery = z.strictObject({ limit: Limit, cursor: Cursor })
 
@@ -129,8 +128,15 @@ export const CreateTicketBody = z
   })
   .meta({ id: 'CreateTicket' })
 
-export const UpdateTicketBody = z
-  .strictObject({
+/** A PATCH body that changes something: `{}` (or only nulls left out) is a 400, not a no-op 200. */
+export function withSomethingToChange<T extends z.ZodObject>(body: T) {
+  return body.refine((v) => Object.values(v).some((x) => x !== undefined), {
+    error: 'Change at least one field',
+  })
+}
+
+export const UpdateTicketBody = withSomethingToChange(
+  z.strictObject({
     subject: Subject.optional(),
     status: TicketStatus.optional(),
     priority: TicketPriority.optional(),
@@ -140,9 +146,8 @@ export const UpdateTicketBody = z
       .max(50)
       .optional()
       .meta({ description: 'The complete set of tag names (created when new); [] removes all' }),
-  })
-  .refine((v) => Object.values(v).some((x) => x !== undefined), { error: 'Change at least one field' })
-  .meta({ id: 'UpdateTicket' })
+  }),
+).meta({ id: 'UpdateTicket' })
 
 // ---------------------------------------------------------------- messages
 

@@ -1,6 +1,6 @@
 import 'zod-openapi'
 import { z } from 'zod'
-import { CursorId, decodeCursor, encodeCursor } from '#app/domain/cursor.server.ts'
+import { pageAfterId } from '#app/domain/api-resources.server.ts'
 import {
   createWebhookEndpoint,
   deleteWebhookEndpoint,
@@ -19,10 +19,10 @@ import {
 import { WebhookEventType } from '#app/utils/webhook-schemas.ts'
 import type { ApiPrincipal } from './auth.server.ts'
 import { operation } from './operation.server.ts'
-import { invalidCursor, linkHeaders } from './pagination.server.ts'
+import { invalidCursor, pageResponse } from './pagination.server.ts'
 import { problem } from './problem.server.ts'
 import { isoOrNull } from '#app/domain/serializers.server.ts'
-import { listOf, MAX_LIMIT, PageQuery } from './schemas.server.ts'
+import { listOf, MAX_LIMIT, PageQuery, withSomethingToChange } from './schemas.server.ts'
 
 /**
  * /api/v1/webhooks: outbound webhook endpoints and their deliveries, with the same domain
@@ -88,19 +88,20 @@ const CreateBody = z
   })
   .meta({ id: 'CreateWebhookEndpoint' })
 
-const UpdateBody = z
-  .strictObject({
+const UpdateBody = withSomethingToChange(
+  z.strictObject({
     url: Url.optional(),
     description: Description.optional(),
     events: Events.optional(),
     include_notes: z.boolean().optional(),
     enabled: z.boolean().optional().meta({ description: 'false turns it off; true turns it back on' }),
-  })
-  .meta({ id: 'UpdateWebhookEndpoint' })
+  }),
+).meta({ id: 'UpdateWebhookEndpoint' })
 
 const EndpointParams = z.object({ id: Id })
 const DeliveryParams = z.object({ id: Id, delivery_id: Id })
-const DeliveriesQuery = z.strictObject({ limit: PageQuery.shape.limit })
+/** `cursor` is taken as on every list, but this one has a single page: any cursor is invalid. */
+const DeliveriesQuery = PageQuery
 
 function endpointJson(e: WebhookEndpoint): z.input<typeof Endpoint> {
   return {
@@ -155,8 +156,6 @@ function urlTaken(existingId: string) {
   })
 }
 
-const IdKey = z.tuple([CursorId])
-
 export const listWebhooks = operation({
   operationId: 'listWebhooks',
   method: 'GET',
@@ -173,18 +172,7 @@ export const listWebhooks = operation({
   },
   async handle({ principal, query, url }) {
     const all = await listWebhookEndpoints(principal)
-    let start = 0
-    if (query.cursor !== undefined) {
-      const key = decodeCursor(query.cursor, IdKey)
-      start = key ? all.findIndex((e) => e.id === key[0]) + 1 : 0
-      if (!key || start === 0) throw invalidCursor()
-    }
-    const page = all.slice(start, start + query.limit)
-    const nextCursor = start + query.limit < all.length ? encodeCursor([page.at(-1)!.id]) : null
-    return {
-      body: { data: page.map(endpointJson), next_cursor: nextCursor },
-      headers: linkHeaders(url, nextCursor),
-    }
+    return pageResponse(url, pageAfterId('webhooks', all, query.cursor, query.limit), endpointJson)
   },
 })
 
@@ -303,6 +291,7 @@ export const listWebhookDeliveriesOp = operation({
   errors: [404],
   async handle({ principal, params, query }) {
     await endpointOr404(principal, params.id)
+    if (query.cursor !== undefined) throw invalidCursor()
     const rows = await listWebhookDeliveries(principal, params.id, query.limit)
     return { body: { data: rows.map(deliveryJson), next_cursor: null } }
   },

@@ -1,4 +1,3 @@
-import { z } from 'zod'
 import { database, getDb } from '#db/client.ts'
 import { listApiTicketsPage, type ApiTicketFilters } from '#db/queries/api-tickets.ts'
 import { getContact, listContacts } from '#db/queries/contacts.ts'
@@ -14,7 +13,7 @@ import {
 import { getUserById } from '#db/queries/users.ts'
 import { listMembers } from '#db/queries/workspaces.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
-import { CursorId, CursorTime, decodeCursor, encodeCursor } from './cursor.server.ts'
+import { CursorId, CursorTime, decodeCursor, encodeCursor, listKey } from './cursor.server.ts'
 import { addTags, changeSubject, removeTag, updateTickets, type TicketChanges } from './tickets.server.ts'
 import type { Member } from './workspaces.server.ts'
 
@@ -22,13 +21,14 @@ import type { Member } from './workspaces.server.ts'
  * What the public API reads, and the one composite write it has (a ticket update touching
  * several fields), built on the queue's query and the inbox's domain operations. Lists are
  * keyset pages: a cursor is the sort key of the last row, so rows inserted meanwhile never
- * shift or repeat what follows. A cursor that does not decode is `invalid-cursor` (a 400).
+ * shift or repeat what follows. A cursor that does not decode, or that another list gave out
+ * (each names its list: listKey), is `invalid-cursor` (a 400).
  */
 
 export type Page<T> = { kind: 'page'; rows: T[]; nextCursor: string | null } | { kind: 'invalid-cursor' }
 
-const CreatedKey = z.tuple([CursorTime, CursorId])
-const IdKey = z.tuple([CursorId])
+const TicketKey = listKey('tickets', CursorTime, CursorId)
+const MessageKey = listKey('messages', CursorId)
 
 /**
  * Newest first by (created_at, id): creation never changes, so pages are stable. The page comes
@@ -40,15 +40,19 @@ export async function listTicketsPage(
   cursor: string | undefined,
   limit: number,
 ): Promise<{ kind: 'page'; json: string; nextCursor: string | null } | { kind: 'invalid-cursor' }> {
-  const key = cursor === undefined ? undefined : decodeCursor(cursor, CreatedKey)
+  const key = cursor === undefined ? undefined : decodeCursor(cursor, TicketKey)
   if (cursor !== undefined && !key) return { kind: 'invalid-cursor' }
   const page = await listApiTicketsPage(database().pool, {
     workspaceId: member.workspaceId,
     filters,
-    after: key,
+    after: key && [key[1], key[2]],
     limit,
   })
-  return { kind: 'page', json: page.data, nextCursor: page.next ? encodeCursor(page.next) : null }
+  return {
+    kind: 'page',
+    json: page.data,
+    nextCursor: page.next ? encodeCursor(['tickets', ...page.next]) : null,
+  }
 }
 
 /** A ticket with its tags and assignee, or undefined (another workspace's number too). */
@@ -130,11 +134,11 @@ export async function listMessagesPage(
   const where = { workspaceId: member.workspaceId, ticketId: ticket.id }
   let afterId: string | undefined
   if (cursor !== undefined) {
-    const key = decodeCursor(cursor, IdKey)
-    if (!key || !(await getThreadMessage(db, { ...where, messageId: key[0] }))) {
+    const key = decodeCursor(cursor, MessageKey)
+    if (!key || !(await getThreadMessage(db, { ...where, messageId: key[1] }))) {
       return { kind: 'invalid-cursor' }
     }
-    afterId = key[0]
+    afterId = key[1]
   }
   // One more than the page, to know whether there is a next one.
   const rows = await listThreadAfter(db, { ...where, afterId, limit: limit + 1 })
@@ -143,7 +147,7 @@ export async function listMessagesPage(
   return {
     kind: 'page',
     rows: page,
-    nextCursor: rows.length > limit && last ? encodeCursor([last.id]) : null,
+    nextCursor: rows.length > limit && last ? encodeCursor(['messages', last.id]) : null,
   }
 }
 
@@ -153,7 +157,7 @@ export async function getApiMessage(member: Member, number: number, messageId: s
   return getThreadMessage(getDb(), { workspaceId: member.workspaceId, ticketId: ticket.id, messageId })
 }
 
-const ContactKey = z.tuple([CursorTime, CursorId])
+const ContactKey = listKey('contacts', CursorTime, CursorId)
 
 /** Contacts newest first by (created_at, id), optionally matching `q` in name or email. */
 export async function listContactsPage(
@@ -167,7 +171,7 @@ export async function listContactsPage(
   const rows = await listContacts(getDb(), {
     workspaceId: member.workspaceId,
     q,
-    after: key ? { createdAt: key[0], id: key[1] } : undefined,
+    after: key ? { createdAt: key[1], id: key[2] } : undefined,
     limit,
   })
   const page = rows.slice(0, limit)
@@ -175,7 +179,7 @@ export async function listContactsPage(
   return {
     kind: 'page' as const,
     rows: page,
-    nextCursor: rows.length > limit && last ? encodeCursor([last.cursorAt, last.id]) : null,
+    nextCursor: rows.length > limit && last ? encodeCursor(['contacts', last.cursorAt, last.id]) : null,
   }
 }
 
@@ -185,18 +189,20 @@ export async function getApiContact(member: Member, contactId: string) {
 
 /** The workspace's active mailboxes, oldest first. */
 export async function listMailboxesPage(member: Member, cursor: string | undefined, limit: number) {
-  return pageAfterId(await listMailboxes(getDb(), { workspaceId: member.workspaceId }), cursor, limit)
+  const rows = await listMailboxes(getDb(), { workspaceId: member.workspaceId })
+  return pageAfterId('mailboxes', rows, cursor, limit)
 }
 
 /** The workspace's tags by name. */
 export async function listTagsPage(member: Member, cursor: string | undefined, limit: number) {
-  return pageAfterId(await listWorkspaceTags(getDb(), member.workspaceId), cursor, limit)
+  return pageAfterId('tags', await listWorkspaceTags(getDb(), member.workspaceId), cursor, limit)
 }
 
 /** The workspace's members by name. */
 export async function listMembersPage(member: Member, cursor: string | undefined, limit: number) {
   const rows = await listMembers(getDb(), member.workspaceId)
   return pageAfterId(
+    'members',
     rows.map((r) => ({ ...r, id: r.userId })),
     cursor,
     limit,
@@ -207,15 +213,16 @@ export async function listMembersPage(member: Member, cursor: string | undefined
  * A page of a short, fully loaded list (a thread, mailboxes, tags, members), continuing after
  * the row whose id the cursor names.
  */
-function pageAfterId<T extends { id: string }>(
+export function pageAfterId<T extends { id: string }>(
+  list: string,
   rows: T[],
   cursor: string | undefined,
   limit: number,
 ): Page<T> {
   let start = 0
   if (cursor !== undefined) {
-    const key = decodeCursor(cursor, IdKey)
-    const index = key ? rows.findIndex((r) => r.id === key[0]) : -1
+    const key = decodeCursor(cursor, listKey(list, CursorId))
+    const index = key ? rows.findIndex((r) => r.id === key[1]) : -1
     if (index === -1) return { kind: 'invalid-cursor' }
     start = index + 1
   }
@@ -224,6 +231,6 @@ function pageAfterId<T extends { id: string }>(
   return {
     kind: 'page',
     rows: page,
-    nextCursor: start + limit < rows.length && last ? encodeCursor([last.id]) : null,
+    nextCursor: start + limit < rows.length && last ? encodeCursor([list, last.id]) : null,
   }
 }

@@ -18,6 +18,15 @@ export const CursorId = z.uuid()
 
 const MAX_CURSOR_CHARS = 400
 
+/**
+ * The key of a cursor bound to one list: the list's name, then its sort key. The public API's
+ * lists share key shapes (tickets and contacts are both time and id), so an unbound cursor from
+ * one list was a position in another; a cursor named for another list does not decode.
+ */
+export function listKey<const T extends [z.ZodType, ...z.ZodType[]]>(list: string, ...items: T) {
+  return z.tuple([z.literal(list), ...items])
+}
+
 export function encodeCursor(sortKey: ReadonlyArray<string | number>) {
   return Buffer.from(JSON.stringify(sortKey)).toString('base64url')
 }

@@ -142,9 +142,17 @@ export function checkWebhookUrl(raw: string, policy: WebhookPolicy): UrlCheck {
     return { ok: false, reason: policy.allowHttp ? 'Use an http or https URL' : 'Use an https:// URL' }
   }
   if (url.username || url.password) return { ok: false, reason: 'Leave credentials out of the URL' }
+  // Port 0 names no port: nothing can listen there, every delivery would fail.
+  if (url.port === '0') return { ok: false, reason: 'Use a port from 1 to 65535' }
+  // A trailing dot is the same name (`example.com.` is `example.com`): stored without it, so
+  // the duplicate check (on the stored URL) sees one endpoint, and `localhost.` is loopback.
+  const named = url.hostname.replace(/\.+$/, '')
+  if (named !== url.hostname) {
+    if (!named) return { ok: false, reason: 'Enter an absolute URL such as https://example.com/hooks' }
+    url.hostname = named
+  }
   if (isAllowedHost(url, policy)) return { ok: true, url }
-  // A trailing dot is the same name (`localhost.`).
-  const host = bareHost(url.hostname).replace(/\.$/, '')
+  const host = bareHost(url.hostname)
   if (isIP(host)) {
     const reason = forbiddenAddressReason(host)
     if (reason) return { ok: false, reason: `That address is not reachable from here (${reason})` }

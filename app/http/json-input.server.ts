@@ -13,6 +13,48 @@
 
 import { wellFormed, withoutNulText } from '#app/utils/well-formed.ts'
 
+const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json$/i
+
+/** What a JSON endpoint says it takes, in its 415. */
+export const JSON_BODY_ACCEPTED = 'Send the body as application/json in UTF-8, without a Content-Encoding.'
+
+/**
+ * Why a JSON body cannot be read as sent (the 415's detail), or undefined when it can: the media
+ * type must be JSON (application/json or application/…+json), its charset, if given, utf-8
+ * (RFC 8259 §8.1: JSON between systems is UTF-8), and there must be no content coding but
+ * identity. Reading Latin-1 or UTF-16 bytes as UTF-8 stored garbled text, and a gzip body was
+ * "not valid JSON": both are refused as what they are.
+ */
+export function jsonBodyRefusal(
+  contentType: string | null | undefined,
+  contentEncoding: string | null | undefined,
+): string | undefined {
+  const [mediaType = '', ...parameters] = (contentType ?? '').split(';')
+  if (!JSON_MEDIA_TYPE.test(mediaType.trim())) return JSON_BODY_ACCEPTED
+  for (const parameter of parameters) {
+    const at = parameter.indexOf('=')
+    const name = parameter
+      .slice(0, at === -1 ? undefined : at)
+      .trim()
+      .toLowerCase()
+    const value =
+      at === -1
+        ? ''
+        : parameter
+            .slice(at + 1)
+            .trim()
+            .replace(/^"(.*)"$/, '$1')
+    if (name === 'charset' && value.toLowerCase() !== 'utf-8') {
+      return `The charset must be utf-8. ${JSON_BODY_ACCEPTED}`
+    }
+  }
+  const codings = (contentEncoding ?? '').split(',').map((c) => c.trim().toLowerCase())
+  if (codings.some((coding) => coding !== '' && coding !== 'identity')) {
+    return `Content-Encoding is not supported. ${JSON_BODY_ACCEPTED}`
+  }
+  return undefined
+}
+
 export const MAX_JSON_DEPTH = 64
 
 export type JsonInputProblem =

@@ -16,6 +16,32 @@ export function isApiPath(path: string) {
   return /^\/api(?:[/?#]|$)/.test(path)
 }
 
+/**
+ * Is this the MCP endpoint? Its clients parse JSON-RPC, so a refusal made before the MCP handler
+ * (body limit and deadline, request target, method, Host, origin) answers as its own do: a
+ * JSON-RPC error with `id` null and the same HTTP status.
+ */
+export function isMcpPath(path: string) {
+  return /^\/mcp\/?(?:[?#]|$)/i.test(path)
+}
+
+/**
+ * A JSON-RPC error for a request the MCP server never read. -32600 (Invalid Request) for a
+ * request malformed as sent, -32603 (Internal error) for our failure, else -32000 (the
+ * implementation-defined server error the SDK uses for its own HTTP-level refusals).
+ */
+export function sendRpcError(res: Response, status: number, message: string, code = rpcCodeFor(status)) {
+  res
+    .status(status)
+    .set('cache-control', 'no-store')
+    .json({ jsonrpc: '2.0', error: { code, message }, id: null })
+}
+
+function rpcCodeFor(status: number) {
+  if (status >= 500) return -32603
+  return [400, 411, 413, 414, 415, 431].includes(status) ? -32600 : -32000
+}
+
 /** Answers an RFC 9457 problem (no stack, no echo of the request). */
 export function sendProblem(res: Response, type: ProblemType, detail: string) {
   const body = problemBody(type, detail)
@@ -27,12 +53,15 @@ export function sendProblem(res: Response, type: ProblemType, detail: string) {
 }
 
 /**
- * A refusal before Remix: problem+json of `type` under /api, else `status` with plain `text`
- * (the status is the problem type's, so both shapes agree).
+ * A refusal before Remix: problem+json of `type` under /api, a JSON-RPC error on /mcp, else
+ * `status` with plain `text` (the status is the problem type's, so all shapes agree). `detail`,
+ * when given, is what the structured answers say instead of `text`.
  */
-export function refuse(res: Response, path: string, type: ProblemType, text: string) {
-  if (isApiPath(path)) return sendProblem(res, type, text)
-  res.status(problemBody(type, text).status).type('text/plain').send(text)
+export function refuse(res: Response, path: string, type: ProblemType, text: string, detail = text) {
+  if (isApiPath(path)) return sendProblem(res, type, detail)
+  const { status } = problemBody(type, detail)
+  if (isMcpPath(path)) return sendRpcError(res, status, detail)
+  res.status(status).type('text/plain').send(text)
 }
 
 /**
@@ -47,9 +76,10 @@ export function clientErrorStatus(error: unknown): number | undefined {
     : undefined
 }
 
-/** A refusal with a bare 4xx status: problem+json under /api, else the status's plain text. */
+/** A refusal with a bare 4xx status: problem+json under /api, JSON-RPC on /mcp, else plain text. */
 export function refuseWithStatus(res: Response, path: string, status: number) {
   const text = STATUS_CODES[status] ?? 'Bad request'
   if (isApiPath(path)) return sendProblem(res, problemTypeFor(status) ?? 'bad-request', text)
+  if (isMcpPath(path)) return sendRpcError(res, status, text)
   res.status(status).type('text/plain').send(text)
 }

@@ -1,7 +1,7 @@
 import { randomFromPool } from '#db/random-pool.ts'
 import type { IncomingMessage } from 'node:http'
 import express, { type RequestHandler } from 'express'
-import { isApiPath, refuse, sendProblem } from './refusal.server.ts'
+import { refuse } from './refusal.server.ts'
 import { decodedSegments, normalisedTarget } from './request-target.server.ts'
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
@@ -267,17 +267,13 @@ export function bodyLimit(
     const length = req.get('content-length')
     if (length === undefined) {
       if (req.get('transfer-encoding')) {
-        if (isApiPath(req.path)) return sendProblem(res, 'length-required', 'Send a Content-Length.')
-        res.status(411).type('text/plain').send('Length required')
-        return
+        return refuse(res, req.path, 'length-required', 'Length required', 'Send a Content-Length.')
       }
       return next()
     }
     if (Number(length) > limit) {
-      if (isApiPath(req.path))
-        return sendProblem(res, 'payload-too-large', `The body is over ${limit} bytes.`)
-      res.status(413).type('text/plain').send('Request body too large')
-      return
+      const detail = `The body is over ${limit} bytes.`
+      return refuse(res, req.path, 'payload-too-large', 'Request body too large', detail)
     }
     next()
   }

@@ -1,12 +1,13 @@
 import { requireBearerAuth } from '@modelcontextprotocol/express'
 import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node'
 import { OAuthError, OAuthErrorCode, type AuthInfo } from '@modelcontextprotocol/server'
+import { isUtf8 } from 'node:buffer'
 import { STATUS_CODES } from 'node:http'
 import express, { type NextFunction, type Request, type Response } from 'express'
 import { verifyApiTokenAndTakeSlot, type ApiPrincipal } from '#app/domain/api-tokens.server.ts'
 import { apiSlotAnswer, apiTokenLimit, type ApiSlotAnswer } from '#app/api/token-limit.server.ts'
-import { checkJsonInput } from '#app/http/json-input.server.ts'
-import { clientErrorStatus } from '#app/http/refusal.server.ts'
+import { checkJsonInput, jsonBodyRefusal } from '#app/http/json-input.server.ts'
+import { clientErrorStatus, sendRpcError } from '#app/http/refusal.server.ts'
 import { logger } from '#app/logger.server.ts'
 import { realtime } from '#app/realtime/hub.server.ts'
 import { createMcpServer } from './tools.server.ts'
@@ -63,7 +64,7 @@ function rateLimit(req: Request, res: Response, next: NextFunction) {
   for (const [name, value] of Object.entries(slot.headers)) res.setHeader(name, value)
   if (slot.allowed) return next()
   res.setHeader('retry-after', slot.retryAfter)
-  res.status(429).json({ jsonrpc: '2.0', error: { code: -32000, message: 'Too many requests' }, id: null })
+  sendRpcError(res, 429, 'Too many requests')
 }
 
 async function handle(req: Request, res: Response) {
@@ -89,14 +90,29 @@ async function handle(req: Request, res: Response) {
 /** Stateless: no server-initiated stream (GET) and no session to end (DELETE). */
 function methodNotAllowed(_req: Request, res: Response) {
   res.setHeader('allow', 'POST')
-  res
-    .status(405)
-    .json({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed: use POST' }, id: null })
+  sendRpcError(res, 405, 'Method not allowed: use POST')
 }
 
 /** A JSON-RPC error answer for a request that never reached the server (`id` null: unknown). */
 function rpcError(res: Response, status: number, code: number, message: string, id: unknown = null) {
   res.status(status).json({ jsonrpc: '2.0', error: { code, message }, id })
+}
+
+/**
+ * The body as the REST API takes it (json-input's jsonBodyRefusal): application/json in UTF-8
+ * and no Content-Encoding. body-parser alone would decode UTF-16 and inflate gzip, and take
+ * bytes that are not UTF-8 with U+FFFD in their place.
+ */
+function refuseUnreadableBody(req: Request, res: Response, next: NextFunction) {
+  const refusal = jsonBodyRefusal(req.get('content-type'), req.get('content-encoding'))
+  if (refusal === undefined) return next()
+  logger().info({ status: 415, reqId: res.locals.requestId }, 'MCP request refused')
+  sendRpcError(res, 415, `Invalid Request: ${refusal}`)
+}
+
+/** body-parser's `verify`: bytes that are not UTF-8 are refused, not decoded with U+FFFD. */
+function requireUtf8(_req: unknown, _res: unknown, bytes: Buffer) {
+  if (!isUtf8(bytes)) throw Object.assign(new Error('not UTF-8'), { status: 400, type: 'charset.invalid' })
 }
 
 /** The request's JSON-RPC id, when the body is a single request that has a usable one. */
@@ -146,7 +162,8 @@ export function mcpEndpoint() {
     // Who is asking first: nobody's body is parsed without a valid token.
     authenticate,
     rateLimit,
-    express.json({ limit: '1mb' }),
+    refuseUnreadableBody,
+    express.json({ limit: '1mb', inflate: false, type: () => true, verify: requireUtf8 }),
     refuseBatch,
     checkBody,
     (req, res, next) => void handle(req, res).catch(next),
@@ -162,6 +179,7 @@ export function mcpEndpoint() {
       logger().info({ status, type, reqId: res.locals.requestId }, 'MCP request refused')
       if (type === 'entity.parse.failed')
         return rpcError(res, 400, -32700, 'Parse error: the body is not a JSON object or array')
+      if (type === 'charset.invalid') return rpcError(res, 400, -32700, 'Parse error: the body is not UTF-8')
       return rpcError(res, status, -32600, `Invalid Request: ${STATUS_CODES[status] ?? 'refused'}`)
     }
     logger().error({ err: error, reqId: res.locals.requestId, path: req.path }, 'MCP request failed')

@@ -4,11 +4,28 @@ import { ROLES } from './vocabulary.ts'
 
 /** Form schemas shared by the browser (instant feedback) and the server (the real check). */
 
+/**
+ * What an email address is, wherever one comes in: the forms, the API and MCP, a reply's CC and
+ * BCC, and inbound email's sender and CC'd addresses (isEmailAddress). It is one we can send to:
+ * at most 254 characters in all and 64 before the @ (RFC 5321 section 4.5.3.1), and ASCII only
+ * (zod's pattern): we send through SendGrid without SMTPUTF8 (RFC 6531), so `ü@bücher.de` would be
+ * a contact no reply reaches. Inbound email from such an address is refused like one without a
+ * sender (docs/data-flow.md, Incoming email).
+ */
 export const Email = z
   .string({ error: 'Email is required' })
   .trim()
   .max(254, { error: 'Email is too long' })
+  .refine((address) => address.lastIndexOf('@') <= 64, {
+    error: 'The part before @ is too long',
+    abort: true,
+  })
   .pipe(z.email({ error: 'Enter a valid email address' }))
+
+/** Whether the address passes Email (already trimmed: inbound addresses, a CC list's entries). */
+export function isEmailAddress(address: string) {
+  return address === address.trim() && Email.safeParse(address).success
+}
 
 export const NewPassword = z
   .string({ error: 'Password is required' })
@@ -41,9 +58,13 @@ const INVISIBLE =
   // eslint-disable-next-line no-misleading-character-class -- each is matched on its own, joiners included
   /[\s\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u2060-\u2064\u206a-\u206f\u3164\ufeff\uffa0]/g
 
-/** Does the text show anything (more than white space and invisible format characters)? */
+/**
+ * Does the text show anything: a character that is neither white space, an invisible format
+ * character nor a combining mark? Marks alone (U+0301…) have nothing to sit on: a tag or a name
+ * of them drew as an empty or dotted-circle chip.
+ */
 export function hasVisibleText(text: string) {
-  return text.replace(INVISIBLE, '') !== ''
+  return text.replace(INVISIBLE, '').replace(/\p{M}/gu, '') !== ''
 }
 
 /**

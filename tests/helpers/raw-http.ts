@@ -8,7 +8,14 @@ export type RawResponse = { status: number; headers: http.IncomingHttpHeaders; b
  */
 export function rawRequest(
   base: string,
-  options: { method?: string; path: string; headers?: Record<string, string>; body?: string },
+  options: {
+    method?: string
+    path: string
+    /** An array sends the header once per value. */
+    headers?: Record<string, string | string[]>
+    /** Bytes as given (a Buffer), or a string sent as UTF-8. */
+    body?: string | Buffer
+  },
 ): Promise<RawResponse> {
   const { hostname, port } = new URL(base)
   const body = options.body ?? ''

@@ -70,6 +70,6 @@ describe('the /api/v1 dispatch', () => {
     expect(anonymous.headers.get('www-authenticate')).toBe('Bearer realm="switchboard"')
     const put = await call('PUT', '/api/v1/tickets', { token, body: {} })
     expect(put.status).toBe(405)
-    expect(put.headers.get('allow')).toBe('GET, POST')
+    expect(put.headers.get('allow')).toBe('GET, HEAD, POST')
   })
 })

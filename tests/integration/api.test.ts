@@ -508,7 +508,7 @@ describe('bad input', () => {
     expectProblem(await call('GET', '/api/v1/tickets/abc', { token }), 404, 'not-found')
     const del = await call('DELETE', '/api/v1/tickets', { token })
     expectProblem(del, 405, 'method-not-allowed')
-    expect(del.headers.get('allow')).toBe('GET, POST')
+    expect(del.headers.get('allow')).toBe('GET, HEAD, POST')
   })
 })
 

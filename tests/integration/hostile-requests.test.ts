@@ -310,7 +310,8 @@ describe('MCP requests that never reach a tool', () => {
   it.each([
     ['malformed JSON', '{bad', {}, 400, -32700],
     ['a JSON null', 'null', {}, 400, -32700],
-    ['gzip that is not gzip', '{"jsonrpc":"2.0"}', { 'content-encoding': 'gzip' }, 400, -32600],
+    // No content coding is taken (as on the REST API): refused before anything inflates it.
+    ['gzip that is not gzip', '{"jsonrpc":"2.0"}', { 'content-encoding': 'gzip' }, 415, -32600],
     ['an unknown encoding', '{"jsonrpc":"2.0"}', { 'content-encoding': 'br, zz' }, 415, -32600],
   ] as const)(
     '%s: a JSON-RPC error with a 4xx, nothing logged as an error',

@@ -134,6 +134,15 @@ describe('a body that stops arriving', () => {
       expect(answer).toMatch(/^HTTP\/1\.1 408 /)
       expect(answer.toLowerCase()).toContain('connection: close')
       if (path.startsWith('/api/')) expect(answer).toContain('application/problem+json')
+      // MCP clients parse JSON-RPC: the HTTP layer's refusal is one, as the transport's own are.
+      if (path === '/mcp') {
+        expect(answer).toMatch(/content-type: application\/json/i)
+        expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({
+          jsonrpc: '2.0',
+          error: { code: -32000, message: expect.stringContaining('timeout') },
+          id: null,
+        })
+      }
       // Not before the deadline (a few bytes buy 16 KiB/s × nothing), and not much after it.
       expect(afterMs).toBeGreaterThanOrEqual(TIMEOUT_MS - 50)
       expect(afterMs).toBeLessThan(TIMEOUT_MS + 3000)

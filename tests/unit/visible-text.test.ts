@@ -20,6 +20,15 @@ describe('hasVisibleText', () => {
     // An emoji sequence joined by ZWJ is visible.
     expect(hasVisibleText('👩\u200d💻')).toBe(true)
   })
+
+  it('is false for combining marks with nothing to sit on, true once they have a base', () => {
+    expect(hasVisibleText('\u0301')).toBe(false)
+    expect(hasVisibleText('\u0301\u0308 \u20dd')).toBe(false)
+    expect(hasVisibleText('e\u0301')).toBe(true)
+    expect(hasVisibleText('#')).toBe(true)
+    expect(errorOf(TagName.safeParse('\u0301'))).toBe('Type a tag name')
+    expect(TagName.safeParse('e\u0301').data).toBe('é')
+  })
 })
 
 describe('forms that need visible text', () => {

@@ -73,6 +73,9 @@ describe('checkWebhookUrl', () => {
     'https://localhost/hook',
     'https://api.localhost/hook',
     'https://localhost./hook',
+    'https://localhost../hook',
+    'https://example.com:0/',
+    'https://./hook',
   ])('refuses %s', (url) => {
     expect(checkWebhookUrl(url, strict).ok).toBe(false)
   })
@@ -84,6 +87,13 @@ describe('checkWebhookUrl', () => {
     expect(checkWebhookUrl('ftp://hooks.example.com/in', { ...strict, allowHttp: true }).ok).toBe(false)
     expect(checkWebhookUrl('https://user:pw@hooks.example.com/', strict).ok).toBe(false)
     expect(checkWebhookUrl('not a url', strict).ok).toBe(false)
+  })
+
+  it('stores a host without its trailing dots: example.com. is example.com', () => {
+    const check = checkWebhookUrl('https://Example.com.:8443/hook?x=1', strict)
+    expect(check.ok && check.url.toString()).toBe('https://example.com:8443/hook?x=1')
+    const plain = checkWebhookUrl('https://example.com../hook', strict)
+    expect(plain.ok && plain.url.toString()).toBe('https://example.com/hook')
   })
 
   it('lets an operator allow an internal host, by name or name and port', () => {
