@@ -237,6 +237,7 @@ async function translateAndSend(
         messageId: reply.messageId,
         events: [...reply.events, ...note.events],
         emailed: reply.emailed,
+        held: reply.held,
       }
     }),
   )

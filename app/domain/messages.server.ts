@@ -83,7 +83,14 @@ export type NewerMessage = {
 
 export type ReplyOutcome =
   /** `emailed`: the recipients the reply's email went to (customer, CC, BCC); 0 for a note. */
-  | { kind: 'sent'; messageId: string; events: TicketEvent[]; emailed: number }
+  | {
+      kind: 'sent'
+      messageId: string
+      events: TicketEvent[]
+      emailed: number
+      /** A reply held for its author's undo-send delay (Undo can take it back until then). */
+      held: boolean
+    }
   /**
    * Nothing was written: messages came after the last-seen one, or (`lastSeenUnknown`) the id
    * names no message of this ticket the agent can see, so every message counts as newer.
@@ -339,7 +346,7 @@ export async function recordReply(
   // recordAgentMessage emptied the author's draft: their other tabs save theirs again, under its
   // new generation.
   events.push(draftCleared(member, ticket, recorded.draftGeneration ?? 0, at))
-  return { kind: 'sent' as const, messageId, events, emailed: recipients }
+  return { kind: 'sent' as const, messageId, events, emailed: recipients, held: hold > 0 }
 }
 
 type Collision = Extract<ReplyOutcome, { kind: 'collision' }>

@@ -4,6 +4,7 @@ import { restoreDraft } from '#db/queries/drafts.ts'
 import { setTicketFields } from '#db/queries/tickets.ts'
 import {
   deleteHeldReply,
+  heldReplyOf,
   lockHeldReply,
   releaseHeldMessage,
   setUndoSendSeconds,
@@ -17,6 +18,16 @@ import { giveBackOutboundEmails } from './outbound-email-limit.server.ts'
 import { updateTickets } from './tickets.server.ts'
 import { enqueueWebhooks } from './webhooks.server.ts'
 import type { Member } from './workspaces.server.ts'
+
+/**
+ * The reply "Send & next" left in its undo window (its id in the page's `sent` parameter), for the
+ * Undo the page it lands on offers: undefined unless it is the member's own, in this workspace,
+ * and still held.
+ */
+export async function heldReplyElsewhere(member: Member, sent: string | null) {
+  if (!sent || !z.uuid().safeParse(sent).success) return undefined
+  return heldReplyOf(getDb(), { workspaceId: member.workspaceId, userId: member.userId, messageId: sent })
+}
 
 /** The longest undo-send delay an agent may choose, in seconds. */
 export const MAX_UNDO_SEND_SECONDS = 30

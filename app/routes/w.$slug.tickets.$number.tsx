@@ -14,7 +14,7 @@ import { PresenceBar } from '#app/components/ticket/presence-bar.tsx'
 import { TeammateDrafts } from '#app/components/ticket/teammate-drafts.tsx'
 import { ReplyJump } from '#app/components/ticket/reply-jump.tsx'
 import { UndoSendToasts } from '#app/components/ticket/undo-send.tsx'
-import { undoReply } from '#app/domain/undo-send.server.ts'
+import { heldReplyElsewhere, undoReply } from '#app/domain/undo-send.server.ts'
 import { ticketDraftsFrom } from '#app/domain/drafts.server.ts'
 import { describeActivity } from '#app/utils/activity.ts'
 import { useOpenAtNewest } from '#app/components/ticket/use-open-at-newest.ts'
@@ -108,7 +108,16 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     tagIds: page.tags.map((t) => t.id),
     thread: { length: page.messageCount, lastMessageId: page.newestMessageId },
   })
-  const { held, ...drafts } = ticketDraftsFrom(member, composer)
+  const { held: heldHere, ...drafts } = ticketDraftsFrom(member, composer)
+  // "Send & next" landed here: its reply, still in its undo window, can be undone from here.
+  const elsewhere = search.has('sent') ? await heldReplyElsewhere(member, search.get('sent')) : undefined
+  const held: Array<{ messageId: string; heldUntil: Date | null; ticketNumber?: number }> =
+    elsewhere && elsewhere.number !== number
+      ? [
+          ...heldHere,
+          { messageId: elsewhere.messageId, heldUntil: elsewhere.heldUntil, ticketNumber: elsewhere.number },
+        ]
+      : heldHere
   return {
     ...page,
     customer: customerCardFrom(customer),
@@ -235,9 +244,15 @@ async function handleReply(args: IntentArgs) {
   if (outcome.kind === 'email-limit') return emailLimitRefusal(submission, outcome, files)
   args.context.realtime.publish(outcome.events, exceptPostingSocket(args.upload.formData))
   if (from === undefined) return redirect(`${args.ticketUrl}#m-${outcome.messageId}`)
+  // The page it lands on offers Undo for a held reply (`sent`: heldReplyElsewhere).
+  const sent = outcome.held ? outcome.messageId : undefined
   const queue = `/w/${args.member.workspaceSlug}/tickets`
-  if (next === undefined) return redirect(from ? `${queue}?${from}` : queue)
-  return redirect(ticketHref(args.member.workspaceSlug, next.number, next.from))
+  if (next === undefined) {
+    const search = new URLSearchParams(from)
+    if (sent) search.set('sent', sent)
+    return redirect(search.size > 0 ? `${queue}?${search}` : queue)
+  }
+  return redirect(ticketHref(args.member.workspaceSlug, next.number, next.from, sent))
 }
 
 type ComposerSubmission = ReturnType<typeof parseSubmission<typeof ComposerSchema>>
@@ -578,7 +593,7 @@ export default function TicketPage() {
         {page.earlierPage ? (
           <LatestMessagesLink ticketUrl={`/w/${page.slug}/tickets/${ticket.number}`} />
         ) : null}
-        <UndoSendToasts held={page.held} now={now} />
+        <UndoSendToasts held={page.held} now={now} slug={page.slug} />
         {actionData && 'undoTooLate' in actionData ? (
           <p
             role="alert"

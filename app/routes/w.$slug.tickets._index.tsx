@@ -39,6 +39,8 @@ import { fromJsonText, toJsonText } from '#app/utils/json-text.ts'
 import { keepPageWhenUnanswered, unansweredErrors } from '#app/utils/unanswered.ts'
 import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
 import { queueOptionsForRequest, queuePageForRequest } from './w.$slug.layout-data.server.ts'
+import { UndoSendToasts } from '#app/components/ticket/undo-send.tsx'
+import { heldReplyElsewhere } from '#app/domain/undo-send.server.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Inbox · Switchboard' }]
 
@@ -86,10 +88,12 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const query = parseQueueQuery(searchParamsOf(request))
   const number = ticketNumberInQuery(query.filters.q)
   if (number !== undefined) return redirect(`/w/${member.workspaceSlug}/tickets/${number}`)
-  const [page, options, bulkResult] = await Promise.all([
+  const [page, options, bulkResult, heldReply] = await Promise.all([
     queuePageForRequest(member, query),
     queueOptionsForRequest(member),
     describeBulkResult(member, searchParamsOf(request).get('bulk')),
+    // "Send & next" came back here (nothing followed): its reply can still be undone from here.
+    heldReplyElsewhere(member, searchParamsOf(request).get('sent')),
   ])
   const { filters } = query
   return {
@@ -118,6 +122,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     // values turbo-stream would otherwise walk on every queue answer).
     options: toJsonText(options),
     bulkResult: bulkResult ?? null,
+    heldReply: heldReply ?? null,
   }
 }
 
@@ -233,7 +238,8 @@ export const clientAction = keepPageWhenUnanswered
 export const shouldRevalidate = unlessActionNeverArrived
 
 export default function Inbox() {
-  const { now, slug, workspaceId, query, page, options, bulkResult } = useLoaderData<typeof loader>()
+  const { now, slug, workspaceId, query, page, options, bulkResult, heldReply } =
+    useLoaderData<typeof loader>()
   const confirmStep = confirmStepOf(useActionData<typeof action>())
   const actionData = withoutConfirmStep(useActionData<typeof action>())
   // New tickets, replies and changes by teammates refresh the page (and the navigation counts).
@@ -280,6 +286,19 @@ export default function Inbox() {
         viewing={viewing}
       />
       <QueuePagination nextCursor={page.nextCursor} prevCursor={page.prevCursor} />
+      {heldReply ? (
+        <UndoSendToasts
+          held={[
+            {
+              messageId: heldReply.messageId,
+              heldUntil: heldReply.heldUntil,
+              ticketNumber: heldReply.number,
+            },
+          ]}
+          now={now}
+          slug={slug}
+        />
+      ) : null}
     </div>
   )
 }

@@ -1,4 +1,4 @@
-import { and, eq, isNotNull, sql } from 'drizzle-orm'
+import { and, eq, gt, isNotNull, sql } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
 import { attachments, auditEvents, emails, messages, tickets, users } from '../schema.ts'
 
@@ -47,6 +47,31 @@ export async function releaseHeldMessage(db: DbOrTx, { emailId }: { emailId: str
     .where(eq(tickets.id, row.ticketId))
   const { bodyText: _bodyText, ...released } = row
   return released
+}
+
+/**
+ * The agent's reply `messageId`, still in its undo window, with its ticket's number: what "Send &
+ * next" offers to undo on the page it lands on. Undefined when it was sent, undone, is not theirs
+ * or not in this workspace.
+ */
+export async function heldReplyOf(
+  db: DbOrTx,
+  key: { workspaceId: string; userId: string; messageId: string },
+): Promise<{ messageId: string; number: number; heldUntil: Date } | undefined> {
+  const [row] = await db
+    .select({ messageId: messages.id, number: tickets.number, heldUntil: messages.heldUntil })
+    .from(messages)
+    .innerJoin(tickets, eq(tickets.id, messages.ticketId))
+    .where(
+      and(
+        eq(messages.id, key.messageId),
+        eq(messages.workspaceId, key.workspaceId),
+        eq(tickets.workspaceId, key.workspaceId),
+        eq(messages.authorUserId, key.userId),
+        gt(messages.heldUntil, sql`now()`),
+      ),
+    )
+  return row?.heldUntil ? { ...row, heldUntil: row.heldUntil } : undefined
 }
 
 /**

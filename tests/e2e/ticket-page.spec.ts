@@ -335,10 +335,56 @@ test('Send & next replies and opens the next ticket of the view the agent came f
   await noJs.getByLabel(/Reply to Casey Customer/).fill('Done with the second.')
   await noJs.getByRole('button', { name: 'Send & next' }).click()
   await expect(noJs.getByRole('heading', { name: 'First in line' })).toBeVisible()
-  // The last one: back to that view.
+  // The last one: back to that view, which offers to undo the reply still waiting to go.
   await noJs.getByLabel(/Reply to Casey Customer/).fill('Done with the first.')
   await noJs.getByRole('button', { name: 'Send & next' }).click()
-  await expect(noJs).toHaveURL(new RegExp(`/w/${slug}/tickets\\?view=unassigned$`))
+  await expect(noJs).toHaveURL(new RegExp(`/w/${slug}/tickets\\?view=unassigned&sent=[0-9a-f-]{36}$`))
+  await expect(noJs.getByRole('status').filter({ hasText: /Your reply to #\d+/ })).toBeVisible()
+  await context.close()
+})
+
+test('after Send & next, the reply just sent can be undone from the next ticket, with and without JavaScript', async ({
+  page,
+  browser,
+}) => {
+  const id = unique()
+  const slug = `next-undo-${id}`
+  await signUp(page, 'Dana Agent', `dana-${id}@example.com`, 'Next Undo Co', slug)
+  for (const subject of ['Older question', 'Newer question']) {
+    await customerWrites(page, slug, subject, `About the ${subject.toLowerCase()}.`)
+  }
+  await page.goto(`/w/${slug}/tickets?view=unassigned`)
+  await page.getByRole('link', { name: 'Newer question' }).click()
+  const composer = page.getByLabel(/Reply to Casey Customer/)
+  await composer.fill('An answer I want back.')
+  await page.getByRole('button', { name: 'Send & next' }).click()
+  await expect(page.getByRole('heading', { name: 'Older question' })).toBeVisible()
+  // The reply waits its undo-send delay (5 s by default): the next ticket offers to take it back.
+  const toast = page.getByRole('status').filter({ hasText: /Your reply to #\d+: Sending in \d+ s/ })
+  await expect(toast).toBeVisible()
+  await toast.getByRole('button', { name: 'Undo' }).click()
+  await expect(page.getByRole('heading', { name: 'Newer question' })).toBeVisible()
+  await expect(composer).toHaveValue('An answer I want back.')
+  await expect(
+    page.getByRole('list', { name: 'Conversation' }).getByText('An answer I want back.'),
+  ).toHaveCount(0)
+  // The inbox link back to the view does not offer it again.
+  expect(page.url()).not.toContain('sent=')
+
+  // Without JavaScript: the same offer, as a plain form.
+  const context = await browser.newContext({
+    javaScriptEnabled: false,
+    storageState: await page.context().storageState(),
+    extraHTTPHeaders: { 'x-forwarded-for': `198.18.8.${Math.floor(Math.random() * 250) + 1}` },
+  })
+  const noJs = await context.newPage()
+  await noJs.goto(page.url())
+  await expect(noJs.getByLabel(/Reply to Casey Customer/)).toHaveValue('An answer I want back.')
+  await noJs.getByRole('button', { name: 'Send & next' }).click()
+  await expect(noJs.getByRole('heading', { name: 'Older question' })).toBeVisible()
+  await noJs.getByRole('button', { name: 'Undo' }).click()
+  await expect(noJs.getByRole('heading', { name: 'Newer question' })).toBeVisible()
+  await expect(noJs.getByLabel(/Reply to Casey Customer/)).toHaveValue('An answer I want back.')
   await context.close()
 })
 

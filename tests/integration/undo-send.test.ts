@@ -11,6 +11,7 @@ import { queue, startQueue } from '#app/jobs/queue.server.ts'
 import * as accountRoute from '#app/routes/account.tsx'
 import * as ticketRoute from '#app/routes/w.$slug.tickets.$number.tsx'
 import * as draftRoute from '#app/routes/w.$slug.tickets.$number_.draft.tsx'
+import * as inboxRoute from '#app/routes/w.$slug.tickets._index.tsx'
 import { createMember, createTicketFor, setTicket } from '#tests/helpers/factories.ts'
 import { callAction, callLoader, testContext, withJson, type RealtimeCalls } from '#tests/helpers/routes.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
@@ -390,5 +391,73 @@ describe('undo send', () => {
     expect((await save('31')).status).toBe(400)
     expect((await save('-1')).status).toBe(400)
     expect(await stored()).toBe(12)
+  })
+})
+
+describe('undo from the page Send & next lands on', () => {
+  // Found from outside: Send & next moved on with no Undo for the reply it had just sent.
+  const ticketPage = (agent: Agent, number: number, search: string) =>
+    callLoader(ticketRoute, `/w/${agent.workspace.slug}/tickets/${number}${search}`, {
+      cookie: agent.cookie,
+      params: { slug: agent.workspace.slug, number: String(number) },
+    })
+
+  it('names the held reply in the next ticket’s address, for its author only, until it is sent', async () => {
+    const agent = await createMember('owner')
+    const teammate = await createMember('agent', agent.workspace)
+    const stranger = await createMember('owner')
+    await setDelay(agent, 30)
+    const first = await createTicketFor(agent, { subject: 'First' })
+    const second = await createTicketFor(agent, { subject: 'Second' })
+    const sent = await post(agent, second.number, {
+      intent: 'reply-next',
+      kind: 'reply',
+      body: 'Held for a while',
+      from: 'view=all',
+    })
+    expect(sent.status).toBe(302)
+    const landing = new URL(sent.location!, 'http://app.test')
+    expect(landing.pathname).toBe(`/w/${agent.workspace.slug}/tickets/${first.number}`)
+    const messageId = landing.searchParams.get('sent')!
+    const [message] = await getDb().select().from(messages).where(eq(messages.id, messageId))
+    expect(message!.heldUntil).not.toBeNull()
+
+    const page = await ticketPage(agent, first.number, landing.search)
+    expect(page.data.held).toEqual([
+      { messageId, heldUntil: message!.heldUntil, ticketNumber: second.number },
+    ])
+    // Anyone else given the address (a teammate, another workspace) is offered nothing.
+    expect((await ticketPage(teammate, first.number, landing.search)).data.held).toEqual([])
+    const theirs = await createTicketFor(stranger)
+    expect((await ticketPage(stranger, theirs.number, landing.search)).data.held).toEqual([])
+    // Nor a malformed id.
+    expect((await ticketPage(agent, first.number, '?sent=not-a-uuid')).data.held).toEqual([])
+    // The inbox, when Send & next had nothing to go to, offers it the same way.
+    const inbox = await callLoader(inboxRoute, `/w/${agent.workspace.slug}/tickets${landing.search}`, {
+      cookie: agent.cookie,
+      params: { slug: agent.workspace.slug },
+    })
+    expect(inbox.data.heldReply).toEqual({ messageId, number: second.number, heldUntil: message!.heldUntil })
+
+    // Sent (the undo window over): nothing left to offer.
+    const [email] = await getDb().select().from(emails).where(eq(emails.messageId, messageId))
+    await releaseHeldReply(email!.id)
+    expect((await ticketPage(agent, first.number, landing.search)).data.held).toEqual([])
+  })
+
+  it('leaves the address alone when the reply went at once', async () => {
+    const agent = await createMember('owner')
+    await setDelay(agent, 0)
+    const first = await createTicketFor(agent, { subject: 'First' })
+    const second = await createTicketFor(agent, { subject: 'Second' })
+    const sent = await post(agent, second.number, {
+      intent: 'reply-next',
+      kind: 'reply',
+      body: 'Sent at once',
+      from: 'view=all',
+    })
+    const landing = new URL(sent.location!, 'http://app.test')
+    expect(landing.pathname).toBe(`/w/${agent.workspace.slug}/tickets/${first.number}`)
+    expect(landing.searchParams.has('sent')).toBe(false)
   })
 })

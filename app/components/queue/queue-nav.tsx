@@ -20,6 +20,7 @@ export function useQueueHref() {
     params.delete('before')
     params.delete('index')
     params.delete('bulk')
+    params.delete('sent')
     for (const [key, value] of Object.entries(changes)) {
       if (value === null) params.delete(key)
       else params.set(key, value)

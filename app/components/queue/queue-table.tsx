@@ -12,7 +12,7 @@ import {
 import type { TicketPriority, TicketStatus } from '#app/utils/vocabulary.ts'
 import { useShortcuts } from '#app/utils/use-shortcuts.ts'
 import { useFormatters } from '#app/utils/use-formatters.ts'
-import { ticketHref } from '#app/utils/last-queue.ts'
+import { queueSearchOf, ticketHref } from '#app/utils/last-queue.ts'
 import { BULK_FORM_ID } from './bulk-toolbar.tsx'
 import { ShortcutsDialog } from './shortcuts-dialog.tsx'
 import { morphInnerHtml } from './morph-html.ts'
@@ -99,7 +99,7 @@ export function QueueTable({
 }) {
   // Links from the queue name it (the customer page's rows name no queue).
   const location = useLocation()
-  const queueSearch = location.pathname === `/w/${slug}/tickets` ? location.search : ''
+  const queueSearch = location.pathname === `/w/${slug}/tickets` ? queueSearchOf(location.search) : ''
   const navigate = useNavigate()
   const navigation = useNavigation()
   const format = useFormatters()
