@@ -32,6 +32,7 @@ import { routeInbound, ticketByHeaders, type Route } from './inbound-routing.ser
 import { customerReply } from './messages.server.ts'
 import { takeSlotIn } from './rate-limit.server.ts'
 import { createTicket, upsertContact, type InboundFields } from './tickets.server.ts'
+import { isEmailAddress } from '#app/utils/schemas.ts'
 import { sliceWhole } from '#app/utils/well-formed.ts'
 
 /** SendGrid posts up to 30 MB of email; the multipart framing and fields need a little more. */
@@ -148,8 +149,12 @@ export async function fileInboundEmail(inboundEmailId: string): Promise<FileOutc
   if (email.report && isNullReversePath(email.envelope.from)) {
     return fileReport(inboundEmailId, email, route, log)
   }
-  if (!email.from) {
-    await finish(db, inboundEmailId, { ...at, status: 'failed', error: 'No sender address (From)' })
+  // A sender we could not reply to (no From, or an address the forms and the API refuse: one
+  // rule, Email in app/utils/schemas.ts) would be a contact no reply reaches.
+  if (!email.from || !isEmailAddress(email.from.address)) {
+    const error = email.from ? 'Sender address (From) is not one we can reply to' : 'No sender address (From)'
+    log.info({ error }, 'inbound email refused: no sender address to reply to')
+    await finish(db, inboundEmailId, { ...at, status: 'failed', error })
     return 'failed'
   }
   const existing = await findMessageByInboundKey(db, {
@@ -403,7 +408,7 @@ function senderName(name: string) {
 }
 
 /**
- * The customer's CC'd addresses (To and Cc, less the sender, the customer and our own addresses:
+ * The customer's CC'd addresses we can send to (To and Cc, less the sender, the customer and our own addresses:
  * the inbound domain's and every active mailbox's of the workspace, lower-case in `mailboxes`)
  * added to the ticket's list, at most MAX_CC. A mailbox of ours on the list would get each agent
  * reply and forward it back to us.
@@ -414,7 +419,12 @@ function ccOf(email: InboundMessage, mailboxes: string[], current: string[], cus
   const list = [...current]
   for (const { address } of [...email.to, ...email.cc]) {
     if (list.length >= MAX_CC) break
-    if (address.endsWith(domain) || ours.has(address) || list.some((a) => a.toLowerCase() === address))
+    if (
+      address.endsWith(domain) ||
+      ours.has(address) ||
+      !isEmailAddress(address) ||
+      list.some((a) => a.toLowerCase() === address)
+    )
       continue
     list.push(address)
   }

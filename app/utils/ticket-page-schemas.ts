@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { hasVisibleText, UNSAFE_NAME_CHARACTERS } from './schemas.ts'
+import { hasVisibleText, isEmailAddress, UNSAFE_NAME_CHARACTERS } from './schemas.ts'
 import { MAX_BODY_CHARS, MAX_FILES, MessageBody, TicketPriority, TicketStatus } from './ticket-schemas.ts'
 
 export const MessageKind = z.enum(['reply', 'note'], { error: 'Choose a reply or an internal note' })
@@ -20,7 +20,7 @@ function addressList(label: 'CC' | 'BCC') {
     .optional()
     .transform((value, ctx) => {
       const addresses = (value ?? '').split(/[\s,;]+/).filter(Boolean)
-      const bad = addresses.find((a) => !z.email().safeParse(a).success)
+      const bad = addresses.find((a) => !isEmailAddress(a))
       if (bad) {
         ctx.issues.push({
           code: 'custom',

@@ -234,3 +234,47 @@ describe('an email addressed to several workspaces', () => {
     expect(created.map((t) => t.workspaceId)).toEqual([b.workspace.id, a.workspace.id])
   }, 40_000)
 })
+
+describe('addresses no reply could reach (probed 2026-12-07)', () => {
+  it.each(['raw', 'parsed'] as const)(
+    'refuses an email from a 300-character local part or an internationalised address, with no contact (%s mode)',
+    async (mode) => {
+      const m = await createMember()
+      const to = forwarding(m.workspace.slug)
+      for (const from of [`${'x'.repeat(300)}@example.org`, 'ü@bücher.de']) {
+        const { eml } = email({ from: `Someone <${from}>`, to })
+        await post(
+          mode === 'raw'
+            ? rawModePost(eml, { envelopeTo: [to] })
+            : await parsedModePost(eml, { envelopeTo: [to] }),
+        )
+      }
+      await settled()
+      const rows = await getDb()
+        .select({ status: inboundEmails.status, error: inboundEmails.error })
+        .from(inboundEmails)
+        .where(eq(inboundEmails.workspaceId, m.workspace.id))
+      expect(rows).toEqual([
+        { status: 'failed', error: 'Sender address (From) is not one we can reply to' },
+        { status: 'failed', error: 'Sender address (From) is not one we can reply to' },
+      ])
+      expect(await ticketsOf(m.workspace.id)).toHaveLength(0)
+      expect(await getDb().select().from(contacts).where(eq(contacts.workspaceId, m.workspace.id))).toEqual(
+        [],
+      )
+    },
+  )
+
+  it("keeps only the CC'd addresses a reply can be sent to on the ticket", async () => {
+    const m = await createMember()
+    const to = forwarding(m.workspace.slug)
+    const cc = `${'y'.repeat(65)}@example.org, ü@bücher.de, pat@example.org`
+    await post(rawModePost(email({ to, cc }).eml, { envelopeTo: [to] }))
+    await settled()
+    const [ticket] = await getDb()
+      .select({ cc: tickets.cc })
+      .from(tickets)
+      .where(eq(tickets.workspaceId, m.workspace.id))
+    expect(ticket.cc).toEqual(['pat@example.org'])
+  })
+})

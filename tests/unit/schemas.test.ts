@@ -3,6 +3,7 @@ import type { z } from 'zod'
 import {
   displayName,
   Email,
+  isEmailAddress,
   LoginSchema,
   NewPassword,
   optionalDisplayName,
@@ -69,10 +70,33 @@ describe('Email', () => {
   })
 
   it('accepts 254 characters and rejects 255, counted after trimming', () => {
-    const domain = '@example.com'
-    const at254 = 'a'.repeat(254 - domain.length) + domain
+    const at254 = `${'a'.repeat(64)}@${'b'.repeat(60)}.${'c'.repeat(60)}.${'d'.repeat(63)}.com`
+    expect(at254).toHaveLength(254)
     expect(Email.safeParse(`  ${at254}  `).success).toBe(true)
-    expect(messages(Email.safeParse('a' + at254))).toContain('Email is too long')
+    expect(messages(Email.safeParse(`${at254}m`))).toContain('Email is too long')
+  })
+
+  // One rule for every way in (forms, API, inbound email): an address we can send a reply to.
+  it('accepts 64 characters before the @ and rejects 65 (RFC 5321)', () => {
+    expect(Email.safeParse(`${'a'.repeat(64)}@example.com`).success).toBe(true)
+    expect(messages(Email.safeParse(`${'a'.repeat(65)}@example.com`))).toEqual([
+      'The part before @ is too long',
+    ])
+    expect(isEmailAddress(`${'a'.repeat(300)}@example.com`)).toBe(false)
+  })
+
+  it('rejects internationalised addresses, which we cannot send to without SMTPUTF8', () => {
+    for (const address of ['ü@bücher.de', 'dana@bücher.de', 'ü@example.com', '用户@例子.广告']) {
+      expect(messages(Email.safeParse(address))).toEqual(['Enter a valid email address'])
+      expect(isEmailAddress(address)).toBe(false)
+    }
+    expect(isEmailAddress('dana@xn--bcher-kva.de')).toBe(true)
+  })
+
+  it('isEmailAddress takes an address as it is, untrimmed ones refused', () => {
+    expect(isEmailAddress('dana@example.com')).toBe(true)
+    expect(isEmailAddress(' dana@example.com')).toBe(false)
+    expect(isEmailAddress('')).toBe(false)
   })
 
   it('says the email is required when it is missing', () => {
