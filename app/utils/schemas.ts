@@ -4,11 +4,28 @@ import { ROLES } from './vocabulary.ts'
 
 /** Form schemas shared by the browser (instant feedback) and the server (the real check). */
 
+/**
+ * What an email address is, wherever one comes in: the forms, the API and MCP, a reply's CC and
+ * BCC, and inbound email's sender and CC'd addresses (isEmailAddress). It is one we can send to:
+ * at most 254 characters in all and 64 before the @ (RFC 5321 section 4.5.3.1), and ASCII only
+ * (zod's pattern): we send through SendGrid without SMTPUTF8 (RFC 6531), so `ü@bücher.de` would be
+ * a contact no reply reaches. Inbound email from such an address is refused like one without a
+ * sender (docs/data-flow.md, Incoming email).
+ */
 export const Email = z
   .string({ error: 'Email is required' })
   .trim()
   .max(254, { error: 'Email is too long' })
+  .refine((address) => address.lastIndexOf('@') <= 64, {
+    error: 'The part before @ is too long',
+    abort: true,
+  })
   .pipe(z.email({ error: 'Enter a valid email address' }))
+
+/** Whether the address passes Email (already trimmed: inbound addresses, a CC list's entries). */
+export function isEmailAddress(address: string) {
+  return address === address.trim() && Email.safeParse(address).success
+}
 
 export const NewPassword = z
   .string({ error: 'Password is required' })
