@@ -18,7 +18,9 @@ export function contentSecurityPolicy(nonce: string, dev: boolean) {
   return [
     "default-src 'self'",
     `script-src ${script}`,
-    `style-src 'self'${dev ? " 'unsafe-inline'" : ''}`,
+    // The nonce: the dialogs' scroll lock (react-remove-scroll) adds one <style> of its own,
+    // given the page's nonce by entry.client.tsx (get-nonce).
+    `style-src 'self'${dev ? " 'unsafe-inline'" : ` 'nonce-${nonce}'`}`,
     "img-src 'self' data: blob:",
     "font-src 'self'",
     `connect-src 'self'${dev ? ' ws: wss:' : ''}`,

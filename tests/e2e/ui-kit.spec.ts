@@ -88,3 +88,26 @@ test.describe('without JavaScript', () => {
     await expect(page).toHaveURL('/login')
   })
 })
+
+test('an open dialog holds the page still, and the page’s policy lets its scroll lock in', async ({
+  page,
+}) => {
+  const refused: string[] = []
+  page.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) refused.push(message.text())
+  })
+  const id = unique()
+  await signUp(page, 'Kit Scroll', `kit-scroll-${id}@example.com`, 'Scroll Co', `kit-scroll-${id}`)
+  await expect(page.getByRole('status').filter({ hasText: 'Live' })).toBeVisible()
+  const bodyOverflow = () => page.evaluate(() => getComputedStyle(document.body).overflow)
+  expect(await bodyOverflow()).not.toBe('hidden')
+  await page.keyboard.press('?')
+  const dialog = page.getByRole('dialog', { name: 'Keyboard shortcuts' })
+  await expect(dialog).toBeVisible()
+  // react-remove-scroll's <style> (with the page's nonce) hides the body's overflow.
+  await expect.poll(bodyOverflow).toBe('hidden')
+  await page.keyboard.press('Escape')
+  await expect(dialog).toHaveCount(0)
+  await expect.poll(bodyOverflow).not.toBe('hidden')
+  expect(refused).toEqual([])
+})

@@ -259,9 +259,9 @@ describe('contentSecurityPolicy', () => {
     expect(policy.get('default-src')).toEqual(["'self'"])
   })
 
-  it('keeps inline styles and websockets out of production', () => {
+  it('keeps inline styles and websockets out of production: a style needs the nonce', () => {
     const policy = directives(contentSecurityPolicy('bm9uY2U=', false))
-    expect(policy.get('style-src')).toEqual(["'self'"])
+    expect(policy.get('style-src')).toEqual(["'self'", "'nonce-bm9uY2U='"])
     expect(policy.get('connect-src')).toEqual(["'self'"])
   })
 
