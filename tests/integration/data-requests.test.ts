@@ -196,6 +196,13 @@ describe('.data requests for what a route answers with a Response of its own', (
     })
     expect(out.status).toBe(202)
     expect(await out.text()).toContain('/login')
+    // The app's front door (/), whose loader only redirects, followed with JavaScript after signing in.
+    const front = await fetch(`${lean.url}/_root.data`, {
+      headers: { cookie: owner.cookie },
+      redirect: 'manual',
+    })
+    expect(front.status).toBe(202)
+    expect(await front.text()).toContain('/login')
   })
 })
 
