@@ -14,6 +14,7 @@ import { requireMember } from '#app/http/auth.server.ts'
 import { layoutShouldRevalidate } from '#app/utils/layout-revalidation.ts'
 import { layoutForRequest } from './w.$slug.layout-data.server.ts'
 import { ShortcutsHelp } from '#app/components/queue/shortcuts-dialog.tsx'
+import { useFocusOnNewPage } from '#app/utils/use-focus-on-new-page.ts'
 
 export const shouldRevalidate = layoutShouldRevalidate
 
@@ -46,6 +47,7 @@ export default function WorkspaceLayout() {
   const location = useLocation()
   // The shell's links are PlainLinks (plain anchors, one click listener): see plain-link.tsx.
   useClientLinks()
+  useFocusOnNewPage()
   const ticketsPath = `/w/${workspace.slug}/tickets`
   const currentView =
     location.pathname === ticketsPath ? new URLSearchParams(location.search).get('view') : null

@@ -11,3 +11,19 @@ export function focusToWrite(field: HTMLTextAreaElement | HTMLInputElement, opti
     field.setSelectionRange(end, end)
   }
 }
+
+/**
+ * Where focus goes when what held it is gone: the page's main region (`#main-content`, focusable
+ * by script only), without scrolling. Focus left on `<body>` (an element removed under it, a
+ * dialog opened by a shortcut and closed) starts a screen reader and the next Tab from the top of
+ * the document.
+ */
+export function focusMainContent() {
+  document.getElementById('main-content')?.focus({ preventScroll: true })
+}
+
+/** Whether focus is nowhere in particular (on `<body>`, or on nothing). */
+export function focusIsLost() {
+  const active = document.activeElement
+  return active === null || active === document.body || active === document.documentElement
+}

@@ -166,3 +166,55 @@ test('the navigation and view links change page without a page load and keep ari
   await expect(page).toHaveURL(new RegExp(`/w/${slug}/tickets\\?view=pending$`))
   expect(await page.evaluate(() => 'stillThisDocument' in window)).toBe(true)
 })
+
+test('focus stays in the page: a ticket opened from the keyboard, Esc in the composer, a closed dialog', async ({
+  page,
+}) => {
+  const id = unique()
+  const slug = `focus-${id}`
+  await signUp(page, 'Fay Focus', `focus-${id}@example.com`, `Focus ${id}`, slug)
+  await page.goto(`/w/${slug}/tickets/new`)
+  const mailboxId = await page.getByLabel('Mailbox').inputValue()
+  const response = await page.request.post(`/w/${slug}/tickets/new`, {
+    headers: { origin: new URL(page.url()).origin },
+    multipart: {
+      customerEmail: `c-${id}@example.net`,
+      customerName: 'Cleo',
+      mailboxId,
+      subject: 'Focus me',
+      body: 'Hi',
+    },
+    maxRedirects: 0,
+  })
+  expect(response.status()).toBeLessThan(400)
+  await page.goto(`/w/${slug}/tickets`)
+  await expect(page.getByRole('checkbox', { name: 'Select all tickets on this page' })).toBeVisible()
+  const main = page.locator('main#main-content')
+  // Enter on the row: the ticket page opens and focus is at its main region, not <body>.
+  await page.locator('body').press('j')
+  await expect(page.getByRole('link', { name: 'Focus me' })).toBeFocused()
+  await page.keyboard.press('Enter')
+  await expect(page.getByRole('heading', { name: 'Focus me' })).toBeVisible()
+  await expect(main).toBeFocused()
+  // Esc leaves the composer for the page, and r comes back to it.
+  await page.keyboard.press('r')
+  const composer = page.getByLabel(/Reply to Cleo/)
+  await expect(composer).toBeFocused()
+  await page.keyboard.press('Escape')
+  await expect(main).toBeFocused()
+  // The shortcuts list, opened from the page, gives focus back to it; the palette, opened with
+  // its button, to the button.
+  await page.keyboard.press('?')
+  const shortcuts = page.getByRole('dialog', { name: 'Keyboard shortcuts' })
+  await expect(shortcuts).toBeVisible()
+  await page.keyboard.press('Escape')
+  await expect(shortcuts).toHaveCount(0)
+  await expect(main).toBeFocused()
+  const jump = page.getByRole('button', { name: /Jump to/ })
+  await jump.click()
+  const palette = page.getByRole('dialog', { name: 'Jump to…' })
+  await expect(palette).toBeVisible()
+  await page.keyboard.press('Escape')
+  await expect(palette).toHaveCount(0)
+  await expect(jump).toBeFocused()
+})

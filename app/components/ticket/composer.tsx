@@ -20,7 +20,7 @@ import { LiveSocketField } from '#app/components/live/live-socket-field.tsx'
 import { Button } from '#app/components/ui/button.tsx'
 import { FormErrors } from '#app/components/ui/field.tsx'
 import { fillPlaceholders, insertAtSelection, type CannedContext } from '#app/utils/canned.ts'
-import { focusToWrite } from '#app/utils/focus.ts'
+import { focusIsLost, focusMainContent, focusToWrite } from '#app/utils/focus.ts'
 import { formatBytes } from '#app/utils/format.ts'
 import { ComposerSchema, type MessageKind } from '#app/utils/ticket-page-schemas.ts'
 import { isBlockedFilename, isBlockedType, MAX_FILES, MAX_TOTAL_BYTES } from '#app/utils/ticket-schemas.ts'
@@ -217,6 +217,8 @@ export function Composer(props: Props) {
     if (fetched.result?.initialValue?.intent !== 'review') return
     reviewAnswered.current = fetched
     setSeenMessageId(props.latestMessageId)
+    // Back to the reply, whose Review button is gone with the warning (focus fell to <body>).
+    if (bodyRef.current && focusIsLost()) focusToWrite(bodyRef.current, { preventScroll: true })
   }, [fetched, props.latestMessageId])
   const { onTyping } = props
   useEffect(() => {
@@ -372,8 +374,9 @@ export function Composer(props: Props) {
               )
               if (send) event.currentTarget.form?.requestSubmit(send)
             } else if (event.key === 'Escape') {
-              // Esc leaves the text field, so the page's single-key shortcuts work again.
-              event.currentTarget.blur()
+              // Esc leaves the text field, so the page's single-key shortcuts work again; focus
+              // goes to the page's main region, not <body> (r comes back to the caret).
+              focusMainContent()
             }
           }}
           onInput={(event) => {

@@ -1,5 +1,6 @@
 import * as RadixDialog from '@radix-ui/react-dialog'
-import type { ReactNode } from 'react'
+import { useRef, type ReactNode } from 'react'
+import { focusIsLost, focusMainContent } from '#app/utils/focus.ts'
 
 /**
  * A modal dialog on Radix: focus trapped and returned to the opener, Escape and the overlay close
@@ -22,6 +23,17 @@ export function Dialog({
   children: ReactNode
   className?: string
 }) {
+  // What had focus when it opened (the button, or the field a shortcut was pressed in), to give
+  // it back; still in the page, else the page's main region (opened by a shortcut with nothing
+  // focused, or its opener gone): Radix gave it to <body> then.
+  const opener = useRef<Element | null>(null)
+  const wasOpen = useRef(false)
+  // Read as it opens, in the render: a field of the dialog with autoFocus takes focus in the
+  // commit, before any of Radix's open events.
+  if (open && !wasOpen.current && typeof document !== 'undefined') {
+    opener.current = focusIsLost() ? null : document.activeElement
+  }
+  wasOpen.current = open
   return (
     <RadixDialog.Root open={open} onOpenChange={onOpenChange}>
       <RadixDialog.Portal>
@@ -29,6 +41,12 @@ export function Dialog({
         <RadixDialog.Content
           // Without a description, say so explicitly (Radix warns otherwise).
           {...(description ? {} : { 'aria-describedby': undefined })}
+          onCloseAutoFocus={(event) => {
+            event.preventDefault()
+            const back = opener.current
+            if (back instanceof HTMLElement && back.isConnected) back.focus({ preventScroll: true })
+            else focusMainContent()
+          }}
           className={`fixed top-1/2 left-1/2 z-50 w-[calc(100vw-2rem)] -translate-x-1/2 -translate-y-1/2 rounded-lg border border-slate-200 bg-white p-5 text-left text-slate-900 shadow-xl focus:outline-none dark:border-slate-700 dark:bg-slate-900 dark:text-slate-100 ${className}`}
         >
           <RadixDialog.Title className="text-lg font-semibold">{title}</RadixDialog.Title>
