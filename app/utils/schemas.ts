@@ -50,21 +50,22 @@ export const NewPassword = z
 export const UNSAFE_NAME_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/
 
 /**
- * Characters that show nothing: white space, and the format characters that render as nothing
- * (zero-width space and joiners, word joiner, invisible operators, bidi marks, BOM, soft hyphen,
- * the Hangul fillers). A text of only these looks empty, and is treated as empty.
+ * A character that shows something: not white space, not a format character that renders as
+ * nothing (zero-width space and joiners, word joiner, invisible operators, bidi marks, BOM, soft
+ * hyphen, the Hangul fillers) and not a combining mark (U+0301…: marks alone have nothing to sit
+ * on, so a tag or a name of them drew as an empty or dotted-circle chip).
  */
-const INVISIBLE =
+const VISIBLE =
   // eslint-disable-next-line no-misleading-character-class -- each is matched on its own, joiners included
-  /[\s\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u2060-\u2064\u206a-\u206f\u3164\ufeff\uffa0]/g
+  /[^\s\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u2060-\u2064\u206a-\u206f\u3164\ufeff\uffa0\p{M}]/u
 
 /**
- * Does the text show anything: a character that is neither white space, an invisible format
- * character nor a combining mark? Marks alone (U+0301…) have nothing to sit on: a tag or a name
- * of them drew as an empty or dotted-circle chip.
+ * Does the text show anything? A text of only invisible characters and marks looks empty, and is
+ * treated as empty. One search that stops at the first visible character (a message body is
+ * checked on every send; two whole-text replaces copied it twice).
  */
 export function hasVisibleText(text: string) {
-  return text.replace(INVISIBLE, '').replace(/\p{M}/gu, '') !== ''
+  return VISIBLE.test(text)
 }
 
 /**
