@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { getDb } from '#db/client.ts'
 import { listMailboxes } from '#db/queries/mailboxes.ts'
+import { getTicketByNumber } from '#db/queries/tickets.ts'
 import {
   HIGHLIGHT_END,
   HIGHLIGHT_START,
@@ -105,6 +106,11 @@ export function parseQueueQuery(searchParams: URLSearchParams): QueueQuery {
 export function ticketNumberInQuery(q: string | undefined) {
   const match = q?.match(/^#(\d{1,9})$/)
   return match ? Number(match[1]) : undefined
+}
+
+/** Whether the workspace has ticket `number` (the `#123` jump goes there only then). */
+export async function hasTicketNumber(member: Pick<Member, 'workspaceId'>, number: number) {
+  return (await getTicketByNumber(getDb(), { workspaceId: member.workspaceId, number })) !== undefined
 }
 
 export type SnippetPart = { text: string; highlight: boolean }

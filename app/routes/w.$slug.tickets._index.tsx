@@ -29,7 +29,7 @@ import { QueueTable } from '#app/components/queue/queue-table.tsx'
 import { packRows, unpackRows } from '#app/components/queue/row-pack.ts'
 import { PlainLink } from '#app/components/ui/plain-link.tsx'
 import { requireMember } from '#app/http/auth.server.ts'
-import { parseQueueQuery, ticketNumberInQuery } from '#app/domain/queue.server.ts'
+import { hasTicketNumber, parseQueueQuery, ticketNumberInQuery } from '#app/domain/queue.server.ts'
 import { describeBulkResult, runBulkAction, undoBulkAction } from '#app/domain/bulk-actions.server.ts'
 import { describeBulkSelection } from '#app/domain/bulk-selection.server.ts'
 import { TagName } from '#app/utils/ticket-page-schemas.ts'
@@ -87,7 +87,10 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const member = await requireMember(request, params.slug)
   const query = parseQueueQuery(searchParamsOf(request))
   const number = ticketNumberInQuery(query.filters.q)
-  if (number !== undefined) return redirect(`/w/${member.workspaceSlug}/tickets/${number}`)
+  // `#123` opens ticket 123; a number the workspace has no ticket for is searched for as text,
+  // with a note (it was a bare "Page not found").
+  const jump = number !== undefined && (await hasTicketNumber(member, number))
+  if (jump) return redirect(`/w/${member.workspaceSlug}/tickets/${number}`)
   const [page, options, bulkResult, heldReply] = await Promise.all([
     queuePageForRequest(member, query),
     queueOptionsForRequest(member),
@@ -123,6 +126,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     options: toJsonText(options),
     bulkResult: bulkResult ?? null,
     heldReply: heldReply ?? null,
+    noSuchTicket: number ?? null,
   }
 }
 
@@ -238,7 +242,7 @@ export const clientAction = keepPageWhenUnanswered
 export const shouldRevalidate = unlessActionNeverArrived
 
 export default function Inbox() {
-  const { now, slug, workspaceId, query, page, options, bulkResult, heldReply } =
+  const { now, slug, workspaceId, query, page, options, bulkResult, heldReply, noSuchTicket } =
     useLoaderData<typeof loader>()
   const confirmStep = confirmStepOf(useActionData<typeof action>())
   const actionData = withoutConfirmStep(useActionData<typeof action>())
@@ -265,6 +269,11 @@ export default function Inbox() {
         </PlainLink>
       </div>
       <QueueFilters query={query} options={lists} />
+      {noSuchTicket !== null ? (
+        <p role="status" className="text-sm text-slate-700 dark:text-slate-300">
+          There is no ticket #{noSuchTicket} in this workspace. Tickets matching “{query.q}” are listed below.
+        </p>
+      ) : null}
       <BulkResult
         result={bulkResult}
         undoError={undoError}

@@ -331,13 +331,28 @@ describe('queue search', () => {
     expect(row(byAddress, quiet.number).snippet).toBeFalsy()
   })
 
-  it('jumps to a ticket when the search is #<number>', async () => {
+  it('jumps to a ticket when the search is #<number>, and says so when there is none', async () => {
     const member = await createMember()
-    const result = await queue(member, '?q=%23123')
+    const ticket = await createTicketFor(member, { subject: 'Order 999 never came' })
+    const result = await queue(member, `?q=%23${ticket.number}`)
     expect(result.status).toBe(302)
-    expect(result.location).toBe(`/w/${member.workspace.slug}/tickets/123`)
+    expect(result.location).toBe(`/w/${member.workspace.slug}/tickets/${ticket.number}`)
+    // No such ticket here (another workspace's number included): the search page with a note,
+    // not a jump to "Page not found".
+    const stranger = await createMember()
+    const theirs = await createTicketFor(stranger)
+    for (const number of [999_999, theirs.number + 1000]) {
+      const missing = await queue(member, `?q=%23${number}`)
+      expect(missing.status).toBe(200)
+      expect(missing.data.noSuchTicket).toBe(number)
+    }
+    // The number of a ticket another workspace has, in a workspace without it.
+    const other = await createMember()
+    expect((await queue(other, `?q=%23${theirs.number}`)).status).toBe(200)
     // A bare number is an ordinary search.
-    expect((await queue(member, '?q=123')).status).toBe(200)
+    const bare = await queue(member, '?q=999')
+    expect(bare.status).toBe(200)
+    expect(bare.data.noSuchTicket).toBeNull()
   })
 
   it.each([
