@@ -463,14 +463,21 @@ describe('reply composer', () => {
         }),
       )
     // Newest created first: third, second, first.
+    // The reply is held for the agent's undo-send delay (5 s by default): the page it lands on
+    // names it (`sent`), to offer its Undo.
     const next = await send(third)
     expect(next.status).toBe(302)
-    expect(next.location).toBe(`${ticketPath(agent, second.number)}?from=${encodeURIComponent(from)}#latest`)
     const sent = await getDb().select().from(messages).where(eq(messages.ticketId, third.ticketId))
     expect(sent.map((m) => m.bodyText)).toContain(`Done with #${third.number}.`)
+    const reply = sent.find((m) => m.bodyText === `Done with #${third.number}.`)!
+    expect(next.location).toBe(
+      `${ticketPath(agent, second.number)}?from=${encodeURIComponent(from)}&sent=${reply.id}#latest`,
+    )
     // The last one of the view: back to the view.
     const last = await send(first)
-    expect(last.location).toBe(`/w/${agent.workspace.slug}/tickets?${from}`)
+    expect(last.location).toMatch(
+      new RegExp(`^/w/${agent.workspace.slug}/tickets\\?view=all&sort=created&sent=[0-9a-f-]{36}$`),
+    )
     // A `from` that is not a clean query string is re-encoded before it reaches Location.
     const odd = await send(second, { from: 'view=all\r\nSet-Cookie: x=1' })
     expect(odd.status).toBe(302)

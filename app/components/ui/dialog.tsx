@@ -1,6 +1,7 @@
 import * as RadixDialog from '@radix-ui/react-dialog'
 import { useRef, type ReactNode } from 'react'
 import { focusIsLost, focusMainContent } from '#app/utils/focus.ts'
+import './style-nonce.ts'
 
 /**
  * A modal dialog on Radix: focus trapped and returned to the opener, Escape and the overlay close
