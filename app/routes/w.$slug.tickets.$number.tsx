@@ -162,10 +162,15 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   upload.formData.delete('files')
   const intent = upload.formData.get('intent')
   const handle = isIntent(intent) ? INTENTS[intent] : refuseUnknownIntent
+  // Back to the ticket with the queue it was opened from (`?from=`): the Inbox link, Previous/Next
+  // and Send & next keep their view after a change made without JavaScript (the form posts to the
+  // page's address, query included; the redirect dropped it).
+  const from = QueueFrom.safeParse(searchParamsOf(request).get('from') ?? undefined)
+  const fromQuery = from.success && from.data ? `?${new URLSearchParams({ from: from.data })}` : ''
   return handle({
     member,
     number,
-    ticketUrl: `/w/${member.workspaceSlug}/tickets/${number}`,
+    ticketUrl: `/w/${member.workspaceSlug}/tickets/${number}${fromQuery}`,
     upload,
     context,
   })
@@ -511,7 +516,10 @@ export default function TicketPage() {
       <div className="min-w-0 flex-1 space-y-6">
         <header className="space-y-1">
           <p className="text-sm text-slate-500 dark:text-slate-400">
-            <Link to={backToQueue} className="hover:underline">
+            <Link
+              to={backToQueue}
+              className="inline-flex min-h-6 items-center hover:underline max-sm:min-h-10"
+            >
               Inbox
             </Link>{' '}
             / #{ticket.number}
@@ -519,7 +527,7 @@ export default function TicketPage() {
               <Link
                 to={beside('previous')}
                 aria-keyshortcuts="k"
-                className="inline-flex min-h-6 items-center hover:underline"
+                className="inline-flex min-h-6 items-center hover:underline max-sm:min-h-10"
               >
                 <ChevronLeft aria-hidden className="size-4" />
                 Previous
@@ -527,7 +535,7 @@ export default function TicketPage() {
               <Link
                 to={beside('next')}
                 aria-keyshortcuts="j"
-                className="inline-flex min-h-6 items-center hover:underline"
+                className="inline-flex min-h-6 items-center hover:underline max-sm:min-h-10"
               >
                 Next
                 <ChevronRight aria-hidden className="size-4" />

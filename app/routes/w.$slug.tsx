@@ -91,7 +91,9 @@ export default function WorkspaceLayout() {
         <aside
           id="main-navigation"
           aria-label="Workspace navigation"
-          className="fixed inset-y-0 left-0 z-40 flex w-64 -translate-x-full flex-col overflow-y-auto border-r border-slate-200 bg-slate-50 p-4 transition-transform group-has-[#nav-drawer:checked]/shell:translate-x-0 lg:sticky lg:top-14 lg:z-auto lg:h-[calc(100vh-3.5rem)] lg:w-auto lg:translate-x-0 lg:transition-none dark:border-slate-800 dark:bg-slate-900"
+          // Closed below 1024 px it is also invisible, so its links leave the Tab order and the
+          // accessibility tree (they were reachable off screen); visibility flips after the slide.
+          className="fixed inset-y-0 left-0 z-40 flex w-64 -translate-x-full flex-col overflow-y-auto border-r border-slate-200 bg-slate-50 p-4 transition-[transform,visibility] max-lg:invisible group-has-[#nav-drawer:checked]/shell:visible group-has-[#nav-drawer:checked]/shell:translate-x-0 lg:sticky lg:top-14 lg:z-auto lg:h-[calc(100vh-3.5rem)] lg:w-auto lg:translate-x-0 lg:transition-none dark:border-slate-800 dark:bg-slate-900"
         >
           <details className="group relative mb-6">
             <summary className="cursor-pointer list-none rounded-md px-2 py-1 font-semibold hover:bg-slate-100 dark:hover:bg-slate-800">

@@ -332,6 +332,12 @@ test('Send & next replies and opens the next ticket of the view the agent came f
   const noJs = await context.newPage()
   await noJs.goto(page.url())
   await expect(noJs.getByRole('heading', { name: 'Second in line' })).toBeVisible()
+  // A field saved without JavaScript comes back to the ticket with its view kept.
+  const properties = noJs.getByRole('region', { name: 'Ticket properties' })
+  await properties.getByLabel('Priority', { exact: true }).selectOption('high')
+  await properties.getByRole('button', { name: 'Save priority' }).click()
+  await expect(properties.getByLabel('Priority', { exact: true })).toHaveValue('high')
+  await expect(noJs).toHaveURL(/from=view%3Dunassigned/)
   await noJs.getByLabel(/Reply to Casey Customer/).fill('Done with the second.')
   await noJs.getByRole('button', { name: 'Send & next' }).click()
   await expect(noJs.getByRole('heading', { name: 'First in line' })).toBeVisible()

@@ -255,6 +255,21 @@ test('at 390 px nothing scrolls sideways: inbox, ticket, settings; the navigatio
   await nav.getByRole('link', { name: 'Settings' }).click()
   await expect(page).toHaveURL(`/w/${slug}/settings`)
   await expect(nav).not.toBeInViewport()
+  // Closed, its links are out of the Tab order and the accessibility tree, not just off screen.
+  await expect(nav.getByRole('link', { name: 'Settings' })).toBeHidden()
+
+  // A tap anywhere on a row opens its ticket, not only on its subject; the checkbox still ticks.
+  await page.goto(`/w/${slug}/tickets`)
+  const firstRow = page.locator('tr.queue-row').first()
+  const box = page.locator('input[name="ticketIds"]').first()
+  const boxSize = await box.boundingBox()
+  expect(boxSize?.width).toBeGreaterThanOrEqual(24)
+  await box.click()
+  await expect(box).toBeChecked()
+  await box.click()
+  const rowBox = (await firstRow.boundingBox())!
+  await page.mouse.click(rowBox.x + rowBox.width - 20, rowBox.y + rowBox.height - 6)
+  await expect(page).toHaveURL(new RegExp(`/w/${slug}/tickets/\\d+`))
 
   // The ticket page: fields in a sheet, the composer one tap away.
   await page.goto(ticketUrl)

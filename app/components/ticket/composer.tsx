@@ -409,7 +409,9 @@ export function Composer(props: Props) {
         className="group space-y-3"
       >
         <summary
-          className={`cursor-pointer text-sm text-slate-600 dark:text-slate-400 ${expanded ? 'sr-only' : ''}`}
+          // Open, it is there for screen readers and the keyboard, and shows when focused (a Tab
+          // landed on an invisible control that folded the options away).
+          className={`cursor-pointer text-sm text-slate-600 dark:text-slate-400 ${expanded ? 'sr-only focus-visible:not-sr-only' : ''}`}
         >
           More: {isNote ? '' : 'CC, '}attachments, canned responses, status
         </summary>
