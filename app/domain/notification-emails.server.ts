@@ -130,6 +130,12 @@ export async function queueNotificationEmail(tx: DbOrTx, n: NotificationEmailInp
     ticketId: n.ticketId,
     kind: 'notification',
     toAddress: row.email,
-    headers: { 'Auto-Submitted': 'auto-generated', 'List-Unsubscribe': `<${unsubscribeLink}>` },
+    // RFC 8058: a mail provider's "Unsubscribe" posts `List-Unsubscribe=One-Click` to the link,
+    // which the unsubscribe route takes without an Origin of ours (isOriginExempt).
+    headers: {
+      'Auto-Submitted': 'auto-generated',
+      'List-Unsubscribe': `<${unsubscribeLink}>`,
+      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+    },
   })
 }

@@ -225,8 +225,20 @@ export function handshakeRefusal(req: IncomingMessage, site: Site, trust: TrustP
 export function isOriginExempt(pathname: string) {
   const segments = decodedSegments(pathname)
   if (segments?.length === 2 && ORIGIN_EXEMPT_EXACT.includes(segments[1])) return true
+  if (isOneClickUnsubscribe(segments)) return true
   if (!segments || segments.length < 3 || !ORIGIN_EXEMPT.includes(segments[1])) return false
   return !segments.some((s) => s === '.' || s === '..' || s.includes('/') || s.includes('\\'))
+}
+
+/**
+ * `POST /notifications/unsubscribe/<token>`: RFC 8058's one-click unsubscribe, which a mail
+ * provider posts from its own servers (no Origin of ours, no cookie). The token in the path is the
+ * authorization, and all it can do is turn one kind of notification email off.
+ */
+function isOneClickUnsubscribe(segments: string[] | undefined) {
+  if (segments?.length !== 4 || segments[1] !== 'notifications' || segments[2] !== 'unsubscribe') return false
+  const token = segments[3]!
+  return token !== '' && token !== '.' && token !== '..' && !token.includes('/') && !token.includes('\\')
 }
 
 /**

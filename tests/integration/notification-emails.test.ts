@@ -12,6 +12,7 @@ import { findMentions } from '#app/utils/mentions.ts'
 import { asMember, createMember, createTicketFor, createUser } from '#tests/helpers/factories.ts'
 import { callAction, callLoader } from '#tests/helpers/routes.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
+import { startTestServer } from '#tests/helpers/http-server.ts'
 
 beforeAll(async () => {
   await startQueue(testDatabaseUrl, { listen: false })
@@ -75,6 +76,7 @@ describe('mentions in notes', () => {
     expect(sent.headers['List-Unsubscribe']).toMatch(
       /^<http:\/\/localhost:3000\/notifications\/unsubscribe\//,
     )
+    expect(sent.headers['List-Unsubscribe-Post']).toBe('List-Unsubscribe=One-Click')
   })
 
   it('a mention of a member of another workspace does nothing', async () => {
@@ -201,6 +203,39 @@ describe('unsubscribe link', () => {
     await note(author, ticket.number, '@Dana Unsub look')
     expect(await notificationsOf(dana)).toHaveLength(1)
     expect(await emailsTo(dana)).toEqual([])
+  })
+
+  it('takes the one-click POST a mail provider sends (RFC 8058): no Origin, no cookie', async () => {
+    // Found from outside: the emails had List-Unsubscribe without List-Unsubscribe-Post, and the
+    // provider's POST, which carries no Origin of ours, was refused by the origin check (403).
+    const author = await createMember('agent')
+    const dana = await verified(await named(await createMember('agent', author.workspace), 'Dana Click'))
+    const token = unsubscribeToken(dana.user.id, 'assigned')
+    const server = await startTestServer({ sockets: false })
+    try {
+      const answer = await fetch(`${server.url}/notifications/unsubscribe/${token}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'List-Unsubscribe=One-Click',
+        redirect: 'manual',
+      })
+      expect(answer.status).toBe(200)
+      const kinds = await getDb()
+        .select({ kind: notificationEmailOptOuts.kind })
+        .from(notificationEmailOptOuts)
+        .where(eq(notificationEmailOptOuts.userId, dana.user.id))
+      expect(kinds).toEqual([{ kind: 'assigned' }])
+      // Any other POST without our Origin is still refused.
+      const other = await fetch(`${server.url}/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'email=x',
+        redirect: 'manual',
+      })
+      expect(other.status).toBe(403)
+    } finally {
+      await server.close()
+    }
   })
 
   it('refuses a bad signature, another kind or another user with 400, on GET and POST', async () => {

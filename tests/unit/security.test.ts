@@ -129,6 +129,20 @@ describe('isOriginExempt', () => {
     expect(isOriginExempt('/webhooks/sendgrid/inbound')).toBe(true)
   })
 
+  it('exempts an unsubscribe link (RFC 8058 one-click, posted by the mail provider) and nothing around it', () => {
+    expect(isOriginExempt('/notifications/unsubscribe/abc123')).toBe(true)
+    for (const path of [
+      '/notifications/unsubscribe',
+      '/notifications/unsubscribe/',
+      '/notifications/unsubscribe/a/b',
+      '/notifications',
+      '/w/acme/notifications/unsubscribe/x',
+      '/notifications/unsubscribe/%2e%2e',
+    ]) {
+      expect(isOriginExempt(path), path).toBe(false)
+    }
+  })
+
   it('does not exempt look-alikes or encoded tricks that routing could resolve elsewhere', () => {
     for (const path of [
       '/apiary',
