@@ -70,7 +70,9 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   if (outcome.kind === 'unknown-mailbox') {
     return data(
       {
-        result: submission.reply({ fieldErrors: { mailboxId: ['Choose a mailbox of this workspace'] } }),
+        result: submission.reply({
+          fieldErrors: { mailboxId: ['That mailbox is archived or not in this workspace: choose another'] },
+        }),
         filesNotKept: filesNotKept(upload),
       },
       { status: 400 },

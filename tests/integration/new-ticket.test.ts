@@ -199,7 +199,9 @@ describe('new ticket on a customer’s behalf', () => {
       const before = [await written(member.workspace.id), await written(other.workspace.id)]
       const result = await post(member, await validForm(member, { mailboxId }))
       expect(result.status).toBe(400)
-      expect(result.data.result.error.mailboxId).toEqual(['Choose a mailbox of this workspace'])
+      expect(result.data.result.error.mailboxId).toEqual([
+        'That mailbox is archived or not in this workspace: choose another',
+      ])
       expect([await written(member.workspace.id), await written(other.workspace.id)]).toEqual(before)
     }
   })
