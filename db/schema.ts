@@ -170,6 +170,10 @@ export const auditEvents = pgTable(
   (t) => [
     index('audit_events_workspace_created_idx').on(t.workspaceId, t.createdAt),
     index('audit_events_target_idx').on(t.targetId, t.createdAt),
+    // Where a merged-away contact went (contactMergedInto): a page or form of it says so.
+    index('audit_events_merged_contact_idx')
+      .on(t.workspaceId, sql`(${t.data}->>'mergedContactId')`)
+      .where(sql`${t.action} = 'contact.merged'`),
   ],
 )
 

@@ -1,6 +1,17 @@
 import { getDb } from '#db/client.ts'
-import { getContactProfile, setContactProfile, type CustomerCardRow } from '#db/queries/contacts.ts'
-import { effectiveCompany, parseProfileBase, type CustomerProfileInput } from '#app/utils/customer-profile.ts'
+import {
+  contactMergedInto,
+  getContactProfile,
+  setContactProfile,
+  type CustomerCardRow,
+} from '#db/queries/contacts.ts'
+import {
+  effectiveCompany,
+  parseProfileBase,
+  PROFILE_FIELDS,
+  type CustomerProfileInput,
+  type ProfileField,
+} from '#app/utils/customer-profile.ts'
 import { recordAudit } from './audit.server.ts'
 import { loadQueue, parseQueueQuery } from './queue.server.ts'
 import { notFound } from './errors.server.ts'
@@ -51,6 +62,14 @@ export function customerCardFrom(row: CustomerCardRow) {
 
 export type CustomerCardData = ReturnType<typeof customerCardFrom>
 
+/**
+ * Where a contact of the member's workspace that is gone was merged into (the contact it now lives
+ * on, by name and email), or undefined: a page or a form of it says so instead of "not found".
+ */
+export async function customerMergedInto(member: Member, contactId: string) {
+  return contactMergedInto(getDb(), { workspaceId: member.workspaceId, id: contactId })
+}
+
 /** A contact of the member's workspace with their profile; another workspace's is a 404. */
 export async function loadCustomerProfile(member: Member, contactId: string) {
   const row = await getContactProfile(getDb(), { workspaceId: member.workspaceId, contactId })
@@ -65,11 +84,18 @@ export async function loadCustomerProfile(member: Member, contactId: string) {
  * A field posted as the form was drawn (`input.base`) was not edited: it keeps what is stored,
  * which may be a teammate's change saved since the form was drawn (two agents on two tickets of
  * one customer; the second save used to put back the values its form had been drawn with). A
- * field the agent edited is saved as posted, the last save winning.
+ * field the agent edited is saved as posted. One a teammate saved since the form was drawn, to
+ * something else than the agent typed, is a conflict: nothing is saved and the outcome names what
+ * is stored now (found from outside: the second of two agents typing notes silently replaced the
+ * first's), unless the post says the agent saw the teammate's value and replaces it (`replace`).
  */
-export async function updateContactProfile(member: Member, contactId: string, input: CustomerProfileInput) {
+export async function updateContactProfile(
+  member: Member,
+  contactId: string,
+  input: CustomerProfileInput,
+): Promise<ProfileOutcome> {
   const base = parseProfileBase(input.base)
-  await getDb().transaction(async (tx) => {
+  return getDb().transaction(async (tx): Promise<ProfileOutcome> => {
     // Locked: a teammate's save at the same moment waits, then keeps what this one wrote.
     const before = await getContactProfile(tx, {
       workspaceId: member.workspaceId,
@@ -78,6 +104,20 @@ export async function updateContactProfile(member: Member, contactId: string, in
     })
     if (!before) throw notFound('No such customer')
     const edited = (field: 'company' | 'timeZone' | 'notes') => !base || base[field] !== input[field]
+    const stored = { company: effectiveCompany(before), timeZone: before.timeZone, notes: before.notes }
+    const text = (value: string | null | undefined) => value ?? ''
+    const conflicts = base
+      ? PROFILE_FIELDS.filter(
+          (field) =>
+            edited(field) &&
+            !input.replace.includes(field) &&
+            text(stored[field]) !== text(base[field]) &&
+            text(stored[field]) !== text(input[field]),
+        )
+      : []
+    if (conflicts.length > 0) {
+      return { kind: 'conflict', fields: conflicts.map((name) => ({ name, value: text(stored[name]) })) }
+    }
     const company = edited('company') ? input.company : effectiveCompany(before)
     const timeZone = edited('timeZone') ? input.timeZone : before.timeZone
     const notes = edited('notes') ? input.notes : before.notes
@@ -87,7 +127,7 @@ export async function updateContactProfile(member: Member, contactId: string, in
     }
     if (timeZone !== before.timeZone) changed.timeZone = { before: before.timeZone, after: timeZone }
     if (notes !== before.notes) changed.notes = true
-    if (Object.keys(changed).length === 0) return
+    if (Object.keys(changed).length === 0) return { kind: 'saved' }
     await setContactProfile(tx, {
       workspaceId: member.workspaceId,
       contactId,
@@ -104,8 +144,14 @@ export async function updateContactProfile(member: Member, contactId: string, in
       targetId: contactId,
       data: changed,
     })
+    return { kind: 'saved' }
   })
 }
+
+export type ProfileOutcome =
+  | { kind: 'saved' }
+  /** Saved by a teammate since the form was drawn, to something else: what is stored now. */
+  | { kind: 'conflict'; fields: Array<{ name: ProfileField; value: string }> }
 
 /**
  * A page of the customer's tickets as queue rows (the inbox's row design), newest activity first,

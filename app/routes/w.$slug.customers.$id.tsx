@@ -24,6 +24,7 @@ import {
 } from '#app/domain/contact-merge.server.ts'
 import { renameContact } from '#app/domain/contacts.server.ts'
 import {
+  customerMergedInto,
   loadCustomerProfile,
   loadCustomerTickets,
   updateContactProfile,
@@ -48,9 +49,17 @@ import { useIsPending } from '#app/utils/use-pending.ts'
 import { useSchemaForm } from '#app/utils/use-schema-form.ts'
 import { useDrawnValues } from '#app/utils/use-drawn-values.ts'
 import { TeammateSaved } from '#app/components/ui/teammate-saved.tsx'
+import { MergedNotice, type MergedInto } from '#app/components/customer/merged-notice.tsx'
+import type { ProfileConflict } from '#app/components/customer/profile-form.tsx'
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
-  { title: data ? `${data.contact.name || data.contact.email} · Customers · Switchboard` : 'Switchboard' },
+  {
+    title: !data
+      ? 'Switchboard'
+      : data.contact
+        ? `${data.contact.name || data.contact.email} · Customers · Switchboard`
+        : 'Customer merged · Switchboard',
+  },
 ]
 
 const RenameSchema = z.object({ intent: z.literal('rename').default('rename'), name: PersonName })
@@ -70,10 +79,18 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const member = await requireMember(request, params.slug)
   const contactId = contactIdOf(params)
   const search = searchParamsOf(request)
-  const [contact, tickets] = await Promise.all([
-    loadCustomerProfile(member, contactId),
-    loadCustomerTickets(member, contactId, search),
-  ])
+  const contact = await loadCustomerProfile(member, contactId).catch(async (error: unknown) => {
+    // Merged into another contact by a teammate: the page says where (an open tab's link, a form
+    // posted from it without JavaScript), not "Page not found".
+    const into = isNotFound(error) ? await customerMergedInto(member, contactId) : undefined
+    if (into) return { mergedInto: into }
+    throw error
+  })
+  if ('mergedInto' in contact) {
+    const { id, name, email } = contact.mergedInto
+    return { slug: member.workspaceSlug, mergedInto: { id, name, email } }
+  }
+  const tickets = await loadCustomerTickets(member, contactId, search)
   // Merging: `merge_q` searches for the other contact, `merge` is the one chosen (the confirm step).
   // Owners and admins only: an agent is told who can, and gets no search or confirm step.
   const canMerge = hasRole(member.role, MERGE_ROLE)
@@ -112,7 +129,26 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   const handle =
     typeof intent === 'string' && Object.hasOwn(INTENTS, intent) ? INTENTS[intent as Intent] : null
   if (!handle) return data({ intent: 'unknown', error: UNKNOWN_INTENT_MESSAGE }, { status: 400 })
-  return handle({ member, contactId, formData, context })
+  try {
+    return await handle({ member, contactId, formData, context })
+  } catch (error) {
+    // The contact was merged away meanwhile (a teammate, or this same merge posted twice): say
+    // where it went, keep what was typed (with JavaScript; without, the page shows it), save nothing.
+    const into = isNotFound(error) ? await customerMergedInto(member, contactId) : undefined
+    if (!into) throw error
+    const result: SubmissionResult<string[]> = {
+      status: 'error',
+      initialValue: Object.fromEntries(
+        [...formData].filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+      ),
+      error: {},
+    }
+    return data({ intent: String(intent), result, mergedInto: into }, { status: 409 })
+  }
+}
+
+function isNotFound(error: unknown) {
+  return error instanceof Response && error.status === 404
 }
 
 /** With JavaScript, a post that gets no answer (offline) says so on the page, which stays as it was. */
@@ -133,7 +169,16 @@ const INTENTS = {
     if (submission.status !== 'success') {
       return data({ intent: 'profile', result: submission.reply() }, { status: 400 })
     }
-    await updateContactProfile(member, contactId, submission.value)
+    const outcome = await updateContactProfile(member, contactId, submission.value)
+    if (outcome.kind === 'conflict') {
+      // Nothing saved: the form keeps what was typed, and the page reloads what is stored
+      // (`reloadStored`: see unlessActionNeverArrived), which the form then shows as a
+      // teammate's save that the next save replaces.
+      return data(
+        { intent: 'profile', result: submission.reply(), conflict: outcome.fields, reloadStored: true },
+        { status: 409 },
+      )
+    }
     const back = submission.value.returnTo
     // Back to the card on the ticket, not the top of the page (nor the thread's #latest).
     return redirect(
@@ -149,7 +194,15 @@ const INTENTS = {
     if (submission.status !== 'success') {
       return data({ intent: 'merge', result: submission.reply() }, { status: 400 })
     }
-    const outcome = await mergeContacts(member, { keepId: contactId, mergeId: submission.value.mergeId })
+    const { mergeId } = submission.value
+    const outcome = await mergeContacts(member, { keepId: contactId, mergeId }).catch(
+      async (error: unknown) => {
+        // Posted twice (a double click, a retry after a lost answer): already merged into this one.
+        if (isNotFound(error) && (await customerMergedInto(member, mergeId))?.id === contactId) return null
+        throw error
+      },
+    )
+    if (outcome === null) return redirect(`/w/${member.workspaceSlug}/customers/${contactId}`)
     if (outcome.kind === 'same-contact') {
       return data(
         {
@@ -165,12 +218,62 @@ const INTENTS = {
 }
 type Intent = keyof typeof INTENTS
 
-type ActionData = { intent: string; result?: SubmissionResult<string[]>; error?: string }
+type ActionData = {
+  intent: string
+  result?: SubmissionResult<string[]>
+  error?: string
+  mergedInto?: MergedInto
+  conflict?: ProfileConflict
+}
 
 export default function Customer() {
-  const format = useFormatters()
-  const { slug, contact, tickets, now, merge } = useLoaderData<typeof loader>()
+  const page = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>() as ActionData | undefined
+  if ('mergedInto' in page && page.mergedInto)
+    return <MergedAway slug={page.slug} into={page.mergedInto} actionData={actionData} />
+  return <CustomerPage page={page} actionData={actionData} />
+}
+
+/** A contact merged away: where it went, and what a form posted here without JavaScript held. */
+function MergedAway({ slug, into, actionData }: { slug: string; into: MergedInto; actionData?: ActionData }) {
+  const typed = Object.entries(actionData?.result?.initialValue ?? {}).filter(
+    (entry): entry is [string, string] =>
+      ['name', 'company', 'timeZone', 'notes'].includes(entry[0]) &&
+      typeof entry[1] === 'string' &&
+      entry[1] !== '',
+  )
+  return (
+    <div className="max-w-3xl space-y-4">
+      <h1 className="text-2xl font-semibold">Customer merged</h1>
+      <MergedNotice slug={slug} into={into} unsaved={typed.length > 0} />
+      {typed.length > 0 ? (
+        <dl className="space-y-2 text-sm">
+          {typed.map(([name, value]) => (
+            <div key={name}>
+              <dt className="font-medium">{TYPED_LABEL[name] ?? name}</dt>
+              <dd className="whitespace-pre-wrap break-words rounded-md border border-slate-200 p-2 dark:border-slate-700">
+                {value}
+              </dd>
+            </div>
+          ))}
+        </dl>
+      ) : null}
+    </div>
+  )
+}
+
+const TYPED_LABEL: Record<string, string> = {
+  name: 'Name',
+  company: 'Company',
+  timeZone: 'Time zone',
+  notes: 'Private notes',
+}
+
+type CustomerData = Exclude<ReturnType<typeof useLoaderData<typeof loader>>, { mergedInto: unknown }>
+
+function CustomerPage({ page, actionData }: { page: CustomerData; actionData?: ActionData }) {
+  const format = useFormatters()
+  const { slug, contact, tickets, now, merge } = page
   const resultFor = (intent: string) => (actionData?.intent === intent ? actionData.result : undefined)
   const pending = useIsPending('rename')
   const stored = { name: contact.name }
@@ -270,7 +373,12 @@ export default function Customer() {
         <section>
           <h2 className="text-lg font-medium">Details</h2>
           <div className="mt-3">
-            <CustomerProfileForm slug={slug} contact={contact} pageResult={resultFor('profile')} />
+            <CustomerProfileForm
+              slug={slug}
+              contact={contact}
+              pageResult={resultFor('profile')}
+              pageConflict={actionData?.intent === 'profile' ? actionData.conflict : undefined}
+            />
           </div>
         </section>
       </div>

@@ -157,7 +157,25 @@ export const CustomerProfileSchema = z.object({
     .string()
     .max(4 * NOTES_MAX + 1000)
     .optional(),
+  // Fields the agent saves knowing a teammate saved them meanwhile (the form showed it:
+  // TeammateSaved): their text replaces the teammate's. Any other such field is a conflict (409).
+  replace: z
+    .string()
+    .max(100)
+    .optional()
+    .transform((s) => (s ?? '').split(',').filter((name): name is ProfileField => isProfileField(name))),
 })
+
+export type ProfileField = 'company' | 'timeZone' | 'notes'
+export const PROFILE_FIELDS: readonly ProfileField[] = ['company', 'timeZone', 'notes']
+const isProfileField = (name: string): name is ProfileField =>
+  (PROFILE_FIELDS as readonly string[]).includes(name)
+/** What the form calls each field (a conflict names them). */
+export const PROFILE_FIELD_LABEL: Record<ProfileField, string> = {
+  company: 'Company',
+  timeZone: 'Time zone',
+  notes: 'Private notes',
+}
 
 export type CustomerProfileInput = z.output<typeof CustomerProfileSchema>
 

@@ -36,5 +36,9 @@ export function unlessActionNeverArrived({
   actionResult,
   defaultShouldRevalidate,
 }: ShouldRevalidateFunctionArgs) {
-  return actionNeverArrived(actionResult) ? false : defaultShouldRevalidate
+  if (actionNeverArrived(actionResult)) return false
+  // A save refused because a teammate saved first (409, `reloadStored`): load what is stored now,
+  // which single fetch would not do after a 4xx, so the form shows the teammate's value.
+  if (typeof actionResult === 'object' && actionResult !== null && 'reloadStored' in actionResult) return true
+  return defaultShouldRevalidate
 }

@@ -1,6 +1,6 @@
 import { and, desc, eq, inArray, ne, or, sql, type SQL } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
-import { contacts, messages, tickets } from '../schema.ts'
+import { auditEvents, contacts, messages, tickets } from '../schema.ts'
 import { uuidv7 } from '../uuid.ts'
 import { isoMicros } from './sql.ts'
 
@@ -67,6 +67,40 @@ export async function getContact(db: DbOrTx, { workspaceId, id }: { workspaceId:
     .from(contacts)
     .where(and(eq(contacts.workspaceId, workspaceId), eq(contacts.id, id)))
   return row
+}
+
+/** How many merges a contact's trail is followed through (a merged into b, b into c…). */
+const MERGE_TRAIL_LIMIT = 10
+
+/**
+ * The contact a merged-away contact now lives on (following later merges of that one too), by the
+ * merges' audit rows (audit_events_merged_contact_idx); undefined when `id` was not merged away in
+ * this workspace or its trail ends at no contact.
+ */
+export async function contactMergedInto(
+  db: DbOrTx,
+  { workspaceId, id }: { workspaceId: string; id: string },
+) {
+  let current = id
+  for (let hop = 0; hop < MERGE_TRAIL_LIMIT; hop++) {
+    const [merge] = await db
+      .select({ keptId: auditEvents.targetId })
+      .from(auditEvents)
+      .where(
+        and(
+          eq(auditEvents.workspaceId, workspaceId),
+          sql`(${auditEvents.data}->>'mergedContactId') = ${current}`,
+          eq(auditEvents.action, 'contact.merged'),
+        ),
+      )
+      .orderBy(desc(auditEvents.createdAt))
+      .limit(1)
+    if (!merge?.keptId) return undefined
+    const kept = await getContact(db, { workspaceId, id: merge.keptId })
+    if (kept) return kept
+    current = merge.keptId
+  }
+  return undefined
 }
 
 /**

@@ -571,6 +571,34 @@ test('moving to the next ticket draws its customer’s card afresh, with no team
   await expect(note).toHaveCount(0)
 })
 
+test('a save over a teammate’s newer notes is refused first, keeps the text, and goes through once seen', async ({
+  page,
+}) => {
+  await agentOpensNewTicket(page, 'card-conflict', 'Notes in two hands', 'Hello there.')
+  const card = page.getByRole('region', { name: 'Customer' })
+  await card.getByText('Edit company, time zone and notes').click()
+  const action = (await card.locator('form[action*="/customers/"]').getAttribute('action'))!
+  const drawn = await card.locator('input[name="base"]').inputValue()
+  await card.getByLabel('Private notes').fill('Call after 5 pm.')
+  // A teammate saves other notes (their live event does not reach this page: nothing reloads it).
+  const teammate = await page.request.post(action, {
+    headers: { origin: new URL(page.url()).origin },
+    form: { intent: 'profile', base: drawn, company: '', timeZone: '', notes: 'Prefers the phone.' },
+    maxRedirects: 0,
+  })
+  expect(teammate.status()).toBe(302)
+  await card.getByRole('button', { name: 'Save customer details' }).click()
+  await expect(
+    card.getByText(/Not saved: a teammate saved Private notes \(now “Prefers the phone\.”\)/),
+  ).toBeVisible()
+  await expect(card.getByLabel('Private notes')).toHaveValue('Call after 5 pm.')
+  // The page reloaded what is stored: the form names the teammate's save, and a second save replaces it.
+  await expect(card.getByText(/A teammate saved Private notes/)).toBeVisible()
+  await card.getByRole('button', { name: 'Save customer details' }).click()
+  await expect(card.getByText('Call after 5 pm.', { exact: true })).toBeVisible()
+  await expect(card.getByText(/Not saved/)).toHaveCount(0)
+})
+
 test('past the hour’s customer emails of a new workspace, a reply is refused under the text, which stays', async ({
   page,
 }) => {

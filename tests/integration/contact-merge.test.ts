@@ -234,3 +234,73 @@ describe('merging two contacts', () => {
     expect(await contactExists(otherId)).toBe(true)
   })
 })
+
+describe('a contact merged away', () => {
+  // Found from outside: a teammate's tab still on the merged-away contact saved into a 404 page and
+  // lost what was typed; its link and a merge posted twice answered "Page not found" too.
+  function postProfile(actor: Actor, id: string, fields: Record<string, string>) {
+    return callAction(
+      customerRoute,
+      `/w/${actor.workspace.slug}/customers/${id}`,
+      { intent: 'profile', base: JSON.stringify({ company: '', timeZone: '', notes: '' }), ...fields },
+      { cookie: actor.cookie, params: { slug: actor.workspace.slug, id }, context: testContext() },
+    )
+  }
+
+  it('says where it went, keeps what was typed and saves nothing; a merge posted twice is done', async () => {
+    const admin = await createMember('admin')
+    const kept = await createTicketFor(admin, { customerEmail: 'ada@home.example', customerName: 'Ada' })
+    const other = await createTicketFor(admin, { customerEmail: 'ada@work.example', customerName: 'Ada W.' })
+    const keepId = await contactIdOf(kept.ticketId)
+    const otherId = await contactIdOf(other.ticketId)
+    expect((await merge(admin, keepId, otherId)).status).toBe(302)
+
+    // Its page (an open tab reloaded, a link) names the contact it lives on now.
+    const page = await loadCustomer(admin, otherId)
+    expect(page.status).toBe(200)
+    expect(page.data.mergedInto).toEqual({ id: keepId, name: 'Ada', email: 'ada@home.example' })
+    // A save from that tab: 409, the typed notes kept, nothing written anywhere.
+    const saved = await postProfile(admin, otherId, {
+      company: 'Lovelace Ltd',
+      timeZone: '',
+      notes: 'Prefers mornings',
+    })
+    expect(saved.status).toBe(409)
+    expect(saved.data.mergedInto.id).toBe(keepId)
+    expect(saved.data.result.initialValue).toMatchObject({
+      notes: 'Prefers mornings',
+      company: 'Lovelace Ltd',
+    })
+    const [row] = await getDb().select().from(contacts).where(eq(contacts.id, keepId))
+    expect(row!.notes).not.toContain('Prefers mornings')
+    expect(row!.company).not.toBe('Lovelace Ltd')
+    // The rename from that tab too.
+    const renamed = await callAction(
+      customerRoute,
+      `/w/${admin.workspace.slug}/customers/${otherId}`,
+      { intent: 'rename', name: 'Augusta' },
+      { cookie: admin.cookie, params: { slug: admin.workspace.slug, id: otherId }, context: testContext() },
+    )
+    expect(renamed.status).toBe(409)
+    expect((await getDb().select().from(contacts).where(eq(contacts.id, keepId)))[0]!.name).toBe('Ada')
+
+    // The same merge posted again: already done, back to the kept contact.
+    const again = await merge(admin, keepId, otherId)
+    expect(again.status).toBe(302)
+    expect(again.location).toBe(`/w/${admin.workspace.slug}/customers/${keepId}`)
+
+    // Merged on: the trail is followed to where the customer lives now.
+    const third = await createTicketFor(admin, { customerEmail: 'ada@new.example', customerName: 'Ada N.' })
+    const thirdId = await contactIdOf(third.ticketId)
+    expect((await merge(admin, thirdId, keepId)).status).toBe(302)
+    expect((await loadCustomer(admin, otherId)).data.mergedInto.id).toBe(thirdId)
+
+    // Another workspace learns nothing of it: 404, as for any id not its own.
+    const stranger = await createMember('owner')
+    const theirs = await callLoader(customerRoute, `/w/${stranger.workspace.slug}/customers/${otherId}`, {
+      cookie: stranger.cookie,
+      params: { slug: stranger.workspace.slug, id: otherId },
+    })
+    expect(theirs.status).toBe(404)
+  })
+})

@@ -194,16 +194,41 @@ describe('customer card on the ticket page', () => {
       timeZone: 'Europe/Lisbon',
       notes: 'VIP: answer within the hour.',
     })
-    // A field the second agent did edit is saved as posted (the last save wins), even emptied.
-    const again = profileBase((await loadTicket(agent, ticket.number)).data.customer)
-    await postProfile(agent, contact.id, {
+    // A field the second agent edited while the first saved it too is not saved over the first's
+    // text unseen: 409, what is stored now named, nothing written (found from outside: the second
+    // of two agents typing notes silently replaced the first's)...
+    const conflict = await postProfile(agent, contact.id, {
       base: drawn,
       company: 'Acme Tools',
       timeZone: '',
       notes: 'Cleared.',
     })
+    expect(conflict.status).toBe(409)
+    // (The zone, posted as drawn, was not edited: it is no conflict, and stays the teammate's.)
+    expect(conflict.data.conflict).toEqual([{ name: 'notes', value: 'VIP: answer within the hour.' }])
+    expect(conflict.data.result.initialValue).toMatchObject({ notes: 'Cleared.' })
+    expect(await contactOf(ticket.ticketId)).toMatchObject({ notes: 'VIP: answer within the hour.' })
+    // ...and saved once the form showed the teammate's value (`replace`, with JavaScript), as
+    // it replaces it knowingly, or when drawn again from what is stored (the page without it).
+    const replaced = await postProfile(agent, contact.id, {
+      base: drawn,
+      company: 'Acme Tools',
+      timeZone: 'Europe/Lisbon',
+      notes: 'Cleared.',
+      replace: 'notes',
+    })
+    expect(replaced.status).toBe(302)
+    expect(await contactOf(ticket.ticketId)).toMatchObject({ notes: 'Cleared.', timeZone: 'Europe/Lisbon' })
+    // Edited to what the teammate saved: nothing to decide.
+    const same = await postProfile(agent, contact.id, {
+      base: drawn,
+      company: 'Acme Tools',
+      timeZone: 'Europe/Lisbon',
+      notes: 'Cleared.',
+    })
+    expect(same.status).toBe(302)
     await postProfile(agent, contact.id, {
-      base: again,
+      base: profileBase((await loadTicket(agent, ticket.number)).data.customer),
       company: 'Acme Tools',
       timeZone: 'Europe/Lisbon',
       notes: '',

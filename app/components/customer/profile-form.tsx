@@ -7,10 +7,26 @@ import { useDrawnValues } from '#app/utils/use-drawn-values.ts'
 import { TeammateSaved } from '#app/components/ui/teammate-saved.tsx'
 import { preloadRouteModule } from '#app/utils/preload-route.ts'
 import { useReloadWhenRedirectDropped } from '#app/components/use-kept-post.ts'
-import { CustomerProfileSchema, NOTES_MAX, profileBase } from '#app/utils/customer-profile.ts'
+import {
+  CustomerProfileSchema,
+  NOTES_MAX,
+  PROFILE_FIELD_LABEL,
+  profileBase,
+  type ProfileField,
+} from '#app/utils/customer-profile.ts'
+import { MergedNotice, type MergedInto } from './merged-notice.tsx'
 
 /** What the customer page's action answers a refused profile form with. */
-export type ProfileActionData = { intent?: string; result?: SubmissionResult<string[]>; error?: string }
+/** A save refused because a teammate saved these fields meanwhile: what is stored now. */
+export type ProfileConflict = Array<{ name: ProfileField; value: string }>
+
+export type ProfileActionData = {
+  intent?: string
+  result?: SubmissionResult<string[]>
+  error?: string
+  mergedInto?: MergedInto
+  conflict?: ProfileConflict
+}
 
 type Props = {
   slug: string
@@ -19,6 +35,8 @@ type Props = {
   returnTo?: number
   /** The refusal of a full-page (no JavaScript) post, on the customer page. */
   pageResult?: SubmissionResult<string[]>
+  /** The customer page's own answer without JavaScript: a save refused as a conflict. */
+  pageConflict?: ProfileConflict
 }
 
 /**
@@ -26,7 +44,7 @@ type Props = {
  * `profile`): with JavaScript through a fetcher, so the ticket page stays where it is and field
  * errors show in place; without it as a plain form, which lands on the customer page on errors.
  */
-export function CustomerProfileForm({ slug, contact, returnTo, pageResult }: Props) {
+export function CustomerProfileForm({ slug, contact, returnTo, pageResult, pageConflict }: Props) {
   const fetcher = useFetcher<ProfileActionData>()
   useReloadWhenRedirectDropped(fetcher)
   const fetched = fetcher.data?.intent === 'profile' ? fetcher.data.result : undefined
@@ -63,6 +81,8 @@ export function CustomerProfileForm({ slug, contact, returnTo, pageResult }: Pro
         value={profileBase({ company: drawn.company, timeZone: drawn.timeZone, notes: drawn.notes })}
       />
       {returnTo ? <input type="hidden" name="returnTo" value={returnTo} /> : null}
+      {/* The fields whose teammate's save the form shows (TeammateSaved): the agent's text replaces it. */}
+      <input type="hidden" name="replace" value={overwritten.join(',')} />
       <Field
         label="Company"
         inputProps={{ ...getInputProps(fields.company, { type: 'text' }), maxLength: 100 }}
@@ -87,6 +107,12 @@ export function CustomerProfileForm({ slug, contact, returnTo, pageResult }: Pro
       <TeammateSaved
         fields={overwritten.map((name) => ({ label: PROFILE_FIELD_LABEL[name], value: stored[name] }))}
       />
+      <ConflictNotice
+        conflict={fetcher.state === 'idle' ? (fetcher.data?.conflict ?? pageConflict) : undefined}
+      />
+      {fetcher.state === 'idle' && fetcher.data?.mergedInto ? (
+        <MergedNotice slug={slug} into={fetcher.data.mergedInto} unsaved />
+      ) : null}
       <Button type="submit" variant="secondary" pending={fetcher.state !== 'idle'}>
         Save customer details
       </Button>
@@ -99,7 +125,22 @@ export function CustomerProfileForm({ slug, contact, returnTo, pageResult }: Pro
   )
 }
 
-const PROFILE_FIELD_LABEL = { company: 'Company', timeZone: 'Time zone', notes: 'Private notes' } as const
+/** "Not saved: a teammate saved …": a save refused because a teammate's save came first. */
+function ConflictNotice({ conflict }: { conflict: ProfileConflict | undefined }) {
+  if (!conflict || conflict.length === 0) return null
+  const saved = conflict
+    .map(
+      ({ name, value }) =>
+        `${PROFILE_FIELD_LABEL[name]} (now “${value.length > 200 ? `${value.slice(0, 200)}…` : value}”)`,
+    )
+    .join(', ')
+  return (
+    <p role="alert" className="text-sm text-amber-900 dark:text-amber-200">
+      Not saved: a teammate saved {saved} while you were editing. Your text is still here: save again to
+      replace theirs with it.
+    </p>
+  )
+}
 
 const ProfileFieldsSaved = CustomerProfileSchema.pick({ company: true, timeZone: true, notes: true })
 
