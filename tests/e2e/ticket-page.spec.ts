@@ -446,7 +446,8 @@ test('the customer card shows a teammate’s save when its form is untouched, ke
     const base = JSON.parse(drawn) as Record<string, string>
     const response = await page.request.post(action, {
       headers: { origin: new URL(page.url()).origin },
-      form: { intent: 'profile', base: drawn, ...base, ...fields },
+      // A teammate whose form showed what was stored: their save replaces it.
+      form: { intent: 'profile', base: drawn, ...base, ...fields, replace: 'company,timeZone,notes' },
       maxRedirects: 0,
     })
     expect(response.status()).toBe(302)

@@ -3,7 +3,7 @@ import { useFetcher } from '@remix-run/react'
 import { Button } from '#app/components/ui/button.tsx'
 import { Field, TextareaField } from '#app/components/ui/field.tsx'
 import { useSchemaForm } from '#app/utils/use-schema-form.ts'
-import { useDrawnValues } from '#app/utils/use-drawn-values.ts'
+import { sameValue, useDrawnValues } from '#app/utils/use-drawn-values.ts'
 import { TeammateSaved } from '#app/components/ui/teammate-saved.tsx'
 import { preloadRouteModule } from '#app/utils/preload-route.ts'
 import { useReloadWhenRedirectDropped } from '#app/components/use-kept-post.ts'
@@ -108,7 +108,11 @@ export function CustomerProfileForm({ slug, contact, returnTo, pageResult, pageC
         fields={overwritten.map((name) => ({ label: PROFILE_FIELD_LABEL[name], value: stored[name] }))}
       />
       <ConflictNotice
-        conflict={fetcher.state === 'idle' ? (fetcher.data?.conflict ?? pageConflict) : undefined}
+        // Until the teammate's value is no longer what is stored (this form's next save replaced
+        // it): a fetcher keeps its last answer through the redirect of a save that went through.
+        conflict={(fetcher.state === 'idle' ? (fetcher.data?.conflict ?? pageConflict) : undefined)?.filter(
+          ({ name, value }) => sameValue(stored[name], value),
+        )}
       />
       {fetcher.state === 'idle' && fetcher.data?.mergedInto ? (
         <MergedNotice slug={slug} into={fetcher.data.mergedInto} unsaved />
