@@ -32,7 +32,9 @@ const ActionSchema = z.discriminatedUnion('intent', [JoinSchema, SignupSchema])
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const invitation = await findOpenInvitation(params.token ?? '')
-  if (!invitation) return { status: 'invalid' as const }
+  // Unknown, revoked, used or expired: the page says so, with the status a link checker or a
+  // crawler reads as gone (it was a 200).
+  if (!invitation) return data({ status: 'invalid' as const }, { status: 404 })
   const signedIn = await getSignedIn(request)
   return {
     status: 'open' as const,

@@ -162,7 +162,9 @@ describe('invitations', () => {
     const { token } = await createInvitation(owner)
     expect((await signUpThrough(token)).status).toBe(302)
 
-    expect((await openInvite(token)).data).toEqual({ status: 'invalid' })
+    const invalid = await openInvite(token)
+    expect(invalid.data).toEqual({ status: 'invalid' })
+    expect(invalid.status).toBe(404)
     const usersBefore = await userCount()
     const before = await workspaceSnapshot(owner.workspace.id)
     const again = await signUpThrough(token)
@@ -228,7 +230,7 @@ describe('invitations', () => {
     ['a token with odd characters', '%00%ff\u0000\uffff<script>aaaaaaaaaaaaaa'],
   ])('shows the invalid page for %s, never a 500', async (_, token) => {
     const page = await openInvite(token)
-    expect(page.status).toBe(200)
+    expect(page.status).toBe(404)
     expect(page.data).toEqual({ status: 'invalid' })
     const owner = await createMember('owner')
     const before = await userCount()
