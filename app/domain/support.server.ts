@@ -29,10 +29,18 @@ export async function findSupportTarget(
   const db = getDb()
   const workspace = await getWorkspaceBySlug(db, slug)
   if (!workspace) return undefined
-  const mailbox =
+  let mailbox =
     mailboxKey === undefined
       ? (await listMailboxes(db, { workspaceId: workspace.id }))[0]
       : await getMailboxByKey(db, { workspaceId: workspace.id, key: mailboxKey })
+  if (!mailbox && mailboxKey !== undefined) {
+    // An archived mailbox's form (a page a customer left open, an old link): the request goes to
+    // the workspace's first active mailbox rather than being lost to a 404 with what they wrote.
+    const all = await listMailboxes(db, { workspaceId: workspace.id, includeArchived: true })
+    if (all.some((m) => m.key === mailboxKey && m.archivedAt !== null)) {
+      mailbox = all.find((m) => m.archivedAt === null)
+    }
+  }
   if (!mailbox) return undefined
   return {
     workspace: { id: workspace.id, name: workspace.name, slug: workspace.slug },

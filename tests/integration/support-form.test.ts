@@ -257,6 +257,37 @@ describe('the public support form', () => {
   })
 })
 
+describe('an archived mailbox’s form', () => {
+  it('still takes the request, for the workspace’s first active mailbox, so nothing written is lost', async () => {
+    // Found from outside: a customer with /support/<slug>/billing open when an admin archived
+    // Billing posted into a 404, and what they wrote was gone.
+    const workspace = await createWorkspace()
+    const [billing] = await getDb()
+      .insert(mailboxes)
+      .values({
+        workspaceId: workspace.id,
+        name: 'Billing',
+        key: 'billing',
+        address: `billing-${unique()}@example.com`,
+        fromName: 'Billing',
+        archivedAt: new Date(),
+      })
+      .returning({ id: mailboxes.id })
+    const page = await callLoader(mailboxRoute, `/support/${workspace.slug}/billing`, {
+      params: { slug: workspace.slug, mailbox: 'billing' },
+    })
+    expect(page.status).toBe(200)
+    const sent = await submit(workspace.slug, validForm(), { mailbox: 'billing' })
+    expect(sent.result.status).toBe(302)
+    const [ticket] = await getDb()
+      .select({ mailboxId: tickets.mailboxId })
+      .from(tickets)
+      .where(eq(tickets.workspaceId, workspace.id))
+    expect(ticket!.mailboxId).not.toBe(billing!.id)
+    expect((await written(workspace.id)).tickets).toBe(1)
+  })
+})
+
 describe('files of a refused request', () => {
   it('are named to attach again (the page without JavaScript comes back with an empty file field)', async () => {
     const workspace = await createWorkspace()
