@@ -29,7 +29,7 @@ export async function findSupportTarget(
   const db = getDb()
   const workspace = await getWorkspaceBySlug(db, slug)
   if (!workspace) return undefined
-  let mailbox =
+  let mailbox: Awaited<ReturnType<typeof getMailboxByKey>> | undefined =
     mailboxKey === undefined
       ? (await listMailboxes(db, { workspaceId: workspace.id }))[0]
       : await getMailboxByKey(db, { workspaceId: workspace.id, key: mailboxKey })
