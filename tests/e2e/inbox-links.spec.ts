@@ -1,22 +1,15 @@
-import { expect, test } from '@playwright/test'
+import { expect, test, type Page } from '@playwright/test'
 import { signUp, unique } from './helpers.ts'
 
-// The queue's ticket links are plain anchors that QueueTable's tbody turns into client-side
-// navigations (docs/performance.md, "Session 4: SSR inbox render").
-test('a row opens its ticket without a page load, by click and by j then Enter, after a hydration without warnings', async ({
-  page,
-}) => {
-  const warnings: string[] = []
-  page.on('console', (message) => {
-    if (message.type() === 'error' || message.type() === 'warning') warnings.push(message.text())
-  })
-  const id = unique()
-  await signUp(page, 'Rowan Links', `links-${id}@example.com`, `Links ${id}`, `links-${id}`)
-  const slug = `links-${id}`
+/**
+ * The signed-in agent's way to make tickets in `slug` without the inbox open: posts New ticket
+ * (customer Cleo) once per subject. Returns a function that makes one more (a ticket arriving live).
+ */
+async function ticketMaker(page: Page, slug: string, id: string) {
   await page.goto(`/w/${slug}/tickets/new`)
   const mailboxId = await page.getByLabel('Mailbox').inputValue()
   const origin = new URL(page.url()).origin
-  for (const subject of ['Kettle whistles', 'Toaster sparks']) {
+  return async (subject: string) => {
     const response = await page.request.post(`/w/${slug}/tickets/new`, {
       headers: { origin },
       multipart: {
@@ -30,6 +23,23 @@ test('a row opens its ticket without a page load, by click and by j then Enter, 
     })
     expect(response.status(), await response.text()).toBeLessThan(400)
   }
+}
+
+// The queue's ticket links are plain anchors that QueueTable's tbody turns into client-side
+// navigations (docs/performance.md, "Session 4: SSR inbox render").
+test('a row opens its ticket without a page load, by click and by j then Enter, after a hydration without warnings', async ({
+  page,
+}) => {
+  const warnings: string[] = []
+  page.on('console', (message) => {
+    if (message.type() === 'error' || message.type() === 'warning') warnings.push(message.text())
+  })
+  const id = unique()
+  await signUp(page, 'Rowan Links', `links-${id}@example.com`, `Links ${id}`, `links-${id}`)
+  const slug = `links-${id}`
+  const newTicket = await ticketMaker(page, slug, id)
+  for (const subject of ['Kettle whistles', 'Toaster sparks']) await newTicket(subject)
+  const origin = new URL(page.url()).origin
 
   await page.goto(`/w/${slug}/tickets`)
   await expect(page.getByRole('button', { name: 'Keyboard shortcuts' })).toBeVisible()
@@ -88,23 +98,7 @@ test('j and k move on from the row they are on when a new ticket arrives above i
   const id = unique()
   const slug = `cursor-${id}`
   await signUp(page, 'Cora Cursor', `cursor-${id}@example.com`, `Cursor ${id}`, slug)
-  await page.goto(`/w/${slug}/tickets/new`)
-  const mailboxId = await page.getByLabel('Mailbox').inputValue()
-  const origin = new URL(page.url()).origin
-  const newTicket = async (subject: string) => {
-    const response = await page.request.post(`/w/${slug}/tickets/new`, {
-      headers: { origin },
-      multipart: {
-        customerEmail: `c-${id}@example.net`,
-        customerName: 'Cleo',
-        mailboxId,
-        subject,
-        body: 'Hi',
-      },
-      maxRedirects: 0,
-    })
-    expect(response.status(), await response.text()).toBeLessThan(400)
-  }
+  const newTicket = await ticketMaker(page, slug, id)
   // Newest activity first: Third, Second, First.
   for (const subject of ['First ticket', 'Second ticket', 'Third ticket']) await newTicket(subject)
   await page.goto(`/w/${slug}/tickets`)
@@ -173,20 +167,9 @@ test('focus stays in the page: a ticket opened from the keyboard, Esc in the com
   const id = unique()
   const slug = `focus-${id}`
   await signUp(page, 'Fay Focus', `focus-${id}@example.com`, `Focus ${id}`, slug)
-  await page.goto(`/w/${slug}/tickets/new`)
-  const mailboxId = await page.getByLabel('Mailbox').inputValue()
-  const response = await page.request.post(`/w/${slug}/tickets/new`, {
-    headers: { origin: new URL(page.url()).origin },
-    multipart: {
-      customerEmail: `c-${id}@example.net`,
-      customerName: 'Cleo',
-      mailboxId,
-      subject: 'Focus me',
-      body: 'Hi',
-    },
-    maxRedirects: 0,
-  })
-  expect(response.status()).toBeLessThan(400)
+  await (
+    await ticketMaker(page, slug, id)
+  )('Focus me')
   await page.goto(`/w/${slug}/tickets`)
   await expect(page.getByRole('checkbox', { name: 'Select all tickets on this page' })).toBeVisible()
   const main = page.locator('main#main-content')
