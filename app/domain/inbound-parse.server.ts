@@ -3,6 +3,7 @@ import { Readable } from 'node:stream'
 import busboy from 'busboy'
 import PostalMime, { addressParser, type Address, type Mailbox } from 'postal-mime'
 import { wellFormed, withoutNulText } from '#app/utils/well-formed.ts'
+import { decodeCharset } from './charsets.server.ts'
 
 /**
  * Turns a stored SendGrid Inbound Parse post into one shape, whichever mode it was posted in:
@@ -117,16 +118,6 @@ export async function readPost(contentType: string, body: Buffer): Promise<RawPo
     Readable.from([body]).pipe(parser)
   })
   return { fields, files, dropped, fileFields }
-}
-
-/** Decodes bytes in a charset SendGrid named (ISO-8859-1, Shift_JIS, UTF-8…); unknown labels fall back to UTF-8. */
-export function decodeCharset(bytes: Buffer, charset: string | undefined) {
-  const label = (charset ?? 'utf-8').trim().toLowerCase() || 'utf-8'
-  try {
-    return new TextDecoder(label).decode(bytes)
-  } catch {
-    return new TextDecoder('utf-8').decode(bytes)
-  }
 }
 
 export async function parseInboundPost(contentType: string, body: Buffer): Promise<InboundMessage> {

@@ -14,7 +14,7 @@ import { StorageError, storeStream, TooLargeError } from '#app/integrations/stor
 import { env } from '#app/env.server.ts'
 import { logger } from '#app/logger.server.ts'
 import { realtime } from '#app/realtime/hub.server.ts'
-import { checkJsonInput } from './json-input.server.ts'
+import { checkJsonInput, jsonBodyRefusal } from './json-input.server.ts'
 
 /** SendGrid batches events (it posts every 30 s or at 768 KB); a batch of a few thousand is a few MB. */
 export const EVENTS_BODY_LIMIT = 5 * 1024 * 1024
@@ -126,6 +126,8 @@ const inbound: RequestHandler = async (req, res, next) => {
   }
 }
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true })
+
 /** POST /webhooks/sendgrid/events: signed (ECDSA) delivery events, recorded at once. */
 const events: RequestHandler = async (req, res, next) => {
   let body: Buffer | undefined
@@ -137,6 +139,13 @@ const events: RequestHandler = async (req, res, next) => {
       ? sendgridSignatureVerifier(key, signatureHeaders(req))
       : ({ ok: false, reason: 'missing' } as const)
     if (!verifier.ok) return void eventsRefused(req, res, verifier.reason)
+    // The REST API's rule for JSON bodies (UTF-8, no content coding), a missing Content-Type read as
+    // JSON: read as UTF-8 regardless, another charset's bytes were stored as U+FFFD.
+    const refusal = jsonBodyRefusal(
+      req.get('content-type') ?? 'application/json',
+      req.get('content-encoding'),
+    )
+    if (refusal !== undefined) return void refuse(req, res, 415, refusal)
     body = await readRaw(req, res, EVENTS_BODY_LIMIT, eventsBuffered)
     if (!body) return
     verifier.update(body)
@@ -144,9 +153,9 @@ const events: RequestHandler = async (req, res, next) => {
     if (!check.ok) return void eventsRefused(req, res, check.reason)
     let batch: unknown
     try {
-      batch = JSON.parse(body.toString('utf8'))
+      batch = JSON.parse(UTF8.decode(body))
     } catch {
-      return void res.status(400).type('text/plain').send('Expected a JSON array')
+      return void res.status(400).type('text/plain').send('Expected a JSON array in UTF-8')
     }
     // Signed by SendGrid, but its strings carry what remote mail servers answered: no NUL, no
     // lone surrogate reaches the database; a batch nested absurdly deep is refused.

@@ -61,7 +61,7 @@ async function sentEmail(customerEmail: string) {
   }
 }
 
-function signed(body: string, timestamp = String(Math.floor(Date.now() / 1000))) {
+function signed(body: string | Buffer, timestamp = String(Math.floor(Date.now() / 1000))) {
   const signature = sign(
     'sha256',
     Buffer.concat([Buffer.from(timestamp), Buffer.from(body)]),
@@ -74,8 +74,12 @@ function signed(body: string, timestamp = String(Math.floor(Date.now() / 1000)))
   }
 }
 
-async function postEvents(body: string, headers: Record<string, string>) {
-  return fetch(`${server.url}/webhooks/sendgrid/events`, { method: 'POST', headers, body })
+async function postEvents(body: string | Buffer, headers: Record<string, string>) {
+  return fetch(`${server.url}/webhooks/sendgrid/events`, {
+    method: 'POST',
+    headers,
+    body: typeof body === 'string' ? body : new Uint8Array(body),
+  })
 }
 
 describe('POST /webhooks/sendgrid/events', () => {
@@ -172,6 +176,45 @@ describe('POST /webhooks/sendgrid/events', () => {
     const [row] = await getDb().select({ status: emails.status }).from(emails).where(eq(emails.id, e.emailId))
     expect(row.status).toBe('sent')
     expect((await postEvents('not json', signed('not json'))).status).toBe(400)
+  })
+
+  it('reads a batch only as UTF-8 JSON: another charset or a content coding is 415, other bytes 400', async () => {
+    const e = await sentEmail('charset@example.net')
+    const event = (id: string) => ({
+      sg_event_id: `${id}-${e.emailId}`,
+      event: 'bounce',
+      type: 'bounce',
+      timestamp: 1_770_000_000,
+      email_id: e.emailId,
+      reason: '550 Empfänger unbekannt',
+    })
+    // The same JSON in ISO-8859-1: read as UTF-8 it used to be recorded with U+FFFD for "ä".
+    const latin1 = Buffer.from(JSON.stringify([event('latin1')]), 'latin1')
+    const as = (type: string | undefined, extra: Record<string, string> = {}) => {
+      const { 'content-type': _json, ...headers } = signed(latin1)
+      return { ...headers, ...(type ? { 'content-type': type } : {}), ...extra }
+    }
+    const sent = await postEvents(latin1, as('application/json'))
+    expect(sent.status).toBe(400)
+    expect((await postEvents(latin1, as('application/json; charset=iso-8859-1'))).status).toBe(415)
+    expect((await postEvents(latin1, as('text/plain'))).status).toBe(415)
+    expect((await postEvents(latin1, as('application/json', { 'content-encoding': 'gzip' }))).status).toBe(
+      415,
+    )
+    const [row] = await getDb().select({ status: emails.status }).from(emails).where(eq(emails.id, e.emailId))
+    expect(row.status).toBe('sent')
+    // UTF-8 is taken with or without a Content-Type, charset named or not.
+    for (const [i, type] of ['application/json; charset=UTF-8', undefined].entries()) {
+      const utf8 = Buffer.from(JSON.stringify([event(`utf8-${i}`)]), 'utf8')
+      const { 'content-type': _json, ...headers } = signed(utf8)
+      const response = await postEvents(utf8, { ...headers, ...(type ? { 'content-type': type } : {}) })
+      expect(response.status).toBe(200)
+    }
+    const [bounced] = await getDb()
+      .select({ status: emails.status, error: emails.error })
+      .from(emails)
+      .where(eq(emails.id, e.emailId))
+    expect(bounced).toMatchObject({ status: 'bounced', error: '550 Empfänger unbekannt' })
   })
 
   /**

@@ -184,6 +184,37 @@ describe.each(['raw', 'parsed'] as const)('%s mode', (mode) => {
     expect(ticket.subject).toBe('ご注文について')
   })
 
+  it('decodes charsets TextDecoder has no decoder for: UTF-7 and DOS code pages, bodies and headers', async () => {
+    const m = await createMember()
+    const to = forwarding(m.workspace.slug)
+    await post(
+      await build(fixture('utf-7.eml', { FROM: 'renee7@example.fr', TO: to, N: `${mode}${++n}` }), [to]),
+    )
+    await settled()
+    const utf7 = await lastInbound()
+    const [u] = await messagesOf(utf7.ticketId!)
+    expect(u.bodyText).toContain('Bonjour, déjà payé, merci à vous ☺.\nLe total est 1+1 = 2.')
+    const contactOf = async (ticketId: string) =>
+      (
+        await getDb()
+          .select()
+          .from(contacts)
+          .innerJoin(tickets, eq(tickets.contactId, contacts.id))
+          .where(eq(tickets.id, ticketId))
+      )[0]
+    const renee = await contactOf(utf7.ticketId!)
+    expect(renee.tickets.subject).toBe('Problème réglé ✓')
+    expect(renee.contacts.name).toBe('Renée')
+    await post(
+      await build(fixture('cp850.eml', { FROM: 'juergen@example.de', TO: to, N: `${mode}${++n}` }), [to]),
+    )
+    await settled()
+    const dos = await lastInbound()
+    const [d] = await messagesOf(dos.ticketId!)
+    expect(d.bodyText).toContain('Grüße aus Köln: die Rechnung ist zu hoch.')
+    expect((await contactOf(dos.ticketId!)).contacts.name).toBe('Jürgen')
+  })
+
   it('files the same email posted twice (a SendGrid retry, or both modes) once', async () => {
     const m = await createMember()
     const to = forwarding(m.workspace.slug)
