@@ -225,6 +225,18 @@ export async function findOpenInvitation(token: string) {
   return findOpenInvitationByTokenHash(getDb(), { tokenHash: hashToken(token) })
 }
 
+/**
+ * The open invitation as its page shows it, with whether its address already has an account: the
+ * page then offers to sign in as that address, never a signup that can only fail. Whoever holds
+ * the link learns that much; the signup through it told them the same.
+ */
+export async function invitationForPage(token: string) {
+  const invitation = await findOpenInvitation(token)
+  if (!invitation) return undefined
+  const account = await findUserByEmail(getDb(), invitation.email)
+  return { ...invitation, hasAccount: account !== undefined }
+}
+
 export type InvitationOutcome =
   | { kind: 'joined'; workspaceId: string; workspaceSlug: string; userId: string }
   | { kind: 'invalid' }

@@ -6,14 +6,14 @@ import {
   type LoaderFunctionArgs,
   type MetaFunction,
 } from '@remix-run/node'
-import { Form, Link, useActionData, useLoaderData, useLocation } from '@remix-run/react'
+import { Form, Link, useActionData, useLoaderData, useParams } from '@remix-run/react'
 import { z } from 'zod'
 import { tooManyAccounts } from './account-creation.server.ts'
 import { AuthCard, AuthMessage } from '#app/components/auth-card.tsx'
 import { Button } from '#app/components/ui/button.tsx'
 import { Field, FormErrors } from '#app/components/ui/field.tsx'
 import { createSession, getSignedIn } from '#app/http/auth.server.ts'
-import { acceptInvitation, findOpenInvitation, signUpWithInvitation } from '#app/domain/invitations.server.ts'
+import { acceptInvitation, invitationForPage, signUpWithInvitation } from '#app/domain/invitations.server.ts'
 import { parseSubmission, readForm, SHORT_FORM_BYTES } from '#app/http/form-data.server.ts'
 import { useSchemaForm } from '#app/utils/use-schema-form.ts'
 import { keepPageWhenUnanswered, unansweredErrors } from '#app/utils/unanswered.ts'
@@ -31,7 +31,7 @@ const SignupSchema = InviteSignupSchema.extend({ intent: z.literal('signup') })
 const ActionSchema = z.discriminatedUnion('intent', [JoinSchema, SignupSchema])
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
-  const invitation = await findOpenInvitation(params.token ?? '')
+  const invitation = await invitationForPage(params.token ?? '')
   // Unknown, revoked, used or expired: the page says so, with the status a link checker or a
   // crawler reads as gone (it was a 200).
   if (!invitation) return data({ status: 'invalid' as const }, { status: 404 })
@@ -43,7 +43,13 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     role: invitation.role,
     signedInAs: signedIn?.user.email ?? null,
     emailMatches: signedIn ? signedIn.user.email.toLowerCase() === invitation.email.toLowerCase() : false,
+    hasAccount: invitation.hasAccount,
   }
+}
+
+/** The sign-in page for the invited address, back to the invitation once signed in. */
+function signInToAccept(token: string, email: string) {
+  return `/login?${new URLSearchParams({ redirectTo: `/invite/${token}`, email })}`
 }
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
@@ -56,7 +62,10 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   }
   if (submission.value.intent === 'join') {
     const signedIn = await getSignedIn(request)
-    if (!signedIn) throw redirect(`/login?redirectTo=${encodeURIComponent(`/invite/${token}`)}`)
+    if (!signedIn) {
+      const invitation = await invitationForPage(token)
+      throw redirect(invitation ? signInToAccept(token, invitation.email) : `/invite/${token}`)
+    }
     const outcome = await acceptInvitation(token, signedIn.user)
     if (outcome.kind === 'joined') {
       // The user's open tabs start receiving the new workspace's live events.
@@ -80,12 +89,13 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     const { setCookie } = await createSession(outcome.userId, request, context.clientIp)
     return redirect(`/w/${outcome.workspaceSlug}`, { headers: { 'Set-Cookie': setCookie } })
   }
-  const message =
-    outcome.kind === 'email-taken'
-      ? 'An account with this email already exists. Sign in to accept the invitation.'
-      : 'This invitation is no longer valid.'
+  // An account made for the address since the page was drawn: the page turns to signing in.
+  const accountExists = outcome.kind === 'email-taken'
+  const message = accountExists
+    ? 'An account with this email already exists. Sign in to accept the invitation.'
+    : 'This invitation is no longer valid.'
   return data(
-    { result: submission.reply({ hideFields: ['password'], formErrors: [message] }) },
+    { result: submission.reply({ hideFields: ['password'], formErrors: [message] }), accountExists },
     { status: 400 },
   )
 }
@@ -98,7 +108,7 @@ export default function Invite() {
   const loaderData = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
   const pending = useIsPending()
-  const location = useLocation()
+  const { token = '' } = useParams()
   const [form, fields] = useSchemaForm(ActionSchema, {
     id: 'invite-signup',
     lastResult: actionData?.result,
@@ -112,60 +122,82 @@ export default function Invite() {
     )
   }
   const { workspaceName, email, role, signedInAs, emailMatches } = loaderData
+  const hasAccount =
+    loaderData.hasAccount || Boolean(actionData && 'accountExists' in actionData && actionData.accountExists)
+  const signIn = signInToAccept(token, email)
+  const errors = unansweredErrors(actionData) ?? form.errors
+  let next
+  if (signedInAs && emailMatches) {
+    next = (
+      <Form method="post" {...getFormProps(form)}>
+        <p className="mb-4 text-sm">You are signed in as {signedInAs}.</p>
+        <input type="hidden" name="intent" value="join" />
+        <Button type="submit" pending={pending} className="w-full">
+          Join {workspaceName}
+        </Button>
+        <FormErrors id={form.errorId} errors={errors} />
+      </Form>
+    )
+  } else if (signedInAs) {
+    // Another account is signed in: it must not be the one that joins. Signing out comes back to
+    // the sign-in page for the invited address (or this page, to create its account).
+    const then = hasAccount ? signIn : `/invite/${token}`
+    next = (
+      <Form method="post" action={`/logout?${new URLSearchParams({ redirectTo: then })}`}>
+        <p role="alert" className="mb-4 text-sm">
+          You are signed in as <strong>{signedInAs}</strong>, but this invitation is for{' '}
+          <strong>{email}</strong>. Only that address can accept it.
+        </p>
+        <Button type="submit" className="w-full">
+          {hasAccount ? `Sign out and sign in as ${email}` : `Sign out and create an account for ${email}`}
+        </Button>
+      </Form>
+    )
+  } else if (hasAccount) {
+    next = (
+      <>
+        <p className="mb-4 text-sm">
+          {email} already has a Switchboard account. Sign in with it to join {workspaceName}.
+        </p>
+        <Link
+          to={signIn}
+          className="block w-full rounded-md bg-indigo-600 px-3 py-2 text-center text-sm font-medium text-white shadow-sm hover:bg-indigo-500"
+        >
+          Sign in as {email}
+        </Link>
+      </>
+    )
+  } else {
+    next = (
+      <Form method="post" {...getFormProps(form)} className="space-y-2">
+        <input type="hidden" name="intent" value="signup" />
+        <Field
+          label="Your name"
+          inputProps={{ ...getInputProps(fields.name, { type: 'text' }), autoComplete: 'name' }}
+          errors={fields.name.errors}
+        />
+        <Field
+          label="Choose a password"
+          hint="At least 12 characters."
+          inputProps={{
+            ...getInputProps(fields.password, { type: 'password' }),
+            autoComplete: 'new-password',
+          }}
+          errors={fields.password.errors}
+        />
+        <Button type="submit" pending={pending} className="w-full">
+          Create account and join
+        </Button>
+        <FormErrors id={form.errorId} errors={errors} />
+      </Form>
+    )
+  }
   return (
     <AuthCard title={`Join ${workspaceName}`}>
       <p className="mb-4 text-sm">
         You are invited to <strong>{workspaceName}</strong> as <strong>{role}</strong> ({email}).
       </p>
-      {signedInAs ? (
-        emailMatches ? (
-          <Form method="post" {...getFormProps(form)}>
-            <input type="hidden" name="intent" value="join" />
-            <Button type="submit" pending={pending} className="w-full">
-              Join {workspaceName}
-            </Button>
-            <FormErrors id={form.errorId} errors={unansweredErrors(actionData) ?? form.errors} />
-          </Form>
-        ) : (
-          <p role="alert" className="text-sm text-red-600 dark:text-red-400">
-            You are signed in as {signedInAs}, but this invitation is for {email}. Sign out and sign in with
-            that email to accept it.
-          </p>
-        )
-      ) : (
-        <>
-          <Form method="post" {...getFormProps(form)} className="space-y-2">
-            <input type="hidden" name="intent" value="signup" />
-            <Field
-              label="Your name"
-              inputProps={{ ...getInputProps(fields.name, { type: 'text' }), autoComplete: 'name' }}
-              errors={fields.name.errors}
-            />
-            <Field
-              label="Choose a password"
-              hint="At least 12 characters."
-              inputProps={{
-                ...getInputProps(fields.password, { type: 'password' }),
-                autoComplete: 'new-password',
-              }}
-              errors={fields.password.errors}
-            />
-            <Button type="submit" pending={pending} className="w-full">
-              Create account and join
-            </Button>
-            <FormErrors id={form.errorId} errors={unansweredErrors(actionData) ?? form.errors} />
-          </Form>
-          <p className="mt-4 text-sm">
-            Already have an account?{' '}
-            <Link
-              className="text-indigo-600 underline dark:text-indigo-400"
-              to={`/login?redirectTo=${encodeURIComponent(location.pathname)}`}
-            >
-              Sign in
-            </Link>
-          </p>
-        </>
-      )}
+      {next}
     </AuthCard>
   )
 }

@@ -7,7 +7,7 @@ import {
   type LoaderFunctionArgs,
   type MetaFunction,
 } from '@remix-run/node'
-import { Form, Link, useActionData, useSearchParams } from '@remix-run/react'
+import { Form, Link, useActionData, useLoaderData, useSearchParams } from '@remix-run/react'
 import { AuthCard } from '#app/components/auth-card.tsx'
 import { Button } from '#app/components/ui/button.tsx'
 import { Field, FormErrors } from '#app/components/ui/field.tsx'
@@ -16,7 +16,7 @@ import { LOGIN_LIMIT, reserveLoginAttempt } from '#app/domain/login-attempts.ser
 import { HashQueueFull } from '#app/domain/hash-queue.server.ts'
 import { parseSubmission, readForm, SHORT_FORM_BYTES } from '#app/http/form-data.server.ts'
 import { safeRedirect } from '#app/utils/redirect.ts'
-import { LoginSchema } from '#app/utils/schemas.ts'
+import { Email, LoginSchema } from '#app/utils/schemas.ts'
 import { useIsPending } from '#app/utils/use-pending.ts'
 import { keepPageWhenUnanswered, unansweredErrors } from '#app/utils/unanswered.ts'
 import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
@@ -24,11 +24,15 @@ import { limitRefusal } from '#app/http/limit-refusal.server.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Sign in · Switchboard' }]
 
+/** `?email=` fills the field in (the invitation page's "Sign in as …"); anything but an address is left out. */
+const PrefilledEmail = Email.optional().catch(undefined)
+
 export async function loader({ request }: LoaderFunctionArgs) {
+  const searchParams = new URL(request.url).searchParams
   if (await getSignedIn(request)) {
-    throw redirect(safeRedirect(new URL(request.url).searchParams.get('redirectTo'), '/'))
+    throw redirect(safeRedirect(searchParams.get('redirectTo'), '/'))
   }
-  return null
+  return { email: PrefilledEmail.parse(searchParams.get('email') ?? undefined) ?? null }
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
@@ -89,11 +93,13 @@ export const shouldRevalidate = unlessActionNeverArrived
 
 export default function Login() {
   const actionData = useActionData<typeof action>()
+  const { email } = useLoaderData<typeof loader>()
   const [searchParams] = useSearchParams()
   const pending = useIsPending()
   const [form, fields] = useForm({
     id: 'login',
     lastResult: actionData?.result,
+    defaultValue: { email },
     onValidate: ({ formData }) => parseWithZod(formData, { schema: LoginSchema }),
     shouldValidate: 'onSubmit',
     shouldRevalidate: 'onInput',

@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto'
 import { and, count, eq, sql } from 'drizzle-orm'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
 import { invitations, memberships, users } from '#db/schema.ts'
 import { resendInvitation } from '#app/domain/invitations.server.ts'
 import { changeMemberRole, removeMember } from '#app/domain/workspaces.server.ts'
 import { startQueue } from '#app/jobs/queue.server.ts'
 import * as inviteRoute from '#app/routes/invite.$token.tsx'
+import * as loginRoute from '#app/routes/login.tsx'
+import * as logoutRoute from '#app/routes/logout.tsx'
 import * as workspaceRoute from '#app/routes/w.$slug.tsx'
 import {
   asMember,
@@ -17,6 +19,7 @@ import {
   signIn,
   workspaceSnapshot,
 } from '#tests/helpers/factories.ts'
+import { startTestServer } from '#tests/helpers/http-server.ts'
 import { callAction, callLoader, cookieFrom } from '#tests/helpers/routes.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 
@@ -24,6 +27,26 @@ import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 beforeAll(async () => {
   await startQueue(testDatabaseUrl, { listen: false })
 })
+
+// The page as a browser gets it (the production build): what it offers, not only its data.
+let server: Awaited<ReturnType<typeof startTestServer>>
+beforeAll(async () => {
+  server = await startTestServer({ sockets: false })
+})
+afterAll(() => server.close())
+
+/** The invitation page's HTML, GET or (without JavaScript) a post of `form`; React's text separators removed. */
+async function invitePage(token: string, options: { cookie?: string; form?: Record<string, string> } = {}) {
+  const response = await fetch(`${server.url}/invite/${token}`, {
+    method: options.form ? 'POST' : 'GET',
+    headers: {
+      ...(options.cookie ? { cookie: options.cookie } : {}),
+      ...(options.form ? { origin: server.url, 'content-type': 'application/x-www-form-urlencoded' } : {}),
+    },
+    body: options.form ? new URLSearchParams(options.form) : undefined,
+  })
+  return { status: response.status, html: (await response.text()).replaceAll('<!-- -->', '') }
+}
 
 const NEW_PASSWORD = 'a long enough password'
 
@@ -73,6 +96,7 @@ describe('invitations', () => {
       role: 'admin',
       signedInAs: null,
       emailMatches: false,
+      hasAccount: false,
     })
   })
 
@@ -132,7 +156,9 @@ describe('invitations', () => {
     const { token, email } = await createInvitation(owner)
     const result = await postInvite(token, { intent: 'join' })
     expect(result.status).toBe(302)
-    expect(result.location).toBe(`/login?redirectTo=${encodeURIComponent(`/invite/${token}`)}`)
+    expect(result.location).toBe(
+      `/login?redirectTo=${encodeURIComponent(`/invite/${token}`)}&email=${encodeURIComponent(email)}`,
+    )
     expect((await invitationByEmail(email)).acceptedAt).toBeNull()
   })
 
@@ -286,5 +312,96 @@ describe('invitations', () => {
     expect(await userCount()).toBe(before)
     expect(await membershipOf(owner.workspace.id, existing.id)).toBeUndefined()
     expect((await invitationByEmail(email)).acceptedAt).toBeNull()
+  })
+
+  it('offers an address that has an account to sign in as it, with the address filled in and the way back', async () => {
+    const owner = await createMember('owner', await createWorkspace({ name: 'Acme Support' }))
+    await createUser({ email: 'Kept@Example.com' })
+    const { token } = await createInvitation(owner, { email: 'kept@example.com' })
+    const page = await openInvite(token)
+    expect(page.data).toMatchObject({ status: 'open', signedInAs: null, hasAccount: true })
+    const { html } = await invitePage(token)
+    expect(html).not.toContain('Create account and join')
+    expect(html).not.toContain('Choose a password')
+    const href = `/login?redirectTo=${encodeURIComponent(`/invite/${token}`)}&amp;email=kept%40example.com`
+    expect(html).toContain(`href="${href}"`)
+    expect(html).toContain('Sign in as kept@example.com')
+
+    // The sign-in page it links to has the address filled in; a value that is not one is left out.
+    const login = await callLoader(loginRoute, `/login?${new URLSearchParams({ email: 'kept@example.com' })}`)
+    expect(login.data).toEqual({ email: 'kept@example.com' })
+    const loginHtml = await (await fetch(`${server.url}${href.replaceAll('&amp;', '&')}`)).text()
+    expect(loginHtml).toMatch(/<input[^>]*type="email"[^>]*value="kept@example.com"/)
+    for (const bad of ['not an address', 'x'.repeat(300) + '@example.com', '']) {
+      const refused = await callLoader(loginRoute, `/login?${new URLSearchParams({ email: bad })}`)
+      expect(refused.data).toEqual({ email: null })
+    }
+  })
+
+  it('offers a new address only the form that creates its account', async () => {
+    const owner = await createMember('owner')
+    const { token } = await createInvitation(owner)
+    const { html } = await invitePage(token)
+    expect(html).toContain('Create account and join')
+    expect(html).not.toContain('/login')
+  })
+
+  it('tells a signed-in user of another address that only the invited one can accept, and signs them out towards it', async () => {
+    const owner = await createMember('owner', await createWorkspace({ name: 'Acme Support' }))
+    const other = await createUser({ email: 'someone.else@example.com' })
+    const { cookie } = await signIn(other.id)
+    await createUser({ email: 'invited@example.com' })
+    const withAccount = await createInvitation(owner, { email: 'invited@example.com' })
+    const withoutAccount = await createInvitation(owner, { email: 'new.person@example.com' })
+
+    const page = await openInvite(withAccount.token, cookie)
+    expect(page.data).toMatchObject({ signedInAs: other.email, emailMatches: false, hasAccount: true })
+    const { html } = await invitePage(withAccount.token, { cookie })
+    expect(html).toContain('You are signed in as <strong>someone.else@example.com</strong>')
+    expect(html).not.toContain(`Join Acme Support</button>`)
+    const signInThere = `/login?redirectTo=${encodeURIComponent(`/invite/${withAccount.token}`)}&email=invited%40example.com`
+    expect(html).toContain(
+      `action="/logout?${new URLSearchParams({ redirectTo: signInThere }).toString().replaceAll('&', '&amp;')}"`,
+    )
+    expect(html).toContain('Sign out and sign in as invited@example.com')
+
+    const { html: second } = await invitePage(withoutAccount.token, { cookie })
+    expect(second).toContain(
+      `action="/logout?${new URLSearchParams({ redirectTo: `/invite/${withoutAccount.token}` })}"`,
+    )
+    expect(second).toContain('Sign out and create an account for new.person@example.com')
+    expect(second).not.toContain('Choose a password')
+
+    // Signing out that way lands where the page said, and nowhere else.
+    const out = await callAction(
+      logoutRoute,
+      `/logout?${new URLSearchParams({ redirectTo: signInThere })}`,
+      {},
+      { cookie },
+    )
+    expect(out.status).toBe(302)
+    expect(out.location).toBe(signInThere)
+    for (const offsite of ['https://evil.example/', '//evil.example/x']) {
+      const away = await callAction(
+        logoutRoute,
+        `/logout?${new URLSearchParams({ redirectTo: offsite })}`,
+        {},
+      )
+      expect(away.location).toBe('/login')
+    }
+  })
+
+  it('turns the page to signing in when the address got an account after the page was drawn', async () => {
+    const owner = await createMember('owner')
+    const { token } = await createInvitation(owner, { email: 'late@example.com' })
+    expect((await openInvite(token)).data.hasAccount).toBe(false)
+    await createUser({ email: 'late@example.com' })
+    // The form drawn before the account existed, posted without JavaScript.
+    const { status, html } = await invitePage(token, {
+      form: { intent: 'signup', name: 'Late Comer', password: NEW_PASSWORD },
+    })
+    expect(status).toBe(400)
+    expect(html).not.toContain('Create account and join')
+    expect(html).toContain('Sign in as late@example.com')
   })
 })
