@@ -26,6 +26,10 @@ const UNAVAILABLE_MESSAGES = [
   'Client was closed and is not queryable',
   'Connection ended while checked out',
   'Cannot use a pool after calling end on the pool',
+  // pg-boss's LISTEN connection (it reconnects by itself): its heartbeat query got no answer in time
+  // (a frozen database: logged as an error with a stack, the only one of a 22 s freeze), or it ended.
+  'LISTEN/NOTIFY heartbeat timed out',
+  'LISTEN/NOTIFY connection ended',
 ]
 
 /** True for errors that mean "the database cannot answer right now", not "this request is wrong". */

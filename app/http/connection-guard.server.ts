@@ -3,6 +3,7 @@ import type { Server } from 'node:http'
 import type { Socket } from 'node:net'
 
 import type { TrustProxy } from '#app/http/security.server.ts'
+import { reportedAtMostEvery } from './rare-report.server.ts'
 
 const REFUSAL_BODY = 'Too many open connections from your address. Try again in a few seconds.\n'
 /** The answer to a connection over its address's cap: plain HTTP/1.1, readable before the close. */
@@ -67,8 +68,6 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
 
   const open = new Map<string, number>()
   const refused = new Map<string, { count: number; reportedAt: number }>()
-  let dropped = 0
-  let droppedReportedAt = 0
 
   const report = (address: string) => {
     const entry = refused.get(address) ?? { count: 0, reportedAt: 0 }
@@ -90,14 +89,8 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
   sweep.unref()
   server.once('close', () => clearInterval(sweep))
 
-  server.on('drop', () => {
-    dropped += 1
-    const now = Date.now()
-    if (now - droppedReportedAt < 60_000) return
-    options.onDropped?.(dropped)
-    dropped = 0
-    droppedReportedAt = now
-  })
+  const reportDropped = reportedAtMostEvery(60_000, (count) => options.onDropped?.(count))
+  server.on('drop', () => reportDropped(undefined))
 
   if (options.maxPerAddress <= 0) return { maxConnections }
 

@@ -15,6 +15,7 @@ import { env } from '#app/env.server.ts'
 import { logger } from '#app/logger.server.ts'
 import { realtime } from '#app/realtime/hub.server.ts'
 import { checkJsonInput, jsonBodyRefusal } from './json-input.server.ts'
+import { reportedAtMostEvery } from './rare-report.server.ts'
 
 /** SendGrid batches events (it posts every 30 s or at 768 KB); a batch of a few thousand is a few MB. */
 export const EVENTS_BODY_LIMIT = 5 * 1024 * 1024
@@ -175,8 +176,12 @@ const events: RequestHandler = async (req, res, next) => {
   }
 }
 
+const warnEventsRefused = reportedAtMostEvery(60_000, (refused, latest: RefusalFields) =>
+  logger().warn({ ...latest, refused }, 'event webhook signature refused'),
+)
+
 function eventsRefused(req: Request, res: Response, reason: string) {
-  logger().warn({ reqId: res.locals.requestId, reason }, 'event webhook signature refused')
+  warnEventsRefused({ reqId: res.locals.requestId, reason })
   refuse(req, res, 401, 'Bad signature')
 }
 
@@ -186,8 +191,15 @@ class SignatureRefused extends Error {
   }
 }
 
+/** The latest refusal's request and reason; the line says how many since the last one. */
+type RefusalFields = { reqId: unknown; reason: string }
+
+const warnInboundRefused = reportedAtMostEvery(60_000, (refused, latest: RefusalFields) =>
+  logger().warn({ ...latest, refused }, 'inbound post signature refused'),
+)
+
 function badSignature(req: Request, res: Response, reason: string) {
-  logger().warn({ reqId: res.locals.requestId, reason }, 'inbound post signature refused')
+  warnInboundRefused({ reqId: res.locals.requestId, reason })
   refuse(req, res, 401, 'Bad signature')
 }
 

@@ -50,3 +50,13 @@ describe('isDatabaseUnavailable', () => {
     expect(isDatabaseUnavailable(new Error('boom'))).toBe(false)
   })
 })
+
+describe("pg-boss's LISTEN connection", () => {
+  it('losing it to a database that stopped answering is an outage (logged as a warning), not a fault', () => {
+    // The errors pg-boss's db.js emits on its 'error' event when its heartbeat query gets no answer
+    // in time (a frozen or partitioned database) or the connection ends; it reconnects by itself.
+    expect(isDatabaseUnavailable(new Error('LISTEN/NOTIFY heartbeat timed out'))).toBe(true)
+    expect(isDatabaseUnavailable(new Error('LISTEN/NOTIFY connection ended'))).toBe(true)
+    expect(isDatabaseUnavailable(new Error('LISTEN/NOTIFY channel registration was lost'))).toBe(false)
+  })
+})
