@@ -230,6 +230,16 @@ export async function getSignedIn(request: Request): Promise<SignedIn | null> {
   return identity ? { session: identity.session, user: identity.user } : null
 }
 
+/**
+ * The address of the account signed in on this request when that is not `userId`'s (null when
+ * nobody or that account is): a page opened from an emailed link (confirm an address, reset a
+ * password) acts for the link's account, and says so when another one is signed in.
+ */
+export async function otherAccountSignedIn(request: Request, userId: string) {
+  const signedIn = await getSignedIn(request)
+  return signedIn && signedIn.user.id !== userId ? signedIn.user.email : null
+}
+
 function identityOf(request: Request) {
   const cookie = request.headers.get('cookie')
   if (!cookie) return Promise.resolve(null)

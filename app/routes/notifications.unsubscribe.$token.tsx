@@ -67,12 +67,13 @@ export default function Unsubscribe() {
           </Button>
         </Form>
       )}
+      {/* The link's account, which need not be the one signed in here: never "your account". */}
       <p className="mt-4 text-sm">
-        Turn them back on, or choose others, on{' '}
+        Turn them back on, or choose others, on the{' '}
         <Link className="text-indigo-600 underline dark:text-indigo-400" to="/account">
-          your account page
-        </Link>
-        .
+          account page
+        </Link>{' '}
+        signed in as {email}.
       </p>
     </AuthCard>
   )

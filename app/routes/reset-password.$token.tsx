@@ -16,7 +16,7 @@ import {
   RESET_SUBMIT_IP_LIMIT,
   resetPassword,
 } from '#app/domain/account-emails.server.ts'
-import { createSession } from '#app/http/auth.server.ts'
+import { createSession, otherAccountSignedIn } from '#app/http/auth.server.ts'
 import { parseSubmission, readForm, SHORT_FORM_BYTES } from '#app/http/form-data.server.ts'
 import { useSchemaForm } from '#app/utils/use-schema-form.ts'
 import { NewPassword } from '#app/utils/schemas.ts'
@@ -35,9 +35,14 @@ export const meta: MetaFunction = () => [
 
 const ResetPasswordSchema = z.object({ password: NewPassword })
 
-export async function loader({ params }: LoaderFunctionArgs) {
+export async function loader({ request, params }: LoaderFunctionArgs) {
   const link = await findPasswordResetLink(params.token ?? '')
-  return { valid: Boolean(link) }
+  if (!link) return { valid: false as const }
+  return {
+    valid: true as const,
+    email: link.email,
+    signedInAs: await otherAccountSignedIn(request, link.userId),
+  }
 }
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
@@ -73,30 +78,41 @@ export const clientAction = keepPageWhenUnanswered
 export const shouldRevalidate = unlessActionNeverArrived
 
 export default function ResetPassword() {
-  const { valid } = useLoaderData<typeof loader>()
+  const loaderData = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
   const pending = useIsPending()
   const [form, fields] = useSchemaForm(ResetPasswordSchema, {
     id: 'reset-password',
     lastResult: actionData?.result,
   })
-  if (!valid || actionData?.invalid) {
+  if (!loaderData.valid || actionData?.invalid) {
     return (
       <AuthMessage
         title="This reset link does not work"
         link={{ to: '/forgot-password', label: 'Ask for a new link' }}
       >
-        The link was already used, has expired (links work for 1 hour) or is not complete. Your password has
-        not changed.
+        The link was already used, has expired (links work for 1 hour) or is not complete. No password was
+        changed.
       </AuthMessage>
     )
   }
   return (
     <AuthCard title="Choose a new password">
+      {/* The link's account, which need not be the one signed in here: named, never "your account". */}
+      <p className="mb-4 text-sm">
+        For the Switchboard account of <strong>{loaderData.email}</strong>.
+        {loaderData.signedInAs ? (
+          <>
+            {' '}
+            You are signed in as <strong>{loaderData.signedInAs}</strong>: saving signs you in as{' '}
+            {loaderData.email} instead, and that account&apos;s password does not change.
+          </>
+        ) : null}
+      </p>
       <Form method="post" {...getFormProps(form)} className="space-y-2">
         <Field
           label="New password"
-          hint="At least 12 characters. Every device signed in to your account is signed out."
+          hint="At least 12 characters. Every device signed in to this account is signed out."
           inputProps={{
             ...getInputProps(fields.password, { type: 'password' }),
             autoComplete: 'new-password',

@@ -28,10 +28,10 @@ export async function getEmailVerifiedAt(db: DbOrTx, { userId }: { userId: strin
   return row
 }
 
-/** A live (unexpired) verify-email link's address. */
+/** A live (unexpired) verify-email link's address and account. */
 export async function findLiveVerificationToken(db: DbOrTx, { tokenHash }: { tokenHash: string }) {
   const [row] = await db
-    .select({ email: accountTokens.email })
+    .select({ email: accountTokens.email, userId: accountTokens.userId })
     .from(accountTokens)
     .where(
       and(
@@ -77,9 +77,12 @@ const liveReset = (tokenHash: string) =>
     gt(accountTokens.expiresAt, sql`now()`),
   )
 
-/** An unused, unexpired reset link. */
+/** An unused, unexpired reset link, with the address it was sent to and its account. */
 export async function findLiveResetToken(db: DbOrTx, { tokenHash }: { tokenHash: string }) {
-  const [row] = await db.select({ id: accountTokens.id }).from(accountTokens).where(liveReset(tokenHash))
+  const [row] = await db
+    .select({ id: accountTokens.id, email: accountTokens.email, userId: accountTokens.userId })
+    .from(accountTokens)
+    .where(liveReset(tokenHash))
   return row
 }
 

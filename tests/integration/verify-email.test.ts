@@ -82,7 +82,7 @@ describe('email verification', () => {
     const token = await latestToken('dana.verify@example.com')
     // The GET shows a button and changes nothing (mail scanners open links).
     const page = await openLink(token)
-    expect(page.data).toEqual({ status: 'open', email: 'dana.verify@example.com' })
+    expect(page.data).toEqual({ status: 'open', email: 'dana.verify@example.com', signedInAs: null })
     const [user] = await getDb()
       .select({ id: users.id })
       .from(users)
@@ -91,14 +91,12 @@ describe('email verification', () => {
 
     const confirmed = await confirmLink(token)
     expect(confirmed.status).toBe(200)
-    expect(confirmed.data).toEqual({ verified: true })
+    expect(confirmed.data).toEqual({ verified: true, email: 'dana.verify@example.com' })
     expect(await verifiedAt(user.id)).not.toBeNull()
     const after = await callLoader(workspaceRoute, '/w/verify-co', { cookie, params: { slug: 'verify-co' } })
     expect(after.data.user.emailVerified).toBe(true)
     // Opening the link again says confirmed again.
-    expect((await confirmLink(token)).data).toEqual({
-      verified: true,
-    })
+    expect((await confirmLink(token)).data).toEqual({ verified: true, email: 'dana.verify@example.com' })
   })
 
   it("puts none of the signup's own text in the email: a name is not greeted until the address is confirmed", async () => {
