@@ -8,10 +8,10 @@ import {
 import {
   effectiveCompany,
   parseProfileBase,
-  PROFILE_FIELDS,
   type CustomerProfileInput,
   type ProfileField,
 } from '#app/utils/customer-profile.ts'
+import { drawnSave, type TeammateSavedFirst } from '#app/utils/drawn-base.ts'
 import { recordAudit } from './audit.server.ts'
 import { loadQueue, parseQueueQuery } from './queue.server.ts'
 import { notFound } from './errors.server.ts'
@@ -103,24 +103,21 @@ export async function updateContactProfile(
       forUpdate: true,
     })
     if (!before) throw notFound('No such customer')
-    const edited = (field: 'company' | 'timeZone' | 'notes') => !base || base[field] !== input[field]
-    const stored = { company: effectiveCompany(before), timeZone: before.timeZone, notes: before.notes }
-    const text = (value: string | null | undefined) => value ?? ''
-    const conflicts = base
-      ? PROFILE_FIELDS.filter(
-          (field) =>
-            edited(field) &&
-            !input.replace.includes(field) &&
-            text(stored[field]) !== text(base[field]) &&
-            text(stored[field]) !== text(input[field]),
-        )
-      : []
-    if (conflicts.length > 0) {
-      return { kind: 'conflict', fields: conflicts.map((name) => ({ name, value: text(stored[name]) })) }
-    }
-    const company = edited('company') ? input.company : effectiveCompany(before)
-    const timeZone = edited('timeZone') ? input.timeZone : before.timeZone
-    const notes = edited('notes') ? input.notes : before.notes
+    // Compared as the form shows them: no company or zone is an empty field.
+    const { edited, conflicts } = drawnSave({
+      stored: {
+        company: effectiveCompany(before) ?? '',
+        timeZone: before.timeZone ?? '',
+        notes: before.notes,
+      },
+      posted: { company: input.company, timeZone: input.timeZone ?? '', notes: input.notes },
+      base: base && { company: base.company, timeZone: base.timeZone ?? '', notes: base.notes },
+      replace: input.replace,
+    })
+    if (conflicts.length > 0) return { kind: 'teammate-saved', fields: conflicts }
+    const company = 'company' in edited ? input.company : effectiveCompany(before)
+    const timeZone = 'timeZone' in edited ? input.timeZone : before.timeZone
+    const notes = 'notes' in edited ? input.notes : before.notes
     const changed: Record<string, unknown> = {}
     if (company !== effectiveCompany(before)) {
       changed.company = { before: effectiveCompany(before), after: company }
@@ -151,7 +148,7 @@ export async function updateContactProfile(
 export type ProfileOutcome =
   | { kind: 'saved' }
   /** Saved by a teammate since the form was drawn, to something else: what is stored now. */
-  | { kind: 'conflict'; fields: Array<{ name: ProfileField; value: string }> }
+  | TeammateSavedFirst<ProfileField>
 
 /**
  * A page of the customer's tickets as queue rows (the inbox's row design), newest activity first,

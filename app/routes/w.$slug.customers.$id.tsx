@@ -50,7 +50,8 @@ import { useSchemaForm } from '#app/utils/use-schema-form.ts'
 import { useDrawnValues } from '#app/utils/use-drawn-values.ts'
 import { TeammateSaved } from '#app/components/ui/teammate-saved.tsx'
 import { MergedNotice, type MergedInto } from '#app/components/customer/merged-notice.tsx'
-import type { ProfileConflict } from '#app/components/customer/profile-form.tsx'
+import type { TeammateConflict } from '#app/utils/drawn-base.ts'
+import { teammateConflict } from '#app/http/teammate-conflict.server.ts'
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   {
@@ -170,14 +171,9 @@ const INTENTS = {
       return data({ intent: 'profile', result: submission.reply() }, { status: 400 })
     }
     const outcome = await updateContactProfile(member, contactId, submission.value)
-    if (outcome.kind === 'conflict') {
-      // Nothing saved: the form keeps what was typed, and the page reloads what is stored
-      // (`reloadStored`: see unlessActionNeverArrived), which the form then shows as a
-      // teammate's save that the next save replaces.
-      return data(
-        { intent: 'profile', result: submission.reply(), conflict: outcome.fields, reloadStored: true },
-        { status: 409 },
-      )
+    if (outcome.kind === 'teammate-saved') {
+      // Nothing saved: the form keeps what was typed and shows what is stored (teammateConflict).
+      return teammateConflict(submission, outcome.fields, { intent: 'profile' })
     }
     const back = submission.value.returnTo
     // Back to the card on the ticket, not the top of the page (nor the thread's #latest).
@@ -223,7 +219,7 @@ type ActionData = {
   result?: SubmissionResult<string[]>
   error?: string
   mergedInto?: MergedInto
-  conflict?: ProfileConflict
+  conflict?: TeammateConflict[]
 }
 
 export default function Customer() {

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { parseDrawnBase } from './drawn-base.ts'
+import { parseDrawnBase, replaceField } from './drawn-base.ts'
 import { listedTimeZone } from './format.ts'
 import { UNSAFE_NAME_CHARACTERS } from './schemas.ts'
 
@@ -116,6 +116,9 @@ export function localTime(nowIso: string, zone: string) {
 
 export const NOTES_MAX = 5000
 
+export type ProfileField = 'company' | 'timeZone' | 'notes'
+export const PROFILE_FIELDS: readonly ProfileField[] = ['company', 'timeZone', 'notes']
+
 /**
  * The customer's company, time zone and private notes, edited from the ticket's customer card and
  * the customer page. `returnTo` (a ticket number) sends the agent back to that ticket.
@@ -159,17 +162,8 @@ export const CustomerProfileSchema = z.object({
     .optional(),
   // Fields the agent saves knowing a teammate saved them meanwhile (the form showed it:
   // TeammateSaved): their text replaces the teammate's. Any other such field is a conflict (409).
-  replace: z
-    .string()
-    .max(100)
-    .optional()
-    .transform((s) => (s ?? '').split(',').filter((name): name is ProfileField => isProfileField(name))),
+  replace: replaceField(PROFILE_FIELDS),
 })
-
-export type ProfileField = 'company' | 'timeZone' | 'notes'
-export const PROFILE_FIELDS: readonly ProfileField[] = ['company', 'timeZone', 'notes']
-const isProfileField = (name: string): name is ProfileField =>
-  (PROFILE_FIELDS as readonly string[]).includes(name)
 /** What the form calls each field (a conflict names them). */
 export const PROFILE_FIELD_LABEL: Record<ProfileField, string> = {
   company: 'Company',

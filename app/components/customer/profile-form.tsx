@@ -3,8 +3,9 @@ import { useFetcher } from '@remix-run/react'
 import { Button } from '#app/components/ui/button.tsx'
 import { Field, TextareaField } from '#app/components/ui/field.tsx'
 import { useSchemaForm } from '#app/utils/use-schema-form.ts'
-import { sameValue, useDrawnValues } from '#app/utils/use-drawn-values.ts'
-import { TeammateSaved } from '#app/components/ui/teammate-saved.tsx'
+import { useDrawnValues } from '#app/utils/use-drawn-values.ts'
+import { TeammateEdits } from '#app/components/ui/teammate-saved.tsx'
+import type { TeammateConflict } from '#app/utils/drawn-base.ts'
 import { preloadRouteModule } from '#app/utils/preload-route.ts'
 import { useReloadWhenRedirectDropped } from '#app/components/use-kept-post.ts'
 import {
@@ -12,20 +13,17 @@ import {
   NOTES_MAX,
   PROFILE_FIELD_LABEL,
   profileBase,
-  type ProfileField,
 } from '#app/utils/customer-profile.ts'
 import { MergedNotice, type MergedInto } from './merged-notice.tsx'
 
 /** What the customer page's action answers a refused profile form with. */
-/** A save refused because a teammate saved these fields meanwhile: what is stored now. */
-export type ProfileConflict = Array<{ name: ProfileField; value: string }>
-
 export type ProfileActionData = {
   intent?: string
   result?: SubmissionResult<string[]>
   error?: string
   mergedInto?: MergedInto
-  conflict?: ProfileConflict
+  /** A save refused because a teammate saved these fields meanwhile: what is stored now. */
+  conflict?: TeammateConflict[]
 }
 
 type Props = {
@@ -36,7 +34,7 @@ type Props = {
   /** The refusal of a full-page (no JavaScript) post, on the customer page. */
   pageResult?: SubmissionResult<string[]>
   /** The customer page's own answer without JavaScript: a save refused as a conflict. */
-  pageConflict?: ProfileConflict
+  pageConflict?: TeammateConflict[]
 }
 
 /**
@@ -81,8 +79,6 @@ export function CustomerProfileForm({ slug, contact, returnTo, pageResult, pageC
         value={profileBase({ company: drawn.company, timeZone: drawn.timeZone, notes: drawn.notes })}
       />
       {returnTo ? <input type="hidden" name="returnTo" value={returnTo} /> : null}
-      {/* The fields whose teammate's save the form shows (TeammateSaved): the agent's text replaces it. */}
-      <input type="hidden" name="replace" value={overwritten.join(',')} />
       <Field
         label="Company"
         inputProps={{ ...getInputProps(fields.company, { type: 'text' }), maxLength: 100 }}
@@ -104,15 +100,13 @@ export function CustomerProfileForm({ slug, contact, returnTo, pageResult, pageC
         hint="Only agents of this workspace see these."
         errors={fields.notes.errors}
       />
-      <TeammateSaved
-        fields={overwritten.map((name) => ({ label: PROFILE_FIELD_LABEL[name], value: stored[name] }))}
-      />
-      <ConflictNotice
-        // Until the teammate's value is no longer what is stored (this form's next save replaced
-        // it): a fetcher keeps its last answer through the redirect of a save that went through.
-        conflict={(fetcher.state === 'idle' ? (fetcher.data?.conflict ?? pageConflict) : undefined)?.filter(
-          ({ name, value }) => sameValue(stored[name], value),
-        )}
+      <TeammateEdits
+        stored={stored}
+        overwritten={overwritten}
+        // A fetcher keeps its last answer through the redirect of a save that went through: the
+        // note shows only while the teammate's value is what is stored.
+        conflict={fetcher.state === 'idle' ? (fetcher.data?.conflict ?? pageConflict) : undefined}
+        label={(name) => PROFILE_FIELD_LABEL[name]}
       />
       {fetcher.state === 'idle' && fetcher.data?.mergedInto ? (
         <MergedNotice slug={slug} into={fetcher.data.mergedInto} unsaved />
@@ -126,23 +120,6 @@ export function CustomerProfileForm({ slug, contact, returnTo, pageResult, pageC
         </p>
       ) : null}
     </fetcher.Form>
-  )
-}
-
-/** "Not saved: a teammate saved …": a save refused because a teammate's save came first. */
-function ConflictNotice({ conflict }: { conflict: ProfileConflict | undefined }) {
-  if (!conflict || conflict.length === 0) return null
-  const saved = conflict
-    .map(
-      ({ name, value }) =>
-        `${PROFILE_FIELD_LABEL[name]} (now “${value.length > 200 ? `${value.slice(0, 200)}…` : value}”)`,
-    )
-    .join(', ')
-  return (
-    <p role="alert" className="text-sm text-amber-900 dark:text-amber-200">
-      Not saved: a teammate saved {saved} while you were editing. Your text is still here: save again to
-      replace theirs with it.
-    </p>
   )
 }
 
