@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { parseDrawnBase } from '#app/utils/drawn-base.ts'
+import { parseDrawnBase, replaceField } from '#app/utils/drawn-base.ts'
 import { AI_FEATURES, AI_LANGUAGES, REWRITE_MODES } from './features.ts'
 import { TRIAGE_MODES } from './triage-vocabulary.ts'
 
@@ -54,6 +54,14 @@ export const AiSettingsSchema = z.object({
   triageMode: z.enum(TRIAGE_MODES, { error: 'Choose suggest or auto-apply' }).optional(),
   // What the form showed when it was drawn (aiSettingsBase): see saveAiSettings.
   base: z.string().max(5_000).optional(),
+  // The controls whose teammate's save the form showed: see drawnSave.
+  replace: replaceField([
+    ...AI_FEATURES.map((f) => `feature_${f}` as const),
+    'model',
+    'monthlyTokenBudget',
+    'debugLogging',
+    'triageMode',
+  ]),
 })
 
 const DrawnAiSettings = z.object({

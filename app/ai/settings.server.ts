@@ -6,6 +6,7 @@ import { recordAudit } from '#app/domain/audit.server.ts'
 import { AI_FEATURES, AI_FEATURES_ON_BY_DEFAULT, type AiFeature } from './features.ts'
 import { TRIAGE_MODES, type TriageMode } from './triage-vocabulary.ts'
 import type { DrawnAiSettings } from './schemas.ts'
+import { drawnSave, type TeammateSavedFirst } from '#app/utils/drawn-base.ts'
 
 /** How long debug logging (prompts kept in ai_runs) stays on after an admin turns it on. */
 export const DEBUG_LOGGING_MS = 24 * 60 * 60 * 1000
@@ -67,58 +68,96 @@ export type AiSettingsInput = {
   triageMode?: TriageMode
 }
 
+/** The settings as the page's form has them, a field per control (drawnSave compares these). */
+type AiSettingsFields = Record<`feature_${AiFeature}`, boolean> & {
+  model: string
+  monthlyTokenBudget: number | null
+  debugLogging: boolean
+  triageMode: TriageMode
+}
+
+function asFields(
+  settings: Omit<AiSettingsFields, `feature_${AiFeature}`> & { features: Record<AiFeature, boolean> },
+) {
+  const { features, ...rest } = settings
+  const boxes = Object.fromEntries(AI_FEATURES.map((f) => [`feature_${f}`, features[f]]))
+  return { ...(boxes as Record<`feature_${AiFeature}`, boolean>), ...rest }
+}
+
 /**
  * Saves the settings page; the audit log records who changed them (never prompts or keys).
  *
  * `drawn` is what the admin's form showed when it was drawn: a control posted as drawn was not
  * touched and keeps what is stored now, which may be a teammate's change since (one turned a
- * feature off while another set the budget: the second save turned it back on). A changed
- * control is saved as posted, the last save winning. Null (no readable base): all as posted. The
- * workspace row is locked while the settings are read and written.
+ * feature off while another set the budget: the second save turned it back on). A changed control
+ * is saved as posted, unless a teammate saved it meanwhile to something else: then nothing is saved
+ * and the outcome names it (drawnSave), unless `replace` does (the form showed the teammate's
+ * value). Null (no readable base): all as posted. The workspace row is locked while the settings
+ * are read and written.
  */
 export async function saveAiSettings(
   actor: { workspaceId: string; userId: string },
   input: AiSettingsInput,
   drawn: DrawnAiSettings | null = null,
-) {
+  replace: readonly string[] = [],
+): Promise<{ kind: 'saved' } | TeammateSavedFirst> {
   const { workspaceId } = actor
-  await getDb().transaction(async (tx) => {
+  return getDb().transaction(async (tx) => {
     const current = aiSettingsFrom(await getAiSettingsJson(tx, { workspaceId, forUpdate: true }))
-    const touched = <T>(posted: T, asDrawn: T | undefined) => !drawn || posted !== asDrawn
-    const features = { ...input.features }
-    for (const f of AI_FEATURES) {
-      if (!touched(input.features[f], drawn?.features[f] ?? AI_FEATURES_ON_BY_DEFAULT[f])) {
-        features[f] = current.features[f]
-      }
-    }
-    const model = touched(input.model ?? '', drawn?.model) ? (input.model ?? null) : current.modelOverride
-    const monthlyTokenBudget = touched(input.monthlyTokenBudget ?? null, drawn?.monthlyTokenBudget)
-      ? (input.monthlyTokenBudget ?? null)
-      : current.monthlyTokenBudget
-    const debugLogging = touched(input.debugLogging, drawn?.debugLogging)
-      ? input.debugLogging
-      : current.debugUntil !== null
-    const triageMode =
-      input.triageMode !== undefined && touched(input.triageMode, drawn?.triageMode)
-        ? input.triageMode
-        : current.triageMode
-    const debugUntil = !debugLogging ? null : (current.debugUntil ?? new Date(Date.now() + DEBUG_LOGGING_MS))
-    const stored: StoredAiSettings = {
+    const stored = asFields({
+      features: current.features,
+      model: current.modelOverride ?? '',
+      monthlyTokenBudget: current.monthlyTokenBudget,
+      debugLogging: current.debugUntil !== null,
+      triageMode: current.triageMode,
+    })
+    const base =
+      drawn &&
+      asFields({
+        ...drawn,
+        features: Object.fromEntries(
+          AI_FEATURES.map((f) => [f, drawn.features[f] ?? AI_FEATURES_ON_BY_DEFAULT[f]]),
+        ) as Record<AiFeature, boolean>,
+      })
+    const { edited, conflicts } = drawnSave({
+      stored,
+      posted: {
+        ...asFields({
+          features: input.features,
+          model: input.model ?? '',
+          monthlyTokenBudget: input.monthlyTokenBudget ?? null,
+          debugLogging: input.debugLogging,
+          triageMode: current.triageMode,
+        }),
+        // Left out: unchanged.
+        triageMode: input.triageMode,
+      },
+      base,
+      replace,
+    })
+    if (conflicts.length > 0) return { kind: 'teammate-saved' as const, fields: conflicts }
+    const after = { ...stored, ...edited }
+    const features = Object.fromEntries(AI_FEATURES.map((f) => [f, after[`feature_${f}`]]))
+    const debugUntil = !after.debugLogging
+      ? null
+      : (current.debugUntil ?? new Date(Date.now() + DEBUG_LOGGING_MS))
+    const saved: StoredAiSettings = {
       features,
-      model,
-      monthlyTokenBudget,
+      model: after.model || null,
+      monthlyTokenBudget: after.monthlyTokenBudget,
       debugUntil: debugUntil?.toISOString() ?? null,
-      triageMode,
+      triageMode: after.triageMode,
     }
-    await setAiSettingsJson(tx, { workspaceId, ai: stored })
+    await setAiSettingsJson(tx, { workspaceId, ai: saved })
     await recordAudit(tx, {
       workspaceId,
       actorUserId: actor.userId,
       action: 'ai.settings-changed',
       targetType: 'workspace',
       targetId: workspaceId,
-      data: { ...stored, debugUntil: stored.debugUntil },
+      data: { ...saved, debugUntil: saved.debugUntil },
     })
+    return { kind: 'saved' as const }
   })
 }
 

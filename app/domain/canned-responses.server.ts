@@ -10,6 +10,7 @@ import {
 } from '#db/queries/canned-responses.ts'
 import { lockKeyForTransaction } from '#db/queries/locks.ts'
 import type { Tx } from '#db/client.ts'
+import { drawnSave, type TeammateSavedFirst } from '#app/utils/drawn-base.ts'
 import { recordAudit } from './audit.server.ts'
 import { notFound } from './errors.server.ts'
 import type { Member } from './workspaces.server.ts'
@@ -54,22 +55,25 @@ export async function createCannedResponse(
  * Saves a canned response's title and body. `drawn` is what the admin's form showed when it was
  * drawn: a field posted as drawn was not edited and keeps what is stored, which may be a teammate's
  * change since (one fixed the text while another renamed it: the second save put the old text
- * back); an edited field is saved as posted, the last save winning. Null: both as posted.
+ * back). A field edited here that a teammate saved meanwhile, to something else, is a conflict and
+ * nothing is saved, unless `replace` names it (the form showed the teammate's value: drawnSave).
+ * Null: both as posted.
  */
 export async function updateCannedResponse(
   member: Member,
   id: string,
   input: CannedResponseValues,
   drawn: CannedResponseValues | null = null,
-): Promise<CannedResponseOutcome> {
+  replace: readonly string[] = [],
+): Promise<CannedResponseOutcome | TeammateSavedFirst> {
   return getDb().transaction(async (tx) => {
     // Locked: a teammate's save of this response at the same moment waits, then is kept.
     const before = await getCannedResponse(tx, { workspaceId: member.workspaceId, id, forUpdate: true })
     if (!before) throw notFound('No such canned response')
-    const after = {
-      title: drawn && input.title === drawn.title ? before.title : input.title,
-      body: drawn && input.body === drawn.body ? before.body : input.body,
-    }
+    const stored = { title: before.title, body: before.body }
+    const { edited, conflicts } = drawnSave({ stored, posted: input, base: drawn, replace })
+    if (conflicts.length > 0) return { kind: 'teammate-saved' as const, fields: conflicts }
+    const after = { ...stored, ...edited }
     if (await titleTaken(tx, member.workspaceId, after.title, id)) return { kind: 'title-taken' as const }
     await updateCannedResponseRow(tx, { workspaceId: member.workspaceId, id, values: after })
     await recordAudit(tx, {
@@ -78,7 +82,7 @@ export async function updateCannedResponse(
       action: 'canned-response.updated',
       targetType: 'canned_response',
       targetId: id,
-      data: { before: { title: before.title, body: before.body }, after },
+      data: { before: stored, after },
     })
     return { kind: 'saved' as const, id, title: after.title }
   })

@@ -13,12 +13,8 @@ import {
 import { lockKeyForTransaction } from '#db/queries/locks.ts'
 import type { Tx } from '#db/client.ts'
 import { env } from '#app/env.server.ts'
-import {
-  mailboxKeyFrom,
-  mergeAutoAcknowledgement,
-  mergeMailboxEdit,
-  parseMailboxBase,
-} from '#app/utils/mailbox-schemas.ts'
+import { mailboxKeyFrom, parseAutoAcknowledgementBase, parseMailboxBase } from '#app/utils/mailbox-schemas.ts'
+import { drawnSave, type TeammateSavedFirst } from '#app/utils/drawn-base.ts'
 import { recordAudit } from './audit.server.ts'
 import { isUniqueViolation, notFound } from './errors.server.ts'
 import type { Member } from './workspaces.server.ts'
@@ -102,25 +98,45 @@ export async function createMailbox(member: Member, input: MailboxInput): Promis
   }
 }
 
-/** Changes a mailbox's name, address, sender name and signature; its key never changes. */
 /**
- * Saves a mailbox's name, address, sender name and signature. A field posted as the form was drawn
- * (`input.base`, see mergeMailboxEdit) was not edited: it keeps what is stored, which may be a
- * teammate's change saved since the form was drawn (two admins editing one mailbox: the second
- * save used to put back the values its form had been drawn with). An edited field is saved as
- * posted, the last save winning. The uniqueness of name and address is checked on what is saved.
+ * Saves a mailbox's name, address, sender name and signature (its key never changes). Only the
+ * fields the admin edited since the form was drawn (`input.base`, drawnSave) are saved: the others
+ * keep what is stored, which may be a teammate's change (two admins editing one mailbox: the second
+ * save used to put back the values its form had been drawn with). A field edited here that a
+ * teammate saved meanwhile, to something else, is a `conflict` and nothing is saved, unless the
+ * admin saw the teammate's value (`input.replace`). The uniqueness of name and address is checked
+ * on what is saved.
  */
 export async function updateMailbox(
   member: Member,
   mailboxId: string,
-  input: MailboxValues & { base?: string },
-): Promise<{ kind: 'saved'; saved: MailboxValues } | MailboxConflict> {
+  input: MailboxValues & { base?: string; replace?: string[] },
+): Promise<{ kind: 'saved'; saved: MailboxValues } | MailboxConflict | TeammateSavedFirst> {
   return getDb().transaction(async (tx) => {
     // Locked: a teammate's save of this mailbox at the same moment waits, then keeps what this
     // one wrote in the fields it did not edit.
     const before = await getMailbox(tx, { workspaceId: member.workspaceId, id: mailboxId, forUpdate: true })
     if (!before) throw notFound('No such mailbox')
-    const after = mergeMailboxEdit(before, input, parseMailboxBase(input.base))
+    const stored = {
+      name: before.name,
+      address: before.address,
+      fromName: before.fromName,
+      signature: before.signature,
+    }
+    const posted = {
+      name: input.name,
+      address: input.address,
+      fromName: input.fromName,
+      signature: input.signature,
+    }
+    const { edited, conflicts } = drawnSave({
+      stored,
+      posted,
+      base: parseMailboxBase(input.base),
+      replace: input.replace,
+    })
+    if (conflicts.length > 0) return { kind: 'teammate-saved' as const, fields: conflicts }
+    const after = { ...stored, ...edited }
     const conflict = await conflictOf(tx, member.workspaceId, after, mailboxId)
     if (conflict) return conflict
     await updateMailboxRow(tx, { workspaceId: member.workspaceId, id: mailboxId, values: after })
@@ -130,15 +146,7 @@ export async function updateMailbox(
       action: 'mailbox.updated',
       targetType: 'mailbox',
       targetId: mailboxId,
-      data: {
-        before: {
-          name: before.name,
-          address: before.address,
-          fromName: before.fromName,
-          signature: before.signature,
-        },
-        after,
-      },
+      data: { before: stored, after },
     })
     return { kind: 'saved' as const, saved: after }
   })
@@ -183,27 +191,32 @@ export async function unarchiveMailbox(member: Member, mailboxId: string) {
   })
 }
 
-/** Turns the mailbox's auto-acknowledgement on or off and sets its text (audited). */
 /**
  * Turns the mailbox's automatic answer on or off and sets its text. The switch and the text are
  * each saved only when the admin changed them from what the form was drawn with (`input.base`,
- * mergeAutoAcknowledgement); otherwise what is stored stays (a teammate's change since). A merge
- * that would leave it on without a text (a teammate turned it on while this admin emptied the
- * text) is refused: `needs-text`.
+ * drawnSave); otherwise what is stored stays (a teammate's change since: one turned it off while
+ * another edited the text, whose save used to turn it back on). A text a teammate saved meanwhile
+ * while this admin wrote another is a conflict, unless `input.replace` names it. A merge that
+ * would leave it on without a text (a teammate turned it on while this admin emptied the text) is
+ * refused: `needs-text`.
  */
 export async function setAutoAcknowledgement(
   member: Member,
   mailboxId: string,
-  input: { enabled: boolean; text: string; base?: string },
-): Promise<{ kind: 'saved'; enabled: boolean } | { kind: 'needs-text' }> {
+  input: { enabled: boolean; text: string; base?: string; replace?: string[] },
+): Promise<{ kind: 'saved'; enabled: boolean } | { kind: 'needs-text' } | TeammateSavedFirst> {
   return getDb().transaction(async (tx) => {
     const before = await getMailbox(tx, { workspaceId: member.workspaceId, id: mailboxId, forUpdate: true })
     if (!before) throw notFound('No such mailbox')
-    const after = mergeAutoAcknowledgement(
-      { enabled: before.autoAcknowledge, text: before.autoAcknowledgeText },
-      { enabled: input.enabled, text: input.text },
-      input.base,
-    )
+    const stored = { enabled: before.autoAcknowledge, text: before.autoAcknowledgeText }
+    const { edited, conflicts } = drawnSave({
+      stored,
+      posted: { enabled: input.enabled, text: input.text },
+      base: parseAutoAcknowledgementBase(input.base),
+      replace: input.replace,
+    })
+    if (conflicts.length > 0) return { kind: 'teammate-saved' as const, fields: conflicts }
+    const after = { ...stored, ...edited }
     if (after.enabled && !after.text) return { kind: 'needs-text' as const }
     await setMailboxAutoAcknowledgement(tx, {
       workspaceId: member.workspaceId,

@@ -14,6 +14,7 @@ import {
   listActiveWebhookEndpoints,
   listWebhookDeliveryRows,
   listWebhookEndpointRows,
+  lockWebhookEndpointFields,
   lockWebhookSecret,
   setWebhookEndpointFields,
   setWebhookSecrets,
@@ -26,6 +27,7 @@ import { env } from '#app/env.server.ts'
 import { enqueue } from '#app/jobs/queue.server.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
 import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from '#app/utils/webhook-schemas.ts'
+import { drawnSave, type TeammateSavedFirst } from '#app/utils/drawn-base.ts'
 import { recordAudit } from './audit.server.ts'
 import { secondsUntilReset, takeSlot, type Limit } from './rate-limit.server.ts'
 import { checkWebhookUrl, type WebhookPolicy } from './webhook-address.server.ts'
@@ -220,37 +222,48 @@ export async function createWebhookEndpoint(member: Member, input: EndpointInput
   })
 }
 
-/** Changes an endpoint's URL, description or events (any subset). */
+/**
+ * Changes an endpoint's URL, description, events or notes option (any subset: the API's PATCH
+ * sends what it changes). The settings form sends every field and `drawn`, what it was drawn with
+ * (drawnSave): only the fields edited since are saved, so a teammate's change to another stays, and
+ * one a teammate saved meanwhile, to something else, is a conflict and nothing is saved, unless
+ * `drawn.replace` names it (the form showed the teammate's value).
+ */
 export async function updateWebhookEndpoint(
   member: Member,
   id: string,
   input: Partial<EndpointInput>,
-): Promise<EndpointOutcome> {
-  let url: string | undefined
-  if (input.url !== undefined) {
-    const check = checkWebhookUrl(input.url, webhookPolicy())
+  drawn: { base: EndpointInput | null; replace: readonly string[] } | null = null,
+): Promise<EndpointOutcome | TeammateSavedFirst> {
+  const base = drawn?.base ?? null
+  const posted = { ...input }
+  // Checked and stored normalized, when it is one to save (not as the form was drawn).
+  if (posted.url !== undefined && posted.url !== base?.url) {
+    const check = checkWebhookUrl(posted.url, webhookPolicy())
     if (!check.ok) return { kind: 'invalid-url', reason: check.reason }
-    url = check.url.toString()
+    posted.url = check.url.toString()
   }
-  return getDb().transaction(async (tx): Promise<EndpointOutcome> => {
-    if (url !== undefined) {
-      if (!(await endpointOf(tx, member, id))) return { kind: 'not-found' }
-      const taken = await endpointWithUrl(tx, member.workspaceId, url, id)
+  return getDb().transaction(async (tx): Promise<EndpointOutcome | TeammateSavedFirst> => {
+    // Locked: a teammate's save of this endpoint at the same moment waits, then is kept.
+    const stored = await lockWebhookEndpointFields(tx, { workspaceId: member.workspaceId, id })
+    if (!stored) return { kind: 'not-found' }
+    const { edited, conflicts } = drawnSave({ stored, posted, base, replace: drawn?.replace })
+    if (conflicts.length > 0) return { kind: 'teammate-saved', fields: conflicts }
+    if (edited.url !== undefined) {
+      const taken = await endpointWithUrl(tx, member.workspaceId, edited.url, id)
       if (taken) return { kind: 'url-taken', id: taken.id }
     }
     const row = await setWebhookEndpointFields(tx, {
       workspaceId: member.workspaceId,
       id,
       set: {
-        ...(url !== undefined ? { url } : {}),
-        ...(input.description !== undefined ? { description: input.description } : {}),
-        ...(input.events !== undefined ? { events: [...new Set(input.events)] } : {}),
-        ...(input.includeNotes !== undefined ? { includeNotes: input.includeNotes } : {}),
+        ...edited,
+        ...(edited.events !== undefined ? { events: [...new Set(edited.events)] } : {}),
         updatedAt: new Date(),
       },
     })
     if (!row) return { kind: 'not-found' as const }
-    await audit(tx, member, 'webhook.updated', id, { ...input })
+    await audit(tx, member, 'webhook.updated', id, { ...edited })
     return { kind: 'ok' as const, id }
   })
 }

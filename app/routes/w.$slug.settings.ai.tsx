@@ -3,7 +3,8 @@ import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFuncti
 import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
 import { useSchemaForm } from '#app/utils/use-schema-form.ts'
 import { savedResult, useDrawnValues } from '#app/utils/use-drawn-values.ts'
-import { TeammateSaved } from '#app/components/ui/teammate-saved.tsx'
+import { conflictIn, onOff, TeammateEdits } from '#app/components/ui/teammate-saved.tsx'
+import { teammateConflict } from '#app/http/teammate-conflict.server.ts'
 import { AI_FEATURE_LABEL, AI_FEATURES, AI_MESSAGES } from '#app/ai/features.ts'
 import {
   AiSettingsSchema,
@@ -37,7 +38,7 @@ export async function action({ request, params }: ActionFunctionArgs) {
     return data({ result: submission.reply(), notice: null }, { status: 400 })
   }
   const input = submission.value
-  await saveAiSettings(
+  const outcome = await saveAiSettings(
     member,
     {
       features: Object.fromEntries(AI_FEATURES.map((f) => [f, input[`feature_${f}`] === 'on'])) as Record<
@@ -50,7 +51,9 @@ export async function action({ request, params }: ActionFunctionArgs) {
       triageMode: input.triageMode,
     },
     parseAiSettingsBase(input.base),
+    input.replace,
   )
+  if (outcome.kind === 'teammate-saved') return teammateConflict(submission, outcome.fields, { notice: null })
   // Reset: the form is drawn again from what is stored, which may hold a teammate's change.
   return { result: submission.reply({ resetForm: true }), notice: 'AI settings saved.' }
 }
@@ -226,11 +229,12 @@ function SettingsForm({
           ) : null}
         </span>
       </label>
-      <TeammateSaved
-        fields={overwritten.map((name) => ({
-          label: aiFieldLabel(name),
-          value: aiFieldShown(name, stored[name]),
-        }))}
+      <TeammateEdits
+        stored={stored}
+        overwritten={overwritten}
+        conflict={conflictIn(actionData)}
+        label={aiFieldLabel}
+        shown={aiFieldShown}
       />
       <Button type="submit" pending={navigation.state === 'submitting'}>
         Save AI settings
@@ -254,8 +258,8 @@ function aiFieldLabel(name: string) {
 }
 
 /** A stored value of the AI settings form as the teammate notice quotes it. */
-function aiFieldShown(name: string, value: string | undefined) {
-  if (name.startsWith('feature_') || name === 'debugLogging') return value === 'on' ? 'on' : 'off'
+function aiFieldShown(name: string, value: string | string[]) {
+  if (name.startsWith('feature_') || name === 'debugLogging') return onOff(value)
   if (name === 'model' && !value) return "the server's default"
-  return value ?? ''
+  return value
 }

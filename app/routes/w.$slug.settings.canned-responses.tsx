@@ -8,7 +8,8 @@ import { Button } from '#app/components/ui/button.tsx'
 import { ConfirmButton, ConfirmStepPage } from '#app/components/ui/confirm-dialog.tsx'
 import { useSchemaForm } from '#app/utils/use-schema-form.ts'
 import { savedResult, useDrawnValues } from '#app/utils/use-drawn-values.ts'
-import { TeammateSaved } from '#app/components/ui/teammate-saved.tsx'
+import { conflictIn, TeammateEdits } from '#app/components/ui/teammate-saved.tsx'
+import { teammateConflict } from '#app/http/teammate-conflict.server.ts'
 import { askToConfirm, confirmStepOf, isConfirmed, withoutConfirmStep } from '#app/utils/confirmation.ts'
 import { Field, FormErrors, TextareaField } from '#app/components/ui/field.tsx'
 import { errorsNoControlShows } from '#app/utils/unshown-errors.ts'
@@ -23,7 +24,7 @@ import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 import { hasRole } from '#app/utils/roles.ts'
 import { CANNED_PLACEHOLDERS, unknownPlaceholders } from '#app/utils/canned.ts'
 import { displayName } from '#app/utils/schemas.ts'
-import { parseDrawnBase } from '#app/utils/drawn-base.ts'
+import { parseDrawnBase, replaceField, type TeammateConflict } from '#app/utils/drawn-base.ts'
 import { keepPageWhenUnanswered } from '#app/utils/unanswered.ts'
 import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
 import { useUnansweredForm } from '#app/utils/unanswered-form.ts'
@@ -57,6 +58,8 @@ const UpdateSchema = z.object({
   body: Body,
   // What the form showed when it was drawn (cannedBase): see updateCannedResponse.
   base: z.string().max(40_000).optional(),
+  // The fields whose teammate's save the form showed: see drawnSave.
+  replace: replaceField(['title', 'body']),
 })
 
 /** The `base` hidden field of an edit form drawn with these values. */
@@ -111,7 +114,15 @@ export async function action({ request, params }: ActionFunctionArgs) {
       const outcome =
         input.intent === 'create'
           ? await createCannedResponse(member, values)
-          : await updateCannedResponse(member, input.cannedResponseId, values, drawnValues(input.base))
+          : await updateCannedResponse(
+              member,
+              input.cannedResponseId,
+              values,
+              drawnValues(input.base),
+              input.replace,
+            )
+      if (outcome.kind === 'teammate-saved')
+        return teammateConflict(submission, outcome.fields, { formId, notice: null })
       if (outcome.kind === 'title-taken') {
         const message = `Another canned response is already titled “${input.title}”. Choose another title.`
         return data(
@@ -195,6 +206,7 @@ export default function CannedResponsesSettings() {
                 cannedResponse={c}
                 canManage={canManage}
                 lastResult={resultFor(editFormId(c.id))}
+                conflict={actionData?.formId === editFormId(c.id) ? conflictIn(actionData) : undefined}
                 notSent={notSentTo({ intent: 'update', cannedResponseId: c.id })}
               />
             ))}
@@ -236,11 +248,13 @@ function CannedResponseCard({
   cannedResponse,
   canManage,
   lastResult,
+  conflict,
   notSent,
 }: {
   cannedResponse: CannedResponse
   canManage: boolean
   lastResult?: SubmissionResult<string[]>
+  conflict?: TeammateConflict[]
   notSent?: string[]
 }) {
   const navigation = useNavigation()
@@ -275,6 +289,7 @@ function CannedResponseCard({
         <EditCannedResponseForm
           cannedResponse={cannedResponse}
           lastResult={lastResult}
+          conflict={conflict}
           notSent={notSent}
           pending={pendingIntent === 'update'}
         />
@@ -286,11 +301,13 @@ function CannedResponseCard({
 function EditCannedResponseForm({
   cannedResponse,
   lastResult,
+  conflict,
   notSent,
   pending,
 }: {
   cannedResponse: CannedResponse
   lastResult?: SubmissionResult<string[]>
+  conflict?: TeammateConflict[]
   /** Its last post got no answer (offline): the message, what was typed stays. */
   notSent?: string[]
   pending: boolean
@@ -326,11 +343,11 @@ function EditCannedResponseForm({
           textareaProps={{ ...getTextareaProps(fields.body), rows: 8 }}
           errors={fields.body.errors}
         />
-        <TeammateSaved
-          fields={overwritten.map((name) => ({
-            label: name === 'title' ? 'Title' : 'Response',
-            value: stored[name],
-          }))}
+        <TeammateEdits
+          stored={stored}
+          overwritten={overwritten}
+          conflict={conflict}
+          label={(name) => (name === 'title' ? 'Title' : 'Response')}
         />
         <Button type="submit" pending={pending}>
           Save response

@@ -13,7 +13,9 @@ import { Button } from '#app/components/ui/button.tsx'
 import { ConfirmButton, ConfirmStepPage } from '#app/components/ui/confirm-dialog.tsx'
 import { useSchemaForm } from '#app/utils/use-schema-form.ts'
 import { savedResult, useDrawnValues } from '#app/utils/use-drawn-values.ts'
-import { TeammateSaved } from '#app/components/ui/teammate-saved.tsx'
+import { conflictIn, onOff, TeammateEdits } from '#app/components/ui/teammate-saved.tsx'
+import type { TeammateConflict } from '#app/utils/drawn-base.ts'
+import { teammateConflict } from '#app/http/teammate-conflict.server.ts'
 import { askToConfirm, confirmStepOf, isConfirmed, withoutConfirmStep } from '#app/utils/confirmation.ts'
 import { Field, FormErrors, TextareaField } from '#app/components/ui/field.tsx'
 import { errorsNoControlShows } from '#app/utils/unshown-errors.ts'
@@ -155,14 +157,16 @@ export async function action({ request, params }: ActionFunctionArgs) {
     }
     case 'update': {
       const outcome = await updateMailbox(member, input.mailboxId, input)
+      if (outcome.kind === 'teammate-saved')
+        return teammateConflict(submission, outcome.fields, { formId, notice: null })
       if (outcome.kind !== 'saved') {
         return data(
           { result: submission.reply({ fieldErrors: refusalOf(outcome, input) }), formId, notice: null },
           { status: 400 },
         )
       }
-      // The form is drawn again from what is stored (its key is the stored values), which may hold
-      // a teammate's change in a field this admin did not edit.
+      // The form is drawn again from what is stored, which may hold a teammate's change in a field
+      // this admin did not edit.
       return {
         result: submission.reply({ resetForm: true }),
         formId,
@@ -207,7 +211,10 @@ export async function action({ request, params }: ActionFunctionArgs) {
         enabled: Boolean(input.enabled),
         text: input.text,
         base: input.base,
+        replace: input.replace,
       })
+      if (outcome.kind === 'teammate-saved')
+        return teammateConflict(submission, outcome.fields, { formId, notice: null })
       if (outcome.kind === 'needs-text') {
         const message = 'A teammate turned it on meanwhile: write the text to send, or turn it off'
         return data(
@@ -240,6 +247,7 @@ export default function MailboxesSettings() {
   // Not one form's (archive, restore, an unknown intent): every message, ids' included.
   const pageErrors = actionData?.formId === 'mailboxes' ? errorsNoControlShows(actionData.result) : undefined
   const resultFor = (formId: string) => (actionData?.formId === formId ? actionData.result : undefined)
+  const conflictFor = (formId: string) => (actionData?.formId === formId ? conflictIn(actionData) : undefined)
   const notSentTo = useUnansweredForm(actionData)
   // Archive and Restore have no message line of their own.
   const notSent = notSentTo({ intent: 'archive' }) ?? notSentTo({ intent: 'unarchive' })
@@ -268,6 +276,7 @@ export default function MailboxesSettings() {
               canManage={canManage}
               canArchive={active.length > 1}
               resultFor={resultFor}
+              conflictFor={conflictFor}
               notSentTo={notSentTo}
             />
           ))}
@@ -303,6 +312,7 @@ function MailboxCard({
   canManage,
   canArchive,
   resultFor,
+  conflictFor,
   notSentTo,
 }: {
   mailbox: Mailbox
@@ -310,6 +320,8 @@ function MailboxCard({
   canArchive: boolean
   /** The action's answer to the page's form of this id, if the last post was its. */
   resultFor?: (formId: string) => SubmissionResult<string[]> | undefined
+  /** Its refusal of that form's save because a teammate saved first (TeammateEdits). */
+  conflictFor?: (formId: string) => TeammateConflict[] | undefined
   /** The not-saved message of its form whose post got no answer (useUnansweredForm). */
   notSentTo?: ReturnType<typeof useUnansweredForm>
 }) {
@@ -395,6 +407,7 @@ function MailboxCard({
         <EditMailboxForm
           mailbox={mailbox}
           lastResult={resultFor?.(editFormId(mailbox.id))}
+          conflict={conflictFor?.(editFormId(mailbox.id))}
           notSent={notSentTo?.({ intent: 'update', mailboxId: mailbox.id })}
           pending={pendingIntent === 'update'}
         />
@@ -403,6 +416,7 @@ function MailboxCard({
         <AutoAcknowledgementForm
           mailbox={mailbox}
           lastResult={resultFor?.(autoAckFormId(mailbox.id))}
+          conflict={conflictFor?.(autoAckFormId(mailbox.id))}
           notSent={notSentTo?.({ intent: 'auto-acknowledge', mailboxId: mailbox.id })}
           pending={pendingIntent === 'auto-acknowledge'}
         />
@@ -414,11 +428,13 @@ function MailboxCard({
 function EditMailboxForm({
   mailbox,
   lastResult,
+  conflict,
   notSent,
   pending,
 }: {
   mailbox: Mailbox
   lastResult?: SubmissionResult<string[]>
+  conflict?: TeammateConflict[]
   /** Its last post got no answer (offline): the message, what was typed stays. */
   notSent?: string[]
   pending: boolean
@@ -450,8 +466,11 @@ function EditMailboxForm({
         <input type="hidden" name="mailboxId" value={mailbox.id} />
         <input type="hidden" name="base" value={mailboxBase(drawn)} />
         <MailboxFieldsInputs fields={fields} />
-        <TeammateSaved
-          fields={overwritten.map((name) => ({ label: MAILBOX_FIELD_LABEL[name], value: stored[name] }))}
+        <TeammateEdits
+          stored={stored}
+          overwritten={overwritten}
+          conflict={conflict}
+          label={(name) => MAILBOX_FIELD_LABEL[name]}
         />
         <Button type="submit" pending={pending}>
           Save mailbox
@@ -466,11 +485,13 @@ function EditMailboxForm({
 function AutoAcknowledgementForm({
   mailbox,
   lastResult,
+  conflict,
   notSent,
   pending,
 }: {
   mailbox: Mailbox
   lastResult?: SubmissionResult<string[]>
+  conflict?: TeammateConflict[]
   /** Its last post got no answer (offline): the message, what was typed stays. */
   notSent?: string[]
   pending: boolean
@@ -512,11 +533,12 @@ function AutoAcknowledgementForm({
           errors={fields.text.errors}
           hint="Sent once per sender per hour, marked as an automatic reply. Not sent to automatic mail, lists or bounces."
         />
-        <TeammateSaved
-          fields={overwritten.map((name) => ({
-            label: name === 'enabled' ? 'the switch' : 'the text',
-            value: name === 'enabled' ? (stored.enabled === 'on' ? 'on' : 'off') : stored.text,
-          }))}
+        <TeammateEdits
+          stored={stored}
+          overwritten={overwritten}
+          conflict={conflict}
+          label={(name) => (name === 'enabled' ? 'the switch' : 'the text')}
+          shown={(name, value) => (name === 'enabled' ? onOff(value) : value)}
         />
         <Button type="submit" pending={pending}>
           Save auto-acknowledgement

@@ -26,13 +26,14 @@ import { requireMember } from '#app/http/auth.server.ts'
 import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 import { useSchemaForm } from '#app/utils/use-schema-form.ts'
 import { savedResult, useDrawnValues } from '#app/utils/use-drawn-values.ts'
-import { TeammateSaved } from '#app/components/ui/teammate-saved.tsx'
+import { conflictIn, onOff, TeammateEdits } from '#app/components/ui/teammate-saved.tsx'
+import { teammateConflict } from '#app/http/teammate-conflict.server.ts'
 import { useFormatters } from '#app/utils/use-formatters.ts'
 import { keepPageWhenUnanswered, unansweredErrors } from '#app/utils/unanswered.ts'
 import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
 import { useUnansweredForm } from '#app/utils/unanswered-form.ts'
 import {
-  changedWebhookFields,
+  parseWebhookEndpointBase,
   WEBHOOK_EVENT_DESCRIPTIONS,
   WEBHOOK_EVENT_TYPES,
   WebhookEndpointForm,
@@ -141,8 +142,18 @@ export async function action({ request, params }: ActionFunctionArgs) {
       const outcome =
         input.intent === 'create'
           ? await createWebhookEndpoint(member, fields)
-          : await updateWebhookEndpoint(member, input.id, changedWebhookFields(fields, input.base))
+          : await updateWebhookEndpoint(member, input.id, fields, {
+              base: parseWebhookEndpointBase(input.base),
+              replace: input.replace,
+            })
       if (outcome.kind === 'not-found') return missing()
+      if (outcome.kind === 'teammate-saved') {
+        return teammateConflict(submission, outcome.fields, {
+          endpointId: 'id' in input ? input.id : null,
+          secret: null,
+          notice: null,
+        } satisfies Omit<ActionResult, 'result'>)
+      }
       if (outcome.kind === 'invalid-url' || outcome.kind === 'url-taken') {
         const message = outcome.kind === 'invalid-url' ? outcome.reason : `${URL_TAKEN_MESSAGE}.`
         return data<ActionResult>(
@@ -530,11 +541,12 @@ function EndpointForm({ endpoint }: { endpoint?: EndpointRow }) {
           </label>
         }
       />
-      <TeammateSaved
-        fields={overwritten.map((name) => ({
-          label: WEBHOOK_FIELD_LABEL[name],
-          value: name === 'includeNotes' ? (stored.includeNotes === 'on' ? 'on' : 'off') : stored[name],
-        }))}
+      <TeammateEdits
+        stored={stored}
+        overwritten={overwritten}
+        conflict={mine ? conflictIn(actionData) : undefined}
+        label={(name) => WEBHOOK_FIELD_LABEL[name]}
+        shown={(name, value) => (name === 'includeNotes' ? onOff(value) : value)}
       />
       <Button type="submit" pending={pending}>
         {endpoint ? 'Save endpoint' : 'Add endpoint'}

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { parseDrawnBase } from './drawn-base.ts'
+import { parseDrawnBase, replaceField } from './drawn-base.ts'
 import { displayName, Email } from './schemas.ts'
 import { slugFrom, slugSchema } from './slugs.ts'
 
@@ -42,16 +42,18 @@ export const CreateMailboxSchema = MailboxFields.extend({
   }
 })
 
+type MailboxFieldValues = { name: string; address: string; fromName: string; signature: string }
+export const MAILBOX_FIELDS = ['name', 'address', 'fromName', 'signature'] as const
+
 export const UpdateMailboxSchema = MailboxFields.extend({
   intent: z.literal('update'),
   mailboxId: z.uuid({ error: 'Unknown mailbox' }),
   // What the form showed when it was drawn (`mailboxBase`, a hidden field): a field posted as it
   // was drawn is one the admin did not touch, so a teammate's change saved meanwhile is kept.
   base: z.string().max(10_000).optional(),
+  // The fields whose teammate's save the form showed: see drawnSave.
+  replace: replaceField(MAILBOX_FIELDS),
 })
-
-type MailboxFieldValues = { name: string; address: string; fromName: string; signature: string }
-const MAILBOX_FIELDS = ['name', 'address', 'fromName', 'signature'] as const
 
 /** The `base` hidden field of a mailbox form drawn with these values. */
 export function mailboxBase(mailbox: MailboxFieldValues) {
@@ -77,23 +79,6 @@ export function parseMailboxBase(base: string | undefined): MailboxFieldValues |
   return parseDrawnBase(base, shape, MailboxFields)
 }
 
-/**
- * What a mailbox edit saves: each field the admin edited (posted otherwise than drawn) as posted,
- * each other one as stored now, which may be a teammate's change saved since the form was drawn.
- * Without a readable base, every field as posted.
- */
-export function mergeMailboxEdit(
-  stored: MailboxFieldValues,
-  posted: MailboxFieldValues,
-  base: MailboxFieldValues | null,
-): MailboxFieldValues {
-  const merged = { name: '', address: '', fromName: '', signature: '' }
-  for (const field of MAILBOX_FIELDS) {
-    merged[field] = base && posted[field] === base[field] ? stored[field] : posted[field]
-  }
-  return merged
-}
-
 /** Turns a mailbox name into its suggested key ("Billing & Refunds" → "billing-refunds"). */
 export function mailboxKeyFrom(name: string) {
   return slugFrom(name, MAILBOX_KEY_MAX)
@@ -105,34 +90,21 @@ const AutoAcknowledgementText = z
   .optional()
   .transform((s) => s?.trim() ?? '')
 
-type AutoAcknowledgement = { enabled: boolean; text: string }
-
 /** The `base` hidden field of an auto-acknowledgement form drawn with these values. */
 export function autoAcknowledgementBase(mailbox: { autoAcknowledge: boolean; autoAcknowledgeText: string }) {
   return JSON.stringify({ enabled: mailbox.autoAcknowledge, text: mailbox.autoAcknowledgeText })
 }
 
 /**
- * What an auto-acknowledgement save stores: the switch and the text each as posted when the admin
- * changed it from what the form was drawn with (`base`), else as stored now, which may be a
- * teammate's change since (one turned it off while another edited the text: the text's save used
- * to turn it back on). Without a readable base, both as posted.
+ * The switch and text a posted auto-acknowledgement form was drawn with, read as its fields are,
+ * or null when there are none or they cannot be read (then both count as edited, as before).
  */
-export function mergeAutoAcknowledgement(
-  stored: AutoAcknowledgement,
-  posted: AutoAcknowledgement,
-  base: string | undefined,
-): AutoAcknowledgement {
-  const drawn = parseDrawnBase(
+export function parseAutoAcknowledgementBase(base: string | undefined) {
+  return parseDrawnBase(
     base,
     z.object({ enabled: z.boolean(), text: z.string() }),
     z.object({ enabled: z.boolean(), text: AutoAcknowledgementText }),
   )
-  if (!drawn) return posted
-  return {
-    enabled: posted.enabled === drawn.enabled ? stored.enabled : posted.enabled,
-    text: posted.text === drawn.text ? stored.text : posted.text,
-  }
 }
 
 /** Settings → Mailboxes: the automatic answer to new tickets that arrive by email (off by default). */
@@ -142,8 +114,9 @@ export const AutoAcknowledgementSchema = z
     mailboxId: z.uuid({ error: 'Unknown mailbox' }),
     enabled: z.literal('on').optional(),
     text: AutoAcknowledgementText,
-    // What the form showed when it was drawn (`autoAcknowledgementBase`): see mergeAutoAcknowledgement.
+    // What the form showed when it was drawn (`autoAcknowledgementBase`): see setAutoAcknowledgement.
     base: z.string().max(20_000).optional(),
+    replace: replaceField(['enabled', 'text']),
   })
   .superRefine((value, ctx) => {
     if (value.enabled && !value.text) {

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { parseDrawnBase } from './drawn-base.ts'
+import { parseDrawnBase, replaceField } from './drawn-base.ts'
 
 /** What an endpoint can subscribe to; mirrors the webhook_event_type enum in db/schema.ts. */
 export const WEBHOOK_EVENT_TYPES = [
@@ -41,8 +41,10 @@ export const WebhookEndpointForm = z.discriminatedUnion('intent', [
     description,
     events,
     includeNotes,
-    // What the form showed when it was drawn (webhookEndpointBase): see changedWebhookFields.
+    // What the form showed when it was drawn (webhookEndpointBase): see updateWebhookEndpoint.
     base: z.string().max(10_000).optional(),
+    // The fields whose teammate's save the form showed: see drawnSave.
+    replace: replaceField(['url', 'description', 'events', 'includeNotes']),
   }),
   z.object({ intent: z.literal('delete'), id: z.uuid() }),
   z.object({ intent: z.literal('rotate'), id: z.uuid() }),
@@ -72,21 +74,18 @@ const DrawnEndpoint = z.object({
 })
 
 /**
- * The fields of a posted edit form that the admin changed from what it was drawn with (`base`):
- * only those are saved, so a teammate's change to another field since the form was drawn stays
- * (the last save wins per field). Without a readable base, every field.
+ * The fields a posted edit form was drawn with (`base`), read as its fields are, or null when there
+ * are none or they cannot be read: then every field counts as edited, as before forms posted one.
  */
-export function changedWebhookFields<T extends EndpointFields>(
-  posted: T,
-  base: string | undefined,
-): Partial<T> {
-  const drawn = parseDrawnBase(base, DrawnEndpoint, DrawnEndpoint)
-  if (!drawn) return posted
-  const changed: Partial<T> = {}
-  if (posted.url !== drawn.url) changed.url = posted.url
-  if (posted.description !== drawn.description.trim()) changed.description = posted.description
-  if ([...posted.events].sort().join('\n') !== [...drawn.events].sort().join('\n'))
-    changed.events = posted.events
-  if (posted.includeNotes !== drawn.includeNotes) changed.includeNotes = posted.includeNotes
-  return changed
+export function parseWebhookEndpointBase(base: string | undefined) {
+  return parseDrawnBase(
+    base,
+    DrawnEndpoint,
+    z.object({
+      url: z.string(),
+      description: z.string().trim(),
+      events: z.array(WebhookEventType),
+      includeNotes: z.boolean(),
+    }),
+  )
 }

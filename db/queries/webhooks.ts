@@ -171,6 +171,24 @@ export async function deleteWebhookEndpointRow(
 }
 
 /** The endpoint's current secret, locked FOR UPDATE (rotation). */
+/** An endpoint's editable fields, its row locked until the transaction ends. */
+export async function lockWebhookEndpointFields(
+  db: DbOrTx,
+  { workspaceId, id }: { workspaceId: string; id: string },
+) {
+  const [row] = await db
+    .select({
+      url: webhookEndpoints.url,
+      description: webhookEndpoints.description,
+      events: webhookEndpoints.events,
+      includeNotes: webhookEndpoints.includeNotes,
+    })
+    .from(webhookEndpoints)
+    .where(and(eq(webhookEndpoints.workspaceId, workspaceId), eq(webhookEndpoints.id, id)))
+    .for('update')
+  return row
+}
+
 export async function lockWebhookSecret(
   db: DbOrTx,
   { workspaceId, id }: { workspaceId: string; id: string },

@@ -43,10 +43,15 @@ describe('AI settings saved by two admins', () => {
       actorUserId: admin.user.id,
       data: { features: expect.objectContaining({ draft: false }), monthlyTokenBudget: 5000 },
     })
-    // A control the admin did change is saved as posted, even over a teammate's change (last wins).
+    // A control both changed is not saved over the teammate's change unseen (409, naming it), and
+    // is once the admin's form showed it (settings-teammate-conflicts.test.ts has the whole race).
     const again = await asDrawn(owner.workspace.id)
     await postSettings(owner, { ...again, monthlyTokenBudget: '100' })
-    await postSettings(admin, { ...again, monthlyTokenBudget: '200' })
+    const refused = await postSettings(admin, { ...again, monthlyTokenBudget: '200' })
+    expect(refused.status).toBe(409)
+    expect(refused.data.conflict).toEqual([{ name: 'monthlyTokenBudget', value: '100' }])
+    expect((await getAiSettings(owner.workspace.id)).monthlyTokenBudget).toBe(100)
+    await postSettings(admin, { ...again, monthlyTokenBudget: '200', replace: 'monthlyTokenBudget' })
     expect((await getAiSettings(owner.workspace.id)).monthlyTokenBudget).toBe(200)
     // Emptied model and budget (the defaults) count as changes too.
     const third = await asDrawn(owner.workspace.id)

@@ -144,7 +144,8 @@ describe('canned responses settings', () => {
         after: { title: 'Refund done', body: 'Hi {{customer.name}}, your refund is done.' },
       },
     })
-    // The same field edited by both: the last save wins. An unreadable base: both as posted.
+    // The same field edited by both: not saved over the teammate's unseen (409), then replaced
+    // once the form showed it (settings-teammate-conflicts.test.ts). An unreadable base: both as posted.
     await postCanned(owner, {
       intent: 'update',
       cannedResponseId: row.id,
@@ -152,13 +153,9 @@ describe('canned responses settings', () => {
       title: 'One',
       body: row.body,
     })
-    await postCanned(admin, {
-      intent: 'update',
-      cannedResponseId: row.id,
-      base,
-      title: 'Two',
-      body: row.body,
-    })
+    const two = { intent: 'update', cannedResponseId: row.id, base, title: 'Two', body: row.body }
+    expect((await postCanned(admin, two)).status).toBe(409)
+    await postCanned(admin, { ...two, replace: 'title' })
     const [twice] = await getDb().select().from(cannedResponses).where(eq(cannedResponses.id, row.id))
     expect(twice).toMatchObject({ title: 'Two', body: 'Hi {{customer.name}}, your refund is done.' })
     await postCanned(admin, {

@@ -399,7 +399,7 @@ describe('mailboxes settings', () => {
       expect(shown).toMatchObject({ name: 'Customer care', signature: 'Kind regards, the team' })
     })
 
-    it('saves an edited field as posted even when a teammate changed it (the last save wins), and every field without a readable base', async () => {
+    it('refuses an edited field a teammate changed meanwhile until the form showed it, and saves every field without a readable base', async () => {
       const { owner, admin, workspace } = await team()
       const support = await mailboxByKey(workspace.id, 'support')
       const drawn = drawnOf(support)
@@ -411,14 +411,14 @@ describe('mailboxes settings', () => {
         ...drawn,
         fromName: 'Acme One',
       })
-      await postMailboxes(admin, {
-        intent: 'update',
-        mailboxId: support.id,
-        base,
-        ...drawn,
-        fromName: 'Acme Two',
-      })
+      const two = { intent: 'update', mailboxId: support.id, base, ...drawn, fromName: 'Acme Two' }
+      const refused = await postMailboxes(admin, two)
+      expect(refused.status).toBe(409)
+      expect(refused.data.conflict).toEqual([{ name: 'fromName', value: 'Acme One' }])
       let [row] = await getDb().select().from(mailboxes).where(eq(mailboxes.id, support.id))
+      expect(row!.fromName).toBe('Acme One')
+      expect((await postMailboxes(admin, { ...two, replace: 'fromName' })).status).toBe(200)
+      ;[row] = await getDb().select().from(mailboxes).where(eq(mailboxes.id, support.id))
       expect(row!.fromName).toBe('Acme Two')
       // A base that cannot be read (an edited page, an old one): every field as posted, as before.
       await postMailboxes(owner, { intent: 'update', mailboxId: support.id, ...drawn, signature: 'S1' })

@@ -156,9 +156,13 @@ describe('Settings → Webhooks', () => {
     let [row] = await endpointsOf(owner.workspace.id)
     expect(row).toMatchObject({ description: 'CRM sync', includeNotes: true, url: drawn.url })
     expect([...row!.events].sort()).toEqual(['message.created', 'ticket.created'])
-    // The same field changed by both: the last save wins.
+    // The same field changed by both: not saved over the teammate's unseen (409), then replaced
+    // once the form showed it (settings-teammate-conflicts.test.ts).
     await post(owner, form({ events: ['ticket.created'] }))
-    await post(admin, form({ events: ['message.created'] }))
+    expect((await post(admin, form({ events: ['message.created'] }))).status).toBe(409)
+    ;[row] = await endpointsOf(owner.workspace.id)
+    expect(row!.events).toEqual(['ticket.created'])
+    await post(admin, [...form({ events: ['message.created'] }), ['replace', 'events']])
     ;[row] = await endpointsOf(owner.workspace.id)
     expect(row!.events).toEqual(['message.created'])
     // No readable base: every field as posted, as before.
