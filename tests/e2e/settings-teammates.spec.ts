@@ -72,6 +72,46 @@ test('two admins editing one mailbox keep each other’s changes to the fields t
   await expect(again.getByLabel('Signature')).toHaveValue('Kind regards, the Mailbox Co team')
 })
 
+test('a mailbox signature a teammate saved first is not replaced unseen: the conflict shows under the field, the typing stays, and the next save replaces it', async ({
+  page,
+  context,
+  browser,
+}) => {
+  const path = await adminOn(page, 'Clash Co', 'mailboxes')
+  // The teammate: another browser, signed in as the same admin, drawn with the same values.
+  const theirContext = await browser.newContext({ storageState: await context.storageState() })
+  const theirs = await secondTab(theirContext, path)
+
+  const mine = await openEditForm(page, 'Support')
+  await mine.getByLabel('Signature').fill('Kind regards, Ada')
+  const their = await openEditForm(theirs, 'Support')
+  await their.getByLabel('Signature').fill('Cheers, the team')
+  await their.getByRole('button', { name: 'Save mailbox' }).click()
+  await expect(theirs.getByText('Mailbox “Support” saved.')).toBeVisible()
+
+  await mine.getByRole('button', { name: 'Save mailbox' }).click()
+  const signature = mine.getByLabel('Signature')
+  await expect(signature).toHaveAttribute('aria-invalid', 'true')
+  await expect(signature).toHaveAccessibleDescription(/Changed by a teammate while you were editing/)
+  await expect(mine.getByRole('alert').filter({ hasText: 'Not saved' })).toHaveText(
+    'Not saved: a teammate saved Signature (now “Cheers, the team”) while you were editing. Your text is still here: save again to replace theirs with it.',
+  )
+  await expect(signature).toHaveValue('Kind regards, Ada')
+  // The page reloaded what is stored: the form names the teammate's save, which this one replaces.
+  await expect(mine.getByRole('status')).toHaveText(/^A teammate saved Signature \(now “Cheers, the team”\)/)
+  await expect(page.getByText('Mailbox “Support” saved.')).toHaveCount(0)
+
+  await mine.getByRole('button', { name: 'Save mailbox' }).click()
+  await expect(page.getByText('Mailbox “Support” saved.')).toBeVisible()
+  await expect(mine.getByText(/Not saved|A teammate saved|Changed by a teammate/)).toHaveCount(0)
+  for (const view of [page, theirs]) {
+    await view.reload()
+    const form = await openEditForm(view, 'Support')
+    await expect(form.getByLabel('Signature')).toHaveValue('Kind regards, Ada')
+  }
+  await theirContext.close()
+})
+
 test('an auto-acknowledgement turned off in one tab stays off when its text is saved in another', async ({
   page,
   context,
