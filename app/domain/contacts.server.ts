@@ -12,24 +12,35 @@ import {
 import { z } from 'zod'
 import { recordAudit } from './audit.server.ts'
 import { enqueueWebhooks } from './webhooks.server.ts'
-import { CursorId, CursorTime, decodeCursor, encodeCursor } from './cursor.server.ts'
+import { CursorId, CursorTime, decodeCursor, encodeCursor, listName } from './cursor.server.ts'
 import { notFound } from './errors.server.ts'
 import type { Member } from './workspaces.server.ts'
 
 export const CONTACTS_PAGE_SIZE = 50
 export const CONTACT_TICKETS_LIMIT = 100
 
-/** Cursors as the page links carry them (opaque); a malformed one reads as the first page. */
+/** Cursors as the page links carry them (opaque). */
 export type ContactSearch = { q?: string; after?: string; before?: string }
 
-const ContactCursorKey = z
-  .tuple([CursorTime, CursorId])
-  .transform(([createdAt, id]): ContactCursor => ({ createdAt, id }))
+/** The customer list of one search: its cursors name it, so another search's or list's do not fit. */
+const customersListName = (q: string | undefined) => listName('customers', [q ?? null])
 
-/** One page of contacts matching `q` (name or email, literally), with cursors for the pages around it. */
+const contactCursorKey = (list: string) =>
+  z
+    .tuple([z.literal(list), CursorTime, CursorId])
+    .transform(([, createdAt, id]): ContactCursor => ({ createdAt, id }))
+
+/**
+ * One page of contacts matching `q` (name or email, literally), with cursors for the pages around
+ * it. A cursor that is not one of this list's pages (forged, cut short, another search's, the
+ * queue's) reads as the first page, with `cursorRefused` for the page to say so.
+ */
 export async function searchContacts(workspaceId: string, search: ContactSearch) {
-  const after = decodeCursor(search.after, ContactCursorKey)
-  const before = after ? undefined : decodeCursor(search.before, ContactCursorKey)
+  const list = customersListName(search.q)
+  const key = contactCursorKey(list)
+  const after = decodeCursor(search.after, key)
+  const before = after ? undefined : decodeCursor(search.before, key)
+  const cursorRefused = Boolean(search.after || search.before) && !after && !before
   const fetched = await listContacts(getDb(), {
     workspaceId,
     q: search.q,
@@ -41,7 +52,7 @@ export async function searchContacts(workspaceId: string, search: ContactSearch)
   const page = fetched.slice(0, CONTACTS_PAGE_SIZE)
   if (before) page.reverse()
   const cursorOf = (row: (typeof page)[number] | undefined) =>
-    row ? encodeCursor([row.cursorAt, row.id]) : null
+    row ? encodeCursor([list, row.cursorAt, row.id]) : null
   // Coming from a cursor means there is a page on the side we came from.
   const hasNext = before ? true : more
   const hasPrev = before ? more : Boolean(after)
@@ -49,6 +60,7 @@ export async function searchContacts(workspaceId: string, search: ContactSearch)
     contacts: page.map(({ cursorAt: _, ...row }) => row),
     next: hasNext ? cursorOf(page.at(-1)) : null,
     prev: hasPrev ? cursorOf(page[0]) : null,
+    cursorRefused,
   }
 }
 

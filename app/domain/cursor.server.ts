@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { z } from 'zod'
 
 /**
@@ -42,4 +43,17 @@ export function decodeCursor<T>(cursor: string | null | undefined, schema: z.Zod
   }
   const parsed = schema.safeParse(json)
   return parsed.success ? parsed.data : undefined
+}
+
+/** What a list's name in a cursor may be (`listName`'s are 23 characters). */
+export const CursorListName = z.string().max(64)
+
+/**
+ * The name of one list of a kind in the cursors its page links carry: the kind and a digest of
+ * what makes the list (its filters, search and sort, in a fixed order), so that a cursor from
+ * another view, filter, sort or search, or from another kind of list, does not fit. Not a
+ * secret: a cursor is a position, and one of the right list is as good as any.
+ */
+export function listName(kind: string, identity: ReadonlyArray<string | null>) {
+  return `${kind}:${createHash('sha256').update(JSON.stringify(identity)).digest('base64url').slice(0, 16)}`
 }

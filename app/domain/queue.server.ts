@@ -15,7 +15,14 @@ import {
   type QueueView,
 } from '#db/queries/queue.ts'
 import { TICKET_PRIORITIES, TICKET_STATUSES } from '#app/utils/vocabulary.ts'
-import { CursorId, CursorTime, decodeCursor, encodeCursor } from './cursor.server.ts'
+import {
+  CursorId,
+  CursorListName,
+  CursorTime,
+  decodeCursor,
+  encodeCursor,
+  listName,
+} from './cursor.server.ts'
 import type { Member } from './workspaces.server.ts'
 
 export type { QueueSort, QueueView }
@@ -48,12 +55,37 @@ const QueueParams = z.object({
 /** Read once: `keyof()` builds a new enum schema on every call (run for every queue request). */
 const QUEUE_PARAM_NAMES = QueueParams.keyof().options
 
-/** The shape of a sort key per sort: a cursor made for another sort reads as none. */
-const CURSOR_SCHEMAS: Record<QueueSort, z.ZodType<Array<string | number>>> = {
-  activity: z.tuple([CursorTime, CursorId]),
-  created: z.tuple([CursorTime, CursorId]),
-  priority: z.tuple([z.enum(TICKET_PRIORITIES), CursorTime, CursorId]),
-  relevance: z.tuple([z.number().finite(), CursorTime, CursorId]),
+/**
+ * A page link's cursor per sort: the name of its list (queueListName), then the sort key of the
+ * row it continues from. A cursor of another shape does not decode.
+ */
+const CURSOR_SCHEMAS: Record<QueueSort, z.ZodType<[string, ...Array<string | number>]>> = {
+  activity: z.tuple([CursorListName, CursorTime, CursorId]),
+  created: z.tuple([CursorListName, CursorTime, CursorId]),
+  priority: z.tuple([CursorListName, z.enum(TICKET_PRIORITIES), CursorTime, CursorId]),
+  relevance: z.tuple([CursorListName, z.number().finite(), CursorTime, CursorId]),
+}
+
+/** Every filter names the list (a new one too: the compiler asks for it here). */
+const LIST_FIELDS = Object.keys({
+  view: true,
+  mailboxId: true,
+  status: true,
+  priority: true,
+  assigneeId: true,
+  tagId: true,
+  q: true,
+  updatedSince: true,
+  contactId: true,
+} satisfies Record<keyof QueueFilters, true>) as Array<keyof QueueFilters>
+
+/**
+ * The list a queue cursor belongs to: its filters (the customer page's contact included) and
+ * sort. A cursor read on another list was a position in it (another sort of the same shape, a
+ * view's cursor in another view): now it does not fit, as the API's cursors (listKey).
+ */
+export function queueListName(filters: QueueFilters, sort: QueueSort) {
+  return listName('queue', [sort, ...LIST_FIELDS.map((field) => filters[field] ?? null)])
 }
 
 export type QueueQuery = {
@@ -62,7 +94,11 @@ export type QueueQuery = {
   explicitView: QueueView | undefined
   sort: QueueSort
   explicitSort: QueueSort | undefined
+  /** The page link's sort key, and the list its cursor names (checked against the filters where they are final). */
   cursor?: Array<string | number>
+  cursorList?: string
+  /** The query string had a cursor (`after` or `before`), whether or not it decoded. */
+  cursorGiven: boolean
   direction: 'next' | 'prev'
 }
 
@@ -84,6 +120,7 @@ export function parseQueueQuery(searchParams: URLSearchParams): QueueQuery {
   if (sort === 'relevance' && !q) sort = 'activity'
   const after = decodeCursor(params.after, CURSOR_SCHEMAS[sort])
   const before = after ? undefined : decodeCursor(params.before, CURSOR_SCHEMAS[sort])
+  const [cursorList, ...cursor] = after ?? before ?? []
   return {
     filters: {
       view,
@@ -97,9 +134,25 @@ export function parseQueueQuery(searchParams: URLSearchParams): QueueQuery {
     explicitView: params.view,
     sort,
     explicitSort: params.sort,
-    cursor: after ?? before,
+    cursor: cursorList === undefined ? undefined : cursor,
+    cursorList,
+    cursorGiven: Boolean(raw.after || raw.before),
     direction: before ? 'prev' : 'next',
   }
+}
+
+/** The query's cursor when it names this list (its filters and sort as they are now), else undefined. */
+function cursorOfList(query: QueueQuery) {
+  if (!query.cursor || query.cursorList !== queueListName(query.filters, query.sort)) return undefined
+  return query.cursor
+}
+
+/**
+ * A page link whose cursor is not one of this list's pages: forged, cut short, or given out by
+ * another view, filter, sort or search (the queue answers 400 and shows the first page saying so).
+ */
+export function cursorRefused(query: QueueQuery) {
+  return query.cursorGiven && cursorOfList(query) === undefined
 }
 
 /** `#123` in the search box jumps to ticket 123. */
@@ -205,13 +258,15 @@ function queueRow(row: ListedRow): InboxRow {
 
 /** What listQueue reads for a page of the inbox (the member's workspace and user aside). */
 export function queueListingInputOf(query: QueueQuery): QueueListingInput {
+  // A cursor of another list reads as none: the first page.
+  const cursor = cursorOfList(query)
   return {
     filters: query.filters,
     sort: query.sort,
     limit: PAGE_SIZE,
     rowExtras: true,
-    cursor: query.cursor,
-    direction: query.direction,
+    cursor,
+    direction: cursor ? query.direction : 'next',
   }
 }
 
@@ -226,15 +281,16 @@ export async function loadQueue(member: Member, query: QueueQuery, carried?: Pro
   const input = { ...queueListingInputOf(query), workspaceId: member.workspaceId, userId: member.userId }
   let page = carried ? await carried : await listQueue(db, input)
   // Everything before the cursor is gone (deleted or moved): show the first page instead.
-  if (query.direction === 'prev' && page.rows.length === 0) {
+  if (input.direction === 'prev' && page.rows.length === 0) {
     page = await listQueue(db, { ...input, cursor: undefined, direction: 'next' })
   }
   const first = page.rows[0]
   const last = page.rows.at(-1)
+  const list = page.hasNext || page.hasPrev ? queueListName(query.filters, query.sort) : ''
   return {
     rows: page.rows.map(queueRow),
-    nextCursor: page.hasNext && last ? encodeCursor(last.sortKey) : null,
-    prevCursor: page.hasPrev && first ? encodeCursor(first.sortKey) : null,
+    nextCursor: page.hasNext && last ? encodeCursor([list, ...last.sortKey]) : null,
+    prevCursor: page.hasPrev && first ? encodeCursor([list, ...first.sortKey]) : null,
   }
 }
 

@@ -1,13 +1,15 @@
-import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
+import { data, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
 import { Form, Link, useLoaderData, useNavigation } from '@remix-run/react'
 import { z } from 'zod'
 import { ChevronLeft, ChevronRight } from '#app/components/ui/icons.tsx'
 import { Button } from '#app/components/ui/button.tsx'
 import { EmptyState } from '#app/components/ui/empty-state.tsx'
+import { PageLinkRefused } from '#app/components/ui/page-link-refused.tsx'
 import { searchContacts } from '#app/domain/contacts.server.ts'
 import { requireMember } from '#app/http/auth.server.ts'
 import { searchParamsOf } from '#app/http/form-data.server.ts'
 import { useFormatters } from '#app/utils/use-formatters.ts'
+import { sliceWhole } from '#app/utils/well-formed.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Customers · Switchboard' }]
 
@@ -36,16 +38,20 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
       customers: [],
       next: null,
       prev: null,
+      cursorRefused: false,
     }
   }
   const page = await searchContacts(member.workspaceId, { q, after: search.after, before: search.before })
-  return {
+  const answer = {
     ...base,
     error: null,
     customers: page.contacts.map((c) => ({ ...c, createdAt: c.createdAt.toISOString() })),
     next: page.next,
     prev: page.prev,
+    cursorRefused: page.cursorRefused,
   }
+  // A page link that is not one of this list's: the first page, saying so, with a 400 (as the inbox).
+  return page.cursorRefused ? data(answer, { status: 400 }) : answer
 }
 
 function pageLink(q: string, key: 'after' | 'before', cursor: string) {
@@ -57,7 +63,7 @@ function pageLink(q: string, key: 'after' | 'before', cursor: string) {
 
 export default function Customers() {
   const format = useFormatters()
-  const { slug, q, error, customers, next, prev } = useLoaderData<typeof loader>()
+  const { slug, q, error, customers, next, prev, cursorRefused } = useLoaderData<typeof loader>()
   const navigation = useNavigation()
   const searching = navigation.state === 'loading' && navigation.location.pathname === `/w/${slug}/customers`
   return (
@@ -95,9 +101,10 @@ export default function Customers() {
       >
         {error}
       </div>
+      {cursorRefused ? <PageLinkRefused /> : null}
       {customers.length === 0 ? (
         <EmptyState className="mt-4 p-10">
-          {q ? `No customers match “${q.length > 80 ? `${q.slice(0, 80)}…` : q}”.` : 'No customers yet.'}
+          {q ? `No customers match “${q.length > 80 ? `${sliceWhole(q, 80)}…` : q}”.` : 'No customers yet.'}
         </EmptyState>
       ) : (
         <table className="mt-4 w-full text-left text-sm" aria-busy={searching || undefined}>

@@ -27,9 +27,15 @@ import { QueueFilters } from '#app/components/queue/queue-filters.tsx'
 import { QueuePagination, QueueViews } from '#app/components/queue/queue-nav.tsx'
 import { QueueTable } from '#app/components/queue/queue-table.tsx'
 import { packRows, unpackRows } from '#app/components/queue/row-pack.ts'
+import { PageLinkRefused } from '#app/components/ui/page-link-refused.tsx'
 import { PlainLink } from '#app/components/ui/plain-link.tsx'
 import { requireMember } from '#app/http/auth.server.ts'
-import { hasTicketNumber, parseQueueQuery, ticketNumberInQuery } from '#app/domain/queue.server.ts'
+import {
+  cursorRefused,
+  hasTicketNumber,
+  parseQueueQuery,
+  ticketNumberInQuery,
+} from '#app/domain/queue.server.ts'
 import { describeBulkResult, runBulkAction, undoBulkAction } from '#app/domain/bulk-actions.server.ts'
 import { describeBulkSelection } from '#app/domain/bulk-selection.server.ts'
 import { TagName } from '#app/utils/ticket-page-schemas.ts'
@@ -99,7 +105,11 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     heldReplyElsewhere(member, searchParamsOf(request).get('sent')),
   ])
   const { filters } = query
-  return {
+  // A page link that is not one of this list's pages: the first page, saying so, with a 400 (the
+  // API's invalid-cursor). Before, another view's or sort's cursor was read as a position in this
+  // list, and a forged one silently as the first page.
+  const refused = cursorRefused(query)
+  const answer = {
     now: new Date().toISOString(),
     slug: member.workspaceSlug,
     workspaceId: member.workspaceId,
@@ -127,7 +137,9 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     bulkResult: bulkResult ?? null,
     heldReply: heldReply ?? null,
     noSuchTicket: number ?? null,
+    cursorRefused: refused,
   }
+  return refused ? data(answer, { status: 400 }) : answer
 }
 
 type IntentArgs = {
@@ -242,7 +254,7 @@ export const clientAction = keepPageWhenUnanswered
 export const shouldRevalidate = unlessActionNeverArrived
 
 export default function Inbox() {
-  const { now, slug, workspaceId, query, page, options, bulkResult, heldReply, noSuchTicket } =
+  const { now, slug, workspaceId, query, page, options, bulkResult, heldReply, noSuchTicket, cursorRefused } =
     useLoaderData<typeof loader>()
   const confirmStep = confirmStepOf(useActionData<typeof action>())
   const actionData = withoutConfirmStep(useActionData<typeof action>())
@@ -274,6 +286,7 @@ export default function Inbox() {
           There is no ticket #{noSuchTicket} in this workspace. Tickets matching “{query.q}” are listed below.
         </p>
       ) : null}
+      {cursorRefused ? <PageLinkRefused /> : null}
       <BulkResult
         result={bulkResult}
         undoError={undoError}

@@ -113,12 +113,40 @@ describe('customers list', () => {
     '2026-13-45 25:61:61+00|00000000-0000-4000-8000-000000000000',
     '0000-01-01 00:00:00+00|00000000-0000-4000-8000-000000000000',
     '2026-01-01 00:00:00+99|00000000-0000-4000-8000-000000000000',
-  ])('reads a malformed cursor (%s) as the first page', async (cursor) => {
+    // Well-formed, but a sort key without the name of its list (as cursors were before).
+    Buffer.from(
+      JSON.stringify(['2026-01-01T00:00:00.000000Z', '00000000-0000-4000-8000-000000000000']),
+    ).toString('base64url'),
+  ])(
+    'answers a cursor that is not one of its pages (%s) with a 400 that shows the first page and says why',
+    async (cursor) => {
+      const member = await createMember()
+      await addContacts(member.workspace.id, [{ name: 'Only', email: 'only@example.net' }])
+      const page = await listCustomers(member, `?${new URLSearchParams({ after: cursor, before: cursor })}`)
+      expect(page.status).toBe(400)
+      expect(page.data.cursorRefused).toBe(true)
+      expect(page.data.customers.map((c: Row) => c.name)).toEqual(['Only'])
+      expect(page.data.prev).toBeNull()
+    },
+  )
+
+  it("refuses another search's cursor", async () => {
     const member = await createMember()
-    await addContacts(member.workspace.id, [{ name: 'Only', email: 'only@example.net' }])
-    const page = await listCustomers(member, `?${new URLSearchParams({ after: cursor, before: cursor })}`)
-    expect(page.status).toBe(200)
-    expect(page.data.customers.map((c: Row) => c.name)).toEqual(['Only'])
+    await addContacts(
+      member.workspace.id,
+      Array.from({ length: 51 }, (_, i) => ({ name: `Ann ${i}`, email: `ann-${i}@example.net` })),
+    )
+    const all = await listCustomers(member)
+    const inSearch = await listCustomers(
+      member,
+      `?${new URLSearchParams({ q: 'ann', after: all.data.next })}`,
+    )
+    expect(inSearch.status).toBe(400)
+    expect(inSearch.data.cursorRefused).toBe(true)
+    const own = await listCustomers(member, `?${new URLSearchParams({ after: all.data.next })}`)
+    expect(own.status).toBe(200)
+    expect(own.data.cursorRefused).toBe(false)
+    expect(own.data.customers).toHaveLength(1)
   })
 
   it('finds contacts by part of their name or email, ignoring case, and pages within the search', async () => {

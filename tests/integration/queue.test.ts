@@ -1,10 +1,12 @@
 import { eq, inArray, sql } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
-import { auditEvents, mailboxes, tags, ticketTags, tickets } from '#db/schema.ts'
+import { auditEvents, contacts as contactsTable, mailboxes, tags, ticketTags, tickets } from '#db/schema.ts'
 import { addTags } from '#app/domain/tickets.server.ts'
 import * as workspaceRoute from '#app/routes/w.$slug.tsx'
 import * as ticketsRoute from '#app/routes/w.$slug.tickets._index.tsx'
+import * as customerRoute from '#app/routes/w.$slug.customers.$id.tsx'
+import * as customersRoute from '#app/routes/w.$slug.customers._index.tsx'
 import { createMember, createTicketFor, createWorkspace, setTicket } from '#tests/helpers/factories.ts'
 import {
   callAction,
@@ -266,13 +268,110 @@ describe('queue sorting and pagination', () => {
       cursor(['urgent', '2026-11-02T10:00:00.000000Z', '0195f0a0-0000-7000-8000-000000000000']),
     ],
     ['a huge cursor', 'A'.repeat(5000)],
-  ])('treats %s as a cursor like the first page', async (_, value) => {
+    [
+      'a sort key without the name of its list',
+      cursor(['2026-11-02T10:00:00.000000Z', '0195f0a0-0000-7000-8000-000000000000']),
+    ],
+  ])('answers %s with a 400 that shows the first page and says why', async (_, value) => {
     const t = await team()
     for (const param of ['after', 'before']) {
       const result = await queue(t.me, `?${param}=${value}`)
-      expect(result.status).toBe(200)
+      expect(result.status).toBe(400)
+      expect(result.data.cursorRefused).toBe(true)
       expect(numbers(result)).toEqual([t.mine.number, t.openOne.number, t.theirs.number])
+      expect(result.data.page.prevCursor).toBeNull()
     }
+  })
+
+  it("binds a page link's cursor to its list: another view's, sort's, filter's or search's, or the customer list's, is refused", async () => {
+    const member = await createMember()
+    // One customer's 27 tickets: the customer page pages them too.
+    for (let i = 0; i < 27; i++)
+      await createTicketFor(member, { subject: `Question ${i}`, customerEmail: 'regular@example.net' })
+    const base = Date.parse('2026-11-02T10:00:00Z')
+    const made = await getDb()
+      .select({ id: tickets.id, number: tickets.number })
+      .from(tickets)
+      .where(eq(tickets.workspaceId, member.workspace.id))
+    for (const t of made) await setTicket(t.id, { lastActivityAt: new Date(base - t.number * 60_000) })
+
+    const first = await queue(member, '?view=open&sort=activity')
+    const next = first.data.page.nextCursor as string
+    // Its own list takes it, in either direction.
+    const second = await queue(member, `?view=open&sort=activity&after=${next}`)
+    expect(second.status).toBe(200)
+    expect(second.data.cursorRefused).toBe(false)
+    expect(numbers(second)).toHaveLength(2)
+    expect(
+      (await queue(member, `?view=open&sort=activity&before=${second.data.page.prevCursor}`)).status,
+    ).toBe(200)
+
+    // The same key shape read in another list was a position in it (sort by created: a page in the middle).
+    for (const other of [
+      'view=all',
+      'view=unassigned',
+      'sort=created',
+      'status=open',
+      'priority=normal',
+      'q=question&sort=activity',
+    ]) {
+      const result = await queue(member, `?${other}&after=${next}`)
+      expect({ other, status: result.status, refused: result.data.cursorRefused }).toEqual({
+        other,
+        status: 400,
+        refused: true,
+      })
+      expect(result.data.page.prevCursor).toBeNull()
+    }
+
+    // The customer list's cursors are of the same shape (a time and an id): not the queue's.
+    const contacts = Array.from({ length: 51 }, (_, i) => ({
+      workspaceId: member.workspace.id,
+      name: `Person ${i}`,
+      email: `person-${i}@example.net`,
+    }))
+    await getDb().insert(contactsTable).values(contacts)
+    const customers = await callLoader(customersRoute, `/w/${member.workspace.slug}/customers`, {
+      cookie: member.cookie,
+      params: { slug: member.workspace.slug },
+    })
+    const customerCursor = customers.data.next as string
+    expect(customerCursor).toEqual(expect.any(String))
+    expect((await queue(member, `?view=open&sort=activity&after=${customerCursor}`)).status).toBe(400)
+    const crossed = await callLoader(customersRoute, `/w/${member.workspace.slug}/customers?after=${next}`, {
+      cookie: member.cookie,
+      params: { slug: member.workspace.slug },
+    })
+    expect(crossed.status).toBe(400)
+    expect(crossed.data.cursorRefused).toBe(true)
+
+    // A customer's page lists their tickets with the queue's rows and cursors: the inbox's is not one of them.
+    const [contact] = await getDb()
+      .select({ id: tickets.contactId })
+      .from(tickets)
+      .where(eq(tickets.workspaceId, member.workspace.id))
+      .limit(1)
+    const page = await callLoader(
+      customerRoute,
+      `/w/${member.workspace.slug}/customers/${contact.id}?after=${next}`,
+      {
+        cookie: member.cookie,
+        params: { slug: member.workspace.slug, id: contact.id },
+      },
+    )
+    expect(page.data.tickets.prevCursor).toBeNull()
+    expect(page.data.tickets.rows).toHaveLength(25)
+    const ownNext = page.data.tickets.nextCursor as string
+    const secondPage = await callLoader(
+      customerRoute,
+      `/w/${member.workspace.slug}/customers/${contact.id}?after=${ownNext}`,
+      {
+        cookie: member.cookie,
+        params: { slug: member.workspace.slug, id: contact.id },
+      },
+    )
+    expect(secondPage.data.tickets.rows).toHaveLength(2)
+    expect(secondPage.data.tickets.prevCursor).toEqual(expect.any(String))
   })
 })
 
