@@ -25,7 +25,7 @@ import type { TicketEvent } from '#app/realtime/events.ts'
 import { InboundParseError, type InboundMessage } from './inbound-parse.server.ts'
 import { parseAndPrepareInThread } from './inbound-parse-thread.server.ts'
 import type { InboundBody } from './inbound-body.server.ts'
-import { noAutoReplyReason } from './inbound-noise.server.ts'
+import { isAutomaticReply, noAutoReplyReason } from './inbound-noise.server.ts'
 import { sendAutoAcknowledgement } from './auto-acknowledgement.server.ts'
 import { replyAddress } from './reply-address.server.ts'
 import { routeInbound, ticketByHeaders, type Route } from './inbound-routing.server.ts'
@@ -288,8 +288,9 @@ async function fileMessage(inboundEmailId: string, email: InboundMessage, route:
 }
 
 /**
- * Adds the email to a ticket as the customer's reply (which reopens it). The sender becomes or
- * matches a contact; one who is neither the ticket's customer nor CC'd is flagged.
+ * Adds the email to a ticket as the customer's reply (which reopens it, unless software sent it on
+ * its own: isAutomaticReply). The sender becomes or matches a contact; one who is neither the
+ * ticket's customer nor CC'd is flagged, and the assignee's notification names them.
  */
 async function replyOnTicket(
   tx: Tx,
@@ -311,6 +312,8 @@ async function replyOnTicket(
     authorContactId: contact.id,
     inbound: { ...inbound, notFromParticipant: !participant },
     cc: cc && cc.length !== ticket.cc.length ? cc : undefined,
+    automatic: isAutomaticReply(email),
+    writtenBy: participant ? undefined : sender.address,
   })
 }
 

@@ -33,3 +33,24 @@ export function noAutoReplyReason(email: InboundMessage, ourAddresses: string[])
   if (/^(mailer-daemon|postmaster|no-?reply|do-?not-?reply)@/.test(sender)) return 'system-sender'
   return undefined
 }
+
+/** What noAutoReplyReason says of mail software answering on its own, not of a person writing. */
+const SENT_BY_SOFTWARE = new Set([
+  'auto-submitted',
+  'precedence',
+  'auto-reply',
+  'auto-response-suppress',
+  'empty-envelope-sender',
+  'system-sender',
+])
+
+/**
+ * True for an email software sent on its own (an out-of-office or vacation reply, a "your message
+ * was received" notice, a no-reply notification): on a ticket it is kept in the thread, but it is
+ * no answer from the customer, so it reopens nothing and notifies no one (a reply that resolved a
+ * ticket came straight back as open from every customer away on holiday).
+ */
+export function isAutomaticReply(email: InboundMessage) {
+  const reason = noAutoReplyReason(email, [])
+  return reason !== undefined && SENT_BY_SOFTWARE.has(reason)
+}

@@ -408,6 +408,9 @@ export async function customerReply(
    * lock reads it) and the ticket's new CC list.
    * `repeatWithinSeconds`: the same text and files from the customer on this ticket that recently
    * is the same post again (a double click): it is not written twice (`repeated: true`).
+   * `automatic`: mail software answered on its own (out of office): kept in the thread, but the
+   * status, the customer's last message time and the assignee are left alone.
+   * `writtenBy`: the sender, when not the ticket's customer or CC'd (named in the notification email).
    */
   options: {
     tx?: Tx
@@ -415,6 +418,8 @@ export async function customerReply(
     authorContactId?: string
     cc?: string[]
     repeatWithinSeconds?: number
+    automatic?: boolean
+    writtenBy?: string
   } = {},
 ) {
   const run = async (tx: Tx) => {
@@ -455,13 +460,13 @@ export async function customerReply(
       ...options.inbound,
     })
     await insertAttachments(tx, ticket.workspaceId, message.id, files)
-    const reopen = current.status !== 'open'
+    const reopen = current.status !== 'open' && !options.automatic
     await recordTicketMessage(tx, {
       ticketId: ticket.ticketId,
       body,
       set: {
         lastActivityAt: at,
-        lastCustomerMessageAt: at,
+        ...(options.automatic ? {} : { lastCustomerMessageAt: at }),
         updatedAt: at,
         ...(options.cc ? { cc: options.cc } : {}),
         ...(reopen ? { status: 'open' as const, ...statusTimestamps(current, 'open') } : {}),
@@ -473,7 +478,11 @@ export async function customerReply(
       action: 'message.customer-replied',
       targetType: 'ticket',
       targetId: ticket.ticketId,
-      data: { messageId: message.id, reopenedFrom: reopen ? current.status : undefined },
+      data: {
+        messageId: message.id,
+        reopenedFrom: reopen ? current.status : undefined,
+        automatic: options.automatic || undefined,
+      },
     })
     const events: TicketEvent[] = [
       {
@@ -488,7 +497,7 @@ export async function customerReply(
         at: at.toISOString(),
       },
     ]
-    if (current.assigneeId && current.assigneeIsMember) {
+    if (current.assigneeId && current.assigneeIsMember && !options.automatic) {
       events.push(
         await notify(tx, {
           workspaceId: ticket.workspaceId,
@@ -497,6 +506,7 @@ export async function customerReply(
           ticketId: ticket.ticketId,
           number: current.number,
           actorUserId: null,
+          writtenBy: options.writtenBy,
         }),
       )
     }

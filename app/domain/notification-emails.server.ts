@@ -92,6 +92,8 @@ export type NotificationEmailInput = {
   actorUserId: string | null
   /** The note that mentioned them. */
   excerpt?: string
+  /** customer-replied: the sender, when not the ticket's customer or CC'd. */
+  writtenBy?: string
 }
 
 /**
@@ -112,7 +114,9 @@ export async function queueNotificationEmail(tx: DbOrTx, n: NotificationEmailInp
     n.kind === 'assigned'
       ? `${actor} assigned you #${n.number} “${row.subject}”.`
       : n.kind === 'customer-replied'
-        ? `The customer replied on #${n.number} “${row.subject}”.`
+        ? n.writtenBy
+          ? `${n.writtenBy}, who is not on the ticket, wrote on #${n.number} “${row.subject}”.`
+          : `The customer replied on #${n.number} “${row.subject}”.`
         : `${actor} mentioned you in a note on #${n.number} “${row.subject}”.`
   const unsubscribeLink = `${env().appUrl}/notifications/unsubscribe/${unsubscribeToken(n.userId, n.kind)}`
   const rendered = await renderNotification({

@@ -19,6 +19,8 @@ type NewNotification = {
   actorUserId: string | null
   /** The note that mentioned them (for the email). */
   excerpt?: string
+  /** customer-replied: the sender, when not the ticket's customer or CC'd (for the email). */
+  writtenBy?: string
 }
 
 /**

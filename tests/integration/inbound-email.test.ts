@@ -5,7 +5,17 @@ import path from 'node:path'
 import { and, eq, sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
-import { attachments, contacts, emails, inboundEmails, mailboxes, messages, tickets } from '#db/schema.ts'
+import {
+  attachments,
+  contacts,
+  emails,
+  inboundEmails,
+  mailboxes,
+  messages,
+  notifications,
+  tickets,
+  users,
+} from '#db/schema.ts'
 import { fileInboundEmail } from '#app/domain/inbound-email.server.ts'
 import { type parseEnv } from '#app/env.server.ts'
 import { filesDir, pathFor } from '#app/integrations/storage.server.ts'
@@ -118,6 +128,66 @@ describe.each(['raw', 'parsed'] as const)('%s mode', (mode) => {
       .from(tickets)
       .where(eq(tickets.id, t.ticketId))
     expect(ticket.status).toBe('open')
+  })
+
+  it('files an out-of-office reply in the thread without reopening the ticket or notifying anyone', async () => {
+    const m = await createMember()
+    for (const status of ['resolved', 'pending'] as const) {
+      const t = await createTicketFor(m, { customerEmail: `away-${status}@example.net` })
+      await setTicket(t.ticketId, { status, assigneeId: m.user.id })
+      const [{ replyToken }] = await getDb()
+        .select({ replyToken: tickets.replyToken })
+        .from(tickets)
+        .where(eq(tickets.id, t.ticketId))
+      const to = `${m.workspace.slug}.support+${replyToken}@${INBOUND}`
+      const eml = fixture('auto-reply.eml', {
+        FROM: `away-${status}@example.net`,
+        TO: to,
+        N: `${mode}${++n}`,
+      })
+      expect((await post(await build(eml, [to]))).status).toBe(200)
+      await settled()
+      const list = await messagesOf(t.ticketId)
+      expect(list.map((x) => x.bodyText)).toEqual([
+        expect.any(String),
+        'I am out of the office until Monday.',
+      ])
+      const [ticket] = await getDb().select().from(tickets).where(eq(tickets.id, t.ticketId))
+      expect(ticket.status).toBe(status)
+      expect(ticket.lastCustomerMessageAt?.getTime()).toBe(list[0].createdAt.getTime())
+      const told = await getDb().select().from(notifications).where(eq(notifications.ticketId, t.ticketId))
+      expect(told).toEqual([])
+    }
+  })
+
+  it('reopens a closed ticket for a message from someone not on it, and the notification email names them', async () => {
+    const m = await createMember()
+    await getDb().update(users).set({ emailVerifiedAt: new Date() }).where(eq(users.id, m.user.id))
+    const t = await createTicketFor(m, { customerEmail: 'carol@example.net' })
+    await setTicket(t.ticketId, { status: 'closed', assigneeId: m.user.id })
+    const [{ replyToken }] = await getDb()
+      .select({ replyToken: tickets.replyToken })
+      .from(tickets)
+      .where(eq(tickets.id, t.ticketId))
+    const to = `${m.workspace.slug}.support+${replyToken}@${INBOUND}`
+    const eml = fixture('gmail-reply.eml', {
+      FROM: 'mallory@example.org',
+      TO: to,
+      N: `${mode}${++n}`,
+      NUMBER: '1',
+    })
+    expect((await post(await build(eml, [to]))).status).toBe(200)
+    await settled()
+    const [, stranger] = await messagesOf(t.ticketId)
+    expect(stranger).toMatchObject({ notFromParticipant: true })
+    const [ticket] = await getDb().select().from(tickets).where(eq(tickets.id, t.ticketId))
+    expect(ticket.status).toBe('open')
+    const [notice] = await getDb()
+      .select({ subject: emails.subject, text: emails.text })
+      .from(emails)
+      .where(and(eq(emails.ticketId, t.ticketId), eq(emails.kind, 'notification')))
+    expect(notice.subject).toContain('mallory@example.org, who is not on the ticket, wrote on #')
+    expect(notice.subject).not.toContain('The customer replied')
   })
 
   it('threads an Outlook reply by In-Reply-To, keeps its CC on the ticket and decodes ISO-8859-1 quoted-printable', async () => {
