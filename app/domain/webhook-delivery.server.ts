@@ -4,6 +4,7 @@ import { listMailboxes } from '#db/queries/mailboxes.ts'
 import {
   claimWebhookAttempt,
   clearWebhookFailingSince,
+  deferWebhookDelivery,
   disableFailingWebhookEndpoint,
   failPendingWebhookDeliveriesOf,
   failPendingWebhookDelivery,
@@ -18,6 +19,7 @@ import { enqueue } from '#app/jobs/queue.server.ts'
 import { logger } from '#app/logger.server.ts'
 import { recordAudit } from './audit.server.ts'
 import { queueEmail } from './email.server.ts'
+import { takeTurn } from './webhook-fairness.server.ts'
 import { postWebhook, type Resolver, type WebhookAttempt } from './webhook-http.server.ts'
 import { webhookHeaders } from './webhook-signing.server.ts'
 import { webhookPolicy } from './webhooks.server.ts'
@@ -34,7 +36,14 @@ export const RETRY_DELAYS_SECONDS = [5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 
 export const MAX_ATTEMPTS = RETRY_DELAYS_SECONDS.length + 1
 export const DISABLE_AFTER_MS = 3 * 24 * 3600_000
 
-export type DeliveryOutcome = 'succeeded' | 'retrying' | 'failed' | 'endpoint-disabled' | 'skipped'
+export type DeliveryOutcome =
+  | 'succeeded'
+  | 'retrying'
+  | 'failed'
+  | 'endpoint-disabled'
+  | 'skipped'
+  /** Not attempted now: its endpoint or workspace was busy, or the endpoint paused (fairness). */
+  | 'deferred'
 
 export type DeliverOptions = {
   /** The clock (tests move it forward to reach the 3-day limit). */
@@ -61,6 +70,41 @@ export async function deliverWebhook(
     await failPendingWebhookDelivery(db, { deliveryId })
     return 'skipped'
   }
+  // The endpoint's turn (webhook-fairness.server.ts): one attempt per endpoint at a time, a few per
+  // workspace, none while a receiver that keeps timing out is paused. Else put back for later,
+  // the attempt not counted.
+  const turn = takeTurn({
+    endpointId: row.endpointId,
+    workspaceId: row.workspaceId,
+    test: row.eventType === 'webhook.test',
+  })
+  if (turn.kind === 'wait') return deferDelivery(deliveryId, row.endpointId, turn.ms)
+  try {
+    return await attemptDelivery(deliveryId, row, now, turn.done, options)
+  } finally {
+    turn.release()
+  }
+}
+
+type DeliveryRow = NonNullable<Awaited<ReturnType<typeof getWebhookDeliveryWithEndpoint>>>
+
+async function deferDelivery(deliveryId: string, endpointId: string, ms: number) {
+  return getDb().transaction(async (tx): Promise<DeliveryOutcome> => {
+    const until = new Date(Date.now() + ms)
+    if (!(await deferWebhookDelivery(tx, { deliveryId, until }))) return 'skipped'
+    await enqueue(tx, 'webhook.deliver', { deliveryId }, { startAfterSeconds: ms / 1000, group: endpointId })
+    return 'deferred'
+  })
+}
+
+async function attemptDelivery(
+  deliveryId: string,
+  row: DeliveryRow,
+  now: Date,
+  attempted: (attempt: { succeeded: boolean; latencyMs: number }) => void,
+  options: DeliverOptions,
+): Promise<DeliveryOutcome> {
+  const db = getDb()
   // Claim this attempt: a second job for the same attempt (a retry after a lost heartbeat) finds
   // the counter moved and stops, so one attempt is one POST.
   const attempt = await claimWebhookAttempt(db, { deliveryId, attempts: row.attempts, at: now })
@@ -76,6 +120,7 @@ export async function deliverWebhook(
   })
   if (options.signal?.aborted) throw new Error('Webhook attempt interrupted: the worker stopped')
   const succeeded = result.kind === 'response' && result.status >= 200 && result.status < 300
+  attempted({ succeeded, latencyMs: result.latencyMs })
   return db.transaction(async (tx) => {
     const recorded = {
       responseStatus: result.kind === 'response' ? result.status : null,
@@ -116,7 +161,7 @@ export async function deliverWebhook(
       deliveryId,
       set: { ...recorded, nextAttemptAt: new Date(now.getTime() + delay * 1000) },
     })
-    await enqueue(tx, 'webhook.deliver', { deliveryId }, { startAfterSeconds: delay })
+    await enqueue(tx, 'webhook.deliver', { deliveryId }, { startAfterSeconds: delay, group: row.endpointId })
     return 'retrying' as const
   })
 }

@@ -105,7 +105,10 @@ async function insertDeliveries(
   payload: string,
 ) {
   const rows = await insertWebhookDeliveries(tx, { workspaceId, endpointIds, eventId, eventType, payload })
-  for (const row of rows) await enqueue(tx, 'webhook.deliver', { deliveryId: row.id })
+  // Grouped by endpoint: the worker runs one attempt per endpoint at a time (webhook-fairness).
+  for (const row of rows) {
+    await enqueue(tx, 'webhook.deliver', { deliveryId: row.id }, { group: row.endpointId })
+  }
   return rows.map((r) => r.id)
 }
 

@@ -270,11 +270,17 @@ export async function enqueue<N extends JobName>(
     id?: string
     /** Not before this many seconds from now (a Retry-After). */
     startAfterSeconds?: number
+    /**
+     * The job's group: a worker with `groupConcurrency` runs that many of a group's jobs at once,
+     * across instances (webhook deliveries: one per endpoint).
+     */
+    group?: string
   } = {},
 ) {
   const id = await queue().send(name, data, {
     db: onTransaction(tx),
     ...(options.id ? { id: options.id } : {}),
+    ...(options.group ? { group: { id: options.group } } : {}),
     ...(options.startAfterSeconds ? { startAfter: options.startAfterSeconds } : {}),
   })
   if (options.startAfterSeconds) wakeWhenDue(name, options.startAfterSeconds)

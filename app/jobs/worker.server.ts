@@ -16,7 +16,7 @@ import { realtime } from '#app/realtime/hub.server.ts'
 import { cleanupOrphanFiles } from './files-cleanup.server.ts'
 import { mapWithLimit } from './map-with-limit.server.ts'
 import { queue, registerDueWaker, trackHandler, type JobPayloads } from './queue.server.ts'
-import { deliverWebhookJobs, WEBHOOK_WORK } from './webhook-worker.server.ts'
+import { startWebhookWorkers } from './webhook-worker.server.ts'
 import { TRIAGE_WORK, triageTickets } from './triage-worker.server.ts'
 
 /**
@@ -122,7 +122,7 @@ export async function startWorkers() {
   const emailWorker = await boss.work('email.send', EMAIL_WORK, trackHandler(sendEmails))
   registerDueWaker('email.send', () => boss.notifyWorker(emailWorker))
   await boss.work('email.inbound', INBOUND_WORK, trackHandler(fileInboundEmails))
-  const webhookWorker = await boss.work('webhook.deliver', WEBHOOK_WORK, trackHandler(deliverWebhookJobs))
+  const webhookWorker = await startWebhookWorkers(boss)
   registerDueWaker('webhook.deliver', () => boss.notifyWorker(webhookWorker))
   await boss.work('account.password-reset', ACCOUNT_WORK, sendPasswordResetEmails)
   await boss.work('ai.triage', TRIAGE_WORK, trackHandler(triageTickets))

@@ -54,7 +54,7 @@ export async function insertWebhookDeliveries(
         nextAttemptAt: new Date(),
       })),
     )
-    .returning({ id: webhookDeliveries.id })
+    .returning({ id: webhookDeliveries.id, endpointId: webhookDeliveries.endpointId })
 }
 
 const endpointColumns = {
@@ -285,6 +285,7 @@ export async function getWebhookDeliveryForRedelivery(
 export async function getWebhookDeliveryWithEndpoint(db: DbOrTx, { deliveryId }: { deliveryId: string }) {
   const [row] = await db
     .select({
+      workspaceId: webhookDeliveries.workspaceId,
       status: webhookDeliveries.status,
       attempts: webhookDeliveries.attempts,
       eventId: webhookDeliveries.eventId,
@@ -331,6 +332,19 @@ export async function claimWebhookAttempt(
     )
     .returning({ attempts: webhookDeliveries.attempts })
   return claimed[0]?.attempts
+}
+
+/** A pending delivery's next attempt moved later without an attempt (webhook-fairness.server.ts). */
+export async function deferWebhookDelivery(
+  db: DbOrTx,
+  { deliveryId, until }: { deliveryId: string; until: Date },
+) {
+  const deferred = await db
+    .update(webhookDeliveries)
+    .set({ nextAttemptAt: until })
+    .where(and(eq(webhookDeliveries.id, deliveryId), eq(webhookDeliveries.status, 'pending')))
+    .returning({ id: webhookDeliveries.id })
+  return deferred.length > 0
 }
 
 export async function setWebhookDeliveryFields(
