@@ -3,7 +3,9 @@ import { useEffect, useId, useMemo, useRef, useState, type KeyboardEvent } from 
 import { Command } from '#app/components/ui/icons.tsx'
 import { useLazyModule } from '#app/components/ui/lazy.ts'
 import { useHydrated } from '#app/utils/use-hydrated.ts'
+import { ticketNumberIn } from '#app/utils/ticket-number.ts'
 import { useShortcuts } from '#app/utils/use-shortcuts.ts'
+import { sliceWhole } from '#app/utils/well-formed.ts'
 import { STATUS_LABEL, TICKET_STATUSES, type TicketStatus } from '#app/utils/vocabulary.ts'
 
 const loadDialog = () => import('#app/components/ui/dialog.tsx')
@@ -185,6 +187,7 @@ function PaletteBody({
       if (currentTicket !== null) postIntent(currentTicket, fields)
     }
     const q = query.trim()
+    const number = ticketNumberIn(q)
     const list: Item[] = []
     const ticketActions: Item[] = []
     if (currentTicket !== null) {
@@ -204,12 +207,14 @@ function PaletteBody({
           run: act({ intent: 'update', status }),
         })
       }
-      if (q) {
+      // A ticket number (`#12`, `12`) is a ticket to open, never a tag named "#12".
+      if (q && number === null) {
+        const name = sliceWhole(q, 50)
         ticketActions.push({
           id: 'add-tag',
           group: `Ticket #${currentTicket}`,
-          label: `Add tag “${q.slice(0, 50)}”`,
-          run: act({ intent: 'add-tag', name: q.slice(0, 50) }),
+          label: `Add tag “${name}”`,
+          run: act({ intent: 'add-tag', name }),
         })
       }
     }
@@ -262,6 +267,16 @@ function PaletteBody({
       run: go(`${base}/customers/${c.id}`),
     }))
     if (!q) return [...ticketActions, ...places]
+    // Before the search answers (or when it finds none), the number still opens: through the
+    // inbox's `#n` jump, which says so when the workspace has no such ticket.
+    if (number !== null && !results.tickets.some((t) => t.number === number)) {
+      list.push({
+        id: `open-${number}`,
+        group: 'Tickets',
+        label: `Open ticket #${number}`,
+        run: go(`${base}/tickets?${new URLSearchParams({ q: `#${number}` })}`),
+      })
+    }
     list.push(
       ...tickets,
       ...ticketActions.filter((i) => i.id === 'add-tag' || matches(i.label, q)),

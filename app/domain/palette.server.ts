@@ -2,6 +2,7 @@ import { getDb } from '#db/client.ts'
 import { searchPaletteCustomers, searchPaletteTickets } from '#db/queries/palette.ts'
 import type { Member } from './workspaces.server.ts'
 import { sliceWhole } from '#app/utils/well-formed.ts'
+import { ticketNumberIn } from '#app/utils/ticket-number.ts'
 
 /** Longer input is cut here; the palette is for jumping, not for full search. */
 export const PALETTE_QUERY_CHARS = 200
@@ -13,12 +14,6 @@ export const PALETTE_QUERY_CHARS = 200
 export function prefixQuery(text: string) {
   const words = (text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).slice(0, 6)
   return words.length ? words.map((w) => `${w.slice(0, 50)}:*`).join(' & ') : null
-}
-
-/** `#12` or `12` is a ticket number. */
-export function ticketNumberIn(text: string) {
-  const match = text.trim().match(/^#?(\d{1,9})$/)
-  return match ? Number(match[1]) : null
 }
 
 /** What the command palette finds for the text: tickets (by number or words) and customers. */

@@ -201,3 +201,32 @@ test('focus stays in the page: a ticket opened from the keyboard, Esc in the com
   await expect(palette).toHaveCount(0)
   await expect(jump).toBeFocused()
 })
+
+test('the palette takes a ticket number as a ticket to open, never as a tag to add', async ({ page }) => {
+  const id = unique()
+  const slug = `number-${id}`
+  await signUp(page, 'Nia Number', `number-${id}@example.com`, `Number ${id}`, slug)
+  const make = await ticketMaker(page, slug, id)
+  await make('First question')
+  await make('Second question')
+  await page.goto(`/w/${slug}/tickets/2`)
+  await expect(page.getByRole('heading', { name: 'Second question' })).toBeVisible()
+  await page.getByRole('button', { name: /Jump to/ }).click()
+  const palette = page.getByRole('dialog', { name: 'Jump to…' })
+  const input = palette.getByRole('combobox')
+  for (const typed of ['#1', '1']) {
+    await input.fill(typed)
+    await expect(palette.getByRole('option', { name: /#1 First question/ })).toBeVisible()
+    await expect(palette.getByRole('option', { name: /Add tag/ })).toHaveCount(0)
+  }
+  // A number the workspace has no ticket for opens the inbox's jump, which says so.
+  await input.fill('#99')
+  await expect(palette.getByRole('option', { name: /Add tag/ })).toHaveCount(0)
+  await palette.getByRole('option', { name: 'Open ticket #99' }).click()
+  await expect(page.getByText('There is no ticket #99 in this workspace.')).toBeVisible()
+  // Words are still a tag to add.
+  await page.goto(`/w/${slug}/tickets/2`)
+  await page.getByRole('button', { name: /Jump to/ }).click()
+  await page.getByRole('dialog', { name: 'Jump to…' }).getByRole('combobox').fill('refund')
+  await expect(page.getByRole('option', { name: 'Add tag “refund”' })).toBeVisible()
+})
