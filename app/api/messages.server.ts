@@ -68,6 +68,8 @@ export const createMessage = operation({
               kind: m.kind,
               author: m.author,
               created_at: m.createdAt.toISOString(),
+              // A reply in its sender's undo window: not sent yet, may still be undone.
+              sending: m.sending,
             })),
           },
         },

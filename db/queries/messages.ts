@@ -76,6 +76,8 @@ export type NewerMessageRow = {
   userName: string | null
   contactName: string | null
   contactEmail: string | null
+  /** A reply still in its undo window: not sent yet, and it may be taken back. */
+  sending: boolean
 }
 
 /**
@@ -146,8 +148,9 @@ function collisionSteps(
       select m.id, m.created_at
       from messages m
       where m.ticket_id = ${v.ticketId}::uuid and m.workspace_id = ${v.workspaceId}::uuid
-        -- A teammate's reply in its undo window is not theirs to see (it may be taken back).
-        and (m.held_until is null or m.author_user_id = ${v.userId}::uuid)
+        -- A teammate's reply in its undo window counts too (marked sending): it is not in their
+        -- thread (it may be taken back), but it is about to reach the customer, and left out it
+        -- let two agents answer the customer seconds apart without a warning.
         and ${v.lastSeenMessageId}::uuid is not null
         and (not exists (select 1 from seen) or (m.created_at, m.id) > (select seen.created_at, seen.id from seen)))`
 }
@@ -166,7 +169,7 @@ export const COLLISION_SHOWN = 20
 function newerAsJson() {
   return sql`(select coalesce(json_agg(json_build_object('id', n.id, 'kind', m.kind, 'bodyText', m.body_text,
           'createdAt', n.created_at, 'userName', u.name, 'contactName', c.name,
-          'contactEmail', c.email) order by n.created_at, n.id), '[]'::json)
+          'contactEmail', c.email, 'sending', m.held_until is not null) order by n.created_at, n.id), '[]'::json)
         from (select id, created_at from newer order by created_at desc, id desc limit ${COLLISION_SHOWN}) n
         join messages m on m.id = n.id
         left join users u on u.id = m.author_user_id

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
 import { asAnotherRequest } from '#db/pool.ts'
 import { listQueue } from '#db/queries/queue.ts'
-import { emails, tickets } from '#db/schema.ts'
+import { emails, messages, tickets, users } from '#db/schema.ts'
 import { startQueue } from '#app/jobs/queue.server.ts'
 import { replyToTicket, customerReply } from '#app/domain/messages.server.ts'
 import { addTags, updateTickets } from '#app/domain/tickets.server.ts'
@@ -72,6 +72,36 @@ describe('replies and status', () => {
     })
     expect(second.kind).toBe('collision')
     if (second.kind === 'collision') expect(second.newer.map((n) => n.bodyText)).toEqual(['Any news?'])
+  })
+
+  it("counts a teammate's reply still in its undo window as newer, marked sending, so the customer is not answered twice", async () => {
+    const alex = await createMember('agent')
+    const sam = await createMember('agent', alex.workspace)
+    await getDb().update(users).set({ undoSendSeconds: 30 }).where(eq(users.id, sam.user.id))
+    const ticket = await createTicketFor(alex)
+    const [first] = await getDb()
+      .select({ id: messages.id })
+      .from(messages)
+      .where(eq(messages.ticketId, ticket.ticketId))
+    // Both opened the ticket on the customer's message; Sam sends first, held for 30 s.
+    const held = await replyToTicket(asMember(sam), ticket.number, {
+      kind: 'reply',
+      body: 'We refunded you today.',
+      lastSeenMessageId: first.id,
+      undoable: true,
+    })
+    expect(held).toMatchObject({ kind: 'sent', held: true })
+    const second = await replyToTicket(asMember(alex), ticket.number, {
+      kind: 'reply',
+      body: 'A refund is on its way.',
+      lastSeenMessageId: first.id,
+    })
+    expect(second).toMatchObject({
+      kind: 'collision',
+      newer: [{ author: sam.user.name, bodyText: 'We refunded you today.', sending: true }],
+    })
+    const mails = await getDb().select().from(emails).where(eq(emails.ticketId, ticket.ticketId))
+    expect(mails.map((m) => m.text).join()).not.toContain('A refund is on its way')
   })
 
   // Until session 14 this sent (the check compared with nothing); a probe showed a wrong id

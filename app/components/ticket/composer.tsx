@@ -38,6 +38,8 @@ export type CollidingMessage = {
   author: string
   bodyText: string
   createdAt: Date
+  /** A reply in its sender's undo window: not in the thread yet, and it may still be undone. */
+  sending?: boolean
 }
 
 type Props = {
@@ -592,8 +594,12 @@ export function Composer(props: Props) {
               >
                 <p className="text-xs">
                   <span className="font-medium">{m.author}</span> ·{' '}
-                  {m.kind === 'note' ? 'Internal note' : 'Reply'} ·{' '}
-                  <RelativeTime iso={m.createdAt.toISOString()} now={now} />
+                  {m.kind === 'note'
+                    ? 'Internal note'
+                    : m.sending
+                      ? 'Reply being sent (can still be undone)'
+                      : 'Reply'}{' '}
+                  · <RelativeTime iso={m.createdAt.toISOString()} now={now} />
                 </p>
                 <p className="mt-1 line-clamp-6 break-words whitespace-pre-wrap">{m.bodyText}</p>
               </li>
