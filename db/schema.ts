@@ -629,6 +629,13 @@ export const emails = pgTable(
     // link, an invitation, a reset or confirmation link: app/domain/email-link.server.ts); the
     // stored html/text hold no working link. Null: the email carries none (or is from before 0040).
     linkId: uuid(),
+    // The attachments (attachments.id, of this email's workspace) sent with it, in the order the
+    // email lists them: read from storage by each send (app/domain/email-attachments.server.ts).
+    // Those of the message that did not fit are named in html/text as not attached instead.
+    attachmentIds: uuid()
+      .array()
+      .notNull()
+      .default(sql`'{}'::uuid[]`),
     headers: jsonb().$type<Record<string, string>>().notNull().default({}),
     status: emailStatus().notNull().default('queued'),
     // Delivery attempts made (transport calls), across retries and Retry-After reschedules.

@@ -1,6 +1,6 @@
 import { createElement, type ReactElement } from 'react'
 import type { AccountLinkProps } from '#app/emails/account-link.tsx'
-import type { QuotedMessage } from '#app/emails/agent-reply.tsx'
+import type { QuotedMessage, ReplyFiles } from '#app/emails/agent-reply.tsx'
 import type { NotificationEmailProps } from '#app/emails/notification.tsx'
 import { importOnce } from '#app/utils/import-once.ts'
 
@@ -64,6 +64,8 @@ export async function renderAgentReply(input: {
   mailboxName: string
   link: string | null
   quoted?: QuotedMessage[]
+  /** The reply's files, attached or named as too large to attach. */
+  files?: ReplyFiles
 }): Promise<Rendered> {
   const signature = [
     input.signature.trim() || `${input.agentName}, ${input.mailboxName}`,
@@ -78,6 +80,7 @@ export async function renderAgentReply(input: {
     signature,
     link: input.link,
     quoted: input.quoted ?? [],
+    files: input.files,
   }
   // Every agent reply is rendered inside its request: the text part is built from the same
   // props (agentReplyText) instead of parsing the HTML again, which was ~6% of a reply's CPU.

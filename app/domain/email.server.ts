@@ -21,6 +21,7 @@ import { enqueue } from '#app/jobs/queue.server.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
 import { recordAudit } from './audit.server.ts'
 import { headerRecord, headerValue } from './email-headers.server.ts'
+import { attachmentsToSend } from './email-attachments.server.ts'
 import type { Rendered } from './email-templates.server.ts'
 import { emailLinkTokenToSend, withEmailLink } from './email-link.server.ts'
 
@@ -53,6 +54,11 @@ export type OutgoingEmail = Rendered & {
    * in only in the copy sent, never stored.
    */
   linkId?: string
+  /**
+   * Files of the email's workspace sent with it (attachments.id), in the order html/text name
+   * them; read from storage at each send (email-attachments.server.ts).
+   */
+  attachmentIds?: string[]
   replyTo?: string
   headers?: Record<string, string>
 }
@@ -96,6 +102,7 @@ export async function queueEmail(
     bccHtml: email.bccCopy?.html ?? null,
     bccText: email.bccCopy?.text ?? null,
     linkId: email.linkId ?? null,
+    attachmentIds: email.attachmentIds ?? [],
     // Stored with the email, so every retry sends the same Message-ID.
     headers: { 'Message-ID': newMessageId(`email-${randomUUID()}`), ...headerRecord(email.headers ?? {}) },
     jobId,
@@ -214,9 +221,12 @@ async function whyNotClaimed(emailId: string, jobId: string): Promise<DeliveryOu
 async function transport(email: ClaimedEmail, signal: AbortSignal | undefined) {
   const config = env().email
   if (config.transport === 'outbox') {
-    // The local outbox: the emails row itself, readable at /dev/emails in the local profile.
+    // The local outbox: the emails row itself, readable at /dev/emails in the local profile. Its
+    // files are checked as a send reads them, so a missing one fails here too.
+    await attachmentsToSend(email, { read: false })
     return { providerId: 'local-outbox' }
   }
+  const attachments = await attachmentsToSend(email, { read: true })
   const token = email.linkId === null ? undefined : await emailLinkTokenToSend(email.linkId)
   const message: TransportEmail = {
     emailId: email.id,
@@ -232,6 +242,7 @@ async function transport(email: ClaimedEmail, signal: AbortSignal | undefined) {
     bccCopy:
       email.bccHtml !== null && email.bccText !== null ? { html: email.bccHtml, text: email.bccText } : null,
     headers: email.headers,
+    attachments,
   }
   return sendWithSendGrid(
     {

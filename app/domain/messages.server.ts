@@ -79,8 +79,6 @@ export type NewerMessage = {
   author: string
   bodyText: string
   createdAt: Date
-  /** A reply in its undo window (a teammate's, or the agent's own): about to go, may be undone. */
-  sending: boolean
 }
 
 export type ReplyOutcome =
@@ -297,7 +295,7 @@ export async function recordReply(
     readAt: new Date(),
   })
   if (recorded.messageId === null) return collisionOutcome(recorded)
-  await insertAttachments(tx, member.workspaceId, messageId, files)
+  const attached = await insertAttachments(tx, member.workspaceId, messageId, files)
   if (reply) {
     await queueAgentReplyEmail(tx, {
       ticket: { ...ticket, workspaceId: member.workspaceId, replyToken: replyToken! },
@@ -308,6 +306,7 @@ export async function recordReply(
       agentSignature: ticket.authorSignature,
       cc,
       bcc: input.bcc ?? [],
+      files: attached,
       holdSeconds: hold,
     })
   }
@@ -365,7 +364,6 @@ function collisionOutcome(found: {
     author: r.userName ?? (r.contactName || r.contactEmail) ?? 'Someone',
     bodyText: r.bodyText.slice(0, 2000),
     createdAt: r.createdAt,
-    sending: r.sending,
   }))
   const notShown = found.newerCount - newer.length
   if (!found.lastSeenKnown) return { kind: 'collision', newer, notShown, lastSeenUnknown: true }

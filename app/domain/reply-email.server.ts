@@ -2,6 +2,7 @@ import type { Tx } from '#db/client.ts'
 import type { ReplyThreadContext } from '#db/queries/messages.ts'
 import type { QuotedMessage } from '#app/emails/agent-reply.tsx'
 import { queueEmail } from './email.server.ts'
+import { fitAttachments, type EmailFile, type EmailFiles } from './email-attachments.server.ts'
 import { renderAgentReply } from './email-templates.server.ts'
 import { replyAddress } from './reply-address.server.ts'
 
@@ -59,6 +60,8 @@ export type AgentReplyEmailInput = {
   agentSignature: string
   cc: string[]
   bcc: string[]
+  /** The reply's files (its attachment rows), in order. */
+  files?: EmailFile[]
   /** Undo send: hold the email job this long (seconds). */
   holdSeconds?: number
 }
@@ -89,12 +92,25 @@ export async function queueAgentReplyEmail(tx: Tx, input: AgentReplyEmailInput) 
     mailboxName: ticket.mailboxFromName,
     quoted: thread.quoted.map(quotedMessage),
   }
-  const rendered = await renderAgentReply({ ...content, link: link?.url ?? null })
   const cc = distinctAddresses(input.cc, [ticket.contactEmail])
   const bcc = distinctAddresses(input.bcc, [ticket.contactEmail, ...cc])
   // Whoever is on the email can read the thread and answer as the customer through the link: BCC
   // recipients get a copy of their own without it (sent in the same call, email.server.ts).
-  const bccCopy = link !== null && bcc.length > 0 ? await renderAgentReply({ ...content, link: null }) : null
+  const withBccCopy = link !== null && bcc.length > 0
+  const render = async (files: EmailFiles) => ({
+    rendered: await renderAgentReply({ ...content, files, link: link?.url ?? null }),
+    bccCopy: withBccCopy ? await renderAgentReply({ ...content, files, link: null }) : null,
+  })
+  // The files go with the email as far as SendGrid's 30 MB allow, measured beside the parts as
+  // rendered with all of them listed; the rest are named as not attached (email-attachments).
+  const all: EmailFiles = { attached: input.files ?? [], notAttached: [] }
+  let files = all
+  let { rendered, bccCopy } = await render(all)
+  if (all.attached.length > 0) {
+    const parts = [rendered.text, rendered.html, ...(bccCopy ? [bccCopy.text, bccCopy.html] : [])]
+    files = fitAttachments(all.attached, parts)
+    if (files.notAttached.length > 0) ({ rendered, bccCopy } = await render(files))
+  }
   return queueEmail(
     tx,
     {
@@ -105,6 +121,7 @@ export async function queueAgentReplyEmail(tx: Tx, input: AgentReplyEmailInput) 
       messageId: message.id,
       kind: 'agent-reply',
       ...(link ? { linkId: link.linkId } : {}),
+      attachmentIds: files.attached.map((f) => f.id),
       fromAddress: ticket.mailboxAddress,
       fromName: ticket.mailboxFromName,
       toAddress: ticket.contactEmail,

@@ -269,9 +269,10 @@ export async function createTicket(
   return outerTx ? run(outerTx) : getDb().transaction(run)
 }
 
+/** The message's attachment rows, in the files' order; returns them (ids listed in that order). */
 export async function insertAttachments(tx: Tx, workspaceId: string, messageId: string, files: StoredFile[]) {
-  if (files.length === 0) return
-  await insertAttachmentRows(tx, { workspaceId, messageId, files })
+  if (files.length === 0) return []
+  return insertAttachmentRows(tx, { workspaceId, messageId, files })
 }
 
 /** Status changes keep resolved_at true: set when resolved or closed, cleared when reopened. */

@@ -1,5 +1,6 @@
 import { Hr, Link, Section, Text } from '@react-email/components'
 import { EmailLayout, Lines, Paragraphs, paragraphsOf } from './layout.tsx'
+import { formatBytes } from '#app/utils/format.ts'
 import { sliceWhole } from '#app/utils/well-formed.ts'
 
 /**
@@ -13,6 +14,14 @@ export const NO_LINK_LINE = 'Reply to this email to answer'
 
 export type QuotedMessage = { author: string; at: string; body: string }
 
+type NamedFile = { filename: string; size: number }
+
+/**
+ * The reply's files: those the email carries, and those too large to go with it (SendGrid takes
+ * 30 MB in all, base64 included), which the customer downloads through their private link.
+ */
+export type ReplyFiles = { attached: NamedFile[]; notAttached: NamedFile[] }
+
 export type AgentReplyProps = {
   number: number
   body: string
@@ -25,17 +34,24 @@ export type AgentReplyProps = {
   link: string | null
   /** The recent public thread before this reply, newest first. Never internal notes. */
   quoted: QuotedMessage[]
+  files?: ReplyFiles
 }
 
 const muted = { color: '#475569' }
 
-export function AgentReplyEmail({ number, body, signature, link, quoted }: AgentReplyProps) {
+export function AgentReplyEmail({ number, body, signature, link, quoted, files }: AgentReplyProps) {
+  const named = fileLines(files, link)
   return (
     <EmailLayout preview={sliceWhole(body, 140)}>
       <Paragraphs text={body} />
       <Text style={{ ...muted, margin: '16px 0 12px' }}>
         <Lines text={`--\n${signature}`} />
       </Text>
+      {named ? (
+        <Text style={{ fontSize: '13px', color: '#334155', margin: '0 0 12px' }}>
+          <Lines text={named} />
+        </Text>
+      ) : null}
       <Text style={{ fontSize: '13px', color: '#64748b', margin: '0 0 12px' }}>
         {link === null ? (
           `${NO_LINK_LINE} · Ticket #${number}`
@@ -72,10 +88,12 @@ export function AgentReplyEmail({ number, body, signature, link, quoted }: Agent
  * inputs. Blocks are separated by a blank line; within a block, html-to-text's whitespace runs
  * become one space and each line is trimmed; a quoted message's lines start with `> `.
  */
-export function agentReplyText({ number, body, signature, link, quoted }: AgentReplyProps) {
+export function agentReplyText({ number, body, signature, link, quoted, files }: AgentReplyProps) {
+  const named = fileLines(files, link)
   const blocks = [
     ...paragraphsText(body),
     linesText(`--\n${signature}`),
+    ...(named ? [linesText(named)] : []),
     link === null
       ? `${NO_LINK_LINE} · Ticket #${number}`
       : `View this conversation ${link} · Ticket #${number}`,
@@ -92,6 +110,22 @@ export function agentReplyText({ number, body, signature, link, quoted }: AgentR
     }
   }
   return blocks.join('\n\n')
+}
+
+/**
+ * One line per file, in the message's order: "Attached: doc.pdf (1.2 MB)", then those left out
+ * with where to get them: the private link in a copy that has it, else a reply asking for them.
+ */
+export function fileLines(files: ReplyFiles | undefined, link: string | null) {
+  if (!files) return ''
+  const where =
+    link === null ? 'reply to this email to ask for it' : 'download it with "View this conversation" below'
+  return [
+    ...files.attached.map((f) => `Attached: ${f.filename} (${formatBytes(f.size)})`),
+    ...files.notAttached.map(
+      (f) => `Not attached, too large to email: ${f.filename} (${formatBytes(f.size)}); ${where}`,
+    ),
+  ].join('\n')
 }
 
 // html-to-text's whitespace characters (its default `whitespaceCharacters`), not JavaScript's \s.

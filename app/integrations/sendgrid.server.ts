@@ -2,6 +2,14 @@ import { randomUUID } from 'node:crypto'
 import type { Client } from '@sendgrid/client'
 import type { MailService } from '@sendgrid/mail'
 
+/** A file sent with an email, as SendGrid's v3 `attachments` take it: the bytes in base64. */
+export type TransportAttachment = {
+  content: string
+  filename: string
+  type: string
+  disposition: 'attachment'
+}
+
 /** One email as the transports take it: everything already rendered and header-safe. */
 export type TransportEmail = {
   /** Our emails.id, sent as a custom arg so delivery events map back to it (ids only, no addresses). */
@@ -17,6 +25,8 @@ export type TransportEmail = {
   /** What the BCC recipients get instead of text/html (no private link); null: the same copy. */
   bccCopy: { text: string; html: string } | null
   headers: Record<string, string>
+  /** Every copy carries them (SendGrid's attachments belong to the message, not a personalization). */
+  attachments: TransportAttachment[]
 }
 
 /**
@@ -124,6 +134,7 @@ export async function sendWithSendGrid(
         { type: 'text/html', value: copies.html },
       ],
       headers,
+      ...(email.attachments.length > 0 ? { attachments: email.attachments } : {}),
       customArgs: { email_id: email.emailId },
     })
     const messageId = response.headers['x-message-id'] as string | undefined

@@ -3,6 +3,7 @@ import { Link, useLoaderData } from '@remix-run/react'
 import { ChevronLeft } from '#app/components/ui/icons.tsx'
 import { getOutboxEmail, requireLocalProfile } from '#app/domain/dev-emails.server.ts'
 import { notFound } from '#app/domain/errors.server.ts'
+import { formatBytes } from '#app/utils/format.ts'
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: data ? `${data.email.subject} · Outbox` : 'Outbox' },
@@ -50,6 +51,25 @@ export default function DevEmail() {
             </div>
           ))}
         </dl>
+      </section>
+      <section aria-labelledby="attachments-heading" className="mt-8">
+        <h2 id="attachments-heading" className="text-lg font-semibold">
+          Attachments
+        </h2>
+        {email.attachments.length === 0 && email.missingFiles === 0 ? (
+          <p className="mt-2 text-sm text-slate-600 dark:text-slate-400">None</p>
+        ) : (
+          <ul className="mt-2 list-disc pl-6 text-sm">
+            {email.attachments.map((file, i) => (
+              <li key={i}>
+                {file.filename} ({file.contentType}, {formatBytes(file.size)})
+              </li>
+            ))}
+            {email.missingFiles > 0 ? (
+              <li>{email.missingFiles} file(s) no longer exist: sending this email fails</li>
+            ) : null}
+          </ul>
+        )}
       </section>
       <section aria-labelledby="html-heading" className="mt-8">
         <h2 id="html-heading" className="text-lg font-semibold">

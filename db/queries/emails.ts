@@ -2,9 +2,27 @@ import { and, desc, eq, gt, inArray, isNull, lt, or, sql, type SQL } from 'drizz
 import type { DbOrTx } from '../client.ts'
 import { executePrepared } from '../prepared.ts'
 import { uuidv7 } from '../uuid.ts'
-import { emailEvents, emails, messages } from '../schema.ts'
+import { attachments, emailEvents, emails, messages } from '../schema.ts'
+import { attachmentFileColumns } from './tickets.ts'
 
 type EmailStatus = (typeof emails.$inferSelect)['status']
+
+/**
+ * The attachment rows an email names, only those of `workspaceId` (an email of another workspace
+ * naming one gets nothing of it), in the order the email names them.
+ */
+export async function emailAttachmentRows(
+  db: DbOrTx,
+  { workspaceId, attachmentIds }: { workspaceId: string | null; attachmentIds: string[] },
+) {
+  if (workspaceId === null || attachmentIds.length === 0) return []
+  const rows = await db
+    .select(attachmentFileColumns)
+    .from(attachments)
+    .where(and(inArray(attachments.id, attachmentIds), eq(attachments.workspaceId, workspaceId)))
+  const byId = new Map(rows.map((r) => [r.id, r]))
+  return attachmentIds.flatMap((id) => byId.get(id) ?? [])
+}
 
 /** The newest emails first, for the local outbox viewer. */
 export async function listOutboxEmails(db: DbOrTx, { limit }: { limit: number }) {
@@ -38,6 +56,8 @@ export async function getOutboxEmail(db: DbOrTx, { id }: { id: string }) {
       text: emails.text,
       html: emails.html,
       linkId: emails.linkId,
+      workspaceId: emails.workspaceId,
+      attachmentIds: emails.attachmentIds,
       error: emails.error,
       createdAt: emails.createdAt,
       sentAt: emails.sentAt,
@@ -190,6 +210,8 @@ type EmailContent = {
   bccText: string | null
   /** The link whose token replaces its placeholder in html/text when sent (email-link.server.ts). */
   linkId: string | null
+  /** The attachments sent with it (attachments.id of its workspace), in the order it lists them. */
+  attachmentIds: string[]
   headers: Record<string, string>
 }
 
@@ -205,11 +227,12 @@ export async function insertEmail(db: DbOrTx, values: NewEmail) {
   await executePrepared(
     db,
     sql`insert into emails (id, workspace_id, ticket_id, message_id, kind, from_address, from_name, to_address,
-      cc, bcc, reply_to, subject, html, text, bcc_html, bcc_text, link_id, headers, job_id)
+      cc, bcc, reply_to, subject, html, text, bcc_html, bcc_text, link_id, attachment_ids, headers, job_id)
     values (${id}, ${values.workspaceId}, ${values.ticketId}, ${values.messageId}, ${values.kind},
       ${values.fromAddress}, ${values.fromName}, ${values.toAddress}, ${sql.param(values.cc)}::text[], ${sql.param(values.bcc)}::text[],
       ${values.replyTo}, ${values.subject}, ${values.html}, ${values.text}, ${values.bccHtml}, ${values.bccText},
-      ${values.linkId}::uuid, ${JSON.stringify(values.headers)}::jsonb, ${values.jobId})`,
+      ${values.linkId}::uuid, ${sql.param(values.attachmentIds)}::uuid[], ${JSON.stringify(values.headers)}::jsonb,
+      ${values.jobId})`,
   )
   return { id }
 }
@@ -235,6 +258,7 @@ const claimedColumns = {
   bccHtml: emails.bccHtml,
   bccText: emails.bccText,
   linkId: emails.linkId,
+  attachmentIds: emails.attachmentIds,
   headers: emails.headers,
   attempts: emails.attempts,
   ticketNumber: ticketNumberOfEmail,

@@ -277,14 +277,19 @@ export async function listWorkspaceTags(db: DbOrTx, workspaceId: string) {
     .orderBy(asc(tags.name))
 }
 
+/** An attachment row's file: what a download or an email needs of it. */
+export const attachmentFileColumns = {
+  id: attachments.id,
+  filename: attachments.filename,
+  contentType: attachments.contentType,
+  size: attachments.size,
+  sha256: attachments.sha256,
+}
+
 export async function getAttachment(db: DbOrTx, { workspaceId, id }: { workspaceId: string; id: string }) {
   const [row] = await db
     .select({
-      id: attachments.id,
-      filename: attachments.filename,
-      contentType: attachments.contentType,
-      size: attachments.size,
-      sha256: attachments.sha256,
+      ...attachmentFileColumns,
       ticketId: messages.ticketId,
       kind: messages.kind,
       /** A reply still in its author's undo window: not the customer's to see yet. */
@@ -385,7 +390,13 @@ export async function insertAttachmentRows(
     files: Array<{ filename: string; contentType: string; size: number; sha256: string }>
   },
 ) {
-  await db.insert(attachments).values(files.map((f) => ({ ...f, workspaceId, messageId })))
+  // Ids ascending in the files' order: every list of a message's files is ordered by id, and
+  // uuidv7s made within one millisecond are random among themselves (an email's 12 files were
+  // shown file6, file1, logo…).
+  const ids = files.map(() => uuidv7()).sort()
+  const rows = files.map((f, i) => ({ ...f, id: ids[i]!, workspaceId, messageId }))
+  await db.insert(attachments).values(rows)
+  return rows.map((r) => ({ id: r.id, filename: r.filename, contentType: r.contentType, size: r.size }))
 }
 
 /** The tickets' fields a status, priority or assignee change reads, locked FOR UPDATE in id order. */

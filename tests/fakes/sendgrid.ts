@@ -7,7 +7,9 @@ import type { AddressInfo } from 'node:net'
  * - 202 with an empty body and `X-Message-Id` for a valid payload;
  * - 400 with SendGrid's error body `{"errors":[{"message","field","help"}]}` for a malformed one
  *   (validated like SendGrid: personalizations, from, subject, content, reserved headers, duplicate
- *   addresses across to/cc/bcc, substitutions' size); `deliveredCopies` says what each recipient
+ *   addresses across to/cc/bcc, substitutions' size, attachments: base64 content, a filename, a
+ *   type without `;` or line breaks, inline ones with a content_id); 413 for a message over 30 MB
+ *   (its parts and attachments' base64 together); `deliveredCopies` says what each recipient
  *   of an accepted mail gets (substitutions made per personalization);
  * - 401 for a wrong API key;
  * - scripted answers on demand (`failNext`): 429 with Retry-After, 500, any status, after a delay;
@@ -30,8 +32,20 @@ export type SendGridMail = {
   subject: string
   content: Array<{ type: string; value: string }>
   headers?: Record<string, string>
+  attachments?: SendGridAttachment[]
   custom_args?: Record<string, string>
 }
+
+export type SendGridAttachment = {
+  content: string
+  filename: string
+  type?: string
+  disposition?: 'attachment' | 'inline'
+  content_id?: string
+}
+
+/** SendGrid's limit on one message: 30 MB, parts and attachments (as base64) together. */
+export const MESSAGE_LIMIT = 30_000_000
 
 export type RecordedRequest = {
   at: number
@@ -165,6 +179,11 @@ export class FakeSendGrid {
     }
     const errors = validate(record.body)
     if (errors.length > 0) return answer(400, { errors })
+    if (messageBytes(record.body as SendGridMail) > MESSAGE_LIMIT) {
+      return answer(413, {
+        errors: [{ message: 'Email size exceeds the 30MB limit', field: null, help: null }],
+      })
+    }
     record.messageId = randomBytes(16).toString('base64url').slice(0, 22)
     return answer(202, undefined, { 'x-message-id': record.messageId })
   }
@@ -199,6 +218,12 @@ export function deliveredCopies(mail: SendGridMail): DeliveredCopy[] {
     }
     return [...p.to, ...(p.cc ?? []), ...(p.bcc ?? [])].map((a) => ({ recipient: a.email, ...copy }))
   })
+}
+
+/** What counts against the 30 MB: each part's text and each attachment's base64. */
+function messageBytes(mail: SendGridMail) {
+  const parts = mail.content.reduce((n, c) => n + Buffer.byteLength(c.value), 0)
+  return parts + (mail.attachments ?? []).reduce((n, a) => n + a.content.length, 0)
 }
 
 /** The checks SendGrid's mail send makes that our payloads could fail. */
@@ -295,6 +320,37 @@ export function validate(body: unknown): SendGridError[] {
         'If present, text/plain content must be first, followed by text/html, followed by any other content.',
         'content',
       )
+    }
+  }
+  if (mail.attachments !== undefined) {
+    if (!Array.isArray(mail.attachments) || mail.attachments.length === 0) {
+      error('The attachments array must have at least one attachment object.', 'attachments')
+    } else {
+      mail.attachments.forEach((a, i) => {
+        if (typeof a?.content !== 'string' || a.content.length === 0) {
+          error('The attachment content is required.', `attachments.${i}.content`)
+        } else if (!/^[A-Za-z0-9+/]*={0,2}$/.test(a.content) || a.content.length % 4 !== 0) {
+          error('The attachment content must be base64 encoded.', `attachments.${i}.content`)
+        }
+        if (typeof a?.filename !== 'string' || a.filename.length === 0) {
+          error('The attachment filename parameter is required.', `attachments.${i}.filename`)
+        }
+        if (a?.type !== undefined && (typeof a.type !== 'string' || /[;\r\n]/.test(a.type))) {
+          error("The attachment type cannot contain ';', or CRLF characters.", `attachments.${i}.type`)
+        }
+        if (a?.disposition !== undefined && a.disposition !== 'attachment' && a.disposition !== 'inline') {
+          error(
+            'The disposition of your attachment can be either "inline" or "attachment".',
+            `attachments.${i}.disposition`,
+          )
+        }
+        if (a?.disposition === 'inline' && !a.content_id) {
+          error(
+            'The content_id parameter is required if disposition is set to inline.',
+            `attachments.${i}.content_id`,
+          )
+        }
+      })
     }
   }
   for (const [name, value] of Object.entries(mail.headers ?? {})) {

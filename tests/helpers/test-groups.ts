@@ -40,6 +40,7 @@ export const ISOLATED = [
   'tests/integration/customer-link-recipients.test.ts',
   'tests/integration/delivery-events.test.ts',
   'tests/integration/email-accepted-event.test.ts',
+  'tests/integration/email-attachments.test.ts',
   'tests/integration/email-unanswered-failure.test.ts',
   'tests/integration/email-doubt.test.ts',
   'tests/integration/email-redrive.test.ts',

@@ -104,6 +104,15 @@ describe('email bodies', () => {
           at: 'Tue, 01 Dec 2026 10:00:00 UTC',
           body: text(16),
         })),
+        // A third with files: attached, and too large to attach (named with where to get them).
+        ...(i % 3 === 0
+          ? {
+              files: {
+                attached: [{ filename: `${text(2)}report${text(3)}.pdf`, size: Math.floor(next() * 5e6) }],
+                notAttached: i % 2 === 0 ? [] : [{ filename: `big ${text(2)}.zip`, size: 2e7 }],
+              },
+            }
+          : {}),
       }
       const expected = await reactEmail(createElement(AgentReplyEmail, props))
       expect(agentReplyText(props), JSON.stringify(props)).toBe(expected.text)
@@ -117,6 +126,7 @@ describe('email bodies', () => {
         mailboxName: 'Acme',
         link: props.link,
         quoted: props.quoted,
+        files: props.files,
       })
       const plain = await reactEmail(createElement(AgentReplyEmail, { ...props, signature: 'Dana' }))
       expect(rendered.html, JSON.stringify(props)).toBe(plain.html)
