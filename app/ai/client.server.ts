@@ -612,7 +612,7 @@ export async function runStream(
       if (stopped) {
         run.outcome = stopped
         run.errorClass = stopped === 'timeout' ? 'TimeoutError' : 'APIUserAbortError'
-        throw new AiStreamError(stopped)
+        throw new AiStreamError(stopped, brokenOff(text))
       }
       // A stream that ended without a word (an HTML error page, an empty choice), or without
       // saying it was finished (cut off on the way), is not a suggestion; one the model stopped
@@ -637,7 +637,7 @@ export async function runStream(
       if (error instanceof AiStreamError) throw error
       run.outcome = outcomeOf(limit, error)
       run.errorClass = errorClassOf(error)
-      throw new AiStreamError(run.outcome)
+      throw new AiStreamError(run.outcome, brokenOff(text))
     } finally {
       if (!finished && run.outcome === 'ok') {
         // The consumer stopped reading (the agent cancelled or left): stop the upstream too.
@@ -649,6 +649,15 @@ export async function runStream(
     }
   }
   return { ok: true, deltas: deltas() }
+}
+
+/**
+ * What the agent is told when the stream stopped early (the connection broke, the deadline came):
+ * with text already in the composer, that it is cut off ("No suggestion right now" beside half a
+ * draft read as if nothing had arrived, and the half was autosaved as it stood).
+ */
+function brokenOff(text: string) {
+  return text ? AI_MESSAGES.cutOff : AI_MESSAGES.noSuggestion
 }
 
 /** Thrown by `deltas` when the stream broke after it started; `message` is for the agent. */

@@ -47,6 +47,8 @@ export type FakeAnswer = {
   chunkDelayMs?: number
   /** The stream's finish_reason (default 'stop'); null ends the stream without one, as a cut-off stream does. */
   finishReason?: string | null
+  /** Streaming: the connection is dropped (reset) after this many chunks, as a broken network does. */
+  dropAfterChunks?: number
 }
 
 export type Scripted =
@@ -212,7 +214,13 @@ async function streamAnswer(res: http.ServerResponse, body: ChatRequest, answer:
   const send = (data: unknown) => res.write(`data: ${JSON.stringify(data)}\n\n`)
   send({ ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] })
   const pieces = answer.chunks ?? answer.content.match(/\S+\s*|\s+/g) ?? []
-  for (const piece of pieces) {
+  for (const [i, piece] of pieces.entries()) {
+    if (i === answer.dropAfterChunks) {
+      // Flushed first, so the client has the chunks before the reset.
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      res.socket?.destroy()
+      return
+    }
     if (answer.chunkDelayMs) {
       const open = await waitOrClose(res, answer.chunkDelayMs)
       if (!open) return

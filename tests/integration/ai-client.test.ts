@@ -246,6 +246,17 @@ describe('a stream that is not a whole suggestion', () => {
     expect(run).toMatchObject({ outcome: 'failed', errorClass: 'IncompleteStream' })
   })
 
+  it('a stream broken off after some text (a reset connection) says it was cut off, not "no suggestion"', async () => {
+    const { text, error, run } = await streamed({
+      content: 'Dear Carol, we are very sorry about the trouble',
+      chunks: ['Dear Carol, ', 'we are very sorry ', 'about the trouble'],
+      dropAfterChunks: 2,
+    })
+    expect(text).toBe('Dear Carol, we are very sorry ')
+    expect(error?.message).toBe(AI_MESSAGES.cutOff)
+    expect(run).toMatchObject({ outcome: 'failed' })
+  })
+
   it('one the model stopped at its length limit is kept, and the agent is told it may be cut off', async () => {
     const { text, error, run } = await streamed({ content: 'A long draft that', finishReason: 'length' })
     expect(text).toBe('A long draft that')
