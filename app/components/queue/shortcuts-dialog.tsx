@@ -29,7 +29,7 @@ export function ShortcutsDialog({
       open={open}
       onOpenChange={onOpenChange}
       title="Keyboard shortcuts"
-      description="Shortcuts do nothing while you type in a field."
+      description="Shortcuts do nothing while you type in a field or fill in a form."
       className="max-w-md"
     >
       <dl className="mt-4 space-y-2 text-sm">

@@ -339,6 +339,9 @@ export function Composer(props: Props) {
               name="kind"
               value={value}
               checked={kind === value}
+              // Choosing a tab (again, too) puts the caret in the text box, as the r and n keys
+              // do: focus left on the radio took the words typed next as the page's shortcuts.
+              onClick={() => focusComposer(value)}
               onChange={() => setKind(value)}
               className="sr-only"
             />
