@@ -79,6 +79,8 @@ export type NewerMessage = {
   author: string
   bodyText: string
   createdAt: Date
+  /** A reply in its undo window (a teammate's, or the agent's own): about to go, may be undone. */
+  sending: boolean
 }
 
 export type ReplyOutcome =
@@ -364,6 +366,7 @@ function collisionOutcome(found: {
     author: r.userName ?? (r.contactName || r.contactEmail) ?? 'Someone',
     bodyText: r.bodyText.slice(0, 2000),
     createdAt: r.createdAt,
+    sending: r.sending,
   }))
   const notShown = found.newerCount - newer.length
   if (!found.lastSeenKnown) return { kind: 'collision', newer, notShown, lastSeenUnknown: true }
