@@ -78,7 +78,13 @@ export type MessageJson = {
   id: string
   kind: 'reply' | 'note'
   body: string
-  author: { type: 'agent' | 'customer'; id: string | null; name: string }
+  author: { type: 'agent' | 'customer'; id: string | null; name: string; email: string | null }
+  /**
+   * False for an inbound email from an address that is neither the ticket's customer nor CC'd
+   * ("Not from a participant" in the app): its `author` is that sender, not the customer, and
+   * anyone holding the reply token can send one. True for everything else.
+   */
+  from_participant: boolean
   delivery_status: DeliveryStatus | null
   delivery_uncertain: boolean
   attachments: Array<{ id: string; filename: string; content_type: string; size: number }>
@@ -98,6 +104,7 @@ export function messageJson(row: {
   authorContactId: string | null
   authorContactName: string | null
   authorContactEmail: string | null
+  notFromParticipant: boolean
   attachments: Array<{ id: string; filename: string; contentType: string; size: number }>
 }): MessageJson {
   const agent = row.authorUserId !== null || row.authorContactId === null
@@ -106,12 +113,14 @@ export function messageJson(row: {
     kind: row.kind,
     body: row.bodyText,
     author: agent
-      ? { type: 'agent', id: row.authorUserId, name: row.authorUserName ?? 'Former member' }
+      ? { type: 'agent', id: row.authorUserId, name: row.authorUserName ?? 'Former member', email: null }
       : {
           type: 'customer',
           id: row.authorContactId,
           name: row.authorContactName || row.authorContactEmail || 'Customer',
+          email: row.authorContactEmail,
         },
+    from_participant: !row.notFromParticipant,
     delivery_status: row.deliveryStatus,
     delivery_uncertain: row.deliveryUncertain,
     attachments: row.attachments.map((a) => ({

@@ -1,56 +1,23 @@
 import { eq } from 'drizzle-orm'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
-import { attachments, emails, messages } from '#db/schema.ts'
+import { attachments, emails } from '#db/schema.ts'
 import {
   customerTicketView,
   findCustomerAttachment,
   findCustomerTicket,
 } from '#app/domain/customer-portal.server.ts'
-import { customerReply } from '#app/domain/messages.server.ts'
-import { upsertContact } from '#app/domain/tickets.server.ts'
 import { startQueue } from '#app/jobs/queue.server.ts'
 import * as ticketRoute from '#app/routes/w.$slug.tickets.$number.tsx'
 import { createMember, createTicketFor } from '#tests/helpers/factories.ts'
 import { callAction, testContext } from '#tests/helpers/routes.ts'
+import { inboundReply } from '#tests/helpers/inbound-reply.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 import { withEmailLink } from '#app/domain/email-link.server.ts'
 
 beforeAll(async () => {
   await startQueue(testDatabaseUrl)
 })
-
-/**
- * An inbound email filed on a ticket, as fileInboundEmail files it (customerReply with its
- * inbound fields), from `address`: flagged when the sender is neither the customer nor CC'd.
- */
-async function inboundReply(
-  ticket: { ticketId: string; workspaceId: string },
-  address: string,
-  body: string,
-  notFromParticipant: boolean,
-) {
-  const contact = await getDb().transaction((tx) =>
-    upsertContact(tx, ticket.workspaceId, address, 'Acme Support'),
-  )
-  const n = Math.random().toString(36).slice(2)
-  await customerReply(ticket, body, [], {
-    authorContactId: contact.id,
-    inbound: {
-      threadedBy: 'token',
-      notFromParticipant,
-      inboundKey: `key-${n}`,
-      emailMessageId: `<${n}@${address.split('@')[1]}>`,
-      inReplyTo: null,
-      bodyHtml: null,
-    },
-  })
-  const [row] = await getDb()
-    .select()
-    .from(messages)
-    .where(eq(messages.emailMessageId, `<${n}@${address.split('@')[1]}>`))
-  return row!
-}
 
 describe('an inbound email from someone who is neither the customer nor CC’d', () => {
   it('is not quoted or referenced in the reply emailed to the customer, nor shown or served on their private page', async () => {
