@@ -12,6 +12,7 @@ import { releaseMemoryWhenIdle } from '#app/idle-memory.server.ts'
 import { createApp } from '#app/http/app.server.ts'
 import { databasePoolGuards } from '#app/http/database-outage.server.ts'
 import { guardConnections } from '#app/http/connection-guard.server.ts'
+import { answerOversizedHeads, REQUEST_HEAD_READ_LIMIT } from '#app/http/request-head.server.ts'
 import { drainableServer } from '#app/http/graceful.server.ts'
 import { sweepPendingUploads } from '#app/http/upload-holds.server.ts'
 import { compileTrustProxy } from '#app/http/security.server.ts'
@@ -64,7 +65,13 @@ async function main() {
   const appOrigin = new URL(config.appUrl).origin
   // Slow senders (slowloris) are cut once their headers take longer than the timeout; the check
   // runs every 5 s (Node's default is 30 s, which let a connection live 50 s past its timeout).
-  const server = http.createServer({ connectionsCheckingInterval: 5_000 })
+  // Heads over 16 KB are answered by the app with a body (requestHeadSize); Node reads up to 64 KB
+  // of one, and answers what is beyond that the same way (answerOversizedHeads).
+  const server = http.createServer({
+    connectionsCheckingInterval: 5_000,
+    maxHeaderSize: REQUEST_HEAD_READ_LIMIT,
+  })
+  answerOversizedHeads(server)
   server.headersTimeout = config.http.headersTimeoutMs
   server.keepAliveTimeout = config.http.keepAliveTimeoutMs
   guardConnections(server, {

@@ -20,6 +20,7 @@ import { sendgridWebhooks } from './inbound.server.ts'
 import { remixRequestHandler } from './remix-adapter.server.ts'
 import { requestLog } from './request-log.server.ts'
 import { clientErrorStatus, refuse, refuseWithStatus } from './refusal.server.ts'
+import { requestHeadSize } from './request-head.server.ts'
 import { requestScope } from './request-scope.server.ts'
 import { discardUnreadBody } from './unread-body.server.ts'
 import { bodyDeadline } from './body-deadline.server.ts'
@@ -91,6 +92,8 @@ export function createApp(options: Options) {
   app.use(securityHeaders(options.dev, hsts))
   // A customer email's frame gets its own CSP (no scripts, remote images on request).
   app.use(emailFrameHeaders())
+  // A request line and headers over 16 KB: 414 or 431 with a body (Node's own was bare).
+  app.use(requestHeadSize())
   app.use(requestTarget())
   app.use(requestMethod())
   // Probed by load balancers and orchestrators with whatever Host they like (a pod address):

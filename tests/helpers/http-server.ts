@@ -2,6 +2,7 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { ServerBuild } from '@remix-run/node'
 import { createApp } from '#app/http/app.server.ts'
+import { answerOversizedHeads, REQUEST_HEAD_READ_LIMIT } from '#app/http/request-head.server.ts'
 import { attachSocketServer, closeSocketServer } from '#app/realtime/hub.server.ts'
 
 type TestServerOptions = {
@@ -23,7 +24,9 @@ type TestServerOptions = {
  */
 export async function startTestServer(options: TestServerOptions = {}) {
   const build = (await import('../../build/server/index.js' as string)) as ServerBuild
-  const server = http.createServer()
+  // As server.ts makes it: heads over 16 KB reach the app, beyond 64 KB its clientError answer.
+  const server = http.createServer({ maxHeaderSize: REQUEST_HEAD_READ_LIMIT })
+  answerOversizedHeads(server)
   // Listen first: APP_URL is the address tests reach, so its Host passes the host check.
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo

@@ -575,3 +575,70 @@ describe('a ticket with a long thread, through the API', () => {
     expect(stale.status).toBe(400)
   }, 60_000)
 })
+
+describe('a request line and headers over 16 KB', () => {
+  const long = (n: number) => 'x'.repeat(n)
+  /** The refusal's log line, by the request id the answer carries. */
+  const loggedRefusal = (requestId: string) =>
+    lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l.reqId === requestId && /too large/.test(String(l.msg)))
+
+  it.each([
+    ['a long address of a page', '/w/acme/tickets?q=', 20_000, 414, 'This address is too long'],
+    // Past what Node reads, its parser holds only the last chunk: what was too large is not known.
+    ['an address past what Node reads', '/w/acme/tickets?q=', 70_000, 431, 'The address of the page or'],
+  ])(
+    '%s gets an HTML page saying so, logged once with its request id',
+    async (_, path, size, status, text) => {
+      const { result, errors } = await errorsLoggedBy(async () => {
+        const response = await rawRequest(server.url, { path: path + long(size) })
+        // The request log's line for an answer from the app; the parser's refusal logs its own.
+        if (size < 64 * 1024) return response
+        lines.push(JSON.stringify({ level: 30, msg: 'request' }))
+        return response
+      })
+      expect(result.status).toBe(status)
+      expect(result.headers['content-type']).toMatch(/^text\/html/)
+      expect(result.body).toContain(text)
+      const requestId = String(result.headers['x-request-id'])
+      await expect.poll(() => loggedRefusal(requestId)).toMatchObject({ status, level: 30 })
+      expect(errors).toEqual([])
+    },
+  )
+
+  it('headers too large get 431 with a page, the API problem+json, MCP a JSON-RPC error', async () => {
+    const big = { 'x-filler': long(20_000) }
+    const page = await rawRequest(server.url, { path: '/login', headers: big })
+    expect(page.status).toBe(431)
+    expect(page.body).toContain('This request is too large')
+    const apiAnswer = await rawRequest(server.url, { path: '/api/v1/tickets', headers: big })
+    expect(apiAnswer.status).toBe(431)
+    expect(apiAnswer.headers['content-type']).toBe('application/problem+json')
+    expect(JSON.parse(apiAnswer.body)).toMatchObject({
+      status: 431,
+      type: expect.stringMatching(/request-header-fields-too-large$/),
+    })
+    const longApi = await rawRequest(server.url, { path: `/api/v1/tickets?q=${long(20_000)}` })
+    expect(longApi.status).toBe(414)
+    expect(JSON.parse(longApi.body)).toMatchObject({
+      status: 414,
+      type: expect.stringMatching(/uri-too-long$/),
+    })
+    const mcp = await rawRequest(server.url, { method: 'POST', path: '/mcp', headers: big, body: '{}' })
+    expect(mcp.status).toBe(431)
+    expect(JSON.parse(mcp.body)).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: -32600 } })
+    // Past what Node reads at all: a 431 with a body (a page: the path is no longer known).
+    const huge = await rawRequest(server.url, {
+      path: '/api/v1/tickets',
+      headers: { 'x-filler': long(70_000) },
+    })
+    expect(huge.status).toBe(431)
+    expect(huge.body).toContain('too large for Switchboard to read')
+  })
+
+  it('a head under the limit is answered as before', async () => {
+    const response = await rawRequest(server.url, { path: `/login?x=${long(10_000)}` })
+    expect(response.status).toBe(200)
+  })
+})
