@@ -480,6 +480,13 @@ export const messages = pgTable(
     threadedBy: inboundThreading(),
     notFromParticipant: boolean().notNull().default(false),
     inboundKey: text(),
+    // Inbound email only: its attachments that were not kept (an executable, past 10 files or
+    // 25 MB), by name and why, and `more` not named (past the parser's 50): shown on the message.
+    // Null when every file was kept. The type is app/utils/files-not-kept.ts's FilesNotKept.
+    filesNotKept: jsonb().$type<{
+      files: Array<{ filename: string; reason: 'executable' | 'over-limit' }>
+      more: number
+    }>(),
     // An agent's reply in its undo window: not announced (live events, webhooks) nor shown to the
     // customer until the email job releases it and clears this. Null for everything else.
     heldUntil: timestamp({ withTimezone: true }),

@@ -6,19 +6,29 @@ import { createHash, randomBytes } from 'node:crypto'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { displayFilename } from '../utils/filename.ts'
+import type { FilesNotKept } from '../utils/files-not-kept.ts'
 import { isBlockedFilename, isBlockedType, MAX_FILES, MAX_TOTAL_BYTES } from '../utils/ticket-schemas.ts'
 import { sanitizeEmailHtml } from './email-html.server.ts'
 import type { InboundMessage } from './inbound-parse.server.ts'
 import { sliceWhole } from '#app/utils/well-formed.ts'
 
 export type KeptFile = { filename: string; contentType: string; size: number; sha256: string }
-export type InboundBody = { text: string; html: string | null; files: KeptFile[]; notes: string[] }
+export type InboundBody = {
+  text: string
+  html: string | null
+  /** Kept, in the email's order. */
+  files: KeptFile[]
+  /** What was left out, by name, for the message (null: nothing). */
+  notKept: FilesNotKept | null
+  notes: string[]
+}
 
 const MAX_BODY_CHARS = 200_000
 
 /**
  * Stores attachments and inline images like uploads (at most MAX_FILES files and MAX_TOTAL_BYTES
- * together, executables refused; what is left out is said in `notes`, kept on the inbound row),
+ * together, executables refused; what is left out is named in `notKept`, shown on the message, and
+ * counted in `notes`, kept on the inbound row),
  * points the HTML's `cid:` links at the stored parts, sanitizes it, and picks the text.
  * `filesDir` is the file store's directory (DATA_DIR/files).
  */
@@ -26,6 +36,7 @@ export async function prepareInboundBody(email: InboundMessage, filesDir: string
   const files: KeptFile[] = []
   const byContentId = new Map<string, string>()
   const notes: string[] = []
+  const notKept: FilesNotKept['files'] = []
   let total = 0
   let blocked = 0
   let overLimit = email.droppedAttachments
@@ -33,10 +44,12 @@ export async function prepareInboundBody(email: InboundMessage, filesDir: string
     const filename = displayFilename(part.filename)
     if (isBlockedFilename(part.filename) || isBlockedFilename(filename) || isBlockedType(part.contentType)) {
       blocked++
+      notKept.push({ filename, reason: 'executable' })
       continue
     }
     if (files.length >= MAX_FILES || total + part.content.length > MAX_TOTAL_BYTES) {
       overLimit++
+      notKept.push({ filename, reason: 'over-limit' })
       continue
     }
     const sha256 = await storeAt(filesDir, part.content)
@@ -48,7 +61,14 @@ export async function prepareInboundBody(email: InboundMessage, filesDir: string
   if (overLimit > 0)
     notes.push(`${overLimit} attachment(s) over the limit (${MAX_FILES} files, 25 MB) not kept.`)
   const html = email.html ? sanitizeEmailHtml(rewriteCids(email.html, byContentId)) : null
-  return { text: bodyText(email, html), html, files, notes }
+  const dropped = email.droppedAttachments
+  return {
+    text: bodyText(email, html),
+    html,
+    files,
+    notKept: notKept.length + dropped > 0 ? { files: notKept, more: dropped } : null,
+    notes,
+  }
 }
 
 /**

@@ -226,6 +226,7 @@ async function fileMessage(inboundEmailId: string, email: InboundMessage, route:
       emailMessageId: email.messageId ?? null,
       inReplyTo: email.inReplyTo[0] ?? null,
       bodyHtml: body.html,
+      filesNotKept: body.notKept,
     })
     const tokenTicket = route.tokenTicketId
     const headerTicket = tokenTicket ? undefined : await ticketByHeaders(tx, route.workspaceId, email)

@@ -176,8 +176,17 @@ function threadPageView(
     earlierMessages: thread.earlier,
     earlierPage: thread.earlierPage,
     thread: thread.messages.map(
-      ({ hasHtml, threadedBy, notFromParticipant, deliveryError, deliveryMaybeAccepted, ...m }) => ({
+      ({
+        hasHtml,
+        threadedBy,
+        notFromParticipant,
+        deliveryError,
+        deliveryMaybeAccepted,
+        filesNotKept,
+        ...m
+      }) => ({
         ...m,
+        ...(filesNotKept === null ? {} : { filesNotKept }),
         ...(deliveryError === null ? {} : { deliveryError }),
         ...(deliveryMaybeAccepted ? { deliveryMaybeAccepted } : {}),
         ...(threadedBy === null

@@ -98,6 +98,7 @@ export type InboundFields = Pick<
   | 'inboundEmailId'
   | 'threadedBy'
   | 'notFromParticipant'
+  | 'filesNotKept'
   | 'inboundKey'
   | 'emailMessageId'
   | 'inReplyTo'

@@ -28,6 +28,8 @@ export type PageThreadMessage = {
   threadedBy: (typeof messages.$inferSelect)['threadedBy']
   notFromParticipant: boolean
   attachments: Array<{ id: string; filename: string; contentType: string; size: number }>
+  /** An inbound email's attachments that were not kept; null when none. */
+  filesNotKept: (typeof messages.$inferSelect)['filesNotKept']
 }
 
 export type PageActivity = {
@@ -92,7 +94,8 @@ export function threadPageCtes({
     cur as (${cur}),
     page as (
       select m.id, m.kind, m.body_text, m.created_at, m.delivery_status, m.author_user_id,
-        m.author_contact_id, m.body_html is not null as has_html, m.threaded_by, m.not_from_participant
+        m.author_contact_id, m.body_html is not null as has_html, m.threaded_by, m.not_from_participant,
+        m.files_not_kept
       from messages m
       where ${seen(sql`m`)}
         and (not exists (select 1 from cur) or (m.created_at, m.id) < (select cur.created_at, cur.id from cur))
@@ -130,6 +133,7 @@ export function threadPageColumn({ workspaceId, userId }: { workspaceId: string;
         'fromCustomer', m.author_user_id is null,
         'author', coalesce(u.name, case when coalesce(ac.name, '') <> '' then ac.name else ac.email end, 'Unknown'),
         'hasHtml', m.has_html, 'threadedBy', m.threaded_by, 'notFromParticipant', m.not_from_participant,
+        'filesNotKept', m.files_not_kept,
         'attachments', coalesce((
           select json_agg(json_build_object(
             'id', a.id, 'filename', a.filename, 'contentType', a.content_type, 'size', a.size) order by a.id)

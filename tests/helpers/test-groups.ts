@@ -45,6 +45,7 @@ export const ISOLATED = [
   'tests/integration/email-doubt.test.ts',
   'tests/integration/email-redrive.test.ts',
   'tests/integration/inbound-email.test.ts',
+  'tests/integration/inbound-not-kept.test.ts',
   'tests/integration/inbound-recipients.test.ts',
   'tests/integration/inbound-retention.test.ts',
   // Replaces the app's configuration (SESSION_SECRET) and its session storage for the process.

@@ -2,6 +2,7 @@ import { Form } from '@remix-run/react'
 import type { ReactNode } from 'react'
 import { RelativeTime } from '#app/components/queue/relative-time.tsx'
 import { Paperclip } from '#app/components/ui/icons.tsx'
+import { filesNotKeptText, type FilesNotKept } from '#app/utils/files-not-kept.ts'
 import { formatBytes } from '#app/utils/format.ts'
 import { InboundEmailBody, type InboundInfo } from './inbound-email-body.tsx'
 
@@ -19,6 +20,8 @@ export type ThreadEntry = {
   fromCustomer: boolean
   author: string
   attachments: Array<{ id: string; filename: string; contentType: string; size: number }>
+  /** An inbound email's attachments that were not kept (named, with why). */
+  filesNotKept?: FilesNotKept
   /** Messages that arrived by email: shown by InboundEmailBody (sanitized HTML in a sandboxed frame). */
   inbound?: InboundInfo | null
 }
@@ -171,6 +174,11 @@ export function Thread({
                     </li>
                   ))}
                 </ul>
+              ) : null}
+              {message.filesNotKept ? (
+                <p className="mt-2 rounded bg-amber-100 px-1.5 py-0.5 text-xs text-amber-900 [overflow-wrap:anywhere] dark:bg-amber-950 dark:text-amber-200">
+                  {filesNotKeptText(message.filesNotKept)}
+                </p>
               ) : null}
             </article>
           </li>
