@@ -1,5 +1,6 @@
 import { getDb, type Tx } from '#db/client.ts'
 import { deleteMemberDrafts } from '#db/queries/drafts.ts'
+import { listUnclosedTicketIdsAssignedTo } from '#db/queries/tickets.ts'
 import { revokeInvitationsIssuedBy } from '#db/queries/invitations.ts'
 import { countActiveEndpointsAddedBy } from '#db/queries/webhooks.ts'
 import {
@@ -18,9 +19,11 @@ import { canAssignRole } from '#app/utils/roles.ts'
 import { ROLES } from '#app/utils/vocabulary.ts'
 import { createWorkspaceFor } from './accounts.server.ts'
 import { recordAudit } from './audit.server.ts'
+import { updateTickets } from './tickets.server.ts'
 import { forbidden, isUniqueViolation, notFound } from './errors.server.ts'
 import { secondsUntilReset, takeSlot, type Limit } from './rate-limit.server.ts'
 import { env } from '#app/env.server.ts'
+import type { TicketEvent } from '#app/realtime/events.ts'
 
 export type Member = {
   userId: string
@@ -164,7 +167,17 @@ export async function changeMemberRole(
 export async function removeMember(
   actor: Member,
   membershipId: string,
-): Promise<{ kind: 'ok'; userId: string; webhookEndpointsAdded: number } | { kind: 'last-owner' }> {
+): Promise<
+  | {
+      kind: 'ok'
+      userId: string
+      webhookEndpointsAdded: number
+      /** Their tickets not closed, now unassigned, and the live events of that. */
+      ticketsUnassigned: number
+      events: TicketEvent[]
+    }
+  | { kind: 'last-owner' }
+> {
   return getDb().transaction(async (tx) => {
     const rows = await lockMemberships(tx, { workspaceId: actor.workspaceId })
     const actorRole = roleNow(rows, actor)
@@ -174,6 +187,18 @@ export async function removeMember(
     const owners = rows.filter((r) => r.role === 'owner').length
     if (target.role === 'owner' && owners <= 1) return { kind: 'last-owner' as const }
     await deleteMembership(tx, { workspaceId: actor.workspaceId, membershipId })
+    // Their tickets not closed go back to Unassigned (each audited as the remover's change): kept
+    // on someone who cannot see them, they were in no one's Mine and not in Unassigned, and the
+    // ticket page's assignee field, which lists members only, showed them as unassigned. Closed
+    // tickets keep who handled them.
+    const handedBack = await listUnclosedTicketIdsAssignedTo(tx, {
+      workspaceId: actor.workspaceId,
+      userId: target.userId,
+    })
+    const unassigned =
+      handedBack.length > 0
+        ? await updateTickets(actor, handedBack, { assigneeId: null }, tx, { notifyAssignee: false })
+        : undefined
     // Their unsent text is theirs: not left for the teammates to read, nor for a later return.
     await deleteMemberDrafts(tx, { workspaceId: actor.workspaceId, userId: target.userId })
     // Nor a way back: the invitation links they issued (and saw) stop working.
@@ -189,13 +214,24 @@ export async function removeMember(
       action: 'member.removed',
       targetType: 'membership',
       targetId: membershipId,
-      data: { userId: target.userId, role: target.role, ...revoked(revokedInvitations) },
+      data: {
+        userId: target.userId,
+        role: target.role,
+        ...revoked(revokedInvitations),
+        ...(handedBack.length > 0 ? { ticketsUnassigned: handedBack.length } : {}),
+      },
     })
     const webhookEndpointsAdded = await countActiveEndpointsAddedBy(tx, {
       workspaceId: actor.workspaceId,
       userId: target.userId,
     })
-    return { kind: 'ok' as const, userId: target.userId, webhookEndpointsAdded }
+    return {
+      kind: 'ok' as const,
+      userId: target.userId,
+      webhookEndpointsAdded,
+      ticketsUnassigned: handedBack.length,
+      events: unassigned?.kind === 'updated' ? unassigned.events : [],
+    }
   })
 }
 

@@ -183,10 +183,11 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
         )
       }
       context.realtime.removeFromWorkspace(outcome.userId, member.workspaceId)
+      context.realtime.publish(outcome.events)
       return {
         result: submission.reply(),
         inviteLink: null,
-        notice: `Member removed.${keepDelivering(outcome.webhookEndpointsAdded)}`,
+        notice: `Member removed.${handedBack(outcome.ticketsUnassigned)}${keepDelivering(outcome.webhookEndpointsAdded)}`,
       }
     }
   }
@@ -196,6 +197,13 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
  * The webhook endpoints a member added keep delivering after they go (they are the workspace's),
  * to addresses that member chose: the removal's confirmation and its notice say so.
  */
+function handedBack(tickets: number) {
+  if (tickets === 0) return ''
+  return tickets === 1
+    ? ' The ticket assigned to them that was not closed is unassigned now.'
+    : ` The ${tickets} tickets assigned to them that were not closed are unassigned now.`
+}
+
 function keepDelivering(endpoints: number) {
   if (endpoints === 0) return ''
   const which =

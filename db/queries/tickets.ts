@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, inArray, isNull, sql } from 'drizzle-orm'
+import { and, asc, count, desc, eq, inArray, isNull, ne, sql } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
 import {
   attachments,
@@ -397,6 +397,20 @@ export async function insertAttachmentRows(
   const rows = files.map((f, i) => ({ ...f, id: ids[i]!, workspaceId, messageId }))
   await db.insert(attachments).values(rows)
   return rows.map((r) => ({ id: r.id, filename: r.filename, contentType: r.contentType, size: r.size }))
+}
+
+/** A member's tickets that are not closed: the work in their hands, handed back when they leave. */
+export async function listUnclosedTicketIdsAssignedTo(
+  db: DbOrTx,
+  { workspaceId, userId }: { workspaceId: string; userId: string },
+) {
+  const rows = await db
+    .select({ id: tickets.id })
+    .from(tickets)
+    .where(
+      and(eq(tickets.workspaceId, workspaceId), eq(tickets.assigneeId, userId), ne(tickets.status, 'closed')),
+    )
+  return rows.map((row) => row.id)
 }
 
 /** The tickets' fields a status, priority or assignee change reads, locked FOR UPDATE in id order. */

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { eq } from 'drizzle-orm'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
-import { invitations, memberships, workspaces } from '#db/schema.ts'
+import { invitations, memberships, tickets, workspaces } from '#db/schema.ts'
 import { startQueue } from '#app/jobs/queue.server.ts'
 import * as workspaceRoute from '#app/routes/w.$slug.tsx'
 import * as workspaceHomeRoute from '#app/routes/w.$slug._index.tsx'
@@ -15,11 +15,13 @@ import {
   asMember,
   createInvitation,
   createMember,
+  createTicketFor,
+  setTicket,
   workspaceSnapshot,
   team,
 } from '#tests/helpers/factories.ts'
 import { auditFor } from '#tests/helpers/db-reads.ts'
-import { callAction, callLoader, testContext, type RealtimeCalls } from '#tests/helpers/routes.ts'
+import { callAction, callLoader, inboxRows, testContext, type RealtimeCalls } from '#tests/helpers/routes.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 
 // Inviting emails the link.
@@ -401,6 +403,45 @@ describe('members settings', () => {
         const page = await callLoader(route, path, { cookie: agent.cookie, params: { slug: workspace.slug } })
         expect(page.status, path).toBe(404)
       }
+    })
+
+    it('hands the tickets they had and were not closed back to Unassigned, live and audited; closed ones keep them', async () => {
+      const { admin, agent, workspace } = await team()
+      const [open, pending, closed, theirsNot] = await Promise.all([
+        createTicketFor(admin),
+        createTicketFor(admin),
+        createTicketFor(admin),
+        createTicketFor(admin),
+      ])
+      await setTicket(open.ticketId, { assigneeId: agent.user.id })
+      await setTicket(pending.ticketId, { assigneeId: agent.user.id, status: 'pending' })
+      await setTicket(closed.ticketId, { assigneeId: agent.user.id, status: 'closed' })
+      await setTicket(theirsNot.ticketId, { assigneeId: admin.user.id })
+      const calls: RealtimeCalls = { disconnected: [], removed: [], published: [] }
+      const result = await postMembers(admin, { intent: 'remove', membershipId: agent.membershipId }, calls)
+      expect(result.status).toBe(200)
+      expect(result.data.notice).toBe(
+        'Member removed. The 2 tickets assigned to them that were not closed are unassigned now.',
+      )
+      const assignees = await getDb()
+        .select({ id: tickets.id, assigneeId: tickets.assigneeId })
+        .from(tickets)
+        .where(eq(tickets.workspaceId, workspace.id))
+      const of = (id: string) => assignees.find((t) => t.id === id)?.assigneeId
+      expect([of(open.ticketId), of(pending.ticketId)]).toEqual([null, null])
+      expect(of(closed.ticketId)).toBe(agent.user.id)
+      expect(of(theirsNot.ticketId)).toBe(admin.user.id)
+      const updated = calls.published!.filter((e) => e.type === 'ticket.updated').map((e) => e.ticketId)
+      expect(updated.sort()).toEqual([open.ticketId, pending.ticketId].sort())
+      // The Unassigned view lists them again.
+      const unassigned = await callLoader(ticketsRoute, `/w/${workspace.slug}/tickets?view=unassigned`, {
+        cookie: admin.cookie,
+        params: { slug: workspace.slug },
+      })
+      const numbers = (inboxRows(unassigned) as Array<{ number: number }>).map((r) => r.number)
+      expect(numbers).toEqual(expect.arrayContaining([open.number, pending.number]))
+      const audit = await auditFor(workspace.id, 'member.removed')
+      expect(audit[0]?.data).toMatchObject({ ticketsUnassigned: 2 })
     })
 
     it('lets an owner remove another owner', async () => {

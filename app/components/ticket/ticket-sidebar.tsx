@@ -68,6 +68,10 @@ export function TicketSidebar({ ticket, members, tags, workspaceTags, pageError 
         options={[
           { value: 'none', label: 'Unassigned' },
           ...members.map((m) => ({ value: m.userId, label: m.name })),
+          // A closed ticket keeps who handled it after they left the workspace: not "Unassigned".
+          ...(ticket.assigneeId && !members.some((m) => m.userId === ticket.assigneeId)
+            ? [{ value: ticket.assigneeId, label: 'A former member' }]
+            : []),
         ]}
         pageError={pageError}
       />
