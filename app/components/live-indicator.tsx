@@ -5,12 +5,14 @@ const LABEL: Record<ConnectionState, string> = {
   live: 'Live',
   reconnecting: 'Reconnecting…',
   offline: 'Offline',
+  'no-access': 'No access',
 }
 const DOT: Record<ConnectionState, string> = {
   connecting: 'bg-slate-400',
   live: 'bg-emerald-500',
   reconnecting: 'bg-amber-500',
   offline: 'bg-red-500',
+  'no-access': 'bg-slate-400',
 }
 
 /** Shows the state of the tab's live connection (live / reconnecting / offline). */

@@ -34,14 +34,21 @@ export function useKeptPost<Answer = unknown>(routeId: string) {
     event.preventDefault()
     setNotSent(true)
   }
-  const answer = fetcher.data as { intent?: unknown } | undefined
+  const answer = fetcher.data as { intent?: unknown; error?: unknown } | undefined
   const unanswered = fetcher.state === 'idle' && answer?.intent === 'unanswered'
   return {
     data: unanswered ? undefined : (fetcher.data as Answer | undefined),
     Form: fetcher.Form,
     formProps: { onSubmit, onPointerEnter: prepare, onFocus: prepare },
     pending: fetcher.state !== 'idle',
-    error: notSent || unanswered ? NOT_SAVED_MESSAGE : undefined,
+    // The answer's own reason (Not saved, or no access any more).
+    error: notSent
+      ? NOT_SAVED_MESSAGE
+      : unanswered
+        ? typeof answer.error === 'string'
+          ? answer.error
+          : NOT_SAVED_MESSAGE
+        : undefined,
   }
 }
 

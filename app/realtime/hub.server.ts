@@ -18,10 +18,10 @@ import { createChangeLog } from './change-log.server.ts'
 import type { TicketEvent } from './events.ts'
 import type { AppServer, AppSocket } from './io.server.ts'
 import {
+  leaveTicketRooms,
   recountOnInstanceChanges,
   registerPresence,
   ticketRoom,
-  ticketRoomPrefix,
 } from './presence.server.ts'
 import { MAX_SOCKETS_PER_USER, SocketId } from './protocol.ts'
 
@@ -34,6 +34,10 @@ export type Realtime = {
    */
   publish(events: TicketEvent[], options?: PublishOptions): void
   disconnectSessions(sessionIds: string[]): void
+  /**
+   * A member removed from a workspace: their open tabs are told (`workspace:removed`), and their
+   * sockets leave the workspace's room and ticket rooms, on every instance.
+   */
   removeFromWorkspace(userId: string, workspaceId: string): void
   /** A user's open sockets (on every instance) join a workspace they just created or joined. */
   joinWorkspace(userId: string, workspaceId: string): void
@@ -320,19 +324,15 @@ export function realtime(): Realtime {
     removeFromWorkspace(userId, workspaceId) {
       const io = store.__switchboardIo
       if (!io) return
+      // Their open tabs (on every instance, through the adapter) are told first: a tab of that
+      // workspace stops showing Live and presence and reloads nothing (a reload is a 404 page
+      // that takes what was typed with it). Tabs of their other workspaces ignore it.
+      io.to(userRoom(userId)).emit('workspace:removed', { workspaceId })
       io.in(userRoom(userId)).socketsLeave(workspaceRoom(workspaceId))
-      // Also out of that workspace's ticket rooms, on every instance.
-      void io
-        .in(userRoom(userId))
-        .fetchSockets()
-        .then((sockets) => {
-          for (const socket of sockets) {
-            for (const room of socket.rooms) {
-              if (room.startsWith(ticketRoomPrefix(workspaceId))) socket.leave(room)
-            }
-          }
-        })
-        .catch((error) => logger().error({ err: error }, 'removing sockets from ticket rooms failed'))
+      // Also out of that workspace's ticket rooms, on every instance, and out of their viewers.
+      void leaveTicketRooms(io, userRoom(userId), workspaceId).catch((error: unknown) =>
+        logger().error({ err: error }, 'removing sockets from ticket rooms failed'),
+      )
     },
   }
 }

@@ -130,6 +130,24 @@ export function registerPresence(io: AppServer, socket: AppSocket) {
   })
 }
 
+/**
+ * Takes the sockets in `room` (a removed member's user room), on every instance, out of the
+ * workspace's ticket rooms, and recounts those rooms: their viewers no longer show the member
+ * (they stayed listed, "viewing" and "replying…", until the room's next event).
+ */
+export async function leaveTicketRooms(io: AppServer, room: string, workspaceId: string) {
+  const sockets = await io.in(room).fetchSockets()
+  const left = new Set<string>()
+  for (const socket of sockets) {
+    for (const ticket of socket.rooms) {
+      if (!ticket.startsWith(ticketRoomPrefix(workspaceId))) continue
+      socket.leave(ticket)
+      left.add(ticket)
+    }
+  }
+  await broadcastPresence(io, [...left])
+}
+
 /** Viewer names by ticket id for every ticket of the workspace someone views, on any instance. */
 async function viewingIn(io: AppServer, workspaceId: string) {
   const sockets = await io.in(`workspace:${workspaceId}`).fetchSockets()

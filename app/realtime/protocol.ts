@@ -74,6 +74,8 @@ export type ServerToClientEvents = {
   viewing: (payload: ViewingPayload) => void
   /** The workspace's whole viewing snapshot, replacing the queue's markers (after an instance died). */
   'viewing:all': (payload: ViewingSnapshot & { workspaceId: string }) => void
+  /** To a member's own room: they were removed from the workspace (their tabs of it lose access). */
+  'workspace:removed': (payload: { workspaceId: string }) => void
 }
 
 /**

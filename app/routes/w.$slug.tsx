@@ -2,6 +2,7 @@ import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Form, Outlet, useLoaderData, useLocation } from '@remix-run/react'
 import { formatCount } from '#app/utils/format.ts'
 import { CommandPalette } from '#app/components/command-palette.tsx'
+import { AccessLostNotice } from '#app/components/live/access-lost.tsx'
 import { LiveProvider } from '#app/components/live/live-provider.tsx'
 import { ChevronDown } from '#app/components/ui/icons.tsx'
 import { isActivePath, PlainLink, useClientLinks } from '#app/components/ui/plain-link.tsx'
@@ -30,7 +31,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     notifications,
     user: { name: member.user.name, email: member.user.email, emailVerified: member.emailVerified },
     role: member.role,
-    workspace: { name: member.workspaceName, slug: member.workspaceSlug },
+    workspace: { id: member.workspaceId, name: member.workspaceName, slug: member.workspaceSlug },
     workspaces: workspaces.map((w) => ({ name: w.name, slug: w.slug })),
   }
 }
@@ -61,7 +62,7 @@ export default function WorkspaceLayout() {
     )
   }
   return (
-    <LiveProvider>
+    <LiveProvider workspaceId={workspace.id}>
       {/* The first stop for the keyboard: past the top bar and the navigation. */}
       <a
         href="#main-content"
@@ -163,6 +164,7 @@ export default function WorkspaceLayout() {
           </div>
         </aside>
         <div className="min-w-0">
+          <AccessLostNotice workspaceName={workspace.name} />
           {user.emailVerified ? null : <VerifyEmailBanner email={user.email} />}
           <main id="main-content" tabIndex={-1} className="min-w-0 p-4 outline-none sm:p-6 lg:p-8">
             {/* Pages show toasts (useToast) after an action, e.g. a bulk change with Undo. */}

@@ -19,10 +19,33 @@ export const UNANSWERED = { sendFailed: true } as const
 /** Shown by a form whose post got no answer; the page and what was typed stay as they were. */
 export const NOT_SAVED_MESSAGE = 'Not saved: Switchboard could not be reached. Try again.'
 
+/** Shown by a form whose post was refused because its user is no longer a member of the workspace. */
+export const NO_ACCESS_MESSAGE =
+  'Not saved: you no longer have access to this workspace. What you typed is still here: copy it before you leave this page.'
+
+/** Shown by a form whose post was refused for the user's role (changed since the page opened). */
+export const NO_PERMISSION_MESSAGE =
+  'Not saved: you no longer have permission to do this (your role may have changed). What you typed is still here.'
+
+/**
+ * The message for a post refused because its user lost access since the page opened: removed
+ * from the workspace (`requireMember`'s 404 "Workspace not found") or a role too low now (403).
+ * The page and what was typed on it stay: the error page would replace them, and reloading the
+ * page's data would only end on that error page too.
+ */
+export function accessRefusal(error: unknown) {
+  if (!isRouteErrorResponse(error)) return undefined
+  if (error.status === 404 && error.data === 'Workspace not found') return NO_ACCESS_MESSAGE
+  if (error.status === 403) return NO_PERMISSION_MESSAGE
+  return undefined
+}
+
 /**
  * A route's clientAction for forms that must not lose the page when their post gets no answer:
  * it answers `{ sendFailed, intent: 'unanswered', error }` instead (the page shows `error`, and
- * `unlessActionNeverArrived` keeps every loader from reloading).
+ * `unlessActionNeverArrived` keeps every loader from reloading). A post refused because the user
+ * lost access to the workspace or the page (`accessRefusal`) answers the same way, with
+ * `noAccess` and that reason as its `error`.
  */
 export async function keepPageWhenUnanswered({ serverAction, request }: ClientActionFunctionArgs) {
   // serverAction reads the request's body; a copy says which of the page's forms it was (their
@@ -32,14 +55,16 @@ export async function keepPageWhenUnanswered({ serverAction, request }: ClientAc
   try {
     return await serverAction()
   } catch (error) {
-    if (!neverAnswered(error)) throw error
-    console.error('A form post got no answer', error)
+    const refusal = accessRefusal(error)
+    if (!refusal && !neverAnswered(error)) throw error
+    if (!refusal) console.error('A form post got no answer', error)
     const formIntent = copy ? (await copy.formData().catch(() => undefined))?.get('intent') : undefined
     return {
       ...UNANSWERED,
       intent: 'unanswered',
       formIntent: typeof formIntent === 'string' ? formIntent : null,
-      error: NOT_SAVED_MESSAGE,
+      error: refusal ?? NOT_SAVED_MESSAGE,
+      ...(refusal ? { noAccess: true as const } : {}),
     }
   }
 }

@@ -13,7 +13,7 @@ import { customerReply } from '#app/domain/messages.server.ts'
 import { loadTicketPage } from '#app/domain/ticket-page.server.ts'
 import { changedSince } from '#app/components/live/use-presence.ts'
 import { changeUndoSendDelay } from '#app/domain/undo-send.server.ts'
-import { asMember, createMember, createTicketFor, signIn } from '#tests/helpers/factories.ts'
+import { addMember, asMember, createMember, createTicketFor, signIn } from '#tests/helpers/factories.ts'
 import { startTestServer } from '#tests/helpers/http-server.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 import {
@@ -382,5 +382,41 @@ describe('membership changes', () => {
     ])
     expect((await marker).ticketId).toBe(ticket.ticketId)
     expect(received).toEqual([])
+  })
+
+  it('tells a removed member’s tabs that they lost the workspace, and takes them out of its viewers', async () => {
+    const owner = await createMember('owner')
+    const agent = await createMember('agent', owner.workspace)
+    const elsewhere = await createMember('owner')
+    await addMember(elsewhere.workspace.id, agent.user.id, 'agent')
+    const ticket = await createTicketFor(owner)
+    // The agent has the ticket open in one tab and the inbox in another; the owner views it too.
+    const onTicket = await connect(agent.cookie)
+    const onInbox = await connect(agent.cookie)
+    expect(await inWorkspaceRoom(onTicket, elsewhere.workspace.id)).toBe(true)
+    const ownerSocket = await connect(owner.cookie)
+    await joinedAt(ownerSocket, ticket.ticketId)
+    const bothView = next<PresencePayload>(ownerSocket, 'presence', (p) => p.viewers.length === 2)
+    await joinedAt(onTicket, ticket.ticketId)
+    await bothView
+    // The owner's own tabs are not told anything.
+    const ownerTold: unknown[] = []
+    ownerSocket.on('workspace:removed', (p) => ownerTold.push(p))
+
+    const toldTicket = next<{ workspaceId: string }>(onTicket, 'workspace:removed')
+    const toldInbox = next<{ workspaceId: string }>(onInbox, 'workspace:removed')
+    const ownerSeesAlone = next<PresencePayload>(
+      ownerSocket,
+      'presence',
+      (p) => p.ticketId === ticket.ticketId && p.viewers.every((v) => v.userId === owner.user.id),
+    )
+    realtime().removeFromWorkspace(agent.user.id, owner.workspace.id)
+    expect(await toldTicket).toEqual({ workspaceId: owner.workspace.id })
+    expect(await toldInbox).toEqual({ workspaceId: owner.workspace.id })
+    expect((await ownerSeesAlone).viewers.map((v) => v.userId)).toEqual([owner.user.id])
+    expect(ownerTold).toEqual([])
+    // Still a member elsewhere: that workspace's room keeps them.
+    expect(await inWorkspaceRoom(onInbox, elsewhere.workspace.id)).toBe(true)
+    expect(await inWorkspaceRoom(onInbox, owner.workspace.id)).toBe(false)
   })
 })

@@ -175,6 +175,25 @@ describe('two app instances on one PostgreSQL', () => {
     expect(event).toMatchObject({ type: 'ticket.created', number: 1 })
   })
 
+  it('tell a member removed through instance A, on their tabs connected to instance B, that they lost the workspace', async () => {
+    const owner = await createMember('owner')
+    const agent = await createMember('agent', owner.workspace)
+    const onB = await connect(b, agent.cookie)
+    const told = new Promise<{ workspaceId: string }>((resolve) => onB.on('workspace:removed', resolve))
+    const response = await fetch(`${a.url}/w/${owner.workspace.slug}/settings/members`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: {
+        origin: a.url,
+        cookie: owner.cookie,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: new URLSearchParams({ intent: 'remove', membershipId: agent.membershipId, confirmed: '1' }),
+    })
+    expect(response.status).toBe(200)
+    expect(await told).toEqual({ workspaceId: owner.workspace.id })
+  })
+
   it('note a change made through instance A on instance B, for a page whose socket connects to B after it', async () => {
     const owner = await createMember('owner')
     const readAt = Date.now()

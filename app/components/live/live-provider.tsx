@@ -8,7 +8,8 @@ import {
 } from '#app/realtime/protocol.ts'
 import { whenOnline } from '#app/utils/when-online.ts'
 
-export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'offline'
+/** `no-access`: the member was removed from this page's workspace while it was open. */
+export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'offline' | 'no-access'
 
 /** The tab's socket, typed by our protocol's event maps. */
 export type LiveSocket = Socket<ServerToClientEvents, ClientToServerEvents>
@@ -21,17 +22,27 @@ export const useLive = () => useContext(LiveContext)
 
 /**
  * One Socket.IO connection per tab for the workspace pages. The session cookie authenticates
- * the handshake. After every reconnect the page revalidates: the adapter between instances
+ * the handshake. When the user is removed from `workspaceId` (the page's workspace) the server
+ * says so: the page then has no live connection, shows `no-access` and never reloads its data. After every reconnect the page revalidates: the adapter between instances
  * keeps no missed events, so the loaders are the source of truth. After the first connection
  * too, when the server saw an event for the user's workspaces (or the user) since this page
  * was requested: that event went by before this socket was in its rooms.
  */
-export function LiveProvider({ children }: { children: ReactNode }) {
+export function LiveProvider({ workspaceId, children }: { workspaceId: string; children: ReactNode }) {
   const [socket, setSocket] = useState<LiveSocket | null>(null)
   const [state, setState] = useState<ConnectionState>('connecting')
+  // Workspaces this tab was told the user was removed from (`workspace:removed`).
+  const [removedFrom, setRemovedFrom] = useState<ReadonlySet<string>>(() => new Set())
+  const lostAccess = removedFrom.has(workspaceId)
   const revalidator = useRevalidator()
+  const lost = useRef(lostAccess)
+  lost.current = lostAccess
+  // Never once access is lost: the page's loaders answer 404, and a reload would replace the
+  // page, with whatever was typed on it, by "Page not found".
   const revalidate = useRef(revalidator.revalidate)
-  revalidate.current = revalidator.revalidate
+  revalidate.current = () => {
+    if (!lost.current) revalidator.revalidate()
+  }
 
   useEffect(() => {
     let disposed = false
@@ -63,6 +74,9 @@ export function LiveProvider({ children }: { children: ReactNode }) {
         if (connectedBefore) whenOnline(() => revalidate.current())
         connectedBefore = true
       })
+      s.on('workspace:removed', ({ workspaceId: removed }) =>
+        setRemovedFrom((current) => new Set(current).add(removed)),
+      )
       s.once('ready', (ready) => {
         if (missedWhileConnecting(ready, requestedAt(ready.now))) whenOnline(() => revalidate.current())
       })
@@ -104,7 +118,12 @@ export function LiveProvider({ children }: { children: ReactNode }) {
     }
   }, [])
 
-  const value = useMemo(() => ({ socket, state }), [socket, state])
+  // A workspace the user lost: its page gets no socket (presence, live events, the bell's reloads
+  // all stop) and says so; a tab of another workspace keeps the connection.
+  const value = useMemo(
+    () => (lostAccess ? { socket: null, state: 'no-access' as const } : { socket, state }),
+    [socket, state, lostAccess],
+  )
   return <LiveContext.Provider value={value}>{children}</LiveContext.Provider>
 }
 

@@ -45,6 +45,8 @@ export function usePresence(ticketId: string, selfUserId: string, changedAt?: st
       socket.off('connect', join)
       reload.cancel()
       socket.emit('ticket:leave', { ticketId }, () => {})
+      // No socket any more (access to the workspace lost) or another ticket: nobody is shown.
+      setViewers([])
     }
   }, [socket, ticketId])
 
@@ -89,6 +91,7 @@ export function useViewing(workspaceId: string) {
       socket.off('viewing', handler)
       socket.off('viewing:all', replace)
       socket.off('connect', snapshot)
+      setViewing({})
     }
   }, [socket, workspaceId])
   return viewing

@@ -150,6 +150,9 @@ export type ComposerResponse = {
   collision?: CollidingMessage[]
   collisionNotShown?: number
   sendFailed?: true
+  /** Refused: the user lost access to the workspace (or the role) since the page opened; `error` says which. */
+  noAccess?: true
+  error?: string
 }
 
 /**
@@ -660,23 +663,35 @@ export function Composer(props: Props) {
           {[...(fields.kind.errors ?? []), ...(fields.status.errors ?? [])].join(' ')}
         </p>
       ) : null}
-      {sendFailed ? <SendFailure pending={submittingIntent === 'reply'} /> : null}
+      {sendFailed ? (
+        <SendFailure
+          pending={submittingIntent === 'reply'}
+          refusal={fetched?.noAccess ? fetched.error : undefined}
+        />
+      ) : null}
       <FormErrors id={form.errorId} errors={form.errors} />
     </fetcher.Form>
   )
 }
 
 /** The inline notice after a send that did not reach the server; Retry posts the same form again. */
-function SendFailure({ pending }: { pending: boolean }) {
+/** `refusal`: why the send was refused when access was lost (no Retry: it would be refused again). */
+function SendFailure({ pending, refusal }: { pending: boolean; refusal?: string }) {
   return (
     <div
       role="alert"
       className="flex flex-wrap items-center gap-3 rounded-md border border-red-300 bg-red-50 p-3 text-sm text-red-900 dark:border-red-800 dark:bg-red-950 dark:text-red-100"
     >
-      <p className="font-medium">Couldn’t send — your message is still here.</p>
-      <Button type="submit" name="intent" value="reply" variant="secondary" pending={pending}>
-        Retry
-      </Button>
+      {refusal ? (
+        <p className="font-medium">{refusal}</p>
+      ) : (
+        <>
+          <p className="font-medium">Couldn’t send — your message is still here.</p>
+          <Button type="submit" name="intent" value="reply" variant="secondary" pending={pending}>
+            Retry
+          </Button>
+        </>
+      )}
     </div>
   )
 }
