@@ -137,6 +137,45 @@ describe('parseEnv in the local profile', () => {
     expect(second.sessionSecret).toBe(first.sessionSecret)
   })
 
+  it('makes the secret again when session-secret is empty (a first write the disk refused)', () => {
+    const secretFile = path.join(dataDir, 'session-secret')
+    fs.writeFileSync(secretFile, '', { mode: 0o600 })
+    const env = parse({ DATA_DIR: dataDir })
+    expect(env.sessionSecret.length).toBeGreaterThanOrEqual(32)
+    expect(fs.readFileSync(secretFile, 'utf8')).toBe(env.sessionSecret)
+    expect(fs.statSync(secretFile).mode & 0o777).toBe(0o600)
+    expect(parse({ DATA_DIR: dataDir }).sessionSecret).toBe(env.sessionSecret)
+    // Nothing of the temporary files is left beside it.
+    expect(fs.readdirSync(dataDir)).toEqual(['session-secret'])
+  })
+
+  it('refuses a session-secret file shorter than 32 characters, naming the file, and keeps it', () => {
+    const secretFile = path.join(dataDir, 'session-secret')
+    for (const content of ['short', ' \n', 'x'.repeat(31) + '\n']) {
+      fs.writeFileSync(secretFile, content)
+      const error = parseError({ DATA_DIR: dataDir })
+      expect(error).toBeInstanceOf(EnvError)
+      expect((error as EnvError).message).toContain(`${secretFile} holds a session secret shorter than 32`)
+      expect(fs.readFileSync(secretFile, 'utf8')).toBe(content)
+    }
+  })
+
+  it('refuses a session-secret that is not a regular file, naming it', () => {
+    const secretFile = path.join(dataDir, 'session-secret')
+    fs.mkdirSync(secretFile)
+    const error = parseError({ DATA_DIR: dataDir })
+    expect(error).toBeInstanceOf(EnvError)
+    expect((error as EnvError).message).toContain(`${secretFile} is not a regular file`)
+  })
+
+  it('keeps the secret a concurrent first start linked into place', () => {
+    const secretFile = path.join(dataDir, 'session-secret')
+    const theirs = 't'.repeat(64)
+    fs.writeFileSync(secretFile, theirs)
+    expect(parse({ DATA_DIR: dataDir }).sessionSecret).toBe(theirs)
+    expect(fs.readFileSync(secretFile, 'utf8')).toBe(theirs)
+  })
+
   it('creates a data directory that does not exist yet', () => {
     const nested = path.join(dataDir, 'not', 'there', 'yet')
     const env = parse({ DATA_DIR: nested })
