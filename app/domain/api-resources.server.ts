@@ -6,6 +6,7 @@ import {
   getThreadMessage,
   getTicketByNumber,
   listThreadAfter,
+  listThreadWindow,
   listTicketTags,
   listWorkspaceTags,
   lockTicketsForUpdate,
@@ -148,6 +149,46 @@ export async function listMessagesPage(
     kind: 'page',
     rows: page,
     nextCursor: rows.length > limit && last ? encodeCursor(['messages', last.id]) : null,
+  }
+}
+
+/**
+ * The newest messages of a ticket's thread that fit `budgetChars` characters of text (at most
+ * `maxMessages`), before the message `olderThanId` when given, oldest first, and how many earlier
+ * ones were left out: the newest is always there, its text cut to the budget when longer (the only
+ * one that can be cut: `bodyBytes` is its whole size). MCP's get_ticket reads a thread this way,
+ * as the AI prompts do (aiThreadWindow): it answered with the whole thread, 60 notes of 126 KB
+ * in one 18 MB answer.
+ */
+export async function getThreadWindow(
+  member: Member,
+  number: number,
+  {
+    olderThanId,
+    budgetChars,
+    maxMessages,
+  }: { olderThanId?: string; budgetChars: number; maxMessages: number },
+) {
+  const db = getDb()
+  const ticket = await getTicketByNumber(db, { workspaceId: member.workspaceId, number })
+  if (!ticket) return undefined
+  const window = await listThreadWindow(db, {
+    workspaceId: member.workspaceId,
+    ticketId: ticket.id,
+    olderThanId,
+    limit: maxMessages,
+    bodyChars: budgetChars,
+  })
+  const shown: typeof window.newestFirst = []
+  let used = 0
+  for (const message of window.newestFirst) {
+    if (shown.length > 0 && used + message.bodyText.length > budgetChars) break
+    shown.push(message)
+    used += message.bodyText.length
+  }
+  return {
+    messages: shown.reverse(),
+    earlier: window.earlier + window.newestFirst.length - shown.length,
   }
 }
 

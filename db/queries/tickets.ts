@@ -174,6 +174,8 @@ async function threadMessages(
     messageId,
     afterId,
     beforeId,
+    newestFirst,
+    bodyChars,
     limit,
   }: {
     publicOnly: boolean
@@ -182,6 +184,10 @@ async function threadMessages(
     messageId?: string
     afterId?: string
     beforeId?: string
+    /** Newest first, before the message `olderThanId` when given (listThreadWindow). */
+    newestFirst?: { olderThanId?: string }
+    /** Each body cut to this many characters by PostgreSQL (listThreadWindow). */
+    bodyChars?: number
     limit?: number
   },
 ) {
@@ -189,7 +195,8 @@ async function threadMessages(
     .select({
       id: messages.id,
       kind: messages.kind,
-      bodyText: messages.bodyText,
+      bodyText:
+        bodyChars === undefined ? messages.bodyText : sql<string>`left(${messages.bodyText}, ${bodyChars})`,
       createdAt: messages.createdAt,
       deliveryStatus: messages.deliveryStatus,
       heldUntil: messages.heldUntil,
@@ -239,10 +246,10 @@ async function threadMessages(
         publicOnly ? eq(messages.kind, 'reply') : undefined,
         messageId ? eq(messages.id, messageId) : undefined,
         afterId
-          ? sql`(${messages.createdAt}, ${messages.id}) > (
-              select m.created_at, m.id from ${messages} m
-              where m.id = ${afterId} and m.workspace_id = ${workspaceId} and m.ticket_id = ${ticketId}
-            )`
+          ? sql`(${messages.createdAt}, ${messages.id}) > ${messagePosition(workspaceId, ticketId, afterId)}`
+          : undefined,
+        newestFirst?.olderThanId
+          ? sql`(${messages.createdAt}, ${messages.id}) < ${messagePosition(workspaceId, ticketId, newestFirst.olderThanId)}`
           : undefined,
         customerOnly ? eq(messages.notFromParticipant, false) : undefined,
         beforeId
@@ -251,7 +258,7 @@ async function threadMessages(
       ),
     )
     .orderBy(
-      ...(customerOnly
+      ...(customerOnly || newestFirst
         ? [desc(messages.createdAt), desc(messages.id)]
         : [asc(messages.createdAt), asc(messages.id)]),
     )
@@ -259,6 +266,73 @@ async function threadMessages(
 }
 
 type ThreadAttachment = { id: string; filename: string; contentType: string; size: number }
+
+/** A message's place in its thread, `(created_at, id)`: nothing when it is not this ticket's. */
+const messagePosition = (workspaceId: string, ticketId: string, id: string) =>
+  sql`(select m.created_at, m.id from ${messages} m
+    where m.id = ${id} and m.workspace_id = ${workspaceId} and m.ticket_id = ${ticketId})`
+
+/**
+ * The newest messages of a thread (notes included), newest first, before the message
+ * `olderThanId` when given: at most `limit`, each body cut to `bodyChars` characters by
+ * PostgreSQL, with each body's whole size in bytes (`bodyBytes`, read without the text), and how
+ * many earlier messages there are. MCP's get_ticket window: the whole thread was one answer.
+ */
+export async function listThreadWindow(
+  db: DbOrTx,
+  {
+    workspaceId,
+    ticketId,
+    olderThanId,
+    limit,
+    bodyChars,
+  }: { workspaceId: string; ticketId: string; olderThanId?: string; limit: number; bodyChars: number },
+) {
+  const rows = await threadMessages(db, workspaceId, ticketId, {
+    publicOnly: false,
+    newestFirst: { olderThanId },
+    bodyChars,
+    limit,
+  })
+  const oldest = rows.at(-1)
+  const [sizes, [earlier]] = await Promise.all([
+    rows.length === 0
+      ? []
+      : db
+          .select({ id: messages.id, bytes: sql<number>`octet_length(${messages.bodyText})` })
+          .from(messages)
+          .where(
+            and(
+              eq(messages.workspaceId, workspaceId),
+              inArray(
+                messages.id,
+                rows.map((r) => r.id),
+              ),
+            ),
+          ),
+    oldest
+      ? db
+          .select({ n: count() })
+          .from(messages)
+          .where(
+            and(
+              eq(messages.workspaceId, workspaceId),
+              eq(messages.ticketId, ticketId),
+              isNull(messages.heldUntil),
+              sql`(${messages.createdAt}, ${messages.id}) < ${messagePosition(workspaceId, ticketId, oldest.id)}`,
+            ),
+          )
+      : [{ n: 0 }],
+  ])
+  const bytes = new Map(sizes.map((s) => [s.id, Number(s.bytes)]))
+  return {
+    newestFirst: rows.map(({ deliveryError: _deliveryError, ...message }) => ({
+      ...message,
+      bodyBytes: bytes.get(message.id) ?? 0,
+    })),
+    earlier: earlier?.n ?? 0,
+  }
+}
 
 export async function listTicketTags(db: DbOrTx, ticketId: string) {
   return db

@@ -1,4 +1,4 @@
-import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client'
+import type { Client } from '@modelcontextprotocol/client'
 import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
@@ -8,6 +8,7 @@ import { startQueue, stopQueue } from '#app/jobs/queue.server.ts'
 import { apiClient, apiTokenFor } from '#tests/helpers/api.ts'
 import { asMember, createMember, createTicketFor } from '#tests/helpers/factories.ts'
 import { startTestServer } from '#tests/helpers/http-server.ts'
+import { mcpClient } from '#tests/helpers/mcp-client.ts'
 import { inboundReply } from '#tests/helpers/inbound-reply.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 
@@ -25,12 +26,7 @@ beforeAll(async () => {
   server = await startTestServer({ sockets: false })
   owner = await createMember('owner')
   token = (await apiTokenFor(owner, { scopes: ['tickets:read'] })).token
-  client = new Client({ name: 'switchboard-test', version: '1.0.0' })
-  await client.connect(
-    new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`), {
-      requestInit: { headers: { authorization: `Bearer ${token}` } },
-    }),
-  )
+  client = await mcpClient(server.url, token)
 })
 afterAll(async () => {
   await client.close()
