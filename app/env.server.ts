@@ -263,7 +263,12 @@ export type AppEnv = {
 
 export class EnvError extends Error {}
 
-export function parseEnv(source: NodeJS.ProcessEnv): AppEnv {
+/**
+ * `worker`: the configuration of `npm run worker`, which fills in no default for what it must
+ * share with the web instances (the database, the secret its emailed links are signed with and the
+ * URL they point at): its own would send links that open nothing.
+ */
+export function parseEnv(source: NodeJS.ProcessEnv, options: { worker?: boolean } = {}): AppEnv {
   const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== ''))
   const parsed = EnvSchema.safeParse(cleaned)
   if (!parsed.success) {
@@ -283,6 +288,19 @@ export function parseEnv(source: NodeJS.ProcessEnv): AppEnv {
     if (missing.length > 0) {
       throw new EnvError(
         `APP_ENV=production fills in no defaults. Missing:\n${missing.map((m) => `  - ${m}`).join('\n')}`,
+      )
+    }
+  }
+  if (options.worker) {
+    const missing: string[] = []
+    if (!e.DATABASE_URL) {
+      missing.push('DATABASE_URL (the embedded database belongs to the web process, npm start)')
+    }
+    if (!e.SESSION_SECRET) missing.push('SESSION_SECRET (it signs the links in the emails the worker sends)')
+    if (!e.APP_URL) missing.push('APP_URL (the links in the emails the worker sends point there)')
+    if (missing.length > 0) {
+      throw new EnvError(
+        `npm run worker fills in no defaults: set these to the same values as the web instances. Missing:\n${missing.map((m) => `  - ${m}`).join('\n')}`,
       )
     }
   }
@@ -449,6 +467,15 @@ function readSecretFile(file: string) {
 }
 
 const store = globalThis as unknown as { __switchboardEnv?: AppEnv }
+
+/**
+ * The configuration of `npm run worker`, parsed as env() but refusing without the settings it
+ * must share with the web instances (parseEnv's `worker`). Called before anything asks env().
+ */
+export function workerEnv(): AppEnv {
+  store.__switchboardEnv ??= parseEnv(process.env, { worker: true })
+  return store.__switchboardEnv
+}
 
 /** The validated configuration of this process, parsed on first use. */
 export function env(): AppEnv {

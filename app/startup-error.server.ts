@@ -17,6 +17,8 @@ export function describeStartupError(error: unknown, dataDir: string): string {
   ) {
     return readOnlyMessage(root, errno)
   }
+  const unreachable = databaseUnreachable(error)
+  if (unreachable) return unreachable
   if (errno?.code === 'EADDRINUSE') {
     return `${errno.message}: another process (another Switchboard?) listens on that port. Stop it or set PORT.`
   }
@@ -33,4 +35,43 @@ export function describeStartupError(error: unknown, dataDir: string): string {
   } catch {
     return String(error)
   }
+}
+
+/** Errors of a connection to the database that cannot be made (pg's, or the network's). */
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+])
+
+/**
+ * A database that cannot be reached or refuses us, in plain words: the stack of pg's socket says
+ * nothing an operator can act on. A PostgreSQL error (a SQLSTATE code) is its own message.
+ */
+function databaseUnreachable(error: unknown): string | undefined {
+  if (!(error instanceof Error)) return undefined
+  const { code, address, hostname, port, severity } = error as NodeJS.ErrnoException & {
+    address?: string
+    hostname?: string
+    port?: number
+    severity?: string
+  }
+  const host = address ?? hostname
+  const where = host ? ` at ${host}${port ? `:${port}` : ''}` : ''
+  if (code && UNREACHABLE.has(code)) {
+    return `the database${where} could not be reached (${code}): is PostgreSQL running there, and is DATABASE_URL right?`
+  }
+  if (
+    /^Connection terminated due to connection timeout$|^timeout exceeded when trying to connect$/.test(
+      error.message,
+    )
+  ) {
+    return 'the database did not answer within DATABASE_CONNECT_TIMEOUT_MS: is PostgreSQL running, and is DATABASE_URL right?'
+  }
+  if (severity && code && /^[0-9A-Z]{5}$/.test(code))
+    return `PostgreSQL refused: ${error.message} (SQLSTATE ${code})`
+  return undefined
 }

@@ -225,6 +225,36 @@ describe('parseEnv in the local profile', () => {
   })
 })
 
+describe('parseEnv for npm run worker', () => {
+  const worker = (vars: Record<string, string>) => parseEnv(vars as NodeJS.ProcessEnv, { worker: true })
+
+  it('fills in none of what it shares with the web instances, naming each missing one, and writes nothing', () => {
+    let error: unknown
+    try {
+      worker({ DATA_DIR: dataDir })
+    } catch (caught) {
+      error = caught
+    }
+    expect(error).toBeInstanceOf(EnvError)
+    const message = (error as EnvError).message
+    expect(message).toContain('same values as the web instances')
+    for (const name of ['DATABASE_URL', 'SESSION_SECRET', 'APP_URL'])
+      expect(message).toContain(`  - ${name} (`)
+    expect(fs.readdirSync(dataDir)).toEqual([])
+  })
+
+  it("starts with the web instances' database, secret and URL", () => {
+    const env = worker({
+      DATA_DIR: dataDir,
+      DATABASE_URL: productionEnv.DATABASE_URL,
+      SESSION_SECRET: productionEnv.SESSION_SECRET,
+      APP_URL: productionEnv.APP_URL,
+    })
+    expect(env).toMatchObject({ sessionSecret: productionEnv.SESSION_SECRET, appUrl: productionEnv.APP_URL })
+    expect(fs.readdirSync(dataDir)).toEqual([])
+  })
+})
+
 describe('parseEnv in the production profile', () => {
   it('fills in no defaults and names every missing variable in one error', () => {
     const error = parseError({ APP_ENV: 'production', DATA_DIR: dataDir })

@@ -1,0 +1,51 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { freePort } from '#db/embedded.ts'
+import { killServers, startServer } from '#tests/helpers/server-process.ts'
+
+// The production build (server and worker) refusing to start as an operator meets it: one plain
+// message naming what is wrong, exit code 1, and no stack trace.
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-refusals-'))
+const WORKER = [process.execPath, 'build/worker.js']
+/** A line of a JavaScript stack trace. */
+const STACK_LINE = /^\s+at .+[:(]/m
+
+afterAll(() => {
+  killServers()
+  fs.rmSync(dataDir, { recursive: true, force: true })
+})
+
+/** Starts the command with `env` and returns its output once it has exited with code 1. */
+async function refusal(env: Record<string, string>, command?: string[], databaseUrl?: string) {
+  const child = await startServer({ dataDir, env, command, databaseUrl, waitReady: false })
+  const { code } = await child.exited
+  const output = child.output()
+  expect(code, output).toBe(1)
+  expect(output).not.toMatch(STACK_LINE)
+  return output
+}
+
+describe('npm run worker', () => {
+  it('refuses to start without DATABASE_URL, SESSION_SECRET and APP_URL, naming each and saying they must match the web instances', async () => {
+    const output = await refusal({ SESSION_SECRET: '', APP_URL: '' }, WORKER)
+    expect(output).toContain('set these to the same values as the web instances')
+    for (const name of ['DATABASE_URL', 'SESSION_SECRET', 'APP_URL'])
+      expect(output).toContain(`  - ${name} (`)
+    // It made no secret of its own.
+    expect(fs.existsSync(path.join(dataDir, 'session-secret'))).toBe(false)
+  })
+
+  it('names an invalid variable without a stack trace', async () => {
+    const output = await refusal({ PORT: 'eighty' }, WORKER, 'postgres://x@127.0.0.1:1/x')
+    expect(output).toContain('PORT: PORT must be')
+  })
+
+  it('says in plain words that the database cannot be reached', async () => {
+    const port = await freePort()
+    const output = await refusal({}, WORKER, `postgres://u:secret-pw@127.0.0.1:${port}/x`)
+    expect(output).toContain(`the database at 127.0.0.1:${port} could not be reached (ECONNREFUSED)`)
+    expect(output).not.toContain('secret-pw')
+  })
+})
