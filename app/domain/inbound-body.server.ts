@@ -23,7 +23,14 @@ export type InboundBody = {
   notes: string[]
 }
 
-const MAX_BODY_CHARS = 200_000
+/** An email's text kept on its message (search, the thread, quotes, the API): longer is cut. */
+export const MAX_BODY_CHARS = 200_000
+
+/** The whole text of an email cut at MAX_BODY_CHARS, attached to its message. */
+export const ORIGINAL_TEXT_FILENAME = 'original-message.txt'
+
+/** Ends the kept text of an email that was cut. */
+export const BODY_CUT_NOTE = `[This email was longer than ${MAX_BODY_CHARS.toLocaleString('en-US')} characters; the rest was not kept here. The whole text is attached as ${ORIGINAL_TEXT_FILENAME}.]`
 
 /**
  * Stores attachments and inline images like uploads (at most MAX_FILES files and MAX_TOTAL_BYTES
@@ -61,9 +68,26 @@ export async function prepareInboundBody(email: InboundMessage, filesDir: string
   if (overLimit > 0)
     notes.push(`${overLimit} attachment(s) over the limit (${MAX_FILES} files, 25 MB) not kept.`)
   const html = email.html ? sanitizeEmailHtml(rewriteCids(email.html, byContentId)) : null
+  let text = bodyText(email, html)
+  if (text.length > MAX_BODY_CHARS) {
+    // Cut where it is kept, never silently: the note ends the kept text, and the whole text stays
+    // with the message as a file of its own (the raw post is deleted after INBOUND_RAW_RETENTION_DAYS),
+    // beyond the 10 files and 25 MB the sender's attachments may take.
+    const whole = Buffer.from(text, 'utf8')
+    files.push({
+      filename: ORIGINAL_TEXT_FILENAME,
+      contentType: 'text/plain; charset=utf-8',
+      size: whole.length,
+      sha256: await storeAt(filesDir, whole),
+    })
+    notes.push(
+      `Text longer than ${MAX_BODY_CHARS} characters: cut, the whole text attached as ${ORIGINAL_TEXT_FILENAME}.`,
+    )
+    text = `${sliceWhole(text, MAX_BODY_CHARS)}\n\n${BODY_CUT_NOTE}`
+  }
   const dropped = email.droppedAttachments
   return {
-    text: bodyText(email, html),
+    text,
     html,
     files,
     notKept: notKept.length + dropped > 0 ? { files: notKept, more: dropped } : null,
@@ -112,7 +136,7 @@ function decodedId(id: string) {
   }
 }
 
-/** The text part, else the sanitized HTML's text; cut to what search and storage take. */
+/** The text part, else the sanitized HTML's text, whole. */
 function bodyText(email: InboundMessage, html: string | null) {
   let text = email.text.replace(/\r\n/g, '\n').trim()
   if (!text && html) {
@@ -128,5 +152,5 @@ function bodyText(email: InboundMessage, html: string | null) {
       .replace(/\n{3,}/g, '\n\n')
       .trim()
   }
-  return sliceWhole(text || '(no text)', MAX_BODY_CHARS)
+  return text || '(no text)'
 }

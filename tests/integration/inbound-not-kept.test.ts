@@ -1,7 +1,9 @@
+import fs from 'node:fs'
 import { eq, sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
-import { inboundEmails, messages } from '#db/schema.ts'
+import { attachments, inboundEmails, messages } from '#db/schema.ts'
+import { pathFor } from '#app/integrations/storage.server.ts'
 import * as ticketRoute from '#app/routes/w.$slug.tickets.$number.tsx'
 import { createMember } from '#tests/helpers/factories.ts'
 import { rawModePost } from '#tests/helpers/inbound-post.ts'
@@ -142,5 +144,51 @@ describe("an inbound email's attachments", () => {
     const { data, html } = await ticketPage(agent, inbound.ticketId!)
     expect(data.thread.at(-1)).not.toHaveProperty('filesNotKept')
     expect(html).not.toContain('not kept')
+  })
+})
+
+describe('a long inbound email', () => {
+  it('is cut with a note saying so, and its whole text is kept with the message as original-message.txt', async () => {
+    const agent = await createMember()
+    const to = `${agent.workspace.slug}.support@${INBOUND}`
+    const lines: string[] = []
+    for (let i = 0, length = 0; length < 3_100_000; i++) {
+      lines.push(`Line ${i}: ünïcödé ✓ 😀 log output`)
+      length += lines.at(-1)!.length + 1
+    }
+    const text = lines.join('\n')
+    const eml = Buffer.from(
+      [
+        'From: Casey <casey@example.org>',
+        `To: ${to}`,
+        'Subject: A very long log',
+        `Message-ID: <long-${++n}@example.org>`,
+        'MIME-Version: 1.0',
+        'Content-Type: text/plain; charset=utf-8',
+        'Content-Transfer-Encoding: 8bit',
+        '',
+        text,
+      ].join('\r\n'),
+    )
+    const inbound = await post(eml, to)
+    const [message] = await getDb().select().from(messages).where(eq(messages.ticketId, inbound.ticketId!))
+    const note =
+      '[This email was longer than 200,000 characters; the rest was not kept here. The whole text is attached as original-message.txt.]'
+    expect(message!.bodyText.endsWith(`\n\n${note}`)).toBe(true)
+    const kept = message!.bodyText.slice(0, -(note.length + 2))
+    expect(kept.length).toBeLessThanOrEqual(200_000)
+    expect(kept.length).toBeGreaterThan(199_990)
+    expect(text.startsWith(kept)).toBe(true)
+    const files = await getDb().select().from(attachments).where(eq(attachments.messageId, message!.id))
+    expect(files.map((f) => [f.filename, f.contentType])).toEqual([
+      ['original-message.txt', 'text/plain; charset=utf-8'],
+    ])
+    expect(fs.readFileSync(pathFor(files[0]!.sha256), 'utf8')).toBe(text)
+    expect(inbound.error).toContain('cut, the whole text attached as original-message.txt')
+    // The agent sees the note at the end of the message, and the file under it.
+    const { data } = await ticketPage(agent, inbound.ticketId!)
+    const shown = data.thread.at(-1) as { bodyText: string; attachments: Array<{ filename: string }> }
+    expect(shown.bodyText.endsWith(note)).toBe(true)
+    expect(shown.attachments.map((a) => a.filename)).toEqual(['original-message.txt'])
   })
 })
