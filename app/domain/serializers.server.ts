@@ -1,4 +1,5 @@
 import type { emailStatus, ticketChannel, TicketPriority, TicketStatus } from '#db/schema.ts'
+import { distinctAddresses } from './reply-email.server.ts'
 
 /**
  * Domain rows → the public JSON shapes: snake_case, ISO 8601 UTC times, ids as strings. The API
@@ -31,6 +32,8 @@ export type TicketJson = Omit<TicketSummaryJson, 'contact'> & {
   channel: (typeof ticketChannel.enumValues)[number]
   mailbox: { id: string; name: string }
   contact: { id: string; name: string; email: string }
+  /** Copied on every reply to the customer (reply-all), the customer left out. */
+  cc: string[]
   first_response_at: string | null
   resolved_at: string | null
 }
@@ -47,6 +50,8 @@ export function ticketJson(row: {
   contactId: string
   contactName: string
   contactEmail: string
+  /** The ticket's CC list; a ticket just created through the API has none. */
+  cc?: string[] | null
   assignee: { id: string; name: string } | null
   tags: TagRow[]
   createdAt: Date
@@ -63,6 +68,8 @@ export function ticketJson(row: {
     channel: row.channel,
     mailbox: { id: row.mailboxId, name: row.mailboxName },
     contact: { id: row.contactId, name: row.contactName, email: row.contactEmail },
+    // As a reply copies them (replyToTicket): without repeats and without the customer.
+    cc: distinctAddresses(row.cc ?? [], [row.contactEmail]),
     assignee: row.assignee,
     tags: row.tags.map((t) => ({ id: t.id, name: t.name })),
     created_at: iso(row.createdAt),

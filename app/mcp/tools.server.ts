@@ -244,7 +244,7 @@ export function createMcpServer(ctx: ToolContext) {
     {
       title: 'Draft a reply (not sent)',
       description:
-        'Checks a reply and shows what would be emailed, without sending it. Show it to a person, then call send_reply with last_seen_message_id from the answer.',
+        'Checks a reply and shows what would be emailed and to whom (to, cc, bcc: everyone send_reply would email now), without sending it. Show it to a person, then call send_reply with last_seen_message_id from the answer.',
       inputSchema: DraftInput,
       readOnly: true,
     },
@@ -258,7 +258,10 @@ export function createMcpServer(ctx: ToolContext) {
       const contact = ticket.contact as { name: string; email: string }
       return {
         sent: false,
+        // Everyone send_reply would email: the customer and the ticket's CC list (no BCC from here).
         to: contact.email,
+        cc: ticket.cc as string[],
+        bcc: [],
         subject: `Re: ${String(ticket.subject)} [#${number}]`,
         body: parsed.body,
         last_seen_message_id: last?.id ?? null,
