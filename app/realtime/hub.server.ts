@@ -174,10 +174,23 @@ export function attachSocketServer(httpServer: HttpServer, options: Options) {
 
 async function onConnection(io: AppServer, socket: AppSocket) {
   const { userId, sessionId } = socket.data
-  registerPresence(io, socket)
+  // The client's events are listened for at once, but it may send them (on 'connect') before its
+  // rooms are joined, after a database read: a handler that judges by the rooms waits for this.
+  let roomsJoined!: () => void
+  const joined = new Promise<void>((resolve) => (roomsJoined = resolve))
+  registerPresence(io, socket, joined)
   watchSessionExpiry(socket)
-  const workspaces = await listUserWorkspaces(getDb(), userId)
-  await socket.join([sessionRoom(sessionId), userRoom(userId), ...workspaces.map((w) => workspaceRoom(w.id))])
+  let workspaces
+  try {
+    workspaces = await listUserWorkspaces(getDb(), userId)
+    await socket.join([
+      sessionRoom(sessionId),
+      userRoom(userId),
+      ...workspaces.map((w) => workspaceRoom(w.id)),
+    ])
+  } finally {
+    roomsJoined()
+  }
   // The cap counts the user's sockets on every instance. Until the adapter drops an instance that
   // died (10 s after it went silent) that count waits for its answer and fails after 5 s: the
   // socket then stays, and the cap holds again from the next connection. Closing it, as before,

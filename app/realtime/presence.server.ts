@@ -73,7 +73,7 @@ function joinedTicketRoom(socket: AppSocket, ticketId: string) {
  * the sockets in the room (on every instance, through the adapter) and sent to the room and,
  * as a marker for the queue, to the workspace.
  */
-export function registerPresence(io: AppServer, socket: AppSocket) {
+export function registerPresence(io: AppServer, socket: AppSocket, roomsJoined: Promise<void>) {
   socket.on(
     'ticket:join',
     clientEvent(socket, TicketRoomPayload, async ({ ticketId }, answer) => {
@@ -117,7 +117,9 @@ export function registerPresence(io: AppServer, socket: AppSocket) {
   socket.on(
     'workspace:viewing',
     clientEvent(socket, WorkspacePayload, async ({ workspaceId }, answer) => {
-      // Only for a workspace this socket belongs to (joined at connection after the membership check).
+      // Only for a workspace this socket belongs to (joined at connection after the membership
+      // check; asked for on 'connect', which can come before those joins).
+      await roomsJoined
       if (!socket.rooms.has(`workspace:${workspaceId}`)) return answer({ ok: false, error: 'Not found' })
       answer({ ok: true, viewing: await viewingIn(io, workspaceId) })
     }),

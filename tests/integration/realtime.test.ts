@@ -22,6 +22,7 @@ import {
   connectSocketReady,
   emitWithAck,
   nextEvent,
+  openSocket,
 } from '#tests/helpers/sockets.ts'
 import { waitFor } from '#tests/helpers/wait.ts'
 
@@ -240,6 +241,24 @@ describe('presence', () => {
     const gone = next<PresencePayload>(danaSocket, 'presence', (p) => p.viewers.length === 1)
     samSocket.disconnect()
     expect((await gone).viewers.map((v) => v.userId)).toEqual([dana.user.id])
+  })
+
+  it('answers the snapshot asked for at connect, before the server has put the socket in its rooms', async () => {
+    const dana = await createMember('agent')
+    const sam = await createMember('agent', dana.workspace)
+    const ticket = await createTicketFor(dana)
+    const samSocket = await connect(sam.cookie)
+    await emit(samSocket, 'ticket:join', { ticketId: ticket.ticketId })
+    // As the queue asks: on 'connect', which comes before the server's 'ready' (the rooms are
+    // joined after a database read). It was answered Not found, and the queue showed no marker
+    // until the next viewing event.
+    const queueSocket = openSocket(server.url, { cookie: dana.cookie })
+    const snapshot = await new Promise((resolve) =>
+      queueSocket.once('connect', () =>
+        resolve(emit(queueSocket, 'workspace:viewing', { workspaceId: dana.workspace.id })),
+      ),
+    )
+    expect(snapshot).toEqual({ ok: true, viewing: { [ticket.ticketId]: [sam.user.name] } })
   })
 
   it('marks viewed tickets for the queue: a snapshot on request and changes as agents come and go', async () => {
