@@ -31,11 +31,20 @@ const EnvSchema = z.object({
         'SESSION_SECRET must be at least 32 characters (each secret, when several are separated by commas)',
     })
     .optional(),
-  APP_URL: z.url({ error: 'APP_URL must be an absolute URL such as https://help.example.com' }).optional(),
+  APP_URL: z
+    .string()
+    .superRefine((value, context) => {
+      const problem = appUrlProblem(value)
+      if (problem) context.addIssue({ code: 'custom', message: `APP_URL ${problem}` })
+    })
+    .optional(),
   SENDGRID_API_KEY: z.string().min(1).optional(),
   // Where the SendGrid client sends (tests point it at tests/fakes/sendgrid.ts).
   SENDGRID_API_BASE_URL: z
-    .url({ error: 'SENDGRID_API_BASE_URL must be an absolute URL such as https://api.sendgrid.com' })
+    .url({
+      protocol: /^https?$/,
+      error: 'SENDGRID_API_BASE_URL must be an http:// or https:// URL such as https://api.sendgrid.com',
+    })
     .default('https://api.sendgrid.com'),
   // How long one mail-send call may wait for SendGrid's answer. An email's claim lease (60 s,
   // app/domain/email.server.ts) must outlast a call, hence the cap (tests shorten it).
@@ -84,7 +93,10 @@ const EnvSchema = z.object({
   OPENAI_API_KEY: z.string().min(1).optional(),
   // Any OpenAI-compatible server (Ollama, vLLM, llama.cpp); tests point it at tests/fakes/openai.ts.
   OPENAI_BASE_URL: z
-    .url({ error: 'OPENAI_BASE_URL must be an absolute URL such as http://localhost:11434/v1' })
+    .url({
+      protocol: /^https?$/,
+      error: 'OPENAI_BASE_URL must be an http:// or https:// URL such as http://localhost:11434/v1',
+    })
     .optional(),
   OPENAI_MODEL: z.string().min(1).max(200).default('gpt-4.1-mini'),
   // Triage calls per workspace (docs/ai.md#triage): one per new ticket, so without a cap the spend
@@ -158,6 +170,33 @@ const EnvSchema = z.object({
   // (app/http/body-deadline.server.ts).
   HTTP_BODY_TIMEOUT_MS: milliseconds('HTTP_BODY_TIMEOUT_MS').default(30_000),
 })
+
+/**
+ * Why APP_URL cannot be used, or undefined. It is the origin every emailed link, the Host check
+ * and the Origin check are built from, and the app is served at the root of its host: a path made
+ * every emailed link a 404, and a value without a scheme failed later, at the first request.
+ */
+function appUrlProblem(value: string): string | undefined {
+  const example = 'such as https://help.example.com'
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    return `must be an absolute URL ${example}`
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    return `must start with http:// or https:// (${example}, or http://localhost:3000)`
+  }
+  if (!url.hostname) return `must name a host, ${example}`
+  if (url.username || url.password) return 'must not carry a user name or password'
+  if (url.pathname !== '/') {
+    return `must be an origin without a path (${url.pathname}): Switchboard is served at the root of its host, so links under a path would open nothing`
+  }
+  if (url.search || url.hash || /[?#]/.test(value)) {
+    return 'must have no query (?…) or fragment (#…): the links Switchboard sends are built by adding a path to it'
+  }
+  return undefined
+}
 
 function positiveCount(name: string) {
   return z.coerce
@@ -317,7 +356,7 @@ export function parseEnv(source: NodeJS.ProcessEnv, options: { worker?: boolean 
   }
   const sessionSecret = sessionSecrets[0]!
   if (!e.DATABASE_URL) defaultsUsed.push(`embedded PostgreSQL in ${path.join(dataDir, 'postgres')}`)
-  const appUrl = (e.APP_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, '')
+  const appUrl = e.APP_URL ? new URL(e.APP_URL).origin : `http://localhost:${e.PORT}`
   if (!e.APP_URL) defaultsUsed.push(`APP_URL=${appUrl}`)
   return {
     appEnv: e.APP_ENV,

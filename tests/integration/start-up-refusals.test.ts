@@ -8,6 +8,7 @@ import { killServers, startServer } from '#tests/helpers/server-process.ts'
 // The production build (server and worker) refusing to start as an operator meets it: one plain
 // message naming what is wrong, exit code 1, and no stack trace.
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-refusals-'))
+fs.chmodSync(dataDir, 0o755) // as root, an embedded PostgreSQL runs as the postgres user
 const WORKER = [process.execPath, 'build/worker.js']
 /** A line of a JavaScript stack trace. */
 const STACK_LINE = /^\s+at .+[:(]/m
@@ -47,5 +48,13 @@ describe('npm run worker', () => {
     const output = await refusal({}, WORKER, `postgres://u:secret-pw@127.0.0.1:${port}/x`)
     expect(output).toContain(`the database at 127.0.0.1:${port} could not be reached (ECONNREFUSED)`)
     expect(output).not.toContain('secret-pw')
+  })
+})
+
+describe('the web server', () => {
+  it('refuses an APP_URL without a scheme before anything starts, naming it', async () => {
+    const output = await refusal({ APP_URL: 'localhost:3461' })
+    expect(output).toContain('APP_URL: APP_URL must start with http:// or https://')
+    expect(fs.existsSync(path.join(dataDir, 'postgres'))).toBe(false)
   })
 })

@@ -195,6 +195,34 @@ describe('parseEnv in the local profile', () => {
     )
   })
 
+  it('refuses an APP_URL that is not an http(s) origin, saying why', () => {
+    expectRefused('APP_URL', [
+      ['http://localhost:3461/helpdesk/', 'must be an origin without a path (/helpdesk/)'],
+      ['https://help.example.com/x', 'must be an origin without a path (/x)'],
+      ['https://help.example.com/?x=1', 'must have no query (?…) or fragment (#…)'],
+      ['https://help.example.com?x=1', 'must have no query (?…) or fragment (#…)'],
+      ['https://help.example.com/#top', 'must have no query (?…) or fragment (#…)'],
+      ['https://help.example.com/?', 'must have no query (?…) or fragment (#…)'],
+      ['ftp://help.example.com', 'must start with http:// or https://'],
+      ['localhost:3461', 'must start with http:// or https://'],
+      ['javascript:alert(1)', 'must start with http:// or https://'],
+      ['https://user:pw@help.example.com', 'must not carry a user name or password'],
+      ['help desk', 'must be an absolute URL'],
+    ])
+    expect(parse({ DATA_DIR: dataDir, APP_URL: 'https://Help.Example.com:443/' }).appUrl).toBe(
+      'https://help.example.com',
+    )
+    expect(parse({ DATA_DIR: dataDir, APP_URL: 'http://[::1]:3461' }).appUrl).toBe('http://[::1]:3461')
+  })
+
+  it('refuses base URLs of services that are not http(s)', () => {
+    expectRefused('SENDGRID_API_BASE_URL', [['javascript:alert(1)', 'must be an http:// or https:// URL']])
+    expectRefused('OPENAI_BASE_URL', [['file:///etc/passwd', 'must be an http:// or https:// URL']])
+    expect(parse({ DATA_DIR: dataDir, OPENAI_BASE_URL: 'http://localhost:11434/v1/' }).ai.baseUrl).toBe(
+      'http://localhost:11434/v1',
+    )
+  })
+
   it('names every invalid variable in one error', () => {
     const error = parseError({
       DATA_DIR: dataDir,
