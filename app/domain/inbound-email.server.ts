@@ -397,7 +397,9 @@ export async function markAddressBouncing(tx: Tx, workspaceId: string, address: 
 function subjectOf(email: InboundMessage) {
   // eslint-disable-next-line no-control-regex -- headers must stay one line
   const subject = email.subject.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').trim()
-  return sliceWhole(subject || '(no subject)', 250)
+  if (!subject) return '(no subject)'
+  // A ticket's subject holds 250 characters: a longer one is cut where it shows it was.
+  return subject.length > 250 ? `${sliceWhole(subject, 249).trimEnd()}…` : subject
 }
 
 /** A display name from From, made one line and short (it reaches our email headers later). */

@@ -421,6 +421,23 @@ describe('the webhook', () => {
     expect(['failed', 'filed']).toContain((await lastInbound()).status)
   })
 
+  it('cuts a subject longer than 250 characters where it shows it was cut', async () => {
+    const m = await createMember()
+    const to = forwarding(m.workspace.slug)
+    const long = `Order ${'très long sujet '.repeat(30)}end`
+    const eml = Buffer.from(
+      `From: Lou <lou@example.org>\r\nTo: ${to}\r\nSubject: ${long}\r\nMessage-ID: <long-${++n}@example.org>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHello\r\n`,
+    )
+    expect((await post(rawModePost(eml, { envelopeTo: [to] }))).status).toBe(200)
+    await settled()
+    const [ticket] = await getDb()
+      .select({ subject: tickets.subject })
+      .from(tickets)
+      .where(eq(tickets.id, (await lastInbound()).ticketId!))
+    expect(ticket.subject.length).toBeLessThanOrEqual(250)
+    expect(ticket.subject).toMatch(/^Order très long sujet .*…$/)
+  })
+
   it('keeps at most 10 of 500 attachments and refuses executables and path names', async () => {
     const m = await createMember()
     const to = forwarding(m.workspace.slug)
