@@ -3,6 +3,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { z } from 'zod'
+import { compileTrustProxy } from '#app/http/security.server.ts'
 
 /**
  * The one place that reads configuration from process.env (the logger reads LOG_LEVEL itself, to log
@@ -122,7 +123,17 @@ const EnvSchema = z.object({
     .max(120_000, { error: 'SHUTDOWN_DELAY_MS must be at most 120000 (two minutes)' })
     .default(0),
   // Express "trust proxy": which proxies may set X-Forwarded-For (the client address used by rate limits).
-  TRUST_PROXY: z.string().min(1).default('loopback'),
+  // Compiled here as the server compiles it, so a bad value is named before anything starts (it
+  // was proxy-addr's "invalid IP address" stack after the database had started).
+  TRUST_PROXY: z
+    .string()
+    .default('loopback')
+    .transform((value, context) => {
+      const trust = /^\d+$/.test(value) ? Number(value) : value
+      const problem = trustProxyProblem(trust)
+      if (problem) context.addIssue({ code: 'custom', message: `TRUST_PROXY ${problem}` })
+      return trust
+    }),
   // How long the database may take before a request fails with 503 instead of waiting.
   DATABASE_CONNECT_TIMEOUT_MS: milliseconds('DATABASE_CONNECT_TIMEOUT_MS').default(5_000),
   DATABASE_STATEMENT_TIMEOUT_MS: milliseconds('DATABASE_STATEMENT_TIMEOUT_MS').default(15_000),
@@ -196,6 +207,20 @@ function appUrlProblem(value: string): string | undefined {
     return 'must have no query (?…) or fragment (#…): the links Switchboard sends are built by adding a path to it'
   }
   return undefined
+}
+
+function trustProxyProblem(trust: string | number): string | undefined {
+  const kinds =
+    'loopback, linklocal, uniquelocal, a hop count such as 1, or addresses and CIDRs separated by commas such as 10.0.0.0/8'
+  if (trust === 'true') {
+    return `must name the proxies to trust (${kinds}): "true" would take the client address from anyone's X-Forwarded-For`
+  }
+  try {
+    compileTrustProxy(trust)
+    return undefined
+  } catch (error) {
+    return `must be ${kinds} (${error instanceof Error ? error.message : String(error)})`
+  }
 }
 
 function positiveCount(name: string) {
@@ -399,7 +424,7 @@ export function parseEnv(source: NodeJS.ProcessEnv, options: { worker?: boolean 
     logLevel: e.LOG_LEVEL,
     runWorker: e.RUN_WORKER === 'true',
     shutdownDelayMs: e.SHUTDOWN_DELAY_MS,
-    trustProxy: /^\d+$/.test(e.TRUST_PROXY) ? Number(e.TRUST_PROXY) : e.TRUST_PROXY,
+    trustProxy: e.TRUST_PROXY,
     database: {
       connectTimeoutMs: e.DATABASE_CONNECT_TIMEOUT_MS,
       statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,

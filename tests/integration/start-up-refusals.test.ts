@@ -58,3 +58,13 @@ describe('the web server', () => {
     expect(fs.existsSync(path.join(dataDir, 'postgres'))).toBe(false)
   })
 })
+
+describe('the web server with a TRUST_PROXY it cannot use', () => {
+  it('names TRUST_PROXY before the database starts', async () => {
+    for (const value of ['bogus', 'true']) {
+      const output = await refusal({ TRUST_PROXY: value })
+      expect(output).toContain('TRUST_PROXY: TRUST_PROXY must')
+      expect(fs.existsSync(path.join(dataDir, 'postgres'))).toBe(false)
+    }
+  })
+})

@@ -75,6 +75,25 @@ describe('parseEnv in the local profile', () => {
     )
   })
 
+  it('refuses a TRUST_PROXY the server could not compile, naming it and the bad part', () => {
+    const cases = [
+      ['bogus', '(invalid IP address: bogus)'],
+      ['10.0.0.0/99', '(invalid range on address: 10.0.0.0/99)'],
+      ['loopback,', '(invalid IP address: )'],
+    ]
+    for (const [value, part] of cases) {
+      const message = (parseError({ DATA_DIR: dataDir, TRUST_PROXY: value! }) as EnvError).message
+      expect(message).toContain(
+        'TRUST_PROXY: TRUST_PROXY must be loopback, linklocal, uniquelocal, a hop count such as 1, or addresses',
+      )
+      expect(message).toContain(part)
+    }
+    expectRefused('TRUST_PROXY', [['true', 'must name the proxies to trust']])
+    expect(parse({ DATA_DIR: dataDir, TRUST_PROXY: 'loopback, 10.0.0.0/8' }).trustProxy).toBe(
+      'loopback, 10.0.0.0/8',
+    )
+  })
+
   it('sizes the database pool from the CPUs unless DATABASE_POOL_SIZE says otherwise', () => {
     expect(defaultDatabasePoolSize(2)).toBe(5)
     expect(defaultDatabasePoolSize(8)).toBe(17)
