@@ -6,6 +6,7 @@ import {
   getThreadMessage,
   getTicketByNumber,
   listThreadAfter,
+  listThreadLengthsAfter,
   listThreadWindow,
   listTicketTags,
   listWorkspaceTags,
@@ -123,6 +124,12 @@ type ThreadMessage = Awaited<ReturnType<typeof listThreadAfter>>[number]
  * last message's id. Read a page at a time: a thread can hold thousands of 100 KB messages, and
  * cutting the page from the whole thread read all of it for every page.
  */
+/**
+ * The text one page of a ticket's messages may carry: `limit` is a most, and a page of long
+ * messages ends earlier, with a next cursor (always at least one message, whatever its length).
+ */
+export const MESSAGES_PAGE_CHARS = 1_000_000
+
 export async function listMessagesPage(
   member: Member,
   number: number,
@@ -141,14 +148,20 @@ export async function listMessagesPage(
     }
     afterId = key[1]
   }
-  // One more than the page, to know whether there is a next one.
-  const rows = await listThreadAfter(db, { ...where, afterId, limit: limit + 1 })
-  const page = rows.slice(0, limit)
+  // How many fit the page's text budget (at least one), and one more to know whether a next
+  // page exists: 100 notes of 126 KB were one 12.6 MB answer, read whole into memory first.
+  const lengths = await listThreadLengthsAfter(db, { ...where, afterId, limit: limit + 1 })
+  let fit = 0
+  for (let used = 0; fit < Math.min(limit, lengths.length); fit++) {
+    used += lengths[fit]!
+    if (fit > 0 && used > MESSAGES_PAGE_CHARS) break
+  }
+  const page = fit === 0 ? [] : await listThreadAfter(db, { ...where, afterId, limit: fit })
   const last = page.at(-1)
   return {
     kind: 'page',
     rows: page,
-    nextCursor: rows.length > limit && last ? encodeCursor(['messages', last.id]) : null,
+    nextCursor: lengths.length > page.length && last ? encodeCursor(['messages', last.id]) : null,
   }
 }
 

@@ -238,16 +238,9 @@ async function threadMessages(
     .leftJoin(contacts, eq(contacts.id, messages.authorContactId))
     .where(
       and(
-        eq(messages.workspaceId, workspaceId),
-        eq(messages.ticketId, ticketId),
-        // Replies in their undo window are nobody's yet: not the API's, the customer's, webhooks'
-        // or the AI's (its summary and drafts are shown to teammates).
-        isNull(messages.heldUntil),
+        threadAfter(workspaceId, ticketId, afterId),
         publicOnly ? eq(messages.kind, 'reply') : undefined,
         messageId ? eq(messages.id, messageId) : undefined,
-        afterId
-          ? sql`(${messages.createdAt}, ${messages.id}) > ${messagePosition(workspaceId, ticketId, afterId)}`
-          : undefined,
         newestFirst?.olderThanId
           ? sql`(${messages.createdAt}, ${messages.id}) < ${messagePosition(workspaceId, ticketId, newestFirst.olderThanId)}`
           : undefined,
@@ -266,6 +259,42 @@ async function threadMessages(
 }
 
 type ThreadAttachment = { id: string; filename: string; contentType: string; size: number }
+
+/** The ticket's messages anyone may read (none in its undo window), after `afterId` when given. */
+function threadAfter(workspaceId: string, ticketId: string, afterId: string | undefined) {
+  return and(
+    eq(messages.workspaceId, workspaceId),
+    eq(messages.ticketId, ticketId),
+    // Replies in their undo window are nobody's yet: not the API's, the customer's, webhooks'
+    // or the AI's (its summary and drafts are shown to teammates).
+    isNull(messages.heldUntil),
+    afterId
+      ? sql`(${messages.createdAt}, ${messages.id}) > ${messagePosition(workspaceId, ticketId, afterId)}`
+      : undefined,
+  )
+}
+
+/**
+ * The length of each of the next `limit` messages' text after `afterId`, in listThreadAfter's
+ * order: how many of them an API page can hold (listMessagesPage), read before their text is.
+ */
+export async function listThreadLengthsAfter(
+  db: DbOrTx,
+  {
+    workspaceId,
+    ticketId,
+    afterId,
+    limit,
+  }: { workspaceId: string; ticketId: string; afterId?: string; limit: number },
+) {
+  const rows = await db
+    .select({ chars: sql<number>`length(${messages.bodyText})::int` })
+    .from(messages)
+    .where(threadAfter(workspaceId, ticketId, afterId))
+    .orderBy(asc(messages.createdAt), asc(messages.id))
+    .limit(limit)
+  return rows.map((row) => row.chars)
+}
 
 /** A message's place in its thread, `(created_at, id)`: nothing when it is not this ticket's. */
 const messagePosition = (workspaceId: string, ticketId: string, id: string) =>
