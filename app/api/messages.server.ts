@@ -70,6 +70,8 @@ export const createMessage = operation({
               created_at: m.createdAt.toISOString(),
               // A reply in its sender's undo window: not sent yet, may still be undone.
               sending: m.sending,
+              // As on every message object: false for an email from someone not on the ticket.
+              from_participant: m.fromParticipant,
             })),
           },
         },

@@ -81,6 +81,8 @@ export type NewerMessage = {
   createdAt: Date
   /** A reply in its undo window (a teammate's, or the agent's own): about to go, may be undone. */
   sending: boolean
+  /** An inbound email from someone neither the customer nor CC'd: not the customer speaking. */
+  fromParticipant: boolean
 }
 
 export type ReplyOutcome =
@@ -367,6 +369,7 @@ function collisionOutcome(found: {
     bodyText: r.bodyText.slice(0, 2000),
     createdAt: r.createdAt,
     sending: r.sending,
+    fromParticipant: !r.notFromParticipant,
   }))
   const notShown = found.newerCount - newer.length
   if (!found.lastSeenKnown) return { kind: 'collision', newer, notShown, lastSeenUnknown: true }

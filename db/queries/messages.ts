@@ -78,6 +78,8 @@ export type NewerMessageRow = {
   contactEmail: string | null
   /** A reply still in its undo window: not sent yet, and it may be taken back. */
   sending: boolean
+  /** An inbound email from someone neither the customer nor CC'd (docs/security.md). */
+  notFromParticipant: boolean
 }
 
 /**
@@ -169,7 +171,8 @@ export const COLLISION_SHOWN = 20
 function newerAsJson() {
   return sql`(select coalesce(json_agg(json_build_object('id', n.id, 'kind', m.kind, 'bodyText', m.body_text,
           'createdAt', n.created_at, 'userName', u.name, 'contactName', c.name,
-          'contactEmail', c.email, 'sending', m.held_until is not null) order by n.created_at, n.id), '[]'::json)
+          'contactEmail', c.email, 'sending', m.held_until is not null,
+          'notFromParticipant', m.not_from_participant) order by n.created_at, n.id), '[]'::json)
         from (select id, created_at from newer order by created_at desc, id desc limit ${COLLISION_SHOWN}) n
         join messages m on m.id = n.id
         left join users u on u.id = m.author_user_id

@@ -104,6 +104,38 @@ describe('replies and status', () => {
     expect(mails.map((m) => m.text).join()).not.toContain('A refund is on its way')
   })
 
+  it("names a stranger's email among the newer messages as not from a participant", async () => {
+    const member = await createMember()
+    const ticket = await createTicketFor(member)
+    const first = await replyToTicket(asMember(member), ticket.number, { kind: 'note', body: 'Looking' })
+    if (first.kind !== 'sent') throw new Error('expected sent')
+    await customerReply(
+      { ticketId: ticket.ticketId, workspaceId: member.workspace.id },
+      'I am not Casey',
+      [],
+      {
+        inbound: {
+          inboundEmailId: null,
+          threadedBy: 'token',
+          notFromParticipant: true,
+          inboundKey: `stranger-${ticket.ticketId}`,
+          emailMessageId: null,
+          inReplyTo: null,
+          bodyHtml: null,
+        },
+      },
+    )
+    const outcome = await replyToTicket(asMember(member), ticket.number, {
+      kind: 'reply',
+      body: 'Hello',
+      lastSeenMessageId: first.messageId,
+    })
+    expect(outcome).toMatchObject({
+      kind: 'collision',
+      newer: [{ bodyText: 'I am not Casey', fromParticipant: false, sending: false }],
+    })
+  })
+
   // Until session 14 this sent (the check compared with nothing); a probe showed a wrong id
   // silently switched the collision check off, so now nothing is sent and every message is newer.
   it('sends nothing when the last seen message belongs to another ticket (nothing proves what was seen)', async () => {

@@ -40,6 +40,8 @@ export type CollidingMessage = {
   createdAt: Date
   /** A reply in its sender's undo window: not in the thread yet, and it may still be undone. */
   sending?: boolean
+  /** False for an email from someone neither the customer nor CC'd. */
+  fromParticipant?: boolean
 }
 
 type Props = {
@@ -599,7 +601,8 @@ export function Composer(props: Props) {
                 className="rounded border border-amber-300 bg-white/70 p-2 dark:border-amber-800 dark:bg-slate-900/60"
               >
                 <p className="text-xs">
-                  <span className="font-medium">{m.author}</span> ·{' '}
+                  <span className="font-medium">{m.author}</span>
+                  {m.fromParticipant === false ? ' (not on this ticket)' : ''} ·{' '}
                   {m.kind === 'note'
                     ? 'Internal note'
                     : m.sending
