@@ -4,9 +4,9 @@ import http from 'node:http'
 import path from 'node:path'
 import type { ServerBuild } from '@remix-run/node'
 import { connectDatabase, disconnectDatabase } from '#db/client.ts'
-import { startEmbeddedPostgres, type EmbeddedDatabase } from '#db/embedded.ts'
+import { freePort, startEmbeddedPostgres, type EmbeddedDatabase } from '#db/embedded.ts'
 import { migrateDatabase } from '#db/migrate.ts'
-import { env, EnvError } from '#app/env.server.ts'
+import { env, EnvError, settleFreePort } from '#app/env.server.ts'
 import { describeStartupError } from '#app/startup-error.server.ts'
 import { releaseMemoryWhenIdle } from '#app/idle-memory.server.ts'
 import { createApp } from '#app/http/app.server.ts'
@@ -38,7 +38,8 @@ let onSignal = (signal: NodeJS.Signals) => {
 for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => onSignal(signal))
 
 async function main() {
-  const config = env()
+  // PORT=0 without APP_URL: the free port is picked now, so the default APP_URL can name it.
+  const config = env().port === 0 && env().appUrlFromPort ? settleFreePort(await freePort()) : env()
   let databaseUrl = config.databaseUrl
   if (!databaseUrl) {
     embedded = await startEmbeddedPostgres(path.join(config.dataDir, 'postgres'), {

@@ -15,7 +15,12 @@ const EnvSchema = z.object({
     .enum(['local', 'production'], { error: 'APP_ENV must be "local" or "production"' })
     .default('local'),
   NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
-  PORT: z.coerce.number({ error: 'PORT must be a number' }).int().min(0).max(65535).default(3000),
+  PORT: z.coerce
+    .number({ error: 'PORT must be a number' })
+    .int({ error: 'PORT must be a whole number' })
+    .min(0, { error: 'PORT must be between 0 and 65535' })
+    .max(65535, { error: 'PORT must be between 0 and 65535' })
+    .default(3000),
   HOST: z.string().min(1).optional(),
   DATA_DIR: z.string().min(1).default('./data'),
   DATABASE_URL: z
@@ -323,6 +328,8 @@ export type AppEnv = {
   }
   /** Which local defaults were filled in, for the startup banner. */
   defaultsUsed: string[]
+  /** APP_URL is the local default, http://localhost:PORT (with PORT=0: settleFreePort). */
+  appUrlFromPort: boolean
 }
 
 export class EnvError extends Error {}
@@ -333,7 +340,8 @@ export class EnvError extends Error {}
  * URL they point at): its own would send links that open nothing.
  */
 export function parseEnv(source: NodeJS.ProcessEnv, options: { worker?: boolean } = {}): AppEnv {
-  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== ''))
+  // Blank means unset, as empty does (`PORT=" "` was read as port 0: Number(" ") is 0).
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v?.trim() !== ''))
   const parsed = EnvSchema.safeParse(cleaned)
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  - ${i.path.join('.')}: ${i.message}`)
@@ -451,6 +459,7 @@ export function parseEnv(source: NodeJS.ProcessEnv, options: { worker?: boolean 
       bodyTimeoutMs: e.HTTP_BODY_TIMEOUT_MS,
     },
     defaultsUsed,
+    appUrlFromPort: !e.APP_URL,
   }
 }
 
@@ -531,6 +540,26 @@ function readSecretFile(file: string) {
 }
 
 const store = globalThis as unknown as { __switchboardEnv?: AppEnv }
+
+/**
+ * PORT=0 picks a free port, and without APP_URL the default APP_URL names it: the server picks
+ * the port first and settles it here, so the origin checks and every link the app makes and
+ * emails point at it (they were http://localhost:0, which opens nothing).
+ */
+export function settleFreePort(port: number) {
+  const config = env()
+  if (!config.appUrlFromPort || config.port !== 0) return config
+  const appUrl = `http://localhost:${port}`
+  store.__switchboardEnv = {
+    ...config,
+    port,
+    appUrl,
+    defaultsUsed: config.defaultsUsed.map((used) =>
+      used.startsWith('APP_URL=') ? `APP_URL=${appUrl}` : used,
+    ),
+  }
+  return store.__switchboardEnv
+}
 
 /**
  * The configuration of `npm run worker`, parsed as env() but refusing without the settings it

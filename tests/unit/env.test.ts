@@ -256,9 +256,23 @@ describe('parseEnv in the local profile', () => {
     expect(message).toContain('DATABASE_URL: DATABASE_URL must be a postgres:// URL')
   })
 
-  it('rejects a PORT outside 0–65535', () => {
-    expect(parseError({ DATA_DIR: dataDir, PORT: '65536' })).toBeInstanceOf(EnvError)
+  it('rejects a PORT outside 0–65535, saying so', () => {
+    expectRefused('PORT', [
+      ['65536', 'must be between 0 and 65535'],
+      ['70000', 'must be between 0 and 65535'],
+      ['-1', 'must be between 0 and 65535'],
+      ['80.5', 'must be a whole number'],
+      ['eighty', 'must be a number'],
+    ])
     expect(parse({ DATA_DIR: dataDir, PORT: '65535' }).port).toBe(65535)
+  })
+
+  it('treats blank variables as unset, as empty ones', () => {
+    const env = parse({ DATA_DIR: dataDir, PORT: ' ', APP_URL: '\t', TRUST_PROXY: '  ', SESSION_SECRET: ' ' })
+    expect(env.port).toBe(3000)
+    expect(env.appUrl).toBe('http://localhost:3000')
+    expect(env.trustProxy).toBe('loopback')
+    expect(env.defaultsUsed[0]).toMatch(/^session secret in /)
   })
 
   it('rejects a session secret shorter than 32 characters', () => {
