@@ -1,5 +1,4 @@
 import pino from 'pino'
-import { decodedSegments } from '#app/http/request-target.server.ts'
 
 const store = globalThis as unknown as { __switchboardLogger?: pino.Logger }
 
@@ -150,20 +149,22 @@ const SECRET_PARAMETER = /token|secret|password|passwd|key|code|sig|auth/i
 
 /**
  * A request path (with or without a query string) safe to log: the token of a customer link,
- * an invitation or a password reset is masked, matched the way routing matches it (case
- * insensitive, percent-decoded, `.data` single-fetch variants too). Query values with a
- * secret-looking name are masked, and query values that are paths (`redirectTo=/invite/…`) are
- * masked like paths.
+ * an invitation or a password reset is masked, matched the way routing could match it (case
+ * insensitive, percent-decoded, `.data` single-fetch variants too) and on the path normalised
+ * (`//`, `%2F`, `\\`, `.` and `..` segments: `//reset-password/<token>` and
+ * `/webhooks/sendgrid//inbound/<secret>` were logged whole). The rest keeps its spelling; the
+ * whole segment that holds a token is masked. Query values with a secret-looking name are
+ * masked, and query values that hold a path (`redirectTo=/invite/…`) are masked like paths.
  */
 export function loggablePath(url: string): string {
   const queryAt = url.indexOf('?')
   const path = queryAt === -1 ? url : url.slice(0, queryAt)
   const segments = path.split('/')
-  const decoded = (decodedSegments(path) ?? segments).map((s) => s.toLowerCase())
+  const normalised = normalisedSegments(segments)
   for (const route of TOKEN_ROUTES) {
-    const at = route.length + 1
-    if (segments.length > at && segments[at] !== '' && route.every((name, i) => decoded[i + 1] === name)) {
-      segments[at] = decoded[at].endsWith('.data') ? '[token].data' : '[token]'
+    const token = normalised[route.length]
+    if (token && route.every((name, i) => normalised[i]?.name === name)) {
+      segments[token.at] = token.name.endsWith('.data') ? '[token].data' : '[token]'
     }
   }
   const masked = segments.join('/')
@@ -177,9 +178,34 @@ export function loggablePath(url: string): string {
       const name = pair.slice(0, equals)
       if (SECRET_PARAMETER.test(decodeQueryPart(name))) return `${name}=[redacted]`
       const value = decodeQueryPart(pair.slice(equals + 1))
-      return value.startsWith('/') ? `${name}=${encodeURIComponent(loggablePath(value))}` : pair
+      if (!/[/\\]|%2f|%5c/i.test(value)) return pair
+      const loggable = loggablePath(value)
+      return loggable === value ? pair : `${name}=${encodeURIComponent(loggable)}`
     })
   return `${masked}?${pairs.join('&')}`
+}
+
+/**
+ * The path's segments as a router resolving it could see them, lower-cased, each with the index
+ * of the raw segment it came from: percent-decoded where that works, split again at a decoded `/`
+ * or `\\`, empty and `.` segments dropped, `..` removing the one before.
+ */
+function normalisedSegments(raw: string[]) {
+  const out: Array<{ name: string; at: number }> = []
+  raw.forEach((segment, at) => {
+    let decoded = segment
+    try {
+      decoded = decodeURIComponent(segment)
+    } catch {
+      // Malformed encoding: matched as written.
+    }
+    for (const name of decoded.toLowerCase().split(/[/\\]/)) {
+      if (name === '' || name === '.') continue
+      if (name === '..') out.pop()
+      else out.push({ name, at })
+    }
+  })
+  return out
 }
 
 function decodeQueryPart(part: string) {

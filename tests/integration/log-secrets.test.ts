@@ -45,12 +45,29 @@ describe('request log', () => {
       `/%69nvite/${SECRET}`,
       `/w/../invite/${SECRET}`,
       `/invite/${SECRET}?token=${SECRET}&redirectTo=%2Finvite%2F${SECRET}`,
+      // Doubled slashes, encoded slashes, a trailing slash: every spelling of a token path.
+      `//reset-password/${SECRET}`,
+      `///reset-password//${SECRET}/`,
+      `/RESET-PASSWORD/${SECRET}/`,
+      `/webhooks/sendgrid//inbound/${SECRET}`,
+      `/webhooks/sendgrid/inbound//${SECRET}`,
+      `/webhooks%2Fsendgrid%2Finbound/${SECRET}`,
+      `/support/t//${SECRET}`,
+      `/notifications//unsubscribe/${SECRET}`,
     ]
     for (const path of paths) {
       const log = await captured(() =>
         rawRequest(server.url, { path, headers: { referer: `/invite/${SECRET}` } }),
       )
       expect(log, path).toContain('"msg":"request"')
+      expect(log, path).toContain('[token]')
+      expect(log, path).not.toContain(SECRET)
+    }
+  })
+
+  it('masks the Inbound Parse secret of a post with doubled slashes', async () => {
+    for (const path of [`/webhooks/sendgrid/inbound//${SECRET}`, `/webhooks/sendgrid//inbound/${SECRET}`]) {
+      const log = await captured(() => rawRequest(server.url, { path, method: 'POST' }))
       expect(log, path).toContain('[token]')
       expect(log, path).not.toContain(SECRET)
     }

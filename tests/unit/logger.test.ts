@@ -25,6 +25,60 @@ describe('loggablePath', () => {
   })
 })
 
+describe('loggablePath whatever the spelling of a token path', () => {
+  const SECRET = 'S3cr3tT0k3nValue_abcdefghijkl'
+  /** Every spelling of each token route leaves the secret out of what is logged. */
+  const spellings = (route: string) => {
+    const slashes = route.split('/')
+    return [
+      `${route}/${SECRET}`,
+      `/${route}/${SECRET}`,
+      `//${route}/${SECRET}`,
+      `///${route}//${SECRET}`,
+      `${slashes.join('//')}/${SECRET}`,
+      `${slashes.join('///')}///${SECRET}`,
+      `${route}//${SECRET}`,
+      `${route}/${SECRET}/`,
+      `${route}/${SECRET}//`,
+      `${route.toUpperCase()}/${SECRET}`,
+      `${slashes.join('%2F')}/${SECRET}`,
+      `${slashes.join('%2f')}%2F${SECRET}`,
+      `${route}%2F${SECRET}`,
+      `${slashes.join('\\')}\\${SECRET}`,
+      `/x/..${route}/${SECRET}`,
+      `/.${route}/./${SECRET}`,
+      `${route}/${SECRET}.data`,
+      `${route}/${encodeURIComponent(SECRET)}/extra`,
+    ]
+  }
+
+  it('never logs the token of any token route, however its slashes, case and encoding are written', () => {
+    for (const route of [
+      '/invite',
+      '/support/t',
+      '/reset-password',
+      '/verify-email',
+      '/notifications/unsubscribe',
+      '/webhooks/sendgrid/inbound',
+    ]) {
+      for (const path of spellings(route)) {
+        const logged = loggablePath(path)
+        expect(logged, path).not.toContain(SECRET)
+        expect(logged, path).toContain('[token]')
+        expect(loggablePath(`/login?redirectTo=${encodeURIComponent(path)}`), path).not.toContain(SECRET)
+      }
+    }
+  })
+
+  it('keeps the spelling of what it does not mask', () => {
+    expect(loggablePath('/webhooks/sendgrid/inbound//S3cr3t')).toBe('/webhooks/sendgrid/inbound//[token]')
+    expect(loggablePath('//reset-password/abc')).toBe('//reset-password/[token]')
+    expect(loggablePath('/support/t//abc/files/9')).toBe('/support/t//[token]/files/9')
+    expect(loggablePath('/w//acme/tickets')).toBe('/w//acme/tickets')
+    expect(loggablePath('/w/acme/../invite')).toBe('/w/acme/../invite')
+  })
+})
+
 describe('loggablePath in the forms routing accepts', () => {
   it('masks single-fetch .data variants and keeps the suffix', () => {
     expect(loggablePath('/invite/Zm9vYmFy.data')).toBe('/invite/[token].data')
