@@ -1,6 +1,7 @@
 // First: sizes libuv's threadpool before anything uses it (see the module).
 import '#app/threadpool.server.ts'
 import http from 'node:http'
+import { isIPv6 } from 'node:net'
 import path from 'node:path'
 import type { ServerBuild } from '@remix-run/node'
 import { connectDatabase, disconnectDatabase } from '#db/client.ts'
@@ -142,7 +143,9 @@ async function main() {
   const port = typeof address === 'object' && address ? address.port : config.port
   if (config.appEnv === 'local') {
     const defaults = config.defaultsUsed.length ? ` (defaults: ${config.defaultsUsed.join('; ')})` : ''
-    console.log(`Switchboard listening on http://${config.host}:${port}${defaults}`)
+    // An IPv6 address is bracketed in a URL (HOST=:: printed http://:::3000).
+    const host = isIPv6(config.host) ? `[${config.host}]` : config.host
+    console.log(`Switchboard listening on http://${host}:${port}${defaults}`)
   }
   logger().info({ port, host: config.host, appEnv: config.appEnv }, 'server started')
   releaseMemoryWhenIdle()

@@ -17,6 +17,14 @@ export function describeStartupError(error: unknown, dataDir: string): string {
   ) {
     return readOnlyMessage(root, errno)
   }
+  if (errno && (errno.code === 'ENOSPC' || errno.code === 'EDQUOT')) {
+    const what = errno.code === 'ENOSPC' ? 'The disk is full' : 'The disk quota is used up'
+    return (
+      `${what} (${errno.code} writing ${errno.path ?? `in DATA_DIR ${root}`}). ` +
+      `Switchboard keeps the embedded PostgreSQL, its log, uploads and the session secret in DATA_DIR ${root}: ` +
+      'free space on its disk (or point DATA_DIR at one with room) and start again.'
+    )
+  }
   const unreachable = databaseUnreachable(error)
   if (unreachable) return unreachable
   if (errno?.code === 'EADDRINUSE') {

@@ -26,6 +26,12 @@ function parseArgs(argv: string[]) {
 
 const args = parseArgs(process.argv.slice(2))
 const config = env()
+// This process cannot know the port of a server started with another PORT: without APP_URL the
+// address printed is this shell's default, so say so and where the real one is.
+const addressNote = config.appUrlFromPort
+  ? `\n(APP_URL is not set, so that address is http://localhost:PORT with this shell's PORT, ${config.port}. ` +
+    'A server started on another port names its address in its "Switchboard listening on" line: use that.)'
+  : ''
 const database = await openScriptDatabase(config).catch(exitOnScriptDatabaseError)
 const url = database.url
 const { pool } = connectDatabase(url)
@@ -41,12 +47,12 @@ try {
       )
     } else {
       console.log(`\nDemo workspace ready: ${config.appUrl}/w/demo/tickets`)
-      console.log(`Sign in at ${config.appUrl}/login as ${outcome.email} / ${outcome.password}`)
+      console.log(`Sign in at ${config.appUrl}/login as ${outcome.email} / ${outcome.password}${addressNote}`)
     }
   } else {
     const { longThread } = await seedBenchTickets(pool, args.count)
     console.log(`\nBench workspace: ${config.appUrl}/w/bench/tickets (200-message thread: #${longThread})`)
-    console.log(`Sign in as ${BENCH_OWNER.email} / ${BENCH_OWNER.password}`)
+    console.log(`Sign in as ${BENCH_OWNER.email} / ${BENCH_OWNER.password}${addressNote}`)
   }
 } finally {
   await stopQueue()

@@ -42,3 +42,11 @@ describe('the local profile with PORT=0 and no APP_URL', () => {
     expect(await signalAndWait(server)).toMatchObject({ code: 0 })
   })
 })
+
+describe('the banner', () => {
+  it('brackets an IPv6 HOST in the address it prints', async () => {
+    const { server, line } = await banner({ HOST: '::' })
+    expect(line).toMatch(/^Switchboard listening on http:\/\/\[::\]:\d+ /)
+    expect(await signalAndWait(server)).toMatchObject({ code: 0 })
+  })
+})

@@ -51,10 +51,14 @@ describe('database scripts beside a running server', { timeout: 60_000 }, () => 
     expect(migrate.stdout).toContain('Using the embedded PostgreSQL already running')
     expect(migrate.stdout).toContain('Migrations applied.')
 
-    const seed = await runScript('scripts/seed.ts', ['--demo'], { DATA_DIR: dataDir })
+    // As run beside a server started on another port, without APP_URL.
+    const seed = await runScript('scripts/seed.ts', ['--demo'], { DATA_DIR: dataDir, APP_URL: '', PORT: '' })
     expect(seed.stderr).toBe('')
     expect(seed.code).toBe(0)
     expect(seed.stdout).toContain('Demo workspace ready')
+    expect(seed.stdout).toContain(
+      '(APP_URL is not set, so that address is http://localhost:PORT with this shell\'s PORT, 3000. A server started on another port names its address in its "Switchboard listening on" line: use that.)',
+    )
 
     const client = new pg.Client({ connectionString: server.url })
     await client.connect()

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -13,8 +14,11 @@ const WORKER = [process.execPath, 'build/worker.js']
 /** A line of a JavaScript stack trace. */
 const STACK_LINE = /^\s+at .+[:(]/m
 
+const mounts: string[] = []
+
 afterAll(() => {
   killServers()
+  for (const mount of mounts) execFileSync('umount', [mount])
   fs.rmSync(dataDir, { recursive: true, force: true })
 })
 
@@ -65,6 +69,33 @@ describe('the web server with a TRUST_PROXY it cannot use', () => {
       const output = await refusal({ TRUST_PROXY: value })
       expect(output).toContain('TRUST_PROXY: TRUST_PROXY must')
       expect(fs.existsSync(path.join(dataDir, 'postgres'))).toBe(false)
+    }
+  })
+})
+
+describe('the web server on a full disk', () => {
+  it('says the disk is full, in plain words, and leaves no empty session secret behind', async (context) => {
+    const full = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-full-'))
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', full], { stdio: 'ignore' })
+      mounts.push(full)
+    } catch {
+      return context.skip('cannot mount a small file system here')
+    }
+    try {
+      fs.writeFileSync(path.join(full, 'filler'), Buffer.alloc(1024 * 1024))
+    } catch {
+      // ENOSPC: the disk is full, as intended.
+    }
+    // Without SESSION_SECRET the first write is the secret's; with it, the embedded PostgreSQL's.
+    for (const env of [{ SESSION_SECRET: '' }, {}] as Array<Record<string, string>>) {
+      const child = await startServer({ dataDir: full, env, waitReady: false })
+      const { code } = await child.exited
+      const output = child.output()
+      expect(code, output).toBe(1)
+      expect(output).not.toMatch(STACK_LINE)
+      expect(output).toContain('Switchboard failed to start: The disk is full (ENOSPC writing ')
+      if (env.SESSION_SECRET === '') expect(fs.readdirSync(full)).toEqual(['filler'])
     }
   })
 })

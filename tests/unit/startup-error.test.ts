@@ -36,4 +36,15 @@ describe('describeStartupError', () => {
       'PostgreSQL refused: password authentication failed for user "switchboard" (SQLSTATE 28P01)',
     )
   })
+
+  it('says in plain words that the disk is full', () => {
+    const full = errno('ENOSPC: no space left on device, write', { code: 'ENOSPC', syscall: 'write' })
+    expect(describeStartupError(full, '/srv/data')).toBe(
+      'The disk is full (ENOSPC writing in DATA_DIR /srv/data). Switchboard keeps the embedded PostgreSQL, its log, uploads and the session secret in DATA_DIR /srv/data: free space on its disk (or point DATA_DIR at one with room) and start again.',
+    )
+    const quota = errno('EDQUOT: disk quota exceeded', { code: 'EDQUOT', path: '/srv/data/files/x' })
+    expect(describeStartupError(quota, '/srv/data')).toContain(
+      'The disk quota is used up (EDQUOT writing /srv/data/files/x)',
+    )
+  })
 })
