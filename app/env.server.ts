@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto'
-import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { z } from 'zod'
+import { readOrCreateSecretFile, SecretFileError } from '#db/secret-file.ts'
 import { compileTrustProxy } from '#app/http/security.server.ts'
 
 /**
@@ -464,79 +463,20 @@ export function parseEnv(source: NodeJS.ProcessEnv, options: { worker?: boolean 
 }
 
 /**
- * The local profile's session secret, `DATA_DIR/session-secret`, made on the first start. It is
- * written to a file of its own and linked into place, so the name never holds a partial secret (a
- * full disk once left it empty, and the next start signed with `""`), and two first starts at once
- * keep one secret between them. An empty file is such a failed first write and is made again;
- * anything else shorter than SESSION_SECRET's 32 characters is refused, never used.
+ * The local profile's session secret, `DATA_DIR/session-secret`, made on the first start
+ * (readOrCreateSecretFile: never a partial file under its name). One that is shorter than
+ * SESSION_SECRET's 32 characters, or not a file, is refused, never used: an empty key (a full
+ * disk once left the file empty) made cookies, unsubscribe links and emailed links forgeable.
  */
 function readOrCreateSecret(dataDir: string) {
-  const file = path.join(dataDir, 'session-secret')
-  for (let attempt = 0; ; attempt++) {
-    const existing = readSecretFile(file)
-    if (existing !== undefined) return existing
-    fs.mkdirSync(dataDir, { recursive: true })
-    const secret = randomBytes(48).toString('base64url')
-    const temporary = path.join(dataDir, `.session-secret-${process.pid}-${randomBytes(6).toString('hex')}`)
-    try {
-      const fd = fs.openSync(temporary, 'wx', 0o600)
-      try {
-        fs.writeFileSync(fd, secret)
-        fs.fsyncSync(fd)
-      } finally {
-        fs.closeSync(fd)
-      }
-      // link, unlike rename, fails when the name exists: a concurrent first start's secret stays.
-      fs.linkSync(temporary, file)
-      return secret
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 2) throw error
-    } finally {
-      fs.rmSync(temporary, { force: true })
-    }
-  }
-}
-
-/** The secret the file holds; undefined when there is none yet (no file, or an empty one, removed). */
-function readSecretFile(file: string) {
-  let stat: fs.Stats
   try {
-    stat = fs.statSync(file)
+    return readOrCreateSecretFile(path.join(dataDir, 'session-secret'))
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw error
-  }
-  if (!stat.isFile()) {
+    if (!(error instanceof SecretFileError)) throw error
     throw new EnvError(
-      `${file} is not a regular file: it should hold the session secret. Remove it (a new secret is made) or set SESSION_SECRET.`,
+      `${error.message}: it should hold the session secret, which signs session cookies and emailed links. Remove it (a new secret is made; everyone is signed out) or set SESSION_SECRET.`,
     )
   }
-  if (stat.size === 0) {
-    // A first start that failed while writing it (before secrets were linked into place). Moved
-    // aside rather than removed: if another start linked its secret there meanwhile, it goes back.
-    const aside = `${file}.empty-${process.pid}-${randomBytes(6).toString('hex')}`
-    try {
-      fs.renameSync(file, aside)
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-      throw error
-    }
-    try {
-      if (fs.statSync(aside).size > 0) fs.linkSync(aside, file)
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-    } finally {
-      fs.rmSync(aside, { force: true })
-    }
-    return undefined
-  }
-  const secret = fs.readFileSync(file, 'utf8').trim()
-  if (secret.length < 32) {
-    throw new EnvError(
-      `${file} holds a session secret shorter than 32 characters, which would make session cookies and emailed links forgeable. Remove the file (a new secret is made; everyone is signed out) or set SESSION_SECRET.`,
-    )
-  }
-  return secret
 }
 
 const store = globalThis as unknown as { __switchboardEnv?: AppEnv }

@@ -6,11 +6,13 @@ import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import pg from 'pg'
 import {
-  EMBEDDED_PASSWORD,
   EMBEDDED_SOCKET_DIR,
   EMBEDDED_USER,
   embeddedDatabaseUrl,
+  embeddedPasswordFile,
+  LEGACY_EMBEDDED_PASSWORD,
 } from './running-postgres.ts'
+import { readOrCreateSecretFile, SecretFileError } from './secret-file.ts'
 
 /**
  * The embedded PostgreSQL: a real postgres process with its data under DATA_DIR/postgres, its
@@ -140,13 +142,14 @@ export async function startEmbeddedPostgres(
   const appendLog = (text: string) => fs.writeSync(logFd, text.endsWith('\n') ? text : `${text}\n`)
   appendLog(`--- ${new Date().toISOString()} switchboard (pid ${process.pid}) starts PostgreSQL`)
   const logStart = fs.fstatSync(logFd).size
+  const password = embeddedPassword(databaseDir, logFd)
 
   if (!fs.existsSync(path.join(databaseDir, 'PG_VERSION'))) {
     const EmbeddedPostgres = await loadEmbeddedPostgres()
     const initdb = new EmbeddedPostgres({
       databaseDir,
       user: EMBEDDED_USER,
-      password: EMBEDDED_PASSWORD,
+      password,
       persistent: true,
       createPostgresUser: true,
       onLog: (message: unknown) => appendLog(String(message)),
@@ -189,7 +192,12 @@ export async function startEmbeddedPostgres(
     let spawnError: Error | undefined
     spawned.on('error', (error) => (spawnError = error))
     try {
-      await waitUntilReady(spawned, port, () => spawnError)
+      await waitUntilReady(
+        spawned,
+        port,
+        { password, file: embeddedPasswordFile(databaseDir) },
+        () => spawnError,
+      )
     } catch (error) {
       if (spawned.exitCode === null && spawned.signalCode === null) await stopProcess(spawned.pid!, 5_000)
       throw error
@@ -245,7 +253,7 @@ export async function startEmbeddedPostgres(
   const logWatch = setInterval(() => truncateLog(logFile), 60_000)
   logWatch.unref()
 
-  const admin = new pg.Client({ connectionString: embeddedDatabaseUrl(port, 'postgres') })
+  const admin = new pg.Client({ connectionString: embeddedDatabaseUrl(port, 'postgres', password) })
   admin.on('error', () => {}) // a lost connection surfaces from the query below
   try {
     await admin.connect()
@@ -267,7 +275,7 @@ export async function startEmbeddedPostgres(
     return outcome
   }
   return {
-    url: embeddedDatabaseUrl(port, database),
+    url: embeddedDatabaseUrl(port, database, password),
     get pid() {
       return child!.pid!
     },
@@ -304,7 +312,46 @@ async function until(check: () => boolean, ms: number) {
   return true
 }
 
-async function waitUntilReady(child: ChildProcess, port: number, spawnError: () => Error | undefined) {
+/**
+ * The cluster's password (embeddedPasswordFile), made with the cluster. A file that cannot be
+ * used stops the start with a message naming it.
+ */
+function embeddedPassword(databaseDir: string, logFd: number) {
+  try {
+    return readOrCreateSecretFile(embeddedPasswordFile(databaseDir))
+  } catch (error) {
+    fs.closeSync(logFd)
+    if (!(error instanceof SecretFileError)) throw error
+    throw new EmbeddedPostgresError(
+      `${error.message}: it should hold the embedded PostgreSQL's password. Remove it (a new password is made and set on the next start) or set DATABASE_URL.`,
+    )
+  }
+}
+
+/**
+ * A cluster made before it had a password of its own answers to the legacy one, which any local
+ * user could use over loopback TCP: it is given `password` (superuser, so it may).
+ */
+async function adoptPassword(port: number, password: string) {
+  const client = new pg.Client({
+    connectionString: embeddedDatabaseUrl(port, 'postgres', LEGACY_EMBEDDED_PASSWORD),
+    connectionTimeoutMillis: 2_000,
+  })
+  client.on('error', () => {})
+  try {
+    await client.connect()
+    await client.query(`alter role ${EMBEDDED_USER} password ${client.escapeLiteral(password)}`)
+  } finally {
+    await client.end().catch(() => {})
+  }
+}
+
+async function waitUntilReady(
+  child: ChildProcess,
+  port: number,
+  { password, file }: { password: string; file: string },
+  spawnError: () => Error | undefined,
+) {
   const deadline = Date.now() + START_TIMEOUT_MS
   let lastError: unknown
   for (;;) {
@@ -314,7 +361,7 @@ async function waitUntilReady(child: ChildProcess, port: number, spawnError: () 
       throw new Error(`postgres exited with ${child.exitCode ?? child.signalCode} during start-up`)
     }
     const client = new pg.Client({
-      connectionString: embeddedDatabaseUrl(port, 'postgres'),
+      connectionString: embeddedDatabaseUrl(port, 'postgres', password),
       connectionTimeoutMillis: 2_000,
     })
     client.on('error', () => {})
@@ -325,6 +372,15 @@ async function waitUntilReady(child: ChildProcess, port: number, spawnError: () 
     } catch (e) {
       lastError = e
       await client.end().catch(() => {})
+      // Wrong password: a cluster from before it had its own (or whose file was removed).
+      if ((e as { code?: string }).code === '28P01') {
+        await adoptPassword(port, password).catch((legacy: unknown) => {
+          throw new Error(
+            `it refused the password in ${file} (${errorText(e)}) and the one clusters had before (${errorText(legacy)}): remove DATA_DIR/postgres to start afresh, or set DATABASE_URL`,
+          )
+        })
+        continue
+      }
     }
     if (Date.now() > deadline) {
       throw new Error(

@@ -1,10 +1,27 @@
 import fs from 'node:fs'
 import path from 'node:path'
 
-// The embedded server's only role. Loopback only, so a fixed password protects nothing that
-// the file permissions on DATA_DIR don't already protect.
+import { readSecretFile } from './secret-file.ts'
+
+// The embedded server's only role, a superuser. It listens on loopback TCP (for tools that only
+// speak TCP), where any local user could connect: its password is random, one per DATA_DIR, in
+// DATA_DIR/postgres.password (mode 600; db/embedded.ts makes it and sets it on every start).
 export const EMBEDDED_USER = 'switchboard'
-export const EMBEDDED_PASSWORD = 'switchboard'
+/** The password every embedded cluster had before it got its own; replaced on their next start. */
+export const LEGACY_EMBEDDED_PASSWORD = 'switchboard'
+
+/** The file that holds the password of the embedded cluster in `databaseDir`. */
+export function embeddedPasswordFile(databaseDir: string) {
+  return `${databaseDir}.password`
+}
+
+/**
+ * The password of the running embedded cluster in `databaseDir`, for a script beside the server:
+ * its file, or the legacy one when a server from before the file existed is running it.
+ */
+export function runningEmbeddedPassword(databaseDir: string) {
+  return readSecretFile(embeddedPasswordFile(databaseDir)) ?? LEGACY_EMBEDDED_PASSWORD
+}
 
 /**
  * Where the embedded server also listens on a Unix-domain socket (`.s.PGSQL.<port>` in it), or
@@ -21,8 +38,13 @@ export const EMBEDDED_SOCKET_DIR = process.platform === 'win32' ? undefined : '/
  * connections run 11,100 statements/s against 6,900. The host and port stay in the URL for tools
  * that only speak TCP (the server listens on both).
  */
-export function embeddedDatabaseUrl(port: number, database: string, socketDir = EMBEDDED_SOCKET_DIR) {
-  const url = `postgres://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@127.0.0.1:${port}/${database}`
+export function embeddedDatabaseUrl(
+  port: number,
+  database: string,
+  password: string,
+  socketDir = EMBEDDED_SOCKET_DIR,
+) {
+  const url = `postgres://${EMBEDDED_USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`
   return socketDir ? `${url}?host=${encodeURIComponent(socketDir)}` : url
 }
 

@@ -3,7 +3,7 @@
 import path from 'node:path'
 import pg from 'pg'
 import { startEmbeddedPostgres } from '#db/embedded.ts'
-import { embeddedDatabaseUrl, findRunningPostmaster } from '#db/running-postgres.ts'
+import { embeddedDatabaseUrl, findRunningPostmaster, runningEmbeddedPassword } from '#db/running-postgres.ts'
 import type { AppEnv } from '#app/env.server.ts'
 
 export type ScriptDatabase = { url: string; stop: () => Promise<void> }
@@ -22,7 +22,7 @@ export async function openScriptDatabase(
   // holds it, use that server instead of failing to start a second one; never stop it.
   const running = findRunningPostmaster(dir)
   if (running) {
-    const url = embeddedDatabaseUrl(running.port, DATABASE, running.socketDir)
+    const url = embeddedDatabaseUrl(running.port, DATABASE, runningEmbeddedPassword(dir), running.socketDir)
     await assertReachable(url, dir, running)
     console.log(
       `Using the embedded PostgreSQL already running in ${dir} (pid ${running.pid}, port ${running.port}).`,

@@ -1,7 +1,7 @@
 import path from 'node:path'
 import { expect, test } from '@playwright/test'
 import pg from 'pg'
-import { embeddedDatabaseUrl, findRunningPostmaster } from '#db/running-postgres.ts'
+import { embeddedDatabaseUrl, findRunningPostmaster, runningEmbeddedPassword } from '#db/running-postgres.ts'
 import { signUp, submitSupportForm, unique } from './helpers.ts'
 
 // A reply whose email's last attempt got no answer from SendGrid (it may have accepted it) is
@@ -16,7 +16,12 @@ async function serverDatabase() {
   const running = findRunningPostmaster(dir)
   if (!running) throw new Error(`no PostgreSQL running in ${dir}`)
   const client = new pg.Client({
-    connectionString: embeddedDatabaseUrl(running.port, 'switchboard', running.socketDir),
+    connectionString: embeddedDatabaseUrl(
+      running.port,
+      'switchboard',
+      runningEmbeddedPassword(dir),
+      running.socketDir,
+    ),
   })
   client.on('error', () => {})
   await client.connect()

@@ -5,6 +5,7 @@ import os from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
+import { embeddedDatabaseUrl, runningEmbeddedPassword } from '#db/running-postgres.ts'
 import {
   killServers,
   postForm,
@@ -148,7 +149,7 @@ describe('process lifecycle with the embedded PostgreSQL', { timeout: 60_000 }, 
     const postmaster = postmasterPid()!
     const port = Number(fs.readFileSync(path.join(pgDir, 'postmaster.pid'), 'utf8').split('\n')[3])
     const admin = new pg.Client({
-      connectionString: `postgres://switchboard:switchboard@127.0.0.1:${port}/switchboard`,
+      connectionString: embeddedDatabaseUrl(port, 'switchboard', runningEmbeddedPassword(pgDir)),
     })
     admin.on('error', () => {}) // ended before the shutdown
     await admin.connect()

@@ -174,7 +174,9 @@ describe('parseEnv in the local profile', () => {
       fs.writeFileSync(secretFile, content)
       const error = parseError({ DATA_DIR: dataDir })
       expect(error).toBeInstanceOf(EnvError)
-      expect((error as EnvError).message).toContain(`${secretFile} holds a session secret shorter than 32`)
+      expect((error as EnvError).message).toContain(
+        `${secretFile} holds a secret shorter than 32 characters: it should hold the session secret`,
+      )
       expect(fs.readFileSync(secretFile, 'utf8')).toBe(content)
     }
   })
