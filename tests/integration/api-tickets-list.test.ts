@@ -68,7 +68,16 @@ describe('GET /api/v1/tickets', () => {
     expect(res.json.next_cursor).toBeNull()
     for (const item of listed) {
       const one = await call('GET', `/api/v1/tickets/${item.number}`, { token })
-      const { contact, channel: _c, mailbox: _m, first_response_at: _f, resolved_at: _r, ...rest } = one.json
+      // The summary leaves out what only one ticket's answer carries (cc: ae8bbf7).
+      const {
+        contact,
+        channel: _c,
+        mailbox: _m,
+        first_response_at: _f,
+        resolved_at: _r,
+        cc: _cc,
+        ...rest
+      } = one.json
       expect(item).toEqual({ ...rest, contact: { name: contact.name, email: contact.email } })
       expect(Object.keys(item)).toEqual([
         'id',
