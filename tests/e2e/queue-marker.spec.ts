@@ -62,9 +62,8 @@ test('a long subject is shortened, not the viewing marker or the tags, at 1440 a
   await page.setViewportSize({ width: 1440, height: 900 })
   await page.goto(`/w/${slug}/tickets`)
   await expect(page.getByRole('status').filter({ hasText: 'Live' })).toBeVisible()
-  // The marker comes with the ticket tab's next join: the inbox does not draw the snapshot of who
-  // is viewing that it asks for as it connects (a separate defect, not fixed here).
-  await ticketTab.reload()
+  // The marker comes with the snapshot of who is viewing that the inbox asks for as it connects
+  // (it was answered before the socket's rooms were joined, and showed nothing: 962f935).
   await markerShowsWhole(page, subject, 'all tags')
 
   // A phone: the subject keeps a few letters and the marker stays whole; the tags take what is
