@@ -184,6 +184,24 @@ export const Message = z
     attachments: z.array(
       z.object({ id: Id, filename: z.string(), content_type: z.string(), size: z.number().int() }),
     ),
+    attachments_not_kept: z
+      .object({
+        files: z.array(
+          z.object({
+            filename: z.string(),
+            reason: z.enum(['executable', 'over-limit']).meta({
+              description:
+                '`executable`: executable files are refused; `over-limit`: past 10 files or 25 MB per email',
+            }),
+          }),
+        ),
+        more: z.number().int().meta({ description: 'Further parts not read at all (past 50)' }),
+      })
+      .nullable()
+      .meta({
+        description:
+          'An inbound email’s attachments that were not stored, by name and why; null when every one was (and for every other message)',
+      }),
     created_at: Timestamp,
   })
   .meta({ id: 'Message' })

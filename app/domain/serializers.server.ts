@@ -1,5 +1,6 @@
 import type { emailStatus, ticketChannel, TicketPriority, TicketStatus } from '#db/schema.ts'
 import { distinctAddresses } from './reply-email.server.ts'
+import type { FilesNotKept } from '#app/utils/files-not-kept.ts'
 
 /**
  * Domain rows → the public JSON shapes: snake_case, ISO 8601 UTC times, ids as strings. The API
@@ -95,6 +96,8 @@ export type MessageJson = {
   delivery_status: DeliveryStatus | null
   delivery_uncertain: boolean
   attachments: Array<{ id: string; filename: string; content_type: string; size: number }>
+  /** An inbound email's attachments that were not kept, by name and why; null when all were. */
+  attachments_not_kept: FilesNotKept | null
   created_at: string
 }
 
@@ -113,6 +116,7 @@ export function messageJson(row: {
   authorContactEmail: string | null
   notFromParticipant: boolean
   attachments: Array<{ id: string; filename: string; contentType: string; size: number }>
+  filesNotKept: FilesNotKept | null
 }): MessageJson {
   const agent = row.authorUserId !== null || row.authorContactId === null
   return {
@@ -136,6 +140,7 @@ export function messageJson(row: {
       content_type: a.contentType,
       size: a.size,
     })),
+    attachments_not_kept: row.filesNotKept,
     created_at: iso(row.createdAt),
   }
 }

@@ -209,6 +209,7 @@ async function threadMessages(
       hasHtml: sql<boolean>`${messages.bodyHtml} is not null`,
       threadedBy: messages.threadedBy,
       notFromParticipant: messages.notFromParticipant,
+      filesNotKept: messages.filesNotKept,
       // Why a failed reply's email failed (the transport's answer); looked up for failed ones only.
       deliveryError: sql<string | null>`case when ${messages.deliveryStatus} = 'failed' then (
         select ${emails.error} from ${emails}

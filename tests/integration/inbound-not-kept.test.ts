@@ -2,10 +2,12 @@ import fs from 'node:fs'
 import { eq, sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
-import { attachments, inboundEmails, messages } from '#db/schema.ts'
+import { attachments, inboundEmails, messages, tickets } from '#db/schema.ts'
+import { listMessagesPage } from '#app/domain/api-resources.server.ts'
+import { messageJson } from '#app/domain/serializers.server.ts'
 import { pathFor } from '#app/integrations/storage.server.ts'
 import * as ticketRoute from '#app/routes/w.$slug.tickets.$number.tsx'
-import { createMember } from '#tests/helpers/factories.ts'
+import { asMember, createMember } from '#tests/helpers/factories.ts'
 import { rawModePost } from '#tests/helpers/inbound-post.ts'
 import { inboundPostsSettled, startInboundServer } from '#tests/helpers/inbound-server.ts'
 import { callLoader } from '#tests/helpers/routes.ts'
@@ -130,6 +132,15 @@ describe("an inbound email's attachments", () => {
     )
     // The stored post keeps its short notes as before.
     expect(inbound.error).toMatch(/1 executable attachment\(s\) refused\. 3 attachment\(s\) over the limit/)
+    // The REST API, MCP and webhooks say the same (messageJson): it was only in the app.
+    const [{ number }] = await getDb()
+      .select({ number: tickets.number })
+      .from(tickets)
+      .where(eq(tickets.id, inbound.ticketId!))
+    const page = await listMessagesPage(asMember(agent), number, undefined, 100)
+    if (page.kind !== 'page') throw new Error(page.kind)
+    const json = page.rows.map(messageJson)
+    expect(json.at(-1)!.attachments_not_kept).toEqual(message.filesNotKept)
   })
 
   it('all kept: nothing is said', async () => {
@@ -144,6 +155,13 @@ describe("an inbound email's attachments", () => {
     const { data, html } = await ticketPage(agent, inbound.ticketId!)
     expect(data.thread.at(-1)).not.toHaveProperty('filesNotKept')
     expect(html).not.toContain('not kept')
+    const [{ number }] = await getDb()
+      .select({ number: tickets.number })
+      .from(tickets)
+      .where(eq(tickets.id, inbound.ticketId!))
+    const page = await listMessagesPage(asMember(agent), number, undefined, 100)
+    if (page.kind !== 'page') throw new Error(page.kind)
+    expect(page.rows.map(messageJson).map((m) => m.attachments_not_kept)).toEqual([null])
   })
 })
 
