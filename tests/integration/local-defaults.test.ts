@@ -47,6 +47,13 @@ describe('the banner', () => {
   it('brackets an IPv6 HOST in the address it prints', async () => {
     const { server, line } = await banner({ HOST: '::' })
     expect(line).toMatch(/^Switchboard listening on http:\/\/\[::\]:\d+ /)
+    // Answering before it is stopped, as the test above: a SIGTERM right after the banner, on a
+    // loaded CI machine, found a start-up step still running and ended with a forced step (exit 1).
+    const port = Number(/\]:(\d+)/.exec(line)?.[1])
+    await waitFor(
+      async () => (await fetch(`http://[::1]:${port}/healthz`).catch(() => null))?.status === 200,
+      15_000,
+    )
     expect(await signalAndWait(server)).toMatchObject({ code: 0 })
   })
 })
