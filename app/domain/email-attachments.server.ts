@@ -57,6 +57,81 @@ export function attachmentType(contentType: string) {
 }
 
 /**
+ * Bytes of attachments (as stored) that this process holds for sends at once. A send holds about
+ * five times its files' size until SendGrid answers (the file, its base64, the JSON body as a
+ * string and as the request's buffer): eight parallel sends of a 22 MB file each held 885 MB.
+ * One email of any size may always go alone; others wait their turn, in order.
+ */
+export const ATTACHMENT_BYTES_AT_ONCE = 32_000_000
+/** A send that waited this long for its turn is tried again later (its claim's lease is 60 s). */
+export const ATTACHMENT_TURN_WAIT_MS = 15_000
+
+type Turn = { bytes: number; grant: () => void }
+const turns = { held: 0, waiting: [] as Turn[] }
+
+function grantTurns() {
+  while (turns.waiting.length > 0) {
+    const next = turns.waiting[0]!
+    if (turns.held > 0 && turns.held + next.bytes > ATTACHMENT_BYTES_AT_ONCE) return
+    turns.waiting.shift()
+    turns.held += next.bytes
+    next.grant()
+  }
+}
+
+/** Waits until `bytes` more fit (or nothing else is held); resolves to its release, or undefined on timeout. */
+function takeTurn(bytes: number, waitMs: number): Promise<(() => void) | undefined> {
+  return new Promise((resolve) => {
+    const turn: Turn = {
+      bytes,
+      grant: () => {
+        clearTimeout(timer)
+        let released = false
+        resolve(() => {
+          if (released) return
+          released = true
+          turns.held -= bytes
+          grantTurns()
+        })
+      },
+    }
+    const timer = setTimeout(() => {
+      turns.waiting.splice(turns.waiting.indexOf(turn), 1)
+      grantTurns()
+      resolve(undefined)
+    }, waitMs)
+    turns.waiting.push(turn)
+    grantTurns()
+  })
+}
+
+/**
+ * Runs `send` with the files the email carries (attachmentsToSend), once this process has room
+ * for them (ATTACHMENT_BYTES_AT_ONCE), and lets the next send in as soon as `send` ends. No wait
+ * for an email without files.
+ */
+export async function withAttachmentsToSend<T>(
+  email: { workspaceId: string | null; attachmentIds: string[] },
+  send: (attachments: TransportAttachment[]) => Promise<T>,
+): Promise<T> {
+  if (email.attachmentIds.length === 0) return send([])
+  const rows = await emailAttachmentRows(getDb(), email)
+  const bytes = rows.reduce((sum, row) => sum + row.size, 0)
+  const release = await takeTurn(bytes, ATTACHMENT_TURN_WAIT_MS)
+  if (!release) {
+    throw new TransportError(
+      "Waiting for other emails' attachments to go first; tried again shortly",
+      'transient',
+    )
+  }
+  try {
+    return await send(await attachmentsOf(email, rows, { read: true }))
+  } finally {
+    release()
+  }
+}
+
+/**
  * The files an email carries, read from storage for this send (every attempt, Retry and redrive
  * reads them again), as SendGrid's `attachments`. A file that cannot be sent stops the send
  * rather than letting the email go without it (its text says it is attached): its row gone (the
@@ -70,7 +145,14 @@ export async function attachmentsToSend(
   { read }: { read: boolean },
 ): Promise<TransportAttachment[]> {
   if (email.attachmentIds.length === 0) return []
-  const rows = await emailAttachmentRows(getDb(), email)
+  return attachmentsOf(email, await emailAttachmentRows(getDb(), email), { read })
+}
+
+async function attachmentsOf(
+  email: { attachmentIds: string[] },
+  rows: Awaited<ReturnType<typeof emailAttachmentRows>>,
+  { read }: { read: boolean },
+): Promise<TransportAttachment[]> {
   if (rows.length !== email.attachmentIds.length) {
     throw new TransportError(
       'Not sent: a file this email carries no longer exists (its message or attachment was deleted)',

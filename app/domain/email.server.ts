@@ -16,12 +16,17 @@ import {
   type ClaimedEmail,
 } from '#db/queries/emails.ts'
 import { env } from '#app/env.server.ts'
-import { sendWithSendGrid, TransportError, type TransportEmail } from '#app/integrations/sendgrid.server.ts'
+import {
+  sendWithSendGrid,
+  TransportError,
+  type TransportAttachment,
+  type TransportEmail,
+} from '#app/integrations/sendgrid.server.ts'
 import { enqueue } from '#app/jobs/queue.server.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
 import { recordAudit } from './audit.server.ts'
 import { headerRecord, headerValue } from './email-headers.server.ts'
-import { attachmentsToSend } from './email-attachments.server.ts'
+import { attachmentsToSend, withAttachmentsToSend } from './email-attachments.server.ts'
 import type { Rendered } from './email-templates.server.ts'
 import { emailLinkTokenToSend, withEmailLink } from './email-link.server.ts'
 
@@ -226,7 +231,15 @@ async function transport(email: ClaimedEmail, signal: AbortSignal | undefined) {
     await attachmentsToSend(email, { read: false })
     return { providerId: 'local-outbox' }
   }
-  const attachments = await attachmentsToSend(email, { read: true })
+  return withAttachmentsToSend(email, (attachments) => sendOne(email, attachments, config, signal))
+}
+
+async function sendOne(
+  email: ClaimedEmail,
+  attachments: TransportAttachment[],
+  config: { sendgridApiKey: string; sendgridApiBaseUrl: string; sendgridTimeoutMs: number },
+  signal: AbortSignal | undefined,
+) {
   const token = email.linkId === null ? undefined : await emailLinkTokenToSend(email.linkId)
   const message: TransportEmail = {
     emailId: email.id,

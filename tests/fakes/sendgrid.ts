@@ -53,6 +53,8 @@ export type RecordedRequest = {
   body: unknown
   status: number
   messageId?: string
+  /** When its answer was written. */
+  answeredAt?: number
   /** When the client closed the connection before its answer was written (an aborted call). */
   abandonedAt?: number
 }
@@ -137,6 +139,7 @@ export class FakeSendGrid {
     })
     const answer = (status: number, body?: unknown, headers: Record<string, string> = {}) => {
       record.status = status
+      record.answeredAt = Date.now()
       res.writeHead(status, {
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         ...headers,

@@ -161,6 +161,34 @@ describe("an agent reply's files", () => {
     ])
   })
 
+  it('of several emails are sent a few at a time: large ones take turns, an email without files does not wait', async () => {
+    // Found by review (2026-12-07): every send read its files into memory at once, about five
+    // times their size each until SendGrid answered; eight sends of a 22 MB file held ~0.9 GB.
+    const agent = await createMember()
+    const ticket = await createTicketFor(agent)
+    const size = 18 * 1024 * 1024 // two of them are over ATTACHMENT_BYTES_AT_ONCE
+    const big: Awaited<ReturnType<typeof replyWith>>[] = []
+    for (const name of ['one.bin', 'two.bin', 'three.bin']) {
+      const file = new File([randomBytes(size)], name, { type: 'application/octet-stream' })
+      big.push(await replyWith(agent, ticket.number, { body: `Here is ${name}.` }, [file]))
+    }
+    const plain = await replyWith(agent, ticket.number, { body: 'No files in this one.' }, [])
+    fake.reset()
+    fake.failNext({ status: 202, delayMs: 400 }, 4)
+    const outcomes = await Promise.all([...big, plain].map(({ email }) => runJob(email.id)))
+    expect(outcomes.map((o) => o.outcome)).toEqual(['sent', 'sent', 'sent', 'sent'])
+    const carrying = fake.requests.filter(
+      (r) => ((r.body as { attachments?: unknown[] }).attachments ?? []).length,
+    )
+    expect(carrying).toHaveLength(3)
+    carrying.sort((a, b) => a.at - b.at)
+    // Each large email reached SendGrid only after the one before it was answered.
+    for (let i = 1; i < carrying.length; i++)
+      expect(carrying[i]!.at).toBeGreaterThanOrEqual(carrying[i - 1]!.answeredAt!)
+    const withoutFiles = fake.requests.find((r) => !(r.body as { attachments?: unknown[] }).attachments)!
+    expect(withoutFiles.at).toBeLessThan(carrying.at(-1)!.at)
+  })
+
   it('missing from storage fail the email visibly (nothing sent); restored, its Retry sends them', async () => {
     const agent = await createMember()
     const ticket = await createTicketFor(agent)
