@@ -14,7 +14,7 @@ import {
   type EmailNotificationKind,
 } from '#app/utils/notification-kinds.ts'
 import { systemSender } from './account-emails.server.ts'
-import { queueEmail } from './email.server.ts'
+import { newMessageId, queueEmail } from './email.server.ts'
 import { renderNotification } from './email-templates.server.ts'
 
 // ——— Unsubscribe links: HMAC-SHA256 with SESSION_SECRET over the user id and the kind ———
@@ -136,8 +136,12 @@ export async function queueNotificationEmail(tx: DbOrTx, n: NotificationEmailInp
     toAddress: row.email,
     // RFC 8058: a mail provider's "Unsubscribe" posts `List-Unsubscribe=One-Click` to the link,
     // which the unsubscribe route takes without an Origin of ours (isOriginExempt).
+    // One ticket's notifications name the same (never sent) parent, so the agent's mail client
+    // shows them as one conversation per ticket instead of one thread each.
     headers: {
       'Auto-Submitted': 'auto-generated',
+      'In-Reply-To': newMessageId(`notifications-${n.ticketId}`),
+      References: newMessageId(`notifications-${n.ticketId}`),
       'List-Unsubscribe': `<${unsubscribeLink}>`,
       'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
     },

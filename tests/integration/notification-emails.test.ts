@@ -77,6 +77,19 @@ describe('mentions in notes', () => {
       /^<http:\/\/localhost:3000\/notifications\/unsubscribe\//,
     )
     expect(sent.headers['List-Unsubscribe-Post']).toBe('List-Unsubscribe=One-Click')
+    // A second notification of this ticket joins the first in the agent's mail client; another
+    // ticket's starts a conversation of its own.
+    await note(author, ticket.number, 'And this one, @Dana Scully.')
+    const other = await createTicketFor(author, { subject: 'Fax on fire' })
+    await note(author, other.number, '@Dana Scully here too.')
+    const all = await emailsTo(dana)
+    expect(all).toHaveLength(3)
+    const parent = `<notifications-${ticket.ticketId}@localhost>`
+    expect(all.map((e) => [e.headers['In-Reply-To'], e.headers.References])).toEqual([
+      [parent, parent],
+      [parent, parent],
+      [`<notifications-${other.ticketId}@localhost>`, `<notifications-${other.ticketId}@localhost>`],
+    ])
   })
 
   it('a mention of a member of another workspace does nothing', async () => {
