@@ -198,8 +198,18 @@ export const emailStatus = pgEnum('email_status', [
   'failed',
 ])
 
-/** Why an inbound email landed where it did: its reply token, its In-Reply-To/References, a new ticket. */
-export const inboundThreading = pgEnum('inbound_threading', ['token', 'header', 'new', 'rate-limited'])
+/**
+ * Why an inbound email landed where it did: its reply token, its In-Reply-To/References, a new
+ * ticket, the sender's rate-limited ticket, or the ticket reference in its subject (`[#12]`, from
+ * the ticket's customer or a CC'd address only).
+ */
+export const inboundThreading = pgEnum('inbound_threading', [
+  'token',
+  'header',
+  'new',
+  'rate-limited',
+  'subject',
+])
 /**
  * An inbound post's life: received (stored, job queued) → filed (a message exists), duplicate
  * (that message already existed), unrouted (no mailbox matched), bounce (a DSN, attached to the

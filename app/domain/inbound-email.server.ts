@@ -28,7 +28,12 @@ import type { InboundBody } from './inbound-body.server.ts'
 import { isAutomaticReply, noAutoReplyReason } from './inbound-noise.server.ts'
 import { sendAutoAcknowledgement } from './auto-acknowledgement.server.ts'
 import { replyAddress } from './reply-address.server.ts'
-import { routeInbound, ticketByHeaders, type Route } from './inbound-routing.server.ts'
+import {
+  routeInbound,
+  ticketByHeaders,
+  ticketBySubjectReference,
+  type Route,
+} from './inbound-routing.server.ts'
 import { customerReply } from './messages.server.ts'
 import { takeSlotIn } from './rate-limit.server.ts'
 import { createTicket, upsertContact, type InboundFields } from './tickets.server.ts'
@@ -100,8 +105,8 @@ export type FileOutcome =
 
 /**
  * The email.inbound job: parses a stored post, routes it to a mailbox, threads it (reply token,
- * then In-Reply-To/References, then a new ticket) and files it through createTicket or
- * customerReply, then publishes their events. Safe to run twice: a post already processed is
+ * then In-Reply-To/References, then the subject's `[#12]` from a participant, then a new ticket)
+ * and files it through createTicket or customerReply, then publishes their events. Safe to run twice: a post already processed is
  * skipped, and the message's dedup key (Message-ID, else sha256) is unique per workspace.
  */
 export async function fileInboundEmail(inboundEmailId: string): Promise<FileOutcome> {
@@ -215,10 +220,7 @@ async function fileMessage(inboundEmailId: string, email: InboundMessage, route:
         status: 'filed',
         error: body.notes.length > 0 ? body.notes.join(' ') : null,
       })
-    const inbound = (
-      threadedBy: 'token' | 'header' | 'new' | 'rate-limited',
-      notFromParticipant = false,
-    ) => ({
+    const inbound = (threadedBy: NonNullable<InboundFields['threadedBy']>, notFromParticipant = false) => ({
       inboundEmailId,
       threadedBy,
       notFromParticipant,
@@ -228,21 +230,19 @@ async function fileMessage(inboundEmailId: string, email: InboundMessage, route:
       bodyHtml: body.html,
       filesNotKept: body.notKept,
     })
-    const tokenTicket = route.tokenTicketId
-    const headerTicket = tokenTicket ? undefined : await ticketByHeaders(tx, route.workspaceId, email)
-    const threadTicket = tokenTicket ?? headerTicket
-    if (threadTicket) {
+    const thread = await threadOf(tx, route, email)
+    if (thread) {
       const outcome = await replyOnTicket(
         tx,
-        threadTicket,
+        thread.ticketId,
         route.workspaceId,
         email,
         body,
-        inbound(tokenTicket ? 'token' : 'header'),
+        inbound(thread.by),
         ours,
       )
-      await finishIn(threadTicket)
-      return { ticketId: threadTicket, events: outcome.events, created: false }
+      await finishIn(thread.ticketId)
+      return { ticketId: thread.ticketId, events: outcome.events, created: false }
     }
     // On the filing's connection (takeSlotIn): one filing holds one pool connection, however
     // many run at once.
@@ -286,6 +286,22 @@ async function fileMessage(inboundEmailId: string, email: InboundMessage, route:
     await finishIn(created.ticketId)
     return { ticketId: created.ticketId, events: created.events, created: slot.allowed }
   })
+}
+
+/**
+ * The ticket the email answers, and how it was found: its reply token, else its In-Reply-To /
+ * References, else the `[#12]` in its subject when the sender is that ticket's customer or CC'd.
+ */
+async function threadOf(
+  tx: Tx,
+  route: Route,
+  email: InboundMessage,
+): Promise<{ ticketId: string; by: 'token' | 'header' | 'subject' } | undefined> {
+  if (route.tokenTicketId) return { ticketId: route.tokenTicketId, by: 'token' }
+  const byHeaders = await ticketByHeaders(tx, route.workspaceId, email)
+  if (byHeaders) return { ticketId: byHeaders, by: 'header' }
+  const bySubject = await ticketBySubjectReference(tx, route.workspaceId, email)
+  return bySubject ? { ticketId: bySubject, by: 'subject' } : undefined
 }
 
 /**

@@ -1,5 +1,9 @@
 import type { DbOrTx } from '#db/client.ts'
-import { findRoutesForRecipients, findTicketsByMessageIds } from '#db/queries/inbound-routing.ts'
+import {
+  findRoutesForRecipients,
+  findTicketsByMessageIds,
+  lockTicketByNumber,
+} from '#db/queries/inbound-routing.ts'
 import { env } from '#app/env.server.ts'
 import type { InboundMessage } from './inbound-parse.server.ts'
 import { replyTokenOf } from './reply-address.server.ts'
@@ -123,4 +127,37 @@ export async function ticketByHeaders(db: DbOrTx, workspaceId: string, email: In
     if (ticketId) return ticketId
   }
   return undefined
+}
+
+/** The largest ticket number a reference can name (tickets.number is a PostgreSQL integer). */
+const MAX_TICKET_NUMBER = 2_147_483_647
+
+/**
+ * The ticket number our subjects carry (`Re: <subject> [#12]`, replySubject, and the
+ * acknowledgements'), exactly as we write it: `[#`, the number without leading zeros, `]`; `[# 12]`,
+ * `[#012]` or `(#12)` are not ours. Of several, the last: we append ours, so a ticket whose own
+ * subject held `[#12]` is answered as `Re: … [#12] [#13]`.
+ */
+export function subjectReference(subject: string) {
+  const found = [...subject.matchAll(/\[#([1-9][0-9]{0,9})\]/g)].at(-1)
+  const number = found ? Number(found[1]) : undefined
+  return number !== undefined && number <= MAX_TICKET_NUMBER ? number : undefined
+}
+
+/**
+ * The last resort of threading, when neither a reply token nor the headers found the ticket: the
+ * ticket number in the subject (subjectReference), in the workspace the email was addressed to,
+ * when the sender is that ticket's customer or on its CC list. Numbers count up from 1 and anyone
+ * can guess one, so a stranger's email naming one is not added to that ticket (it opens a new
+ * ticket, as without a reference). The ticket stays locked until the filing commits.
+ */
+export async function ticketBySubjectReference(db: DbOrTx, workspaceId: string, email: InboundMessage) {
+  const number = subjectReference(email.subject)
+  const sender = email.from?.address
+  if (number === undefined || !sender) return undefined
+  const ticket = await lockTicketByNumber(db, { workspaceId, number })
+  if (!ticket) return undefined
+  const participant =
+    ticket.contactEmail.toLowerCase() === sender || ticket.cc.some((a) => a.toLowerCase() === sender)
+  return participant ? ticket.ticketId : undefined
 }

@@ -1,6 +1,6 @@
 import { and, eq, inArray, sql } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
-import { messages, tickets } from '../schema.ts'
+import { contacts, messages, tickets } from '../schema.ts'
 
 // Where an inbound email goes: by a reply token, a forwarding address, a mailbox's public
 // address, and the ticket its In-Reply-To / References name.
@@ -72,4 +72,22 @@ export async function findTicketsByMessageIds(
     .from(tickets)
     .where(and(eq(tickets.workspaceId, workspaceId), inArray(tickets.threadMessageId, messageIds)))
   return { found, roots }
+}
+
+/**
+ * The workspace's ticket with this number, its customer's address and CC list, locked until the
+ * filing commits (the sender's right to write there is decided from them: a contact merge or a CC
+ * change must wait until the email is filed).
+ */
+export async function lockTicketByNumber(
+  db: DbOrTx,
+  { workspaceId, number }: { workspaceId: string; number: number },
+) {
+  const [row] = await db
+    .select({ ticketId: tickets.id, contactEmail: contacts.email, cc: tickets.cc })
+    .from(tickets)
+    .innerJoin(contacts, eq(contacts.id, tickets.contactId))
+    .where(and(eq(tickets.workspaceId, workspaceId), eq(tickets.number, number)))
+    .for('update', { of: tickets })
+  return row
 }

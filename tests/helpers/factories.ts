@@ -6,6 +6,7 @@ import {
   invitations,
   mailboxes,
   memberships,
+  tickets,
   users,
   workspaces,
   type MembershipRole,
@@ -172,6 +173,15 @@ export async function createTicketFor(
   return { ...outcome, mailboxId: mailbox.id }
 }
 
+/** How many tickets the workspace has. */
+export async function ticketCount(workspaceId: string) {
+  const [row] = await getDb()
+    .select({ n: sql<number>`count(*)::int` })
+    .from(tickets)
+    .where(eq(tickets.workspaceId, workspaceId))
+  return row.n
+}
+
 /** Sets ticket columns directly (timestamps, status, priority…) to arrange a queue. */
 export async function setTicket(
   ticketId: string,
@@ -184,7 +194,6 @@ export async function setTicket(
     createdAt: Date
   }>,
 ) {
-  const { tickets } = await import('#db/schema.ts')
   await getDb().update(tickets).set(values).where(eq(tickets.id, ticketId))
 }
 

@@ -1,5 +1,5 @@
 import SwaggerParser from '@apidevtools/swagger-parser'
-import { and, eq, sql } from 'drizzle-orm'
+import { and, eq } from 'drizzle-orm'
 import type { OpenAPIV3_1 } from 'openapi-types'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
@@ -8,7 +8,13 @@ import { OPERATIONS } from '#app/api/openapi.server.ts'
 import { generateApiToken } from '#app/domain/api-tokens.server.ts'
 import { startQueue, stopQueue } from '#app/jobs/queue.server.ts'
 import { apiClient, apiTokenFor } from '#tests/helpers/api.ts'
-import { createMember, createTicketFor, createUser, addMember } from '#tests/helpers/factories.ts'
+import {
+  createMember,
+  createTicketFor,
+  createUser,
+  addMember,
+  ticketCount,
+} from '#tests/helpers/factories.ts'
 import { startTestServer } from '#tests/helpers/http-server.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 
@@ -51,14 +57,6 @@ function expectProblem(res: Awaited<ReturnType<typeof call>>, status: number, ty
   expect(typeof res.json.title).toBe('string')
   expect(typeof res.json.detail).toBe('string')
   expect(res.text).not.toMatch(/at .*\.(js|ts):\d+/)
-}
-
-async function ticketCount(workspaceId: string) {
-  const [row] = await getDb()
-    .select({ n: sql<number>`count(*)::int` })
-    .from(tickets)
-    .where(eq(tickets.workspaceId, workspaceId))
-  return row.n
 }
 
 describe('the OpenAPI document', () => {

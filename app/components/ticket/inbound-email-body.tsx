@@ -1,5 +1,5 @@
 export type InboundInfo = {
-  threadedBy: 'token' | 'header' | 'new' | 'rate-limited'
+  threadedBy: 'token' | 'header' | 'new' | 'rate-limited' | 'subject'
   hasHtml: boolean
   notFromParticipant: boolean
   /** Plain-text emails: what the customer wrote, and the quoted history below it (split on the server). */
@@ -12,6 +12,7 @@ const THREADED_BY: Record<InboundInfo['threadedBy'], string> = {
   header: 'its In-Reply-To / References headers',
   new: 'nothing: it started a new ticket',
   'rate-limited': 'the sender’s hourly limit of new tickets: kept in their rate-limited ticket',
+  subject: 'the ticket number in its subject ([#…]), from the customer or a CC’d address',
 }
 
 /**

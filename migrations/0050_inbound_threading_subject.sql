@@ -1,0 +1,1 @@
+ALTER TYPE "public"."inbound_threading" ADD VALUE 'subject';
