@@ -565,6 +565,11 @@ export const drafts = pgTable(
       .$type<Array<{ filename: string; contentType: string; size: number; sha256: string }>>()
       .notNull()
       .default([]),
+    // The body is an AI translation the agent has yet to send ("Translate to <language>"): their
+    // own text and the language. The composer shows the original with it (restorable), and the
+    // reply sent from it keeps the original as an internal note. Dropped by a save of the composer
+    // that no longer shows a translation, by a send, and when the draft is emptied.
+    translation: jsonb().$type<{ language: string; original: string }>(),
     // Advanced by every send of this agent on the ticket and by Undo send: a save must carry the
     // generation its composer was given, so an autosave still on the wire when the reply was sent
     // cannot bring the sent text back as a draft. A sent draft, or one emptied after a send, is

@@ -46,8 +46,9 @@ export const AI_MESSAGES = {
     'A summary of this ticket is already being written: it will appear here by itself. If nothing appears within 2 minutes, click Summarize again.',
   translationRunning:
     'This message is already being translated: the translation will appear here by itself. If nothing appears within 2 minutes, click Translate again.',
-  replyRunning:
-    'Your earlier send of this reply is still under way: it will appear in the thread by itself. If it does not within 2 minutes, send again.',
+  replyTooLongToTranslate: 'Too long to translate: at most 20,000 characters.',
+  replyTranslationRunning:
+    'Your reply is already being translated: reload the page to see the translation in the composer. If it is not there within 2 minutes, translate again.',
 } as const
 
 /** Interactive calls per user per minute (all features together). */

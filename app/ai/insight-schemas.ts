@@ -1,5 +1,4 @@
 import { z } from 'zod'
-import { TICKET_STATUSES } from '#app/utils/vocabulary.ts'
 
 /** Form schemas of the triage, summary and translation routes (shared with the browser). */
 
@@ -17,15 +16,18 @@ export const TriageApplySchema = z.discriminatedUnion('apply', [
 
 export const TriageRunSchema = z.object({ intent: z.literal('run') })
 
-export const TranslatedReplySchema = z.object({
+/** "Translate to <language>" in the composer: its text, into the customer's language. */
+export const ReplyTranslationSchema = z.object({
   body: z
     .string({ error: 'Write something first' })
     .trim()
     .min(1, { error: 'Write something first' })
-    .max(50_000, { error: 'The reply is too long' }),
+    // A translation reads at most 20,000 characters of its text (TRANSLATION_MESSAGE_CHARS): a
+    // longer reply is refused, not translated in part.
+    .max(20_000, { error: 'too-long' }),
   replyLanguage: z.string().regex(/^[a-z]{2}$/, { error: 'Unknown language' }),
-  status: z.enum(TICKET_STATUSES).optional(),
-  lastSeenMessageId: z.uuid().optional(),
+  // The composer's draft generation (sent with JavaScript): a draft sent or undone since is kept.
+  draftGeneration: z.coerce.number().int().min(0).max(2_147_483_647).optional(),
 })
 
 /** Where a refused AI action sends the agent back to, and why (query string of the ticket page). */

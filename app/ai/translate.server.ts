@@ -7,15 +7,9 @@ import {
   TRANSLATION_MESSAGE_CHARS,
 } from '#db/queries/ai-assist.ts'
 import { getTicketByNumber } from '#db/queries/tickets.ts'
+import { draftTranslationOf, lockTicketForDraft, saveTranslatedDraft } from '#db/queries/drafts.ts'
 import { notFound } from '#app/domain/errors.server.ts'
-import {
-  recordReply,
-  replyCollision,
-  withinReplyLimit,
-  type ReplyOutcome,
-} from '#app/domain/messages.server.ts'
 import type { Member } from '#app/domain/workspaces.server.ts'
-import type { TicketStatus } from '#app/utils/vocabulary.ts'
 import { runStructured, type AiMessage, type AiRefusal } from './client.server.ts'
 import { DATA_RULES, dataBlock } from './prompts.server.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
@@ -31,8 +25,8 @@ import { languageName } from './triage-vocabulary.ts'
 
 /**
  * Translation (issue 10 item 8): a customer message into the agent's language, cached per
- * message and language (message_translations: the second click calls nobody); and a reply
- * sent in the customer's language with the agent's original kept as an internal note.
+ * message and language (message_translations: the second click calls nobody); and the agent's
+ * reply translated into the customer's language as their draft, for them to review and send.
  */
 
 const TranslationAnswer = z.object({ text: z.string().trim().min(1).max(60_000) })
@@ -140,45 +134,54 @@ export async function translateMessage(
   })
 }
 
-export type TranslatedReplyInput = {
+export type ReplyTranslationInput = {
+  /** What the composer holds: the agent's text (or a translation put there before). */
   body: string
   language: string
-  status?: TicketStatus
-  lastSeenMessageId?: string
+  /** The composer's draft generation (with JavaScript): a draft sent or undone since is not replaced. */
+  generation?: number
+}
+
+export type ReplyTranslation = {
+  ok: true
+  /** The translation, now the agent's draft of the ticket, to review before they send it. */
+  text: string
+  /** The agent's own text, kept with the draft (restorable, and a note when the reply is sent). */
+  original: string
+  language: string
 }
 
 /**
- * Sends the agent's reply translated into the customer's language, and keeps the agent's own
- * words as an internal note: the model is asked first (outside any transaction), then the
- * reply (recordReply, with its collision check, email and audit, within the workspace's email
- * limit) and the note are written in one transaction, so neither exists without the other.
+ * "Translate to <language>" in the composer: the agent's reply translated into the customer's
+ * language and saved as their draft of the ticket, with their own text kept beside it (the
+ * draft's `translation`). Nothing is sent: the agent reads the translation in the composer and
+ * sends it with the composer's own Send (the reply path: collision check, undo window, email
+ * limit, attachments), which keeps the original as an internal note.
  *
- * A second submit of the same send (a double click, a browser posting the form again) makes no
- * model call: sends of this agent's reply written after the same last-seen message run one at a
- * time (runOnce, keyed by the ticket, the agent and that message), and each looks for a collision
- * before the call, so the second finds the first's reply and is answered as a collision without
- * one (nothing counted against the agent's AI limits or budget).
+ * A second submit of the same text (a double click without JavaScript) makes no model call:
+ * translations of this agent's reply on the ticket run one at a time (runOnceWithin), and the
+ * second, run after the first ended, finds the draft already holds that text's translation.
  */
-export async function replyInLanguage(
-  member: Member & { user: { name: string } },
+export async function translateReplyIntoDraft(
+  member: Member,
   number: number,
-  input: TranslatedReplyInput,
+  input: ReplyTranslationInput,
   signal?: AbortSignal,
-): Promise<ReplyOutcome | AiRefusal | StillRunning> {
+): Promise<ReplyTranslation | AiRefusal | StillRunning> {
   const ticket = await requireTicket(member, number)
-  const key = `reply-in-language:${ticket.id}:${member.userId}:${input.lastSeenMessageId ?? ''}`
+  const key = `reply-translation:${ticket.id}:${member.userId}`
   for (;;) {
     const run = await runOnceWithin(
       { workspaceId: member.workspaceId, key },
-      () => translateAndSend(member, number, ticket.id, input, signal),
+      () => translateIntoDraft(member, ticket, input, signal),
       signal,
       CLICK_WAIT_MS,
     )
     if (run.ran) return run.value
-    // Still under way after CLICK_WAIT_MS (a slow model, a dead process's claim): its reply, if
-    // it is sent, arrives live. Before, this submit waited for it without bound.
+    // Still under way after CLICK_WAIT_MS (a slow model, a dead process's claim): its draft
+    // reaches the composer when the page is loaded again.
     if (run.waited === 'still-running')
-      return { ok: false, reason: 'running', message: AI_MESSAGES.replyRunning }
+      return { ok: false, reason: 'running', message: AI_MESSAGES.replyTranslationRunning }
     if (run.waited === 'cancelled') {
       return waitedWithoutResult(run, {
         workspaceId: member.workspaceId,
@@ -186,59 +189,43 @@ export async function replyInLanguage(
         feature: 'translate',
       })
     }
-    // The other submit's send has ended: this one looks again (it finds that reply, as a collision).
+    // The other submit's translation has ended: this one looks again (it finds that draft).
   }
 }
 
-async function translateAndSend(
-  member: Member & { user: { name: string } },
-  number: number,
-  ticketId: string,
-  input: TranslatedReplyInput,
+async function translateIntoDraft(
+  member: Member,
+  { id: ticketId, number }: { id: string; number: number },
+  input: ReplyTranslationInput,
   signal: AbortSignal | undefined,
-): Promise<ReplyOutcome | AiRefusal> {
-  // Someone (or this same send, submitted before) wrote since the composer looked: recordReply
-  // would refuse the translation, so it is not asked for.
-  const collision = await replyCollision(member, ticketId, input.lastSeenMessageId)
-  if (collision) return collision
+): Promise<ReplyTranslation | AiRefusal> {
+  const draftKey = { workspaceId: member.workspaceId, ticketId, userId: member.userId }
+  const draft = await draftTranslationOf(getDb(), draftKey)
+  const kept = draft?.translation
+  // This text was translated into this language already (the same submit again, or the
+  // untouched translation): nothing to ask.
+  if (kept && kept.language === input.language && (input.body === kept.original || input.body === draft.body))
+    return { ok: true, text: draft.body, original: kept.original, language: kept.language }
+  // The untouched translation into another language: translate the agent's own words, not the
+  // model's, and keep them as the original.
+  const original = kept && input.body === draft.body ? kept.original : input.body
   const translated = await translate(
     member,
     ticketId,
-    { text: input.body, language: input.language, purpose: 'send' },
+    { text: original, language: input.language, purpose: 'send' },
     signal,
   )
   if (!translated.ok) return translated
-  const name = languageName(input.language) ?? input.language
-  const replyInput = {
-    kind: 'reply' as const,
-    body: translated.value.text,
-    status: input.status,
-    lastSeenMessageId: input.lastSeenMessageId,
-  }
-  // The email counts against the workspace's hourly customer emails, as any reply does.
-  return withinReplyLimit(member, number, replyInput, (reserved) =>
-    getDb().transaction(async (tx) => {
-      const reply = await recordReply(tx, member, number, replyInput, reserved)
-      if (reply.kind !== 'sent') return reply
-      const note = await recordReply(
-        tx,
-        member,
-        number,
-        {
-          kind: 'note',
-          body: `Reply sent in ${name}, translated by AI. ${member.user.name}'s original:\n\n${input.body}`,
-          sendAnyway: true,
-        },
-        0,
-      )
-      if (note.kind !== 'sent') throw new Error('the original could not be kept as a note')
-      return {
-        kind: 'sent' as const,
-        messageId: reply.messageId,
-        events: [...reply.events, ...note.events],
-        emailed: reply.emailed,
-        held: reply.held,
-      }
-    }),
-  )
+  const text = translated.value.text
+  // Under the ticket's lock, as any draft save (a reply emptying the draft holds it).
+  await getDb().transaction(async (tx) => {
+    if (!(await lockTicketForDraft(tx, { workspaceId: member.workspaceId, number }))) return
+    await saveTranslatedDraft(tx, {
+      ...draftKey,
+      body: text,
+      translation: { language: input.language, original },
+      generation: input.generation,
+    })
+  })
+  return { ok: true, text, original, language: input.language }
 }

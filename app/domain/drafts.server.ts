@@ -37,7 +37,9 @@ export function draftCleared(
 /**
  * Saves the agent's composer text for the ticket (as they type, and when they leave the page).
  * Empty text deletes the draft, or empties it when a send advanced its generation (removed later
- * by deleteEmptyDrafts), and returns its `draft.cleared` event to publish. `generation` is
+ * by deleteEmptyDrafts), and returns its `draft.cleared` event to publish. `keepTranslation`: the
+ * composer still shows the text as an AI translation, whose original stays with it (without it,
+ * the agent restored or replaced it: the original goes). `generation` is
  * the draft generation the composer was given: a save from before a send (an autosave already on
  * the wire when Send was pressed) or an Undo send carries an older one and is `ignored`, so sent
  * text never comes back as a draft. Not audited: a draft is work in progress, not an action.
@@ -50,7 +52,7 @@ export async function draftTicketExists(member: Member, number: number) {
 export async function saveDraft(
   member: Member,
   number: number,
-  values: DraftValues & { generation: number },
+  values: DraftValues & { generation: number; keepTranslation?: boolean },
 ) {
   return getDb().transaction(async (tx) => {
     const ticketId = await lockTicketForDraft(tx, { workspaceId: member.workspaceId, number })
@@ -88,6 +90,8 @@ export function ticketDraftsFrom(member: Member, state: ReturnType<typeof compos
           bcc: mine.bcc,
           status: mine.status,
           files: mine.files,
+          // The text is an AI translation the agent has yet to send: their own words and the language.
+          translation: mine.translation,
         }
       : null,
     others: drafts

@@ -44,6 +44,7 @@ import {
   type StoredFile,
 } from './tickets.server.ts'
 import type { Member } from './workspaces.server.ts'
+import { languageName } from '#app/ai/triage-vocabulary.ts'
 import { MAX_FILES, MAX_TOTAL_BYTES } from '#app/utils/ticket-schemas.ts'
 
 export type ReplyInput = {
@@ -66,6 +67,12 @@ export type ReplyInput = {
    */
   cc?: string[]
   bcc?: string[]
+  /**
+   * Replies only: the body is an AI translation of the agent's own text into `language` (the
+   * composer's "Translate to <language>", reviewed by the agent): `original` is kept as an
+   * internal note beside the reply, in its transaction.
+   */
+  translatedFrom?: { language: string; original: string }
   /**
    * Replies from the ticket page: held for the author's undo-send delay (users.undo_send_seconds)
    * before the email job runs and the message is announced. The API and other callers send at once.
@@ -135,8 +142,31 @@ export async function replyToTicket(
     return outcome
   }
   return withinReplyLimit(member, number, input, (reserved, countedIn) =>
-    getDb().transaction((tx) => recordReply(tx, member, number, input, reserved, countedIn)),
+    getDb().transaction(async (tx) => {
+      const reply = await recordReply(tx, member, number, input, reserved, countedIn)
+      return input.translatedFrom ? keepOriginal(tx, member, number, input.translatedFrom, reply) : reply
+    }),
   )
+}
+
+/**
+ * A reply sent as an AI translation of the agent's text: their own words go into the thread as an
+ * internal note beside it (the team reads what was meant; the customer gets the translation), in
+ * the reply's transaction, so neither is written without the other.
+ */
+async function keepOriginal(
+  tx: Tx,
+  member: Member & { user: { name: string } },
+  number: number,
+  { language, original }: { language: string; original: string },
+  reply: ReplyOutcome | Recount,
+): Promise<ReplyOutcome | Recount> {
+  if (reply.kind !== 'sent') return reply
+  const name = languageName(language) ?? language
+  const body = `Reply sent in ${name}, translated by AI and reviewed by ${member.user.name}. ${member.user.name}'s original:\n\n${original}`
+  const note = await recordReply(tx, member, number, { kind: 'note', body, sendAnyway: true }, 0)
+  if (note.kind !== 'sent') throw new Error('the original could not be kept as a note')
+  return { ...reply, events: [...reply.events, ...note.events] }
 }
 
 /**

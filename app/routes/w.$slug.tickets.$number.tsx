@@ -234,6 +234,7 @@ async function handleReply(args: IntentArgs) {
     files,
     keepFiles: input.keepFile,
     ...replyCopies(input),
+    ...translatedFrom(input),
     undoable: true,
   })
   if (outcome.kind === 'not-found') throw notFound('Ticket not found')
@@ -258,6 +259,12 @@ async function handleReply(args: IntentArgs) {
     return redirect(search.size > 0 ? `${queue}?${search}` : queue)
   }
   return redirect(ticketHref(args.member.workspaceSlug, next.number, next.from, sent))
+}
+
+/** The reply is the AI translation the agent reviewed: their own text, kept as a note when it is sent. */
+function translatedFrom(input: { kind: string; translatedFrom?: string; translationLanguage?: string }) {
+  const { kind, translatedFrom: original, translationLanguage: language } = input
+  return kind === 'reply' && original && language ? { translatedFrom: { language, original } } : {}
 }
 
 type ComposerSubmission = ReturnType<typeof parseSubmission<typeof ComposerSchema>>
@@ -637,7 +644,7 @@ export default function TicketPage() {
               : undefined
           }
           onTyping={typing}
-          aiTools={(body) =>
+          aiTools={(body, translation) =>
             page.assist ? (
               <>
                 <AiComposerTools
@@ -652,6 +659,8 @@ export default function TicketPage() {
                     number={ticket.number}
                     language={insights.customerLanguage}
                     languageName={insights.customerLanguageName ?? insights.customerLanguage}
+                    bodyRef={body}
+                    control={translation}
                   />
                 ) : null}
               </>

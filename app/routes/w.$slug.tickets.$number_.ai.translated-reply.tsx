@@ -1,38 +1,61 @@
 import { redirect, type ActionFunctionArgs } from '@remix-run/node'
-import { aiErrorUrl, TranslatedReplySchema } from '#app/ai/insight-schemas.ts'
-import { replyInLanguage } from '#app/ai/translate.server.ts'
-import { notFound } from '#app/domain/errors.server.ts'
+import { AI_MESSAGES } from '#app/ai/features.ts'
+import { aiErrorUrl, ReplyTranslationSchema } from '#app/ai/insight-schemas.ts'
+import { refusalResponse } from '#app/ai/sse.server.ts'
+import { translateReplyIntoDraft } from '#app/ai/translate.server.ts'
 import { ticketNumberFrom } from '#app/domain/ticket-page.server.ts'
 import { requireMember } from '#app/http/auth.server.ts'
 import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
-import { exceptPostingSocket } from '#app/realtime/protocol.ts'
 
-// The app's own forms post here with JavaScript, as `.data` requests (app/http/data-requests.server.ts).
+// A page whose module predates "Translate to" may still post here as a `.data` request.
 export const handle = { dataRequests: true }
 
 /**
- * POST from the composer ("Send in <language>"): the reply goes out translated into the
- * customer's language and the agent's text stays as an internal note, in one transaction. The
- * ticket's CC list is copied as on any reply; attachments are not part of this send.
+ * POST from the composer ("Translate to <language>"): the agent's text translated into the
+ * customer's language and saved as their draft of the ticket, their own text kept with it.
+ * Nothing is sent: the agent reviews the translation in the composer and sends it with the
+ * composer's Send, which keeps the original as an internal note.
+ *
+ * With JavaScript the composer posts here with `fetch` (`accept: application/json`) and gets
+ * `{ text, original, language }`, or `{ error, reason }` with the refusal's status. Without it, the
+ * composer's form posts here and is redirected back to the ticket, whose composer shows the draft
+ * (or the refusal next to the button, `?ai-error=…&ai-for=reply`).
  */
-export async function action({ request, params, context }: ActionFunctionArgs) {
+export async function action({ request, params }: ActionFunctionArgs) {
   const member = await requireMember(request, params.slug)
   const number = ticketNumberFrom(params.number)
   const ticketUrl = `/w/${member.workspaceSlug}/tickets/${number}`
-  const formData = await readForm(request)
-  const submission = parseSubmission(formData, { schema: TranslatedReplySchema })
+  const asJson = request.headers.get('accept')?.includes('application/json') === true
+  const submission = parseSubmission(await readForm(request), { schema: ReplyTranslationSchema })
   if (submission.status !== 'success') {
-    return redirect(aiErrorUrl(ticketUrl, submission.error?.body ? 'empty' : 'invalid', 'reply'))
+    const reason = submission.error?.body
+      ? submission.error.body.includes('too-long')
+        ? 'too-long'
+        : 'empty'
+      : 'invalid'
+    if (asJson) return Response.json({ error: reasonText(reason), reason }, { status: 400 })
+    return redirect(aiErrorUrl(ticketUrl, reason, 'reply'))
   }
-  const { replyLanguage, ...reply } = submission.value
-  const outcome = await replyInLanguage(member, number, { ...reply, language: replyLanguage }, request.signal)
-  if ('reason' in outcome) return redirect(aiErrorUrl(ticketUrl, outcome.reason, 'reply'))
-  if (outcome.kind === 'not-found') throw notFound('Ticket not found')
-  if (outcome.kind === 'collision') return redirect(aiErrorUrl(ticketUrl, 'collision', 'reply'))
-  // Nothing was sent; the composer keeps the draft, as after a collision.
-  if (outcome.kind === 'email-limit') return redirect(aiErrorUrl(ticketUrl, 'email-limit', 'reply'))
-  // A translated reply carries no files, so never the kept-files limit.
-  if (outcome.kind === 'files-over-limit') throw new Error(outcome.message)
-  context.realtime.publish(outcome.events, exceptPostingSocket(formData))
-  return redirect(`${ticketUrl}#m-${outcome.messageId}`)
+  const { body, replyLanguage, draftGeneration } = submission.value
+  const outcome = await translateReplyIntoDraft(
+    member,
+    number,
+    { body, language: replyLanguage, generation: draftGeneration },
+    request.signal,
+  )
+  if (!outcome.ok) {
+    if (!asJson) return redirect(aiErrorUrl(ticketUrl, outcome.reason, 'reply'))
+    if (outcome.reason !== 'running') return refusalResponse(outcome)
+    return Response.json({ error: outcome.message, reason: outcome.reason }, { status: 409 })
+  }
+  if (asJson) {
+    const { text, original, language } = outcome
+    return Response.json({ text, original, language }, { headers: { 'cache-control': 'no-store' } })
+  }
+  return redirect(`${ticketUrl}#composer`)
+}
+
+function reasonText(reason: string) {
+  if (reason === 'too-long') return AI_MESSAGES.replyTooLongToTranslate
+  return reason === 'empty' ? 'Write something first' : 'Check the translation request'
 }

@@ -30,6 +30,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     body: submission.value.body ?? '',
     kind: submission.value.kind,
     generation: submission.value.generation,
+    keepTranslation: submission.value.translated === '1',
   })
   if (outcome.kind === 'not-found') throw notFound('Ticket not found')
   // A save from before a send (or an Undo send) of this draft: nothing written, and nothing wrong.

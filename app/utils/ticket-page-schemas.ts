@@ -90,6 +90,13 @@ export const ComposerSchema = z.discriminatedUnion('intent', [
     // The composer showed the CC field: an empty one then means "no CCs", not "keep the ticket's".
     ccShown: z.literal('1').optional(),
     keepFile: KeepFiles,
+    // The text is an AI translation of the agent's own ("Translate to <language>"): their own
+    // text and the language, kept as an internal note when the reply is sent.
+    translatedFrom: Draft,
+    translationLanguage: z
+      .string()
+      .regex(/^[a-z]{2}$/, { error: 'Unknown language' })
+      .optional(),
   }),
   z.object({
     intent: z.literal('review'),
@@ -167,6 +174,8 @@ export const DraftSchema = z.object({
     .min(0, { error: 'Reload the page' })
     .max(2_147_483_647, { error: 'Reload the page' }),
   body: z.string().max(MAX_BODY_CHARS, { error: 'The message is too long (100 KB at most)' }).optional(),
+  // The composer shows the text as an AI translation still: the draft keeps its original.
+  translated: z.literal('1').optional(),
 })
 
 /** Undo send: the held reply to take back. */

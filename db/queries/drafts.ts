@@ -3,6 +3,8 @@ import type { DbOrTx } from '../client.ts'
 import { drafts, tickets } from '../schema.ts'
 
 export type DraftValues = { body: string; kind: 'reply' | 'note' }
+/** A draft that is an AI translation the agent has yet to send: their own text and the language. */
+export type DraftTranslation = { language: string; original: string }
 export type DraftFile = { filename: string; contentType: string; size: number; sha256: string }
 /** A reply taken back by Undo send: everything the composer had, files by content address. */
 export type RestoredDraft = DraftValues & {
@@ -44,7 +46,15 @@ export async function upsertDraft(
     body,
     kind,
     generation,
-  }: { workspaceId: string; ticketId: string; userId: string; generation: number } & DraftValues,
+    keepTranslation = false,
+  }: {
+    workspaceId: string
+    ticketId: string
+    userId: string
+    generation: number
+    /** The composer still shows the draft as a translation: its original stays with it. */
+    keepTranslation?: boolean
+  } & DraftValues,
 ) {
   if (body === '') return emptyDraft(db, { workspaceId, ticketId, userId, kind, generation })
   const updatedAt = new Date()
@@ -53,7 +63,7 @@ export async function upsertDraft(
     .values({ workspaceId, ticketId, userId, body, kind, generation, updatedAt })
     .onConflictDoUpdate({
       target: [drafts.ticketId, drafts.userId],
-      set: { body, kind, updatedAt },
+      set: { body, kind, updatedAt, translation: keepTranslation ? sql`${drafts.translation}` : null },
       setWhere: eq(drafts.generation, generation),
     })
     .returning({ id: drafts.id })
@@ -84,7 +94,16 @@ async function emptyDraft(
   } else {
     const emptied = await db
       .update(drafts)
-      .set({ body: '', kind, updatedAt: new Date(), cc: null, bcc: [], status: null, files: [] })
+      .set({
+        body: '',
+        kind,
+        updatedAt: new Date(),
+        cc: null,
+        bcc: [],
+        status: null,
+        files: [],
+        translation: null,
+      })
       .where(ofGeneration)
       .returning({ id: drafts.id })
     if (emptied.length > 0) return true
@@ -151,11 +170,42 @@ export async function restoreDraft(
     .values({ workspaceId, ticketId, userId, ...values, generation: 1, updatedAt })
     .onConflictDoUpdate({
       target: [drafts.ticketId, drafts.userId],
-      set: { ...values, generation: sql`${drafts.generation} + 1`, updatedAt },
+      set: { ...values, translation: null, generation: sql`${drafts.generation} + 1`, updatedAt },
     })
 }
 
 type DraftKey = { workspaceId: string; ticketId: string; userId: string }
+
+/**
+ * The agent's draft of the ticket as an AI translation of their text (a reply): it replaces the
+ * draft's text and keeps the original beside it. With `generation` (the composer's), only a draft
+ * of that generation is replaced; false when none was written.
+ */
+export async function saveTranslatedDraft(
+  db: DbOrTx,
+  { generation, ...values }: DraftKey & { body: string; translation: DraftTranslation; generation?: number },
+) {
+  const updatedAt = new Date()
+  const rows = await db
+    .insert(drafts)
+    .values({ ...values, kind: 'reply', generation: generation ?? 0, updatedAt })
+    .onConflictDoUpdate({
+      target: [drafts.ticketId, drafts.userId],
+      set: { body: values.body, kind: 'reply', translation: values.translation, updatedAt },
+      setWhere: generation === undefined ? undefined : eq(drafts.generation, generation),
+    })
+    .returning({ id: drafts.id })
+  return rows.length > 0
+}
+
+/** The agent's draft text of the ticket and, when it is an AI translation, its original. */
+export async function draftTranslationOf(db: DbOrTx, key: DraftKey) {
+  const [row] = await db
+    .select({ body: drafts.body, translation: drafts.translation })
+    .from(drafts)
+    .where(isDraft(key))
+  return row
+}
 
 /** The one draft of this agent on this ticket, within the workspace. */
 function isDraft(key: DraftKey) {
@@ -177,6 +227,7 @@ export type ComposerStateRow = {
   drafts: Array<
     { userId: string; name: string; updatedAt: string } & Omit<RestoredDraft, 'files'> & {
         files: Array<Omit<DraftFile, 'contentType'>>
+        translation: DraftTranslation | null
       }
   >
   held: Array<{ messageId: string; heldUntil: string }>
@@ -186,7 +237,7 @@ export type ComposerStateRow = {
 /**
  * The ticket page's composer state, as columns of the page's statement (db/queries/ticket-page.ts):
  * the ticket's non-empty drafts with their authors' names (and what an undone reply kept: CC, BCC,
- * status choice, files), newest first, and `userId`'s replies on
+ * status choice, files; and an AI translation's original), newest first, and `userId`'s replies on
  * it still in their undo window.
  */
 export function composerStateColumns({
@@ -201,7 +252,7 @@ export function composerStateColumns({
   return sql`
       (select coalesce(json_agg(json_build_object(
           'userId', d.user_id, 'name', u.name, 'body', d.body, 'kind', d.kind, 'updatedAt', d.updated_at,
-          'cc', d.cc, 'bcc', d.bcc, 'status', d.status,
+          'cc', d.cc, 'bcc', d.bcc, 'status', d.status, 'translation', d.translation,
           'files', (select coalesce(json_agg(json_build_object('filename', f->>'filename',
               'size', (f->>'size')::bigint, 'sha256', f->>'sha256')), '[]'::json)
             from jsonb_array_elements(d.files) f))

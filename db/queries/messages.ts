@@ -285,7 +285,7 @@ export async function recordAgentMessage(db: DbOrTx, v: AgentMessageValues) {
         ${m.kind}::message_kind, 1, ${m.createdAt}::timestamptz
       from go where go.ok
       on conflict (ticket_id, user_id) do update set body = '', cc = null, bcc = '{}', status = null,
-        files = '[]', generation = drafts.generation + 1, updated_at = excluded.updated_at
+        files = '[]', translation = null, generation = drafts.generation + 1, updated_at = excluded.updated_at
       returning generation)
     select
       (select msg.id from msg) as "messageId",

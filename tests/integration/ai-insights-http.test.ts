@@ -4,6 +4,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
 import {
   aiRuns,
+  drafts,
+  emails,
   messageTranslations,
   messages,
   tags,
@@ -20,9 +22,8 @@ import { takeRateLimitSlot } from '#db/queries/rate-limits.ts'
 import { aiRunHeld, claimAiRun, releaseAiRun } from '#db/queries/ai-run-claims.ts'
 import { until, waitFor } from '#tests/helpers/wait.ts'
 import { holdTransaction, lockWaiters } from '#tests/helpers/held-transaction.ts'
-import { outboundEmailLimit } from '#app/domain/outbound-email-limit.server.ts'
 import { startQueue } from '#app/jobs/queue.server.ts'
-import { createMember, createTicketFor, outboundEmailsCounted } from '#tests/helpers/factories.ts'
+import { createMember, createTicketFor } from '#tests/helpers/factories.ts'
 import { startTestServer } from '#tests/helpers/http-server.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 import { closeSockets, connectSocket, nextEvent } from '#tests/helpers/sockets.ts'
@@ -152,7 +153,7 @@ describe('Translate', () => {
     const messageId = await firstMessageId(ticket.ticketId)
     const before = await (await getPage(agent, ticketPath(agent, ticket.number))).text()
     expect(before).toContain('Translate from Spanish')
-    expect(before).toContain('Send reply in Spanish')
+    expect(before).toContain('Translate to Spanish')
 
     const first = await post(agent, `${ticketPath(agent, ticket.number)}/ai/translate`, { messageId })
     expect(first.status).toBe(302)
@@ -192,46 +193,102 @@ describe('Translate', () => {
     expect(queue).toContain('Kettle &lt;img src=x onerror=alert(1)&gt; not delivered')
   })
 
-  it('sends a reply in the customer’s language and keeps the original as an internal note, together', async () => {
+  /** The ticket's messages, oldest first, and the emails queued for it. */
+  async function sentSoFar(ticketId: string) {
+    const thread = await getDb()
+      .select({ kind: messages.kind, bodyText: messages.bodyText })
+      .from(messages)
+      .where(eq(messages.ticketId, ticketId))
+      .orderBy(messages.createdAt, messages.id)
+    const queued = await getDb()
+      .select({ text: emails.text })
+      .from(emails)
+      .where(eq(emails.ticketId, ticketId))
+    return { thread, emails: queued }
+  }
+
+  /** The agent's draft of the ticket as stored. */
+  async function draftOf(agent: Agent, ticketId: string) {
+    const [row] = await getDb()
+      .select({ body: drafts.body, kind: drafts.kind, translation: drafts.translation })
+      .from(drafts)
+      .where(and(eq(drafts.ticketId, ticketId), eq(drafts.userId, agent.user.id)))
+    return row
+  }
+
+  it('“Translate to Spanish” puts the translation in the composer to review and sends nothing; the agent’s Send sends it and keeps the original as a note', async () => {
     const agent = await workspace()
     const ticket = await spanishTicket(agent)
+    const path = ticketPath(agent, ticket.number)
     const lastSeen = await firstMessageId(ticket.ticketId)
-    const response = await post(agent, `${ticketPath(agent, ticket.number)}/ai/translated-reply`, {
+    const page = await (await getPage(agent, path)).text()
+    expect(page).toContain('Translate to Spanish')
+    expect(page).not.toContain('Send reply in Spanish')
+
+    // Without JavaScript the composer's form posts here (its other fields come along).
+    const response = await post(agent, `${path}/ai/translated-reply`, {
       body: 'Your kettle ships today.',
       replyLanguage: 'es',
+      kind: 'reply',
       lastSeenMessageId: lastSeen,
+      status: 'resolved',
     })
     expect(response.status).toBe(302)
-    expect(response.headers.get('location')).toMatch(/#m-/)
+    expect(response.headers.get('location')).toBe(`${path}#composer`)
+    expect(fake.requests).toHaveLength(1)
     expect(FakeOpenAI.promptText(fake.requests[0]!)).toContain('into Spanish')
-    const thread = await getDb()
-      .select({ kind: messages.kind, bodyText: messages.bodyText, deliveryStatus: messages.deliveryStatus })
-      .from(messages)
-      .where(eq(messages.ticketId, ticket.ticketId))
-      .orderBy(messages.createdAt, messages.id)
-    expect(thread.slice(1)).toEqual([
-      { kind: 'reply', bodyText: 'RESPUESTA: su hervidor sale hoy', deliveryStatus: 'queued' },
+    // Nothing was sent: no reply, no note, no email; the translation is the agent's draft.
+    expect(await sentSoFar(ticket.ticketId)).toEqual({
+      thread: [{ kind: 'reply', bodyText: 'Mi hervidor no ha llegado.' }],
+      emails: [],
+    })
+    expect(await draftOf(agent, ticket.ticketId)).toEqual({
+      body: 'RESPUESTA: su hervidor sale hoy',
+      kind: 'reply',
+      translation: { language: 'es', original: 'Your kettle ships today.' },
+    })
+    const [ticketRow] = await getDb().select().from(tickets).where(eq(tickets.id, ticket.ticketId))
+    expect(ticketRow!.status).not.toBe('resolved')
+
+    // The composer shows it, says it is a translation to review, and keeps the original.
+    const review = await (await getPage(agent, path)).text()
+    expect(review).toMatch(/<textarea[^>]*>RESPUESTA: su hervidor sale hoy<\/textarea>/)
+    expect(review).toContain('This reply is an AI translation into Spanish: review it before you send.')
+    expect(review).toContain('Your kettle ships today.')
+    expect(review).toContain('name="translatedFrom" value="Your kettle ships today."')
+
+    // The agent edits it and sends it with the composer's Send: the reply path, original as a note.
+    const sent = await post(agent, path, {
+      intent: 'reply',
+      kind: 'reply',
+      body: 'RESPUESTA: su hervidor sale hoy. Saludos',
+      lastSeenMessageId: lastSeen,
+      translatedFrom: 'Your kettle ships today.',
+      translationLanguage: 'es',
+    })
+    expect(sent.status).toBe(302)
+    expect(sent.headers.get('location')).toMatch(/#m-/)
+    const after = await sentSoFar(ticket.ticketId)
+    expect(after.thread.slice(1)).toEqual([
+      { kind: 'reply', bodyText: 'RESPUESTA: su hervidor sale hoy. Saludos' },
       {
         kind: 'note',
-        bodyText: expect.stringContaining('Your kettle ships today.') as string,
-        deliveryStatus: null,
+        bodyText: expect.stringMatching(
+          /^Reply sent in Spanish, translated by AI and reviewed by .*original:\n\nYour kettle ships today\.$/,
+        ) as string,
       },
     ])
-
-    // Someone wrote meanwhile: nothing is sent, the agent is told why.
-    const stale = await post(agent, `${ticketPath(agent, ticket.number)}/ai/translated-reply`, {
-      body: 'Second answer',
-      replyLanguage: 'es',
-      lastSeenMessageId: lastSeen,
-    })
-    expect(stale.headers.get('location')).toContain('ai-error=collision')
-    expect(await getDb().select().from(messages).where(eq(messages.ticketId, ticket.ticketId))).toHaveLength(
-      3,
-    )
+    expect(after.emails).toEqual([
+      { text: expect.stringContaining('RESPUESTA: su hervidor sale hoy. Saludos') as string },
+    ])
+    expect(after.emails[0]!.text).not.toContain('Your kettle ships today.')
+    expect(fake.requests).toHaveLength(1)
+    // The draft went with the send, its original too.
+    expect(await draftOf(agent, ticket.ticketId)).toMatchObject({ body: '', translation: null })
   })
 
-  /** A Spanish ticket and the composer's "Send reply in Spanish" post for it, after its first message. */
-  async function sendInSpanish() {
+  /** A Spanish ticket and the composer's "Translate to Spanish" post for it. */
+  async function translateToSpanish() {
     const agent = await workspace()
     const ticket = await spanishTicket(agent)
     const form = {
@@ -242,23 +299,25 @@ describe('Translate', () => {
     return { agent, ticket, form, path: `${ticketPath(agent, ticket.number)}/ai/translated-reply` }
   }
 
-  it('a second submit of the same send makes no model call and sends nothing', async () => {
-    const { agent, ticket, form, path } = await sendInSpanish()
+  it('a second submit of the same text makes no model call and lands on the same translation', async () => {
+    const { agent, ticket, form, path } = await translateToSpanish()
     const first = await post(agent, path, form)
-    expect(first.headers.get('location')).toMatch(/#m-/)
+    expect(first.headers.get('location')).toMatch(/#composer$/)
     // The browser posts the form again (a double click without JavaScript).
     const again = await post(agent, path, form)
-    expect(again.headers.get('location')).toContain('ai-error=collision')
+    expect(again.headers.get('location')).toMatch(/#composer$/)
     expect(fake.requests).toHaveLength(1)
     expect(await hits(aiDailyKey(agent.user.id))).toBe(1)
-    expect(await getDb().select().from(messages).where(eq(messages.ticketId, ticket.ticketId))).toHaveLength(
-      3,
-    )
+    expect((await draftOf(agent, ticket.ticketId))?.translation).toEqual({
+      language: 'es',
+      original: 'Your kettle ships today.',
+    })
+    expect(await sentSoFar(ticket.ticketId)).toMatchObject({ emails: [] })
   })
 
-  it('two submits of the same send at once make one model call and one reply', async () => {
-    const { agent, ticket, form, path } = await sendInSpanish()
-    // A teammate's change holds the ticket: the first submit, translated, waits for it to write.
+  it('two submits of the same text at once make one model call', async () => {
+    const { agent, ticket, form, path } = await translateToSpanish()
+    // A reply holds the ticket: the first submit, translated, waits for it to save the draft.
     const held = await holdTransaction((tx) =>
       tx.execute(sql`select 1 from tickets where id = ${ticket.ticketId}::uuid for update`),
     )
@@ -266,7 +325,7 @@ describe('Translate', () => {
     await lockWaiters(1, held)
     expect(fake.requests).toHaveLength(1)
     const second = post(agent, path, form)
-    // Without a claim the second would have asked the model by now (and waited for the lock too).
+    // Without a claim the second would have asked the model by now.
     await until(
       () => fake.requests.length,
       (n) => n > 1,
@@ -275,35 +334,48 @@ describe('Translate', () => {
     await held.commit()
     const answers = await Promise.all([first, second])
     expect(answers.map((a) => a.headers.get('location'))).toEqual([
-      expect.stringMatching(/#m-/),
-      expect.stringContaining('ai-error=collision'),
+      expect.stringMatching(/#composer$/),
+      expect.stringMatching(/#composer$/),
     ])
     expect(fake.requests).toHaveLength(1)
     expect(await hits(aiDailyKey(agent.user.id))).toBe(1)
-    const replies = await getDb()
-      .select()
-      .from(messages)
-      .where(and(eq(messages.ticketId, ticket.ticketId), eq(messages.kind, 'reply')))
-    expect(replies).toHaveLength(2) // the customer's message and the one translated reply
+    expect(await sentSoFar(ticket.ticketId)).toMatchObject({ emails: [] })
   })
 
-  it('sends nothing once the workspace’s customer emails for the hour are used up, and says so', async () => {
-    const agent = await workspace()
-    const ticket = await spanishTicket(agent)
-    const { max } = outboundEmailLimit(false)
-    // The hour's emails already counted, as earlier replies would have.
-    await outboundEmailsCounted(agent.workspace.id, max)
-    const response = await post(agent, `${ticketPath(agent, ticket.number)}/ai/translated-reply`, {
-      body: 'Your kettle ships today.',
-      replyLanguage: 'es',
-      lastSeenMessageId: await firstMessageId(ticket.ticketId),
+  it('with JavaScript answers the translation as JSON, saved as the draft; a save that restores the original drops it', async () => {
+    const { agent, ticket, form } = await translateToSpanish()
+    const path = ticketPath(agent, ticket.number)
+    const asJson = (body: Record<string, string>) =>
+      fetch(`${server.url}${path}/ai/translated-reply`, {
+        method: 'POST',
+        headers: { cookie: agent.cookie, origin: server.url, accept: 'application/json' },
+        body: new URLSearchParams(body),
+      })
+    const response = await asJson({ body: form.body, replyLanguage: 'es', draftGeneration: '0' })
+    expect(response.status).toBe(200)
+    expect(await response.json()).toEqual({
+      text: 'RESPUESTA: su hervidor sale hoy',
+      original: 'Your kettle ships today.',
+      language: 'es',
     })
-    expect(response.status).toBe(302)
-    expect(response.headers.get('location')).toContain('ai-error=email-limit')
-    // Neither the reply nor the note: only the customer's first message.
-    expect(await getDb().select().from(messages).where(eq(messages.ticketId, ticket.ticketId))).toHaveLength(
-      1,
-    )
+    expect(await sentSoFar(ticket.ticketId)).toMatchObject({ emails: [] })
+    // The composer's autosave while it still shows the translation keeps the original…
+    const save = (fields: Record<string, string>) =>
+      post(agent, `${path}/draft`, { kind: 'reply', generation: '0', ...fields })
+    expect((await save({ body: 'RESPUESTA editada', translated: '1' })).status).toBe(204)
+    expect(await draftOf(agent, ticket.ticketId)).toMatchObject({
+      body: 'RESPUESTA editada',
+      translation: { original: 'Your kettle ships today.' },
+    })
+    // …and the one after "Restore original" drops it.
+    expect((await save({ body: 'Your kettle ships today.' })).status).toBe(204)
+    expect(await draftOf(agent, ticket.ticketId)).toMatchObject({ translation: null })
+
+    // Refusals come back as JSON with the reason, nothing sent: too long, and a spent budget.
+    const long = await asJson({ body: 'x'.repeat(20_001), replyLanguage: 'es' })
+    expect(long.status).toBe(400)
+    expect(await long.json()).toMatchObject({ error: AI_MESSAGES.replyTooLongToTranslate })
+    expect(fake.requests).toHaveLength(1)
   })
 
   it('is 404 for a member of another workspace', async () => {
@@ -517,16 +589,17 @@ describe('Summarize, Translate and Send in a language behind a claim a dead proc
     expect(await (await getPage(teammate, path)).text()).toContain('TRANSLATED: my kettle has not arrived')
   })
 
-  it('a send in the customer’s language behind an earlier submit’s dead claim answers within seconds, sending nothing', async () => {
+  it('a translation of the reply behind an earlier submit’s dead claim answers within seconds, sending nothing', async () => {
     const agent = await workspace()
     const ticket = await spanishTicket(agent)
-    const lastSeen = await firstMessageId(ticket.ticketId)
     const path = ticketPath(agent, ticket.number)
-    const claim = await deadClaim(agent, `reply-in-language:${ticket.ticketId}:${agent.user.id}:${lastSeen}`)
-    const form = { body: 'Your kettle ships today.', replyLanguage: 'es', lastSeenMessageId: lastSeen }
+    const claim = await deadClaim(agent, `reply-translation:${ticket.ticketId}:${agent.user.id}`)
+    const form = { body: 'Your kettle ships today.', replyLanguage: 'es' }
     const click = await answeredWithinSeconds(() => post(agent, `${path}/ai/translated-reply`, form))
     expect(click.headers.get('location')).toBe(`${path}?ai-error=running&ai-for=reply`)
     expect(fake.requests).toHaveLength(0)
+    const page = await (await getPage(agent, click.headers.get('location')!)).text()
+    expect(page).toContain(AI_MESSAGES.replyTranslationRunning.replace(/'/g, '&#x27;'))
     expect(await getDb().select().from(messages).where(eq(messages.ticketId, ticket.ticketId))).toHaveLength(
       1,
     )
@@ -981,6 +1054,6 @@ describe('Budget and configuration', () => {
     expect(html).not.toContain('Translate from')
     expect(html).not.toContain('Refresh summary')
     expect(html).not.toContain('Set priority: High')
-    expect(html).not.toContain('Send reply in Spanish')
+    expect(html).not.toContain('Translate to Spanish')
   })
 })

@@ -8,10 +8,8 @@ const MESSAGE: Record<string, string> = {
   budget: AI_MESSAGES.budgetUsed,
   'rate-limited': AI_MESSAGES.rateLimited,
   'daily-limit': AI_MESSAGES.dailyLimit,
-  collision: 'Not sent: someone wrote on this ticket meanwhile. Read the new message, then send again.',
-  'email-limit':
-    'Not sent: this workspace reached its limit of customer emails for the hour. Try again later; your reply is kept.',
   empty: 'Write something first',
+  'too-long': AI_MESSAGES.replyTooLongToTranslate,
   'too-short': 'Summaries start at 5 messages',
 }
 
@@ -27,7 +25,7 @@ const TRIAGE_MESSAGE: Record<string, string> = {
 /** A click that stopped waiting for another's call still running (`running`), per control. */
 const RUNNING_MESSAGE: Record<string, string> = {
   summary: AI_MESSAGES.summaryRunning,
-  reply: AI_MESSAGES.replyRunning,
+  reply: AI_MESSAGES.replyTranslationRunning,
   translation: AI_MESSAGES.translationRunning,
 }
 

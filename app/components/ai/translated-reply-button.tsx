@@ -1,6 +1,20 @@
 import { useNavigation } from '@remix-run/react'
+import { useState, type RefObject } from 'react'
 import { Button } from '#app/components/ui/button.tsx'
+import { AI_MESSAGES } from '#app/ai/features.ts'
+import { languageName } from '#app/ai/triage-vocabulary.ts'
+import { useHydrated } from '#app/utils/use-hydrated.ts'
 import { AiNotice, useAiError } from './ai-notice.tsx'
+
+/** A reply the composer shows as an AI translation: the agent's own text and its language. */
+export type ReplyTranslationState = { original: string; language: string }
+
+/** What the composer lends its AI tools for a translation: where to show it and its draft generation. */
+export type ReplyTranslationControl = {
+  generation: number
+  /** The translation arrived: the composer shows it in place of the text, the original kept. */
+  show: (text: string, translation: ReplyTranslationState) => void
+}
 
 type Props = {
   slug: string
@@ -8,28 +22,133 @@ type Props = {
   /** The customer's language: ISO 639-1 code and its name. */
   language: string
   languageName: string
+  bodyRef: RefObject<HTMLTextAreaElement | null>
+  control: ReplyTranslationControl
 }
 
 /**
- * Inside the composer: "Send reply in <language>" submits the composer's form to the
- * translated-reply action (the button's formAction), which sends the reply translated into the
- * customer's language and keeps the agent's text as an internal note. Works without JS.
+ * Inside the composer: "Translate to <language>" puts the agent's reply, translated into the
+ * customer's language by AI, in the composer for them to review; nothing is sent until they press
+ * Send. With JavaScript it is a `fetch` whose answer replaces the text (the original kept and
+ * restorable); a failure, offline too, is said here and the text stays. Without JavaScript it
+ * submits the composer's form to the translation route (the button's formAction), which saves the
+ * translation as the agent's draft and comes back to the ticket.
  */
-export function TranslatedReplyButton({ slug, number, language, languageName }: Props) {
+export function TranslatedReplyButton({ slug, number, language, languageName, bodyRef, control }: Props) {
+  const hydrated = useHydrated()
   const navigation = useNavigation()
-  const error = useAiError('reply')
+  const redirectedError = useAiError('reply')
+  const [pending, setPending] = useState(false)
+  const [error, setError] = useState<string | null>(null)
   const action = `/w/${slug}/tickets/${number}/ai/translated-reply`
-  const pending = navigation.state !== 'idle' && navigation.formAction === action
+  const submitting = navigation.state !== 'idle' && navigation.formAction === action
+
+  async function translate() {
+    const textarea = bodyRef.current
+    if (!textarea || pending) return
+    if (!textarea.value.trim()) {
+      setError('Write your reply first, then translate it.')
+      return
+    }
+    setPending(true)
+    setError(null)
+    const form = new URLSearchParams({
+      body: textarea.value,
+      replyLanguage: language,
+      draftGeneration: String(control.generation),
+    })
+    try {
+      const response = await fetch(action, {
+        method: 'POST',
+        body: form,
+        headers: { accept: 'application/json' },
+        credentials: 'same-origin',
+      })
+      const answer = (await response.json().catch(() => null)) as {
+        text?: unknown
+        original?: unknown
+        error?: unknown
+      } | null
+      if (!response.ok || typeof answer?.text !== 'string' || typeof answer.original !== 'string') {
+        setError(typeof answer?.error === 'string' ? answer.error : AI_MESSAGES.noSuggestion)
+        return
+      }
+      control.show(answer.text, { original: answer.original, language })
+    } catch {
+      // Offline, or the connection dropped: nothing changed, the agent's text stays.
+      setError('Not translated: Switchboard could not be reached. Your text is unchanged; try again.')
+    } finally {
+      setPending(false)
+    }
+  }
+
   return (
     <div className="flex flex-wrap items-center gap-2 text-sm">
-      <input type="hidden" name="replyLanguage" value={language} />
-      <Button type="submit" variant="secondary" formAction={action} formMethod="post" pending={pending}>
-        {`Send reply in ${languageName}`}
-      </Button>
+      {hydrated ? (
+        <Button type="button" variant="secondary" pending={pending} onClick={() => void translate()}>
+          {`Translate to ${languageName}`}
+        </Button>
+      ) : (
+        <>
+          <input type="hidden" name="replyLanguage" value={language} />
+          <Button
+            type="submit"
+            variant="secondary"
+            formAction={action}
+            formMethod="post"
+            pending={submitting}
+          >
+            {`Translate to ${languageName}`}
+          </Button>
+        </>
+      )}
       <span className="text-xs text-slate-500 dark:text-slate-400">
-        Translated by AI when sent; your text is kept as an internal note. Attachments are not included.
+        AI translates your reply here for you to review; nothing is sent until you press Send.
       </span>
-      <AiNotice message={error} />
+      <AiNotice message={error ?? redirectedError} />
+    </div>
+  )
+}
+
+/**
+ * Above the composer's text while it is an AI translation: says so, shows the agent's original
+ * (and with JavaScript offers it back), and posts the original with the reply, so the send keeps
+ * it as an internal note.
+ */
+export function TranslationReview({
+  translation,
+  onRestore,
+}: {
+  translation: ReplyTranslationState
+  /** With JavaScript: put the original back in the composer. */
+  onRestore?: () => void
+}) {
+  const name = languageName(translation.language) ?? translation.language
+  return (
+    <div
+      role="status"
+      className="space-y-1 rounded-md border border-sky-300 bg-sky-50 p-2 text-sm text-sky-950 dark:border-sky-800 dark:bg-sky-950 dark:text-sky-100"
+      data-testid="translation-review"
+    >
+      <input type="hidden" name="translatedFrom" value={translation.original} />
+      <input type="hidden" name="translationLanguage" value={translation.language} />
+      <p>
+        {`This reply is an AI translation into ${name}: review it before you send. Your original is kept, and added as an internal note when you send.`}
+      </p>
+      <div className="flex flex-wrap items-start gap-2">
+        <details className="min-w-0 flex-1">
+          <summary className="cursor-pointer text-xs">Your original</summary>
+          {/* The agent's own text: rendered as text (React escapes it). */}
+          <p className="mt-1 break-words whitespace-pre-wrap" data-testid="translation-original">
+            {translation.original}
+          </p>
+        </details>
+        {onRestore ? (
+          <Button type="button" variant="secondary" onClick={onRestore}>
+            Restore original
+          </Button>
+        ) : null}
+      </div>
     </div>
   )
 }

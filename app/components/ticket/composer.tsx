@@ -29,6 +29,11 @@ import { useShortcuts } from '#app/utils/use-shortcuts.ts'
 import { useHydrated } from '#app/utils/use-hydrated.ts'
 import { useReloadWhenRedirectDropped } from '#app/components/use-kept-post.ts'
 import { RelativeTime } from '#app/components/queue/relative-time.tsx'
+import {
+  TranslationReview,
+  type ReplyTranslationControl,
+  type ReplyTranslationState,
+} from '#app/components/ai/translated-reply-button.tsx'
 import { MentionAutocomplete } from './mention-autocomplete.tsx'
 import { useDraftAutosave } from './use-draft-autosave.ts'
 
@@ -75,6 +80,8 @@ type Props = {
     bcc?: string[]
     status?: TicketStatus | null
     files?: Array<{ filename: string; size: number; sha256: string }>
+    /** The text is an AI translation ("Translate to <language>"): the agent's original and the language. */
+    translation?: ReplyTranslationState | null
   } | null
   draftUrl?: string
   /** The draft generation the server gave this page: every save carries it (saveDraft). */
@@ -83,8 +90,11 @@ type Props = {
   mentionMembers?: Array<{ userId: string; name: string }>
   /** The queue the agent came from (its query string): "Send & next" goes to its next ticket. */
   from?: string
-  /** AI tools shown under the textarea (app/components/ai); they write into it through the ref. */
-  aiTools?: (body: RefObject<HTMLTextAreaElement | null>) => ReactNode
+  /**
+   * AI tools shown under the textarea (app/components/ai); they write into it through the ref, and
+   * a reply's translation through `translation`, which keeps the original with it.
+   */
+  aiTools?: (body: RefObject<HTMLTextAreaElement | null>, translation: ReplyTranslationControl) => ReactNode
   /**
    * A send went through but React Router dropped its redirect (to `#m-<id>`, which resets the
    * composer): the page reloads, and the page resets the composer once its data holds a draft
@@ -206,6 +216,10 @@ export function Composer(props: Props) {
     Boolean(draft?.body || lastResult || (collision && collision.length > 0)),
   )
   const bodyRef = useRef<HTMLTextAreaElement>(null)
+  // The text is an AI translation the agent is reviewing ("Translate to <language>"): their own
+  // text goes with the reply (kept as a note) and can be put back. From the saved draft too (the
+  // translation route saved it, with or without JavaScript).
+  const [translation, setTranslation] = useState<ReplyTranslationState | null>(draft?.translation ?? null)
   // The newest message the agent had seen when they started writing. Live updates may add
   // messages to the thread while they type; those must still trigger the collision check,
   // so the id only follows the thread while the draft is empty.
@@ -253,6 +267,7 @@ export function Composer(props: Props) {
     kind,
     initial: draft,
     generation: props.draftGeneration ?? 0,
+    translated: translation !== null && kind === 'reply',
     onRestore: (body, restoredKind) => {
       const textarea = bodyRef.current
       if (!textarea) return
@@ -294,6 +309,26 @@ export function Composer(props: Props) {
     setTextLikeTyping(textarea, next.value)
     textarea.focus()
     textarea.setSelectionRange(next.caret, next.caret)
+  }
+
+  const translationControl: ReplyTranslationControl = {
+    generation: props.draftGeneration ?? 0,
+    show: (text, translated) => {
+      const textarea = bodyRef.current
+      if (!textarea) return
+      setKind('reply')
+      setExpanded(true)
+      setTranslation(translated)
+      setTextLikeTyping(textarea, text)
+    },
+  }
+  function restoreOriginal() {
+    const textarea = bodyRef.current
+    if (!textarea || !translation) return
+    setTranslation(null)
+    setTextLikeTyping(textarea, translation.original)
+    // The Restore button goes with the notice: the caret goes back to the text.
+    focusToWrite(textarea)
   }
 
   const serverFileErrors = lastResult?.error?.files ?? undefined
@@ -362,6 +397,9 @@ export function Composer(props: Props) {
           Brought back what you typed in this browser that had not been saved.
         </p>
       ) : null}
+      {translation && !isNote ? (
+        <TranslationReview translation={translation} onRestore={hydrated ? restoreOriginal : undefined} />
+      ) : null}
       <div className="space-y-1">
         <label htmlFor={fields.body.id} className={expanded ? 'block text-sm font-medium' : 'sr-only'}>
           {isNote
@@ -426,7 +464,7 @@ export function Composer(props: Props) {
           More: {isNote ? '' : 'CC, '}attachments, canned responses, status
         </summary>
         <div className="space-y-3 pt-1">
-          {props.aiTools?.(bodyRef)}
+          {props.aiTools?.(bodyRef, translationControl)}
 
           {isNote ? null : (
             <div className="grid gap-3 sm:grid-cols-2">

@@ -33,6 +33,7 @@ export function useDraftAutosave({
   kind,
   initial,
   generation,
+  translated = false,
   onRestore,
 }: {
   url: string
@@ -45,6 +46,11 @@ export function useDraftAutosave({
   initial: Saved | null
   /** The server's draft generation when the page loaded. */
   generation: number
+  /**
+   * The text is an AI translation the agent has not restored: each save says so, and the server
+   * keeps its original with the draft (a save without it drops the original).
+   */
+  translated?: boolean
   /** Puts text kept in this browser, never saved, back into the composer (as if typed). */
   onRestore: (body: string, kind: MessageKind) => void
 }) {
@@ -56,8 +62,8 @@ export function useDraftAutosave({
   const initialRef = useRef(initial)
   initialRef.current = initial
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined)
-  const latest = useRef({ url, kind })
-  latest.current = { url, kind }
+  const latest = useRef({ url, kind, translated })
+  latest.current = { url, kind, translated }
   // The textarea itself: React clears `bodyRef` before the unmount cleanup runs, and leaving the
   // ticket inside the app is exactly when its last words must still be read and sent.
   const textarea = useRef<HTMLTextAreaElement | null>(null)
@@ -81,7 +87,11 @@ export function useDraftAutosave({
       saved.current = next
       fetch(target, {
         method: 'POST',
-        body: new URLSearchParams({ ...next, generation: String(currentGeneration.current) }),
+        body: new URLSearchParams({
+          ...next,
+          generation: String(currentGeneration.current),
+          ...(latest.current.translated ? { translated: '1' } : {}),
+        }),
         keepalive,
         credentials: 'same-origin',
       }).then(
