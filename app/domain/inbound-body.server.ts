@@ -48,7 +48,7 @@ export async function prepareInboundBody(email: InboundMessage, filesDir: string
   let blocked = 0
   let overLimit = email.droppedAttachments
   for (const part of email.attachments) {
-    const filename = displayFilename(part.filename)
+    const filename = displayFilename(part.filename, part.contentType)
     if (isBlockedFilename(part.filename) || isBlockedFilename(filename) || isBlockedType(part.contentType)) {
       blocked++
       notKept.push({ filename, reason: 'executable' })

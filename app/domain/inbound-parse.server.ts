@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { Readable } from 'node:stream'
 import busboy from 'busboy'
 import PostalMime, { addressParser, type Address, type Mailbox } from 'postal-mime'
+import { unnamedFilename } from '#app/utils/filename.ts'
 import { wellFormed, withoutNulText } from '#app/utils/well-formed.ts'
 import { decodeCharset } from './charsets.server.ts'
 
@@ -145,12 +146,16 @@ export async function parseInboundPost(contentType: string, body: Buffer): Promi
   // SendGrid's own JSON, but from a post: any field may be missing or of another type.
   const info = parseJson<Record<string, Record<string, unknown> | null>>(field('attachment-info'))
   const attachments = post.files.map((file) => {
-    const meta = info?.[(file as ParsedAttachment & { field: string }).field]
+    const { field } = file as ParsedAttachment & { field: string }
+    const meta = info?.[field]
     const metaField = (name: string) =>
       meta && typeof meta === 'object' ? stringOrUndefined(meta[name]) : undefined
+    const contentType = metaField('type') ?? file.contentType
+    // A part's own filename that only repeats its field (attachment1) names nothing.
+    const partName = file.filename === field ? '' : file.filename
     return {
-      filename: metaField('filename') ?? metaField('name') ?? file.filename,
-      contentType: metaField('type') ?? file.contentType,
+      filename: metaField('filename') || metaField('name') || partName || defaultName(contentType),
+      contentType,
       content: file.content,
       contentId: stripBrackets(metaField('content-id')),
     }
@@ -198,7 +203,7 @@ export async function parseMime(
   const email = await parseMimeOrRefuse(raw, { attachmentEncoding: 'arraybuffer', maxNestingDepth: 50 })
   const headers = email.headers.map((h) => ({ key: h.key.toLowerCase(), value: h.value }))
   const all = email.attachments.map((a) => ({
-    filename: a.filename ?? defaultName(a.mimeType),
+    filename: a.filename || defaultName(a.mimeType),
     contentType: a.mimeType,
     content: Buffer.from(a.content as ArrayBuffer),
     contentId: stripBrackets(a.contentId),
@@ -224,10 +229,10 @@ export async function parseMime(
   }
 }
 
+/** A part without a name is named for its type (`invite.ics`), as displayFilename would. */
 function defaultName(mimeType: string) {
-  if (mimeType === 'message/delivery-status') return 'delivery-status.txt'
-  if (mimeType.startsWith('message/')) return 'message.eml'
-  return 'attachment'
+  const named = unnamedFilename(mimeType)
+  return named === 'attachment' && mimeType.startsWith('message/') ? 'message.eml' : named
 }
 
 function isReport(headers: Array<{ key: string; value: string }>) {
