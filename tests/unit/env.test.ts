@@ -164,8 +164,11 @@ describe('parseEnv in the local profile', () => {
     expect(fs.readFileSync(secretFile, 'utf8')).toBe(env.sessionSecret)
     expect(fs.statSync(secretFile).mode & 0o777).toBe(0o600)
     expect(parse({ DATA_DIR: dataDir }).sessionSecret).toBe(env.sessionSecret)
-    // Nothing of the temporary files is left beside it.
-    expect(fs.readdirSync(dataDir)).toEqual(['session-secret'])
+    // Nothing of the temporary files is left beside it, only the secret the starts agreed on.
+    const [agreed, ...others] = fs.readdirSync(dataDir).filter((name) => name !== 'session-secret')
+    expect(others).toEqual([])
+    expect(agreed).toMatch(/^session-secret\.empty-\d+-\d+$/)
+    expect(fs.readFileSync(path.join(dataDir, agreed!), 'utf8')).toBe(env.sessionSecret)
   })
 
   it('refuses a session-secret file shorter than 32 characters, naming the file, and keeps it', () => {
