@@ -126,6 +126,7 @@ describe('drafts', () => {
         bcc: [],
         status: null,
         files: [],
+        translation: null,
       },
       others: [],
       generation: 0,

@@ -228,6 +228,8 @@ describe('undo send', () => {
       ...restored,
       updatedAt: expect.any(Date),
       files: [{ filename: 'note.txt', size: content.length, sha256 }],
+      // Not an AI translation to review ("Translate to <language>" sets it; an undone reply never has it).
+      translation: null,
     })
 
     // Sent again with the kept file ticked (and a file the draft does not hold, ignored).
