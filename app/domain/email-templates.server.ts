@@ -91,8 +91,34 @@ export async function renderAgentReply(input: {
   }
 }
 
+/**
+ * Reply and forward prefixes mail programs put before a subject, in the languages they come in
+ * (Re, Aw, SV, Antw, VS, Odp, Res, Ynt, Vá, 回复…; Fwd, Fw, WG, TR, RV, Enc, Doorst…), with a
+ * count (`Re[2]:`, `Re(2):`, `Re^2:`) and either colon; repeated (`RE: Fwd: Aw:`).
+ */
+const REPLY_PREFIXES =
+  /^(?:\s*(?:re|aw|sv|antw|vs|odp|res|ynt|v[aá]|rif|fwd?|wg|tr|rv|enc|doorst|vl|回复|回覆|答复|答覆|转发|轉寄|返信|転送)(?:\s*(?:\[\d+\]|\(\d+\)|\^\d+))?\s*[:：])+\s*/iu
+
+/**
+ * The subject of our emails on a ticket: `Re: <subject> [#<number>]`. The subject's own reply and
+ * forward prefixes give way to that one `Re: ` (a ticket opened from "RE: Fwd: Refund" was
+ * answered as "Re: RE: Fwd: Refund"), and a subject whose last reference is already this ticket's
+ * gets no second one (the reference that counts is the last, subjectReference in
+ * inbound-routing.server.ts, so another ticket's `[#12]` still gets this one's appended).
+ */
 export function replySubject(subject: string, number: number) {
-  return `Re: ${subject} [#${number}]`
+  const topic = subject.replace(REPLY_PREFIXES, '').trim()
+  return `Re: ${withReference(topic, number)}`
+}
+
+/**
+ * The subject followed by ` [#<number>]`, unless its last reference is that one already (written
+ * as threading reads it: `[#012]` is not ours).
+ */
+export function withReference(subject: string, number: number) {
+  const last = [...subject.matchAll(/\[#([1-9][0-9]{0,9})\]/g)].at(-1)
+  if (last && Number(last[1]) === number) return subject
+  return subject ? `${subject} [#${number}]` : `[#${number}]`
 }
 
 export async function renderTicketConfirmation(input: {
@@ -104,7 +130,7 @@ export async function renderTicketConfirmation(input: {
 }): Promise<Rendered> {
   const { TicketConfirmationEmail } = await ticketConfirmationTemplate()
   const bodies = await renderBoth(createElement(TicketConfirmationEmail, input))
-  return { subject: `We received your request: ${input.subject} [#${input.number}]`, ...bodies }
+  return { subject: `We received your request: ${withReference(input.subject, input.number)}`, ...bodies }
 }
 
 export async function renderAutoAcknowledgement(input: {

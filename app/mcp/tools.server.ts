@@ -16,6 +16,7 @@ import {
 import { getTicket, listTickets, noSuchTicket, updateTicket } from '#app/api/tickets.server.ts'
 import { getThreadWindow } from '#app/domain/api-resources.server.ts'
 import { recordAudit } from '#app/domain/audit.server.ts'
+import { replySubject } from '#app/domain/email-templates.server.ts'
 import { messageJson, type MessageJson } from '#app/domain/serializers.server.ts'
 import { env } from '#app/env.server.ts'
 import { logger } from '#app/logger.server.ts'
@@ -262,7 +263,8 @@ export function createMcpServer(ctx: ToolContext) {
         to: contact.email,
         cc: ticket.cc as string[],
         bcc: [],
-        subject: `Re: ${String(ticket.subject)} [#${number}]`,
+        // What send_reply's email is titled.
+        subject: replySubject(String(ticket.subject), number),
         body: parsed.body,
         last_seen_message_id: last?.id ?? null,
       }
