@@ -9,7 +9,13 @@ export const AUTO_ACK_WINDOW_MS = 60 * 60 * 1000
 
 export type AutoAcknowledgementInput = {
   workspaceId: string
-  ticket: { id: string; number: number; subject: string }
+  /**
+   * `threadMessageId`: the ticket's thread root, which the acknowledgement carries as its own
+   * Message-ID, so an answer to it that reaches the mailbox without the reply token (its
+   * In-Reply-To naming the acknowledgement) threads by header, and the agents' replies, which
+   * name the root first in References, name an email the customer has.
+   */
+  ticket: { id: string; number: number; subject: string; threadMessageId: string }
   mailbox: {
     address: string
     fromName: string
@@ -86,6 +92,7 @@ export async function sendAutoAcknowledgement(
     headers: {
       'Auto-Submitted': 'auto-replied',
       'X-Auto-Response-Suppress': 'All',
+      'Message-ID': input.ticket.threadMessageId,
       ...(input.inReplyTo ? { 'In-Reply-To': input.inReplyTo, References: input.inReplyTo } : {}),
     },
   })

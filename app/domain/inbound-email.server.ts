@@ -511,7 +511,12 @@ async function acknowledge(
   const row = await getTicketAcknowledgementContext(tx, { ticketId: created.ticketId })
   await sendAutoAcknowledgement(tx, {
     workspaceId: route.workspaceId,
-    ticket: { id: created.ticketId, number: created.number, subject: row.subject },
+    ticket: {
+      id: created.ticketId,
+      number: created.number,
+      subject: row.subject,
+      threadMessageId: row.threadMessageId,
+    },
     mailbox: row,
     to: email.from!.address,
     replyTo: row.replyToken ? replyAddress(route.workspaceSlug, row.key, row.replyToken) : row.address,

@@ -291,6 +291,7 @@ export async function getTicketAcknowledgementContext(db: DbOrTx, { ticketId }: 
     .select({
       subject: tickets.subject,
       replyToken: tickets.replyToken,
+      threadMessageId: tickets.threadMessageId,
       key: mailboxes.key,
       address: mailboxes.address,
       fromName: mailboxes.fromName,

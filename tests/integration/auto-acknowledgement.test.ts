@@ -2,7 +2,7 @@ import { and, eq, sql } from 'drizzle-orm'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
 import { getMailbox } from '#db/queries/mailboxes.ts'
-import { emails, mailboxes } from '#db/schema.ts'
+import { emails, mailboxes, tickets } from '#db/schema.ts'
 import { sendAutoAcknowledgement } from '#app/domain/auto-acknowledgement.server.ts'
 import { outboundEmailLimit } from '#app/domain/outbound-email-limit.server.ts'
 import { startQueue } from '#app/jobs/queue.server.ts'
@@ -36,6 +36,10 @@ async function setting(agent: Agent, fields: Record<string, string>) {
 
 async function acknowledge(agent: Agent, to: string) {
   const ticket = await createTicketFor(agent, { customerEmail: to })
+  const [{ threadMessageId }] = await getDb()
+    .select({ threadMessageId: tickets.threadMessageId })
+    .from(tickets)
+    .where(eq(tickets.id, ticket.ticketId))
   const [mailbox] = await getDb()
     .select()
     .from(mailboxes)
@@ -43,7 +47,7 @@ async function acknowledge(agent: Agent, to: string) {
   return getDb().transaction((tx) =>
     sendAutoAcknowledgement(tx, {
       workspaceId: agent.workspace.id,
-      ticket: { id: ticket.ticketId, number: ticket.number, subject: 'Kettle' },
+      ticket: { id: ticket.ticketId, number: ticket.number, subject: 'Kettle', threadMessageId },
       mailbox,
       to,
       replyTo: `${agent.workspace.slug}.support+abcdefghijklmnopqrst@inbound.localhost`,

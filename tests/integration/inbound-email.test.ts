@@ -72,6 +72,18 @@ async function messagesOf(ticketId: string) {
 
 const forwarding = (slug: string) => `${slug}.support@${INBOUND}`
 
+/** The workspace's newest ticket of this customer. */
+async function lastTicketOf(workspaceId: string, customer: string) {
+  const [row] = await getDb()
+    .select({ id: tickets.id, threadMessageId: tickets.threadMessageId })
+    .from(tickets)
+    .innerJoin(contacts, eq(contacts.id, tickets.contactId))
+    .where(and(eq(tickets.workspaceId, workspaceId), eq(contacts.email, customer)))
+    .orderBy(sql`${tickets.number} desc`)
+    .limit(1)
+  return row
+}
+
 describe.each(['raw', 'parsed'] as const)('%s mode', (mode) => {
   const build = (eml: Buffer, envelopeTo: string[], envelopeFrom?: string) =>
     mode === 'raw'
@@ -550,7 +562,11 @@ describe('the webhook', () => {
     )
     await settled()
     const acks = await getDb()
-      .select({ to: emails.toAddress, replyTo: emails.replyTo })
+      .select({
+        to: emails.toAddress,
+        replyTo: emails.replyTo,
+        messageId: sql<string>`${emails.headers}->>'Message-ID'`,
+      })
       .from(emails)
       .where(and(eq(emails.workspaceId, m.workspace.id), eq(emails.kind, 'auto-acknowledgement')))
     expect(acks).toHaveLength(1)
@@ -558,6 +574,28 @@ describe('the webhook', () => {
     expect(acks[0].replyTo).toMatch(
       new RegExp(`^${m.workspace.slug}\\.support\\+[a-z2-7]{20}@${INBOUND.replace(/\./g, '\\.')}$`),
     )
+    // Found from outside (2026-12-07): an answer to the acknowledgement that reaches the mailbox
+    // without the token (Outlook, no References; another help desk's auto-reply) opened a new
+    // ticket every time, its In-Reply-To naming an email no ticket knew. The acknowledgement
+    // carries the ticket's thread root as its Message-ID.
+    const ticket = (await lastTicketOf(m.workspace.id, 'ack@example.org'))!
+    expect(acks[0].messageId).toBe(ticket.threadMessageId)
+    await post(
+      rawModePost(
+        fixture('outlook-reply.eml', {
+          FROM: 'ack@example.org',
+          TO: to,
+          IN_REPLY_TO: acks[0].messageId,
+          REFERENCES: '<unrelated@example.org>',
+          N: `ack${++n}`,
+        }),
+        { envelopeTo: [to] },
+      ),
+    )
+    await settled()
+    const thread = await messagesOf(ticket.id)
+    expect(thread.map((msg) => msg.threadedBy)).toEqual(['new', 'header'])
+    expect(await lastTicketOf(m.workspace.id, 'ack@example.org')).toEqual(ticket)
   })
 
   it('attaches a DSN to the email it reports on, marking it and the address bounced', async () => {
