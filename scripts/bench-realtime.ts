@@ -102,7 +102,12 @@ async function team(slug: string, agents: number) {
   )
   if (ticket.kind !== 'created') throw new Error('ticket failed')
   const cookieFor = async (userId: string) =>
-    (await createSession(userId, new Request('http://bench/'), '127.0.0.1')).setCookie.split(';')[0]
+    (
+      await createSession(userId, new Request('http://bench/'), {
+        clientIp: '127.0.0.1',
+        realtime: { disconnectSessions() {} },
+      })
+    ).setCookie.split(';')[0]
   const members: string[] = []
   for (let i = 0; i < agents; i++) {
     const agent = await signUp({

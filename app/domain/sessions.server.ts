@@ -19,15 +19,26 @@ const RENEW_AFTER_MS = 24 * 60 * 60 * 1000
 
 export type CurrentSession = { id: string; userId: string; expiresAt: Date }
 
-/** Opens a session for the user; returns its id (256 random bits). */
-export async function openSession(userId: string, client: { ip: string | null; userAgent: string | null }) {
+/**
+ * Opens a session for the user; returns its id (256 random bits). `replaces`: the session the
+ * browser's cookie named until now (whoever's it was), ended in the same transaction, since the
+ * new cookie takes its place and nothing could use it after.
+ */
+export async function openSession(
+  userId: string,
+  client: { ip: string | null; userAgent: string | null },
+  replaces: string | null = null,
+) {
   const id = newToken()
-  await insertSession(getDb(), {
-    id,
-    userId,
-    expiresAt: new Date(Date.now() + SESSION_TTL_MS),
-    ip: client.ip,
-    userAgent: client.userAgent?.slice(0, 300) ?? null,
+  await getDb().transaction(async (tx) => {
+    await insertSession(tx, {
+      id,
+      userId,
+      expiresAt: new Date(Date.now() + SESSION_TTL_MS),
+      ip: client.ip,
+      userAgent: client.userAgent?.slice(0, 300) ?? null,
+    })
+    if (replaces) await deleteSession(tx, { id: replaces })
   })
   return id
 }

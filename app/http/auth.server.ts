@@ -1,5 +1,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
-import { createCookieSessionStorage, redirect, type SessionStorage } from '@remix-run/node'
+import {
+  createCookieSessionStorage,
+  redirect,
+  type AppLoadContext,
+  type SessionStorage,
+} from '@remix-run/node'
 import { Authenticator } from 'remix-auth'
 import { FormStrategy } from 'remix-auth-form'
 import { getDb } from '#db/client.ts'
@@ -202,9 +207,29 @@ export async function readSession(
   return (await readIdentity(cookieHeader, workspaceSlugOf(pathname), layout))?.session ?? null
 }
 
-/** Opens a session for the user who just signed in; returns its id and the cookie that carries it. */
-export async function createSession(userId: string, request: Request, ip: string | null) {
-  const id = await openSession(userId, { ip, userAgent: request.headers.get('user-agent') })
+/** What createSession needs of the request's context: the client's address and the sockets. */
+export type SignInContext = {
+  clientIp: AppLoadContext['clientIp']
+  realtime: Pick<AppLoadContext['realtime'], 'disconnectSessions'>
+}
+
+/**
+ * Opens a session for the user who just signed in (sign-in, signup, a password reset, an accepted
+ * invitation); returns its id and the cookie that carries it. That cookie replaces the one the
+ * browser sent, so the session the old one named (another account's, or an older one of the same)
+ * is ended with it: its row deleted in the same transaction and its sockets disconnected. Before,
+ * the row stayed live until it expired, listed under "Active sessions", and anyone who had copied
+ * the old cookie could go on using it.
+ */
+export async function createSession(userId: string, request: Request, context: SignInContext) {
+  const cookie = request.headers.get('cookie')
+  const replaced = cookie ? await sessionIdOf(cookie) : null
+  const id = await openSession(
+    userId,
+    { ip: context.clientIp, userAgent: request.headers.get('user-agent') },
+    replaced,
+  )
+  if (replaced) context.realtime.disconnectSessions([replaced])
   return { id, setCookie: await cookieFor(id) }
 }
 

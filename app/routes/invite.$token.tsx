@@ -86,7 +86,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   )
   if (outcome.kind === 'rate-limited') return tooManyAccounts(submission)
   if (outcome.kind === 'joined') {
-    const { setCookie } = await createSession(outcome.userId, request, context.clientIp)
+    const { setCookie } = await createSession(outcome.userId, request, context)
     return redirect(`/w/${outcome.workspaceSlug}`, { headers: { 'Set-Cookie': setCookie } })
   }
   // An account made for the address since the page was drawn: the page turns to signing in.

@@ -81,7 +81,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
     )
   }
   await attempt.succeeded()
-  const { setCookie } = await createSession(user.id, request, context.clientIp)
+  const { setCookie } = await createSession(user.id, request, context)
   // The page's form carries the target in its URL (loginAction); a hand-made post may send it as a field.
   const target = submission.value.redirectTo ?? new URL(request.url).searchParams.get('redirectTo')
   return redirect(safeRedirect(target, '/'), { headers: { 'Set-Cookie': setCookie } })

@@ -69,7 +69,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     return data({ result: submission.reply({ hideFields: ['password'] }), invalid: true }, { status: 400 })
   }
   context.realtime.disconnectSessions(outcome.revokedSessionIds)
-  const { setCookie } = await createSession(outcome.userId, request, context.clientIp)
+  const { setCookie } = await createSession(outcome.userId, request, context)
   return redirect('/', { headers: { 'Set-Cookie': setCookie } })
 }
 

@@ -89,7 +89,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
       { status: 400 },
     )
   }
-  const { setCookie } = await createSession(outcome.userId, request, context.clientIp)
+  const { setCookie } = await createSession(outcome.userId, request, context)
   return redirect(`/w/${outcome.workspaceSlug}`, { headers: { 'Set-Cookie': setCookie } })
 }
 

@@ -31,8 +31,11 @@ export async function createUser(overrides: { email?: string; name?: string } = 
   return user
 }
 
+/** A sign-in's context with no sockets to disconnect (the factories' cookies replace none). */
+export const NO_SOCKETS = { clientIp: '127.0.0.1', realtime: { disconnectSessions() {} } }
+
 export async function signIn(userId: string) {
-  const { id, setCookie } = await createSession(userId, new Request('http://localhost/'), '127.0.0.1')
+  const { id, setCookie } = await createSession(userId, new Request('http://localhost/'), NO_SOCKETS)
   return { sessionId: id, cookie: setCookie.split(';')[0] }
 }
 

@@ -16,6 +16,7 @@ import * as forgotRoute from '#app/routes/forgot-password.tsx'
 import * as resetRoute from '#app/routes/reset-password.$token.tsx'
 import { createUser, PASSWORD, signIn } from '#tests/helpers/factories.ts'
 import { callAction, callLoader, cookieFrom, testContext, type RealtimeCalls } from '#tests/helpers/routes.ts'
+import { browserSignedIn } from '#tests/helpers/replaced-session.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 import { withEmailLink } from '#app/domain/email-link.server.ts'
 
@@ -220,6 +221,20 @@ describe('reset password page', () => {
     // The link reached the inbox: the address counts as confirmed.
     const [row] = await getDb().select({ at: users.emailVerifiedAt }).from(users).where(eq(users.id, user.id))
     expect(row.at).not.toBeNull()
+  })
+
+  it('ends the session of another account signed in in the same browser, whose cookie it replaces', async () => {
+    const user = await createUser()
+    const browser = await browserSignedIn()
+    const token = await tokenFor(user.email)
+    const result = await callAction(
+      resetRoute,
+      `/reset-password/${token}`,
+      { password: NEW_PASSWORD },
+      { params: { token }, cookie: browser.cookie, context: { ...browser.context, clientIp: freshIp() } },
+    )
+    expect(result.status).toBe(302)
+    await browser.expectReplacedSessionEnded(cookieFrom(result))
   })
 
   it('works once: the used link shows a clear page and changes nothing', async () => {

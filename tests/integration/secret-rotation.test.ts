@@ -9,7 +9,7 @@ import { readUnsubscribeToken, unsubscribeToken } from '#app/domain/notification
 import { parseEnv, type AppEnv } from '#app/env.server.ts'
 import * as linkRoute from '#app/routes/support.t.$token.tsx'
 import { withFakeSendGrid } from '#tests/helpers/email-attempts.ts'
-import { asMember, createMember, createTicketFor, createUser } from '#tests/helpers/factories.ts'
+import { asMember, createMember, createTicketFor, createUser, NO_SOCKETS } from '#tests/helpers/factories.ts'
 import { callLoader } from '#tests/helpers/routes.ts'
 
 // Rotating SESSION_SECRET: the new secret first, the old one after a comma until what it signed
@@ -54,10 +54,10 @@ describe('SESSION_SECRET with an older secret after a comma', () => {
   it('keeps sessions signed with the older secret signed in, and signs new cookies with the first', async () => {
     const user = await createUser()
     runWithSecret(OLD)
-    const before = await createSession(user.id, new Request('http://localhost/'), '127.0.0.1')
+    const before = await createSession(user.id, new Request('http://localhost/'), NO_SOCKETS)
     runWithSecret(`${NEW},${OLD}`)
     expect(await sessionIdOf(cookieOf(before.setCookie))).toBe(before.id)
-    const after = await createSession(user.id, new Request('http://localhost/'), '127.0.0.1')
+    const after = await createSession(user.id, new Request('http://localhost/'), NO_SOCKETS)
     // Once the old secret is dropped, only cookies signed with the new one are accepted.
     runWithSecret(NEW)
     expect(await sessionIdOf(cookieOf(after.setCookie))).toBe(after.id)
