@@ -66,6 +66,13 @@ export function forwardingParts(address: string) {
   return { slug: local.slice(0, dot), key: local.slice(dot + 1) }
 }
 
+/** `local+tag@domain` → `local@domain`; any other address as it is. */
+export function withoutPlusTag(address: string) {
+  const at = address.lastIndexOf('@')
+  const plus = address.indexOf('+')
+  return plus > 0 && plus < at ? address.slice(0, plus) + address.slice(at) : address
+}
+
 const KIND_RANK = { token: 0, forwarding: 1, public: 2 } as const
 
 /**
@@ -73,7 +80,8 @@ const KIND_RANK = { token: 0, forwarding: 1, public: 2 } as const
  * if each had received its own copy). Within a workspace: a valid reply token (its ticket's
  * mailbox), else the first forwarding address `<slug>.<key>@INBOUND_DOMAIN` in candidate order,
  * else the first public address that exactly one active mailbox has (two workspaces may both
- * claim support@example.com: then neither gets it by that address). Workspaces come in that
+ * claim support@example.com: then neither gets it by that address; `support+vip@example.com`
+ * matches support@example.com when no mailbox has the tagged address). Workspaces come in that
  * order too (by token, then forwarding, then public address, each in candidate order), at most
  * MAX_ROUTED_WORKSPACES. One statement, whatever the email lists.
  */
@@ -82,9 +90,19 @@ export async function routeInbound(db: DbOrTx, email: InboundMessage): Promise<R
   const tokens: string[] = []
   const forwarding: string[] = []
   const publicAddresses: string[] = []
+  /** An untagged address looked up for a tagged candidate (`a@x` for `a+b@x`), and that candidate. */
+  const taggedFor = new Map<string, string>()
   for (const address of candidates) {
     if (!atInboundDomain(address)) {
       publicAddresses.push(address)
+      // Plus addressing (`support+vip@`, `billing+invoices@`): the mail system delivered it to
+      // the address without its tag, so the mailbox of that address takes it, after an exact
+      // match (a mailbox may have a tagged address as its own, e.g. a Gmail alias).
+      const untagged = withoutPlusTag(address)
+      if (untagged !== address && !taggedFor.has(untagged)) {
+        taggedFor.set(untagged, address)
+        publicAddresses.push(untagged)
+      }
       continue
     }
     const token = replyTokenOf(address)
@@ -92,7 +110,13 @@ export async function routeInbound(db: DbOrTx, email: InboundMessage): Promise<R
     const parts = forwardingParts(address)
     if (parts) forwarding.push(`${parts.slug}.${parts.key}`)
   }
-  const rows = await findRoutesForRecipients(db, { tokens, forwarding, publicAddresses })
+  const found = await findRoutesForRecipients(db, { tokens, forwarding, publicAddresses })
+  // The untagged address stands in for a tagged one only when no mailbox has the tagged one.
+  const exact = new Set(candidates)
+  const matched = new Set(found.filter((row) => row.kind === 'public').map((row) => row.matched))
+  const rows = found.filter(
+    (row) => row.kind !== 'public' || exact.has(row.matched) || !matched.has(taggedFor.get(row.matched)!),
+  )
   const order = { token: tokens, forwarding, public: publicAddresses }
   const rank = (row: (typeof rows)[number]) => [KIND_RANK[row.kind], order[row.kind].indexOf(row.matched)]
   const ranked = rows
