@@ -498,8 +498,13 @@ export const messages = pgTable(
       more: number
     }>(),
     // An agent's reply in its undo window: not announced (live events, webhooks) nor shown to the
-    // customer until the email job releases it and clears this. Null for everything else.
+    // customer until the email job releases it and clears this; and the note keeping a translated
+    // reply's original (translatedFrom), held and released with it. Null for everything else.
     heldUntil: timestamp({ withTimezone: true }),
+    // A reply sent as an AI translation ("Translate to <language>"): the agent's own text, the
+    // language, and the internal note that keeps the original in the thread. Undo send takes that
+    // note back with the reply and gives the draft back as the translation it was. Null otherwise.
+    translatedFrom: jsonb().$type<{ language: string; original: string; noteId: string }>(),
     createdAt: createdAt(),
     search: tsvector()
       .notNull()

@@ -11,6 +11,7 @@ import {
   recordTicketMessage,
 } from '#db/queries/messages.ts'
 import { draftFiles } from '#db/queries/drafts.ts'
+import { heldUntilOf, setTranslatedFrom } from '#db/queries/held-replies.ts'
 import { insertMessage } from '#db/queries/tickets.ts'
 import { outboundReplyPreview } from '#db/queries/outbound-email.ts'
 import { uuidv7 } from '#db/uuid.ts'
@@ -152,7 +153,10 @@ export async function replyToTicket(
 /**
  * A reply sent as an AI translation of the agent's text: their own words go into the thread as an
  * internal note beside it (the team reads what was meant; the customer gets the translation), in
- * the reply's transaction, so neither is written without the other.
+ * the reply's transaction, so neither is written without the other. A reply held for its undo
+ * window holds its note until the same moment: only the author sees either until the email job
+ * releases both (releaseHeldReply), and Undo send takes both back (the reply's `translatedFrom`
+ * names the note). The original is reply text, not a note to teammates: its `@name`s notify nobody.
  */
 async function keepOriginal(
   tx: Tx,
@@ -164,8 +168,16 @@ async function keepOriginal(
   if (reply.kind !== 'sent') return reply
   const name = languageName(language) ?? language
   const body = `Reply sent in ${name}, translated by AI and reviewed by ${member.user.name}. ${member.user.name}'s original:\n\n${original}`
-  const note = await recordReply(tx, member, number, { kind: 'note', body, sendAnyway: true }, 0)
+  const heldUntil = reply.held ? await heldUntilOf(tx, { messageId: reply.messageId }) : null
+  const note = await recordReply(tx, member, number, { kind: 'note', body, sendAnyway: true }, 0, undefined, {
+    heldUntil,
+    mentions: false,
+  })
   if (note.kind !== 'sent') throw new Error('the original could not be kept as a note')
+  await setTranslatedFrom(tx, {
+    messageId: reply.messageId,
+    translatedFrom: { language, original, noteId: note.messageId },
+  })
   return { ...reply, events: [...reply.events, ...note.events] }
 }
 
@@ -240,6 +252,11 @@ export async function recordReply(
   input: ReplyInput,
   reserved: number,
   countedIn?: Date,
+  /**
+   * A translated reply's note (keepOriginal): held until its reply is released (`heldUntil`), and
+   * without notifying the `@name`s of the text it quotes (`mentions: false`).
+   */
+  options: { heldUntil?: Date | null; mentions?: false } = {},
 ): Promise<ReplyOutcome | Recount> {
   const ticket = await lockTicketForReply(tx, {
     workspaceId: member.workspaceId,
@@ -250,6 +267,7 @@ export async function recordReply(
   const reply = input.kind === 'reply'
   const at = new Date()
   const hold = reply && input.undoable ? ticket.undoSendSeconds : 0
+  const heldUntil = hold > 0 ? new Date(at.getTime() + hold * 1000) : (options.heldUntil ?? null)
   const messageId = uuidv7()
   const emailMessageId = reply ? newMessageId(`msg-${crypto.randomUUID()}`) : null
   // Reply-all: the ticket's CCs unless the agent changed them; what was sent becomes the list.
@@ -313,7 +331,7 @@ export async function recordReply(
       emailMessageId,
       inReplyTo: reply ? ticket.threadMessageId : null,
       deliveryStatus: reply ? 'queued' : null,
-      heldUntil: hold > 0 ? new Date(at.getTime() + hold * 1000) : null,
+      heldUntil,
       createdAt: at,
     },
     firstResponseAt: reply ? at : null,
@@ -359,10 +377,10 @@ export async function recordReply(
   ]
   // A held reply (undo send) is announced, to other agents and to webhooks, by its email job once
   // the delay has passed (releaseHeldReply); until then only its author sees it.
-  if (hold > 0) events.length = 0
+  if (heldUntil) events.length = 0
   // Only this message: the status change below enqueues its own ticket.updated.
   await enqueueWebhooks(tx, member.workspaceId, events, ticket.webhookEndpoints)
-  if (input.kind === 'note') {
+  if (input.kind === 'note' && options.mentions !== false) {
     // `@name` of workspace members: a notification each, in this transaction.
     events.push(
       ...(await notifyMentions(tx, {

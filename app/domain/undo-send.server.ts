@@ -44,7 +44,8 @@ const SentWith = z.object({
  * Undo send: takes a reply still in its undo window back, in one transaction: its email job, the
  * email row, its attachment rows and the message go. The whole reply becomes the agent's draft
  * again (text, CC, BCC, the "then set status" choice, and its files, kept by content address and
- * attached again when it is sent); the composer restores it. What the send changed on the ticket
+ * attached again when it is sent; an AI translation with its original and language, its note
+ * taken back with it); the composer restores it. What the send changed on the ticket
  * is put back when nothing changed it since: the status (audited, announced) and the CC list it
  * replaced; its recipients are given back to the workspace's hourly customer emails. Too late once the email job has released it (or it was never held).
  */
@@ -74,6 +75,11 @@ export async function undoReply(member: Member, number: number, messageId: strin
       bcc: email?.bcc ?? [],
       status: status?.chosen ?? null,
       files: reply.files,
+      // An AI translation ("Translate to <language>") comes back as one: the review line, the
+      // agent's original and its note again when it is sent (its note went with the reply).
+      translation: reply.translatedFrom
+        ? { language: reply.translatedFrom.language, original: reply.translatedFrom.original }
+        : null,
     })
     const events: TicketEvent[] = []
     // Only while the ticket is as the send left it: a teammate's change since stays.
@@ -117,26 +123,27 @@ function sameList(a: string[], b: string[]) {
 
 /**
  * Called by the email job before it delivers: a held reply whose undo window is over becomes
- * visible to everyone. Returns its `message.created` event to publish (and enqueues its
- * webhooks in the same transaction); nothing for emails that were not held.
+ * visible to everyone, with a translated reply's note. Returns their `message.created` events to
+ * publish (and enqueues their webhooks in the same transaction); nothing for emails that were not held.
  */
 export async function releaseHeldReply(emailId: string): Promise<TicketEvent[]> {
   return getDb().transaction(async (tx) => {
     const released = await releaseHeldMessage(tx, { emailId })
     if (!released) return []
-    const events: TicketEvent[] = [
-      {
-        type: 'message.created',
-        workspaceId: released.workspaceId,
-        ticketId: released.ticketId,
-        number: released.number,
-        messageId: released.id,
-        kind: 'reply',
-        fromCustomer: false,
-        actorUserId: released.authorUserId,
-        at: released.createdAt.toISOString(),
-      },
-    ]
+    const created = (messageId: string, kind: 'reply' | 'note', at: Date): TicketEvent => ({
+      type: 'message.created',
+      workspaceId: released.workspaceId,
+      ticketId: released.ticketId,
+      number: released.number,
+      messageId,
+      kind,
+      fromCustomer: false,
+      actorUserId: released.authorUserId,
+      at: at.toISOString(),
+    })
+    const events = [created(released.id, 'reply', released.createdAt)]
+    // A translated reply's note, which keeps the agent's original, was held with it.
+    if (released.note) events.push(created(released.note.id, 'note', released.note.createdAt))
     await enqueueWebhooks(tx, released.workspaceId, events)
     return events
   })

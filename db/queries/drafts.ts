@@ -12,6 +12,8 @@ export type RestoredDraft = DraftValues & {
   bcc: string[]
   status: 'open' | 'pending' | 'resolved' | 'closed' | null
   files: DraftFile[]
+  /** An AI translation the agent had reviewed and sent: their original and the language. */
+  translation: DraftTranslation | null
 }
 
 /**
@@ -170,7 +172,7 @@ export async function restoreDraft(
     .values({ workspaceId, ticketId, userId, ...values, generation: 1, updatedAt })
     .onConflictDoUpdate({
       target: [drafts.ticketId, drafts.userId],
-      set: { ...values, translation: null, generation: sql`${drafts.generation} + 1`, updatedAt },
+      set: { ...values, generation: sql`${drafts.generation} + 1`, updatedAt },
     })
 }
 
@@ -264,7 +266,8 @@ export function composerStateColumns({
       (select coalesce(json_agg(json_build_object('messageId', m.id, 'heldUntil', m.held_until)), '[]'::json)
         from messages m
         where m.workspace_id = ${workspaceId} and m.ticket_id = ${ticketId}
-          and m.author_user_id = ${userId} and m.held_until > now()) as held,
+          -- Replies: a translated reply's note, held with it, is undone with it.
+          and m.author_user_id = ${userId} and m.kind = 'reply' and m.held_until > now()) as held,
       coalesce((select d.generation from drafts d
         where d.workspace_id = ${workspaceId} and d.ticket_id = ${ticketId} and d.user_id = ${userId}), 0)
         as "draftGeneration"`

@@ -18,7 +18,8 @@ export async function setUndoSendSeconds(
 /**
  * Releases the held reply behind this email (its undo window is over): clears `held_until` and
  * returns what the announcement needs, or undefined when there is nothing held (already released,
- * undone, or not a held reply). Waits for an undo holding the message's row lock.
+ * undone, or not a held reply). Waits for an undo holding the message's row lock. A translated
+ * reply's note (its `translatedFrom.noteId`, held with it) is released with it and returned as `note`.
  */
 export async function releaseHeldMessage(db: DbOrTx, { emailId }: { emailId: string }) {
   const [row] = await db
@@ -34,19 +35,58 @@ export async function releaseHeldMessage(db: DbOrTx, { emailId }: { emailId: str
       createdAt: messages.createdAt,
       number: sql<number>`(select t.number from tickets t where t.id = ${messages.ticketId})`,
       bodyText: messages.bodyText,
+      noteId: sql<string | null>`${messages.translatedFrom}->>'noteId'`,
     })
   if (!row) return undefined
-  // Its words join the ticket's search document now (recordAgentMessage left them out while held).
+  const [note] = row.noteId
+    ? await db
+        .update(messages)
+        .set({ heldUntil: null })
+        .where(
+          and(
+            eq(messages.id, row.noteId),
+            eq(messages.ticketId, row.ticketId),
+            isNotNull(messages.heldUntil),
+          ),
+        )
+        .returning({ id: messages.id, createdAt: messages.createdAt, bodyText: messages.bodyText })
+    : []
+  // Their words join the ticket's search document now (recordAgentMessage left them out while held).
+  await joinSearch(db, row.ticketId, row.bodyText)
+  if (note) await joinSearch(db, row.ticketId, note.bodyText)
+  const { bodyText: _bodyText, noteId: _noteId, ...released } = row
+  return { ...released, note: note ? { id: note.id, createdAt: note.createdAt } : undefined }
+}
+
+async function joinSearch(db: DbOrTx, ticketId: string, bodyText: string) {
   await db
     .update(tickets)
     .set({
       search: sql`case when pg_column_size(${tickets.search}) < 600000
-    then ${tickets.search} || setweight(to_tsvector('english', left(${row.bodyText}, 200000)), 'B')
+    then ${tickets.search} || setweight(to_tsvector('english', left(${bodyText}, 200000)), 'B')
     else ${tickets.search} end`,
     })
-    .where(eq(tickets.id, row.ticketId))
-  const { bodyText: _bodyText, ...released } = row
-  return released
+    .where(eq(tickets.id, ticketId))
+}
+
+/** When the message is released from its undo window (null: it is not held). */
+export async function heldUntilOf(db: DbOrTx, { messageId }: { messageId: string }) {
+  const [row] = await db
+    .select({ heldUntil: messages.heldUntil })
+    .from(messages)
+    .where(eq(messages.id, messageId))
+  return row?.heldUntil ?? null
+}
+
+/** Marks a reply as the AI translation of `original`, whose note `noteId` keeps it in the thread. */
+export async function setTranslatedFrom(
+  db: DbOrTx,
+  {
+    messageId,
+    translatedFrom,
+  }: { messageId: string; translatedFrom: { language: string; original: string; noteId: string } },
+) {
+  await db.update(messages).set({ translatedFrom }).where(eq(messages.id, messageId))
 }
 
 /**
@@ -92,6 +132,7 @@ export async function lockHeldReply(
       number: tickets.number,
       status: tickets.status,
       cc: tickets.cc,
+      translatedFrom: messages.translatedFrom,
     })
     .from(messages)
     .innerJoin(tickets, eq(tickets.id, messages.ticketId))
@@ -139,19 +180,40 @@ export async function lockHeldReply(
   return { ...row, emails: mail, files, sent: sent?.data as Record<string, unknown> | undefined }
 }
 
-/** Takes a held reply back out of the ticket: its email rows, attachments and the message. */
+/**
+ * Takes a held reply back out of the ticket: its email rows, attachments and the message, and a
+ * translated reply's note (held with it) too.
+ */
 export async function deleteHeldReply(
   db: DbOrTx,
-  reply: { id: string; ticketId: string; createdAt: Date; firstResponseAt: Date | null },
+  reply: {
+    id: string
+    ticketId: string
+    createdAt: Date
+    firstResponseAt: Date | null
+    translatedFrom: { noteId: string } | null
+  },
 ) {
   await db.delete(emails).where(eq(emails.messageId, reply.id))
   await db.delete(attachments).where(eq(attachments.messageId, reply.id))
   await db.delete(messages).where(eq(messages.id, reply.id))
+  const notes = reply.translatedFrom
+    ? await db
+        .delete(messages)
+        .where(
+          and(
+            eq(messages.id, reply.translatedFrom.noteId),
+            eq(messages.ticketId, reply.ticketId),
+            isNotNull(messages.heldUntil),
+          ),
+        )
+        .returning({ id: messages.id })
+    : []
   const wasFirstResponse = reply.firstResponseAt?.getTime() === reply.createdAt.getTime()
   await db
     .update(tickets)
     .set({
-      messageCount: sql`greatest(${tickets.messageCount} - 1, 0)`,
+      messageCount: sql`greatest(${tickets.messageCount} - ${1 + notes.length}, 0)`,
       ...(wasFirstResponse ? { firstResponseAt: null } : {}),
       updatedAt: new Date(),
     })

@@ -13,6 +13,7 @@ import {
   ticketTags,
   ticketTriage,
   tickets,
+  users,
 } from '#db/schema.ts'
 import { aiDailyKey, aiTriageKeys } from '#app/ai/client.server.ts'
 import { AI_INTERACTIVE_PER_DAY, AI_MESSAGES } from '#app/ai/features.ts'
@@ -218,6 +219,8 @@ describe('Translate', () => {
 
   it('“Translate to Spanish” puts the translation in the composer to review and sends nothing; the agent’s Send sends it and keeps the original as a note', async () => {
     const agent = await workspace()
+    // The longest undo window: the Undo below comes well within it on a busy machine.
+    await getDb().update(users).set({ undoSendSeconds: 30 }).where(eq(users.id, agent.user.id))
     const ticket = await spanishTicket(agent)
     const path = ticketPath(agent, ticket.number)
     const lastSeen = await firstMessageId(ticket.ticketId)
@@ -258,14 +261,16 @@ describe('Translate', () => {
     expect(review).toContain('name="translatedFrom" value="Your kettle ships today."')
 
     // The agent edits it and sends it with the composer's Send: the reply path, original as a note.
-    const sent = await post(agent, path, {
-      intent: 'reply',
-      kind: 'reply',
-      body: 'RESPUESTA: su hervidor sale hoy. Saludos',
-      lastSeenMessageId: lastSeen,
-      translatedFrom: 'Your kettle ships today.',
-      translationLanguage: 'es',
-    })
+    const send = () =>
+      post(agent, path, {
+        intent: 'reply',
+        kind: 'reply',
+        body: 'RESPUESTA: su hervidor sale hoy. Saludos',
+        lastSeenMessageId: lastSeen,
+        translatedFrom: 'Your kettle ships today.',
+        translationLanguage: 'es',
+      })
+    const sent = await send()
     expect(sent.status).toBe(302)
     expect(sent.headers.get('location')).toMatch(/#m-/)
     const after = await sentSoFar(ticket.ticketId)
@@ -285,6 +290,24 @@ describe('Translate', () => {
     expect(fake.requests).toHaveLength(1)
     // The draft went with the send, its original too.
     expect(await draftOf(agent, ticket.ticketId)).toMatchObject({ body: '', translation: null })
+
+    // Undo send (the page's form, without JavaScript) takes the note back with the reply, and the
+    // page shows the translation to review again, the original with it.
+    const messageId = sent.headers.get('location')!.split('#m-')[1]!
+    const undone = await post(agent, path, { intent: 'undo-send', messageId })
+    expect(undone.status).toBe(302)
+    expect((await sentSoFar(ticket.ticketId)).thread).toEqual([
+      { kind: 'reply', bodyText: 'Mi hervidor no ha llegado.' },
+    ])
+    const back = await (await getPage(agent, path)).text()
+    expect(back).toMatch(/<textarea[^>]*>RESPUESTA: su hervidor sale hoy. Saludos<\/textarea>/)
+    expect(back).toContain('This reply is an AI translation into Spanish: review it before you send.')
+    expect(back).toContain('name="translatedFrom" value="Your kettle ships today."')
+    // Sent again: one reply, one note.
+    const resent = await send()
+    expect(resent.status).toBe(302)
+    expect((await sentSoFar(ticket.ticketId)).thread.map((m) => m.kind)).toEqual(['reply', 'reply', 'note'])
+    expect(fake.requests).toHaveLength(1)
   })
 
   /** A Spanish ticket and the composer's "Translate to Spanish" post for it. */

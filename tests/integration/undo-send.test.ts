@@ -396,6 +396,118 @@ describe('undo send', () => {
   })
 })
 
+describe('undo send of an AI-translated reply', () => {
+  // Found from outside: Undo took the reply back but left its note saying it was sent in Spanish,
+  // and the draft came back without its translation mark (the original lost).
+  const translated = {
+    intent: 'reply',
+    kind: 'reply',
+    body: 'Su hervidor sale hoy.',
+    translatedFrom: 'Your kettle ships today. @someone',
+    translationLanguage: 'es',
+  }
+  const pageOf = (agent: Agent, number: number, search = '') =>
+    callLoader(ticketRoute, `/w/${agent.workspace.slug}/tickets/${number}${search}`, {
+      cookie: agent.cookie,
+      params: { slug: agent.workspace.slug, number: String(number) },
+    })
+  const threadOf = (ticketId: string) =>
+    getDb()
+      .select({
+        id: messages.id,
+        kind: messages.kind,
+        body: messages.bodyText,
+        heldUntil: messages.heldUntil,
+      })
+      .from(messages)
+      .where(eq(messages.ticketId, ticketId))
+      .orderBy(asc(messages.createdAt), asc(messages.id))
+  const bodiesShown = (page: Awaited<ReturnType<typeof pageOf>>) =>
+    (page.data.thread as Array<{ bodyText: string }>).map((m) => m.bodyText)
+
+  it('holds the note with the reply, for the author only; Undo takes both back and the draft is the translation again; the re-send writes one note', async () => {
+    const agent = await createMember('owner')
+    const teammate = await createMember('agent', agent.workspace)
+    await setDelay(agent, 30)
+    const ticket = await createTicketFor(agent)
+    const before = (await getDb().select().from(tickets).where(eq(tickets.id, ticket.ticketId)))[0]
+    const calls: RealtimeCalls = { disconnected: [], removed: [], published: [] }
+    const sent = await post(agent, ticket.number, translated, calls)
+    expect(sent.status).toBe(302)
+    const messageId = sent.location!.split('#m-')[1]
+    const [, reply, note] = await threadOf(ticket.ticketId)
+    expect(reply).toMatchObject({ id: messageId, kind: 'reply', body: 'Su hervidor sale hoy.' })
+    expect(note).toMatchObject({ kind: 'note', heldUntil: reply!.heldUntil })
+    expect(note!.body).toMatch(/^Reply sent in Spanish, translated by AI and reviewed by /)
+    // Neither is announced nor shown to a teammate while the reply can be undone; the quoted
+    // `@name` notifies nobody; the author's page offers one Undo, for the reply.
+    expect(
+      calls.published!.filter((e) => e.type === 'message.created' || e.type === 'notification.created'),
+    ).toEqual([])
+    expect(bodiesShown(await pageOf(teammate, ticket.number))).not.toContain(note!.body)
+    const mine = await pageOf(agent, ticket.number)
+    expect(bodiesShown(mine)).toContain(note!.body)
+    expect(mine.data.held).toEqual([{ messageId, heldUntil: reply!.heldUntil }])
+
+    const undone = await post(agent, ticket.number, { intent: 'undo-send', messageId })
+    expect(undone.status).toBe(302)
+    expect((await threadOf(ticket.ticketId)).map((m) => m.kind)).toEqual(['reply'])
+    const after = (await getDb().select().from(tickets).where(eq(tickets.id, ticket.ticketId)))[0]
+    expect(after.messageCount).toBe(before.messageCount)
+    // The page after the Undo (with or without JavaScript: the composer is drawn from it) shows
+    // the translation with its original and language.
+    const back = await pageOf(agent, ticket.number)
+    expect(back.data.drafts.mine).toMatchObject({
+      body: 'Su hervidor sale hoy.',
+      kind: 'reply',
+      translation: { language: 'es', original: 'Your kettle ships today. @someone' },
+    })
+
+    // Sent again from that draft: one reply and one note, released together.
+    const again = await post(agent, ticket.number, translated)
+    const againId = again.location!.split('#m-')[1]
+    const thread = await threadOf(ticket.ticketId)
+    expect(thread.map((m) => m.kind)).toEqual(['reply', 'reply', 'note'])
+    const [email] = await getDb().select().from(emails).where(eq(emails.messageId, againId))
+    const events = await releaseHeldReply(email!.id)
+    expect(events).toEqual([
+      expect.objectContaining({ type: 'message.created', messageId: againId, kind: 'reply' }),
+      expect.objectContaining({ type: 'message.created', messageId: thread[2]!.id, kind: 'note' }),
+    ])
+    expect((await threadOf(ticket.ticketId)).map((m) => m.heldUntil)).toEqual([null, null, null])
+    expect(bodiesShown(await pageOf(teammate, ticket.number))).toContain(thread[2]!.body)
+    // Undo is now too late, and takes nothing.
+    expect((await post(agent, ticket.number, { intent: 'undo-send', messageId: againId })).status).toBe(409)
+    expect(await threadOf(ticket.ticketId)).toHaveLength(3)
+  })
+
+  it('Undo from the page Send & next lands on takes the note back too', async () => {
+    const agent = await createMember('owner')
+    await setDelay(agent, 30)
+    const first = await createTicketFor(agent, { subject: 'First' })
+    const second = await createTicketFor(agent, { subject: 'Second' })
+    const sent = await post(agent, second.number, { ...translated, intent: 'reply-next', from: 'view=all' })
+    const messageId = new URL(sent.location!, 'http://app.test').searchParams.get('sent')!
+    expect((await threadOf(second.ticketId)).map((m) => m.kind)).toEqual(['reply', 'reply', 'note'])
+    expect((await post(agent, second.number, { intent: 'undo-send', messageId })).status).toBe(302)
+    expect((await threadOf(second.ticketId)).map((m) => m.kind)).toEqual(['reply'])
+    expect(first.number).not.toBe(second.number)
+  })
+
+  it('with no undo window the note is written at once, announced with the reply', async () => {
+    const agent = await createMember('owner')
+    await setDelay(agent, 0)
+    const ticket = await createTicketFor(agent)
+    const calls: RealtimeCalls = { disconnected: [], removed: [], published: [] }
+    await post(agent, ticket.number, translated, calls)
+    const [, reply, note] = await threadOf(ticket.ticketId)
+    expect([reply!.heldUntil, note!.heldUntil]).toEqual([null, null])
+    expect(
+      calls.published!.filter((e) => e.type === 'message.created').map((e) => 'kind' in e && e.kind),
+    ).toEqual(['reply', 'note'])
+  })
+})
+
 describe('undo from the page Send & next lands on', () => {
   // Found from outside: Send & next moved on with no Undo for the reply it had just sent.
   const ticketPage = (agent: Agent, number: number, search: string) =>
