@@ -85,6 +85,10 @@ export const TicketSummary = z
     status: TicketStatus,
     priority: TicketPriority,
     contact: Person,
+    cc: z.array(z.string()).meta({
+      description:
+        'Addresses copied (CC) on every reply to the customer, besides `contact.email`: who else gets a reply sent now',
+    }),
     assignee: z.object({ id: Id, name: z.string() }).nullable(),
     tags: z.array(TagRef),
     created_at: Timestamp,
@@ -96,10 +100,6 @@ export const Ticket = TicketSummary.extend({
   channel: z.enum(['email', 'web', 'api', 'phone']),
   mailbox: z.object({ id: Id, name: z.string() }),
   contact: Person.extend({ id: Id }),
-  cc: z.array(z.string()).meta({
-    description:
-      'Addresses copied (CC) on every reply to the customer, besides `contact.email`: who else gets a reply sent now',
-  }),
   first_response_at: Timestamp.nullable(),
   resolved_at: Timestamp.nullable(),
 }).meta({ id: 'Ticket' })

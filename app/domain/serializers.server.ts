@@ -23,6 +23,8 @@ export type TicketSummaryJson = {
   status: TicketStatus
   priority: TicketPriority
   contact: { name: string; email: string }
+  /** Copied on every reply to the customer (reply-all), the customer left out. */
+  cc: string[]
   assignee: { id: string; name: string } | null
   tags: TagJson[]
   created_at: string
@@ -33,8 +35,6 @@ export type TicketJson = Omit<TicketSummaryJson, 'contact'> & {
   channel: (typeof ticketChannel.enumValues)[number]
   mailbox: { id: string; name: string }
   contact: { id: string; name: string; email: string }
-  /** Copied on every reply to the customer (reply-all), the customer left out. */
-  cc: string[]
   first_response_at: string | null
   resolved_at: string | null
 }

@@ -40,6 +40,23 @@ const isoMillis = (column: string) => `to_char(${column} at time zone 'UTC', 'YY
 /** With microseconds: the cursor's key, exact enough to compare with the column again. */
 const isoMicros = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`
 
+/** What JavaScript's String#trim removes, of the characters an address can hold (ASCII). */
+const TRIM = `E' \\t\\n\\x0B\\f\\r'`
+/**
+ * The row's CC list as GET /tickets/{number} gives it (distinctAddresses in ticketJson): trimmed,
+ * the first of each address in any case, no empty one, the customer's address left out. Computed
+ * from the row's own array (no table is read), so a page costs no more statements or probes; the
+ * subquery runs only for a ticket that has a CC list (measured in PostgreSQL, 25 rows: about
+ * +0.25 ms on a ~0.7 ms statement when every row has one, docs/performance.md).
+ */
+const CC_JSON = `case when cardinality(s.cc) = 0 then '[]'::json
+           else coalesce((select array_to_json(array_agg(d.address order by d.ord))
+             from (select distinct on (lower(a.address)) a.address, a.ord
+                   from (select btrim(e.raw, ${TRIM}) as address, e.ord
+                         from unnest(s.cc) with ordinality as e(raw, ord)) a
+                   where a.address <> '' and lower(a.address) <> lower(btrim(c.email, ${TRIM}))
+                   order by lower(a.address), a.ord) d), '[]') end`
+
 /** Escapes LIKE wildcards so user input matches literally (as the queue's search does). */
 function likePattern(q: string) {
   return `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
@@ -93,7 +110,7 @@ export function apiTicketListStatement(input: ApiTicketListInput): pg.QueryConfi
   const text = `
     with page as (
       select t.id, t.number, t.subject, t.status, t.priority, t.created_at, t.last_activity_at,
-        t.contact_id, t.assignee_id
+        t.contact_id, t.assignee_id, t.cc
       from tickets t
       where ${where.join(' and ')}
       order by t.created_at desc nulls last, t.id desc nulls last
@@ -109,6 +126,7 @@ export function apiTicketListStatement(input: ApiTicketListInput): pg.QueryConfi
        cross join lateral (
          select s.id, s.number, s.subject, s.status, s.priority,
            (select row_to_json(x) from (select c.name, c.email) x) as contact,
+           ${CC_JSON} as cc,
            case when s.assignee_id is null then null
              else (select row_to_json(x) from (select s.assignee_id as id, coalesce(u.name, '') as name) x) end
              as assignee,
