@@ -16,7 +16,14 @@ import { getUserById } from '#db/queries/users.ts'
 import { listMembers } from '#db/queries/workspaces.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
 import { CursorId, CursorTime, decodeCursor, encodeCursor, listKey } from './cursor.server.ts'
-import { addTags, changeSubject, removeTag, updateTickets, type TicketChanges } from './tickets.server.ts'
+import {
+  addTags,
+  changeSubject,
+  lockAssignee,
+  removeTag,
+  updateTickets,
+  type TicketChanges,
+} from './tickets.server.ts'
 import type { Member } from './workspaces.server.ts'
 
 /**
@@ -84,6 +91,7 @@ export async function updateApiTicket(member: Member, number: number, changes: A
     const workspaceId = member.workspaceId
     const found = await getTicketByNumber(tx, { workspaceId, number })
     if (!found) return { kind: 'not-found' as const }
+    if (!(await lockAssignee(tx, member, changes))) return { kind: 'unknown-assignee' as const }
     const [ticket] = await lockTicketsForUpdate(tx, { workspaceId, ticketIds: [found.id] })
     if (!ticket) return { kind: 'not-found' as const }
     const events: TicketEvent[] = []

@@ -17,7 +17,7 @@ import { uuidv7 } from '#db/uuid.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
 import { STATUS_LABEL, TICKET_STATUSES, type TicketStatus } from '#app/utils/vocabulary.ts'
 import { recordAudit } from './audit.server.ts'
-import { addTags, updateTickets, type UpdateOutcome } from './tickets.server.ts'
+import { addTags, lockAssignee, updateTickets, type UpdateOutcome } from './tickets.server.ts'
 import { enqueueWebhooks } from './webhooks.server.ts'
 
 /** How long after a bulk action its Undo still works (the toast shows for seconds; the no-JS banner stays). */
@@ -79,6 +79,9 @@ function updatedTickets(events: TicketEvent[], change: string) {
  */
 export async function runBulkAction(actor: BulkActor, input: BulkInput): Promise<BulkOutcome> {
   return getDb().transaction(async (tx) => {
+    if (input.operation === 'assign' && !(await lockAssignee(tx, actor, input))) {
+      return { kind: 'unknown-assignee' as const }
+    }
     const before = await lockTicketsForUpdate(tx, {
       workspaceId: actor.workspaceId,
       ticketIds: input.ticketIds,

@@ -18,7 +18,7 @@ import {
   setTicketSubject,
   takeNextTicketNumber,
 } from '#db/queries/tickets.ts'
-import { isMember } from '#db/queries/workspaces.ts'
+import { lockMembershipOf } from '#db/queries/workspaces.ts'
 import { uuidv7 } from '#db/uuid.ts'
 import { type messages, type TicketPriority, type TicketStatus, type tickets } from '#db/schema.ts'
 import { env } from '#app/env.server.ts'
@@ -299,6 +299,18 @@ export type LockedTicket = Awaited<ReturnType<typeof lockTicketsForUpdate>>[numb
 export type UpdateOutcome =
   { kind: 'updated'; events: TicketEvent[] } | { kind: 'not-found' } | { kind: 'unknown-assignee' }
 
+/**
+ * Whether the assignee the changes name (if any) is a member, their membership locked until the
+ * transaction ends (lockMembershipOf): a removal of them waits for the assignment and hands the
+ * ticket back, or committed first and the assignment is refused. A caller that locks the tickets
+ * before updateTickets calls this before them, taking the locks in a removal's order
+ * (membership, then tickets): the other order deadlocked with it.
+ */
+export async function lockAssignee(tx: Tx, actor: Actor, changes: TicketChanges) {
+  if (!changes.assigneeId) return true
+  return lockMembershipOf(tx, { workspaceId: actor.workspaceId, userId: changes.assigneeId })
+}
+
 /** Changes status, priority and/or assignee of tickets, with one audit entry per field changed. */
 export async function updateTickets(
   actor: Actor,
@@ -317,12 +329,7 @@ export async function updateTickets(
   } = {},
 ): Promise<UpdateOutcome> {
   const run = async (tx: Tx): Promise<UpdateOutcome> => {
-    if (
-      changes.assigneeId &&
-      !(await isMember(tx, { workspaceId: actor.workspaceId, userId: changes.assigneeId }))
-    ) {
-      return { kind: 'unknown-assignee' }
-    }
+    if (!(await lockAssignee(tx, actor, changes))) return { kind: 'unknown-assignee' }
     // Locked in id order, so two overlapping bulk updates queue instead of deadlocking.
     const rows = await lockTicketsForUpdate(tx, { workspaceId: actor.workspaceId, ticketIds })
     if (rows.length !== new Set(ticketIds).size) return { kind: 'not-found' }

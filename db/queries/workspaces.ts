@@ -173,12 +173,22 @@ export async function countMembers(db: DbOrTx, { workspaceId }: { workspaceId: s
   return row?.n ?? 0
 }
 
-/** Whether the user is a member of the workspace. */
-export async function isMember(db: DbOrTx, { workspaceId, userId }: { workspaceId: string; userId: string }) {
+/**
+ * Whether the user is a member of the workspace, their membership locked FOR KEY SHARE until the
+ * transaction ends, for a write that names them (an assignment): their removal deletes the row
+ * after locking every membership FOR UPDATE, so it waits for this transaction and then sees what
+ * it wrote (and hands those tickets back), and a removal that committed first leaves no row here.
+ * KEY SHARE, the weakest lock: concurrent assignments to one member do not wait for each other.
+ */
+export async function lockMembershipOf(
+  db: DbOrTx,
+  { workspaceId, userId }: { workspaceId: string; userId: string },
+) {
   const [row] = await db
     .select({ id: memberships.id })
     .from(memberships)
     .where(and(eq(memberships.workspaceId, workspaceId), eq(memberships.userId, userId)))
+    .for('key share')
   return Boolean(row)
 }
 
