@@ -9,6 +9,7 @@ import { searchContacts } from '#app/domain/contacts.server.ts'
 import { requireMember } from '#app/http/auth.server.ts'
 import { searchParamsOf } from '#app/http/form-data.server.ts'
 import { useFormatters } from '#app/utils/use-formatters.ts'
+import { useFieldFollowingUrl } from '#app/utils/use-url-value.ts'
 import { sliceWhole } from '#app/utils/well-formed.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Customers · Switchboard' }]
@@ -65,6 +66,7 @@ export default function Customers() {
   const format = useFormatters()
   const { slug, q, error, customers, next, prev, cursorRefused } = useLoaderData<typeof loader>()
   const navigation = useNavigation()
+  const searchRef = useFieldFollowingUrl<HTMLInputElement>(q)
   const searching = navigation.state === 'loading' && navigation.location.pathname === `/w/${slug}/customers`
   return (
     <div className="max-w-5xl">
@@ -84,7 +86,7 @@ export default function Customers() {
             type="search"
             name="q"
             defaultValue={q}
-            key={q}
+            ref={searchRef}
             aria-invalid={error ? true : undefined}
             aria-describedby={error ? 'customer-search-error' : undefined}
             className="block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm aria-[invalid]:border-red-500 dark:border-slate-700 dark:bg-slate-900"

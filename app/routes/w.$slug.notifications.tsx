@@ -30,6 +30,7 @@ import {
   type NotificationGroup,
 } from '#app/utils/notification-groups.ts'
 import { safeRedirect } from '#app/utils/redirect.ts'
+import { useFieldFollowingUrl } from '#app/utils/use-url-value.ts'
 import { keepPageWhenUnanswered } from '#app/utils/unanswered.ts'
 import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
 
@@ -150,6 +151,9 @@ export default function Notifications() {
   const refused = useActionData<NotificationsAction>()
   const action = `/w/${slug}/notifications`
   const anyUnread = groups.some((g) => g.unread > 0)
+  // Back and Forward show the URL's filters (React applies no new defaultChecked or defaultValue).
+  const unreadRef = useFieldFollowingUrl<HTMLInputElement>(filters.unread)
+  const kindRef = useFieldFollowingUrl<HTMLSelectElement>(filters.kind ?? '')
   return (
     <div className="mx-auto max-w-3xl">
       <div className="mb-4 flex flex-wrap items-center justify-between gap-3">
@@ -172,12 +176,20 @@ export default function Notifications() {
       >
         {/* At least 24 px tall, the checkbox 16 px: the whole label is the target (WCAG 2.5.8). */}
         <label className="flex min-h-6 items-center gap-2">
-          <input type="checkbox" name="unread" value="1" defaultChecked={filters.unread} className="size-4" />
+          <input
+            ref={unreadRef}
+            type="checkbox"
+            name="unread"
+            value="1"
+            defaultChecked={filters.unread}
+            className="size-4"
+          />
           Unread only
         </label>
         <label className="flex items-center gap-2">
           Kind
           <select
+            ref={kindRef}
             name="kind"
             defaultValue={filters.kind ?? ''}
             className="rounded-md border border-slate-300 bg-white px-2 py-1 dark:border-slate-700 dark:bg-slate-900"

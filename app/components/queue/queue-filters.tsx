@@ -4,6 +4,7 @@ import type { QueueSort, QueueView } from '#app/domain/queue.server.ts'
 import { Button } from '#app/components/ui/button.tsx'
 import { Plus, Search, X } from '#app/components/ui/icons.tsx'
 import { useApplyChoiceMadeBeforeHydration, useHydrated } from '#app/utils/use-hydrated.ts'
+import { useFieldFollowingUrl } from '#app/utils/use-url-value.ts'
 import { useQueueHref, VIEW_LABEL } from './queue-nav.tsx'
 import { PRIORITY_LABEL, STATUS_LABEL, TICKET_PRIORITIES, TICKET_STATUSES } from '#app/utils/vocabulary.ts'
 
@@ -49,14 +50,16 @@ function Select({
    * own labels are short and never cut (a cap cut 'Sort: Last activity' in some fonts). */
   capped?: boolean
 }) {
+  const ref = useFieldFollowingUrl<HTMLSelectElement>(value)
   return (
     <div>
       <label htmlFor={`filter-${name}`} className="sr-only">
         {label}
       </label>
-      {/* key: a new value from the URL (back button) resets the uncontrolled select */}
+      {/* Never keyed on its value: a keyboard user arrows through the options, each applied at once,
+          and a remount threw focus out of the select on every one. */}
       <select
-        key={value}
+        ref={ref}
         id={`filter-${name}`}
         name={name}
         defaultValue={value}
@@ -111,6 +114,7 @@ export function QueueFilters({ query, options }: { query: QueueQueryValues; opti
   }
   // A filter chosen before the page's scripts ran applies once they do (the Apply button goes away).
   const formRef = useRef<HTMLFormElement>(null)
+  const searchRef = useFieldFollowingUrl<HTMLInputElement>(query.q)
   useApplyChoiceMadeBeforeHydration(formRef, (form) => apply(form))
   const filtered = Boolean(
     query.mailbox || query.status || query.priority || query.assignee || query.tag || query.q,
@@ -144,7 +148,7 @@ export function QueueFilters({ query, options }: { query: QueueQueryValues; opti
           Search tickets
         </label>
         <input
-          key={query.q}
+          ref={searchRef}
           id="queue-search"
           type="search"
           name="q"

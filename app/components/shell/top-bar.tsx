@@ -4,6 +4,7 @@ import { Avatar } from '#app/components/account/avatar.tsx'
 import { MenuIcon } from '#app/components/ui/icons.tsx'
 import { Menu } from '#app/components/ui/menu.tsx'
 import { PlainLink } from '#app/components/ui/plain-link.tsx'
+import { useFieldFollowingUrl } from '#app/utils/use-url-value.ts'
 
 /** The id of the checkbox that opens the navigation drawer below 1024 px (no JavaScript needed). */
 export const NAV_DRAWER_ID = 'nav-drawer'
@@ -47,6 +48,7 @@ export function TopBar({ slug, children }: { slug: string; children: ReactNode }
   const location = useLocation()
   const ticketsPath = `/w/${slug}/tickets`
   const q = location.pathname === ticketsPath ? (new URLSearchParams(location.search).get('q') ?? '') : ''
+  const searchRef = useFieldFollowingUrl<HTMLInputElement>(q)
   return (
     <header className="sticky top-0 z-30 col-span-full flex h-14 items-center gap-2 border-b border-slate-200 bg-white/95 px-3 backdrop-blur lg:px-4 dark:border-slate-800 dark:bg-slate-950/95">
       <NavDrawerState />
@@ -74,7 +76,7 @@ export function TopBar({ slug, children }: { slug: string; children: ReactNode }
           id="top-search"
           type="search"
           name="q"
-          key={q}
+          ref={searchRef}
           defaultValue={q}
           // "Search tickets…" was cut at 390 px; the label and the search landmark name the tickets.
           placeholder="Search…"
