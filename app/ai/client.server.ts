@@ -17,6 +17,7 @@ import { secondsUntilReset, takeSlot, type Slot } from '#app/domain/rate-limit.s
 import { AI_INTERACTIVE_PER_DAY, AI_INTERACTIVE_PER_MINUTE, AI_MESSAGES, type AiFeature } from './features.ts'
 import { getAiSettings, tokensUsedThisMonth, type AiSettings } from './settings.server.ts'
 import { checkJsonInput } from '#app/http/json-input.server.ts'
+import { withoutPrivateLinks } from '#app/utils/private-links.ts'
 import { wellFormed, withoutNulText } from '#app/utils/well-formed.ts'
 
 /**
@@ -358,6 +359,9 @@ async function startRun(feature: AiFeature, ctx: AiContext, messages: AiMessage[
   const { settings } = admitted
   const client = await provider()
   const limit = deadline(ctx)
+  // Never one of our private links to the provider, whatever a feature put in (a customer's email
+  // quoting our "View this conversation" link, filed before inbound email dropped them).
+  const sent = messages.map((m) => ({ ...m, content: withoutPrivateLinks(m.content) }))
   const run: RunRecord = {
     feature,
     ctx,
@@ -367,10 +371,10 @@ async function startRun(feature: AiFeature, ctx: AiContext, messages: AiMessage[
     tokensOut: 0,
     outcome: 'ok',
     errorClass: null,
-    messages,
+    messages: sent,
     answer: null,
   }
-  return { ok: true as const, settings, client, limit, run }
+  return { ok: true as const, settings, client, limit, run, messages: sent }
 }
 
 /** A call that failed before an answer: records why and returns the refusal the agent sees. */
@@ -484,7 +488,7 @@ export async function runStructured<T>(
 ): Promise<{ ok: true; value: T } | AiRefusal> {
   const started = await startRun(feature, ctx, messages)
   if (!started.ok) return started
-  const { settings, client, limit, run } = started
+  const { settings, client, limit, run, messages: sent } = started
   const serverKey = `${env().ai.baseUrl}\n${settings.model}`
   const { zodResponseFormat } = await import('openai/helpers/zod')
   // zodResponseFormat's types are for Zod object schemas; every schema we pass is one.
@@ -494,7 +498,7 @@ export async function runStructured<T>(
     const useJsonObject = refusesJsonSchema.has(serverKey)
     const body: ChatCompletionCreateParamsNonStreaming = {
       model: settings.model,
-      messages: useJsonObject ? [...messages, jsonObjectInstructions(schema)] : messages,
+      messages: useJsonObject ? [...sent, jsonObjectInstructions(schema)] : sent,
       response_format: useJsonObject ? { type: 'json_object' } : jsonSchema,
       ...outputLimit(serverKey, feature),
     }
@@ -551,7 +555,7 @@ export async function runStream(
 ): Promise<{ ok: true; deltas: AsyncGenerator<string, void, undefined> } | AiRefusal> {
   const started = await startRun(feature, ctx, messages)
   if (!started.ok) return started
-  const { settings, client, limit, run } = started
+  const { settings, client, limit, run, messages: sent } = started
   const serverKey = `${env().ai.baseUrl}\n${settings.model}`
   const open = async (): Promise<Awaited<ReturnType<typeof openStream>>> => {
     try {
@@ -565,7 +569,7 @@ export async function runStream(
     client.chat.completions.create(
       {
         model: settings.model,
-        messages,
+        messages: sent,
         stream: true,
         stream_options: { include_usage: true },
         ...outputLimit(serverKey, feature),

@@ -1,4 +1,5 @@
 import sanitizeHtml from 'sanitize-html'
+import { withoutPrivateLinks } from '../utils/private-links.ts'
 
 /**
  * The allow-list for customer email HTML, applied once before storage. What survives is text
@@ -157,14 +158,38 @@ const OPTIONS: sanitizeHtml.IOptions = {
     // Links open outside the frame and send no referrer (the frame's URL names our message).
     a: (tagName, attribs) => ({
       tagName,
-      attribs: { ...attribs, target: '_blank', rel: 'noopener noreferrer nofollow' },
+      attribs: {
+        ...withoutPrivateLinkAttributes(attribs),
+        target: '_blank',
+        rel: 'noopener noreferrer nofollow',
+      },
     }),
+    '*': (tagName, attribs) => ({ tagName, attribs: withoutPrivateLinkAttributes(attribs) }),
   },
+  // Our own private links (the customer's page, quoted from our email) go from the text too.
+  textFilter: (text) => withoutPrivateLinks(text),
   exclusiveFilter: (frame) => frame.tag === 'img' && !frame.attribs.src,
 }
 OPTIONS.allowedAttributes = { ...OPTIONS.allowedAttributes, a: ['href', 'name', 'target', 'rel'] }
 
-/** Customer email HTML, made safe to store and show (see the allow-list above). */
+/** Attributes that pointed at a private link: a link or image loses it, any other says it was removed. */
+function withoutPrivateLinkAttributes(attribs: sanitizeHtml.Attributes) {
+  let out = attribs
+  for (const [name, value] of Object.entries(attribs)) {
+    const redacted = withoutPrivateLinks(value)
+    if (redacted === value) continue
+    out = { ...out }
+    if (name === 'href' || name === 'src' || name === 'cite') delete out[name]
+    else out[name] = redacted
+  }
+  return out
+}
+
+/**
+ * Customer email HTML, made safe to store and show (see the allow-list above), without our own
+ * private links (withoutPrivateLinks: a reply quotes our email and its "View this conversation"
+ * link, and a link kept here reaches whoever the message is shown or sent to).
+ */
 export function sanitizeEmailHtml(html: string) {
   return sanitizeHtml(html, OPTIONS)
 }

@@ -6,6 +6,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { displayFilename } from '../utils/filename.ts'
+import { withoutPrivateLinks } from '../utils/private-links.ts'
 import type { FilesNotKept } from '../utils/files-not-kept.ts'
 import { isBlockedFilename, isBlockedType, MAX_FILES, MAX_TOTAL_BYTES } from '../utils/ticket-schemas.ts'
 import { sanitizeEmailHtml } from './email-html.server.ts'
@@ -36,7 +37,8 @@ export const BODY_CUT_NOTE = `[This email was longer than ${MAX_BODY_CHARS.toLoc
  * Stores attachments and inline images like uploads (at most MAX_FILES files and MAX_TOTAL_BYTES
  * together, executables refused; what is left out is named in `notKept`, shown on the message, and
  * counted in `notes`, kept on the inbound row),
- * points the HTML's `cid:` links at the stored parts, sanitizes it, and picks the text.
+ * points the HTML's `cid:` links at the stored parts, sanitizes it, and picks the text; our own
+ * private links are removed from both (withoutPrivateLinks).
  * `filesDir` is the file store's directory (DATA_DIR/files).
  */
 export async function prepareInboundBody(email: InboundMessage, filesDir: string): Promise<InboundBody> {
@@ -68,7 +70,8 @@ export async function prepareInboundBody(email: InboundMessage, filesDir: string
   if (overLimit > 0)
     notes.push(`${overLimit} attachment(s) over the limit (${MAX_FILES} files, 25 MB) not kept.`)
   const html = email.html ? sanitizeEmailHtml(rewriteCids(email.html, byContentId)) : null
-  let text = bodyText(email, html)
+  // Our private links go before anything is kept (sanitizeEmailHtml drops them from the HTML).
+  let text = withoutPrivateLinks(bodyText(email, html))
   if (text.length > MAX_BODY_CHARS) {
     // Cut where it is kept, never silently: the note ends the kept text, and the whole text stays
     // with the message as a file of its own (the raw post is deleted after INBOUND_RAW_RETENTION_DAYS),

@@ -1,9 +1,12 @@
 import type { Tx } from '#db/client.ts'
 import type { ReplyThreadContext } from '#db/queries/messages.ts'
 import type { QuotedMessage } from '#app/emails/agent-reply.tsx'
+import { withoutPrivateLinks } from '#app/utils/private-links.ts'
+import { sliceWhole } from '#app/utils/well-formed.ts'
 import { queueEmail } from './email.server.ts'
 import { fitAttachments, type EmailFile, type EmailFiles } from './email-attachments.server.ts'
 import { renderAgentReply } from './email-templates.server.ts'
+import { splitQuotedText } from './inbound-display.server.ts'
 import { replyAddress } from './reply-address.server.ts'
 
 /** Message-IDs of the thread's latest emails that go into References, after the thread root. */
@@ -140,7 +143,16 @@ export async function queueAgentReplyEmail(tx: Tx, input: AgentReplyEmailInput) 
   )
 }
 
-/** An earlier public message quoted below a reply, cut to QUOTED_CHARS. */
+/** How much of a customer's email is read for its new part (what they wrote comes first). */
+const SPLIT_CHARS = 20_000
+
+/**
+ * An earlier public message quoted below a reply, cut to QUOTED_CHARS. Of a customer's message,
+ * only what they wrote: the history their mail program quoted below it (our previous email, with
+ * its "View this conversation" link) stays out, as the ticket page shows it (splitQuotedText). And
+ * never one of our private links: the copies with CC and BCC are the ones without the customer's
+ * link, and a message filed before inbound email dropped them may still hold one.
+ */
 function quotedMessage(r: {
   bodyText: string
   createdAt: Date
@@ -148,9 +160,12 @@ function quotedMessage(r: {
   contactName: string | null
   contactEmail: string | null
 }): QuotedMessage {
+  const written =
+    r.userName === null ? splitQuotedText(sliceWhole(r.bodyText, SPLIT_CHARS)).visibleText : r.bodyText
+  const text = withoutPrivateLinks(written)
   return {
     author: r.userName ?? (r.contactName || r.contactEmail) ?? 'Someone',
     at: r.createdAt.toUTCString().replace('GMT', 'UTC'),
-    body: r.bodyText.length > QUOTED_CHARS ? `${r.bodyText.slice(0, QUOTED_CHARS)}…` : r.bodyText,
+    body: text.length > QUOTED_CHARS ? `${sliceWhole(text, QUOTED_CHARS)}…` : text,
   }
 }

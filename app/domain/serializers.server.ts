@@ -1,6 +1,7 @@
 import type { emailStatus, ticketChannel, TicketPriority, TicketStatus } from '#db/schema.ts'
 import { distinctAddresses } from './reply-email.server.ts'
 import type { FilesNotKept } from '#app/utils/files-not-kept.ts'
+import { withoutPrivateLinks } from '#app/utils/private-links.ts'
 
 /**
  * Domain rows → the public JSON shapes: snake_case, ISO 8601 UTC times, ids as strings. The API
@@ -122,7 +123,9 @@ export function messageJson(row: {
   return {
     id: row.id,
     kind: row.kind,
-    body: row.bodyText,
+    // Our private links never reach an integration (inbound email drops them when filed; a message
+    // filed before that may hold a customer's "View this conversation" link in its quoted history).
+    body: withoutPrivateLinks(row.bodyText),
     author: agent
       ? { type: 'agent', id: row.authorUserId, name: row.authorUserName ?? 'Former member', email: null }
       : {
