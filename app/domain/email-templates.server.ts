@@ -107,8 +107,12 @@ const REPLY_PREFIXES =
  * inbound-routing.server.ts, so another ticket's `[#12]` still gets this one's appended).
  */
 export function replySubject(subject: string, number: number) {
-  const topic = subject.replace(REPLY_PREFIXES, '').trim()
-  return `Re: ${withReference(topic, number)}`
+  return `Re: ${withReference(subjectTopic(subject), number)}`
+}
+
+/** The subject without the reply and forward prefixes before it. */
+export function subjectTopic(subject: string) {
+  return subject.replace(REPLY_PREFIXES, '').trim()
 }
 
 /**

@@ -16,6 +16,7 @@ import {
   markContactBouncing,
   markEmailBounced,
 } from '#db/queries/inbound-emails.ts'
+import { findMemberByEmail } from '#db/queries/workspaces.ts'
 import { env } from '#app/env.server.ts'
 import { filesDir, pathFor, storeBytesDurably } from '#app/integrations/storage.server.ts'
 import { enqueue } from '#app/jobs/queue.server.ts'
@@ -27,6 +28,8 @@ import { parseAndPrepareInThread } from './inbound-parse-thread.server.ts'
 import type { InboundBody } from './inbound-body.server.ts'
 import { isAutomaticReply, noAutoReplyReason } from './inbound-noise.server.ts'
 import { sendAutoAcknowledgement } from './auto-acknowledgement.server.ts'
+import { subjectTopic } from './email-templates.server.ts'
+import { forwardedSender } from './inbound-forward.server.ts'
 import { replyAddress } from './reply-address.server.ts'
 import {
   routeInbound,
@@ -266,23 +269,38 @@ async function fileMessage(inboundEmailId: string, email: InboundMessage, route:
         return { ticketId: kept, events: outcome.events, created: false }
       }
     }
+    // A member of the workspace writing to it: a forward of a customer's email (the customer
+    // is the forwarded message's sender, the member opened the ticket, and nobody is
+    // acknowledged), or their own request (never acknowledged: they are one of us).
+    const member = await findMemberByEmail(tx, { workspaceId: route.workspaceId, email: sender.address })
+    const original = member ? forwardedSender(body.text) : undefined
+    const forward =
+      original !== undefined &&
+      original.address !== sender.address.toLowerCase() &&
+      !ours.some((address) => address.toLowerCase() === original.address)
+    const customer = forward ? original : sender
+    const subject = subjectOf(email)
     const created = await createTicket(
-      { workspaceId: route.workspaceId, userId: null },
+      { workspaceId: route.workspaceId, userId: forward ? member!.userId : null },
       {
         mailboxId: route.mailboxId,
-        customerEmail: sender.address,
-        customerName: senderName(sender.name),
-        subject: slot.allowed ? subjectOf(email) : `Rate-limited: more mail from ${sender.address}`,
+        customerEmail: customer.address,
+        customerName: senderName(customer.name),
+        subject: !slot.allowed
+          ? `Rate-limited: more mail from ${sender.address}`
+          : forward
+            ? subjectTopic(subject) || subject
+            : subject,
         body: body.text,
         channel: 'email',
         files: body.files,
-        cc: ccOf(email, ours, []),
+        cc: forward ? [] : ccOf(email, ours, []),
         inbound: inbound(slot.allowed ? 'new' : 'rate-limited'),
       },
       tx,
     )
     if (created.kind !== 'created') throw new Error('The routed mailbox is archived')
-    if (slot.allowed) await acknowledge(tx, email, route, created, ours)
+    if (slot.allowed && !member) await acknowledge(tx, email, route, created, ours)
     await finishIn(created.ticketId)
     return { ticketId: created.ticketId, events: created.events, created: slot.allowed }
   })

@@ -64,7 +64,7 @@ export async function findMemberByEmail(
   { workspaceId, email }: { workspaceId: string; email: string },
 ) {
   const [row] = await db
-    .select({ membershipId: memberships.id, email: users.email })
+    .select({ membershipId: memberships.id, email: users.email, userId: users.id })
     .from(memberships)
     .innerJoin(users, eq(users.id, memberships.userId))
     .where(and(eq(memberships.workspaceId, workspaceId), eq(sql`lower(${users.email})`, email.toLowerCase())))
