@@ -193,6 +193,18 @@ export async function getThreadWindow(
   const db = getDb()
   const ticket = await getTicketByNumber(db, { workspaceId: member.workspaceId, number })
   if (!ticket) return undefined
+  // A cursor that is not a message of this thread (another ticket's, another workspace's, made
+  // up) is refused, as the API's cursors are: it read as "no earlier messages", an empty window.
+  if (
+    olderThanId &&
+    !(await getThreadMessage(db, {
+      workspaceId: member.workspaceId,
+      ticketId: ticket.id,
+      messageId: olderThanId,
+    }))
+  ) {
+    return { kind: 'unknown-before' as const }
+  }
   const window = await listThreadWindow(db, {
     workspaceId: member.workspaceId,
     ticketId: ticket.id,
@@ -208,6 +220,7 @@ export async function getThreadWindow(
     used += message.bodyText.length
   }
   return {
+    kind: 'window' as const,
     messages: shown.reverse(),
     earlier: window.earlier + window.newestFirst.length - shown.length,
   }

@@ -92,7 +92,7 @@ export const TOOL_NAMES = [
 ] as const
 
 const SearchInput = TicketListQuery
-const TicketInput = z.object({
+const TicketInput = z.strictObject({
   number: Number_,
   before: z.uuid().optional().meta({
     description:
@@ -102,13 +102,13 @@ const TicketInput = z.object({
 
 /** How much of a thread get_ticket shows at once: as the AI prompts' window (docs/ai.md). */
 export const THREAD_WINDOW = { budgetChars: 60_000, maxMessages: 40 }
-const NoteInput = z.object({
+const NoteInput = z.strictObject({
   number: Number_,
   body: CreateMessageBody.shape.body,
   last_seen_message_id: CreateMessageBody.shape.last_seen_message_id,
 })
-const DraftInput = z.object({ number: Number_, body: CreateMessageBody.shape.body })
-const ReplyInput = z.object({
+const DraftInput = z.strictObject({ number: Number_, body: CreateMessageBody.shape.body })
+const ReplyInput = z.strictObject({
   number: Number_,
   body: CreateMessageBody.shape.body,
   status: CreateMessageBody.shape.status,
@@ -117,7 +117,7 @@ const ReplyInput = z.object({
     description: 'The newest message id from get_ticket; if anyone wrote since, nothing is sent',
   }),
 })
-const UpdateInput = z.object({ number: Number_, changes: UpdateTicketBody })
+const UpdateInput = z.strictObject({ number: Number_, changes: UpdateTicketBody })
 const ContactInput = ContactListQuery.extend({
   id: z.uuid().optional().meta({ description: 'A contact id (instead of q)' }),
 })
@@ -195,6 +195,12 @@ export function createMcpServer(ctx: ToolContext) {
       const ticket = await run(getTicket, ctx, { params: { number } })
       const window = await getThreadWindow(ctx.principal, number, { olderThanId: before, ...THREAD_WINDOW })
       if (!window) throw noSuchTicket(number)
+      if (window.kind === 'unknown-before') {
+        throw problem(
+          'invalid-cursor',
+          `before is not a message of ticket ${number}: pass an earlier_before this tool gave for it.`,
+        )
+      }
       const messages = window.messages.map((row) => {
         const message = markedForAgents(messageJson(row))
         const truncated = Buffer.byteLength(row.bodyText) < row.bodyBytes
@@ -216,7 +222,7 @@ export function createMcpServer(ctx: ToolContext) {
       title: 'List inbox views and counts',
       description:
         'The inbox views (mine, unassigned, open, pending, resolved, all) with how many tickets each has.',
-      inputSchema: z.object({}),
+      inputSchema: z.strictObject({}),
       readOnly: true,
     },
     async () => {
@@ -255,7 +261,7 @@ export function createMcpServer(ctx: ToolContext) {
       // The newest message, without its text (it read the first 100 messages whole, and named the
       // 100th of a longer thread, not the newest).
       const newest = await getThreadWindow(ctx.principal, number, { budgetChars: 0, maxMessages: 1 })
-      const last = newest?.messages.at(-1)
+      const last = newest?.kind === 'window' ? newest.messages.at(-1) : undefined
       const contact = ticket.contact as { name: string; email: string }
       return {
         sent: false,
