@@ -90,7 +90,9 @@ export async function updateCannedResponse(
 
 export async function deleteCannedResponse(member: Member, id: string) {
   await getDb().transaction(async (tx) => {
-    const before = await getCannedResponse(tx, { workspaceId: member.workspaceId, id })
+    // Locked: a second delete of it (a double submit, a teammate) waits, then finds no row (404)
+    // instead of deleting nothing and auditing a deletion again.
+    const before = await getCannedResponse(tx, { workspaceId: member.workspaceId, id, forUpdate: true })
     if (!before) throw notFound('No such canned response')
     await deleteCannedResponseRow(tx, { workspaceId: member.workspaceId, id })
     await recordAudit(tx, {

@@ -177,7 +177,9 @@ export async function archiveMailbox(member: Member, mailboxId: string): Promise
 
 export async function unarchiveMailbox(member: Member, mailboxId: string) {
   await getDb().transaction(async (tx) => {
-    const mailbox = await getMailbox(tx, { workspaceId: member.workspaceId, id: mailboxId })
+    // Locked, as archiving locks them: a second unarchive waits, then finds it active and writes
+    // nothing (it read it archived before the first committed and audited it again).
+    const mailbox = await getMailbox(tx, { workspaceId: member.workspaceId, id: mailboxId, forUpdate: true })
     if (!mailbox) throw notFound('No such mailbox')
     if (!mailbox.archivedAt) return
     await setMailboxArchivedAt(tx, { workspaceId: member.workspaceId, id: mailboxId, archivedAt: null })

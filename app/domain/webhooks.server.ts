@@ -15,6 +15,7 @@ import {
   listWebhookDeliveryRows,
   listWebhookEndpointRows,
   lockWebhookEndpointFields,
+  lockWebhookEndpointState,
   lockWebhookSecret,
   setWebhookEndpointFields,
   setWebhookSecrets,
@@ -271,9 +272,15 @@ export async function updateWebhookEndpoint(
   })
 }
 
-/** Turns an endpoint off, or back on (which forgets its failure streak). */
+/**
+ * Turns an endpoint off, or back on (which forgets its failure streak). One already so (a double
+ * submit, a teammate first) is left as it is and audited once: judged on its row locked here.
+ */
 export async function setWebhookEndpointEnabled(member: Member, id: string, enabled: boolean) {
   return getDb().transaction(async (tx) => {
+    const state = await lockWebhookEndpointState(tx, { workspaceId: member.workspaceId, id })
+    if (!state) return { kind: 'not-found' as const }
+    if ((state.disabledAt === null) === enabled) return { kind: 'ok' as const, id }
     const row = await setWebhookEndpointFields(tx, {
       workspaceId: member.workspaceId,
       id,

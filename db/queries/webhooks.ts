@@ -170,6 +170,19 @@ export async function deleteWebhookEndpointRow(
   return row
 }
 
+/** Whether the endpoint is turned off, its row locked until the transaction ends. */
+export async function lockWebhookEndpointState(
+  db: DbOrTx,
+  { workspaceId, id }: { workspaceId: string; id: string },
+) {
+  const [row] = await db
+    .select({ disabledAt: webhookEndpoints.disabledAt })
+    .from(webhookEndpoints)
+    .where(and(eq(webhookEndpoints.workspaceId, workspaceId), eq(webhookEndpoints.id, id)))
+    .for('update')
+  return row
+}
+
 /** The endpoint's current secret, locked FOR UPDATE (rotation). */
 /** An endpoint's editable fields, its row locked until the transaction ends. */
 export async function lockWebhookEndpointFields(
