@@ -169,16 +169,46 @@ export function subjectReference(subject: string) {
 }
 
 /**
+ * Whether SendGrid's checks vouch for the From address's domain (DMARC's alignment, relaxed):
+ * a DKIM signature that passed for that domain (or one within the other: `mail.example.com`
+ * signing for `example.com`), or SPF passed for an envelope sender of that domain. Anyone can
+ * write a customer's address in From; a ticket number is easy to guess, so the subject's
+ * reference alone must not let a forged From into a customer's ticket (a token or a Message-ID
+ * of the thread cannot be guessed, so those paths need no such check).
+ */
+export function senderDomainVouchedFor(email: Pick<InboundMessage, 'from' | 'envelope' | 'dkim' | 'spf'>) {
+  const domainOf = (address: string) =>
+    address
+      .slice(address.lastIndexOf('@') + 1)
+      .trim()
+      .toLowerCase()
+  const from = email.from?.address
+  if (!from) return false
+  const domain = domainOf(from)
+  const aligned = (other: string) =>
+    other.includes('.') && (other === domain || domain.endsWith(`.${other}`) || other.endsWith(`.${domain}`))
+  // SendGrid's `dkim` field: `{@example.com : pass}`, several as `{@a.com : pass, @b.com : fail}`.
+  const dkim = [...(email.dkim ?? '').matchAll(/@([^\s:,{}]+)\s*:\s*([a-z]+)/gi)].some(
+    ([, signer, result]) => result!.toLowerCase() === 'pass' && aligned(signer!.toLowerCase()),
+  )
+  const envelope = email.envelope.from ?? ''
+  const spf =
+    (email.spf ?? '').trim().toLowerCase() === 'pass' && envelope.includes('@') && aligned(domainOf(envelope))
+  return dkim || spf
+}
+
+/**
  * The last resort of threading, when neither a reply token nor the headers found the ticket: the
  * ticket number in the subject (subjectReference), in the workspace the email was addressed to,
  * when the sender is that ticket's customer or on its CC list. Numbers count up from 1 and anyone
  * can guess one, so a stranger's email naming one is not added to that ticket (it opens a new
- * ticket, as without a reference). The ticket stays locked until the filing commits.
+ * ticket, as without a reference), nor is one whose From domain nothing vouches for
+ * (senderDomainVouchedFor). The ticket stays locked until the filing commits.
  */
 export async function ticketBySubjectReference(db: DbOrTx, workspaceId: string, email: InboundMessage) {
   const number = subjectReference(email.subject)
   const sender = email.from?.address
-  if (number === undefined || !sender) return undefined
+  if (number === undefined || !sender || !senderDomainVouchedFor(email)) return undefined
   const ticket = await lockTicketByNumber(db, { workspaceId, number })
   if (!ticket) return undefined
   const participant =

@@ -36,14 +36,24 @@ export function multipartBody(parts: Part[]) {
   return { body: Buffer.concat(chunks), contentType: `multipart/form-data; boundary=${boundary}` }
 }
 
-export type PostOptions = { envelopeTo: string[]; envelopeFrom?: string }
+/**
+ * `dkim` and `spf`: SendGrid's verdicts. By default a DKIM signature that passed for the From
+ * address's domain and SPF passed (for the envelope sender), as mail from a real provider comes.
+ */
+export type PostOptions = { envelopeTo: string[]; envelopeFrom?: string; dkim?: string; spf?: string }
+
+/** SendGrid's `dkim` verdict for a message whose From header is `from`: passed for its domain. */
+function passingDkim(from: string | undefined) {
+  const domain = /@([^\s>]+)/.exec(from ?? '')?.[1]?.toLowerCase()
+  return domain ? `{@${domain} : pass}` : ''
+}
 
 /** Raw mode: the whole message in `email`, as SendGrid posts it with "POST the raw, full MIME message". */
 export function rawModePost(eml: Buffer, options: PostOptions) {
   const headers = eml.toString('latin1').split('\r\n\r\n')[0]
   const field = (name: string) => new RegExp(`^${name}:\\s*(.*)$`, 'im').exec(headers)?.[1] ?? ''
   return multipartBody([
-    { name: 'dkim', value: '{@example.com : pass}' },
+    { name: 'dkim', value: options.dkim ?? passingDkim(field('From')) },
     { name: 'email', value: eml },
     { name: 'to', value: field('To') },
     { name: 'from', value: field('From') },
@@ -54,7 +64,7 @@ export function rawModePost(eml: Buffer, options: PostOptions) {
       value: JSON.stringify({ to: options.envelopeTo, from: options.envelopeFrom ?? 'sender@example.com' }),
     },
     { name: 'charsets', value: JSON.stringify({ to: 'UTF-8', from: 'UTF-8', subject: 'UTF-8' }) },
-    { name: 'SPF', value: 'pass' },
+    { name: 'SPF', value: options.spf ?? 'pass' },
   ])
 }
 
@@ -78,7 +88,7 @@ export async function parsedModePost(eml: Buffer, options: PostOptions) {
   }
   const parts: Part[] = [
     { name: 'headers', value: Buffer.from(headerBlock, 'latin1') },
-    { name: 'dkim', value: '{@example.com : pass}' },
+    { name: 'dkim', value: options.dkim ?? passingDkim(email.from?.address) },
     {
       name: 'to',
       value: email.to?.map((a) => `${a.name ? `${a.name} ` : ''}<${a.address}>`).join(', ') ?? '',
@@ -119,7 +129,7 @@ export async function parsedModePost(eml: Buffer, options: PostOptions) {
     { name: 'attachments', value: String(email.attachments.length) },
     { name: 'attachment-info', value: JSON.stringify(info) },
     { name: 'charsets', value: JSON.stringify(charsets) },
-    { name: 'SPF', value: 'pass' },
+    { name: 'SPF', value: options.spf ?? 'pass' },
   )
   return multipartBody(parts)
 }

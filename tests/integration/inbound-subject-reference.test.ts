@@ -30,7 +30,11 @@ afterAll(async () => {
 const forwarding = (slug: string) => `${slug}.support@${INBOUND}`
 
 /** A plain email to the workspace's forwarding address: no reply token, and headers only if given. */
-async function send(to: string, headers: { from: string; subject: string; extra?: string; body?: string }) {
+async function send(
+  to: string,
+  headers: { from: string; subject: string; extra?: string; body?: string },
+  auth: { dkim?: string; spf?: string; envelopeFrom?: string } = {},
+) {
   const id = `subj-${++n}-${randomBytes(4).toString('hex')}@example.org`
   const eml = Buffer.from(
     `From: ${headers.from}\r\nTo: ${to}\r\nSubject: ${headers.subject}\r\nMessage-ID: <${id}>\r\n` +
@@ -41,7 +45,7 @@ async function send(to: string, headers: { from: string; subject: string; extra?
     ...(({ body, contentType }) => ({
       headers: { 'content-type': contentType },
       body: new Uint8Array(body),
-    }))(rawModePost(eml, { envelopeTo: [to] })),
+    }))(rawModePost(eml, { envelopeTo: [to], ...auth })),
   })
   expect(response.status).toBe(200)
   await inboundPostsSettled()
@@ -107,6 +111,30 @@ describe('the ticket reference in an inbound subject', () => {
     expect(guessed).toMatchObject({ status: 'resolved', messageCount: 1 })
     const created = await ticketRow(filed.ticketId)
     expect(created.subject).toBe(`Re: My order has not arrived [#${t.number}]`)
+  })
+
+  it("opens a new ticket for the customer's address in a From nothing vouches for (no aligned DKIM or SPF)", async () => {
+    const m = await createMember()
+    const t = await createTicketFor(m, { customerEmail: 'casey@example.net' })
+    const subject = replySubject('My order has not arrived', t.number)
+    // Forged: signed by the forger's own domain, SPF passed for the forger's envelope sender.
+    for (const auth of [
+      { dkim: '{@evil.example : pass}', envelopeFrom: 'bounce@evil.example' },
+      { dkim: '{@example.net : fail}', spf: 'softfail', envelopeFrom: 'casey@example.net' },
+      { dkim: '', spf: 'none', envelopeFrom: 'casey@example.net' },
+    ]) {
+      const filed = await send(forwarding(m.workspace.slug), { from: 'casey@example.net', subject }, auth)
+      expect(filed.ticketId).not.toBe(t.ticketId)
+      expect(filed.message.threadedBy).toBe('new')
+    }
+    expect(await ticketRow(t.ticketId)).toMatchObject({ messageCount: 1 })
+    // Vouched for by SPF alone (no DKIM), for an envelope sender of a subdomain: threaded.
+    const spf = await send(
+      forwarding(m.workspace.slug),
+      { from: 'casey@example.net', subject },
+      { dkim: '', spf: 'pass', envelopeFrom: 'bounces@mail.example.net' },
+    )
+    expect(spf.ticketId).toBe(t.ticketId)
   })
 
   it('never reaches another workspace’s ticket: a number there is looked up only in the addressed workspace', async () => {
