@@ -57,8 +57,10 @@ function matches(label: string, query: string) {
  * subject, a customer, a view or a page, and act on the open ticket (assign to me, set status,
  * add tag). With JavaScript only; without it the top bar's search box and the navigation remain.
  * The Radix dialog is fetched on first intent, so it is not part of the first load.
+ * `canAdminister`: the admins' pages (Settings: AI, API tokens, Webhooks) are offered; an agent's
+ * palette leaves them out (their loaders refuse an agent).
  */
-export function CommandPalette({ slug }: { slug: string }) {
+export function CommandPalette({ slug, canAdminister }: { slug: string; canAdminister: boolean }) {
   const hydrated = useHydrated()
   const dialog = useLazyModule(loadDialog)
   const [open, setOpen] = useState(false)
@@ -124,7 +126,12 @@ export function CommandPalette({ slug }: { slug: string }) {
       </button>
       {Dialog && open ? (
         <Dialog open onOpenChange={setOpen} title="Jump to…" className="max-w-xl">
-          <PaletteBody slug={slug} initialQuery={initialQuery} onDone={() => setOpen(false)} />
+          <PaletteBody
+            slug={slug}
+            canAdminister={canAdminister}
+            initialQuery={initialQuery}
+            onDone={() => setOpen(false)}
+          />
         </Dialog>
       ) : null}
     </>
@@ -133,10 +140,12 @@ export function CommandPalette({ slug }: { slug: string }) {
 
 function PaletteBody({
   slug,
+  canAdminister,
   initialQuery,
   onDone,
 }: {
   slug: string
+  canAdminister: boolean
   initialQuery: string
   onDone: () => void
 }) {
@@ -246,9 +255,13 @@ function PaletteBody({
           ['members', 'Settings: Members', '/settings/members'],
           ['mailboxes', 'Settings: Mailboxes', '/settings/mailboxes'],
           ['canned', 'Settings: Canned responses', '/settings/canned-responses'],
-          ['ai', 'Settings: AI', '/settings/ai'],
-          ['tokens', 'Settings: API tokens', '/settings/api-tokens'],
-          ['webhooks', 'Settings: Webhooks', '/settings/webhooks'],
+          ...(canAdminister
+            ? ([
+                ['ai', 'Settings: AI', '/settings/ai'],
+                ['tokens', 'Settings: API tokens', '/settings/api-tokens'],
+                ['webhooks', 'Settings: Webhooks', '/settings/webhooks'],
+              ] as const)
+            : []),
         ] as const
       ).map(([id, label, path]) => ({ id: `page-${id}`, group: 'Pages', label, run: go(`${base}${path}`) })),
     ]
@@ -284,7 +297,7 @@ function PaletteBody({
       ...places.filter((i) => matches(i.label, q)),
     )
     return list
-  }, [query, results, currentTicket, slug, navigate, postIntent, onDone])
+  }, [query, results, currentTicket, slug, canAdminister, navigate, postIntent, onDone])
 
   // A new list starts at its first item.
   useEffect(() => setActive(0), [items.length, query])

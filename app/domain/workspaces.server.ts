@@ -89,7 +89,8 @@ export async function renameWorkspace(member: Member, name: string) {
   })
 }
 
-export type MemberChange = { kind: 'ok'; userId: string } | { kind: 'last-owner' }
+/** `before`: the member's role until this change (the same as the new one when nothing changed). */
+export type MemberChange = { kind: 'ok'; userId: string; before: Role } | { kind: 'last-owner' }
 
 /**
  * The actor's role as the locked memberships have it, not as their request read it: a demotion or
@@ -154,7 +155,7 @@ export async function changeMemberRole(
       targetId: membershipId,
       data: { userId: target.userId, before: target.role, after: role, ...revoked(revokedInvitations) },
     })
-    return { kind: 'ok' as const, userId: target.userId }
+    return { kind: 'ok' as const, userId: target.userId, before: target.role }
   })
 }
 

@@ -15,6 +15,7 @@ import { databasePoolGuards, isDatabaseUnavailable } from '#app/http/database-ou
 import { compileTrustProxy, handshakeRefusal } from '#app/http/security.server.ts'
 import { logger } from '#app/logger.server.ts'
 import { createChangeLog } from './change-log.server.ts'
+import type { Role } from '#app/utils/roles.ts'
 import type { TicketEvent } from './events.ts'
 import type { AppServer, AppSocket } from './io.server.ts'
 import {
@@ -41,6 +42,12 @@ export type Realtime = {
   removeFromWorkspace(userId: string, workspaceId: string): void
   /** A user's open sockets (on every instance) join a workspace they just created or joined. */
   joinWorkspace(userId: string, workspaceId: string): void
+  /**
+   * A member's role changed: their open tabs (on every instance) are told (`workspace:role`), and
+   * follow it (a page the new role may not open is left for the inbox; the menus are drawn
+   * again). Their sockets keep their rooms: a socket is given rooms by membership, never by role.
+   */
+  changeRole(userId: string, workspaceId: string, role: Role): void
 }
 
 export type PublishOptions = { exceptSocketId?: string }
@@ -333,6 +340,9 @@ export function realtime(): Realtime {
     },
     joinWorkspace(userId, workspaceId) {
       store.__switchboardIo?.in(userRoom(userId)).socketsJoin(workspaceRoom(workspaceId))
+    },
+    changeRole(userId, workspaceId, role) {
+      store.__switchboardIo?.to(userRoom(userId)).emit('workspace:role', { workspaceId, role })
     },
     removeFromWorkspace(userId, workspaceId) {
       const io = store.__switchboardIo

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import type { Role } from '#app/utils/roles.ts'
 import type { TicketEvent } from './events.ts'
 
 /** Client → server payloads, validated on arrival; shared with the browser for types. */
@@ -76,6 +77,8 @@ export type ServerToClientEvents = {
   'viewing:all': (payload: ViewingSnapshot & { workspaceId: string }) => void
   /** To a member's own room: they were removed from the workspace (their tabs of it lose access). */
   'workspace:removed': (payload: { workspaceId: string }) => void
+  /** To a member's own room: their role in the workspace changed (their tabs of it follow). */
+  'workspace:role': (payload: { workspaceId: string; role: Role }) => void
 }
 
 /**

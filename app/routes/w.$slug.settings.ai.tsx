@@ -20,11 +20,15 @@ import { Notice } from '#app/components/ui/notice.tsx'
 import { Button } from '#app/components/ui/button.tsx'
 import { Field, FormErrors } from '#app/components/ui/field.tsx'
 import { requireMember } from '#app/http/auth.server.ts'
+import type { RoleHandle } from '#app/utils/roles.ts'
 import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 import { keepPageWhenUnanswered, unansweredErrors } from '#app/utils/unanswered.ts'
 import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
 
 export const meta: MetaFunction = () => [{ title: 'AI settings · Switchboard' }]
+
+/** Admins only (the loader's guard): a tab demoted while open leaves for the inbox (roles.ts). */
+export const handle: RoleHandle = { role: 'admin' }
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const member = await requireMember(request, params.slug, 'admin')

@@ -20,6 +20,7 @@ import {
 } from '#app/domain/api-tokens.server.ts'
 import { forbidden } from '#app/domain/errors.server.ts'
 import { requireMember } from '#app/http/auth.server.ts'
+import type { RoleHandle } from '#app/utils/roles.ts'
 import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 import { useFormatters } from '#app/utils/use-formatters.ts'
 import { displayName } from '#app/utils/schemas.ts'
@@ -49,6 +50,9 @@ const EXPIRY_LABEL: Record<(typeof TOKEN_EXPIRY_CHOICES)[number], string> = {
   '365': '1 year',
   never: 'Never',
 }
+
+/** Admins only (the loader's guard): a tab demoted while open leaves for the inbox (roles.ts). */
+export const handle: RoleHandle = { role: 'admin' }
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const member = await requireMember(request, params.slug, 'admin')

@@ -152,6 +152,10 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
           { status: 400 },
         )
       }
+      // Their open tabs follow the new role at once (a page it may not open is left for the inbox).
+      if (outcome.before !== input.role) {
+        context.realtime.changeRole(outcome.userId, member.workspaceId, input.role)
+      }
       return { result: submission.reply(), inviteLink: null, notice: 'Role updated.' }
     }
     case 'remove': {

@@ -23,6 +23,7 @@ import {
   URL_TAKEN_MESSAGE,
 } from '#app/domain/webhooks.server.ts'
 import { requireMember } from '#app/http/auth.server.ts'
+import type { RoleHandle } from '#app/utils/roles.ts'
 import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 import { useSchemaForm } from '#app/utils/use-schema-form.ts'
 import { savedResult, useDrawnValues } from '#app/utils/use-drawn-values.ts'
@@ -46,6 +47,9 @@ export const meta: MetaFunction = () => [{ title: 'Webhooks · Switchboard' }]
 
 /** Deliveries shown per endpoint. */
 const SHOWN_DELIVERIES = 10
+
+/** Admins only (the loader's guard): a tab demoted while open leaves for the inbox (roles.ts). */
+export const handle: RoleHandle = { role: 'admin' }
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const member = await requireMember(request, params.slug, 'admin')

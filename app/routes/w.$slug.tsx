@@ -4,6 +4,7 @@ import { formatCount } from '#app/utils/format.ts'
 import { CommandPalette } from '#app/components/command-palette.tsx'
 import { AccessLostNotice } from '#app/components/live/access-lost.tsx'
 import { LiveProvider } from '#app/components/live/live-provider.tsx'
+import { RoleChangeNotice } from '#app/components/live/role-change.tsx'
 import { ChevronDown } from '#app/components/ui/icons.tsx'
 import { isActivePath, PlainLink, useClientLinks } from '#app/components/ui/plain-link.tsx'
 import { ToastProvider } from '#app/components/ui/toast.tsx'
@@ -13,6 +14,7 @@ import { NAV_DRAWER_ID, TopBar, UserMenu } from '#app/components/shell/top-bar.t
 import { VerifyEmailBanner } from '#app/components/verify-email-banner.tsx'
 import { requireMember } from '#app/http/auth.server.ts'
 import { layoutShouldRevalidate } from '#app/utils/layout-revalidation.ts'
+import { hasRole } from '#app/utils/roles.ts'
 import { layoutForRequest } from './w.$slug.layout-data.server.ts'
 import { ShortcutsHelp } from '#app/components/queue/shortcuts-dialog.tsx'
 import { useFocusOnNewPage } from '#app/utils/use-focus-on-new-page.ts'
@@ -44,7 +46,7 @@ const navClass = (isActive: boolean) =>
   }`
 
 export default function WorkspaceLayout() {
-  const { user, workspace, workspaces, counts, notifications } = useLoaderData<typeof loader>()
+  const { user, role, workspace, workspaces, counts, notifications } = useLoaderData<typeof loader>()
   const location = useLocation()
   // The shell's links are PlainLinks (plain anchors, one click listener): see plain-link.tsx.
   useClientLinks()
@@ -74,7 +76,7 @@ export default function WorkspaceLayout() {
           it through group-has-[#nav-drawer:checked]/shell, so it works without JavaScript. */}
       <div className="group/shell min-h-screen lg:grid lg:grid-cols-[15rem_minmax(0,1fr)]">
         <TopBar slug={workspace.slug}>
-          <CommandPalette slug={workspace.slug} />
+          <CommandPalette slug={workspace.slug} canAdminister={hasRole(role, 'admin')} />
           <NotificationsBell
             slug={workspace.slug}
             unread={notifications.unread}
@@ -165,6 +167,7 @@ export default function WorkspaceLayout() {
         </aside>
         <div className="min-w-0">
           <AccessLostNotice workspaceName={workspace.name} />
+          <RoleChangeNotice slug={workspace.slug} workspaceName={workspace.name} />
           {user.emailVerified ? null : <VerifyEmailBanner email={user.email} />}
           <main id="main-content" tabIndex={-1} className="min-w-0 p-4 outline-none sm:p-6 lg:p-8">
             {/* Pages show toasts (useToast) after an action, e.g. a bulk change with Undo. */}

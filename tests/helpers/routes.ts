@@ -9,6 +9,7 @@ export type RealtimeCalls = {
   removed: Array<[string, string]>
   published?: Array<{ type: string; [key: string]: unknown }>
   joined?: Array<[string, string]>
+  roles?: Array<[string, string, string]>
 }
 
 export function testContext(calls: RealtimeCalls = { disconnected: [], removed: [] }): AppLoadContext {
@@ -21,6 +22,7 @@ export function testContext(calls: RealtimeCalls = { disconnected: [], removed: 
       disconnectSessions: (ids) => calls.disconnected.push(...ids),
       removeFromWorkspace: (userId, workspaceId) => calls.removed.push([userId, workspaceId]),
       joinWorkspace: (userId, workspaceId) => calls.joined?.push([userId, workspaceId]),
+      changeRole: (userId, workspaceId, role) => calls.roles?.push([userId, workspaceId, role]),
     },
   }
 }

@@ -9,7 +9,13 @@ import {
 import { createMember, createTicketFor } from '#tests/helpers/factories.ts'
 import { startInstance, type Instance } from '#tests/helpers/instances.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
-import { closeSockets, connectSocket, connectSocketReady } from '#tests/helpers/sockets.ts'
+import {
+  closeSockets,
+  connectSocket,
+  connectSocketReady,
+  emitWithAck,
+  nextEvent,
+} from '#tests/helpers/sockets.ts'
 import { until, waitFor } from '#tests/helpers/wait.ts'
 
 const same = (ids: string[] | undefined, expected: string[]) =>
@@ -38,6 +44,24 @@ function writeIn(instance: Instance, slug: string, fields: Record<string, string
     method: 'POST',
     redirect: 'manual',
     headers: { origin: instance.url, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(fields),
+  })
+}
+
+/** The members page's form, posted through `instance` by `member` (as a browser without JavaScript). */
+function postMembersPage(
+  instance: Instance,
+  member: { cookie: string; workspace: { slug: string } },
+  fields: Record<string, string>,
+) {
+  return fetch(`${instance.url}/w/${member.workspace.slug}/settings/members`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: {
+      origin: instance.url,
+      cookie: member.cookie,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
     body: new URLSearchParams(fields),
   })
 }
@@ -180,18 +204,53 @@ describe('two app instances on one PostgreSQL', () => {
     const agent = await createMember('agent', owner.workspace)
     const onB = await connect(b, agent.cookie)
     const told = new Promise<{ workspaceId: string }>((resolve) => onB.on('workspace:removed', resolve))
-    const response = await fetch(`${a.url}/w/${owner.workspace.slug}/settings/members`, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: {
-        origin: a.url,
-        cookie: owner.cookie,
-        'content-type': 'application/x-www-form-urlencoded',
-      },
-      body: new URLSearchParams({ intent: 'remove', membershipId: agent.membershipId, confirmed: '1' }),
+    const response = await postMembersPage(a, owner, {
+      intent: 'remove',
+      membershipId: agent.membershipId,
+      confirmed: '1',
     })
     expect(response.status).toBe(200)
     expect(await told).toEqual({ workspaceId: owner.workspace.id })
+  })
+
+  it('tell a member whose role changed through instance A, on their tabs on every instance, and no one else', async () => {
+    const owner = await createMember('owner')
+    const admin = await createMember('admin', owner.workspace)
+    const agent = await createMember('agent', owner.workspace)
+    const adminOnB = await connect(b, admin.cookie)
+    const adminOnA = await connect(a, admin.cookie)
+    const others = [await connect(b, agent.cookie), await connect(a, owner.cookie)]
+    const toldOthers: unknown[] = []
+    for (const socket of others) socket.on('workspace:role', (p: unknown) => toldOthers.push(p))
+    const told = [adminOnB, adminOnA].map((socket) => nextEvent(socket, 'workspace:role'))
+    const changeRole = (membershipId: string, role: string) =>
+      postMembersPage(a, owner, { intent: 'change-role', membershipId, role })
+    expect((await changeRole(admin.membershipId, 'agent')).status).toBe(200)
+    expect(await Promise.all(told)).toEqual(Array(2).fill({ workspaceId: owner.workspace.id, role: 'agent' }))
+    // Promoted back: told again.
+    const promoted = nextEvent(adminOnB, 'workspace:role')
+    expect((await changeRole(admin.membershipId, 'admin')).status).toBe(200)
+    expect(await promoted).toEqual({ workspaceId: owner.workspace.id, role: 'admin' })
+    // A role saved unchanged tells no one: its next event is the later change's.
+    const next = nextEvent(adminOnB, 'workspace:role')
+    expect((await changeRole(admin.membershipId, 'admin')).status).toBe(200)
+    expect((await changeRole(admin.membershipId, 'agent')).status).toBe(200)
+    expect(await next).toEqual({ workspaceId: owner.workspace.id, role: 'agent' })
+    // Whatever reached the others' sockets came before an answer to their own later request on
+    // the same connection: nothing did.
+    for (const socket of others) {
+      expect(
+        await emitWithAck(socket, 'workspace:viewing', { workspaceId: owner.workspace.id }),
+      ).toMatchObject({
+        ok: true,
+      })
+    }
+    expect(toldOthers).toEqual([])
+    // The demoted member's sockets keep the workspace's rooms (given by membership, not role):
+    // they still get its live events.
+    expect(
+      await emitWithAck(adminOnB, 'workspace:viewing', { workspaceId: owner.workspace.id }),
+    ).toMatchObject({ ok: true })
   })
 
   it('note a change made through instance A on instance B, for a page whose socket connects to B after it', async () => {

@@ -6,6 +6,7 @@ import {
   type ClientToServerEvents,
   type ServerToClientEvents,
 } from '#app/realtime/protocol.ts'
+import type { Role } from '#app/utils/roles.ts'
 import { whenOnline } from '#app/utils/when-online.ts'
 
 /** `no-access`: the member was removed from this page's workspace while it was open. */
@@ -14,9 +15,12 @@ export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'offline'
 /** The tab's socket, typed by our protocol's event maps. */
 export type LiveSocket = Socket<ServerToClientEvents, ClientToServerEvents>
 
-type Live = { socket: LiveSocket | null; state: ConnectionState }
+/** The user's role in the page's workspace changed while the tab was open (`workspace:role`); `seq` counts them. */
+export type RoleChange = { workspaceId: string; role: Role; seq: number }
 
-const LiveContext = createContext<Live>({ socket: null, state: 'connecting' })
+type Live = { socket: LiveSocket | null; state: ConnectionState; roleChange: RoleChange | null }
+
+const LiveContext = createContext<Live>({ socket: null, state: 'connecting', roleChange: null })
 
 export const useLive = () => useContext(LiveContext)
 
@@ -34,6 +38,10 @@ export function LiveProvider({ workspaceId, children }: { workspaceId: string; c
   // Workspaces this tab was told the user was removed from (`workspace:removed`).
   const [removedFrom, setRemovedFrom] = useState<ReadonlySet<string>>(() => new Set())
   const lostAccess = removedFrom.has(workspaceId)
+  // The latest role this tab was told the user has in its workspace (RoleChangeFollower acts on it).
+  const [roleChange, setRoleChange] = useState<RoleChange | null>(null)
+  const pageWorkspace = useRef(workspaceId)
+  pageWorkspace.current = workspaceId
   const revalidator = useRevalidator()
   const lost = useRef(lostAccess)
   lost.current = lostAccess
@@ -77,6 +85,11 @@ export function LiveProvider({ workspaceId, children }: { workspaceId: string; c
       s.on('workspace:removed', ({ workspaceId: removed }) =>
         setRemovedFrom((current) => new Set(current).add(removed)),
       )
+      s.on('workspace:role', ({ workspaceId: changed, role }) => {
+        if (changed === pageWorkspace.current) {
+          setRoleChange((previous) => ({ workspaceId: changed, role, seq: (previous?.seq ?? 0) + 1 }))
+        }
+      })
       s.once('ready', (ready) => {
         if (missedWhileConnecting(ready, requestedAt(ready.now))) whenOnline(() => revalidate.current())
       })
@@ -121,8 +134,11 @@ export function LiveProvider({ workspaceId, children }: { workspaceId: string; c
   // A workspace the user lost: its page gets no socket (presence, live events, the bell's reloads
   // all stop) and says so; a tab of another workspace keeps the connection.
   const value = useMemo(
-    () => (lostAccess ? { socket: null, state: 'no-access' as const } : { socket, state }),
-    [socket, state, lostAccess],
+    () =>
+      lostAccess
+        ? { socket: null, state: 'no-access' as const, roleChange: null }
+        : { socket, state, roleChange: roleChange?.workspaceId === workspaceId ? roleChange : null },
+    [socket, state, lostAccess, roleChange, workspaceId],
   )
   return <LiveContext.Provider value={value}>{children}</LiveContext.Provider>
 }
