@@ -8,6 +8,7 @@ import {
 } from '#db/queries/emails.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
 import { markAddressBouncing } from './inbound-email.server.ts'
+import { sliceWhole } from '#app/utils/well-formed.ts'
 
 /**
  * One SendGrid Event Webhook event, as much of it as we use. The recipient (`email`) is read to
@@ -76,7 +77,11 @@ async function recordOne(event: Event) {
     const providerId = event.sg_message_id?.split('.')[0]
     const email = await lockEmailForEvent(tx, { emailId: event.email_id, providerId })
     if (!email) return { kind: 'unknown' as const }
-    const reason = event.bounce_classification ?? event.type ?? event.reason?.slice(0, 300) ?? null
+    const reason =
+      event.bounce_classification ??
+      event.type ??
+      (event.reason === undefined ? undefined : sliceWhole(event.reason, 300)) ??
+      null
     const stored = await insertEmailEvent(tx, {
       sgEventId: event.sg_event_id,
       emailId: email.id,
@@ -93,7 +98,7 @@ async function recordOne(event: Event) {
     const customers = recipient === email.to
     const next = customers || ACCEPTED.has(event.event) ? nextStatus(event, email) : undefined
     const hard = event.event === 'bounce' && (event.type ?? 'bounce') === 'bounce'
-    const why = (event.reason ?? event.type ?? event.event).slice(0, 300)
+    const why = sliceWhole(event.reason ?? event.type ?? event.event, 300)
     if (hard && recipient && !customers && email.workspaceId)
       await markAddressBouncing(tx, email.workspaceId, recipient, why)
     if (!next) return { kind: 'recorded' as const, event: undefined }

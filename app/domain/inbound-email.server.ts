@@ -388,7 +388,8 @@ async function fileReport(
   await db.transaction(async (tx) => {
     const failed = report.action === 'failed' || /^5\./.test(report.status ?? '')
     if (failed) {
-      const reason = [report.status, report.diagnostic].filter(Boolean).join(' ').slice(0, 300) || 'Bounced'
+      const reason =
+        sliceWhole([report.status, report.diagnostic].filter(Boolean).join(' '), 300) || 'Bounced'
       const bounced = bouncedRecipients(report.recipients, original)
       // The email is bounced when its customer's copy was: a CC's failure leaves it delivered.
       if (bounced.includes(original.to.toLowerCase())) {
@@ -425,7 +426,7 @@ function bouncedRecipients(reported: string[], email: { to: string; cc: string[]
 
 /** A hard bounce: the contact with that address is shown as bouncing on the ticket and customer page. */
 export async function markAddressBouncing(tx: Tx, workspaceId: string, address: string, reason: string) {
-  await markContactBouncing(tx, { workspaceId, address, reason: reason.slice(0, 300) })
+  await markContactBouncing(tx, { workspaceId, address, reason: sliceWhole(reason, 300) })
 }
 
 function subjectOf(email: InboundMessage) {
@@ -438,12 +439,12 @@ function subjectOf(email: InboundMessage) {
 
 /** A display name from From, made one line and short (it reaches our email headers later). */
 function senderName(name: string) {
-  return (
+  return sliceWhole(
     name
       // eslint-disable-next-line no-control-regex -- see displayName() in app/utils/schemas.ts
       .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]+/g, ' ')
-      .trim()
-      .slice(0, 100)
+      .trim(),
+    100,
   )
 }
 

@@ -47,6 +47,7 @@ import {
 import type { Member } from './workspaces.server.ts'
 import { languageName } from '#app/ai/triage-vocabulary.ts'
 import { MAX_FILES, MAX_TOTAL_BYTES } from '#app/utils/ticket-schemas.ts'
+import { sliceWhole } from '#app/utils/well-formed.ts'
 
 export type ReplyInput = {
   kind: 'reply' | 'note'
@@ -414,7 +415,7 @@ function collisionOutcome(found: {
     id: r.id,
     kind: r.kind,
     author: r.userName ?? (r.contactName || r.contactEmail) ?? 'Someone',
-    bodyText: r.bodyText.slice(0, 2000),
+    bodyText: sliceWhole(r.bodyText, 2000),
     createdAt: r.createdAt,
     sending: r.sending,
     fromParticipant: !r.notFromParticipant,

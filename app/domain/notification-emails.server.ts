@@ -16,6 +16,7 @@ import {
 import { systemSender } from './account-emails.server.ts'
 import { newMessageId, queueEmail } from './email.server.ts'
 import { renderNotification } from './email-templates.server.ts'
+import { sliceWhole } from '#app/utils/well-formed.ts'
 
 // ——— Unsubscribe links: HMAC-SHA256 with SESSION_SECRET over the user id and the kind ———
 
@@ -122,7 +123,7 @@ export async function queueNotificationEmail(tx: DbOrTx, n: NotificationEmailInp
   const rendered = await renderNotification({
     subject: `${headline.replace(/\.$/, '')}`,
     headline,
-    excerpt: n.excerpt ? n.excerpt.slice(0, 1000) : undefined,
+    excerpt: n.excerpt ? sliceWhole(n.excerpt, 1000) : undefined,
     ticketLink: `${env().appUrl}/w/${row.slug}/tickets/${n.number}`,
     unsubscribeLink,
     kindLabel: KIND_LABELS[n.kind],

@@ -9,6 +9,7 @@ import {
   setSessionExpiry,
 } from '#db/queries/sessions.ts'
 import { newToken } from './tokens.server.ts'
+import { sliceWhole } from '#app/utils/well-formed.ts'
 
 // Sessions as rows. The cookie that carries a session's id is the http layer's
 // (app/http/auth.server.ts): nothing here sees a Request or a cookie.
@@ -36,7 +37,7 @@ export async function openSession(
       userId,
       expiresAt: new Date(Date.now() + SESSION_TTL_MS),
       ip: client.ip,
-      userAgent: client.userAgent?.slice(0, 300) ?? null,
+      userAgent: client.userAgent === null ? null : sliceWhole(client.userAgent, 300),
     })
     if (replaces) await deleteSession(tx, { id: replaces })
   })

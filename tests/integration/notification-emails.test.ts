@@ -92,6 +92,18 @@ describe('mentions in notes', () => {
     ])
   })
 
+  it('cuts a long note for the email between characters, never inside an emoji', async () => {
+    const author = await createMember('agent')
+    const dana = await verified(await named(await createMember('agent', author.workspace), 'Dana Scully'))
+    const ticket = await createTicketFor(author)
+    // The 1,000th UTF-16 unit is the first half of the emoji.
+    await note(author, ticket.number, `@Dana Scully ${'a'.repeat(1000 - 14)}😀 and more after it`)
+    const [sent] = await emailsTo(dana)
+    expect(sent.text).not.toContain('\uFFFD')
+    expect(sent.text).toContain(`${'a'.repeat(986)}`)
+    expect(sent.text).not.toContain('😀')
+  })
+
   it('a mention of a member of another workspace does nothing', async () => {
     const author = await createMember('agent')
     const outsider = await verified(await named(await createMember('agent'), 'Olga Outsider'))
