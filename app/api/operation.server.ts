@@ -95,7 +95,9 @@ const REPLAYED_HEADERS = ['location']
 export function apiRoute(operations: Operation[]) {
   const handle = ({ request, params, context }: LoaderFunctionArgs | ActionFunctionArgs) =>
     runOperation(operations, request, params, context)
-  return { loader: handle, action: handle }
+  // Read for the resource's Allow (app/http/resource-methods.server.ts: OPTIONS, other 405s).
+  const marked = Object.assign(handle, { methods: operations.map((o) => o.method) })
+  return { loader: marked, action: marked }
 }
 
 async function runOperation(
@@ -120,8 +122,7 @@ async function runOperation(
       op.query ?? z.strictObject({}),
       checkedInput(singleValuedQuery(url.searchParams)),
     )
-    const bodyText = op.body ? await readJsonText(request) : ''
-    const body = op.body ? parseOrThrow(op.body, parseJson(bodyText)) : undefined
+    const { bodyText, body } = await readBody(op, request)
     const run = async () => {
       const result = await op.handle({
         principal,
@@ -194,6 +195,27 @@ export function fieldErrors(issues: readonly $ZodIssue[]): FieldError[] {
   })
 }
 
+/**
+ * An operation that takes no body (rotate-secret, redeliver, DELETE) takes none or `{}`: a body
+ * it would not read is refused as one it reads would be (415, 400 naming each field), not
+ * ignored, and what is sent is part of the Idempotency-Key's fingerprint.
+ */
+const NO_BODY = z.strictObject({})
+
+async function readBody(op: Operation, request: Request) {
+  if (op.body) {
+    const bodyText = await readJsonText(request)
+    return { bodyText, body: parseOrThrow(op.body, parseJson(bodyText)) as unknown }
+  }
+  if (op.method === 'GET' || !request.body) return { bodyText: '', body: undefined }
+  const bytes = new Uint8Array(await request.arrayBuffer())
+  if (bytes.byteLength === 0) return { bodyText: '', body: undefined }
+  refuseNonJson(request)
+  const bodyText = decodeUtf8(bytes)
+  parseOrThrow(NO_BODY, parseJson(bodyText))
+  return { bodyText, body: undefined }
+}
+
 const UTF8 = new TextDecoder('utf-8', { fatal: true })
 
 /**
@@ -202,12 +224,19 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true })
  * stored). Its size is capped by bodyLimit.
  */
 async function readJsonText(request: Request) {
+  refuseNonJson(request)
+  return decodeUtf8(await request.arrayBuffer())
+}
+
+function refuseNonJson(request: Request) {
   const refusal = jsonBodyRefusal(
     request.headers.get('content-type'),
     request.headers.get('content-encoding'),
   )
   if (refusal !== undefined) throw problem('unsupported-media-type', refusal)
-  const bytes = await request.arrayBuffer()
+}
+
+function decodeUtf8(bytes: ArrayBuffer | Uint8Array) {
   try {
     return UTF8.decode(bytes)
   } catch {

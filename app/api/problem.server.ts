@@ -76,8 +76,13 @@ export function problem(
 
 /** 405 for a method the resource does not answer, with its Allow (HEAD wherever GET is). */
 export function methodNotAllowed(methods: readonly string[]) {
-  const allow = methods.flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m])).join(', ')
+  const allow = withHead(methods).join(', ')
   return problem('method-not-allowed', `Use ${allow}.`, { headers: { allow } })
+}
+
+/** HEAD wherever GET is, right after it. */
+export function withHead(methods: readonly string[]) {
+  return methods.flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m]))
 }
 
 /**
@@ -105,6 +110,6 @@ function describeErrors(errors: FieldError[]) {
   const [only] = errors
   if (errors.length === 1 && only)
     return `Check ${only.field || 'the body'}: ${only.message.replace(/\.$/, '')}.`
-  const named = [...new Set(errors.map((e) => e.field || '(body)'))]
+  const named = [...new Set(errors.map((e) => e.field || 'the body'))]
   return `Check ${named.slice(0, 5).join(', ')}${named.length > 5 ? ' and more' : ''}.`
 }

@@ -36,15 +36,28 @@ const TimeInput = (error: string) =>
 export const MAX_LIMIT = 100
 export const DEFAULT_LIMIT = 25
 
+/**
+ * A query string's whole number as it is written in decimal (`5`, not `05`, `+5`, `5.0`, `5e0`,
+ * `0x5` or ` 5`, which `Number()` also reads as 5); anything else is left for the number schema
+ * to refuse. A number (MCP's JSON arguments) passes as it is.
+ */
+function decimalInteger(value: unknown) {
+  return typeof value === 'string' && /^(0|[1-9][0-9]*)$/.test(value) ? Number(value) : value
+}
+
 // The range first, and each check stops the rest: 1e20 failed `int` (not a safe integer) and
 // `max` at once, and the problem read "Check limit, limit." with a "whole number" it is.
-const Limit = z.coerce
-  .number({ error: 'limit must be a number' })
-  .min(1, { error: `limit must be between 1 and ${MAX_LIMIT}`, abort: true })
-  .max(MAX_LIMIT, { error: `limit must be between 1 and ${MAX_LIMIT}`, abort: true })
-  .int({ error: 'limit must be a whole number' })
+const Limit = z
+  .preprocess(
+    decimalInteger,
+    z
+      .number({ error: 'limit must be a whole number' })
+      .min(1, { error: `limit must be between 1 and ${MAX_LIMIT}`, abort: true })
+      .max(MAX_LIMIT, { error: `limit must be between 1 and ${MAX_LIMIT}`, abort: true })
+      .int({ error: 'limit must be a whole number' }),
+  )
   .default(DEFAULT_LIMIT)
-  .meta({ description: `Page size, 1–${MAX_LIMIT}` })
+  .meta({ description: `Page size, 1–${MAX_LIMIT}, written in decimal digits`, default: DEFAULT_LIMIT })
 // No length bound here: a cursor too long to be ours is invalid-cursor (decodeCursor), as on every list.
 const Cursor = z.string().optional().meta({ description: 'The `next_cursor` of the previous page (opaque)' })
 
@@ -136,6 +149,8 @@ export const CreateTicketBody = z
 export function withSomethingToChange<T extends z.ZodObject>(body: T) {
   return body.refine((v) => Object.values(v).some((x) => x !== undefined), {
     error: 'Change at least one field',
+    // Only a body that is otherwise right: `{"secret": …}` is one unknown field, not also "(body)".
+    when: (payload) => payload.issues.length === 0,
   })
 }
 

@@ -25,6 +25,7 @@ import { requestScope } from './request-scope.server.ts'
 import { discardUnreadBody } from './unread-body.server.ts'
 import { bodyDeadline } from './body-deadline.server.ts'
 import { requestMethod, requestTarget } from './request-target.server.ts'
+import { singleAuthorization } from './single-authorization.server.ts'
 import { bodyLimit, hostCheck, noStoreByDefault, originCheck, securityHeaders } from './security.server.ts'
 import { sessionRenewal } from './session-renewal.server.ts'
 import { singleFetchLoaders } from './single-fetch-loaders.server.ts'
@@ -95,13 +96,15 @@ export function createApp(options: Options) {
   // A request line and headers over 16 KB: 414 or 431 with a body (Node's own was bare).
   app.use(requestHeadSize())
   app.use(requestTarget())
-  app.use(requestMethod())
+  const build = options.build
+  app.use(requestMethod(typeof build === 'function' ? build : () => build))
   // Probed by load balancers and orchestrators with whatever Host they like (a pod address):
   // exactly these two paths answer before the Host check. They reveal nothing but up/ready.
   app.get('/healthz', healthz)
   app.get('/readyz', readyz)
   app.use(hostCheck(site))
   app.use(originCheck(site))
+  app.use(singleAuthorization())
   // SendGrid's webhooks read their bodies raw, with their own limits (35 MB for Inbound Parse).
   app.use(sendgridWebhooks())
   app.use(bodyLimit(FORM_BODY_LIMIT, UPLOAD_ROUTES))
@@ -125,7 +128,6 @@ export function createApp(options: Options) {
   // POST /mcp: the MCP server (Bearer API tokens, no cookie), before Remix and session renewal.
   app.use(lazyMcpEndpoint())
   app.use(sessionRenewal())
-  const build = options.build
   const guard = (b: ServerBuild) => withDataRequestGuard(withDatabaseOutagePages(b))
   const guarded = typeof build === 'function' ? () => build().then(guard) : guard(build)
   const getLoadContext = (req: express.Request, res: express.Response) => ({

@@ -1,5 +1,7 @@
+import type { ServerBuild } from '@remix-run/node'
 import type { RequestHandler } from 'express'
-import { refuse } from './refusal.server.ts'
+import { isApiPath, refuse } from './refusal.server.ts'
+import { allowedMethods } from './resource-methods.server.ts'
 
 /**
  * Remix builds `request.url` as scheme://host + the raw target and lets WHATWG URL parsing
@@ -75,29 +77,42 @@ export function requestTarget(): RequestHandler {
   }
 }
 
-/** The methods the app answers (Remix actions, the REST API, /mcp); others get 405 here. */
-export const ALLOWED_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const
-const ALLOWED = new Set<string>(ALLOWED_METHODS)
-const ALLOW_HEADER = ALLOWED_METHODS.join(', ')
+/** The methods some resource of the app answers (Remix actions, the REST API, /mcp). */
+const ANSWERED = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'])
 
 /**
- * Refuses, before anything else reads the request: a method the app does not answer (TRACE and
- * CONNECT cannot even become a fetch Request, so they were 500s in Remix's adapter; OPTIONS,
- * PROPFIND… were 405s logged as errors), and Remix's pre-single-fetch `_data` parameter, which
- * nothing of ours sends and which took a legacy code path that answered 500 for some routes.
+ * Answers, before anything else reads the request: OPTIONS with 204 and the resource's `Allow`
+ * (no CORS headers: cross-origin use is not offered, docs/security.md), and a method the resource
+ * does not take with 405 and its `Allow` (TRACE and CONNECT cannot even become a fetch Request, so
+ * they were 500s in Remix's adapter; PROPFIND… were 405s logged as errors; a page's action also
+ * ran for PUT, PATCH and DELETE). GET, HEAD and POST go on everywhere (the routes answer their own
+ * 405s), and so do PUT, PATCH and DELETE under /api (its dispatcher does). Also refuses Remix's
+ * pre-single-fetch `_data` parameter, which nothing of ours sends and which took a legacy code
+ * path that answered 500 for some routes.
  */
-export function requestMethod(): RequestHandler {
+export function requestMethod(build: () => ServerBuild | Promise<ServerBuild>): RequestHandler {
   return (req, res, next) => {
-    if (!ALLOWED.has(req.method)) {
-      res.set('allow', ALLOW_HEADER)
-      refuse(res, req.url, 'method-not-allowed', 'Method not allowed')
-      return
+    const { method } = req
+    const routesAnswer =
+      method === 'GET' ||
+      method === 'HEAD' ||
+      method === 'POST' ||
+      (ANSWERED.has(method) && isApiPath(req.path))
+    if (routesAnswer) {
+      if (hasLegacyDataParameter(req.url)) {
+        refuse(res, req.url, 'bad-request', 'Bad request: the _data parameter is not supported')
+        return
+      }
+      return next()
     }
-    if (hasLegacyDataParameter(req.url)) {
-      refuse(res, req.url, 'bad-request', 'Bad request: the _data parameter is not supported')
-      return
-    }
-    next()
+    void (async () => {
+      const allowed = allowedMethods(await build(), req.path)
+      if (!allowed) return refuse(res, req.path, 'not-found', 'Not found')
+      if (allowed.includes(method)) return next()
+      res.set('allow', allowed.join(', '))
+      if (method === 'OPTIONS') return void res.status(204).end()
+      refuse(res, req.path, 'method-not-allowed', 'Method not allowed')
+    })().catch(next)
   }
 }
 

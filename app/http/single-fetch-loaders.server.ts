@@ -48,6 +48,18 @@ type Runtime = {
   createStaticHandlerDataRoutes: (manifest: ServerBuild['routes'], future: ServerBuild['future']) => unknown
   createStaticHandler: (routes: unknown, options: unknown) => unknown
   isRedirectResponse: (response: Response) => boolean
+  matchRoutes: MatchRoutes
+}
+export type MatchRoutes = (
+  routes: RouteTree[],
+  location: string,
+) => { route: RouteTree; params: Record<string, string | undefined> }[] | null
+export type RouteTree = {
+  id: string
+  path?: string
+  index?: boolean
+  caseSensitive?: boolean
+  children?: RouteTree[]
 }
 type EntryModule = {
   handleError?: (error: unknown, args: { context: AppLoadContext; params: object; request: Request }) => void
@@ -63,18 +75,19 @@ const NO_BODY_STATUS_CODES = new Set([100, 101, 204, 205, 304])
 
 let runtime: Runtime | undefined
 /** The very copy of @remix-run/server-runtime (and its router) that @remix-run/node's handler runs. */
-function remixRuntime(): Runtime {
+export function remixRuntime(): Runtime {
   if (runtime) return runtime
   const fromNode = createRequire(createRequire(import.meta.url).resolve('@remix-run/node'))
   const serverRuntime = fromNode.resolve('@remix-run/server-runtime')
   const fromRuntime = createRequire(serverRuntime)
   const dist = (file: string) => fromRuntime(`./${file}`) as Record<string, unknown>
-  const router = fromRuntime('@remix-run/router') as { createStaticHandler: Runtime['createStaticHandler'] }
+  const router = fromRuntime('@remix-run/router') as Pick<Runtime, 'createStaticHandler' | 'matchRoutes'>
   runtime = {
     singleFetch: dist('single-fetch.js') as unknown as SingleFetchModule,
     createStaticHandlerDataRoutes: dist('routes.js')
       .createStaticHandlerDataRoutes as Runtime['createStaticHandlerDataRoutes'],
     createStaticHandler: router.createStaticHandler,
+    matchRoutes: router.matchRoutes,
     isRedirectResponse: dist('responses.js').isRedirectResponse as Runtime['isRedirectResponse'],
   }
   return runtime
