@@ -1,6 +1,5 @@
-import type { LinksFunction, LoaderFunctionArgs } from '@remix-run/node'
+import type { LinksFunction, LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import {
-  isRouteErrorResponse,
   Link,
   Links,
   Meta,
@@ -15,6 +14,7 @@ import { useEffect, type ReactNode } from 'react'
 import { TimeZoneDetector } from '#app/components/account/time-zone-detector.tsx'
 import { dropAllDraftBackups } from '#app/components/ticket/draft-backup.ts'
 import { getSignedIn } from '#app/http/auth.server.ts'
+import { errorPageText, errorPageTitle } from '#app/utils/error-page.ts'
 import { DEFAULT_TIME_ZONE } from '#app/utils/format.ts'
 import { useNonce } from '#app/utils/nonce.tsx'
 import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
@@ -39,6 +39,14 @@ export async function loader({ request }: LoaderFunctionArgs) {
 }
 
 export const shouldRevalidate = unlessActionNeverArrived
+
+/**
+ * An error page's title says what its heading says ("Page not found · Switchboard"): the root's
+ * ErrorBoundary renders every page whose route has none of its own, and the document had no title
+ * at all. Other pages name themselves.
+ */
+export const meta: MetaFunction = ({ error }) =>
+  error === undefined || error === null ? [] : [{ title: errorPageTitle(errorPageText(error)) }]
 
 export function Layout({ children }: { children: ReactNode }) {
   const nonce = useNonce()
@@ -100,54 +108,12 @@ function DiscoverThisPage() {
   return <Link to={pathname} discover="render" prefetch="none" hidden tabIndex={-1} aria-hidden="true" />
 }
 
-/** A message Remix's router made for developers (`String(new Error(…))`), not one of ours. */
-const isRouterMessage = (data: string) => data.startsWith('Error: ')
-
 export function ErrorBoundary() {
   const error = useRouteError()
   const location = useLocation()
-  let title = 'Something went wrong'
-  let detail = 'An unexpected error happened. It has been logged; please try again.'
-  if (isRouteErrorResponse(error)) {
-    if (error.status === 404) {
-      title = 'Page not found'
-      detail = 'There is nothing here, or you do not have access to it.'
-    } else if (error.status === 403) {
-      title = 'Not allowed'
-      detail =
-        typeof error.data === 'string' && error.data ? error.data : 'You do not have permission to do that.'
-    } else if (error.status === 503) {
-      title = 'Service temporarily unavailable'
-      detail = 'Switchboard cannot reach its database right now. Try again in a moment.'
-    } else if (error.status === 429) {
-      title = 'Too many requests'
-      detail = typeof error.data === 'string' ? error.data : 'Please wait a little and try again.'
-    } else if (error.status === 405) {
-      // Remix's own 405 (a post to a page without an action) carries a sentence for developers,
-      // naming the route module: "Error: You made a POST request to … but did not provide an
-      // `action` for route "routes/…"". That is not for the reader.
-      title = 'Not possible here'
-      detail = 'This page does not take that request.'
-    } else {
-      title = `${error.status} ${error.statusText}`
-      // Our own 4xx refusals (an unreadable form, say) carry a sentence for the reader; the
-      // router's own errors ("Error: …", internal) do not.
-      if (error.status < 500 && typeof error.data === 'string' && error.data && !isRouterMessage(error.data))
-        detail = error.data
-    }
-  }
-  // No answer at all (the network is down, or the server): a link followed offline, say. A reply
-  // being typed is kept in this browser (app/components/ticket/draft-backup.ts) and comes back
-  // with its ticket. (A reload of the page shown never ends here: keep-page-loads.ts.)
-  const offline = typeof document !== 'undefined' && navigator.onLine === false
-  // By name, not instanceof: importing the class here would split keep-page-loads.ts (which
-  // entry.client.tsx installs) into a chunk of its own, one more request on every page.
+  const { title, detail } = errorPageText(error)
+  // No answer at all: the page the agent tried can be asked for again.
   const unreachable = error instanceof Error && error.name === 'UnreachableError'
-  if (unreachable || (!isRouteErrorResponse(error) && offline)) {
-    title = offline ? 'You are offline' : 'Switchboard could not be reached'
-    detail =
-      'Switchboard could not be reached. Text you were typing in a reply is kept in this browser and comes back when you open the ticket again.'
-  }
   return (
     <main className="mx-auto max-w-lg p-10">
       <h1 className="text-2xl font-semibold">{title}</h1>

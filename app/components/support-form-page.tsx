@@ -6,7 +6,10 @@ import { unansweredErrors } from '#app/utils/unanswered.ts'
 import { useSchemaForm } from '#app/utils/use-schema-form.ts'
 import { SupportRequestSchema } from '#app/utils/support-schemas.ts'
 import { useIsPending } from '#app/utils/use-pending.ts'
-import { AttachmentsField, SupportErrorBoundary, SupportShell } from './support-shell.tsx'
+import { useFocusWhenShown } from '#app/utils/use-focus-when-shown.ts'
+import { AttachmentsField, SupportErrorBoundary, supportErrorTitle, SupportShell } from './support-shell.tsx'
+import { EMAIL_MAX, PERSON_NAME_MAX } from '#app/utils/schemas.ts'
+import { MAX_BODY_CHARS, MAX_SUBJECT_CHARS } from '#app/utils/ticket-schemas.ts'
 
 /** What the support routes' loader returns (app/routes/support-form.server.ts). */
 export type SupportFormPageData = {
@@ -36,20 +39,7 @@ export function SupportFormPage({
   return (
     <SupportShell workspaceName={workspaceName}>
       {sent ? (
-        <div role="status">
-          <h1 className="text-xl font-semibold">We received your request</h1>
-          <p className="mt-3 text-slate-600 dark:text-slate-400">
-            {sent.number ? `Your request is ticket #${sent.number}. ` : null}
-            {sent.emailed
-              ? 'Check your email: we sent you a confirmation with a private link where you can follow the conversation and reply.'
-              : 'We could not email you a confirmation right now; our answer will come to your email address.'}
-          </p>
-          <p className="mt-6">
-            <Link className="text-sm text-indigo-600 underline dark:text-indigo-400" to={pathname}>
-              Send another request
-            </Link>
-          </p>
-        </div>
+        <RequestReceived sent={sent} pathname={pathname} />
       ) : (
         <SupportForm
           lastResult={actionData?.result}
@@ -58,6 +48,33 @@ export function SupportFormPage({
         />
       )}
     </SupportShell>
+  )
+}
+
+/** Focused when it appears: it replaced the form whose button had focus. */
+function RequestReceived({
+  sent,
+  pathname,
+}: {
+  sent: NonNullable<SupportFormPageData['sent']>
+  pathname: string
+}) {
+  const ref = useFocusWhenShown<HTMLDivElement>()
+  return (
+    <div role="status" ref={ref} tabIndex={-1}>
+      <h1 className="text-xl font-semibold">We received your request</h1>
+      <p className="mt-3 text-slate-600 dark:text-slate-400">
+        {sent.number ? `Your request is ticket #${sent.number}. ` : null}
+        {sent.emailed
+          ? 'Check your email: we sent you a confirmation with a private link where you can follow the conversation and reply.'
+          : 'We could not email you a confirmation right now; our answer will come to your email address.'}
+      </p>
+      <p className="mt-6">
+        <Link className="text-sm text-indigo-600 underline dark:text-indigo-400" to={pathname}>
+          Send another request
+        </Link>
+      </p>
+    </div>
   )
 }
 
@@ -85,23 +102,31 @@ function SupportForm({
       <Form method="post" encType="multipart/form-data" {...getFormProps(form)} className="space-y-2">
         <Field
           label="Your name"
-          inputProps={{ ...getInputProps(fields.name, { type: 'text' }), autoComplete: 'name' }}
+          inputProps={{
+            ...getInputProps(fields.name, { type: 'text' }),
+            maxLength: PERSON_NAME_MAX,
+            autoComplete: 'name',
+          }}
           errors={fields.name.errors}
         />
         <Field
           label="Email"
           hint="We will reply to this address."
-          inputProps={{ ...getInputProps(fields.email, { type: 'email' }), autoComplete: 'email' }}
+          inputProps={{
+            ...getInputProps(fields.email, { type: 'email' }),
+            maxLength: EMAIL_MAX,
+            autoComplete: 'email',
+          }}
           errors={fields.email.errors}
         />
         <Field
           label="Subject"
-          inputProps={{ ...getInputProps(fields.subject, { type: 'text' }) }}
+          inputProps={{ ...getInputProps(fields.subject, { type: 'text' }), maxLength: MAX_SUBJECT_CHARS }}
           errors={fields.subject.errors}
         />
         <TextareaField
           label="How can we help?"
-          textareaProps={{ ...getTextareaProps(fields.message), rows: 8 }}
+          textareaProps={{ ...getTextareaProps(fields.message), maxLength: MAX_BODY_CHARS, rows: 8 }}
           errors={fields.message.errors}
         />
         <AttachmentsField id={`${form.id}-files`} errors={form.allErrors.files} notKept={filesNotKept} />
@@ -119,11 +144,23 @@ function SupportForm({
   )
 }
 
+const SUPPORT_PAGE_NOT_FOUND = {
+  title: 'We could not find this support page',
+  detail: 'Check the address you were given: this support page does not exist or is no longer available.',
+}
+
 export function SupportFormErrorBoundary() {
-  return (
-    <SupportErrorBoundary
-      notFoundTitle="We could not find this support page"
-      notFoundDetail="Check the address you were given: this support page does not exist or is no longer available."
-    />
-  )
+  return <SupportErrorBoundary notFound={SUPPORT_PAGE_NOT_FOUND} />
+}
+
+/** The support form routes' title: the workspace's, or what their error page says. */
+export function supportFormTitle({
+  data,
+  error,
+}: {
+  data: SupportFormPageData | undefined
+  error?: unknown
+}) {
+  if (error) return supportErrorTitle(error, SUPPORT_PAGE_NOT_FOUND)
+  return data ? supportPageTitle(data.workspaceName) : 'Support'
 }

@@ -1,5 +1,6 @@
-import { isRouteErrorResponse, useRouteError } from '@remix-run/react'
+import { useRouteError } from '@remix-run/react'
 import type { InputHTMLAttributes, ReactNode } from 'react'
+import { errorPageText, errorPageTitle, type ErrorPageText } from '#app/utils/error-page.ts'
 import { useHydrated } from '#app/utils/use-hydrated.ts'
 
 /** The frame of the customer-facing pages: the workspace's name, a card, no agent chrome. */
@@ -30,34 +31,19 @@ export function SupportShell({
 }
 
 /** A friendly error page for customers: no links into the agent app, no detail beyond what they need. */
-export function SupportErrorBoundary({
-  notFoundTitle,
-  notFoundDetail,
-}: {
-  notFoundTitle: string
-  notFoundDetail: string
-}) {
-  const error = useRouteError()
-  let title = 'Something went wrong'
-  let detail = 'An unexpected error happened on our side. Please try again in a moment.'
-  if (isRouteErrorResponse(error)) {
-    if (error.status === 404) {
-      title = notFoundTitle
-      detail = notFoundDetail
-    } else if (error.status === 503) {
-      title = 'Service temporarily unavailable'
-      detail = 'We cannot take requests right now. Please try again in a moment.'
-    } else if (error.status === 429) {
-      title = 'Too many requests'
-      detail = 'Please wait a few minutes and try again.'
-    }
-  }
+export function SupportErrorBoundary({ notFound }: { notFound: ErrorPageText }) {
+  const { title, detail } = errorPageText(useRouteError(), { notFound, customer: true })
   return (
     <SupportShell>
       <h1 className="text-xl font-semibold">{title}</h1>
       <p className="mt-3 text-slate-600 dark:text-slate-400">{detail}</p>
     </SupportShell>
   )
+}
+
+/** A support page's title when its ErrorBoundary shows: what the heading says. */
+export function supportErrorTitle(error: unknown, notFound: ErrorPageText) {
+  return errorPageTitle(errorPageText(error, { notFound, customer: true }), 'Support')
 }
 
 /** A multiple file input with its limits stated and its error announced. */

@@ -14,6 +14,7 @@ import { useIsPending } from '#app/utils/use-pending.ts'
 import { keepPageWhenUnanswered, unansweredErrors } from '#app/utils/unanswered.ts'
 import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
 import { limitRefusal } from '#app/http/limit-refusal.server.ts'
+import { EMAIL_MAX } from '#app/utils/schemas.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Forgot password · Switchboard' }]
 
@@ -75,7 +76,11 @@ export default function ForgotPassword() {
       <Form method="post" {...getFormProps(form)} className="space-y-2">
         <Field
           label="Email"
-          inputProps={{ ...getInputProps(fields.email, { type: 'email' }), autoComplete: 'email' }}
+          inputProps={{
+            ...getInputProps(fields.email, { type: 'email' }),
+            maxLength: EMAIL_MAX,
+            autoComplete: 'email',
+          }}
           errors={fields.email.errors}
         />
         <Button type="submit" className="w-full" pending={pending}>

@@ -20,6 +20,7 @@ import { keepPageWhenUnanswered, unansweredErrors } from '#app/utils/unanswered.
 import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
 import { InviteSignupSchema } from '#app/utils/schemas.ts'
 import { useIsPending } from '#app/utils/use-pending.ts'
+import { PASSWORD_MAX, PERSON_NAME_MAX } from '#app/utils/schemas.ts'
 
 export const meta: MetaFunction = () => [
   { title: 'Join a workspace · Switchboard' },
@@ -173,7 +174,11 @@ export default function Invite() {
         <input type="hidden" name="intent" value="signup" />
         <Field
           label="Your name"
-          inputProps={{ ...getInputProps(fields.name, { type: 'text' }), autoComplete: 'name' }}
+          inputProps={{
+            ...getInputProps(fields.name, { type: 'text' }),
+            maxLength: PERSON_NAME_MAX,
+            autoComplete: 'name',
+          }}
           errors={fields.name.errors}
         />
         <Field
@@ -181,6 +186,7 @@ export default function Invite() {
           hint="At least 12 characters."
           inputProps={{
             ...getInputProps(fields.password, { type: 'password' }),
+            maxLength: PASSWORD_MAX,
             autoComplete: 'new-password',
           }}
           errors={fields.password.errors}

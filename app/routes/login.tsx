@@ -21,6 +21,7 @@ import { useIsPending } from '#app/utils/use-pending.ts'
 import { keepPageWhenUnanswered, unansweredErrors } from '#app/utils/unanswered.ts'
 import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
 import { limitRefusal } from '#app/http/limit-refusal.server.ts'
+import { EMAIL_MAX, PASSWORD_MAX } from '#app/utils/schemas.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Sign in · Switchboard' }]
 
@@ -119,13 +120,18 @@ export default function Login() {
       <Form method="post" action={loginAction(searchParams)} {...getFormProps(form)} className="space-y-2">
         <Field
           label="Email"
-          inputProps={{ ...getInputProps(fields.email, { type: 'email' }), autoComplete: 'email' }}
+          inputProps={{
+            ...getInputProps(fields.email, { type: 'email' }),
+            maxLength: EMAIL_MAX,
+            autoComplete: 'email',
+          }}
           errors={fields.email.errors}
         />
         <Field
           label="Password"
           inputProps={{
             ...getInputProps(fields.password, { type: 'password' }),
+            maxLength: PASSWORD_MAX,
             autoComplete: 'current-password',
           }}
           errors={fields.password.errors}

@@ -9,6 +9,7 @@ import {
 } from '#app/domain/notification-emails.server.ts'
 import { readForm } from '#app/http/form-data.server.ts'
 import { KIND_LABELS } from '#app/utils/notification-kinds.ts'
+import { useFocusWhenShown } from '#app/utils/use-focus-when-shown.ts'
 import { useIsPending } from '#app/utils/use-pending.ts'
 
 // /notifications/unsubscribe/<user>.<kind>.<hmac>: the link in every notification email. It
@@ -54,9 +55,7 @@ export default function Unsubscribe() {
   return (
     <AuthCard title="Email notifications">
       {actionData?.done ? (
-        <p role="status" className="text-sm">
-          Done: {email} gets no more “{label}” emails. The notifications still appear in the bell.
-        </p>
+        <TurnedOff email={email} label={label} />
       ) : (
         <Form method="post" className="space-y-4">
           <p className="text-sm">
@@ -76,5 +75,15 @@ export default function Unsubscribe() {
         signed in as {email}.
       </p>
     </AuthCard>
+  )
+}
+
+/** Focused when it appears: it replaced the form whose button had focus. */
+function TurnedOff({ email, label }: { email: string; label: string }) {
+  const ref = useFocusWhenShown<HTMLParagraphElement>()
+  return (
+    <p role="status" ref={ref} tabIndex={-1} className="text-sm">
+      Done: {email} gets no more “{label}” emails. The notifications still appear in the bell.
+    </p>
   )
 }

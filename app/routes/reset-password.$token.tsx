@@ -24,6 +24,7 @@ import { useIsPending } from '#app/utils/use-pending.ts'
 import { keepPageWhenUnanswered, unansweredErrors } from '#app/utils/unanswered.ts'
 import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
 import { limitRefusal } from '#app/http/limit-refusal.server.ts'
+import { PASSWORD_MAX } from '#app/utils/schemas.ts'
 
 // The path is /reset-password/<token>: loggablePath masks that segment in every log line.
 
@@ -115,6 +116,7 @@ export default function ResetPassword() {
           hint="At least 12 characters. Every device signed in to this account is signed out."
           inputProps={{
             ...getInputProps(fields.password, { type: 'password' }),
+            maxLength: PASSWORD_MAX,
             autoComplete: 'new-password',
           }}
           errors={fields.password.errors}

@@ -27,6 +27,13 @@ import { useIsPending } from '#app/utils/use-pending.ts'
 import { keepPageWhenUnanswered, unansweredErrors } from '#app/utils/unanswered.ts'
 import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
 import { limitRefusal } from '#app/http/limit-refusal.server.ts'
+import {
+  EMAIL_MAX,
+  PASSWORD_MAX,
+  PERSON_NAME_MAX,
+  WORKSPACE_NAME_MAX,
+  WORKSPACE_SLUG_MAX,
+} from '#app/utils/schemas.ts'
 
 const SIGNUP_EMAIL_REFUSED = {
   address:
@@ -123,12 +130,20 @@ export default function Signup() {
       <Form method="post" {...getFormProps(form)} className="space-y-2">
         <Field
           label="Your name"
-          inputProps={{ ...getInputProps(fields.name, { type: 'text' }), autoComplete: 'name' }}
+          inputProps={{
+            ...getInputProps(fields.name, { type: 'text' }),
+            maxLength: PERSON_NAME_MAX,
+            autoComplete: 'name',
+          }}
           errors={fields.name.errors}
         />
         <Field
           label="Work email"
-          inputProps={{ ...getInputProps(fields.email, { type: 'email' }), autoComplete: 'email' }}
+          inputProps={{
+            ...getInputProps(fields.email, { type: 'email' }),
+            maxLength: EMAIL_MAX,
+            autoComplete: 'email',
+          }}
           errors={fields.email.errors}
         />
         <Field
@@ -137,6 +152,7 @@ export default function Signup() {
           hint={fields.password.errors?.length ? undefined : 'At least 12 characters.'}
           inputProps={{
             ...getInputProps(fields.password, { type: 'password' }),
+            maxLength: PASSWORD_MAX,
             autoComplete: 'new-password',
           }}
           errors={fields.password.errors}
@@ -146,6 +162,7 @@ export default function Signup() {
           hint="Your team or company, e.g. Acme Support."
           inputProps={{
             ...getInputProps(fields.workspaceName, { type: 'text' }),
+            maxLength: WORKSPACE_NAME_MAX,
             onChange: (event) => {
               if (!slugEdited) setSlug(slugify(event.currentTarget.value))
             },
@@ -157,6 +174,7 @@ export default function Signup() {
           hint="Lowercase letters, digits and hyphens: /w/acme. Left empty, it is made from the workspace name."
           inputProps={{
             ...getInputProps(fields.workspaceSlug, { type: 'text' }),
+            maxLength: WORKSPACE_SLUG_MAX,
             autoCapitalize: 'none',
             // Controlled so the suggestion can fill it; the server still checks what is posted.
             defaultValue: undefined,

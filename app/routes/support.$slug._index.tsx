@@ -3,14 +3,14 @@ import { useActionData, useLoaderData } from '@remix-run/react'
 import {
   SupportFormErrorBoundary,
   SupportFormPage,
-  supportPageTitle,
+  supportFormTitle,
 } from '#app/components/support-form-page.tsx'
 import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
 import { keepPageWhenUnanswered } from '#app/utils/unanswered.ts'
 import { supportFormAction, supportFormLoader } from './support-form.server.ts'
 
-export const meta: MetaFunction<typeof loader> = ({ data }) => [
-  { title: data ? supportPageTitle(data.workspaceName) : 'Support' },
+export const meta: MetaFunction<typeof loader> = ({ data, error }) => [
+  { title: supportFormTitle({ data, error }) },
 ]
 
 /** The workspace's public support form; tickets go to its first active mailbox. */

@@ -7,7 +7,12 @@ import {
   type MetaFunction,
 } from '@remix-run/node'
 import { Form, Link, useActionData, useLoaderData, useParams } from '@remix-run/react'
-import { AttachmentsField, SupportErrorBoundary, SupportShell } from '#app/components/support-shell.tsx'
+import {
+  AttachmentsField,
+  SupportErrorBoundary,
+  supportErrorTitle,
+  SupportShell,
+} from '#app/components/support-shell.tsx'
 import { StatusBadge } from '#app/components/ui/badge.tsx'
 import { Button } from '#app/components/ui/button.tsx'
 import { FormErrors, TextareaField } from '#app/components/ui/field.tsx'
@@ -28,11 +33,19 @@ import { useSchemaForm } from '#app/utils/use-schema-form.ts'
 import { CustomerReplySchema } from '#app/utils/support-schemas.ts'
 import { formatBytes } from '#app/utils/format.ts'
 import { useIsPending } from '#app/utils/use-pending.ts'
+import { useFocusWhenShown } from '#app/utils/use-focus-when-shown.ts'
 import { limitRefusal } from '#app/http/limit-refusal.server.ts'
+import { MAX_BODY_CHARS } from '#app/utils/ticket-schemas.ts'
 
 // The token is in the URL: keep it out of Referer headers sent to linked sites.
-export const meta: MetaFunction<typeof loader> = ({ data }) => [
-  { title: data ? `#${data.ticket.number} ${data.ticket.subject}` : 'Your request' },
+export const meta: MetaFunction<typeof loader> = ({ data, error }) => [
+  {
+    title: error
+      ? supportErrorTitle(error, CUSTOMER_LINK_NOT_FOUND)
+      : data
+        ? `#${data.ticket.number} ${data.ticket.subject}`
+        : 'Your request',
+  },
   { name: 'referrer', content: 'same-origin' },
 ]
 
@@ -107,17 +120,25 @@ export default function CustomerTicket() {
           </Link>
         </p>
       ) : null}
-      {replied ? (
-        <p
-          role="status"
-          className="mt-6 rounded-md bg-emerald-50 px-3 py-2 text-sm text-emerald-800 dark:bg-emerald-950 dark:text-emerald-200"
-        >
-          Reply sent. We will get back to you by email.
-        </p>
-      ) : null}
+      {replied ? <ReplySent /> : null}
       {/* A new key after each reply clears the form when JavaScript kept the page mounted. */}
       <ReplyForm key={thread.at(-1)?.id} />
     </SupportShell>
+  )
+}
+
+/** Focused when it appears: the reply form (and the button pressed) was drawn anew under it. */
+function ReplySent() {
+  const ref = useFocusWhenShown<HTMLParagraphElement>()
+  return (
+    <p
+      ref={ref}
+      role="status"
+      tabIndex={-1}
+      className="mt-6 rounded-md bg-emerald-50 px-3 py-2 text-sm text-emerald-800 dark:bg-emerald-950 dark:text-emerald-200"
+    >
+      Reply sent. We will get back to you by email.
+    </p>
   )
 }
 
@@ -196,7 +217,7 @@ function ReplyForm() {
       <h2 className="text-base font-semibold">Reply</h2>
       <TextareaField
         label="Your message"
-        textareaProps={{ ...getTextareaProps(fields.message), rows: 6 }}
+        textareaProps={{ ...getTextareaProps(fields.message), maxLength: MAX_BODY_CHARS, rows: 6 }}
         errors={fields.message.errors}
       />
       <AttachmentsField
@@ -216,11 +237,12 @@ function ReplyForm() {
 export const clientAction = keepPageWhenUnanswered
 export const shouldRevalidate = unlessActionNeverArrived
 
+const CUSTOMER_LINK_NOT_FOUND = {
+  title: 'This link is not valid or has expired',
+  detail:
+    'Use the link from the most recent email we sent you, or contact us again through our support page.',
+}
+
 export function ErrorBoundary() {
-  return (
-    <SupportErrorBoundary
-      notFoundTitle="This link is not valid or has expired"
-      notFoundDetail="Use the link from the most recent email we sent you, or contact us again through our support page."
-    />
-  )
+  return <SupportErrorBoundary notFound={CUSTOMER_LINK_NOT_FOUND} />
 }

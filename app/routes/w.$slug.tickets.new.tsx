@@ -23,6 +23,8 @@ import { CustomerName, MessageBody, Subject } from '#app/utils/ticket-schemas.ts
 import { keepPageWhenUnanswered, unansweredErrors } from '#app/utils/unanswered.ts'
 import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
 import { useIsPending } from '#app/utils/use-pending.ts'
+import { EMAIL_MAX, PERSON_NAME_MAX } from '#app/utils/schemas.ts'
+import { MAX_BODY_CHARS, MAX_SUBJECT_CHARS } from '#app/utils/ticket-schemas.ts'
 
 export const meta: MetaFunction = () => [{ title: 'New ticket · Switchboard' }]
 
@@ -123,7 +125,11 @@ export default function NewTicket() {
         <div className="grid gap-4 sm:grid-cols-2">
           <Field
             label="Customer email"
-            inputProps={{ ...getInputProps(fields.customerEmail, { type: 'email' }), autoComplete: 'off' }}
+            inputProps={{
+              ...getInputProps(fields.customerEmail, { type: 'email' }),
+              maxLength: EMAIL_MAX,
+              autoComplete: 'off',
+            }}
             errors={fields.customerEmail.errors}
           />
           <Field
@@ -133,7 +139,11 @@ export default function NewTicket() {
                 <span className="font-normal text-slate-500 dark:text-slate-400">(optional)</span>
               </>
             }
-            inputProps={{ ...getInputProps(fields.customerName, { type: 'text' }), autoComplete: 'off' }}
+            inputProps={{
+              ...getInputProps(fields.customerName, { type: 'text' }),
+              maxLength: PERSON_NAME_MAX,
+              autoComplete: 'off',
+            }}
             errors={fields.customerName.errors}
           />
         </div>
@@ -157,12 +167,12 @@ export default function NewTicket() {
         </div>
         <Field
           label="Subject"
-          inputProps={getInputProps(fields.subject, { type: 'text' })}
+          inputProps={{ ...getInputProps(fields.subject, { type: 'text' }), maxLength: MAX_SUBJECT_CHARS }}
           errors={fields.subject.errors}
         />
         <TextareaField
           label="What the customer needs"
-          textareaProps={{ ...getTextareaProps(fields.body), rows: 8 }}
+          textareaProps={{ ...getTextareaProps(fields.body), maxLength: MAX_BODY_CHARS, rows: 8 }}
           errors={fields.body.errors}
         />
         <AttachmentsField

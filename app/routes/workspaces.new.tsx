@@ -18,6 +18,7 @@ import { slugTakenMessage, WorkspaceSchema } from '#app/utils/schemas.ts'
 import { useIsPending } from '#app/utils/use-pending.ts'
 import { keepPageWhenUnanswered, unansweredErrors } from '#app/utils/unanswered.ts'
 import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
+import { WORKSPACE_NAME_MAX, WORKSPACE_SLUG_MAX } from '#app/utils/schemas.ts'
 
 export const meta: MetaFunction = () => [{ title: 'New workspace · Switchboard' }]
 
@@ -72,13 +73,17 @@ export default function NewWorkspace() {
       <Form method="post" {...getFormProps(form)} className="space-y-2">
         <Field
           label="Workspace name"
-          inputProps={getInputProps(fields.name, { type: 'text' })}
+          inputProps={{ ...getInputProps(fields.name, { type: 'text' }), maxLength: WORKSPACE_NAME_MAX }}
           errors={fields.name.errors}
         />
         <Field
           label="Workspace URL"
           hint="Lowercase letters, digits and hyphens: /w/acme. Left empty, it is made from the workspace name."
-          inputProps={{ ...getInputProps(fields.slug, { type: 'text' }), autoCapitalize: 'none' }}
+          inputProps={{
+            ...getInputProps(fields.slug, { type: 'text' }),
+            maxLength: WORKSPACE_SLUG_MAX,
+            autoCapitalize: 'none',
+          }}
           errors={fields.slug.errors}
         />
         <Button type="submit" className="w-full" pending={pending}>

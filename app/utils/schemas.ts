@@ -12,10 +12,20 @@ import { ROLES } from './vocabulary.ts'
  * a contact no reply reaches. Inbound email from such an address is refused like one without a
  * sender (docs/data-flow.md, Incoming email).
  */
+/**
+ * The longest values the forms' fields take, as their `maxLength` too: without JavaScript a field
+ * with no limit let 10,000 characters through to the server, whose short forms refuse a body over
+ * 16 KB (SHORT_FORM_BYTES) as a whole, the typed form lost.
+ */
+export const EMAIL_MAX = 254
+export const PASSWORD_MAX = 256
+export const PERSON_NAME_MAX = 100
+export const WORKSPACE_NAME_MAX = 80
+
 export const Email = z
   .string({ error: 'Email is required' })
   .trim()
-  .max(254, { error: 'Email is too long' })
+  .max(EMAIL_MAX, { error: 'Email is too long' })
   .refine((address) => address.lastIndexOf('@') <= 64, {
     error: 'The part before @ is too long',
     abort: true,
@@ -30,7 +40,7 @@ export function isEmailAddress(address: string) {
 export const NewPassword = z
   .string({ error: 'Password is required' })
   .min(12, { error: 'Use at least 12 characters', abort: true })
-  .max(256, { error: 'Use at most 256 characters', abort: true })
+  .max(PASSWORD_MAX, { error: `Use at most ${PASSWORD_MAX} characters`, abort: true })
   // Twelve spaces, or one key held down, pass the length rule and protect nothing.
   .refine((password) => password.trim() !== '', { error: 'A password of spaces only is too easy to guess' })
   .refine((password) => new Set(password).size > 2, {
@@ -94,9 +104,9 @@ export function optionalDisplayName(label: string, max: number) {
   return nameText(label, max).optional()
 }
 
-export const PersonName = displayName('Name', 100)
+export const PersonName = displayName('Name', PERSON_NAME_MAX)
 
-export const WorkspaceName = displayName('Workspace name', 80)
+export const WorkspaceName = displayName('Workspace name', WORKSPACE_NAME_MAX)
 
 export const RESERVED_SLUGS = ['new', 'api', 'admin', 'settings', 'support', 'login', 'signup', 'dev']
 
@@ -154,7 +164,7 @@ export const InviteSignupSchema = z.object({
 
 export const LoginSchema = z.object({
   email: Email,
-  password: z.string({ error: 'Password is required' }).max(256, { error: 'Password is too long' }),
+  password: z.string({ error: 'Password is required' }).max(PASSWORD_MAX, { error: 'Password is too long' }),
   redirectTo: z.string().optional(),
 })
 
