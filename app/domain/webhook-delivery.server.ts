@@ -8,6 +8,7 @@ import {
   disableFailingWebhookEndpoint,
   failPendingWebhookDeliveriesOf,
   failPendingWebhookDelivery,
+  firstUnsentDeliveryOfTransaction,
   getWebhookDeliveryWithEndpoint,
   insertWebhookDisabledNotifications,
   markWebhookFailing,
@@ -63,11 +64,11 @@ export async function deliverWebhook(
   options: DeliverOptions = {},
 ): Promise<DeliveryOutcome> {
   const db = getDb()
-  const row = await getWebhookDeliveryWithEndpoint(db, { deliveryId })
+  const row = await deliveryToAttempt(deliveryId)
   if (!row || row.status !== 'pending') return 'skipped'
   const now = options.now ?? new Date()
   if (row.disabledAt && row.eventType !== 'webhook.test') {
-    await failPendingWebhookDelivery(db, { deliveryId })
+    await failPendingWebhookDelivery(db, { deliveryId: row.id })
     return 'skipped'
   }
   // The endpoint's turn (webhook-fairness.server.ts): one attempt per endpoint at a time, a few per
@@ -78,15 +79,28 @@ export async function deliverWebhook(
     workspaceId: row.workspaceId,
     test: row.eventType === 'webhook.test',
   })
-  if (turn.kind === 'wait') return deferDelivery(deliveryId, row.endpointId, turn.ms)
+  if (turn.kind === 'wait') return deferDelivery(row.id, row.endpointId, turn.ms)
   try {
-    return await attemptDelivery(deliveryId, row, now, turn.done, options)
+    return await attemptDelivery(row.id, row, now, turn.done, options)
   } finally {
     turn.release()
   }
 }
 
 type DeliveryRow = NonNullable<Awaited<ReturnType<typeof getWebhookDeliveryWithEndpoint>>>
+
+/**
+ * What a job attempts: a retry, its own delivery; a first attempt, the first unsent delivery of
+ * the transaction that recorded it, to the same endpoint. A transaction's jobs share one creation
+ * time, so pg-boss fetched them in random order: a PATCH's deliveries arrived shuffled. Each job
+ * still sends one delivery (one job per delivery), in the order they were recorded.
+ */
+async function deliveryToAttempt(deliveryId: string) {
+  const db = getDb()
+  const own = await getWebhookDeliveryWithEndpoint(db, { deliveryId })
+  if (!own || (own.status === 'pending' && own.attempts > 0)) return own
+  return firstUnsentDeliveryOfTransaction(db, { deliveryId })
+}
 
 async function deferDelivery(deliveryId: string, endpointId: string, ms: number) {
   return getDb().transaction(async (tx): Promise<DeliveryOutcome> => {

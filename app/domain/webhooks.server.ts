@@ -17,13 +17,14 @@ import {
   lockWebhookEndpointFields,
   lockWebhookEndpointState,
   lockWebhookSecret,
+  setWebhookDeliveryPayloads,
   setWebhookEndpointFields,
   setWebhookSecrets,
   type ActiveWebhookEndpoint,
 } from '#db/queries/webhooks.ts'
 import { lockKeyForTransaction } from '#db/queries/locks.ts'
 import { uuidv7 } from '#db/uuid.ts'
-import { contactJson, messageJson, ticketJson } from './serializers.server.ts'
+import { contactJson, messageJson, ticketJson, type TicketJson } from './serializers.server.ts'
 import { env } from '#app/env.server.ts'
 import { enqueue } from '#app/jobs/queue.server.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
@@ -57,10 +58,39 @@ export type WebhookTrigger =
 const SUBSCRIBABLE = new Set<string>(WEBHOOK_EVENT_TYPES)
 
 /**
+ * What a `ticket.updated`'s `changes` names, from the domain's change fields: the ticket's fields
+ * as `GET /tickets/{number}` names them. Fields a payload does not show (an AI result stored, a
+ * triage) send nothing.
+ */
+const PUBLIC_CHANGE: Record<string, TicketChangeField> = {
+  status: 'status',
+  priority: 'priority',
+  assigneeId: 'assignee_id',
+  subject: 'subject',
+  tagsAdded: 'tags',
+  tagRemoved: 'tags',
+  cc: 'cc',
+}
+export type TicketChangeField = 'status' | 'priority' | 'assignee_id' | 'subject' | 'tags' | 'cc'
+
+/**
+ * The `ticket.updated` deliveries a transaction has recorded, per ticket: a second change of the
+ * same ticket in that transaction (a PATCH's status, then subject, then each tag) rewrites them
+ * with the ticket as it is now and every field changed so far, rather than adding another. Keyed on
+ * the transaction object, so a transaction run again (deadlock) starts empty.
+ */
+const updatesInTransaction = new WeakMap<
+  Tx,
+  Map<string, { deliveryIds: string[]; fields: Set<TicketChangeField> }>
+>()
+
+/**
  * Records one delivery per (event, subscribed endpoint) and enqueues its job, on the caller's
  * transaction. One indexed read when the workspace has no endpoint; the payload (the ticket,
  * message or contact as the API shows it) is built from the transaction's own view, so it is
- * exactly what was committed.
+ * exactly what was committed. A ticket gets one `ticket.updated` per transaction, however many
+ * operations changed it (updatesInTransaction). The worker sends an endpoint's deliveries of one
+ * transaction in the order they were recorded here (deliverWebhook).
  */
 export async function enqueueWebhooks(
   tx: Tx,
@@ -73,7 +103,7 @@ export async function enqueueWebhooks(
    */
   activeEndpoints?: ActiveWebhookEndpoint[],
 ) {
-  const relevant = triggers.filter((t) => SUBSCRIBABLE.has(t.type))
+  const relevant = triggers.filter((t) => SUBSCRIBABLE.has(t.type) && changedFields(t) !== undefined)
   if (relevant.length === 0) return
   const endpoints = activeEndpoints ?? (await listActiveWebhookEndpoints(tx, { workspaceId }))
   if (endpoints.length === 0) return
@@ -84,9 +114,22 @@ export async function enqueueWebhooks(
         !(trigger.type === 'message.created' && trigger.kind === 'note' && !e.includeNotes),
     )
     if (targets.length === 0) continue
-    const payload = await buildPayload(tx, workspaceId, trigger)
+    const fields = changedFields(trigger)
+    const recorded = trigger.type === 'ticket.updated' ? updatesOf(tx).get(trigger.ticketId) : undefined
+    if (recorded && fields) {
+      for (const field of fields) recorded.fields.add(field)
+      const payload = await buildPayload(tx, workspaceId, trigger, recorded.fields)
+      if (payload) {
+        await setWebhookDeliveryPayloads(tx, {
+          deliveryIds: recorded.deliveryIds,
+          payload: JSON.stringify(payload),
+        })
+      }
+      continue
+    }
+    const payload = await buildPayload(tx, workspaceId, trigger, new Set(fields))
     if (!payload) continue
-    await insertDeliveries(
+    const deliveryIds = await insertDeliveries(
       tx,
       workspaceId,
       targets.map((t) => t.id),
@@ -94,7 +137,23 @@ export async function enqueueWebhooks(
       trigger.type,
       JSON.stringify(payload),
     )
+    if (trigger.type === 'ticket.updated') {
+      updatesOf(tx).set(trigger.ticketId, { deliveryIds, fields: new Set(fields) })
+    }
   }
+}
+
+function updatesOf(tx: Tx) {
+  let updates = updatesInTransaction.get(tx)
+  if (!updates) updatesInTransaction.set(tx, (updates = new Map()))
+  return updates
+}
+
+/** A ticket.updated's public fields (undefined when it has none); [] for any other trigger. */
+function changedFields(trigger: WebhookTrigger): TicketChangeField[] | undefined {
+  if (trigger.type !== 'ticket.updated') return []
+  const fields = [...new Set(Object.keys(trigger.changes).flatMap((key) => PUBLIC_CHANGE[key] ?? []))]
+  return fields.length > 0 ? fields : undefined
 }
 
 async function insertDeliveries(
@@ -113,10 +172,26 @@ async function insertDeliveries(
   return rows.map((r) => r.id)
 }
 
-const snake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)
+/** The new value of each changed field, read from the ticket as the payload shows it. */
+function changesOf(ticket: TicketJson, fields: Set<TicketChangeField>) {
+  const value = {
+    status: ticket.status,
+    priority: ticket.priority,
+    assignee_id: ticket.assignee?.id ?? null,
+    subject: ticket.subject,
+    tags: ticket.tags.map((t) => t.name),
+    cc: ticket.cc,
+  }
+  return Object.fromEntries([...fields].map((field) => [field, value[field]]))
+}
 
 /** The Standard Webhooks envelope `{ type, timestamp, data }` with the API's JSON shapes inside. */
-async function buildPayload(tx: Tx, workspaceId: string, trigger: WebhookTrigger) {
+async function buildPayload(
+  tx: Tx,
+  workspaceId: string,
+  trigger: WebhookTrigger,
+  fields: Set<TicketChangeField>,
+) {
   const envelope = (data: Record<string, unknown>) => ({ type: trigger.type, timestamp: trigger.at, data })
   if (trigger.type === 'contact.created') {
     const contact = await getContact(tx, { workspaceId, id: trigger.contactId })
@@ -132,10 +207,7 @@ async function buildPayload(tx: Tx, workspaceId: string, trigger: WebhookTrigger
   const ticket = await ticketSnapshot(tx, workspaceId, trigger.number)
   if (!ticket) return undefined
   if (trigger.type === 'ticket.created') return envelope({ ticket })
-  if (trigger.type === 'ticket.updated') {
-    const changes = Object.fromEntries(Object.entries(trigger.changes).map(([k, v]) => [snake(k), v]))
-    return envelope({ ticket, changes })
-  }
+  if (trigger.type === 'ticket.updated') return envelope({ ticket, changes: changesOf(ticket, fields) })
   const message = await getThreadMessage(tx, {
     workspaceId,
     ticketId: ticket.id,

@@ -1,4 +1,4 @@
-import { and, desc, eq, isNull, ne, sql, type SQL } from 'drizzle-orm'
+import { and, desc, eq, inArray, isNull, ne, sql, type SQL } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
 import { notifications, webhookDeliveries, webhookEndpoints } from '../schema.ts'
 
@@ -294,27 +294,63 @@ export async function getWebhookDeliveryForRedelivery(
 
 // One attempt of one delivery (app/domain/webhook-delivery.server.ts).
 
+const deliveryWithEndpoint = {
+  id: webhookDeliveries.id,
+  workspaceId: webhookDeliveries.workspaceId,
+  status: webhookDeliveries.status,
+  attempts: webhookDeliveries.attempts,
+  eventId: webhookDeliveries.eventId,
+  eventType: webhookDeliveries.eventType,
+  payload: webhookDeliveries.payload,
+  endpointId: webhookEndpoints.id,
+  url: webhookEndpoints.url,
+  secret: webhookEndpoints.secret,
+  previousSecret: webhookEndpoints.previousSecret,
+  previousSecretExpiresAt: webhookEndpoints.previousSecretExpiresAt,
+  disabledAt: webhookEndpoints.disabledAt,
+}
+
 /** The delivery with its endpoint's URL, secrets and state. */
 export async function getWebhookDeliveryWithEndpoint(db: DbOrTx, { deliveryId }: { deliveryId: string }) {
   const [row] = await db
-    .select({
-      workspaceId: webhookDeliveries.workspaceId,
-      status: webhookDeliveries.status,
-      attempts: webhookDeliveries.attempts,
-      eventId: webhookDeliveries.eventId,
-      eventType: webhookDeliveries.eventType,
-      payload: webhookDeliveries.payload,
-      endpointId: webhookEndpoints.id,
-      url: webhookEndpoints.url,
-      secret: webhookEndpoints.secret,
-      previousSecret: webhookEndpoints.previousSecret,
-      previousSecretExpiresAt: webhookEndpoints.previousSecretExpiresAt,
-      disabledAt: webhookEndpoints.disabledAt,
-    })
+    .select(deliveryWithEndpoint)
     .from(webhookDeliveries)
     .innerJoin(webhookEndpoints, eq(webhookEndpoints.id, webhookDeliveries.endpointId))
     .where(eq(webhookDeliveries.id, deliveryId))
   return row
+}
+
+/**
+ * The first delivery to this delivery's endpoint, in the order they were recorded (ids count up
+ * within a process, db/uuid.ts), of the ones its transaction recorded (its `now()`, `created_at`,
+ * compared in SQL: a JavaScript Date drops the microseconds) that were never attempted. Jobs of
+ * one transaction share their creation time, so pg-boss fetched them in no particular order; each
+ * of them sends this one instead (webhook-delivery.server.ts).
+ */
+export async function firstUnsentDeliveryOfTransaction(db: DbOrTx, { deliveryId }: { deliveryId: string }) {
+  const [row] = await db
+    .select(deliveryWithEndpoint)
+    .from(webhookDeliveries)
+    .innerJoin(webhookEndpoints, eq(webhookEndpoints.id, webhookDeliveries.endpointId))
+    .where(
+      and(
+        sql`(${webhookDeliveries.endpointId}, ${webhookDeliveries.createdAt}) =
+          (select own.endpoint_id, own.created_at from webhook_deliveries own where own.id = ${deliveryId})`,
+        eq(webhookDeliveries.status, 'pending'),
+        eq(webhookDeliveries.attempts, 0),
+      ),
+    )
+    .orderBy(webhookDeliveries.id)
+    .limit(1)
+  return row
+}
+
+/** A ticket.updated's deliveries rewritten by a later change of the ticket in the same transaction. */
+export async function setWebhookDeliveryPayloads(
+  db: DbOrTx,
+  { deliveryIds, payload }: { deliveryIds: string[]; payload: string },
+) {
+  await db.update(webhookDeliveries).set({ payload }).where(inArray(webhookDeliveries.id, deliveryIds))
 }
 
 /** Fails a still-pending delivery because its endpoint is disabled. */

@@ -56,6 +56,13 @@ describe('uuidv7', () => {
     expect([...generated].sort()).toEqual(generated)
   })
 
+  it('sorts in generation order within one millisecond (rows of one transaction keep their order)', () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(Date.UTC(2025, 0, 2))
+    const generated = Array.from({ length: 5000 }, () => uuidv7())
+    expect([...generated].sort()).toEqual(generated)
+  })
+
   it('never repeats itself, even within one millisecond', () => {
     vi.useFakeTimers({ toFake: ['Date'] })
     vi.setSystemTime(Date.UTC(2025, 0, 1))

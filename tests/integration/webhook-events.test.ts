@@ -1,0 +1,196 @@
+import http from 'node:http'
+import { eq } from 'drizzle-orm'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { getDb } from '#db/client.ts'
+import { webhookDeliveries } from '#db/schema.ts'
+import { updateApiTicket } from '#app/domain/api-resources.server.ts'
+import { customerReply, replyToTicket } from '#app/domain/messages.server.ts'
+import { addTags, updateTickets } from '#app/domain/tickets.server.ts'
+import { deliverWebhook } from '#app/domain/webhook-delivery.server.ts'
+import { createWebhookEndpoint, deleteWebhookEndpoint } from '#app/domain/webhooks.server.ts'
+import type { Member } from '#app/domain/workspaces.server.ts'
+import { parseEnv } from '#app/env.server.ts'
+import { queue, startQueue } from '#app/jobs/queue.server.ts'
+import type { WebhookEventType } from '#app/utils/webhook-schemas.ts'
+import { asMember, createMember, createTicketFor } from '#tests/helpers/factories.ts'
+import { listenOnLoopback } from '#tests/helpers/loopback-server.ts'
+import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
+
+// One PATCH of status, priority, assignee, subject and tags sent four ticket.updated deliveries:
+// the first with the old subject and tags, one with tags that never existed together, one per
+// removed tag, each naming its fields differently (tags_added: [...], tag_removed: "…"). And the
+// deliveries of one transaction went out in random order (their jobs share a creation time).
+
+type Payload = { type: string; data: { ticket: Record<string, any>; changes?: Record<string, unknown> } }
+
+let received: Payload[] = []
+let receiverUrl: string
+let closeReceiver: () => Promise<void>
+let owner: Awaited<ReturnType<typeof createMember>>
+let teammate: Awaited<ReturnType<typeof createMember>>
+let member: Member
+
+const envStore = globalThis as unknown as { __switchboardEnv?: ReturnType<typeof parseEnv> }
+
+beforeAll(async () => {
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      received.push(JSON.parse(Buffer.concat(chunks).toString()) as Payload)
+      res.end('ok')
+    })
+  })
+  const listening = await listenOnLoopback(server)
+  receiverUrl = listening.url
+  closeReceiver = listening.close
+  envStore.__switchboardEnv = parseEnv({
+    ...process.env,
+    WEBHOOKS_ALLOW_HTTP: 'true',
+    WEBHOOKS_ALLOWED_HOSTS: `127.0.0.1:${listening.port}`,
+  })
+  // The queue without its workers: the test runs each delivery's job itself, in the order it picks.
+  await startQueue(testDatabaseUrl)
+  owner = await createMember('owner')
+  teammate = await createMember('agent', owner.workspace)
+  member = asMember(owner)
+})
+afterAll(async () => {
+  await queue().stop({ graceful: false, timeout: 1000 })
+  await closeReceiver()
+  envStore.__switchboardEnv = undefined
+})
+
+async function withEndpoint<T>(events: WebhookEventType[], run: (endpointId: string) => Promise<T>) {
+  const created = await createWebhookEndpoint(member, {
+    url: `${receiverUrl}/hook`,
+    description: '',
+    events,
+    includeNotes: true,
+  })
+  if (created.kind !== 'ok') throw new Error('endpoint not created')
+  try {
+    return await run(created.id)
+  } finally {
+    await deleteWebhookEndpoint(member, created.id)
+  }
+}
+
+/** The endpoint's deliveries, newest transaction last, each a parsed payload with its id. */
+async function deliveriesOf(endpointId: string) {
+  const rows = await getDb()
+    .select({ id: webhookDeliveries.id, payload: webhookDeliveries.payload })
+    .from(webhookDeliveries)
+    .where(eq(webhookDeliveries.endpointId, endpointId))
+    .orderBy(webhookDeliveries.createdAt, webhookDeliveries.id)
+  return rows.map((r) => ({ id: r.id, ...(JSON.parse(r.payload) as Payload) }))
+}
+
+/** Runs each delivery's job in reverse order of recording (what pg-boss may do), then reads what arrived. */
+async function deliverAllBackwards(endpointId: string) {
+  received = []
+  const rows = await deliveriesOf(endpointId)
+  for (const row of [...rows].reverse()) expect(await deliverWebhook(row.id)).toBe('succeeded')
+  return received
+}
+
+describe('ticket.updated: one per ticket per transaction, with the ticket as committed', () => {
+  it('a PATCH of five fields is one delivery: the final ticket and every changed field’s new value', async () => {
+    const ticket = await createTicketFor(owner, { subject: 'scope test' })
+    await addTags(member, [ticket.ticketId], ['a'])
+    await withEndpoint(['ticket.updated'], async (endpointId) => {
+      const outcome = await updateApiTicket(member, ticket.number, {
+        status: 'pending',
+        priority: 'urgent',
+        assigneeId: teammate.user.id,
+        subject: 'scope test 2',
+        tags: ['b'],
+      })
+      expect(outcome.kind).toBe('updated')
+      const deliveries = await deliveriesOf(endpointId)
+      expect(deliveries).toHaveLength(1)
+      const { data } = deliveries[0]!
+      expect(data.ticket).toMatchObject({
+        subject: 'scope test 2',
+        status: 'pending',
+        priority: 'urgent',
+        assignee: { id: teammate.user.id },
+        tags: [expect.objectContaining({ name: 'b' })],
+      })
+      expect(data.changes).toEqual({
+        status: 'pending',
+        priority: 'urgent',
+        assignee_id: teammate.user.id,
+        subject: 'scope test 2',
+        tags: ['b'],
+      })
+    })
+  })
+
+  it('a tag removed alone says tags, the complete new set (no tag_removed, no tags_added)', async () => {
+    const ticket = await createTicketFor(owner)
+    await addTags(member, [ticket.ticketId], ['x', 'y'])
+    await withEndpoint(['ticket.updated'], async (endpointId) => {
+      await updateApiTicket(member, ticket.number, { tags: ['y', 'z'] })
+      const deliveries = await deliveriesOf(endpointId)
+      expect(deliveries).toHaveLength(1)
+      expect(deliveries[0]!.data.changes).toEqual({ tags: ['y', 'z'] })
+      expect(deliveries[0]!.data.ticket.tags.map((t: { name: string }) => t.name)).toEqual(['y', 'z'])
+    })
+  })
+
+  it('a bulk change of two tickets is one delivery per ticket', async () => {
+    const first = await createTicketFor(owner)
+    const second = await createTicketFor(owner)
+    await withEndpoint(['ticket.updated'], async (endpointId) => {
+      await updateTickets(member, [first.ticketId, second.ticketId], { status: 'resolved', priority: 'low' })
+      const deliveries = await deliveriesOf(endpointId)
+      expect(deliveries.map((d) => d.data.ticket.number).sort()).toEqual([first.number, second.number].sort())
+      for (const d of deliveries) expect(d.data.changes).toEqual({ status: 'resolved', priority: 'low' })
+    })
+  })
+})
+
+describe('order of one transaction’s deliveries to an endpoint', () => {
+  it('an agent’s reply that sets a status: message.created, then ticket.updated, whatever order the jobs run in', async () => {
+    const ticket = await createTicketFor(owner)
+    await withEndpoint(['ticket.updated', 'message.created'], async (endpointId) => {
+      const sent = await replyToTicket({ ...member, user: { name: 'Agent' } }, ticket.number, {
+        kind: 'note',
+        body: 'Done here',
+        status: 'resolved',
+      })
+      expect(sent.kind).toBe('sent')
+      const got = await deliverAllBackwards(endpointId)
+      expect(got.map((p) => p.type)).toEqual(['message.created', 'ticket.updated'])
+      expect(got[1]!.data.changes).toEqual({ status: 'resolved' })
+    })
+  })
+
+  it('a customer’s reply that reopens: message.created, then ticket.updated', async () => {
+    const ticket = await createTicketFor(owner)
+    await updateTickets(member, [ticket.ticketId], { status: 'resolved' })
+    await withEndpoint(['ticket.updated', 'message.created'], async (endpointId) => {
+      await customerReply({ ticketId: ticket.ticketId, workspaceId: owner.workspace.id }, 'Not fixed')
+      const got = await deliverAllBackwards(endpointId)
+      expect(got.map((p) => p.type)).toEqual(['message.created', 'ticket.updated'])
+      expect(got[1]!.data.changes).toEqual({ status: 'open' })
+    })
+  })
+
+  it('a bulk change of five tickets arrives in the order it was made, each once', async () => {
+    const made: Awaited<ReturnType<typeof createTicketFor>>[] = []
+    for (let i = 0; i < 5; i++) made.push(await createTicketFor(owner))
+    await withEndpoint(['ticket.updated'], async (endpointId) => {
+      await updateTickets(
+        member,
+        made.map((t) => t.ticketId),
+        { priority: 'high' },
+      )
+      const recorded = (await deliveriesOf(endpointId)).map((d) => d.data.ticket.number)
+      expect(recorded).toHaveLength(5)
+      const got = await deliverAllBackwards(endpointId)
+      expect(got.map((p) => p.data.ticket.number)).toEqual(recorded)
+    })
+  })
+})
