@@ -12,6 +12,7 @@ import {
   ensureTag,
   getTicketChangeVersions,
   lockTicketsForUpdate,
+  touchTickets,
 } from '#db/queries/tickets.ts'
 import { uuidv7 } from '#db/uuid.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
@@ -196,6 +197,7 @@ export async function undoBulkAction(actor: BulkActor, batchId: string): Promise
         })
         restored++
       }
+      await touchTickets(tx, { ticketIds: events.map((e) => e.ticketId), at: new Date() })
       await enqueueWebhooks(tx, actor.workspaceId, events)
     } else if (data.operation !== 'tag') {
       const field = data.operation === 'status' ? 'status' : 'assigneeId'

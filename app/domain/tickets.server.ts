@@ -17,6 +17,7 @@ import {
   setTicketFields,
   setTicketSubject,
   takeNextTicketNumber,
+  touchTickets,
 } from '#db/queries/tickets.ts'
 import { lockMembershipOf } from '#db/queries/workspaces.ts'
 import { uuidv7 } from '#db/uuid.ts'
@@ -451,6 +452,7 @@ export async function addTags(
     if (rows.length !== new Set(ticketIds).size) return { kind: 'not-found' as const }
     const tagRows = await ensureTags(tx, actor.workspaceId, names)
     const events: TicketEvent[] = []
+    const at = now()
     for (const ticket of rows) {
       const inserted = await insertTicketTags(tx, {
         workspaceId: actor.workspaceId,
@@ -470,6 +472,7 @@ export async function addTags(
       })
       events.push(tagEvent(actor, ticket, { tagsAdded: added }))
     }
+    await touchTickets(tx, { ticketIds: events.map((e) => e.ticketId), at })
     await enqueueWebhooks(tx, actor.workspaceId, events)
     return { kind: 'updated' as const, events }
   }
@@ -487,6 +490,7 @@ export async function removeTag(
     if (!ticket) return { kind: 'not-found' as const }
     const removed = await deleteTicketTag(tx, { workspaceId: actor.workspaceId, ticketId, tagId })
     if (removed.length === 0) return { kind: 'not-found' as const }
+    await touchTickets(tx, { ticketIds: [ticketId], at: now() })
     const tag = await getTagName(tx, { tagId })
     await recordAudit(tx, {
       workspaceId: actor.workspaceId,

@@ -273,7 +273,8 @@ export async function moveContactActivity(
 ) {
   const moved = await db
     .update(tickets)
-    .set({ contactId: input.toContactId })
+    // A ticket's contact is part of it as the API shows it (updated_since).
+    .set({ contactId: input.toContactId, updatedAt: new Date() })
     .where(and(eq(tickets.workspaceId, input.workspaceId), eq(tickets.contactId, input.fromContactId)))
     .returning({ id: tickets.id, number: tickets.number })
   const messagesMoved = await db

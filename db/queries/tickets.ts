@@ -613,6 +613,16 @@ export async function lockTicketNumbers(
     .for('update')
 }
 
+/**
+ * Marks tickets changed (`updated_at`, the API's `updated_since`) by a change outside their row's
+ * own columns: their tags. Tagging used to leave it as it was, so an integration polling with
+ * updated_since never saw a tag-only change. `updated_at` is in no index: the update can be HOT.
+ */
+export async function touchTickets(db: DbOrTx, { ticketIds, at }: { ticketIds: string[]; at: Date }) {
+  if (ticketIds.length === 0) return
+  await db.update(tickets).set({ updatedAt: at }).where(inArray(tickets.id, ticketIds))
+}
+
 /** Finds or creates a tag by name (case-insensitive) in the workspace. */
 export async function ensureTag(db: DbOrTx, { workspaceId, name }: { workspaceId: string; name: string }) {
   const result = await db.execute<{ id: string; name: string }>(sql`
