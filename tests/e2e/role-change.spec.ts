@@ -15,6 +15,17 @@ async function setJordansRole(page: Page, role: 'agent' | 'admin') {
   await expect(page.getByText('Role updated.')).toBeVisible()
 }
 
+/** The command palette's pages matching "Settings:" on `tab`, opened with Ctrl+K and closed again. */
+async function palettePages(tab: Page) {
+  await tab.keyboard.press('Control+K')
+  await tab.getByRole('combobox', { name: 'Search tickets, customers, views and actions' }).fill('Settings:')
+  const options = tab.getByRole('option', { name: /Settings:/ })
+  await expect(options.first()).toBeVisible()
+  const names = await options.allTextContents()
+  await tab.keyboard.press('Escape')
+  return names.map((name) => name.trim())
+}
+
 test('a demoted admin’s open admin page moves to the inbox and says why; the menus follow the role both ways, without a reload', async ({
   page,
   browser,
@@ -57,12 +68,14 @@ test('a demoted admin’s open admin page moves to the inbox and says why; the m
   await expect(generalTab).toHaveURL(`/w/${slug}/settings`)
   await expect(settingsNav.getByRole('link', { name: 'Webhooks' })).toHaveCount(0)
   await expect(settingsNav.getByRole('link', { name: 'AI', exact: true })).toHaveCount(0)
+  expect(await palettePages(generalTab)).not.toContainEqual(expect.stringMatching(/Webhooks|API tokens|AI/))
 
   // Promoted again: the admins' pages come back to the menu.
   await setJordansRole(page, 'admin')
   await expect(generalTab.getByRole('status').filter({ hasText: `is now Admin.` })).toBeVisible()
   await expect(settingsNav.getByRole('link', { name: 'Webhooks' })).toBeVisible()
   await expect(settingsNav.getByRole('link', { name: 'API tokens' })).toBeVisible()
+  expect(await palettePages(generalTab)).toContainEqual(expect.stringMatching(/Settings: Webhooks/))
   for (const tab of [webhooksTab, generalTab]) {
     expect(await tab.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true)
   }
