@@ -8,6 +8,7 @@ import {
 } from '#db/queries/ai-assist.ts'
 import { getTicketByNumber } from '#db/queries/tickets.ts'
 import { draftTranslationOf, lockTicketForDraft, saveTranslatedDraft } from '#db/queries/drafts.ts'
+import { lockMembershipOf } from '#db/queries/workspaces.ts'
 import { notFound } from '#app/domain/errors.server.ts'
 import type { Member } from '#app/domain/workspaces.server.ts'
 import { runStructured, type AiMessage, type AiRefusal } from './client.server.ts'
@@ -219,6 +220,8 @@ async function translateIntoDraft(
   const text = translated.value.text
   // Under the ticket's lock, as any draft save (a reply emptying the draft holds it).
   await getDb().transaction(async (tx) => {
+    // The membership first, as saveDraft: no draft left behind by a removal that ran meanwhile.
+    if (!(await lockMembershipOf(tx, member))) return
     if (!(await lockTicketForDraft(tx, { workspaceId: member.workspaceId, number }))) return
     await saveTranslatedDraft(tx, {
       ...draftKey,

@@ -9,6 +9,7 @@ import {
   upsertDraft,
   type DraftValues,
 } from '#db/queries/drafts.ts'
+import { lockMembershipOf } from '#db/queries/workspaces.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
 import type { Member } from './workspaces.server.ts'
 
@@ -55,6 +56,10 @@ export async function saveDraft(
   values: DraftValues & { generation: number; keepTranslation?: boolean },
 ) {
   return getDb().transaction(async (tx) => {
+    // The agent's membership first (removeMember's order: memberships, then tickets): a removal
+    // under way waits for this save and then deletes the draft with the member's others, and one
+    // that committed first leaves nobody to save for (the route's requireMember read before it).
+    if (!(await lockMembershipOf(tx, member))) return { kind: 'not-found' as const }
     const ticketId = await lockTicketForDraft(tx, { workspaceId: member.workspaceId, number })
     if (!ticketId) return { kind: 'not-found' as const }
     const key = { workspaceId: member.workspaceId, ticketId, userId: member.userId }

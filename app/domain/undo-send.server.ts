@@ -2,6 +2,7 @@ import { getDb } from '#db/client.ts'
 import { z } from 'zod'
 import { restoreDraft } from '#db/queries/drafts.ts'
 import { setTicketFields } from '#db/queries/tickets.ts'
+import { lockMembershipOf } from '#db/queries/workspaces.ts'
 import {
   deleteHeldReply,
   heldReplyOf,
@@ -14,6 +15,7 @@ import { deleteJob } from '#app/jobs/queue.server.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
 import { TICKET_STATUSES } from '#app/utils/vocabulary.ts'
 import { recordAudit } from './audit.server.ts'
+import { notFound } from './errors.server.ts'
 import { giveBackOutboundEmails } from './outbound-email-limit.server.ts'
 import { updateTickets } from './tickets.server.ts'
 import { enqueueWebhooks } from './webhooks.server.ts'
@@ -51,6 +53,9 @@ const SentWith = z.object({
  */
 export async function undoReply(member: Member, number: number, messageId: string): Promise<UndoOutcome> {
   return getDb().transaction(async (tx) => {
+    // Their membership first, as a draft save (saveDraft): a removal under way waits, then deletes
+    // the draft this restores; after one, nothing is restored for someone no longer a member.
+    if (!(await lockMembershipOf(tx, member))) throw notFound('Ticket not found')
     const reply = await lockHeldReply(tx, {
       workspaceId: member.workspaceId,
       number,
