@@ -11,6 +11,7 @@ import type { TicketEvent } from '#app/realtime/events.ts'
 import { hasRole } from '#app/utils/roles.ts'
 import { recordAudit } from './audit.server.ts'
 import { forbidden, notFound } from './errors.server.ts'
+import { enqueueWebhooks } from './webhooks.server.ts'
 import { lockedActorRole, type Member } from './workspaces.server.ts'
 
 /** Merging deletes a contact for good: like the other destructive settings, owners and admins only. */
@@ -83,19 +84,17 @@ export async function mergeContacts(
       },
     })
     const at = new Date().toISOString()
-    return {
-      kind: 'merged',
-      ticketCount: moved.tickets.length,
-      messageCount: moved.messageCount,
-      events: moved.tickets.map((ticket): TicketEvent => ({
-        type: 'ticket.updated',
-        workspaceId,
-        ticketId: ticket.id,
-        number: ticket.number,
-        changes: { contactId: keepId },
-        actorUserId: member.userId,
-        at,
-      })),
-    }
+    const events = moved.tickets.map((ticket): TicketEvent => ({
+      type: 'ticket.updated',
+      workspaceId,
+      ticketId: ticket.id,
+      number: ticket.number,
+      changes: { contactId: keepId },
+      actorUserId: member.userId,
+      at,
+    }))
+    // Integrations hear of it as of any other change of a ticket's fields: `changes.contact`.
+    await enqueueWebhooks(tx, workspaceId, events)
+    return { kind: 'merged', ticketCount: moved.tickets.length, messageCount: moved.messageCount, events }
   })
 }

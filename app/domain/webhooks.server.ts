@@ -70,8 +70,9 @@ const PUBLIC_CHANGE: Record<string, TicketChangeField> = {
   tagsAdded: 'tags',
   tagRemoved: 'tags',
   cc: 'cc',
+  contactId: 'contact',
 }
-export type TicketChangeField = 'status' | 'priority' | 'assignee_id' | 'subject' | 'tags' | 'cc'
+export type TicketChangeField = 'status' | 'priority' | 'assignee_id' | 'subject' | 'tags' | 'cc' | 'contact'
 
 /**
  * The `ticket.updated` deliveries a transaction has recorded, per ticket: a second change of the
@@ -181,6 +182,7 @@ function changesOf(ticket: TicketJson, fields: Set<TicketChangeField>) {
     subject: ticket.subject,
     tags: ticket.tags.map((t) => t.name),
     cc: ticket.cc,
+    contact: ticket.contact,
   }
   return Object.fromEntries([...fields].map((field) => [field, value[field]]))
 }

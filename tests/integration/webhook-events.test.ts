@@ -2,8 +2,9 @@ import http from 'node:http'
 import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
-import { webhookDeliveries } from '#db/schema.ts'
+import { tickets, webhookDeliveries } from '#db/schema.ts'
 import { updateApiTicket } from '#app/domain/api-resources.server.ts'
+import { mergeContacts } from '#app/domain/contact-merge.server.ts'
 import { customerReply, replyToTicket } from '#app/domain/messages.server.ts'
 import { addTags, updateTickets } from '#app/domain/tickets.server.ts'
 import { deliverWebhook } from '#app/domain/webhook-delivery.server.ts'
@@ -76,6 +77,11 @@ async function withEndpoint<T>(events: WebhookEventType[], run: (endpointId: str
   }
 }
 
+async function contactIdOf(ticketId: string) {
+  const [row] = await getDb().select({ id: tickets.contactId }).from(tickets).where(eq(tickets.id, ticketId))
+  return row!.id
+}
+
 /** The endpoint's deliveries, newest transaction last, each a parsed payload with its id. */
 async function deliveriesOf(endpointId: string) {
   const rows = await getDb()
@@ -95,6 +101,22 @@ async function deliverAllBackwards(endpointId: string) {
 }
 
 describe('ticket.updated: one per ticket per transaction, with the ticket as committed', () => {
+  it('a contact merge sends one per moved ticket, its changes naming the contact it is filed under now', async () => {
+    const first = await createTicketFor(owner, { customerEmail: `ada-${Date.now()}@work.example` })
+    const second = await createTicketFor(owner, { customerEmail: `ada-${Date.now()}@home.example` })
+    const keepId = await contactIdOf(second.ticketId)
+    const mergeId = await contactIdOf(first.ticketId)
+    await withEndpoint(['ticket.updated'], async (endpointId) => {
+      const merged = await mergeContacts(member, { keepId, mergeId })
+      expect(merged.kind).toBe('merged')
+      const deliveries = await deliveriesOf(endpointId)
+      expect(deliveries.map((d) => d.data.ticket.number)).toEqual([first.number])
+      const { data } = deliveries[0]!
+      expect(data.ticket.contact).toMatchObject({ id: keepId })
+      expect(data.changes).toEqual({ contact: data.ticket.contact })
+    })
+  })
+
   it('a PATCH of five fields is one delivery: the final ticket and every changed field’s new value', async () => {
     const ticket = await createTicketFor(owner, { subject: 'scope test' })
     await addTags(member, [ticket.ticketId], ['a'])
