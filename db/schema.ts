@@ -685,10 +685,17 @@ export const emails = pgTable(
     providerId: text(),
     error: text(),
     isTest: boolean().notNull().default(false),
+    // A notification email's recipient (kind 'notification'): sent only while they are still a
+    // member of the email's workspace (claimEmail), and marked failed by their removal.
+    recipientUserId: uuid().references(() => users.id, { onDelete: 'cascade' }),
     createdAt: createdAt(),
   },
   (t) => [
     index('emails_created_idx').on(t.createdAt.desc()),
+    // A removal's sweep of the member's queued notification emails, and the foreign key's cascade.
+    index('emails_recipient_idx')
+      .on(t.recipientUserId)
+      .where(sql`${t.recipientUserId} is not null`),
     // Delivery events name SendGrid's X-Message-Id; bounces (DSNs) name our Message-ID.
     index('emails_provider_id_idx').on(t.providerId),
     // A message's delivery state and a ticket's failed replies; and the foreign keys' ON DELETE

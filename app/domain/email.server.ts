@@ -3,6 +3,7 @@ import { getDb, type DbOrTx } from '#db/client.ts'
 import {
   claimEmail,
   failClaimedEmail,
+  failEmailOfFormerMember,
   getEmailClaimState,
   insertEmail,
   lockEmailOfMessage,
@@ -66,6 +67,8 @@ export type OutgoingEmail = Rendered & {
   attachmentIds?: string[]
   replyTo?: string
   headers?: Record<string, string>
+  /** A notification's recipient: the email is sent only while they are a member of its workspace. */
+  recipientUserId?: string
 }
 
 /** Host part for Message-IDs we generate: the public host of APP_URL. */
@@ -111,6 +114,7 @@ export async function queueEmail(
     // Stored with the email, so every retry sends the same Message-ID.
     headers: { 'Message-ID': newMessageId(`email-${randomUUID()}`), ...headerRecord(email.headers ?? {}) },
     jobId,
+    recipientUserId: email.recipientUserId ?? null,
   })
   await enqueue(
     tx,
@@ -146,6 +150,8 @@ export type DeliveryOutcome =
   | 'maybe-accepted'
   /** A redriven job found its email `sending` under a dead attempt and settled it (email-redrive.server.ts). */
   | 'settled-in-doubt'
+  /** A notification email whose recipient was removed from its workspace: failed, not sent. */
+  | 'recipient-left'
 
 export type DeliveryResult = { outcome: DeliveryOutcome; events: TicketEvent[] }
 
@@ -195,7 +201,10 @@ export async function deliverEmail(
   const jobId = jobIdOrNone ?? `direct-${randomUUID()}`
   const anyQueued = jobIdOrNone === undefined
   const email = await claimEmail(getDb(), { emailId, jobId, anyQueued, leaseSeconds: CLAIM_LEASE_SECONDS })
-  if (!email) return { outcome: await whyNotClaimed(emailId, jobId), events: [] }
+  if (!email) {
+    if (await failEmailOfFormerMember(getDb(), { emailId })) return { outcome: 'recipient-left', events: [] }
+    return { outcome: await whyNotClaimed(emailId, jobId), events: [] }
+  }
 
   let providerId: string
   try {

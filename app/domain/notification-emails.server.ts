@@ -135,6 +135,7 @@ export async function queueNotificationEmail(tx: DbOrTx, n: NotificationEmailInp
     ticketId: n.ticketId,
     kind: 'notification',
     toAddress: row.email,
+    recipientUserId: n.userId,
     // RFC 8058: a mail provider's "Unsubscribe" posts `List-Unsubscribe=One-Click` to the link,
     // which the unsubscribe route takes without an Origin of ours (isOriginExempt).
     // One ticket's notifications name the same (never sent) parent, so the agent's mail client

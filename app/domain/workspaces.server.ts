@@ -1,5 +1,7 @@
 import { getDb, type Tx } from '#db/client.ts'
 import { deleteMemberDrafts } from '#db/queries/drafts.ts'
+import { failQueuedNotificationEmailsTo } from '#db/queries/emails.ts'
+import { deleteUnreadNotificationsOf } from '#db/queries/notifications.ts'
 import { listUnclosedTicketIdsAssignedTo } from '#db/queries/tickets.ts'
 import { revokeInvitationsIssuedBy } from '#db/queries/invitations.ts'
 import { countActiveEndpointsAddedBy } from '#db/queries/webhooks.ts'
@@ -202,6 +204,12 @@ export async function removeMember(
         : undefined
     // Their unsent text is theirs: not left for the teammates to read, nor for a later return.
     await deleteMemberDrafts(tx, { workspaceId: actor.workspaceId, userId: target.userId })
+    // Nothing more to tell them about the workspace: its unread notifications go, and the emails of
+    // those still queued are not sent (failed, saying why). One a mention or customer reply queues
+    // after this, racing the removal, is refused by the send itself (claimEmail).
+    const member = { workspaceId: actor.workspaceId, userId: target.userId }
+    await deleteUnreadNotificationsOf(tx, member)
+    await failQueuedNotificationEmailsTo(tx, member)
     // Nor a way back: the invitation links they issued (and saw) stop working.
     const revokedInvitations = await revokeInvitationsIssuedBy(tx, {
       workspaceId: actor.workspaceId,

@@ -2,7 +2,7 @@ import { and, desc, eq, gt, inArray, isNull, lt, or, sql, type SQL } from 'drizz
 import type { DbOrTx } from '../client.ts'
 import { executePrepared } from '../prepared.ts'
 import { uuidv7 } from '../uuid.ts'
-import { attachments, emailEvents, emails, messages } from '../schema.ts'
+import { attachments, emailEvents, emails, memberships, messages } from '../schema.ts'
 import { attachmentFileColumns } from './tickets.ts'
 
 type EmailStatus = (typeof emails.$inferSelect)['status']
@@ -215,7 +215,12 @@ type EmailContent = {
   headers: Record<string, string>
 }
 
-export type NewEmail = EmailContent & { kind: string; jobId: string }
+export type NewEmail = EmailContent & {
+  kind: string
+  jobId: string
+  /** A notification email's recipient: sent only while a member of the email's workspace. */
+  recipientUserId: string | null
+}
 
 /**
  * A queued email's row, as a named prepared statement: every agent reply inserts one inside its
@@ -227,12 +232,13 @@ export async function insertEmail(db: DbOrTx, values: NewEmail) {
   await executePrepared(
     db,
     sql`insert into emails (id, workspace_id, ticket_id, message_id, kind, from_address, from_name, to_address,
-      cc, bcc, reply_to, subject, html, text, bcc_html, bcc_text, link_id, attachment_ids, headers, job_id)
+      cc, bcc, reply_to, subject, html, text, bcc_html, bcc_text, link_id, attachment_ids, headers, job_id,
+      recipient_user_id)
     values (${id}, ${values.workspaceId}, ${values.ticketId}, ${values.messageId}, ${values.kind},
       ${values.fromAddress}, ${values.fromName}, ${values.toAddress}, ${sql.param(values.cc)}::text[], ${sql.param(values.bcc)}::text[],
       ${values.replyTo}, ${values.subject}, ${values.html}, ${values.text}, ${values.bccHtml}, ${values.bccText},
       ${values.linkId}::uuid, ${sql.param(values.attachmentIds)}::uuid[], ${JSON.stringify(values.headers)}::jsonb,
-      ${values.jobId})`,
+      ${values.jobId}, ${values.recipientUserId}::uuid)`,
   )
   return { id }
 }
@@ -274,6 +280,50 @@ export type ClaimedEmail = EmailContent & {
  * `anyQueued`: any queued email), or a `sending` row of this job whose lease ran out, with a new
  * lease and one more attempt. Undefined when the claim was not won.
  */
+/** The email's recipient (a notification's) is a member of the email's workspace. */
+const recipientIsMember = sql`exists (select 1 from ${memberships} m
+  where m.workspace_id = ${emails.workspaceId} and m.user_id = ${emails.recipientUserId})`
+
+/** Why a notification email was not sent to someone no longer a member (its recorded error). */
+export const RECIPIENT_LEFT_ERROR = 'Not sent: the recipient is no longer a member of this workspace.'
+
+/**
+ * Marks a queued notification email whose recipient is no longer a member of its workspace
+ * failed, with RECIPIENT_LEFT_ERROR; true if it did. What a send does with one its claim refused.
+ */
+export async function failEmailOfFormerMember(db: DbOrTx, { emailId }: { emailId: string }) {
+  const rows = await db
+    .update(emails)
+    .set({ status: 'failed', error: RECIPIENT_LEFT_ERROR, leaseExpiresAt: null })
+    .where(
+      and(
+        eq(emails.id, emailId),
+        eq(emails.status, 'queued'),
+        sql`${emails.recipientUserId} is not null`,
+        sql`not ${recipientIsMember}`,
+      ),
+    )
+    .returning({ id: emails.id })
+  return rows.length > 0
+}
+
+/** A removed member's queued notification emails of the workspace, marked failed (removeMember). */
+export async function failQueuedNotificationEmailsTo(
+  db: DbOrTx,
+  { workspaceId, userId }: { workspaceId: string; userId: string },
+) {
+  await db
+    .update(emails)
+    .set({ status: 'failed', error: RECIPIENT_LEFT_ERROR })
+    .where(
+      and(
+        eq(emails.recipientUserId, userId),
+        eq(emails.workspaceId, workspaceId),
+        eq(emails.status, 'queued'),
+      ),
+    )
+}
+
 export async function claimEmail(
   db: DbOrTx,
   {
@@ -301,6 +351,9 @@ export async function claimEmail(
           ),
           and(eq(emails.status, 'sending'), eq(emails.jobId, jobId), lt(emails.leaseExpiresAt, sql`now()`)),
         ),
+        // A notification email goes only to someone still a member of its workspace: a mention or
+        // a customer reply that raced their removal queued it after the removal's sweep.
+        or(isNull(emails.recipientUserId), recipientIsMember),
       ),
     )
     .returning(claimedColumns)

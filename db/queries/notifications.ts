@@ -199,3 +199,19 @@ export async function getNotificationEmailContext(
     .where(eq(users.id, userId))
   return row
 }
+
+/** A removed member's unread notifications of the workspace (removeMember): nothing left to open. */
+export async function deleteUnreadNotificationsOf(
+  db: DbOrTx,
+  { workspaceId, userId }: { workspaceId: string; userId: string },
+) {
+  await db
+    .delete(notifications)
+    .where(
+      and(
+        eq(notifications.userId, userId),
+        eq(notifications.workspaceId, workspaceId),
+        isNull(notifications.readAt),
+      ),
+    )
+}

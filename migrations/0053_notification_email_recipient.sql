@@ -1,0 +1,3 @@
+ALTER TABLE "emails" ADD COLUMN "recipient_user_id" uuid;--> statement-breakpoint
+ALTER TABLE "emails" ADD CONSTRAINT "emails_recipient_user_id_users_id_fk" FOREIGN KEY ("recipient_user_id") REFERENCES "public"."users"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+CREATE INDEX "emails_recipient_idx" ON "emails" USING btree ("recipient_user_id") WHERE "emails"."recipient_user_id" is not null;
