@@ -47,6 +47,10 @@ export const AI_MESSAGES = {
   translationRunning:
     'This message is already being translated: the translation will appear here by itself. If nothing appears within 2 minutes, click Translate again.',
   replyTooLongToTranslate: 'Too long to translate: at most 20,000 characters.',
+  replyAlreadyTranslated:
+    'Your reply is already translated: edit the translation here, or restore your original to translate it again.',
+  replyChangedWhileTranslating:
+    'Not translated: your text changed while it was being translated, and is kept as you wrote it. Translate again.',
   replyTranslationRunning:
     'Your reply is already being translated: reload the page to see the translation in the composer. If it is not there within 2 minutes, translate again.',
 } as const

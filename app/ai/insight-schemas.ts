@@ -26,8 +26,15 @@ export const ReplyTranslationSchema = z.object({
     // longer reply is refused, not translated in part.
     .max(20_000, { error: 'too-long' }),
   replyLanguage: z.string().regex(/^[a-z]{2}$/, { error: 'Unknown language' }),
-  // The composer's draft generation (sent with JavaScript): a draft sent or undone since is kept.
+  // The composer's draft generation (pages from before 2026-12 send it with JavaScript).
   draftGeneration: z.coerce.number().int().min(0).max(2_147_483_647).optional(),
+  // The composer shows the text as an AI translation already: the agent's own text and the
+  // language (its review line's fields, posted with the form without JavaScript too).
+  translatedFrom: z.string().max(20_000, { error: 'too-long' }).optional(),
+  translationLanguage: z
+    .string()
+    .regex(/^[a-z]{2}$/, { error: 'Unknown language' })
+    .optional(),
 })
 
 /** Where a refused AI action sends the agent back to, and why (query string of the ticket page). */

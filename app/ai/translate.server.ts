@@ -139,9 +139,24 @@ export type ReplyTranslationInput = {
   /** What the composer holds: the agent's text (or a translation put there before). */
   body: string
   language: string
-  /** The composer's draft generation (with JavaScript): a draft sent or undone since is not replaced. */
+  /**
+   * The composer shows `body` as an AI translation (maybe edited since) of the agent's `original`
+   * into `language`: what it posts beside the text (`translatedFrom`, `translationLanguage`).
+   */
+  shown?: { original: string; language: string } | null
+  /**
+   * Save the translation as the agent's draft: without JavaScript, for the page drawn next. With
+   * it, the composer shows the answer and its autosave saves it with its original: a save here
+   * raced that autosave (one from before the translation, landing after it, dropped the original)
+   * and replaced a draft the agent had typed on in the meantime.
+   */
+  save: boolean
+  /** The composer's draft generation: a draft sent or undone since is not replaced. */
   generation?: number
 }
+
+/** "Translate to <language>" on a translation into that language already: nothing to ask. */
+export type AlreadyTranslated = { ok: false; reason: 'already-translated'; message: string }
 
 export type ReplyTranslation = {
   ok: true
@@ -162,14 +177,21 @@ export type ReplyTranslation = {
  * A second submit of the same text (a double click without JavaScript) makes no model call:
  * translations of this agent's reply on the ticket run one at a time (runOnceWithin), and the
  * second, run after the first ended, finds the draft already holds that text's translation.
+ *
+ * A composer showing a translation (`shown`) into the same language is refused (its text is the
+ * model's words, maybe edited: translated again, they would become "the original"); into another
+ * language, the agent's own words are translated, and stay the original.
  */
 export async function translateReplyIntoDraft(
   member: Member,
   number: number,
   input: ReplyTranslationInput,
   signal?: AbortSignal,
-): Promise<ReplyTranslation | AiRefusal | StillRunning> {
+): Promise<ReplyTranslation | AiRefusal | StillRunning | AlreadyTranslated> {
   const ticket = await requireTicket(member, number)
+  if (input.shown?.language === input.language) {
+    return { ok: false, reason: 'already-translated', message: AI_MESSAGES.replyAlreadyTranslated }
+  }
   const key = `reply-translation:${ticket.id}:${member.userId}`
   for (;;) {
     const run = await runOnceWithin(
@@ -205,11 +227,16 @@ async function translateIntoDraft(
   const kept = draft?.translation
   // This text was translated into this language already (the same submit again, or the
   // untouched translation): nothing to ask.
-  if (kept && kept.language === input.language && (input.body === kept.original || input.body === draft.body))
+  if (
+    !input.shown &&
+    kept &&
+    kept.language === input.language &&
+    (input.body === kept.original || input.body === draft.body)
+  )
     return { ok: true, text: draft.body, original: kept.original, language: kept.language }
-  // The untouched translation into another language: translate the agent's own words, not the
-  // model's, and keep them as the original.
-  const original = kept && input.body === draft.body ? kept.original : input.body
+  // A translation into another language: translate the agent's own words, not the model's (nor
+  // their edits of it), and keep them as the original.
+  const original = input.shown?.original ?? (kept && input.body === draft.body ? kept.original : input.body)
   const translated = await translate(
     member,
     ticketId,
@@ -218,6 +245,7 @@ async function translateIntoDraft(
   )
   if (!translated.ok) return translated
   const text = translated.value.text
+  if (!input.save) return { ok: true, text, original, language: input.language }
   // Under the ticket's lock, as any draft save (a reply emptying the draft holds it).
   await getDb().transaction(async (tx) => {
     // The membership first, as saveDraft: no draft left behind by a removal that ran meanwhile.

@@ -7,6 +7,7 @@ import {
   lockTicketForDraft,
   ticketsWithDraft,
   upsertDraft,
+  type DraftTranslation,
   type DraftValues,
 } from '#db/queries/drafts.ts'
 import { lockMembershipOf } from '#db/queries/workspaces.ts'
@@ -38,9 +39,9 @@ export function draftCleared(
 /**
  * Saves the agent's composer text for the ticket (as they type, and when they leave the page).
  * Empty text deletes the draft, or empties it when a send advanced its generation (removed later
- * by deleteEmptyDrafts), and returns its `draft.cleared` event to publish. `keepTranslation`: the
- * composer still shows the text as an AI translation, whose original stays with it (without it,
- * the agent restored or replaced it: the original goes). `generation` is
+ * by deleteEmptyDrafts), and returns its `draft.cleared` event to publish. `translation`: the
+ * composer shows the text as an AI translation, of this original into this language (null: it
+ * shows none, the agent restored or replaced it, and the stored one goes). `generation` is
  * the draft generation the composer was given: a save from before a send (an autosave already on
  * the wire when Send was pressed) or an Undo send carries an older one and is `ignored`, so sent
  * text never comes back as a draft. Not audited: a draft is work in progress, not an action.
@@ -53,7 +54,7 @@ export async function draftTicketExists(member: Member, number: number) {
 export async function saveDraft(
   member: Member,
   number: number,
-  values: DraftValues & { generation: number; keepTranslation?: boolean },
+  values: DraftValues & { generation: number; translation?: DraftTranslation | null },
 ) {
   return getDb().transaction(async (tx) => {
     // The agent's membership first (removeMember's order: memberships, then tickets): a removal
@@ -99,9 +100,18 @@ export function ticketDraftsFrom(member: Member, state: ReturnType<typeof compos
           translation: mine.translation,
         }
       : null,
+    // A teammate's AI translation says so, with their original: the text alone read as if they
+    // had written it in a language the reader may not know.
     others: drafts
       .filter((r) => r.userId !== member.userId)
-      .map(({ userId, name, body, kind, updatedAt }) => ({ userId, name, body, kind, updatedAt })),
+      .map(({ userId, name, body, kind, updatedAt, translation }) => ({
+        userId,
+        name,
+        body,
+        kind,
+        updatedAt,
+        translation,
+      })),
     held,
     /** What the composer's saves carry (saveDraft). */
     generation: draftGeneration,

@@ -68,6 +68,7 @@ import {
   RemoveTagSchema,
   ReplyRecipientsSchema,
   RetryDeliverySchema,
+  translationOf,
   UndoSendSchema,
   UpdateTicketSchema,
 } from '#app/utils/ticket-page-schemas.ts'
@@ -263,8 +264,8 @@ async function handleReply(args: IntentArgs) {
 
 /** The reply is the AI translation the agent reviewed: their own text, kept as a note when it is sent. */
 function translatedFrom(input: { kind: string; translatedFrom?: string; translationLanguage?: string }) {
-  const { kind, translatedFrom: original, translationLanguage: language } = input
-  return kind === 'reply' && original && language ? { translatedFrom: { language, original } } : {}
+  const translation = translationOf(input)
+  return translation ? { translatedFrom: translation } : {}
 }
 
 type ComposerSubmission = ReturnType<typeof parseSubmission<typeof ComposerSchema>>

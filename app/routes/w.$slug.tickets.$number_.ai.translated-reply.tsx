@@ -17,9 +17,12 @@ export const handle = { dataRequests: true }
  * composer's Send, which keeps the original as an internal note.
  *
  * With JavaScript the composer posts here with `fetch` (`accept: application/json`) and gets
- * `{ text, original, language }`, or `{ error, reason }` with the refusal's status. Without it, the
- * composer's form posts here and is redirected back to the ticket, whose composer shows the draft
- * (or the refusal next to the button, `?ai-error=…&ai-for=reply`).
+ * `{ text, original, language }`, or `{ error, reason }` with the refusal's status; nothing is
+ * saved (the composer shows it, and its autosave saves it with the original). Without it, the
+ * composer's form posts here, the translation is saved as the draft, and the answer redirects back
+ * to the ticket, whose composer shows the draft (or the refusal next to the button,
+ * `?ai-error=…&ai-for=reply`). A composer that shows a translation into this language already
+ * (its `translatedFrom`, `translationLanguage`) is refused (`already-translated`), calling nobody.
  */
 export async function action({ request, params }: ActionFunctionArgs) {
   const member = await requireMember(request, params.slug)
@@ -36,16 +39,27 @@ export async function action({ request, params }: ActionFunctionArgs) {
     if (asJson) return Response.json({ error: reasonText(reason), reason }, { status: 400 })
     return redirect(aiErrorUrl(ticketUrl, reason, 'reply'))
   }
-  const { body, replyLanguage, draftGeneration } = submission.value
+  const { body, replyLanguage, draftGeneration, translatedFrom, translationLanguage } = submission.value
   const outcome = await translateReplyIntoDraft(
     member,
     number,
-    { body, language: replyLanguage, generation: draftGeneration },
+    {
+      body,
+      language: replyLanguage,
+      shown:
+        translatedFrom && translationLanguage
+          ? { original: translatedFrom, language: translationLanguage }
+          : null,
+      // With JavaScript the composer shows the answer and its autosave saves it.
+      save: !asJson,
+      generation: draftGeneration,
+    },
     request.signal,
   )
   if (!outcome.ok) {
     if (!asJson) return redirect(aiErrorUrl(ticketUrl, outcome.reason, 'reply'))
-    if (outcome.reason !== 'running') return refusalResponse(outcome)
+    if (outcome.reason !== 'running' && outcome.reason !== 'already-translated')
+      return refusalResponse(outcome)
     return Response.json({ error: outcome.message, reason: outcome.reason }, { status: 409 })
   }
   if (asJson) {

@@ -4,7 +4,7 @@ import { notFound } from '#app/domain/errors.server.ts'
 import { ticketNumberFrom } from '#app/domain/ticket-page.server.ts'
 import { requireMember } from '#app/http/auth.server.ts'
 import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
-import { DraftSchema } from '#app/utils/ticket-page-schemas.ts'
+import { DraftSchema, translationOf } from '#app/utils/ticket-page-schemas.ts'
 
 /**
  * POST: the composer's draft for this ticket (debounced as the agent types, and by
@@ -30,7 +30,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     body: submission.value.body ?? '',
     kind: submission.value.kind,
     generation: submission.value.generation,
-    keepTranslation: submission.value.translated === '1',
+    translation: translationOf(submission.value),
   })
   if (outcome.kind === 'not-found') throw notFound('Ticket not found')
   // A save from before a send (or an Undo send) of this draft: nothing written, and nothing wrong.

@@ -48,6 +48,12 @@ const Draft = z.string().max(MAX_BODY_CHARS, { error: 'The message is too long (
 
 /**
  * The files of an undone reply kept on the agent's draft, by sha256, that they still want sent
+/** An AI translation's language (ISO 639-1), where the composer posts one. */
+const LanguageCode = z
+  .string()
+  .regex(/^[a-z]{2}$/, { error: 'Unknown language' })
+  .optional()
+
  * (checkboxes, ticked by default). The server attaches only files the draft really holds.
  */
 const KeepFiles = z
@@ -93,10 +99,7 @@ export const ComposerSchema = z.discriminatedUnion('intent', [
     // The text is an AI translation of the agent's own ("Translate to <language>"): their own
     // text and the language, kept as an internal note when the reply is sent.
     translatedFrom: Draft,
-    translationLanguage: z
-      .string()
-      .regex(/^[a-z]{2}$/, { error: 'Unknown language' })
-      .optional(),
+    translationLanguage: LanguageCode,
   }),
   z.object({
     intent: z.literal('review'),
@@ -174,12 +177,28 @@ export const DraftSchema = z.object({
     .min(0, { error: 'Reload the page' })
     .max(2_147_483_647, { error: 'Reload the page' }),
   body: z.string().max(MAX_BODY_CHARS, { error: 'The message is too long (100 KB at most)' }).optional(),
-  // The composer shows the text as an AI translation still: the draft keeps its original.
-  translated: z.literal('1').optional(),
+  // The composer shows the text as an AI translation still: its original and language, saved
+  // with it (a save without them says it shows none). The composer's own state, not "keep what
+  // is stored": a save from before the translation, landing after it, wrote the original away.
+  translatedFrom: Draft,
+  translationLanguage: LanguageCode,
 })
 
 /** Undo send: the held reply to take back. */
 export const UndoSendSchema = z.object({
+/**
+ * The AI translation a composer post says its reply text is (`translatedFrom`, the agent's own
+ * text, and `translationLanguage`), or null: a note, or a text the agent wrote or restored.
+ */
+export function translationOf(input: {
+  kind: string
+  translatedFrom?: string
+  translationLanguage?: string
+}) {
+  const { kind, translatedFrom: original, translationLanguage: language } = input
+  return kind === 'reply' && original && language ? { language, original } : null
+}
+
   intent: z.literal('undo-send'),
   messageId: z.uuid({ error: 'Unknown message' }),
 })

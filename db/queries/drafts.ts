@@ -48,24 +48,24 @@ export async function upsertDraft(
     body,
     kind,
     generation,
-    keepTranslation = false,
+    translation = null,
   }: {
     workspaceId: string
     ticketId: string
     userId: string
     generation: number
-    /** The composer still shows the draft as a translation: its original stays with it. */
-    keepTranslation?: boolean
+    /** The composer shows the text as an AI translation: its original and language (else null). */
+    translation?: DraftTranslation | null
   } & DraftValues,
 ) {
   if (body === '') return emptyDraft(db, { workspaceId, ticketId, userId, kind, generation })
   const updatedAt = new Date()
   const rows = await db
     .insert(drafts)
-    .values({ workspaceId, ticketId, userId, body, kind, generation, updatedAt })
+    .values({ workspaceId, ticketId, userId, body, kind, generation, updatedAt, translation })
     .onConflictDoUpdate({
       target: [drafts.ticketId, drafts.userId],
-      set: { body, kind, updatedAt, translation: keepTranslation ? sql`${drafts.translation}` : null },
+      set: { body, kind, updatedAt, translation },
       setWhere: eq(drafts.generation, generation),
     })
     .returning({ id: drafts.id })

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test'
-import { signUp, submitSupportForm, unique, withFakeOpenAI } from './helpers.ts'
+import { signUp, submitSupportForm, unique, waitForHydration, withFakeOpenAI } from './helpers.ts'
 
 // The e2e server's OPENAI_BASE_URL (playwright.config.ts) points at this fake, run by the spec.
 const fake = withFakeOpenAI()
@@ -101,4 +101,121 @@ test('Draft reply streams into the composer token by token, can be cancelled, an
       `the page's reload in the same run: p50 ${p50(reloads).toFixed(0)} ms, p95 ${baseline.toFixed(0)} ms (n=20)`,
   )
   expect(p95(samples)).toBeLessThan(Math.max(150, 3 * baseline))
+})
+
+test('Translate to Spanish puts the translation in the composer to review; Restore original, Send with the original as a note, Undo brings it back as a translation; offline it says so and keeps the text', async ({
+  page,
+  browser,
+}) => {
+  const id = unique()
+  const slug = `ai-tr-${id}`
+  await signUp(page, 'Dana Agent', `dana-${id}@example.com`, 'AI Translate Co', slug)
+  // Triage finds the customer's language: on in the workspace's AI settings.
+  await page.goto(`/w/${slug}/settings/ai`)
+  await page.getByLabel('Triage', { exact: true }).check()
+  await page.getByRole('button', { name: 'Save AI settings' }).click()
+  await expect(page.getByLabel('Triage', { exact: true })).toBeChecked()
+  fake.respond = (request) => {
+    const system = request.messages[0]?.content ?? ''
+    if (system.includes('You triage')) {
+      return {
+        content: JSON.stringify({
+          priority: 'normal',
+          tags: [],
+          language: 'es',
+          sentiment: 'neutral',
+          gist: 'Kettle not delivered',
+        }),
+      }
+    }
+    if (system.includes("translate a support agent's reply")) {
+      const text = request.messages.at(-1)?.content ?? ''
+      return {
+        content: JSON.stringify({
+          text: text.includes('Another') ? 'Otra línea.' : 'Su hervidor sale hoy.',
+        }),
+      }
+    }
+    return { content: JSON.stringify({ text: 'Sin respuesta' }) }
+  }
+  const { context } = await submitSupportForm(browser, slug, {
+    name: 'Carmen Cliente',
+    email: `carmen-${id}@example.net`,
+    subject: 'Hervidor',
+    message: 'Mi hervidor no ha llegado.',
+  })
+  await context.close()
+  const translate = page.getByRole('button', { name: 'Translate to Spanish' })
+  // The triage job runs in the background: the page offers translations once it found the language.
+  await expect(async () => {
+    await page.goto(`/w/${slug}/tickets/1`)
+    await expect(page.getByRole('button', { name: 'Translate from Spanish' })).toHaveCount(1, {
+      timeout: 1_000,
+    })
+  }).toPass({ timeout: 30_000 })
+  await waitForHydration(page, 'textarea[name="body"]')
+  const body = page.getByLabel(/Reply to Carmen Cliente/)
+  const review = page.getByTestId('translation-review')
+
+  await body.click()
+  await body.fill('Your kettle ships today.')
+  await translate.click()
+  await expect(body).toHaveValue('Su hervidor sale hoy.')
+  await expect(review).toContainText(
+    'This reply is an AI translation into Spanish: review it before you send.',
+  )
+  // Focus goes on in the text to review (the button was disabled while it waited), never <body>.
+  await expect(body).toBeFocused()
+  await review.getByText('Your original', { exact: true }).click()
+  await expect(page.getByTestId('translation-original')).toHaveText('Your kettle ships today.')
+
+  // Translate again while it shows the translation (edited): refused, nothing asked.
+  const asked = fake.requests.length
+  await body.click()
+  await body.press('Control+End')
+  await body.pressSequentially(' Saludos')
+  await translate.click()
+  await expect(page.getByText('Your reply is already translated')).toBeVisible()
+  await expect(body).toHaveValue('Su hervidor sale hoy. Saludos')
+  expect(fake.requests.length).toBe(asked)
+
+  await review.getByRole('button', { name: 'Restore original' }).click()
+  await expect(body).toHaveValue('Your kettle ships today.')
+  await expect(review).toHaveCount(0)
+  await expect(body).toBeFocused()
+
+  await translate.click()
+  await expect(body).toHaveValue('Su hervidor sale hoy.')
+  await page.getByRole('button', { name: 'Send reply' }).click()
+  const thread = page.getByRole('article')
+  await expect(thread.filter({ hasText: 'Su hervidor sale hoy.' })).toHaveCount(1)
+  await expect(thread.filter({ hasText: "Dana Agent's original:" })).toContainText('Your kettle ships today.')
+
+  // Undo send (the toast's, with JavaScript): the note goes with the reply, and the composer
+  // shows the translation to review again, the original with it.
+  await page.getByRole('button', { name: 'Undo' }).click()
+  await expect(body).toHaveValue('Su hervidor sale hoy.')
+  await expect(review).toContainText('This reply is an AI translation into Spanish')
+  await expect(thread.filter({ hasText: "Dana Agent's original:" })).toHaveCount(0)
+  await expect(thread.filter({ hasText: 'Su hervidor sale hoy.' })).toHaveCount(0)
+  // Sent again: one reply and one note, also once released and the page read again.
+  await page.getByRole('button', { name: 'Send reply' }).click()
+  await expect(page.getByRole('button', { name: 'Undo' })).toHaveCount(0, { timeout: 15_000 })
+  await page.reload()
+  await expect(thread.filter({ hasText: "Dana Agent's original:" })).toHaveCount(1)
+  await expect(thread.filter({ hasText: 'Su hervidor sale hoy.' })).toHaveCount(1)
+
+  // Offline: the button says so, and the text stays as typed.
+  await waitForHydration(page, 'textarea[name="body"]')
+  await body.click()
+  await body.fill('Another line.')
+  await page.context().setOffline(true)
+  await translate.click()
+  await expect(page.getByText(/^Not translated: Switchboard could not be reached/)).toBeVisible()
+  await expect(body).toHaveValue('Another line.')
+  await expect(review).toHaveCount(0)
+  expect(await page.evaluate(() => document.activeElement === document.body)).toBe(false)
+  await page.context().setOffline(false)
+  await translate.click()
+  await expect(body).toHaveValue('Otra línea.')
 })

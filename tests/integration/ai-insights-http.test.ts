@@ -365,7 +365,7 @@ describe('Translate', () => {
     expect(await sentSoFar(ticket.ticketId)).toMatchObject({ emails: [] })
   })
 
-  it('with JavaScript answers the translation as JSON, saved as the draft; a save that restores the original drops it', async () => {
+  it('with JavaScript answers the translation as JSON and leaves the draft to the composer’s autosave, which carries the original; a save after Restore original drops it', async () => {
     const { agent, ticket, form } = await translateToSpanish()
     const path = ticketPath(agent, ticket.number)
     const asJson = (body: Record<string, string>) =>
@@ -374,7 +374,10 @@ describe('Translate', () => {
         headers: { cookie: agent.cookie, origin: server.url, accept: 'application/json' },
         body: new URLSearchParams(body),
       })
-    const response = await asJson({ body: form.body, replyLanguage: 'es', draftGeneration: '0' })
+    const save = (fields: Record<string, string>) =>
+      post(agent, `${path}/draft`, { kind: 'reply', generation: '0', ...fields })
+    expect((await save({ body: form.body })).status).toBe(204)
+    const response = await asJson({ body: form.body, replyLanguage: 'es' })
     expect(response.status).toBe(200)
     expect(await response.json()).toEqual({
       text: 'RESPUESTA: su hervidor sale hoy',
@@ -382,23 +385,52 @@ describe('Translate', () => {
       language: 'es',
     })
     expect(await sentSoFar(ticket.ticketId)).toMatchObject({ emails: [] })
-    // The composer's autosave while it still shows the translation keeps the original…
-    const save = (fields: Record<string, string>) =>
-      post(agent, `${path}/draft`, { kind: 'reply', generation: '0', ...fields })
-    expect((await save({ body: 'RESPUESTA editada', translated: '1' })).status).toBe(204)
+    // The composer saves what it shows; the route wrote nothing (a save of it raced the composer's).
+    expect(await draftOf(agent, ticket.ticketId)).toMatchObject({ body: form.body, translation: null })
+    // Found from outside: an autosave of the English text still on the wire when the translation
+    // was saved landed after it and dropped the original, and the next save ("keep what is
+    // stored") kept it dropped. Each save now says what the composer shows.
+    const translated = { translatedFrom: form.body, translationLanguage: 'es' }
+    expect((await save({ body: 'RESPUESTA: su hervidor sale hoy', ...translated })).status).toBe(204)
+    expect((await save({ body: form.body })).status).toBe(204)
+    expect((await save({ body: 'RESPUESTA editada', ...translated })).status).toBe(204)
     expect(await draftOf(agent, ticket.ticketId)).toMatchObject({
       body: 'RESPUESTA editada',
-      translation: { original: 'Your kettle ships today.' },
+      translation: { language: 'es', original: 'Your kettle ships today.' },
     })
-    // …and the one after "Restore original" drops it.
+    // A teammate opening the ticket reads it as a translation, with the original.
+    const teammate = await createMember('agent', agent.workspace)
+    const theirs = await (await getPage(teammate, path)).text()
+    expect(theirs).toContain('(an AI translation into Spanish)')
+    expect(theirs).toContain('Test User&#x27;s original')
+
+    // Translate again while it shows the (edited) translation: refused, the model's words are
+    // never taken for the agent's original; into another language, their own words are translated.
+    const again = await asJson({ body: 'RESPUESTA editada', replyLanguage: 'es', ...translated })
+    expect(again.status).toBe(409)
+    expect(await again.json()).toMatchObject({ reason: 'already-translated' })
+    const plain = await post(agent, `${path}/ai/translated-reply`, {
+      body: 'RESPUESTA editada',
+      replyLanguage: 'es',
+      ...translated,
+    })
+    expect(plain.headers.get('location')).toContain('ai-error=already-translated')
+    expect(fake.requests).toHaveLength(1)
+    const french = await asJson({ body: 'RESPUESTA editada', replyLanguage: 'fr', ...translated })
+    expect(await french.json()).toMatchObject({ original: 'Your kettle ships today.', language: 'fr' })
+    expect(fake.requests).toHaveLength(2)
+    expect(FakeOpenAI.promptText(fake.requests[1]!)).toContain('Your kettle ships today.')
+    expect(FakeOpenAI.promptText(fake.requests[1]!)).not.toContain('RESPUESTA editada')
+
+    // …and the save after "Restore original" drops it.
     expect((await save({ body: 'Your kettle ships today.' })).status).toBe(204)
     expect(await draftOf(agent, ticket.ticketId)).toMatchObject({ translation: null })
 
-    // Refusals come back as JSON with the reason, nothing sent: too long, and a spent budget.
+    // Refusals come back as JSON with the reason, nothing sent: too long.
     const long = await asJson({ body: 'x'.repeat(20_001), replyLanguage: 'es' })
     expect(long.status).toBe(400)
     expect(await long.json()).toMatchObject({ error: AI_MESSAGES.replyTooLongToTranslate })
-    expect(fake.requests).toHaveLength(1)
+    expect(fake.requests).toHaveLength(2)
   })
 
   it('is 404 for a member of another workspace', async () => {

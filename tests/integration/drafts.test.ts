@@ -321,6 +321,8 @@ describe('drafts', () => {
         body: 'Draft by the teammate',
         kind: 'reply',
         updatedAt: expect.any(Date),
+        // Not an AI translation (one says so to teammates, with its original).
+        translation: null,
       },
     ])
 

@@ -10,6 +10,7 @@ const MESSAGE: Record<string, string> = {
   'daily-limit': AI_MESSAGES.dailyLimit,
   empty: 'Write something first',
   'too-long': AI_MESSAGES.replyTooLongToTranslate,
+  'already-translated': AI_MESSAGES.replyAlreadyTranslated,
   'too-short': 'Summaries start at 5 messages',
 }
 

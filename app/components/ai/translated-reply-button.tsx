@@ -1,17 +1,19 @@
 import { useNavigation } from '@remix-run/react'
-import { useState, type RefObject } from 'react'
+import { useRef, useState, type RefObject } from 'react'
 import { Button } from '#app/components/ui/button.tsx'
 import { AI_MESSAGES } from '#app/ai/features.ts'
 import { languageName } from '#app/ai/triage-vocabulary.ts'
+import { focusIsLost } from '#app/utils/focus.ts'
 import { useHydrated } from '#app/utils/use-hydrated.ts'
 import { AiNotice, useAiError } from './ai-notice.tsx'
 
 /** A reply the composer shows as an AI translation: the agent's own text and its language. */
 export type ReplyTranslationState = { original: string; language: string }
 
-/** What the composer lends its AI tools for a translation: where to show it and its draft generation. */
+/** What the composer lends its AI tools for a translation: what it shows, and where to show one. */
 export type ReplyTranslationControl = {
-  generation: number
+  /** The composer's text is a translation already (maybe edited): of this original, into this language. */
+  shown: ReplyTranslationState | null
   /** The translation arrived: the composer shows it in place of the text, the original kept. */
   show: (text: string, translation: ReplyTranslationState) => void
 }
@@ -40,6 +42,7 @@ export function TranslatedReplyButton({ slug, number, language, languageName, bo
   const redirectedError = useAiError('reply')
   const [pending, setPending] = useState(false)
   const [error, setError] = useState<string | null>(null)
+  const controls = useRef<HTMLDivElement>(null)
   const action = `/w/${slug}/tickets/${number}/ai/translated-reply`
   const submitting = navigation.state !== 'idle' && navigation.formAction === action
 
@@ -50,13 +53,22 @@ export function TranslatedReplyButton({ slug, number, language, languageName, bo
       setError('Write your reply first, then translate it.')
       return
     }
+    // The text is the model's words (maybe edited): translated again, they would become "your
+    // original". The server refuses it too (the page without JavaScript posts the same fields).
+    const shown = control.shown
+    if (shown?.language === language) {
+      setError(AI_MESSAGES.replyAlreadyTranslated)
+      return
+    }
     setPending(true)
     setError(null)
+    const sent = textarea.value
     const form = new URLSearchParams({
-      body: textarea.value,
+      body: sent,
       replyLanguage: language,
-      draftGeneration: String(control.generation),
+      ...(shown ? { translatedFrom: shown.original, translationLanguage: shown.language } : {}),
     })
+    let shownNow = false
     try {
       const response = await fetch(action, {
         method: 'POST',
@@ -71,19 +83,31 @@ export function TranslatedReplyButton({ slug, number, language, languageName, bo
       } | null
       if (!response.ok || typeof answer?.text !== 'string' || typeof answer.original !== 'string') {
         setError(typeof answer?.error === 'string' ? answer.error : AI_MESSAGES.noSuggestion)
-        return
+      } else if (bodyRef.current !== textarea || textarea.value !== sent) {
+        // Typed on (or sent) while the model worked: their newer words are not replaced by a
+        // translation of the older ones.
+        setError(AI_MESSAGES.replyChangedWhileTranslating)
+      } else {
+        control.show(answer.text, { original: answer.original, language })
+        shownNow = true
       }
-      control.show(answer.text, { original: answer.original, language })
     } catch {
       // Offline, or the connection dropped: nothing changed, the agent's text stays.
       setError('Not translated: Switchboard could not be reached. Your text is unchanged; try again.')
     } finally {
       setPending(false)
     }
+    // Not shown: the button, disabled while it waited (focus fell to <body>), takes focus back,
+    // next to what it says.
+    if (!shownNow) {
+      requestAnimationFrame(() => {
+        if (focusIsLost()) controls.current?.querySelector('button')?.focus()
+      })
+    }
   }
 
   return (
-    <div className="flex flex-wrap items-center gap-2 text-sm">
+    <div ref={controls} className="flex flex-wrap items-center gap-2 text-sm">
       {hydrated ? (
         <Button type="button" variant="secondary" pending={pending} onClick={() => void translate()}>
           {`Translate to ${languageName}`}

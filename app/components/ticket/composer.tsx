@@ -267,7 +267,7 @@ export function Composer(props: Props) {
     kind,
     initial: draft,
     generation: props.draftGeneration ?? 0,
-    translated: translation !== null && kind === 'reply',
+    translation: kind === 'reply' ? translation : null,
     onRestore: (body, restoredKind) => {
       const textarea = bodyRef.current
       if (!textarea) return
@@ -312,7 +312,7 @@ export function Composer(props: Props) {
   }
 
   const translationControl: ReplyTranslationControl = {
-    generation: props.draftGeneration ?? 0,
+    shown: kind === 'reply' ? translation : null,
     show: (text, translated) => {
       const textarea = bodyRef.current
       if (!textarea) return
@@ -320,6 +320,9 @@ export function Composer(props: Props) {
       setExpanded(true)
       setTranslation(translated)
       setTextLikeTyping(textarea, text)
+      // The button that asked stays, but was disabled while it waited (focus fell to <body>): the
+      // agent goes on in the text they are to review, at its end.
+      focusToWrite(textarea)
     },
   }
   function restoreOriginal() {

@@ -33,7 +33,7 @@ export function useDraftAutosave({
   kind,
   initial,
   generation,
-  translated = false,
+  translation = null,
   onRestore,
 }: {
   url: string
@@ -47,10 +47,12 @@ export function useDraftAutosave({
   /** The server's draft generation when the page loaded. */
   generation: number
   /**
-   * The text is an AI translation the agent has not restored: each save says so, and the server
-   * keeps its original with the draft (a save without it drops the original).
+   * The text is an AI translation the agent has not restored: each save carries its original and
+   * language, and the server keeps them with the draft (a save without them drops them). What the
+   * composer shows, not "keep what is stored": a save from before the translation that landed
+   * after it would otherwise have dropped the original for good.
    */
-  translated?: boolean
+  translation?: { original: string; language: string } | null
   /** Puts text kept in this browser, never saved, back into the composer (as if typed). */
   onRestore: (body: string, kind: MessageKind) => void
 }) {
@@ -62,8 +64,8 @@ export function useDraftAutosave({
   const initialRef = useRef(initial)
   initialRef.current = initial
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined)
-  const latest = useRef({ url, kind, translated })
-  latest.current = { url, kind, translated }
+  const latest = useRef({ url, kind, translation })
+  latest.current = { url, kind, translation }
   // The textarea itself: React clears `bodyRef` before the unmount cleanup runs, and leaving the
   // ticket inside the app is exactly when its last words must still be read and sent.
   const textarea = useRef<HTMLTextAreaElement | null>(null)
@@ -90,7 +92,12 @@ export function useDraftAutosave({
         body: new URLSearchParams({
           ...next,
           generation: String(currentGeneration.current),
-          ...(latest.current.translated ? { translated: '1' } : {}),
+          ...(latest.current.translation
+            ? {
+                translatedFrom: latest.current.translation.original,
+                translationLanguage: latest.current.translation.language,
+              }
+            : {}),
         }),
         keepalive,
         credentials: 'same-origin',
