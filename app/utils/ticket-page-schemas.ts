@@ -46,14 +46,14 @@ export const BccList = addressList('BCC')
 
 const Draft = z.string().max(MAX_BODY_CHARS, { error: 'The message is too long (100 KB at most)' }).optional()
 
-/**
- * The files of an undone reply kept on the agent's draft, by sha256, that they still want sent
 /** An AI translation's language (ISO 639-1), where the composer posts one. */
 const LanguageCode = z
   .string()
   .regex(/^[a-z]{2}$/, { error: 'Unknown language' })
   .optional()
 
+/**
+ * The files of an undone reply kept on the agent's draft, by sha256, that they still want sent
  * (checkboxes, ticked by default). The server attaches only files the draft really holds.
  */
 const KeepFiles = z
@@ -184,8 +184,6 @@ export const DraftSchema = z.object({
   translationLanguage: LanguageCode,
 })
 
-/** Undo send: the held reply to take back. */
-export const UndoSendSchema = z.object({
 /**
  * The AI translation a composer post says its reply text is (`translatedFrom`, the agent's own
  * text, and `translationLanguage`), or null: a note, or a text the agent wrote or restored.
@@ -199,6 +197,8 @@ export function translationOf(input: {
   return kind === 'reply' && original && language ? { language, original } : null
 }
 
+/** Undo send: the held reply to take back. */
+export const UndoSendSchema = z.object({
   intent: z.literal('undo-send'),
   messageId: z.uuid({ error: 'Unknown message' }),
 })
