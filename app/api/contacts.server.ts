@@ -5,6 +5,7 @@ import { pageResponse } from './pagination.server.ts'
 import { problem } from './problem.server.ts'
 import {
   Contact,
+  ContactConflictProblem,
   ContactIdParams,
   ContactList,
   ContactListQuery,
@@ -28,7 +29,7 @@ export const listContacts = operation({
   tag: 'Contacts',
   scope: 'contacts:read',
   query: ContactListQuery,
-  response: { status: 200, description: 'A page of contacts', schema: ContactList },
+  response: { status: 200, description: 'A page of contacts', schema: ContactList, headers: ['Link'] },
   async handle({ principal, query, url }) {
     return pageResponse(
       url,
@@ -46,8 +47,13 @@ export const createContactOp = operation({
   tag: 'Contacts',
   scope: 'contacts:write',
   body: CreateContactBody,
-  response: { status: 201, description: 'The new contact', schema: Contact },
-  errors: [409, 413, 415],
+  response: { status: 201, description: 'The new contact', schema: Contact, headers: ['Location'] },
+  errors: {
+    409: {
+      description: 'a contact with this email exists (`conflict`; `contact_id` names it)',
+      schema: ContactConflictProblem,
+    },
+  },
   async handle({ principal, body }) {
     const outcome = await createContact(principal, { email: body.email, name: body.name ?? '' })
     if (outcome.kind === 'exists') {
@@ -71,7 +77,7 @@ export const getContact = operation({
   scope: 'contacts:read',
   params: ContactIdParams,
   response: { status: 200, description: 'The contact', schema: Contact },
-  errors: [404],
+  errors: { 404: 'No such contact in the workspace (`not-found`)' },
   async handle({ principal, params }) {
     return { body: await contactOr404(principal, params.id) }
   },
@@ -87,7 +93,7 @@ export const updateContact = operation({
   params: ContactIdParams,
   body: UpdateContactBody,
   response: { status: 200, description: 'The contact after the change', schema: Contact },
-  errors: [404, 413, 415],
+  errors: { 404: 'No such contact in the workspace (`not-found`)' },
   async handle({ principal, params, body }) {
     await renameContact(principal, params.id, body.name)
     return { body: await contactOr404(principal, params.id) }

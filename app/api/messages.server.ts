@@ -3,7 +3,15 @@ import { replyToTicket } from '#app/domain/messages.server.ts'
 import { operation } from './operation.server.ts'
 import { pageResponse } from './pagination.server.ts'
 import { emailLimitProblem, problem } from './problem.server.ts'
-import { CreateMessageBody, Message, MessageList, PageQuery, TicketNumberParams } from './schemas.server.ts'
+import {
+  CreateMessageBody,
+  LimitProblem,
+  Message,
+  MessageList,
+  PageQuery,
+  ReplyConflictProblem,
+  TicketNumberParams,
+} from './schemas.server.ts'
 import { messageJson } from '#app/domain/serializers.server.ts'
 import { noSuchTicket } from './tickets.server.ts'
 
@@ -16,8 +24,8 @@ export const listMessages = operation({
   scope: 'tickets:read',
   params: TicketNumberParams,
   query: PageQuery,
-  response: { status: 200, description: 'A page of the thread', schema: MessageList },
-  errors: [404],
+  response: { status: 200, description: 'A page of the thread', schema: MessageList, headers: ['Link'] },
+  errors: { 404: 'No ticket with this number in the workspace (`not-found`)' },
   async handle({ principal, params, query, url }) {
     const result = await listMessagesPage(principal, params.number, query.cursor, query.limit)
     if (result.kind === 'not-found') throw noSuchTicket(params.number)
@@ -34,8 +42,26 @@ export const createMessage = operation({
   scope: 'tickets:write',
   params: TicketNumberParams,
   body: CreateMessageBody,
-  response: { status: 201, description: 'The new message', schema: Message },
-  errors: [404, 409, 413, 415, 422],
+  response: {
+    status: 201,
+    description: 'The new message',
+    schema: Message,
+    headers: ['Location'],
+  },
+  errors: {
+    404: 'No ticket with this number in the workspace (`not-found`)',
+    409: {
+      description:
+        'someone wrote on the ticket since `last_seen_message_id` (`conflict`, a collision: `newer_messages` and `newer_count` say what); nothing was sent',
+      schema: ReplyConflictProblem,
+    },
+    422: '`last_seen_message_id` is not a message of this ticket (`unprocessable`, `errors` on it); nothing was sent',
+    429: {
+      description:
+        'a reply when the workspace’s customer emails for the hour are used up (`email-limit`, with `limit` and `retry_after`)',
+      schema: LimitProblem,
+    },
+  },
   async handle({ principal, params, body, publish }) {
     const outcome = await replyToTicket(principal, params.number, {
       kind: body.kind,

@@ -1,16 +1,15 @@
 import { type z } from 'zod'
-import {
-  createDocument,
-  type ZodOpenApiOperationObject,
-  type ZodOpenApiPathsObject,
-  type ZodOpenApiResponsesObject,
-} from 'zod-openapi'
+import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject } from 'zod-openapi'
 import { API_SCOPES } from '#app/utils/api-scopes.ts'
 import { createContactOp, getContact, listContacts, updateContact } from './contacts.server.ts'
 import { createMessage, listMessages } from './messages.server.ts'
 import type { Operation } from './operation.server.ts'
-import { PROBLEMS } from './problem.server.ts'
-import { Problem } from './schemas.server.ts'
+import {
+  IDEMPOTENCY_KEY_PARAMETER,
+  operationResponses,
+  RESPONSE_HEADERS,
+} from './openapi-responses.server.ts'
+import { EmptyBody } from './schemas.server.ts'
 import { createTicketOp, getTicket, listTickets, updateTicket } from './tickets.server.ts'
 import { listMailboxes, listMembers, listTags } from './workspace.server.ts'
 import {
@@ -47,36 +46,7 @@ export const OPERATIONS: Operation[] = [
   redeliverWebhookOp,
 ]
 
-const COMMON_ERRORS = [400, 401, 403, 429]
-
-const STATUS_TEXT: Record<number, string> = Object.fromEntries(
-  Object.values(PROBLEMS).map((p) => [p.status, p.title]),
-)
-
-const rateLimitHeaders = {
-  'RateLimit-Limit': {
-    description: 'Requests allowed per minute for this token',
-    schema: { type: 'integer' },
-  },
-  'RateLimit-Remaining': { description: 'Requests left in the current window', schema: { type: 'integer' } },
-  'RateLimit-Reset': { description: 'Seconds until the window resets', schema: { type: 'integer' } },
-} as const
-
 function toOpenApi(op: Operation): ZodOpenApiOperationObject {
-  const errors = [...new Set([...COMMON_ERRORS, ...(op.errors ?? [])])].sort()
-  const responses: ZodOpenApiResponsesObject = {
-    [`${op.response.status}`]: {
-      description: op.response.description,
-      headers: rateLimitHeaders,
-      content: { 'application/json': { schema: op.response.schema } },
-    },
-  }
-  for (const status of errors) {
-    responses[`${status}` as `4${string}`] = {
-      description: STATUS_TEXT[status] ?? 'Error',
-      content: { 'application/problem+json': { schema: Problem } },
-    }
-  }
   return {
     operationId: op.operationId,
     summary: op.summary,
@@ -91,23 +61,15 @@ function toOpenApi(op: Operation): ZodOpenApiOperationObject {
           },
         }
       : {}),
-    ...(op.method === 'POST'
-      ? {
-          parameters: [
-            {
-              name: 'Idempotency-Key',
-              in: 'header',
-              required: false,
-              description: 'Retry-safe POST: the same key and body within 24 h returns the first response',
-              schema: { type: 'string', maxLength: 255 },
-            },
-          ],
-        }
-      : {}),
+    ...(op.method === 'POST' ? { parameters: [IDEMPOTENCY_KEY_PARAMETER] } : {}),
     ...(op.body
       ? { requestBody: { required: true, content: { 'application/json': { schema: op.body } } } }
       : {}),
-    responses,
+    // One that reads none refuses any body but `{}` (operation.server.ts, readBody).
+    ...(!op.body && op.method !== 'GET'
+      ? { requestBody: { required: false, content: { 'application/json': { schema: EmptyBody } } } }
+      : {}),
+    responses: operationResponses(op),
   }
 }
 
@@ -128,11 +90,18 @@ export function openApiDocument() {
       version: '1.0.0',
       description:
         'The help desk’s REST API. Authenticate with a personal access token from Settings → API tokens. ' +
-        'Errors are RFC 9457 problem details. See docs/api.md for conventions, pagination, idempotency and rate limits.',
+        'Errors are RFC 9457 problem details (`application/problem+json`); branch on `type`. Every answer carries `X-Request-Id`. ' +
+        'Besides the statuses each operation lists, any request can be refused before it reaches the operation: ' +
+        '405 `method-not-allowed` for a method its path does not take (with that path’s `Allow`; `OPTIONS` is 204 with it), ' +
+        '400 `bad-request` for a malformed request target or unknown `Host`, 408 `request-timeout` for a body that stopped arriving, ' +
+        '411 `length-required` for a chunked body without length, 413 for a body over 1 MB, ' +
+        '414 `uri-too-long` and 431 `request-header-fields-too-large` for an oversized request line or headers, 503 `unavailable` with `Retry-After`. ' +
+        'See docs/api.md for conventions, pagination, idempotency and rate limits.',
     },
     servers: [{ url: '/api/v1' }],
     security: [{ bearer: [] }],
     components: {
+      headers: RESPONSE_HEADERS,
       securitySchemes: {
         bearer: {
           type: 'http',

@@ -26,6 +26,7 @@ import {
   validationProblem,
   type FieldError,
 } from './problem.server.ts'
+import { EmptyBody } from './schemas.server.ts'
 import type { ApiSlotAnswer } from './token-limit.server.ts'
 
 /**
@@ -54,11 +55,25 @@ export type Operation<
   params?: P
   query?: Q
   body?: B
-  response: { status: 200 | 201; description: string; schema: R }
-  /** Error statuses this operation can answer besides the common ones (400/401/403/429). */
-  errors?: number[]
+  response: {
+    status: 200 | 201
+    description: string
+    schema: R
+    /** Headers its success carries besides those every answer does (OpenAPI: openapi-responses). */
+    headers?: ('Location' | 'Link')[]
+  }
+  /**
+   * What the operation itself answers besides the runner's refusals (400, 401, 403, 413, 415,
+   * the Idempotency-Key's 409 and 422, the token's 429, 500, 503), per status: when, and for a
+   * problem with extension members, its schema. The OpenAPI document lists exactly these.
+   */
+  errors?: Partial<Record<OperationErrorStatus, OperationError>>
   handle: (input: OperationInput<P, Q, B>) => Promise<OperationResult<R>>
 }
+
+export type OperationErrorStatus = 404 | 409 | 422 | 429
+/** When the operation answers a status, and the problem's schema if it has extension members. */
+export type OperationError = string | { description: string; schema: z.ZodType }
 
 export type OperationInput<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType> = {
   principal: ApiPrincipal
@@ -85,7 +100,8 @@ export function operation<P extends z.ZodType, Q extends z.ZodType, B extends z.
   return op as unknown as Operation
 }
 
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/
+/** What an Idempotency-Key may be: 1 to 255 visible ASCII characters (its OpenAPI pattern too). */
+export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/
 /** How long a duplicate waits for the first request with its Idempotency-Key to finish. */
 const IDEMPOTENCY_WAIT_MS = 3_000
 /** Response headers replayed with an idempotent response. */
@@ -200,7 +216,6 @@ export function fieldErrors(issues: readonly $ZodIssue[]): FieldError[] {
  * it would not read is refused as one it reads would be (415, 400 naming each field), not
  * ignored, and what is sent is part of the Idempotency-Key's fingerprint.
  */
-const NO_BODY = z.strictObject({})
 
 async function readBody(op: Operation, request: Request) {
   if (op.body) {
@@ -212,7 +227,7 @@ async function readBody(op: Operation, request: Request) {
   if (bytes.byteLength === 0) return { bodyText: '', body: undefined }
   refuseNonJson(request)
   const bodyText = decodeUtf8(bytes)
-  parseOrThrow(NO_BODY, parseJson(bodyText))
+  parseOrThrow(EmptyBody, parseJson(bodyText))
   return { bodyText, body: undefined }
 }
 

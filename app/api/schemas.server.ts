@@ -2,6 +2,7 @@ import 'zod-openapi'
 import { z } from 'zod'
 import {
   CustomerName,
+  MAX_SUBJECT_CHARS,
   MessageBody,
   Subject,
   TicketPriority,
@@ -81,9 +82,76 @@ export const Problem = z
     title: z.string(),
     status: z.number().int(),
     detail: z.string(),
-    errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+    errors: z
+      .array(z.object({ field: z.string(), message: z.string() }))
+      .optional()
+      .meta({ description: 'Each field or parameter that is wrong (`validation`, some `unprocessable`)' }),
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem details' })
+
+/**
+ * A problem with the extension members one kind of answer adds (docs/api.md#errors): `Problem`
+ * allows no others, so an answer that carries them is described by its own schema.
+ */
+function problemWith<T extends z.ZodRawShape>(id: string, description: string, members: T) {
+  return Problem.extend(members).meta({ id, description })
+}
+
+export const ContactConflictProblem = problemWith(
+  'ContactConflictProblem',
+  'A problem; with `conflict`, `contact_id` names the contact that has the email',
+  { contact_id: Id.optional() },
+)
+
+export const WebhookConflictProblem = problemWith(
+  'WebhookConflictProblem',
+  'A problem; with `conflict`, `webhook_id` names the endpoint that has the URL (and `errors` is on `url`)',
+  { webhook_id: Id.optional() },
+)
+
+export const ReplyConflictProblem = problemWith(
+  'ReplyConflictProblem',
+  'A problem; with `conflict` (a collision), what was written since `last_seen_message_id`',
+  {
+    newer_count: z.number().int().optional().meta({ description: 'How many messages came since, in all' }),
+    newer_messages: z
+      .array(
+        z.object({
+          id: Id,
+          kind: MessageKind,
+          author: z.string().meta({ description: 'The author’s name (not a message’s `author` object)' }),
+          created_at: Timestamp,
+          sending: z.boolean().meta({ description: 'A teammate’s reply still in its undo window' }),
+          from_participant: z.boolean().meta({ description: 'As on a message' }),
+        }),
+      )
+      .optional()
+      .meta({ description: 'The newest 20 of them, oldest first' }),
+  },
+)
+
+export const LimitProblem = problemWith(
+  'LimitProblem',
+  'A problem; with `email-limit`, and `rate-limited` from a workspace limit (not the token’s), the limit and the seconds until there is room (as `Retry-After`)',
+  {
+    limit: z.number().int().optional(),
+    retry_after: z.number().int().optional(),
+  },
+)
+
+/** The body of an operation that reads none (rotate-secret, redeliver, DELETE): none, or `{}`. */
+export const EmptyBody = z.strictObject({}).meta({ id: 'EmptyBody', description: 'No body, or `{}`' })
+
+/**
+ * The subject as the form rule reads it (line breaks and tabs become spaces, then trimmed), which
+ * the generated schema cannot say by itself: at least one visible character, at most 250 (UTF-16
+ * code units).
+ */
+const ApiSubject = Subject.meta({
+  minLength: 1,
+  maxLength: MAX_SUBJECT_CHARS,
+  description: `One line (line breaks and tabs become spaces), then trimmed: 1–${MAX_SUBJECT_CHARS} characters (counted in UTF-16 code units), at least one visible, no control characters`,
+})
 
 // ---------------------------------------------------------------- tickets
 
@@ -138,7 +206,7 @@ export const TicketNumberParams = z.object({
 
 export const CreateTicketBody = z
   .strictObject({
-    subject: Subject,
+    subject: ApiSubject,
     body: MessageBody.meta({ description: 'The customer’s first message (plain text)' }),
     customer: z.strictObject({ email: Email, name: CustomerName }),
     mailbox_id: Id.optional().meta({ description: 'Defaults to the workspace’s first active mailbox' }),
@@ -156,7 +224,7 @@ export function withSomethingToChange<T extends z.ZodObject>(body: T) {
 
 export const UpdateTicketBody = withSomethingToChange(
   z.strictObject({
-    subject: Subject.optional(),
+    subject: ApiSubject.optional(),
     status: TicketStatus.optional(),
     priority: TicketPriority.optional(),
     assignee_id: Id.nullable().optional().meta({ description: 'A member’s user id; null unassigns' }),

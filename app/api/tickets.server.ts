@@ -33,7 +33,7 @@ export const listTickets = operation({
   tag: 'Tickets',
   scope: 'tickets:read',
   query: TicketListQuery,
-  response: { status: 200, description: 'A page of tickets', schema: TicketList },
+  response: { status: 200, description: 'A page of tickets', schema: TicketList, headers: ['Link'] },
   async handle({ principal, query, url }) {
     const page = await listTicketsPage(
       principal,
@@ -61,8 +61,10 @@ export const createTicketOp = operation({
   tag: 'Tickets',
   scope: 'tickets:write',
   body: CreateTicketBody,
-  response: { status: 201, description: 'The new ticket', schema: Ticket },
-  errors: [409, 413, 415, 422],
+  response: { status: 201, description: 'The new ticket', schema: Ticket, headers: ['Location'] },
+  errors: {
+    422: '`mailbox_id` is not an active mailbox of this workspace, or it has none (`unprocessable`)',
+  },
   async handle({ principal, body, publish }) {
     // Without mailbox_id, createTicket takes the oldest active mailbox in its own transaction.
     const outcome = await createTicket(
@@ -101,7 +103,7 @@ export const getTicket = operation({
   scope: 'tickets:read',
   params: TicketNumberParams,
   response: { status: 200, description: 'The ticket', schema: Ticket },
-  errors: [404],
+  errors: { 404: 'No ticket with this number in the workspace (`not-found`)' },
   async handle({ principal, params }) {
     return { body: await ticketOr404(principal, params.number) }
   },
@@ -117,7 +119,10 @@ export const updateTicket = operation({
   params: TicketNumberParams,
   body: UpdateTicketBody,
   response: { status: 200, description: 'The ticket after the change', schema: Ticket },
-  errors: [404, 413, 415, 422],
+  errors: {
+    404: 'No ticket with this number in the workspace (`not-found`)',
+    422: '`assignee_id` is not a member of this workspace (`unprocessable`, `errors` on it); nothing changed',
+  },
   async handle({ principal, params, body, publish }) {
     const outcome = await updateApiTicket(principal, params.number, {
       subject: body.subject,

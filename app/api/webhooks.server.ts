@@ -5,6 +5,7 @@ import {
   createWebhookEndpoint,
   deleteWebhookEndpoint,
   getWebhookEndpoint,
+  HAND_SENT_DELIVERY_LIMIT,
   listWebhookDeliveries,
   listWebhookEndpoints,
   handSentLimitMessage,
@@ -22,7 +23,14 @@ import { operation } from './operation.server.ts'
 import { invalidCursor, pageResponse } from './pagination.server.ts'
 import { problem } from './problem.server.ts'
 import { isoOrNull } from '#app/domain/serializers.server.ts'
-import { listOf, MAX_LIMIT, PageQuery, withSomethingToChange } from './schemas.server.ts'
+import {
+  LimitProblem,
+  listOf,
+  MAX_LIMIT,
+  PageQuery,
+  WebhookConflictProblem,
+  withSomethingToChange,
+} from './schemas.server.ts'
 
 /**
  * /api/v1/webhooks: outbound webhook endpoints and their deliveries, with the same domain
@@ -156,6 +164,15 @@ function urlTaken(existingId: string) {
   })
 }
 
+const NO_ENDPOINT = 'No such webhook endpoint in the workspace (`not-found`)'
+const URL_TAKEN = {
+  description:
+    'another endpoint of the workspace has this `url` (`conflict`; `webhook_id` names it, `errors` is on `url`)',
+  schema: WebhookConflictProblem,
+}
+const URL_REFUSED =
+  '`url` is not one webhooks may go to: not https, a private or internal address, or port 0 (`unprocessable`, `errors` on `url`)'
+
 export const listWebhooks = operation({
   operationId: 'listWebhooks',
   method: 'GET',
@@ -169,6 +186,7 @@ export const listWebhooks = operation({
     status: 200,
     description: 'A page of endpoints',
     schema: listOf(Endpoint, 'WebhookEndpointList'),
+    headers: ['Link'],
   },
   async handle({ principal, query, url }) {
     const all = await listWebhookEndpoints(principal)
@@ -185,8 +203,13 @@ export const createWebhook = operation({
   scope: 'webhooks:manage',
   role: 'admin',
   body: CreateBody,
-  response: { status: 201, description: 'The new endpoint and its secret', schema: EndpointWithSecret },
-  errors: [409, 413, 415, 422],
+  response: {
+    status: 201,
+    description: 'The new endpoint and its secret',
+    schema: EndpointWithSecret,
+    headers: ['Location'],
+  },
+  errors: { 409: URL_TAKEN, 422: URL_REFUSED },
   async handle({ principal, body }) {
     const outcome = await createWebhookEndpoint(principal, {
       url: body.url,
@@ -216,7 +239,7 @@ export const updateWebhook = operation({
   params: EndpointParams,
   body: UpdateBody,
   response: { status: 200, description: 'The endpoint after the change', schema: Endpoint },
-  errors: [404, 409, 413, 415, 422],
+  errors: { 404: NO_ENDPOINT, 409: URL_TAKEN, 422: URL_REFUSED },
   async handle({ principal, params, body }) {
     await endpointOr404(principal, params.id)
     const { enabled, include_notes, ...rest } = body
@@ -247,7 +270,7 @@ export const deleteWebhook = operation({
     description: 'Deleted',
     schema: z.object({ id: Id, deleted: z.literal(true) }).meta({ id: 'WebhookEndpointDeleted' }),
   },
-  errors: [404],
+  errors: { 404: NO_ENDPOINT },
   async handle({ principal, params }) {
     const outcome = await deleteWebhookEndpoint(principal, params.id)
     if (outcome.kind !== 'ok') throw problem('not-found', 'No such webhook endpoint in this workspace.')
@@ -265,7 +288,7 @@ export const rotateWebhookSecretOp = operation({
   role: 'admin',
   params: EndpointParams,
   response: { status: 200, description: 'The endpoint and its new secret', schema: EndpointWithSecret },
-  errors: [404],
+  errors: { 404: NO_ENDPOINT },
   async handle({ principal, params }) {
     const outcome = await rotateWebhookSecret(principal, params.id)
     if (outcome.kind !== 'ok') throw problem('not-found', 'No such webhook endpoint in this workspace.')
@@ -288,7 +311,7 @@ export const listWebhookDeliveriesOp = operation({
     description: 'Recent deliveries (no further pages: next_cursor is always null)',
     schema: listOf(Delivery, 'WebhookDeliveryList'),
   },
-  errors: [404],
+  errors: { 404: NO_ENDPOINT },
   async handle({ principal, params, query }) {
     await endpointOr404(principal, params.id)
     if (query.cursor !== undefined) throw invalidCursor()
@@ -306,8 +329,19 @@ export const redeliverWebhookOp = operation({
   scope: 'webhooks:manage',
   role: 'admin',
   params: DeliveryParams,
-  response: { status: 201, description: 'The new delivery, queued', schema: Delivery },
-  errors: [404],
+  response: {
+    status: 201,
+    description: 'The new delivery, queued',
+    schema: Delivery,
+    headers: ['Location'],
+  },
+  errors: {
+    404: 'No such webhook endpoint in the workspace, or no such delivery of it (`not-found`)',
+    429: {
+      description: `the workspace’s ${HAND_SENT_DELIVERY_LIMIT.max} hand-sent deliveries (test events and redeliveries) per ${HAND_SENT_DELIVERY_LIMIT.windowMs / 60_000} minutes are used up (\`rate-limited\`, with \`limit\` and \`retry_after\`); nothing was queued`,
+      schema: LimitProblem,
+    },
+  },
   async handle({ principal, params }) {
     await endpointOr404(principal, params.id)
     const outcome = await redeliverWebhook(principal, params.delivery_id, params.id)

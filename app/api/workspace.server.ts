@@ -11,7 +11,7 @@ export const listMailboxes = operation({
   tag: 'Workspace',
   scope: 'tickets:read',
   query: PageQuery,
-  response: { status: 200, description: 'A page of mailboxes', schema: MailboxList },
+  response: { status: 200, description: 'A page of mailboxes', schema: MailboxList, headers: ['Link'] },
   async handle({ principal, query, url }) {
     return pageResponse(url, await listMailboxesPage(principal, query.cursor, query.limit), (m) => ({
       id: m.id,
@@ -29,7 +29,7 @@ export const listTags = operation({
   tag: 'Workspace',
   scope: 'tickets:read',
   query: PageQuery,
-  response: { status: 200, description: 'A page of tags', schema: TagList },
+  response: { status: 200, description: 'A page of tags', schema: TagList, headers: ['Link'] },
   async handle({ principal, query, url }) {
     return pageResponse(url, await listTagsPage(principal, query.cursor, query.limit), (t) => ({
       id: t.id,
@@ -46,7 +46,7 @@ export const listMembers = operation({
   tag: 'Workspace',
   scope: 'tickets:read',
   query: PageQuery,
-  response: { status: 200, description: 'A page of members', schema: MemberList },
+  response: { status: 200, description: 'A page of members', schema: MemberList, headers: ['Link'] },
   async handle({ principal, query, url }) {
     return pageResponse(url, await listMembersPage(principal, query.cursor, query.limit), (m) => ({
       user_id: m.userId,

@@ -35,6 +35,8 @@ export const MEASURES_THE_EVENT_LOOP = /eventLoopUtilization|monitorEventLoopDel
  * after the others; every other file shares a process with the files before it in its worker.
  */
 export const ISOLATED = [
+  // Small API and email limits, to reach every 429.
+  'tests/integration/api-documented-answers.test.ts',
   'tests/integration/api-rate-limit.test.ts',
   'tests/integration/attachments.test.ts',
   'tests/integration/customer-link-recipients.test.ts',

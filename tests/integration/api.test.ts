@@ -8,6 +8,7 @@ import { OPERATIONS } from '#app/api/openapi.server.ts'
 import { generateApiToken } from '#app/domain/api-tokens.server.ts'
 import { startQueue, stopQueue } from '#app/jobs/queue.server.ts'
 import { apiClient, apiTokenFor } from '#tests/helpers/api.ts'
+import { undocumented } from '#tests/helpers/documented-response.ts'
 import {
   createMember,
   createTicketFor,
@@ -118,6 +119,8 @@ describe('contract: every operation answers what the spec says', () => {
       expect(res.headers.get('content-type')).toMatch(/^application\/json/)
       // Parsing strips unknown keys: equality means no field the schema lacks.
       expect(op.response.schema.parse(res.json)).toEqual(res.json)
+      // And as the served document says it (its schema, headers; error answers: api-documented-answers).
+      expect(undocumented(spec, method, op.path, res)).toEqual([])
       expect(res.headers.get('ratelimit-limit')).toBe('600')
       called.add(operationId)
       return res.json
