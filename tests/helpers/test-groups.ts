@@ -47,9 +47,12 @@ export const ISOLATED = [
   'tests/integration/email-doubt.test.ts',
   'tests/integration/email-redrive.test.ts',
   'tests/integration/inbound-email.test.ts',
+  'tests/integration/inbound-forward.test.ts',
   'tests/integration/inbound-not-kept.test.ts',
   'tests/integration/inbound-recipients.test.ts',
   'tests/integration/inbound-retention.test.ts',
+  'tests/integration/inbound-subject-reference.test.ts',
+  'tests/integration/private-link-quoting.test.ts',
   // Replaces the app's configuration (SESSION_SECRET) and its session storage for the process.
   'tests/integration/secret-rotation.test.ts',
   'tests/integration/ticket-page.test.ts',
