@@ -33,6 +33,7 @@ import { forwardedSender } from './inbound-forward.server.ts'
 import { replyAddress } from './reply-address.server.ts'
 import {
   routeInbound,
+  senderDomainVouchedFor,
   ticketByHeaders,
   ticketBySubjectReference,
   type Route,
@@ -272,7 +273,11 @@ async function fileMessage(inboundEmailId: string, email: InboundMessage, route:
     // A member of the workspace writing to it: a forward of a customer's email (the customer
     // is the forwarded message's sender, the member opened the ticket, and nobody is
     // acknowledged), or their own request (never acknowledged: they are one of us).
-    const member = await findMemberByEmail(tx, { workspaceId: route.workspaceId, email: sender.address })
+    // Only when DKIM or SPF vouches for the sender's domain: From alone would let anyone open a
+    // ticket "by" a member in any customer's name.
+    const member = senderDomainVouchedFor(email)
+      ? await findMemberByEmail(tx, { workspaceId: route.workspaceId, email: sender.address })
+      : undefined
     const original = member ? forwardedSender(body.text) : undefined
     const forward =
       original !== undefined &&

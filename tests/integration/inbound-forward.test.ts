@@ -21,10 +21,11 @@ afterAll(async () => {
   await server?.close()
 })
 
-async function forward(slug: string, from: string) {
+async function forward(slug: string, from: string, auth: { dkim?: string; envelopeFrom?: string } = {}) {
   const to = `${slug}.support@${INBOUND}`
   const post = rawModePost(fixture('forwarded.eml', { FROM: from, TO: to, N: `fwd${++n}` }), {
     envelopeTo: [to],
+    ...auth,
   })
   const response = await fetch(`${server.url}/webhooks/sendgrid/inbound/${SECRET}`, {
     method: 'POST',
@@ -85,5 +86,12 @@ describe('an email a member of the workspace forwards to its mailbox', () => {
       openedBy: null,
     })
     expect(outside.acks).toEqual(['colleague@example.org'])
+    // A member's address in a From nothing vouches for (no aligned DKIM or SPF) is anyone's: the
+    // sender is the customer, and nobody opened it "as" the member.
+    const forged = await forward(m.workspace.slug, m.user.email, {
+      dkim: '{@evil.example : pass}',
+      envelopeFrom: 'x@evil.example',
+    })
+    expect(forged).toMatchObject({ email: m.user.email.toLowerCase(), openedBy: null })
   })
 })
