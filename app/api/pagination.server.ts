@@ -30,14 +30,19 @@ export function pageResponse<T, J>(url: URL, page: Page<T>, toJson: (row: T) => 
   }
 }
 
-/** The same for a page whose rows come as JSON text (db/queries/api-tickets.ts). */
+/**
+ * The same for a page whose rows come as JSON text (db/queries/api-tickets.ts), with the mark a
+ * poller passes as `changed_after` next.
+ */
 export function jsonPageResponse(
   url: URL,
-  page: { kind: 'page'; json: string; nextCursor: string | null } | { kind: 'invalid-cursor' },
+  page:
+    | { kind: 'page'; json: string; nextCursor: string | null; nextChangedAfter: string }
+    | { kind: 'invalid-cursor' },
 ) {
-  const { json, nextCursor } = pageOrThrow(page)
+  const { json, nextCursor, nextChangedAfter } = pageOrThrow(page)
   return {
-    json: `{"data":${json},"next_cursor":${JSON.stringify(nextCursor)}}`,
+    json: `{"data":${json},"next_cursor":${JSON.stringify(nextCursor)},"next_changed_after":${JSON.stringify(nextChangedAfter)}}`,
     headers: linkHeaders(url, nextCursor),
   }
 }

@@ -186,6 +186,13 @@ export const Ticket = TicketSummary.extend({
 }).meta({ id: 'Ticket' })
 
 export const TicketList = listOf(TicketSummary, 'TicketList')
+  .extend({
+    next_changed_after: z.string().meta({
+      description:
+        'Pass as `changed_after` to list the tickets changed since this list was read, once you have read all its pages (every page gives the same); see docs/api.md',
+    }),
+  })
+  .meta({ id: 'TicketList' })
 
 export const TicketListQuery = PageQuery.extend({
   status: TicketStatus.optional(),
@@ -197,6 +204,10 @@ export const TicketListQuery = PageQuery.extend({
   mailbox: Id.optional(),
   tag: Id.optional().meta({ description: 'A tag id' }),
   updated_since: TimeInput('updated_since must be an ISO 8601 time').optional(),
+  changed_after: z.string().min(1).max(100).optional().meta({
+    description:
+      'A `next_changed_after` from an earlier list: only tickets changed since that list was read (none missed, a few may repeat)',
+  }),
   q: z.string().min(1).max(1000).optional().meta({ description: 'Full-text search (web-search syntax)' }),
 })
 

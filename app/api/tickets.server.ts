@@ -44,11 +44,18 @@ export const listTickets = operation({
         mailboxId: query.mailbox,
         tagId: query.tag,
         updatedSince: query.updated_since,
+        changedAfter: query.changed_after,
         q: query.q,
       },
       query.cursor,
       query.limit,
     )
+    if (page.kind === 'invalid-changed-after') {
+      throw problem(
+        'invalid-cursor',
+        'changed_after is not one this list gave out (next_changed_after). Start again without it.',
+      )
+    }
     return jsonPageResponse(url, page)
   },
 })

@@ -1,3 +1,4 @@
+import { z } from 'zod'
 import { database, getDb } from '#db/client.ts'
 import { listApiTicketsPage, type ApiTicketFilters } from '#db/queries/api-tickets.ts'
 import { getContact, listContacts } from '#db/queries/contacts.ts'
@@ -36,7 +37,15 @@ import type { Member } from './workspaces.server.ts'
 
 export type Page<T> = { kind: 'page'; rows: T[]; nextCursor: string | null } | { kind: 'invalid-cursor' }
 
-const TicketKey = listKey('tickets', CursorTime, CursorId)
+/** A snapshot's xmin as the tickets list gives it out (db/queries/api-tickets.ts, changesMark). */
+const ChangesMark = z.string().regex(/^\d{1,19}$/)
+/** A tickets page's position, and the mark of the poll's first page (every page gives that one). */
+const TicketKey = z.union([
+  listKey('tickets', CursorTime, CursorId),
+  listKey('tickets', CursorTime, CursorId, ChangesMark),
+])
+/** `changed_after`: the mark of a poll's pages, which `next_changed_after` gave out. */
+const ChangesKey = listKey('changes', ChangesMark)
 const MessageKey = listKey('messages', CursorId)
 
 /**
@@ -45,22 +54,32 @@ const MessageKey = listKey('messages', CursorId)
  */
 export async function listTicketsPage(
   member: Member,
-  filters: ApiTicketFilters,
+  { changedAfter, ...filters }: Omit<ApiTicketFilters, 'changedAfter'> & { changedAfter?: string },
   cursor: string | undefined,
   limit: number,
-): Promise<{ kind: 'page'; json: string; nextCursor: string | null } | { kind: 'invalid-cursor' }> {
+): Promise<
+  | { kind: 'page'; json: string; nextCursor: string | null; nextChangedAfter: string }
+  | { kind: 'invalid-cursor' }
+  | { kind: 'invalid-changed-after' }
+> {
   const key = cursor === undefined ? undefined : decodeCursor(cursor, TicketKey)
   if (cursor !== undefined && !key) return { kind: 'invalid-cursor' }
+  const since = changedAfter === undefined ? undefined : decodeCursor(changedAfter, ChangesKey)
+  if (changedAfter !== undefined && !since) return { kind: 'invalid-changed-after' }
   const page = await listApiTicketsPage(database().pool, {
     workspaceId: member.workspaceId,
-    filters,
+    filters: { ...filters, changedAfter: since?.[1] },
     after: key && [key[1], key[2]],
     limit,
   })
+  // A poll's pages all give out its first page's mark: a change committed while the client pages
+  // on, to a ticket of a page it has read, is after that mark but may be before a later page's.
+  const mark = key?.[3] ?? page.changesMark
   return {
     kind: 'page',
     json: page.data,
-    nextCursor: page.next ? encodeCursor(['tickets', ...page.next]) : null,
+    nextCursor: page.next ? encodeCursor(['tickets', ...page.next, mark]) : null,
+    nextChangedAfter: encodeCursor(['changes', mark]),
   }
 }
 

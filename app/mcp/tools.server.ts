@@ -175,7 +175,7 @@ export function createMcpServer(ctx: ToolContext) {
     {
       title: 'Search tickets',
       description:
-        'List tickets newest first, filtered like the inbox: status, priority, assignee (user id or "none"), mailbox, tag, updated_since, q (full-text). Pages with cursor/next_cursor.',
+        'List tickets newest first, filtered like the inbox: status, priority, assignee (user id or "none"), mailbox, tag, updated_since, q (full-text). Pages with cursor/next_cursor. To follow changes, pass an answer’s next_changed_after as changed_after (after its last page): the tickets changed since, none missed.',
       inputSchema: SearchInput,
       readOnly: true,
     },

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import type pg from 'pg'
+import { searchQuery, ticketNumberSearched } from './search-query.ts'
 
 // GET /api/v1/tickets: one statement that filters, pages and writes the page's JSON. Plain
 // TypeScript with no imports beyond node:crypto and types, so the bench's bare node:http + pg
@@ -14,6 +15,11 @@ export type ApiTicketFilters = {
   tagId?: string
   /** Tickets changed at or after this ISO 8601 time. */
   updatedSince?: string
+  /**
+   * Tickets whose row a transaction wrote that the page which gave out this mark could not see
+   * (its `changesMark`, a transaction id in decimal): what a poller asks for next (CHANGED_AFTER).
+   */
+  changedAfter?: string
   q?: string
 }
 
@@ -30,9 +36,30 @@ export type ApiTicketListPage = {
   data: string
   /** The sort key of the page's last row when more rows follow, else null. */
   next: [string, string] | null
+  /**
+   * The oldest transaction still running when the page was read (its snapshot's xmin, decimal):
+   * every change the page could not see was written by it or a later one (CHANGED_AFTER).
+   */
+  changesMark: string
 }
 
-/** Statement names by text: one per filter shape (at most 2^8 × with/without a cursor). */
+/**
+ * `changedAfter` without a clock. A time a change takes before it commits (updated_at) cannot say
+ * what a poll missed: a change may commit after a poll that read a later time. A transaction id
+ * can: every transaction a page's snapshot could not see (still running, or begun after it) has
+ * an id at or above the snapshot's xmin, and so does each ticket row it wrote (the row's xmin;
+ * a later writer of the row has a later id still). So rows with `xmin >= mark` are every change
+ * since the page that gave the mark, plus a few it did see (those of transactions it found done
+ * among the ones still running). Compared as ages from one base (age() of the statement), which
+ * reads the 32-bit xmin correctly within 2^31 transactions; a mark older than 2 billion
+ * transactions, or above the current one (a database restored from a dump), lists every ticket
+ * rather than none.
+ */
+const CHANGED_AFTER = (mark: string) => `age(t.xmin) <= (select case
+      when ${mark} between s.next - 2000000000 and s.next then age(xid(${mark}::text::xid8)) else 2147483647 end
+    from (select pg_snapshot_xmax(pg_current_snapshot())::text::bigint as next) s)`
+
+/** Statement names by text: one per filter shape (at most 2^9 × with/without a cursor). */
 const names = new Map<string, string>()
 
 /** ISO 8601 in UTC with milliseconds, as Date.prototype.toISOString writes it (the API's times). */
@@ -85,21 +112,26 @@ export function apiTicketListStatement(input: ApiTicketListInput): pg.QueryConfi
   if (filters.assigneeId === 'none') where.push('t.assignee_id is null')
   else if (filters.assigneeId) where.push(`t.assignee_id = ${param(filters.assigneeId, 'uuid')}`)
   if (filters.updatedSince) where.push(`t.updated_at >= ${param(filters.updatedSince, 'timestamptz')}`)
+  if (filters.changedAfter) where.push(CHANGED_AFTER(param(filters.changedAfter, 'bigint')))
   if (filters.tagId) {
     where.push(
       `exists (select 1 from ticket_tags tt where tt.ticket_id = t.id and tt.tag_id = ${param(filters.tagId, 'uuid')})`,
     )
   }
-  const q = filters.q?.trim().slice(0, 200)
-  if (q) {
-    const query = `websearch_to_tsquery('english', ${param(q, 'text')})`
+  const search = searchQuery(filters.q)
+  if (search) {
+    const q = search.text
+    const query = `websearch_to_tsquery('english', ${param(search.tsText, 'text')})`
     // As in the queue: from 3 characters, a customer's name or email matches too.
     const partial =
       q.length >= 3
         ? ` or t.contact_id = any(array(select c.id from contacts c where c.workspace_id = $1::uuid
              and (c.email ilike ${param(likePattern(q), 'text')} or c.name ilike $${values.length}::text) limit 500))`
         : ''
-    where.push(`(t.search @@ ${query}${partial})`)
+    // `#123`: ticket 123 too (the inbox opens it), and whatever else matches.
+    const number = ticketNumberSearched(q)
+    const byNumber = number === undefined ? '' : ` or t.number = ${param(number, 'int')}`
+    where.push(`(t.search @@ ${query}${partial}${byNumber})`)
   }
   if (input.after) {
     where.push(
@@ -138,7 +170,8 @@ export function apiTicketListStatement(input: ApiTicketListInput): pg.QueryConfi
        ) j)::text as data,
       (select count(*) from page) > ${limit} as has_more,
       (select ${isoMicros('s.created_at')} from shown s order by s.created_at, s.id limit 1) as last_created,
-      (select s.id from shown s order by s.created_at, s.id limit 1) as last_id`
+      (select s.id from shown s order by s.created_at, s.id limit 1) as last_id,
+      pg_snapshot_xmin(pg_current_snapshot())::text as changes_mark`
   let name = names.get(text)
   if (!name) {
     name = `api_tickets_${createHash('sha1').update(text).digest('base64url').slice(0, 16)}`
@@ -157,10 +190,12 @@ export async function listApiTicketsPage(
     has_more: boolean
     last_created: string | null
     last_id: string | null
+    changes_mark: string
   }>(apiTicketListStatement(input))
   const row = result.rows[0]!
   return {
     data: row.data,
     next: row.has_more && row.last_created && row.last_id ? [row.last_created, row.last_id] : null,
+    changesMark: row.changes_mark,
   }
 }
