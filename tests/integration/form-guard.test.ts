@@ -372,10 +372,12 @@ describe('over HTTP', () => {
     // has under the same amount of ordinary traffic measured just before.
     expect(p95(latencies)).toBeLessThan(Math.max(100, 2 * p95(control)))
     expect(max).toBeLessThan(Math.max(1000, 2 * control.at(-1)!))
-    // Whatever was posted, each page answers the same small error page: nothing is echoed.
+    // Whatever was posted, each page answers the same small error page: nothing is echoed. (The
+    // customer link's error page is the largest, ~8.6 KB: most of it is the route manifest and
+    // module preloads, the same for every answer.)
     for (const [target, set] of sizes) {
       expect(set.size, target).toBe(1)
-      expect([...set][0], target).toBeLessThan(8 * 1024)
+      expect([...set][0], target).toBeLessThan(12 * 1024)
     }
   })
 
