@@ -37,8 +37,11 @@ import type { Member } from './workspaces.server.ts'
 
 export type Page<T> = { kind: 'page'; rows: T[]; nextCursor: string | null } | { kind: 'invalid-cursor' }
 
-/** A snapshot's xmin as the tickets list gives it out (db/queries/api-tickets.ts, changesMark). */
-const ChangesMark = z.string().regex(/^\d{1,19}$/)
+/**
+ * A snapshot's xmin as the tickets list gives it out (db/queries/api-tickets.ts, changesMark): at
+ * most 18 digits, so a forged one is still a bigint (19 could overflow it: a 500).
+ */
+const ChangesMark = z.string().regex(/^\d{1,18}$/)
 /** A tickets page's position, and the mark of the poll's first page (every page gives that one). */
 const TicketKey = z.union([
   listKey('tickets', CursorTime, CursorId),
