@@ -208,7 +208,11 @@ export const TicketListQuery = PageQuery.extend({
     description:
       'A `next_changed_after` from an earlier list: only tickets changed since that list was read (none missed, a few may repeat)',
   }),
-  q: z.string().min(1).max(1000).optional().meta({ description: 'Full-text search (web-search syntax)' }),
+  // Trimmed before min(1): `q` of spaces only is refused as an empty one is (it listed every ticket).
+  q: z.string().max(1000).trim().min(1).optional().meta({
+    description:
+      "Full-text search (web-search syntax), as the inbox's: its first 200 characters, cut between words; `#123` also finds ticket 123",
+  }),
 })
 
 export const TicketNumberParams = z.object({

@@ -9,11 +9,13 @@ import {
   listQueueOptions,
   QUEUE_SORTS,
   QUEUE_VIEWS,
+  snippetText,
   type QueueFilters,
   type QueueListingInput,
   type QueueSort,
   type QueueView,
 } from '#db/queries/queue.ts'
+import { searchQuery, ticketNumberSearched } from '#db/queries/search-query.ts'
 import { TICKET_PRIORITIES, TICKET_STATUSES } from '#app/utils/vocabulary.ts'
 import {
   CursorId,
@@ -156,9 +158,15 @@ export function cursorRefused(query: QueueQuery) {
 }
 
 /** `#123` in the search box jumps to ticket 123. */
-export function ticketNumberInQuery(q: string | undefined) {
-  const match = q?.match(/^#(\d{1,9})$/)
-  return match ? Number(match[1]) : undefined
+export const ticketNumberInQuery = ticketNumberSearched
+
+/**
+ * The part of a search's text it used, when that is not all of it (over SEARCH_QUERY_CHARS): the
+ * results say so.
+ */
+export function searchUsedOnly(q: string | undefined) {
+  const search = searchQuery(q)
+  return search?.cut ? search.text : null
 }
 
 /** Whether the workspace has ticket `number` (the `#123` jump goes there only then). */
@@ -168,23 +176,24 @@ export async function hasTicketNumber(member: Pick<Member, 'workspaceId'>, numbe
 
 export type SnippetPart = { text: string; highlight: boolean }
 
-/** Splits ts_headline output on its markers so the browser renders <mark> without raw HTML. */
+/**
+ * Splits ts_headline output on its markers so the browser renders <mark> without raw HTML; each
+ * part is the customer's text again (`snippetText`: a marker character or `<` of theirs is theirs).
+ */
 export function snippetParts(snippet: string | null): SnippetPart[] | null {
   if (!snippet) return null
   const parts: SnippetPart[] = []
+  const push = (text: string, highlight: boolean) => {
+    if (text) parts.push({ text: snippetText(text), highlight })
+  }
   for (const [i, chunk] of snippet.split(HIGHLIGHT_START).entries()) {
-    if (i === 0) {
-      if (chunk) parts.push({ text: chunk, highlight: false })
-      continue
-    }
-    const end = chunk.indexOf(HIGHLIGHT_END)
+    const end = i === 0 ? -1 : chunk.indexOf(HIGHLIGHT_END)
     if (end === -1) {
-      parts.push({ text: chunk, highlight: false })
+      push(chunk, false)
       continue
     }
-    parts.push({ text: chunk.slice(0, end), highlight: true })
-    const rest = chunk.slice(end + HIGHLIGHT_END.length)
-    if (rest) parts.push({ text: rest, highlight: false })
+    push(chunk.slice(0, end), true)
+    push(chunk.slice(end + HIGHLIGHT_END.length), false)
   }
   return parts
 }

@@ -34,6 +34,7 @@ import {
   cursorRefused,
   hasTicketNumber,
   parseQueueQuery,
+  searchUsedOnly,
   ticketNumberInQuery,
 } from '#app/domain/queue.server.ts'
 import { describeBulkResult, runBulkAction, undoBulkAction } from '#app/domain/bulk-actions.server.ts'
@@ -137,6 +138,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     bulkResult: bulkResult ?? null,
     heldReply: heldReply ?? null,
     noSuchTicket: number ?? null,
+    searchUsedOnly: searchUsedOnly(filters.q),
     cursorRefused: refused,
   }
   return refused ? data(answer, { status: 400 }) : answer
@@ -254,8 +256,19 @@ export const clientAction = keepPageWhenUnanswered
 export const shouldRevalidate = unlessActionNeverArrived
 
 export default function Inbox() {
-  const { now, slug, workspaceId, query, page, options, bulkResult, heldReply, noSuchTicket, cursorRefused } =
-    useLoaderData<typeof loader>()
+  const {
+    now,
+    slug,
+    workspaceId,
+    query,
+    page,
+    options,
+    bulkResult,
+    heldReply,
+    noSuchTicket,
+    searchUsedOnly,
+    cursorRefused,
+  } = useLoaderData<typeof loader>()
   const confirmStep = confirmStepOf(useActionData<typeof action>())
   const actionData = withoutConfirmStep(useActionData<typeof action>())
   // New tickets, replies and changes by teammates refresh the page (and the navigation counts).
@@ -284,6 +297,12 @@ export default function Inbox() {
       {noSuchTicket !== null ? (
         <p role="status" className="text-sm text-slate-700 dark:text-slate-300">
           There is no ticket #{noSuchTicket} in this workspace. Tickets matching “{query.q}” are listed below.
+        </p>
+      ) : null}
+      {searchUsedOnly !== null ? (
+        <p role="status" className="text-sm text-slate-700 dark:text-slate-300">
+          Only the first {searchUsedOnly.length} characters of the search were used, up to “
+          {searchUsedOnly.split(/\s+/).slice(-3).join(' ')}”.
         </p>
       ) : null}
       {cursorRefused ? <PageLinkRefused /> : null}

@@ -2,6 +2,7 @@ import { sql, type SQL } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
 import { type TicketPriority, type TicketStatus } from '../schema.ts'
 import { executePrepared } from '../prepared.ts'
+import { searchQuery } from './search-query.ts'
 
 // The queue: listing, search, counts and the filters' options. One ticket's reads are in tickets.ts.
 
@@ -64,6 +65,36 @@ export type QueueRow = {
 
 export const HIGHLIGHT_START = '\u27e6'
 export const HIGHLIGHT_END = '\u27e7'
+
+/**
+ * A snippet's text is the customer's, and only ts_headline's markers may mark it: the text goes
+ * into ts_headline with the marker characters and `<` written as SNIPPET_ESCAPE and a second
+ * character (the escape itself too), and `snippetText` turns them back. A body holding
+ * "⟦spoofed⟧" showed "spoofed" highlighted, and ts_headline read `<b>` or `<script>…</script>` in
+ * a plain-text body as tags and left them out.
+ */
+const SNIPPET_ESCAPE = '\ue000'
+const SNIPPET_ESCAPED: Record<string, string> = {
+  '\ue001': HIGHLIGHT_START,
+  '\ue002': HIGHLIGHT_END,
+  '\ue003': '<',
+  '\ue004': SNIPPET_ESCAPE,
+}
+/** The escaping in SQL around `text` (the escape itself first, so it can be told apart). */
+function snippetEscaped(text: SQL) {
+  let escaped = sql`replace(${text}, ${sql.raw(`'${SNIPPET_ESCAPE}'`)}, ${sql.raw(`'${SNIPPET_ESCAPE}\ue004'`)})`
+  for (const [code, char] of Object.entries(SNIPPET_ESCAPED)) {
+    if (char === SNIPPET_ESCAPE) continue
+    escaped = sql`replace(${escaped}, ${sql.raw(`'${char}'`)}, ${sql.raw(`'${SNIPPET_ESCAPE}${code}'`)})`
+  }
+  return escaped
+}
+/** A part of ts_headline's output as the customer wrote it (see SNIPPET_ESCAPE). */
+export function snippetText(part: string) {
+  return part.includes(SNIPPET_ESCAPE)
+    ? part.replace(/\ue000([\ue001-\ue004])/g, (escaped, code: string) => SNIPPET_ESCAPED[code] ?? escaped)
+    : part
+}
 
 /** Escapes LIKE wildcards so user input matches literally. */
 function likePattern(q: string) {
@@ -230,9 +261,10 @@ export function queueListing(input: QueueListingInput & { workspaceId: Ref; user
   // Written into the statement's text (see below): only a small whole number gets there.
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new Error(`listQueue: bad limit ${limit}`)
   const direction = input.direction ?? 'next'
-  const q = filters.q?.trim() ? filters.q.trim().slice(0, 200) : undefined
+  const search = searchQuery(filters.q)
+  const q = search?.text
   const sort: QueueSort = input.sort === 'relevance' && !q ? 'activity' : input.sort
-  const tsquery = q ? sql`websearch_to_tsquery('english', ${q})` : undefined
+  const tsquery = search ? sql`websearch_to_tsquery('english', ${search.tsText})` : undefined
 
   const where: SQL[] = [sql`t.workspace_id = ${workspaceId}`]
   const view = viewCondition(filters.view, userId)
@@ -310,10 +342,10 @@ export function queueListing(input: QueueListingInput & { workspaceId: Ref; user
   const snippet =
     q && tsquery
       ? sql`ts_headline('english',
-            coalesce((select left(m.body_text, 3000) from messages m
+            ${snippetEscaped(sql`coalesce((select left(m.body_text, 3000) from messages m
                       where m.ticket_id = t.id and m.held_until is null
                         and m.search @@ regexp_replace((${tsquery})::text, ' & ', ' | ', 'g')::tsquery
-                      order by m.created_at limit 1), t.subject),
+                      order by m.created_at limit 1), t.subject)`)},
             ${tsquery},
             ${`StartSel=${HIGHLIGHT_START}, StopSel=${HIGHLIGHT_END}, MaxWords=24, MinWords=8, MaxFragments=1`})`
       : sql`null`
