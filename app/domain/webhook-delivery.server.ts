@@ -222,6 +222,8 @@ async function disableEndpoint(tx: Tx, endpointId: string, now: Date) {
       fromAddress: mailbox.address,
       fromName: 'Switchboard',
       toAddress: admin.email,
+      // It names the endpoint's URL: not for an admin removed before it goes (claimEmail).
+      recipientUserId: admin.userId,
       subject: 'A webhook endpoint was disabled',
       ...disabledEmailBodies(endpoint.url, link),
       headers: { 'Auto-Submitted': 'auto-generated' },

@@ -258,6 +258,13 @@ describe('delivery', () => {
       .from(emails)
       .where(and(eq(emails.workspaceId, owner.workspace.id), eq(emails.kind, 'webhook-disabled')))
     expect(mails.map((m) => m.to).sort()).toEqual([owner.user.email, admin.email].sort())
+    // Each names its recipient, so it is not sent to one removed before it goes (it names the
+    // endpoint's URL): claimEmail, notification-removed-member.test.ts.
+    const recipients = await getDb()
+      .select({ userId: emails.recipientUserId })
+      .from(emails)
+      .where(and(eq(emails.workspaceId, owner.workspace.id), eq(emails.kind, 'webhook-disabled')))
+    expect(recipients.map((m) => m.userId).sort()).toEqual([owner.user.id, admin.id].sort())
     // A disabled endpoint gets no new deliveries until a member turns it back on.
     await createContact(member, { email: 'while-disabled@example.net', name: '' })
     expect(await deliveriesOf(id)).toHaveLength(2)
