@@ -10,6 +10,8 @@ declare module '@remix-run/node' {
     realtime: Realtime
     /** The database failed before Remix ran (in a middleware): loaders and actions answer 503 at once. */
     databaseUnavailable?: boolean
+    /** A page's post over the body limit, its body unread: every action answers 413 (body-too-large.server.ts). */
+    bodyTooLarge?: boolean
     /** A `….data` request (Remix single fetch): loaders and actions may not answer it with a file. */
     dataRequest?: boolean
     /** A `.data` request's loader or action answered with this Retry-After (data-requests.server.ts). */

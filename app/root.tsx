@@ -5,6 +5,7 @@ import {
   Meta,
   Outlet,
   Scripts,
+  isRouteErrorResponse,
   ScrollRestoration,
   useLoaderData,
   useLocation,
@@ -114,11 +115,19 @@ export function ErrorBoundary() {
   const { title, detail } = errorPageText(error)
   // No answer at all: the page the agent tried can be asked for again.
   const unreachable = error instanceof Error && error.name === 'UnreachableError'
+  // A form too large to send: its page again (the browser's Back, which the detail names, also
+  // keeps what was typed).
+  const tooLarge = isRouteErrorResponse(error) && error.status === 413
   return (
     <main className="mx-auto max-w-lg p-10">
       <h1 className="text-2xl font-semibold">{title}</h1>
       <p className="mt-3 text-slate-600 dark:text-slate-400">{detail}</p>
       <p className="mt-6 flex gap-4">
+        {tooLarge ? (
+          <Link className="text-indigo-600 underline dark:text-indigo-400" to={location}>
+            Back to the form
+          </Link>
+        ) : null}
         {unreachable ? (
           <Link className="text-indigo-600 underline dark:text-indigo-400" to={location}>
             Try again

@@ -24,6 +24,7 @@ import { requestHeadSize } from './request-head.server.ts'
 import { requestScope } from './request-scope.server.ts'
 import { discardUnreadBody } from './unread-body.server.ts'
 import { bodyDeadline } from './body-deadline.server.ts'
+import { isBodyTooLarge, withBodyTooLargePages } from './body-too-large.server.ts'
 import { requestMethod, requestTarget } from './request-target.server.ts'
 import { singleAuthorization } from './single-authorization.server.ts'
 import { bodyLimit, hostCheck, noStoreByDefault, originCheck, securityHeaders } from './security.server.ts'
@@ -128,7 +129,7 @@ export function createApp(options: Options) {
   // POST /mcp: the MCP server (Bearer API tokens, no cookie), before Remix and session renewal.
   app.use(lazyMcpEndpoint())
   app.use(sessionRenewal())
-  const guard = (b: ServerBuild) => withDataRequestGuard(withDatabaseOutagePages(b))
+  const guard = (b: ServerBuild) => withDataRequestGuard(withBodyTooLargePages(withDatabaseOutagePages(b)))
   const guarded = typeof build === 'function' ? () => build().then(guard) : guard(build)
   const getLoadContext = (req: express.Request, res: express.Response) => ({
     cspNonce: res.locals.cspNonce as string,
@@ -136,6 +137,7 @@ export function createApp(options: Options) {
     clientIp: req.ip ?? 'unknown',
     realtime: realtime(),
     databaseUnavailable: res.locals.databaseUnavailable === true,
+    bodyTooLarge: isBodyTooLarge(res),
     // Remix's single fetch (see data-requests.server.ts).
     dataRequest: req.path.endsWith('.data'),
     ...(options.streamedPages ? { streamedPage: true } : {}),

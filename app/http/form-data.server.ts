@@ -73,7 +73,9 @@ function refuse(status: 400 | 413 | 415, message: string): Response {
 }
 
 export const FORM_REFUSED_MESSAGE = 'The form could not be read. Reload the page and try again.'
-export const FORM_TOO_LARGE_MESSAGE = 'The form is too large to send. Reload the page and try again.'
+/** Also the 1 MB limit's (body-too-large.server.ts). Not "reload": that loses what was typed. */
+export const FORM_TOO_LARGE_MESSAGE =
+  'The form is too large to send. Go back, shorten what you typed and try again.'
 
 /**
  * The body limit of forms with only short fields (sign-in, signup, password reset, an invitation):

@@ -2,6 +2,7 @@ import { createRequestHandler, type AppLoadContext, type ServerBuild } from '@re
 import type { Request as ExpressRequest, RequestHandler, Response as ExpressResponse } from 'express'
 import { createReadableStreamFromReadable } from '@remix-run/node'
 import { remixRequestHeaders, remixRequestUrl } from '#app/api/dispatch.server.ts'
+import { isBodyTooLarge } from './body-too-large.server.ts'
 import { whileHandling } from './request-scope.server.ts'
 import { wholeBodyOf } from './whole-body.server.ts'
 
@@ -52,7 +53,8 @@ export function remixRequestHandler(options: {
         headers: remixRequestHeaders(req),
         signal: requestSignal(res),
       }
-      if (req.method !== 'GET' && req.method !== 'HEAD') {
+      // A body over the limit is never read (its action answers 413 at once: isBodyTooLarge).
+      if (req.method !== 'GET' && req.method !== 'HEAD' && !isBodyTooLarge(res)) {
         init.body = createReadableStreamFromReadable(req)
         init.duplex = 'half'
       }

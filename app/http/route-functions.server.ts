@@ -5,6 +5,7 @@ export type RouteFunction = (args: {
   request: Request
   context: {
     databaseUnavailable?: boolean
+    bodyTooLarge?: boolean
     requestId?: string
     dataRequest?: boolean
     answeredRetryAfter?: string

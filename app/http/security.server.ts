@@ -1,7 +1,8 @@
 import { randomFromPool } from '#db/random-pool.ts'
 import type { IncomingMessage } from 'node:http'
 import express, { type RequestHandler } from 'express'
-import { refuse } from './refusal.server.ts'
+import { markBodyTooLarge } from './body-too-large.server.ts'
+import { isApiPath, isMcpPath, refuse } from './refusal.server.ts'
 import { decodedSegments, normalisedTarget } from './request-target.server.ts'
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
@@ -269,7 +270,9 @@ export function originCheck(site: Site): RequestHandler {
 
 /**
  * Forms are small: bodies over `maxBytes` get 413 before anything reads them. Paths matching an
- * entry of `larger` (forms with attachments) get that entry's limit instead.
+ * entry of `larger` (forms with attachments) get that entry's limit instead. A page's post goes on
+ * to Remix unread, whose action answers the 413 as a page (`markBodyTooLarge`); the API and MCP
+ * get theirs here.
  */
 export function bodyLimit(
   maxBytes: number,
@@ -286,6 +289,10 @@ export function bodyLimit(
       return next()
     }
     if (Number(length) > limit) {
+      if (!isApiPath(req.path) && !isMcpPath(req.path)) {
+        markBodyTooLarge(res)
+        return next()
+      }
       const detail = `The body is over ${limit} bytes.`
       return refuse(res, req.path, 'payload-too-large', 'Request body too large', detail)
     }

@@ -40,12 +40,21 @@ export function accessRefusal(error: unknown) {
   return undefined
 }
 
+/** Shown by a form whose post was refused as too large (over 1 MB without files). */
+export const TOO_LARGE_MESSAGE =
+  'Not saved: this is too large to send. What you typed is still here: shorten it and try again.'
+
+/** A post refused as too large (413): an answer, but the page and what was typed stay. */
+function tooLargeRefusal(error: unknown) {
+  return isRouteErrorResponse(error) && error.status === 413 ? TOO_LARGE_MESSAGE : undefined
+}
+
 /**
  * A route's clientAction for forms that must not lose the page when their post gets no answer:
  * it answers `{ sendFailed, intent: 'unanswered', error }` instead (the page shows `error`, and
  * `unlessActionNeverArrived` keeps every loader from reloading). A post refused because the user
  * lost access to the workspace or the page (`accessRefusal`) answers the same way, with
- * `noAccess` and that reason as its `error`.
+ * `noAccess` and that reason as its `error`; one refused as too large (413) with TOO_LARGE_MESSAGE.
  */
 export async function keepPageWhenUnanswered({ serverAction, request }: ClientActionFunctionArgs) {
   // serverAction reads the request's body; a copy says which of the page's forms it was (their
@@ -56,14 +65,15 @@ export async function keepPageWhenUnanswered({ serverAction, request }: ClientAc
     return await serverAction()
   } catch (error) {
     const refusal = accessRefusal(error)
-    if (!refusal && !neverAnswered(error)) throw error
-    if (!refusal) console.error('A form post got no answer', error)
+    const tooLarge = tooLargeRefusal(error)
+    if (!refusal && !tooLarge && !neverAnswered(error)) throw error
+    if (!refusal && !tooLarge) console.error('A form post got no answer', error)
     const formIntent = copy ? (await copy.formData().catch(() => undefined))?.get('intent') : undefined
     return {
       ...UNANSWERED,
       intent: 'unanswered',
       formIntent: typeof formIntent === 'string' ? formIntent : null,
-      error: refusal ?? NOT_SAVED_MESSAGE,
+      error: refusal ?? tooLarge ?? NOT_SAVED_MESSAGE,
       ...(refusal ? { noAccess: true as const } : {}),
     }
   }

@@ -1,10 +1,10 @@
-import http from 'node:http'
 import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
 import { sessions, users, workspaces } from '#db/schema.ts'
 import { FORM_TOO_LARGE_MESSAGE } from '#app/http/form-data.server.ts'
 import { createMember, createUser, PASSWORD, signIn } from '#tests/helpers/factories.ts'
+import { announcedPost as announcedPostTo } from '#tests/helpers/announced-post.ts'
 import { startTestServer } from '#tests/helpers/http-server.ts'
 
 let server: Awaited<ReturnType<typeof startTestServer>>
@@ -147,34 +147,17 @@ describe('cross-origin protection', () => {
     expect(response.status).toBe(413)
   })
 
-  /**
-   * A post announcing `announced` bytes of which only the first KB is sent: the answer must come
-   * without the rest, so the server judged it on its length, reading and parsing none of it.
-   */
-  function announcedPost(path: string, announced: number) {
-    return new Promise<{ status: number; type: string; body: string }>((resolve, reject) => {
-      const request = http.request(server.url + path, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/x-www-form-urlencoded',
-          'content-length': String(announced),
-          origin: server.url,
-          'x-forwarded-for': '192.0.2.77',
-        },
-      })
-      request.on('error', reject)
-      request.on('response', (response) => {
-        let body = ''
-        response.setEncoding('utf8')
-        response.on('data', (chunk: string) => (body += chunk))
-        response.on('end', () => {
-          resolve({ status: response.statusCode ?? 0, type: response.headers['content-type'] ?? '', body })
-          request.destroy()
-        })
-      })
-      request.write(`email=a%40example.com&password=${'x'.repeat(1_000)}`)
+  /** 1 MB announced, the first KB sent: answered on its length. */
+  const announcedPost = (path: string, announced: number) =>
+    announcedPostTo(server.url + path, {
+      announced,
+      sent: `email=a%40example.com&password=${'x'.repeat(1_000)}`,
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        origin: server.url,
+        'x-forwarded-for': '192.0.2.77',
+      },
     })
-  }
 
   it('answers 413 with its message to a sign-in, signup, reset or invitation post over 16 KB, before reading it', async () => {
     for (const path of [
