@@ -13,10 +13,12 @@ export const MAX_COPY_ADDRESSES = 10
  * address, at most MAX_COPY_ADDRESSES, duplicates dropped. Refused as a whole with a field error
  * that names the first bad address (the typed text is kept by Conform).
  */
+export const COPY_LIST_MAX = 5000
+
 function addressList(label: 'CC' | 'BCC') {
   return z
     .string()
-    .max(5000, { error: `The ${label} list is too long` })
+    .max(COPY_LIST_MAX, { error: `The ${label} list is too long` })
     .optional()
     .transform((value, ctx) => {
       const addresses = (value ?? '').split(/[\s,;]+/).filter(Boolean)

@@ -22,7 +22,7 @@ import { FormErrors } from '#app/components/ui/field.tsx'
 import { fillPlaceholders, insertAtSelection, type CannedContext } from '#app/utils/canned.ts'
 import { focusIsLost, focusMainContent, focusToWrite } from '#app/utils/focus.ts'
 import { formatBytes } from '#app/utils/format.ts'
-import { ComposerSchema, type MessageKind } from '#app/utils/ticket-page-schemas.ts'
+import { ComposerSchema, COPY_LIST_MAX, type MessageKind } from '#app/utils/ticket-page-schemas.ts'
 import { isBlockedFilename, isBlockedType, MAX_FILES, MAX_TOTAL_BYTES } from '#app/utils/ticket-schemas.ts'
 import { STATUS_LABEL, TICKET_STATUSES, type TicketStatus } from '#app/utils/vocabulary.ts'
 import { useShortcuts } from '#app/utils/use-shortcuts.ts'
@@ -488,6 +488,7 @@ export function Composer(props: Props) {
                   </label>
                   <input
                     {...getInputProps(field, { type: 'text' })}
+                    maxLength={COPY_LIST_MAX}
                     autoComplete="off"
                     placeholder="name@example.com, …"
                     aria-describedby={`${field.descriptionId}${field.errors ? ` ${field.errorId}` : ''}`}
