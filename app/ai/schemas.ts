@@ -36,12 +36,14 @@ const featureFields = Object.fromEntries(
   [K in (typeof AI_FEATURES)[number] as `feature_${K}`]: z.ZodOptional<z.ZodLiteral<'on'>>
 }
 
+export const AI_MODEL_MAX = 200
+
 export const AiSettingsSchema = z.object({
   ...featureFields,
   model: z
     .string()
     .trim()
-    .max(200, { error: 'Use at most 200 characters' })
+    .max(AI_MODEL_MAX, { error: 'Use at most 200 characters' })
     .regex(/^[\w.:/@+-]+$/, { error: 'A model name has letters, digits and . : / @ + - _ only' })
     .optional(),
   monthlyTokenBudget: z.coerce

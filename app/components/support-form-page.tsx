@@ -9,7 +9,7 @@ import { useIsPending } from '#app/utils/use-pending.ts'
 import { useFocusWhenShown } from '#app/utils/use-focus-when-shown.ts'
 import { AttachmentsField, SupportErrorBoundary, supportErrorTitle, SupportShell } from './support-shell.tsx'
 import { EMAIL_MAX, PERSON_NAME_MAX } from '#app/utils/schemas.ts'
-import { MAX_BODY_CHARS, MAX_SUBJECT_CHARS } from '#app/utils/ticket-schemas.ts'
+import { MAX_SUBJECT_CHARS } from '#app/utils/ticket-schemas.ts'
 
 /** What the support routes' loader returns (app/routes/support-form.server.ts). */
 export type SupportFormPageData = {
@@ -126,7 +126,7 @@ function SupportForm({
         />
         <TextareaField
           label="How can we help?"
-          textareaProps={{ ...getTextareaProps(fields.message), maxLength: MAX_BODY_CHARS, rows: 8 }}
+          textareaProps={{ ...getTextareaProps(fields.message), rows: 8 }}
           errors={fields.message.errors}
         />
         <AttachmentsField id={`${form.id}-files`} errors={form.allErrors.files} notKept={filesNotKept} />

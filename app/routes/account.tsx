@@ -38,7 +38,7 @@ import { PersonalSignature, TimeZoneName } from '#app/utils/personal-settings.ts
 import { changeUndoSendDelay, MAX_UNDO_SEND_SECONDS, undoSendDelay } from '#app/domain/undo-send.server.ts'
 import { countSessions, revokeOtherSessions } from '#app/domain/sessions.server.ts'
 import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
-import { NewPassword, PersonName } from '#app/utils/schemas.ts'
+import { NewPassword, PASSWORD_MAX, PERSON_NAME_MAX, PersonName } from '#app/utils/schemas.ts'
 import { keepPageWhenUnanswered, unansweredErrors } from '#app/utils/unanswered.ts'
 import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
 import { limitRefusal } from '#app/http/limit-refusal.server.ts'
@@ -62,7 +62,9 @@ const RESEND_LIMITS = {
 const NameSchema = z.object({ intent: z.literal('name'), name: PersonName })
 const PasswordSchema = z.object({
   intent: z.literal('password'),
-  currentPassword: z.string({ error: 'Enter your current password' }).max(256),
+  currentPassword: z
+    .string({ error: 'Enter your current password' })
+    .max(PASSWORD_MAX, { error: 'Password is too long' }),
   newPassword: NewPassword,
 })
 const ActionSchema = z.discriminatedUnion('intent', [
@@ -320,7 +322,7 @@ export default function Account() {
         <input type="hidden" name="intent" value="name" />
         <Field
           label="Name"
-          inputProps={getInputProps(nameFields.name, { type: 'text' })}
+          inputProps={{ ...getInputProps(nameFields.name, { type: 'text' }), maxLength: PERSON_NAME_MAX }}
           errors={nameFields.name.errors}
         />
         <Button type="submit" pending={pendingIntent === 'name'}>
@@ -345,6 +347,7 @@ export default function Account() {
           label="Current password"
           inputProps={{
             ...getInputProps(passwordFields.currentPassword, { type: 'password' }),
+            maxLength: PASSWORD_MAX,
             autoComplete: 'current-password',
           }}
           errors={passwordFields.currentPassword.errors}
@@ -354,6 +357,7 @@ export default function Account() {
           hint="At least 12 characters. Changing it signs out your other sessions."
           inputProps={{
             ...getInputProps(passwordFields.newPassword, { type: 'password' }),
+            maxLength: PASSWORD_MAX,
             autoComplete: 'new-password',
           }}
           errors={passwordFields.newPassword.errors}

@@ -35,7 +35,6 @@ import { formatBytes } from '#app/utils/format.ts'
 import { useIsPending } from '#app/utils/use-pending.ts'
 import { useFocusWhenShown } from '#app/utils/use-focus-when-shown.ts'
 import { limitRefusal } from '#app/http/limit-refusal.server.ts'
-import { MAX_BODY_CHARS } from '#app/utils/ticket-schemas.ts'
 
 // The token is in the URL: keep it out of Referer headers sent to linked sites.
 export const meta: MetaFunction<typeof loader> = ({ data, error }) => [
@@ -217,7 +216,7 @@ function ReplyForm() {
       <h2 className="text-base font-semibold">Reply</h2>
       <TextareaField
         label="Your message"
-        textareaProps={{ ...getTextareaProps(fields.message), maxLength: MAX_BODY_CHARS, rows: 6 }}
+        textareaProps={{ ...getTextareaProps(fields.message), rows: 6 }}
         errors={fields.message.errors}
       />
       <AttachmentsField

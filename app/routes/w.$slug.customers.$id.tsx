@@ -40,7 +40,7 @@ import {
 } from '#app/http/form-data.server.ts'
 import { CustomerProfileSchema } from '#app/utils/customer-profile.ts'
 import { useFormatters } from '#app/utils/use-formatters.ts'
-import { PersonName } from '#app/utils/schemas.ts'
+import { PERSON_NAME_MAX, PersonName } from '#app/utils/schemas.ts'
 import { hasRole } from '#app/utils/roles.ts'
 import { sliceWhole } from '#app/utils/well-formed.ts'
 import { keepPageWhenUnanswered } from '#app/utils/unanswered.ts'
@@ -353,7 +353,7 @@ function CustomerPage({ page, actionData }: { page: CustomerData; actionData?: A
             <div className="flex-1">
               <Field
                 label="Customer name"
-                inputProps={getInputProps(fields.name, { type: 'text' })}
+                inputProps={{ ...getInputProps(fields.name, { type: 'text' }), maxLength: PERSON_NAME_MAX }}
                 errors={fields.name.errors}
               />
               <TeammateSaved

@@ -8,7 +8,7 @@ import { requireMember } from '#app/http/auth.server.ts'
 import { renameWorkspace } from '#app/domain/workspaces.server.ts'
 import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 import { hasRole } from '#app/utils/roles.ts'
-import { WorkspaceName } from '#app/utils/schemas.ts'
+import { WORKSPACE_NAME_MAX, WorkspaceName } from '#app/utils/schemas.ts'
 import { useIsPending } from '#app/utils/use-pending.ts'
 import { useSchemaForm } from '#app/utils/use-schema-form.ts'
 import { savedResult, useDrawnValues } from '#app/utils/use-drawn-values.ts'
@@ -61,7 +61,7 @@ export default function GeneralSettings() {
         <Form method="post" {...getFormProps(form)} className="mt-4 space-y-2">
           <Field
             label="Workspace name"
-            inputProps={getInputProps(fields.name, { type: 'text' })}
+            inputProps={{ ...getInputProps(fields.name, { type: 'text' }), maxLength: WORKSPACE_NAME_MAX }}
             errors={fields.name.errors}
           />
           <TeammateSaved fields={overwritten.map(() => ({ label: 'the workspace name', value: name }))} />

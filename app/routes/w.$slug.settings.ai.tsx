@@ -7,6 +7,7 @@ import { conflictIn, onOff, TeammateEdits } from '#app/components/ui/teammate-sa
 import { teammateConflict } from '#app/http/teammate-conflict.server.ts'
 import { AI_FEATURE_LABEL, AI_FEATURES, AI_MESSAGES } from '#app/ai/features.ts'
 import {
+  AI_MODEL_MAX,
   AiSettingsSchema,
   aiSettingsFormBase,
   aiSettingsFormValues,
@@ -203,6 +204,7 @@ function SettingsForm({
         hint={`Leave empty for the server's default: ${settings.defaultModel}`}
         inputProps={{
           ...getInputProps(fields.model, { type: 'text' }),
+          maxLength: AI_MODEL_MAX,
           placeholder: settings.defaultModel,
         }}
         errors={fields.model.errors}

@@ -30,9 +30,10 @@ import { useUnansweredForm } from '#app/utils/unanswered-form.ts'
 
 export const meta: MetaFunction = () => [{ title: 'API tokens · Switchboard' }]
 
+const TOKEN_NAME_MAX = 100
 const CreateSchema = z.object({
   intent: z.literal('create'),
-  name: displayName('Name', 100),
+  name: displayName('Name', TOKEN_NAME_MAX),
   scopes: z
     .array(z.enum(API_SCOPES, { error: 'Unknown scope' }), { error: 'Choose at least one scope' })
     .min(1, { error: 'Choose at least one scope' }),
@@ -263,7 +264,11 @@ function CreateTokenForm({ notSent }: { notSent?: string[] }) {
         <input type="hidden" name="intent" value="create" />
         <Field
           label="Name"
-          inputProps={{ ...getInputProps(fields.name, { type: 'text' }), placeholder: 'CRM sync' }}
+          inputProps={{
+            ...getInputProps(fields.name, { type: 'text' }),
+            maxLength: TOKEN_NAME_MAX,
+            placeholder: 'CRM sync',
+          }}
           errors={fields.name.errors}
         />
         <CheckboxGroupField

@@ -32,7 +32,8 @@ import { useUnansweredForm } from '#app/utils/unanswered-form.ts'
 export const meta: MetaFunction = () => [{ title: 'Canned responses · Switchboard' }]
 
 // One line, like every name: no line breaks, controls or bidi overrides, something visible.
-const Title = displayName('Title', 100)
+const TITLE_MAX = 100
+const Title = displayName('Title', TITLE_MAX)
 
 const PLACEHOLDER_LIST = Object.keys(CANNED_PLACEHOLDERS).map((name) => `{{${name}}}`)
 
@@ -335,7 +336,7 @@ function EditCannedResponseForm({
         <input type="hidden" name="base" value={cannedBase(drawn)} />
         <Field
           label="Title"
-          inputProps={getInputProps(fields.title, { type: 'text' })}
+          inputProps={{ ...getInputProps(fields.title, { type: 'text' }), maxLength: TITLE_MAX }}
           errors={fields.title.errors}
         />
         <TextareaField
@@ -378,7 +379,11 @@ function CreateCannedResponseForm({
         <input type="hidden" name="intent" value="create" />
         <Field
           label="Title"
-          inputProps={{ ...getInputProps(fields.title, { type: 'text' }), placeholder: 'Refund on its way' }}
+          inputProps={{
+            ...getInputProps(fields.title, { type: 'text' }),
+            maxLength: TITLE_MAX,
+            placeholder: 'Refund on its way',
+          }}
           errors={fields.title.errors}
         />
         <TextareaField

@@ -40,7 +40,11 @@ import {
   UpdateMailboxSchema,
   autoAcknowledgementBase,
   mailboxBase,
+  MAILBOX_KEY_MAX,
+  MAILBOX_NAME_MAX,
+  SENDER_NAME_MAX,
 } from '#app/utils/mailbox-schemas.ts'
+import { EMAIL_MAX } from '#app/utils/schemas.ts'
 import { hasRole } from '#app/utils/roles.ts'
 import { keepPageWhenUnanswered } from '#app/utils/unanswered.ts'
 import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
@@ -592,6 +596,7 @@ function CreateMailboxForm({
           label="Key (optional)"
           inputProps={{
             ...getInputProps(fields.key, { type: 'text' }),
+            maxLength: MAILBOX_KEY_MAX,
             placeholder: suggestedKey || 'billing',
             autoCapitalize: 'none',
             spellCheck: false,
@@ -621,13 +626,14 @@ function MailboxFieldsInputs<Schema extends Record<string, unknown>>({
     <>
       <Field
         label="Name"
-        inputProps={getInputProps(fields.name, { type: 'text' })}
+        inputProps={{ ...getInputProps(fields.name, { type: 'text' }), maxLength: MAILBOX_NAME_MAX }}
         errors={fields.name.errors}
       />
       <Field
         label="Public address"
         inputProps={{
           ...getInputProps(fields.address, { type: 'email' }),
+          maxLength: EMAIL_MAX,
           placeholder: 'support@example.com',
         }}
         errors={fields.address.errors}
@@ -635,7 +641,7 @@ function MailboxFieldsInputs<Schema extends Record<string, unknown>>({
       />
       <Field
         label="Sender name"
-        inputProps={getInputProps(fields.fromName, { type: 'text' })}
+        inputProps={{ ...getInputProps(fields.fromName, { type: 'text' }), maxLength: SENDER_NAME_MAX }}
         errors={fields.fromName.errors}
       />
       <TextareaField

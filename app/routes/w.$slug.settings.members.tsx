@@ -28,7 +28,7 @@ import {
 } from '#app/domain/workspaces.server.ts'
 import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 import { canAssignRole, hasRole } from '#app/utils/roles.ts'
-import { InviteSchema, Role } from '#app/utils/schemas.ts'
+import { EMAIL_MAX, InviteSchema, Role } from '#app/utils/schemas.ts'
 import { ROLES, type Role as RoleName } from '#app/utils/vocabulary.ts'
 import { useFormatters } from '#app/utils/use-formatters.ts'
 import { keepPageWhenUnanswered, unansweredErrors } from '#app/utils/unanswered.ts'
@@ -326,7 +326,7 @@ export default function Members() {
               <input type="hidden" name="intent" value="invite" />
               <Field
                 label="Email"
-                inputProps={getInputProps(fields.email, { type: 'email' })}
+                inputProps={{ ...getInputProps(fields.email, { type: 'email' }), maxLength: EMAIL_MAX }}
                 errors={fields.email.errors}
               />
               <SelectField label="Role" selectProps={getSelectProps(fields.role)} errors={fields.role.errors}>

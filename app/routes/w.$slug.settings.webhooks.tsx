@@ -37,6 +37,8 @@ import {
   parseWebhookEndpointBase,
   WEBHOOK_EVENT_DESCRIPTIONS,
   WEBHOOK_EVENT_TYPES,
+  WEBHOOK_DESCRIPTION_MAX,
+  WEBHOOK_URL_MAX,
   WebhookEndpointForm,
   webhookEndpointBase,
 } from '#app/utils/webhook-schemas.ts'
@@ -513,13 +515,18 @@ function EndpointForm({ endpoint }: { endpoint?: EndpointRow }) {
         label="URL"
         inputProps={{
           ...getInputProps(fields.url, { type: 'url' }),
+          maxLength: WEBHOOK_URL_MAX,
           placeholder: 'https://example.com/switchboard-events',
         }}
         errors={fields.url.errors}
       />
       <Field
         label="Description"
-        inputProps={{ ...getInputProps(fields.description, { type: 'text' }), placeholder: 'CRM sync' }}
+        inputProps={{
+          ...getInputProps(fields.description, { type: 'text' }),
+          maxLength: WEBHOOK_DESCRIPTION_MAX,
+          placeholder: 'CRM sync',
+        }}
         errors={fields.description.errors}
       />
       <CheckboxGroupField

@@ -24,7 +24,7 @@ import { keepPageWhenUnanswered, unansweredErrors } from '#app/utils/unanswered.
 import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
 import { useIsPending } from '#app/utils/use-pending.ts'
 import { EMAIL_MAX, PERSON_NAME_MAX } from '#app/utils/schemas.ts'
-import { MAX_BODY_CHARS, MAX_SUBJECT_CHARS } from '#app/utils/ticket-schemas.ts'
+import { MAX_SUBJECT_CHARS } from '#app/utils/ticket-schemas.ts'
 
 export const meta: MetaFunction = () => [{ title: 'New ticket · Switchboard' }]
 
@@ -172,7 +172,7 @@ export default function NewTicket() {
         />
         <TextareaField
           label="What the customer needs"
-          textareaProps={{ ...getTextareaProps(fields.body), maxLength: MAX_BODY_CHARS, rows: 8 }}
+          textareaProps={{ ...getTextareaProps(fields.body), rows: 8 }}
           errors={fields.body.errors}
         />
         <AttachmentsField

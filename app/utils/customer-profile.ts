@@ -115,6 +115,8 @@ export function localTime(nowIso: string, zone: string) {
 }
 
 export const NOTES_MAX = 5000
+export const COMPANY_MAX = 100
+export const TIME_ZONE_NAME_MAX = 64
 
 export type ProfileField = 'company' | 'timeZone' | 'notes'
 export const PROFILE_FIELDS: readonly ProfileField[] = ['company', 'timeZone', 'notes']
@@ -128,14 +130,14 @@ export const CustomerProfileSchema = z.object({
   company: z
     .string()
     .trim()
-    .max(100, { error: 'Use at most 100 characters' })
+    .max(COMPANY_MAX, { error: 'Use at most 100 characters' })
     .refine((s) => !UNSAFE_NAME_CHARACTERS.test(s), { error: 'Remove the control characters' })
     .optional()
     .transform((s) => s ?? ''),
   timeZone: z
     .string()
     .trim()
-    .max(64, { error: 'Use a time zone name such as Europe/Paris' })
+    .max(TIME_ZONE_NAME_MAX, { error: 'Use a time zone name such as Europe/Paris' })
     .optional()
     .transform((zone, ctx) => {
       if (!zone) return null

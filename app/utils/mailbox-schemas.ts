@@ -6,18 +6,22 @@ import { slugFrom, slugSchema } from './slugs.ts'
 /** Mailbox form fields, shared by the browser (instant feedback) and the server (the real check). */
 
 export const MAILBOX_KEY_MAX = 40
+export const MAILBOX_NAME_MAX = 80
+export const SENDER_NAME_MAX = 80
+export const MAILBOX_SIGNATURE_MAX = 2000
+export const AUTO_ACKNOWLEDGEMENT_MAX = 5000
 
-export const MailboxName = displayName('Name', 80)
+export const MailboxName = displayName('Name', MAILBOX_NAME_MAX)
 
 /** The key is the local part of the forwarding address after the workspace slug (so no dots). */
 export const MailboxKey = slugSchema({ max: MAILBOX_KEY_MAX })
 
 /** The From display name of this mailbox's emails. */
-export const SenderName = displayName('Sender name', 80)
+export const SenderName = displayName('Sender name', SENDER_NAME_MAX)
 
 export const Signature = z
   .string()
-  .max(2000, { error: 'Use at most 2,000 characters' })
+  .max(MAILBOX_SIGNATURE_MAX, { error: 'Use at most 2,000 characters' })
   .optional()
   .transform((s) => s ?? '')
 
@@ -86,7 +90,7 @@ export function mailboxKeyFrom(name: string) {
 
 const AutoAcknowledgementText = z
   .string()
-  .max(5000, { error: 'Use at most 5,000 characters' })
+  .max(AUTO_ACKNOWLEDGEMENT_MAX, { error: 'Use at most 5,000 characters' })
   .optional()
   .transform((s) => s?.trim() ?? '')
 

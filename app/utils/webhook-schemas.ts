@@ -19,11 +19,17 @@ export const WEBHOOK_EVENT_DESCRIPTIONS: Record<WebhookEventType, string> = {
 }
 
 /** The settings page's forms (the API has its own snake_case schemas in app/api/webhooks.server.ts). */
+export const WEBHOOK_URL_MAX = 2000
+export const WEBHOOK_DESCRIPTION_MAX = 200
 const url = z
   .string({ error: 'Enter the URL that receives the webhooks' })
   .trim()
-  .max(2000, { error: 'At most 2,000 characters' })
-const description = z.string().trim().max(200, { error: 'At most 200 characters' }).default('')
+  .max(WEBHOOK_URL_MAX, { error: 'At most 2,000 characters' })
+const description = z
+  .string()
+  .trim()
+  .max(WEBHOOK_DESCRIPTION_MAX, { error: 'At most 200 characters' })
+  .default('')
 const events = z
   .array(WebhookEventType, { error: 'Choose at least one event' })
   .min(1, { error: 'Choose at least one event' })

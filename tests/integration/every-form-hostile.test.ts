@@ -9,7 +9,8 @@ import { messages, tickets } from '#db/schema.ts'
 import { startQueue, stopQueue } from '#app/jobs/queue.server.ts'
 import { apiClient, apiTokenFor } from '#tests/helpers/api.ts'
 import { captureProcessLog } from '#tests/helpers/captured-log.ts'
-import { createInvitation, createMember, createTicketFor } from '#tests/helpers/factories.ts'
+import { createMember, createTicketFor } from '#tests/helpers/factories.ts'
+import { pagesWithForms } from '#tests/helpers/form-pages.ts'
 import { startTestServer } from '#tests/helpers/http-server.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 
@@ -111,38 +112,7 @@ function body(form: Form, fields: Array<[string, string]>) {
 
 describe('hostile input on every form and route', () => {
   it('answers every form, posted as served and with each field hostile or twice, without a 5xx', async () => {
-    const owner = await createMember('owner')
-    const ticket = await createTicketFor(owner)
-    const [row] = await getDb().select().from(tickets).where(eq(tickets.id, ticket.ticketId))
-    const s = owner.workspace.slug
-    const signedIn = [
-      `/w/${s}`,
-      `/w/${s}/tickets`,
-      `/w/${s}/tickets/${ticket.number}`,
-      `/w/${s}/tickets/new`,
-      `/w/${s}/customers`,
-      `/w/${s}/customers/${row!.contactId}`,
-      `/w/${s}/notifications`,
-      `/w/${s}/account`,
-      `/w/${s}/settings`,
-      `/w/${s}/settings/ai`,
-      `/w/${s}/settings/api-tokens`,
-      `/w/${s}/settings/canned-responses`,
-      `/w/${s}/settings/mailboxes`,
-      `/w/${s}/settings/members`,
-      `/w/${s}/settings/webhooks`,
-      '/workspaces/new',
-    ]
-    const invitation = await createInvitation(owner)
-    const signedOut = [
-      '/signup',
-      '/login',
-      '/forgot-password',
-      `/support/${s}`,
-      // The customer's private link (its reply form) and an invitation's page.
-      new URL(ticket.customerLink).pathname,
-      `/invite/${invitation.token}`,
-    ]
+    const { owner, signedIn, signedOut } = await pagesWithForms()
     const failures: string[] = []
     let posts = 0
     let formsSeen = 0

@@ -79,7 +79,8 @@ export function PersonalSettingsForms({
             id: 'account-signature',
             name: 'signature',
             defaultValue: typedSignature ?? signature,
-            maxLength: SIGNATURE_MAX,
+            // No maxLength: a pasted signature cut short without a word would go unnoticed. The
+            // schema's message shows by the field and the text stays (the hint says the limit).
             rows: 3,
           }}
           errors={signatureErrors ?? undefined}

@@ -9,10 +9,12 @@ import type { TeammateConflict } from '#app/utils/drawn-base.ts'
 import { preloadRouteModule } from '#app/utils/preload-route.ts'
 import { useReloadWhenRedirectDropped } from '#app/components/use-kept-post.ts'
 import {
+  COMPANY_MAX,
   CustomerProfileSchema,
   NOTES_MAX,
   PROFILE_FIELD_LABEL,
   profileBase,
+  TIME_ZONE_NAME_MAX,
 } from '#app/utils/customer-profile.ts'
 import { MergedNotice, type MergedInto } from './merged-notice.tsx'
 
@@ -81,13 +83,14 @@ export function CustomerProfileForm({ slug, contact, returnTo, pageResult, pageC
       {returnTo ? <input type="hidden" name="returnTo" value={returnTo} /> : null}
       <Field
         label="Company"
-        inputProps={{ ...getInputProps(fields.company, { type: 'text' }), maxLength: 100 }}
+        inputProps={{ ...getInputProps(fields.company, { type: 'text' }), maxLength: COMPANY_MAX }}
         errors={fields.company.errors}
       />
       <Field
         label="Time zone"
         inputProps={{
           ...getInputProps(fields.timeZone, { type: 'text' }),
+          maxLength: TIME_ZONE_NAME_MAX,
           placeholder: 'Europe/Paris',
           autoComplete: 'off',
         }}

@@ -3,7 +3,13 @@ import { CustomerProfileForm } from '#app/components/customer/profile-form.tsx'
 import { RelativeTime } from '#app/components/queue/relative-time.tsx'
 import { Button } from '#app/components/ui/button.tsx'
 import { Field, TextareaField } from '#app/components/ui/field.tsx'
-import { localTime, NOTES_MAX, profileBase } from '#app/utils/customer-profile.ts'
+import {
+  COMPANY_MAX,
+  localTime,
+  NOTES_MAX,
+  profileBase,
+  TIME_ZONE_NAME_MAX,
+} from '#app/utils/customer-profile.ts'
 import { useFormatters } from '#app/utils/use-formatters.ts'
 import { useHydrated } from '#app/utils/use-hydrated.ts'
 import { Badge, StatusBadge } from '#app/components/ui/badge.tsx'
@@ -154,7 +160,7 @@ function PlainProfileForm({
           name: 'company',
           type: 'text',
           defaultValue: contact.company ?? '',
-          maxLength: 100,
+          maxLength: COMPANY_MAX,
         }}
       />
       <Field
@@ -164,6 +170,7 @@ function PlainProfileForm({
           name: 'timeZone',
           type: 'text',
           defaultValue: contact.timeZone ?? '',
+          maxLength: TIME_ZONE_NAME_MAX,
           placeholder: 'Europe/Paris',
           autoComplete: 'off',
         }}
