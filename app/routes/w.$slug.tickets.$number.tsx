@@ -507,7 +507,13 @@ export default function TicketPage() {
   useShortcuts({ j: () => navigate(beside('next')), k: () => navigate(beside('previous')) })
   const nameOf = (userId: string) => page.members.find((m) => m.userId === userId)?.name
   // The loader's page of the thread, with the earlier pages loaded here (JavaScript) above it.
-  const thread = useEarlierMessages({ ticketId: ticket.id, slug: page.slug, number: ticket.number, page })
+  const thread = useEarlierMessages({
+    ticketId: ticket.id,
+    userId: page.me.userId,
+    slug: page.slug,
+    number: ticket.number,
+    page,
+  })
   const events = thread.activity.map((entry) => ({
     id: entry.id,
     text: describeActivity(entry, nameOf),

@@ -633,3 +633,107 @@ test('past the hour’s customer emails of a new workspace, a reply is refused u
     page.getByRole('list', { name: 'Conversation' }).getByText('One more for the customer.'),
   ).toBeVisible()
 })
+
+test('Back and Forward bring a ticket back with the earlier messages the agent loaded, where they were reading', async ({
+  page,
+}) => {
+  const id = unique()
+  const slug = `back-${id}`
+  const email = `casey-${id}@example.net`
+  await signUp(page, 'Dana Agent', `dana-${id}@example.com`, 'Back Co', slug)
+  for (const [subject, message] of [
+    ['A second matter', 'Something else entirely.'],
+    ['Reading it all back', 'It all started on a Monday.'],
+  ]) {
+    const customer = await submitSupportForm(page.context().browser()!, slug, {
+      name: 'Casey Customer',
+      email,
+      subject,
+      message,
+    })
+    await customer.context.close()
+  }
+  await page.goto(`/w/${slug}/tickets`)
+  await page.getByRole('link', { name: 'Reading it all back' }).click()
+  await expect(page.getByRole('heading', { name: 'Reading it all back' })).toBeVisible()
+  const ticketUrl = page.url().split(/[?#]/)[0]
+  await addNotes(page, ticketUrl, 44)
+
+  await page.setViewportSize({ width: 1440, height: 900 })
+  await page.goto(`/w/${slug}/tickets`)
+  await page.getByRole('link', { name: 'Reading it all back' }).click()
+  const conversation = page.getByRole('list', { name: 'Conversation' })
+  await expect(conversation.getByText('Note number 44 on this long thread.')).toBeInViewport()
+  await page.getByRole('link', { name: 'Show 35 earlier messages' }).click()
+  await expect(page.getByRole('link', { name: 'Show 15 earlier messages' })).toBeAttached()
+  const reading = conversation.getByText('Note number 20 on this long thread.')
+  await reading.evaluate((element) => element.scrollIntoView({ block: 'start' }))
+  const readingAt = await page.evaluate(() => window.scrollY)
+  expect(readingAt).toBeGreaterThan(0)
+
+  /** The ticket as the agent left it: the loaded earlier messages, and note 20 where it was. */
+  async function asLeft() {
+    await expect(page.getByRole('heading', { name: 'Reading it all back' })).toBeVisible()
+    await expect(conversation.getByText('Note number 15 on this long thread.')).toBeAttached()
+    await expect(page.getByRole('link', { name: 'Show 15 earlier messages' })).toBeAttached()
+    await expect.poll(() => page.evaluate(() => window.scrollY)).toBe(readingAt)
+    // A moment later too: nothing scrolls to the newest message after the restore.
+    await page.waitForTimeout(300)
+    expect(await page.evaluate(() => window.scrollY)).toBe(readingAt)
+  }
+
+  // Away to the customer's page (a link in the sidebar), a note arrives meanwhile, then Back.
+  await page.getByRole('region', { name: 'Customer' }).getByRole('link', { name: 'Casey Customer' }).click()
+  await expect(page.getByRole('heading', { name: 'Casey Customer', level: 1 })).toBeVisible()
+  const customerUrl = page.url()
+  const origin = new URL(page.url()).origin
+  const away = await page.request.post(ticketUrl, {
+    headers: { origin },
+    form: { intent: 'reply', kind: 'note', body: 'Written while Dana was away.' },
+    maxRedirects: 0,
+  })
+  expect(away.status()).toBe(302)
+  await page.goBack()
+  await asLeft()
+  await expect(conversation.getByText('Written while Dana was away.')).toBeAttached()
+  // Forward to the customer and Back again: the same.
+  await page.goForward()
+  await expect(page.getByRole('heading', { name: 'Casey Customer', level: 1 })).toBeVisible()
+  await page.goBack()
+  await asLeft()
+
+  // The customer's other ticket (the same page, another ticket) shows none of this one's messages,
+  // and Back and Forward between the two keep each its own.
+  await page.getByRole('link', { name: /A second matter/ }).click()
+  await expect(page.getByRole('heading', { name: 'A second matter' })).toBeVisible()
+  await expect(page.getByText('Something else entirely.')).toBeVisible()
+  await expect(conversation.getByText(/Note number/)).toHaveCount(0)
+  await expect(page.getByRole('link', { name: /earlier message/ })).toHaveCount(0)
+  await page.goBack()
+  await asLeft()
+  await page.goForward()
+  await expect(page.getByRole('heading', { name: 'A second matter' })).toBeVisible()
+  await expect(conversation.getByText(/Note number/)).toHaveCount(0)
+  await expect(page.getByRole('link', { name: /earlier message/ })).toHaveCount(0)
+
+  // The inbox and the customer's page keep their place on Back from a ticket too (their pages are
+  // links, their scroll the router's).
+  await page.setViewportSize({ width: 1440, height: 300 })
+  for (const [url, heading] of [
+    [`/w/${slug}/tickets`, 'Inbox'],
+    [customerUrl, 'Casey Customer'],
+  ]) {
+    await page.goto(url)
+    // Scrolled down, the ticket's link clicked where it is (a click by Playwright would first
+    // scroll it clear of the sticky header, and the router keeps the position at the click).
+    const link = page.getByRole('main').getByRole('link', { name: 'Reading it all back' })
+    await link.evaluate((element) => element.scrollIntoView({ block: 'start' }))
+    const listAt = await page.evaluate(() => window.scrollY)
+    expect(listAt).toBeGreaterThan(0)
+    await link.dispatchEvent('click')
+    await expect(page.getByRole('heading', { name: 'Reading it all back' })).toBeVisible()
+    await page.goBack()
+    await expect(page.getByRole('heading', { name: heading, level: 1 })).toBeVisible()
+    await expect.poll(() => page.evaluate(() => window.scrollY)).toBe(listAt)
+  }
+})

@@ -1,3 +1,4 @@
+import { useLocation } from '@remix-run/react'
 import { useEffect, useLayoutEffect, useRef, useState } from 'react'
 import type { ThreadEntry } from './thread.tsx'
 
@@ -30,6 +31,34 @@ const useLayoutEffectInBrowser = typeof document === 'undefined' ? useEffect : u
 
 const position = (m: { createdAt: string; id: string }) => `${m.createdAt} ${m.id}`
 
+type Kept = Shown & { ticketId: string }
+
+/**
+ * What each history entry of this tab showed of a thread, by the router's location key, so that
+ * Back and Forward to it show the same earlier messages again (the router then puts the scroll
+ * where it was: the page is as tall as when the agent left it). In memory only, never in
+ * sessionStorage: message bodies stay out of storage, and a document loaded anew starts from the
+ * loader's page (and hydrates the server's HTML). Bounded: the entries last used.
+ */
+const keptByEntry = new Map<string, { userId: string; kept: Kept }>()
+const ENTRIES_KEPT = 20
+
+function keptForEntry(key: string, ticketId: string, userId: string): Kept | null {
+  const entry = keptByEntry.get(key)
+  // Another ticket's, or another person's in this tab (signed out and in): not shown here.
+  return entry?.kept.ticketId === ticketId && entry.userId === userId ? entry.kept : null
+}
+
+function keepForEntry(key: string, entry: { userId: string; kept: Kept } | null) {
+  keptByEntry.delete(key)
+  if (!entry) return
+  keptByEntry.set(key, entry)
+  for (const oldest of keptByEntry.keys()) {
+    if (keptByEntry.size <= ENTRIES_KEPT) break
+    keptByEntry.delete(oldest)
+  }
+}
+
 /**
  * "Show N earlier messages" with JavaScript: loads the page before the first message shown
  * (`fetch` of `…/earlier`, JSON) and puts it above, in place; the draft, the composer and the
@@ -42,20 +71,38 @@ const position = (m: { createdAt: string; id: string }) => `${m.createdAt} ${m.i
  * and each new loader page is kept with them, so nothing drops out of the middle as messages
  * arrive. Should the counts say that messages came or went before the loader's page that the
  * kept ones do not have (more than a page at once, a teammate's held reply released), the page
- * shows the loader's page alone again, with its link.
+ * shows the loader's page alone again, with its link. Back or Forward to this page shows the
+ * earlier messages its history entry showed (`keptByEntry`), with what the loader's page has
+ * new, and the router restores the scroll over them.
  */
 export function useEarlierMessages({
   ticketId,
+  userId,
   slug,
   number,
   page,
 }: {
   ticketId: string
+  userId: string
   slug: string
   number: number
   page: LoadedPage
 }) {
-  const [kept, setKept] = useState<(Shown & { ticketId: string }) | null>(null)
+  const { key } = useLocation()
+  const [kept, setKept] = useState<Kept | null>(() => keptForEntry(key, ticketId, userId))
+  // Back or Forward to an entry of this tab (the page stays mounted between two tickets, or two
+  // entries of one): what it showed, in this very render, so the router's scroll restoration
+  // finds the page as tall as it was. A new entry (a link, a post's redirect) has nothing kept
+  // and carries on with what is shown.
+  const [entry, setEntry] = useState(key)
+  if (entry !== key) {
+    setEntry(key)
+    const returned = keptForEntry(key, ticketId, userId)
+    if (returned) setKept(returned)
+  }
+  useEffect(() => {
+    keepForEntry(key, kept?.ticketId === ticketId ? { userId, kept } : null)
+  }, [key, kept, ticketId, userId])
   const mine = kept?.ticketId === ticketId ? kept : null
   const shown = withKept(mine, page)
   const latest = useRef({ shown, ticketId })
