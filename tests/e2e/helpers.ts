@@ -63,6 +63,34 @@ export async function submitSupportForm(
   return { context, page }
 }
 
+/**
+ * Opens tickets as the signed-in agent (the New ticket form's own post, not the UI), the nth from
+ * customer-<n>@example.net, oldest first.
+ */
+export async function openTickets(
+  page: Page,
+  slug: string,
+  tickets: Array<{ subject: string; body: string }>,
+) {
+  await page.goto(`/w/${slug}/tickets/new`)
+  const mailboxId = await page.getByLabel('Mailbox').inputValue()
+  const origin = new URL(page.url()).origin
+  for (const [i, { subject, body }] of tickets.entries()) {
+    const response = await page.request.post(`/w/${slug}/tickets/new`, {
+      headers: { origin },
+      multipart: {
+        customerEmail: `customer-${i + 1}@example.net`,
+        customerName: `Customer ${i + 1}`,
+        mailboxId,
+        subject,
+        body,
+      },
+      maxRedirects: 0,
+    })
+    expect(response.status(), await response.text()).toBeLessThan(400)
+  }
+}
+
 /** Owner invites a teammate who signs up through the link in another browser context. */
 export async function inviteTeammate(
   page: Page,

@@ -1,26 +1,17 @@
 import { expect, test, type Page } from '@playwright/test'
 import { gzipSync } from 'node:zlib'
-import { signUp, unique } from './helpers.ts'
+import { openTickets, signUp, unique } from './helpers.ts'
 
-/** Opens `count` tickets as the signed-in agent (the New ticket form's own post, not the UI). */
-async function openTickets(page: Page, slug: string, count: number, prefix: string) {
-  await page.goto(`/w/${slug}/tickets/new`)
-  const mailboxId = await page.getByLabel('Mailbox').inputValue()
-  const origin = new URL(page.url()).origin
-  for (let i = 1; i <= count; i++) {
-    const response = await page.request.post(`/w/${slug}/tickets/new`, {
-      headers: { origin },
-      multipart: {
-        customerEmail: `customer-${i}@example.net`,
-        customerName: `Customer ${i}`,
-        mailboxId,
-        subject: `${prefix} question ${i}`,
-        body: `First line of question ${i}.\nSecond line that the preview leaves out.`,
-      },
-      maxRedirects: 0,
-    })
-    expect(response.status(), await response.text()).toBeLessThan(400)
-  }
+/** Opens `count` tickets as the signed-in agent: "<prefix> question <n>", a two-line body. */
+function openQuestions(page: Page, slug: string, count: number, prefix: string) {
+  return openTickets(
+    page,
+    slug,
+    Array.from({ length: count }, (_, i) => ({
+      subject: `${prefix} question ${i + 1}`,
+      body: `First line of question ${i + 1}.\nSecond line that the preview leaves out.`,
+    })),
+  )
 }
 
 /** Ticket rows whose whole box is inside the viewport. */
@@ -42,7 +33,7 @@ test('the inbox shows at least 15 tickets above the fold at 1440×900; a bulk ch
   const id = unique()
   const slug = `dense-${id}`
   await signUp(page, 'Dana Dense', `dana-${id}@example.com`, 'Dense Co', slug)
-  await openTickets(page, slug, 22, 'Density')
+  await openQuestions(page, slug, 22, 'Density')
   // The JavaScript a first load of the inbox ships (gzip), for the issue's budget note.
   const scripts: Promise<number>[] = []
   page.on('response', (response) => {
@@ -82,7 +73,7 @@ test("a bulk action's toast offers Undo, which puts exactly those tickets back",
   const id = unique()
   const slug = `undo-${id}`
   await signUp(page, 'Uma Undo', `uma-${id}@example.com`, 'Undo Co', slug)
-  await openTickets(page, slug, 3, 'Undo')
+  await openQuestions(page, slug, 3, 'Undo')
   await page.goto(`/w/${slug}/tickets`)
   const bulkBar = page.getByRole('form', { name: 'Bulk actions on selected tickets' })
   await expect(bulkBar).toBeHidden()
@@ -118,7 +109,7 @@ test('the command palette (Ctrl+K) jumps to a ticket by subject or number and as
   const id = unique()
   const slug = `palette-${id}`
   await signUp(page, 'Pat Palette', `pat-${id}@example.com`, 'Palette Co', slug)
-  await openTickets(page, slug, 3, 'Palette')
+  await openQuestions(page, slug, 3, 'Palette')
   await page.goto(`/w/${slug}/tickets`)
   await expect(page.getByRole('button', { name: /Jump to/ })).toBeVisible()
 
@@ -178,7 +169,7 @@ test.describe('without JavaScript', () => {
     const id = unique()
     const slug = `nojs-${id}`
     await signUp(page, 'Noah Nojs', `noah-${id}@example.com`, 'No JS Co', slug)
-    await openTickets(page, slug, 2, 'Plain')
+    await openQuestions(page, slug, 2, 'Plain')
     await page.goto(`/w/${slug}/tickets`)
     const filters = page.getByRole('search', { name: 'Filter tickets' })
     await filters.getByLabel('Status').selectOption('open')
@@ -201,7 +192,7 @@ test.describe('without JavaScript', () => {
     const id = unique()
     const slug = `nojs-err-${id}`
     await signUp(page, 'Erin Errors', `erin-${id}@example.com`, 'No JS Errors', slug)
-    await openTickets(page, slug, 1, 'Rejected')
+    await openQuestions(page, slug, 1, 'Rejected')
     await page.goto(`/w/${slug}/tickets`)
     await page.getByRole('checkbox', { name: 'Select ticket #1' }).check()
     const bulkBar = page.getByRole('form', { name: 'Bulk actions on selected tickets' })

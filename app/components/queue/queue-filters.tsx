@@ -82,10 +82,20 @@ function paramsWithoutEmpty(form: HTMLFormElement) {
 }
 
 /**
- * The view a search was started from (with JavaScript), offered back as the optional
- * "Only in …" chip on the results. Browser memory only: the URL stays the search's own.
+ * The view a search was started from (with JavaScript), offered back as the optional "Only in …"
+ * chip on its results. Kept in the history entry's state, not in the URL (the URL stays the
+ * search's own) nor in module state: that outlived the search it was set for, and a later search
+ * started from another view offered the first one's.
  */
-let viewBeforeSearch: QueueView | null = null
+type SearchState = { searchedFrom?: QueueView }
+
+function searchedFromOf(state: unknown): QueueView | undefined {
+  const view = (state as SearchState | null)?.searchedFrom
+  return view && view in VIEW_LABEL ? view : undefined
+}
+
+/** The sort the queue uses when none is chosen: relevance while searching, else last activity. */
+const defaultSort = (q: string): QueueSort => (q ? 'relevance' : 'activity')
 
 /**
  * Search and filters as one compact GET form: the URL is the state, so a filtered queue can be
@@ -101,16 +111,22 @@ export function QueueFilters({ query, options }: { query: QueueQueryValues; opti
   const href = useQueueHref()
   const apply = (form: HTMLFormElement, fromSearch = false) => {
     const params = paramsWithoutEmpty(form)
-    // A new search covers all tickets; the view it started from becomes an optional chip.
-    if (fromSearch && params.get('q') && !query.q && query.explicitView) {
-      viewBeforeSearch = query.explicitView as QueueView
+    // A new search covers all tickets; the view it started from (the default one too) becomes an
+    // optional chip. A search changed or filtered further keeps the view its first one started from.
+    let searchedFrom: QueueView | undefined
+    if (fromSearch && params.get('q') && !query.q) {
+      searchedFrom = query.view as QueueView
       params.delete('view')
+    } else if (params.get('q') && !params.get('view')) {
+      searchedFrom = searchedFromOf(location.state)
     }
-    // The default order is not a parameter either; a new search starts with its own (relevance).
-    if (fromSearch && params.get('q') && !query.q && params.get('sort') === 'activity') params.delete('sort')
-    if (params.get('sort') === (params.get('q') ? 'relevance' : 'activity')) params.delete('sort')
+    // The default order is not a parameter either.
+    if (params.get('sort') === defaultSort(params.get('q') ?? '')) params.delete('sort')
     const search = params.toString()
-    navigate(`${location.pathname}${search ? `?${search}` : ''}`, { preventScrollReset: true })
+    navigate(`${location.pathname}${search ? `?${search}` : ''}`, {
+      preventScrollReset: true,
+      state: searchedFrom ? ({ searchedFrom } satisfies SearchState) : undefined,
+    })
   }
   // A filter chosen before the page's scripts ran applies once they do (the Apply button goes away).
   const formRef = useRef<HTMLFormElement>(null)
@@ -120,8 +136,9 @@ export function QueueFilters({ query, options }: { query: QueueQueryValues; opti
     query.mailbox || query.status || query.priority || query.assignee || query.tag || query.q,
   )
   const scoped = query.q && query.explicitView && query.explicitView !== 'all' ? query.explicitView : null
+  const searchedFrom = searchedFromOf(location.state)
   const offered =
-    hydrated && query.q && !query.explicitView && viewBeforeSearch !== 'all' ? viewBeforeSearch : null
+    hydrated && query.q && !query.explicitView && searchedFrom && searchedFrom !== 'all' ? searchedFrom : null
   return (
     <Form
       method="get"
@@ -174,6 +191,8 @@ export function QueueFilters({ query, options }: { query: QueueQueryValues; opti
       {scoped ? (
         <Link
           to={href({ view: null })}
+          // Offered again once removed (with JavaScript).
+          state={{ searchedFrom: scoped } satisfies SearchState}
           className="flex h-8 items-center gap-1 rounded-full bg-indigo-50 px-3 text-xs font-medium text-indigo-800 hover:bg-indigo-100 dark:bg-indigo-950 dark:text-indigo-200"
           title="Search all tickets instead"
         >
@@ -232,9 +251,18 @@ export function QueueFilters({ query, options }: { query: QueueQueryValues; opti
           </option>
         ))}
       </Select>
-      <Select name="sort" label="Sort by" value={query.sort} capped={false}>
+      {/* The first option is the default sort, posted empty: without JavaScript a new search
+          from a page sorted by activity (the default) is sorted by relevance, as with it, unless
+          another sort was chosen. */}
+      <Select
+        name="sort"
+        label="Sort by"
+        value={query.sort === defaultSort(query.q) ? '' : query.sort}
+        capped={false}
+      >
+        <option value="">Sort: {SORT_LABEL[defaultSort(query.q)]}</option>
         {(Object.keys(SORT_LABEL) as QueueSort[])
-          .filter((s) => s !== 'relevance' || query.q)
+          .filter((s) => s !== 'relevance' && s !== defaultSort(query.q))
           .map((s) => (
             <option key={s} value={s}>
               Sort: {SORT_LABEL[s]}
