@@ -191,7 +191,10 @@ function withoutPrivateLinkAttributes(attribs: sanitizeHtml.Attributes) {
  * link, and a link kept here reaches whoever the message is shown or sent to).
  */
 export function sanitizeEmailHtml(html: string) {
-  return sanitizeHtml(html, OPTIONS)
+  // And again over the whole result: the parser hands the text filter a text in pieces, split at
+  // each character reference (`sup&shy;port`). A run of URL characters never holds a quote, an
+  // angle bracket or a space, so what this replaces stays inside its attribute or text.
+  return withoutPrivateLinks(sanitizeHtml(html, OPTIONS))
 }
 
 /** Quote containers of the common mail clients: collapsed behind "show quoted text". */

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto'
-import { getDb } from '#db/client.ts'
-import { storedEmailLinkHashes } from '#db/queries/email-links.ts'
+import { getDb, type DbOrTx } from '#db/client.ts'
+import { liveCustomerLinkIds, storedEmailLinkHashes } from '#db/queries/email-links.ts'
 import { uuidv7 } from '#db/uuid.ts'
 import { env } from '#app/env.server.ts'
 import { hashToken } from './tokens.server.ts'
@@ -54,4 +54,24 @@ export function newEmailLink() {
 export function withEmailLink(content: string, linkId: string | null, token?: string) {
   if (linkId === null) return content
   return content.split(emailLinkPlaceholder(linkId)).join(token ?? emailLinkToken(linkId))
+}
+
+/** At most this many of a ticket's and its customer's live links are looked for in an email. */
+export const MAX_LINKS_LOOKED_FOR = 2000
+
+/**
+ * The tokens of the live customer links an email filed on this ticket, or sent by these
+ * addresses, may quote (liveCustomerLinkIds): each made again from its link's id under every
+ * secret SESSION_SECRET lists (an HMAC each), so an inbound email can be cleared of them however
+ * it writes them (withoutTokens). The newest MAX_LINKS_LOOKED_FOR; the link patterns
+ * (withoutPrivateLinks) still catch the rest.
+ */
+export async function liveCustomerLinkTokens(
+  db: DbOrTx,
+  params: { workspaceId: string; ticketId: string | null; addresses: string[] },
+) {
+  const ids = await liveCustomerLinkIds(db, { ...params, limit: MAX_LINKS_LOOKED_FOR })
+  const tokens = new Set<string>()
+  for (const id of ids) for (const secret of env().sessionSecrets) tokens.add(emailLinkToken(id, secret))
+  return tokens
 }

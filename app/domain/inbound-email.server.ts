@@ -30,6 +30,7 @@ import { isAutomaticReply, noAutoReplyReason } from './inbound-noise.server.ts'
 import { sendAutoAcknowledgement } from './auto-acknowledgement.server.ts'
 import { subjectTopic } from './email-templates.server.ts'
 import { forwardedSender } from './inbound-forward.server.ts'
+import { liveCustomerLinkTokens } from './email-link.server.ts'
 import { replyAddress } from './reply-address.server.ts'
 import {
   routeInbound,
@@ -41,6 +42,7 @@ import {
 import { customerReply } from './messages.server.ts'
 import { takeSlotIn } from './rate-limit.server.ts'
 import { createTicket, upsertContact, type InboundFields } from './tickets.server.ts'
+import { withoutTokens } from '#app/utils/private-links.ts'
 import { isEmailAddress } from '#app/utils/schemas.ts'
 import { sliceWhole } from '#app/utils/well-formed.ts'
 
@@ -209,7 +211,12 @@ async function copyForWorkspaces(postId: string, routes: Route[], log: ReturnTyp
   log.info({ workspaces: routes.length + 1 }, 'inbound email addressed to several workspaces: one copy each')
 }
 
-async function fileMessage(inboundEmailId: string, email: InboundMessage, route: Route, body: InboundBody) {
+async function fileMessage(
+  inboundEmailId: string,
+  email: InboundMessage,
+  route: Route,
+  prepared: InboundBody,
+) {
   const sender = email.from!
   const maxPerHour = env().inbound.maxNewTicketsPerSenderHour
   return getDb().transaction(async (tx) => {
@@ -235,6 +242,7 @@ async function fileMessage(inboundEmailId: string, email: InboundMessage, route:
       filesNotKept: body.notKept,
     })
     const thread = await threadOf(tx, route, email)
+    const body = await withoutLiveLinkTokens(tx, route.workspaceId, thread?.ticketId ?? null, email, prepared)
     if (thread) {
       const outcome = await replyOnTicket(
         tx,
@@ -309,6 +317,29 @@ async function fileMessage(inboundEmailId: string, email: InboundMessage, route:
     await finishIn(created.ticketId)
     return { ticketId: created.ticketId, events: created.events, created: slot.allowed }
   })
+}
+
+/**
+ * The body without the tokens of the live customer links it may quote: the ticket's, and those of
+ * every ticket of its sender (or of the customer a member forwards), whatever encoding or wrapping
+ * the link came through (withoutTokens; the parse thread removed the links it recognized).
+ */
+async function withoutLiveLinkTokens(
+  tx: Tx,
+  workspaceId: string,
+  ticketId: string | null,
+  email: InboundMessage,
+  body: InboundBody,
+): Promise<InboundBody> {
+  const forwarded = forwardedSender(body.text)?.address
+  const addresses = [email.from!.address.toLowerCase(), ...(forwarded ? [forwarded] : [])]
+  const tokens = await liveCustomerLinkTokens(tx, { workspaceId, ticketId, addresses })
+  if (tokens.size === 0) return body
+  return {
+    ...body,
+    text: withoutTokens(body.text, tokens),
+    html: body.html === null ? null : withoutTokens(body.html, tokens),
+  }
 }
 
 /**

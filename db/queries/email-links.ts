@@ -1,6 +1,6 @@
-import { inArray } from 'drizzle-orm'
+import { and, desc, eq, gt, inArray, or, sql } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
-import { accountTokens, customerLinks, invitations } from '../schema.ts'
+import { accountTokens, contacts, customerLinks, invitations, tickets } from '../schema.ts'
 
 /**
  * Which of these token hashes a link our emails carry stores (a customer's link, an invitation,
@@ -26,4 +26,41 @@ export async function storedEmailLinkHashes(db: DbOrTx, hashes: string[]) {
         .where(inArray(accountTokens.tokenHash, hashes)),
     )
   return new Set(found.map((row) => row.hash))
+}
+
+/**
+ * The ids of the unexpired customer links of one ticket and of every ticket of the contacts with
+ * these (lower-case) addresses, newest first, at most `limit`: the links whose tokens an email
+ * filed on that ticket, or from those people, may quote.
+ */
+export async function liveCustomerLinkIds(
+  db: DbOrTx,
+  params: { workspaceId: string; ticketId: string | null; addresses: string[]; limit: number },
+) {
+  const theirTickets = db
+    .select({ id: tickets.id })
+    .from(tickets)
+    .innerJoin(contacts, eq(contacts.id, tickets.contactId))
+    .where(
+      and(
+        eq(contacts.workspaceId, params.workspaceId),
+        inArray(sql`lower(${contacts.email})`, params.addresses.length > 0 ? params.addresses : ['']),
+      ),
+    )
+  const rows = await db
+    .select({ id: customerLinks.id })
+    .from(customerLinks)
+    .where(
+      and(
+        eq(customerLinks.workspaceId, params.workspaceId),
+        gt(customerLinks.expiresAt, sql`now()`),
+        or(
+          params.ticketId ? eq(customerLinks.ticketId, params.ticketId) : undefined,
+          inArray(customerLinks.ticketId, theirTickets),
+        ),
+      ),
+    )
+    .orderBy(desc(customerLinks.createdAt))
+    .limit(params.limit)
+  return rows.map((row) => row.id)
 }

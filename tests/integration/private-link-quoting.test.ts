@@ -72,6 +72,11 @@ function customerAnswer(to: string, number: number, link: string) {
     '<div>Thanks, that works for me.</div><div class="gmail_quote"><blockquote class="gmail_quote">' +
     `It ships tomorrow.<br><a href="${link}" title="${link}">View this conversation</a> · Ticket #${number}<br>` +
     `<a href="${protectedLink.replaceAll('&', '&amp;')}">${link}</a></blockquote></div>`
+  return answerEml(to, number, text, html)
+}
+
+/** A customer's multipart answer with this text and HTML. */
+function answerEml(to: string, number: number, text: string, html: string) {
   const eml = [
     'From: Casey <casey@example.net>',
     `To: ${to}`,
@@ -95,7 +100,10 @@ function customerAnswer(to: string, number: number, link: string) {
 }
 
 /** A ticket whose customer got a reply with their link, and answered it quoting the link. */
-async function ticketWithQuotedLink(mode: 'raw' | 'parsed') {
+async function ticketWithQuotedLink(
+  mode: 'raw' | 'parsed',
+  answer: (to: string, number: number, link: string, token: string) => Buffer = customerAnswer,
+) {
   const member = await createMember()
   const ticket = await createTicketFor(member, { customerEmail: 'casey@example.net' })
   const first = await reply(member, ticket.number, 'It ships tomorrow.')
@@ -105,13 +113,23 @@ async function ticketWithQuotedLink(mode: 'raw' | 'parsed') {
     .from(tickets)
     .where(eq(tickets.id, ticket.ticketId))
   const to = `${member.workspace.slug}.support+${replyToken}@${INBOUND}`
-  const eml = customerAnswer(to, ticket.number, link!)
+  const eml = answer(to, ticket.number, link!, token!)
   const post =
     mode === 'raw' ? rawModePost(eml, { envelopeTo: [to] }) : await parsedModePost(eml, { envelopeTo: [to] })
   const stored = await storeInboundPost(post.contentType, post.body)
   if (stored.kind !== 'stored') throw new Error(stored.kind)
   expect(await fileInboundEmail(stored.id)).toBe('filed')
   return { member, ticket, token: token! }
+}
+
+/** The ticket's newest message from the customer. */
+async function lastCustomerMessage(ticketId: string) {
+  const rows = await getDb()
+    .select()
+    .from(messages)
+    .where(and(eq(messages.ticketId, ticketId), isNull(messages.authorUserId)))
+    .orderBy(messages.createdAt)
+  return rows.at(-1)
 }
 
 const view = (token: string) => callLoader(linkRoute, `/support/t/${token}`, { params: { token } })
@@ -121,12 +139,7 @@ describe.each(['raw', 'parsed'] as const)(
   (mode) => {
     it('is filed without the link, in its text and its HTML', async () => {
       const { ticket, token } = await ticketWithQuotedLink(mode)
-      const [message] = await getDb()
-        .select()
-        .from(messages)
-        .where(and(eq(messages.ticketId, ticket.ticketId), isNull(messages.authorUserId)))
-        .orderBy(messages.createdAt)
-        .then((rows) => rows.slice(-1))
+      const message = await lastCustomerMessage(ticket.ticketId)
       expect(message!.bodyText).toContain('Thanks, that works for me.')
       expect(message!.bodyText).toContain(
         `> View this conversation ${PRIVATE_LINK_REMOVED} · Ticket #${ticket.number}`,
@@ -220,4 +233,61 @@ describe('a message filed before inbound email dropped private links', () => {
     expect(json).not.toContain(token)
     expect(json).toContain(PRIVATE_LINK_REMOVED)
   })
+})
+
+// Found by exploratory testing (2026-12): a link the patterns did not recognize stayed whole:
+// rewritten by Proofpoint URL Defense at the customer's company (`/` as `_`, `:` as `-3A`, and in
+// the token `_` as `-5F`, `-` as `-2D`), or wrapped onto the next line by the customer's mail
+// program. Filing now also removes every encoding of the tokens of the ticket's live links.
+describe('a customer link in a shape the link patterns miss', () => {
+  const proofpoint = (link: string) =>
+    'https://urldefense.proofpoint.com/v2/url?u=' +
+    link
+      .replace(/[-_]/g, (c) => (c === '_' ? '-5F' : '-2D'))
+      .replace(/:/g, '-3A')
+      .replace(/\//g, '_') +
+    '&d=DwMFaQ&c=abc'
+  const shapes = {
+    proofpoint: (to: string, number: number, link: string) =>
+      answerEml(
+        to,
+        number,
+        `Thanks. Our filter shows your link as ${proofpoint(link)}\r\nplease check.`,
+        `<div>Thanks. Our filter shows <a href="${proofpoint(link).replaceAll('&', '&amp;')}">your link</a>, please check.</div>`,
+      ),
+    wrapped: (to: string, number: number, link: string) => {
+      const [path, token] = [link.slice(0, link.lastIndexOf('/') + 1), link.slice(link.lastIndexOf('/') + 1)]
+      return answerEml(
+        to,
+        number,
+        `Thanks.\r\nView this conversation ${path}\r\n${token} · Ticket #${number}`,
+        `<div>Thanks.<br>View this conversation ${path}<br>\n${token.slice(0, 20)}<wbr>${token.slice(20)} · Ticket #${number}</div>`,
+      )
+    },
+  }
+  it.each(Object.keys(shapes) as Array<keyof typeof shapes>)(
+    '%s: filed without its token, and the next CC reply quotes it without',
+    async (shape) => {
+      const { member, ticket, token } = await ticketWithQuotedLink('raw', shapes[shape])
+      const encoded = token.replace(/[-_]/g, (c) => (c === '_' ? '-5F' : '-2D'))
+      const message = await lastCustomerMessage(ticket.ticketId)
+      expect(message!.bodyText).toContain('Thanks.')
+      expect(message!.bodyText).toContain(PRIVATE_LINK_REMOVED)
+      for (const stored of [message!.bodyText, message!.bodyHtml!]) {
+        expect(stored).not.toContain(token)
+        expect(stored).not.toContain(encoded)
+        expect(stored).not.toContain(token.slice(20))
+      }
+      const copies = await reply(member, ticket.number, 'Glad to hear it.', { cc: ['boss@othercorp.test'] })
+      for (const copy of copies) {
+        expect(copy.text, copy.recipient).toContain('Thanks.')
+        for (const part of [copy.text, copy.html]) {
+          expect(part, copy.recipient).not.toContain(token)
+          expect(part, copy.recipient).not.toContain(encoded)
+          expect(part, copy.recipient).not.toContain(token.slice(20))
+        }
+      }
+      expect((await view(token)).status).toBe(200)
+    },
+  )
 })
