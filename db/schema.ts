@@ -571,10 +571,12 @@ export const drafts = pgTable(
       .notNull()
       .default([]),
     // The body is an AI translation the agent has yet to send ("Translate to <language>"): their
-    // own text and the language. The composer shows the original with it (restorable), and the
-    // reply sent from it keeps the original as an internal note. Dropped by a save of the composer
-    // that no longer shows a translation, by a send, and when the draft is emptied.
-    translation: jsonb().$type<{ language: string; original: string }>(),
+    // own text, the language and the model's translation as it came (`text`; absent on drafts
+    // saved before 2026-12-08: the body stands for it). The composer shows the original with it
+    // (restorable), and the reply sent from it keeps the original as an internal note. Dropped by a
+    // save of the composer that no longer shows a translation, or whose text is no longer derived
+    // from `text` (derivesFromTranslation), by a send, and when the draft is emptied.
+    translation: jsonb().$type<{ language: string; original: string; text?: string }>(),
     // Advanced by every send of this agent on the ticket and by Undo send: a save must carry the
     // generation its composer was given, so an autosave still on the wire when the reply was sent
     // cannot bring the sent text back as a draft. A sent draft, or one emptied after a send, is

@@ -48,7 +48,7 @@ export const AI_MESSAGES = {
     'This message is already being translated: the translation will appear here by itself. If nothing appears within 2 minutes, click Translate again.',
   replyTooLongToTranslate: 'Too long to translate: at most 20,000 characters.',
   replyAlreadyTranslated:
-    'Your reply is already translated: edit the translation here, or restore your original to translate it again.',
+    'Your reply is already translated: edit the translation here, or restore your original to translate it again. Text you write in its place is your own, and is translated as such.',
   replyChangedWhileTranslating:
     'Not translated: your text changed while it was being translated, and is kept as you wrote it. Translate again.',
   replyTranslationRunning:

@@ -28,9 +28,11 @@ export const ReplyTranslationSchema = z.object({
   replyLanguage: z.string().regex(/^[a-z]{2}$/, { error: 'Unknown language' }),
   // The composer's draft generation (pages from before 2026-12 send it with JavaScript).
   draftGeneration: z.coerce.number().int().min(0).max(2_147_483_647).optional(),
-  // The composer shows the text as an AI translation already: the agent's own text and the
-  // language (its review line's fields, posted with the form without JavaScript too).
+  // The composer shows the text as an AI translation already: the agent's own text, the language
+  // and the model's translation (its review line's fields, posted with the form without
+  // JavaScript too).
   translatedFrom: z.string().max(20_000, { error: 'too-long' }).optional(),
+  translationText: z.string().max(100_000, { error: 'too-long' }).optional(),
   translationLanguage: z
     .string()
     .regex(/^[a-z]{2}$/, { error: 'Unknown language' })

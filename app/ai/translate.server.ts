@@ -140,10 +140,11 @@ export type ReplyTranslationInput = {
   body: string
   language: string
   /**
-   * The composer shows `body` as an AI translation (maybe edited since) of the agent's `original`
-   * into `language`: what it posts beside the text (`translatedFrom`, `translationLanguage`).
+   * The composer shows `body` as an AI translation (maybe edited since, still derived from the
+   * model's `text`: translationOf) of the agent's `original` into `language`: what it posts beside
+   * the text (`translatedFrom`, `translationLanguage`, `translationText`).
    */
-  shown?: { original: string; language: string } | null
+  shown?: { original: string; language: string; text: string } | null
   /**
    * Save the translation as the agent's draft: without JavaScript, for the page drawn next. With
    * it, the composer shows the answer and its autosave saves it with its original: a save here
@@ -254,7 +255,7 @@ async function translateIntoDraft(
     await saveTranslatedDraft(tx, {
       ...draftKey,
       body: text,
-      translation: { language: input.language, original },
+      translation: { language: input.language, original, text },
       generation: input.generation,
     })
   })

@@ -96,8 +96,11 @@ export function ticketDraftsFrom(member: Member, state: ReturnType<typeof compos
           bcc: mine.bcc,
           status: mine.status,
           files: mine.files,
-          // The text is an AI translation the agent has yet to send: their own words and the language.
-          translation: mine.translation,
+          // The text is an AI translation the agent has yet to send: their own words, the language
+          // and the model's text (a draft saved before it was kept: its body, the best known).
+          translation: mine.translation
+            ? { ...mine.translation, text: mine.translation.text ?? mine.body }
+            : null,
         }
       : null,
     // A teammate's AI translation says so, with their original: the text alone read as if they

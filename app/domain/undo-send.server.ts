@@ -82,8 +82,13 @@ export async function undoReply(member: Member, number: number, messageId: strin
       files: reply.files,
       // An AI translation ("Translate to <language>") comes back as one: the review line, the
       // agent's original and its note again when it is sent (its note went with the reply).
+      // The text sent stands for the model's (it was derived from it, or no note was written).
       translation: reply.translatedFrom
-        ? { language: reply.translatedFrom.language, original: reply.translatedFrom.original }
+        ? {
+            language: reply.translatedFrom.language,
+            original: reply.translatedFrom.original,
+            text: reply.bodyText,
+          }
         : null,
     })
     const events: TicketEvent[] = []

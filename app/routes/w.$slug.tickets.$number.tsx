@@ -262,8 +262,11 @@ async function handleReply(args: IntentArgs) {
   return redirect(ticketHref(args.member.workspaceSlug, next.number, next.from, sent))
 }
 
-/** The reply is the AI translation the agent reviewed: their own text, kept as a note when it is sent. */
-function translatedFrom(input: { kind: string; translatedFrom?: string; translationLanguage?: string }) {
+/**
+ * The reply is the AI translation the agent reviewed: their own text, kept as a note when it is
+ * sent. Not when its text is no longer the translation (the note would say so falsely).
+ */
+function translatedFrom(input: Parameters<typeof translationOf>[0]) {
   const translation = translationOf(input)
   return translation ? { translatedFrom: translation } : {}
 }

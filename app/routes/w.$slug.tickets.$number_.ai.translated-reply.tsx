@@ -4,6 +4,7 @@ import { aiErrorUrl, ReplyTranslationSchema } from '#app/ai/insight-schemas.ts'
 import { refusalResponse } from '#app/ai/sse.server.ts'
 import { translateReplyIntoDraft } from '#app/ai/translate.server.ts'
 import { ticketNumberFrom } from '#app/domain/ticket-page.server.ts'
+import { translationOf } from '#app/utils/ticket-page-schemas.ts'
 import { requireMember } from '#app/http/auth.server.ts'
 import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 
@@ -22,7 +23,8 @@ export const handle = { dataRequests: true }
  * composer's form posts here, the translation is saved as the draft, and the answer redirects back
  * to the ticket, whose composer shows the draft (or the refusal next to the button,
  * `?ai-error=…&ai-for=reply`). A composer that shows a translation into this language already
- * (its `translatedFrom`, `translationLanguage`) is refused (`already-translated`), calling nobody.
+ * (its `translatedFrom`, `translationLanguage`, `translationText`, the text still derived from the
+ * latter) is refused (`already-translated`), calling nobody.
  */
 export async function action({ request, params }: ActionFunctionArgs) {
   const member = await requireMember(request, params.slug)
@@ -39,17 +41,16 @@ export async function action({ request, params }: ActionFunctionArgs) {
     if (asJson) return Response.json({ error: reasonText(reason), reason }, { status: 400 })
     return redirect(aiErrorUrl(ticketUrl, reason, 'reply'))
   }
-  const { body, replyLanguage, draftGeneration, translatedFrom, translationLanguage } = submission.value
+  const { body, replyLanguage, draftGeneration } = submission.value
   const outcome = await translateReplyIntoDraft(
     member,
     number,
     {
       body,
       language: replyLanguage,
-      shown:
-        translatedFrom && translationLanguage
-          ? { original: translatedFrom, language: translationLanguage }
-          : null,
+      // A text the agent replaced with their own words is no longer the translation: translated
+      // as theirs, not refused (the refusal left Restore original, which threw it away, the only way on).
+      shown: translationOf({ kind: 'reply', ...submission.value }),
       // With JavaScript the composer shows the answer and its autosave saves it.
       save: !asJson,
       generation: draftGeneration,

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { hasVisibleText, isEmailAddress, UNSAFE_NAME_CHARACTERS } from './schemas.ts'
 import { MAX_BODY_CHARS, MAX_FILES, MessageBody, TicketPriority, TicketStatus } from './ticket-schemas.ts'
+import { derivesFromTranslation } from './translation-mark.ts'
 
 export const MessageKind = z.enum(['reply', 'note'], { error: 'Choose a reply or an internal note' })
 export type MessageKind = z.infer<typeof MessageKind>
@@ -99,9 +100,11 @@ export const ComposerSchema = z.discriminatedUnion('intent', [
     ccShown: z.literal('1').optional(),
     keepFile: KeepFiles,
     // The text is an AI translation of the agent's own ("Translate to <language>"): their own
-    // text and the language, kept as an internal note when the reply is sent.
+    // text and the language, kept as an internal note when the reply is sent, and the model's
+    // translation as it came (no note for a reply that is no longer it: translationOf).
     translatedFrom: Draft,
     translationLanguage: LanguageCode,
+    translationText: Draft,
   }),
   z.object({
     intent: z.literal('review'),
@@ -182,21 +185,28 @@ export const DraftSchema = z.object({
   // The composer shows the text as an AI translation still: its original and language, saved
   // with it (a save without them says it shows none). The composer's own state, not "keep what
   // is stored": a save from before the translation, landing after it, wrote the original away.
+  // With the model's translation, which the text must still be (translationOf).
   translatedFrom: Draft,
   translationLanguage: LanguageCode,
+  translationText: Draft,
 })
 
 /**
  * The AI translation a composer post says its reply text is (`translatedFrom`, the agent's own
- * text, and `translationLanguage`), or null: a note, or a text the agent wrote or restored.
+ * text, `translationLanguage`, and `translationText`, the model's translation), or null: a note, a
+ * text the agent wrote or restored, or one no longer derived from the translation (replaced by
+ * their own words: derivesFromTranslation), whose send must not say "translated by AI".
  */
 export function translationOf(input: {
   kind: string
+  body?: string
   translatedFrom?: string
   translationLanguage?: string
+  translationText?: string
 }) {
-  const { kind, translatedFrom: original, translationLanguage: language } = input
-  return kind === 'reply' && original && language ? { language, original } : null
+  const { kind, body, translatedFrom: original, translationLanguage: language, translationText: text } = input
+  if (kind !== 'reply' || !original || !language || !text) return null
+  return derivesFromTranslation(body ?? '', text) ? { language, original, text } : null
 }
 
 /** Undo send: the held reply to take back. */

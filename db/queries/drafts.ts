@@ -3,8 +3,13 @@ import type { DbOrTx } from '../client.ts'
 import { drafts, tickets } from '../schema.ts'
 
 export type DraftValues = { body: string; kind: 'reply' | 'note' }
-/** A draft that is an AI translation the agent has yet to send: their own text and the language. */
-export type DraftTranslation = { language: string; original: string }
+/**
+ * A draft that is an AI translation the agent has yet to send: their own text, the language and
+ * the model's translation as it came (what the draft must still be derived from to keep the mark).
+ */
+export type DraftTranslation = { language: string; original: string; text: string }
+/** As stored: drafts saved before 2026-12-08 have no `text` (their body stands for it). */
+export type StoredDraftTranslation = Omit<DraftTranslation, 'text'> & { text?: string }
 export type DraftFile = { filename: string; contentType: string; size: number; sha256: string }
 /** A reply taken back by Undo send: everything the composer had, files by content address. */
 export type RestoredDraft = DraftValues & {
@@ -229,7 +234,7 @@ export type ComposerStateRow = {
   drafts: Array<
     { userId: string; name: string; updatedAt: string } & Omit<RestoredDraft, 'files'> & {
         files: Array<Omit<DraftFile, 'contentType'>>
-        translation: DraftTranslation | null
+        translation: StoredDraftTranslation | null
       }
   >
   held: Array<{ messageId: string; heldUntil: string }>

@@ -218,4 +218,34 @@ test('Translate to Spanish puts the translation in the composer to review; Resto
   await page.context().setOffline(false)
   await translate.click()
   await expect(body).toHaveValue('Otra línea.')
+
+  // Found by a tester: select all, delete, type a reply of one's own. The mark stayed (the review
+  // line, the saved original, a note "translated by AI" on Send) and Translate was refused. Now it
+  // goes as soon as the text is no longer the translation, and the composer says so.
+  const written = 'Unrelated new English reply, written from scratch.'
+  await expect(review).toBeVisible()
+  await body.press('Control+a')
+  await body.press('Delete')
+  await body.pressSequentially(written)
+  await expect(review).toHaveCount(0)
+  await expect(page.getByTestId('translation-dropped')).toBeVisible()
+  // Translate is not refused: the new text is translated as the agent's own.
+  await translate.click()
+  await expect(body).toHaveValue('Su hervidor sale hoy.')
+  await expect(page.getByTestId('translation-original')).toHaveText(written)
+  // Select all and type over it (the field never empty): the mark goes too.
+  await body.press('Control+a')
+  await body.pressSequentially(written)
+  await expect(review).toHaveCount(0)
+  // Saved without it: the page read again shows no review line.
+  await expect(async () => {
+    await page.reload()
+    await expect(body).toHaveValue(written, { timeout: 1_000 })
+  }).toPass({ timeout: 10_000 })
+  await expect(review).toHaveCount(0)
+  await waitForHydration(page, 'textarea[name="body"]')
+  await page.getByRole('button', { name: 'Send reply' }).click()
+  await expect(thread.filter({ hasText: written })).toHaveCount(1)
+  // No note says it was translated: the one from the earlier reply only.
+  await expect(thread.filter({ hasText: "Dana Agent's original:" })).toHaveCount(1)
 })

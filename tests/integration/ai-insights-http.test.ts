@@ -248,7 +248,11 @@ describe('Translate', () => {
     expect(await draftOf(agent, ticket.ticketId)).toEqual({
       body: 'RESPUESTA: su hervidor sale hoy',
       kind: 'reply',
-      translation: { language: 'es', original: 'Your kettle ships today.' },
+      translation: {
+        language: 'es',
+        original: 'Your kettle ships today.',
+        text: 'RESPUESTA: su hervidor sale hoy',
+      },
     })
     const [ticketRow] = await getDb().select().from(tickets).where(eq(tickets.id, ticket.ticketId))
     expect(ticketRow!.status).not.toBe('resolved')
@@ -259,6 +263,7 @@ describe('Translate', () => {
     expect(review).toContain('This reply is an AI translation into Spanish: review it before you send.')
     expect(review).toContain('Your kettle ships today.')
     expect(review).toContain('name="translatedFrom" value="Your kettle ships today."')
+    expect(review).toContain('name="translationText" value="RESPUESTA: su hervidor sale hoy"')
 
     // The agent edits it and sends it with the composer's Send: the reply path, original as a note.
     const send = () =>
@@ -269,6 +274,7 @@ describe('Translate', () => {
         lastSeenMessageId: lastSeen,
         translatedFrom: 'Your kettle ships today.',
         translationLanguage: 'es',
+        translationText: 'RESPUESTA: su hervidor sale hoy',
       })
     const sent = await send()
     expect(sent.status).toBe(302)
@@ -334,6 +340,7 @@ describe('Translate', () => {
     expect((await draftOf(agent, ticket.ticketId))?.translation).toEqual({
       language: 'es',
       original: 'Your kettle ships today.',
+      text: 'RESPUESTA: su hervidor sale hoy',
     })
     expect(await sentSoFar(ticket.ticketId)).toMatchObject({ emails: [] })
   })
@@ -365,6 +372,60 @@ describe('Translate', () => {
     expect(await sentSoFar(ticket.ticketId)).toMatchObject({ emails: [] })
   })
 
+  it('a reply the agent wrote anew in place of the translation is no longer marked: its draft drops the original, its send writes no note, and Translate translates it', async () => {
+    const { agent, ticket, form } = await translateToSpanish()
+    const path = ticketPath(agent, ticket.number)
+    const mark = {
+      translatedFrom: form.body,
+      translationLanguage: 'es',
+      translationText: 'RESPUESTA: su hervidor sale hoy',
+    }
+    const save = (fields: Record<string, string>) =>
+      post(agent, `${path}/draft`, { kind: 'reply', generation: '0', ...fields })
+    const marked = () => draftOf(agent, ticket.ticketId).then((d) => d?.translation ?? null)
+    const written = 'Unrelated new English reply, written from scratch.'
+
+    // Found by a tester: select all, delete, type a new reply; each autosave still carried the
+    // mark, stored with the new text. A page without JavaScript posts its hidden fields the same.
+    expect((await save({ body: 'RESPUESTA: su hervidor sale hoy. Saludos', ...mark })).status).toBe(204)
+    expect(await marked()).toMatchObject({ original: form.body })
+    expect((await save({ body: written, ...mark })).status).toBe(204)
+    expect(await draftOf(agent, ticket.ticketId)).toMatchObject({ body: written, translation: null })
+    // Emptied (a draft saved empty), then written anew: no mark either.
+    expect((await save({ body: 'RESPUESTA: su hervidor sale hoy', ...mark })).status).toBe(204)
+    expect(await marked()).not.toBeNull()
+    expect((await save({ body: '', ...mark })).status).toBe(204)
+    expect((await save({ body: 'Hello', ...mark })).status).toBe(204)
+    expect(await marked()).toBeNull()
+    // The page shows no review line for it.
+    const page = await (await getPage(agent, path)).text()
+    expect(page).not.toContain('This reply is an AI translation')
+
+    // Translate is not refused ("already translated"): the new text is the agent's own, translated.
+    const asked = fake.requests.length
+    const again = await fetch(`${server.url}${path}/ai/translated-reply`, {
+      method: 'POST',
+      headers: { cookie: agent.cookie, origin: server.url, accept: 'application/json' },
+      body: new URLSearchParams({ body: written, replyLanguage: 'es', ...mark }),
+    })
+    expect(again.status).toBe(200)
+    expect(await again.json()).toMatchObject({ original: written })
+    expect(fake.requests).toHaveLength(asked + 1)
+    expect(FakeOpenAI.promptText(fake.requests[asked]!)).toContain(written)
+
+    // Sent with the stale mark (the composer's hidden fields): the reply, and no note saying it
+    // was translated by AI from words it is not.
+    const sent = await post(agent, path, {
+      intent: 'reply',
+      kind: 'reply',
+      body: written,
+      lastSeenMessageId: form.lastSeenMessageId,
+      ...mark,
+    })
+    expect(sent.status).toBe(302)
+    expect((await sentSoFar(ticket.ticketId)).thread.slice(1)).toEqual([{ kind: 'reply', bodyText: written }])
+  })
+
   it('with JavaScript answers the translation as JSON and leaves the draft to the composer’s autosave, which carries the original; a save after Restore original drops it', async () => {
     const { agent, ticket, form } = await translateToSpanish()
     const path = ticketPath(agent, ticket.number)
@@ -390,7 +451,11 @@ describe('Translate', () => {
     // Found from outside: an autosave of the English text still on the wire when the translation
     // was saved landed after it and dropped the original, and the next save ("keep what is
     // stored") kept it dropped. Each save now says what the composer shows.
-    const translated = { translatedFrom: form.body, translationLanguage: 'es' }
+    const translated = {
+      translatedFrom: form.body,
+      translationLanguage: 'es',
+      translationText: 'RESPUESTA: su hervidor sale hoy',
+    }
     expect((await save({ body: 'RESPUESTA: su hervidor sale hoy', ...translated })).status).toBe(204)
     expect((await save({ body: form.body })).status).toBe(204)
     expect((await save({ body: 'RESPUESTA editada', ...translated })).status).toBe(204)

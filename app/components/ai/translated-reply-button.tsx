@@ -1,14 +1,47 @@
 import { useNavigation } from '@remix-run/react'
-import { useRef, useState, type RefObject } from 'react'
+import { useCallback, useRef, useState, type RefObject } from 'react'
 import { Button } from '#app/components/ui/button.tsx'
 import { AI_MESSAGES } from '#app/ai/features.ts'
 import { languageName } from '#app/ai/triage-vocabulary.ts'
 import { focusIsLost } from '#app/utils/focus.ts'
+import { derivesFromTranslation } from '#app/utils/translation-mark.ts'
 import { useHydrated } from '#app/utils/use-hydrated.ts'
 import { AiNotice, useAiError } from './ai-notice.tsx'
 
-/** A reply the composer shows as an AI translation: the agent's own text and its language. */
-export type ReplyTranslationState = { original: string; language: string }
+/**
+ * A reply the composer shows as an AI translation: the agent's own text, its language, and the
+ * model's translation as it came (the text must still be derived from it to stay marked).
+ */
+export type ReplyTranslationState = { original: string; language: string; text: string }
+
+/**
+ * The composer's mark that its text is an AI translation. It goes when the agent restores their
+ * original, chooses "Not a translation any more", or changes the text so that it no longer derives
+ * from the translation (derivesFromTranslation: select all and type, paste over it, empty it):
+ * until 2026-12-08 it stayed until Restore original, so a reply written anew went with a note
+ * saying it was translated by AI, and Translate refused it ("already translated"). `dropped`: the
+ * mark went without Restore original, which the composer says.
+ */
+export function useTranslationMark(initial: ReplyTranslationState | null) {
+  const [translation, setTranslation] = useState(initial)
+  const [dropped, setDropped] = useState(false)
+  // What the text is checked against at once: `show` puts the translation in through an input
+  // event, before React has rendered the new state.
+  const current = useRef(initial)
+  const set = useCallback((next: ReplyTranslationState | null, droppedNow = false) => {
+    current.current = next
+    setTranslation(next)
+    setDropped(droppedNow)
+  }, [])
+  const textChanged = useCallback(
+    (text: string) => {
+      const shown = current.current
+      if (shown && !derivesFromTranslation(text, shown.text)) set(null, true)
+    },
+    [set],
+  )
+  return { translation, dropped, set, textChanged, drop: () => set(null, true) }
+}
 
 /** What the composer lends its AI tools for a translation: what it shows, and where to show one. */
 export type ReplyTranslationControl = {
@@ -66,7 +99,9 @@ export function TranslatedReplyButton({ slug, number, language, languageName, bo
     const form = new URLSearchParams({
       body: sent,
       replyLanguage: language,
-      ...(shown ? { translatedFrom: shown.original, translationLanguage: shown.language } : {}),
+      ...(shown
+        ? { translatedFrom: shown.original, translationLanguage: shown.language, translationText: shown.text }
+        : {}),
     })
     let shownNow = false
     try {
@@ -88,7 +123,7 @@ export function TranslatedReplyButton({ slug, number, language, languageName, bo
         // translation of the older ones.
         setError(AI_MESSAGES.replyChangedWhileTranslating)
       } else {
-        control.show(answer.text, { original: answer.original, language })
+        control.show(answer.text, { original: answer.original, language, text: answer.text })
         shownNow = true
       }
     } catch {
@@ -136,16 +171,20 @@ export function TranslatedReplyButton({ slug, number, language, languageName, bo
 
 /**
  * Above the composer's text while it is an AI translation: says so, shows the agent's original
- * (and with JavaScript offers it back), and posts the original with the reply, so the send keeps
- * it as an internal note.
+ * (and with JavaScript offers it back, or to drop the mark), and posts the original and the
+ * model's translation with the reply, so the send keeps the original as an internal note (while
+ * the text is still the translation: translationOf).
  */
 export function TranslationReview({
   translation,
   onRestore,
+  onDrop,
 }: {
   translation: ReplyTranslationState
   /** With JavaScript: put the original back in the composer. */
   onRestore?: () => void
+  /** With JavaScript: keep the text, as the agent's own (no note when it is sent). */
+  onDrop?: () => void
 }) {
   const name = languageName(translation.language) ?? translation.language
   return (
@@ -156,8 +195,9 @@ export function TranslationReview({
     >
       <input type="hidden" name="translatedFrom" value={translation.original} />
       <input type="hidden" name="translationLanguage" value={translation.language} />
+      <input type="hidden" name="translationText" value={translation.text} />
       <p>
-        {`This reply is an AI translation into ${name}: review it before you send. Your original is kept, and added as an internal note when you send.`}
+        {`This reply is an AI translation into ${name}: review it before you send. Your original is kept, and added as an internal note when you send. Replace it with your own words (less than half of its words still the translation's) and it is your own reply, with no note.`}
       </p>
       <div className="flex flex-wrap items-start gap-2">
         <details className="min-w-0 flex-1">
@@ -172,7 +212,22 @@ export function TranslationReview({
             Restore original
           </Button>
         ) : null}
+        {onDrop ? (
+          <Button type="button" variant="secondary" onClick={onDrop}>
+            Not a translation any more
+          </Button>
+        ) : null}
       </div>
     </div>
+  )
+}
+
+/** In place of the review line once the agent's text stopped being the translation. */
+export function TranslationDropped() {
+  return (
+    <p role="status" className="text-sm text-slate-600 dark:text-slate-300" data-testid="translation-dropped">
+      No longer marked as an AI translation: this reply is your own text, and no note is added when you send
+      it.
+    </p>
   )
 }

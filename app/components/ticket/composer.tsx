@@ -30,7 +30,9 @@ import { useHydrated } from '#app/utils/use-hydrated.ts'
 import { useReloadWhenRedirectDropped } from '#app/components/use-kept-post.ts'
 import { RelativeTime } from '#app/components/queue/relative-time.tsx'
 import {
+  TranslationDropped,
   TranslationReview,
+  useTranslationMark,
   type ReplyTranslationControl,
   type ReplyTranslationState,
 } from '#app/components/ai/translated-reply-button.tsx'
@@ -218,8 +220,10 @@ export function Composer(props: Props) {
   const bodyRef = useRef<HTMLTextAreaElement>(null)
   // The text is an AI translation the agent is reviewing ("Translate to <language>"): their own
   // text goes with the reply (kept as a note) and can be put back. From the saved draft too (the
-  // translation route saved it, with or without JavaScript).
-  const [translation, setTranslation] = useState<ReplyTranslationState | null>(draft?.translation ?? null)
+  // translation route saved it, with or without JavaScript). It goes once the text is no longer
+  // the translation (the agent wrote their own in its place).
+  const translationMark = useTranslationMark(draft?.translation ?? null)
+  const { translation } = translationMark
   // The newest message the agent had seen when they started writing. Live updates may add
   // messages to the thread while they type; those must still trigger the collision check,
   // so the id only follows the thread while the draft is empty.
@@ -318,7 +322,7 @@ export function Composer(props: Props) {
       if (!textarea) return
       setKind('reply')
       setExpanded(true)
-      setTranslation(translated)
+      translationMark.set(translated)
       setTextLikeTyping(textarea, text)
       // The button that asked stays, but was disabled while it waited (focus fell to <body>): the
       // agent goes on in the text they are to review, at its end.
@@ -328,10 +332,17 @@ export function Composer(props: Props) {
   function restoreOriginal() {
     const textarea = bodyRef.current
     if (!textarea || !translation) return
-    setTranslation(null)
+    translationMark.set(null)
     setTextLikeTyping(textarea, translation.original)
     // The Restore button goes with the notice: the caret goes back to the text.
     focusToWrite(textarea)
+  }
+  function dropTranslationMark() {
+    translationMark.drop()
+    // The same text, saved without the mark.
+    autosave.changed()
+    // The button goes with the review line: the caret goes back to the text.
+    if (bodyRef.current) focusToWrite(bodyRef.current)
   }
 
   const serverFileErrors = lastResult?.error?.files ?? undefined
@@ -401,8 +412,13 @@ export function Composer(props: Props) {
         </p>
       ) : null}
       {translation && !isNote ? (
-        <TranslationReview translation={translation} onRestore={hydrated ? restoreOriginal : undefined} />
+        <TranslationReview
+          translation={translation}
+          onRestore={hydrated ? restoreOriginal : undefined}
+          onDrop={hydrated ? dropTranslationMark : undefined}
+        />
       ) : null}
+      {translationMark.dropped && !isNote ? <TranslationDropped /> : null}
       <div className="space-y-1">
         <label htmlFor={fields.body.id} className={expanded ? 'block text-sm font-medium' : 'sr-only'}>
           {isNote
@@ -432,6 +448,7 @@ export function Composer(props: Props) {
           }}
           onInput={(event) => {
             props.onTyping?.(event.currentTarget.value.trim() ? kind : null)
+            translationMark.textChanged(event.currentTarget.value)
             if (props.draftUrl) autosave.changed()
           }}
           onBlur={() => props.onTyping?.(null)}

@@ -7,7 +7,12 @@ import { backupToRestore, dropDraftBackup, readDraftBackup, writeDraftBackup } f
 /** Wait this long after the last keystroke before saving. */
 const SAVE_DEBOUNCE_MS = 1000
 
-type Saved = { body: string; kind: MessageKind }
+/** What the server has: the text, its kind, and the translation mark it was saved with (none: null). */
+type Saved = {
+  body: string
+  kind: MessageKind
+  translation?: { original: string; language: string; text: string } | null
+}
 
 /**
  * Saves the composer's text as a server-side draft (POST to the ticket's draft route): 1 s after
@@ -52,7 +57,7 @@ export function useDraftAutosave({
    * composer shows, not "keep what is stored": a save from before the translation that landed
    * after it would otherwise have dropped the original for good.
    */
-  translation?: { original: string; language: string } | null
+  translation?: { original: string; language: string; text: string } | null
   /** Puts text kept in this browser, never saved, back into the composer (as if typed). */
   onRestore: (body: string, kind: MessageKind) => void
 }) {
@@ -83,19 +88,30 @@ export function useDraftAutosave({
       timer.current = undefined
       const element = bodyRef.current ?? textarea.current
       if (!element || !target) return
-      const next = { body: element.value, kind: latest.current.kind }
-      if (next.body === saved.current.body && (next.kind === saved.current.kind || next.body === '')) return
+      const { translation } = latest.current
+      const next: Saved = { body: element.value, kind: latest.current.kind, translation }
+      // The same text saved again when only its translation mark went ("Not a translation any more").
+      const sameMark = next.body === '' || translation === (saved.current.translation ?? null)
+      if (
+        next.body === saved.current.body &&
+        (next.kind === saved.current.kind || next.body === '') &&
+        sameMark
+      )
+        return
       const previous = saved.current
       saved.current = next
       fetch(target, {
         method: 'POST',
         body: new URLSearchParams({
-          ...next,
+          body: next.body,
+          kind: next.kind,
           generation: String(currentGeneration.current),
-          ...(latest.current.translation
+          // The server keeps the mark only while the text derives from the model's (translationOf).
+          ...(translation
             ? {
-                translatedFrom: latest.current.translation.original,
-                translationLanguage: latest.current.translation.language,
+                translatedFrom: translation.original,
+                translationLanguage: translation.language,
+                translationText: translation.text,
               }
             : {}),
         }),
