@@ -9,6 +9,8 @@ import { useQueueHref, VIEW_LABEL } from './queue-nav.tsx'
 import { PRIORITY_LABEL, STATUS_LABEL, TICKET_PRIORITIES, TICKET_STATUSES } from '#app/utils/vocabulary.ts'
 
 export type QueueQueryValues = {
+  /** The view shown (the default one when the URL names none). */
+  view: string
   explicitView: string | null
   mailbox: string
   status: string
@@ -192,7 +194,7 @@ export function QueueFilters({ query, options }: { query: QueueQueryValues; opti
         <Link
           to={href({ view: null })}
           // Offered again once removed (with JavaScript).
-          state={{ searchedFrom: scoped } satisfies SearchState}
+          state={{ searchedFrom: scoped as QueueView } satisfies SearchState}
           className="flex h-8 items-center gap-1 rounded-full bg-indigo-50 px-3 text-xs font-medium text-indigo-800 hover:bg-indigo-100 dark:bg-indigo-950 dark:text-indigo-200"
           title="Search all tickets instead"
         >
