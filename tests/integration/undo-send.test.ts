@@ -405,6 +405,9 @@ describe('undo send of an AI-translated reply', () => {
     body: 'Su hervidor sale hoy.',
     translatedFrom: 'Your kettle ships today. @someone',
     translationLanguage: 'es',
+    // The model's translation, which the reply still is (ec28549: a reply no longer derived from
+    // it is not marked, and its send writes no note).
+    translationText: 'Su hervidor sale hoy.',
   }
   const pageOf = (agent: Agent, number: number, search = '') =>
     callLoader(ticketRoute, `/w/${agent.workspace.slug}/tickets/${number}${search}`, {
