@@ -559,6 +559,9 @@ test('moving to the next ticket draws its customer’s card afresh, with no team
   await card.getByLabel('Company').fill('Second Customer Ltd')
   await card.getByRole('button', { name: 'Save customer details' }).click()
   await expect(card.getByText('Second Customer Ltd', { exact: true })).toBeVisible()
+  // The save button keeps focus (472a98d: a pending button is aria-disabled, no longer disabled,
+  // which dropped focus to <body>), and keys typed in a form are the form's: leave it first.
+  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur())
   // j opens the next ticket of the view without a page load: another customer, another form.
   await page.locator('body').press('j')
   await expect(page.getByRole('heading', { name: 'From the first customer' })).toBeVisible()
