@@ -91,7 +91,10 @@ export async function renameWorkspace(member: Member, name: string) {
   })
 }
 
-/** `before`: the member's role until this change (the same as the new one when nothing changed). */
+/**
+ * `before`: the member's role until this change, as locked. The same as the new one when nothing
+ * changed: then nothing was written or audited, and the route tells no tab.
+ */
 export type MemberChange = { kind: 'ok'; userId: string; before: Role } | { kind: 'last-owner' }
 
 /**
@@ -140,6 +143,9 @@ export async function changeMemberRole(
     if (!canAssignRole(actorRole, role) || !canAssignRole(actorRole, target.role)) {
       throw forbidden('Only an owner can change an owner or make someone an owner')
     }
+    // Already that role (as locked: a teammate's same change may have committed while this one
+    // waited): nothing changes, so nothing is written, audited or told to their tabs.
+    if (target.role === role) return { kind: 'ok' as const, userId: target.userId, before: target.role }
     const owners = rows.filter((r) => r.role === 'owner').length
     if (target.role === 'owner' && role !== 'owner' && owners <= 1) return { kind: 'last-owner' as const }
     await setMembershipRole(tx, { workspaceId: actor.workspaceId, membershipId, role })

@@ -21,6 +21,7 @@ import {
   team,
 } from '#tests/helpers/factories.ts'
 import { auditFor } from '#tests/helpers/db-reads.ts'
+import { holdTransaction, lockWaiters } from '#tests/helpers/held-transaction.ts'
 import { callAction, callLoader, inboxRows, testContext, type RealtimeCalls } from '#tests/helpers/routes.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 
@@ -318,6 +319,34 @@ describe('members settings', () => {
       expect(result.status).toBe(400)
       expect(result.data.result.error['']).toEqual(['The last owner cannot be removed.'])
       expect(await workspaceSnapshot(workspace.id)).toEqual(before)
+    })
+
+    it('changes, records and tells nothing when the member already has the role, also when a teammate just gave it', async () => {
+      const { owner, admin, agent, workspace } = await team()
+      const calls: RealtimeCalls = { disconnected: [], removed: [], roles: [] }
+      const unchanged = await postMembers(
+        owner,
+        { intent: 'change-role', membershipId: admin.membershipId, role: 'admin' },
+        calls,
+      )
+      expect(unchanged.status).toBe(200)
+      expect(await auditFor(workspace.id, 'member.role-changed')).toEqual([])
+      // A teammate's promotion of the agent, held open until this one waits for the membership.
+      const teammate = await holdTransaction((tx) =>
+        tx.update(memberships).set({ role: 'admin' }).where(eq(memberships.id, agent.membershipId)),
+      )
+      const racing = postMembers(
+        owner,
+        { intent: 'change-role', membershipId: agent.membershipId, role: 'admin' },
+        calls,
+      )
+      await lockWaiters(1, teammate)
+      await teammate.commit()
+      expect((await racing).status).toBe(200)
+      expect(await roleOf(agent.membershipId)).toBe('admin')
+      // The teammate's change was theirs to record: this request, which found it made, wrote nothing.
+      expect(await auditFor(workspace.id, 'member.role-changed')).toEqual([])
+      expect(calls.roles).toEqual([])
     })
 
     it('lets an owner step down once there is another owner', async () => {
