@@ -17,7 +17,7 @@ import { outboundReplyPreview } from '#db/queries/outbound-email.ts'
 import { uuidv7 } from '#db/uuid.ts'
 import { recordAudit } from './audit.server.ts'
 import { draftCleared } from './drafts.server.ts'
-import { notifyMentions } from './mentions.server.ts'
+import { lockMentioned, notifyMentioned } from './mentions.server.ts'
 import { enqueueWebhooks } from './webhooks.server.ts'
 import { newMessageId } from './email.server.ts'
 import {
@@ -259,6 +259,15 @@ export async function recordReply(
    */
   options: { heldUntil?: Date | null; mentions?: false } = {},
 ): Promise<ReplyOutcome | Recount> {
+  // `@name` of workspace members, their memberships locked before the ticket (a removal's order).
+  const mentioned =
+    input.kind === 'note' && options.mentions !== false
+      ? await lockMentioned(tx, {
+          workspaceId: member.workspaceId,
+          authorUserId: member.userId,
+          body: input.body,
+        })
+      : []
   const ticket = await lockTicketForReply(tx, {
     workspaceId: member.workspaceId,
     number,
@@ -381,18 +390,20 @@ export async function recordReply(
   if (heldUntil) events.length = 0
   // Only this message: the status change below enqueues its own ticket.updated.
   await enqueueWebhooks(tx, member.workspaceId, events, ticket.webhookEndpoints)
-  if (input.kind === 'note' && options.mentions !== false) {
-    // `@name` of workspace members: a notification each, in this transaction.
-    events.push(
-      ...(await notifyMentions(tx, {
+  // A notification each, in this transaction.
+  events.push(
+    ...(await notifyMentioned(
+      tx,
+      {
         workspaceId: member.workspaceId,
         ticketId: ticket.id,
         number: ticket.number,
         authorUserId: member.userId,
         body: input.body,
-      })),
-    )
-  }
+      },
+      mentioned,
+    )),
+  )
   if (input.status && input.status !== ticket.status) {
     const outcome = await updateTickets(member, [ticket.id], { status: input.status }, tx)
     if (outcome.kind === 'updated') events.push(...outcome.events)

@@ -114,12 +114,17 @@ export async function insertMembership(
   await (ifAbsent ? insert.onConflictDoNothing() : insert)
 }
 
-/** The workspace's memberships, locked (FOR UPDATE) so concurrent role changes see each other. */
+/**
+ * The workspace's memberships, locked (FOR UPDATE) so concurrent role changes see each other. In id
+ * order, as lockMembershipsOf takes its locks: a removal and a note mentioning several members
+ * queue behind each other instead of deadlocking.
+ */
 export async function lockMemberships(db: DbOrTx, { workspaceId }: { workspaceId: string }) {
   return db
     .select({ id: memberships.id, userId: memberships.userId, role: memberships.role })
     .from(memberships)
     .where(eq(memberships.workspaceId, workspaceId))
+    .orderBy(asc(memberships.id))
     .for('update')
 }
 
@@ -190,6 +195,24 @@ export async function lockMembershipOf(
     .where(and(eq(memberships.workspaceId, workspaceId), eq(memberships.userId, userId)))
     .for('key share')
   return Boolean(row)
+}
+
+/**
+ * lockMembershipOf for several users at once, in id order (as lockMemberships): the ids of those
+ * still members, their memberships locked FOR KEY SHARE until the transaction ends.
+ */
+export async function lockMembershipsOf(
+  db: DbOrTx,
+  { workspaceId, userIds }: { workspaceId: string; userIds: string[] },
+) {
+  if (userIds.length === 0) return []
+  const rows = await db
+    .select({ userId: memberships.userId })
+    .from(memberships)
+    .where(and(eq(memberships.workspaceId, workspaceId), inArray(memberships.userId, userIds)))
+    .orderBy(asc(memberships.id))
+    .for('key share')
+  return rows.map((row) => row.userId)
 }
 
 /** The workspace's owners and admins with their email addresses. */

@@ -2,14 +2,14 @@ import { and, eq, isNull } from 'drizzle-orm'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { getDb, type Tx } from '#db/client.ts'
 import { RECIPIENT_LEFT_ERROR } from '#db/queries/emails.ts'
-import { emails, notifications, users } from '#db/schema.ts'
+import { emails, memberships, notifications, users } from '#db/schema.ts'
 import { deliverEmail } from '#app/domain/email.server.ts'
-import { replyToTicket } from '#app/domain/messages.server.ts'
+import { recordReply, replyToTicket } from '#app/domain/messages.server.ts'
 import { notify } from '#app/domain/notifications.server.ts'
 import { removeMember } from '#app/domain/workspaces.server.ts'
 import { startQueue } from '#app/jobs/queue.server.ts'
 import { asMember, createTicketFor, team } from '#tests/helpers/factories.ts'
-import { holdTransaction } from '#tests/helpers/held-transaction.ts'
+import { holdTransaction, lockWaiters } from '#tests/helpers/held-transaction.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 
 // A notification email is written when the notification is queued and sent later: one queued for
@@ -94,6 +94,42 @@ describe('notifications of a member removed before their email is sent', () => {
     expect((await deliverEmail(queued!.id)).outcome).toBe('recipient-left')
     expect(await notificationEmailsTo(agent.user.id)).toEqual([
       { id: queued!.id, status: 'failed', error: RECIPIENT_LEFT_ERROR },
+    ])
+  })
+
+  it('a note mentioning a member whose removal is under way waits for it and notifies no one', async () => {
+    const { owner, agent } = await verifiedTeam()
+    const ticket = await createTicketFor(owner)
+    // The removal's first steps, held open: the workspace's memberships locked, theirs deleted.
+    const removal = await holdTransaction(async (tx: Tx) => {
+      await tx.select().from(memberships).where(eq(memberships.workspaceId, owner.workspace.id)).for('update')
+      await tx.delete(memberships).where(eq(memberships.id, agent.membershipId))
+    })
+    const note = replyToTicket(asMember(owner), ticket.number, {
+      kind: 'note',
+      body: `@${agent.user.name} can you look?`,
+    })
+    await lockWaiters(1, removal)
+    await removal.commit()
+    expect(await note).toMatchObject({ kind: 'sent' })
+    expect(await unreadOf(owner.workspace.id, agent.user.id)).toEqual([])
+    expect(await notificationEmailsTo(agent.user.id)).toEqual([])
+  })
+
+  it('a removal racing a note that mentions the member waits for it and drops its notification', async () => {
+    const { owner, agent } = await verifiedTeam()
+    const ticket = await createTicketFor(owner)
+    // The note's transaction, held open after it wrote the mention's notification.
+    const note = await holdTransaction((tx: Tx) =>
+      recordReply(tx, asMember(owner), ticket.number, { kind: 'note', body: `@${agent.user.name} look` }, 0),
+    )
+    const removal = removeMember(asMember(owner), agent.membershipId)
+    await lockWaiters(1, note)
+    await note.commit()
+    expect(await removal).toMatchObject({ kind: 'ok' })
+    expect(await unreadOf(owner.workspace.id, agent.user.id)).toEqual([])
+    expect(await notificationEmailsTo(agent.user.id)).toEqual([
+      expect.objectContaining({ status: 'failed', error: RECIPIENT_LEFT_ERROR }),
     ])
   })
 
