@@ -11,6 +11,7 @@ import {
 } from './openapi-responses.server.ts'
 import { EmptyBody } from './schemas.server.ts'
 import { createTicketOp, getTicket, listTickets, updateTicket } from './tickets.server.ts'
+import { webhookDocuments, withWebhookPayloads } from './webhook-payloads.server.ts'
 import { listMailboxes, listMembers, listTags } from './workspace.server.ts'
 import {
   createWebhook,
@@ -83,7 +84,7 @@ export function openApiDocument() {
     const item = (paths[op.path] ??= {})
     item[op.method.toLowerCase() as 'get' | 'post' | 'patch' | 'delete'] = toOpenApi(op)
   }
-  cached = createDocument({
+  const document = createDocument({
     openapi: '3.1.0',
     info: {
       title: 'Switchboard API',
@@ -111,6 +112,14 @@ export function openApiDocument() {
       },
     },
     paths,
+    webhooks: webhookDocuments(),
   })
+  document.components = {
+    ...document.components,
+    schemas: withWebhookPayloads(document.components?.schemas ?? {}) as NonNullable<
+      typeof document.components
+    >['schemas'],
+  }
+  cached = document
   return cached
 }

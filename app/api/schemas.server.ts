@@ -20,8 +20,10 @@ import { emailStatus } from '#db/schema.ts'
  * schemas' field rules (subject, body, names, tags) are reused so the API and the UI agree.
  */
 
-const Id = z.uuid()
-const Timestamp = z.iso.datetime().meta({ description: 'ISO 8601, UTC', example: '2026-11-02T09:30:00.000Z' })
+export const Id = z.uuid()
+export const Timestamp = z.iso
+  .datetime()
+  .meta({ description: 'ISO 8601, UTC', example: '2026-11-02T09:30:00.000Z' })
 
 /**
  * A time a client sends (a filter), as PostgreSQL's `timestamptz` will read it: ISO 8601 with an
@@ -156,7 +158,7 @@ const ApiSubject = Subject.meta({
 // ---------------------------------------------------------------- tickets
 
 const TagRef = z.object({ id: Id, name: z.string() }).meta({ id: 'Tag' })
-const Person = z.object({ name: z.string(), email: z.string() })
+export const Person = z.object({ name: z.string(), email: z.string() })
 
 export const TicketSummary = z
   .object({

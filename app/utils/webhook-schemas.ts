@@ -13,7 +13,7 @@ export const WebhookEventType = z.enum(WEBHOOK_EVENT_TYPES)
 
 export const WEBHOOK_EVENT_DESCRIPTIONS: Record<WebhookEventType, string> = {
   'ticket.created': 'A ticket was opened (any channel)',
-  'ticket.updated': 'Status, priority, assignee, subject or tags changed',
+  'ticket.updated': 'Status, priority, assignee, subject, tags, CC or customer changed',
   'message.created': 'A reply on a ticket (internal notes only if you include them)',
   'contact.created': 'A new contact (by the API, the support form or an email)',
 }

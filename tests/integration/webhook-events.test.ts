@@ -3,17 +3,19 @@ import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
 import { tickets, webhookDeliveries } from '#db/schema.ts'
+import { openApiDocument } from '#app/api/openapi.server.ts'
 import { updateApiTicket } from '#app/domain/api-resources.server.ts'
 import { mergeContacts } from '#app/domain/contact-merge.server.ts'
 import { customerReply, replyToTicket } from '#app/domain/messages.server.ts'
 import { addTags, updateTickets } from '#app/domain/tickets.server.ts'
 import { deliverWebhook } from '#app/domain/webhook-delivery.server.ts'
-import { createWebhookEndpoint, deleteWebhookEndpoint } from '#app/domain/webhooks.server.ts'
+import { createWebhookEndpoint, deleteWebhookEndpoint, sendTestEvent } from '#app/domain/webhooks.server.ts'
 import type { Member } from '#app/domain/workspaces.server.ts'
 import { parseEnv } from '#app/env.server.ts'
 import { queue, startQueue } from '#app/jobs/queue.server.ts'
 import type { WebhookEventType } from '#app/utils/webhook-schemas.ts'
 import { asMember, createMember, createTicketFor } from '#tests/helpers/factories.ts'
+import { type JsonSchema, schemaErrors } from '#tests/helpers/json-schema.ts'
 import { listenOnLoopback } from '#tests/helpers/loopback-server.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 
@@ -25,6 +27,8 @@ import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 type Payload = { type: string; data: { ticket: Record<string, any>; changes?: Record<string, unknown> } }
 
 let received: Payload[] = []
+/** Each delivery as the receiver got it: its headers and raw body. */
+let arrived: Array<{ headers: http.IncomingHttpHeaders; body: string }> = []
 let receiverUrl: string
 let closeReceiver: () => Promise<void>
 let owner: Awaited<ReturnType<typeof createMember>>
@@ -39,6 +43,7 @@ beforeAll(async () => {
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', () => {
       received.push(JSON.parse(Buffer.concat(chunks).toString()) as Payload)
+      arrived.push({ headers: req.headers, body: Buffer.concat(chunks).toString() })
       res.end('ok')
     })
   })
@@ -214,5 +219,102 @@ describe('order of one transaction’s deliveries to an endpoint', () => {
       const got = await deliverAllBackwards(endpointId)
       expect(got.map((p) => p.data.ticket.number)).toEqual(recorded)
     })
+  })
+})
+
+describe('the OpenAPI document’s webhooks describe what a receiver gets', () => {
+  it('every event type, and every field a ticket.updated names, fits its documented body and headers', async () => {
+    const doc = openApiDocument() as unknown as {
+      webhooks: Record<
+        string,
+        { post: { requestBody: { content: { 'application/json': { schema: JsonSchema } } } } }
+      >
+    }
+    const documented = Object.keys(doc.webhooks).sort()
+    expect(documented).toEqual([
+      'contact.created',
+      'message.created',
+      'ticket.created',
+      'ticket.updated',
+      'webhook.test',
+    ])
+    const first = await createTicketFor(owner, { customerEmail: `grace-${Date.now()}@one.example` })
+    await withEndpoint(
+      ['ticket.created', 'ticket.updated', 'message.created', 'contact.created'],
+      async (endpointId) => {
+        const second = await createTicketFor(owner, { customerEmail: `grace-${Date.now()}@two.example` })
+        await updateApiTicket(member, second.number, {
+          status: 'pending',
+          priority: 'high',
+          assigneeId: teammate.user.id,
+          subject: 'Kettle, again',
+          tags: ['kettle'],
+        })
+        await updateApiTicket(member, second.number, { assigneeId: null })
+        const agent = { ...member, user: { name: 'Agent' } }
+        expect((await replyToTicket(agent, second.number, { kind: 'reply', body: 'On its way' })).kind).toBe(
+          'sent',
+        )
+        expect((await replyToTicket(agent, second.number, { kind: 'note', body: 'Checked' })).kind).toBe(
+          'sent',
+        )
+        await customerReply({ ticketId: second.ticketId, workspaceId: owner.workspace.id }, 'Thanks')
+        const merged = await mergeContacts(member, {
+          keepId: await contactIdOf(first.ticketId),
+          mergeId: await contactIdOf(second.ticketId),
+        })
+        expect(merged.kind).toBe('merged')
+        expect((await sendTestEvent(member, endpointId)).kind).toBe('ok')
+
+        received = []
+        arrived = []
+        for (const row of await deliveriesOf(endpointId))
+          expect(await deliverWebhook(row.id)).toBe('succeeded')
+        const types = new Set<string>()
+        const changed = new Set<string>()
+        for (const { headers, body } of arrived) {
+          const payload = JSON.parse(body) as Payload
+          types.add(payload.type)
+          for (const field of Object.keys(payload.data.changes ?? {})) changed.add(field)
+          if (payload.type === 'ticket.updated')
+            expect(Object.keys(payload.data.changes!).length).toBeGreaterThan(0)
+          const schema = doc.webhooks[payload.type]!.post.requestBody.content['application/json'].schema
+          expect(schemaErrors(schema, payload, doc), `${payload.type}: ${body}`).toEqual([])
+          expect(headers['content-type']).toBe('application/json')
+          expect(headers['webhook-id']).toMatch(/^msg_/)
+          expect(headers['webhook-timestamp']).toMatch(/^[0-9]+$/)
+          expect(headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/=]+$/)
+        }
+        expect([...types].sort()).toEqual(documented)
+        expect([...changed].sort()).toEqual([
+          'assignee_id',
+          'contact',
+          'priority',
+          'status',
+          'subject',
+          'tags',
+        ])
+      },
+    )
+  })
+
+  it('a payload that does not fit is caught: the check is not vacuous', () => {
+    const doc = openApiDocument() as unknown as {
+      webhooks: Record<
+        string,
+        { post: { requestBody: { content: { 'application/json': { schema: JsonSchema } } } } }
+      >
+    }
+    const schema = doc.webhooks['ticket.updated']!.post.requestBody.content['application/json'].schema
+    const errors = schemaErrors(
+      schema,
+      {
+        type: 'ticket.updated',
+        timestamp: new Date().toISOString(),
+        data: { ticket: {}, changes: { tag_removed: 'x' } },
+      },
+      doc,
+    )
+    expect(errors.length).toBeGreaterThan(1)
   })
 })
