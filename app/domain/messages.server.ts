@@ -390,6 +390,22 @@ export async function recordReply(
   if (heldUntil) events.length = 0
   // Only this message: the status change below enqueues its own ticket.updated.
   await enqueueWebhooks(tx, member.workspaceId, events, ticket.webhookEndpoints)
+  // The CC list the agent sent to is the ticket's from now on (held reply or not: the ticket shows
+  // it now, and Undo send puts the old one back with a change of its own): a ticket change, for
+  // teammates' pages and webhooks alike, merged with the status's below into one ticket.updated.
+  if (reply && input.cc && !sameAddresses(cc, distinctAddresses(ticket.cc, [ticket.contactEmail]))) {
+    const ccChanged: TicketEvent = {
+      type: 'ticket.updated',
+      workspaceId: member.workspaceId,
+      ticketId: ticket.id,
+      number: ticket.number,
+      changes: { cc },
+      actorUserId: member.userId,
+      at: at.toISOString(),
+    }
+    await enqueueWebhooks(tx, member.workspaceId, [ccChanged], ticket.webhookEndpoints)
+    events.push(ccChanged)
+  }
   // A notification each, in this transaction.
   events.push(
     ...(await notifyMentioned(
@@ -593,3 +609,5 @@ export async function customerReply(
   }
   return options.tx ? run(options.tx) : getDb().transaction(run)
 }
+
+const sameAddresses = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i])

@@ -101,7 +101,7 @@ export async function undoReply(member: Member, number: number, messageId: strin
     }
     if (ccBefore && email && sameList(reply.cc, email.cc) && !sameList(reply.cc, ccBefore)) {
       await setTicketFields(tx, { ticketId: reply.ticketId, set: { cc: ccBefore, updatedAt: new Date() } })
-      events.push({
+      const ccRestored: TicketEvent = {
         type: 'ticket.updated',
         workspaceId: member.workspaceId,
         ticketId: reply.ticketId,
@@ -109,7 +109,10 @@ export async function undoReply(member: Member, number: number, messageId: strin
         changes: { cc: ccBefore },
         actorUserId: member.userId,
         at: new Date().toISOString(),
-      })
+      }
+      // The send's own change of the list reached webhooks (replyToTicket): so does this one.
+      await enqueueWebhooks(tx, member.workspaceId, [ccRestored])
+      events.push(ccRestored)
     }
     await recordAudit(tx, {
       workspaceId: member.workspaceId,

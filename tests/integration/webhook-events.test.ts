@@ -2,12 +2,13 @@ import http from 'node:http'
 import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
-import { tickets, webhookDeliveries } from '#db/schema.ts'
+import { tickets, users, webhookDeliveries } from '#db/schema.ts'
 import { openApiDocument } from '#app/api/openapi.server.ts'
 import { updateApiTicket } from '#app/domain/api-resources.server.ts'
 import { mergeContacts } from '#app/domain/contact-merge.server.ts'
 import { customerReply, replyToTicket } from '#app/domain/messages.server.ts'
 import { addTags, updateTickets } from '#app/domain/tickets.server.ts'
+import { undoReply } from '#app/domain/undo-send.server.ts'
 import { deliverWebhook } from '#app/domain/webhook-delivery.server.ts'
 import { createWebhookEndpoint, deleteWebhookEndpoint, sendTestEvent } from '#app/domain/webhooks.server.ts'
 import type { Member } from '#app/domain/workspaces.server.ts'
@@ -175,6 +176,65 @@ describe('ticket.updated: one per ticket per transaction, with the ticket as com
       expect(deliveries.map((d) => d.data.ticket.number).sort()).toEqual([first.number, second.number].sort())
       for (const d of deliveries) expect(d.data.changes).toEqual({ status: 'resolved', priority: 'low' })
     })
+  })
+})
+
+describe('the CC list an agent’s reply changes', () => {
+  it('is a ticket.updated with the new list after the message; a reply to the same list sends none', async () => {
+    const ticket = await createTicketFor(owner)
+    const agent = { ...member, user: { name: 'Agent' } }
+    await withEndpoint(['ticket.updated', 'message.created'], async (endpointId) => {
+      const cc = ['ops@client.example', 'finance@client.example']
+      expect((await replyToTicket(agent, ticket.number, { kind: 'reply', body: 'Copying', cc })).kind).toBe(
+        'sent',
+      )
+      expect((await replyToTicket(agent, ticket.number, { kind: 'reply', body: 'Again', cc })).kind).toBe(
+        'sent',
+      )
+      // As recorded (the order deliveries of several changes go out in is another test's).
+      const got = await deliveriesOf(endpointId)
+      expect(got.map((p) => p.type)).toEqual(['message.created', 'ticket.updated', 'message.created'])
+      expect(got[1]!.data.changes).toEqual({ cc })
+      expect(got[1]!.data.ticket.cc).toEqual(cc)
+    })
+  })
+
+  it('with a status: one ticket.updated naming both', async () => {
+    const ticket = await createTicketFor(owner)
+    await withEndpoint(['ticket.updated'], async (endpointId) => {
+      const sent = await replyToTicket({ ...member, user: { name: 'Agent' } }, ticket.number, {
+        kind: 'reply',
+        body: 'Done',
+        cc: ['boss@client.example'],
+        status: 'resolved',
+      })
+      expect(sent.kind).toBe('sent')
+      const deliveries = await deliveriesOf(endpointId)
+      expect(deliveries).toHaveLength(1)
+      expect(deliveries[0]!.data.changes).toEqual({ cc: ['boss@client.example'], status: 'resolved' })
+    })
+  })
+
+  it('undone: the list goes back, and so does a ticket.updated saying so', async () => {
+    await getDb().update(users).set({ undoSendSeconds: 30 }).where(eq(users.id, owner.user.id))
+    try {
+      const ticket = await createTicketFor(owner)
+      await withEndpoint(['ticket.updated'], async (endpointId) => {
+        const held = await replyToTicket({ ...member, user: { name: 'Agent' } }, ticket.number, {
+          kind: 'reply',
+          body: 'Held',
+          cc: ['held@client.example'],
+          undoable: true,
+        })
+        expect(held).toMatchObject({ kind: 'sent', held: true })
+        if (held.kind !== 'sent') return
+        expect((await undoReply(member, ticket.number, held.messageId)).kind).toBe('undone')
+        const deliveries = await deliveriesOf(endpointId)
+        expect(deliveries.map((d) => d.data.changes)).toEqual([{ cc: ['held@client.example'] }, { cc: [] }])
+      })
+    } finally {
+      await getDb().update(users).set({ undoSendSeconds: 0 }).where(eq(users.id, owner.user.id))
+    }
   })
 })
 
