@@ -216,6 +216,7 @@ async function onConnection(io: AppServer, socket: AppSocket) {
     lastChangeAt: log.lastChange(socket.rooms),
     knownSince: log.knownSince(),
     now: Date.now(),
+    roles: Object.fromEntries(workspaces.map((w) => [w.id, w.role])),
   })
 }
 

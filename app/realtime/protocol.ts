@@ -35,6 +35,29 @@ export type ReadyPayload = {
   knownSince: number
   /** The server's clock as it sent this, to place the page's own times on it. */
   now: number
+  /**
+   * The user's role in each of their workspaces, by workspace id, as the socket joined its rooms:
+   * a tab that was offline or disconnected when its role changed or its member was removed (the
+   * live event reached no socket of it) learns it here (`roleAtReady`). Absent from an instance
+   * of an older build, during a deploy.
+   */
+  roles?: Record<string, Role>
+}
+
+/**
+ * What a tab of `workspaceId`, which believes the user's role there is `known`, makes of `ready`:
+ * `removed` (no membership any more: as `workspace:removed`), a `role` it was not told of (as
+ * `workspace:role`), or null (nothing new, or a `ready` without roles).
+ */
+export function roleAtReady(
+  ready: Pick<ReadyPayload, 'roles'>,
+  workspaceId: string,
+  known: Role,
+): { kind: 'removed' } | { kind: 'role'; role: Role } | null {
+  if (!ready.roles) return null
+  const role = ready.roles[workspaceId]
+  if (role === undefined) return { kind: 'removed' }
+  return role === known ? null : { kind: 'role', role }
 }
 
 /**

@@ -64,7 +64,7 @@ export default function WorkspaceLayout() {
     )
   }
   return (
-    <LiveProvider workspaceId={workspace.id}>
+    <LiveProvider workspaceId={workspace.id} role={role}>
       {/* The first stop for the keyboard: past the top bar and the navigation. */}
       <a
         href="#main-content"

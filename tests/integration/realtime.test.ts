@@ -6,6 +6,7 @@ import {
   LIVE_SOCKET_FIELD,
   MAX_SOCKETS_PER_USER,
   missedWhileConnecting,
+  roleAtReady,
   type PresencePayload,
 } from '#app/realtime/protocol.ts'
 import { updateTickets } from '#app/domain/tickets.server.ts'
@@ -13,6 +14,7 @@ import { customerReply } from '#app/domain/messages.server.ts'
 import { loadTicketPage } from '#app/domain/ticket-page.server.ts'
 import { changedSince } from '#app/components/live/use-presence.ts'
 import { changeUndoSendDelay } from '#app/domain/undo-send.server.ts'
+import { changeMemberRole, removeMember } from '#app/domain/workspaces.server.ts'
 import { addMember, asMember, createMember, createTicketFor, signIn } from '#tests/helpers/factories.ts'
 import { startTestServer } from '#tests/helpers/http-server.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
@@ -166,6 +168,33 @@ describe('a page whose socket connects after its data was read', () => {
     ])
     const { ready } = await connectSocketReady(server.url, owner.cookie)
     expect(ready.lastChangeAt).toBeGreaterThanOrEqual(readAt)
+  })
+})
+
+describe('a tab that was not connected when its role changed or its member was removed', () => {
+  it('learns its role at `ready`, as the live event would have told it, and that it was removed', async () => {
+    const owner = await createMember('owner')
+    const admin = await createMember('admin', owner.workspace)
+    const other = await createMember('owner')
+    await addMember(other.workspace.id, admin.user.id, 'agent')
+    const { ready } = await connectSocketReady(server.url, admin.cookie)
+    expect(ready.roles).toEqual({ [owner.workspace.id]: 'admin', [other.workspace.id]: 'agent' })
+    expect(roleAtReady(ready, owner.workspace.id, 'admin')).toBeNull()
+
+    // Demoted while the admin's tab had no socket: no live event reached it.
+    await changeMemberRole(asMember(owner), admin.membershipId, 'agent')
+    const demoted = await connectSocketReady(server.url, admin.cookie)
+    expect(demoted.ready.roles?.[owner.workspace.id]).toBe('agent')
+    expect(roleAtReady(demoted.ready, owner.workspace.id, 'admin')).toEqual({ kind: 'role', role: 'agent' })
+
+    await removeMember(asMember(owner), admin.membershipId)
+    const removed = await connectSocketReady(server.url, admin.cookie)
+    expect(removed.ready.roles).toEqual({ [other.workspace.id]: 'agent' })
+    expect(roleAtReady(removed.ready, owner.workspace.id, 'agent')).toEqual({ kind: 'removed' })
+    // A tab of their other workspace has nothing to follow.
+    expect(roleAtReady(removed.ready, other.workspace.id, 'agent')).toBeNull()
+    // From an instance of an older build, which sends no roles: nothing to conclude.
+    expect(roleAtReady({}, owner.workspace.id, 'admin')).toBeNull()
   })
 })
 

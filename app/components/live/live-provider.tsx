@@ -3,6 +3,7 @@ import { createContext, useContext, useEffect, useMemo, useRef, useState, type R
 import type { Socket, io as ioFunction } from 'socket.io-client'
 import {
   missedWhileConnecting,
+  roleAtReady,
   type ClientToServerEvents,
   type ServerToClientEvents,
 } from '#app/realtime/protocol.ts'
@@ -15,7 +16,10 @@ export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'offline'
 /** The tab's socket, typed by our protocol's event maps. */
 export type LiveSocket = Socket<ServerToClientEvents, ClientToServerEvents>
 
-/** The user's role in the page's workspace changed while the tab was open (`workspace:role`); `seq` counts them. */
+/**
+ * The user's role in the page's workspace changed while the tab was open (`workspace:role`, or
+ * found at `ready` after a reconnection: roleAtReady); `seq` counts them.
+ */
 export type RoleChange = { workspaceId: string; role: Role; seq: number }
 
 type Live = { socket: LiveSocket | null; state: ConnectionState; roleChange: RoleChange | null }
@@ -27,12 +31,25 @@ export const useLive = () => useContext(LiveContext)
 /**
  * One Socket.IO connection per tab for the workspace pages. The session cookie authenticates
  * the handshake. When the user is removed from `workspaceId` (the page's workspace) the server
- * says so: the page then has no live connection, shows `no-access` and never reloads its data. After every reconnect the page revalidates: the adapter between instances
- * keeps no missed events, so the loaders are the source of truth. After the first connection
- * too, when the server saw an event for the user's workspaces (or the user) since this page
- * was requested: that event went by before this socket was in its rooms.
+ * says so: the page then has no live connection, shows `no-access` and never reloads its data.
+ * After every reconnect the page revalidates, once the server said `ready`: the adapter between
+ * instances keeps no missed events, so the loaders are the source of truth. After the first
+ * connection too, when the server saw an event for the user's workspaces (or the user) since this
+ * page was requested: that event went by before this socket was in its rooms. A role change or
+ * removal the tab missed (offline, disconnected) is found at `ready` (`roles`, against `role`, the
+ * role the page was drawn for or last told of) and followed as its live event would have been,
+ * instead of reloading: an admins' page reloaded by an agent was the error page, a removed
+ * member's "Page not found".
  */
-export function LiveProvider({ workspaceId, children }: { workspaceId: string; children: ReactNode }) {
+export function LiveProvider({
+  workspaceId,
+  role,
+  children,
+}: {
+  workspaceId: string
+  role: Role
+  children: ReactNode
+}) {
   const [socket, setSocket] = useState<LiveSocket | null>(null)
   const [state, setState] = useState<ConnectionState>('connecting')
   // Workspaces this tab was told the user was removed from (`workspace:removed`).
@@ -42,6 +59,11 @@ export function LiveProvider({ workspaceId, children }: { workspaceId: string; c
   const [roleChange, setRoleChange] = useState<RoleChange | null>(null)
   const pageWorkspace = useRef(workspaceId)
   pageWorkspace.current = workspaceId
+  // The role this tab knows of: the loader's as it changes, or the latest it was told since.
+  const knownRole = useRef(role)
+  useEffect(() => {
+    knownRole.current = role
+  }, [role, workspaceId])
   const revalidator = useRevalidator()
   const lost = useRef(lostAccess)
   lost.current = lostAccess
@@ -55,7 +77,7 @@ export function LiveProvider({ workspaceId, children }: { workspaceId: string; c
   useEffect(() => {
     let disposed = false
     let current: LiveSocket | null = null
-    let connectedBefore = false
+    let readyBefore = false
     let retry: ReturnType<typeof setTimeout> | undefined
     // The client's module comes in its own chunk: a load that fails (network gone, a deploy
     // replaced the chunk) is tried again, after a growing pause or as soon as the browser is
@@ -77,21 +99,38 @@ export function LiveProvider({ workspaceId, children }: { workspaceId: string; c
       if (disposed) return
       const s: LiveSocket = io({ transports: ['websocket'], withCredentials: true })
       current = s
-      s.on('connect', () => {
-        setState('live')
-        if (connectedBefore) whenOnline(() => revalidate.current())
-        connectedBefore = true
-      })
+      s.on('connect', () => setState('live'))
       s.on('workspace:removed', ({ workspaceId: removed }) =>
         setRemovedFrom((current) => new Set(current).add(removed)),
       )
       s.on('workspace:role', ({ workspaceId: changed, role }) => {
         if (changed === pageWorkspace.current) {
+          knownRole.current = role
           setRoleChange((previous) => ({ workspaceId: changed, role, seq: (previous?.seq ?? 0) + 1 }))
         }
       })
-      s.once('ready', (ready) => {
-        if (missedWhileConnecting(ready, requestedAt(ready.now))) whenOnline(() => revalidate.current())
+      s.on('ready', (ready) => {
+        const reconnected = readyBefore
+        readyBefore = true
+        const workspace = pageWorkspace.current
+        const missed = roleAtReady(ready, workspace, knownRole.current)
+        if (missed?.kind === 'removed') {
+          setRemovedFrom((current) => new Set(current).add(workspace))
+          return
+        }
+        if (missed?.kind === 'role') {
+          // RoleChangeNotice reloads the page's data, or leaves a page the role may not open.
+          knownRole.current = missed.role
+          setRoleChange((previous) => ({
+            workspaceId: workspace,
+            role: missed.role,
+            seq: (previous?.seq ?? 0) + 1,
+          }))
+          return
+        }
+        if (reconnected || missedWhileConnecting(ready, requestedAt(ready.now))) {
+          whenOnline(() => revalidate.current())
+        }
       })
       s.on('disconnect', (reason) => {
         setState(navigator.onLine ? 'reconnecting' : 'offline')
