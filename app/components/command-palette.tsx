@@ -125,7 +125,7 @@ export function CommandPalette({ slug, canAdminister }: { slug: string; canAdmin
         <kbd className="hidden font-sans text-xs text-slate-500 md:inline dark:text-slate-400">Ctrl K</kbd>
       </button>
       {Dialog && open ? (
-        <Dialog open onOpenChange={setOpen} title="Jump to…" className="max-w-xl">
+        <Dialog open onOpenChange={setOpen} title="Jump to…" className="max-w-xl" closeButton>
           <PaletteBody
             slug={slug}
             canAdminister={canAdminister}
@@ -342,7 +342,7 @@ function PaletteBody({
         role="listbox"
         aria-label="Results"
         aria-busy={loading || undefined}
-        className="mt-2 max-h-96 overflow-y-auto"
+        className="mt-2 max-h-[min(24rem,calc(100dvh-12rem))] overflow-y-auto"
       >
         {items.map((item, i) => (
           <li

@@ -1,6 +1,7 @@
 import * as RadixDialog from '@radix-ui/react-dialog'
 import { useRef, type ReactNode } from 'react'
 import { focusIsLost, focusMainContent } from '#app/utils/focus.ts'
+import { X } from './icons.tsx'
 import './style-nonce.ts'
 
 /**
@@ -16,6 +17,7 @@ export function Dialog({
   description,
   children,
   className = 'max-w-md',
+  closeButton = false,
 }: {
   open: boolean
   onOpenChange: (open: boolean) => void
@@ -23,6 +25,12 @@ export function Dialog({
   description?: ReactNode
   children: ReactNode
   className?: string
+  /**
+   * A visible Close button in the corner, for a dialog without one of its own: on a touch screen
+   * there is no Escape key, and tapping the overlay beside a dialog as wide as the phone is not
+   * something people find.
+   */
+  closeButton?: boolean
 }) {
   // What had focus when it opened (the button, or the field a shortcut was pressed in), to give
   // it back; still in the page, else the page's main region (opened by a shortcut with nothing
@@ -48,8 +56,19 @@ export function Dialog({
             if (back instanceof HTMLElement && back.isConnected) back.focus({ preventScroll: true })
             else focusMainContent()
           }}
-          className={`fixed top-1/2 left-1/2 z-50 w-[calc(100vw-2rem)] -translate-x-1/2 -translate-y-1/2 rounded-lg border border-slate-200 bg-white p-5 text-left text-slate-900 shadow-xl focus:outline-none dark:border-slate-700 dark:bg-slate-900 dark:text-slate-100 ${className}`}
+          // At most the viewport's height, scrolling inside: taller than a small window (a laptop
+          // at 200% zoom, a phone with its keyboard up) its title and buttons were off screen and
+          // out of reach, since the page behind does not scroll (WCAG 1.4.10).
+          className={`fixed top-1/2 left-1/2 z-50 max-h-[calc(100dvh-2rem)] w-[calc(100vw-2rem)] -translate-x-1/2 -translate-y-1/2 overflow-y-auto rounded-lg border border-slate-200 bg-white p-5 text-left text-slate-900 shadow-xl focus:outline-none dark:border-slate-700 dark:bg-slate-900 dark:text-slate-100 ${className}`}
         >
+          {closeButton ? (
+            <RadixDialog.Close
+              aria-label="Close"
+              className="float-right -mt-1 -mr-1 ml-2 flex size-9 items-center justify-center rounded-md text-slate-500 hover:bg-slate-100 hover:text-slate-900 dark:text-slate-400 dark:hover:bg-slate-800 dark:hover:text-slate-100"
+            >
+              <X aria-hidden className="size-5" />
+            </RadixDialog.Close>
+          ) : null}
           <RadixDialog.Title className="text-lg font-semibold">{title}</RadixDialog.Title>
           {description ? (
             <RadixDialog.Description className="mt-2 text-sm text-slate-600 dark:text-slate-300">
