@@ -485,7 +485,8 @@ export const messages = pgTable(
     inReplyTo: text(),
     deliveryStatus: emailStatus(),
     // Inbound email only: the stored post it came from, why it landed on this ticket, whether the
-    // sender was not the customer or a CC'd address, and its dedup key (Message-ID, else sha256).
+    // sender was not the customer or a CC'd address, and its dedup key (Message-ID and the email's
+    // hash, sameEmailHash; else sha256; before 2026-12 the Message-ID alone).
     inboundEmailId: uuid().references((): AnyPgColumn => inboundEmails.id, { onDelete: 'set null' }),
     threadedBy: inboundThreading(),
     notFromParticipant: boolean().notNull().default(false),

@@ -113,7 +113,8 @@ export type FileOutcome =
  * The email.inbound job: parses a stored post, routes it to a mailbox, threads it (reply token,
  * then In-Reply-To/References, then the subject's `[#12]` from a participant, then a new ticket)
  * and files it through createTicket or customerReply, then publishes their events. Safe to run twice: a post already processed is
- * skipped, and the message's dedup key (Message-ID, else sha256) is unique per workspace.
+ * skipped, and the message's dedup key (Message-ID and the email's hash, else sha256) is unique per
+ * workspace.
  */
 export async function fileInboundEmail(inboundEmailId: string): Promise<FileOutcome> {
   const db = getDb()
@@ -168,9 +169,14 @@ export async function fileInboundEmail(inboundEmailId: string): Promise<FileOutc
     await finish(db, inboundEmailId, { ...at, status: 'failed', error })
     return 'failed'
   }
+  // A post is a duplicate only when it is the same email (a SendGrid retry, both modes): the key
+  // holds the Message-ID and the email's hash, since some mailers reuse one Message-ID for every
+  // email (sameEmailHash). Messages filed before that have the Message-ID alone as their key.
   const existing = await findMessageByInboundKey(db, {
     workspaceId: route.workspaceId,
     inboundKey: email.dedupKey,
+    legacyKey: email.messageId ? `mid:${email.messageId}` : undefined,
+    sender: email.from.address,
   })
   if (existing) {
     await finish(db, inboundEmailId, { ...at, status: 'duplicate', ticketId: existing.ticketId })

@@ -54,7 +54,11 @@ export type InboundMessage = {
   spf: string | undefined
   dkim: string | undefined
   report: DeliveryReport | undefined
-  /** Message-ID, else the sha256 of the message: the dedup key within a workspace. */
+  /**
+   * The dedup key within a workspace: the Message-ID with the hash of what makes the email this one
+   * (sameEmailHash), else the sha256 of the message. Some mailers and devices give every email the
+   * same Message-ID (`<1@localhost.localdomain>`), so the Message-ID alone named several emails.
+   */
   dedupKey: string
 }
 
@@ -167,6 +171,7 @@ export async function parseInboundPost(contentType: string, body: Buffer): Promi
   const html = field('html')
   const headers = head.headers.map((h) => ({ key: h.key.toLowerCase(), value: h.value }))
   const messageId = cleanMessageId(head.messageId)
+  const subject = field('subject') ?? head.subject ?? ''
   const hashed = createHash('sha256')
     .update(headerBlock)
     .update('\0')
@@ -180,7 +185,7 @@ export async function parseInboundPost(contentType: string, body: Buffer): Promi
     to: to.length > 0 ? to : mailboxes(head.to),
     cc: cc.length > 0 ? cc : mailboxes(head.cc),
     deliveredTo: headers.filter((h) => h.key === 'delivered-to').map((h) => h.value.trim()),
-    subject: field('subject') ?? head.subject ?? '',
+    subject,
     text,
     html,
     headers,
@@ -192,7 +197,9 @@ export async function parseInboundPost(contentType: string, body: Buffer): Promi
     spf: field('SPF'),
     dkim: field('dkim'),
     report: isReport(headers) ? reportFrom(text, attachments) : undefined,
-    dedupKey: messageId ? `mid:${messageId}` : `sha256:${hashed.digest('hex')}`,
+    dedupKey: messageId
+      ? `mid:${messageId} ${sameEmailHash({ from, subject, headers, text, html, attachments })}`
+      : `sha256:${hashed.digest('hex')}`,
   })
 }
 
@@ -210,13 +217,16 @@ export async function parseMime(
   }))
   const attachments = all.slice(0, MAX_PARSED_ATTACHMENTS)
   const messageId = cleanMessageId(email.messageId)
+  const from = mailbox(email.from)
+  const subject = email.subject ?? ''
+  const text = email.text ?? ''
   return {
-    from: mailbox(email.from),
+    from,
     to: mailboxes(email.to),
     cc: mailboxes(email.cc),
     deliveredTo: headers.filter((h) => h.key === 'delivered-to').map((h) => h.value.trim()),
-    subject: email.subject ?? '',
-    text: email.text ?? '',
+    subject,
+    text,
     html: email.html,
     headers,
     messageId,
@@ -225,8 +235,44 @@ export async function parseMime(
     attachments,
     droppedAttachments: all.length - attachments.length,
     report: isReport(headers) ? reportFrom(email.text ?? '', all) : undefined,
-    dedupKey: messageId ? `mid:${messageId}` : `sha256:${createHash('sha256').update(raw).digest('hex')}`,
+    dedupKey: messageId
+      ? `mid:${messageId} ${sameEmailHash({ from, subject, headers, text, html: email.html, attachments })}`
+      : `sha256:${createHash('sha256').update(raw).digest('hex')}`,
   }
+}
+
+/**
+ * What makes an email the same email, whichever mode it was posted in: its sender, subject, Date
+ * header, body (the text, else the HTML; whitespace runs as one space, as the modes' line ends and
+ * trailing newlines differ) and attachments' bytes. A SendGrid retry, or the same email posted in
+ * raw and in parsed mode, has the same; a different email that reuses a Message-ID does not.
+ */
+export function sameEmailHash(email: {
+  from: ParsedAddress | undefined
+  subject: string
+  headers: Array<{ key: string; value: string }>
+  text: string
+  html: string | undefined
+  attachments: ParsedAttachment[]
+}) {
+  const oneLine = (value: string) => value.replace(/\s+/g, ' ').trim()
+  const body = oneLine(email.text) || oneLine(email.html ?? '')
+  const files = email.attachments
+    .map((a) => createHash('sha256').update(a.content).digest('hex'))
+    .sort()
+    .join(',')
+  return createHash('sha256')
+    .update(
+      [
+        email.from?.address ?? '',
+        oneLine(email.subject),
+        oneLine(email.headers.find((h) => h.key === 'date')?.value ?? ''),
+        body,
+        files,
+      ].join('\0'),
+    )
+    .digest('hex')
+    .slice(0, 32)
 }
 
 /** A part without a name is named for its type (`invite.ics`), as displayFilename would. */

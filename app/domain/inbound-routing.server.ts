@@ -2,6 +2,7 @@ import type { DbOrTx } from '#db/client.ts'
 import {
   findRoutesForRecipients,
   findTicketsByMessageIds,
+  findTicketsWithParticipant,
   lockTicketByNumber,
 } from '#db/queries/inbound-routing.ts'
 import { env } from '#app/env.server.ts'
@@ -139,16 +140,34 @@ export async function routeInbound(db: DbOrTx, email: InboundMessage): Promise<R
 
 /**
  * The ticket an email answers by its In-Reply-To / References, newest reference first: our
- * agent replies' Message-IDs, earlier inbound messages' and each ticket's thread root.
+ * agent replies' Message-IDs, earlier inbound messages' and each ticket's thread root. A
+ * Message-ID that emails on several tickets carry (a mailer that gives every email the same one,
+ * `<1@localhost.localdomain>`) names the one of them the sender is the customer of or CC'd on;
+ * on none of them (or several), it names no ticket and the next reference is tried.
  */
 export async function ticketByHeaders(db: DbOrTx, workspaceId: string, email: InboundMessage) {
   const ids = [...new Set([...email.inReplyTo, ...[...email.references].reverse()])].slice(0, 50)
   if (ids.length === 0) return undefined
   const { found, roots } = await findTicketsByMessageIds(db, { workspaceId, messageIds: ids })
-  const byId = new Map([...roots, ...found].map((r) => [r.messageId, r.ticketId]))
+  const byId = new Map<string, Set<string>>()
+  for (const r of [...roots, ...found]) {
+    if (!r.messageId) continue
+    const tickets = byId.get(r.messageId) ?? new Set<string>()
+    tickets.add(r.ticketId)
+    byId.set(r.messageId, tickets)
+  }
+  const sender = email.from?.address.toLowerCase()
   for (const id of ids) {
-    const ticketId = byId.get(id)
-    if (ticketId) return ticketId
+    const tickets = [...(byId.get(id) ?? [])]
+    if (tickets.length === 1) return tickets[0]
+    if (tickets.length > 1 && sender) {
+      const ofSender = await findTicketsWithParticipant(db, {
+        workspaceId,
+        ticketIds: tickets,
+        address: sender,
+      })
+      if (ofSender.length === 1) return ofSender[0]
+    }
   }
   return undefined
 }

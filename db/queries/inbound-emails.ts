@@ -137,15 +137,34 @@ export async function insertInboundCopies(
   return result.rows.map((r) => r.id)
 }
 
-/** The message of the workspace already filed under this dedup key (Message-ID, else sha256). */
+/**
+ * The message of the workspace already filed as this email: under its dedup key (Message-ID and
+ * the email's hash, else sha256), or, filed before the key held the hash (its key then was
+ * `mid:<Message-ID>` alone, `legacyKey`), with that Message-ID from the same sender. Both indexed
+ * (messages_workspace_inbound_key).
+ */
 export async function findMessageByInboundKey(
   db: DbOrTx,
-  { workspaceId, inboundKey }: { workspaceId: string; inboundKey: string },
+  {
+    workspaceId,
+    inboundKey,
+    legacyKey,
+    sender,
+  }: { workspaceId: string; inboundKey: string; legacyKey: string | undefined; sender: string },
 ) {
   const [row] = await db
     .select({ id: messages.id, ticketId: messages.ticketId })
     .from(messages)
-    .where(and(eq(messages.workspaceId, workspaceId), eq(messages.inboundKey, inboundKey)))
+    .leftJoin(contacts, eq(contacts.id, messages.authorContactId))
+    .where(
+      and(
+        eq(messages.workspaceId, workspaceId),
+        legacyKey === undefined
+          ? eq(messages.inboundKey, inboundKey)
+          : sql`(${messages.inboundKey} = ${inboundKey} or (${messages.inboundKey} = ${legacyKey} and lower(${contacts.email}) = ${sender.toLowerCase()}))`,
+      ),
+    )
+    .limit(1)
   return row
 }
 

@@ -74,6 +74,25 @@ export async function findTicketsByMessageIds(
   return { found, roots }
 }
 
+/** Which of these tickets of the workspace have this address as their customer's or on their CC list. */
+export async function findTicketsWithParticipant(
+  db: DbOrTx,
+  { workspaceId, ticketIds, address }: { workspaceId: string; ticketIds: string[]; address: string },
+) {
+  const rows = await db
+    .select({ ticketId: tickets.id })
+    .from(tickets)
+    .innerJoin(contacts, eq(contacts.id, tickets.contactId))
+    .where(
+      and(
+        eq(tickets.workspaceId, workspaceId),
+        inArray(tickets.id, ticketIds),
+        sql`(lower(${contacts.email}) = ${address} or exists (select 1 from unnest(${tickets.cc}) as c(a) where lower(c.a) = ${address}))`,
+      ),
+    )
+  return rows.map((r) => r.ticketId)
+}
+
 /**
  * The workspace's ticket with this number, its customer's address and CC list, locked until the
  * filing commits (the sender's right to write there is decided from them: a contact merge or a CC

@@ -48,3 +48,16 @@ export async function inboundPostsSettled(timeoutMs = 10_000) {
     await new Promise((r) => setTimeout(r, 20))
   }
 }
+
+/** Posts an Inbound Parse body to the server's webhook with the secret, as SendGrid does. */
+export async function postInbound(
+  server: { url: string },
+  secret: string,
+  p: { body: Buffer; contentType: string },
+) {
+  return fetch(`${server.url}/webhooks/sendgrid/inbound/${secret}`, {
+    method: 'POST',
+    headers: { 'content-type': p.contentType },
+    body: new Uint8Array(p.body),
+  })
+}

@@ -313,7 +313,7 @@ describe.each(['raw', 'parsed'] as const)('%s mode', (mode) => {
     const rows = await getDb()
       .select({ n: sql<number>`count(*)::int` })
       .from(messages)
-      .where(eq(messages.inboundKey, `mid:<fwd-dup-${mode}${n}@mail.example.org>`))
+      .where(sql`${messages.inboundKey} like ${`mid:<fwd-dup-${mode}${n}@mail.example.org> %`}`)
     expect(rows[0].n).toBe(1)
   })
 })
