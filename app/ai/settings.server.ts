@@ -6,7 +6,7 @@ import { recordAudit } from '#app/domain/audit.server.ts'
 import { AI_FEATURES, AI_FEATURES_ON_BY_DEFAULT, type AiFeature } from './features.ts'
 import { TRIAGE_MODES, type TriageMode } from './triage-vocabulary.ts'
 import type { DrawnAiSettings } from './schemas.ts'
-import { drawnSave, type TeammateSavedFirst } from '#app/utils/drawn-base.ts'
+import { changesNothing, drawnSave, type TeammateSavedFirst } from '#app/utils/drawn-base.ts'
 
 /** How long debug logging (prompts kept in ai_runs) stays on after an admin turns it on. */
 export const DEBUG_LOGGING_MS = 24 * 60 * 60 * 1000
@@ -136,6 +136,7 @@ export async function saveAiSettings(
       replace,
     })
     if (conflicts.length > 0) return { kind: 'teammate-saved' as const, fields: conflicts }
+    if (changesNothing(stored, edited)) return { kind: 'saved' as const }
     const after = { ...stored, ...edited }
     const features = Object.fromEntries(AI_FEATURES.map((f) => [f, after[`feature_${f}`]]))
     const debugUntil = !after.debugLogging

@@ -5,6 +5,7 @@ import {
   getPasswordHash,
   insertUser as insertUserRow,
   setPasswordHash,
+  lockUserName,
   setUserName,
 } from '#db/queries/users.ts'
 import { insertMembership, insertWorkspace } from '#db/queries/workspaces.ts'
@@ -108,8 +109,10 @@ export async function verifyLogin(email: string, password: string, priority = 0)
   return user && ok ? { id: user.id, email: user.email, name: user.name } : null
 }
 
+/** Renames the user; their name as it is already (under the row's lock) writes and records nothing. */
 export async function updateName(userId: string, name: string) {
   await getDb().transaction(async (tx) => {
+    if ((await lockUserName(tx, { userId })) === name) return
     await setUserName(tx, { userId, name, at: new Date() })
     await recordAudit(tx, {
       workspaceId: null,

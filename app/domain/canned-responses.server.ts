@@ -10,7 +10,7 @@ import {
 } from '#db/queries/canned-responses.ts'
 import { lockKeyForTransaction } from '#db/queries/locks.ts'
 import type { Tx } from '#db/client.ts'
-import { drawnSave, type TeammateSavedFirst } from '#app/utils/drawn-base.ts'
+import { changesNothing, drawnSave, type TeammateSavedFirst } from '#app/utils/drawn-base.ts'
 import { recordAudit } from './audit.server.ts'
 import { notFound } from './errors.server.ts'
 import type { Member } from './workspaces.server.ts'
@@ -73,6 +73,7 @@ export async function updateCannedResponse(
     const stored = { title: before.title, body: before.body }
     const { edited, conflicts } = drawnSave({ stored, posted: input, base: drawn, replace })
     if (conflicts.length > 0) return { kind: 'teammate-saved' as const, fields: conflicts }
+    if (changesNothing(stored, edited)) return { kind: 'saved' as const, id, title: stored.title }
     const after = { ...stored, ...edited }
     if (await titleTaken(tx, member.workspaceId, after.title, id)) return { kind: 'title-taken' as const }
     await updateCannedResponseRow(tx, { workspaceId: member.workspaceId, id, values: after })

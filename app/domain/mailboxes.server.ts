@@ -14,7 +14,7 @@ import { lockKeyForTransaction } from '#db/queries/locks.ts'
 import type { Tx } from '#db/client.ts'
 import { env } from '#app/env.server.ts'
 import { mailboxKeyFrom, parseAutoAcknowledgementBase, parseMailboxBase } from '#app/utils/mailbox-schemas.ts'
-import { drawnSave, type TeammateSavedFirst } from '#app/utils/drawn-base.ts'
+import { changesNothing, drawnSave, type TeammateSavedFirst } from '#app/utils/drawn-base.ts'
 import { recordAudit } from './audit.server.ts'
 import { isUniqueViolation, notFound } from './errors.server.ts'
 import type { Member } from './workspaces.server.ts'
@@ -136,6 +136,7 @@ export async function updateMailbox(
       replace: input.replace,
     })
     if (conflicts.length > 0) return { kind: 'teammate-saved' as const, fields: conflicts }
+    if (changesNothing(stored, edited)) return { kind: 'saved' as const, saved: stored }
     const after = { ...stored, ...edited }
     const conflict = await conflictOf(tx, member.workspaceId, after, mailboxId)
     if (conflict) return conflict
@@ -218,6 +219,7 @@ export async function setAutoAcknowledgement(
       replace: input.replace,
     })
     if (conflicts.length > 0) return { kind: 'teammate-saved' as const, fields: conflicts }
+    if (changesNothing(stored, edited)) return { kind: 'saved' as const, enabled: stored.enabled }
     const after = { ...stored, ...edited }
     if (after.enabled && !after.text) return { kind: 'needs-text' as const }
     await setMailboxAutoAcknowledgement(tx, {

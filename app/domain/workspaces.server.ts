@@ -13,6 +13,7 @@ import {
   listUserWorkspaces,
   lockMemberships,
   lockRoleOf,
+  lockWorkspaceName,
   setMembershipRole,
   setWorkspaceName,
 } from '#db/queries/workspaces.ts'
@@ -77,8 +78,15 @@ export async function createWorkspace(
   }
 }
 
+/**
+ * Renames the workspace. The name before is read from the row it locks, not from the request (a
+ * teammate's rename may have committed since): the same name again writes and records nothing.
+ */
 export async function renameWorkspace(member: Member, name: string) {
   await getDb().transaction(async (tx) => {
+    const before = await lockWorkspaceName(tx, { workspaceId: member.workspaceId })
+    if (before === undefined) throw notFound('No such workspace')
+    if (before === name) return
     await setWorkspaceName(tx, { workspaceId: member.workspaceId, name })
     await recordAudit(tx, {
       workspaceId: member.workspaceId,
@@ -86,7 +94,7 @@ export async function renameWorkspace(member: Member, name: string) {
       action: 'workspace.renamed',
       targetType: 'workspace',
       targetId: member.workspaceId,
-      data: { before: member.workspaceName, after: name },
+      data: { before, after: name },
     })
   })
 }

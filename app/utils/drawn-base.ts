@@ -102,6 +102,19 @@ export function drawnSave<Values extends Record<string, SavedValue>>({
 }
 
 /**
+ * Whether saving drawnSave's `edited` over `stored` changes nothing: each field equal to what is
+ * stored (as `sameSaved` compares them). Such a save writes, records and announces nothing: the
+ * same values saved again (a form saved unchanged, a teammate's same change first) used to add an
+ * audit row each time.
+ */
+export function changesNothing<Values extends Record<string, SavedValue>>(
+  stored: Values,
+  edited: Partial<Values>,
+) {
+  return (Object.keys(edited) as Array<keyof Values>).every((name) => sameSaved(edited[name], stored[name]))
+}
+
+/**
  * An edit form's `replace` hidden field: the fields whose teammate's save the form showed, which
  * this save replaces (see drawnSave). Names the form does not have are ignored.
  */

@@ -39,6 +39,12 @@ export async function insertUser(db: DbOrTx, values: { name: string; email: stri
   return row.id
 }
 
+/** The user's name, their row locked FOR UPDATE until the transaction ends (a rename's "before"). */
+export async function lockUserName(db: DbOrTx, { userId }: { userId: string }) {
+  const [row] = await db.select({ name: users.name }).from(users).where(eq(users.id, userId)).for('update')
+  return row?.name
+}
+
 export async function setUserName(
   db: DbOrTx,
   { userId, name, at }: { userId: string; name: string; at: Date },

@@ -97,6 +97,16 @@ export async function insertWorkspace(db: DbOrTx, values: { name: string; slug: 
   return row.id
 }
 
+/** The workspace's name, its row locked FOR UPDATE until the transaction ends (a rename's "before"). */
+export async function lockWorkspaceName(db: DbOrTx, { workspaceId }: { workspaceId: string }) {
+  const [row] = await db
+    .select({ name: workspaces.name })
+    .from(workspaces)
+    .where(eq(workspaces.id, workspaceId))
+    .for('update')
+  return row?.name
+}
+
 export async function setWorkspaceName(
   db: DbOrTx,
   { workspaceId, name }: { workspaceId: string; name: string },
