@@ -49,6 +49,11 @@ export const FREE_MAIL_DOMAINS = new Set([
   'comcast.net',
   'verizon.net',
   'att.net',
+  // Reserved for examples (RFC 2606): the demo workspace's customers write from these, and a
+  // company named "Example" says nothing either.
+  'example.com',
+  'example.net',
+  'example.org',
 ])
 /** yahoo.co.uk, hotmail.fr, outlook.de, live.nl…: the big providers' country domains. */
 const FREE_MAIL_PREFIXES = ['yahoo.', 'hotmail.', 'outlook.', 'live.', 'gmx.', 'yandex.']

@@ -19,7 +19,7 @@ export type DemoTicket = {
 export const DEMO_TICKETS: DemoTicket[] = [
   {
     subject: 'Charged twice for the March invoice',
-    customer: ['Priya Raman', 'priya@northwind.io'],
+    customer: ['Priya Raman', 'priya@northwind.example'],
     mailbox: 'billing',
     daysAgo: 2,
     status: 'pending',
@@ -42,7 +42,7 @@ export const DEMO_TICKETS: DemoTicket[] = [
   },
   {
     subject: 'Cannot log in after enabling two-factor authentication',
-    customer: ['Marco Rossi', 'marco.rossi@globex.net'],
+    customer: ['Marco Rossi', 'marco.rossi@globex.example'],
     mailbox: 'support',
     daysAgo: 0.2,
     status: 'open',
@@ -58,7 +58,7 @@ export const DEMO_TICKETS: DemoTicket[] = [
   },
   {
     subject: 'Export to CSV times out for large reports',
-    customer: ['Hana Tanaka', 'hana@hooli.com'],
+    customer: ['Hana Tanaka', 'hana@hooli.example'],
     mailbox: 'support',
     daysAgo: 6,
     status: 'open',
@@ -81,7 +81,7 @@ export const DEMO_TICKETS: DemoTicket[] = [
   },
   {
     subject: 'Question about the Business plan for 40 seats',
-    customer: ['Elena Ivanova', 'elena@initech.com'],
+    customer: ['Elena Ivanova', 'elena@initech.example'],
     mailbox: 'sales',
     daysAgo: 3,
     status: 'pending',
@@ -103,7 +103,7 @@ export const DEMO_TICKETS: DemoTicket[] = [
   },
   {
     subject: 'Package arrived damaged',
-    customer: ['Kwame Mensah', 'kwame.mensah@gmail.com'],
+    customer: ['Kwame Mensah', 'kwame.mensah@example.com'],
     mailbox: 'support',
     daysAgo: 12,
     status: 'resolved',
@@ -120,7 +120,7 @@ export const DEMO_TICKETS: DemoTicket[] = [
   },
   {
     subject: 'Feature request: dark mode',
-    customer: ['Zoe Fischer', 'zoe@fastmail.com'],
+    customer: ['Zoe Fischer', 'zoe@example.net'],
     mailbox: 'support',
     daysAgo: 20,
     status: 'closed',
@@ -134,7 +134,7 @@ export const DEMO_TICKETS: DemoTicket[] = [
   },
   {
     subject: 'API returns 500 on /v1/contacts',
-    customer: ['Diego Silva', 'diego@acme-corp.com'],
+    customer: ['Diego Silva', 'diego@acme-corp.example'],
     mailbox: 'support',
     daysAgo: 1,
     status: 'open',
@@ -153,7 +153,7 @@ export const DEMO_TICKETS: DemoTicket[] = [
   },
   {
     subject: 'How do I add a teammate?',
-    customer: ['Grace Okafor', 'grace.okafor@outlook.com'],
+    customer: ['Grace Okafor', 'grace.okafor@example.net'],
     mailbox: 'support',
     daysAgo: 9,
     status: 'resolved',
@@ -168,7 +168,7 @@ export const DEMO_TICKETS: DemoTicket[] = [
   },
   {
     subject: 'Cancel my subscription',
-    customer: ['Oscar Larsen', 'oscar@umbrella.org'],
+    customer: ['Oscar Larsen', 'oscar@umbrella.example'],
     mailbox: 'billing',
     daysAgo: 4,
     status: 'open',
@@ -229,18 +229,18 @@ const SHORT_SUBJECTS = [
   'Locked out after too many attempts',
 ]
 const SHORT_CUSTOMERS: Array<[string, string]> = [
-  ['Liam Brown', 'liam.brown@gmail.com'],
-  ['Mia Kowalski', 'mia.k@proton.me'],
-  ['Amir Haddad', 'amir@northwind.io'],
-  ['Sofia Costa', 'sofia.costa@yahoo.com'],
-  ['Felix Weber', 'felix@globex.net'],
-  ['Nora Andersen', 'nora@hooli.com'],
-  ['Ravi Patel', 'ravi.patel@initech.com'],
-  ['Clara Dubois', 'clara@fastmail.com'],
-  ['Samuel Kim', 'sam.kim@outlook.com'],
-  ['Leila Moreau', 'leila@acme-corp.com'],
-  ['Viktor Novak', 'viktor.novak@gmail.com'],
-  ['Julia Reyes', 'julia@umbrella.org'],
+  ['Liam Brown', 'liam.brown@example.com'],
+  ['Mia Kowalski', 'mia.k@example.org'],
+  ['Amir Haddad', 'amir@northwind.example'],
+  ['Sofia Costa', 'sofia.costa@example.com'],
+  ['Felix Weber', 'felix@globex.example'],
+  ['Nora Andersen', 'nora@hooli.example'],
+  ['Ravi Patel', 'ravi.patel@initech.example'],
+  ['Clara Dubois', 'clara@example.net'],
+  ['Samuel Kim', 'sam.kim@example.net'],
+  ['Leila Moreau', 'leila@acme-corp.example'],
+  ['Viktor Novak', 'viktor.novak@example.com'],
+  ['Julia Reyes', 'julia@umbrella.example'],
 ]
 const STATUSES = ['open', 'pending', 'resolved', 'closed', 'open', 'resolved'] as const
 const PRIORITIES = ['normal', 'low', 'high', 'normal', 'urgent', 'normal'] as const

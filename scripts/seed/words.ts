@@ -77,18 +77,20 @@ export const LAST_NAMES = [
   'Weber',
 ]
 
+// Reserved for examples (RFC 2606): whatever the seeds queue to these addresses reaches nobody,
+// even from a server that sends through SendGrid.
 export const EMAIL_DOMAINS = [
-  'gmail.com',
-  'outlook.com',
-  'yahoo.com',
-  'proton.me',
-  'acme-corp.com',
-  'northwind.io',
-  'globex.net',
-  'initech.com',
-  'umbrella.org',
-  'hooli.com',
-  'fastmail.com',
+  'example.com',
+  'example.net',
+  'example.com',
+  'example.org',
+  'acme-corp.example',
+  'northwind.example',
+  'globex.example',
+  'initech.example',
+  'umbrella.example',
+  'hooli.example',
+  'example.net',
   'example.org',
 ]
 

@@ -64,8 +64,15 @@ describe('database scripts beside a running server', { timeout: 60_000 }, () => 
     await client.connect()
     const { rows } = await client.query(`select count(*)::int as n from tickets t
       join workspaces w on w.id = t.workspace_id where w.slug = 'demo'`)
+    // Every email the demo queued is to a reserved domain (RFC 2606): a server sending through
+    // SendGrid emailed ~60 addresses at gmail.com, outlook.com and real-looking companies.
+    const sent = await client.query<{ to: string }>(`select e.to_address as to from emails e
+      join workspaces w on w.id = e.workspace_id where w.slug = 'demo'`)
     await client.end()
     expect(rows[0].n).toBeGreaterThan(0)
+    expect(sent.rows.length).toBeGreaterThan(10)
+    for (const { to } of sent.rows)
+      expect(to).toMatch(/@(example\.(com|net|org)|[a-z0-9.-]+\.(example|test))$/)
   })
 
   it('says plainly what to do when the running server refuses the connection', async () => {

@@ -26,6 +26,7 @@ describe('companyFromEmail', () => {
     'a@hotmail.fr',
     'a@icloud.com',
     'a@proton.me',
+    'a@example.net',
     'nodomain',
     'a@localhost',
   ])('derives nothing from %s', (email) => {
