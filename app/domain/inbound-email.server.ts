@@ -499,12 +499,14 @@ function senderName(name: string) {
 function ccOf(email: InboundMessage, mailboxes: string[], current: string[], customer?: string) {
   const domain = `@${env().inboundDomain.toLowerCase()}`
   const ours = new Set([...mailboxes, email.from?.address, customer?.toLowerCase()])
+  const mailingList = mailingListOf(email)
   const list = [...current]
   for (const { address } of [...email.to, ...email.cc]) {
     if (list.length >= MAX_CC) break
     if (
       address.endsWith(domain) ||
       ours.has(address) ||
+      mailingList?.(address) ||
       !isEmailAddress(address) ||
       list.some((a) => a.toLowerCase() === address)
     )
@@ -512,6 +514,26 @@ function ccOf(email: InboundMessage, mailboxes: string[], current: string[], cus
     list.push(address)
   }
   return list
+}
+
+/**
+ * For an email that came through a mailing list (it carries List-Id or List-Post, RFC 2919 and
+ * 2369), which of its To/Cc addresses are the list's: List-Post's address, and the address the
+ * List-Id names (`<users.lists.example.com>` is users@lists.example.com). Such an address on the
+ * ticket's CC list would get every agent reply, so would the whole list. When neither header names
+ * one of the addresses, all of them are taken for the list's: a list's address in CC costs more
+ * than a CC'd person left off. Undefined for an email from no list.
+ */
+function mailingListOf(email: InboundMessage): ((address: string) => boolean) | undefined {
+  const header = (name: string) => email.headers.find((h) => h.key === name)?.value
+  const listId = header('list-id')
+  const listPost = header('list-post')
+  if (listId === undefined && listPost === undefined) return undefined
+  const id = /<([^<>\s]+)>/.exec(listId ?? '')?.[1]?.toLowerCase() ?? listId?.trim().toLowerCase()
+  const posts = [...(listPost ?? '').matchAll(/<mailto:([^<>?\s]+)/gi)].map((m) => m[1]!.toLowerCase())
+  const isList = (address: string) => posts.includes(address) || address.replace('@', '.') === id
+  const named = [...email.to, ...email.cc].some(({ address }) => isList(address))
+  return named ? isList : () => true
 }
 
 /** How markInboundFailed's reason starts: such a post is filed again by a redriven job. */
