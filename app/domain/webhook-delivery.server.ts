@@ -8,7 +8,8 @@ import {
   disableFailingWebhookEndpoint,
   failPendingWebhookDeliveriesOf,
   failPendingWebhookDelivery,
-  firstUnsentDeliveryOfTransaction,
+  deliveryClaimedByJob,
+  firstUnsentDeliveryOfEndpoint,
   getWebhookDeliveryWithEndpoint,
   insertWebhookDisabledNotifications,
   markWebhookFailing,
@@ -57,6 +58,13 @@ export type DeliverOptions = {
    * again, which claims the next attempt.
    */
   signal?: AbortSignal
+  /**
+   * The job stands for a first attempt (`enqueueWebhooks`): it sends the endpoint's oldest delivery
+   * never attempted. Unset: read from its delivery (a job queued before this existed).
+   */
+  first?: boolean
+  /** The pg-boss job, and whether pg-boss runs it again (after an interruption). */
+  job?: { id: string; rerun: boolean }
 }
 
 export async function deliverWebhook(
@@ -64,24 +72,35 @@ export async function deliverWebhook(
   options: DeliverOptions = {},
 ): Promise<DeliveryOutcome> {
   const db = getDb()
-  const row = await deliveryToAttempt(deliveryId)
-  if (!row || row.status !== 'pending') return 'skipped'
-  const now = options.now ?? new Date()
-  if (row.disabledAt && row.eventType !== 'webhook.test') {
-    await failPendingWebhookDelivery(db, { deliveryId: row.id })
-    return 'skipped'
-  }
+  const own = await getWebhookDeliveryWithEndpoint(db, { deliveryId })
+  if (!own) return 'skipped'
+  const test = own.eventType === 'webhook.test'
+  // A first attempt's job sends the endpoint's oldest unsent delivery, not necessarily its own
+  // (firstUnsentDeliveryOfEndpoint). A job queued before `first` existed is one unless its
+  // delivery waits for a retry.
+  const firstAttempt = !test && (options.first ?? !(own.status === 'pending' && own.attempts > 0))
+  if (!firstAttempt && own.status !== 'pending') return 'skipped'
   // The endpoint's turn (webhook-fairness.server.ts): one attempt per endpoint at a time, a few per
   // workspace, none while a receiver that keeps timing out is paused. Else put back for later,
   // the attempt not counted.
-  const turn = takeTurn({
-    endpointId: row.endpointId,
-    workspaceId: row.workspaceId,
-    test: row.eventType === 'webhook.test',
-  })
-  if (turn.kind === 'wait') return deferDelivery(row.id, row.endpointId, turn.ms)
+  const turn = takeTurn({ endpointId: own.endpointId, workspaceId: own.workspaceId, test })
+  if (turn.kind === 'wait') return deferDelivery(own.id, own.endpointId, turn.ms, firstAttempt)
   try {
-    return await attemptDelivery(row.id, row, now, turn.done, options)
+    if (!firstAttempt) return await attemptRow(own, turn.done, options)
+    // Chosen while holding the turn, so another loop of this process cannot be sending it. Another
+    // instance may claim it first (pg-boss's group limit is not exact between fetches at the same
+    // instant): then the next one is this job's.
+    const job = options.job
+    const interrupted =
+      job?.rerun && (await deliveryClaimedByJob(db, { endpointId: own.endpointId, jobId: job.id }))
+    if (interrupted) return await attemptRow(interrupted, turn.done, options)
+    for (let tries = 0; tries < 5; tries++) {
+      const row = await firstUnsentDeliveryOfEndpoint(db, { endpointId: own.endpointId })
+      if (!row) return 'skipped'
+      const outcome = await attemptRow(row, turn.done, options)
+      if (outcome !== 'skipped') return outcome
+    }
+    return 'skipped'
   } finally {
     turn.release()
   }
@@ -89,24 +108,33 @@ export async function deliverWebhook(
 
 type DeliveryRow = NonNullable<Awaited<ReturnType<typeof getWebhookDeliveryWithEndpoint>>>
 
-/**
- * What a job attempts: a retry, its own delivery; a first attempt, the first unsent delivery of
- * the transaction that recorded it, to the same endpoint. A transaction's jobs share one creation
- * time, so pg-boss fetched them in random order: a PATCH's deliveries arrived shuffled. Each job
- * still sends one delivery (one job per delivery), in the order they were recorded.
- */
-async function deliveryToAttempt(deliveryId: string) {
-  const db = getDb()
-  const own = await getWebhookDeliveryWithEndpoint(db, { deliveryId })
-  if (!own || (own.status === 'pending' && own.attempts > 0)) return own
-  return firstUnsentDeliveryOfTransaction(db, { deliveryId })
+async function attemptRow(
+  row: DeliveryRow,
+  attempted: (attempt: { succeeded: boolean; latencyMs: number }) => void,
+  options: DeliverOptions,
+): Promise<DeliveryOutcome> {
+  if (row.disabledAt && row.eventType !== 'webhook.test') {
+    await failPendingWebhookDelivery(getDb(), { deliveryId: row.id })
+    return 'skipped'
+  }
+  return attemptDelivery(row.id, row, options.now ?? new Date(), attempted, options)
 }
 
-async function deferDelivery(deliveryId: string, endpointId: string, ms: number) {
+/**
+ * Puts the job back for later. A first attempt's job always comes back (it stands for one of the
+ * endpoint's unsent deliveries, whichever is oldest then); a retry's only while its delivery is
+ * still pending.
+ */
+async function deferDelivery(deliveryId: string, endpointId: string, ms: number, first: boolean) {
   return getDb().transaction(async (tx): Promise<DeliveryOutcome> => {
     const until = new Date(Date.now() + ms)
-    if (!(await deferWebhookDelivery(tx, { deliveryId, until }))) return 'skipped'
-    await enqueue(tx, 'webhook.deliver', { deliveryId }, { startAfterSeconds: ms / 1000, group: endpointId })
+    if (!(await deferWebhookDelivery(tx, { deliveryId, until })) && !first) return 'skipped'
+    await enqueue(
+      tx,
+      'webhook.deliver',
+      { deliveryId, ...(first ? { first } : {}) },
+      { startAfterSeconds: ms / 1000, group: endpointId },
+    )
     return 'deferred'
   })
 }
@@ -121,7 +149,12 @@ async function attemptDelivery(
   const db = getDb()
   // Claim this attempt: a second job for the same attempt (a retry after a lost heartbeat) finds
   // the counter moved and stops, so one attempt is one POST.
-  const attempt = await claimWebhookAttempt(db, { deliveryId, attempts: row.attempts, at: now })
+  const attempt = await claimWebhookAttempt(db, {
+    deliveryId,
+    attempts: row.attempts,
+    at: now,
+    jobId: options.job?.id,
+  })
   if (attempt === undefined) return 'skipped'
   const secrets = [row.secret]
   if (row.previousSecret && row.previousSecretExpiresAt && row.previousSecretExpiresAt > now) {

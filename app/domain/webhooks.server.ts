@@ -109,6 +109,7 @@ export async function enqueueWebhooks(
   const endpoints = activeEndpoints ?? (await listActiveWebhookEndpoints(tx, { workspaceId }))
   if (endpoints.length === 0) return
   for (const trigger of relevant) {
+    if (trigger.type === 'ticket.updated') await rewriteMessagesOf(tx, workspaceId, trigger.ticketId)
     const targets = endpoints.filter(
       (e) =>
         e.events.includes(trigger.type as WebhookEventType) &&
@@ -141,6 +142,33 @@ export async function enqueueWebhooks(
     if (trigger.type === 'ticket.updated') {
       updatesOf(tx).set(trigger.ticketId, { deliveryIds, fields: new Set(fields) })
     }
+    if (trigger.type === 'message.created') {
+      const messages = messagesOf(tx)
+      messages.set(trigger.ticketId, [...(messages.get(trigger.ticketId) ?? []), { deliveryIds, trigger }])
+    }
+  }
+}
+
+/**
+ * The `message.created` deliveries a transaction has recorded, per ticket: a change of the ticket
+ * later in it (a reply that sets a status) rewrites them, so their `ticket` is the ticket as
+ * committed, as a `ticket.updated`'s is (it showed the status before the reply set it).
+ */
+const messagesInTransaction = new WeakMap<
+  Tx,
+  Map<string, Array<{ deliveryIds: string[]; trigger: WebhookTrigger }>>
+>()
+
+function messagesOf(tx: Tx) {
+  let messages = messagesInTransaction.get(tx)
+  if (!messages) messagesInTransaction.set(tx, (messages = new Map()))
+  return messages
+}
+
+async function rewriteMessagesOf(tx: Tx, workspaceId: string, ticketId: string) {
+  for (const { deliveryIds, trigger } of messagesOf(tx).get(ticketId) ?? []) {
+    const payload = await buildPayload(tx, workspaceId, trigger, new Set())
+    if (payload) await setWebhookDeliveryPayloads(tx, { deliveryIds, payload: JSON.stringify(payload) })
   }
 }
 
@@ -167,8 +195,9 @@ async function insertDeliveries(
 ) {
   const rows = await insertWebhookDeliveries(tx, { workspaceId, endpointIds, eventId, eventType, payload })
   // Grouped by endpoint: the worker runs one attempt per endpoint at a time (webhook-fairness).
+  // Each first attempt's job sends its endpoint's oldest unsent delivery (deliverWebhook).
   for (const row of rows) {
-    await enqueue(tx, 'webhook.deliver', { deliveryId: row.id }, { group: row.endpointId })
+    await enqueue(tx, 'webhook.deliver', { deliveryId: row.id, first: true }, { group: row.endpointId })
   }
   return rows.map((r) => r.id)
 }

@@ -12,7 +12,7 @@ export type JobPayloads = {
   'email.inbound': { inboundEmailId: string }
   'files.cleanup': Record<string, never>
   'email.inbound-retention': Record<string, never>
-  'webhook.deliver': { deliveryId: string }
+  'webhook.deliver': { deliveryId: string; first?: boolean }
   'ai.triage': { workspaceId: string; ticketId: string }
   'account.password-reset': { email: string }
 }

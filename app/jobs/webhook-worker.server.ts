@@ -31,7 +31,11 @@ export const WEBHOOK_WORK = {
  */
 export async function deliverWebhookJobs(jobs: JobWithMetadata<JobPayloads['webhook.deliver']>[]) {
   return settleJobs(jobs, WEBHOOK_WORK.batchSize, 'webhook delivery job failed', async (job) => ({
-    outcome: await deliverWebhook(job.data.deliveryId, { signal: job.signal }),
+    outcome: await deliverWebhook(job.data.deliveryId, {
+      signal: job.signal,
+      first: job.data.first,
+      job: { id: job.id, rerun: job.retryCount > 0 },
+    }),
   }))
 }
 

@@ -310,37 +310,58 @@ const deliveryWithEndpoint = {
   disabledAt: webhookEndpoints.disabledAt,
 }
 
-/** The delivery with its endpoint's URL, secrets and state. */
-export async function getWebhookDeliveryWithEndpoint(db: DbOrTx, { deliveryId }: { deliveryId: string }) {
-  const [row] = await db
+function deliveriesWithEndpoint(db: DbOrTx) {
+  return db
     .select(deliveryWithEndpoint)
     .from(webhookDeliveries)
     .innerJoin(webhookEndpoints, eq(webhookEndpoints.id, webhookDeliveries.endpointId))
-    .where(eq(webhookDeliveries.id, deliveryId))
+}
+
+/** The delivery with its endpoint's URL, secrets and state. */
+export async function getWebhookDeliveryWithEndpoint(db: DbOrTx, { deliveryId }: { deliveryId: string }) {
+  const [row] = await deliveriesWithEndpoint(db).where(eq(webhookDeliveries.id, deliveryId))
   return row
 }
 
 /**
- * The first delivery to this delivery's endpoint, in the order they were recorded (ids count up
- * within a process, db/uuid.ts), of the ones its transaction recorded (its `now()`, `created_at`,
- * compared in SQL: a JavaScript Date drops the microseconds) that were never attempted. Jobs of
- * one transaction share their creation time, so pg-boss fetched them in no particular order; each
- * of them sends this one instead (webhook-delivery.server.ts).
+ * The endpoint's oldest delivery never attempted, in the order they were recorded (`created_at`,
+ * the recording transaction's `now()`, then ids, which count up within a process, db/uuid.ts), test
+ * events left out (each is sent by its own job, never held by a pause). Whichever of the
+ * endpoint's first-attempt jobs runs sends this one (webhook-delivery.server.ts): jobs of one
+ * transaction share their creation time, so pg-boss fetched them in no particular order, and a job
+ * put back while the endpoint was busy came back behind the next change's job.
  */
-export async function firstUnsentDeliveryOfTransaction(db: DbOrTx, { deliveryId }: { deliveryId: string }) {
-  const [row] = await db
-    .select(deliveryWithEndpoint)
-    .from(webhookDeliveries)
-    .innerJoin(webhookEndpoints, eq(webhookEndpoints.id, webhookDeliveries.endpointId))
+export async function firstUnsentDeliveryOfEndpoint(db: DbOrTx, { endpointId }: { endpointId: string }) {
+  const [row] = await deliveriesWithEndpoint(db)
     .where(
       and(
-        sql`(${webhookDeliveries.endpointId}, ${webhookDeliveries.createdAt}) =
-          (select own.endpoint_id, own.created_at from webhook_deliveries own where own.id = ${deliveryId})`,
+        eq(webhookDeliveries.endpointId, endpointId),
         eq(webhookDeliveries.status, 'pending'),
         eq(webhookDeliveries.attempts, 0),
+        ne(webhookDeliveries.eventType, 'webhook.test'),
       ),
     )
-    .orderBy(webhookDeliveries.id)
+    .orderBy(webhookDeliveries.createdAt, webhookDeliveries.id)
+    .limit(1)
+  return row
+}
+
+/**
+ * The endpoint's pending delivery whose last attempt this job claimed: run again after an
+ * interruption (a shutdown, a lost heartbeat), a first attempt's job sends it again.
+ */
+export async function deliveryClaimedByJob(
+  db: DbOrTx,
+  { endpointId, jobId }: { endpointId: string; jobId: string },
+) {
+  const [row] = await deliveriesWithEndpoint(db)
+    .where(
+      and(
+        eq(webhookDeliveries.endpointId, endpointId),
+        eq(webhookDeliveries.status, 'pending'),
+        eq(webhookDeliveries.attemptJobId, jobId),
+      ),
+    )
     .limit(1)
   return row
 }
@@ -367,11 +388,16 @@ export async function failPendingWebhookDelivery(db: DbOrTx, { deliveryId }: { d
  */
 export async function claimWebhookAttempt(
   db: DbOrTx,
-  { deliveryId, attempts, at }: { deliveryId: string; attempts: number; at: Date },
+  {
+    deliveryId,
+    attempts,
+    at,
+    jobId,
+  }: { deliveryId: string; attempts: number; at: Date; jobId: string | undefined },
 ) {
   const claimed = await db
     .update(webhookDeliveries)
-    .set({ attempts: sql`${webhookDeliveries.attempts} + 1`, lastAttemptAt: at })
+    .set({ attempts: sql`${webhookDeliveries.attempts} + 1`, lastAttemptAt: at, attemptJobId: jobId ?? null })
     .where(
       and(
         eq(webhookDeliveries.id, deliveryId),

@@ -1,0 +1,2 @@
+ALTER TABLE "webhook_deliveries" ADD COLUMN "attempt_job_id" uuid;--> statement-breakpoint
+CREATE INDEX "webhook_deliveries_endpoint_unsent_idx" ON "webhook_deliveries" USING btree ("endpoint_id","created_at","id") WHERE status = 'pending' and attempts = 0;
