@@ -981,9 +981,18 @@ export const webhookDeliveries = pgTable(
     responseSnippet: text(),
     latencyMs: integer(),
     error: text(),
+    // The pg-boss job that claimed the last attempt: a first attempt's job may send another of the
+    // endpoint's deliveries than its own, and run again after an interruption it sends that one.
+    attemptJobId: uuid(),
     createdAt: createdAt(),
   },
-  (t) => [index('webhook_deliveries_endpoint_created_idx').on(t.endpointId, t.createdAt)],
+  (t) => [
+    index('webhook_deliveries_endpoint_created_idx').on(t.endpointId, t.createdAt),
+    // The endpoint's next first attempt (firstUnsentDeliveryOfEndpoint), without reading its sent ones.
+    index('webhook_deliveries_endpoint_unsent_idx')
+      .on(t.endpointId, t.createdAt, t.id)
+      .where(sql`status = 'pending' and attempts = 0`),
+  ],
 )
 
 /** The tone triage read in a new ticket's first message (app/ai/triage.server.ts). */
