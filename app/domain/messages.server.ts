@@ -4,12 +4,14 @@ import type { TicketEvent } from '#app/realtime/events.ts'
 import {
   findRepeatedCustomerMessage,
   findTicketByCustomerTokenHash,
+  lockAssigneeMembershipOfTicket,
   lockTicketForCustomerReply,
   lockTicketForReply,
   messagesSinceLastSeen,
   recordAgentMessage,
   recordTicketMessage,
 } from '#db/queries/messages.ts'
+import { lockMembershipOf } from '#db/queries/workspaces.ts'
 import { draftFiles } from '#db/queries/drafts.ts'
 import { heldUntilOf, setTranslatedFrom } from '#db/queries/held-replies.ts'
 import { insertMessage } from '#db/queries/tickets.ts'
@@ -506,11 +508,27 @@ export async function customerReply(
   } = {},
 ) {
   const run = async (tx: Tx) => {
-    // A removed member can stay assignee (assigneeIsMember): they must not be notified about this workspace.
-    const current = await lockTicketForCustomerReply(tx, {
+    // The assignee's membership, locked before the ticket (a removal's order): a removal of them
+    // under way is waited for, and one waiting for it then sees the reply (the ticket it reopened
+    // is handed back, the notification deleted). Before, a reply racing the removal notified a
+    // member no longer there and left the closed ticket it reopened on them.
+    const lockedAssignee = await lockAssigneeMembershipOfTicket(tx, ticket)
+    // A removed member can stay assignee: they must not be notified about this workspace.
+    const locked = await lockTicketForCustomerReply(tx, {
       workspaceId: ticket.workspaceId,
       ticketId: ticket.ticketId,
     })
+    // Assigned to someone else since the first read (rare): their membership, after the ticket's.
+    const current =
+      locked.assigneeId === null || locked.assigneeId === lockedAssignee
+        ? { ...locked, assigneeIsMember: locked.assigneeId !== null }
+        : {
+            ...locked,
+            assigneeIsMember: await lockMembershipOf(tx, {
+              workspaceId: ticket.workspaceId,
+              userId: locked.assigneeId,
+            }),
+          }
     // Not the contact the caller read before this transaction: a contact merge may have moved the
     // ticket to another contact and deleted that one since (the insert then failed its foreign key).
     const authorContactId = options.authorContactId ?? current.contactId

@@ -2,7 +2,7 @@ import { and, eq, gt, sql, type SQL } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
 import { executePrepared } from '../prepared.ts'
 import { uuidv7 } from '../uuid.ts'
-import { contacts, customerLinks, tickets, workspaces, type TicketStatus } from '../schema.ts'
+import { contacts, customerLinks, memberships, tickets, workspaces, type TicketStatus } from '../schema.ts'
 import { activeWebhookEndpointsColumn, type ActiveWebhookEndpoint } from './webhooks.ts'
 
 // Messages on a ticket: the agent's reply or note and the customer's reply (app/domain/messages.server.ts
@@ -326,7 +326,32 @@ export async function recordAgentMessage(db: DbOrTx, v: AgentMessageValues) {
   }
 }
 
-/** The ticket a customer replies to, locked FOR UPDATE, with whether its assignee is still a member. */
+/**
+ * The membership of the ticket's assignee (read without the ticket's lock), locked FOR KEY SHARE
+ * until the transaction ends: the user id while they are a member, else undefined. Taken before the
+ * ticket's lock, in a removal's order (memberships, then tickets).
+ */
+export async function lockAssigneeMembershipOfTicket(
+  db: DbOrTx,
+  { workspaceId, ticketId }: { workspaceId: string; ticketId: string },
+) {
+  const [row] = await db
+    .select({ userId: memberships.userId })
+    .from(memberships)
+    .where(
+      and(
+        eq(memberships.workspaceId, workspaceId),
+        eq(
+          memberships.userId,
+          sql`(select ${tickets.assigneeId} from ${tickets} where ${tickets.id} = ${ticketId} and ${tickets.workspaceId} = ${workspaceId})`,
+        ),
+      ),
+    )
+    .for('key share')
+  return row?.userId
+}
+
+/** The ticket a customer replies to, locked FOR UPDATE (its assignee's membership: lockAssigneeMembershipOfTicket). */
 export async function lockTicketForCustomerReply(
   db: DbOrTx,
   { workspaceId, ticketId }: { workspaceId: string; ticketId: string },
@@ -339,9 +364,6 @@ export async function lockTicketForCustomerReply(
       assigneeId: tickets.assigneeId,
       // The customer as the lock has it: a contact merge that committed first moved the ticket.
       contactId: tickets.contactId,
-      // A removed member can stay assignee; they must not be notified about this workspace.
-      assigneeIsMember: sql<boolean>`exists (select 1 from memberships m
-          where m.workspace_id = ${tickets.workspaceId} and m.user_id = ${tickets.assigneeId})`,
     })
     .from(tickets)
     .where(and(eq(tickets.id, ticketId), eq(tickets.workspaceId, workspaceId)))

@@ -2,13 +2,13 @@ import { and, eq, isNull } from 'drizzle-orm'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { getDb, type Tx } from '#db/client.ts'
 import { RECIPIENT_LEFT_ERROR } from '#db/queries/emails.ts'
-import { emails, memberships, notifications, users } from '#db/schema.ts'
+import { emails, memberships, notifications, tickets, users } from '#db/schema.ts'
 import { deliverEmail } from '#app/domain/email.server.ts'
-import { recordReply, replyToTicket } from '#app/domain/messages.server.ts'
+import { customerReply, recordReply, replyToTicket } from '#app/domain/messages.server.ts'
 import { notify } from '#app/domain/notifications.server.ts'
 import { removeMember } from '#app/domain/workspaces.server.ts'
 import { startQueue } from '#app/jobs/queue.server.ts'
-import { asMember, createTicketFor, team } from '#tests/helpers/factories.ts'
+import { asMember, createTicketFor, setTicket, team } from '#tests/helpers/factories.ts'
 import { holdTransaction, lockWaiters } from '#tests/helpers/held-transaction.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 
@@ -131,6 +131,46 @@ describe('notifications of a member removed before their email is sent', () => {
     expect(await notificationEmailsTo(agent.user.id)).toEqual([
       expect.objectContaining({ status: 'failed', error: RECIPIENT_LEFT_ERROR }),
     ])
+  })
+
+  it('a customer’s reply to a closed ticket of a member whose removal is under way notifies no one', async () => {
+    const { owner, agent } = await verifiedTeam()
+    const ticket = await createTicketFor(owner)
+    await setTicket(ticket.ticketId, { status: 'closed', assigneeId: agent.user.id })
+    const removal = await holdTransaction(async (tx: Tx) => {
+      await tx.select().from(memberships).where(eq(memberships.workspaceId, owner.workspace.id)).for('update')
+      await tx.delete(memberships).where(eq(memberships.id, agent.membershipId))
+    })
+    const reply = customerReply(
+      { ticketId: ticket.ticketId, workspaceId: owner.workspace.id },
+      'Broken again.',
+    )
+    await lockWaiters(1, removal)
+    await removal.commit()
+    await reply
+    expect(await unreadOf(owner.workspace.id, agent.user.id)).toEqual([])
+    expect(await notificationEmailsTo(agent.user.id)).toEqual([])
+  })
+
+  it('a removal racing a customer’s reply that reopens their closed ticket waits for it: the ticket is handed back, the notification dropped', async () => {
+    const { owner, agent } = await verifiedTeam()
+    const ticket = await createTicketFor(owner)
+    await setTicket(ticket.ticketId, { status: 'closed', assigneeId: agent.user.id })
+    const reply = await holdTransaction((tx: Tx) =>
+      customerReply({ ticketId: ticket.ticketId, workspaceId: owner.workspace.id }, 'Broken again.', [], {
+        tx,
+      }),
+    )
+    const removal = removeMember(asMember(owner), agent.membershipId)
+    await lockWaiters(1, reply)
+    await reply.commit()
+    expect(await removal).toMatchObject({ kind: 'ok', ticketsUnassigned: 1 })
+    expect(await unreadOf(owner.workspace.id, agent.user.id)).toEqual([])
+    const [row] = await getDb()
+      .select({ status: tickets.status, assigneeId: tickets.assigneeId })
+      .from(tickets)
+      .where(eq(tickets.id, ticket.ticketId))
+    expect(row).toEqual({ status: 'open', assigneeId: null })
   })
 
   it('a member’s notification email is sent as before', async () => {
