@@ -125,6 +125,28 @@ function partialUpload(fileBytes: number, announced = 5_000_000) {
   return { answer, sent, cut: () => request.destroy() }
 }
 
+/**
+ * Every file under DATA_DIR/files once each request this process served has decided its uploads:
+ * what a case reads as its "before". A request's end (atEndOfRequest: removing what no row names,
+ * then its pending marker) runs after its answer, so an earlier case's upload may still be
+ * pending when the next case starts, and then go while that case runs, as if it had removed it
+ * (CI once). Its marker names this process (markers of other processes, such as the one an
+ * earlier case keeps on purpose for another host, are no request of ours: not waited for).
+ */
+async function settledFilesOnDisk(): Promise<string[]> {
+  const ours = (file: string) => {
+    try {
+      const marker = JSON.parse(fs.readFileSync(file, 'utf8')) as { host?: string; pid?: number }
+      return marker.host === os.hostname() && marker.pid === process.pid
+    } catch {
+      return false // removed while it was read
+    }
+  }
+  const undecided = () => filesOnDisk().filter((f) => f.includes(`${path.sep}pending${path.sep}`) && ours(f))
+  await until(undecided, (left) => left.length === 0)
+  return filesOnDisk()
+}
+
 /** Waits until the files on disk are `expected` again (a request's end runs after its answer). */
 async function expectFilesBack(expected: string[]) {
   await until(filesOnDisk, (now) => now.join('\n') === expected.join('\n'), 5_000).catch(() => undefined)
@@ -133,7 +155,7 @@ async function expectFilesBack(expected: string[]) {
 
 describe('a refused upload leaves no file on disk', () => {
   it('refused for an executable among its files', async () => {
-    const before = filesOnDisk()
+    const before = await settledFilesOnDisk()
     const answer = await post(valid(), [
       { name: 'photo.jpg', content: randomBytes(50_000) },
       { name: 'setup.exe', content: randomBytes(50_000) },
@@ -148,7 +170,7 @@ describe('a refused upload leaves no file on disk', () => {
   ])('refused $refused before a byte of it is written', async ({ file }) => {
     const tmp = path.join(dataDir, 'files', 'tmp')
     fs.mkdirSync(tmp, { recursive: true })
-    const before = filesOnDisk()
+    const before = await settledFilesOnDisk()
     // A file created and removed in tmp/ changes the directory's modification time.
     const tmpChanged = fs.statSync(tmp).mtimeMs
     const answer = await post(valid(), [{ ...file, content: randomBytes(2_000_000) }])
@@ -159,7 +181,7 @@ describe('a refused upload leaves no file on disk', () => {
   })
 
   it('refused for more than 10 files', async () => {
-    const before = filesOnDisk()
+    const before = await settledFilesOnDisk()
     const files = Array.from({ length: 11 }, (_, i) => ({
       name: `scan-${i}.pdf`,
       content: randomBytes(20_000),
@@ -171,7 +193,7 @@ describe('a refused upload leaves no file on disk', () => {
   })
 
   it('refused for more than 25 MB together', async () => {
-    const before = filesOnDisk()
+    const before = await settledFilesOnDisk()
     const answer = await post(valid(), [
       { name: 'a.pdf', content: randomBytes(13_300_000) },
       { name: 'b.pdf', content: randomBytes(13_300_000) },
@@ -181,7 +203,7 @@ describe('a refused upload leaves no file on disk', () => {
   })
 
   it('refused for a field', async () => {
-    const before = filesOnDisk()
+    const before = await settledFilesOnDisk()
     const answer = await post({ ...valid(), email: 'not an address' }, [
       { name: 'a.pdf', content: randomBytes(200_000) },
       { name: 'b.pdf', content: randomBytes(200_000) },
@@ -191,7 +213,7 @@ describe('a refused upload leaves no file on disk', () => {
   })
 
   it('cut off by its client in the middle of a file', async () => {
-    const before = filesOnDisk()
+    const before = await settledFilesOnDisk()
     const upload = partialUpload(1_000_000)
     await upload.sent
     // The file has started: its temporary file is on disk.
@@ -201,7 +223,7 @@ describe('a refused upload leaves no file on disk', () => {
   })
 
   it('cut off by the body deadline (408) with a whole file stored and the next one started', async () => {
-    const before = filesOnDisk()
+    const before = await settledFilesOnDisk()
     const boundary = `----deadline${randomBytes(6).toString('hex')}`
     const whole = randomBytes(30_000)
     // The form's fields first, as a browser sends them (a file before the email is refused unwritten).
@@ -455,7 +477,7 @@ describe('the same bytes stored by another instance while a refused upload remov
   })
 
   it("still removes the refused form's own copy when nobody stored the bytes again", async () => {
-    const before = filesOnDisk()
+    const before = await settledFilesOnDisk()
     const content = randomBytes(120_000)
     const sha256 = createHash('sha256').update(content).digest('hex')
     const removing: string[] = []
@@ -493,13 +515,17 @@ describe('the same bytes stored by another instance while a refused upload remov
 
 describe('a post whose rate limit is already spent', () => {
   const tmp = path.join(dataDir, 'files', 'tmp')
-  /** What is on disk, and tmp/'s modification time: a file created and removed there changes it. */
-  function diskNow() {
+  /**
+   * What is on disk once earlier requests have decided their uploads, and tmp/'s modification
+   * time: a file created and removed there changes it.
+   */
+  async function diskNow() {
     fs.mkdirSync(tmp, { recursive: true })
-    return { files: filesOnDisk(), tmpChanged: fs.statSync(tmp).mtimeMs }
+    const files = await settledFilesOnDisk()
+    return { files, tmpChanged: fs.statSync(tmp).mtimeMs }
   }
   /** Nothing was written: the same files, and tmp/ untouched (not even a file written and removed). */
-  async function expectNothingWritten(before: ReturnType<typeof diskNow>) {
+  async function expectNothingWritten(before: Awaited<ReturnType<typeof diskNow>>) {
     await expectFilesBack(before.files)
     expect(fs.statSync(tmp).mtimeMs).toBe(before.tmpChanged)
   }
@@ -515,7 +541,7 @@ describe('a post whose rate limit is already spent', () => {
   it('support form, per address: 429 with the message and the typed values, no file written', async () => {
     const from = '203.0.113.77'
     await spendSupportLimit(Array.from({ length: 5 }, () => ({ from, email: valid().email })))
-    const before = diskNow()
+    const before = await diskNow()
     const typed = { ...valid(), subject: 'Sixth request, typed by hand' }
     const answer = await post(typed, [{ name: 'photo.jpg', content: randomBytes(2_000_000) }], { from })
     expect(answer.status).toBe(429)
@@ -531,7 +557,7 @@ describe('a post whose rate limit is already spent', () => {
   it('support form, per email address from a fresh address: 429, no file written', async () => {
     const email = valid().email
     await spendSupportLimit(Array.from({ length: 5 }, (_, i) => ({ from: `203.0.113.${100 + i}`, email })))
-    const before = diskNow()
+    const before = await diskNow()
     const answer = await post({ ...valid(), email }, [{ name: 'scan.pdf', content: randomBytes(500_000) }], {
       from: '203.0.113.120',
     })
@@ -544,7 +570,7 @@ describe('a post whose rate limit is already spent', () => {
     // The email's limit is spent; its posts came from elsewhere, so the address alone would admit.
     const email = valid().email
     await spendSupportLimit(Array.from({ length: 5 }, (_, i) => ({ from: `203.0.113.${130 + i}`, email })))
-    const before = diskNow()
+    const before = await diskNow()
     const typed = { ...valid(), email, subject: 'Files first, by hand' }
     const form = new FormData()
     for (const name of ['name', 'subject', 'message'] as const) form.append(name, typed[name])
@@ -584,7 +610,7 @@ describe('a post whose rate limit is already spent', () => {
     const sha256 = createHash('sha256').update(content).digest('hex')
     // The accepted request's end has decided (its pending marker is gone).
     await until(filesOnDisk, (now) => !now.some((f) => f.includes(`${path.sep}pending${path.sep}${sha256}.`)))
-    const before = diskNow()
+    const before = await diskNow()
     // Sent again (a browser resending it): the limit is spent, the post is the same.
     const again = await post(last, [{ name: 'receipt.pdf', content }], { from })
     expect(again.status).toBe(302)
@@ -596,7 +622,7 @@ describe('a post whose rate limit is already spent', () => {
   it('support form: parallel posts with files for the last slot make one ticket; the others leave nothing', async () => {
     const from = '203.0.113.160'
     await spendSupportLimit(Array.from({ length: 4 }, () => ({ from, email: valid().email })))
-    const before = filesOnDisk()
+    const before = await settledFilesOnDisk()
     const contents = Array.from({ length: 4 }, () => randomBytes(200_000))
     const subject = `Last slot ${randomBytes(3).toString('hex')}`
     const answers = await Promise.all(
@@ -626,7 +652,7 @@ describe('a post whose rate limit is already spent', () => {
       const answer = await post({ message: `Reply number ${i}` }, [], { to })
       expect(answer.status).toBe(302)
     }
-    const before = diskNow()
+    const before = await diskNow()
     const answer = await post(
       { message: 'One more, typed by hand' },
       [{ name: 'log.txt', content: randomBytes(1_000_000) }],
@@ -693,7 +719,7 @@ describe('a post whose rate limit is already spent', () => {
       // Today's refusal of a reply without files, which writes nothing anyway.
       const plain = await replyAction(agent, ticket.number, composerPost(composer('No file'), []))
       expect(plain.status).toBe(429)
-      const before = diskNow()
+      const before = await diskNow()
       const answer = await replyAction(
         agent,
         ticket.number,
@@ -749,7 +775,7 @@ describe('a post whose rate limit is already spent', () => {
         [[kind!, body!, ['ccShown', '1'], ['cc', ''], 'file', ['bcc', 'audit@example.org']], 'bcc'],
       ]
       for (const [order, field] of cases) {
-        const before = diskNow()
+        const before = await diskNow()
         const answer = await handMade(order)
         expect(answer.status, field).toBe(400)
         const page = await answer.text()
