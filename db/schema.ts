@@ -558,9 +558,10 @@ export const drafts = pgTable(
       .references(() => users.id, { onDelete: 'cascade' }),
     body: text().notNull(),
     kind: messageKind().notNull(),
-    // A reply taken back by Undo send comes back whole: its CC (null: the ticket's list), BCC,
-    // "then set status" choice and files (stored by sha256, attached again when it is sent).
-    // The composer's autosave writes only body and kind, so these stay until the draft goes.
+    // What the composer's reply fields show: its CC (null: the ticket's list), BCC and "then set
+    // status" choice, written by each autosave with the text and by Undo send, which also keeps
+    // the undone reply's files (stored by sha256, attached again when it is sent; an autosave
+    // leaves them, emptying the text drops them).
     cc: text().array(),
     bcc: text()
       .array()

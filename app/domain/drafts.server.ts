@@ -7,6 +7,7 @@ import {
   lockTicketForDraft,
   ticketsWithDraft,
   upsertDraft,
+  type DraftFields,
   type DraftTranslation,
   type DraftValues,
 } from '#db/queries/drafts.ts'
@@ -41,7 +42,9 @@ export function draftCleared(
  * Empty text deletes the draft, or empties it when a send advanced its generation (removed later
  * by deleteEmptyDrafts), and returns its `draft.cleared` event to publish. `translation`: the
  * composer shows the text as an AI translation, of this original into this language (null: it
- * shows none, the agent restored or replaced it, and the stored one goes). `generation` is
+ * shows none, the agent restored or replaced it, and the stored one goes). `cc` (null: the
+ * ticket's list), `bcc` and `status` are what the composer's fields show, stored with the text
+ * (an agent's removal of a CC stays removed on a reload or another device). `generation` is
  * the draft generation the composer was given: a save from before a send (an autosave already on
  * the wire when Send was pressed) or an Undo send carries an older one and is `ignored`, so sent
  * text never comes back as a draft. Not audited: a draft is work in progress, not an action.
@@ -54,7 +57,7 @@ export async function draftTicketExists(member: Member, number: number) {
 export async function saveDraft(
   member: Member,
   number: number,
-  values: DraftValues & { generation: number; translation?: DraftTranslation | null },
+  values: DraftValues & Partial<DraftFields> & { generation: number; translation?: DraftTranslation | null },
 ) {
   return getDb().transaction(async (tx) => {
     // The agent's membership first (removeMember's order: memberships, then tickets): a removal

@@ -12,7 +12,8 @@ import { DraftSchema, translationOf } from '#app/utils/ticket-page-schemas.ts'
  * (the origin check in app/http); 204 when saved, 200 `{ ignored: true, generation }` when the
  * save carries an older draft generation than the server's (it was sent, or an Undo send restored
  * it, since; `generation` is the server's, under which the composer saves what it shows next),
- * 400 with the field errors when refused. Empty text empties the draft and tells the agent's other
+ * 400 with the field errors when refused (a bad CC or BCC address too: nothing written). The
+ * post carries what the reply's CC, BCC and "Then set status" show, stored with the text. Empty text empties the draft and tells the agent's other
  * tabs (`draft.cleared`).
  */
 export async function action({ request, params, context }: ActionFunctionArgs) {
@@ -31,6 +32,9 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     kind: submission.value.kind,
     generation: submission.value.generation,
     translation: translationOf(submission.value),
+    cc: submission.value.ccShown ? submission.value.cc : null,
+    bcc: submission.value.bcc,
+    status: submission.value.status ?? null,
   })
   if (outcome.kind === 'not-found') throw notFound('Ticket not found')
   // A save from before a send (or an Undo send) of this draft: nothing written, and nothing wrong.

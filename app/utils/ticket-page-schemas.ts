@@ -182,6 +182,14 @@ export const DraftSchema = z.object({
     .min(0, { error: 'Reload the page' })
     .max(2_147_483_647, { error: 'Reload the page' }),
   body: z.string().max(MAX_BODY_CHARS, { error: 'The message is too long (100 KB at most)' }).optional(),
+  // What the reply's fields show, saved with the text and validated as a send validates them: a
+  // bad address refuses the save (the composer keeps the typing and says so). `ccShown`: the
+  // agent set the CC list (an empty one then means "no CCs"); without it the draft follows the
+  // ticket's list. A recipient the agent removed never comes back from the draft.
+  cc: CcList,
+  bcc: BccList,
+  ccShown: z.literal('1').optional(),
+  status: TicketStatus.optional(),
   // The composer shows the text as an AI translation still: its original and language, saved
   // with it (a save without them says it shows none). The composer's own state, not "keep what
   // is stored": a save from before the translation, landing after it, wrote the original away.

@@ -4,6 +4,15 @@ import { drafts, tickets } from '../schema.ts'
 
 export type DraftValues = { body: string; kind: 'reply' | 'note' }
 /**
+ * The reply's other fields as the composer shows them: its CC list (null: the ticket's, which the
+ * agent did not change), BCC and "Then set status" choice (null: keep).
+ */
+export type DraftFields = {
+  cc: string[] | null
+  bcc: string[]
+  status: 'open' | 'pending' | 'resolved' | 'closed' | null
+}
+/**
  * A draft that is an AI translation the agent has yet to send: their own text, the language and
  * the model's translation as it came (what the draft must still be derived from to keep the mark).
  */
@@ -12,14 +21,12 @@ export type DraftTranslation = { language: string; original: string; text: strin
 export type StoredDraftTranslation = Omit<DraftTranslation, 'text'> & { text?: string }
 export type DraftFile = { filename: string; contentType: string; size: number; sha256: string }
 /** A reply taken back by Undo send: everything the composer had, files by content address. */
-export type RestoredDraft = DraftValues & {
-  cc: string[] | null
-  bcc: string[]
-  status: 'open' | 'pending' | 'resolved' | 'closed' | null
-  files: DraftFile[]
-  /** An AI translation the agent had reviewed and sent: their original and the language. */
-  translation: DraftTranslation | null
-}
+export type RestoredDraft = DraftValues &
+  DraftFields & {
+    files: DraftFile[]
+    /** An AI translation the agent had reviewed and sent: their original and the language. */
+    translation: DraftTranslation | null
+  }
 
 /**
  * The ticket's id by number, its row share-locked for the draft's write: a reply holds the
@@ -39,7 +46,8 @@ export async function lockTicketForDraft(
 }
 
 /**
- * One draft per ticket and agent: the newest text replaces the stored one, if the save carries
+ * One draft per ticket and agent: the newest text, with the CC, BCC and status choice the
+ * composer shows, replaces the stored one, if the save carries
  * the draft's current generation (its composer loaded it, or was told of it by `draft.cleared`).
  * Returns whether it was written: a save from before a send or an Undo send is not. Empty text
  * is no draft: never inserted, and a row emptied (emptyDraft) rather than written empty.
@@ -54,6 +62,9 @@ export async function upsertDraft(
     kind,
     generation,
     translation = null,
+    cc = null,
+    bcc = [],
+    status = null,
   }: {
     workspaceId: string
     ticketId: string
@@ -61,16 +72,19 @@ export async function upsertDraft(
     generation: number
     /** The composer shows the text as an AI translation: its original and language (else null). */
     translation?: DraftTranslation | null
-  } & DraftValues,
+  } & DraftValues &
+    Partial<DraftFields>,
 ) {
   if (body === '') return emptyDraft(db, { workspaceId, ticketId, userId, kind, generation })
   const updatedAt = new Date()
+  const fields = { body, kind, updatedAt, translation, cc, bcc, status }
   const rows = await db
     .insert(drafts)
-    .values({ workspaceId, ticketId, userId, body, kind, generation, updatedAt, translation })
+    .values({ workspaceId, ticketId, userId, generation, ...fields })
     .onConflictDoUpdate({
       target: [drafts.ticketId, drafts.userId],
-      set: { body, kind, updatedAt, translation },
+      // An undone reply's files stay (ticked to go with the next send) until the text is emptied.
+      set: fields,
       setWhere: eq(drafts.generation, generation),
     })
     .returning({ id: drafts.id })

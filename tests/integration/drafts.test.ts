@@ -1,7 +1,7 @@
 import { and, eq, ne } from 'drizzle-orm'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
-import { drafts } from '#db/schema.ts'
+import { drafts, tickets } from '#db/schema.ts'
 import { startQueue } from '#app/jobs/queue.server.ts'
 import * as draftRoute from '#app/routes/w.$slug.tickets.$number_.draft.tsx'
 import * as queueRoute from '#app/routes/w.$slug.tickets._index.tsx'
@@ -353,6 +353,61 @@ describe('drafts', () => {
       .from(drafts)
       .where(and(eq(drafts.ticketId, ticket.ticketId), eq(drafts.userId, agent.user.id)))
     expect(row.workspaceId).toBe(agent.workspace.id)
+  })
+
+  it('keeps the CC, BCC and status the composer shows with the text: a CC the agent removed stays removed', async () => {
+    const agent = await createMember('agent')
+    const ticket = await createTicketFor(agent)
+    await getDb()
+      .update(tickets)
+      .set({ cc: ['cc1@example.com'] })
+      .where(eq(tickets.id, ticket.ticketId))
+    const mine = async () => ((await loadTicket(agent, ticket.number)).data.drafts as { mine: unknown }).mine
+    // CC left as the ticket has it (no ccShown): the draft follows the ticket's list.
+    const asTyped = { kind: 'reply', body: 'Private answer', bcc: 'audit@example.com', status: 'pending' }
+    expect((await saveDraft(agent, ticket.number, asTyped)).status).toBe(204)
+    expect(await mine()).toMatchObject({ cc: null, bcc: ['audit@example.com'], status: 'pending' })
+    // CC emptied: no CCs, not the ticket's.
+    expect((await saveDraft(agent, ticket.number, { ...asTyped, ccShown: '1', cc: '' })).status).toBe(204)
+    expect(await mine()).toMatchObject({ body: 'Private answer', cc: [], bcc: ['audit@example.com'] })
+    // Another list, the BCC emptied, the status kept.
+    const other = {
+      kind: 'reply',
+      body: 'Private answer.',
+      ccShown: '1',
+      cc: 'cc2@EXAMPLE.com; cc2@example.com',
+    }
+    expect((await saveDraft(agent, ticket.number, other)).status).toBe(204)
+    expect(await mine()).toMatchObject({ cc: ['cc2@example.com'], bcc: [], status: null })
+    // A note keeps what the reply's fields showed.
+    expect(
+      (await saveDraft(agent, ticket.number, { ...other, kind: 'note', status: 'resolved' })).status,
+    ).toBe(204)
+    expect(await mine()).toMatchObject({ kind: 'note', cc: ['cc2@example.com'], status: 'resolved' })
+  })
+
+  it('refuses a draft whose CC or BCC is not an address list, or whose status is unknown (400, the field named): nothing written', async () => {
+    const agent = await createMember('agent')
+    const ticket = await createTicketFor(agent)
+    const base = { kind: 'reply', body: 'Saved first', ccShown: '1', cc: 'a@example.com' }
+    expect((await saveDraft(agent, ticket.number, base)).status).toBe(204)
+    for (const [fields, field, message] of [
+      [{ cc: 'a@example.com, cc1@' }, 'cc', 'CC: “cc1@” is not an email address'],
+      [{ bcc: 'nope' }, 'bcc', 'BCC: “nope” is not an email address'],
+      [
+        { cc: Array.from({ length: 11 }, (_, i) => `p${i}@example.com`).join(',') },
+        'cc',
+        'CC: at most 10 addresses',
+      ],
+      [{ status: 'gone' }, 'status', expect.any(String)],
+    ] as const) {
+      const response = await saveDraft(agent, ticket.number, { ...base, body: 'Changed', ...fields })
+      expect(response.status).toBe(400)
+      expect((response.data as { error: Record<string, string[]> }).error[field]).toEqual([message])
+    }
+    expect(await storedDrafts(ticket.ticketId)).toEqual([
+      { userId: agent.user.id, body: 'Saved first', kind: 'reply' },
+    ])
   })
 
   it('refuses a bad kind or an oversized body with 400 and writes nothing', async () => {

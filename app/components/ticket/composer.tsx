@@ -36,6 +36,7 @@ import {
   type ReplyTranslationControl,
   type ReplyTranslationState,
 } from '#app/components/ai/translated-reply-button.tsx'
+import { addressesOf, type DraftBackup, type DraftFieldsShown } from './draft-backup.ts'
 import { MentionAutocomplete } from './mention-autocomplete.tsx'
 import { useDraftAutosave } from './use-draft-autosave.ts'
 
@@ -262,6 +263,22 @@ export function Composer(props: Props) {
     },
     onValidate: ({ formData }) => parseWithZod(formData, { schema: ComposerSchema }),
   })
+  // The reply's CC, BCC and status as the draft keeps them, followed as they change (the fields
+  // are not there while a note is written, nor when the composer unmounts and saves). The CC
+  // list drawn from the ticket (no draft's own) is saved as "the ticket's" (null) until the
+  // agent changes it; a list they changed is theirs, an emptied one included, so a removed
+  // recipient never comes back with the draft.
+  const [ticketCc] = useState(() =>
+    draft?.cc === null || draft?.cc === undefined ? (props.defaultCc ?? []).join(', ') : null,
+  )
+  const draftFields = useRef<DraftFieldsShown>({
+    cc: draft?.cc ? draft.cc.join(', ') : null,
+    bcc: (draft?.bcc ?? []).join(', '),
+    status: draft?.status ?? '',
+  })
+  const ccShown = (text: string) =>
+    ticketCc !== null && addressesOf(text) === addressesOf(ticketCc) ? null : text
+  const readFields = useCallback(() => draftFields.current, [])
   const submittingIntent = fetcher.state === 'submitting' ? fetcher.formData?.get('intent') : null
   const autosave = useDraftAutosave({
     url: props.draftUrl ?? '',
@@ -269,16 +286,39 @@ export function Composer(props: Props) {
     userId: props.userId,
     bodyRef,
     kind,
-    initial: draft,
+    fields: readFields,
+    initial: draft
+      ? { body: draft.body, kind: draft.kind, fields: draftFields.current, translation: draft.translation }
+      : null,
     generation: props.draftGeneration ?? 0,
     translation: kind === 'reply' ? translation : null,
-    onRestore: (body, restoredKind) => {
+    onRestore: (backup) => {
       const textarea = bodyRef.current
       if (!textarea) return
-      setKind(restoredKind)
+      setKind(backup.kind)
       setExpanded(true)
-      setTextLikeTyping(textarea, body)
+      draftFields.current = { cc: backup.cc, bcc: backup.bcc, status: backup.status }
+      setStatus(backup.status)
+      // The CC and BCC fields as typed (once shown: a note's kind brings them back as a reply).
+      fieldsToRestore.current = backup
+      setTextLikeTyping(textarea, backup.body)
     },
+  })
+  const fieldsToRestore = useRef<DraftBackup | null>(null)
+  useEffect(() => {
+    const form = bodyRef.current?.form
+    const backup = fieldsToRestore.current
+    if (!form || kind !== 'reply') return
+    const cc = form.elements.namedItem('cc')
+    const bcc = form.elements.namedItem('bcc')
+    if (!(cc instanceof HTMLInputElement) || !(bcc instanceof HTMLInputElement)) return
+    if (backup) {
+      fieldsToRestore.current = null
+      setTextLikeTyping(cc, backup.cc ?? ticketCc ?? '')
+      setTextLikeTyping(bcc, backup.bcc)
+    }
+    // Shown again after a note: the draft keeps what they show.
+    draftFields.current = { ...draftFields.current, cc: ccShown(cc.value), bcc: bcc.value }
   })
   // An answer other than the redirect (failed, collision, refused): the reply was not stored and
   // its draft not deleted, so bring the server's copy up to date with what is in the composer.
@@ -505,10 +545,20 @@ export function Composer(props: Props) {
                   </label>
                   <input
                     {...getInputProps(field, { type: 'text' })}
+                    onInput={(event) => {
+                      const text = event.currentTarget.value
+                      draftFields.current =
+                        field.name === 'cc'
+                          ? { ...draftFields.current, cc: ccShown(text) }
+                          : { ...draftFields.current, bcc: text }
+                      if (props.draftUrl) autosave.changed()
+                    }}
                     maxLength={COPY_LIST_MAX}
                     autoComplete="off"
                     placeholder="name@example.com, …"
-                    aria-describedby={`${field.descriptionId}${field.errors ? ` ${field.errorId}` : ''}`}
+                    aria-describedby={`${field.descriptionId}${field.errors ? ` ${field.errorId}` : ''}${
+                      autosave.refused?.[field.name] ? ` ${field.id}-not-saved` : ''
+                    }`}
                     className="block w-full rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm aria-[invalid]:border-red-500 dark:border-slate-700 dark:bg-slate-950"
                   />
                   <p id={field.descriptionId} className="text-xs text-slate-500 dark:text-slate-400">
@@ -517,6 +567,15 @@ export function Composer(props: Props) {
                   {field.errors ? (
                     <p id={field.errorId} className="text-sm text-red-600 dark:text-red-400">
                       {field.errors.join(' ')}
+                    </p>
+                  ) : null}
+                  {autosave.refused?.[field.name] ? (
+                    <p
+                      id={`${field.id}-not-saved`}
+                      role="alert"
+                      className="text-sm text-red-600 dark:text-red-400"
+                    >
+                      Draft not saved: {autosave.refused[field.name]?.join(' ')}
                     </p>
                   ) : null}
                 </div>
@@ -623,7 +682,11 @@ export function Composer(props: Props) {
                   id="composer-status"
                   name="status"
                   value={status}
-                  onChange={(event) => setStatus(event.currentTarget.value)}
+                  onChange={(event) => {
+                    setStatus(event.currentTarget.value)
+                    draftFields.current = { ...draftFields.current, status: event.currentTarget.value }
+                    if (props.draftUrl) autosave.changed()
+                  }}
                   aria-invalid={fields.status.errors ? true : undefined}
                   aria-describedby={fields.status.errors ? fields.status.errorId : undefined}
                   className="rounded-md border border-slate-300 bg-white px-2 py-1.5 text-sm dark:border-slate-700 dark:bg-slate-900"
@@ -758,9 +821,11 @@ function SendFailure({ pending, refusal }: { pending: boolean; refusal?: string 
   )
 }
 
-/** Sets a textarea's value natively and announces it, so Conform (and the autosave) see typing. */
-function setTextLikeTyping(textarea: HTMLTextAreaElement, value: string) {
-  const setter = Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, 'value')?.set
-  setter?.call(textarea, value)
-  textarea.dispatchEvent(new Event('input', { bubbles: true }))
+/** Sets a field's value natively and announces it, so Conform (and the autosave) see typing. */
+function setTextLikeTyping(field: HTMLTextAreaElement | HTMLInputElement, value: string) {
+  const prototype =
+    field instanceof HTMLTextAreaElement ? HTMLTextAreaElement.prototype : HTMLInputElement.prototype
+  const setter = Object.getOwnPropertyDescriptor(prototype, 'value')?.set
+  setter?.call(field, value)
+  field.dispatchEvent(new Event('input', { bubbles: true }))
 }

@@ -8,7 +8,29 @@ import type { MessageKind } from '#app/utils/ticket-page-schemas.ts'
  * account signed in on the same browser never sees it. `generation` is the server's draft
  * generation the text was typed under: a send or an Undo send since makes it stale.
  */
-export type DraftBackup = { body: string; kind: MessageKind; generation: number }
+export type DraftBackup = { body: string; kind: MessageKind; generation: number } & DraftFieldsShown
+
+/**
+ * The reply's other fields as typed: CC (null: the ticket's list, which the agent left as it
+ * was), BCC and the "Then set status" choice ('' keeps the status). Text, not lists: a bad
+ * address is kept as typed.
+ */
+export type DraftFieldsShown = { cc: string | null; bcc: string; status: string }
+
+/** The addresses of a CC or BCC field, as the server reads them (case and separators aside). */
+export function addressesOf(text: string) {
+  return text
+    .split(/[\s,;]+/)
+    .filter(Boolean)
+    .map((a) => a.toLowerCase())
+    .join(',')
+}
+
+/** Whether two states of the fields name the same recipients and status. */
+export function sameFields(a: DraftFieldsShown, b: DraftFieldsShown) {
+  const cc = a.cc === null || b.cc === null ? a.cc === b.cc : addressesOf(a.cc) === addressesOf(b.cc)
+  return cc && addressesOf(a.bcc) === addressesOf(b.bcc) && a.status === b.status
+}
 
 const PREFIX = 'switchboard:unsaved-draft:'
 
@@ -22,9 +44,17 @@ export function readDraftBackup(owner: string): DraftBackup | null {
     if (!raw) return null
     const value: unknown = JSON.parse(raw)
     if (typeof value !== 'object' || value === null) return null
-    const { body, kind, generation } = value as Record<string, unknown>
+    const { body, kind, generation, cc, bcc, status } = value as Record<string, unknown>
     if (typeof body !== 'string' || typeof generation !== 'number') return null
-    return { body, kind: kind === 'note' ? 'note' : 'reply', generation }
+    return {
+      body,
+      kind: kind === 'note' ? 'note' : 'reply',
+      generation,
+      // Kept before the fields were: the ticket's CC, no BCC, keep the status.
+      cc: typeof cc === 'string' ? cc : null,
+      bcc: typeof bcc === 'string' ? bcc : '',
+      status: typeof status === 'string' ? status : '',
+    }
   } catch {
     return null // storage disabled (private mode, a policy) or an unreadable entry
   }
@@ -64,18 +94,19 @@ export function dropAllDraftBackups() {
 
 /**
  * What to do with a kept text when the composer mounts with the server's draft: bring it back
- * when it was typed under the page's generation and differs from what the server holds (and the
- * agent has not typed anything here yet); forget it otherwise (saved meanwhile, or sent or undone
- * since).
+ * when it was typed under the page's generation and differs from what the server holds, its CC,
+ * BCC and status included (a bad address the server refused), and the agent has not typed
+ * anything here yet; forget it otherwise (saved meanwhile, or sent or undone since).
  */
 export function backupToRestore(
   backup: DraftBackup | null,
-  page: { generation: number; serverBody: string; shown: string },
+  page: { generation: number; serverBody: string; serverFields: DraftFieldsShown; shown: string },
 ): 'restore' | 'drop' | 'none' {
   if (!backup) return 'none'
   if (backup.generation !== page.generation) return 'drop'
   // Nothing to bring back: saved meanwhile, or all of it deleted (no notice for an empty box).
-  if (backup.body === page.serverBody || backup.body.trim() === '') return 'drop'
+  if (backup.body.trim() === '') return 'drop'
+  if (backup.body === page.serverBody && sameFields(backup, page.serverFields)) return 'drop'
   if (page.shown !== page.serverBody) return 'none'
   return 'restore'
 }

@@ -2,16 +2,45 @@ import { useCallback, useEffect, useRef, useState, type RefObject } from 'react'
 import { useLive } from '#app/components/live/live-provider.tsx'
 import type { WorkspaceEvent } from '#app/realtime/protocol.ts'
 import type { MessageKind } from '#app/utils/ticket-page-schemas.ts'
-import { backupToRestore, dropDraftBackup, readDraftBackup, writeDraftBackup } from './draft-backup.ts'
+import {
+  backupToRestore,
+  dropDraftBackup,
+  readDraftBackup,
+  sameFields,
+  writeDraftBackup,
+  type DraftBackup,
+  type DraftFieldsShown,
+} from './draft-backup.ts'
 
 /** Wait this long after the last keystroke before saving. */
 const SAVE_DEBOUNCE_MS = 1000
 
-/** What the server has: the text, its kind, and the translation mark it was saved with (none: null). */
+/**
+ * What the server has: the text, its kind, the reply's CC, BCC and status choice, and the
+ * translation mark it was saved with (none: null).
+ */
 type Saved = {
   body: string
   kind: MessageKind
+  fields: DraftFieldsShown
   translation?: { original: string; language: string; text: string } | null
+}
+
+/** A refused save's field errors (a bad CC or BCC address, a text too long), by field name. */
+export type DraftRefusal = Record<string, string[] | null | undefined>
+
+/** The form post of a draft save: the text, its kind and what the reply's fields show. */
+function draftPost(next: Saved, generation: number) {
+  const { cc, bcc, status } = next.fields
+  return {
+    body: next.body,
+    kind: next.kind,
+    generation: String(generation),
+    // Without `ccShown` the draft follows the ticket's CC list; with it, this list is the agent's.
+    ...(cc === null ? {} : { ccShown: '1', cc }),
+    bcc,
+    status,
+  }
 }
 
 /**
@@ -36,6 +65,7 @@ export function useDraftAutosave({
   userId,
   bodyRef,
   kind,
+  fields,
   initial,
   generation,
   translation = null,
@@ -47,6 +77,11 @@ export function useDraftAutosave({
   userId: string
   bodyRef: RefObject<HTMLTextAreaElement | null>
   kind: MessageKind
+  /**
+   * What the reply's CC, BCC and status fields show now (kept by the composer as they change:
+   * the fields are gone when a note is written, and when the composer unmounts).
+   */
+  fields: () => DraftFieldsShown
   /** What the server holds now (the restored draft, or nothing). */
   initial: Saved | null
   /** The server's draft generation when the page loaded. */
@@ -58,19 +93,21 @@ export function useDraftAutosave({
    * after it would otherwise have dropped the original for good.
    */
   translation?: { original: string; language: string; text: string } | null
-  /** Puts text kept in this browser, never saved, back into the composer (as if typed). */
-  onRestore: (body: string, kind: MessageKind) => void
+  /** Puts text and fields kept in this browser, never saved, back into the composer (as if typed). */
+  onRestore: (backup: DraftBackup) => void
 }) {
   const owner = `${userId}:${ticketId}`
   const currentGeneration = useRef(generation)
   // A newer page (after a send or an Undo send) brings a newer generation; an event may have too.
   currentGeneration.current = Math.max(currentGeneration.current, generation)
-  const saved = useRef<Saved>(initial ?? { body: '', kind })
+  const saved = useRef<Saved>(initial ?? { body: '', kind, fields: fields() })
   const initialRef = useRef(initial)
   initialRef.current = initial
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined)
-  const latest = useRef({ url, kind, translation })
-  latest.current = { url, kind, translation }
+  const latest = useRef({ url, kind, translation, fields })
+  latest.current = { url, kind, translation, fields }
+  // A save refused for a field (a bad address): the composer says so by the field.
+  const [refused, setRefused] = useState<DraftRefusal | null>(null)
   // The textarea itself: React clears `bodyRef` before the unmount cleanup runs, and leaving the
   // ticket inside the app is exactly when its last words must still be read and sent.
   const textarea = useRef<HTMLTextAreaElement | null>(null)
@@ -89,23 +126,25 @@ export function useDraftAutosave({
       const element = bodyRef.current ?? textarea.current
       if (!element || !target) return
       const { translation } = latest.current
-      const next: Saved = { body: element.value, kind: latest.current.kind, translation }
+      const next: Saved = {
+        body: element.value,
+        kind: latest.current.kind,
+        fields: latest.current.fields(),
+        translation,
+      }
       // The same text saved again when only its translation mark went ("Not a translation any more").
       const sameMark = next.body === '' || translation === (saved.current.translation ?? null)
-      if (
-        next.body === saved.current.body &&
-        (next.kind === saved.current.kind || next.body === '') &&
-        sameMark
-      )
-        return
+      // Without text there is no draft: its kind and fields are not saved alone.
+      const sameRest =
+        next.body === '' ||
+        (next.kind === saved.current.kind && sameFields(next.fields, saved.current.fields))
+      if (next.body === saved.current.body && sameRest && sameMark) return
       const previous = saved.current
       saved.current = next
       fetch(target, {
         method: 'POST',
         body: new URLSearchParams({
-          body: next.body,
-          kind: next.kind,
-          generation: String(currentGeneration.current),
+          ...draftPost(next, currentGeneration.current),
           // The server keeps the mark only while the text derives from the model's (translationOf).
           ...(translation
             ? {
@@ -121,11 +160,24 @@ export function useDraftAutosave({
         (response) => {
           if (!response.ok) {
             if (saved.current === next) saved.current = previous
+            // Refused for a field: said by the field; the typing stays, here and in this browser.
+            if (response.status === 400) {
+              void response.json().then(
+                (answer: { error?: DraftRefusal }) => {
+                  if (saved.current === previous && answer.error) setRefused(answer.error)
+                },
+                () => {},
+              )
+            }
             return
           }
+          if (saved.current === next) setRefused(null)
           // 204: saved. This browser's copy is no longer needed unless more was typed since.
           if (response.status === 204) {
-            dropDraftBackup(owner, (b) => b.body === next.body && b.kind === next.kind)
+            dropDraftBackup(
+              owner,
+              (b) => b.body === next.body && b.kind === next.kind && sameFields(b, next.fields),
+            )
             return
           }
           void response.json().then(
@@ -141,7 +193,7 @@ export function useDraftAutosave({
               const kept = readDraftBackup(owner)
               if (kept) writeDraftBackup(owner, { ...kept, generation: currentGeneration.current })
               // Nothing a textarea can hold: the next flush sends what it shows.
-              saved.current = { body: '\u0000', kind: next.kind }
+              saved.current = { body: '\u0000', kind: next.kind, fields: next.fields }
               clearTimeout(timer.current)
               timer.current = setTimeout(() => flushRef.current?.(), SAVE_DEBOUNCE_MS)
             },
@@ -166,6 +218,7 @@ export function useDraftAutosave({
         body: element.value,
         kind: latest.current.kind,
         generation: currentGeneration.current,
+        ...latest.current.fields(),
       })
     }
     clearTimeout(timer.current)
@@ -181,11 +234,17 @@ export function useDraftAutosave({
     if (!latest.current.url) return
     const backup = readDraftBackup(owner)
     const serverBody = initialRef.current?.body ?? ''
+    const serverFields = initialRef.current?.fields ?? saved.current.fields
     const shown = bodyRef.current?.value ?? serverBody
-    const verdict = backupToRestore(backup, { generation: currentGeneration.current, serverBody, shown })
+    const verdict = backupToRestore(backup, {
+      generation: currentGeneration.current,
+      serverBody,
+      serverFields,
+      shown,
+    })
     if (verdict === 'drop') dropDraftBackup(owner)
     if (verdict !== 'restore' || !backup) return
-    restore.current(backup.body, backup.kind)
+    restore.current(backup)
     setRestored(true)
     // Only this mount's page: a later composer of the same ticket starts from what the server has.
   }, [owner, bodyRef])
@@ -194,7 +253,11 @@ export function useDraftAutosave({
     clearTimeout(timer.current)
     timer.current = undefined
     inFlight.current = true
-    saved.current = { body: bodyRef.current?.value ?? '', kind: latest.current.kind }
+    saved.current = {
+      body: bodyRef.current?.value ?? '',
+      kind: latest.current.kind,
+      fields: latest.current.fields(),
+    }
   }, [bodyRef])
   const sendAnswered = useCallback(() => {
     inFlight.current = false
@@ -206,7 +269,7 @@ export function useDraftAutosave({
     if (!socket) return
     const onEvent = (event: WorkspaceEvent) => {
       if (event.type !== 'draft.cleared' || event.ticketId !== ticketId || inFlight.current) return
-      saved.current = { body: '', kind: latest.current.kind }
+      saved.current = { body: '', kind: latest.current.kind, fields: latest.current.fields() }
       currentGeneration.current = Math.max(currentGeneration.current, event.generation)
       flush()
     }
@@ -246,9 +309,13 @@ export function useDraftAutosave({
     const target = url
     return () => {
       flush(true, target)
-      saved.current = initialRef.current ?? { body: '', kind: latest.current.kind }
+      saved.current = initialRef.current ?? {
+        body: '',
+        kind: latest.current.kind,
+        fields: latest.current.fields(),
+      }
     }
   }, [url, flush])
 
-  return { changed, sending, sendAnswered, restored }
+  return { changed, sending, sendAnswered, restored, refused }
 }
