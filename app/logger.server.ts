@@ -52,7 +52,9 @@ function safeMessage(error: { message?: unknown }) {
   let message = String(error.message ?? '')
   const failed = /^Failed query: ([\s\S]*?)\nparams: [\s\S]*$/.exec(message)
   if (failed) message = `Failed query: ${truncate(failed[1])}`
-  return message.replace(/(invalid input (?:syntax|value) for [^:\n]*: )"(?:[^"]|"")*"/g, '$1"[redacted]"')
+  return maskIssuedSecrets(
+    message.replace(/(invalid input (?:syntax|value) for [^:\n]*: )"(?:[^"]|"")*"/g, '$1"[redacted]"'),
+  )
 }
 
 /**
@@ -88,6 +90,7 @@ function safeDetail(detail: string) {
  * pg Client (its connection parameters and type tables) into one line of many kilobytes.
  */
 function loggableField(field: unknown): unknown {
+  if (typeof field === 'string') return maskIssuedSecrets(field)
   if (field === null || typeof field !== 'object') return typeof field === 'function' ? '[function]' : field
   const proto = Object.getPrototypeOf(field)
   if (!Array.isArray(field) && proto !== Object.prototype && proto !== null) {
@@ -144,6 +147,19 @@ const TOKEN_ROUTES = [
   ['notifications', 'unsubscribe'],
   ['webhooks', 'sendgrid', 'inbound'],
 ]
+/**
+ * The prefixes of the secrets we issue (API tokens, webhook signing secrets): a value that holds
+ * one is a secret wherever it appears, in a path segment (`GET /api/v1/sb_pat_…` was logged whole),
+ * a query value whatever its name, or an error's message or field.
+ */
+const ISSUED_SECRET_PREFIX = /sb_pat_|whsec_/i
+const ISSUED_SECRET = /(sb_pat_|whsec_)[^\s/?#&"'<>\\]*/gi
+
+/** Text with the secrets we issue masked after their prefix (`sb_pat_[redacted]`). */
+export function maskIssuedSecrets(text: string) {
+  return text.replace(ISSUED_SECRET, '$1[redacted]')
+}
+
 /** Query parameters whose value is a secret wherever they appear. */
 const SECRET_PARAMETER = /token|secret|password|passwd|key|code|sig|auth/i
 
@@ -167,6 +183,9 @@ export function loggablePath(url: string): string {
       segments[token.at] = token.name.endsWith('.data') ? '[token].data' : '[token]'
     }
   }
+  for (const { name, at } of normalised) {
+    if (ISSUED_SECRET_PREFIX.test(name)) segments[at] = name.endsWith('.data') ? '[token].data' : '[token]'
+  }
   const masked = segments.join('/')
   if (queryAt === -1) return masked
   const pairs = url
@@ -174,10 +193,14 @@ export function loggablePath(url: string): string {
     .split('&')
     .map((pair) => {
       const equals = pair.indexOf('=')
+      if (ISSUED_SECRET_PREFIX.test(decodeQueryPart(equals === -1 ? pair : pair.slice(0, equals)))) {
+        return '[redacted]'
+      }
       if (equals === -1) return pair
       const name = pair.slice(0, equals)
       if (SECRET_PARAMETER.test(decodeQueryPart(name))) return `${name}=[redacted]`
       const value = decodeQueryPart(pair.slice(equals + 1))
+      if (ISSUED_SECRET_PREFIX.test(value)) return `${name}=[redacted]`
       if (!/[/\\]|%2f|%5c/i.test(value)) return pair
       const loggable = loggablePath(value)
       return loggable === value ? pair : `${name}=${encodeURIComponent(loggable)}`

@@ -182,3 +182,40 @@ describe("serializeError: an error's own fields", () => {
     expect(JSON.stringify(out).length).toBeLessThan(2_000)
   })
 })
+
+describe('the secrets we issue, wherever they appear', () => {
+  const PAT = 'sb_pat_AbCdEfGhIjKlMnOpQrStUvWxYz01231a2B3c'
+  const WHSEC = 'whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTI='
+
+  it('masks an API token or a signing secret in any path segment, in every spelling routing reads', () => {
+    for (const path of [
+      `/api/v1/${PAT}`,
+      `/${PAT}`,
+      `/${PAT}.data`,
+      `/api/v1/tickets/${PAT}/messages`,
+      `/w/acme/${WHSEC}`,
+      `/api/v1/${PAT.replace('_', '%5F')}`,
+      `/api/v1/${PAT.toUpperCase()}`,
+    ]) {
+      const logged = loggablePath(path)
+      expect(logged, path).toContain('[token]')
+      expect(logged.toLowerCase(), path).not.toContain('abcdefghijkl')
+      expect(logged, path).not.toContain('c2VjcmV0c2Vj')
+    }
+    expect(loggablePath(`/api/v1/tickets/${PAT}/messages`)).toBe('/api/v1/tickets/[token]/messages')
+  })
+
+  it('masks them in a query value whatever its name, and as a bare query parameter', () => {
+    expect(loggablePath(`/search?q=${PAT}&page=2`)).toBe('/search?q=[redacted]&page=2')
+    expect(loggablePath(`/search?${PAT}`)).toBe('/search?[redacted]')
+  })
+
+  it('masks them in an error’s message, stack and string fields', () => {
+    const error = Object.assign(new Error(`No route matches URL "/api/v1/${PAT}"`), { url: `/x/${WHSEC}` })
+    const out = JSON.stringify(serializeError(error))
+    expect(out).toContain('sb_pat_[redacted]')
+    expect(out).toContain('whsec_[redacted]')
+    expect(out).not.toContain('AbCdEfGh')
+    expect(out).not.toContain('c2VjcmV0c2Vj')
+  })
+})
