@@ -29,7 +29,7 @@ import { env } from '#app/env.server.ts'
 import { enqueue } from '#app/jobs/queue.server.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
 import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from '#app/utils/webhook-schemas.ts'
-import { drawnSave, type TeammateSavedFirst } from '#app/utils/drawn-base.ts'
+import { changesNothing, drawnSave, type TeammateSavedFirst } from '#app/utils/drawn-base.ts'
 import { recordAudit } from './audit.server.ts'
 import { secondsUntilReset, takeSlot, type Limit } from './rate-limit.server.ts'
 import { checkWebhookUrl, type WebhookPolicy } from './webhook-address.server.ts'
@@ -356,6 +356,8 @@ export async function updateWebhookEndpoint(
     if (!stored) return { kind: 'not-found' }
     const { edited, conflicts } = drawnSave({ stored, posted, base, replace: drawn?.replace })
     if (conflicts.length > 0) return { kind: 'teammate-saved', fields: conflicts }
+    // Saved as it is (the API's PATCH of the same values too): nothing written or recorded.
+    if (changesNothing(stored, edited)) return { kind: 'ok' as const, id }
     if (edited.url !== undefined) {
       const taken = await endpointWithUrl(tx, member.workspaceId, edited.url, id)
       if (taken) return { kind: 'url-taken', id: taken.id }

@@ -3,7 +3,7 @@ import { and, eq } from 'drizzle-orm'
 import { Webhook } from 'standardwebhooks'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
-import { emails, notifications, webhookDeliveries, webhookEndpoints } from '#db/schema.ts'
+import { auditEvents, emails, notifications, webhookDeliveries, webhookEndpoints } from '#db/schema.ts'
 import { createContact } from '#app/domain/contacts.server.ts'
 import { replyToTicket } from '#app/domain/messages.server.ts'
 import { updateTickets } from '#app/domain/tickets.server.ts'
@@ -134,6 +134,29 @@ describe('endpoints', () => {
     expect(outcome.kind).toBe('invalid-url')
     const rows = await getDb().select().from(webhookEndpoints).where(eq(webhookEndpoints.url, url))
     expect(rows).toHaveLength(0)
+  })
+
+  it('records nothing when an endpoint is saved as it is', async () => {
+    const { id } = await newEndpoint(['ticket.created'])
+    const [before] = await getDb().select().from(webhookEndpoints).where(eq(webhookEndpoints.id, id))
+    const same = {
+      url: before!.url,
+      description: 'test',
+      events: ['ticket.created' as const],
+      includeNotes: false,
+    }
+    expect(await updateWebhookEndpoint(member, id, same)).toEqual({ kind: 'ok', id })
+    const [after] = await getDb().select().from(webhookEndpoints).where(eq(webhookEndpoints.id, id))
+    expect(after!.updatedAt).toEqual(before!.updatedAt)
+    const updated = () =>
+      getDb()
+        .select({ id: auditEvents.id })
+        .from(auditEvents)
+        .where(and(eq(auditEvents.action, 'webhook.updated'), eq(auditEvents.targetId, id)))
+    expect(await updated()).toEqual([])
+    await updateWebhookEndpoint(member, id, { ...same, description: 'Orders' })
+    expect(await updated()).toHaveLength(1)
+    await deleteWebhookEndpoint(member, id)
   })
 
   it('keeps another workspace out of an endpoint and its deliveries', async () => {
