@@ -134,6 +134,23 @@ export type UrlCheck = { ok: true; url: URL } | { ok: false; reason: string }
  * `0x7f000001`, `2130706433`, `0177.0.0.1` and `[::ffff:127.0.0.1]` into canonical addresses.
  * Host names are checked after resolution, at delivery time.
  */
+/** RFC 3986's unreserved characters: percent-encoding one changes nothing (§6.2.2.2). */
+const ENCODED_UNRESERVED = /%(4[1-9a-f]|5[0-9a]|6[1-9a-f]|7[0-9a]|3[0-9]|2d|2e|5f|7e)/gi
+
+/**
+ * The URL in the one spelling equivalent ones share (RFC 3986 §6.2.2, on top of WHATWG URL's
+ * parsing): unreserved characters decoded (`/%64up` is `/dup`), the hex of other escapes upper
+ * case, an empty query (`…/hook?`) dropped. Stored so, the duplicate check sees one endpoint.
+ */
+function normalizeEncoding(url: URL) {
+  const normal = (part: string) =>
+    part
+      .replace(ENCODED_UNRESERVED, (escape) => String.fromCharCode(parseInt(escape.slice(1), 16)))
+      .replace(/%[0-9a-f]{2}/gi, (escape) => escape.toUpperCase())
+  url.pathname = normal(url.pathname)
+  url.search = url.search === '?' ? '' : normal(url.search)
+}
+
 export function checkWebhookUrl(raw: string, policy: WebhookPolicy): UrlCheck {
   if (!URL.canParse(raw))
     return { ok: false, reason: 'Enter an absolute URL such as https://example.com/hooks' }
@@ -142,6 +159,12 @@ export function checkWebhookUrl(raw: string, policy: WebhookPolicy): UrlCheck {
     return { ok: false, reason: policy.allowHttp ? 'Use an http or https URL' : 'Use an https:// URL' }
   }
   if (url.username || url.password) return { ok: false, reason: 'Leave credentials out of the URL' }
+  // A fragment is never sent with a request: `…/hook#a` would be a second endpoint for the same
+  // receiver (the duplicate check compares stored URLs), each event sent to it twice.
+  if (url.href.includes('#')) {
+    return { ok: false, reason: 'Leave out the fragment (#…): it is not sent with a webhook POST' }
+  }
+  normalizeEncoding(url)
   // Port 0 names no port: nothing can listen there, every delivery would fail.
   if (url.port === '0') return { ok: false, reason: 'Use a port from 1 to 65535' }
   // A trailing dot is the same name (`example.com.` is `example.com`): stored without it, so

@@ -96,6 +96,28 @@ describe('checkWebhookUrl', () => {
     expect(plain.ok && plain.url.toString()).toBe('https://example.com/hook')
   })
 
+  it('refuses a fragment: it is never sent, and `…/dup#` was a second endpoint for `…/dup`', () => {
+    for (const url of ['https://hooks.example.com/dup#', 'https://hooks.example.com/dup#again']) {
+      const check = checkWebhookUrl(url, strict)
+      expect(check.ok, url).toBe(false)
+      expect(!check.ok && check.reason, url).toMatch(/fragment/)
+    }
+  })
+
+  it('stores the one spelling of equivalent URLs: no empty query, unreserved characters decoded, escapes upper case', () => {
+    const stored = (url: string) => {
+      const check = checkWebhookUrl(url, strict)
+      return check.ok ? check.url.toString() : check.reason
+    }
+    expect(stored('https://hooks.example.com/dup?')).toBe('https://hooks.example.com/dup')
+    expect(stored('https://hooks.example.com/%64up')).toBe('https://hooks.example.com/dup')
+    expect(stored('https://hooks.example.com/%2e%2E/dup')).toBe('https://hooks.example.com/dup')
+    expect(stored('https://hooks.example.com/a%2fb?q=%7e%3d&x')).toBe(
+      'https://hooks.example.com/a%2Fb?q=~%3D&x',
+    )
+    expect(stored('https://hooks.example.com/d%c3%a9')).toBe('https://hooks.example.com/d%C3%A9')
+  })
+
   it('lets an operator allow an internal host, by name or name and port', () => {
     const policy = { allowHttp: true, allowedHosts: ['crm.internal', '10.0.0.5:8080'] }
     expect(checkWebhookUrl('https://crm.internal/hook', policy).ok).toBe(true)
