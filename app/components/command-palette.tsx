@@ -125,7 +125,7 @@ export function CommandPalette({ slug, canAdminister }: { slug: string; canAdmin
         <kbd className="hidden font-sans text-xs text-slate-500 md:inline dark:text-slate-400">Ctrl K</kbd>
       </button>
       {Dialog && open ? (
-        <Dialog open onOpenChange={setOpen} title="Jump to…" className="max-w-xl" closeButton>
+        <Dialog open onOpenChange={setOpen} title="Jump to…" className="max-w-xl" closeButton placement="top">
           <PaletteBody
             slug={slug}
             canAdminister={canAdminister}

@@ -219,10 +219,27 @@ test('the palette takes a ticket number as a ticket to open, never as a tag to a
     await expect(palette.getByRole('option', { name: /#1 First question/ })).toBeVisible()
     await expect(palette.getByRole('option', { name: /Add tag/ })).toHaveCount(0)
   }
-  // A number the workspace has no ticket for opens the inbox's jump, which says so.
+  // A number the workspace has no ticket for opens the inbox's jump, which says so. Offered at
+  // once, it stays where it is when the search answers: the palette grows downwards from a fixed
+  // top. Centred, the answer (the last search's "#1 First question" gone) moved it by half a row,
+  // and a click already on its way could miss it (the likely cause of a CI failure here that
+  // passed on its retry). The search is held so its answer lands between two reads of the place.
+  let answer!: () => void
+  const answered = new Promise<void>((resolve) => (answer = resolve))
+  await page.route(/\/palette\?q=%2399$/, async (route) => {
+    await answered
+    await route.continue()
+  })
   await input.fill('#99')
   await expect(palette.getByRole('option', { name: /Add tag/ })).toHaveCount(0)
-  await palette.getByRole('option', { name: 'Open ticket #99' }).click()
+  const open = palette.getByRole('option', { name: 'Open ticket #99' })
+  await expect(open).toBeVisible()
+  await expect(palette.getByRole('listbox', { name: 'Results' })).toHaveAttribute('aria-busy', 'true')
+  const offered = await open.boundingBox()
+  answer()
+  await expect(palette.getByRole('option', { name: /First question/ })).toHaveCount(0)
+  expect(await open.boundingBox()).toEqual(offered)
+  await open.click()
   await expect(page.getByText('There is no ticket #99 in this workspace.')).toBeVisible()
   // Words are still a tag to add.
   await page.goto(`/w/${slug}/tickets/2`)
