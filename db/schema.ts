@@ -905,6 +905,9 @@ export const aiRuns = pgTable(
     model: text().notNull(),
     tokensIn: integer().notNull().default(0),
     tokensOut: integer().notNull().default(0),
+    // Some of the tokens are an estimate (4 characters a token): the server sent no usage for them
+    // (many compatible servers never do; a cancelled, timed-out or broken stream never gets it).
+    tokensEstimated: boolean().notNull().default(false),
     latencyMs: integer().notNull(),
     outcome: aiOutcome().notNull(),
     // The error's class (e.g. RateLimitError, APIConnectionTimeoutError, invalid_json): never its text.
@@ -1071,6 +1074,23 @@ export const aiRunClaims = pgTable(
     claimedUntil: timestamp({ withTimezone: true }).notNull(),
   },
   (t) => [primaryKey({ columns: [t.workspaceId, t.key] })],
+)
+
+/**
+ * The tokens a model call under way may still spend, held against the workspace's monthly budget
+ * from its start until its `ai_runs` row is written (in the same transaction that deletes the
+ * hold), so calls started at the same moment cannot all pass the budget check
+ * (`holdBudget` in app/ai/client.server.ts). A hold whose process died lapses at `expires_at`.
+ */
+export const aiBudgetHolds = pgTable(
+  'ai_budget_holds',
+  {
+    id: id(),
+    workspaceId: workspaceRef(),
+    tokens: integer().notNull(),
+    expiresAt: timestamp({ withTimezone: true }).notNull(),
+  },
+  (t) => [index('ai_budget_holds_workspace_idx').on(t.workspaceId)],
 )
 
 /**

@@ -7,18 +7,21 @@ import {
   RateLimitError,
 } from 'openai/error'
 import type OpenAI from 'openai'
-import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions'
+import type {
+  ChatCompletion,
+  ChatCompletionCreateParamsNonStreaming,
+} from 'openai/resources/chat/completions'
 import { z } from 'zod'
 import { getDb } from '#db/client.ts'
-import { insertAiRun } from '#db/queries/ai.ts'
+import { holdBudget, insertAiRun, releaseBudgetHold } from '#db/queries/ai.ts'
 import { env } from '#app/env.server.ts'
 import { logger } from '#app/logger.server.ts'
 import { secondsUntilReset, takeSlot, type Slot } from '#app/domain/rate-limit.server.ts'
 import { AI_INTERACTIVE_PER_DAY, AI_INTERACTIVE_PER_MINUTE, AI_MESSAGES, type AiFeature } from './features.ts'
-import { getAiSettings, tokensUsedThisMonth, type AiSettings } from './settings.server.ts'
+import { getAiSettings, startOfMonthUtc, tokensUsedThisMonth, type AiSettings } from './settings.server.ts'
 import { checkJsonInput } from '#app/http/json-input.server.ts'
 import { withoutPrivateLinks } from '#app/utils/private-links.ts'
-import { wellFormed, withoutNulText } from '#app/utils/well-formed.ts'
+import { sliceWhole, wellFormed, withoutNulText } from '#app/utils/well-formed.ts'
 
 /**
  * The one way the app talks to a model (Chat Completions, OpenAI or any compatible server).
@@ -80,7 +83,8 @@ const tuning = globalThis as unknown as {
 // ---------------------------------------------------------------------------------------------
 // The gate
 
-type Gate = { ok: true; settings: AiSettings } | AiRefusal
+/** `holdId`: the tokens held against the monthly budget while the call runs (null: no budget). */
+type Gate = { ok: true; settings: AiSettings; holdId: string | null } | AiRefusal
 
 function refusal(reason: AiRefusalReason, retryAfterSeconds?: number): AiRefusal {
   const message =
@@ -162,13 +166,13 @@ const triageWarnedUntil = new Map<string, number>()
  * follows how fast anyone can create tickets. One warning per workspace and window in this process,
  * not one per ticket: a flood would otherwise be a flood of log lines too.
  */
-async function takeTriageSlots(workspaceId: string): Promise<AiRefusal | null> {
+async function takeTriageSlots(workspaceId: string): Promise<AiRefusal | Slot[]> {
   const keys = aiTriageKeys(workspaceId)
   const { triagePerHour, triagePerDay } = env().ai
   const hour = await takeSlot(keys.hour, { max: triagePerHour, windowMs: HOUR_MS })
   if (!hour.allowed) return triageRefused(keys.hour, workspaceId, 'hour', triagePerHour, HOUR_MS)
   const day = await takeSlot(keys.day, { max: triagePerDay, windowMs: DAY_MS })
-  if (day.allowed) return null
+  if (day.allowed) return [hour, day]
   // No call is made: the hour's slot is given back.
   await hour.release()
   return triageRefused(keys.day, workspaceId, '24 hours', triagePerDay, DAY_MS)
@@ -186,12 +190,15 @@ function triageRefused(key: string, workspaceId: string, per: string, max: numbe
   return refusal('workspace-limit')
 }
 
-async function gate(feature: AiFeature, ctx: AiContext): Promise<Gate> {
+/**
+ * `holdTokens`: what the call may cost at most (its prompt's estimate and its output limit), held
+ * against the monthly budget until it is recorded.
+ */
+async function gate(feature: AiFeature, ctx: AiContext, holdTokens: number): Promise<Gate> {
   if (!env().ai.configured) return refusal('not-configured')
   const settings = await getAiSettings(ctx.workspaceId)
   if (!settings.features[feature]) return refusal('disabled')
-  // The budget is checked before the call; calls running at the same moment may overshoot it
-  // by their own size (documented in docs/ai.md).
+  // Spent: refused before any slot is taken. Otherwise the call holds its cost below.
   if (await budgetSpent(ctx.workspaceId, settings)) return refusal('budget')
   const taken: Slot[] = []
   if (ctx.mode === 'interactive' && ctx.userId) {
@@ -210,14 +217,42 @@ async function gate(feature: AiFeature, ctx: AiContext): Promise<Gate> {
   }
   // Every triage call, the job's and an agent's "Triage now", within the workspace's caps.
   if (feature === 'triage') {
-    const limited = await takeTriageSlots(ctx.workspaceId)
-    if (limited) {
+    const triage = await takeTriageSlots(ctx.workspaceId)
+    if (!Array.isArray(triage)) {
       // No call is made: the agent's slots are given back.
       await Promise.all(taken.map((slot) => slot.release()))
-      return limited
+      return triage
     }
+    taken.push(...triage)
   }
-  return { ok: true, settings }
+  const holdId = await holdFor(ctx, settings, holdTokens)
+  if (holdId === false) {
+    // No call is made: every slot taken is given back.
+    await Promise.all(taken.map((slot) => slot.release()))
+    return refusal('budget')
+  }
+  return { ok: true, settings, holdId }
+}
+
+/**
+ * The call's hold on the workspace's monthly budget: its id, null when there is no budget, false
+ * when the tokens used and the holds of the calls under way leave no room. Checked only before
+ * each call, ten drafts started at once with 3,000 tokens left all ran (usage 6,000 → 21,000 of a
+ * 9,000 budget); now a call's largest cost is held while it runs, so calls started together
+ * overshoot the budget by one call at most. The hold lapses a minute after the call's deadline
+ * (a process that died during it).
+ */
+async function holdFor(ctx: AiContext, settings: AiSettings, tokens: number) {
+  if (settings.monthlyTokenBudget === null) return null
+  const ms = tuning.__switchboardAiTuning?.timeoutMs ?? AI_TIMEOUT_MS[ctx.mode]
+  const held = await holdBudget(getDb(), {
+    workspaceId: ctx.workspaceId,
+    since: startOfMonthUtc(),
+    budget: settings.monthlyTokenBudget,
+    tokens,
+    expiresAt: new Date(Date.now() + ms + 60_000),
+  })
+  return held ?? false
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -311,9 +346,13 @@ type RunRecord = {
   feature: AiFeature
   ctx: AiContext
   settings: AiSettings
+  /** The call's hold on the monthly budget, released when the run is recorded. */
+  holdId: string | null
   startedAt: number
   tokensIn: number
   tokensOut: number
+  /** Some of the tokens are our estimate: the server reported no usage for them (estimateTokens). */
+  estimated: boolean
   outcome: 'ok' | 'invalid' | 'failed' | 'timeout' | 'cancelled'
   errorClass: string | null
   messages: AiMessage[]
@@ -323,20 +362,25 @@ type RunRecord = {
 async function record(run: RunRecord) {
   const debug = run.settings.debugUntil !== null
   try {
-    await insertAiRun(getDb(), {
-      workspaceId: run.ctx.workspaceId,
-      ticketId: run.ctx.ticketId ?? null,
-      userId: run.ctx.userId ?? null,
-      feature: run.feature,
-      model: run.settings.model,
-      tokensIn: run.tokensIn,
-      tokensOut: run.tokensOut,
-      latencyMs: Math.round(performance.now() - run.startedAt),
-      outcome: run.outcome,
-      errorClass: run.errorClass,
-      prompt: debug ? run.messages : null,
-      answer: debug ? run.answer : null,
-    })
+    await insertAiRun(
+      getDb(),
+      {
+        workspaceId: run.ctx.workspaceId,
+        ticketId: run.ctx.ticketId ?? null,
+        userId: run.ctx.userId ?? null,
+        feature: run.feature,
+        model: run.settings.model,
+        tokensIn: run.tokensIn,
+        tokensOut: run.tokensOut,
+        tokensEstimated: run.estimated,
+        latencyMs: Math.round(performance.now() - run.startedAt),
+        outcome: run.outcome,
+        errorClass: run.errorClass,
+        prompt: debug ? run.messages : null,
+        answer: debug && run.answer !== null ? sliceWhole(run.answer, AI_STORED_ANSWER_CHARS) : null,
+      },
+      run.holdId,
+    )
   } catch (error) {
     logger().error({ err: error, feature: run.feature }, 'could not record an AI run')
   }
@@ -350,25 +394,69 @@ async function record(run: RunRecord) {
 }
 
 /**
+ * Tokens for `chars` characters when the server reports no usage: OpenAI's rule of thumb for
+ * English (about 4 characters a token), no tokenizer. Many OpenAI-compatible servers (Ollama, vLLM,
+ * llama.cpp) leave `usage` out, and a stream that is cancelled, times out or breaks never gets its
+ * last chunk, which carries it: counted as 0, those calls never moved the monthly budget, though
+ * the prompt was sent (and billed) and text came back.
+ */
+export function estimateTokens(chars: number) {
+  return Math.ceil(chars / 4)
+}
+
+/** The estimate of a request's prompt: its messages' text (and the JSON Schema it carries). */
+function promptTokens(messages: readonly AiMessage[], extra = '') {
+  return estimateTokens(messages.reduce((sum, m) => sum + m.content.length, extra.length))
+}
+
+/** Adds an estimate to the run (the server said nothing about these tokens). */
+function countEstimate(run: RunRecord, tokensIn: number, tokensOut: number) {
+  run.tokensIn += tokensIn
+  run.tokensOut += tokensOut
+  run.estimated = true
+}
+
+/**
+ * The request reached the provider and we stopped waiting (the deadline, the agent's cancel): the
+ * prompt is billed all the same. A refusal by status (429, 5xx, 400) bills nothing.
+ */
+function abandoned(limit: Deadline, error: unknown) {
+  return (
+    limit.why() !== null || error instanceof APIUserAbortError || error instanceof APIConnectionTimeoutError
+  )
+}
+
+/** The most of an answer `ai_runs` keeps (debug logging): a streamed draft's limit. */
+export const AI_STORED_ANSWER_CHARS = 100_000
+
+/**
  * The start every call shares: through the gate, then the provider, the deadline and the run's
  * record (filled in as the call goes, written once by `record`). A refusal when the gate says no.
  */
 async function startRun(feature: AiFeature, ctx: AiContext, messages: AiMessage[]) {
-  const admitted = await gate(feature, ctx)
-  if (!admitted.ok) return admitted
-  const { settings } = admitted
-  const client = await provider()
-  const limit = deadline(ctx)
   // Never one of our private links to the provider, whatever a feature put in (a customer's email
   // quoting our "View this conversation" link, filed before inbound email dropped them).
   const sent = messages.map((m) => ({ ...m, content: withoutPrivateLinks(m.content) }))
+  const admitted = await gate(feature, ctx, promptTokens(sent) + AI_MAX_OUTPUT_TOKENS[feature])
+  if (!admitted.ok) return admitted
+  const { settings, holdId } = admitted
+  let client: OpenAI
+  try {
+    client = await provider()
+  } catch (error) {
+    if (holdId) await releaseBudgetHold(getDb(), { holdId })
+    throw error
+  }
+  const limit = deadline(ctx)
   const run: RunRecord = {
     feature,
     ctx,
     settings,
+    holdId,
     startedAt: performance.now(),
     tokensIn: 0,
     tokensOut: 0,
+    estimated: false,
     outcome: 'ok',
     errorClass: null,
     messages: sent,
@@ -494,7 +582,9 @@ export async function runStructured<T>(
   // zodResponseFormat's types are for Zod object schemas; every schema we pass is one.
   const jsonSchema = zodResponseFormat(schema as unknown as z.ZodObject, options.name ?? feature)
 
-  async function ask(): Promise<string | null> {
+  type Asked = { content: string | null } | { tooLarge: string }
+
+  async function ask(): Promise<Asked> {
     const useJsonObject = refusesJsonSchema.has(serverKey)
     const body: ChatCompletionCreateParamsNonStreaming = {
       model: settings.model,
@@ -502,27 +592,54 @@ export async function runStructured<T>(
       response_format: useJsonObject ? { type: 'json_object' } : jsonSchema,
       ...outputLimit(serverKey, feature),
     }
+    const prompt = promptTokens(
+      body.messages as AiMessage[],
+      useJsonObject ? '' : JSON.stringify(jsonSchema.json_schema.schema),
+    )
+    // Ends this request alone when its answer grows past the cap (the deadline ends all of them).
+    const cut = new AbortController()
+    let read: CappedBody | null = null
     try {
-      const completion = await client.chat.completions.create(body, {
-        signal: limit.signal,
-        timeout: limit.remaining(),
-      })
-      run.tokensIn += completion.usage?.prompt_tokens ?? 0
-      run.tokensOut += completion.usage?.completion_tokens ?? 0
-      return completion.choices[0]?.message?.content ?? null
+      const response = await client.chat.completions
+        .create(body, { signal: AbortSignal.any([limit.signal, cut.signal]), timeout: limit.remaining() })
+        .asResponse()
+      read = await readCapped(response, MAX_STRUCTURED_ANSWER_BYTES, cut)
+      if (read.tooLarge) {
+        // What it would bill is unknown (the usage comes last); at least what arrived.
+        countEstimate(run, prompt, estimateTokens(read.text.length))
+        return { tooLarge: read.text }
+      }
+      const completion = JSON.parse(read.text) as ChatCompletion
+      const content = completion.choices[0]?.message?.content ?? null
+      if (completion.usage) {
+        run.tokensIn += completion.usage.prompt_tokens ?? 0
+        run.tokensOut += completion.usage.completion_tokens ?? 0
+      } else {
+        countEstimate(run, prompt, estimateTokens(content?.length ?? 0))
+      }
+      return { content }
     } catch (error) {
       if (!useJsonObject && refusedResponseFormat(error)) {
         refusesJsonSchema.add(serverKey)
         return ask()
       }
       if (refusedOutputLimit(serverKey, error)) return ask()
+      if (abandoned(limit, error)) countEstimate(run, prompt, estimateTokens(read?.text.length ?? 0))
       throw error
     }
   }
 
   try {
     for (let attempt = 0; attempt < 2; attempt++) {
-      const content = await withRetries(limit, ask)
+      const asked = await withRetries(limit, ask)
+      if ('tooLarge' in asked) {
+        // Not asked for again: a model that does not stop would send as much a second time.
+        run.outcome = 'invalid'
+        run.errorClass = 'TooLong'
+        run.answer = wellFormed(withoutNulText(asked.tooLarge))
+        break
+      }
+      const { content } = asked
       run.answer = content === null || content === undefined ? content : wellFormed(withoutNulText(content))
       const parsed = parseAnswer(schema, content)
       if (parsed.ok) {
@@ -536,6 +653,45 @@ export async function runStructured<T>(
     return refusal('invalid')
   } catch (error) {
     return failRun(run, limit, error)
+  }
+}
+
+/**
+ * The most bytes of a structured answer read from the provider. An answer is at most 60,000
+ * characters (a translation's, the longest; TranslationAnswer), which JSON may escape to six bytes
+ * each (\uXXXX), plus the completion's envelope. Without a cap a 40 MB answer was read whole (and
+ * asked for again), parsed on the event loop (the health check took 2.8 s) and stored in ai_runs.
+ */
+export const MAX_STRUCTURED_ANSWER_BYTES = 60_000 * 6 + 64 * 1024
+
+type CappedBody = { text: string; tooLarge: boolean }
+
+/**
+ * The response's body as text, read until `maxBytes`: past it, the request is ended (`cut`) and
+ * what arrived so far is returned, marked too large.
+ */
+async function readCapped(response: Response, maxBytes: number, cut: AbortController): Promise<CappedBody> {
+  const declared = Number(response.headers.get('content-length'))
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    cut.abort()
+    return { text: '', tooLarge: true }
+  }
+  if (!response.body) return { text: await response.text(), tooLarge: false }
+  const reader = response.body.getReader()
+  const decoder = new TextDecoder()
+  let text = ''
+  let bytes = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) return { text: text + decoder.decode(), tooLarge: false }
+    bytes += value.byteLength
+    if (bytes > maxBytes) {
+      text += decoder.decode(value.subarray(0, value.byteLength - (bytes - maxBytes)))
+      cut.abort()
+      void reader.cancel().catch(() => {})
+      return { text, tooLarge: true }
+    }
+    text += decoder.decode(value, { stream: true })
   }
 }
 
@@ -557,11 +713,13 @@ export async function runStream(
   if (!started.ok) return started
   const { settings, client, limit, run, messages: sent } = started
   const serverKey = `${env().ai.baseUrl}\n${settings.model}`
+  const prompt = promptTokens(sent)
   const open = async (): Promise<Awaited<ReturnType<typeof openStream>>> => {
     try {
       return await openStream()
     } catch (error) {
-      if (refusedOutputLimit(serverKey, error)) return openStream()
+      if (refusedOutputLimit(serverKey, error)) return open()
+      if (abandoned(limit, error)) countEstimate(run, prompt, 0)
       throw error
     }
   }
@@ -588,12 +746,10 @@ export async function runStream(
     let text = ''
     let finished = false
     let finishReason: string | null | undefined
+    let usage: { prompt_tokens?: number; completion_tokens?: number } | undefined
     try {
       for await (const chunk of opened) {
-        if (chunk.usage) {
-          run.tokensIn = chunk.usage.prompt_tokens ?? 0
-          run.tokensOut = chunk.usage.completion_tokens ?? 0
-        }
+        if (chunk.usage) usage = chunk.usage
         finishReason = chunk.choices[0]?.finish_reason ?? finishReason
         // NUL removed as it streams (PostgreSQL's text refuses it); a surrogate pair split
         // across two deltas is joined again by the reader, so each delta is not mended alone.
@@ -648,6 +804,12 @@ export async function runStream(
         run.outcome = 'cancelled'
         opened.controller.abort()
       }
+      // The usage comes in the stream's last chunk, which a stream that was cancelled, timed out or
+      // broke never gets, and some servers never send: then the prompt and the text that arrived.
+      if (usage) {
+        run.tokensIn = usage.prompt_tokens ?? 0
+        run.tokensOut = usage.completion_tokens ?? 0
+      } else countEstimate(run, prompt, estimateTokens(text.length))
       run.answer = wellFormed(text)
       await record(run)
     }

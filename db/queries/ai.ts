@@ -1,11 +1,59 @@
 import { and, desc, eq, gte, sql } from 'drizzle-orm'
-import type { DbOrTx } from '../client.ts'
-import { aiRuns, workspaces } from '../schema.ts'
+import type { Db, DbOrTx } from '../client.ts'
+import { aiBudgetHolds, aiRuns, workspaces } from '../schema.ts'
+import { uuidv7 } from '../uuid.ts'
+import { lockKeyForTransaction } from './locks.ts'
 
 type AiRunRow = typeof aiRuns.$inferInsert
 
-export async function insertAiRun(db: DbOrTx, row: AiRunRow) {
-  await db.insert(aiRuns).values(row)
+/** Records a call; with `holdId`, in one transaction with its hold's release (holdBudget). */
+export async function insertAiRun(db: Db, row: AiRunRow, holdId: string | null = null) {
+  if (!holdId) return void (await db.insert(aiRuns).values(row))
+  // Together: no moment when both the hold and the run count, or neither.
+  await db.transaction(async (tx) => {
+    await tx.insert(aiRuns).values(row)
+    await tx.delete(aiBudgetHolds).where(eq(aiBudgetHolds.id, holdId))
+  })
+}
+
+/**
+ * Holds `tokens` of the workspace's monthly budget for a call about to start, when the tokens
+ * used since `since` and the holds of calls under way leave some of `budget`: the hold's id, or
+ * null (no room). Serialized per workspace (an advisory lock), so of calls started at once only
+ * those that fit get through; a hold past `expiresAt` (its process died) no longer counts.
+ */
+export async function holdBudget(
+  db: Db,
+  {
+    workspaceId,
+    since,
+    budget,
+    tokens,
+    expiresAt,
+  }: { workspaceId: string; since: Date; budget: number; tokens: number; expiresAt: Date },
+): Promise<string | null> {
+  return db.transaction(async (tx) => {
+    await lockKeyForTransaction(tx, `ai-budget:${workspaceId}`)
+    await tx
+      .delete(aiBudgetHolds)
+      .where(and(eq(aiBudgetHolds.workspaceId, workspaceId), sql`${aiBudgetHolds.expiresAt} < now()`))
+    const id = uuidv7()
+    // One statement, one snapshot: a run recorded (and its hold released) meanwhile counts once.
+    const held = await tx.execute<{ id: string }>(sql`
+      insert into ${aiBudgetHolds} (id, workspace_id, tokens, expires_at)
+      select ${id}, ${workspaceId}, ${tokens}, ${expiresAt}
+      where (select coalesce(sum(${aiRuns.tokensIn} + ${aiRuns.tokensOut}), 0) from ${aiRuns}
+              where ${aiRuns.workspaceId} = ${workspaceId} and ${aiRuns.createdAt} >= ${since})
+          + (select coalesce(sum(${aiBudgetHolds.tokens}), 0) from ${aiBudgetHolds}
+              where ${aiBudgetHolds.workspaceId} = ${workspaceId}) < ${budget}
+      returning id`)
+    return held.rows[0]?.id ?? null
+  })
+}
+
+/** Gives a hold back: its call made no request after all. */
+export async function releaseBudgetHold(db: DbOrTx, { holdId }: { holdId: string }) {
+  await db.delete(aiBudgetHolds).where(eq(aiBudgetHolds.id, holdId))
 }
 
 /** The outcome of the last `feature` call on the ticket recorded since `since`; undefined when none. */

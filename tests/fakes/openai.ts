@@ -15,6 +15,8 @@ import type { AddressInfo } from 'node:net'
  * - `refuseJsonSchema` makes every json_schema request a 400 (a server without the feature);
  * - `refuseMaxCompletionTokens` does the same for `max_completion_tokens` (servers that only know
  *   `max_tokens`).
+ * - answers without `usage` (`omitUsage`), as many compatible servers send, and plain answers sent
+ *   in pieces without content-length (`bodyPieceBytes`: an answer that does not stop).
  * Every request is recorded with its body and headers, and whether the client aborted it.
  */
 
@@ -49,6 +51,10 @@ export type FakeAnswer = {
   finishReason?: string | null
   /** Streaming: the connection is dropped (reset) after this many chunks, as a broken network does. */
   dropAfterChunks?: number
+  /** No `usage` in the answer (nor a usage chunk), as Ollama, vLLM and llama.cpp servers may answer. */
+  omitUsage?: boolean
+  /** A plain answer is sent without content-length, in pieces of this many bytes (chunked). */
+  bodyPieceBytes?: number
 }
 
 export type Scripted =
@@ -180,14 +186,16 @@ export class FakeOpenAI {
           ? { content: '{"text": "cut off' }
           : this.respond(body)
     if (body.stream) return streamAnswer(res, body, answer)
-    sendJson(res, 200, {
+    const completion = {
       id: 'chatcmpl-fake',
       object: 'chat.completion',
       created: Math.floor(Date.now() / 1000),
       model: body.model,
       choices: [{ index: 0, message: { role: 'assistant', content: answer.content }, finish_reason: 'stop' }],
-      usage: usage(body, answer.content),
-    })
+      ...(answer.omitUsage ? {} : { usage: usage(body, answer.content) }),
+    }
+    if (answer.bodyPieceBytes) return sendInPieces(res, JSON.stringify(completion), answer.bodyPieceBytes)
+    sendJson(res, 200, completion)
   }
 }
 
@@ -231,8 +239,32 @@ async function streamAnswer(res: http.ServerResponse, body: ChatRequest, answer:
   if (answer.finishReason !== null) {
     send({ ...base, choices: [{ index: 0, delta: {}, finish_reason: answer.finishReason ?? 'stop' }] })
   }
-  if (body.stream_options?.include_usage) send({ ...base, choices: [], usage: usage(body, answer.content) })
+  if (body.stream_options?.include_usage && !answer.omitUsage)
+    send({ ...base, choices: [], usage: usage(body, answer.content) })
   res.write('data: [DONE]\n\n')
+  res.end()
+}
+
+/** A JSON answer without content-length, written piece by piece as the client reads it. */
+async function sendInPieces(res: http.ServerResponse, text: string, pieceBytes: number) {
+  res.writeHead(200, { 'content-type': 'application/json' })
+  const bytes = Buffer.from(text)
+  for (let at = 0; at < bytes.length && !res.destroyed; at += pieceBytes) {
+    if (!res.write(bytes.subarray(at, at + pieceBytes))) {
+      const open = await new Promise<boolean>((resolve) => {
+        const drained = () => finish(true)
+        const closed = () => finish(false)
+        res.once('drain', drained)
+        res.once('close', closed)
+        function finish(open: boolean) {
+          res.off('drain', drained)
+          res.off('close', closed)
+          resolve(open)
+        }
+      })
+      if (!open) return
+    }
+  }
   res.end()
 }
 

@@ -2,11 +2,13 @@ import { eq } from 'drizzle-orm'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { getDb } from '#db/client.ts'
-import { aiRuns } from '#db/schema.ts'
+import { aiBudgetHolds, aiRuns } from '#db/schema.ts'
 import {
   AI_MAX_OUTPUT_TOKENS,
+  AI_STORED_ANSWER_CHARS,
   aiAvailability,
   MAX_STREAMED_CHARS,
+  MAX_STRUCTURED_ANSWER_BYTES,
   runStream,
   runStructured,
   type AiContext,
@@ -35,20 +37,23 @@ async function context(mode: AiContext['mode'] = 'interactive'): Promise<AiConte
   return { workspaceId: workspace.id, userId: owner.user.id, mode, slug: workspace.slug }
 }
 
-/** A context whose workspace keeps prompts and answers (debug logging on). */
-async function debugContext() {
+/** A context whose workspace has these settings (the defaults otherwise). */
+async function contextWith(settings: { monthlyTokenBudget?: number; debugLogging?: boolean }) {
   const ctx = await context()
   await saveAiSettings(
     { workspaceId: ctx.workspaceId, userId: ctx.userId! },
     {
       features: AI_FEATURES_ON_BY_DEFAULT,
       model: undefined,
-      monthlyTokenBudget: undefined,
-      debugLogging: true,
+      monthlyTokenBudget: settings.monthlyTokenBudget,
+      debugLogging: settings.debugLogging ?? false,
     },
   )
   return ctx
 }
+
+/** A context whose workspace keeps prompts and answers (debug logging on). */
+const debugContext = () => contextWith({ debugLogging: true })
 
 function runsOf(workspaceId: string) {
   return getDb().select().from(aiRuns).where(eq(aiRuns.workspaceId, workspaceId))
@@ -440,5 +445,222 @@ describe('runStream', () => {
       reason: 'failed',
       message: 'No suggestion right now',
     })
+  })
+})
+
+describe('tokens a server does not report', () => {
+  async function usageOf(workspaceId: string) {
+    const runs = await runsOf(workspaceId)
+    return runs.map((r) => ({ outcome: r.outcome, tokensIn: r.tokensIn, tokensOut: r.tokensOut }))
+  }
+  const promptChars = ask.reduce((sum, m) => sum + m.content.length, 0)
+
+  it('a structured answer without usage counts the prompt sent and the answer, about 4 characters a token', async () => {
+    const ctx = await context()
+    const content = JSON.stringify({ text: 'y'.repeat(400) })
+    fake.respond = () => ({ content, omitUsage: true })
+    expect(await runStructured('rewrite', ctx, Rewrite, ask)).toMatchObject({ ok: true })
+    const [run] = await usageOf(ctx.workspaceId)
+    expect(run!.tokensOut).toBe(Math.ceil(content.length / 4))
+    // The messages and the JSON Schema the request carried.
+    expect(run!.tokensIn).toBeGreaterThan(Math.ceil(promptChars / 4))
+  })
+
+  it('a stream without a usage chunk counts the prompt and the text received', async () => {
+    const ctx = await context()
+    const content = 'Hello there, thanks for your patience while we look into it.'
+    fake.respond = () => ({ content, omitUsage: true })
+    const result = await runStream('draft', ctx, ask)
+    if (!result.ok) throw new Error('expected a stream')
+    for await (const _ of result.deltas) void _
+    expect(await usageOf(ctx.workspaceId)).toEqual([
+      { outcome: 'ok', tokensIn: Math.ceil(promptChars / 4), tokensOut: Math.ceil(content.length / 4) },
+    ])
+  })
+
+  it('a cancelled, a cut-off and a timed-out draft count what was sent and what arrived', async () => {
+    const ctx = await context()
+    fake.respond = () => ({ content: 'one two three four five six', chunkDelayMs: 50 })
+    const cancelled = await runStream('draft', ctx, ask)
+    if (!cancelled.ok) throw new Error('expected a stream')
+    let first = ''
+    for await (const delta of cancelled.deltas) {
+      first = delta
+      break
+    }
+    await expect
+      .poll(async () => (await usageOf(ctx.workspaceId))[0])
+      .toEqual({
+        outcome: 'cancelled',
+        tokensIn: Math.ceil(promptChars / 4),
+        tokensOut: Math.ceil(first.length / 4),
+      })
+
+    const cutCtx = await context()
+    fake.respond = () => ({
+      content: 'Dear Carol, we are very sorry about the trouble',
+      chunks: ['Dear Carol, ', 'we are very sorry ', 'about the trouble'],
+      dropAfterChunks: 2,
+    })
+    const cut = await runStream('draft', cutCtx, ask)
+    if (!cut.ok) throw new Error('expected a stream')
+    await expect(async () => {
+      for await (const _ of cut.deltas) void _
+    }).rejects.toThrow(AI_MESSAGES.cutOff)
+    expect(await usageOf(cutCtx.workspaceId)).toEqual([
+      {
+        outcome: 'failed',
+        tokensIn: Math.ceil(promptChars / 4),
+        tokensOut: Math.ceil('Dear Carol, we are very sorry '.length / 4),
+      },
+    ])
+
+    const slowCtx = await context()
+    tuneAi({ backoffBaseMs: 5, timeoutMs: 300 })
+    try {
+      fake.failNext({ kind: 'slow', delayMs: 'forever' })
+      expect(await runStructured('rewrite', slowCtx, Rewrite, ask)).toMatchObject({ reason: 'timeout' })
+      const [timedOut] = await usageOf(slowCtx.workspaceId)
+      expect(timedOut).toMatchObject({ outcome: 'timeout', tokensOut: 0 })
+      expect(timedOut!.tokensIn).toBeGreaterThan(Math.ceil(promptChars / 4))
+    } finally {
+      tuneAi({ backoffBaseMs: 5 })
+    }
+  })
+
+  it('a refusal by status bills nothing and counts nothing', async () => {
+    const ctx = await context()
+    fake.failNext({ kind: 'status', status: 401 })
+    expect(await runStructured('rewrite', ctx, Rewrite, ask)).toMatchObject({ reason: 'failed' })
+    expect(await usageOf(ctx.workspaceId)).toEqual([{ outcome: 'failed', tokensIn: 0, tokensOut: 0 }])
+  })
+
+  it('the monthly budget binds with a server that never reports usage', async () => {
+    const ctx = await contextWith({ monthlyTokenBudget: 100 })
+    fake.respond = () => ({ content: JSON.stringify({ text: 'z'.repeat(400) }), omitUsage: true })
+    expect(await runStructured('rewrite', ctx, Rewrite, ask)).toMatchObject({ ok: true })
+    expect(await runStructured('rewrite', ctx, Rewrite, ask)).toMatchObject({ ok: false, reason: 'budget' })
+    expect(fake.requests).toHaveLength(1)
+  })
+})
+
+describe('a structured answer that does not stop', () => {
+  const huge = () => JSON.stringify({ text: 'w'.repeat(5_000_000) })
+
+  it('is not read past the cap, not asked for again, recorded invalid and stored cut short', async () => {
+    const ctx = await debugContext()
+    fake.respond = () => ({ content: huge(), omitUsage: true, bodyPieceBytes: 64 * 1024 })
+    const result = await runStructured('rewrite', ctx, Rewrite, ask)
+    expect(result).toMatchObject({ ok: false, reason: 'invalid', message: AI_MESSAGES.noSuggestion })
+    expect(fake.requests).toHaveLength(1)
+    await expect.poll(() => fake.requests[0]!.aborted).toBe(true)
+    const [run] = await runsOf(ctx.workspaceId)
+    expect(run).toMatchObject({ outcome: 'invalid', errorClass: 'TooLong' })
+    expect(run!.answer!.length).toBeLessThanOrEqual(MAX_STRUCTURED_ANSWER_BYTES)
+    // What arrived is counted (the server never said what it billed).
+    expect(run!.tokensOut).toBeGreaterThanOrEqual(Math.floor(MAX_STRUCTURED_ANSWER_BYTES / 4) - 1)
+  })
+
+  it('one that says its size up front is not read at all', async () => {
+    const ctx = await debugContext()
+    fake.respond = () => ({ content: huge() })
+    expect(await runStructured('rewrite', ctx, Rewrite, ask)).toMatchObject({ ok: false, reason: 'invalid' })
+    expect(fake.requests).toHaveLength(1)
+    const [run] = await runsOf(ctx.workspaceId)
+    expect(run).toMatchObject({ outcome: 'invalid', errorClass: 'TooLong', answer: '' })
+    expect(run!.tokensIn).toBeGreaterThan(0)
+  })
+
+  it('an answer under the cap is read whole, and ai_runs keeps at most AI_STORED_ANSWER_CHARS of any', async () => {
+    const ctx = await debugContext()
+    const text = 'v'.repeat(60_000)
+    fake.respond = () => ({ content: JSON.stringify({ text }), bodyPieceBytes: 16 * 1024 })
+    expect(await runStructured('rewrite', ctx, Rewrite, ask)).toEqual({ ok: true, value: { text } })
+    const stream = await debugContext()
+    fake.respond = () => ({
+      content: 'u'.repeat(10_000).repeat(12),
+      chunks: Array(12).fill('u'.repeat(10_000)),
+    })
+    const result = await runStream('draft', stream, ask)
+    if (!result.ok) throw new Error('expected a stream')
+    await expect(async () => {
+      for await (const _ of result.deltas) void _
+    }).rejects.toThrow(AI_MESSAGES.tooLong)
+    const [run] = await runsOf(stream.workspaceId)
+    expect(run!.answer!.length).toBe(AI_STORED_ANSWER_CHARS)
+  })
+})
+
+describe('calls started at the same moment against the monthly budget', () => {
+  async function withBudget(budget: number, used: number) {
+    const ctx = await contextWith({ monthlyTokenBudget: budget })
+    await getDb().insert(aiRuns).values({
+      workspaceId: ctx.workspaceId,
+      feature: 'draft',
+      model: 'fake-mini',
+      tokensIn: used,
+      tokensOut: 0,
+      latencyMs: 1,
+      outcome: 'ok',
+    })
+    return ctx
+  }
+  const used = async (workspaceId: string) =>
+    (await runsOf(workspaceId)).reduce((sum, r) => sum + r.tokensIn + r.tokensOut, 0)
+  const holdsOf = (workspaceId: string) =>
+    getDb().select().from(aiBudgetHolds).where(eq(aiBudgetHolds.workspaceId, workspaceId))
+
+  it('ten drafts with 3,000 tokens left: one runs, the others are refused, the budget is overshot by one call at most', async () => {
+    const ctx = await withBudget(9_000, 6_000)
+    // About 1,500 tokens each, slow enough that all ten are under way together.
+    fake.respond = () => ({
+      content: 'word '.repeat(1_200),
+      chunks: Array(20).fill('word '.repeat(60)),
+      chunkDelayMs: 20,
+    })
+    const results = await Promise.all(
+      Array.from({ length: 10 }, async () => {
+        const result = await runStream('draft', ctx, ask)
+        if (!result.ok) return result.reason
+        for await (const _ of result.deltas) void _
+        return 'ok'
+      }),
+    )
+    expect(results.filter((r) => r === 'ok')).toHaveLength(1)
+    expect(results.filter((r) => r === 'budget')).toHaveLength(9)
+    expect(fake.requests).toHaveLength(1)
+    expect(await used(ctx.workspaceId)).toBeLessThanOrEqual(9_000 + 1_600)
+    expect(await holdsOf(ctx.workspaceId)).toHaveLength(0)
+  })
+
+  it('a call that fails gives its hold back, and a hold its process left lapses at its time', async () => {
+    const ctx = await withBudget(100_000, 0)
+    fake.failNext({ kind: 'status', status: 401 })
+    expect(await runStructured('rewrite', ctx, Rewrite, ask)).toMatchObject({ reason: 'failed' })
+    expect(await holdsOf(ctx.workspaceId)).toHaveLength(0)
+
+    // A dead process's hold of the whole budget: counted until it lapses.
+    await getDb()
+      .insert(aiBudgetHolds)
+      .values({ workspaceId: ctx.workspaceId, tokens: 100_000, expiresAt: new Date(Date.now() + 60_000) })
+    expect(await runStructured('rewrite', ctx, Rewrite, ask)).toMatchObject({ ok: false, reason: 'budget' })
+    await getDb()
+      .update(aiBudgetHolds)
+      .set({ expiresAt: new Date(Date.now() - 1_000) })
+      .where(eq(aiBudgetHolds.workspaceId, ctx.workspaceId))
+    fake.respond = () => ({ content: '{"text":"ok"}' })
+    expect(await runStructured('rewrite', ctx, Rewrite, ask)).toMatchObject({ ok: true })
+    expect(await holdsOf(ctx.workspaceId)).toHaveLength(0)
+    expect(fake.requests).toHaveLength(2)
+  })
+
+  it('a run without reported usage is marked as estimated', async () => {
+    const ctx = await context()
+    fake.respond = () => ({ content: '{"text":"guess"}', omitUsage: true })
+    await runStructured('rewrite', ctx, Rewrite, ask)
+    fake.respond = () => ({ content: '{"text":"counted"}' })
+    await runStructured('rewrite', ctx, Rewrite, ask)
+    const runs = await runsOf(ctx.workspaceId)
+    expect(runs.map((r) => r.tokensEstimated).sort()).toEqual([false, true])
   })
 })
