@@ -11,6 +11,7 @@ import {
   handSentLimitMessage,
   redeliverWebhook,
   rotateWebhookSecret,
+  rotationPendingMessage,
   setWebhookEndpointEnabled,
   updateWebhookEndpoint,
   URL_TAKEN_MESSAGE,
@@ -288,9 +289,13 @@ export const rotateWebhookSecretOp = operation({
   role: 'admin',
   params: EndpointParams,
   response: { status: 200, description: 'The endpoint and its new secret', schema: EndpointWithSecret },
-  errors: { 404: NO_ENDPOINT },
+  errors: {
+    404: NO_ENDPOINT,
+    409: 'the previous secret still signs (within 24 hours of the last rotation): rotate again after the time the message names (`conflict`)',
+  },
   async handle({ principal, params }) {
     const outcome = await rotateWebhookSecret(principal, params.id)
+    if (outcome.kind === 'rotation-pending') throw problem('conflict', rotationPendingMessage(outcome.until))
     if (outcome.kind !== 'ok') throw problem('not-found', 'No such webhook endpoint in this workspace.')
     return { body: { ...endpointJson(await endpointOr404(principal, params.id)), secret: outcome.secret! } }
   },

@@ -410,15 +410,23 @@ export async function deleteWebhookEndpoint(member: Member, id: string) {
 
 /**
  * A new secret (returned once). The old one keeps signing beside it for ROTATION_OVERLAP_MS, so
- * receivers can switch without losing a delivery; a second rotation inside the window drops the
- * oldest.
+ * receivers can switch without losing a delivery. A second rotation while the previous secret
+ * still signs is refused (`rotation-pending`): it would end that secret's overlap at once (one
+ * previous secret is kept), and a receiver not yet switched would lose every delivery from then.
  */
-export async function rotateWebhookSecret(member: Member, id: string): Promise<EndpointOutcome> {
+export async function rotateWebhookSecret(
+  member: Member,
+  id: string,
+): Promise<EndpointOutcome | { kind: 'rotation-pending'; until: Date }> {
   const secret = newWebhookSecret()
   return getDb().transaction(async (tx) => {
     const current = await lockWebhookSecret(tx, { workspaceId: member.workspaceId, id })
     if (!current) return { kind: 'not-found' as const }
-    const until = new Date(Date.now() + ROTATION_OVERLAP_MS)
+    const now = Date.now()
+    if (current.previousSecretExpiresAt && current.previousSecretExpiresAt.getTime() > now) {
+      return { kind: 'rotation-pending' as const, until: current.previousSecretExpiresAt }
+    }
+    const until = new Date(now + ROTATION_OVERLAP_MS)
     await setWebhookSecrets(tx, {
       id,
       secret,
@@ -428,6 +436,14 @@ export async function rotateWebhookSecret(member: Member, id: string): Promise<E
     await audit(tx, member, 'webhook.secret-rotated', id, { previousValidUntil: until.toISOString() })
     return { kind: 'ok' as const, id, secret }
   })
+}
+
+/** What a refused second rotation says, on the settings page and in the API. */
+export function rotationPendingMessage(until: Date) {
+  return (
+    `The previous secret still signs beside the current one until ${until.toISOString()}: rotating again now ` +
+    'would stop it at once, and a receiver not yet switched would lose deliveries. Rotate again after that time.'
+  )
 }
 
 // ---------------------------------------------------------------------------------------------

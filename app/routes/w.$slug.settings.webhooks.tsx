@@ -17,6 +17,7 @@ import {
   listWebhookEndpoints,
   redeliverWebhook,
   rotateWebhookSecret,
+  rotationPendingMessage,
   sendTestEvent,
   setWebhookEndpointEnabled,
   updateWebhookEndpoint,
@@ -178,6 +179,8 @@ export async function action({ request, params }: ActionFunctionArgs) {
     }
     case 'rotate': {
       const outcome = await rotateWebhookSecret(member, input.id)
+      if (outcome.kind === 'rotation-pending')
+        return data(answer(rotationPendingMessage(outcome.until)), { status: 409 })
       if (outcome.kind !== 'ok') return missing()
       return answer('New secret created. The old one keeps signing beside it for 24 hours.', {
         secret: { url: 'this endpoint', value: outcome.secret! },

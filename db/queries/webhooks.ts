@@ -207,7 +207,10 @@ export async function lockWebhookSecret(
   { workspaceId, id }: { workspaceId: string; id: string },
 ) {
   const [row] = await db
-    .select({ secret: webhookEndpoints.secret })
+    .select({
+      secret: webhookEndpoints.secret,
+      previousSecretExpiresAt: webhookEndpoints.previousSecretExpiresAt,
+    })
     .from(webhookEndpoints)
     .where(and(eq(webhookEndpoints.workspaceId, workspaceId), eq(webhookEndpoints.id, id)))
     .for('update')

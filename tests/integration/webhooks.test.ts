@@ -342,6 +342,28 @@ describe('delivery', () => {
     await deleteWebhookEndpoint(member, id)
   })
 
+  it('refuses a second rotation while the previous secret still signs: the original keeps its 24 hours', async () => {
+    const { id, secret: original } = await newEndpoint(['contact.created'])
+    const rotated = await rotateWebhookSecret(member, id)
+    if (rotated.kind !== 'ok') throw new Error('not rotated')
+    const [before] = await getDb().select().from(webhookEndpoints).where(eq(webhookEndpoints.id, id))
+    const again = await rotateWebhookSecret(member, id)
+    expect(again).toMatchObject({ kind: 'rotation-pending', until: before!.previousSecretExpiresAt })
+    const [after] = await getDb().select().from(webhookEndpoints).where(eq(webhookEndpoints.id, id))
+    expect(after).toMatchObject({
+      secret: rotated.secret,
+      previousSecret: original,
+      previousSecretExpiresAt: before!.previousSecretExpiresAt,
+    })
+    // Once the overlap is over, a rotation goes through again.
+    await getDb()
+      .update(webhookEndpoints)
+      .set({ previousSecretExpiresAt: new Date(Date.now() - 1000) })
+      .where(eq(webhookEndpoints.id, id))
+    expect((await rotateWebhookSecret(member, id)).kind).toBe('ok')
+    await deleteWebhookEndpoint(member, id)
+  })
+
   it('sends internal notes only to endpoints that opted in', async () => {
     const ticket = await createTicketFor(owner)
     const plain = await newEndpoint(['message.created'])
