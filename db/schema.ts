@@ -985,8 +985,10 @@ export const webhookDeliveries = pgTable(
     responseSnippet: text(),
     latencyMs: integer(),
     error: text(),
-    // The pg-boss job that claimed the last attempt: a first attempt's job may send another of the
-    // endpoint's deliveries than its own, and run again after an interruption it sends that one.
+    // The pg-boss job attempting it: set by the claim, cleared when the attempt's outcome is
+    // recorded. A first attempt's job may send another of the endpoint's deliveries than its own,
+    // and run again after an interruption it sends that one; while the job is live no other job
+    // claims an attempt of it (claimWebhookAttempt).
     attemptJobId: uuid(),
     createdAt: createdAt(),
   },

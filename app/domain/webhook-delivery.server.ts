@@ -12,7 +12,9 @@ import {
   firstUnsentDeliveryOfEndpoint,
   getWebhookDeliveryWithEndpoint,
   insertWebhookDisabledNotifications,
+  lockStuckWebhookDeliveries,
   markWebhookFailing,
+  releaseWebhookAttempt,
   setWebhookDeliveryFields,
 } from '#db/queries/webhooks.ts'
 import { listOwnersAndAdmins } from '#db/queries/workspaces.ts'
@@ -46,6 +48,11 @@ export type DeliveryOutcome =
   | 'skipped'
   /** Not attempted now: its endpoint or workspace was busy, or the endpoint paused (fairness). */
   | 'deferred'
+  /**
+   * Attempted, but pg-boss gave up on this run meanwhile (it expired) and another job took the
+   * delivery over: that job records its own attempt, this one records nothing.
+   */
+  | 'superseded'
 
 export type DeliverOptions = {
   /** The clock (tests move it forward to reach the 3-day limit). */
@@ -94,13 +101,16 @@ export async function deliverWebhook(
     const interrupted =
       job?.rerun && (await deliveryClaimedByJob(db, { endpointId: own.endpointId, jobId: job.id }))
     if (interrupted) return await attemptRow(interrupted, turn.done, options)
-    for (let tries = 0; tries < 5; tries++) {
+    // Until one is claimed or none is left: a claim lost means another job claimed that one (or it
+    // was failed, its endpoint disabled), so each turn of the loop leaves one fewer. This job
+    // stands for one unsent delivery: giving up after a few lost claims (it did after 5) left one
+    // unsent with no job, for ever.
+    for (;;) {
       const row = await firstUnsentDeliveryOfEndpoint(db, { endpointId: own.endpointId })
       if (!row) return 'skipped'
       const outcome = await attemptRow(row, turn.done, options)
       if (outcome !== 'skipped') return outcome
     }
-    return 'skipped'
   } finally {
     turn.release()
   }
@@ -148,7 +158,9 @@ async function attemptDelivery(
 ): Promise<DeliveryOutcome> {
   const db = getDb()
   // Claim this attempt: a second job for the same attempt (a retry after a lost heartbeat) finds
-  // the counter moved and stops, so one attempt is one POST.
+  // the counter moved and stops, and no job claims the next one while another live job holds this
+  // one (its POST may be in flight), so one attempt is one POST. Before, a job of another process
+  // whose own delivery was in flight claimed the next attempt and POSTed it again at once.
   const attempt = await claimWebhookAttempt(db, {
     deliveryId,
     attempts: row.attempts,
@@ -168,7 +180,8 @@ async function attemptDelivery(
   if (options.signal?.aborted) throw new Error('Webhook attempt interrupted: the worker stopped')
   const succeeded = result.kind === 'response' && result.status >= 200 && result.status < 300
   attempted({ succeeded, latencyMs: result.latencyMs })
-  return db.transaction(async (tx) => {
+  return db.transaction(async (tx): Promise<DeliveryOutcome> => {
+    if (!(await releaseWebhookAttempt(tx, { deliveryId, jobId: options.job?.id }))) return 'superseded'
     const recorded = {
       responseStatus: result.kind === 'response' ? result.status : null,
       responseSnippet: result.kind === 'response' ? result.snippet : null,
@@ -211,6 +224,39 @@ async function attemptDelivery(
     await enqueue(tx, 'webhook.deliver', { deliveryId }, { startAfterSeconds: delay, group: row.endpointId })
     return 'retrying' as const
   })
+}
+
+/** A due delivery with no job waits this long for the sweep (its jobs are enqueued with it). */
+export const STUCK_GRACE_SECONDS = 60
+const STUCK_PER_SWEEP = 500
+
+/**
+ * Queues a job again for each pending delivery that is due and that no job will attempt (run by
+ * sessions.cleanup, every 15 minutes): one whose jobs all ended without attempting it, or whose
+ * attempt's job died and was given up by pg-boss (dead-lettered). Each such delivery used to stay
+ * `pending` and due for ever, attempted by nothing and shown to no one. Logged as a warning: it
+ * means a job was lost. Returns how many were queued.
+ */
+export async function requeueStuckWebhookDeliveries() {
+  const stuck = await getDb().transaction(async (tx) => {
+    const rows = await lockStuckWebhookDeliveries(tx, {
+      graceSeconds: STUCK_GRACE_SECONDS,
+      limit: STUCK_PER_SWEEP,
+    })
+    for (const row of rows) {
+      // Never attempted: a first attempt's job (it sends the endpoint's oldest unsent delivery).
+      const data = row.attempts === 0 ? { deliveryId: row.id, first: true } : { deliveryId: row.id }
+      await enqueue(tx, 'webhook.deliver', data, { group: row.endpointId })
+    }
+    return rows
+  })
+  if (stuck.length > 0) {
+    logger().warn(
+      { job: 'sessions.cleanup', deliveries: stuck.length, deliveryIds: stuck.slice(0, 20).map((r) => r.id) },
+      'webhook deliveries that no job would attempt were queued again',
+    )
+  }
+  return stuck.length
 }
 
 function errorOf(result: WebhookAttempt) {

@@ -10,6 +10,7 @@ import { deleteOldHits } from '#app/domain/rate-limit.server.ts'
 import { deleteExpiredSessions } from '#app/domain/sessions.server.ts'
 import { deleteEmptyDrafts } from '#app/domain/drafts.server.ts'
 import { sweepLapsedAiRunClaims } from '#app/ai/run-claims.server.ts'
+import { requeueStuckWebhookDeliveries } from '#app/domain/webhook-delivery.server.ts'
 import { logger, safeErrorMessage } from '#app/logger.server.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
 import { realtime } from '#app/realtime/hub.server.ts'
@@ -96,7 +97,8 @@ const CLEANUP_WORK = {
 /**
  * Runs a cleanup of expired sessions, old rate-limit rows, API Idempotency-Keys older than
  * 24 hours, empty draft rows older than an hour and AI run claims a dead process left (lease
- * ended over 5 minutes ago), and settles emails a dead job left `sending` (settleAbandonedEmails).
+ * ended over 5 minutes ago), settles emails a dead job left `sending` (settleAbandonedEmails), and
+ * queues again webhook deliveries due with no job to attempt them (requeueStuckWebhookDeliveries).
  * Safe to run twice, or at once.
  */
 export async function cleanupSessions() {
@@ -108,11 +110,18 @@ export async function cleanupSessions() {
   const abandoned = await settleAbandonedEmails()
   publish(abandoned.events)
   const abandonedEmails = abandoned.settled
-  logger().info(
-    { job: 'sessions.cleanup', sessions, hits, idempotencyKeys, emptyDrafts, aiRunClaims, abandonedEmails },
-    'cleanup done',
-  )
-  return { sessions, hits, idempotencyKeys, emptyDrafts, aiRunClaims, abandonedEmails }
+  const stuckWebhookDeliveries = await requeueStuckWebhookDeliveries()
+  const counts = {
+    sessions,
+    hits,
+    idempotencyKeys,
+    emptyDrafts,
+    aiRunClaims,
+    abandonedEmails,
+    stuckWebhookDeliveries,
+  }
+  logger().info({ job: 'sessions.cleanup', ...counts }, 'cleanup done')
+  return counts
 }
 
 /** Registers the workers and schedules of every queue on the started pg-boss instance. */

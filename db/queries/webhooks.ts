@@ -350,8 +350,8 @@ export async function firstUnsentDeliveryOfEndpoint(db: DbOrTx, { endpointId }: 
 }
 
 /**
- * The endpoint's pending delivery whose last attempt this job claimed: run again after an
- * interruption (a shutdown, a lost heartbeat), a first attempt's job sends it again.
+ * The endpoint's pending delivery whose attempt this job claimed and never recorded: run again
+ * after an interruption (a shutdown, a lost heartbeat), a first attempt's job sends it again.
  */
 export async function deliveryClaimedByJob(
   db: DbOrTx,
@@ -386,8 +386,24 @@ export async function failPendingWebhookDelivery(db: DbOrTx, { deliveryId }: { d
 }
 
 /**
- * Claims the attempt after `attempts`: counts it, only while the delivery is pending and its counter
- * has not moved. Returns the new count, or undefined when another job claimed it.
+ * A delivery's attempt is held by the job that claimed it (`attempt_job_id`) until its outcome is
+ * recorded: while that job is waiting, retrying or running, no other job may claim the next
+ * attempt (it would POST the delivery a second time while the first POST is in flight, as a job
+ * of another process did). A holder pg-boss gave up on (failed) holds nothing.
+ */
+const heldByAnotherLiveJob = (jobId: string | null) => sql`(
+  ${webhookDeliveries.attemptJobId} is not null
+  and ${webhookDeliveries.attemptJobId} is distinct from ${jobId}::uuid
+  and exists (
+    select 1 from pgboss.job j
+    where j.name = 'webhook.deliver' and j.id = ${webhookDeliveries.attemptJobId}
+      and j.state in ('created', 'retry', 'active')
+  ))`
+
+/**
+ * Claims the attempt after `attempts` for `jobId`: counts it, only while the delivery is pending,
+ * its counter has not moved, and no other live job holds an attempt of it. Returns the new count,
+ * or undefined when another job claimed it or is attempting it.
  */
 export async function claimWebhookAttempt(
   db: DbOrTx,
@@ -406,10 +422,60 @@ export async function claimWebhookAttempt(
         eq(webhookDeliveries.id, deliveryId),
         eq(webhookDeliveries.status, 'pending'),
         eq(webhookDeliveries.attempts, attempts),
+        sql`not ${heldByAnotherLiveJob(jobId ?? null)}`,
       ),
     )
     .returning({ attempts: webhookDeliveries.attempts })
   return claimed[0]?.attempts
+}
+
+/**
+ * Ends the attempt `jobId` holds, before its outcome is recorded in the same transaction: false
+ * when the job no longer holds it (pg-boss gave up on this run and another job took the delivery
+ * over: that one records its own attempt).
+ */
+export async function releaseWebhookAttempt(
+  db: DbOrTx,
+  { deliveryId, jobId }: { deliveryId: string; jobId: string | undefined },
+) {
+  const released = await db
+    .update(webhookDeliveries)
+    .set({ attemptJobId: null })
+    .where(
+      and(
+        eq(webhookDeliveries.id, deliveryId),
+        eq(webhookDeliveries.status, 'pending'),
+        sql`${webhookDeliveries.attemptJobId} is not distinct from ${jobId ?? null}::uuid`,
+      ),
+    )
+    .returning({ id: webhookDeliveries.id })
+  return released.length > 0
+}
+
+/**
+ * Pending deliveries due for over `graceSeconds` that no job will attempt: none waiting,
+ * retrying or running names them, and no live job holds an attempt of them (its process died and
+ * pg-boss gave up on it). Locked, skipping rows another sweep has. A first attempt's job may send
+ * another delivery of its endpoint than the one it names (the oldest unsent), so one found here may
+ * still have a job of its endpoint coming: a second one finds nothing to send, or sends the next.
+ */
+export async function lockStuckWebhookDeliveries(
+  db: DbOrTx,
+  { graceSeconds, limit }: { graceSeconds: number; limit: number },
+) {
+  const result = await db.execute<{ id: string; endpointId: string; attempts: number }>(sql`
+    select d.id, d.endpoint_id as "endpointId", d.attempts from webhook_deliveries d
+    where d.status = 'pending'
+      and coalesce(d.next_attempt_at, d.created_at) < now() - make_interval(secs => ${graceSeconds})
+      and not exists (
+        select 1 from pgboss.job j
+        where j.name = 'webhook.deliver' and j.state in ('created', 'retry', 'active')
+          and (j.data->>'deliveryId' = d.id::text or j.id = d.attempt_job_id)
+      )
+    order by d.next_attempt_at
+    limit ${limit}
+    for update of d skip locked`)
+  return result.rows
 }
 
 /** A pending delivery's next attempt moved later without an attempt (webhook-fairness.server.ts). */
