@@ -2,7 +2,13 @@ import { getDb } from '#db/client.ts'
 import { lockEmailForTakeover, requeueGivenUpEmail } from '#db/queries/emails.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
 import { ABANDONED_FAILURE, settleLastAttempt } from './email-doubt.server.ts'
-import { ClaimHeldError, deliverEmail, setMessageDelivery, type DeliveryResult } from './email.server.ts'
+import {
+  ClaimHeldError,
+  deliverEmail,
+  setMessageDelivery,
+  type DeliveryOptions,
+  type DeliveryResult,
+} from './email.server.ts'
 
 /** What the worker knows of an `email.send` job: its id, and where its dead-letter chain began. */
 export type EmailJob = { id: string; sourceRootId?: string | null }
@@ -27,15 +33,16 @@ export async function runEmailJob(
   emailId: string,
   job: EmailJob,
   signal?: AbortSignal,
+  options: DeliveryOptions = {},
 ): Promise<DeliveryResult> {
-  const first = await deliverEmail(emailId, job.id, signal)
+  const first = await deliverEmail(emailId, job.id, signal, options)
   if (first.outcome !== 'superseded' && first.outcome !== 'already-failed') return first
   const owners = [job.id, ...(job.sourceRootId ? [job.sourceRootId] : [])]
   const taken = await takeOverGivenUpEmail(emailId, job.id, owners)
   if (taken.kind === 'not-ours') return first
   if (taken.kind === 'maybe-accepted') return { outcome: 'maybe-accepted', events: [] }
   if (taken.kind === 'settled') return { outcome: 'settled-in-doubt', events: taken.events }
-  const sent = await deliverEmail(emailId, job.id, signal)
+  const sent = await deliverEmail(emailId, job.id, signal, options)
   return { outcome: sent.outcome, events: [...taken.events, ...sent.events] }
 }
 

@@ -5,6 +5,8 @@ import {
   failClaimedEmail,
   failEmailOfFormerMember,
   getEmailClaimState,
+  handQueuedEmailToJob,
+  hasEarlierUnsentThreadEmail,
   insertEmail,
   lockEmailOfMessage,
   markClaimedEmailSent,
@@ -152,6 +154,8 @@ export type DeliveryOutcome =
   | 'settled-in-doubt'
   /** A notification email whose recipient was removed from its workspace: failed, not sent. */
   | 'recipient-left'
+  /** An earlier email of its ticket is still on its way: handed to a new job that runs later. */
+  | 'deferred'
 
 export type DeliveryResult = { outcome: DeliveryOutcome; events: TicketEvent[] }
 
@@ -171,6 +175,28 @@ export class TransientDeliveryError extends Error {}
  * once the lease has passed, unless a delivery event for the email arrived meanwhile.
  */
 export class InterruptedDeliveryError extends Error {}
+
+/**
+ * Thrown when a shutdown had begun before this attempt sent anything (before its claim, or after
+ * it but before the request was made, when the claim is released): nothing reached SendGrid, and
+ * the worker gives its job back to run after the restart.
+ */
+export class SendNotStartedError extends Error {}
+
+/** How long a job waits behind an earlier email of its ticket: 1, 2, 4… seconds, 30 at most. */
+export function threadWaitSeconds(waits: number) {
+  return Math.min(2 ** waits, 30)
+}
+
+export type DeliveryOptions = {
+  /** Once aborted (a shutdown began), nothing new is sent: SendNotStartedError. */
+  noNewSend?: AbortSignal
+  /**
+   * A worker's job (not a script's one-off delivery): the email waits while an earlier email of its
+   * ticket is still on its way, and `waits` says how often this email has waited already.
+   */
+  threadOrder?: { waits: number }
+}
 
 /**
  * Delivers one queued email, at most once from our side however often its job runs, without
@@ -196,10 +222,17 @@ export async function deliverEmail(
   jobIdOrNone?: string,
   /** The job's signal: a shutdown's end of grace aborts the HTTP call (see InterruptedDeliveryError). */
   signal?: AbortSignal,
+  { noNewSend, threadOrder }: DeliveryOptions = {},
 ): Promise<DeliveryResult> {
   // Without a job (scripts, tests): a one-off claimant that may take any queued email.
   const jobId = jobIdOrNone ?? `direct-${randomUUID()}`
   const anyQueued = jobIdOrNone === undefined
+  // A shutdown that began meanwhile: claim nothing (a send begun now would be cut off at the
+  // grace's end, and SendGrid might keep a copy the restart sends again).
+  if (signal?.aborted || noNewSend?.aborted) throw new SendNotStartedError('stopped before it started')
+  if (threadOrder && jobIdOrNone !== undefined && (await hasEarlierUnsentThreadEmail(getDb(), { emailId }))) {
+    return waitBehindEarlierEmail(emailId, jobIdOrNone, threadOrder.waits)
+  }
   const email = await claimEmail(getDb(), { emailId, jobId, anyQueued, leaseSeconds: CLAIM_LEASE_SECONDS })
   if (!email) {
     if (await failEmailOfFormerMember(getDb(), { emailId })) return { outcome: 'recipient-left', events: [] }
@@ -208,7 +241,7 @@ export async function deliverEmail(
 
   let providerId: string
   try {
-    providerId = (await transport(email, signal)).providerId
+    providerId = (await transport(email, signal, noNewSend)).providerId
   } catch (error) {
     if (!(error instanceof TransportError)) {
       await releaseClaim(emailId, jobId)
@@ -217,6 +250,32 @@ export async function deliverEmail(
     return settleFailure(email, jobId, error)
   }
   return markSent(email, jobId, providerId)
+}
+
+/**
+ * Hands the queued email to a new job that starts after threadWaitSeconds(waits), carrying
+ * waits + 1; this job completes. Nothing when the email is no longer queued for this job.
+ */
+async function waitBehindEarlierEmail(
+  emailId: string,
+  jobId: string,
+  waits: number,
+): Promise<DeliveryResult> {
+  const nextJobId = randomUUID()
+  const handed = await getDb().transaction(async (tx) => {
+    const row = await handQueuedEmailToJob(tx, { emailId, jobId, nextJobId })
+    if (row) {
+      await enqueue(
+        tx,
+        'email.send',
+        { emailId, threadWaits: waits + 1 },
+        { id: nextJobId, startAfterSeconds: threadWaitSeconds(waits) },
+      )
+    }
+    return row !== undefined
+  })
+  if (handed) return { outcome: 'deferred', events: [] }
+  return { outcome: await whyNotClaimed(emailId, jobId), events: [] }
 }
 
 async function whyNotClaimed(emailId: string, jobId: string): Promise<DeliveryOutcome> {
@@ -232,7 +291,11 @@ async function whyNotClaimed(emailId: string, jobId: string): Promise<DeliveryOu
   return 'superseded'
 }
 
-async function transport(email: ClaimedEmail, signal: AbortSignal | undefined) {
+async function transport(
+  email: ClaimedEmail,
+  signal: AbortSignal | undefined,
+  noNewSend: AbortSignal | undefined,
+) {
   const config = env().email
   if (config.transport === 'outbox') {
     // The local outbox: the emails row itself, readable at /dev/emails in the local profile. Its
@@ -240,7 +303,7 @@ async function transport(email: ClaimedEmail, signal: AbortSignal | undefined) {
     await attachmentsToSend(email, { read: false })
     return { providerId: 'local-outbox' }
   }
-  return withAttachmentsToSend(email, (attachments) => sendOne(email, attachments, config, signal))
+  return withAttachmentsToSend(email, (attachments) => sendOne(email, attachments, config, signal, noNewSend))
 }
 
 async function sendOne(
@@ -248,6 +311,7 @@ async function sendOne(
   attachments: TransportAttachment[],
   config: { sendgridApiKey: string; sendgridApiBaseUrl: string; sendgridTimeoutMs: number },
   signal: AbortSignal | undefined,
+  noNewSend: AbortSignal | undefined,
 ) {
   const token = email.linkId === null ? undefined : await emailLinkTokenToSend(email.linkId)
   const message: TransportEmail = {
@@ -274,6 +338,7 @@ async function sendOne(
     },
     message,
     signal,
+    noNewSend,
   )
 }
 
@@ -303,6 +368,11 @@ async function settleFailure(
   if (error.kind === 'transient') {
     await releaseClaim(email.id, jobId)
     throw new TransientDeliveryError(error.message)
+  }
+  if (error.kind === 'not-started') {
+    // Nothing left: released, not "maybe accepted".
+    await releaseClaim(email.id, jobId)
+    throw new SendNotStartedError(error.message)
   }
   if (error.kind === 'interrupted' || error.kind === 'unanswered') {
     // Not released: SendGrid may have it. The lease makes the rerun wait, so a delivery event

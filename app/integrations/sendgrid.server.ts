@@ -34,13 +34,15 @@ export type TransportEmail = {
  * `transient` (5xx, or a connection that never carried the request: refused, DNS, unreachable,
  * TLS; retry with backoff), `permanent` (any other 4xx: retrying would fail the same way; shown
  * on the message with a Retry button), `unanswered` (no HTTP answer after the request may have
- * gone out: a timeout, a reset or hang-up; SendGrid may or may not have the email) or
- * `interrupted` (the call was aborted before SendGrid answered, at shutdown: the same doubt).
+ * gone out: a timeout, a reset or hang-up; SendGrid may or may not have the email),
+ * `interrupted` (the call was aborted before SendGrid answered, at shutdown: the same doubt) or
+ * `not-started` (a shutdown had begun before the request was made: nothing left, SendGrid has
+ * nothing; the email is given back for after the restart).
  */
 export class TransportError extends Error {
   constructor(
     message: string,
-    readonly kind: 'rate-limited' | 'transient' | 'permanent' | 'unanswered' | 'interrupted',
+    readonly kind: 'rate-limited' | 'transient' | 'permanent' | 'unanswered' | 'interrupted' | 'not-started',
     readonly status?: number,
     readonly retryAfterSeconds?: number,
   ) {
@@ -116,12 +118,20 @@ export async function sendWithSendGrid(
   email: TransportEmail,
   /** Aborts the call (the job's signal, at the end of a shutdown's grace). */
   signal?: AbortSignal,
+  /** Once aborted (a shutdown began), no request is made: `not-started`. */
+  noNewSend?: AbortSignal,
 ): Promise<{ providerId: string }> {
   const service = await mailService(config, signal)
   const headers = Object.fromEntries(
     Object.entries(email.headers).filter(([name]) => !RESERVED_HEADERS.has(name.toLowerCase())),
   )
   const copies = personalized(email)
+  // Checked last before the request: an abort from here on may have cut off a request SendGrid
+  // got, one before it certainly did not (it was called "interrupted" too, and the email shown as
+  // one SendGrid may have accepted).
+  if (signal?.aborted || noNewSend?.aborted) {
+    throw new TransportError('Not sent: the worker was stopping before the request was made', 'not-started')
+  }
   try {
     const [response] = await service.send({
       from: { email: email.from.email, name: email.from.name || undefined },
@@ -140,7 +150,8 @@ export async function sendWithSendGrid(
     const messageId = response.headers['x-message-id'] as string | undefined
     return { providerId: messageId ?? `sendgrid-${response.statusCode}` }
   } catch (error) {
-    if (signal?.aborted) {
+    // An HTTP answer that came before the abort says what SendGrid did: classified as usual.
+    if (signal?.aborted && typeof (error as SendGridFailure).code !== 'number') {
       throw new TransportError('Interrupted by a shutdown before SendGrid answered', 'interrupted')
     }
     throw classify(error)

@@ -8,7 +8,8 @@ import { isDatabaseUnavailable } from '#app/http/database-outage.server.ts'
 /** Every queue the app knows, with the payload each carries. */
 export type JobPayloads = {
   'sessions.cleanup': Record<string, never>
-  'email.send': { emailId: string }
+  /** threadWaits: how often it has waited behind an earlier email of its ticket (deliverEmail). */
+  'email.send': { emailId: string; threadWaits?: number }
   'email.inbound': { inboundEmailId: string }
   'files.cleanup': Record<string, never>
   'email.inbound-retention': Record<string, never>
@@ -151,6 +152,7 @@ export type QueueOptions = {
 const store = globalThis as unknown as {
   __switchboardBoss?: PgBoss
   __switchboardRunningJobs?: Set<Promise<unknown>>
+  __switchboardQueueStopping?: AbortController
 }
 /** Job handlers running in this process (trackHandler): a stop lets them record how they ended. */
 const running = (store.__switchboardRunningJobs ??= new Set<Promise<unknown>>())
@@ -189,7 +191,17 @@ export async function startQueue(databaseUrl: string, options: QueueOptions = {}
     await boss.updateQueue(name, QUEUE_SETTINGS[name])
   }
   store.__switchboardBoss = boss
+  store.__switchboardQueueStopping = new AbortController()
   return boss
+}
+
+/**
+ * Aborted the moment a stop begins, before pg-boss's grace: a handler starts no new work once it
+ * is (an email not yet on its way to SendGrid is given back, not begun and then cut off at the
+ * grace's end). `job.signal` is aborted only at the grace's end, to cut off work under way.
+ */
+export function queueStopping(): AbortSignal {
+  return (store.__switchboardQueueStopping ??= new AbortController()).signal
 }
 
 export function queue() {
@@ -218,6 +230,7 @@ export async function stopQueue() {
   store.__switchboardBoss = undefined
   dueWakers.clear()
   if (!boss) return
+  store.__switchboardQueueStopping?.abort()
   await boss.stop({ graceful: true, timeout: QUEUE_STOP_GRACE_MS })
   if (running.size === 0) return
   let timer: NodeJS.Timeout | undefined
@@ -226,6 +239,20 @@ export async function stopQueue() {
     new Promise((resolve) => (timer = setTimeout(resolve, QUEUE_SETTLE_MS))),
   ])
   clearTimeout(timer)
+}
+
+/**
+ * Puts jobs this process fetched and never began back to `created`, their attempt not spent (what
+ * pg-boss's own restore does, which PgBoss does not expose): a worker that sees a stop begin gives
+ * back what it had not started, for another instance or the restart. Their handler's result no
+ * longer lands (pg-boss settles only an attempt still `active`).
+ */
+export async function giveBackJobs(boss: PgBoss, name: JobName, ids: string[]) {
+  await boss.getDb().executeSql(
+    `update pgboss.job set state = 'created', started_on = null, heartbeat_on = null, upsert_by_key = null
+     where name = $1 and id = any($2::uuid[]) and state = 'active'`,
+    [name, ids],
+  )
 }
 
 /** Wraps a job handler so a stop waits (QUEUE_SETTLE_MS at most) for its runs to return. */

@@ -1,4 +1,4 @@
-import type { JobResult, JobWithMetadata } from 'pg-boss'
+import type { JobResult, JobWithMetadata, PgBoss } from 'pg-boss'
 import { sendPasswordResetEmail } from '#app/domain/account-emails.server.ts'
 import { runEmailJob } from '#app/domain/email-redrive.server.ts'
 import { markEmailFailed, settleAbandonedEmails } from '#app/domain/email-doubt.server.ts'
@@ -15,20 +15,31 @@ import { logger, safeErrorMessage } from '#app/logger.server.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
 import { realtime } from '#app/realtime/hub.server.ts'
 import { cleanupOrphanFiles } from './files-cleanup.server.ts'
-import { mapWithLimit } from './map-with-limit.server.ts'
-import { queue, registerDueWaker, trackHandler, type JobPayloads } from './queue.server.ts'
+import { SendNotStartedError } from '#app/domain/email.server.ts'
+import {
+  giveBackJobs,
+  queue,
+  queueStopping,
+  registerDueWaker,
+  trackHandler,
+  type JobPayloads,
+} from './queue.server.ts'
 import { startWebhookWorkers } from './webhook-worker.server.ts'
 import { TRIAGE_WORK, triageTickets } from './triage-worker.server.ts'
 
 /**
- * How the email worker fetches: up to 50 jobs at a time, back to back while fetches come back
- * full, and otherwise woken by the NOTIFY of the enqueuing transaction, or by a timer when a
- * delayed job enqueued in this process comes due. Polling is the backstop: for other processes'
- * delayed jobs and retries (which send no NOTIFY when due), and while LISTEN is down.
+ * How the email worker fetches: EMAIL_LOOPS fetch loops per instance, each taking up to 3 jobs,
+ * beginning them all at once and fetching again as soon as they are settled, otherwise woken by the NOTIFY of the
+ * enqueuing transaction, or by a timer when a delayed job enqueued in this process comes due.
+ * Polling is the backstop: for other processes' delayed jobs and retries (which send no NOTIFY
+ * when due), and while LISTEN is down. One send SendGrid is slow to answer holds its own loop's next
+ * fetch only: it was one loop fetching up to 50 jobs and fetching again only once the whole batch was
+ * settled, so an email committed meanwhile waited for the slowest send of the batch (up to
+ * SENDGRID_TIMEOUT_MS, 20 s), and at shutdown the batch's unstarted jobs were still begun.
  */
+export const EMAIL_LOOPS = 8
 const EMAIL_WORK = {
-  batchSize: 50,
-  burstWhenBatchFull: true,
+  batchSize: 3,
   pollingIntervalSeconds: 1,
   // Every second even while LISTEN is up: a held reply (undo send) enqueued by another process
   // comes due without a NOTIFY, and goes within a second of its window (this process's own are
@@ -37,9 +48,6 @@ const EMAIL_WORK = {
   includeMetadata: true,
   perJobResults: true,
 } as const
-/** Emails of one batch delivered at the same time: each holds a pool connection while it runs. */
-const EMAIL_PARALLEL = 8
-
 /** Inbound email: woken at commit, a few at a time (parsing is CPU; each filing is one transaction). */
 const INBOUND_WORK = {
   batchSize: 4,
@@ -128,8 +136,8 @@ export async function cleanupSessions() {
 export async function startWorkers() {
   const boss = queue()
   await boss.work('sessions.cleanup', CLEANUP_WORK, eachJob(cleanupSessions))
-  const emailWorker = await boss.work('email.send', EMAIL_WORK, trackHandler(sendEmails))
-  registerDueWaker('email.send', () => boss.notifyWorker(emailWorker))
+  const emailWorkers = await startEmailWorkers(boss)
+  registerDueWaker('email.send', () => emailWorkers.forEach((id) => boss.notifyWorker(id)))
   await boss.work('email.inbound', INBOUND_WORK, trackHandler(fileInboundEmails))
   const webhookWorker = await startWebhookWorkers(boss)
   registerDueWaker('webhook.deliver', () => boss.notifyWorker(webhookWorker))
@@ -154,33 +162,93 @@ export async function startWorkers() {
 }
 
 /**
- * Delivers a batch of email jobs, settling each on its own: one failing email is retried
- * without sending the others of its batch again. Each state change is published to the
- * ticket's page (the delivery badge) once its transaction has committed.
+ * Starts the email loops, each its own pg-boss worker so it can be woken by id (as the webhook
+ * loops are: a loop that got a job fetches again at once). Returns their ids.
  */
-export async function sendEmails(jobs: JobWithMetadata<JobPayloads['email.send']>[]) {
-  return mapWithLimit(jobs, EMAIL_PARALLEL, async (job): Promise<JobResult> => {
-    try {
-      // Undo send: a held reply is announced now that its delay has passed, before its email goes.
-      publish(await releaseHeldReply(job.data.emailId))
-      // A shutdown's end of grace aborts the SendGrid call (job.signal).
-      const { outcome, events } = await runEmailJob(job.data.emailId, job, job.signal)
-      publish(events)
-      return { id: job.id, status: 'completed', output: { outcome } }
-    } catch (error) {
-      if (reportFailure(job, error)) {
-        await markEmailFailed(job.data.emailId, job.id, messageOf(error))
-          .then(publish)
-          .catch((markError: unknown) =>
-            logger().error(
-              { err: markError, job: job.name, jobId: job.id },
-              'could not mark the email failed',
-            ),
-          )
-      }
-      return { id: job.id, status: 'failed', output: { message: messageOf(error) } }
+async function startEmailWorkers(boss: PgBoss) {
+  const ids: string[] = []
+  const stopping = queueStopping()
+  for (let i = 0; i < EMAIL_LOOPS; i++) {
+    let id = ''
+    id = await boss.work(
+      'email.send',
+      EMAIL_WORK,
+      trackHandler(async (jobs: JobWithMetadata<JobPayloads['email.send']>[]) => {
+        const results = await sendEmails(jobs, {
+          stopping,
+          giveBack: (ids) => giveBackJobs(boss, 'email.send', ids),
+        })
+        if (jobs.length > 0 && !stopping.aborted) boss.notifyWorker(id)
+        return results
+      }),
+    )
+    ids.push(id)
+  }
+  return ids
+}
+
+/**
+ * Delivers email jobs one after the other, settling each on its own: one failing email is retried
+ * without sending the others again. Each state change is published to the ticket's page (the
+ * delivery badge) once its transaction has committed. Once `stopping` is aborted (a shutdown
+ * began) no email is begun: its job is given back (`giveBack`: pg-boss's restore, the same
+ * attempt runs after the restart or on another instance) and nothing is claimed or sent.
+ */
+export async function sendEmails(
+  jobs: JobWithMetadata<JobPayloads['email.send']>[],
+  { stopping, giveBack }: { stopping?: AbortSignal; giveBack?: (ids: string[]) => Promise<void> } = {},
+) {
+  const results: JobResult[] = []
+  const notStarted: string[] = []
+  // All of a fetch at once (EMAIL_WORK.batchSize): none waits for another of its fetch to start.
+  await Promise.all(
+    jobs.map(async (job) => {
+      const result = stopping?.aborted || job.signal?.aborted ? undefined : await sendEmail(job, stopping)
+      if (result) results.push(result)
+      else notStarted.push(job.id)
+    }),
+  )
+  if (notStarted.length > 0) {
+    if (giveBack)
+      await giveBack(notStarted).catch((error: unknown) =>
+        logger().warn({ err: error, job: 'email.send' }, 'could not give back jobs at shutdown'),
+      )
+    // Without a giveBack, or if it failed: failed, so pg-boss retries them (a restored job has
+    // no active attempt left for this to settle: a no-op then).
+    for (const id of notStarted) {
+      results.push({ id, status: 'failed', output: { message: 'stopped before it started' } })
     }
-  })
+  }
+  return results
+}
+
+/** One email job; undefined when a shutdown stopped it before anything was sent. */
+async function sendEmail(
+  job: JobWithMetadata<JobPayloads['email.send']>,
+  stopping: AbortSignal | undefined,
+): Promise<JobResult | undefined> {
+  try {
+    // Undo send: a held reply is announced now that its delay has passed, before its email goes.
+    publish(await releaseHeldReply(job.data.emailId))
+    // A shutdown's end of grace aborts the SendGrid call (job.signal); once it began, nothing
+    // new starts (stopping).
+    const { outcome, events } = await runEmailJob(job.data.emailId, job, job.signal, {
+      noNewSend: stopping,
+      threadOrder: { waits: job.data.threadWaits ?? 0 },
+    })
+    publish(events)
+    return { id: job.id, status: 'completed', output: { outcome } }
+  } catch (error) {
+    if (error instanceof SendNotStartedError) return undefined
+    if (reportFailure(job, error)) {
+      await markEmailFailed(job.data.emailId, job.id, messageOf(error))
+        .then(publish)
+        .catch((markError: unknown) =>
+          logger().error({ err: markError, job: job.name, jobId: job.id }, 'could not mark the email failed'),
+        )
+    }
+    return { id: job.id, status: 'failed', output: { message: messageOf(error) } }
+  }
 }
 
 /** Through this process's Socket.IO server (or the worker's emitter), to every instance. */

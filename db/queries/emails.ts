@@ -360,6 +360,54 @@ export async function claimEmail(
   return email
 }
 
+/**
+ * Whether an earlier email of the same ticket's thread (to its customer: an agent reply, the
+ * confirmation, the auto-acknowledgement) is still on its way: `sending`, or `queued` under a job
+ * that may still run (waiting, held for undo send, or retrying). One ticket's emails then leave
+ * in the order they were written (uuidv7 ids). A queued email whose job is gone (dead-lettered)
+ * holds nothing back.
+ */
+export async function hasEarlierUnsentThreadEmail(db: DbOrTx, { emailId }: { emailId: string }) {
+  const result = await db.execute<{ waits: boolean }>(sql`
+    select exists (
+      select 1 from emails mine
+      join emails e on e.ticket_id = mine.ticket_id and e.id < mine.id
+      where mine.id = ${emailId}
+        and mine.kind in ('agent-reply', 'ticket-confirmation', 'auto-acknowledgement')
+        and e.kind in ('agent-reply', 'ticket-confirmation', 'auto-acknowledgement')
+        and (
+          e.status = 'sending'
+          or (e.status = 'queued' and exists (
+            select 1 from pgboss.job j
+            where j.name = 'email.send'
+              and j.id = case when e.job_id ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+                              then e.job_id::uuid end
+              and j.state in ('created', 'retry', 'active')
+          ))
+        )
+    ) as waits`)
+  return result.rows[0]?.waits === true
+}
+
+/** Hands a queued email of this job (or of none) to the job `nextJobId`; undefined when not queued for it. */
+export async function handQueuedEmailToJob(
+  db: DbOrTx,
+  { emailId, jobId, nextJobId }: { emailId: string; jobId: string; nextJobId: string },
+) {
+  const [row] = await db
+    .update(emails)
+    .set({ jobId: nextJobId })
+    .where(
+      and(
+        eq(emails.id, emailId),
+        eq(emails.status, 'queued'),
+        or(isNull(emails.jobId), eq(emails.jobId, jobId)),
+      ),
+    )
+    .returning({ id: emails.id })
+  return row
+}
+
 /** The email's delivery state: status, the job holding it, the lease. */
 export async function getEmailClaimState(db: DbOrTx, { emailId }: { emailId: string }) {
   const [row] = await db

@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { eq } from 'drizzle-orm'
+import { eq, inArray } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
 import { emails } from '#db/schema.ts'
@@ -111,6 +111,42 @@ describe('an email in its SendGrid call at SIGTERM', () => {
     expect((await emailRow(email.id)).status).toBe('delivered')
     await signalAndWait(second)
   })
+})
+
+describe('a backlog of emails at SIGTERM', () => {
+  it('begins no new send once the shutdown began: those under way finish, the rest stay queued and go once after the restart', async () => {
+    const first = await server()
+    // Each send takes SendGrid a second, well within the shutdown's 3 s grace.
+    fake.failNext({ status: 202, delayMs: 1_000 }, 40)
+    const ids = await getDb().transaction(async (tx) => {
+      const queuedIds: string[] = []
+      for (let n = 100; n < 140; n++) queuedIds.push(await queueEmail(tx, testEmail(workspaceId, n)))
+      return queuedIds
+    })
+    await waitFor(() => ids.some((id) => requestsFor(id).length > 0), 10_000)
+    const { code } = await signalAndWait(first)
+    expect(code).toBe(0)
+    // Before: the worker went on beginning sends from the 40 jobs it had fetched, and the grace's
+    // end cut the last ones off (noted "maybe accepted", sent again after the restart), while
+    // others it had not yet begun were marked interrupted too.
+    const requested = ids.filter((id) => requestsFor(id).length > 0)
+    expect(requested.length).toBeLessThan(ids.length)
+    expect(ids.flatMap((id) => requestsFor(id)).filter((r) => r.abandonedAt !== undefined)).toEqual([])
+    const rows = await getDb().select().from(emails).where(inArray(emails.id, ids))
+    for (const row of rows) {
+      if (requested.includes(row.id)) expect(row).toMatchObject({ status: 'sent', maybeAccepted: false })
+      else expect(row).toMatchObject({ status: 'queued', maybeAccepted: false, error: null })
+    }
+    const second = await server()
+    await until(
+      () => getDb().select({ status: emails.status }).from(emails).where(inArray(emails.id, ids)),
+      (all) => all.every((row) => row.status === 'sent'),
+      30_000,
+    )
+    for (const id of ids) expect(requestsFor(id)).toHaveLength(1)
+    await signalAndWait(second)
+    // Two server starts and 40 sends of a second each, 8 at a time.
+  }, 90_000)
 })
 
 describe('npm run worker (the standalone worker) at SIGTERM', () => {
