@@ -135,6 +135,48 @@ function refuseBatch(req: Request, res: Response, next: NextFunction) {
 }
 
 /**
+ * What JSON-RPC 2.0 and MCP call an Invalid Request (-32600): valid JSON that is not a request, a
+ * notification or a response. `jsonrpc` exactly "2.0"; a `method` a string; an `id` a string or an
+ * integer (MCP: never null) when there is one, which a request must have and a notification must
+ * not; a message without `method` is a response (`result` or `error`) to something the server
+ * asked. The SDK answered every one of these with -32700 Parse error, which tells a client's
+ * developer their JSON is broken when it is not.
+ */
+export function invalidRequest(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null) return 'the message is not a JSON object'
+  const message = body as Record<string, unknown>
+  if (message.jsonrpc !== '2.0') return '"jsonrpc" must be "2.0"'
+  const hasId = Object.hasOwn(message, 'id')
+  if (hasId && !(typeof message.id === 'string' || Number.isInteger(message.id))) {
+    return '"id" must be a string or an integer'
+  }
+  if (Object.hasOwn(message, 'method')) {
+    if (typeof message.method !== 'string' || message.method === '')
+      return '"method" must be a non-empty string'
+    return undefined
+  }
+  if (!hasId || !(Object.hasOwn(message, 'result') || Object.hasOwn(message, 'error'))) {
+    return 'a message needs a "method" (a request or notification) or an "id" with "result" or "error" (a response)'
+  }
+  return undefined
+}
+
+function refuseInvalidRequest(req: Request, res: Response, next: NextFunction) {
+  const problem = invalidRequest(req.body)
+  if (problem === undefined) return next()
+  logger().info({ status: 400, reqId: res.locals.requestId }, 'MCP invalid request refused')
+  const id = idOf(req.body)
+  // An id the message may not have is not one to answer with (1.5, an object, null).
+  rpcError(
+    res,
+    400,
+    -32600,
+    `Invalid Request: ${problem}`,
+    typeof id === 'number' && !Number.isInteger(id) ? null : id,
+  )
+}
+
+/**
  * The parsed body without NUL characters, lone surrogates or deep nesting (json-input): a tool's
  * arguments reach SQL, where NUL fails a statement and a lone surrogate fails a jsonb audit row.
  */
@@ -165,6 +207,7 @@ export function mcpEndpoint() {
     refuseUnreadableBody,
     express.json({ limit: '1mb', inflate: false, type: () => true, verify: requireUtf8 }),
     refuseBatch,
+    refuseInvalidRequest,
     checkBody,
     (req, res, next) => void handle(req, res).catch(next),
   )

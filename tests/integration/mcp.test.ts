@@ -262,6 +262,49 @@ describe('MCP over Streamable HTTP', () => {
     expect((await toolCalls()).length).toBe(before + 1)
   })
 
+  it('answers valid JSON that is not a JSON-RPC message with -32600 Invalid Request, not -32700 Parse error', async () => {
+    const post = (body: unknown) =>
+      fetch(`${server.url}/mcp`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+        },
+        body: JSON.stringify(body),
+      })
+    const list = { method: 'tools/list', params: {} }
+    for (const [body, id] of [
+      [{ jsonrpc: '1.0', id: 1, ...list }, 1],
+      [{ id: 2, ...list }, 2],
+      [{ jsonrpc: '2.0', id: null, ...list }, null],
+      [{ jsonrpc: '2.0', id: {}, ...list }, null],
+      [{ jsonrpc: '2.0', id: 1.5, ...list }, null],
+      [{ jsonrpc: '2.0', id: 3, method: 42 }, 3],
+      [{ jsonrpc: '2.0', id: 4 }, 4],
+      [{ jsonrpc: '2.0' }, null],
+    ] as const) {
+      const res = await post(body)
+      expect(res.status, JSON.stringify(body)).toBe(400)
+      const answer = (await res.json()) as { error: { code: number; message: string }; id: unknown }
+      expect(answer.error.code, JSON.stringify(body)).toBe(-32600)
+      expect(answer.error.message).toMatch(/^Invalid Request: /)
+      expect(answer.id).toBe(id)
+    }
+    // Broken JSON is still a parse error; a well-formed request still runs.
+    const broken = await fetch(`${server.url}/mcp`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
+      body: '{"jsonrpc": "2.0", ',
+    })
+    expect(((await broken.json()) as { error: { code: number } }).error.code).toBe(-32700)
+    expect((await post({ jsonrpc: '2.0', id: 'a', ...list })).status).toBe(200)
+  })
+
   it('answers GET and DELETE with 405 (stateless, no sessions)', async () => {
     for (const method of ['GET', 'DELETE']) {
       const res = await fetch(`${server.url}/mcp`, { method, headers: { authorization: `Bearer ${token}` } })
