@@ -14,7 +14,6 @@ import {
 import { useEffect, type ReactNode } from 'react'
 import { TimeZoneDetector } from '#app/components/account/time-zone-detector.tsx'
 import { dropAllDraftBackups } from '#app/components/ticket/draft-backup.ts'
-import { saveDraftsNow } from '#app/components/ticket/use-draft-autosave.ts'
 import { getSignedIn } from '#app/http/auth.server.ts'
 import { errorPageText, errorPageTitle } from '#app/utils/error-page.ts'
 import { DEFAULT_TIME_ZONE } from '#app/utils/format.ts'
@@ -82,41 +81,14 @@ export default function App() {
   )
 }
 
-/** How long signing out waits for the composers' last saves before it goes anyway. */
-const SAVE_BEFORE_SIGN_OUT_MS = 3000
-
-/**
- * Signing out (any form posting to /logout) first saves what the composers hold and not yet
- * saved (text typed within the autosave's second), waiting for those saves and any on the wire
- * (at most SAVE_BEFORE_SIGN_OUT_MS), then forgets the reply text this browser kept and signs out.
- * Before, the sign-out posted first, the composer's save as it unmounted arrived after the
- * session had ended (a redirect to the sign-in page), and the browser's copy was already dropped:
- * the last words were lost.
- */
+/** Signing out (any form posting to /logout) forgets the reply text this browser kept unsaved. */
 function SignOutForgetsUnsavedText() {
   useEffect(() => {
-    // The form whose submit this listener sent again once the saves were done.
-    let released: HTMLFormElement | null = null
     const onSubmit = (event: SubmitEvent) => {
       const form = event.target
-      if (!(form instanceof HTMLFormElement) || new URL(form.action, location.href).pathname !== '/logout') {
-        return
-      }
-      if (released === form) {
-        released = null
+      if (form instanceof HTMLFormElement && new URL(form.action, location.href).pathname === '/logout') {
         dropAllDraftBackups()
-        return
       }
-      // Held back before Remix (or the browser) sees it: capture on the document comes first.
-      event.preventDefault()
-      event.stopPropagation()
-      const submitter = event.submitter
-      void saveDraftsNow(SAVE_BEFORE_SIGN_OUT_MS).then(() => {
-        released = form
-        form.requestSubmit(
-          submitter instanceof HTMLButtonElement && submitter.form === form ? submitter : null,
-        )
-      })
     }
     document.addEventListener('submit', onSubmit, true)
     return () => document.removeEventListener('submit', onSubmit, true)

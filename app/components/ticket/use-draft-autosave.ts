@@ -26,22 +26,6 @@ type Saved = {
   translation?: { original: string; language: string; text: string } | null
 }
 
-/** Every mounted composer's "save now", and the saves on the wire: signing out waits for them. */
-const composerFlushes = new Set<() => void>()
-const savesOnTheWire = new Set<Promise<unknown>>()
-
-/**
- * Saves now what every composer on the page holds and has not saved (text typed within the
- * autosave's second), and resolves once those saves and any already on the wire are answered, or
- * after `within` ms: signing out (app/root.tsx) waits for it before the session ends, since a
- * save arriving after it was refused as signed out and the words lost.
- */
-export function saveDraftsNow(within: number) {
-  for (const flush of composerFlushes) flush()
-  const answered = Promise.allSettled([...savesOnTheWire]).then(() => undefined)
-  return Promise.race([answered, new Promise<undefined>((resolve) => setTimeout(resolve, within))])
-}
-
 /** A refused save's field errors (a bad CC or BCC address, a text too long), by field name. */
 export type DraftRefusal = Record<string, string[] | null | undefined>
 
@@ -157,7 +141,7 @@ export function useDraftAutosave({
       if (next.body === saved.current.body && sameRest && sameMark) return
       const previous = saved.current
       saved.current = next
-      const save = fetch(target, {
+      fetch(target, {
         method: 'POST',
         body: new URLSearchParams({
           ...draftPost(next, currentGeneration.current),
@@ -221,20 +205,11 @@ export function useDraftAutosave({
           if (saved.current === next) saved.current = previous
         },
       )
-      savesOnTheWire.add(save)
-      void save.finally(() => savesOnTheWire.delete(save))
     },
     [bodyRef, owner],
   )
 
   flushRef.current = () => flush()
-  useEffect(() => {
-    const saveNow = () => flush()
-    composerFlushes.add(saveNow)
-    return () => {
-      composerFlushes.delete(saveNow)
-    }
-  }, [flush])
 
   const changed = useCallback(() => {
     const element = bodyRef.current
