@@ -48,10 +48,13 @@ export const ISOLATED = [
   'tests/integration/email-unanswered-failure.test.ts',
   'tests/integration/email-doubt.test.ts',
   'tests/integration/email-redrive.test.ts',
+  'tests/integration/inbound-charset-fallback.test.ts',
   'tests/integration/inbound-email.test.ts',
   'tests/integration/inbound-forward.test.ts',
+  'tests/integration/inbound-mailing-list.test.ts',
   'tests/integration/inbound-not-kept.test.ts',
   'tests/integration/inbound-recipients.test.ts',
+  'tests/integration/inbound-reused-message-id.test.ts',
   'tests/integration/inbound-retention.test.ts',
   'tests/integration/inbound-subject-reference.test.ts',
   'tests/integration/private-link-quoting.test.ts',
@@ -62,6 +65,8 @@ export const ISOLATED = [
   'tests/integration/upload-storage-failure.test.ts',
   'tests/integration/upload-refusals.test.ts',
   'tests/integration/uploads.test.ts',
+  // Two copies of the job modules (vi.resetModules) as two processes, each with its own state.
+  'tests/integration/webhook-processes.test.ts',
   // Stubs window, sessionStorage and fetch for Remix's client route discovery.
   'tests/unit/route-discovery-abort.test.ts',
 ]
