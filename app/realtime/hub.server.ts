@@ -352,6 +352,10 @@ export function realtime(): Realtime {
       // workspace stops showing Live and presence and reloads nothing (a reload is a 404 page
       // that takes what was typed with it). Tabs of their other workspaces ignore it.
       io.to(userRoom(userId)).emit('workspace:removed', { workspaceId })
+      // This instance's sockets leave at once: the cluster adapter takes its own sockets out only
+      // after publishing the leave to the other instances (a round trip to PostgreSQL), and an
+      // event published meanwhile still reached them (realtime.test.ts saw the room kept).
+      io.local.in(userRoom(userId)).socketsLeave(workspaceRoom(workspaceId))
       io.in(userRoom(userId)).socketsLeave(workspaceRoom(workspaceId))
       // Also out of that workspace's ticket rooms, on every instance, and out of their viewers.
       void leaveTicketRooms(io, userRoom(userId), workspaceId).catch((error: unknown) =>
