@@ -42,21 +42,74 @@ const UTF8_LABELS = new Set([
 ])
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
 const windows1252 = new TextDecoder('windows-1252')
+/** For runs inside a part: a U+FEFF there is text, not a byte-order mark. */
+const utf8NoBom = new TextDecoder('utf-8', { ignoreBOM: true })
 
 /**
  * A part labelled UTF-8 whose bytes are not UTF-8 is nearly always windows-1252 (a mailer that
  * labels everything UTF-8, or text pasted from Word): decoded as UTF-8 each such byte became
  * U+FFFD ("the �Export� button says �0"), and the text was lost. Mail clients read it as
- * windows-1252, and so do we. Valid UTF-8 is decoded as before.
+ * windows-1252, and so do we. Valid UTF-8 is decoded as before. A part that mixes both (a reply
+ * typed in UTF-8 above a quote pasted from Word, or a mailer that wrote one field in each) is read
+ * sequence by sequence (mixedUtf8): each well-formed UTF-8 sequence as UTF-8, each other byte as
+ * windows-1252. Reading the whole part as windows-1252 made its UTF-8 mojibake ("cafÃ©").
  */
 const utf8OrWindows1252: Decoder = {
   decode: (input?: AllowSharedBufferSource) => {
     try {
       return strictUtf8.decode(input)
     } catch {
-      return windows1252.decode(input)
+      return mixedUtf8(asBuffer(input))
     }
   },
+}
+
+/**
+ * The length of the well-formed UTF-8 sequence at `i` (Unicode's table 3-7: no overlong forms,
+ * no surrogates, nothing past U+10FFFF), or 0 when the byte there begins none.
+ */
+function utf8SequenceAt(bytes: Uint8Array, i: number) {
+  const b = bytes[i]!
+  if (b < 0x80) return 1
+  const next = (k: number, low = 0x80, high = 0xbf) => {
+    const c = bytes[i + k]
+    return c !== undefined && c >= low && c <= high
+  }
+  if (b >= 0xc2 && b <= 0xdf) return next(1) ? 2 : 0
+  if (b >= 0xe0 && b <= 0xef) {
+    const low = b === 0xe0 ? 0xa0 : 0x80
+    const high = b === 0xed ? 0x9f : 0xbf
+    return next(1, low, high) && next(2) ? 3 : 0
+  }
+  if (b >= 0xf0 && b <= 0xf4) {
+    const low = b === 0xf0 ? 0x90 : 0x80
+    const high = b === 0xf4 ? 0x8f : 0xbf
+    return next(1, low, high) && next(2) && next(3) ? 4 : 0
+  }
+  return 0
+}
+
+/**
+ * Bytes labelled UTF-8 that are not all UTF-8: runs of well-formed UTF-8 decoded as UTF-8, every
+ * byte outside them as windows-1252 (a leading byte-order mark dropped, as TextDecoder drops it).
+ */
+export function mixedUtf8(bytes: Uint8Array) {
+  const parts: string[] = []
+  let start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0
+  let i = start
+  while (i < bytes.length) {
+    const length = utf8SequenceAt(bytes, i)
+    if (length > 0) {
+      i += length
+      continue
+    }
+    if (i > start) parts.push(utf8NoBom.decode(bytes.subarray(start, i)))
+    parts.push(windows1252.decode(bytes.subarray(i, i + 1)))
+    i += 1
+    start = i
+  }
+  if (i > start) parts.push(utf8NoBom.decode(bytes.subarray(start, i)))
+  return parts.join('')
 }
 
 setCharsetFallback(legacyDecoder)

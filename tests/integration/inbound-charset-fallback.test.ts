@@ -96,6 +96,27 @@ describe.each(['raw', 'parsed'] as const)('%s mode', (mode) => {
     expect(ticket).toEqual({ subject: 'Café – “Export”', name: 'José Núñez' })
   })
 
+  it('reads a part mixing UTF-8 and windows-1252 sequence by sequence, body and subject', async () => {
+    const m = await createMember()
+    const to = `${m.workspace.slug}.support@${INBOUND}`
+    // "café – naïve €": café and € in UTF-8, the dash and naïve in windows-1252. Before, the
+    // whole part was read as windows-1252 and its UTF-8 became "cafÃ©" and "â‚¬".
+    const mixed = Buffer.concat([Buffer.from('café ', 'utf8'), cp1252('– naïve '), Buffer.from('€', 'utf8')])
+    const email = eml(
+      to,
+      'Subject: ',
+      Buffer.concat([
+        mixed,
+        Buffer.from('\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n'),
+        mixed,
+        Buffer.from('\r\n'),
+      ]),
+    )
+    await file(email, to)
+    const message = await filedMessage(m.workspace.id)
+    expect(message).toMatchObject({ subject: 'café – naïve €', body: 'café – naïve €' })
+  })
+
   it('leaves valid UTF-8 as it is, a replacement character it carries too', async () => {
     const m = await createMember()
     const to = `${m.workspace.slug}.support@${INBOUND}`
