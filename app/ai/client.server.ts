@@ -17,7 +17,13 @@ import { holdBudget, insertAiRun, releaseBudgetHold } from '#db/queries/ai.ts'
 import { env } from '#app/env.server.ts'
 import { logger } from '#app/logger.server.ts'
 import { secondsUntilReset, takeSlot, type Slot } from '#app/domain/rate-limit.server.ts'
-import { AI_INTERACTIVE_PER_DAY, AI_INTERACTIVE_PER_MINUTE, AI_MESSAGES, type AiFeature } from './features.ts'
+import {
+  AI_INTERACTIVE_PER_DAY,
+  AI_INTERACTIVE_PER_MINUTE,
+  AI_MESSAGES,
+  providerBusyMessage,
+  type AiFeature,
+} from './features.ts'
 import { getAiSettings, startOfMonthUtc, tokensUsedThisMonth, type AiSettings } from './settings.server.ts'
 import { checkJsonInput } from '#app/http/json-input.server.ts'
 import { withoutPrivateLinks } from '#app/utils/private-links.ts'
@@ -60,13 +66,18 @@ export type AiRefusalReason =
   | 'invalid'
   | 'timeout'
   | 'cancelled'
+  /** The provider answered 429 or 503 (rate limited, overloaded): try again later. */
+  | 'provider-busy'
 
 export type AiRefusal = {
   ok: false
   reason: AiRefusalReason
   /** What the agent sees. */
   message: string
-  /** rate-limited only: seconds until a slot frees up. */
+  /**
+   * rate-limited, daily-limit: seconds until a slot frees up; provider-busy: the provider's
+   * Retry-After, when it sent one.
+   */
   retryAfterSeconds?: number
 }
 
@@ -100,7 +111,9 @@ function refusal(reason: AiRefusalReason, retryAfterSeconds?: number): AiRefusal
               ? AI_MESSAGES.dailyLimit
               : reason === 'workspace-limit'
                 ? AI_MESSAGES.triageLimit
-                : AI_MESSAGES.noSuggestion
+                : reason === 'provider-busy'
+                  ? providerBusyMessage(retryAfterSeconds)
+                  : AI_MESSAGES.noSuggestion
   return { ok: false, reason, message, ...(retryAfterSeconds ? { retryAfterSeconds } : {}) }
 }
 
@@ -290,14 +303,30 @@ function deadline(ctx: AiContext) {
 }
 type Deadline = ReturnType<typeof deadline>
 
-/** How long to wait before retrying after `error`, or null when it is not worth retrying. */
+/**
+ * How long to wait before retrying after `error` (5xx without Retry-After, network errors:
+ * backoff), or null when it is not worth retrying. A busy provider's answer (429, or 503 with
+ * Retry-After) is `providerBusy`'s: retried at most once, and only when it says when.
+ */
 export function retryDelayMs(error: unknown, attempt: number): number | null {
   const base = tuning.__switchboardAiTuning?.backoffBaseMs ?? BACKOFF_BASE_MS
   const backoff = base * 2 ** attempt + Math.floor(Math.random() * base)
-  if (error instanceof RateLimitError) return retryAfterMs(error.headers) ?? backoff * 4
+  if (error instanceof RateLimitError) return null
   if (error instanceof APIUserAbortError || error instanceof APIConnectionTimeoutError) return null
   if (error instanceof APIConnectionError) return backoff
   if (error instanceof APIError && typeof error.status === 'number' && error.status >= 500) return backoff
+  return null
+}
+
+/**
+ * The provider is busy: a 429 (rate limited; not one whose quota or credit is spent, which no wait
+ * mends) or a 503 (overloaded). `retryAfterMs` is its Retry-After, or null when it sent none.
+ */
+export function providerBusy(error: unknown): { retryAfterMs: number | null } | null {
+  if (!(error instanceof APIError)) return null
+  if (error.status === 429 && error.code !== 'insufficient_quota')
+    return { retryAfterMs: retryAfterMs(error.headers) }
+  if (error.status === 503) return { retryAfterMs: retryAfterMs(error.headers) }
   return null
 }
 
@@ -325,14 +354,31 @@ function sleep(ms: number, signal: AbortSignal) {
   })
 }
 
-/** Runs `request` with bounded retries inside the deadline; rethrows the last error. */
+/**
+ * Runs `request` with bounded retries inside the deadline; rethrows the last error. A busy
+ * provider (429, 503) is asked again once at most, after its Retry-After, and only when that wait
+ * leaves at least as long again of the deadline for the answer: a 429 without Retry-After, or one
+ * that asks for longer, comes back to the agent at once as "busy, try again in N seconds" (until
+ * 2026-12-07 a 429 was retried up to three times, after a guessed wait when it named none, and the
+ * agent then read "No suggestion right now"). A 503 without Retry-After is a 5xx (backoff).
+ */
 async function withRetries<T>(limit: Deadline, request: () => Promise<T>): Promise<T> {
+  let waitedForBusy = false
   for (let attempt = 0; ; attempt++) {
     try {
       return await request()
     } catch (error) {
-      const wait = limit.why() ? null : retryDelayMs(error, attempt)
-      if (wait === null || attempt + 1 >= AI_MAX_ATTEMPTS || wait >= limit.remaining()) throw error
+      if (limit.why() || attempt + 1 >= AI_MAX_ATTEMPTS) throw error
+      const busy = providerBusy(error)
+      let wait: number | null
+      if (busy && (busy.retryAfterMs !== null || error instanceof RateLimitError)) {
+        wait = busy.retryAfterMs
+        if (wait === null || waitedForBusy || wait * 2 > limit.remaining()) throw error
+        waitedForBusy = true
+      } else {
+        wait = retryDelayMs(error, attempt)
+        if (wait === null || wait >= limit.remaining()) throw error
+      }
       await sleep(wait, limit.signal)
       if (limit.why()) throw error
     }
@@ -465,13 +511,29 @@ async function startRun(feature: AiFeature, ctx: AiContext, messages: AiMessage[
   return { ok: true as const, settings, client, limit, run, messages: sent }
 }
 
-/** A call that failed before an answer: records why and returns the refusal the agent sees. */
+/**
+ * A call that failed before an answer: records why and returns the refusal the agent sees. A busy
+ * provider's (429, 503) says so, with its Retry-After (the route passes it on): it said "No
+ * suggestion right now" with a 502 before, and the agent could not tell a wait from a fault.
+ */
 async function failRun(run: RunRecord, limit: Deadline, error: unknown): Promise<AiRefusal> {
   run.outcome = outcomeOf(limit, error)
   run.errorClass = errorClassOf(error)
+  const busy = run.outcome === 'failed' ? providerBusy(error) : null
+  if (busy && error instanceof APIError && error.status === 503) run.errorClass = PROVIDER_BUSY_503
   await record(run)
-  return refusal(run.outcome)
+  if (!busy) return refusal(run.outcome)
+  const seconds = busy.retryAfterMs === null ? undefined : Math.max(1, Math.ceil(busy.retryAfterMs / 1000))
+  return refusal('provider-busy', seconds)
 }
+
+/**
+ * The error classes `ai_runs` records for a busy provider: the SDK's for a 429, and this for a
+ * 503 (the SDK's is InternalServerError, as for any 5xx). A click that waited for another's call
+ * reads them (holderCallOutcome).
+ */
+const PROVIDER_BUSY_503 = 'ServiceUnavailableError'
+export const PROVIDER_BUSY_ERROR_CLASSES: readonly string[] = ['RateLimitError', PROVIDER_BUSY_503]
 
 function errorClassOf(error: unknown) {
   if (error instanceof Error) return error.constructor.name || error.name

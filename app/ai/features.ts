@@ -27,6 +27,7 @@ export const AI_MESSAGES = {
   notConfigured: 'AI is not configured — see Settings → AI',
   budgetUsed: 'AI budget used up for this month',
   noSuggestion: 'No suggestion right now',
+  providerBusy: 'The AI provider is busy: try again in a moment.',
   cutOff: 'The suggestion was cut off on the way: check it, or draft again.',
   lengthLimit: 'The draft stopped at the length limit and may end mid-sentence: check its end.',
   tooLong: 'The draft was longer than a reply can be, so it was stopped.',
@@ -54,6 +55,21 @@ export const AI_MESSAGES = {
   replyTranslationRunning:
     'Your reply is already being translated: reload the page to see the translation in the composer. If it is not there within 2 minutes, translate again.',
 } as const
+
+/**
+ * What the agent is told when the provider answered 429 or 503 (rate limited, overloaded), with
+ * its Retry-After when it sent one.
+ */
+export function providerBusyMessage(retryAfterSeconds?: number | null) {
+  if (!retryAfterSeconds || !Number.isFinite(retryAfterSeconds) || retryAfterSeconds < 1)
+    return AI_MESSAGES.providerBusy
+  const seconds = Math.ceil(retryAfterSeconds)
+  if (seconds > 90) {
+    const minutes = Math.ceil(seconds / 60)
+    return `The AI provider is busy: try again in ${minutes.toLocaleString('en-US')} minutes.`
+  }
+  return `The AI provider is busy: try again in ${seconds} second${seconds === 1 ? '' : 's'}.`
+}
 
 /** Interactive calls per user per minute (all features together). */
 export const AI_INTERACTIVE_PER_MINUTE = 30

@@ -42,9 +42,23 @@ export const ReplyTranslationSchema = z.object({
 /** Where a refused AI action sends the agent back to, and why (query string of the ticket page). */
 export const AI_ERROR_PARAM = 'ai-error'
 export const AI_ERROR_FOR_PARAM = 'ai-for'
+/** A busy provider's Retry-After in seconds, for "try again in N seconds". */
+export const AI_RETRY_AFTER_PARAM = 'ai-retry-after'
 
-/** The ticket page with a refusal to show next to `target` (m-<message id>, summary, triage, reply). */
-export function aiErrorUrl(ticketUrl: string, reason: string, target: string) {
+/**
+ * The ticket page with a refusal to show next to `target` (m-<message id>, summary, triage, reply),
+ * and for a busy provider the seconds it asked us to wait (its Retry-After).
+ */
+export function aiErrorUrl(ticketUrl: string, reason: string, target: string, retryAfterSeconds?: number) {
   const query = new URLSearchParams({ [AI_ERROR_PARAM]: reason, [AI_ERROR_FOR_PARAM]: target })
+  if (reason === 'provider-busy' && retryAfterSeconds)
+    query.set(AI_RETRY_AFTER_PARAM, String(retryAfterSeconds))
   return `${ticketUrl}?${query}${target.startsWith('m-') ? `#${target}` : ''}`
+}
+
+/** A refusal's Retry-After in seconds, when it has one (a busy provider's, a rate limit's). */
+export function retryAfterOf(refusal: object) {
+  return 'retryAfterSeconds' in refusal && typeof refusal.retryAfterSeconds === 'number'
+    ? refusal.retryAfterSeconds
+    : undefined
 }

@@ -4,7 +4,13 @@ import { getDb } from '#db/client.ts'
 import { aiRunHolder, claimAiRun, deleteLapsedAiRunClaims, releaseAiRun } from '#db/queries/ai-run-claims.ts'
 import { lastAiRunOutcomeSince } from '#db/queries/ai.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
-import { AI_TIMEOUT_MS, type AiContext, type AiRefusal, type AiRefusalReason } from './client.server.ts'
+import {
+  AI_TIMEOUT_MS,
+  PROVIDER_BUSY_ERROR_CLASSES,
+  type AiContext,
+  type AiRefusal,
+  type AiRefusalReason,
+} from './client.server.ts'
 import { AI_MESSAGES, type AiFeature } from './features.ts'
 
 /**
@@ -124,8 +130,8 @@ export type StillRunning = { ok: false; reason: 'running'; message: string }
 /**
  * What the call a click waited for ended with when it stored nothing: its model call's outcome
  * (its ai_runs row since the click found the claim held: the model gave no usable answer, timed
- * out, failed; `failed` for an `ok` call whose write failed after it). Undefined when it made no
- * call (refused before calling, or its process died).
+ * out, failed, the provider was busy; `failed` for an `ok` call whose write failed after it).
+ * Undefined when it made no call (refused before calling, or its process died).
  */
 export async function holderCallOutcome(
   where: { workspaceId: string; ticketId: string },
@@ -134,7 +140,10 @@ export async function holderCallOutcome(
 ): Promise<AiRefusalReason | undefined> {
   const called = await lastAiRunOutcomeSince(getDb(), { ...where, feature, since })
   if (!called) return undefined
-  return called === 'ok' ? 'failed' : called
+  // A busy provider (429, 503): the waiting clicks are told to try again later, as the caller is.
+  if (called.outcome === 'failed' && PROVIDER_BUSY_ERROR_CLASSES.includes(called.errorClass ?? ''))
+    return 'provider-busy'
+  return called.outcome === 'ok' ? 'failed' : called.outcome
 }
 
 /**
@@ -153,7 +162,11 @@ export async function waitedWithoutResult(
     run.waited === 'cancelled'
       ? 'cancelled'
       : ((await holderCallOutcome(holder, holder.feature, run.since)) ?? 'failed')
-  return { ok: false, reason, message: AI_MESSAGES.noSuggestion }
+  return {
+    ok: false,
+    reason,
+    message: reason === 'provider-busy' ? AI_MESSAGES.providerBusy : AI_MESSAGES.noSuggestion,
+  }
 }
 
 /**

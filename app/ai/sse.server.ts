@@ -46,18 +46,23 @@ export function sseResponse(deltas: AsyncGenerator<string, void, undefined>) {
   })
 }
 
-/** A refused AI call as JSON: 429 (with Retry-After) for the rate, 409 for a state, 502/504 for the provider. */
+/**
+ * A refused AI call as JSON: 429 (with Retry-After) for the rate, 409 for a state, 503 (with the
+ * provider's Retry-After when it sent one) for a busy provider, 502/504 for a failing one.
+ */
 export function refusalResponse(refusal: AiRefusal) {
   const status =
     refusal.reason === 'rate-limited' || refusal.reason === 'daily-limit'
       ? 429
       : refusal.reason === 'not-configured' || refusal.reason === 'disabled' || refusal.reason === 'budget'
         ? 409
-        : refusal.reason === 'timeout'
-          ? 504
-          : refusal.reason === 'cancelled'
-            ? 499
-            : 502
+        : refusal.reason === 'provider-busy'
+          ? 503
+          : refusal.reason === 'timeout'
+            ? 504
+            : refusal.reason === 'cancelled'
+              ? 499
+              : 502
   const headers: Record<string, string> = { 'cache-control': 'no-store' }
   if (refusal.retryAfterSeconds) headers['retry-after'] = String(refusal.retryAfterSeconds)
   return Response.json({ error: refusal.message, reason: refusal.reason }, { status, headers })

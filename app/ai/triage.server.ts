@@ -135,7 +135,7 @@ const SKIPPED_WHEN: Partial<Record<AiRefusal['reason'], TriageSkip>> = {
 }
 
 export type TriageOutcome =
-  | { outcome: 'gone' | 'refused'; reason?: string; events: TicketEvent[] }
+  | { outcome: 'gone' | 'refused'; reason?: string; retryAfterSeconds?: number; events: TicketEvent[] }
   /**
    * The job made no call: an agent's "Triage now" for the ticket is under way (`claimed`), or a
    * call that ended just before stored its result (`triaged-already`).
@@ -205,7 +205,10 @@ async function runTriage(ctx: AiContext & { ticketId: string }): Promise<TriageO
   }
   if (!result.ok) {
     const skip = SKIPPED_WHEN[result.reason]
-    if (!skip) return { outcome: 'refused', reason: result.reason, events: [] }
+    if (!skip) {
+      const { reason, retryAfterSeconds } = result
+      return { outcome: 'refused', reason, ...(retryAfterSeconds ? { retryAfterSeconds } : {}), events: [] }
+    }
     // No call was made: the ticket stays untriaged, and its panel says why and offers "Triage
     // now" (no automatic retry: see triageNow).
     await upsertTriage(db, { ticketId, workspaceId, skipped: skip })
@@ -244,7 +247,7 @@ async function finishStoredTriage(
 export type TriageNowOutcome =
   | { kind: 'triaged'; events: TicketEvent[] }
   /** No call, or no answer: the reason the panel shows next to the button. */
-  | { kind: 'refused'; reason: AiRefusalReason }
+  | { kind: 'refused'; reason: AiRefusalReason; retryAfterSeconds?: number }
   /** Triaged already (by the job or another agent's click, maybe while this one waited). */
   | { kind: 'not-skipped' }
   /** Another call for the ticket (the job's, a click's) still runs: its result arrives live. */
@@ -294,7 +297,11 @@ export async function triageNow(
     case 'skipped':
       return { kind: 'refused', reason: outcome.reason === 'limit' ? 'workspace-limit' : 'budget' }
     case 'refused':
-      return { kind: 'refused', reason: (outcome.reason ?? 'failed') as AiRefusalReason }
+      return {
+        kind: 'refused',
+        reason: (outcome.reason ?? 'failed') as AiRefusalReason,
+        ...(outcome.retryAfterSeconds ? { retryAfterSeconds: outcome.retryAfterSeconds } : {}),
+      }
     case 'gone':
       throw notFound('Ticket not found')
   }

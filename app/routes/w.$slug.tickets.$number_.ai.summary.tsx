@@ -1,5 +1,5 @@
 import { redirect, type ActionFunctionArgs } from '@remix-run/node'
-import { aiErrorUrl } from '#app/ai/insight-schemas.ts'
+import { aiErrorUrl, retryAfterOf } from '#app/ai/insight-schemas.ts'
 import { refreshSummary } from '#app/ai/summarize.server.ts'
 import { ticketNumberFrom } from '#app/domain/ticket-page.server.ts'
 import { requireMember } from '#app/http/auth.server.ts'
@@ -22,7 +22,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   const formData = await readForm(request)
   const ticketUrl = `/w/${member.workspaceSlug}/tickets/${number}`
   const result = await refreshSummary(member, number, request.signal)
-  if (!result.ok) return redirect(aiErrorUrl(ticketUrl, result.reason, 'summary'))
+  if (!result.ok) return redirect(aiErrorUrl(ticketUrl, result.reason, 'summary', retryAfterOf(result)))
   context.realtime.publish(result.events, exceptPostingSocket(formData))
   return redirect(ticketUrl)
 }

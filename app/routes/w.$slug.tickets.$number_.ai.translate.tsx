@@ -1,5 +1,5 @@
 import { redirect, type ActionFunctionArgs } from '@remix-run/node'
-import { aiErrorUrl, TranslateRequestSchema } from '#app/ai/insight-schemas.ts'
+import { aiErrorUrl, retryAfterOf, TranslateRequestSchema } from '#app/ai/insight-schemas.ts'
 import { translateMessage } from '#app/ai/translate.server.ts'
 import { agentLanguageFrom } from '#app/ai/triage-vocabulary.ts'
 import { notFound } from '#app/domain/errors.server.ts'
@@ -28,7 +28,8 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   const { messageId } = submission.value
   const language = agentLanguageFrom(request.headers.get('accept-language'))
   const result = await translateMessage(member, number, messageId, language, request.signal)
-  if (!result.ok) return redirect(aiErrorUrl(ticketUrl, result.reason, `m-${messageId}`))
+  if (!result.ok)
+    return redirect(aiErrorUrl(ticketUrl, result.reason, `m-${messageId}`, retryAfterOf(result)))
   context.realtime.publish(result.events, exceptPostingSocket(formData))
   return redirect(`${ticketUrl}#m-${messageId}`)
 }

@@ -1,6 +1,6 @@
 import { redirect, type ActionFunctionArgs } from '@remix-run/node'
 import { AI_MESSAGES } from '#app/ai/features.ts'
-import { aiErrorUrl, ReplyTranslationSchema } from '#app/ai/insight-schemas.ts'
+import { aiErrorUrl, ReplyTranslationSchema, retryAfterOf } from '#app/ai/insight-schemas.ts'
 import { refusalResponse } from '#app/ai/sse.server.ts'
 import { translateReplyIntoDraft } from '#app/ai/translate.server.ts'
 import { ticketNumberFrom } from '#app/domain/ticket-page.server.ts'
@@ -58,7 +58,7 @@ export async function action({ request, params }: ActionFunctionArgs) {
     request.signal,
   )
   if (!outcome.ok) {
-    if (!asJson) return redirect(aiErrorUrl(ticketUrl, outcome.reason, 'reply'))
+    if (!asJson) return redirect(aiErrorUrl(ticketUrl, outcome.reason, 'reply', retryAfterOf(outcome)))
     if (outcome.reason !== 'running' && outcome.reason !== 'already-translated')
       return refusalResponse(outcome)
     return Response.json({ error: outcome.message, reason: outcome.reason }, { status: 409 })

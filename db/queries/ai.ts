@@ -56,7 +56,10 @@ export async function releaseBudgetHold(db: DbOrTx, { holdId }: { holdId: string
   await db.delete(aiBudgetHolds).where(eq(aiBudgetHolds.id, holdId))
 }
 
-/** The outcome of the last `feature` call on the ticket recorded since `since`; undefined when none. */
+/**
+ * The outcome and error class of the last `feature` call on the ticket recorded since `since`;
+ * undefined when none.
+ */
 export async function lastAiRunOutcomeSince(
   db: DbOrTx,
   {
@@ -67,7 +70,7 @@ export async function lastAiRunOutcomeSince(
   }: { workspaceId: string; ticketId: string; feature: AiRunRow['feature']; since: Date },
 ) {
   const [row] = await db
-    .select({ outcome: aiRuns.outcome })
+    .select({ outcome: aiRuns.outcome, errorClass: aiRuns.errorClass })
     .from(aiRuns)
     .where(
       and(
@@ -79,7 +82,7 @@ export async function lastAiRunOutcomeSince(
     )
     .orderBy(desc(aiRuns.createdAt))
     .limit(1)
-  return row?.outcome
+  return row
 }
 
 /** The workspace's `settings.ai` object as stored (validated by the caller). */

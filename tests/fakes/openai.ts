@@ -11,7 +11,8 @@ import type { AddressInfo } from 'node:net'
  * - scripted failures (`failNext`): any status with an OpenAI error body (400, 401, 429 with
  *   Retry-After, 500…), `slow` (answers after a delay, when a promise the test holds resolves, or
  *   never until the client aborts: a delay is a guess at how long the test's steps take), a 400
- *   refusing `json_schema` like servers without structured outputs do, and invalid JSON;
+ *   refusing `json_schema` like servers without structured outputs do, and invalid JSON; a status
+ *   may carry Retry-After, retry-after-ms and an error `code`;
  * - `refuseJsonSchema` makes every json_schema request a 400 (a server without the feature);
  * - `refuseMaxCompletionTokens` does the same for `max_completion_tokens` (servers that only know
  *   `max_tokens`).
@@ -58,7 +59,19 @@ export type FakeAnswer = {
 }
 
 export type Scripted =
-  | { kind: 'status'; status: number; retryAfter?: string; message?: string; param?: string }
+  | {
+      kind: 'status'
+      status: number
+      retryAfter?: string
+      /** OpenAI's retry-after-ms header. */
+      retryAfterMs?: string
+      message?: string
+      param?: string
+      /** The error's `code` (a 429's `insufficient_quota`, say). */
+      code?: string
+      /** Answered once this resolves (a slow refusal), or never if the client goes first. */
+      after?: Promise<unknown>
+    }
   | { kind: 'slow'; delayMs: number | 'forever' | Promise<unknown> }
   | { kind: 'refuse-json-schema' }
   | { kind: 'invalid-json' }
@@ -152,8 +165,12 @@ export class FakeOpenAI {
       }
     }
     if (script?.kind === 'status') {
+      if (script.after && !(await waitOrClose(res, script.after))) return
       recorded.status = script.status
-      const headers: Record<string, string> = script.retryAfter ? { 'retry-after': script.retryAfter } : {}
+      const headers: Record<string, string> = {
+        ...(script.retryAfter ? { 'retry-after': script.retryAfter } : {}),
+        ...(script.retryAfterMs ? { 'retry-after-ms': script.retryAfterMs } : {}),
+      }
       return sendError(
         res,
         script.status,
@@ -162,6 +179,7 @@ export class FakeOpenAI {
         {
           headers,
           param: script.param,
+          code: script.code,
         },
       )
     }
@@ -304,9 +322,14 @@ function sendError(
   status: number,
   message: string,
   type: string,
-  extra: { headers?: Record<string, string>; param?: string } = {},
+  extra: { headers?: Record<string, string>; param?: string; code?: string } = {},
 ) {
-  sendJson(res, status, { error: { message, type, param: extra.param ?? null, code: null } }, extra.headers)
+  sendJson(
+    res,
+    status,
+    { error: { message, type, param: extra.param ?? null, code: extra.code ?? null } },
+    extra.headers,
+  )
 }
 
 function sendJson(

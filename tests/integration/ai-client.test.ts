@@ -193,6 +193,125 @@ describe('runStructured', () => {
   })
 })
 
+describe('a busy provider (429, 503)', () => {
+  const holdsOf = (workspaceId: string) =>
+    getDb().select().from(aiBudgetHolds).where(eq(aiBudgetHolds.workspaceId, workspaceId))
+
+  it('a 429 whose Retry-After does not fit the deadline is not waited for: the agent is told when to try again', async () => {
+    const ctx = await contextWith({ monthlyTokenBudget: 100_000 })
+    fake.failNext({ kind: 'status', status: 429, retryAfter: '30' })
+    const started = Date.now()
+    const result = await runStructured('rewrite', ctx, Rewrite, ask)
+    expect(result).toEqual({
+      ok: false,
+      reason: 'provider-busy',
+      message: 'The AI provider is busy: try again in 30 seconds.',
+      retryAfterSeconds: 30,
+    })
+    expect(Date.now() - started).toBeLessThan(5_000)
+    expect(fake.requests).toHaveLength(1)
+    // Nothing was billed, nothing is counted, and the hold is given back.
+    const [run] = await runsOf(ctx.workspaceId)
+    expect(run).toMatchObject({ outcome: 'failed', errorClass: 'RateLimitError', tokensIn: 0, tokensOut: 0 })
+    expect(await holdsOf(ctx.workspaceId)).toHaveLength(0)
+  })
+
+  it('a 429 is waited for once at most, and one without Retry-After not at all', async () => {
+    const ctx = await context()
+    fake.failNext(
+      { kind: 'status', status: 429, retryAfter: '1' },
+      { kind: 'status', status: 429, retryAfter: '2' },
+    )
+    expect(await runStructured('rewrite', ctx, Rewrite, ask)).toMatchObject({
+      reason: 'provider-busy',
+      message: 'The AI provider is busy: try again in 2 seconds.',
+      retryAfterSeconds: 2,
+    })
+    expect(fake.requests.map((r) => r.status)).toEqual([429, 429])
+    expect(fake.requests[1]!.at - fake.requests[0]!.at).toBeGreaterThanOrEqual(950)
+
+    fake.reset()
+    fake.failNext({ kind: 'status', status: 429 })
+    const result = await runStructured('rewrite', ctx, Rewrite, ask)
+    expect(result).toEqual({ ok: false, reason: 'provider-busy', message: AI_MESSAGES.providerBusy })
+    expect(fake.requests).toHaveLength(1)
+
+    // retry-after-ms (OpenAI's) counts as Retry-After.
+    fake.reset()
+    fake.respond = () => ({ content: '{"text":"ok"}' })
+    fake.failNext({ kind: 'status', status: 429, retryAfterMs: '300' })
+    expect(await runStructured('rewrite', ctx, Rewrite, ask)).toMatchObject({ ok: true })
+    expect(fake.requests.map((r) => r.status)).toEqual([429, 200])
+  })
+
+  it('a 429 for a spent quota is no wait: not retried, not called busy', async () => {
+    const ctx = await context()
+    fake.failNext({
+      kind: 'status',
+      status: 429,
+      retryAfter: '1',
+      code: 'insufficient_quota',
+      message: 'You exceeded your current quota, please check your plan and billing details.',
+    })
+    expect(await runStructured('rewrite', ctx, Rewrite, ask)).toMatchObject({
+      reason: 'failed',
+      message: AI_MESSAGES.noSuggestion,
+    })
+    expect(fake.requests).toHaveLength(1)
+  })
+
+  it('a 503 is busy too: its Retry-After waited for once, without one backed off, then the agent is told', async () => {
+    const ctx = await context()
+    fake.failNext(
+      { kind: 'status', status: 503, retryAfter: '1' },
+      { kind: 'status', status: 503, retryAfter: '45' },
+    )
+    expect(await runStructured('summarize', ctx, Rewrite, ask)).toMatchObject({
+      reason: 'provider-busy',
+      message: 'The AI provider is busy: try again in 45 seconds.',
+      retryAfterSeconds: 45,
+    })
+    expect(fake.requests).toHaveLength(2)
+    const [run] = await runsOf(ctx.workspaceId)
+    expect(run).toMatchObject({ outcome: 'failed', errorClass: 'ServiceUnavailableError' })
+
+    fake.reset()
+    fake.failNext(
+      { kind: 'status', status: 503 },
+      { kind: 'status', status: 503 },
+      { kind: 'status', status: 503 },
+    )
+    expect(await runStructured('summarize', { ...ctx, mode: 'job', userId: null }, Rewrite, ask)).toEqual({
+      ok: false,
+      reason: 'provider-busy',
+      message: AI_MESSAGES.providerBusy,
+    })
+    expect(fake.requests).toHaveLength(3)
+  })
+
+  it('a streamed draft refused with 429 says so with its Retry-After, and bills nothing', async () => {
+    const ctx = await contextWith({ monthlyTokenBudget: 100_000 })
+    fake.failNext({ kind: 'status', status: 429, retryAfter: '20' })
+    expect(await runStream('draft', ctx, ask)).toEqual({
+      ok: false,
+      reason: 'provider-busy',
+      message: 'The AI provider is busy: try again in 20 seconds.',
+      retryAfterSeconds: 20,
+    })
+    expect(fake.requests).toHaveLength(1)
+    const [run] = await runsOf(ctx.workspaceId)
+    expect(run).toMatchObject({ outcome: 'failed', tokensIn: 0, tokensOut: 0, tokensEstimated: false })
+    expect(await holdsOf(ctx.workspaceId)).toHaveLength(0)
+
+    // Waited for within the deadline once, then streamed.
+    fake.failNext({ kind: 'status', status: 429, retryAfter: '1' })
+    const result = await runStream('draft', ctx, ask)
+    if (!result.ok) throw new Error('expected a stream')
+    for await (const _ of result.deltas) void _
+    expect(fake.requests.slice(1).map((r) => r.status)).toEqual([429, 200])
+  })
+})
+
 describe('what a model answers that PostgreSQL would refuse', () => {
   it('a structured answer loses NUL characters and its lone surrogates become U+FFFD', async () => {
     const ctx = await debugContext()

@@ -238,6 +238,25 @@ describe('Draft reply', () => {
     expect(page.status).toBe(200)
   })
 
+  it('tells the agent a busy provider is busy: 503 with its Retry-After, for the draft and the rewrite', async () => {
+    const { agent, ticket } = await kettleWorkspace()
+    fake.failNext({ kind: 'status', status: 429, retryAfter: '30' })
+    const draft = await post(agent, draftPath(agent, ticket.number), {})
+    expect(draft.status).toBe(503)
+    expect(draft.headers.get('retry-after')).toBe('30')
+    expect(await draft.json()).toEqual({
+      error: 'The AI provider is busy: try again in 30 seconds.',
+      reason: 'provider-busy',
+    })
+    fake.failNext({ kind: 'status', status: 503, retryAfter: '25' })
+    const rewrite = await post(agent, rewritePath(agent, ticket.number), { mode: 'grammar', text: 'Fine.' })
+    expect(rewrite.status).toBe(503)
+    expect(rewrite.headers.get('retry-after')).toBe('25')
+    expect((await rewrite.json()).error).toBe('The AI provider is busy: try again in 25 seconds.')
+    // Neither was waited for (longer than the deadline allows) nor asked again.
+    expect(fake.requests.map((r) => r.status)).toEqual([429, 503])
+  })
+
   it('times out a slow provider with 504 and No suggestion right now', async () => {
     const { agent, ticket } = await kettleWorkspace()
     tuneAi({ backoffBaseMs: 5, timeoutMs: 300 })

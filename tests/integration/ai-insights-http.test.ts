@@ -552,8 +552,8 @@ describe('Summary', () => {
     await addMessages(ticket.ticketId, agent.workspace.id, 4)
     fake.failNext(
       { kind: 'status', status: 500 },
-      { kind: 'status', status: 502 },
       { kind: 'status', status: 503 },
+      { kind: 'status', status: 502 },
     )
     const path = ticketPath(agent, ticket.number)
     const response = await post(agent, `${path}/ai/summary`, {})
@@ -565,6 +565,78 @@ describe('Summary', () => {
     const html = await page.text()
     expect(html).toContain('No suggestion right now')
     expect(html).toContain('Send reply')
+  })
+})
+
+describe('A busy provider (429, 503)', () => {
+  it('Summarize, Translate and Triage now come back saying so, with the provider’s Retry-After', async () => {
+    const agent = await workspace()
+    const ticket = await createTicketFor(agent)
+    await addMessages(ticket.ticketId, agent.workspace.id, 4)
+    const path = ticketPath(agent, ticket.number)
+    fake.failNext({ kind: 'status', status: 429, retryAfter: '40' })
+    const summary = await post(agent, `${path}/ai/summary`, {})
+    expect(summary.headers.get('location')).toBe(
+      `${path}?ai-error=provider-busy&ai-for=summary&ai-retry-after=40`,
+    )
+    const html = await (await getPage(agent, summary.headers.get('location')!)).text()
+    expect(html).toContain('The AI provider is busy: try again in 40 seconds.')
+    expect(fake.requests).toHaveLength(1)
+
+    const spanish = await spanishTicket(agent)
+    const messageId = await firstMessageId(spanish.ticketId)
+    const spanishPath = ticketPath(agent, spanish.number)
+    // A 503 without Retry-After: backed off and tried three times, then "in a moment".
+    fake.failNext(...Array.from({ length: 3 }, () => ({ kind: 'status' as const, status: 503 })))
+    const translated = await post(agent, `${spanishPath}/ai/translate`, { messageId })
+    const location = translated.headers.get('location')!
+    expect(location).toBe(`${spanishPath}?ai-error=provider-busy&ai-for=m-${messageId}#m-${messageId}`)
+    expect(await (await getPage(agent, location)).text()).toContain(AI_MESSAGES.providerBusy)
+  })
+
+  it('Triage now says so under its button', async () => {
+    const agent = await workspace()
+    setProvider({ OPENAI_BASE_URL: fake.baseUrl, OPENAI_API_KEY: 'sk-insights', AI_TRIAGE_PER_HOUR: '1' })
+    await triageTicket(agent.workspace.id, (await createTicketFor(agent)).ticketId)
+    const ticket = await createTicketFor(agent, { subject: 'Lid' })
+    expect(await triageTicket(agent.workspace.id, ticket.ticketId)).toMatchObject({ outcome: 'skipped' })
+    configured()
+    fake.reset()
+    fake.failNext({ kind: 'status', status: 429, retryAfter: '120' })
+    const path = ticketPath(agent, ticket.number)
+    const refused = await post(agent, `${path}/ai/triage`, { intent: 'run' })
+    expect(refused.headers.get('location')).toBe(
+      `${path}?ai-error=provider-busy&ai-for=triage&ai-retry-after=120`,
+    )
+    expect(await (await getPage(agent, refused.headers.get('location')!)).text()).toContain(
+      'The AI provider is busy: try again in 2 minutes.',
+    )
+    expect(fake.requests).toHaveLength(1)
+  })
+
+  it('clicks that waited on a call the provider refused as busy are told it is busy', async () => {
+    const owner = await workspace()
+    const agents = [owner, ...(await Promise.all([1, 2].map(() => createMember('agent', owner.workspace))))]
+    const ticket = await createTicketFor(owner)
+    await addMessages(ticket.ticketId, owner.workspace.id, 4)
+    const path = ticketPath(owner, ticket.number)
+    let answer!: () => void
+    const after = new Promise<void>((resolve) => (answer = resolve))
+    // The holder's request is answered 429 once every click waits behind its claim.
+    fake.failNext({ kind: 'status', status: 429, after })
+    const clicks = Promise.all(agents.map((a) => post(a, `${path}/ai/summary`, {})))
+    await until(
+      () => fake.requests.length,
+      (n) => n === 1,
+    )
+    // As the parallel clicks above: the others arrive behind the claim within this time.
+    await new Promise((resolve) => setTimeout(resolve, 400))
+    answer()
+    const reasons = (await clicks).map((r) =>
+      new URL(r.headers.get('location')!, server.url).searchParams.get('ai-error'),
+    )
+    expect(reasons).toEqual(['provider-busy', 'provider-busy', 'provider-busy'])
+    expect(fake.requests).toHaveLength(1)
   })
 })
 

@@ -1,6 +1,6 @@
 import { useSearchParams } from '@remix-run/react'
-import { AI_MESSAGES } from '#app/ai/features.ts'
-import { AI_ERROR_FOR_PARAM, AI_ERROR_PARAM } from '#app/ai/insight-schemas.ts'
+import { AI_MESSAGES, providerBusyMessage } from '#app/ai/features.ts'
+import { AI_ERROR_FOR_PARAM, AI_ERROR_PARAM, AI_RETRY_AFTER_PARAM } from '#app/ai/insight-schemas.ts'
 
 const MESSAGE: Record<string, string> = {
   'not-configured': AI_MESSAGES.notConfigured,
@@ -36,6 +36,7 @@ export function useAiError(target: string) {
   if (params.get(AI_ERROR_FOR_PARAM) !== target) return null
   const reason = params.get(AI_ERROR_PARAM)
   if (!reason) return null
+  if (reason === 'provider-busy') return providerBusyMessage(Number(params.get(AI_RETRY_AFTER_PARAM)))
   if (target === 'triage') return TRIAGE_MESSAGE[reason] ?? MESSAGE[reason] ?? AI_MESSAGES.noSuggestion
   if (reason === 'running') {
     return RUNNING_MESSAGE[target.startsWith('m-') ? 'translation' : target] ?? AI_MESSAGES.stillRunning
