@@ -94,8 +94,9 @@ export const updateContact = operation({
   body: UpdateContactBody,
   response: { status: 200, description: 'The contact after the change', schema: Contact },
   errors: { 404: 'No such contact in the workspace (`not-found`)' },
-  async handle({ principal, params, body }) {
-    await renameContact(principal, params.id, body.name)
+  async handle({ principal, params, body, publish }) {
+    const { events } = await renameContact(principal, params.id, body.name)
+    publish(events)
     return { body: await contactOr404(principal, params.id) }
   },
 })

@@ -26,7 +26,7 @@ const TicketChanges = z
     tags: z.array(z.string()).optional().meta({ description: 'The ticket’s whole set of tag names now' }),
     cc: z.array(z.string()).optional().meta({ description: 'The ticket’s whole CC list now' }),
     contact: Person.extend({ id: Id }).optional().meta({
-      description: 'The customer the ticket now belongs to (a contact merge, or the contact changed)',
+      description: 'The customer the ticket now belongs to (a contact merge), or its contact renamed',
     }),
   })
   .strict()

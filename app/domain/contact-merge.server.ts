@@ -1,5 +1,6 @@
 import { getDb } from '#db/client.ts'
 import {
+  addNameToTicketSearch,
   deleteContact,
   listContacts,
   lockContactsForMerge,
@@ -67,7 +68,15 @@ export async function mergeContacts(
       timeZone: keep.timeZone ?? other.timeZone,
       notes,
     })
-    if (!keep.name && other.name) await setContactName(tx, { workspaceId, id: keepId, name: other.name })
+    // The kept contact's own tickets show the name it takes from the other: updated, as a rename's.
+    let renamed: Array<{ id: string; number: number }> = []
+    if (!keep.name && other.name) {
+      await setContactName(tx, { workspaceId, id: keepId, name: other.name })
+      const movedIds = new Set(moved.tickets.map((t) => t.id))
+      renamed = (
+        await addNameToTicketSearch(tx, { workspaceId, contactId: keepId, name: other.name })
+      ).filter((t) => !movedIds.has(t.id))
+    }
     await deleteContact(tx, { workspaceId, contactId: mergeId })
     await recordAudit(tx, {
       workspaceId,
@@ -84,7 +93,7 @@ export async function mergeContacts(
       },
     })
     const at = new Date().toISOString()
-    const events = moved.tickets.map((ticket): TicketEvent => ({
+    const events = [...moved.tickets, ...renamed].map((ticket): TicketEvent => ({
       type: 'ticket.updated',
       workspaceId,
       ticketId: ticket.id,

@@ -10,6 +10,7 @@ import {
   type ContactCursor,
 } from '#db/queries/contacts.ts'
 import { z } from 'zod'
+import type { TicketEvent } from '#app/realtime/events.ts'
 import { recordAudit } from './audit.server.ts'
 import { enqueueWebhooks } from './webhooks.server.ts'
 import { CursorId, CursorTime, decodeCursor, encodeCursor, listName } from './cursor.server.ts'
@@ -73,13 +74,23 @@ export async function contactWithTickets(workspaceId: string, contactId: string)
   return { contact, tickets }
 }
 
-export async function renameContact(member: Member, contactId: string, name: string) {
-  await getDb().transaction(async (tx) => {
+/**
+ * A new name for a contact. Their tickets show it (the API's `contact.name`, the inbox's rows), so
+ * each is marked updated in the same transaction (`updated_since`, `changed_after`) and gets a
+ * `ticket.updated` with `changes.contact`, as a merge's moved tickets do: an integration that
+ * follows tickets never heard of a rename before. The live events, for the caller to publish.
+ */
+export async function renameContact(
+  member: Member,
+  contactId: string,
+  name: string,
+): Promise<{ events: TicketEvent[] }> {
+  return getDb().transaction(async (tx) => {
     const before = await getContact(tx, { workspaceId: member.workspaceId, id: contactId })
     if (!before) throw notFound('No such customer')
-    if (before.name === name) return
+    if (before.name === name) return { events: [] }
     await setContactName(tx, { workspaceId: member.workspaceId, id: contactId, name })
-    await addNameToTicketSearch(tx, { workspaceId: member.workspaceId, contactId, name })
+    const shown = await addNameToTicketSearch(tx, { workspaceId: member.workspaceId, contactId, name })
     await recordAudit(tx, {
       workspaceId: member.workspaceId,
       actorUserId: member.userId,
@@ -88,7 +99,28 @@ export async function renameContact(member: Member, contactId: string, name: str
       targetId: contactId,
       data: { before: before.name, after: name },
     })
+    const events = contactShownEvents(member, contactId, shown)
+    await enqueueWebhooks(tx, member.workspaceId, events)
+    return { events }
   })
+}
+
+/** One `ticket.updated` per ticket whose contact (`changes.contact`) now reads differently. */
+export function contactShownEvents(
+  member: Member,
+  contactId: string,
+  tickets: ReadonlyArray<{ id: string; number: number }>,
+): TicketEvent[] {
+  const at = new Date().toISOString()
+  return tickets.map((ticket) => ({
+    type: 'ticket.updated',
+    workspaceId: member.workspaceId,
+    ticketId: ticket.id,
+    number: ticket.number,
+    changes: { contactId },
+    actorUserId: member.userId,
+    at,
+  }))
 }
 
 export type CreateContactOutcome =

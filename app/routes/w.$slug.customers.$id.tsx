@@ -157,12 +157,13 @@ export const clientAction = keepPageWhenUnanswered
 export const shouldRevalidate = unlessActionNeverArrived
 
 const INTENTS = {
-  async rename({ member, contactId, formData }: IntentArgs) {
+  async rename({ member, contactId, formData, context }: IntentArgs) {
     const submission = parseSubmission(formData, { schema: RenameSchema })
     if (submission.status !== 'success') {
       return data({ intent: 'rename', result: submission.reply() }, { status: 400 })
     }
-    await renameContact(member, contactId, submission.value.name)
+    const { events } = await renameContact(member, contactId, submission.value.name)
+    context.realtime.publish(events)
     return redirect(`/w/${member.workspaceSlug}/customers/${contactId}`)
   },
   async profile({ member, contactId, formData }: IntentArgs) {

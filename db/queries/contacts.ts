@@ -143,16 +143,22 @@ export async function setContactName(
 
 /**
  * Adds the contact's new name to the search document of their tickets, so searching for it finds
- * them (the old name stays searchable too: rebuilding the document would mean re-reading every body).
+ * them (the old name stays searchable too: rebuilding the document would mean re-reading every body),
+ * and marks them updated: the API shows each ticket's contact by name (`updated_since`, and the
+ * row write is what `changed_after` lists). The tickets it wrote, for their `ticket.updated`.
  */
 export async function addNameToTicketSearch(
   db: DbOrTx,
   { workspaceId, contactId, name }: { workspaceId: string; contactId: string; name: string },
 ) {
-  await db
+  return db
     .update(tickets)
-    .set({ search: sql`${tickets.search} || setweight(to_tsvector('simple', ${name}), 'A')` })
+    .set({
+      search: sql`${tickets.search} || setweight(to_tsvector('simple', ${name}), 'A')`,
+      updatedAt: new Date(),
+    })
     .where(and(eq(tickets.workspaceId, workspaceId), eq(tickets.contactId, contactId)))
+    .returning({ id: tickets.id, number: tickets.number })
 }
 
 // The customer card, the profile (company, time zone, notes) and merging two contacts.

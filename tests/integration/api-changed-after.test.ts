@@ -1,5 +1,10 @@
+import { eq } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
+import { getDb } from '#db/client.ts'
+import { contacts, tickets } from '#db/schema.ts'
 import { listTicketsPage } from '#app/domain/api-resources.server.ts'
+import { mergeContacts } from '#app/domain/contact-merge.server.ts'
+import { renameContact } from '#app/domain/contacts.server.ts'
 import { updateTickets } from '#app/domain/tickets.server.ts'
 import { asMember, createMember, createTicketFor } from '#tests/helpers/factories.ts'
 import { holdTransaction } from '#tests/helpers/held-transaction.ts'
@@ -106,5 +111,26 @@ describe('GET /tickets?changed_after', () => {
         kind: 'invalid-changed-after',
       })
     }
+  })
+
+  it('lists the tickets whose contact reads differently: a rename, and a merge that fills the kept contact’s name', async () => {
+    const owner = await createMember('owner')
+    const renamed = await createTicketFor(owner, { customerEmail: `renamed-${Date.now()}@example.net` })
+    const kept = await createTicketFor(owner, { customerEmail: `nameless-${Date.now()}@example.net` })
+    const moved = await createTicketFor(owner, {
+      customerEmail: `named-${Date.now()}@example.net`,
+      customerName: 'Named Person',
+    })
+    const contactOf = async (ticketId: string) =>
+      (await getDb().select({ id: tickets.contactId }).from(tickets).where(eq(tickets.id, ticketId)))[0]!.id
+    const keepId = await contactOf(kept.ticketId)
+    await getDb().update(contacts).set({ name: '' }).where(eq(contacts.id, keepId))
+    const { nextChangedAfter } = await poll(owner, {})
+    await renameContact(asMember(owner), await contactOf(renamed.ticketId), 'New Name')
+    await mergeContacts(asMember(owner), { keepId, mergeId: await contactOf(moved.ticketId) })
+    const next = await poll(owner, { changedAfter: nextChangedAfter })
+    expect(next.numbers).toEqual(expect.arrayContaining([renamed.number, kept.number, moved.number]))
+    const shown = JSON.parse(next.json) as Array<{ number: number; contact: { name: string } }>
+    expect(shown.find((t) => t.number === kept.number)!.contact.name).toBe('Named Person')
   })
 })

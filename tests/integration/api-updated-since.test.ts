@@ -1,10 +1,11 @@
 import { and, eq } from 'drizzle-orm'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
-import { tags, ticketTags, tickets } from '#db/schema.ts'
+import { contacts, tags, ticketTags, tickets } from '#db/schema.ts'
 import { listTicketsPage, updateApiTicket } from '#app/domain/api-resources.server.ts'
 import { runBulkAction, undoBulkAction } from '#app/domain/bulk-actions.server.ts'
 import { mergeContacts } from '#app/domain/contact-merge.server.ts'
+import { renameContact } from '#app/domain/contacts.server.ts'
 import { addTags, removeTag } from '#app/domain/tickets.server.ts'
 import type { Member } from '#app/domain/workspaces.server.ts'
 import { asMember, createMember, createTicketFor } from '#tests/helpers/factories.ts'
@@ -35,6 +36,11 @@ async function updatedSince() {
   const page = await listTicketsPage(member, { updatedSince: SINCE }, undefined, 100)
   if (page.kind !== 'page') throw new Error('no page')
   return (JSON.parse(page.json) as Array<{ number: number }>).map((t) => t.number)
+}
+
+async function contactIdOf(ticketId: string) {
+  const [row] = await getDb().select({ id: tickets.contactId }).from(tickets).where(eq(tickets.id, ticketId))
+  return row!.id
 }
 
 async function tagIdOf(ticketId: string, name: string) {
@@ -95,5 +101,27 @@ describe('updated_since sees every change to what the API shows of a ticket', ()
     const found = await updatedSince()
     expect(found).toContain(moved.number)
     expect(found).not.toContain(keep.number)
+  })
+
+  it('a contact renamed (the API shows each ticket’s contact by name), and only their tickets', async () => {
+    const theirs = await oldTicket(`renamed-${Date.now()}@example.net`)
+    const others = await oldTicket()
+    await renameContact(member, await contactIdOf(theirs.ticketId), 'A New Name')
+    const found = await updatedSince()
+    expect(found).toContain(theirs.number)
+    expect(found).not.toContain(others.number)
+  })
+
+  it('a merge that gives the kept contact the other’s name: the kept contact’s own tickets too', async () => {
+    const keep = await oldTicket(`nameless-${Date.now()}@example.net`)
+    const moved = await oldTicket(`named-${Date.now()}@example.net`)
+    const keepId = await contactIdOf(keep.ticketId)
+    await getDb().update(contacts).set({ name: '' }).where(eq(contacts.id, keepId))
+    await getDb().update(tickets).set({ updatedAt: LONG_AGO }).where(eq(tickets.id, keep.ticketId))
+    expect(await updatedSince()).not.toContain(keep.number)
+    await mergeContacts(member, { keepId, mergeId: await contactIdOf(moved.ticketId) })
+    const found = await updatedSince()
+    expect(found).toContain(keep.number)
+    expect(found).toContain(moved.number)
   })
 })

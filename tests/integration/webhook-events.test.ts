@@ -2,10 +2,11 @@ import http from 'node:http'
 import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
-import { tickets, users, webhookDeliveries } from '#db/schema.ts'
+import { contacts, tickets, users, webhookDeliveries } from '#db/schema.ts'
 import { openApiDocument } from '#app/api/openapi.server.ts'
 import { updateApiTicket } from '#app/domain/api-resources.server.ts'
 import { mergeContacts } from '#app/domain/contact-merge.server.ts'
+import { renameContact } from '#app/domain/contacts.server.ts'
 import { customerReply, replyToTicket } from '#app/domain/messages.server.ts'
 import { addTags, updateTickets } from '#app/domain/tickets.server.ts'
 import { undoReply } from '#app/domain/undo-send.server.ts'
@@ -120,6 +121,47 @@ describe('ticket.updated: one per ticket per transaction, with the ticket as com
       const { data } = deliveries[0]!
       expect(data.ticket.contact).toMatchObject({ id: keepId })
       expect(data.changes).toEqual({ contact: data.ticket.contact })
+    })
+  })
+
+  it('a contact rename sends one per ticket of theirs, its changes naming the contact by its new name', async () => {
+    // The API shows each ticket's contact by name: a rename changed every one of them silently.
+    const email = `rename-${Date.now()}@example.net`
+    const first = await createTicketFor(owner, { customerEmail: email })
+    const second = await createTicketFor(owner, { customerEmail: email })
+    const contactId = await contactIdOf(first.ticketId)
+    await withEndpoint(['ticket.updated'], async (endpointId) => {
+      const { events } = await renameContact(member, contactId, 'Ada Renamed')
+      expect(events.map((e) => e.number).sort()).toEqual([first.number, second.number].sort())
+      const deliveries = await deliveriesOf(endpointId)
+      expect(deliveries.map((d) => d.data.ticket.number).sort()).toEqual([first.number, second.number].sort())
+      for (const { data } of deliveries) {
+        expect(data.ticket.contact).toEqual({ id: contactId, name: 'Ada Renamed', email })
+        expect(data.changes).toEqual({ contact: data.ticket.contact })
+      }
+      // The same name again changes nothing and sends nothing.
+      expect((await renameContact(member, contactId, 'Ada Renamed')).events).toEqual([])
+      expect(await deliveriesOf(endpointId)).toHaveLength(2)
+    })
+  })
+
+  it('a merge that gives the kept contact the other’s name sends one for the kept contact’s own tickets too', async () => {
+    const kept = await createTicketFor(owner, { customerEmail: `nameless-${Date.now()}@example.net` })
+    const moved = await createTicketFor(owner, {
+      customerEmail: `named-${Date.now()}@example.net`,
+      customerName: 'Named Person',
+    })
+    const keepId = await contactIdOf(kept.ticketId)
+    await getDb().update(contacts).set({ name: '' }).where(eq(contacts.id, keepId))
+    await withEndpoint(['ticket.updated'], async (endpointId) => {
+      const merged = await mergeContacts(member, { keepId, mergeId: await contactIdOf(moved.ticketId) })
+      expect(merged.kind).toBe('merged')
+      const deliveries = await deliveriesOf(endpointId)
+      expect(deliveries.map((d) => d.data.ticket.number).sort()).toEqual([kept.number, moved.number].sort())
+      for (const { data } of deliveries) {
+        expect(data.ticket.contact).toMatchObject({ id: keepId, name: 'Named Person' })
+        expect(data.changes).toEqual({ contact: data.ticket.contact })
+      }
     })
   })
 
