@@ -14,6 +14,7 @@ export type JobPayloads = {
   'files.cleanup': Record<string, never>
   'email.inbound-retention': Record<string, never>
   'webhook.deliver': { deliveryId: string; first?: boolean }
+  'webhook.sweep': Record<string, never>
   'ai.triage': { workspaceId: string; ticketId: string }
   'account.password-reset': { email: string }
 }
@@ -25,6 +26,7 @@ export const JOB_NAMES: JobName[] = [
   'email.inbound',
   'email.inbound-retention',
   'webhook.deliver',
+  'webhook.sweep',
   'ai.triage',
   'account.password-reset',
 ]
@@ -86,6 +88,15 @@ export const QUEUE_SETTINGS: Record<JobName, QueueSettings> = {
     retryDelayMax: 300,
     // A POST has 10 s; recording it is one short transaction.
     expireInSeconds: 60,
+    heartbeatSeconds: HEARTBEAT_SECONDS,
+    deadLetter: DEAD_LETTER_QUEUE,
+  },
+  'webhook.sweep': {
+    // Every minute (worker.server.ts); a run missed is simply the next minute's work.
+    notify: true,
+    retryLimit: 1,
+    retryDelay: 30,
+    expireInSeconds: 5 * 60,
     heartbeatSeconds: HEARTBEAT_SECONDS,
     deadLetter: DEAD_LETTER_QUEUE,
   },

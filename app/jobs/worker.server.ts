@@ -105,9 +105,9 @@ const CLEANUP_WORK = {
 /**
  * Runs a cleanup of expired sessions, old rate-limit rows, API Idempotency-Keys older than
  * 24 hours, empty draft rows older than an hour and AI run claims a dead process left (lease
- * ended over 5 minutes ago), settles emails a dead job left `sending` (settleAbandonedEmails), and
- * queues again webhook deliveries due with no job to attempt them (requeueStuckWebhookDeliveries).
- * Safe to run twice, or at once.
+ * ended over 5 minutes ago), and settles emails a dead job left `sending` (settleAbandonedEmails).
+ * Safe to run twice, or at once. (Webhook deliveries no job will attempt are queued again by
+ * `webhook.sweep`, every minute.)
  */
 export async function cleanupSessions() {
   const sessions = await deleteExpiredSessions()
@@ -118,7 +118,6 @@ export async function cleanupSessions() {
   const abandoned = await settleAbandonedEmails()
   publish(abandoned.events)
   const abandonedEmails = abandoned.settled
-  const stuckWebhookDeliveries = await requeueStuckWebhookDeliveries()
   const counts = {
     sessions,
     hits,
@@ -126,7 +125,6 @@ export async function cleanupSessions() {
     emptyDrafts,
     aiRunClaims,
     abandonedEmails,
-    stuckWebhookDeliveries,
   }
   logger().info({ job: 'sessions.cleanup', ...counts }, 'cleanup done')
   return counts
@@ -136,6 +134,7 @@ export async function cleanupSessions() {
 export async function startWorkers() {
   const boss = queue()
   await boss.work('sessions.cleanup', CLEANUP_WORK, eachJob(cleanupSessions))
+  await boss.work('webhook.sweep', CLEANUP_WORK, eachJob(requeueStuckWebhookDeliveries))
   const emailWorkers = await startEmailWorkers(boss)
   registerDueWaker('email.send', () => emailWorkers.forEach((id) => boss.notifyWorker(id)))
   await boss.work('email.inbound', INBOUND_WORK, trackHandler(fileInboundEmails))
@@ -159,6 +158,9 @@ export async function startWorkers() {
   await boss.schedule('email.inbound-retention', '47 2 * * *', {})
   // Every 15 minutes; pg-boss makes sure only one instance runs each scheduled slot.
   await boss.schedule('sessions.cleanup', '*/15 * * * *', {})
+  // Every minute: a webhook delivery whose job was lost goes out within about two minutes of
+  // falling due.
+  await boss.schedule('webhook.sweep', '* * * * *', {})
 }
 
 /**

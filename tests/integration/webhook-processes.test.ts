@@ -9,7 +9,8 @@ import type { Member } from '#app/domain/workspaces.server.ts'
 import { parseEnv } from '#app/env.server.ts'
 import { queue, startQueue, type JobPayloads } from '#app/jobs/queue.server.ts'
 import { deliverWebhookJobs } from '#app/jobs/webhook-worker.server.ts'
-import { cleanupSessions } from '#app/jobs/worker.server.ts'
+import { requeueStuckWebhookDeliveries } from '#app/domain/webhook-delivery.server.ts'
+import { startWorkers } from '#app/jobs/worker.server.ts'
 import { asMember, createMember, createTicketFor } from '#tests/helpers/factories.ts'
 import { listenOnLoopback } from '#tests/helpers/loopback-server.ts'
 import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
@@ -258,7 +259,7 @@ describe('webhook deliveries with several processes running jobs', () => {
     expect(got).toHaveLength(3)
   })
 
-  it('the maintenance job queues again a delivery due with no job to attempt it, and leaves the rest', async () => {
+  it('the sweep queues again a delivery due with no job to attempt it, and leaves the rest', async () => {
     const endpointId = await endpoint()
     const start = received.length
     // Jobs that ended without attempting their deliveries (how the lost ones were left).
@@ -279,22 +280,49 @@ describe('webhook deliveries with several processes running jobs', () => {
     expect(deliveries).toHaveLength(4)
     const lostIds = lost.map((j) => j.data.deliveryId).sort()
 
-    expect((await cleanupSessions()).stuckWebhookDeliveries).toBe(2)
+    expect(await requeueStuckWebhookDeliveries()).toBe(2)
     const queued = await getDb().execute<{ data: JobPayloads['webhook.deliver'] }>(
       sql`select data from pgboss.job where name = 'webhook.deliver' and state = 'created'`,
     )
     expect(queued.rows.map((r) => r.data.deliveryId).sort()).toEqual(lostIds)
     expect(queued.rows.every((r) => r.data.first === true)).toBe(true)
     // Queued once: a second sweep finds their jobs.
-    expect((await cleanupSessions()).stuckWebhookDeliveries).toBe(0)
+    expect(await requeueStuckWebhookDeliveries()).toBe(0)
 
     // The holder's process died and pg-boss gave up on it; the other job ended without attempting.
     await getDb().execute(sql`update pgboss.job set state = 'failed' where id = ${holder!.id}`)
     await queue().complete('webhook.deliver', other!.id)
-    expect((await cleanupSessions()).stuckWebhookDeliveries).toBe(2)
+    expect(await requeueStuckWebhookDeliveries()).toBe(2)
     await drain(endpointId)
     const after = await deliveriesOf(endpointId)
     expect(after.map((d) => d.status)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded'])
     expect(received.slice(start).sort()).toEqual(deliveries.map((d) => d.eventId).sort())
+  })
+
+  // Last: it starts the workers, which then run every job this file would hand out itself.
+  it('the sweep is a pg-boss job scheduled every minute, and the worker runs it', async () => {
+    const endpointId = await endpoint()
+    const start = received.length
+    await createTicketFor({ workspace: { id: member.workspaceId } })
+    for (const job of await fetchJobs()) await queue().complete('webhook.deliver', job.id)
+    await getDb().execute(sql`update webhook_deliveries set created_at = created_at - interval '5 minutes',
+      next_attempt_at = next_attempt_at - interval '5 minutes' where endpoint_id = ${endpointId}`)
+    const [lost] = await deliveriesOf(endpointId)
+    expect(lost?.status).toBe('pending')
+
+    await startWorkers()
+    const [schedule] = (
+      await getDb().execute<{ cron: string }>(
+        sql`select cron from pgboss.schedule where name = 'webhook.sweep'`,
+      )
+    ).rows
+    expect(schedule?.cron).toBe('* * * * *')
+    await queue().send('webhook.sweep', {})
+    await until(
+      async () => (await deliveriesOf(endpointId))[0]?.status,
+      (status) => status === 'succeeded',
+      15_000,
+    )
+    expect(received.slice(start)).toEqual([lost!.eventId])
   })
 })
