@@ -189,12 +189,22 @@ async function onConnection(io: AppServer, socket: AppSocket) {
   watchSessionExpiry(socket)
   let workspaces
   try {
-    workspaces = await listUserWorkspaces(getDb(), userId)
+    const joinedFirst = await listUserWorkspaces(getDb(), userId)
     await socket.join([
       sessionRoom(sessionId),
       userRoom(userId),
-      ...workspaces.map((w) => workspaceRoom(w.id)),
+      ...joinedFirst.map((w) => workspaceRoom(w.id)),
     ])
+    // Read again now that the rooms are joined: a removal, role change or new membership that
+    // committed between the first read and the joins published its event to rooms this socket
+    // was not yet in (a removal's leave found nothing to take out, so the socket would have kept
+    // the workspace's room and its events). Anything committed after this read reaches the rooms.
+    workspaces = await listUserWorkspaces(getDb(), userId)
+    const now = new Set(workspaces.map((w) => w.id))
+    for (const w of joinedFirst) if (!now.has(w.id)) await socket.leave(workspaceRoom(w.id))
+    const before = new Set(joinedFirst.map((w) => w.id))
+    const added = workspaces.filter((w) => !before.has(w.id))
+    if (added.length > 0) await socket.join(added.map((w) => workspaceRoom(w.id)))
   } finally {
     roomsJoined()
   }
