@@ -213,7 +213,7 @@ export const TicketListQuery = PageQuery.extend({
   // Trimmed before min(1): `q` of spaces only is refused as an empty one is (it listed every ticket).
   q: z.string().max(1000).trim().min(1).optional().meta({
     description:
-      "Full-text search (web-search syntax), as the inbox's: its first 200 characters, cut between words; `#123` also finds ticket 123",
+      "Full-text search (web-search syntax), as the inbox's: its first 200 characters, cut between words; `#123` or `123` also finds ticket 123",
   }),
 })
 

@@ -128,8 +128,9 @@ export function apiTicketListStatement(input: ApiTicketListInput): pg.QueryConfi
         ? ` or t.contact_id = any(array(select c.id from contacts c where c.workspace_id = $1::uuid
              and (c.email ilike ${param(likePattern(q), 'text')} or c.name ilike $${values.length}::text) limit 500))`
         : ''
-    // `#123`: ticket 123 too (the inbox opens it), and whatever else matches.
-    const number = ticketNumberSearched(q)
+    // `#123` or `123`: ticket 123 too (the inbox opens `#123`, the palette both), and whatever else
+    // matches. A bare number only adds a ticket to the list, so it is read as one here.
+    const number = ticketNumberSearched(q) ?? ticketNumberSearched(`#${q}`)
     const byNumber = number === undefined ? '' : ` or t.number = ${param(number, 'int')}`
     where.push(`(t.search @@ ${query}${partial}${byNumber})`)
   }

@@ -176,6 +176,11 @@ describe('GET /api/v1/tickets', () => {
     expect(await numbers(token, 'q=teapot')).toEqual([plain.number])
     expect(await numbers(token, 'q=acme')).toEqual([assigned.number])
     expect(await numbers(token, 'q=teapot&status=resolved')).toEqual([])
+    // A ticket by its number, with or without `#`, beside what the text matches; none by that number: none.
+    expect(await numbers(token, `q=%23${urgent.number}`)).toEqual([urgent.number])
+    expect(await numbers(token, `q=${urgent.number}`)).toEqual([urgent.number])
+    expect(await numbers(token, `q=${urgent.number}&status=open`)).toEqual([])
+    expect(await numbers(token, 'q=987654321')).toEqual([])
   })
 
   it('costs the same statements for 25 tickets with CC lists as for one: cc is read from the page’s rows', async () => {
