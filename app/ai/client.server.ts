@@ -13,7 +13,7 @@ import type {
 } from 'openai/resources/chat/completions'
 import { z } from 'zod'
 import { getDb } from '#db/client.ts'
-import { holdBudget, insertAiRun, releaseBudgetHold } from '#db/queries/ai.ts'
+import { holdBudget, insertAiRun, raiseBudgetHold, releaseBudgetHold } from '#db/queries/ai.ts'
 import { env } from '#app/env.server.ts'
 import { logger } from '#app/logger.server.ts'
 import { secondsUntilReset, takeSlot, type Slot } from '#app/domain/rate-limit.server.ts'
@@ -450,6 +450,30 @@ export function estimateTokens(chars: number) {
   return Math.ceil(chars / 4)
 }
 
+/** The usage a server reports (a completion's, or a stream's last chunk). */
+type ReportedUsage = {
+  prompt_tokens?: number
+  completion_tokens?: number
+  total_tokens?: number
+  completion_tokens_details?: { reasoning_tokens?: number } | null
+}
+
+/**
+ * The output tokens a server billed, reasoning included. OpenAI counts a reasoning model's
+ * reasoning in `completion_tokens` (and says how much in `completion_tokens_details`); some
+ * compatible servers (Gemini's thinking through proxies, among them) report it beside it: their
+ * `total_tokens` is more than prompt + completion, or the reasoning alone is more than the
+ * completion. Then it is added. Reasoning a server does not report is counted by no one: an
+ * estimate (no usage) covers only the text that arrived.
+ */
+export function outputTokensOf(usage: ReportedUsage) {
+  const completion = usage.completion_tokens ?? 0
+  const reasoning = usage.completion_tokens_details?.reasoning_tokens ?? 0
+  const beyondPrompt =
+    typeof usage.total_tokens === 'number' ? usage.total_tokens - (usage.prompt_tokens ?? 0) : 0
+  return Math.max(completion, beyondPrompt, reasoning > completion ? completion + reasoning : 0)
+}
+
 /** The estimate of a request's prompt: its messages' text (and the JSON Schema it carries). */
 function promptTokens(messages: readonly AiMessage[], extra = '') {
   return estimateTokens(messages.reduce((sum, m) => sum + m.content.length, extra.length))
@@ -479,11 +503,13 @@ export const AI_STORED_ANSWER_CHARS = 100_000
  * The start every call shares: through the gate, then the provider, the deadline and the run's
  * record (filled in as the call goes, written once by `record`). A refusal when the gate says no.
  */
-async function startRun(feature: AiFeature, ctx: AiContext, messages: AiMessage[]) {
+async function startRun(feature: AiFeature, ctx: AiContext, messages: AiMessage[], promptExtra = '') {
   // Never one of our private links to the provider, whatever a feature put in (a customer's email
   // quoting our "View this conversation" link, filed before inbound email dropped them).
   const sent = messages.map((m) => ({ ...m, content: withoutPrivateLinks(m.content) }))
-  const admitted = await gate(feature, ctx, promptTokens(sent) + AI_MAX_OUTPUT_TOKENS[feature])
+  // A request's largest cost: its prompt (with a structured call's JSON Schema) and its output limit.
+  const requestCost = promptTokens(sent, promptExtra) + AI_MAX_OUTPUT_TOKENS[feature]
+  const admitted = await gate(feature, ctx, requestCost)
   if (!admitted.ok) return admitted
   const { settings, holdId } = admitted
   let client: OpenAI
@@ -508,7 +534,25 @@ async function startRun(feature: AiFeature, ctx: AiContext, messages: AiMessage[
     messages: sent,
     answer: null,
   }
-  return { ok: true as const, settings, client, limit, run, messages: sent }
+  return { ok: true as const, settings, client, limit, run, messages: sent, requestCost }
+}
+
+/**
+ * Before a structured call asks again after an invalid answer: its hold raised to what it spent and
+ * what the second request may cost, when the budget has room for that whole; false when it has
+ * not (the call ends there, `invalid`). A hold of one request let the retry overshoot it by up to
+ * twice the output limit. No budget: always.
+ */
+async function holdForRetry(run: RunRecord, requestCost: number) {
+  const budget = run.settings.monthlyTokenBudget
+  if (run.holdId === null || budget === null) return true
+  return raiseBudgetHold(getDb(), {
+    holdId: run.holdId,
+    workspaceId: run.ctx.workspaceId,
+    since: startOfMonthUtc(),
+    budget,
+    tokens: run.tokensIn + run.tokensOut + requestCost,
+  })
 }
 
 /**
@@ -636,13 +680,14 @@ export async function runStructured<T>(
   messages: AiMessage[],
   options: { name?: string } = {},
 ): Promise<{ ok: true; value: T } | AiRefusal> {
-  const started = await startRun(feature, ctx, messages)
-  if (!started.ok) return started
-  const { settings, client, limit, run, messages: sent } = started
-  const serverKey = `${env().ai.baseUrl}\n${settings.model}`
   const { zodResponseFormat } = await import('openai/helpers/zod')
   // zodResponseFormat's types are for Zod object schemas; every schema we pass is one.
   const jsonSchema = zodResponseFormat(schema as unknown as z.ZodObject, options.name ?? feature)
+  // The JSON Schema goes with the prompt (json_schema, or the instructions of json_object): held too.
+  const started = await startRun(feature, ctx, messages, JSON.stringify(jsonSchema.json_schema.schema))
+  if (!started.ok) return started
+  const { settings, client, limit, run, messages: sent, requestCost } = started
+  const serverKey = `${env().ai.baseUrl}\n${settings.model}`
 
   type Asked = { content: string | null } | { tooLarge: string }
 
@@ -675,7 +720,7 @@ export async function runStructured<T>(
       const content = completion.choices[0]?.message?.content ?? null
       if (completion.usage) {
         run.tokensIn += completion.usage.prompt_tokens ?? 0
-        run.tokensOut += completion.usage.completion_tokens ?? 0
+        run.tokensOut += outputTokensOf(completion.usage)
       } else {
         countEstimate(run, prompt, estimateTokens(content?.length ?? 0))
       }
@@ -693,6 +738,8 @@ export async function runStructured<T>(
 
   try {
     for (let attempt = 0; attempt < 2; attempt++) {
+      // Asked again only when the budget can hold the second request too.
+      if (attempt > 0 && !(await holdForRetry(run, requestCost))) break
       const asked = await withRetries(limit, ask)
       if ('tooLarge' in asked) {
         // Not asked for again: a model that does not stop would send as much a second time.
@@ -808,7 +855,7 @@ export async function runStream(
     let text = ''
     let finished = false
     let finishReason: string | null | undefined
-    let usage: { prompt_tokens?: number; completion_tokens?: number } | undefined
+    let usage: ReportedUsage | undefined
     try {
       for await (const chunk of opened) {
         if (chunk.usage) usage = chunk.usage
@@ -870,7 +917,7 @@ export async function runStream(
       // broke never gets, and some servers never send: then the prompt and the text that arrived.
       if (usage) {
         run.tokensIn = usage.prompt_tokens ?? 0
-        run.tokensOut = usage.completion_tokens ?? 0
+        run.tokensOut = outputTokensOf(usage)
       } else countEstimate(run, prompt, estimateTokens(text.length))
       run.answer = wellFormed(text)
       await record(run)

@@ -51,6 +51,37 @@ export async function holdBudget(
   })
 }
 
+/**
+ * Raises a call's hold to `tokens` (what it spent so far and what its next request may cost), when
+ * the tokens used since `since`, the other calls' holds and `tokens` fit in `budget` whole: true
+ * when raised, false (unchanged) when they do not, or the hold is gone. A structured call asks for
+ * a second answer after an invalid one only with its hold raised, so the retry cannot overshoot.
+ */
+export async function raiseBudgetHold(
+  db: Db,
+  {
+    holdId,
+    workspaceId,
+    since,
+    budget,
+    tokens,
+  }: { holdId: string; workspaceId: string; since: Date; budget: number; tokens: number },
+): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    await lockKeyForTransaction(tx, `ai-budget:${workspaceId}`)
+    const raised = await tx.execute<{ id: string }>(sql`
+      update ${aiBudgetHolds} set tokens = ${tokens}
+      where ${aiBudgetHolds.id} = ${holdId} and ${aiBudgetHolds.expiresAt} >= now()
+        and (select coalesce(sum(${aiRuns.tokensIn} + ${aiRuns.tokensOut}), 0) from ${aiRuns}
+              where ${aiRuns.workspaceId} = ${workspaceId} and ${aiRuns.createdAt} >= ${since})
+          + (select coalesce(sum(h.tokens), 0) from ${aiBudgetHolds} h
+              where h.workspace_id = ${workspaceId} and h.id <> ${holdId} and h.expires_at >= now())
+          + ${tokens} <= ${budget}
+      returning id`)
+    return raised.rows.length > 0
+  })
+}
+
 /** Gives a hold back: its call made no request after all. */
 export async function releaseBudgetHold(db: DbOrTx, { holdId }: { holdId: string }) {
   await db.delete(aiBudgetHolds).where(eq(aiBudgetHolds.id, holdId))

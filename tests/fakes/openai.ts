@@ -56,6 +56,8 @@ export type FakeAnswer = {
   omitUsage?: boolean
   /** A plain answer is sent without content-length, in pieces of this many bytes (chunked). */
   bodyPieceBytes?: number
+  /** The `usage` sent instead of the counted one (reasoning tokens, a server's own way of counting). */
+  usage?: Record<string, unknown>
 }
 
 export type Scripted =
@@ -210,7 +212,7 @@ export class FakeOpenAI {
       created: Math.floor(Date.now() / 1000),
       model: body.model,
       choices: [{ index: 0, message: { role: 'assistant', content: answer.content }, finish_reason: 'stop' }],
-      ...(answer.omitUsage ? {} : { usage: usage(body, answer.content) }),
+      ...(answer.omitUsage ? {} : { usage: answer.usage ?? usage(body, answer.content) }),
     }
     if (answer.bodyPieceBytes) return sendInPieces(res, JSON.stringify(completion), answer.bodyPieceBytes)
     sendJson(res, 200, completion)
@@ -258,7 +260,7 @@ async function streamAnswer(res: http.ServerResponse, body: ChatRequest, answer:
     send({ ...base, choices: [{ index: 0, delta: {}, finish_reason: answer.finishReason ?? 'stop' }] })
   }
   if (body.stream_options?.include_usage && !answer.omitUsage)
-    send({ ...base, choices: [], usage: usage(body, answer.content) })
+    send({ ...base, choices: [], usage: answer.usage ?? usage(body, answer.content) })
   res.write('data: [DONE]\n\n')
   res.end()
 }

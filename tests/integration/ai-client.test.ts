@@ -19,6 +19,7 @@ import { AI_FEATURES_ON_BY_DEFAULT, AI_MESSAGES } from '#app/ai/features.ts'
 import { createMember, createWorkspace } from '#tests/helpers/factories.ts'
 import { FakeOpenAI, type FakeAnswer } from '#tests/fakes/openai.ts'
 import { setProvider, tuneAi, withFakeOpenAI } from '#tests/helpers/ai.ts'
+import { until } from '#tests/helpers/wait.ts'
 
 const fake = withFakeOpenAI()
 const Rewrite = z.object({ text: z.string().min(1) })
@@ -660,6 +661,102 @@ describe('tokens a server does not report', () => {
     expect(await runStructured('rewrite', ctx, Rewrite, ask)).toMatchObject({ ok: true })
     expect(await runStructured('rewrite', ctx, Rewrite, ask)).toMatchObject({ ok: false, reason: 'budget' })
     expect(fake.requests).toHaveLength(1)
+  })
+})
+
+describe('a structured call asked again, and reasoning tokens', () => {
+  const holdsOf = (workspaceId: string) =>
+    getDb().select().from(aiBudgetHolds).where(eq(aiBudgetHolds.workspaceId, workspaceId))
+
+  it('asks again after an invalid answer only when the budget holds the second request too', async () => {
+    // Room for the first request (the gate needs some budget left), not for a second one of the
+    // rewrite's 16,000 output tokens: it is not asked for, so the call cannot overshoot twice.
+    const tight = await contextWith({ monthlyTokenBudget: 10_000 })
+    fake.failNext({ kind: 'invalid-json' })
+    expect(await runStructured('rewrite', tight, Rewrite, ask)).toMatchObject({ reason: 'invalid' })
+    expect(fake.requests).toHaveLength(1)
+    const [run] = await runsOf(tight.workspaceId)
+    expect(run).toMatchObject({ outcome: 'invalid', errorClass: 'invalid_json' })
+    expect(await holdsOf(tight.workspaceId)).toHaveLength(0)
+
+    // With room, the second request is made under a hold raised to cover it.
+    const roomy = await contextWith({ monthlyTokenBudget: 100_000 })
+    let answer!: () => void
+    const after = new Promise<void>((resolve) => (answer = resolve))
+    fake.reset()
+    fake.failNext({ kind: 'invalid-json' }, { kind: 'slow', delayMs: after })
+    fake.respond = () => ({ content: '{"text":"fine"}' })
+    const call = runStructured('rewrite', roomy, Rewrite, ask)
+    await until(
+      () => fake.requests.length,
+      (n) => n === 2,
+    )
+    const [hold] = await holdsOf(roomy.workspaceId)
+    const firstCost = fake.requests[0]!.body.messages.reduce((sum, m) => sum + m.content.length, 0)
+    // What the first request cost and the second's largest cost (its output limit and prompt).
+    expect(hold!.tokens).toBeGreaterThan(AI_MAX_OUTPUT_TOKENS.rewrite + Math.ceil(firstCost / 4))
+    answer()
+    expect(await call).toEqual({ ok: true, value: { text: 'fine' } })
+    expect(await holdsOf(roomy.workspaceId)).toHaveLength(0)
+  })
+
+  it('the gate holds the JSON Schema a structured request carries, not only its messages', async () => {
+    const ctx = await contextWith({ monthlyTokenBudget: 1_000_000 })
+    let answer!: () => void
+    fake.failNext({ kind: 'slow', delayMs: new Promise<void>((resolve) => (answer = resolve)) })
+    fake.respond = () => ({ content: '{"text":"fine"}' })
+    const call = runStructured('rewrite', ctx, Rewrite, ask)
+    await until(
+      () => fake.requests.length,
+      (n) => n === 1,
+    )
+    const [hold] = await holdsOf(ctx.workspaceId)
+    const schemaChars = JSON.stringify(fake.requests[0]!.body.response_format!.json_schema!.schema).length
+    const promptChars = ask.reduce((sum, m) => sum + m.content.length, 0)
+    expect(hold!.tokens).toBe(AI_MAX_OUTPUT_TOKENS.rewrite + Math.ceil((promptChars + schemaChars) / 4))
+    answer()
+    await call
+  })
+
+  it('counts reasoning tokens a server reports beside completion_tokens, not twice when inside', async () => {
+    const ctx = await context()
+    const usages = [
+      // OpenAI: the reasoning is part of completion_tokens.
+      {
+        prompt_tokens: 10,
+        completion_tokens: 50,
+        total_tokens: 60,
+        completion_tokens_details: { reasoning_tokens: 40 },
+      },
+      // Beside it, total_tokens including it.
+      {
+        prompt_tokens: 10,
+        completion_tokens: 5,
+        total_tokens: 85,
+        completion_tokens_details: { reasoning_tokens: 70 },
+      },
+      // Beside it, and no total.
+      { prompt_tokens: 10, completion_tokens: 5, completion_tokens_details: { reasoning_tokens: 70 } },
+    ]
+    for (const usage of usages) {
+      fake.respond = () => ({ content: '{"text":"fine"}', usage })
+      expect(await runStructured('rewrite', ctx, Rewrite, ask)).toMatchObject({ ok: true })
+    }
+    // And a stream's last chunk, reported beside it.
+    fake.respond = () => ({
+      content: 'Thanks for waiting.',
+      usage: {
+        prompt_tokens: 21,
+        completion_tokens: 0,
+        total_tokens: 81,
+        completion_tokens_details: { reasoning_tokens: 60 },
+      },
+    })
+    const stream = await runStream('draft', ctx, ask)
+    if (!stream.ok) throw new Error('expected a stream')
+    for await (const _ of stream.deltas) void _
+    const runs = await runsOf(ctx.workspaceId)
+    expect(runs.map((r) => r.tokensOut).sort((a, b) => a - b)).toEqual([50, 60, 75, 75])
   })
 })
 
