@@ -10,10 +10,12 @@ import {
   useLoaderData,
   useLocation,
   useRouteError,
+  useSubmit,
 } from '@remix-run/react'
-import { useEffect, type ReactNode } from 'react'
+import { useEffect, useRef, type ReactNode } from 'react'
 import { TimeZoneDetector } from '#app/components/account/time-zone-detector.tsx'
 import { dropAllDraftBackups } from '#app/components/ticket/draft-backup.ts'
+import { draftSavesAnswered, saveDraftsNow } from '#app/components/ticket/use-draft-autosave.ts'
 import { getSignedIn } from '#app/http/auth.server.ts'
 import { errorPageText, errorPageTitle } from '#app/utils/error-page.ts'
 import { DEFAULT_TIME_ZONE } from '#app/utils/format.ts'
@@ -81,14 +83,51 @@ export default function App() {
   )
 }
 
-/** Signing out (any form posting to /logout) forgets the reply text this browser kept unsaved. */
+/** How long signing out waits for the composers' last saves before it goes anyway (offline too). */
+const SAVE_BEFORE_SIGN_OUT_MS = 1500
+
+/**
+ * Signing out (any form posting to /logout) forgets the reply text this browser kept unsaved,
+ * after saving it: the composers first save what they have not (text typed within the
+ * autosave's second), and when a save is on the wire the sign-out waits for its answer (at most
+ * SAVE_BEFORE_SIGN_OUT_MS: offline it fails at once, and a hung one does not hold the sign-out),
+ * then goes through the router with the form's own fields. Before, the sign-out posted first,
+ * the composer's save arrived after the session had ended, and the browser's copy was already
+ * dropped: the last words were lost. With nothing to save, the form's submit goes on untouched.
+ */
 function SignOutForgetsUnsavedText() {
+  const submit = useSubmit()
+  const latest = useRef(submit)
+  latest.current = submit
   useEffect(() => {
+    let waiting = false
     const onSubmit = (event: SubmitEvent) => {
       const form = event.target
-      if (form instanceof HTMLFormElement && new URL(form.action, location.href).pathname === '/logout') {
-        dropAllDraftBackups()
+      if (!(form instanceof HTMLFormElement) || new URL(form.action, location.href).pathname !== '/logout') {
+        return
       }
+      if (waiting) {
+        // A second click while the saves are answered: one sign-out is on its way.
+        event.preventDefault()
+        event.stopPropagation()
+        return
+      }
+      if (!saveDraftsNow()) {
+        dropAllDraftBackups()
+        return
+      }
+      // Held back before Remix sees it (capture on the document comes first), and sent through
+      // the router once the saves are answered: the form may be gone from the page by then.
+      event.preventDefault()
+      event.stopPropagation()
+      waiting = true
+      const fields = new FormData(form, event.submitter)
+      const action = form.getAttribute('action') ?? '/logout'
+      void draftSavesAnswered(SAVE_BEFORE_SIGN_OUT_MS).then(() => {
+        waiting = false
+        dropAllDraftBackups()
+        latest.current(fields, { method: 'post', action })
+      })
     }
     document.addEventListener('submit', onSubmit, true)
     return () => document.removeEventListener('submit', onSubmit, true)

@@ -585,6 +585,14 @@ export const drafts = pgTable(
     // kept as an empty row (body '') for an hour so its generation outlives it (deleteEmptyDrafts);
     // one emptied that never had a send is deleted.
     generation: integer().notNull().default(0),
+    // A new value on every write of the text: a composer's save carries the revision it last saw
+    // (its page's, or its own last save's) and overwrites only that one, an empty draft, or one its
+    // own tab (`writer`, a random id per page) wrote last. Another tab's or device's newer text is
+    // never replaced unseen: the save is refused as stale and the composer asks (saveDraft).
+    revision: uuid()
+      .notNull()
+      .default(sql`gen_random_uuid()`),
+    writer: text(),
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [

@@ -59,6 +59,23 @@ export type TicketEvent =
       at: string
     }
   | {
+      /**
+       * The agent's draft of this ticket was saved with text by one of their tabs or devices
+       * (`writer`: that page's id). To their user room only: their other tabs on this ticket learn
+       * that what they show is no longer the saved draft, and offer to load it (or keep theirs).
+       */
+      type: 'draft.saved'
+      workspaceId: string
+      userId: string
+      ticketId: string
+      number: number
+      generation: number
+      /** The draft's revision now: a save that carries it writes over it knowingly (saveDraft). */
+      revision: string
+      writer: string | null
+      at: string
+    }
+  | {
       /** Delivered to one agent only (their user room), never to the workspace. */
       type: 'notification.created'
       workspaceId: string

@@ -314,11 +314,17 @@ export function startEventEmitter(databaseUrl: string) {
 }
 
 /**
- * Where an event goes: a notification or a cleared draft to its user, a delivery badge to the
+ * Where an event goes: a notification or a saved or cleared draft to its user, a delivery badge to the
  * ticket's viewers only (the ticket page shows it), everything else to the whole workspace.
  */
 function roomOf(event: TicketEvent) {
-  if (event.type === 'notification.created' || event.type === 'draft.cleared') return userRoom(event.userId)
+  if (
+    event.type === 'notification.created' ||
+    event.type === 'draft.cleared' ||
+    event.type === 'draft.saved'
+  ) {
+    return userRoom(event.userId)
+  }
   if (event.type === 'message.delivery') return ticketRoom(event.workspaceId, event.ticketId)
   return workspaceRoom(event.workspaceId)
 }

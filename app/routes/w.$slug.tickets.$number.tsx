@@ -638,6 +638,7 @@ export default function TicketPage() {
           draft={page.drafts.mine}
           draftUrl={`/w/${page.slug}/tickets/${ticket.number}/draft`}
           draftGeneration={page.drafts.generation}
+          draftRevision={page.drafts.revision}
           currentStatus={ticket.status}
           cannedResponses={page.cannedResponses}
           cannedContext={{

@@ -272,7 +272,8 @@ export default function Inbox() {
   const confirmStep = confirmStepOf(useActionData<typeof action>())
   const actionData = withoutConfirmStep(useActionData<typeof action>())
   // New tickets, replies and changes by teammates refresh the page (and the navigation counts).
-  useLiveEvents((event) => event.workspaceId === workspaceId)
+  // Not the agent's own draft saves (one a second as they type): no row changes with them.
+  useLiveEvents((event) => event.workspaceId === workspaceId && event.type !== 'draft.saved')
   const viewing = useViewing(workspaceId)
   useRememberQueueUrl(slug)
   const rows = useMemo(() => unpackRows(fromJsonText(page.rows)), [page.rows])

@@ -182,6 +182,14 @@ export const DraftSchema = z.object({
     .min(0, { error: 'Reload the page' })
     .max(2_147_483_647, { error: 'Reload the page' }),
   body: z.string().max(MAX_BODY_CHARS, { error: 'The message is too long (100 KB at most)' }).optional(),
+  // The draft revision the composer last saw ('none': no draft) and its page's random id: a save
+  // over text another tab or device saved since is refused as stale (saveDraft). Absent: a page
+  // from before revisions, saved as before.
+  revision: z.union([z.literal('none'), z.uuid()], { error: 'Reload the page' }).optional(),
+  writer: z
+    .string()
+    .regex(/^[A-Za-z0-9-]{8,64}$/, { error: 'Reload the page' })
+    .optional(),
   // What the reply's fields show, saved with the text and validated as a send validates them: a
   // bad address refuses the save (the composer keeps the typing and says so). `ccShown`: the
   // agent set the CC list (an empty one then means "no CCs"); without it the draft follows the

@@ -1,4 +1,4 @@
-import { and, eq, inArray, ne, sql, type SQL } from 'drizzle-orm'
+import { and, eq, inArray, ne, or, sql, type SQL } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
 import { drafts, tickets } from '../schema.ts'
 
@@ -46,11 +46,43 @@ export async function lockTicketForDraft(
 }
 
 /**
+ * Which text a composer's save was typed over: `seen`, the draft revision it last saw (its page's,
+ * or its own last save's answer; 'none': no draft), and `writer`, its page's random id. Absent
+ * (a page from before revisions, during a deploy): the save is not checked, as before.
+ */
+export type DraftBase = { seen?: string; writer?: string }
+
+/**
+ * The row a save may write over: of the save's generation, and, for a save that says what it saw,
+ * the revision it saw, one its own page wrote last (its saves on the wire one after another), or
+ * an empty one (sent or emptied: no text to lose).
+ */
+function writable(generation: number, { seen, writer }: DraftBase) {
+  const ofGeneration = eq(drafts.generation, generation)
+  if (seen === undefined) return ofGeneration
+  return and(
+    ofGeneration,
+    or(
+      eq(drafts.body, ''),
+      seen === 'none' ? undefined : eq(drafts.revision, seen),
+      writer === undefined ? undefined : eq(drafts.writer, writer),
+    ),
+  )
+}
+
+/** What a draft save did: written (its new revision; null: no row left), or not, and why. */
+export type DraftWrite =
+  | { written: true; revision: string | null }
+  | { written: false; reason: 'older' | 'stale'; generation: number; revision: string | null }
+
+/**
  * One draft per ticket and agent: the newest text, with the CC, BCC and status choice the
- * composer shows, replaces the stored one, if the save carries
- * the draft's current generation (its composer loaded it, or was told of it by `draft.cleared`).
- * Returns whether it was written: a save from before a send or an Undo send is not. Empty text
- * is no draft: never inserted, and a row emptied (emptyDraft) rather than written empty.
+ * composer shows, replaces the stored one, if the save carries the draft's current generation
+ * (its composer loaded it, or was told of it by `draft.cleared`) and, when it says what it saw,
+ * the stored text is what it saw (writable). Not written: `older` (a save from before a send or an
+ * Undo send), or `stale` (another tab or device saved other text since this composer last saw
+ * the draft: it is kept, and the composer asks). Empty text is no draft: never inserted, and a
+ * row emptied (emptyDraft) rather than written empty.
  */
 export async function upsertDraft(
   db: DbOrTx,
@@ -65,6 +97,8 @@ export async function upsertDraft(
     cc = null,
     bcc = [],
     status = null,
+    seen,
+    writer,
   }: {
     workspaceId: string
     ticketId: string
@@ -73,22 +107,52 @@ export async function upsertDraft(
     /** The composer shows the text as an AI translation: its original and language (else null). */
     translation?: DraftTranslation | null
   } & DraftValues &
-    Partial<DraftFields>,
-) {
-  if (body === '') return emptyDraft(db, { workspaceId, ticketId, userId, kind, generation })
+    Partial<DraftFields> &
+    DraftBase,
+): Promise<DraftWrite> {
+  const key = { workspaceId, ticketId, userId }
+  const base = { seen, writer }
+  if (body === '') return emptyDraft(db, { ...key, kind, generation, base })
   const updatedAt = new Date()
-  const fields = { body, kind, updatedAt, translation, cc, bcc, status }
+  const fields = {
+    body,
+    kind,
+    updatedAt,
+    translation,
+    cc,
+    bcc,
+    status,
+    revision: sql`gen_random_uuid()`,
+    writer: writer ?? null,
+  }
+  // One statement: the check and the write cannot be split by another tab's save.
   const rows = await db
     .insert(drafts)
-    .values({ workspaceId, ticketId, userId, generation, ...fields })
+    .values({ ...key, generation, ...fields })
     .onConflictDoUpdate({
       target: [drafts.ticketId, drafts.userId],
       // An undone reply's files stay (ticked to go with the next send) until the text is emptied.
       set: fields,
-      setWhere: eq(drafts.generation, generation),
+      setWhere: writable(generation, base),
     })
-    .returning({ id: drafts.id })
-  return rows.length > 0
+    .returning({ revision: drafts.revision })
+  if (rows[0]) return { written: true, revision: rows[0].revision }
+  return notWritten(db, key, generation)
+}
+
+/** Why a save wrote nothing: the stored draft's generation and revision, to save over it knowingly. */
+async function notWritten(db: DbOrTx, key: DraftKey, generation: number): Promise<DraftWrite> {
+  const [row] = await db
+    .select({ generation: drafts.generation, revision: drafts.revision })
+    .from(drafts)
+    .where(isDraft(key))
+  if (!row) return { written: true, revision: null }
+  return {
+    written: false,
+    reason: row.generation === generation ? 'stale' : 'older',
+    generation: row.generation,
+    revision: row.revision,
+  }
 }
 
 /**
@@ -96,7 +160,8 @@ export async function upsertDraft(
  * it) is deleted: nothing is left. One whose generation a send or an Undo advanced is emptied
  * (with what an undone reply kept) and kept as an empty row, so a save from before that send still
  * on the wire finds the newer generation and is refused; deleteEmptyDrafts removes it once no
- * such save can be left (EMPTY_DRAFT_KEPT_MS). False when the draft has another generation.
+ * such save can be left (EMPTY_DRAFT_KEPT_MS). Not written when the draft has another generation,
+ * or other text than the composer saw (writable).
  */
 async function emptyDraft(
   db: DbOrTx,
@@ -106,12 +171,22 @@ async function emptyDraft(
     userId,
     kind,
     generation,
-  }: { workspaceId: string; ticketId: string; userId: string; kind: DraftValues['kind']; generation: number },
-) {
-  const key = isDraft({ workspaceId, ticketId, userId })
-  const ofGeneration = and(key, eq(drafts.generation, generation))
+    base,
+  }: {
+    workspaceId: string
+    ticketId: string
+    userId: string
+    kind: DraftValues['kind']
+    generation: number
+    base: DraftBase
+  },
+): Promise<DraftWrite> {
+  const key = { workspaceId, ticketId, userId }
+  const ofGeneration = and(isDraft(key), writable(generation, base))
   if (generation === 0) {
-    if ((await db.delete(drafts).where(ofGeneration).returning({ id: drafts.id })).length > 0) return true
+    if ((await db.delete(drafts).where(ofGeneration).returning({ id: drafts.id })).length > 0) {
+      return { written: true, revision: null }
+    }
   } else {
     const emptied = await db
       .update(drafts)
@@ -124,14 +199,15 @@ async function emptyDraft(
         status: null,
         files: [],
         translation: null,
+        revision: sql`gen_random_uuid()`,
+        writer: base.writer ?? null,
       })
       .where(ofGeneration)
-      .returning({ id: drafts.id })
-    if (emptied.length > 0) return true
+      .returning({ revision: drafts.revision })
+    if (emptied[0]) return { written: true, revision: emptied[0].revision }
   }
-  // No draft at all: nothing to empty. A draft of another generation: this save is older.
-  const [other] = await db.select({ id: drafts.id }).from(drafts).where(key)
-  return other === undefined
+  // No draft at all: nothing to empty. Otherwise this save is older, or stale.
+  return notWritten(db, key, generation)
 }
 
 /**
@@ -162,18 +238,6 @@ export async function deleteMemberDrafts(
   await db.delete(drafts).where(and(eq(drafts.workspaceId, workspaceId), eq(drafts.userId, userId)))
 }
 
-/** The agent's draft generation on the ticket (0 when they never had a draft there). */
-export async function draftGenerationOf(
-  db: DbOrTx,
-  { ticketId, userId }: { ticketId: string; userId: string },
-) {
-  const [row] = await db
-    .select({ generation: drafts.generation })
-    .from(drafts)
-    .where(and(eq(drafts.ticketId, ticketId), eq(drafts.userId, userId)))
-  return row?.generation ?? 0
-}
-
 /** The undone reply as the agent's draft, replacing whatever draft they had on the ticket. */
 export async function restoreDraft(
   db: DbOrTx,
@@ -191,7 +255,13 @@ export async function restoreDraft(
     .values({ workspaceId, ticketId, userId, ...values, generation: 1, updatedAt })
     .onConflictDoUpdate({
       target: [drafts.ticketId, drafts.userId],
-      set: { ...values, generation: sql`${drafts.generation} + 1`, updatedAt },
+      set: {
+        ...values,
+        generation: sql`${drafts.generation} + 1`,
+        updatedAt,
+        revision: sql`gen_random_uuid()`,
+        writer: null,
+      },
     })
 }
 
@@ -212,7 +282,15 @@ export async function saveTranslatedDraft(
     .values({ ...values, kind: 'reply', generation: generation ?? 0, updatedAt })
     .onConflictDoUpdate({
       target: [drafts.ticketId, drafts.userId],
-      set: { body: values.body, kind: 'reply', translation: values.translation, updatedAt },
+      set: {
+        body: values.body,
+        kind: 'reply',
+        translation: values.translation,
+        updatedAt,
+        // Other text than any open composer saw (a page without JavaScript saved it).
+        revision: sql`gen_random_uuid()`,
+        writer: null,
+      },
       setWhere: generation === undefined ? undefined : eq(drafts.generation, generation),
     })
     .returning({ id: drafts.id })
@@ -253,6 +331,7 @@ export type ComposerStateRow = {
   >
   held: Array<{ messageId: string; heldUntil: string }>
   draftGeneration: number
+  draftRevision: string | null
 }
 
 /**
@@ -289,7 +368,10 @@ export function composerStateColumns({
           and m.author_user_id = ${userId} and m.kind = 'reply' and m.held_until > now()) as held,
       coalesce((select d.generation from drafts d
         where d.workspace_id = ${workspaceId} and d.ticket_id = ${ticketId} and d.user_id = ${userId}), 0)
-        as "draftGeneration"`
+        as "draftGeneration",
+      (select d.revision from drafts d
+        where d.workspace_id = ${workspaceId} and d.ticket_id = ${ticketId} and d.user_id = ${userId})
+        as "draftRevision"`
 }
 
 export function composerStateFrom(row: ComposerStateRow) {
@@ -297,7 +379,29 @@ export function composerStateFrom(row: ComposerStateRow) {
     drafts: row.drafts.map((d) => ({ ...d, updatedAt: new Date(d.updatedAt) })),
     held: row.held.map((h) => ({ messageId: h.messageId, heldUntil: new Date(h.heldUntil) })),
     draftGeneration: row.draftGeneration,
+    draftRevision: row.draftRevision,
   }
+}
+
+/**
+ * The agent's draft of the ticket as the composer loads it ("Load it", after another tab or
+ * device saved over what it showed): the text and fields, the generation and the revision.
+ */
+export async function ownDraft(db: DbOrTx, key: DraftKey) {
+  const [row] = await db
+    .select({
+      body: drafts.body,
+      kind: drafts.kind,
+      cc: drafts.cc,
+      bcc: drafts.bcc,
+      status: drafts.status,
+      translation: drafts.translation,
+      generation: drafts.generation,
+      revision: drafts.revision,
+    })
+    .from(drafts)
+    .where(isDraft(key))
+  return row
 }
 
 /** Which of these tickets the agent has a draft on (the queue's markers). */

@@ -1,14 +1,15 @@
 import { expect, test, type Browser, type Page } from '@playwright/test'
-import { signUp, submitSupportForm, unique } from './helpers.ts'
+import { PASSWORD, signUp, submitSupportForm, unique } from './helpers.ts'
 
 // The reply composer's draft keeps everything the agent set in it (text, CC, BCC, "Then set
 // status") and never loses text.
 
-/** A workspace with one ticket from a customer, opened; returns the ticket's URL. */
+/** A workspace with one ticket from a customer, opened; returns the agent's email and the ticket's URL. */
 async function openTicket(page: Page, browser: Browser, subject: string) {
   const id = unique()
   const slug = `draft-${id}`
-  await signUp(page, 'Dana Agent', `dana-${id}@example.com`, 'Draft Co', slug)
+  const email = `dana-${id}@example.com`
+  await signUp(page, 'Dana Agent', email, 'Draft Co', slug)
   const customer = await submitSupportForm(browser, slug, {
     name: 'Casey Customer',
     email: `casey-${id}@example.net`,
@@ -19,7 +20,7 @@ async function openTicket(page: Page, browser: Browser, subject: string) {
   await page.goto(`/w/${slug}/tickets`)
   await page.getByRole('link', { name: subject }).click()
   await expect(page.getByRole('heading', { name: subject })).toBeVisible()
-  return { slug, ticketUrl: new URL(page.url()).pathname }
+  return { slug, email, ticketUrl: new URL(page.url()).pathname }
 }
 
 const composer = (page: Page) => page.getByLabel(/Reply to Casey Customer/)
@@ -89,4 +90,84 @@ test('a draft keeps the CC the agent emptied, the BCC and the status choice, acr
   await page.goto(`/w/${slug}/tickets/${ticketUrl.split('/').pop()}`)
   await composer(page).click()
   await expect(cc).toHaveValue('')
+})
+
+test('two tabs on one ticket: a tab that has not seen the other’s draft never saves over it, and offers to load it or keep its own', async ({
+  page,
+  browser,
+}) => {
+  const { ticketUrl } = await openTicket(page, browser, 'Two tabs')
+  const live = (p: Page) => expect(p.getByRole('status').filter({ hasText: 'Live' })).toBeVisible()
+  const conflict = (p: Page) =>
+    p.getByRole('alert').filter({ hasText: 'Your draft was changed in another tab or device' })
+  // Tab B was opened first (an empty composer); then tab A, where the long answer is written.
+  const tabB = page
+  await live(tabB)
+  const tabA = await page.context().newPage()
+  await tabA.goto(ticketUrl)
+  await live(tabA)
+  const long = 'A long answer, with every step the customer needs to follow.'
+  const savedA = savedDraft(tabA)
+  await composer(tabA).fill(long)
+  await savedA
+  // B learns at once, before typing anything.
+  await expect(conflict(tabB)).toBeVisible()
+  await expect(composer(tabB)).toHaveValue('')
+
+  // B types a short note anyway: nothing is saved over A's answer until B chooses.
+  await composer(tabB).fill('Short note.')
+  await tabB.waitForTimeout(1500)
+  const stored = await tabB.request.get(`${ticketUrl}/draft`)
+  expect(((await stored.json()) as { draft: { body: string } }).draft.body).toBe(long)
+
+  // "Keep mine": saved over it, knowingly; now A is told, and "Load it" brings B's text.
+  const savedB = savedDraft(tabB)
+  await tabB.getByRole('button', { name: 'Keep mine' }).click()
+  await savedB
+  await expect(conflict(tabB)).toHaveCount(0)
+  await expect(conflict(tabA)).toBeVisible()
+  await tabA.getByRole('button', { name: 'Load it' }).click()
+  await expect(composer(tabA)).toHaveValue('Short note.')
+  await expect(conflict(tabA)).toHaveCount(0)
+  await expect(composer(tabA)).toBeFocused()
+
+  // A tab without a live connection (a phone asleep) learns at its next save: refused (409), the
+  // typing kept, the same choice offered.
+  const asleep = await page.context().newPage()
+  await asleep.route(/\/socket\.io\//, (route) => route.abort())
+  await asleep.routeWebSocket(/\/socket\.io\//, (ws) => ws.close())
+  await asleep.goto(ticketUrl)
+  await expect(composer(asleep)).toHaveValue('Short note.')
+  const savedAgainA = savedDraft(tabA)
+  await composer(tabA).fill('Short note. With a last line from tab A.')
+  await savedAgainA
+  const refused = asleep.waitForResponse((r) => r.url().endsWith('/draft') && r.status() === 409)
+  await composer(asleep).fill('Written on the phone.')
+  await refused
+  await expect(conflict(asleep)).toBeVisible()
+  await expect(composer(asleep)).toHaveValue('Written on the phone.')
+  await asleep.getByRole('button', { name: 'Load it' }).click()
+  await expect(composer(asleep)).toHaveValue('Short note. With a last line from tab A.')
+})
+
+test('text typed just before Sign out is saved before the session ends; the browser’s copy is then forgotten', async ({
+  page,
+  browser,
+}) => {
+  const { email, ticketUrl } = await openTicket(page, browser, 'Last words')
+  await expect(page.getByRole('status').filter({ hasText: 'Live' })).toBeVisible()
+  // Within the autosave's second: before, the sign-out posted first, the composer's save arrived
+  // after the session had ended and was refused, and this browser's copy was already dropped.
+  await composer(page).fill('Typed a moment before signing out.')
+  await page.getByRole('button', { name: 'Sign out' }).click()
+  await expect(page).toHaveURL('/login')
+  expect(
+    await page.evaluate(() => Object.keys(localStorage).filter((k) => k.includes('unsaved-draft'))),
+  ).toEqual([])
+  await page.getByLabel('Email').fill(email)
+  await page.getByLabel('Password').fill(PASSWORD)
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await expect(page).not.toHaveURL(/\/login/)
+  await page.goto(ticketUrl)
+  await expect(composer(page)).toHaveValue('Typed a moment before signing out.')
 })

@@ -130,6 +130,8 @@ describe('drafts', () => {
       },
       others: [],
       generation: 0,
+      // What the composer's first save carries (draft-revisions.test.ts).
+      revision: expect.stringMatching(/^[0-9a-f-]{36}$/),
     })
   })
 
@@ -138,7 +140,9 @@ describe('drafts', () => {
     const ticket = await createTicketFor(agent)
     const calls: RealtimeCalls = { disconnected: [], removed: [], published: [] }
     await saveDraft(agent, ticket.number, { kind: 'reply', body: 'Something' }, undefined, calls)
-    expect(calls.published).toEqual([])
+    // Text tells the other tabs it was saved (draft.saved: draft-revisions.test.ts).
+    expect(calls.published?.map((e) => e.type)).toEqual(['draft.saved'])
+    calls.published = []
     await saveDraft(agent, ticket.number, { kind: 'reply', body: '' }, undefined, calls)
     expect(await storedDrafts(ticket.ticketId)).toEqual([])
     expect(calls.published).toEqual([draftClearedFor(agent, ticket)])
@@ -172,7 +176,7 @@ describe('drafts', () => {
     expect((await sendReply(agent, ticket.number, 'On its way')).status).toBe(302)
     const late = await saveDraft(agent, ticket.number, { kind: 'reply', body: 'On its way' })
     expect(late.status).toBe(200)
-    expect(late.data).toEqual({ ignored: true, generation: 1 })
+    expect(late.data).toEqual({ ignored: true, generation: 1, revision: expect.any(String) })
     expect(await storedDrafts(ticket.ticketId)).toEqual([])
     const page = await loadTicket(agent, ticket.number)
     expect(page.data.drafts).toMatchObject({ mine: null, generation: 1 })
@@ -216,7 +220,7 @@ describe('drafts', () => {
     const cleared = calls.published!.find((e) => e.type === 'draft.cleared')
     expect(cleared).toMatchObject({ generation: 1 })
     const stale = await saveDraft(agent, ticket.number, { kind: 'note', body: 'Tab two' })
-    expect(stale.data).toEqual({ ignored: true, generation: 1 })
+    expect(stale.data).toEqual({ ignored: true, generation: 1, revision: expect.any(String) })
     const again = await saveDraft(agent, ticket.number, {
       kind: 'note',
       body: 'Tab two',

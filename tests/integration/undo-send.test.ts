@@ -135,8 +135,12 @@ describe('undo send', () => {
     })
     expect((await post(agent, ticket.number, { intent: 'undo-send', messageId })).status).toBe(302)
     // From before the send, and from a page (or a tab told by draft.cleared) after it: both older.
-    expect((await save('Oops', 0)).data).toEqual({ ignored: true, generation: 2 })
-    expect((await save('', 1)).data).toEqual({ ignored: true, generation: 2 })
+    expect((await save('Oops', 0)).data).toEqual({
+      ignored: true,
+      generation: 2,
+      revision: expect.any(String),
+    })
+    expect((await save('', 1)).data).toEqual({ ignored: true, generation: 2, revision: expect.any(String) })
     const stored = () =>
       getDb()
         .select({ body: drafts.body, generation: drafts.generation })

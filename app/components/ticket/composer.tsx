@@ -89,6 +89,8 @@ type Props = {
   draftUrl?: string
   /** The draft generation the server gave this page: every save carries it (saveDraft). */
   draftGeneration?: number
+  /** The revision of the agent's draft the page shows (null: none): the first save carries it. */
+  draftRevision?: string | null
   /** Workspace members a note can `@mention` (suggested while typing one). */
   mentionMembers?: Array<{ userId: string; name: string }>
   /** The queue the agent came from (its query string): "Send & next" goes to its next ticket. */
@@ -291,19 +293,32 @@ export function Composer(props: Props) {
       ? { body: draft.body, kind: draft.kind, fields: draftFields.current, translation: draft.translation }
       : null,
     generation: props.draftGeneration ?? 0,
+    revision: props.draftRevision ?? null,
     translation: kind === 'reply' ? translation : null,
-    onRestore: (backup) => {
-      const textarea = bodyRef.current
-      if (!textarea) return
-      setKind(backup.kind)
-      setExpanded(true)
-      draftFields.current = { cc: backup.cc, bcc: backup.bcc, status: backup.status }
-      setStatus(backup.status)
-      // The CC and BCC fields as typed (once shown: a note's kind brings them back as a reply).
-      fieldsToRestore.current = backup
-      setTextLikeTyping(textarea, backup.body)
-    },
+    onRestore: (backup) => putBack(backup),
+    onLoad: (loaded) =>
+      putBack({
+        body: loaded?.body ?? '',
+        kind: loaded?.kind ?? kind,
+        generation: 0,
+        // The ticket's list when the draft follows it.
+        cc: loaded?.cc ? loaded.cc.join(', ') : null,
+        bcc: (loaded?.bcc ?? []).join(', '),
+        status: loaded?.status ?? '',
+      }),
   })
+  /** Text and fields into the composer as if typed (kept in this browser, or loaded). */
+  function putBack(backup: DraftBackup) {
+    const textarea = bodyRef.current
+    if (!textarea) return
+    setKind(backup.kind)
+    setExpanded(true)
+    draftFields.current = { cc: backup.cc, bcc: backup.bcc, status: backup.status }
+    setStatus(backup.status)
+    // The CC and BCC fields as typed (once shown: a note's kind brings them back as a reply).
+    fieldsToRestore.current = backup
+    setTextLikeTyping(textarea, backup.body)
+  }
   const fieldsToRestore = useRef<DraftBackup | null>(null)
   useEffect(() => {
     const form = bodyRef.current?.form
@@ -314,7 +329,7 @@ export function Composer(props: Props) {
     if (!(cc instanceof HTMLInputElement) || !(bcc instanceof HTMLInputElement)) return
     if (backup) {
       fieldsToRestore.current = null
-      setTextLikeTyping(cc, backup.cc ?? ticketCc ?? '')
+      setTextLikeTyping(cc, backup.cc ?? ticketCc ?? (props.defaultCc ?? []).join(', '))
       setTextLikeTyping(bcc, backup.bcc)
     }
     // Shown again after a note: the draft keeps what they show.
@@ -450,6 +465,38 @@ export function Composer(props: Props) {
         <p role="status" className="text-sm text-slate-600 dark:text-slate-300">
           Brought back what you typed in this browser that had not been saved.
         </p>
+      ) : null}
+      {autosave.conflict ? (
+        // Nothing is saved over the other text until the agent chooses; this browser keeps theirs.
+        <div
+          role="alert"
+          className="flex flex-wrap items-center gap-2 rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900 dark:border-amber-800 dark:bg-amber-950/40 dark:text-amber-200"
+        >
+          <p className="min-w-0 flex-1">
+            Your draft was changed in another tab or device.
+            {autosave.conflict.loadFailed ? ' Not loaded: Switchboard could not be reached.' : null}
+          </p>
+          <Button
+            type="button"
+            variant="secondary"
+            onClick={() => {
+              autosave.loadTheirs()
+              if (bodyRef.current) focusToWrite(bodyRef.current, { preventScroll: true })
+            }}
+          >
+            Load it
+          </Button>
+          <Button
+            type="button"
+            variant="secondary"
+            onClick={() => {
+              autosave.keepMine()
+              if (bodyRef.current) focusToWrite(bodyRef.current, { preventScroll: true })
+            }}
+          >
+            Keep mine
+          </Button>
+        </div>
       ) : null}
       {translation && !isNote ? (
         <TranslationReview

@@ -8,7 +8,13 @@ import type { MessageKind } from '#app/utils/ticket-page-schemas.ts'
  * account signed in on the same browser never sees it. `generation` is the server's draft
  * generation the text was typed under: a send or an Undo send since makes it stale.
  */
-export type DraftBackup = { body: string; kind: MessageKind; generation: number } & DraftFieldsShown
+export type DraftBackup = {
+  body: string
+  kind: MessageKind
+  generation: number
+  /** The draft revision the text was typed over ('none': no draft; absent: kept before revisions). */
+  revision?: string
+} & DraftFieldsShown
 
 /**
  * The reply's other fields as typed: CC (null: the ticket's list, which the agent left as it
@@ -44,12 +50,13 @@ export function readDraftBackup(owner: string): DraftBackup | null {
     if (!raw) return null
     const value: unknown = JSON.parse(raw)
     if (typeof value !== 'object' || value === null) return null
-    const { body, kind, generation, cc, bcc, status } = value as Record<string, unknown>
+    const { body, kind, generation, revision, cc, bcc, status } = value as Record<string, unknown>
     if (typeof body !== 'string' || typeof generation !== 'number') return null
     return {
       body,
       kind: kind === 'note' ? 'note' : 'reply',
       generation,
+      ...(typeof revision === 'string' ? { revision } : {}),
       // Kept before the fields were: the ticket's CC, no BCC, keep the status.
       cc: typeof cc === 'string' ? cc : null,
       bcc: typeof bcc === 'string' ? bcc : '',

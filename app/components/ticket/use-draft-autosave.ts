@@ -16,6 +16,52 @@ import {
 const SAVE_DEBOUNCE_MS = 1000
 
 /**
+ * This page's id, sent with each save as its `writer`: a save over text this page wrote last is
+ * never stale (its saves may overlap on the wire), and its own `draft.saved` events are no news.
+ */
+const PAGE_ID =
+  typeof crypto !== 'undefined' && typeof crypto.randomUUID === 'function'
+    ? crypto.randomUUID()
+    : `p-${Math.random().toString(36).slice(2)}-${Date.now().toString(36)}`
+
+/** Every mounted composer's "save now", and the saves on the wire: signing out waits for them. */
+const composerFlushes = new Set<() => void>()
+const savesOnTheWire = new Set<Promise<unknown>>()
+
+/**
+ * Signing out (app/root.tsx): every composer on the page saves now what it has not saved (text
+ * typed within the autosave's second). True when a save is on the wire: the sign-out then waits
+ * for `draftSavesAnswered` first, since a save arriving after the session ended was refused and
+ * the words lost. False: nothing to wait for (the sign-out goes as it always did).
+ */
+export function saveDraftsNow() {
+  for (const flush of composerFlushes) flush()
+  return savesOnTheWire.size > 0
+}
+
+/** Resolves once the draft saves on the wire are answered (or failed), or after `within` ms. */
+export function draftSavesAnswered(within: number) {
+  const answered = Promise.allSettled([...savesOnTheWire]).then(() => undefined)
+  return Promise.race([answered, new Promise<undefined>((resolve) => setTimeout(resolve, within))])
+}
+
+/**
+ * Another tab or device saved other text as this draft since this composer last saw it: the save
+ * was refused (409) or a `draft.saved` event said so. `revision`: the draft's now, which "Keep
+ * mine" saves over; `loadFailed`: "Load it" got no answer.
+ */
+export type DraftConflict = { revision: string; generation: number; loadFailed?: boolean }
+
+/** The agent's draft as "Load it" reads it (the draft route's GET). */
+export type LoadedDraft = {
+  body: string
+  kind: MessageKind
+  cc: string[] | null
+  bcc: string[]
+  status: string | null
+}
+
+/**
  * What the server has: the text, its kind, the reply's CC, BCC and status choice, and the
  * translation mark it was saved with (none: null).
  */
@@ -30,12 +76,15 @@ type Saved = {
 export type DraftRefusal = Record<string, string[] | null | undefined>
 
 /** The form post of a draft save: the text, its kind and what the reply's fields show. */
-function draftPost(next: Saved, generation: number) {
+function draftPost(next: Saved, generation: number, revision: string) {
   const { cc, bcc, status } = next.fields
   return {
     body: next.body,
     kind: next.kind,
     generation: String(generation),
+    // What this composer last saw of the draft: a save over another tab's newer text is refused.
+    revision,
+    writer: PAGE_ID,
     // Without `ccShown` the draft follows the ticket's CC list; with it, this list is the agent's.
     ...(cc === null ? {} : { ccShown: '1', cc }),
     bcc,
@@ -68,8 +117,10 @@ export function useDraftAutosave({
   fields,
   initial,
   generation,
+  revision = null,
   translation = null,
   onRestore,
+  onLoad,
 }: {
   url: string
   ticketId: string
@@ -86,6 +137,8 @@ export function useDraftAutosave({
   initial: Saved | null
   /** The server's draft generation when the page loaded. */
   generation: number
+  /** The revision of the draft the page shows (null: none). */
+  revision?: string | null
   /**
    * The text is an AI translation the agent has not restored: each save carries its original and
    * language, and the server keeps them with the draft (a save without them drops them). What the
@@ -95,11 +148,19 @@ export function useDraftAutosave({
   translation?: { original: string; language: string; text: string } | null
   /** Puts text and fields kept in this browser, never saved, back into the composer (as if typed). */
   onRestore: (backup: DraftBackup) => void
+  /** Puts the draft another tab or device saved into the composer ("Load it"). */
+  onLoad: (draft: LoadedDraft | null) => void
 }) {
   const owner = `${userId}:${ticketId}`
   const currentGeneration = useRef(generation)
   // A newer page (after a send or an Undo send) brings a newer generation; an event may have too.
   currentGeneration.current = Math.max(currentGeneration.current, generation)
+  // The draft revision this composer has seen: only its own saves' answers, "Load it" and "Keep
+  // mine" change it, never a newer page's data (that would write over text nobody here has seen).
+  const currentRevision = useRef(revision ?? 'none')
+  const [conflict, setConflict] = useState<DraftConflict | null>(null)
+  const conflictRef = useRef<DraftConflict | null>(null)
+  conflictRef.current = conflict
   const saved = useRef<Saved>(initial ?? { body: '', kind, fields: fields() })
   const initialRef = useRef(initial)
   initialRef.current = initial
@@ -125,6 +186,9 @@ export function useDraftAutosave({
       timer.current = undefined
       const element = bodyRef.current ?? textarea.current
       if (!element || !target) return
+      // Until the agent chooses ("Load it" or "Keep mine"), nothing is saved over the other text;
+      // this browser keeps what is typed here.
+      if (conflictRef.current) return
       const { translation } = latest.current
       const next: Saved = {
         body: element.value,
@@ -141,10 +205,10 @@ export function useDraftAutosave({
       if (next.body === saved.current.body && sameRest && sameMark) return
       const previous = saved.current
       saved.current = next
-      fetch(target, {
+      const save = fetch(target, {
         method: 'POST',
         body: new URLSearchParams({
-          ...draftPost(next, currentGeneration.current),
+          ...draftPost(next, currentGeneration.current, currentRevision.current),
           // The server keeps the mark only while the text derives from the model's (translationOf).
           ...(translation
             ? {
@@ -158,6 +222,19 @@ export function useDraftAutosave({
         credentials: 'same-origin',
       }).then(
         (response) => {
+          if (response.status === 409) {
+            if (saved.current === next) saved.current = previous
+            void response.json().then(
+              (answer: { stale?: boolean; revision?: string | null; generation?: number }) => {
+                if (!answer.stale || !answer.revision || typeof answer.generation !== 'number') return
+                const theirs = { revision: answer.revision, generation: answer.generation }
+                conflictRef.current = theirs
+                setConflict(theirs)
+              },
+              () => {},
+            )
+            return
+          }
           if (!response.ok) {
             if (saved.current === next) saved.current = previous
             // Refused for a field: said by the field; the typing stays, here and in this browser.
@@ -174,15 +251,20 @@ export function useDraftAutosave({
           if (saved.current === next) setRefused(null)
           // 204: saved. This browser's copy is no longer needed unless more was typed since.
           if (response.status === 204) {
+            currentRevision.current = response.headers.get('Draft-Revision') ?? 'none'
             dropDraftBackup(
               owner,
               (b) => b.body === next.body && b.kind === next.kind && sameFields(b, next.fields),
             )
+            // More typed since: kept, over the text this composer has just saved.
+            const kept = readDraftBackup(owner)
+            if (kept) writeDraftBackup(owner, { ...kept, revision: currentRevision.current })
             return
           }
           void response.json().then(
-            (answer: { ignored?: boolean; generation?: number }) => {
+            (answer: { ignored?: boolean; generation?: number; revision?: string | null }) => {
               if (!answer.ignored || typeof answer.generation !== 'number') return
+              currentRevision.current = answer.revision ?? 'none'
               // Refused as older than the server's draft (sent, or restored by an Undo send in
               // another tab, since): take the server's generation, and save what this composer
               // shows under it, unless a send from here is under way (its text is exactly what
@@ -191,7 +273,13 @@ export function useDraftAutosave({
               if (saved.current !== next || inFlight.current) return
               // The copy kept in this browser belongs to that generation now too.
               const kept = readDraftBackup(owner)
-              if (kept) writeDraftBackup(owner, { ...kept, generation: currentGeneration.current })
+              if (kept) {
+                writeDraftBackup(owner, {
+                  ...kept,
+                  generation: currentGeneration.current,
+                  revision: currentRevision.current,
+                })
+              }
               // Nothing a textarea can hold: the next flush sends what it shows.
               saved.current = { body: '\u0000', kind: next.kind, fields: next.fields }
               clearTimeout(timer.current)
@@ -205,11 +293,20 @@ export function useDraftAutosave({
           if (saved.current === next) saved.current = previous
         },
       )
+      savesOnTheWire.add(save)
+      void save.finally(() => savesOnTheWire.delete(save))
     },
     [bodyRef, owner],
   )
 
   flushRef.current = () => flush()
+  useEffect(() => {
+    const saveNow = () => flush()
+    composerFlushes.add(saveNow)
+    return () => {
+      composerFlushes.delete(saveNow)
+    }
+  }, [flush])
 
   const changed = useCallback(() => {
     const element = bodyRef.current
@@ -218,6 +315,7 @@ export function useDraftAutosave({
         body: element.value,
         kind: latest.current.kind,
         generation: currentGeneration.current,
+        revision: currentRevision.current,
         ...latest.current.fields(),
       })
     }
@@ -244,6 +342,9 @@ export function useDraftAutosave({
     })
     if (verdict === 'drop') dropDraftBackup(owner)
     if (verdict !== 'restore' || !backup) return
+    // Saved over the revision it was typed over: when another tab or device saved since, the
+    // save is refused as stale and the composer asks, instead of writing over that text.
+    if (backup.revision !== undefined) currentRevision.current = backup.revision
     restore.current(backup)
     setRestored(true)
     // Only this mount's page: a later composer of the same ticket starts from what the server has.
@@ -268,7 +369,19 @@ export function useDraftAutosave({
   useEffect(() => {
     if (!socket) return
     const onEvent = (event: WorkspaceEvent) => {
-      if (event.type !== 'draft.cleared' || event.ticketId !== ticketId || inFlight.current) return
+      if (event.ticketId !== ticketId || inFlight.current) return
+      if (event.type === 'draft.saved') {
+        // Another tab or device saved other text: say so now, not at this tab's next save.
+        if (event.writer === PAGE_ID || event.revision === currentRevision.current) return
+        const theirs = { revision: event.revision, generation: event.generation }
+        conflictRef.current = theirs
+        setConflict(theirs)
+        return
+      }
+      if (event.type !== 'draft.cleared') return
+      // No other text to keep: what this composer shows is saved.
+      conflictRef.current = null
+      setConflict(null)
       saved.current = { body: '', kind: latest.current.kind, fields: latest.current.fields() }
       currentGeneration.current = Math.max(currentGeneration.current, event.generation)
       flush()
@@ -317,5 +430,60 @@ export function useDraftAutosave({
     }
   }, [url, flush])
 
-  return { changed, sending, sendAnswered, restored, refused }
+  // "Keep mine": what this composer shows is saved over the other text, knowingly.
+  const keepMine = useCallback(() => {
+    const theirs = conflictRef.current
+    if (!theirs) return
+    currentRevision.current = theirs.revision
+    currentGeneration.current = Math.max(currentGeneration.current, theirs.generation)
+    conflictRef.current = null
+    setConflict(null)
+    // Nothing a textarea can hold: the flush sends what it shows.
+    saved.current = { body: '\u0000', kind: latest.current.kind, fields: latest.current.fields() }
+    flush()
+  }, [flush])
+
+  // "Load it": the draft as the server has it now replaces what this composer shows (which this
+  // browser keeps until then).
+  const load = useRef(onLoad)
+  load.current = onLoad
+  const loadTheirs = useCallback(() => {
+    const target = latest.current.url
+    if (!target || !conflictRef.current) return
+    fetch(target, { credentials: 'same-origin', headers: { accept: 'application/json' } })
+      .then(async (response) => {
+        if (!response.ok) throw new Error(`draft not loaded: ${response.status}`)
+        return (await response.json()) as {
+          draft: LoadedDraft | null
+          generation: number
+          revision: string | null
+        }
+      })
+      .then(
+        (answer) => {
+          currentRevision.current = answer.revision ?? 'none'
+          currentGeneration.current = Math.max(currentGeneration.current, answer.generation)
+          conflictRef.current = null
+          setConflict(null)
+          const fields: DraftFieldsShown = {
+            cc: answer.draft?.cc ? answer.draft.cc.join(', ') : null,
+            bcc: (answer.draft?.bcc ?? []).join(', '),
+            status: answer.draft?.status ?? '',
+          }
+          saved.current = {
+            body: answer.draft?.body ?? '',
+            kind: answer.draft?.kind ?? latest.current.kind,
+            fields,
+          }
+          load.current(answer.draft)
+          dropDraftBackup(owner)
+        },
+        () => {
+          const theirs = conflictRef.current
+          if (theirs) setConflict({ ...theirs, loadFailed: true })
+        },
+      )
+  }, [owner])
+
+  return { changed, sending, sendAnswered, restored, refused, conflict, keepMine, loadTheirs }
 }
