@@ -1006,6 +1006,11 @@ export const webhookDeliveries = pgTable(
     index('webhook_deliveries_endpoint_unsent_idx')
       .on(t.endpointId, t.createdAt, t.id)
       .where(sql`status = 'pending' and attempts = 0`),
+    // The every-minute sweep for deliveries no job will attempt (lockStuckWebhookDeliveries):
+    // only the pending rows, by when they fall due.
+    index('webhook_deliveries_pending_due_idx')
+      .on(sql`coalesce(${t.nextAttemptAt}, ${t.createdAt})`)
+      .where(sql`status = 'pending'`),
   ],
 )
 

@@ -159,7 +159,7 @@ export async function startWorkers() {
   // Every 15 minutes; pg-boss makes sure only one instance runs each scheduled slot.
   await boss.schedule('sessions.cleanup', '*/15 * * * *', {})
   // Every minute: a webhook delivery whose job was lost goes out within about two minutes of
-  // falling due.
+  // falling due (the sweep reads only pending deliveries, through their own partial index).
   await boss.schedule('webhook.sweep', '* * * * *', {})
 }
 

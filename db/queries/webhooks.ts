@@ -463,9 +463,10 @@ export async function lockStuckWebhookDeliveries(
   db: DbOrTx,
   { graceSeconds, limit }: { graceSeconds: number; limit: number },
 ) {
-  // The live jobs in two anti-joins, each a hash the planner builds once (an OR of the two
-  // conditions was a nested loop over every live job for each candidate: 30 s for 10,000
-  // pending deliveries beside 10,000 live jobs, against 0.3 s).
+  // The pending deliveries through webhook_deliveries_pending_due_idx (only pending rows, by when
+  // they fall due); the live jobs in two anti-joins, each a hash the planner builds once (an OR of
+  // the two conditions was a nested loop over every live job for each candidate: 30 s for 10,000
+  // pending deliveries beside 10,000 live jobs, against 39 ms).
   const result = await db.execute<{ id: string; endpointId: string; attempts: number }>(sql`
     select d.id, d.endpoint_id as "endpointId", d.attempts from webhook_deliveries d
     where d.status = 'pending'
