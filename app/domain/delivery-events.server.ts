@@ -7,6 +7,7 @@ import {
   setEmailDeliveryStatus,
 } from '#db/queries/emails.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
+import { wakeNextThreadEmail } from './email.server.ts'
 import { markAddressBouncing } from './inbound-email.server.ts'
 import { sliceWhole } from '#app/utils/well-formed.ts'
 
@@ -110,6 +111,8 @@ async function recordOne(event: Event) {
     } else {
       await setEmailDeliveryStatus(tx, { emailId: email.id, messageId: email.messageId, status: next, error })
     }
+    // It was still on its way: a later email of its ticket waiting behind it goes now.
+    if (email.status === 'queued' || email.status === 'sending') await wakeNextThreadEmail(tx, email.id)
     if (hard && customers && email.workspaceId)
       await markAddressBouncing(tx, email.workspaceId, email.to, error ?? 'Bounced')
     if (!email.messageId || !email.ticketId || !email.workspaceId)

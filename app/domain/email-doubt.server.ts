@@ -3,7 +3,12 @@ import { getDb, type DbOrTx } from '#db/client.ts'
 import { failPendingEmail, lockAbandonedEmails, requeueUnansweredEmail } from '#db/queries/emails.ts'
 import { enqueue } from '#app/jobs/queue.server.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
-import { CLAIM_LEASE_SECONDS, setMessageDelivery, type OutgoingEmail } from './email.server.ts'
+import {
+  CLAIM_LEASE_SECONDS,
+  setMessageDelivery,
+  wakeNextThreadEmail,
+  type OutgoingEmail,
+} from './email.server.ts'
 
 // What becomes of an email whose delivery ended in doubt: an attempt got no answer after its
 // request may have reached SendGrid, so SendGrid may hold it, and no event said so yet.
@@ -85,7 +90,9 @@ export async function settleLastAttempt(
     error: reason.slice(0, 1000),
     unansweredError,
   })
-  return email ? setMessageDelivery(tx, email, 'failed') : []
+  if (!email) return []
+  await wakeNextThreadEmail(tx, emailId)
+  return setMessageDelivery(tx, email, 'failed')
 }
 
 /** A claim lapsed this long ago, with its job gone, belongs to no live attempt. */

@@ -9,6 +9,7 @@ import {
   hasEarlierUnsentThreadEmail,
   insertEmail,
   lockEmailOfMessage,
+  lockQueuedEmailOfJob,
   markClaimedEmailSent,
   releaseEmailClaim,
   noteInterruptedSend,
@@ -16,6 +17,7 @@ import {
   requeueClaimedEmail,
   requeueFailedEmail,
   setMessageDeliveryStatus,
+  threadJobToWakeAfter,
   type ClaimedEmail,
 } from '#db/queries/emails.ts'
 import { env } from '#app/env.server.ts'
@@ -25,7 +27,7 @@ import {
   type TransportAttachment,
   type TransportEmail,
 } from '#app/integrations/sendgrid.server.ts'
-import { enqueue } from '#app/jobs/queue.server.ts'
+import { enqueue, wakeJob } from '#app/jobs/queue.server.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
 import { recordAudit } from './audit.server.ts'
 import { headerRecord, headerValue } from './email-headers.server.ts'
@@ -231,7 +233,8 @@ export async function deliverEmail(
   // grace's end, and SendGrid might keep a copy the restart sends again).
   if (signal?.aborted || noNewSend?.aborted) throw new SendNotStartedError('stopped before it started')
   if (threadOrder && jobIdOrNone !== undefined && (await hasEarlierUnsentThreadEmail(getDb(), { emailId }))) {
-    return waitBehindEarlierEmail(emailId, jobIdOrNone, threadOrder.waits)
+    const waited = await waitBehindEarlierEmail(emailId, jobIdOrNone, threadOrder.waits)
+    if (waited) return waited
   }
   const email = await claimEmail(getDb(), { emailId, jobId, anyQueued, leaseSeconds: CLAIM_LEASE_SECONDS })
   if (!email) {
@@ -254,28 +257,43 @@ export async function deliverEmail(
 
 /**
  * Hands the queued email to a new job that starts after threadWaitSeconds(waits), carrying
- * waits + 1; this job completes. Nothing when the email is no longer queued for this job.
+ * waits + 1; this job completes. Nothing when the email is no longer queued for this job. The
+ * email is locked first and the earlier ones looked at again: one that finished since lets it go
+ * now (undefined: deliverEmail goes on to claim it). The earlier one's end wakes the new job
+ * (wakeNextThreadEmail), so the waits are a backstop, not what the email waits for.
  */
 async function waitBehindEarlierEmail(
   emailId: string,
   jobId: string,
   waits: number,
-): Promise<DeliveryResult> {
+): Promise<DeliveryResult | undefined> {
   const nextJobId = randomUUID()
   const handed = await getDb().transaction(async (tx) => {
-    const row = await handQueuedEmailToJob(tx, { emailId, jobId, nextJobId })
-    if (row) {
-      await enqueue(
-        tx,
-        'email.send',
-        { emailId, threadWaits: waits + 1 },
-        { id: nextJobId, startAfterSeconds: threadWaitSeconds(waits) },
-      )
-    }
-    return row !== undefined
+    if (!(await lockQueuedEmailOfJob(tx, { emailId, jobId }))) return 'not-queued' as const
+    if (!(await hasEarlierUnsentThreadEmail(tx, { emailId }))) return 'go' as const
+    await handQueuedEmailToJob(tx, { emailId, jobId, nextJobId })
+    await enqueue(
+      tx,
+      'email.send',
+      { emailId, threadWaits: waits + 1 },
+      { id: nextJobId, startAfterSeconds: threadWaitSeconds(waits) },
+    )
+    return 'handed' as const
   })
-  if (handed) return { outcome: 'deferred', events: [] }
+  if (handed === 'go') return undefined
+  if (handed === 'handed') return { outcome: 'deferred', events: [] }
   return { outcome: await whyNotClaimed(emailId, jobId), events: [] }
+}
+
+/**
+ * In the transaction that finished an email of a ticket's thread (sent, failed for good, taken
+ * back by Undo send): the later email that waited behind it goes now, not after the rest of its
+ * wait (up to 30 s). Its job is moved to now and the queue's NOTIFY wakes the workers of every
+ * process at commit. `ticketId` for an email already deleted (an undone reply).
+ */
+export async function wakeNextThreadEmail(tx: DbOrTx, emailId: string, ticketId?: string) {
+  const jobId = await threadJobToWakeAfter(tx, { afterEmailId: emailId, ticketId })
+  if (jobId) await wakeJob(tx, 'email.send', jobId)
 }
 
 async function whyNotClaimed(emailId: string, jobId: string): Promise<DeliveryOutcome> {
@@ -355,6 +373,7 @@ async function markSent(email: ClaimedEmail, jobId: string, providerId: string):
       await recordProviderIdOfSettled(tx, { emailId: email.id, jobId, providerId })
       return { outcome: 'sent' as const, events: [] }
     }
+    await wakeNextThreadEmail(tx, email.id)
     const events = await setMessageDelivery(tx, email, 'sent')
     return { outcome: 'sent' as const, events }
   })
@@ -416,7 +435,9 @@ async function settleFailure(
       : error.message
   const events = await getDb().transaction(async (tx) => {
     const failed = await failClaimedEmail(tx, { emailId: email.id, jobId, error: reason.slice(0, 1000) })
-    return failed ? setMessageDelivery(tx, email, 'failed') : []
+    if (!failed) return []
+    await wakeNextThreadEmail(tx, email.id)
+    return setMessageDelivery(tx, email, 'failed')
   })
   return { outcome: 'failed', events }
 }

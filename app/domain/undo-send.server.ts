@@ -18,6 +18,7 @@ import { recordAudit } from './audit.server.ts'
 import { notFound } from './errors.server.ts'
 import { giveBackOutboundEmails } from './outbound-email-limit.server.ts'
 import { updateTickets } from './tickets.server.ts'
+import { wakeNextThreadEmail } from './email.server.ts'
 import { enqueueWebhooks } from './webhooks.server.ts'
 import type { Member } from './workspaces.server.ts'
 
@@ -65,6 +66,8 @@ export async function undoReply(member: Member, number: number, messageId: strin
     if (!reply || reply.emails.some((e) => e.status !== 'queued')) return { kind: 'too-late' as const }
     for (const email of reply.emails) if (email.jobId) await deleteJob(tx, 'email.send', email.jobId)
     await deleteHeldReply(tx, reply)
+    // A later reply of the ticket that waited behind this one goes now.
+    for (const email of reply.emails) await wakeNextThreadEmail(tx, email.id, reply.ticketId)
     const sent = SentWith.safeParse(reply.sent ?? {})
     const { status, ccBefore, emailLimit } = sent.success ? sent.data : {}
     // Its email never went: its recipients no longer count against the hour.

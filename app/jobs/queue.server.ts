@@ -360,6 +360,15 @@ function wakeWhenDue(name: JobName, seconds: number) {
   ).unref()
 }
 
+/**
+ * Moves a job that has not begun to now, in the caller's transaction: its queue's NOTIFY at commit
+ * wakes the workers of every process listening (pg-boss's update, which leaves a job already
+ * fetched alone). An email waiting behind an earlier one of its ticket, when that one finishes.
+ */
+export async function wakeJob(tx: DbOrTx, name: JobName, id: string) {
+  await queue().update(name, undefined, { id, startAfter: 0, db: onTransaction(tx) })
+}
+
 /** Deletes a job that has not run yet, in the caller's transaction (undo send). */
 export async function deleteJob(tx: DbOrTx, name: JobName, id: string) {
   await queue().deleteJob(name, id, { db: onTransaction(tx) })

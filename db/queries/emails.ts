@@ -390,6 +390,69 @@ export async function hasEarlierUnsentThreadEmail(db: DbOrTx, { emailId }: { ema
 }
 
 /** Hands a queued email of this job (or of none) to the job `nextJobId`; undefined when not queued for it. */
+/** The kinds of email to a ticket's customer, which leave in the order they were written. */
+const THREAD_ORDERED_KINDS = sql`('agent-reply', 'ticket-confirmation', 'auto-acknowledgement')`
+
+/**
+ * An email of a ticket's thread has finished (sent, failed for good, or taken back by Undo send):
+ * the job to wake of the email that waited behind it, if any. That is the first later email of the
+ * thread still on its way (as hasEarlierUnsentThreadEmail counts them), when its job is one that
+ * waited behind an earlier one (`threadWaits` in its data) and has not begun. A held reply, a
+ * retry after a 5xx or a Retry-After reschedule keeps its time. The later emails are locked first,
+ * in id order: a job deferring one of them (waitBehindEarlierEmail) locks it before it looks at the
+ * earlier ones, so either it sees this one finished, or its new job is what this finds.
+ * `ticketId` for an email already deleted (an undone reply); else the finished email's, when it
+ * is one of the thread's.
+ */
+export async function threadJobToWakeAfter(
+  db: DbOrTx,
+  { afterEmailId, ticketId }: { afterEmailId: string; ticketId?: string },
+) {
+  const ticket = ticketId
+    ? sql`${ticketId}::uuid`
+    : sql`(select f.ticket_id from emails f where f.id = ${afterEmailId} and f.kind in ${THREAD_ORDERED_KINDS})`
+  const laterOnTheirWay = sql`e.ticket_id = ${ticket} and e.id > ${afterEmailId}
+    and e.kind in ${THREAD_ORDERED_KINDS} and e.status in ('queued', 'sending')`
+  const later = await db.execute<{ id: string }>(sql`
+    select e.id from emails e where ${laterOnTheirWay} order by e.id for update`)
+  if (later.rows.length === 0) return undefined
+  // A statement of its own, after the locks: it sees the jobs of what committed before them.
+  const result = await db.execute<{ jobId: string | null; deferred: boolean }>(sql`
+    select j.id::text as "jobId", (j.state = 'created' and j.data ? 'threadWaits') as deferred
+    from emails e
+    left join pgboss.job j on j.name = 'email.send'
+      and j.id = case when e.job_id ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+                      then e.job_id::uuid end
+      and j.state in ('created', 'retry', 'active')
+    where ${laterOnTheirWay} and (e.status = 'sending' or (e.status = 'queued' and j.id is not null))
+    order by e.id
+    limit 1`)
+  const next = result.rows[0]
+  return next?.deferred && next.jobId ? next.jobId : undefined
+}
+
+/**
+ * Locks a queued email of this job before it is handed to another (waitBehindEarlierEmail), so
+ * the wait is decided on what committed after the lock (threadJobToWakeAfter locks it too).
+ */
+export async function lockQueuedEmailOfJob(
+  db: DbOrTx,
+  { emailId, jobId }: { emailId: string; jobId: string },
+) {
+  const [row] = await db
+    .select({ id: emails.id })
+    .from(emails)
+    .where(
+      and(
+        eq(emails.id, emailId),
+        eq(emails.status, 'queued'),
+        or(isNull(emails.jobId), eq(emails.jobId, jobId)),
+      ),
+    )
+    .for('update')
+  return row
+}
+
 export async function handQueuedEmailToJob(
   db: DbOrTx,
   { emailId, jobId, nextJobId }: { emailId: string; jobId: string; nextJobId: string },

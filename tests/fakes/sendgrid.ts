@@ -85,6 +85,7 @@ export class FakeSendGrid {
   readonly requests: RecordedRequest[] = []
   private server = http.createServer((req, res) => void this.handle(req, res))
   private scripted: Array<Scripted | Dropped> = []
+  private held = new Map<string, Promise<Scripted>>()
   url = ''
 
   constructor(readonly apiKey = 'SG.test-key') {}
@@ -113,6 +114,16 @@ export class FakeSendGrid {
     for (let i = 0; i < times; i++) this.scripted.push({ drop })
   }
 
+  /**
+   * Requests for this email (its `custom_args.email_id`) are read and get no answer until the
+   * function returned is called: then the answer it is given (a 202 by default), as `failNext`'s.
+   */
+  hold(emailId: string) {
+    let release: (answer: Scripted) => void = () => {}
+    this.held.set(emailId, new Promise<Scripted>((resolve) => (release = resolve)))
+    return (answer: Scripted = { status: 202 }) => release(answer)
+  }
+
   /** The mails SendGrid accepted (202), in order. */
   get accepted() {
     return this.requests.filter((r) => r.status === 202).map((r) => r.body as SendGridMail)
@@ -121,6 +132,7 @@ export class FakeSendGrid {
   reset() {
     this.requests.length = 0
     this.scripted.length = 0
+    this.held.clear()
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse) {
@@ -165,7 +177,9 @@ export class FakeSendGrid {
     } catch {
       return answer(400, { errors: [{ message: 'Bad Request', field: null, help: null }] })
     }
-    const next = this.scripted.shift()
+    const heldFor = (record.body as { custom_args?: { email_id?: string } })?.custom_args?.email_id
+    const held = heldFor === undefined ? undefined : this.held.get(heldFor)
+    const next = held ? await held : this.scripted.shift()
     if (next && 'drop' in next) {
       if (next.drop === 'reset') req.socket.resetAndDestroy()
       return

@@ -23,6 +23,7 @@ export const TIMED = [
   'tests/integration/email-shutdown.test.ts',
   // How soon emails go past a slow send, a backlog's rate, one ticket's order (a fake SendGrid).
   'tests/integration/email-worker-flow.test.ts',
+  'tests/integration/email-thread-wake.test.ts',
   // Waits for the event loop to stay under 1% busy: in a shared process an earlier file's pools
   // and timers kept it over that and the test timed out (a CI run of d8c20b6).
   'tests/unit/idle-memory.test.ts',
