@@ -8,7 +8,7 @@ import {
 } from '@remix-run/node'
 import { Link, useActionData, useLoaderData, useNavigate } from '@remix-run/react'
 import { changesTicket, useLiveEvents } from '#app/components/live/use-live-events.ts'
-import { ticketHref, useLastQueueUrl } from '#app/utils/last-queue.ts'
+import { ticketHref, useLastQueueUrl, useRememberQueueTicket } from '#app/utils/last-queue.ts'
 import { usePresence } from '#app/components/live/use-presence.ts'
 import { PresenceBar } from '#app/components/ticket/presence-bar.tsx'
 import { TeammateDrafts } from '#app/components/ticket/teammate-drafts.tsx'
@@ -503,6 +503,8 @@ export default function TicketPage() {
   // The queue the inbox link named (works without JavaScript), else this tab's last queue.
   const from = page.from ?? (lastQueue.split('?')[1] || '')
   const backToQueue = `/w/${page.slug}/tickets${from ? `?${from}` : ''}`
+  // Back in that queue (the Inbox link, Back, j/k past its end), the keyboard is on this ticket.
+  useRememberQueueTicket(page.slug, page.from, ticket.id)
   // The tickets beside this one in that view (a redirecting route, so no lookup on page load).
   const beside = (direction: 'next' | 'previous') =>
     `/w/${page.slug}/tickets/${ticket.number}/beside/${direction}${from ? `?${new URLSearchParams({ from })}` : ''}`

@@ -5,8 +5,8 @@ import {
   type LoaderFunctionArgs,
   type MetaFunction,
 } from '@remix-run/node'
-import { useActionData, useLoaderData } from '@remix-run/react'
-import { useMemo } from 'react'
+import { useActionData, useLoaderData, useLocation } from '@remix-run/react'
+import { useMemo, useRef, useState } from 'react'
 import { z } from 'zod'
 import { useLiveEvents } from '#app/components/live/use-live-events.ts'
 import { parseSubmission, readForm, searchParamsOf } from '#app/http/form-data.server.ts'
@@ -25,7 +25,7 @@ import { BulkResult } from '#app/components/queue/bulk-result.tsx'
 import { BulkToolbar } from '#app/components/queue/bulk-toolbar.tsx'
 import { QueueFilters } from '#app/components/queue/queue-filters.tsx'
 import { QueuePagination, QueueViews } from '#app/components/queue/queue-nav.tsx'
-import { QueueTable } from '#app/components/queue/queue-table.tsx'
+import { QueueTable, type LeftSelection, type SelectionHandle } from '#app/components/queue/queue-table.tsx'
 import { packRows, unpackRows } from '#app/components/queue/row-pack.ts'
 import { PageLinkRefused } from '#app/components/ui/page-link-refused.tsx'
 import { PlainLink } from '#app/components/ui/plain-link.tsx'
@@ -114,6 +114,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     now: new Date().toISOString(),
     slug: member.workspaceSlug,
     workspaceId: member.workspaceId,
+    me: member.userId,
     query: {
       view: filters.view,
       explicitView: query.explicitView ?? null,
@@ -260,6 +261,7 @@ export default function Inbox() {
     now,
     slug,
     workspaceId,
+    me,
     query,
     page,
     options,
@@ -278,12 +280,17 @@ export default function Inbox() {
   useRememberQueueUrl(slug)
   const rows = useMemo(() => unpackRows(fromJsonText(page.rows)), [page.rows])
   const lists = useMemo(() => fromJsonText(options), [options])
+  const selection = useRef<SelectionHandle>(null)
+  // Checked tickets a teammate's change took away, while this address is shown.
+  const location = useLocation()
+  const [left, setLeft] = useState<{ key: string; tickets: LeftSelection[] }>({ key: '', tickets: [] })
+  const leftHere = left.key === location.key ? left.tickets : []
   if (confirmStep) return <ConfirmStepPage step={confirmStep} />
   const undoError = actionData && 'undo' in actionData ? actionData.undo?.error : undefined
   const bulkNotSent = unansweredErrors(actionData, 'bulk')
   return (
     // The bulk toolbar shows once a ticket is checked (CSS :has, so without JavaScript too).
-    <div className="group/queue space-y-2 has-[input[name=ticketIds]:checked]:pb-20">
+    <div className="group/queue space-y-2">
       <div className="flex flex-wrap items-center gap-x-4 gap-y-1">
         <h1 className="text-xl font-semibold">Inbox</h1>
         <QueueViews current={query.view} />
@@ -312,12 +319,6 @@ export default function Inbox() {
         undoError={undoError}
         undoNotSent={unansweredErrors(actionData, 'undo-bulk')?.join(' ')}
       />
-      <BulkToolbar
-        options={lists}
-        lastResult={actionData?.result}
-        notSent={bulkNotSent}
-        className="hidden group-has-[input[name=ticketIds]:checked]/queue:block"
-      />
       <QueueTable
         rows={rows}
         now={now}
@@ -326,8 +327,26 @@ export default function Inbox() {
         lastResult={actionData?.result}
         keepSelection={Boolean(bulkNotSent)}
         viewing={viewing}
+        selectionRef={selection}
+        onSelectionLeft={(tickets) =>
+          setLeft((shown) => ({
+            key: location.key,
+            tickets: [...(shown.key === location.key ? shown.tickets : []), ...tickets],
+          }))
+        }
       />
       <QueuePagination nextCursor={page.nextCursor} prevCursor={page.prevCursor} />
+      {/* After the rows: it floats at the window's bottom over them, and takes its own room at the end. */}
+      <BulkToolbar
+        options={lists}
+        me={me}
+        lastResult={actionData?.result}
+        notSent={bulkNotSent}
+        left={leftHere}
+        onDismissLeft={() => setLeft({ key: '', tickets: [] })}
+        onClear={() => selection.current?.clear()}
+        className="hidden group-has-[input[name=ticketIds]:checked]/queue:block"
+      />
       {heldReply ? (
         <UndoSendToasts
           held={[

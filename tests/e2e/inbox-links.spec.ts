@@ -58,7 +58,7 @@ test('a row opens its ticket without a page load, by click and by j then Enter, 
   await expect(page).toHaveURL(new RegExp(`/w/${slug}/tickets$`))
   await expect(page.getByRole('heading', { name: 'Inbox', level: 1 })).toBeVisible()
   await expect(page.getByRole('link', { name: 'Kettle whistles' })).toBeVisible()
-  await page.locator('body').press('j')
+  // The keyboard is back on the row of the ticket just left (queue-place.spec.ts).
   await expect(page.getByRole('link', { name: 'Toaster sparks' })).toBeFocused()
   // A teammate tags that ticket: the live change gives the row's subject cell new HTML (a new
   // link, row-html.ts), and the focus stays on the row's link, so Enter still opens it.

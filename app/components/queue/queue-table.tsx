@@ -2,17 +2,22 @@ import type { SubmissionResult } from '@conform-to/react'
 import { Link, useLocation, useNavigate, useNavigation } from '@remix-run/react'
 import {
   useEffect,
+  useImperativeHandle,
   useLayoutEffect,
   useRef,
   useState,
   type MouseEvent,
+  type Ref,
   type RefObject,
   type TdHTMLAttributes,
 } from 'react'
 import type { TicketPriority, TicketStatus } from '#app/utils/vocabulary.ts'
 import { useShortcuts } from '#app/utils/use-shortcuts.ts'
 import { useFormatters } from '#app/utils/use-formatters.ts'
-import { queueSearchOf, ticketHref } from '#app/utils/last-queue.ts'
+import { lastTicketOfQueue, queueSearchOf, ticketHref } from '#app/utils/last-queue.ts'
+import { focusIsLost, focusMainContent } from '#app/utils/focus.ts'
+import { useLive } from '#app/components/live/live-provider.tsx'
+import type { WorkspaceEvent } from '#app/realtime/protocol.ts'
 import { BULK_FORM_ID } from './bulk-toolbar.tsx'
 import { ShortcutsDialog } from './shortcuts-dialog.tsx'
 import { morphInnerHtml } from './morph-html.ts'
@@ -53,6 +58,16 @@ export type QueueTableRow = {
   mailboxName?: string
 }
 
+/**
+ * A checked ticket whose row a live update took away (a teammate's change made it leave the
+ * view): `changes` are the fields the last change to it set as its event carried them (null: none
+ * seen here, so the page cannot say why).
+ */
+export type LeftSelection = { number: number; changes: Record<string, unknown> | null }
+
+/** What the inbox's bulk toolbar may do to the table's selection. */
+export type SelectionHandle = { clear: () => void }
+
 /** Ids the server sent back with a rejected bulk submission, to keep them checked. */
 function submittedIds(lastResult: SubmissionResult<string[]> | undefined) {
   const value = lastResult?.initialValue?.ticketIds
@@ -84,7 +99,13 @@ export function QueueTable({
   keepSelection = false,
   viewing = {},
   selectable = true,
+  selectionRef,
+  onSelectionLeft,
 }: {
+  /** Lets the bulk toolbar clear the selection ("Clear selection"). */
+  selectionRef?: Ref<SelectionHandle>
+  /** Checked tickets a live update took off the page (never a navigation's or a bulk action's). */
+  onSelectionLeft?: (left: LeftSelection[]) => void
   /** The last bulk post got no answer (no result either): the checks stay for another try. */
   keepSelection?: boolean
   /** False where there is no bulk form (the customer page): no checkbox column. */
@@ -131,12 +152,82 @@ export function QueueTable({
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [])
 
-  // Other rows (a filter, another page, a live update): keep what is still on the page.
+  // The last change live events reported per ticket (ids and changed fields only): why a checked
+  // row left the view, when this page saw it.
+  const { socket } = useLive()
+  const lastChanges = useRef(new Map<string, Record<string, unknown>>())
+  useEffect(() => {
+    if (!socket || !selectable) return
+    const seen = (event: WorkspaceEvent) => {
+      if (event.type === 'ticket.updated') lastChanges.current.set(event.ticketId, event.changes)
+    }
+    socket.on('ticket-event', seen)
+    return () => {
+      socket.off('ticket-event', seen)
+    }
+  }, [socket, selectable])
+
+  // Other rows (a filter, another page, a live update): keep what is still on the page. Checked
+  // tickets a live update took away (the same address: a reload of this page) are announced: the
+  // selection shrank silently under a teammate's change.
   const rowIds = rows.map((r) => r.id).join(',')
+  const shown = useRef({ key: location.key, numbers: new Map<string, number>() })
+  const latestSelected = useRef(selected)
+  latestSelected.current = selected
+  const reportLeft = useRef(onSelectionLeft)
+  reportLeft.current = onSelectionLeft
   useEffect(() => {
     const present = new Set(rowIds.split(','))
+    const before = shown.current
+    shown.current = { key: location.key, numbers: new Map(rows.map((row) => [row.id, row.number])) }
+    const gone = [...latestSelected.current].filter((id) => !present.has(id))
+    if (gone.length === 0) return
     setSelected((current) => new Set([...current].filter((id) => present.has(id))))
+    if (before.key !== location.key) return
+    const left = gone.flatMap((id) => {
+      const number = before.numbers.get(id)
+      return number === undefined ? [] : [{ number, changes: lastChanges.current.get(id) ?? null }]
+    })
+    if (left.length > 0) reportLeft.current?.(left)
+    // Rows are compared by their ids; the location is read with them.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [rowIds])
+
+  // Back on this queue (Back, the ticket's Inbox link, j/k past its ends): the keyboard's row is the
+  // ticket last opened or reached from it (the ticket page remembers it), focused so j and Enter go
+  // on from there, unless the agent has put the focus somewhere (the search box) already.
+  const onQueue = location.pathname === `/w/${slug}/tickets`
+  useEffect(() => {
+    if (!onQueue) return
+    const id = lastTicketOfQueue(slug, queueSearch)
+    const index = id === null ? -1 : rows.findIndex((row) => row.id === id)
+    const row = rowElements.current[index]
+    if (index < 0 || !row) return
+    setCursor({ id: rows[index]!.id, index, search: queueSearch })
+    const main = document.getElementById('main-content')
+    if (!focusIsLost() && document.activeElement !== main) return
+    row.querySelector<HTMLAnchorElement>('a[href]')?.focus({ preventScroll: true })
+    const box = row.getBoundingClientRect()
+    // Below the top bar and above the bottom of the window (the bulk toolbar may float there).
+    if (box.top < 64 || box.bottom > window.innerHeight - 16) row.scrollIntoView({ block: 'center' })
+    // Once per visit of an address (not on a live reload of it).
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [location.key])
+
+  useImperativeHandle(
+    selectionRef,
+    () => ({
+      clear: () => {
+        // The first checked row's box takes the focus from the toolbar, which hides now.
+        const first = rows.findIndex((row) => selected.has(row.id))
+        setSelected(new Set())
+        const box = rowElements.current[first]?.querySelector<HTMLInputElement>('input[name="ticketIds"]')
+        if (box) box.focus()
+        else focusMainContent()
+      },
+    }),
+    [rows, selected],
+  )
 
   // A bulk action that succeeded redirects (no action data): clear the checks it applied to.
   // One that got no answer changed nothing: they stay.
