@@ -93,11 +93,7 @@ export default function AiSettings() {
             apply once it is.
           </p>
         )}
-        <p className="text-sm">
-          Tokens used this month: <strong>{number.format(page.usedThisMonth)}</strong>
-          {budget === null ? ' (no monthly budget)' : ` of ${number.format(budget)}`}
-          {budget !== null && page.usedThisMonth >= budget ? ` — ${AI_MESSAGES.budgetUsed}` : ''}
-        </p>
+        <BudgetStanding page={page} budget={budget} />
       </section>
 
       <SettingsForm settings={settings} actionData={actionData} />
@@ -136,6 +132,47 @@ export default function AiSettings() {
           </table>
         )}
       </section>
+    </div>
+  )
+}
+
+/**
+ * The month's tokens as the next call's gate counts them: used (of which estimated, where the
+ * server reported no usage), held by calls under way, and whether a call would be refused now.
+ */
+function BudgetStanding({
+  page,
+  budget,
+}: {
+  page: Pick<
+    ReturnType<typeof useLoaderData<typeof loader>>,
+    'usedThisMonth' | 'estimatedThisMonth' | 'heldNow' | 'budgetStanding'
+  >
+  budget: number | null
+}) {
+  return (
+    <div className="space-y-1 text-sm" data-testid="ai-budget">
+      <p>
+        Tokens used this month: <strong>{number.format(page.usedThisMonth)}</strong>
+        {budget === null ? ' (no monthly budget)' : ` of ${number.format(budget)}`}
+        {page.estimatedThisMonth > 0
+          ? `, of which ~${number.format(page.estimatedThisMonth)} estimated (the AI server reported no usage for those calls: about 4 characters a token, reasoning not included)`
+          : ''}
+        .
+      </p>
+      {page.heldNow > 0 ? (
+        <p>
+          Calls under way hold {number.format(page.heldNow)} more tokens (each call&apos;s largest cost, until
+          it ends).
+        </p>
+      ) : null}
+      {page.budgetStanding === 'spent' ? (
+        <p className="font-medium text-amber-800 dark:text-amber-300">{AI_MESSAGES.budgetUsed}</p>
+      ) : page.budgetStanding === 'held' ? (
+        <p className="font-medium text-amber-800 dark:text-amber-300">
+          No budget left while calls under way hold the rest: new AI calls are refused until they end.
+        </p>
+      ) : null}
     </div>
   )
 }

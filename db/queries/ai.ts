@@ -154,6 +154,35 @@ export async function tokensUsedSince(
   return Number(row?.used ?? 0)
 }
 
+/**
+ * The monthly budget as the next call's gate sees it (holdBudget): the tokens used since `since`,
+ * how many of them are in runs whose tokens were estimated (the server reported no usage), and the
+ * tokens held by calls under way (their holds not lapsed).
+ */
+export async function budgetStandingSince(
+  db: DbOrTx,
+  { workspaceId, since }: { workspaceId: string; since: Date },
+) {
+  const [row] = await db
+    .execute<{ used: string; estimated: string; held: string }>(
+      sql`
+    select
+      (select coalesce(sum(${aiRuns.tokensIn} + ${aiRuns.tokensOut}), 0) from ${aiRuns}
+        where ${aiRuns.workspaceId} = ${workspaceId} and ${aiRuns.createdAt} >= ${since}) as used,
+      (select coalesce(sum(${aiRuns.tokensIn} + ${aiRuns.tokensOut}), 0) from ${aiRuns}
+        where ${aiRuns.workspaceId} = ${workspaceId} and ${aiRuns.createdAt} >= ${since}
+          and ${aiRuns.tokensEstimated}) as estimated,
+      (select coalesce(sum(${aiBudgetHolds.tokens}), 0) from ${aiBudgetHolds}
+        where ${aiBudgetHolds.workspaceId} = ${workspaceId} and ${aiBudgetHolds.expiresAt} >= now()) as held`,
+    )
+    .then((result) => result.rows)
+  return {
+    used: Number(row?.used ?? 0),
+    estimated: Number(row?.estimated ?? 0),
+    held: Number(row?.held ?? 0),
+  }
+}
+
 /** Per feature since `since`: calls, tokens, latency p50/p95 and failures. */
 export async function aiUsageByFeature(
   db: DbOrTx,

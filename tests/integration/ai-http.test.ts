@@ -1,7 +1,7 @@
 import { and, eq } from 'drizzle-orm'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
-import { aiRuns, cannedResponses, messages, tickets } from '#db/schema.ts'
+import { aiBudgetHolds, aiRuns, cannedResponses, messages, tickets } from '#db/schema.ts'
 import { createMember, createTicketFor, createWorkspace, setTicket } from '#tests/helpers/factories.ts'
 import { startTestServer } from '#tests/helpers/http-server.ts'
 import { FakeOpenAI, type RecordedChat } from '#tests/fakes/openai.ts'
@@ -583,6 +583,68 @@ describe('Not configured, budget, settings', () => {
       (await fetch(`${server.url}${settingsPath}`, { headers: { cookie: stranger.cookie } })).status,
     ).toBe(404)
     expect((await post(stranger, settingsPath, { feature_draft: 'on' })).status).toBe(404)
+  })
+})
+
+describe('Settings → AI: the month’s budget as the next call sees it', () => {
+  it('shows the estimated tokens and the holds of calls under way, and “used up” when they leave no room', async () => {
+    const owner = await createMember('owner')
+    const settingsPath = `/w/${owner.workspace.slug}/settings/ai`
+    expect(
+      (
+        await post(owner, settingsPath, {
+          feature_draft: 'on',
+          feature_rewrite: 'on',
+          monthlyTokenBudget: '10000',
+          model: '',
+        })
+      ).status,
+    ).toBe(200)
+    const run = { workspaceId: owner.workspace.id, feature: 'draft' as const, model: 'm', latencyMs: 1 }
+    await getDb()
+      .insert(aiRuns)
+      .values([
+        { ...run, tokensIn: 3_000, tokensOut: 1_000, outcome: 'ok' },
+        { ...run, tokensIn: 1_500, tokensOut: 500, tokensEstimated: true, outcome: 'ok' },
+      ])
+    const budgetText = async () => {
+      const html = await (
+        await fetch(`${server.url}${settingsPath}`, { headers: { cookie: owner.cookie } })
+      ).text()
+      const block = /<div[^>]*data-testid="ai-budget"[^>]*>([\s\S]*?)<\/div>/.exec(html)?.[1] ?? ''
+      return block.replace(/<[^>]+>/g, '').replace(/\s+/g, ' ')
+    }
+    let text = await budgetText()
+    expect(text).toContain('Tokens used this month: 6,000 of 10,000, of which ~2,000 estimated')
+    expect(text).not.toContain('Calls under way')
+    expect(text).not.toContain('used up')
+
+    // A call under way holds the rest: the next call is refused, and the page says so.
+    const [hold] = await getDb()
+      .insert(aiBudgetHolds)
+      .values({ workspaceId: owner.workspace.id, tokens: 4_500, expiresAt: new Date(Date.now() + 60_000) })
+      .returning()
+    text = await budgetText()
+    expect(text).toContain('Calls under way hold 4,500 more tokens')
+    expect(text).toContain('new AI calls are refused until they end')
+    const ticket = await createTicketFor(owner)
+    const refused = await post(owner, draftPath(owner, ticket.number), {})
+    expect((await refused.json()).reason).toBe('budget')
+    expect(fake.requests).toHaveLength(0)
+
+    // A lapsed hold (its process died) no longer counts, on the page as at the gate.
+    await getDb()
+      .update(aiBudgetHolds)
+      .set({ expiresAt: new Date(Date.now() - 1_000) })
+      .where(eq(aiBudgetHolds.id, hold!.id))
+    text = await budgetText()
+    expect(text).not.toContain('Calls under way')
+    expect(text).not.toContain('refused')
+
+    await getDb()
+      .insert(aiRuns)
+      .values({ ...run, tokensIn: 4_000, tokensOut: 0, outcome: 'ok' })
+    expect(await budgetText()).toContain(AI_MESSAGES.budgetUsed)
   })
 })
 
