@@ -203,57 +203,106 @@ export async function removeMember(
     if (!canAssignRole(actorRole, target.role)) throw forbidden('Only an owner can remove an owner')
     const owners = rows.filter((r) => r.role === 'owner').length
     if (target.role === 'owner' && owners <= 1) return { kind: 'last-owner' as const }
-    await deleteMembership(tx, { workspaceId: actor.workspaceId, membershipId })
-    // Their tickets not closed go back to Unassigned (each audited as the remover's change): kept
-    // on someone who cannot see them, they were in no one's Mine and not in Unassigned, and the
-    // ticket page's assignee field, which lists members only, showed them as unassigned. Closed
-    // tickets keep who handled them.
-    const handedBack = await listUnclosedTicketIdsAssignedTo(tx, {
-      workspaceId: actor.workspaceId,
+    return removeLocked(tx, actor, target, 'member.removed')
+  })
+}
+
+type LockedMembership = Awaited<ReturnType<typeof lockMemberships>>[number]
+
+/**
+ * What a removal and a departure do once the memberships are locked and the target is judged:
+ * the membership goes, with everything of it that would outlive it.
+ */
+async function removeLocked(
+  tx: Tx,
+  actor: Member,
+  target: LockedMembership,
+  action: 'member.removed' | 'member.left',
+) {
+  const membershipId = target.id
+  await deleteMembership(tx, { workspaceId: actor.workspaceId, membershipId })
+  // Their tickets not closed go back to Unassigned (each audited as the remover's change): kept
+  // on someone who cannot see them, they were in no one's Mine and not in Unassigned, and the
+  // ticket page's assignee field, which lists members only, showed them as unassigned. Closed
+  // tickets keep who handled them.
+  const handedBack = await listUnclosedTicketIdsAssignedTo(tx, {
+    workspaceId: actor.workspaceId,
+    userId: target.userId,
+  })
+  const unassigned =
+    handedBack.length > 0
+      ? await updateTickets(actor, handedBack, { assigneeId: null }, tx, { notifyAssignee: false })
+      : undefined
+  // Their unsent text is theirs: not left for the teammates to read, nor for a later return.
+  await deleteMemberDrafts(tx, { workspaceId: actor.workspaceId, userId: target.userId })
+  // Nothing more to tell them about the workspace: its unread notifications go, and the emails of
+  // those still queued are not sent (failed, saying why). One a mention or customer reply queues
+  // after this, racing the removal, is refused by the send itself (claimEmail).
+  const member = { workspaceId: actor.workspaceId, userId: target.userId }
+  await deleteUnreadNotificationsOf(tx, member)
+  await failQueuedNotificationEmailsTo(tx, member)
+  // Nor a way back: the invitation links they issued (and saw) stop working.
+  const revokedInvitations = await revokeInvitationsIssuedBy(tx, {
+    workspaceId: actor.workspaceId,
+    userId: target.userId,
+    roles: [...ROLES],
+    at: new Date(),
+  })
+  await recordAudit(tx, {
+    workspaceId: actor.workspaceId,
+    actorUserId: actor.userId,
+    action,
+    targetType: 'membership',
+    targetId: membershipId,
+    data: {
       userId: target.userId,
-    })
-    const unassigned =
-      handedBack.length > 0
-        ? await updateTickets(actor, handedBack, { assigneeId: null }, tx, { notifyAssignee: false })
-        : undefined
-    // Their unsent text is theirs: not left for the teammates to read, nor for a later return.
-    await deleteMemberDrafts(tx, { workspaceId: actor.workspaceId, userId: target.userId })
-    // Nothing more to tell them about the workspace: its unread notifications go, and the emails of
-    // those still queued are not sent (failed, saying why). One a mention or customer reply queues
-    // after this, racing the removal, is refused by the send itself (claimEmail).
-    const member = { workspaceId: actor.workspaceId, userId: target.userId }
-    await deleteUnreadNotificationsOf(tx, member)
-    await failQueuedNotificationEmailsTo(tx, member)
-    // Nor a way back: the invitation links they issued (and saw) stop working.
-    const revokedInvitations = await revokeInvitationsIssuedBy(tx, {
-      workspaceId: actor.workspaceId,
-      userId: target.userId,
-      roles: [...ROLES],
-      at: new Date(),
-    })
-    await recordAudit(tx, {
-      workspaceId: actor.workspaceId,
-      actorUserId: actor.userId,
-      action: 'member.removed',
-      targetType: 'membership',
-      targetId: membershipId,
-      data: {
-        userId: target.userId,
-        role: target.role,
-        ...revoked(revokedInvitations),
-        ...(handedBack.length > 0 ? { ticketsUnassigned: handedBack.length } : {}),
-      },
-    })
-    const webhookEndpointsAdded = await countActiveEndpointsAddedBy(tx, {
-      workspaceId: actor.workspaceId,
-      userId: target.userId,
-    })
+      role: target.role,
+      ...revoked(revokedInvitations),
+      ...(handedBack.length > 0 ? { ticketsUnassigned: handedBack.length } : {}),
+    },
+  })
+  const webhookEndpointsAdded = await countActiveEndpointsAddedBy(tx, {
+    workspaceId: actor.workspaceId,
+    userId: target.userId,
+  })
+  return {
+    kind: 'ok' as const,
+    userId: target.userId,
+    webhookEndpointsAdded,
+    ticketsUnassigned: handedBack.length,
+    events: unassigned?.kind === 'updated' ? unassigned.events : [],
+  }
+}
+
+export type LeaveOutcome =
+  | {
+      kind: 'left'
+      /** Where to go next: the first of their other workspaces, none when this was their last. */
+      nextSlug: string | null
+      ticketsUnassigned: number
+      events: TicketEvent[]
+    }
+  | { kind: 'last-owner' }
+
+/**
+ * The member leaves the workspace (any role may): as a removal of their own membership, audited as
+ * `member.left`, except that the last owner cannot leave (the workspace would have nobody to
+ * manage it). Judged on the memberships as locked, so two owners leaving at once leave one.
+ */
+export async function leaveWorkspace(actor: Member): Promise<LeaveOutcome> {
+  return getDb().transaction(async (tx) => {
+    const rows = await lockMemberships(tx, { workspaceId: actor.workspaceId })
+    roleNow(rows, actor)
+    const own = rows.find((r) => r.userId === actor.userId)!
+    const owners = rows.filter((r) => r.role === 'owner').length
+    if (own.role === 'owner' && owners <= 1) return { kind: 'last-owner' as const }
+    const removed = await removeLocked(tx, actor, own, 'member.left')
+    const [next] = await listUserWorkspaces(tx, actor.userId)
     return {
-      kind: 'ok' as const,
-      userId: target.userId,
-      webhookEndpointsAdded,
-      ticketsUnassigned: handedBack.length,
-      events: unassigned?.kind === 'updated' ? unassigned.events : [],
+      kind: 'left' as const,
+      nextSlug: next?.slug ?? null,
+      ticketsUnassigned: removed.ticketsUnassigned,
+      events: removed.events,
     }
   })
 }

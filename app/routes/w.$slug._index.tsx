@@ -10,6 +10,8 @@ import { formatCount } from '#app/utils/format.ts'
 import { hasRole } from '#app/utils/roles.ts'
 import type { loader as layoutLoader } from './w.$slug.tsx'
 import { homeForRequest } from './w.$slug.layout-data.server.ts'
+import { leftWorkspaceName } from '#app/http/left-notice.server.ts'
+import { Notice } from '#app/components/ui/notice.tsx'
 import { keepPageWhenUnanswered } from '#app/utils/unanswered.ts'
 import { unlessActionNeverArrived } from '#app/utils/layout-revalidation.ts'
 
@@ -23,6 +25,8 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     memberCount,
     canManage: hasRole(member.role, 'admin'),
     checklist,
+    /** The workspace the user just left, when leaving it brought them here (`?left=`). */
+    left: leftWorkspaceName(request, member.userId),
   }
 }
 
@@ -45,7 +49,7 @@ export const clientAction = keepPageWhenUnanswered
 export const shouldRevalidate = unlessActionNeverArrived
 
 export default function WorkspaceHome() {
-  const { name, slug, userName, memberCount, canManage, checklist } = useLoaderData<typeof loader>()
+  const { name, slug, userName, memberCount, canManage, checklist, left } = useLoaderData<typeof loader>()
   const refused = useActionData<typeof action>()
   // The layout's combined query already counted them; its loader runs with this one.
   const counts = useRouteLoaderData<typeof layoutLoader>('routes/w.$slug')?.counts ?? {
@@ -54,6 +58,7 @@ export default function WorkspaceHome() {
   }
   return (
     <div className="max-w-3xl">
+      <Notice className="mb-4">{left ? `You left ${left}.` : null}</Notice>
       <h1 className="text-2xl font-semibold">Welcome, {userName}</h1>
       <p className="mt-2 text-slate-600 dark:text-slate-400">
         {name} has {memberCount} {memberCount === 1 ? 'member' : 'members'}.{' '}

@@ -1,5 +1,11 @@
 import { getFormProps, getInputProps, getSelectProps } from '@conform-to/react'
-import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
+import {
+  data,
+  redirect,
+  type ActionFunctionArgs,
+  type LoaderFunctionArgs,
+  type MetaFunction,
+} from '@remix-run/node'
 import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
 import { z } from 'zod'
 import { Notice } from '#app/components/ui/notice.tsx'
@@ -22,10 +28,13 @@ import {
 } from '#app/domain/invitations.server.ts'
 import {
   changeMemberRole,
+  leaveWorkspace,
   membersOf,
   pendingInvitationsOf,
   removeMember,
+  type Member,
 } from '#app/domain/workspaces.server.ts'
+import { afterLeaving } from '#app/http/left-notice.server.ts'
 import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 import { canAssignRole, hasRole } from '#app/utils/roles.ts'
 import { EMAIL_MAX, InviteSchema, Role } from '#app/utils/schemas.ts'
@@ -44,6 +53,7 @@ const ActionSchema = z.discriminatedUnion('intent', [
   z.object({ intent: z.literal('resend-invite'), invitationId: z.uuid() }),
   z.object({ intent: z.literal('change-role'), membershipId: z.uuid(), role: Role }),
   z.object({ intent: z.literal('remove'), membershipId: z.uuid() }),
+  z.object({ intent: z.literal('leave') }),
 ])
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
@@ -55,6 +65,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   ])
   return {
     me: { userId: member.userId, role: member.role },
+    workspaceName: member.workspaceName,
     canManage,
     members: members.map((m) => ({ ...m, joinedAt: m.joinedAt.toISOString() })),
     invitations: invitations.map((i) => ({ ...i, expiresAt: i.expiresAt.toISOString() })),
@@ -62,9 +73,34 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 }
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
-  const member = await requireMember(request, params.slug, 'admin')
+  // Any member may leave; everything else here is an admin's.
+  const member = await requireMember(request, params.slug)
   const form = await readForm(request)
   const submission = parseSubmission(form, { schema: ActionSchema })
+  /**
+   * The member leaves: on to their next workspace (or Create a workspace) with "You left …"; this
+   * page would be a 404 for them now. The last owner stays, told why.
+   */
+  const leave = async () => {
+    const outcome = await leaveWorkspace(member)
+    if (outcome.kind === 'last-owner') {
+      return data(
+        {
+          result: submission.reply({ formErrors: [LAST_OWNER_CANNOT_LEAVE] }),
+          inviteLink: null,
+          notice: null,
+        },
+        { status: 400 },
+      )
+    }
+    context.realtime.removeFromWorkspace(member.userId, member.workspaceId)
+    context.realtime.publish(outcome.events)
+    return redirect(afterLeaving(member.userId, member.workspaceName, outcome.nextSlug))
+  }
+  if (submission.status === 'success' && submission.value.intent === 'leave') {
+    return isConfirmed(form) ? leave() : askToConfirm(leaveConfirmation(member))
+  }
+  if (!hasRole(member.role, 'admin')) throw new Response('Forbidden', { status: 403 })
   if (submission.status !== 'success') {
     return data({ result: submission.reply(), inviteLink: null, notice: null }, { status: 400 })
   }
@@ -164,6 +200,10 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
           (m) => m.membershipId === input.membershipId,
         )
         if (!removed) throw new Response('No such member', { status: 404 })
+        // An admin's own row: the same as Leave workspace.
+        if (removed.userId === member.userId) {
+          return askToConfirm(leaveConfirmation(member))
+        }
         const endpoints = await activeEndpointsAddedBy(member, removed.userId)
         return askToConfirm({
           title: `Remove ${removed.name} (${removed.email}) from the workspace?`,
@@ -175,6 +215,8 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
           ],
         })
       }
+      const own = (await membersOf(member.workspaceId)).find((m) => m.membershipId === input.membershipId)
+      if (own?.userId === member.userId) return leave()
       const outcome = await removeMember(member, input.membershipId)
       if (outcome.kind === 'last-owner') {
         return data(
@@ -194,8 +236,28 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
         notice: `Member removed.${handedBack(outcome.ticketsUnassigned)}${keepDelivering(outcome.webhookEndpointsAdded)}`,
       }
     }
+    case 'leave':
+      // Answered above, for every role.
+      throw new Error('unreachable')
   }
 }
+
+/** What leaving asks first (with JavaScript, the same words are the ConfirmButton's). */
+function leaveConfirmation(member: Pick<Member, 'workspaceName'>) {
+  return {
+    title: `Leave ${member.workspaceName}?`,
+    description: leaveDescription(member.workspaceName),
+    confirmLabel: 'Leave workspace',
+    fields: [['intent', 'leave']] as [string, string][],
+  }
+}
+
+function leaveDescription(workspaceName: string) {
+  return `You will lose access to ${workspaceName} at once. Your tickets and messages stay; the tickets assigned to you that are not closed become unassigned. To come back, you need a new invitation.`
+}
+
+const LAST_OWNER_CANNOT_LEAVE =
+  'You are the only owner of this workspace, so you cannot leave it. Make another member an owner first.'
 
 /**
  * The webhook endpoints a member added keep delivering after they go (they are the workspace's),
@@ -223,7 +285,7 @@ export const shouldRevalidate = unlessActionNeverArrived
 
 export default function Members() {
   const format = useFormatters()
-  const { me, canManage, members, invitations } = useLoaderData<typeof loader>()
+  const { me, workspaceName, canManage, members, invitations } = useLoaderData<typeof loader>()
   const confirmStep = confirmStepOf(useActionData<typeof action>())
   const actionData = withoutConfirmStep(useActionData<typeof action>())
   const navigation = useNavigation()
@@ -267,7 +329,7 @@ export default function Members() {
               <th className="py-2 font-medium">Name</th>
               <th className="py-2 font-medium">Email</th>
               <th className="py-2 font-medium">Role</th>
-              {canManage ? <th className="py-2 font-medium">Actions</th> : null}
+              <th className="py-2 font-medium">Actions</th>
             </tr>
           </thead>
           <tbody>
@@ -294,7 +356,27 @@ export default function Members() {
                       m.role
                     )}
                   </td>
-                  {canManage ? (
+                  {m.userId === me.userId ? (
+                    <td className="py-2">
+                      {m.role === 'owner' && owners === 1 ? (
+                        <span className="text-slate-600 dark:text-slate-400">
+                          You are the only owner: make another member an owner to leave.
+                        </span>
+                      ) : (
+                        <Form method="post">
+                          <input type="hidden" name="intent" value="leave" />
+                          <ConfirmButton
+                            title={`Leave ${workspaceName}?`}
+                            description={leaveDescription(workspaceName)}
+                            confirmLabel="Leave workspace"
+                            variant="secondary"
+                          >
+                            Leave workspace
+                          </ConfirmButton>
+                        </Form>
+                      )}
+                    </td>
+                  ) : canManage ? (
                     <td className="py-2">
                       {editable && !(m.role === 'owner' && owners === 1) ? (
                         <Form method="post">
@@ -311,7 +393,9 @@ export default function Members() {
                         </Form>
                       ) : null}
                     </td>
-                  ) : null}
+                  ) : (
+                    <td className="py-2" />
+                  )}
                 </tr>
               )
             })}

@@ -6,11 +6,13 @@ import {
   type LoaderFunctionArgs,
   type MetaFunction,
 } from '@remix-run/node'
-import { Form, Link, useActionData } from '@remix-run/react'
+import { Form, Link, useActionData, useLoaderData } from '@remix-run/react'
 import { AuthCard } from '#app/components/auth-card.tsx'
 import { Button } from '#app/components/ui/button.tsx'
 import { Field, FormErrors } from '#app/components/ui/field.tsx'
 import { requireUser } from '#app/http/auth.server.ts'
+import { leftWorkspaceName } from '#app/http/left-notice.server.ts'
+import { Notice } from '#app/components/ui/notice.tsx'
 import { createWorkspace } from '#app/domain/workspaces.server.ts'
 import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 import { useSchemaForm } from '#app/utils/use-schema-form.ts'
@@ -23,8 +25,9 @@ import { WORKSPACE_NAME_MAX, WORKSPACE_SLUG_MAX } from '#app/utils/schemas.ts'
 export const meta: MetaFunction = () => [{ title: 'New workspace · Switchboard' }]
 
 export async function loader({ request }: LoaderFunctionArgs) {
-  await requireUser(request)
-  return null
+  const { user } = await requireUser(request)
+  // Leaving their last workspace brings the user here (`?left=`).
+  return { left: leftWorkspaceName(request, user.id) }
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
@@ -55,6 +58,7 @@ export const clientAction = keepPageWhenUnanswered
 export const shouldRevalidate = unlessActionNeverArrived
 
 export default function NewWorkspace() {
+  const { left } = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
   const pending = useIsPending()
   const [form, fields] = useSchemaForm(WorkspaceSchema, {
@@ -70,6 +74,7 @@ export default function NewWorkspace() {
         </Link>
       }
     >
+      <Notice className="mb-4">{left ? `You left ${left}.` : null}</Notice>
       <Form method="post" {...getFormProps(form)} className="space-y-2">
         <Field
           label="Workspace name"

@@ -9,13 +9,16 @@ import * as workspaceHomeRoute from '#app/routes/w.$slug._index.tsx'
 import * as settingsRoute from '#app/routes/w.$slug.settings._index.tsx'
 import * as membersRoute from '#app/routes/w.$slug.settings.members.tsx'
 import * as ticketsRoute from '#app/routes/w.$slug.tickets._index.tsx'
+import * as newWorkspaceRoute from '#app/routes/workspaces.new.tsx'
 import { changeMemberRole, removeMember } from '#app/domain/workspaces.server.ts'
 import { inviteMember, revokeInvitation } from '#app/domain/invitations.server.ts'
 import {
   asMember,
   createInvitation,
+  addMember,
   createMember,
   createTicketFor,
+  createWorkspace,
   setTicket,
   workspaceSnapshot,
   team,
@@ -312,12 +315,14 @@ describe('members settings', () => {
       expect(await workspaceSnapshot(workspace.id)).toEqual(before)
     })
 
-    it('refuses to remove the last owner, with a message', async () => {
+    it('refuses to remove the last owner (only they could: it is leaving), with a message', async () => {
       const { owner, workspace } = await team()
       const before = await workspaceSnapshot(workspace.id)
       const result = await postMembers(owner, { intent: 'remove', membershipId: owner.membershipId })
       expect(result.status).toBe(400)
-      expect(result.data.result.error['']).toEqual(['The last owner cannot be removed.'])
+      expect(result.data.result.error['']).toEqual([
+        'You are the only owner of this workspace, so you cannot leave it. Make another member an owner first.',
+      ])
       expect(await workspaceSnapshot(workspace.id)).toEqual(before)
     })
 
@@ -479,6 +484,151 @@ describe('members settings', () => {
       const result = await postMembers(owner, { intent: 'remove', membershipId: second.membershipId })
       expect(result.status).toBe(200)
       expect(await roleOf(second.membershipId)).toBeUndefined()
+    })
+  })
+
+  describe('leaving a workspace', () => {
+    /** Posts as the page does: without `confirmed`, the confirmation step; with it, the departure. */
+    function postLeave(actor: Actor, form: Record<string, string>, options: { confirmed: boolean }) {
+      const slug = actor.workspace.slug
+      return callAction(
+        membersRoute,
+        `/w/${slug}/settings/members`,
+        options.confirmed ? { ...form, confirmed: '1' } : form,
+        { cookie: actor.cookie, params: { slug }, context: testContext() },
+      )
+    }
+
+    /** What the page the departure lands on says (the home of the next workspace, or Create one). */
+    async function landing(actor: Actor, location: string) {
+      const url = new URL(location, 'http://localhost:3000')
+      const next = /^\/w\/([^/]+)$/.exec(url.pathname)
+      if (next) {
+        const page = await callLoader(workspaceHomeRoute, `${url.pathname}${url.search}`, {
+          cookie: actor.cookie,
+          params: { slug: next[1] },
+        })
+        return page.data.left
+      }
+      expect(url.pathname).toBe('/workspaces/new')
+      const page = await callLoader(newWorkspaceRoute, `${url.pathname}${url.search}`, {
+        cookie: actor.cookie,
+      })
+      return page.data.left
+    }
+
+    it('asks first in words about the leaver, then lands them on their next workspace saying "You left …"', async () => {
+      const { agent, workspace } = await team()
+      const other = await createWorkspace({ name: 'Beta Desk' })
+      await addMember(other.id, agent.user.id, 'agent')
+      const page = await callLoader(membersRoute, `/w/${workspace.slug}/settings/members`, {
+        cookie: agent.cookie,
+        params: { slug: workspace.slug },
+      })
+      expect(page.data.workspaceName).toBe('Acme Support')
+
+      const ask = await postLeave(agent, { intent: 'leave' }, { confirmed: false })
+      expect(ask.status).toBe(200)
+      expect(ask.data.confirmStep).toMatchObject({
+        title: 'Leave Acme Support?',
+        confirmLabel: 'Leave workspace',
+      })
+      expect(ask.data.confirmStep.description).toMatch(/^You will lose access to Acme Support at once\./)
+      expect(await roleOf(agent.membershipId)).toBe('agent')
+
+      const calls: RealtimeCalls = { disconnected: [], removed: [] }
+      const slug = workspace.slug
+      const left = await callAction(
+        membersRoute,
+        `/w/${slug}/settings/members`,
+        { intent: 'leave', confirmed: '1' },
+        { cookie: agent.cookie, params: { slug }, context: testContext(calls) },
+      )
+      expect(left.status).toBe(302)
+      expect(left.location).toMatch(new RegExp(`^/w/${other.slug}\\?left=`))
+      expect(await roleOf(agent.membershipId)).toBeUndefined()
+      expect(calls.removed).toEqual([[agent.user.id, workspace.id]])
+      expect(await auditFor(workspace.id, 'member.left')).toEqual([
+        {
+          actorUserId: agent.user.id,
+          targetId: agent.membershipId,
+          data: { userId: agent.user.id, role: 'agent' },
+        },
+      ])
+      expect(await landing(agent, left.location!)).toBe('Acme Support')
+    })
+
+    it('lands a member who left their last workspace on Create a workspace, with the notice', async () => {
+      const { admin } = await team()
+      const left = await postLeave(admin, { intent: 'leave' }, { confirmed: true })
+      expect(left.status).toBe(302)
+      expect(left.location).toMatch(/^\/workspaces\/new\?left=/)
+      expect(await landing(admin, left.location!)).toBe('Acme Support')
+    })
+
+    it('"Remove" on an admin\'s own row is the same departure: asked about as leaving, then redirected', async () => {
+      const { admin, workspace } = await team()
+      const ask = await postLeave(
+        admin,
+        { intent: 'remove', membershipId: admin.membershipId },
+        { confirmed: false },
+      )
+      expect(ask.data.confirmStep.title).toBe('Leave Acme Support?')
+      expect(ask.data.confirmStep.fields).toEqual([['intent', 'leave']])
+      const left = await postLeave(
+        admin,
+        { intent: 'remove', membershipId: admin.membershipId },
+        { confirmed: true },
+      )
+      expect(left.status).toBe(302)
+      expect(left.location).toMatch(/^\/workspaces\/new\?left=/)
+      expect(await roleOf(admin.membershipId)).toBeUndefined()
+      expect(await auditFor(workspace.id, 'member.left')).toHaveLength(1)
+      expect(await auditFor(workspace.id, 'member.removed')).toHaveLength(0)
+    })
+
+    it('keeps the last owner, with a clear message; a second owner may leave', async () => {
+      const { owner, workspace } = await team()
+      const before = await workspaceSnapshot(workspace.id)
+      const refused = await postLeave(owner, { intent: 'leave' }, { confirmed: true })
+      expect(refused.status).toBe(400)
+      expect(refused.data.result.error['']).toEqual([
+        'You are the only owner of this workspace, so you cannot leave it. Make another member an owner first.',
+      ])
+      expect(await workspaceSnapshot(workspace.id)).toEqual(before)
+      const second = await createMember('owner', workspace)
+      expect((await postLeave(owner, { intent: 'leave' }, { confirmed: true })).status).toBe(302)
+      expect(await roleOf(owner.membershipId)).toBeUndefined()
+      expect(await roleOf(second.membershipId)).toBe('owner')
+    })
+
+    it('shows "You left …" only for a notice signed for this user', async () => {
+      const { agent, admin } = await team()
+      const other = await createWorkspace({ name: 'Beta Desk' })
+      await addMember(other.id, agent.user.id, 'agent')
+      await addMember(other.id, admin.user.id, 'agent')
+      const left = await postLeave(agent, { intent: 'leave' }, { confirmed: true })
+      const url = new URL(left.location!, 'http://localhost:3000')
+      // The same link opened by someone else, a forged name, and no notice at all.
+      expect(await landing(admin, left.location!)).toBeNull()
+      const forged = `${Buffer.from('Your account is locked: call us').toString('base64url')}.${url.searchParams.get('left')!.split('.')[1]}`
+      expect(await landing(agent, `${url.pathname}?left=${forged}`)).toBeNull()
+      expect(await landing(agent, `${url.pathname}?left=garbage`)).toBeNull()
+      expect(await landing(agent, url.pathname)).toBeNull()
+    })
+
+    it('a workspace of someone else: 404, nothing written', async () => {
+      const { agent } = await team()
+      const stranger = await createMember('owner')
+      const before = await workspaceSnapshot(agent.workspace.id)
+      const result = await callAction(
+        membersRoute,
+        `/w/${agent.workspace.slug}/settings/members`,
+        { intent: 'leave', confirmed: '1' },
+        { cookie: stranger.cookie, params: { slug: agent.workspace.slug }, context: testContext() },
+      )
+      expect(result.status).toBe(404)
+      expect(await workspaceSnapshot(agent.workspace.id)).toEqual(before)
     })
   })
 
