@@ -498,6 +498,11 @@ export const messages = pgTable(
       files: Array<{ filename: string; reason: 'executable' | 'over-limit' }>
       more: number
     }>(),
+    // Inbound email only: the mailing list it came through (List-Id, List-Post or Precedence:
+    // list, mailingListOf in app/domain/inbound-email.server.ts), as its headers name it: the
+    // list's name and address, one line, at most 200 characters; '' when only Precedence: list
+    // said so. An agent's reply goes to the customer, not to the list. Null for every other message.
+    viaList: text(),
     // An agent's reply in its undo window: not announced (live events, webhooks) nor shown to the
     // customer until the email job releases it and clears this; and the note keeping a translated
     // reply's original (translatedFrom), held and released with it. Null for everything else.
