@@ -12,12 +12,13 @@ import {
   useResetToken,
   useVerificationToken,
 } from '#db/queries/account-tokens.ts'
-import { findUserByEmail } from '#db/queries/users.ts'
+import { findUserByEmail, getPasswordChangedNoticeTarget } from '#db/queries/users.ts'
 import { env } from '#app/env.server.ts'
 import { enqueue } from '#app/jobs/queue.server.ts'
 import { recordAudit } from './audit.server.ts'
 import { queueEmail } from './email.server.ts'
 import { renderAccountLink } from './email-templates.server.ts'
+import { formatDateTimeWithZone } from '#app/utils/format.ts'
 import { hashPassword } from './passwords.server.ts'
 import { reserveVerificationEmail } from './hashing-limits.server.ts'
 import { takeSlot, type Limit } from './rate-limit.server.ts'
@@ -26,7 +27,8 @@ import { newEmailLink } from './email-link.server.ts'
 
 // Account emails: confirm the address after signup, reset a forgotten password. Each carries a
 // one-time link with a 256-bit token (email-link.server.ts); only its sha256 is stored
-// (account_tokens), and the email is stored with a placeholder in its place.
+// (account_tokens), and the email is stored with a placeholder in its place. And the notice that
+// the password was changed, whose only link is the public "Forgot password?" page.
 
 const MINUTE = 60 * 1000
 const HOUR = 60 * MINUTE
@@ -271,12 +273,53 @@ export async function resetPassword(
       targetId: link.userId,
       data: { revokedSessions: revokedSessionIds.length },
     })
+    await queuePasswordChangedEmail(tx, link.userId, 'reset')
     return { kind: 'reset' as const, userId: link.userId, revokedSessionIds }
   })
 }
 
 async function revokeAllSessions(tx: Tx, userId: string) {
   return deleteUserSessions(tx, { userId })
+}
+
+/**
+ * Ends every open reset link of the user (marked used): called by whatever changes the account's
+ * password or ends others' access to it (a password change, a used reset link, "Sign out of all
+ * other devices"), so a link mailed before it cannot set a password after it.
+ */
+export async function endOpenResetLinks(tx: DbOrTx, userId: string) {
+  await expireResetTokens(tx, { userId })
+}
+
+/**
+ * "Your password was changed", to the account's address, on `tx` (sent once the change commits):
+ * when, in the user's time zone, and what to do if it was not them. No private link: its one link
+ * is the public "Forgot password?" page, since a reset signs out every session.
+ */
+export async function queuePasswordChangedEmail(tx: DbOrTx, userId: string, how: 'changed' | 'reset') {
+  const user = await getPasswordChangedNoticeTarget(tx, { userId })
+  if (!user) return
+  const when = formatDateTimeWithZone(user.now, user.timeZone ?? 'UTC')
+  await queueEmail(tx, {
+    ...(await renderAccountLink({
+      subject: 'Your password was changed',
+      // By name only once the address is confirmed, as the reset email (queueVerificationEmail).
+      name: user.emailVerifiedAt ? user.name : '',
+      intro:
+        how === 'reset'
+          ? `The password of your Switchboard account (${user.email}) was changed on ${when}, through a password reset link.`
+          : `The password of your Switchboard account (${user.email}) was changed on ${when}, on your account page.`,
+      link: `${env().appUrl}/forgot-password`,
+      linkLabel: 'If this was not you, reset your password now',
+      footnote:
+        'Resetting it signs out every device signed in to your account. Then tell an admin of your workspace. If you changed it yourself, there is nothing to do.',
+    })),
+    ...systemSender(),
+    workspaceId: null,
+    kind: 'password-changed',
+    toAddress: user.email,
+    headers: { 'Auto-Submitted': 'auto-generated' },
+  })
 }
 
 // ——— Invitations ———

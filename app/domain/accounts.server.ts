@@ -10,7 +10,11 @@ import {
 } from '#db/queries/users.ts'
 import { insertMembership, insertWorkspace } from '#db/queries/workspaces.ts'
 import { env } from '#app/env.server.ts'
-import { queueVerificationEmail } from './account-emails.server.ts'
+import {
+  endOpenResetLinks,
+  queuePasswordChangedEmail,
+  queueVerificationEmail,
+} from './account-emails.server.ts'
 import { reservePasswordChange, reserveSignup, reserveVerificationEmail } from './hashing-limits.server.ts'
 import { recordAudit } from './audit.server.ts'
 import { isUniqueViolation } from './errors.server.ts'
@@ -128,7 +132,10 @@ export async function updateName(userId: string, name: string) {
 export type PasswordChange =
   { kind: 'changed'; revokedSessionIds: string[] } | { kind: 'wrong-password' } | { kind: 'rate-limited' }
 
-/** Changes the password and signs out every other session of the user. */
+/**
+ * Changes the password, signs out every other session of the user, ends their open reset links
+ * (one mailed before the change would set a password after it) and emails them that it changed.
+ */
 export async function changePassword(
   userId: string,
   currentSessionId: string,
@@ -141,9 +148,11 @@ export async function changePassword(
   const stored = await getPasswordHash(getDb(), userId)
   if (!stored || !(await verifyPassword(currentPassword, stored))) return { kind: 'wrong-password' }
   const passwordHash = await hashPassword(newPassword)
-  // The new password and the sign-out of every other session commit together.
+  // The new password, the sign-out of every other session, the end of open reset links and the
+  // email saying so commit together.
   const revokedSessionIds = await getDb().transaction(async (tx) => {
     await setPasswordHash(tx, { userId, passwordHash, at: new Date() })
+    await endOpenResetLinks(tx, userId)
     await recordAudit(tx, {
       workspaceId: null,
       actorUserId: userId,
@@ -151,7 +160,19 @@ export async function changePassword(
       targetType: 'user',
       targetId: userId,
     })
+    await queuePasswordChangedEmail(tx, userId, 'changed')
     return revokeOtherSessions(userId, currentSessionId, tx)
   })
   return { kind: 'changed', revokedSessionIds }
+}
+
+/**
+ * "Sign out of all other devices": every other session of the user ends, and so do their open
+ * reset links (whoever they reached, they are another way in). Returns the revoked session ids.
+ */
+export async function signOutOtherDevices(userId: string, currentSessionId: string) {
+  return getDb().transaction(async (tx) => {
+    await endOpenResetLinks(tx, userId)
+    return revokeOtherSessions(userId, currentSessionId, tx)
+  })
 }

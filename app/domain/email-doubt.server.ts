@@ -16,7 +16,7 @@ import {
 /**
  * Kinds that get one more attempt when their last one ended unanswered: nobody can retry them
  * from a page, and a duplicate is harmless where a missing one is not (a password-reset or
- * verification link that never arrives, an invitation, a teammate's notification, an admin's
+ * verification link that never arrives, the notice that a password was changed, an invitation, a teammate's notification, an admin's
  * "webhook disabled"). The others stay failed with `maybe_accepted`: an agent's reply, which its
  * Retry sends again only after the agent confirmed it may arrive twice, and the automatic
  * ticket confirmation and auto-acknowledgement to customers, where a second copy is the worse
@@ -24,6 +24,7 @@ import {
  */
 export const RESENT_WHEN_UNANSWERED: readonly OutgoingEmail['kind'][] = [
   'password-reset',
+  'password-changed',
   'verify-email',
   'invitation',
   'notification',

@@ -47,6 +47,7 @@ export type OutgoingEmail = Rendered & {
     | 'webhook-disabled'
     | 'verify-email'
     | 'password-reset'
+    | 'password-changed'
     | 'invitation'
     | 'notification'
   fromAddress: string

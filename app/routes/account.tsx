@@ -29,14 +29,14 @@ import { notificationEmailSettings, setNotificationEmails } from '#app/domain/no
 import { useSchemaForm } from '#app/utils/use-schema-form.ts'
 import { useDrawnValues } from '#app/utils/use-drawn-values.ts'
 import { EMAIL_NOTIFICATION_KINDS, KIND_LABELS } from '#app/utils/notification-kinds.ts'
-import { changePassword, updateName } from '#app/domain/accounts.server.ts'
+import { changePassword, signOutOtherDevices, updateName } from '#app/domain/accounts.server.ts'
 import { requireMember, requireUser, workspaceSlugOf } from '#app/http/auth.server.ts'
 import { changeSignature, changeTimeZone, personalSettings } from '#app/domain/personal-settings.server.ts'
 import { workspacesOf } from '#app/domain/workspaces.server.ts'
 import { timeZoneNames } from '#app/utils/format.ts'
 import { PersonalSignature, TimeZoneName } from '#app/utils/personal-settings.ts'
 import { changeUndoSendDelay, MAX_UNDO_SEND_SECONDS, undoSendDelay } from '#app/domain/undo-send.server.ts'
-import { countSessions, revokeOtherSessions } from '#app/domain/sessions.server.ts'
+import { countSessions } from '#app/domain/sessions.server.ts'
 import { parseSubmission, readForm } from '#app/http/form-data.server.ts'
 import { NewPassword, PASSWORD_MAX, PERSON_NAME_MAX, PersonName } from '#app/utils/schemas.ts'
 import { keepPageWhenUnanswered, unansweredErrors } from '#app/utils/unanswered.ts'
@@ -239,7 +239,7 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
           : 'Your email address is already confirmed.',
     }
   }
-  const revoked = await revokeOtherSessions(user.id, session.id)
+  const revoked = await signOutOtherDevices(user.id, session.id)
   context.realtime.disconnectSessions(revoked)
   return {
     intent: 'sign-out-others',
@@ -354,7 +354,7 @@ export default function Account() {
         />
         <Field
           label="New password"
-          hint="At least 12 characters. Changing it signs out your other sessions."
+          hint="At least 12 characters. Changing it signs out your other sessions and ends any password reset link emailed to you."
           inputProps={{
             ...getInputProps(passwordFields.newPassword, { type: 'password' }),
             maxLength: PASSWORD_MAX,
@@ -415,7 +415,8 @@ export default function Account() {
         notSent={notSentTo('sign-out-others')}
       >
         <p className="text-sm">
-          You have {sessions} active {sessions === 1 ? 'session' : 'sessions'}.
+          You have {sessions} active {sessions === 1 ? 'session' : 'sessions'}. Signing out of the others also
+          ends any password reset link emailed to you.
         </p>
       </IntentForm>
     </AccountFrame>

@@ -59,6 +59,21 @@ export async function setPasswordHash(
   await db.update(users).set({ passwordHash, updatedAt: at }).where(eq(users.id, userId))
 }
 
+/** Who gets "Your password was changed", in which zone, and the database's time of the change. */
+export async function getPasswordChangedNoticeTarget(db: DbOrTx, { userId }: { userId: string }) {
+  const [row] = await db
+    .select({
+      email: users.email,
+      name: users.name,
+      emailVerifiedAt: users.emailVerifiedAt,
+      timeZone: users.timeZone,
+      now: sql<Date>`now()`.mapWith((value: string | Date) => new Date(value)),
+    })
+    .from(users)
+    .where(eq(users.id, userId))
+  return row
+}
+
 /** The personal settings the account page edits (time zone, reply signature). */
 export async function getPersonalSettings(db: DbOrTx, userId: string) {
   const [row] = await db

@@ -1,9 +1,10 @@
 import { createCookie } from '@remix-run/node'
 import { and, eq } from 'drizzle-orm'
-import { describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
 import { auditEvents, sessions, users } from '#db/schema.ts'
 import { SESSION_TTL_MS } from '#app/domain/sessions.server.ts'
+import { startQueue } from '#app/jobs/queue.server.ts'
 import {
   readSession,
   renewSession,
@@ -17,8 +18,14 @@ import * as loginRoute from '#app/routes/login.tsx'
 import * as logoutRoute from '#app/routes/logout.tsx'
 import { createUser, PASSWORD, signIn } from '#tests/helpers/factories.ts'
 import { callAction, callLoader, testContext, type RealtimeCalls } from '#tests/helpers/routes.ts'
+import { testDatabaseUrl } from '#tests/helpers/setup-env.ts'
 
 const DAY = 24 * 60 * 60 * 1000
+
+// A password change queues its "Your password was changed" email.
+beforeAll(async () => {
+  await startQueue(testDatabaseUrl, { listen: false })
+})
 
 async function signedInUser() {
   const user = await createUser({ name: 'Fox Mulder' })

@@ -12,6 +12,7 @@ import {
 import { verifyLogin } from '#app/domain/accounts.server.ts'
 import { queue, startQueue } from '#app/jobs/queue.server.ts'
 import { loggablePath } from '#app/logger.server.ts'
+import * as accountRoute from '#app/routes/account.tsx'
 import * as forgotRoute from '#app/routes/forgot-password.tsx'
 import * as resetRoute from '#app/routes/reset-password.$token.tsx'
 import { createUser, PASSWORD, signIn } from '#tests/helpers/factories.ts'
@@ -307,5 +308,105 @@ describe('reset password page', () => {
   it('masks the token in logged paths', () => {
     expect(loggablePath('/reset-password/Zm9vYmFyYmF6cXV4cXV1eA')).toBe('/reset-password/[token]')
     expect(loggablePath('/reset-password/Zm9vYmFyYmF6cXV4cXV1eA.data')).toBe('/reset-password/[token].data')
+  })
+})
+
+/** The "Your password was changed" emails to `address`, as stored. */
+async function passwordChangedEmailsTo(address: string) {
+  return getDb()
+    .select({
+      subject: emails.subject,
+      text: emails.text,
+      html: emails.html,
+      workspaceId: emails.workspaceId,
+    })
+    .from(emails)
+    .where(and(eq(emails.kind, 'password-changed'), eq(emails.toAddress, address)))
+}
+
+describe('what ends the open reset links of an account', () => {
+  const CHANGED = 'a password changed on the account page'
+
+  it('a password change on the account page: an older reset link no longer sets a password', async () => {
+    const user = await createUser()
+    const { cookie } = await signIn(user.id)
+    const older = await tokenFor(user.email)
+    const changed = await callAction(
+      accountRoute,
+      '/account',
+      { intent: 'password', currentPassword: PASSWORD, newPassword: CHANGED },
+      { cookie, context: { ...testContext(), clientIp: freshIp() } },
+    )
+    expect(changed.status).toBe(200)
+    expect(
+      (await callLoader(resetRoute, `/reset-password/${older}`, { params: { token: older } })).data,
+    ).toEqual({ valid: false })
+    const used = await submitReset(older, NEW_PASSWORD)
+    expect(used.status).toBe(400)
+    expect(used.data.invalid).toBe(true)
+    expect(await verifyLogin(user.email, CHANGED)).not.toBeNull()
+    expect(await verifyLogin(user.email, NEW_PASSWORD)).toBeNull()
+    // A link asked for after the change works as usual.
+    const newer = await tokenFor(user.email)
+    expect((await submitReset(newer, NEW_PASSWORD)).status).toBe(302)
+  })
+
+  it('a password change emails the account when and how, and what to do if it was not them', async () => {
+    const user = await createUser()
+    await getDb().update(users).set({ timeZone: 'Asia/Tokyo' }).where(eq(users.id, user.id))
+    const { cookie } = await signIn(user.id)
+    const wrong = await callAction(
+      accountRoute,
+      '/account',
+      { intent: 'password', currentPassword: 'not my password at all', newPassword: CHANGED },
+      { cookie, context: { ...testContext(), clientIp: freshIp() } },
+    )
+    expect(wrong.status).toBe(400)
+    expect(await passwordChangedEmailsTo(user.email)).toHaveLength(0)
+    await callAction(
+      accountRoute,
+      '/account',
+      { intent: 'password', currentPassword: PASSWORD, newPassword: CHANGED },
+      { cookie, context: { ...testContext(), clientIp: freshIp() } },
+    )
+    const sent = await passwordChangedEmailsTo(user.email)
+    expect(sent).toHaveLength(1)
+    expect(sent[0].subject).toBe('Your password was changed')
+    expect(sent[0].workspaceId).toBeNull()
+    expect(sent[0].text).toContain(`The password of your Switchboard account (${user.email}) was changed on`)
+    expect(sent[0].text).toContain('(Asia/Tokyo)')
+    expect(sent[0].text).toContain('on your account page')
+    expect(sent[0].text).toContain(
+      'If this was not you, reset your password now: http://localhost:3000/forgot-password',
+    )
+    expect(sent[0].text).not.toContain(PASSWORD)
+    expect(sent[0].text).not.toContain(CHANGED)
+  })
+
+  it('a used reset link emails the account that its password was changed', async () => {
+    const user = await createUser()
+    const token = await tokenFor(user.email)
+    expect((await submitReset(token, NEW_PASSWORD)).status).toBe(302)
+    const sent = await passwordChangedEmailsTo(user.email)
+    expect(sent).toHaveLength(1)
+    expect(sent[0].text).toContain('through a password reset link')
+    expect(sent[0].text).toContain('(UTC)')
+  })
+
+  it('"Sign out of all other devices" ends the open reset links too', async () => {
+    const user = await createUser()
+    const { cookie } = await signIn(user.id)
+    await signIn(user.id)
+    const older = await tokenFor(user.email)
+    const result = await callAction(accountRoute, '/account', { intent: 'sign-out-others' }, { cookie })
+    expect(result.status).toBe(200)
+    expect(result.data.notice).toBe('Signed out of 1 other session.')
+    expect((await submitReset(older, NEW_PASSWORD)).data.invalid).toBe(true)
+    expect(await verifyLogin(user.email, PASSWORD)).not.toBeNull()
+    // Another account's links are not touched.
+    const other = await createUser()
+    const theirs = await tokenFor(other.email)
+    await callAction(accountRoute, '/account', { intent: 'sign-out-others' }, { cookie })
+    expect((await submitReset(theirs, NEW_PASSWORD)).status).toBe(302)
   })
 })
