@@ -503,6 +503,10 @@ export const messages = pgTable(
     // list's name and address, one line, at most 200 characters; '' when only Precedence: list
     // said so. An agent's reply goes to the customer, not to the list. Null for every other message.
     viaList: text(),
+    // Inbound email only: mail software sent it on its own (an out-of-office or vacation reply,
+    // automaticMailReason in app/domain/inbound-noise.server.ts): shown as "Automatic reply"; it
+    // reopened nothing and marked nothing unread.
+    automatic: boolean().notNull().default(false),
     // An agent's reply in its undo window: not announced (live events, webhooks) nor shown to the
     // customer until the email job releases it and clears this; and the note keeping a translated
     // reply's original (translatedFrom), held and released with it. Null for everything else.
