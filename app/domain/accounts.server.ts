@@ -17,6 +17,7 @@ import {
 } from './account-emails.server.ts'
 import { reservePasswordChange, reserveSignup, reserveVerificationEmail } from './hashing-limits.server.ts'
 import { recordAudit } from './audit.server.ts'
+import { markRenamedTickets } from './renamed-tickets.server.ts'
 import { isUniqueViolation } from './errors.server.ts'
 import { hashPassword, timingDummyHash, verifyPassword } from './passwords.server.ts'
 import { revokeOtherSessions } from './sessions.server.ts'
@@ -113,11 +114,16 @@ export async function verifyLogin(email: string, password: string, priority = 0)
   return user && ok ? { id: user.id, email: user.email, name: user.name } : null
 }
 
-/** Renames the user; their name as it is already (under the row's lock) writes and records nothing. */
+/**
+ * Renames the user; their name as it is already (under the row's lock) writes and records nothing.
+ * The API shows it on tickets (`assignee.name`, their messages' `author.name`), in every
+ * workspace: those tickets are marked updated (markRenamedTickets, the rest in batches).
+ */
 export async function updateName(userId: string, name: string) {
   await getDb().transaction(async (tx) => {
     if ((await lockUserName(tx, { userId })) === name) return
     await setUserName(tx, { userId, name, at: new Date() })
+    await markRenamedTickets(tx, { kind: 'member', userId })
     await recordAudit(tx, {
       workspaceId: null,
       actorUserId: userId,

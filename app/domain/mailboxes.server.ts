@@ -17,6 +17,7 @@ import { mailboxKeyFrom, parseAutoAcknowledgementBase, parseMailboxBase } from '
 import { changesNothing, drawnSave, type TeammateSavedFirst } from '#app/utils/drawn-base.ts'
 import { recordAudit } from './audit.server.ts'
 import { isUniqueViolation, notFound } from './errors.server.ts'
+import { markRenamedTickets } from './renamed-tickets.server.ts'
 import type { Member } from './workspaces.server.ts'
 
 export type MailboxInput = MailboxValues & { key?: string }
@@ -105,7 +106,7 @@ export async function createMailbox(member: Member, input: MailboxInput): Promis
  * save used to put back the values its form had been drawn with). A field edited here that a
  * teammate saved meanwhile, to something else, is a `conflict` and nothing is saved, unless the
  * admin saw the teammate's value (`input.replace`). The uniqueness of name and address is checked
- * on what is saved.
+ * on what is saved. A new name marks the mailbox's tickets updated (markRenamedTickets).
  */
 export async function updateMailbox(
   member: Member,
@@ -141,6 +142,10 @@ export async function updateMailbox(
     const conflict = await conflictOf(tx, member.workspaceId, after, mailboxId)
     if (conflict) return conflict
     await updateMailboxRow(tx, { workspaceId: member.workspaceId, id: mailboxId, values: after })
+    // The API shows each of its tickets' `mailbox.name`: they are updated (the rest in batches).
+    if (after.name !== stored.name) {
+      await markRenamedTickets(tx, { kind: 'mailbox', workspaceId: member.workspaceId, mailboxId })
+    }
     await recordAudit(tx, {
       workspaceId: member.workspaceId,
       actorUserId: member.userId,

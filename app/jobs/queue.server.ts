@@ -1,5 +1,6 @@
 import { PgBoss, type Queue } from 'pg-boss'
 import type { DbOrTx } from '#db/client.ts'
+import type { ShownNameScope } from '#db/queries/renamed-tickets.ts'
 import { executePreparedText } from '#db/prepared.ts'
 import { env } from '#app/env.server.ts'
 import { logger } from '#app/logger.server.ts'
@@ -17,6 +18,8 @@ export type JobPayloads = {
   'webhook.sweep': Record<string, never>
   'ai.triage': { workspaceId: string; ticketId: string }
   'account.password-reset': { email: string }
+  /** The rest of a mailbox's or member's rename: the walk by ticket id continues after `after`. */
+  'tickets.name-changed': { scope: ShownNameScope; after: string; walk: string }
 }
 export type JobName = keyof JobPayloads
 export const JOB_NAMES: JobName[] = [
@@ -29,6 +32,7 @@ export const JOB_NAMES: JobName[] = [
   'webhook.sweep',
   'ai.triage',
   'account.password-reset',
+  'tickets.name-changed',
 ]
 
 /**
@@ -119,6 +123,18 @@ export const QUEUE_SETTINGS: Record<JobName, QueueSettings> = {
     retryLimit: 3,
     retryDelay: 2,
     retryBackoff: true,
+    expireInSeconds: 60,
+    heartbeatSeconds: HEARTBEAT_SECONDS,
+    deadLetter: DEAD_LETTER_QUEUE,
+  },
+  'tickets.name-changed': {
+    // Woken at commit of the rename, then of each batch (renamed-tickets.server.ts). A batch is
+    // one short transaction and safe to run again: retried over about a minute, then a dead letter.
+    notify: true,
+    retryLimit: 5,
+    retryDelay: 2,
+    retryBackoff: true,
+    retryDelayMax: 60,
     expireInSeconds: 60,
     heartbeatSeconds: HEARTBEAT_SECONDS,
     deadLetter: DEAD_LETTER_QUEUE,

@@ -11,6 +11,7 @@ import { deleteExpiredSessions } from '#app/domain/sessions.server.ts'
 import { deleteEmptyDrafts } from '#app/domain/drafts.server.ts'
 import { sweepLapsedAiRunClaims } from '#app/ai/run-claims.server.ts'
 import { requeueStuckWebhookDeliveries } from '#app/domain/webhook-delivery.server.ts'
+import { markNextRenamedBatch } from '#app/domain/renamed-tickets.server.ts'
 import { logger, safeErrorMessage } from '#app/logger.server.ts'
 import type { TicketEvent } from '#app/realtime/events.ts'
 import { realtime } from '#app/realtime/hub.server.ts'
@@ -95,6 +96,25 @@ export async function sendPasswordResetEmails(
   }
 }
 
+/** A rename's batches: one at a time per process, the next fetched as soon as one is done. */
+const RENAME_WORK = {
+  pollingIntervalSeconds: 2,
+  notifyPollingIntervalSeconds: 10,
+  includeMetadata: true,
+} as const
+
+/** Marks one batch of a rename's tickets per job (each its own transaction, enqueuing the next). */
+export async function markRenamedTicketBatches(jobs: JobWithMetadata<JobPayloads['tickets.name-changed']>[]) {
+  for (const job of jobs) {
+    try {
+      await markNextRenamedBatch(job.data)
+    } catch (error) {
+      reportFailure(job, error)
+      throw error
+    }
+  }
+}
+
 /** Cleanups are rare: one at a time, woken by NOTIFY, with a slow backstop poll. */
 const CLEANUP_WORK = {
   pollingIntervalSeconds: 5,
@@ -142,6 +162,7 @@ export async function startWorkers() {
   registerDueWaker('webhook.deliver', () => boss.notifyWorker(webhookWorker))
   await boss.work('account.password-reset', ACCOUNT_WORK, sendPasswordResetEmails)
   await boss.work('ai.triage', TRIAGE_WORK, trackHandler(triageTickets))
+  await boss.work('tickets.name-changed', RENAME_WORK, trackHandler(markRenamedTicketBatches))
   await boss.work(
     'files.cleanup',
     CLEANUP_WORK,
