@@ -174,7 +174,9 @@ function TokenTable({ tokens }: { tokens: TokenRow[] }) {
   const navigation = useNavigation()
   const revoking = navigation.state === 'submitting' ? navigation.formData?.get('tokenId') : null
   return (
-    <div className="mt-4 overflow-x-auto">
+    // `relative`: the header's sr-only "Actions" is absolutely positioned; without a containing
+    // block here it escaped this box's scrolling and widened the page (498 px at 390).
+    <div className="relative mt-4 overflow-x-auto">
       <table className="w-full text-left text-sm">
         <thead className="text-xs text-slate-500 uppercase dark:text-slate-400">
           <tr>

@@ -415,7 +415,7 @@ function Deliveries({ endpoint, name }: { endpoint: EndpointRow; name: string })
     return <p className="mt-3 text-sm text-slate-500">No deliveries yet.</p>
   }
   return (
-    <div className="mt-3 overflow-x-auto">
+    <div className="relative mt-3 overflow-x-auto">
       <table className="w-full text-left text-sm">
         <caption className="text-left text-sm font-medium">Recent deliveries to {name}</caption>
         <thead className="text-xs text-slate-500 uppercase dark:text-slate-400">
