@@ -1,10 +1,10 @@
-import EmailReplyParser from 'email-reply-parser'
 import { z } from 'zod'
 import { getDb } from '#db/client.ts'
 import { getMailbox } from '#db/queries/mailboxes.ts'
 import { finalReplies, relevantCannedResponses } from '#db/queries/similar-tickets.ts'
 import { getTicketByNumber } from '#db/queries/tickets.ts'
 import { notFound } from '#app/domain/errors.server.ts'
+import { customerWords } from '#app/domain/inbound-display.server.ts'
 import type { Member } from '#app/domain/workspaces.server.ts'
 import { runStream, runStructured } from './client.server.ts'
 import type { RewriteMode } from './features.ts'
@@ -24,16 +24,6 @@ export type DraftOptions = {
   useNotes: boolean
   instruction: string | null
   previousDraft: string | null
-}
-
-/** The customer's words without the quoted history an email reply carries below them. */
-function withoutQuotedHistory(text: string) {
-  try {
-    const visible = new EmailReplyParser().parseReply(text).trim()
-    return visible || text
-  } catch {
-    return text
-  }
 }
 
 async function requireTicket(member: Member, number: number) {
@@ -60,7 +50,9 @@ export async function draftInput(
       { workspaceId: member.workspaceId, ticketId: ticket.id, publicOnly: !options.useNotes },
       {
         messageChars: MESSAGE_CHARS,
-        textOf: (m) => (m.authorUserId === null ? withoutQuotedHistory(m.bodyText) : m.bodyText),
+        // The customer's words without the history their mail program quoted below them (in
+        // order, their answers between quoted questions included); a form's text as written.
+        textOf: (m) => (m.authorUserId === null ? customerWords(m.bodyText, m.byEmail) : m.bodyText),
       },
     ),
     getMailbox(db, { workspaceId: member.workspaceId, id: ticket.mailboxId }),

@@ -142,18 +142,87 @@ function decodedId(id: string) {
 /** The text part, else the sanitized HTML's text, whole. */
 function bodyText(email: InboundMessage, html: string | null) {
   let text = email.text.replace(/\r\n/g, '\n').trim()
-  if (!text && html) {
-    text = html
-      .replace(/<(br|\/p|\/div|\/tr|\/li|\/h\d)[^>]*>/gi, '\n')
-      .replace(/<[^>]+>/g, '')
-      .replace(/&nbsp;/g, ' ')
-      .replace(/&lt;/g, '<')
-      .replace(/&gt;/g, '>')
-      .replace(/&quot;/g, '"')
-      .replace(/&#39;/g, "'")
-      .replace(/&amp;/g, '&')
-      .replace(/\n{3,}/g, '\n\n')
-      .trim()
-  }
+  if (!text && html) text = htmlText(html)
   return text || '(no text)'
+}
+
+/** Tags whose start or end begins a new line of the text. */
+const LINE_BREAK =
+  /^(?:br|p|div|tr|li|h[1-6]|blockquote|pre|table|ul|ol|dl|dt|dd|hr|address|figure|figcaption|caption|center|details)$/
+
+/**
+ * The sanitized HTML's text as a mail program's text part would have it: a line per paragraph,
+ * row and line break; a row's cells separated by a tab (`SKU⇥Qty`, not `SKUQty`); each line of a
+ * blockquote prefixed with `> ` (per level), so the quoted history of an HTML-only reply reads as
+ * quoted wherever the text is used (search, the API, the customer's page, our quotes, which leave
+ * an email's trailing quote out); white space runs as one space, as a browser shows them, except
+ * in `<pre>`.
+ */
+function htmlText(html: string) {
+  const lines: Array<{ depth: number; text: string }> = []
+  let line = ''
+  let depth = 0
+  let lineDepth = 0
+  let pre = 0
+  const breakLine = () => {
+    lines.push({ depth: lineDepth, text: line.replace(/[ \t]+$/, '') })
+    line = ''
+    lineDepth = depth
+  }
+  const add = (value: string) => {
+    if (!line) lineDepth = depth
+    // A line's leading spaces are the HTML's indentation, except in <pre>.
+    line += line || pre > 0 ? value : value.replace(/^ +/, '')
+  }
+  for (const [token] of html.matchAll(/<[^>]*>|[^<]+/g)) {
+    const tag = /^<(\/?)([a-z][a-z0-9]*)/i.exec(token)
+    if (!tag) {
+      if (token.startsWith('<')) continue
+      if (pre === 0) {
+        add(decodeEntities(token.replace(/[ \t\n\r\f]+/g, ' ')))
+        continue
+      }
+      const [first, ...rest] = decodeEntities(token.replace(/\r\n?/g, '\n')).split('\n')
+      add(first!)
+      for (const part of rest) {
+        breakLine()
+        add(part)
+      }
+      continue
+    }
+    const closing = tag[1] === '/'
+    const name = tag[2]!.toLowerCase()
+    if (name === 'td' || name === 'th') {
+      if (!closing && line.trim()) line = `${line.replace(/[ \t]+$/, '')}\t`
+      continue
+    }
+    if (!LINE_BREAK.test(name)) continue
+    if (name === 'br' || line.trim()) breakLine()
+    else line = ''
+    if (name === 'blockquote') depth = Math.max(0, depth + (closing ? -1 : 1))
+    if (name === 'pre') pre = Math.max(0, pre + (closing ? -1 : 1))
+    lineDepth = depth
+  }
+  if (line.trim()) breakLine()
+  // At most one empty line in a row (of a level), none at either end.
+  const kept = lines.filter(
+    (l, i) => l.text || (i > 0 && (lines[i - 1]!.text !== '' || lines[i - 1]!.depth !== l.depth)),
+  )
+  while (kept.length > 0 && !kept.at(-1)!.text) kept.pop()
+  return kept
+    .map(({ depth: level, text }) => {
+      const prefix = '> '.repeat(level)
+      return text ? `${prefix}${text}` : prefix.trimEnd()
+    })
+    .join('\n')
+}
+
+function decodeEntities(text: string) {
+  return text
+    .replace(/&nbsp;|\u00a0/g, ' ')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, '&')
 }

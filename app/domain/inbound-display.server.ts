@@ -4,18 +4,55 @@ import { getMessageHtml, listMessageAttachmentHashes } from '#db/queries/inbound
 import { QUOTE_SELECTORS } from './email-html.server.ts'
 
 /**
- * A plain-text email split into what the customer wrote and the quoted history and signature
- * below it (email-reply-parser: Gmail, Outlook, Apple Mail, several languages). Node-only: the
- * parser loads re2 through createRequire, so it runs here, not in the browser.
+ * A plain-text email split into what the customer wrote and the history and signature below it
+ * (email-reply-parser: Gmail, Outlook, Apple Mail, several languages), both in the email's own
+ * words, so that together they are the whole text. Only the tail after the customer's last own
+ * line is set apart: quoted lines between their lines (inline answers under each question) stay
+ * in place, and the parser's signature fragments (a `-- ` signature, Outlook's rule of
+ * underscores above a forwarded or replied-to message) are part of that tail, not dropped (they
+ * were in neither part before). Node-only: the parser loads re2 through createRequire, so it runs
+ * here, not in the browser.
  */
 export function splitQuotedText(text: string) {
+  const whole = { visibleText: text, quotedText: '' }
   try {
-    const email = new EmailReplyParser().read(text)
-    const visible = email.getVisibleText().trim()
-    return { visibleText: visible || text, quotedText: visible ? email.getQuotedText().trim() : '' }
+    const fragments = new EmailReplyParser().read(text).getFragments()
+    const lastOwn = fragments.findLastIndex((fragment) => !fragment.isHidden())
+    if (lastOwn === -1) return whole
+    // The parser only changes whitespace (it trims line ends and joins a quote header broken over
+    // two lines), so the tail is the part of the text holding its last `tailChars` non-space
+    // characters, from the start of that line.
+    const tailChars = fragments
+      .slice(lastOwn + 1)
+      .reduce((count, fragment) => count + nonSpaceCount(fragment.getContent()), 0)
+    if (tailChars === 0) return whole
+    const at = lineStartOfLast(text, tailChars)
+    const visibleText = text.slice(0, at).trim()
+    return visibleText ? { visibleText, quotedText: text.slice(at).trim() } : whole
   } catch {
-    return { visibleText: text, quotedText: '' }
+    return whole
   }
+}
+
+/** What a customer wrote in a message: of an email, without the history below it; else as written. */
+export function customerWords(text: string, fromEmail: boolean) {
+  return fromEmail ? splitQuotedText(text).visibleText : text
+}
+
+const SPACE = /\s/
+
+function nonSpaceCount(text: string) {
+  let count = 0
+  for (let i = 0; i < text.length; i++) if (!SPACE.test(text[i]!)) count++
+  return count
+}
+
+/** Where the line holding the `count`-th non-space character from the end of `text` starts. */
+function lineStartOfLast(text: string, count: number) {
+  let seen = 0
+  let i = text.length
+  while (i > 0 && seen < count) if (!SPACE.test(text[--i]!)) seen++
+  return text.lastIndexOf('\n', i) + 1
 }
 
 /**

@@ -6,7 +6,7 @@ import { sliceWhole } from '#app/utils/well-formed.ts'
 import { queueEmail } from './email.server.ts'
 import { fitAttachments, type EmailFile, type EmailFiles } from './email-attachments.server.ts'
 import { renderAgentReply } from './email-templates.server.ts'
-import { splitQuotedText } from './inbound-display.server.ts'
+import { customerWords } from './inbound-display.server.ts'
 import { replyAddress } from './reply-address.server.ts'
 
 /** Message-IDs of the thread's latest emails that go into References, after the thread root. */
@@ -147,21 +147,25 @@ export async function queueAgentReplyEmail(tx: Tx, input: AgentReplyEmailInput) 
 const SPLIT_CHARS = 20_000
 
 /**
- * An earlier public message quoted below a reply, cut to QUOTED_CHARS. Of a customer's message,
- * only what they wrote: the history their mail program quoted below it (our previous email, with
- * its "View this conversation" link) stays out, as the ticket page shows it (splitQuotedText). And
- * never one of our private links: the copies with CC and BCC are the ones without the customer's
- * link, and a message filed before inbound email dropped them may still hold one.
+ * An earlier public message quoted below a reply, cut to QUOTED_CHARS. Of a customer's email,
+ * only what they wrote, in order (their answers between the lines they quoted included): the
+ * history and signature their mail program put below it (our previous email, with its "View this
+ * conversation" link) stay out, as the ticket page collapses them (splitQuotedText). A message
+ * from the support form or the customer's page is quoted as written: it has no email history, and
+ * its lines starting with `>` are the customer's (a pasted log). And never one of our private
+ * links: the copies with CC and BCC are the ones without the customer's link, and a message filed
+ * before inbound email dropped them may still hold one.
  */
 function quotedMessage(r: {
   bodyText: string
+  byEmail: boolean
   createdAt: Date
   userName: string | null
   contactName: string | null
   contactEmail: string | null
 }): QuotedMessage {
   const written =
-    r.userName === null ? splitQuotedText(sliceWhole(r.bodyText, SPLIT_CHARS)).visibleText : r.bodyText
+    r.userName === null ? customerWords(sliceWhole(r.bodyText, SPLIT_CHARS), r.byEmail) : r.bodyText
   const text = withoutPrivateLinks(written)
   return {
     author: r.userName ?? (r.contactName || r.contactEmail) ?? 'Someone',

@@ -57,6 +57,8 @@ export async function aiThreadWindow(
     bodyText: sql<string>`left(${messages.bodyText}, ${chars})`,
     createdAt: messages.createdAt,
     authorUserId: messages.authorUserId,
+    /** It came in as an email (the only kind with quoted history below the customer's words). */
+    byEmail: sql<boolean>`${messages.threadedBy} is not null`,
     authorUserName: users.name,
     authorContactName: contacts.name,
   }

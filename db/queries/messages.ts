@@ -91,6 +91,8 @@ export type ReplyThreadContext = {
   emailed: Array<{ emailMessageId: string; fromCustomer: boolean }>
   quoted: Array<{
     bodyText: string
+    /** It came in as an email (only an email carries quoted history to leave out). */
+    byEmail: boolean
     createdAt: Date
     userName: string | null
     contactName: string | null
@@ -300,10 +302,10 @@ export async function recordAgentMessage(db: DbOrTx, v: AgentMessageValues) {
             and m.email_message_id is not null and m.id <> ${m.id}::uuid and m.held_until is null
             and not m.not_from_participant
           order by m.created_at desc, m.id desc limit ${v.thread?.referencesLimit ?? 0}::int) e) as emailed,
-      (select coalesce(json_agg(json_build_object('bodyText', q.body_text, 'createdAt', q.created_at,
+      (select coalesce(json_agg(json_build_object('bodyText', q.body_text, 'byEmail', q.by_email, 'createdAt', q.created_at,
             'userName', q.user_name, 'contactName', q.contact_name, 'contactEmail', q.contact_email)
           order by q.created_at desc, q.id desc), '[]'::json)
-        from (select m.id, m.created_at, m.body_text, u.name as user_name, c.name as contact_name, c.email as contact_email
+        from (select m.id, m.created_at, m.body_text, m.threaded_by is not null as by_email, u.name as user_name, c.name as contact_name, c.email as contact_email
           from messages m
           left join users u on u.id = m.author_user_id
           left join contacts c on c.id = m.author_contact_id

@@ -50,6 +50,7 @@ export const ISOLATED = [
   'tests/integration/email-doubt.test.ts',
   'tests/integration/email-redrive.test.ts',
   'tests/integration/inbound-charset-fallback.test.ts',
+  'tests/integration/inbound-customer-words.test.ts',
   'tests/integration/inbound-email.test.ts',
   'tests/integration/inbound-forward.test.ts',
   'tests/integration/inbound-mailing-list.test.ts',

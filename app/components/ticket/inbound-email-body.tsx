@@ -2,7 +2,10 @@ export type InboundInfo = {
   threadedBy: 'token' | 'header' | 'new' | 'rate-limited' | 'subject'
   hasHtml: boolean
   notFromParticipant: boolean
-  /** Plain-text emails: what the customer wrote, and the quoted history below it (split on the server). */
+  /**
+   * Plain-text emails: what the customer wrote, and the history and signature below it (split on
+   * the server, splitQuotedText): together the whole text.
+   */
   visibleText: string
   quotedText: string
 }
@@ -19,7 +22,8 @@ const THREADED_BY: Record<InboundInfo['threadedBy'], string> = {
  * A customer's email. HTML (sanitized before storage) is shown in a sandboxed frame without
  * scripts, served by its own route with its own strict CSP: remote images stay blocked until
  * "Load images", quoted history is collapsed until "Show quoted text" (both plain links into the
- * frame). Plain text has its quoted part (email-reply-parser) behind a disclosure.
+ * frame). Plain text has what follows the customer's last own line (quoted history, signature,
+ * an Outlook forward) behind a disclosure.
  */
 export function InboundEmailBody({
   slug,
