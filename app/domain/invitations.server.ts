@@ -3,6 +3,7 @@ import { getDb, type Tx } from '#db/client.ts'
 import {
   claimInvitation,
   findOpenInvitationByTokenHash,
+  findJoinedInvitationWorkspace,
   insertInvitation,
   lockOpenInvitation,
   lockOpenInvitationByEmail,
@@ -223,6 +224,15 @@ export async function revokeInvitation(actor: Member, invitationId: string) {
 export async function findOpenInvitation(token: string) {
   if (token.length < 20 || token.length > 100) return undefined
   return findOpenInvitationByTokenHash(getDb(), { tokenHash: hashToken(token) })
+}
+
+/**
+ * The workspace a used invitation link let this user join, when they are a member of it now (the
+ * page says "You already joined" instead of "not valid").
+ */
+export async function joinedThroughInvitation(token: string, userId: string) {
+  if (token.length < 20 || token.length > 100) return undefined
+  return findJoinedInvitationWorkspace(getDb(), { tokenHash: hashToken(token), userId })
 }
 
 /**

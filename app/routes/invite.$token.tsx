@@ -13,7 +13,12 @@ import { AuthCard, AuthMessage } from '#app/components/auth-card.tsx'
 import { Button } from '#app/components/ui/button.tsx'
 import { Field, FormErrors } from '#app/components/ui/field.tsx'
 import { createSession, getSignedIn } from '#app/http/auth.server.ts'
-import { acceptInvitation, invitationForPage, signUpWithInvitation } from '#app/domain/invitations.server.ts'
+import {
+  acceptInvitation,
+  invitationForPage,
+  joinedThroughInvitation,
+  signUpWithInvitation,
+} from '#app/domain/invitations.server.ts'
 import { parseSubmission, readForm, SHORT_FORM_BYTES } from '#app/http/form-data.server.ts'
 import { useSchemaForm } from '#app/utils/use-schema-form.ts'
 import { keepPageWhenUnanswered, unansweredErrors } from '#app/utils/unanswered.ts'
@@ -33,10 +38,15 @@ const ActionSchema = z.discriminatedUnion('intent', [JoinSchema, SignupSchema])
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const invitation = await invitationForPage(params.token ?? '')
-  // Unknown, revoked, used or expired: the page says so, with the status a link checker or a
-  // crawler reads as gone (it was a 200).
-  if (!invitation) return data({ status: 'invalid' as const }, { status: 404 })
   const signedIn = await getSignedIn(request)
+  if (!invitation) {
+    // The member who joined through this link and opens it again (from the email, days later).
+    const joined = signedIn ? await joinedThroughInvitation(params.token ?? '', signedIn.user.id) : undefined
+    if (joined) return { status: 'joined' as const, workspaceName: joined.name, workspaceSlug: joined.slug }
+    // Unknown, revoked, used or expired: the page says so, with the status a link checker or a
+    // crawler reads as gone (it was a 200).
+    return data({ status: 'invalid' as const }, { status: 404 })
+  }
   return {
     status: 'open' as const,
     workspaceName: invitation.workspaceName,
@@ -114,6 +124,16 @@ export default function Invite() {
     id: 'invite-signup',
     lastResult: actionData?.result,
   })
+  if (loaderData.status === 'joined') {
+    return (
+      <AuthMessage
+        title={`You already joined ${loaderData.workspaceName}`}
+        link={{ to: `/w/${loaderData.workspaceSlug}`, label: `Open ${loaderData.workspaceName}` }}
+      >
+        This invitation was used to add you to {loaderData.workspaceName}, and you are a member.
+      </AuthMessage>
+    )
+  }
   if (loaderData.status === 'invalid') {
     return (
       <AuthMessage title="Invitation not valid" link={{ to: '/', label: 'Go to Switchboard' }}>

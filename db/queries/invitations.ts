@@ -1,6 +1,6 @@
-import { and, desc, eq, gt, inArray, isNull, sql } from 'drizzle-orm'
+import { and, desc, eq, gt, inArray, isNotNull, isNull, sql } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
-import { invitations, workspaces, type MembershipRole } from '../schema.ts'
+import { invitations, memberships, workspaces, type MembershipRole } from '../schema.ts'
 
 export async function insertInvitation(
   db: DbOrTx,
@@ -155,6 +155,26 @@ export async function findOpenInvitationByTokenHash(db: DbOrTx, { tokenHash }: {
     .from(invitations)
     .innerJoin(workspaces, eq(workspaces.id, invitations.workspaceId))
     .where(isLiveLink(tokenHash))
+  return row
+}
+
+/**
+ * The workspace of the used invitation with this token hash, when `userId` is a member of it now:
+ * the member who opens their invitation again is told they joined (nobody else learns anything).
+ */
+export async function findJoinedInvitationWorkspace(
+  db: DbOrTx,
+  { tokenHash, userId }: { tokenHash: string; userId: string },
+) {
+  const [row] = await db
+    .select({ name: workspaces.name, slug: workspaces.slug })
+    .from(invitations)
+    .innerJoin(workspaces, eq(workspaces.id, invitations.workspaceId))
+    .innerJoin(
+      memberships,
+      and(eq(memberships.workspaceId, invitations.workspaceId), eq(memberships.userId, userId)),
+    )
+    .where(and(eq(invitations.tokenHash, tokenHash), isNotNull(invitations.acceptedAt)))
   return row
 }
 

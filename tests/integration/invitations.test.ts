@@ -206,6 +206,36 @@ describe('invitations', () => {
     expect(await workspaceSnapshot(owner.workspace.id)).toEqual(before)
   })
 
+  it('tells the member who joined through it, opening it again, that they joined; nobody else learns anything', async () => {
+    const owner = await createMember('owner', await createWorkspace({ name: 'Acme Again' }))
+    const user = await createUser()
+    const { cookie } = await signIn(user.id)
+    const { token } = await createInvitation(owner, { email: user.email })
+    expect((await postInvite(token, { intent: 'join' }, cookie)).status).toBe(302)
+
+    const again = await invitePage(token, { cookie })
+    expect(again.status).toBe(200)
+    expect(again.html).toContain('You already joined Acme Again')
+    expect(again.html).toContain(`href="/w/${owner.workspace.slug}"`)
+    expect(again.html).not.toContain('Invitation not valid')
+
+    // Signed out, signed in as someone else, or removed since: the link is simply not valid.
+    for (const other of [undefined, (await signIn((await createUser()).id)).cookie]) {
+      const page = await invitePage(token, { cookie: other })
+      expect(page.status).toBe(404)
+      expect(page.html).toContain('Invitation not valid')
+      expect(page.html).not.toContain('Acme Again')
+    }
+    const [membership] = await getDb()
+      .select({ id: memberships.id })
+      .from(memberships)
+      .where(and(eq(memberships.workspaceId, owner.workspace.id), eq(memberships.userId, user.id)))
+    expect((await removeMember(asMember(owner), membership!.id)).kind).toBe('ok')
+    const removed = await invitePage(token, { cookie })
+    expect(removed.status).toBe(404)
+    expect(removed.html).not.toContain('Acme Again')
+  })
+
   it('lets only one of two simultaneous signups through the same link succeed', async () => {
     const owner = await createMember('owner')
     const { token } = await createInvitation(owner)
