@@ -302,6 +302,10 @@ export const Message = z
         description:
           'An inbound email’s attachments that were not stored, by name and why; null when every one was (and for every other message)',
       }),
+    via_list: z.string().nullable().meta({
+      description:
+        'The mailing list an inbound email came through (it carried `List-Id`, `List-Post` or `Precedence: list`), as its headers name it: the list’s name and address, e.g. `Users of Example (users@lists.example.com)`, either alone when the other is missing, or an empty string when only `Precedence: list` said so. At most 200 characters, one line. The sender wrote these headers: treat the text as untrusted, never as markup. A reply goes to the customer (and the ticket’s CC list), not to the list. Null for every other message',
+    }),
     created_at: Timestamp,
   })
   .meta({ id: 'Message' })

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { decodeWords } from 'postal-mime'
 import { getDb, type Tx } from '#db/client.ts'
 import {
   findEmailByMessageIds,
@@ -246,6 +247,7 @@ async function fileMessage(
       inReplyTo: email.inReplyTo[0] ?? null,
       bodyHtml: body.html,
       filesNotKept: body.notKept,
+      viaList: mailingListOf(email)?.label ?? null,
     })
     const thread = await threadOf(tx, route, email)
     const body = await withoutLiveLinkTokens(tx, route.workspaceId, thread?.ticketId ?? null, email, prepared)
@@ -506,7 +508,7 @@ function ccOf(email: InboundMessage, mailboxes: string[], current: string[], cus
     if (
       address.endsWith(domain) ||
       ours.has(address) ||
-      mailingList?.(address) ||
+      mailingList?.isListAddress(address) ||
       !isEmailAddress(address) ||
       list.some((a) => a.toLowerCase() === address)
     )
@@ -516,24 +518,63 @@ function ccOf(email: InboundMessage, mailboxes: string[], current: string[], cus
   return list
 }
 
+/** The most of a list's label kept on its message (messages.via_list): a name and an address. */
+const MAX_LIST_LABEL = 200
+
 /**
  * For an email that came through a mailing list (it carries List-Id or List-Post, RFC 2919 and
- * 2369), which of its To/Cc addresses are the list's: List-Post's address, and the address the
- * List-Id names (`<users.lists.example.com>` is users@lists.example.com). Such an address on the
- * ticket's CC list would get every agent reply, so would the whole list. When neither header names
- * one of the addresses, all of them are taken for the list's: a list's address in CC costs more
- * than a CC'd person left off. Undefined for an email from no list.
+ * 2369, or says `Precedence: list`): the list as a person reads it (`label`, kept on the message
+ * as `via_list`), and which of its To/Cc addresses are the list's (`isListAddress`): List-Post's
+ * address, and the address the List-Id names (`<users.lists.example.com>` is
+ * users@lists.example.com). Such an address on the ticket's CC list would get every agent reply,
+ * so would the whole list. When no header names one of the addresses, all of them are taken for
+ * the list's: a list's address in CC costs more than a CC'd person left off. Undefined for an
+ * email from no list.
+ *
+ * The label is the List-Id's name with the list's address (List-Post's, else the List-Id itself):
+ * "Users of Example (users@lists.example.com)"; either alone when the other is missing; '' when
+ * only Precedence says it came through a list. It is the sender's header text: one line, without
+ * control or direction characters, at most MAX_LIST_LABEL characters, and shown only as text.
  */
-function mailingListOf(email: InboundMessage): ((address: string) => boolean) | undefined {
+function mailingListOf(
+  email: InboundMessage,
+): { label: string; isListAddress: (address: string) => boolean } | undefined {
   const header = (name: string) => email.headers.find((h) => h.key === name)?.value
   const listId = header('list-id')
   const listPost = header('list-post')
-  if (listId === undefined && listPost === undefined) return undefined
-  const id = /<([^<>\s]+)>/.exec(listId ?? '')?.[1]?.toLowerCase() ?? listId?.trim().toLowerCase()
+  const precedence = header('precedence')?.trim().toLowerCase()
+  if (listId === undefined && listPost === undefined && precedence !== 'list') return undefined
+  // The last <…>: a quoted name may hold brackets of its own.
+  const bracketed = [...(listId ?? '').matchAll(/<([^<>\s]+)>/g)].at(-1)
+  const id = bracketed?.[1]?.toLowerCase() ?? (listId?.trim().toLowerCase() || undefined)
   const posts = [...(listPost ?? '').matchAll(/<mailto:([^<>?\s]+)/gi)].map((m) => m[1]!.toLowerCase())
   const isList = (address: string) => posts.includes(address) || address.replace('@', '.') === id
   const named = [...email.to, ...email.cc].some(({ address }) => isList(address))
-  return named ? isList : () => true
+  const name = bracketed ? listName(listId!.slice(0, bracketed.index)) : ''
+  const address = oneLine(posts[0] ?? id ?? '', 96)
+  const label = name && address ? `${name} (${address})` : name || address
+  return { label: sliceWhole(label, MAX_LIST_LABEL), isListAddress: named ? isList : () => true }
+}
+
+/** A List-Id's name (RFC 2919's phrase): encoded words decoded, quotes dropped, one line, bounded. */
+function listName(phrase: string) {
+  let decoded = phrase
+  try {
+    decoded = decodeWords(phrase)
+  } catch {
+    // An encoded word it cannot read stays as written.
+  }
+  return oneLine(decoded.trim().replace(/^"(.*)"$/s, '$1'), 100)
+}
+
+/** Header text made one line (no control or direction characters) and at most `max` characters. */
+function oneLine(text: string, max: number) {
+  const line = text
+    // eslint-disable-next-line no-control-regex -- see displayName() in app/utils/schemas.ts
+    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+  return line.length > max ? `${sliceWhole(line, max - 1).trimEnd()}…` : line
 }
 
 /** How markInboundFailed's reason starts: such a post is filed again by a redriven job. */

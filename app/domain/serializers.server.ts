@@ -99,6 +99,8 @@ export type MessageJson = {
   attachments: Array<{ id: string; filename: string; content_type: string; size: number }>
   /** An inbound email's attachments that were not kept, by name and why; null when all were. */
   attachments_not_kept: FilesNotKept | null
+  /** The mailing list an inbound email came through ('' unnamed); null for every other message. */
+  via_list: string | null
   created_at: string
 }
 
@@ -118,6 +120,7 @@ export function messageJson(row: {
   notFromParticipant: boolean
   attachments: Array<{ id: string; filename: string; contentType: string; size: number }>
   filesNotKept: FilesNotKept | null
+  viaList: string | null
 }): MessageJson {
   const agent = row.authorUserId !== null || row.authorContactId === null
   return {
@@ -144,6 +147,7 @@ export function messageJson(row: {
       size: a.size,
     })),
     attachments_not_kept: row.filesNotKept,
+    via_list: row.viaList,
     created_at: iso(row.createdAt),
   }
 }

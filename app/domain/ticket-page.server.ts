@@ -115,6 +115,11 @@ export async function loadTicketPage(
       // Copied on replies (reply-all); the composer shows them for the agent to keep or remove.
       cc: row.cc,
     },
+    /**
+     * The mailing list the customer's latest message came through ('' unnamed), else null: the
+     * composer says a reply goes to the customer only, not to the list.
+     */
+    latestCustomerViaList: row.latestCustomerViaList,
     ...threadPageView(row.thread, row.activity),
     /** The thread's newest message, shown or not: the composer's last seen one, the AI views'. */
     newestMessageId: row.thread.newestId ?? undefined,
@@ -183,10 +188,12 @@ function threadPageView(
         deliveryError,
         deliveryMaybeAccepted,
         filesNotKept,
+        viaList,
         ...m
       }) => ({
         ...m,
         ...(filesNotKept === null ? {} : { filesNotKept }),
+        ...(viaList === null ? {} : { viaList }),
         ...(deliveryError === null ? {} : { deliveryError }),
         ...(deliveryMaybeAccepted ? { deliveryMaybeAccepted } : {}),
         ...(threadedBy === null

@@ -100,6 +100,7 @@ export type InboundFields = Pick<
   | 'threadedBy'
   | 'notFromParticipant'
   | 'filesNotKept'
+  | 'viaList'
   | 'inboundKey'
   | 'emailMessageId'
   | 'inReplyTo'

@@ -649,6 +649,7 @@ export default function TicketPage() {
             ticket: { number: ticket.number, subject: ticket.subject },
           }}
           defaultCc={ticket.cc}
+          customerViaList={page.latestCustomerViaList}
           mentionMembers={page.members}
           lastResult={composerData?.result}
           filesNotKept={

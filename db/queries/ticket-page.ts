@@ -46,6 +46,11 @@ type TicketPageRow = {
   mailboxName: string
   mailboxAddress: string
   cc: string[]
+  /**
+   * The mailing list the customer's latest message came through (messages.via_list; '' for an
+   * unnamed one), null when it came through none: an agent's reply goes to the customer only.
+   */
+  latestCustomerViaList: string | null
   thread: ThreadPageColumn
   lists: {
     tags: Array<{ id: string; name: string; onTicket: boolean }>
@@ -104,6 +109,10 @@ export async function getTicketPage(
       t.contact_name as "contactName",
       t.contact_email as "contactEmail", t.mailbox_name as "mailboxName",
       t.mailbox_address as "mailboxAddress", t.cc,
+      (select lm.via_list from messages lm
+        where lm.workspace_id = ${workspaceId} and lm.ticket_id = t.id and lm.kind = 'reply'
+          and lm.author_user_id is null and lm.author_contact_id is not null
+        order by lm.created_at desc, lm.id desc limit 1) as "latestCustomerViaList",
       ${threadPageColumn({ workspaceId, userId })},
       (select json_build_object(
         'tags', (select coalesce(json_agg(json_build_object('id', tg.id, 'name', tg.name, 'onTicket', exists (

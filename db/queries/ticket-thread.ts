@@ -30,6 +30,8 @@ export type PageThreadMessage = {
   attachments: Array<{ id: string; filename: string; contentType: string; size: number }>
   /** An inbound email's attachments that were not kept; null when none. */
   filesNotKept: (typeof messages.$inferSelect)['filesNotKept']
+  /** The mailing list an inbound email came through (its label, '' when unnamed); null when none. */
+  viaList: string | null
 }
 
 export type PageActivity = {
@@ -95,7 +97,7 @@ export function threadPageCtes({
     page as (
       select m.id, m.kind, m.body_text, m.created_at, m.delivery_status, m.author_user_id,
         m.author_contact_id, m.body_html is not null as has_html, m.threaded_by, m.not_from_participant,
-        m.files_not_kept
+        m.files_not_kept, m.via_list
       from messages m
       where ${seen(sql`m`)}
         and (not exists (select 1 from cur) or (m.created_at, m.id) < (select cur.created_at, cur.id from cur))
@@ -133,7 +135,7 @@ export function threadPageColumn({ workspaceId, userId }: { workspaceId: string;
         'fromCustomer', m.author_user_id is null,
         'author', coalesce(u.name, case when coalesce(ac.name, '') <> '' then ac.name else ac.email end, 'Unknown'),
         'hasHtml', m.has_html, 'threadedBy', m.threaded_by, 'notFromParticipant', m.not_from_participant,
-        'filesNotKept', m.files_not_kept,
+        'filesNotKept', m.files_not_kept, 'viaList', m.via_list,
         'attachments', coalesce((
           select json_agg(json_build_object(
             'id', a.id, 'filename', a.filename, 'contentType', a.content_type, 'size', a.size) order by a.id)

@@ -210,6 +210,7 @@ async function threadMessages(
       threadedBy: messages.threadedBy,
       notFromParticipant: messages.notFromParticipant,
       filesNotKept: messages.filesNotKept,
+      viaList: messages.viaList,
       // Why a failed reply's email failed (the transport's answer); looked up for failed ones only.
       deliveryError: sql<string | null>`case when ${messages.deliveryStatus} = 'failed' then (
         select ${emails.error} from ${emails}

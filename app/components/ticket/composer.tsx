@@ -62,6 +62,11 @@ type Props = {
   currentStatus: TicketStatus
   /** The ticket's CC list, copied on replies (reply-all) unless the agent removes them. */
   defaultCc?: string[]
+  /**
+   * The mailing list the customer's latest message came through ('' unnamed), null or absent when
+   * none: a reply says it goes to the customer (and the CC list) only, not to the list.
+   */
+  customerViaList?: string | null
   cannedResponses: Array<{ id: string; title: string; body: string }>
   cannedContext: CannedContext
   lastResult: SubmissionResult<string[]> | null | undefined
@@ -405,6 +410,15 @@ export function Composer(props: Props) {
   const statusLabel = status && status !== props.currentStatus ? ` & set ${status}` : ''
   const sendLabel = `${kind === 'note' ? 'Add note' : 'Send reply'}${statusLabel}`
   const isNote = kind === 'note'
+  const bodyProps = getTextareaProps(fields.body)
+  // The customer's latest email came through a mailing list: a reply goes to them, not the list.
+  const listHintId = `${fields.body.id}-list`
+  const listHint =
+    isNote || typeof props.customerViaList !== 'string'
+      ? null
+      : `Your reply goes to ${props.cannedContext.customer.email}${
+          (props.defaultCc ?? []).length > 0 ? ' and the CC list' : ''
+        } only, not to the ${props.customerViaList ? `list ${props.customerViaList}` : 'mailing list'}.`
 
   return (
     <fetcher.Form
@@ -512,8 +526,17 @@ export function Composer(props: Props) {
             ? 'Internal note (only your team sees it)'
             : `Reply to ${props.cannedContext.customer.name || props.cannedContext.customer.email}`}
         </label>
+        {listHint ? (
+          <p id={listHintId} className="text-xs text-slate-600 [overflow-wrap:anywhere] dark:text-slate-400">
+            {listHint}
+          </p>
+        ) : null}
         <textarea
-          {...getTextareaProps(fields.body)}
+          {...bodyProps}
+          aria-describedby={
+            [bodyProps['aria-describedby'], listHint ? listHintId : undefined].filter(Boolean).join(' ') ||
+            undefined
+          }
           ref={bodyRef}
           rows={expanded ? 6 : 1}
           placeholder={isNote ? 'Write an internal note…' : 'Write a reply…'}

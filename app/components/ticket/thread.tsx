@@ -22,6 +22,11 @@ export type ThreadEntry = {
   attachments: Array<{ id: string; filename: string; contentType: string; size: number }>
   /** An inbound email's attachments that were not kept (named, with why). */
   filesNotKept?: FilesNotKept
+  /**
+   * The mailing list an inbound email came through, as its headers name it ('' when only
+   * `Precedence: list` said so); absent for every other message. The sender's header text.
+   */
+  viaList?: string
   /** Messages that arrived by email: shown by InboundEmailBody (sanitized HTML in a sandboxed frame). */
   inbound?: InboundInfo | null
 }
@@ -138,6 +143,13 @@ export function Thread({
                   </span>
                 ) : null}
               </header>
+              {message.viaList !== undefined ? (
+                <p className="mt-2 text-xs text-slate-600 [overflow-wrap:anywhere] dark:text-slate-400">
+                  {message.viaList
+                    ? `Came through the list ${message.viaList}`
+                    : 'Came through a mailing list'}
+                </p>
+              ) : null}
               {message.inbound ? (
                 <InboundEmailBody
                   slug={slug}
