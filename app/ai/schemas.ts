@@ -1,9 +1,14 @@
 import { z } from 'zod'
 import { parseDrawnBase, replaceField } from '#app/utils/drawn-base.ts'
+import { withinMaxLength } from '#app/utils/schemas.ts'
 import { AI_FEATURES, AI_LANGUAGES, REWRITE_MODES } from './features.ts'
 import { TRIAGE_MODES } from './triage-vocabulary.ts'
 
 /** Form schemas of the AI routes (shared with the browser: no server imports). */
+
+/** The instruction for a new draft ("shorter, more formal"): its field's `maxLength` too. */
+export const AI_INSTRUCTION_MAX = 500
+const INSTRUCTION_TOO_LONG = `Keep the instruction under ${AI_INSTRUCTION_MAX} characters`
 
 const Language = z.enum(AI_LANGUAGES, { error: 'Choose a language from the list' }).optional()
 
@@ -11,7 +16,12 @@ export const DraftRequestSchema = z.object({
   /** Empty: the customer's language. */
   language: Language,
   useNotes: z.literal('on').optional(),
-  instruction: z.string().trim().max(500, { error: 'Keep the instruction under 500 characters' }).optional(),
+  instruction: z
+    .string()
+    .trim()
+    .max(AI_INSTRUCTION_MAX, { error: INSTRUCTION_TOO_LONG, abort: true })
+    .refine(withinMaxLength(AI_INSTRUCTION_MAX), { error: INSTRUCTION_TOO_LONG })
+    .optional(),
   previousDraft: z.string().max(50_000).optional(),
 })
 

@@ -340,7 +340,11 @@ async function handleUpdate(args: IntentArgs) {
 
 async function handleAddTag(args: IntentArgs) {
   const submission = parseSubmission(args.upload.formData, { schema: AddTagSchema })
-  if (submission.status !== 'success') return sidebarFieldRefusal(submission.error, ['tag'])
+  if (submission.status !== 'success') {
+    // Without JavaScript the page is drawn anew: the name stays in the field beside its message.
+    const typed = args.upload.formData.get('name')
+    return sidebarFieldRefusal(submission.error, ['tag'], typeof typed === 'string' ? { typed } : {})
+  }
   return sidebarResponse(args, await tagTicket(args.member, args.number, submission.value.name))
 }
 
@@ -480,7 +484,7 @@ const UPDATE_FIELDS = ['status', 'priority', 'assigneeId'] as const
 function sidebarFieldRefusal(
   error: Record<string, string[] | null> | null | undefined,
   fields: readonly [SidebarField, ...SidebarField[]],
-  where: Pick<SidebarError, 'tagId'> = {},
+  where: Pick<SidebarError, 'tagId' | 'typed'> = {},
 ) {
   const errors = error ?? {}
   const field = fields.find((f) => errors[f]?.length) ?? fields[0]

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { parseDrawnBase, replaceField } from './drawn-base.ts'
 import { listedTimeZone } from './format.ts'
-import { UNSAFE_NAME_CHARACTERS } from './schemas.ts'
+import { UNSAFE_NAME_CHARACTERS, withinMaxLength } from './schemas.ts'
 
 /**
  * Mail providers whose domain says nothing about where a person works. A domain listed here (or
@@ -135,7 +135,8 @@ export const CustomerProfileSchema = z.object({
   company: z
     .string()
     .trim()
-    .max(COMPANY_MAX, { error: 'Use at most 100 characters' })
+    .max(COMPANY_MAX, { error: 'Use at most 100 characters', abort: true })
+    .refine(withinMaxLength(COMPANY_MAX), { error: 'Use at most 100 characters', abort: true })
     .refine((s) => !UNSAFE_NAME_CHARACTERS.test(s), { error: 'Remove the control characters' })
     .optional()
     .transform((s) => s ?? ''),

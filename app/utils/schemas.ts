@@ -22,6 +22,17 @@ export const PASSWORD_MAX = 256
 export const PERSON_NAME_MAX = 100
 export const WORKSPACE_NAME_MAX = 80
 
+/**
+ * At most `max` UTF-16 code units: what a field's `maxlength` counts, and what `String#length`,
+ * `sliceWhole` and the API's documented limits count. Zod's `.max` counts code points, so 250 emoji
+ * (500 units) passed the subject's 250 while its field takes 125, and a value saved through the
+ * API or a post without the browser's limit was longer than the field could hold. Used after
+ * `.max(max, { error, abort: true })`, which keeps the limit in the API's generated schema.
+ */
+export function withinMaxLength(max: number) {
+  return (text: string) => text.length <= max
+}
+
 export const Email = z
   .string({ error: 'Email is required' })
   .trim()
@@ -41,6 +52,7 @@ export const NewPassword = z
   .string({ error: 'Password is required' })
   .min(12, { error: 'Use at least 12 characters', abort: true })
   .max(PASSWORD_MAX, { error: `Use at most ${PASSWORD_MAX} characters`, abort: true })
+  .refine(withinMaxLength(PASSWORD_MAX), { error: `Use at most ${PASSWORD_MAX} characters`, abort: true })
   // Twelve spaces, or one key held down, pass the length rule and protect nothing.
   .refine((password) => password.trim() !== '', { error: 'A password of spaces only is too easy to guess' })
   .refine((password) => new Set(password).size > 2, {
@@ -91,7 +103,8 @@ function nameText(label: string, max: number) {
     })
     .trim()
     .refine((s) => s === '' || hasVisibleText(s), { error: `${label} can't be only invisible characters` })
-    .max(max, { error: `Use at most ${max} characters` })
+    .max(max, { error: `Use at most ${max} characters`, abort: true })
+    .refine(withinMaxLength(max), { error: `Use at most ${max} characters` })
 }
 
 /** A required name field: "<label> is required" when missing or blank. */
@@ -164,7 +177,10 @@ export const InviteSignupSchema = z.object({
 
 export const LoginSchema = z.object({
   email: Email,
-  password: z.string({ error: 'Password is required' }).max(PASSWORD_MAX, { error: 'Password is too long' }),
+  password: z
+    .string({ error: 'Password is required' })
+    .max(PASSWORD_MAX, { error: 'Password is too long', abort: true })
+    .refine(withinMaxLength(PASSWORD_MAX), { error: 'Password is too long' }),
   redirectTo: z.string().optional(),
 })
 

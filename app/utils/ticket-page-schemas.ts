@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { hasVisibleText, isEmailAddress, UNSAFE_NAME_CHARACTERS } from './schemas.ts'
+import { hasVisibleText, isEmailAddress, UNSAFE_NAME_CHARACTERS, withinMaxLength } from './schemas.ts'
 import { MAX_BODY_CHARS, MAX_FILES, MessageBody, TicketPriority, TicketStatus } from './ticket-schemas.ts'
 import { derivesFromTranslation } from './translation-mark.ts'
 
@@ -137,6 +137,10 @@ export const RetryDeliverySchema = z.object({
   messageId: z.uuid({ error: 'Unknown message' }),
 })
 
+/** A tag name's length (the sidebar's and the bulk toolbar's field, the API's `tags`). */
+export const TAG_NAME_MAX = 50
+const TAG_TOO_LONG = `Use at most ${TAG_NAME_MAX} characters`
+
 export const TagName = z
   .string({ error: 'Type a tag name' })
   .refine((s) => !UNSAFE_NAME_CHARACTERS.test(s), {
@@ -146,10 +150,18 @@ export const TagName = z
   .trim()
   // Before the transform, so the API's generated spec (its input side) keeps the limits.
   .min(1, { error: 'Type a tag name', abort: true })
-  .max(50, { error: 'Use at most 50 characters' })
+  .max(TAG_NAME_MAX, { error: TAG_TOO_LONG, abort: true })
+  .refine(withinMaxLength(TAG_NAME_MAX), { error: TAG_TOO_LONG, abort: true })
   // One spelling per look: "é" typed as e + a combining accent is the same tag as the one-character "é".
   .transform((s) => s.normalize('NFC'))
-  .pipe(z.string().refine(hasVisibleText, { error: 'Type a tag name' }))
+  // Measured again as stored: NFC makes a few characters longer (U+0958 is two), and a name saved
+  // longer than the limit could not be sent back in a PATCH's `tags` nor typed in the field.
+  .pipe(
+    z
+      .string()
+      .refine(withinMaxLength(TAG_NAME_MAX), { error: TAG_TOO_LONG, abort: true })
+      .refine(hasVisibleText, { error: 'Type a tag name' }),
+  )
 
 const ASSIGNEE_ERROR = 'Choose an assignee from the list'
 

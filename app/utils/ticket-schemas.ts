@@ -1,6 +1,6 @@
 import { z } from 'zod'
 
-import { hasVisibleText, optionalDisplayName, UNSAFE_NAME_CHARACTERS } from './schemas.ts'
+import { hasVisibleText, optionalDisplayName, UNSAFE_NAME_CHARACTERS, withinMaxLength } from './schemas.ts'
 import { TICKET_PRIORITIES, TICKET_STATUSES } from './vocabulary.ts'
 
 export const TicketStatus = z.enum(TICKET_STATUSES, { error: 'Choose a valid status' })
@@ -27,7 +27,8 @@ export const Subject = z
       .trim()
       .min(1, { error: 'Subject is required', abort: true })
       .refine(hasVisibleText, { error: 'Subject is required' })
-      .max(MAX_SUBJECT_CHARS, { error: `Use at most ${MAX_SUBJECT_CHARS} characters` }),
+      .max(MAX_SUBJECT_CHARS, { error: `Use at most ${MAX_SUBJECT_CHARS} characters`, abort: true })
+      .refine(withinMaxLength(MAX_SUBJECT_CHARS), { error: `Use at most ${MAX_SUBJECT_CHARS} characters` }),
   )
 
 export const MessageBody = z

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { parseDrawnBase, replaceField } from './drawn-base.ts'
+import { withinMaxLength } from './schemas.ts'
 
 /** What an endpoint can subscribe to; mirrors the webhook_event_type enum in db/schema.ts. */
 export const WEBHOOK_EVENT_TYPES = [
@@ -24,11 +25,13 @@ export const WEBHOOK_DESCRIPTION_MAX = 200
 const url = z
   .string({ error: 'Enter the URL that receives the webhooks' })
   .trim()
-  .max(WEBHOOK_URL_MAX, { error: 'At most 2,000 characters' })
+  .max(WEBHOOK_URL_MAX, { error: 'At most 2,000 characters', abort: true })
+  .refine(withinMaxLength(WEBHOOK_URL_MAX), { error: 'At most 2,000 characters', abort: true })
 const description = z
   .string()
   .trim()
-  .max(WEBHOOK_DESCRIPTION_MAX, { error: 'At most 200 characters' })
+  .max(WEBHOOK_DESCRIPTION_MAX, { error: 'At most 200 characters', abort: true })
+  .refine(withinMaxLength(WEBHOOK_DESCRIPTION_MAX), { error: 'At most 200 characters' })
   .default('')
 const events = z
   .array(WebhookEventType, { error: 'Choose at least one event' })

@@ -25,6 +25,9 @@ afterAll(async () => {
   await stopQueue()
 })
 
+/** A schema's message about a length. */
+const TOO_LONG = /too long|at most \d/i
+
 /** The one-line text fields a person types into: what `maxlength` applies to. */
 const TEXT_TYPES = new Set(['', 'text', 'email', 'password', 'url', 'search', 'tel'])
 
@@ -45,9 +48,17 @@ function textFieldsOf(html: string, page: string): TextField[] {
   return out
 }
 
-/** A valid value of exactly `length` characters for a field of this type. */
-function longestValue(type: string, length: number) {
+/** One emoji: two UTF-16 code units, one code point, four UTF-8 bytes. */
+const EMOJI = '\u{1F600}'
+
+/**
+ * A valid value of exactly `length` characters for a field of this type; `emoji`: of text fields,
+ * made of emoji (and a letter when `length` is odd), `length` UTF-16 code units as the browser
+ * counts them for `maxlength`.
+ */
+function longestValue(type: string, length: number, emoji = false) {
   const letters = (n: number) => 'abcdefghij'.repeat(Math.ceil(n / 10)).slice(0, n)
+  if (emoji) return EMOJI.repeat(Math.floor(length / 2)) + letters(length % 2)
   if (type === 'url') return `https://e.co/${letters(length - 13)}`
   if (type !== 'email') return letters(length)
   // A local part of 64 and a domain of labels of at most 60 (an address's own limits).
@@ -59,14 +70,14 @@ function longestValue(type: string, length: number) {
 }
 
 /** The form posted with every control as served, and `name` at its longest allowed value. */
-function longestPost(form: Element, name: string, length: number) {
+function longestPost(form: Element, name: string, value: string) {
   const fields = new URLSearchParams()
   for (const c of domutils.findAll((e) => ['input', 'select', 'textarea'].includes(e.name), form.children)) {
     const field = c.attribs.name
     const type = (c.attribs.type ?? '').toLowerCase()
     if (!field || type === 'file' || type === 'submit') continue
     if ((type === 'checkbox' || type === 'radio') && !('checked' in c.attribs)) continue
-    if (field === name) fields.append(field, longestValue(type, length))
+    if (field === name) fields.append(field, value)
     else if (c.name === 'select') {
       const option = domutils.findAll((e) => e.name === 'option', c.children).find((o) => o.attribs.value)
       fields.append(field, option?.attribs.value ?? '')
@@ -92,7 +103,10 @@ describe('text field limits', () => {
     ]
     const missing: string[] = []
     const refused: string[] = []
+    const accepted: string[] = []
+    const miscounted: string[] = []
     let checked = 0
+    let posts = 0
     for (const [page, cookie] of pages) {
       const html = await (await fetch(server.url + page, { headers: { cookie } })).text()
       for (const { form, field, name } of textFieldsOf(html, page)) {
@@ -104,24 +118,71 @@ describe('text field limits', () => {
           continue
         }
         checked++
-        // The longest value the field takes is one the schema takes (no "too long" by it).
-        const response = await fetch(server.url + (form.attribs.action ?? page), {
-          method: 'POST',
-          body: longestPost(form, name, max),
-          headers: { cookie, origin: server.url, 'x-forwarded-for': `198.51.100.${checked % 250}` },
-          redirect: 'manual',
-        })
-        // Its message, if the answer has one (Conform's `<id>-error`): not one about its length.
-        const answer = parseDocument(await response.text())
-        const error = domutils.findOne((e) => e.attribs.id === `${field.attribs.id}-error`, answer.children)
-        const message = error ? domutils.textContent(error) : ''
-        if (response.status === 413 || /too long|at most \d/i.test(message)) {
-          refused.push(`${page} ${name} (maxlength ${max}): ${response.status} ${message}`)
+        const type = (field.attribs.type ?? '').toLowerCase()
+        const post = async (value: string) => {
+          const response = await fetch(server.url + (form.attribs.action ?? page), {
+            method: 'POST',
+            body: longestPost(form, name, value),
+            headers: { cookie, origin: server.url, 'x-forwarded-for': `198.51.100.${(posts++ % 250) + 1}` },
+            redirect: 'manual',
+          })
+          // Its message, if the answer has one (Conform's `<id>-error`), and the value it shows.
+          const answer = parseDocument(await response.text())
+          const byId = (id: string) => domutils.findOne((e) => e.attribs.id === id, answer.children)
+          // The field itself, or one of its name where the answer is another page's (the ticket's
+          // customer card posts to the customer page, which answers with its own form).
+          const candidates = [
+            byId(field.attribs.id!),
+            ...domutils.findAll((e) => e.name === 'input' && e.attribs.name === name, answer.children),
+          ].filter((e): e is Element => Boolean(e?.attribs.id))
+          const messageOf = (e: Element) => {
+            const error = byId(`${e.attribs.id}-error`)
+            return error ? domutils.textContent(error).trim() : ''
+          }
+          const shown = candidates.find((e) => messageOf(e)) ?? candidates[0]
+          return {
+            status: response.status,
+            message: shown ? messageOf(shown) : '',
+            shown: shown?.attribs.value,
+          }
+        }
+        // The longest value the field takes is one the schema takes (no "too long" by it)…
+        const atMax = await post(longestValue(type, max))
+        if (atMax.status === 413 || TOO_LONG.test(atMax.message)) {
+          refused.push(`${page} ${name} (maxlength ${max}): ${atMax.status} ${atMax.message}`)
+        }
+        // …and one more character is what it refuses, with its message by the field and the
+        // typing kept: the schema's limit is the field's, not a larger one.
+        const over = longestValue(type, max + 1)
+        if (over.length > max) {
+          const answer = await post(over)
+          if (!answer.message || (type !== 'password' && answer.shown !== over)) {
+            accepted.push(
+              `${page} ${name} (maxlength ${max}): ${answer.status} "${answer.message}" shows ${answer.shown?.length}`,
+            )
+          }
+        }
+        // Counted as the browser counts (UTF-16 code units): emoji up to `maxlength` are taken,
+        // one more refused (a count in code points or bytes would differ).
+        if (type === 'text' || type === '') {
+          const emojiAtMax = await post(longestValue(type, max, true))
+          const emojiOver = await post(longestValue(type, max + 2, true))
+          // (A field that takes no emoji at all, an address or a slug, says so at either length.)
+          const takesEmoji = !emojiAtMax.message || TOO_LONG.test(emojiAtMax.message)
+          if (takesEmoji && (TOO_LONG.test(emojiAtMax.message) || !TOO_LONG.test(emojiOver.message))) {
+            miscounted.push(
+              `${page} ${name} (maxlength ${max}): "${emojiAtMax.message}" / "${emojiOver.message}"`,
+            )
+          }
         }
       }
     }
-    expect(missing).toEqual([])
-    expect(refused).toEqual([])
+    expect({ missing, refused, accepted, miscounted }).toEqual({
+      missing: [],
+      refused: [],
+      accepted: [],
+      miscounted: [],
+    })
     expect(checked).toBeGreaterThan(30)
   })
 })

@@ -392,11 +392,12 @@ describe('ticket sidebar', () => {
     const refusals: Array<[Record<string, string>, object]> = [
       [
         { intent: 'add-tag', name: '   ' },
-        { field: 'tag', message: 'Type a tag name' },
+        { field: 'tag', message: 'Type a tag name', typed: '   ' },
       ],
       [
+        // What was typed comes back, for the field without JavaScript (the page is drawn anew).
         { intent: 'add-tag', name: 'x'.repeat(51) },
-        { field: 'tag', message: 'Use at most 50 characters' },
+        { field: 'tag', message: 'Use at most 50 characters', typed: 'x'.repeat(51) },
       ],
       // A refused × is told on its own chip (by tag id), never under the add-tag input.
       [

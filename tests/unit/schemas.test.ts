@@ -14,6 +14,8 @@ import {
   WorkspaceName,
   WorkspaceSlug,
 } from '#app/utils/schemas.ts'
+import { TAG_NAME_MAX, TagName } from '#app/utils/ticket-page-schemas.ts'
+import { MAX_SUBJECT_CHARS, Subject } from '#app/utils/ticket-schemas.ts'
 
 function messages(result: z.ZodSafeParseResult<unknown>) {
   return result.success ? [] : result.error.issues.map((i) => i.message)
@@ -308,5 +310,35 @@ describe('name fields', () => {
       'fromName',
     ])
     expect(SupportRequestSchema.shape.name.safeParse(bad).success).toBe(false)
+  })
+})
+
+describe('a limit counts what the field’s maxlength counts: UTF-16 code units', () => {
+  // Zod's `.max` counts code points: 250 emoji passed the subject's 250 (500 units), while its
+  // field (maxLength 250) takes 125; a tag or a name the same.
+  const emoji = (n: number) => '\u{1F600}'.repeat(n)
+
+  it('subjects, names and tags: emoji up to the limit in units, one more refused with the field’s message', () => {
+    expect(Subject.safeParse(emoji(MAX_SUBJECT_CHARS / 2)).success).toBe(true)
+    expect(messages(Subject.safeParse(emoji(MAX_SUBJECT_CHARS / 2 + 1)))).toEqual([
+      `Use at most ${MAX_SUBJECT_CHARS} characters`,
+    ])
+    expect(PersonName.safeParse(emoji(50)).success).toBe(true)
+    expect(messages(PersonName.safeParse(emoji(51)))).toEqual(['Use at most 100 characters'])
+    expect(TagName.safeParse(emoji(TAG_NAME_MAX / 2)).success).toBe(true)
+    expect(messages(TagName.safeParse(emoji(TAG_NAME_MAX / 2 + 1)))).toEqual([
+      `Use at most ${TAG_NAME_MAX} characters`,
+    ])
+    // One message, not two, when the code points are over the limit too.
+    expect(messages(PersonName.safeParse('a'.repeat(101)))).toEqual(['Use at most 100 characters'])
+  })
+
+  it('a tag is measured again after NFC, which makes some characters longer', () => {
+    // U+0958 (a composition exclusion) is two code units in NFC: 50 typed, 100 stored.
+    expect('\u0958'.normalize('NFC')).toHaveLength(2)
+    expect(messages(TagName.safeParse('\u0958'.repeat(TAG_NAME_MAX)))).toEqual([
+      `Use at most ${TAG_NAME_MAX} characters`,
+    ])
+    expect(TagName.safeParse('\u0958'.repeat(TAG_NAME_MAX / 2)).success).toBe(true)
   })
 })

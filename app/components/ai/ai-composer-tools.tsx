@@ -9,6 +9,7 @@ import {
   type RewriteMode,
 } from '#app/ai/features.ts'
 import { useHydrated } from '#app/utils/use-hydrated.ts'
+import { AI_INSTRUCTION_MAX } from '#app/ai/schemas.ts'
 
 type Availability = 'ok' | 'not-configured' | 'disabled' | 'budget'
 
@@ -261,7 +262,7 @@ export function AiComposerTools({ slug, number, bodyRef, assist }: Props) {
                 value={instruction}
                 onChange={(e) => setInstruction(e.currentTarget.value)}
                 placeholder="e.g. shorter, more formal"
-                maxLength={500}
+                maxLength={AI_INSTRUCTION_MAX}
                 className="w-48 rounded-md border border-slate-300 bg-white px-2 py-1 text-sm dark:border-slate-700 dark:bg-slate-900"
               />
               <Button

@@ -6,6 +6,7 @@ import { ConfirmButton } from '#app/components/ui/confirm-dialog.tsx'
 import { BULK_CONFIRM_ABOVE, nameTickets } from '#app/utils/confirmation.ts'
 import { FormErrors } from '#app/components/ui/field.tsx'
 import { focusMainContent } from '#app/utils/focus.ts'
+import { TAG_NAME_MAX } from '#app/utils/ticket-page-schemas.ts'
 import { STATUS_LABEL, TICKET_STATUSES, type TicketStatus } from '#app/utils/vocabulary.ts'
 import type { QueueOptions } from './queue-filters.tsx'
 import type { LeftSelection } from './queue-table.tsx'
@@ -173,7 +174,7 @@ export function BulkToolbar({
             <label htmlFor={fields.tag.props.id} className="text-sm font-medium">
               Add tag
             </label>
-            <input type="text" {...fields.tag.props} maxLength={50} className={controlClass} />
+            <input type="text" {...fields.tag.props} maxLength={TAG_NAME_MAX} className={controlClass} />
             <Button
               type="submit"
               name="operation"

@@ -14,11 +14,13 @@ import {
 import { useApplyChoiceMadeBeforeHydration, useHydrated } from '#app/utils/use-hydrated.ts'
 import { useReloadWhenRedirectDropped } from '#app/components/use-kept-post.ts'
 import { NOT_SAVED_MESSAGE } from '#app/utils/unanswered.ts'
+import { TAG_NAME_MAX } from '#app/utils/ticket-page-schemas.ts'
 
 /** The sidebar's controls: `tag` is the add-tag input, `removeTag` a tag's × button. */
 export type SidebarField = 'status' | 'priority' | 'assigneeId' | 'tag' | 'removeTag'
 /** What the action answers a sidebar form with when it refuses the change (`tagId`: which ×). */
-export type SidebarError = { field: SidebarField; message: string; tagId?: string }
+/** `typed`: what a refused field held, drawn in it again (a post without JavaScript loads the page anew). */
+export type SidebarError = { field: SidebarField; message: string; tagId?: string; typed?: string }
 /** `sendFailed`: the post got no answer (offline, a 5xx; see the route's clientAction). */
 type SidebarResult = { sidebarError?: SidebarError; sendFailed?: true }
 
@@ -207,7 +209,8 @@ function TagsEditor(props: {
             name="name"
             list="ticket-tag-suggestions"
             placeholder="Add a tag"
-            maxLength={50}
+            maxLength={TAG_NAME_MAX}
+            defaultValue={props.pageError?.field === 'tag' ? props.pageError.typed : undefined}
             autoComplete="off"
             aria-invalid={error ? true : undefined}
             aria-describedby={error ? 'ticket-add-tag-error' : undefined}
