@@ -37,9 +37,10 @@ export type Realtime = {
   disconnectSessions(sessionIds: string[]): void
   /**
    * A member removed from a workspace: their open tabs are told (`workspace:removed`), and their
-   * sockets leave the workspace's room and ticket rooms, on every instance.
+   * sockets leave the workspace's room and ticket rooms, on every instance. `left`: they left it
+   * themselves (their other tabs say so rather than "You were removed").
    */
-  removeFromWorkspace(userId: string, workspaceId: string): void
+  removeFromWorkspace(userId: string, workspaceId: string, options?: { left?: true }): void
   /** A user's open sockets (on every instance) join a workspace they just created or joined. */
   joinWorkspace(userId: string, workspaceId: string): void
   /**
@@ -361,13 +362,16 @@ export function realtime(): Realtime {
     changeRole(userId, workspaceId, role) {
       store.__switchboardIo?.to(userRoom(userId)).emit('workspace:role', { workspaceId, role })
     },
-    removeFromWorkspace(userId, workspaceId) {
+    removeFromWorkspace(userId, workspaceId, options) {
       const io = store.__switchboardIo
       if (!io) return
       // Their open tabs (on every instance, through the adapter) are told first: a tab of that
       // workspace stops showing Live and presence and reloads nothing (a reload is a 404 page
       // that takes what was typed with it). Tabs of their other workspaces ignore it.
-      io.to(userRoom(userId)).emit('workspace:removed', { workspaceId })
+      io.to(userRoom(userId)).emit('workspace:removed', {
+        workspaceId,
+        ...(options?.left ? { left: true } : {}),
+      })
       // This instance's sockets leave at once: the cluster adapter takes its own sockets out only
       // after publishing the leave to the other instances (a round trip to PostgreSQL), and an
       // event published meanwhile still reached them (realtime.test.ts saw the room kept).

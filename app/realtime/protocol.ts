@@ -99,7 +99,8 @@ export type ServerToClientEvents = {
   /** The workspace's whole viewing snapshot, replacing the queue's markers (after an instance died). */
   'viewing:all': (payload: ViewingSnapshot & { workspaceId: string }) => void
   /** To a member's own room: they were removed from the workspace (their tabs of it lose access). */
-  'workspace:removed': (payload: { workspaceId: string }) => void
+  /** `left`: the member left it themselves (another tab's Leave workspace), not removed. */
+  'workspace:removed': (payload: { workspaceId: string; left?: true }) => void
   /** To a member's own room: their role in the workspace changed (their tabs of it follow). */
   'workspace:role': (payload: { workspaceId: string; role: Role }) => void
 }

@@ -93,7 +93,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
         { status: 400 },
       )
     }
-    context.realtime.removeFromWorkspace(member.userId, member.workspaceId)
+    context.realtime.removeFromWorkspace(member.userId, member.workspaceId, { left: true })
     context.realtime.publish(outcome.events)
     return redirect(afterLeaving(member.userId, member.workspaceName, outcome.nextSlug))
   }

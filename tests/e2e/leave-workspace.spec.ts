@@ -21,6 +21,12 @@ for (const javaScriptEnabled of [true, false]) {
     browser,
   }) => {
     const { page, slug, workspace, owner } = await agentOfAcme(browser, javaScriptEnabled)
+    // Another tab of the same session, open on the inbox (live, with JavaScript).
+    const otherTab = javaScriptEnabled ? await page.context().newPage() : null
+    if (otherTab) {
+      await otherTab.goto(`/w/${slug}/tickets`)
+      await expect(otherTab.locator('[data-live-state="live"]')).toBeVisible()
+    }
     await page.goto(`/w/${slug}/settings/members`)
     const row = page.getByRole('row', { name: /Andy Agent \(you\)/ })
     await row.getByRole('button', { name: 'Leave workspace' }).click()
@@ -30,6 +36,13 @@ for (const javaScriptEnabled of [true, false]) {
     await expect(page).toHaveURL(/\/workspaces\/new\?left=/)
     await expect(page.getByRole('status').filter({ hasText: `You left ${workspace}.` })).toBeVisible()
     await expect(page.getByText('Page not found')).toHaveCount(0)
+    // The other tab says the user left, not that they were removed.
+    if (otherTab) {
+      const notice = otherTab.getByRole('alert').filter({ hasText: `You left ${workspace}.` })
+      await expect(notice).toBeVisible()
+      await expect(notice).toContainText('You left this workspace in another tab.')
+      await expect(otherTab.getByText('You were removed from this workspace')).toHaveCount(0)
+    }
 
     // The owner, the only one, is told they cannot leave instead of being offered it.
     await owner.goto(`/w/${slug}/settings/members`)

@@ -22,7 +22,13 @@ export type LiveSocket = Socket<ServerToClientEvents, ClientToServerEvents>
  */
 export type RoleChange = { workspaceId: string; role: Role; seq: number }
 
-type Live = { socket: LiveSocket | null; state: ConnectionState; roleChange: RoleChange | null }
+/** `left`: with `no-access`, the user left the workspace themselves (in another tab). */
+type Live = {
+  socket: LiveSocket | null
+  state: ConnectionState
+  roleChange: RoleChange | null
+  left?: boolean
+}
 
 const LiveContext = createContext<Live>({ socket: null, state: 'connecting', roleChange: null })
 
@@ -55,6 +61,8 @@ export function LiveProvider({
   // Workspaces this tab was told the user was removed from (`workspace:removed`).
   const [removedFrom, setRemovedFrom] = useState<ReadonlySet<string>>(() => new Set())
   const lostAccess = removedFrom.has(workspaceId)
+  // Of those, the ones the user left themselves (Leave workspace in another tab).
+  const [leftFrom, setLeftFrom] = useState<ReadonlySet<string>>(() => new Set())
   // The latest role this tab was told the user has in its workspace (RoleChangeFollower acts on it).
   const [roleChange, setRoleChange] = useState<RoleChange | null>(null)
   const pageWorkspace = useRef(workspaceId)
@@ -100,9 +108,10 @@ export function LiveProvider({
       const s: LiveSocket = io({ transports: ['websocket'], withCredentials: true })
       current = s
       s.on('connect', () => setState('live'))
-      s.on('workspace:removed', ({ workspaceId: removed }) =>
-        setRemovedFrom((current) => new Set(current).add(removed)),
-      )
+      s.on('workspace:removed', ({ workspaceId: removed, left }) => {
+        if (left) setLeftFrom((current) => new Set(current).add(removed))
+        setRemovedFrom((current) => new Set(current).add(removed))
+      })
       s.on('workspace:role', ({ workspaceId: changed, role }) => {
         if (changed === pageWorkspace.current) {
           knownRole.current = role
@@ -175,9 +184,9 @@ export function LiveProvider({
   const value = useMemo(
     () =>
       lostAccess
-        ? { socket: null, state: 'no-access' as const, roleChange: null }
+        ? { socket: null, state: 'no-access' as const, roleChange: null, left: leftFrom.has(workspaceId) }
         : { socket, state, roleChange: roleChange?.workspaceId === workspaceId ? roleChange : null },
-    [socket, state, lostAccess, roleChange, workspaceId],
+    [socket, state, lostAccess, leftFrom, roleChange, workspaceId],
   )
   return <LiveContext.Provider value={value}>{children}</LiveContext.Provider>
 }
