@@ -87,34 +87,44 @@ describe('enqueueing', () => {
   // Noise on a shared machine only ever adds time, and a CI run once measured 7.7 ms in a spell where ticket
   // creation itself took 38 ms at p95 (12 ms normally). So a round over budget is measured again, up to three
   // rounds: a real cost of 5 ms or more fails all three, a hiccup does not repeat in each.
-  it('adds under 5 ms to ticket creation p95 (triage on vs off, measured in one run)', async () => {
-    const on = await workspaceWithTags('suggest')
-    const off = await createMember('owner')
-    const p95 = (values: number[]) => [...values].sort((a, b) => a - b)[Math.ceil(values.length * 0.95) - 1]!
-    const p50 = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
-    const differences: number[] = []
-    for (let round = 1; round <= 3; round++) {
-      const timings = { on: [] as number[], off: [] as number[] }
-      for (let i = 0; i < 210; i++) {
-        for (const [key, agent] of [
-          ['off', off],
-          ['on', on],
-        ] as const) {
-          const start = performance.now()
-          await createTicketFor(agent)
-          if (i >= 10) timings[key].push(performance.now() - start)
+  // Three rounds of 420 creations took over the default 30 s on a loaded machine (40 ms at p95): the test
+  // failed on its timeout while its loop went on creating tickets in this workspace with triage on, and once
+  // the workers below started, their jobs called the fake provider inside the flood test (4 requests where
+  // its own tickets made 3). So it has the time three rounds take under load, and it stops at its timeout.
+  it(
+    'adds under 5 ms to ticket creation p95 (triage on vs off, measured in one run)',
+    { timeout: 180_000 },
+    async ({ signal }) => {
+      const on = await workspaceWithTags('suggest')
+      const off = await createMember('owner')
+      const p95 = (values: number[]) =>
+        [...values].sort((a, b) => a - b)[Math.ceil(values.length * 0.95) - 1]!
+      const p50 = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
+      const differences: number[] = []
+      for (let round = 1; round <= 3; round++) {
+        const timings = { on: [] as number[], off: [] as number[] }
+        for (let i = 0; i < 210; i++) {
+          for (const [key, agent] of [
+            ['off', off],
+            ['on', on],
+          ] as const) {
+            signal.throwIfAborted()
+            const start = performance.now()
+            await createTicketFor(agent)
+            if (i >= 10) timings[key].push(performance.now() - start)
+          }
         }
+        const figures = { offP95: p95(timings.off), onP95: p95(timings.on) }
+        console.info(
+          `ticket creation, round ${round} (200 each, interleaved): triage off p50 ${p50(timings.off).toFixed(2)} ms p95 ${figures.offP95.toFixed(2)} ms; ` +
+            `on p50 ${p50(timings.on).toFixed(2)} ms p95 ${figures.onP95.toFixed(2)} ms`,
+        )
+        differences.push(figures.onP95 - figures.offP95)
+        if (differences.at(-1)! < 5) break
       }
-      const figures = { offP95: p95(timings.off), onP95: p95(timings.on) }
-      console.info(
-        `ticket creation, round ${round} (200 each, interleaved): triage off p50 ${p50(timings.off).toFixed(2)} ms p95 ${figures.offP95.toFixed(2)} ms; ` +
-          `on p50 ${p50(timings.on).toFixed(2)} ms p95 ${figures.onP95.toFixed(2)} ms`,
-      )
-      differences.push(figures.onP95 - figures.offP95)
-      if (differences.at(-1)! < 5) break
-    }
-    expect(Math.min(...differences)).toBeLessThan(5)
-  })
+      expect(Math.min(...differences)).toBeLessThan(5)
+    },
+  )
 })
 
 describe('the triage job', () => {
@@ -356,8 +366,15 @@ describe('the worker', () => {
       (rows) => rows.length === 8 && rows.every((r) => r.state === 'completed' || r.state === 'failed'),
       20_000,
     )
-    // Exactly the cap reached the provider; every job completed (no retry burning calls).
-    expect(fake.requests.length).toBe(3)
+    // Exactly the cap reached the provider; every job completed (no retry burning calls). Counted from the
+    // requests for these tickets and the workspace's own counter: a ticket of another workspace (an earlier
+    // test's) triaged by the workers meanwhile is no call of this flood.
+    const floodCalls = fake.requests.filter((r) => FakeOpenAI.promptText(r).includes('"Flood '))
+    expect(floodCalls).toHaveLength(3)
+    const hourSlots = await getDb().execute<{ hits: number }>(
+      sql`select coalesce(sum(hits), 0)::int as hits from rate_limit_counters where key = ${aiTriageKeys(agent.workspace.id).hour}`,
+    )
+    expect(hourSlots.rows[0]!.hits).toBe(3)
     expect(jobs.every((j) => j.state === 'completed')).toBe(true)
     expect(jobs.map((j) => j.output?.outcome).sort()).toEqual([
       ...Array(5).fill('skipped'),
