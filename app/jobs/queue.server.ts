@@ -1,4 +1,4 @@
-import { PgBoss, type Queue } from 'pg-boss'
+import { PgBoss, type JobWithMetadata, type Queue, type WorkOptions } from 'pg-boss'
 import type { DbOrTx } from '#db/client.ts'
 import type { ShownNameScope } from '#db/queries/renamed-tickets.ts'
 import { executePreparedText } from '#db/prepared.ts'
@@ -293,6 +293,43 @@ export function trackHandler<A extends unknown[], R>(handler: (...args: A) => Pr
     )
     return run
   }
+}
+
+/**
+ * Registers `loops` pg-boss workers of the queue, each fetching again as soon as it settled a
+ * fetch that found jobs (woken by id: `notifyWorker`), and sleeping its poll interval only after
+ * a fetch that found none (or failed: a database outage backs off instead of spinning). pg-boss
+ * itself waits the interval after every batch, full or not, unless a NOTIFY arrived meanwhile:
+ * a backlog queued while no worker ran, or by another process before a restart, went one batch
+ * per `notifyPollingIntervalSeconds` (300 inbound emails SendGrid re-posted after an outage were
+ * filed 4 every 5 s, each batch done in 0.3 s). Once a stop began, no loop wakes itself. Handlers
+ * are tracked (trackHandler). Returns the workers' ids.
+ */
+export async function workLoops<N extends JobName, R>(
+  boss: PgBoss,
+  name: N,
+  options: WorkOptions & { includeMetadata: true },
+  handler: (jobs: JobWithMetadata<JobPayloads[N]>[]) => Promise<R>,
+  loops = 1,
+) {
+  const stopping = queueStopping()
+  const ids: string[] = []
+  for (let i = 0; i < loops; i++) {
+    let id = ''
+    id = await boss.work<JobPayloads[N], R, WorkOptions & { includeMetadata: true }>(
+      name,
+      options,
+      trackHandler(async (jobs: JobWithMetadata<JobPayloads[N]>[]) => {
+        try {
+          return await handler(jobs)
+        } finally {
+          if (jobs.length > 0 && !stopping.aborted) boss.notifyWorker(id)
+        }
+      }),
+    )
+    ids.push(id)
+  }
+  return ids
 }
 
 /**

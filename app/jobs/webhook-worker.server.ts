@@ -1,7 +1,7 @@
 import type { JobWithMetadata, PgBoss } from 'pg-boss'
 import { deliverWebhook } from '#app/domain/webhook-delivery.server.ts'
 import { settleJobs } from './map-with-limit.server.ts'
-import { trackHandler, type JobPayloads } from './queue.server.ts'
+import { workLoops, type JobPayloads } from './queue.server.ts'
 
 /**
  * How the webhook worker fetches: woken by the NOTIFY of the enqueuing transaction (so a
@@ -41,25 +41,12 @@ export async function deliverWebhookJobs(jobs: JobWithMetadata<JobPayloads['webh
 
 /**
  * Starts the loops, each its own pg-boss worker so it can be woken by id: a loop that got a job
- * fetches again as soon as that job is settled (a notify during the handler skips its poll delay),
- * and sleeps only after a fetch that found nothing. (pg-boss bursts only on a full batch of more
+ * fetches again as soon as that job is settled (workLoops: a notify during the handler skips its
+ * poll delay), and sleeps only after a fetch that found nothing. (pg-boss bursts only on a full batch of more
  * than one job, or on its cached ready count, up to a minute stale: one endpoint's backlog went
  * one job per poll.) Returns the first loop's id, the one a due timer wakes.
  */
 export async function startWebhookWorkers(boss: PgBoss) {
-  const ids: string[] = []
-  for (let i = 0; i < WEBHOOK_LOOPS; i++) {
-    let id = ''
-    id = await boss.work(
-      'webhook.deliver',
-      WEBHOOK_WORK,
-      trackHandler(async (jobs: JobWithMetadata<JobPayloads['webhook.deliver']>[]) => {
-        const results = await deliverWebhookJobs(jobs)
-        if (jobs.length > 0) boss.notifyWorker(id)
-        return results
-      }),
-    )
-    ids.push(id)
-  }
+  const ids = await workLoops(boss, 'webhook.deliver', WEBHOOK_WORK, deliverWebhookJobs, WEBHOOK_LOOPS)
   return ids[0]!
 }

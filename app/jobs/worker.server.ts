@@ -22,7 +22,7 @@ import {
   queue,
   queueStopping,
   registerDueWaker,
-  trackHandler,
+  workLoops,
   type JobPayloads,
 } from './queue.server.ts'
 import { startWebhookWorkers } from './webhook-worker.server.ts'
@@ -49,7 +49,13 @@ const EMAIL_WORK = {
   includeMetadata: true,
   perJobResults: true,
 } as const
-/** Inbound email: woken at commit, a few at a time (parsing is CPU; each filing is one transaction). */
+/**
+ * Inbound email: woken at commit, a few at a time (parsing is CPU; each filing is one transaction),
+ * fetching again as soon as a batch is filed (workLoops). One loop per process, filing in the
+ * order the posts arrived: a reply filed before the email it answers would open a ticket of its
+ * own, and two emails of one ticket filed at once could land in either order. Parsing runs on the
+ * one parse thread anyway (inbound-parse-thread.server.ts), so a second loop would mostly wait.
+ */
 const INBOUND_WORK = {
   batchSize: 4,
   pollingIntervalSeconds: 1,
@@ -150,25 +156,31 @@ export async function cleanupSessions() {
   return counts
 }
 
-/** Registers the workers and schedules of every queue on the started pg-boss instance. */
+/**
+ * Registers the workers and schedules of every queue on the started pg-boss instance. Every
+ * worker fetches again at once after a fetch that found jobs (workLoops): a backlog is worked off
+ * at the speed of its jobs, not one batch per backstop poll.
+ */
 export async function startWorkers() {
   const boss = queue()
-  await boss.work('sessions.cleanup', CLEANUP_WORK, eachJob(cleanupSessions))
-  await boss.work('webhook.sweep', CLEANUP_WORK, eachJob(requeueStuckWebhookDeliveries))
+  await workLoops(boss, 'sessions.cleanup', CLEANUP_WORK, eachJob(cleanupSessions))
+  await workLoops(boss, 'webhook.sweep', CLEANUP_WORK, eachJob(requeueStuckWebhookDeliveries))
   const emailWorkers = await startEmailWorkers(boss)
   registerDueWaker('email.send', () => emailWorkers.forEach((id) => boss.notifyWorker(id)))
-  await boss.work('email.inbound', INBOUND_WORK, trackHandler(fileInboundEmails))
+  await workLoops(boss, 'email.inbound', INBOUND_WORK, fileInboundEmails)
   const webhookWorker = await startWebhookWorkers(boss)
   registerDueWaker('webhook.deliver', () => boss.notifyWorker(webhookWorker))
-  await boss.work('account.password-reset', ACCOUNT_WORK, sendPasswordResetEmails)
-  await boss.work('ai.triage', TRIAGE_WORK, trackHandler(triageTickets))
-  await boss.work('tickets.name-changed', RENAME_WORK, trackHandler(markRenamedTicketBatches))
-  await boss.work(
+  await workLoops(boss, 'account.password-reset', ACCOUNT_WORK, sendPasswordResetEmails)
+  await workLoops(boss, 'ai.triage', TRIAGE_WORK, triageTickets)
+  await workLoops(boss, 'tickets.name-changed', RENAME_WORK, markRenamedTicketBatches)
+  await workLoops(
+    boss,
     'files.cleanup',
     CLEANUP_WORK,
     eachJob(() => cleanupOrphanFiles()),
   )
-  await boss.work(
+  await workLoops(
+    boss,
     'email.inbound-retention',
     CLEANUP_WORK,
     eachJob(() => deleteOldInboundPosts()),
@@ -186,28 +198,17 @@ export async function startWorkers() {
 
 /**
  * Starts the email loops, each its own pg-boss worker so it can be woken by id (as the webhook
- * loops are: a loop that got a job fetches again at once). Returns their ids.
+ * loops are: a loop that got a job fetches again at once, workLoops). Returns their ids.
  */
 async function startEmailWorkers(boss: PgBoss) {
-  const ids: string[] = []
   const stopping = queueStopping()
-  for (let i = 0; i < EMAIL_LOOPS; i++) {
-    let id = ''
-    id = await boss.work(
-      'email.send',
-      EMAIL_WORK,
-      trackHandler(async (jobs: JobWithMetadata<JobPayloads['email.send']>[]) => {
-        const results = await sendEmails(jobs, {
-          stopping,
-          giveBack: (ids) => giveBackJobs(boss, 'email.send', ids),
-        })
-        if (jobs.length > 0 && !stopping.aborted) boss.notifyWorker(id)
-        return results
-      }),
-    )
-    ids.push(id)
-  }
-  return ids
+  return workLoops(
+    boss,
+    'email.send',
+    EMAIL_WORK,
+    (jobs) => sendEmails(jobs, { stopping, giveBack: (ids) => giveBackJobs(boss, 'email.send', ids) }),
+    EMAIL_LOOPS,
+  )
 }
 
 /**

@@ -24,6 +24,8 @@ export const TIMED = [
   // How soon emails go past a slow send, a backlog's rate, one ticket's order (a fake SendGrid).
   'tests/integration/email-worker-flow.test.ts',
   'tests/integration/email-thread-wake.test.ts',
+  // Backlogs queued before the workers start (sets INBOUND_DOMAIN): how soon each is worked off.
+  'tests/integration/job-backlogs.test.ts',
   // Waits for the event loop to stay under 1% busy: in a shared process an earlier file's pools
   // and timers kept it over that and the test timed out (a CI run of d8c20b6).
   'tests/unit/idle-memory.test.ts',
