@@ -248,6 +248,7 @@ async function fileMessage(
       bodyHtml: body.html,
       filesNotKept: body.notKept,
       viaList: mailingListOf(email)?.label ?? null,
+      automatic: isAutomaticReply(email),
     })
     const thread = await threadOf(tx, route, email)
     const body = await withoutLiveLinkTokens(tx, route.workspaceId, thread?.ticketId ?? null, email, prepared)
@@ -391,7 +392,7 @@ async function replyOnTicket(
     authorContactId: contact.id,
     inbound: { ...inbound, notFromParticipant: !participant },
     cc: cc && cc.length !== ticket.cc.length ? cc : undefined,
-    automatic: isAutomaticReply(email),
+    automatic: inbound.automatic,
     writtenBy: participant ? undefined : sender.address,
   })
 }

@@ -101,6 +101,7 @@ export type InboundFields = Pick<
   | 'notFromParticipant'
   | 'filesNotKept'
   | 'viaList'
+  | 'automatic'
   | 'inboundKey'
   | 'emailMessageId'
   | 'inReplyTo'

@@ -51,6 +51,7 @@ export const ISOLATED = [
   'tests/integration/email-unanswered-failure.test.ts',
   'tests/integration/email-doubt.test.ts',
   'tests/integration/email-redrive.test.ts',
+  'tests/integration/inbound-automatic.test.ts',
   'tests/integration/inbound-charset-fallback.test.ts',
   'tests/integration/inbound-customer-words.test.ts',
   'tests/integration/inbound-email.test.ts',
