@@ -1028,16 +1028,18 @@ export const aiSentiment = pgEnum('ai_sentiment', ['negative', 'neutral', 'posit
 
 /**
  * Why a new ticket was not triaged: the workspace's triage calls per hour or day were used up
- * (AI_TRIAGE_PER_HOUR / AI_TRIAGE_PER_DAY), or its monthly token budget was.
+ * (AI_TRIAGE_PER_HOUR / AI_TRIAGE_PER_DAY), or its monthly token budget was; or the provider was
+ * busy (429, 503): `retrying` while the triage job is queued to try again, `busy` once it gave up.
  */
-export const aiTriageSkip = pgEnum('ai_triage_skip', ['limit', 'budget'])
+export const aiTriageSkip = pgEnum('ai_triage_skip', ['limit', 'budget', 'retrying', 'busy'])
 
 /**
  * What the triage job suggested for a new ticket, one row per ticket: only values from the
  * allowed sets survive (a workspace's existing tags by id, the four priorities, ISO 639-1
  * codes); anything else the model said was dropped before this row was written. `applied_at` is
  * set when the workspace's auto-apply mode applied it through the normal domain operations.
- * `skipped` says the job made no call (a limit or the budget): the ticket stays untriaged.
+ * `skipped` says the job got no answer (a limit, the budget, a busy provider): the ticket stays
+ * untriaged, and its panel offers "Triage now".
  */
 export const ticketTriage = pgTable(
   'ticket_triage',
@@ -1055,7 +1057,7 @@ export const ticketTriage = pgTable(
     sentiment: aiSentiment(),
     gist: text().notNull().default(''),
     appliedAt: timestamp({ withTimezone: true }),
-    // Set (and nothing else) when the job made no call: the panel says why.
+    // Set (and nothing else) when the job got no answer: the panel says why.
     skipped: aiTriageSkip(),
     // Retired: "Triage now" claimed with these until session 19; it now takes ai_run_claims like
     // the triage job. Nothing reads or writes them, but they stay for a release: an instance still

@@ -94,8 +94,11 @@ const tuning = globalThis as unknown as {
 // ---------------------------------------------------------------------------------------------
 // The gate
 
-/** `holdId`: the tokens held against the monthly budget while the call runs (null: no budget). */
-type Gate = { ok: true; settings: AiSettings; holdId: string | null } | AiRefusal
+/**
+ * `holdId`: the tokens held against the monthly budget while the call runs (null: no budget).
+ * `triageSlots`: the workspace's triage slots the call took (given back when the provider was busy).
+ */
+type Gate = { ok: true; settings: AiSettings; holdId: string | null; triageSlots: Slot[] } | AiRefusal
 
 function refusal(reason: AiRefusalReason, retryAfterSeconds?: number): AiRefusal {
   const message =
@@ -214,6 +217,7 @@ async function gate(feature: AiFeature, ctx: AiContext, holdTokens: number): Pro
   // Spent: refused before any slot is taken. Otherwise the call holds its cost below.
   if (await budgetSpent(ctx.workspaceId, settings)) return refusal('budget')
   const taken: Slot[] = []
+  let triageSlots: Slot[] = []
   if (ctx.mode === 'interactive' && ctx.userId) {
     const minute = await takeSlot(`ai:user:${ctx.userId}`, {
       max: AI_INTERACTIVE_PER_MINUTE,
@@ -237,6 +241,7 @@ async function gate(feature: AiFeature, ctx: AiContext, holdTokens: number): Pro
       return triage
     }
     taken.push(...triage)
+    triageSlots = triage
   }
   const holdId = await holdFor(ctx, settings, holdTokens)
   if (holdId === false) {
@@ -244,7 +249,7 @@ async function gate(feature: AiFeature, ctx: AiContext, holdTokens: number): Pro
     await Promise.all(taken.map((slot) => slot.release()))
     return refusal('budget')
   }
-  return { ok: true, settings, holdId }
+  return { ok: true, settings, holdId, triageSlots }
 }
 
 /**
@@ -394,6 +399,8 @@ type RunRecord = {
   settings: AiSettings
   /** The call's hold on the monthly budget, released when the run is recorded. */
   holdId: string | null
+  /** The workspace's triage slots this call took (triage only; failRun gives them back when busy). */
+  triageSlots: Slot[]
   startedAt: number
   tokensIn: number
   tokensOut: number
@@ -511,7 +518,7 @@ async function startRun(feature: AiFeature, ctx: AiContext, messages: AiMessage[
   const requestCost = promptTokens(sent, promptExtra) + AI_MAX_OUTPUT_TOKENS[feature]
   const admitted = await gate(feature, ctx, requestCost)
   if (!admitted.ok) return admitted
-  const { settings, holdId } = admitted
+  const { settings, holdId, triageSlots } = admitted
   let client: OpenAI
   try {
     client = await provider()
@@ -525,6 +532,7 @@ async function startRun(feature: AiFeature, ctx: AiContext, messages: AiMessage[
     ctx,
     settings,
     holdId,
+    triageSlots,
     startedAt: performance.now(),
     tokensIn: 0,
     tokensOut: 0,
@@ -558,7 +566,8 @@ async function holdForRetry(run: RunRecord, requestCost: number) {
 /**
  * A call that failed before an answer: records why and returns the refusal the agent sees. A busy
  * provider's (429, 503) says so, with its Retry-After (the route passes it on): it said "No
- * suggestion right now" with a 502 before, and the agent could not tell a wait from a fault.
+ * suggestion right now" with a 502 before, and the agent could not tell a wait from a fault. A
+ * busy answer to a triage call that billed nothing gives the workspace's triage slots back.
  */
 async function failRun(run: RunRecord, limit: Deadline, error: unknown): Promise<AiRefusal> {
   run.outcome = outcomeOf(limit, error)
@@ -567,6 +576,9 @@ async function failRun(run: RunRecord, limit: Deadline, error: unknown): Promise
   if (busy && error instanceof APIError && error.status === 503) run.errorClass = PROVIDER_BUSY_503
   await record(run)
   if (!busy) return refusal(run.outcome)
+  // Nothing answered, nothing billed: the workspace's triage slots go back, so the triage job
+  // that tries the ticket again later takes one slot for it in all (triage.server.ts).
+  if (run.tokensIn + run.tokensOut === 0) await Promise.all(run.triageSlots.map((slot) => slot.release()))
   const seconds = busy.retryAfterMs === null ? undefined : Math.max(1, Math.ceil(busy.retryAfterMs / 1000))
   return refusal('provider-busy', seconds)
 }

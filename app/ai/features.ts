@@ -37,6 +37,9 @@ export const AI_MESSAGES = {
   disabled: 'This AI feature is turned off for this workspace',
   triageLimit: 'Not triaged: this workspace reached its limit of AI triage calls for now.',
   triageBudget: 'Not triaged: the AI budget for this month was used up.',
+  triageBusyRetrying:
+    'Not triaged yet: the AI provider is busy. Triage tries again by itself for up to half an hour.',
+  triageBusy: 'Not triaged: the AI provider was busy each time triage tried.',
   triageNowLimit:
     'Still not triaged: this workspace has used its AI triage calls for now (per hour and per day). Try again later.',
   triageNowFailed: 'Not triaged: the AI provider gave no usable answer. Try again in a moment.',

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { getDb } from '#db/client.ts'
 import {
+  getTicketNumberOf,
   getTriage,
   getTriageSubject,
   markTriageApplied,
@@ -14,7 +15,9 @@ import { notFound } from '#app/domain/errors.server.ts'
 import { changeTicket, tagTicket } from '#app/domain/ticket-page.server.ts'
 import { addTags, updateTickets, type Actor, type UpdateOutcome } from '#app/domain/tickets.server.ts'
 import type { Member } from '#app/domain/workspaces.server.ts'
+import { enqueue, type JobPayloads } from '#app/jobs/queue.server.ts'
 import {
+  AI_TIMEOUT_MS,
   runStructured,
   type AiContext,
   type AiMessage,
@@ -127,15 +130,90 @@ export function triageMessages(input: {
   ]
 }
 
-type TriageSkip = 'limit' | 'budget'
+/** Why the ticket has no triage: no call was made (`limit`, `budget`), or the provider was busy each time. */
+type TriageSkip = 'limit' | 'budget' | 'busy'
 /** The refusals that mean "no call was made for this ticket", kept on its triage row. */
 const SKIPPED_WHEN: Partial<Record<AiRefusal['reason'], TriageSkip>> = {
   'workspace-limit': 'limit',
   budget: 'budget',
 }
 
+/**
+ * A triage job that meets a busy provider (429 rate limited, 503 overloaded) tries the ticket
+ * again later instead of leaving it without triage (until 2026-12-07 it completed, and every
+ * ticket of a busy hour went untriaged with no "Triage now" either). It queues a new job after
+ * the provider's Retry-After (between `minWaitMs` and `maxWaitMs`), or without one after
+ * `backoffMs` × 2ⁿ (1, 2, 4, 8, then 10 minutes), up to `calls` calls in all (the first and 5 tries
+ * again), none starting later than `withinMs` after the ticket's first busy answer; then the
+ * ticket's row says `busy` and its panel offers "Triage now". Meanwhile the row says `retrying`
+ * (the panel says it is tried again, and offers "Triage now" too).
+ */
+export const TRIAGE_BUSY = {
+  calls: 6,
+  minWaitMs: 5_000,
+  maxWaitMs: 10 * 60_000,
+  backoffMs: 60_000,
+  withinMs: 35 * 60_000,
+} as const
+
+/** Tests shorten the shortest wait, so a try again runs in milliseconds. */
+const tuning = globalThis as unknown as { __switchboardAiTuning?: { triageBusyMinWaitMs?: number } }
+const minBusyWaitMs = () => tuning.__switchboardAiTuning?.triageBusyMinWaitMs ?? TRIAGE_BUSY.minWaitMs
+
+/** The wait after the `calls`-th busy answer of a ticket: its Retry-After, or the backoff, bounded. */
+export function busyWaitMs(retryAfterSeconds: number | undefined, calls: number) {
+  const asked = retryAfterSeconds
+    ? retryAfterSeconds * 1000
+    : TRIAGE_BUSY.backoffMs * 2 ** Math.max(0, calls - 1)
+  return Math.min(TRIAGE_BUSY.maxWaitMs, Math.max(minBusyWaitMs(), asked))
+}
+
+/**
+ * Per workspace, in this process: until when the provider is busy for its triage (`until`, from
+ * the latest busy answer), and until when the one job that calls first after that (the probe) may
+ * still be calling (`probeUntil`). The workspace's other triage jobs make no call meanwhile: they
+ * are queued again for after it. A burst of 50 new tickets against a busy provider makes a few
+ * calls (the jobs that ran at once before the first answer) and one per wait after, not one per
+ * ticket and try. Another process finds out with its own first call.
+ */
+type BusyWorkspace = { until: number; probeUntil: number }
+const busyWorkspaces = new Map<string, BusyWorkspace>()
+
+/** How long a triage job of the workspace waits before calling; null: it calls now (maybe as the probe). */
+function providerBusyFor(workspaceId: string): number | null {
+  const state = busyWorkspaces.get(workspaceId)
+  if (!state) return null
+  const now = Date.now()
+  if (state.until > now) return state.until - now
+  if (state.probeUntil > now) return minBusyWaitMs()
+  // This job is the probe: its call ends within the job's deadline.
+  state.probeUntil = now + AI_TIMEOUT_MS.job + 10_000
+  return null
+}
+
+/** What a triage call of the workspace learnt: busy for `busyForMs`, answered (null), or nothing (no call). */
+function providerAnswered(workspaceId: string, busyForMs: number | null | 'no-call') {
+  if (busyForMs === 'no-call') {
+    const state = busyWorkspaces.get(workspaceId)
+    if (state) state.probeUntil = 0
+  } else if (busyForMs === null) busyWorkspaces.delete(workspaceId)
+  else busyWorkspaces.set(workspaceId, { until: Date.now() + busyForMs, probeUntil: 0 })
+}
+
+/** A ticket's triage being tried again after a busy provider: the job's data (JobPayloads). */
+type BusyTries = NonNullable<JobPayloads['ai.triage']['busy']>
+
 export type TriageOutcome =
-  | { outcome: 'gone' | 'refused'; reason?: string; retryAfterSeconds?: number; events: TicketEvent[] }
+  | {
+      outcome: 'gone' | 'refused'
+      reason?: string
+      retryAfterSeconds?: number
+      /** provider-busy: how long the job waits before it tries again. */
+      busyForMs?: number
+      events: TicketEvent[]
+    }
+  /** The provider was busy: a new job tries again in `startAfterSeconds` (`calls` of them met it). */
+  | { outcome: 'busy'; calls: number; startAfterSeconds: number; events: TicketEvent[] }
   /**
    * The job made no call: an agent's "Triage now" for the ticket is under way (`claimed`), or a
    * call that ended just before stored its result (`triaged-already`).
@@ -153,31 +231,101 @@ export type TriageOutcome =
  * click during the job's call waits for its result instead of calling too, and the job makes no
  * call while an agent's is under way (the agent's result, or its refusal under the button, is
  * the ticket's) or once a call stored a result (a run again of the job after an agent's click).
+ *
+ * A busy provider (429, 503) is tried again later by a new job (`TRIAGE_BUSY`, `busy` carries the
+ * tries so far), and while the workspace's provider is known to be busy the job makes no call and
+ * waits for it. Trying again takes no second slot of the workspace's triage caps (a busy answer
+ * gives its slots back), and a ticket an agent triaged meanwhile is not triaged again.
  */
 export async function triageTicket(
   workspaceId: string,
   ticketId: string,
-  { signal }: { signal?: AbortSignal } = {},
+  { signal, busy }: { signal?: AbortSignal; busy?: BusyTries } = {},
 ): Promise<TriageOutcome> {
   const run = await runUnlessClaimed(
     { workspaceId, key: triageClaimKey(ticketId) },
     async (): Promise<TriageOutcome> => {
       const stored = await getTriage(getDb(), { workspaceId, ticketId })
       if (stored && !stored.skipped) return finishStoredTriage(workspaceId, ticketId, stored)
-      return runTriage({ workspaceId, ticketId, mode: 'job', signal })
+      const where = { workspaceId, ticketId, busy, stored: stored?.skipped ?? null }
+      const waitMs = providerBusyFor(workspaceId)
+      if (waitMs !== null) return tryAgainLater({ ...where, waitMs, called: false })
+      const outcome = await runTriage({ workspaceId, ticketId, mode: 'job', signal }, busy?.calls ?? 0)
+      // Gone before its call: it learnt nothing, so the next job calls (were this one the probe).
+      if (outcome.outcome === 'gone') providerAnswered(workspaceId, 'no-call')
+      if (outcome.outcome !== 'refused' || outcome.busyForMs === undefined || signal?.aborted) return outcome
+      return tryAgainLater({ ...where, waitMs: outcome.busyForMs, called: true })
     },
     { mode: 'job' },
   )
   if (signal?.aborted) throw new Error('triage stopped with the queue: it runs again on the next start')
-  return run.ran ? run.value : { outcome: 'claimed', events: [] }
+  if (run.ran) return run.value
+  // An agent's "Triage now" holds the claim. A ticket being tried again looks again shortly: the
+  // agent's call may meet the busy provider too, and the row would then still say "tried again".
+  if (busy && Date.now() + minBusyWaitMs() - Date.parse(busy.since) <= TRIAGE_BUSY.withinMs) {
+    const startAfterSeconds = Math.ceil(minBusyWaitMs() / 1000)
+    await enqueue(getDb(), 'ai.triage', { workspaceId, ticketId, busy }, { startAfterSeconds })
+    return { outcome: 'busy', calls: busy.calls, startAfterSeconds, events: [] }
+  }
+  return { outcome: 'claimed', events: [] }
+}
+
+/**
+ * The ticket's triage met a busy provider (`called`), or the job made no call while its workspace's
+ * provider is busy: a new job for the ticket after `waitMs` (a little later, so a burst's jobs do
+ * not all come due at once) and the row `retrying`, in one transaction; or, past its last call or
+ * the time it may take, the row `busy` (its panel offers "Triage now").
+ */
+async function tryAgainLater(p: {
+  workspaceId: string
+  ticketId: string
+  busy: BusyTries | undefined
+  stored: TriageSkip | 'retrying' | null
+  waitMs: number
+  called: boolean
+}): Promise<TriageOutcome> {
+  const { workspaceId, ticketId } = p
+  const now = Date.now()
+  const since = p.busy ? Date.parse(p.busy.since) : now
+  const calls = (p.busy?.calls ?? 0) + (p.called ? 1 : 0)
+  const waitMs = p.waitMs + Math.floor(Math.random() * Math.min(p.waitMs / 4, 30_000))
+  const number = await getTicketNumberOf(getDb(), { workspaceId, ticketId })
+  if (number === undefined) return { outcome: 'gone', events: [] }
+  const changed = triageChanged(workspaceId, ticketId, number)
+  if (calls >= TRIAGE_BUSY.calls || now + waitMs - since > TRIAGE_BUSY.withinMs) {
+    await upsertTriage(getDb(), { ticketId, workspaceId, skipped: 'busy' })
+    return { outcome: 'skipped', reason: 'busy', events: [changed] }
+  }
+  const startAfterSeconds = Math.max(1, Math.ceil(waitMs / 1000))
+  const next = { since: new Date(since).toISOString(), calls }
+  await getDb().transaction(async (tx) => {
+    if (p.stored !== 'retrying') await upsertTriage(tx, { ticketId, workspaceId, skipped: 'retrying' })
+    await enqueue(tx, 'ai.triage', { workspaceId, ticketId, busy: next }, { startAfterSeconds })
+  })
+  return { outcome: 'busy', calls, startAfterSeconds, events: p.stored === 'retrying' ? [] : [changed] }
+}
+
+/** The live event of a change of the ticket's triage row: open pages reload their panel. */
+function triageChanged(workspaceId: string, ticketId: string, number: number): TicketEvent {
+  return {
+    type: 'ticket.updated',
+    workspaceId,
+    ticketId,
+    number,
+    changes: { triage: true },
+    actorUserId: null,
+    at: new Date().toISOString(),
+  }
 }
 
 /**
  * One triage call for one ticket and what follows from its answer (stored; applied in auto-apply
  * mode), for the job or an agent's "Triage now". Both count against the workspace's triage caps
- * (the AI gate); the agent's call against their own AI limits too.
+ * (the AI gate); the agent's call against their own AI limits too. What the call learnt of the
+ * provider (busy or not) is kept for the workspace's triage jobs; `busyCalls`: how many calls of
+ * this ticket met a busy provider before (the backoff's step).
  */
-async function runTriage(ctx: AiContext & { ticketId: string }): Promise<TriageOutcome> {
+async function runTriage(ctx: AiContext & { ticketId: string }, busyCalls = 0): Promise<TriageOutcome> {
   const { workspaceId, ticketId, signal } = ctx
   const db = getDb()
   const subject = await getTriageSubject(db, { workspaceId, ticketId })
@@ -193,24 +341,28 @@ async function runTriage(ctx: AiContext & { ticketId: string }): Promise<TriageO
     }),
     { name: 'triage' },
   )
+  const busyForMs =
+    !result.ok && result.reason === 'provider-busy'
+      ? busyWaitMs(result.retryAfterSeconds, busyCalls + 1)
+      : undefined
+  const calledProvider = result.ok || ['failed', 'invalid', 'timeout'].includes(result.reason)
+  providerAnswered(workspaceId, busyForMs ?? (calledProvider ? null : 'no-call'))
   if (signal?.aborted) return { outcome: 'refused', reason: 'cancelled', events: [] }
-  const changed: TicketEvent = {
-    type: 'ticket.updated',
-    workspaceId,
-    ticketId,
-    number: subject.ticket.number,
-    changes: { triage: true },
-    actorUserId: null,
-    at: new Date().toISOString(),
-  }
+  const changed = triageChanged(workspaceId, ticketId, subject.ticket.number)
   if (!result.ok) {
     const skip = SKIPPED_WHEN[result.reason]
     if (!skip) {
       const { reason, retryAfterSeconds } = result
-      return { outcome: 'refused', reason, ...(retryAfterSeconds ? { retryAfterSeconds } : {}), events: [] }
+      return {
+        outcome: 'refused',
+        reason,
+        ...(retryAfterSeconds ? { retryAfterSeconds } : {}),
+        ...(busyForMs === undefined ? {} : { busyForMs }),
+        events: [],
+      }
     }
     // No call was made: the ticket stays untriaged, and its panel says why and offers "Triage
-    // now" (no automatic retry: see triageNow).
+    // now" (no automatic retry: see triageNow; only a busy provider's is tried again).
     await upsertTriage(db, { ticketId, workspaceId, skipped: skip })
     return { outcome: 'skipped', reason: skip, events: [changed] }
   }
@@ -270,6 +422,7 @@ export async function triageNow(
   if (!ticket) throw notFound('Ticket not found')
   const where = { workspaceId: member.workspaceId, ticketId: ticket.id }
   const triage = await getTriage(getDb(), where)
+  // Skipped, or not triaged for a busy provider (tried again by the job, or given up).
   if (!triage?.skipped) return { kind: 'not-skipped' }
   // One call per ticket however many agents click at once, and none beside the triage job's
   // own: the ticket's triage claim (ai_run_claims) is taken before the call, and the clicks that
@@ -295,7 +448,9 @@ export async function triageNow(
     case 'triaged-already':
       return { kind: 'not-skipped' }
     case 'skipped':
-      return { kind: 'refused', reason: outcome.reason === 'limit' ? 'workspace-limit' : 'budget' }
+      return { kind: 'refused', reason: skipReason(outcome.reason) }
+    case 'busy':
+      return { kind: 'refused', reason: 'provider-busy' }
     case 'refused':
       return {
         kind: 'refused',
@@ -323,9 +478,15 @@ async function afterWaiting(
   if (after && !after.skipped) return { kind: 'not-skipped' }
   const called = await holderCallOutcome(where, 'triage', run.since)
   if (called) return { kind: 'refused', reason: called }
-  if (after?.skipped)
-    return { kind: 'refused', reason: after.skipped === 'limit' ? 'workspace-limit' : 'budget' }
+  if (after?.skipped) return { kind: 'refused', reason: skipReason(after.skipped) }
   return { kind: 'refused', reason: 'failed' }
+}
+
+/** What a click is told for a reason stored on the row (the job's call met a busy provider: busy). */
+function skipReason(skipped: TriageSkip | 'retrying'): AiRefusalReason {
+  if (skipped === 'limit') return 'workspace-limit'
+  if (skipped === 'budget') return 'budget'
+  return 'provider-busy'
 }
 
 /**
@@ -378,7 +539,10 @@ export function triageView(
     languageName: languageName(row.language) ?? null,
     sentiment: row.sentiment,
     appliedAt: row.appliedAt,
-    /** No call was made for this ticket: the workspace's triage limit, or its monthly budget. */
+    /**
+     * No answer for this ticket: the workspace's triage limit, its monthly budget (no call), or a
+     * busy provider (`retrying`: the job tries again; `busy`: it gave up).
+     */
     skipped: row.skipped,
     priority: row.priority,
     /** Suggestions the agent has not applied yet: the chips. */

@@ -16,7 +16,11 @@ export type JobPayloads = {
   'email.inbound-retention': Record<string, never>
   'webhook.deliver': { deliveryId: string; first?: boolean }
   'webhook.sweep': Record<string, never>
-  'ai.triage': { workspaceId: string; ticketId: string }
+  /**
+   * busy: the ticket's triage met a busy provider (429, 503) and this job tries again: since when
+   * (ISO), and how many of its calls met one (triageTicket, app/ai/triage.server.ts).
+   */
+  'ai.triage': { workspaceId: string; ticketId: string; busy?: { since: string; calls: number } }
   'account.password-reset': { email: string }
   /** The rest of a mailbox's or member's rename: the walk by ticket id continues after `after`. */
   'tickets.name-changed': { scope: ShownNameScope; after: string; walk: string }
@@ -107,7 +111,8 @@ export const QUEUE_SETTINGS: Record<JobName, QueueSettings> = {
   'ai.triage': {
     // Woken at commit of the ticket. Provider failures are not job failures (the run is
     // recorded and the ticket simply has no suggestion); only a database error retries, twice.
-    // 60 s is the model's deadline for jobs; 3 minutes bound the retries inside it.
+    // A busy provider (429, 503) is not one either: the job queues a new job for later itself
+    // (triageTicket). 60 s is the model's deadline for jobs; 3 minutes bound the retries inside it.
     notify: true,
     retryLimit: 2,
     retryDelay: 10,

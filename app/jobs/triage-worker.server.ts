@@ -19,7 +19,8 @@ const TRIAGE_PARALLEL = 4
 
 /**
  * Triage each ticket, settling each job on its own. A provider failure completes the job (the
- * ticket just has no suggestion; the ai_runs row says why); only a database error fails it.
+ * ticket just has no suggestion; the ai_runs row says why); only a database error fails it. A
+ * busy provider completes it too, with a new job queued for later (`busy` in its data).
  * The changes are published after their transactions committed, so pages refresh. A stop past the
  * queue's grace aborts the model calls in flight (the job's signal); pg-boss runs those jobs again.
  */
@@ -27,6 +28,7 @@ export async function triageTickets(jobs: JobWithMetadata<JobPayloads['ai.triage
   return settleJobs(jobs, TRIAGE_PARALLEL, 'triage job failed', async (job) => {
     const { outcome, events } = await triageTicket(job.data.workspaceId, job.data.ticketId, {
       signal: job.signal,
+      ...(job.data.busy ? { busy: job.data.busy } : {}),
     })
     if (events.length > 0) realtime().publish(events)
     return { outcome }

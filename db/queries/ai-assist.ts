@@ -128,6 +128,18 @@ export async function getTriageSubject(
   return { ticket, firstMessage: first?.bodyText ?? '', workspaceTags }
 }
 
+/** A ticket's number (its live events carry it); undefined when it is gone. */
+export async function getTicketNumberOf(
+  db: DbOrTx,
+  { workspaceId, ticketId }: { workspaceId: string; ticketId: string },
+) {
+  const [row] = await db
+    .select({ number: tickets.number })
+    .from(tickets)
+    .where(and(eq(tickets.workspaceId, workspaceId), eq(tickets.id, ticketId)))
+  return row?.number
+}
+
 export type TriageRow = typeof ticketTriage.$inferInsert
 
 export async function upsertTriage(db: DbOrTx, row: TriageRow) {

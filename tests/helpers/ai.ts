@@ -6,7 +6,7 @@ import { parseEnv, type AppEnv } from '#app/env.server.ts'
 import { FakeOpenAI } from '#tests/fakes/openai.ts'
 import { createMember } from '#tests/helpers/factories.ts'
 
-type AiTuning = { timeoutMs?: number; backoffBaseMs?: number }
+type AiTuning = { timeoutMs?: number; backoffBaseMs?: number; triageBusyMinWaitMs?: number }
 
 // What env() and the AI client read first: a test sets the provider and the client's timings here.
 const envStore = globalThis as unknown as { __switchboardEnv?: AppEnv; __switchboardAiTuning?: AiTuning }
@@ -16,7 +16,10 @@ export function setProvider(vars: Record<string, string | undefined>) {
   envStore.__switchboardEnv = parseEnv({ ...process.env, ...vars })
 }
 
-/** The AI client's timeout and retry backoff (the file's default: 5 ms backoff, the usual timeout). */
+/**
+ * The AI client's timeout and retry backoff (the file's default: 5 ms backoff, the usual timeout),
+ * and the shortest wait before a triage job tries a busy provider again (TRIAGE_BUSY.minWaitMs).
+ */
 export function tuneAi(tuning: AiTuning) {
   envStore.__switchboardAiTuning = tuning
 }

@@ -614,6 +614,33 @@ describe('A busy provider (429, 503)', () => {
     expect(fake.requests).toHaveLength(1)
   })
 
+  it('a ticket whose triage job met it says so and offers Triage now, while tried again and after the last try', async () => {
+    const agent = await workspace()
+    const ticket = await createTicketFor(agent, { subject: 'Busy lid' })
+    fake.failNext({ kind: 'status', status: 429, retryAfter: '40' })
+    expect(await triageTicket(agent.workspace.id, ticket.ticketId)).toMatchObject({ outcome: 'busy' })
+    const path = ticketPath(agent, ticket.number)
+    const page = await (await getPage(agent, path)).text()
+    expect(page).toContain(AI_MESSAGES.triageBusyRetrying)
+    expect(page).toMatch(/<button[^>]*type="submit"[^>]*>Triage now<\/button>/)
+
+    // Its first busy answer 34.5 minutes ago, and the provider still busy for 40 s: given up.
+    const late = await createTicketFor(agent, { subject: 'Busy lid again' })
+    const since = new Date(Date.now() - 34.5 * 60_000).toISOString()
+    expect(
+      await triageTicket(agent.workspace.id, late.ticketId, { busy: { since, calls: 1 } }),
+    ).toMatchObject({ outcome: 'skipped', reason: 'busy' })
+    const latePath = ticketPath(agent, late.number)
+    const given = await (await getPage(agent, latePath)).text()
+    expect(given).toContain(AI_MESSAGES.triageBusy)
+    expect(given).toMatch(/<button[^>]*type="submit"[^>]*>Triage now<\/button>/)
+    // The agent's click calls (the agent decides) and triages it.
+    const clicked = await post(agent, `${latePath}/ai/triage`, { intent: 'run' })
+    expect(clicked.headers.get('location')).toBe(latePath)
+    expect(fake.requests).toHaveLength(2)
+    expect(await (await getPage(agent, latePath)).text()).not.toContain(AI_MESSAGES.triageBusy)
+  })
+
   it('clicks that waited on a call the provider refused as busy are told it is busy', async () => {
     const owner = await workspace()
     const agents = [owner, ...(await Promise.all([1, 2].map(() => createMember('agent', owner.workspace))))]

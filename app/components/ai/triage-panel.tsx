@@ -12,24 +12,26 @@ type Props = {
     languageName: string | null
     sentiment: 'negative' | 'neutral' | 'positive' | null
     appliedAt: Date | null
-    skipped: 'limit' | 'budget' | null
+    skipped: 'limit' | 'budget' | 'retrying' | 'busy' | null
     open: { priority: TicketPriority | null; tags: Array<{ id: string; name: string }> }
   } | null
 }
 
 const SENTIMENT_LABEL = { negative: 'Negative', neutral: 'Neutral', positive: 'Positive' } as const
 
-/** Why the job made no call for this ticket. */
+/** Why the job has no answer for this ticket. */
 const SKIPPED_MESSAGE = {
   limit: AI_MESSAGES.triageLimit,
   budget: AI_MESSAGES.triageBudget,
+  retrying: AI_MESSAGES.triageBusyRetrying,
+  busy: AI_MESSAGES.triageBusy,
 } as const
 
 /**
  * What triage found for this ticket: the gist, language and tone, and (suggest mode) the
  * suggested priority and tags as chips; each chip is a small form that applies it with one
  * click, without JavaScript too. A ticket the job skipped (the workspace's triage caps, the
- * budget) offers "Triage now", a form too; its refusal shows below it. Everything is the model's text, rendered as text.
+ * budget) or found the provider busy for offers "Triage now", a form too; its refusal shows below it. Everything is the model's text, rendered as text.
  */
 export function TriagePanel({ slug, number, mode, triage }: Props) {
   const aiError = useAiError('triage')
