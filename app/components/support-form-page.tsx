@@ -106,6 +106,8 @@ function SupportForm({
             ...getInputProps(fields.name, { type: 'text' }),
             maxLength: PERSON_NAME_MAX,
             autoComplete: 'name',
+            // Arabic or Hebrew text is laid out right to left, its punctuation where it belongs.
+            dir: 'auto',
           }}
           errors={fields.name.errors}
         />
@@ -121,12 +123,16 @@ function SupportForm({
         />
         <Field
           label="Subject"
-          inputProps={{ ...getInputProps(fields.subject, { type: 'text' }), maxLength: MAX_SUBJECT_CHARS }}
+          inputProps={{
+            ...getInputProps(fields.subject, { type: 'text' }),
+            maxLength: MAX_SUBJECT_CHARS,
+            dir: 'auto',
+          }}
           errors={fields.subject.errors}
         />
         <TextareaField
           label="How can we help?"
-          textareaProps={{ ...getTextareaProps(fields.message), rows: 8 }}
+          textareaProps={{ ...getTextareaProps(fields.message), rows: 8, dir: 'auto' }}
           errors={fields.message.errors}
         />
         <AttachmentsField id={`${form.id}-files`} errors={form.allErrors.files} notKept={filesNotKept} />

@@ -22,13 +22,17 @@ export function EmailLayout({ preview, children }: { preview: string; children: 
   )
 }
 
-/** Plain text from people as paragraphs: blank lines separate them, single line breaks stay. */
+/**
+ * Plain text from people as paragraphs: blank lines separate them, single line breaks stay. Each
+ * takes its direction from its own first strong letter (`dir="auto"`): an agent's Arabic or Hebrew
+ * reply reads right to left, with its punctuation where it belongs, in an email laid out in English.
+ */
 export function Paragraphs({ text, style }: { text: string; style?: React.CSSProperties }) {
   const paragraphs = paragraphsOf(text)
   return (
     <>
       {paragraphs.map((p, i) => (
-        <Text key={i} style={{ margin: '0 0 12px', ...style }}>
+        <Text key={i} dir="auto" style={{ margin: '0 0 12px', ...style }}>
           <Lines text={p} />
         </Text>
       ))}

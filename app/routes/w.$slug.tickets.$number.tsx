@@ -565,7 +565,9 @@ export default function TicketPage() {
               </Link>
             </span>
           </p>
-          <h1 className="text-2xl font-semibold break-words">{ticket.subject}</h1>
+          <h1 className="text-2xl font-semibold break-words" dir="auto">
+            {ticket.subject}
+          </h1>
           <PresenceBar others={others} />
           <TeammateDrafts drafts={page.drafts.others} now={now} />
           <p className="text-sm text-slate-600 dark:text-slate-400">

@@ -42,6 +42,7 @@ export function SubjectCell({
           href={href}
           data-discover="true"
           title={row.gist ? `${row.subject} — ${row.gist}` : undefined}
+          dir="auto"
           className={row.unread ? 'queue-subject font-semibold' : 'queue-subject'}
         >
           {row.subject}
@@ -87,7 +88,7 @@ export function SubjectCell({
 function SecondLine({ row }: { row: QueueTableRow }) {
   if (row.snippet) {
     return (
-      <p className="queue-preview">
+      <p className="queue-preview" dir="auto">
         {row.snippet.map((part, i) =>
           part.highlight ? (
             <mark key={i} className="queue-hit">
@@ -103,7 +104,7 @@ function SecondLine({ row }: { row: QueueTableRow }) {
   const text = row.preview ?? row.gist
   if (!text) return null
   return (
-    <p className="queue-preview">
+    <p className="queue-preview" dir="auto">
       {row.preview && row.previewFromAgent ? (
         <>
           <Icon name="reply" className="queue-icon-line" />
@@ -118,7 +119,7 @@ function SecondLine({ row }: { row: QueueTableRow }) {
 export function CustomerCell({ row }: { row: QueueTableRow }) {
   return (
     <>
-      <p className="truncate" title={row.contactEmail}>
+      <p className="truncate" title={row.contactEmail} dir="auto">
         {row.contactName || row.contactEmail}
       </p>
       {row.mailboxName ? (

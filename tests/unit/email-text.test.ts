@@ -26,6 +26,22 @@ async function reactEmail(element: ReactElement) {
 }
 
 describe('email bodies', () => {
+  it('gives each paragraph of people’s text its own direction, so an agent’s Arabic reply reads right to left', async () => {
+    const rendered = await renderAgentReply({
+      subject: 'Refund',
+      number: 7,
+      body: 'مرحبا، وصل طلبك؟\n\nHello again.',
+      signature: '',
+      agentName: 'Dana',
+      mailboxName: 'Acme Support',
+      link: null,
+      quoted: [{ author: 'سارة', at: 'Tue, 01 Dec 2026 10:00:00 UTC', body: 'أين طلبي؟' }],
+    })
+    for (const paragraph of ['مرحبا، وصل طلبك؟', 'Hello again.', 'أين طلبي؟']) {
+      expect(rendered.html).toMatch(new RegExp(`<p dir="auto"[^>]*>${paragraph}</p>`))
+    }
+  })
+
   it('renders an agent reply with its quoted thread exactly as React Email renders both parts', async () => {
     const props = {
       number: 42,

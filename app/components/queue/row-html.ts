@@ -32,7 +32,8 @@ export function subjectCellHtml(row: QueueTableRow, href: string, viewing: strin
   html += `<span class="queue-number">#${row.number}</span>`
   html += `<a href="${text(href)}" data-discover="true"`
   if (row.gist) html += ` title="${text(`${row.subject} — ${row.gist}`)}"`
-  html += ` class="${row.unread ? 'queue-subject font-semibold' : 'queue-subject'}">${text(row.subject)}</a>`
+  // dir="auto": an Arabic or Hebrew subject reads right to left, its punctuation where it belongs.
+  html += ` dir="auto" class="${row.unread ? 'queue-subject font-semibold' : 'queue-subject'}">${text(row.subject)}</a>`
   if (row.hasAttachments) {
     html += `<span class="queue-muted shrink-0" title="Has attachments">${icon('attachments', 'size-3.5')}<span class="sr-only">Has attachments</span></span>`
   }
@@ -58,7 +59,7 @@ export function subjectCellHtml(row: QueueTableRow, href: string, viewing: strin
 /** Under the subject: the search snippet when searching, else the last message's first line. */
 function secondLineHtml(row: QueueTableRow) {
   if (row.snippet) {
-    let html = '<p class="queue-preview">'
+    let html = '<p class="queue-preview" dir="auto">'
     for (const part of row.snippet) {
       html += part.highlight ? `<mark class="queue-hit">${text(part.text)}</mark>` : text(part.text)
     }
@@ -70,12 +71,12 @@ function secondLineHtml(row: QueueTableRow) {
     row.preview && row.previewFromAgent
       ? `${icon('reply', 'queue-icon-line')}<span class="sr-only">Your team replied: </span>`
       : ''
-  return `<p class="queue-preview">${fromAgent}${text(line)}</p>`
+  return `<p class="queue-preview" dir="auto">${fromAgent}${text(line)}</p>`
 }
 
 /** The customer's name (email as its tooltip) and the mailbox. */
 export function customerCellHtml(row: QueueTableRow) {
-  let html = `<p class="truncate" title="${text(row.contactEmail)}">${text(row.contactName || row.contactEmail)}</p>`
+  let html = `<p class="truncate" title="${text(row.contactEmail)}" dir="auto">${text(row.contactName || row.contactEmail)}</p>`
   if (row.mailboxName) {
     html += `<p class="queue-mailbox" title="Mailbox"><span class="sr-only">Mailbox: </span>${text(row.mailboxName)}</p>`
   }
