@@ -1,7 +1,7 @@
 import EmailReplyParser from 'email-reply-parser'
 import { getDb } from '#db/client.ts'
 import { getMessageHtml, listMessageAttachmentHashes } from '#db/queries/inbound-emails.ts'
-import { QUOTE_SELECTORS } from './email-html.server.ts'
+import { bodyStyle, hasRemoteImages, quotedParts } from './email-quotes.server.ts'
 
 /**
  * A plain-text email split into what the customer wrote and the history and signature below it
@@ -57,20 +57,24 @@ function lineStartOfLast(text: string, count: number) {
 
 /**
  * A full HTML document around an inbound message's sanitized HTML: inline images (stored as
- * `cid:<sha256>`) point at our attachment route, and the quote containers of the common mail
- * clients are hidden unless `quoted`. The full message is always what is stored.
+ * `cid:<sha256>`) point at our attachment route, the email's own background (its <body>'s) is
+ * the document's, and the quoted history below what the customer wrote (quotedParts) is hidden
+ * unless `quoted`. Its own links, inside the frame and in its URL, so each keeps the other: "Load
+ * images" when the email has remote ones (the frame's CSP blocks them until `images`), and "Show
+ * quoted text: <what>" / "Hide quoted text" when something is set apart. The full message is
+ * always what is stored.
  */
 export async function inboundEmailDocument(
   member: { workspaceId: string; workspaceSlug: string },
   messageId: string,
-  options: { quoted: boolean },
+  options: { quoted: boolean; images?: boolean },
 ) {
   const which = { workspaceId: member.workspaceId, messageId }
   const html = await getMessageHtml(getDb(), which)
   if (!html) return undefined
   const files = await listMessageAttachmentHashes(getDb(), which)
   const bySha = new Map(files.map((f) => [f.sha256, f.id]))
-  const body = html.replace(/<img\b[^>]*>/gi, (tag) => {
+  let body = html.replace(/<img\b[^>]*>/gi, (tag) => {
     const src = /\ssrc=(["'])(.*?)\1/i.exec(tag)
     if (!src || !/^cid:/i.test(src[2])) return tag
     const id = bySha.get(/^cid:([0-9a-f]{64})$/.exec(src[2])?.[1] ?? '')
@@ -80,6 +84,43 @@ export async function inboundEmailDocument(
     const alt = /\salt=(["'])(.*?)\1/i.exec(tag)?.[2].trim()
     return `<span class="sb-missing-image">[Image not kept${alt ? `: ${alt}` : ''}]</span>`
   })
-  const hide = options.quoted ? '' : `${QUOTE_SELECTORS.join(',')}{display:none!important}`
-  return `<!doctype html><html><head><meta charset="utf-8"><base target="_blank"><style>body{font:14px/1.5 system-ui,sans-serif;margin:8px;color:#0f172a;word-wrap:break-word}img{max-width:100%;height:auto}.sb-missing-image{display:inline-block;padding:2px 6px;border:1px dashed #94a3b8;border-radius:4px;color:#475569;font-size:12px}${hide}</style></head><body>${body}</body></html>`
+  const quoted = quotedParts(body)
+  if (quoted && !options.quoted) {
+    for (const at of quoted.hiddenAt.toSorted((a, b) => b - a)) {
+      body = `${body.slice(0, at)} data-sb-quoted${body.slice(at)}`
+    }
+  }
+  const images = options.images === true
+  const href = (next: { quoted: boolean; images: boolean }) => {
+    const query = [next.quoted ? 'quoted=1' : '', next.images ? 'images=1' : ''].filter(Boolean).join('&amp;')
+    return `/w/${member.workspaceSlug}/messages/${messageId}/email${query ? `?${query}` : ''}`
+  }
+  const link = (next: { quoted: boolean; images: boolean }, text: string) =>
+    `<a href="${href(next)}" target="_self">${escapeHtml(text)}</a>`
+  const top =
+    hasRemoteImages(body) && !images
+      ? `<p class="sb-controls">Remote images are blocked. ${link({ quoted: options.quoted, images: true }, 'Load images')}</p>`
+      : ''
+  const bottom = quoted
+    ? `<p class="sb-controls">${
+        options.quoted
+          ? link({ quoted: false, images }, 'Hide quoted text')
+          : link({ quoted: true, images }, `Show quoted text: ${quoted.label}`)
+      }</p>`
+    : ''
+  // The sanitizer wrote the body's style escaped, from its allow-list (colours, no url()).
+  const style = bodyStyle(html)
+  return `<!doctype html><html><head><meta charset="utf-8"><base target="_blank"><style>${FRAME_CSS}</style></head><body${style ? ` style="${style}"` : ''}>${top}${body}${bottom}</body></html>`
+}
+
+const FRAME_CSS =
+  'body{font:14px/1.5 system-ui,sans-serif;margin:8px;color:#0f172a;background:#fff;word-wrap:break-word}' +
+  'img{max-width:100%;height:auto}' +
+  '.sb-missing-image{display:inline-block;padding:2px 6px;border:1px dashed #94a3b8;border-radius:4px;color:#475569;font-size:12px}' +
+  '[data-sb-quoted]{display:none!important}' +
+  '.sb-controls{margin:8px 0;padding:4px 8px;border-radius:4px;background:#f1f5f9;color:#334155;font:12px/1.5 system-ui,sans-serif}' +
+  '.sb-controls a{color:#4338ca;text-decoration:underline}'
+
+function escapeHtml(text: string) {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
 }

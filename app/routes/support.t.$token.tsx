@@ -180,7 +180,7 @@ function ThreadMessage({ message }: { message: PublicMessage }) {
       </p>
       <div className="mt-2 text-sm break-words whitespace-pre-wrap">{message.bodyText}</div>
       {message.attachments.length > 0 ? (
-        <ul className="mt-3 space-y-1 text-sm" aria-label="Attachments">
+        <ul className="mt-3 space-y-1 text-sm [overflow-wrap:anywhere]" aria-label="Attachments">
           {message.attachments.map((file) => (
             <li key={file.id}>
               <a

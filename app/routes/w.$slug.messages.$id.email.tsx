@@ -16,7 +16,10 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const id = MessageId.safeParse(params.id)
   if (!id.success) throw notFound('Message not found')
   const url = new URL(request.url)
-  const html = await inboundEmailDocument(member, id.data, { quoted: url.searchParams.get('quoted') === '1' })
+  const html = await inboundEmailDocument(member, id.data, {
+    quoted: url.searchParams.get('quoted') === '1',
+    images: url.searchParams.get('images') === '1',
+  })
   if (html === undefined) throw notFound('Message not found')
   return new Response(html, {
     headers: {

@@ -1,10 +1,5 @@
-import { expect, test, type APIRequestContext, type Page } from '@playwright/test'
-import { E2E_INBOUND_SECRET } from '../../playwright.config.ts'
-import { rawModePost } from '../helpers/inbound-post.ts'
-import { openFromOutbox, signUp, unique } from './helpers.ts'
-
-/** The e2e server's default INBOUND_DOMAIN. */
-const INBOUND_DOMAIN = 'inbound.localhost'
+import { expect, test, type Page } from '@playwright/test'
+import { INBOUND_DOMAIN, openFromOutbox, postInbound, signUp, unique } from './helpers.ts'
 
 /** A plain-text customer email, as a mail client writes it (CRLF, its own Message-ID). */
 function customerEmail(input: {
@@ -28,16 +23,6 @@ function customerEmail(input: {
     'Content-Type: text/plain; charset="UTF-8"',
   ]
   return Buffer.from(`${headers.join('\r\n')}\r\n\r\n${input.body}\r\n`, 'utf8')
-}
-
-/** SendGrid Inbound Parse posting a raw-mode email to our webhook, as a real multipart body. */
-async function postInbound(request: APIRequestContext, eml: Buffer, envelopeTo: string) {
-  const post = rawModePost(eml, { envelopeTo: [envelopeTo], envelopeFrom: 'casey@example.net' })
-  const response = await request.post(`/webhooks/sendgrid/inbound/${E2E_INBOUND_SECRET}`, {
-    headers: { 'content-type': post.contentType },
-    data: post.body,
-  })
-  expect(response.status()).toBe(200)
 }
 
 /** The header values of the newest outbox email to `to` whose subject matches (waits for the job). */

@@ -1,6 +1,7 @@
-import { expect, test, type Browser, type Page } from '@playwright/test'
+import { expect, test, type APIRequestContext, type Browser, type Page } from '@playwright/test'
 import { FakeOpenAI } from '../fakes/openai.ts'
-import { E2E_OPENAI_PORT } from '../../playwright.config.ts'
+import { E2E_INBOUND_SECRET, E2E_OPENAI_PORT } from '../../playwright.config.ts'
+import { rawModePost } from '../helpers/inbound-post.ts'
 
 export const PASSWORD = 'a long enough passphrase'
 export const unique = () => Math.random().toString(36).slice(2, 8)
@@ -274,4 +275,17 @@ export async function noteFromElsewhere(page: Page, body: string) {
     maxRedirects: 0,
   })
   expect(response.status()).toBe(302)
+}
+
+/** The e2e server's default INBOUND_DOMAIN. */
+export const INBOUND_DOMAIN = 'inbound.localhost'
+
+/** SendGrid Inbound Parse posting a raw-mode email to our webhook, as a real multipart body. */
+export async function postInbound(request: APIRequestContext, eml: Buffer, envelopeTo: string) {
+  const post = rawModePost(eml, { envelopeTo: [envelopeTo], envelopeFrom: 'casey@example.net' })
+  const response = await request.post(`/webhooks/sendgrid/inbound/${E2E_INBOUND_SECRET}`, {
+    headers: { 'content-type': post.contentType },
+    data: post.body,
+  })
+  expect(response.status()).toBe(200)
 }

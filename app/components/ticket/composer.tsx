@@ -714,10 +714,10 @@ export function Composer(props: Props) {
                 <fieldset className="space-y-1 pt-1">
                   <legend className="text-sm font-medium">Kept from your undone reply</legend>
                   {draft.files.map((file) => (
-                    <label key={file.sha256} className="flex items-center gap-2 text-sm">
+                    <label key={file.sha256} className="flex min-w-0 items-center gap-2 text-sm">
                       <input type="checkbox" name="keepFile" value={file.sha256} defaultChecked />
-                      {file.filename}
-                      <span className="text-xs text-slate-500 dark:text-slate-400">
+                      <span className="min-w-0 [overflow-wrap:anywhere]">{file.filename}</span>
+                      <span className="shrink-0 text-xs whitespace-nowrap text-slate-500 dark:text-slate-400">
                         {formatBytes(file.size)}
                       </span>
                     </label>
@@ -728,7 +728,10 @@ export function Composer(props: Props) {
                 </fieldset>
               ) : null}
               {!hydrated && props.filesNotKept && props.filesNotKept.length > 0 ? (
-                <p className="text-sm text-amber-700 dark:text-amber-400" role="status">
+                <p
+                  className="text-sm text-amber-700 [overflow-wrap:anywhere] dark:text-amber-400"
+                  role="status"
+                >
                   Attach{' '}
                   {props.filesNotKept.length === 1 ? 'your file' : `your ${props.filesNotKept.length} files`}{' '}
                   again: {props.filesNotKept.join(', ')}. Files are not kept when a message is refused.

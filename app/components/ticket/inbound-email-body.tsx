@@ -1,3 +1,5 @@
+import { useEffect, useRef } from 'react'
+
 export type InboundInfo = {
   threadedBy: 'token' | 'header' | 'new' | 'rate-limited' | 'subject'
   hasHtml: boolean
@@ -21,9 +23,10 @@ const THREADED_BY: Record<InboundInfo['threadedBy'], string> = {
 /**
  * A customer's email. HTML (sanitized before storage) is shown in a sandboxed frame without
  * scripts, served by its own route with its own strict CSP: remote images stay blocked until
- * "Load images", quoted history is collapsed until "Show quoted text" (both plain links into the
- * frame). Plain text has what follows the customer's last own line (quoted history, signature,
- * an Outlook forward) behind a disclosure.
+ * "Load images", the quoted history below what the customer wrote is collapsed until "Show quoted
+ * text" (both links inside the frame's document, shown only when they do something, each keeping
+ * the other). Plain text has what follows the customer's last own line (quoted history,
+ * signature, an Outlook forward) behind a disclosure.
  */
 export function InboundEmailBody({
   slug,
@@ -46,38 +49,7 @@ export function InboundEmailBody({
         </p>
       ) : null}
       {info.hasHtml ? (
-        <>
-          <iframe
-            title="Email"
-            name={frame}
-            src={src}
-            // No allow-scripts: nothing in the email runs. Same origin only so its inline images
-            // (our attachment route) load with the agent's session; links open outside.
-            sandbox="allow-same-origin allow-popups allow-popups-to-escape-sandbox"
-            referrerPolicy="no-referrer"
-            // Each frame is a request of its own (guard, message read, sanitized document, never
-            // cached): the page opens at the newest message, so frames far above it wait until
-            // the agent scrolls to them instead of costing up to 20 requests per page view.
-            loading="lazy"
-            className="h-96 w-full resize-y rounded border border-slate-200 bg-white dark:border-slate-700"
-          />
-          <p className="mt-1 flex gap-3 text-xs">
-            <a
-              href={`${src}?images=1`}
-              target={frame}
-              className="text-indigo-700 underline dark:text-indigo-300"
-            >
-              Load images
-            </a>
-            <a
-              href={`${src}?quoted=1`}
-              target={frame}
-              className="text-indigo-700 underline dark:text-indigo-300"
-            >
-              Show quoted text
-            </a>
-          </p>
-        </>
+        <EmailFrame name={frame} src={src} />
       ) : (
         <>
           <div className="whitespace-pre-wrap [overflow-wrap:anywhere]">{info.visibleText || text}</div>
@@ -96,5 +68,73 @@ export function InboundEmailBody({
         <p>Threaded here by {THREADED_BY[info.threadedBy]}.</p>
       </details>
     </div>
+  )
+}
+
+/** The tallest a frame grows to its email (a share of the window); beyond, it scrolls. */
+const MAX_FRAME_SHARE = 0.8
+
+/**
+ * The email's frame, as tall as its document (up to 80% of the window, then it scrolls itself):
+ * the page reads the height of the frame's document (same origin; nothing runs inside it) when
+ * it loads, when an image in it loads and when the frame's width changes. Without JavaScript it
+ * keeps a fixed 24rem.
+ */
+function EmailFrame({ name, src }: { name: string; src: string }) {
+  const ref = useRef<HTMLIFrameElement>(null)
+  useEffect(() => {
+    const iframe = ref.current
+    if (!iframe) return
+    let watched: Document | undefined
+    const fit = () => {
+      const doc = iframe.contentDocument
+      // Before it loads (lazy, or still on its way) the frame holds an empty about:blank.
+      if (!doc?.documentElement || doc.URL === 'about:blank') return
+      if (watched !== doc) {
+        watched = doc
+        // Images load after the document: each one can make it taller.
+        doc.addEventListener('load', fit, true)
+      }
+      const root = doc.documentElement
+      const scrollbar = root.scrollWidth > root.clientWidth ? 20 : 0
+      const content = Math.ceil(root.getBoundingClientRect().height) + scrollbar
+      const border = iframe.offsetHeight - iframe.clientHeight
+      const height = Math.min(content + border, Math.round(window.innerHeight * MAX_FRAME_SHARE))
+      iframe.style.height = `${Math.max(height, 48)}px`
+    }
+    iframe.addEventListener('load', fit)
+    fit()
+    let width = iframe.clientWidth
+    const resized = new ResizeObserver(() => {
+      if (iframe.clientWidth === width) return
+      width = iframe.clientWidth
+      fit()
+    })
+    resized.observe(iframe)
+    window.addEventListener('resize', fit)
+    return () => {
+      iframe.removeEventListener('load', fit)
+      watched?.removeEventListener('load', fit, true)
+      resized.disconnect()
+      window.removeEventListener('resize', fit)
+    }
+  }, [])
+  return (
+    <iframe
+      ref={ref}
+      title="Email"
+      name={name}
+      src={src}
+      // No allow-scripts: nothing in the email runs. Same origin only so its inline images (our
+      // attachment route) load with the agent's session, and this page can read its height.
+      // Links open outside; its own links (Load images, Show quoted text) load in the frame.
+      sandbox="allow-same-origin allow-popups allow-popups-to-escape-sandbox"
+      referrerPolicy="no-referrer"
+      // Each frame is a request of its own (guard, message read, sanitized document, never
+      // cached): the page opens at the newest message, so frames far above it wait until the
+      // agent scrolls to them instead of costing up to 20 requests per page view.
+      loading="lazy"
+      className="h-96 max-h-[80vh] w-full resize-y rounded border border-slate-200 bg-white dark:border-slate-700"
+    />
   )
 }

@@ -172,16 +172,20 @@ export function Thread({
                 />
               ) : null}
               {message.attachments.length > 0 ? (
-                <ul aria-label="Attachments" className="mt-3 flex flex-wrap gap-2">
+                <ul aria-label="Attachments" className="mt-3 flex min-w-0 flex-wrap gap-2">
                   {message.attachments.map((file) => (
-                    <li key={file.id}>
+                    // A file name is one long word as often as not: the chip breaks it anywhere
+                    // rather than widening the page (1,517 px at 390 px for a 200-character name).
+                    <li key={file.id} className="max-w-full min-w-0">
                       <a
                         href={`/w/${slug}/attachments/${file.id}`}
-                        className="inline-flex items-center gap-1 rounded-md border border-slate-300 bg-white px-2 py-1 text-xs text-indigo-700 hover:bg-slate-50 dark:border-slate-700 dark:bg-slate-900 dark:text-indigo-300 dark:hover:bg-slate-800"
+                        className="inline-flex max-w-full items-center gap-1 rounded-md border border-slate-300 bg-white px-2 py-1 text-xs text-indigo-700 hover:bg-slate-50 dark:border-slate-700 dark:bg-slate-900 dark:text-indigo-300 dark:hover:bg-slate-800"
                       >
-                        <Paperclip className="size-3.5" />
-                        {file.filename}
-                        <span className="text-slate-600 dark:text-slate-400">({formatBytes(file.size)})</span>
+                        <Paperclip className="size-3.5 shrink-0" />
+                        <span className="min-w-0 [overflow-wrap:anywhere]">{file.filename}</span>
+                        <span className="shrink-0 whitespace-nowrap text-slate-600 dark:text-slate-400">
+                          ({formatBytes(file.size)})
+                        </span>
                       </a>
                     </li>
                   ))}
