@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm'
+import { and, eq, sql } from 'drizzle-orm'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.ts'
 import { aiBudgetHolds, aiRuns, cannedResponses, messages, tickets } from '#db/schema.ts'
@@ -125,6 +125,9 @@ async function kettleWorkspace() {
     body: 'Hi, my kettle was not delivered yet.\n\nOn Mon, Jan 5, 2026 at 10:00 AM Shop <shop@example.com> wrote:\n> QUOTED-HISTORY order confirmation',
     customerName: 'Casey Customer',
   })
+  // It came by email (a new ticket from an inbound email): only an email's history is left out of
+  // what the model reads; a form message is the customer's words as written (992289c).
+  await getDb().execute(sql`update messages set threaded_by = 'new' where ticket_id = ${ticket.ticketId}`)
   return { agent, ticket, resolved }
 }
 
