@@ -359,13 +359,16 @@ type ColourFrame = { background: Rgb | undefined; text: Rgb | undefined; hidden:
 function readableColours() {
   const stack: ColourFrame[] = [{ background: PAGE_BACKGROUND, text: PAGE_TEXT, hidden: false }]
   const top = () => stack[stack.length - 1]!
-  let pending: { name: string; own: boolean; frame: ColourFrame; decls: Array<[string, string]> } | undefined
+  let pending:
+    | { name: string; own: boolean; changed: boolean; frame: ColourFrame; decls: Array<[string, string]> }
+    | undefined
 
   const open = (name: string, attribs: sanitizeHtml.Attributes) => {
     const parent = top()
     const decls = declarations(attribs.style)
     const own = ALLOWED_TAG_SET.has(name) || name === 'body'
     const frame: ColourFrame = { ...parent }
+    let changed = false
     if (own) {
       let background = attribs.bgcolor
       let text = name === 'font' ? attribs.color : name === 'body' ? attribs.text : undefined
@@ -383,9 +386,10 @@ function readableColours() {
         frame.text = parsed === 'transparent' ? frame.background : parsed
       }
       frame.hidden = hiddenByStyle(decls)
+      changed = background !== undefined || text !== undefined
     }
     stack.push(frame)
-    pending = { name, own, frame, decls }
+    pending = { name, own, changed, frame, decls }
   }
 
   const close = () => {
@@ -395,14 +399,15 @@ function readableColours() {
   const transform = (tagName: string, attribs: sanitizeHtml.Attributes) => {
     const here = pending
     pending = undefined
-    const out: sanitizeHtml.Attributes = { ...attribs }
-    if (out.class && here?.name !== 'body') {
-      out.class = out.class
-        .split(/\s+/)
-        .filter((c) => c !== EMAIL_BODY_CLASS)
-        .join(' ')
+    let out = attribs
+    if (attribs.class?.includes(EMAIL_BODY_CLASS) && here?.name !== 'body') {
+      out = { ...attribs, class: attribs.class.replaceAll(EMAIL_BODY_CLASS, '').trim() }
     }
-    if (!here?.own) return { tagName, attribs: out }
+    // Most elements set no colour and no style: nothing to do (the sanitizer's hot path).
+    if (!here?.own || (!here.changed && here.decls.length === 0 && !out.bgcolor && !out.text)) {
+      return { tagName, attribs: out }
+    }
+    out = { ...out }
     const styles: Array<[string, string]> = []
     for (const [prop, value] of here.decls) {
       if (prop === 'background') {
@@ -421,8 +426,9 @@ function readableColours() {
       if (COLOR.test(out.text) && !styles.some(([p]) => p === 'color')) styles.unshift(['color', out.text])
       delete out.text
     }
+    // Only where the colours change: above it they were readable, or made so.
     const { background, text } = here.frame
-    if (background && text && contrastRatio(background, text) < UNREADABLE_CONTRAST) {
+    if (here.changed && background && text && contrastRatio(background, text) < UNREADABLE_CONTRAST) {
       const readable = luminance(background) > 0.18 ? DARK_TEXT : LIGHT_TEXT
       here.frame.text = parseColour(readable) as Rgb
       for (let i = styles.length - 1; i >= 0; i--) if (styles[i]![0] === 'color') styles.splice(i, 1)
