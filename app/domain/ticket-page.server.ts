@@ -185,6 +185,8 @@ function threadPageView(
         hasHtml,
         threadedBy,
         notFromParticipant,
+        automatic,
+        authorEmail,
         deliveryError,
         deliveryMaybeAccepted,
         filesNotKept,
@@ -192,6 +194,7 @@ function threadPageView(
         ...m
       }) => ({
         ...m,
+        ...(authorEmail === null ? {} : { authorEmail }),
         ...(filesNotKept === null ? {} : { filesNotKept }),
         ...(viaList === null ? {} : { viaList }),
         ...(deliveryError === null ? {} : { deliveryError }),
@@ -203,6 +206,7 @@ function threadPageView(
                 threadedBy,
                 hasHtml,
                 notFromParticipant,
+                ...(automatic ? { automatic } : {}),
                 ...(hasHtml ? { visibleText: m.bodyText, quotedText: '' } : splitQuotedText(m.bodyText)),
               },
             }),

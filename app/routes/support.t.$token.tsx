@@ -34,6 +34,7 @@ import { CustomerReplySchema } from '#app/utils/support-schemas.ts'
 import { formatBytes } from '#app/utils/format.ts'
 import { useIsPending } from '#app/utils/use-pending.ts'
 import { useFocusWhenShown } from '#app/utils/use-focus-when-shown.ts'
+import { useHydrated } from '#app/utils/use-hydrated.ts'
 import { limitRefusal } from '#app/http/limit-refusal.server.ts'
 
 // The token is in the URL: keep it out of Referer headers sent to linked sites.
@@ -104,7 +105,9 @@ export default function CustomerTicket() {
         <p className="text-sm text-slate-500 dark:text-slate-400">
           Request #{ticket.number} · <StatusBadge status={ticket.status} />
         </p>
-        <h1 className="mt-1 text-xl font-semibold break-words">{ticket.subject}</h1>
+        <h1 className="mt-1 text-xl font-semibold break-words" dir="auto">
+          {ticket.subject}
+        </h1>
       </header>
       <EarlierMessagesLink count={earlierMessages} before={thread[0]?.id} />
       <ol className="mt-6 space-y-4" aria-label="Conversation">
@@ -168,17 +171,13 @@ function ThreadMessage({ message }: { message: PublicMessage }) {
       }`}
     >
       <p className="text-sm">
-        <span className="font-medium">{fromCustomer ? message.author : `${message.author} (support)`}</span>{' '}
-        <time className="text-slate-600 dark:text-slate-400" dateTime={message.createdAt.toISOString()}>
-          {message.createdAt.toLocaleString('en', {
-            dateStyle: 'medium',
-            timeStyle: 'short',
-            timeZone: 'UTC',
-          })}{' '}
-          UTC
-        </time>
+        <bdi className="font-medium">{message.author}</bdi>
+        {fromCustomer ? ' ' : ' (support) '}
+        <MessageTime at={message.createdAt} />
       </p>
-      <div className="mt-2 text-sm break-words whitespace-pre-wrap">{message.bodyText}</div>
+      <div className="mt-2 text-sm break-words whitespace-pre-wrap" dir="auto">
+        {message.bodyText}
+      </div>
       {message.attachments.length > 0 ? (
         <ul className="mt-3 space-y-1 text-sm [overflow-wrap:anywhere]" aria-label="Attachments">
           {message.attachments.map((file) => (
@@ -199,6 +198,30 @@ function ThreadMessage({ message }: { message: PublicMessage }) {
   )
 }
 
+/**
+ * When a message was written: in the reader's own time zone once the page runs (named, "GMT+1"),
+ * and in UTC, labelled so, in the HTML the server sends (it does not know the reader's zone; that
+ * is what a browser without JavaScript keeps showing).
+ */
+function MessageTime({ at }: { at: Date }) {
+  const local = useHydrated()
+  return (
+    <time className="text-slate-600 dark:text-slate-400" dateTime={at.toISOString()}>
+      {local
+        ? // dateStyle and timeStyle cannot name the zone: the same fields, spelled out.
+          at.toLocaleString('en', {
+            year: 'numeric',
+            month: 'short',
+            day: 'numeric',
+            hour: 'numeric',
+            minute: '2-digit',
+            timeZoneName: 'short',
+          })
+        : `${at.toLocaleString('en', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' })} UTC`}
+    </time>
+  )
+}
+
 function ReplyForm() {
   const actionData = useActionData<typeof action>()
   const pending = useIsPending()
@@ -216,7 +239,7 @@ function ReplyForm() {
       <h2 className="text-base font-semibold">Reply</h2>
       <TextareaField
         label="Your message"
-        textareaProps={{ ...getTextareaProps(fields.message), rows: 6 }}
+        textareaProps={{ ...getTextareaProps(fields.message), rows: 6, dir: 'auto' }}
         errors={fields.message.errors}
       />
       <AttachmentsField

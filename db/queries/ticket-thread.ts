@@ -27,6 +27,13 @@ export type PageThreadMessage = {
   hasHtml: boolean
   threadedBy: (typeof messages.$inferSelect)['threadedBy']
   notFromParticipant: boolean
+  /** Mail software sent this inbound email on its own (an out-of-office reply). */
+  automatic: boolean
+  /**
+   * The address a customer-side message came from (its contact's email: an inbound email's From),
+   * shown beside the name, which the sender chose; null for the team's messages.
+   */
+  authorEmail: string | null
   attachments: Array<{ id: string; filename: string; contentType: string; size: number }>
   /** An inbound email's attachments that were not kept; null when none. */
   filesNotKept: (typeof messages.$inferSelect)['filesNotKept']
@@ -97,7 +104,7 @@ export function threadPageCtes({
     page as (
       select m.id, m.kind, m.body_text, m.created_at, m.delivery_status, m.author_user_id,
         m.author_contact_id, m.body_html is not null as has_html, m.threaded_by, m.not_from_participant,
-        m.files_not_kept, m.via_list
+        m.files_not_kept, m.via_list, m.automatic
       from messages m
       where ${seen(sql`m`)}
         and (not exists (select 1 from cur) or (m.created_at, m.id) < (select cur.created_at, cur.id from cur))
@@ -134,8 +141,9 @@ export function threadPageColumn({ workspaceId, userId }: { workspaceId: string;
           order by e.created_at desc limit 1) end,
         'fromCustomer', m.author_user_id is null,
         'author', coalesce(u.name, case when coalesce(ac.name, '') <> '' then ac.name else ac.email end, 'Unknown'),
+        'authorEmail', case when m.author_user_id is null then ac.email end,
         'hasHtml', m.has_html, 'threadedBy', m.threaded_by, 'notFromParticipant', m.not_from_participant,
-        'filesNotKept', m.files_not_kept, 'viaList', m.via_list,
+        'filesNotKept', m.files_not_kept, 'viaList', m.via_list, 'automatic', m.automatic,
         'attachments', coalesce((
           select json_agg(json_build_object(
             'id', a.id, 'filename', a.filename, 'contentType', a.content_type, 'size', a.size) order by a.id)

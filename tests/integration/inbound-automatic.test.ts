@@ -174,3 +174,40 @@ describe.each(['raw', 'parsed'] as const)('%s mode', (mode) => {
     expect(after).toEqual([{ to: third }])
   })
 })
+
+describe('the ticket page', () => {
+  it('marks an automatic reply and shows each customer-side message’s real From address beside its name', async () => {
+    const m = await createMember()
+    const t = await createTicketFor(m, { customerEmail: 'zoe@example.net', customerName: "Zoe O'Brien" })
+    const to = await replyAddress(m, t.ticketId)
+    for (const [from, headers, body] of [
+      ['"Zoe O\'Brien" <mallory@evil.example>', '', 'Please send the refund to my new account.'],
+      ['Zoe <zoe@example.net>', 'Precedence: auto_reply\r\n', 'I am out of the office until Monday.'],
+    ]) {
+      const response = await postInbound(
+        server,
+        SECRET,
+        await rawModePost(eml({ from, to, subject: 'Re: Kettle', headers, body }), { envelopeTo: [to] }),
+      )
+      expect(response.status).toBe(200)
+    }
+    await inboundPostsSettled()
+    const page = await fetch(`${server.url}/w/${m.workspace.slug}/tickets/${t.number}`, {
+      headers: { cookie: m.cookie },
+    })
+    expect(page.status).toBe(200)
+    const html = await page.text()
+    const articles = [...html.matchAll(/<article[^>]*>[\s\S]*?<\/article>/g)].map((a) => a[0])
+    expect(articles).toHaveLength(3)
+    const [first, stranger, away] = articles
+    // The first message (the ticket's customer) names her address too, quietly.
+    expect(first).toContain('&lt;zoe@example.net&gt;')
+    // The stranger chose Zoe's name: their address is what tells them apart, next to it.
+    expect(stranger).toContain('Zoe O&#x27;Brien')
+    expect(stranger).toContain('&lt;mallory@evil.example&gt;')
+    expect(stranger).toContain('Not from a participant')
+    expect(stranger).not.toContain('Automatic reply')
+    expect(away).toContain('Automatic reply')
+    expect(away).toContain('&lt;zoe@example.net&gt;')
+  })
+})

@@ -5,6 +5,11 @@ export type InboundInfo = {
   hasHtml: boolean
   notFromParticipant: boolean
   /**
+   * Mail software sent it on its own (an out-of-office or vacation reply): it reopened nothing and
+   * marked nothing unread. Absent for an email a person may have written.
+   */
+  automatic?: true
+  /**
    * Plain-text emails: what the customer wrote, and the history and signature below it (split on
    * the server, splitQuotedText): together the whole text.
    */
@@ -43,6 +48,12 @@ export function InboundEmailBody({
   const src = `/w/${slug}/messages/${messageId}/email`
   return (
     <div className="mt-2 text-sm">
+      {info.automatic ? (
+        <p className="mr-2 mb-2 inline-block rounded bg-slate-100 px-1.5 py-0.5 text-xs font-medium text-slate-700 dark:bg-slate-800 dark:text-slate-300">
+          Automatic reply: sent by the sender’s mail software (out of office or similar); the ticket’s status
+          was left as it was
+        </p>
+      ) : null}
       {info.notFromParticipant ? (
         <p className="mb-2 inline-block rounded bg-amber-100 px-1.5 py-0.5 text-xs font-medium text-amber-900 dark:bg-amber-950 dark:text-amber-200">
           Not from a participant: the sender is neither the customer nor CC’d
@@ -52,11 +63,13 @@ export function InboundEmailBody({
         <EmailFrame name={frame} src={src} />
       ) : (
         <>
-          <div className="whitespace-pre-wrap [overflow-wrap:anywhere]">{info.visibleText || text}</div>
+          <div className="whitespace-pre-wrap [overflow-wrap:anywhere]" dir="auto">
+            {info.visibleText || text}
+          </div>
           {info.quotedText ? (
             <details className="mt-2">
               <summary className="cursor-pointer text-xs text-slate-500">Show quoted text</summary>
-              <div className="mt-1 whitespace-pre-wrap text-slate-500 [overflow-wrap:anywhere]">
+              <div className="mt-1 whitespace-pre-wrap text-slate-500 [overflow-wrap:anywhere]" dir="auto">
                 {info.quotedText}
               </div>
             </details>

@@ -19,6 +19,12 @@ export type ThreadEntry = {
   deliveryMaybeAccepted?: boolean
   fromCustomer: boolean
   author: string
+  /**
+   * The address a customer-side message came from (an inbound email's From), shown beside the
+   * name: the name is the sender's choice, so a stranger writing as "Zoe O'Brien" would otherwise
+   * read as Zoe. Absent for the team's messages.
+   */
+  authorEmail?: string
   attachments: Array<{ id: string; filename: string; contentType: string; size: number }>
   /** An inbound email's attachments that were not kept (named, with why). */
   filesNotKept?: FilesNotKept
@@ -121,7 +127,20 @@ export function Thread({
               className={`scroll-mt-8 rounded-lg border p-4 shadow-sm ${STYLE[role]}`}
             >
               <header className="flex flex-wrap items-center gap-x-2 gap-y-1 text-sm">
-                <span className="font-medium">{message.author}</span>
+                <span className="font-medium [overflow-wrap:anywhere]" dir="auto">
+                  {message.author}
+                </span>
+                {message.authorEmail && message.authorEmail !== message.author ? (
+                  <span
+                    className={`text-xs [overflow-wrap:anywhere] ${
+                      message.inbound?.notFromParticipant
+                        ? 'font-medium text-amber-900 dark:text-amber-200'
+                        : 'text-slate-600 dark:text-slate-400'
+                    }`}
+                  >
+                    {`<${message.authorEmail}>`}
+                  </span>
+                ) : null}
                 <span
                   className={`rounded px-1.5 py-0.5 text-xs font-medium ${
                     role === 'note'
@@ -158,7 +177,7 @@ export function Thread({
                   info={message.inbound}
                 />
               ) : (
-                <div className="mt-2 text-sm whitespace-pre-wrap [overflow-wrap:anywhere]">
+                <div className="mt-2 text-sm whitespace-pre-wrap [overflow-wrap:anywhere]" dir="auto">
                   {message.bodyText}
                 </div>
               )}
