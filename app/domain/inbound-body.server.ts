@@ -22,6 +22,11 @@ export type InboundBody = {
   /** What was left out, by name, for the message (null: nothing). */
   notKept: FilesNotKept | null
   notes: string[]
+  /**
+   * Words of the HTML part its text part lacks (an email with both), each once: the ticket's
+   * search document holds them too, so a word only the HTML has is found. '' when none.
+   */
+  htmlOnlyWords: string
 }
 
 /** An email's text kept on its message (search, the thread, quotes, the API): longer is cut. */
@@ -92,6 +97,7 @@ export async function prepareInboundBody(email: InboundMessage, filesDir: string
   return {
     text,
     html,
+    htmlOnlyWords: html && email.text.trim() ? htmlOnlyWords(text, html) : '',
     files,
     notKept: notKept.length + dropped > 0 ? { files: notKept, more: dropped } : null,
     notes,
@@ -144,6 +150,32 @@ function bodyText(email: InboundMessage, html: string | null) {
   let text = email.text.replace(/\r\n/g, '\n').trim()
   if (!text && html) text = htmlText(html)
   return text || '(no text)'
+}
+
+/** How many characters of an email's HTML-only words its ticket's search document takes. */
+export const HTML_ONLY_WORDS_CHARS = 20_000
+
+/**
+ * The words of the HTML's text that the text part does not have, each once, in their order
+ * (compared without case and without the punctuation around them): what the search document
+ * needs beside the text part. Most emails' parts say the same, and then this is ''.
+ */
+export function htmlOnlyWords(text: string, html: string) {
+  const have = new Set(wordsOf(text))
+  const extra = new Set<string>()
+  for (const word of wordsOf(htmlText(html))) if (!have.has(word)) extra.add(word)
+  const words = [...extra].join(' ')
+  if (words.length <= HTML_ONLY_WORDS_CHARS) return words
+  // Cut between words: half a word would be a word of its own.
+  const cut = sliceWhole(words, HTML_ONLY_WORDS_CHARS)
+  return cut.slice(0, Math.max(0, cut.lastIndexOf(' ')))
+}
+
+function wordsOf(text: string) {
+  return text
+    .split(/\s+/)
+    .map((word) => word.replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, '').toLowerCase())
+    .filter((word) => word.length > 0)
 }
 
 /** Tags whose start or end begins a new line of the text. */

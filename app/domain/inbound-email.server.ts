@@ -17,6 +17,7 @@ import {
   markContactBouncing,
   markEmailBounced,
 } from '#db/queries/inbound-emails.ts'
+import { addWordsToSearch } from '#db/queries/tickets.ts'
 import { findMemberByEmail } from '#db/queries/workspaces.ts'
 import { env } from '#app/env.server.ts'
 import { filesDir, pathFor, storeBytesDurably } from '#app/integrations/storage.server.ts'
@@ -230,14 +231,17 @@ async function fileMessage(
     const ours = (await listActiveMailboxAddresses(tx, { workspaceId: route.workspaceId })).map(
       (m) => m.address,
     )
-    const finishIn = (ticketId: string) =>
-      finish(tx, inboundEmailId, {
+    const finishIn = async (ticketId: string) => {
+      // Beside the text part, the words only its HTML part has (htmlOnlyWords): searchable too.
+      if (body.htmlOnlyWords) await addWordsToSearch(tx, { ticketId, words: body.htmlOnlyWords })
+      await finish(tx, inboundEmailId, {
         workspaceId: route.workspaceId,
         mailboxId: route.mailboxId,
         ticketId,
         status: 'filed',
         error: body.notes.length > 0 ? body.notes.join(' ') : null,
       })
+    }
     const inbound = (threadedBy: NonNullable<InboundFields['threadedBy']>, notFromParticipant = false) => ({
       inboundEmailId,
       threadedBy,
@@ -348,6 +352,7 @@ async function withoutLiveLinkTokens(
     ...body,
     text: withoutTokens(body.text, tokens),
     html: body.html === null ? null : withoutTokens(body.html, tokens),
+    htmlOnlyWords: withoutTokens(body.htmlOnlyWords, tokens),
   }
 }
 

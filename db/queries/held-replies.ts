@@ -1,6 +1,7 @@
 import { and, eq, gt, isNotNull, sql } from 'drizzle-orm'
 import type { DbOrTx } from '../client.ts'
 import { attachments, auditEvents, emails, messages, tickets, users } from '../schema.ts'
+import { addFileNamesToSearch, addWordsToSearch } from './tickets.ts'
 
 /** The agent's undo-send delay in seconds (0 sends at once). */
 export async function undoSendSeconds(db: DbOrTx, { userId }: { userId: string }) {
@@ -52,21 +53,11 @@ export async function releaseHeldMessage(db: DbOrTx, { emailId }: { emailId: str
         .returning({ id: messages.id, createdAt: messages.createdAt, bodyText: messages.bodyText })
     : []
   // Their words join the ticket's search document now (recordAgentMessage left them out while held).
-  await joinSearch(db, row.ticketId, row.bodyText)
-  if (note) await joinSearch(db, row.ticketId, note.bodyText)
+  await addWordsToSearch(db, { ticketId: row.ticketId, words: row.bodyText })
+  if (note) await addWordsToSearch(db, { ticketId: row.ticketId, words: note.bodyText })
+  await addFileNamesToSearch(db, { messageIds: note ? [row.id, note.id] : [row.id] })
   const { bodyText: _bodyText, noteId: _noteId, ...released } = row
   return { ...released, note: note ? { id: note.id, createdAt: note.createdAt } : undefined }
-}
-
-async function joinSearch(db: DbOrTx, ticketId: string, bodyText: string) {
-  await db
-    .update(tickets)
-    .set({
-      search: sql`case when pg_column_size(${tickets.search}) < 600000
-    then ${tickets.search} || setweight(to_tsvector('english', left(${bodyText}, 200000)), 'B')
-    else ${tickets.search} end`,
-    })
-    .where(eq(tickets.id, ticketId))
 }
 
 /** When the message is released from its undo window (null: it is not held). */

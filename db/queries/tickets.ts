@@ -501,7 +501,51 @@ export async function insertAttachmentRows(
   const ids = files.map(() => uuidv7()).sort()
   const rows = files.map((f, i) => ({ ...f, id: ids[i]!, workspaceId, messageId }))
   await db.insert(attachments).values(rows)
+  await addFileNamesToSearch(db, { messageIds: [messageId] })
   return rows.map((r) => ({ id: r.id, filename: r.filename, contentType: r.contentType, size: r.size }))
+}
+
+/**
+ * Adds the names of these messages' files to their tickets' search documents (weight C, under
+ * the body's B), except a message still held in its undo window: releaseHeldMessage adds its
+ * files' names when it is released, an undone reply's never join. Each name is read three ways,
+ * since the parser reads `invoice-4411.pdf` as one file token that neither `invoice` nor `4411`
+ * matches: as written, with dots and underscores as spaces (`invoice-4411`, `pdf`), and with
+ * every other character as one too (`invoice`, `4411`). Bounded as every append is.
+ */
+export async function addFileNamesToSearch(db: DbOrTx, { messageIds }: { messageIds: string[] }) {
+  await db.execute(sql`
+    update tickets t set search = case when pg_column_size(t.search) < 600000
+        then t.search || setweight(to_tsvector('english', f.names)
+          || to_tsvector('english', regexp_replace(f.names, '[._]+', ' ', 'g'))
+          || to_tsvector('english', regexp_replace(f.names, '[^[:alnum:]]+', ' ', 'g')), 'C')
+        else t.search end
+    from (
+      select m.ticket_id, left(string_agg(a.filename, ' ' order by a.id), 20000) as names
+      from messages m join attachments a on a.message_id = m.id
+      where m.id in (${sql.join(
+        messageIds.map((id) => sql`${id}::uuid`),
+        sql`, `,
+      )}) and m.held_until is null
+      group by m.ticket_id
+    ) f
+    where t.id = f.ticket_id`)
+}
+
+/**
+ * Adds a message's words to its ticket's search document (weight B, the first 200,000
+ * characters, bounded as every append is): a held reply's body once it is released, or an
+ * email's HTML part's words its text part does not have (htmlOnlyWords).
+ */
+export async function addWordsToSearch(db: DbOrTx, { ticketId, words }: { ticketId: string; words: string }) {
+  await db
+    .update(tickets)
+    .set({
+      search: sql`case when pg_column_size(${tickets.search}) < 600000
+    then ${tickets.search} || setweight(to_tsvector('english', left(${words}, 200000)), 'B')
+    else ${tickets.search} end`,
+    })
+    .where(eq(tickets.id, ticketId))
 }
 
 /** A member's tickets that are not closed: the work in their hands, handed back when they leave. */

@@ -63,6 +63,7 @@ export const ISOLATED = [
   'tests/integration/inbound-retention.test.ts',
   'tests/integration/inbound-subject-reference.test.ts',
   'tests/integration/private-link-quoting.test.ts',
+  'tests/integration/search-email-words.test.ts',
   // Replaces the app's configuration (SESSION_SECRET) and its session storage for the process.
   'tests/integration/secret-rotation.test.ts',
   'tests/integration/ticket-page.test.ts',
