@@ -54,8 +54,20 @@ export async function prepareInboundBody(email: InboundMessage, filesDir: string
   let total = 0
   let blocked = 0
   let overLimit = email.droppedAttachments
+  // The same file twice in one email (same name, same bytes) is kept once: a calendar invitation
+  // carries its text/calendar alternative part and the attached invite.ics, listed twice before.
+  const seen = new Set<string>()
   for (const part of email.attachments) {
     const filename = displayFilename(part.filename, part.contentType)
+    const hash = createHash('sha256').update(part.content).digest('hex')
+    const same = `${filename}\n${hash}`
+    if (seen.has(same)) {
+      // Its `cid:` still shows the one kept (the same bytes, so the same content address).
+      if (part.contentId && files.some((f) => f.sha256 === hash))
+        byContentId.set(part.contentId.toLowerCase(), hash)
+      continue
+    }
+    seen.add(same)
     if (isBlockedFilename(part.filename) || isBlockedFilename(filename) || isBlockedType(part.contentType)) {
       blocked++
       notKept.push({ filename, reason: 'executable' })
@@ -66,7 +78,7 @@ export async function prepareInboundBody(email: InboundMessage, filesDir: string
       notKept.push({ filename, reason: 'over-limit' })
       continue
     }
-    const sha256 = await storeAt(filesDir, part.content)
+    const sha256 = await storeAt(filesDir, part.content, hash)
     total += part.content.length
     files.push({ filename, contentType: safeType(part.contentType), size: part.content.length, sha256 })
     if (part.contentId) byContentId.set(part.contentId.toLowerCase(), sha256)
@@ -108,8 +120,8 @@ export async function prepareInboundBody(email: InboundMessage, filesDir: string
  * Writes `bytes` at their content address under `filesDir` (as storeStream does for uploads: a
  * temporary file renamed into place once complete, so a reader never sees half a file).
  */
-async function storeAt(filesDir: string, bytes: Buffer) {
-  const sha256 = createHash('sha256').update(bytes).digest('hex')
+async function storeAt(filesDir: string, bytes: Buffer, hashed?: string) {
+  const sha256 = hashed ?? createHash('sha256').update(bytes).digest('hex')
   const target = path.join(filesDir, sha256.slice(0, 2), sha256)
   const tmp = path.join(filesDir, 'tmp', randomBytes(12).toString('hex'))
   try {
