@@ -1,4 +1,5 @@
 import { useEffect, useRef } from 'react'
+import { LinkedText } from '#app/components/ui/linked-text.tsx'
 
 export type InboundInfo = {
   threadedBy: 'token' | 'header' | 'new' | 'rate-limited' | 'subject'
@@ -64,13 +65,13 @@ export function InboundEmailBody({
       ) : (
         <>
           <div className="whitespace-pre-wrap [overflow-wrap:anywhere]" dir="auto">
-            {info.visibleText || text}
+            <LinkedText text={info.visibleText || text} />
           </div>
           {info.quotedText ? (
             <details className="mt-2">
               <summary className="cursor-pointer text-xs text-slate-500">Show quoted text</summary>
               <div className="mt-1 whitespace-pre-wrap text-slate-500 [overflow-wrap:anywhere]" dir="auto">
-                {info.quotedText}
+                <LinkedText text={info.quotedText} />
               </div>
             </details>
           ) : null}

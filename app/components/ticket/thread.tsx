@@ -2,6 +2,7 @@ import { Form } from '@remix-run/react'
 import type { ReactNode } from 'react'
 import { RelativeTime } from '#app/components/queue/relative-time.tsx'
 import { Paperclip } from '#app/components/ui/icons.tsx'
+import { LinkedText } from '#app/components/ui/linked-text.tsx'
 import { filesNotKeptText, type FilesNotKept } from '#app/utils/files-not-kept.ts'
 import { formatBytes } from '#app/utils/format.ts'
 import { InboundEmailBody, type InboundInfo } from './inbound-email-body.tsx'
@@ -178,7 +179,7 @@ export function Thread({
                 />
               ) : (
                 <div className="mt-2 text-sm whitespace-pre-wrap [overflow-wrap:anywhere]" dir="auto">
-                  {message.bodyText}
+                  <LinkedText text={message.bodyText} />
                 </div>
               )}
               {afterBody?.(message)}
