@@ -737,6 +737,10 @@ test('Back and Forward bring a ticket back with the earlier messages the agent l
     await expect(page.getByRole('heading', { name: 'Reading it all back' })).toBeVisible()
     await page.goBack()
     await expect(page.getByRole('heading', { name: heading, level: 1 })).toBeVisible()
-    await expect.poll(() => page.evaluate(() => window.scrollY)).toBe(listAt)
+    // Within a pixel: back on the inbox the keyboard's row (the ticket just read) takes the focus
+    // (queue-place.spec), and Chrome moves the page by a pixel for it even with preventScroll.
+    await expect
+      .poll(async () => Math.abs((await page.evaluate(() => window.scrollY)) - listAt))
+      .toBeLessThanOrEqual(1)
   }
 })

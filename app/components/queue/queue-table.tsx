@@ -1,5 +1,5 @@
 import type { SubmissionResult } from '@conform-to/react'
-import { Link, useLocation, useNavigate, useNavigation } from '@remix-run/react'
+import { Link, useLocation, useNavigate, useNavigation, useNavigationType } from '@remix-run/react'
 import {
   useEffect,
   useImperativeHandle,
@@ -197,6 +197,7 @@ export function QueueTable({
   // ticket last opened or reached from it (the ticket page remembers it), focused so j and Enter go
   // on from there, unless the agent has put the focus somewhere (the search box) already.
   const onQueue = location.pathname === `/w/${slug}/tickets`
+  const navigationType = useNavigationType()
   useEffect(() => {
     if (!onQueue) return
     const id = lastTicketOfQueue(slug, queueSearch)
@@ -208,7 +209,10 @@ export function QueueTable({
     if (!focusIsLost() && document.activeElement !== main) return
     row.querySelector<HTMLAnchorElement>('a[href]')?.focus({ preventScroll: true })
     const box = row.getBoundingClientRect()
-    // Below the top bar and above the bottom of the window (the bulk toolbar may float there).
+    // Back or Forward: the router put the page back where the agent left it, and it stays there
+    // (ticket-page.spec). Otherwise (the Inbox link, j/k past the queue's end) the row is brought
+    // below the top bar and above the bottom of the window (the bulk toolbar may float there).
+    if (navigationType === 'POP') return
     if (box.top < 64 || box.bottom > window.innerHeight - 16) row.scrollIntoView({ block: 'center' })
     // Once per visit of an address (not on a live reload of it).
     // eslint-disable-next-line react-hooks/exhaustive-deps
